@@ -1,0 +1,73 @@
+# cvmattest top-level Makefile: thin wrapper around CMake + CTest.
+# `make demo` and `make check` install any missing Debian packages first (as root).
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 15
+FUZZ_LONG_SECONDS ?= 120
+
+DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
+                libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates
+
+.PHONY: all deps build check test test-asan demo fuzz bench clean format contract
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install:$$missing" >&2; exit 1; fi; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(BUILD_ASAN)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCVMA_FUZZ=ON \
+	    -DCVMA_FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+test-asan: $(BUILD_ASAN)/CMakeCache.txt
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# fuzz: every libFuzzer target for FUZZ_SECONDS (default longer than in check).
+fuzz: deps $(BUILD_ASAN)/CMakeCache.txt
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) ctest --output-on-failure -R '^fuzz\.'
+
+# check: deps, build, the whole suite, then the same suite under ASan+UBSan (clang), which
+# also runs every libFuzzer target for FUZZ_SECONDS. The last line is ctest's summary.
+check: deps
+	$(MAKE) test
+	$(MAKE) test-asan
+
+demo: deps build
+	sh tools/demo.sh $(BUILD)/cvmattest
+
+bench: deps build
+	$(BUILD)/cvmattest sim snp --out $(BUILD)/bench-snp >/dev/null
+	$(BUILD)/cvmattest bench $(BUILD)/bench-snp/report.bin --collateral $(BUILD)/bench-snp \
+	    --offline --trust-root $(BUILD)/bench-snp/ark.pem --seconds 3
+	openssl speed -seconds 3 ecdsap384 2>/dev/null | tail -n 2
+
+contract: build
+	../shared/tools/contract-check
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,248 @@
+#include "collateral/cache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/hex.h"
+
+static const uint8_t entry_magic[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '1'};
+
+static void put_u64be(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint64_t get_u64be(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+/* SHA-256( header[0..23] || u64be(strlen(key)) || key || body ). */
+static bool entry_digest(const uint8_t hdr24[24], const char *key, const uint8_t *body,
+                         size_t len, uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    size_t klen = strlen(key);
+    uint8_t kl[8];
+    unsigned int olen = 0;
+    bool ok = false;
+
+    put_u64be(kl, (uint64_t)klen);
+    if (md == NULL) {
+        return false;
+    }
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, hdr24, 24) != 1 ||
+        EVP_DigestUpdate(md, kl, sizeof kl) != 1 || EVP_DigestUpdate(md, key, klen) != 1 ||
+        (len > 0 && EVP_DigestUpdate(md, body, len) != 1) ||
+        EVP_DigestFinal_ex(md, out, &olen) != 1 || olen != 32) {
+        goto out;
+    }
+    ok = true;
+out:
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static enum cvma_status mkdir_p(const char *dir)
+{
+    enum cvma_status st = CVMA_E_IO;
+    size_t n = strlen(dir);
+    char *tmp = malloc(n + 1);
+    struct stat sb;
+
+    if (tmp == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    memcpy(tmp, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0') {
+            continue;
+        }
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            goto out;
+        }
+        tmp[i] = saved;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    free(tmp);
+    return st;
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_init(struct cvma_cache *c, const char *dir)
+{
+    const char *env;
+
+    c->dir = NULL;
+    if (dir != NULL && dir[0] != '\0') {
+        c->dir = strdup(dir);
+    } else if ((env = getenv("CVMATTEST_CACHE")) != NULL && env[0] != '\0') {
+        c->dir = strdup(env);
+    } else if ((env = getenv("XDG_CACHE_HOME")) != NULL && env[0] == '/') {
+        c->dir = cvma_path_join(env, "cvmattest");
+    } else if ((env = getenv("HOME")) != NULL && env[0] != '\0') {
+        c->dir = cvma_path_join(env, ".cache/cvmattest");
+    } else {
+        return CVMA_E_USAGE;
+    }
+    return c->dir != NULL ? CVMA_OK : CVMA_E_NOMEM;
+}
+
+void cvma_cache_cleanup(struct cvma_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    free(c->dir);
+    c->dir = NULL;
+}
+
+/* see collateral/cache.h */
+char *cvma_cache_entry_path(const struct cvma_cache *c, const char *key)
+{
+    uint8_t h[32];
+    char name[2 * sizeof h + sizeof ".entry"];
+    unsigned int hlen = 0;
+
+    if (EVP_Digest(key, strlen(key), h, &hlen, EVP_sha256(), NULL) != 1 || hlen != sizeof h) {
+        return NULL;
+    }
+    cvma_hex_encode(h, sizeof h, name, sizeof name);
+    memcpy(name + 2 * sizeof h, ".entry", sizeof ".entry");
+    return cvma_path_join(c->dir, name);
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, int64_t now,
+                                   struct cvma_buf *out, enum cvma_cache_state *state)
+{
+    enum cvma_status st = CVMA_E_NOMEM;
+    struct cvma_buf raw = {0};
+    char *path = NULL;
+    uint8_t digest[32];
+    uint64_t expires, blen;
+    uint8_t *body = NULL;
+
+    out->p = NULL;
+    out->len = 0;
+    *state = CVMA_CACHE_MISS;
+    if ((path = cvma_cache_entry_path(c, key)) == NULL) {
+        goto out;
+    }
+    st = cvma_file_read(path, CVMA_CACHE_HEADER_LEN + CVMA_CACHE_MAX_BODY, &raw);
+    if (st == CVMA_E_NOMEM) {
+        goto out;
+    }
+    if (st != CVMA_OK) {
+        /* Absent or unreadable. An over-long file is a corrupt entry, but cvma_file_read does
+         * not tell the cases apart; a put replaces it either way. */
+        st = CVMA_OK;
+        goto out;
+    }
+    st = CVMA_OK;
+    *state = CVMA_CACHE_CORRUPT;
+    if (raw.len < CVMA_CACHE_HEADER_LEN ||
+        memcmp(raw.p, entry_magic, sizeof entry_magic) != 0) {
+        goto out;
+    }
+    expires = get_u64be(raw.p + 8);
+    blen = get_u64be(raw.p + 16);
+    if (expires > (uint64_t)INT64_MAX || blen != raw.len - CVMA_CACHE_HEADER_LEN) {
+        goto out;
+    }
+    if (!entry_digest(raw.p, key, raw.p + CVMA_CACHE_HEADER_LEN, (size_t)blen, digest)) {
+        st = CVMA_E_NOMEM; /* the only way EVP fails here */
+        *state = CVMA_CACHE_MISS;
+        goto out;
+    }
+    if (CRYPTO_memcmp(digest, raw.p + 24, sizeof digest) != 0) {
+        goto out;
+    }
+    if (expires != 0 && now >= (int64_t)expires) {
+        *state = CVMA_CACHE_EXPIRED;
+        goto out;
+    }
+    /* malloc(0) may return NULL; keep a valid pointer for an empty body. */
+    if ((body = malloc(blen > 0 ? (size_t)blen : 1)) == NULL) {
+        st = CVMA_E_NOMEM;
+        *state = CVMA_CACHE_MISS;
+        goto out;
+    }
+    memcpy(body, raw.p + CVMA_CACHE_HEADER_LEN, (size_t)blen);
+    out->p = body;
+    out->len = (size_t)blen;
+    *state = CVMA_CACHE_HIT;
+out:
+    cvma_buf_free(&raw);
+    free(path);
+    return st;
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_get(const struct cvma_cache *c, const char *key, struct cvma_buf *out)
+{
+    enum cvma_cache_state state;
+    enum cvma_status st = cvma_cache_lookup(c, key, (int64_t)time(NULL), out, &state);
+
+    if (st != CVMA_OK) {
+        return st;
+    }
+    return state == CVMA_CACHE_HIT ? CVMA_OK : CVMA_E_IO;
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key, const uint8_t *p,
+                                size_t len, int64_t expires_at)
+{
+    enum cvma_status st = CVMA_E_NOMEM;
+    uint8_t *entry = NULL;
+    char *path = NULL;
+
+    if (len > CVMA_CACHE_MAX_BODY || expires_at < 0) {
+        return CVMA_E_USAGE;
+    }
+    if ((entry = malloc(CVMA_CACHE_HEADER_LEN + len)) == NULL) {
+        goto out;
+    }
+    memcpy(entry, entry_magic, sizeof entry_magic);
+    put_u64be(entry + 8, (uint64_t)expires_at);
+    put_u64be(entry + 16, (uint64_t)len);
+    if (len > 0) {
+        memcpy(entry + CVMA_CACHE_HEADER_LEN, p, len);
+    }
+    if (!entry_digest(entry, key, entry + CVMA_CACHE_HEADER_LEN, len, entry + 24)) {
+        goto out;
+    }
+    if ((path = cvma_cache_entry_path(c, key)) == NULL) {
+        goto out;
+    }
+    if ((st = mkdir_p(c->dir)) != CVMA_OK) {
+        goto out;
+    }
+    st = cvma_file_write_atomic(path, entry, CVMA_CACHE_HEADER_LEN + len);
+out:
+    free(path);
+    free(entry);
+    return st;
+}

@@ -1,0 +1,88 @@
+/*
+ * On-disk collateral cache: one file per key in one flat directory.
+ *
+ * Location: the directory given to cvma_cache_init, else $CVMATTEST_CACHE, else
+ * $XDG_CACHE_HOME/cvmattest (only when XDG_CACHE_HOME is an absolute path, as the XDG spec
+ * requires), else $HOME/.cache/cvmattest. Missing directories are created (mode 0700) on the
+ * first put, never on a get.
+ *
+ * Keys are arbitrary strings ("amd-kds https://kdsintf.amd.com/vcek/v1/Milan/..."). The file
+ * name is the lower-case hex SHA-256 of the key plus ".entry", so nothing in a key can name a
+ * path outside the directory.
+ *
+ * Entry file layout (all integers big-endian):
+ *   0   8  magic "CVMACE01"
+ *   8   8  expires_at: Unix seconds; 0 = never expires
+ *   16  8  body length
+ *   24 32  SHA-256( bytes 0..23 || u64 key length || key || body )
+ *   56  .. body
+ * The digest detects truncation, bit rot, a half-written file and a file copied under another
+ * key's name. It is not an authenticity check: anyone who can write the directory can write
+ * a valid entry. Nothing read from the cache is trusted more than a fresh download; the
+ * verifier checks every certificate and CRL against the pinned vendor roots either way.
+ *
+ * Writes go through cvma_file_write_atomic (temp file, fsync, rename), so readers see the old
+ * entry or the new one, never a mix.
+ */
+#ifndef CVMA_COLLATERAL_CACHE_H
+#define CVMA_COLLATERAL_CACHE_H
+
+#include "common/util.h"
+
+#define CVMA_CACHE_MAX_BODY  ((size_t)4 << 20) /* larger entries are refused (put) / corrupt (get) */
+#define CVMA_CACHE_HEADER_LEN 56u
+
+/* Owns dir (malloc'd). A zeroed struct is valid for cvma_cache_cleanup. */
+struct cvma_cache {
+    char *dir;
+};
+
+enum cvma_cache_state {
+    CVMA_CACHE_MISS = 0, /* no entry (or unreadable file) */
+    CVMA_CACHE_HIT,      /* entry intact and not expired: *out holds the body */
+    CVMA_CACHE_EXPIRED,  /* entry intact but its expiry time has passed: counts as a miss */
+    CVMA_CACHE_CORRUPT,  /* entry present but fails its header/digest check: counts as a miss */
+};
+
+/*
+ * Chooses the cache directory: dir when non-NULL and non-empty, else the environment as
+ * above. Does not create it. Returns CVMA_OK, CVMA_E_USAGE when no directory can be chosen
+ * (no dir, no CVMATTEST_CACHE, no usable XDG_CACHE_HOME, no HOME), or CVMA_E_NOMEM.
+ * c->dir is NULL unless CVMA_OK.
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_init(struct cvma_cache *c, const char *dir);
+
+/* Frees c->dir. Safe on a zeroed struct and twice. */
+void cvma_cache_cleanup(struct cvma_cache *c);
+
+/* The entry's file path for key (malloc'd, caller frees), or NULL on allocation failure. */
+char *cvma_cache_entry_path(const struct cvma_cache *c, const char *key);
+
+/*
+ * Looks key up as of time `now` (Unix seconds). Always sets *state. On CVMA_CACHE_HIT, *out
+ * owns the body (free with cvma_buf_free); otherwise *out is empty. Never modifies the
+ * directory (a bad entry is left for the next put to replace).
+ * Returns CVMA_OK (whatever the state) or CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key,
+                                                 int64_t now, struct cvma_buf *out,
+                                                 enum cvma_cache_state *state);
+
+/*
+ * cvma_cache_lookup as of the current time, reduced to a status: CVMA_OK on a hit (*out owns
+ * the body), CVMA_E_IO when absent, expired or corrupt, CVMA_E_NOMEM. Use cvma_cache_lookup
+ * to tell a corrupt entry (COLLATERAL_CACHE_CORRUPT) from a plain miss.
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_get(const struct cvma_cache *c, const char *key,
+                                              struct cvma_buf *out);
+
+/*
+ * Stores body p/len under key, replacing any entry, atomically. expires_at is Unix seconds;
+ * 0 means the entry never expires. Creates the directory (0700) if needed.
+ * Returns CVMA_OK, CVMA_E_IO (directory or file could not be written), CVMA_E_USAGE (body
+ * larger than CVMA_CACHE_MAX_BODY, negative expiry) or CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key,
+                                              const uint8_t *p, size_t len, int64_t expires_at);
+
+#endif

@@ -1,0 +1,320 @@
+#include "collateral/http.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
+
+/* curl_global_init is not guaranteed thread-safe on every libcurl build: run it once. */
+static void curl_init_once(void)
+{
+    g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Response body accumulator; invariant: len <= max. */
+struct sink {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+    size_t max;
+    bool too_big;
+    bool nomem;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t n = size * nmemb; /* libcurl documents size == 1 */
+
+    if (n == 0) {
+        return 0;
+    }
+    if (n > s->max - s->len) {
+        s->too_big = true;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (n > s->cap - s->len) {
+        size_t ncap = s->cap ? s->cap : 4096;
+        uint8_t *np;
+        if (ncap > s->max) {
+            ncap = s->max;
+        }
+        while (ncap - s->len < n) {
+            ncap = ncap > s->max / 2 ? s->max : ncap * 2;
+        }
+        if ((np = realloc(s->p, ncap)) == NULL) {
+            s->nomem = true;
+            return 0;
+        }
+        s->p = np;
+        s->cap = ncap;
+    }
+    memcpy(s->p + s->len, data, n);
+    s->len += n;
+    return n;
+}
+
+static void sink_reset(struct sink *s)
+{
+    free(s->p);
+    s->p = NULL;
+    s->len = 0;
+    s->cap = 0;
+    s->too_big = false;
+    s->nomem = false;
+}
+
+/* Transport failures that another attempt may not hit. TLS verification failures, refused
+ * schemes and our own aborts (size limit) are final. */
+static bool transient_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || err_len == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+static bool starts_with_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void cvma_http_opts_init(struct cvma_http_opts *o)
+{
+    o->connect_timeout_ms = CVMA_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    o->timeout_ms = CVMA_HTTP_DEFAULT_TIMEOUT_MS;
+    o->max_retries = CVMA_HTTP_DEFAULT_MAX_RETRIES;
+    o->backoff_base_ms = CVMA_HTTP_DEFAULT_BACKOFF_BASE_MS;
+    o->max_body = CVMA_HTTP_DEFAULT_MAX_BODY;
+}
+
+/* Zero fields select defaults; values are clamped so that no option can make a call hang
+ * for long or loop without bound. */
+static void effective_opts(const struct cvma_http_opts *in, struct cvma_http_opts *o)
+{
+    cvma_http_opts_init(o);
+    if (in == NULL) {
+        return;
+    }
+    if (in->connect_timeout_ms > 0) {
+        o->connect_timeout_ms = in->connect_timeout_ms;
+    }
+    if (in->timeout_ms > 0) {
+        o->timeout_ms = in->timeout_ms;
+    }
+    if (in->max_retries < 0) {
+        o->max_retries = 0;
+    } else if (in->max_retries > 0) {
+        o->max_retries = in->max_retries;
+    }
+    if (o->max_retries > CVMA_HTTP_RETRIES_LIMIT) {
+        o->max_retries = CVMA_HTTP_RETRIES_LIMIT;
+    }
+    if (in->backoff_base_ms > 0) {
+        o->backoff_base_ms = in->backoff_base_ms;
+    }
+    if (o->backoff_base_ms > CVMA_HTTP_MAX_WAIT_MS) {
+        o->backoff_base_ms = CVMA_HTTP_MAX_WAIT_MS;
+    }
+    if (in->max_body > 0) {
+        o->max_body = in->max_body;
+    }
+}
+
+/* Wait before retry number `attempt` (0-based): base << attempt, or the server's
+ * Retry-After if longer; never more than CVMA_HTTP_MAX_WAIT_MS. */
+static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_t retry_after_s)
+{
+    long wait = o->backoff_base_ms;
+
+    for (int i = 0; i < attempt && wait < CVMA_HTTP_MAX_WAIT_MS; i++) {
+        wait *= 2;
+    }
+    if (retry_after_s > 0) {
+        long ra = retry_after_s >= CVMA_HTTP_MAX_WAIT_MS / 1000 ? CVMA_HTTP_MAX_WAIT_MS
+                                                                : (long)retry_after_s * 1000L;
+        if (ra > wait) {
+            wait = ra;
+        }
+    }
+    return wait > CVMA_HTTP_MAX_WAIT_MS ? CVMA_HTTP_MAX_WAIT_MS : wait;
+}
+
+#define SETOPT(h, opt, val)                                                                    \
+    do {                                                                                       \
+        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                                 \
+            set_err(err, err_len, "GET %s: libcurl refused option %s", url, #opt);             \
+            st = CVMA_E_INTERNAL;                                                              \
+            goto out;                                                                          \
+        }                                                                                      \
+    } while (0)
+
+/* see collateral/http.h */
+enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *url,
+                               struct cvma_buf *body, long *http_code, char *err, size_t err_len)
+{
+    enum cvma_status st = CVMA_E_INTERNAL;
+    struct cvma_http_opts o;
+    struct sink s = {0};
+    CURL *h = NULL;
+    char cerr[CURL_ERROR_SIZE];
+    long code = 0;
+    bool https;
+
+    body->p = NULL;
+    body->len = 0;
+    if (http_code != NULL) {
+        *http_code = 0;
+    }
+    set_err(err, err_len, "%s", "");
+    if (url == NULL) {
+        set_err(err, err_len, "GET: no URL");
+        return CVMA_E_USAGE;
+    }
+    https = starts_with_ci(url, "https://");
+    if (!https && !starts_with_ci(url, "http://")) {
+        set_err(err, err_len, "GET %s: only http:// and https:// URLs are fetched", url);
+        return CVMA_E_USAGE;
+    }
+    effective_opts(opts, &o);
+    s.max = o.max_body;
+
+    pthread_once(&g_curl_once, curl_init_once);
+    if (g_curl_init_rc != CURLE_OK) {
+        set_err(err, err_len, "GET %s: curl_global_init failed: %s", url,
+                curl_easy_strerror(g_curl_init_rc));
+        return CVMA_E_INTERNAL;
+    }
+    if ((h = curl_easy_init()) == NULL) {
+        set_err(err, err_len, "GET %s: curl_easy_init failed", url);
+        return CVMA_E_NOMEM;
+    }
+    cerr[0] = '\0';
+    SETOPT(h, CURLOPT_URL, url);
+    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Follow redirects, but never to another scheme and never from https down to http. */
+    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
+    SETOPT(h, CURLOPT_MAXREDIRS, 3L);
+    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+    SETOPT(h, CURLOPT_TIMEOUT_MS, o.timeout_ms);
+    SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o.max_body);
+    SETOPT(h, CURLOPT_USERAGENT, "cvmattest/0.1");
+    SETOPT(h, CURLOPT_ERRORBUFFER, cerr);
+    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(h, CURLOPT_WRITEDATA, &s);
+
+    for (int attempt = 0;; attempt++) {
+        CURLcode rc;
+        curl_off_t retry_after = 0;
+        bool retryable;
+
+        sink_reset(&s);
+        cerr[0] = '\0';
+        code = 0;
+        rc = curl_easy_perform(h);
+        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (http_code != NULL) {
+            *http_code = code;
+        }
+        if (rc == CURLE_OK) {
+            if (code == 200) {
+                break;
+            }
+            retryable = code == 429 || (code >= 500 && code <= 599);
+            if (!retryable) {
+                set_err(err, err_len, "GET %s: HTTP %ld", url, code);
+                st = CVMA_UNDECIDED;
+                goto out;
+            }
+            (void)curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+            set_err(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
+                    attempt == 0 ? "" : "s");
+        } else {
+            if (s.nomem) {
+                set_err(err, err_len, "GET %s: out of memory", url);
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
+            if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+                set_err(err, err_len, "GET %s: response larger than %zu bytes", url, o.max_body);
+                st = CVMA_UNDECIDED;
+                goto out;
+            }
+            retryable = transient_curl_error(rc);
+            set_err(err, err_len, "GET %s: %s after %d attempt%s", url,
+                    cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
+                    attempt == 0 ? "" : "s");
+            if (!retryable) {
+                st = CVMA_UNDECIDED;
+                goto out;
+            }
+        }
+        if (attempt >= o.max_retries) {
+            st = CVMA_UNDECIDED; /* err already names the last failure */
+            goto out;
+        }
+        sleep_ms(retry_wait_ms(&o, attempt, retry_after));
+    }
+
+    set_err(err, err_len, "%s", "");
+    if (s.p == NULL) {
+        /* An empty 200 body: hand back a valid (non-NULL) empty buffer. */
+        if ((s.p = malloc(1)) == NULL) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+    }
+    body->p = s.p;
+    body->len = s.len;
+    s.p = NULL;
+    st = CVMA_OK;
+out:
+    free(s.p);
+    curl_easy_cleanup(h);
+    return st;
+}

@@ -1,0 +1,66 @@
+/*
+ * A small HTTP GET client for collateral (AMD KDS, later Intel PCS), on libcurl's easy API.
+ *
+ * What it trusts: nothing it downloads. Bodies are handed back as bytes; the caller checks
+ * them (format here in kds.c, signatures and chains in the verifier). TLS uses the system CA
+ * store through libcurl, but a collateral body is only believed once it chains to a pinned
+ * vendor root, so a compromised mirror can withhold collateral (exit 3), never forge it.
+ *
+ * Behaviour:
+ * - Only http:// and https:// URLs; redirects are followed (at most 3), never to another
+ *   scheme and never from https down to http.
+ * - Retries (at most max_retries more attempts) only on HTTP 429, HTTP 5xx and on transport
+ *   errors that may be transient (connection refused/reset, timeout, DNS failure). The wait
+ *   before retry i (0-based) is backoff_base_ms << i, capped at 5 s; a Retry-After header
+ *   (seconds or HTTP date, as parsed by libcurl) replaces it, also capped at 5 s.
+ * - Any other answer (404 and every other 4xx, other 2xx/3xx codes) is final, not retried.
+ * - A body larger than max_body bytes aborts the transfer.
+ * - Never writes to stdout or stderr.
+ */
+#ifndef CVMA_COLLATERAL_HTTP_H
+#define CVMA_COLLATERAL_HTTP_H
+
+#include "common/util.h"
+
+#define CVMA_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define CVMA_HTTP_DEFAULT_TIMEOUT_MS         30000L
+#define CVMA_HTTP_DEFAULT_MAX_RETRIES        3
+#define CVMA_HTTP_DEFAULT_BACKOFF_BASE_MS    200L
+#define CVMA_HTTP_DEFAULT_MAX_BODY           ((size_t)1 << 20) /* 1 MiB */
+#define CVMA_HTTP_MAX_WAIT_MS                5000L /* cap on any single backoff / Retry-After */
+#define CVMA_HTTP_RETRIES_LIMIT              10    /* max_retries is clamped to this */
+
+/*
+ * Options. A zeroed struct means "all defaults", so the struct can be embedded and
+ * zero-initialised: 0 in a field selects its default.
+ */
+struct cvma_http_opts {
+    long connect_timeout_ms; /* 0: 10 s */
+    long timeout_ms;         /* whole transfer, per attempt; 0: 30 s */
+    int max_retries;         /* 0: 3; negative: no retries (one attempt only) */
+    long backoff_base_ms;    /* 0: 200 ms (waits 200, 400, 800 ms); tests use ~10 ms */
+    size_t max_body;         /* 0: 1 MiB */
+};
+
+/* Fills o with the explicit default values (same effect as zeroing it). */
+void cvma_http_opts_init(struct cvma_http_opts *o);
+
+/*
+ * GETs url. o may be NULL (defaults). On CVMA_OK, *body owns the response bytes (free with
+ * cvma_buf_free); on any other status *body is empty. *http_code (may be NULL) gets the last
+ * HTTP status seen, or 0 when no HTTP answer arrived. err (may be NULL, err_len 0) receives a
+ * one-line reason naming the URL whenever the status is not CVMA_OK.
+ *
+ * Returns:
+ *   CVMA_OK         HTTP 200
+ *   CVMA_UNDECIDED  404 / other 4xx / non-200 answers, retries exhausted on 429 / 5xx /
+ *                   transport errors, TLS errors, body over max_body
+ *   CVMA_E_USAGE    url is not http:// or https://
+ *   CVMA_E_NOMEM    allocation failure
+ *   CVMA_E_INTERNAL libcurl could not be initialised
+ */
+CVMA_MUST_USE enum cvma_status cvma_http_get(const struct cvma_http_opts *o, const char *url,
+                                             struct cvma_buf *body, long *http_code, char *err,
+                                             size_t err_len);
+
+#endif

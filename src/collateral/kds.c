@@ -1,0 +1,335 @@
+#include "collateral/kds.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/hex.h"
+
+enum body_kind {
+    BODY_CERT_DER,  /* VCEK */
+    BODY_CHAIN_PEM, /* ASK/ASVK then ARK */
+    BODY_CRL_DER,
+};
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || err_len == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+/* KDS product path component, or NULL for a product KDS does not serve. */
+static const char *kds_product(enum cvma_snp_product product)
+{
+    switch (product) {
+    case CVMA_SNP_PRODUCT_MILAN:
+    case CVMA_SNP_PRODUCT_GENOA:
+    case CVMA_SNP_PRODUCT_TURIN:
+        return cvma_snp_product_name(product);
+    case CVMA_SNP_PRODUCT_UNKNOWN:
+        return NULL;
+    }
+    return NULL;
+}
+
+void cvma_kds_init(struct cvma_kds *k)
+{
+    memset(k, 0, sizeof *k);
+    k->base_url = CVMA_KDS_DEFAULT_BASE_URL;
+    cvma_http_opts_init(&k->http);
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t chip_id[64],
+                                   const struct cvma_snp_tcb *tcb, char *out, size_t n)
+{
+    const char *name = kds_product(product);
+    char hwid[2 * 64 + 1];
+    int w;
+
+    if (out == NULL || n == 0) {
+        return CVMA_E_USAGE;
+    }
+    out[0] = '\0';
+    if (name == NULL) {
+        return CVMA_E_USAGE;
+    }
+    if (product == CVMA_SNP_PRODUCT_TURIN) {
+        /* Turin VCEKs carry an 8-byte hwID; KDS answers 404 to the 64-byte form
+         * (snp-report.md §9). FMC_SPL comes first, as KDS documents the query. */
+        cvma_hex_encode(chip_id, 8, hwid, sizeof hwid);
+        w = snprintf(out, n, "/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
+                     name, hwid, (unsigned)tcb->fmc, (unsigned)tcb->bootloader,
+                     (unsigned)tcb->tee, (unsigned)tcb->snp, (unsigned)tcb->microcode);
+    } else {
+        cvma_hex_encode(chip_id, 64, hwid, sizeof hwid);
+        w = snprintf(out, n, "/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", name,
+                     hwid, (unsigned)tcb->bootloader, (unsigned)tcb->tee, (unsigned)tcb->snp,
+                     (unsigned)tcb->microcode);
+    }
+    if (w < 0 || (size_t)w >= n) {
+        out[0] = '\0';
+        return CVMA_E_USAGE;
+    }
+    return CVMA_OK;
+}
+
+static int64_t asn1_time_to_unix(const ASN1_TIME *t, bool *ok)
+{
+    struct tm tm;
+
+    *ok = false;
+    memset(&tm, 0, sizeof tm);
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    *ok = true;
+    return (int64_t)timegm(&tm);
+}
+
+/*
+ * Checks that body has the form the endpoint promises (nothing more: no signatures). For a
+ * CRL also computes when the cache entry should expire. Returns a short description of the
+ * problem, or NULL when the body is well-formed.
+ */
+static const char *check_body(enum body_kind kind, const struct cvma_buf *b, int64_t now,
+                              int64_t *expires_at)
+{
+    const char *problem = NULL;
+    const unsigned char *q = b->p;
+    X509 *x = NULL;
+    X509_CRL *crl = NULL;
+    BIO *bio = NULL;
+
+    *expires_at = 0;
+    if (b->len == 0 || b->len > CVMA_CACHE_MAX_BODY) {
+        problem = "empty, or larger than the cache accepts";
+        goto out;
+    }
+    switch (kind) {
+    case BODY_CERT_DER:
+        if ((x = d2i_X509(NULL, &q, (long)b->len)) == NULL || q != b->p + b->len) {
+            problem = "not one DER X.509 certificate";
+        }
+        break;
+    case BODY_CHAIN_PEM: {
+        int count = 0;
+        if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL) {
+            problem = "out of memory";
+            goto out;
+        }
+        /* At most three reads: a KDS chain has exactly two certificates. */
+        while (count < 3 && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            X509_free(x);
+            x = NULL;
+            count++;
+        }
+        if (count != 2) {
+            problem = "not a PEM chain of exactly two certificates";
+        }
+        break;
+    }
+    case BODY_CRL_DER: {
+        bool ok;
+        int64_t next;
+        if ((crl = d2i_X509_CRL(NULL, &q, (long)b->len)) == NULL || q != b->p + b->len) {
+            problem = "not one DER X.509 CRL";
+            break;
+        }
+        next = asn1_time_to_unix(X509_CRL_get0_nextUpdate(crl), &ok);
+        if (!ok) {
+            *expires_at = now + CVMA_KDS_CRL_DEFAULT_TTL;
+        } else if (next <= now) {
+            *expires_at = now + CVMA_KDS_CRL_STALE_TTL;
+        } else {
+            *expires_at = next;
+        }
+        break;
+    }
+    }
+out:
+    ERR_clear_error(); /* failed parses leave errors in OpenSSL's thread queue */
+    X509_free(x);
+    X509_CRL_free(crl);
+    BIO_free(bio);
+    return problem;
+}
+
+static const char *kind_name(enum body_kind kind)
+{
+    switch (kind) {
+    case BODY_CERT_DER:
+        return "VCEK";
+    case BODY_CHAIN_PEM:
+        return "cert_chain";
+    case BODY_CRL_DER:
+        return "CRL";
+    }
+    return "collateral";
+}
+
+/* Joins base (without trailing '/') and path; NULL on allocation failure. */
+static char *join_url(const char *base, const char *path)
+{
+    size_t bl = strlen(base), pl = strlen(path);
+    char *u;
+
+    while (bl > 0 && base[bl - 1] == '/') {
+        bl--;
+    }
+    if ((u = malloc(bl + pl + 1)) == NULL) {
+        return NULL;
+    }
+    memcpy(u, base, bl);
+    memcpy(u + bl, path, pl + 1);
+    return u;
+}
+
+/* The cache-first fetch behind every public function. */
+static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, const char *path,
+                              struct cvma_buf *out, struct cvma_verdict *v, char *err,
+                              size_t err_len)
+{
+    enum cvma_status st = CVMA_E_NOMEM;
+    const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
+    const char *problem;
+    struct cvma_buf body = {0};
+    char *url = NULL, *key = NULL;
+    size_t key_len;
+    int64_t now = (int64_t)time(NULL), expires_at = 0;
+
+    if ((url = join_url(base, path)) == NULL) {
+        set_err(err, err_len, "out of memory");
+        goto out;
+    }
+    key_len = sizeof "amd-kds " + strlen(url);
+    if ((key = malloc(key_len)) == NULL) {
+        set_err(err, err_len, "out of memory");
+        goto out;
+    }
+    snprintf(key, key_len, "amd-kds %s", url);
+
+    if (k->cache != NULL) {
+        enum cvma_cache_state state;
+        if ((st = cvma_cache_lookup(k->cache, key, now, &body, &state)) != CVMA_OK) {
+            set_err(err, err_len, "out of memory");
+            goto out;
+        }
+        if (state == CVMA_CACHE_HIT) {
+            /* Re-check the form: an entry written by another version or by hand must not
+             * get past the check a download gets. */
+            if (check_body(kind, &body, now, &expires_at) == NULL) {
+                goto done;
+            }
+            cvma_buf_free(&body);
+            state = CVMA_CACHE_CORRUPT;
+        }
+        if (state == CVMA_CACHE_CORRUPT && v != NULL) {
+            (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_CACHE_CORRUPT, CVMA_SEV_INFO,
+                                   "cache entry for %s in %s is damaged; ignored", url,
+                                   k->cache->dir);
+        }
+    }
+    if (k->offline) {
+        set_err(err, err_len, "%s %s: offline and not in cache", kind_name(kind), url);
+        st = CVMA_UNDECIDED;
+        goto out;
+    }
+    if ((st = cvma_http_get(&k->http, url, &body, NULL, err, err_len)) != CVMA_OK) {
+        goto out;
+    }
+    if ((problem = check_body(kind, &body, now, &expires_at)) != NULL) {
+        set_err(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(kind), url,
+                problem, body.len);
+        cvma_buf_free(&body);
+        st = CVMA_UNDECIDED;
+        goto out;
+    }
+    if (k->cache != NULL) {
+        /* Best effort: a read-only or full cache costs a refetch next time, nothing more. */
+        if (kind != BODY_CRL_DER) {
+            expires_at = 0; /* VCEKs and chains never expire in the cache */
+        }
+        enum cvma_status put_st = cvma_cache_put(k->cache, key, body.p, body.len, expires_at);
+        (void)put_st;
+    }
+done:
+    *out = body;
+    body.p = NULL;
+    body.len = 0;
+    set_err(err, err_len, "%s", "");
+    st = CVMA_OK;
+out:
+    cvma_buf_free(&body);
+    free(key);
+    free(url);
+    return st;
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_product product,
+                                     const uint8_t chip_id[64], const struct cvma_snp_tcb *tcb,
+                                     struct cvma_buf *out, struct cvma_verdict *v, char *err,
+                                     size_t err_len)
+{
+    char path[CVMA_KDS_PATH_MAX];
+
+    out->p = NULL;
+    out->len = 0;
+    if (cvma_kds_vcek_url(product, chip_id, tcb, path, sizeof path) != CVMA_OK) {
+        set_err(err, err_len, "VCEK: KDS serves no product %d", (int)product);
+        return CVMA_E_USAGE;
+    }
+    return fetch(k, BODY_CERT_DER, path, out, v, err, err_len);
+}
+
+static enum cvma_status fetch_product_file(const struct cvma_kds *k, enum body_kind kind,
+                                           enum cvma_snp_product product, bool vlek,
+                                           const char *file, struct cvma_buf *out,
+                                           struct cvma_verdict *v, char *err, size_t err_len)
+{
+    const char *name = kds_product(product);
+    char path[CVMA_KDS_PATH_MAX];
+
+    out->p = NULL;
+    out->len = 0;
+    if (name == NULL) {
+        set_err(err, err_len, "%s: KDS serves no product %d", kind_name(kind), (int)product);
+        return CVMA_E_USAGE;
+    }
+    snprintf(path, sizeof path, "/%s/v1/%s/%s", vlek ? "vlek" : "vcek", name, file);
+    return fetch(k, kind, path, out, v, err, err_len);
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k,
+                                           enum cvma_snp_product product, bool vlek,
+                                           struct cvma_buf *out, struct cvma_verdict *v, char *err,
+                                           size_t err_len)
+{
+    return fetch_product_file(k, BODY_CHAIN_PEM, product, vlek, "cert_chain", out, v, err,
+                              err_len);
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_product product,
+                                    bool vlek, struct cvma_buf *out, struct cvma_verdict *v,
+                                    char *err, size_t err_len)
+{
+    return fetch_product_file(k, BODY_CRL_DER, product, vlek, "crl", out, v, err, err_len);
+}

@@ -1,0 +1,96 @@
+#include "common/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), H. Hinnant's algorithm. */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool cvma_time_parse_rfc3339(const char *s, time_t *out)
+{
+    int Y, M, D, h = 0, mi = 0, sec = 0, off = 0;
+    size_t n = strlen(s);
+    *out = 0;
+    if (n < 10 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
+        !digits(s + 8, 2, &D)) {
+        return false;
+    }
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
+        return false;
+    }
+    const char *p = s + 10;
+    if (*p != '\0') {
+        if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 || !digits(p + 1, 2, &h) ||
+            p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec)) {
+            return false;
+        }
+        if (h > 23 || mi > 59 || sec > 60) {
+            return false;
+        }
+        p += 9;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9') {
+                return false;
+            }
+            while (*p >= '0' && *p <= '9') {
+                p++;
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+            if (strlen(p) < 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
+                oh > 23 || om > 59) {
+                return false;
+            }
+            off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+            p += 6;
+        } else {
+            return false;
+        }
+        if (*p != '\0') {
+            return false;
+        }
+    }
+    long long t = days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec - off;
+    *out = (time_t)t;
+    return true;
+}
+
+void cvma_time_format(time_t t, char *out, size_t out_size)
+{
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, out_size, "invalid-time");
+    }
+}

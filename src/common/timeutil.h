@@ -1,0 +1,17 @@
+/* RFC 3339 times <-> time_t (UTC). */
+#ifndef CVMA_COMMON_TIMEUTIL_H
+#define CVMA_COMMON_TIMEUTIL_H
+
+#include <time.h>
+
+#include "common/util.h"
+
+/*
+ * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (also a bare date "YYYY-MM-DD" as
+ * midnight UTC). Returns false on anything else, including out-of-range fields.
+ */
+CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
+void cvma_time_format(time_t t, char *out, size_t out_size);
+
+#endif

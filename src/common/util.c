@@ -1,0 +1,154 @@
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cvma_status_exit_code(enum cvma_status st)
+{
+    switch (st) {
+    case CVMA_OK:
+        return 0;
+    case CVMA_REJECTED:
+        return 1;
+    case CVMA_UNDECIDED:
+        return 3;
+    case CVMA_E_USAGE:
+    case CVMA_E_IO:
+    case CVMA_E_NOMEM:
+    case CVMA_E_INTERNAL:
+        return 2;
+    }
+    return 2;
+}
+
+void cvma_buf_free(struct cvma_buf *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    free(b->p);
+    b->p = NULL;
+    b->len = 0;
+}
+
+enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
+{
+    enum cvma_status st = CVMA_E_IO;
+    FILE *f = NULL;
+    uint8_t *p = NULL;
+    size_t cap = 0, len = 0;
+
+    out->p = NULL;
+    out->len = 0;
+    if ((f = fopen(path, "rb")) == NULL) {
+        goto out;
+    }
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            uint8_t *np;
+            if (ncap > max_len + 1) {
+                ncap = max_len + 1;
+            }
+            if (ncap <= cap) {
+                goto out; /* larger than max_len */
+            }
+            if ((np = realloc(p, ncap)) == NULL) {
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
+            p = np;
+            cap = ncap;
+        }
+        size_t n = fread(p + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) {
+                goto out;
+            }
+            break;
+        }
+    }
+    if (len > max_len) {
+        goto out;
+    }
+    out->p = p;
+    out->len = len;
+    p = NULL;
+    st = CVMA_OK;
+out:
+    free(p);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return st;
+}
+
+enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size_t len)
+{
+    enum cvma_status st = CVMA_E_IO;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    int fd = -1;
+
+    if (tmp == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        goto out;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (st != CVMA_OK) {
+        unlink(tmp);
+    }
+    free(tmp);
+    return st;
+}
+
+char *cvma_path_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p == NULL) {
+        return NULL;
+    }
+    memcpy(p, dir, a);
+    size_t off = a;
+    if (a > 0 && dir[a - 1] != '/') {
+        p[off++] = '/';
+    }
+    memcpy(p + off, name, b + 1);
+    return p;
+}

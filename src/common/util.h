@@ -1,0 +1,58 @@
+/*
+ * Common vocabulary of cvmattest: the status every function returns, owned and borrowed
+ * byte buffers, and a few attributes. Status says whether a function ran; reasons
+ * (common/reasons.h) say why evidence was refused.
+ */
+#ifndef CVMA_COMMON_UTIL_H
+#define CVMA_COMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CVMA_MUST_USE     __attribute__((warn_unused_result))
+#define CVMA_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define CVMA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Did the function run? Maps onto the exit codes of DESIGN.md. */
+enum cvma_status {
+    CVMA_OK = 0,        /* exit 0 */
+    CVMA_REJECTED,      /* exit 1: evidence refused, reason recorded in the verdict */
+    CVMA_UNDECIDED,     /* exit 3: collateral missing or unreachable */
+    CVMA_E_USAGE,       /* exit 2 */
+    CVMA_E_IO,          /* exit 2: unreadable input */
+    CVMA_E_NOMEM,       /* exit 2 */
+    CVMA_E_INTERNAL,    /* exit 2 */
+};
+
+int cvma_status_exit_code(enum cvma_status st);
+
+/* Borrowed bytes: never freed through this struct. */
+struct cvma_span {
+    const uint8_t *p;
+    size_t len;
+};
+
+/* Owned bytes: freed by cvma_buf_free. */
+struct cvma_buf {
+    uint8_t *p;
+    size_t len;
+};
+
+void cvma_buf_free(struct cvma_buf *b);
+
+/*
+ * Reads a whole file (at most max_len bytes) into *out. Returns CVMA_OK, CVMA_E_IO (missing,
+ * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first.
+ */
+CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
+                                              struct cvma_buf *out);
+
+/* Writes bytes to path atomically (temp file in the same directory, fsync, rename). */
+CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
+                                                      size_t len);
+
+/* Joins dir and name into a freshly allocated path; NULL on allocation failure. */
+char *cvma_path_join(const char *dir, const char *name);
+
+#endif

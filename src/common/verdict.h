@@ -1,0 +1,69 @@
+/*
+ * The verdict collects every reason recorded while evidence is parsed, verified and appraised,
+ * and the checks that ran. The final status is affirming only when every required check
+ * passed and no error was recorded (fail closed).
+ */
+#ifndef CVMA_COMMON_VERDICT_H
+#define CVMA_COMMON_VERDICT_H
+
+#include "common/reasons.h"
+#include "common/util.h"
+
+#define CVMA_DETAIL_MAX 240
+
+enum cvma_check {
+    CVMA_CHECK_PARSE = 1u << 0,
+    CVMA_CHECK_CHAIN = 1u << 1,            /* certificate chain to a pinned root */
+    CVMA_CHECK_REVOCATION = 1u << 2,       /* CRL checked, or CRL_NOT_CHECKED recorded */
+    CVMA_CHECK_SIGNATURE = 1u << 3,        /* evidence signature */
+    CVMA_CHECK_CERT_BINDING = 1u << 4,     /* leaf certificate fields against the evidence */
+    CVMA_CHECK_COLLATERAL = 1u << 5,       /* TCB collateral (TDX) */
+};
+
+enum cvma_result_status {
+    CVMA_AFFIRMING = 0,
+    CVMA_WARNING,
+    CVMA_CONTRAINDICATED,
+};
+
+struct cvma_verdict_reason {
+    enum cvma_reason code;
+    enum cvma_severity severity;
+    char detail[CVMA_DETAIL_MAX];
+};
+
+struct cvma_verdict {
+    struct cvma_verdict_reason *reasons;
+    size_t n_reasons;
+    size_t cap;
+    unsigned checks_done;     /* enum cvma_check bits */
+    unsigned checks_required; /* set by the verifier for its evidence kind */
+    bool undecided;           /* collateral could not be had: exit 3 */
+    bool oom;                 /* a reason could not be stored: treated as an error */
+};
+
+void cvma_verdict_init(struct cvma_verdict *v);
+void cvma_verdict_cleanup(struct cvma_verdict *v);
+
+/* Records a reason with its default severity. Returns CVMA_REJECTED when it is an error. */
+enum cvma_status cvma_reject(struct cvma_verdict *v, enum cvma_reason code, const char *fmt, ...)
+        CVMA_PRINTF(3, 4);
+/* Records a reason with an explicit severity; returns CVMA_REJECTED for errors, else CVMA_OK. */
+enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
+                                  enum cvma_severity sev, const char *fmt, ...)
+        CVMA_PRINTF(4, 5);
+void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
+
+bool cvma_verdict_has(const struct cvma_verdict *v, enum cvma_reason code);
+bool cvma_verdict_has_error(const struct cvma_verdict *v);
+/* The first error reason, or CVMA_R_COUNT_ when none. */
+enum cvma_reason cvma_verdict_first_error(const struct cvma_verdict *v);
+
+/*
+ * Final status. Adds INTERNAL_CHECK_SKIPPED for each required check that never passed when
+ * no error explains it, so a skipped check can never yield affirming.
+ */
+enum cvma_result_status cvma_verdict_finish(struct cvma_verdict *v);
+const char *cvma_result_status_name(enum cvma_result_status s);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * Collateral for SEV-SNP: the VCEK or VLEK, the ASK or ASVK, the ARK and the optional CRL.
+ * From the --collateral directory (DESIGN.md file names) first; what is missing is fetched
+ * from AMD KDS through the on-disk cache unless --offline. VLEKs cannot be fetched.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "collateral/kds.h"
+#include "crypto/crypto.h"
+#include "snp/snp_internal.h"
+
+#define MAX_COLLATERAL_FILE (1u << 20)
+
+void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
+{
+    cvma_buf_free(&c->leaf);
+    cvma_buf_free(&c->ask);
+    cvma_buf_free(&c->ark);
+    cvma_buf_free(&c->crl);
+}
+
+/* Reads dir/name if it exists. CVMA_OK with an empty buffer when absent. */
+static enum cvma_status read_opt(const char *dir, const char *name, struct cvma_buf *out,
+                                 struct cvma_verdict *v)
+{
+    char *path = cvma_path_join(dir, name);
+    enum cvma_status st;
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    st = cvma_file_read(path, MAX_COLLATERAL_FILE, out);
+    if (st == CVMA_E_IO) {
+        st = CVMA_OK; /* absent (or unreadable): treated as missing */
+        out->p = NULL;
+        out->len = 0;
+    }
+    (void)v;
+    free(path);
+    return st;
+}
+
+/* Re-encodes one certificate (DER or PEM input) as DER, or records CERT_PARSE. */
+static enum cvma_status to_der(struct cvma_buf *b, const char *what, struct cvma_verdict *v)
+{
+    X509 *x;
+    struct cvma_buf der;
+    if (b->len == 0) {
+        return CVMA_OK;
+    }
+    if ((x = cvma_x509_load(b->p, b->len)) == NULL) {
+        return cvma_reject(v, CVMA_R_CERT_PARSE, "%s: not a DER or PEM X.509 certificate", what);
+    }
+    bool ok = cvma_x509_to_der(x, &der);
+    X509_free(x);
+    if (!ok) {
+        return CVMA_E_NOMEM;
+    }
+    cvma_buf_free(b);
+    *b = der;
+    return CVMA_OK;
+}
+
+/* Splits a PEM bundle "intermediate then root" (KDS cert_chain) into DER ask and ark. */
+static enum cvma_status split_chain(const struct cvma_buf *pem, struct cvma_snp_collateral *c,
+                                    const char *what, struct cvma_verdict *v)
+{
+    STACK_OF(X509) *sk = cvma_x509_load_pem_stack(pem->p, pem->len);
+    enum cvma_status st = CVMA_OK;
+    if (sk == NULL || sk_X509_num(sk) != 2) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: expected two PEM certificates (ASK or ASVK, "
+                                               "then ARK), found %d",
+                         what, sk ? sk_X509_num(sk) : 0);
+        goto out;
+    }
+    if (c->ask.len == 0 && !cvma_x509_to_der(sk_X509_value(sk, 0), &c->ask)) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    if (c->ark.len == 0 && !cvma_x509_to_der(sk_X509_value(sk, 1), &c->ark)) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+out:
+    sk_X509_pop_free(sk, X509_free);
+    return st;
+}
+
+static enum cvma_status load_dir(const char *dir, bool vlek, struct cvma_snp_collateral *c,
+                                 struct cvma_verdict *v)
+{
+    enum cvma_status st;
+    struct cvma_buf chain = {0};
+    const char *leaf_der = vlek ? "vlek.der" : "vcek.der";
+    const char *leaf_pem = vlek ? "vlek.pem" : "vcek.pem";
+    const char *inter = vlek ? "asvk.pem" : "ask.pem";
+
+    if ((st = read_opt(dir, leaf_der, &c->leaf, v)) != CVMA_OK) {
+        return st;
+    }
+    if (c->leaf.len == 0 && (st = read_opt(dir, leaf_pem, &c->leaf, v)) != CVMA_OK) {
+        return st;
+    }
+    if ((st = read_opt(dir, inter, &c->ask, v)) != CVMA_OK ||
+        (st = read_opt(dir, "ark.pem", &c->ark, v)) != CVMA_OK ||
+        (st = read_opt(dir, "crl.der", &c->crl, v)) != CVMA_OK) {
+        return st;
+    }
+    if ((st = to_der(&c->leaf, vlek ? "VLEK" : "VCEK", v)) != CVMA_OK ||
+        (st = to_der(&c->ask, inter, v)) != CVMA_OK || (st = to_der(&c->ark, "ark.pem", v)) != CVMA_OK) {
+        return st;
+    }
+    if (c->ask.len == 0 || c->ark.len == 0) {
+        if ((st = read_opt(dir, "cert_chain.pem", &chain, v)) != CVMA_OK) {
+            return st;
+        }
+        if (chain.len > 0) {
+            st = split_chain(&chain, c, "cert_chain.pem", v);
+        }
+        cvma_buf_free(&chain);
+    }
+    return st;
+}
+
+static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
+                                      const struct cvma_verify_opts *opts, bool vlek,
+                                      struct cvma_snp_collateral *c, struct cvma_verdict *v)
+{
+    struct cvma_kds kds;
+    struct cvma_cache cache = {0};
+    char err[512];
+    enum cvma_status st;
+    enum cvma_snp_product product = rep->product;
+
+    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+        /* v2 reports carry no CPUID. Only a given VCEK could tell; ask for it. */
+        return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                           "report v%u names no product (no CPUID bytes); give the VCEK and "
+                           "cert chain with --collateral DIR",
+                           rep->version);
+    }
+    cvma_kds_init(&kds);
+    kds.base_url = opts->kds_base_url;
+    kds.offline = opts->offline;
+    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
+        kds.cache = &cache;
+    } else if (opts->offline) {
+        return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                           "offline, no collateral directory holds the %s, and no cache "
+                           "directory can be chosen ($CVMATTEST_CACHE, $XDG_CACHE_HOME, $HOME)",
+                           vlek ? "VLEK" : "VCEK");
+    }
+    snprintf(err, sizeof err, "collateral unavailable");
+    if (c->leaf.len == 0) {
+        if (vlek) {
+            return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                               "the report is signed by a VLEK, which AMD KDS gives only to "
+                               "cloud providers: give vlek.der in --collateral DIR");
+        }
+        struct cvma_snp_tcb tcb;
+        cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);
+        st = cvma_kds_fetch_vcek(&kds, product, rep->chip_id, &tcb, &c->leaf, v, err,
+                                 sizeof err);
+        if (st != CVMA_OK) {
+            goto fail;
+        }
+    }
+    if (c->ask.len == 0 || c->ark.len == 0) {
+        struct cvma_buf chain = {0};
+        st = cvma_kds_fetch_cert_chain(&kds, product, vlek, &chain, v, err, sizeof err);
+        if (st != CVMA_OK) {
+            goto fail;
+        }
+        st = split_chain(&chain, c, "KDS cert_chain", v);
+        cvma_buf_free(&chain);
+        if (st != CVMA_OK) {
+            cvma_cache_cleanup(&cache);
+            return st;
+        }
+    }
+    if (c->crl.len == 0 && !opts->offline) {
+        /* The CRL is optional in a directory, but when fetching, fetch it too. */
+        st = cvma_kds_fetch_crl(&kds, product, vlek, &c->crl, v, err, sizeof err);
+        if (st != CVMA_OK) {
+            goto fail;
+        }
+    }
+    cvma_cache_cleanup(&cache);
+    return CVMA_OK;
+fail:
+    cvma_cache_cleanup(&cache);
+    if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "%s", err);
+    return CVMA_UNDECIDED;
+}
+
+enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
+                                         const struct cvma_verify_opts *opts,
+                                         struct cvma_snp_collateral *c, struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_OK;
+    bool vlek = cvma_snp_signing_key(rep) == CVMA_SNP_KEY_VLEK;
+
+    memset(c, 0, sizeof *c);
+    c->vlek = vlek;
+    if (opts->collateral_dir != NULL &&
+        (st = load_dir(opts->collateral_dir, vlek, c, v)) != CVMA_OK) {
+        return st;
+    }
+    if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {
+        if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {
+            return st;
+        }
+    }
+    if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "missing %s%s%s",
+                    c->leaf.len == 0 ? (vlek ? "VLEK " : "VCEK ") : "",
+                    c->ask.len == 0 ? (vlek ? "ASVK " : "ASK ") : "",
+                    c->ark.len == 0 ? "ARK" : "");
+        return CVMA_UNDECIDED;
+    }
+    return CVMA_OK;
+}

@@ -1,0 +1,42 @@
+/* Private API of the SEV-SNP stage. */
+#ifndef CVMA_SNP_INTERNAL_H
+#define CVMA_SNP_INTERNAL_H
+
+#include <jansson.h>
+
+#include "result/result.h"
+#include "snp/amd_cert.h"
+#include "snp/snp.h"
+
+/* Collateral for one report: DER bytes, owned. */
+struct cvma_snp_collateral {
+    struct cvma_buf leaf; /* VCEK or VLEK */
+    struct cvma_buf ask;  /* ASK or ASVK */
+    struct cvma_buf ark;
+    struct cvma_buf crl;  /* optional: len 0 when absent */
+    bool vlek;            /* leaf read from vlek.* / ask from asvk.* */
+};
+
+void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);
+
+/*
+ * Gathers the collateral for rep: from opts->collateral_dir first, then (unless offline) from
+ * AMD KDS through the cache. Missing pieces record COLLATERAL_UNAVAILABLE and return
+ * CVMA_UNDECIDED; malformed files record CERT_PARSE / CRL_INVALID and return CVMA_REJECTED.
+ */
+CVMA_MUST_USE enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
+                                                       const struct cvma_verify_opts *opts,
+                                                       struct cvma_snp_collateral *c,
+                                                       struct cvma_verdict *v);
+
+json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_product product);
+
+/*
+ * Full SEV-SNP verification of the bytes in p: parse, collateral, chain to a pinned root (or a
+ * --trust-root), CRL, report signature, certificate-to-report binding, and the appraisal the
+ * options ask for. Fills res (status still to be finished by the caller).
+ */
+void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                     const struct cvma_snp_collateral *preloaded, struct cvma_result *res);
+
+#endif

@@ -1,0 +1,703 @@
+/*
+ * SEV-SNP verification: ARK -> ASK -> VCEK (or ARK -> ASVK -> VLEK), the ARK pinned by the
+ * SHA-256 of its SubjectPublicKeyInfo, the ARK-signed CRL, the report signature (ECDSA P-384
+ * over bytes 0x000..0x29F), and the ties between the VCEK/VLEK extensions and the report.
+ *
+ * Not checked here (documented in docs/verification.md): TCB minimums, measurements and
+ * other policy (the appraisal stage), and freshness beyond --report-data.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/hex.h"
+#include "common/reader.h"
+#include "common/timeutil.h"
+#include "crypto/chain_cache.h"
+#include "crypto/crypto.h"
+#include "snp/snp_internal.h"
+
+/* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (see docs/snp.md for the source). */
+static const struct {
+    enum cvma_snp_product product;
+    const char *anchor;
+    const char *spki_sha256;
+} amd_roots[] = {
+    {CVMA_SNP_PRODUCT_MILAN, "amd-ark-milan",
+     "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9"},
+    {CVMA_SNP_PRODUCT_GENOA, "amd-ark-genoa",
+     "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831"},
+    {CVMA_SNP_PRODUCT_TURIN, "amd-ark-turin",
+     "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08"},
+};
+
+/* What a verified chain gives the report checks; cached by chain bytes. */
+struct snp_chain {
+    struct cvma_p384_pub *pub;
+    struct cvma_amd_cert_ext ext;
+    char anchor[96];
+    enum cvma_snp_product root_product; /* UNKNOWN for a test root */
+    time_t not_before;                  /* latest notBefore in the chain */
+    time_t not_after;                   /* earliest notAfter */
+    bool has_crl;
+    time_t crl_this_update, crl_next_update;
+};
+
+static void snp_chain_free(void *p)
+{
+    struct snp_chain *ch = p;
+    if (ch != NULL) {
+        cvma_p384_pub_free(ch->pub);
+        free(ch);
+    }
+}
+
+static bool asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return false;
+    }
+    *out = timegm(&tm);
+    return true;
+}
+
+static void fmt_time(time_t t, char *out, size_t n)
+{
+    cvma_time_format(t, out, n);
+}
+
+static const char *cert_role(int depth, bool vlek)
+{
+    switch (depth) {
+    case 0:
+        return vlek ? "VLEK" : "VCEK";
+    case 1:
+        return vlek ? "ASVK" : "ASK";
+    default:
+        return "ARK";
+    }
+}
+
+/* Which trust anchor the ARK is, or record CERT_UNTRUSTED_ROOT. */
+static enum cvma_status pick_anchor(X509 *ark, const struct cvma_verify_opts *opts,
+                                    struct snp_chain *ch, struct cvma_verdict *v)
+{
+    uint8_t h[32];
+    char hex[65], cn[128];
+    if (!cvma_x509_spki_sha256(ark, h)) {
+        return cvma_reject(v, CVMA_R_CERT_PARSE, "ARK: cannot encode its public key");
+    }
+    cvma_hex_encode(h, sizeof h, hex, sizeof hex);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
+        if (strcmp(hex, amd_roots[i].spki_sha256) == 0) {
+            snprintf(ch->anchor, sizeof ch->anchor, "%s", amd_roots[i].anchor);
+            ch->root_product = amd_roots[i].product;
+            return CVMA_OK;
+        }
+    }
+    for (size_t i = 0; i < opts->n_trust_roots; i++) {
+        uint8_t t[32];
+        if (cvma_x509_spki_sha256(opts->trust_roots[i], t) && memcmp(t, h, 32) == 0) {
+            snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
+            ch->root_product = CVMA_SNP_PRODUCT_UNKNOWN;
+            return CVMA_OK;
+        }
+    }
+    cvma_x509_subject_cn(ark, cn, sizeof cn);
+    return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
+                       "ARK '%s' (public key SHA-256 %s) is neither a pinned AMD ARK (Milan, "
+                       "Genoa, Turin) nor a root given with --trust-root",
+                       cn, hex);
+}
+
+static enum cvma_status map_x509_error(int err, int depth, bool vlek, time_t at,
+                                       struct cvma_verdict *v)
+{
+    char when[32];
+    const char *who = cert_role(depth, vlek);
+    fmt_time(at, when, sizeof when);
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s has expired at %s", who, when);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s is not yet valid at %s", who, when);
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s signature does not verify with its issuer's key (%s)", who,
+                           X509_verify_cert_error_string(err));
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s: no issuer in the chain (%s); the %s does not belong to this "
+                           "ASK/ARK",
+                           who, X509_verify_cert_error_string(err), who);
+    default:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: chain error %d: %s", who, err,
+                           X509_verify_cert_error_string(err));
+    }
+}
+
+/* The CRL: signed by the ARK, current at `at`, and not listing the ASK/ASVK. */
+static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek, time_t at,
+                                  struct snp_chain *ch, struct cvma_verdict *v)
+{
+    EVP_PKEY *arkkey = X509_get0_pubkey(ark);
+    X509_REVOKED *rev = NULL;
+    char a[32], b[32], when[32];
+
+    if (arkkey == NULL || X509_CRL_verify(crl, arkkey) != 1) {
+        ERR_clear_error();
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: signature does not verify with the "
+                                                   "ARK's key");
+    }
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: issuer is not the ARK");
+    }
+    if (!asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &ch->crl_this_update)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
+    }
+    if (X509_CRL_get0_nextUpdate(crl) == NULL ||
+        !asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &ch->crl_next_update)) {
+        ch->crl_next_update = (time_t)INT64_MAX;
+    }
+    ch->has_crl = true;
+    if (at < ch->crl_this_update || at > ch->crl_next_update) {
+        fmt_time(ch->crl_this_update, a, sizeof a);
+        fmt_time(ch->crl_next_update, b, sizeof b);
+        fmt_time(at, when, sizeof when);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED,
+                           "AMD CRL: valid %s .. %s, verification time %s", a, b, when);
+    }
+    if (X509_CRL_get0_by_cert(crl, &rev, ask) == 1) {
+        char *serial = NULL;
+        BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ask), NULL);
+        if (bn != NULL) {
+            serial = BN_bn2hex(bn);
+        }
+        enum cvma_status st = cvma_reject(v, CVMA_R_CERT_REVOKED,
+                                          "%s serial %s is revoked by the ARK's CRL",
+                                          vlek ? "ASVK" : "ASK", serial ? serial : "?");
+        OPENSSL_free(serial);
+        BN_free(bn);
+        return st;
+    }
+    return CVMA_OK;
+}
+
+static bool sha256_key(const struct cvma_snp_collateral *c, const struct cvma_verify_opts *opts,
+                       uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    const struct cvma_buf *parts[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
+    for (size_t i = 0; ok && i < CVMA_ARRAY_LEN(parts); i++) {
+        uint64_t len = parts[i]->len;
+        ok = EVP_DigestUpdate(md, &len, sizeof len) == 1 &&
+             (len == 0 || EVP_DigestUpdate(md, parts[i]->p, parts[i]->len) == 1);
+    }
+    uint8_t vlek = c->vlek;
+    ok = ok && EVP_DigestUpdate(md, &vlek, 1) == 1;
+    for (size_t i = 0; ok && i < opts->n_trust_roots; i++) {
+        uint8_t h[32];
+        ok = cvma_x509_spki_sha256(opts->trust_roots[i], h) && EVP_DigestUpdate(md, h, 32) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+/* Verifies the chain and extracts what the report checks need. */
+static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
+                                     const struct cvma_verify_opts *opts, struct snp_chain **out,
+                                     struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_E_INTERNAL;
+    X509 *leaf = NULL, *ask = NULL, *ark = NULL;
+    X509_CRL *crl = NULL;
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    STACK_OF(X509) *untrusted = NULL;
+    struct snp_chain *ch = NULL;
+    const char *lname = c->vlek ? "VLEK" : "VCEK";
+
+    *out = NULL;
+    if ((ch = calloc(1, sizeof *ch)) == NULL) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    if ((leaf = cvma_x509_load(c->leaf.p, c->leaf.len)) == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: not a DER or PEM X.509 certificate", lname);
+        goto out;
+    }
+    if ((ask = cvma_x509_load(c->ask.p, c->ask.len)) == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: not a DER or PEM X.509 certificate",
+                         c->vlek ? "ASVK" : "ASK");
+        goto out;
+    }
+    if ((ark = cvma_x509_load(c->ark.p, c->ark.len)) == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "ARK: not a DER or PEM X.509 certificate");
+        goto out;
+    }
+    if (c->crl.len > 0 && (crl = cvma_crl_load(c->crl.p, c->crl.len)) == NULL) {
+        st = cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: not a DER or PEM CRL");
+        goto out;
+    }
+    if ((st = pick_anchor(ark, opts, ch, v)) != CVMA_OK) {
+        goto out;
+    }
+    /* Validity windows, kept so that a cached chain re-checks the time on every use. */
+    ch->not_before = 0;
+    ch->not_after = (time_t)INT64_MAX;
+    X509 *all[] = {leaf, ask, ark};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(all); i++) {
+        time_t nb, na;
+        if (!asn1_time_to_time_t(X509_get0_notBefore(all[i]), &nb) ||
+            !asn1_time_to_time_t(X509_get0_notAfter(all[i]), &na)) {
+            st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity dates",
+                             cert_role((int)i, c->vlek));
+            goto out;
+        }
+        ch->not_before = nb > ch->not_before ? nb : ch->not_before;
+        ch->not_after = na < ch->not_after ? na : ch->not_after;
+    }
+
+    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, ark) != 1 ||
+        (untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, ask)) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    X509_up_ref(ask); /* now also owned by the stack */
+    if ((ctx = X509_STORE_CTX_new()) == NULL ||
+        X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    /* Not X509_V_FLAG_X509_STRICT: VCEKs have no Authority Key Identifier. Do check the
+     * ARK's self-signature, which OpenSSL skips for trust anchors by default. */
+    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CHECK_SS_SIGNATURE);
+    X509_STORE_CTX_set_time(ctx, 0, opts->at);
+    if (X509_verify_cert(ctx) != 1) {
+        st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+                            c->vlek, opts->at, v);
+        ERR_clear_error();
+        goto out;
+    }
+    if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != 3) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s chain has %d certificates, expected 3 (leaf, ASK/ASVK, ARK)", lname,
+                         sk_X509_num(X509_STORE_CTX_get0_chain(ctx)));
+        goto out;
+    }
+    if (crl != NULL && (st = check_crl(crl, ark, ask, c->vlek, opts->at, ch, v)) != CVMA_OK) {
+        goto out;
+    }
+    if ((ch->pub = cvma_p384_pub_new(X509_get0_pubkey(leaf))) == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "%s: key is not ECDSA P-384", lname);
+        goto out;
+    }
+    if ((st = cvma_amd_cert_ext_parse(leaf, &ch->ext, v)) != CVMA_OK) {
+        goto out;
+    }
+    *out = ch;
+    ch = NULL;
+    st = CVMA_OK;
+out:
+    snp_chain_free(ch);
+    X509_STORE_CTX_free(ctx);
+    sk_X509_pop_free(untrusted, X509_free);
+    X509_STORE_free(store);
+    X509_CRL_free(crl);
+    X509_free(leaf);
+    X509_free(ask);
+    X509_free(ark);
+    return st;
+}
+
+/* Time-dependent checks of a cached chain: all still inside their windows? */
+static bool chain_current(const struct snp_chain *ch, time_t at)
+{
+    if (at < ch->not_before || at > ch->not_after) {
+        return false;
+    }
+    if (ch->has_crl && (at < ch->crl_this_update || at > ch->crl_next_update)) {
+        return false;
+    }
+    return true;
+}
+
+static void check_spl(const struct snp_chain *ch, int idx, const char *spl_name,
+                      const char *tcb_name, uint8_t reported, const char *lname, bool required,
+                      struct cvma_verdict *v)
+{
+    if (!ch->ext.has_spl[idx]) {
+        if (required) {
+            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
+                        "%s has no %s extension (1.3.6.1.4.1.3704.1.3.%d)", lname, spl_name,
+                        idx);
+        }
+        return;
+    }
+    if (ch->ext.spl[idx] != reported) {
+        cvma_reject(v, CVMA_R_SNP_TCB_MISMATCH, "%s %s=%u but REPORTED_TCB.%s=%u", lname,
+                    spl_name, ch->ext.spl[idx], tcb_name, reported);
+    }
+}
+
+static void compare_tcb(const char *a_name, const struct cvma_snp_tcb *a, const char *b_name,
+                        const struct cvma_snp_tcb *b, enum cvma_reason code,
+                        struct cvma_verdict *v)
+{
+    /* Records `code` for each component where a > b. */
+    struct {
+        const char *n;
+        uint8_t x, y;
+    } parts[] = {{"fmc", a->fmc, b->fmc},
+                 {"bootloader", a->bootloader, b->bootloader},
+                 {"tee", a->tee, b->tee},
+                 {"snp", a->snp, b->snp},
+                 {"microcode", a->microcode, b->microcode}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(parts); i++) {
+        if (i == 0 && !a->has_fmc) {
+            continue;
+        }
+        if (parts[i].x > parts[i].y) {
+            cvma_reject(v, code, "%s.%s=%u is above %s.%s=%u", a_name, parts[i].n, parts[i].x,
+                        b_name, parts[i].n, parts[i].y);
+        }
+    }
+}
+
+/* The ties between the leaf certificate and the report (AMD pub. 57230). */
+static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_product product,
+                          const struct snp_chain *ch, bool vlek, struct cvma_verdict *v)
+{
+    const char *lname = vlek ? "VLEK" : "VCEK";
+    struct cvma_snp_tcb rt;
+    size_t before = v->n_reasons;
+    bool turin = product == CVMA_SNP_PRODUCT_TURIN;
+
+    cvma_snp_tcb_split(rep->reported_tcb, product, &rt);
+    if (ch->ext.has_struct_version && ch->ext.struct_version != (turin ? 1 : 0)) {
+        cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
+                    "%s structVersion=%ld but the product %s uses TCB layout %d", lname,
+                    ch->ext.struct_version, cvma_snp_product_name(product), turin ? 1 : 0);
+    }
+    check_spl(ch, CVMA_AMD_SPL_BL, "blSPL", "bootloader", rt.bootloader, lname, true, v);
+    check_spl(ch, CVMA_AMD_SPL_TEE, "teeSPL", "tee", rt.tee, lname, true, v);
+    check_spl(ch, CVMA_AMD_SPL_SNP, "snpSPL", "snp", rt.snp, lname, true, v);
+    check_spl(ch, CVMA_AMD_SPL_UCODE, "ucodeSPL", "microcode", rt.microcode, lname, true, v);
+    if (turin) {
+        check_spl(ch, CVMA_AMD_SPL_FMC, "fmcSPL", "fmc", rt.fmc, lname, true, v);
+    } else if (ch->ext.has_spl[CVMA_AMD_SPL_FMC]) {
+        cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH, "%s has fmcSPL, which only Turin and later "
+                                                   "have, but the product is %s",
+                    lname, cvma_snp_product_name(product));
+    }
+    /* Reserved SPLs must match the reserved TCB bytes (Milan/Genoa bytes 2..5 = spl_4..7;
+     * Turin bytes 4..6 = spl_5..7). */
+    for (int idx = 4; idx <= 7; idx++) {
+        int byte = turin ? idx - 1 : idx - 2;
+        char nm[16], tn[16];
+        if (turin && idx == 4) {
+            continue;
+        }
+        snprintf(nm, sizeof nm, "spl_%d", idx);
+        snprintf(tn, sizeof tn, "byte%d", byte);
+        check_spl(ch, idx, nm, tn, (uint8_t)(rep->reported_tcb >> (8 * byte)), lname, false, v);
+    }
+
+    if (!vlek) {
+        if (ch->ext.has_csp_id) {
+            cvma_reject(v, CVMA_R_SNP_KEY_TYPE_MISMATCH,
+                        "the report was signed with a VCEK but the certificate carries a VLEK "
+                        "csp_id (%s)",
+                        ch->ext.csp_id);
+        } else if (!ch->ext.has_hwid) {
+            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID, "VCEK has no hwID extension "
+                                                          "(1.3.6.1.4.1.3704.1.4)");
+        } else if (cvma_snp_chip_id_masked(rep)) {
+            cvma_reject(v, CVMA_R_SNP_CHIP_ID_MASKED,
+                        "CHIP_ID is all zero (the host set MASK_CHIP_ID), so the VCEK hwID "
+                        "cannot be checked against it");
+        } else {
+            size_t n = ch->ext.hwid_len;
+            bool bad = turin ? n != 8 : n != 64;
+            if (!bad && memcmp(ch->ext.hwid, rep->chip_id, n) != 0) {
+                bad = true;
+            }
+            if (!bad && n == 8 && !cvma_bytes_are_zero(rep->chip_id + 8, 56)) {
+                bad = true; /* Turin: only 8 ID bytes; the rest must be zero */
+            }
+            if (bad) {
+                char a[129], b[129];
+                cvma_hex_encode(ch->ext.hwid, n, a, sizeof a);
+                cvma_hex_encode(rep->chip_id, turin ? 8 : 64, b, sizeof b);
+                cvma_reject(v, CVMA_R_SNP_CHIP_ID_MISMATCH,
+                            "VCEK hwID=%s (%zu bytes) but CHIP_ID=%s%s", a, n, b,
+                            turin ? "... (Turin: first 8 bytes)" : "");
+            }
+        }
+    } else {
+        if (ch->ext.has_hwid) {
+            cvma_reject(v, CVMA_R_SNP_KEY_TYPE_MISMATCH,
+                        "the report was signed with a VLEK but the certificate carries a VCEK "
+                        "hwID");
+        } else if (!ch->ext.has_csp_id) {
+            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID, "VLEK has no csp_id extension "
+                                                          "(1.3.6.1.4.1.3704.1.5)");
+        }
+    }
+    (void)before;
+    if (!cvma_verdict_has_error(v)) {
+        cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
+    }
+}
+
+/* Decides the product from the report CPUID, the leaf's productName and the root. */
+static enum cvma_status decide_product(const struct cvma_snp_report *rep,
+                                       const struct snp_chain *ch,
+                                       enum cvma_snp_product *product, struct cvma_verdict *v)
+{
+    enum cvma_snp_product from_cert = CVMA_SNP_PRODUCT_UNKNOWN;
+    enum cvma_snp_product p = rep->product;
+    if (ch->ext.has_product_name) {
+        from_cert = cvma_snp_product_from_name(ch->ext.product_name);
+        if (from_cert == CVMA_SNP_PRODUCT_UNKNOWN) {
+            return cvma_reject(v, CVMA_R_SNP_PRODUCT_UNKNOWN,
+                               "leaf productName '%s' is not Milan, Genoa or Turin",
+                               ch->ext.product_name);
+        }
+    }
+    if (p != CVMA_SNP_PRODUCT_UNKNOWN && from_cert != CVMA_SNP_PRODUCT_UNKNOWN &&
+        p != from_cert) {
+        return cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
+                           "report CPUID (family 0x%02x model 0x%02x) is %s but the leaf "
+                           "productName is '%s'",
+                           rep->cpuid_fam_id, rep->cpuid_mod_id, cvma_snp_product_name(p),
+                           ch->ext.product_name);
+    }
+    if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
+        p = from_cert;
+    }
+    if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
+        p = ch->root_product;
+    }
+    if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
+        return cvma_reject(v, CVMA_R_SNP_PRODUCT_UNKNOWN,
+                           "no product in the report (v%" PRIu32 ", CPUID %02x/%02x) nor in "
+                           "the leaf certificate",
+                           rep->version, rep->cpuid_fam_id, rep->cpuid_mod_id);
+    }
+    if (ch->root_product != CVMA_SNP_PRODUCT_UNKNOWN && ch->root_product != p) {
+        return cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
+                           "the report is from a %s but the chain ends in the %s ARK",
+                           cvma_snp_product_name(p), cvma_snp_product_name(ch->root_product));
+    }
+    *product = p;
+    return CVMA_OK;
+}
+
+static void set_platform(struct cvma_result *res, const struct cvma_snp_report *rep,
+                         const struct snp_chain *ch, bool vlek)
+{
+    json_t *pl = res->platform;
+    json_object_set_new(pl, "vendor", json_string("amd"));
+    if (vlek) {
+        const char *csp = ch->ext.csp_id;
+        if (strncmp(csp, "CN=", 3) == 0) {
+            csp += 3;
+        }
+        json_object_set_new(pl, "id_type", json_string("vlek"));
+        json_object_set_new(pl, "id", json_string(csp));
+    } else {
+        json_object_set_new(pl, "id_type", json_string("chip_id"));
+        if (cvma_snp_chip_id_masked(rep)) {
+            json_object_set_new(pl, "id", json_null());
+        } else {
+            char hex[129];
+            cvma_hex_encode(rep->chip_id, sizeof rep->chip_id, hex, sizeof hex);
+            json_object_set_new(pl, "id", json_string(hex));
+        }
+    }
+    json_object_set_new(pl, "provider", json_null());
+    json_object_set_new(pl, "labels", json_object());
+}
+
+void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                     const struct cvma_snp_collateral *preloaded, struct cvma_result *res)
+{
+    struct cvma_verdict *v = &res->verdict;
+    struct cvma_parse_opts popts = {.allow_trailing_data = opts->allow_trailing_data};
+    struct cvma_snp_report *rep = NULL;
+    struct cvma_snp_collateral fetched;
+    const struct cvma_snp_collateral *coll = preloaded;
+    struct snp_chain *ch = NULL;
+    bool ch_owned = false;
+    uint8_t key[32], digest[48];
+    unsigned int dlen = 0;
+    enum cvma_snp_product product = CVMA_SNP_PRODUCT_UNKNOWN;
+
+    memset(&fetched, 0, sizeof fetched);
+    v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_CHAIN | CVMA_CHECK_REVOCATION |
+                         CVMA_CHECK_SIGNATURE | CVMA_CHECK_CERT_BINDING;
+    if ((rep = malloc(sizeof *rep)) == NULL) {
+        v->oom = true;
+        goto out;
+    }
+    if (cvma_snp_report_parse(p, len, &popts, rep, v) != CVMA_OK) {
+        goto out;
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_PARSE);
+
+    unsigned sk = cvma_snp_signing_key(rep);
+    if (sk == CVMA_SNP_KEY_NONE || (rep->signer_info & 0x2) != 0) {
+        cvma_reject(v, CVMA_R_SNP_REPORT_UNSIGNED,
+                    "signer info 0x%08" PRIx32 ": SIGNING_KEY=%u, MASK_CHIP_KEY=%u; the "
+                    "firmware signed nothing",
+                    rep->signer_info, sk, (unsigned)((rep->signer_info >> 1) & 1));
+        goto out;
+    }
+    if (sk != CVMA_SNP_KEY_VCEK && sk != CVMA_SNP_KEY_VLEK) {
+        cvma_reject(v, CVMA_R_SNP_SIGNING_KEY_UNKNOWN,
+                    "SIGNING_KEY=%u is reserved (0 = VCEK, 1 = VLEK, 7 = none)", sk);
+        goto out;
+    }
+    if (rep->signature_algo != 1) {
+        cvma_reject(v, CVMA_R_SNP_SIGNATURE_ALGO_UNSUPPORTED,
+                    "SIGNATURE_ALGO=%" PRIu32 ", expected 1 (ECDSA P-384 with SHA-384)",
+                    rep->signature_algo);
+        goto out;
+    }
+    bool vlek = sk == CVMA_SNP_KEY_VLEK;
+
+    if (coll == NULL) {
+        enum cvma_status cst = cvma_snp_collateral_get(rep, opts, &fetched, v);
+        if (cst == CVMA_UNDECIDED) {
+            res->undecided = true;
+            goto out;
+        }
+        if (cst != CVMA_OK) {
+            goto out;
+        }
+        coll = &fetched;
+    }
+    if (coll->vlek != vlek) {
+        cvma_reject(v, CVMA_R_SNP_KEY_TYPE_MISMATCH,
+                    "the report names a %s (SIGNING_KEY=%u) but the collateral holds a %s",
+                    vlek ? "VLEK" : "VCEK", sk, coll->vlek ? "VLEK" : "VCEK");
+        goto out;
+    }
+
+    /* The chain: from the cache when these exact bytes were verified before. */
+    if (!sha256_key(coll, opts, key)) {
+        v->oom = true;
+        goto out;
+    }
+    ch = cvma_chain_cache_get(opts->chain_cache, key);
+    if (ch != NULL && !chain_current(ch, opts->at)) {
+        ch = NULL; /* outside a validity window now: verify in full to name the reason */
+    }
+    if (ch == NULL) {
+        if (verify_chain(coll, opts, &ch, v) != CVMA_OK) {
+            goto out;
+        }
+        ch_owned = true;
+        if (opts->chain_cache != NULL) {
+            /* Only the chain is cached, never a verdict on a report. */
+            cvma_chain_cache_put(opts->chain_cache, key, ch, snp_chain_free);
+            ch_owned = false;
+        }
+    }
+    snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
+    cvma_verdict_pass(v, CVMA_CHECK_CHAIN);
+    if (!ch->has_crl) {
+        cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                    "no AMD CRL in the collateral: revocation of the %s was not checked",
+                    vlek ? "ASVK" : "ASK");
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
+
+    if (decide_product(rep, ch, &product, v) != CVMA_OK) {
+        goto out;
+    }
+
+    /* The certificate-to-report ties first: when someone hands over the VCEK of another chip
+     * or TCB, they say why the signature will not verify. */
+    check_binding(rep, product, ch, vlek, v);
+
+    /* SEV-SNP ABI: ECDSA P-384 over SHA-384 of report bytes 0x000..0x29F. */
+    if (EVP_Digest(rep->signed_bytes, CVMA_SNP_SIGNED_SIZE, digest, &dlen, EVP_sha384(), NULL) !=
+                1 ||
+        dlen != 48) {
+        v->oom = true;
+        goto out;
+    }
+    if (!cvma_p384_verify(ch->pub, digest, rep->sig_r, rep->sig_s)) {
+        cvma_reject(v, CVMA_R_SNP_REPORT_SIGNATURE_INVALID,
+                    "report signature (ECDSA P-384, SHA-384 over bytes 0x000..0x29F) does not "
+                    "verify with the %s's key",
+                    vlek ? "VLEK" : "VCEK");
+        goto out;
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_SIGNATURE);
+
+
+    /* Relations between the report's own TCBs (AMD: VCEK TCB <= CURRENT). */
+    struct cvma_snp_tcb reported, current, committed;
+    cvma_snp_tcb_split(rep->reported_tcb, product, &reported);
+    cvma_snp_tcb_split(rep->current_tcb, product, &current);
+    cvma_snp_tcb_split(rep->committed_tcb, product, &committed);
+    compare_tcb("REPORTED_TCB", &reported, "CURRENT_TCB", &current,
+                CVMA_R_SNP_REPORTED_TCB_ABOVE_CURRENT, v);
+    compare_tcb("CURRENT_TCB", &current, "COMMITTED_TCB", &committed,
+                CVMA_R_SNP_COMMITTED_TCB_BELOW_CURRENT, v);
+
+    /* Claims: from here on the report is authentic. */
+    json_t *snp = cvma_snp_report_json(rep, product);
+    if (vlek) {
+        json_object_set_new(snp, "csp_id", json_string(ch->ext.csp_id));
+    }
+    if (ch->ext.has_product_name) {
+        json_object_set_new(snp, "cert_product_name", json_string(ch->ext.product_name));
+    }
+    char hex[129];
+    cvma_hex_encode(rep->measurement, sizeof rep->measurement, hex, sizeof hex);
+    json_object_set_new(res->claims, "measurement", json_string(hex));
+    cvma_hex_encode(rep->report_data, sizeof rep->report_data, hex, sizeof hex);
+    json_object_set_new(res->claims, "report_data", json_string(hex));
+    json_object_set_new(res->claims, "debug",
+                        json_boolean((rep->policy & CVMA_SNP_POLICY_DEBUG) != 0));
+    json_object_set_new(res->claims, "snp", snp);
+    set_platform(res, rep, ch, vlek);
+
+    /* Appraisal that needs no policy file. */
+    if (rep->policy & CVMA_SNP_POLICY_DEBUG) {
+        cvma_reject(v, CVMA_R_SNP_DEBUG_ALLOWED,
+                    "guest policy=0x%016" PRIx64 " has bit 19 (DEBUG) set: the host may "
+                    "decrypt this guest",
+                    rep->policy);
+    }
+    if (opts->has_report_data &&
+        CRYPTO_memcmp(opts->report_data, rep->report_data, sizeof rep->report_data) != 0) {
+        char want[129];
+        cvma_hex_encode(opts->report_data, 64, want, sizeof want);
+        cvma_reject(v, CVMA_R_NONCE_REPORT_DATA_MISMATCH, "REPORT_DATA=%s but expected %s", hex,
+                    want);
+    }
+out:
+    if (ch_owned) {
+        snp_chain_free(ch);
+    }
+    cvma_snp_collateral_cleanup(&fetched);
+    free(rep);
+}

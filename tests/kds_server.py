@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""A tiny stand-in for AMD KDS (or any collateral server) for cvmattest's tests.
+
+Listens on 127.0.0.1 only, on a port the OS picks; prints that port as the first line of
+stdout, then serves until killed or until --max-seconds have passed.
+
+  kds_server.py [--dir DIR] [--route PATH=FILE]... [--fail-first N] [--fail-status CODE]
+                [--delay SECONDS] [--log FILE] [--max-seconds N]
+
+--route PATH=FILE  answer GET PATH with the bytes of FILE (relative to --dir unless absolute).
+                   A PATH containing '?' must match the request's path and query exactly;
+                   otherwise the query string is ignored. The split is at the last '='.
+                   Repeatable. Unrouted paths get 404.
+--fail-first N     answer the first N requests with --fail-status (default 429), with
+                   "Retry-After: 0", whatever their path.
+--delay SECONDS    sleep this long before every answer (for client timeout tests).
+--log FILE         append one line per request: "<status> <path?query>".
+--max-seconds N    exit by itself after N seconds (default 120), so a crashed test never
+                   leaves a server behind for long.
+
+Standard library only. Files are read when requested, so a test may change them between
+requests.
+"""
+
+import argparse
+import http.server
+import os
+import sys
+import threading
+import time
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="local KDS stand-in for tests")
+    ap.add_argument("--dir", default=".")
+    ap.add_argument("--route", action="append", default=[], metavar="PATH=FILE")
+    ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--fail-status", type=int, default=429)
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--log", default=None)
+    ap.add_argument("--max-seconds", type=float, default=120.0)
+    args = ap.parse_args(argv)
+    routes = {}
+    for r in args.route:
+        path, sep, file = r.rpartition("=")
+        if not sep or not path.startswith("/") or not file:
+            ap.error("--route wants PATH=FILE with PATH starting with '/': %r" % r)
+        routes[path] = file if os.path.isabs(file) else os.path.join(args.dir, file)
+    args.routes = routes
+    return args
+
+
+def make_handler(args):
+    state = {"count": 0}
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "kds-test"
+
+        def log_message(self, fmt, *a):  # keep stderr quiet; use --log
+            pass
+
+        def _record(self, status):
+            if args.log:
+                with lock, open(args.log, "a", encoding="utf-8") as f:
+                    f.write("%d %s\n" % (status, self.path))
+
+        def _send(self, status, body, extra=()):
+            # Log before answering, so a client that has its answer can count on the line.
+            self._record(status)
+            self.send_response(status)
+            for k, v in extra:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            with lock:
+                state["count"] += 1
+                n = state["count"]
+            if args.delay > 0:
+                time.sleep(args.delay)
+            if n <= args.fail_first:
+                self._send(args.fail_status, b"try again\n", [("Retry-After", "0")])
+                return
+            file = args.routes.get(self.path)
+            if file is None:
+                file = args.routes.get(self.path.split("?", 1)[0])
+            if file is None:
+                self._send(404, b"not found\n")
+                return
+            try:
+                with open(file, "rb") as f:
+                    body = f.read()
+            except OSError:
+                self._send(404, b"not found\n")
+                return
+            self._send(200, body, [("Content-Type", "application/octet-stream")])
+
+    return Handler
+
+
+def main(argv):
+    args = parse_args(argv)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args))
+    srv.daemon_threads = True
+    sys.stdout.write("%d\n" % srv.server_address[1])
+    sys.stdout.flush()
+    timer = threading.Timer(args.max_seconds, srv.shutdown)
+    timer.daemon = True
+    timer.start()
+    try:
+        srv.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1126 @@
+/*
+ * Collateral fetching: KDS URL building, the on-disk cache, the HTTP client and the KDS
+ * client against a local stand-in server (tests/kds_server.py, 127.0.0.1 only).
+ *
+ * Needs CVMATTEST_SRC (to find the server script) and CVMATTEST_VECTORS (real VCEK / chain
+ * samples) for the server tests; without them only the self-contained tests run and the
+ * program exits 77 (skipped) after them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "collateral/cache.h"
+#include "collateral/http.h"
+#include "collateral/kds.h"
+#include "common/hex.h"
+#include "common/verdict.h"
+
+/* snp/milan-v2-gosevguest (MANIFEST.md): chip_id and REPORTED_TCB bl 2, tee 0, snp 5, ucode 68 */
+#define MILAN_CHIP_HEX                                                                         \
+    "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b" \
+    "564ea464cdce40c05f63c9b610c5068b006b5d"
+#define MILAN_VCEK_PATH                                                                        \
+    "/vcek/v1/Milan/" MILAN_CHIP_HEX "?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68"
+#define MILAN_VCEK_FILE "milan-v2-gosevguest/vcek.der"
+#define MILAN_CHAIN_FILE "roots/ask_ark_milan.pem"
+#define MILAN_VLEK_CHAIN_FILE "roots/ask_ark_milan_vlek.pem"
+
+#define SERVER_START_TIMEOUT_MS 10000
+#define FAST_BACKOFF_MS 10
+
+static const char *g_src;     /* CVMATTEST_SRC */
+static const char *g_vectors; /* CVMATTEST_VECTORS */
+
+struct server {
+    pid_t pid;
+    int port;
+};
+
+struct fx {
+    char tmp[64];          /* per-test temp directory */
+    char cache_dir[128];   /* tmp/cache: not created until the first put */
+    char log[128];         /* server request log */
+    struct cvma_cache cache;
+    struct cvma_kds kds;
+    struct cvma_verdict v;
+    struct server srv;
+    char base[64];
+    char err[512];
+};
+
+/* ---------- helpers ---------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void rm_rf(const char *path)
+{
+    struct stat sb;
+    DIR *d;
+    struct dirent *e;
+
+    if (lstat(path, &sb) != 0) {
+        return;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        unlink(path);
+        return;
+    }
+    if ((d = opendir(path)) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+                continue;
+            }
+            char *child = cvma_path_join(path, e->d_name);
+            if (child != NULL) {
+                rm_rf(child);
+                free(child);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static void write_file(const char *path, const void *p, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static struct cvma_buf read_vector(const char *rel)
+{
+    struct cvma_buf b = {0};
+    char *snp = cvma_path_join(g_vectors, "snp");
+    assert_non_null(snp);
+    char *full = cvma_path_join(snp, rel);
+    assert_non_null(full);
+    assert_int_equal(cvma_file_read(full, 1 << 20, &b), CVMA_OK);
+    free(full);
+    free(snp);
+    return b;
+}
+
+static void milan_chip(uint8_t chip[64])
+{
+    size_t n = 0;
+    assert_true(cvma_hex_decode(MILAN_CHIP_HEX, chip, 64, &n));
+    assert_int_equal(n, 64);
+}
+
+static struct cvma_snp_tcb milan_tcb(void)
+{
+    struct cvma_snp_tcb t;
+    memset(&t, 0, sizeof t);
+    t.bootloader = 2;
+    t.tee = 0;
+    t.snp = 5;
+    t.microcode = 68;
+    return t;
+}
+
+static int count_lines(const char *path)
+{
+    struct cvma_buf b = {0};
+    int n = 0;
+    if (cvma_file_read(path, 1 << 20, &b) != CVMA_OK) {
+        return 0;
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        n += b.p[i] == '\n';
+    }
+    cvma_buf_free(&b);
+    return n;
+}
+
+/* Starts tests/kds_server.py with the given extra arguments (NULL-terminated) and reads the
+ * port from its first stdout line; fails the test after SERVER_START_TIMEOUT_MS. */
+static void server_start(struct fx *f, const char *const *extra)
+{
+    const char *argv[48];
+    size_t n = 0;
+    int pfd[2];
+    char line[32];
+    size_t got = 0;
+    double deadline = now_s() + SERVER_START_TIMEOUT_MS / 1000.0;
+    char *script = cvma_path_join(g_src, "tests/kds_server.py");
+    char *snp = cvma_path_join(g_vectors, "snp");
+
+    assert_non_null(script);
+    assert_non_null(snp);
+    argv[n++] = "python3";
+    argv[n++] = script;
+    argv[n++] = "--dir";
+    argv[n++] = snp;
+    argv[n++] = "--max-seconds";
+    argv[n++] = "60";
+    argv[n++] = "--log";
+    argv[n++] = f->log;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+        assert_true(n < CVMA_ARRAY_LEN(argv) - 1);
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pfd[1], STDOUT_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        /* execvp takes char *const[]; the strings are never written. */
+        union {
+            const char **c;
+            char **m;
+        } a = {.c = argv};
+        execvp("python3", a.m);
+        _exit(127);
+    }
+    close(pfd[1]);
+    f->srv.pid = pid;
+    while (got < sizeof line - 1) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int ms = (int)((deadline - now_s()) * 1000);
+        assert_true(ms > 0);
+        int r = poll(&p, 1, ms);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        assert_true(r > 0);
+        ssize_t k = read(pfd[0], line + got, 1);
+        assert_true(k == 1);
+        if (line[got] == '\n') {
+            break;
+        }
+        got++;
+    }
+    line[got] = '\0';
+    close(pfd[0]);
+    char *end = NULL;
+    long port = strtol(line, &end, 10);
+    assert_true(end != line && *end == '\0' && port > 0 && port < 65536);
+    f->srv.port = (int)port;
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", f->srv.port);
+    f->kds.base_url = f->base;
+    free(script);
+    free(snp);
+}
+
+static void server_stop(struct fx *f)
+{
+    if (f->srv.pid <= 0) {
+        return;
+    }
+    kill(f->srv.pid, SIGTERM);
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        if (waitpid(f->srv.pid, NULL, WNOHANG) == f->srv.pid) {
+            f->srv.pid = 0;
+            return;
+        }
+        usleep(10000);
+    }
+    kill(f->srv.pid, SIGKILL);
+    waitpid(f->srv.pid, NULL, 0);
+    f->srv.pid = 0;
+}
+
+/* The cache entry file of a KDS path under the current base URL. */
+static char *entry_path_for(struct fx *f, const char *path)
+{
+    char key[512];
+    snprintf(key, sizeof key, "amd-kds %s%s", f->base, path);
+    char *p = cvma_cache_entry_path(&f->cache, key);
+    assert_non_null(p);
+    return p;
+}
+
+static void flip_byte(const char *path, long off)
+{
+    int fd = open(path, O_RDWR);
+    uint8_t b;
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0x01;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+}
+
+/* Writes a DER CRL signed by a fresh P-256 key; next_update 0 leaves nextUpdate out. */
+static void make_crl(const char *path, time_t next_update)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509_CRL *crl = X509_CRL_new();
+    X509_NAME *nm = X509_NAME_new();
+    ASN1_TIME *lu = ASN1_TIME_set(NULL, time(NULL) - 60);
+    ASN1_TIME *nu = next_update != 0 ? ASN1_TIME_set(NULL, next_update) : NULL;
+    unsigned char *der = NULL;
+    int len;
+
+    assert_non_null(pk);
+    assert_non_null(crl);
+    assert_non_null(nm);
+    assert_non_null(lu);
+    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"test-ark", -1, -1, 0),
+                     1);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, nm), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, lu), 1);
+    if (nu != NULL) {
+        assert_int_equal(X509_CRL_set1_nextUpdate(crl, nu), 1);
+    }
+    assert_true(X509_CRL_sign(crl, pk, EVP_sha256()) > 0);
+    len = i2d_X509_CRL(crl, &der);
+    assert_true(len > 0);
+    write_file(path, der, (size_t)len);
+    OPENSSL_free(der);
+    ASN1_TIME_free(nu);
+    ASN1_TIME_free(lu);
+    X509_NAME_free(nm);
+    X509_CRL_free(crl);
+    EVP_PKEY_free(pk);
+}
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    snprintf(f->tmp, sizeof f->tmp, "/tmp/cvma-test-kds-XXXXXX");
+    if (mkdtemp(f->tmp) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->cache_dir, sizeof f->cache_dir, "%s/cache", f->tmp);
+    snprintf(f->log, sizeof f->log, "%s/requests.log", f->tmp);
+    if (cvma_cache_init(&f->cache, f->cache_dir) != CVMA_OK) {
+        rm_rf(f->tmp);
+        free(f);
+        return -1;
+    }
+    cvma_kds_init(&f->kds);
+    f->kds.cache = &f->cache;
+    f->kds.http.backoff_base_ms = FAST_BACKOFF_MS;
+    f->kds.http.connect_timeout_ms = 2000;
+    f->kds.http.timeout_ms = 5000;
+    /* Never the real KDS from a unit test: an unroutable loopback port unless a test starts
+     * a server. */
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:9");
+    f->kds.base_url = f->base;
+    cvma_verdict_init(&f->v);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    server_stop(f);
+    cvma_verdict_cleanup(&f->v);
+    cvma_cache_cleanup(&f->cache);
+    rm_rf(f->tmp);
+    free(f);
+    return 0;
+}
+
+/* ---------- URL building ---------- */
+
+static void test_kds_vcek_url_milan_is_exact(void **state)
+{
+    (void)state;
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+    char url[CVMA_KDS_PATH_MAX];
+
+    milan_chip(chip);
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, chip, &t, url, sizeof url),
+                     CVMA_OK);
+    assert_string_equal(url, MILAN_VCEK_PATH);
+}
+
+static void test_kds_vcek_url_genoa_uses_its_product_name(void **state)
+{
+    (void)state;
+    uint8_t chip[64];
+    struct cvma_snp_tcb t;
+    char url[CVMA_KDS_PATH_MAX], want[CVMA_KDS_PATH_MAX];
+
+    memset(chip, 0xab, sizeof chip);
+    memset(&t, 0, sizeof t);
+    t.bootloader = 10;
+    t.tee = 1;
+    t.snp = 23;
+    t.microcode = 213;
+    t.fmc = 99; /* not part of a Genoa URL */
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_GENOA, chip, &t, url, sizeof url),
+                     CVMA_OK);
+    char hex[129];
+    cvma_hex_encode(chip, sizeof chip, hex, sizeof hex);
+    snprintf(want, sizeof want, "/vcek/v1/Genoa/%s?blSPL=10&teeSPL=1&snpSPL=23&ucodeSPL=213",
+             hex);
+    assert_string_equal(url, want);
+}
+
+static void test_kds_vcek_url_turin_uses_8_byte_hwid_and_fmc(void **state)
+{
+    (void)state;
+    /* snp/turin-v5-anolis-trustee: chip_id 0910b4f884ff4ba9 + 56 zeros; TCB
+     * 0x6100000005020301 = fmc 1, bl 3, tee 2, snp 5, ucode 97. */
+    uint8_t chip[64] = {0x09, 0x10, 0xb4, 0xf8, 0x84, 0xff, 0x4b, 0xa9};
+    struct cvma_snp_tcb t;
+    char url[CVMA_KDS_PATH_MAX];
+
+    memset(&t, 0, sizeof t);
+    t.fmc = 1;
+    t.bootloader = 3;
+    t.tee = 2;
+    t.snp = 5;
+    t.microcode = 97;
+    t.has_fmc = true;
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_TURIN, chip, &t, url, sizeof url),
+                     CVMA_OK);
+    assert_string_equal(
+            url, "/vcek/v1/Turin/0910b4f884ff4ba9?fmcSPL=1&blSPL=3&teeSPL=2&snpSPL=5&ucodeSPL=97");
+}
+
+static void test_kds_vcek_url_refuses_unknown_product_and_short_buffer(void **state)
+{
+    (void)state;
+    uint8_t chip[64] = {0};
+    struct cvma_snp_tcb t = milan_tcb();
+    char url[CVMA_KDS_PATH_MAX];
+    char small[40];
+
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_UNKNOWN, chip, &t, url, sizeof url),
+                     CVMA_E_USAGE);
+    assert_string_equal(url, "");
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, chip, &t, small, sizeof small),
+                     CVMA_E_USAGE);
+    assert_string_equal(small, "");
+}
+
+/* ---------- cache ---------- */
+
+static void test_cache_put_then_get_round_trips(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    static const uint8_t body[] = "hello collateral";
+
+    assert_int_equal(cvma_cache_get(&f->cache, "k1", &b), CVMA_E_IO);
+    assert_null(b.p);
+    assert_int_equal(cvma_cache_put(&f->cache, "k1", body, sizeof body, 0), CVMA_OK);
+    assert_int_equal(cvma_cache_get(&f->cache, "k1", &b), CVMA_OK);
+    assert_int_equal(b.len, sizeof body);
+    assert_memory_equal(b.p, body, sizeof body);
+    cvma_buf_free(&b);
+    /* another key does not see it */
+    assert_int_equal(cvma_cache_get(&f->cache, "k2", &b), CVMA_E_IO);
+    /* an empty body is a valid entry */
+    assert_int_equal(cvma_cache_put(&f->cache, "empty", body, 0, 0), CVMA_OK);
+    assert_int_equal(cvma_cache_get(&f->cache, "empty", &b), CVMA_OK);
+    assert_int_equal(b.len, 0);
+    cvma_buf_free(&b);
+}
+
+static void test_cache_dir_is_created_0700_on_first_put_only(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_cache c = {0};
+    struct cvma_buf b = {0};
+    struct stat sb;
+    char dir[192];
+
+    snprintf(dir, sizeof dir, "%s/a/b/c", f->tmp);
+    assert_int_equal(cvma_cache_init(&c, dir), CVMA_OK);
+    assert_int_equal(cvma_cache_get(&c, "k", &b), CVMA_E_IO);
+    assert_int_not_equal(stat(dir, &sb), 0); /* a get never creates it */
+    assert_int_equal(cvma_cache_put(&c, "k", (const uint8_t *)"x", 1, 0), CVMA_OK);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    cvma_cache_cleanup(&c);
+    cvma_cache_cleanup(&c); /* twice is harmless */
+}
+
+static void test_cache_expired_entry_is_a_miss(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    enum cvma_cache_state s;
+    int64_t t0 = (int64_t)time(NULL);
+
+    assert_int_equal(cvma_cache_put(&f->cache, "crl", (const uint8_t *)"abc", 3, t0 + 100),
+                     CVMA_OK);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "crl", t0 + 99, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "crl", t0 + 100, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_EXPIRED);
+    assert_null(b.p);
+    assert_int_equal(cvma_cache_put(&f->cache, "old", (const uint8_t *)"abc", 3, 1), CVMA_OK);
+    assert_int_equal(cvma_cache_get(&f->cache, "old", &b), CVMA_E_IO);
+}
+
+static void test_cache_corrupt_entry_is_reported_as_corrupt(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    enum cvma_cache_state s;
+    uint8_t body[100];
+    char *path;
+
+    memset(body, 0x5a, sizeof body);
+    assert_int_equal(cvma_cache_put(&f->cache, "k", body, sizeof body, 0), CVMA_OK);
+    path = cvma_cache_entry_path(&f->cache, "k");
+    assert_non_null(path);
+
+    /* one flipped bit in the body */
+    flip_byte(path, CVMA_CACHE_HEADER_LEN + 50);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+    assert_null(b.p);
+    assert_int_equal(cvma_cache_get(&f->cache, "k", &b), CVMA_E_IO);
+
+    /* truncated file */
+    assert_int_equal(cvma_cache_put(&f->cache, "k", body, sizeof body, 0), CVMA_OK);
+    assert_int_equal(truncate(path, CVMA_CACHE_HEADER_LEN + 10), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+
+    /* a valid entry of another key, copied under this key's name */
+    assert_int_equal(cvma_cache_put(&f->cache, "other", body, sizeof body, 0), CVMA_OK);
+    char *other = cvma_cache_entry_path(&f->cache, "other");
+    assert_non_null(other);
+    assert_int_equal(rename(other, path), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+
+    /* a put repairs it */
+    assert_int_equal(cvma_cache_put(&f->cache, "k", body, sizeof body, 0), CVMA_OK);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    cvma_buf_free(&b);
+    free(other);
+    free(path);
+}
+
+static void test_cache_key_cannot_name_a_path_outside_the_dir(void **state)
+{
+    struct fx *f = *state;
+    char *p = cvma_cache_entry_path(&f->cache, "../../../../etc/passwd");
+    const char *name;
+
+    assert_non_null(p);
+    assert_memory_equal(p, f->cache_dir, strlen(f->cache_dir));
+    name = p + strlen(f->cache_dir);
+    assert_int_equal(name[0], '/');
+    name++;
+    assert_int_equal(strlen(name), 64 + strlen(".entry"));
+    assert_null(strchr(name, '/'));
+    assert_string_equal(name + 64, ".entry");
+    free(p);
+}
+
+static void test_cache_dir_follows_env_precedence(void **state)
+{
+    (void)state;
+    struct cvma_cache c = {0};
+    char *saved[3];
+    const char *names[3] = {"CVMATTEST_CACHE", "XDG_CACHE_HOME", "HOME"};
+
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(names[i]);
+        saved[i] = v != NULL ? strdup(v) : NULL;
+    }
+    setenv("CVMATTEST_CACHE", "/x/explicit", 1);
+    setenv("XDG_CACHE_HOME", "/x/xdg", 1);
+    setenv("HOME", "/x/home", 1);
+    assert_int_equal(cvma_cache_init(&c, "/x/arg"), CVMA_OK);
+    assert_string_equal(c.dir, "/x/arg");
+    cvma_cache_cleanup(&c);
+    assert_int_equal(cvma_cache_init(&c, NULL), CVMA_OK);
+    assert_string_equal(c.dir, "/x/explicit");
+    cvma_cache_cleanup(&c);
+    unsetenv("CVMATTEST_CACHE");
+    assert_int_equal(cvma_cache_init(&c, ""), CVMA_OK);
+    assert_string_equal(c.dir, "/x/xdg/cvmattest");
+    cvma_cache_cleanup(&c);
+    setenv("XDG_CACHE_HOME", "relative/xdg", 1); /* XDG spec: ignored unless absolute */
+    assert_int_equal(cvma_cache_init(&c, NULL), CVMA_OK);
+    assert_string_equal(c.dir, "/x/home/.cache/cvmattest");
+    cvma_cache_cleanup(&c);
+    unsetenv("XDG_CACHE_HOME");
+    unsetenv("HOME");
+    assert_int_equal(cvma_cache_init(&c, NULL), CVMA_E_USAGE);
+    assert_null(c.dir);
+
+    for (int i = 0; i < 3; i++) {
+        if (saved[i] != NULL) {
+            setenv(names[i], saved[i], 1);
+            free(saved[i]);
+        } else {
+            unsetenv(names[i]);
+        }
+    }
+}
+
+/* ---------- HTTP / KDS without a server ---------- */
+
+static void test_http_refuses_non_http_schemes(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    long code = -1;
+
+    assert_int_equal(cvma_http_get(NULL, "file:///etc/passwd", &b, &code, f->err, sizeof f->err),
+                     CVMA_E_USAGE);
+    assert_null(b.p);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(f->err, "file:///etc/passwd"));
+}
+
+static void test_kds_offline_miss_is_undecided(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+
+    f->kds.offline = true;
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "offline and not in cache"));
+    assert_non_null(strstr(f->err, "/vcek/v1/Milan/cert_chain"));
+    assert_int_equal(f->v.n_reasons, 0);
+
+    /* no cache at all: the same answer */
+    f->kds.cache = NULL;
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_GENOA, true, &b, NULL, f->err,
+                                        sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "/vlek/v1/Genoa/crl: offline and not in cache"));
+}
+
+static void test_kds_unreachable_server_is_undecided_quickly(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    double t0;
+
+    /* A port bound but not listening refuses connections, and nothing else can take it while
+     * the test runs. */
+    assert_true(s >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+
+    t0 = now_s();
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_true(now_s() - t0 < 3.0);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, f->base));
+    assert_non_null(strstr(f->err, "4 attempts")); /* 1 + max_retries (3) */
+    close(s);
+}
+
+/* ---------- against tests/kds_server.py ---------- */
+
+static void test_kds_fetch_vcek_returns_the_served_file(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", MILAN_VCEK_PATH "=" MILAN_VCEK_FILE, NULL};
+    struct cvma_buf want = read_vector(MILAN_VCEK_FILE), b = {0};
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+
+    milan_chip(chip);
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    assert_string_equal(f->err, "");
+    assert_int_equal(f->v.n_reasons, 0);
+    assert_int_equal(count_lines(f->log), 1);
+    cvma_buf_free(&b);
+    cvma_buf_free(&want);
+}
+
+static void test_kds_second_fetch_hits_the_cache_with_the_server_stopped(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", MILAN_VCEK_PATH "=" MILAN_VCEK_FILE, NULL};
+    struct cvma_buf want = read_vector(MILAN_VCEK_FILE), b = {0};
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+
+    milan_chip(chip);
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    server_stop(f);
+
+    /* online, server gone: served from the cache */
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    cvma_buf_free(&b);
+    /* offline: the same */
+    f->kds.offline = true;
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    cvma_buf_free(&b);
+    /* another TCB is another entry: not in the cache */
+    t.microcode = 69;
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_int_equal(count_lines(f->log), 1);
+    cvma_buf_free(&want);
+}
+
+static void test_kds_cache_entries_are_per_base_url(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/vcek/v1/Milan/cert_chain=" MILAN_CHAIN_FILE, NULL};
+    struct cvma_buf b = {0};
+
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    /* What a test server or mirror served never answers for the real KDS. */
+    f->kds.offline = true;
+    f->kds.base_url = NULL;
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "https://kdsintf.amd.com/vcek/v1/Milan/cert_chain"));
+    /* a trailing slash on the base URL names the same entries */
+    snprintf(f->base + strlen(f->base), sizeof f->base - strlen(f->base), "/");
+    f->kds.base_url = f->base;
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+}
+
+static void test_kds_404_is_undecided_and_names_url_and_code(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", MILAN_VCEK_PATH "=" MILAN_VCEK_FILE, NULL};
+    struct cvma_buf b = {0};
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+    char want[CVMA_KDS_PATH_MAX + 64];
+
+    milan_chip(chip);
+    t.snp = 6; /* the server only knows snpSPL=5 */
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_null(b.p);
+    snprintf(want, sizeof want, "GET %s/vcek/v1/Milan/%s?blSPL=2&teeSPL=0&snpSPL=6&ucodeSPL=68",
+             f->base, MILAN_CHIP_HEX);
+    assert_non_null(strstr(f->err, want));
+    assert_non_null(strstr(f->err, "HTTP 404"));
+    assert_int_equal(count_lines(f->log), 1); /* 404 is not retried */
+}
+
+static void test_kds_retries_after_429_then_succeeds(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/vlek/v1/Milan/cert_chain=" MILAN_VLEK_CHAIN_FILE,
+                          "--fail-first", "2", NULL};
+    struct cvma_buf want = read_vector(MILAN_VLEK_CHAIN_FILE), b = {0};
+
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, true, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    assert_int_equal(count_lines(f->log), 3);
+    cvma_buf_free(&b);
+    cvma_buf_free(&want);
+}
+
+static void test_http_gives_up_after_max_retries_on_503(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, "--fail-first", "100",
+                          "--fail-status", "503", NULL};
+    struct cvma_http_opts o = {.max_retries = 2, .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/x", f->base);
+    assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_int_equal(code, 503);
+    assert_non_null(strstr(f->err, "HTTP 503 after 3 attempts"));
+    assert_int_equal(count_lines(f->log), 3);
+
+    /* max_retries < 0: a single attempt */
+    o.max_retries = -1;
+    assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_int_equal(count_lines(f->log), 4);
+}
+
+static void test_http_body_over_the_limit_is_refused(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, NULL};
+    struct cvma_http_opts o = {.max_body = 100, .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_buf b = {0};
+    char url[96];
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/x", f->base);
+    assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "larger than 100 bytes"));
+    assert_int_equal(count_lines(f->log), 1); /* not retried */
+    o.max_body = 0; /* default 1 MiB: fine */
+    assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_OK);
+    assert_true(b.len > 100);
+    cvma_buf_free(&b);
+}
+
+static void test_http_timeout_is_undecided_quickly(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, "--delay", "3", NULL};
+    struct cvma_http_opts o = {.timeout_ms = 200, .max_retries = 1,
+                               .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_buf b = {0};
+    char url[96];
+    double t0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/x", f->base);
+    t0 = now_s();
+    assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_true(now_s() - t0 < 2.0);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "2 attempts"));
+}
+
+static void test_kds_corrupt_cache_entry_is_ignored_and_refetched(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", MILAN_VCEK_PATH "=" MILAN_VCEK_FILE, NULL};
+    struct cvma_buf want = read_vector(MILAN_VCEK_FILE), b = {0};
+    enum cvma_cache_state s;
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+    char key[512];
+    char *path;
+
+    milan_chip(chip);
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    path = entry_path_for(f, MILAN_VCEK_PATH);
+    flip_byte(path, CVMA_CACHE_HEADER_LEN + 100);
+
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    assert_true(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_CACHE_CORRUPT));
+    assert_int_equal(f->v.reasons[0].severity, CVMA_SEV_INFO);
+    assert_false(cvma_verdict_has_error(&f->v));
+    assert_int_equal(count_lines(f->log), 2); /* refetched */
+    cvma_buf_free(&b);
+
+    /* the entry was rewritten and is whole again */
+    snprintf(key, sizeof key, "amd-kds %s%s", f->base, MILAN_VCEK_PATH);
+    assert_int_equal(cvma_cache_lookup(&f->cache, key, (int64_t)time(NULL), &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    cvma_buf_free(&b);
+
+    /* offline with a corrupt entry: noted, then undecided */
+    flip_byte(path, CVMA_CACHE_HEADER_LEN + 100);
+    cvma_verdict_cleanup(&f->v);
+    cvma_verdict_init(&f->v);
+    f->kds.offline = true;
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_true(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_CACHE_CORRUPT));
+    assert_non_null(strstr(f->err, "offline and not in cache"));
+    free(path);
+    cvma_buf_free(&want);
+}
+
+static void test_kds_garbage_body_is_undecided_and_not_cached(void **state)
+{
+    struct fx *f = *state;
+    char garbage[160], route[512];
+    const char *args[] = {"--route", route, "--route", NULL, NULL};
+    char chain_route[256];
+    struct cvma_buf b = {0};
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+    char *path;
+    struct stat sb;
+
+    snprintf(garbage, sizeof garbage, "%s/garbage.bin", f->tmp);
+    write_file(garbage, "<html>rate limited</html>\n", 26);
+    snprintf(route, sizeof route, "%s=%s", MILAN_VCEK_PATH, garbage);
+    /* what a misbehaving proxy might send with a 200 */
+    snprintf(chain_route, sizeof chain_route, "/vcek/v1/Milan/cert_chain=%s", garbage);
+    args[3] = chain_route;
+    milan_chip(chip);
+    server_start(f, args);
+
+    assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
+                                         f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "not one DER X.509 certificate"));
+    assert_non_null(strstr(f->err, "not cached"));
+    path = entry_path_for(f, MILAN_VCEK_PATH);
+    assert_int_not_equal(stat(path, &sb), 0);
+    free(path);
+
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "not a PEM chain of exactly two certificates"));
+    path = entry_path_for(f, "/vcek/v1/Milan/cert_chain");
+    assert_int_not_equal(stat(path, &sb), 0);
+    free(path);
+    assert_int_equal(f->v.n_reasons, 0);
+}
+
+static void test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/vcek/v1/Milan/cert_chain=" MILAN_CHAIN_FILE, "--route",
+                          "/vlek/v1/Milan/cert_chain=" MILAN_VLEK_CHAIN_FILE, NULL};
+    struct cvma_buf want = read_vector(MILAN_CHAIN_FILE);
+    struct cvma_buf want_vlek = read_vector(MILAN_VLEK_CHAIN_FILE);
+    struct cvma_buf b = {0};
+
+    server_start(f, args);
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, true, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want_vlek.len);
+    assert_memory_equal(b.p, want_vlek.p, want_vlek.len);
+    cvma_buf_free(&b);
+    /* Genoa is not routed */
+    assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_GENOA, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                     CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "/vcek/v1/Genoa/cert_chain: HTTP 404"));
+    /* unknown product: a usage error, no request */
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_UNKNOWN, false, &b, &f->v,
+                                        f->err, sizeof f->err),
+                     CVMA_E_USAGE);
+    assert_int_equal(count_lines(f->log), 3);
+    cvma_buf_free(&want);
+    cvma_buf_free(&want_vlek);
+}
+
+static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
+{
+    struct fx *f = *state;
+    char crl[160], crl_nonext[160], r1[256], r2[256];
+    const char *args[] = {"--route", r1, "--route", r2, NULL};
+    time_t t0 = time(NULL);
+    time_t next = t0 + 7 * 24 * 3600;
+    struct cvma_buf want = {0}, b = {0};
+    enum cvma_cache_state s;
+    char key[256];
+
+    snprintf(crl, sizeof crl, "%s/crl.der", f->tmp);
+    snprintf(crl_nonext, sizeof crl_nonext, "%s/crl-nonext.der", f->tmp);
+    make_crl(crl, next);
+    make_crl(crl_nonext, 0);
+    snprintf(r1, sizeof r1, "/vcek/v1/Turin/crl=%s", crl);
+    snprintf(r2, sizeof r2, "/vlek/v1/Turin/crl=%s", crl_nonext);
+    assert_int_equal(cvma_file_read(crl, 1 << 20, &want), CVMA_OK);
+    server_start(f, args);
+
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_TURIN, false, &b, &f->v,
+                                        f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    cvma_buf_free(&b);
+    snprintf(key, sizeof key, "amd-kds %s/vcek/v1/Turin/crl", f->base);
+    assert_int_equal(cvma_cache_lookup(&f->cache, key, (int64_t)next - 1, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_cache_lookup(&f->cache, key, (int64_t)next, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_EXPIRED);
+
+    /* no nextUpdate: 24 h after the fetch */
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_TURIN, true, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    snprintf(key, sizeof key, "amd-kds %s/vlek/v1/Turin/crl", f->base);
+    assert_int_equal(cvma_cache_lookup(&f->cache, key, (int64_t)t0 + CVMA_KDS_CRL_DEFAULT_TTL - 5,
+                                       &b, &s),
+                     CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_cache_lookup(&f->cache, key,
+                                       (int64_t)time(NULL) + CVMA_KDS_CRL_DEFAULT_TTL, &b, &s),
+                     CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_EXPIRED);
+    assert_int_equal(count_lines(f->log), 2);
+    cvma_buf_free(&want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest self_contained[] = {
+        cmocka_unit_test(test_kds_vcek_url_milan_is_exact),
+        cmocka_unit_test(test_kds_vcek_url_genoa_uses_its_product_name),
+        cmocka_unit_test(test_kds_vcek_url_turin_uses_8_byte_hwid_and_fmc),
+        cmocka_unit_test(test_kds_vcek_url_refuses_unknown_product_and_short_buffer),
+        cmocka_unit_test_setup_teardown(test_cache_put_then_get_round_trips, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_dir_is_created_0700_on_first_put_only,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_expired_entry_is_a_miss, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_corrupt_entry_is_reported_as_corrupt, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_key_cannot_name_a_path_outside_the_dir,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test(test_cache_dir_follows_env_precedence),
+        cmocka_unit_test_setup_teardown(test_http_refuses_non_http_schemes, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_offline_miss_is_undecided, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_unreachable_server_is_undecided_quickly,
+                                        fx_setup, fx_teardown),
+    };
+    const struct CMUnitTest with_server[] = {
+        cmocka_unit_test_setup_teardown(test_kds_fetch_vcek_returns_the_served_file, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(
+                test_kds_second_fetch_hits_the_cache_with_the_server_stopped, fx_setup,
+                fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_cache_entries_are_per_base_url, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_404_is_undecided_and_names_url_and_code,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_retries_after_429_then_succeeds, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_gives_up_after_max_retries_on_503, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_body_over_the_limit_is_refused, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_http_timeout_is_undecided_quickly, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_corrupt_cache_entry_is_ignored_and_refetched,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_garbage_body_is_undecided_and_not_cached,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_kds_crl_cache_entry_expires_at_next_update,
+                                        fx_setup, fx_teardown),
+    };
+    int failed;
+    char *vcek;
+    struct stat sb;
+
+    /* Loopback only, whatever proxy the environment names. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    signal(SIGPIPE, SIG_IGN);
+
+    failed = cmocka_run_group_tests_name("kds (self-contained)", self_contained, NULL, NULL);
+    if (failed != 0) {
+        return 1;
+    }
+    g_src = getenv("CVMATTEST_SRC");
+    g_vectors = getenv("CVMATTEST_VECTORS");
+    if (g_src == NULL || g_vectors == NULL) {
+        fprintf(stderr, "test_kds: CVMATTEST_SRC or CVMATTEST_VECTORS not set: server tests "
+                        "skipped (ctest sets both)\n");
+        return 77;
+    }
+    if ((vcek = malloc(strlen(g_vectors) + sizeof "/snp/" MILAN_VCEK_FILE)) == NULL) {
+        return 1;
+    }
+    snprintf(vcek, strlen(g_vectors) + sizeof "/snp/" MILAN_VCEK_FILE, "%s/snp/%s", g_vectors,
+             MILAN_VCEK_FILE);
+    if (stat(vcek, &sb) != 0) {
+        fprintf(stderr, "test_kds: %s missing: server tests skipped\n", vcek);
+        free(vcek);
+        return 77;
+    }
+    free(vcek);
+    if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "test_kds: python3 not available: server tests skipped\n");
+        return 77;
+    }
+    failed = cmocka_run_group_tests_name("kds (local server)", with_server, NULL, NULL);
+    return failed != 0 ? 1 : 0;
+}

@@ -1,0 +1,485 @@
+/*
+ * SEV-SNP parsing and verification against the real public samples (shared testdata,
+ * MANIFEST.md) and mutations of them.
+ */
+#include "testutil.h"
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/timeutil.h"
+#include "crypto/chain_cache.h"
+#include "snp/snp_internal.h"
+
+struct sample {
+    const char *dir;
+    const char *leaf;  /* file in dir */
+    const char *chain; /* file in roots/ */
+    const char *at;    /* a time where every certificate is valid */
+    unsigned version;
+    enum cvma_snp_product product;
+    bool vlek;
+    const char *measurement;
+    const char *chip_id; /* hex prefix, or the csp for a VLEK */
+    unsigned bl, tee, snp, ucode, fmc;
+    bool debug;
+};
+
+static const struct sample samples[] = {
+    {"milan-v2-gosevguest", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+     CVMA_SNP_PRODUCT_MILAN, false,
+     "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01",
+     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d",
+     2, 0, 5, 68, 0, true},
+    {"milan-v2-coco-trustee", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+     CVMA_SNP_PRODUCT_MILAN, false,
+     "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c",
+     "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e",
+     3, 0, 8, 115, 0, false},
+    {"milan-v3-vlek-coco-trustee", "vlek.der", "ask_ark_milan_vlek.pem", "2025-01-01T00:00:00Z", 3,
+     CVMA_SNP_PRODUCT_MILAN, true,
+     "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5ceeb5a493df2a570d7bf0",
+     "cc-us-east-2.amazonaws.com", 4, 0, 24, 217, 0, false},
+    {"milan-v3-vlek-anolis-trustee", "vlek.der", "ask_ark_milan_vlek.pem", "2024-06-01T00:00:00Z", 2,
+     CVMA_SNP_PRODUCT_MILAN, true,
+     "f1a99fc07470beb03b1330f4489520af8f0288187ffb661c71f35cab09bea19cd962d4f2d09f5a16c3c38b7da6bed244",
+     "cc-us-east-2.amazonaws.com", 3, 0, 21, 209, 0, false},
+    {"milan-v2-azure-constellation", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+     CVMA_SNP_PRODUCT_MILAN, false,
+     "5677f1de87289e7ad2c7e99c805d0468b1a9ccd83f0d245afa5242d405da4d5725852f8c6550564870e5f3206dfb1841",
+     "9e44aaef02cfca6fddbaca669c6cfd29e1ab8d97ebc939857128acbb13b8740df31436d34e86e5f8ae0cdfeb3a0e185db46decac176cc77d761c22a1b9dcf25b",
+     2, 0, 6, 93, 0, false},
+    {"milan-v5-gcp-teekit", "vcek.pem", "ask_ark_milan.pem", "2026-01-01T00:00:00Z", 5,
+     CVMA_SNP_PRODUCT_MILAN, false,
+     "b747d55452e0b9e9079770a49e397c5e6d9573581e246da7baac4f28b5cdc5b1b6d19251b8ee600fd16a3708f58406f3",
+     "980cf7b61876cb37fd517cd44ce11c72d43c5408e66ab39138370ec59bc195e063254cb501d87d82f0b8b8dc774bcfe28019447711598f007390e4accc405361",
+     4, 0, 27, 222, 0, false},
+    {"genoa-v3-azure-hcl", "vcek.pem", "ask_ark_genoa.pem", "2026-01-01T00:00:00Z", 3,
+     CVMA_SNP_PRODUCT_GENOA, false,
+     "f57dc09a507c6ecd82369bffb600f0003792f4d99bc26e985ec0c266fc34faf3706faf814c9e61065768a6ff917c89ae",
+     "0506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0d9244327bc121f0242d6470903ad1d4aaea4ad1",
+     10, 0, 23, 84, 0, false},
+    {"turin-v5-anolis-trustee", "vcek.der", "ask_ark_turin_vcek.pem", "2026-07-01T00:00:00Z", 5,
+     CVMA_SNP_PRODUCT_TURIN, false,
+     "a13039badd60b0854bea169b58fd6fe1773981aefbfee98bf32d6cbe7521e5f281c1dd1fa8a44be828e6cf4804871091",
+     "0910b4f884ff4ba9" "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+     3, 2, 5, 97, 1, false},
+};
+
+/* A temp collateral dir holding the sample's leaf and its roots bundle as cert_chain.pem. */
+static char *coll_dir(const struct sample *s, const char *leaf_override)
+{
+    char *d = tu_tmpdir();
+    char *sd = tu_path(tu_vectors(), "snp");
+    char *sample = tu_path(sd, s->dir);
+    char *roots = tu_path(sd, "roots");
+    char *from = tu_path(leaf_override ? leaf_override : sample, leaf_override ? "" : s->leaf);
+    if (leaf_override) {
+        free(from);
+        from = strdup(leaf_override);
+    }
+    const char *ext = strstr(s->leaf, ".pem") ? ".pem" : ".der";
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", s->vlek ? "vlek" : "vcek",
+             leaf_override ? (strstr(leaf_override, ".pem") ? ".pem" : ".der") : ext);
+    char *to = tu_path(d, name);
+    tu_copy(from, to);
+    char *cf = tu_path(roots, s->chain), *ct = tu_path(d, "cert_chain.pem");
+    tu_copy(cf, ct);
+    free(sd);
+    free(sample);
+    free(roots);
+    free(from);
+    free(to);
+    free(cf);
+    free(ct);
+    return d;
+}
+
+static void read_report(const struct sample *s, struct cvma_buf *b)
+{
+    char *sd = tu_path(tu_vectors(), "snp");
+    char *sample = tu_path(sd, s->dir);
+    char *f = tu_path(sample, "report.bin");
+    tu_read(f, b);
+    free(sd);
+    free(sample);
+    free(f);
+}
+
+static void verify_bytes(const uint8_t *p, size_t len, const char *dir, const char *at,
+                         struct cvma_chain_cache *cache, struct cvma_result *res)
+{
+    struct cvma_verify_opts o;
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339(at, &o.at));
+    o.collateral_dir = dir;
+    o.offline = true;
+    o.chain_cache = cache;
+    cvma_result_init(res, "sev-snp", o.at);
+    cvma_snp_verify(p, len, &o, NULL, res);
+    cvma_result_finish(res);
+}
+
+static void test_every_sample_verifies_with_manifest_values(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
+        const struct sample *s = &samples[i];
+        struct cvma_buf b;
+        struct cvma_result res;
+        char *d = coll_dir(s, NULL);
+        read_report(s, &b);
+        verify_bytes(b.p, b.len, d, s->at, NULL, &res);
+        if (res.status == CVMA_CONTRAINDICATED) {
+            fail_msg("%s: %s: %s", s->dir, cvma_reason_name(res.verdict.reasons[0].code),
+                     res.verdict.reasons[0].detail);
+        }
+        /* No CRL in the public samples: a warning says revocation went unchecked. */
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_NOT_CHECKED));
+        json_t *snp = json_object_get(res.claims, "snp");
+        assert_non_null(snp);
+        assert_string_equal(json_string_value(json_object_get(res.claims, "measurement")),
+                            s->measurement);
+        assert_int_equal(json_integer_value(json_object_get(snp, "version")), s->version);
+        json_t *rt = json_object_get(snp, "reported_tcb");
+        assert_int_equal(json_integer_value(json_object_get(rt, "bootloader")), s->bl);
+        assert_int_equal(json_integer_value(json_object_get(rt, "tee")), s->tee);
+        assert_int_equal(json_integer_value(json_object_get(rt, "snp")), s->snp);
+        assert_int_equal(json_integer_value(json_object_get(rt, "microcode")), s->ucode);
+        if (s->product == CVMA_SNP_PRODUCT_TURIN) {
+            assert_int_equal(json_integer_value(json_object_get(rt, "fmc")), s->fmc);
+        }
+        assert_string_equal(json_string_value(json_object_get(snp, "product")),
+                            cvma_snp_product_name(s->product));
+        assert_int_equal(json_is_true(json_object_get(res.claims, "debug")), s->debug);
+        const char *want_anchor = s->product == CVMA_SNP_PRODUCT_MILAN   ? "amd-ark-milan"
+                                  : s->product == CVMA_SNP_PRODUCT_GENOA ? "amd-ark-genoa"
+                                                                         : "amd-ark-turin";
+        assert_string_equal(res.trust_anchor, want_anchor);
+        const char *idt = json_string_value(json_object_get(res.platform, "id_type"));
+        assert_string_equal(idt, s->vlek ? "vlek" : "chip_id");
+        assert_string_equal(json_string_value(json_object_get(res.platform, "id")), s->chip_id);
+        cvma_result_cleanup(&res);
+        cvma_buf_free(&b);
+        tu_rmtree(d);
+        free(d);
+    }
+}
+
+/* Every byte of the signed area flipped: never accepted, always a named reason. */
+static void test_snp_byte_flips_in_signed_part_are_refused(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const size_t pick[] = {0, 6, 7}; /* a v2 Milan, a v5 Milan, a v5 Turin */
+    struct cvma_chain_cache *cache = cvma_chain_cache_new(4);
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(pick); k++) {
+        const struct sample *s = &samples[pick[k]];
+        struct cvma_buf b;
+        char *d = coll_dir(s, NULL);
+        read_report(s, &b);
+        for (size_t off = 0; off < CVMA_SNP_SIGNED_SIZE; off++) {
+            struct cvma_result res;
+            b.p[off] ^= 0x01;
+            verify_bytes(b.p, b.len, d, s->at, cache, &res);
+            b.p[off] ^= 0x01;
+            if (res.status != CVMA_CONTRAINDICATED) {
+                fail_msg("%s: flip at 0x%03zx accepted", s->dir, off);
+            }
+            /* Fields read before the signature can be checked are refused by their own
+             * reason: version, SIGNATURE_ALGO, and the signer info (key selection). */
+            bool sig = cvma_verdict_has(&res.verdict, CVMA_R_SNP_REPORT_SIGNATURE_INVALID);
+            if (off < 4) {
+                assert_true(cvma_verdict_has(&res.verdict, CVMA_R_PARSE_UNKNOWN_VERSION) || sig);
+            } else if (off >= 0x34 && off < 0x38) {
+                assert_true(cvma_verdict_has(&res.verdict,
+                                             CVMA_R_SNP_SIGNATURE_ALGO_UNSUPPORTED));
+            } else if (off == 0x48) {
+                assert_true(sig || cvma_verdict_has(&res.verdict, CVMA_R_SNP_REPORT_UNSIGNED) ||
+                            cvma_verdict_has(&res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH) ||
+                            cvma_verdict_has(&res.verdict, CVMA_R_SNP_SIGNING_KEY_UNKNOWN));
+            } else if (!sig) {
+                fail_msg("%s: flip at 0x%03zx refused without SNP_REPORT_SIGNATURE_INVALID "
+                         "(%s)",
+                         s->dir, off, cvma_reason_name(cvma_verdict_first_error(&res.verdict)));
+            }
+            cvma_result_cleanup(&res);
+        }
+        cvma_buf_free(&b);
+        tu_rmtree(d);
+        free(d);
+    }
+    assert_true(cvma_chain_cache_hits(cache) > 0);
+    cvma_chain_cache_free(cache);
+}
+
+/* Truncation at every length gives PARSE_TRUNCATED. */
+static void test_snp_truncated_reports_are_refused(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    read_report(&samples[5], &b);
+    for (size_t n = 0; n < CVMA_SNP_REPORT_SIZE; n++) {
+        struct cvma_verdict v;
+        struct cvma_snp_report rep;
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_snp_report_parse(b.p, n, NULL, &rep, &v), CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRUNCATED);
+        cvma_verdict_cleanup(&v);
+    }
+    cvma_buf_free(&b);
+}
+
+static void test_snp_unknown_version_is_refused(void **state)
+{
+    (void)state;
+    uint8_t rep_bytes[CVMA_SNP_REPORT_SIZE] = {0};
+    const uint32_t versions[] = {0, 1, 6, 0x100};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(versions); i++) {
+        struct cvma_verdict v;
+        struct cvma_snp_report rep;
+        rep_bytes[0] = (uint8_t)versions[i];
+        rep_bytes[1] = (uint8_t)(versions[i] >> 8);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_snp_report_parse(rep_bytes, sizeof rep_bytes, NULL, &rep, &v),
+                         CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_UNKNOWN_VERSION);
+        cvma_verdict_cleanup(&v);
+    }
+}
+
+static void test_snp_trailing_bytes_rule(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b, big;
+    struct cvma_snp_report rep;
+    struct cvma_verdict v;
+    struct cvma_parse_opts allow = {.allow_trailing_data = true};
+    read_report(&samples[0], &b);
+    big.len = b.len + 20;
+    big.p = calloc(1, big.len);
+    assert_non_null(big.p);
+    memcpy(big.p, b.p, b.len);
+
+    /* Zeros: accepted, noted as info. */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(big.p, big.len, NULL, &rep, &v), CVMA_OK);
+    assert_true(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_ZEROS));
+    assert_false(cvma_verdict_has_error(&v));
+    cvma_verdict_cleanup(&v);
+
+    /* Anything else: refused, unless allowed (then a warning). */
+    big.p[b.len + 19] = 0x48;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(big.p, big.len, NULL, &rep, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRAILING_DATA);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(big.p, big.len, &allow, &rep, &v), CVMA_OK);
+    assert_true(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_DATA));
+    assert_false(cvma_verdict_has_error(&v));
+    assert_int_equal(v.reasons[v.n_reasons - 1].severity, CVMA_SEV_WARNING);
+    cvma_verdict_cleanup(&v);
+
+    /* The Azure file with its 20-byte header after the report, as published. */
+    char *sd = tu_path(tu_vectors(), "snp/milan-v2-azure-constellation/attestation-1204.bin");
+    struct cvma_buf az;
+    tu_read(sd, &az);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(az.p, az.len, NULL, &rep, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRAILING_DATA);
+    cvma_verdict_cleanup(&v);
+    free(sd);
+    cvma_buf_free(&az);
+    cvma_buf_free(&big);
+    cvma_buf_free(&b);
+}
+
+static void test_snp_reserved_bytes(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_snp_report rep;
+    struct cvma_verdict v;
+    read_report(&samples[0], &b);
+    /* Signed reserved byte: a warning only. */
+    b.p[0x4C] = 1;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_OK);
+    assert_true(cvma_verdict_has(&v, CVMA_R_PARSE_RESERVED_NONZERO));
+    assert_false(cvma_verdict_has_error(&v));
+    cvma_verdict_cleanup(&v);
+    b.p[0x4C] = 0;
+    /* Unsigned reserved bytes after R and S: refused. */
+    b.p[0x400] = 1;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_UNSIGNED_RESERVED_NONZERO);
+    cvma_verdict_cleanup(&v);
+    b.p[0x400] = 0;
+    /* A policy bit no spec defines: a warning. */
+    b.p[0x08 + 5] = 0x80;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_OK);
+    assert_true(cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_BITS));
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+}
+
+/* The Turin TCB layout differs from Milan's (FMC first). */
+static void test_snp_turin_tcb_layout(void **state)
+{
+    (void)state;
+    struct cvma_snp_tcb t;
+    cvma_snp_tcb_split(0x6100000005020301ull, CVMA_SNP_PRODUCT_TURIN, &t);
+    assert_int_equal(t.fmc, 1);
+    assert_int_equal(t.bootloader, 3);
+    assert_int_equal(t.tee, 2);
+    assert_int_equal(t.snp, 5);
+    assert_int_equal(t.microcode, 97);
+    cvma_snp_tcb_split(0x4405000000000002ull, CVMA_SNP_PRODUCT_MILAN, &t);
+    assert_int_equal(t.bootloader, 2);
+    assert_int_equal(t.tee, 0);
+    assert_int_equal(t.snp, 5);
+    assert_int_equal(t.microcode, 68);
+    assert_false(t.has_fmc);
+}
+
+/* A genuine VCEK of another chip: refused, and the reason says so. */
+static void test_snp_vcek_of_another_chip_is_refused(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_result res;
+    char *other = tu_path(tu_vectors(), "snp/milan-v2-azure-constellation/vcek.der");
+    char *d = coll_dir(&samples[0], other);
+    read_report(&samples[0], &b);
+    verify_bytes(b.p, b.len, d, samples[0].at, NULL, &res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_CHIP_ID_MISMATCH));
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_TCB_MISMATCH));
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_REPORT_SIGNATURE_INVALID));
+    /* Claims of a report that did not verify are not handed out. */
+    assert_null(json_object_get(res.claims, "measurement"));
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&b);
+    tu_rmtree(d);
+    free(d);
+    free(other);
+}
+
+/* The synthetic VCEKs from trustee are not AMD-signed: the chain fails. */
+static void test_snp_synthetic_vcek_chain_is_refused(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const char *names[] = {"snp/milan-v2-coco-trustee/test-vcek-invalid-legacy.der",
+                           "snp/milan-v2-coco-trustee/test-vcek-invalid-new.der"};
+    for (size_t i = 0; i < 2; i++) {
+        struct cvma_buf b;
+        struct cvma_result res;
+        char *other = tu_path(tu_vectors(), names[i]);
+        char *d = coll_dir(&samples[1], other);
+        read_report(&samples[1], &b);
+        verify_bytes(b.p, b.len, d, samples[1].at, NULL, &res);
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+        cvma_result_cleanup(&res);
+        cvma_buf_free(&b);
+        tu_rmtree(d);
+        free(d);
+        free(other);
+    }
+}
+
+/* An expired VLEK (the CoCo sample, now): CERT_EXPIRED; and before the ARK: not yet valid. */
+static void test_snp_expired_and_not_yet_valid(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_result res;
+    char *d = coll_dir(&samples[2], NULL);
+    read_report(&samples[2], &b);
+    verify_bytes(b.p, b.len, d, "2026-11-26T00:00:00Z", NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_EXPIRED);
+    assert_int_equal(cvma_result_exit_code(&res), 1);
+    cvma_result_cleanup(&res);
+    verify_bytes(b.p, b.len, d, "2020-01-01T00:00:00Z", NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_NOT_YET_VALID);
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&b);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* A Genoa report with the Milan chain: the chain fails (the VCEK is not signed by SEV-Milan). */
+static void test_snp_wrong_product_chain_is_refused(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct sample s = samples[6];
+    struct cvma_buf b;
+    struct cvma_result res;
+    s.chain = "ask_ark_milan.pem";
+    char *d = coll_dir(&s, NULL);
+    read_report(&s, &b);
+    verify_bytes(b.p, b.len, d, s.at, NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&b);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* Missing collateral offline: undecided (exit 3), COLLATERAL_UNAVAILABLE. */
+static void test_snp_missing_collateral_offline_is_undecided(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_result res;
+    struct cvma_verify_opts o;
+    char *empty = tu_tmpdir();
+    read_report(&samples[5], &b);
+    memset(&o, 0, sizeof o);
+    o.at = time(NULL);
+    o.collateral_dir = empty;
+    o.offline = true;
+    o.cache_dir = empty; /* an empty cache */
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(b.p, b.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+    assert_int_equal(cvma_result_exit_code(&res), 3);
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&b);
+    tu_rmtree(empty);
+    free(empty);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
+        cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
+        cmocka_unit_test(test_snp_truncated_reports_are_refused),
+        cmocka_unit_test(test_snp_unknown_version_is_refused),
+        cmocka_unit_test(test_snp_trailing_bytes_rule),
+        cmocka_unit_test(test_snp_reserved_bytes),
+        cmocka_unit_test(test_snp_turin_tcb_layout),
+        cmocka_unit_test(test_snp_vcek_of_another_chip_is_refused),
+        cmocka_unit_test(test_snp_synthetic_vcek_chain_is_refused),
+        cmocka_unit_test(test_snp_expired_and_not_yet_valid),
+        cmocka_unit_test(test_snp_wrong_product_chain_is_refused),
+        cmocka_unit_test(test_snp_missing_collateral_offline_is_undecided),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

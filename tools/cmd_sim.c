@@ -1,0 +1,336 @@
+/*
+ * cvmattest sim KIND ...: emit simulated evidence, its test root and collateral.
+ * Kinds: snp (sim/sim_snp.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "common/hex.h"
+#include "common/util.h"
+#include "sim/sim_snp.h"
+
+#define EXIT_USAGE 2
+
+static void sim_usage(FILE *f)
+{
+    fputs("usage: cvmattest sim KIND [options]\n"
+          "kinds:\n"
+          "  snp    simulated AMD SEV-SNP report + test ARK/ASK/VCEK hierarchy + CRL\n"
+          "run 'cvmattest sim KIND --help' for the options of a kind\n",
+          f);
+}
+
+static void snp_usage(FILE *f)
+{
+    fputs("usage: cvmattest sim snp --out DIR [options]\n"
+          "  --out DIR               output directory (created if missing)\n"
+          "  --version 2|3|4|5       report version (default 5; 4 uses the v3 layout)\n"
+          "  --product milan|genoa|turin   (default milan)\n"
+          "  --measurement HEX       exactly 48 bytes (default: random)\n"
+          "  --report-data HEX       up to 64 bytes, zero-padded (default: zeros)\n"
+          "  --host-data HEX         up to 32 bytes, zero-padded (default: zeros)\n"
+          "  --chip-id HEX           64 bytes; turin: 8 bytes, or 64 with zeros after byte 8\n"
+          "                          (default: random)\n"
+          "  --debug                 set policy bit 19 (DEBUG)\n"
+          "  --vmpl N                0..3 (default 0)\n"
+          "  --tcb BL,TEE,SNP,UCODE  TCB SPLs, each 0..255 (default 3,0,8,115)\n"
+          "  --fmc N                 turin FMC SPL 0..255 (default 1)\n"
+          "  --vlek                  sign with a VLEK under an ASVK (SIGNING_KEY = 1)\n"
+          "  --mask-chip-id          report CHIP_ID all zeros\n"
+          "  --revoke-ask            the CRL lists the ASK/ASVK serial\n"
+          "  --keep-keys             also write ark-key.pem, ask-key.pem, vcek-key.pem\n"
+          "                          (asvk-key.pem, vlek-key.pem with --vlek); test keys only\n"
+          "Writes report.bin, ark.pem, ask.pem|asvk.pem, vcek.pem+vcek.der|vlek.pem+vlek.der,\n"
+          "cert_chain.pem and crl.der. The root is generated fresh and is NOT AMD's: verify\n"
+          "with --trust-root DIR/ark.pem.\n",
+          f);
+}
+
+/*
+ * Matches argv[*i] against "--name" (value in the next argument) or "--name=value".
+ * Returns false if it is another option. On a match *val is the value, or NULL if missing;
+ * *i is advanced past a separate value.
+ */
+static bool opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+
+    if (strncmp(a, name, n) != 0) {
+        return false;
+    }
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return true;
+    }
+    if (a[n] != '\0') {
+        return false;
+    }
+    *val = NULL;
+    if (*i + 1 < argc) {
+        *i += 1;
+        *val = argv[*i];
+    }
+    return true;
+}
+
+/* Parses a decimal number 0..max; the whole string must be digits. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    if (s == NULL || s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* "bl,tee,snp,ucode", each 0..255. */
+static bool parse_tcb(const char *s, uint8_t out[4])
+{
+    const char *p = s;
+
+    for (size_t i = 0; i < 4; i++) {
+        char *end = NULL;
+        unsigned long v;
+
+        if (p[0] < '0' || p[0] > '9') {
+            return false;
+        }
+        errno = 0;
+        v = strtoul(p, &end, 10);
+        if (errno != 0 || end == p || v > 255 || *end != (i < 3 ? ',' : '\0')) {
+            return false;
+        }
+        out[i] = (uint8_t)v;
+        p = end + 1;
+    }
+    return true;
+}
+
+/* Hex into out (cap bytes, zero-filled first); length must be in [min, cap]. */
+static bool parse_hex(const char *opt, const char *s, uint8_t *out, size_t cap, size_t min,
+                      size_t *len)
+{
+    memset(out, 0, cap);
+    if (!cvma_hex_decode(s, out, cap, len) || *len < min) {
+        memset(out, 0, cap);
+        if (min == cap) {
+            fprintf(stderr, "cvmattest sim snp: %s: need exactly %zu bytes as hex (%zu digits)\n",
+                    opt, cap, 2 * cap);
+        } else {
+            fprintf(stderr, "cvmattest sim snp: %s: need hex, at most %zu bytes (%zu digits)\n",
+                    opt, cap, 2 * cap);
+        }
+        return false;
+    }
+    return true;
+}
+
+static int sim_snp(int argc, char **argv)
+{
+    struct cvma_sim_snp_opts o;
+    const char *out_dir = NULL, *chip_hex = NULL, *fmc_arg = NULL;
+    char err[512];
+    enum cvma_status st;
+    unsigned long v;
+    size_t len;
+
+    cvma_sim_snp_opts_default(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            snp_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--debug") == 0) {
+            o.debug = true;
+            continue;
+        } else if (strcmp(a, "--vlek") == 0) {
+            o.vlek = true;
+            continue;
+        } else if (strcmp(a, "--mask-chip-id") == 0) {
+            o.mask_chip_id = true;
+            continue;
+        } else if (strcmp(a, "--revoke-ask") == 0) {
+            o.revoke_ask = true;
+            continue;
+        } else if (strcmp(a, "--keep-keys") == 0) {
+            o.keep_keys = true;
+            continue;
+        }
+
+        if (opt_value(argc, argv, &i, "--out", &val)) {
+            if (val == NULL || val[0] == '\0') {
+                goto missing;
+            }
+            out_dir = val;
+        } else if (opt_value(argc, argv, &i, "--version", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_uint(val, 5, &v) || v < 2) {
+                fprintf(stderr, "cvmattest sim snp: --version: '%s' is not 2, 3, 4 or 5\n", val);
+                return EXIT_USAGE;
+            }
+            o.version = (unsigned)v;
+        } else if (opt_value(argc, argv, &i, "--product", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (strcmp(val, "milan") == 0) {
+                o.product = CVMA_SNP_PRODUCT_MILAN;
+            } else if (strcmp(val, "genoa") == 0) {
+                o.product = CVMA_SNP_PRODUCT_GENOA;
+            } else if (strcmp(val, "turin") == 0) {
+                o.product = CVMA_SNP_PRODUCT_TURIN;
+            } else {
+                fprintf(stderr, "cvmattest sim snp: --product: '%s' is not milan, genoa or turin\n",
+                        val);
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--measurement", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex("--measurement", val, o.measurement, sizeof o.measurement,
+                           sizeof o.measurement, &len)) {
+                return EXIT_USAGE;
+            }
+            o.has_measurement = true;
+        } else if (opt_value(argc, argv, &i, "--report-data", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex("--report-data", val, o.report_data, sizeof o.report_data, 0, &len)) {
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--host-data", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex("--host-data", val, o.host_data, sizeof o.host_data, 0, &len)) {
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--chip-id", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            chip_hex = val; /* its length rule depends on --product, which may come later */
+        } else if (opt_value(argc, argv, &i, "--vmpl", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_uint(val, 3, &v)) {
+                fprintf(stderr, "cvmattest sim snp: --vmpl: '%s' is not 0..3\n", val);
+                return EXIT_USAGE;
+            }
+            o.vmpl = (uint32_t)v;
+        } else if (opt_value(argc, argv, &i, "--tcb", &val)) {
+            uint8_t t[4];
+
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_tcb(val, t)) {
+                fprintf(stderr,
+                        "cvmattest sim snp: --tcb: '%s' is not BL,TEE,SNP,UCODE (each 0..255)\n",
+                        val);
+                return EXIT_USAGE;
+            }
+            o.tcb_bl = t[0];
+            o.tcb_tee = t[1];
+            o.tcb_snp = t[2];
+            o.tcb_ucode = t[3];
+        } else if (opt_value(argc, argv, &i, "--fmc", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_uint(val, 255, &v)) {
+                fprintf(stderr, "cvmattest sim snp: --fmc: '%s' is not 0..255\n", val);
+                return EXIT_USAGE;
+            }
+            o.tcb_fmc = (uint8_t)v;
+            fmc_arg = val;
+        } else {
+            fprintf(stderr, "cvmattest sim snp: unknown option '%s'\n", a);
+            snp_usage(stderr);
+            return EXIT_USAGE;
+        }
+        continue;
+    missing:
+        fprintf(stderr, "cvmattest sim snp: %s needs a value\n", a);
+        return EXIT_USAGE;
+    }
+
+    if (out_dir == NULL) {
+        fprintf(stderr, "cvmattest sim snp: --out DIR is required\n");
+        snp_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (fmc_arg != NULL && o.product != CVMA_SNP_PRODUCT_TURIN) {
+        fprintf(stderr, "cvmattest sim snp: --fmc: only Turin has an FMC SPL (use --product "
+                        "turin)\n");
+        return EXIT_USAGE;
+    }
+    if (chip_hex != NULL) {
+        bool turin = o.product == CVMA_SNP_PRODUCT_TURIN;
+
+        memset(o.chip_id, 0, sizeof o.chip_id);
+        if (!cvma_hex_decode(chip_hex, o.chip_id, sizeof o.chip_id, &len) ||
+            (len != sizeof o.chip_id && !(turin && len == 8))) {
+            fprintf(stderr, "cvmattest sim snp: --chip-id: need %s bytes of hex\n",
+                    turin ? "8 or 64" : "exactly 64");
+            return EXIT_USAGE;
+        }
+        for (size_t k = 8; turin && k < sizeof o.chip_id; k++) {
+            if (o.chip_id[k] != 0) {
+                fprintf(stderr, "cvmattest sim snp: --chip-id: a Turin chip ID has 8 bytes; "
+                                "bytes 8..63 must be zero\n");
+                return EXIT_USAGE;
+            }
+        }
+        o.has_chip_id = true;
+    }
+
+    st = cvma_sim_snp_write(&o, out_dir, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim snp: failed");
+        return cvma_status_exit_code(st);
+    }
+    printf("cvmattest sim snp: wrote a simulated %s report v%u signed by a test %s to %s\n",
+           o.product == CVMA_SNP_PRODUCT_TURIN   ? "Turin"
+           : o.product == CVMA_SNP_PRODUCT_GENOA ? "Genoa"
+                                                 : "Milan",
+           o.version, o.vlek ? "VLEK" : "VCEK", out_dir);
+    return 0;
+}
+
+int cvma_cmd_sim(int argc, char **argv)
+{
+    if (argc < 2) {
+        sim_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        sim_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "snp") == 0) {
+        return sim_snp(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "cvmattest sim: unknown kind '%s' (known: snp)\n", argv[1]);
+    sim_usage(stderr);
+    return EXIT_USAGE;
+}

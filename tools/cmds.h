@@ -1,0 +1,10 @@
+/* Subcommands of the cvmattest CLI; each returns the process exit code (DESIGN.md). */
+#ifndef CVMA_TOOLS_CMDS_H
+#define CVMA_TOOLS_CMDS_H
+
+int cvma_cmd_show(int argc, char **argv);
+int cvma_cmd_verify(int argc, char **argv);
+int cvma_cmd_sim(int argc, char **argv);
+int cvma_cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,166 @@
+#include "opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "common/timeutil.h"
+#include "crypto/crypto.h"
+
+#define MAX_ROOT_FILE (1u << 20)
+
+#include <stdarg.h>
+
+static int usage_error(const char *verb, const char *fmt, ...) CVMA_PRINTF(2, 3);
+
+static int usage_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cvmattest %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(run 'cvmattest help' for the options)\n");
+    return 2;
+}
+
+enum cvma_tee_kind cvma_detect_tee(const uint8_t *p, size_t len)
+{
+    if (len >= 4) {
+        uint32_t v32 = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                       (uint32_t)p[3] << 24;
+        uint16_t v16 = (uint16_t)(p[0] | p[1] << 8);
+        if (len >= 8) {
+            uint32_t tee_type = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                                (uint32_t)p[7] << 24;
+            /* Intel quote header: version u16 (4 or 5), key type u16, TEE type u32 0x81. */
+            if ((v16 == 4 || v16 == 5) && tee_type == 0x81) {
+                return CVMA_TEE_TDX;
+            }
+        }
+        if (v32 >= 2 && v32 <= 5) {
+            return CVMA_TEE_SNP; /* SEV-SNP report version, u32 */
+        }
+        /* TPM2B_ATTEST: size, then TPM_GENERATED_VALUE 0xff544347. */
+        if (len >= 6 && p[2] == 0xff && p[3] == 0x54 && p[4] == 0x43 && p[5] == 0x47) {
+            return CVMA_TEE_TPM;
+        }
+    }
+    return CVMA_TEE_AUTO;
+}
+
+static int add_root(struct cvma_cli_verify *cv, const char *path)
+{
+    struct cvma_buf b;
+    if (cv->vo.n_trust_roots >= CVMA_ARRAY_LEN(cv->roots)) {
+        return usage_error("verify", "too many --trust-root options (max 16)%s", "");
+    }
+    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
+        return usage_error("verify", "cannot read --trust-root file '%s'", path);
+    }
+    X509 *x = cvma_x509_load(b.p, b.len);
+    cvma_buf_free(&b);
+    if (x == NULL) {
+        return usage_error("verify", "--trust-root '%s' is not a PEM or DER certificate", path);
+    }
+    cv->roots[cv->vo.n_trust_roots++] = x;
+    cv->vo.trust_roots = cv->roots;
+    return 0;
+}
+
+int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_verify *cv)
+{
+    const char *verb = argv[0];
+    memset(cv, 0, sizeof *cv);
+    cv->vo.at = time(NULL);
+    cv->seconds = 3.0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                                               \
+    do {                                                                                           \
+        if (val == NULL) {                                                                         \
+            return usage_error(verb, "%s needs a value", a);                                       \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+        if (strcmp(a, "--json") == 0) {
+            cv->json = true;
+        } else if (strcmp(a, "--offline") == 0) {
+            cv->vo.offline = true;
+        } else if (strcmp(a, "--allow-trailing-data") == 0) {
+            cv->vo.allow_trailing_data = true;
+        } else if (strcmp(a, "--tee") == 0) {
+            NEED_VALUE();
+            if (strcmp(val, "snp") == 0) {
+                cv->tee = CVMA_TEE_SNP;
+            } else if (strcmp(val, "tdx") == 0) {
+                cv->tee = CVMA_TEE_TDX;
+            } else if (strcmp(val, "tpm") == 0) {
+                cv->tee = CVMA_TEE_TPM;
+            } else {
+                return usage_error(verb, "--tee must be snp, tdx or tpm, not '%s'", val);
+            }
+        } else if (strcmp(a, "--collateral") == 0) {
+            NEED_VALUE();
+            cv->vo.collateral_dir = val;
+        } else if (strcmp(a, "--kds-url") == 0) {
+            NEED_VALUE();
+            cv->vo.kds_base_url = val;
+        } else if (strcmp(a, "--cache-dir") == 0) {
+            NEED_VALUE();
+            cv->vo.cache_dir = val;
+        } else if (strcmp(a, "--at") == 0) {
+            NEED_VALUE();
+            if (!cvma_time_parse_rfc3339(val, &cv->vo.at)) {
+                return usage_error(verb, "--at wants an RFC 3339 time such as "
+                                         "2025-01-01T00:00:00Z, not '%s'",
+                                   val);
+            }
+        } else if (strcmp(a, "--report-data") == 0) {
+            size_t n = 0;
+            NEED_VALUE();
+            if (!cvma_hex_decode(val, cv->vo.report_data, sizeof cv->vo.report_data, &n)) {
+                return usage_error(verb, "--report-data wants up to 64 bytes of hex, not '%s'",
+                                   val);
+            }
+            cv->vo.has_report_data = true; /* shorter input: zero-padded (decode left zeros) */
+        } else if (strcmp(a, "--trust-root") == 0) {
+            NEED_VALUE();
+            int rc = add_root(cv, val);
+            if (rc != 0) {
+                return rc;
+            }
+        } else if (bench && strcmp(a, "--seconds") == 0) {
+            char *end = NULL;
+            NEED_VALUE();
+            errno = 0;
+            cv->seconds = strtod(val, &end);
+            if (errno != 0 || end == val || *end != '\0' || cv->seconds <= 0 ||
+                cv->seconds > 3600) {
+                return usage_error(verb, "--seconds wants a number in (0, 3600], not '%s'", val);
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(verb, "unknown option '%s'", a);
+        } else if (cv->file == NULL) {
+            cv->file = a;
+        } else {
+            return usage_error(verb, "one evidence file only; extra argument '%s'", a);
+        }
+#undef NEED_VALUE
+    }
+    if (cv->file == NULL) {
+        return usage_error(verb, "no evidence file given%s", "");
+    }
+    return 0;
+}
+
+void cvma_cli_verify_cleanup(struct cvma_cli_verify *cv)
+{
+    for (size_t i = 0; i < cv->vo.n_trust_roots; i++) {
+        X509_free(cv->roots[i]);
+    }
+    cv->vo.n_trust_roots = 0;
+}

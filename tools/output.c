@@ -1,0 +1,64 @@
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timeutil.h"
+
+void cvma_print_fields(const json_t *o, int indent, FILE *f)
+{
+    const char *k;
+    const json_t *val;
+    for (void *it = json_object_iter((json_t *)(uintptr_t)o); it != NULL;
+         it = json_object_iter_next((json_t *)(uintptr_t)o, it)) {
+        k = json_object_iter_key(it);
+        val = json_object_iter_value(it);
+        if (json_is_object(val)) {
+            fprintf(f, "%*s%s:\n", indent, "", k);
+            cvma_print_fields(val, indent + 2, f);
+            continue;
+        }
+        char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (json_is_string(val)) {
+            fprintf(f, "%*s%s: %s\n", indent, "", k, json_string_value(val));
+        } else {
+            fprintf(f, "%*s%s: %s\n", indent, "", k, s ? s : "?");
+        }
+        free(s);
+    }
+}
+
+void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
+{
+    if (json) {
+        json_t *o = cvma_result_to_json(res);
+        json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', f);
+        json_decref(o);
+        return;
+    }
+    char when[32];
+    cvma_time_format(res->verified_at, when, sizeof when);
+    fprintf(f, "status:       %s\n", cvma_result_status_name(res->status));
+    fprintf(f, "tee:          %s\n", res->tee);
+    fprintf(f, "verified at:  %s\n", when);
+    fprintf(f, "trust anchor: %s\n", res->trust_anchor[0] ? res->trust_anchor : "(none)");
+    const json_t *pl = res->platform;
+    if (json_object_size(pl) > 0) {
+        const char *id = json_string_value(json_object_get(pl, "id"));
+        fprintf(f, "platform:     %s %s %s\n", json_string_value(json_object_get(pl, "vendor")),
+                json_string_value(json_object_get(pl, "id_type")), id ? id : "(masked)");
+    }
+    const char *m = json_string_value(json_object_get(res->claims, "measurement"));
+    if (m != NULL) {
+        fprintf(f, "measurement:  %s\n", m);
+    }
+    if (res->verdict.n_reasons > 0) {
+        fprintf(f, "reasons:\n");
+    }
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
+        fprintf(f, "  %-7s %s: %s\n", cvma_severity_name(r->severity), cvma_reason_name(r->code),
+                r->detail);
+    }
+}
