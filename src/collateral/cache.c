@@ -32,8 +32,8 @@ static uint64_t get_u64be(const uint8_t *p)
 }
 
 /* SHA-256( header[0..23] || u64be(strlen(key)) || key || body ). */
-static bool entry_digest(const uint8_t hdr24[24], const char *key, const uint8_t *body,
-                         size_t len, uint8_t out[32])
+static bool entry_digest(const uint8_t hdr24[24], const char *key, const uint8_t *body, size_t len,
+                         uint8_t out[32])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     size_t klen = strlen(key);
@@ -162,8 +162,7 @@ enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, 
     }
     st = CVMA_OK;
     *state = CVMA_CACHE_CORRUPT;
-    if (raw.len < CVMA_CACHE_HEADER_LEN ||
-        memcmp(raw.p, entry_magic, sizeof entry_magic) != 0) {
+    if (raw.len < CVMA_CACHE_HEADER_LEN || memcmp(raw.p, entry_magic, sizeof entry_magic) != 0) {
         goto out;
     }
     expires = get_u64be(raw.p + 8);

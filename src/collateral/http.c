@@ -183,13 +183,13 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
     return wait > CVMA_HTTP_MAX_WAIT_MS ? CVMA_HTTP_MAX_WAIT_MS : wait;
 }
 
-#define SETOPT(h, opt, val)                                                                    \
-    do {                                                                                       \
-        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                                 \
-            set_err(err, err_len, "GET %s: libcurl refused option %s", url, #opt);             \
-            st = CVMA_E_INTERNAL;                                                              \
-            goto out;                                                                          \
-        }                                                                                      \
+#define SETOPT(h, opt, val)                                                        \
+    do {                                                                           \
+        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                     \
+            set_err(err, err_len, "GET %s: libcurl refused option %s", url, #opt); \
+            st = CVMA_E_INTERNAL;                                                  \
+            goto out;                                                              \
+        }                                                                          \
     } while (0)
 
 /* see collateral/http.h */

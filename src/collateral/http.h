@@ -11,8 +11,8 @@
  *   scheme and never from https down to http.
  * - Retries (at most max_retries more attempts) only on HTTP 429, HTTP 5xx and on transport
  *   errors that may be transient (connection refused/reset, timeout, DNS failure). The wait
- *   before retry i (0-based) is backoff_base_ms << i, capped at 5 s; a Retry-After header
- *   (seconds or HTTP date, as parsed by libcurl) replaces it, also capped at 5 s.
+ *   before retry i (0-based) is backoff_base_ms << i; a longer Retry-After header (seconds
+ *   or HTTP date, as parsed by libcurl) is honoured instead. No single wait exceeds 5 s.
  * - Any other answer (404 and every other 4xx, other 2xx/3xx codes) is final, not retried.
  * - A body larger than max_body bytes aborts the transfer.
  * - Never writes to stdout or stderr.

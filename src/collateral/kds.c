@@ -74,12 +74,12 @@ enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t 
          * (snp-report.md §9). FMC_SPL comes first, as KDS documents the query. */
         cvma_hex_encode(chip_id, 8, hwid, sizeof hwid);
         w = snprintf(out, n, "/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
-                     name, hwid, (unsigned)tcb->fmc, (unsigned)tcb->bootloader,
-                     (unsigned)tcb->tee, (unsigned)tcb->snp, (unsigned)tcb->microcode);
+                     name, hwid, (unsigned)tcb->fmc, (unsigned)tcb->bootloader, (unsigned)tcb->tee,
+                     (unsigned)tcb->snp, (unsigned)tcb->microcode);
     } else {
         cvma_hex_encode(chip_id, 64, hwid, sizeof hwid);
-        w = snprintf(out, n, "/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", name,
-                     hwid, (unsigned)tcb->bootloader, (unsigned)tcb->tee, (unsigned)tcb->snp,
+        w = snprintf(out, n, "/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", name, hwid,
+                     (unsigned)tcb->bootloader, (unsigned)tcb->tee, (unsigned)tcb->snp,
                      (unsigned)tcb->microcode);
     }
     if (w < 0 || (size_t)w >= n) {
@@ -317,13 +317,11 @@ static enum cvma_status fetch_product_file(const struct cvma_kds *k, enum body_k
 }
 
 /* see collateral/kds.h */
-enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k,
-                                           enum cvma_snp_product product, bool vlek,
-                                           struct cvma_buf *out, struct cvma_verdict *v, char *err,
-                                           size_t err_len)
+enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k, enum cvma_snp_product product,
+                                           bool vlek, struct cvma_buf *out, struct cvma_verdict *v,
+                                           char *err, size_t err_len)
 {
-    return fetch_product_file(k, BODY_CHAIN_PEM, product, vlek, "cert_chain", out, v, err,
-                              err_len);
+    return fetch_product_file(k, BODY_CHAIN_PEM, product, vlek, "cert_chain", out, v, err, err_len);
 }
 
 /* see collateral/kds.h */

@@ -46,10 +46,10 @@
 /* Borrows everything it points to. A zeroed struct (or cvma_kds_init) means: the real KDS,
  * online, default HTTP options, no cache. */
 struct cvma_kds {
-    const char *base_url;        /* NULL: CVMA_KDS_DEFAULT_BASE_URL; a trailing '/' is ignored */
-    bool offline;                /* never touch the network: a cache miss is CVMA_UNDECIDED */
-    struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
-    struct cvma_cache *cache;    /* NULL: no cache (and offline then always misses) */
+    const char *base_url;       /* NULL: CVMA_KDS_DEFAULT_BASE_URL; a trailing '/' is ignored */
+    bool offline;               /* never touch the network: a cache miss is CVMA_UNDECIDED */
+    struct cvma_http_opts http; /* zeroed: defaults (collateral/http.h) */
+    struct cvma_cache *cache;   /* NULL: no cache (and offline then always misses) */
 };
 
 /* Sets the defaults above. */
@@ -71,20 +71,16 @@ CVMA_MUST_USE enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product,
                                                  size_t n);
 
 /* The VCEK (DER) for chip_id at tcb; see the return contract above. */
-CVMA_MUST_USE enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k,
-                                                   enum cvma_snp_product product,
-                                                   const uint8_t chip_id[64],
-                                                   const struct cvma_snp_tcb *tcb,
-                                                   struct cvma_buf *out, struct cvma_verdict *v,
-                                                   char *err, size_t err_len);
+CVMA_MUST_USE enum cvma_status
+cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_product product,
+                    const uint8_t chip_id[64], const struct cvma_snp_tcb *tcb, struct cvma_buf *out,
+                    struct cvma_verdict *v, char *err, size_t err_len);
 
 /* /vcek/v1/{P}/cert_chain (PEM: ASK then ARK) or, with vlek, /vlek/v1/{P}/cert_chain (PEM:
  * ASVK then ARK). */
-CVMA_MUST_USE enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k,
-                                                         enum cvma_snp_product product, bool vlek,
-                                                         struct cvma_buf *out,
-                                                         struct cvma_verdict *v, char *err,
-                                                         size_t err_len);
+CVMA_MUST_USE enum cvma_status
+cvma_kds_fetch_cert_chain(const struct cvma_kds *k, enum cvma_snp_product product, bool vlek,
+                          struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
 
 /* /vcek/v1/{P}/crl or, with vlek, /vlek/v1/{P}/crl (DER CRL signed by the ARK). */
 CVMA_MUST_USE enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k,

@@ -18,6 +18,10 @@ void cvma_verdict_cleanup(struct cvma_verdict *v)
 
 static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code,
                              enum cvma_severity sev, const char *fmt, va_list ap)
+        CVMA_PRINTF(4, 0);
+
+static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code,
+                             enum cvma_severity sev, const char *fmt, va_list ap)
 {
     if (v->n_reasons == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 8;

@@ -9,7 +9,7 @@
 #include "common/reasons.h"
 #include "common/util.h"
 
-#define CVMA_DETAIL_MAX 240
+#define CVMA_DETAIL_MAX 512
 
 enum cvma_check {
     CVMA_CHECK_PARSE = 1u << 0,

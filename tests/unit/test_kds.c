@@ -36,17 +36,16 @@
 #include "common/verdict.h"
 
 /* snp/milan-v2-gosevguest (MANIFEST.md): chip_id and REPORTED_TCB bl 2, tee 0, snp 5, ucode 68 */
-#define MILAN_CHIP_HEX                                                                         \
+#define MILAN_CHIP_HEX                                                                           \
     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b" \
     "564ea464cdce40c05f63c9b610c5068b006b5d"
-#define MILAN_VCEK_PATH                                                                        \
-    "/vcek/v1/Milan/" MILAN_CHIP_HEX "?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68"
-#define MILAN_VCEK_FILE "milan-v2-gosevguest/vcek.der"
-#define MILAN_CHAIN_FILE "roots/ask_ark_milan.pem"
+#define MILAN_VCEK_PATH       "/vcek/v1/Milan/" MILAN_CHIP_HEX "?blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68"
+#define MILAN_VCEK_FILE       "milan-v2-gosevguest/vcek.der"
+#define MILAN_CHAIN_FILE      "roots/ask_ark_milan.pem"
 #define MILAN_VLEK_CHAIN_FILE "roots/ask_ark_milan_vlek.pem"
 
 #define SERVER_START_TIMEOUT_MS 10000
-#define FAST_BACKOFF_MS 10
+#define FAST_BACKOFF_MS         10
 
 static const char *g_src;     /* CVMATTEST_SRC */
 static const char *g_vectors; /* CVMATTEST_VECTORS */
@@ -57,9 +56,9 @@ struct server {
 };
 
 struct fx {
-    char tmp[64];          /* per-test temp directory */
-    char cache_dir[128];   /* tmp/cache: not created until the first put */
-    char log[128];         /* server request log */
+    char tmp[64];        /* per-test temp directory */
+    char cache_dir[128]; /* tmp/cache: not created until the first put */
+    char log[128];       /* server request log */
     struct cvma_cache cache;
     struct cvma_kds kds;
     struct cvma_verdict v;
@@ -361,8 +360,7 @@ static void test_kds_vcek_url_milan_is_exact(void **state)
     char url[CVMA_KDS_PATH_MAX];
 
     milan_chip(chip);
-    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, chip, &t, url, sizeof url),
-                     CVMA_OK);
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, chip, &t, url, sizeof url), CVMA_OK);
     assert_string_equal(url, MILAN_VCEK_PATH);
 }
 
@@ -380,12 +378,10 @@ static void test_kds_vcek_url_genoa_uses_its_product_name(void **state)
     t.snp = 23;
     t.microcode = 213;
     t.fmc = 99; /* not part of a Genoa URL */
-    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_GENOA, chip, &t, url, sizeof url),
-                     CVMA_OK);
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_GENOA, chip, &t, url, sizeof url), CVMA_OK);
     char hex[129];
     cvma_hex_encode(chip, sizeof chip, hex, sizeof hex);
-    snprintf(want, sizeof want, "/vcek/v1/Genoa/%s?blSPL=10&teeSPL=1&snpSPL=23&ucodeSPL=213",
-             hex);
+    snprintf(want, sizeof want, "/vcek/v1/Genoa/%s?blSPL=10&teeSPL=1&snpSPL=23&ucodeSPL=213", hex);
     assert_string_equal(url, want);
 }
 
@@ -405,8 +401,7 @@ static void test_kds_vcek_url_turin_uses_8_byte_hwid_and_fmc(void **state)
     t.snp = 5;
     t.microcode = 97;
     t.has_fmc = true;
-    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_TURIN, chip, &t, url, sizeof url),
-                     CVMA_OK);
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_TURIN, chip, &t, url, sizeof url), CVMA_OK);
     assert_string_equal(
             url, "/vcek/v1/Turin/0910b4f884ff4ba9?fmcSPL=1&blSPL=3&teeSPL=2&snpSPL=5&ucodeSPL=97");
 }
@@ -794,8 +789,8 @@ static void test_kds_retries_after_429_then_succeeds(void **state)
 static void test_http_gives_up_after_max_retries_on_503(void **state)
 {
     struct fx *f = *state;
-    const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, "--fail-first", "100",
-                          "--fail-status", "503", NULL};
+    const char *args[] = {
+            "--route", "/x=" MILAN_CHAIN_FILE, "--fail-first", "100", "--fail-status", "503", NULL};
     struct cvma_http_opts o = {.max_retries = 2, .backoff_base_ms = FAST_BACKOFF_MS};
     struct cvma_buf b = {0};
     char url[96];
@@ -829,7 +824,7 @@ static void test_http_body_over_the_limit_is_refused(void **state)
     assert_null(b.p);
     assert_non_null(strstr(f->err, "larger than 100 bytes"));
     assert_int_equal(count_lines(f->log), 1); /* not retried */
-    o.max_body = 0; /* default 1 MiB: fine */
+    o.max_body = 0;                           /* default 1 MiB: fine */
     assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_OK);
     assert_true(b.len > 100);
     cvma_buf_free(&b);
@@ -839,8 +834,8 @@ static void test_http_timeout_is_undecided_quickly(void **state)
 {
     struct fx *f = *state;
     const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, "--delay", "3", NULL};
-    struct cvma_http_opts o = {.timeout_ms = 200, .max_retries = 1,
-                               .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_http_opts o = {
+            .timeout_ms = 200, .max_retries = 1, .backoff_base_ms = FAST_BACKOFF_MS};
     struct cvma_buf b = {0};
     char url[96];
     double t0;
@@ -974,8 +969,8 @@ static void test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains(void **state)
                      CVMA_UNDECIDED);
     assert_non_null(strstr(f->err, "/vcek/v1/Genoa/cert_chain: HTTP 404"));
     /* unknown product: a usage error, no request */
-    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_UNKNOWN, false, &b, &f->v,
-                                        f->err, sizeof f->err),
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_UNKNOWN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
                      CVMA_E_USAGE);
     assert_int_equal(count_lines(f->log), 3);
     cvma_buf_free(&want);
@@ -1002,8 +997,8 @@ static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
     assert_int_equal(cvma_file_read(crl, 1 << 20, &want), CVMA_OK);
     server_start(f, args);
 
-    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_TURIN, false, &b, &f->v,
-                                        f->err, sizeof f->err),
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_TURIN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
                      CVMA_OK);
     assert_int_equal(b.len, want.len);
     assert_memory_equal(b.p, want.p, want.len);
@@ -1021,9 +1016,9 @@ static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
                      CVMA_OK);
     cvma_buf_free(&b);
     snprintf(key, sizeof key, "amd-kds %s/vlek/v1/Turin/crl", f->base);
-    assert_int_equal(cvma_cache_lookup(&f->cache, key, (int64_t)t0 + CVMA_KDS_CRL_DEFAULT_TTL - 5,
-                                       &b, &s),
-                     CVMA_OK);
+    assert_int_equal(
+            cvma_cache_lookup(&f->cache, key, (int64_t)t0 + CVMA_KDS_CRL_DEFAULT_TTL - 5, &b, &s),
+            CVMA_OK);
     assert_int_equal(s, CVMA_CACHE_HIT);
     cvma_buf_free(&b);
     assert_int_equal(cvma_cache_lookup(&f->cache, key,
@@ -1037,54 +1032,54 @@ static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
 int main(void)
 {
     const struct CMUnitTest self_contained[] = {
-        cmocka_unit_test(test_kds_vcek_url_milan_is_exact),
-        cmocka_unit_test(test_kds_vcek_url_genoa_uses_its_product_name),
-        cmocka_unit_test(test_kds_vcek_url_turin_uses_8_byte_hwid_and_fmc),
-        cmocka_unit_test(test_kds_vcek_url_refuses_unknown_product_and_short_buffer),
-        cmocka_unit_test_setup_teardown(test_cache_put_then_get_round_trips, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_dir_is_created_0700_on_first_put_only,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_expired_entry_is_a_miss, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_corrupt_entry_is_reported_as_corrupt, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_key_cannot_name_a_path_outside_the_dir,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test(test_cache_dir_follows_env_precedence),
-        cmocka_unit_test_setup_teardown(test_http_refuses_non_http_schemes, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_offline_miss_is_undecided, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_unreachable_server_is_undecided_quickly,
-                                        fx_setup, fx_teardown),
+            cmocka_unit_test(test_kds_vcek_url_milan_is_exact),
+            cmocka_unit_test(test_kds_vcek_url_genoa_uses_its_product_name),
+            cmocka_unit_test(test_kds_vcek_url_turin_uses_8_byte_hwid_and_fmc),
+            cmocka_unit_test(test_kds_vcek_url_refuses_unknown_product_and_short_buffer),
+            cmocka_unit_test_setup_teardown(test_cache_put_then_get_round_trips, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_dir_is_created_0700_on_first_put_only,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_expired_entry_is_a_miss, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_corrupt_entry_is_reported_as_corrupt,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_key_cannot_name_a_path_outside_the_dir,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test(test_cache_dir_follows_env_precedence),
+            cmocka_unit_test_setup_teardown(test_http_refuses_non_http_schemes, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_offline_miss_is_undecided, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_unreachable_server_is_undecided_quickly,
+                                            fx_setup, fx_teardown),
     };
     const struct CMUnitTest with_server[] = {
-        cmocka_unit_test_setup_teardown(test_kds_fetch_vcek_returns_the_served_file, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(
-                test_kds_second_fetch_hits_the_cache_with_the_server_stopped, fx_setup,
-                fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_cache_entries_are_per_base_url, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_404_is_undecided_and_names_url_and_code,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_retries_after_429_then_succeeds, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_gives_up_after_max_retries_on_503, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_body_over_the_limit_is_refused, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_http_timeout_is_undecided_quickly, fx_setup,
-                                        fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_corrupt_cache_entry_is_ignored_and_refetched,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_garbage_body_is_undecided_and_not_cached,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains,
-                                        fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_kds_crl_cache_entry_expires_at_next_update,
-                                        fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_fetch_vcek_returns_the_served_file, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_kds_second_fetch_hits_the_cache_with_the_server_stopped, fx_setup,
+                    fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_cache_entries_are_per_base_url, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_404_is_undecided_and_names_url_and_code,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_retries_after_429_then_succeeds, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_gives_up_after_max_retries_on_503, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_body_over_the_limit_is_refused, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_timeout_is_undecided_quickly, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_corrupt_cache_entry_is_ignored_and_refetched,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_garbage_body_is_undecided_and_not_cached,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_crl_cache_entry_expires_at_next_update,
+                                            fx_setup, fx_teardown),
     };
     int failed;
     char *vcek;
