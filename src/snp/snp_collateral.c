@@ -184,9 +184,14 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     }
     if (c->crl.len == 0 && !opts->offline) {
         /* The CRL is optional in a directory, but when fetching, fetch it too. */
+        /* Without it the rest of the verification is still complete: the result says
+         * CRL_NOT_CHECKED (a warning) with this reason, rather than failing or hiding it. */
         st = cvma_kds_fetch_crl(&kds, product, vlek, &c->crl, v, err, sizeof err);
-        if (st != CVMA_OK) {
+        if (st == CVMA_E_NOMEM) {
             goto fail;
+        }
+        if (st != CVMA_OK) {
+            snprintf(c->crl_note, sizeof c->crl_note, "%s", err);
         }
     }
     cvma_cache_cleanup(&cache);

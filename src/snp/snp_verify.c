@@ -621,9 +621,16 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
     cvma_verdict_pass(v, CVMA_CHECK_CHAIN);
     if (!ch->has_crl) {
-        cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
-                    "no AMD CRL in the collateral: revocation of the %s was not checked",
-                    vlek ? "ASVK" : "ASK");
+        if (coll->crl_note[0] != '\0') {
+            cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                        "the AMD CRL could not be fetched (%s): revocation of the %s was not "
+                        "checked",
+                        coll->crl_note, vlek ? "ASVK" : "ASK");
+        } else {
+            cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                        "no AMD CRL in the collateral: revocation of the %s was not checked",
+                        vlek ? "ASVK" : "ASK");
+        }
     }
     cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
 
