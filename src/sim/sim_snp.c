@@ -319,15 +319,28 @@ static enum cvma_status add_leaf_exts(struct sim *s)
     const struct product_info *pi = s->pi;
     X509 *x = s->leaf;
 
+    const char *pname = o->vlek ? pi->vlek_name : pi->vcek_name;
+    if (o->tamper.leaf_product_name != NULL) {
+        pname = o->tamper.leaf_product_name;
+    }
     if ((st = add_amd_int(x, "1", pi->struct_version)) != CVMA_OK ||
-        (st = add_amd_ia5(x, "2", o->vlek ? pi->vlek_name : pi->vcek_name)) != CVMA_OK) {
+        (!o->tamper.leaf_no_product_name && (st = add_amd_ia5(x, "2", pname)) != CVMA_OK)) {
         return st;
     }
     if (pi->turin_layout && (st = add_amd_int(x, "3.9", o->tcb_fmc)) != CVMA_OK) {
         return st;
     }
-    if ((st = add_amd_int(x, "3.1", o->tcb_bl)) != CVMA_OK ||
-        (st = add_amd_int(x, "3.2", o->tcb_tee)) != CVMA_OK ||
+    if (o->tamper.leaf_bad_spl_encoding) {
+        static const uint8_t octets[] = {0x04, 0x01, 0x03};
+        st = cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".3.1", false, octets, sizeof octets);
+    } else {
+        st = add_amd_int(x, "3.1",
+                         o->tamper.leaf_bl_spl > 0 ? o->tamper.leaf_bl_spl - 1 : o->tcb_bl);
+    }
+    if (st != CVMA_OK) {
+        return st;
+    }
+    if ((st = add_amd_int(x, "3.2", o->tcb_tee)) != CVMA_OK ||
         (st = add_amd_int(x, "3.3", o->tcb_snp)) != CVMA_OK) {
         return st;
     }
@@ -343,7 +356,9 @@ static enum cvma_status add_leaf_exts(struct sim *s)
         return add_amd_ia5(x, "5", CVMA_SIM_SNP_CSP_ID);
     }
     /* hwID: the raw chip_id bytes as the extension value, no DER tag (as AMD's). */
-    return cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false, s->chip_id, pi->hwid_len);
+    return cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false,
+                                     o->tamper.has_leaf_hwid ? o->tamper.leaf_hwid : s->chip_id,
+                                     pi->hwid_len);
 }
 
 static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)
@@ -354,7 +369,8 @@ static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)
             s->o->cert_validity_days != 0 ? s->o->cert_validity_days : CVMA_SIM_SNP_VALIDITY_DAYS;
     long offset = s->o->cert_not_before_offset_days;
 
-    if ((s->leaf_key = cvma_sim_ec_key_new(NID_secp384r1)) == NULL) {
+    if ((s->leaf_key = cvma_sim_ec_key_new(s->o->tamper.leaf_p256_key ? NID_X9_62_prime256v1
+                                                                       : NID_secp384r1)) == NULL) {
         cvma_sim_errf(err, err_len, "sim snp: generating the %s key", what);
         return CVMA_E_INTERNAL;
     }
@@ -476,6 +492,19 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
     if (o->version >= 5) {
         put_u64le(rep + OFF_LAUNCH_MIT_VECTOR, 0);
         put_u64le(rep + OFF_CURRENT_MIT_VECTOR, 0);
+    }
+
+    put_u64le(rep + OFF_CURRENT_TCB, tcb ^ o->tamper.current_tcb_xor);
+    put_u64le(rep + OFF_COMMITTED_TCB, tcb ^ o->tamper.committed_tcb_xor);
+    put_u32le(rep + OFF_SIGNER_INFO, (signing_key << SIGNING_KEY_SHIFT) | o->tamper.signer_info_or);
+    if (o->tamper.signature_algo != 0) {
+        put_u32le(rep + OFF_SIGNATURE_ALGO, o->tamper.signature_algo);
+    }
+    if (o->version >= 3 && o->tamper.has_cpuid) {
+        memcpy(rep + OFF_CPUID_FAM, o->tamper.cpuid, sizeof o->tamper.cpuid);
+    }
+    if (o->tamper.leaf_p256_key) {
+        return CVMA_OK; /* a P-256 key cannot make this signature; leave it zero */
     }
 
     /* §6: ECDSA P-384 over SHA-384 of 0x000..0x29F; R and S little-endian in 72-byte fields. */

@@ -74,6 +74,25 @@ struct cvma_sim_snp_opts {
      */
     int cert_validity_days;
     int cert_not_before_offset_days;
+    /*
+     * Deliberate defects, for tests of the verifier's refusals. All zero: none. The report is
+     * still validly signed, so each defect is the only thing wrong.
+     */
+    struct {
+        const char *leaf_product_name; /* productName in the VCEK/VLEK instead of the real one */
+        bool leaf_no_product_name;     /* omit productName */
+        int leaf_bl_spl;               /* > 0: blSPL = leaf_bl_spl - 1, whatever the report says */
+        bool leaf_bad_spl_encoding;    /* blSPL as an OCTET STRING instead of an INTEGER */
+        bool leaf_p256_key;            /* a P-256 leaf key (the report is then left unsigned) */
+        bool has_leaf_hwid;            /* the VCEK's hwID instead of the chip's */
+        uint8_t leaf_hwid[64];
+        uint64_t current_tcb_xor;      /* applied to CURRENT_TCB before signing */
+        uint64_t committed_tcb_xor;    /* applied to COMMITTED_TCB before signing */
+        bool has_cpuid;                /* CPUID bytes (v3+) instead of the product's */
+        uint8_t cpuid[3];
+        uint32_t signer_info_or;       /* OR-ed into the signer info word before signing */
+        uint32_t signature_algo;       /* non-zero: SIGNATURE_ALGO instead of 1 */
+    } tamper;
 };
 
 /*

@@ -1,0 +1,69 @@
+#!/bin/sh
+# The CLI contract on simulated SEV-SNP evidence: exit codes, JSON, show, trailing data.
+set -u
+CVM=${CVMATTEST_BIN:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
+}
+has() { grep -q "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 600 "$1"; fails=$((fails + 1)); }; }
+
+M=$(printf 'ab%.0s' $(seq 48))
+$CVM sim snp --out "$T/s" --measurement "$M" >/dev/null; check "sim snp" 0 $?
+V="$CVM verify $T/s/report.bin --collateral $T/s --offline"
+
+$V --trust-root "$T/s/ark.pem" --json >"$T/ok.json"; check "verify simulated" 0 $?
+has "$T/ok.json" '"status": "affirming"'
+has "$T/ok.json" "\"measurement\": \"$M\""
+has "$T/ok.json" '"id_type": "chip_id"'
+
+$V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?
+has "$T/nr.json" CERT_UNTRUSTED_ROOT
+
+$CVM verify "$T/none.bin" >/dev/null 2>&1; check "missing file" 2 $?
+$CVM verify "$T/s/report.bin" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
+$CVM verify "$T/s/report.bin" --at yesterday >/dev/null 2>&1; check "bad --at" 2 $?
+$CVM verify "$T/s/report.bin" --report-data xyz >/dev/null 2>&1; check "bad --report-data" 2 $?
+$CVM bogus >/dev/null 2>&1; check "unknown command" 2 $?
+
+head -c 3000 /dev/urandom | tr '\000-\377' '\200-\377' >"$T/rand.bin" 2>/dev/null || true
+printf '\377\377\377\377garbage' >"$T/junk.bin"
+$CVM verify "$T/junk.bin" --json >"$T/junk.json"; check "unknown format" 1 $?
+has "$T/junk.json" PARSE_UNKNOWN_FORMAT
+$CVM verify "$T/rand.bin" --tee snp --json >"$T/rand.json"; check "random bytes as snp" 1 $?
+has "$T/rand.json" '"PARSE_'
+
+# Trailing data: zeros are a note, other bytes refused unless allowed.
+cat "$T/s/report.bin" >"$T/t.bin"; printf 'AZURE-HCL' >>"$T/t.bin"
+$V --trust-root "$T/s/ark.pem" >/dev/null 2>&1 </dev/null
+$CVM verify "$T/t.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" --json >"$T/t.json"
+check "trailing data refused" 1 $?
+has "$T/t.json" PARSE_TRAILING_DATA
+$CVM verify "$T/t.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" --allow-trailing-data --json >"$T/ta.json"
+check "trailing data allowed" 0 $?
+has "$T/ta.json" '"status": "warning"'
+
+# Offline, nothing anywhere: exit 3.
+mkdir -p "$T/empty"
+CVMATTEST_CACHE="$T/empty" $CVM verify "$T/s/report.bin" --offline --json >"$T/u.json"; check "no collateral offline" 3 $?
+has "$T/u.json" COLLATERAL_UNAVAILABLE
+
+# show: every field, text and JSON.
+$CVM show "$T/s/report.bin" >"$T/show.txt"; check "show" 0 $?
+has "$T/show.txt" "NOT verified"
+has "$T/show.txt" "reported_tcb"
+$CVM show "$T/s/report.bin" --json >"$T/show.json"; check "show --json" 0 $?
+has "$T/show.json" '"chip_id"'
+$CVM show "$T/junk.bin" >/dev/null 2>&1; check "show junk" 1 $?
+
+# Turin and VLEK variants verify too.
+$CVM sim snp --out "$T/tu" --product turin --version 5 >/dev/null
+$CVM verify "$T/tu/report.bin" --collateral "$T/tu" --offline --trust-root "$T/tu/ark.pem" >/dev/null; check "turin" 0 $?
+$CVM sim snp --out "$T/vl" --vlek --product genoa >/dev/null
+$CVM verify "$T/vl/report.bin" --collateral "$T/vl" --offline --trust-root "$T/vl/ark.pem" --json >"$T/vl.json"; check "vlek" 0 $?
+has "$T/vl.json" '"id_type": "vlek"'
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

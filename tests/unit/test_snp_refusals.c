@@ -1,0 +1,523 @@
+/*
+ * Each refusal of the SEV-SNP verifier, produced on simulated evidence that is wrong in one
+ * way only (the simulator signs everything else correctly), plus the time-dependent ones.
+ */
+#include "testutil.h"
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/timeutil.h"
+#include "crypto/chain_cache.h"
+#include "crypto/crypto.h"
+#include "sim/sim_snp.h"
+#include "snp/snp_internal.h"
+
+struct run {
+    char *dir;
+    struct cvma_result res;
+};
+
+/* Simulates with o into a temp dir, then verifies (offline, test root trusted). */
+static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at, struct run *r)
+{
+    char err[256];
+    struct cvma_buf rep, root;
+    struct cvma_verify_opts vo;
+    X509 *roots[1] = {NULL};
+
+    r->dir = tu_tmpdir();
+    if (cvma_sim_snp_write(o, r->dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *rp = tu_path(r->dir, "report.bin"), *ap = tu_path(r->dir, "ark.pem");
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    roots[0] = cvma_x509_load(root.p, root.len);
+    assert_non_null(roots[0]);
+    memset(&vo, 0, sizeof vo);
+    vo.at = at != 0 ? at : time(NULL);
+    vo.collateral_dir = r->dir;
+    vo.offline = true;
+    vo.cache_dir = r->dir;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = trust ? 1 : 0;
+    cvma_result_init(&r->res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &r->res);
+    cvma_result_finish(&r->res);
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    free(rp);
+    free(ap);
+}
+
+static void done(struct run *r)
+{
+    cvma_result_cleanup(&r->res);
+    tu_rmtree(r->dir);
+    free(r->dir);
+}
+
+static void expect_error(const struct cvma_sim_snp_opts *o, enum cvma_reason code)
+{
+    struct run r;
+    sim_verify(o, true, 0, &r);
+    if (!cvma_verdict_has(&r.res.verdict, code) || r.res.status != CVMA_CONTRAINDICATED) {
+        fail_msg("wanted %s, got status %s, first error %s", cvma_reason_name(code),
+                 cvma_result_status_name(r.res.status),
+                 cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+    }
+    done(&r);
+}
+
+static void test_simulated_report_is_affirmed_with_test_root_named(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_int_equal(r.res.verdict.n_reasons, 0);
+    assert_memory_equal(r.res.trust_anchor, "test-root:", 10);
+    done(&r);
+}
+
+static void test_unpinned_root_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    sim_verify(&o, false, 0, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_UNTRUSTED_ROOT);
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    done(&r);
+}
+
+static void test_revoked_ask_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.revoke_ask = true;
+    expect_error(&o, CVMA_R_CERT_REVOKED);
+    o.vlek = true; /* the ASVK too */
+    expect_error(&o, CVMA_R_CERT_REVOKED);
+}
+
+static void test_expired_and_future_vcek_are_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.cert_not_before_offset_days = -30;
+    o.cert_validity_days = 10;
+    expect_error(&o, CVMA_R_CERT_EXPIRED);
+    o.cert_not_before_offset_days = 5;
+    expect_error(&o, CVMA_R_CERT_NOT_YET_VALID);
+}
+
+static void test_stale_crl_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    /* The simulated CRL's nextUpdate is 30 days out; the certificates last 10 years. */
+    sim_verify(&o, true, time(NULL) + 90 * 86400, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_EXPIRED);
+    done(&r);
+}
+
+static void test_crl_from_another_root_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char err[256];
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    char *other = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, other, err, sizeof err), CVMA_OK);
+    sim_verify(&o, true, 0, &r);
+    done(&r);
+    /* Same run again, but with the other hierarchy's CRL. */
+    r.dir = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, r.dir, err, sizeof err), CVMA_OK);
+    char *from = tu_path(other, "crl.der"), *to = tu_path(r.dir, "crl.der");
+    tu_copy(from, to);
+    {
+        struct cvma_buf rep, root;
+        struct cvma_verify_opts vo;
+        char *rp = tu_path(r.dir, "report.bin"), *ap = tu_path(r.dir, "ark.pem");
+        tu_read(rp, &rep);
+        tu_read(ap, &root);
+        X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+        memset(&vo, 0, sizeof vo);
+        vo.at = time(NULL);
+        vo.collateral_dir = r.dir;
+        vo.offline = true;
+        vo.trust_roots = roots;
+        vo.n_trust_roots = 1;
+        cvma_result_init(&r.res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, NULL, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+        X509_free(roots[0]);
+        cvma_buf_free(&rep);
+        cvma_buf_free(&root);
+        free(rp);
+        free(ap);
+    }
+    done(&r);
+    tu_rmtree(other);
+    free(other);
+    free(from);
+    free(to);
+}
+
+static void test_vcek_tcb_differs_from_reported_tcb(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.tcb_bl = 4;
+    o.tamper.leaf_bl_spl = 3 + 1; /* blSPL 3 */
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_TCB_MISMATCH);
+    /* The detail names the field, the expected and the actual value. */
+    assert_non_null(strstr(r.res.verdict.reasons[0].detail,
+                           "VCEK blSPL=3 but REPORTED_TCB.bootloader=4"));
+    done(&r);
+}
+
+static void test_vcek_of_another_chip(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.has_leaf_hwid = true;
+    memset(o.tamper.leaf_hwid, 0x42, sizeof o.tamper.leaf_hwid);
+    expect_error(&o, CVMA_R_SNP_CHIP_ID_MISMATCH);
+    o.product = CVMA_SNP_PRODUCT_TURIN; /* Turin: 8-byte hwID */
+    expect_error(&o, CVMA_R_SNP_CHIP_ID_MISMATCH);
+}
+
+static void test_masked_chip_id_is_a_warning(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.mask_chip_id = true;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_CHIP_ID_MASKED));
+    assert_true(json_is_null(json_object_get(r.res.platform, "id")));
+    done(&r);
+}
+
+static void test_debug_policy_is_a_warning_and_claimed(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.debug = true;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED));
+    assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    done(&r);
+}
+
+static void test_tcb_relations(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    /* CURRENT microcode below REPORTED: refused. */
+    o.tamper.current_tcb_xor = (uint64_t)(115 ^ 100) << 56;
+    expect_error(&o, CVMA_R_SNP_REPORTED_TCB_ABOVE_CURRENT);
+    /* COMMITTED below CURRENT: a note only. */
+    o.tamper.current_tcb_xor = 0;
+    o.tamper.committed_tcb_xor = (uint64_t)(115 ^ 110) << 56;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_COMMITTED_TCB_BELOW_CURRENT));
+    done(&r);
+}
+
+static void test_product_disagreements(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    /* The report's CPUID says Genoa; the VCEK says Milan. */
+    o.tamper.has_cpuid = true;
+    o.tamper.cpuid[0] = 0x19;
+    o.tamper.cpuid[1] = 0x11;
+    o.tamper.cpuid[2] = 0x01;
+    expect_error(&o, CVMA_R_SNP_PRODUCT_MISMATCH);
+    /* A product line nobody knows. */
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_product_name = "Venice-A0";
+    expect_error(&o, CVMA_R_SNP_PRODUCT_UNKNOWN);
+    /* v2 (no CPUID) and no productName: nothing says which TCB layout applies. */
+    cvma_sim_snp_opts_default(&o);
+    o.version = 2;
+    o.tamper.leaf_no_product_name = true;
+    expect_error(&o, CVMA_R_SNP_PRODUCT_UNKNOWN);
+}
+
+static void test_leaf_defects(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_bad_spl_encoding = true;
+    expect_error(&o, CVMA_R_CERT_EXTENSION_INVALID);
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_p256_key = true;
+    expect_error(&o, CVMA_R_CERT_KEY_UNSUPPORTED);
+}
+
+static void test_signer_fields(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.signer_info_or = 7u << 2; /* SIGNING_KEY = 7: none */
+    expect_error(&o, CVMA_R_SNP_REPORT_UNSIGNED);
+    o.tamper.signer_info_or = 1u << 1; /* MASK_CHIP_KEY */
+    expect_error(&o, CVMA_R_SNP_REPORT_UNSIGNED);
+    o.tamper.signer_info_or = 3u << 2; /* reserved key */
+    expect_error(&o, CVMA_R_SNP_SIGNING_KEY_UNKNOWN);
+    o.tamper.signer_info_or = 0;
+    o.tamper.signature_algo = 2;
+    expect_error(&o, CVMA_R_SNP_SIGNATURE_ALGO_UNSUPPORTED);
+}
+
+/* A VCEK handed over as if it were the VLEK a report names, and the reverse. */
+static void test_key_type_mismatch(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char err[256];
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.signer_info_or = 1u << 2; /* report says VLEK, but it is signed by the VCEK */
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    char *a = tu_path(d, "vcek.der"), *b = tu_path(d, "vlek.der");
+    char *c = tu_path(d, "ask.pem"), *e = tu_path(d, "asvk.pem");
+    tu_copy(a, b);
+    tu_copy(c, e);
+    struct cvma_buf rep, root;
+    char *rp = tu_path(d, "report.bin"), *ap = tu_path(d, "ark.pem");
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    tu_rmtree(d);
+    free(d);
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+    free(rp);
+    free(ap);
+}
+
+static void test_garbage_vcek_is_cert_parse(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char err[256];
+    cvma_sim_snp_opts_default(&o);
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    char *vd = tu_path(d, "vcek.der");
+    tu_write(vd, (const uint8_t *)"not a certificate", 17);
+    struct cvma_buf rep;
+    char *rp = tu_path(d, "report.bin");
+    tu_read(rp, &rep);
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_PARSE);
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&rep);
+    tu_rmtree(d);
+    free(d);
+    free(vd);
+    free(rp);
+}
+
+static void test_report_data_expected(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    memset(o.report_data, 0xcd, 32);
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    done(&r);
+    /* Verified with a different expected value: NONCE_REPORT_DATA_MISMATCH. */
+    char err[256];
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    struct cvma_buf rep, root;
+    char *rp = tu_path(d, "report.bin"), *ap = tu_path(d, "ark.pem");
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    vo.has_report_data = true;
+    memset(vo.report_data, 0xcd, 31);
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_NONCE_REPORT_DATA_MISMATCH);
+    cvma_result_cleanup(&res);
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    tu_rmtree(d);
+    free(d);
+    free(rp);
+    free(ap);
+}
+
+/* A verdict whose required checks never ran can never be affirming. */
+static void test_skipped_check_is_never_affirming(void **state)
+{
+    (void)state;
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    v.checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    cvma_verdict_pass(&v, CVMA_CHECK_PARSE);
+    assert_int_equal(cvma_verdict_finish(&v), CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_INTERNAL_CHECK_SKIPPED);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_verdict_finish(&v), CVMA_CONTRAINDICATED); /* nothing required */
+    cvma_verdict_cleanup(&v);
+}
+
+/* The chain cache is keyed by the bytes and re-checks the time on every use. */
+static void test_chain_cache_rechecks_time(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char err[256];
+    cvma_sim_snp_opts_default(&o);
+    o.cert_validity_days = 20;
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    struct cvma_buf rep, root;
+    char *rp = tu_path(d, "report.bin"), *ap = tu_path(d, "ark.pem");
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    struct cvma_chain_cache *cache = cvma_chain_cache_new(2);
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    memset(&vo, 0, sizeof vo);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    vo.chain_cache = cache;
+    time_t times[] = {time(NULL), time(NULL) + 60, time(NULL) + 25 * 86400};
+    for (size_t i = 0; i < 3; i++) {
+        vo.at = times[i];
+        cvma_result_init(&res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+        cvma_result_finish(&res);
+        if (i < 2) {
+            assert_int_equal(res.status, CVMA_AFFIRMING);
+        } else {
+            assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_EXPIRED);
+        }
+        cvma_result_cleanup(&res);
+    }
+    /* Found for the second and third runs; the third was outside the VCEK window, so it was
+     * verified in full and refused with the reason. */
+    assert_int_equal(cvma_chain_cache_hits(cache), 2);
+    /* Without the root in force, the same bytes do not hit the cached success. */
+    vo.n_trust_roots = 0;
+    vo.at = time(NULL);
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_UNTRUSTED_ROOT);
+    cvma_result_cleanup(&res);
+    cvma_chain_cache_free(cache);
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    tu_rmtree(d);
+    free(d);
+    free(rp);
+    free(ap);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simulated_report_is_affirmed_with_test_root_named),
+        cmocka_unit_test(test_unpinned_root_is_refused),
+        cmocka_unit_test(test_revoked_ask_is_refused),
+        cmocka_unit_test(test_expired_and_future_vcek_are_refused),
+        cmocka_unit_test(test_stale_crl_is_refused),
+        cmocka_unit_test(test_crl_from_another_root_is_refused),
+        cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
+        cmocka_unit_test(test_vcek_of_another_chip),
+        cmocka_unit_test(test_masked_chip_id_is_a_warning),
+        cmocka_unit_test(test_debug_policy_is_a_warning_and_claimed),
+        cmocka_unit_test(test_tcb_relations),
+        cmocka_unit_test(test_product_disagreements),
+        cmocka_unit_test(test_leaf_defects),
+        cmocka_unit_test(test_signer_fields),
+        cmocka_unit_test(test_key_type_mismatch),
+        cmocka_unit_test(test_garbage_vcek_is_cert_parse),
+        cmocka_unit_test(test_report_data_expected),
+        cmocka_unit_test(test_skipped_check_is_never_affirming),
+        cmocka_unit_test(test_chain_cache_rechecks_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
