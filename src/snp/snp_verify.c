@@ -23,7 +23,7 @@
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 
-/* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (see docs/snp.md for the source). */
+/* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (values: AMD ARK certificates as published by KDS; see docs/verification.md). */
 static const struct {
     enum cvma_snp_product product;
     const char *anchor;
