@@ -1,0 +1,13 @@
+#!/bin/sh
+# The banned-function list of STYLE.md: none of these in the project's C sources.
+set -u
+src=${CVMATTEST_SRC:?}
+hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|sscanf)[[:space:]]*\(' \
+    "$src/src" "$src/tools" "$src/fuzz" "$src/tests" --include='*.c' --include='*.h' |
+    grep -vE '\b(snprintf|vsnprintf)\b' || true)
+if [ -n "$hits" ]; then
+    echo "banned functions used:"
+    echo "$hits"
+    exit 1
+fi
+echo "no banned functions"
