@@ -1,6 +1,6 @@
 /*
  * cvmattest sim KIND ...: emit simulated evidence, its test root and collateral.
- * Kinds: snp (sim/sim_snp.h).
+ * Kinds: snp (sim/sim_snp.h), tdx (sim/sim_tdx.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "common/hex.h"
 #include "common/util.h"
 #include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
 
 #define EXIT_USAGE 2
 
@@ -19,6 +20,8 @@ static void sim_usage(FILE *f)
     fputs("usage: cvmattest sim KIND [options]\n"
           "kinds:\n"
           "  snp    simulated AMD SEV-SNP report + test ARK/ASK/VCEK hierarchy + CRL\n"
+          "  tdx    simulated Intel TDX quote + test PCK hierarchy + TCB Info, QE Identity, "
+          "CRLs\n"
           "run 'cvmattest sim KIND --help' for the options of a kind\n",
           f);
 }
@@ -119,22 +122,28 @@ static bool parse_tcb(const char *s, uint8_t out[4])
 }
 
 /* Hex into out (cap bytes, zero-filled first); length must be in [min, cap]. */
-static bool parse_hex(const char *opt, const char *s, uint8_t *out, size_t cap, size_t min,
-                      size_t *len)
+static bool parse_hex_kind(const char *kind, const char *opt, const char *s, uint8_t *out,
+                           size_t cap, size_t min, size_t *len)
 {
     memset(out, 0, cap);
     if (!cvma_hex_decode(s, out, cap, len) || *len < min) {
         memset(out, 0, cap);
         if (min == cap) {
-            fprintf(stderr, "cvmattest sim snp: %s: need exactly %zu bytes as hex (%zu digits)\n",
-                    opt, cap, 2 * cap);
+            fprintf(stderr, "cvmattest sim %s: %s: need exactly %zu bytes as hex (%zu digits)\n",
+                    kind, opt, cap, 2 * cap);
         } else {
-            fprintf(stderr, "cvmattest sim snp: %s: need hex, at most %zu bytes (%zu digits)\n",
-                    opt, cap, 2 * cap);
+            fprintf(stderr, "cvmattest sim %s: %s: need hex, at most %zu bytes (%zu digits)\n",
+                    kind, opt, cap, 2 * cap);
         }
         return false;
     }
     return true;
+}
+
+static bool parse_hex(const char *opt, const char *s, uint8_t *out, size_t cap, size_t min,
+                      size_t *len)
+{
+    return parse_hex_kind("snp", opt, s, out, cap, min, len);
 }
 
 static int sim_snp(int argc, char **argv)
@@ -317,6 +326,198 @@ static int sim_snp(int argc, char **argv)
     return 0;
 }
 
+static void tdx_usage(FILE *f)
+{
+    fputs("usage: cvmattest sim tdx --out DIR [options]\n"
+          "  --out DIR               output directory (created if missing)\n"
+          "  --version 4|5           quote version (default 4; 5 carries TD report 1.5)\n"
+          "  --mr-td HEX             exactly 48 bytes (default: random)\n"
+          "  --rtmr N=HEX            RTMR N (0..3), exactly 48 bytes; repeatable\n"
+          "                          (default: RTMR0-2 random, RTMR3 zero)\n"
+          "  --report-data HEX       up to 64 bytes, zero-padded (default: zeros)\n"
+          "  --mr-config-id HEX      up to 48 bytes, zero-padded (default: zeros)\n"
+          "  --debug                 set TD_ATTRIBUTES bit 0 (DEBUG)\n"
+          "  --ppid HEX              PPID in the PCK certificate, exactly 16 bytes (default: "
+          "random)\n"
+          "  --fmspc HEX             FMSPC, exactly 6 bytes (default B0C06F000000)\n"
+          "  --tcb-status S          uptodate|swhardening|configneeded|outofdate|revoked|nolevel\n"
+          "                          the TCB level the platform lands on in TCB Info\n"
+          "                          (default uptodate; nolevel: none matches)\n"
+          "  --revoke-pck            the PCK CRL lists the PCK certificate's serial\n"
+          "  --stale                 TCB Info and QE Identity expired (next update 30 days ago)\n"
+          "  --keep-keys             also write root_ca-key.pem, pck_ca-key.pem, pck-key.pem,\n"
+          "                          tcb_signing-key.pem, attestation-key.pem; test keys only\n"
+          "Writes quote.bin, root_ca.pem, tcb_info.json, qe_identity.json,\n"
+          "tcb_info_issuer_chain.pem, qe_identity_issuer_chain.pem, pck_crl_issuer_chain.pem,\n"
+          "pck_crl.der and root_ca_crl.der. The root is generated fresh and is NOT Intel's:\n"
+          "verify with --collateral DIR --trust-root DIR/root_ca.pem.\n",
+          f);
+}
+
+static bool parse_tcb_status(const char *s, enum cvma_sim_tdx_tcb_status *out)
+{
+    static const struct {
+        const char *name;
+        enum cvma_sim_tdx_tcb_status v;
+    } names[] = {
+            {"uptodate", CVMA_SIM_TDX_TCB_UPTODATE},
+            {"swhardening", CVMA_SIM_TDX_TCB_SWHARDENING},
+            {"configneeded", CVMA_SIM_TDX_TCB_CONFIGNEEDED},
+            {"outofdate", CVMA_SIM_TDX_TCB_OUTOFDATE},
+            {"revoked", CVMA_SIM_TDX_TCB_REVOKED},
+            {"nolevel", CVMA_SIM_TDX_TCB_NOLEVEL},
+    };
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int sim_tdx(int argc, char **argv)
+{
+    struct cvma_sim_tdx_opts o;
+    const char *out_dir = NULL;
+    char err[512];
+    enum cvma_status st;
+    unsigned long v;
+    size_t len;
+
+    cvma_sim_tdx_opts_default(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            tdx_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--debug") == 0) {
+            o.debug = true;
+            continue;
+        } else if (strcmp(a, "--revoke-pck") == 0) {
+            o.revoke_pck = true;
+            continue;
+        } else if (strcmp(a, "--stale") == 0) {
+            o.stale = true;
+            continue;
+        } else if (strcmp(a, "--keep-keys") == 0) {
+            o.keep_keys = true;
+            continue;
+        }
+
+        if (opt_value(argc, argv, &i, "--out", &val)) {
+            if (val == NULL || val[0] == '\0') {
+                goto missing;
+            }
+            out_dir = val;
+        } else if (opt_value(argc, argv, &i, "--version", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_uint(val, 5, &v) || v < 4) {
+                fprintf(stderr, "cvmattest sim tdx: --version: '%s' is not 4 or 5\n", val);
+                return EXIT_USAGE;
+            }
+            o.version = (unsigned)v;
+        } else if (opt_value(argc, argv, &i, "--mr-td", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex_kind("tdx", "--mr-td", val, o.mr_td, sizeof o.mr_td, sizeof o.mr_td,
+                                &len)) {
+                return EXIT_USAGE;
+            }
+            o.has_mr_td = true;
+        } else if (opt_value(argc, argv, &i, "--rtmr", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (val[0] < '0' || val[0] > '3' || val[1] != '=') {
+                fprintf(stderr, "cvmattest sim tdx: --rtmr: '%s' is not N=HEX with N 0..3\n", val);
+                return EXIT_USAGE;
+            }
+            size_t n = (size_t)(val[0] - '0');
+            if (!parse_hex_kind("tdx", "--rtmr", val + 2, o.rtmr[n], sizeof o.rtmr[n],
+                                sizeof o.rtmr[n], &len)) {
+                return EXIT_USAGE;
+            }
+            o.has_rtmr[n] = true;
+        } else if (opt_value(argc, argv, &i, "--report-data", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex_kind("tdx", "--report-data", val, o.report_data, sizeof o.report_data, 0,
+                                &len)) {
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--mr-config-id", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex_kind("tdx", "--mr-config-id", val, o.mr_config_id, sizeof o.mr_config_id,
+                                0, &len)) {
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--ppid", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex_kind("tdx", "--ppid", val, o.ppid, sizeof o.ppid, sizeof o.ppid, &len)) {
+                return EXIT_USAGE;
+            }
+            o.has_ppid = true;
+        } else if (opt_value(argc, argv, &i, "--fmspc", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_hex_kind("tdx", "--fmspc", val, o.fmspc, sizeof o.fmspc, sizeof o.fmspc,
+                                &len)) {
+                return EXIT_USAGE;
+            }
+        } else if (opt_value(argc, argv, &i, "--tcb-status", &val)) {
+            if (val == NULL) {
+                goto missing;
+            }
+            if (!parse_tcb_status(val, &o.tcb_status)) {
+                fprintf(stderr,
+                        "cvmattest sim tdx: --tcb-status: '%s' is not uptodate, swhardening, "
+                        "configneeded, outofdate, revoked or nolevel\n",
+                        val);
+                return EXIT_USAGE;
+            }
+        } else {
+            fprintf(stderr, "cvmattest sim tdx: unknown option '%s'\n", a);
+            tdx_usage(stderr);
+            return EXIT_USAGE;
+        }
+        continue;
+    missing:
+        fprintf(stderr, "cvmattest sim tdx: %s needs a value\n", a);
+        return EXIT_USAGE;
+    }
+
+    if (out_dir == NULL) {
+        fprintf(stderr, "cvmattest sim tdx: --out DIR is required\n");
+        tdx_usage(stderr);
+        return EXIT_USAGE;
+    }
+    st = cvma_sim_tdx_write(&o, out_dir, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim tdx: failed");
+        return cvma_status_exit_code(st);
+    }
+    printf("cvmattest sim tdx: wrote a simulated TDX quote v%u (TCB status %s) signed by a test "
+           "PCK hierarchy to %s\n",
+           o.version,
+           o.tcb_status == CVMA_SIM_TDX_TCB_NOLEVEL ? "none: no level matches"
+                                                    : cvma_sim_tdx_tcb_status_name(o.tcb_status),
+           out_dir);
+    return 0;
+}
+
 int cvma_cmd_sim(int argc, char **argv)
 {
     if (argc < 2) {
@@ -330,7 +531,10 @@ int cvma_cmd_sim(int argc, char **argv)
     if (strcmp(argv[1], "snp") == 0) {
         return sim_snp(argc - 1, argv + 1);
     }
-    fprintf(stderr, "cvmattest sim: unknown kind '%s' (known: snp)\n", argv[1]);
+    if (strcmp(argv[1], "tdx") == 0) {
+        return sim_tdx(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "cvmattest sim: unknown kind '%s' (known: snp, tdx)\n", argv[1]);
     sim_usage(stderr);
     return EXIT_USAGE;
 }

@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "output.h"
 #include "snp/snp_internal.h"
+#include "tdx/tdx_internal.h"
 
 #define MAX_EVIDENCE (1u << 20)
 
@@ -23,10 +24,12 @@ int cvma_run_verify(const struct cvma_cli_verify *cv, const uint8_t *p, size_t l
         cvma_snp_verify(p, len, &cv->vo, NULL, res);
         break;
     case CVMA_TEE_TDX:
+        cvma_result_init(res, "tdx", cv->vo.at);
+        cvma_tdx_verify(p, len, &cv->vo, NULL, res);
+        break;
     case CVMA_TEE_TPM:
-        fprintf(stderr, "cvmattest verify: %s evidence is recognised but its verification is "
-                        "not built yet\n",
-                tee == CVMA_TEE_TDX ? "Intel TDX" : "TPM");
+        fprintf(stderr, "cvmattest verify: TPM evidence is recognised but its verification is "
+                        "not built yet\n");
         return 2;
     case CVMA_TEE_AUTO:
         cvma_result_init(res, "unknown", cv->vo.at);

@@ -37,4 +37,15 @@ echo "   -> exit $? (refused)"
 say "5. The genuine report without trusting the test root: refused, AMD's roots are pinned"
 $CVM verify "$D/cvm/report.bin" --collateral "$D/cvm" --offline
 echo "   -> exit $? (refused)"
+
+say "6. A simulated Intel TDX CVM: quote, PCK chain and DCAP collateral (TCB Info, QE Identity)"
+$CVM sim tdx --out "$D/td" --report-data "$NONCE" || exit 1
+$CVM verify "$D/td/quote.bin" --collateral "$D/td" --offline --trust-root "$D/td/root_ca.pem" \
+    --report-data "$NONCE"
+echo "   -> exit $?"
+
+say "7. The same platform after Intel published a TCB recovery it has not applied: OutOfDate"
+$CVM sim tdx --out "$D/old" --tcb-status outofdate >/dev/null || exit 1
+$CVM verify "$D/old/quote.bin" --collateral "$D/old" --offline --trust-root "$D/old/root_ca.pem"
+echo "   -> exit $? (refused)"
 exit 0

@@ -109,6 +109,9 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         } else if (strcmp(a, "--kds-url") == 0) {
             NEED_VALUE();
             cv->vo.kds_base_url = val;
+        } else if (strcmp(a, "--pcs-url") == 0) {
+            NEED_VALUE();
+            cv->vo.pcs_base_url = val;
         } else if (strcmp(a, "--cache-dir") == 0) {
             NEED_VALUE();
             cv->vo.cache_dir = val;

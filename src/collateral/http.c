@@ -63,6 +63,73 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Response headers to capture; values of an earlier response (redirect, retry) are dropped
+ * when the next status line arrives. */
+struct hdr_sink {
+    struct cvma_http_header *h;
+    size_t n;
+    bool too_big;
+    bool nomem;
+};
+
+static void hdr_clear(struct hdr_sink *hs)
+{
+    for (size_t i = 0; i < hs->n; i++) {
+        free(hs->h[i].value);
+        hs->h[i].value = NULL;
+    }
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
+{
+    struct hdr_sink *hs = ud;
+    size_t n = size * nitems; /* libcurl documents size == 1 */
+    size_t name_len = 0, a, b;
+
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        hdr_clear(hs); /* a new response begins */
+        return n;
+    }
+    while (name_len < n && data[name_len] != ':') {
+        name_len++;
+    }
+    if (name_len == n) {
+        return n; /* the blank line ending the headers, or a line without a name */
+    }
+    for (size_t i = 0; i < hs->n; i++) {
+        if (strlen(hs->h[i].name) != name_len || strncasecmp(data, hs->h[i].name, name_len) != 0) {
+            continue;
+        }
+        a = name_len + 1;
+        b = n;
+        while (a < b && is_space(data[a])) {
+            a++;
+        }
+        while (b > a && is_space(data[b - 1])) {
+            b--;
+        }
+        if (b - a > CVMA_HTTP_MAX_HEADER_VALUE) {
+            hs->too_big = true;
+            return 0; /* aborts the transfer */
+        }
+        char *val = malloc(b - a + 1);
+        if (val == NULL) {
+            hs->nomem = true;
+            return 0;
+        }
+        memcpy(val, data + a, b - a);
+        val[b - a] = '\0';
+        free(hs->h[i].value);
+        hs->h[i].value = val;
+    }
+    return n;
+}
+
 static void sink_reset(struct sink *s)
 {
     free(s->p);
@@ -196,9 +263,18 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
 enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *url,
                                struct cvma_buf *body, long *http_code, char *err, size_t err_len)
 {
+    return cvma_http_get_ex(opts, url, NULL, 0, body, http_code, err, err_len);
+}
+
+/* see collateral/http.h */
+enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char *url,
+                                  struct cvma_http_header *hdrs, size_t n_hdrs,
+                                  struct cvma_buf *body, long *http_code, char *err, size_t err_len)
+{
     enum cvma_status st = CVMA_E_INTERNAL;
     struct cvma_http_opts o;
     struct sink s = {0};
+    struct hdr_sink hs = {hdrs, hdrs != NULL ? n_hdrs : 0, false, false};
     CURL *h = NULL;
     char cerr[CURL_ERROR_SIZE];
     long code = 0;
@@ -206,6 +282,9 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
 
     body->p = NULL;
     body->len = 0;
+    for (size_t i = 0; i < hs.n; i++) {
+        hs.h[i].value = NULL;
+    }
     if (http_code != NULL) {
         *http_code = 0;
     }
@@ -247,6 +326,10 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
     SETOPT(h, CURLOPT_ERRORBUFFER, cerr);
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(h, CURLOPT_WRITEDATA, &s);
+    if (hs.n > 0) {
+        SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
+        SETOPT(h, CURLOPT_HEADERDATA, &hs);
+    }
 
     for (int attempt = 0;; attempt++) {
         CURLcode rc;
@@ -254,6 +337,7 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
         bool retryable;
 
         sink_reset(&s);
+        hdr_clear(&hs);
         cerr[0] = '\0';
         code = 0;
         rc = curl_easy_perform(h);
@@ -275,9 +359,15 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
             set_err(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
                     attempt == 0 ? "" : "s");
         } else {
-            if (s.nomem) {
+            if (s.nomem || hs.nomem) {
                 set_err(err, err_len, "GET %s: out of memory", url);
                 st = CVMA_E_NOMEM;
+                goto out;
+            }
+            if (hs.too_big) {
+                set_err(err, err_len, "GET %s: a response header is longer than %zu bytes", url,
+                        CVMA_HTTP_MAX_HEADER_VALUE);
+                st = CVMA_UNDECIDED;
                 goto out;
             }
             if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -314,6 +404,9 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
     s.p = NULL;
     st = CVMA_OK;
 out:
+    if (st != CVMA_OK) {
+        hdr_clear(&hs);
+    }
     free(s.p);
     curl_easy_cleanup(h);
     return st;

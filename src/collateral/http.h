@@ -1,5 +1,5 @@
 /*
- * A small HTTP GET client for collateral (AMD KDS, later Intel PCS), on libcurl's easy API.
+ * A small HTTP GET client for collateral (AMD KDS, Intel PCS), on libcurl's easy API.
  *
  * What it trusts: nothing it downloads. Bodies are handed back as bytes; the caller checks
  * them (format here in kds.c, signatures and chains in the verifier). TLS uses the system CA
@@ -62,5 +62,29 @@ void cvma_http_opts_init(struct cvma_http_opts *o);
 CVMA_MUST_USE enum cvma_status cvma_http_get(const struct cvma_http_opts *o, const char *url,
                                              struct cvma_buf *body, long *http_code, char *err,
                                              size_t err_len);
+
+/*
+ * A response header to capture (cvma_http_get_ex). name is matched case-insensitively; value
+ * is NULL or a malloc'd NUL-terminated copy of the last such header of the final response
+ * (redirects and retried attempts do not leak into it), with surrounding whitespace removed.
+ * Values are returned as sent: no URL-decoding.
+ */
+struct cvma_http_header {
+    const char *name; /* in */
+    char *value;      /* out: owned by the caller (free) */
+};
+
+#define CVMA_HTTP_MAX_HEADER_VALUE ((size_t)64 << 10) /* a longer captured value aborts */
+
+/*
+ * cvma_http_get, also capturing the response headers named in hdrs[0..n_hdrs) (hdrs may be
+ * NULL when n_hdrs is 0). Every value is set to NULL first; on any status but CVMA_OK all are
+ * NULL again. A captured header longer than CVMA_HTTP_MAX_HEADER_VALUE aborts the transfer
+ * (CVMA_UNDECIDED). Same returns as cvma_http_get.
+ */
+CVMA_MUST_USE enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *o, const char *url,
+                                                struct cvma_http_header *hdrs, size_t n_hdrs,
+                                                struct cvma_buf *body, long *http_code, char *err,
+                                                size_t err_len);
 
 #endif

@@ -64,6 +64,17 @@ void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check)
     v->checks_done |= (unsigned)check;
 }
 
+void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src)
+{
+    for (size_t i = 0; i < src->n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &src->reasons[i];
+        cvma_verdict_add(dst, r->code, r->severity, "%s", r->detail);
+    }
+    if (src->oom) {
+        dst->oom = true;
+    }
+}
+
 bool cvma_verdict_has(const struct cvma_verdict *v, enum cvma_reason code)
 {
     for (size_t i = 0; i < v->n_reasons; i++) {

@@ -53,6 +53,8 @@ enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
                                   enum cvma_severity sev, const char *fmt, ...)
         CVMA_PRINTF(4, 5);
 void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
+/* Appends every reason of src to dst (checks are not merged). */
+void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src);
 
 bool cvma_verdict_has(const struct cvma_verdict *v, enum cvma_reason code);
 bool cvma_verdict_has_error(const struct cvma_verdict *v);

@@ -41,4 +41,15 @@ void cvma_p384_set_backend(enum cvma_p384_backend b);
 /* ECDSA P-256 over SHA-256 of msg with a raw r||s signature (64 bytes). */
 bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 
+/*
+ * The same with the verification context prepared once per key (TDX quotes: two checks per
+ * quote with keys that repeat, so the per-call set-up is worth saving). Not thread-safe: one
+ * verifier per thread.
+ */
+struct cvma_p256_verifier;
+struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey); /* takes a reference */
+void cvma_p256_verifier_free(struct cvma_p256_verifier *pv);
+bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg, size_t len,
+                              const uint8_t sig[64]);
+
 #endif

@@ -153,3 +153,70 @@ bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const 
     }
     return verify_digest_openssl(pkey, digest, 32, sig, sig + 32, 32);
 }
+
+struct cvma_p256_verifier {
+    EVP_PKEY *pkey;
+    EVP_PKEY_CTX *ctx;
+};
+
+struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey)
+{
+    struct cvma_p256_verifier *pv = calloc(1, sizeof *pv);
+    if (pv == NULL || pkey == NULL || EVP_PKEY_up_ref(pkey) != 1) {
+        free(pv);
+        return NULL;
+    }
+    pv->pkey = pkey;
+    if ((pv->ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_verify_init(pv->ctx) != 1) {
+        cvma_p256_verifier_free(pv);
+        return NULL;
+    }
+    return pv;
+}
+
+void cvma_p256_verifier_free(struct cvma_p256_verifier *pv)
+{
+    if (pv != NULL) {
+        EVP_PKEY_CTX_free(pv->ctx);
+        EVP_PKEY_free(pv->pkey);
+        free(pv);
+    }
+}
+
+/* One DER INTEGER from a 32-byte big-endian unsigned value (minimal, non-negative). */
+static size_t der_uint(const uint8_t v[32], uint8_t *out)
+{
+    size_t i = 0;
+    while (i < 31 && v[i] == 0) {
+        i++;
+    }
+    size_t n = 32 - i;
+    size_t pad = (v[i] & 0x80) ? 1 : 0;
+    out[0] = 0x02;
+    out[1] = (uint8_t)(n + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v + i, n);
+    return 2 + pad + n;
+}
+
+bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg, size_t len,
+                              const uint8_t sig[64])
+{
+    static EVP_MD *sha256; /* fetched once: the implicit fetch costs as much as the hash */
+    uint8_t digest[32], der[2 + 2 * 35];
+    unsigned int dlen = 0;
+    if (pv == NULL) {
+        return false;
+    }
+    if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        return false;
+    }
+    if (EVP_Digest(msg, len, digest, &dlen, sha256, NULL) != 1 || dlen != 32) {
+        return false;
+    }
+    size_t n = der_uint(sig, der + 2);
+    n += der_uint(sig + 32, der + 2 + n);
+    der[0] = 0x30;
+    der[1] = (uint8_t)n;
+    return EVP_PKEY_verify(pv->ctx, der, n + 2, digest, sizeof digest) == 1;
+}

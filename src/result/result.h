@@ -20,6 +20,8 @@ struct cvma_verify_opts {
     const char *collateral_dir; /* --collateral DIR, or NULL */
     bool offline;              /* --offline: never touch the network */
     const char *kds_base_url;  /* NULL: AMD KDS */
+    const char *pcs_base_url;  /* NULL: Intel PCS (or a PCCS with the same API) */
+    int64_t collateral_grace_seconds; /* stale TDX collateral within this: a warning */
     const char *cache_dir;     /* NULL: $CVMATTEST_CACHE, XDG cache */
     X509 **trust_roots;        /* --trust-root certificates (borrowed) */
     size_t n_trust_roots;

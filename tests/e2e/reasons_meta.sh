@@ -3,7 +3,7 @@
 set -eu
 src=${CVMATTEST_SRC:?}
 fails=0
-codes=$(sed -n 's/^CVMA_REASON(\([A-Z0-9_]*\),.*/\1/p' "$src/src/common/reasons.def")
+codes=$(cat "$src"/src/common/reasons*.def | sed -n 's/^CVMA_REASON(\([A-Z0-9_]*\),.*/\1/p')
 [ -n "$codes" ] || { echo "no codes found"; exit 1; }
 for c in $codes; do
     if ! grep -q "\`$c\`" "$src/docs/reasons.md"; then

@@ -1,0 +1,131 @@
+/*
+ * Intel Provisioning Certification Service (PCS) v4 client for TDX collateral: TCB Info by
+ * FMSPC, the TD QE Identity, the PCK CRL by CA and the Root CA CRL, fetched over HTTP(S)
+ * through the on-disk cache (collateral/cache.h), with the issuer chains PCS sends in response
+ * headers (URL-encoded PEM, decoded here). Any PCCS with the same API can stand in for PCS
+ * (base URL option). URL forms: project fact sheet tdx-quote.md §7, docs/collateral.md.
+ *
+ * What it checks: only the *form* of what it fetches, before caching it (TCB Info / QE Identity
+ * must be PCS bodies whose inner object parses as TDX collateral, the TCB Info for the FMSPC
+ * asked for; a chain at least one PEM certificate; a CRL one CRL, DER, PEM or hex), so
+ * garbage is never cached. It checks no signature, chain, validity or revocation: the verifier
+ * does that (cvma_tdx_collateral_verify) against the pinned Intel SGX Root CA, and must,
+ * whether the bytes came from the network or the cache.
+ *
+ * Cache keys are "intel-pcs " followed by the full URL, so entries fetched from a test server
+ * or a PCCS never answer for the real PCS. An entry holds the body and the decoded issuer
+ * chain together (one atomic entry). TCB Info and QE Identity expire at their nextUpdate, CRLs
+ * at their nextUpdate (24 h after the fetch when absent); whatever is already past its
+ * nextUpdate when fetched expires one hour after the fetch, so stale collateral on a server is
+ * not refetched on every run (the verifier reports COLLATERAL_EXPIRED / CRL_EXPIRED anyway).
+ *
+ * Every fetch returns:
+ *   CVMA_OK         *out owns the body and the issuer chain (cvma_pcs_answer_cleanup)
+ *   CVMA_UNDECIDED  offline and not in cache, 404 / other 4xx, unreachable, retries exhausted,
+ *                   body or headers of the wrong form; err says which, with the URL. The
+ *                   caller records COLLATERAL_UNAVAILABLE (exit 3).
+ *   CVMA_E_USAGE    bad base URL or arguments
+ *   CVMA_E_NOMEM
+ * On any status but CVMA_OK *out is empty. v (may be NULL) receives COLLATERAL_CACHE_CORRUPT
+ * (info) when a cache entry was found damaged and ignored; nothing else is recorded in it.
+ * Nothing is printed. A failure to write the cache does not fail a fetch.
+ */
+#ifndef CVMA_COLLATERAL_PCS_H
+#define CVMA_COLLATERAL_PCS_H
+
+#include <openssl/x509.h>
+
+#include "collateral/cache.h"
+#include "collateral/http.h"
+#include "common/verdict.h"
+#include "tdx/tdx_collateral.h"
+
+#define CVMA_PCS_DEFAULT_BASE_URL "https://api.trustedservices.intel.com"
+/* The CRL distribution point of the Intel SGX Root CA (DER). A PCCS serves the same CRL,
+ * hex-encoded, at {base}/sgx/certification/v4/rootcacrl; both forms are accepted. */
+#define CVMA_PCS_ROOT_CA_CRL_DEFAULT_URL \
+    "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
+#define CVMA_PCS_PCCS_ROOT_CA_CRL_PATH "/sgx/certification/v4/rootcacrl"
+#define CVMA_PCS_DEFAULT_TTL           (24 * 3600) /* seconds, for a CRL without nextUpdate */
+#define CVMA_PCS_STALE_TTL             3600        /* seconds, when nextUpdate has already passed */
+
+/* Borrows everything it points to. A zeroed struct (or cvma_pcs_init) means: the real PCS and
+ * Intel's Root CA CRL, online, default HTTP options, no cache. */
+struct cvma_pcs {
+    const char *base_url;        /* NULL: CVMA_PCS_DEFAULT_BASE_URL; a trailing '/' is ignored */
+    const char *root_ca_crl_url; /* a full URL; NULL: CVMA_PCS_ROOT_CA_CRL_DEFAULT_URL when
+                                  * base_url is Intel PCS (NULL or the default), else (a PCCS)
+                                  * {base_url}CVMA_PCS_PCCS_ROOT_CA_CRL_PATH */
+    bool offline;                /* never touch the network: a cache miss is CVMA_UNDECIDED */
+    struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
+    struct cvma_cache *cache;    /* NULL: no cache (and offline then always misses) */
+};
+
+/* Which PCK CA issued the PCK certificate: selects the PCK CRL. */
+enum cvma_pcs_ca {
+    CVMA_PCS_CA_PLATFORM = 0, /* "Intel SGX PCK Platform CA": ca=platform */
+    CVMA_PCS_CA_PROCESSOR,    /* "Intel SGX PCK Processor CA": ca=processor */
+};
+
+/* One answer: the body as sent and, where PCS sends one, the issuer chain (PEM, decoded from
+ * its header: signing certificate first, root last). */
+struct cvma_pcs_answer {
+    struct cvma_buf body;
+    struct cvma_buf issuer_chain; /* empty for the Root CA CRL (and when a PCK CRL has none) */
+};
+
+/* Sets the defaults above. */
+void cvma_pcs_init(struct cvma_pcs *p);
+void cvma_pcs_answer_cleanup(struct cvma_pcs_answer *a);
+
+/* The CA of a PCK certificate from its issuer CN ("... Platform CA" / "... Processor CA").
+ * False when the issuer names neither. */
+CVMA_MUST_USE bool cvma_pcs_ca_of_pck(X509 *pck, enum cvma_pcs_ca *ca);
+
+/* Decodes %XX escapes (a '+' stays a '+': it is a base64 digit in a PEM). False on a bad
+ * escape or a decoded NUL. *out is owned by the caller. */
+CVMA_MUST_USE bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out);
+
+/* /tdx/certification/v4/tcb?fmspc={12 upper-case hex}; chain from TCB-Info-Issuer-Chain (or
+ * the v3 name SGX-TCB-Info-Issuer-Chain). */
+CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_tcb_info(const struct cvma_pcs *p,
+                                                       const uint8_t fmspc[6],
+                                                       struct cvma_pcs_answer *out,
+                                                       struct cvma_verdict *v, char *err,
+                                                       size_t err_len);
+
+/* /tdx/certification/v4/qe/identity; chain from SGX-Enclave-Identity-Issuer-Chain. */
+CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_qe_identity(const struct cvma_pcs *p,
+                                                          struct cvma_pcs_answer *out,
+                                                          struct cvma_verdict *v, char *err,
+                                                          size_t err_len);
+
+/* /sgx/certification/v4/pckcrl?ca=platform|processor&encoding=der; chain (optional) from
+ * SGX-PCK-CRL-Issuer-Chain. */
+CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_pck_crl(const struct cvma_pcs *p, enum cvma_pcs_ca ca,
+                                                      struct cvma_pcs_answer *out,
+                                                      struct cvma_verdict *v, char *err,
+                                                      size_t err_len);
+
+/* The Root CA CRL from root_ca_crl_url, or the URL derived as above (DER, PEM, or hex as a
+ * PCCS serves it). */
+CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_root_ca_crl(const struct cvma_pcs *p,
+                                                          struct cvma_pcs_answer *out,
+                                                          struct cvma_verdict *v, char *err,
+                                                          size_t err_len);
+
+/*
+ * Fills c (cleared first) with everything one TDX platform needs, as
+ * cvma_tdx_collateral_load_dir does from a directory: TCB Info for fmspc, QE Identity, both
+ * issuer chains, the PCK CRL of `ca` and the Root CA CRL, the two documents parsed.
+ * Returns CVMA_OK; CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE (and v->undecided) when anything
+ * cannot be had; CVMA_REJECTED with COLLATERAL_INVALID / CERT_PARSE / CRL_INVALID when what was
+ * had is malformed (cannot normally happen: fetches are form-checked); CVMA_E_NOMEM. c is
+ * empty after any failure.
+ */
+CVMA_MUST_USE enum cvma_status cvma_pcs_collateral_get(const struct cvma_pcs *p,
+                                                       const uint8_t fmspc[6], enum cvma_pcs_ca ca,
+                                                       struct cvma_tdx_collateral *c,
+                                                       struct cvma_verdict *v);
+
+#endif

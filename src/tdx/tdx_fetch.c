@@ -1,0 +1,81 @@
+/*
+ * Collateral for a TDX quote: from the --collateral directory, or from Intel PCS (or a PCCS
+ * with the same API) through the on-disk cache. The FMSPC and the PCK CA that select what to
+ * fetch are read from the quote's PCK certificate before its chain is verified: they only
+ * choose what to fetch; the chain, the FMSPC match and every signature are checked afterwards.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "collateral/cache.h"
+#include "collateral/pcs.h"
+#include "crypto/crypto.h"
+#include "tdx/tdx_internal.h"
+
+static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
+                                 const struct cvma_verify_opts *opts, struct cvma_tdx_held *held,
+                                 struct cvma_verdict *v)
+{
+    enum cvma_status st;
+    struct cvma_pcs pcs;
+    struct cvma_cache cache = {0};
+    struct cvma_pck_ext pck;
+    enum cvma_pcs_ca ca;
+    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+
+    if (certs == NULL) {
+        return cvma_reject(v, CVMA_R_CERT_PARSE, "the quote's PCK chain holds no PEM "
+                                                 "certificate");
+    }
+    X509 *leaf = sk_X509_value(certs, 0);
+    if ((st = cvma_pck_ext_parse(leaf, &pck, v)) != CVMA_OK) {
+        goto out;
+    }
+    if (!cvma_pcs_ca_of_pck(leaf, &ca)) {
+        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK, "the PCK certificate's issuer is neither the "
+                                                    "PCK Platform CA nor the PCK Processor CA");
+        goto out;
+    }
+    cvma_pcs_init(&pcs);
+    pcs.base_url = opts->pcs_base_url;
+    pcs.offline = opts->offline;
+    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
+        pcs.cache = &cache;
+    }
+    st = cvma_pcs_collateral_get(&pcs, pck.fmspc, ca, &held->c, v);
+out:
+    cvma_cache_cleanup(&cache);
+    sk_X509_pop_free(certs, X509_free);
+    return st;
+}
+
+enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
+                                         const struct cvma_verify_opts *opts,
+                                         struct cvma_tdx_held *held, struct cvma_verdict *v)
+{
+    enum cvma_status st;
+    memset(held, 0, sizeof *held);
+    if (opts->collateral_dir != NULL) {
+        struct cvma_verdict scratch;
+        cvma_verdict_init(&scratch);
+        st = cvma_tdx_collateral_load_dir(opts->collateral_dir, &held->c, &scratch);
+        if (st == CVMA_UNDECIDED && !opts->offline) {
+            /* Not (all) in the directory: Intel PCS, as when no directory is given. */
+            cvma_verdict_cleanup(&scratch);
+            cvma_tdx_collateral_cleanup(&held->c);
+            st = from_pcs(q, opts, held, v);
+        } else {
+            cvma_verdict_merge(v, &scratch);
+            cvma_verdict_cleanup(&scratch);
+        }
+    } else {
+        st = from_pcs(q, opts, held, v);
+    }
+    if (st == CVMA_OK && !cvma_tdx_held_seal(held)) {
+        st = CVMA_E_NOMEM;
+    }
+    if (st != CVMA_OK) {
+        cvma_tdx_collateral_cleanup(&held->c);
+    }
+    return st;
+}

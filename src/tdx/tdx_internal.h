@@ -1,0 +1,42 @@
+/* Private API of the TDX stage. */
+#ifndef CVMA_TDX_INTERNAL_H
+#define CVMA_TDX_INTERNAL_H
+
+#include "result/result.h"
+#include "tdx/tdx_collateral.h"
+
+/*
+ * Full TDX verification of the quote in p: parse, PCK chain to the pinned Intel SGX Root CA
+ * (or a --trust-root) with the PCK and Root CA CRLs, collateral (signatures, times), QE
+ * report signature and key binding, quote signature, TCB evaluation and the default status
+ * mapping, and the appraisal the options ask for. preloaded (may be NULL) is collateral the
+ * caller already holds (bench, service); it is verified once and the outcome remembered in
+ * the chain cache.
+ */
+/* Collateral held for verification, with a fingerprint of every byte that verification
+ * depends on (signed JSON, signatures, issuer chains, CRLs): the cache key material. */
+struct cvma_tdx_held {
+    struct cvma_tdx_collateral c;
+    uint8_t fp[32];
+};
+
+/* Computes held->fp; call once after the collateral is loaded. False on allocation failure. */
+CVMA_MUST_USE bool cvma_tdx_held_seal(struct cvma_tdx_held *held);
+
+/*
+ * Gets collateral for quote q: from opts->collateral_dir, else from Intel PCS (or a PCCS)
+ * through the cache unless offline. CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE when it cannot
+ * be had. The result is sealed.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
+                                                       const struct cvma_verify_opts *opts,
+                                                       struct cvma_tdx_held *held,
+                                                       struct cvma_verdict *v);
+
+void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                     const struct cvma_tdx_held *preloaded, struct cvma_result *res);
+
+/* Maps a TCB status to its default reason (NULL for UpToDate) and severity. */
+bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code);
+
+#endif

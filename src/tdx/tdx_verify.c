@@ -1,0 +1,739 @@
+/*
+ * Intel TDX quote verification (fact sheet shared/docs/tdx-quote.md §4, Intel QVL order):
+ * parse; the PCK chain from the quote up to the pinned Intel SGX Root CA, with the PCK CRL
+ * and the Root CA CRL; the collateral (TCB Info, QE Identity) and its signatures and times;
+ * the QE report signature by the PCK key and the attestation key binding; the quote
+ * signature; the TCB evaluation; then the appraisal that needs no policy file.
+ *
+ * Caching (docs/performance.md): a verified PCK chain, a verified collateral set, and the
+ * attestation keys seen are kept in the chain cache, keyed by SHA-256 over the exact bytes
+ * they came from (and the trust roots in force). Every time-dependent fact is re-checked on
+ * every use; outside a window the item is verified in full again so the reason is named.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/hex.h"
+#include "common/reader.h"
+#include "common/timeutil.h"
+#include "crypto/chain_cache.h"
+#include "crypto/crypto.h"
+#include "tdx/tdx_internal.h"
+
+/* Intel SGX Root CA: SHA-256 of its SubjectPublicKeyInfo (docs/tdx.md). */
+static const char intel_root_spki_sha256[] =
+        "a0af031289f5d5d4132f9186068a7fc13628633ba235777472e29b6b6c67a49e";
+
+#define MAX_WINDOWS 8
+
+struct windows {
+    time_t from[MAX_WINDOWS], to[MAX_WINDOWS];
+    size_t n;
+};
+
+static void win_add(struct windows *w, time_t from, time_t to)
+{
+    if (w->n < MAX_WINDOWS) {
+        w->from[w->n] = from;
+        w->to[w->n] = to;
+        w->n++;
+    }
+}
+
+static bool win_ok(const struct windows *w, time_t at)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (at < w->from[i] || at > w->to[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A verified PCK chain and what verification needs from it. */
+struct tdx_chain {
+    EVP_PKEY *pck_pub;
+    struct cvma_p256_verifier *pck_verifier;
+    X509 *root; /* the anchor the collateral chains must end in */
+    struct cvma_pck_ext pck;
+    char anchor[96];
+    bool crl_checked;
+    struct windows w;
+};
+
+static void tdx_chain_free(void *p)
+{
+    struct tdx_chain *ch = p;
+    if (ch != NULL) {
+        cvma_p256_verifier_free(ch->pck_verifier);
+        EVP_PKEY_free(ch->pck_pub);
+        X509_free(ch->root);
+        free(ch);
+    }
+}
+
+struct coll_ok {
+    struct windows w;
+};
+
+static void coll_ok_free(void *p)
+{
+    free(p);
+}
+
+static void verifier_free(void *p)
+{
+    cvma_p256_verifier_free(p);
+}
+
+static bool asn1_time(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return false;
+    }
+    *out = timegm(&tm);
+    return true;
+}
+
+/* SHA-256 over tagged parts; parts with NULL pointers are skipped. */
+static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
+                   const struct cvma_verify_opts *opts, uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        uint64_t l = parts[i].len;
+        ok = EVP_DigestUpdate(md, &l, sizeof l) == 1 &&
+             (l == 0 || EVP_DigestUpdate(md, parts[i].p, parts[i].len) == 1);
+    }
+    for (size_t i = 0; ok && opts != NULL && i < opts->n_trust_roots; i++) {
+        uint8_t h[32];
+        ok = cvma_x509_spki_sha256(opts->trust_roots[i], h) && EVP_DigestUpdate(md, h, 32) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static const char *chain_role(int depth)
+{
+    switch (depth) {
+    case 0:
+        return "PCK certificate";
+    case 1:
+        return "PCK CA";
+    default:
+        return "Intel SGX Root CA";
+    }
+}
+
+static enum cvma_status map_error(int err, int depth, time_t at, struct cvma_verdict *v)
+{
+    char when[32];
+    const char *who = chain_role(depth);
+    cvma_time_format(at, when, sizeof when);
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s has expired at %s", who, when);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s is not yet valid at %s", who, when);
+    case X509_V_ERR_CERT_REVOKED:
+        return cvma_reject(v, CVMA_R_CERT_REVOKED, "%s is listed in its issuer's CRL", who);
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "the CRL covering the %s has passed its "
+                                                  "nextUpdate at %s",
+                           who, when);
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "the CRL covering the %s is not yet valid at %s",
+                           who, when);
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "CRL for the %s: %s", who,
+                           X509_verify_cert_error_string(err));
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s signature does not verify with its "
+                                                         "issuer's key",
+                           who);
+    default:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (OpenSSL error %d)", who,
+                           X509_verify_cert_error_string(err), err);
+    }
+}
+
+/* Which anchor the chain's last certificate is: the pinned Intel root or a --trust-root. */
+static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *opts,
+                                    struct tdx_chain *ch, struct cvma_verdict *v)
+{
+    uint8_t h[32];
+    char hex[65], cn[128];
+    if (!cvma_x509_spki_sha256(root, h)) {
+        return cvma_reject(v, CVMA_R_CERT_PARSE, "root of the PCK chain: cannot encode its key");
+    }
+    cvma_hex_encode(h, sizeof h, hex, sizeof hex);
+    if (strcmp(hex, intel_root_spki_sha256) == 0) {
+        snprintf(ch->anchor, sizeof ch->anchor, "intel-sgx-root-ca");
+        return CVMA_OK;
+    }
+    for (size_t i = 0; i < opts->n_trust_roots; i++) {
+        uint8_t t[32];
+        if (cvma_x509_spki_sha256(opts->trust_roots[i], t) && memcmp(t, h, 32) == 0) {
+            snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
+            return CVMA_OK;
+        }
+    }
+    cvma_x509_subject_cn(root, cn, sizeof cn);
+    return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
+                       "the PCK chain ends in '%s' (public key SHA-256 %s), which is neither the "
+                       "pinned Intel SGX Root CA nor a root given with --trust-root",
+                       cn, hex);
+}
+
+/* PCK leaf -> PCK CA -> root, with both CRLs when the collateral has them. */
+static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
+                                         const struct cvma_tdx_collateral *c,
+                                         const struct cvma_verify_opts *opts,
+                                         struct tdx_chain **out, struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_E_INTERNAL;
+    STACK_OF(X509) *certs = NULL, *untrusted = NULL;
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    struct tdx_chain *ch = NULL;
+    char cn[128];
+
+    *out = NULL;
+    if ((ch = calloc(1, sizeof *ch)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+    if (certs == NULL || sk_X509_num(certs) < 2) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "the quote's PCK chain holds %d PEM certificates, "
+                                               "expected PCK, PCK CA and root",
+                         certs ? sk_X509_num(certs) : 0);
+        goto out;
+    }
+    X509 *leaf = sk_X509_value(certs, 0);
+    X509 *root = sk_X509_value(certs, sk_X509_num(certs) - 1);
+    if ((st = pick_anchor(root, opts, ch, v)) != CVMA_OK) {
+        goto out;
+    }
+    cvma_x509_subject_cn(leaf, cn, sizeof cn);
+    if (strstr(cn, "SGX PCK Certificate") == NULL) {
+        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK,
+                         "the leaf of the quote's chain is '%s', not an SGX PCK Certificate", cn);
+        goto out;
+    }
+    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, root) != 1 ||
+        (untrusted = sk_X509_new_null()) == NULL) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    for (int i = 1; i < sk_X509_num(certs) - 1; i++) {
+        if (!sk_X509_push(untrusted, sk_X509_value(certs, i))) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+    }
+    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_CHECK_SS_SIGNATURE;
+    ch->crl_checked = c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
+    if (ch->crl_checked) {
+        if (X509_STORE_add_crl(store, c->pck_crl) != 1 ||
+            X509_STORE_add_crl(store, c->root_ca_crl) != 1) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    }
+    if ((ctx = X509_STORE_CTX_new()) == NULL ||
+        X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    X509_STORE_CTX_set_flags(ctx, flags);
+    X509_STORE_CTX_set_time(ctx, 0, opts->at);
+    if (X509_verify_cert(ctx) != 1) {
+        st = map_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+                       opts->at, v);
+        ERR_clear_error();
+        goto out;
+    }
+    for (int i = 0; i < sk_X509_num(certs); i++) {
+        time_t nb, na;
+        X509 *x = sk_X509_value(certs, i);
+        if (!asn1_time(X509_get0_notBefore(x), &nb) || !asn1_time(X509_get0_notAfter(x), &na)) {
+            st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity", chain_role(i));
+            goto out;
+        }
+        win_add(&ch->w, nb, na);
+    }
+    if (ch->crl_checked) {
+        X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
+        for (size_t i = 0; i < 2; i++) {
+            time_t tu, nu = (time_t)INT64_MAX;
+            if (!asn1_time(X509_CRL_get0_lastUpdate(crls[i]), &tu) ||
+                (X509_CRL_get0_nextUpdate(crls[i]) != NULL &&
+                 !asn1_time(X509_CRL_get0_nextUpdate(crls[i]), &nu))) {
+                st = cvma_reject(v, CVMA_R_CRL_INVALID, "unreadable CRL dates");
+                goto out;
+            }
+            win_add(&ch->w, tu, nu);
+        }
+    }
+    if ((st = cvma_pck_ext_parse(leaf, &ch->pck, v)) != CVMA_OK) {
+        goto out;
+    }
+    if ((ch->pck_pub = X509_get_pubkey(leaf)) == NULL ||
+        EVP_PKEY_get_base_id(ch->pck_pub) != EVP_PKEY_EC) {
+        st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "PCK key is not an EC key");
+        goto out;
+    }
+    if ((ch->pck_verifier = cvma_p256_verifier_new(ch->pck_pub)) == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "PCK key is not a P-256 key");
+        goto out;
+    }
+    if (X509_up_ref(root) != 1) {
+        st = CVMA_E_INTERNAL;
+        goto out;
+    }
+    ch->root = root;
+    *out = ch;
+    ch = NULL;
+    st = CVMA_OK;
+out:
+    tdx_chain_free(ch);
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted); /* borrowed certificates */
+    X509_STORE_free(store);
+    sk_X509_pop_free(certs, X509_free);
+    return st;
+}
+
+/* The attestation key x || y as an EVP_PKEY (P-256). */
+static EVP_PKEY *att_key_new(const uint8_t xy[64])
+{
+    uint8_t pt[65];
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    OSSL_PARAM params[3];
+
+    pt[0] = 0x04;
+    memcpy(pt + 1, xy, 64);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                 (char *)(uintptr_t) "prime256v1", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt);
+    params[2] = OSSL_PARAM_construct_end();
+    if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+        EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    return pkey;
+}
+
+static void collateral_windows(const struct cvma_tdx_collateral *c, struct windows *w)
+{
+    win_add(w, c->tcb_info.issue_date, c->tcb_info.next_update);
+    win_add(w, c->qe_identity.issue_date, c->qe_identity.next_update);
+    STACK_OF(X509) *chains[] = {c->tcb_info_chain, c->qe_identity_chain};
+    for (size_t k = 0; k < 2; k++) {
+        time_t from = 0, to = (time_t)INT64_MAX;
+        for (int i = 0; chains[k] != NULL && i < sk_X509_num(chains[k]); i++) {
+            time_t nb, na;
+            X509 *x = sk_X509_value(chains[k], i);
+            if (asn1_time(X509_get0_notBefore(x), &nb) && nb > from) {
+                from = nb;
+            }
+            if (asn1_time(X509_get0_notAfter(x), &na) && na < to) {
+                to = na;
+            }
+        }
+        win_add(w, from, to);
+    }
+    if (c->root_ca_crl != NULL) {
+        time_t tu = 0, nu = (time_t)INT64_MAX;
+        if (asn1_time(X509_CRL_get0_lastUpdate(c->root_ca_crl), &tu) &&
+            X509_CRL_get0_nextUpdate(c->root_ca_crl) != NULL) {
+            (void)asn1_time(X509_CRL_get0_nextUpdate(c->root_ca_crl), &nu);
+        }
+        win_add(w, tu, nu);
+    }
+}
+
+bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
+{
+    static const struct {
+        const char *status;
+        enum cvma_reason code;
+    } map[] = {
+        {"SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {"ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {"ConfigurationAndSWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {"TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {"TDRelaunchAdvisedConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {"OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE},
+        {"OutOfDateConfigurationNeeded", CVMA_R_TDX_TCB_OUT_OF_DATE},
+        {"Revoked", CVMA_R_TDX_TCB_REVOKED},
+    };
+    if (strcmp(status, "UpToDate") == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(map); i++) {
+        if (strcmp(status, map[i].status) == 0) {
+            *code = map[i].code;
+            return true;
+        }
+    }
+    *code = CVMA_R_TDX_TCB_LEVEL_NOT_FOUND; /* a status Intel has not defined: not accepted */
+    return true;
+}
+
+static json_t *adv_json(const struct cvma_tdx_advisories *a)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < a->n; i++) {
+        json_array_append_new(arr, json_string(a->ids[i]));
+    }
+    return arr;
+}
+
+static void adv_text(const struct cvma_tdx_advisories *a, char *out, size_t n)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < a->n && off < n; i++) {
+        int w = snprintf(out + off, n - off, "%s%s", i ? ", " : "", a->ids[i]);
+        if (w < 0) {
+            break;
+        }
+        off += (size_t)w;
+    }
+}
+
+static bool digest_x509s(EVP_MD_CTX *md, STACK_OF(X509) *sk)
+{
+    for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
+        unsigned char *der = NULL;
+        int n = i2d_X509(sk_X509_value(sk, i), &der);
+        bool ok = n > 0 && EVP_DigestUpdate(md, der, (size_t)n) == 1;
+        OPENSSL_free(der);
+        if (!ok) {
+            return false;
+        }
+    }
+    return EVP_DigestUpdate(md, "|", 1) == 1;
+}
+
+static bool digest_crl(EVP_MD_CTX *md, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int n = crl != NULL ? i2d_X509_CRL(crl, &der) : 0;
+    bool ok = n >= 0 && (n == 0 || EVP_DigestUpdate(md, der, (size_t)n) == 1) &&
+              EVP_DigestUpdate(md, "|", 1) == 1;
+    OPENSSL_free(der);
+    return ok;
+}
+
+bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
+{
+    const struct cvma_tdx_collateral *c = &held->c;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    const struct cvma_tdx_signed_json *docs[] = {&c->tcb_info_doc, &c->qe_identity_doc};
+    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < 2; i++) {
+        uint64_t l = docs[i]->signed_part.len;
+        ok = EVP_DigestUpdate(md, &l, sizeof l) == 1 &&
+             (l == 0 || EVP_DigestUpdate(md, docs[i]->signed_part.p, l) == 1) &&
+             EVP_DigestUpdate(md, docs[i]->signature, 64) == 1;
+    }
+    ok = ok && digest_x509s(md, c->tcb_info_chain) && digest_x509s(md, c->qe_identity_chain) &&
+         digest_crl(md, c->pck_crl) && digest_crl(md, c->root_ca_crl) &&
+         EVP_DigestFinal_ex(md, held->fp, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                     const struct cvma_tdx_held *preloaded, struct cvma_result *res)
+{
+    struct cvma_verdict *v = &res->verdict;
+    struct cvma_tdx_parse_opts popts = {.allow_trailing_data = opts->allow_trailing_data};
+    struct cvma_tdx_quote *q = NULL;
+    struct cvma_tdx_held loaded;
+    const struct cvma_tdx_held *held = preloaded;
+    const struct cvma_tdx_collateral *c = NULL;
+    struct tdx_chain *ch = NULL;
+    bool ch_owned = false;
+    struct cvma_tdx_tcb_result tcb;
+    struct cvma_p256_verifier *ak = NULL;
+    bool ak_owned = false;
+    uint8_t key[32], digest[32];
+    unsigned int dlen = 0;
+
+    memset(&loaded, 0, sizeof loaded);
+    memset(&tcb, 0, sizeof tcb);
+    v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_CHAIN | CVMA_CHECK_REVOCATION |
+                         CVMA_CHECK_SIGNATURE | CVMA_CHECK_CERT_BINDING | CVMA_CHECK_COLLATERAL;
+    if ((q = calloc(1, sizeof *q)) == NULL) {
+        v->oom = true;
+        goto out;
+    }
+    if (cvma_tdx_quote_parse(p, len, &popts, q, v) != CVMA_OK) {
+        goto out;
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_PARSE);
+
+    if (held == NULL) {
+        enum cvma_status cst = cvma_tdx_collateral_get(q, opts, &loaded, v);
+        if (cst == CVMA_UNDECIDED) {
+            res->undecided = true;
+            goto out;
+        }
+        if (cst != CVMA_OK) {
+            goto out;
+        }
+        held = &loaded;
+    }
+    c = &held->c;
+
+    /* 1. The PCK chain (cached by its bytes, the CRLs and the trust roots). */
+    {
+        struct cvma_span parts[] = {{q->pck_chain_pem.p, q->pck_chain_pem.len},
+                                    {held->fp, sizeof held->fp}};
+        if (!key_of("tdx-pck", parts, CVMA_ARRAY_LEN(parts), opts, key)) {
+            v->oom = true;
+            goto out;
+        }
+    }
+    ch = cvma_chain_cache_get(opts->chain_cache, key);
+    if (ch != NULL && !win_ok(&ch->w, opts->at)) {
+        ch = NULL;
+    }
+    if (ch == NULL) {
+        if (verify_pck_chain(q, c, opts, &ch, v) != CVMA_OK) {
+            goto out;
+        }
+        ch_owned = true;
+        if (opts->chain_cache != NULL) {
+            cvma_chain_cache_put(opts->chain_cache, key, ch, tdx_chain_free);
+            ch_owned = false;
+        }
+    }
+    snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
+    cvma_verdict_pass(v, CVMA_CHECK_CHAIN);
+    if (!ch->crl_checked) {
+        cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                    "%s%s%s: revocation of the PCK certificate and PCK CA was not checked",
+                    c->pck_crl == NULL ? "no PCK CRL" : "",
+                    c->pck_crl == NULL && c->root_ca_crl == NULL ? " and " : "",
+                    c->root_ca_crl == NULL ? "no Root CA CRL" : "");
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
+
+    /* 2. Collateral: signatures by their chains to the same root, ids, times. */
+    {
+        /* The chain entry's key already covers the root; the fingerprint covers the rest. */
+        struct cvma_span parts[] = {{held->fp, sizeof held->fp}, {key, sizeof key}};
+        uint8_t ck[32];
+        if (!key_of("tdx-collateral", parts, CVMA_ARRAY_LEN(parts), NULL, ck)) {
+            v->oom = true;
+            goto out;
+        }
+        struct coll_ok *co = cvma_chain_cache_get(opts->chain_cache, ck);
+        if (co == NULL || !win_ok(&co->w, opts->at)) {
+            if (cvma_tdx_collateral_verify(c, ch->root, opts->at, opts->collateral_grace_seconds,
+                                           v) != CVMA_OK) {
+                goto out;
+            }
+            /* Stale-but-within-grace verifies with a warning: do not cache that. */
+            if (!cvma_verdict_has(v, CVMA_R_COLLATERAL_EXPIRED) && opts->chain_cache != NULL &&
+                (co = calloc(1, sizeof *co)) != NULL) {
+                collateral_windows(c, &co->w);
+                cvma_chain_cache_put(opts->chain_cache, ck, co, coll_ok_free);
+            }
+        }
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_COLLATERAL);
+
+    /* 3. QE report signed by the PCK key [QVL 4.1.2.5.13]. A QE signs its report once and
+     * reuses it for every quote, so a success is remembered, keyed by the verified chain and
+     * the exact report and signature bytes. */
+    {
+        uint8_t qk[32];
+        struct cvma_span parts[] = {{key, sizeof key},
+                                    {q->qe_report.raw, CVMA_SGX_REPORT_SIZE},
+                                    {q->qe_report_signature, 64}};
+        if (!key_of("tdx-qe-report", parts, CVMA_ARRAY_LEN(parts), NULL, qk)) {
+            v->oom = true;
+            goto out;
+        }
+        if (cvma_chain_cache_get(opts->chain_cache, qk) == NULL) {
+            if (!cvma_p256_verifier_check(ch->pck_verifier, q->qe_report.raw,
+                                          CVMA_SGX_REPORT_SIZE, q->qe_report_signature)) {
+                cvma_reject(v, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID,
+                            "QE report signature (ECDSA P-256 over the 384-byte QE report) does "
+                            "not verify with the PCK certificate's key");
+                goto out;
+            }
+            uint8_t *mark = malloc(1);
+            if (mark != NULL) {
+                cvma_chain_cache_put(opts->chain_cache, qk, mark, free);
+            }
+        }
+    }
+    /* 4. QE report data = SHA-256(attestation key || QE auth data) || 0^32 [4.1.2.5.14]:
+     * Intel's QVL compares the first 32 bytes; so do we. */
+    {
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+                  EVP_DigestUpdate(md, q->attestation_key, 64) == 1 &&
+                  (q->qe_auth_data.len == 0 ||
+                   EVP_DigestUpdate(md, q->qe_auth_data.p, q->qe_auth_data.len) == 1) &&
+                  EVP_DigestFinal_ex(md, digest, &dlen) == 1 && dlen == 32;
+        EVP_MD_CTX_free(md);
+        if (!ok) {
+            v->oom = true;
+            goto out;
+        }
+        if (CRYPTO_memcmp(digest, q->qe_report.report_data, 32) != 0) {
+            char want[65], got[65];
+            cvma_hex_encode(digest, 32, want, sizeof want);
+            cvma_hex_encode(q->qe_report.report_data, 32, got, sizeof got);
+            cvma_reject(v, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH,
+                        "QE report data[0..32]=%s but SHA-256(attestation key || QE auth data)=%s",
+                        got, want);
+            goto out;
+        }
+    }
+    /* 5. The quote signature by the attestation key [4.1.2.5.17]. */
+    {
+        uint8_t ak_key[32];
+        struct cvma_span part = {q->attestation_key, 64};
+        if (!key_of("tdx-ak", &part, 1, NULL, ak_key)) {
+            v->oom = true;
+            goto out;
+        }
+        ak = cvma_chain_cache_get(opts->chain_cache, ak_key);
+        if (ak == NULL) {
+            EVP_PKEY *pk = att_key_new(q->attestation_key);
+            ak = pk != NULL ? cvma_p256_verifier_new(pk) : NULL;
+            EVP_PKEY_free(pk);
+            if (ak == NULL) {
+                cvma_reject(v, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID,
+                            "the attestation key is not a point on P-256");
+                goto out;
+            }
+            ak_owned = true;
+            if (opts->chain_cache != NULL) {
+                cvma_chain_cache_put(opts->chain_cache, ak_key, ak, verifier_free);
+                ak_owned = false;
+            }
+        }
+        if (!cvma_p256_verifier_check(ak, q->signed_bytes, q->signed_len, q->signature)) {
+            cvma_reject(v, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID,
+                        "quote signature (ECDSA P-256 over the %zu bytes of header and TD report) "
+                        "does not verify with the attestation key",
+                        q->signed_len);
+            goto out;
+        }
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_SIGNATURE);
+
+    /* 6. TCB evaluation: FMSPC, module identity, QE identity, levels, convergence. */
+    if (cvma_tdx_tcb_evaluate(c, q, &ch->pck, &tcb, v) != CVMA_OK) {
+        goto out;
+    }
+    cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
+    {
+        enum cvma_reason code;
+        if (cvma_tdx_status_reason(tcb.status, &code)) {
+            char adv[300];
+            adv_text(&tcb.advisory_ids, adv, sizeof adv);
+            cvma_reject(v, code,
+                        "TCB status %s (platform %s, QE %s%s%s)%s%s", tcb.status,
+                        tcb.platform_status, tcb.qe_status, tcb.module_status[0] ? ", module " : "",
+                        tcb.module_status, adv[0] ? "; advisories " : "", adv);
+        }
+    }
+
+    /* Claims: the quote is authentic from here on. */
+    {
+        json_t *tdx = cvma_tdx_quote_json(q, &ch->pck);
+        char hex[129];
+        json_object_set_new(tdx, "tcb_status", json_string(tcb.status));
+        json_object_set_new(tdx, "platform_tcb_status", json_string(tcb.platform_status));
+        json_object_set_new(tdx, "qe_tcb_status", json_string(tcb.qe_status));
+        json_object_set_new(tdx, "module_tcb_status",
+                            tcb.module_status[0] ? json_string(tcb.module_status) : json_null());
+        json_object_set_new(tdx, "tcb_date", json_string(tcb.tcb_date));
+        json_object_set_new(tdx, "advisory_ids", adv_json(&tcb.advisory_ids));
+        json_object_set_new(tdx, "tcb_evaluation_data_number",
+                            json_integer(c->tcb_info.tcb_evaluation_data_number));
+        cvma_hex_encode(q->body.mr_td, 48, hex, sizeof hex);
+        json_object_set_new(res->claims, "measurement", json_string(hex));
+        cvma_hex_encode(q->body.report_data, 64, hex, sizeof hex);
+        json_object_set_new(res->claims, "report_data", json_string(hex));
+        json_object_set_new(res->claims, "debug",
+                            json_boolean((q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) != 0));
+        json_object_set_new(res->claims, "tdx", tdx);
+        cvma_hex_encode(ch->pck.ppid, 16, hex, sizeof hex);
+        json_object_set_new(res->platform, "vendor", json_string("intel"));
+        json_object_set_new(res->platform, "id_type", json_string("ppid"));
+        json_object_set_new(res->platform, "id", json_string(hex));
+        json_object_set_new(res->platform, "provider", json_null());
+        json_object_set_new(res->platform, "labels", json_object());
+    }
+
+    /* Appraisal that needs no policy file. */
+    if (q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) {
+        cvma_reject(v, CVMA_R_TDX_DEBUG,
+                    "TD_ATTRIBUTES=0x%016" PRIx64 " has debug/profiling bits 7:0 set (0x%02x): "
+                    "not a production TD",
+                    q->body.td_attributes, (unsigned)(q->body.td_attributes & 0xFF));
+    }
+    if (q->body.is_v15 && !cvma_bytes_are_zero(q->body.mr_service_td, 48)) {
+        char hex[97];
+        cvma_hex_encode(q->body.mr_service_td, 48, hex, sizeof hex);
+        cvma_reject(v, CVMA_R_TDX_SERVICE_TD_BOUND,
+                    "MRSERVICETD=%s: a service TD is bound to this TD and can reach its state",
+                    hex);
+    }
+    if (opts->has_report_data &&
+        CRYPTO_memcmp(opts->report_data, q->body.report_data, 64) != 0) {
+        char want[129], got[129];
+        cvma_hex_encode(opts->report_data, 64, want, sizeof want);
+        cvma_hex_encode(q->body.report_data, 64, got, sizeof got);
+        cvma_reject(v, CVMA_R_NONCE_REPORT_DATA_MISMATCH, "REPORTDATA=%s but expected %s", got,
+                    want);
+    }
+out:
+    if (ch_owned) {
+        tdx_chain_free(ch);
+    }
+    if (ak_owned) {
+        cvma_p256_verifier_free(ak);
+    }
+    cvma_tdx_tcb_result_cleanup(&tcb);
+    cvma_tdx_collateral_cleanup(&loaded.c);
+    if (q != NULL) {
+        cvma_tdx_quote_cleanup(q);
+        free(q);
+    }
+}

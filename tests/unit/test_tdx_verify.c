@@ -1,0 +1,464 @@
+/*
+ * Intel TDX verification end to end: the real samples with their collateral, byte flips in
+ * the signed part, and each refusal on simulated evidence that is wrong in one way only.
+ */
+#include "testutil.h"
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/timeutil.h"
+#include "crypto/chain_cache.h"
+#include "crypto/crypto.h"
+#include "sim/sim_tdx.h"
+#include "tdx/tdx_internal.h"
+
+static void verify_file(const char *quote, const char *dir, const char *at, X509 *root,
+                        bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
+                        struct cvma_result *res)
+{
+    struct cvma_buf b;
+    struct cvma_verify_opts o;
+    X509 *roots[1] = {root};
+    tu_read(quote, &b);
+    memset(&o, 0, sizeof o);
+    if (at != NULL) {
+        assert_true(cvma_time_parse_rfc3339(at, &o.at));
+    } else {
+        o.at = time(NULL);
+    }
+    o.collateral_dir = dir;
+    o.offline = true;
+    o.cache_dir = dir;
+    o.allow_trailing_data = allow_trailing;
+    o.collateral_grace_seconds = grace;
+    o.trust_roots = roots;
+    o.n_trust_roots = root != NULL ? 1 : 0;
+    o.chain_cache = cache;
+    cvma_result_init(res, "tdx", o.at);
+    cvma_tdx_verify(b.p, b.len, &o, NULL, res);
+    cvma_result_finish(res);
+    cvma_buf_free(&b);
+}
+
+static const char *claim_tdx(const struct cvma_result *res, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(res->claims, "tdx"), name));
+}
+
+static void test_real_uptodate_quote_verifies(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_result res;
+    char *d = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *q = tu_path(d, "quote.bin");
+    verify_file(q, d, "2025-07-19T10:00:00Z", NULL, false, 0, NULL, &res);
+    if (res.status != CVMA_AFFIRMING) {
+        fail_msg("%s: %s", cvma_reason_name(res.verdict.reasons[0].code),
+                 res.verdict.reasons[0].detail);
+    }
+    assert_string_equal(res.trust_anchor, "intel-sgx-root-ca");
+    assert_string_equal(claim_tdx(&res, "tcb_status"), "UpToDate");
+    assert_string_equal(claim_tdx(&res, "qe_tcb_status"), "UpToDate");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(res.claims, "tdx"),
+                                                     "advisory_ids")),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res.claims, "measurement")),
+                        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae"
+                        "6dc5f87f27428b2538873118b7");
+    assert_string_equal(json_string_value(json_object_get(res.platform, "id")),
+                        "811dca2a26b952e85bb6448b097ba4fd");
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_PARSE_TRAILING_ZEROS));
+    cvma_result_cleanup(&res);
+    /* After the collateral's nextUpdate: stale, refused; with a grace period, a warning. */
+    verify_file(q, d, "2025-07-25T00:00:00Z", NULL, false, 0, NULL, &res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_EXPIRED) ||
+                cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+    free(q);
+    free(d);
+}
+
+/* The 2023 Sapphire Rapids quote: every signature good, but no TCB level matches. */
+static void test_real_spr_quote_has_no_tcb_level(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_result res;
+    char *src = tu_path(tu_vectors(), "tdx/v4-spr-gotdxguest");
+    char *d = tu_tmpdir();
+    const char *map[][2] = {{"tcb_info_response.json", "tcb_info.json"},
+                            {"qe_identity_response.json", "qe_identity.json"},
+                            {"tcb_info_issuer_chain.pem", "tcb_info_issuer_chain.pem"},
+                            {"tcb_info_issuer_chain.pem", "qe_identity_issuer_chain.pem"},
+                            {"pck_crl.der", "pck_crl.der"},
+                            {"root_ca_crl.der", "root_ca_crl.der"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(map); i++) {
+        char *a = tu_path(src, map[i][0]), *b = tu_path(d, map[i][1]);
+        tu_copy(a, b);
+        free(a);
+        free(b);
+    }
+    char *q = tu_path(src, "quote.bin");
+    verify_file(q, d, "2023-07-01T01:00:00Z", NULL, false, 0, NULL, &res);
+    /* 39 bytes of text after the quote: refused unless allowed. */
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_PARSE_TRAILING_DATA);
+    cvma_result_cleanup(&res);
+    verify_file(q, d, "2023-07-01T01:00:00Z", NULL, true, 0, NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+    assert_non_null(strstr(res.verdict.reasons[1].detail, "component"));
+    cvma_result_cleanup(&res);
+    /* The PCK expires in 2029: at 2053 the chain is refused. */
+    verify_file(q, d, "2053-07-01T01:00:00Z", NULL, true, 0, NULL, &res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CERT_EXPIRED) ||
+                cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    cvma_result_cleanup(&res);
+    tu_rmtree(d);
+    free(d);
+    free(q);
+    free(src);
+}
+
+/* Every byte of the signed header and body flipped: TDX_QUOTE_SIGNATURE_INVALID (or the
+ * header field's own parse reason). */
+static void test_real_quote_byte_flips(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *d = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *qp = tu_path(d, "quote.bin");
+    struct cvma_chain_cache *cache = cvma_chain_cache_new(16);
+    struct cvma_verify_opts o;
+    tu_read(qp, &b);
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339("2025-07-19T10:00:00Z", &o.at));
+    o.collateral_dir = d;
+    o.offline = true;
+    o.chain_cache = cache;
+    for (size_t off = 0; off < 48 + 584; off++) {
+        struct cvma_result res;
+        b.p[off] ^= 0x04;
+        cvma_result_init(&res, "tdx", o.at);
+        cvma_tdx_verify(b.p, b.len, &o, NULL, &res);
+        cvma_result_finish(&res);
+        b.p[off] ^= 0x04;
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        bool sig = cvma_verdict_has(&res.verdict, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID);
+        if (!sig) {
+            /* Only the header fields the parser checks may refuse first: version, key type,
+             * TEE type (0x00..0x07) and the QE vendor ID (0x0C..0x1B). */
+            enum cvma_reason r = cvma_verdict_first_error(&res.verdict);
+            bool header = off < 0x08 || (off >= 0x0C && off < 0x1C);
+            if (!header || !(r == CVMA_R_PARSE_UNKNOWN_VERSION || r == CVMA_R_PARSE_TDX_KEY_TYPE ||
+                             r == CVMA_R_PARSE_TDX_TEE_TYPE || r == CVMA_R_PARSE_TDX_QE_VENDOR)) {
+                fail_msg("flip at 0x%03zx refused with %s, not TDX_QUOTE_SIGNATURE_INVALID", off,
+                         cvma_reason_name(r));
+            }
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_chain_cache_free(cache);
+    cvma_buf_free(&b);
+    free(qp);
+    free(d);
+}
+
+/* Tampering with the parts after the signature: each has its own reason. */
+static void test_real_quote_tampered_parts(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *d = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *qp = tu_path(d, "quote.bin");
+    char *tmp = tu_tmpdir();
+    char *tq = tu_path(tmp, "q.bin");
+    tu_read(qp, &b);
+    struct {
+        size_t off;
+        enum cvma_reason want;
+    } cases[] = {
+        {0x302 + 0x40, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID}, /* QE report MRENCLAVE */
+        {0x4C4, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},           /* QE auth data byte 0 */
+        {0x2BC, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},           /* attestation key x */
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_result res;
+        b.p[cases[i].off] ^= 0x01;
+        tu_write(tq, b.p, b.len);
+        b.p[cases[i].off] ^= 0x01;
+        verify_file(tq, d, "2025-07-19T10:00:00Z", NULL, false, 0, NULL, &res);
+        if (!cvma_verdict_has(&res.verdict, cases[i].want)) {
+            fail_msg("offset 0x%zx: wanted %s, got %s", cases[i].off,
+                     cvma_reason_name(cases[i].want),
+                     cvma_reason_name(cvma_verdict_first_error(&res.verdict)));
+        }
+        cvma_result_cleanup(&res);
+    }
+    /* A byte inside the PEM PCK chain (the leaf's signature area): the chain fails. */
+    {
+        const char *pem = "-----BEGIN CERTIFICATE-----";
+        size_t at = 0;
+        for (size_t k = 0x4C4; k + strlen(pem) < b.len; k++) {
+            if (memcmp(b.p + k, pem, strlen(pem)) == 0) {
+                at = k;
+                break;
+            }
+        }
+        assert_true(at > 0);
+        size_t off = at + 28 + 600; /* well inside the leaf's base64 */
+        char orig = (char)b.p[off];
+        b.p[off] = orig == 'A' ? 'B' : 'A';
+        tu_write(tq, b.p, b.len);
+        b.p[off] = (uint8_t)orig;
+        struct cvma_result res;
+        verify_file(tq, d, "2025-07-19T10:00:00Z", NULL, false, 0, NULL, &res);
+        enum cvma_reason r = cvma_verdict_first_error(&res.verdict);
+        assert_true(r == CVMA_R_CERT_CHAIN_INVALID || r == CVMA_R_CERT_PARSE ||
+                    r == CVMA_R_CERT_EXTENSION_INVALID);
+        cvma_result_cleanup(&res);
+    }
+    tu_rmtree(tmp);
+    free(tmp);
+    free(tq);
+    free(qp);
+    free(d);
+    cvma_buf_free(&b);
+}
+
+/* Tampering with the collateral bodies: COLLATERAL_SIGNATURE_INVALID. */
+static void test_real_collateral_tampered(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const char *files[] = {"tcb_info.json", "qe_identity.json"};
+    char *src = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *q = tu_path(src, "quote.bin");
+    for (size_t i = 0; i < 2; i++) {
+        char *d = tu_tmpdir();
+        const char *all[] = {"tcb_info.json", "tcb_info.sig.hex", "qe_identity.json",
+                             "qe_identity.sig.hex", "tcb_info_issuer_chain.pem",
+                             "qe_identity_issuer_chain.pem", "pck_crl.der", "root_ca_crl.der"};
+        for (size_t k = 0; k < CVMA_ARRAY_LEN(all); k++) {
+            char *a = tu_path(src, all[k]), *b = tu_path(d, all[k]);
+            tu_copy(a, b);
+            free(a);
+            free(b);
+        }
+        char *f = tu_path(d, files[i]);
+        struct cvma_buf body;
+        tu_read(f, &body);
+        /* Change one digit of the issueDate year's last digit inside the signed text. */
+        char *pos = strstr((char *)body.p, "\"issueDate\":\"2025");
+        assert_non_null(pos);
+        pos[16] = '4';
+        tu_write(f, body.p, body.len);
+        struct cvma_result res;
+        verify_file(q, d, "2025-07-19T10:00:00Z", NULL, false, 0, NULL, &res);
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_SIGNATURE_INVALID));
+        cvma_result_cleanup(&res);
+        cvma_buf_free(&body);
+        tu_rmtree(d);
+        free(d);
+        free(f);
+    }
+    free(q);
+    free(src);
+}
+
+/* --- simulated evidence ------------------------------------------------------------------ */
+
+struct simrun {
+    char *dir;
+    X509 *root;
+    struct cvma_result res;
+};
+
+static void sim_run(const struct cvma_sim_tdx_opts *o, int64_t grace, struct simrun *r)
+{
+    char err[256];
+    struct cvma_buf rb;
+    r->dir = tu_tmpdir();
+    if (cvma_sim_tdx_write(o, r->dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    char *rp = tu_path(r->dir, "root_ca.pem"), *qp = tu_path(r->dir, "quote.bin");
+    tu_read(rp, &rb);
+    r->root = cvma_x509_load(rb.p, rb.len);
+    assert_non_null(r->root);
+    verify_file(qp, r->dir, NULL, r->root, false, grace, NULL, &r->res);
+    cvma_buf_free(&rb);
+    free(rp);
+    free(qp);
+}
+
+static void sim_done(struct simrun *r)
+{
+    cvma_result_cleanup(&r->res);
+    X509_free(r->root);
+    tu_rmtree(r->dir);
+    free(r->dir);
+}
+
+static void test_sim_each_tcb_status_maps_as_documented(void **state)
+{
+    (void)state;
+    static const struct {
+        enum cvma_sim_tdx_tcb_status s;
+        const char *status;
+        enum cvma_result_status want;
+        enum cvma_reason reason;
+    } cases[] = {
+        {CVMA_SIM_TDX_TCB_UPTODATE, "UpToDate", CVMA_AFFIRMING, CVMA_R_COUNT_},
+        {CVMA_SIM_TDX_TCB_SWHARDENING, "SWHardeningNeeded", CVMA_WARNING,
+         CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {CVMA_SIM_TDX_TCB_CONFIGNEEDED, "ConfigurationNeeded", CVMA_WARNING,
+         CVMA_R_TDX_TCB_NEEDS_ACTION},
+        {CVMA_SIM_TDX_TCB_OUTOFDATE, "OutOfDate", CVMA_CONTRAINDICATED,
+         CVMA_R_TDX_TCB_OUT_OF_DATE},
+        {CVMA_SIM_TDX_TCB_REVOKED, "Revoked", CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_REVOKED},
+        {CVMA_SIM_TDX_TCB_NOLEVEL, NULL, CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_tdx_opts o;
+        struct simrun r;
+        cvma_sim_tdx_opts_default(&o);
+        o.tcb_status = cases[i].s;
+        sim_run(&o, 0, &r);
+        if (r.res.status != cases[i].want) {
+            fail_msg("%s: status %s (%s)", cases[i].status ? cases[i].status : "no level",
+                     cvma_result_status_name(r.res.status),
+                     r.res.verdict.n_reasons ? r.res.verdict.reasons[0].detail : "");
+        }
+        if (cases[i].reason != CVMA_R_COUNT_) {
+            assert_true(cvma_verdict_has(&r.res.verdict, cases[i].reason));
+        }
+        if (cases[i].status != NULL && cases[i].want != CVMA_CONTRAINDICATED) {
+            assert_string_equal(claim_tdx(&r.res, "tcb_status"), cases[i].status);
+        }
+        sim_done(&r);
+    }
+}
+
+static void test_sim_v5_and_debug(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    cvma_sim_tdx_opts_default(&o);
+    o.version = 5;
+    o.debug = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TDX_DEBUG));
+    assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    sim_done(&r);
+    /* A bound service TD: a warning naming it. */
+    cvma_sim_tdx_opts_default(&o);
+    o.version = 5;
+    o.has_mr_service_td = true;
+    memset(o.mr_service_td, 0x5d, sizeof o.mr_service_td);
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND));
+    sim_done(&r);
+}
+
+static void test_sim_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        size_t off; /* offsetof into tamper, as an index below */
+        enum cvma_reason want;
+    } cases[] = {
+        {"qe_report_data_wrong", 0, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
+        {"qe_auth_data_flip", 1, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
+        {"pck_sig_wrong", 2, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID},
+        {"wrong_fmspc_in_tcb_info", 3, CVMA_R_TDX_FMSPC_MISMATCH},
+        {"mrsigner_seam_wrong", 4, CVMA_R_TDX_MODULE_MISMATCH},
+        {"qe_mrsigner_wrong", 5, CVMA_R_TDX_QE_IDENTITY_MISMATCH},
+        {"tcb_info_sig_wrong", 6, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
+        {"qe_identity_sig_wrong", 7, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
+        {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_tdx_opts o;
+        struct simrun r;
+        cvma_sim_tdx_opts_default(&o);
+        bool *flags[] = {&o.tamper.qe_report_data_wrong,    &o.tamper.qe_auth_data_flip,
+                         &o.tamper.pck_sig_wrong,           &o.tamper.wrong_fmspc_in_tcb_info,
+                         &o.tamper.mrsigner_seam_wrong,     &o.tamper.qe_mrsigner_wrong,
+                         &o.tamper.tcb_info_sig_wrong,      &o.tamper.qe_identity_sig_wrong,
+                         &o.tamper.pck_cn_wrong};
+        *flags[cases[i].off] = true;
+        sim_run(&o, 0, &r);
+        if (r.res.status != CVMA_CONTRAINDICATED ||
+            !cvma_verdict_has(&r.res.verdict, cases[i].want)) {
+            fail_msg("%s: wanted %s, got %s", cases[i].what, cvma_reason_name(cases[i].want),
+                     cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+        }
+        sim_done(&r);
+    }
+}
+
+static void test_sim_revoked_pck_and_stale_collateral(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    cvma_sim_tdx_opts_default(&o);
+    o.revoke_pck = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_REVOKED);
+    sim_done(&r);
+    cvma_sim_tdx_opts_default(&o);
+    o.stale = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_COLLATERAL_EXPIRED);
+    sim_done(&r);
+    /* Within a 60-day grace period: a warning. */
+    sim_run(&o, 60 * 86400, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_COLLATERAL_EXPIRED));
+    sim_done(&r);
+}
+
+static void test_sim_without_trust_root_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    char err[256];
+    cvma_sim_tdx_opts_default(&o);
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_tdx_write(&o, d, err, sizeof err), CVMA_OK);
+    char *qp = tu_path(d, "quote.bin");
+    struct cvma_result res;
+    verify_file(qp, d, NULL, NULL, false, 0, NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_UNTRUSTED_ROOT);
+    cvma_result_cleanup(&res);
+    tu_rmtree(d);
+    free(d);
+    free(qp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_uptodate_quote_verifies),
+        cmocka_unit_test(test_real_spr_quote_has_no_tcb_level),
+        cmocka_unit_test(test_real_quote_byte_flips),
+        cmocka_unit_test(test_real_quote_tampered_parts),
+        cmocka_unit_test(test_real_collateral_tampered),
+        cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
+        cmocka_unit_test(test_sim_v5_and_debug),
+        cmocka_unit_test(test_sim_refusals),
+        cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
+        cmocka_unit_test(test_sim_without_trust_root_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
