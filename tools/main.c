@@ -9,32 +9,42 @@ static void usage(FILE *f)
     fputs("usage: cvmattest <command> [options]\n"
           "\n"
           "commands:\n"
-          "  show FILE [--json]                 parse evidence and print every field "
-          "(unverified)\n"
+          "  show FILE [--json]                 parse evidence and print every field (unverified)\n"
           "  verify FILE [options] [--json]     full verification and appraisal\n"
           "      --tee snp|tdx|tpm              default: detected from the bytes\n"
-          "      --collateral DIR               offline collateral (vcek.pem/der, ask.pem, "
-          "ark.pem,\n"
-          "                                     cert_chain.pem, crl.der; vlek.*, asvk.pem)\n"
-          "      --offline                      never touch the network\n"
+          "      --collateral DIR               offline collateral (DESIGN.md file names)\n"
+          "      --offline                      never touch the network (the cache is read)\n"
           "      --at RFC3339                   verify as of this time\n"
-          "      --report-data HEX              expected REPORT_DATA (zero-padded to 64 "
-          "bytes)\n"
+          "      --report-data HEX              expected REPORT_DATA (zero-padded to 64 bytes)\n"
           "      --trust-root FILE              also trust this root (test evidence only)\n"
-          "      --allow-trailing-data          non-zero bytes after the evidence: warning\n"
-          "      --kds-url URL                  AMD KDS base URL (default "
-          "https://kdsintf.amd.com)\n"
+          "      --allow-trailing-data          non-zero bytes after the evidence: a warning\n"
+          "      --policy FILE                  appraisal policy (docs/policy.md)\n"
+          "      --provider NAME=PUB            a provider's registry key (repeatable)\n"
+          "      --registry FILE                a signed platform registry (repeatable)\n"
+          "      --proof FILE                   an inclusion proof (repeatable)\n"
+          "      --lookup-registry NAME=URL     a PPID lookup registry (Google's form)\n"
+          "      --sign-result KEY --result-out TOKEN   the result as a signed EAR (JWT)\n"
+          "      --previous RESULT.json         compare with an earlier result (migration)\n"
+          "      --collateral-grace SECONDS     accept stale TDX collateral this long, warned\n"
+          "      --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
           "      --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
           "                                     else $XDG_CACHE_HOME/cvmattest)\n"
-          "  sim snp --out DIR [options]        simulated SEV-SNP evidence, test root and "
-          "collateral\n"
+          "  sim snp|tdx --out DIR [options]    simulated evidence, test root and collateral\n"
           "  bench FILE [verify options] [--seconds S] [--json]\n"
           "                                     full verifications per second, one core\n"
+          "  bench registry [--entries N] [--json]   registry build and proof check speed\n"
+          "  result check TOKEN --pub PUB       verify a signed result and print it\n"
+          "  policy check FILE                  load a policy strictly, print its id\n"
+          "  policy import --from cocos FILE [--out FILE]\n"
+          "                                     convert a Cocos AI policy; names what it "
+          "cannot carry\n"
+          "  registry keygen|build|prove|check|bench ...\n"
+          "                                     provider platform registries (docs/registry.md)\n"
           "  help | version\n"
           "\n"
           "exit codes: 0 verified (affirming or warning), 1 rejected, 2 usage or unreadable "
           "input,\n"
-          "            3 could not decide (collateral unavailable)\n",
+          "            3 could not decide (collateral or a lookup registry unavailable)\n",
           f);
 }
 
@@ -56,6 +66,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "bench") == 0) {
         return cvma_cmd_bench(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "result") == 0) {
+        return cvma_cmd_result(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "registry") == 0) {
+        return cvma_cmd_registry(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "policy") == 0) {
+        return cvma_cmd_policy(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);

@@ -7,7 +7,9 @@
 
 #include "common/hex.h"
 #include "common/timeutil.h"
+#include "appraise/policy.h"
 #include "crypto/crypto.h"
+#include "registry/registry.h"
 
 #define MAX_ROOT_FILE (1u << 20)
 
@@ -109,6 +111,55 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         } else if (strcmp(a, "--kds-url") == 0) {
             NEED_VALUE();
             cv->vo.kds_base_url = val;
+        } else if (strcmp(a, "--provider") == 0 || strcmp(a, "--registry") == 0 ||
+                   strcmp(a, "--proof") == 0 || strcmp(a, "--lookup-registry") == 0) {
+            char err[512];
+            enum cvma_status st;
+            NEED_VALUE();
+            if (cv->rs == NULL && (cv->rs = cvma_registry_set_new()) == NULL) {
+                return usage_error(verb, "out of memory%s", "");
+            }
+            if (strcmp(a, "--provider") == 0) {
+                st = cvma_registry_set_add_provider(cv->rs, val, err, sizeof err);
+            } else if (strcmp(a, "--registry") == 0) {
+                st = cvma_registry_set_add_registry(cv->rs, val, err, sizeof err);
+            } else if (strcmp(a, "--proof") == 0) {
+                st = cvma_registry_set_add_proof(cv->rs, val, err, sizeof err);
+            } else {
+                st = cvma_registry_set_add_lookup(cv->rs, val, err, sizeof err);
+            }
+            if (st != CVMA_OK) {
+                return usage_error(verb, "%s %s: %s", a, val, err);
+            }
+        } else if (strcmp(a, "--policy") == 0) {
+            char err[512];
+            NEED_VALUE();
+            if (cv->policy != NULL) {
+                return usage_error(verb, "--policy given twice%s", "");
+            }
+            if (cvma_policy_load(val, &cv->policy, err, sizeof err) != CVMA_OK) {
+                return usage_error(verb, "--policy: %s", err);
+            }
+        } else if (strcmp(a, "--collateral-grace") == 0) {
+            char *end = NULL;
+            NEED_VALUE();
+            errno = 0;
+            long long g = strtoll(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || g < 0 || g > 366LL * 86400) {
+                return usage_error(verb, "--collateral-grace wants seconds (0..31622400), not '%s'",
+                                   val);
+            }
+            cv->vo.collateral_grace_seconds = g;
+            cv->grace_given = true;
+        } else if (strcmp(a, "--sign-result") == 0) {
+            NEED_VALUE();
+            cv->sign_key = val;
+        } else if (strcmp(a, "--result-out") == 0) {
+            NEED_VALUE();
+            cv->result_out = val;
+        } else if (strcmp(a, "--previous") == 0) {
+            NEED_VALUE();
+            cv->previous = val;
         } else if (strcmp(a, "--pcs-url") == 0) {
             NEED_VALUE();
             cv->vo.pcs_base_url = val;
@@ -157,11 +208,24 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     if (cv->file == NULL) {
         return usage_error(verb, "no evidence file given%s", "");
     }
+    if ((cv->sign_key == NULL) != (cv->result_out == NULL)) {
+        return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together%s", "");
+    }
+    if (cv->policy != NULL && !cv->grace_given) {
+        int64_t g = cvma_policy_collateral_grace(cv->policy);
+        if (g > 0) {
+            cv->vo.collateral_grace_seconds = g;
+        }
+    }
     return 0;
 }
 
 void cvma_cli_verify_cleanup(struct cvma_cli_verify *cv)
 {
+    cvma_registry_set_free(cv->rs);
+    cv->rs = NULL;
+    cvma_policy_free(cv->policy);
+    cv->policy = NULL;
     for (size_t i = 0; i < cv->vo.n_trust_roots; i++) {
         X509_free(cv->roots[i]);
     }

@@ -11,6 +11,9 @@ enum cvma_tee_kind {
     CVMA_TEE_TPM,
 };
 
+struct cvma_registry_set;
+struct cvma_policy;
+
 struct cvma_cli_verify {
     struct cvma_verify_opts vo;
     enum cvma_tee_kind tee;
@@ -18,6 +21,12 @@ struct cvma_cli_verify {
     bool json;
     double seconds; /* bench only */
     X509 *roots[16];
+    struct cvma_registry_set *rs; /* --provider, --registry, --proof, --lookup-registry */
+    struct cvma_policy *policy;   /* --policy */
+    bool grace_given;             /* --collateral-grace on the command line */
+    const char *sign_key;         /* --sign-result KEY */
+    const char *result_out;       /* --result-out TOKEN */
+    const char *previous;         /* --previous RESULT.json */
 };
 
 /*

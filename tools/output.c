@@ -48,6 +48,18 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         const char *id = json_string_value(json_object_get(pl, "id"));
         fprintf(f, "platform:     %s %s %s\n", json_string_value(json_object_get(pl, "vendor")),
                 json_string_value(json_object_get(pl, "id_type")), id ? id : "(masked)");
+        const char *prov = json_string_value(json_object_get(pl, "provider"));
+        fprintf(f, "provider:     %s", prov ? prov : "(none: not bound to a provider registry)");
+        const char *k;
+        const json_t *val;
+        const json_t *labels = json_object_get(pl, "labels");
+        for (void *it = json_object_iter((json_t *)(uintptr_t)labels); it != NULL;
+             it = json_object_iter_next((json_t *)(uintptr_t)labels, it)) {
+            k = json_object_iter_key(it);
+            val = json_object_iter_value(it);
+            fprintf(f, " %s=%s", k, json_is_string(val) ? json_string_value(val) : "?");
+        }
+        fputc('\n', f);
     }
     const char *m = json_string_value(json_object_get(res->claims, "measurement"));
     if (m != NULL) {

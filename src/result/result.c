@@ -35,7 +35,8 @@ int cvma_result_exit_code(const struct cvma_result *res)
         if (res->undecided) {
             for (size_t i = 0; i < res->verdict.n_reasons; i++) {
                 const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
-                if (r->severity == CVMA_SEV_ERROR && r->code != CVMA_R_COLLATERAL_UNAVAILABLE) {
+                if (r->severity == CVMA_SEV_ERROR && r->code != CVMA_R_COLLATERAL_UNAVAILABLE &&
+                    r->code != CVMA_R_REGISTRY_UNAVAILABLE) {
                     return 1;
                 }
             }

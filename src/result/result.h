@@ -28,6 +28,7 @@ struct cvma_verify_opts {
     bool has_report_data;      /* --report-data */
     uint8_t report_data[64];
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
+    bool no_qe_report_memo;    /* TDX: verify the QE report signature even when remembered */
 };
 
 struct cvma_result {

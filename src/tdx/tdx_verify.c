@@ -584,7 +584,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             v->oom = true;
             goto out;
         }
-        if (cvma_chain_cache_get(opts->chain_cache, qk) == NULL) {
+        if (opts->no_qe_report_memo || cvma_chain_cache_get(opts->chain_cache, qk) == NULL) {
             if (!cvma_p256_verifier_check(ch->pck_verifier, q->qe_report.raw,
                                           CVMA_SGX_REPORT_SIZE, q->qe_report_signature)) {
                 cvma_reject(v, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID,
@@ -592,7 +592,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                             "not verify with the PCK certificate's key");
                 goto out;
             }
-            uint8_t *mark = malloc(1);
+            uint8_t *mark = opts->no_qe_report_memo ? NULL : malloc(1);
             if (mark != NULL) {
                 cvma_chain_cache_put(opts->chain_cache, qk, mark, free);
             }

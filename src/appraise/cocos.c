@@ -1,0 +1,1444 @@
+/*
+ * Importer for Cocos AI attestation policies (docs/policy.md, "Importing a Cocos policy").
+ *
+ * SEV-SNP: go-sev-guest's check.Config (proto/check.proto: Config {root_of_trust, policy})
+ * read by Cocos with protojson (unknown fields discarded), plus Cocos's own "pcr_values".
+ * TDX: go-tdx-guest's checkconfig.Config (proto/checkconfig.proto: Config {policy
+ * {header_policy, td_quote_body_policy}, root_of_trust}), written by Cocos with protojson
+ * (lowerCamelCase). Protobuf JSON accepts both the lowerCamelCase JSON name and the original
+ * snake_case name of every field, so both are read; bytes are base64 (standard or URL-safe,
+ * padding optional); 64-bit integers are numbers or decimal strings.
+ *
+ * proto3 scalars have no presence: an absent uint64 "policy" or bool
+ * "permit_provisional_firmware" is 0 / false to go-sev-guest, which then enforces it. The
+ * importer carries those two faithfully even when absent; empty bytes and zero minimums
+ * constrain nothing there and produce nothing here.
+ *
+ * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
+ * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "appraise/policy.h"
+#include "common/hex.h"
+
+#define MAX_KEY    64u
+#define MAX_BYTES  4096u /* a single bytes field (a CA bundle is a string, not bytes) */
+#define MAX_REPEAT 256u
+
+struct imp {
+    char *err;
+    size_t errlen;
+    bool oom;
+    json_t *dropped; /* array of strings */
+};
+
+static bool fail(struct imp *m, const char *fmt, ...) CVMA_PRINTF(2, 3);
+
+static bool fail(struct imp *m, const char *fmt, ...)
+{
+    va_list ap;
+    if (m->errlen > 0 && m->err[0] == '\0') {
+        va_start(ap, fmt);
+        vsnprintf(m->err, m->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+static bool oom(struct imp *m)
+{
+    m->oom = true;
+    return fail(m, "out of memory");
+}
+
+static void drop(struct imp *m, const char *fmt, ...) CVMA_PRINTF(2, 3);
+
+static void drop(struct imp *m, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (json_array_append_new(m->dropped, json_string(buf)) != 0) {
+        m->oom = true;
+    }
+}
+
+/* Adds a value to an object; a NULL value (allocation failure) marks out-of-memory. */
+static void put(struct imp *m, json_t *obj, const char *key, json_t *val)
+{
+    if (val == NULL || json_object_set_new(obj, key, val) != 0) {
+        m->oom = true;
+    }
+}
+
+/* ---- lexical pre-pass: 64-bit integers ------------------------------------------------- */
+
+/*
+ * jansson refuses integers above INT64_MAX, and go-sev-guest's uint64 fields (minimum_tcb:
+ * 15352208179752599555 in Cocos's own sample) are written as bare numbers. Quote every
+ * unsigned integer literal that does not fit int64 so that it reaches us as a decimal string,
+ * which protobuf JSON accepts for uint64 anyway. Only tokens outside strings are touched.
+ */
+static char *quote_big_ints(const uint8_t *p, size_t len, size_t *out_len)
+{
+    char *out = malloc(len + len / 8 + 8); /* each quoted token has >= 19 digits */
+    size_t o = 0;
+    bool in_str = false;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len;) {
+        uint8_t c = p[i];
+        if (in_str) {
+            out[o++] = (char)c;
+            i++;
+            if (c == '\\' && i < len) {
+                out[o++] = (char)p[i++];
+            } else if (c == '"') {
+                in_str = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= '0' && c <= '9' &&
+            (i == 0 ||
+             !((p[i - 1] >= '0' && p[i - 1] <= '9') || p[i - 1] == '-' || p[i - 1] == '.' ||
+               p[i - 1] == 'e' || p[i - 1] == 'E' || p[i - 1] == '+'))) {
+            size_t j = i;
+            while (j < len && p[j] >= '0' && p[j] <= '9') {
+                j++;
+            }
+            bool plain = j == len || !(p[j] == '.' || p[j] == 'e' || p[j] == 'E');
+            size_t nd = j - i;
+            bool big = nd > 19 || (nd == 19 && memcmp(p + i, "9223372036854775807", 19) > 0);
+            if (plain && big) {
+                out[o++] = '"';
+                memcpy(out + o, p + i, nd);
+                o += nd;
+                out[o++] = '"';
+            } else {
+                memcpy(out + o, p + i, nd);
+                o += nd;
+            }
+            i = j;
+            continue;
+        }
+        out[o++] = (char)c;
+        i++;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* ---- protobuf JSON values ---------------------------------------------------------------- */
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+' || c == '-') {
+        return 62;
+    }
+    if (c == '/' || c == '_') {
+        return 63;
+    }
+    return -1;
+}
+
+/* Standard or URL-safe base64, padding optional (as protobuf JSON reads bytes). */
+static bool b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t pad = 0, o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    *out_len = 0;
+    while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
+        pad++;
+    }
+    if (pad > 0 && n % 4 != 0) {
+        return false;
+    }
+    n -= pad;
+    if (n % 4 == 1) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val(s[i]);
+        if (v < 0) {
+            return false;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap) {
+                return false;
+            }
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    *out_len = o;
+    return true;
+}
+
+static const char *jtype(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "an unknown JSON type";
+}
+
+/*
+ * bytes: *n = 0 for the default (empty string or null: not set). want = 0 accepts any length
+ * up to cap; want2 is a second accepted length (chip_id: 64 or 8), 0 for none.
+ */
+static bool get_bytes(json_t *j, const char *path, size_t want, size_t want2, uint8_t *out,
+                      size_t cap, size_t *n, struct imp *m)
+{
+    *n = 0;
+    if (j == NULL || json_is_null(j)) {
+        return true;
+    }
+    if (!json_is_string(j)) {
+        return fail(m, "%s: expected base64 bytes, got %s", path, jtype(j));
+    }
+    const char *s = json_string_value(j);
+    size_t sl = json_string_length(j);
+    if (strlen(s) != sl || !b64_decode(s, sl, out, cap, n)) {
+        return fail(m, "%s: not valid base64 (or longer than %zu bytes)", path, cap);
+    }
+    if (*n != 0 && want != 0 && *n != want && *n != want2) {
+        if (want2 != 0) {
+            return fail(m, "%s: %zu bytes, expected %zu or %zu", path, *n, want, want2);
+        }
+        return fail(m, "%s: %zu bytes, expected %zu", path, *n, want);
+    }
+    return true;
+}
+
+/* uint64 / uint32: a non-negative JSON integer or a string of decimal digits. */
+static bool get_uint(json_t *j, const char *path, uint64_t max, uint64_t *out, struct imp *m)
+{
+    *out = 0;
+    if (j == NULL || json_is_null(j)) {
+        return true;
+    }
+    if (json_is_integer(j)) {
+        if (json_integer_value(j) < 0 || (uint64_t)json_integer_value(j) > max) {
+            return fail(m, "%s: %" JSON_INTEGER_FORMAT " is out of range 0..%" PRIu64, path,
+                        json_integer_value(j), max);
+        }
+        *out = (uint64_t)json_integer_value(j);
+        return true;
+    }
+    if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        size_t n = json_string_length(j);
+        uint64_t v = 0;
+        if (n == 0 || n > 20 || strlen(s) != n) {
+            return fail(m, "%s: expected a decimal integer", path);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10) {
+                return fail(m, "%s: \"%s\" is not an unsigned 64-bit decimal integer", path, s);
+            }
+            v = v * 10 + (uint64_t)(s[i] - '0');
+        }
+        if (v > max) {
+            return fail(m, "%s: %" PRIu64 " is out of range 0..%" PRIu64, path, v, max);
+        }
+        *out = v;
+        return true;
+    }
+    return fail(m, "%s: expected an unsigned integer, got %s", path, jtype(j));
+}
+
+static bool get_bool(json_t *j, const char *path, bool *out, struct imp *m)
+{
+    *out = false;
+    if (j == NULL || json_is_null(j)) {
+        return true;
+    }
+    if (!json_is_boolean(j)) {
+        return fail(m, "%s: expected true or false, got %s", path, jtype(j));
+    }
+    *out = json_is_true(j);
+    return true;
+}
+
+static bool get_string(json_t *j, const char *path, size_t max, const char **out, struct imp *m)
+{
+    *out = "";
+    if (j == NULL || json_is_null(j)) {
+        return true;
+    }
+    if (!json_is_string(j) || json_string_length(j) > max ||
+        strlen(json_string_value(j)) != json_string_length(j)) {
+        return fail(m, "%s: expected a string of at most %zu characters, got %s", path, max,
+                    jtype(j));
+    }
+    *out = json_string_value(j);
+    return true;
+}
+
+/* "maj.min", each 1..3 digits and 0..255 (go-sev-guest's minimum_version). */
+static bool maj_min_ok(const char *s)
+{
+    unsigned v = 0, digits = 0, dots = 0;
+    for (; *s != '\0'; s++) {
+        if (*s == '.' && dots == 0 && digits > 0) {
+            dots = 1;
+            v = 0;
+            digits = 0;
+        } else if (*s >= '0' && *s <= '9' && digits < 3) {
+            v = v * 10 + (unsigned)(*s - '0');
+            digits++;
+            if (v > 255) {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    return dots == 1 && digits > 0;
+}
+
+static json_t *hexj(const uint8_t *p, size_t n)
+{
+    char buf[2 * 64 + 1];
+    cvma_hex_encode(p, n, buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* ---- field names: both protobuf JSON spellings ------------------------------------------- */
+
+/* lowerCamelCase -> snake_case ("mrTd" -> "mr_td"; "mr_td" unchanged). */
+static bool to_snake(const char *key, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *k = key; *k != '\0'; k++) {
+        if (o + 3 > cap) {
+            return false;
+        }
+        if (*k >= 'A' && *k <= 'Z') {
+            out[o++] = '_';
+            out[o++] = (char)(*k - 'A' + 'a');
+        } else {
+            out[o++] = *k;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* A protobuf message object with its keys in snake_case, and the spelling each came in. */
+struct msg {
+    json_t *vals; /* snake name -> value (borrowed references held) */
+    json_t *orig; /* snake name -> the key as written */
+    char path[128];
+};
+
+static void msg_cleanup(struct msg *g)
+{
+    json_decref(g->vals);
+    json_decref(g->orig);
+    g->vals = g->orig = NULL;
+}
+
+/* j may be NULL or null (an absent message). Refuses a field given in both spellings. */
+static bool msg_open(json_t *j, const char *path, struct msg *g, struct imp *m)
+{
+    const char *key;
+    json_t *val;
+    char snake[2 * MAX_KEY + 2];
+    snprintf(g->path, sizeof g->path, "%s", path);
+    g->vals = json_object();
+    g->orig = json_object();
+    if (g->vals == NULL || g->orig == NULL) {
+        return oom(m);
+    }
+    if (j == NULL || json_is_null(j)) {
+        return true;
+    }
+    if (!json_is_object(j)) {
+        return fail(m, "%s: expected an object, got %s", path, jtype(j));
+    }
+    json_object_foreach(j, key, val)
+    {
+        if (strlen(key) > MAX_KEY || !to_snake(key, snake, sizeof snake)) {
+            return fail(m, "%s: a field name longer than %u characters", path, MAX_KEY);
+        }
+        json_t *prev = json_object_get(g->orig, snake);
+        if (prev != NULL) {
+            return fail(m, "%s: field %s given twice (as \"%s\" and \"%s\")", path, snake,
+                        json_string_value(prev), key);
+        }
+        if (json_object_set(g->vals, snake, val) != 0 ||
+            json_object_set_new(g->orig, snake, json_string(key)) != 0) {
+            return oom(m);
+        }
+    }
+    return true;
+}
+
+/* Takes a field out of the message (so that what is left at the end is unknown). */
+static json_t *take(struct msg *g, const char *snake, char *path, size_t pathlen)
+{
+    json_t *o = json_object_get(g->orig, snake);
+    json_t *v = json_object_get(g->vals, snake);
+    snprintf(path, pathlen, "%s%s%s", g->path, g->path[0] ? "." : "",
+             o ? json_string_value(o) : snake);
+    if (v == NULL) {
+        return NULL;
+    }
+    json_incref(v);
+    json_object_del(g->vals, snake);
+    /* orig keeps the entry: a later take of the same name still gets the spelling. */
+    return v; /* caller's reference */
+}
+
+/* Every field nobody took: unknown to the message, listed as dropped. */
+static void drop_rest(struct msg *g, const char *why, struct imp *m)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(g->vals, key, val)
+    {
+        json_t *o = json_object_get(g->orig, key);
+        drop(m, "%s.%s: %s", g->path, o ? json_string_value(o) : key, why);
+    }
+}
+
+/* ---- SEV-SNP: go-sev-guest check.Config ---------------------------------------------- */
+
+/* TCB_VERSION byte layouts (snp-report.md §3). */
+static json_t *tcb_parts(uint64_t raw, bool turin)
+{
+    uint8_t b[8];
+    for (size_t i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(raw >> (8 * i));
+    }
+    if (turin) {
+        return json_pack("{s:i, s:i, s:i, s:i, s:i}", "fmc", b[0], "bootloader", b[1], "tee", b[2],
+                         "snp", b[3], "microcode", b[7]);
+    }
+    return json_pack("{s:i, s:i, s:i, s:i}", "bootloader", b[0], "tee", b[1], "snp", b[6],
+                     "microcode", b[7]);
+}
+
+static const char *product_from_enum(uint64_t v)
+{
+    switch (v) {
+    case 1:
+        return "Milan";
+    case 2:
+        return "Genoa";
+    case 3:
+        return "Turin";
+    default:
+        return NULL;
+    }
+}
+
+static const char *product_from_string(const char *s)
+{
+    static const struct {
+        const char *in, *out;
+    } map[] = {{"SEV_PRODUCT_MILAN", "Milan"},
+               {"SEV_PRODUCT_GENOA", "Genoa"},
+               {"SEV_PRODUCT_TURIN", "Turin"},
+               {"Milan", "Milan"},
+               {"Genoa", "Genoa"},
+               {"Turin", "Turin"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(map); i++) {
+        if (strcmp(s, map[i].in) == 0) {
+            return map[i].out;
+        }
+    }
+    return NULL;
+}
+
+/* SevProduct {name (enum), stepping (deprecated), machine_stepping}. */
+static bool snp_product(json_t *j, const char *path, const char **product, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    bool ok = false;
+    json_t *v = NULL;
+    *product = NULL;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+    if ((v = take(&g, "name", p, sizeof p)) != NULL) {
+        if (json_is_string(v)) {
+            if ((*product = product_from_string(json_string_value(v))) == NULL &&
+                strcmp(json_string_value(v), "SEV_PRODUCT_UNKNOWN") != 0) {
+                fail(m, "%s: \"%s\" is not a SevProductName", p, json_string_value(v));
+                goto out;
+            }
+        } else {
+            uint64_t e = 0;
+            if (!get_uint(v, p, 3, &e, m)) {
+                goto out;
+            }
+            *product = product_from_enum(e);
+        }
+        json_decref(v);
+        v = NULL;
+    }
+    if ((v = take(&g, "stepping", p, sizeof p)) != NULL) {
+        drop(m, "%s: the machine stepping is not part of a cvmattest policy", p);
+        json_decref(v);
+        v = NULL;
+    }
+    if ((v = take(&g, "machine_stepping", p, sizeof p)) != NULL) {
+        drop(m, "%s: the machine stepping is not part of a cvmattest policy", p);
+        json_decref(v);
+        v = NULL;
+    }
+    drop_rest(&g, "unknown to go-sev-guest's SevProduct; ignored", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+/* One bytes field copied as hex (into a list when as_list). */
+static bool snp_bytes(struct msg *g, const char *field, size_t want, json_t *dst, const char *key,
+                      bool as_list, struct imp *m)
+{
+    char p[192];
+    uint8_t b[64];
+    size_t n = 0;
+    json_t *v = take(g, field, p, sizeof p);
+    bool ok = get_bytes(v, p, want, 0, b, sizeof b, &n, m);
+    json_decref(v);
+    if (ok && n > 0) {
+        put(m, dst, key, as_list ? json_pack("[o]", hexj(b, n)) : hexj(b, n));
+    }
+    return ok;
+}
+
+/* repeated bytes of 48 (SHA-384 key hashes) -> a list of hex, or NULL when empty. */
+static bool hash_list(json_t *v, const char *path, json_t **out, struct imp *m)
+{
+    char pi[224];
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        return true;
+    }
+    if (!json_is_array(v) || json_array_size(v) > MAX_REPEAT) {
+        return fail(m, "%s: expected a list of at most %u base64 values, got %s", path, MAX_REPEAT,
+                    jtype(v));
+    }
+    if (json_array_size(v) == 0) {
+        return true;
+    }
+    if ((*out = json_array()) == NULL) {
+        return oom(m);
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        uint8_t b[48];
+        size_t n = 0;
+        snprintf(pi, sizeof pi, "%s[%zu]", path, i);
+        if (!get_bytes(json_array_get(v, i), pi, 48, 0, b, sizeof b, &n, m)) {
+            return false;
+        }
+        if (n == 0) {
+            return fail(m, "%s: an empty hash", pi);
+        }
+        if (json_array_append_new(*out, hexj(b, n)) != 0) {
+            return oom(m);
+        }
+    }
+    return true;
+}
+
+static bool repeated_count(json_t *v, const char *path, size_t *n, struct imp *m)
+{
+    *n = 0;
+    if (v == NULL || json_is_null(v)) {
+        return true;
+    }
+    if (!json_is_array(v)) {
+        return fail(m, "%s: expected a list, got %s", path, jtype(v));
+    }
+    *n = json_array_size(v);
+    return true;
+}
+
+/* Guest POLICY (snp-report.md §2) under go-sev-guest's mixed max/min reading. */
+static void snp_guest_policy(uint64_t pol, const char *path, json_t *snp, struct imp *m)
+{
+    json_t *gp = json_object();
+    if (gp == NULL) {
+        m->oom = true;
+        return;
+    }
+    /* Maxima: the report may set these only if the given policy does. */
+    put(m, gp, "allow_smt", json_boolean(pol >> 16 & 1));
+    put(m, gp, "allow_migrate_ma", json_boolean(pol >> 18 & 1));
+    put(m, gp, "allow_cxl", json_boolean(pol >> 21 & 1));
+    /* Minima: the report must set these if the given policy does. */
+    static const struct {
+        unsigned bit;
+        const char *key;
+    } req[] = {{20, "require_single_socket"},
+               {22, "require_mem_aes_256_xts"},
+               {23, "require_rapl_dis"},
+               {24, "require_ciphertext_hiding"},
+               {25, "require_page_swap_disable"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(req); i++) {
+        if (pol >> req[i].bit & 1) {
+            put(m, gp, req[i].key, json_true());
+        }
+    }
+    unsigned maj = (unsigned)(pol >> 8 & 0xff), min = (unsigned)(pol & 0xff);
+    if (maj != 0 || min != 0) {
+        char abi[16];
+        snprintf(abi, sizeof abi, "%u.%u", maj, min);
+        put(m, gp, "minimum_abi", json_string(abi));
+    }
+    put(m, snp, "guest_policy", gp);
+    put(m, snp, "allow_debug", json_boolean(pol >> 19 & 1));
+    if (pol >> 26 != 0) {
+        drop(m,
+             "%s: bits 0x%016" PRIx64 " are reserved in the SEV-SNP ABI (go-sev-guest "
+             "refuses them); not carried",
+             path, (uint64_t)(pol & ~((1ull << 26) - 1)));
+    }
+}
+
+/* PLATFORM_INFO (snp-report.md §4) under go-sev-guest's mixed reading. */
+static void snp_platform_info(uint64_t pi, const char *path, json_t *snp, struct imp *m)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        m->oom = true;
+        return;
+    }
+    put(m, o, "allow_smt_en", json_boolean(pi & 1));
+    put(m, o, "allow_tsme_en", json_boolean(pi >> 1 & 1));
+    put(m, o, "allow_sev_tio_en", json_boolean(pi >> 7 & 1));
+    static const struct {
+        unsigned bit;
+        const char *key;
+    } req[] = {{2, "require_ecc_en"},
+               {3, "require_rapl_dis"},
+               {4, "require_ciphertext_hiding_en"},
+               {5, "require_alias_check_complete"},
+               {6, "require_iommu_write_safe"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(req); i++) {
+        if (pi >> req[i].bit & 1) {
+            put(m, o, req[i].key, json_true());
+        }
+    }
+    put(m, snp, "platform_info", o);
+    if (pi >> 8 != 0) {
+        drop(m, "%s: bits 0x%016" PRIx64 " have no defined meaning; not carried", path,
+             (uint64_t)(pi & ~0xffull));
+    }
+}
+
+/* minimum_tcb & co: decomposed into components per product (Milan/Genoa vs Turin layout). */
+static void snp_tcb(json_t *snp, const char *key, uint64_t raw, bool turin, struct imp *m)
+{
+    json_t *rule = json_object_get(snp, key);
+    if (rule == NULL) {
+        put(m, snp, key, json_object());
+        if ((rule = json_object_get(snp, key)) == NULL) {
+            return;
+        }
+    }
+    json_t *bp = json_object_get(rule, "by_product");
+    if (bp == NULL) {
+        put(m, rule, "by_product", json_object());
+        if ((bp = json_object_get(rule, "by_product")) == NULL) {
+            return;
+        }
+    }
+    if (turin) {
+        put(m, bp, "Turin", tcb_parts(raw, true));
+    } else {
+        put(m, bp, "Milan", tcb_parts(raw, false));
+        put(m, bp, "Genoa", tcb_parts(raw, false));
+    }
+}
+
+static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **product,
+                              bool *generic_only, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    uint8_t b[64];
+    size_t n = 0;
+    uint64_t u = 0;
+    bool flag = false, ok = false;
+    json_t *v = NULL;
+    const char *str;
+
+    if (!msg_open(j, "policy", &g, m)) {
+        goto out;
+    }
+#define TAKE(name) (json_decref(v), v = take(&g, (name), p, sizeof p))
+    TAKE("minimum_guest_svn");
+    if (!get_uint(v, p, UINT32_MAX, &u, m)) {
+        goto out;
+    }
+    if (u > 0) {
+        put(m, snp, "minimum_guest_svn", json_integer((json_int_t)u));
+    }
+    /* proto3: an absent policy is 0, which go-sev-guest enforces (no SMT, MA or debug). */
+    TAKE("policy");
+    if (!get_uint(v, p, UINT64_MAX, &u, m)) {
+        goto out;
+    }
+    snp_guest_policy(u, p, snp, m);
+    if (!snp_bytes(&g, "family_id", 16, snp, "family_id", false, m) ||
+        !snp_bytes(&g, "image_id", 16, snp, "image_id", false, m)) {
+        goto out;
+    }
+    TAKE("vmpl"); /* google.protobuf.UInt32Value: presence matters */
+    if (v != NULL && !json_is_null(v)) {
+        if (!get_uint(v, p, 3, &u, m)) {
+            goto out;
+        }
+        put(m, snp, "vmpl", json_integer((json_int_t)u));
+    }
+    static const struct {
+        const char *field, *key;
+        bool turin;
+    } tcbs[] = {{"minimum_tcb", "minimum_tcb", false},
+                {"minimum_launch_tcb", "minimum_launch_tcb", false},
+                {"minimum_tcb_turin", "minimum_tcb", true},
+                {"minimum_launch_tcb_turin", "minimum_launch_tcb", true}};
+    bool tcb_generic = false, tcb_turin = false;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(tcbs); i++) {
+        TAKE(tcbs[i].field);
+        if (!get_uint(v, p, UINT64_MAX, &u, m)) {
+            goto out;
+        }
+        if (u != 0) {
+            snp_tcb(snp, tcbs[i].key, u, tcbs[i].turin, m);
+            tcb_generic = tcb_generic || !tcbs[i].turin;
+            tcb_turin = tcb_turin || tcbs[i].turin;
+        }
+    }
+    TAKE("platform_info"); /* google.protobuf.UInt64Value: presence matters */
+    if (v != NULL && !json_is_null(v)) {
+        if (!get_uint(v, p, UINT64_MAX, &u, m)) {
+            goto out;
+        }
+        snp_platform_info(u, p, snp, m);
+    }
+    bool require_author = false, require_id_block = false;
+    TAKE("require_author_key");
+    if (!get_bool(v, p, &require_author, m)) {
+        goto out;
+    }
+    if (require_author) {
+        put(m, snp, "require_author_key", json_true());
+    }
+    TAKE("report_data");
+    if (!get_bytes(v, p, 64, 0, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        put(m, out, "report_data", hexj(b, n));
+    }
+    if (!snp_bytes(&g, "measurement", 48, snp, "measurements", true, m) ||
+        !snp_bytes(&g, "host_data", 32, snp, "host_data", false, m) ||
+        !snp_bytes(&g, "report_id_ma", 32, snp, "report_id_ma", false, m)) {
+        goto out;
+    }
+    TAKE("report_id");
+    if (!get_bytes(v, p, 32, 0, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        drop(m, "%s: REPORT_ID names one launch of one guest; cvmattest has no rule for it", p);
+    }
+    TAKE("chip_id");
+    if (!get_bytes(v, p, 64, 8, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        /* Turin's CHIP_ID is 8 ID bytes then 56 zeros in the report (DESIGN.md). */
+        memset(b + n, 0, sizeof b - n);
+        put(m, snp, "chip_ids", json_pack("[o]", hexj(b, 64)));
+    }
+    TAKE("minimum_build");
+    if (!get_uint(v, p, 255, &u, m)) {
+        goto out;
+    }
+    if (u > 0) {
+        put(m, snp, "minimum_firmware_build", json_integer((json_int_t)u));
+    }
+    TAKE("minimum_version");
+    if (!get_string(v, p, 16, &str, m)) {
+        goto out;
+    }
+    if (str[0] != '\0' && !maj_min_ok(str)) {
+        fail(m, "%s: \"%s\" is not \"major.minor\" with each 0..255", p, str);
+        goto out;
+    }
+    if (str[0] != '\0' && strcmp(str, "0.0") != 0) {
+        put(m, snp, "minimum_firmware_version", json_string(str));
+    }
+    /* proto3: absent is false, and go-sev-guest then requires COMMITTED == CURRENT. */
+    TAKE("permit_provisional_firmware");
+    if (!get_bool(v, p, &flag, m)) {
+        goto out;
+    }
+    if (!flag) {
+        put(m, snp, "require_committed_equals_current", json_true());
+    }
+    TAKE("require_id_block");
+    if (!get_bool(v, p, &require_id_block, m)) {
+        goto out;
+    }
+    bool idblock = require_id_block || require_author;
+    json_t *author = NULL, *id = NULL;
+    char pa[192], pid[192];
+    TAKE("trusted_author_key_hashes");
+    snprintf(pa, sizeof pa, "%s", p);
+    if (!hash_list(v, p, &author, m)) {
+        json_decref(author);
+        goto out;
+    }
+    TAKE("trusted_id_key_hashes");
+    snprintf(pid, sizeof pid, "%s", p);
+    if (!hash_list(v, p, &id, m)) {
+        json_decref(author);
+        json_decref(id);
+        goto out;
+    }
+    if (idblock) {
+        if (author != NULL) {
+            put(m, snp, "author_key_digests", author);
+        }
+        if (id != NULL) {
+            put(m, snp, "id_key_digests", id);
+        }
+    } else {
+        if (author != NULL) {
+            drop(m,
+                 "%s: go-sev-guest checks key hashes only with require_id_block or "
+                 "require_author_key; not carried",
+                 pa);
+        }
+        if (id != NULL) {
+            drop(m,
+                 "%s: go-sev-guest checks key hashes only with require_id_block or "
+                 "require_author_key; not carried",
+                 pid);
+        }
+        json_decref(author);
+        json_decref(id);
+    }
+    static const char *const certs[] = {"trusted_author_keys", "trusted_id_keys"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(certs); i++) {
+        TAKE(certs[i]);
+        if (!repeated_count(v, p, &n, m)) {
+            goto out;
+        }
+        if (n > 0) {
+            drop(m,
+                 "%s: %zu key certificate(s) not carried; list the SHA-384 of each key in "
+                 "SEV-SNP ABI format in snp.%s",
+                 p, n, i == 0 ? "author_key_digests" : "id_key_digests");
+        }
+    }
+    if (require_id_block && author == NULL && id == NULL) {
+        drop(m, "policy.require_id_block: not carried: no trusted key hashes to check the ID "
+                "block against");
+    }
+    TAKE("product");
+    if (v != NULL && !snp_product(v, p, product, m)) {
+        goto out;
+    }
+#undef TAKE
+    json_decref(v);
+    v = NULL;
+    *generic_only = tcb_generic && !tcb_turin;
+    drop_rest(&g, "unknown to go-sev-guest's check.Policy (Cocos ignores it too)", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+/*
+ * With the product known, a per-product TCB minimum becomes a plain one (the others are moot:
+ * snp.products refuses them). Without it, the Milan/Genoa-layout minimum leaves Turin open.
+ */
+static void snp_tcb_simplify(json_t *snp, const char *product, bool generic_only, struct imp *m)
+{
+    static const char *const keys[] = {"minimum_tcb", "minimum_launch_tcb"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
+        json_t *bp = json_object_get(json_object_get(snp, keys[i]), "by_product");
+        if (bp == NULL || product == NULL) {
+            continue;
+        }
+        json_t *mine = json_object_get(bp, product);
+        if (mine != NULL) {
+            put(m, snp, keys[i], json_deep_copy(mine));
+        } else {
+            json_object_del(snp, keys[i]);
+            drop(m,
+                 "policy.%s: not carried: the policy names product %s, whose TCB_VERSION "
+                 "layout differs from this field's (set %s%s)",
+                 keys[i], product, keys[i], strcmp(product, "Turin") == 0 ? "_turin" : "");
+        }
+    }
+    if (generic_only && product == NULL) {
+        drop(m, "policy.minimum_tcb: carried for Milan and Genoa only (snp.minimum_tcb."
+                "by_product): its byte layout does not fit Turin's TCB_VERSION, so Turin "
+                "reports get no TCB minimum (set minimum_tcb_turin)");
+    }
+}
+
+static bool import_snp_root(json_t *j, const char *path, const char **product, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    const char *s;
+    json_t *v = NULL;
+    bool ok = false, flag = false;
+    size_t n = 0;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+    static const char *const lines[] = {"product_line", "product"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(lines); i++) {
+        json_decref(v);
+        v = take(&g, lines[i], p, sizeof p);
+        if (!get_string(v, p, 32, &s, m)) {
+            goto out;
+        }
+        if (s[0] == '\0') {
+            continue;
+        }
+        const char *name = product_from_string(s);
+        if (name == NULL) {
+            fail(m, "%s: \"%s\" is not Milan, Genoa or Turin", p, s);
+            goto out;
+        }
+        if (*product == NULL) {
+            *product = name;
+        } else if (strcmp(*product, name) != 0) {
+            drop(m, "%s: \"%s\" disagrees with the product already carried (%s); not carried", p, s,
+                 *product);
+        }
+    }
+    json_decref(v);
+    v = take(&g, "cabundle_paths", p, sizeof p);
+    if (!repeated_count(v, p, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        drop(m,
+             "%s: trust anchors are not policy in cvmattest (pinned AMD roots; "
+             "verify --trust-root for test roots)",
+             p);
+    }
+    json_decref(v);
+    v = take(&g, "cabundles", p, sizeof p);
+    if (!repeated_count(v, p, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        drop(m,
+             "%s: trust anchors are not policy in cvmattest (pinned AMD roots; "
+             "verify --trust-root for test roots)",
+             p);
+    }
+    json_decref(v);
+    v = take(&g, "check_crl", p, sizeof p);
+    if (!get_bool(v, p, &flag, m)) {
+        goto out;
+    }
+    if (v != NULL) {
+        drop(m,
+             "%s: not a policy setting: cvmattest always checks the CRL it has or can "
+             "fetch, and says CRL_NOT_CHECKED otherwise",
+             p);
+    }
+    json_decref(v);
+    v = take(&g, "disallow_network", p, sizeof p);
+    if (!get_bool(v, p, &flag, m)) {
+        goto out;
+    }
+    if (flag) {
+        drop(m, "%s: not a policy setting: use verify --offline", p);
+    }
+    drop_rest(&g, "unknown to go-sev-guest's check.RootOfTrust (Cocos ignores it too)", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+/* Cocos's "pcr_values": {"sha256": {"0": hex, ...}, "sha384": {...}, "sha1": {...}}. */
+static bool import_pcrs(json_t *j, struct imp *m)
+{
+    const char *bank;
+    json_t *regs;
+    if (json_is_null(j)) {
+        return true;
+    }
+    if (!json_is_object(j)) {
+        return fail(m, "pcr_values: expected an object, got %s", jtype(j));
+    }
+    json_object_foreach(j, bank, regs)
+    {
+        char list[256];
+        size_t o = 0;
+        const char *idx;
+        json_t *val;
+        if (json_is_null(regs)) {
+            continue;
+        }
+        if (!json_is_object(regs)) {
+            return fail(m,
+                        "pcr_values.%.32s: expected an object of PCR index to hex value, got "
+                        "%s",
+                        bank, jtype(regs));
+        }
+        list[0] = '\0';
+        json_object_foreach(regs, idx, val)
+        {
+            if (o < sizeof list - 8) {
+                int k = snprintf(list + o, sizeof list - o, "%s%.4s", o ? "," : "", idx);
+                o += k > 0 ? (size_t)k : 0;
+            }
+        }
+        if (json_object_size(regs) > 0) {
+            drop(m,
+                 "pcr_values.%.32s (PCRs %s): vTPM PCR values are not part of a cvmattest "
+                 "policy",
+                 bank, list);
+        }
+    }
+    return true;
+}
+
+/* ---- TDX: go-tdx-guest checkconfig.Config ------------------------------------------- */
+
+static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+                                               0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+
+static bool import_tdx_header(json_t *j, const char *path, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    json_t *v = NULL;
+    uint64_t u = 0;
+    uint8_t b[16];
+    size_t n = 0;
+    bool ok = false;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+    static const char *const svns[] = {"minimum_qe_svn", "minimum_pce_svn"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(svns); i++) {
+        json_decref(v);
+        v = take(&g, svns[i], p, sizeof p);
+        if (!get_uint(v, p, 0xffff, &u, m)) {
+            goto out;
+        }
+        if (u > 0) {
+            drop(m,
+                 "%s: go-tdx-guest reads it from reserved bytes of a TDX quote header: it "
+                 "checks nothing (the QE's SVN is judged against Intel's QE Identity)",
+                 p);
+        }
+    }
+    json_decref(v);
+    v = take(&g, "qe_vendor_id", p, sizeof p);
+    if (!get_bytes(v, p, 16, 0, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    if (n > 0 && memcmp(b, intel_qe_vendor_id, 16) != 0) {
+        drop(m, "%s: not Intel's QE; cvmattest accepts only Intel's QE vendor ID", p);
+    }
+    drop_rest(&g, "unknown to go-tdx-guest's HeaderPolicy", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *tdx, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192], pi[224];
+    json_t *v = NULL;
+    uint8_t b[64];
+    size_t n = 0;
+    bool ok = false;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+#define TAKE(name) (json_decref(v), v = take(&g, (name), p, sizeof p))
+    TAKE("minimum_tee_tcb_svn");
+    if (!get_bytes(v, p, 16, 0, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    static const uint8_t zero[16] = {0};
+    if (n > 0 && memcmp(b, zero, 16) != 0) {
+        put(m, tdx, "minimum_tee_tcb_svn", hexj(b, 16));
+    }
+    static const struct {
+        const char *field, *key;
+    } mrs[] = {{"mr_seam", "mr_seam"},
+               {"mr_config_id", "mr_config_id"},
+               {"mr_owner", "mr_owner"},
+               {"mr_owner_config", "mr_owner_config"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(mrs); i++) {
+        TAKE(mrs[i].field);
+        if (!get_bytes(v, p, 48, 0, b, sizeof b, &n, m)) {
+            goto out;
+        }
+        if (n > 0) {
+            put(m, tdx, mrs[i].key, hexj(b, 48));
+        }
+    }
+    /* td_attributes and xfam: 8 bytes in quote (little-endian) order; ours is the u64 value. */
+    static const char *const u64s[] = {"td_attributes", "xfam"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(u64s); i++) {
+        TAKE(u64s[i]);
+        if (!get_bytes(v, p, 8, 0, b, sizeof b, &n, m)) {
+            goto out;
+        }
+        if (n > 0) {
+            char hex[17];
+            uint64_t x = 0;
+            for (size_t k = 0; k < 8; k++) {
+                x |= (uint64_t)b[k] << (8 * k);
+            }
+            snprintf(hex, sizeof hex, "%016" PRIx64, x);
+            put(m, tdx, u64s[i], json_string(hex));
+        }
+    }
+    uint8_t mrtd[48];
+    size_t mrtd_n = 0;
+    TAKE("mr_td");
+    if (!get_bytes(v, p, 48, 0, mrtd, sizeof mrtd, &mrtd_n, m)) {
+        goto out;
+    }
+    TAKE("any_mr_td");
+    json_t *any = NULL;
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) > MAX_REPEAT) {
+            fail(m, "%s: expected a list of at most %u base64 values, got %s", p, MAX_REPEAT,
+                 jtype(v));
+            goto out;
+        }
+        if (json_array_size(v) > 0 && (any = json_array()) == NULL) {
+            oom(m);
+            goto out;
+        }
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            snprintf(pi, sizeof pi, "%s[%zu]", p, i);
+            if (!get_bytes(json_array_get(v, i), pi, 48, 0, b, sizeof b, &n, m) || n == 0) {
+                if (n == 0) {
+                    fail(m, "%s: an empty MRTD", pi);
+                }
+                json_decref(any);
+                goto out;
+            }
+            if (json_array_append_new(any, hexj(b, 48)) != 0) {
+                json_decref(any);
+                oom(m);
+                goto out;
+            }
+        }
+    }
+    if (mrtd_n > 0) {
+        /* go-tdx-guest checks both: the exact mr_td is the narrower rule. */
+        put(m, tdx, "mr_td", json_pack("[o]", hexj(mrtd, 48)));
+        if (any != NULL) {
+            drop(m, "%s: narrowed to mr_td, which go-tdx-guest also requires", p);
+        }
+        json_decref(any);
+    } else if (any != NULL) {
+        put(m, tdx, "mr_td", any);
+    }
+    TAKE("rtmrs");
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) > 4) {
+            fail(m, "%s: expected a list of at most 4 base64 values, got %s", p, jtype(v));
+            goto out;
+        }
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            char key[32];
+            snprintf(pi, sizeof pi, "%s[%zu]", p, i);
+            if (!get_bytes(json_array_get(v, i), pi, 48, 0, b, sizeof b, &n, m)) {
+                goto out;
+            }
+            if (n > 0) { /* an empty entry is unchecked */
+                snprintf(key, sizeof key, "rtmr%zu", i);
+                put(m, tdx, key, hexj(b, 48));
+            }
+        }
+    }
+    TAKE("report_data");
+    if (!get_bytes(v, p, 64, 0, b, sizeof b, &n, m)) {
+        goto out;
+    }
+    if (n > 0) {
+        put(m, out, "report_data", hexj(b, 64));
+    }
+    TAKE("tdattributes_debug");
+    if (v != NULL && !json_is_null(v)) {
+        bool dbg = false;
+        if (!get_bool(v, p, &dbg, m)) {
+            goto out;
+        }
+        put(m, tdx, "allow_debug", json_boolean(dbg));
+        if (dbg) {
+            drop(m,
+                 "%s: true requires a debug TD; carried as allow_debug true, which also "
+                 "accepts a production TD",
+                 p);
+        }
+    }
+#undef TAKE
+    drop_rest(&g, "unknown to go-tdx-guest's TDQuoteBodyPolicy; ignored", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+static bool import_tdx_root(json_t *j, const char *path, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    json_t *v = NULL;
+    size_t n = 0;
+    bool ok = false, flag = false;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+    static const char *const bundles[] = {"cabundle_paths", "cabundles"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bundles); i++) {
+        json_decref(v);
+        v = take(&g, bundles[i], p, sizeof p);
+        if (!repeated_count(v, p, &n, m)) {
+            goto out;
+        }
+        if (n > 0) {
+            drop(m,
+                 "%s: trust anchors are not policy in cvmattest (the pinned Intel SGX Root "
+                 "CA; verify --trust-root for test roots)",
+                 p);
+        }
+    }
+    json_decref(v);
+    v = take(&g, "check_crl", p, sizeof p);
+    if (!get_bool(v, p, &flag, m)) {
+        goto out;
+    }
+    if (v != NULL) {
+        drop(m, "%s: not a policy setting: cvmattest always checks the PCK and root CA CRLs", p);
+    }
+    json_decref(v);
+    v = take(&g, "get_collateral", p, sizeof p);
+    if (!get_bool(v, p, &flag, m)) {
+        goto out;
+    }
+    if (v != NULL) {
+        drop(m,
+             "%s: not a policy setting: cvmattest always appraises TCB Info and QE Identity "
+             "(fetched, or from verify --collateral DIR with --offline)",
+             p);
+    }
+    drop_rest(&g, "unknown to go-tdx-guest's RootOfTrust", m);
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+/* ---- entry point ------------------------------------------------------------------------ */
+
+/* see appraise/policy.h */
+enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
+                                          json_t **dropped, char *err, size_t errlen)
+{
+    struct imp m = {.err = err, .errlen = errlen};
+    struct msg top = {0}, pol = {0};
+    char *text = NULL;
+    size_t text_len = 0;
+    json_t *root = NULL, *res = NULL, *sec = NULL, *v = NULL;
+    json_error_t je;
+    char path[192];
+    enum cvma_status st = CVMA_E_USAGE;
+
+    *out = NULL;
+    *dropped = NULL;
+    if (errlen > 0) {
+        err[0] = '\0';
+    }
+    if (len > CVMA_POLICY_MAX_BYTES) {
+        fail(&m, "%zu bytes, more than the %u allowed", len, CVMA_POLICY_MAX_BYTES);
+        goto out;
+    }
+    if ((m.dropped = json_array()) == NULL || (res = json_object()) == NULL ||
+        (sec = json_object()) == NULL || (text = quote_big_ints(p, len, &text_len)) == NULL) {
+        oom(&m);
+        goto out;
+    }
+    /* json_loadb: an embedded NUL is an error, not the end of the input. */
+    root = json_loadb(text, text_len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        fail(&m, "not valid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        fail(&m, "expected a JSON object (a Cocos attestation policy), got %s", jtype(root));
+        goto out;
+    }
+    if (!msg_open(root, "", &top, &m)) {
+        goto out;
+    }
+    json_t *policy = take(&top, "policy", path, sizeof path);
+    if (policy == NULL || !json_is_object(policy)) {
+        json_decref(policy);
+        fail(&m, "no \"policy\" object: not a Cocos attestation policy (go-sev-guest "
+                 "check.Config or go-tdx-guest checkconfig.Config)");
+        goto out;
+    }
+    bool ok = msg_open(policy, "policy", &pol, &m);
+    json_decref(policy);
+    if (!ok) {
+        goto out;
+    }
+    bool is_tdx = json_object_get(pol.vals, "header_policy") != NULL ||
+                  json_object_get(pol.vals, "td_quote_body_policy") != NULL;
+    put(&m, res, "name",
+        json_string(is_tdx ? "imported from a Cocos AI TDX policy"
+                           : "imported from a Cocos AI SEV-SNP policy"));
+    put(&m, res, "allowed_tees", json_pack("[s]", is_tdx ? "tdx" : "sev-snp"));
+    if (is_tdx) {
+        char hpath[192];
+        json_t *h = take(&pol, "header_policy", hpath, sizeof hpath);
+        json_t *bp = take(&pol, "td_quote_body_policy", path, sizeof path);
+        ok = (h == NULL || import_tdx_header(h, hpath, &m)) &&
+             (bp == NULL || import_tdx_body(bp, path, res, sec, &m));
+        json_decref(h);
+        json_decref(bp);
+        if (!ok) {
+            goto out;
+        }
+        drop_rest(&pol, "unknown to go-tdx-guest's checkconfig.Policy", &m);
+        v = take(&top, "root_of_trust", path, sizeof path);
+        if (v != NULL && !import_tdx_root(v, path, &m)) {
+            goto out;
+        }
+    } else {
+        const char *product = NULL;
+        /* The SEV-SNP policy is the message itself: hand its fields back unconsumed. */
+        json_t *polobj = json_object();
+        const char *key;
+        json_t *val;
+        if (polobj == NULL) {
+            oom(&m);
+            goto out;
+        }
+        json_object_foreach(pol.vals, key, val)
+        {
+            json_t *o = json_object_get(pol.orig, key);
+            json_object_set(polobj, o ? json_string_value(o) : key, val);
+        }
+        bool generic_only = false;
+        ok = import_snp_policy(polobj, res, sec, &product, &generic_only, &m);
+        json_decref(polobj);
+        if (!ok) {
+            goto out;
+        }
+        v = take(&top, "root_of_trust", path, sizeof path);
+        if (v != NULL && !import_snp_root(v, path, &product, &m)) {
+            goto out;
+        }
+        if (product != NULL) {
+            put(&m, sec, "products", json_pack("[s]", product));
+        }
+        snp_tcb_simplify(sec, product, generic_only, &m);
+    }
+    json_decref(v);
+    v = take(&top, "pcr_values", path, sizeof path);
+    if (v != NULL && !import_pcrs(v, &m)) {
+        goto out;
+    }
+    drop_rest(&top, "unknown to a Cocos attestation policy; ignored", &m);
+    put(&m, res, is_tdx ? "tdx" : "snp", sec);
+    sec = NULL;
+    if (m.oom) {
+        st = CVMA_E_NOMEM;
+        fail(&m, "out of memory");
+        goto out;
+    }
+    *out = res;
+    *dropped = m.dropped;
+    res = NULL;
+    m.dropped = NULL;
+    st = CVMA_OK;
+out:
+    if (st != CVMA_OK && m.oom) {
+        st = CVMA_E_NOMEM;
+    }
+    json_decref(v);
+    msg_cleanup(&pol);
+    msg_cleanup(&top);
+    json_decref(sec);
+    json_decref(res);
+    json_decref(root);
+    json_decref(m.dropped);
+    free(text);
+    return st;
+}

@@ -1,0 +1,105 @@
+/*
+ * Appraisal policy (docs/policy.md): what a relying party accepts beyond genuine, verified
+ * evidence — reference measurements, TCB minimums, debug, VMPL, guest policy bits, key
+ * digests, TDX registers and accepted TCB statuses, expected report data, required providers.
+ *
+ * A policy is JSON, loaded strictly: an unknown field, a wrong type, malformed or wrong-length
+ * hex, an out-of-range number, a duplicate key is refused at load time with a message naming
+ * the field path ("snp.measurements[1]: ..."); nothing is ignored. The loaded policy is
+ * immutable and may be shared by threads.
+ *
+ * How the verifier uses it (tools/cmd_verify.c, verify --policy FILE):
+ *   1. cvma_policy_load() before any evidence is read; failure is exit 2 with err printed.
+ *   2. Before verifying: cvma_policy_collateral_grace() >= 0 sets
+ *      cvma_verify_opts.collateral_grace_seconds (unless the command line set it);
+ *      cvma_policy_required_providers() says which providers the policy names (the keys and
+ *      registries still come from --provider / --registry / --lookup-registry: the policy
+ *      never carries keys); cvma_policy_report_data() is for callers that want to know the
+ *      expected REPORT_DATA (do NOT also copy it into opts.report_data: appraisal checks it,
+ *      and the mismatch would be reported twice).
+ *   3. Verify the evidence (claims filled), bind the platform to a provider
+ *      (cvma_registry_bind), then cvma_policy_appraise(), then cvma_result_finish().
+ *   4. cvma_policy_id() goes into EAR's ear.appraisal-policy-id; cvma_policy_free() at exit.
+ *
+ * Appraisal records every failing rule as a POLICY_ reason in res->verdict (all of them, not
+ * only the first), each naming the policy field, the expected and the actual value; a claim a
+ * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
+ * claim). It never removes a reason. The only reasons it changes are lowered to info with
+ * "(accepted by policy: ...)" appended to their detail: the TDX TCB-status reason
+ * (TDX_TCB_NEEDS_ACTION or TDX_TCB_OUT_OF_DATE) of a status tdx.accepted_tcb_statuses lists,
+ * and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the bound service TD.
+ *
+ * Not checked here (the verifier's job): signatures, chains, revocation, collateral, the
+ * binding of a platform to a provider (a policy only names which providers it requires).
+ */
+#ifndef CVMA_APPRAISE_POLICY_H
+#define CVMA_APPRAISE_POLICY_H
+
+#include <jansson.h>
+
+#include "common/util.h"
+#include "result/result.h"
+
+#define CVMA_POLICY_MAX_BYTES (1u << 20) /* a policy file larger than this is refused */
+
+struct cvma_policy;
+
+/*
+ * Loads a policy from a file (at most CVMA_POLICY_MAX_BYTES). On success *out owns the
+ * policy (free with cvma_policy_free). On failure *out is NULL and err holds one line naming
+ * the file and the field. Returns CVMA_OK, CVMA_E_IO (missing or unreadable: exit 2),
+ * CVMA_E_USAGE (invalid policy: exit 2) or CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_policy_load(const char *path, struct cvma_policy **out,
+                                                char *err, size_t errlen);
+/* The same from bytes in memory (not NUL-terminated; len <= CVMA_POLICY_MAX_BYTES). */
+CVMA_MUST_USE enum cvma_status cvma_policy_load_bytes(const uint8_t *p, size_t len,
+                                                      struct cvma_policy **out, char *err,
+                                                      size_t errlen);
+/* Frees a loaded policy; NULL does nothing. */
+void cvma_policy_free(struct cvma_policy *p);
+
+/*
+ * Appraises a verified result against the policy (p may be NULL: nothing to do). Call it
+ * after the verifier has filled res->claims and res->platform (including any provider
+ * binding) and before cvma_result_finish. When res->claims is empty (verification failed
+ * before the claims), it does nothing: the result is already refused, and unverified claims
+ * are never appraised. Adds POLICY_ reasons to res->verdict; see the module comment for the
+ * reasons it lowers.
+ */
+void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res);
+
+/* tdx.collateral_grace_period in seconds (0..366 days), or -1 when the policy does not set
+ * it. For cvma_verify_opts.collateral_grace_seconds. */
+int64_t cvma_policy_collateral_grace(const struct cvma_policy *p);
+/*
+ * required_providers: returns how many and points *names at them (owned by the policy, valid
+ * until cvma_policy_free). 0 (and *names NULL) when the policy requires none.
+ */
+size_t cvma_policy_required_providers(const struct cvma_policy *p, const char *const **names);
+/* report_data, zero-padded to 64 bytes: true and out filled when the policy sets it; false
+ * (out untouched) otherwise. */
+bool cvma_policy_report_data(const struct cvma_policy *p, uint8_t out[64]);
+/* "sha256:<hex of the exact policy bytes>", for EAR's ear.appraisal-policy-id. Owned by the
+ * policy. */
+const char *cvma_policy_id(const struct cvma_policy *p);
+/* The policy's "name", or NULL. Owned by the policy. */
+const char *cvma_policy_name(const struct cvma_policy *p);
+
+/*
+ * Converts a Cocos AI attestation policy into ours. SEV-SNP: go-sev-guest's check.Config
+ * ({"policy": {...}, "root_of_trust": {...}}) plus Cocos's "pcr_values"; TDX: go-tdx-guest's
+ * checkconfig.Config ({"policy": {"headerPolicy", "tdQuoteBodyPolicy"}, "rootOfTrust"}).
+ * Field names in either protobuf JSON spelling (snake_case or lowerCamelCase), bytes in
+ * base64 (standard or URL-safe), 64-bit numbers as JSON numbers or decimal strings.
+ * On CVMA_OK, *out is our policy JSON (cvma_policy_load accepts it) and *dropped a JSON
+ * array of strings, one per setting that could not be carried over, each starting with the
+ * setting's path as written ("policy.report_id: ...", "rootOfTrust.checkCrl: ..."); the caller
+ * owns both (json_decref). Otherwise both are NULL: CVMA_E_USAGE with err naming the field
+ * when the input is not JSON, not a Cocos policy, or holds a malformed value (bad base64,
+ * wrong length, wrong type, out of range); CVMA_E_NOMEM. len <= CVMA_POLICY_MAX_BYTES.
+ */
+CVMA_MUST_USE enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
+                                                        json_t **dropped, char *err, size_t errlen);
+
+#endif

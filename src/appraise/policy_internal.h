@@ -1,0 +1,111 @@
+/* Private API of the policy module: the loaded form of a policy (docs/policy.md). */
+#ifndef CVMA_APPRAISE_POLICY_INTERNAL_H
+#define CVMA_APPRAISE_POLICY_INTERNAL_H
+
+#include "appraise/policy.h"
+
+#define POL_MAX_LIST   256u               /* entries in one list of values */
+#define POL_MAX_STRING 256u               /* characters in a name (policy name, provider) */
+#define POL_MAX_GRACE  (366ll * 86400ll) /* a year, as verify --collateral-grace: more is a typo */
+
+/* A set of allowed byte strings of one length ("one value or a list"). */
+struct pol_values {
+    bool set;
+    size_t n;
+    size_t len; /* bytes per value */
+    uint8_t *v; /* n * len bytes, owned */
+};
+
+/* A component-wise TCB minimum; -1 = component not constrained. */
+struct pol_tcb {
+    bool set;
+    int fmc, bootloader, tee, snp, microcode;
+};
+
+enum pol_product { POL_MILAN = 0, POL_GENOA, POL_TURIN, POL_N_PRODUCTS };
+
+struct pol_tcb_rule {
+    struct pol_tcb all;                        /* applies to every product */
+    struct pol_tcb by_product[POL_N_PRODUCTS]; /* applies to that product only (too) */
+};
+
+/* One named bit of guest POLICY or PLATFORM_INFO and the policy key that governs it. */
+struct pol_bit_key {
+    const char
+            *key; /* "allow_smt": a false value forbids the bit; "require_...": true requires it */
+    const char *name; /* the specification's name, for details: "SMT" */
+    unsigned bit;
+    bool require;
+};
+#define POL_N_GUEST_POLICY_BITS  8u
+#define POL_N_PLATFORM_INFO_BITS 8u
+extern const struct pol_bit_key pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS];
+extern const struct pol_bit_key pol_platform_info_bits[POL_N_PLATFORM_INFO_BITS];
+
+/* Bits a report may set only when allowed (forbid) and bits it must set (require). */
+struct pol_bits {
+    bool set;
+    uint64_t forbid;
+    uint64_t require;
+    bool reject_unknown;
+    uint64_t known; /* bits the specification defines */
+    bool has_min_abi;
+    unsigned min_abi_major, min_abi_minor;
+};
+
+struct pol_snp {
+    bool present;
+    int allow_debug; /* -1 unset, 0, 1 */
+    struct pol_values measurements, host_data, family_id, image_id, report_id_ma, chip_ids;
+    struct pol_values id_key_digests, author_key_digests;
+    bool require_author_key;
+    struct pol_tcb_rule minimum_tcb, minimum_launch_tcb;
+    int vmpl; /* -1 unset */
+    bool has_min_guest_svn;
+    uint32_t min_guest_svn;
+    struct pol_bits guest_policy, platform_info;
+    unsigned products; /* bit per enum pol_product; 0 = any */
+    bool has_min_fw_version;
+    unsigned min_fw_major, min_fw_minor;
+    int min_fw_build; /* -1 unset */
+    bool require_committed_equals_current;
+};
+
+/* TDX TCB statuses a policy may accept (bit per entry of pol_tdx_status_names). */
+#define POL_TDX_N_STATUSES 8u
+extern const char *const pol_tdx_status_names[POL_TDX_N_STATUSES];
+
+struct pol_tdx {
+    bool present;
+    int allow_debug; /* -1 unset, 0, 1 */
+    struct pol_values mr_td, rtmr[4], mr_config_id, mr_owner, mr_owner_config, mr_seam,
+            mr_service_td;
+    bool has_min_tee_tcb_svn;
+    uint8_t min_tee_tcb_svn[16];
+    bool has_td_attributes;
+    uint64_t td_attributes;
+    bool has_xfam;
+    uint64_t xfam;
+    bool has_accepted;
+    unsigned accepted; /* bit i = pol_tdx_status_names[i] */
+    int64_t grace;     /* -1 unset */
+};
+
+enum pol_tee { POL_TEE_SNP = 1u << 0, POL_TEE_TDX = 1u << 1, POL_TEE_TPM = 1u << 2 };
+
+struct cvma_policy {
+    char *name;
+    char id[7 + 64 + 1]; /* "sha256:" + hex */
+    bool has_report_data;
+    uint8_t report_data[64];
+    char **providers;
+    size_t n_providers;
+    unsigned allowed_tees; /* enum pol_tee bits; 0 = any */
+    struct pol_snp snp;
+    struct pol_tdx tdx;
+};
+
+/* Parses "86400", "7d", "12h", "30m", "45s", "1w", "1d12h" into seconds (<= POL_MAX_GRACE). */
+CVMA_MUST_USE bool cvma_policy_parse_duration(const char *s, int64_t *out);
+
+#endif

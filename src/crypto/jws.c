@@ -1,0 +1,492 @@
+/* see crypto/jws.h */
+#include "crypto/jws.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/base64.h"
+
+#define P256_LEN 32
+#define P384_LEN 48
+
+static void seterr(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
+
+static void seterr(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL || err_len == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+const char *cvma_jws_alg_name(enum cvma_jws_alg alg)
+{
+    switch (alg) {
+    case CVMA_JWS_ES256:
+        return "ES256";
+    case CVMA_JWS_ES384:
+        return "ES384";
+    }
+    return "?";
+}
+
+const char *cvma_jws_error_name(enum cvma_jws_error e)
+{
+    switch (e) {
+    case CVMA_JWS_OK:
+        return "ok";
+    case CVMA_JWS_MALFORMED:
+        return "malformed JWS";
+    case CVMA_JWS_ALG_UNSUPPORTED:
+        return "unsupported alg";
+    case CVMA_JWS_ALG_KEY_MISMATCH:
+        return "alg does not match the key";
+    case CVMA_JWS_BAD_SIGNATURE:
+        return "signature does not verify";
+    case CVMA_JWS_NOMEM:
+        return "out of memory";
+    case CVMA_JWS_INTERNAL:
+        return "internal crypto error";
+    }
+    return "?";
+}
+
+static size_t alg_scalar_len(enum cvma_jws_alg alg)
+{
+    return alg == CVMA_JWS_ES384 ? P384_LEN : P256_LEN;
+}
+
+static const EVP_MD *alg_md(enum cvma_jws_alg alg)
+{
+    return alg == CVMA_JWS_ES384 ? EVP_sha384() : EVP_sha256();
+}
+
+/* ---------- keys ---------- */
+
+bool cvma_jws_key_alg(EVP_PKEY *key, enum cvma_jws_alg *alg)
+{
+    char group[32];
+    size_t glen = 0;
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+        !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                        &glen)) {
+        return false;
+    }
+    if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
+        *alg = CVMA_JWS_ES256;
+        return true;
+    }
+    if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
+        *alg = CVMA_JWS_ES384;
+        return true;
+    }
+    return false;
+}
+
+EVP_PKEY *cvma_jws_key_generate(enum cvma_jws_alg alg)
+{
+    return EVP_EC_gen(alg == CVMA_JWS_ES384 ? "P-384" : "P-256");
+}
+
+/* Passphrase callback that refuses: an encrypted key must never make us prompt on a tty. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+EVP_PKEY *cvma_jws_key_from_pem(const uint8_t *p, size_t len, bool want_private)
+{
+    BIO *bio;
+    EVP_PKEY *key = NULL;
+    enum cvma_jws_alg alg;
+
+    if (p == NULL || len == 0 || len > (1u << 20) || (bio = BIO_new_mem_buf(p, (int)len)) == NULL) {
+        return NULL;
+    }
+    if (want_private) {
+        key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    } else {
+        key = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+    }
+    BIO_free(bio);
+    if (key != NULL && !cvma_jws_key_alg(key, &alg)) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    return key;
+}
+
+bool cvma_jws_key_to_pem(EVP_PKEY *key, bool private_key, struct cvma_buf *out)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long n;
+    bool ok = false;
+
+    out->p = NULL;
+    out->len = 0;
+    if (bio == NULL) {
+        return false;
+    }
+    if (private_key ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1
+                    : PEM_write_bio_PUBKEY(bio, key) != 1) {
+        goto out;
+    }
+    n = BIO_get_mem_data(bio, &data);
+    if (n <= 0 || (out->p = malloc((size_t)n)) == NULL) {
+        goto out;
+    }
+    memcpy(out->p, data, (size_t)n);
+    out->len = (size_t)n;
+    ok = true;
+out:
+    BIO_free(bio);
+    return ok;
+}
+
+bool cvma_jws_key_thumbprint(EVP_PKEY *key, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(key, &der);
+    bool ok = false;
+    unsigned int dlen = 0;
+    if (n > 0) {
+        ok = EVP_Digest(der, (size_t)n, out, &dlen, EVP_sha256(), NULL) == 1 && dlen == 32;
+    }
+    OPENSSL_free(der);
+    return ok;
+}
+
+/* ---------- signing ---------- */
+
+/* DER ECDSA-Sig-Value -> raw r || s, each padded to n bytes. */
+static bool der_to_raw(const unsigned char *der, size_t der_len, size_t n, uint8_t *raw)
+{
+    const unsigned char *q = der;
+    const BIGNUM *r = NULL, *s = NULL;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &q, (long)der_len);
+    bool ok = false;
+    if (sig == NULL) {
+        return false;
+    }
+    ECDSA_SIG_get0(sig, &r, &s);
+    ok = BN_bn2binpad(r, raw, (int)n) == (int)n && BN_bn2binpad(s, raw + n, (int)n) == (int)n;
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+/* Raw r || s (2n bytes) -> DER (OPENSSL_malloc'd). */
+static bool raw_to_der(const uint8_t *raw, size_t n, unsigned char **der, int *der_len)
+{
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, (int)n, NULL), *s = BN_bin2bn(raw + n, (int)n, NULL);
+    bool ok = false;
+    *der = NULL;
+    *der_len = 0;
+    if (sig != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(sig, r, s) == 1) {
+        r = s = NULL; /* owned by sig */
+        *der_len = i2d_ECDSA_SIG(sig, der);
+        ok = *der_len > 0;
+    }
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *kid,
+                                  const uint8_t *payload, size_t payload_len, char **out)
+{
+    enum cvma_jws_error e = CVMA_JWS_INTERNAL;
+    enum cvma_jws_alg alg;
+    json_t *hdr = NULL;
+    char *hdr_json = NULL, *hdr_b64 = NULL, *pl_b64 = NULL, *input = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    uint8_t raw[2 * P384_LEN];
+
+    *out = NULL;
+    if (!cvma_jws_key_alg(key, &alg)) {
+        return CVMA_JWS_ALG_KEY_MISMATCH;
+    }
+    if ((typ != NULL && strlen(typ) > CVMA_JWS_TYP_MAX) ||
+        (kid != NULL && strlen(kid) > CVMA_JWS_KID_MAX)) {
+        return CVMA_JWS_MALFORMED;
+    }
+    e = CVMA_JWS_NOMEM;
+    if ((hdr = json_object()) == NULL ||
+        json_object_set_new(hdr, "alg", json_string(cvma_jws_alg_name(alg))) != 0 ||
+        (typ != NULL && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
+        (kid != NULL && json_object_set_new(hdr, "kid", json_string(kid)) != 0) ||
+        (hdr_json = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+        (hdr_b64 = cvma_base64_encode((const uint8_t *)hdr_json, strlen(hdr_json), CVMA_B64_URL)) ==
+                NULL ||
+        (pl_b64 = cvma_base64_encode(payload, payload_len, CVMA_B64_URL)) == NULL) {
+        goto out;
+    }
+    size_t hl = strlen(hdr_b64), pl = strlen(pl_b64);
+    size_t siglen_b64 = cvma_base64_encoded_len(2 * alg_scalar_len(alg), CVMA_B64_URL);
+    if ((input = malloc(hl + 1 + pl + 1 + siglen_b64 + 1)) == NULL) {
+        goto out;
+    }
+    memcpy(input, hdr_b64, hl);
+    input[hl] = '.';
+    memcpy(input + hl + 1, pl_b64, pl);
+    input[hl + 1 + pl] = '\0';
+
+    e = CVMA_JWS_INTERNAL;
+    if ((ctx = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1 ||
+        EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
+        (der = OPENSSL_malloc(der_len)) == NULL ||
+        EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
+        !der_to_raw(der, der_len, alg_scalar_len(alg), raw)) {
+        goto out;
+    }
+    input[hl + 1 + pl] = '.';
+    if (!cvma_base64_encode_to(raw, 2 * alg_scalar_len(alg), CVMA_B64_URL, input + hl + 1 + pl + 1,
+                               siglen_b64 + 1)) {
+        goto out;
+    }
+    *out = input;
+    input = NULL;
+    e = CVMA_JWS_OK;
+out:
+    OPENSSL_cleanse(raw, sizeof raw);
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(ctx);
+    free(input);
+    free(pl_b64);
+    free(hdr_b64);
+    free(hdr_json);
+    json_decref(hdr);
+    return e;
+}
+
+enum cvma_jws_error cvma_jws_sign_json(EVP_PKEY *key, const char *typ, const char *kid,
+                                       const json_t *payload, char **out)
+{
+    char *s;
+    enum cvma_jws_error e;
+    *out = NULL;
+    if ((s = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        return CVMA_JWS_NOMEM;
+    }
+    e = cvma_jws_sign(key, typ, kid, (const uint8_t *)s, strlen(s), out);
+    free(s);
+    return e;
+}
+
+/* ---------- verification ---------- */
+
+void cvma_jws_cleanup(struct cvma_jws *jws)
+{
+    if (jws == NULL) {
+        return;
+    }
+    cvma_buf_free(&jws->payload);
+    cvma_buf_free(&jws->sig);
+    memset(jws, 0, sizeof *jws);
+}
+
+/* Copies a JSON string member (if present) into dst; false when present but not a short
+ * string. */
+static bool header_string(json_t *hdr, const char *name, char *dst, size_t cap, bool *present)
+{
+    json_t *v = json_object_get(hdr, name);
+    *present = false;
+    dst[0] = '\0';
+    if (v == NULL) {
+        return true;
+    }
+    if (!json_is_string(v) || json_string_length(v) >= cap) {
+        return false;
+    }
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    *present = true;
+    return true;
+}
+
+enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_jws *out, char *err,
+                                    size_t err_len)
+{
+    enum cvma_jws_error e = CVMA_JWS_MALFORMED;
+    const char *dot1 = NULL, *dot2 = NULL;
+    struct cvma_buf hdr_bytes = {0};
+    json_t *hdr = NULL;
+    json_error_t jerr;
+    enum cvma_status st;
+
+    memset(out, 0, sizeof *out);
+    seterr(err, err_len, "%s", "");
+    /* Exactly two dots: header.payload.signature (a JWE has four). */
+    for (size_t i = 0; i < len; i++) {
+        if (token[i] == '.') {
+            if (dot1 == NULL) {
+                dot1 = token + i;
+            } else if (dot2 == NULL) {
+                dot2 = token + i;
+            } else {
+                seterr(err, err_len, "more than three dot-separated parts");
+                goto out;
+            }
+        }
+    }
+    if (dot2 == NULL) {
+        seterr(err, err_len, "not header.payload.signature");
+        goto out;
+    }
+    size_t hlen = (size_t)(dot1 - token), plen = (size_t)(dot2 - dot1 - 1);
+    size_t slen = len - (size_t)(dot2 - token) - 1;
+    if (hlen == 0 || hlen > CVMA_JWS_HEADER_MAX) {
+        seterr(err, err_len, "protected header of %zu characters (1..%d allowed)", hlen,
+               CVMA_JWS_HEADER_MAX);
+        goto out;
+    }
+    if ((st = cvma_base64_decode_buf(token, hlen, CVMA_B64_URL, &hdr_bytes)) != CVMA_OK) {
+        e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
+        seterr(err, err_len, "protected header is not base64url");
+        goto out;
+    }
+    if ((hdr = json_loadb((const char *)hdr_bytes.p, hdr_bytes.len, JSON_REJECT_DUPLICATES,
+                          &jerr)) == NULL ||
+        !json_is_object(hdr)) {
+        seterr(err, err_len, "protected header is not a JSON object%s%s", hdr ? "" : ": ",
+               hdr ? "" : jerr.text);
+        goto out;
+    }
+    json_t *alg = json_object_get(hdr, "alg");
+    if (!json_is_string(alg)) {
+        seterr(err, err_len, "protected header has no \"alg\" string");
+        goto out;
+    }
+    if (strcmp(json_string_value(alg), "ES256") == 0 && json_string_length(alg) == 5) {
+        out->alg = CVMA_JWS_ES256;
+    } else if (strcmp(json_string_value(alg), "ES384") == 0 && json_string_length(alg) == 5) {
+        out->alg = CVMA_JWS_ES384;
+    } else {
+        e = CVMA_JWS_ALG_UNSUPPORTED;
+        seterr(err, err_len, "alg \"%.32s\" is not accepted (ES256 or ES384 only)",
+               json_string_value(alg));
+        goto out;
+    }
+    if (json_object_get(hdr, "crit") != NULL) {
+        seterr(err, err_len, "protected header has \"crit\": no JWS extension is supported");
+        goto out;
+    }
+    if (!header_string(hdr, "typ", out->typ, sizeof out->typ, &out->has_typ) ||
+        !header_string(hdr, "kid", out->kid, sizeof out->kid, &out->has_kid)) {
+        seterr(err, err_len, "\"typ\" or \"kid\" is not a string of at most %d/%d bytes",
+               CVMA_JWS_TYP_MAX, CVMA_JWS_KID_MAX);
+        goto out;
+    }
+    if ((st = cvma_base64_decode_buf(dot1 + 1, plen, CVMA_B64_URL, &out->payload)) != CVMA_OK) {
+        e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
+        seterr(err, err_len, "payload is not base64url");
+        goto out;
+    }
+    if ((st = cvma_base64_decode_buf(dot2 + 1, slen, CVMA_B64_URL, &out->sig)) != CVMA_OK) {
+        e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
+        seterr(err, err_len, "signature is not base64url");
+        goto out;
+    }
+    out->signing_input.p = (const uint8_t *)token;
+    out->signing_input.len = (size_t)(dot2 - token);
+    e = CVMA_JWS_OK;
+out:
+    json_decref(hdr);
+    cvma_buf_free(&hdr_bytes);
+    if (e != CVMA_JWS_OK) {
+        cvma_jws_cleanup(out);
+    }
+    return e;
+}
+
+enum cvma_jws_error cvma_jws_check(const struct cvma_jws *jws, EVP_PKEY *key, char *err,
+                                   size_t err_len)
+{
+    enum cvma_jws_alg key_alg;
+    size_t n = alg_scalar_len(jws->alg);
+    unsigned char *der = NULL;
+    int der_len = 0;
+    EVP_MD_CTX *ctx = NULL;
+    enum cvma_jws_error e = CVMA_JWS_INTERNAL;
+
+    seterr(err, err_len, "%s", "");
+    if (!cvma_jws_key_alg(key, &key_alg) || key_alg != jws->alg) {
+        seterr(err, err_len, "header alg %s does not match the key (%s)",
+               cvma_jws_alg_name(jws->alg),
+               cvma_jws_key_alg(key, &key_alg) ? cvma_jws_alg_name(key_alg) : "not P-256/P-384");
+        return CVMA_JWS_ALG_KEY_MISMATCH;
+    }
+    /* RFC 7518 §3.4: exactly 2 * 32 (ES256) or 2 * 48 (ES384) octets, never DER. */
+    if (jws->sig.len != 2 * n) {
+        seterr(err, err_len, "signature is %zu bytes, %s needs %zu", jws->sig.len,
+               cvma_jws_alg_name(jws->alg), 2 * n);
+        return CVMA_JWS_BAD_SIGNATURE;
+    }
+    if (!raw_to_der(jws->sig.p, n, &der, &der_len)) {
+        goto out;
+    }
+    if ((ctx = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestVerifyInit(ctx, NULL, alg_md(jws->alg), NULL, key) != 1) {
+        goto out;
+    }
+    if (EVP_DigestVerify(ctx, der, (size_t)der_len, jws->signing_input.p, jws->signing_input.len) !=
+        1) {
+        seterr(err, err_len, "%s signature does not verify with the key given",
+               cvma_jws_alg_name(jws->alg));
+        e = CVMA_JWS_BAD_SIGNATURE;
+        goto out;
+    }
+    e = CVMA_JWS_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    return e;
+}
+
+enum cvma_jws_error cvma_jws_verify(const char *token, size_t len, EVP_PKEY *key,
+                                    struct cvma_jws *out, char *err, size_t err_len)
+{
+    enum cvma_jws_error e = cvma_jws_decode(token, len, out, err, err_len);
+    if (e == CVMA_JWS_OK && (e = cvma_jws_check(out, key, err, err_len)) != CVMA_JWS_OK) {
+        cvma_jws_cleanup(out);
+    }
+    return e;
+}
+
+json_t *cvma_jws_payload_json(const struct cvma_jws *jws, char *err, size_t err_len)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)jws->payload.p, jws->payload.len, JSON_REJECT_DUPLICATES,
+                           &jerr);
+    if (j == NULL) {
+        seterr(err, err_len, "payload is not JSON: %s (line %d)", jerr.text, jerr.line);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        seterr(err, err_len, "payload is not a JSON object");
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}

@@ -1,0 +1,106 @@
+#!/bin/sh
+# The policy CLI: `policy check` (strict loading, exit 2 naming the field), `policy import
+# --from cocos` (stdout or --out, dropped settings named on stderr), and `verify --policy` on
+# simulated SEV-SNP evidence, with a written policy and with an imported Cocos one.
+set -u
+CVM=${CVMATTEST_BIN:?}
+SRC=${CVMATTEST_SRC:?}
+EX="$SRC/docs/examples"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
+}
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 800 "$1"; fails=$((fails + 1)); }; }
+lacks() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has $2"; fails=$((fails + 1)); fi; }
+
+# policy check: the documented examples load.
+for f in policy-full.json policy-snp.json policy-tdx.json; do
+    $CVM policy check "$EX/$f" >"$T/out" 2>"$T/err"; check "check $f" 0 $?
+    has "$T/out" "valid policy sha256:"
+done
+
+# Refusals name the field; exit 2.
+printf '{"snp": {"measurements": ["%s"]}}' "$(printf '0%.0s' $(seq 95))" >"$T/bad1.json"
+$CVM policy check "$T/bad1.json" 2>"$T/err"; check "check wrong-length hex" 2 $?
+has "$T/err" "snp.measurements\[0\]: expected 96 hex digits"
+printf '{"tdx": {"rtmr4": "00"}}' >"$T/bad2.json"
+$CVM policy check "$T/bad2.json" 2>"$T/err"; check "check unknown field" 2 $?
+has "$T/err" "tdx.rtmr4: unknown field"
+printf '{"snp": {"vmpl": "0"}}' >"$T/bad3.json"
+$CVM policy check "$T/bad3.json" 2>"$T/err"; check "check wrong type" 2 $?
+has "$T/err" "snp.vmpl: expected an integer, got a string"
+$CVM policy check "$T/none.json" 2>"$T/err"; check "check missing file" 2 $?
+has "$T/err" "none.json"
+$CVM policy check "$EX/cocos-tdx.json" 2>"$T/err"; check "check a Cocos policy" 2 $?
+has "$T/err" "policy import --from cocos"
+$CVM policy bogus 2>/dev/null; check "unknown subcommand" 2 $?
+
+# policy import: SEV-SNP (snake_case) to stdout.
+$CVM policy import --from cocos "$EX/cocos-snp.json" >"$T/snp.json" 2>"$T/err"
+check "import cocos snp" 0 $?
+has "$T/snp.json" '"measurements"'
+has "$T/snp.json" '"microcode": 213'
+has "$T/err" "not carried over: pcr_values.sha256 (PCRs 0,9)"
+has "$T/err" "not carried over: root_of_trust.check_crl"
+has "$T/err" "2 setting(s) not carried over"
+$CVM policy check "$T/snp.json" >/dev/null; check "imported snp policy loads" 0 $?
+
+# TDX (camelCase) to --out.
+$CVM policy import --from cocos "$EX/cocos-tdx.json" --out "$T/tdx.json" >"$T/out" 2>"$T/err"
+check "import cocos tdx --out" 0 $?
+[ -s "$T/out" ] && { echo "FAIL: --out also wrote stdout"; fails=$((fails + 1)); }
+has "$T/tdx.json" '"td_attributes": "0000000010000000"'
+has "$T/tdx.json" '"rtmr3": "000000000000'
+has "$T/err" "not carried over: rootOfTrust.checkCrl"
+has "$T/err" "not carried over: rootOfTrust.getCollateral"
+$CVM policy check "$T/tdx.json" >/dev/null; check "imported tdx policy loads" 0 $?
+
+# Import refusals: exit 2 with the field.
+printf '{"policy": {"measurement": "not*base64"}}' >"$T/c1.json"
+$CVM policy import --from cocos "$T/c1.json" >/dev/null 2>"$T/err"; check "import bad base64" 2 $?
+has "$T/err" "policy.measurement: not valid base64"
+printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "AAAA"}}}' >"$T/c2.json"
+$CVM policy import --from cocos "$T/c2.json" >/dev/null 2>"$T/err"; check "import wrong length" 2 $?
+has "$T/err" "policy.tdQuoteBodyPolicy.mrTd: 3 bytes, expected 48"
+$CVM policy import --from cocos "$T/none.json" >/dev/null 2>&1; check "import missing file" 2 $?
+$CVM policy import --from veraison "$EX/cocos-snp.json" >/dev/null 2>&1; check "import --from other" 2 $?
+$CVM policy import "$EX/cocos-snp.json" >/dev/null 2>&1; check "import without --from" 2 $?
+
+# verify --policy on simulated evidence.
+M=$(printf 'ab%.0s' $(seq 48))
+$CVM sim snp --out "$T/s" --measurement "$M" >/dev/null; check "sim snp" 0 $?
+$CVM sim snp --out "$T/d" --measurement "$M" --debug >/dev/null; check "sim snp --debug" 0 $?
+printf '{"snp": {"measurements": ["%s"], "vmpl": 0}}' "$M" >"$T/p.json"
+V="$CVM verify --offline --json"
+$V "$T/s/report.bin" --collateral "$T/s" --trust-root "$T/s/ark.pem" --policy "$T/p.json" \
+    >"$T/v1.json"; check "verify --policy satisfied" 0 $?
+lacks "$T/v1.json" POLICY_
+$V "$T/d/report.bin" --collateral "$T/d" --trust-root "$T/d/ark.pem" --policy "$T/p.json" \
+    >"$T/v2.json"; check "verify --policy debug guest" 1 $?
+has "$T/v2.json" POLICY_DEBUG
+printf '{"snp": {"measurements": ["%s"], "vmpl": 1}}' "$(printf 'cd%.0s' $(seq 48))" >"$T/q.json"
+$V "$T/s/report.bin" --collateral "$T/s" --trust-root "$T/s/ark.pem" --policy "$T/q.json" \
+    >"$T/v3.json"; check "verify --policy two rules fail" 1 $?
+has "$T/v3.json" POLICY_MEASUREMENT
+has "$T/v3.json" POLICY_VMPL
+$V "$T/s/report.bin" --collateral "$T/s" --trust-root "$T/s/ark.pem" --policy "$T/bad2.json" \
+    >/dev/null 2>"$T/err"; check "verify --policy invalid" 2 $?
+has "$T/err" "tdx.rtmr4: unknown field"
+
+# An imported Cocos policy appraises the same guest (measurement ab.., SMT allowed).
+MB=$(printf 'q6ur%.0s' $(seq 16))
+printf '{"policy": {"measurement": "%s", "policy": 196608, "vmpl": 0, "minimum_tcb": 1, "permit_provisional_firmware": true}, "root_of_trust": {"product_line": "Milan"}}' \
+    "$MB" >"$T/cocos.json"
+$CVM policy import --from cocos "$T/cocos.json" --out "$T/imp.json" 2>/dev/null
+check "import for verify" 0 $?
+$V "$T/s/report.bin" --collateral "$T/s" --trust-root "$T/s/ark.pem" --policy "$T/imp.json" \
+    >"$T/v4.json"; check "verify imported policy" 0 $?
+lacks "$T/v4.json" POLICY_
+$V "$T/d/report.bin" --collateral "$T/d" --trust-root "$T/d/ark.pem" --policy "$T/imp.json" \
+    >"$T/v5.json"; check "verify imported policy, debug guest" 1 $?
+has "$T/v5.json" POLICY_DEBUG
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

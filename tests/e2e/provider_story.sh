@@ -1,0 +1,99 @@
+#!/bin/sh
+# Provider binding, policy and signed results through the CLI, on simulated evidence:
+# a registered machine is accepted and its provider named (AMD chip_id, AMD VLEK, Intel PPID),
+# an unregistered one refused, a debug guest refused by policy, the signed result round-trips
+# and a flipped byte in it is refused, and a migration shows up as PLATFORM_CHANGED.
+set -u
+CVM=${CVMATTEST_BIN:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 800 "$1"; echo; fails=$((fails + 1)); }; }
+
+chip=$(printf '5a%.0s' $(seq 64)); other=$(printf '6b%.0s' $(seq 64)); ppid=$(printf '3c%.0s' $(seq 16))
+$CVM sim snp --out "$T/reg" --chip-id "$chip" >/dev/null
+$CVM sim snp --out "$T/unreg" --chip-id "$other" >/dev/null
+$CVM sim snp --out "$T/vlek" --vlek >/dev/null
+$CVM sim tdx --out "$T/td" --ppid "$ppid" >/dev/null
+$CVM registry keygen --out "$T/cloud" >/dev/null
+$CVM registry keygen --out "$T/verifier" >/dev/null
+cat >"$T/fleet.txt" <<EOT
+# the provider's fleet
+amd chip_id $chip region=eu-1 rack=7
+amd vlek_csp sim.cvmattest.test region=us-2
+intel ppid $ppid region=ap-3
+EOT
+$CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.txt" --version 1 \
+    --valid-days 30 --out "$T/cloud.jws" >/dev/null; check "registry build" 0 $?
+$CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.txt" --version 2 \
+    --valid-days 30 --out "$T/cloud-root.jws" --root-only --proofs-dir "$T/proofs" >/dev/null
+check "registry build --root-only" 0 $?
+B="--provider cloud=$T/cloud.pub --offline"
+
+v() { d=$1; shift; $CVM verify "$T/$d/$(ls "$T/$d" | grep -E '^(report|quote)\.bin$')" --collateral "$T/$d" \
+      --trust-root "$T/$d/$(ls "$T/$d" | grep -E '^(ark|root_ca)\.pem$')" "$@"; }
+
+v reg $B --registry "$T/cloud.jws" --json >"$T/r1.json"; check "registered chip_id" 0 $?
+has "$T/r1.json" '"provider": "cloud"'
+has "$T/r1.json" '"region": "eu-1"'
+v vlek $B --registry "$T/cloud.jws" --json >"$T/r2.json"; check "registered VLEK" 0 $?
+has "$T/r2.json" '"region": "us-2"'
+v td $B --registry "$T/cloud.jws" --json >"$T/r3.json"; check "registered PPID" 0 $?
+has "$T/r3.json" '"region": "ap-3"'
+v unreg $B --registry "$T/cloud.jws" --json >"$T/r4.json"; check "unregistered machine" 1 $?
+has "$T/r4.json" REGISTRY_PLATFORM_NOT_LISTED
+
+# Root-only registry: the host's proof binds it.
+v reg $B --registry "$T/cloud-root.jws" --json >"$T/r5.json"; check "root-only without proof" 1 $?
+v reg $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --json >"$T/r6.json"
+check "root-only with proof" 0 $?
+# Rollback: version 1 after version 2 was seen.
+v reg $B --registry "$T/cloud.jws" --json >"$T/r7.json"; check "rollback refused" 1 $?
+has "$T/r7.json" REGISTRY_ROLLBACK
+
+# Policy: a debug guest is refused; the policy can require a provider.
+$CVM sim snp --out "$T/dbg" --chip-id "$chip" --debug >/dev/null
+printf '{"snp": {"allow_debug": false}}\n' >"$T/nodebug.json"
+v dbg --policy "$T/nodebug.json" --offline --json >"$T/p1.json"; check "debug refused by policy" 1 $?
+has "$T/p1.json" POLICY_DEBUG
+v dbg --offline --json >"$T/p2.json"; check "debug without policy: warning" 0 $?
+printf '{"required_providers": ["cloud"]}\n' >"$T/needcloud.json"
+v unreg --policy "$T/needcloud.json" --offline --json >"$T/p3.json"; check "provider required" 1 $?
+has "$T/p3.json" POLICY_PROVIDER_REQUIRED
+printf '{"snp": {"bogus": 1}}\n' >"$T/bad.json"
+v reg --policy "$T/bad.json" --offline >/dev/null 2>"$T/bad.err"; check "unknown policy field" 2 $?
+has "$T/bad.err" bogus
+
+# Signed result (EAR): round trip, then a flipped byte.
+nonce=$(printf '0d%.0s' $(seq 32))
+$CVM sim snp --out "$T/n" --chip-id "$chip" --report-data "$nonce" >/dev/null
+v n --offline --report-data "$nonce" --sign-result "$T/verifier.key" --result-out "$T/tok" >/dev/null
+check "signed result" 0 $?
+$CVM result check "$T/tok" --pub "$T/verifier.pub" >"$T/ear.json"; check "result check" 0 $?
+has "$T/ear.json" '"ear.status": "affirming"'
+has "$T/ear.json" '"eat_profile": "tag:github.com,2023:veraison/ear"'
+has "$T/ear.json" "\"eat_nonce\": \"$nonce"
+python3 - "$T/tok" "$T/bad.tok" <<'PY'
+import sys
+t = bytearray(open(sys.argv[1], 'rb').read())
+i = t.index(b'.') + 10
+t[i] = ord('A') if t[i] != ord('A') else ord('B')
+open(sys.argv[2], 'wb').write(t)
+PY
+$CVM result check "$T/bad.tok" --pub "$T/verifier.pub" >/dev/null 2>&1; check "flipped token refused" 1 $?
+$CVM result check "$T/tok" --pub "$T/cloud.pub" >/dev/null 2>&1; check "token under another key refused" 1 $?
+
+# Migration: the same workload, earlier on another (unregistered) machine.
+M=$(printf 'ab%.0s' $(seq 48))
+$CVM sim snp --out "$T/m1" --chip-id "$other" --measurement "$M" >/dev/null
+$CVM sim snp --out "$T/m2" --chip-id "$chip" --measurement "$M" >/dev/null
+v m1 --offline --json >"$T/before.json"
+v m2 $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --previous "$T/before.json" --json >"$T/after.json"
+check "migrated workload: warning" 0 $?
+has "$T/after.json" PLATFORM_CHANGED
+has "$T/after.json" "not registered) to amd chip_id"
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

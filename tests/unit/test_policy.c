@@ -1,0 +1,1637 @@
+/*
+ * Appraisal policy (src/appraise/, docs/policy.md): strict loading, every rule passing and
+ * failing on SEV-SNP and TDX claims, all failures reported together, the TDX TCB-status
+ * override both ways, the collateral grace period, and the Cocos AI importer.
+ *
+ * SEV-SNP claims come from the project's own encoder (cvma_snp_report_json) on a report built
+ * field by field, and on a real sample through the parser; TDX claims from cvma_tdx_quote_json
+ * on a quote built field by field (plus tcb_status, as the verifier adds it), and on a real
+ * quote through the parser.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "appraise/policy.h"
+#include "appraise/policy_internal.h"
+#include "snp/snp_internal.h"
+#include "tdx/tdx.h"
+
+/* Repeated literals: R48("33") is 48 bytes of 0x33 in hex. */
+#define R2(s)  s s
+#define R3(s)  s s s
+#define R4(s)  R2(R2(s))
+#define R8(s)  R2(R4(s))
+#define R16(s) R4(R4(s))
+#define R32(s) R2(R16(s))
+#define R48(s) R3(R16(s))
+#define R64(s) R4(R16(s))
+#define R47(s) R32(s) R8(s) R4(s) R2(s) s
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static struct cvma_policy *load_ok(const char *json)
+{
+    struct cvma_policy *p = NULL;
+    char err[640];
+    enum cvma_status st =
+            cvma_policy_load_bytes((const uint8_t *)json, strlen(json), &p, err, sizeof err);
+    if (st != CVMA_OK) {
+        fail_msg("policy refused: %s\n  policy: %s", err, json);
+    }
+    assert_non_null(p);
+    return p;
+}
+
+/* The policy is refused (CVMA_E_USAGE) with a message containing want. */
+static void load_refused(const char *json, const char *want)
+{
+    struct cvma_policy *p = (struct cvma_policy *)1;
+    char err[640];
+    enum cvma_status st =
+            cvma_policy_load_bytes((const uint8_t *)json, strlen(json), &p, err, sizeof err);
+    if (st != CVMA_E_USAGE) {
+        fail_msg("expected refusal (%s), got status %d for %s", want, (int)st, json);
+    }
+    assert_null(p);
+    if (strstr(err, want) == NULL) {
+        fail_msg("refusal message \"%s\" does not contain \"%s\"", err, want);
+    }
+}
+
+static bool is_policy_code(enum cvma_reason c)
+{
+    return strncmp(cvma_reason_name(c), "POLICY_", 7) == 0;
+}
+
+static size_t count_policy(const struct cvma_verdict *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        n += is_policy_code(v->reasons[i].code);
+    }
+    return n;
+}
+
+static const struct cvma_verdict_reason *find(const struct cvma_verdict *v, enum cvma_reason c)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == c) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
+static void dump(const struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        fprintf(stderr, "  %s [%s] %s\n", cvma_reason_name(v->reasons[i].code),
+                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
+    }
+}
+
+/* The verdict has a reason code whose detail holds d1 and d2 (when given). */
+static void expect_reason(const struct cvma_verdict *v, enum cvma_reason c, const char *d1,
+                          const char *d2)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &v->reasons[i];
+        if (r->code == c && (d1 == NULL || strstr(r->detail, d1) != NULL) &&
+            (d2 == NULL || strstr(r->detail, d2) != NULL)) {
+            return;
+        }
+    }
+    dump(v);
+    fail_msg("no %s with \"%s\" / \"%s\"", cvma_reason_name(c), d1 ? d1 : "", d2 ? d2 : "");
+}
+
+/* The severity of the first reason with this code (-1 when there is none). */
+static int severity_of(const struct cvma_verdict *v, enum cvma_reason c)
+{
+    const struct cvma_verdict_reason *r = find(v, c);
+    return r != NULL ? (int)r->severity : -1;
+}
+
+static void mark_checks_done(struct cvma_result *res)
+{
+    res->verdict.checks_required = CVMA_CHECK_SIGNATURE;
+    res->verdict.checks_done = CVMA_CHECK_SIGNATURE;
+}
+
+/* ---- SEV-SNP claims ------------------------------------------------------------------------ */
+
+/* Milan TCB_VERSION: bootloader 3, tee 0, snp 14, microcode 213 (Cocos's sample minimum). */
+#define MILAN_TCB 0xd50e000000000003ull
+
+static void good_snp(struct cvma_snp_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->version = 3;
+    r->guest_svn = 7;
+    r->policy = 0x30100; /* SMT (16), reserved 17, ABI 1.0 */
+    memset(r->family_id, 0x11, sizeof r->family_id);
+    memset(r->image_id, 0x22, sizeof r->image_id);
+    r->vmpl = 0;
+    r->signature_algo = 1;
+    r->current_tcb = r->reported_tcb = r->committed_tcb = r->launch_tcb = MILAN_TCB;
+    r->platform_info = 0x05; /* SMT_EN, ECC_EN */
+    r->signer_info = 1;      /* AUTHOR_KEY_EN */
+    memset(r->report_data, 0xaa, sizeof r->report_data);
+    memset(r->measurement, 0x33, sizeof r->measurement);
+    memset(r->host_data, 0x44, sizeof r->host_data);
+    memset(r->id_key_digest, 0x55, sizeof r->id_key_digest);
+    memset(r->author_key_digest, 0x66, sizeof r->author_key_digest);
+    memset(r->report_id, 0x77, sizeof r->report_id);
+    memset(r->report_id_ma, 0x88, sizeof r->report_id_ma);
+    memset(r->chip_id, 0x99, sizeof r->chip_id);
+    r->current_major = r->committed_major = 1;
+    r->current_minor = r->committed_minor = 55;
+    r->current_build = r->committed_build = 8;
+    r->product = CVMA_SNP_PRODUCT_MILAN;
+}
+
+/* res as cvma_snp_verify leaves it once the signature verified (snp_verify.c). */
+static void snp_result(const struct cvma_snp_report *r, enum cvma_snp_product product,
+                       struct cvma_result *res)
+{
+    char hex[129];
+    cvma_result_init(res, "sev-snp", 0);
+    cvma_hex_encode(r->measurement, sizeof r->measurement, hex, sizeof hex);
+    json_object_set_new(res->claims, "measurement", json_string(hex));
+    cvma_hex_encode(r->report_data, sizeof r->report_data, hex, sizeof hex);
+    json_object_set_new(res->claims, "report_data", json_string(hex));
+    json_object_set_new(res->claims, "debug", json_boolean((r->policy >> 19) & 1));
+    json_object_set_new(res->claims, "snp", cvma_snp_report_json(r, product));
+    cvma_hex_encode(r->chip_id, sizeof r->chip_id, hex, sizeof hex);
+    json_object_set_new(res->platform, "vendor", json_string("amd"));
+    json_object_set_new(res->platform, "id_type", json_string("chip_id"));
+    json_object_set_new(res->platform, "id", json_string(hex));
+    json_object_set_new(res->platform, "provider", json_null());
+    json_object_set_new(res->platform, "labels", json_object());
+}
+
+/* One rule: the text inside a section, the reason it must give (CVMA_R_COUNT_: none). */
+struct rcase {
+    const char *section;
+    enum cvma_reason want;
+    const char *d1, *d2;
+};
+
+static void check_case(const char *tee_key, const struct rcase *c, struct cvma_result *res)
+{
+    char json[2048];
+    snprintf(json, sizeof json, "{\"%s\": {%s}}", tee_key, c->section);
+    struct cvma_policy *p = load_ok(json);
+    cvma_policy_appraise(p, res);
+    size_t n = count_policy(&res->verdict);
+    if (c->want == CVMA_R_COUNT_) {
+        if (n != 0) {
+            dump(&res->verdict);
+            fail_msg("rule %s should pass", c->section);
+        }
+    } else {
+        if (n != 1) {
+            dump(&res->verdict);
+            fail_msg("rule %s: %zu policy reasons, expected exactly %s", c->section, n,
+                     cvma_reason_name(c->want));
+        }
+        expect_reason(&res->verdict, c->want, c->d1, c->d2);
+        assert_int_equal(severity_of(&res->verdict, c->want), CVMA_SEV_ERROR);
+    }
+    cvma_policy_free(p);
+}
+
+static void run_snp_cases(const struct rcase *cases, size_t n, const struct cvma_snp_report *r)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cvma_result res;
+        snp_result(r, r->product, &res);
+        check_case("snp", &cases[i], &res);
+        cvma_result_cleanup(&res);
+    }
+}
+
+#define PASS CVMA_R_COUNT_
+
+static void test_snp_exact_match_rules_pass_and_fail(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r);
+    const struct rcase cases[] = {
+        {"\"measurements\": \"" R48("33") "\"", PASS, NULL, NULL},
+        {"\"measurements\": [\"" R48("00") "\", \"" R48("33") "\"]", PASS, NULL, NULL},
+        {"\"measurements\": \"" R48("34") "\"", CVMA_R_POLICY_MEASUREMENT,
+         "snp.measurements: measurement=" R48("33"), "expected " R48("34")},
+        {"\"measurements\": [\"" R48("00") "\", \"" R48("01") "\"]", CVMA_R_POLICY_MEASUREMENT,
+         "not one of the 2 allowed values", R48("33")},
+        {"\"host_data\": \"" R32("44") "\"", PASS, NULL, NULL},
+        {"\"host_data\": \"" R32("45") "\"", CVMA_R_POLICY_HOST_DATA, "host_data=" R32("44"),
+         "expected " R32("45")},
+        {"\"family_id\": \"" R16("11") "\"", PASS, NULL, NULL},
+        {"\"family_id\": \"" R16("12") "\"", CVMA_R_POLICY_FAMILY_ID, "family_id=" R16("11"),
+         "expected " R16("12")},
+        {"\"image_id\": [\"" R16("22") "\"]", PASS, NULL, NULL},
+        {"\"image_id\": \"" R16("23") "\"", CVMA_R_POLICY_IMAGE_ID, "image_id=" R16("22"),
+         "expected " R16("23")},
+        {"\"report_id_ma\": \"" R32("88") "\"", PASS, NULL, NULL},
+        {"\"report_id_ma\": \"" R32("ff") "\"", CVMA_R_POLICY_REPORT_ID_MA,
+         "report_id_ma=" R32("88"), "expected " R32("ff")},
+        {"\"chip_ids\": [\"" R64("99") "\"]", PASS, NULL, NULL},
+        {"\"chip_ids\": [\"" R64("98") "\"]", CVMA_R_POLICY_CHIP_ID, "chip_id=" R64("99"),
+         NULL},
+        {"\"vmpl\": 0", PASS, NULL, NULL},
+        {"\"vmpl\": 2", CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=0", "expected 2"},
+        {"\"minimum_guest_svn\": 7", PASS, NULL, NULL},
+        {"\"minimum_guest_svn\": 8", CVMA_R_POLICY_GUEST_SVN, "guest_svn=7", "< 8"},
+        {"\"products\": [\"Milan\"]", PASS, NULL, NULL},
+        {"\"products\": [\"Genoa\", \"Turin\"]", CVMA_R_POLICY_PRODUCT, "product=Milan",
+         "Genoa, Turin"},
+        {"\"minimum_firmware_version\": \"1.55\"", PASS, NULL, NULL},
+        {"\"minimum_firmware_version\": \"1.9\"", PASS, NULL, NULL},
+        {"\"minimum_firmware_version\": \"1.56\"", CVMA_R_POLICY_FIRMWARE_VERSION,
+         "current firmware 1.55", "< 1.56"},
+        {"\"minimum_firmware_build\": 8", PASS, NULL, NULL},
+        {"\"minimum_firmware_build\": 9", CVMA_R_POLICY_FIRMWARE_VERSION, "current_build=8",
+         "< 9"},
+        {"\"require_committed_equals_current\": true", PASS, NULL, NULL},
+    };
+    run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+}
+
+static void test_snp_tcb_minimums_pass_and_fail(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r);
+    r.launch_tcb = 0xd50d000000000002ull; /* bootloader 2, snp 13 */
+    const struct rcase cases[] = {
+        {"\"minimum_tcb\": {\"bootloader\": 3, \"tee\": 0, \"snp\": 14, \"microcode\": 213}",
+         PASS, NULL, NULL},
+        /* FMC exists on Turin only: a minimum for it binds Turin reports alone. */
+        {"\"minimum_tcb\": {\"fmc\": 9, \"snp\": 14}", PASS, NULL, NULL},
+        {"\"minimum_tcb\": {\"snp\": 15, \"microcode\": 214}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+         "snp.minimum_tcb: reported_tcb=d50e000000000003", "snp 14 < 15; microcode 213 < 214"},
+        {"\"minimum_tcb\": {\"by_product\": {\"Genoa\": {\"snp\": 99}}}", PASS, NULL, NULL},
+        {"\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"bootloader\": 4}}}",
+         CVMA_R_POLICY_TCB_BELOW_MINIMUM, "snp.minimum_tcb.by_product.Milan", "bootloader 3 < 4"},
+        {"\"minimum_launch_tcb\": {\"bootloader\": 2, \"snp\": 13}", PASS, NULL, NULL},
+        {"\"minimum_launch_tcb\": {\"snp\": 14}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+         "snp.minimum_launch_tcb: launch_tcb=d50d000000000002", "snp 13 < 14"},
+    };
+    run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+
+    /* Turin layout: FMC first, and the fmc minimum applies. */
+    struct cvma_snp_report t;
+    good_snp(&t);
+    t.product = CVMA_SNP_PRODUCT_TURIN;
+    t.reported_tcb = 0x6100000005000201ull; /* fmc 1, bl 2, tee 0, snp 5, ucode 97 */
+    const struct rcase turin[] = {
+        {"\"minimum_tcb\": {\"fmc\": 1, \"bootloader\": 2, \"snp\": 5, \"microcode\": 97}",
+         PASS, NULL, NULL},
+        {"\"minimum_tcb\": {\"fmc\": 2}", CVMA_R_POLICY_TCB_BELOW_MINIMUM, "fmc 1 < 2", NULL},
+        {"\"minimum_tcb\": {\"by_product\": {\"Turin\": {\"microcode\": 98}}}",
+         CVMA_R_POLICY_TCB_BELOW_MINIMUM, "by_product.Turin", "microcode 97 < 98"},
+    };
+    run_snp_cases(turin, CVMA_ARRAY_LEN(turin), &t);
+}
+
+static void test_snp_guest_policy_and_platform_info_bits(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r);
+    const struct rcase cases[] = {
+        {"\"guest_policy\": {\"allow_smt\": true, \"allow_migrate_ma\": false, "
+         "\"minimum_abi\": \"1.0\", \"reject_unknown_bits\": true}",
+         PASS, NULL, NULL},
+        {"\"guest_policy\": {\"allow_smt\": false}", CVMA_R_POLICY_GUEST_POLICY,
+         "snp.guest_policy: policy=0x0000000000030100", "SMT (bit 16) set but allow_smt is false"},
+        {"\"guest_policy\": {\"require_single_socket\": true}", CVMA_R_POLICY_GUEST_POLICY,
+         "SINGLE_SOCKET (bit 20) clear but require_single_socket is true", NULL},
+        {"\"guest_policy\": {\"minimum_abi\": \"1.55\"}", CVMA_R_POLICY_GUEST_POLICY,
+         "ABI 1.0 below minimum_abi 1.55", NULL},
+        {"\"platform_info\": {\"allow_smt_en\": true, \"require_ecc_en\": true, "
+         "\"reject_unknown_bits\": true}",
+         PASS, NULL, NULL},
+        {"\"platform_info\": {\"allow_smt_en\": false}", CVMA_R_POLICY_PLATFORM_INFO,
+         "snp.platform_info: platform_info=0x0000000000000005",
+         "SMT_EN (bit 0) set but allow_smt_en is false"},
+        {"\"platform_info\": {\"require_alias_check_complete\": true}",
+         CVMA_R_POLICY_PLATFORM_INFO, "ALIAS_CHECK_COMPLETE (bit 5) clear", NULL},
+    };
+    run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+
+    /* Migration agent allowed by the guest, forbidden by the policy. */
+    r.policy |= 1ull << 18;
+    const struct rcase ma[] = {
+        {"\"guest_policy\": {\"allow_migrate_ma\": true}", PASS, NULL, NULL},
+        {"\"guest_policy\": {\"allow_migrate_ma\": false}", CVMA_R_POLICY_GUEST_POLICY,
+         "MIGRATE_MA (bit 18) set but allow_migrate_ma is false", NULL},
+    };
+    run_snp_cases(ma, CVMA_ARRAY_LEN(ma), &r);
+
+    /* Bits no specification defines, and reserved bit 17 clear. */
+    good_snp(&r);
+    r.policy = 0x0100 | (1ull << 30);
+    r.platform_info = 0x05 | (1ull << 12);
+    const struct rcase unk[] = {
+        {"\"guest_policy\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_GUEST_POLICY,
+         "bits 0x0000000040000000 set that no specification defines",
+         "reserved bit 17 clear"},
+        {"\"platform_info\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_PLATFORM_INFO,
+         "bits 0x0000000000001000", NULL},
+        {"\"guest_policy\": {\"reject_unknown_bits\": false}", PASS, NULL, NULL},
+    };
+    run_snp_cases(unk, CVMA_ARRAY_LEN(unk), &r);
+}
+
+static void test_snp_id_and_author_keys(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r); /* AUTHOR_KEY_EN set, ID key 55.., author key 66.. */
+    const struct rcase cases[] = {
+        {"\"id_key_digests\": [\"" R48("55") "\"]", PASS, NULL, NULL},
+        {"\"id_key_digests\": [\"" R48("56") "\"]", CVMA_R_POLICY_ID_KEY,
+         "snp.id_key_digests: id_key_digest=" R48("55"), "not one of the 1 trusted ID keys"},
+        /* An untrusted ID key endorsed by a trusted author key passes (go-sev-guest). */
+        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
+         PASS, NULL, NULL},
+        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("67") "\"]",
+         CVMA_R_POLICY_ID_KEY, "nor endorsed by a trusted author key", NULL},
+        {"\"author_key_digests\": [\"" R48("66") "\"]", PASS, NULL, NULL},
+        {"\"author_key_digests\": [\"" R48("67") "\"]", CVMA_R_POLICY_AUTHOR_KEY,
+         "author_key_digest=" R48("66"), "not one of the 1 trusted author keys"},
+        {"\"require_author_key\": true", PASS, NULL, NULL},
+        {"\"require_author_key\": true, \"author_key_digests\": [\"" R48("67") "\"]",
+         CVMA_R_POLICY_AUTHOR_KEY, "author_key_digest=" R48("66"), NULL},
+    };
+    run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+
+    r.signer_info = 0; /* no author key signed the ID block */
+    const struct rcase noauth[] = {
+        {"\"require_author_key\": true", CVMA_R_POLICY_AUTHOR_KEY,
+         "snp.require_author_key: signer_info.author_key_en is false", NULL},
+        /* A digest with AUTHOR_KEY_EN clear endorses nothing. */
+        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
+         CVMA_R_POLICY_ID_KEY, NULL, NULL},
+    };
+    run_snp_cases(noauth, CVMA_ARRAY_LEN(noauth), &r);
+}
+
+static void test_snp_committed_tcb_rule(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r);
+    r.committed_build = 7;
+    r.committed_tcb = 0xd50d000000000003ull;
+    const struct rcase cases[] = {
+        {"\"require_committed_equals_current\": false", PASS, NULL, NULL},
+        {"\"require_committed_equals_current\": true", CVMA_R_POLICY_COMMITTED_TCB,
+         "committed_tcb=d50d000000000003 current_tcb=d50e000000000003",
+         "committed_build=7 current_build=8"},
+    };
+    run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+}
+
+/* allow_debug false (or absent: the default) refuses a debuggable guest: POLICY_DEBUG. */
+static void test_snp_debug_rule(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    good_snp(&r);
+    const struct rcase prod[] = {
+        {"\"allow_debug\": false", PASS, NULL, NULL},
+        {"", PASS, NULL, NULL},
+    };
+    run_snp_cases(prod, CVMA_ARRAY_LEN(prod), &r);
+    r.policy |= 1ull << 19;
+    const struct rcase dbg[] = {
+        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
+         "snp.allow_debug: expected false (DEBUG clear)", "policy=0x00000000000b0100"},
+        {"\"measurements\": \"" R48("33") "\"", CVMA_R_POLICY_DEBUG, "DEBUG (bit 19) set",
+         NULL},
+        {"\"allow_debug\": true", PASS, NULL, NULL},
+    };
+    run_snp_cases(dbg, CVMA_ARRAY_LEN(dbg), &r);
+}
+
+static void test_common_rules_on_snp(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    struct cvma_policy *p;
+    good_snp(&r);
+
+    /* report_data: exact, zero-padded when shorter. */
+    p = load_ok("{\"report_data\": \"" R64("aa") "\", \"snp\": {}}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    p = load_ok("{\"report_data\": \"aaaa\"}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_REPORT_DATA, "report_data: report_data=" R64("aa"),
+                  "expected aaaa0000");
+    cvma_result_cleanup(&res);
+    memset(r.report_data + 2, 0, sizeof r.report_data - 2);
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* required_providers: the platform must be bound to one of them. */
+    good_snp(&r);
+    p = load_ok("{\"required_providers\": [\"acme\", \"globex\"]}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED,
+                  "required_providers [acme; globex]: platform " R64("99"),
+                  "bound to no provider");
+    cvma_result_cleanup(&res);
+    snp_result(&r, r.product, &res);
+    json_object_set_new(res.platform, "provider", json_string("initech"));
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED,
+                  "bound to provider \"initech\"", NULL);
+    cvma_result_cleanup(&res);
+    snp_result(&r, r.product, &res);
+    json_object_set_new(res.platform, "provider", json_string("globex"));
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* allowed_tees: a policy for TDX only refuses SEV-SNP evidence. */
+    p = load_ok("{\"tdx\": {}}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is sev-snp",
+                  "accepts only tdx");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    p = load_ok("{\"allowed_tees\": [\"tdx\", \"sev-snp\"]}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* A claim a rule needs but the result lacks never lets the rule pass. */
+static void test_missing_claim_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    good_snp(&r);
+    struct cvma_policy *p = load_ok("{\"snp\": {\"vmpl\": 0, \"minimum_tcb\": {\"snp\": 1}}}");
+    snp_result(&r, r.product, &res);
+    json_t *snp = json_object_get(res.claims, "snp");
+    json_object_del(snp, "vmpl");
+    json_object_del(json_object_get(snp, "reported_tcb"), "snp");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING,
+                  "snp.vmpl: the result has no valid claim snp.vmpl", NULL);
+    expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING,
+                  "snp.minimum_tcb: the result has no valid claim snp.reported_tcb.snp", NULL);
+    assert_int_equal(count_policy(&res.verdict), 2);
+    cvma_result_cleanup(&res);
+
+    /* No claims at all (verification failed early): nothing is appraised. */
+    cvma_result_init(&res, "sev-snp", 0);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* Every SEV-SNP rule failing at once: each is reported, not only the first. */
+static void test_snp_all_failing_rules_are_reported(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    good_snp(&r);
+    r.policy |= 1ull << 19;
+    r.committed_build = 7;
+    const char *json =
+            "{\"report_data\": \"" R64("ab") "\", \"required_providers\": [\"acme\"],"
+            " \"snp\": {\"allow_debug\": false, \"measurements\": [\"" R48("34") "\"],"
+            " \"minimum_tcb\": {\"snp\": 15}, \"vmpl\": 1,"
+            " \"guest_policy\": {\"allow_smt\": false},"
+            " \"platform_info\": {\"require_ecc_en\": true, \"allow_smt_en\": false},"
+            " \"host_data\": \"" R32("45") "\", \"id_key_digests\": \"" R48("56") "\","
+            " \"family_id\": \"" R16("12") "\", \"image_id\": \"" R16("23") "\","
+            " \"minimum_guest_svn\": 9, \"report_id_ma\": \"" R32("89") "\","
+            " \"chip_ids\": \"" R64("98") "\", \"products\": [\"Turin\"],"
+            " \"minimum_firmware_version\": \"2.0\","
+            " \"require_committed_equals_current\": true}}";
+    const enum cvma_reason want[] = {
+        CVMA_R_POLICY_REPORT_DATA,      CVMA_R_POLICY_PROVIDER_REQUIRED,
+        CVMA_R_POLICY_DEBUG,            CVMA_R_POLICY_MEASUREMENT,
+        CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_R_POLICY_VMPL,
+        CVMA_R_POLICY_GUEST_POLICY,     CVMA_R_POLICY_PLATFORM_INFO,
+        CVMA_R_POLICY_HOST_DATA,        CVMA_R_POLICY_ID_KEY,
+        CVMA_R_POLICY_FAMILY_ID,        CVMA_R_POLICY_IMAGE_ID,
+        CVMA_R_POLICY_GUEST_SVN,        CVMA_R_POLICY_REPORT_ID_MA,
+        CVMA_R_POLICY_CHIP_ID,          CVMA_R_POLICY_PRODUCT,
+        CVMA_R_POLICY_FIRMWARE_VERSION, CVMA_R_POLICY_COMMITTED_TCB,
+    };
+    struct cvma_policy *p = load_ok(json);
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(want); i++) {
+        expect_reason(&res.verdict, want[i], NULL, NULL);
+    }
+    if (count_policy(&res.verdict) != CVMA_ARRAY_LEN(want)) {
+        dump(&res.verdict);
+        fail_msg("%zu policy reasons, expected %zu", count_policy(&res.verdict),
+                 CVMA_ARRAY_LEN(want));
+    }
+    mark_checks_done(&res);
+    cvma_result_finish(&res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* A real report through the parser and the claims encoder. */
+static void test_snp_real_sample_claims(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_snp_report rep;
+    struct cvma_verdict v;
+    struct cvma_result res;
+    char *sd = tu_path(tu_vectors(), "snp"), *dir = tu_path(sd, "milan-v2-gosevguest");
+    char *f = tu_path(dir, "report.bin");
+    tu_read(f, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+
+    /* MANIFEST.md: measurement b07af962..., TCB bl 2 tee 0 snp 5 ucode 68, a debug guest. */
+    const char *ok = "{\"snp\": {\"allow_debug\": true, \"measurements\": "
+                     "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9e"
+                     "ce31a5a608eb0cf2e4872b01\"], \"minimum_tcb\": {\"bootloader\": 2, \"snp\": 5,"
+                     " \"microcode\": 68}}}";
+    struct cvma_policy *p = load_ok(ok);
+    snp_result(&rep, CVMA_SNP_PRODUCT_MILAN, &res);
+    cvma_policy_appraise(p, &res);
+    if (count_policy(&res.verdict) != 0) {
+        dump(&res.verdict);
+        fail_msg("the sample should satisfy its own values");
+    }
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    p = load_ok("{\"snp\": {\"allow_debug\": false, \"minimum_tcb\": {\"snp\": 6}}}");
+    snp_result(&rep, CVMA_SNP_PRODUCT_MILAN, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_DEBUG, "DEBUG (bit 19) set", NULL);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TCB_BELOW_MINIMUM, "snp 5 < 6", NULL);
+    assert_int_equal(count_policy(&res.verdict), 2);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    cvma_buf_free(&b);
+    free(sd);
+    free(dir);
+    free(f);
+}
+
+/* ---- TDX claims ---------------------------------------------------------------------------- */
+
+static const uint8_t intel_qe[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+                                     0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
+
+static void good_tdx(struct cvma_tdx_quote *q)
+{
+    memset(q, 0, sizeof *q);
+    q->version = 4;
+    q->att_key_type = 2;
+    q->tee_type = 0x81;
+    memcpy(q->qe_vendor_id, intel_qe, 16);
+    struct cvma_tdx_td_report *b = &q->body;
+    const uint8_t svn[16] = {6, 1, 3};
+    memcpy(b->tee_tcb_svn, svn, 16);
+    memset(b->mr_seam, 0x5e, sizeof b->mr_seam);
+    b->td_attributes = 0x10000000ull; /* SEPT_VE_DISABLE */
+    b->xfam = 0x602e7ull;
+    memset(b->mr_td, 0xd1, sizeof b->mr_td);
+    memset(b->mr_config_id, 0xc1, sizeof b->mr_config_id);
+    memset(b->mr_owner, 0xc2, sizeof b->mr_owner);
+    memset(b->mr_owner_config, 0xc3, sizeof b->mr_owner_config);
+    for (size_t i = 0; i < 4; i++) {
+        memset(b->rtmr[i], (int)(0xa0 + i), sizeof b->rtmr[i]);
+    }
+    memset(b->report_data, 0xaa, sizeof b->report_data);
+}
+
+/* res as the TDX verifier leaves it: claims.tdx plus the TCB evaluation it adds. */
+static void tdx_result(const struct cvma_tdx_quote *q, const char *status,
+                       struct cvma_result *res)
+{
+    cvma_result_init(res, "tdx", 0);
+    json_t *tdx = cvma_tdx_quote_json(q, NULL);
+    assert_non_null(tdx);
+    if (status != NULL) {
+        json_object_set_new(tdx, "tcb_status", json_string(status));
+        json_object_set_new(tdx, "qe_tcb_status", json_string("UpToDate"));
+        json_object_set_new(tdx, "advisory_ids", json_array());
+    }
+    json_object_set_new(res->claims, "tdx", tdx);
+    json_object_set_new(res->platform, "vendor", json_string("intel"));
+    json_object_set_new(res->platform, "provider", json_null());
+}
+
+static void run_tdx_cases(const struct rcase *cases, size_t n, const struct cvma_tdx_quote *q)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cvma_result res;
+        tdx_result(q, "UpToDate", &res);
+        check_case("tdx", &cases[i], &res);
+        cvma_result_cleanup(&res);
+    }
+}
+
+static void test_tdx_register_rules_pass_and_fail(void **state)
+{
+    (void)state;
+    struct cvma_tdx_quote q;
+    good_tdx(&q);
+    const struct rcase cases[] = {
+        {"\"mr_td\": [\"" R48("d0") "\", \"" R48("d1") "\"]", PASS, NULL, NULL},
+        {"\"mr_td\": \"" R48("d2") "\"", CVMA_R_POLICY_MR_TD, "tdx.mr_td: mr_td=" R48("d1"),
+         "expected " R48("d2")},
+        /* RTMRs: each optional, each its own rule. */
+        {"\"rtmr2\": \"" R48("a2") "\"", PASS, NULL, NULL},
+        {"\"rtmr0\": \"" R48("a0") "\", \"rtmr1\": \"" R48("a1") "\", \"rtmr2\": \"" R48("a2")
+         "\", \"rtmr3\": [\"" R48("00") "\", \"" R48("a3") "\"]",
+         PASS, NULL, NULL},
+        {"\"rtmr3\": \"" R48("00") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr3: rtmr[3]=" R48("a3"),
+         "expected " R48("00")},
+        {"\"rtmr0\": \"" R48("a1") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr0: rtmr[0]=" R48("a0"),
+         NULL},
+        {"\"mr_config_id\": \"" R48("c1") "\"", PASS, NULL, NULL},
+        {"\"mr_config_id\": \"" R48("00") "\"", CVMA_R_POLICY_MR_CONFIG_ID,
+         "mr_config_id=" R48("c1"), "expected " R48("00")},
+        {"\"mr_owner\": \"" R48("c2") "\"", PASS, NULL, NULL},
+        {"\"mr_owner\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER, "mr_owner=" R48("c2"), NULL},
+        {"\"mr_owner_config\": \"" R48("c3") "\"", PASS, NULL, NULL},
+        {"\"mr_owner_config\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER_CONFIG,
+         "mr_owner_config=" R48("c3"), NULL},
+        {"\"mr_seam\": [\"" R48("5e") "\"]", PASS, NULL, NULL},
+        {"\"mr_seam\": \"" R48("5f") "\"", CVMA_R_POLICY_MR_SEAM, "tdx.mr_seam: mr_seam=" R48("5e"),
+         "expected " R48("5f")},
+        {"\"minimum_tee_tcb_svn\": \"06010300000000000000000000000000\"", PASS, NULL, NULL},
+        {"\"minimum_tee_tcb_svn\": \"05000000000000000000000000000000\"", PASS, NULL, NULL},
+        {"\"minimum_tee_tcb_svn\": \"06020300000000000000000000000000\"",
+         CVMA_R_POLICY_TEE_TCB_SVN, "tee_tcb_svn=06010300000000000000000000000000",
+         "byte 1: 1 < 2"},
+        {"\"td_attributes\": \"0000000010000000\"", PASS, NULL, NULL},
+        {"\"td_attributes\": \"0000000000000000\"", CVMA_R_POLICY_TD_ATTRIBUTES,
+         "td_attributes=0000000010000000, expected 0000000000000000", NULL},
+        {"\"xfam\": \"00000000000602e7\"", PASS, NULL, NULL},
+        {"\"xfam\": \"00000000000600e7\"", CVMA_R_POLICY_XFAM,
+         "xfam=00000000000602e7, expected 00000000000600e7", "differing bits 0000000000000200"},
+        {"\"allow_debug\": false", PASS, NULL, NULL},
+    };
+    run_tdx_cases(cases, CVMA_ARRAY_LEN(cases), &q);
+}
+
+static void test_tdx_debug_rule(void **state)
+{
+    (void)state;
+    struct cvma_tdx_quote q;
+    good_tdx(&q);
+    q.body.td_attributes |= 1; /* DEBUG */
+    const struct rcase cases[] = {
+        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
+         "tdx.allow_debug: expected false (TD_ATTRIBUTES bits 7:0 clear)",
+         "td_attributes=0000000010000001 with bits 0x01 set"},
+        {"\"mr_td\": \"" R48("d1") "\"", CVMA_R_POLICY_DEBUG, NULL, NULL},
+        {"\"allow_debug\": true", PASS, NULL, NULL},
+    };
+    run_tdx_cases(cases, CVMA_ARRAY_LEN(cases), &q);
+    good_tdx(&q);
+    q.body.td_attributes |= 1u << 5; /* PERF_PROF: not a production TD either */
+    const struct rcase prof[] = {
+        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG, "bits 0x20 set", NULL},
+    };
+    run_tdx_cases(prof, CVMA_ARRAY_LEN(prof), &q);
+}
+
+static void test_tdx_report_data_and_service_td(void **state)
+{
+    (void)state;
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    good_tdx(&q);
+    struct cvma_policy *p = load_ok("{\"report_data\": \"" R64("aa") "\", \"tdx\": {}}");
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    p = load_ok("{\"report_data\": \"" R64("ab") "\", \"tdx\": {}}");
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_REPORT_DATA, "report_data=" R64("aa"),
+                  "expected " R64("ab"));
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* A TD report 1.5 with a bound service TD: pinning it accepts the binding. */
+    q.version = 5;
+    q.body_type = 3;
+    q.body.is_v15 = true;
+    memset(q.body.mr_service_td, 0xee, sizeof q.body.mr_service_td);
+    p = load_ok("{\"tdx\": {\"mr_service_td\": \"" R48("ee") "\"}}");
+    tdx_result(&q, "UpToDate", &res);
+    cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING,
+                     "MRSERVICETD=%s", R48("ee"));
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_INFO);
+    expect_reason(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND,
+                  "(accepted by policy: tdx.mr_service_td)", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    p = load_ok("{\"tdx\": {\"mr_service_td\": \"" R48("00") "\"}}");
+    tdx_result(&q, "UpToDate", &res);
+    cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING, "bound");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_MR_SERVICE_TD, "mr_service_td=" R48("ee"),
+                  R48("00"));
+    assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_WARNING);
+    cvma_result_cleanup(&res);
+    /* TD report 1.0: no MRSERVICETD, read as zeros. */
+    good_tdx(&q);
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* The verifier's default mapping of a TCB status (reasons.def) recorded on res. */
+static void add_status_reason(struct cvma_result *res, const char *status)
+{
+    if (strcmp(status, "OutOfDate") == 0 || strcmp(status, "OutOfDateConfigurationNeeded") == 0) {
+        cvma_reject(&res->verdict, CVMA_R_TDX_TCB_OUT_OF_DATE, "TCB status %s", status);
+    } else if (strcmp(status, "Revoked") == 0) {
+        cvma_reject(&res->verdict, CVMA_R_TDX_TCB_REVOKED, "TCB status Revoked");
+    } else if (strcmp(status, "UpToDate") != 0) {
+        cvma_reject(&res->verdict, CVMA_R_TDX_TCB_NEEDS_ACTION, "TCB status %s", status);
+    }
+}
+
+struct status_case {
+    const char *accepted; /* JSON list, or NULL: no accepted_tcb_statuses */
+    const char *status;
+    enum cvma_reason default_code; /* CVMA_R_COUNT_ for UpToDate */
+    enum cvma_severity want_sev;   /* of default_code after appraisal */
+    bool policy_refuses;           /* POLICY_TCB_STATUS */
+    enum cvma_result_status want_status;
+};
+
+/* accepted_tcb_statuses overrides the default mapping, both ways. */
+static void test_tdx_accepted_tcb_statuses_override(void **state)
+{
+    (void)state;
+    const struct status_case cases[] = {
+        /* No list: the default mapping stands. */
+        {NULL, "SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, false,
+         CVMA_WARNING},
+        {NULL, "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, false,
+         CVMA_CONTRAINDICATED},
+        /* Listed: accepted deliberately, lowered to info. */
+        {"[\"UpToDate\", \"SWHardeningNeeded\"]", "SWHardeningNeeded",
+         CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+        {"[\"OutOfDate\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false,
+         CVMA_AFFIRMING},
+        {"[\"OutOfDateConfigurationNeeded\"]", "OutOfDateConfigurationNeeded",
+         CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+        {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION,
+         CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+        /* Not listed: refused, even where the default is only a warning. */
+        {"[\"UpToDate\"]", "ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING,
+         true, CVMA_CONTRAINDICATED},
+        {"[\"SWHardeningNeeded\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR,
+         true, CVMA_CONTRAINDICATED},
+        {"[\"SWHardeningNeeded\", \"OutOfDate\", \"ConfigurationNeeded\"]", "Revoked",
+         CVMA_R_TDX_TCB_REVOKED, CVMA_SEV_ERROR, true, CVMA_CONTRAINDICATED},
+        /* UpToDate is always accepted. */
+        {"[\"SWHardeningNeeded\"]", "UpToDate", CVMA_R_COUNT_, CVMA_SEV_INFO, false,
+         CVMA_AFFIRMING},
+    };
+    struct cvma_tdx_quote q;
+    good_tdx(&q);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        const struct status_case *c = &cases[i];
+        char json[512];
+        struct cvma_result res;
+        if (c->accepted != NULL) {
+            snprintf(json, sizeof json, "{\"tdx\": {\"accepted_tcb_statuses\": %s}}",
+                     c->accepted);
+        } else {
+            snprintf(json, sizeof json, "{\"tdx\": {}}");
+        }
+        struct cvma_policy *p = load_ok(json);
+        tdx_result(&q, c->status, &res);
+        add_status_reason(&res, c->status);
+        cvma_policy_appraise(p, &res);
+        if (c->default_code != CVMA_R_COUNT_) {
+            int sev = severity_of(&res.verdict, c->default_code);
+            if (sev != (int)c->want_sev) {
+                dump(&res.verdict);
+                fail_msg("case %zu: %s has severity %d, want %d", i,
+                         cvma_reason_name(c->default_code), sev, (int)c->want_sev);
+            }
+            if (c->want_sev == CVMA_SEV_INFO) {
+                expect_reason(&res.verdict, c->default_code,
+                              "(accepted by policy: tdx.accepted_tcb_statuses lists ", c->status);
+            } else {
+                const struct cvma_verdict_reason *r = find(&res.verdict, c->default_code);
+                assert_true(r == NULL || strstr(r->detail, "accepted by policy") == NULL);
+            }
+        }
+        assert_int_equal(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_TCB_STATUS),
+                         c->policy_refuses);
+        if (c->policy_refuses) {
+            char want[96];
+            snprintf(want, sizeof want, "tcb_status=%s is not one of [UpToDate", c->status);
+            expect_reason(&res.verdict, CVMA_R_POLICY_TCB_STATUS,
+                          "tdx.accepted_tcb_statuses: ", want);
+        }
+        assert_int_equal(count_policy(&res.verdict), c->policy_refuses ? 1 : 0);
+        mark_checks_done(&res);
+        cvma_result_finish(&res);
+        if (res.status != c->want_status) {
+            dump(&res.verdict);
+            fail_msg("case %zu (%s): status %s", i, c->status,
+                     cvma_result_status_name(res.status));
+        }
+        cvma_result_cleanup(&res);
+        cvma_policy_free(p);
+    }
+
+    /* No status at all: TDX_TCB_LEVEL_NOT_FOUND already refuses; else the claim is missing. */
+    struct cvma_policy *p = load_ok("{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\"]}}");
+    struct cvma_result res;
+    tdx_result(&q, NULL, &res);
+    cvma_reject(&res.verdict, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND, "no TCB level matches");
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    tdx_result(&q, NULL, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING, "tdx.tcb_status", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* Every TDX rule failing at once: each is reported. */
+static void test_tdx_all_failing_rules_are_reported(void **state)
+{
+    (void)state;
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    good_tdx(&q);
+    q.body.td_attributes |= 1;
+    const char *json =
+            "{\"report_data\": \"" R64("ab") "\", \"required_providers\": [\"acme\"],"
+            " \"tdx\": {\"allow_debug\": false, \"mr_td\": \"" R48("d2") "\","
+            " \"rtmr0\": \"" R48("00") "\", \"rtmr3\": \"" R48("00") "\","
+            " \"mr_config_id\": \"" R48("00") "\", \"mr_owner\": \"" R48("00") "\","
+            " \"mr_owner_config\": \"" R48("00") "\", \"mr_seam\": \"" R48("00") "\","
+            " \"mr_service_td\": \"" R48("ee") "\","
+            " \"minimum_tee_tcb_svn\": \"07000000000000000000000000000000\","
+            " \"td_attributes\": \"0000000010000000\", \"xfam\": \"0000000000000003\","
+            " \"accepted_tcb_statuses\": [\"UpToDate\"], \"collateral_grace_period\": \"1d\"}}";
+    const enum cvma_reason want[] = {
+        CVMA_R_POLICY_REPORT_DATA,   CVMA_R_POLICY_PROVIDER_REQUIRED, CVMA_R_POLICY_DEBUG,
+        CVMA_R_POLICY_MR_TD,         CVMA_R_POLICY_MR_CONFIG_ID,      CVMA_R_POLICY_MR_OWNER,
+        CVMA_R_POLICY_MR_OWNER_CONFIG, CVMA_R_POLICY_MR_SEAM,         CVMA_R_POLICY_MR_SERVICE_TD,
+        CVMA_R_POLICY_TEE_TCB_SVN,   CVMA_R_POLICY_TD_ATTRIBUTES,     CVMA_R_POLICY_XFAM,
+        CVMA_R_POLICY_TCB_STATUS,
+    };
+    struct cvma_policy *p = load_ok(json);
+    tdx_result(&q, "SWHardeningNeeded", &res);
+    cvma_policy_appraise(p, &res);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(want); i++) {
+        expect_reason(&res.verdict, want[i], NULL, NULL);
+    }
+    /* Two RTMR rules fail, each reported. */
+    size_t rtmr = 0;
+    for (size_t i = 0; i < res.verdict.n_reasons; i++) {
+        rtmr += res.verdict.reasons[i].code == CVMA_R_POLICY_RTMR;
+    }
+    assert_int_equal(rtmr, 2);
+    if (count_policy(&res.verdict) != CVMA_ARRAY_LEN(want) + 2) {
+        dump(&res.verdict);
+        fail_msg("%zu policy reasons, expected %zu", count_policy(&res.verdict),
+                 CVMA_ARRAY_LEN(want) + 2);
+    }
+    cvma_result_cleanup(&res);
+
+    /* The same policy on SEV-SNP evidence: the TEE is not allowed. */
+    struct cvma_snp_report r;
+    good_snp(&r);
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, NULL, NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* A real TDX quote through the parser and the claims encoder. */
+static void test_tdx_real_quote_claims(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_tdx_quote q;
+    struct cvma_verdict v;
+    struct cvma_result res;
+    char *td = tu_path(tu_vectors(), "tdx"), *dir = tu_path(td, "v4-uptodate-dcapqvl");
+    char *f = tu_path(dir, "quote.bin");
+    tu_read(f, &b);
+    memset(&q, 0, sizeof q);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_quote_parse(b.p, b.len, NULL, &q, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+
+    char mrtd[97], seam[97], json[1024];
+    cvma_hex_encode(q.body.mr_td, 48, mrtd, sizeof mrtd);
+    cvma_hex_encode(q.body.mr_seam, 48, seam, sizeof seam);
+    snprintf(json, sizeof json,
+             "{\"tdx\": {\"allow_debug\": %s, \"mr_td\": \"%s\", \"mr_seam\": \"%s\","
+             " \"accepted_tcb_statuses\": [\"UpToDate\"]}}",
+             (q.body.td_attributes & 0xff) ? "true" : "false", mrtd, seam);
+    struct cvma_policy *p = load_ok(json);
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    if (count_policy(&res.verdict) != 0) {
+        dump(&res.verdict);
+        fail_msg("the quote should satisfy its own values");
+    }
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    q.body.mr_td[0] ^= 1;
+    p = load_ok(json);
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_MR_TD, mrtd, NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    cvma_tdx_quote_cleanup(&q);
+    cvma_buf_free(&b);
+    free(td);
+    free(dir);
+    free(f);
+}
+
+/* ---- loading ------------------------------------------------------------------------------- */
+
+static void test_load_refuses_bad_policies_naming_the_field(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *want;
+    } bad[] = {
+        {"{", "not valid JSON at line 1"},
+        {"[]", "the policy must be a JSON object, got an array"},
+        {"{\"colour\": 1}", "colour: unknown field"},
+        {"{\"version\": 2}", "version: 2 is out of range 1..1"},
+        {"{\"name\": 5}", "name: expected a string, got an integer"},
+        {"{\"snp\": {\"vmpl\": 0, \"vmpl\": 1}}", "duplicate object key"},
+        {"{\"snp\": []}", "snp: expected an object, got an array"},
+        {"{\"snp\": {\"measurement\": \"00\"}}", "snp.measurement: unknown field"},
+        {"{\"snp\": {\"vmpl\": \"0\"}}", "snp.vmpl: expected an integer, got a string"},
+        {"{\"snp\": {\"vmpl\": 4}}", "snp.vmpl: 4 is out of range 0..3"},
+        {"{\"snp\": {\"vmpl\": 1.0}}", "snp.vmpl: expected an integer, got a real number"},
+        {"{\"snp\": {\"allow_debug\": \"no\"}}", "snp.allow_debug: expected true or false"},
+        {"{\"snp\": {\"measurements\": [\"" R48("00") "\", \"" R47("zz") "zz\"]}}",
+         "snp.measurements[1]: not hex"},
+        {"{\"snp\": {\"measurements\": \"0x" R47("00") "\"}}", "snp.measurements: not hex"},
+        {"{\"snp\": {\"measurements\": \"" R32("00") "\"}}",
+         "snp.measurements: expected 96 hex digits (48 bytes), got 64 characters"},
+        {"{\"snp\": {\"measurements\": []}}", "snp.measurements: expected 1..256 values, got 0"},
+        {"{\"snp\": {\"measurements\": 7}}",
+         "snp.measurements: expected a hex string or a list of them, got an integer"},
+        {"{\"snp\": {\"host_data\": \"" R32("00") "00\"}}", "snp.host_data: expected 64 hex"},
+        {"{\"snp\": {\"chip_ids\": [null]}}", "snp.chip_ids[0]: expected a hex string of 64 "
+                                              "bytes, got null"},
+        {"{\"snp\": {\"minimum_tcb\": {\"snp\": 1, \"fw\": 2}}}", "snp.minimum_tcb.fw: unknown"},
+        {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
+                                                         "range 0..255"},
+        {"{\"snp\": {\"minimum_tcb\": {}}}", "snp.minimum_tcb: names no component"},
+        {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Naples\": {\"snp\": 1}}}}}",
+         "snp.minimum_tcb.by_product.Naples: unknown field"},
+        {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Turin\": {}}}}}",
+         "snp.minimum_launch_tcb.by_product.Turin: names no component"},
+        {"{\"snp\": {\"guest_policy\": {\"allow_debug\": false}}}",
+         "snp.guest_policy.allow_debug: unknown field"},
+        {"{\"snp\": {\"guest_policy\": {\"minimum_abi\": \"1.256\"}}}",
+         "snp.guest_policy.minimum_abi: expected \"major.minor\""},
+        {"{\"snp\": {\"platform_info\": {\"minimum_abi\": \"1.0\"}}}",
+         "snp.platform_info.minimum_abi: unknown field"},
+        {"{\"snp\": {\"platform_info\": {\"allow_smt_en\": 1}}}",
+         "snp.platform_info.allow_smt_en: expected true or false, got an integer"},
+        {"{\"snp\": {\"products\": [\"Naples\"]}}", "snp.products[0]: \"Naples\" is not"},
+        {"{\"snp\": {\"minimum_firmware_version\": \"1\"}}", "snp.minimum_firmware_version"},
+        {"{\"snp\": {\"minimum_guest_svn\": -1}}", "snp.minimum_guest_svn: -1 is out of range"},
+        {"{\"tdx\": {\"rtmr4\": \"00\"}}", "tdx.rtmr4: unknown field"},
+        {"{\"tdx\": {\"mr_td\": 5}}", "tdx.mr_td: expected a hex string or a list of them"},
+        {"{\"tdx\": {\"rtmr1\": [\"" R48("0g") "\"]}}", "tdx.rtmr1[0]: not hex"},
+        {"{\"tdx\": {\"minimum_tee_tcb_svn\": \"0601\"}}",
+         "tdx.minimum_tee_tcb_svn: expected 32 hex digits (16 bytes)"},
+        {"{\"tdx\": {\"td_attributes\": 268435456}}",
+         "tdx.td_attributes: expected a hex string of 8 bytes, got an integer"},
+        {"{\"tdx\": {\"accepted_tcb_statuses\": \"UpToDate\"}}",
+         "tdx.accepted_tcb_statuses: expected a non-empty list"},
+        {"{\"tdx\": {\"accepted_tcb_statuses\": [\"Revoked\"]}}",
+         "tdx.accepted_tcb_statuses[0]: \"Revoked\" cannot be accepted"},
+        {"{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", \"uptodate\"]}}",
+         "tdx.accepted_tcb_statuses[1]: \"uptodate\" is not an Intel TCB status"},
+        {"{\"tdx\": {\"collateral_grace_period\": \"7 days\"}}",
+         "tdx.collateral_grace_period: expected seconds or a duration"},
+        {"{\"tdx\": {\"collateral_grace_period\": -1}}",
+         "tdx.collateral_grace_period: -1 seconds is out of range"},
+        {"{\"tdx\": {\"collateral_grace_period\": 1.5}}",
+         "tdx.collateral_grace_period: expected seconds or a duration string, got a real"},
+        {"{\"report_data\": \"abc\"}", "report_data: expected 2..128 hex digits"},
+        {"{\"report_data\": \"" R64("00") "00\"}", "report_data: expected 2..128 hex digits"},
+        {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
+        {"{\"required_providers\": []}", "required_providers: expected a list"},
+        {"{\"required_providers\": [\"\"]}", "required_providers[0]: expected a string of 1.."},
+        {"{\"allowed_tees\": [\"sgx\"]}", "allowed_tees[0]: \"sgx\" is not"},
+        {"{\"allowed_tees\": [\"tdx\"], \"snp\": {}}", "snp: a section for a TEE that "
+                                                       "allowed_tees does not list"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        load_refused(bad[i].json, bad[i].want);
+    }
+    /* Over the size limit. */
+    size_t big = CVMA_POLICY_MAX_BYTES + 1;
+    uint8_t *buf = calloc(1, big);
+    assert_non_null(buf);
+    struct cvma_policy *p = (struct cvma_policy *)1;
+    char err[256];
+    assert_int_equal(cvma_policy_load_bytes(buf, big, &p, err, sizeof err), CVMA_E_USAGE);
+    assert_null(p);
+    assert_non_null(strstr(err, "more than the"));
+    free(buf);
+}
+
+static void test_load_from_file_and_accessors(void **state)
+{
+    (void)state;
+    const char *json = "{\"version\": 1, \"name\": \"prod\", \"description\": \"d\","
+                       " \"report_data\": \"0102\", \"required_providers\": [\"acme\", \"b.c\"],"
+                       " \"snp\": {}, \"tdx\": {\"collateral_grace_period\": \"1d12h\"}}";
+    char *d = tu_tmpdir(), *f = tu_path(d, "p.json"), *missing = tu_path(d, "nope.json");
+    tu_write(f, (const uint8_t *)json, strlen(json));
+    struct cvma_policy *p = NULL;
+    char err[640];
+    assert_int_equal(cvma_policy_load(f, &p, err, sizeof err), CVMA_OK);
+
+    /* The id is the SHA-256 of the exact bytes. */
+    uint8_t dg[32];
+    unsigned dl = 0;
+    char want[7 + 65];
+    assert_int_equal(EVP_Digest(json, strlen(json), dg, &dl, EVP_sha256(), NULL), 1);
+    memcpy(want, "sha256:", 7);
+    cvma_hex_encode(dg, 32, want + 7, sizeof want - 7);
+    assert_string_equal(cvma_policy_id(p), want);
+    assert_string_equal(cvma_policy_name(p), "prod");
+    const char *const *names = NULL;
+    assert_int_equal(cvma_policy_required_providers(p, &names), 2);
+    assert_string_equal(names[0], "acme");
+    assert_string_equal(names[1], "b.c");
+    uint8_t rd[64], rdw[64] = {1, 2};
+    assert_true(cvma_policy_report_data(p, rd));
+    assert_memory_equal(rd, rdw, 64);
+    assert_int_equal(cvma_policy_collateral_grace(p), 36 * 3600);
+    cvma_policy_free(p);
+
+    /* Nothing set. */
+    p = load_ok("{}");
+    assert_null(cvma_policy_name(p));
+    assert_int_equal(cvma_policy_required_providers(p, &names), 0);
+    assert_null(names);
+    assert_false(cvma_policy_report_data(p, rd));
+    assert_int_equal(cvma_policy_collateral_grace(p), -1);
+    assert_non_null(strstr(cvma_policy_id(p), "sha256:"));
+    cvma_policy_free(p);
+    cvma_policy_free(NULL);
+
+    assert_int_equal(cvma_policy_load(missing, &p, err, sizeof err), CVMA_E_IO);
+    assert_null(p);
+    assert_non_null(strstr(err, "nope.json"));
+    /* A file refused names the file and the field. */
+    const char *bad = "{\"snp\": {\"vmpl\": 9}}";
+    tu_write(f, (const uint8_t *)bad, strlen(bad));
+    assert_int_equal(cvma_policy_load(f, &p, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "p.json: snp.vmpl: 9 is out of range"));
+    tu_rmtree(d);
+    free(d);
+    free(f);
+    free(missing);
+}
+
+static void test_collateral_grace_parsing(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int64_t want; /* -1: refused */
+    } cases[] = {
+        {"0", 0},           {"86400", 86400},      {"45s", 45},          {"30m", 1800},
+        {"12h", 43200},     {"7d", 604800},        {"1w", 604800},       {"1d12h", 129600},
+        {"1w2d3h4m5s", 788645}, {"366d", 366ll * 86400}, {"", -1},     {"d", -1},
+        {"1d12", -1},       {"7x", -1},            {"-1", -1},           {"367d", -1},
+        {"1.5d", -1},       {" 7d", -1},           {"7D", -1},           {"9999999999999s", -1},
+        {"53w", -1},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        int64_t got = 123;
+        bool ok = cvma_policy_parse_duration(cases[i].s, &got);
+        if (ok != (cases[i].want >= 0) || (ok && got != cases[i].want)) {
+            fail_msg("\"%s\": ok=%d got %lld, want %lld", cases[i].s, ok, (long long)got,
+                     (long long)cases[i].want);
+        }
+        if (cases[i].s[0] == '\0') {
+            continue;
+        }
+        char json[128];
+        snprintf(json, sizeof json, "{\"tdx\": {\"collateral_grace_period\": \"%s\"}}",
+                 cases[i].s);
+        if (cases[i].want >= 0) {
+            struct cvma_policy *p = load_ok(json);
+            assert_int_equal(cvma_policy_collateral_grace(p), cases[i].want);
+            cvma_policy_free(p);
+        } else {
+            load_refused(json, "tdx.collateral_grace_period");
+        }
+    }
+    struct cvma_policy *p = load_ok("{\"tdx\": {\"collateral_grace_period\": 3600}}");
+    assert_int_equal(cvma_policy_collateral_grace(p), 3600);
+    cvma_policy_free(p);
+    load_refused("{\"tdx\": {\"collateral_grace_period\": 31622401}}", "out of range");
+}
+
+/* ---- Cocos importer ------------------------------------------------------------------------ */
+
+static char *b64(const uint8_t *p, size_t n)
+{
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    assert_non_null(out);
+    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    return out;
+}
+
+static char *b64_fill(uint8_t byte, size_t n)
+{
+    uint8_t buf[64];
+    assert_true(n <= sizeof buf);
+    memset(buf, byte, n);
+    return b64(buf, n);
+}
+
+/* Imports; fails the test unless the result loads as a policy. */
+static json_t *import_ok(const char *text, json_t **dropped)
+{
+    json_t *out = NULL;
+    char err[640];
+    enum cvma_status st = cvma_policy_import_cocos((const uint8_t *)text, strlen(text), &out,
+                                                   dropped, err, sizeof err);
+    if (st != CVMA_OK) {
+        fail_msg("import refused: %s", err);
+    }
+    char *s = json_dumps(out, JSON_COMPACT);
+    assert_non_null(s);
+    struct cvma_policy *p = load_ok(s);
+    cvma_policy_free(p);
+    free(s);
+    return out;
+}
+
+static void import_refused(const char *text, const char *want)
+{
+    json_t *out = (json_t *)1, *dropped = (json_t *)1;
+    char err[640];
+    enum cvma_status st = cvma_policy_import_cocos((const uint8_t *)text, strlen(text), &out,
+                                                   &dropped, err, sizeof err);
+    if (st != CVMA_E_USAGE) {
+        fail_msg("import of %s: status %d, expected a refusal", text, (int)st);
+    }
+    assert_null(out);
+    assert_null(dropped);
+    if (strstr(err, want) == NULL) {
+        fail_msg("import refusal \"%s\" lacks \"%s\"", err, want);
+    }
+}
+
+/* dropped holds exactly the entries starting with each of want (in any order). */
+static void expect_dropped(json_t *dropped, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < json_array_size(dropped); k++) {
+            const char *s = json_string_value(json_array_get(dropped, k));
+            found = found || strncmp(s, want[i], strlen(want[i])) == 0;
+        }
+        if (!found) {
+            char *all = json_dumps(dropped, JSON_INDENT(1));
+            fail_msg("dropped list lacks \"%s\": %s", want[i], all);
+        }
+    }
+    if (json_array_size(dropped) != n) {
+        char *all = json_dumps(dropped, JSON_INDENT(1));
+        fail_msg("dropped list has %zu entries, expected %zu: %s", json_array_size(dropped), n,
+                 all);
+    }
+}
+
+static const char *sget(json_t *o, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *cur = o;
+    for (char *save = buf, *tok; cur != NULL && (tok = save) != NULL;) {
+        char *dot = strchr(tok, '.');
+        if (dot != NULL) {
+            *dot = '\0';
+            save = dot + 1;
+        } else {
+            save = NULL;
+        }
+        cur = json_is_array(cur) ? json_array_get(cur, (size_t)(tok[0] - '0'))
+                                 : json_object_get(cur, tok);
+    }
+    if (json_is_string(cur)) {
+        return json_string_value(cur);
+    }
+    return NULL;
+}
+
+static json_int_t iget(json_t *o, const char *a, const char *b, const char *c)
+{
+    json_t *j = json_object_get(json_object_get(o, a), b);
+    if (c != NULL) {
+        j = json_object_get(j, c);
+    }
+    assert_true(json_is_integer(j));
+    return json_integer_value(j);
+}
+
+/* Cocos's own SEV-SNP policy shape (scripts/attestation_policy), in snake_case. */
+static void test_cocos_snp_snake_case(void **state)
+{
+    (void)state;
+    char *meas = b64_fill(0x33, 48), *chip = b64_fill(0x99, 64), *zero16 = b64_fill(0, 16);
+    char *zero32 = b64_fill(0, 32), *ff32 = b64_fill(0xff, 32), *rid = b64_fill(0x77, 32);
+    char *hash = b64_fill(0x55, 48);
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"pcr_values\": {\"sha256\": {\"0\": \"00\", \"9\": \"00\"}, \"sha384\": {\"0\": "
+             "\"00\"}},\n"
+             " \"policy\": {\"chip_id\": \"%s\", \"family_id\": \"%s\", \"host_data\": \"%s\","
+             " \"image_id\": \"%s\", \"measurement\": \"%s\", \"minimum_build\": 8,"
+             " \"minimum_launch_tcb\": 15352208179752599555, \"minimum_tcb\": "
+             "15352208179752599555,"
+             " \"minimum_version\": \"1.55\", \"permit_provisional_firmware\": true,"
+             " \"policy\": 196608, \"product\": {\"name\": 1}, \"report_id_ma\": \"%s\","
+             " \"report_id\": \"%s\", \"require_author_key\": false, \"require_id_block\": false,"
+             " \"trusted_id_key_hashes\": [\"%s\"], \"vmpl\": 2, \"frobnicate\": 1},\n"
+             " \"root_of_trust\": {\"check_crl\": true, \"disallow_network\": false,"
+             " \"product\": \"Milan\", \"product_line\": \"Milan\", \"cabundles\": [\"pem\"]}}",
+             chip, zero16, zero32, zero16, meas, ff32, rid, hash);
+    json_t *dropped = NULL;
+    json_t *o = import_ok(text, &dropped);
+
+    assert_string_equal(sget(o, "allowed_tees.0"), "sev-snp");
+    assert_string_equal(sget(o, "snp.measurements.0"), R48("33"));
+    assert_string_equal(sget(o, "snp.chip_ids.0"), R64("99"));
+    assert_string_equal(sget(o, "snp.family_id"), R16("00"));
+    assert_string_equal(sget(o, "snp.image_id"), R16("00"));
+    assert_string_equal(sget(o, "snp.host_data"), R32("00"));
+    assert_string_equal(sget(o, "snp.report_id_ma"), R32("ff"));
+    assert_string_equal(sget(o, "snp.products.0"), "Milan");
+    assert_string_equal(sget(o, "snp.minimum_firmware_version"), "1.55");
+    assert_int_equal(iget(o, "snp", "minimum_firmware_build", NULL), 8);
+    assert_int_equal(iget(o, "snp", "vmpl", NULL), 2);
+    /* 0xd50e000000000003 in the Milan layout. */
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "bootloader"), 3);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "tee"), 0);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "snp"), 14);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "microcode"), 213);
+    assert_int_equal(iget(o, "snp", "minimum_launch_tcb", "snp"), 14);
+    /* policy 0x30000: SMT allowed (max), no MA, no debug, no ABI minimum. */
+    json_t *snp = json_object_get(o, "snp");
+    assert_true(json_is_false(json_object_get(snp, "allow_debug")));
+    json_t *gp = json_object_get(snp, "guest_policy");
+    assert_true(json_is_true(json_object_get(gp, "allow_smt")));
+    assert_true(json_is_false(json_object_get(gp, "allow_migrate_ma")));
+    assert_null(json_object_get(gp, "minimum_abi"));
+    assert_null(json_object_get(snp, "require_committed_equals_current"));
+    assert_null(json_object_get(snp, "id_key_digests"));
+
+    static const char *const want[] = {
+        "pcr_values.sha256 (PCRs 0,9)", "pcr_values.sha384 (PCRs 0)", "policy.report_id:",
+        "policy.trusted_id_key_hashes:", "policy.frobnicate:", "root_of_trust.cabundles:",
+        "root_of_trust.check_crl:",
+    };
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+
+    /* The imported policy accepts the guest it describes (chip 99.., measurement 33..). */
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    good_snp(&r);
+    memset(r.family_id, 0, 16);
+    memset(r.image_id, 0, 16);
+    memset(r.host_data, 0, 32);
+    memset(r.report_id_ma, 0xff, 32);
+    r.vmpl = 2;
+    r.policy = 0x30000;
+    char *s = json_dumps(o, JSON_COMPACT);
+    struct cvma_policy *p = load_ok(s);
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    if (count_policy(&res.verdict) != 0) {
+        dump(&res.verdict);
+        fail_msg("imported policy refuses its guest");
+    }
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    free(s);
+    json_decref(o);
+    json_decref(dropped);
+    free(meas);
+    free(chip);
+    free(zero16);
+    free(zero32);
+    free(ff32);
+    free(rid);
+    free(hash);
+}
+
+/* The same in lowerCamelCase, uint64 as strings, Turin, proto3 defaults. */
+static void test_cocos_snp_camel_case(void **state)
+{
+    (void)state;
+    uint8_t chip8[8] = {9, 16, 180, 248, 132, 255, 75, 169};
+    char *meas = b64_fill(0x33, 48), *chip = b64(chip8, 8), *author = b64_fill(0x66, 48);
+    char text[2048];
+    /* URL-safe base64 without padding is accepted as protobuf JSON allows. */
+    for (char *c = meas; *c; c++) {
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+    }
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"measurement\": \"%s\", \"chipId\": \"%s\","
+             " \"minimumTcbTurin\": \"6989586621762896385\", \"policy\": \"720896\","
+             " \"requireAuthorKey\": true, \"trustedAuthorKeyHashes\": [\"%s\"],"
+             " \"minimumGuestSvn\": 3, \"platformInfo\": \"37\", \"reportData\": null},"
+             " \"rootOfTrust\": {\"productLine\": \"Turin\", \"disallowNetwork\": true}}",
+             meas, chip, author);
+    json_t *dropped = NULL;
+    json_t *o = import_ok(text, &dropped);
+    assert_string_equal(sget(o, "snp.measurements.0"), R48("33"));
+    assert_string_equal(sget(o, "snp.chip_ids.0"),
+                        "0910b4f884ff4ba9" R16("00") R16("00") R16("00") "0000000000000000");
+    assert_string_equal(sget(o, "snp.products.0"), "Turin");
+    /* 0x6100000005000201: fmc 1, bootloader 2, tee 0, snp 5, microcode 97. */
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "fmc"), 1);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "bootloader"), 2);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "snp"), 5);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "microcode"), 97);
+    assert_int_equal(iget(o, "snp", "minimum_guest_svn", NULL), 3);
+    assert_string_equal(sget(o, "snp.author_key_digests.0"), R48("66"));
+    json_t *snp = json_object_get(o, "snp");
+    assert_true(json_is_true(json_object_get(snp, "require_author_key")));
+    /* permit_provisional_firmware absent = false: go-sev-guest requires equality. */
+    assert_true(json_is_true(json_object_get(snp, "require_committed_equals_current")));
+    /* policy 0xb0000: SMT, reserved, DEBUG. */
+    assert_true(json_is_true(json_object_get(snp, "allow_debug")));
+    /* platform_info 37 = 0x25: SMT_EN allowed, ECC_EN and ALIAS_CHECK_COMPLETE required. */
+    json_t *pi = json_object_get(snp, "platform_info");
+    assert_true(json_is_true(json_object_get(pi, "allow_smt_en")));
+    assert_true(json_is_true(json_object_get(pi, "require_ecc_en")));
+    assert_true(json_is_true(json_object_get(pi, "require_alias_check_complete")));
+    assert_null(json_object_get(pi, "require_rapl_dis"));
+    static const char *const want[] = {"rootOfTrust.disallowNetwork:"};
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+    json_decref(o);
+    json_decref(dropped);
+
+    /* A generic minimum_tcb without a product: Milan and Genoa only, and it says so. */
+    o = import_ok("{\"policy\": {\"minimumTcb\": \"15352208179752599555\"}}", &dropped);
+    json_t *bp = json_object_get(json_object_get(json_object_get(o, "snp"), "minimum_tcb"),
+                                 "by_product");
+    assert_non_null(json_object_get(bp, "Milan"));
+    assert_non_null(json_object_get(bp, "Genoa"));
+    assert_null(json_object_get(bp, "Turin"));
+    static const char *const want2[] = {"policy.minimum_tcb: carried for Milan and Genoa only"};
+    expect_dropped(dropped, want2, CVMA_ARRAY_LEN(want2));
+    json_decref(o);
+    json_decref(dropped);
+    free(meas);
+    free(chip);
+    free(author);
+}
+
+/* Cocos's TDX policy (go-tdx-guest, lowerCamelCase), including its newer extra fields. */
+static void test_cocos_tdx_camel_case(void **state)
+{
+    (void)state;
+    const char *text =
+            "{\"policy\": {\"headerPolicy\": {\"qeVendorId\": \"k5pyM/ecTKmUCg2zlX8GBw==\"},"
+            " \"tdQuoteBodyPolicy\": {\"minimumTeeTcbSvn\": \"BgEDAAAAAAAAAAAAAAAAAA==\","
+            " \"mrSeam\": \"WzjjOmSHlYtyw8Eqk46qXj/UUQxRruq1jH1ezuQdfENkidbI5PkvFgt8rTQgewDB\","
+            " \"tdAttributes\": \"AAAAEAAAAAA=\", \"xfam\": \"5wIGAAAAAAA=\","
+            " \"mrTd\": \"kesrRNFB1Ozgnwx1wsU9JHo8aO3X+v6KNSDJQqYEpAfeA65txfh/J0KLJTiHMRi3\","
+            " \"rtmrs\": [\"TP/tWJG9nf1AuPrfS7mKBpBw05ffiZHYnbu01Tjr8cKeG+lNDwuxder+DJxTSSqW\","
+            " \"\", \"fYilkkTRM83nhg1ZUY4WsULRfwyN3v2rcv5+wbSl9Rro1zqhcPMCeCCcL/CCAUqx\","
+            " \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"],"
+            " \"eat_validation\": {\"require_eat_format\": true}}},"
+            " \"rootOfTrust\": {\"checkCrl\": true, \"getCollateral\": true}}";
+    json_t *dropped = NULL;
+    json_t *o = import_ok(text, &dropped);
+    assert_string_equal(sget(o, "allowed_tees.0"), "tdx");
+    assert_string_equal(sget(o, "tdx.minimum_tee_tcb_svn"), "06010300000000000000000000000000");
+    assert_string_equal(sget(o, "tdx.mr_seam"),
+                        "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4"
+                        "f92f160b7cad34207b00c1");
+    assert_string_equal(sget(o, "tdx.td_attributes"), "0000000010000000");
+    assert_string_equal(sget(o, "tdx.xfam"), "00000000000602e7");
+    assert_string_equal(sget(o, "tdx.mr_td.0"),
+                        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6d"
+                        "c5f87f27428b2538873118b7");
+    assert_non_null(sget(o, "tdx.rtmr0"));
+    assert_null(sget(o, "tdx.rtmr1")); /* an empty entry is unchecked */
+    assert_non_null(sget(o, "tdx.rtmr2"));
+    assert_string_equal(sget(o, "tdx.rtmr3"), R48("00"));
+    static const char *const want[] = {
+        "policy.tdQuoteBodyPolicy.eat_validation:",
+        "rootOfTrust.checkCrl:",
+        "rootOfTrust.getCollateral:",
+    };
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+    json_decref(o);
+    json_decref(dropped);
+}
+
+/* go-tdx-guest's checkconfig in snake_case. */
+static void test_cocos_tdx_snake_case(void **state)
+{
+    (void)state;
+    char *a = b64_fill(0xd1, 48), *b = b64_fill(0xd2, 48), *cfg = b64_fill(0xc1, 48);
+    char *rd = b64_fill(0xaa, 64), *other = b64_fill(0x01, 16);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"header_policy\": {\"minimum_qe_svn\": 3, \"minimum_pce_svn\": 0,"
+             " \"qe_vendor_id\": \"%s\"},"
+             " \"td_quote_body_policy\": {\"any_mr_td\": [\"%s\", \"%s\"], \"mr_config_id\": "
+             "\"%s\", \"report_data\": \"%s\", \"tdattributes_debug\": false}},"
+             " \"root_of_trust\": {\"cabundle_paths\": [\"/etc/x.pem\"]}, \"pcr_values\": {}}",
+             other, a, b, cfg, rd);
+    json_t *dropped = NULL;
+    json_t *o = import_ok(text, &dropped);
+    assert_string_equal(sget(o, "tdx.mr_td.0"), R48("d1"));
+    assert_string_equal(sget(o, "tdx.mr_td.1"), R48("d2"));
+    assert_string_equal(sget(o, "tdx.mr_config_id"), R48("c1"));
+    assert_string_equal(sget(o, "report_data"), R64("aa"));
+    assert_true(json_is_false(json_object_get(json_object_get(o, "tdx"), "allow_debug")));
+    static const char *const want[] = {
+        "policy.header_policy.minimum_qe_svn:",
+        "policy.header_policy.qe_vendor_id:",
+        "root_of_trust.cabundle_paths:",
+    };
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+
+    /* Imported policy appraises the TD it describes. */
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    good_tdx(&q);
+    char *s = json_dumps(o, JSON_COMPACT);
+    struct cvma_policy *p = load_ok(s);
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    q.body.mr_td[0] = 0;
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_MR_TD, "not one of the 2 allowed values", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    free(s);
+    json_decref(o);
+    json_decref(dropped);
+    free(a);
+    free(b);
+    free(cfg);
+    free(rd);
+    free(other);
+}
+
+static void test_cocos_import_refusals(void **state)
+{
+    (void)state;
+    import_refused("{", "not valid JSON");
+    import_refused("[1]", "expected a JSON object");
+    import_refused("{\"root_of_trust\": {}}", "no \"policy\" object");
+    import_refused("{\"policy\": {\"measurement\": \"***\"}}",
+                   "policy.measurement: not valid base64");
+    import_refused("{\"policy\": {\"measurement\": \"AAAA\"}}",
+                   "policy.measurement: 3 bytes, expected 48");
+    import_refused("{\"policy\": {\"chipId\": \"AAAAAAAAAAAAAAAAAAAAAA==\"}}",
+                   "policy.chipId: 16 bytes, expected 64 or 8");
+    import_refused("{\"policy\": {\"vmpl\": 4}}", "policy.vmpl: 4 is out of range 0..3");
+    import_refused("{\"policy\": {\"vmpl\": \"x\"}}",
+                   "policy.vmpl: \"x\" is not an unsigned 64-bit decimal integer");
+    import_refused("{\"policy\": {\"minimum_tcb\": -1}}", "policy.minimum_tcb: -1 is out of range");
+    import_refused("{\"policy\": {\"minimum_tcb\": 99999999999999999999}}",
+                   "is not an unsigned 64-bit decimal integer");
+    import_refused("{\"policy\": {\"minimum_version\": \"1.x\"}}",
+                   "policy.minimum_version: \"1.x\" is not \"major.minor\"");
+    import_refused("{\"policy\": {\"require_id_block\": 1}}",
+                   "policy.require_id_block: expected true or false");
+    import_refused("{\"policy\": {\"familyId\": \"AA==\", \"family_id\": \"AA==\"}}",
+                   "field family_id given twice");
+    import_refused("{\"policy\": {\"product\": {\"name\": \"SEV_PRODUCT_NAPLES\"}}}",
+                   "policy.product.name: \"SEV_PRODUCT_NAPLES\" is not a SevProductName");
+    import_refused("{\"policy\": {}, \"root_of_trust\": {\"product_line\": \"Rome\"}}",
+                   "root_of_trust.product_line: \"Rome\" is not Milan, Genoa or Turin");
+    import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"AA==\"]}}}",
+                   "policy.tdQuoteBodyPolicy.rtmrs[0]: 1 bytes, expected 48");
+    import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"anyMrTd\": [\"\"]}}}",
+                   "an empty MRTD");
+    import_refused("{\"policy\": {\"headerPolicy\": {\"minimumQeSvn\": 70000}}}",
+                   "policy.headerPolicy.minimumQeSvn: 70000 is out of range");
+    import_refused("{\"policy\": {}, \"pcr_values\": []}", "pcr_values: expected an object");
+    const char nul[] = "{\"policy\": {}}\0{}";
+    json_t *out = NULL, *dropped = NULL;
+    char err[256];
+    assert_int_equal(cvma_policy_import_cocos((const uint8_t *)nul, sizeof nul - 1, &out,
+                                              &dropped, err, sizeof err),
+                     CVMA_E_USAGE);
+
+    /* proto3 defaults: an empty SEV-SNP policy still forbids SMT, MA and debug, as
+     * go-sev-guest enforces policy 0, and requires COMMITTED == CURRENT. */
+    out = import_ok("{\"policy\": {}}", &dropped);
+    json_t *snp = json_object_get(out, "snp");
+    assert_true(json_is_false(json_object_get(snp, "allow_debug")));
+    assert_true(json_is_false(json_object_get(json_object_get(snp, "guest_policy"),
+                                              "allow_smt")));
+    assert_true(json_is_true(json_object_get(snp, "require_committed_equals_current")));
+    assert_int_equal(json_array_size(dropped), 0);
+    json_decref(out);
+    json_decref(dropped);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_snp_exact_match_rules_pass_and_fail),
+        cmocka_unit_test(test_snp_tcb_minimums_pass_and_fail),
+        cmocka_unit_test(test_snp_guest_policy_and_platform_info_bits),
+        cmocka_unit_test(test_snp_id_and_author_keys),
+        cmocka_unit_test(test_snp_committed_tcb_rule),
+        cmocka_unit_test(test_snp_debug_rule),
+        cmocka_unit_test(test_common_rules_on_snp),
+        cmocka_unit_test(test_missing_claim_is_refused),
+        cmocka_unit_test(test_snp_all_failing_rules_are_reported),
+        cmocka_unit_test(test_snp_real_sample_claims),
+        cmocka_unit_test(test_tdx_register_rules_pass_and_fail),
+        cmocka_unit_test(test_tdx_debug_rule),
+        cmocka_unit_test(test_tdx_report_data_and_service_td),
+        cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
+        cmocka_unit_test(test_tdx_all_failing_rules_are_reported),
+        cmocka_unit_test(test_tdx_real_quote_claims),
+        cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
+        cmocka_unit_test(test_load_from_file_and_accessors),
+        cmocka_unit_test(test_collateral_grace_parsing),
+        cmocka_unit_test(test_cocos_snp_snake_case),
+        cmocka_unit_test(test_cocos_snp_camel_case),
+        cmocka_unit_test(test_cocos_tdx_camel_case),
+        cmocka_unit_test(test_cocos_tdx_snake_case),
+        cmocka_unit_test(test_cocos_import_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1745 @@
+/*
+ * Provider registries: base64, JWS, the Merkle tree, the canonical leaf, the entries parser,
+ * building and verifying registries, proofs, rollback, binding a result's platform (AMD
+ * CHIP_ID, AMD VLEK, Intel PPID: the platform JSON is built by hand here) and the lookup
+ * registry against tests/kds_server.py on 127.0.0.1.
+ *
+ * The lookup tests need CVMATTEST_SRC (to find the server script) and python3; without them
+ * they are skipped with a message. Every loop is bounded; every address is loopback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "common/base64.h"
+#include "common/verdict.h"
+#include "crypto/jws.h"
+#include "registry/registry.h"
+#include "result/result.h"
+#include "testutil.h"
+
+#define CHIP_A                                                                                   \
+    "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b" \
+    "564ea464cdce40c05f63c9b610c5068b006b5d"
+#define CHIP_TURIN                                                                                \
+    "0910b4f884ff4ba9000000000000000000000000000000000000000000000000000000000000000000000000000" \
+    "0000000000000000000000000000000000000"
+#define CHIP_OTHER                                                                                \
+    "1111111111111111000000000000000000000000000000000000000000000000000000000000000000000000000" \
+    "0000000000000000000000000000000000000"
+#define PPID_A     "00112233445566778899aabbccddeeff"
+#define PPID_OTHER "ffeeddccbbaa99887766554433221100"
+#define CSP_A      "cc-us-east-2.amazonaws.com"
+
+static const char fleet[] = "# test fleet\n"
+                            "amd chip_id " CHIP_A " region=eu-1 rack=r7\n"
+                            "amd chip_id " CHIP_TURIN " region=eu-2\n"
+                            "\n"
+                            "intel ppid " PPID_A " region=us-1\n"
+                            "amd vlek_csp " CSP_A " region=us-east-2\n";
+
+static EVP_PKEY *g_key256, *g_key256b, *g_key384;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    g_key256 = cvma_jws_key_generate(CVMA_JWS_ES256);
+    g_key256b = cvma_jws_key_generate(CVMA_JWS_ES256);
+    g_key384 = cvma_jws_key_generate(CVMA_JWS_ES384);
+    /* Loopback only, whatever proxy the environment names. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    return g_key256 && g_key256b && g_key384 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(g_key256);
+    EVP_PKEY_free(g_key256b);
+    EVP_PKEY_free(g_key384);
+    return 0;
+}
+
+/* ================================ base64 ================================ */
+
+static void test_base64_rfc4648_vectors(void **state)
+{
+    static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const std[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    static const char *const url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    (void)state;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(in); i++) {
+        char *s = cvma_base64_encode((const uint8_t *)in[i], strlen(in[i]), CVMA_B64_STD);
+        char *u = cvma_base64_encode((const uint8_t *)in[i], strlen(in[i]), CVMA_B64_URL);
+        uint8_t out[16];
+        size_t n = 99;
+        assert_string_equal(s, std[i]);
+        assert_string_equal(u, url[i]);
+        assert_true(cvma_base64_decode(s, strlen(s), CVMA_B64_STD, out, sizeof out, &n));
+        assert_int_equal(n, strlen(in[i]));
+        assert_memory_equal(out, in[i], n);
+        assert_true(cvma_base64_decode(u, strlen(u), CVMA_B64_URL, out, sizeof out, &n));
+        assert_int_equal(n, strlen(in[i]));
+        free(s);
+        free(u);
+    }
+}
+
+static void test_base64_url_alphabet_round_trips_every_byte(void **state)
+{
+    uint8_t all[256], back[256];
+    size_t n = 0;
+    (void)state;
+    for (int i = 0; i < 256; i++) {
+        all[i] = (uint8_t)i;
+    }
+    char *u = cvma_base64_encode(all, sizeof all, CVMA_B64_URL);
+    assert_non_null(u);
+    assert_null(strpbrk(u, "+/="));
+    assert_true(cvma_base64_decode(u, strlen(u), CVMA_B64_URL, back, sizeof back, &n));
+    assert_int_equal(n, 256);
+    assert_memory_equal(all, back, 256);
+    free(u);
+}
+
+static void test_base64_decode_is_strict(void **state)
+{
+    /* Each is refused: whitespace, wrong alphabet, padding in url, bad padding, a lone
+     * character, non-zero unused bits, '=' in the middle, too small an output. */
+    static const struct {
+        const char *s;
+        enum cvma_b64 v;
+    } bad[] = {
+            {"Zm9v\n", CVMA_B64_STD}, {"Zm 9v", CVMA_B64_STD},    {"Zm9-", CVMA_B64_STD},
+            {"Zm9/", CVMA_B64_URL},   {"Zg==", CVMA_B64_URL},     {"Zg=", CVMA_B64_STD},
+            {"Zg", CVMA_B64_STD},     {"Z", CVMA_B64_URL},        {"Zh==", CVMA_B64_STD},
+            {"Zh", CVMA_B64_URL},     {"Zm9=", CVMA_B64_STD},     {"Zm8", CVMA_B64_URL},
+            {"Z===", CVMA_B64_STD},   {"Zg==Zg==", CVMA_B64_STD}, {"Zm=v", CVMA_B64_STD},
+    };
+    uint8_t out[16];
+    size_t n = 7;
+    (void)state;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        bool ok = cvma_base64_decode(bad[i].s, strlen(bad[i].s), bad[i].v, out, sizeof out, &n);
+        if (strcmp(bad[i].s, "Zm8") == 0) {
+            assert_true(ok); /* the one valid control: "fo" */
+            continue;
+        }
+        if (ok) {
+            fail_msg("accepted \"%s\"", bad[i].s);
+        }
+        assert_int_equal(n, 0);
+    }
+    assert_false(cvma_base64_decode("Zm9vYmFy", 8, CVMA_B64_STD, out, 5, &n));
+}
+
+/* ================================ JWS ================================ */
+
+static char *sign(EVP_PKEY *k, const char *payload)
+{
+    char *t = NULL;
+    assert_int_equal(
+            cvma_jws_sign(k, "test+jws", "kid-1", (const uint8_t *)payload, strlen(payload), &t),
+            CVMA_JWS_OK);
+    return t;
+}
+
+static enum cvma_jws_error verify(const char *t, EVP_PKEY *k)
+{
+    struct cvma_jws j;
+    enum cvma_jws_error e = cvma_jws_verify(t, strlen(t), k, &j, NULL, 0);
+    cvma_jws_cleanup(&j);
+    return e;
+}
+
+static void test_jws_es256_and_es384_round_trip(void **state)
+{
+    EVP_PKEY *keys[2] = {g_key256, g_key384};
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        char *t = sign(keys[i], "{\"hello\":\"world\"}");
+        struct cvma_jws j;
+        char err[200];
+        assert_int_equal(cvma_jws_verify(t, strlen(t), keys[i], &j, err, sizeof err), CVMA_JWS_OK);
+        assert_int_equal(j.alg, i == 0 ? CVMA_JWS_ES256 : CVMA_JWS_ES384);
+        assert_int_equal(j.sig.len, i == 0 ? 64 : 96); /* raw r||s, RFC 7518 §3.4 */
+        assert_true(j.has_typ && j.has_kid);
+        assert_string_equal(j.typ, "test+jws");
+        assert_string_equal(j.kid, "kid-1");
+        assert_int_equal(j.payload.len, 17);
+        assert_memory_equal(j.payload.p, "{\"hello\":\"world\"}", 17);
+        json_t *pl = cvma_jws_payload_json(&j, err, sizeof err);
+        assert_non_null(pl);
+        assert_string_equal(json_string_value(json_object_get(pl, "hello")), "world");
+        json_decref(pl);
+        cvma_jws_cleanup(&j);
+        free(t);
+    }
+}
+
+static void test_jws_refuses_every_flipped_byte(void **state)
+{
+    char *t = sign(g_key256, "{\"a\":1}");
+    size_t n = strlen(t);
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '.') {
+            continue;
+        }
+        char saved = t[i];
+        t[i] = saved == 'A' ? 'B' : 'A';
+        if (verify(t, g_key256) == CVMA_JWS_OK) {
+            fail_msg("flipped character %zu accepted", i);
+        }
+        t[i] = saved;
+    }
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_OK);
+    free(t);
+}
+
+static void test_jws_refuses_wrong_key_and_curve(void **state)
+{
+    char *t = sign(g_key256, "{}");
+    (void)state;
+    assert_int_equal(verify(t, g_key256b), CVMA_JWS_BAD_SIGNATURE);
+    assert_int_equal(verify(t, g_key384), CVMA_JWS_ALG_KEY_MISMATCH);
+    free(t);
+}
+
+/* header.payload.signature from raw header JSON, payload and signature bytes. */
+static char *forge(const char *hdr, const char *payload, const uint8_t *sig, size_t sig_len)
+{
+    char *h = cvma_base64_encode((const uint8_t *)hdr, strlen(hdr), CVMA_B64_URL);
+    char *p = cvma_base64_encode((const uint8_t *)payload, strlen(payload), CVMA_B64_URL);
+    char *s = cvma_base64_encode(sig, sig_len, CVMA_B64_URL);
+    size_t n = strlen(h) + strlen(p) + strlen(s) + 3;
+    char *t = malloc(n);
+    assert_non_null(t);
+    snprintf(t, n, "%s.%s.%s", h, p, s);
+    free(h);
+    free(p);
+    free(s);
+    return t;
+}
+
+static void test_jws_refuses_alg_confusion(void **state)
+{
+    static const char *const hdrs[] = {
+            "{\"alg\":\"none\"}",
+            "{\"alg\":\"HS256\"}",
+            "{\"alg\":\"RS256\"}",
+            "{\"alg\":\"ES512\"}",
+            "{\"alg\":\"EdDSA\"}",
+            "{\"alg\":\"es256\"}",
+            "{}",
+            "{\"alg\":256}",
+    };
+    uint8_t sig[64];
+    (void)state;
+    memset(sig, 0x11, sizeof sig);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(hdrs); i++) {
+        char *t = forge(hdrs[i], "{}", sig, sizeof sig);
+        enum cvma_jws_error e = verify(t, g_key256);
+        if (e == CVMA_JWS_OK) {
+            fail_msg("accepted %s", hdrs[i]);
+        }
+        free(t);
+    }
+    /* "none" with an empty signature, the classic. */
+    char *t = forge("{\"alg\":\"none\"}", "{}", sig, 0);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_ALG_UNSUPPORTED);
+    free(t);
+    /* An HS256 token "signed" with the public key bytes as the HMAC secret. */
+    t = forge("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{}", sig, 32);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_ALG_UNSUPPORTED);
+    free(t);
+}
+
+static void test_jws_refuses_malformed_tokens(void **state)
+{
+    char *good = sign(g_key256, "{}");
+    char buf[1024];
+    uint8_t sig[96] = {1};
+    (void)state;
+    assert_int_equal(verify("", g_key256), CVMA_JWS_MALFORMED);
+    assert_int_equal(verify("a.b", g_key256), CVMA_JWS_MALFORMED);
+    snprintf(buf, sizeof buf, "%s.x", good); /* four parts (JWE-like) */
+    assert_int_equal(verify(buf, g_key256), CVMA_JWS_MALFORMED);
+    snprintf(buf, sizeof buf, "%s=", good); /* padding in base64url */
+    assert_int_equal(verify(buf, g_key256), CVMA_JWS_MALFORMED);
+    char *t = forge("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", "{}", sig, 64);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_MALFORMED);
+    free(t);
+    t = forge("{\"alg\":\"ES256\",\"alg\":\"ES256\"}", "{}", sig, 64);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_MALFORMED);
+    free(t);
+    t = forge("[\"ES256\"]", "{}", sig, 64);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_MALFORMED);
+    free(t);
+    t = forge("{\"alg\":\"ES256\",\"typ\":7}", "{}", sig, 64);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_MALFORMED);
+    free(t);
+    /* A DER signature (what OpenSSL emits) is not a JWS signature. */
+    t = forge("{\"alg\":\"ES256\"}", "{}", sig, 70);
+    assert_int_equal(verify(t, g_key256), CVMA_JWS_BAD_SIGNATURE);
+    free(t);
+    free(good);
+}
+
+static void test_jws_keys_round_trip_through_pem(void **state)
+{
+    struct cvma_buf priv, pub;
+    enum cvma_jws_alg alg;
+    uint8_t a[32], b[32];
+    (void)state;
+    assert_true(cvma_jws_key_to_pem(g_key384, true, &priv));
+    assert_true(cvma_jws_key_to_pem(g_key384, false, &pub));
+    EVP_PKEY *k1 = cvma_jws_key_from_pem(priv.p, priv.len, true);
+    EVP_PKEY *k2 = cvma_jws_key_from_pem(pub.p, pub.len, false);
+    assert_non_null(k1);
+    assert_non_null(k2);
+    assert_null(cvma_jws_key_from_pem(pub.p, pub.len, true));
+    assert_true(cvma_jws_key_alg(k2, &alg));
+    assert_int_equal(alg, CVMA_JWS_ES384);
+    assert_true(cvma_jws_key_thumbprint(k1, a));
+    assert_true(cvma_jws_key_thumbprint(g_key384, b));
+    assert_memory_equal(a, b, 32);
+    char *t = sign(k1, "{}");
+    assert_int_equal(verify(t, k2), CVMA_JWS_OK);
+    free(t);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    cvma_buf_free(&priv);
+    cvma_buf_free(&pub);
+}
+
+/* ================================ Merkle ================================ */
+
+/* RFC 6962 §2.1 written out recursively, as an independent reference. */
+static size_t largest_pow2_below(size_t n)
+{
+    size_t k = 1;
+    while (k * 2 < n) {
+        k *= 2;
+    }
+    return k;
+}
+
+static void ref_mth(const uint8_t (*d)[32], size_t n, uint8_t out[32])
+{
+    uint8_t l[32], r[32];
+    if (n == 1) {
+        memcpy(out, d[0], 32);
+        return;
+    }
+    size_t k = largest_pow2_below(n);
+    ref_mth(d, k, l);
+    ref_mth(d + k, n - k, r);
+    cvma_merkle_node_hash(l, r, out);
+}
+
+static size_t ref_path(size_t m, const uint8_t (*d)[32], size_t n, uint8_t path[][32])
+{
+    size_t len;
+    if (n == 1) {
+        return 0;
+    }
+    size_t k = largest_pow2_below(n);
+    if (m < k) {
+        len = ref_path(m, d, k, path);
+        ref_mth(d + k, n - k, path[len]);
+    } else {
+        len = ref_path(m - k, d + k, n - k, path);
+        ref_mth(d, k, path[len]);
+    }
+    return len + 1;
+}
+
+static void test_merkle_sizes_1_to_33_match_rfc6962_and_every_proof_verifies(void **state)
+{
+    uint8_t leaves[33][32], root[32], ref_root[32];
+    uint8_t path[CVMA_REG_PATH_MAX][32], rpath[CVMA_REG_PATH_MAX][32];
+    (void)state;
+    for (size_t i = 0; i < 33; i++) {
+        char s[16];
+        snprintf(s, sizeof s, "leaf %zu", i);
+        cvma_merkle_leaf_hash((const uint8_t *)s, strlen(s), leaves[i]);
+    }
+    for (size_t n = 1; n <= 33; n++) {
+        struct cvma_merkle t;
+        assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, n), CVMA_OK);
+        cvma_merkle_root(&t, root);
+        ref_mth((const uint8_t(*)[32])leaves, n, ref_root);
+        assert_memory_equal(root, ref_root, 32);
+        for (size_t m = 0; m < n; m++) {
+            size_t len = cvma_merkle_path(&t, m, path);
+            size_t rlen = ref_path(m, (const uint8_t(*)[32])leaves, n, rpath);
+            assert_int_equal(len, rlen);
+            assert_memory_equal(path, rpath, len * 32);
+            assert_true(cvma_merkle_verify(leaves[m], m, n, (const uint8_t(*)[32])path, len, root));
+            /* Tampered: another leaf, index, size, root, path element; longer/shorter path. */
+            assert_false(cvma_merkle_verify(leaves[(m + 1) % 33], m, n, (const uint8_t(*)[32])path,
+                                            len, root));
+            if (n > 1) {
+                assert_false(cvma_merkle_verify(leaves[m], (m + 1) % n, n,
+                                                (const uint8_t(*)[32])path, len, root));
+            }
+            /* (A wrong tree_size can still verify for some shapes: n = 3 and 4 give leaf 0
+             * the same path. The binding therefore also compares tree_size with the
+             * registry's leaf_count.) */
+            assert_false(
+                    cvma_merkle_verify(leaves[m], n, n, (const uint8_t(*)[32])path, len, root));
+            uint8_t bad_root[32];
+            memcpy(bad_root, root, 32);
+            bad_root[31] ^= 1;
+            assert_false(
+                    cvma_merkle_verify(leaves[m], m, n, (const uint8_t(*)[32])path, len, bad_root));
+            for (size_t e = 0; e < len; e++) {
+                path[e][0] ^= 0x80;
+                assert_false(
+                        cvma_merkle_verify(leaves[m], m, n, (const uint8_t(*)[32])path, len, root));
+                path[e][0] ^= 0x80;
+            }
+            memcpy(path[len], root, 32);
+            assert_false(
+                    cvma_merkle_verify(leaves[m], m, n, (const uint8_t(*)[32])path, len + 1, root));
+            if (len > 0) {
+                assert_false(cvma_merkle_verify(leaves[m], m, n, (const uint8_t(*)[32])path,
+                                                len - 1, root));
+            }
+        }
+        cvma_merkle_cleanup(&t);
+    }
+    /* A proof from one tree against the root of a tree with one more leaf. */
+    {
+        struct cvma_merkle a, b;
+        uint8_t ra[32], rb[32];
+        assert_int_equal(cvma_merkle_build_hashes(&a, (const uint8_t(*)[32])leaves, 9), CVMA_OK);
+        assert_int_equal(cvma_merkle_build_hashes(&b, (const uint8_t(*)[32])leaves, 10), CVMA_OK);
+        cvma_merkle_root(&a, ra);
+        cvma_merkle_root(&b, rb);
+        size_t len = cvma_merkle_path(&a, 3, path);
+        assert_true(cvma_merkle_verify(leaves[3], 3, 9, (const uint8_t(*)[32])path, len, ra));
+        assert_false(cvma_merkle_verify(leaves[3], 3, 9, (const uint8_t(*)[32])path, len, rb));
+        assert_false(cvma_merkle_verify(leaves[3], 3, 10, (const uint8_t(*)[32])path, len, rb));
+        cvma_merkle_cleanup(&a);
+        cvma_merkle_cleanup(&b);
+    }
+    /* Degenerate inputs. */
+    {
+        struct cvma_merkle t;
+        assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, 0),
+                         CVMA_E_USAGE);
+        assert_false(cvma_merkle_verify(leaves[0], 0, 0, NULL, 0, leaves[0]));
+        assert_true(cvma_merkle_verify(leaves[0], 0, 1, NULL, 0, leaves[0]));
+    }
+}
+
+static void test_merkle_domain_separation(void **state)
+{
+    /* A node hash can never pass for a leaf hash of the same 64 bytes. */
+    uint8_t a[32] = {1}, b[32] = {2}, node[32], leaf[32], both[64];
+    (void)state;
+    cvma_merkle_node_hash(a, b, node);
+    memcpy(both, a, 32);
+    memcpy(both + 32, b, 32);
+    cvma_merkle_leaf_hash(both, 64, leaf);
+    assert_memory_not_equal(node, leaf, 32);
+}
+
+/* ================================ canonical leaf ================================ */
+
+static void test_canonical_leaf_encoding_is_byte_exact(void **state)
+{
+    struct cvma_reg_entries e;
+    struct cvma_reg_label labels[2] = {{"region", "us-2"}, {"a", "b"}}; /* unsorted on purpose */
+    uint8_t ppid[16], buf[CVMA_REG_LEAF_MAX], want[64], hash[32], want_hash[32];
+    size_t n;
+    (void)state;
+    cvma_reg_entries_init(&e);
+    tu_hex(PPID_A, ppid, 16);
+    assert_int_equal(cvma_reg_entries_add(&e, CVMA_REG_INTEL, CVMA_REG_PPID, ppid, 16, labels, 2, 0,
+                                          NULL, 0),
+                     CVMA_OK);
+    n = cvma_reg_leaf_encode(&e.v[0], buf, sizeof buf);
+    /* docs/registry.md "Leaf" test vector 1. */
+    tu_hex("010202001000112233445566778899aabbccddeeff020161016206726567696f6e0475732d32", want,
+           38);
+    assert_int_equal(n, 38);
+    assert_memory_equal(buf, want, 38);
+    cvma_reg_leaf_hash(&e.v[0], hash);
+    tu_hex("fbd9c885cb0ced76be6d26ac0d10faa050d85bd525ae36da9d5682806989c02c", want_hash, 32);
+    assert_memory_equal(hash, want_hash, 32);
+    assert_int_equal(cvma_reg_leaf_encode(&e.v[0], buf, 37), 0); /* too small: nothing */
+
+    /* Test vector 2: a VLEK cspID without labels. */
+    assert_int_equal(cvma_reg_entries_add(&e, CVMA_REG_AMD, CVMA_REG_VLEK_CSP,
+                                          (const uint8_t *)CSP_A, strlen(CSP_A), NULL, 0, 0, NULL,
+                                          0),
+                     CVMA_OK);
+    cvma_reg_leaf_hash(&e.v[1], hash);
+    tu_hex("f303c2b2250d411aae5515b1c77b6bc225dc665054c5500b76e326b869d77566", want_hash, 32);
+    assert_memory_equal(hash, want_hash, 32);
+
+    /* JSON round trip keeps the leaf bytes. */
+    json_t *j = cvma_reg_entry_to_json(&e.v[0]);
+    struct cvma_reg_entries back;
+    cvma_reg_entries_init(&back);
+    assert_int_equal(cvma_reg_entry_from_json(j, &back, NULL, 0), CVMA_OK);
+    uint8_t buf2[CVMA_REG_LEAF_MAX];
+    assert_int_equal(cvma_reg_leaf_encode(&back.v[0], buf2, sizeof buf2), 38);
+    assert_memory_equal(buf2, want, 38);
+    json_decref(j);
+    cvma_reg_entries_cleanup(&back);
+    cvma_reg_entries_cleanup(&e);
+}
+
+static void test_entry_json_refuses_non_canonical_forms(void **state)
+{
+    static const char *const bad[] = {
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":"
+            "\"00112233445566778899AABBCCDDEEFF\"}",
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"0011\"}",
+            "{\"vendor\":\"intel\",\"id_type\":\"chip_id\",\"id\":\"" PPID_A "\"}",
+            "{\"vendor\":\"amd\",\"id_type\":\"vlek_csp\",\"id\":\"-bad\"}",
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\",\"x\":1}",
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A
+            "\",\"labels\":{\"a\":1}}",
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A
+            "\",\"labels\":{\"a\":\"b c\"}}",
+            "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":"
+            "\"00000000000000000000000000000000\"}",
+            "[1]",
+    };
+    (void)state;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        struct cvma_reg_entries e;
+        json_t *j = json_loads(bad[i], 0, NULL);
+        assert_non_null(j);
+        cvma_reg_entries_init(&e);
+        if (cvma_reg_entry_from_json(j, &e, NULL, 0) != CVMA_REJECTED) {
+            fail_msg("accepted %s", bad[i]);
+        }
+        cvma_reg_entries_cleanup(&e);
+        json_decref(j);
+    }
+}
+
+/* ================================ entries file ================================ */
+
+static void test_entries_parser_accepts_the_documented_forms(void **state)
+{
+    struct cvma_reg_entries e;
+    char err[300];
+    (void)state;
+    cvma_reg_entries_init(&e);
+    assert_int_equal(cvma_reg_entries_parse(fleet, strlen(fleet), "f", &e, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(e.n, 4);
+    assert_int_equal(cvma_reg_entries_sort(&e, "f", err, sizeof err), CVMA_OK);
+    /* Tree order: amd chip_id (2, by id), amd vlek_csp, intel ppid. */
+    assert_int_equal(e.v[0].id_type, CVMA_REG_CHIP_ID);
+    assert_int_equal(e.v[0].line, 3); /* 0910... sorts before 3ac3... */
+    assert_int_equal(e.v[1].line, 2);
+    assert_int_equal(e.v[2].id_type, CVMA_REG_VLEK_CSP);
+    assert_int_equal(e.v[3].id_type, CVMA_REG_PPID);
+    assert_int_equal(e.v[1].n_labels, 2);
+    assert_string_equal(e.v[1].labels[0].key, "rack"); /* sorted */
+    assert_string_equal(e.v[1].labels[1].value, "eu-1");
+    cvma_reg_entries_cleanup(&e);
+
+    /* CRLF, tabs, upper-case hex, trailing comment, no final newline. */
+    static const char crlf[] = "intel\tppid  00112233445566778899AABBCCDDEEFF a=b # c\r\n"
+                               "   # only a comment\r\n\r\n"
+                               "intel ppid ffeeddccbbaa99887766554433221100";
+    cvma_reg_entries_init(&e);
+    assert_int_equal(cvma_reg_entries_parse(crlf, strlen(crlf), "f", &e, err, sizeof err), CVMA_OK);
+    assert_int_equal(e.n, 2);
+    assert_int_equal(e.v[1].line, 4);
+    cvma_reg_entries_cleanup(&e);
+}
+
+static void test_entries_parser_names_each_malformed_line(void **state)
+{
+    static const struct {
+        const char *line;
+        const char *msg;
+    } bad[] = {
+            {"arm chip_id " CHIP_A, "unknown vendor"},
+            {"amd ppid " PPID_A, "unknown id type"},
+            {"intel chip_id " CHIP_A, "unknown id type"},
+            {"amd", "missing id type"},
+            {"amd chip_id", "missing the chip_id"},
+            {"amd chip_id 0910b4f884ff4ba9", "128 hex digits"},
+            {"amd chip_id " CHIP_A "00", "128 hex digits"},
+            {"amd chip_id " PPID_A PPID_A PPID_A "0123456789abcdef0123456789abcdef0123456789abcdeg",
+             "128 hex digits"},
+            {"intel ppid 0011", "32 hex digits"},
+            {"intel ppid 00112233445566778899aabbccddeefg", "32 hex digits"},
+            {"amd vlek_csp -bad.example", "vlek_csp name"},
+            {"amd vlek_csp CN=cc.example", "vlek_csp name"},
+            {"intel ppid " PPID_A " region", "not a label"},
+            {"intel ppid " PPID_A " region=", "value of 0"},
+            {"intel ppid " PPID_A " =x", "label name of 0"},
+            {"intel ppid " PPID_A " re/gion=x", "label name"},
+            {"intel ppid " PPID_A " a=1 a=2", "given twice"},
+            {"intel ppid " PPID_A " a=1 b=1 c=1 d=1 e=1 f=1 g=1 h=1 i=1 j=1 k=1 l=1 m=1 n=1 o=1 "
+             "p=1 q=1",
+             "more than 16 labels"},
+            {"amd chip_id 0000000000000000000000000000000000000000000000000000000000000000000000000"
+             "0000000000000000000000000000000000000000000000000000000",
+             "all zero"},
+            {"intel ppid 00000000000000000000000000000000", "all zero"},
+            {"intel ppid " PPID_A " region=\xc3\xa9u", "printable ASCII"},
+            {"intel ppid " PPID_A "\x01", "printable ASCII"},
+    };
+    char text[512], err[400], want[64];
+    (void)state;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        struct cvma_reg_entries e;
+        /* Two good lines first, so the bad one is line 3. */
+        snprintf(text, sizeof text, "# ok\nintel ppid %s\n%s\n", PPID_OTHER, bad[i].line);
+        cvma_reg_entries_init(&e);
+        err[0] = '\0';
+        enum cvma_status st =
+                cvma_reg_entries_parse(text, strlen(text), "fleet.txt", &e, err, sizeof err);
+        if (st != CVMA_E_USAGE) {
+            fail_msg("line \"%s\" accepted", bad[i].line);
+        }
+        snprintf(want, sizeof want, "fleet.txt:3: ");
+        if (strncmp(err, want, strlen(want)) != 0 || strstr(err, bad[i].msg) == NULL) {
+            fail_msg("line \"%s\": message \"%s\" lacks \"%s%s\"", bad[i].line, err, want,
+                     bad[i].msg);
+        }
+        cvma_reg_entries_cleanup(&e);
+    }
+    /* A line longer than the limit. */
+    {
+        size_t n = CVMA_REG_LINE_MAX + 10;
+        char *long_line = malloc(n + 1);
+        struct cvma_reg_entries e;
+        assert_non_null(long_line);
+        memset(long_line, 'a', n);
+        long_line[n] = '\0';
+        cvma_reg_entries_init(&e);
+        assert_int_equal(cvma_reg_entries_parse(long_line, n, "x", &e, err, sizeof err),
+                         CVMA_E_USAGE);
+        assert_non_null(strstr(err, "x:1: line longer"));
+        cvma_reg_entries_cleanup(&e);
+        free(long_line);
+    }
+}
+
+static void test_entries_duplicates_are_refused_naming_both_lines(void **state)
+{
+    static const char dup[] = "intel ppid " PPID_A " region=a\n"
+                              "intel ppid " PPID_OTHER "\n"
+                              "intel ppid 00112233445566778899AABBCCDDEEFF region=b\n";
+    struct cvma_reg_entries e;
+    char err[300];
+    (void)state;
+    cvma_reg_entries_init(&e);
+    assert_int_equal(cvma_reg_entries_parse(dup, strlen(dup), "f.txt", &e, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_reg_entries_sort(&e, "f.txt", err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "f.txt:3: same platform as line 1"));
+    cvma_reg_entries_cleanup(&e);
+}
+
+/* ================================ build / verify ================================ */
+
+static time_t g_now;
+
+/* Builds a registry of text's entries. tree/entries_out may be NULL. */
+static char *build_reg(EVP_PKEY *key, const char *provider, uint64_t version, int64_t iat,
+                       int64_t valid, bool include, const char *text,
+                       struct cvma_reg_entries *entries_out, struct cvma_merkle *tree)
+{
+    struct cvma_reg_entries e;
+    struct cvma_reg_build_opts o = {provider, version, iat, valid, include};
+    char *jws = NULL, err[300];
+    cvma_reg_entries_init(&e);
+    assert_int_equal(cvma_reg_entries_parse(text, strlen(text), "t", &e, err, sizeof err), CVMA_OK);
+    if (cvma_registry_build(&o, &e, key, &jws, tree, err, sizeof err) != CVMA_OK) {
+        fail_msg("build: %s", err);
+    }
+    if (entries_out != NULL) {
+        *entries_out = e;
+    } else {
+        cvma_reg_entries_cleanup(&e);
+    }
+    return jws;
+}
+
+static enum cvma_reason verify_reg(const char *jws, const struct cvma_reg_provider *p, size_t np,
+                                   struct cvma_registry *out)
+{
+    struct cvma_verdict v;
+    struct cvma_registry tmp;
+    enum cvma_reason r = CVMA_R_COUNT_;
+    cvma_verdict_init(&v);
+    if (cvma_registry_verify((const uint8_t *)jws, strlen(jws), "t.jws", p, np, out ? out : &tmp,
+                             &v) != CVMA_OK) {
+        assert_true(v.n_reasons == 1);
+        r = v.reasons[0].code;
+    }
+    if (out == NULL) {
+        cvma_registry_cleanup(&tmp);
+    }
+    cvma_verdict_cleanup(&v);
+    return r;
+}
+
+static void test_registry_build_then_verify_round_trip(void **state)
+{
+    struct cvma_reg_provider p = {"acme", g_key256};
+    struct cvma_registry r;
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    uint8_t root[32];
+    (void)state;
+    for (int include = 0; include < 2; include++) {
+        char *jws = build_reg(g_key256, "acme", 7, 1000, 86400, include, fleet, &e, &t);
+        assert_int_equal(verify_reg(jws, &p, 1, &r), CVMA_R_COUNT_);
+        assert_string_equal(r.provider, "acme");
+        assert_int_equal(r.version, 7);
+        assert_int_equal(r.iat, 1000);
+        assert_int_equal(r.nbf, 1000);
+        assert_int_equal(r.next_update, 1000 + 86400);
+        assert_int_equal(r.leaf_count, 4);
+        assert_int_equal(r.alg, CVMA_JWS_ES256);
+        cvma_merkle_root(&t, root);
+        assert_memory_equal(r.merkle_root, root, 32);
+        assert_int_equal(r.has_entries, include);
+        if (include) {
+            assert_int_equal(r.entries.n, 4);
+            assert_int_not_equal(cvma_reg_entries_find(&r.entries, &e.v[2]), SIZE_MAX);
+        }
+        /* A trailing newline (as the CLI writes) is fine. */
+        size_t n = strlen(jws);
+        char *nl = malloc(n + 2);
+        assert_non_null(nl);
+        memcpy(nl, jws, n);
+        memcpy(nl + n, "\n", 2);
+        assert_int_equal(verify_reg(nl, &p, 1, NULL), CVMA_R_COUNT_);
+        free(nl);
+        cvma_registry_cleanup(&r);
+        cvma_merkle_cleanup(&t);
+        cvma_reg_entries_cleanup(&e);
+        free(jws);
+    }
+    /* ES384 providers work the same. */
+    struct cvma_reg_provider p384 = {"acme", g_key384};
+    char *jws = build_reg(g_key384, "acme", 1, 1000, 10, false, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, &p384, 1, NULL), CVMA_R_COUNT_);
+    free(jws);
+}
+
+static void test_registry_verify_names_each_failure(void **state)
+{
+    struct cvma_reg_provider p[2] = {{"other", g_key256b}, {"acme", g_key256}};
+    struct cvma_reg_provider wrong = {"acme", g_key256b};
+    (void)state;
+    char *jws = build_reg(g_key256, "acme", 1, 1000, 100, true, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, p, 2, NULL), CVMA_R_COUNT_);
+    assert_int_equal(verify_reg(jws, p, 1, NULL), CVMA_R_REGISTRY_UNKNOWN_PROVIDER);
+    assert_int_equal(verify_reg(jws, &wrong, 1, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    assert_int_equal(verify_reg("garbage", p, 2, NULL), CVMA_R_REGISTRY_MALFORMED);
+
+    /* Tampered payload: re-encode the payload with another version, keep the signature. */
+    {
+        struct cvma_jws j;
+        assert_int_equal(cvma_jws_decode(jws, strlen(jws), &j, NULL, 0), CVMA_JWS_OK);
+        char *pl = malloc(j.payload.len + 1);
+        assert_non_null(pl);
+        memcpy(pl, j.payload.p, j.payload.len);
+        pl[j.payload.len] = '\0';
+        char *ver = strstr(pl, "\"version\":1");
+        assert_non_null(ver);
+        ver[10] = '9';
+        char *b64 = cvma_base64_encode((const uint8_t *)pl, strlen(pl), CVMA_B64_URL);
+        const char *d1 = strchr(jws, '.'), *d2 = strrchr(jws, '.');
+        size_t n = (size_t)(d1 - jws) + 1 + strlen(b64) + strlen(d2) + 1;
+        char *t = malloc(n);
+        assert_non_null(t);
+        snprintf(t, n, "%.*s.%s%s", (int)(d1 - jws), jws, b64, d2);
+        assert_int_equal(verify_reg(t, p, 2, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
+        free(t);
+        free(b64);
+        free(pl);
+        cvma_jws_cleanup(&j);
+    }
+    free(jws);
+
+    /* Signed by the right key but not a registry: wrong typ, unknown member, bad root,
+     * entries that do not hash to the root, out of order. */
+    {
+        static const char *const payloads[] = {
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\","
+                "\"extra\":1}",
+                "{\"format\":\"cvmattest-registry/2\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":\"00\"}",
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":3,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1.5,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":1,\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\","
+                "\"entries\":[{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"}]}",
+                "{\"provider\":\"acme\",\"version\":1,\"version\":2}",
+                "[\"acme\"]",
+        };
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(payloads); i++) {
+            char *t = NULL;
+            assert_int_equal(cvma_jws_sign(g_key256, CVMA_REG_JWS_TYP, NULL,
+                                           (const uint8_t *)payloads[i], strlen(payloads[i]), &t),
+                             CVMA_JWS_OK);
+            if (verify_reg(t, p, 2, NULL) != CVMA_R_REGISTRY_MALFORMED) {
+                fail_msg("payload %zu not refused as REGISTRY_MALFORMED", i);
+            }
+            free(t);
+        }
+        /* Everything right but the typ: a token of another kind (an EAR result). */
+        char *t = NULL;
+        assert_int_equal(cvma_jws_sign(g_key256, "JWT", NULL, (const uint8_t *)payloads[0],
+                                       strlen(payloads[0]), &t),
+                         CVMA_JWS_OK);
+        assert_int_equal(verify_reg(t, p, 2, NULL), CVMA_R_REGISTRY_MALFORMED);
+        free(t);
+    }
+}
+
+static void test_registry_time_window(void **state)
+{
+    struct cvma_reg_provider p = {"acme", g_key256};
+    struct cvma_registry r;
+    struct cvma_verdict v;
+    (void)state;
+    char *jws = build_reg(g_key256, "acme", 1, 1000, 100, false, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, &p, 1, &r), CVMA_R_COUNT_);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_registry_check_time(&r, 1000, "t", &v), CVMA_OK);
+    assert_int_equal(cvma_registry_check_time(&r, 1099, "t", &v), CVMA_OK);
+    assert_int_equal(cvma_registry_check_time(&r, 1100, "t", &v), CVMA_REJECTED);
+    assert_int_equal(v.reasons[0].code, CVMA_R_REGISTRY_EXPIRED);
+    assert_int_equal(cvma_registry_check_time(&r, 999, "t", &v), CVMA_REJECTED);
+    assert_int_equal(v.reasons[1].code, CVMA_R_REGISTRY_NOT_YET_VALID);
+    cvma_verdict_cleanup(&v);
+    cvma_registry_cleanup(&r);
+    free(jws);
+}
+
+/* ================================ proofs ================================ */
+
+static void test_proof_json_round_trip_and_tampering(void **state)
+{
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    char err[300];
+    (void)state;
+    char *jws = build_reg(g_key256, "acme", 1, 1000, 100, false, fleet, &e, &t);
+    for (size_t i = 0; i < e.n; i++) {
+        json_t *j = cvma_reg_proof_to_json(i % 2 ? "acme" : NULL, &e, &t, i);
+        char *s = json_dumps(j, 0);
+        struct cvma_reg_proof pr;
+        assert_int_equal(cvma_reg_proof_parse((const uint8_t *)s, strlen(s), &pr, err, sizeof err),
+                         CVMA_OK);
+        assert_true(cvma_reg_proof_check(&pr));
+        assert_int_equal(pr.has_provider, i % 2);
+        assert_int_equal(pr.leaf_index, i);
+        assert_int_equal(pr.tree_size, 4);
+        assert_int_equal(cvma_reg_entry_cmp(&pr.leaf.v[0], &e.v[i]), 0);
+        /* A label changed in the leaf: the leaf hash differs, the proof fails. */
+        pr.leaf_index ^= 1;
+        assert_false(cvma_reg_proof_check(&pr));
+        pr.leaf_index ^= 1;
+        pr.path[0][5] ^= 4;
+        assert_false(cvma_reg_proof_check(&pr));
+        cvma_reg_proof_cleanup(&pr);
+        free(s);
+        json_decref(j);
+    }
+    static const char *const bad[] = {
+            "{}",
+            "not json",
+            "{\"format\":\"cvmattest-registry-proof/1\",\"provider\":null,\"leaf\":{\"vendor\":"
+            "\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"},\"leaf_index\":4,"
+            "\"tree_size\":4,\"audit_path\":[],\"merkle_root\":"
+            "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+            "{\"format\":\"cvmattest-registry-proof/1\",\"provider\":null,\"leaf\":{\"vendor\":"
+            "\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"},\"leaf_index\":0,"
+            "\"tree_size\":4,\"audit_path\":[\"00\"],\"merkle_root\":"
+            "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+            "{\"format\":\"cvmattest-registry-proof/1\",\"provider\":\"a b\",\"leaf\":{\"vendor\":"
+            "\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"},\"leaf_index\":0,"
+            "\"tree_size\":4,\"audit_path\":[],\"merkle_root\":"
+            "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+            "{\"format\":\"cvmattest-registry-proof/1\",\"provider\":null,\"leaf\":{\"vendor\":"
+            "\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"},\"leaf_index\":-1,"
+            "\"tree_size\":4,\"audit_path\":[],\"merkle_root\":"
+            "\"0000000000000000000000000000000000000000000000000000000000000000\",\"x\":0}",
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        struct cvma_reg_proof pr;
+        if (cvma_reg_proof_parse((const uint8_t *)bad[i], strlen(bad[i]), &pr, err, sizeof err) !=
+            CVMA_REJECTED) {
+            fail_msg("proof %zu accepted", i);
+        }
+    }
+    cvma_merkle_cleanup(&t);
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+}
+
+/* ================================ binding ================================ */
+
+struct bfx {
+    char *tmp;
+    char *cache;
+    struct cvma_registry_set *rs;
+    struct cvma_result res;
+    struct cvma_registry_bind_opts o;
+};
+
+static void bfx_init(struct bfx *f, json_t *platform)
+{
+    memset(f, 0, sizeof *f);
+    f->tmp = tu_tmpdir();
+    f->cache = tu_path(f->tmp, "cache");
+    f->rs = cvma_registry_set_new();
+    assert_non_null(f->rs);
+    cvma_result_init(&f->res, "sev-snp", g_now);
+    json_decref(f->res.platform);
+    f->res.platform = platform;
+    f->o.at = g_now;
+    f->o.cache_dir = f->cache;
+    f->o.http.max_retries = -1;
+    f->o.http.connect_timeout_ms = 2000;
+    f->o.http.timeout_ms = 5000;
+}
+
+/* Same cache directory, fresh result (for a second verification). */
+static void bfx_next(struct bfx *f, json_t *platform)
+{
+    cvma_result_cleanup(&f->res);
+    cvma_result_init(&f->res, "sev-snp", g_now);
+    json_decref(f->res.platform);
+    f->res.platform = platform;
+}
+
+static void bfx_cleanup(struct bfx *f)
+{
+    cvma_registry_set_free(f->rs);
+    cvma_result_cleanup(&f->res);
+    tu_rmtree(f->tmp);
+    free(f->cache);
+    free(f->tmp);
+}
+
+static void add_provider(struct bfx *f, const char *name, EVP_PKEY *k)
+{
+    char err[200];
+    assert_int_equal(cvma_registry_set_add_provider_key(f->rs, name, k, err, sizeof err), CVMA_OK);
+}
+
+static void add_reg(struct bfx *f, const char *jws, const char *origin)
+{
+    assert_int_equal(
+            cvma_registry_set_add_registry_mem(f->rs, (const uint8_t *)jws, strlen(jws), origin),
+            CVMA_OK);
+}
+
+static void add_proof_json(struct bfx *f, json_t *proof, const char *origin)
+{
+    char *s = json_dumps(proof, 0);
+    assert_non_null(s);
+    assert_int_equal(cvma_registry_set_add_proof_mem(f->rs, (const uint8_t *)s, strlen(s), origin),
+                     CVMA_OK);
+    free(s);
+    json_decref(proof);
+}
+
+static json_t *plat(const char *vendor, const char *type, const char *id)
+{
+    json_t *p = json_pack("{s:s, s:s, s:o, s:n, s:{}}", "vendor", vendor, "id_type", type, "id",
+                          id ? json_string(id) : json_null(), "provider", "labels");
+    assert_non_null(p);
+    return p;
+}
+
+static enum cvma_status do_bind(struct bfx *f)
+{
+    return cvma_registry_bind(f->rs, &f->o, &f->res);
+}
+
+static void assert_first_error(struct bfx *f, enum cvma_reason want)
+{
+    enum cvma_reason got = cvma_verdict_first_error(&f->res.verdict);
+    if (got != want) {
+        fail_msg("first error %s, want %s (%s)", cvma_reason_name(got), cvma_reason_name(want),
+                 f->res.verdict.n_reasons ? f->res.verdict.reasons[0].detail : "no reasons");
+    }
+}
+
+static void assert_bound(struct bfx *f, const char *provider, const char *label, const char *value)
+{
+    const json_t *pl = f->res.platform;
+    assert_false(cvma_verdict_has_error(&f->res.verdict));
+    assert_string_equal(json_string_value(json_object_get(pl, "provider")), provider);
+    if (label != NULL) {
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(pl, "labels"), label)), value);
+    }
+}
+
+static char *valid_reg(const char *provider, EVP_PKEY *k, uint64_t version, bool include,
+                       struct cvma_reg_entries *e, struct cvma_merkle *t)
+{
+    return build_reg(k, provider, version, (int64_t)g_now - 100, 86400, include, fleet, e, t);
+}
+
+static size_t index_of(const struct cvma_reg_entries *e, int type, const char *id_hex_or_name)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        char s[300];
+        cvma_reg_entry_id_string(&e->v[i], s, sizeof s);
+        if (e->v[i].id_type == type && strcmp(s, id_hex_or_name) == 0) {
+            return i;
+        }
+    }
+    fail_msg("%s not in the fleet", id_hex_or_name);
+    return 0;
+}
+
+static void test_bind_empty_set_does_nothing(void **state)
+{
+    struct bfx f;
+    (void)state;
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256); /* a key alone asks for nothing */
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_int_equal(f.res.verdict.n_reasons, 0);
+    bfx_cleanup(&f);
+}
+
+static void test_bind_amd_chip_id_from_included_entries(void **state)
+{
+    struct bfx f;
+    (void)state;
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *jws = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-1");
+    assert_string_equal(
+            json_string_value(json_object_get(json_object_get(f.res.platform, "labels"), "rack")),
+            "r7");
+    /* The same set binds a second result (registries verified once, state already there). */
+    bfx_next(&f, plat("amd", "chip_id", CHIP_TURIN));
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-2");
+    /* Not listed: another chip. */
+    bfx_next(&f, plat("amd", "chip_id", CHIP_OTHER));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    free(jws);
+    bfx_cleanup(&f);
+}
+
+static void test_bind_amd_chip_id_from_a_proof(void **state)
+{
+    struct bfx f;
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    (void)state;
+    bfx_init(&f, plat("amd", "chip_id", CHIP_TURIN));
+    char *jws = valid_reg("acme", g_key256, 1, false, &e, &t);
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    /* A proof for another platform is ignored; this platform's proof binds it. */
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, index_of(&e, 1, CHIP_A)), "a.json");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, index_of(&e, 1, CHIP_TURIN)),
+                   "t.json");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-2");
+    cvma_merkle_cleanup(&t);
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+    bfx_cleanup(&f);
+}
+
+static void test_bind_amd_vlek_by_csp_name(void **state)
+{
+    struct bfx f;
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    (void)state;
+    /* Included entries. */
+    bfx_init(&f, plat("amd", "vlek", CSP_A));
+    char *jws = valid_reg("acme", g_key256, 1, true, &e, &t);
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-east-2");
+    /* Another CSP is not listed; exact match only. */
+    bfx_next(&f, plat("amd", "vlek", "CC-US-EAST-2.amazonaws.com"));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    /* A VLEK report that also carries a CHIP_ID the registry lists. */
+    json_t *p = plat("amd", "vlek", "cc-eu-west-1.example.net");
+    json_object_set_new(p, "chip_id", json_string(CHIP_A));
+    bfx_next(&f, p);
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-1");
+    bfx_cleanup(&f);
+
+    /* By proof. */
+    bfx_init(&f, plat("amd", "vlek", CSP_A));
+    add_provider(&f, "acme", g_key256);
+    char *jws2 = valid_reg("acme", g_key256, 1, false, NULL, NULL);
+    add_reg(&f, jws2, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json(NULL, &e, &t, index_of(&e, 3, CSP_A)), "v.json");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-east-2");
+    bfx_cleanup(&f);
+    cvma_merkle_cleanup(&t);
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+    free(jws2);
+}
+
+static void test_bind_intel_ppid(void **state)
+{
+    struct bfx f;
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    (void)state;
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *jws = valid_reg("acme", g_key384, 1, false, &e, &t);
+    add_provider(&f, "acme", g_key384);
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, index_of(&e, 2, PPID_A)), "p.json");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-1");
+    bfx_next(&f, plat("intel", "ppid", PPID_OTHER));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    cvma_merkle_cleanup(&t);
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+    bfx_cleanup(&f);
+}
+
+static void test_bind_picks_the_provider_that_lists_the_platform(void **state)
+{
+    struct bfx f;
+    (void)state;
+    bfx_init(&f, plat("intel", "ppid", PPID_OTHER));
+    static const char other_fleet[] = "intel ppid " PPID_OTHER " region=ap-1\n";
+    char *a = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    char *b = build_reg(g_key256b, "globex", 4, (int64_t)g_now - 5, 3600, true, other_fleet, NULL,
+                        NULL);
+    add_provider(&f, "acme", g_key256);
+    add_provider(&f, "globex", g_key256b);
+    add_reg(&f, a, "acme.jws");
+    add_reg(&f, b, "globex.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "globex", "region", "ap-1");
+    free(a);
+    free(b);
+    bfx_cleanup(&f);
+}
+
+static void test_bind_reasons_for_bad_registries(void **state)
+{
+    struct bfx f;
+    (void)state;
+    char *good = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+
+    /* REGISTRY_SIGNATURE_INVALID: the key given for acme did not sign it. */
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256b);
+    add_reg(&f, good, "acme.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    bfx_cleanup(&f);
+
+    /* REGISTRY_UNKNOWN_PROVIDER: no key for acme, even though another registry lists it. */
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *globex = valid_reg("globex", g_key256b, 1, true, NULL, NULL);
+    add_provider(&f, "globex", g_key256b);
+    add_reg(&f, good, "acme.jws");
+    add_reg(&f, globex, "globex.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNKNOWN_PROVIDER);
+    free(globex);
+    bfx_cleanup(&f);
+
+    /* REGISTRY_EXPIRED and REGISTRY_NOT_YET_VALID at the verification time. */
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, good, "acme.jws");
+    f.o.at = g_now + 2 * 86400;
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_EXPIRED);
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    f.o.at = g_now - 3600;
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_NOT_YET_VALID);
+    bfx_cleanup(&f);
+
+    /* REGISTRY_MALFORMED: not a JWS at all. */
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, "this is not a registry\n", "junk.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_MALFORMED);
+    bfx_cleanup(&f);
+    free(good);
+}
+
+static void test_bind_rollback_and_equivocation(void **state)
+{
+    struct bfx f;
+    (void)state;
+    char *v2 = valid_reg("acme", g_key256, 2, true, NULL, NULL);
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    static const char fleet2[] = "amd chip_id " CHIP_A " region=eu-9\n";
+    char *v2b = build_reg(g_key256, "acme", 2, (int64_t)g_now - 10, 3600, true, fleet2, NULL, NULL);
+    char *v3 = build_reg(g_key256, "acme", 3, (int64_t)g_now - 10, 3600, true, fleet2, NULL, NULL);
+
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    cvma_registry_set_free(f.rs);
+
+    /* Version 1 after version 2, same cache directory: REGISTRY_ROLLBACK. */
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "older than version 2"));
+    cvma_registry_set_free(f.rs);
+
+    /* Another registry under version 2: REGISTRY_ROLLBACK (equivocation). */
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2b, "v2b.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    cvma_registry_set_free(f.rs);
+
+    /* Version 3 moves the state forward; then version 2 is a rollback too. */
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v3, "v3.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-9");
+    cvma_registry_set_free(f.rs);
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    bfx_cleanup(&f);
+
+    /* No usable state directory: bound, with a REGISTRY_ROLLBACK_NOT_CHECKED warning. */
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    f.o.cache_dir = "/dev/null/not-a-dir";
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-1");
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    bfx_cleanup(&f);
+
+    free(v1);
+    free(v2);
+    free(v2b);
+    free(v3);
+}
+
+static void test_bind_reasons_for_bad_proofs(void **state)
+{
+    struct bfx f;
+    struct cvma_reg_entries e, e2;
+    struct cvma_merkle t, t2;
+    (void)state;
+    char *jws = valid_reg("acme", g_key256, 1, false, &e, &t);
+    static const char fleet2[] = "intel ppid " PPID_A " region=us-1\n"
+                                 "intel ppid " PPID_OTHER "\n";
+    char *other = build_reg(g_key256, "acme", 1, (int64_t)g_now - 5, 3600, false, fleet2, &e2, &t2);
+    size_t ip = index_of(&e, 2, PPID_A);
+
+    /* Tampered audit path. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    json_t *pj = cvma_reg_proof_to_json("acme", &e, &t, ip);
+    json_t *path = json_object_get(pj, "audit_path");
+    char h[65];
+    snprintf(h, sizeof h, "%s", json_string_value(json_array_get(path, 0)));
+    h[0] = h[0] == '0' ? '1' : '0';
+    json_array_set_new(path, 0, json_string(h));
+    add_proof_json(&f, pj, "tampered.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
+    bfx_cleanup(&f);
+
+    /* Tampered leaf (its label), the path left as it was. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    pj = cvma_reg_proof_to_json("acme", &e, &t, ip);
+    json_object_set_new(json_object_get(json_object_get(pj, "leaf"), "labels"), "region",
+                        json_string("eu-1"));
+    add_proof_json(&f, pj, "relabelled.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
+    bfx_cleanup(&f);
+
+    /* A valid proof for another registry's root. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e2, &t2, index_of(&e2, 2, PPID_A)),
+                   "other-root.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "but registry acme.jws"));
+    bfx_cleanup(&f);
+
+    /* A proof but no registry; a proof file that is not a proof. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, ip), "p.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    assert_int_equal(cvma_registry_set_add_proof_mem(f.rs, (const uint8_t *)"{}", 2, "e.json"),
+                     CVMA_OK);
+    add_reg(&f, jws, "acme.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
+    bfx_cleanup(&f);
+
+    /* A proof for an expired registry: the registry's own reason, not PROOF_INVALID. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, ip), "p.json");
+    f.o.at = g_now + 3 * 86400;
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_EXPIRED);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_PROOF_INVALID));
+    bfx_cleanup(&f);
+
+    cvma_merkle_cleanup(&t);
+    cvma_merkle_cleanup(&t2);
+    cvma_reg_entries_cleanup(&e);
+    cvma_reg_entries_cleanup(&e2);
+    free(jws);
+    free(other);
+}
+
+static void test_bind_platforms_that_cannot_be_bound(void **state)
+{
+    struct bfx f;
+    (void)state;
+    char *jws = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    static const char zeros[] = "000000000000000000000000000000000000000000000000000000000000000"
+                                "00000000000000000000000000000000000000000000000000000000000000"
+                                "000";
+    json_t *cases[] = {plat("amd", "chip_id", NULL),     plat("amd", "chip_id", zeros),
+                       plat("intel", "ppid", NULL),      plat("intel", "ppid", "0011"),
+                       plat("arm", "instance_id", "00"), json_object()};
+    enum cvma_reason want[] = {CVMA_R_REGISTRY_CHIP_ID_MASKED, CVMA_R_REGISTRY_CHIP_ID_MASKED,
+                               CVMA_R_REGISTRY_NO_PLATFORM_ID, CVMA_R_REGISTRY_NO_PLATFORM_ID,
+                               CVMA_R_REGISTRY_NO_PLATFORM_ID, CVMA_R_REGISTRY_NO_PLATFORM_ID};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        bfx_init(&f, cases[i]);
+        add_provider(&f, "acme", g_key256);
+        add_reg(&f, jws, "acme.jws");
+        assert_int_equal(do_bind(&f), CVMA_REJECTED);
+        assert_first_error(&f, want[i]);
+        bfx_cleanup(&f);
+    }
+    free(jws);
+}
+
+static void test_set_loading_errors_are_usage_errors(void **state)
+{
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    char err[300];
+    (void)state;
+    assert_int_equal(cvma_registry_set_add_provider(rs, "acme", err, sizeof err), CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_provider(rs, "=x.pub", err, sizeof err), CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_provider(rs, "a b=x.pub", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_provider(rs, "acme=/nonexistent/x.pub", err, sizeof err),
+                     CVMA_E_IO);
+    assert_int_equal(cvma_registry_set_add_provider(rs, "acme=/dev/null", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_registry(rs, "/nonexistent/r.jws", err, sizeof err),
+                     CVMA_E_IO);
+    assert_int_equal(cvma_registry_set_add_proof(rs, "/nonexistent/p.json", err, sizeof err),
+                     CVMA_E_IO);
+    assert_int_equal(cvma_registry_set_add_lookup(rs, "g=http://example.com", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_lookup(rs, "g=ftp://example.com", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_int_equal(cvma_registry_set_add_lookup(rs, "g=https://x/?q=1", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_int_equal(
+            cvma_registry_set_add_lookup(rs, "g=http://127.0.0.1.evil.com", err, sizeof err),
+            CVMA_E_USAGE);
+    assert_true(cvma_registry_set_empty(rs));
+    assert_int_equal(
+            cvma_registry_set_add_lookup(rs, "g=https://hosts.example/v1/", err, sizeof err),
+            CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_lookup(rs, "l=http://127.0.0.1:8080", err, sizeof err),
+                     CVMA_OK);
+    assert_false(cvma_registry_set_empty(rs));
+    assert_int_equal(cvma_registry_set_add_provider_key(rs, "acme", g_key256, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_provider_key(rs, "acme", g_key256b, err, sizeof err),
+                     CVMA_E_USAGE);
+    cvma_registry_set_free(rs);
+    cvma_registry_set_free(NULL);
+}
+
+/* ================================ lookup registry ================================ */
+
+struct server {
+    pid_t pid;
+    int port;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts tests/kds_server.py (127.0.0.1, OS-chosen port); skips when it cannot run. */
+static bool server_start(struct server *s, const char *dir, const char *const *extra)
+{
+    const char *src = getenv("CVMATTEST_SRC");
+    const char *argv[24];
+    size_t n = 0;
+    int pfd[2];
+    char line[32];
+    size_t got = 0;
+    double deadline = mono() + 10.0;
+
+    memset(s, 0, sizeof *s);
+    if (src == NULL) {
+        return false;
+    }
+    char *script = tu_path(src, "tests/kds_server.py");
+    if (access(script, R_OK) != 0) {
+        free(script);
+        return false;
+    }
+    argv[n++] = "python3";
+    argv[n++] = script;
+    argv[n++] = "--dir";
+    argv[n++] = dir;
+    argv[n++] = "--max-seconds";
+    argv[n++] = "60";
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < CVMA_ARRAY_LEN(argv) - 1; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        union {
+            const char **c;
+            char **m;
+        } a = {.c = argv};
+        dup2(pfd[1], STDOUT_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        execvp("python3", a.m);
+        _exit(127);
+    }
+    close(pfd[1]);
+    s->pid = pid;
+    while (got < sizeof line - 1) {
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int ms = (int)((deadline - mono()) * 1000);
+        if (ms <= 0) {
+            break;
+        }
+        int r = poll(&p, 1, ms);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0 || read(pfd[0], line + got, 1) != 1) {
+            break;
+        }
+        if (line[got] == '\n') {
+            break;
+        }
+        got++;
+    }
+    line[got] = '\0';
+    close(pfd[0]);
+    free(script);
+    char *end = NULL;
+    long port = strtol(line, &end, 10);
+    s->port = end != line && *end == '\0' && port > 0 && port < 65536 ? (int)port : 0;
+    return s->port > 0;
+}
+
+static void server_stop(struct server *s)
+{
+    if (s->pid <= 0) {
+        return;
+    }
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return;
+        }
+        usleep(10000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+/* A loopback port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int count_requests(const char *log)
+{
+    struct cvma_buf b = {0};
+    int n = 0;
+    if (cvma_file_read(log, 1 << 20, &b) != CVMA_OK) {
+        return 0;
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        n += b.p[i] == '\n';
+    }
+    cvma_buf_free(&b);
+    return n;
+}
+
+#define NEED_SERVER(started)                                                                    \
+    do {                                                                                        \
+        if (!(started)) {                                                                       \
+            fprintf(stderr, "SKIP: tests/kds_server.py cannot run (CVMATTEST_SRC, python3)\n"); \
+            bfx_cleanup(&f);                                                                    \
+            skip();                                                                             \
+        }                                                                                       \
+    } while (0)
+
+static void test_lookup_registry_listed_not_listed_and_cached(void **state)
+{
+    struct bfx f;
+    struct server srv;
+    char route[128], spec[128], log[300];
+    (void)state;
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *answer = tu_path(f.tmp, "answer.json");
+    static const char body[] =
+            "{\"zone\": \"us-central1-a\", \"timestamp\": \"2026-11-20T10:00:00Z\"}";
+    tu_write(answer, (const uint8_t *)body, strlen(body));
+    snprintf(log, sizeof log, "%s/log", f.tmp);
+    snprintf(route, sizeof route, "/hosts/%s=answer.json", PPID_A);
+    const char *extra[] = {"--route", route, "--log", log, NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra));
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d/hosts/", srv.port);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+
+    /* Listed: provider named, zone as a label. */
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "google", "zone", "us-central1-a");
+    assert_int_equal(count_requests(log), 1);
+
+    /* Not listed (404). */
+    bfx_next(&f, plat("intel", "ppid", PPID_OTHER));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "lookup google (404)"));
+    assert_int_equal(count_requests(log), 2);
+
+    /* Both answers come from the cache now: the server is gone and nothing is asked. */
+    server_stop(&srv);
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "google", "zone", "us-central1-a");
+    bfx_next(&f, plat("intel", "ppid", PPID_OTHER));
+    f.o.offline = true;
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    assert_int_equal(count_requests(log), 2);
+
+    /* AMD platforms are never looked up. */
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "Intel PPIDs only"));
+
+    free(answer);
+    bfx_cleanup(&f);
+}
+
+static void test_lookup_registry_unavailable_is_undecided(void **state)
+{
+    struct bfx f;
+    struct server srv;
+    char spec[128];
+    (void)state;
+
+    /* Unreachable (nothing listens): undecided, never a pass. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", closed_port());
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_true(f.res.undecided);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    /* Offline with nothing cached: the same. */
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    f.o.offline = true;
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "offline"));
+    bfx_cleanup(&f);
+
+    /* HTTP 500 (retries exhausted): undecided, and nothing is cached. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    const char *extra[] = {"--fail-first", "1000", "--fail-status", "500", NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra));
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", srv.port);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "500"));
+    server_stop(&srv);
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    f.o.offline = true;
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    bfx_cleanup(&f);
+
+    /* 200 with something that is not the expected JSON: undecided as well. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *answer = tu_path(f.tmp, "a.html");
+    tu_write(answer, (const uint8_t *)"<html>captive portal</html>", 27);
+    char route[128];
+    snprintf(route, sizeof route, "/%s=a.html", PPID_A);
+    const char *extra2[] = {"--route", route, NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra2));
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", srv.port);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    server_stop(&srv);
+    free(answer);
+    bfx_cleanup(&f);
+}
+
+static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **state)
+{
+    struct bfx f;
+    char spec[128];
+    (void)state;
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *jws = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, jws, "acme.jws");
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", closed_port());
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-1");
+    free(jws);
+    bfx_cleanup(&f);
+}
+
+int main(void)
+{
+    g_now = time(NULL);
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_base64_rfc4648_vectors),
+            cmocka_unit_test(test_base64_url_alphabet_round_trips_every_byte),
+            cmocka_unit_test(test_base64_decode_is_strict),
+            cmocka_unit_test(test_jws_es256_and_es384_round_trip),
+            cmocka_unit_test(test_jws_refuses_every_flipped_byte),
+            cmocka_unit_test(test_jws_refuses_wrong_key_and_curve),
+            cmocka_unit_test(test_jws_refuses_alg_confusion),
+            cmocka_unit_test(test_jws_refuses_malformed_tokens),
+            cmocka_unit_test(test_jws_keys_round_trip_through_pem),
+            cmocka_unit_test(test_merkle_sizes_1_to_33_match_rfc6962_and_every_proof_verifies),
+            cmocka_unit_test(test_merkle_domain_separation),
+            cmocka_unit_test(test_canonical_leaf_encoding_is_byte_exact),
+            cmocka_unit_test(test_entry_json_refuses_non_canonical_forms),
+            cmocka_unit_test(test_entries_parser_accepts_the_documented_forms),
+            cmocka_unit_test(test_entries_parser_names_each_malformed_line),
+            cmocka_unit_test(test_entries_duplicates_are_refused_naming_both_lines),
+            cmocka_unit_test(test_registry_build_then_verify_round_trip),
+            cmocka_unit_test(test_registry_verify_names_each_failure),
+            cmocka_unit_test(test_registry_time_window),
+            cmocka_unit_test(test_proof_json_round_trip_and_tampering),
+            cmocka_unit_test(test_bind_empty_set_does_nothing),
+            cmocka_unit_test(test_bind_amd_chip_id_from_included_entries),
+            cmocka_unit_test(test_bind_amd_chip_id_from_a_proof),
+            cmocka_unit_test(test_bind_amd_vlek_by_csp_name),
+            cmocka_unit_test(test_bind_intel_ppid),
+            cmocka_unit_test(test_bind_picks_the_provider_that_lists_the_platform),
+            cmocka_unit_test(test_bind_reasons_for_bad_registries),
+            cmocka_unit_test(test_bind_rollback_and_equivocation),
+            cmocka_unit_test(test_bind_reasons_for_bad_proofs),
+            cmocka_unit_test(test_bind_platforms_that_cannot_be_bound),
+            cmocka_unit_test(test_set_loading_errors_are_usage_errors),
+            cmocka_unit_test(test_lookup_registry_listed_not_listed_and_cached),
+            cmocka_unit_test(test_lookup_registry_unavailable_is_undecided),
+            cmocka_unit_test(test_lookup_not_consulted_when_a_signed_registry_lists_it),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,179 @@
+/*
+ * cvmattest policy ...: appraisal policies (docs/policy.md).
+ *   policy check FILE                          load strictly; print the policy id (exit 0) or
+ *                                              the first problem, naming the field (exit 2)
+ *   policy import --from cocos FILE [--out F]  convert a Cocos AI policy into ours; every
+ *                                              setting not carried over is named on stderr
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "appraise/policy.h"
+#include "cmds.h"
+#include "common/util.h"
+
+#define EXIT_USAGE 2
+
+static void policy_usage(FILE *f)
+{
+    fputs("usage: cvmattest policy check FILE\n"
+          "       cvmattest policy import --from cocos FILE [--out FILE]\n"
+          "  check    load a policy strictly and print its id (sha256 of the file)\n"
+          "  import   convert a Cocos AI attestation policy (go-sev-guest check.Config for\n"
+          "           SEV-SNP, go-tdx-guest checkconfig.Config for TDX; snake_case or\n"
+          "           camelCase) into a cvmattest policy, written to stdout or --out; every\n"
+          "           setting that could not be carried over is named on stderr\n",
+          f);
+}
+
+/* A go-sev-guest / go-tdx-guest check configuration: a "policy" object and a root of trust. */
+static bool looks_like_cocos(const char *path)
+{
+    struct cvma_buf b = {0};
+    bool yes = false;
+    if (cvma_file_read(path, CVMA_POLICY_MAX_BYTES, &b) != CVMA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i + 8 <= b.len && !yes; i++) {
+        yes = memcmp(b.p + i, "\"policy\"", 8) == 0;
+    }
+    cvma_buf_free(&b);
+    return yes;
+}
+
+static int policy_check(int argc, char **argv)
+{
+    struct cvma_policy *p = NULL;
+    char err[640];
+    if (argc != 2 || argv[1][0] == '-') {
+        policy_usage(stderr);
+        return EXIT_USAGE;
+    }
+    enum cvma_status st = cvma_policy_load(argv[1], &p, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest policy check: %s\n", err);
+        if (looks_like_cocos(argv[1])) {
+            fprintf(stderr, "cvmattest policy check: this looks like a Cocos AI policy; convert "
+                            "it with: cvmattest policy import --from cocos %s\n",
+                    argv[1]);
+        }
+        return EXIT_USAGE;
+    }
+    const char *name = cvma_policy_name(p);
+    printf("%s: valid policy %s%s%s%s\n", argv[1], cvma_policy_id(p), name ? " (\"" : "",
+           name ? name : "", name ? "\")" : "");
+    cvma_policy_free(p);
+    return 0;
+}
+
+static int policy_import(int argc, char **argv)
+{
+    const char *from = NULL, *file = NULL, *out_path = NULL;
+    struct cvma_buf in = {0};
+    json_t *pol = NULL, *dropped = NULL;
+    char *text = NULL;
+    char err[640];
+    int rc = EXIT_USAGE;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            from = argv[++i];
+        } else if (strncmp(argv[i], "--from=", 7) == 0) {
+            from = argv[i] + 7;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (strncmp(argv[i], "--out=", 6) == 0) {
+            out_path = argv[i] + 6;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            policy_usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-' || file != NULL) {
+            fprintf(stderr, "cvmattest policy import: unexpected argument '%s'\n", argv[i]);
+            policy_usage(stderr);
+            return EXIT_USAGE;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (from == NULL || file == NULL) {
+        policy_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(from, "cocos") != 0) {
+        fprintf(stderr, "cvmattest policy import: --from %s is not supported (only cocos)\n", from);
+        return EXIT_USAGE;
+    }
+    if (cvma_file_read(file, CVMA_POLICY_MAX_BYTES, &in) != CVMA_OK) {
+        fprintf(stderr,
+                "cvmattest policy import: cannot read '%s' (missing, unreadable or over "
+                "1 MiB)\n",
+                file);
+        return EXIT_USAGE;
+    }
+    if (cvma_policy_import_cocos(in.p, in.len, &pol, &dropped, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest policy import: %s: %s\n", file, err);
+        goto out;
+    }
+    if ((text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+        fprintf(stderr, "cvmattest policy import: out of memory\n");
+        goto out;
+    }
+    /* What we write must load: the importer and the loader agree on the format. */
+    struct cvma_policy *check = NULL;
+    if (cvma_policy_load_bytes((const uint8_t *)text, strlen(text), &check, err, sizeof err) !=
+        CVMA_OK) {
+        fprintf(stderr,
+                "cvmattest policy import: internal error, the converted policy does not "
+                "load: %s\n",
+                err);
+        goto out;
+    }
+    cvma_policy_free(check);
+    size_t n = strlen(text);
+    text[n] = '\n'; /* json_dumps' NUL becomes the final newline; length n + 1 */
+    if (out_path != NULL) {
+        if (cvma_file_write_atomic(out_path, (const uint8_t *)text, n + 1) != CVMA_OK) {
+            fprintf(stderr, "cvmattest policy import: cannot write '%s'\n", out_path);
+            goto out;
+        }
+    } else if (fwrite(text, 1, n + 1, stdout) != n + 1 || fflush(stdout) != 0) {
+        fprintf(stderr, "cvmattest policy import: cannot write to stdout\n");
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(dropped); i++) {
+        fprintf(stderr, "not carried over: %s\n", json_string_value(json_array_get(dropped, i)));
+    }
+    fprintf(stderr, "cvmattest policy import: %zu setting(s) not carried over\n",
+            json_array_size(dropped));
+    rc = 0;
+out:
+    free(text);
+    json_decref(pol);
+    json_decref(dropped);
+    cvma_buf_free(&in);
+    return rc;
+}
+
+int cvma_cmd_policy(int argc, char **argv)
+{
+    if (argc < 2) {
+        policy_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "check") == 0) {
+        return policy_check(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "import") == 0) {
+        return policy_import(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        policy_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "cvmattest policy: unknown subcommand '%s'\n", argv[1]);
+    policy_usage(stderr);
+    return EXIT_USAGE;
+}
