@@ -170,19 +170,7 @@ static void sleep_ms(long ms)
     }
 }
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static bool starts_with_ci(const char *s, const char *prefix)
 {
@@ -253,7 +241,7 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
 #define SETOPT(h, opt, val)                                                        \
     do {                                                                           \
         if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                     \
-            set_err(err, err_len, "GET %s: libcurl refused option %s", url, #opt); \
+            cvma_errf(err, err_len, "GET %s: libcurl refused option %s", url, #opt); \
             st = CVMA_E_INTERNAL;                                                  \
             goto out;                                                              \
         }                                                                          \
@@ -288,14 +276,14 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
     if (http_code != NULL) {
         *http_code = 0;
     }
-    set_err(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     if (url == NULL) {
-        set_err(err, err_len, "GET: no URL");
+        cvma_errf(err, err_len, "GET: no URL");
         return CVMA_E_USAGE;
     }
     https = starts_with_ci(url, "https://");
     if (!https && !starts_with_ci(url, "http://")) {
-        set_err(err, err_len, "GET %s: only http:// and https:// URLs are fetched", url);
+        cvma_errf(err, err_len, "GET %s: only http:// and https:// URLs are fetched", url);
         return CVMA_E_USAGE;
     }
     effective_opts(opts, &o);
@@ -303,12 +291,12 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
 
     pthread_once(&g_curl_once, curl_init_once);
     if (g_curl_init_rc != CURLE_OK) {
-        set_err(err, err_len, "GET %s: curl_global_init failed: %s", url,
+        cvma_errf(err, err_len, "GET %s: curl_global_init failed: %s", url,
                 curl_easy_strerror(g_curl_init_rc));
         return CVMA_E_INTERNAL;
     }
     if ((h = curl_easy_init()) == NULL) {
-        set_err(err, err_len, "GET %s: curl_easy_init failed", url);
+        cvma_errf(err, err_len, "GET %s: curl_easy_init failed", url);
         return CVMA_E_NOMEM;
     }
     cerr[0] = '\0';
@@ -351,32 +339,32 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
             }
             retryable = code == 429 || (code >= 500 && code <= 599);
             if (!retryable) {
-                set_err(err, err_len, "GET %s: HTTP %ld", url, code);
+                cvma_errf(err, err_len, "GET %s: HTTP %ld", url, code);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             (void)curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-            set_err(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
+            cvma_errf(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
                     attempt == 0 ? "" : "s");
         } else {
             if (s.nomem || hs.nomem) {
-                set_err(err, err_len, "GET %s: out of memory", url);
+                cvma_errf(err, err_len, "GET %s: out of memory", url);
                 st = CVMA_E_NOMEM;
                 goto out;
             }
             if (hs.too_big) {
-                set_err(err, err_len, "GET %s: a response header is longer than %zu bytes", url,
+                cvma_errf(err, err_len, "GET %s: a response header is longer than %zu bytes", url,
                         CVMA_HTTP_MAX_HEADER_VALUE);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-                set_err(err, err_len, "GET %s: response larger than %zu bytes", url, o.max_body);
+                cvma_errf(err, err_len, "GET %s: response larger than %zu bytes", url, o.max_body);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             retryable = transient_curl_error(rc);
-            set_err(err, err_len, "GET %s: %s after %d attempt%s", url,
+            cvma_errf(err, err_len, "GET %s: %s after %d attempt%s", url,
                     cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
                     attempt == 0 ? "" : "s");
             if (!retryable) {
@@ -391,7 +379,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
         sleep_ms(retry_wait_ms(&o, attempt, retry_after));
     }
 
-    set_err(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     if (s.p == NULL) {
         /* An empty 200 body: hand back a valid (non-NULL) empty buffer. */
         if ((s.p = malloc(1)) == NULL) {

@@ -19,19 +19,7 @@ enum body_kind {
     BODY_CRL_DER,
 };
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* KDS product path component, or NULL for a product KDS does not serve. */
 static const char *kds_product(enum cvma_snp_product product)
@@ -214,12 +202,12 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
     int64_t now = (int64_t)time(NULL), expires_at = 0;
 
     if ((url = join_url(base, path)) == NULL) {
-        set_err(err, err_len, "out of memory");
+        cvma_errf(err, err_len, "out of memory");
         goto out;
     }
     key_len = sizeof "amd-kds " + strlen(url);
     if ((key = malloc(key_len)) == NULL) {
-        set_err(err, err_len, "out of memory");
+        cvma_errf(err, err_len, "out of memory");
         goto out;
     }
     snprintf(key, key_len, "amd-kds %s", url);
@@ -227,7 +215,7 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
     if (k->cache != NULL) {
         enum cvma_cache_state state;
         if ((st = cvma_cache_lookup(k->cache, key, now, &body, &state)) != CVMA_OK) {
-            set_err(err, err_len, "out of memory");
+            cvma_errf(err, err_len, "out of memory");
             goto out;
         }
         if (state == CVMA_CACHE_HIT) {
@@ -246,7 +234,7 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
         }
     }
     if (k->offline) {
-        set_err(err, err_len, "%s %s: offline and not in cache", kind_name(kind), url);
+        cvma_errf(err, err_len, "%s %s: offline and not in cache", kind_name(kind), url);
         st = CVMA_UNDECIDED;
         goto out;
     }
@@ -254,7 +242,7 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
         goto out;
     }
     if ((problem = check_body(kind, &body, now, &expires_at)) != NULL) {
-        set_err(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(kind), url,
+        cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(kind), url,
                 problem, body.len);
         cvma_buf_free(&body);
         st = CVMA_UNDECIDED;
@@ -272,7 +260,7 @@ done:
     *out = body;
     body.p = NULL;
     body.len = 0;
-    set_err(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     st = CVMA_OK;
 out:
     cvma_buf_free(&body);
@@ -292,7 +280,7 @@ enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_pro
     out->p = NULL;
     out->len = 0;
     if (cvma_kds_vcek_url(product, chip_id, tcb, path, sizeof path) != CVMA_OK) {
-        set_err(err, err_len, "VCEK: KDS serves no product %d", (int)product);
+        cvma_errf(err, err_len, "VCEK: KDS serves no product %d", (int)product);
         return CVMA_E_USAGE;
     }
     return fetch(k, BODY_CERT_DER, path, out, v, err, err_len);
@@ -309,7 +297,7 @@ static enum cvma_status fetch_product_file(const struct cvma_kds *k, enum body_k
     out->p = NULL;
     out->len = 0;
     if (name == NULL) {
-        set_err(err, err_len, "%s: KDS serves no product %d", kind_name(kind), (int)product);
+        cvma_errf(err, err_len, "%s: KDS serves no product %d", kind_name(kind), (int)product);
         return CVMA_E_USAGE;
     }
     snprintf(path, sizeof path, "/%s/v1/%s/%s", vlek ? "vlek" : "vcek", name, file);

@@ -23,19 +23,7 @@ enum kind {
     K_ROOT_CRL,
 };
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static const char *kind_name(enum kind k)
 {
@@ -362,7 +350,7 @@ static enum cvma_status download(const struct cvma_pcs *p, enum kind k, const ch
             continue;
         }
         if (!cvma_pcs_url_decode(h[i].value, &a->issuer_chain)) {
-            set_err(err, err_len, "%s from %s: header %s is not URL-encoded text", kind_name(k),
+            cvma_errf(err, err_len, "%s from %s: header %s is not URL-encoded text", kind_name(k),
                     url, h[i].name);
             st = CVMA_UNDECIDED;
             break;
@@ -393,7 +381,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
     memset(out, 0, sizeof *out);
     key_len = sizeof "intel-pcs " + strlen(url);
     if ((key = malloc(key_len)) == NULL) {
-        set_err(err, err_len, "out of memory");
+        cvma_errf(err, err_len, "out of memory");
         goto out;
     }
     snprintf(key, key_len, "intel-pcs %s", url);
@@ -402,12 +390,12 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
         enum cvma_cache_state state;
         bool ok = false;
         if ((st = cvma_cache_lookup(p->cache, key, now, &raw, &state)) != CVMA_OK) {
-            set_err(err, err_len, "out of memory");
+            cvma_errf(err, err_len, "out of memory");
             goto out;
         }
         if (state == CVMA_CACHE_HIT) {
             if ((st = unframe(&raw, &a, &ok)) != CVMA_OK) {
-                set_err(err, err_len, "out of memory");
+                cvma_errf(err, err_len, "out of memory");
                 goto out;
             }
             cvma_buf_free(&raw);
@@ -426,7 +414,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
         }
     }
     if (p->offline) {
-        set_err(err, err_len, "%s %s: offline and not in cache", kind_name(k), url);
+        cvma_errf(err, err_len, "%s %s: offline and not in cache", kind_name(k), url);
         st = CVMA_UNDECIDED;
         goto out;
     }
@@ -434,7 +422,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
         goto out;
     }
     if (!check_answer(k, &a, fmspc, now, &expires_at, why, sizeof why)) {
-        set_err(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(k), url, why,
+        cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(k), url, why,
                 a.body.len);
         cvma_pcs_answer_cleanup(&a);
         st = CVMA_UNDECIDED;
@@ -451,7 +439,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
 done:
     *out = a;
     memset(&a, 0, sizeof a);
-    set_err(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     st = CVMA_OK;
 out:
     cvma_pcs_answer_cleanup(&a);
@@ -471,7 +459,7 @@ static enum cvma_status fetch_path(const struct cvma_pcs *p, enum kind k, const 
 
     memset(out, 0, sizeof *out);
     if (url == NULL) {
-        set_err(err, err_len, "out of memory");
+        cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
     st = fetch(p, k, url, fmspc, out, v, err, err_len);
@@ -517,7 +505,7 @@ enum cvma_status cvma_pcs_fetch_pck_crl(const struct cvma_pcs *p, enum cvma_pcs_
         break;
     default:
         memset(out, 0, sizeof *out);
-        set_err(err, err_len, "PCK CRL: unknown CA type %d", (int)ca);
+        cvma_errf(err, err_len, "PCK CRL: unknown CA type %d", (int)ca);
         return CVMA_E_USAGE;
     }
     return fetch_path(p, K_PCK_CRL, path, NULL, out, v, err, err_len);

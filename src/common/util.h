@@ -52,6 +52,9 @@ CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
                                                       size_t len);
 
+/* Formats a one-line error message into err (err may be NULL or err_len 0: nothing). */
+void cvma_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
+
 /* Joins dir and name into a freshly allocated path; NULL on allocation failure. */
 char *cvma_path_join(const char *dir, const char *name);
 

@@ -64,6 +64,36 @@ void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check)
     v->checks_done |= (unsigned)check;
 }
 
+enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest,
+                                       size_t rest_len, bool allow, const char *what,
+                                       size_t evidence_len)
+{
+    uint8_t acc = 0;
+    if (rest_len == 0) {
+        return CVMA_OK;
+    }
+    for (size_t i = 0; i < rest_len; i++) {
+        acc |= rest[i];
+    }
+    if (acc == 0) {
+        cvma_reject(v, CVMA_R_PARSE_TRAILING_ZEROS, "%s: %zu zero bytes after the %zu-byte %s "
+                                                    "ignored",
+                    what, rest_len, evidence_len, what);
+        return CVMA_OK;
+    }
+    if (allow) {
+        cvma_verdict_add(v, CVMA_R_PARSE_TRAILING_DATA, CVMA_SEV_WARNING,
+                         "%s: %zu unsigned bytes after the %zu-byte %s, allowed by "
+                         "--allow-trailing-data and ignored",
+                         what, rest_len, evidence_len, what);
+        return CVMA_OK;
+    }
+    return cvma_reject(v, CVMA_R_PARSE_TRAILING_DATA,
+                       "%s: %zu unsigned non-zero bytes after the %zu-byte %s (use "
+                       "--allow-trailing-data to accept them as a warning)",
+                       what, rest_len, evidence_len, what);
+}
+
 void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src)
 {
     for (size_t i = 0; i < src->n_reasons; i++) {

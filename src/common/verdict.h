@@ -53,6 +53,17 @@ enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
                                   enum cvma_severity sev, const char *fmt, ...)
         CVMA_PRINTF(4, 5);
 void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
+/*
+ * DESIGN.md "Trailing data", the same for every evidence kind: bytes after the evidence's own
+ * end are unsigned. Zeros are padding (PARSE_TRAILING_ZEROS, info); anything else is refused
+ * (PARSE_TRAILING_DATA, error) unless allow is set (then the same code as a warning). what
+ * names the evidence ("snp report"), evidence_len its own size. CVMA_REJECTED only when
+ * refused.
+ */
+enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest,
+                                       size_t rest_len, bool allow, const char *what,
+                                       size_t evidence_len);
+
 /* Appends every reason of src to dst (checks are not merged). */
 void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src);
 

@@ -19,18 +19,7 @@
 #define P256_LEN 32
 #define P384_LEN 48
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 const char *cvma_jws_alg_name(enum cvma_jws_alg alg)
 {
@@ -336,7 +325,7 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
     enum cvma_status st;
 
     memset(out, 0, sizeof *out);
-    seterr(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     /* Exactly two dots: header.payload.signature (a JWE has four). */
     for (size_t i = 0; i < len; i++) {
         if (token[i] == '.') {
@@ -345,37 +334,37 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
             } else if (dot2 == NULL) {
                 dot2 = token + i;
             } else {
-                seterr(err, err_len, "more than three dot-separated parts");
+                cvma_errf(err, err_len, "more than three dot-separated parts");
                 goto out;
             }
         }
     }
     if (dot2 == NULL) {
-        seterr(err, err_len, "not header.payload.signature");
+        cvma_errf(err, err_len, "not header.payload.signature");
         goto out;
     }
     size_t hlen = (size_t)(dot1 - token), plen = (size_t)(dot2 - dot1 - 1);
     size_t slen = len - (size_t)(dot2 - token) - 1;
     if (hlen == 0 || hlen > CVMA_JWS_HEADER_MAX) {
-        seterr(err, err_len, "protected header of %zu characters (1..%d allowed)", hlen,
+        cvma_errf(err, err_len, "protected header of %zu characters (1..%d allowed)", hlen,
                CVMA_JWS_HEADER_MAX);
         goto out;
     }
     if ((st = cvma_base64_decode_buf(token, hlen, CVMA_B64_URL, &hdr_bytes)) != CVMA_OK) {
         e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
-        seterr(err, err_len, "protected header is not base64url");
+        cvma_errf(err, err_len, "protected header is not base64url");
         goto out;
     }
     if ((hdr = json_loadb((const char *)hdr_bytes.p, hdr_bytes.len, JSON_REJECT_DUPLICATES,
                           &jerr)) == NULL ||
         !json_is_object(hdr)) {
-        seterr(err, err_len, "protected header is not a JSON object%s%s", hdr ? "" : ": ",
+        cvma_errf(err, err_len, "protected header is not a JSON object%s%s", hdr ? "" : ": ",
                hdr ? "" : jerr.text);
         goto out;
     }
     json_t *alg = json_object_get(hdr, "alg");
     if (!json_is_string(alg)) {
-        seterr(err, err_len, "protected header has no \"alg\" string");
+        cvma_errf(err, err_len, "protected header has no \"alg\" string");
         goto out;
     }
     if (strcmp(json_string_value(alg), "ES256") == 0 && json_string_length(alg) == 5) {
@@ -384,28 +373,28 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
         out->alg = CVMA_JWS_ES384;
     } else {
         e = CVMA_JWS_ALG_UNSUPPORTED;
-        seterr(err, err_len, "alg \"%.32s\" is not accepted (ES256 or ES384 only)",
+        cvma_errf(err, err_len, "alg \"%.32s\" is not accepted (ES256 or ES384 only)",
                json_string_value(alg));
         goto out;
     }
     if (json_object_get(hdr, "crit") != NULL) {
-        seterr(err, err_len, "protected header has \"crit\": no JWS extension is supported");
+        cvma_errf(err, err_len, "protected header has \"crit\": no JWS extension is supported");
         goto out;
     }
     if (!header_string(hdr, "typ", out->typ, sizeof out->typ, &out->has_typ) ||
         !header_string(hdr, "kid", out->kid, sizeof out->kid, &out->has_kid)) {
-        seterr(err, err_len, "\"typ\" or \"kid\" is not a string of at most %d/%d bytes",
+        cvma_errf(err, err_len, "\"typ\" or \"kid\" is not a string of at most %d/%d bytes",
                CVMA_JWS_TYP_MAX, CVMA_JWS_KID_MAX);
         goto out;
     }
     if ((st = cvma_base64_decode_buf(dot1 + 1, plen, CVMA_B64_URL, &out->payload)) != CVMA_OK) {
         e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
-        seterr(err, err_len, "payload is not base64url");
+        cvma_errf(err, err_len, "payload is not base64url");
         goto out;
     }
     if ((st = cvma_base64_decode_buf(dot2 + 1, slen, CVMA_B64_URL, &out->sig)) != CVMA_OK) {
         e = st == CVMA_E_NOMEM ? CVMA_JWS_NOMEM : CVMA_JWS_MALFORMED;
-        seterr(err, err_len, "signature is not base64url");
+        cvma_errf(err, err_len, "signature is not base64url");
         goto out;
     }
     out->signing_input.p = (const uint8_t *)token;
@@ -430,16 +419,16 @@ enum cvma_jws_error cvma_jws_check(const struct cvma_jws *jws, EVP_PKEY *key, ch
     EVP_MD_CTX *ctx = NULL;
     enum cvma_jws_error e = CVMA_JWS_INTERNAL;
 
-    seterr(err, err_len, "%s", "");
+    cvma_errf(err, err_len, "%s", "");
     if (!cvma_jws_key_alg(key, &key_alg) || key_alg != jws->alg) {
-        seterr(err, err_len, "header alg %s does not match the key (%s)",
+        cvma_errf(err, err_len, "header alg %s does not match the key (%s)",
                cvma_jws_alg_name(jws->alg),
                cvma_jws_key_alg(key, &key_alg) ? cvma_jws_alg_name(key_alg) : "not P-256/P-384");
         return CVMA_JWS_ALG_KEY_MISMATCH;
     }
     /* RFC 7518 §3.4: exactly 2 * 32 (ES256) or 2 * 48 (ES384) octets, never DER. */
     if (jws->sig.len != 2 * n) {
-        seterr(err, err_len, "signature is %zu bytes, %s needs %zu", jws->sig.len,
+        cvma_errf(err, err_len, "signature is %zu bytes, %s needs %zu", jws->sig.len,
                cvma_jws_alg_name(jws->alg), 2 * n);
         return CVMA_JWS_BAD_SIGNATURE;
     }
@@ -452,7 +441,7 @@ enum cvma_jws_error cvma_jws_check(const struct cvma_jws *jws, EVP_PKEY *key, ch
     }
     if (EVP_DigestVerify(ctx, der, (size_t)der_len, jws->signing_input.p, jws->signing_input.len) !=
         1) {
-        seterr(err, err_len, "%s signature does not verify with the key given",
+        cvma_errf(err, err_len, "%s signature does not verify with the key given",
                cvma_jws_alg_name(jws->alg));
         e = CVMA_JWS_BAD_SIGNATURE;
         goto out;
@@ -480,11 +469,11 @@ json_t *cvma_jws_payload_json(const struct cvma_jws *jws, char *err, size_t err_
     json_t *j = json_loadb((const char *)jws->payload.p, jws->payload.len, JSON_REJECT_DUPLICATES,
                            &jerr);
     if (j == NULL) {
-        seterr(err, err_len, "payload is not JSON: %s (line %d)", jerr.text, jerr.line);
+        cvma_errf(err, err_len, "payload is not JSON: %s (line %d)", jerr.text, jerr.line);
         return NULL;
     }
     if (!json_is_object(j)) {
-        seterr(err, err_len, "payload is not a JSON object");
+        cvma_errf(err, err_len, "payload is not a JSON object");
         json_decref(j);
         return NULL;
     }

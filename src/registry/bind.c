@@ -60,18 +60,7 @@ struct cvma_registry_set {
     size_t n_lookups;
 };
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* Appends to a bounded detail string. */
 static void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);
@@ -163,17 +152,17 @@ enum cvma_status cvma_registry_set_add_provider_key(struct cvma_registry_set *rs
     enum cvma_jws_alg alg;
     struct cvma_reg_provider *np;
     if (!cvma_reg_provider_name_ok(name)) {
-        seterr(err, err_len, "provider name \"%.70s\" is not [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+        cvma_errf(err, err_len, "provider name \"%.70s\" is not [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
                name ? name : "");
         return CVMA_E_USAGE;
     }
     if (!cvma_jws_key_alg(pub, &alg)) {
-        seterr(err, err_len, "provider %s: the key is not an EC P-256 or P-384 key", name);
+        cvma_errf(err, err_len, "provider %s: the key is not an EC P-256 or P-384 key", name);
         return CVMA_E_USAGE;
     }
     for (size_t i = 0; i < rs->n_prov; i++) {
         if (strcmp(rs->prov[i].name, name) == 0) {
-            seterr(err, err_len, "provider %s given twice", name);
+            cvma_errf(err, err_len, "provider %s given twice", name);
             return CVMA_E_USAGE;
         }
     }
@@ -202,19 +191,19 @@ enum cvma_status cvma_registry_set_add_provider(struct cvma_registry_set *rs, co
     enum cvma_status st;
 
     if (!split_spec(spec, name, &file)) {
-        seterr(err, err_len,
+        cvma_errf(err, err_len,
                "--provider wants NAME=PUBFILE with NAME of [A-Za-z0-9._-] (1..%d), got \"%.80s\"",
                CVMA_REG_PROVIDER_MAX, spec ? spec : "");
         return CVMA_E_USAGE;
     }
     if ((st = cvma_file_read(file, PUBKEY_FILE_MAX, &b)) != CVMA_OK) {
-        seterr(err, err_len, "provider %s: cannot read %s", name, file);
+        cvma_errf(err, err_len, "provider %s: cannot read %s", name, file);
         return st;
     }
     key = cvma_jws_key_from_pem(b.p, b.len, false);
     cvma_buf_free(&b);
     if (key == NULL) {
-        seterr(err, err_len, "provider %s: %s is not a PEM P-256/P-384 public key", name, file);
+        cvma_errf(err, err_len, "provider %s: %s is not a PEM P-256/P-384 public key", name, file);
         return CVMA_E_USAGE;
     }
     st = cvma_registry_set_add_provider_key(rs, name, key, err, err_len);
@@ -255,7 +244,7 @@ enum cvma_status cvma_registry_set_add_registry(struct cvma_registry_set *rs, co
     struct cvma_buf b;
     enum cvma_status st = cvma_file_read(path, CVMA_REG_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        seterr(err, err_len, "cannot read registry %s (missing, unreadable or over %zu bytes)",
+        cvma_errf(err, err_len, "cannot read registry %s (missing, unreadable or over %zu bytes)",
                path, CVMA_REG_FILE_MAX);
         return st;
     }
@@ -296,7 +285,7 @@ enum cvma_status cvma_registry_set_add_proof(struct cvma_registry_set *rs, const
     struct cvma_buf b;
     enum cvma_status st = cvma_file_read(path, CVMA_REG_PROOF_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        seterr(err, err_len, "cannot read proof %s (missing, unreadable or over %zu bytes)", path,
+        cvma_errf(err, err_len, "cannot read proof %s (missing, unreadable or over %zu bytes)", path,
                CVMA_REG_PROOF_FILE_MAX);
         return st;
     }
@@ -341,12 +330,12 @@ enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs, cons
     size_t n;
 
     if (!split_spec(spec, name, &url)) {
-        seterr(err, err_len, "--lookup-registry wants NAME=BASE_URL, got \"%.80s\"",
+        cvma_errf(err, err_len, "--lookup-registry wants NAME=BASE_URL, got \"%.80s\"",
                spec ? spec : "");
         return CVMA_E_USAGE;
     }
     if (!base_url_ok(url)) {
-        seterr(err, err_len,
+        cvma_errf(err, err_len,
                "lookup registry %s: \"%.100s\" is not an https:// URL (plain http only to "
                "127.0.0.1, localhost or [::1]) without query or fragment",
                name, url);
@@ -515,20 +504,20 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
 
     detail[0] = '\0';
     if (dir == NULL || !mkdir_p(dir)) {
-        seterr(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
+        cvma_errf(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
         return RB_NOT_CHECKED;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/registry-state.%s.json", dir, r->provider) >=
         sizeof path) {
-        seterr(detail, detail_len, "state path too long");
+        cvma_errf(detail, detail_len, "state path too long");
         return RB_NOT_CHECKED;
     }
     if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-        seterr(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
+        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
         return RB_NOT_CHECKED;
     }
     if (flock(fd, LOCK_EX) != 0) {
-        seterr(detail, detail_len, "cannot lock %s: %s", path, strerror(errno));
+        cvma_errf(detail, detail_len, "cannot lock %s: %s", path, strerror(errno));
         goto out;
     }
     while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) != 0) {
@@ -536,7 +525,7 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
             if (errno == EINTR) {
                 continue;
             }
-            seterr(detail, detail_len, "cannot read %s: %s", path, strerror(errno));
+            cvma_errf(detail, detail_len, "cannot read %s: %s", path, strerror(errno));
             goto out;
         }
         len += (size_t)got;
@@ -561,7 +550,7 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
         }
     }
     if (have && r->version < seen) {
-        seterr(detail, detail_len,
+        cvma_errf(detail, detail_len,
                "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
                " already seen (%s)",
                r->provider, r->version, seen, path);
@@ -569,7 +558,7 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
         goto out;
     }
     if (have && r->version == seen && memcmp(seen_root, r->merkle_root, 32) != 0) {
-        seterr(detail, detail_len,
+        cvma_errf(detail, detail_len,
                "provider %s: registry version %" PRIu64 " has another merkle_root than the "
                "version %" PRIu64 " already seen: two different registries under one version",
                r->provider, r->version, seen);
@@ -584,12 +573,12 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
                          r->provider, r->version, root_hex);
         if (n <= 0 || (size_t)n >= sizeof buf || ftruncate(fd, 0) != 0 ||
             pwrite(fd, buf, (size_t)n, 0) != (ssize_t)n || fsync(fd) != 0) {
-            seterr(detail, detail_len, "cannot write %s: %s", path, strerror(errno));
+            cvma_errf(detail, detail_len, "cannot write %s: %s", path, strerror(errno));
             goto out;
         }
     }
     if (corrupt) {
-        seterr(detail, detail_len, "%s was unreadable and has been replaced", path);
+        cvma_errf(detail, detail_len, "%s was unreadable and has been replaced", path);
         goto out; /* not checked this time: the old state is lost */
     }
     res = RB_OK;
@@ -677,7 +666,7 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
         }
     }
     if (o->offline) {
-        seterr(detail, detail_len, "lookup registry %s: offline and %s not in the cache", lk->name,
+        cvma_errf(detail, detail_len, "lookup registry %s: offline and %s not in the cache", lk->name,
                url);
         return LK_UNAVAILABLE;
     }
@@ -692,13 +681,13 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
             /* A cache that cannot be written only costs a later request. */
             if (cvma_cache_put(cache, key, (const uint8_t *)neg_body, sizeof neg_body - 1,
                                (int64_t)now + neg) != CVMA_OK) {
-                seterr(detail, detail_len, "lookup answer not cached");
+                cvma_errf(detail, detail_len, "lookup answer not cached");
             }
         }
         return LK_NOT_LISTED;
     }
     if (st != CVMA_OK) {
-        seterr(detail, detail_len, "lookup registry %s: %s", lk->name, err);
+        cvma_errf(detail, detail_len, "lookup registry %s: %s", lk->name, err);
         return LK_UNAVAILABLE;
     }
     /* 200: a small JSON object; its "zone" (when present) becomes the label. */
@@ -709,7 +698,7 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
         z = json_object_get(ans, "zone");
         if (!json_is_object(ans) ||
             (z != NULL && !(json_is_string(z) && zone_ok(json_string_value(z))))) {
-            seterr(detail, detail_len,
+            cvma_errf(detail, detail_len,
                    "lookup registry %s: %s answered 200 without the expected JSON object "
                    "(zone a short printable string)",
                    lk->name, url);
@@ -723,7 +712,7 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
                 (s = json_dumps(c, JSON_COMPACT)) != NULL) {
                 if (cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s), (int64_t)now + ttl) !=
                     CVMA_OK) {
-                    seterr(detail, detail_len, "lookup answer not cached");
+                    cvma_errf(detail, detail_len, "lookup answer not cached");
                 }
             }
             free(s);

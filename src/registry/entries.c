@@ -78,18 +78,7 @@ void cvma_reg_entries_cleanup(struct cvma_reg_entries *e)
 
 /* ---------- names and checks ---------- */
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 const char *cvma_reg_vendor_name(enum cvma_reg_vendor v)
 {
@@ -175,13 +164,13 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
     if (!((vendor == CVMA_REG_AMD &&
            (id_type == CVMA_REG_CHIP_ID || id_type == CVMA_REG_VLEK_CSP)) ||
           (vendor == CVMA_REG_INTEL && id_type == CVMA_REG_PPID))) {
-        seterr(err, err_len, "id type is not one of amd chip_id, amd vlek_csp, intel ppid");
+        cvma_errf(err, err_len, "id type is not one of amd chip_id, amd vlek_csp, intel ppid");
         return CVMA_REJECTED;
     }
     switch ((enum cvma_reg_id_type)id_type) {
     case CVMA_REG_CHIP_ID:
         if (id_len != CVMA_REG_CHIP_ID_LEN) {
-            seterr(err, err_len,
+            cvma_errf(err, err_len,
                    "chip_id must be 64 bytes (128 hex digits) as reported, got %zu bytes "
                    "(Turin: the 8 ID bytes followed by 56 zero bytes)",
                    id_len);
@@ -190,13 +179,13 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
         break;
     case CVMA_REG_PPID:
         if (id_len != CVMA_REG_PPID_LEN) {
-            seterr(err, err_len, "ppid must be 16 bytes (32 hex digits), got %zu bytes", id_len);
+            cvma_errf(err, err_len, "ppid must be 16 bytes (32 hex digits), got %zu bytes", id_len);
             return CVMA_REJECTED;
         }
         break;
     case CVMA_REG_VLEK_CSP:
         if (!name_ok(id, id_len, CVMA_REG_CSP_MAX)) {
-            seterr(err, err_len,
+            cvma_errf(err, err_len,
                    "vlek_csp name must be 1..%d characters of [A-Za-z0-9._-] starting with a "
                    "letter or digit (the cspID without \"CN=\")",
                    CVMA_REG_CSP_MAX);
@@ -205,24 +194,24 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
         break;
     }
     if (id_type != CVMA_REG_VLEK_CSP && cvma_bytes_are_zero(id, id_len)) {
-        seterr(err, err_len, "%s is all zero (a masked or absent id cannot be listed)",
+        cvma_errf(err, err_len, "%s is all zero (a masked or absent id cannot be listed)",
                cvma_reg_id_type_name((enum cvma_reg_id_type)id_type));
         return CVMA_REJECTED;
     }
     if (n_labels > CVMA_REG_LABELS_MAX) {
-        seterr(err, err_len, "%zu labels, at most %d allowed", n_labels, CVMA_REG_LABELS_MAX);
+        cvma_errf(err, err_len, "%zu labels, at most %d allowed", n_labels, CVMA_REG_LABELS_MAX);
         return CVMA_REJECTED;
     }
     for (size_t i = 0; i < n_labels; i++) {
         if (!label_key_ok(labels[i].key)) {
-            seterr(err, err_len,
+            cvma_errf(err, err_len,
                    "label name \"%.70s\" is not 1..%d characters of [A-Za-z0-9._-] starting "
                    "with a letter or digit",
                    labels[i].key, CVMA_REG_LABEL_KEY_MAX);
             return CVMA_REJECTED;
         }
         if (!label_value_ok(labels[i].value)) {
-            seterr(err, err_len,
+            cvma_errf(err, err_len,
                    "label %s: value must be 1..%d printable ASCII characters without spaces",
                    labels[i].key, CVMA_REG_LABEL_VALUE_MAX);
             return CVMA_REJECTED;
@@ -234,7 +223,7 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
     }
     for (size_t i = 1; i < n_labels; i++) {
         if (strcmp(sorted[i - 1].key, sorted[i].key) == 0) {
-            seterr(err, err_len, "label %s given twice", sorted[i].key);
+            cvma_errf(err, err_len, "label %s given twice", sorted[i].key);
             return CVMA_REJECTED;
         }
     }
@@ -243,7 +232,7 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
         size_t ncap = e->cap ? e->cap * 2 : 64;
         struct cvma_reg_entry *nv;
         if (e->n >= CVMA_REG_ENTRIES_MAX) {
-            seterr(err, err_len, "more than %zu entries", CVMA_REG_ENTRIES_MAX);
+            cvma_errf(err, err_len, "more than %zu entries", CVMA_REG_ENTRIES_MAX);
             return CVMA_REJECTED;
         }
         if ((nv = realloc(e->v, ncap * sizeof *nv)) == NULL) {
@@ -322,7 +311,7 @@ static enum cvma_status parse_line(const char *s, size_t n, uint32_t line, const
 #define BAD(...)                                                      \
     do {                                                              \
         snprintf(why, sizeof why, __VA_ARGS__);                       \
-        seterr(err, err_len, "%s:%u: %s", name, (unsigned)line, why); \
+        cvma_errf(err, err_len, "%s:%u: %s", name, (unsigned)line, why); \
         return CVMA_E_USAGE;                                          \
     } while (0)
 
@@ -433,7 +422,7 @@ static enum cvma_status parse_line(const char *s, size_t n, uint32_t line, const
     enum cvma_status st = cvma_reg_entries_add(out, vendor, id_type, id, id_len, labels, nt - 3,
                                                line, why, sizeof why);
     if (st == CVMA_REJECTED) {
-        seterr(err, err_len, "%s:%u: %s", name, (unsigned)line, why);
+        cvma_errf(err, err_len, "%s:%u: %s", name, (unsigned)line, why);
         return CVMA_E_USAGE;
     }
     return st;
@@ -453,7 +442,7 @@ enum cvma_status cvma_reg_entries_parse(const char *text, size_t len, const char
         size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
         size_t eff = n;
         if (line == UINT32_MAX) {
-            seterr(err, err_len, "%s: too many lines", name);
+            cvma_errf(err, err_len, "%s: too many lines", name);
             return CVMA_E_USAGE;
         }
         line++;
@@ -503,7 +492,7 @@ enum cvma_status cvma_reg_entries_sort(struct cvma_reg_entries *e, const char *n
             uint32_t l2 = a->line < b->line ? b->line : a->line;
             char id[2 * CVMA_REG_CSP_MAX + 2];
             cvma_reg_entry_id_string(a, id, sizeof id);
-            seterr(err, err_len, "%s:%u: same platform as line %u (%s %s %.40s%s)",
+            cvma_errf(err, err_len, "%s:%u: same platform as line %u (%s %s %.40s%s)",
                    name ? name : "entries", (unsigned)l2, (unsigned)l1,
                    cvma_reg_vendor_name((enum cvma_reg_vendor)a->vendor),
                    cvma_reg_id_type_name((enum cvma_reg_id_type)a->id_type), id,
@@ -646,14 +635,14 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
     int vendor, id_type;
 
     if (!json_is_object(j)) {
-        seterr(err, err_len, "entry is not a JSON object");
+        cvma_errf(err, err_len, "entry is not a JSON object");
         return CVMA_REJECTED;
     }
     json_object_foreach((json_t *)(uintptr_t)j, k, val)
     {
         if (strcmp(k, "vendor") != 0 && strcmp(k, "id_type") != 0 && strcmp(k, "id") != 0 &&
             strcmp(k, "labels") != 0) {
-            seterr(err, err_len, "entry has an unknown member \"%.40s\"", k);
+            cvma_errf(err, err_len, "entry has an unknown member \"%.40s\"", k);
             return CVMA_REJECTED;
         }
     }
@@ -662,7 +651,7 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
     jid = json_object_get(j, "id");
     jl = json_object_get(j, "labels");
     if (!json_is_string(jv) || !json_is_string(jt) || !json_is_string(jid)) {
-        seterr(err, err_len, "entry needs string members vendor, id_type and id");
+        cvma_errf(err, err_len, "entry needs string members vendor, id_type and id");
         return CVMA_REJECTED;
     }
     const char *vs = json_string_value(jv), *ts = json_string_value(jt);
@@ -674,19 +663,19 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
               : strcmp(ts, "vlek_csp") == 0 ? CVMA_REG_VLEK_CSP
                                             : 0;
     if (vendor == 0 || id_type == 0) {
-        seterr(err, err_len, "entry vendor/id_type \"%.10s\"/\"%.10s\" unknown", vs, ts);
+        cvma_errf(err, err_len, "entry vendor/id_type \"%.10s\"/\"%.10s\" unknown", vs, ts);
         return CVMA_REJECTED;
     }
     if (id_type == CVMA_REG_CHIP_ID || id_type == CVMA_REG_PPID) {
         size_t want = id_type == CVMA_REG_CHIP_ID ? CVMA_REG_CHIP_ID_LEN : CVMA_REG_PPID_LEN;
         if (!json_hex(ids, idslen, id, want)) {
-            seterr(err, err_len, "entry id is not %zu lower-case hex digits", 2 * want);
+            cvma_errf(err, err_len, "entry id is not %zu lower-case hex digits", 2 * want);
             return CVMA_REJECTED;
         }
         id_len = want;
     } else {
         if (idslen == 0 || idslen > CVMA_REG_CSP_MAX) {
-            seterr(err, err_len, "entry vlek_csp name of %zu characters", idslen);
+            cvma_errf(err, err_len, "entry vlek_csp name of %zu characters", idslen);
             return CVMA_REJECTED;
         }
         memcpy(id, ids, idslen);
@@ -694,18 +683,18 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
     }
     if (jl != NULL) {
         if (!json_is_object(jl)) {
-            seterr(err, err_len, "entry labels is not an object");
+            cvma_errf(err, err_len, "entry labels is not an object");
             return CVMA_REJECTED;
         }
         if (json_object_size(jl) > CVMA_REG_LABELS_MAX) {
-            seterr(err, err_len, "entry has %zu labels, at most %d", json_object_size(jl),
+            cvma_errf(err, err_len, "entry has %zu labels, at most %d", json_object_size(jl),
                    CVMA_REG_LABELS_MAX);
             return CVMA_REJECTED;
         }
         json_object_foreach(jl, k, val)
         {
             if (!json_is_string(val)) {
-                seterr(err, err_len, "label %.40s is not a string", k);
+                cvma_errf(err, err_len, "label %.40s is not a string", k);
                 return CVMA_REJECTED;
             }
             labels[nl].key = k;

@@ -15,18 +15,7 @@
 
 #define JSON_SAFE_MAX ((json_int_t)9007199254740991LL) /* 2^53 - 1: exact in every JSON reader */
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || err_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---------- building ---------- */
 
@@ -49,33 +38,33 @@ enum cvma_status cvma_registry_build(const struct cvma_reg_build_opts *o,
         memset(tree, 0, sizeof *tree);
     }
     if (!cvma_reg_provider_name_ok(o->provider)) {
-        seterr(err, err_len,
+        cvma_errf(err, err_len,
                "provider name must be 1..%d characters of [A-Za-z0-9._-] starting with a letter "
                "or digit",
                CVMA_REG_PROVIDER_MAX);
         return CVMA_E_USAGE;
     }
     if (o->version < 1 || o->version > (uint64_t)JSON_SAFE_MAX) {
-        seterr(err, err_len, "version must be 1..2^53-1");
+        cvma_errf(err, err_len, "version must be 1..2^53-1");
         return CVMA_E_USAGE;
     }
     if (o->iat < 0 || o->valid_seconds <= 0 || o->iat > (int64_t)JSON_SAFE_MAX - o->valid_seconds) {
-        seterr(err, err_len, "issued-at and validity must be positive and not overflow");
+        cvma_errf(err, err_len, "issued-at and validity must be positive and not overflow");
         return CVMA_E_USAGE;
     }
     if (entries->n == 0) {
-        seterr(err, err_len, "no entries: a registry lists at least one platform");
+        cvma_errf(err, err_len, "no entries: a registry lists at least one platform");
         return CVMA_E_USAGE;
     }
     if (!cvma_jws_key_alg(key, &alg) || !cvma_jws_key_thumbprint(key, thumb)) {
-        seterr(err, err_len, "the signing key is not a P-256 or P-384 key");
+        cvma_errf(err, err_len, "the signing key is not a P-256 or P-384 key");
         return CVMA_E_USAGE;
     }
     if ((st = cvma_reg_entries_sort(entries, NULL, err, err_len)) != CVMA_OK) {
         return st;
     }
     if ((st = cvma_merkle_build(t, entries)) != CVMA_OK) {
-        seterr(err, err_len, "cannot build the Merkle tree (%zu entries)", entries->n);
+        cvma_errf(err, err_len, "cannot build the Merkle tree (%zu entries)", entries->n);
         return st;
     }
     cvma_merkle_root(t, root);
@@ -122,7 +111,7 @@ enum cvma_status cvma_registry_build(const struct cvma_reg_build_opts *o,
     case CVMA_JWS_ALG_KEY_MISMATCH:
     case CVMA_JWS_BAD_SIGNATURE:
     case CVMA_JWS_INTERNAL:
-        seterr(err, err_len, "signing failed");
+        cvma_errf(err, err_len, "signing failed");
         st = CVMA_E_INTERNAL;
         break;
     }
@@ -215,11 +204,11 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
     json_t *fmt = json_object_get(pl, "format"), *entries;
 
     if (!only_members(pl, members, CVMA_ARRAY_LEN(members), &bad)) {
-        seterr(why, why_len, "payload has an unknown member \"%.40s\"", bad);
+        cvma_errf(why, why_len, "payload has an unknown member \"%.40s\"", bad);
         return CVMA_REJECTED;
     }
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), CVMA_REG_FORMAT) != 0) {
-        seterr(why, why_len, "payload format is not \"%s\"", CVMA_REG_FORMAT);
+        cvma_errf(why, why_len, "payload format is not \"%s\"", CVMA_REG_FORMAT);
         return CVMA_REJECTED;
     }
     if (!get_int(pl, "version", 1, JSON_SAFE_MAX, &version) ||
@@ -227,19 +216,19 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
         !get_int(pl, "nbf", 0, JSON_SAFE_MAX, &nbf) ||
         !get_int(pl, "next_update", 0, JSON_SAFE_MAX, &nu) ||
         !get_int(pl, "leaf_count", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &count)) {
-        seterr(why, why_len,
+        cvma_errf(why, why_len,
                "version, iat, nbf, next_update and leaf_count must be integers in range "
                "(leaf_count 1..%zu)",
                CVMA_REG_ENTRIES_MAX);
         return CVMA_REJECTED;
     }
     if (nbf >= nu || iat > nu) {
-        seterr(why, why_len, "nbf %" PRId64 " / iat %" PRId64 " not before next_update %" PRId64,
+        cvma_errf(why, why_len, "nbf %" PRId64 " / iat %" PRId64 " not before next_update %" PRId64,
                (int64_t)nbf, (int64_t)iat, (int64_t)nu);
         return CVMA_REJECTED;
     }
     if (!get_hash(pl, "merkle_root", r->merkle_root)) {
-        seterr(why, why_len, "merkle_root is not 64 lower-case hex digits");
+        cvma_errf(why, why_len, "merkle_root is not 64 lower-case hex digits");
         return CVMA_REJECTED;
     }
     r->version = (uint64_t)version;
@@ -258,7 +247,7 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
         enum cvma_status st;
 
         if (!json_is_array(entries) || json_array_size(entries) != (size_t)count) {
-            seterr(why, why_len, "entries is not an array of leaf_count (%" PRId64 ") entries",
+            cvma_errf(why, why_len, "entries is not an array of leaf_count (%" PRId64 ") entries",
                    (int64_t)count);
             return CVMA_REJECTED;
         }
@@ -269,12 +258,12 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
                 return st;
             }
             if (st != CVMA_OK) {
-                seterr(why, why_len, "entries[%zu]: %s", i, ewhy);
+                cvma_errf(why, why_len, "entries[%zu]: %s", i, ewhy);
                 return CVMA_REJECTED;
             }
             /* Tree order, strictly: this also refuses duplicates. */
             if (i > 0 && cvma_reg_entry_cmp(&r->entries.v[i - 1], &r->entries.v[i]) >= 0) {
-                seterr(why, why_len, "entries[%zu] is out of tree order or a duplicate", i);
+                cvma_errf(why, why_len, "entries[%zu] is out of tree order or a duplicate", i);
                 return CVMA_REJECTED;
             }
         }
@@ -284,7 +273,7 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
         cvma_merkle_root(&t, root);
         cvma_merkle_cleanup(&t);
         if (memcmp(root, r->merkle_root, 32) != 0) {
-            seterr(why, why_len, "the included entries do not hash to merkle_root");
+            cvma_errf(why, why_len, "the included entries do not hash to merkle_root");
             return CVMA_REJECTED;
         }
         r->has_entries = true;
@@ -487,24 +476,24 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
 
     memset(out, 0, sizeof *out);
     if (len > CVMA_REG_PROOF_FILE_MAX) {
-        seterr(err, err_len, "proof of %zu bytes, at most %zu", len, CVMA_REG_PROOF_FILE_MAX);
+        cvma_errf(err, err_len, "proof of %zu bytes, at most %zu", len, CVMA_REG_PROOF_FILE_MAX);
         goto out;
     }
     if ((o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        seterr(err, err_len, "proof is not JSON: %s (line %d)", jerr.text, jerr.line);
+        cvma_errf(err, err_len, "proof is not JSON: %s (line %d)", jerr.text, jerr.line);
         goto out;
     }
     if (!json_is_object(o)) {
-        seterr(err, err_len, "proof is not a JSON object");
+        cvma_errf(err, err_len, "proof is not a JSON object");
         goto out;
     }
     if (!only_members(o, members, CVMA_ARRAY_LEN(members), &bad)) {
-        seterr(err, err_len, "proof has an unknown member \"%.40s\"", bad);
+        cvma_errf(err, err_len, "proof has an unknown member \"%.40s\"", bad);
         goto out;
     }
     v = json_object_get(o, "format");
     if (!json_is_string(v) || strcmp(json_string_value(v), CVMA_REG_PROOF_FORMAT) != 0) {
-        seterr(err, err_len, "proof format is not \"%s\"", CVMA_REG_PROOF_FORMAT);
+        cvma_errf(err, err_len, "proof format is not \"%s\"", CVMA_REG_PROOF_FORMAT);
         goto out;
     }
     v = json_object_get(o, "provider");
@@ -512,37 +501,37 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
         out->has_provider = true;
         snprintf(out->provider, sizeof out->provider, "%s", json_string_value(v));
     } else if (!json_is_null(v)) {
-        seterr(err, err_len, "proof provider is neither a provider name nor null");
+        cvma_errf(err, err_len, "proof provider is neither a provider name nor null");
         goto out;
     }
     if (!get_int(o, "tree_size", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &size) ||
         !get_int(o, "leaf_index", 0, size - 1, &idx)) {
-        seterr(err, err_len, "proof tree_size (1..%zu) or leaf_index (0..tree_size-1) invalid",
+        cvma_errf(err, err_len, "proof tree_size (1..%zu) or leaf_index (0..tree_size-1) invalid",
                CVMA_REG_ENTRIES_MAX);
         goto out;
     }
     out->tree_size = (uint64_t)size;
     out->leaf_index = (uint64_t)idx;
     if (!get_hash(o, "merkle_root", out->merkle_root)) {
-        seterr(err, err_len, "proof merkle_root is not 64 lower-case hex digits");
+        cvma_errf(err, err_len, "proof merkle_root is not 64 lower-case hex digits");
         goto out;
     }
     arr = json_object_get(o, "audit_path");
     if (!json_is_array(arr) || json_array_size(arr) > CVMA_REG_PATH_MAX) {
-        seterr(err, err_len, "proof audit_path is not an array of at most %d hashes",
+        cvma_errf(err, err_len, "proof audit_path is not an array of at most %d hashes",
                CVMA_REG_PATH_MAX);
         goto out;
     }
     for (size_t i = 0; i < json_array_size(arr); i++) {
         if (!parse_hash(json_array_get(arr, i), out->path[i])) {
-            seterr(err, err_len, "proof audit_path[%zu] is not 64 lower-case hex digits", i);
+            cvma_errf(err, err_len, "proof audit_path[%zu] is not 64 lower-case hex digits", i);
             goto out;
         }
     }
     out->path_len = json_array_size(arr);
     st = cvma_reg_entry_from_json(json_object_get(o, "leaf"), &out->leaf, why, sizeof why);
     if (st == CVMA_REJECTED) {
-        seterr(err, err_len, "proof leaf: %s", why);
+        cvma_errf(err, err_len, "proof leaf: %s", why);
     }
 out:
     json_decref(o);

@@ -9,53 +9,22 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "common/der.h"
 #include "common/reader.h"
 #include "snp/amd_cert.h"
 
 #define AMD_ARC "1.3.6.1.4.1.3704" /* extensions are AMD_ARC.1.x */
 
-struct der_tlv {
-    uint8_t tag;
-    struct cvma_span val;
-};
-
-/* One DER TLV with a definite length of at most 2 length bytes (all these values are small). */
-static bool der_read(struct cvma_reader *r, struct der_tlv *t)
-{
-    uint8_t l0, l1;
-    uint16_t l2;
-    size_t len;
-    if (!cvma_reader_u8(r, &t->tag) || (t->tag & 0x1f) == 0x1f || !cvma_reader_u8(r, &l0)) {
-        return false;
-    }
-    if (l0 < 0x80) {
-        len = l0;
-    } else if (l0 == 0x81) {
-        if (!cvma_reader_u8(r, &l1) || l1 < 0x80) {
-            return false; /* non-minimal */
-        }
-        len = l1;
-    } else if (l0 == 0x82) {
-        if (!cvma_reader_u16be(r, &l2) || l2 < 0x100) {
-            return false;
-        }
-        len = l2;
-    } else {
-        return false;
-    }
-    return cvma_reader_span(r, len, &t->val);
-}
-
 /* The whole value must be exactly one TLV of the wanted tag. */
 static bool der_only(const uint8_t *p, size_t len, uint8_t tag, struct cvma_span *out)
 {
     struct cvma_reader r;
-    struct der_tlv t;
+    struct cvma_der t;
     cvma_reader_init(&r, p, len);
-    if (!der_read(&r, &t) || t.tag != tag || !cvma_reader_at_end(&r)) {
+    if (!cvma_der_read(&r, &t) || t.tag != tag || !cvma_reader_at_end(&r)) {
         return false;
     }
-    *out = t.val;
+    cvma_reader_rest(&t.val, out);
     return true;
 }
 

@@ -253,22 +253,9 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
     /* Trailing data: unsigned. Zeros are padding; anything else is refused unless allowed. */
     cvma_reader_rest(&r, &rest);
     rep->trailing_len = rest.len;
-    if (rest.len > 0) {
-        if (cvma_span_is_zero(&rest)) {
-            cvma_reject(v, CVMA_R_PARSE_TRAILING_ZEROS,
-                        "snp report: %zu zero bytes after the %u-byte report ignored", rest.len,
-                        CVMA_SNP_REPORT_SIZE);
-        } else if (opts != NULL && opts->allow_trailing_data) {
-            cvma_verdict_add(v, CVMA_R_PARSE_TRAILING_DATA, CVMA_SEV_WARNING,
-                             "snp report: %zu unsigned bytes after the %u-byte report, allowed "
-                             "by --allow-trailing-data and ignored",
-                             rest.len, CVMA_SNP_REPORT_SIZE);
-        } else {
-            st = cvma_reject(v, CVMA_R_PARSE_TRAILING_DATA,
-                             "snp report: %zu unsigned non-zero bytes after the %u-byte report "
-                             "(use --allow-trailing-data to accept them as a warning)",
-                             rest.len, CVMA_SNP_REPORT_SIZE);
-        }
+    if (cvma_verdict_trailing(v, rest.p, rest.len, opts != NULL && opts->allow_trailing_data,
+                              "snp report", CVMA_SNP_REPORT_SIZE) != CVMA_OK) {
+        st = CVMA_REJECTED;
     }
     return st;
 }

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/der.h"
 #include "common/reader.h"
 #include "tdx/tdx.h"
 
@@ -59,39 +60,6 @@ static const uint8_t oid_tcb_prefix[] = {SGX_ARC, 0x02};
 static const uint8_t oid_config_prefix[] = {SGX_ARC, 0x07};
 static const char *const config_names[4] = {NULL, "Dynamic Platform", "Cached Keys", "SMT Enabled"};
 
-struct der_tlv {
-    uint8_t tag;
-    struct cvma_reader val; /* exactly the value bytes */
-};
-
-/* One DER TLV: single-byte tag, definite minimal length of at most two length bytes. */
-static bool der_read(struct cvma_reader *r, struct der_tlv *t)
-{
-    uint8_t l0, l1;
-    uint16_t l2;
-    size_t len;
-
-    if (!cvma_reader_u8(r, &t->tag) || (t->tag & 0x1f) == 0x1f || !cvma_reader_u8(r, &l0)) {
-        return false;
-    }
-    if (l0 < 0x80) {
-        len = l0;
-    } else if (l0 == 0x81) {
-        if (!cvma_reader_u8(r, &l1) || l1 < 0x80) {
-            return false; /* non-minimal */
-        }
-        len = l1;
-    } else if (l0 == 0x82) {
-        if (!cvma_reader_u16be(r, &l2) || l2 < 0x100) {
-            return false; /* non-minimal */
-        }
-        len = l2;
-    } else {
-        return false; /* indefinite (0x80), or longer than any SGX extension */
-    }
-    return cvma_reader_sub(r, len, &t->val);
-}
-
 /* The content bytes of an OBJECT IDENTIFIER, compared byte for byte. */
 static bool oid_eq(const struct cvma_span *oid, const uint8_t *want, size_t n)
 {
@@ -111,14 +79,14 @@ static unsigned oid_child(const struct cvma_span *oid, const uint8_t *prefix, si
  * The next SEQUENCE { OID, value } of a SEQUENCE OF. Returns 1 with a pair, 0 at the end of
  * seq, -1 when the entry is malformed.
  */
-static int next_pair(struct cvma_reader *seq, struct cvma_span *oid, struct der_tlv *val)
+static int next_pair(struct cvma_reader *seq, struct cvma_span *oid, struct cvma_der *val)
 {
-    struct der_tlv entry, o;
+    struct cvma_der entry, o;
     if (cvma_reader_at_end(seq)) {
         return 0;
     }
-    if (!der_read(seq, &entry) || entry.tag != TAG_SEQUENCE || !der_read(&entry.val, &o) ||
-        o.tag != TAG_OID || cvma_reader_left(&o.val) == 0 || !der_read(&entry.val, val) ||
+    if (!cvma_der_read(seq, &entry) || entry.tag != TAG_SEQUENCE || !cvma_der_read(&entry.val, &o) ||
+        o.tag != TAG_OID || cvma_reader_left(&o.val) == 0 || !cvma_der_read(&entry.val, val) ||
         !cvma_reader_at_end(&entry.val)) {
         return -1;
     }
@@ -127,14 +95,14 @@ static int next_pair(struct cvma_reader *seq, struct cvma_span *oid, struct der_
 }
 
 /* OCTET STRING of exactly n bytes, copied into out. */
-static bool der_octets(struct der_tlv *t, uint8_t *out, size_t n)
+static bool der_octets(struct cvma_der *t, uint8_t *out, size_t n)
 {
     return t->tag == TAG_OCTETS && cvma_reader_left(&t->val) == n &&
            cvma_reader_bytes(&t->val, out, n);
 }
 
 /* INTEGER (or ENUMERATED) in 0..max: minimal, non-negative (0x00 lead byte for >= 0x80). */
-static bool der_uint(struct der_tlv *t, uint8_t tag, unsigned long max, unsigned long *out)
+static bool der_uint(struct cvma_der *t, uint8_t tag, unsigned long max, unsigned long *out)
 {
     size_t n = cvma_reader_left(&t->val);
     uint8_t b0 = 0, b1 = 0, b;
@@ -165,7 +133,7 @@ static bool der_uint(struct der_tlv *t, uint8_t tag, unsigned long max, unsigned
 }
 
 /* DER BOOLEAN: one byte, 0x00 or 0xFF. */
-static bool der_bool(struct der_tlv *t, int *out)
+static bool der_bool(struct cvma_der *t, int *out)
 {
     uint8_t b;
     if (t->tag != TAG_BOOLEAN || cvma_reader_left(&t->val) != 1 || !cvma_reader_u8(&t->val, &b) ||
@@ -197,11 +165,11 @@ static enum cvma_status tcb_invalid(struct cvma_verdict *v, unsigned n, const ch
 }
 
 /* TCB (.1.2): SEQUENCE OF { OID .2.n, value }, n = 1..18 all required. */
-static enum cvma_status parse_tcb(struct der_tlv *t, struct cvma_pck_ext *e, struct cvma_verdict *v)
+static enum cvma_status parse_tcb(struct cvma_der *t, struct cvma_pck_ext *e, struct cvma_verdict *v)
 {
     uint32_t seen = 0;
     struct cvma_span oid;
-    struct der_tlv val;
+    struct cvma_der val;
     unsigned long x;
     int k;
 
@@ -245,11 +213,11 @@ static enum cvma_status parse_tcb(struct der_tlv *t, struct cvma_pck_ext *e, str
 }
 
 /* Configuration (.1.7): SEQUENCE OF { OID .7.n, BOOLEAN }, each optional. */
-static enum cvma_status parse_config(struct der_tlv *t, struct cvma_pck_ext *e,
+static enum cvma_status parse_config(struct cvma_der *t, struct cvma_pck_ext *e,
                                      struct cvma_verdict *v)
 {
     struct cvma_span oid;
-    struct der_tlv val;
+    struct cvma_der val;
     int k;
     int *slots[4] = {NULL, &e->dynamic_platform, &e->cached_keys, &e->smt_enabled};
     static const char *const arcs[4] = {NULL, ".7.1", ".7.2", ".7.3"};
@@ -277,7 +245,7 @@ static enum cvma_status parse_config(struct der_tlv *t, struct cvma_pck_ext *e,
     return CVMA_OK;
 }
 
-static enum cvma_status parse_top(enum top_field f, struct der_tlv *val, struct cvma_pck_ext *e,
+static enum cvma_status parse_top(enum top_field f, struct cvma_der *val, struct cvma_pck_ext *e,
                                   struct cvma_verdict *v)
 {
     const char *name = top_fields[f].name, *arc = top_fields[f].arc;
@@ -334,7 +302,7 @@ enum cvma_status cvma_pck_ext_parse_der(const uint8_t *p, size_t len, struct cvm
 {
     struct cvma_pck_ext e;
     struct cvma_reader r;
-    struct der_tlv top, val;
+    struct cvma_der top, val;
     struct cvma_span oid;
     unsigned seen = 0;
     enum cvma_status st;
@@ -347,7 +315,7 @@ enum cvma_status cvma_pck_ext_parse_der(const uint8_t *p, size_t len, struct cvm
         p = (const uint8_t *)"";
     }
     cvma_reader_init(&r, p, len);
-    if (!der_read(&r, &top) || top.tag != TAG_SEQUENCE || !cvma_reader_at_end(&r)) {
+    if (!cvma_der_read(&r, &top) || top.tag != TAG_SEQUENCE || !cvma_reader_at_end(&r)) {
         return cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
                            "PCK SGX extension (" SGX_DOTTED "): %zu bytes that are not exactly "
                            "one DER SEQUENCE",

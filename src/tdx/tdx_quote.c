@@ -371,28 +371,10 @@ enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len,
     }
 
     /* Trailing data: unsigned. Zeros are padding; anything else is refused unless allowed. */
-    st = CVMA_OK;
     cvma_reader_rest(&r, &rest);
     q->trailing_len = rest.len;
-    if (rest.len > 0) {
-        size_t end = len - rest.len;
-        if (cvma_span_is_zero(&rest)) {
-            cvma_reject(v, CVMA_R_PARSE_TRAILING_ZEROS,
-                        "tdx quote: %zu zero bytes after the %zu-byte quote ignored", rest.len,
-                        end);
-        } else if (opts != NULL && opts->allow_trailing_data) {
-            cvma_verdict_add(v, CVMA_R_PARSE_TRAILING_DATA, CVMA_SEV_WARNING,
-                             "tdx quote: %zu unsigned bytes after the %zu-byte quote, allowed "
-                             "by --allow-trailing-data and ignored",
-                             rest.len, end);
-        } else {
-            st = cvma_reject(v, CVMA_R_PARSE_TRAILING_DATA,
-                             "tdx quote: %zu unsigned non-zero bytes after the %zu-byte quote "
-                             "(use --allow-trailing-data to accept them as a warning)",
-                             rest.len, end);
-        }
-    }
-    return st;
+    return cvma_verdict_trailing(v, rest.p, rest.len, opts != NULL && opts->allow_trailing_data,
+                                 "tdx quote", len - rest.len);
 }
 
 /* see tdx/tdx.h */

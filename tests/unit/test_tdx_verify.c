@@ -14,6 +14,10 @@
 #include "sim/sim_tdx.h"
 #include "tdx/tdx_internal.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509_vfy.h>
+
 static void verify_file(const char *quote, const char *dir, const char *at, X509 *root,
                         bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
                         struct cvma_result *res)
@@ -270,6 +274,117 @@ static void test_real_collateral_tampered(void **state)
     free(src);
 }
 
+
+/* Every real TDX quote in the shared vectors, with or without collateral: the quote signature,
+ * the QE report signature by the PCK key, the attestation key binding and the PCK chain up
+ * to the Intel SGX Root CA all verify (MANIFEST: "verified OK" for each). */
+static void test_every_real_quote_signature_and_chain(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    static const char *quotes[] = {
+        "tdx/v4-uptodate-dcapqvl/quote.bin",         "tdx/v4-spr-gotdxguest/quote.bin",
+        "tdx/v5-gotdxguest/quote.bin",               "tdx/v4-v5-coco-trustee/tdx_quote_4.dat",
+        "tdx/v4-v5-coco-trustee/tdx_quote_5.dat",    "tdx/v4-v5-coco-trustee/tdx_quote_6.dat",
+        "tdx/v4-azure-coco-trustee/td-quote.bin",    "tdx/v4-gce-ccel-gotdxguest/cos-113-tdx-quote.dat",
+    };
+    char *rootp = tu_path(tu_vectors(), "tdx/roots/intel_sgx_root_ca.pem");
+    struct cvma_buf rb;
+    tu_read(rootp, &rb);
+    X509 *pinned = cvma_x509_load(rb.p, rb.len);
+    assert_non_null(pinned);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(quotes); i++) {
+        struct cvma_buf b;
+        struct cvma_tdx_quote q;
+        struct cvma_verdict v;
+        struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+        char *path = tu_path(tu_vectors(), quotes[i]);
+        tu_read(path, &b);
+        cvma_verdict_init(&v);
+        memset(&q, 0, sizeof q);
+        if (cvma_tdx_quote_parse(b.p, b.len, &po, &q, &v) != CVMA_OK) {
+            fail_msg("%s: %s", quotes[i], v.reasons[0].detail);
+        }
+        /* PCK chain, its root byte-identical to the pinned Intel root. */
+        STACK_OF(X509) *sk = cvma_x509_load_pem_stack(q.pck_chain_pem.p, q.pck_chain_pem.len);
+        assert_non_null(sk);
+        assert_int_equal(sk_X509_num(sk), 3);
+        assert_int_equal(X509_cmp(sk_X509_value(sk, 2), pinned), 0);
+        X509_STORE *st = X509_STORE_new();
+        X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        STACK_OF(X509) *untrusted = sk_X509_new_null();
+        assert_true(X509_STORE_add_cert(st, pinned) == 1);
+        assert_true(sk_X509_push(untrusted, sk_X509_value(sk, 1)) > 0);
+        assert_true(X509_STORE_CTX_init(ctx, st, sk_X509_value(sk, 0), untrusted) == 1);
+        X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+        time_t at;
+        assert_true(cvma_time_parse_rfc3339("2026-06-01T00:00:00Z", &at));
+        X509_STORE_CTX_set_time(ctx, 0, at);
+        if (X509_verify_cert(ctx) != 1) {
+            fail_msg("%s: PCK chain: %s", quotes[i],
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        }
+        /* QE report by the PCK key; attestation key bound to the QE. */
+        EVP_PKEY *pck = X509_get0_pubkey(sk_X509_value(sk, 0));
+        assert_true(cvma_p256_verify_raw(pck, q.qe_report.raw, CVMA_SGX_REPORT_SIZE,
+                                         q.qe_report_signature));
+        uint8_t d[32];
+        unsigned int dl = 0;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+                    EVP_DigestUpdate(md, q.attestation_key, 64) == 1 &&
+                    EVP_DigestUpdate(md, q.qe_auth_data.p, q.qe_auth_data.len) == 1 &&
+                    EVP_DigestFinal_ex(md, d, &dl) == 1);
+        EVP_MD_CTX_free(md);
+        assert_memory_equal(d, q.qe_report.report_data, 32);
+        /* The quote by the attestation key. */
+        uint8_t pt[65] = {0x04};
+        memcpy(pt + 1, q.attestation_key, 64);
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                             (char *)(uintptr_t) "prime256v1", 0),
+            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt),
+            OSSL_PARAM_construct_end()};
+        EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *ak = NULL;
+        assert_true(EVP_PKEY_fromdata_init(kc) == 1 &&
+                    EVP_PKEY_fromdata(kc, &ak, EVP_PKEY_PUBLIC_KEY, params) == 1);
+        EVP_PKEY_CTX_free(kc);
+        if (!cvma_p256_verify_raw(ak, q.signed_bytes, q.signed_len, q.signature)) {
+            fail_msg("%s: quote signature", quotes[i]);
+        }
+        EVP_PKEY_free(ak);
+        X509_STORE_CTX_free(ctx);
+        X509_STORE_free(st);
+        sk_X509_free(untrusted);
+        sk_X509_pop_free(sk, X509_free);
+        cvma_tdx_quote_cleanup(&q);
+        cvma_verdict_cleanup(&v);
+        cvma_buf_free(&b);
+        free(path);
+    }
+    X509_free(pinned);
+    cvma_buf_free(&rb);
+    free(rootp);
+}
+
+/* Without collateral, offline: undecided (exit 3), never a pass. */
+static void test_real_quote_without_collateral_is_undecided(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_result res;
+    char *q = tu_path(tu_vectors(), "tdx/v4-azure-coco-trustee/td-quote.bin");
+    char *empty = tu_tmpdir();
+    verify_file(q, empty, NULL, NULL, false, 0, NULL, &res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+    assert_int_equal(cvma_result_exit_code(&res), 3);
+    cvma_result_cleanup(&res);
+    tu_rmtree(empty);
+    free(empty);
+    free(q);
+}
+
 /* --- simulated evidence ------------------------------------------------------------------ */
 
 struct simrun {
@@ -454,6 +569,8 @@ int main(void)
         cmocka_unit_test(test_real_quote_byte_flips),
         cmocka_unit_test(test_real_quote_tampered_parts),
         cmocka_unit_test(test_real_collateral_tampered),
+        cmocka_unit_test(test_every_real_quote_signature_and_chain),
+        cmocka_unit_test(test_real_quote_without_collateral_is_undecided),
         cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
         cmocka_unit_test(test_sim_v5_and_debug),
         cmocka_unit_test(test_sim_refusals),
