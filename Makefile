@@ -1,6 +1,7 @@
 # cvmattest top-level Makefile: thin wrapper around CMake + CTest.
 # `make demo` and `make check` install any missing Debian packages first (as root).
 
+MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
