@@ -56,7 +56,7 @@ check: deps
 	$(MAKE) test-asan
 
 demo: deps build
-	sh tools/demo.sh $(BUILD)/cvmattest
+	$(BUILD)/cvmattest demo
 
 bench: deps build
 	$(BUILD)/cvmattest sim snp --out $(BUILD)/bench-snp >/dev/null

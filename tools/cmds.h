@@ -7,6 +7,7 @@ int cvma_cmd_verify(int argc, char **argv);
 int cvma_cmd_sim(int argc, char **argv);
 int cvma_cmd_bench(int argc, char **argv);
 int cvma_cmd_result(int argc, char **argv);
+int cvma_cmd_demo(int argc, char **argv);
 int cvma_cmd_registry(int argc, char **argv);
 int cvma_cmd_policy(int argc, char **argv);
 

@@ -40,6 +40,7 @@ static void usage(FILE *f)
           "cannot carry\n"
           "  registry keygen|build|prove|check|bench ...\n"
           "                                     provider platform registries (docs/registry.md)\n"
+          "  demo                               the end-to-end story on the simulated TEE\n"
           "  help | version\n"
           "\n"
           "exit codes: 0 verified (affirming or warning), 1 rejected, 2 usage or unreadable "
@@ -66,6 +67,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "bench") == 0) {
         return cvma_cmd_bench(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "demo") == 0) {
+        return cvma_cmd_demo(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "result") == 0) {
         return cvma_cmd_result(argc - 1, argv + 1);
