@@ -36,6 +36,9 @@ static int appraise(const struct cvma_cli_verify *cv, struct cvma_result *res)
         bo.at = cv->vo.at;
         bo.cache_dir = cv->vo.cache_dir;
         bo.offline = cv->vo.offline;
+        if (cv->policy != NULL) {
+            bo.n_prefer = cvma_policy_required_providers(cv->policy, &bo.prefer);
+        }
         enum cvma_status st = cvma_registry_bind(cv->rs, &bo, res);
         if (st == CVMA_E_NOMEM) {
             res->verdict.oom = true;
@@ -123,7 +126,14 @@ static int sign_result(const struct cvma_cli_verify *cv, const struct cvma_resul
         return 2;
     }
     if (cv->vo.has_report_data) {
-        cvma_hex_encode(cv->vo.report_data, sizeof cv->vo.report_data, nonce, sizeof nonce);
+        /* eat_nonce is the --report-data given, not its zero padding to 64 bytes: a JSON EAT
+         * nonce is 10..74 characters (RFC 9711 nonce-type; veraison/ear refuses others). The
+         * padding is dropped down to 5 bytes, which is the same expectation. */
+        size_t n = sizeof cv->vo.report_data;
+        while (n > 5 && cv->vo.report_data[n - 1] == 0) {
+            n--;
+        }
+        cvma_hex_encode(cv->vo.report_data, n, nonce, sizeof nonce);
     }
     if (cvma_ear_sign(res, key, cv->policy ? cvma_policy_id(cv->policy) : NULL,
                       cv->vo.has_report_data ? nonce : NULL, &token) != CVMA_OK) {

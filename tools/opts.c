@@ -176,6 +176,8 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         } else if (strcmp(a, "--report-data") == 0) {
             size_t n = 0;
             NEED_VALUE();
+            /* The last one counts, zero-padded: nothing of an earlier --report-data remains. */
+            memset(cv->vo.report_data, 0, sizeof cv->vo.report_data);
             if (!cvma_hex_decode(val, cv->vo.report_data, sizeof cv->vo.report_data, &n)) {
                 return usage_error(verb, "--report-data wants up to 64 bytes of hex, not '%s'",
                                    val);
@@ -207,6 +209,11 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     }
     if (cv->file == NULL) {
         return usage_error(verb, "no evidence file given%s", "");
+    }
+    if (cv->rs != NULL && cvma_registry_set_empty(cv->rs)) {
+        return usage_error(verb, "--provider given, but no --registry, --proof or "
+                                 "--lookup-registry to bind the platform with%s",
+                           "");
     }
     if ((cv->sign_key == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together%s", "");

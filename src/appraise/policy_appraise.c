@@ -174,6 +174,12 @@ static void appraise_common(const struct cvma_policy *p, const char *tee_key,
         for (size_t i = 0; name != NULL && i < p->n_providers; i++) {
             ok = ok || strcmp(name, p->providers[i]) == 0;
         }
+        /* A lookup registry that could not answer left the binding undecided (an error that
+         * means exit 3): the rule cannot be decided either, and must not turn "undecided" into
+         * "refused". It does not pass: REGISTRY_UNAVAILABLE keeps the result from affirming. */
+        if (!ok && name == NULL && cvma_verdict_has(v, CVMA_R_REGISTRY_UNAVAILABLE)) {
+            ok = true;
+        }
         if (!ok) {
             struct sb want = {.n = 0};
             for (size_t i = 0; i < p->n_providers; i++) {

@@ -94,15 +94,32 @@ enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size
 {
     enum cvma_status st = CVMA_E_IO;
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
+    char *tmp = malloc(plen + 48);
     int fd = -1;
 
     if (tmp == NULL) {
         return CVMA_E_NOMEM;
     }
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-        goto out;
+    /* A fresh name, created exclusively and never through a symlink: a directory others can
+     * write to cannot redirect the write. */
+    for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
+        unsigned long r = 0;
+        FILE *ur = fopen("/dev/urandom", "rb");
+        if (ur != NULL) {
+            if (fread(&r, sizeof r, 1, ur) != 1) {
+                r = 0;
+            }
+            fclose(ur);
+        }
+        snprintf(tmp, plen + 48, "%s.tmp.%ld.%08lx", path, (long)getpid(), r & 0xffffffffUL);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) {
+            break;
+        }
+    }
+    if (fd < 0) {
+        free(tmp);
+        return CVMA_E_IO;
     }
     size_t off = 0;
     while (off < len) {

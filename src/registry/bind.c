@@ -60,8 +60,6 @@ struct cvma_registry_set {
     size_t n_lookups;
 };
 
-
-
 /* Appends to a bounded detail string. */
 static void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);
 
@@ -153,7 +151,7 @@ enum cvma_status cvma_registry_set_add_provider_key(struct cvma_registry_set *rs
     struct cvma_reg_provider *np;
     if (!cvma_reg_provider_name_ok(name)) {
         cvma_errf(err, err_len, "provider name \"%.70s\" is not [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
-               name ? name : "");
+                  name ? name : "");
         return CVMA_E_USAGE;
     }
     if (!cvma_jws_key_alg(pub, &alg)) {
@@ -191,9 +189,10 @@ enum cvma_status cvma_registry_set_add_provider(struct cvma_registry_set *rs, co
     enum cvma_status st;
 
     if (!split_spec(spec, name, &file)) {
-        cvma_errf(err, err_len,
-               "--provider wants NAME=PUBFILE with NAME of [A-Za-z0-9._-] (1..%d), got \"%.80s\"",
-               CVMA_REG_PROVIDER_MAX, spec ? spec : "");
+        cvma_errf(
+                err, err_len,
+                "--provider wants NAME=PUBFILE with NAME of [A-Za-z0-9._-] (1..%d), got \"%.80s\"",
+                CVMA_REG_PROVIDER_MAX, spec ? spec : "");
         return CVMA_E_USAGE;
     }
     if ((st = cvma_file_read(file, PUBKEY_FILE_MAX, &b)) != CVMA_OK) {
@@ -245,7 +244,7 @@ enum cvma_status cvma_registry_set_add_registry(struct cvma_registry_set *rs, co
     enum cvma_status st = cvma_file_read(path, CVMA_REG_FILE_MAX, &b);
     if (st != CVMA_OK) {
         cvma_errf(err, err_len, "cannot read registry %s (missing, unreadable or over %zu bytes)",
-               path, CVMA_REG_FILE_MAX);
+                  path, CVMA_REG_FILE_MAX);
         return st;
     }
     st = cvma_registry_set_add_registry_mem(rs, b.p, b.len, path);
@@ -285,8 +284,8 @@ enum cvma_status cvma_registry_set_add_proof(struct cvma_registry_set *rs, const
     struct cvma_buf b;
     enum cvma_status st = cvma_file_read(path, CVMA_REG_PROOF_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read proof %s (missing, unreadable or over %zu bytes)", path,
-               CVMA_REG_PROOF_FILE_MAX);
+        cvma_errf(err, err_len, "cannot read proof %s (missing, unreadable or over %zu bytes)",
+                  path, CVMA_REG_PROOF_FILE_MAX);
         return st;
     }
     st = cvma_registry_set_add_proof_mem(rs, b.p, b.len, path);
@@ -313,9 +312,17 @@ static bool base_url_ok(const char *u)
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(loop); i++) {
         size_t l = strlen(loop[i]);
-        if (strncmp(u, loop[i], l) == 0 && (u[l] == '\0' || u[l] == ':' || u[l] == '/')) {
-            return true;
+        if (strncmp(u, loop[i], l) != 0) {
+            continue;
         }
+        /* Only a port may follow the host: "http://localhost:80@evil.example" names
+         * evil.example (RFC 3986 userinfo), which plain http must never reach. */
+        if (u[l] == ':') {
+            do {
+                l++;
+            } while (u[l] >= '0' && u[l] <= '9');
+        }
+        return u[l] == '\0' || u[l] == '/';
     }
     return false;
 }
@@ -331,14 +338,14 @@ enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs, cons
 
     if (!split_spec(spec, name, &url)) {
         cvma_errf(err, err_len, "--lookup-registry wants NAME=BASE_URL, got \"%.80s\"",
-               spec ? spec : "");
+                  spec ? spec : "");
         return CVMA_E_USAGE;
     }
     if (!base_url_ok(url)) {
         cvma_errf(err, err_len,
-               "lookup registry %s: \"%.100s\" is not an https:// URL (plain http only to "
-               "127.0.0.1, localhost or [::1]) without query or fragment",
-               name, url);
+                  "lookup registry %s: \"%.100s\" is not an https:// URL (plain http only to "
+                  "127.0.0.1, localhost or [::1]) without query or fragment",
+                  name, url);
         return CVMA_E_USAGE;
     }
     if ((base = strdup(url)) == NULL) {
@@ -501,6 +508,7 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
     bool have = false, corrupt = false;
     uint64_t seen = 0;
     uint8_t seen_root[32];
+    struct stat sb;
 
     detail[0] = '\0';
     if (dir == NULL || !mkdir_p(dir)) {
@@ -512,9 +520,15 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
         cvma_errf(detail, detail_len, "state path too long");
         return RB_NOT_CHECKED;
     }
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+    /* Never through a symlink (it would truncate whatever it points at) and never a FIFO or
+     * device (a read that waits forever): the state is a plain file or it is not checked. */
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600)) < 0) {
         cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
         return RB_NOT_CHECKED;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        cvma_errf(detail, detail_len, "%s is not a regular file", path);
+        goto out;
     }
     if (flock(fd, LOCK_EX) != 0) {
         cvma_errf(detail, detail_len, "cannot lock %s: %s", path, strerror(errno));
@@ -551,17 +565,17 @@ static enum rb_result rollback_check(const char *dir, const struct cvma_registry
     }
     if (have && r->version < seen) {
         cvma_errf(detail, detail_len,
-               "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
-               " already seen (%s)",
-               r->provider, r->version, seen, path);
+                  "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
+                  " already seen (%s)",
+                  r->provider, r->version, seen, path);
         res = RB_ROLLBACK;
         goto out;
     }
     if (have && r->version == seen && memcmp(seen_root, r->merkle_root, 32) != 0) {
         cvma_errf(detail, detail_len,
-               "provider %s: registry version %" PRIu64 " has another merkle_root than the "
-               "version %" PRIu64 " already seen: two different registries under one version",
-               r->provider, r->version, seen);
+                  "provider %s: registry version %" PRIu64 " has another merkle_root than the "
+                  "version %" PRIu64 " already seen: two different registries under one version",
+                  r->provider, r->version, seen);
         res = RB_ROLLBACK;
         goto out;
     }
@@ -666,8 +680,8 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
         }
     }
     if (o->offline) {
-        cvma_errf(detail, detail_len, "lookup registry %s: offline and %s not in the cache", lk->name,
-               url);
+        cvma_errf(detail, detail_len, "lookup registry %s: offline and %s not in the cache",
+                  lk->name, url);
         return LK_UNAVAILABLE;
     }
     ho.max_body = CVMA_REG_LOOKUP_BODY_MAX;
@@ -699,9 +713,9 @@ static enum lk_result lookup(const struct lookup_item *lk, const uint8_t ppid[16
         if (!json_is_object(ans) ||
             (z != NULL && !(json_is_string(z) && zone_ok(json_string_value(z))))) {
             cvma_errf(detail, detail_len,
-                   "lookup registry %s: %s answered 200 without the expected JSON object "
-                   "(zone a short printable string)",
-                   lk->name, url);
+                      "lookup registry %s: %s answered 200 without the expected JSON object "
+                      "(zone a short printable string)",
+                      lk->name, url);
             goto out;
         }
         snprintf(zone, zone_len, "%s", z ? json_string_value(z) : "");
@@ -763,6 +777,16 @@ static void prepare_proof(struct proof_item *it)
     it->ok = cvma_reg_proof_parse(it->bytes.p, it->bytes.len, &it->proof, it->fail,
                                   sizeof it->fail) == CVMA_OK;
     it->prepared = true;
+}
+
+static bool preferred(const struct cvma_registry_bind_opts *o, const char *provider)
+{
+    for (size_t i = 0; o->prefer != NULL && i < o->n_prefer; i++) {
+        if (strcmp(o->prefer[i], provider) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static json_t *labels_json(const struct cvma_reg_entry *e)
@@ -835,22 +859,47 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                consulted[0] ? "; " : "", it->origin, it->reg.provider, it->reg.version,
                it->reg.has_entries ? "entries" : "root only");
     }
+    /* The state file sees the registries in the order given: an older one given before a
+     * newer one of the same provider passed it above. It is a rollback all the same (the
+     * next verification would say so), so it must not list the platform now. */
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        for (size_t j = 0; valid[i] && j < rs->n_regs; j++) {
+            const struct cvma_registry *a = &rs->regs[i].reg, *b = &rs->regs[j].reg;
+            if (j == i || !valid[j] || strcmp(a->provider, b->provider) != 0 ||
+                b->version < a->version ||
+                (b->version == a->version && memcmp(a->merkle_root, b->merkle_root, 32) == 0)) {
+                continue;
+            }
+            cvma_reject(v, CVMA_R_REGISTRY_ROLLBACK,
+                        "%s: provider %s registry version %" PRIu64 " is %s version %" PRIu64
+                        " given in %s",
+                        rs->regs[i].origin, a->provider, a->version,
+                        b->version > a->version ? "older than" : "another registry under",
+                        b->version, rs->regs[j].origin);
+            valid[i] = false;
+            failed = true;
+        }
+    }
 
-    /* 2a. Included entries, in the order the registries were given. */
-    for (size_t i = 0; i < rs->n_regs && bound_provider == NULL; i++) {
-        const struct cvma_registry *r = &rs->regs[i].reg;
-        size_t k = SIZE_MAX;
-        if (!valid[i] || !r->has_entries) {
-            continue;
-        }
-        k = cvma_reg_entries_find(&r->entries, &plat.primary);
-        if (k == SIZE_MAX && plat.has_secondary) {
-            k = cvma_reg_entries_find(&r->entries, &plat.secondary);
-        }
-        if (k != SIZE_MAX) {
-            bound_provider = r->provider;
-            if ((bound_labels = labels_json(&r->entries.v[k])) == NULL) {
-                goto out;
+    /* 2a. Included entries, in the order the registries were given; the providers the caller
+     * prefers (a policy's required_providers) first, so one that lists the platform is named
+     * even when another registry given earlier lists it too. */
+    for (size_t pass = 0; pass < 2 && bound_provider == NULL; pass++) {
+        for (size_t i = 0; i < rs->n_regs && bound_provider == NULL; i++) {
+            const struct cvma_registry *r = &rs->regs[i].reg;
+            size_t k = SIZE_MAX;
+            if (!valid[i] || !r->has_entries || (pass == 0 && !preferred(o, r->provider))) {
+                continue;
+            }
+            k = cvma_reg_entries_find(&r->entries, &plat.primary);
+            if (k == SIZE_MAX && plat.has_secondary) {
+                k = cvma_reg_entries_find(&r->entries, &plat.secondary);
+            }
+            if (k != SIZE_MAX) {
+                bound_provider = r->provider;
+                if ((bound_labels = labels_json(&r->entries.v[k])) == NULL) {
+                    goto out;
+                }
             }
         }
     }
@@ -918,8 +967,10 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             continue; /* that registry's own reason (expired, rollback...) is recorded */
         }
         append(consulted, sizeof consulted, "%sproof %s", consulted[0] ? "; " : "", it->origin);
-        if (bound_provider == NULL) {
+        if (bound_provider == NULL ||
+            (!preferred(o, bound_provider) && preferred(o, rs->regs[match].reg.provider))) {
             bound_provider = rs->regs[match].reg.provider;
+            json_decref(bound_labels);
             if ((bound_labels = labels_json(&pr->leaf.v[0])) == NULL) {
                 goto out;
             }

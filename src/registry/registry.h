@@ -366,6 +366,9 @@ struct cvma_registry_bind_opts {
     int64_t lookup_ttl;          /* seconds a "listed" answer is cached; 0: 3600 */
     int64_t lookup_negative_ttl; /* seconds a "not listed" (404) answer is cached; 0: 600 */
     struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
+    const char *const *prefer;   /* providers to name first when several list the platform
+                                    (the policy's required_providers); may be NULL */
+    size_t n_prefer;
 };
 
 /*
@@ -375,7 +378,8 @@ struct cvma_registry_bind_opts {
  *  1. every registry is verified (cvma_registry_verify), checked against o->at, and checked
  *     for rollback: the highest version seen per provider (and its merkle_root) is kept in
  *     <cache_dir>/registry-state.<provider>.json; an older version, or the same version with
- *     another root, is REGISTRY_ROLLBACK; a newer one that passed every check replaces it.
+ *     another root, than the state or than another valid registry of the set is
+ *     REGISTRY_ROLLBACK; a newer one that passed every check replaces it.
  *     When the state cannot be read or written: REGISTRY_ROLLBACK_NOT_CHECKED (warning).
  *     Each registry given must pass: any failure is an error reason even when another
  *     registry lists the platform.

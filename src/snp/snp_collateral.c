@@ -136,12 +136,14 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     enum cvma_status st;
     enum cvma_snp_product product = rep->product;
 
+    /* Collateral that cannot be had is undecided (exit 3), not a refusal of the evidence. */
     if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
         /* v2 reports carry no CPUID. Only a given VCEK could tell; ask for it. */
-        return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                           "report v%u names no product (no CPUID bytes); give the VCEK and "
-                           "cert chain with --collateral DIR",
-                           rep->version);
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                    "report v%u names no product (no CPUID bytes); give the VCEK and cert chain "
+                    "with --collateral DIR",
+                    rep->version);
+        return CVMA_UNDECIDED;
     }
     cvma_kds_init(&kds);
     kds.base_url = opts->kds_base_url;
@@ -149,17 +151,20 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
         kds.cache = &cache;
     } else if (opts->offline) {
-        return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                           "offline, no collateral directory holds the %s, and no cache "
-                           "directory can be chosen ($CVMATTEST_CACHE, $XDG_CACHE_HOME, $HOME)",
-                           vlek ? "VLEK" : "VCEK");
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                    "offline, no collateral directory holds the %s, and no cache directory can "
+                    "be chosen ($CVMATTEST_CACHE, $XDG_CACHE_HOME, $HOME)",
+                    vlek ? "VLEK" : "VCEK");
+        return CVMA_UNDECIDED;
     }
     snprintf(err, sizeof err, "collateral unavailable");
     if (c->leaf.len == 0) {
         if (vlek) {
-            return cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                               "the report is signed by a VLEK, which AMD KDS gives only to "
-                               "cloud providers: give vlek.der in --collateral DIR");
+            cvma_cache_cleanup(&cache);
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                        "the report is signed by a VLEK, which AMD KDS gives only to cloud "
+                        "providers: give vlek.der in --collateral DIR");
+            return CVMA_UNDECIDED;
         }
         struct cvma_snp_tcb tcb;
         cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);

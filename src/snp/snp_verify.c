@@ -519,6 +519,12 @@ static void set_platform(struct cvma_result *res, const struct cvma_snp_report *
         }
         json_object_set_new(pl, "id_type", json_string("vlek"));
         json_object_set_new(pl, "id", json_string(csp));
+        if (!cvma_snp_chip_id_masked(rep)) {
+            /* Unmasked on a VLEK host: a registry may list the chip too (docs/registry.md). */
+            char hex[129];
+            cvma_hex_encode(rep->chip_id, sizeof rep->chip_id, hex, sizeof hex);
+            json_object_set_new(pl, "chip_id", json_string(hex));
+        }
     } else {
         json_object_set_new(pl, "id_type", json_string("chip_id"));
         if (cvma_snp_chip_id_masked(rep)) {

@@ -271,14 +271,24 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         ERR_clear_error();
         goto out;
     }
-    for (int i = 0; i < sk_X509_num(certs); i++) {
-        time_t nb, na;
-        X509 *x = sk_X509_value(certs, i);
-        if (!asn1_time(X509_get0_notBefore(x), &nb) || !asn1_time(X509_get0_notAfter(x), &na)) {
-            st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity", chain_role(i));
-            goto out;
+    /* One window for the verified path (latest notBefore, earliest notAfter): the quote
+     * decides how many PEM certificates it carries, and a window per certificate could push
+     * the CRL windows below out of the MAX_WINDOWS a cached chain is re-checked against. */
+    {
+        STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+        time_t from = 0, to = (time_t)INT64_MAX;
+        for (int i = 0; i < sk_X509_num(path); i++) {
+            time_t nb, na;
+            X509 *x = sk_X509_value(path, i);
+            if (!asn1_time(X509_get0_notBefore(x), &nb) ||
+                !asn1_time(X509_get0_notAfter(x), &na)) {
+                st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity", chain_role(i));
+                goto out;
+            }
+            from = nb > from ? nb : from;
+            to = na < to ? na : to;
         }
-        win_add(&ch->w, nb, na);
+        win_add(&ch->w, from, to);
     }
     if (ch->crl_checked) {
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
@@ -484,7 +494,9 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     struct cvma_tdx_tcb_result tcb;
     struct cvma_p256_verifier *ak = NULL;
     bool ak_owned = false;
-    uint8_t key[32], digest[32];
+    struct coll_ok *co_new = NULL;
+    bool qe_mark = false;
+    uint8_t key[32], ck[32], qk[32], ak_key[32], digest[32];
     unsigned int dlen = 0;
 
     memset(&loaded, 0, sizeof loaded);
@@ -551,7 +563,6 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     {
         /* The chain entry's key already covers the root; the fingerprint covers the rest. */
         struct cvma_span parts[] = {{held->fp, sizeof held->fp}, {key, sizeof key}};
-        uint8_t ck[32];
         if (!key_of("tdx-collateral", parts, CVMA_ARRAY_LEN(parts), NULL, ck)) {
             v->oom = true;
             goto out;
@@ -562,11 +573,11 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                                            v) != CVMA_OK) {
                 goto out;
             }
-            /* Stale-but-within-grace verifies with a warning: do not cache that. */
+            /* Stale-but-within-grace verifies with a warning: do not cache that. Stored at
+             * the end: a put may evict the borrowed chain entry. */
             if (!cvma_verdict_has(v, CVMA_R_COLLATERAL_EXPIRED) && opts->chain_cache != NULL &&
-                (co = calloc(1, sizeof *co)) != NULL) {
-                collateral_windows(c, &co->w);
-                cvma_chain_cache_put(opts->chain_cache, ck, co, coll_ok_free);
+                (co_new = calloc(1, sizeof *co_new)) != NULL) {
+                collateral_windows(c, &co_new->w);
             }
         }
     }
@@ -576,7 +587,6 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
      * reuses it for every quote, so a success is remembered, keyed by the verified chain and
      * the exact report and signature bytes. */
     {
-        uint8_t qk[32];
         struct cvma_span parts[] = {{key, sizeof key},
                                     {q->qe_report.raw, CVMA_SGX_REPORT_SIZE},
                                     {q->qe_report_signature, 64}};
@@ -592,10 +602,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                             "not verify with the PCK certificate's key");
                 goto out;
             }
-            uint8_t *mark = opts->no_qe_report_memo ? NULL : malloc(1);
-            if (mark != NULL) {
-                cvma_chain_cache_put(opts->chain_cache, qk, mark, free);
-            }
+            qe_mark = !opts->no_qe_report_memo && opts->chain_cache != NULL;
         }
     }
     /* 4. QE report data = SHA-256(attestation key || QE auth data) || 0^32 [4.1.2.5.14]:
@@ -624,7 +631,6 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     /* 5. The quote signature by the attestation key [4.1.2.5.17]. */
     {
-        uint8_t ak_key[32];
         struct cvma_span part = {q->attestation_key, 64};
         if (!key_of("tdx-ak", &part, 1, NULL, ak_key)) {
             v->oom = true;
@@ -640,11 +646,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                             "the attestation key is not a point on P-256");
                 goto out;
             }
-            ak_owned = true;
-            if (opts->chain_cache != NULL) {
-                cvma_chain_cache_put(opts->chain_cache, ak_key, ak, verifier_free);
-                ak_owned = false;
-            }
+            ak_owned = true; /* cached at the end */
         }
         if (!cvma_p256_verifier_check(ak, q->signed_bytes, q->signed_len, q->signature)) {
             cvma_reject(v, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID,
@@ -724,6 +726,21 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                     want);
     }
 out:
+    /* The cache entries made by this run are stored only now: a put may evict what an earlier
+     * get returned (ch, ak), and neither is used after this point. */
+    if (co_new != NULL) {
+        cvma_chain_cache_put(opts->chain_cache, ck, co_new, coll_ok_free);
+    }
+    if (qe_mark) {
+        uint8_t *mark = malloc(1);
+        if (mark != NULL) {
+            cvma_chain_cache_put(opts->chain_cache, qk, mark, free);
+        }
+    }
+    if (ak_owned && opts->chain_cache != NULL) {
+        cvma_chain_cache_put(opts->chain_cache, ak_key, ak, verifier_free);
+        ak_owned = false;
+    }
     if (ch_owned) {
         tdx_chain_free(ch);
     }

@@ -28,6 +28,11 @@ $CVM verify "$T/s/report.bin" --at yesterday >/dev/null 2>&1; check "bad --at" 2
 $CVM verify "$T/s/report.bin" --report-data xyz >/dev/null 2>&1; check "bad --report-data" 2 $?
 $CVM bogus >/dev/null 2>&1; check "unknown command" 2 $?
 
+# --report-data given twice: the last one, zero-padded, with nothing left of the first.
+$CVM sim snp --out "$T/rd" --report-data aabb >/dev/null; check "sim snp --report-data" 0 $?
+$CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
+    --report-data ccddeeff --report-data aabb >/dev/null; check "--report-data twice" 0 $?
+
 head -c 3000 /dev/urandom | tr '\000-\377' '\200-\377' >"$T/rand.bin" 2>/dev/null || true
 printf '\377\377\377\377garbage' >"$T/junk.bin"
 $CVM verify "$T/junk.bin" --json >"$T/junk.json"; check "unknown format" 1 $?

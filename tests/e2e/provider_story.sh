@@ -45,6 +45,24 @@ has "$T/r3.json" '"region": "ap-3"'
 v unreg $B --registry "$T/cloud.jws" --json >"$T/r4.json"; check "unregistered machine" 1 $?
 has "$T/r4.json" REGISTRY_PLATFORM_NOT_LISTED
 
+# Two providers list the same machine; the policy requires the one given second.
+$CVM registry keygen --out "$T/other" >/dev/null
+printf 'amd chip_id %s region=xx\n' "$chip" >"$T/other.txt"
+$CVM registry build --provider othercloud --key "$T/other.key" --entries "$T/other.txt" --version 1 \
+    --valid-days 30 --out "$T/other.jws" >/dev/null
+printf '{"required_providers": ["cloud"]}\n' >"$T/wantcloud.json"
+v reg --offline --provider othercloud="$T/other.pub" --registry "$T/other.jws" $B \
+    --registry "$T/cloud.jws" --policy "$T/wantcloud.json" --json >"$T/r8.json"
+check "required provider named when two list the machine" 0 $?
+has "$T/r8.json" '"provider": "cloud"'
+# A provider key with nothing to bind with is a usage error.
+v reg $B >/dev/null 2>&1; check "--provider without a registry" 2 $?
+# A VLEK host that does not mask CHIP_ID can be listed by its chip.
+$CVM sim snp --out "$T/vc" --vlek --chip-id "$chip" >/dev/null
+v vc --offline --provider othercloud="$T/other.pub" --registry "$T/other.jws" --json >"$T/r9.json"
+check "VLEK host bound by its CHIP_ID" 0 $?
+has "$T/r9.json" '"provider": "othercloud"'
+
 # Root-only registry: the host's proof binds it.
 v reg $B --registry "$T/cloud-root.jws" --json >"$T/r5.json"; check "root-only without proof" 1 $?
 v reg $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --json >"$T/r6.json"
@@ -74,7 +92,8 @@ check "signed result" 0 $?
 $CVM result check "$T/tok" --pub "$T/verifier.pub" >"$T/ear.json"; check "result check" 0 $?
 has "$T/ear.json" '"ear.status": "affirming"'
 has "$T/ear.json" '"eat_profile": "tag:github.com,2023:veraison/ear"'
-has "$T/ear.json" "\"eat_nonce\": \"$nonce"
+# The nonce as given, not zero-padded to 128 digits (a JSON EAT nonce is 10..74 characters).
+has "$T/ear.json" "\"eat_nonce\": \"$nonce\""
 python3 - "$T/tok" "$T/bad.tok" <<'PY'
 import sys
 t = bytearray(open(sys.argv[1], 'rb').read())

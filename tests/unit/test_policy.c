@@ -489,6 +489,37 @@ static void test_common_rules_on_snp(void **state)
 }
 
 /* A claim a rule needs but the result lacks never lets the rule pass. */
+static void test_required_provider_waits_for_an_undecided_binding(void **state)
+{
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    (void)state;
+    /* A lookup registry could not answer (cvma_registry_bind: REGISTRY_UNAVAILABLE, undecided):
+     * the result is exit 3, not a refusal, and the policy must not make it one. */
+    good_snp(&r);
+    struct cvma_policy *p = load_ok("{\"required_providers\": [\"google\"]}");
+    snp_result(&r, r.product, &res);
+    mark_checks_done(&res);
+    cvma_reject(&res.verdict, CVMA_R_REGISTRY_UNAVAILABLE, "lookup registry google: HTTP 503");
+    res.undecided = true;
+    cvma_policy_appraise(p, &res);
+    cvma_result_finish(&res);
+    assert_null(find(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_result_exit_code(&res), 3);
+    cvma_result_cleanup(&res);
+    /* Decided and not bound: refused as before. */
+    snp_result(&r, r.product, &res);
+    mark_checks_done(&res);
+    cvma_reject(&res.verdict, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, "not listed");
+    cvma_policy_appraise(p, &res);
+    cvma_result_finish(&res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED, "bound to no provider", NULL);
+    assert_int_equal(cvma_result_exit_code(&res), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
 static void test_missing_claim_is_refused(void **state)
 {
     (void)state;
@@ -1616,6 +1647,7 @@ int main(void)
         cmocka_unit_test(test_snp_debug_rule),
         cmocka_unit_test(test_common_rules_on_snp),
         cmocka_unit_test(test_missing_claim_is_refused),
+        cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
         cmocka_unit_test(test_snp_all_failing_rules_are_reported),
         cmocka_unit_test(test_snp_real_sample_claims),
         cmocka_unit_test(test_tdx_register_rules_pass_and_fail),

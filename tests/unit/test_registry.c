@@ -1286,6 +1286,73 @@ static void test_bind_rollback_and_equivocation(void **state)
     free(v3);
 }
 
+static void test_bind_older_registry_given_before_newer_is_rollback(void **state)
+{
+    struct bfx f;
+    (void)state;
+    /* Version 2 removed the Turin host; version 1, given first, still lists it. */
+    static const char fleet2[] = "amd chip_id " CHIP_A " region=eu-9\n";
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    char *v2 = build_reg(g_key256, "acme", 2, (int64_t)g_now - 10, 3600, true, fleet2, NULL, NULL);
+
+    bfx_init(&f, plat("amd", "chip_id", CHIP_TURIN));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "older than version 2"));
+    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    /* The same set again: the same answer (the state now holds version 2). */
+    bfx_next(&f, plat("amd", "chip_id", CHIP_TURIN));
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    bfx_cleanup(&f);
+
+    /* Without a state directory, two registries under one version are caught too. */
+    static const char fleet3[] = "amd chip_id " CHIP_TURIN " region=eu-3\n";
+    char *v2b = build_reg(g_key256, "acme", 2, (int64_t)g_now - 10, 3600, true, fleet3, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_TURIN));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2b, "v2b.jws");
+    add_reg(&f, v2, "v2.jws");
+    f.o.cache_dir = "/dev/null/not-a-dir";
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK));
+    bfx_cleanup(&f);
+    free(v1);
+    free(v2);
+    free(v2b);
+}
+
+static void test_bind_rollback_state_never_follows_a_symlink(void **state)
+{
+    struct bfx f;
+    struct cvma_buf b;
+    static const char precious[] = "not the verifier's file\n";
+    (void)state;
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *target = tu_path(f.tmp, "precious.txt");
+    char *link = tu_path(f.cache, "registry-state.acme.json");
+    assert_int_equal(mkdir(f.cache, 0700), 0);
+    tu_write(target, (const uint8_t *)precious, sizeof precious - 1);
+    assert_int_equal(symlink(target, link), 0);
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-1");
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    tu_read(target, &b);
+    assert_int_equal(b.len, sizeof precious - 1);
+    assert_memory_equal(b.p, precious, b.len);
+    cvma_buf_free(&b);
+    free(target);
+    free(link);
+    bfx_cleanup(&f);
+    free(v1);
+}
+
 static void test_bind_reasons_for_bad_proofs(void **state)
 {
     struct bfx f;
@@ -1392,6 +1459,34 @@ static void test_bind_platforms_that_cannot_be_bound(void **state)
         bfx_cleanup(&f);
     }
     free(jws);
+}
+
+static void test_lookup_plain_http_reaches_only_loopback(void **state)
+{
+    /* Userinfo makes the host the part after '@': these name example.com, over plain http. */
+    static const char *const bad[] = {
+            "g=http://localhost:80@example.com", "g=http://127.0.0.1:1@example.com/v1",
+            "g=http://[::1]:8@example.com",      "g=http://localhost@example.com",
+            "g=http://127.0.0.1:8080x/v1",
+    };
+    static const char *const good[] = {"g=http://localhost", "g=http://127.0.0.1:8080/v1/",
+                                       "g=http://[::1]:9/x", "g=https://user@hosts.example/v1"};
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    char err[300];
+    (void)state;
+    assert_non_null(rs);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        if (cvma_registry_set_add_lookup(rs, bad[i], err, sizeof err) != CVMA_E_USAGE) {
+            fail_msg("accepted %s", bad[i]);
+        }
+    }
+    assert_true(cvma_registry_set_empty(rs));
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(good); i++) {
+        if (cvma_registry_set_add_lookup(rs, good[i], err, sizeof err) != CVMA_OK) {
+            fail_msg("refused %s: %s", good[i], err);
+        }
+    }
+    cvma_registry_set_free(rs);
 }
 
 static void test_set_loading_errors_are_usage_errors(void **state)
@@ -1734,9 +1829,12 @@ int main(void)
             cmocka_unit_test(test_bind_picks_the_provider_that_lists_the_platform),
             cmocka_unit_test(test_bind_reasons_for_bad_registries),
             cmocka_unit_test(test_bind_rollback_and_equivocation),
+            cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
+            cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_reasons_for_bad_proofs),
             cmocka_unit_test(test_bind_platforms_that_cannot_be_bound),
             cmocka_unit_test(test_set_loading_errors_are_usage_errors),
+            cmocka_unit_test(test_lookup_plain_http_reaches_only_loopback),
             cmocka_unit_test(test_lookup_registry_listed_not_listed_and_cached),
             cmocka_unit_test(test_lookup_registry_unavailable_is_undecided),
             cmocka_unit_test(test_lookup_not_consulted_when_a_signed_registry_lists_it),

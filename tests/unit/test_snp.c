@@ -465,6 +465,36 @@ static void test_snp_missing_collateral_offline_is_undecided(void **state)
     free(empty);
 }
 
+/* A VLEK report whose VLEK is nowhere (KDS never serves VLEKs): undecided (exit 3), as any
+ * other missing collateral, not a refusal of the evidence. */
+static void test_snp_missing_vlek_is_undecided(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_result res;
+    struct cvma_verify_opts o;
+    char *d = coll_dir(&samples[2], NULL);
+    char *leaf = tu_path(d, "vlek.der");
+    assert_int_equal(unlink(leaf), 0);
+    read_report(&samples[2], &b);
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339(samples[2].at, &o.at));
+    o.collateral_dir = d;
+    o.offline = true;
+    o.cache_dir = d;
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(b.p, b.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);
+    assert_int_equal(cvma_result_exit_code(&res), 3);
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&b);
+    tu_rmtree(d);
+    free(leaf);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_snp_expired_and_not_yet_valid),
         cmocka_unit_test(test_snp_wrong_product_chain_is_refused),
         cmocka_unit_test(test_snp_missing_collateral_offline_is_undecided),
+        cmocka_unit_test(test_snp_missing_vlek_is_undecided),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

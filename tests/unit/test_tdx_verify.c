@@ -16,6 +16,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
 static void verify_file(const char *quote, const char *dir, const char *at, X509 *root,
@@ -385,6 +386,134 @@ static void test_real_quote_without_collateral_is_undecided(void **state)
     free(q);
 }
 
+/* A chain cache too small for one verification's entries: every entry a run borrows from the
+ * cache (the verified PCK chain) must stay valid until the run is done (ASan catches a use after
+ * a later put evicted it). */
+static void test_tiny_chain_cache_keeps_borrowed_entries_valid(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *d = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *q = tu_path(d, "quote.bin");
+    for (size_t cap = 1; cap <= 3; cap++) {
+        struct cvma_chain_cache *cache = cvma_chain_cache_new(cap);
+        assert_non_null(cache);
+        for (int run = 0; run < 3; run++) {
+            struct cvma_result res;
+            verify_file(q, d, "2025-07-19T10:00:00Z", NULL, false, 0, cache, &res);
+            assert_int_equal(res.status, CVMA_AFFIRMING);
+            assert_string_equal(json_string_value(json_object_get(res.platform, "id")),
+                                "811dca2a26b952e85bb6448b097ba4fd");
+            cvma_result_cleanup(&res);
+        }
+        cvma_chain_cache_free(cache);
+    }
+    free(q);
+    free(d);
+}
+
+static void put_u16le(struct cvma_buf *b, uint16_t x)
+{
+    b->p[b->len++] = (uint8_t)x;
+    b->p[b->len++] = (uint8_t)(x >> 8);
+}
+
+static void put_u32le(struct cvma_buf *b, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) {
+        b->p[b->len++] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+static void put_bytes(struct cvma_buf *b, const uint8_t *p, size_t n)
+{
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+/* The quote decides how many PEM certificates its chain carries (extra ones are unsigned and
+ * unused). However many, a cached chain must still re-check the PCK CRL's nextUpdate. */
+static void test_cached_chain_rechecks_crl_time_whatever_the_chain_length(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *d = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
+    char *qp = tu_path(d, "quote.bin");
+    char *tmp = tu_tmpdir();
+    char *tq = tu_path(tmp, "padded.bin");
+    struct cvma_buf b, out;
+    struct cvma_tdx_quote q;
+    struct cvma_verdict v;
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = false};
+    tu_read(qp, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_quote_parse(b.p, b.len, &po, &q, &v), CVMA_OK);
+
+    /* PCK, PCK CA seven times, root. */
+    STACK_OF(X509) *sk = cvma_x509_load_pem_stack(q.pck_chain_pem.p, q.pck_chain_pem.len);
+    assert_non_null(sk);
+    assert_int_equal(sk_X509_num(sk), 3);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_non_null(bio);
+    assert_int_equal(PEM_write_bio_X509(bio, sk_X509_value(sk, 0)), 1);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(PEM_write_bio_X509(bio, sk_X509_value(sk, 1)), 1);
+    }
+    assert_int_equal(PEM_write_bio_X509(bio, sk_X509_value(sk, 2)), 1);
+    char *pem = NULL;
+    long pem_len = BIO_get_mem_data(bio, &pem);
+    assert_true(pem_len > 0);
+
+    /* The same quote with the longer chain: signature data re-assembled around it. */
+    size_t cert_size = CVMA_SGX_REPORT_SIZE + 64 + 2 + q.qe_auth_data.len + 2 + 4 + (size_t)pem_len;
+    size_t sig_size = 64 + 64 + 2 + 4 + cert_size;
+    out.p = malloc(q.signed_len + 4 + sig_size);
+    out.len = 0;
+    assert_non_null(out.p);
+    put_bytes(&out, q.signed_bytes, q.signed_len);
+    put_u32le(&out, (uint32_t)sig_size);
+    put_bytes(&out, q.signature, 64);
+    put_bytes(&out, q.attestation_key, 64);
+    put_u16le(&out, CVMA_TDX_CERT_QE_REPORT);
+    put_u32le(&out, (uint32_t)cert_size);
+    put_bytes(&out, q.qe_report.raw, CVMA_SGX_REPORT_SIZE);
+    put_bytes(&out, q.qe_report_signature, 64);
+    put_u16le(&out, (uint16_t)q.qe_auth_data.len);
+    put_bytes(&out, q.qe_auth_data.p, q.qe_auth_data.len);
+    put_u16le(&out, CVMA_TDX_CERT_PCK_CHAIN);
+    put_u32le(&out, (uint32_t)pem_len);
+    put_bytes(&out, (const uint8_t *)pem, (size_t)pem_len);
+    tu_write(tq, out.p, out.len);
+
+    /* The PCK CRL runs until 2025-07-19T10:00:35Z; TCB Info, QE Identity and the Root CA CRL
+     * are still current ten minutes later. */
+    struct cvma_chain_cache *cache = cvma_chain_cache_new(16);
+    struct cvma_result res;
+    verify_file(tq, d, "2025-07-19T09:00:00Z", NULL, false, 0, cache, &res);
+    assert_int_equal(res.status, CVMA_AFFIRMING);
+    cvma_result_cleanup(&res);
+    verify_file(tq, d, "2025-07-19T10:10:00Z", NULL, false, 0, NULL, &res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    cvma_result_cleanup(&res);
+    verify_file(tq, d, "2025-07-19T10:10:00Z", NULL, false, 0, cache, &res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    cvma_result_cleanup(&res);
+
+    cvma_chain_cache_free(cache);
+    BIO_free(bio);
+    sk_X509_pop_free(sk, X509_free);
+    cvma_buf_free(&out);
+    cvma_tdx_quote_cleanup(&q);
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(tq);
+    free(qp);
+    free(d);
+}
+
 /* --- simulated evidence ------------------------------------------------------------------ */
 
 struct simrun {
@@ -571,6 +700,8 @@ int main(void)
         cmocka_unit_test(test_real_collateral_tampered),
         cmocka_unit_test(test_every_real_quote_signature_and_chain),
         cmocka_unit_test(test_real_quote_without_collateral_is_undecided),
+        cmocka_unit_test(test_tiny_chain_cache_keeps_borrowed_entries_valid),
+        cmocka_unit_test(test_cached_chain_rechecks_crl_time_whatever_the_chain_length),
         cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
         cmocka_unit_test(test_sim_v5_and_debug),
         cmocka_unit_test(test_sim_refusals),
