@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 120
 
-DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
+DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
                 libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates
 
 .PHONY: all deps build check test test-asan demo fuzz bench clean format contract

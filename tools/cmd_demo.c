@@ -58,7 +58,8 @@ static void step(struct demo *d, const char *title, const char *evidence_dir, co
     argv[argc] = NULL;
     printf("\n%s\n", title);
     if (cvma_cli_verify_parse(argc, argv, false, &cv) != 0 ||
-        cvma_file_read(ev, MAX_EVIDENCE, &b) != CVMA_OK || cvma_run_verify(&cv, b.p, b.len, &res) >= 0) {
+        cvma_file_read(ev, MAX_EVIDENCE, &b) != CVMA_OK ||
+        cvma_run_verify(&cv, b.p, b.len, &res) >= 0) {
         printf("   (could not run)\n");
         d->failures++;
         goto out;
@@ -184,12 +185,21 @@ int cvma_cmd_demo(int argc, char **argv)
         fprintf(f, "# examplecloud's machines\namd chip_id %s region=eu-west rack=12\n", chip);
         fclose(f);
     }
-    char *bd[] = {(char *)(uintptr_t) "registry", (char *)(uintptr_t) "build",
-                  (char *)(uintptr_t) "--provider", (char *)(uintptr_t) "examplecloud",
-                  (char *)(uintptr_t) "--key", p_key, (char *)(uintptr_t) "--entries", fleet,
-                  (char *)(uintptr_t) "--version", (char *)(uintptr_t) "1",
-                  (char *)(uintptr_t) "--valid-days", (char *)(uintptr_t) "7",
-                  (char *)(uintptr_t) "--out", reg, NULL};
+    char *bd[] = {(char *)(uintptr_t) "registry",
+                  (char *)(uintptr_t) "build",
+                  (char *)(uintptr_t) "--provider",
+                  (char *)(uintptr_t) "examplecloud",
+                  (char *)(uintptr_t) "--key",
+                  p_key,
+                  (char *)(uintptr_t) "--entries",
+                  fleet,
+                  (char *)(uintptr_t) "--version",
+                  (char *)(uintptr_t) "1",
+                  (char *)(uintptr_t) "--valid-days",
+                  (char *)(uintptr_t) "7",
+                  (char *)(uintptr_t) "--out",
+                  reg,
+                  NULL};
     f = fopen(policy, "w");
     if (f != NULL) {
         fprintf(f,
@@ -213,8 +223,8 @@ int cvma_cmd_demo(int argc, char **argv)
     }
     char provider_arg[512];
     snprintf(provider_arg, sizeof provider_arg, "examplecloud=%s", p_pub);
-    const char *appraise[] = {"--policy", policy, "--provider", provider_arg, "--registry", reg,
-                              NULL};
+    const char *appraise[] = {"--policy",   policy, "--provider", provider_arg,
+                              "--registry", reg,    NULL};
     step(&d, "2. The CVM on a registered machine: accepted, its provider named", "good",
          "report.bin", "ark.pem", appraise, 0);
     step(&d, "3. The same software on a machine examplecloud does not list: refused", "rogue",
@@ -256,22 +266,21 @@ int cvma_cmd_demo(int argc, char **argv)
             goto out;
         }
         const char *rd[] = {"--report-data", nonce, NULL};
-        step(&d, "6. An Intel TDX CVM, its quote bound to our nonce, DCAP collateral current",
-             "td", "quote.bin", "root_ca.pem", rd, 0);
+        step(&d, "6. An Intel TDX CVM, its quote bound to our nonce, DCAP collateral current", "td",
+             "quote.bin", "root_ca.pem", rd, 0);
         step(&d, "7. A TDX machine that missed Intel's latest TCB recovery: OutOfDate, refused",
              "td-old", "quote.bin", "root_ca.pem", NULL, 1);
     }
     rc = d.failures == 0 ? 0 : 1;
     printf("\n%s\n", rc == 0 ? "demo: every step gave the expected verdict"
                              : "demo: some step gave an unexpected verdict");
-out:
-    {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d.dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "cvmattest demo: could not remove %s\n", d.dir);
-        }
+out : {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d.dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cvmattest demo: could not remove %s\n", d.dir);
     }
+}
     free(kout);
     free(p_key);
     free(p_pub);

@@ -56,8 +56,9 @@ static int policy_check(int argc, char **argv)
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest policy check: %s\n", err);
         if (looks_like_cocos(argv[1])) {
-            fprintf(stderr, "cvmattest policy check: this looks like a Cocos AI policy; convert "
-                            "it with: cvmattest policy import --from cocos %s\n",
+            fprintf(stderr,
+                    "cvmattest policy check: this looks like a Cocos AI policy; convert "
+                    "it with: cvmattest policy import --from cocos %s\n",
                     argv[1]);
         }
         return EXIT_USAGE;

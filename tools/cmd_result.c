@@ -43,8 +43,7 @@ int cvma_cmd_result(int argc, char **argv)
     }
     if (cvma_file_read(token_path, MAX_SMALL, &tb) != CVMA_OK ||
         cvma_file_read(pub_path, MAX_SMALL, &pb) != CVMA_OK) {
-        fprintf(stderr, "cvmattest result check: cannot read '%s' or '%s'\n", token_path,
-                pub_path);
+        fprintf(stderr, "cvmattest result check: cannot read '%s' or '%s'\n", token_path, pub_path);
         goto out;
     }
     if ((pub = cvma_jws_key_from_pem(pb.p, pb.len, false)) == NULL) {

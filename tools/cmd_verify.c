@@ -120,8 +120,9 @@ static int sign_result(const struct cvma_cli_verify *cv, const struct cvma_resul
     OPENSSL_cleanse(kb.p, kb.len);
     cvma_buf_free(&kb);
     if (key == NULL) {
-        fprintf(stderr, "cvmattest verify: --sign-result '%s' is not an unencrypted P-256 or "
-                        "P-384 private key (PEM)\n",
+        fprintf(stderr,
+                "cvmattest verify: --sign-result '%s' is not an unencrypted P-256 or "
+                "P-384 private key (PEM)\n",
                 cv->sign_key);
         return 2;
     }

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appraise/policy.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
-#include "appraise/policy.h"
 #include "crypto/crypto.h"
 #include "registry/registry.h"
 
@@ -31,8 +31,8 @@ static int usage_error(const char *verb, const char *fmt, ...)
 enum cvma_tee_kind cvma_detect_tee(const uint8_t *p, size_t len)
 {
     if (len >= 4) {
-        uint32_t v32 = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                       (uint32_t)p[3] << 24;
+        uint32_t v32 =
+                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         uint16_t v16 = (uint16_t)(p[0] | p[1] << 8);
         if (len >= 8) {
             uint32_t tee_type = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
@@ -81,12 +81,12 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                                                               \
-    do {                                                                                           \
-        if (val == NULL) {                                                                         \
-            return usage_error(verb, "%s needs a value", a);                                       \
-        }                                                                                          \
-        i++;                                                                                       \
+#define NEED_VALUE()                                         \
+    do {                                                     \
+        if (val == NULL) {                                   \
+            return usage_error(verb, "%s needs a value", a); \
+        }                                                    \
+        i++;                                                 \
     } while (0)
         if (strcmp(a, "--json") == 0) {
             cv->json = true;
@@ -169,8 +169,9 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         } else if (strcmp(a, "--at") == 0) {
             NEED_VALUE();
             if (!cvma_time_parse_rfc3339(val, &cv->vo.at)) {
-                return usage_error(verb, "--at wants an RFC 3339 time such as "
-                                         "2025-01-01T00:00:00Z, not '%s'",
+                return usage_error(verb,
+                                   "--at wants an RFC 3339 time such as "
+                                   "2025-01-01T00:00:00Z, not '%s'",
                                    val);
             }
         } else if (strcmp(a, "--report-data") == 0) {
@@ -211,8 +212,9 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         return usage_error(verb, "no evidence file given%s", "");
     }
     if (cv->rs != NULL && cvma_registry_set_empty(cv->rs)) {
-        return usage_error(verb, "--provider given, but no --registry, --proof or "
-                                 "--lookup-registry to bind the platform with%s",
+        return usage_error(verb,
+                           "--provider given, but no --registry, --proof or "
+                           "--lookup-registry to bind the platform with%s",
                            "");
     }
     if ((cv->sign_key == NULL) != (cv->result_out == NULL)) {

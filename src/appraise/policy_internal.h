@@ -4,8 +4,8 @@
 
 #include "appraise/policy.h"
 
-#define POL_MAX_LIST   256u               /* entries in one list of values */
-#define POL_MAX_STRING 256u               /* characters in a name (policy name, provider) */
+#define POL_MAX_LIST   256u              /* entries in one list of values */
+#define POL_MAX_STRING 256u              /* characters in a name (policy name, provider) */
 #define POL_MAX_GRACE  (366ll * 86400ll) /* a year, as verify --collateral-grace: more is a typo */
 
 /* A set of allowed byte strings of one length ("one value or a list"). */

@@ -29,8 +29,9 @@
 
 #include "common/util.h"
 
-#define CVMA_CACHE_MAX_BODY ((size_t)4 << 20) /* larger entries are refused (put) / corrupt (get) \
-                                               */
+#define CVMA_CACHE_MAX_BODY                                               \
+    ((size_t)4 << 20) /* larger entries are refused (put) / corrupt (get) \
+                       */
 #define CVMA_CACHE_HEADER_LEN 56u
 
 /* Owns dir (malloc'd). A zeroed struct is valid for cvma_cache_cleanup. */

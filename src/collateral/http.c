@@ -170,8 +170,6 @@ static void sleep_ms(long ms)
     }
 }
 
-
-
 static bool starts_with_ci(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
@@ -238,13 +236,13 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
     return wait > CVMA_HTTP_MAX_WAIT_MS ? CVMA_HTTP_MAX_WAIT_MS : wait;
 }
 
-#define SETOPT(h, opt, val)                                                        \
-    do {                                                                           \
-        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                     \
+#define SETOPT(h, opt, val)                                                          \
+    do {                                                                             \
+        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                       \
             cvma_errf(err, err_len, "GET %s: libcurl refused option %s", url, #opt); \
-            st = CVMA_E_INTERNAL;                                                  \
-            goto out;                                                              \
-        }                                                                          \
+            st = CVMA_E_INTERNAL;                                                    \
+            goto out;                                                                \
+        }                                                                            \
     } while (0)
 
 /* see collateral/http.h */
@@ -292,7 +290,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
     pthread_once(&g_curl_once, curl_init_once);
     if (g_curl_init_rc != CURLE_OK) {
         cvma_errf(err, err_len, "GET %s: curl_global_init failed: %s", url,
-                curl_easy_strerror(g_curl_init_rc));
+                  curl_easy_strerror(g_curl_init_rc));
         return CVMA_E_INTERNAL;
     }
     if ((h = curl_easy_init()) == NULL) {
@@ -345,7 +343,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
             }
             (void)curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
             cvma_errf(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
-                    attempt == 0 ? "" : "s");
+                      attempt == 0 ? "" : "s");
         } else {
             if (s.nomem || hs.nomem) {
                 cvma_errf(err, err_len, "GET %s: out of memory", url);
@@ -354,7 +352,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
             }
             if (hs.too_big) {
                 cvma_errf(err, err_len, "GET %s: a response header is longer than %zu bytes", url,
-                        CVMA_HTTP_MAX_HEADER_VALUE);
+                          CVMA_HTTP_MAX_HEADER_VALUE);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
@@ -365,8 +363,8 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
             }
             retryable = transient_curl_error(rc);
             cvma_errf(err, err_len, "GET %s: %s after %d attempt%s", url,
-                    cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
-                    attempt == 0 ? "" : "s");
+                      cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
+                      attempt == 0 ? "" : "s");
             if (!retryable) {
                 st = CVMA_UNDECIDED;
                 goto out;

@@ -19,8 +19,6 @@ enum body_kind {
     BODY_CRL_DER,
 };
 
-
-
 /* KDS product path component, or NULL for a product KDS does not serve. */
 static const char *kds_product(enum cvma_snp_product product)
 {
@@ -243,7 +241,7 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
     }
     if ((problem = check_body(kind, &body, now, &expires_at)) != NULL) {
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(kind), url,
-                problem, body.len);
+                  problem, body.len);
         cvma_buf_free(&body);
         st = CVMA_UNDECIDED;
         goto out;

@@ -23,8 +23,6 @@ enum kind {
     K_ROOT_CRL,
 };
 
-
-
 static const char *kind_name(enum kind k)
 {
     switch (k) {
@@ -351,7 +349,7 @@ static enum cvma_status download(const struct cvma_pcs *p, enum kind k, const ch
         }
         if (!cvma_pcs_url_decode(h[i].value, &a->issuer_chain)) {
             cvma_errf(err, err_len, "%s from %s: header %s is not URL-encoded text", kind_name(k),
-                    url, h[i].name);
+                      url, h[i].name);
             st = CVMA_UNDECIDED;
             break;
         }
@@ -423,7 +421,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
     }
     if (!check_answer(k, &a, fmspc, now, &expires_at, why, sizeof why)) {
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(k), url, why,
-                a.body.len);
+                  a.body.len);
         cvma_pcs_answer_cleanup(&a);
         st = CVMA_UNDECIDED;
         goto out;

@@ -14,7 +14,6 @@ char *cvma_hex_dup(const uint8_t *p, size_t len);
  * Decodes hex (either case, no prefix, even length) into out (out_cap bytes). Sets *out_len.
  * Returns false on an odd length, a non-hex digit, or too long an input.
  */
-CVMA_MUST_USE bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap,
-                                   size_t *out_len);
+CVMA_MUST_USE bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len);
 
 #endif

@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 enum cvma_severity {
-    CVMA_SEV_INFO = 0,  /* a note; never changes the status */
-    CVMA_SEV_WARNING,   /* status warning at worst */
-    CVMA_SEV_ERROR,     /* status contraindicated */
+    CVMA_SEV_INFO = 0, /* a note; never changes the status */
+    CVMA_SEV_WARNING,  /* status warning at worst */
+    CVMA_SEV_ERROR,    /* status contraindicated */
 };
 
 enum cvma_reason {

@@ -16,12 +16,11 @@ void cvma_verdict_cleanup(struct cvma_verdict *v)
     memset(v, 0, sizeof *v);
 }
 
-static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code,
-                             enum cvma_severity sev, const char *fmt, va_list ap)
-        CVMA_PRINTF(4, 0);
+static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code, enum cvma_severity sev,
+                             const char *fmt, va_list ap) CVMA_PRINTF(4, 0);
 
-static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code,
-                             enum cvma_severity sev, const char *fmt, va_list ap)
+static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code, enum cvma_severity sev,
+                             const char *fmt, va_list ap)
 {
     if (v->n_reasons == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 8;
@@ -64,9 +63,8 @@ void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check)
     v->checks_done |= (unsigned)check;
 }
 
-enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest,
-                                       size_t rest_len, bool allow, const char *what,
-                                       size_t evidence_len)
+enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest, size_t rest_len,
+                                       bool allow, const char *what, size_t evidence_len)
 {
     uint8_t acc = 0;
     if (rest_len == 0) {
@@ -76,8 +74,9 @@ enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *re
         acc |= rest[i];
     }
     if (acc == 0) {
-        cvma_reject(v, CVMA_R_PARSE_TRAILING_ZEROS, "%s: %zu zero bytes after the %zu-byte %s "
-                                                    "ignored",
+        cvma_reject(v, CVMA_R_PARSE_TRAILING_ZEROS,
+                    "%s: %zu zero bytes after the %zu-byte %s "
+                    "ignored",
                     what, rest_len, evidence_len, what);
         return CVMA_OK;
     }

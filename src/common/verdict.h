@@ -13,11 +13,11 @@
 
 enum cvma_check {
     CVMA_CHECK_PARSE = 1u << 0,
-    CVMA_CHECK_CHAIN = 1u << 1,            /* certificate chain to a pinned root */
-    CVMA_CHECK_REVOCATION = 1u << 2,       /* CRL checked, or CRL_NOT_CHECKED recorded */
-    CVMA_CHECK_SIGNATURE = 1u << 3,        /* evidence signature */
-    CVMA_CHECK_CERT_BINDING = 1u << 4,     /* leaf certificate fields against the evidence */
-    CVMA_CHECK_COLLATERAL = 1u << 5,       /* TCB collateral (TDX) */
+    CVMA_CHECK_CHAIN = 1u << 1,        /* certificate chain to a pinned root */
+    CVMA_CHECK_REVOCATION = 1u << 2,   /* CRL checked, or CRL_NOT_CHECKED recorded */
+    CVMA_CHECK_SIGNATURE = 1u << 3,    /* evidence signature */
+    CVMA_CHECK_CERT_BINDING = 1u << 4, /* leaf certificate fields against the evidence */
+    CVMA_CHECK_COLLATERAL = 1u << 5,   /* TCB collateral (TDX) */
 };
 
 enum cvma_result_status {
@@ -50,8 +50,7 @@ enum cvma_status cvma_reject(struct cvma_verdict *v, enum cvma_reason code, cons
         CVMA_PRINTF(3, 4);
 /* Records a reason with an explicit severity; returns CVMA_REJECTED for errors, else CVMA_OK. */
 enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
-                                  enum cvma_severity sev, const char *fmt, ...)
-        CVMA_PRINTF(4, 5);
+                                  enum cvma_severity sev, const char *fmt, ...) CVMA_PRINTF(4, 5);
 void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
 /*
  * DESIGN.md "Trailing data", the same for every evidence kind: bytes after the evidence's own
@@ -60,9 +59,8 @@ void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
  * names the evidence ("snp report"), evidence_len its own size. CVMA_REJECTED only when
  * refused.
  */
-enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest,
-                                       size_t rest_len, bool allow, const char *what,
-                                       size_t evidence_len);
+enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest, size_t rest_len,
+                                       bool allow, const char *what, size_t evidence_len);
 
 /* Appends every reason of src to dst (checks are not merged). */
 void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src);

@@ -14,7 +14,7 @@
 /* Parses one certificate, DER or PEM (auto-detected). NULL when it is neither. */
 X509 *cvma_x509_load(const uint8_t *p, size_t len);
 /* Parses every PEM certificate in p into a new stack (in order). NULL when none parse. */
-STACK_OF(X509) *cvma_x509_load_pem_stack(const uint8_t *p, size_t len);
+STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len);
 /* DER-encodes a certificate into out (owned). */
 CVMA_MUST_USE bool cvma_x509_to_der(X509 *x, struct cvma_buf *out);
 /* SHA-256 of the DER SubjectPublicKeyInfo. */

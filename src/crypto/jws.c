@@ -19,8 +19,6 @@
 #define P256_LEN 32
 #define P384_LEN 48
 
-
-
 const char *cvma_jws_alg_name(enum cvma_jws_alg alg)
 {
     switch (alg) {
@@ -347,7 +345,7 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
     size_t slen = len - (size_t)(dot2 - token) - 1;
     if (hlen == 0 || hlen > CVMA_JWS_HEADER_MAX) {
         cvma_errf(err, err_len, "protected header of %zu characters (1..%d allowed)", hlen,
-               CVMA_JWS_HEADER_MAX);
+                  CVMA_JWS_HEADER_MAX);
         goto out;
     }
     if ((st = cvma_base64_decode_buf(token, hlen, CVMA_B64_URL, &hdr_bytes)) != CVMA_OK) {
@@ -359,7 +357,7 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
                           &jerr)) == NULL ||
         !json_is_object(hdr)) {
         cvma_errf(err, err_len, "protected header is not a JSON object%s%s", hdr ? "" : ": ",
-               hdr ? "" : jerr.text);
+                  hdr ? "" : jerr.text);
         goto out;
     }
     json_t *alg = json_object_get(hdr, "alg");
@@ -374,7 +372,7 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
     } else {
         e = CVMA_JWS_ALG_UNSUPPORTED;
         cvma_errf(err, err_len, "alg \"%.32s\" is not accepted (ES256 or ES384 only)",
-               json_string_value(alg));
+                  json_string_value(alg));
         goto out;
     }
     if (json_object_get(hdr, "crit") != NULL) {
@@ -384,7 +382,7 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
     if (!header_string(hdr, "typ", out->typ, sizeof out->typ, &out->has_typ) ||
         !header_string(hdr, "kid", out->kid, sizeof out->kid, &out->has_kid)) {
         cvma_errf(err, err_len, "\"typ\" or \"kid\" is not a string of at most %d/%d bytes",
-               CVMA_JWS_TYP_MAX, CVMA_JWS_KID_MAX);
+                  CVMA_JWS_TYP_MAX, CVMA_JWS_KID_MAX);
         goto out;
     }
     if ((st = cvma_base64_decode_buf(dot1 + 1, plen, CVMA_B64_URL, &out->payload)) != CVMA_OK) {
@@ -422,14 +420,14 @@ enum cvma_jws_error cvma_jws_check(const struct cvma_jws *jws, EVP_PKEY *key, ch
     cvma_errf(err, err_len, "%s", "");
     if (!cvma_jws_key_alg(key, &key_alg) || key_alg != jws->alg) {
         cvma_errf(err, err_len, "header alg %s does not match the key (%s)",
-               cvma_jws_alg_name(jws->alg),
-               cvma_jws_key_alg(key, &key_alg) ? cvma_jws_alg_name(key_alg) : "not P-256/P-384");
+                  cvma_jws_alg_name(jws->alg),
+                  cvma_jws_key_alg(key, &key_alg) ? cvma_jws_alg_name(key_alg) : "not P-256/P-384");
         return CVMA_JWS_ALG_KEY_MISMATCH;
     }
     /* RFC 7518 §3.4: exactly 2 * 32 (ES256) or 2 * 48 (ES384) octets, never DER. */
     if (jws->sig.len != 2 * n) {
         cvma_errf(err, err_len, "signature is %zu bytes, %s needs %zu", jws->sig.len,
-               cvma_jws_alg_name(jws->alg), 2 * n);
+                  cvma_jws_alg_name(jws->alg), 2 * n);
         return CVMA_JWS_BAD_SIGNATURE;
     }
     if (!raw_to_der(jws->sig.p, n, &der, &der_len)) {
@@ -442,7 +440,7 @@ enum cvma_jws_error cvma_jws_check(const struct cvma_jws *jws, EVP_PKEY *key, ch
     if (EVP_DigestVerify(ctx, der, (size_t)der_len, jws->signing_input.p, jws->signing_input.len) !=
         1) {
         cvma_errf(err, err_len, "%s signature does not verify with the key given",
-               cvma_jws_alg_name(jws->alg));
+                  cvma_jws_alg_name(jws->alg));
         e = CVMA_JWS_BAD_SIGNATURE;
         goto out;
     }

@@ -43,7 +43,7 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
     return x;
 }
 
-STACK_OF(X509) *cvma_x509_load_pem_stack(const uint8_t *p, size_t len)
+STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len)
 {
     STACK_OF(X509) *sk = NULL;
     BIO *b = NULL;

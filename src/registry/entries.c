@@ -78,8 +78,6 @@ void cvma_reg_entries_cleanup(struct cvma_reg_entries *e)
 
 /* ---------- names and checks ---------- */
 
-
-
 const char *cvma_reg_vendor_name(enum cvma_reg_vendor v)
 {
     switch (v) {
@@ -171,9 +169,9 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
     case CVMA_REG_CHIP_ID:
         if (id_len != CVMA_REG_CHIP_ID_LEN) {
             cvma_errf(err, err_len,
-                   "chip_id must be 64 bytes (128 hex digits) as reported, got %zu bytes "
-                   "(Turin: the 8 ID bytes followed by 56 zero bytes)",
-                   id_len);
+                      "chip_id must be 64 bytes (128 hex digits) as reported, got %zu bytes "
+                      "(Turin: the 8 ID bytes followed by 56 zero bytes)",
+                      id_len);
             return CVMA_REJECTED;
         }
         break;
@@ -186,16 +184,16 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
     case CVMA_REG_VLEK_CSP:
         if (!name_ok(id, id_len, CVMA_REG_CSP_MAX)) {
             cvma_errf(err, err_len,
-                   "vlek_csp name must be 1..%d characters of [A-Za-z0-9._-] starting with a "
-                   "letter or digit (the cspID without \"CN=\")",
-                   CVMA_REG_CSP_MAX);
+                      "vlek_csp name must be 1..%d characters of [A-Za-z0-9._-] starting with a "
+                      "letter or digit (the cspID without \"CN=\")",
+                      CVMA_REG_CSP_MAX);
             return CVMA_REJECTED;
         }
         break;
     }
     if (id_type != CVMA_REG_VLEK_CSP && cvma_bytes_are_zero(id, id_len)) {
         cvma_errf(err, err_len, "%s is all zero (a masked or absent id cannot be listed)",
-               cvma_reg_id_type_name((enum cvma_reg_id_type)id_type));
+                  cvma_reg_id_type_name((enum cvma_reg_id_type)id_type));
         return CVMA_REJECTED;
     }
     if (n_labels > CVMA_REG_LABELS_MAX) {
@@ -205,15 +203,15 @@ enum cvma_status cvma_reg_entries_add(struct cvma_reg_entries *e, int vendor, in
     for (size_t i = 0; i < n_labels; i++) {
         if (!label_key_ok(labels[i].key)) {
             cvma_errf(err, err_len,
-                   "label name \"%.70s\" is not 1..%d characters of [A-Za-z0-9._-] starting "
-                   "with a letter or digit",
-                   labels[i].key, CVMA_REG_LABEL_KEY_MAX);
+                      "label name \"%.70s\" is not 1..%d characters of [A-Za-z0-9._-] starting "
+                      "with a letter or digit",
+                      labels[i].key, CVMA_REG_LABEL_KEY_MAX);
             return CVMA_REJECTED;
         }
         if (!label_value_ok(labels[i].value)) {
             cvma_errf(err, err_len,
-                   "label %s: value must be 1..%d printable ASCII characters without spaces",
-                   labels[i].key, CVMA_REG_LABEL_VALUE_MAX);
+                      "label %s: value must be 1..%d printable ASCII characters without spaces",
+                      labels[i].key, CVMA_REG_LABEL_VALUE_MAX);
             return CVMA_REJECTED;
         }
         sorted[i] = labels[i];
@@ -308,11 +306,11 @@ static enum cvma_status parse_line(const char *s, size_t n, uint32_t line, const
     size_t id_len = 0;
     int vendor = 0, id_type = 0;
 
-#define BAD(...)                                                      \
-    do {                                                              \
-        snprintf(why, sizeof why, __VA_ARGS__);                       \
+#define BAD(...)                                                         \
+    do {                                                                 \
+        snprintf(why, sizeof why, __VA_ARGS__);                          \
         cvma_errf(err, err_len, "%s:%u: %s", name, (unsigned)line, why); \
-        return CVMA_E_USAGE;                                          \
+        return CVMA_E_USAGE;                                             \
     } while (0)
 
     if (n > CVMA_REG_LINE_MAX) {
@@ -493,10 +491,10 @@ enum cvma_status cvma_reg_entries_sort(struct cvma_reg_entries *e, const char *n
             char id[2 * CVMA_REG_CSP_MAX + 2];
             cvma_reg_entry_id_string(a, id, sizeof id);
             cvma_errf(err, err_len, "%s:%u: same platform as line %u (%s %s %.40s%s)",
-                   name ? name : "entries", (unsigned)l2, (unsigned)l1,
-                   cvma_reg_vendor_name((enum cvma_reg_vendor)a->vendor),
-                   cvma_reg_id_type_name((enum cvma_reg_id_type)a->id_type), id,
-                   strlen(id) > 40 ? "..." : "");
+                      name ? name : "entries", (unsigned)l2, (unsigned)l1,
+                      cvma_reg_vendor_name((enum cvma_reg_vendor)a->vendor),
+                      cvma_reg_id_type_name((enum cvma_reg_id_type)a->id_type), id,
+                      strlen(id) > 40 ? "..." : "");
             return CVMA_E_USAGE;
         }
     }
@@ -688,7 +686,7 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
         }
         if (json_object_size(jl) > CVMA_REG_LABELS_MAX) {
             cvma_errf(err, err_len, "entry has %zu labels, at most %d", json_object_size(jl),
-                   CVMA_REG_LABELS_MAX);
+                      CVMA_REG_LABELS_MAX);
             return CVMA_REJECTED;
         }
         json_object_foreach(jl, k, val)

@@ -15,8 +15,6 @@
 
 #define JSON_SAFE_MAX ((json_int_t)9007199254740991LL) /* 2^53 - 1: exact in every JSON reader */
 
-
-
 /* ---------- building ---------- */
 
 enum cvma_status cvma_registry_build(const struct cvma_reg_build_opts *o,
@@ -39,9 +37,9 @@ enum cvma_status cvma_registry_build(const struct cvma_reg_build_opts *o,
     }
     if (!cvma_reg_provider_name_ok(o->provider)) {
         cvma_errf(err, err_len,
-               "provider name must be 1..%d characters of [A-Za-z0-9._-] starting with a letter "
-               "or digit",
-               CVMA_REG_PROVIDER_MAX);
+                  "provider name must be 1..%d characters of [A-Za-z0-9._-] starting with a letter "
+                  "or digit",
+                  CVMA_REG_PROVIDER_MAX);
         return CVMA_E_USAGE;
     }
     if (o->version < 1 || o->version > (uint64_t)JSON_SAFE_MAX) {
@@ -217,14 +215,14 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
         !get_int(pl, "next_update", 0, JSON_SAFE_MAX, &nu) ||
         !get_int(pl, "leaf_count", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &count)) {
         cvma_errf(why, why_len,
-               "version, iat, nbf, next_update and leaf_count must be integers in range "
-               "(leaf_count 1..%zu)",
-               CVMA_REG_ENTRIES_MAX);
+                  "version, iat, nbf, next_update and leaf_count must be integers in range "
+                  "(leaf_count 1..%zu)",
+                  CVMA_REG_ENTRIES_MAX);
         return CVMA_REJECTED;
     }
     if (nbf >= nu || iat > nu) {
         cvma_errf(why, why_len, "nbf %" PRId64 " / iat %" PRId64 " not before next_update %" PRId64,
-               (int64_t)nbf, (int64_t)iat, (int64_t)nu);
+                  (int64_t)nbf, (int64_t)iat, (int64_t)nu);
         return CVMA_REJECTED;
     }
     if (!get_hash(pl, "merkle_root", r->merkle_root)) {
@@ -248,7 +246,7 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
 
         if (!json_is_array(entries) || json_array_size(entries) != (size_t)count) {
             cvma_errf(why, why_len, "entries is not an array of leaf_count (%" PRId64 ") entries",
-                   (int64_t)count);
+                      (int64_t)count);
             return CVMA_REJECTED;
         }
         json_array_foreach(entries, i, e)
@@ -507,7 +505,7 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
     if (!get_int(o, "tree_size", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &size) ||
         !get_int(o, "leaf_index", 0, size - 1, &idx)) {
         cvma_errf(err, err_len, "proof tree_size (1..%zu) or leaf_index (0..tree_size-1) invalid",
-               CVMA_REG_ENTRIES_MAX);
+                  CVMA_REG_ENTRIES_MAX);
         goto out;
     }
     out->tree_size = (uint64_t)size;
@@ -519,7 +517,7 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
     arr = json_object_get(o, "audit_path");
     if (!json_is_array(arr) || json_array_size(arr) > CVMA_REG_PATH_MAX) {
         cvma_errf(err, err_len, "proof audit_path is not an array of at most %d hashes",
-               CVMA_REG_PATH_MAX);
+                  CVMA_REG_PATH_MAX);
         goto out;
     }
     for (size_t i = 0; i < json_array_size(arr); i++) {

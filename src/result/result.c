@@ -56,10 +56,9 @@ json_t *cvma_result_to_json(const struct cvma_result *res)
     cvma_time_format(res->verified_at, when, sizeof when);
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {
         const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
-        json_array_append_new(reasons,
-                              json_pack("{s:s, s:s, s:s}", "code", cvma_reason_name(r->code),
-                                        "severity", cvma_severity_name(r->severity), "detail",
-                                        r->detail));
+        json_array_append_new(
+                reasons, json_pack("{s:s, s:s, s:s}", "code", cvma_reason_name(r->code), "severity",
+                                   cvma_severity_name(r->severity), "detail", r->detail));
     }
     json_object_set_new(o, "status", json_string(cvma_result_status_name(res->status)));
     json_object_set_new(o, "tee", json_string(res->tee));

@@ -15,31 +15,31 @@
 struct cvma_chain_cache;
 
 struct cvma_verify_opts {
-    time_t at;                 /* verification time (--at, else now) */
-    bool allow_trailing_data;  /* --allow-trailing-data */
-    const char *collateral_dir; /* --collateral DIR, or NULL */
-    bool offline;              /* --offline: never touch the network */
-    const char *kds_base_url;  /* NULL: AMD KDS */
-    const char *pcs_base_url;  /* NULL: Intel PCS (or a PCCS with the same API) */
+    time_t at;                        /* verification time (--at, else now) */
+    bool allow_trailing_data;         /* --allow-trailing-data */
+    const char *collateral_dir;       /* --collateral DIR, or NULL */
+    bool offline;                     /* --offline: never touch the network */
+    const char *kds_base_url;         /* NULL: AMD KDS */
+    const char *pcs_base_url;         /* NULL: Intel PCS (or a PCCS with the same API) */
     int64_t collateral_grace_seconds; /* stale TDX collateral within this: a warning */
-    const char *cache_dir;     /* NULL: $CVMATTEST_CACHE, XDG cache */
-    X509 **trust_roots;        /* --trust-root certificates (borrowed) */
+    const char *cache_dir;            /* NULL: $CVMATTEST_CACHE, XDG cache */
+    X509 **trust_roots;               /* --trust-root certificates (borrowed) */
     size_t n_trust_roots;
-    bool has_report_data;      /* --report-data */
+    bool has_report_data; /* --report-data */
     uint8_t report_data[64];
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
-    bool no_qe_report_memo;    /* TDX: verify the QE report signature even when remembered */
+    bool no_qe_report_memo; /* TDX: verify the QE report signature even when remembered */
 };
 
 struct cvma_result {
     enum cvma_result_status status;
-    const char *tee;           /* "sev-snp", "tdx", "tpm" */
+    const char *tee; /* "sev-snp", "tdx", "tpm" */
     time_t verified_at;
-    char trust_anchor[96];     /* "amd-ark-milan", "test-root:<sha256>", "" when none */
+    char trust_anchor[96]; /* "amd-ark-milan", "test-root:<sha256>", "" when none */
     struct cvma_verdict verdict;
-    json_t *claims;            /* owned; {} until the evidence signature verified */
-    json_t *platform;          /* owned */
-    bool undecided;            /* collateral unavailable: exit 3 */
+    json_t *claims;   /* owned; {} until the evidence signature verified */
+    json_t *platform; /* owned */
+    bool undecided;   /* collateral unavailable: exit 3 */
 };
 
 void cvma_result_init(struct cvma_result *res, const char *tee, time_t at);

@@ -370,7 +370,7 @@ static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)
     long offset = s->o->cert_not_before_offset_days;
 
     if ((s->leaf_key = cvma_sim_ec_key_new(s->o->tamper.leaf_p256_key ? NID_X9_62_prime256v1
-                                                                       : NID_secp384r1)) == NULL) {
+                                                                      : NID_secp384r1)) == NULL) {
         cvma_sim_errf(err, err_len, "sim snp: generating the %s key", what);
         return CVMA_E_INTERNAL;
     }

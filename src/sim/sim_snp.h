@@ -86,12 +86,12 @@ struct cvma_sim_snp_opts {
         bool leaf_p256_key;            /* a P-256 leaf key (the report is then left unsigned) */
         bool has_leaf_hwid;            /* the VCEK's hwID instead of the chip's */
         uint8_t leaf_hwid[64];
-        uint64_t current_tcb_xor;      /* applied to CURRENT_TCB before signing */
-        uint64_t committed_tcb_xor;    /* applied to COMMITTED_TCB before signing */
-        bool has_cpuid;                /* CPUID bytes (v3+) instead of the product's */
+        uint64_t current_tcb_xor;   /* applied to CURRENT_TCB before signing */
+        uint64_t committed_tcb_xor; /* applied to COMMITTED_TCB before signing */
+        bool has_cpuid;             /* CPUID bytes (v3+) instead of the product's */
         uint8_t cpuid[3];
-        uint32_t signer_info_or;       /* OR-ed into the signer info word before signing */
-        uint32_t signature_algo;       /* non-zero: SIGNATURE_ALGO instead of 1 */
+        uint32_t signer_info_or; /* OR-ed into the signer info word before signing */
+        uint32_t signature_algo; /* non-zero: SIGNATURE_ALGO instead of 1 */
     } tamper;
 };
 

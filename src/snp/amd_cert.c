@@ -3,6 +3,8 @@
  * (`02 01 xx`, or `02 02 00 xx` for values >= 0x80), productName and csp_id as IA5String,
  * hwID as the raw 64 (or 8) bytes with no tag; an OCTET STRING-wrapped hwID is also read.
  */
+#include "snp/amd_cert.h"
+
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -11,7 +13,6 @@
 
 #include "common/der.h"
 #include "common/reader.h"
-#include "snp/amd_cert.h"
 
 #define AMD_ARC "1.3.6.1.4.1.3704" /* extensions are AMD_ARC.1.x */
 
@@ -97,8 +98,7 @@ enum cvma_status cvma_amd_cert_ext_value(const char *suffix, const uint8_t *p, s
         int idx = suffix[5] - '0';
         if (!der_small_uint(p, len, 255, &n)) {
             return cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
-                               "AMD cert: SPL " AMD_ARC "%s is not an INTEGER in 0..255",
-                               suffix);
+                               "AMD cert: SPL " AMD_ARC "%s is not an INTEGER in 0..255", suffix);
         }
         out->has_spl[idx] = true;
         out->spl[idx] = (uint8_t)n;

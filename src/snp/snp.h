@@ -30,7 +30,7 @@ enum cvma_snp_signing_key {
 /* A TCB_VERSION split into its components; which bytes they come from depends on product. */
 struct cvma_snp_tcb {
     uint64_t raw;
-    uint8_t fmc;        /* Turin and later only */
+    uint8_t fmc; /* Turin and later only */
     uint8_t bootloader;
     uint8_t tee;
     uint8_t snp;
@@ -67,7 +67,7 @@ struct cvma_snp_report {
     uint64_t launch_tcb;
     uint64_t launch_mit_vector;  /* v5+ */
     uint64_t current_mit_vector; /* v5+ */
-    uint8_t sig_r[48]; /* big-endian, as ECDSA wants it */
+    uint8_t sig_r[48];           /* big-endian, as ECDSA wants it */
     uint8_t sig_s[48];
     uint8_t signed_bytes[CVMA_SNP_SIGNED_SIZE]; /* exact bytes 0x000..0x29F */
     /* Derived */
@@ -76,11 +76,11 @@ struct cvma_snp_report {
 };
 
 /* Guest policy bits (spec: GUEST_POLICY). */
-#define CVMA_SNP_POLICY_SMT         (1ull << 16)
-#define CVMA_SNP_POLICY_RESERVED1   (1ull << 17)
-#define CVMA_SNP_POLICY_MIGRATE_MA  (1ull << 18)
-#define CVMA_SNP_POLICY_DEBUG       (1ull << 19)
-#define CVMA_SNP_POLICY_KNOWN_MASK  ((uint64_t)((1ull << 26) - 1))
+#define CVMA_SNP_POLICY_SMT        (1ull << 16)
+#define CVMA_SNP_POLICY_RESERVED1  (1ull << 17)
+#define CVMA_SNP_POLICY_MIGRATE_MA (1ull << 18)
+#define CVMA_SNP_POLICY_DEBUG      (1ull << 19)
+#define CVMA_SNP_POLICY_KNOWN_MASK ((uint64_t)((1ull << 26) - 1))
 
 struct cvma_parse_opts {
     bool allow_trailing_data; /* non-zero trailing bytes become a warning */

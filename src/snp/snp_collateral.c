@@ -72,8 +72,9 @@ static enum cvma_status split_chain(const struct cvma_buf *pem, struct cvma_snp_
     STACK_OF(X509) *sk = cvma_x509_load_pem_stack(pem->p, pem->len);
     enum cvma_status st = CVMA_OK;
     if (sk == NULL || sk_X509_num(sk) != 2) {
-        st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: expected two PEM certificates (ASK or ASVK, "
-                                               "then ARK), found %d",
+        st = cvma_reject(v, CVMA_R_CERT_PARSE,
+                         "%s: expected two PEM certificates (ASK or ASVK, "
+                         "then ARK), found %d",
                          what, sk ? sk_X509_num(sk) : 0);
         goto out;
     }
@@ -111,7 +112,8 @@ static enum cvma_status load_dir(const char *dir, bool vlek, struct cvma_snp_col
         return st;
     }
     if ((st = to_der(&c->leaf, vlek ? "VLEK" : "VCEK", v)) != CVMA_OK ||
-        (st = to_der(&c->ask, inter, v)) != CVMA_OK || (st = to_der(&c->ark, "ark.pem", v)) != CVMA_OK) {
+        (st = to_der(&c->ask, inter, v)) != CVMA_OK ||
+        (st = to_der(&c->ark, "ark.pem", v)) != CVMA_OK) {
         return st;
     }
     if (c->ask.len == 0 || c->ark.len == 0) {
@@ -168,8 +170,7 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
         }
         struct cvma_snp_tcb tcb;
         cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);
-        st = cvma_kds_fetch_vcek(&kds, product, rep->chip_id, &tcb, &c->leaf, v, err,
-                                 sizeof err);
+        st = cvma_kds_fetch_vcek(&kds, product, rep->chip_id, &tcb, &c->leaf, v, err, sizeof err);
         if (st != CVMA_OK) {
             goto fail;
         }
@@ -231,8 +232,7 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {
         cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "missing %s%s%s",
                     c->leaf.len == 0 ? (vlek ? "VLEK " : "VCEK ") : "",
-                    c->ask.len == 0 ? (vlek ? "ASVK " : "ASK ") : "",
-                    c->ark.len == 0 ? "ARK" : "");
+                    c->ask.len == 0 ? (vlek ? "ASVK " : "ASK ") : "", c->ark.len == 0 ? "ARK" : "");
         return CVMA_UNDECIDED;
     }
     return CVMA_OK;

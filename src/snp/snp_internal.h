@@ -13,9 +13,9 @@ struct cvma_snp_collateral {
     struct cvma_buf leaf; /* VCEK or VLEK */
     struct cvma_buf ask;  /* ASK or ASVK */
     struct cvma_buf ark;
-    struct cvma_buf crl;  /* optional: len 0 when absent */
-    bool vlek;            /* leaf read from vlek.* / ask from asvk.* */
-    char crl_note[512];   /* why there is no CRL, when a fetch of it failed */
+    struct cvma_buf crl; /* optional: len 0 when absent */
+    bool vlek;           /* leaf read from vlek.* / ask from asvk.* */
+    char crl_note[512];  /* why there is no CRL, when a fetch of it failed */
 };
 
 void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);

@@ -116,7 +116,8 @@ json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_pr
     json_object_set_new(si, "raw", json_integer(rep->signer_info));
     json_object_set_new(si, "author_key_en", bit(rep->signer_info, 0));
     json_object_set_new(si, "mask_chip_key", bit(rep->signer_info, 1));
-    json_object_set_new(si, "signing_key", json_string(signing_key_name(cvma_snp_signing_key(rep))));
+    json_object_set_new(si, "signing_key",
+                        json_string(signing_key_name(cvma_snp_signing_key(rep))));
     json_object_set_new(o, "signer_info", si);
     json_object_set_new(o, "report_data", hexj(rep->report_data, sizeof rep->report_data));
     json_object_set_new(o, "measurement", hexj(rep->measurement, sizeof rep->measurement));
@@ -134,8 +135,7 @@ json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_pr
     }
     json_object_set_new(o, "chip_id", hexj(rep->chip_id, sizeof rep->chip_id));
     json_object_set_new(o, "committed_tcb", tcb_json(rep->committed_tcb, product));
-    snprintf(fw, sizeof fw, "%u.%u.%u", rep->current_major, rep->current_minor,
-             rep->current_build);
+    snprintf(fw, sizeof fw, "%u.%u.%u", rep->current_major, rep->current_minor, rep->current_build);
     json_object_set_new(o, "current_build", json_integer(rep->current_build));
     json_object_set_new(o, "current_minor", json_integer(rep->current_minor));
     json_object_set_new(o, "current_major", json_integer(rep->current_major));

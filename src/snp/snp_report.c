@@ -159,8 +159,7 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
         return cvma_reject(v, CVMA_R_PARSE_UNKNOWN_VERSION,
                            "snp report: version %" PRIu32 " (known: 2, 3, 4, 5)", rep->version);
     }
-    bool ok = cvma_reader_u32le(&body, &rep->guest_svn) &&
-              cvma_reader_u64le(&body, &rep->policy) &&
+    bool ok = cvma_reader_u32le(&body, &rep->guest_svn) && cvma_reader_u64le(&body, &rep->policy) &&
               cvma_reader_bytes(&body, rep->family_id, sizeof rep->family_id) &&
               cvma_reader_bytes(&body, rep->image_id, sizeof rep->image_id) &&
               cvma_reader_u32le(&body, &rep->vmpl) &&
@@ -179,16 +178,15 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
     assert(!ok || body.off == 0x188);
     if (ok && rep->version >= 3) {
         ok = cvma_reader_u8(&body, &rep->cpuid_fam_id) &&
-             cvma_reader_u8(&body, &rep->cpuid_mod_id) &&
-             cvma_reader_u8(&body, &rep->cpuid_step) && read_reserved(&body, 21, v);
+             cvma_reader_u8(&body, &rep->cpuid_mod_id) && cvma_reader_u8(&body, &rep->cpuid_step) &&
+             read_reserved(&body, 21, v);
     } else if (ok) {
         ok = read_reserved(&body, 24, v);
     }
     assert(!ok || body.off == 0x1A0);
     ok = ok && cvma_reader_bytes(&body, rep->chip_id, sizeof rep->chip_id) &&
          cvma_reader_u64le(&body, &rep->committed_tcb) &&
-         cvma_reader_u8(&body, &rep->current_build) &&
-         cvma_reader_u8(&body, &rep->current_minor) &&
+         cvma_reader_u8(&body, &rep->current_build) && cvma_reader_u8(&body, &rep->current_minor) &&
          cvma_reader_u8(&body, &rep->current_major) && read_reserved(&body, 1, v) &&
          cvma_reader_u8(&body, &rep->committed_build) &&
          cvma_reader_u8(&body, &rep->committed_minor) &&

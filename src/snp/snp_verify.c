@@ -23,18 +23,19 @@
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 
-/* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (values: AMD ARK certificates as published by KDS; see docs/verification.md). */
+/* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (values: AMD ARK certificates as published by KDS;
+ * see docs/verification.md). */
 static const struct {
     enum cvma_snp_product product;
     const char *anchor;
     const char *spki_sha256;
 } amd_roots[] = {
-    {CVMA_SNP_PRODUCT_MILAN, "amd-ark-milan",
-     "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9"},
-    {CVMA_SNP_PRODUCT_GENOA, "amd-ark-genoa",
-     "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831"},
-    {CVMA_SNP_PRODUCT_TURIN, "amd-ark-turin",
-     "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08"},
+        {CVMA_SNP_PRODUCT_MILAN, "amd-ark-milan",
+         "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9"},
+        {CVMA_SNP_PRODUCT_GENOA, "amd-ark-genoa",
+         "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831"},
+        {CVMA_SNP_PRODUCT_TURIN, "amd-ark-turin",
+         "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08"},
 };
 
 /* What a verified chain gives the report checks; cached by chain bytes. */
@@ -156,8 +157,9 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
 
     if (arkkey == NULL || X509_CRL_verify(crl, arkkey) != 1) {
         ERR_clear_error();
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: signature does not verify with the "
-                                                   "ARK's key");
+        return cvma_reject(v, CVMA_R_CRL_INVALID,
+                           "AMD CRL: signature does not verify with the "
+                           "ARK's key");
     }
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: issuer is not the ARK");
@@ -174,8 +176,8 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
         fmt_time(ch->crl_this_update, a, sizeof a);
         fmt_time(ch->crl_next_update, b, sizeof b);
         fmt_time(at, when, sizeof when);
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED,
-                           "AMD CRL: valid %s .. %s, verification time %s", a, b, when);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "AMD CRL: valid %s .. %s, verification time %s",
+                           a, b, when);
     }
     if (X509_CRL_get0_by_cert(crl, &rev, ask) == 1) {
         char *serial = NULL;
@@ -183,9 +185,9 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
         if (bn != NULL) {
             serial = BN_bn2hex(bn);
         }
-        enum cvma_status st = cvma_reject(v, CVMA_R_CERT_REVOKED,
-                                          "%s serial %s is revoked by the ARK's CRL",
-                                          vlek ? "ASVK" : "ASK", serial ? serial : "?");
+        enum cvma_status st =
+                cvma_reject(v, CVMA_R_CERT_REVOKED, "%s serial %s is revoked by the ARK's CRL",
+                            vlek ? "ASVK" : "ASK", serial ? serial : "?");
         OPENSSL_free(serial);
         BN_free(bn);
         return st;
@@ -342,20 +344,18 @@ static void check_spl(const struct snp_chain *ch, int idx, const char *spl_name,
     if (!ch->ext.has_spl[idx]) {
         if (required) {
             cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
-                        "%s has no %s extension (1.3.6.1.4.1.3704.1.3.%d)", lname, spl_name,
-                        idx);
+                        "%s has no %s extension (1.3.6.1.4.1.3704.1.3.%d)", lname, spl_name, idx);
         }
         return;
     }
     if (ch->ext.spl[idx] != reported) {
-        cvma_reject(v, CVMA_R_SNP_TCB_MISMATCH, "%s %s=%u but REPORTED_TCB.%s=%u", lname,
-                    spl_name, ch->ext.spl[idx], tcb_name, reported);
+        cvma_reject(v, CVMA_R_SNP_TCB_MISMATCH, "%s %s=%u but REPORTED_TCB.%s=%u", lname, spl_name,
+                    ch->ext.spl[idx], tcb_name, reported);
     }
 }
 
 static void compare_tcb(const char *a_name, const struct cvma_snp_tcb *a, const char *b_name,
-                        const struct cvma_snp_tcb *b, enum cvma_reason code,
-                        struct cvma_verdict *v)
+                        const struct cvma_snp_tcb *b, enum cvma_reason code, struct cvma_verdict *v)
 {
     /* Records `code` for each component where a > b. */
     struct {
@@ -399,8 +399,9 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
     if (turin) {
         check_spl(ch, CVMA_AMD_SPL_FMC, "fmcSPL", "fmc", rt.fmc, lname, true, v);
     } else if (ch->ext.has_spl[CVMA_AMD_SPL_FMC]) {
-        cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH, "%s has fmcSPL, which only Turin and later "
-                                                   "have, but the product is %s",
+        cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
+                    "%s has fmcSPL, which only Turin and later "
+                    "have, but the product is %s",
                     lname, cvma_snp_product_name(product));
     }
     /* Reserved SPLs must match the reserved TCB bytes (Milan/Genoa bytes 2..5 = spl_4..7;
@@ -423,8 +424,9 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
                         "csp_id (%s)",
                         ch->ext.csp_id);
         } else if (!ch->ext.has_hwid) {
-            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID, "VCEK has no hwID extension "
-                                                          "(1.3.6.1.4.1.3704.1.4)");
+            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
+                        "VCEK has no hwID extension "
+                        "(1.3.6.1.4.1.3704.1.4)");
         } else if (cvma_snp_chip_id_masked(rep)) {
             cvma_reject(v, CVMA_R_SNP_CHIP_ID_MASKED,
                         "CHIP_ID is all zero (the host set MASK_CHIP_ID), so the VCEK hwID "
@@ -453,8 +455,9 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
                         "the report was signed with a VLEK but the certificate carries a VCEK "
                         "hwID");
         } else if (!ch->ext.has_csp_id) {
-            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID, "VLEK has no csp_id extension "
-                                                          "(1.3.6.1.4.1.3704.1.5)");
+            cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
+                        "VLEK has no csp_id extension "
+                        "(1.3.6.1.4.1.3704.1.5)");
         }
     }
     (void)before;
@@ -465,8 +468,8 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
 
 /* Decides the product from the report CPUID, the leaf's productName and the root. */
 static enum cvma_status decide_product(const struct cvma_snp_report *rep,
-                                       const struct snp_chain *ch,
-                                       enum cvma_snp_product *product, struct cvma_verdict *v)
+                                       const struct snp_chain *ch, enum cvma_snp_product *product,
+                                       struct cvma_verdict *v)
 {
     enum cvma_snp_product from_cert = CVMA_SNP_PRODUCT_UNKNOWN;
     enum cvma_snp_product p = rep->product;
@@ -478,8 +481,7 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep,
                                ch->ext.product_name);
         }
     }
-    if (p != CVMA_SNP_PRODUCT_UNKNOWN && from_cert != CVMA_SNP_PRODUCT_UNKNOWN &&
-        p != from_cert) {
+    if (p != CVMA_SNP_PRODUCT_UNKNOWN && from_cert != CVMA_SNP_PRODUCT_UNKNOWN && p != from_cert) {
         return cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
                            "report CPUID (family 0x%02x model 0x%02x) is %s but the leaf "
                            "productName is '%s'",
@@ -663,7 +665,6 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         goto out;
     }
     cvma_verdict_pass(v, CVMA_CHECK_SIGNATURE);
-
 
     /* Relations between the report's own TCBs (AMD: VCEK TCB <= CURRENT). */
     struct cvma_snp_tcb reported, current, committed;

@@ -85,9 +85,9 @@ static int next_pair(struct cvma_reader *seq, struct cvma_span *oid, struct cvma
     if (cvma_reader_at_end(seq)) {
         return 0;
     }
-    if (!cvma_der_read(seq, &entry) || entry.tag != TAG_SEQUENCE || !cvma_der_read(&entry.val, &o) ||
-        o.tag != TAG_OID || cvma_reader_left(&o.val) == 0 || !cvma_der_read(&entry.val, val) ||
-        !cvma_reader_at_end(&entry.val)) {
+    if (!cvma_der_read(seq, &entry) || entry.tag != TAG_SEQUENCE ||
+        !cvma_der_read(&entry.val, &o) || o.tag != TAG_OID || cvma_reader_left(&o.val) == 0 ||
+        !cvma_der_read(&entry.val, val) || !cvma_reader_at_end(&entry.val)) {
         return -1;
     }
     cvma_reader_rest(&o.val, oid);
@@ -165,7 +165,8 @@ static enum cvma_status tcb_invalid(struct cvma_verdict *v, unsigned n, const ch
 }
 
 /* TCB (.1.2): SEQUENCE OF { OID .2.n, value }, n = 1..18 all required. */
-static enum cvma_status parse_tcb(struct cvma_der *t, struct cvma_pck_ext *e, struct cvma_verdict *v)
+static enum cvma_status parse_tcb(struct cvma_der *t, struct cvma_pck_ext *e,
+                                  struct cvma_verdict *v)
 {
     uint32_t seen = 0;
     struct cvma_span oid;

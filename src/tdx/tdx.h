@@ -22,15 +22,15 @@
 
 #include "common/verdict.h"
 
-#define CVMA_TDX_HEADER_SIZE     48u
-#define CVMA_TDX_BODY10_SIZE     584u /* TD report 1.0 (v4, v5 body type 2) */
-#define CVMA_TDX_BODY15_SIZE     648u /* TD report 1.5 (v5 body type 3) */
-#define CVMA_TDX_SIGNED_MAX      (48u + 6u + 648u)
-#define CVMA_SGX_REPORT_SIZE     384u
-#define CVMA_TDX_TEE_TYPE        0x81u
-#define CVMA_TDX_ATT_KEY_P256    2u
-#define CVMA_TDX_CERT_PCK_CHAIN  5u
-#define CVMA_TDX_CERT_QE_REPORT  6u
+#define CVMA_TDX_HEADER_SIZE    48u
+#define CVMA_TDX_BODY10_SIZE    584u /* TD report 1.0 (v4, v5 body type 2) */
+#define CVMA_TDX_BODY15_SIZE    648u /* TD report 1.5 (v5 body type 3) */
+#define CVMA_TDX_SIGNED_MAX     (48u + 6u + 648u)
+#define CVMA_SGX_REPORT_SIZE    384u
+#define CVMA_TDX_TEE_TYPE       0x81u
+#define CVMA_TDX_ATT_KEY_P256   2u
+#define CVMA_TDX_CERT_PCK_CHAIN 5u
+#define CVMA_TDX_CERT_QE_REPORT 6u
 
 /* An SGX REPORT body (the QE report): 384 bytes. */
 struct cvma_sgx_report {
@@ -94,9 +94,9 @@ struct cvma_tdx_quote {
     uint16_t cert_data_type;     /* 6 */
     struct cvma_sgx_report qe_report;
     uint8_t qe_report_signature[64];
-    struct cvma_buf qe_auth_data;   /* owned */
-    uint16_t pck_cert_data_type;    /* 5 */
-    struct cvma_buf pck_chain_pem;  /* owned: PCK leaf, PCK CA, root; a NUL follows p[len] */
+    struct cvma_buf qe_auth_data;  /* owned */
+    uint16_t pck_cert_data_type;   /* 5 */
+    struct cvma_buf pck_chain_pem; /* owned: PCK leaf, PCK CA, root; a NUL follows p[len] */
     size_t trailing_len;
 };
 

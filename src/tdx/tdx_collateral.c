@@ -1494,7 +1494,7 @@ static bool key_is_p256(EVP_PKEY *k)
 
 /* see tdx/tdx_collateral.h */
 enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *doc,
-                                             STACK_OF(X509) *chain, X509 *root,
+                                             STACK_OF(X509) * chain, X509 *root,
                                              X509_CRL *root_ca_crl, time_t at, const char *what,
                                              struct cvma_verdict *v)
 {

@@ -95,8 +95,8 @@ struct cvma_tdx_signed_json {
 struct cvma_tdx_collateral {
     struct cvma_tdx_signed_json tcb_info_doc;
     struct cvma_tdx_signed_json qe_identity_doc;
-    STACK_OF(X509) *tcb_info_chain; /* signing cert first, root last */
-    STACK_OF(X509) *qe_identity_chain;
+    STACK_OF(X509) * tcb_info_chain; /* signing cert first, root last */
+    STACK_OF(X509) * qe_identity_chain;
     X509_CRL *pck_crl;
     X509_CRL *root_ca_crl;
     struct cvma_tdx_tcb_info tcb_info;
@@ -186,7 +186,7 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_
  * checks on the document itself. `what` names it in reasons.
  */
 CVMA_MUST_USE enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *doc,
-                                                           STACK_OF(X509) *chain, X509 *root,
+                                                           STACK_OF(X509) * chain, X509 *root,
                                                            X509_CRL *root_ca_crl, time_t at,
                                                            const char *what,
                                                            struct cvma_verdict *v);

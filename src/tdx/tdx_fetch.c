@@ -24,16 +24,18 @@ static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
     STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
 
     if (certs == NULL) {
-        return cvma_reject(v, CVMA_R_CERT_PARSE, "the quote's PCK chain holds no PEM "
-                                                 "certificate");
+        return cvma_reject(v, CVMA_R_CERT_PARSE,
+                           "the quote's PCK chain holds no PEM "
+                           "certificate");
     }
     X509 *leaf = sk_X509_value(certs, 0);
     if ((st = cvma_pck_ext_parse(leaf, &pck, v)) != CVMA_OK) {
         goto out;
     }
     if (!cvma_pcs_ca_of_pck(leaf, &ca)) {
-        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK, "the PCK certificate's issuer is neither the "
-                                                    "PCK Platform CA nor the PCK Processor CA");
+        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK,
+                         "the PCK certificate's issuer is neither the "
+                         "PCK Platform CA nor the PCK Processor CA");
         goto out;
     }
     cvma_pcs_init(&pcs);

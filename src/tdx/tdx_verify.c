@@ -152,8 +152,9 @@ static enum cvma_status map_error(int err, int depth, time_t at, struct cvma_ver
     case X509_V_ERR_CERT_REVOKED:
         return cvma_reject(v, CVMA_R_CERT_REVOKED, "%s is listed in its issuer's CRL", who);
     case X509_V_ERR_CRL_HAS_EXPIRED:
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "the CRL covering the %s has passed its "
-                                                  "nextUpdate at %s",
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED,
+                           "the CRL covering the %s has passed its "
+                           "nextUpdate at %s",
                            who, when);
     case X509_V_ERR_CRL_NOT_YET_VALID:
         return cvma_reject(v, CVMA_R_CRL_EXPIRED, "the CRL covering the %s is not yet valid at %s",
@@ -165,8 +166,9 @@ static enum cvma_status map_error(int err, int depth, time_t at, struct cvma_ver
         return cvma_reject(v, CVMA_R_CRL_INVALID, "CRL for the %s: %s", who,
                            X509_verify_cert_error_string(err));
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s signature does not verify with its "
-                                                         "issuer's key",
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s signature does not verify with its "
+                           "issuer's key",
                            who);
     default:
         return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (OpenSSL error %d)", who,
@@ -221,8 +223,9 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     }
     certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
     if (certs == NULL || sk_X509_num(certs) < 2) {
-        st = cvma_reject(v, CVMA_R_CERT_PARSE, "the quote's PCK chain holds %d PEM certificates, "
-                                               "expected PCK, PCK CA and root",
+        st = cvma_reject(v, CVMA_R_CERT_PARSE,
+                         "the quote's PCK chain holds %d PEM certificates, "
+                         "expected PCK, PCK CA and root",
                          certs ? sk_X509_num(certs) : 0);
         goto out;
     }
@@ -266,8 +269,8 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     X509_STORE_CTX_set_flags(ctx, flags);
     X509_STORE_CTX_set_time(ctx, 0, opts->at);
     if (X509_verify_cert(ctx) != 1) {
-        st = map_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
-                       opts->at, v);
+        st = map_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx), opts->at,
+                       v);
         ERR_clear_error();
         goto out;
     }
@@ -280,8 +283,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         for (int i = 0; i < sk_X509_num(path); i++) {
             time_t nb, na;
             X509 *x = sk_X509_value(path, i);
-            if (!asn1_time(X509_get0_notBefore(x), &nb) ||
-                !asn1_time(X509_get0_notAfter(x), &na)) {
+            if (!asn1_time(X509_get0_notBefore(x), &nb) || !asn1_time(X509_get0_notAfter(x), &na)) {
                 st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity", chain_role(i));
                 goto out;
             }
@@ -361,7 +363,7 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
 {
     win_add(w, c->tcb_info.issue_date, c->tcb_info.next_update);
     win_add(w, c->qe_identity.issue_date, c->qe_identity.next_update);
-    STACK_OF(X509) *chains[] = {c->tcb_info_chain, c->qe_identity_chain};
+    STACK_OF(X509) * chains[] = {c->tcb_info_chain, c->qe_identity_chain};
     for (size_t k = 0; k < 2; k++) {
         time_t from = 0, to = (time_t)INT64_MAX;
         for (int i = 0; chains[k] != NULL && i < sk_X509_num(chains[k]); i++) {
@@ -392,14 +394,14 @@ bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
         const char *status;
         enum cvma_reason code;
     } map[] = {
-        {"SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {"ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {"ConfigurationAndSWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {"TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {"TDRelaunchAdvisedConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {"OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE},
-        {"OutOfDateConfigurationNeeded", CVMA_R_TDX_TCB_OUT_OF_DATE},
-        {"Revoked", CVMA_R_TDX_TCB_REVOKED},
+            {"SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {"ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {"ConfigurationAndSWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {"TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {"TDRelaunchAdvisedConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {"OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE},
+            {"OutOfDateConfigurationNeeded", CVMA_R_TDX_TCB_OUT_OF_DATE},
+            {"Revoked", CVMA_R_TDX_TCB_REVOKED},
     };
     if (strcmp(status, "UpToDate") == 0) {
         return false;
@@ -436,7 +438,7 @@ static void adv_text(const struct cvma_tdx_advisories *a, char *out, size_t n)
     }
 }
 
-static bool digest_x509s(EVP_MD_CTX *md, STACK_OF(X509) *sk)
+static bool digest_x509s(EVP_MD_CTX *md, STACK_OF(X509) * sk)
 {
     for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
         unsigned char *der = NULL;
@@ -595,8 +597,8 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             goto out;
         }
         if (opts->no_qe_report_memo || cvma_chain_cache_get(opts->chain_cache, qk) == NULL) {
-            if (!cvma_p256_verifier_check(ch->pck_verifier, q->qe_report.raw,
-                                          CVMA_SGX_REPORT_SIZE, q->qe_report_signature)) {
+            if (!cvma_p256_verifier_check(ch->pck_verifier, q->qe_report.raw, CVMA_SGX_REPORT_SIZE,
+                                          q->qe_report_signature)) {
                 cvma_reject(v, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID,
                             "QE report signature (ECDSA P-256 over the 384-byte QE report) does "
                             "not verify with the PCK certificate's key");
@@ -668,8 +670,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         if (cvma_tdx_status_reason(tcb.status, &code)) {
             char adv[300];
             adv_text(&tcb.advisory_ids, adv, sizeof adv);
-            cvma_reject(v, code,
-                        "TCB status %s (platform %s, QE %s%s%s)%s%s", tcb.status,
+            cvma_reject(v, code, "TCB status %s (platform %s, QE %s%s%s)%s%s", tcb.status,
                         tcb.platform_status, tcb.qe_status, tcb.module_status[0] ? ", module " : "",
                         tcb.module_status, adv[0] ? "; advisories " : "", adv);
         }
@@ -717,8 +718,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                     "MRSERVICETD=%s: a service TD is bound to this TD and can reach its state",
                     hex);
     }
-    if (opts->has_report_data &&
-        CRYPTO_memcmp(opts->report_data, q->body.report_data, 64) != 0) {
+    if (opts->has_report_data && CRYPTO_memcmp(opts->report_data, q->body.report_data, 64) != 0) {
         char want[129], got[129];
         cvma_hex_encode(opts->report_data, 64, want, sizeof want);
         cvma_hex_encode(q->body.report_data, 64, got, sizeof got);

@@ -8,8 +8,6 @@
  * on a quote built field by field (plus tcb_status, as the verifier adds it), and on a real
  * quote through the parser.
  */
-#include "testutil.h"
-
 #include <jansson.h>
 #include <openssl/evp.h>
 
@@ -17,6 +15,7 @@
 #include "appraise/policy_internal.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
+#include "testutil.h"
 
 /* Repeated literals: R48("33") is 48 bytes of 0x33 in hex. */
 #define R2(s)  s s
@@ -221,42 +220,42 @@ static void test_snp_exact_match_rules_pass_and_fail(void **state)
     struct cvma_snp_report r;
     good_snp(&r);
     const struct rcase cases[] = {
-        {"\"measurements\": \"" R48("33") "\"", PASS, NULL, NULL},
-        {"\"measurements\": [\"" R48("00") "\", \"" R48("33") "\"]", PASS, NULL, NULL},
-        {"\"measurements\": \"" R48("34") "\"", CVMA_R_POLICY_MEASUREMENT,
-         "snp.measurements: measurement=" R48("33"), "expected " R48("34")},
-        {"\"measurements\": [\"" R48("00") "\", \"" R48("01") "\"]", CVMA_R_POLICY_MEASUREMENT,
-         "not one of the 2 allowed values", R48("33")},
-        {"\"host_data\": \"" R32("44") "\"", PASS, NULL, NULL},
-        {"\"host_data\": \"" R32("45") "\"", CVMA_R_POLICY_HOST_DATA, "host_data=" R32("44"),
-         "expected " R32("45")},
-        {"\"family_id\": \"" R16("11") "\"", PASS, NULL, NULL},
-        {"\"family_id\": \"" R16("12") "\"", CVMA_R_POLICY_FAMILY_ID, "family_id=" R16("11"),
-         "expected " R16("12")},
-        {"\"image_id\": [\"" R16("22") "\"]", PASS, NULL, NULL},
-        {"\"image_id\": \"" R16("23") "\"", CVMA_R_POLICY_IMAGE_ID, "image_id=" R16("22"),
-         "expected " R16("23")},
-        {"\"report_id_ma\": \"" R32("88") "\"", PASS, NULL, NULL},
-        {"\"report_id_ma\": \"" R32("ff") "\"", CVMA_R_POLICY_REPORT_ID_MA,
-         "report_id_ma=" R32("88"), "expected " R32("ff")},
-        {"\"chip_ids\": [\"" R64("99") "\"]", PASS, NULL, NULL},
-        {"\"chip_ids\": [\"" R64("98") "\"]", CVMA_R_POLICY_CHIP_ID, "chip_id=" R64("99"),
-         NULL},
-        {"\"vmpl\": 0", PASS, NULL, NULL},
-        {"\"vmpl\": 2", CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=0", "expected 2"},
-        {"\"minimum_guest_svn\": 7", PASS, NULL, NULL},
-        {"\"minimum_guest_svn\": 8", CVMA_R_POLICY_GUEST_SVN, "guest_svn=7", "< 8"},
-        {"\"products\": [\"Milan\"]", PASS, NULL, NULL},
-        {"\"products\": [\"Genoa\", \"Turin\"]", CVMA_R_POLICY_PRODUCT, "product=Milan",
-         "Genoa, Turin"},
-        {"\"minimum_firmware_version\": \"1.55\"", PASS, NULL, NULL},
-        {"\"minimum_firmware_version\": \"1.9\"", PASS, NULL, NULL},
-        {"\"minimum_firmware_version\": \"1.56\"", CVMA_R_POLICY_FIRMWARE_VERSION,
-         "current firmware 1.55", "< 1.56"},
-        {"\"minimum_firmware_build\": 8", PASS, NULL, NULL},
-        {"\"minimum_firmware_build\": 9", CVMA_R_POLICY_FIRMWARE_VERSION, "current_build=8",
-         "< 9"},
-        {"\"require_committed_equals_current\": true", PASS, NULL, NULL},
+            {"\"measurements\": \"" R48("33") "\"", PASS, NULL, NULL},
+            {"\"measurements\": [\"" R48("00") "\", \"" R48("33") "\"]", PASS, NULL, NULL},
+            {"\"measurements\": \"" R48("34") "\"", CVMA_R_POLICY_MEASUREMENT,
+             "snp.measurements: measurement=" R48("33"), "expected " R48("34")},
+            {"\"measurements\": [\"" R48("00") "\", \"" R48("01") "\"]", CVMA_R_POLICY_MEASUREMENT,
+             "not one of the 2 allowed values", R48("33")},
+            {"\"host_data\": \"" R32("44") "\"", PASS, NULL, NULL},
+            {"\"host_data\": \"" R32("45") "\"", CVMA_R_POLICY_HOST_DATA, "host_data=" R32("44"),
+             "expected " R32("45")},
+            {"\"family_id\": \"" R16("11") "\"", PASS, NULL, NULL},
+            {"\"family_id\": \"" R16("12") "\"", CVMA_R_POLICY_FAMILY_ID, "family_id=" R16("11"),
+             "expected " R16("12")},
+            {"\"image_id\": [\"" R16("22") "\"]", PASS, NULL, NULL},
+            {"\"image_id\": \"" R16("23") "\"", CVMA_R_POLICY_IMAGE_ID, "image_id=" R16("22"),
+             "expected " R16("23")},
+            {"\"report_id_ma\": \"" R32("88") "\"", PASS, NULL, NULL},
+            {"\"report_id_ma\": \"" R32("ff") "\"", CVMA_R_POLICY_REPORT_ID_MA,
+             "report_id_ma=" R32("88"), "expected " R32("ff")},
+            {"\"chip_ids\": [\"" R64("99") "\"]", PASS, NULL, NULL},
+            {"\"chip_ids\": [\"" R64("98") "\"]", CVMA_R_POLICY_CHIP_ID, "chip_id=" R64("99"),
+             NULL},
+            {"\"vmpl\": 0", PASS, NULL, NULL},
+            {"\"vmpl\": 2", CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=0", "expected 2"},
+            {"\"minimum_guest_svn\": 7", PASS, NULL, NULL},
+            {"\"minimum_guest_svn\": 8", CVMA_R_POLICY_GUEST_SVN, "guest_svn=7", "< 8"},
+            {"\"products\": [\"Milan\"]", PASS, NULL, NULL},
+            {"\"products\": [\"Genoa\", \"Turin\"]", CVMA_R_POLICY_PRODUCT, "product=Milan",
+             "Genoa, Turin"},
+            {"\"minimum_firmware_version\": \"1.55\"", PASS, NULL, NULL},
+            {"\"minimum_firmware_version\": \"1.9\"", PASS, NULL, NULL},
+            {"\"minimum_firmware_version\": \"1.56\"", CVMA_R_POLICY_FIRMWARE_VERSION,
+             "current firmware 1.55", "< 1.56"},
+            {"\"minimum_firmware_build\": 8", PASS, NULL, NULL},
+            {"\"minimum_firmware_build\": 9", CVMA_R_POLICY_FIRMWARE_VERSION, "current_build=8",
+             "< 9"},
+            {"\"require_committed_equals_current\": true", PASS, NULL, NULL},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
 }
@@ -268,18 +267,19 @@ static void test_snp_tcb_minimums_pass_and_fail(void **state)
     good_snp(&r);
     r.launch_tcb = 0xd50d000000000002ull; /* bootloader 2, snp 13 */
     const struct rcase cases[] = {
-        {"\"minimum_tcb\": {\"bootloader\": 3, \"tee\": 0, \"snp\": 14, \"microcode\": 213}",
-         PASS, NULL, NULL},
-        /* FMC exists on Turin only: a minimum for it binds Turin reports alone. */
-        {"\"minimum_tcb\": {\"fmc\": 9, \"snp\": 14}", PASS, NULL, NULL},
-        {"\"minimum_tcb\": {\"snp\": 15, \"microcode\": 214}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
-         "snp.minimum_tcb: reported_tcb=d50e000000000003", "snp 14 < 15; microcode 213 < 214"},
-        {"\"minimum_tcb\": {\"by_product\": {\"Genoa\": {\"snp\": 99}}}", PASS, NULL, NULL},
-        {"\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"bootloader\": 4}}}",
-         CVMA_R_POLICY_TCB_BELOW_MINIMUM, "snp.minimum_tcb.by_product.Milan", "bootloader 3 < 4"},
-        {"\"minimum_launch_tcb\": {\"bootloader\": 2, \"snp\": 13}", PASS, NULL, NULL},
-        {"\"minimum_launch_tcb\": {\"snp\": 14}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
-         "snp.minimum_launch_tcb: launch_tcb=d50d000000000002", "snp 13 < 14"},
+            {"\"minimum_tcb\": {\"bootloader\": 3, \"tee\": 0, \"snp\": 14, \"microcode\": 213}",
+             PASS, NULL, NULL},
+            /* FMC exists on Turin only: a minimum for it binds Turin reports alone. */
+            {"\"minimum_tcb\": {\"fmc\": 9, \"snp\": 14}", PASS, NULL, NULL},
+            {"\"minimum_tcb\": {\"snp\": 15, \"microcode\": 214}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+             "snp.minimum_tcb: reported_tcb=d50e000000000003", "snp 14 < 15; microcode 213 < 214"},
+            {"\"minimum_tcb\": {\"by_product\": {\"Genoa\": {\"snp\": 99}}}", PASS, NULL, NULL},
+            {"\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"bootloader\": 4}}}",
+             CVMA_R_POLICY_TCB_BELOW_MINIMUM, "snp.minimum_tcb.by_product.Milan",
+             "bootloader 3 < 4"},
+            {"\"minimum_launch_tcb\": {\"bootloader\": 2, \"snp\": 13}", PASS, NULL, NULL},
+            {"\"minimum_launch_tcb\": {\"snp\": 14}", CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+             "snp.minimum_launch_tcb: launch_tcb=d50d000000000002", "snp 13 < 14"},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
 
@@ -289,11 +289,11 @@ static void test_snp_tcb_minimums_pass_and_fail(void **state)
     t.product = CVMA_SNP_PRODUCT_TURIN;
     t.reported_tcb = 0x6100000005000201ull; /* fmc 1, bl 2, tee 0, snp 5, ucode 97 */
     const struct rcase turin[] = {
-        {"\"minimum_tcb\": {\"fmc\": 1, \"bootloader\": 2, \"snp\": 5, \"microcode\": 97}",
-         PASS, NULL, NULL},
-        {"\"minimum_tcb\": {\"fmc\": 2}", CVMA_R_POLICY_TCB_BELOW_MINIMUM, "fmc 1 < 2", NULL},
-        {"\"minimum_tcb\": {\"by_product\": {\"Turin\": {\"microcode\": 98}}}",
-         CVMA_R_POLICY_TCB_BELOW_MINIMUM, "by_product.Turin", "microcode 97 < 98"},
+            {"\"minimum_tcb\": {\"fmc\": 1, \"bootloader\": 2, \"snp\": 5, \"microcode\": 97}",
+             PASS, NULL, NULL},
+            {"\"minimum_tcb\": {\"fmc\": 2}", CVMA_R_POLICY_TCB_BELOW_MINIMUM, "fmc 1 < 2", NULL},
+            {"\"minimum_tcb\": {\"by_product\": {\"Turin\": {\"microcode\": 98}}}",
+             CVMA_R_POLICY_TCB_BELOW_MINIMUM, "by_product.Turin", "microcode 97 < 98"},
     };
     run_snp_cases(turin, CVMA_ARRAY_LEN(turin), &t);
 }
@@ -304,32 +304,33 @@ static void test_snp_guest_policy_and_platform_info_bits(void **state)
     struct cvma_snp_report r;
     good_snp(&r);
     const struct rcase cases[] = {
-        {"\"guest_policy\": {\"allow_smt\": true, \"allow_migrate_ma\": false, "
-         "\"minimum_abi\": \"1.0\", \"reject_unknown_bits\": true}",
-         PASS, NULL, NULL},
-        {"\"guest_policy\": {\"allow_smt\": false}", CVMA_R_POLICY_GUEST_POLICY,
-         "snp.guest_policy: policy=0x0000000000030100", "SMT (bit 16) set but allow_smt is false"},
-        {"\"guest_policy\": {\"require_single_socket\": true}", CVMA_R_POLICY_GUEST_POLICY,
-         "SINGLE_SOCKET (bit 20) clear but require_single_socket is true", NULL},
-        {"\"guest_policy\": {\"minimum_abi\": \"1.55\"}", CVMA_R_POLICY_GUEST_POLICY,
-         "ABI 1.0 below minimum_abi 1.55", NULL},
-        {"\"platform_info\": {\"allow_smt_en\": true, \"require_ecc_en\": true, "
-         "\"reject_unknown_bits\": true}",
-         PASS, NULL, NULL},
-        {"\"platform_info\": {\"allow_smt_en\": false}", CVMA_R_POLICY_PLATFORM_INFO,
-         "snp.platform_info: platform_info=0x0000000000000005",
-         "SMT_EN (bit 0) set but allow_smt_en is false"},
-        {"\"platform_info\": {\"require_alias_check_complete\": true}",
-         CVMA_R_POLICY_PLATFORM_INFO, "ALIAS_CHECK_COMPLETE (bit 5) clear", NULL},
+            {"\"guest_policy\": {\"allow_smt\": true, \"allow_migrate_ma\": false, "
+             "\"minimum_abi\": \"1.0\", \"reject_unknown_bits\": true}",
+             PASS, NULL, NULL},
+            {"\"guest_policy\": {\"allow_smt\": false}", CVMA_R_POLICY_GUEST_POLICY,
+             "snp.guest_policy: policy=0x0000000000030100",
+             "SMT (bit 16) set but allow_smt is false"},
+            {"\"guest_policy\": {\"require_single_socket\": true}", CVMA_R_POLICY_GUEST_POLICY,
+             "SINGLE_SOCKET (bit 20) clear but require_single_socket is true", NULL},
+            {"\"guest_policy\": {\"minimum_abi\": \"1.55\"}", CVMA_R_POLICY_GUEST_POLICY,
+             "ABI 1.0 below minimum_abi 1.55", NULL},
+            {"\"platform_info\": {\"allow_smt_en\": true, \"require_ecc_en\": true, "
+             "\"reject_unknown_bits\": true}",
+             PASS, NULL, NULL},
+            {"\"platform_info\": {\"allow_smt_en\": false}", CVMA_R_POLICY_PLATFORM_INFO,
+             "snp.platform_info: platform_info=0x0000000000000005",
+             "SMT_EN (bit 0) set but allow_smt_en is false"},
+            {"\"platform_info\": {\"require_alias_check_complete\": true}",
+             CVMA_R_POLICY_PLATFORM_INFO, "ALIAS_CHECK_COMPLETE (bit 5) clear", NULL},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
 
     /* Migration agent allowed by the guest, forbidden by the policy. */
     r.policy |= 1ull << 18;
     const struct rcase ma[] = {
-        {"\"guest_policy\": {\"allow_migrate_ma\": true}", PASS, NULL, NULL},
-        {"\"guest_policy\": {\"allow_migrate_ma\": false}", CVMA_R_POLICY_GUEST_POLICY,
-         "MIGRATE_MA (bit 18) set but allow_migrate_ma is false", NULL},
+            {"\"guest_policy\": {\"allow_migrate_ma\": true}", PASS, NULL, NULL},
+            {"\"guest_policy\": {\"allow_migrate_ma\": false}", CVMA_R_POLICY_GUEST_POLICY,
+             "MIGRATE_MA (bit 18) set but allow_migrate_ma is false", NULL},
     };
     run_snp_cases(ma, CVMA_ARRAY_LEN(ma), &r);
 
@@ -338,12 +339,11 @@ static void test_snp_guest_policy_and_platform_info_bits(void **state)
     r.policy = 0x0100 | (1ull << 30);
     r.platform_info = 0x05 | (1ull << 12);
     const struct rcase unk[] = {
-        {"\"guest_policy\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_GUEST_POLICY,
-         "bits 0x0000000040000000 set that no specification defines",
-         "reserved bit 17 clear"},
-        {"\"platform_info\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_PLATFORM_INFO,
-         "bits 0x0000000000001000", NULL},
-        {"\"guest_policy\": {\"reject_unknown_bits\": false}", PASS, NULL, NULL},
+            {"\"guest_policy\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_GUEST_POLICY,
+             "bits 0x0000000040000000 set that no specification defines", "reserved bit 17 clear"},
+            {"\"platform_info\": {\"reject_unknown_bits\": true}", CVMA_R_POLICY_PLATFORM_INFO,
+             "bits 0x0000000000001000", NULL},
+            {"\"guest_policy\": {\"reject_unknown_bits\": false}", PASS, NULL, NULL},
     };
     run_snp_cases(unk, CVMA_ARRAY_LEN(unk), &r);
 }
@@ -354,30 +354,30 @@ static void test_snp_id_and_author_keys(void **state)
     struct cvma_snp_report r;
     good_snp(&r); /* AUTHOR_KEY_EN set, ID key 55.., author key 66.. */
     const struct rcase cases[] = {
-        {"\"id_key_digests\": [\"" R48("55") "\"]", PASS, NULL, NULL},
-        {"\"id_key_digests\": [\"" R48("56") "\"]", CVMA_R_POLICY_ID_KEY,
-         "snp.id_key_digests: id_key_digest=" R48("55"), "not one of the 1 trusted ID keys"},
-        /* An untrusted ID key endorsed by a trusted author key passes (go-sev-guest). */
-        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
-         PASS, NULL, NULL},
-        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("67") "\"]",
-         CVMA_R_POLICY_ID_KEY, "nor endorsed by a trusted author key", NULL},
-        {"\"author_key_digests\": [\"" R48("66") "\"]", PASS, NULL, NULL},
-        {"\"author_key_digests\": [\"" R48("67") "\"]", CVMA_R_POLICY_AUTHOR_KEY,
-         "author_key_digest=" R48("66"), "not one of the 1 trusted author keys"},
-        {"\"require_author_key\": true", PASS, NULL, NULL},
-        {"\"require_author_key\": true, \"author_key_digests\": [\"" R48("67") "\"]",
-         CVMA_R_POLICY_AUTHOR_KEY, "author_key_digest=" R48("66"), NULL},
+            {"\"id_key_digests\": [\"" R48("55") "\"]", PASS, NULL, NULL},
+            {"\"id_key_digests\": [\"" R48("56") "\"]", CVMA_R_POLICY_ID_KEY,
+             "snp.id_key_digests: id_key_digest=" R48("55"), "not one of the 1 trusted ID keys"},
+            /* An untrusted ID key endorsed by a trusted author key passes (go-sev-guest). */
+            {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
+             PASS, NULL, NULL},
+            {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("67") "\"]",
+             CVMA_R_POLICY_ID_KEY, "nor endorsed by a trusted author key", NULL},
+            {"\"author_key_digests\": [\"" R48("66") "\"]", PASS, NULL, NULL},
+            {"\"author_key_digests\": [\"" R48("67") "\"]", CVMA_R_POLICY_AUTHOR_KEY,
+             "author_key_digest=" R48("66"), "not one of the 1 trusted author keys"},
+            {"\"require_author_key\": true", PASS, NULL, NULL},
+            {"\"require_author_key\": true, \"author_key_digests\": [\"" R48("67") "\"]",
+             CVMA_R_POLICY_AUTHOR_KEY, "author_key_digest=" R48("66"), NULL},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
 
     r.signer_info = 0; /* no author key signed the ID block */
     const struct rcase noauth[] = {
-        {"\"require_author_key\": true", CVMA_R_POLICY_AUTHOR_KEY,
-         "snp.require_author_key: signer_info.author_key_en is false", NULL},
-        /* A digest with AUTHOR_KEY_EN clear endorses nothing. */
-        {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
-         CVMA_R_POLICY_ID_KEY, NULL, NULL},
+            {"\"require_author_key\": true", CVMA_R_POLICY_AUTHOR_KEY,
+             "snp.require_author_key: signer_info.author_key_en is false", NULL},
+            /* A digest with AUTHOR_KEY_EN clear endorses nothing. */
+            {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
+             CVMA_R_POLICY_ID_KEY, NULL, NULL},
     };
     run_snp_cases(noauth, CVMA_ARRAY_LEN(noauth), &r);
 }
@@ -390,10 +390,10 @@ static void test_snp_committed_tcb_rule(void **state)
     r.committed_build = 7;
     r.committed_tcb = 0xd50d000000000003ull;
     const struct rcase cases[] = {
-        {"\"require_committed_equals_current\": false", PASS, NULL, NULL},
-        {"\"require_committed_equals_current\": true", CVMA_R_POLICY_COMMITTED_TCB,
-         "committed_tcb=d50d000000000003 current_tcb=d50e000000000003",
-         "committed_build=7 current_build=8"},
+            {"\"require_committed_equals_current\": false", PASS, NULL, NULL},
+            {"\"require_committed_equals_current\": true", CVMA_R_POLICY_COMMITTED_TCB,
+             "committed_tcb=d50d000000000003 current_tcb=d50e000000000003",
+             "committed_build=7 current_build=8"},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
 }
@@ -405,17 +405,17 @@ static void test_snp_debug_rule(void **state)
     struct cvma_snp_report r;
     good_snp(&r);
     const struct rcase prod[] = {
-        {"\"allow_debug\": false", PASS, NULL, NULL},
-        {"", PASS, NULL, NULL},
+            {"\"allow_debug\": false", PASS, NULL, NULL},
+            {"", PASS, NULL, NULL},
     };
     run_snp_cases(prod, CVMA_ARRAY_LEN(prod), &r);
     r.policy |= 1ull << 19;
     const struct rcase dbg[] = {
-        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
-         "snp.allow_debug: expected false (DEBUG clear)", "policy=0x00000000000b0100"},
-        {"\"measurements\": \"" R48("33") "\"", CVMA_R_POLICY_DEBUG, "DEBUG (bit 19) set",
-         NULL},
-        {"\"allow_debug\": true", PASS, NULL, NULL},
+            {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
+             "snp.allow_debug: expected false (DEBUG clear)", "policy=0x00000000000b0100"},
+            {"\"measurements\": \"" R48("33") "\"", CVMA_R_POLICY_DEBUG, "DEBUG (bit 19) set",
+             NULL},
+            {"\"allow_debug\": true", PASS, NULL, NULL},
     };
     run_snp_cases(dbg, CVMA_ARRAY_LEN(dbg), &r);
 }
@@ -455,14 +455,13 @@ static void test_common_rules_on_snp(void **state)
     snp_result(&r, r.product, &res);
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED,
-                  "required_providers [acme; globex]: platform " R64("99"),
-                  "bound to no provider");
+                  "required_providers [acme; globex]: platform " R64("99"), "bound to no provider");
     cvma_result_cleanup(&res);
     snp_result(&r, r.product, &res);
     json_object_set_new(res.platform, "provider", json_string("initech"));
     cvma_policy_appraise(p, &res);
-    expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED,
-                  "bound to provider \"initech\"", NULL);
+    expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED, "bound to provider \"initech\"",
+                  NULL);
     cvma_result_cleanup(&res);
     snp_result(&r, r.product, &res);
     json_object_set_new(res.platform, "provider", json_string("globex"));
@@ -556,28 +555,56 @@ static void test_snp_all_failing_rules_are_reported(void **state)
     good_snp(&r);
     r.policy |= 1ull << 19;
     r.committed_build = 7;
-    const char *json =
-            "{\"report_data\": \"" R64("ab") "\", \"required_providers\": [\"acme\"],"
-            " \"snp\": {\"allow_debug\": false, \"measurements\": [\"" R48("34") "\"],"
-            " \"minimum_tcb\": {\"snp\": 15}, \"vmpl\": 1,"
-            " \"guest_policy\": {\"allow_smt\": false},"
-            " \"platform_info\": {\"require_ecc_en\": true, \"allow_smt_en\": false},"
-            " \"host_data\": \"" R32("45") "\", \"id_key_digests\": \"" R48("56") "\","
-            " \"family_id\": \"" R16("12") "\", \"image_id\": \"" R16("23") "\","
-            " \"minimum_guest_svn\": 9, \"report_id_ma\": \"" R32("89") "\","
-            " \"chip_ids\": \"" R64("98") "\", \"products\": [\"Turin\"],"
-            " \"minimum_firmware_version\": \"2.0\","
-            " \"require_committed_equals_current\": true}}";
+    const char *json = "{\"report_data\": \"" R64(
+            "ab") "\", \"required_providers\": [\"acme\"],"
+                  " \"snp\": {\"allow_debug\": false, \"measurements\": [\"" R48(
+                          "34") "\"],"
+                                " \"minimum_tcb\": {\"snp\": 15}, \"vmpl\": 1,"
+                                " \"guest_policy\": {\"allow_smt\": false},"
+                                " \"platform_info\": {\"require_ecc_en\": true, \"allow_smt_en\": "
+                                "false},"
+                                " \"host_data\": \"" R32("45") "\", \"id_key_digests\": \"" R48(
+                                        "56") "\","
+                                              " \"family_id\": \"" R16(
+                                                      "12") "\", \"image_id\": "
+                                                            "\"" R16(
+                                                                    "23") "\","
+                                                                          " \"mini"
+                                                                          "mum_"
+                                                                          "guest_"
+                                                                          "svn\": "
+                                                                          "9, "
+                                                                          "\"repor"
+                                                                          "t_id_"
+                                                                          "ma\": "
+                                                                          "\"" R32(
+                                                                                  "89") "\","
+                                                                                        " \"chip_"
+                                                                                        "ids\": "
+                                                                                        "\"" R64(
+                                                                                                "9"
+                                                                                                "8") "\", \"products\": [\"Turin\"],"
+                                                                                                     " \"minimum_firmware_version\": \"2.0\","
+                                                                                                     " \"require_committed_equals_current\": true}}";
     const enum cvma_reason want[] = {
-        CVMA_R_POLICY_REPORT_DATA,      CVMA_R_POLICY_PROVIDER_REQUIRED,
-        CVMA_R_POLICY_DEBUG,            CVMA_R_POLICY_MEASUREMENT,
-        CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_R_POLICY_VMPL,
-        CVMA_R_POLICY_GUEST_POLICY,     CVMA_R_POLICY_PLATFORM_INFO,
-        CVMA_R_POLICY_HOST_DATA,        CVMA_R_POLICY_ID_KEY,
-        CVMA_R_POLICY_FAMILY_ID,        CVMA_R_POLICY_IMAGE_ID,
-        CVMA_R_POLICY_GUEST_SVN,        CVMA_R_POLICY_REPORT_ID_MA,
-        CVMA_R_POLICY_CHIP_ID,          CVMA_R_POLICY_PRODUCT,
-        CVMA_R_POLICY_FIRMWARE_VERSION, CVMA_R_POLICY_COMMITTED_TCB,
+            CVMA_R_POLICY_REPORT_DATA,
+            CVMA_R_POLICY_PROVIDER_REQUIRED,
+            CVMA_R_POLICY_DEBUG,
+            CVMA_R_POLICY_MEASUREMENT,
+            CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+            CVMA_R_POLICY_VMPL,
+            CVMA_R_POLICY_GUEST_POLICY,
+            CVMA_R_POLICY_PLATFORM_INFO,
+            CVMA_R_POLICY_HOST_DATA,
+            CVMA_R_POLICY_ID_KEY,
+            CVMA_R_POLICY_FAMILY_ID,
+            CVMA_R_POLICY_IMAGE_ID,
+            CVMA_R_POLICY_GUEST_SVN,
+            CVMA_R_POLICY_REPORT_ID_MA,
+            CVMA_R_POLICY_CHIP_ID,
+            CVMA_R_POLICY_PRODUCT,
+            CVMA_R_POLICY_FIRMWARE_VERSION,
+            CVMA_R_POLICY_COMMITTED_TCB,
     };
     struct cvma_policy *p = load_ok(json);
     snp_result(&r, r.product, &res);
@@ -671,8 +698,7 @@ static void good_tdx(struct cvma_tdx_quote *q)
 }
 
 /* res as the TDX verifier leaves it: claims.tdx plus the TCB evaluation it adds. */
-static void tdx_result(const struct cvma_tdx_quote *q, const char *status,
-                       struct cvma_result *res)
+static void tdx_result(const struct cvma_tdx_quote *q, const char *status, struct cvma_result *res)
 {
     cvma_result_init(res, "tdx", 0);
     json_t *tdx = cvma_tdx_quote_json(q, NULL);
@@ -703,41 +729,42 @@ static void test_tdx_register_rules_pass_and_fail(void **state)
     struct cvma_tdx_quote q;
     good_tdx(&q);
     const struct rcase cases[] = {
-        {"\"mr_td\": [\"" R48("d0") "\", \"" R48("d1") "\"]", PASS, NULL, NULL},
-        {"\"mr_td\": \"" R48("d2") "\"", CVMA_R_POLICY_MR_TD, "tdx.mr_td: mr_td=" R48("d1"),
-         "expected " R48("d2")},
-        /* RTMRs: each optional, each its own rule. */
-        {"\"rtmr2\": \"" R48("a2") "\"", PASS, NULL, NULL},
-        {"\"rtmr0\": \"" R48("a0") "\", \"rtmr1\": \"" R48("a1") "\", \"rtmr2\": \"" R48("a2")
-         "\", \"rtmr3\": [\"" R48("00") "\", \"" R48("a3") "\"]",
-         PASS, NULL, NULL},
-        {"\"rtmr3\": \"" R48("00") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr3: rtmr[3]=" R48("a3"),
-         "expected " R48("00")},
-        {"\"rtmr0\": \"" R48("a1") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr0: rtmr[0]=" R48("a0"),
-         NULL},
-        {"\"mr_config_id\": \"" R48("c1") "\"", PASS, NULL, NULL},
-        {"\"mr_config_id\": \"" R48("00") "\"", CVMA_R_POLICY_MR_CONFIG_ID,
-         "mr_config_id=" R48("c1"), "expected " R48("00")},
-        {"\"mr_owner\": \"" R48("c2") "\"", PASS, NULL, NULL},
-        {"\"mr_owner\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER, "mr_owner=" R48("c2"), NULL},
-        {"\"mr_owner_config\": \"" R48("c3") "\"", PASS, NULL, NULL},
-        {"\"mr_owner_config\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER_CONFIG,
-         "mr_owner_config=" R48("c3"), NULL},
-        {"\"mr_seam\": [\"" R48("5e") "\"]", PASS, NULL, NULL},
-        {"\"mr_seam\": \"" R48("5f") "\"", CVMA_R_POLICY_MR_SEAM, "tdx.mr_seam: mr_seam=" R48("5e"),
-         "expected " R48("5f")},
-        {"\"minimum_tee_tcb_svn\": \"06010300000000000000000000000000\"", PASS, NULL, NULL},
-        {"\"minimum_tee_tcb_svn\": \"05000000000000000000000000000000\"", PASS, NULL, NULL},
-        {"\"minimum_tee_tcb_svn\": \"06020300000000000000000000000000\"",
-         CVMA_R_POLICY_TEE_TCB_SVN, "tee_tcb_svn=06010300000000000000000000000000",
-         "byte 1: 1 < 2"},
-        {"\"td_attributes\": \"0000000010000000\"", PASS, NULL, NULL},
-        {"\"td_attributes\": \"0000000000000000\"", CVMA_R_POLICY_TD_ATTRIBUTES,
-         "td_attributes=0000000010000000, expected 0000000000000000", NULL},
-        {"\"xfam\": \"00000000000602e7\"", PASS, NULL, NULL},
-        {"\"xfam\": \"00000000000600e7\"", CVMA_R_POLICY_XFAM,
-         "xfam=00000000000602e7, expected 00000000000600e7", "differing bits 0000000000000200"},
-        {"\"allow_debug\": false", PASS, NULL, NULL},
+            {"\"mr_td\": [\"" R48("d0") "\", \"" R48("d1") "\"]", PASS, NULL, NULL},
+            {"\"mr_td\": \"" R48("d2") "\"", CVMA_R_POLICY_MR_TD, "tdx.mr_td: mr_td=" R48("d1"),
+             "expected " R48("d2")},
+            /* RTMRs: each optional, each its own rule. */
+            {"\"rtmr2\": \"" R48("a2") "\"", PASS, NULL, NULL},
+            {"\"rtmr0\": \"" R48("a0") "\", \"rtmr1\": \"" R48("a1") "\", \"rtmr2\": \"" R48(
+                     "a2") "\", \"rtmr3\": [\"" R48("00") "\", \"" R48("a3") "\"]",
+             PASS, NULL, NULL},
+            {"\"rtmr3\": \"" R48("00") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr3: rtmr[3]=" R48("a3"),
+             "expected " R48("00")},
+            {"\"rtmr0\": \"" R48("a1") "\"", CVMA_R_POLICY_RTMR, "tdx.rtmr0: rtmr[0]=" R48("a0"),
+             NULL},
+            {"\"mr_config_id\": \"" R48("c1") "\"", PASS, NULL, NULL},
+            {"\"mr_config_id\": \"" R48("00") "\"", CVMA_R_POLICY_MR_CONFIG_ID,
+             "mr_config_id=" R48("c1"), "expected " R48("00")},
+            {"\"mr_owner\": \"" R48("c2") "\"", PASS, NULL, NULL},
+            {"\"mr_owner\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER, "mr_owner=" R48("c2"),
+             NULL},
+            {"\"mr_owner_config\": \"" R48("c3") "\"", PASS, NULL, NULL},
+            {"\"mr_owner_config\": \"" R48("00") "\"", CVMA_R_POLICY_MR_OWNER_CONFIG,
+             "mr_owner_config=" R48("c3"), NULL},
+            {"\"mr_seam\": [\"" R48("5e") "\"]", PASS, NULL, NULL},
+            {"\"mr_seam\": \"" R48("5f") "\"", CVMA_R_POLICY_MR_SEAM,
+             "tdx.mr_seam: mr_seam=" R48("5e"), "expected " R48("5f")},
+            {"\"minimum_tee_tcb_svn\": \"06010300000000000000000000000000\"", PASS, NULL, NULL},
+            {"\"minimum_tee_tcb_svn\": \"05000000000000000000000000000000\"", PASS, NULL, NULL},
+            {"\"minimum_tee_tcb_svn\": \"06020300000000000000000000000000\"",
+             CVMA_R_POLICY_TEE_TCB_SVN, "tee_tcb_svn=06010300000000000000000000000000",
+             "byte 1: 1 < 2"},
+            {"\"td_attributes\": \"0000000010000000\"", PASS, NULL, NULL},
+            {"\"td_attributes\": \"0000000000000000\"", CVMA_R_POLICY_TD_ATTRIBUTES,
+             "td_attributes=0000000010000000, expected 0000000000000000", NULL},
+            {"\"xfam\": \"00000000000602e7\"", PASS, NULL, NULL},
+            {"\"xfam\": \"00000000000600e7\"", CVMA_R_POLICY_XFAM,
+             "xfam=00000000000602e7, expected 00000000000600e7", "differing bits 0000000000000200"},
+            {"\"allow_debug\": false", PASS, NULL, NULL},
     };
     run_tdx_cases(cases, CVMA_ARRAY_LEN(cases), &q);
 }
@@ -749,17 +776,17 @@ static void test_tdx_debug_rule(void **state)
     good_tdx(&q);
     q.body.td_attributes |= 1; /* DEBUG */
     const struct rcase cases[] = {
-        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
-         "tdx.allow_debug: expected false (TD_ATTRIBUTES bits 7:0 clear)",
-         "td_attributes=0000000010000001 with bits 0x01 set"},
-        {"\"mr_td\": \"" R48("d1") "\"", CVMA_R_POLICY_DEBUG, NULL, NULL},
-        {"\"allow_debug\": true", PASS, NULL, NULL},
+            {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG,
+             "tdx.allow_debug: expected false (TD_ATTRIBUTES bits 7:0 clear)",
+             "td_attributes=0000000010000001 with bits 0x01 set"},
+            {"\"mr_td\": \"" R48("d1") "\"", CVMA_R_POLICY_DEBUG, NULL, NULL},
+            {"\"allow_debug\": true", PASS, NULL, NULL},
     };
     run_tdx_cases(cases, CVMA_ARRAY_LEN(cases), &q);
     good_tdx(&q);
     q.body.td_attributes |= 1u << 5; /* PERF_PROF: not a production TD either */
     const struct rcase prof[] = {
-        {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG, "bits 0x20 set", NULL},
+            {"\"allow_debug\": false", CVMA_R_POLICY_DEBUG, "bits 0x20 set", NULL},
     };
     run_tdx_cases(prof, CVMA_ARRAY_LEN(prof), &q);
 }
@@ -791,8 +818,8 @@ static void test_tdx_report_data_and_service_td(void **state)
     memset(q.body.mr_service_td, 0xee, sizeof q.body.mr_service_td);
     p = load_ok("{\"tdx\": {\"mr_service_td\": \"" R48("ee") "\"}}");
     tdx_result(&q, "UpToDate", &res);
-    cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING,
-                     "MRSERVICETD=%s", R48("ee"));
+    cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING, "MRSERVICETD=%s",
+                     R48("ee"));
     cvma_policy_appraise(p, &res);
     assert_int_equal(count_policy(&res.verdict), 0);
     assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_INFO);
@@ -805,8 +832,7 @@ static void test_tdx_report_data_and_service_td(void **state)
     tdx_result(&q, "UpToDate", &res);
     cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING, "bound");
     cvma_policy_appraise(p, &res);
-    expect_reason(&res.verdict, CVMA_R_POLICY_MR_SERVICE_TD, "mr_service_td=" R48("ee"),
-                  R48("00"));
+    expect_reason(&res.verdict, CVMA_R_POLICY_MR_SERVICE_TD, "mr_service_td=" R48("ee"), R48("00"));
     assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_WARNING);
     cvma_result_cleanup(&res);
     /* TD report 1.0: no MRSERVICETD, read as zeros. */
@@ -844,30 +870,30 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
 {
     (void)state;
     const struct status_case cases[] = {
-        /* No list: the default mapping stands. */
-        {NULL, "SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, false,
-         CVMA_WARNING},
-        {NULL, "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, false,
-         CVMA_CONTRAINDICATED},
-        /* Listed: accepted deliberately, lowered to info. */
-        {"[\"UpToDate\", \"SWHardeningNeeded\"]", "SWHardeningNeeded",
-         CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
-        {"[\"OutOfDate\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false,
-         CVMA_AFFIRMING},
-        {"[\"OutOfDateConfigurationNeeded\"]", "OutOfDateConfigurationNeeded",
-         CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
-        {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION,
-         CVMA_SEV_INFO, false, CVMA_AFFIRMING},
-        /* Not listed: refused, even where the default is only a warning. */
-        {"[\"UpToDate\"]", "ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING,
-         true, CVMA_CONTRAINDICATED},
-        {"[\"SWHardeningNeeded\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR,
-         true, CVMA_CONTRAINDICATED},
-        {"[\"SWHardeningNeeded\", \"OutOfDate\", \"ConfigurationNeeded\"]", "Revoked",
-         CVMA_R_TDX_TCB_REVOKED, CVMA_SEV_ERROR, true, CVMA_CONTRAINDICATED},
-        /* UpToDate is always accepted. */
-        {"[\"SWHardeningNeeded\"]", "UpToDate", CVMA_R_COUNT_, CVMA_SEV_INFO, false,
-         CVMA_AFFIRMING},
+            /* No list: the default mapping stands. */
+            {NULL, "SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, false,
+             CVMA_WARNING},
+            {NULL, "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, false,
+             CVMA_CONTRAINDICATED},
+            /* Listed: accepted deliberately, lowered to info. */
+            {"[\"UpToDate\", \"SWHardeningNeeded\"]", "SWHardeningNeeded",
+             CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+            {"[\"OutOfDate\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false,
+             CVMA_AFFIRMING},
+            {"[\"OutOfDateConfigurationNeeded\"]", "OutOfDateConfigurationNeeded",
+             CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+            {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION,
+             CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+            /* Not listed: refused, even where the default is only a warning. */
+            {"[\"UpToDate\"]", "ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING,
+             true, CVMA_CONTRAINDICATED},
+            {"[\"SWHardeningNeeded\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR,
+             true, CVMA_CONTRAINDICATED},
+            {"[\"SWHardeningNeeded\", \"OutOfDate\", \"ConfigurationNeeded\"]", "Revoked",
+             CVMA_R_TDX_TCB_REVOKED, CVMA_SEV_ERROR, true, CVMA_CONTRAINDICATED},
+            /* UpToDate is always accepted. */
+            {"[\"SWHardeningNeeded\"]", "UpToDate", CVMA_R_COUNT_, CVMA_SEV_INFO, false,
+             CVMA_AFFIRMING},
     };
     struct cvma_tdx_quote q;
     good_tdx(&q);
@@ -876,8 +902,7 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
         char json[512];
         struct cvma_result res;
         if (c->accepted != NULL) {
-            snprintf(json, sizeof json, "{\"tdx\": {\"accepted_tcb_statuses\": %s}}",
-                     c->accepted);
+            snprintf(json, sizeof json, "{\"tdx\": {\"accepted_tcb_statuses\": %s}}", c->accepted);
         } else {
             snprintf(json, sizeof json, "{\"tdx\": {}}");
         }
@@ -913,8 +938,7 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
         cvma_result_finish(&res);
         if (res.status != c->want_status) {
             dump(&res.verdict);
-            fail_msg("case %zu (%s): status %s", i, c->status,
-                     cvma_result_status_name(res.status));
+            fail_msg("case %zu (%s): status %s", i, c->status, cvma_result_status_name(res.status));
         }
         cvma_result_cleanup(&res);
         cvma_policy_free(p);
@@ -944,21 +968,47 @@ static void test_tdx_all_failing_rules_are_reported(void **state)
     good_tdx(&q);
     q.body.td_attributes |= 1;
     const char *json =
-            "{\"report_data\": \"" R64("ab") "\", \"required_providers\": [\"acme\"],"
-            " \"tdx\": {\"allow_debug\": false, \"mr_td\": \"" R48("d2") "\","
-            " \"rtmr0\": \"" R48("00") "\", \"rtmr3\": \"" R48("00") "\","
-            " \"mr_config_id\": \"" R48("00") "\", \"mr_owner\": \"" R48("00") "\","
-            " \"mr_owner_config\": \"" R48("00") "\", \"mr_seam\": \"" R48("00") "\","
-            " \"mr_service_td\": \"" R48("ee") "\","
-            " \"minimum_tee_tcb_svn\": \"07000000000000000000000000000000\","
-            " \"td_attributes\": \"0000000010000000\", \"xfam\": \"0000000000000003\","
-            " \"accepted_tcb_statuses\": [\"UpToDate\"], \"collateral_grace_period\": \"1d\"}}";
+            "{\"report_data\": \"" R64(
+                    "ab") "\", \"required_providers\": [\"acme\"],"
+                          " \"tdx\": {\"allow_debug\": false, \"mr_td\": \"" R48(
+                                  "d2") "\","
+                                        " \"rtmr0\": \"" R48("00") "\", \"rtmr3\": \"" R48(
+                                                "00") "\","
+                                                      " \"mr_config_id\": \"" R48(
+                                                              "00") "\", \"mr_owner\": "
+                                                                    "\"" R48(
+                                                                            "00") "\","
+                                                                                  " \"mr_"
+                                                                                  "owner_"
+                                                                                  "config"
+                                                                                  "\": "
+                                                                                  "\"" R48("00") "\", \"mr_seam\": \"" R48(
+                                                                                          "00") "\""
+                                                                                                ","
+                                                                                                " "
+                                                                                                "\""
+                                                                                                "mr"
+                                                                                                "_s"
+                                                                                                "er"
+                                                                                                "vi"
+                                                                                                "ce"
+                                                                                                "_t"
+                                                                                                "d"
+                                                                                                "\""
+                                                                                                ": "
+                                                                                                "\"" R48(
+                                                                                                        "ee") "\","
+                                                                                                              " \"minimum_tee_tcb_svn\": \"07000000000000000000000000000000\","
+                                                                                                              " \"td_attributes\": \"0000000010000000\", \"xfam\": \"0000000000000003\","
+                                                                                                              " \"accepted_tcb_statuses\": [\"UpToDate\"], \"collateral_grace_period\": \"1d\"}}";
     const enum cvma_reason want[] = {
-        CVMA_R_POLICY_REPORT_DATA,   CVMA_R_POLICY_PROVIDER_REQUIRED, CVMA_R_POLICY_DEBUG,
-        CVMA_R_POLICY_MR_TD,         CVMA_R_POLICY_MR_CONFIG_ID,      CVMA_R_POLICY_MR_OWNER,
-        CVMA_R_POLICY_MR_OWNER_CONFIG, CVMA_R_POLICY_MR_SEAM,         CVMA_R_POLICY_MR_SERVICE_TD,
-        CVMA_R_POLICY_TEE_TCB_SVN,   CVMA_R_POLICY_TD_ATTRIBUTES,     CVMA_R_POLICY_XFAM,
-        CVMA_R_POLICY_TCB_STATUS,
+            CVMA_R_POLICY_REPORT_DATA,     CVMA_R_POLICY_PROVIDER_REQUIRED,
+            CVMA_R_POLICY_DEBUG,           CVMA_R_POLICY_MR_TD,
+            CVMA_R_POLICY_MR_CONFIG_ID,    CVMA_R_POLICY_MR_OWNER,
+            CVMA_R_POLICY_MR_OWNER_CONFIG, CVMA_R_POLICY_MR_SEAM,
+            CVMA_R_POLICY_MR_SERVICE_TD,   CVMA_R_POLICY_TEE_TCB_SVN,
+            CVMA_R_POLICY_TD_ATTRIBUTES,   CVMA_R_POLICY_XFAM,
+            CVMA_R_POLICY_TCB_STATUS,
     };
     struct cvma_policy *p = load_ok(json);
     tdx_result(&q, "SWHardeningNeeded", &res);
@@ -1044,75 +1094,77 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
     static const struct {
         const char *json, *want;
     } bad[] = {
-        {"{", "not valid JSON at line 1"},
-        {"[]", "the policy must be a JSON object, got an array"},
-        {"{\"colour\": 1}", "colour: unknown field"},
-        {"{\"version\": 2}", "version: 2 is out of range 1..1"},
-        {"{\"name\": 5}", "name: expected a string, got an integer"},
-        {"{\"snp\": {\"vmpl\": 0, \"vmpl\": 1}}", "duplicate object key"},
-        {"{\"snp\": []}", "snp: expected an object, got an array"},
-        {"{\"snp\": {\"measurement\": \"00\"}}", "snp.measurement: unknown field"},
-        {"{\"snp\": {\"vmpl\": \"0\"}}", "snp.vmpl: expected an integer, got a string"},
-        {"{\"snp\": {\"vmpl\": 4}}", "snp.vmpl: 4 is out of range 0..3"},
-        {"{\"snp\": {\"vmpl\": 1.0}}", "snp.vmpl: expected an integer, got a real number"},
-        {"{\"snp\": {\"allow_debug\": \"no\"}}", "snp.allow_debug: expected true or false"},
-        {"{\"snp\": {\"measurements\": [\"" R48("00") "\", \"" R47("zz") "zz\"]}}",
-         "snp.measurements[1]: not hex"},
-        {"{\"snp\": {\"measurements\": \"0x" R47("00") "\"}}", "snp.measurements: not hex"},
-        {"{\"snp\": {\"measurements\": \"" R32("00") "\"}}",
-         "snp.measurements: expected 96 hex digits (48 bytes), got 64 characters"},
-        {"{\"snp\": {\"measurements\": []}}", "snp.measurements: expected 1..256 values, got 0"},
-        {"{\"snp\": {\"measurements\": 7}}",
-         "snp.measurements: expected a hex string or a list of them, got an integer"},
-        {"{\"snp\": {\"host_data\": \"" R32("00") "00\"}}", "snp.host_data: expected 64 hex"},
-        {"{\"snp\": {\"chip_ids\": [null]}}", "snp.chip_ids[0]: expected a hex string of 64 "
-                                              "bytes, got null"},
-        {"{\"snp\": {\"minimum_tcb\": {\"snp\": 1, \"fw\": 2}}}", "snp.minimum_tcb.fw: unknown"},
-        {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
-                                                         "range 0..255"},
-        {"{\"snp\": {\"minimum_tcb\": {}}}", "snp.minimum_tcb: names no component"},
-        {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Naples\": {\"snp\": 1}}}}}",
-         "snp.minimum_tcb.by_product.Naples: unknown field"},
-        {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Turin\": {}}}}}",
-         "snp.minimum_launch_tcb.by_product.Turin: names no component"},
-        {"{\"snp\": {\"guest_policy\": {\"allow_debug\": false}}}",
-         "snp.guest_policy.allow_debug: unknown field"},
-        {"{\"snp\": {\"guest_policy\": {\"minimum_abi\": \"1.256\"}}}",
-         "snp.guest_policy.minimum_abi: expected \"major.minor\""},
-        {"{\"snp\": {\"platform_info\": {\"minimum_abi\": \"1.0\"}}}",
-         "snp.platform_info.minimum_abi: unknown field"},
-        {"{\"snp\": {\"platform_info\": {\"allow_smt_en\": 1}}}",
-         "snp.platform_info.allow_smt_en: expected true or false, got an integer"},
-        {"{\"snp\": {\"products\": [\"Naples\"]}}", "snp.products[0]: \"Naples\" is not"},
-        {"{\"snp\": {\"minimum_firmware_version\": \"1\"}}", "snp.minimum_firmware_version"},
-        {"{\"snp\": {\"minimum_guest_svn\": -1}}", "snp.minimum_guest_svn: -1 is out of range"},
-        {"{\"tdx\": {\"rtmr4\": \"00\"}}", "tdx.rtmr4: unknown field"},
-        {"{\"tdx\": {\"mr_td\": 5}}", "tdx.mr_td: expected a hex string or a list of them"},
-        {"{\"tdx\": {\"rtmr1\": [\"" R48("0g") "\"]}}", "tdx.rtmr1[0]: not hex"},
-        {"{\"tdx\": {\"minimum_tee_tcb_svn\": \"0601\"}}",
-         "tdx.minimum_tee_tcb_svn: expected 32 hex digits (16 bytes)"},
-        {"{\"tdx\": {\"td_attributes\": 268435456}}",
-         "tdx.td_attributes: expected a hex string of 8 bytes, got an integer"},
-        {"{\"tdx\": {\"accepted_tcb_statuses\": \"UpToDate\"}}",
-         "tdx.accepted_tcb_statuses: expected a non-empty list"},
-        {"{\"tdx\": {\"accepted_tcb_statuses\": [\"Revoked\"]}}",
-         "tdx.accepted_tcb_statuses[0]: \"Revoked\" cannot be accepted"},
-        {"{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", \"uptodate\"]}}",
-         "tdx.accepted_tcb_statuses[1]: \"uptodate\" is not an Intel TCB status"},
-        {"{\"tdx\": {\"collateral_grace_period\": \"7 days\"}}",
-         "tdx.collateral_grace_period: expected seconds or a duration"},
-        {"{\"tdx\": {\"collateral_grace_period\": -1}}",
-         "tdx.collateral_grace_period: -1 seconds is out of range"},
-        {"{\"tdx\": {\"collateral_grace_period\": 1.5}}",
-         "tdx.collateral_grace_period: expected seconds or a duration string, got a real"},
-        {"{\"report_data\": \"abc\"}", "report_data: expected 2..128 hex digits"},
-        {"{\"report_data\": \"" R64("00") "00\"}", "report_data: expected 2..128 hex digits"},
-        {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
-        {"{\"required_providers\": []}", "required_providers: expected a list"},
-        {"{\"required_providers\": [\"\"]}", "required_providers[0]: expected a string of 1.."},
-        {"{\"allowed_tees\": [\"sgx\"]}", "allowed_tees[0]: \"sgx\" is not"},
-        {"{\"allowed_tees\": [\"tdx\"], \"snp\": {}}", "snp: a section for a TEE that "
-                                                       "allowed_tees does not list"},
+            {"{", "not valid JSON at line 1"},
+            {"[]", "the policy must be a JSON object, got an array"},
+            {"{\"colour\": 1}", "colour: unknown field"},
+            {"{\"version\": 2}", "version: 2 is out of range 1..1"},
+            {"{\"name\": 5}", "name: expected a string, got an integer"},
+            {"{\"snp\": {\"vmpl\": 0, \"vmpl\": 1}}", "duplicate object key"},
+            {"{\"snp\": []}", "snp: expected an object, got an array"},
+            {"{\"snp\": {\"measurement\": \"00\"}}", "snp.measurement: unknown field"},
+            {"{\"snp\": {\"vmpl\": \"0\"}}", "snp.vmpl: expected an integer, got a string"},
+            {"{\"snp\": {\"vmpl\": 4}}", "snp.vmpl: 4 is out of range 0..3"},
+            {"{\"snp\": {\"vmpl\": 1.0}}", "snp.vmpl: expected an integer, got a real number"},
+            {"{\"snp\": {\"allow_debug\": \"no\"}}", "snp.allow_debug: expected true or false"},
+            {"{\"snp\": {\"measurements\": [\"" R48("00") "\", \"" R47("zz") "zz\"]}}",
+             "snp.measurements[1]: not hex"},
+            {"{\"snp\": {\"measurements\": \"0x" R47("00") "\"}}", "snp.measurements: not hex"},
+            {"{\"snp\": {\"measurements\": \"" R32("00") "\"}}",
+             "snp.measurements: expected 96 hex digits (48 bytes), got 64 characters"},
+            {"{\"snp\": {\"measurements\": []}}",
+             "snp.measurements: expected 1..256 values, got 0"},
+            {"{\"snp\": {\"measurements\": 7}}",
+             "snp.measurements: expected a hex string or a list of them, got an integer"},
+            {"{\"snp\": {\"host_data\": \"" R32("00") "00\"}}", "snp.host_data: expected 64 hex"},
+            {"{\"snp\": {\"chip_ids\": [null]}}", "snp.chip_ids[0]: expected a hex string of 64 "
+                                                  "bytes, got null"},
+            {"{\"snp\": {\"minimum_tcb\": {\"snp\": 1, \"fw\": 2}}}",
+             "snp.minimum_tcb.fw: unknown"},
+            {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
+                                                             "range 0..255"},
+            {"{\"snp\": {\"minimum_tcb\": {}}}", "snp.minimum_tcb: names no component"},
+            {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Naples\": {\"snp\": 1}}}}}",
+             "snp.minimum_tcb.by_product.Naples: unknown field"},
+            {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Turin\": {}}}}}",
+             "snp.minimum_launch_tcb.by_product.Turin: names no component"},
+            {"{\"snp\": {\"guest_policy\": {\"allow_debug\": false}}}",
+             "snp.guest_policy.allow_debug: unknown field"},
+            {"{\"snp\": {\"guest_policy\": {\"minimum_abi\": \"1.256\"}}}",
+             "snp.guest_policy.minimum_abi: expected \"major.minor\""},
+            {"{\"snp\": {\"platform_info\": {\"minimum_abi\": \"1.0\"}}}",
+             "snp.platform_info.minimum_abi: unknown field"},
+            {"{\"snp\": {\"platform_info\": {\"allow_smt_en\": 1}}}",
+             "snp.platform_info.allow_smt_en: expected true or false, got an integer"},
+            {"{\"snp\": {\"products\": [\"Naples\"]}}", "snp.products[0]: \"Naples\" is not"},
+            {"{\"snp\": {\"minimum_firmware_version\": \"1\"}}", "snp.minimum_firmware_version"},
+            {"{\"snp\": {\"minimum_guest_svn\": -1}}", "snp.minimum_guest_svn: -1 is out of range"},
+            {"{\"tdx\": {\"rtmr4\": \"00\"}}", "tdx.rtmr4: unknown field"},
+            {"{\"tdx\": {\"mr_td\": 5}}", "tdx.mr_td: expected a hex string or a list of them"},
+            {"{\"tdx\": {\"rtmr1\": [\"" R48("0g") "\"]}}", "tdx.rtmr1[0]: not hex"},
+            {"{\"tdx\": {\"minimum_tee_tcb_svn\": \"0601\"}}",
+             "tdx.minimum_tee_tcb_svn: expected 32 hex digits (16 bytes)"},
+            {"{\"tdx\": {\"td_attributes\": 268435456}}",
+             "tdx.td_attributes: expected a hex string of 8 bytes, got an integer"},
+            {"{\"tdx\": {\"accepted_tcb_statuses\": \"UpToDate\"}}",
+             "tdx.accepted_tcb_statuses: expected a non-empty list"},
+            {"{\"tdx\": {\"accepted_tcb_statuses\": [\"Revoked\"]}}",
+             "tdx.accepted_tcb_statuses[0]: \"Revoked\" cannot be accepted"},
+            {"{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", \"uptodate\"]}}",
+             "tdx.accepted_tcb_statuses[1]: \"uptodate\" is not an Intel TCB status"},
+            {"{\"tdx\": {\"collateral_grace_period\": \"7 days\"}}",
+             "tdx.collateral_grace_period: expected seconds or a duration"},
+            {"{\"tdx\": {\"collateral_grace_period\": -1}}",
+             "tdx.collateral_grace_period: -1 seconds is out of range"},
+            {"{\"tdx\": {\"collateral_grace_period\": 1.5}}",
+             "tdx.collateral_grace_period: expected seconds or a duration string, got a real"},
+            {"{\"report_data\": \"abc\"}", "report_data: expected 2..128 hex digits"},
+            {"{\"report_data\": \"" R64("00") "00\"}", "report_data: expected 2..128 hex digits"},
+            {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
+            {"{\"required_providers\": []}", "required_providers: expected a list"},
+            {"{\"required_providers\": [\"\"]}", "required_providers[0]: expected a string of 1.."},
+            {"{\"allowed_tees\": [\"sgx\"]}", "allowed_tees[0]: \"sgx\" is not"},
+            {"{\"allowed_tees\": [\"tdx\"], \"snp\": {}}", "snp: a section for a TEE that "
+                                                           "allowed_tees does not list"},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
         load_refused(bad[i].json, bad[i].want);
@@ -1192,12 +1244,27 @@ static void test_collateral_grace_parsing(void **state)
         const char *s;
         int64_t want; /* -1: refused */
     } cases[] = {
-        {"0", 0},           {"86400", 86400},      {"45s", 45},          {"30m", 1800},
-        {"12h", 43200},     {"7d", 604800},        {"1w", 604800},       {"1d12h", 129600},
-        {"1w2d3h4m5s", 788645}, {"366d", 366ll * 86400}, {"", -1},     {"d", -1},
-        {"1d12", -1},       {"7x", -1},            {"-1", -1},           {"367d", -1},
-        {"1.5d", -1},       {" 7d", -1},           {"7D", -1},           {"9999999999999s", -1},
-        {"53w", -1},
+            {"0", 0},
+            {"86400", 86400},
+            {"45s", 45},
+            {"30m", 1800},
+            {"12h", 43200},
+            {"7d", 604800},
+            {"1w", 604800},
+            {"1d12h", 129600},
+            {"1w2d3h4m5s", 788645},
+            {"366d", 366ll * 86400},
+            {"", -1},
+            {"d", -1},
+            {"1d12", -1},
+            {"7x", -1},
+            {"-1", -1},
+            {"367d", -1},
+            {"1.5d", -1},
+            {" 7d", -1},
+            {"7D", -1},
+            {"9999999999999s", -1},
+            {"53w", -1},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         int64_t got = 123;
@@ -1210,8 +1277,7 @@ static void test_collateral_grace_parsing(void **state)
             continue;
         }
         char json[128];
-        snprintf(json, sizeof json, "{\"tdx\": {\"collateral_grace_period\": \"%s\"}}",
-                 cases[i].s);
+        snprintf(json, sizeof json, "{\"tdx\": {\"collateral_grace_period\": \"%s\"}}", cases[i].s);
         if (cases[i].want >= 0) {
             struct cvma_policy *p = load_ok(json);
             assert_int_equal(cvma_policy_collateral_grace(p), cases[i].want);
@@ -1384,9 +1450,13 @@ static void test_cocos_snp_snake_case(void **state)
     assert_null(json_object_get(snp, "id_key_digests"));
 
     static const char *const want[] = {
-        "pcr_values.sha256 (PCRs 0,9)", "pcr_values.sha384 (PCRs 0)", "policy.report_id:",
-        "policy.trusted_id_key_hashes:", "policy.frobnicate:", "root_of_trust.cabundles:",
-        "root_of_trust.check_crl:",
+            "pcr_values.sha256 (PCRs 0,9)",
+            "pcr_values.sha384 (PCRs 0)",
+            "policy.report_id:",
+            "policy.trusted_id_key_hashes:",
+            "policy.frobnicate:",
+            "root_of_trust.cabundles:",
+            "root_of_trust.check_crl:",
     };
     expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
 
@@ -1518,9 +1588,9 @@ static void test_cocos_tdx_camel_case(void **state)
     assert_non_null(sget(o, "tdx.rtmr2"));
     assert_string_equal(sget(o, "tdx.rtmr3"), R48("00"));
     static const char *const want[] = {
-        "policy.tdQuoteBodyPolicy.eat_validation:",
-        "rootOfTrust.checkCrl:",
-        "rootOfTrust.getCollateral:",
+            "policy.tdQuoteBodyPolicy.eat_validation:",
+            "rootOfTrust.checkCrl:",
+            "rootOfTrust.getCollateral:",
     };
     expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
     json_decref(o);
@@ -1549,9 +1619,9 @@ static void test_cocos_tdx_snake_case(void **state)
     assert_string_equal(sget(o, "report_data"), R64("aa"));
     assert_true(json_is_false(json_object_get(json_object_get(o, "tdx"), "allow_debug")));
     static const char *const want[] = {
-        "policy.header_policy.minimum_qe_svn:",
-        "policy.header_policy.qe_vendor_id:",
-        "root_of_trust.cabundle_paths:",
+            "policy.header_policy.minimum_qe_svn:",
+            "policy.header_policy.qe_vendor_id:",
+            "root_of_trust.cabundle_paths:",
     };
     expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
 
@@ -1611,16 +1681,15 @@ static void test_cocos_import_refusals(void **state)
                    "root_of_trust.product_line: \"Rome\" is not Milan, Genoa or Turin");
     import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"AA==\"]}}}",
                    "policy.tdQuoteBodyPolicy.rtmrs[0]: 1 bytes, expected 48");
-    import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"anyMrTd\": [\"\"]}}}",
-                   "an empty MRTD");
+    import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"anyMrTd\": [\"\"]}}}", "an empty MRTD");
     import_refused("{\"policy\": {\"headerPolicy\": {\"minimumQeSvn\": 70000}}}",
                    "policy.headerPolicy.minimumQeSvn: 70000 is out of range");
     import_refused("{\"policy\": {}, \"pcr_values\": []}", "pcr_values: expected an object");
     const char nul[] = "{\"policy\": {}}\0{}";
     json_t *out = NULL, *dropped = NULL;
     char err[256];
-    assert_int_equal(cvma_policy_import_cocos((const uint8_t *)nul, sizeof nul - 1, &out,
-                                              &dropped, err, sizeof err),
+    assert_int_equal(cvma_policy_import_cocos((const uint8_t *)nul, sizeof nul - 1, &out, &dropped,
+                                              err, sizeof err),
                      CVMA_E_USAGE);
 
     /* proto3 defaults: an empty SEV-SNP policy still forbids SMT, MA and debug, as
@@ -1628,8 +1697,7 @@ static void test_cocos_import_refusals(void **state)
     out = import_ok("{\"policy\": {}}", &dropped);
     json_t *snp = json_object_get(out, "snp");
     assert_true(json_is_false(json_object_get(snp, "allow_debug")));
-    assert_true(json_is_false(json_object_get(json_object_get(snp, "guest_policy"),
-                                              "allow_smt")));
+    assert_true(json_is_false(json_object_get(json_object_get(snp, "guest_policy"), "allow_smt")));
     assert_true(json_is_true(json_object_get(snp, "require_committed_equals_current")));
     assert_int_equal(json_array_size(dropped), 0);
     json_decref(out);
@@ -1639,31 +1707,31 @@ static void test_cocos_import_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_snp_exact_match_rules_pass_and_fail),
-        cmocka_unit_test(test_snp_tcb_minimums_pass_and_fail),
-        cmocka_unit_test(test_snp_guest_policy_and_platform_info_bits),
-        cmocka_unit_test(test_snp_id_and_author_keys),
-        cmocka_unit_test(test_snp_committed_tcb_rule),
-        cmocka_unit_test(test_snp_debug_rule),
-        cmocka_unit_test(test_common_rules_on_snp),
-        cmocka_unit_test(test_missing_claim_is_refused),
-        cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
-        cmocka_unit_test(test_snp_all_failing_rules_are_reported),
-        cmocka_unit_test(test_snp_real_sample_claims),
-        cmocka_unit_test(test_tdx_register_rules_pass_and_fail),
-        cmocka_unit_test(test_tdx_debug_rule),
-        cmocka_unit_test(test_tdx_report_data_and_service_td),
-        cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
-        cmocka_unit_test(test_tdx_all_failing_rules_are_reported),
-        cmocka_unit_test(test_tdx_real_quote_claims),
-        cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
-        cmocka_unit_test(test_load_from_file_and_accessors),
-        cmocka_unit_test(test_collateral_grace_parsing),
-        cmocka_unit_test(test_cocos_snp_snake_case),
-        cmocka_unit_test(test_cocos_snp_camel_case),
-        cmocka_unit_test(test_cocos_tdx_camel_case),
-        cmocka_unit_test(test_cocos_tdx_snake_case),
-        cmocka_unit_test(test_cocos_import_refusals),
+            cmocka_unit_test(test_snp_exact_match_rules_pass_and_fail),
+            cmocka_unit_test(test_snp_tcb_minimums_pass_and_fail),
+            cmocka_unit_test(test_snp_guest_policy_and_platform_info_bits),
+            cmocka_unit_test(test_snp_id_and_author_keys),
+            cmocka_unit_test(test_snp_committed_tcb_rule),
+            cmocka_unit_test(test_snp_debug_rule),
+            cmocka_unit_test(test_common_rules_on_snp),
+            cmocka_unit_test(test_missing_claim_is_refused),
+            cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
+            cmocka_unit_test(test_snp_all_failing_rules_are_reported),
+            cmocka_unit_test(test_snp_real_sample_claims),
+            cmocka_unit_test(test_tdx_register_rules_pass_and_fail),
+            cmocka_unit_test(test_tdx_debug_rule),
+            cmocka_unit_test(test_tdx_report_data_and_service_td),
+            cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
+            cmocka_unit_test(test_tdx_all_failing_rules_are_reported),
+            cmocka_unit_test(test_tdx_real_quote_claims),
+            cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
+            cmocka_unit_test(test_load_from_file_and_accessors),
+            cmocka_unit_test(test_collateral_grace_parsing),
+            cmocka_unit_test(test_cocos_snp_snake_case),
+            cmocka_unit_test(test_cocos_snp_camel_case),
+            cmocka_unit_test(test_cocos_tdx_camel_case),
+            cmocka_unit_test(test_cocos_tdx_snake_case),
+            cmocka_unit_test(test_cocos_import_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

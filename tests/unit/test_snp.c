@@ -2,8 +2,6 @@
  * SEV-SNP parsing and verification against the real public samples (shared testdata,
  * MANIFEST.md) and mutations of them.
  */
-#include "testutil.h"
-
 #include <time.h>
 
 #include <openssl/x509.h>
@@ -11,6 +9,7 @@
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "snp/snp_internal.h"
+#include "testutil.h"
 
 struct sample {
     const char *dir;
@@ -27,44 +26,59 @@ struct sample {
 };
 
 static const struct sample samples[] = {
-    {"milan-v2-gosevguest", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
-     CVMA_SNP_PRODUCT_MILAN, false,
-     "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01",
-     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d",
-     2, 0, 5, 68, 0, true},
-    {"milan-v2-coco-trustee", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
-     CVMA_SNP_PRODUCT_MILAN, false,
-     "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c",
-     "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e",
-     3, 0, 8, 115, 0, false},
-    {"milan-v3-vlek-coco-trustee", "vlek.der", "ask_ark_milan_vlek.pem", "2025-01-01T00:00:00Z", 3,
-     CVMA_SNP_PRODUCT_MILAN, true,
-     "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5ceeb5a493df2a570d7bf0",
-     "cc-us-east-2.amazonaws.com", 4, 0, 24, 217, 0, false},
-    {"milan-v3-vlek-anolis-trustee", "vlek.der", "ask_ark_milan_vlek.pem", "2024-06-01T00:00:00Z", 2,
-     CVMA_SNP_PRODUCT_MILAN, true,
-     "f1a99fc07470beb03b1330f4489520af8f0288187ffb661c71f35cab09bea19cd962d4f2d09f5a16c3c38b7da6bed244",
-     "cc-us-east-2.amazonaws.com", 3, 0, 21, 209, 0, false},
-    {"milan-v2-azure-constellation", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
-     CVMA_SNP_PRODUCT_MILAN, false,
-     "5677f1de87289e7ad2c7e99c805d0468b1a9ccd83f0d245afa5242d405da4d5725852f8c6550564870e5f3206dfb1841",
-     "9e44aaef02cfca6fddbaca669c6cfd29e1ab8d97ebc939857128acbb13b8740df31436d34e86e5f8ae0cdfeb3a0e185db46decac176cc77d761c22a1b9dcf25b",
-     2, 0, 6, 93, 0, false},
-    {"milan-v5-gcp-teekit", "vcek.pem", "ask_ark_milan.pem", "2026-01-01T00:00:00Z", 5,
-     CVMA_SNP_PRODUCT_MILAN, false,
-     "b747d55452e0b9e9079770a49e397c5e6d9573581e246da7baac4f28b5cdc5b1b6d19251b8ee600fd16a3708f58406f3",
-     "980cf7b61876cb37fd517cd44ce11c72d43c5408e66ab39138370ec59bc195e063254cb501d87d82f0b8b8dc774bcfe28019447711598f007390e4accc405361",
-     4, 0, 27, 222, 0, false},
-    {"genoa-v3-azure-hcl", "vcek.pem", "ask_ark_genoa.pem", "2026-01-01T00:00:00Z", 3,
-     CVMA_SNP_PRODUCT_GENOA, false,
-     "f57dc09a507c6ecd82369bffb600f0003792f4d99bc26e985ec0c266fc34faf3706faf814c9e61065768a6ff917c89ae",
-     "0506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0d9244327bc121f0242d6470903ad1d4aaea4ad1",
-     10, 0, 23, 84, 0, false},
-    {"turin-v5-anolis-trustee", "vcek.der", "ask_ark_turin_vcek.pem", "2026-07-01T00:00:00Z", 5,
-     CVMA_SNP_PRODUCT_TURIN, false,
-     "a13039badd60b0854bea169b58fd6fe1773981aefbfee98bf32d6cbe7521e5f281c1dd1fa8a44be828e6cf4804871091",
-     "0910b4f884ff4ba9" "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
-     3, 2, 5, 97, 1, false},
+        {"milan-v2-gosevguest", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+         CVMA_SNP_PRODUCT_MILAN, false,
+         "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e"
+         "4872b01",
+         "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776"
+         "b564ea464cdce40c05f63c9b610c5068b006b5d",
+         2, 0, 5, 68, 0, true},
+        {"milan-v2-coco-trustee", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+         CVMA_SNP_PRODUCT_MILAN, false,
+         "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f905"
+         "0d3d38c",
+         "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f8e8c0bcd9a5d9286612bad4aa"
+         "dfb4426205a3b9e4fea82301135a170e477524e",
+         3, 0, 8, 115, 0, false},
+        {"milan-v3-vlek-coco-trustee", "vlek.der", "ask_ark_milan_vlek.pem", "2025-01-01T00:00:00Z",
+         3, CVMA_SNP_PRODUCT_MILAN, true,
+         "8922ebbdd00ec2c541f36a6e7a82a8773a7accb451ed67bc94e740dbe92c93c4e8c9af857f5ceeb5a493df2a5"
+         "70d7bf0",
+         "cc-us-east-2.amazonaws.com", 4, 0, 24, 217, 0, false},
+        {"milan-v3-vlek-anolis-trustee", "vlek.der", "ask_ark_milan_vlek.pem",
+         "2024-06-01T00:00:00Z", 2, CVMA_SNP_PRODUCT_MILAN, true,
+         "f1a99fc07470beb03b1330f4489520af8f0288187ffb661c71f35cab09bea19cd962d4f2d09f5a16c3c38b7da"
+         "6bed244",
+         "cc-us-east-2.amazonaws.com", 3, 0, 21, 209, 0, false},
+        {"milan-v2-azure-constellation", "vcek.der", "ask_ark_milan.pem", "2025-01-01T00:00:00Z", 2,
+         CVMA_SNP_PRODUCT_MILAN, false,
+         "5677f1de87289e7ad2c7e99c805d0468b1a9ccd83f0d245afa5242d405da4d5725852f8c6550564870e5f3206"
+         "dfb1841",
+         "9e44aaef02cfca6fddbaca669c6cfd29e1ab8d97ebc939857128acbb13b8740df31436d34e86e5f8ae0cdfeb3"
+         "a0e185db46decac176cc77d761c22a1b9dcf25b",
+         2, 0, 6, 93, 0, false},
+        {"milan-v5-gcp-teekit", "vcek.pem", "ask_ark_milan.pem", "2026-01-01T00:00:00Z", 5,
+         CVMA_SNP_PRODUCT_MILAN, false,
+         "b747d55452e0b9e9079770a49e397c5e6d9573581e246da7baac4f28b5cdc5b1b6d19251b8ee600fd16a3708f"
+         "58406f3",
+         "980cf7b61876cb37fd517cd44ce11c72d43c5408e66ab39138370ec59bc195e063254cb501d87d82f0b8b8dc7"
+         "74bcfe28019447711598f007390e4accc405361",
+         4, 0, 27, 222, 0, false},
+        {"genoa-v3-azure-hcl", "vcek.pem", "ask_ark_genoa.pem", "2026-01-01T00:00:00Z", 3,
+         CVMA_SNP_PRODUCT_GENOA, false,
+         "f57dc09a507c6ecd82369bffb600f0003792f4d99bc26e985ec0c266fc34faf3706faf814c9e61065768a6ff9"
+         "17c89ae",
+         "0506ffba875e939c2729d20c74eb72b4c5ba6bf7ea1faaa640141f12c6d64782fb487f68ce69dcd021e914cc0"
+         "d9244327bc121f0242d6470903ad1d4aaea4ad1",
+         10, 0, 23, 84, 0, false},
+        {"turin-v5-anolis-trustee", "vcek.der", "ask_ark_turin_vcek.pem", "2026-07-01T00:00:00Z", 5,
+         CVMA_SNP_PRODUCT_TURIN, false,
+         "a13039badd60b0854bea169b58fd6fe1773981aefbfee98bf32d6cbe7521e5f281c1dd1fa8a44be828e6cf480"
+         "4871091",
+         "0910b4f884ff4ba9"
+         "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "00000000000000000000000",
+         3, 2, 5, 97, 1, false},
 };
 
 /* A temp collateral dir holding the sample's leaf and its roots bundle as cert_chain.pem. */
@@ -195,8 +209,7 @@ static void test_snp_byte_flips_in_signed_part_are_refused(void **state)
             if (off < 4) {
                 assert_true(cvma_verdict_has(&res.verdict, CVMA_R_PARSE_UNKNOWN_VERSION) || sig);
             } else if (off >= 0x34 && off < 0x38) {
-                assert_true(cvma_verdict_has(&res.verdict,
-                                             CVMA_R_SNP_SIGNATURE_ALGO_UNSUPPORTED));
+                assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_SIGNATURE_ALGO_UNSUPPORTED));
             } else if (off == 0x48) {
                 assert_true(sig || cvma_verdict_has(&res.verdict, CVMA_R_SNP_REPORT_UNSIGNED) ||
                             cvma_verdict_has(&res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH) ||
@@ -498,19 +511,19 @@ static void test_snp_missing_vlek_is_undecided(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
-        cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
-        cmocka_unit_test(test_snp_truncated_reports_are_refused),
-        cmocka_unit_test(test_snp_unknown_version_is_refused),
-        cmocka_unit_test(test_snp_trailing_bytes_rule),
-        cmocka_unit_test(test_snp_reserved_bytes),
-        cmocka_unit_test(test_snp_turin_tcb_layout),
-        cmocka_unit_test(test_snp_vcek_of_another_chip_is_refused),
-        cmocka_unit_test(test_snp_synthetic_vcek_chain_is_refused),
-        cmocka_unit_test(test_snp_expired_and_not_yet_valid),
-        cmocka_unit_test(test_snp_wrong_product_chain_is_refused),
-        cmocka_unit_test(test_snp_missing_collateral_offline_is_undecided),
-        cmocka_unit_test(test_snp_missing_vlek_is_undecided),
+            cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
+            cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
+            cmocka_unit_test(test_snp_truncated_reports_are_refused),
+            cmocka_unit_test(test_snp_unknown_version_is_refused),
+            cmocka_unit_test(test_snp_trailing_bytes_rule),
+            cmocka_unit_test(test_snp_reserved_bytes),
+            cmocka_unit_test(test_snp_turin_tcb_layout),
+            cmocka_unit_test(test_snp_vcek_of_another_chip_is_refused),
+            cmocka_unit_test(test_snp_synthetic_vcek_chain_is_refused),
+            cmocka_unit_test(test_snp_expired_and_not_yet_valid),
+            cmocka_unit_test(test_snp_wrong_product_chain_is_refused),
+            cmocka_unit_test(test_snp_missing_collateral_offline_is_undecided),
+            cmocka_unit_test(test_snp_missing_vlek_is_undecided),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

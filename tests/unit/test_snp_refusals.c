@@ -2,8 +2,6 @@
  * Each refusal of the SEV-SNP verifier, produced on simulated evidence that is wrong in one
  * way only (the simulator signs everything else correctly), plus the time-dependent ones.
  */
-#include "testutil.h"
-
 #include <time.h>
 
 #include <openssl/x509.h>
@@ -13,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "snp/snp_internal.h"
+#include "testutil.h"
 
 struct run {
     char *dir;
@@ -189,8 +188,8 @@ static void test_vcek_tcb_differs_from_reported_tcb(void **state)
     sim_verify(&o, true, 0, &r);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_TCB_MISMATCH);
     /* The detail names the field, the expected and the actual value. */
-    assert_non_null(strstr(r.res.verdict.reasons[0].detail,
-                           "VCEK blSPL=3 but REPORTED_TCB.bootloader=4"));
+    assert_non_null(
+            strstr(r.res.verdict.reasons[0].detail, "VCEK blSPL=3 but REPORTED_TCB.bootloader=4"));
     done(&r);
 }
 
@@ -499,25 +498,25 @@ static void test_chain_cache_rechecks_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simulated_report_is_affirmed_with_test_root_named),
-        cmocka_unit_test(test_unpinned_root_is_refused),
-        cmocka_unit_test(test_revoked_ask_is_refused),
-        cmocka_unit_test(test_expired_and_future_vcek_are_refused),
-        cmocka_unit_test(test_stale_crl_is_refused),
-        cmocka_unit_test(test_crl_from_another_root_is_refused),
-        cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
-        cmocka_unit_test(test_vcek_of_another_chip),
-        cmocka_unit_test(test_masked_chip_id_is_a_warning),
-        cmocka_unit_test(test_debug_policy_is_a_warning_and_claimed),
-        cmocka_unit_test(test_tcb_relations),
-        cmocka_unit_test(test_product_disagreements),
-        cmocka_unit_test(test_leaf_defects),
-        cmocka_unit_test(test_signer_fields),
-        cmocka_unit_test(test_key_type_mismatch),
-        cmocka_unit_test(test_garbage_vcek_is_cert_parse),
-        cmocka_unit_test(test_report_data_expected),
-        cmocka_unit_test(test_skipped_check_is_never_affirming),
-        cmocka_unit_test(test_chain_cache_rechecks_time),
+            cmocka_unit_test(test_simulated_report_is_affirmed_with_test_root_named),
+            cmocka_unit_test(test_unpinned_root_is_refused),
+            cmocka_unit_test(test_revoked_ask_is_refused),
+            cmocka_unit_test(test_expired_and_future_vcek_are_refused),
+            cmocka_unit_test(test_stale_crl_is_refused),
+            cmocka_unit_test(test_crl_from_another_root_is_refused),
+            cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
+            cmocka_unit_test(test_vcek_of_another_chip),
+            cmocka_unit_test(test_masked_chip_id_is_a_warning),
+            cmocka_unit_test(test_debug_policy_is_a_warning_and_claimed),
+            cmocka_unit_test(test_tcb_relations),
+            cmocka_unit_test(test_product_disagreements),
+            cmocka_unit_test(test_leaf_defects),
+            cmocka_unit_test(test_signer_fields),
+            cmocka_unit_test(test_key_type_mismatch),
+            cmocka_unit_test(test_garbage_vcek_is_cert_parse),
+            cmocka_unit_test(test_report_data_expected),
+            cmocka_unit_test(test_skipped_check_is_never_affirming),
+            cmocka_unit_test(test_chain_cache_rechecks_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,7 +63,7 @@ static X509 *intel_root(void)
     return x;
 }
 
-static STACK_OF(X509) *load_chain(const char *rel)
+static STACK_OF(X509) * load_chain(const char *rel)
 {
     struct cvma_buf b;
     char *p = vec(rel);
@@ -546,7 +546,7 @@ static void test_every_tampered_byte_of_the_span_breaks_the_signature(void **sta
     X509 *root = intel_root();
     time_t at = T("2025-07-19T10:00:34Z");
     struct cvma_tdx_signed_json *docs[2];
-    STACK_OF(X509) *chains[2];
+    STACK_OF(X509) * chains[2];
 
     load_ok(d, &c);
     docs[0] = &c.tcb_info_doc;
@@ -866,7 +866,7 @@ static void sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t out[
 struct syn_pki {
     EVP_PKEY *root_key, *signer_key;
     X509 *root, *signer;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 };
 
 static void pki_make(struct syn_pki *k, const char *signer_curve)

@@ -2,22 +2,20 @@
  * Intel TDX verification end to end: the real samples with their collateral, byte flips in
  * the signed part, and each refusal on simulated evidence that is wrong in one way only.
  */
-#include "testutil.h"
-
 #include <time.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "sim/sim_tdx.h"
 #include "tdx/tdx_internal.h"
-
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509_vfy.h>
+#include "testutil.h"
 
 static void verify_file(const char *quote, const char *dir, const char *at, X509 *root,
                         bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
@@ -67,9 +65,9 @@ static void test_real_uptodate_quote_verifies(void **state)
     assert_string_equal(res.trust_anchor, "intel-sgx-root-ca");
     assert_string_equal(claim_tdx(&res, "tcb_status"), "UpToDate");
     assert_string_equal(claim_tdx(&res, "qe_tcb_status"), "UpToDate");
-    assert_int_equal(json_array_size(json_object_get(json_object_get(res.claims, "tdx"),
-                                                     "advisory_ids")),
-                     0);
+    assert_int_equal(
+            json_array_size(json_object_get(json_object_get(res.claims, "tdx"), "advisory_ids")),
+            0);
     assert_string_equal(json_string_value(json_object_get(res.claims, "measurement")),
                         "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae"
                         "6dc5f87f27428b2538873118b7");
@@ -187,9 +185,9 @@ static void test_real_quote_tampered_parts(void **state)
         size_t off;
         enum cvma_reason want;
     } cases[] = {
-        {0x302 + 0x40, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID}, /* QE report MRENCLAVE */
-        {0x4C4, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},           /* QE auth data byte 0 */
-        {0x2BC, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},           /* attestation key x */
+            {0x302 + 0x40, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID}, /* QE report MRENCLAVE */
+            {0x4C4, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},            /* QE auth data byte 0 */
+            {0x2BC, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},            /* attestation key x */
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_result res;
@@ -245,9 +243,14 @@ static void test_real_collateral_tampered(void **state)
     char *q = tu_path(src, "quote.bin");
     for (size_t i = 0; i < 2; i++) {
         char *d = tu_tmpdir();
-        const char *all[] = {"tcb_info.json", "tcb_info.sig.hex", "qe_identity.json",
-                             "qe_identity.sig.hex", "tcb_info_issuer_chain.pem",
-                             "qe_identity_issuer_chain.pem", "pck_crl.der", "root_ca_crl.der"};
+        const char *all[] = {"tcb_info.json",
+                             "tcb_info.sig.hex",
+                             "qe_identity.json",
+                             "qe_identity.sig.hex",
+                             "tcb_info_issuer_chain.pem",
+                             "qe_identity_issuer_chain.pem",
+                             "pck_crl.der",
+                             "root_ca_crl.der"};
         for (size_t k = 0; k < CVMA_ARRAY_LEN(all); k++) {
             char *a = tu_path(src, all[k]), *b = tu_path(d, all[k]);
             tu_copy(a, b);
@@ -275,7 +278,6 @@ static void test_real_collateral_tampered(void **state)
     free(src);
 }
 
-
 /* Every real TDX quote in the shared vectors, with or without collateral: the quote signature,
  * the QE report signature by the PCK key, the attestation key binding and the PCK chain up
  * to the Intel SGX Root CA all verify (MANIFEST: "verified OK" for each). */
@@ -284,10 +286,14 @@ static void test_every_real_quote_signature_and_chain(void **state)
     (void)state;
     TU_NEED_VECTORS();
     static const char *quotes[] = {
-        "tdx/v4-uptodate-dcapqvl/quote.bin",         "tdx/v4-spr-gotdxguest/quote.bin",
-        "tdx/v5-gotdxguest/quote.bin",               "tdx/v4-v5-coco-trustee/tdx_quote_4.dat",
-        "tdx/v4-v5-coco-trustee/tdx_quote_5.dat",    "tdx/v4-v5-coco-trustee/tdx_quote_6.dat",
-        "tdx/v4-azure-coco-trustee/td-quote.bin",    "tdx/v4-gce-ccel-gotdxguest/cos-113-tdx-quote.dat",
+            "tdx/v4-uptodate-dcapqvl/quote.bin",
+            "tdx/v4-spr-gotdxguest/quote.bin",
+            "tdx/v5-gotdxguest/quote.bin",
+            "tdx/v4-v5-coco-trustee/tdx_quote_4.dat",
+            "tdx/v4-v5-coco-trustee/tdx_quote_5.dat",
+            "tdx/v4-v5-coco-trustee/tdx_quote_6.dat",
+            "tdx/v4-azure-coco-trustee/td-quote.bin",
+            "tdx/v4-gce-ccel-gotdxguest/cos-113-tdx-quote.dat",
     };
     char *rootp = tu_path(tu_vectors(), "tdx/roots/intel_sgx_root_ca.pem");
     struct cvma_buf rb;
@@ -342,10 +348,10 @@ static void test_every_real_quote_signature_and_chain(void **state)
         uint8_t pt[65] = {0x04};
         memcpy(pt + 1, q.attestation_key, 64);
         OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                             (char *)(uintptr_t) "prime256v1", 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt),
-            OSSL_PARAM_construct_end()};
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                 (char *)(uintptr_t) "prime256v1", 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt),
+                OSSL_PARAM_construct_end()};
         EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
         EVP_PKEY *ak = NULL;
         assert_true(EVP_PKEY_fromdata_init(kc) == 1 &&
@@ -557,15 +563,15 @@ static void test_sim_each_tcb_status_maps_as_documented(void **state)
         enum cvma_result_status want;
         enum cvma_reason reason;
     } cases[] = {
-        {CVMA_SIM_TDX_TCB_UPTODATE, "UpToDate", CVMA_AFFIRMING, CVMA_R_COUNT_},
-        {CVMA_SIM_TDX_TCB_SWHARDENING, "SWHardeningNeeded", CVMA_WARNING,
-         CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {CVMA_SIM_TDX_TCB_CONFIGNEEDED, "ConfigurationNeeded", CVMA_WARNING,
-         CVMA_R_TDX_TCB_NEEDS_ACTION},
-        {CVMA_SIM_TDX_TCB_OUTOFDATE, "OutOfDate", CVMA_CONTRAINDICATED,
-         CVMA_R_TDX_TCB_OUT_OF_DATE},
-        {CVMA_SIM_TDX_TCB_REVOKED, "Revoked", CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_REVOKED},
-        {CVMA_SIM_TDX_TCB_NOLEVEL, NULL, CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND},
+            {CVMA_SIM_TDX_TCB_UPTODATE, "UpToDate", CVMA_AFFIRMING, CVMA_R_COUNT_},
+            {CVMA_SIM_TDX_TCB_SWHARDENING, "SWHardeningNeeded", CVMA_WARNING,
+             CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {CVMA_SIM_TDX_TCB_CONFIGNEEDED, "ConfigurationNeeded", CVMA_WARNING,
+             CVMA_R_TDX_TCB_NEEDS_ACTION},
+            {CVMA_SIM_TDX_TCB_OUTOFDATE, "OutOfDate", CVMA_CONTRAINDICATED,
+             CVMA_R_TDX_TCB_OUT_OF_DATE},
+            {CVMA_SIM_TDX_TCB_REVOKED, "Revoked", CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_REVOKED},
+            {CVMA_SIM_TDX_TCB_NOLEVEL, NULL, CVMA_CONTRAINDICATED, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
@@ -620,24 +626,24 @@ static void test_sim_refusals(void **state)
         size_t off; /* offsetof into tamper, as an index below */
         enum cvma_reason want;
     } cases[] = {
-        {"qe_report_data_wrong", 0, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
-        {"qe_auth_data_flip", 1, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
-        {"pck_sig_wrong", 2, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID},
-        {"wrong_fmspc_in_tcb_info", 3, CVMA_R_TDX_FMSPC_MISMATCH},
-        {"mrsigner_seam_wrong", 4, CVMA_R_TDX_MODULE_MISMATCH},
-        {"qe_mrsigner_wrong", 5, CVMA_R_TDX_QE_IDENTITY_MISMATCH},
-        {"tcb_info_sig_wrong", 6, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
-        {"qe_identity_sig_wrong", 7, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
-        {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
+            {"qe_report_data_wrong", 0, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
+            {"qe_auth_data_flip", 1, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
+            {"pck_sig_wrong", 2, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID},
+            {"wrong_fmspc_in_tcb_info", 3, CVMA_R_TDX_FMSPC_MISMATCH},
+            {"mrsigner_seam_wrong", 4, CVMA_R_TDX_MODULE_MISMATCH},
+            {"qe_mrsigner_wrong", 5, CVMA_R_TDX_QE_IDENTITY_MISMATCH},
+            {"tcb_info_sig_wrong", 6, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
+            {"qe_identity_sig_wrong", 7, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
+            {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
         struct simrun r;
         cvma_sim_tdx_opts_default(&o);
-        bool *flags[] = {&o.tamper.qe_report_data_wrong,    &o.tamper.qe_auth_data_flip,
-                         &o.tamper.pck_sig_wrong,           &o.tamper.wrong_fmspc_in_tcb_info,
-                         &o.tamper.mrsigner_seam_wrong,     &o.tamper.qe_mrsigner_wrong,
-                         &o.tamper.tcb_info_sig_wrong,      &o.tamper.qe_identity_sig_wrong,
+        bool *flags[] = {&o.tamper.qe_report_data_wrong, &o.tamper.qe_auth_data_flip,
+                         &o.tamper.pck_sig_wrong,        &o.tamper.wrong_fmspc_in_tcb_info,
+                         &o.tamper.mrsigner_seam_wrong,  &o.tamper.qe_mrsigner_wrong,
+                         &o.tamper.tcb_info_sig_wrong,   &o.tamper.qe_identity_sig_wrong,
                          &o.tamper.pck_cn_wrong};
         *flags[cases[i].off] = true;
         sim_run(&o, 0, &r);
@@ -693,20 +699,20 @@ static void test_sim_without_trust_root_is_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_uptodate_quote_verifies),
-        cmocka_unit_test(test_real_spr_quote_has_no_tcb_level),
-        cmocka_unit_test(test_real_quote_byte_flips),
-        cmocka_unit_test(test_real_quote_tampered_parts),
-        cmocka_unit_test(test_real_collateral_tampered),
-        cmocka_unit_test(test_every_real_quote_signature_and_chain),
-        cmocka_unit_test(test_real_quote_without_collateral_is_undecided),
-        cmocka_unit_test(test_tiny_chain_cache_keeps_borrowed_entries_valid),
-        cmocka_unit_test(test_cached_chain_rechecks_crl_time_whatever_the_chain_length),
-        cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
-        cmocka_unit_test(test_sim_v5_and_debug),
-        cmocka_unit_test(test_sim_refusals),
-        cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
-        cmocka_unit_test(test_sim_without_trust_root_is_refused),
+            cmocka_unit_test(test_real_uptodate_quote_verifies),
+            cmocka_unit_test(test_real_spr_quote_has_no_tcb_level),
+            cmocka_unit_test(test_real_quote_byte_flips),
+            cmocka_unit_test(test_real_quote_tampered_parts),
+            cmocka_unit_test(test_real_collateral_tampered),
+            cmocka_unit_test(test_every_real_quote_signature_and_chain),
+            cmocka_unit_test(test_real_quote_without_collateral_is_undecided),
+            cmocka_unit_test(test_tiny_chain_cache_keeps_borrowed_entries_valid),
+            cmocka_unit_test(test_cached_chain_rechecks_crl_time_whatever_the_chain_length),
+            cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
+            cmocka_unit_test(test_sim_v5_and_debug),
+            cmocka_unit_test(test_sim_refusals),
+            cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
+            cmocka_unit_test(test_sim_without_trust_root_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,12 +28,12 @@ static inline const char *tu_vectors(void)
     return d;
 }
 
-#define TU_NEED_VECTORS()                                                                          \
-    do {                                                                                           \
-        if (tu_vectors() == NULL) {                                                                \
-            fprintf(stderr, "SKIP: shared test vectors not found (set CVMATTEST_VECTORS)\n");     \
-            skip();                                                                                \
-        }                                                                                          \
+#define TU_NEED_VECTORS()                                                                     \
+    do {                                                                                      \
+        if (tu_vectors() == NULL) {                                                           \
+            fprintf(stderr, "SKIP: shared test vectors not found (set CVMATTEST_VECTORS)\n"); \
+            skip();                                                                           \
+        }                                                                                     \
     } while (0)
 
 static inline char *tu_path(const char *a, const char *b)
