@@ -67,8 +67,13 @@ static int add_root(struct cvma_cli_verify *cv, const char *path)
     if (x == NULL) {
         return usage_error("verify", "--trust-root '%s' is not a PEM or DER certificate", path);
     }
+    if (!cvma_x509_spki_sha256(x, cv->root_spki[cv->vo.n_trust_roots])) {
+        X509_free(x);
+        return usage_error("verify", "--trust-root '%s': cannot encode its public key", path);
+    }
     cv->roots[cv->vo.n_trust_roots++] = x;
     cv->vo.trust_roots = cv->roots;
+    cv->vo.trust_root_spki = (const uint8_t(*)[32])cv->root_spki;
     return 0;
 }
 

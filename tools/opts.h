@@ -21,6 +21,7 @@ struct cvma_cli_verify {
     bool json;
     double seconds; /* bench only */
     X509 *roots[16];
+    uint8_t root_spki[16][32];
     struct cvma_registry_set *rs; /* --provider, --registry, --proof, --lookup-registry */
     struct cvma_policy *policy;   /* --policy */
     bool grace_given;             /* --collateral-grace on the command line */

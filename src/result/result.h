@@ -15,15 +15,17 @@
 struct cvma_chain_cache;
 
 struct cvma_verify_opts {
-    time_t at;                        /* verification time (--at, else now) */
-    bool allow_trailing_data;         /* --allow-trailing-data */
-    const char *collateral_dir;       /* --collateral DIR, or NULL */
-    bool offline;                     /* --offline: never touch the network */
-    const char *kds_base_url;         /* NULL: AMD KDS */
-    const char *pcs_base_url;         /* NULL: Intel PCS (or a PCCS with the same API) */
-    int64_t collateral_grace_seconds; /* stale TDX collateral within this: a warning */
-    const char *cache_dir;            /* NULL: $CVMATTEST_CACHE, XDG cache */
-    X509 **trust_roots;               /* --trust-root certificates (borrowed) */
+    time_t at;                            /* verification time (--at, else now) */
+    bool allow_trailing_data;             /* --allow-trailing-data */
+    const char *collateral_dir;           /* --collateral DIR, or NULL */
+    bool offline;                         /* --offline: never touch the network */
+    const char *kds_base_url;             /* NULL: AMD KDS */
+    const char *pcs_base_url;             /* NULL: Intel PCS (or a PCCS with the same API) */
+    int64_t collateral_grace_seconds;     /* stale TDX collateral within this: a warning */
+    const char *cache_dir;                /* NULL: $CVMATTEST_CACHE, XDG cache */
+    X509 **trust_roots;                   /* --trust-root certificates (borrowed) */
+    const uint8_t (*trust_root_spki)[32]; /* optional: SHA-256 of each root's public key,
+                                           * precomputed for cache keys; NULL: computed */
     size_t n_trust_roots;
     bool has_report_data; /* --report-data */
     uint8_t report_data[64];

@@ -211,7 +211,13 @@ static bool sha256_key(const struct cvma_snp_collateral *c, const struct cvma_ve
     ok = ok && EVP_DigestUpdate(md, &vlek, 1) == 1;
     for (size_t i = 0; ok && i < opts->n_trust_roots; i++) {
         uint8_t h[32];
-        ok = cvma_x509_spki_sha256(opts->trust_roots[i], h) && EVP_DigestUpdate(md, h, 32) == 1;
+        if (opts->trust_root_spki != NULL) {
+            memcpy(h, opts->trust_root_spki[i], sizeof h);
+        } else if (!cvma_x509_spki_sha256(opts->trust_roots[i], h)) {
+            ok = false;
+            break;
+        }
+        ok = EVP_DigestUpdate(md, h, 32) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(md, out, &n) == 1 && n == 32;
     EVP_MD_CTX_free(md);

@@ -109,9 +109,14 @@ static bool asn1_time(const ASN1_TIME *t, time_t *out)
 static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
                    const struct cvma_verify_opts *opts, uint8_t out[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    static EVP_MD *sha256; /* fetched once: an implicit fetch per call costs more than it hashes */
+    EVP_MD_CTX *md = NULL;
     unsigned int len = 0;
-    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+    if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        return false;
+    }
+    md = EVP_MD_CTX_new();
+    bool ok = md != NULL && EVP_DigestInit_ex(md, sha256, NULL) == 1 &&
               EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1;
     for (size_t i = 0; ok && i < n; i++) {
         uint64_t l = parts[i].len;
@@ -120,7 +125,13 @@ static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
     }
     for (size_t i = 0; ok && opts != NULL && i < opts->n_trust_roots; i++) {
         uint8_t h[32];
-        ok = cvma_x509_spki_sha256(opts->trust_roots[i], h) && EVP_DigestUpdate(md, h, 32) == 1;
+        if (opts->trust_root_spki != NULL) {
+            memcpy(h, opts->trust_root_spki[i], sizeof h);
+        } else if (!cvma_x509_spki_sha256(opts->trust_roots[i], h)) {
+            ok = false;
+            break;
+        }
+        ok = EVP_DigestUpdate(md, h, 32) == 1;
     }
     ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
     EVP_MD_CTX_free(md);
