@@ -699,6 +699,9 @@ static enum cvma_status make_qe_report(struct sim *s, const uint8_t att_xy[2 * P
     if (s->o->tamper.qe_report_data_wrong) {
         rep[QE_REPORT_DATA] ^= 1;
     }
+    if (s->o->tamper.qe_report_data_tail) {
+        rep[QE_REPORT_DATA + 63] = 0x01; /* filler after the key hash */
+    }
     if (s->o->tamper.qe_mrsigner_wrong) {
         rep[QE_MR_SIGNER] ^= 1;
     }

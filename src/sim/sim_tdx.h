@@ -129,6 +129,7 @@ struct cvma_sim_tdx_opts {
         bool tcb_info_sig_wrong;      /* TCB Info signed by another key */
         bool qe_identity_sig_wrong;   /* QE Identity signed by another key */
         bool pck_cn_wrong;            /* the PCK leaf's CN is not "... PCK Certificate" */
+        bool qe_report_data_tail;     /* QE report_data[63] non-zero (the PCK signs it) */
     } tamper;
     bool has_mr_service_td; /* v5 only: bind a service TD (else MRSERVICETD is zero) */
     uint8_t mr_service_td[48];

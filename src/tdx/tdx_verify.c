@@ -618,8 +618,9 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             qe_mark = !opts->no_qe_report_memo && opts->chain_cache != NULL;
         }
     }
-    /* 4. QE report data = SHA-256(attestation key || QE auth data) || 0^32 [4.1.2.5.14]:
-     * Intel's QVL compares the first 32 bytes; so do we. */
+    /* 4. QE report data = SHA-256(attestation key || QE auth data) || 0^32 [4.1.2.5.14].
+     * Intel's QVL compares only the first 32 bytes; the issue (and every real quote) has the
+     * other 32 zero, and unauthenticated-looking filler in a signed field is refused. */
     {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
@@ -639,6 +640,13 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             cvma_reject(v, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH,
                         "QE report data[0..32]=%s but SHA-256(attestation key || QE auth data)=%s",
                         got, want);
+            goto out;
+        }
+        if (!cvma_bytes_are_zero(q->qe_report.report_data + 32, 32)) {
+            char got[65];
+            cvma_hex_encode(q->qe_report.report_data + 32, 32, got, sizeof got);
+            cvma_reject(v, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH,
+                        "QE report data[32..64]=%s, expected zeros after the key hash", got);
             goto out;
         }
     }

@@ -635,6 +635,7 @@ static void test_sim_refusals(void **state)
             {"tcb_info_sig_wrong", 6, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
             {"qe_identity_sig_wrong", 7, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
             {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
+            {"qe_report_data_tail", 9, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
@@ -644,7 +645,7 @@ static void test_sim_refusals(void **state)
                          &o.tamper.pck_sig_wrong,        &o.tamper.wrong_fmspc_in_tcb_info,
                          &o.tamper.mrsigner_seam_wrong,  &o.tamper.qe_mrsigner_wrong,
                          &o.tamper.tcb_info_sig_wrong,   &o.tamper.qe_identity_sig_wrong,
-                         &o.tamper.pck_cn_wrong};
+                         &o.tamper.pck_cn_wrong,         &o.tamper.qe_report_data_tail};
         *flags[cases[i].off] = true;
         sim_run(&o, 0, &r);
         if (r.res.status != CVMA_CONTRAINDICATED ||
