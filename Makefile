@@ -67,6 +67,7 @@ bench: deps build
 	$(BUILD)/cvmattest bench $(BUILD)/bench-tdx/quote.bin --collateral $(BUILD)/bench-tdx \
 	    --offline --trust-root $(BUILD)/bench-tdx/root_ca.pem --seconds 3
 	openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -n 1
+	$(BUILD)/cvmattest bench registry
 
 contract: build
 	../shared/tools/contract-check
