@@ -18,6 +18,14 @@ void cvma_print_fields(const json_t *o, int indent, FILE *f)
             cvma_print_fields(val, indent + 2, f);
             continue;
         }
+        if (json_is_array(val) && json_array_size(val) > 0 &&
+            json_is_string(json_array_get(val, 0))) {
+            for (size_t i = 0; i < json_array_size(val); i++) {
+                const char *e = json_string_value(json_array_get(val, i));
+                fprintf(f, "%*s%s[%zu]: %s\n", indent, "", k, i, e ? e : "?");
+            }
+            continue;
+        }
         char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
         if (json_is_string(val)) {
             fprintf(f, "%*s%s: %s\n", indent, "", k, json_string_value(val));
