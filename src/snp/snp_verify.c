@@ -466,10 +466,13 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
                         "(1.3.6.1.4.1.3704.1.5)");
         }
     }
-    (void)before;
-    if (!cvma_verdict_has_error(v)) {
-        cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
+    /* The binding passed when none of its own checks recorded an error. */
+    for (size_t i = before; i < v->n_reasons; i++) {
+        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
+            return;
+        }
     }
+    cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
 }
 
 /* Decides the product from the report CPUID, the leaf's productName and the root. */

@@ -38,7 +38,7 @@ struct cvma_tdx_module_level {
 };
 
 struct cvma_tdx_module_identity {
-    char id[16]; /* "TDX_01" */
+    char id[16]; /* TDX_xx: the module major version in hex, e.g. TDX_01 */
     uint8_t mrsigner[48];
     uint8_t attributes[8];
     uint8_t attributes_mask[8];
