@@ -813,6 +813,13 @@ static int module_level_cmp(const void *pa, const void *pb)
     return a->isvsvn > b->isvsvn ? -1 : (a->isvsvn < b->isvsvn ? 1 : 0);
 }
 
+/* QE Identity levels: by isvsvn, highest first (QVL IdentityTcbLevel in a descending set). */
+static int qe_level_cmp(const void *pa, const void *pb)
+{
+    const struct cvma_tdx_qe_level *a = pa, *b = pb;
+    return a->isvsvn > b->isvsvn ? -1 : (a->isvsvn < b->isvsvn ? 1 : 0);
+}
+
 static enum cvma_status parse_module_fields(const struct pctx *c, json_t *m, const char *path,
                                             uint8_t mrsigner[48], uint8_t attributes[8],
                                             uint8_t mask[8])
@@ -1110,7 +1117,18 @@ enum cvma_status cvma_tdx_qe_identity_parse(const uint8_t *p, size_t len,
         }
         lv->isvsvn = (uint16_t)num;
     }
-    /* JSON order is kept: QVL takes the first level with isvsvn <= the QE's ISVSVN. */
+    /* Current QVL holds these in a set sorted by isvsvn, highest first
+     * (EnclaveIdentity::getIdentityTcbLevels), refuses two with the same isvsvn ("Detected
+     * duplicated TCB levels"), then takes the first with isvsvn <= the QE's ISVSVN: the file's
+     * order does not matter. */
+    qsort(out->levels, out->n_levels, sizeof *out->levels, qe_level_cmp);
+    for (i = 1; i < out->n_levels; i++) {
+        if (out->levels[i].isvsvn == out->levels[i - 1].isvsvn) {
+            st = bad(&c, "tcbLevels has two levels with isvsvn %u",
+                     (unsigned)out->levels[i].isvsvn);
+            goto out;
+        }
+    }
     st = CVMA_OK;
 out:
     json_decref(root);

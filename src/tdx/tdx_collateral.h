@@ -81,7 +81,7 @@ struct cvma_tdx_qe_identity {
     uint8_t mrsigner[32];
     uint16_t isvprodid;
     int tcb_evaluation_data_number;
-    struct cvma_tdx_qe_level *levels; /* JSON order (QVL does not sort these) */
+    struct cvma_tdx_qe_level *levels; /* sorted by isvsvn, descending (as QVL) */
     size_t n_levels;
 };
 
@@ -150,8 +150,9 @@ X509_CRL *cvma_tdx_crl_load_any(const uint8_t *p, size_t len);
 /* Parses the inner objects (the signed spans). COLLATERAL_INVALID on anything malformed.
  * Strict: TCB Info must be id "TDX", version 3, tcbType 0, with tdxModule and tdxtcbcomponents
  * (an SGX TCB Info is refused); QE Identity must be id "TD_QE", version 2. TCB levels are
- * sorted as QVL sorts them; two equal TCB levels (or module levels with equal isvsvn, or two
- * module identities with the same id) are refused. *out is cleared first and is empty after a
+ * sorted as QVL sorts them (QE Identity and module levels by isvsvn, highest first); two equal
+ * TCB levels (or QE or module levels with equal isvsvn, or two module identities with the same
+ * id) are refused. *out is cleared first and is empty after a
  * failure. */
 CVMA_MUST_USE enum cvma_status cvma_tdx_tcb_info_parse(const uint8_t *p, size_t len,
                                                        struct cvma_tdx_tcb_info *out,

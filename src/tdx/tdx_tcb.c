@@ -145,7 +145,8 @@ static enum cvma_status check_qe(const struct cvma_tdx_qe_identity *qi,
         return cvma_reject(v, CVMA_R_TDX_QE_IDENTITY_MISMATCH, "QE ISVPRODID %u differs from %u",
                            (unsigned)qe->isv_prod_id, (unsigned)qi->isvprodid);
     }
-    /* (e) the first level in JSON order with isvsvn <= the QE's ISVSVN. */
+    /* (e) the first level with isvsvn <= the QE's ISVSVN; the levels are sorted by isvsvn,
+     * highest first, as current QVL holds them (JSON order does not matter). */
     for (size_t i = 0; i < qi->n_levels; i++) {
         if (qi->levels[i].isvsvn <= qe->isv_svn) {
             *level = &qi->levels[i];

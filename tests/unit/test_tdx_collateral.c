@@ -1305,7 +1305,7 @@ static void test_qe_identity_parser_refuses_malformed_fields(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)j, strlen(j), &qi, &v), CVMA_OK);
     assert_int_equal(qi.n_levels, 3);
-    assert_int_equal(qi.levels[0].isvsvn, 8); /* JSON order kept */
+    assert_int_equal(qi.levels[0].isvsvn, 8); /* highest first */
     assert_int_equal(qi.attributes[0], 0x11);
     cvma_tdx_qe_identity_cleanup(&qi);
     cvma_verdict_cleanup(&v);
@@ -1318,6 +1318,44 @@ static void test_qe_identity_parser_refuses_malformed_fields(void **state)
         }
         cvma_verdict_cleanup(&v);
         free(e);
+    }
+    /* Levels in any order are held highest isvsvn first (QVL); two with one isvsvn are refused. */
+    {
+        static const char lv8[] = "{\"tcb\":{\"isvsvn\":8},\"tcbDate\":\"2024-11-13T00:00:00Z\","
+                                  "\"tcbStatus\":\"UpToDate\"},";
+        static const char lv2[] = ",{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2020-01-01T00:00:00Z\","
+                                  "\"tcbStatus\":\"Revoked\"}";
+        char *a = replace(j, lv8, ""), *b = replace(a, lv2, "");
+        char *asc = replace(b, "\"tcbLevels\":[",
+                            "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":2},"
+                            "\"tcbDate\":\"2020-01-01T00:00:00Z\","
+                            "\"tcbStatus\":\"Revoked\"},");
+        char *asc2 =
+                replace(asc, "\"tcbStatus\":\"OutOfDate\",\"advisoryIDs\":[\"INTEL-SA-000Q\"]}",
+                        "\"tcbStatus\":\"OutOfDate\",\"advisoryIDs\":[\"INTEL-SA-000Q\"]},"
+                        "{\"tcb\":{\"isvsvn\":8},\"tcbDate\":\"2024-11-13T00:00:00Z\","
+                        "\"tcbStatus\":\"UpToDate\"}");
+        char *dup = replace(asc2, "\"isvsvn\":2}", "\"isvsvn\":6}");
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)asc2, strlen(asc2), &qi, &v),
+                         CVMA_OK);
+        assert_int_equal(qi.n_levels, 3);
+        assert_int_equal(qi.levels[0].isvsvn, 8);
+        assert_string_equal(qi.levels[0].status, "UpToDate");
+        assert_int_equal(qi.levels[1].isvsvn, 6);
+        assert_int_equal(qi.levels[2].isvsvn, 2);
+        cvma_tdx_qe_identity_cleanup(&qi);
+        cvma_verdict_cleanup(&v);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)dup, strlen(dup), &qi, &v),
+                         CVMA_REJECTED);
+        assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "two levels with isvsvn 6"));
+        cvma_verdict_cleanup(&v);
+        free(dup);
+        free(asc2);
+        free(asc);
+        free(b);
+        free(a);
     }
     /* No mrsigner: allowed, then not compared. */
     char *e = replace(j, "\"mrsigner\":\"" QE_MRSIGNER "\",", "");
