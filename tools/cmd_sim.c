@@ -340,9 +340,11 @@ static void tdx_usage(FILE *f)
           "  --ppid HEX              PPID in the PCK certificate, exactly 16 bytes (default: "
           "random)\n"
           "  --fmspc HEX             FMSPC, exactly 6 bytes (default B0C06F000000)\n"
-          "  --tcb-status S          uptodate|swhardening|configneeded|outofdate|revoked|nolevel\n"
-          "                          the TCB level the platform lands on in TCB Info\n"
-          "                          (default uptodate; nolevel: none matches)\n"
+          "  --tcb-status S          uptodate|swhardening|configneeded|outofdate|revoked|nolevel|\n"
+          "                          relaunch: the TCB level the platform lands on in TCB Info\n"
+          "                          (default uptodate; nolevel: none matches; relaunch:\n"
+          "                          TDRelaunchAdvised, launched on an OutOfDate TDX module,\n"
+          "                          now UpToDate: implies --version 5)\n"
           "  --revoke-pck            the PCK CRL lists the PCK certificate's serial\n"
           "  --stale                 TCB Info and QE Identity expired (next update 30 days ago)\n"
           "  --keep-keys             also write root_ca-key.pem, pck_ca-key.pem, pck-key.pem,\n"
@@ -366,6 +368,7 @@ static bool parse_tcb_status(const char *s, enum cvma_sim_tdx_tcb_status *out)
             {"outofdate", CVMA_SIM_TDX_TCB_OUTOFDATE},
             {"revoked", CVMA_SIM_TDX_TCB_REVOKED},
             {"nolevel", CVMA_SIM_TDX_TCB_NOLEVEL},
+            {"relaunch", CVMA_SIM_TDX_TCB_RELAUNCH},
     };
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
@@ -385,6 +388,7 @@ static int sim_tdx(int argc, char **argv)
     enum cvma_status st;
     unsigned long v;
     size_t len;
+    bool version_given = false;
 
     cvma_sim_tdx_opts_default(&o);
     for (int i = 1; i < argc; i++) {
@@ -422,6 +426,7 @@ static int sim_tdx(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.version = (unsigned)v;
+            version_given = true;
         } else if (opt_value(argc, argv, &i, "--mr-td", &val)) {
             if (val == NULL) {
                 goto missing;
@@ -484,7 +489,7 @@ static int sim_tdx(int argc, char **argv)
             if (!parse_tcb_status(val, &o.tcb_status)) {
                 fprintf(stderr,
                         "cvmattest sim tdx: --tcb-status: '%s' is not uptodate, swhardening, "
-                        "configneeded, outofdate, revoked or nolevel\n",
+                        "configneeded, outofdate, revoked, nolevel or relaunch\n",
                         val);
                 return EXIT_USAGE;
             }
@@ -503,6 +508,9 @@ static int sim_tdx(int argc, char **argv)
         fprintf(stderr, "cvmattest sim tdx: --out DIR is required\n");
         tdx_usage(stderr);
         return EXIT_USAGE;
+    }
+    if (o.tcb_status == CVMA_SIM_TDX_TCB_RELAUNCH && !version_given) {
+        o.version = 5; /* TEE_TCB_SVN2 is in a TD report 1.5 only */
     }
     st = cvma_sim_tdx_write(&o, out_dir, err, sizeof err);
     if (st != CVMA_OK) {

@@ -36,6 +36,45 @@ void cvma_print_fields(const json_t *o, int indent, FILE *f)
     }
 }
 
+static const char *str_or(const json_t *o, const char *key, const char *none)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s != NULL ? s : none;
+}
+
+/* TDX claims beside the measurement (MRTD): the TCB statuses, the advisories, the RTMRs. */
+static void print_tdx(const json_t *tdx, FILE *f)
+{
+    if (!json_is_object(tdx)) {
+        return;
+    }
+    const char *status = json_string_value(json_object_get(tdx, "tcb_status"));
+    if (status == NULL) {
+        fprintf(f, "tcb status:   (none: no TCB level found)\n");
+    } else {
+        const char *module = json_string_value(json_object_get(tdx, "module_tcb_status"));
+        fprintf(f, "tcb status:   %s (platform %s%s%s)\n", status,
+                str_or(tdx, "platform_tcb_status", "?"), module ? ", module " : "",
+                module ? module : "");
+    }
+    fprintf(f, "qe tcb:       %s\n", str_or(tdx, "qe_tcb_status", "(none)"));
+    const json_t *adv = json_object_get(tdx, "advisory_ids");
+    fprintf(f, "advisories:   ");
+    if (json_array_size(adv) == 0) {
+        fprintf(f, "(none)");
+    }
+    for (size_t i = 0; i < json_array_size(adv); i++) {
+        const char *a = json_string_value(json_array_get(adv, i));
+        fprintf(f, "%s%s", i ? ", " : "", a ? a : "?");
+    }
+    fputc('\n', f);
+    const json_t *rtmr = json_object_get(tdx, "rtmr");
+    for (size_t i = 0; i < json_array_size(rtmr); i++) {
+        const char *r = json_string_value(json_array_get(rtmr, i));
+        fprintf(f, "rtmr%zu:        %s\n", i, r ? r : "?");
+    }
+}
+
 void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
 {
     if (json) {
@@ -73,6 +112,7 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
     if (m != NULL) {
         fprintf(f, "measurement:  %s\n", m);
     }
+    print_tdx(json_object_get(res->claims, "tdx"), f);
     if (res->verdict.n_reasons > 0) {
         fprintf(f, "reasons:\n");
     }

@@ -26,8 +26,9 @@
  * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
  * claim). It never removes a reason. The only reasons it changes are lowered to info with
  * "(accepted by policy: ...)" appended to their detail: the TDX TCB-status reason
- * (TDX_TCB_NEEDS_ACTION or TDX_TCB_OUT_OF_DATE) of a status tdx.accepted_tcb_statuses lists,
- * and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the bound service TD.
+ * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
+ * tdx.accepted_tcb_statuses lists, and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the
+ * bound service TD.
  *
  * Not checked here (the verifier's job): signatures, chains, revocation, collateral, the
  * binding of a platform to a provider (a policy only names which providers it requires).

@@ -510,8 +510,9 @@ static int status_index(const char *s)
 
 /*
  * The reason the verifier records for a status by default (reasons.def; tdx-quote.md §4):
- * OutOfDate* is TDX_TCB_OUT_OF_DATE (error), Revoked TDX_TCB_REVOKED (error), every other
- * status but UpToDate TDX_TCB_NEEDS_ACTION (warning). CVMA_R_COUNT_ for UpToDate.
+ * OutOfDate* is TDX_TCB_OUT_OF_DATE (error), Revoked TDX_TCB_REVOKED (error),
+ * TDRelaunchAdvised* TDX_TCB_RELAUNCH_ADVISED (error), every other status but UpToDate
+ * TDX_TCB_NEEDS_ACTION (warning). CVMA_R_COUNT_ for UpToDate.
  */
 static enum cvma_reason status_reason(const char *s)
 {
@@ -523,6 +524,10 @@ static enum cvma_reason status_reason(const char *s)
     }
     if (strcmp(s, "Revoked") == 0) {
         return CVMA_R_TDX_TCB_REVOKED;
+    }
+    if (strcmp(s, "TDRelaunchAdvised") == 0 ||
+        strcmp(s, "TDRelaunchAdvisedConfigurationNeeded") == 0) {
+        return CVMA_R_TDX_TCB_RELAUNCH_ADVISED;
     }
     return CVMA_R_TDX_TCB_NEEDS_ACTION;
 }

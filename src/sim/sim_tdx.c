@@ -305,6 +305,8 @@ const char *cvma_sim_tdx_tcb_status_name(enum cvma_sim_tdx_tcb_status s)
         return "Revoked";
     case CVMA_SIM_TDX_TCB_NOLEVEL:
         return "";
+    case CVMA_SIM_TDX_TCB_RELAUNCH:
+        return "TDRelaunchAdvised";
     }
     return "";
 }
@@ -322,6 +324,15 @@ static enum cvma_status check_opts(const struct cvma_sim_tdx_opts *o, char *err,
     case CVMA_SIM_TDX_TCB_OUTOFDATE:
     case CVMA_SIM_TDX_TCB_REVOKED:
     case CVMA_SIM_TDX_TCB_NOLEVEL:
+        break;
+    case CVMA_SIM_TDX_TCB_RELAUNCH:
+        /* TEE_TCB_SVN2 exists only in a TD report 1.5; the launch module SVN is one below the
+         * current one, judged by the module identity (major version > 0). */
+        if (o->version != 5 || o->tee_tcb_svn[0] == 0 || o->tee_tcb_svn[1] == 0) {
+            cvma_sim_errf(err, err_len,
+                          "sim tdx: relaunch needs quote version 5 and tee_tcb_svn[0], [1] > 0");
+            return CVMA_E_USAGE;
+        }
         break;
     default:
         cvma_sim_errf(err, err_len, "sim tdx: unknown tcb status %d", (int)o->tcb_status);
@@ -714,6 +725,10 @@ static void make_body(const struct sim *s, uint8_t *body)
 
     memset(body, 0, BODY15_SIZE);
     memcpy(body + BODY_TEE_TCB_SVN, o->tee_tcb_svn, 16);
+    if (o->tcb_status == CVMA_SIM_TDX_TCB_RELAUNCH) {
+        body[BODY_TEE_TCB_SVN] =
+                (uint8_t)(o->tee_tcb_svn[0] - 1); /* launched on the older module */
+    }
     memcpy(body + BODY_MR_SEAM, s->mr_seam, 48);
     memcpy(body + BODY_MR_SIGNER_SEAM, s->module_mrsigner, 48);
     if (o->tamper.mrsigner_seam_wrong) {
@@ -731,7 +746,8 @@ static void make_body(const struct sim *s, uint8_t *body)
     }
     memcpy(body + BODY_REPORT_DATA, o->report_data, 64);
     if (o->version == 5) {
-        /* TD report 1.5: TEE_TCB_SVN2 as at launch; a service TD only when asked for. */
+        /* TD report 1.5: TEE_TCB_SVN2 = tee_tcb_svn (as at launch unless relaunch); a service
+         * TD only when asked for. */
         memcpy(body + BODY_TEE_TCB_SVN2, o->tee_tcb_svn, 16);
         if (o->has_mr_service_td) {
             memcpy(body + BODY_MR_SERVICE_TD, o->mr_service_td, 48);
@@ -1003,6 +1019,20 @@ static json_t *jlevel_isvsvn(unsigned isvsvn, const char *date)
     return jdone(lv, ok);
 }
 
+/* The same, OutOfDate with advisoryIDs. */
+static json_t *jlevel_isvsvn_old(unsigned isvsvn)
+{
+    json_t *lv = json_object(), *tcb = json_object();
+    bool ok = lv != NULL;
+
+    ok = jset(tcb, "isvsvn", json_integer(isvsvn)) && ok;
+    ok = jset(lv, "tcb", tcb) && ok;
+    ok = jset(lv, "tcbDate", json_string(DATE_OLD)) && ok;
+    ok = jset(lv, "tcbStatus", json_string("OutOfDate")) && ok;
+    ok = jset(lv, "advisoryIDs", jstrings(adv_old, CVMA_ARRAY_LEN(adv_old))) && ok;
+    return jdone(lv, ok);
+}
+
 /* The platform TCB levels for o->tcb_status (design: sim_tdx.h). Returns the count. */
 static size_t design_levels(const struct cvma_sim_tdx_opts *o, struct level out[4])
 {
@@ -1018,7 +1048,9 @@ static size_t design_levels(const struct cvma_sim_tdx_opts *o, struct level out[
     m.date = DATE_PREV;
     m.adv = adv_current;
     m.n_adv = CVMA_ARRAY_LEN(adv_current);
-    if (o->tcb_status == CVMA_SIM_TDX_TCB_UPTODATE) {
+    if (o->tcb_status == CVMA_SIM_TDX_TCB_UPTODATE || o->tcb_status == CVMA_SIM_TDX_TCB_RELAUNCH) {
+        /* relaunch: the platform is up to date; the module levels make the difference */
+        m.status = "UpToDate";
         m.date = DATE_CURRENT;
         m.adv = NULL;
         m.n_adv = 0;
@@ -1047,6 +1079,7 @@ static size_t design_levels(const struct cvma_sim_tdx_opts *o, struct level out[
 
     switch (o->tcb_status) {
     case CVMA_SIM_TDX_TCB_UPTODATE:
+    case CVMA_SIM_TDX_TCB_RELAUNCH:
         out[n++] = m;
         break;
     case CVMA_SIM_TDX_TCB_SWHARDENING:
@@ -1128,7 +1161,14 @@ static json_t *tcb_info_json(const struct sim *s, time_t issue, time_t next)
     ok = jset(ident, "mrsigner", jhex(s->module_mrsigner, 48)) && ok;
     ok = jset(ident, "attributes", jhex(zero8, 8)) && ok;
     ok = jset(ident, "attributesMask", jhex(ones8, 8)) && ok;
-    ok = jappend(mlevels, jlevel_isvsvn(minor > 0 ? minor - 1 : 0, DATE_CURRENT)) && ok;
+    if (o->tcb_status == CVMA_SIM_TDX_TCB_RELAUNCH) {
+        /* TEE_TCB_SVN2[0] = minor meets the UpToDate level, TEE_TCB_SVN[0] = minor - 1 only
+         * the OutOfDate one (check_opts: minor > 0). */
+        ok = jappend(mlevels, jlevel_isvsvn(minor, DATE_CURRENT)) && ok;
+        ok = jappend(mlevels, jlevel_isvsvn_old(minor - 1)) && ok;
+    } else {
+        ok = jappend(mlevels, jlevel_isvsvn(minor > 0 ? minor - 1 : 0, DATE_CURRENT)) && ok;
+    }
     ok = jset(ident, "tcbLevels", mlevels) && ok;
     ok = jappend(idents, ident) && ok;
     ok = jset(ti, "tdxModuleIdentities", idents) && ok;

@@ -41,8 +41,8 @@
  * descending as QVL sorts them (§4 step 12) and are designed so that the platform (the PCK's
  * SGX components and PCESVN, the quote's tee_tcb_svn) lands on a level of status tcb_status:
  * see cvma_sim_tdx_write below. The TDX module identity TDX_%02X (tee_tcb_svn[1]) has one
- * level, isvsvn tee_tcb_svn[0]-1 (0 if that is 0), UpToDate; the QE identity one level,
- * isvsvn 4, UpToDate.
+ * level, isvsvn tee_tcb_svn[0]-1 (0 if that is 0), UpToDate (two for relaunch, below); the QE
+ * identity one level, isvsvn 4, UpToDate.
  *
  * Files written into dir (DESIGN.md collateral names):
  *   quote.bin                     the quote
@@ -92,6 +92,7 @@ enum cvma_sim_tdx_tcb_status {
     CVMA_SIM_TDX_TCB_OUTOFDATE,    /* "OutOfDate" */
     CVMA_SIM_TDX_TCB_REVOKED,      /* "Revoked" */
     CVMA_SIM_TDX_TCB_NOLEVEL,      /* no level matches: every one requires more */
+    CVMA_SIM_TDX_TCB_RELAUNCH,     /* "TDRelaunchAdvised": version 5 only, see below */
 };
 
 struct cvma_sim_tdx_opts {
@@ -161,10 +162,19 @@ const char *cvma_sim_tdx_tcb_status_name(enum cvma_sim_tdx_tcb_status s);
  *   outofdate     H UpToDate, H2 SWHardeningNeeded, M OutOfDate, L Revoked
  *   revoked       H UpToDate, H2 OutOfDate, M Revoked
  *   nolevel       H UpToDate, H2 OutOfDate, H3 OutOfDate (the platform meets none)
+ *   relaunch      M UpToDate, L OutOfDate
  * Every level other than UpToDate carries advisoryIDs.
  *
+ * relaunch (TDX 1.5, fact sheet §4 step 15; needs version 5 and tee_tcb_svn[0], [1] > 0): the
+ * quote's TEE_TCB_SVN is tee_tcb_svn with [0] one lower (the module the TD was launched on),
+ * TEE_TCB_SVN2 is tee_tcb_svn (the module now running), and the module identity TDX_%02X has
+ * two levels, isvsvn tee_tcb_svn[0] UpToDate and isvsvn tee_tcb_svn[0]-1 OutOfDate (with
+ * advisoryIDs). The launch run converges to OutOfDate, the current one to UpToDate: Intel's
+ * evaluation gives TDRelaunchAdvised.
+ *
  * Returns CVMA_OK; CVMA_E_USAGE for an option out of range (version not 4 or 5, unknown
- * tcb_status, tee_tcb_svn[2] or sgx_tcb_comp[0] of 255, pcesvn 0xFFFF); CVMA_E_IO when dir
+ * tcb_status, tee_tcb_svn[2] or sgx_tcb_comp[0] of 255, pcesvn 0xFFFF, relaunch without
+ * version 5 or with tee_tcb_svn[0] or [1] zero); CVMA_E_IO when dir
  * cannot be created or a file cannot be written (files already written stay; quote.bin is
  * written last); CVMA_E_NOMEM; CVMA_E_INTERNAL when an OpenSSL or jansson call fails. On any
  * failure a one-line message is written to err (err_len bytes, NUL-terminated; err may be

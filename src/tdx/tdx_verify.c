@@ -408,8 +408,10 @@ bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
             {"SWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
             {"ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
             {"ConfigurationAndSWHardeningNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
-            {"TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION},
-            {"TDRelaunchAdvisedConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION},
+            /* Refused by default, like OutOfDate: the TD was launched on an out-of-date TCB
+             * that the host updated afterwards; what ran before the update is not vouched for. */
+            {"TDRelaunchAdvised", CVMA_R_TDX_TCB_RELAUNCH_ADVISED},
+            {"TDRelaunchAdvisedConfigurationNeeded", CVMA_R_TDX_TCB_RELAUNCH_ADVISED},
             {"OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE},
             {"OutOfDateConfigurationNeeded", CVMA_R_TDX_TCB_OUT_OF_DATE},
             {"Revoked", CVMA_R_TDX_TCB_REVOKED},
@@ -679,13 +681,22 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     cvma_verdict_pass(v, CVMA_CHECK_SIGNATURE);
 
-    /* 6. TCB evaluation: FMSPC, module identity, QE identity, levels, convergence. */
-    if (cvma_tdx_tcb_evaluate(c, q, &ch->pck, &tcb, v) != CVMA_OK) {
-        goto out;
-    }
-    cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
+    /* 6. TCB evaluation: FMSPC, module identity, QE identity, levels, convergence. A refusal
+     * here is recorded (and the binding check stays unpassed), but the quote is authentic:
+     * every signature and the PCK chain verified, so the claims below are still filled, with
+     * no TCB status (docs/results.md). */
     {
+        enum cvma_status tst = cvma_tdx_tcb_evaluate(c, q, &ch->pck, &tcb, v);
+        if (tst != CVMA_OK && tst != CVMA_REJECTED) {
+            if (tst == CVMA_E_NOMEM) {
+                v->oom = true;
+            }
+            goto out; /* no reason recorded: the unpassed checks fail closed */
+        }
+    }
+    if (tcb.level_found) {
         enum cvma_reason code;
+        cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
         if (cvma_tdx_status_reason(tcb.status, &code)) {
             char adv[300];
             adv_text(&tcb.advisory_ids, adv, sizeof adv);
@@ -699,12 +710,15 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     {
         json_t *tdx = cvma_tdx_quote_json(q, &ch->pck);
         char hex[129];
-        json_object_set_new(tdx, "tcb_status", json_string(tcb.status));
-        json_object_set_new(tdx, "platform_tcb_status", json_string(tcb.platform_status));
-        json_object_set_new(tdx, "qe_tcb_status", json_string(tcb.qe_status));
+        bool found = tcb.level_found; /* else every status and the date are null */
+        json_object_set_new(tdx, "tcb_status", found ? json_string(tcb.status) : json_null());
+        json_object_set_new(tdx, "platform_tcb_status",
+                            found ? json_string(tcb.platform_status) : json_null());
+        json_object_set_new(tdx, "qe_tcb_status", found ? json_string(tcb.qe_status) : json_null());
         json_object_set_new(tdx, "module_tcb_status",
-                            tcb.module_status[0] ? json_string(tcb.module_status) : json_null());
-        json_object_set_new(tdx, "tcb_date", json_string(tcb.tcb_date));
+                            found && tcb.module_status[0] ? json_string(tcb.module_status)
+                                                          : json_null());
+        json_object_set_new(tdx, "tcb_date", found ? json_string(tcb.tcb_date) : json_null());
         json_object_set_new(tdx, "advisory_ids", adv_json(&tcb.advisory_ids));
         json_object_set_new(tdx, "tcb_evaluation_data_number",
                             json_integer(c->tcb_info.tcb_evaluation_data_number));

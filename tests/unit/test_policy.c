@@ -851,6 +851,8 @@ static void add_status_reason(struct cvma_result *res, const char *status)
         cvma_reject(&res->verdict, CVMA_R_TDX_TCB_OUT_OF_DATE, "TCB status %s", status);
     } else if (strcmp(status, "Revoked") == 0) {
         cvma_reject(&res->verdict, CVMA_R_TDX_TCB_REVOKED, "TCB status Revoked");
+    } else if (strncmp(status, "TDRelaunchAdvised", 17) == 0) {
+        cvma_reject(&res->verdict, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, "TCB status %s", status);
     } else if (strcmp(status, "UpToDate") != 0) {
         cvma_reject(&res->verdict, CVMA_R_TDX_TCB_NEEDS_ACTION, "TCB status %s", status);
     }
@@ -882,8 +884,10 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
              CVMA_AFFIRMING},
             {"[\"OutOfDateConfigurationNeeded\"]", "OutOfDateConfigurationNeeded",
              CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
-            {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_NEEDS_ACTION,
+            {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_RELAUNCH_ADVISED,
              CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+            {NULL, "TDRelaunchAdvised", CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_ERROR, false,
+             CVMA_CONTRAINDICATED},
             /* Not listed: refused, even where the default is only a warning. */
             {"[\"UpToDate\"]", "ConfigurationNeeded", CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING,
              true, CVMA_CONTRAINDICATED},

@@ -1196,6 +1196,46 @@ static void test_sim_tdx_v5_body_type_3_has_size_648(void **state)
     run_cleanup(&r);
 }
 
+/* relaunch: TEE_TCB_SVN at the launch module (minor SVN one lower), TEE_TCB_SVN2 as given; the
+ * module identity has an UpToDate level for the current SVN and an OutOfDate one below it. */
+static void test_sim_tdx_relaunch_quote_and_module_levels(void **state)
+{
+    struct run r;
+    struct cvma_sim_tdx_opts o;
+    struct quote q;
+    struct doc ti;
+    json_t *ml;
+
+    (void)state;
+    run_init(&r);
+    cvma_sim_tdx_opts_default(&o);
+    o.version = 5;
+    o.tcb_status = CVMA_SIM_TDX_TCB_RELAUNCH;
+    run_sim(&r, &o);
+    quote_split(&r.quote, &q);
+    assert_int_equal(u16le(r.quote.p + 0x30), 3);           /* TD report 1.5 */
+    assert_memory_equal(q.body + 0x248, o.tee_tcb_svn, 16); /* TEE_TCB_SVN2: current */
+    assert_int_equal(q.body[0], o.tee_tcb_svn[0] - 1);      /* TEE_TCB_SVN: at launch */
+    assert_memory_equal(q.body + 1, o.tee_tcb_svn + 1, 15);
+    load_doc(&r, "tcb_info.json", "tcbInfo", &ti);
+    ml = json_object_get(json_array_get(json_object_get(ti.json, "tdxModuleIdentities"), 0),
+                         "tcbLevels");
+    assert_int_equal(json_array_size(ml), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(json_array_get(ml, 0), "tcb"), "isvsvn")),
+                     o.tee_tcb_svn[0]);
+    assert_string_equal(jstr(json_array_get(ml, 0), "tcbStatus"), "UpToDate");
+    assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(json_array_get(ml, 1), "tcb"), "isvsvn")),
+                     o.tee_tcb_svn[0] - 1);
+    assert_string_equal(jstr(json_array_get(ml, 1), "tcbStatus"), "OutOfDate");
+    assert_non_null(json_object_get(json_array_get(ml, 1), "advisoryIDs"));
+    doc_free(&ti);
+    assert_string_equal(cvma_sim_tdx_tcb_status_name(CVMA_SIM_TDX_TCB_RELAUNCH),
+                        "TDRelaunchAdvised");
+    run_cleanup(&r);
+}
+
 static void test_sim_tdx_debug_sets_td_attributes_bit_0(void **state)
 {
     struct run r;
@@ -1474,6 +1514,18 @@ static void test_sim_tdx_rejects_out_of_range_options(void **state)
     cvma_sim_tdx_opts_default(&o);
     o.pcesvn = 0xFFFF;
     expect_usage(&o, r.dir);
+    /* relaunch needs a TD report 1.5 and a module judged by its identity, with a lower SVN. */
+    cvma_sim_tdx_opts_default(&o);
+    o.tcb_status = CVMA_SIM_TDX_TCB_RELAUNCH; /* version 4 */
+    expect_usage(&o, r.dir);
+    o.version = 5;
+    o.tee_tcb_svn[0] = 0;
+    expect_usage(&o, r.dir);
+    cvma_sim_tdx_opts_default(&o);
+    o.tcb_status = CVMA_SIM_TDX_TCB_RELAUNCH;
+    o.version = 5;
+    o.tee_tcb_svn[1] = 0;
+    expect_usage(&o, r.dir);
     cvma_sim_tdx_opts_default(&o);
     expect_usage(&o, "");
     expect_usage(NULL, r.dir);
@@ -1493,6 +1545,7 @@ int main(void)
             cmocka_unit_test(test_sim_tdx_stale_collateral_has_past_next_update),
             cmocka_unit_test(test_sim_tdx_crls_verify_and_revoke_pck_lists_its_serial),
             cmocka_unit_test(test_sim_tdx_v5_body_type_3_has_size_648),
+            cmocka_unit_test(test_sim_tdx_relaunch_quote_and_module_levels),
             cmocka_unit_test(test_sim_tdx_debug_sets_td_attributes_bit_0),
             cmocka_unit_test(test_sim_tdx_tcb_levels_land_on_the_requested_status),
             cmocka_unit_test(test_sim_tdx_tamper_breaks_only_its_own_check),

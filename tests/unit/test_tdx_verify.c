@@ -4,12 +4,16 @@
  */
 #include <time.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "appraise/policy.h"
+#include "common/hex.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
@@ -17,9 +21,21 @@
 #include "tdx/tdx_internal.h"
 #include "testutil.h"
 
+/* As verify_file below, with a policy appraised before the result is finished (p: NULL none). */
+static void verify_file_policy(const char *quote, const char *dir, const char *at, X509 *root,
+                               bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
+                               const struct cvma_policy *p, struct cvma_result *res);
+
 static void verify_file(const char *quote, const char *dir, const char *at, X509 *root,
                         bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
                         struct cvma_result *res)
+{
+    verify_file_policy(quote, dir, at, root, allow_trailing, grace, cache, NULL, res);
+}
+
+static void verify_file_policy(const char *quote, const char *dir, const char *at, X509 *root,
+                               bool allow_trailing, int64_t grace, struct cvma_chain_cache *cache,
+                               const struct cvma_policy *p, struct cvma_result *res)
 {
     struct cvma_buf b;
     struct cvma_verify_opts o;
@@ -41,6 +57,7 @@ static void verify_file(const char *quote, const char *dir, const char *at, X509
     o.chain_cache = cache;
     cvma_result_init(res, "tdx", o.at);
     cvma_tdx_verify(b.p, b.len, &o, NULL, res);
+    cvma_policy_appraise(p, res);
     cvma_result_finish(res);
     cvma_buf_free(&b);
 }
@@ -113,6 +130,10 @@ static void test_real_spr_quote_has_no_tcb_level(void **state)
     verify_file(q, d, "2023-07-01T01:00:00Z", NULL, true, 0, NULL, &res);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
     assert_non_null(strstr(res.verdict.reasons[1].detail, "component"));
+    /* Authentic all the same: claims and platform filled, no TCB status. */
+    assert_true(json_is_null(json_object_get(json_object_get(res.claims, "tdx"), "tcb_status")));
+    assert_non_null(json_string_value(json_object_get(res.claims, "measurement")));
+    assert_string_equal(json_string_value(json_object_get(res.platform, "id_type")), "ppid");
     cvma_result_cleanup(&res);
     /* The PCK expires in 2029: at 2053 the chain is refused. */
     verify_file(q, d, "2053-07-01T01:00:00Z", NULL, true, 0, NULL, &res);
@@ -546,6 +567,15 @@ static void sim_run(const struct cvma_sim_tdx_opts *o, int64_t grace, struct sim
     free(qp);
 }
 
+/* Verifies the quote of an earlier sim_run again (r->res replaced), under policy p. */
+static void sim_reverify(struct simrun *r, const struct cvma_policy *p)
+{
+    char *qp = tu_path(r->dir, "quote.bin");
+    cvma_result_cleanup(&r->res);
+    verify_file_policy(qp, r->dir, NULL, r->root, false, 0, NULL, p, &r->res);
+    free(qp);
+}
+
 static void sim_done(struct simrun *r)
 {
     cvma_result_cleanup(&r->res);
@@ -679,6 +709,213 @@ static void test_sim_revoked_pck_and_stale_collateral(void **state)
     sim_done(&r);
 }
 
+static const struct cvma_verdict_reason *reason_of(const struct cvma_result *res,
+                                                   enum cvma_reason code)
+{
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        if (res->verdict.reasons[i].code == code) {
+            return &res->verdict.reasons[i];
+        }
+    }
+    fail_msg("no %s among %zu reasons", cvma_reason_name(code), res->verdict.n_reasons);
+    return NULL;
+}
+
+static struct cvma_policy *policy(const char *json)
+{
+    struct cvma_policy *p = NULL;
+    char err[256];
+    if (cvma_policy_load_bytes((const uint8_t *)json, strlen(json), &p, err, sizeof err) !=
+        CVMA_OK) {
+        fail_msg("policy %s: %s", json, err);
+    }
+    return p;
+}
+
+/* A TD launched on an OutOfDate TDX module, the module hot-updated since: TDRelaunchAdvised,
+ * refused by default like OutOfDate; accepted only when a policy lists the status. */
+static void test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    const struct cvma_verdict_reason *rr;
+    cvma_sim_tdx_opts_default(&o);
+    o.version = 5;
+    o.tcb_status = CVMA_SIM_TDX_TCB_RELAUNCH;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_TDX_TCB_NEEDS_ACTION));
+    assert_string_equal(claim_tdx(&r.res, "tcb_status"), "TDRelaunchAdvised");
+    assert_string_equal(claim_tdx(&r.res, "platform_tcb_status"), "UpToDate");
+    assert_string_equal(claim_tdx(&r.res, "module_tcb_status"), "OutOfDate"); /* at launch */
+    rr = reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
+    assert_non_null(strstr(rr->detail, "TDRelaunchAdvised"));
+    assert_non_null(strstr(rr->detail, "INTEL-SA-00106")); /* the launch module's advisories */
+
+    /* Listed: accepted deliberately, the reason lowered to info. */
+    struct cvma_policy *p = policy("{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", "
+                                   "\"TDRelaunchAdvised\"]}}");
+    sim_reverify(&r, p);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    rr = reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
+    assert_int_equal(rr->severity, CVMA_SEV_INFO);
+    assert_non_null(strstr(rr->detail, "accepted by policy"));
+    cvma_policy_free(p);
+
+    /* A list that does not name it: still refused. */
+    p = policy("{\"tdx\": {\"accepted_tcb_statuses\": [\"OutOfDate\"]}}");
+    sim_reverify(&r, p);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_POLICY_TCB_STATUS));
+    assert_int_equal(reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED)->severity, CVMA_SEV_ERROR);
+    cvma_policy_free(p);
+    sim_done(&r);
+}
+
+/* Every signature and the PCK chain verified, the TCB evaluation failed: the claims and the
+ * platform are filled, with no TCB status (null). */
+static void test_sim_no_tcb_level_still_fills_claims(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    json_t *tdx;
+    char ppid[33];
+    cvma_sim_tdx_opts_default(&o);
+    o.tcb_status = CVMA_SIM_TDX_TCB_NOLEVEL;
+    o.has_ppid = true;
+    memset(o.ppid, 0xA5, sizeof o.ppid);
+    o.has_mr_td = true;
+    memset(o.mr_td, 0x3C, sizeof o.mr_td);
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+    assert_string_equal(json_string_value(json_object_get(r.res.claims, "measurement")),
+                        "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"
+                        "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c");
+    cvma_hex_encode(o.ppid, sizeof o.ppid, ppid, sizeof ppid);
+    assert_string_equal(json_string_value(json_object_get(r.res.platform, "id")), ppid);
+    tdx = json_object_get(r.res.claims, "tdx");
+    assert_true(json_is_object(tdx));
+    assert_true(json_is_null(json_object_get(tdx, "tcb_status")));
+    assert_true(json_is_null(json_object_get(tdx, "platform_tcb_status")));
+    assert_true(json_is_null(json_object_get(tdx, "qe_tcb_status")));
+    assert_true(json_is_null(json_object_get(tdx, "tcb_date")));
+    assert_int_equal(json_array_size(json_object_get(tdx, "advisory_ids")), 0);
+    assert_int_equal(json_array_size(json_object_get(tdx, "rtmr")), 4);
+
+    /* A policy accepting statuses cannot accept a missing one: the refusal stands. */
+    struct cvma_policy *p = policy("{\"tdx\": {\"accepted_tcb_statuses\": [\"OutOfDate\"]}}");
+    sim_reverify(&r, p);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND));
+    cvma_policy_free(p);
+    sim_done(&r);
+
+    /* A signature that does not verify: no claims at all. */
+    cvma_sim_tdx_opts_default(&o);
+    o.tamper.pck_sig_wrong = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(json_object_size(r.res.claims), 0);
+    assert_int_equal(json_object_size(r.res.platform), 0);
+    sim_done(&r);
+}
+
+/* Signs inner with the PEM private key in key_path and writes the PCS body to path. */
+static void write_signed_qe_identity(const char *key_path, const char *inner, const char *path)
+{
+    struct cvma_buf kb;
+    BIO *bio;
+    EVP_PKEY *key;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t der[80], rs[64];
+    size_t der_len = sizeof der;
+    const uint8_t *dp = der;
+    ECDSA_SIG *sig;
+    const BIGNUM *r, *s;
+    char hex[129], *body;
+    size_t n;
+
+    tu_read(key_path, &kb);
+    bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    assert_non_null(key);
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(md, der, &der_len, (const uint8_t *)inner, strlen(inner)), 1);
+    sig = d2i_ECDSA_SIG(NULL, &dp, (long)der_len);
+    assert_non_null(sig);
+    ECDSA_SIG_get0(sig, &r, &s);
+    assert_int_equal(BN_bn2binpad(r, rs, 32), 32);
+    assert_int_equal(BN_bn2binpad(s, rs + 32, 32), 32);
+    cvma_hex_encode(rs, sizeof rs, hex, sizeof hex);
+    n = strlen(inner) + 200;
+    body = malloc(n);
+    assert_non_null(body);
+    snprintf(body, n, "{\"enclaveIdentity\":%s,\"signature\":\"%s\"}", inner, hex);
+    tu_write(path, (const uint8_t *)body, strlen(body));
+    free(body);
+    ECDSA_SIG_free(sig);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    cvma_buf_free(&kb);
+}
+
+/*
+ * QE Identity levels are sorted by isvsvn, highest first, before the QE's level is chosen (as
+ * current QVL does): levels written in ascending order give the same answer as in descending
+ * order. The simulated QE has ISVSVN 4; taken in file order, the ascending list would land on
+ * isvsvn 1 (OutOfDate) and refuse the quote.
+ */
+static void test_sim_unordered_qe_identity_gives_the_same_answer(void **state)
+{
+    (void)state;
+    static const char *const orders[] = {"ascending", "descending"};
+    static const char lv_old[] =
+            "{\"tcb\":{\"isvsvn\":1},\"tcbDate\":\"2018-01-04T00:00:00Z\","
+            "\"tcbStatus\":\"OutOfDate\",\"advisoryIDs\":[\"INTEL-SA-00615\"]}";
+    static const char lv_new[] = "{\"tcb\":{\"isvsvn\":4},\"tcbDate\":\"2024-03-13T00:00:00Z\","
+                                 "\"tcbStatus\":\"UpToDate\"}";
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    cvma_sim_tdx_opts_default(&o);
+    o.keep_keys = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(orders); k++) {
+        char *qp = tu_path(r.dir, "qe_identity.json"), *kp = tu_path(r.dir, "tcb_signing-key.pem");
+        struct cvma_buf b;
+        json_t *doc, *inner, *levels;
+        char *text;
+        tu_read(qp, &b);
+        doc = json_loadb((const char *)b.p, b.len, 0, NULL);
+        assert_non_null(doc);
+        inner = json_object_get(doc, "enclaveIdentity");
+        levels = json_array();
+        json_array_append_new(levels, json_loads(k == 0 ? lv_old : lv_new, 0, NULL));
+        json_array_append_new(levels, json_loads(k == 0 ? lv_new : lv_old, 0, NULL));
+        json_object_set_new(inner, "tcbLevels", levels);
+        text = json_dumps(inner, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_non_null(text);
+        write_signed_qe_identity(kp, text, qp);
+        sim_reverify(&r, NULL);
+        if (r.res.status != CVMA_AFFIRMING) {
+            fail_msg("%s QE levels: %s (%s)", orders[k], cvma_result_status_name(r.res.status),
+                     r.res.verdict.n_reasons ? r.res.verdict.reasons[0].detail : "");
+        }
+        assert_string_equal(claim_tdx(&r.res, "qe_tcb_status"), "UpToDate");
+        assert_string_equal(claim_tdx(&r.res, "tcb_status"), "UpToDate");
+        free(text);
+        json_decref(doc);
+        cvma_buf_free(&b);
+        free(kp);
+        free(qp);
+    }
+    sim_done(&r);
+}
+
 static void test_sim_without_trust_root_is_refused(void **state)
 {
     (void)state;
@@ -714,6 +951,9 @@ int main(void)
             cmocka_unit_test(test_sim_refusals),
             cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
             cmocka_unit_test(test_sim_without_trust_root_is_refused),
+            cmocka_unit_test(test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it),
+            cmocka_unit_test(test_sim_no_tcb_level_still_fills_claims),
+            cmocka_unit_test(test_sim_unordered_qe_identity_gives_the_same_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

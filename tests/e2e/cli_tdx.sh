@@ -1,0 +1,46 @@
+#!/bin/sh
+# TDX through the CLI on simulated evidence: a TD launched on an out-of-date TDX module
+# (TDRelaunchAdvised) is refused by default and accepted by a policy that lists the status;
+# the human output shows the TCB statuses, advisories and RTMRs; a quote with no TCB level
+# still has its claims, with a null TCB status.
+set -u
+CVM=${CVMATTEST_BIN:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
+verify() { d=$1; shift; $CVM verify "$d/quote.bin" --collateral "$d" --trust-root "$d/root_ca.pem" --offline "$@"; }
+
+$CVM sim tdx --out "$T/rl" --tcb-status relaunch >"$T/sim.out"; check "sim tdx --tcb-status relaunch" 0 $?
+has "$T/sim.out" "quote v5 (TCB status TDRelaunchAdvised)"
+verify "$T/rl" >"$T/rl.txt"; check "relaunch refused by default" 1 $?
+has "$T/rl.txt" "^status:       contraindicated"
+has "$T/rl.txt" "^measurement:  [0-9a-f]\{96\}$"
+has "$T/rl.txt" "^tcb status:   TDRelaunchAdvised (platform UpToDate, module OutOfDate)$"
+has "$T/rl.txt" "^qe tcb:       UpToDate$"
+has "$T/rl.txt" "^advisories:   INTEL-SA-00106, "
+for n in 0 1 2; do has "$T/rl.txt" "^rtmr$n:        [0-9a-f]\{96\}$"; done
+has "$T/rl.txt" "^rtmr3:        0\{96\}$"
+has "$T/rl.txt" "error   TDX_TCB_RELAUNCH_ADVISED: TCB status TDRelaunchAdvised"
+
+printf '{"tdx": {"accepted_tcb_statuses": ["UpToDate", "TDRelaunchAdvised"]}}\n' >"$T/accept.json"
+verify "$T/rl" --policy "$T/accept.json" --json >"$T/rl-ok.json"; check "relaunch accepted by policy" 0 $?
+has "$T/rl-ok.json" '"status": "affirming"'
+has "$T/rl-ok.json" '"severity": "info"'
+has "$T/rl-ok.json" "accepted by policy: tdx.accepted_tcb_statuses lists TDRelaunchAdvised"
+
+$CVM sim tdx --out "$T/x" --tcb-status relaunch --version 4 2>"$T/x.err"; check "relaunch needs v5" 2 $?
+has "$T/x.err" "relaunch needs quote version 5"
+
+$CVM sim tdx --out "$T/nl" --tcb-status nolevel >/dev/null
+verify "$T/nl" --json >"$T/nl.json"; check "no TCB level refused" 1 $?
+has "$T/nl.json" '"code": "TDX_TCB_LEVEL_NOT_FOUND"'
+has "$T/nl.json" '"tcb_status": null'
+has "$T/nl.json" '"measurement": "[0-9a-f]\{96\}"'
+has "$T/nl.json" '"id_type": "ppid"'
+verify "$T/nl" >"$T/nl.txt"
+has "$T/nl.txt" "^tcb status:   (none: no TCB level found)$"
+
+[ "$fails" = 0 ]
