@@ -69,5 +69,70 @@ $CVM result check "$T/ok.tok" >/dev/null 2>&1; check "no --pub" 2 $?
 $CVM result check "$T/ok.tok" --pub "$T/v.pub" --max-age soon >/dev/null 2>&1; check "bad --max-age" 2 $?
 $CVM result check "$T/ok.tok" --pub "$T/v.pub" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
 
+# Certificate and CRL time refusals name their own window and suggest --at.
+reason() { # file, code: the detail of that reason, or nothing
+    jq -r --arg c "$2" '.reasons[] | select(.code == $c) | .detail' "$1"
+}
+window() { # name, file, code, words the detail must hold...
+    name=$1 f=$2 c=$3
+    shift 3
+    d=$(reason "$f" "$c")
+    if [ -z "$d" ]; then
+        echo "FAIL $name: no $c in $(jq -c '[.reasons[].code]' "$f")"; fails=$((fails + 1)); return
+    fi
+    for w in "$@"; do
+        case "$d" in
+        *"$w"*) ;;
+        *) echo "FAIL $name: '$w' not in: $d"; fails=$((fails + 1)); return ;;
+        esac
+    done
+    echo "ok   $name"
+}
+V="$CVM verify $T/s/report.bin --collateral $T/s --offline $TR --json"
+$V --at 2000-01-01T00:00:00Z >"$T/nyv.json"; check "sim snp before notBefore" 1 $?
+window "CERT_NOT_YET_VALID names the window" "$T/nyv.json" CERT_NOT_YET_VALID \
+    "ARK (subject 'ARK-" "verification time 2000-01-01T00:00:00Z is before notBefore 20" \
+    "(notAfter 20" "give --at a time inside the window"
+$V --at 2199-01-01T00:00:00Z >"$T/exp.json"; check "sim snp after notAfter" 1 $?
+window "CERT_EXPIRED names the window" "$T/exp.json" CERT_EXPIRED \
+    "verification time 2199-01-01T00:00:00Z is after notAfter 20" "(notBefore 20" "--at"
+later=$(date -u -d '+90 days' +%Y-%m-%dT%H:%M:%SZ)
+$V --at "$later" >"$T/crl.json"; check "sim snp CRL past nextUpdate" 1 $?
+window "CRL_EXPIRED (AMD) names the window" "$T/crl.json" CRL_EXPIRED \
+    "AMD CRL (issuer 'ARK-" "verification time $later is after nextUpdate 20" "(thisUpdate 20" "--at"
+$CVM sim tdx --out "$T/t" >/dev/null; check "sim tdx" 0 $?
+$CVM verify "$T/t/quote.bin" --collateral "$T/t" --offline --trust-root "$T/t/root_ca.pem" \
+    --at 2000-01-01T00:00:00Z --json >"$T/tcrl.json"
+check "sim tdx before the CRLs" 1 $?
+window "CRL_EXPIRED (PCK chain) names the window" "$T/tcrl.json" CRL_EXPIRED \
+    "the CRL covering the PCK certificate (issuer '" \
+    "verification time 2000-01-01T00:00:00Z is before thisUpdate 20" "(nextUpdate 20" "--at"
+
+# Real samples, verified today (their windows are in the past).
+VEC=${CVMATTEST_VECTORS:-}
+if [ -n "$VEC" ] && [ -d "$VEC/snp" ] && [ -d "$VEC/tdx" ]; then
+    mkdir -p "$T/vl"
+    cp "$VEC/snp/milan-v3-vlek-coco-trustee/vlek.der" "$T/vl/"
+    cp "$VEC/snp/roots/ask_ark_milan_vlek.pem" "$T/vl/cert_chain.pem"
+    $CVM verify "$VEC/snp/milan-v3-vlek-coco-trustee/report.bin" --collateral "$T/vl" --offline \
+        --json >"$T/rvl.json"
+    check "real VLEK today" 1 $?
+    window "real VLEK: CERT_EXPIRED names its window" "$T/rvl.json" CERT_EXPIRED \
+        "VLEK (subject 'SEV-VLEK')" "is after notAfter 2025-12-10T22:14:21Z" \
+        "(notBefore 2024-12-10T22:14:21Z)" "give --at a time inside the window"
+    $CVM verify "$VEC/snp/milan-v3-vlek-coco-trustee/report.bin" --collateral "$T/vl" --offline \
+        --at 2025-06-01T00:00:00Z --json >"$T/rvl2.json"
+    [ -z "$(reason "$T/rvl2.json" CERT_EXPIRED)" ] && echo "ok   real VLEK inside its window with --at" \
+        || { echo "FAIL real VLEK with --at: $(reason "$T/rvl2.json" CERT_EXPIRED)"; fails=$((fails + 1)); }
+    D="$VEC/tdx/v4-uptodate-dcapqvl"
+    $CVM verify "$D/quote.bin" --collateral "$D" --offline --json >"$T/rtdx.json"
+    check "real TDX quote today" 1 $?
+    window "real TDX: CRL_EXPIRED names its window" "$T/rtdx.json" CRL_EXPIRED \
+        "the CRL covering the PCK certificate (issuer 'Intel SGX PCK Platform CA')" \
+        "is after nextUpdate 2025-07-19T10:00:35Z (thisUpdate 2025-06-19T10:00:35Z)" "--at"
+else
+    echo "SKIP real samples: shared test vectors not found (set CVMATTEST_VECTORS)"
+fi
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
