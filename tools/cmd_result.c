@@ -1,44 +1,114 @@
-/* cvmattest result check TOKEN --pub PUB [--json]: verify a signed result and print it. */
+/*
+ * cvmattest result check TOKEN --pub PUB [--max-age SECONDS]: verify a signed result, print its
+ * claims, and exit by its verdict (docs/results.md).
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "cmds.h"
+#include "common/timeutil.h"
 #include "crypto/jws.h"
 #include "output.h"
 #include "result/ear.h"
 
 #define MAX_SMALL (1u << 20)
 
+static const char usage[] =
+        "usage: cvmattest result check TOKEN --pub PUB [--max-age SECONDS]\n"
+        "  Verifies a signed result (EAR JWT) with the verifier's public key PUB (PEM) and\n"
+        "  prints its claims. Exit 0 only when the signature holds, the header typ is JWT,\n"
+        "  eat_profile is " CVMA_EAR_PROFILE ",\n"
+        "  the token is current (iat not ahead, exp/nbf when present, --max-age when given)\n"
+        "  and every submodule's ear.status is affirming or warning; exit 1 otherwise\n"
+        "  (a valid but contraindicated result prints its status), 2 on usage errors.\n";
+
+/* Names the reasons of severity error in the submodule, to say why it was contraindicated. */
+static void print_errors(const json_t *claims, const char *submod)
+{
+    const json_t *reasons = json_object_get(
+            json_object_get(json_object_get(claims, "submods"), submod), "cvmattest.reasons");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(reasons, i, r)
+    {
+        const char *sev = json_string_value(json_object_get(r, "severity"));
+        const char *code = json_string_value(json_object_get(r, "code"));
+        const char *detail = json_string_value(json_object_get(r, "detail"));
+        if (sev != NULL && strcmp(sev, "error") == 0 && code != NULL) {
+            fprintf(stderr, "  %s: %s\n", code, detail != NULL ? detail : "");
+        }
+    }
+}
+
 int cvma_cmd_result(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+            {"pub", required_argument, NULL, 'p'},
+            {"max-age", required_argument, NULL, 'm'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
     const char *token_path = NULL, *pub_path = NULL;
     struct cvma_buf tb = {0}, pb = {0};
     EVP_PKEY *pub = NULL;
     json_t *claims = NULL;
+    struct cvma_ear_decision d;
+    int64_t max_age = -1;
     char err[256] = "";
-    int rc = 2;
+    int rc = 2, c;
 
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "check") != 0) {
-        fprintf(stderr, "usage: cvmattest result check TOKEN --pub PUB\n");
+        fputs(usage, stderr);
         return 2;
     }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--pub") == 0 && i + 1 < argc) {
-            pub_path = argv[++i];
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "cvmattest result check: unknown option '%s'\n", argv[i]);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            pub_path = optarg;
+            break;
+        case 'm': {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < 0) {
+                fprintf(stderr, "cvmattest result check: --max-age wants seconds (0 or more)\n");
+                return 2;
+            }
+            max_age = v;
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "cvmattest result check: %s needs a value\n", argv[optind]);
             return 2;
-        } else if (token_path == NULL) {
-            token_path = argv[i];
-        } else {
-            fprintf(stderr, "cvmattest result check: one token only\n");
+        default:
+            fprintf(stderr, "cvmattest result check: unknown option '%s'\n", argv[optind]);
             return 2;
         }
     }
+    for (int i = optind + 1; i < argc; i++) {
+        if (token_path != NULL) {
+            fprintf(stderr, "cvmattest result check: one token only\n");
+            return 2;
+        }
+        token_path = argv[i];
+    }
     if (token_path == NULL || pub_path == NULL) {
-        fprintf(stderr, "usage: cvmattest result check TOKEN --pub PUB\n");
+        fputs(usage, stderr);
         return 2;
     }
     if (cvma_file_read(token_path, MAX_SMALL, &tb) != CVMA_OK ||
@@ -61,9 +131,32 @@ int cvma_cmd_result(int argc, char **argv)
         rc = st == CVMA_REJECTED ? 1 : 2;
         goto out;
     }
+    if (cvma_ear_decide(claims, time(NULL), max_age, &d, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest result check: refused: %s\n", err);
+        rc = 1;
+        goto out;
+    }
     json_dumpf(claims, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
-    rc = 0;
+    char when[32];
+    cvma_time_format(d.iat, when, sizeof when);
+    if (d.tier == CVMA_EAR_AFFIRMING || d.tier == CVMA_EAR_WARNING) {
+        fprintf(stderr, "cvmattest result check: valid token issued %s; status %s\n", when,
+                cvma_ear_tier_name(d.tier));
+        rc = 0;
+    } else {
+        fprintf(stderr,
+                "cvmattest result check: valid token issued %s, but status %s (submodule "
+                "%s): the evidence was not accepted\n",
+                when, cvma_ear_tier_name(d.tier), d.submod);
+        if (json_is_true(
+                    json_object_get(json_object_get(json_object_get(claims, "submods"), d.submod),
+                                    "cvmattest.undecided"))) {
+            fprintf(stderr, "  undecided: collateral or a registry could not be had\n");
+        }
+        print_errors(claims, d.submod);
+        rc = 1;
+    }
 out:
     json_decref(claims);
     EVP_PKEY_free(pub);

@@ -6,6 +6,8 @@
 #ifndef CVMA_CRYPTO_CRYPTO_H
 #define CVMA_CRYPTO_CRYPTO_H
 
+#include <time.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -23,6 +25,25 @@ CVMA_MUST_USE bool cvma_x509_spki_sha256(X509 *x, uint8_t out[32]);
 void cvma_x509_subject_cn(X509 *x, char *out, size_t out_len);
 /* Parses a CRL, DER or PEM. */
 X509_CRL *cvma_crl_load(const uint8_t *p, size_t len);
+
+/* An ASN1_TIME (UTCTime or GeneralizedTime) as seconds since the epoch, UTC. */
+CVMA_MUST_USE bool cvma_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out);
+/* An ASN1_TIME in RFC 3339 ("2025-03-01T00:00:00Z") into out; "(none)" when t is NULL. */
+void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len);
+
+/*
+ * The detail of CERT_EXPIRED / CERT_NOT_YET_VALID: role ("VCEK"), the certificate's subject,
+ * the verification time against notBefore / notAfter, and a hint to use --at. x may be NULL
+ * (then only the role and the time are named).
+ */
+void cvma_x509_window_detail(X509 *x, const char *role, time_t at, char *out, size_t out_len);
+/*
+ * The CRL in store that covers x (issued by x's issuer), borrowed; NULL when none. OpenSSL
+ * forgets the CRL it was checking once X509_verify_cert returns; this finds it again.
+ */
+X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x);
+/* The same for CRL_EXPIRED: the CRL's issuer, thisUpdate / nextUpdate and the time. */
+void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len);
 
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is one choice here. */
 struct cvma_p384_pub;

@@ -1,5 +1,7 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -7,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/timeutil.h"
 #include "crypto/crypto.h"
 
 static bool looks_pem(const uint8_t *p, size_t len)
@@ -137,4 +140,108 @@ X509_CRL *cvma_crl_load(const uint8_t *p, size_t len)
         crl = NULL;
     }
     return crl;
+}
+
+bool cvma_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    *out = 0;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return false;
+    }
+    *out = timegm(&tm);
+    return true;
+}
+
+void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len)
+{
+    time_t when;
+    if (t == NULL) {
+        snprintf(out, out_len, "(none)");
+    } else if (!cvma_asn1_time_to_time_t(t, &when)) {
+        snprintf(out, out_len, "(unreadable)");
+    } else {
+        cvma_time_format(when, out, out_len);
+    }
+}
+
+/* The CN of name, else its one-line form; "" when there is no name. */
+static void name_text(X509_NAME *name, char *out, size_t out_len)
+{
+    out[0] = '\0';
+    if (name == NULL) {
+        return;
+    }
+    if (X509_NAME_get_text_by_NID(name, NID_commonName, out, (int)out_len) > 0) {
+        return;
+    }
+    if (X509_NAME_oneline(name, out, (int)out_len) == NULL) {
+        out[0] = '\0';
+    }
+}
+
+static const char hint[] = "; to check historical evidence, give --at a time inside the window";
+
+/*
+ * "ROLE (NAMEKIND 'NAME'): verification time AT is before FROM_LABEL FROM (TO_LABEL TO); hint",
+ * or "... is after TO_LABEL TO (FROM_LABEL FROM); hint". from/to may be NULL (no bound).
+ */
+static void window_detail(const char *role, const char *name_kind, const char *name,
+                          const char *from_label, const ASN1_TIME *from, const char *to_label,
+                          const ASN1_TIME *to, time_t at, char *out, size_t out_len)
+{
+    char w[32], a[32], b[32], who[224];
+    time_t tf = 0, tt = 0;
+    bool has_from = cvma_asn1_time_to_time_t(from, &tf);
+    bool has_to = cvma_asn1_time_to_time_t(to, &tt);
+
+    cvma_time_format(at, w, sizeof w);
+    cvma_asn1_time_format(from, a, sizeof a);
+    cvma_asn1_time_format(to, b, sizeof b);
+    if (name[0] != '\0') {
+        snprintf(who, sizeof who, "%s (%s '%.160s')", role, name_kind, name);
+    } else {
+        snprintf(who, sizeof who, "%s", role);
+    }
+    if (has_from && at < tf) {
+        snprintf(out, out_len, "%s: verification time %s is before %s %s (%s %s)%s", who, w,
+                 from_label, a, to_label, b, hint);
+    } else if (has_to && at > tt) {
+        snprintf(out, out_len, "%s: verification time %s is after %s %s (%s %s)%s", who, w,
+                 to_label, b, from_label, a, hint);
+    } else {
+        /* OpenSSL said so, but the dates we read put `at` inside: name them all the same. */
+        snprintf(out, out_len, "%s: outside its window at verification time %s (%s %s .. %s %s)%s",
+                 who, w, from_label, a, to_label, b, hint);
+    }
+}
+
+void cvma_x509_window_detail(X509 *x, const char *role, time_t at, char *out, size_t out_len)
+{
+    char name[160];
+    name_text(x != NULL ? X509_get_subject_name(x) : NULL, name, sizeof name);
+    window_detail(role, "subject", name, "notBefore", x != NULL ? X509_get0_notBefore(x) : NULL,
+                  "notAfter", x != NULL ? X509_get0_notAfter(x) : NULL, at, out, out_len);
+}
+
+void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len)
+{
+    char name[160];
+    name_text(crl != NULL ? X509_CRL_get_issuer(crl) : NULL, name, sizeof name);
+    window_detail(role, "issuer", name, "thisUpdate",
+                  crl != NULL ? X509_CRL_get0_lastUpdate(crl) : NULL, "nextUpdate",
+                  crl != NULL ? X509_CRL_get0_nextUpdate(crl) : NULL, at, out, out_len);
+}
+
+X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x)
+{
+    STACK_OF(X509_OBJECT) *objs = store != NULL ? X509_STORE_get0_objects(store) : NULL;
+    for (int i = 0; x != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+        X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+        if (crl != NULL && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0) {
+            return crl;
+        }
+    }
+    return NULL;
 }

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hex.h"
+#include "common/timeutil.h"
 #include "crypto/jws.h"
 
 /* AR4SI trustworthiness claims (draft-ietf-rats-ar4si; veraison/ear trustclaim.go). */
@@ -102,6 +104,7 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
     json_object_set(sub, "cvmattest.reasons", json_object_get(result, "reasons"));
     json_object_set(sub, "cvmattest.trust-anchor", json_object_get(result, "trust_anchor"));
     json_object_set(sub, "cvmattest.verified-at", json_object_get(result, "verified_at"));
+    json_object_set(sub, "cvmattest.undecided", json_object_get(result, "undecided"));
 
     json_object_set_new(o, "eat_profile", json_string(CVMA_EAR_PROFILE));
     json_object_set_new(o, "iat", json_integer((json_int_t)iat));
@@ -145,19 +148,156 @@ enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, j
     if (e != CVMA_JWS_OK) {
         return e == CVMA_JWS_NOMEM ? CVMA_E_NOMEM : CVMA_REJECTED;
     }
+    /* RFC 7519 5.1: "JWT", compared without regard to case. */
+    if (!jws.has_typ || strcasecmp(jws.typ, "JWT") != 0) {
+        snprintf(err, err_len, "signed, but the header's typ is %s%s%s, not \"JWT\"",
+                 jws.has_typ ? "\"" : "", jws.has_typ ? jws.typ : "missing",
+                 jws.has_typ ? "\"" : "");
+        cvma_jws_cleanup(&jws);
+        return CVMA_REJECTED;
+    }
     json_t *c = cvma_jws_payload_json(&jws, err, err_len);
     cvma_jws_cleanup(&jws);
     if (c == NULL) {
         return CVMA_REJECTED;
     }
-    if (!json_is_string(json_object_get(c, "eat_profile")) ||
-        !json_is_integer(json_object_get(c, "iat")) ||
+    const char *profile = json_string_value(json_object_get(c, "eat_profile"));
+    if (profile == NULL || !json_is_integer(json_object_get(c, "iat")) ||
         !json_is_object(json_object_get(c, "submods"))) {
         snprintf(err, err_len, "signed, but not an EAR: eat_profile, iat or submods missing");
         json_decref(c);
         return CVMA_REJECTED;
     }
+    if (strcmp(profile, CVMA_EAR_PROFILE) != 0) {
+        snprintf(err, err_len, "signed, but eat_profile is \"%.100s\", not \"%s\"", profile,
+                 CVMA_EAR_PROFILE);
+        json_decref(c);
+        return CVMA_REJECTED;
+    }
     *claims = c;
+    return CVMA_OK;
+}
+
+/* A NumericDate (RFC 7519 2): an integer number of seconds. */
+static bool numeric_date(const json_t *c, const char *name, bool *present, time_t *out)
+{
+    const json_t *j = json_object_get(c, name);
+    *present = j != NULL;
+    *out = 0;
+    if (j == NULL) {
+        return true;
+    }
+    if (!json_is_integer(j)) {
+        return false;
+    }
+    *out = (time_t)json_integer_value(j);
+    return true;
+}
+
+static int tier_rank(enum cvma_ear_tier t)
+{
+    switch (t) {
+    case CVMA_EAR_AFFIRMING:
+        return 0;
+    case CVMA_EAR_WARNING:
+        return 1;
+    case CVMA_EAR_NONE:
+        return 2;
+    case CVMA_EAR_CONTRAINDICATED:
+        return 3;
+    }
+    return 3;
+}
+
+const char *cvma_ear_tier_name(enum cvma_ear_tier t)
+{
+    switch (t) {
+    case CVMA_EAR_AFFIRMING:
+        return "affirming";
+    case CVMA_EAR_WARNING:
+        return "warning";
+    case CVMA_EAR_NONE:
+        return "none";
+    case CVMA_EAR_CONTRAINDICATED:
+        return "contraindicated";
+    }
+    return "contraindicated";
+}
+
+static bool tier_from_name(const char *s, enum cvma_ear_tier *t)
+{
+    static const enum cvma_ear_tier all[] = {CVMA_EAR_NONE, CVMA_EAR_AFFIRMING, CVMA_EAR_WARNING,
+                                             CVMA_EAR_CONTRAINDICATED};
+    for (size_t i = 0; s != NULL && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(s, cvma_ear_tier_name(all[i])) == 0) {
+            *t = all[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_age,
+                                 struct cvma_ear_decision *d, char *err, size_t err_len)
+{
+    time_t iat, exp, nbf;
+    bool has_iat, has_exp, has_nbf;
+    char a[32], b[32];
+
+    memset(d, 0, sizeof *d);
+    d->tier = CVMA_EAR_CONTRAINDICATED;
+    if (!numeric_date(claims, "iat", &has_iat, &iat) || !has_iat ||
+        !numeric_date(claims, "exp", &has_exp, &exp) ||
+        !numeric_date(claims, "nbf", &has_nbf, &nbf)) {
+        snprintf(err, err_len, "iat, exp or nbf is not an integer NumericDate (iat is required)");
+        return CVMA_REJECTED;
+    }
+    d->iat = iat;
+    cvma_time_format(now, b, sizeof b);
+    if (iat > now + CVMA_EAR_CLOCK_SKEW) {
+        cvma_time_format(iat, a, sizeof a);
+        snprintf(err, err_len, "issued in the future: iat %s, now %s", a, b);
+        return CVMA_REJECTED;
+    }
+    if (has_exp && now >= exp) {
+        cvma_time_format(exp, a, sizeof a);
+        snprintf(err, err_len, "expired: exp %s, now %s", a, b);
+        return CVMA_REJECTED;
+    }
+    if (has_nbf && now < nbf) {
+        cvma_time_format(nbf, a, sizeof a);
+        snprintf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
+        return CVMA_REJECTED;
+    }
+    if (max_age >= 0 && now > iat && (int64_t)(now - iat) > max_age) {
+        cvma_time_format(iat, a, sizeof a);
+        snprintf(err, err_len, "too old: issued at %s, %lld s ago, over --max-age %lld s", a,
+                 (long long)(now - iat), (long long)max_age);
+        return CVMA_REJECTED;
+    }
+    const json_t *submods = json_object_get(claims, "submods");
+    if (json_object_size(submods) == 0) {
+        snprintf(err, err_len, "no appraisal: submods is empty");
+        return CVMA_REJECTED;
+    }
+    /* Every submodule counts: the token is as good as its worst appraisal. */
+    bool first = true;
+    const char *name;
+    const json_t *sub;
+    json_object_foreach((json_t *)(uintptr_t)submods, name, sub)
+    {
+        enum cvma_ear_tier t;
+        const char *st = json_string_value(json_object_get(sub, "ear.status"));
+        if (!json_is_object(sub) || !tier_from_name(st, &t)) {
+            snprintf(err, err_len, "submodule \"%.64s\": ear.status missing or unknown", name);
+            return CVMA_REJECTED;
+        }
+        if (first || tier_rank(t) > tier_rank(d->tier)) {
+            d->tier = t;
+            snprintf(d->submod, sizeof d->submod, "%s", name);
+        }
+        first = false;
+    }
     return CVMA_OK;
 }
 

@@ -28,10 +28,40 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_
 /*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED
  * with err when the signature or the form is wrong (a flipped byte, another key, alg "none"),
- * or the claims are not an EAR (no eat_profile, iat or submods).
+ * the header's typ is not "JWT", or the claims are not our EAR (no iat or submods, or an
+ * eat_profile other than CVMA_EAR_PROFILE). Times and statuses: cvma_ear_decide.
  */
 CVMA_MUST_USE enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub,
                                                json_t **claims, char *err, size_t err_len);
+
+/* AR4SI trust tiers, as ear.status spells them. */
+enum cvma_ear_tier {
+    CVMA_EAR_NONE,
+    CVMA_EAR_AFFIRMING,
+    CVMA_EAR_WARNING,
+    CVMA_EAR_CONTRAINDICATED,
+};
+const char *cvma_ear_tier_name(enum cvma_ear_tier t);
+
+/* Seconds an iat may lie ahead of the checker's clock. */
+#define CVMA_EAR_CLOCK_SKEW 60
+
+struct cvma_ear_decision {
+    enum cvma_ear_tier tier; /* the worst ear.status over all submodules */
+    char submod[64];         /* the submodule that gave it */
+    time_t iat;
+};
+
+/*
+ * The verdict on verified EAR claims (cvmattest result check) at time now: CVMA_REJECTED with
+ * err when iat is missing or more than CVMA_EAR_CLOCK_SKEW ahead, exp (when present) is not
+ * after now, nbf (when present) is after now, the token is older than max_age seconds (max_age
+ * < 0: no limit), or a submodule has no known ear.status. Otherwise CVMA_OK and *d: the token
+ * vouches for the evidence only when d->tier is affirming or warning.
+ */
+CVMA_MUST_USE enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_age,
+                                               struct cvma_ear_decision *d, char *err,
+                                               size_t err_len);
 
 /*
  * Compares res with an earlier result (our result JSON) of the same workload: a different

@@ -61,6 +61,9 @@ json_t *cvma_result_to_json(const struct cvma_result *res)
                                    cvma_severity_name(r->severity), "detail", r->detail));
     }
     json_object_set_new(o, "status", json_string(cvma_result_status_name(res->status)));
+    /* Always present, so a reader can test it without a default: true exactly when the
+     * exit code is 3 (the status then stays contraindicated). */
+    json_object_set_new(o, "undecided", json_boolean(cvma_result_exit_code(res) == 3));
     json_object_set_new(o, "tee", json_string(res->tee));
     json_object_set_new(o, "verified_at", json_string(when));
     json_object_set_new(o, "trust_anchor", json_string(res->trust_anchor));

@@ -69,11 +69,6 @@ static bool asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
     return true;
 }
 
-static void fmt_time(time_t t, char *out, size_t n)
-{
-    cvma_time_format(t, out, n);
-}
-
 static const char *cert_role(int depth, bool vlek)
 {
     switch (depth) {
@@ -118,17 +113,18 @@ static enum cvma_status pick_anchor(X509 *ark, const struct cvma_verify_opts *op
                        cn, hex);
 }
 
-static enum cvma_status map_x509_error(int err, int depth, bool vlek, time_t at,
+static enum cvma_status map_x509_error(int err, int depth, X509 *cert, bool vlek, time_t at,
                                        struct cvma_verdict *v)
 {
-    char when[32];
+    char win[CVMA_DETAIL_MAX];
     const char *who = cert_role(depth, vlek);
-    fmt_time(at, when, sizeof when);
     switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s has expired at %s", who, when);
+        cvma_x509_window_detail(cert, who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s is not yet valid at %s", who, when);
+        cvma_x509_window_detail(cert, who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
     case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
         return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
@@ -153,7 +149,6 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
 {
     EVP_PKEY *arkkey = X509_get0_pubkey(ark);
     X509_REVOKED *rev = NULL;
-    char a[32], b[32], when[32];
 
     if (arkkey == NULL || X509_CRL_verify(crl, arkkey) != 1) {
         ERR_clear_error();
@@ -173,11 +168,9 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
     }
     ch->has_crl = true;
     if (at < ch->crl_this_update || at > ch->crl_next_update) {
-        fmt_time(ch->crl_this_update, a, sizeof a);
-        fmt_time(ch->crl_next_update, b, sizeof b);
-        fmt_time(at, when, sizeof when);
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "AMD CRL: valid %s .. %s, verification time %s",
-                           a, b, when);
+        char win[CVMA_DETAIL_MAX];
+        cvma_crl_window_detail(crl, "AMD CRL", at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
     }
     if (X509_CRL_get0_by_cert(crl, &rev, ask) == 1) {
         char *serial = NULL;
@@ -296,7 +289,7 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     X509_STORE_CTX_set_time(ctx, 0, opts->at);
     if (X509_verify_cert(ctx) != 1) {
         st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
-                            c->vlek, opts->at, v);
+                            X509_STORE_CTX_get_current_cert(ctx), c->vlek, opts->at, v);
         ERR_clear_error();
         goto out;
     }

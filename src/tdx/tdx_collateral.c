@@ -1433,7 +1433,6 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
 {
     EVP_PKEY *key = X509_get0_pubkey(root);
     time_t last, next;
-    char a[32], b[32], w[32];
 
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root)) != 0) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: its issuer is not the root");
@@ -1452,11 +1451,9 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
         return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable nextUpdate");
     }
     if (at < last || at > next) {
-        fmt_time(last, a, sizeof a);
-        fmt_time(next, b, sizeof b);
-        fmt_time(at, w, sizeof w);
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED,
-                           "Root CA CRL: valid %s .. %s, verification time %s", a, b, w);
+        char win[CVMA_DETAIL_MAX];
+        cvma_crl_window_detail(crl, "Root CA CRL", at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
     }
     return CVMA_OK;
 }
@@ -1476,10 +1473,10 @@ static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *wh
     return CVMA_OK;
 }
 
-static enum cvma_status map_x509_error(int err, int depth, int n, const char *what, time_t at,
-                                       struct cvma_verdict *v)
+static enum cvma_status map_x509_error(int err, int depth, X509 *cert, int n, const char *what,
+                                       time_t at, struct cvma_verdict *v)
 {
-    char who[96], when[32];
+    char who[96], win[CVMA_DETAIL_MAX];
 
     if (depth == 0) {
         snprintf(who, sizeof who, "%s signing certificate", what);
@@ -1488,12 +1485,13 @@ static enum cvma_status map_x509_error(int err, int depth, int n, const char *wh
     } else {
         snprintf(who, sizeof who, "certificate %d of the %s issuer chain", depth, what);
     }
-    fmt_time(at, when, sizeof when);
     switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s has expired at %s", who, when);
+        cvma_x509_window_detail(cert, who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s is not yet valid at %s", who, when);
+        cvma_x509_window_detail(cert, who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
     default:
         return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (X509 error %d)", who,
                            X509_verify_cert_error_string(err), err);
@@ -1563,8 +1561,8 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
     X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT | X509_V_FLAG_CHECK_SS_SIGNATURE);
     X509_STORE_CTX_set_time(ctx, 0, at);
     if (X509_verify_cert(ctx) != 1) {
-        st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx), n,
-                            what, at, v);
+        st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+                            X509_STORE_CTX_get_current_cert(ctx), n, what, at, v);
         goto out;
     }
     if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != n) {

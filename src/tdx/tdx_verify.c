@@ -150,26 +150,27 @@ static const char *chain_role(int depth)
     }
 }
 
-static enum cvma_status map_error(int err, int depth, time_t at, struct cvma_verdict *v)
+static enum cvma_status map_error(X509_STORE_CTX *ctx, int err, int depth, time_t at,
+                                  struct cvma_verdict *v)
 {
-    char when[32];
+    char win[CVMA_DETAIL_MAX], crl_role[64];
     const char *who = chain_role(depth);
-    cvma_time_format(at, when, sizeof when);
     switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s has expired at %s", who, when);
+        cvma_x509_window_detail(X509_STORE_CTX_get_current_cert(ctx), who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s is not yet valid at %s", who, when);
+        cvma_x509_window_detail(X509_STORE_CTX_get_current_cert(ctx), who, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
     case X509_V_ERR_CERT_REVOKED:
         return cvma_reject(v, CVMA_R_CERT_REVOKED, "%s is listed in its issuer's CRL", who);
     case X509_V_ERR_CRL_HAS_EXPIRED:
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED,
-                           "the CRL covering the %s has passed its "
-                           "nextUpdate at %s",
-                           who, when);
     case X509_V_ERR_CRL_NOT_YET_VALID:
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "the CRL covering the %s is not yet valid at %s",
-                           who, when);
+        snprintf(crl_role, sizeof crl_role, "the CRL covering the %s", who);
+        cvma_crl_window_detail(cvma_x509_store_crl_for(X509_STORE_CTX_get0_store(ctx),
+                                                       X509_STORE_CTX_get_current_cert(ctx)),
+                               crl_role, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
     case X509_V_ERR_UNABLE_TO_GET_CRL:
     case X509_V_ERR_CRL_SIGNATURE_FAILURE:
     case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
@@ -280,8 +281,8 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     X509_STORE_CTX_set_flags(ctx, flags);
     X509_STORE_CTX_set_time(ctx, 0, opts->at);
     if (X509_verify_cert(ctx) != 1) {
-        st = map_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx), opts->at,
-                       v);
+        st = map_error(ctx, X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+                       opts->at, v);
         ERR_clear_error();
         goto out;
     }

@@ -1,0 +1,300 @@
+/* Results: the "undecided" flag, and the checks of a signed result (cvmattest result check). */
+#include "crypto/jws.h"
+#include "result/ear.h"
+#include "testutil.h"
+
+static EVP_PKEY *key_a, *key_b;
+
+static int setup(void **state)
+{
+    (void)state;
+    key_a = cvma_jws_key_generate(CVMA_JWS_ES256);
+    key_b = cvma_jws_key_generate(CVMA_JWS_ES256);
+    return key_a != NULL && key_b != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(key_a);
+    EVP_PKEY_free(key_b);
+    return 0;
+}
+
+/* A result of the given status; undecided ones carry COLLATERAL_UNAVAILABLE. */
+static void make_result(struct cvma_result *res, enum cvma_result_status status, bool undecided)
+{
+    cvma_result_init(res, "sev-snp", time(NULL));
+    if (status == CVMA_CONTRAINDICATED) {
+        if (undecided) {
+            cvma_reject(&res->verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "VCEK: KDS unreachable");
+            res->undecided = true;
+        } else {
+            cvma_reject(&res->verdict, CVMA_R_SNP_REPORT_SIGNATURE_INVALID, "flipped bit");
+        }
+    }
+    res->status = status;
+}
+
+/* The EAR claims of a result, before signing (new reference). */
+static json_t *claims_of(enum cvma_result_status status)
+{
+    struct cvma_result res;
+    make_result(&res, status, false);
+    json_t *c = cvma_ear_claims(&res, NULL, time(NULL), NULL);
+    cvma_result_cleanup(&res);
+    assert_non_null(c);
+    return c;
+}
+
+static char *sign(const json_t *claims, const char *typ)
+{
+    char *tok = NULL;
+    assert_int_equal(cvma_jws_sign_json(key_a, typ, NULL, claims, &tok), CVMA_JWS_OK);
+    return tok;
+}
+
+/* Verifies tok with key_a and decides at now; returns the status, err/d filled. */
+static enum cvma_status check(const char *tok, time_t now, int64_t max_age,
+                              struct cvma_ear_decision *d, char *err, size_t err_len)
+{
+    json_t *c = NULL;
+    enum cvma_status st = cvma_ear_verify(tok, strlen(tok), key_a, &c, err, err_len);
+    if (st == CVMA_OK) {
+        st = cvma_ear_decide(c, now, max_age, d, err, err_len);
+    }
+    json_decref(c);
+    return st;
+}
+
+static void test_result_json_says_undecided_only_for_exit_3(void **state)
+{
+    (void)state;
+    struct cvma_result res;
+    struct {
+        enum cvma_result_status status;
+        bool undecided;
+        int exit_code;
+    } cases[] = {
+            {CVMA_CONTRAINDICATED, true, 3},
+            {CVMA_CONTRAINDICATED, false, 1},
+            {CVMA_AFFIRMING, false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_result(&res, cases[i].status, cases[i].undecided);
+        assert_int_equal(cvma_result_exit_code(&res), cases[i].exit_code);
+        json_t *o = cvma_result_to_json(&res);
+        json_t *u = json_object_get(o, "undecided");
+        assert_true(json_is_boolean(u));
+        assert_int_equal(json_is_true(u), cases[i].exit_code == 3);
+        json_decref(o);
+        cvma_result_cleanup(&res);
+    }
+    /* Undecided collateral, but the evidence is also refused on its own: exit 1, not 3. */
+    make_result(&res, CVMA_CONTRAINDICATED, true);
+    cvma_reject(&res.verdict, CVMA_R_SNP_REPORT_SIGNATURE_INVALID, "flipped bit");
+    json_t *o = cvma_result_to_json(&res);
+    assert_int_equal(cvma_result_exit_code(&res), 1);
+    assert_true(json_is_false(json_object_get(o, "undecided")));
+    json_decref(o);
+    cvma_result_cleanup(&res);
+}
+
+static void test_signed_undecided_result_carries_the_flag(void **state)
+{
+    (void)state;
+    struct cvma_result res;
+    struct cvma_ear_decision d;
+    char *tok = NULL, err[256] = "";
+    make_result(&res, CVMA_CONTRAINDICATED, true);
+    assert_int_equal(cvma_ear_sign(&res, key_a, NULL, NULL, &tok), CVMA_OK);
+    json_t *c = NULL;
+    assert_int_equal(cvma_ear_verify(tok, strlen(tok), key_a, &c, err, sizeof err), CVMA_OK);
+    assert_true(json_is_true(json_object_get(
+            json_object_get(json_object_get(c, "submods"), "sev-snp"), "cvmattest.undecided")));
+    assert_int_equal(cvma_ear_decide(c, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
+    assert_int_equal(d.tier, CVMA_EAR_CONTRAINDICATED);
+    json_decref(c);
+    free(tok);
+    cvma_result_cleanup(&res);
+}
+
+static void test_result_check_accepts_affirming_and_warning(void **state)
+{
+    (void)state;
+    enum cvma_result_status sts[] = {CVMA_AFFIRMING, CVMA_WARNING};
+    enum cvma_ear_tier want[] = {CVMA_EAR_AFFIRMING, CVMA_EAR_WARNING};
+    for (size_t i = 0; i < 2; i++) {
+        struct cvma_result res;
+        struct cvma_ear_decision d;
+        char *tok = NULL, err[256] = "";
+        make_result(&res, sts[i], false);
+        assert_int_equal(cvma_ear_sign(&res, key_a, NULL, NULL, &tok), CVMA_OK);
+        assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
+        assert_int_equal(d.tier, want[i]);
+        assert_string_equal(d.submod, "sev-snp");
+        free(tok);
+        cvma_result_cleanup(&res);
+    }
+}
+
+static void test_result_check_reports_contraindicated(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    json_t *c = claims_of(CVMA_CONTRAINDICATED);
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
+    assert_int_equal(d.tier, CVMA_EAR_CONTRAINDICATED);
+    free(tok);
+    json_decref(c);
+}
+
+/* Two submodules: the worst one decides. */
+static void test_result_check_takes_the_worst_submodule(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(json_object_get(c, "submods"), "tdx",
+                        json_pack("{s:s}", "ear.status", "none"));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
+    assert_int_equal(d.tier, CVMA_EAR_NONE);
+    assert_string_equal(d.submod, "tdx");
+    free(tok);
+    json_decref(c);
+}
+
+static void test_result_check_refuses_unknown_status(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(json_object_get(json_object_get(c, "submods"), "sev-snp"), "ear.status",
+                        json_string("fine"));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "ear.status"));
+    free(tok);
+    json_decref(c);
+}
+
+static void test_result_check_refuses_another_key(void **state)
+{
+    (void)state;
+    json_t *c = claims_of(CVMA_AFFIRMING), *out = NULL;
+    char *tok = sign(c, "JWT"), err[256] = "";
+    assert_int_equal(cvma_ear_verify(tok, strlen(tok), key_b, &out, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_null(out);
+    free(tok);
+    json_decref(c);
+}
+
+static void test_result_check_refuses_wrong_typ(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    const char *typs[] = {"JOSE", NULL};
+    for (size_t i = 0; i < 2; i++) {
+        char err[256] = "";
+        char *tok = sign(c, typs[i]);
+        assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+        assert_non_null(strstr(err, "typ"));
+        free(tok);
+    }
+    /* RFC 7519: compared without regard to case. */
+    char err[256] = "";
+    char *tok = sign(c, "jwt");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
+    free(tok);
+    json_decref(c);
+}
+
+static void test_result_check_refuses_wrong_profile(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(c, "eat_profile", json_string("tag:ietf.org,2026:rats/ear#03"));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "eat_profile"));
+    free(tok);
+    json_decref(c);
+}
+
+static void test_result_check_refuses_expired_and_early_tokens(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    time_t now = time(NULL);
+    struct {
+        const char *claim;
+        json_int_t value;
+        const char *says; /* NULL: accepted */
+    } cases[] = {
+            {"exp", (json_int_t)now - 1, "expired"},
+            {"exp", (json_int_t)now, "expired"},
+            {"exp", (json_int_t)now + 600, NULL},
+            {"nbf", (json_int_t)now + 600, "not yet valid"},
+            {"nbf", (json_int_t)now - 600, NULL},
+            {"iat", (json_int_t)now + 3600, "future"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        json_t *c = claims_of(CVMA_AFFIRMING);
+        json_object_set_new(c, cases[i].claim, json_integer(cases[i].value));
+        char *tok = sign(c, "JWT");
+        enum cvma_status st = check(tok, now, -1, &d, err, sizeof err);
+        if (cases[i].says == NULL) {
+            assert_int_equal(st, CVMA_OK);
+        } else {
+            assert_int_equal(st, CVMA_REJECTED);
+            assert_non_null(strstr(err, cases[i].says));
+        }
+        free(tok);
+        json_decref(c);
+    }
+}
+
+static void test_result_check_max_age(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    time_t now = time(NULL);
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(c, "iat", json_integer((json_int_t)now - 120));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, now, 60, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "--max-age"));
+    assert_int_equal(check(tok, now, 300, &d, err, sizeof err), CVMA_OK);
+    assert_int_equal(check(tok, now, -1, &d, err, sizeof err), CVMA_OK);
+    free(tok);
+    json_decref(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_result_json_says_undecided_only_for_exit_3),
+            cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
+            cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
+            cmocka_unit_test(test_result_check_reports_contraindicated),
+            cmocka_unit_test(test_result_check_takes_the_worst_submodule),
+            cmocka_unit_test(test_result_check_refuses_unknown_status),
+            cmocka_unit_test(test_result_check_refuses_another_key),
+            cmocka_unit_test(test_result_check_refuses_wrong_typ),
+            cmocka_unit_test(test_result_check_refuses_wrong_profile),
+            cmocka_unit_test(test_result_check_refuses_expired_and_early_tokens),
+            cmocka_unit_test(test_result_check_max_age),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
