@@ -26,10 +26,14 @@ static void usage(FILE *f)
           "      --sign-result KEY --result-out TOKEN   the result as a signed EAR (JWT)\n"
           "      --previous RESULT.json         compare with an earlier result (migration)\n"
           "      --collateral-grace SECONDS     accept stale TDX collateral this long, warned\n"
+          "      --collateral-max-age SECONDS   refetch cached CRLs, TCB Info, QE Identity older\n"
+          "                                     than this when online (default 86400)\n"
           "      --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
           "      --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
           "                                     else $XDG_CACHE_HOME/cvmattest)\n"
           "  sim snp|tdx --out DIR [options]    simulated evidence, test root and collateral\n"
+          "  collateral fetch FILE --out DIR [--kds-url URL] [--pcs-url URL] [--cache-dir DIR]\n"
+          "                                     everything an offline verification of FILE needs\n"
           "  bench FILE [verify options] [--seconds S] [--json]\n"
           "                                     full verifications per second, one core\n"
           "  bench registry [--entries N] [--json]   registry build and proof check speed\n"
@@ -76,6 +80,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "registry") == 0) {
         return cvma_cmd_registry(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "collateral") == 0) {
+        return cvma_cmd_collateral(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "policy") == 0) {
         return cvma_cmd_policy(argc - 1, argv + 1);

@@ -156,6 +156,17 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             }
             cv->vo.collateral_grace_seconds = g;
             cv->grace_given = true;
+        } else if (strcmp(a, "--collateral-max-age") == 0) {
+            char *end = NULL;
+            NEED_VALUE();
+            errno = 0;
+            long long m = strtoll(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || m < 0 || m > 366LL * 86400) {
+                return usage_error(
+                        verb, "--collateral-max-age wants seconds (0..31622400), not '%s'", val);
+            }
+            /* 0 asks for a refresh on every online use; in the options 0 is the default. */
+            cv->vo.collateral_max_age = m == 0 ? -1 : m;
         } else if (strcmp(a, "--sign-result") == 0) {
             NEED_VALUE();
             cv->sign_key = val;

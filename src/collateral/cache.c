@@ -1,6 +1,7 @@
 #include "collateral/cache.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,7 +12,8 @@
 
 #include "common/hex.h"
 
-static const uint8_t entry_magic[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '1'};
+static const uint8_t entry_magic[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '2'};
+static const uint8_t entry_magic_v1[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '1'};
 
 static void put_u64be(uint8_t *p, uint64_t v)
 {
@@ -31,9 +33,10 @@ static uint64_t get_u64be(const uint8_t *p)
     return v;
 }
 
-/* SHA-256( header[0..23] || u64be(strlen(key)) || key || body ). */
-static bool entry_digest(const uint8_t hdr24[24], const char *key, const uint8_t *body, size_t len,
-                         uint8_t out[32])
+/* SHA-256( header[0..hlen) || u64be(strlen(key)) || key || body ); hlen is 32 (CVMACE02) or
+ * 24 (CVMACE01). */
+static bool entry_digest(const uint8_t *hdr, size_t hlen, const char *key, const uint8_t *body,
+                         size_t len, uint8_t out[32])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     size_t klen = strlen(key);
@@ -45,7 +48,7 @@ static bool entry_digest(const uint8_t hdr24[24], const char *key, const uint8_t
     if (md == NULL) {
         return false;
     }
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, hdr24, 24) != 1 ||
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, hdr, hlen) != 1 ||
         EVP_DigestUpdate(md, kl, sizeof kl) != 1 || EVP_DigestUpdate(md, key, klen) != 1 ||
         (len > 0 && EVP_DigestUpdate(md, body, len) != 1) ||
         EVP_DigestFinal_ex(md, out, &olen) != 1 || olen != 32) {
@@ -134,19 +137,24 @@ char *cvma_cache_entry_path(const struct cvma_cache *c, const char *key)
 }
 
 /* see collateral/cache.h */
-enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, int64_t now,
-                                   struct cvma_buf *out, enum cvma_cache_state *state)
+enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *key, int64_t now,
+                                      struct cvma_buf *out, enum cvma_cache_state *state,
+                                      struct cvma_cache_meta *meta)
 {
     enum cvma_status st = CVMA_E_NOMEM;
     struct cvma_buf raw = {0};
     char *path = NULL;
     uint8_t digest[32];
-    uint64_t expires, blen;
+    uint64_t expires, fetched = 0, blen;
+    size_t hlen, dlen; /* header length; bytes of it under the digest */
     uint8_t *body = NULL;
 
     out->p = NULL;
     out->len = 0;
     *state = CVMA_CACHE_MISS;
+    if (meta != NULL) {
+        memset(meta, 0, sizeof *meta);
+    }
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
         goto out;
     }
@@ -162,21 +170,37 @@ enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, 
     }
     st = CVMA_OK;
     *state = CVMA_CACHE_CORRUPT;
-    if (raw.len < CVMA_CACHE_HEADER_LEN || memcmp(raw.p, entry_magic, sizeof entry_magic) != 0) {
+    if (raw.len >= CVMA_CACHE_HEADER_LEN && memcmp(raw.p, entry_magic, sizeof entry_magic) == 0) {
+        hlen = CVMA_CACHE_HEADER_LEN;
+        dlen = 32;
+        expires = get_u64be(raw.p + 8);
+        fetched = get_u64be(raw.p + 16);
+        blen = get_u64be(raw.p + 24);
+    } else if (raw.len >= CVMA_CACHE_HEADER_LEN_V1 &&
+               memcmp(raw.p, entry_magic_v1, sizeof entry_magic_v1) == 0) {
+        /* The first format: no fetch time, which then counts as unknown (too old). */
+        hlen = CVMA_CACHE_HEADER_LEN_V1;
+        dlen = 24;
+        expires = get_u64be(raw.p + 8);
+        blen = get_u64be(raw.p + 16);
+    } else {
         goto out;
     }
-    expires = get_u64be(raw.p + 8);
-    blen = get_u64be(raw.p + 16);
-    if (expires > (uint64_t)INT64_MAX || blen != raw.len - CVMA_CACHE_HEADER_LEN) {
+    if (expires > (uint64_t)INT64_MAX || fetched > (uint64_t)INT64_MAX || blen != raw.len - hlen ||
+        blen > CVMA_CACHE_MAX_BODY) {
         goto out;
     }
-    if (!entry_digest(raw.p, key, raw.p + CVMA_CACHE_HEADER_LEN, (size_t)blen, digest)) {
+    if (!entry_digest(raw.p, dlen, key, raw.p + hlen, (size_t)blen, digest)) {
         st = CVMA_E_NOMEM; /* the only way EVP fails here */
         *state = CVMA_CACHE_MISS;
         goto out;
     }
-    if (CRYPTO_memcmp(digest, raw.p + 24, sizeof digest) != 0) {
+    if (CRYPTO_memcmp(digest, raw.p + dlen, sizeof digest) != 0) {
         goto out;
+    }
+    if (meta != NULL) {
+        meta->expires_at = (int64_t)expires;
+        meta->fetched_at = (int64_t)fetched;
     }
     if (expires != 0 && now >= (int64_t)expires) {
         *state = CVMA_CACHE_EXPIRED;
@@ -188,14 +212,24 @@ enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, 
         *state = CVMA_CACHE_MISS;
         goto out;
     }
-    memcpy(body, raw.p + CVMA_CACHE_HEADER_LEN, (size_t)blen);
+    memcpy(body, raw.p + hlen, (size_t)blen);
     out->p = body;
     out->len = (size_t)blen;
     *state = CVMA_CACHE_HIT;
 out:
+    if (meta != NULL && *state != CVMA_CACHE_HIT && *state != CVMA_CACHE_EXPIRED) {
+        memset(meta, 0, sizeof *meta);
+    }
     cvma_buf_free(&raw);
     free(path);
     return st;
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, const char *key, int64_t now,
+                                   struct cvma_buf *out, enum cvma_cache_state *state)
+{
+    return cvma_cache_lookup_ex(c, key, now, out, state, NULL);
 }
 
 /* see collateral/cache.h */
@@ -214,11 +248,18 @@ enum cvma_status cvma_cache_get(const struct cvma_cache *c, const char *key, str
 enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key, const uint8_t *p,
                                 size_t len, int64_t expires_at)
 {
+    return cvma_cache_put_ex(c, key, p, len, expires_at, (int64_t)time(NULL));
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_put_ex(const struct cvma_cache *c, const char *key, const uint8_t *p,
+                                   size_t len, int64_t expires_at, int64_t fetched_at)
+{
     enum cvma_status st = CVMA_E_NOMEM;
     uint8_t *entry = NULL;
     char *path = NULL;
 
-    if (len > CVMA_CACHE_MAX_BODY || expires_at < 0) {
+    if (len > CVMA_CACHE_MAX_BODY || expires_at < 0 || fetched_at < 0) {
         return CVMA_E_USAGE;
     }
     if ((entry = malloc(CVMA_CACHE_HEADER_LEN + len)) == NULL) {
@@ -226,11 +267,12 @@ enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key, con
     }
     memcpy(entry, entry_magic, sizeof entry_magic);
     put_u64be(entry + 8, (uint64_t)expires_at);
-    put_u64be(entry + 16, (uint64_t)len);
+    put_u64be(entry + 16, (uint64_t)fetched_at);
+    put_u64be(entry + 24, (uint64_t)len);
     if (len > 0) {
         memcpy(entry + CVMA_CACHE_HEADER_LEN, p, len);
     }
-    if (!entry_digest(entry, key, entry + CVMA_CACHE_HEADER_LEN, len, entry + 24)) {
+    if (!entry_digest(entry, 32, key, entry + CVMA_CACHE_HEADER_LEN, len, entry + 32)) {
         goto out;
     }
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
@@ -244,4 +286,38 @@ out:
     free(path);
     free(entry);
     return st;
+}
+
+/* see collateral/cache.h */
+int64_t cvma_cache_max_age(int64_t max_age)
+{
+    if (max_age == 0) {
+        return CVMA_CACHE_DEFAULT_MAX_AGE;
+    }
+    return max_age < 0 ? 0 : max_age;
+}
+
+/* see collateral/cache.h */
+bool cvma_cache_too_old(int64_t fetched_at, int64_t now, int64_t max_age)
+{
+    if (max_age < 0 || fetched_at <= 0 || fetched_at > now) {
+        return true;
+    }
+    return now - fetched_at > cvma_cache_max_age(max_age);
+}
+
+/* see collateral/cache.h */
+void cvma_cache_age_text(int64_t fetched_at, int64_t now, char *out, size_t n)
+{
+    int64_t age = now - fetched_at;
+
+    if (fetched_at <= 0 || age < 0) {
+        snprintf(out, n, "an unknown time (an entry of the first cache format)");
+    } else if (age < 60) {
+        snprintf(out, n, "%lld s", (long long)age);
+    } else if (age < 3600) {
+        snprintf(out, n, "%lld min", (long long)(age / 60));
+    } else {
+        snprintf(out, n, "%lld h %lld min", (long long)(age / 3600), (long long)(age % 3600 / 60));
+    }
 }

@@ -11,11 +11,15 @@
  * path outside the directory.
  *
  * Entry file layout (all integers big-endian):
- *   0   8  magic "CVMACE01"
+ *   0   8  magic "CVMACE02"
  *   8   8  expires_at: Unix seconds; 0 = never expires
- *   16  8  body length
- *   24 32  SHA-256( bytes 0..23 || u64 key length || key || body )
- *   56  .. body
+ *   16  8  fetched_at: Unix seconds when the body was fetched (0 = unknown)
+ *   24  8  body length
+ *   32 32  SHA-256( bytes 0..31 || u64 key length || key || body )
+ *   64  .. body
+ * Entries of the first format ("CVMACE01": expires_at, body length, SHA-256 over bytes 0..23
+ * and the rest as above, body at 56) are still read; their fetch time is unknown (0), so a
+ * caller with a maximum age treats them as too old. Every put writes the current format.
  * The digest detects truncation, bit rot, a half-written file and a file copied under another
  * key's name. It is not an authenticity check: anyone who can write the directory can write
  * a valid entry. Nothing read from the cache is trusted more than a fresh download; the
@@ -29,10 +33,11 @@
 
 #include "common/util.h"
 
-#define CVMA_CACHE_MAX_BODY                                               \
-    ((size_t)4 << 20) /* larger entries are refused (put) / corrupt (get) \
-                       */
-#define CVMA_CACHE_HEADER_LEN 56u
+#define CVMA_CACHE_MAX_BODY                                                              \
+    ((size_t)4 << 20)                /* larger entries are refused (put) / corrupt (get) \
+                                      */
+#define CVMA_CACHE_HEADER_LEN    64u /* current format (CVMACE02) */
+#define CVMA_CACHE_HEADER_LEN_V1 56u /* first format (CVMACE01), read only */
 
 /* Owns dir (malloc'd). A zeroed struct is valid for cvma_cache_cleanup. */
 struct cvma_cache {
@@ -70,6 +75,21 @@ CVMA_MUST_USE enum cvma_status cvma_cache_lookup(const struct cvma_cache *c, con
                                                  int64_t now, struct cvma_buf *out,
                                                  enum cvma_cache_state *state);
 
+/* What an entry says about itself (cvma_cache_lookup_ex). */
+struct cvma_cache_meta {
+    int64_t expires_at; /* 0: never */
+    int64_t fetched_at; /* 0: unknown (an entry of the first format) */
+};
+
+/*
+ * cvma_cache_lookup, also filling *meta (may be NULL; zeroed unless the state is
+ * CVMA_CACHE_HIT or CVMA_CACHE_EXPIRED).
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *key,
+                                                    int64_t now, struct cvma_buf *out,
+                                                    enum cvma_cache_state *state,
+                                                    struct cvma_cache_meta *meta);
+
 /*
  * cvma_cache_lookup as of the current time, reduced to a status: CVMA_OK on a hit (*out owns
  * the body), CVMA_E_IO when absent, expired or corrupt, CVMA_E_NOMEM. Use cvma_cache_lookup
@@ -86,5 +106,33 @@ CVMA_MUST_USE enum cvma_status cvma_cache_get(const struct cvma_cache *c, const 
  */
 CVMA_MUST_USE enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key,
                                               const uint8_t *p, size_t len, int64_t expires_at);
+
+/* cvma_cache_put recording fetched_at (Unix seconds, >= 0) as the fetch time instead of the
+ * current time (cvma_cache_put records time(NULL)). */
+CVMA_MUST_USE enum cvma_status cvma_cache_put_ex(const struct cvma_cache *c, const char *key,
+                                                 const uint8_t *p, size_t len, int64_t expires_at,
+                                                 int64_t fetched_at);
+
+/*
+ * Maximum age of collateral that changes (CRLs, TCB Info, QE Identity): when the verifier may
+ * fetch, a cached copy fetched longer ago than this is fetched again, even before its own
+ * nextUpdate, so a revocation or a TCB recovery is seen within a day (Intel's PCCS refreshes
+ * daily). Offline, the cached copy is used whatever its age.
+ */
+#define CVMA_CACHE_DEFAULT_MAX_AGE (24 * 3600) /* seconds */
+
+/*
+ * True when an entry fetched at fetched_at (cvma_cache_meta) is too old at now for max_age:
+ * max_age 0 selects CVMA_CACHE_DEFAULT_MAX_AGE, a negative max_age makes every entry too old
+ * (refresh on every use). An unknown fetch time (0) or one in the future is too old.
+ */
+bool cvma_cache_too_old(int64_t fetched_at, int64_t now, int64_t max_age);
+
+/* The effective maximum age in seconds for max_age as above (0 for "every entry"). */
+int64_t cvma_cache_max_age(int64_t max_age);
+
+/* A short English age of an entry fetched at fetched_at: "26 h 3 min", "52 s", or
+ * "an unknown time (an entry of the first cache format)". */
+void cvma_cache_age_text(int64_t fetched_at, int64_t now, char *out, size_t n);
 
 #endif

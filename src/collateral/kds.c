@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "common/hex.h"
+#include "common/timeutil.h"
 
 enum body_kind {
     BODY_CERT_DER,  /* VCEK */
@@ -186,6 +187,30 @@ static char *join_url(const char *base, const char *path)
     return u;
 }
 
+/* Records that a cached body older than the maximum age was used because its refresh
+ * failed (why). */
+static void note_stale(const struct cvma_kds *k, enum body_kind kind, const char *url,
+                       const struct cvma_cache_meta *meta, int64_t now, const char *why,
+                       struct cvma_verdict *v)
+{
+    char age[80], until[32];
+
+    if (v == NULL) {
+        return;
+    }
+    cvma_cache_age_text(meta->fetched_at, now, age, sizeof age);
+    if (meta->expires_at != 0) {
+        cvma_time_format((time_t)meta->expires_at, until, sizeof until);
+    } else {
+        snprintf(until, sizeof until, "no expiry");
+    }
+    (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_STALE_CACHE, CVMA_SEV_WARNING,
+                           "%s %s: cached copy fetched %s ago (maximum age %lld s) could not be "
+                           "refreshed (%s); it is used until its own expiry (%s)",
+                           kind_name(kind), url, age, (long long)cvma_cache_max_age(k->max_age),
+                           why, until);
+}
+
 /* The cache-first fetch behind every public function. */
 static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, const char *path,
                               struct cvma_buf *out, struct cvma_verdict *v, char *err,
@@ -194,10 +219,13 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
     enum cvma_status st = CVMA_E_NOMEM;
     const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
     const char *problem;
-    struct cvma_buf body = {0};
+    struct cvma_buf body = {0}, stale = {0};
+    struct cvma_cache_meta meta = {0, 0};
     char *url = NULL, *key = NULL;
     size_t key_len;
     int64_t now = (int64_t)time(NULL), expires_at = 0;
+    /* Only CRLs change; a VCEK or a chain is the same bytes for as long as it exists. */
+    bool refreshable = kind == BODY_CRL_DER;
 
     if ((url = join_url(base, path)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
@@ -212,7 +240,7 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
 
     if (k->cache != NULL) {
         enum cvma_cache_state state;
-        if ((st = cvma_cache_lookup(k->cache, key, now, &body, &state)) != CVMA_OK) {
+        if ((st = cvma_cache_lookup_ex(k->cache, key, now, &body, &state, &meta)) != CVMA_OK) {
             cvma_errf(err, err_len, "out of memory");
             goto out;
         }
@@ -220,10 +248,18 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
             /* Re-check the form: an entry written by another version or by hand must not
              * get past the check a download gets. */
             if (check_body(kind, &body, now, &expires_at) == NULL) {
-                goto done;
+                if (!refreshable || k->offline ||
+                    !cvma_cache_too_old(meta.fetched_at, now, k->max_age)) {
+                    goto done;
+                }
+                /* Older than the maximum age: fetch again, keep this copy to fall back on. */
+                stale = body;
+                body.p = NULL;
+                body.len = 0;
+            } else {
+                cvma_buf_free(&body);
+                state = CVMA_CACHE_CORRUPT;
             }
-            cvma_buf_free(&body);
-            state = CVMA_CACHE_CORRUPT;
         }
         if (state == CVMA_CACHE_CORRUPT && v != NULL) {
             (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_CACHE_CORRUPT, CVMA_SEV_INFO,
@@ -237,12 +273,20 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
         goto out;
     }
     if ((st = cvma_http_get(&k->http, url, &body, NULL, err, err_len)) != CVMA_OK) {
+        if (st == CVMA_UNDECIDED && stale.p != NULL) {
+            note_stale(k, kind, url, &meta, now, err, v);
+            goto use_stale;
+        }
         goto out;
     }
     if ((problem = check_body(kind, &body, now, &expires_at)) != NULL) {
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(kind), url,
                   problem, body.len);
         cvma_buf_free(&body);
+        if (stale.p != NULL) {
+            note_stale(k, kind, url, &meta, now, err, v);
+            goto use_stale;
+        }
         st = CVMA_UNDECIDED;
         goto out;
     }
@@ -254,6 +298,11 @@ static enum cvma_status fetch(const struct cvma_kds *k, enum body_kind kind, con
         enum cvma_status put_st = cvma_cache_put(k->cache, key, body.p, body.len, expires_at);
         (void)put_st;
     }
+    goto done;
+use_stale:
+    body = stale;
+    stale.p = NULL;
+    stale.len = 0;
 done:
     *out = body;
     body.p = NULL;
@@ -262,6 +311,7 @@ done:
     st = CVMA_OK;
 out:
     cvma_buf_free(&body);
+    cvma_buf_free(&stale);
     free(key);
     free(url);
     return st;
@@ -316,4 +366,31 @@ enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_prod
                                     char *err, size_t err_len)
 {
     return fetch_product_file(k, BODY_CRL_DER, product, vlek, "crl", out, v, err, err_len);
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k, enum cvma_snp_product product,
+                                  bool vlek, char *out, size_t n)
+{
+    const char *name = kds_product(product);
+    const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
+    size_t bl = strlen(base);
+    int w;
+
+    if (out == NULL || n == 0) {
+        return CVMA_E_USAGE;
+    }
+    out[0] = '\0';
+    if (name == NULL) {
+        return CVMA_E_USAGE;
+    }
+    while (bl > 0 && base[bl - 1] == '/') {
+        bl--;
+    }
+    w = snprintf(out, n, "%.*s/%s/v1/%s/crl", (int)bl, base, vlek ? "vlek" : "vcek", name);
+    if (w < 0 || (size_t)w >= n) {
+        out[0] = '\0';
+        return CVMA_E_USAGE;
+    }
+    return CVMA_OK;
 }

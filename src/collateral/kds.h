@@ -14,6 +14,10 @@
  * pinned roots). A CRL expires at its nextUpdate, or 24 h after the fetch when nextUpdate is
  * absent; if nextUpdate has already passed, one hour after the fetch (so a stale CRL on the
  * server is not refetched on every run; the verifier reports it as CRL_EXPIRED anyway).
+ * Online, a cached CRL fetched longer ago than max_age (cache.h) is fetched again; when that
+ * refresh fails the cached CRL is still used (it has not expired) and v receives
+ * COLLATERAL_STALE_CACHE (warning) naming its age and the failure. Offline, a cached CRL is
+ * used whatever its age.
  *
  * VLEK certificates cannot be fetched: KDS serves them only to the cloud provider, with its
  * credentials. A verifier takes the VLEK from the guest's extended-report certificate table
@@ -27,7 +31,8 @@
  *   CVMA_E_USAGE    unknown product, bad base URL
  *   CVMA_E_NOMEM
  * On any status but CVMA_OK *out is empty. v (may be NULL) receives COLLATERAL_CACHE_CORRUPT
- * (info) when a cache entry was found damaged and ignored; nothing else is recorded in it.
+ * (info) when a cache entry was found damaged and ignored, and COLLATERAL_STALE_CACHE
+ * (warning) as above; nothing else is recorded in it.
  * Nothing is printed. A failure to write the cache does not fail a fetch.
  */
 #ifndef CVMA_COLLATERAL_KDS_H
@@ -50,6 +55,8 @@ struct cvma_kds {
     bool offline;               /* never touch the network: a cache miss is CVMA_UNDECIDED */
     struct cvma_http_opts http; /* zeroed: defaults (collateral/http.h) */
     struct cvma_cache *cache;   /* NULL: no cache (and offline then always misses) */
+    int64_t max_age;            /* CRLs: 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on
+                                 * every online use (cvma_cache_too_old) */
 };
 
 /* Sets the defaults above. */
@@ -87,5 +94,11 @@ CVMA_MUST_USE enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k,
                                                   enum cvma_snp_product product, bool vlek,
                                                   struct cvma_buf *out, struct cvma_verdict *v,
                                                   char *err, size_t err_len);
+
+/* The full URL of the CRL for product (vlek: the VLEK CRL) under k's base URL, into out.
+ * CVMA_OK, or CVMA_E_USAGE for an unknown product or a too small buffer (out is then ""). */
+CVMA_MUST_USE enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k,
+                                                enum cvma_snp_product product, bool vlek, char *out,
+                                                size_t n);
 
 #endif

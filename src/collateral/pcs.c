@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "common/hex.h"
+#include "common/timeutil.h"
 #include "crypto/crypto.h"
 
 #define PCS_PATH_MAX 128
@@ -363,13 +364,38 @@ static enum cvma_status download(const struct cvma_pcs *p, enum kind k, const ch
     return st;
 }
 
+/* Records that a cached answer older than the maximum age was used because its refresh
+ * failed (why). */
+static void note_stale(const struct cvma_pcs *p, enum kind k, const char *url,
+                       const struct cvma_cache_meta *meta, int64_t now, const char *why,
+                       struct cvma_verdict *v)
+{
+    char age[80], until[32];
+
+    if (v == NULL) {
+        return;
+    }
+    cvma_cache_age_text(meta->fetched_at, now, age, sizeof age);
+    if (meta->expires_at != 0) {
+        cvma_time_format((time_t)meta->expires_at, until, sizeof until);
+    } else {
+        snprintf(until, sizeof until, "no expiry");
+    }
+    (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_STALE_CACHE, CVMA_SEV_WARNING,
+                           "%s %s: cached copy fetched %s ago (maximum age %lld s) could not be "
+                           "refreshed (%s); it is used until its own expiry (%s)",
+                           kind_name(k), url, age, (long long)cvma_cache_max_age(p->max_age), why,
+                           until);
+}
+
 /* The cache-first fetch behind every public function. url is the full URL. */
 static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char *url,
                               const uint8_t *fmspc, struct cvma_pcs_answer *out,
                               struct cvma_verdict *v, char *err, size_t err_len)
 {
     enum cvma_status st = CVMA_E_NOMEM;
-    struct cvma_pcs_answer a = {{NULL, 0}, {NULL, 0}};
+    struct cvma_pcs_answer a = {{NULL, 0}, {NULL, 0}}, stale = a;
+    struct cvma_cache_meta meta = {0, 0};
     struct cvma_buf raw = {0}, framed = {0};
     char why[CVMA_DETAIL_MAX];
     char *key = NULL;
@@ -387,7 +413,7 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
     if (p->cache != NULL) {
         enum cvma_cache_state state;
         bool ok = false;
-        if ((st = cvma_cache_lookup(p->cache, key, now, &raw, &state)) != CVMA_OK) {
+        if ((st = cvma_cache_lookup_ex(p->cache, key, now, &raw, &state, &meta)) != CVMA_OK) {
             cvma_errf(err, err_len, "out of memory");
             goto out;
         }
@@ -400,10 +426,16 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
             /* Re-check the form: an entry written by another version or by hand must not get
              * past the check a download gets. */
             if (ok && check_answer(k, &a, fmspc, now, &expires_at, why, sizeof why)) {
-                goto done;
+                if (p->offline || !cvma_cache_too_old(meta.fetched_at, now, p->max_age)) {
+                    goto done;
+                }
+                /* Older than the maximum age: fetch again, keep this copy to fall back on. */
+                stale = a;
+                memset(&a, 0, sizeof a);
+            } else {
+                cvma_pcs_answer_cleanup(&a);
+                state = CVMA_CACHE_CORRUPT;
             }
-            cvma_pcs_answer_cleanup(&a);
-            state = CVMA_CACHE_CORRUPT;
         }
         if (state == CVMA_CACHE_CORRUPT && v != NULL) {
             (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_CACHE_CORRUPT, CVMA_SEV_INFO,
@@ -417,12 +449,20 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
         goto out;
     }
     if ((st = download(p, k, url, &a, err, err_len)) != CVMA_OK) {
+        if (st == CVMA_UNDECIDED && stale.body.p != NULL) {
+            note_stale(p, k, url, &meta, now, err, v);
+            goto use_stale;
+        }
         goto out;
     }
     if (!check_answer(k, &a, fmspc, now, &expires_at, why, sizeof why)) {
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", kind_name(k), url, why,
                   a.body.len);
         cvma_pcs_answer_cleanup(&a);
+        if (stale.body.p != NULL) {
+            note_stale(p, k, url, &meta, now, err, v);
+            goto use_stale;
+        }
         st = CVMA_UNDECIDED;
         goto out;
     }
@@ -434,6 +474,10 @@ static enum cvma_status fetch(const struct cvma_pcs *p, enum kind k, const char 
             (void)put_st;
         }
     }
+    goto done;
+use_stale:
+    a = stale;
+    memset(&stale, 0, sizeof stale);
 done:
     *out = a;
     memset(&a, 0, sizeof a);
@@ -441,6 +485,7 @@ done:
     st = CVMA_OK;
 out:
     cvma_pcs_answer_cleanup(&a);
+    cvma_pcs_answer_cleanup(&stale);
     cvma_buf_free(&raw);
     cvma_buf_free(&framed);
     free(key);

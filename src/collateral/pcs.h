@@ -18,6 +18,10 @@
  * at their nextUpdate (24 h after the fetch when absent); whatever is already past its
  * nextUpdate when fetched expires one hour after the fetch, so stale collateral on a server is
  * not refetched on every run (the verifier reports COLLATERAL_EXPIRED / CRL_EXPIRED anyway).
+ * All four change over time: online, a cached answer fetched longer ago than max_age (cache.h)
+ * is fetched again even before its nextUpdate; when that refresh fails the cached answer is
+ * still used (it has not expired) and v receives COLLATERAL_STALE_CACHE (warning) naming its
+ * age and the failure. Offline, a cached answer is used whatever its age.
  *
  * Every fetch returns:
  *   CVMA_OK         *out owns the body and the issuer chain (cvma_pcs_answer_cleanup)
@@ -27,7 +31,8 @@
  *   CVMA_E_USAGE    bad base URL or arguments
  *   CVMA_E_NOMEM
  * On any status but CVMA_OK *out is empty. v (may be NULL) receives COLLATERAL_CACHE_CORRUPT
- * (info) when a cache entry was found damaged and ignored; nothing else is recorded in it.
+ * (info) when a cache entry was found damaged and ignored, and COLLATERAL_STALE_CACHE
+ * (warning) as above; nothing else is recorded in it.
  * Nothing is printed. A failure to write the cache does not fail a fetch.
  */
 #ifndef CVMA_COLLATERAL_PCS_H
@@ -59,6 +64,8 @@ struct cvma_pcs {
     bool offline;                /* never touch the network: a cache miss is CVMA_UNDECIDED */
     struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
     struct cvma_cache *cache;    /* NULL: no cache (and offline then always misses) */
+    int64_t max_age;             /* 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on every
+                                  * online use (cvma_cache_too_old) */
 };
 
 /* Which PCK CA issued the PCK certificate: selects the PCK CRL. */

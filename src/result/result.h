@@ -31,6 +31,9 @@ struct cvma_verify_opts {
     uint8_t report_data[64];
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
     bool no_qe_report_memo; /* TDX: verify the QE report signature even when remembered */
+    /* --collateral-max-age: cached CRLs, TCB Info and QE Identity fetched longer ago are
+     * fetched again when online; 0: 24 h; negative: on every use (collateral/cache.h). */
+    int64_t collateral_max_age;
 };
 
 struct cvma_result {

@@ -1,7 +1,8 @@
 /*
- * Collateral for SEV-SNP: the VCEK or VLEK, the ASK or ASVK, the ARK and the optional CRL.
+ * Collateral for SEV-SNP: the VCEK or VLEK, the ASK or ASVK, the ARK and the CRL.
  * From the --collateral directory (DESIGN.md file names) first; what is missing is fetched
- * from AMD KDS through the on-disk cache unless --offline. VLEKs cannot be fetched.
+ * from AMD KDS through the on-disk cache unless --offline. VLEKs cannot be fetched. The CRL
+ * is optional only offline: online, a CRL that cannot be fetched is undecided (exit 3).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,80 @@ static enum cvma_status load_dir(const char *dir, bool vlek, struct cvma_snp_col
     return st;
 }
 
+/* The product an ARK names in its subject CN ("ARK-Milan"): how to find the CRL of a report
+ * that names none (v2). UNKNOWN when the ARK is not one of those. */
+static enum cvma_snp_product product_of_ark(const struct cvma_buf *ark)
+{
+    static const enum cvma_snp_product all[] = {CVMA_SNP_PRODUCT_MILAN, CVMA_SNP_PRODUCT_GENOA,
+                                                CVMA_SNP_PRODUCT_TURIN};
+    enum cvma_snp_product found = CVMA_SNP_PRODUCT_UNKNOWN;
+    X509 *x = cvma_x509_load(ark->p, ark->len);
+    char cn[64], want[64];
+
+    if (x == NULL) {
+        return found;
+    }
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, (int)sizeof cn) >
+        0) {
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(all); i++) {
+            snprintf(want, sizeof want, "ARK-%s", cvma_snp_product_name(all[i]));
+            if (strcmp(cn, want) == 0) {
+                found = all[i];
+            }
+        }
+    }
+    X509_free(x);
+    return found;
+}
+
+/*
+ * The CRL when neither the directory nor anything else gave one. Online: from KDS through the
+ * cache (refreshed past the maximum age); a failure is undecided, as for TDX, since revocation
+ * is part of the verification. Offline: from the cache if there; otherwise c->crl_note says
+ * where a CRL comes from, and the verifier records CRL_NOT_CHECKED (a warning).
+ */
+static enum cvma_status get_crl(const struct cvma_snp_report *rep,
+                                const struct cvma_verify_opts *opts, bool vlek,
+                                struct cvma_kds *kds, struct cvma_snp_collateral *c,
+                                struct cvma_verdict *v)
+{
+    char err[512], url[400];
+    enum cvma_status st;
+    enum cvma_snp_product product = rep->product;
+
+    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+        product = product_of_ark(&c->ark);
+    }
+    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+        if (opts->offline) {
+            snprintf(c->crl_note, sizeof c->crl_note,
+                     "offline; AMD KDS serves it at /%s/v1/{Milan,Genoa,Turin}/crl",
+                     vlek ? "vlek" : "vcek");
+            return CVMA_OK;
+        }
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                    "no AMD CRL given, and neither the report (v%u, no CPUID) nor the ARK names "
+                    "the product whose KDS CRL to fetch: give crl.der in --collateral DIR",
+                    rep->version);
+        return CVMA_UNDECIDED;
+    }
+    if (cvma_kds_crl_url(kds, product, vlek, url, sizeof url) != CVMA_OK) {
+        snprintf(url, sizeof url, "(URL too long)");
+    }
+    st = cvma_kds_fetch_crl(kds, product, vlek, &c->crl, v, err, sizeof err);
+    if (st == CVMA_OK || st == CVMA_E_NOMEM) {
+        return st;
+    }
+    if (opts->offline) {
+        snprintf(c->crl_note, sizeof c->crl_note,
+                 "offline, and no crl.der given or cached; AMD KDS serves it at %s", url);
+        return CVMA_OK;
+    }
+    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the AMD CRL: %s", err);
+    return CVMA_UNDECIDED;
+}
+
+/* Everything the directory did not give: from the cache, and unless offline from KDS. */
 static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
                                       const struct cvma_verify_opts *opts, bool vlek,
                                       struct cvma_snp_collateral *c, struct cvma_verdict *v)
@@ -135,38 +210,45 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     struct cvma_kds kds;
     struct cvma_cache cache = {0};
     char err[512];
-    enum cvma_status st;
+    enum cvma_status st = CVMA_OK;
     enum cvma_snp_product product = rep->product;
+    bool need_certs = c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0;
 
-    /* Collateral that cannot be had is undecided (exit 3), not a refusal of the evidence. */
-    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
-        /* v2 reports carry no CPUID. Only a given VCEK could tell; ask for it. */
-        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                    "report v%u names no product (no CPUID bytes); give the VCEK and cert chain "
-                    "with --collateral DIR",
-                    rep->version);
-        return CVMA_UNDECIDED;
-    }
     cvma_kds_init(&kds);
     kds.base_url = opts->kds_base_url;
     kds.offline = opts->offline;
+    kds.max_age = opts->collateral_max_age;
     if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
         kds.cache = &cache;
-    } else if (opts->offline) {
-        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                    "offline, no collateral directory holds the %s, and no cache directory can "
-                    "be chosen ($CVMATTEST_CACHE, $XDG_CACHE_HOME, $HOME)",
-                    vlek ? "VLEK" : "VCEK");
-        return CVMA_UNDECIDED;
     }
     snprintf(err, sizeof err, "collateral unavailable");
+    if (need_certs) {
+        /* Collateral that cannot be had is undecided (exit 3), not a refusal of the evidence. */
+        if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+            /* v2 reports carry no CPUID. Only a given VCEK could tell; ask for it. */
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                        "report v%u names no product (no CPUID bytes); give the VCEK and cert "
+                        "chain with --collateral DIR",
+                        rep->version);
+            st = CVMA_UNDECIDED;
+            goto out;
+        }
+        if (kds.cache == NULL && opts->offline) {
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                        "offline, no collateral directory holds the %s, and no cache directory "
+                        "can be chosen ($CVMATTEST_CACHE, $XDG_CACHE_HOME, $HOME)",
+                        vlek ? "VLEK" : "VCEK");
+            st = CVMA_UNDECIDED;
+            goto out;
+        }
+    }
     if (c->leaf.len == 0) {
         if (vlek) {
-            cvma_cache_cleanup(&cache);
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
                         "the report is signed by a VLEK, which AMD KDS gives only to cloud "
                         "providers: give vlek.der in --collateral DIR");
-            return CVMA_UNDECIDED;
+            st = CVMA_UNDECIDED;
+            goto out;
         }
         struct cvma_snp_tcb tcb;
         cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);
@@ -184,31 +266,21 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
         st = split_chain(&chain, c, "KDS cert_chain", v);
         cvma_buf_free(&chain);
         if (st != CVMA_OK) {
-            cvma_cache_cleanup(&cache);
-            return st;
+            goto out;
         }
     }
-    if (c->crl.len == 0 && !opts->offline) {
-        /* The CRL is optional in a directory, but when fetching, fetch it too. */
-        /* Without it the rest of the verification is still complete: the result says
-         * CRL_NOT_CHECKED (a warning) with this reason, rather than failing or hiding it. */
-        st = cvma_kds_fetch_crl(&kds, product, vlek, &c->crl, v, err, sizeof err);
-        if (st == CVMA_E_NOMEM) {
-            goto fail;
-        }
-        if (st != CVMA_OK) {
-            snprintf(c->crl_note, sizeof c->crl_note, "%s", err);
-        }
+    if (c->crl.len == 0) {
+        st = get_crl(rep, opts, vlek, &kds, c, v);
     }
-    cvma_cache_cleanup(&cache);
-    return CVMA_OK;
+    goto out;
 fail:
-    cvma_cache_cleanup(&cache);
-    if (st == CVMA_E_NOMEM) {
-        return st;
+    if (st != CVMA_E_NOMEM) {
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "%s", err);
+        st = CVMA_UNDECIDED;
     }
-    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "%s", err);
-    return CVMA_UNDECIDED;
+out:
+    cvma_cache_cleanup(&cache);
+    return st;
 }
 
 enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
@@ -224,7 +296,7 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
         (st = load_dir(opts->collateral_dir, vlek, c, v)) != CVMA_OK) {
         return st;
     }
-    if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {
+    if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0) {
         if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {
             return st;
         }

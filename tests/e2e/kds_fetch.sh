@@ -40,25 +40,28 @@ PORT=$(head -n 1 "$TMP/port")
 KDS="http://127.0.0.1:$PORT"
 
 # 1. Online: VCEK and chain are fetched (once each) and cached. The shared samples hold no
-#    AMD CRL, so the server answers 404 for it: the result is a warning, CRL_NOT_CHECKED,
-#    whose detail says the fetch failed (never a silent pass, never a hidden skip).
+#    AMD CRL, so the server answers 404 for it: online, revocation cannot be checked, so the
+#    result is undecided (exit 3, COLLATERAL_UNAVAILABLE naming the CRL), never a silent pass.
 "$CVMATTEST_BIN" verify "$REPORT" --kds-url "$KDS" --cache-dir "$TMP/cache" >"$TMP/out1" 2>&1
 rc=$?
-[ $rc -eq 0 ] || { cat "$TMP/out1" >&2; fail "online run: exit $rc, want 0"; }
-grep -q 'CRL_NOT_CHECKED: the AMD CRL could not be fetched' "$TMP/out1" \
-    || { cat "$TMP/out1" >&2; fail "online run: no CRL_NOT_CHECKED naming the failed fetch"; }
+[ $rc -eq 3 ] || { cat "$TMP/out1" >&2; fail "online run without a CRL: exit $rc, want 3"; }
+grep -q 'COLLATERAL_UNAVAILABLE: the AMD CRL: .*/vcek/v1/Turin/crl: HTTP 404' "$TMP/out1" \
+    || { cat "$TMP/out1" >&2; fail "online run: no COLLATERAL_UNAVAILABLE naming the CRL"; }
 [ "$(grep -c "^200 $VCEK_PATH\$" "$TMP/log")" = 1 ] || { cat "$TMP/log" >&2; fail "VCEK not fetched once"; }
 [ "$(grep -c '^200 /vcek/v1/Turin/cert_chain$' "$TMP/log")" = 1 ] || fail "chain not fetched once"
 n=$(ls "$TMP/cache" | grep -c '\.entry$')
 [ "$n" -ge 2 ] || fail "expected at least 2 cache entries, found $n"
 
-# 2. Server gone, offline: verified from the cache alone.
+# 2. Server gone, offline: verified from the cache alone; without a CRL that is a warning,
+#    CRL_NOT_CHECKED, whose detail says where the CRL comes from.
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
 "$CVMATTEST_BIN" verify "$REPORT" --kds-url "$KDS" --cache-dir "$TMP/cache" --offline \
     >"$TMP/out2" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { cat "$TMP/out2" >&2; fail "offline run from the cache: exit $rc, want 0"; }
 grep -q 'amd-ark-turin' "$TMP/out2" || { cat "$TMP/out2" >&2; fail "no AMD Turin trust anchor"; }
+grep -q "CRL_NOT_CHECKED: .*AMD KDS serves it at $KDS/vcek/v1/Turin/crl" "$TMP/out2" \
+    || { cat "$TMP/out2" >&2; fail "offline run: CRL_NOT_CHECKED does not name the CRL URL"; }
 
 # 3. Offline with an empty cache: undecided (exit 3), saying why.
 "$CVMATTEST_BIN" verify "$REPORT" --kds-url "$KDS" --cache-dir "$TMP/empty" --offline \

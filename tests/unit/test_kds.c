@@ -1029,6 +1029,186 @@ static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
     cvma_buf_free(&want);
 }
 
+/* ---------- fetch time and maximum age ---------- */
+
+static void test_cache_entry_records_its_fetch_time(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    struct cvma_cache_meta m;
+    enum cvma_cache_state s;
+    int64_t t0 = (int64_t)time(NULL);
+
+    assert_int_equal(cvma_cache_put(&f->cache, "k", (const uint8_t *)"abc", 3, t0 + 100), CVMA_OK);
+    assert_int_equal(cvma_cache_lookup_ex(&f->cache, "k", t0, &b, &s, &m), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    assert_true(m.fetched_at >= t0 && m.fetched_at <= t0 + 5);
+    assert_int_equal(m.expires_at, t0 + 100);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_cache_put_ex(&f->cache, "k", (const uint8_t *)"abc", 3, 0, 1000),
+                     CVMA_OK);
+    assert_int_equal(cvma_cache_lookup_ex(&f->cache, "k", t0, &b, &s, &m), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    assert_int_equal(m.fetched_at, 1000);
+    cvma_buf_free(&b);
+    /* The fetch time is under the digest: changing it breaks the entry. */
+    char *path = cvma_cache_entry_path(&f->cache, "k");
+    assert_non_null(path);
+    flip_byte(path, 16 + 7);
+    assert_int_equal(cvma_cache_lookup_ex(&f->cache, "k", t0, &b, &s, &m), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+    assert_int_equal(m.fetched_at, 0);
+    free(path);
+
+    /* The maximum age rule. */
+    assert_false(cvma_cache_too_old(t0 - 60, t0, 0));
+    assert_true(cvma_cache_too_old(t0 - CVMA_CACHE_DEFAULT_MAX_AGE - 1, t0, 0));
+    assert_false(cvma_cache_too_old(t0 - 60, t0, 61));
+    assert_true(cvma_cache_too_old(t0 - 60, t0, 59));
+    assert_true(cvma_cache_too_old(t0, t0, -1));      /* refresh on every use */
+    assert_true(cvma_cache_too_old(0, t0, 0));        /* unknown fetch time */
+    assert_true(cvma_cache_too_old(t0 + 600, t0, 0)); /* fetched "in the future" */
+}
+
+/* An entry of the first format (CVMACE01, no fetch time) is still read, as fetched at an
+ * unknown time. */
+static void test_cache_reads_first_format_entries_as_of_unknown_age(void **state)
+{
+    struct fx *f = *state;
+    static const char key[] = "old-key";
+    static const uint8_t body[] = "old body";
+    uint8_t e[56 + sizeof body], kl[8] = {0};
+    unsigned int n = 0;
+    struct cvma_buf b = {0};
+    struct cvma_cache_meta m;
+    enum cvma_cache_state s;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+    memset(e, 0, sizeof e);
+    memcpy(e, "CVMACE01", 8);
+    e[23] = (uint8_t)sizeof body; /* body length; expires_at 0 = never */
+    kl[7] = (uint8_t)strlen(key);
+    memcpy(e + 56, body, sizeof body);
+    assert_non_null(md);
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(md, e, 24), 1);
+    assert_int_equal(EVP_DigestUpdate(md, kl, 8), 1);
+    assert_int_equal(EVP_DigestUpdate(md, key, strlen(key)), 1);
+    assert_int_equal(EVP_DigestUpdate(md, body, sizeof body), 1);
+    assert_int_equal(EVP_DigestFinal_ex(md, e + 24, &n), 1);
+    EVP_MD_CTX_free(md);
+    assert_int_equal(cvma_cache_put(&f->cache, "x", body, 1, 0), CVMA_OK); /* makes the dir */
+    char *path = cvma_cache_entry_path(&f->cache, key);
+    assert_non_null(path);
+    write_file(path, e, sizeof e);
+
+    assert_int_equal(cvma_cache_lookup_ex(&f->cache, key, (int64_t)time(NULL), &b, &s, &m),
+                     CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    assert_int_equal(b.len, sizeof body);
+    assert_memory_equal(b.p, body, sizeof body);
+    assert_int_equal(m.fetched_at, 0);
+    assert_true(cvma_cache_too_old(m.fetched_at, (int64_t)time(NULL), 0));
+    cvma_buf_free(&b);
+    free(path);
+}
+
+/* A cached CRL older than the maximum age is fetched again online (not offline); within it,
+ * the cache answers without a request. The age is read from the entry's own fetch time. */
+static void test_kds_crl_older_than_max_age_is_refetched(void **state)
+{
+    struct fx *f = *state;
+    char crl[160], r1[256], key[256];
+    const char *args[] = {"--route", r1, NULL};
+    struct cvma_buf b = {0}, first = {0}, cached = {0};
+    enum cvma_cache_state s;
+    int64_t now = (int64_t)time(NULL);
+
+    snprintf(crl, sizeof crl, "%s/crl.der", f->tmp);
+    make_crl(crl, time(NULL) + 7 * 24 * 3600);
+    snprintf(r1, sizeof r1, "/vcek/v1/Milan/crl=%s", crl);
+    server_start(f, args);
+    snprintf(key, sizeof key, "amd-kds %s/vcek/v1/Milan/crl", f->base);
+
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &first, &f->v,
+                                        f->err, sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(count_lines(f->log), 1);
+    /* Within the default maximum age: from the cache. */
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 1);
+
+    /* Backdate the entry's fetch time by 25 h: past the default maximum age of 24 h. */
+    assert_int_equal(cvma_cache_lookup(&f->cache, key, now, &cached, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_HIT);
+    assert_int_equal(cvma_cache_put_ex(&f->cache, key, cached.p, cached.len, now + 7 * 24 * 3600,
+                                       now - 25 * 3600),
+                     CVMA_OK);
+    /* Offline: used whatever its age. */
+    f->kds.offline = true;
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 1);
+    /* A maximum age of 26 h: still young enough. */
+    f->kds.offline = false;
+    f->kds.max_age = 26 * 3600;
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 1);
+    /* The default (24 h): fetched again, and the entry's fetch time is now. */
+    f->kds.max_age = 0;
+    make_crl(crl, time(NULL) + 7 * 24 * 3600); /* what the server now serves */
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    assert_int_equal(count_lines(f->log), 2);
+    assert_false(b.len == first.len && memcmp(b.p, first.p, b.len) == 0);
+    cvma_buf_free(&b);
+    struct cvma_cache_meta m;
+    assert_int_equal(cvma_cache_lookup_ex(&f->cache, key, now, &b, &s, &m), CVMA_OK);
+    assert_true(m.fetched_at >= now);
+    cvma_buf_free(&b);
+    assert_false(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_STALE_CACHE));
+
+    /* Too old and the server gone: the cached CRL, with COLLATERAL_STALE_CACHE. */
+    server_stop(f);
+    f->kds.max_age = -1;
+    f->kds.http.max_retries = -1;
+    assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
+                                        sizeof f->err),
+                     CVMA_OK);
+    assert_true(b.len > 0);
+    cvma_buf_free(&b);
+    assert_true(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_STALE_CACHE));
+    cvma_buf_free(&first);
+    cvma_buf_free(&cached);
+}
+
+/* The CRL URL a verifier names when it has none. */
+static void test_kds_crl_url_names_product_and_signer(void **state)
+{
+    (void)state;
+    struct cvma_kds k;
+    char url[128];
+
+    cvma_kds_init(&k);
+    assert_int_equal(cvma_kds_crl_url(&k, CVMA_SNP_PRODUCT_GENOA, false, url, sizeof url), CVMA_OK);
+    assert_string_equal(url, "https://kdsintf.amd.com/vcek/v1/Genoa/crl");
+    k.base_url = "http://127.0.0.1:9/";
+    assert_int_equal(cvma_kds_crl_url(&k, CVMA_SNP_PRODUCT_TURIN, true, url, sizeof url), CVMA_OK);
+    assert_string_equal(url, "http://127.0.0.1:9/vlek/v1/Turin/crl");
+    assert_int_equal(cvma_kds_crl_url(&k, CVMA_SNP_PRODUCT_UNKNOWN, true, url, sizeof url),
+                     CVMA_E_USAGE);
+    assert_string_equal(url, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest self_contained[] = {
@@ -1047,6 +1227,11 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_cache_key_cannot_name_a_path_outside_the_dir,
                                             fx_setup, fx_teardown),
             cmocka_unit_test(test_cache_dir_follows_env_precedence),
+            cmocka_unit_test_setup_teardown(test_cache_entry_records_its_fetch_time, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_reads_first_format_entries_as_of_unknown_age,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test(test_kds_crl_url_names_product_and_signer),
             cmocka_unit_test_setup_teardown(test_http_refuses_non_http_schemes, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_offline_miss_is_undecided, fx_setup,
@@ -1080,6 +1265,8 @@ int main(void)
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_crl_cache_entry_expires_at_next_update,
                                             fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kds_crl_older_than_max_age_is_refetched, fx_setup,
+                                            fx_teardown),
     };
     int failed;
     char *vcek;

@@ -17,6 +17,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -24,7 +25,10 @@
 #include "common/timeutil.h"
 #include "common/verdict.h"
 #include "crypto/crypto.h"
+#include "result/result.h"
+#include "sim/sim_tdx.h"
 #include "tdx/tdx_collateral.h"
+#include "tdx/tdx_internal.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1849,11 +1853,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define SPR_DIR   "tdx/v4-spr-gotdxguest"
-#define TCB_PATH  "/tdx/certification/v4/tcb?fmspc=50806F000000"
-#define QE_PATH   "/tdx/certification/v4/qe/identity"
-#define PCK_PATH  "/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
-#define ROOT_PATH "/sgx/certification/v4/rootcacrl"
+#define SPR_DIR      "tdx/v4-spr-gotdxguest"
+#define TCB_PATH     "/tdx/certification/v4/tcb?fmspc=50806F000000"
+#define QE_PATH      "/tdx/certification/v4/qe/identity"
+#define PCK_PATH     "/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
+#define ROOT_PATH    "/sgx/certification/v4/rootcacrl"
+#define TCB_PATH_SIM "/tdx/certification/v4/tcb?fmspc=B0C06F000000"
 
 /* Starts tests/pcs_server.py with extra (NULL-terminated) arguments. */
 static void srv_start(struct srv *s, const char *const *extra)
@@ -2194,6 +2199,201 @@ static void test_pcs_ca_of_pck_reads_the_issuer(void **state)
     pki_free(&k);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Maximum age of cached collateral (--collateral-max-age), on simulated evidence            */
+/* ---------------------------------------------------------------------------------------- */
+
+struct sim_tdx {
+    char *dir;         /* sim output */
+    char *served;      /* the PCK CRL the server answers with (changed by the test) */
+    X509 *root;        /* root_ca.pem */
+    X509_CRL *revoked; /* a PCK CRL by the same Platform CA that lists the PCK */
+    struct cvma_buf quote;
+};
+
+static void sim_tdx_make(struct srv *s, struct sim_tdx *t)
+{
+    struct cvma_sim_tdx_opts o;
+    char err[256];
+    struct cvma_buf b;
+    struct cvma_tdx_quote q;
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = false};
+    struct cvma_verdict v;
+
+    memset(t, 0, sizeof *t);
+    t->dir = tu_path(s->tmp, "sim");
+    t->served = tu_path(s->tmp, "served_pck_crl.der");
+    cvma_sim_tdx_opts_default(&o);
+    o.keep_keys = true;
+    if (cvma_sim_tdx_write(&o, t->dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    char *f = tu_path(t->dir, "pck_crl.der");
+    tu_copy(f, t->served);
+    free(f);
+    f = tu_path(t->dir, "root_ca.pem");
+    tu_read(f, &b);
+    free(f);
+    assert_non_null(t->root = cvma_x509_load(b.p, b.len));
+    cvma_buf_free(&b);
+    f = tu_path(t->dir, "quote.bin");
+    tu_read(f, &t->quote);
+    free(f);
+
+    /* The revoked CRL: signed by the same Platform CA key, listing the quote's PCK. */
+    f = tu_path(t->dir, "pck_ca-key.pem");
+    tu_read(f, &b);
+    free(f);
+    BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
+    EVP_PKEY *ca_key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    assert_non_null(ca_key);
+    BIO_free(bio);
+    cvma_buf_free(&b);
+    f = tu_path(t->dir, "pck_crl_issuer_chain.pem");
+    tu_read(f, &b);
+    free(f);
+    STACK_OF(X509) *ca_chain = cvma_x509_load_pem_stack(b.p, b.len);
+    assert_non_null(ca_chain);
+    cvma_buf_free(&b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_quote_parse(t->quote.p, t->quote.len, &po, &q, &v), CVMA_OK);
+    STACK_OF(X509) *pck_chain = cvma_x509_load_pem_stack(q.pck_chain_pem.p, q.pck_chain_pem.len);
+    assert_non_null(pck_chain);
+    t->revoked = make_crl(sk_X509_value(ca_chain, 0), ca_key, sk_X509_value(pck_chain, 0));
+    sk_X509_pop_free(pck_chain, X509_free);
+    sk_X509_pop_free(ca_chain, X509_free);
+    EVP_PKEY_free(ca_key);
+    cvma_tdx_quote_cleanup(&q);
+    cvma_verdict_cleanup(&v);
+}
+
+static void sim_tdx_free(struct sim_tdx *t)
+{
+    X509_free(t->root);
+    X509_CRL_free(t->revoked);
+    cvma_buf_free(&t->quote);
+    free(t->dir);
+    free(t->served);
+}
+
+/* A PCS stand-in serving the simulator's collateral, the PCK CRL from t->served. */
+static void start_sim_pcs(struct srv *s, const struct sim_tdx *t)
+{
+    static char a[8][384];
+    snprintf(a[0], sizeof a[0], TCB_PATH_SIM "=%s/tcb_info.json", t->dir);
+    snprintf(a[1], sizeof a[1], TCB_PATH_SIM "|TCB-Info-Issuer-Chain|%s/tcb_info_issuer_chain.pem",
+             t->dir);
+    snprintf(a[2], sizeof a[2], QE_PATH "=%s/qe_identity.json", t->dir);
+    snprintf(a[3], sizeof a[3],
+             QE_PATH "|SGX-Enclave-Identity-Issuer-Chain|%s/qe_identity_issuer_chain.pem", t->dir);
+    snprintf(a[4], sizeof a[4], PCK_PATH "=%s", t->served);
+    snprintf(a[5], sizeof a[5], PCK_PATH "|SGX-PCK-CRL-Issuer-Chain|%s/pck_crl_issuer_chain.pem",
+             t->dir);
+    snprintf(a[6], sizeof a[6], ROOT_PATH "=%s/root_ca_crl.der", t->dir);
+    const char *args[] = {"--route", a[0], "--header", a[1], "--route",     a[2], "--header", a[3],
+                          "--route", a[4], "--header", a[5], "--hex-route", a[6], NULL};
+    srv_start(s, args);
+}
+
+/* One full verification of the simulated quote through the PCS stand-in and the cache. */
+static int verify_sim(struct srv *s, struct sim_tdx *t, int64_t max_age, struct cvma_result *res)
+{
+    struct cvma_verify_opts o;
+    X509 *roots[1] = {t->root};
+
+    memset(&o, 0, sizeof o);
+    o.at = time(NULL);
+    o.pcs_base_url = s->base;
+    o.cache_dir = s->cache_dir;
+    o.collateral_max_age = max_age;
+    o.trust_roots = roots;
+    o.n_trust_roots = 1;
+    cvma_result_init(res, "tdx", o.at);
+    cvma_tdx_verify(t->quote.p, t->quote.len, &o, NULL, res);
+    cvma_result_finish(res);
+    dump(&res->verdict);
+    return cvma_result_exit_code(res);
+}
+
+static void write_crl(const char *path, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_CRL(crl, &der);
+    assert_true(n > 0);
+    tu_write(path, der, (size_t)n);
+    OPENSSL_free(der);
+}
+
+/* A PCK revoked after the first fetch: not seen while the cached CRL is younger than the
+ * maximum age (no request at all), seen once it is older; a refresh that fails falls back to
+ * the cached CRL with COLLATERAL_STALE_CACHE. */
+static void test_pcs_max_age_refetches_a_changed_pck_crl(void **state)
+{
+    struct srv *s = *state;
+    if (!server_prereqs()) {
+        skip();
+    }
+    struct sim_tdx t;
+    struct cvma_result res;
+
+    sim_tdx_make(s, &t);
+    start_sim_pcs(s, &t);
+
+    /* 1. First run: fetched (four answers), cached, accepted. */
+    assert_int_equal(verify_sim(s, &t, 0, &res), 0);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE));
+    cvma_result_cleanup(&res);
+    assert_int_equal(requests(s, 200), 4);
+
+    /* 2. PCS now lists the PCK. Within the default maximum age (24 h) the cache answers:
+     *    no request, the old CRL, still accepted. */
+    write_crl(t.served, t.revoked);
+    assert_int_equal(verify_sim(s, &t, 0, &res), 0);
+    cvma_result_cleanup(&res);
+    assert_int_equal(requests(s, 200), 4);
+
+    /* 3. Older than the maximum age (here: any age) but PCS fails to answer the PCK CRL: the
+     *    cached CRL (still within its nextUpdate) is used, with a warning naming its age. */
+    assert_int_equal(unlink(t.served), 0);
+    assert_int_equal(verify_sim(s, &t, -1, &res), 0);
+    assert_int_equal(res.status, CVMA_WARNING);
+    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "PCK CRL"));
+    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "fetched"));
+    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "HTTP 404"));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CERT_REVOKED));
+    cvma_result_cleanup(&res);
+    assert_int_equal(requests(s, 404), 1);
+    assert_int_equal(requests(s, 200), 7); /* the other three were refreshed */
+
+    /* 4. Older than the maximum age and PCS answers: the revocation is seen. */
+    write_crl(t.served, t.revoked);
+    assert_int_equal(verify_sim(s, &t, -1, &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_REVOKED);
+    cvma_result_cleanup(&res);
+    assert_int_equal(requests(s, 200), 11);
+
+    /* 5. Offline, the cache is used whatever its age: the refreshed (revoked) CRL. */
+    {
+        struct cvma_verify_opts o;
+        X509 *roots[1] = {t.root};
+        memset(&o, 0, sizeof o);
+        o.at = time(NULL);
+        o.pcs_base_url = s->base;
+        o.cache_dir = s->cache_dir;
+        o.collateral_max_age = -1;
+        o.offline = true;
+        o.trust_roots = roots;
+        o.n_trust_roots = 1;
+        cvma_result_init(&res, "tdx", o.at);
+        cvma_tdx_verify(t.quote.p, t.quote.len, &o, NULL, &res);
+        cvma_result_finish(&res);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_REVOKED);
+        cvma_result_cleanup(&res);
+    }
+    assert_int_equal(requests(s, 200), 11);
+    sim_tdx_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2241,6 +2441,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pcs_404_is_undecided_and_not_cached, srv_setup,
                                             srv_teardown),
             cmocka_unit_test_setup_teardown(test_pcs_refuses_answers_of_the_wrong_form, srv_setup,
+                                            srv_teardown),
+            cmocka_unit_test_setup_teardown(test_pcs_max_age_refetches_a_changed_pck_crl, srv_setup,
                                             srv_teardown),
     };
     /* Loopback only, whatever proxy the environment names. */

@@ -1,0 +1,165 @@
+#!/bin/sh
+# End to end, on simulated evidence (no shared samples needed), against the local stand-ins
+# tests/kds_server.py and tests/pcs_server.py on 127.0.0.1:
+#  - SEV-SNP without a CRL: fetched from KDS when online; a failed fetch is undecided (exit 3);
+#    offline it is CRL_NOT_CHECKED naming the KDS URL;
+#  - --collateral-max-age: a cached CRL younger than it is not fetched again, an older one is;
+#  - `cvmattest collateral fetch` then an offline verification, for SEV-SNP and TDX.
+# Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
+set -u
+
+skip() { echo "collateral_fetch: SKIP: $*" >&2; exit 77; }
+fail() { echo "collateral_fetch: FAIL: $*" >&2; exit 1; }
+
+[ -n "${CVMATTEST_BIN:-}" ] && [ -x "$CVMATTEST_BIN" ] || skip "CVMATTEST_BIN not set or not built"
+[ -n "${CVMATTEST_SRC:-}" ] || skip "CVMATTEST_SRC not set"
+command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
+
+# Loopback only, whatever proxy the environment names.
+no_proxy=127.0.0.1,localhost; NO_PROXY=$no_proxy; export no_proxy NO_PROXY
+
+CVM=$CVMATTEST_BIN
+TMP=$(mktemp -d /tmp/cvma-e2e-coll.XXXXXX) || fail "mktemp"
+KDS_PID=
+PCS_PID=
+cleanup() {
+    for p in $KDS_PID $PCS_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# Starts a server script ($1) with the rest as arguments; its port goes to $TMP/$1.port.
+start() {
+    name=$1; shift
+    python3 "$CVMATTEST_SRC/tests/$name" --max-seconds 120 "$@" >"$TMP/$name.port" &
+    pid=$!
+    i=0
+    while [ ! -s "$TMP/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$TMP/$name.port" ] || fail "$name did not report a port"
+}
+# expect NAME WANT_RC FILE: the last command's exit code ($rc) and its output in FILE.
+expect() { [ "$rc" -eq "$2" ] || { cat "$3" >&2; fail "$1: exit $rc, want $2"; }; }
+
+# ---- SEV-SNP ---------------------------------------------------------------------------
+CHIP=$(printf 'ab%.0s' $(seq 64))
+"$CVM" sim snp --out "$TMP/s" --chip-id "$CHIP" >/dev/null || fail "sim snp"
+start kds_server.py --dir "$TMP/s" --log "$TMP/kds.log" \
+    --route "/vcek/v1/Milan/$CHIP=vcek.der" \
+    --route "/vcek/v1/Milan/cert_chain=cert_chain.pem" \
+    --route "/vcek/v1/Milan/crl=crl.der"
+KDS_PID=$pid
+KDS="http://127.0.0.1:$(head -n 1 "$TMP/kds_server.py.port")"
+crl_fetches() { grep -c '^200 /vcek/v1/Milan/crl$' "$TMP/kds.log"; }
+
+# A directory with the VCEK and the chain but no CRL.
+mkdir "$TMP/nocrl" && cp "$TMP/s/vcek.der" "$TMP/s/cert_chain.pem" "$TMP/nocrl/" || fail "cp"
+V="$CVM verify $TMP/s/report.bin --collateral $TMP/nocrl --trust-root $TMP/s/ark.pem"
+
+# 1. Online: the CRL is fetched from KDS and checked (no CRL_NOT_CHECKED).
+$V --kds-url "$KDS" --cache-dir "$TMP/c1" >"$TMP/o1" 2>&1; rc=$?
+expect "online, no crl.der" 0 "$TMP/o1"
+grep -q 'CRL_NOT_CHECKED' "$TMP/o1" && { cat "$TMP/o1" >&2; fail "online: CRL not checked"; }
+grep -q 'status: *affirming' "$TMP/o1" || { cat "$TMP/o1" >&2; fail "online: not affirming"; }
+[ "$(crl_fetches)" = 1 ] || { cat "$TMP/kds.log" >&2; fail "CRL not fetched once"; }
+
+# 2. Again within the maximum age (default 24 h): the cached CRL, no request.
+$V --kds-url "$KDS" --cache-dir "$TMP/c1" >"$TMP/o2" 2>&1; rc=$?
+expect "cached CRL" 0 "$TMP/o2"
+[ "$(crl_fetches)" = 1 ] || { cat "$TMP/kds.log" >&2; fail "cached CRL fetched again"; }
+$V --kds-url "$KDS" --cache-dir "$TMP/c1" --collateral-max-age 3600 >"$TMP/o2" 2>&1; rc=$?
+expect "cached CRL, max age 3600" 0 "$TMP/o2"
+[ "$(crl_fetches)" = 1 ] || { cat "$TMP/kds.log" >&2; fail "CRL younger than 3600 s fetched again"; }
+
+# 3. --collateral-max-age 0: older than the maximum age, fetched again.
+$V --kds-url "$KDS" --cache-dir "$TMP/c1" --collateral-max-age 0 >"$TMP/o3" 2>&1; rc=$?
+expect "max age 0" 0 "$TMP/o3"
+[ "$(crl_fetches)" = 2 ] || { cat "$TMP/kds.log" >&2; fail "--collateral-max-age 0 did not refetch"; }
+
+# 4. ... and when that refresh fails, the cached CRL with COLLATERAL_STALE_CACHE (a warning).
+mv "$TMP/s/crl.der" "$TMP/s/crl.der.away"
+$V --kds-url "$KDS" --cache-dir "$TMP/c1" --collateral-max-age 0 >"$TMP/o4" 2>&1; rc=$?
+expect "failed refresh" 0 "$TMP/o4"
+grep -q 'COLLATERAL_STALE_CACHE: CRL .*/vcek/v1/Milan/crl: cached copy fetched .* ago' "$TMP/o4" \
+    || { cat "$TMP/o4" >&2; fail "failed refresh: no COLLATERAL_STALE_CACHE"; }
+grep -q 'status: *warning' "$TMP/o4" || { cat "$TMP/o4" >&2; fail "failed refresh: not a warning"; }
+
+# 5. Online, the CRL cannot be fetched and is not cached: undecided (exit 3).
+$V --kds-url "$KDS" --cache-dir "$TMP/c2" >"$TMP/o5" 2>&1; rc=$?
+expect "online, CRL 404" 3 "$TMP/o5"
+grep -q 'COLLATERAL_UNAVAILABLE: the AMD CRL: .*/vcek/v1/Milan/crl: HTTP 404' "$TMP/o5" \
+    || { cat "$TMP/o5" >&2; fail "CRL 404: no COLLATERAL_UNAVAILABLE naming it"; }
+mv "$TMP/s/crl.der.away" "$TMP/s/crl.der"
+
+# 6. Offline, no CRL anywhere: CRL_NOT_CHECKED (warning, exit 0) naming the KDS URL.
+$V --offline --cache-dir "$TMP/c3" >"$TMP/o6" 2>&1; rc=$?
+expect "offline, no CRL" 0 "$TMP/o6"
+grep -q 'CRL_NOT_CHECKED: .*AMD KDS serves it at https://kdsintf.amd.com/vcek/v1/Milan/crl' \
+    "$TMP/o6" || { cat "$TMP/o6" >&2; fail "offline: CRL_NOT_CHECKED without the KDS URL"; }
+
+# 7. Usage: --collateral-max-age wants seconds.
+$V --collateral-max-age soon >"$TMP/o7" 2>&1; rc=$?
+expect "bad --collateral-max-age" 2 "$TMP/o7"
+
+# 8. collateral fetch, then an offline verification from what it wrote.
+"$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-out" --kds-url "$KDS" \
+    --cache-dir "$TMP/c4" >"$TMP/o8" 2>&1; rc=$?
+expect "collateral fetch snp" 0 "$TMP/o8"
+for f in vcek.der ask.pem ark.pem crl.der; do
+    [ -s "$TMP/snp-out/$f" ] || fail "collateral fetch snp: no $f"
+done
+"$CVM" verify "$TMP/s/report.bin" --collateral "$TMP/snp-out" --offline \
+    --trust-root "$TMP/s/ark.pem" --cache-dir "$TMP/empty" >"$TMP/o9" 2>&1; rc=$?
+expect "offline verify of fetched snp collateral" 0 "$TMP/o9"
+grep -q 'status: *affirming' "$TMP/o9" || { cat "$TMP/o9" >&2; fail "snp offline: not affirming"; }
+
+# 9. collateral fetch with KDS unreachable: exit 3, saying what, nothing written.
+"$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-none" \
+    --kds-url http://127.0.0.1:9 --cache-dir "$TMP/c5" >"$TMP/o10" 2>&1; rc=$?
+expect "collateral fetch, KDS unreachable" 3 "$TMP/o10"
+grep -q 'COLLATERAL_UNAVAILABLE: .*127.0.0.1:9/vcek/v1/Milan/' "$TMP/o10" \
+    || { cat "$TMP/o10" >&2; fail "collateral fetch: failure does not name the URL"; }
+[ ! -e "$TMP/snp-none" ] || fail "collateral fetch wrote something after a failure"
+
+# ---- TDX -------------------------------------------------------------------------------
+"$CVM" sim tdx --out "$TMP/t" >/dev/null || fail "sim tdx"
+TCB=/tdx/certification/v4/tcb
+QE=/tdx/certification/v4/qe/identity
+PCK=/sgx/certification/v4/pckcrl
+start pcs_server.py --dir "$TMP/t" --log "$TMP/pcs.log" \
+    --route "$TCB=tcb_info.json" --header "$TCB|TCB-Info-Issuer-Chain|tcb_info_issuer_chain.pem" \
+    --route "$QE=qe_identity.json" \
+    --header "$QE|SGX-Enclave-Identity-Issuer-Chain|qe_identity_issuer_chain.pem" \
+    --route "$PCK=pck_crl.der" --header "$PCK|SGX-PCK-CRL-Issuer-Chain|pck_crl_issuer_chain.pem" \
+    --hex-route "/sgx/certification/v4/rootcacrl=root_ca_crl.der"
+PCS_PID=$pid
+PCS="http://127.0.0.1:$(head -n 1 "$TMP/pcs_server.py.port")"
+
+"$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-out" --pcs-url="$PCS" \
+    --cache-dir "$TMP/c6" >"$TMP/o11" 2>&1; rc=$?
+expect "collateral fetch tdx" 0 "$TMP/o11"
+for f in tcb_info.json qe_identity.json tcb_info_issuer_chain.pem qe_identity_issuer_chain.pem \
+    pck_crl.der root_ca_crl.der; do
+    [ -s "$TMP/tdx-out/$f" ] || fail "collateral fetch tdx: no $f"
+done
+[ "$(grep -c '^200 ' "$TMP/pcs.log")" = 4 ] || { cat "$TMP/pcs.log" >&2; fail "not four PCS fetches"; }
+"$CVM" verify "$TMP/t/quote.bin" --collateral "$TMP/tdx-out" --offline \
+    --trust-root "$TMP/t/root_ca.pem" --cache-dir "$TMP/empty" >"$TMP/o12" 2>&1; rc=$?
+expect "offline verify of fetched tdx collateral" 0 "$TMP/o12"
+grep -q 'status: *affirming' "$TMP/o12" || { cat "$TMP/o12" >&2; fail "tdx offline: not affirming"; }
+
+"$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-none" --pcs-url http://127.0.0.1:9 \
+    --cache-dir "$TMP/c7" >"$TMP/o13" 2>&1; rc=$?
+expect "collateral fetch, PCS unreachable" 3 "$TMP/o13"
+grep -q 'COLLATERAL_UNAVAILABLE' "$TMP/o13" || { cat "$TMP/o13" >&2; fail "no COLLATERAL_UNAVAILABLE"; }
+
+# ---- usage -----------------------------------------------------------------------------
+"$CVM" collateral fetch --help >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || fail "--help: exit $rc"
+"$CVM" collateral fetch "$TMP/t/quote.bin" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "no --out: exit $rc, want 2"
+"$CVM" collateral fetch "$TMP/nothing.bin" --out "$TMP/x" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "missing evidence: exit $rc, want 2"
+"$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/x" --bogus >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "unknown option: exit $rc, want 2"
+
+echo "collateral_fetch: OK"
+exit 0

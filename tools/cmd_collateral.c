@@ -1,0 +1,335 @@
+/*
+ * cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]
+ *                                              [--cache-dir DIR]
+ *
+ * Writes everything an offline verification of EVIDENCE needs into DIR, under the collateral
+ * directory names of DESIGN.md, so that `verify EVIDENCE --collateral DIR --offline` decides
+ * without the network. The collateral comes through the same fetch path as `verify` (the
+ * cache, then AMD KDS or Intel PCS): nothing here downloads on its own, and nothing is
+ * verified here either (the offline verification does that against the pinned roots).
+ *
+ * Exit codes: 0 every file written; 3 something could not be fetched (stderr says what);
+ * 1 the evidence does not parse; 2 usage errors, unreadable evidence, unwritable DIR.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cmds.h"
+#include "crypto/crypto.h"
+#include "opts.h"
+#include "snp/snp_internal.h"
+#include "tdx/tdx_internal.h"
+
+#define MAX_EVIDENCE (1u << 20)
+
+static void usage(FILE *f)
+{
+    fputs("usage: cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]\n"
+          "                                   [--cache-dir DIR]\n"
+          "Writes everything an offline verification of EVIDENCE (an SEV-SNP report or a TDX\n"
+          "quote) needs into DIR (created if missing), with the file names of --collateral:\n"
+          "  SEV-SNP: vcek.der (or vlek.der), ask.pem (or asvk.pem), ark.pem, crl.der\n"
+          "  TDX:     tcb_info.json, qe_identity.json, tcb_info_issuer_chain.pem,\n"
+          "           qe_identity_issuer_chain.pem, pck_crl.der, root_ca_crl.der\n"
+          "then: cvmattest verify EVIDENCE --collateral DIR --offline\n"
+          "  --kds-url URL    AMD KDS base URL (default https://kdsintf.amd.com)\n"
+          "  --pcs-url URL    Intel PCS or PCCS base URL (default Intel PCS)\n"
+          "  --cache-dir DIR  collateral cache (default $CVMATTEST_CACHE, else the XDG cache)\n"
+          "Nothing is verified here. Exit 0 when every file is written, 3 when something could\n"
+          "not be fetched, 1 when the evidence does not parse, 2 on usage errors.\n",
+          f);
+}
+
+/* mkdir -p (0755 for what it creates). */
+static bool make_dirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *tmp = malloc(n + 1);
+    struct stat sb;
+    bool ok = false;
+
+    if (tmp == NULL) {
+        return false;
+    }
+    memcpy(tmp, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0') {
+            continue;
+        }
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+            goto out;
+        }
+        tmp[i] = saved;
+    }
+    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+out:
+    free(tmp);
+    return ok;
+}
+
+static bool write_one(const char *dir, const char *name, const uint8_t *p, size_t len)
+{
+    char *path = cvma_path_join(dir, name);
+    bool ok = path != NULL && cvma_file_write_atomic(path, p, len) == CVMA_OK;
+
+    if (ok) {
+        printf("wrote %s (%zu bytes)\n", path, len);
+    } else {
+        fprintf(stderr, "cvmattest collateral fetch: cannot write %s/%s\n", dir, name);
+    }
+    free(path);
+    return ok;
+}
+
+/* Writes the contents of a memory BIO. */
+static bool write_bio(const char *dir, const char *name, BIO *b)
+{
+    char *p = NULL;
+    long n = b != NULL ? BIO_get_mem_data(b, &p) : 0;
+
+    if (n <= 0) {
+        fprintf(stderr, "cvmattest collateral fetch: cannot encode %s\n", name);
+        return false;
+    }
+    return write_one(dir, name, (const uint8_t *)p, (size_t)n);
+}
+
+/* One DER certificate, written as PEM. */
+static bool write_cert_pem(const char *dir, const char *name, const struct cvma_buf *der)
+{
+    X509 *x = cvma_x509_load(der->p, der->len);
+    BIO *b = BIO_new(BIO_s_mem());
+    bool ok = x != NULL && b != NULL && PEM_write_bio_X509(b, x) == 1 && write_bio(dir, name, b);
+
+    BIO_free(b);
+    X509_free(x);
+    return ok;
+}
+
+static bool write_chain_pem(const char *dir, const char *name, STACK_OF(X509) * sk)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    bool ok = b != NULL && sk != NULL && sk_X509_num(sk) > 0;
+
+    for (int i = 0; ok && i < sk_X509_num(sk); i++) {
+        ok = PEM_write_bio_X509(b, sk_X509_value(sk, i)) == 1;
+    }
+    ok = ok && write_bio(dir, name, b);
+    BIO_free(b);
+    return ok;
+}
+
+static bool write_crl_der(const char *dir, const char *name, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int n = crl != NULL ? i2d_X509_CRL(crl, &der) : -1;
+    bool ok = n > 0 && write_one(dir, name, der, (size_t)n);
+
+    OPENSSL_free(der);
+    return ok;
+}
+
+/* Prints the reasons the fetch path recorded: what could not be had, and any warning. */
+static void print_reasons(const struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        fprintf(stderr, "cvmattest collateral fetch: %s: %s\n",
+                cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
+    }
+}
+
+static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *vo, const char *out,
+                     struct cvma_verdict *v)
+{
+    struct cvma_snp_report rep;
+    struct cvma_snp_collateral c;
+    struct cvma_parse_opts po = {.allow_trailing_data = true};
+    enum cvma_status st;
+    int rc = 2;
+
+    memset(&c, 0, sizeof c);
+    if (cvma_snp_report_parse(ev->p, ev->len, &po, &rep, v) != CVMA_OK) {
+        return 1;
+    }
+    if ((st = cvma_snp_collateral_get(&rep, vo, &c, v)) != CVMA_OK) {
+        rc = st == CVMA_UNDECIDED ? 3 : 1;
+        goto out;
+    }
+    if (c.crl.len == 0) {
+        /* Online, a CRL that cannot be had is undecided already; this is a safety net. */
+        fprintf(stderr, "cvmattest collateral fetch: no AMD CRL (%s)\n", c.crl_note);
+        rc = 3;
+        goto out;
+    }
+    if (!make_dirs(out)) {
+        fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
+        goto out;
+    }
+    if (!write_one(out, c.vlek ? "vlek.der" : "vcek.der", c.leaf.p, c.leaf.len) ||
+        !write_cert_pem(out, c.vlek ? "asvk.pem" : "ask.pem", &c.ask) ||
+        !write_cert_pem(out, "ark.pem", &c.ark) || !write_one(out, "crl.der", c.crl.p, c.crl.len)) {
+        goto out;
+    }
+    rc = 0;
+out:
+    cvma_snp_collateral_cleanup(&c);
+    return rc;
+}
+
+static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *vo, const char *out,
+                     struct cvma_verdict *v)
+{
+    struct cvma_tdx_quote q;
+    struct cvma_tdx_held held;
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+    enum cvma_status st;
+    int rc = 2;
+
+    memset(&held, 0, sizeof held);
+    memset(&q, 0, sizeof q);
+    if (cvma_tdx_quote_parse(ev->p, ev->len, &po, &q, v) != CVMA_OK) {
+        cvma_tdx_quote_cleanup(&q);
+        return 1;
+    }
+    if ((st = cvma_tdx_collateral_get(&q, vo, &held, v)) != CVMA_OK) {
+        rc = st == CVMA_UNDECIDED ? 3 : 1;
+        goto out;
+    }
+    if (!make_dirs(out)) {
+        fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
+        goto out;
+    }
+    /* The bodies exactly as PCS sent them: their signatures cover these bytes. */
+    if (!write_one(out, "tcb_info.json", held.c.tcb_info_doc.body.p,
+                   held.c.tcb_info_doc.body.len) ||
+        !write_one(out, "qe_identity.json", held.c.qe_identity_doc.body.p,
+                   held.c.qe_identity_doc.body.len) ||
+        !write_chain_pem(out, "tcb_info_issuer_chain.pem", held.c.tcb_info_chain) ||
+        !write_chain_pem(out, "qe_identity_issuer_chain.pem", held.c.qe_identity_chain) ||
+        !write_crl_der(out, "pck_crl.der", held.c.pck_crl) ||
+        !write_crl_der(out, "root_ca_crl.der", held.c.root_ca_crl)) {
+        goto out;
+    }
+    rc = 0;
+out:
+    cvma_tdx_collateral_cleanup(&held.c);
+    cvma_tdx_quote_cleanup(&q);
+    return rc;
+}
+
+static int fetch_cmd(int argc, char **argv)
+{
+    struct cvma_verify_opts vo;
+    struct cvma_verdict v;
+    struct cvma_buf ev = {0};
+    const char *file = NULL, *out = NULL;
+    int rc;
+
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        const char *val = NULL;
+        size_t n;
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strncmp(a, "--out", n = strlen("--out")) == 0 && (a[n] == '\0' || a[n] == '=')) {
+            dst = &out;
+        } else if (strncmp(a, "--kds-url", n = strlen("--kds-url")) == 0 &&
+                   (a[n] == '\0' || a[n] == '=')) {
+            dst = &vo.kds_base_url;
+        } else if (strncmp(a, "--pcs-url", n = strlen("--pcs-url")) == 0 &&
+                   (a[n] == '\0' || a[n] == '=')) {
+            dst = &vo.pcs_base_url;
+        } else if (strncmp(a, "--cache-dir", n = strlen("--cache-dir")) == 0 &&
+                   (a[n] == '\0' || a[n] == '=')) {
+            dst = &vo.cache_dir;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "cvmattest collateral fetch: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (file == NULL) {
+            file = a;
+            continue;
+        } else {
+            fprintf(stderr, "cvmattest collateral fetch: one evidence file only; extra '%s'\n", a);
+            return 2;
+        }
+        if (a[n] == '=') {
+            val = a + n + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        }
+        if (val == NULL || val[0] == '\0') {
+            fprintf(stderr, "cvmattest collateral fetch: %.*s needs a value\n", (int)n, a);
+            return 2;
+        }
+        *dst = val;
+    }
+    if (file == NULL || out == NULL) {
+        fprintf(stderr, "cvmattest collateral fetch: %s\n",
+                file == NULL ? "no evidence file given" : "--out DIR is required");
+        usage(stderr);
+        return 2;
+    }
+    if (cvma_file_read(file, MAX_EVIDENCE, &ev) != CVMA_OK) {
+        fprintf(stderr,
+                "cvmattest collateral fetch: cannot read '%s' (missing, unreadable or over "
+                "1 MiB)\n",
+                file);
+        return 2;
+    }
+    cvma_verdict_init(&v);
+    switch (cvma_detect_tee(ev.p, ev.len)) {
+    case CVMA_TEE_SNP:
+        rc = fetch_snp(&ev, &vo, out, &v);
+        break;
+    case CVMA_TEE_TDX:
+        rc = fetch_tdx(&ev, &vo, out, &v);
+        break;
+    case CVMA_TEE_TPM:
+    case CVMA_TEE_AUTO:
+    default:
+        fprintf(stderr,
+                "cvmattest collateral fetch: '%s' is neither an SEV-SNP report nor a TDX "
+                "quote\n",
+                file);
+        rc = 2;
+        break;
+    }
+    print_reasons(&v);
+    if (rc == 3) {
+        fprintf(stderr, "cvmattest collateral fetch: collateral could not be fetched; nothing "
+                        "was written\n");
+    }
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&ev);
+    return rc;
+}
+
+int cvma_cmd_collateral(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "fetch") == 0) {
+        return fetch_cmd(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "cvmattest collateral: unknown subcommand '%s' (only 'fetch')\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
