@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "common/verdict.h"
+#include "crypto/crypto.h"
 
 struct cvma_chain_cache;
 
@@ -31,6 +32,7 @@ struct cvma_verify_opts {
     uint8_t report_data[64];
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
     bool no_qe_report_memo; /* TDX: verify the QE report signature even when remembered */
+    enum cvma_p384_backend p384_backend; /* SEV-SNP report signature: 0 = nettle (default) */
 };
 
 struct cvma_result {
