@@ -81,7 +81,7 @@ int cvma_cmd_bench(int argc, char **argv)
         cv.vo.no_qe_report_memo = true; /* both TDX signatures on every quote */
     }
     if (backend != NULL && strcmp(backend, "openssl") == 0) {
-        cvma_p384_set_backend(CVMA_P384_OPENSSL);
+        cv.vo.p384_backend = CVMA_P384_OPENSSL; /* this run's options, no process state */
     } else {
         backend = "nettle";
     }

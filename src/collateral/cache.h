@@ -27,6 +27,11 @@
  *
  * Writes go through cvma_file_write_atomic (temp file, fsync, rename), so readers see the old
  * entry or the new one, never a mix.
+ *
+ * Threads: safe without a lock. A struct cvma_cache is only read after cvma_cache_init, no
+ * function keeps state between calls, and each put writes its own randomly named temp file
+ * (O_EXCL) before the rename; two threads (or processes) putting the same key leave one
+ * whole entry, the last renamed.
  */
 #ifndef CVMA_COLLATERAL_CACHE_H
 #define CVMA_COLLATERAL_CACHE_H

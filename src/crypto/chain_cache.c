@@ -1,17 +1,28 @@
 #include "crypto/chain_cache.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-    uint8_t key[32];
+/* A stored value. refs counts the cache's own reference (while it sits in the table) plus
+ * every reference handed out; whoever drops it to zero frees the value. Only the count is
+ * touched without the cache's lock, so a node may outlive its cache. */
+struct cvma_chain_ref {
+    atomic_size_t refs;
     void *val;
     void (*free_fn)(void *);
+};
+
+struct slot {
+    uint8_t key[32];
+    struct cvma_chain_ref *node; /* NULL: empty */
     uint64_t used;
 };
 
 struct cvma_chain_cache {
-    struct entry *e;
+    pthread_mutex_t mu; /* guards everything below */
+    struct slot *s;
     size_t cap;
     uint64_t clock;
     size_t hits;
@@ -26,7 +37,12 @@ struct cvma_chain_cache *cvma_chain_cache_new(size_t capacity)
     if (capacity == 0) {
         capacity = 1;
     }
-    if ((c->e = calloc(capacity, sizeof *c->e)) == NULL) {
+    if ((c->s = calloc(capacity, sizeof *c->s)) == NULL) {
+        free(c);
+        return NULL;
+    }
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c->s);
         free(c);
         return NULL;
     }
@@ -40,59 +56,122 @@ void cvma_chain_cache_free(struct cvma_chain_cache *c)
         return;
     }
     for (size_t i = 0; i < c->cap; i++) {
-        if (c->e[i].val != NULL && c->e[i].free_fn != NULL) {
-            c->e[i].free_fn(c->e[i].val);
-        }
+        cvma_chain_ref_release(c->s[i].node);
     }
-    free(c->e);
+    pthread_mutex_destroy(&c->mu);
+    free(c->s);
     free(c);
 }
 
-void *cvma_chain_cache_get(struct cvma_chain_cache *c, const uint8_t key[32])
+static struct cvma_chain_ref *ref_take(struct cvma_chain_ref *r)
 {
+    /* Relaxed is enough to add: the caller already holds a reference (or the lock while the
+     * cache holds one), so the count cannot reach zero meanwhile. */
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+    return r;
+}
+
+void cvma_chain_ref_release(struct cvma_chain_ref *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    /* acq_rel: every use of the value by other holders happens before the free. */
+    if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
+        if (r->free_fn != NULL) {
+            r->free_fn(r->val);
+        }
+        free(r);
+    }
+}
+
+void *cvma_chain_ref_val(const struct cvma_chain_ref *r)
+{
+    return r != NULL ? r->val : NULL;
+}
+
+struct cvma_chain_ref *cvma_chain_cache_get(struct cvma_chain_cache *c, const uint8_t key[32])
+{
+    struct cvma_chain_ref *r = NULL;
     if (c == NULL) {
         return NULL;
     }
+    pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->cap; i++) {
-        if (c->e[i].val != NULL && memcmp(c->e[i].key, key, 32) == 0) {
-            c->e[i].used = ++c->clock;
+        if (c->s[i].node != NULL && memcmp(c->s[i].key, key, 32) == 0) {
+            c->s[i].used = ++c->clock;
             c->hits++;
-            return c->e[i].val;
+            r = ref_take(c->s[i].node);
+            break;
         }
     }
-    return NULL;
+    pthread_mutex_unlock(&c->mu);
+    return r;
 }
 
-void cvma_chain_cache_put(struct cvma_chain_cache *c, const uint8_t key[32], void *val,
-                          void (*free_fn)(void *))
+struct cvma_chain_ref *cvma_chain_cache_put(struct cvma_chain_cache *c, const uint8_t key[32],
+                                            void *val, void (*free_fn)(void *))
 {
+    struct cvma_chain_ref *r = malloc(sizeof *r), *old = NULL;
     size_t victim = 0;
-    if (c == NULL) {
+    if (r == NULL) {
         if (free_fn != NULL) {
             free_fn(val);
         }
-        return;
+        return NULL;
     }
+    r->val = val;
+    r->free_fn = free_fn;
+    atomic_init(&r->refs, c != NULL ? 2 : 1); /* the caller's, and the table's */
+    if (c == NULL) {
+        return r;
+    }
+    pthread_mutex_lock(&c->mu);
+    /* The same key (another thread verified the same bytes meanwhile), else an empty slot,
+     * else the least recently used. */
     for (size_t i = 0; i < c->cap; i++) {
-        if (c->e[i].val == NULL) {
+        if (c->s[i].node != NULL && memcmp(c->s[i].key, key, 32) == 0) {
             victim = i;
             break;
         }
-        if (c->e[i].used < c->e[victim].used) {
+        if (c->s[victim].node == NULL) {
+            continue;
+        }
+        if (c->s[i].node == NULL || c->s[i].used < c->s[victim].used) {
             victim = i;
         }
     }
-    struct entry *e = &c->e[victim];
-    if (e->val != NULL && e->free_fn != NULL) {
-        e->free_fn(e->val);
-    }
-    memcpy(e->key, key, 32);
-    e->val = val;
-    e->free_fn = free_fn;
-    e->used = ++c->clock;
+    struct slot *s = &c->s[victim];
+    old = s->node;
+    memcpy(s->key, key, 32);
+    s->node = r;
+    s->used = ++c->clock;
+    pthread_mutex_unlock(&c->mu);
+    /* Outside the lock: a free function may be slow, and must not run under our mutex. */
+    cvma_chain_ref_release(old);
+    return r;
 }
 
-size_t cvma_chain_cache_hits(const struct cvma_chain_cache *c)
+size_t cvma_chain_cache_hits(struct cvma_chain_cache *c)
 {
-    return c != NULL ? c->hits : 0;
+    size_t n = 0;
+    if (c != NULL) {
+        pthread_mutex_lock(&c->mu);
+        n = c->hits;
+        pthread_mutex_unlock(&c->mu);
+    }
+    return n;
+}
+
+size_t cvma_chain_cache_count(struct cvma_chain_cache *c)
+{
+    size_t n = 0;
+    if (c != NULL) {
+        pthread_mutex_lock(&c->mu);
+        for (size_t i = 0; i < c->cap; i++) {
+            n += c->s[i].node != NULL;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    return n;
 }

@@ -45,7 +45,8 @@ X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x);
 /* The same for CRL_EXPIRED: the CRL's issuer, thisUpdate / nextUpdate and the time. */
 void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len);
 
-/* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is one choice here. */
+/* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is chosen per call,
+ * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */
 struct cvma_p384_pub;
 enum cvma_p384_backend {
     CVMA_P384_NETTLE = 0, /* default: measured faster than OpenSSL 3.0 (docs/performance.md) */
@@ -54,18 +55,23 @@ enum cvma_p384_backend {
 /* From an EVP_PKEY that must be an EC key on secp384r1; NULL otherwise. */
 struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey);
 void cvma_p384_pub_free(struct cvma_p384_pub *pub);
-bool cvma_p384_verify(const struct cvma_p384_pub *pub, const uint8_t digest[48],
-                      const uint8_t r[48], const uint8_t s[48]);
-/* Process-wide backend choice (bench and tests compare them); default nettle. */
-void cvma_p384_set_backend(enum cvma_p384_backend b);
+/* Thread-safe: pub is only read, so one key may be checked from many threads at once. An
+ * unknown backend value verifies nothing (false). */
+bool cvma_p384_verify(const struct cvma_p384_pub *pub, enum cvma_p384_backend backend,
+                      const uint8_t digest[48], const uint8_t r[48], const uint8_t s[48]);
+
+/* SHA-256, fetched once per process (an implicit fetch per call costs as much as hashing a
+ * quote); NULL when OpenSSL cannot provide it. Thread-safe. */
+const EVP_MD *cvma_sha256_md(void);
 
 /* ECDSA P-256 over SHA-256 of msg with a raw r||s signature (64 bytes). */
 bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 
 /*
  * The same with the verification context prepared once per key (TDX quotes: two checks per
- * quote with keys that repeat, so the per-call set-up is worth saving). Not thread-safe: one
- * verifier per thread.
+ * quote with keys that repeat, so the per-call set-up is worth saving). Thread-safe: one
+ * verifier may sit in a shared cache; a check that finds the prepared context in use by
+ * another thread prepares its own for that call instead of waiting.
  */
 struct cvma_p256_verifier;
 struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey); /* takes a reference */

@@ -3,6 +3,7 @@
  * 3.8's ecdsa_verify is measured faster than OpenSSL 3.0's generic P-384 code (see
  * docs/performance.md); the OpenSSL path stays selectable so the benchmark can compare.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +23,6 @@ struct cvma_p384_pub {
     struct ecc_point point; /* nettle */
     EVP_PKEY *pkey;         /* OpenSSL (own reference) */
 };
-
-static enum cvma_p384_backend backend = CVMA_P384_NETTLE;
-
-void cvma_p384_set_backend(enum cvma_p384_backend b)
-{
-    backend = b;
-}
 
 struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey)
 {
@@ -129,8 +123,8 @@ out:
     return ok;
 }
 
-bool cvma_p384_verify(const struct cvma_p384_pub *pub, const uint8_t digest[48],
-                      const uint8_t r[48], const uint8_t s[48])
+bool cvma_p384_verify(const struct cvma_p384_pub *pub, enum cvma_p384_backend backend,
+                      const uint8_t digest[48], const uint8_t r[48], const uint8_t s[48])
 {
     if (pub == NULL) {
         return false;
@@ -154,15 +148,35 @@ bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const 
     return verify_digest_openssl(pkey, digest, 32, sig, sig + 32, 32);
 }
 
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md; /* written once, under sha256_once */
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *cvma_sha256_md(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md;
+}
+
 struct cvma_p256_verifier {
     EVP_PKEY *pkey;
-    EVP_PKEY_CTX *ctx;
+    EVP_PKEY_CTX *ctx; /* prepared once; used by one thread at a time, under mu */
+    pthread_mutex_t mu;
 };
 
 struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey)
 {
     struct cvma_p256_verifier *pv = calloc(1, sizeof *pv);
-    if (pv == NULL || pkey == NULL || EVP_PKEY_up_ref(pkey) != 1) {
+    if (pv == NULL || pkey == NULL || pthread_mutex_init(&pv->mu, NULL) != 0) {
+        free(pv);
+        return NULL;
+    }
+    if (EVP_PKEY_up_ref(pkey) != 1) {
+        pthread_mutex_destroy(&pv->mu);
         free(pv);
         return NULL;
     }
@@ -179,6 +193,7 @@ void cvma_p256_verifier_free(struct cvma_p256_verifier *pv)
     if (pv != NULL) {
         EVP_PKEY_CTX_free(pv->ctx);
         EVP_PKEY_free(pv->pkey);
+        pthread_mutex_destroy(&pv->mu);
         free(pv);
     }
 }
@@ -202,13 +217,11 @@ static size_t der_uint(const uint8_t v[32], uint8_t *out)
 bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg, size_t len,
                               const uint8_t sig[64])
 {
-    static EVP_MD *sha256; /* fetched once: the implicit fetch costs as much as the hash */
+    const EVP_MD *sha256 = cvma_sha256_md();
     uint8_t digest[32], der[2 + 2 * 35];
     unsigned int dlen = 0;
-    if (pv == NULL) {
-        return false;
-    }
-    if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+    bool ok = false;
+    if (pv == NULL || sha256 == NULL) {
         return false;
     }
     if (EVP_Digest(msg, len, digest, &dlen, sha256, NULL) != 1 || dlen != 32) {
@@ -218,5 +231,16 @@ bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg,
     n += der_uint(sig + 32, der + 2 + n);
     der[0] = 0x30;
     der[1] = (uint8_t)n;
-    return EVP_PKEY_verify(pv->ctx, der, n + 2, digest, sizeof digest) == 1;
+    /* An EVP_PKEY_CTX is not safe to use from two threads at once. The prepared one when it
+     * is free; else a context of our own for this call (costs the set-up, never a wait). */
+    if (pthread_mutex_trylock(&pv->mu) == 0) {
+        ok = EVP_PKEY_verify(pv->ctx, der, n + 2, digest, sizeof digest) == 1;
+        pthread_mutex_unlock(&pv->mu);
+        return ok;
+    }
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pv->pkey, NULL);
+    ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
+         EVP_PKEY_verify(ctx, der, n + 2, digest, sizeof digest) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
 }

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "common/verdict.h"
+#include "crypto/crypto.h"
 
 struct cvma_chain_cache;
 
@@ -34,6 +35,7 @@ struct cvma_verify_opts {
     /* --collateral-max-age: cached CRLs, TCB Info and QE Identity fetched longer ago are
      * fetched again when online; 0: 24 h; negative: on every use (collateral/cache.h). */
     int64_t collateral_max_age;
+    enum cvma_p384_backend p384_backend; /* SEV-SNP report signature: 0 = nettle (default) */
 };
 
 struct cvma_result {

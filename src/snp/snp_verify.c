@@ -552,7 +552,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     struct cvma_snp_collateral fetched;
     const struct cvma_snp_collateral *coll = preloaded;
     struct snp_chain *ch = NULL;
-    bool ch_owned = false;
+    struct cvma_chain_ref *ch_ref = NULL; /* our reference to ch, from the cache or new */
     uint8_t key[32], digest[48];
     unsigned int dlen = 0;
     enum cvma_snp_product product = CVMA_SNP_PRODUCT_UNKNOWN;
@@ -613,19 +613,24 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         v->oom = true;
         goto out;
     }
-    ch = cvma_chain_cache_get(opts->chain_cache, key);
+    ch_ref = cvma_chain_cache_get(opts->chain_cache, key);
+    ch = cvma_chain_ref_val(ch_ref);
     if (ch != NULL && !chain_current(ch, opts->at)) {
-        ch = NULL; /* outside a validity window now: verify in full to name the reason */
+        /* outside a validity window now: verify in full to name the reason */
+        cvma_chain_ref_release(ch_ref);
+        ch_ref = NULL;
+        ch = NULL;
     }
     if (ch == NULL) {
         if (verify_chain(coll, opts, &ch, v) != CVMA_OK) {
             goto out;
         }
-        ch_owned = true;
-        if (opts->chain_cache != NULL) {
-            /* Only the chain is cached, never a verdict on a report. */
-            cvma_chain_cache_put(opts->chain_cache, key, ch, snp_chain_free);
-            ch_owned = false;
+        /* Only the chain is cached, never a verdict on a report. Without a cache this is
+         * just our reference to ch. */
+        if ((ch_ref = cvma_chain_cache_put(opts->chain_cache, key, ch, snp_chain_free)) == NULL) {
+            ch = NULL;
+            v->oom = true;
+            goto out;
         }
     }
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
@@ -659,7 +664,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         v->oom = true;
         goto out;
     }
-    if (!cvma_p384_verify(ch->pub, digest, rep->sig_r, rep->sig_s)) {
+    if (!cvma_p384_verify(ch->pub, opts->p384_backend, digest, rep->sig_r, rep->sig_s)) {
         cvma_reject(v, CVMA_R_SNP_REPORT_SIGNATURE_INVALID,
                     "report signature (ECDSA P-384, SHA-384 over bytes 0x000..0x29F) does not "
                     "verify with the %s's key",
@@ -711,9 +716,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                     want);
     }
 out:
-    if (ch_owned) {
-        snp_chain_free(ch);
-    }
+    cvma_chain_ref_release(ch_ref);
     cvma_snp_collateral_cleanup(&fetched);
     free(rep);
 }

@@ -9,6 +9,8 @@
  * attestation keys seen are kept in the chain cache, keyed by SHA-256 over the exact bytes
  * they came from (and the trust roots in force). Every time-dependent fact is re-checked on
  * every use; outside a window the item is verified in full again so the reason is named.
+ * Entries are held by counted references (crypto/chain_cache.h), so one cache may serve
+ * many threads verifying at once.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -109,10 +111,10 @@ static bool asn1_time(const ASN1_TIME *t, time_t *out)
 static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
                    const struct cvma_verify_opts *opts, uint8_t out[32])
 {
-    static EVP_MD *sha256; /* fetched once: an implicit fetch per call costs more than it hashes */
+    const EVP_MD *sha256 = cvma_sha256_md(); /* fetched once, thread-safe */
     EVP_MD_CTX *md = NULL;
     unsigned int len = 0;
-    if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+    if (sha256 == NULL) {
         return false;
     }
     md = EVP_MD_CTX_new();
@@ -506,12 +508,10 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     const struct cvma_tdx_held *held = preloaded;
     const struct cvma_tdx_collateral *c = NULL;
     struct tdx_chain *ch = NULL;
-    bool ch_owned = false;
+    struct cvma_chain_ref *ch_ref = NULL; /* our reference to ch, from the cache or new */
     struct cvma_tdx_tcb_result tcb;
     struct cvma_p256_verifier *ak = NULL;
-    bool ak_owned = false;
-    struct coll_ok *co_new = NULL;
-    bool qe_mark = false;
+    struct cvma_chain_ref *ak_ref = NULL; /* likewise for ak */
     uint8_t key[32], ck[32], qk[32], ak_key[32], digest[32];
     unsigned int dlen = 0;
 
@@ -550,18 +550,22 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             goto out;
         }
     }
-    ch = cvma_chain_cache_get(opts->chain_cache, key);
+    ch_ref = cvma_chain_cache_get(opts->chain_cache, key);
+    ch = cvma_chain_ref_val(ch_ref);
     if (ch != NULL && !win_ok(&ch->w, opts->at)) {
+        cvma_chain_ref_release(ch_ref);
+        ch_ref = NULL;
         ch = NULL;
     }
     if (ch == NULL) {
         if (verify_pck_chain(q, c, opts, &ch, v) != CVMA_OK) {
             goto out;
         }
-        ch_owned = true;
-        if (opts->chain_cache != NULL) {
-            cvma_chain_cache_put(opts->chain_cache, key, ch, tdx_chain_free);
-            ch_owned = false;
+        /* Without a cache this is just our reference to ch. */
+        if ((ch_ref = cvma_chain_cache_put(opts->chain_cache, key, ch, tdx_chain_free)) == NULL) {
+            ch = NULL;
+            v->oom = true;
+            goto out;
         }
     }
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
@@ -583,17 +587,22 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             v->oom = true;
             goto out;
         }
-        struct coll_ok *co = cvma_chain_cache_get(opts->chain_cache, ck);
-        if (co == NULL || !win_ok(&co->w, opts->at)) {
+        struct cvma_chain_ref *co_ref = cvma_chain_cache_get(opts->chain_cache, ck);
+        const struct coll_ok *co = cvma_chain_ref_val(co_ref);
+        bool known = co != NULL && win_ok(&co->w, opts->at);
+        cvma_chain_ref_release(co_ref);
+        if (!known) {
+            struct coll_ok *co_new = NULL;
             if (cvma_tdx_collateral_verify(c, ch->root, opts->at, opts->collateral_grace_seconds,
                                            v) != CVMA_OK) {
                 goto out;
             }
-            /* Stale-but-within-grace verifies with a warning: do not cache that. Stored at
-             * the end: a put may evict the borrowed chain entry. */
+            /* Stale-but-within-grace verifies with a warning: do not cache that. */
             if (!cvma_verdict_has(v, CVMA_R_COLLATERAL_EXPIRED) && opts->chain_cache != NULL &&
                 (co_new = calloc(1, sizeof *co_new)) != NULL) {
                 collateral_windows(c, &co_new->w);
+                cvma_chain_ref_release(
+                        cvma_chain_cache_put(opts->chain_cache, ck, co_new, coll_ok_free));
             }
         }
     }
@@ -610,7 +619,11 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             v->oom = true;
             goto out;
         }
-        if (opts->no_qe_report_memo || cvma_chain_cache_get(opts->chain_cache, qk) == NULL) {
+        struct cvma_chain_ref *mark =
+                opts->no_qe_report_memo ? NULL : cvma_chain_cache_get(opts->chain_cache, qk);
+        bool remembered = mark != NULL;
+        cvma_chain_ref_release(mark);
+        if (!remembered) {
             if (!cvma_p256_verifier_check(ch->pck_verifier, q->qe_report.raw, CVMA_SGX_REPORT_SIZE,
                                           q->qe_report_signature)) {
                 cvma_reject(v, CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID,
@@ -618,7 +631,10 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                             "not verify with the PCK certificate's key");
                 goto out;
             }
-            qe_mark = !opts->no_qe_report_memo && opts->chain_cache != NULL;
+            /* The entry's presence is the memo: no value. */
+            if (!opts->no_qe_report_memo && opts->chain_cache != NULL) {
+                cvma_chain_ref_release(cvma_chain_cache_put(opts->chain_cache, qk, NULL, NULL));
+            }
         }
     }
     /* 4. QE report data = SHA-256(attestation key || QE auth data) || 0^32 [4.1.2.5.14].
@@ -660,7 +676,8 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             v->oom = true;
             goto out;
         }
-        ak = cvma_chain_cache_get(opts->chain_cache, ak_key);
+        ak_ref = cvma_chain_cache_get(opts->chain_cache, ak_key);
+        ak = cvma_chain_ref_val(ak_ref);
         if (ak == NULL) {
             EVP_PKEY *pk = att_key_new(q->attestation_key);
             ak = pk != NULL ? cvma_p256_verifier_new(pk) : NULL;
@@ -670,7 +687,12 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                             "the attestation key is not a point on P-256");
                 goto out;
             }
-            ak_owned = true; /* cached at the end */
+            if ((ak_ref = cvma_chain_cache_put(opts->chain_cache, ak_key, ak, verifier_free)) ==
+                NULL) {
+                ak = NULL;
+                v->oom = true;
+                goto out;
+            }
         }
         if (!cvma_p256_verifier_check(ak, q->signed_bytes, q->signed_len, q->signature)) {
             cvma_reject(v, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID,
@@ -760,27 +782,10 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                     want);
     }
 out:
-    /* The cache entries made by this run are stored only now: a put may evict what an earlier
-     * get returned (ch, ak), and neither is used after this point. */
-    if (co_new != NULL) {
-        cvma_chain_cache_put(opts->chain_cache, ck, co_new, coll_ok_free);
-    }
-    if (qe_mark) {
-        uint8_t *mark = malloc(1);
-        if (mark != NULL) {
-            cvma_chain_cache_put(opts->chain_cache, qk, mark, free);
-        }
-    }
-    if (ak_owned && opts->chain_cache != NULL) {
-        cvma_chain_cache_put(opts->chain_cache, ak_key, ak, verifier_free);
-        ak_owned = false;
-    }
-    if (ch_owned) {
-        tdx_chain_free(ch);
-    }
-    if (ak_owned) {
-        cvma_p256_verifier_free(ak);
-    }
+    /* Our references: a put by this or another thread may have evicted the entries, and
+     * whichever release comes last frees them. */
+    cvma_chain_ref_release(ak_ref);
+    cvma_chain_ref_release(ch_ref);
     cvma_tdx_tcb_result_cleanup(&tcb);
     cvma_tdx_collateral_cleanup(&loaded.c);
     if (q != NULL) {
