@@ -26,10 +26,7 @@ X509_CRL *cvma_crl_load(const uint8_t *p, size_t len);
 
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is one choice here. */
 struct cvma_p384_pub;
-enum cvma_p384_backend {
-    CVMA_P384_NETTLE = 0, /* default: measured faster than OpenSSL 3.0 (docs/performance.md) */
-    CVMA_P384_OPENSSL,
-};
+/* enum cvma_p384_backend: the public header (a verifier configuration). */
 /* From an EVP_PKEY that must be an EC key on secp384r1; NULL otherwise. */
 struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey);
 void cvma_p384_pub_free(struct cvma_p384_pub *pub);
