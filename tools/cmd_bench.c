@@ -1,13 +1,15 @@
 /*
- * cvmattest bench FILE [verify options] [--seconds S] [--json]
+ * cvmattest bench FILE [verify options] [--seconds S] [--cold] [--json]
  *
- * Full verifications per second on one core: every iteration parses the report, looks the
- * chain up in the chain cache (keyed by the exact collateral bytes and trust roots; the time
- * checks are redone each time), verifies the report signature and runs every binding and
- * appraisal check. Collateral is read once, as a service reads it from its cache.
+ * Full verifications per second on one core, through the same library call as `verify`
+ * (cvma_verify): every iteration parses the evidence, verifies its signatures, re-checks
+ * every time-dependent part of the chain and collateral, and runs binding and appraisal.
+ * Warm (the default), the collateral is read once into the evidence, as a service holds it
+ * in its cache, and verified chains and collateral outcomes are remembered (keyed by their
+ * exact bytes). --cold turns every cache off: each iteration parses and verifies the whole
+ * chain, the CRLs and the collateral, as a verifier that caches nothing does.
  * CVMATTEST_P384_BACKEND=openssl switches the P-384 check to OpenSSL for comparison;
- * CVMATTEST_QE_REPORT_MEMO=0 makes every TDX quote check both of its signatures (as for the
- * first quote from a QE), instead of remembering a verified QE report.
+ * CVMATTEST_QE_REPORT_MEMO=0 makes every TDX quote check both of its signatures.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +21,7 @@
 #include "crypto/crypto.h"
 #include "opts.h"
 #include "output.h"
-#include "snp/snp_internal.h"
-#include "tdx/tdx_internal.h"
-
-#define MAX_EVIDENCE (1u << 20)
+#include "verifier/verifier.h"
 
 static double now_s(void)
 {
@@ -32,109 +31,74 @@ static double now_s(void)
 }
 
 /* One full verification; on the first one a failure is printed. */
-static bool verify_once(enum cvma_tee_kind tee, const struct cvma_cli_verify *cv,
-                        const struct cvma_buf *ev, const struct cvma_snp_collateral *coll,
-                        const struct cvma_tdx_held *tdx_coll, bool report)
+static bool verify_once(struct cvma_verifier *v, const struct cvma_evidence *ev,
+                        const struct cvma_request *req, bool report)
 {
-    struct cvma_result res;
-    if (tee == CVMA_TEE_SNP) {
-        cvma_result_init(&res, "sev-snp", cv->vo.at);
-        cvma_snp_verify(ev->p, ev->len, &cv->vo, coll, &res);
-    } else {
-        cvma_result_init(&res, "tdx", cv->vo.at);
-        cvma_tdx_verify(ev->p, ev->len, &cv->vo, tdx_coll, &res);
+    struct cvma_result *res = NULL;
+    char err[256];
+    if (cvma_verify(v, ev, req, &res, err, sizeof err) != CVMA_OK) {
+        if (report) {
+            fprintf(stderr, "cvmattest bench: %s\n", err);
+        }
+        return false;
     }
-    cvma_result_finish(&res);
-    bool ok = res.status != CVMA_CONTRAINDICATED;
+    bool ok = cvma_result_status(res) != CVMA_CONTRAINDICATED;
     if (!ok && report) {
         fprintf(stderr, "cvmattest bench: the evidence does not verify; not benchmarking:\n");
-        cvma_print_result(&res, false, stderr);
+        cvma_print_result(res, false, stderr);
     }
-    cvma_result_cleanup(&res);
+    cvma_result_free(res);
     return ok;
 }
 
 int cvma_cmd_bench(int argc, char **argv)
 {
     struct cvma_cli_verify cv;
-    struct cvma_buf ev = {0};
-    struct cvma_snp_collateral coll;
-    struct cvma_tdx_held tdx_coll;
-    bool have_tdx_coll = false;
-    const char *tee_name = "?";
-    struct cvma_chain_cache *cache = NULL;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    char err[256];
+
     if (argc >= 2 && strcmp(argv[1], "registry") == 0) {
         /* cvmattest bench registry [...]: the registry benchmark (docs/performance.md) */
         argv[1] = (char *)(uintptr_t) "bench";
         return cvma_cmd_registry(argc, argv);
     }
     int rc = cvma_cli_verify_parse(argc, argv, true, &cv);
-    const char *backend = getenv("CVMATTEST_P384_BACKEND");
-
-    memset(&coll, 0, sizeof coll);
-    memset(&tdx_coll, 0, sizeof tdx_coll);
     if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    const char *backend = getenv("CVMATTEST_P384_BACKEND");
+    if (backend != NULL && strcmp(backend, "openssl") == 0) {
+        cv.cfg.p384_backend = CVMA_P384_OPENSSL;
+    } else {
+        backend = "nettle";
+    }
+    if ((rc = cvma_cli_verifier_new(&cv, "bench", &v)) != 0 ||
+        (rc = cvma_cli_evidence(&cv, "bench", &ev)) != 0) {
         goto out;
     }
     const char *memo = getenv("CVMATTEST_QE_REPORT_MEMO");
     if (memo != NULL && strcmp(memo, "0") == 0) {
-        cv.vo.no_qe_report_memo = true; /* both TDX signatures on every quote */
+        v->vo.no_qe_report_memo = true; /* both TDX signatures on every quote */
     }
-    if (backend != NULL && strcmp(backend, "openssl") == 0) {
-        cv.vo.p384_backend = CVMA_P384_OPENSSL; /* this run's options, no process state */
-    } else {
-        backend = "nettle";
-    }
-    rc = 2;
-    if (cvma_file_read(cv.file, MAX_EVIDENCE, &ev) != CVMA_OK) {
-        fprintf(stderr, "cvmattest bench: cannot read '%s'\n", cv.file);
-        goto out;
-    }
-    enum cvma_tee_kind tee = cv.tee != CVMA_TEE_AUTO ? cv.tee : cvma_detect_tee(ev.p, ev.len);
-    if (tee != CVMA_TEE_SNP && tee != CVMA_TEE_TDX) {
+    enum cvma_evidence_kind kind =
+            cv.req.kind != CVMA_KIND_AUTO ? cv.req.kind : cvma_evidence_kind(ev);
+    if (kind != CVMA_KIND_SNP && kind != CVMA_KIND_TDX) {
         fprintf(stderr, "cvmattest bench: only SEV-SNP reports and TDX quotes can be "
                         "benchmarked\n");
+        rc = 2;
         goto out;
     }
-    tee_name = tee == CVMA_TEE_SNP ? "sev-snp" : "tdx";
-    if ((cache = cvma_chain_cache_new(16)) == NULL) {
+    const char *tee_name = kind == CVMA_KIND_SNP ? "sev-snp" : "tdx";
+    /* Warm: the collateral directory read once into the evidence, as a service holds it. */
+    if (!cv.cold && cv.cfg.collateral_dir != NULL &&
+        cvma_evidence_add_collateral_dir(ev, cv.cfg.collateral_dir, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest bench: %s\n", err);
+        rc = 2;
         goto out;
     }
-    cv.vo.chain_cache = cache;
-
-    /* Collateral once, and one verification that must pass: benchmarking a rejection would
-     * measure nothing useful. */
-    {
-        struct cvma_verdict v;
-        enum cvma_status st;
-        cvma_verdict_init(&v);
-        if (tee == CVMA_TEE_SNP) {
-            struct cvma_snp_report rep;
-            struct cvma_parse_opts po = {.allow_trailing_data = cv.vo.allow_trailing_data};
-            st = cvma_snp_report_parse(ev.p, ev.len, &po, &rep, &v);
-            if (st == CVMA_OK) {
-                st = cvma_snp_collateral_get(&rep, &cv.vo, &coll, &v);
-            }
-        } else {
-            struct cvma_tdx_quote q;
-            struct cvma_tdx_parse_opts po = {.allow_trailing_data = cv.vo.allow_trailing_data};
-            st = cvma_tdx_quote_parse(ev.p, ev.len, &po, &q, &v);
-            if (st == CVMA_OK) {
-                st = cvma_tdx_collateral_get(&q, &cv.vo, &tdx_coll, &v);
-                have_tdx_coll = st == CVMA_OK;
-            }
-            cvma_tdx_quote_cleanup(&q);
-        }
-        if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest bench: cannot load the evidence or its collateral: %s\n",
-                    v.n_reasons ? v.reasons[v.n_reasons - 1].detail : "?");
-            cvma_verdict_cleanup(&v);
-            rc = st == CVMA_UNDECIDED ? 3 : 1;
-            goto out;
-        }
-        cvma_verdict_cleanup(&v);
-    }
-    if (!verify_once(tee, &cv, &ev, &coll, &tdx_coll, true)) {
+    /* One verification that must pass: benchmarking a rejection would measure nothing. */
+    if (!verify_once(v, ev, &cv.req, true)) {
         rc = 1;
         goto out;
     }
@@ -143,7 +107,7 @@ int cvma_cmd_bench(int argc, char **argv)
     double t0 = now_s(), t = t0;
     while (t - t0 < cv.seconds) {
         for (int k = 0; k < 16; k++) {
-            if (!verify_once(tee, &cv, &ev, &coll, &tdx_coll, false)) {
+            if (!verify_once(v, ev, &cv.req, false)) {
                 fprintf(stderr, "cvmattest bench: verification failed during the run\n");
                 rc = 1;
                 goto out;
@@ -153,23 +117,20 @@ int cvma_cmd_bench(int argc, char **argv)
         t = now_s();
     }
     double secs = t - t0, rate = (double)n / secs;
+    size_t hits = v->cache != NULL ? cvma_chain_cache_hits(v->cache) : 0;
     if (cv.json) {
         printf("{\"tee\": \"%s\", \"verifications_per_second\": %.1f, \"seconds\": %.3f, "
-               "\"verifications\": %lu, \"p384_backend\": \"%s\", \"chain_cache_hits\": %zu}\n",
-               tee_name, rate, secs, n, backend, cvma_chain_cache_hits(cache));
+               "\"verifications\": %lu, \"p384_backend\": \"%s\", \"cold\": %s, "
+               "\"chain_cache_hits\": %zu}\n",
+               tee_name, rate, secs, n, backend, cv.cold ? "true" : "false", hits);
     } else {
-        printf("%s: %lu full verifications in %.2f s = %.1f verifications/s on one core "
+        printf("%s%s: %lu full verifications in %.2f s = %.1f verifications/s on one core "
                "(P-384 backend: %s; chain cache hits: %zu)\n",
-               tee_name, n, secs, rate, backend, cvma_chain_cache_hits(cache));
+               tee_name, cv.cold ? " (cold: every cache off)" : "", n, secs, rate, backend, hits);
     }
     rc = 0;
 out:
-    cvma_chain_cache_free(cache);
-    cvma_snp_collateral_cleanup(&coll);
-    if (have_tdx_coll) {
-        cvma_tdx_collateral_cleanup(&tdx_coll.c);
-    }
-    cvma_buf_free(&ev);
-    cvma_cli_verify_cleanup(&cv);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
     return rc;
 }

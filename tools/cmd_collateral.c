@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx_internal.h"
+#include "verifier/bundle.h"
 
 #define MAX_EVIDENCE (1u << 20)
 
@@ -232,6 +233,7 @@ static int fetch_cmd(int argc, char **argv)
     struct cvma_verdict v;
     struct cvma_buf ev = {0};
     const char *file = NULL, *out = NULL;
+    enum cvma_evidence_kind kind;
     int rc;
 
     memset(&vo, 0, sizeof vo);
@@ -285,23 +287,35 @@ static int fetch_cmd(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (cvma_file_read(file, MAX_EVIDENCE, &ev) != CVMA_OK) {
-        fprintf(stderr,
-                "cvmattest collateral fetch: cannot read '%s' (missing, unreadable or over "
-                "1 MiB)\n",
-                file);
-        return 2;
+    {
+        /* Any evidence form verify takes: a bundle, bare bytes, hex or base64, or - */
+        struct cvma_evidence *e = NULL;
+        char err[512];
+        enum cvma_status est = cvma_evidence_from_file(file, CVMA_INFORM_AUTO, &e, err, sizeof err);
+        if (est != CVMA_OK) {
+            fprintf(stderr, "cvmattest collateral fetch: %s\n", err);
+            return 2;
+        }
+        struct cvma_span b = cvma_evidence_bytes(e);
+        kind = cvma_evidence_kind(e);
+        if ((ev.p = malloc(b.len)) == NULL) {
+            cvma_evidence_free(e);
+            return 2;
+        }
+        memcpy(ev.p, b.p, b.len);
+        ev.len = b.len;
+        cvma_evidence_free(e);
     }
     cvma_verdict_init(&v);
-    switch (cvma_detect_tee(ev.p, ev.len)) {
-    case CVMA_TEE_SNP:
+    switch (kind) {
+    case CVMA_KIND_SNP:
         rc = fetch_snp(&ev, &vo, out, &v);
         break;
-    case CVMA_TEE_TDX:
+    case CVMA_KIND_TDX:
         rc = fetch_tdx(&ev, &vo, out, &v);
         break;
-    case CVMA_TEE_TPM:
-    case CVMA_TEE_AUTO:
+    case CVMA_KIND_TPM:
+    case CVMA_KIND_AUTO:
     default:
         fprintf(stderr,
                 "cvmattest collateral fetch: '%s' is neither an SEV-SNP report nor a TDX "

@@ -14,10 +14,10 @@
 
 #include "cmds.h"
 #include "common/hex.h"
-#include "opts.h"
 #include "output.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
+#include "verifier/verifier.h"
 
 #define MAX_EVIDENCE (1u << 20)
 
@@ -31,55 +31,80 @@ static char *path(const struct demo *d, const char *name)
     return cvma_path_join(d->dir, name);
 }
 
-/* One verification through the same path as `cvmattest verify`; prints one summary line. */
-static void step(struct demo *d, const char *title, const char *evidence_dir, const char *file,
-                 const char *root, const char *extra[], int want_exit)
-{
-    char *argv[32];
-    int argc = 0;
-    char *ev = NULL, *coll = NULL, *rt = NULL;
-    struct cvma_cli_verify cv;
-    struct cvma_buf b = {0};
-    struct cvma_result res;
+/* What a step adds to the verification of the simulated evidence in its directory. */
+struct step_opts {
+    const char *policy;      /* a policy file */
+    const char *provider;    /* NAME=PUB */
+    const char *registry;    /* a registry file */
+    const char *report_data; /* hex */
+};
 
+/* One verification through the library, as `cvmattest verify` does; prints a summary. */
+static void step(struct demo *d, const char *title, const char *evidence_dir, const char *file,
+                 const char *root, const struct step_opts *so, int want_exit)
+{
+    char *ev_path = NULL, *coll = NULL, *rt = NULL;
+    struct cvma_verifier_config cfg;
+    struct cvma_policy_config pc = {.name = NULL, .path = NULL};
+    struct cvma_request req;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    const char *roots[1], *providers[1], *registries[1];
+    char err[512];
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&req, 0, sizeof req);
     coll = path(d, evidence_dir);
-    ev = cvma_path_join(coll, file);
+    ev_path = cvma_path_join(coll, file);
     rt = cvma_path_join(coll, root);
-    argv[argc++] = (char *)(uintptr_t) "verify";
-    argv[argc++] = ev;
-    argv[argc++] = (char *)(uintptr_t) "--collateral";
-    argv[argc++] = coll;
-    argv[argc++] = (char *)(uintptr_t) "--offline";
-    argv[argc++] = (char *)(uintptr_t) "--trust-root";
-    argv[argc++] = rt;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 31; i++) {
-        argv[argc++] = (char *)(uintptr_t)extra[i];
+    roots[0] = rt;
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = coll;
+    cfg.offline = true;
+    if (so != NULL && so->policy != NULL) {
+        pc.path = so->policy;
+        cfg.policies = &pc;
+        cfg.n_policies = 1;
     }
-    argv[argc] = NULL;
+    if (so != NULL && so->provider != NULL) {
+        providers[0] = so->provider;
+        registries[0] = so->registry;
+        cfg.providers = providers;
+        cfg.n_providers = 1;
+        cfg.registries = registries;
+        cfg.n_registries = 1;
+    }
+    if (so != NULL && so->report_data != NULL) {
+        size_t n = 0;
+        req.has_report_data =
+                cvma_hex_decode(so->report_data, req.report_data, sizeof req.report_data, &n);
+    }
     printf("\n%s\n", title);
-    if (cvma_cli_verify_parse(argc, argv, false, &cv) != 0 ||
-        cvma_file_read(ev, MAX_EVIDENCE, &b) != CVMA_OK ||
-        cvma_run_verify(&cv, b.p, b.len, &res) >= 0) {
-        printf("   (could not run)\n");
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK ||
+        cvma_evidence_from_file(ev_path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK ||
+        cvma_verify(v, ev, &req, &res, err, sizeof err) != CVMA_OK) {
+        printf("   (could not run: %s)\n", err);
         d->failures++;
         goto out;
     }
-    int rc = cvma_result_exit_code(&res);
-    const char *prov = json_string_value(json_object_get(res.platform, "provider"));
+    int rc = cvma_result_exit_code(res);
+    const char *prov = json_string_value(json_object_get(res->platform, "provider"));
     const char *region =
-            json_string_value(json_object_get(json_object_get(res.platform, "labels"), "region"));
-    printf("   %-15s exit %d", cvma_result_status_name(res.status), rc);
-    if (json_object_size(res.platform) > 0) {
-        const char *id = json_string_value(json_object_get(res.platform, "id"));
-        printf("   %s %s %.16s...", json_string_value(json_object_get(res.platform, "vendor")),
-               json_string_value(json_object_get(res.platform, "id_type")), id ? id : "(masked)");
+            json_string_value(json_object_get(json_object_get(res->platform, "labels"), "region"));
+    printf("   %-15s exit %d", cvma_result_status_name(res->status), rc);
+    if (json_object_size(res->platform) > 0) {
+        const char *id = json_string_value(json_object_get(res->platform, "id"));
+        printf("   %s %s %.16s...", json_string_value(json_object_get(res->platform, "vendor")),
+               json_string_value(json_object_get(res->platform, "id_type")), id ? id : "(masked)");
     }
     if (prov != NULL) {
         printf("   provider %s%s%s", prov, region ? " region " : "", region ? region : "");
     }
     printf("\n");
-    for (size_t i = 0; i < res.verdict.n_reasons; i++) {
-        const struct cvma_verdict_reason *r = &res.verdict.reasons[i];
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
         if (r->severity != CVMA_SEV_INFO) {
             printf("   %-7s %s: %.150s%s\n", cvma_severity_name(r->severity),
                    cvma_reason_name(r->code), r->detail, strlen(r->detail) > 150 ? "..." : "");
@@ -89,11 +114,11 @@ static void step(struct demo *d, const char *title, const char *evidence_dir, co
         printf("   UNEXPECTED: wanted exit %d\n", want_exit);
         d->failures++;
     }
-    cvma_result_cleanup(&res);
 out:
-    cvma_cli_verify_cleanup(&cv);
-    cvma_buf_free(&b);
-    free(ev);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(ev_path);
     free(coll);
     free(rt);
 }
@@ -223,14 +248,13 @@ int cvma_cmd_demo(int argc, char **argv)
     }
     char provider_arg[512];
     snprintf(provider_arg, sizeof provider_arg, "examplecloud=%s", p_pub);
-    const char *appraise[] = {"--policy",   policy, "--provider", provider_arg,
-                              "--registry", reg,    NULL};
+    const struct step_opts appraise = {.policy = policy, .provider = provider_arg, .registry = reg};
     step(&d, "2. The CVM on a registered machine: accepted, its provider named", "good",
-         "report.bin", "ark.pem", appraise, 0);
+         "report.bin", "ark.pem", &appraise, 0);
     step(&d, "3. The same software on a machine examplecloud does not list: refused", "rogue",
-         "report.bin", "ark.pem", appraise, 1);
+         "report.bin", "ark.pem", &appraise, 1);
     step(&d, "4. A debug build of the CVM on the registered machine: refused by the policy",
-         "debug", "report.bin", "ark.pem", appraise, 1);
+         "debug", "report.bin", "ark.pem", &appraise, 1);
 
     /* A tampered report. */
     {
@@ -265,9 +289,9 @@ int cvma_cmd_demo(int argc, char **argv)
             printf("sim tdx: %s\n", err);
             goto out;
         }
-        const char *rd[] = {"--report-data", nonce, NULL};
+        const struct step_opts rd = {.report_data = nonce};
         step(&d, "6. An Intel TDX CVM, its quote bound to our nonce, DCAP collateral current", "td",
-             "quote.bin", "root_ca.pem", rd, 0);
+             "quote.bin", "root_ca.pem", &rd, 0);
         step(&d, "7. A TDX machine that missed Intel's latest TCB recovery: OutOfDate, refused",
              "td-old", "quote.bin", "root_ca.pem", NULL, 1);
     }

@@ -12,8 +12,28 @@
 #include "common/util.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
+#include "verifier/bundle.h"
 
 #define EXIT_USAGE 2
+
+/* DIR/bundle.json: the evidence with every certificate, CRL and collateral file it needs
+ * (docs/bundle.md), so that `verify DIR/bundle.json --offline --trust-root ROOT` needs
+ * nothing else. */
+static enum cvma_status write_bundle(const char *dir, const char *evidence_name, const char *kind)
+{
+    char *ev_path = cvma_path_join(dir, evidence_name);
+    char *out = cvma_path_join(dir, "bundle.json");
+    struct cvma_buf ev = {0};
+    enum cvma_status st = CVMA_E_NOMEM;
+    if (ev_path != NULL && out != NULL &&
+        (st = cvma_file_read(ev_path, 1u << 20, &ev)) == CVMA_OK) {
+        st = cvma_bundle_write(out, kind, ev.p, ev.len, dir);
+    }
+    cvma_buf_free(&ev);
+    free(ev_path);
+    free(out);
+    return st;
+}
 
 static void sim_usage(FILE *f)
 {
@@ -46,7 +66,8 @@ static void snp_usage(FILE *f)
           "  --revoke-ask            the CRL lists the ASK/ASVK serial\n"
           "  --keep-keys             also write ark-key.pem, ask-key.pem, vcek-key.pem\n"
           "                          (asvk-key.pem, vlek-key.pem with --vlek); test keys only\n"
-          "Writes report.bin, ark.pem, ask.pem|asvk.pem, vcek.pem+vcek.der|vlek.pem+vlek.der,\n"
+          "Writes report.bin, bundle.json, ark.pem, ask.pem|asvk.pem, "
+          "vcek.pem+vcek.der|vlek.pem+vlek.der,\n"
           "cert_chain.pem and crl.der. The root is generated fresh and is NOT AMD's: verify\n"
           "with --trust-root DIR/ark.pem.\n",
           f);
@@ -318,6 +339,10 @@ static int sim_snp(int argc, char **argv)
         fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim snp: failed");
         return cvma_status_exit_code(st);
     }
+    if ((st = write_bundle(out_dir, "report.bin", "sev-snp")) != CVMA_OK) {
+        fprintf(stderr, "cvmattest sim snp: cannot write %s/bundle.json\n", out_dir);
+        return cvma_status_exit_code(st);
+    }
     printf("cvmattest sim snp: wrote a simulated %s report v%u signed by a test %s to %s\n",
            o.product == CVMA_SNP_PRODUCT_TURIN   ? "Turin"
            : o.product == CVMA_SNP_PRODUCT_GENOA ? "Genoa"
@@ -349,7 +374,7 @@ static void tdx_usage(FILE *f)
           "  --stale                 TCB Info and QE Identity expired (next update 30 days ago)\n"
           "  --keep-keys             also write root_ca-key.pem, pck_ca-key.pem, pck-key.pem,\n"
           "                          tcb_signing-key.pem, attestation-key.pem; test keys only\n"
-          "Writes quote.bin, root_ca.pem, tcb_info.json, qe_identity.json,\n"
+          "Writes quote.bin, bundle.json, root_ca.pem, tcb_info.json, qe_identity.json,\n"
           "tcb_info_issuer_chain.pem, qe_identity_issuer_chain.pem, pck_crl_issuer_chain.pem,\n"
           "pck_crl.der and root_ca_crl.der. The root is generated fresh and is NOT Intel's:\n"
           "verify with --collateral DIR --trust-root DIR/root_ca.pem.\n",
@@ -515,6 +540,10 @@ static int sim_tdx(int argc, char **argv)
     st = cvma_sim_tdx_write(&o, out_dir, err, sizeof err);
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim tdx: failed");
+        return cvma_status_exit_code(st);
+    }
+    if ((st = write_bundle(out_dir, "quote.bin", "tdx")) != CVMA_OK) {
+        fprintf(stderr, "cvmattest sim tdx: cannot write %s/bundle.json\n", out_dir);
         return cvma_status_exit_code(st);
     }
     printf("cvmattest sim tdx: wrote a simulated TDX quote v%u (TCB status %s) signed by a test "

@@ -1,19 +1,18 @@
 #include "opts.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "appraise/policy.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
-#include "crypto/crypto.h"
-#include "registry/registry.h"
-
-#define MAX_ROOT_FILE (1u << 20)
-
-#include <stdarg.h>
+#include "common/util.h"
 
 static int usage_error(const char *verb, const char *fmt, ...) CVMA_PRINTF(2, 3);
 
@@ -24,235 +23,347 @@ static int usage_error(const char *verb, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(run 'cvmattest help' for the options)\n");
+    fprintf(stderr, "\n(run 'cvmattest %s --help' for the options)\n", verb);
     return 2;
 }
 
-enum cvma_tee_kind cvma_detect_tee(const uint8_t *p, size_t len)
+static void help(const char *verb, bool bench)
 {
-    if (len >= 4) {
-        uint32_t v32 =
-                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-        uint16_t v16 = (uint16_t)(p[0] | p[1] << 8);
-        if (len >= 8) {
-            uint32_t tee_type = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                                (uint32_t)p[7] << 24;
-            /* Intel quote header: version u16 (4 or 5), key type u16, TEE type u32 0x81. */
-            if ((v16 == 4 || v16 == 5) && tee_type == 0x81) {
-                return CVMA_TEE_TDX;
-            }
-        }
-        if (v32 >= 2 && v32 <= 5) {
-            return CVMA_TEE_SNP; /* SEV-SNP report version, u32 */
-        }
-        /* TPM2B_ATTEST: size, then TPM_GENERATED_VALUE 0xff544347. */
-        if (len >= 6 && p[2] == 0xff && p[3] == 0x54 && p[4] == 0x43 && p[5] == 0x47) {
-            return CVMA_TEE_TPM;
-        }
+    if (bench) {
+        printf("usage: cvmattest bench FILE [verify options] [--seconds S] [--cold] [--json]\n"
+               "       cvmattest bench registry [--entries N] [--json]\n"
+               "  full verifications per second on one core; --cold turns every cache off\n\n");
+    } else {
+        printf("usage: cvmattest %s FILE [options] [--json]\n"
+               "  FILE is a bundle (docs/bundle.md), a bare report or quote, hex or base64 text\n"
+               "  of one, or - for standard input\n\n",
+               verb);
     }
-    return CVMA_TEE_AUTO;
+    fputs("  --tee snp|tdx|tpm              default: detected from the bytes\n"
+          "  --inform bin|hex|base64        how FILE is encoded (default: detected)\n"
+          "  --collateral DIR               offline collateral (docs/collateral.md file names)\n"
+          "  --offline                      never touch the network (the cache is read)\n"
+          "  --at RFC3339                   verify as of this time\n"
+          "  --report-data HEX              expected REPORT_DATA (zero-padded to 64 bytes)\n"
+          "  --trust-root FILE              also trust this root (test evidence only)\n"
+          "  --allow-trailing-data          non-zero bytes after the evidence: a warning\n"
+          "  --policy FILE                  appraisal policy (docs/policy.md)\n"
+          "  --provider NAME=PUB            a provider's registry key (repeatable)\n"
+          "  --registry FILE                a signed platform registry (repeatable)\n"
+          "  --proof FILE                   an inclusion proof (repeatable)\n"
+          "  --lookup-registry NAME=URL     a PPID lookup registry\n"
+          "  --sign-result KEY --result-out TOKEN   the result as a signed EAR (JWT)\n"
+          "  --previous RESULT.json         compare with an earlier result (migration)\n"
+          "  --collateral-grace SECONDS     accept stale TDX collateral this long, warned\n"
+          "  --collateral-max-age SECONDS   refetch cached CRLs, TCB Info, QE Identity older\n"
+          "                                 than this when online (default 86400; 0: always)\n"
+          "  --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
+          "  --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
+          "                                 else $XDG_CACHE_HOME/cvmattest)\n"
+          "  --json                         the result JSON (docs/results.md)\n"
+          "\nexit codes: 0 verified (affirming or warning), 1 rejected, 2 usage or unreadable\n"
+          "            input, 3 could not decide (collateral or a registry unavailable)\n",
+          stdout);
 }
 
-static int add_root(struct cvma_cli_verify *cv, const char *path)
+enum {
+    O_JSON = 256,
+    O_OFFLINE,
+    O_TRAILING,
+    O_TEE,
+    O_INFORM,
+    O_COLLATERAL,
+    O_KDS,
+    O_PCS,
+    O_CACHE,
+    O_PROVIDER,
+    O_REGISTRY,
+    O_PROOF,
+    O_LOOKUP,
+    O_POLICY,
+    O_GRACE,
+    O_MAX_AGE,
+    O_SIGN,
+    O_RESULT_OUT,
+    O_PREVIOUS,
+    O_AT,
+    O_REPORT_DATA,
+    O_TRUST_ROOT,
+    O_SECONDS,
+    O_COLD,
+    O_HELP,
+};
+
+/* The option table of verify (bench adds --seconds and --cold). */
+static const struct option verify_options[] = {
+        {"json", no_argument, NULL, O_JSON},
+        {"offline", no_argument, NULL, O_OFFLINE},
+        {"allow-trailing-data", no_argument, NULL, O_TRAILING},
+        {"tee", required_argument, NULL, O_TEE},
+        {"inform", required_argument, NULL, O_INFORM},
+        {"collateral", required_argument, NULL, O_COLLATERAL},
+        {"kds-url", required_argument, NULL, O_KDS},
+        {"pcs-url", required_argument, NULL, O_PCS},
+        {"cache-dir", required_argument, NULL, O_CACHE},
+        {"provider", required_argument, NULL, O_PROVIDER},
+        {"registry", required_argument, NULL, O_REGISTRY},
+        {"proof", required_argument, NULL, O_PROOF},
+        {"lookup-registry", required_argument, NULL, O_LOOKUP},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"collateral-grace", required_argument, NULL, O_GRACE},
+        {"collateral-max-age", required_argument, NULL, O_MAX_AGE},
+        {"sign-result", required_argument, NULL, O_SIGN},
+        {"result-out", required_argument, NULL, O_RESULT_OUT},
+        {"previous", required_argument, NULL, O_PREVIOUS},
+        {"at", required_argument, NULL, O_AT},
+        {"report-data", required_argument, NULL, O_REPORT_DATA},
+        {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+        {"seconds", required_argument, NULL, O_SECONDS},
+        {"cold", no_argument, NULL, O_COLD},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+static int push(const char *verb, const char *opt, const char **list, size_t *n, const char *val)
 {
-    struct cvma_buf b;
-    if (cv->vo.n_trust_roots >= CVMA_ARRAY_LEN(cv->roots)) {
-        return usage_error("verify", "too many --trust-root options (max 16)%s", "");
+    if (*n >= CVMA_CLI_MAX_LIST) {
+        return usage_error(verb, "too many %s options (max %d)", opt, CVMA_CLI_MAX_LIST);
     }
-    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
-        return usage_error("verify", "cannot read --trust-root file '%s'", path);
-    }
-    X509 *x = cvma_x509_load(b.p, b.len);
-    cvma_buf_free(&b);
-    if (x == NULL) {
-        return usage_error("verify", "--trust-root '%s' is not a PEM or DER certificate", path);
-    }
-    if (!cvma_x509_spki_sha256(x, cv->root_spki[cv->vo.n_trust_roots])) {
-        X509_free(x);
-        return usage_error("verify", "--trust-root '%s': cannot encode its public key", path);
-    }
-    cv->roots[cv->vo.n_trust_roots++] = x;
-    cv->vo.trust_roots = cv->roots;
-    cv->vo.trust_root_spki = (const uint8_t(*)[32])cv->root_spki;
+    list[(*n)++] = val;
     return 0;
 }
 
 int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_verify *cv)
 {
     const char *verb = argv[0];
+    int c, rc;
+
     memset(cv, 0, sizeof *cv);
-    cv->vo.at = time(NULL);
     cv->seconds = 3.0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                         \
-    do {                                                     \
-        if (val == NULL) {                                   \
-            return usage_error(verb, "%s needs a value", a); \
-        }                                                    \
-        i++;                                                 \
-    } while (0)
-        if (strcmp(a, "--json") == 0) {
+    cv->cfg.trust_root_files = cv->roots;
+    cv->cfg.providers = cv->providers;
+    cv->cfg.registries = cv->registries;
+    cv->cfg.proofs = cv->proofs;
+    cv->cfg.lookup_registries = cv->lookups;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
+        const char *val = optarg;
+        rc = 0;
+        switch (c) {
+        case O_HELP:
+            help(verb, bench);
+            return -1;
+        case O_JSON:
             cv->json = true;
-        } else if (strcmp(a, "--offline") == 0) {
-            cv->vo.offline = true;
-        } else if (strcmp(a, "--allow-trailing-data") == 0) {
-            cv->vo.allow_trailing_data = true;
-        } else if (strcmp(a, "--tee") == 0) {
-            NEED_VALUE();
+            break;
+        case O_OFFLINE:
+            cv->cfg.offline = true;
+            break;
+        case O_TRAILING:
+            cv->cfg.allow_trailing_data = true;
+            break;
+        case O_TEE:
             if (strcmp(val, "snp") == 0) {
-                cv->tee = CVMA_TEE_SNP;
+                cv->req.kind = CVMA_KIND_SNP;
             } else if (strcmp(val, "tdx") == 0) {
-                cv->tee = CVMA_TEE_TDX;
+                cv->req.kind = CVMA_KIND_TDX;
             } else if (strcmp(val, "tpm") == 0) {
-                cv->tee = CVMA_TEE_TPM;
+                cv->req.kind = CVMA_KIND_TPM;
             } else {
                 return usage_error(verb, "--tee must be snp, tdx or tpm, not '%s'", val);
             }
-        } else if (strcmp(a, "--collateral") == 0) {
-            NEED_VALUE();
-            cv->vo.collateral_dir = val;
-        } else if (strcmp(a, "--kds-url") == 0) {
-            NEED_VALUE();
-            cv->vo.kds_base_url = val;
-        } else if (strcmp(a, "--provider") == 0 || strcmp(a, "--registry") == 0 ||
-                   strcmp(a, "--proof") == 0 || strcmp(a, "--lookup-registry") == 0) {
-            char err[512];
-            enum cvma_status st;
-            NEED_VALUE();
-            if (cv->rs == NULL && (cv->rs = cvma_registry_set_new()) == NULL) {
-                return usage_error(verb, "out of memory%s", "");
-            }
-            if (strcmp(a, "--provider") == 0) {
-                st = cvma_registry_set_add_provider(cv->rs, val, err, sizeof err);
-            } else if (strcmp(a, "--registry") == 0) {
-                st = cvma_registry_set_add_registry(cv->rs, val, err, sizeof err);
-            } else if (strcmp(a, "--proof") == 0) {
-                st = cvma_registry_set_add_proof(cv->rs, val, err, sizeof err);
+            break;
+        case O_INFORM:
+            if (strcmp(val, "bin") == 0) {
+                cv->inform = CVMA_INFORM_BIN;
+            } else if (strcmp(val, "hex") == 0) {
+                cv->inform = CVMA_INFORM_HEX;
+            } else if (strcmp(val, "base64") == 0) {
+                cv->inform = CVMA_INFORM_BASE64;
             } else {
-                st = cvma_registry_set_add_lookup(cv->rs, val, err, sizeof err);
+                return usage_error(verb, "--inform must be bin, hex or base64, not '%s'", val);
             }
-            if (st != CVMA_OK) {
-                return usage_error(verb, "%s %s: %s", a, val, err);
+            break;
+        case O_COLLATERAL:
+            cv->cfg.collateral_dir = val;
+            break;
+        case O_KDS:
+            cv->cfg.kds_base_url = val;
+            break;
+        case O_PCS:
+            cv->cfg.pcs_base_url = val;
+            break;
+        case O_CACHE:
+            cv->cfg.cache_dir = val;
+            break;
+        case O_PROVIDER:
+            rc = push(verb, "--provider", cv->providers, &cv->cfg.n_providers, val);
+            break;
+        case O_REGISTRY:
+            rc = push(verb, "--registry", cv->registries, &cv->cfg.n_registries, val);
+            break;
+        case O_PROOF:
+            rc = push(verb, "--proof", cv->proofs, &cv->cfg.n_proofs, val);
+            break;
+        case O_LOOKUP:
+            rc = push(verb, "--lookup-registry", cv->lookups, &cv->cfg.n_lookup_registries, val);
+            break;
+        case O_TRUST_ROOT:
+            rc = push(verb, "--trust-root", cv->roots, &cv->cfg.n_trust_root_files, val);
+            break;
+        case O_POLICY:
+            if (cv->policy.path != NULL) {
+                return usage_error(verb, "--policy given twice");
             }
-        } else if (strcmp(a, "--policy") == 0) {
-            char err[512];
-            NEED_VALUE();
-            if (cv->policy != NULL) {
-                return usage_error(verb, "--policy given twice%s", "");
-            }
-            if (cvma_policy_load(val, &cv->policy, err, sizeof err) != CVMA_OK) {
-                return usage_error(verb, "--policy: %s", err);
-            }
-        } else if (strcmp(a, "--collateral-grace") == 0) {
+            cv->policy.path = val;
+            cv->cfg.policies = &cv->policy;
+            cv->cfg.n_policies = 1;
+            break;
+        case O_GRACE: {
             char *end = NULL;
-            NEED_VALUE();
             errno = 0;
             long long g = strtoll(val, &end, 10);
             if (errno != 0 || end == val || *end != '\0' || g < 0 || g > 366LL * 86400) {
                 return usage_error(verb, "--collateral-grace wants seconds (0..31622400), not '%s'",
                                    val);
             }
-            cv->vo.collateral_grace_seconds = g;
-            cv->grace_given = true;
-        } else if (strcmp(a, "--collateral-max-age") == 0) {
+            cv->cfg.collateral_grace_seconds = g;
+            cv->cfg.collateral_grace_given = true;
+            break;
+        }
+        case O_MAX_AGE: {
             char *end = NULL;
-            NEED_VALUE();
             errno = 0;
             long long m = strtoll(val, &end, 10);
             if (errno != 0 || end == val || *end != '\0' || m < 0 || m > 366LL * 86400) {
                 return usage_error(
                         verb, "--collateral-max-age wants seconds (0..31622400), not '%s'", val);
             }
-            /* 0 asks for a refresh on every online use; in the options 0 is the default. */
-            cv->vo.collateral_max_age = m == 0 ? -1 : m;
-        } else if (strcmp(a, "--sign-result") == 0) {
-            NEED_VALUE();
-            cv->sign_key = val;
-        } else if (strcmp(a, "--result-out") == 0) {
-            NEED_VALUE();
+            cv->cfg.collateral_max_age_seconds = m;
+            cv->cfg.collateral_max_age_given = true;
+            break;
+        }
+        case O_SIGN:
+            cv->cfg.result_key_file = val;
+            break;
+        case O_RESULT_OUT:
             cv->result_out = val;
-        } else if (strcmp(a, "--previous") == 0) {
-            NEED_VALUE();
+            break;
+        case O_PREVIOUS:
             cv->previous = val;
-        } else if (strcmp(a, "--pcs-url") == 0) {
-            NEED_VALUE();
-            cv->vo.pcs_base_url = val;
-        } else if (strcmp(a, "--cache-dir") == 0) {
-            NEED_VALUE();
-            cv->vo.cache_dir = val;
-        } else if (strcmp(a, "--at") == 0) {
-            NEED_VALUE();
-            if (!cvma_time_parse_rfc3339(val, &cv->vo.at)) {
+            break;
+        case O_AT:
+            if (!cvma_time_parse_rfc3339(val, &cv->req.at)) {
                 return usage_error(verb,
-                                   "--at wants an RFC 3339 time such as "
-                                   "2025-01-01T00:00:00Z, not '%s'",
+                                   "--at wants an RFC 3339 time such as 2025-01-01T00:00:00Z, "
+                                   "not '%s'",
                                    val);
             }
-        } else if (strcmp(a, "--report-data") == 0) {
+            break;
+        case O_REPORT_DATA: {
             size_t n = 0;
-            NEED_VALUE();
             /* The last one counts, zero-padded: nothing of an earlier --report-data remains. */
-            memset(cv->vo.report_data, 0, sizeof cv->vo.report_data);
-            if (!cvma_hex_decode(val, cv->vo.report_data, sizeof cv->vo.report_data, &n)) {
+            memset(cv->req.report_data, 0, sizeof cv->req.report_data);
+            if (!cvma_hex_decode(val, cv->req.report_data, sizeof cv->req.report_data, &n)) {
                 return usage_error(verb, "--report-data wants up to 64 bytes of hex, not '%s'",
                                    val);
             }
-            cv->vo.has_report_data = true; /* shorter input: zero-padded (decode left zeros) */
-        } else if (strcmp(a, "--trust-root") == 0) {
-            NEED_VALUE();
-            int rc = add_root(cv, val);
-            if (rc != 0) {
-                return rc;
-            }
-        } else if (bench && strcmp(a, "--seconds") == 0) {
+            cv->req.has_report_data = true;
+            break;
+        }
+        case O_SECONDS: {
             char *end = NULL;
-            NEED_VALUE();
+            if (!bench) {
+                return usage_error(verb, "unknown option '--seconds'");
+            }
             errno = 0;
             cv->seconds = strtod(val, &end);
             if (errno != 0 || end == val || *end != '\0' || cv->seconds <= 0 ||
                 cv->seconds > 3600) {
                 return usage_error(verb, "--seconds wants a number in (0, 3600], not '%s'", val);
             }
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error(verb, "unknown option '%s'", a);
-        } else if (cv->file == NULL) {
-            cv->file = a;
-        } else {
-            return usage_error(verb, "one evidence file only; extra argument '%s'", a);
+            break;
         }
-#undef NEED_VALUE
+        case O_COLD:
+            if (!bench) {
+                return usage_error(verb, "unknown option '--cold'");
+            }
+            cv->cold = true;
+            cv->cfg.no_cache = true;
+            break;
+        case ':':
+            return usage_error(verb, "%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (cv->file == NULL) {
+            cv->file = argv[i];
+        } else {
+            return usage_error(verb, "one evidence file only; extra argument '%s'", argv[i]);
+        }
     }
     if (cv->file == NULL) {
-        return usage_error(verb, "no evidence file given%s", "");
+        return usage_error(verb, "no evidence file given");
     }
-    if (cv->rs != NULL && cvma_registry_set_empty(cv->rs)) {
-        return usage_error(verb,
-                           "--provider given, but no --registry, --proof or "
-                           "--lookup-registry to bind the platform with%s",
-                           "");
+    if ((cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
+        return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
     }
-    if ((cv->sign_key == NULL) != (cv->result_out == NULL)) {
-        return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together%s", "");
-    }
-    if (cv->policy != NULL && !cv->grace_given) {
-        int64_t g = cvma_policy_collateral_grace(cv->policy);
-        if (g > 0) {
-            cv->vo.collateral_grace_seconds = g;
-        }
+    if (cv->cfg.n_providers > 0 &&
+        cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {
+        return usage_error(verb, "--provider given, but no --registry, --proof or "
+                                 "--lookup-registry to bind the platform with");
     }
     return 0;
 }
 
-void cvma_cli_verify_cleanup(struct cvma_cli_verify *cv)
+/* --result-out: its directory must exist and be writable before anything is verified. */
+static bool out_dir_writable(const char *path)
 {
-    cvma_registry_set_free(cv->rs);
-    cv->rs = NULL;
-    cvma_policy_free(cv->policy);
-    cv->policy = NULL;
-    for (size_t i = 0; i < cv->vo.n_trust_roots; i++) {
-        X509_free(cv->roots[i]);
+    char *copy = strdup(path);
+    bool ok = false;
+    if (copy != NULL) {
+        const char *dir = dirname(copy);
+        struct stat st;
+        ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+        free(copy);
     }
-    cv->vo.n_trust_roots = 0;
+    return ok;
+}
+
+int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
+                          struct cvma_verifier **out)
+{
+    char err[768];
+    enum cvma_status st;
+    if (cv->result_out != NULL && !out_dir_writable(cv->result_out)) {
+        return usage_error(verb,
+                           "--result-out '%s': its directory does not exist or is not "
+                           "writable",
+                           cv->result_out);
+    }
+    st = cvma_verifier_new(&cv->cfg, out, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: %s\n", verb, err);
+        return 2;
+    }
+    return 0;
+}
+
+int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
+                      struct cvma_evidence **out)
+{
+    char err[512];
+    enum cvma_status st = cvma_evidence_from_file(cv->file, cv->inform, out, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: %s%s%s\n", verb, st == CVMA_E_IO ? "" : cv->file,
+                st == CVMA_E_IO ? "" : ": ", st == CVMA_E_NOMEM ? "out of memory" : err);
+        return 2;
+    }
+    return 0;
 }

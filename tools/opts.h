@@ -1,43 +1,42 @@
-/* Options shared by `verify` and `bench`. */
+/* Options shared by `verify` and `bench`: they become a verifier configuration and a request. */
 #ifndef CVMA_TOOLS_OPTS_H
 #define CVMA_TOOLS_OPTS_H
 
-#include "result/result.h"
+#include "cvmattest/cvmattest.h"
 
-enum cvma_tee_kind {
-    CVMA_TEE_AUTO = 0,
-    CVMA_TEE_SNP,
-    CVMA_TEE_TDX,
-    CVMA_TEE_TPM,
-};
-
-struct cvma_registry_set;
-struct cvma_policy;
+#define CVMA_CLI_MAX_LIST 16
 
 struct cvma_cli_verify {
-    struct cvma_verify_opts vo;
-    enum cvma_tee_kind tee;
+    struct cvma_verifier_config cfg;
+    struct cvma_request req;
+    struct cvma_policy_config policy; /* --policy FILE: the default policy */
     const char *file;
+    enum cvma_inform inform;
     bool json;
     double seconds; /* bench only */
-    X509 *roots[16];
-    uint8_t root_spki[16][32];
-    struct cvma_registry_set *rs; /* --provider, --registry, --proof, --lookup-registry */
-    struct cvma_policy *policy;   /* --policy */
-    bool grace_given;             /* --collateral-grace on the command line */
-    const char *sign_key;         /* --sign-result KEY */
-    const char *result_out;       /* --result-out TOKEN */
-    const char *previous;         /* --previous RESULT.json */
+    bool cold;      /* bench only: every cache off */
+    const char *roots[CVMA_CLI_MAX_LIST];
+    const char *providers[CVMA_CLI_MAX_LIST];
+    const char *registries[CVMA_CLI_MAX_LIST];
+    const char *proofs[CVMA_CLI_MAX_LIST];
+    const char *lookups[CVMA_CLI_MAX_LIST];
+    const char *result_out; /* --result-out TOKEN */
+    const char *previous;   /* --previous RESULT.json */
 };
 
 /*
- * Parses argv[1..] (argv[0] is the verb). bench != 0 also accepts --seconds. Prints a usage
- * error on stderr and returns 2 on bad options, else 0.
+ * Parses argv[1..] (argv[0] is the verb). bench also accepts --seconds and --cold. Prints a
+ * usage error on stderr and returns 2 on bad options, 0 when parsed, or -1 after printing the
+ * help for --help (exit 0).
  */
 int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_verify *cv);
-void cvma_cli_verify_cleanup(struct cvma_cli_verify *cv);
 
-/* Detects the evidence kind from its first bytes. */
-enum cvma_tee_kind cvma_detect_tee(const uint8_t *p, size_t len);
+/* Makes the verifier of cv (prints why not and returns the exit code 2, else 0). */
+int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
+                          struct cvma_verifier **out);
+
+/* Reads the evidence of cv (prints why not and returns exit code 2, else 0). */
+int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
+                      struct cvma_evidence **out);
 
 #endif

@@ -6,14 +6,10 @@
 
 #include <jansson.h>
 
-#include "opts.h"
 #include "result/result.h"
 
 void cvma_print_result(const struct cvma_result *res, bool json, FILE *f);
 /* Prints a JSON object as indented "key: value" lines. */
 void cvma_print_fields(const json_t *o, int indent, FILE *f);
-/* Runs a verification (tee detected unless given); -1 when res was filled, else an exit code. */
-int cvma_run_verify(const struct cvma_cli_verify *cv, const uint8_t *p, size_t len,
-                    struct cvma_result *res);
 
 #endif

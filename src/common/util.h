@@ -10,22 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cvmattest/cvmattest.h"
+
 #define CVMA_MUST_USE     __attribute__((warn_unused_result))
 #define CVMA_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define CVMA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Did the function run? Maps onto the exit codes of DESIGN.md. */
-enum cvma_status {
-    CVMA_OK = 0,     /* exit 0 */
-    CVMA_REJECTED,   /* exit 1: evidence refused, reason recorded in the verdict */
-    CVMA_UNDECIDED,  /* exit 3: collateral missing or unreachable */
-    CVMA_E_USAGE,    /* exit 2 */
-    CVMA_E_IO,       /* exit 2: unreadable input */
-    CVMA_E_NOMEM,    /* exit 2 */
-    CVMA_E_INTERNAL, /* exit 2 */
-};
-
-int cvma_status_exit_code(enum cvma_status st);
+/* enum cvma_status (did the function run?) and cvma_status_exit_code: the public header. */
 
 /* Borrowed bytes: never freed through this struct. */
 struct cvma_span {

@@ -20,11 +20,7 @@ enum cvma_check {
     CVMA_CHECK_COLLATERAL = 1u << 5,   /* TCB collateral (TDX) */
 };
 
-enum cvma_result_status {
-    CVMA_AFFIRMING = 0,
-    CVMA_WARNING,
-    CVMA_CONTRAINDICATED,
-};
+/* enum cvma_result_status: the public header (cvmattest/cvmattest.h). */
 
 struct cvma_verdict_reason {
     enum cvma_reason code;
@@ -75,6 +71,5 @@ enum cvma_reason cvma_verdict_first_error(const struct cvma_verdict *v);
  * no error explains it, so a skipped check can never yield affirming.
  */
 enum cvma_result_status cvma_verdict_finish(struct cvma_verdict *v);
-const char *cvma_result_status_name(enum cvma_result_status s);
 
 #endif

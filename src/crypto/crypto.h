@@ -48,10 +48,7 @@ void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *ou
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is chosen per call,
  * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */
 struct cvma_p384_pub;
-enum cvma_p384_backend {
-    CVMA_P384_NETTLE = 0, /* default: measured faster than OpenSSL 3.0 (docs/performance.md) */
-    CVMA_P384_OPENSSL,
-};
+/* enum cvma_p384_backend: the public header (a verifier configuration). */
 /* From an EVP_PKEY that must be an EC key on secp384r1; NULL otherwise. */
 struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey);
 void cvma_p384_pub_free(struct cvma_p384_pub *pub);

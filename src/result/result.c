@@ -1,5 +1,6 @@
 #include "result/result.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/timeutil.h"
@@ -20,6 +21,7 @@ void cvma_result_cleanup(struct cvma_result *res)
     cvma_verdict_cleanup(&res->verdict);
     json_decref(res->claims);
     json_decref(res->platform);
+    free(res->policy_id);
     memset(res, 0, sizeof *res);
 }
 

@@ -14,17 +14,22 @@
 #include "crypto/crypto.h"
 
 struct cvma_chain_cache;
+struct cvma_named_part;
 
 struct cvma_verify_opts {
-    time_t at;                            /* verification time (--at, else now) */
-    bool allow_trailing_data;             /* --allow-trailing-data */
-    const char *collateral_dir;           /* --collateral DIR, or NULL */
-    bool offline;                         /* --offline: never touch the network */
-    const char *kds_base_url;             /* NULL: AMD KDS */
-    const char *pcs_base_url;             /* NULL: Intel PCS (or a PCCS with the same API) */
-    int64_t collateral_grace_seconds;     /* stale TDX collateral within this: a warning */
-    const char *cache_dir;                /* NULL: $CVMATTEST_CACHE, XDG cache */
-    X509 **trust_roots;                   /* --trust-root certificates (borrowed) */
+    time_t at;                                      /* verification time (--at, else now) */
+    bool allow_trailing_data;                       /* --allow-trailing-data */
+    const char *collateral_dir;                     /* --collateral DIR, or NULL */
+    const struct cvma_named_part *collateral_parts; /* from the evidence bundle (borrowed) */
+    size_t n_collateral_parts;
+    bool collateral_parts_only;       /* read collateral from the parts only: no directory, cache
+                                       * or network (preparing a bundle's collateral once) */
+    bool offline;                     /* --offline: never touch the network */
+    const char *kds_base_url;         /* NULL: AMD KDS */
+    const char *pcs_base_url;         /* NULL: Intel PCS (or a PCCS with the same API) */
+    int64_t collateral_grace_seconds; /* stale TDX collateral within this: a warning */
+    const char *cache_dir;            /* NULL: $CVMATTEST_CACHE, XDG cache */
+    X509 **trust_roots;               /* --trust-root certificates (borrowed) */
     const uint8_t (*trust_root_spki)[32]; /* optional: SHA-256 of each root's public key,
                                            * precomputed for cache keys; NULL: computed */
     size_t n_trust_roots;
@@ -44,9 +49,11 @@ struct cvma_result {
     time_t verified_at;
     char trust_anchor[96]; /* "amd-ark-milan", "test-root:<sha256>", "" when none */
     struct cvma_verdict verdict;
-    json_t *claims;   /* owned; {} until the evidence signature verified */
-    json_t *platform; /* owned */
-    bool undecided;   /* collateral unavailable: exit 3 */
+    json_t *claims;      /* owned; {} until the evidence signature verified */
+    json_t *platform;    /* owned */
+    bool undecided;      /* collateral unavailable: exit 3 */
+    char *policy_id;     /* owned: the policy appraised against (EAR), or NULL */
+    char eat_nonce[129]; /* hex of the expected report data as given (EAR), "" when none */
 };
 
 void cvma_result_init(struct cvma_result *res, const char *tee, time_t at);

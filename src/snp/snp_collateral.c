@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "collateral/kds.h"
+#include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 
@@ -25,23 +26,18 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
     cvma_buf_free(&c->crl);
 }
 
-/* Reads dir/name if it exists. CVMA_OK with an empty buffer when absent. */
-static enum cvma_status read_opt(const char *dir, const char *name, struct cvma_buf *out,
-                                 struct cvma_verdict *v)
+/* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer when
+ * absent. */
+static enum cvma_status read_opt(const struct cvma_collateral_src *src, const char *name,
+                                 struct cvma_buf *out, struct cvma_verdict *v)
 {
-    char *path = cvma_path_join(dir, name);
-    enum cvma_status st;
-    if (path == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    st = cvma_file_read(path, MAX_COLLATERAL_FILE, out);
+    enum cvma_status st = cvma_collateral_src_read(src, name, MAX_COLLATERAL_FILE, out);
     if (st == CVMA_E_IO) {
         st = CVMA_OK; /* absent (or unreadable): treated as missing */
         out->p = NULL;
         out->len = 0;
     }
     (void)v;
-    free(path);
     return st;
 }
 
@@ -92,8 +88,8 @@ out:
     return st;
 }
 
-static enum cvma_status load_dir(const char *dir, bool vlek, struct cvma_snp_collateral *c,
-                                 struct cvma_verdict *v)
+static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vlek,
+                                 struct cvma_snp_collateral *c, struct cvma_verdict *v)
 {
     enum cvma_status st;
     struct cvma_buf chain = {0};
@@ -292,9 +288,20 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
 
     memset(c, 0, sizeof *c);
     c->vlek = vlek;
-    if (opts->collateral_dir != NULL &&
-        (st = load_dir(opts->collateral_dir, vlek, c, v)) != CVMA_OK) {
+    struct cvma_collateral_src src = {.parts = opts->collateral_parts,
+                                      .n_parts = opts->n_collateral_parts,
+                                      .dir = opts->collateral_dir};
+    if (opts->collateral_parts_only) {
+        src.dir = NULL;
+    }
+    if (cvma_collateral_src_any(&src) && (st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
         return st;
+    }
+    if (opts->collateral_parts_only &&
+        (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0)) {
+        /* Prepared once from a bundle: only when it holds everything, the CRL included. */
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the bundle does not hold it all");
+        return CVMA_UNDECIDED;
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0) {
         if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {

@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "collateral/source.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "crypto/crypto.h"
@@ -1247,21 +1248,13 @@ enum cvma_status cvma_tdx_signed_json_load(struct cvma_tdx_signed_json *doc, str
     return CVMA_OK;
 }
 
-/* Reads dir/name; absent or unreadable leaves out empty and sets *missing. */
-static enum cvma_status read_file(const char *dir, const char *name, struct cvma_buf *out,
-                                  bool *missing)
+/* Reads name from src; absent or unreadable leaves out empty and sets *missing. */
+static enum cvma_status read_file(const struct cvma_collateral_src *src, const char *name,
+                                  struct cvma_buf *out, bool *missing)
 {
-    char *path = cvma_path_join(dir, name);
-    enum cvma_status st;
+    enum cvma_status st = cvma_collateral_src_read(src, name, MAX_COLLATERAL_FILE, out);
 
-    out->p = NULL;
-    out->len = 0;
     *missing = false;
-    if (path == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    st = cvma_file_read(path, MAX_COLLATERAL_FILE, out);
-    free(path);
     if (st == CVMA_E_IO) {
         *missing = true;
         return CVMA_OK;
@@ -1314,6 +1307,15 @@ static enum cvma_status load_doc(struct cvma_tdx_signed_json *doc, struct cvma_b
 enum cvma_status cvma_tdx_collateral_load_dir(const char *dir, struct cvma_tdx_collateral *c,
                                               struct cvma_verdict *v)
 {
+    struct cvma_collateral_src src = {.dir = dir};
+    return cvma_tdx_collateral_load(&src, c, v);
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
+                                          struct cvma_tdx_collateral *c, struct cvma_verdict *v)
+{
+    char where[512];
     enum cvma_status st = CVMA_OK;
     struct cvma_buf f[F_COUNT_];
     bool missing[F_COUNT_];
@@ -1324,7 +1326,7 @@ enum cvma_status cvma_tdx_collateral_load_dir(const char *dir, struct cvma_tdx_c
     memset(f, 0, sizeof f);
     absent[0] = '\0';
     for (int i = 0; i < F_COUNT_; i++) {
-        if ((st = read_file(dir, file_names[i], &f[i], &missing[i])) != CVMA_OK) {
+        if ((st = read_file(src, file_names[i], &f[i], &missing[i])) != CVMA_OK) {
             goto out;
         }
         bool optional = i == F_TCB_SIG || i == F_QE_SIG;
@@ -1335,8 +1337,9 @@ enum cvma_status cvma_tdx_collateral_load_dir(const char *dir, struct cvma_tdx_c
         }
     }
     if (absent[0] != '\0') {
+        cvma_collateral_src_describe(src, where, sizeof where);
         cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                    "TDX collateral directory %s lacks (or cannot read) %s", dir, absent);
+                    "TDX collateral directory %s lacks (or cannot read) %s", where, absent);
         v->undecided = true;
         st = CVMA_UNDECIDED;
         goto out;

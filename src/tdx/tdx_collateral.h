@@ -121,6 +121,11 @@ void cvma_tdx_signed_json_cleanup(struct cvma_tdx_signed_json *d);
 CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_load_dir(const char *dir,
                                                             struct cvma_tdx_collateral *c,
                                                             struct cvma_verdict *v);
+/* The same from a collateral source (bundle parts, then a directory). */
+struct cvma_collateral_src;
+CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
+                                                        struct cvma_tdx_collateral *c,
+                                                        struct cvma_verdict *v);
 
 /*
  * Finds the exact bytes of the value of top-level key `key` ("tcbInfo" or "enclaveIdentity")

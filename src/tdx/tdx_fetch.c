@@ -9,6 +9,7 @@
 
 #include "collateral/cache.h"
 #include "collateral/pcs.h"
+#include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_internal.h"
 
@@ -58,10 +59,16 @@ enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
 {
     enum cvma_status st;
     memset(held, 0, sizeof *held);
-    if (opts->collateral_dir != NULL) {
+    struct cvma_collateral_src src = {.parts = opts->collateral_parts,
+                                      .n_parts = opts->n_collateral_parts,
+                                      .dir = opts->collateral_dir};
+    if (opts->collateral_parts_only) {
+        src.dir = NULL;
+        st = cvma_tdx_collateral_load(&src, &held->c, v);
+    } else if (cvma_collateral_src_any(&src)) {
         struct cvma_verdict scratch;
         cvma_verdict_init(&scratch);
-        st = cvma_tdx_collateral_load_dir(opts->collateral_dir, &held->c, &scratch);
+        st = cvma_tdx_collateral_load(&src, &held->c, &scratch);
         if (st == CVMA_UNDECIDED && !opts->offline) {
             /* Not (all) in the directory: Intel PCS, as when no directory is given. */
             cvma_verdict_cleanup(&scratch);

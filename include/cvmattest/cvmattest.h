@@ -1,0 +1,254 @@
+/*
+ * cvmattest: verify confidential-VM evidence (AMD SEV-SNP reports, Intel TDX quotes) and
+ * appraise it against a policy and provider platform registries.
+ *
+ * The library has three objects:
+ *
+ *  - a verifier (struct cvma_verifier), configured once with everything that does not change
+ *    from one piece of evidence to the next: trust roots, where collateral comes from and
+ *    where it is cached, named policies, provider keys and registries, the result-signing
+ *    key and limits;
+ *  - evidence (struct cvma_evidence): a bundle of parts (docs/bundle.md): the hardware report
+ *    or quote, and whatever came with it (certificates, collateral, later vTPM quotes and
+ *    event logs). A bare report or quote, as bytes, hex or base64 text, is a one-part bundle;
+ *  - a result (struct cvma_result): status, reasons, claims and platform, readable through
+ *    the accessors below and as the result JSON of docs/results.md.
+ *
+ * Threads. A verifier is immutable after cvma_verifier_new except for its caches, which are
+ * internally locked: one verifier may be used by any number of threads at once, each calling
+ * cvma_verify with its own evidence, request and result. Shared between calls (and threads):
+ * the configuration, the in-memory cache of verified certificate chains and collateral
+ * outcomes (entries are reference counted, so an entry in use is never freed under a
+ * caller), the on-disk collateral cache (files replaced atomically) and the registry rollback
+ * state (locked). Per call: the evidence (read only during the call; one evidence object may
+ * be verified by several threads at once), the request and the result. cvma_verifier_free
+ * must not race with any call on the same verifier.
+ *
+ * Errors. Functions returning enum cvma_status say whether they ran (CVMA_OK) or why not;
+ * the status of the evidence itself (affirming / warning / contraindicated) and every reason
+ * are in the result. cvma_status_exit_code maps a status to the CLI's exit codes.
+ */
+#ifndef CVMATTEST_CVMATTEST_H
+#define CVMATTEST_CVMATTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define CVMA_API __attribute__((visibility("default")))
+#else
+#define CVMA_API
+#endif
+
+#define CVMATTEST_VERSION "0.2.0"
+
+/* Did the function run? Maps onto the exit codes (cvma_status_exit_code). */
+enum cvma_status {
+    CVMA_OK = 0,     /* exit 0 */
+    CVMA_REJECTED,   /* exit 1: evidence refused, reason recorded */
+    CVMA_UNDECIDED,  /* exit 3: collateral missing or unreachable */
+    CVMA_E_USAGE,    /* exit 2: a bad argument or configuration */
+    CVMA_E_IO,       /* exit 2: unreadable input */
+    CVMA_E_NOMEM,    /* exit 2 */
+    CVMA_E_INTERNAL, /* exit 2 */
+};
+
+/* The attestation status of a result. */
+enum cvma_result_status {
+    CVMA_AFFIRMING = 0,
+    CVMA_WARNING,
+    CVMA_CONTRAINDICATED,
+};
+
+/* Evidence kinds: one row each in the library's evidence-kind table. */
+enum cvma_evidence_kind {
+    CVMA_KIND_AUTO = 0, /* detect from the bytes */
+    CVMA_KIND_SNP,      /* AMD SEV-SNP attestation report ("sev-snp") */
+    CVMA_KIND_TDX,      /* Intel TDX quote v4/v5 ("tdx") */
+    CVMA_KIND_TPM,      /* TPM 2.0 quote ("tpm"): recognised, not yet verified */
+};
+
+/* The ECDSA P-384 implementation behind SEV-SNP report signatures (docs/performance.md). */
+enum cvma_p384_backend {
+    CVMA_P384_NETTLE = 0, /* the default: the faster one on Debian 12 */
+    CVMA_P384_OPENSSL,
+};
+
+/* Exit code of the CLI for a status: 0, 1, 3, or 2 for the errors. */
+CVMA_API int cvma_status_exit_code(enum cvma_status st);
+/* "affirming", "warning" or "contraindicated". */
+CVMA_API const char *cvma_result_status_name(enum cvma_result_status s);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The verifier                                                                              */
+
+/* A named appraisal policy (docs/policy.md), read from a file. */
+struct cvma_policy_config {
+    const char *name; /* the name a request gives; NULL or "" for the default policy */
+    const char *path; /* the policy file */
+};
+
+/*
+ * Configuration, read once by cvma_verifier_new (every string and array is copied or read
+ * then; nothing here is kept). Zero means the default for every field.
+ */
+struct cvma_verifier_config {
+    /* Roots to trust besides the pinned vendor roots (test and simulated evidence only):
+     * files holding one PEM or DER certificate each. */
+    const char *const *trust_root_files;
+    size_t n_trust_root_files;
+
+    /* Collateral. A directory with the file names of docs/collateral.md, read first; then,
+     * unless offline, AMD KDS / Intel PCS through the on-disk cache. */
+    const char *collateral_dir;
+    bool offline;                       /* never touch the network */
+    const char *kds_base_url;           /* NULL: https://kdsintf.amd.com */
+    const char *pcs_base_url;           /* NULL: https://api.trustedservices.intel.com */
+    const char *cache_dir;              /* NULL: $CVMATTEST_CACHE, else the XDG cache */
+    bool collateral_grace_given;        /* use collateral_grace_seconds; else the request's
+                                         * policy's tdx.collateral_grace_period, else 0 */
+    int64_t collateral_grace_seconds;   /* stale TDX collateral within this: a warning */
+    bool collateral_max_age_given;      /* else 24 hours */
+    int64_t collateral_max_age_seconds; /* online, cached CRLs, TCB Info and QE Identity
+                                         * fetched longer ago are fetched again; 0: always */
+    int snp_product; /* SEV-SNP report v2 (no product field): 0 unknown, 1 milan, 2 genoa,
+                      * 3 turin */
+
+    /* Appraisal. The policy a request names, or the default one (name NULL/""). */
+    const struct cvma_policy_config *policies;
+    size_t n_policies;
+
+    /* Provider binding (docs/registry.md), in the CLI's syntax: "NAME=PUBFILE" keys,
+     * registry files, proof files, "NAME=URL" lookup registries. */
+    const char *const *providers;
+    size_t n_providers;
+    const char *const *registries;
+    size_t n_registries;
+    const char *const *proofs;
+    size_t n_proofs;
+    const char *const *lookup_registries;
+    size_t n_lookup_registries;
+
+    /* The key that signs results (cvma_result_sign): an unencrypted PEM P-256/P-384 key. */
+    const char *result_key_file;
+
+    /* Limits and tuning. */
+    bool allow_trailing_data; /* unsigned non-zero bytes after the evidence: a warning */
+    size_t chain_cache_size;  /* verified chains remembered; 0: 64 */
+    bool no_cache;            /* every call parses and verifies everything (bench --cold) */
+    enum cvma_p384_backend p384_backend;
+};
+
+struct cvma_verifier;
+
+/*
+ * Makes a verifier from cfg (reads the files it names). On failure *out is NULL, err (may be
+ * NULL) says what is wrong, and the status is CVMA_E_USAGE (bad configuration), CVMA_E_IO
+ * (unreadable file) or CVMA_E_NOMEM. Free with cvma_verifier_free.
+ */
+CVMA_API enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
+                                            struct cvma_verifier **out, char *err, size_t err_len);
+CVMA_API void cvma_verifier_free(struct cvma_verifier *v);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Evidence                                                                                  */
+
+struct cvma_evidence;
+
+/*
+ * Evidence from bytes: a bundle (JSON, docs/bundle.md), a bare report or quote, or hex or
+ * base64 text of one (detected; see cvma_evidence_inform to force it). The bytes are copied.
+ * CVMA_E_USAGE with err when the bytes are empty, a malformed bundle, or text that decodes
+ * to nothing.
+ */
+enum cvma_inform {
+    CVMA_INFORM_AUTO = 0, /* bundle JSON, hex or base64 text, else binary */
+    CVMA_INFORM_BIN,
+    CVMA_INFORM_HEX,
+    CVMA_INFORM_BASE64,
+};
+CVMA_API enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len,
+                                                   enum cvma_inform inform,
+                                                   struct cvma_evidence **out, char *err,
+                                                   size_t err_len);
+/* The same for a file ("-" reads standard input). CVMA_E_IO when unreadable. */
+CVMA_API enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_inform inform,
+                                                  struct cvma_evidence **out, char *err,
+                                                  size_t err_len);
+/*
+ * Adds the collateral files found in dir (file names of docs/collateral.md) as parts, so
+ * that later verifications read them from memory. Missing files are skipped.
+ */
+CVMA_API enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev,
+                                                           const char *dir, char *err,
+                                                           size_t err_len);
+/* The kind the bundle says or the bytes show (CVMA_KIND_AUTO when unknown). */
+CVMA_API enum cvma_evidence_kind cvma_evidence_kind(const struct cvma_evidence *ev);
+CVMA_API void cvma_evidence_free(struct cvma_evidence *ev);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Verification                                                                              */
+
+/* What this one verification expects. Zero-initialise, then set what applies. */
+struct cvma_request {
+    time_t at;                    /* verification time; 0: now */
+    enum cvma_evidence_kind kind; /* CVMA_KIND_AUTO: from the evidence */
+    bool has_report_data;         /* expect this REPORT_DATA (zero-padded to 64) */
+    uint8_t report_data[64];
+    const char *policy;          /* a configured policy's name; NULL: the default */
+    const char *previous_result; /* an earlier result JSON (migration), or NULL */
+    size_t previous_result_len;
+};
+
+struct cvma_result;
+
+/*
+ * Verifies ev and appraises it: detect the kind, verify (parse, signatures, chains, CRLs,
+ * collateral), bind the platform to a provider, appraise against the policy, compare with a
+ * previous result, and compute the status. *out is always set when the status is CVMA_OK,
+ * whatever the evidence's verdict (read it with cvma_result_status / cvma_result_exit_code).
+ * Other statuses: CVMA_E_USAGE (unknown policy name, a malformed previous result; err says
+ * which), CVMA_E_NOMEM. Free the result with cvma_result_free.
+ */
+CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
+                                      const struct cvma_request *req, struct cvma_result **out,
+                                      char *err, size_t err_len);
+
+CVMA_API enum cvma_result_status cvma_result_status(const struct cvma_result *r);
+/* The CLI's exit code for this result: 0 affirming/warning, 1 rejected, 3 undecided. */
+CVMA_API int cvma_result_exit_code(const struct cvma_result *r);
+/* True when collateral or a registry could not be had (exit 3). */
+CVMA_API bool cvma_result_undecided(const struct cvma_result *r);
+/* "sev-snp", "tdx", ... */
+CVMA_API const char *cvma_result_tee(const struct cvma_result *r);
+CVMA_API const char *cvma_result_trust_anchor(const struct cvma_result *r);
+CVMA_API size_t cvma_result_reason_count(const struct cvma_result *r);
+/* The i-th reason: its code ("SNP_REPORT_SIGNATURE_INVALID"), severity ("error", "warning",
+ * "info") and detail; NULL when i is out of range. Valid while r is. */
+CVMA_API const char *cvma_result_reason_code(const struct cvma_result *r, size_t i);
+CVMA_API const char *cvma_result_reason_severity(const struct cvma_result *r, size_t i);
+CVMA_API const char *cvma_result_reason_detail(const struct cvma_result *r, size_t i);
+/* True when the result holds a reason with this code. */
+CVMA_API bool cvma_result_has_reason(const struct cvma_result *r, const char *code);
+/* The result JSON of docs/results.md, indented when pretty; malloc'd, free with free(). */
+CVMA_API char *cvma_result_json(const struct cvma_result *r, bool pretty);
+/*
+ * The result as a signed EAR token (JWT, docs/results.md) with the verifier's result key.
+ * eat_nonce is the request's report data when it had some. *token is malloc'd. CVMA_E_USAGE
+ * when the verifier has no result key.
+ */
+CVMA_API enum cvma_status cvma_result_sign(const struct cvma_verifier *v,
+                                           const struct cvma_result *r, char **token);
+CVMA_API void cvma_result_free(struct cvma_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,61 @@
+#include "collateral/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool cvma_collateral_src_any(const struct cvma_collateral_src *src)
+{
+    return src != NULL && (src->n_parts > 0 || src->dir != NULL);
+}
+
+enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src, const char *name,
+                                          size_t max_len, struct cvma_buf *out)
+{
+    out->p = NULL;
+    out->len = 0;
+    if (src == NULL) {
+        return CVMA_E_IO;
+    }
+    for (size_t i = 0; i < src->n_parts; i++) {
+        const struct cvma_named_part *pt = &src->parts[i];
+        if (pt->name == NULL || strcmp(pt->name, name) != 0) {
+            continue;
+        }
+        if (pt->data.len > max_len) {
+            return CVMA_E_IO;
+        }
+        /* One spare byte so that an empty part still owns a buffer. */
+        if ((out->p = malloc(pt->data.len + 1)) == NULL) {
+            return CVMA_E_NOMEM;
+        }
+        if (pt->data.len > 0) {
+            memcpy(out->p, pt->data.p, pt->data.len);
+        }
+        out->len = pt->data.len;
+        return CVMA_OK;
+    }
+    if (src->dir == NULL) {
+        return CVMA_E_IO;
+    }
+    char *path = cvma_path_join(src->dir, name);
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    enum cvma_status st = cvma_file_read(path, max_len, out);
+    free(path);
+    return st;
+}
+
+void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len)
+{
+    if (src == NULL || (src->n_parts == 0 && src->dir == NULL)) {
+        snprintf(out, out_len, "(no collateral source)");
+    } else if (src->n_parts > 0 && src->dir != NULL) {
+        snprintf(out, out_len, "the evidence bundle and %s", src->dir);
+    } else if (src->n_parts > 0) {
+        snprintf(out, out_len, "the evidence bundle");
+    } else {
+        snprintf(out, out_len, "%s", src->dir);
+    }
+}

@@ -1,0 +1,39 @@
+/*
+ * Where offline collateral is read from: parts of the evidence bundle (named by the file
+ * names of docs/collateral.md, held in memory) and a collateral directory, in that order.
+ * Vendor-free: the SEV-SNP and TDX loaders ask for file names; this module knows nothing of
+ * what the files hold.
+ */
+#ifndef CVMA_COLLATERAL_SOURCE_H
+#define CVMA_COLLATERAL_SOURCE_H
+
+#include "common/util.h"
+
+/* One named piece of collateral in memory (borrowed bytes). */
+struct cvma_named_part {
+    const char *name; /* a collateral file name: "vcek.der", "tcb_info.json", ... */
+    struct cvma_span data;
+};
+
+struct cvma_collateral_src {
+    const struct cvma_named_part *parts; /* from the bundle; may be NULL */
+    size_t n_parts;
+    const char *dir; /* --collateral DIR; may be NULL */
+};
+
+/* True when there is anywhere to read from (parts or a directory). */
+bool cvma_collateral_src_any(const struct cvma_collateral_src *src);
+
+/*
+ * Reads `name`: the bundle part of that name if there is one, else dir/name. CVMA_OK with the
+ * bytes copied into *out; CVMA_E_IO when neither has it (or the file cannot be read, or is
+ * over max_len bytes); CVMA_E_NOMEM. *out is cleared first.
+ */
+CVMA_MUST_USE enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src,
+                                                        const char *name, size_t max_len,
+                                                        struct cvma_buf *out);
+
+/* "the bundle and DIR", "the bundle" or "DIR": where src reads, for messages. */
+void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len);
+
+#endif

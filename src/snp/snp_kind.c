@@ -1,0 +1,93 @@
+/* The SEV-SNP row of the evidence-kind table (verifier/kind.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "snp/snp_internal.h"
+#include "verifier/kind.h"
+
+/* SEV-SNP ABI ATTESTATION_REPORT: VERSION u32 little-endian, 2..5 known. */
+static bool snp_detect(const uint8_t *p, size_t len)
+{
+    if (len < 4) {
+        return false;
+    }
+    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return v >= 2 && v <= 5;
+}
+
+static void snp_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                           const void *prepared, struct cvma_result *res)
+{
+    cvma_snp_verify(p, len, opts, prepared, res);
+}
+
+static void snp_prepared_free(void *prepared)
+{
+    struct cvma_snp_collateral *c = prepared;
+    if (c != NULL) {
+        cvma_snp_collateral_cleanup(c);
+        free(c);
+    }
+}
+
+static void *snp_prepare(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts)
+{
+    struct cvma_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_verify_opts o = *opts;
+    struct cvma_snp_report *rep = malloc(sizeof *rep);
+    struct cvma_snp_collateral *c = calloc(1, sizeof *c);
+    struct cvma_verdict v;
+    bool ok = false;
+
+    cvma_verdict_init(&v);
+    if (rep == NULL || c == NULL) {
+        goto out;
+    }
+    o.collateral_parts_only = true;
+    if (cvma_snp_report_parse(p, len, &po, rep, &v) != CVMA_OK) {
+        goto out;
+    }
+    ok = cvma_snp_collateral_get(rep, &o, c, &v) == CVMA_OK;
+out:
+    cvma_verdict_cleanup(&v);
+    free(rep);
+    if (!ok) {
+        snp_prepared_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static json_t *snp_show(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
+                        struct cvma_verdict *v)
+{
+    struct cvma_parse_opts po = {.allow_trailing_data = allow_trailing};
+    struct cvma_snp_report *rep = malloc(sizeof *rep);
+    json_t *o = NULL;
+
+    *heading = "AMD SEV-SNP attestation report (parsed, NOT verified)";
+    if (rep == NULL) {
+        v->oom = true;
+        return NULL;
+    }
+    if (cvma_snp_report_parse(p, len, &po, rep, v) == CVMA_OK) {
+        o = cvma_snp_report_json(rep, rep->product);
+        if (o == NULL) {
+            v->oom = true;
+        }
+    }
+    free(rep);
+    return o;
+}
+
+const struct cvma_kind cvma_kind_snp = {
+        .id = CVMA_KIND_SNP,
+        .name = "sev-snp",
+        .cli_name = "snp",
+        .what = "SEV-SNP attestation report",
+        .detect = snp_detect,
+        .verify = snp_verify_row,
+        .prepare = snp_prepare,
+        .prepared_free = snp_prepared_free,
+        .show = snp_show,
+};

@@ -1,0 +1,120 @@
+/* The Intel TDX row of the evidence-kind table (verifier/kind.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "crypto/crypto.h"
+#include "tdx/tdx_internal.h"
+#include "verifier/kind.h"
+
+/* Intel DCAP quote header: version u16 (4 or 5), attestation key type u16, TEE type u32
+ * 0x00000081 (TDX). */
+static bool tdx_detect(const uint8_t *p, size_t len)
+{
+    if (len < 8) {
+        return false;
+    }
+    uint16_t ver = (uint16_t)(p[0] | p[1] << 8);
+    uint32_t tee =
+            (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+    return (ver == 4 || ver == 5) && tee == 0x81;
+}
+
+static void tdx_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                           const void *prepared, struct cvma_result *res)
+{
+    cvma_tdx_verify(p, len, opts, prepared, res);
+}
+
+static void tdx_prepared_free(void *prepared)
+{
+    struct cvma_tdx_held *h = prepared;
+    if (h != NULL) {
+        cvma_tdx_collateral_cleanup(&h->c);
+        free(h);
+    }
+}
+
+static void *tdx_prepare(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts)
+{
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_verify_opts o = *opts;
+    struct cvma_tdx_quote *q = calloc(1, sizeof *q);
+    struct cvma_tdx_held *h = calloc(1, sizeof *h);
+    struct cvma_verdict v;
+    bool ok = false;
+
+    cvma_verdict_init(&v);
+    if (q == NULL || h == NULL) {
+        goto out;
+    }
+    o.collateral_parts_only = true;
+    if (cvma_tdx_quote_parse(p, len, &po, q, &v) != CVMA_OK) {
+        goto out;
+    }
+    ok = cvma_tdx_collateral_get(q, &o, h, &v) == CVMA_OK;
+out:
+    cvma_verdict_cleanup(&v);
+    if (q != NULL) {
+        cvma_tdx_quote_cleanup(q);
+        free(q);
+    }
+    if (!ok) {
+        free(h); /* cvma_tdx_collateral_get cleaned it up on failure */
+        return NULL;
+    }
+    return h;
+}
+
+/* The quote, then the PCK leaf (first certificate of the quote's PEM chain) and its SGX
+ * extension. */
+static json_t *tdx_show(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
+                        struct cvma_verdict *v)
+{
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = allow_trailing};
+    struct cvma_tdx_quote *q = calloc(1, sizeof *q);
+    STACK_OF(X509) *chain = NULL;
+    struct cvma_pck_ext pck;
+    bool have_pck = false;
+    json_t *o = NULL;
+
+    *heading = "Intel TDX quote (parsed, NOT verified)";
+    if (q == NULL) {
+        v->oom = true;
+        return NULL;
+    }
+    if (cvma_tdx_quote_parse(p, len, &po, q, v) != CVMA_OK) {
+        goto out;
+    }
+    *heading = q->version == 5 ? "Intel TDX quote v5 (parsed, NOT verified)"
+                               : "Intel TDX quote v4 (parsed, NOT verified)";
+    chain = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+    if (chain == NULL) {
+        cvma_reject(v, CVMA_R_CERT_PARSE,
+                    "tdx quote: the PCK chain (%zu bytes) holds no PEM certificate",
+                    q->pck_chain_pem.len);
+    } else if (cvma_pck_ext_parse(sk_X509_value(chain, 0), &pck, v) == CVMA_OK) {
+        have_pck = true;
+    }
+    if ((o = cvma_tdx_quote_json(q, have_pck ? &pck : NULL)) == NULL) {
+        v->oom = true;
+    }
+out:
+    sk_X509_pop_free(chain, X509_free);
+    cvma_tdx_quote_cleanup(q);
+    free(q);
+    return o;
+}
+
+const struct cvma_kind cvma_kind_tdx = {
+        .id = CVMA_KIND_TDX,
+        .name = "tdx",
+        .cli_name = "tdx",
+        .what = "TDX quote",
+        .detect = tdx_detect,
+        .verify = tdx_verify_row,
+        .prepare = tdx_prepare,
+        .prepared_free = tdx_prepared_free,
+        .show = tdx_show,
+};

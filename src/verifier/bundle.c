@@ -1,0 +1,619 @@
+/* Evidence bundles and evidence input forms: see verifier/bundle.h and docs/bundle.md. */
+#include "verifier/bundle.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/base64.h"
+#include "common/hex.h"
+
+static const char *const collateral_names[] = {
+        "vcek.der",
+        "vcek.pem",
+        "vlek.der",
+        "vlek.pem",
+        "ask.pem",
+        "asvk.pem",
+        "ark.pem",
+        "cert_chain.pem",
+        "crl.der",
+        "tcb_info.json",
+        "tcb_info.sig.hex",
+        "qe_identity.json",
+        "qe_identity.sig.hex",
+        "tcb_info_issuer_chain.pem",
+        "qe_identity_issuer_chain.pem",
+        "pck_crl.der",
+        "root_ca_crl.der",
+};
+
+bool cvma_bundle_collateral_name_ok(const char *name)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names); i++) {
+        if (strcmp(name, collateral_names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct cvma_span cvma_evidence_bytes(const struct cvma_evidence *ev)
+{
+    const struct cvma_bundle_part *pt = &ev->parts[ev->evidence_idx];
+    struct cvma_span s = {pt->data.p, pt->data.len};
+    return s;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_evidence_kind cvma_evidence_kind(const struct cvma_evidence *ev)
+{
+    return ev != NULL && ev->kind != NULL ? ev->kind->id : CVMA_KIND_AUTO;
+}
+
+/* see cvmattest/cvmattest.h */
+void cvma_evidence_free(struct cvma_evidence *ev)
+{
+    if (ev == NULL) {
+        return;
+    }
+    if (ev->memo != NULL) {
+        if (ev->memo->prepared != NULL && ev->memo->kind != NULL) {
+            ev->memo->kind->prepared_free(ev->memo->prepared);
+        }
+        pthread_mutex_destroy(&ev->memo->lock);
+        free(ev->memo);
+    }
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        free(ev->parts[i].name);
+        cvma_buf_free(&ev->parts[i].data);
+    }
+    free(ev->parts);
+    free(ev->coll);
+    free(ev);
+}
+
+const void *cvma_evidence_prepared(const struct cvma_evidence *ev, const struct cvma_kind *k,
+                                   const struct cvma_verify_opts *opts)
+{
+    struct cvma_evidence_memo *m = ev->memo;
+    const void *out = NULL;
+    if (m == NULL || ev->n_coll == 0 || k->prepare == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&m->lock);
+    if (!m->done) {
+        struct cvma_span b = cvma_evidence_bytes(ev);
+        m->kind = k;
+        m->prepared = k->prepare(b.p, b.len, opts);
+        m->done = true;
+    }
+    if (m->kind == k) {
+        out = m->prepared;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return out;
+}
+
+static struct cvma_evidence *evidence_alloc(void)
+{
+    struct cvma_evidence *ev = calloc(1, sizeof *ev);
+    if (ev == NULL) {
+        return NULL;
+    }
+    if ((ev->memo = calloc(1, sizeof *ev->memo)) == NULL ||
+        pthread_mutex_init(&ev->memo->lock, NULL) != 0) {
+        free(ev->memo);
+        free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+static enum cvma_status add_part(struct cvma_evidence *ev, enum cvma_part_role role,
+                                 const char *name, struct cvma_buf *data)
+{
+    struct cvma_bundle_part *np = realloc(ev->parts, (ev->n_parts + 1) * sizeof *np);
+    if (np == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    ev->parts = np;
+    struct cvma_bundle_part *pt = &ev->parts[ev->n_parts];
+    memset(pt, 0, sizeof *pt);
+    if (name != NULL && (pt->name = strdup(name)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    pt->role = role;
+    pt->data = *data;
+    data->p = NULL;
+    data->len = 0;
+    ev->n_parts++;
+    return CVMA_OK;
+}
+
+/* Rebuilds the collateral view after parts were added. */
+static enum cvma_status index_parts(struct cvma_evidence *ev)
+{
+    size_t n = 0;
+    free(ev->coll);
+    ev->coll = NULL;
+    ev->n_coll = 0;
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        n += ev->parts[i].role == CVMA_PART_COLLATERAL;
+    }
+    if (n == 0) {
+        return CVMA_OK;
+    }
+    if ((ev->coll = calloc(n, sizeof *ev->coll)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        const struct cvma_bundle_part *pt = &ev->parts[i];
+        if (pt->role == CVMA_PART_COLLATERAL) {
+            struct cvma_named_part *c = &ev->coll[ev->n_coll++];
+            c->name = pt->name;
+            c->data.p = pt->data.p;
+            c->data.len = pt->data.len;
+        }
+    }
+    return CVMA_OK;
+}
+
+static bool is_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Text with whitespace removed, when every byte is printable ASCII or whitespace. */
+static bool text_compact(const uint8_t *p, size_t len, char **out, size_t *out_len)
+{
+    char *s = malloc(len + 1);
+    size_t n = 0;
+    *out = NULL;
+    if (s == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (is_space(p[i])) {
+            continue;
+        }
+        if (p[i] < 0x21 || p[i] > 0x7e) {
+            free(s);
+            return false;
+        }
+        s[n++] = (char)p[i];
+    }
+    s[n] = '\0';
+    *out = s;
+    *out_len = n;
+    return true;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return n > 0 && n % 2 == 0;
+}
+
+/* Decodes text evidence: hex (optionally 0x-prefixed), base64 or base64url. */
+static enum cvma_status decode_text(const char *s, size_t n, enum cvma_inform inform,
+                                    struct cvma_buf *out, char *err, size_t err_len)
+{
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && inform != CVMA_INFORM_BASE64) {
+        s += 2;
+        n -= 2;
+    }
+    if (inform == CVMA_INFORM_HEX || (inform == CVMA_INFORM_AUTO && all_hex(s, n))) {
+        if (!all_hex(s, n)) {
+            cvma_errf(err, err_len, "--inform hex: the input is not an even number of hex digits");
+            return CVMA_E_USAGE;
+        }
+        if ((out->p = malloc(n / 2)) == NULL) {
+            return CVMA_E_NOMEM;
+        }
+        char *z = malloc(n + 1);
+        if (z == NULL) {
+            cvma_buf_free(out);
+            return CVMA_E_NOMEM;
+        }
+        memcpy(z, s, n);
+        z[n] = '\0';
+        bool ok = cvma_hex_decode(z, out->p, n / 2, &out->len);
+        free(z);
+        if (!ok) {
+            cvma_buf_free(out);
+            cvma_errf(err, err_len, "the input is not valid hex");
+            return CVMA_E_USAGE;
+        }
+        return CVMA_OK;
+    }
+    enum cvma_status st = cvma_base64_decode_buf(s, n, CVMA_B64_STD, out);
+    if (st == CVMA_REJECTED) {
+        st = cvma_base64_decode_buf(s, n, CVMA_B64_URL, out);
+    }
+    if (st == CVMA_REJECTED) {
+        cvma_errf(err, err_len,
+                  inform == CVMA_INFORM_BASE64
+                          ? "--inform base64: the input is not valid base64"
+                          : "the input is text, but neither hex nor base64 of evidence "
+                            "(nor a bundle: docs/bundle.md)");
+        return CVMA_E_USAGE;
+    }
+    if (st == CVMA_OK && out->len == 0) {
+        cvma_buf_free(out);
+        cvma_errf(err, err_len, "the input decodes to no bytes");
+        return CVMA_E_USAGE;
+    }
+    return st;
+}
+
+static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p, size_t len,
+                                     char *err, size_t err_len)
+{
+    json_error_t je;
+    enum cvma_status st = CVMA_E_USAGE;
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    bool have_evidence = false;
+    const char *kind = NULL;
+
+    if (j == NULL) {
+        cvma_errf(err, err_len, "bundle: not JSON (line %d: %s)", je.line, je.text);
+        return CVMA_E_USAGE;
+    }
+    json_t *ver = json_object_get(j, "cvmattest_bundle");
+    json_t *parts = json_object_get(j, "parts");
+    json_t *jk = json_object_get(j, "kind");
+    if (!json_is_object(j) || !json_is_integer(ver)) {
+        cvma_errf(err, err_len, "bundle: a JSON object with \"cvmattest_bundle\": 1 expected");
+        goto out;
+    }
+    if (json_integer_value(ver) != 1) {
+        cvma_errf(err, err_len, "bundle: format version %lld is not known (1 is)",
+                  (long long)json_integer_value(ver));
+        goto out;
+    }
+    if (!json_is_array(parts) || json_array_size(parts) == 0 ||
+        json_array_size(parts) > CVMA_BUNDLE_MAX_PARTS) {
+        cvma_errf(err, err_len, "bundle: \"parts\" must be an array of 1..%u parts",
+                  CVMA_BUNDLE_MAX_PARTS);
+        goto out;
+    }
+    if (jk != NULL) {
+        if (!json_is_string(jk)) {
+            cvma_errf(err, err_len, "bundle: \"kind\" must be a string");
+            goto out;
+        }
+        kind = json_string_value(jk);
+        if ((ev->kind = cvma_kind_by_name(kind)) == NULL) {
+            cvma_errf(err, err_len, "bundle: evidence kind '%s' is not known", kind);
+            goto out;
+        }
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val)
+    {
+        if (strcmp(key, "cvmattest_bundle") != 0 && strcmp(key, "kind") != 0 &&
+            strcmp(key, "parts") != 0) {
+            cvma_errf(err, err_len, "bundle: unknown member \"%s\"", key);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < json_array_size(parts); i++) {
+        json_t *pt = json_array_get(parts, i);
+        const char *role = json_string_value(json_object_get(pt, "role"));
+        const char *name = json_string_value(json_object_get(pt, "name"));
+        const char *data = json_string_value(json_object_get(pt, "data"));
+        struct cvma_buf b = {0};
+        enum cvma_part_role r;
+
+        if (!json_is_object(pt) || role == NULL || data == NULL) {
+            cvma_errf(err, err_len, "bundle: part %zu needs string \"role\" and \"data\"", i);
+            goto out;
+        }
+        json_object_foreach(pt, key, val)
+        {
+            if (strcmp(key, "role") != 0 && strcmp(key, "name") != 0 && strcmp(key, "data") != 0) {
+                cvma_errf(err, err_len, "bundle: part %zu: unknown member \"%s\"", i, key);
+                goto out;
+            }
+        }
+        if (strcmp(role, "evidence") == 0) {
+            if (have_evidence) {
+                cvma_errf(err, err_len, "bundle: more than one \"evidence\" part");
+                goto out;
+            }
+            if (name != NULL) {
+                cvma_errf(err, err_len, "bundle: the evidence part has no \"name\"");
+                goto out;
+            }
+            r = CVMA_PART_EVIDENCE;
+        } else if (strcmp(role, "collateral") == 0) {
+            if (name == NULL || !cvma_bundle_collateral_name_ok(name)) {
+                cvma_errf(err, err_len,
+                          "bundle: part %zu: collateral needs a \"name\" of docs/collateral.md "
+                          "(vcek.der, tcb_info.json, ...), not '%s'",
+                          i, name ? name : "(none)");
+                goto out;
+            }
+            for (size_t k = 0; k < ev->n_parts; k++) {
+                if (ev->parts[k].name != NULL && strcmp(ev->parts[k].name, name) == 0) {
+                    cvma_errf(err, err_len, "bundle: collateral '%s' given twice", name);
+                    goto out;
+                }
+            }
+            r = CVMA_PART_COLLATERAL;
+        } else {
+            cvma_errf(err, err_len,
+                      "bundle: part %zu: role '%s' is not supported by this version "
+                      "(evidence, collateral)",
+                      i, role);
+            goto out;
+        }
+        st = cvma_base64_decode_buf(data, strlen(data), CVMA_B64_STD, &b);
+        if (st == CVMA_E_NOMEM) {
+            goto out;
+        }
+        if (st != CVMA_OK || b.len == 0) {
+            cvma_buf_free(&b);
+            cvma_errf(err, err_len,
+                      "bundle: part %zu (%s%s%s): \"data\" is not base64 of any "
+                      "bytes",
+                      i, role, name ? " " : "", name ? name : "");
+            st = CVMA_E_USAGE;
+            goto out;
+        }
+        if (r == CVMA_PART_EVIDENCE) {
+            ev->evidence_idx = ev->n_parts;
+            have_evidence = true;
+        }
+        if ((st = add_part(ev, r, name, &b)) != CVMA_OK) {
+            cvma_buf_free(&b);
+            goto out;
+        }
+        st = CVMA_E_USAGE;
+    }
+    if (!have_evidence) {
+        cvma_errf(err, err_len, "bundle: no \"evidence\" part");
+        goto out;
+    }
+    ev->from_bundle = true;
+    st = index_parts(ev);
+out:
+    json_decref(j);
+    return st;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvma_inform inform,
+                                          struct cvma_evidence **out, char *err, size_t err_len)
+{
+    struct cvma_evidence *ev = NULL;
+    struct cvma_buf b = {0};
+    char *text = NULL;
+    size_t tlen = 0;
+    enum cvma_status st = CVMA_E_USAGE;
+
+    *out = NULL;
+    if (len == 0) {
+        cvma_errf(err, err_len, "the evidence is empty");
+        return CVMA_E_USAGE;
+    }
+    if ((ev = evidence_alloc()) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    size_t i = 0;
+    while (i < len && is_space(p[i])) {
+        i++;
+    }
+    if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{') {
+        if (len > CVMA_BUNDLE_MAX) {
+            cvma_errf(err, err_len, "the bundle is over %u bytes", CVMA_BUNDLE_MAX);
+            goto out;
+        }
+        if ((st = parse_bundle(ev, p, len, err, err_len)) != CVMA_OK) {
+            goto out;
+        }
+    } else {
+        /* PEM (a certificate, a key, a CRL) is kept as it is, so that the kind table can
+         * name what it is rather than fail to decode it. */
+        bool pem = len - i >= 10 && memcmp(p + i, "-----BEGIN", 10) == 0;
+        if (inform != CVMA_INFORM_BIN && !pem && text_compact(p, len, &text, &tlen)) {
+            if (tlen == 0) {
+                cvma_errf(err, err_len, "the evidence is empty (whitespace only)");
+                goto out;
+            }
+            if ((st = decode_text(text, tlen, inform, &b, err, err_len)) != CVMA_OK) {
+                goto out;
+            }
+        } else if (inform == CVMA_INFORM_HEX || inform == CVMA_INFORM_BASE64) {
+            cvma_errf(err, err_len, "--inform %s: the input is not text",
+                      inform == CVMA_INFORM_HEX ? "hex" : "base64");
+            goto out;
+        } else {
+            if ((b.p = malloc(len)) == NULL) {
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
+            memcpy(b.p, p, len);
+            b.len = len;
+        }
+        if (b.len > CVMA_EVIDENCE_MAX) {
+            cvma_errf(err, err_len, "the evidence is over %u bytes", CVMA_EVIDENCE_MAX);
+            st = CVMA_E_USAGE;
+            goto out;
+        }
+        ev->evidence_idx = 0;
+        if ((st = add_part(ev, CVMA_PART_EVIDENCE, NULL, &b)) != CVMA_OK) {
+            goto out;
+        }
+    }
+    if (ev->kind == NULL) {
+        struct cvma_span e = cvma_evidence_bytes(ev);
+        ev->kind = cvma_kind_detect(e.p, e.len);
+    }
+    *out = ev;
+    ev = NULL;
+    st = CVMA_OK;
+out:
+    free(text);
+    cvma_buf_free(&b);
+    cvma_evidence_free(ev);
+    return st;
+}
+
+/* Reads all of f (at most max bytes). */
+static enum cvma_status read_stream(FILE *f, size_t max, struct cvma_buf *out)
+{
+    size_t cap = 0;
+    out->p = NULL;
+    out->len = 0;
+    for (;;) {
+        if (out->len == cap) {
+            if (cap > max) {
+                cvma_buf_free(out);
+                return CVMA_E_IO;
+            }
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *np = realloc(out->p, ncap);
+            if (np == NULL) {
+                cvma_buf_free(out);
+                return CVMA_E_NOMEM;
+            }
+            out->p = np;
+            cap = ncap;
+        }
+        size_t n = fread(out->p + out->len, 1, cap - out->len, f);
+        out->len += n;
+        if (n == 0) {
+            break;
+        }
+    }
+    if (ferror(f) || out->len > max) {
+        cvma_buf_free(out);
+        return CVMA_E_IO;
+    }
+    return CVMA_OK;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_inform inform,
+                                         struct cvma_evidence **out, char *err, size_t err_len)
+{
+    struct cvma_buf b = {0};
+    enum cvma_status st;
+
+    *out = NULL;
+    if (strcmp(path, "-") == 0) {
+        st = read_stream(stdin, CVMA_BUNDLE_MAX, &b);
+    } else {
+        st = cvma_file_read(path, CVMA_BUNDLE_MAX, &b);
+    }
+    if (st == CVMA_E_IO) {
+        cvma_errf(err, err_len, "cannot read '%s' (missing, unreadable or over %u bytes)",
+                  strcmp(path, "-") == 0 ? "standard input" : path, CVMA_BUNDLE_MAX);
+        return st;
+    }
+    if (st != CVMA_OK) {
+        return st;
+    }
+    st = cvma_evidence_from_bytes(b.p, b.len, inform, out, err, err_len);
+    cvma_buf_free(&b);
+    return st;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, const char *dir,
+                                                  char *err, size_t err_len)
+{
+    struct cvma_collateral_src src = {.dir = dir};
+    enum cvma_status st = CVMA_OK;
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
+        struct cvma_buf b = {0};
+        bool have = false;
+        for (size_t k = 0; k < ev->n_parts; k++) {
+            have = have || (ev->parts[k].name != NULL &&
+                            strcmp(ev->parts[k].name, collateral_names[i]) == 0);
+        }
+        if (have) {
+            continue; /* the bundle's own part wins */
+        }
+        st = cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
+        if (st == CVMA_E_IO) {
+            st = CVMA_OK;
+            continue;
+        }
+        if (st == CVMA_OK) {
+            st = add_part(ev, CVMA_PART_COLLATERAL, collateral_names[i], &b);
+        }
+        cvma_buf_free(&b);
+    }
+    if (st == CVMA_OK) {
+        st = index_parts(ev);
+    }
+    if (st != CVMA_OK) {
+        cvma_errf(err, err_len, "reading collateral from %s failed", dir);
+    }
+    return st;
+}
+
+/* see verifier/bundle.h */
+enum cvma_status cvma_bundle_write(const char *path, const char *kind, const uint8_t *evidence,
+                                   size_t len, const char *collateral_dir)
+{
+    json_t *j = json_object(), *parts = json_array();
+    struct cvma_collateral_src src = {.dir = collateral_dir};
+    enum cvma_status st = CVMA_E_NOMEM;
+    char *b64 = NULL, *text = NULL;
+
+    if (j == NULL || parts == NULL) {
+        goto out;
+    }
+    if ((b64 = cvma_base64_encode(evidence, len, CVMA_B64_STD)) == NULL) {
+        goto out;
+    }
+    if (json_object_set_new(j, "cvmattest_bundle", json_integer(1)) != 0 ||
+        json_object_set_new(j, "kind", json_string(kind)) != 0 ||
+        json_array_append_new(parts, json_pack("{s:s, s:s}", "role", "evidence", "data", b64)) !=
+                0) {
+        goto out;
+    }
+    for (size_t i = 0; collateral_dir != NULL && i < CVMA_ARRAY_LEN(collateral_names); i++) {
+        struct cvma_buf b = {0};
+        enum cvma_status rs =
+                cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
+        if (rs == CVMA_E_IO) {
+            continue;
+        }
+        if (rs != CVMA_OK) {
+            goto out;
+        }
+        free(b64);
+        b64 = cvma_base64_encode(b.p, b.len, CVMA_B64_STD);
+        cvma_buf_free(&b);
+        if (b64 == NULL ||
+            json_array_append_new(parts, json_pack("{s:s, s:s, s:s}", "role", "collateral", "name",
+                                                   collateral_names[i], "data", b64)) != 0) {
+            goto out;
+        }
+    }
+    if (json_object_set(j, "parts", parts) != 0 ||
+        (text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+        goto out;
+    }
+    size_t n = strlen(text);
+    text[n] = '\0';
+    st = cvma_file_write_atomic(path, (const uint8_t *)text, n);
+out:
+    free(text);
+    free(b64);
+    json_decref(parts);
+    json_decref(j);
+    return st;
+}

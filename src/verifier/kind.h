@@ -1,0 +1,69 @@
+/*
+ * The evidence-kind table. Each kind of evidence is one row: how to recognise its bytes, how
+ * to verify it (parse, collateral, signatures, claims into the result), how to show it
+ * unverified, and how to prepare collateral that came in the bundle once so that repeated
+ * verifications of one evidence object do not parse it again. Adding a kind is one folder
+ * under src/ and one row in kinds.c (docs/architecture.md).
+ */
+#ifndef CVMA_VERIFIER_KIND_H
+#define CVMA_VERIFIER_KIND_H
+
+#include <jansson.h>
+
+#include "result/result.h"
+
+struct cvma_kind {
+    enum cvma_evidence_kind id;
+    const char *name;     /* result "tee" and bundle "kind": "sev-snp", "tdx" */
+    const char *cli_name; /* --tee value: "snp", "tdx" */
+    const char *what;     /* for messages: "SEV-SNP report" */
+
+    /* True when the bytes look like this kind (first bytes only; no verification). */
+    bool (*detect)(const uint8_t *p, size_t len);
+
+    /*
+     * Full verification of the evidence bytes with opts (trust roots, collateral source,
+     * chain cache, time, expectations). prepared is what prepare returned for this evidence
+     * (may be NULL). Fills res: reasons, checks, claims, platform, trust anchor, undecided.
+     * NULL for a kind that is recognised but not verified yet.
+     */
+    void (*verify)(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                   const void *prepared, struct cvma_result *res);
+
+    /*
+     * Collateral from the bundle parts only (opts->collateral_parts), loaded once: NULL when
+     * the parts do not hold all of it (verify then gathers it per call). Freed by
+     * prepared_free.
+     */
+    void *(*prepare)(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts);
+    void (*prepared_free)(void *prepared);
+
+    /*
+     * Parse only (nothing verified): the fields as JSON, with a heading for text output.
+     * Reasons for what did not parse go to v. NULL on a parse failure.
+     */
+    json_t *(*show)(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
+                    struct cvma_verdict *v);
+};
+
+/* The rows, in detection order; NULL-terminated. */
+extern const struct cvma_kind *const cvma_kinds[];
+
+const struct cvma_kind *cvma_kind_by_id(enum cvma_evidence_kind id);
+/* By result/bundle name ("sev-snp") or CLI name ("snp"). */
+const struct cvma_kind *cvma_kind_by_name(const char *name);
+/* The first row whose detect accepts the bytes, or NULL. */
+const struct cvma_kind *cvma_kind_detect(const uint8_t *p, size_t len);
+/*
+ * For bytes no row accepts: a sentence naming what they look like when it is something
+ * known but not evidence this tool verifies ("this is an X.509 certificate", "SGX quotes are
+ * not supported"), else a generic one. Written into out.
+ */
+void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len);
+
+/* The rows (defined beside each kind's own code). */
+extern const struct cvma_kind cvma_kind_snp;
+extern const struct cvma_kind cvma_kind_tdx;
+extern const struct cvma_kind cvma_kind_tpm;
+
+#endif

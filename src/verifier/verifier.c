@@ -1,0 +1,491 @@
+/*
+ * The pipeline, once (DESIGN.md): detect -> kind.verify -> bind -> appraise -> result. The
+ * CLI, the demo, bench and the service call cvma_verify; none of them orchestrates.
+ */
+#include "verifier/verifier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "appraise/policy.h"
+#include "common/hex.h"
+#include "crypto/crypto.h"
+#include "crypto/jws.h"
+#include "registry/registry.h"
+#include "result/ear.h"
+
+#define MAX_ROOT_FILE (1u << 20)
+#define MAX_KEY_FILE  (1u << 20)
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* see cvmattest/cvmattest.h */
+void cvma_verifier_free(struct cvma_verifier *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < v->vo.n_trust_roots; i++) {
+        X509_free(v->roots[i]);
+    }
+    for (size_t i = 0; i < v->n_policies; i++) {
+        free(v->policies[i].name);
+        cvma_policy_free(v->policies[i].policy);
+    }
+    free(v->policies);
+    cvma_registry_set_free(v->rs);
+    if (v->rs != NULL) {
+        pthread_mutex_destroy(&v->rs_lock);
+    }
+    EVP_PKEY_free(v->result_key);
+    cvma_chain_cache_free(v->cache);
+    free(v->collateral_dir);
+    free(v->kds_base_url);
+    free(v->pcs_base_url);
+    free(v->cache_dir);
+    free(v);
+}
+
+static enum cvma_status add_root(struct cvma_verifier *v, const char *path, char *err,
+                                 size_t err_len)
+{
+    struct cvma_buf b;
+    size_t n = v->vo.n_trust_roots;
+    if (n >= CVMA_MAX_TRUST_ROOTS) {
+        cvma_errf(err, err_len, "too many trust roots (max %d)", CVMA_MAX_TRUST_ROOTS);
+        return CVMA_E_USAGE;
+    }
+    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read --trust-root file '%s'", path);
+        return CVMA_E_IO;
+    }
+    X509 *x = cvma_x509_load(b.p, b.len);
+    cvma_buf_free(&b);
+    if (x == NULL) {
+        cvma_errf(err, err_len, "--trust-root '%s' is not a PEM or DER certificate", path);
+        return CVMA_E_USAGE;
+    }
+    if (!cvma_x509_spki_sha256(x, v->root_spki[n])) {
+        X509_free(x);
+        cvma_errf(err, err_len, "--trust-root '%s': cannot encode its public key", path);
+        return CVMA_E_USAGE;
+    }
+    v->roots[n] = x;
+    v->vo.n_trust_roots = n + 1;
+    return CVMA_OK;
+}
+
+static enum cvma_status add_policy(struct cvma_verifier *v, const struct cvma_policy_config *pc,
+                                   char *err, size_t err_len)
+{
+    char perr[512];
+    const char *name = pc->name != NULL ? pc->name : "";
+    struct cvma_named_policy *np;
+    for (size_t i = 0; i < v->n_policies; i++) {
+        if (strcmp(v->policies[i].name, name) == 0) {
+            cvma_errf(err, err_len, "policy '%s' given twice", name[0] ? name : "(default)");
+            return CVMA_E_USAGE;
+        }
+    }
+    if ((np = realloc(v->policies, (v->n_policies + 1) * sizeof *np)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    v->policies = np;
+    np = &v->policies[v->n_policies];
+    memset(np, 0, sizeof *np);
+    if ((np->name = strdup(name)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    enum cvma_status st = cvma_policy_load(pc->path, &np->policy, perr, sizeof perr);
+    if (st != CVMA_OK) {
+        free(np->name);
+        cvma_errf(err, err_len, "--policy: %s", perr);
+        return st;
+    }
+    v->n_policies++;
+    return CVMA_OK;
+}
+
+static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_verifier_config *c,
+                                    char *err, size_t err_len)
+{
+    char rerr[512];
+    enum cvma_status st = CVMA_OK;
+    size_t n = c->n_providers + c->n_registries + c->n_proofs + c->n_lookup_registries;
+    if (n == 0) {
+        return CVMA_OK;
+    }
+    if ((v->rs = cvma_registry_set_new()) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (pthread_mutex_init(&v->rs_lock, NULL) != 0) {
+        cvma_registry_set_free(v->rs);
+        v->rs = NULL;
+        return CVMA_E_INTERNAL;
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_providers; i++) {
+        if ((st = cvma_registry_set_add_provider(v->rs, c->providers[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--provider %s: %s", c->providers[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_registries; i++) {
+        if ((st = cvma_registry_set_add_registry(v->rs, c->registries[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--registry %s: %s", c->registries[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_proofs; i++) {
+        if ((st = cvma_registry_set_add_proof(v->rs, c->proofs[i], rerr, sizeof rerr)) != CVMA_OK) {
+            cvma_errf(err, err_len, "--proof %s: %s", c->proofs[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_lookup_registries; i++) {
+        if ((st = cvma_registry_set_add_lookup(v->rs, c->lookup_registries[i], rerr,
+                                               sizeof rerr)) != CVMA_OK) {
+            cvma_errf(err, err_len, "--lookup-registry %s: %s", c->lookup_registries[i], rerr);
+        }
+    }
+    if (st == CVMA_OK && cvma_registry_set_empty(v->rs)) {
+        cvma_errf(err, err_len,
+                  "--provider given, but no --registry, --proof or --lookup-registry to bind "
+                  "the platform with");
+        st = CVMA_E_USAGE;
+    }
+    return st;
+}
+
+static enum cvma_status load_result_key(struct cvma_verifier *v, const char *path, char *err,
+                                        size_t err_len)
+{
+    struct cvma_buf kb;
+    if (cvma_file_read(path, MAX_KEY_FILE, &kb) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read --sign-result key '%s'", path);
+        return CVMA_E_IO;
+    }
+    v->result_key = cvma_jws_key_from_pem(kb.p, kb.len, true);
+    OPENSSL_cleanse(kb.p, kb.len);
+    cvma_buf_free(&kb);
+    if (v->result_key == NULL) {
+        cvma_errf(err, err_len,
+                  "--sign-result '%s' is not an unencrypted P-256 or P-384 private key (PEM)",
+                  path);
+        return CVMA_E_USAGE;
+    }
+    return CVMA_OK;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
+                                   struct cvma_verifier **out, char *err, size_t err_len)
+{
+    struct cvma_verifier *v = calloc(1, sizeof *v);
+    enum cvma_status st = CVMA_E_NOMEM;
+
+    *out = NULL;
+    if (v == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if ((cfg->collateral_dir && !(v->collateral_dir = dup_or_null(cfg->collateral_dir))) ||
+        (cfg->kds_base_url && !(v->kds_base_url = dup_or_null(cfg->kds_base_url))) ||
+        (cfg->pcs_base_url && !(v->pcs_base_url = dup_or_null(cfg->pcs_base_url))) ||
+        (cfg->cache_dir && !(v->cache_dir = dup_or_null(cfg->cache_dir)))) {
+        goto fail;
+    }
+    if (cfg->collateral_dir != NULL) {
+        struct stat sb;
+        if (stat(cfg->collateral_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            cvma_errf(err, err_len, "--collateral '%s' %s", cfg->collateral_dir,
+                      stat(cfg->collateral_dir, &sb) != 0 ? "does not exist"
+                                                          : "is not a directory");
+            st = CVMA_E_USAGE;
+            goto fail;
+        }
+    }
+    v->vo.collateral_dir = v->collateral_dir;
+    v->vo.kds_base_url = v->kds_base_url;
+    v->vo.pcs_base_url = v->pcs_base_url;
+    v->vo.cache_dir = v->cache_dir;
+    v->vo.offline = cfg->offline;
+    v->vo.allow_trailing_data = cfg->allow_trailing_data;
+    v->vo.collateral_grace_seconds = cfg->collateral_grace_seconds;
+    v->grace_given = cfg->collateral_grace_given;
+    if (cfg->collateral_max_age_given) {
+        /* In the options 0 is the default (24 h) and a negative value asks for a refresh on
+         * every online use. */
+        v->vo.collateral_max_age =
+                cfg->collateral_max_age_seconds == 0 ? -1 : cfg->collateral_max_age_seconds;
+    }
+    v->vo.p384_backend = cfg->p384_backend;
+    v->no_cache = cfg->no_cache;
+    v->vo.no_qe_report_memo = cfg->no_cache;
+    (void)cfg->snp_product;
+    for (size_t i = 0; i < cfg->n_trust_root_files; i++) {
+        if ((st = add_root(v, cfg->trust_root_files[i], err, err_len)) != CVMA_OK) {
+            goto fail;
+        }
+    }
+    v->vo.trust_roots = v->roots;
+    v->vo.trust_root_spki = (const uint8_t(*)[32])v->root_spki;
+    for (size_t i = 0; i < cfg->n_policies; i++) {
+        if ((st = add_policy(v, &cfg->policies[i], err, err_len)) != CVMA_OK) {
+            goto fail;
+        }
+    }
+    if ((st = add_binding(v, cfg, err, err_len)) != CVMA_OK) {
+        goto fail;
+    }
+    if (cfg->result_key_file != NULL &&
+        (st = load_result_key(v, cfg->result_key_file, err, err_len)) != CVMA_OK) {
+        goto fail;
+    }
+    if (!cfg->no_cache) {
+        if ((v->cache = cvma_chain_cache_new(cfg->chain_cache_size ? cfg->chain_cache_size : 64)) ==
+            NULL) {
+            st = CVMA_E_NOMEM;
+            goto fail;
+        }
+        v->vo.chain_cache = v->cache;
+    }
+    *out = v;
+    return CVMA_OK;
+fail:
+    if (st == CVMA_E_NOMEM) {
+        cvma_errf(err, err_len, "out of memory");
+    }
+    cvma_verifier_free(v);
+    return st;
+}
+
+const struct cvma_policy *cvma_verifier_policy(const struct cvma_verifier *v, const char *name,
+                                               bool *found)
+{
+    const char *n = name != NULL ? name : "";
+    *found = n[0] == '\0'; /* no default configured: appraise with none */
+    for (size_t i = 0; i < v->n_policies; i++) {
+        if (strcmp(v->policies[i].name, n) == 0) {
+            *found = true;
+            return v->policies[i].policy;
+        }
+    }
+    return NULL;
+}
+
+/* Everything after the evidence verified: provider binding, policy, previous result. */
+static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_policy *policy,
+                                 const struct cvma_request *req, time_t at, struct cvma_result *res,
+                                 char *err, size_t err_len)
+{
+    if (json_object_size(res->platform) > 0 && v->rs != NULL) {
+        struct cvma_registry_bind_opts bo;
+        memset(&bo, 0, sizeof bo);
+        bo.at = at;
+        bo.cache_dir = v->vo.cache_dir;
+        bo.offline = v->vo.offline;
+        if (policy != NULL) {
+            bo.n_prefer = cvma_policy_required_providers(policy, &bo.prefer);
+        }
+        pthread_mutex_lock(&v->rs_lock);
+        enum cvma_status st = cvma_registry_bind(v->rs, &bo, res);
+        pthread_mutex_unlock(&v->rs_lock);
+        if (st == CVMA_E_NOMEM) {
+            res->verdict.oom = true;
+        }
+    }
+    cvma_policy_appraise(policy, res);
+    if (req->previous_result != NULL) {
+        json_error_t je;
+        char perr[256];
+        json_t *prev = json_loadb(req->previous_result, req->previous_result_len,
+                                  JSON_REJECT_DUPLICATES, &je);
+        if (prev == NULL) {
+            cvma_errf(err, err_len, "the previous result is not JSON: %s", je.text);
+            return CVMA_E_USAGE;
+        }
+        enum cvma_status st = cvma_result_compare_previous(res, prev, perr, sizeof perr);
+        json_decref(prev);
+        if (st != CVMA_OK) {
+            cvma_errf(err, err_len, "%s", perr);
+            return st;
+        }
+    }
+    return CVMA_OK;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
+                             const struct cvma_request *req, struct cvma_result **out, char *err,
+                             size_t err_len)
+{
+    struct cvma_verify_opts o = v->vo;
+    struct cvma_result *res = NULL;
+    const struct cvma_kind *k;
+    const struct cvma_policy *policy;
+    bool found = false;
+    enum cvma_status st;
+
+    *out = NULL;
+    policy = cvma_verifier_policy(v, req->policy, &found);
+    if (!found) {
+        cvma_errf(err, err_len, "no policy named '%s' is configured", req->policy);
+        return CVMA_E_USAGE;
+    }
+    if (req->kind != CVMA_KIND_AUTO) {
+        k = cvma_kind_by_id(req->kind);
+    } else {
+        k = ev->kind;
+    }
+    if (k != NULL && k->verify == NULL) {
+        cvma_errf(err, err_len, "%s evidence is recognised but its verification is not built yet",
+                  k->what);
+        return CVMA_E_USAGE;
+    }
+    if ((res = calloc(1, sizeof *res)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    o.at = req->at != 0 ? req->at : time(NULL);
+    if (req->has_report_data) {
+        o.has_report_data = true;
+        memcpy(o.report_data, req->report_data, sizeof o.report_data);
+    }
+    if (!v->grace_given && policy != NULL) {
+        int64_t g = cvma_policy_collateral_grace(policy);
+        if (g > 0) {
+            o.collateral_grace_seconds = g;
+        }
+    }
+    o.collateral_parts = ev->coll;
+    o.n_collateral_parts = ev->n_coll;
+
+    struct cvma_span bytes = cvma_evidence_bytes(ev);
+    if (k == NULL) {
+        char why[512];
+        cvma_result_init(res, "unknown", o.at);
+        res->verdict.checks_required = CVMA_CHECK_PARSE;
+        cvma_kind_explain_unknown(bytes.p, bytes.len, why, sizeof why);
+        cvma_reject(&res->verdict, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);
+    } else {
+        const void *prepared = v->no_cache ? NULL : cvma_evidence_prepared(ev, k, &o);
+        cvma_result_init(res, k->name, o.at);
+        k->verify(bytes.p, bytes.len, &o, prepared, res);
+    }
+    if (policy != NULL && (res->policy_id = strdup(cvma_policy_id(policy))) == NULL) {
+        res->verdict.oom = true;
+    }
+    if (req->has_report_data) {
+        /* eat_nonce is the report data given, not its zero padding to 64 bytes: a JSON EAT
+         * nonce is 10..74 characters (RFC 9711 nonce-type). The padding is dropped down to
+         * 5 bytes, which is the same expectation. */
+        size_t n = sizeof req->report_data;
+        while (n > 5 && req->report_data[n - 1] == 0) {
+            n--;
+        }
+        cvma_hex_encode(req->report_data, n, res->eat_nonce, sizeof res->eat_nonce);
+    }
+    if ((st = appraise(v, policy, req, o.at, res, err, err_len)) != CVMA_OK) {
+        cvma_result_free(res);
+        return st;
+    }
+    cvma_result_finish(res);
+    *out = res;
+    return CVMA_OK;
+}
+
+/* see cvmattest/cvmattest.h */
+void cvma_result_free(struct cvma_result *r)
+{
+    if (r != NULL) {
+        cvma_result_cleanup(r);
+        free(r);
+    }
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_result_status cvma_result_status(const struct cvma_result *r)
+{
+    return r->status;
+}
+
+/* see cvmattest/cvmattest.h */
+bool cvma_result_undecided(const struct cvma_result *r)
+{
+    return cvma_result_exit_code(r) == 3;
+}
+
+/* see cvmattest/cvmattest.h */
+const char *cvma_result_tee(const struct cvma_result *r)
+{
+    return r->tee;
+}
+
+/* see cvmattest/cvmattest.h */
+const char *cvma_result_trust_anchor(const struct cvma_result *r)
+{
+    return r->trust_anchor;
+}
+
+/* see cvmattest/cvmattest.h */
+size_t cvma_result_reason_count(const struct cvma_result *r)
+{
+    return r->verdict.n_reasons;
+}
+
+/* see cvmattest/cvmattest.h */
+const char *cvma_result_reason_code(const struct cvma_result *r, size_t i)
+{
+    return i < r->verdict.n_reasons ? cvma_reason_name(r->verdict.reasons[i].code) : NULL;
+}
+
+/* see cvmattest/cvmattest.h */
+const char *cvma_result_reason_severity(const struct cvma_result *r, size_t i)
+{
+    return i < r->verdict.n_reasons ? cvma_severity_name(r->verdict.reasons[i].severity) : NULL;
+}
+
+/* see cvmattest/cvmattest.h */
+const char *cvma_result_reason_detail(const struct cvma_result *r, size_t i)
+{
+    return i < r->verdict.n_reasons ? r->verdict.reasons[i].detail : NULL;
+}
+
+/* see cvmattest/cvmattest.h */
+bool cvma_result_has_reason(const struct cvma_result *r, const char *code)
+{
+    for (size_t i = 0; i < r->verdict.n_reasons; i++) {
+        if (strcmp(cvma_reason_name(r->verdict.reasons[i].code), code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* see cvmattest/cvmattest.h */
+char *cvma_result_json(const struct cvma_result *r, bool pretty)
+{
+    json_t *o = cvma_result_to_json(r);
+    char *s = NULL;
+    if (o != NULL) {
+        s = json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_PRESERVE_ORDER) : JSON_COMPACT);
+        json_decref(o);
+    }
+    return s;
+}
+
+/* see cvmattest/cvmattest.h */
+enum cvma_status cvma_result_sign(const struct cvma_verifier *v, const struct cvma_result *r,
+                                  char **token)
+{
+    *token = NULL;
+    if (v->result_key == NULL) {
+        return CVMA_E_USAGE;
+    }
+    return cvma_ear_sign(r, v->result_key, r->policy_id,
+                         r->eat_nonce[0] != '\0' ? r->eat_nonce : NULL, token);
+}

@@ -1,0 +1,44 @@
+/*
+ * The verifier object (cvmattest/cvmattest.h) and the pipeline, once: detect the kind, verify
+ * it (the kind's row), bind the platform to a provider, appraise against the policy, compare
+ * with a previous result, finish the status. Internal extras for the CLI live here.
+ */
+#ifndef CVMA_VERIFIER_VERIFIER_H
+#define CVMA_VERIFIER_VERIFIER_H
+
+#include <pthread.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "crypto/chain_cache.h"
+#include "result/result.h"
+#include "verifier/bundle.h"
+
+#define CVMA_MAX_TRUST_ROOTS 16
+
+struct cvma_named_policy {
+    char *name; /* "" for the default */
+    struct cvma_policy *policy;
+};
+
+struct cvma_verifier {
+    struct cvma_verify_opts vo; /* the template every call copies */
+    char *collateral_dir, *kds_base_url, *pcs_base_url, *cache_dir;
+    X509 *roots[CVMA_MAX_TRUST_ROOTS];
+    uint8_t root_spki[CVMA_MAX_TRUST_ROOTS][32];
+    bool grace_given;
+    struct cvma_chain_cache *cache; /* NULL with no_cache */
+    struct cvma_named_policy *policies;
+    size_t n_policies;
+    struct cvma_registry_set *rs; /* NULL when no binding was configured */
+    pthread_mutex_t rs_lock;      /* binding updates the set's rollback state */
+    EVP_PKEY *result_key;
+    bool no_cache;
+};
+
+/* The policy configured under name (NULL or "": the default); NULL when none. */
+const struct cvma_policy *cvma_verifier_policy(const struct cvma_verifier *v, const char *name,
+                                               bool *found);
+
+#endif
