@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "appraise/policy.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "crypto/crypto.h"
 #include "registry/registry.h"
+#include "snp/snp.h"
 
 #define MAX_ROOT_FILE (1u << 20)
 
@@ -109,6 +111,18 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                 cv->tee = CVMA_TEE_TPM;
             } else {
                 return usage_error(verb, "--tee must be snp, tdx or tpm, not '%s'", val);
+            }
+        } else if (strcmp(a, "--product") == 0) {
+            NEED_VALUE();
+            /* SEV-SNP: the product of a report that names none (v2 has no CPUID bytes). */
+            if (strcasecmp(val, "milan") == 0) {
+                cv->vo.snp_product = CVMA_SNP_PRODUCT_MILAN;
+            } else if (strcasecmp(val, "genoa") == 0) {
+                cv->vo.snp_product = CVMA_SNP_PRODUCT_GENOA;
+            } else if (strcasecmp(val, "turin") == 0) {
+                cv->vo.snp_product = CVMA_SNP_PRODUCT_TURIN;
+            } else {
+                return usage_error(verb, "--product must be milan, genoa or turin, not '%s'", val);
             }
         } else if (strcmp(a, "--collateral") == 0) {
             NEED_VALUE();

@@ -31,6 +31,8 @@ struct cvma_verify_opts {
     uint8_t report_data[64];
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
     bool no_qe_report_memo; /* TDX: verify the QE report signature even when remembered */
+    int snp_product;        /* --product: an enum cvma_snp_product for reports that name none (v2);
+                             * 0 (unknown): from the report CPUID or the VCEK/VLEK productName */
 };
 
 struct cvma_result {
