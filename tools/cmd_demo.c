@@ -2,8 +2,9 @@
  * cvmattest demo: the end-to-end story on the simulated TEE, in a few readable lines.
  * A provider publishes its registry; a CVM on a registered machine is accepted and the
  * provider named; the same software on an unregistered machine is refused; a debug CVM is
- * refused by policy; a tampered report and a stale TDX platform are refused, each with its
- * reason. Everything happens in a temporary directory that is removed afterwards.
+ * refused by default and accepted as a warning only by a policy that allows debug; a tampered
+ * report and a stale TDX platform are refused, each with its reason. Everything happens in a
+ * temporary directory that is removed afterwards.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,13 @@ struct step_opts {
     const char *report_data; /* hex */
 };
 
-/* One verification through the library, as `cvmattest verify` does; prints a summary. */
-static void step(struct demo *d, const char *title, const char *evidence_dir, const char *file,
-                 const char *root, const struct step_opts *so, int want_exit)
+/*
+ * One verification through the library, as `cvmattest verify` does; prints a summary.
+ * want_status: the status the step must give, or -1 when the exit code says enough.
+ */
+static void step_status(struct demo *d, const char *title, const char *evidence_dir,
+                        const char *file, const char *root, const struct step_opts *so,
+                        int want_exit, int want_status)
 {
     char *ev_path = NULL, *coll = NULL, *rt = NULL;
     struct cvma_verifier_config cfg;
@@ -106,12 +111,16 @@ static void step(struct demo *d, const char *title, const char *evidence_dir, co
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {
         const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
         if (r->severity != CVMA_SEV_INFO) {
-            printf("   %-7s %s: %.150s%s\n", cvma_severity_name(r->severity),
-                   cvma_reason_name(r->code), r->detail, strlen(r->detail) > 150 ? "..." : "");
+            printf("   %-7s %s: %.200s%s\n", cvma_severity_name(r->severity),
+                   cvma_reason_name(r->code), r->detail, strlen(r->detail) > 200 ? "..." : "");
         }
     }
     if (rc != want_exit) {
         printf("   UNEXPECTED: wanted exit %d\n", want_exit);
+        d->failures++;
+    } else if (want_status >= 0 && (int)res->status != want_status) {
+        printf("   UNEXPECTED: wanted status %s\n",
+               cvma_result_status_name((enum cvma_result_status)want_status));
         d->failures++;
     }
 out:
@@ -121,6 +130,12 @@ out:
     free(ev_path);
     free(coll);
     free(rt);
+}
+
+static void step(struct demo *d, const char *title, const char *evidence_dir, const char *file,
+                 const char *root, const struct step_opts *so, int want_exit)
+{
+    step_status(d, title, evidence_dir, file, root, so, want_exit, -1);
 }
 
 static bool sim_snp(struct demo *d, const char *name, const uint8_t measurement[48],
@@ -169,7 +184,7 @@ int cvma_cmd_demo(int argc, char **argv)
     struct demo d;
     uint8_t m[48];
     char hexm[97], chip[129], nonce[129];
-    char *p_key, *p_pub, *fleet, *reg, *policy, *cache;
+    char *p_key, *p_pub, *fleet, *reg, *policy, *policy_dbg, *cache;
     int rc = 1;
 
     (void)argv;
@@ -202,6 +217,7 @@ int cvma_cmd_demo(int argc, char **argv)
     fleet = path(&d, "fleet.txt");
     reg = path(&d, "registry.jws");
     policy = path(&d, "policy.json");
+    policy_dbg = path(&d, "policy-debug.json");
     char *kout = path(&d, "cloud");
     char *kg[] = {(char *)(uintptr_t) "registry", (char *)(uintptr_t) "keygen",
                   (char *)(uintptr_t) "--out", kout, NULL};
@@ -233,6 +249,15 @@ int cvma_cmd_demo(int argc, char **argv)
                 hexm);
         fclose(f);
     }
+    /* A test deployment's policy: the same, but a debug guest is accepted deliberately. */
+    f = fopen(policy_dbg, "w");
+    if (f != NULL) {
+        fprintf(f,
+                "{\"snp\": {\"measurements\": [\"%s\"], \"allow_debug\": true},\n"
+                " \"required_providers\": [\"examplecloud\"]}\n",
+                hexm);
+        fclose(f);
+    }
     if (quiet_cmd(cvma_cmd_registry, kg, 4) != 0 || quiet_cmd(cvma_cmd_registry, bd, 14) != 0) {
         printf("could not build the registry\n");
         goto out;
@@ -253,8 +278,18 @@ int cvma_cmd_demo(int argc, char **argv)
          "report.bin", "ark.pem", &appraise, 0);
     step(&d, "3. The same software on a machine examplecloud does not list: refused", "rogue",
          "report.bin", "ark.pem", &appraise, 1);
-    step(&d, "4. A debug build of the CVM on the registered machine: refused by the policy",
-         "debug", "report.bin", "ark.pem", &appraise, 1);
+    /* Secure default: a debug guest is refused with no policy at all (the host can read its
+     * memory); only a policy that says allow_debug true accepts it, as a warning. */
+    step_status(&d,
+                "4. A debug build of the CVM, no policy: refused by default (the host can read "
+                "its memory)",
+                "debug", "report.bin", "ark.pem", NULL, 1, CVMA_CONTRAINDICATED);
+    const struct step_opts appraise_dbg = {
+            .policy = policy_dbg, .provider = provider_arg, .registry = reg};
+    step_status(&d,
+                "   The same with a test policy that sets allow_debug true: accepted, as a "
+                "warning",
+                "debug", "report.bin", "ark.pem", &appraise_dbg, 0, CVMA_WARNING);
 
     /* A tampered report. */
     {
@@ -311,6 +346,7 @@ out : {
     free(fleet);
     free(reg);
     free(policy);
+    free(policy_dbg);
     free(cache);
     return rc;
 }

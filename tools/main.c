@@ -12,6 +12,7 @@ static void usage(FILE *f)
           "  show FILE [--json]                 parse evidence and print every field (unverified)\n"
           "  verify FILE [options] [--json]     full verification and appraisal\n"
           "      --tee snp|tdx|tpm              default: detected from the bytes\n"
+          "      --product milan|genoa|turin    SEV-SNP product of a report that names none (v2)\n"
           "      --collateral DIR               offline collateral (DESIGN.md file names)\n"
           "      --offline                      never touch the network (the cache is read)\n"
           "      --at RFC3339                   verify as of this time\n"

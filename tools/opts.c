@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ static void help(const char *verb, bool bench)
     }
     fputs("  --tee snp|tdx|tpm              default: detected from the bytes\n"
           "  --inform bin|hex|base64        how FILE is encoded (default: detected)\n"
+          "  --product milan|genoa|turin    SEV-SNP report v2 (no product field): its product\n"
           "  --collateral DIR               offline collateral (docs/collateral.md file names)\n"
           "  --offline                      never touch the network (the cache is read)\n"
           "  --at RFC3339                   verify as of this time\n"
@@ -72,6 +74,7 @@ enum {
     O_TRAILING,
     O_TEE,
     O_INFORM,
+    O_PRODUCT,
     O_COLLATERAL,
     O_KDS,
     O_PCS,
@@ -101,6 +104,7 @@ static const struct option verify_options[] = {
         {"allow-trailing-data", no_argument, NULL, O_TRAILING},
         {"tee", required_argument, NULL, O_TEE},
         {"inform", required_argument, NULL, O_INFORM},
+        {"product", required_argument, NULL, O_PRODUCT},
         {"collateral", required_argument, NULL, O_COLLATERAL},
         {"kds-url", required_argument, NULL, O_KDS},
         {"pcs-url", required_argument, NULL, O_PCS},
@@ -183,6 +187,18 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                 cv->inform = CVMA_INFORM_BASE64;
             } else {
                 return usage_error(verb, "--inform must be bin, hex or base64, not '%s'", val);
+            }
+            break;
+        case O_PRODUCT:
+            /* SEV-SNP: the product of a report that names none (v2 has no CPUID bytes). */
+            if (strcasecmp(val, "milan") == 0) {
+                cv->cfg.snp_product = 1;
+            } else if (strcasecmp(val, "genoa") == 0) {
+                cv->cfg.snp_product = 2;
+            } else if (strcasecmp(val, "turin") == 0) {
+                cv->cfg.snp_product = 3;
+            } else {
+                return usage_error(verb, "--product must be milan, genoa or turin, not '%s'", val);
             }
             break;
         case O_COLLATERAL:

@@ -24,11 +24,12 @@
  * Appraisal records every failing rule as a POLICY_ reason in res->verdict (all of them, not
  * only the first), each naming the policy field, the expected and the actual value; a claim a
  * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
- * claim). It never removes a reason. The only reasons it changes are lowered to info with
- * "(accepted by policy: ...)" appended to their detail: the TDX TCB-status reason
+ * claim). It never removes a reason. The only reasons it changes are lowered with
+ * "(accepted by policy: ...)" appended to their detail: to info, the TDX TCB-status reason
  * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
  * tdx.accepted_tcb_statuses lists, and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the
- * bound service TD.
+ * bound service TD; to warning, the debug errors SNP_DEBUG_ALLOWED and TDX_DEBUG under
+ * snp.allow_debug / tdx.allow_debug true.
  *
  * Not checked here (the verifier's job): signatures, chains, revocation, collateral, the
  * binding of a platform to a provider (a policy only names which providers it requires).

@@ -378,6 +378,9 @@ static void check_keys(const struct pol_snp *s, json_t *snp, struct cvma_verdict
                 s->author_key_digests.set ? ", nor endorsed by a trusted author key" : "");
 }
 
+static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cvma_severity sev,
+                          const char *why);
+
 static void appraise_snp(const struct pol_snp *s, json_t *claims, struct cvma_verdict *v)
 {
     json_t *snp = json_object_get(claims, "snp");
@@ -389,8 +392,12 @@ static void appraise_snp(const struct pol_snp *s, json_t *claims, struct cvma_ve
     json_t *prod = json_object_get(snp, "product");
     int product = product_index(json_is_string(prod) ? json_string_value(prod) : NULL);
 
-    /* allow_debug: absent is false (fail closed); SEV-SNP ABI guest POLICY bit 19 DEBUG. */
-    if (s->allow_debug != 1) {
+    /* allow_debug: absent is false (fail closed); SEV-SNP ABI guest POLICY bit 19 DEBUG.
+     * true accepts a debug guest deliberately: the verifier's SNP_DEBUG_ALLOWED error
+     * becomes a warning (the host can still read the guest's memory). */
+    if (s->allow_debug == 1) {
+        accept_reason(v, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, "snp.allow_debug is true");
+    } else {
         uint64_t pol = 0;
         if (claim_u64hex(json_object_get(snp, "policy"), "raw", &pol, "snp.allow_debug",
                          "snp.policy.raw", v) &&
@@ -610,8 +617,11 @@ static void appraise_tdx(const struct pol_tdx *t, json_t *claims, struct cvma_ve
         return;
     }
     /* allow_debug: absent is false (fail closed). TD_ATTRIBUTES bits 7:0 (the TUD group:
-     * DEBUG and the profiling bits) set mean not a production TD, as TDX_DEBUG reads them. */
-    if (t->allow_debug != 1) {
+     * DEBUG and the profiling bits) set mean not a production TD, as TDX_DEBUG reads them.
+     * true accepts a debug TD deliberately: TDX_DEBUG becomes a warning. */
+    if (t->allow_debug == 1) {
+        accept_reason(v, CVMA_R_TDX_DEBUG, CVMA_SEV_WARNING, "tdx.allow_debug is true");
+    } else {
         uint64_t attr = 0;
         if (claim_u64hex(json_object_get(tdx, "td_attributes"), "raw", &attr, "tdx.allow_debug",
                          "tdx.td_attributes.raw", v) &&

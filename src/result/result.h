@@ -41,6 +41,8 @@ struct cvma_verify_opts {
      * fetched again when online; 0: 24 h; negative: on every use (collateral/cache.h). */
     int64_t collateral_max_age;
     enum cvma_p384_backend p384_backend; /* SEV-SNP report signature: 0 = nettle (default) */
+    int snp_product; /* --product: an enum cvma_snp_product for reports that name none (v2);
+                      * 0 (unknown): from the report CPUID or the VCEK/VLEK productName */
 };
 
 struct cvma_result {

@@ -221,10 +221,12 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     if (need_certs) {
         /* Collateral that cannot be had is undecided (exit 3), not a refusal of the evidence. */
         if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
-            /* v2 reports carry no CPUID. Only a given VCEK could tell; ask for it. */
+            /* v2 reports carry no CPUID. --product says which KDS to ask (cvma_snp_verify
+             * sets rep->product from it); else only a given VCEK could tell. */
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                        "report v%u names no product (no CPUID bytes); give the VCEK and cert "
-                        "chain with --collateral DIR",
+                        "report v%u names no product (no CPUID bytes): give --product "
+                        "milan|genoa|turin to fetch its collateral, or the VCEK and cert chain "
+                        "with --collateral DIR",
                         rep->version);
             st = CVMA_UNDECIDED;
             goto out;

@@ -468,13 +468,23 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
     cvma_verdict_pass(v, CVMA_CHECK_CERT_BINDING);
 }
 
-/* Decides the product from the report CPUID, the leaf's productName and the root. */
-static enum cvma_status decide_product(const struct cvma_snp_report *rep,
+/*
+ * Decides the product from the report CPUID (or, for a report without one, --product), the
+ * leaf's productName and the root. given: rep->product came from --product.
+ */
+static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool given,
                                        const struct snp_chain *ch, enum cvma_snp_product *product,
                                        struct cvma_verdict *v)
 {
     enum cvma_snp_product from_cert = CVMA_SNP_PRODUCT_UNKNOWN;
     enum cvma_snp_product p = rep->product;
+    char src[64];
+    if (given) {
+        snprintf(src, sizeof src, "--product");
+    } else {
+        snprintf(src, sizeof src, "report CPUID (family 0x%02x model 0x%02x)", rep->cpuid_fam_id,
+                 rep->cpuid_mod_id);
+    }
     if (ch->ext.has_product_name) {
         from_cert = cvma_snp_product_from_name(ch->ext.product_name);
         if (from_cert == CVMA_SNP_PRODUCT_UNKNOWN) {
@@ -485,10 +495,8 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep,
     }
     if (p != CVMA_SNP_PRODUCT_UNKNOWN && from_cert != CVMA_SNP_PRODUCT_UNKNOWN && p != from_cert) {
         return cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
-                           "report CPUID (family 0x%02x model 0x%02x) is %s but the leaf "
-                           "productName is '%s'",
-                           rep->cpuid_fam_id, rep->cpuid_mod_id, cvma_snp_product_name(p),
-                           ch->ext.product_name);
+                           "%s is %s but the leaf productName is '%s'", src,
+                           cvma_snp_product_name(p), ch->ext.product_name);
     }
     if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
         p = from_cert;
@@ -499,13 +507,14 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep,
     if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
         return cvma_reject(v, CVMA_R_SNP_PRODUCT_UNKNOWN,
                            "no product in the report (v%" PRIu32 ", CPUID %02x/%02x) nor in "
-                           "the leaf certificate",
+                           "the leaf certificate: give --product milan|genoa|turin",
                            rep->version, rep->cpuid_fam_id, rep->cpuid_mod_id);
     }
     if (ch->root_product != CVMA_SNP_PRODUCT_UNKNOWN && ch->root_product != p) {
         return cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
-                           "the report is from a %s but the chain ends in the %s ARK",
-                           cvma_snp_product_name(p), cvma_snp_product_name(ch->root_product));
+                           "the report is from a %s%s but the chain ends in the %s ARK",
+                           cvma_snp_product_name(p), given ? " (--product)" : "",
+                           cvma_snp_product_name(ch->root_product));
     }
     *product = p;
     return CVMA_OK;
@@ -556,6 +565,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     uint8_t key[32], digest[48];
     unsigned int dlen = 0;
     enum cvma_snp_product product = CVMA_SNP_PRODUCT_UNKNOWN;
+    bool product_given = false; /* rep->product set from --product */
 
     memset(&fetched, 0, sizeof fetched);
     v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_CHAIN | CVMA_CHECK_REVOCATION |
@@ -589,6 +599,27 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         goto out;
     }
     bool vlek = sk == CVMA_SNP_KEY_VLEK;
+
+    /* --product: a v2 report names no product, yet the product selects the KDS URLs, the
+     * pinned ARK and the TCB layout. Where the report does name one, they must agree. */
+    if (opts->snp_product != CVMA_SNP_PRODUCT_UNKNOWN) {
+        enum cvma_snp_product want = (enum cvma_snp_product)opts->snp_product;
+        if (want != CVMA_SNP_PRODUCT_MILAN && want != CVMA_SNP_PRODUCT_GENOA &&
+            want != CVMA_SNP_PRODUCT_TURIN) {
+            cvma_reject(v, CVMA_R_SNP_PRODUCT_UNKNOWN, "--product: %d is not a known product",
+                        opts->snp_product);
+            goto out;
+        }
+        if (rep->product != CVMA_SNP_PRODUCT_UNKNOWN && rep->product != want) {
+            cvma_reject(v, CVMA_R_SNP_PRODUCT_MISMATCH,
+                        "report CPUID (family 0x%02x model 0x%02x) is %s but --product is %s",
+                        rep->cpuid_fam_id, rep->cpuid_mod_id, cvma_snp_product_name(rep->product),
+                        cvma_snp_product_name(want));
+            goto out;
+        }
+        product_given = rep->product == CVMA_SNP_PRODUCT_UNKNOWN;
+        rep->product = want;
+    }
 
     if (coll == NULL) {
         enum cvma_status cst = cvma_snp_collateral_get(rep, opts, &fetched, v);
@@ -649,7 +680,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
 
-    if (decide_product(rep, ch, &product, v) != CVMA_OK) {
+    if (decide_product(rep, product_given, ch, &product, v) != CVMA_OK) {
         goto out;
     }
 
@@ -682,6 +713,11 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                 CVMA_R_SNP_REPORTED_TCB_ABOVE_CURRENT, v);
     compare_tcb("CURRENT_TCB", &current, "COMMITTED_TCB", &committed,
                 CVMA_R_SNP_COMMITTED_TCB_BELOW_CURRENT, v);
+    /* The firmware never runs below the TCB it committed (anti-rollback), so a COMMITTED
+     * component above CURRENT is an inconsistent report (go-sev-guest validateTcb refuses it
+     * too), compared component by component in the product's layout. */
+    compare_tcb("COMMITTED_TCB", &committed, "CURRENT_TCB", &current,
+                CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT, v);
 
     /* Claims: from here on the report is authentic. */
     json_t *snp = cvma_snp_report_json(rep, product);
@@ -701,11 +737,12 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     json_object_set_new(res->claims, "snp", snp);
     set_platform(res, rep, ch, vlek);
 
-    /* Appraisal that needs no policy file. */
+    /* Appraisal that needs no policy file. A debug guest is refused by default: the host can
+     * read its memory. Only a policy with snp.allow_debug true lowers this to a warning. */
     if (rep->policy & CVMA_SNP_POLICY_DEBUG) {
         cvma_reject(v, CVMA_R_SNP_DEBUG_ALLOWED,
                     "guest policy=0x%016" PRIx64 " has bit 19 (DEBUG) set: the host may "
-                    "decrypt this guest",
+                    "decrypt this guest; only a policy with snp.allow_debug true accepts it",
                     rep->policy);
     }
     if (opts->has_report_data &&

@@ -760,11 +760,12 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         json_object_set_new(res->platform, "labels", json_object());
     }
 
-    /* Appraisal that needs no policy file. */
+    /* Appraisal that needs no policy file. A debug TD is refused by default: the host can
+     * read its memory. Only a policy with tdx.allow_debug true lowers this to a warning. */
     if (q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) {
         cvma_reject(v, CVMA_R_TDX_DEBUG,
                     "TD_ATTRIBUTES=0x%016" PRIx64 " has debug/profiling bits 7:0 set (0x%02x): "
-                    "not a production TD",
+                    "not a production TD; only a policy with tdx.allow_debug true accepts it",
                     q->body.td_attributes, (unsigned)(q->body.td_attributes & 0xFF));
     }
     if (q->body.is_v15 && !cvma_bytes_are_zero(q->body.mr_service_td, 48)) {

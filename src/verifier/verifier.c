@@ -226,7 +226,13 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     v->vo.p384_backend = cfg->p384_backend;
     v->no_cache = cfg->no_cache;
     v->vo.no_qe_report_memo = cfg->no_cache;
-    (void)cfg->snp_product;
+    if (cfg->snp_product < 0 || cfg->snp_product > 3) {
+        cvma_errf(err, err_len, "snp_product %d is not 0..3", cfg->snp_product);
+        st = CVMA_E_USAGE;
+        goto fail;
+    }
+    v->vo.snp_product = cfg->snp_product; /* enum cvma_snp_product: 0 unknown, milan, genoa,
+                                           * turin, as in the public header */
     for (size_t i = 0; i < cfg->n_trust_root_files; i++) {
         if ((st = add_root(v, cfg->trust_root_files[i], err, err_len)) != CVMA_OK) {
             goto fail;

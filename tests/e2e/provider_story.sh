@@ -76,7 +76,8 @@ $CVM sim snp --out "$T/dbg" --chip-id "$chip" --debug >/dev/null
 printf '{"snp": {"allow_debug": false}}\n' >"$T/nodebug.json"
 v dbg --policy "$T/nodebug.json" --offline --json >"$T/p1.json"; check "debug refused by policy" 1 $?
 has "$T/p1.json" POLICY_DEBUG
-v dbg --offline --json >"$T/p2.json"; check "debug without policy: warning" 0 $?
+v dbg --offline --json >"$T/p2.json"; check "debug without policy: refused by default" 1 $?
+has "$T/p2.json" SNP_DEBUG_ALLOWED
 printf '{"required_providers": ["cloud"]}\n' >"$T/needcloud.json"
 v unreg --policy "$T/needcloud.json" --offline --json >"$T/p3.json"; check "provider required" 1 $?
 has "$T/p3.json" POLICY_PROVIDER_REQUIRED

@@ -791,6 +791,71 @@ static void test_tdx_debug_rule(void **state)
     run_tdx_cases(prof, CVMA_ARRAY_LEN(prof), &q);
 }
 
+/*
+ * Secure default: the verifier records a debug guest as an error (SNP_DEBUG_ALLOWED,
+ * TDX_DEBUG). allow_debug true lowers that very reason to a warning, saying so in its
+ * detail; false or absent leaves it an error (and adds POLICY_DEBUG).
+ */
+static void debug_case(struct cvma_result *res, enum cvma_reason code, const char *policy,
+                       enum cvma_result_status want_status, enum cvma_severity want_sev,
+                       const char *want_note)
+{
+    struct cvma_policy *p = load_ok(policy);
+    mark_checks_done(res);
+    cvma_reject(&res->verdict, code, "debug bit set (as the verifier records it)");
+    assert_int_equal(severity_of(&res->verdict, code), CVMA_SEV_ERROR);
+    cvma_policy_appraise(p, res);
+    cvma_result_finish(res);
+    if (res->status != want_status || severity_of(&res->verdict, code) != (int)want_sev) {
+        dump(&res->verdict);
+        fail_msg("policy %s: status %s, %s severity %d", policy,
+                 cvma_result_status_name(res->status), cvma_reason_name(code),
+                 severity_of(&res->verdict, code));
+    }
+    if (want_note != NULL) {
+        expect_reason(&res->verdict, code, "debug bit set", want_note);
+    } else {
+        assert_null(strstr(find(&res->verdict, code)->detail, "accepted by policy"));
+    }
+    cvma_result_cleanup(res);
+    cvma_policy_free(p);
+}
+
+static void test_allow_debug_true_lowers_the_debug_error_to_a_warning(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    good_snp(&r);
+    r.policy |= 1ull << 19;
+    snp_result(&r, CVMA_SNP_PRODUCT_MILAN, &res);
+    debug_case(&res, CVMA_R_SNP_DEBUG_ALLOWED, "{\"snp\": {\"allow_debug\": true}}", CVMA_WARNING,
+               CVMA_SEV_WARNING, "(accepted by policy: snp.allow_debug is true)");
+    snp_result(&r, CVMA_SNP_PRODUCT_MILAN, &res);
+    debug_case(&res, CVMA_R_SNP_DEBUG_ALLOWED, "{\"snp\": {\"allow_debug\": false}}",
+               CVMA_CONTRAINDICATED, CVMA_SEV_ERROR, NULL);
+    snp_result(&r, CVMA_SNP_PRODUCT_MILAN, &res);
+    debug_case(&res, CVMA_R_SNP_DEBUG_ALLOWED, "{\"snp\": {}}", CVMA_CONTRAINDICATED,
+               CVMA_SEV_ERROR, NULL);
+    /* The TDX section's allow_debug says nothing about an SEV-SNP guest. */
+    snp_result(&r, CVMA_SNP_PRODUCT_MILAN, &res);
+    debug_case(&res, CVMA_R_SNP_DEBUG_ALLOWED,
+               "{\"allowed_tees\": [\"sev-snp\", \"tdx\"], \"tdx\": {\"allow_debug\": true}}",
+               CVMA_CONTRAINDICATED, CVMA_SEV_ERROR, NULL);
+
+    good_tdx(&q);
+    q.body.td_attributes |= 1; /* DEBUG */
+    tdx_result(&q, "UpToDate", &res);
+    debug_case(&res, CVMA_R_TDX_DEBUG, "{\"tdx\": {\"allow_debug\": true}}", CVMA_WARNING,
+               CVMA_SEV_WARNING, "(accepted by policy: tdx.allow_debug is true)");
+    tdx_result(&q, "UpToDate", &res);
+    debug_case(&res, CVMA_R_TDX_DEBUG, "{\"tdx\": {\"allow_debug\": false}}", CVMA_CONTRAINDICATED,
+               CVMA_SEV_ERROR, NULL);
+    tdx_result(&q, "UpToDate", &res);
+    debug_case(&res, CVMA_R_TDX_DEBUG, "{\"tdx\": {}}", CVMA_CONTRAINDICATED, CVMA_SEV_ERROR, NULL);
+}
+
 static void test_tdx_report_data_and_service_td(void **state)
 {
     (void)state;
@@ -1724,6 +1789,7 @@ int main(void)
             cmocka_unit_test(test_snp_real_sample_claims),
             cmocka_unit_test(test_tdx_register_rules_pass_and_fail),
             cmocka_unit_test(test_tdx_debug_rule),
+            cmocka_unit_test(test_allow_debug_true_lowers_the_debug_error_to_a_warning),
             cmocka_unit_test(test_tdx_report_data_and_service_td),
             cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
             cmocka_unit_test(test_tdx_all_failing_rules_are_reported),

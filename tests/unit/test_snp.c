@@ -147,10 +147,22 @@ static void test_every_sample_verifies_with_manifest_values(void **state)
         char *d = coll_dir(s, NULL);
         read_report(s, &b);
         verify_bytes(b.p, b.len, d, s->at, NULL, &res);
-        if (res.status == CVMA_CONTRAINDICATED) {
-            fail_msg("%s: %s: %s", s->dir, cvma_reason_name(res.verdict.reasons[0].code),
-                     res.verdict.reasons[0].detail);
+        /* Secure default: a debug guest is refused, with that reason as its only error (every
+         * check passed; a policy with snp.allow_debug true would accept it as a warning). */
+        size_t errors = 0;
+        for (size_t k = 0; k < res.verdict.n_reasons; k++) {
+            errors += res.verdict.reasons[k].severity == CVMA_SEV_ERROR;
         }
+        if (s->debug ? (res.status != CVMA_CONTRAINDICATED || errors != 1 ||
+                        cvma_verdict_first_error(&res.verdict) != CVMA_R_SNP_DEBUG_ALLOWED)
+                     : res.status == CVMA_CONTRAINDICATED) {
+            fail_msg("%s: %s, first error %s", s->dir, cvma_result_status_name(res.status),
+                     cvma_reason_name(cvma_verdict_first_error(&res.verdict)));
+        }
+        assert_int_equal(res.verdict.checks_done & res.verdict.checks_required,
+                         res.verdict.checks_required);
+        /* Real reports: COMMITTED_TCB is never above CURRENT_TCB. */
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT));
         /* No CRL in the public samples: a warning says revocation went unchecked. */
         assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_NOT_CHECKED));
         json_t *snp = json_object_get(res.claims, "snp");

@@ -6,6 +6,7 @@
 
 #include <openssl/x509.h>
 
+#include "appraise/policy.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
@@ -18,8 +19,12 @@ struct run {
     struct cvma_result res;
 };
 
-/* Simulates with o into a temp dir, then verifies (offline, test root trusted). */
-static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at, struct run *r)
+/*
+ * Simulates with o into a temp dir, then verifies (offline, test root trusted) with --product
+ * product (0: none) and, when policy is not NULL, appraises with that policy JSON.
+ */
+static void sim_verify_ex(const struct cvma_sim_snp_opts *o, bool trust, time_t at,
+                          enum cvma_snp_product product, const char *policy, struct run *r)
 {
     char err[256];
     struct cvma_buf rep, root;
@@ -42,14 +47,59 @@ static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at,
     vo.cache_dir = r->dir;
     vo.trust_roots = roots;
     vo.n_trust_roots = trust ? 1 : 0;
+    vo.snp_product = (int)product;
     cvma_result_init(&r->res, "sev-snp", vo.at);
     cvma_snp_verify(rep.p, rep.len, &vo, NULL, &r->res);
+    if (policy != NULL) {
+        struct cvma_policy *p = NULL;
+        if (cvma_policy_load_bytes((const uint8_t *)policy, strlen(policy), &p, err, sizeof err) !=
+            CVMA_OK) {
+            fail_msg("policy: %s", err);
+        }
+        cvma_policy_appraise(p, &r->res);
+        cvma_policy_free(p);
+    }
     cvma_result_finish(&r->res);
     X509_free(roots[0]);
     cvma_buf_free(&rep);
     cvma_buf_free(&root);
     free(rp);
     free(ap);
+}
+
+static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at, struct run *r)
+{
+    sim_verify_ex(o, trust, at, CVMA_SNP_PRODUCT_UNKNOWN, NULL, r);
+}
+
+/* The detail of the first reason with this code, or NULL. */
+static const char *detail_of(const struct cvma_verdict *v, enum cvma_reason code)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code) {
+            return v->reasons[i].detail;
+        }
+    }
+    return NULL;
+}
+
+static int severity_of(const struct cvma_verdict *v, enum cvma_reason code)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code) {
+            return (int)v->reasons[i].severity;
+        }
+    }
+    return -1;
+}
+
+static void expect_detail(const struct cvma_verdict *v, enum cvma_reason code, const char *part)
+{
+    const char *d = detail_of(v, code);
+    if (d == NULL || strstr(d, part) == NULL) {
+        fail_msg("wanted %s with \"%s\", got %s", cvma_reason_name(code), part,
+                 d ? d : "(no such reason)");
+    }
 }
 
 static void done(struct run *r)
@@ -219,7 +269,8 @@ static void test_masked_chip_id_is_a_warning(void **state)
     done(&r);
 }
 
-static void test_debug_policy_is_a_warning_and_claimed(void **state)
+/* Secure default: a debug guest (policy bit 19) is refused; the host can read its memory. */
+static void test_debug_guest_is_refused_by_default_and_claimed(void **state)
 {
     (void)state;
     struct cvma_sim_snp_opts o;
@@ -227,9 +278,39 @@ static void test_debug_policy_is_a_warning_and_claimed(void **state)
     cvma_sim_snp_opts_default(&o);
     o.debug = true;
     sim_verify(&o, true, 0, &r);
-    assert_int_equal(r.res.status, CVMA_WARNING);
-    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED));
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_DEBUG_ALLOWED);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED, "bit 19 (DEBUG) set");
     assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    done(&r);
+    /* A policy without snp.allow_debug true changes nothing. */
+    sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"vmpl\": 0}}", &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_ERROR);
+    done(&r);
+}
+
+/* snp.allow_debug true: the same guest is accepted with the same reason as a warning. */
+static void test_debug_guest_allowed_by_policy_is_a_warning(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.debug = true;
+    sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"allow_debug\": true}}", &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_int_equal(cvma_result_exit_code(&r.res), 0);
+    assert_int_equal(severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_WARNING);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED,
+                  "(accepted by policy: snp.allow_debug is true)");
+    done(&r);
+    /* A production guest under the same policy: affirming, no debug reason. */
+    o.debug = false;
+    sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"allow_debug\": true}}", &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED));
     done(&r);
 }
 
@@ -248,7 +329,154 @@ static void test_tcb_relations(void **state)
     sim_verify(&o, true, 0, &r);
     assert_int_equal(r.res.status, CVMA_AFFIRMING);
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_COMMITTED_TCB_BELOW_CURRENT));
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT));
     done(&r);
+}
+
+/*
+ * COMMITTED_TCB above CURRENT_TCB in any component is refused (go-sev-guest validateTcb),
+ * compared in the product's layout: Milan/Genoa BL,TEE,-,-,-,-,SNP,UCODE; Turin
+ * FMC,BL,TEE,SNP,-,-,-,UCODE. Defaults: bl 3, tee 0, snp 8, ucode 115, Turin fmc 1.
+ */
+static void test_committed_tcb_above_current_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        enum cvma_snp_product product;
+        unsigned byte;
+        uint8_t from, to;
+        const char *detail; /* NULL: a reserved byte of this layout, not compared */
+    } cases[] = {
+            {CVMA_SNP_PRODUCT_MILAN, 0, 3, 4,
+             "COMMITTED_TCB.bootloader=4 is above CURRENT_TCB.bootloader=3"},
+            {CVMA_SNP_PRODUCT_MILAN, 1, 0, 1, "COMMITTED_TCB.tee=1 is above CURRENT_TCB.tee=0"},
+            {CVMA_SNP_PRODUCT_GENOA, 6, 8, 9, "COMMITTED_TCB.snp=9 is above CURRENT_TCB.snp=8"},
+            {CVMA_SNP_PRODUCT_GENOA, 7, 115, 200,
+             "COMMITTED_TCB.microcode=200 is above CURRENT_TCB.microcode=115"},
+            {CVMA_SNP_PRODUCT_MILAN, 3, 0, 5, NULL},
+            {CVMA_SNP_PRODUCT_TURIN, 0, 1, 2, "COMMITTED_TCB.fmc=2 is above CURRENT_TCB.fmc=1"},
+            {CVMA_SNP_PRODUCT_TURIN, 1, 3, 7,
+             "COMMITTED_TCB.bootloader=7 is above CURRENT_TCB.bootloader=3"},
+            {CVMA_SNP_PRODUCT_TURIN, 3, 8, 9, "COMMITTED_TCB.snp=9 is above CURRENT_TCB.snp=8"},
+            {CVMA_SNP_PRODUCT_TURIN, 7, 115, 116,
+             "COMMITTED_TCB.microcode=116 is above CURRENT_TCB.microcode=115"},
+            {CVMA_SNP_PRODUCT_TURIN, 6, 0, 1, NULL},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        cvma_sim_snp_opts_default(&o);
+        o.product = cases[i].product;
+        o.tamper.committed_tcb_xor = (uint64_t)(cases[i].from ^ cases[i].to) << (8 * cases[i].byte);
+        sim_verify(&o, true, 0, &r);
+        if (cases[i].detail == NULL) {
+            if (r.res.status != CVMA_AFFIRMING ||
+                cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT)) {
+                fail_msg("case %zu: a reserved TCB byte was compared", i);
+            }
+        } else {
+            if (r.res.status != CVMA_CONTRAINDICATED ||
+                cvma_verdict_first_error(&r.res.verdict) !=
+                        CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT) {
+                fail_msg("case %zu: status %s, first error %s", i,
+                         cvma_result_status_name(r.res.status),
+                         cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+            }
+            expect_detail(&r.res.verdict, CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT, cases[i].detail);
+        }
+        done(&r);
+    }
+}
+
+/*
+ * --product for a v2 report (no CPUID) whose VCEK names no product either: without it the
+ * product is unknown and the message says to give --product; with it the report verifies in
+ * that product's TCB layout. Where the report names its product, --product must agree.
+ */
+static void test_product_option_decides_a_v2_report(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.version = 2;
+    o.product = CVMA_SNP_PRODUCT_TURIN;
+    o.tamper.leaf_no_product_name = true;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_PRODUCT_UNKNOWN);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_UNKNOWN, "give --product milan|genoa|turin");
+    done(&r);
+
+    sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_TURIN, NULL, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_string_equal(
+            json_string_value(json_object_get(json_object_get(r.res.claims, "snp"), "product")),
+            "Turin");
+    done(&r);
+
+    /* The wrong product: the Milan TCB layout does not match the Turin VCEK. */
+    sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_MILAN, NULL, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_PRODUCT_MISMATCH));
+    done(&r);
+
+    /* A v2 report whose VCEK names Genoa, --product turin: they disagree. */
+    cvma_sim_snp_opts_default(&o);
+    o.version = 2;
+    o.product = CVMA_SNP_PRODUCT_GENOA;
+    sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_TURIN, NULL, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_PRODUCT_MISMATCH);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_MISMATCH,
+                  "--product is Turin but the leaf productName is 'Genoa'");
+    done(&r);
+
+    /* v5 names Milan in its CPUID bytes; --product genoa contradicts it. */
+    cvma_sim_snp_opts_default(&o);
+    sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_GENOA, NULL, &r);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_PRODUCT_MISMATCH);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_MISMATCH, "is Milan but --product is Genoa");
+    done(&r);
+    sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_MILAN, NULL, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    done(&r);
+}
+
+/* Online, a v2 report without --product cannot say which KDS to ask: undecided, saying so. */
+static void test_v2_report_without_product_asks_for_it_before_fetching(void **state)
+{
+    (void)state;
+    char err[256];
+    struct cvma_sim_snp_opts o;
+    struct cvma_buf rep;
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    char *d = tu_tmpdir(), *empty = tu_path(d, "empty"), *cache = tu_path(d, "cache");
+    cvma_sim_snp_opts_default(&o);
+    o.version = 2;
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    assert_int_equal(mkdir(empty, 0700), 0);
+    char *rp = tu_path(d, "report.bin");
+    tu_read(rp, &rep);
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = empty;
+    vo.cache_dir = cache;
+    vo.kds_base_url = "http://127.0.0.1:9"; /* never reached without a product */
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_true(res.undecided);
+    assert_int_equal(cvma_result_exit_code(&res), 3);
+    expect_detail(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE,
+                  "report v2 names no product (no CPUID bytes): give --product milan|genoa|turin");
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&rep);
+    tu_rmtree(d);
+    free(rp);
+    free(empty);
+    free(cache);
+    free(d);
 }
 
 static void test_product_disagreements(void **state)
@@ -507,8 +735,12 @@ int main(void)
             cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
             cmocka_unit_test(test_vcek_of_another_chip),
             cmocka_unit_test(test_masked_chip_id_is_a_warning),
-            cmocka_unit_test(test_debug_policy_is_a_warning_and_claimed),
+            cmocka_unit_test(test_debug_guest_is_refused_by_default_and_claimed),
+            cmocka_unit_test(test_debug_guest_allowed_by_policy_is_a_warning),
             cmocka_unit_test(test_tcb_relations),
+            cmocka_unit_test(test_committed_tcb_above_current_is_refused),
+            cmocka_unit_test(test_product_option_decides_a_v2_report),
+            cmocka_unit_test(test_v2_report_without_product_asks_for_it_before_fetching),
             cmocka_unit_test(test_product_disagreements),
             cmocka_unit_test(test_leaf_defects),
             cmocka_unit_test(test_signer_fields),

@@ -624,6 +624,59 @@ static void test_sim_each_tcb_status_maps_as_documented(void **state)
     }
 }
 
+/* As sim_run, appraising with the policy JSON before the status is computed. */
+static void sim_run_policy(const struct cvma_sim_tdx_opts *o, const char *policy, struct simrun *r)
+{
+    char err[256];
+    struct cvma_buf rb, qb;
+    struct cvma_verify_opts vo;
+    struct cvma_policy *p = NULL;
+    r->dir = tu_tmpdir();
+    if (cvma_sim_tdx_write(o, r->dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    if (cvma_policy_load_bytes((const uint8_t *)policy, strlen(policy), &p, err, sizeof err) !=
+        CVMA_OK) {
+        fail_msg("policy: %s", err);
+    }
+    char *rp = tu_path(r->dir, "root_ca.pem"), *qp = tu_path(r->dir, "quote.bin");
+    tu_read(rp, &rb);
+    tu_read(qp, &qb);
+    r->root = cvma_x509_load(rb.p, rb.len);
+    assert_non_null(r->root);
+    X509 *roots[1] = {r->root};
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = r->dir;
+    vo.offline = true;
+    vo.cache_dir = r->dir;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    cvma_result_init(&r->res, "tdx", vo.at);
+    cvma_tdx_verify(qb.p, qb.len, &vo, NULL, &r->res);
+    cvma_policy_appraise(p, &r->res);
+    cvma_result_finish(&r->res);
+    cvma_policy_free(p);
+    cvma_buf_free(&rb);
+    cvma_buf_free(&qb);
+    free(rp);
+    free(qp);
+}
+
+static const struct cvma_verdict_reason *reason_of(const struct cvma_verdict *v,
+                                                   enum cvma_reason code)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code) {
+            return &v->reasons[i];
+        }
+    }
+    static const struct cvma_verdict_reason none = {.code = CVMA_R_COUNT_};
+    fail_msg("no %s", cvma_reason_name(code));
+    return &none;
+}
+
+/* Secure default: a debug TD is refused; tdx.allow_debug true makes it a warning. */
 static void test_sim_v5_and_debug(void **state)
 {
     (void)state;
@@ -633,9 +686,24 @@ static void test_sim_v5_and_debug(void **state)
     o.version = 5;
     o.debug = true;
     sim_run(&o, 0, &r);
-    assert_int_equal(r.res.status, CVMA_WARNING);
-    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TDX_DEBUG));
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_DEBUG);
+    assert_non_null(strstr(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
+                           "has debug/profiling bits 7:0 set (0x01)"));
     assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    sim_done(&r);
+    sim_run_policy(&o, "{\"tdx\": {\"allow_debug\": false}}", &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_ERROR);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_POLICY_DEBUG));
+    sim_done(&r);
+    sim_run_policy(&o, "{\"tdx\": {\"allow_debug\": true}}", &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_int_equal(cvma_result_exit_code(&r.res), 0);
+    assert_int_equal(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_WARNING);
+    assert_non_null(strstr(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
+                           "(accepted by policy: tdx.allow_debug is true)"));
     sim_done(&r);
     /* A bound service TD: a warning naming it. */
     cvma_sim_tdx_opts_default(&o);
@@ -709,8 +777,8 @@ static void test_sim_revoked_pck_and_stale_collateral(void **state)
     sim_done(&r);
 }
 
-static const struct cvma_verdict_reason *reason_of(const struct cvma_result *res,
-                                                   enum cvma_reason code)
+static const struct cvma_verdict_reason *reason_in_result(const struct cvma_result *res,
+                                                          enum cvma_reason code)
 {
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {
         if (res->verdict.reasons[i].code == code) {
@@ -750,7 +818,7 @@ static void test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it(void
     assert_string_equal(claim_tdx(&r.res, "tcb_status"), "TDRelaunchAdvised");
     assert_string_equal(claim_tdx(&r.res, "platform_tcb_status"), "UpToDate");
     assert_string_equal(claim_tdx(&r.res, "module_tcb_status"), "OutOfDate"); /* at launch */
-    rr = reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
+    rr = reason_in_result(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
     assert_non_null(strstr(rr->detail, "TDRelaunchAdvised"));
     assert_non_null(strstr(rr->detail, "INTEL-SA-00106")); /* the launch module's advisories */
 
@@ -759,7 +827,7 @@ static void test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it(void
                                    "\"TDRelaunchAdvised\"]}}");
     sim_reverify(&r, p);
     assert_int_equal(r.res.status, CVMA_AFFIRMING);
-    rr = reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
+    rr = reason_in_result(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
     assert_int_equal(rr->severity, CVMA_SEV_INFO);
     assert_non_null(strstr(rr->detail, "accepted by policy"));
     cvma_policy_free(p);
@@ -769,7 +837,8 @@ static void test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it(void
     sim_reverify(&r, p);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_POLICY_TCB_STATUS));
-    assert_int_equal(reason_of(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED)->severity, CVMA_SEV_ERROR);
+    assert_int_equal(reason_in_result(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED)->severity,
+                     CVMA_SEV_ERROR);
     cvma_policy_free(p);
     sim_done(&r);
 }
