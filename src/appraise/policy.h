@@ -8,7 +8,7 @@
  * the field path ("snp.measurements[1]: ..."); nothing is ignored. The loaded policy is
  * immutable and may be shared by threads.
  *
- * How the verifier uses it (tools/cmd_verify.c, verify --policy FILE):
+ * How the verifier uses it (src/verifier/verifier.c, verify --policy FILE):
  *   1. cvma_policy_load() before any evidence is read; failure is exit 2 with err printed.
  *   2. Before verifying: cvma_policy_collateral_grace() >= 0 sets
  *      cvma_verify_opts.collateral_grace_seconds (unless the command line set it);

@@ -4,7 +4,7 @@ set -u
 src=${CVMATTEST_SRC:?}
 command -v clang-format >/dev/null || { echo "SKIP: clang-format not installed"; exit 77; }
 cd "$src" || exit 1
-files=$(find src tools tests fuzz include -name '*.[ch]' 2>/dev/null)
+files=$(find src cli sim examples tests fuzz include -name '*.[ch]' 2>/dev/null)
 if ! clang-format --dry-run -Werror $files; then
     echo "run 'make format' to fix"
     exit 1

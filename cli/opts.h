@@ -1,6 +1,6 @@
 /* Options shared by `verify` and `bench`: they become a verifier configuration and a request. */
-#ifndef CVMA_TOOLS_OPTS_H
-#define CVMA_TOOLS_OPTS_H
+#ifndef CVMA_CLI_OPTS_H
+#define CVMA_CLI_OPTS_H
 
 #include "cvmattest/cvmattest.h"
 

@@ -1,6 +1,6 @@
 /* Subcommands of the cvmattest CLI; each returns the process exit code (DESIGN.md). */
-#ifndef CVMA_TOOLS_CMDS_H
-#define CVMA_TOOLS_CMDS_H
+#ifndef CVMA_CLI_CMDS_H
+#define CVMA_CLI_CMDS_H
 
 int cvma_cmd_show(int argc, char **argv);
 int cvma_cmd_verify(int argc, char **argv);

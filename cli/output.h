@@ -1,6 +1,6 @@
 /* Printing results and claims for people (text) and programs (--json). */
-#ifndef CVMA_TOOLS_OUTPUT_H
-#define CVMA_TOOLS_OUTPUT_H
+#ifndef CVMA_CLI_OUTPUT_H
+#define CVMA_CLI_OUTPUT_H
 
 #include <stdio.h>
 
