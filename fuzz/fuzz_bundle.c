@@ -1,0 +1,50 @@
+/*
+ * libFuzzer target: evidence input (verifier/bundle.c): bundle JSON, hex and base64 text,
+ * binary; then the kind detection and the explanation of unknown bytes. Whatever is accepted
+ * must have exactly one evidence part and collateral parts with known names.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verifier/bundle.h"
+#include "verifier/kind.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct cvma_evidence *ev = NULL;
+    char err[512], why[512];
+    enum cvma_inform inform = CVMA_INFORM_AUTO;
+
+    if (size > 0) {
+        inform = (enum cvma_inform)(data[0] % 4); /* the first byte picks the input form */
+        data++;
+        size--;
+    }
+    if (cvma_evidence_from_bytes(data, size, inform, &ev, err, sizeof err) != CVMA_OK) {
+        if (ev != NULL || strnlen(err, sizeof err) >= sizeof err) {
+            abort();
+        }
+        return 0;
+    }
+    size_t n_evidence = 0;
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        if (ev->parts[i].role == CVMA_PART_EVIDENCE) {
+            n_evidence++;
+        } else if (ev->parts[i].name == NULL ||
+                   !cvma_bundle_collateral_name_ok(ev->parts[i].name)) {
+            abort();
+        }
+    }
+    if (n_evidence != 1) {
+        abort();
+    }
+    struct cvma_span b = cvma_evidence_bytes(ev);
+    if (cvma_kind_detect(b.p, b.len) == NULL) {
+        cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
+    }
+    cvma_evidence_free(ev);
+    return 0;
+}

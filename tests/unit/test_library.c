@@ -1,0 +1,431 @@
+/*
+ * The public API (include/cvmattest/cvmattest.h) and the evidence bundle: configuration
+ * errors, every evidence input form, malformed bundles, the pipeline's result accessors, and
+ * verification from a bundle's own collateral (prepared once) against a collateral directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/base64.h"
+#include "common/hex.h"
+#include "cvmattest/cvmattest.h"
+#include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
+#include "testutil.h"
+#include "verifier/bundle.h"
+
+struct fx {
+    char *dir;     /* simulated SEV-SNP evidence and collateral */
+    char *tdx;     /* simulated TDX evidence and collateral */
+    char *report;  /* dir/report.bin */
+    char *ark;     /* dir/ark.pem */
+    char *root_ca; /* tdx/root_ca.pem */
+    char *bundle;  /* dir/bundle.json */
+    char *tbundle; /* tdx/bundle.json */
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    struct cvma_sim_snp_opts so;
+    struct cvma_sim_tdx_opts to;
+    struct cvma_buf b;
+    char err[256];
+
+    f->dir = tu_tmpdir();
+    f->tdx = tu_path(f->dir, "tdx");
+    cvma_sim_snp_opts_default(&so);
+    cvma_sim_tdx_opts_default(&to);
+    if (cvma_sim_snp_write(&so, f->dir, err, sizeof err) != CVMA_OK ||
+        cvma_sim_tdx_write(&to, f->tdx, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "sim: %s\n", err);
+        return -1;
+    }
+    f->report = tu_path(f->dir, "report.bin");
+    f->ark = tu_path(f->dir, "ark.pem");
+    f->root_ca = tu_path(f->tdx, "root_ca.pem");
+    f->bundle = tu_path(f->dir, "bundle.json");
+    f->tbundle = tu_path(f->tdx, "bundle.json");
+    tu_read(f->report, &b);
+    if (cvma_bundle_write(f->bundle, "sev-snp", b.p, b.len, f->dir) != CVMA_OK) {
+        return -1;
+    }
+    cvma_buf_free(&b);
+    char *q = tu_path(f->tdx, "quote.bin");
+    tu_read(q, &b);
+    free(q);
+    if (cvma_bundle_write(f->tbundle, "tdx", b.p, b.len, f->tdx) != CVMA_OK) {
+        return -1;
+    }
+    cvma_buf_free(&b);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->tdx);
+    free(f->report);
+    free(f->ark);
+    free(f->root_ca);
+    free(f->bundle);
+    free(f->tbundle);
+    free(f);
+    return 0;
+}
+
+/* A verifier trusting root, reading collateral from dir (may be NULL), offline. */
+static struct cvma_verifier *verifier(const char *root, const char *dir)
+{
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    const char *roots[] = {root};
+    char err[256];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = dir;
+    cfg.offline = true;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    return v;
+}
+
+static struct cvma_result *verify_file(struct cvma_verifier *v, const char *path)
+{
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
+        fail_msg("evidence %s: %s", path, err);
+    }
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    cvma_evidence_free(ev);
+    return res;
+}
+
+static void test_library_bundle_verifies_with_its_own_collateral(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_result *res = verify_file(v, f->bundle);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_int_equal(cvma_result_exit_code(res), 0);
+    assert_string_equal(cvma_result_tee(res), "sev-snp");
+    assert_non_null(strstr(cvma_result_trust_anchor(res), "test-root:"));
+    char *j = cvma_result_json(res, false);
+    assert_non_null(strstr(j, "\"status\":\"affirming\""));
+    free(j);
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+
+    v = verifier(f->root_ca, NULL);
+    res = verify_file(v, f->tbundle);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_string_equal(cvma_result_tee(res), "tdx");
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+}
+
+static void test_library_one_evidence_verified_many_times_uses_prepared_collateral(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_evidence_from_file(f->bundle, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    for (int i = 0; i < 3; i++) {
+        struct cvma_result *res = NULL;
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+        cvma_result_free(res);
+    }
+    assert_true(ev->memo->done);
+    assert_non_null(ev->memo->prepared);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+}
+
+static void test_library_bundle_without_collateral_is_undecided_offline(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    struct cvma_buf b;
+    char err[256];
+    char *cache = tu_path(f->dir, "empty-cache");
+    memset(&req, 0, sizeof req);
+    setenv("CVMATTEST_CACHE", cache, 1);
+    tu_read(f->report, &b);
+    assert_int_equal(cvma_evidence_from_bytes(b.p, b.len, CVMA_INFORM_BIN, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_result_exit_code(res), 3);
+    assert_true(cvma_result_undecided(res));
+    assert_true(cvma_result_has_reason(res, "COLLATERAL_UNAVAILABLE"));
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_buf_free(&b);
+    cvma_verifier_free(v);
+    free(cache);
+}
+
+static void test_library_hex_and_base64_text_are_decoded(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, f->dir);
+    struct cvma_buf b;
+    char err[256];
+    tu_read(f->report, &b);
+    char *hex = cvma_hex_dup(b.p, b.len);
+    char *b64 = cvma_base64_encode(b.p, b.len, CVMA_B64_STD);
+    char *b64url = cvma_base64_encode(b.p, b.len, CVMA_B64_URL);
+    const char *texts[] = {hex, b64, b64url};
+    for (size_t i = 0; i < 3; i++) {
+        struct cvma_evidence *ev = NULL;
+        struct cvma_result *res = NULL;
+        struct cvma_request req;
+        memset(&req, 0, sizeof req);
+        /* with a line break in the middle and at the end, as files often have */
+        size_t n = strlen(texts[i]);
+        char *t = malloc(n + 3);
+        memcpy(t, texts[i], 64);
+        t[64] = '\n';
+        memcpy(t + 65, texts[i] + 64, n - 64);
+        t[n + 1] = '\n';
+        t[n + 2] = '\0';
+        assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)t, n + 2, CVMA_INFORM_AUTO, &ev,
+                                                  err, sizeof err),
+                         CVMA_OK);
+        assert_int_equal(cvma_evidence_kind(ev), CVMA_KIND_SNP);
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+        cvma_result_free(res);
+        cvma_evidence_free(ev);
+        free(t);
+    }
+    /* Forced forms. */
+    struct cvma_evidence *ev = NULL;
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)hex, strlen(hex), CVMA_INFORM_HEX,
+                                              &ev, err, sizeof err),
+                     CVMA_OK);
+    cvma_evidence_free(ev);
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)b64, strlen(b64), CVMA_INFORM_HEX,
+                                              &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_null(ev);
+    assert_int_equal(cvma_evidence_from_bytes(b.p, b.len, CVMA_INFORM_BASE64, &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "not text"));
+    free(hex);
+    free(b64);
+    free(b64url);
+    cvma_buf_free(&b);
+    cvma_verifier_free(v);
+}
+
+static void expect_usage(const char *text, const char *needle)
+{
+    struct cvma_evidence *ev = NULL;
+    char err[512];
+    err[0] = '\0';
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)text, strlen(text), CVMA_INFORM_AUTO,
+                                              &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_null(ev);
+    if (strstr(err, needle) == NULL) {
+        fail_msg("'%s': error '%s' lacks '%s'", text, err, needle);
+    }
+}
+
+static void test_library_malformed_bundles_and_inputs_are_usage_errors(void **state)
+{
+    (void)state;
+    struct cvma_evidence *ev = NULL;
+    char err[256];
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)"", 0, CVMA_INFORM_AUTO, &ev, err,
+                                              sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "empty"));
+    expect_usage(" \n\t\n", "empty");
+    expect_usage("{", "not JSON");
+    expect_usage("{\"parts\": []}", "cvmattest_bundle");
+    expect_usage("{\"cvmattest_bundle\": 2, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}]}",
+                 "version 2");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": []}", "parts");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"collateral\", \"name\": "
+                 "\"vcek.der\", \"data\": \"AgAAAA==\"}]}",
+                 "no \"evidence\" part");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"evidence\", \"data\": \"AgAAAA==\"}]}",
+                 "more than one");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"collateral\", \"name\": \"../etc/passwd\", "
+                 "\"data\": \"AgAAAA==\"}]}",
+                 "collateral needs a \"name\"");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"collateral\", \"name\": \"crl.der\", "
+                 "\"data\": \"AgAAAA==\"}, {\"role\": \"collateral\", \"name\": \"crl.der\", "
+                 "\"data\": \"AgAAAA==\"}]}",
+                 "given twice");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"event_log\", \"data\": \"AgAAAA==\"}]}",
+                 "not supported");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"not base64!\"}]}",
+                 "not base64");
+    expect_usage("{\"cvmattest_bundle\": 1, \"kind\": \"sgx\", \"parts\": [{\"role\": "
+                 "\"evidence\", \"data\": \"AgAAAA==\"}]}",
+                 "not known");
+    expect_usage("{\"cvmattest_bundle\": 1, \"extra\": 1, \"parts\": [{\"role\": \"evidence\", "
+                 "\"data\": \"AgAAAA==\"}]}",
+                 "unknown member");
+    expect_usage("zz not evidence zz", "neither hex nor base64");
+}
+
+static void test_library_certificate_and_sgx_quote_are_named(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, f->dir);
+    struct cvma_result *res = verify_file(v, f->ark);
+    assert_int_equal(cvma_result_exit_code(res), 1);
+    assert_true(cvma_result_has_reason(res, "PARSE_UNKNOWN_FORMAT"));
+    assert_non_null(strstr(cvma_result_reason_detail(res, 0), "X.509 certificate"));
+    cvma_result_free(res);
+
+    /* A DCAP quote header with TEE type 0 is an SGX quote. */
+    char *q = tu_path(f->tdx, "quote.bin");
+    char *sgx = tu_path(f->dir, "sgx.bin");
+    struct cvma_buf b;
+    tu_read(q, &b);
+    b.p[4] = 0;
+    tu_write(sgx, b.p, b.len);
+    res = verify_file(v, sgx);
+    assert_int_equal(cvma_result_exit_code(res), 1);
+    assert_non_null(strstr(cvma_result_reason_detail(res, 0), "SGX quotes are not supported"));
+    assert_string_equal(cvma_result_reason_code(res, 0), "PARSE_UNKNOWN_FORMAT");
+    assert_string_equal(cvma_result_reason_severity(res, 0), "error");
+    assert_null(cvma_result_reason_code(res, 99));
+    cvma_result_free(res);
+    cvma_buf_free(&b);
+    free(q);
+    free(sgx);
+    cvma_verifier_free(v);
+}
+
+static void test_library_configuration_errors_are_named(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = (struct cvma_verifier *)1;
+    struct cvma_policy_config pc = {.name = NULL, .path = "/nonexistent/policy.json"};
+    const char *roots[] = {f->report};
+    char err[512];
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.collateral_dir = "/nonexistent/dir";
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_null(v);
+    assert_non_null(strstr(err, "does not exist"));
+    cfg.collateral_dir = f->report;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "is not a directory"));
+    cfg.collateral_dir = NULL;
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "not a PEM or DER certificate"));
+    cfg.n_trust_root_files = 0;
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    assert_int_not_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    assert_non_null(strstr(err, "--policy"));
+    cfg.n_policies = 0;
+    cfg.result_key_file = f->ark; /* a certificate, not a private key */
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "private key"));
+    cfg.result_key_file = NULL;
+    cfg.snp_product = 9;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+}
+
+static void test_library_unknown_policy_name_is_a_usage_error(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, f->dir);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    req.policy = "production";
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "production"));
+    /* Signing needs a configured key. */
+    req.policy = NULL;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    char *token = NULL;
+    assert_int_equal(cvma_result_sign(v, res, &token), CVMA_E_USAGE);
+    assert_null(token);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+}
+
+static void test_library_cold_verifier_gives_the_same_answer(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    const char *roots[] = {f->ark};
+    char err[256];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.offline = true;
+    cfg.no_cache = true;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    struct cvma_result *res = verify_file(v, f->bundle);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_library_bundle_verifies_with_its_own_collateral),
+            cmocka_unit_test(
+                    test_library_one_evidence_verified_many_times_uses_prepared_collateral),
+            cmocka_unit_test(test_library_bundle_without_collateral_is_undecided_offline),
+            cmocka_unit_test(test_library_hex_and_base64_text_are_decoded),
+            cmocka_unit_test(test_library_malformed_bundles_and_inputs_are_usage_errors),
+            cmocka_unit_test(test_library_certificate_and_sgx_quote_are_named),
+            cmocka_unit_test(test_library_configuration_errors_are_named),
+            cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
+            cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
