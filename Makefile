@@ -4,6 +4,8 @@
 MAKEFLAGS  += --no-print-directory
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
+PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 120
@@ -11,7 +13,7 @@ FUZZ_LONG_SECONDS ?= 120
 DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
                 libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates
 
-.PHONY: all deps build check test test-asan demo fuzz bench clean format contract
+.PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 
 all: build
 
@@ -44,15 +46,32 @@ test-asan: $(BUILD_ASAN)/CMakeCache.txt
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+# test-tsan: the library and tests/threads only, built with ThreadSanitizer (clang); 8 threads
+# verify through one verifier, and any data race fails the run.
+$(BUILD_TSAN)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCVMA_TSAN=ON
+
+test-tsan: $(BUILD_TSAN)/CMakeCache.txt
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target test_threads
+	TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 CVMA_THREADS_ROUNDS=2 \
+	    $(BUILD_TSAN)/test_threads
+
+# install: the binary, libcvmattest.so and .a, the headers, cvmattest.pc, the man page and the
+# bash completion under PREFIX (default /usr/local): make install PREFIX=$$HOME/.local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
 # fuzz: every libFuzzer target for FUZZ_SECONDS (default longer than in check).
 fuzz: deps $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) ctest --output-on-failure -R '^fuzz\.'
 
-# check: deps, build, the whole suite, then the same suite under ASan+UBSan (clang), which
-# also runs every libFuzzer target for FUZZ_SECONDS. The last line is ctest's summary.
+# check: deps, build, the whole suite, the thread test under ThreadSanitizer, then the same
+# suite under ASan+UBSan (clang), which also runs every libFuzzer target for FUZZ_SECONDS.
+# The last line is ctest's summary.
 check: deps
 	$(MAKE) test
+	$(MAKE) test-tsan
 	$(MAKE) test-asan
 
 demo: deps build
@@ -76,4 +95,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
