@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "cvmattest/cvmattest.h"
 
 static void usage(FILE *f)
 {
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        puts("cvmattest 0.1.0");
+        puts("cvmattest " CVMATTEST_VERSION);
         return 0;
     }
     fprintf(stderr, "cvmattest: unknown command '%s'\n", cmd);

@@ -108,9 +108,9 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
 
     json_object_set_new(o, "eat_profile", json_string(CVMA_EAR_PROFILE));
     json_object_set_new(o, "iat", json_integer((json_int_t)iat));
-    json_object_set_new(
-            o, "ear.verifier-id",
-            json_pack("{s:s, s:s}", "developer", "cvmattest", "build", "cvmattest 0.1.0"));
+    json_object_set_new(o, "ear.verifier-id",
+                        json_pack("{s:s, s:s}", "developer", "cvmattest", "build",
+                                  "cvmattest " CVMATTEST_VERSION));
     if (nonce_hex != NULL) {
         json_object_set_new(o, "eat_nonce", json_string(nonce_hex));
     }
