@@ -130,10 +130,10 @@ run $CVM show "$T/empty"; check "show an empty file" 2 $rc
 run $CVM verify "$T/s/ark.pem" --json; check "a PEM certificate as evidence" 1 $rc
 has "$T/out" "this is an X.509 certificate" "a PEM certificate is named"
 run $CVM show "$T/s/ark.pem"; has "$T/err" "this is an X.509 certificate" "show names a PEM certificate"
-# SGX quotes: a TDX quote with TEE type 0 (SGX), and with a version-3 header
+# SGX quotes: a TDX quote with TEE type 0 (SGX), and one with a version-3 (SGX-only) header
 cp "$T/t/quote.bin" "$T/sgx4.bin"
 printf '\000\000\000\000' | dd of="$T/sgx4.bin" bs=1 seek=4 conv=notrunc 2>/dev/null
-cp "$T/sgx4.bin" "$T/sgx3.bin"
+cp "$T/t/quote.bin" "$T/sgx3.bin"
 printf '\003\000' | dd of="$T/sgx3.bin" bs=1 seek=0 conv=notrunc 2>/dev/null
 for q in sgx4 sgx3; do
     run $CVM verify "$T/$q.bin" --collateral "$T/t" --offline --trust-root "$T/t/root_ca.pem" --json
