@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "crypto/crypto.h"
 #include "opts.h"
@@ -234,52 +235,51 @@ static int fetch_cmd(int argc, char **argv)
     struct cvma_buf ev = {0};
     const char *file = NULL, *out = NULL;
     enum cvma_evidence_kind kind;
-    int rc;
+    int rc, c;
+    static const struct option opts[] = {
+            {"out", required_argument, NULL, 'o'},     {"kds-url", required_argument, NULL, 'k'},
+            {"pcs-url", required_argument, NULL, 'p'}, {"cache-dir", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
 
     memset(&vo, 0, sizeof vo);
     vo.at = time(NULL);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
         const char **dst = NULL;
-        const char *val = NULL;
-        size_t n;
-
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        switch (c) {
+        case 'o':
+            dst = &out;
+            break;
+        case 'k':
+            dst = &vo.kds_base_url;
+            break;
+        case 'p':
+            dst = &vo.pcs_base_url;
+            break;
+        case 'c':
+            dst = &vo.cache_dir;
+            break;
+        case 'h':
             usage(stdout);
             return 0;
+        default:
+            return cvma_cli_bad_option("collateral fetch", c, argv);
         }
-        if (strncmp(a, "--out", n = strlen("--out")) == 0 && (a[n] == '\0' || a[n] == '=')) {
-            dst = &out;
-        } else if (strncmp(a, "--kds-url", n = strlen("--kds-url")) == 0 &&
-                   (a[n] == '\0' || a[n] == '=')) {
-            dst = &vo.kds_base_url;
-        } else if (strncmp(a, "--pcs-url", n = strlen("--pcs-url")) == 0 &&
-                   (a[n] == '\0' || a[n] == '=')) {
-            dst = &vo.pcs_base_url;
-        } else if (strncmp(a, "--cache-dir", n = strlen("--cache-dir")) == 0 &&
-                   (a[n] == '\0' || a[n] == '=')) {
-            dst = &vo.cache_dir;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "cvmattest collateral fetch: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else if (file == NULL) {
-            file = a;
-            continue;
-        } else {
-            fprintf(stderr, "cvmattest collateral fetch: one evidence file only; extra '%s'\n", a);
+        if (optarg[0] == '\0') {
+            const char *a = argv[optind - 1];
+            return cvma_cli_usage_error("collateral fetch", "%.*s needs a value",
+                                        (int)strcspn(a, "="), a);
+        }
+        *dst = optarg;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (file != NULL) {
+            fprintf(stderr, "cvmattest collateral fetch: one evidence file only; extra '%s'\n",
+                    argv[i]);
             return 2;
         }
-        if (a[n] == '=') {
-            val = a + n + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        }
-        if (val == NULL || val[0] == '\0') {
-            fprintf(stderr, "cvmattest collateral fetch: %.*s needs a value\n", (int)n, a);
-            return 2;
-        }
-        *dst = val;
+        file = argv[i];
     }
     if (file == NULL || out == NULL) {
         fprintf(stderr, "cvmattest collateral fetch: %s\n",

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "common/hex.h"
 #include "output.h"
@@ -187,11 +188,28 @@ int cvma_cmd_demo(int argc, char **argv)
     char *p_key, *p_pub, *fleet, *reg, *policy, *policy_dbg, *cache;
     int rc = 1;
 
-    (void)argv;
-    if (argc > 1) {
-        fprintf(stderr, "usage: cvmattest demo\n");
-        return 2;
+    static const struct option opts[] = {
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    cvma_cli_getopt_begin();
+    while ((rc = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        if (rc != 'h') {
+            return cvma_cli_bad_option("demo", rc, argv);
+        }
+        fputs("usage: cvmattest demo\n"
+              "  the end-to-end story on the simulated TEE: a provider signs a registry of its\n"
+              "  machines; a guest on a registered machine is accepted, the same software on an\n"
+              "  unregistered one refused; a debug guest is refused unless a policy allows it;\n"
+              "  a tampered report and a stale TDX platform are refused, each with its reason.\n"
+              "  Runs in a temporary directory, needs no network and no hardware.\n",
+              stdout);
+        return 0;
     }
+    if (optind < argc) {
+        return cvma_cli_usage_error("demo", "takes no arguments");
+    }
+    rc = 1;
     memset(&d, 0, sizeof d);
     snprintf(d.dir, sizeof d.dir, "/tmp/cvmattest-demo.XXXXXX");
     if (mkdtemp(d.dir) == NULL) {

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "appraise/policy.h"
+#include "args.h"
 #include "cmds.h"
 #include "common/util.h"
 
@@ -46,25 +47,39 @@ static bool looks_like_cocos(const char *path)
 
 static int policy_check(int argc, char **argv)
 {
+    static const struct option opts[] = {
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
     struct cvma_policy *p = NULL;
     char err[640];
-    if (argc != 2 || argv[1][0] == '-') {
-        policy_usage(stderr);
-        return EXIT_USAGE;
+    int c;
+
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        if (c == 'h') {
+            policy_usage(stdout);
+            return 0;
+        }
+        return cvma_cli_bad_option("policy check", c, argv);
     }
-    enum cvma_status st = cvma_policy_load(argv[1], &p, err, sizeof err);
+    if (argc - optind != 1) {
+        return cvma_cli_usage_error("policy check", "one policy FILE, please");
+    }
+    const char *file = argv[optind];
+    enum cvma_status st = cvma_policy_load(file, &p, err, sizeof err);
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest policy check: %s\n", err);
-        if (looks_like_cocos(argv[1])) {
+        if (looks_like_cocos(file)) {
             fprintf(stderr,
                     "cvmattest policy check: this looks like a Cocos AI policy; convert "
                     "it with: cvmattest policy import --from cocos %s\n",
-                    argv[1]);
+                    file);
         }
         return EXIT_USAGE;
     }
     const char *name = cvma_policy_name(p);
-    printf("%s: valid policy %s%s%s%s\n", argv[1], cvma_policy_id(p), name ? " (\"" : "",
+    printf("%s: valid policy %s%s%s%s\n", file, cvma_policy_id(p), name ? " (\"" : "",
            name ? name : "", name ? "\")" : "");
     cvma_policy_free(p);
     return 0;
@@ -77,31 +92,38 @@ static int policy_import(int argc, char **argv)
     json_t *pol = NULL, *dropped = NULL;
     char *text = NULL;
     char err[640];
-    int rc = EXIT_USAGE;
+    int rc = EXIT_USAGE, c;
+    static const struct option opts[] = {
+            {"from", required_argument, NULL, 'f'},
+            {"out", required_argument, NULL, 'o'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
-            from = argv[++i];
-        } else if (strncmp(argv[i], "--from=", 7) == 0) {
-            from = argv[i] + 7;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (strncmp(argv[i], "--out=", 6) == 0) {
-            out_path = argv[i] + 6;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        switch (c) {
+        case 'f':
+            from = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'h':
             policy_usage(stdout);
             return 0;
-        } else if (argv[i][0] == '-' || file != NULL) {
-            fprintf(stderr, "cvmattest policy import: unexpected argument '%s'\n", argv[i]);
-            policy_usage(stderr);
-            return EXIT_USAGE;
-        } else {
-            file = argv[i];
+        default:
+            return cvma_cli_bad_option("policy import", c, argv);
         }
     }
+    for (int i = optind; i < argc; i++) {
+        if (file != NULL) {
+            return cvma_cli_usage_error("policy import", "unexpected argument '%s'", argv[i]);
+        }
+        file = argv[i];
+    }
     if (from == NULL || file == NULL) {
-        policy_usage(stderr);
-        return EXIT_USAGE;
+        return cvma_cli_usage_error("policy import", "--from cocos FILE, please");
     }
     if (strcmp(from, "cocos") != 0) {
         fprintf(stderr, "cvmattest policy import: --from %s is not supported (only cocos)\n", from);
@@ -170,7 +192,8 @@ int cvma_cmd_policy(int argc, char **argv)
     if (strcmp(argv[1], "import") == 0) {
         return policy_import(argc - 1, argv + 1);
     }
-    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         policy_usage(stdout);
         return 0;
     }

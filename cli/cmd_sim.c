@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "common/hex.h"
 #include "common/util.h"
@@ -15,6 +16,73 @@
 #include "verifier/bundle.h"
 
 #define EXIT_USAGE 2
+
+/* The options of both kinds; each kind has its own table below. */
+enum {
+    O_OUT = 256,
+    O_VERSION,
+    O_DEBUG,
+    O_KEEP_KEYS,
+    O_REPORT_DATA,
+    /* snp */
+    O_PRODUCT,
+    O_MEASUREMENT,
+    O_HOST_DATA,
+    O_CHIP_ID,
+    O_VMPL,
+    O_TCB,
+    O_FMC,
+    O_VLEK,
+    O_MASK_CHIP_ID,
+    O_REVOKE_ASK,
+    /* tdx */
+    O_MR_TD,
+    O_RTMR,
+    O_MR_CONFIG_ID,
+    O_PPID,
+    O_FMSPC,
+    O_TCB_STATUS,
+    O_REVOKE_PCK,
+    O_STALE,
+};
+
+static const struct option snp_options[] = {
+        {"out", required_argument, NULL, O_OUT},
+        {"version", required_argument, NULL, O_VERSION},
+        {"product", required_argument, NULL, O_PRODUCT},
+        {"measurement", required_argument, NULL, O_MEASUREMENT},
+        {"report-data", required_argument, NULL, O_REPORT_DATA},
+        {"host-data", required_argument, NULL, O_HOST_DATA},
+        {"chip-id", required_argument, NULL, O_CHIP_ID},
+        {"debug", no_argument, NULL, O_DEBUG},
+        {"vmpl", required_argument, NULL, O_VMPL},
+        {"tcb", required_argument, NULL, O_TCB},
+        {"fmc", required_argument, NULL, O_FMC},
+        {"vlek", no_argument, NULL, O_VLEK},
+        {"mask-chip-id", no_argument, NULL, O_MASK_CHIP_ID},
+        {"revoke-ask", no_argument, NULL, O_REVOKE_ASK},
+        {"keep-keys", no_argument, NULL, O_KEEP_KEYS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+
+static const struct option tdx_options[] = {
+        {"out", required_argument, NULL, O_OUT},
+        {"version", required_argument, NULL, O_VERSION},
+        {"mr-td", required_argument, NULL, O_MR_TD},
+        {"rtmr", required_argument, NULL, O_RTMR},
+        {"report-data", required_argument, NULL, O_REPORT_DATA},
+        {"mr-config-id", required_argument, NULL, O_MR_CONFIG_ID},
+        {"debug", no_argument, NULL, O_DEBUG},
+        {"ppid", required_argument, NULL, O_PPID},
+        {"fmspc", required_argument, NULL, O_FMSPC},
+        {"tcb-status", required_argument, NULL, O_TCB_STATUS},
+        {"revoke-pck", no_argument, NULL, O_REVOKE_PCK},
+        {"stale", no_argument, NULL, O_STALE},
+        {"keep-keys", no_argument, NULL, O_KEEP_KEYS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
 
 /* DIR/bundle.json: the evidence with every certificate, CRL and collateral file it needs
  * (docs/bundle.md), so that `verify DIR/bundle.json --offline --trust-root ROOT` needs
@@ -71,34 +139,6 @@ static void snp_usage(FILE *f)
           "cert_chain.pem and crl.der. The root is generated fresh and is NOT AMD's: verify\n"
           "with --trust-root DIR/ark.pem.\n",
           f);
-}
-
-/*
- * Matches argv[*i] against "--name" (value in the next argument) or "--name=value".
- * Returns false if it is another option. On a match *val is the value, or NULL if missing;
- * *i is advanced past a separate value.
- */
-static bool opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-
-    if (strncmp(a, name, n) != 0) {
-        return false;
-    }
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return true;
-    }
-    if (a[n] != '\0') {
-        return false;
-    }
-    *val = NULL;
-    if (*i + 1 < argc) {
-        *i += 1;
-        *val = argv[*i];
-    }
-    return true;
 }
 
 /* Parses a decimal number 0..max; the whole string must be digits. */
@@ -175,50 +215,46 @@ static int sim_snp(int argc, char **argv)
     enum cvma_status st;
     unsigned long v;
     size_t len;
+    int c;
 
     cvma_sim_snp_opts_default(&o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, snp_options)) != -1) {
+        const char *val = optarg;
 
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        switch (c) {
+        case 'h':
             snp_usage(stdout);
             return 0;
-        } else if (strcmp(a, "--debug") == 0) {
+        case O_DEBUG:
             o.debug = true;
-            continue;
-        } else if (strcmp(a, "--vlek") == 0) {
+            break;
+        case O_VLEK:
             o.vlek = true;
-            continue;
-        } else if (strcmp(a, "--mask-chip-id") == 0) {
+            break;
+        case O_MASK_CHIP_ID:
             o.mask_chip_id = true;
-            continue;
-        } else if (strcmp(a, "--revoke-ask") == 0) {
+            break;
+        case O_REVOKE_ASK:
             o.revoke_ask = true;
-            continue;
-        } else if (strcmp(a, "--keep-keys") == 0) {
+            break;
+        case O_KEEP_KEYS:
             o.keep_keys = true;
-            continue;
-        }
-
-        if (opt_value(argc, argv, &i, "--out", &val)) {
-            if (val == NULL || val[0] == '\0') {
-                goto missing;
+            break;
+        case O_OUT:
+            if (val[0] == '\0') {
+                return cvma_cli_usage_error("sim snp", "--out needs a value");
             }
             out_dir = val;
-        } else if (opt_value(argc, argv, &i, "--version", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_VERSION:
             if (!parse_uint(val, 5, &v) || v < 2) {
                 fprintf(stderr, "cvmattest sim snp: --version: '%s' is not 2, 3, 4 or 5\n", val);
                 return EXIT_USAGE;
             }
             o.version = (unsigned)v;
-        } else if (opt_value(argc, argv, &i, "--product", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_PRODUCT:
             if (strcmp(val, "milan") == 0) {
                 o.product = CVMA_SNP_PRODUCT_MILAN;
             } else if (strcmp(val, "genoa") == 0) {
@@ -230,49 +266,37 @@ static int sim_snp(int argc, char **argv)
                         val);
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--measurement", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_MEASUREMENT:
             if (!parse_hex("--measurement", val, o.measurement, sizeof o.measurement,
                            sizeof o.measurement, &len)) {
                 return EXIT_USAGE;
             }
             o.has_measurement = true;
-        } else if (opt_value(argc, argv, &i, "--report-data", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_REPORT_DATA:
             if (!parse_hex("--report-data", val, o.report_data, sizeof o.report_data, 0, &len)) {
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--host-data", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_HOST_DATA:
             if (!parse_hex("--host-data", val, o.host_data, sizeof o.host_data, 0, &len)) {
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--chip-id", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_CHIP_ID:
             chip_hex = val; /* its length rule depends on --product, which may come later */
-        } else if (opt_value(argc, argv, &i, "--vmpl", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_VMPL:
             if (!parse_uint(val, 3, &v)) {
                 fprintf(stderr, "cvmattest sim snp: --vmpl: '%s' is not 0..3\n", val);
                 return EXIT_USAGE;
             }
             o.vmpl = (uint32_t)v;
-        } else if (opt_value(argc, argv, &i, "--tcb", &val)) {
+            break;
+        case O_TCB: {
             uint8_t t[4];
 
-            if (val == NULL) {
-                goto missing;
-            }
             if (!parse_tcb(val, t)) {
                 fprintf(stderr,
                         "cvmattest sim snp: --tcb: '%s' is not BL,TEE,SNP,UCODE (each 0..255)\n",
@@ -283,25 +307,22 @@ static int sim_snp(int argc, char **argv)
             o.tcb_tee = t[1];
             o.tcb_snp = t[2];
             o.tcb_ucode = t[3];
-        } else if (opt_value(argc, argv, &i, "--fmc", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        }
+        case O_FMC:
             if (!parse_uint(val, 255, &v)) {
                 fprintf(stderr, "cvmattest sim snp: --fmc: '%s' is not 0..255\n", val);
                 return EXIT_USAGE;
             }
             o.tcb_fmc = (uint8_t)v;
             fmc_arg = val;
-        } else {
-            fprintf(stderr, "cvmattest sim snp: unknown option '%s'\n", a);
-            snp_usage(stderr);
-            return EXIT_USAGE;
+            break;
+        default:
+            return cvma_cli_bad_option("sim snp", c, argv);
         }
-        continue;
-    missing:
-        fprintf(stderr, "cvmattest sim snp: %s needs a value\n", a);
-        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error("sim snp", "unexpected argument '%s'", argv[optind]);
     }
 
     if (out_dir == NULL) {
@@ -414,57 +435,51 @@ static int sim_tdx(int argc, char **argv)
     unsigned long v;
     size_t len;
     bool version_given = false;
+    int c;
 
     cvma_sim_tdx_opts_default(&o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, tdx_options)) != -1) {
+        const char *val = optarg;
 
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        switch (c) {
+        case 'h':
             tdx_usage(stdout);
             return 0;
-        } else if (strcmp(a, "--debug") == 0) {
+        case O_DEBUG:
             o.debug = true;
-            continue;
-        } else if (strcmp(a, "--revoke-pck") == 0) {
+            break;
+        case O_REVOKE_PCK:
             o.revoke_pck = true;
-            continue;
-        } else if (strcmp(a, "--stale") == 0) {
+            break;
+        case O_STALE:
             o.stale = true;
-            continue;
-        } else if (strcmp(a, "--keep-keys") == 0) {
+            break;
+        case O_KEEP_KEYS:
             o.keep_keys = true;
-            continue;
-        }
-
-        if (opt_value(argc, argv, &i, "--out", &val)) {
-            if (val == NULL || val[0] == '\0') {
-                goto missing;
+            break;
+        case O_OUT:
+            if (val[0] == '\0') {
+                return cvma_cli_usage_error("sim tdx", "--out needs a value");
             }
             out_dir = val;
-        } else if (opt_value(argc, argv, &i, "--version", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_VERSION:
             if (!parse_uint(val, 5, &v) || v < 4) {
                 fprintf(stderr, "cvmattest sim tdx: --version: '%s' is not 4 or 5\n", val);
                 return EXIT_USAGE;
             }
             o.version = (unsigned)v;
             version_given = true;
-        } else if (opt_value(argc, argv, &i, "--mr-td", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_MR_TD:
             if (!parse_hex_kind("tdx", "--mr-td", val, o.mr_td, sizeof o.mr_td, sizeof o.mr_td,
                                 &len)) {
                 return EXIT_USAGE;
             }
             o.has_mr_td = true;
-        } else if (opt_value(argc, argv, &i, "--rtmr", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_RTMR: {
             if (val[0] < '0' || val[0] > '3' || val[1] != '=') {
                 fprintf(stderr, "cvmattest sim tdx: --rtmr: '%s' is not N=HEX with N 0..3\n", val);
                 return EXIT_USAGE;
@@ -475,42 +490,33 @@ static int sim_tdx(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.has_rtmr[n] = true;
-        } else if (opt_value(argc, argv, &i, "--report-data", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        }
+        case O_REPORT_DATA:
             if (!parse_hex_kind("tdx", "--report-data", val, o.report_data, sizeof o.report_data, 0,
                                 &len)) {
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--mr-config-id", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_MR_CONFIG_ID:
             if (!parse_hex_kind("tdx", "--mr-config-id", val, o.mr_config_id, sizeof o.mr_config_id,
                                 0, &len)) {
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--ppid", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_PPID:
             if (!parse_hex_kind("tdx", "--ppid", val, o.ppid, sizeof o.ppid, sizeof o.ppid, &len)) {
                 return EXIT_USAGE;
             }
             o.has_ppid = true;
-        } else if (opt_value(argc, argv, &i, "--fmspc", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_FMSPC:
             if (!parse_hex_kind("tdx", "--fmspc", val, o.fmspc, sizeof o.fmspc, sizeof o.fmspc,
                                 &len)) {
                 return EXIT_USAGE;
             }
-        } else if (opt_value(argc, argv, &i, "--tcb-status", &val)) {
-            if (val == NULL) {
-                goto missing;
-            }
+            break;
+        case O_TCB_STATUS:
             if (!parse_tcb_status(val, &o.tcb_status)) {
                 fprintf(stderr,
                         "cvmattest sim tdx: --tcb-status: '%s' is not uptodate, swhardening, "
@@ -518,15 +524,13 @@ static int sim_tdx(int argc, char **argv)
                         val);
                 return EXIT_USAGE;
             }
-        } else {
-            fprintf(stderr, "cvmattest sim tdx: unknown option '%s'\n", a);
-            tdx_usage(stderr);
-            return EXIT_USAGE;
+            break;
+        default:
+            return cvma_cli_bad_option("sim tdx", c, argv);
         }
-        continue;
-    missing:
-        fprintf(stderr, "cvmattest sim tdx: %s needs a value\n", a);
-        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error("sim tdx", "unexpected argument '%s'", argv[optind]);
     }
 
     if (out_dir == NULL) {

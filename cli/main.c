@@ -1,4 +1,5 @@
 /* cvmattest: verify confidential-VM evidence. See README.md and docs/cli.md. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,12 +48,34 @@ static void usage(FILE *f)
           "  registry keygen|build|prove|check|bench ...\n"
           "                                     provider platform registries (docs/registry.md)\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
-          "  help | version\n"
+          "  help [COMMAND [SUBCOMMAND]] | version\n"
+          "every command and subcommand answers --help; --opt=value equals --opt value\n"
           "\n"
           "exit codes: 0 verified (affirming or warning), 1 rejected, 2 usage or unreadable "
           "input,\n"
           "            3 could not decide (collateral or a lookup registry unavailable)\n",
           f);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} commands[] = {
+        {"show", cvma_cmd_show},         {"verify", cvma_cmd_verify},
+        {"sim", cvma_cmd_sim},           {"bench", cvma_cmd_bench},
+        {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
+        {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
+        {"policy", cvma_cmd_policy},
+};
+
+static int (*find(const char *name))(int, char **)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return commands[i].fn;
+        }
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -62,36 +85,25 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "show") == 0) {
-        return cvma_cmd_show(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "verify") == 0) {
-        return cvma_cmd_verify(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "sim") == 0) {
-        return cvma_cmd_sim(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "bench") == 0) {
-        return cvma_cmd_bench(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "demo") == 0) {
-        return cvma_cmd_demo(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "result") == 0) {
-        return cvma_cmd_result(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "registry") == 0) {
-        return cvma_cmd_registry(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "collateral") == 0) {
-        return cvma_cmd_collateral(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "policy") == 0) {
-        return cvma_cmd_policy(argc - 1, argv + 1);
+    int (*fn)(int, char **) = find(cmd);
+    if (fn != NULL) {
+        return fn(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return 0;
+        if (argc == 2) {
+            usage(stdout);
+            return 0;
+        }
+        /* help CMD [SUB]: the same as CMD [SUB] --help */
+        if ((fn = find(argv[2])) == NULL) {
+            fprintf(stderr, "cvmattest help: unknown command '%s'\n", argv[2]);
+            usage(stderr);
+            return 2;
+        }
+        char *sub[4] = {argv[2], argc > 3 ? argv[3] : NULL, NULL, NULL};
+        int n = argc > 3 ? 2 : 1;
+        sub[n++] = (char *)(uintptr_t) "--help";
+        return fn(n, sub);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("cvmattest " CVMATTEST_VERSION);

@@ -1,0 +1,56 @@
+#include "args.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void cvma_cli_getopt_begin(void)
+{
+    optind = 0; /* 0, not 1: glibc then forgets any state left by an earlier scan */
+    opterr = 0;
+}
+
+int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
+{
+    return getopt_long(argc, argv, ":h", opts, NULL);
+}
+
+static void hint(const char *cmd)
+{
+    fprintf(stderr, "(run 'cvmattest %s --help' for the options)\n", cmd);
+}
+
+int cvma_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0;
+
+    if (c == ':') {
+        if (is_long) {
+            fprintf(stderr, "cvmattest %s: %s needs a value\n", cmd, arg);
+        } else {
+            fprintf(stderr, "cvmattest %s: -%c needs a value\n", cmd, optopt);
+        }
+    } else if (is_long && optopt != 0 && strchr(arg, '=') != NULL) {
+        fprintf(stderr, "cvmattest %s: %.*s takes no value\n", cmd, (int)(strchr(arg, '=') - arg),
+                arg);
+    } else if (is_long) {
+        fprintf(stderr, "cvmattest %s: unknown option '%s'\n", cmd, arg);
+    } else {
+        fprintf(stderr, "cvmattest %s: unknown option '-%c'\n", cmd, optopt);
+    }
+    hint(cmd);
+    return 2;
+}
+
+int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cvmattest %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    hint(cmd);
+    return 2;
+}

@@ -1,0 +1,60 @@
+/*
+ * cvmattest registry keygen|build|prove|check|bench: one file per subcommand
+ * (cmd_registry_<sub>.c); the dispatcher and the helpers they share are in cmd_registry.c.
+ *
+ * Exit codes (DESIGN.md): 0 done / valid, 1 a registry or proof that does not verify, an
+ * expired registry, an id that is not listed; 2 usage error, malformed entries file,
+ * unreadable input or output.
+ */
+#ifndef CVMA_CLI_CMD_REGISTRY_H
+#define CVMA_CLI_CMD_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+
+#include "registry/registry.h"
+
+#define EXIT_OK       0
+#define EXIT_REJECTED 1
+#define EXIT_USAGE    2
+#define KEY_FILE_MAX  ((size_t)64 << 10)
+
+/* The usage of each subcommand (printed by SUB --help, and all of them by registry --help). */
+extern const char cvma_regcli_keygen_usage[];
+extern const char cvma_regcli_build_usage[];
+extern const char cvma_regcli_prove_usage[];
+extern const char cvma_regcli_check_usage[];
+extern const char cvma_regcli_bench_usage[];
+
+/* SUB --help: its usage on stdout. */
+void cvma_regcli_help(const char *usage);
+
+/* The subcommands: argv[0] is the subcommand's name; each returns the exit code. */
+int cvma_regcli_keygen(int argc, char **argv);
+int cvma_regcli_build(int argc, char **argv);
+int cvma_regcli_prove(int argc, char **argv);
+int cvma_regcli_check(int argc, char **argv);
+int cvma_regcli_bench(int argc, char **argv);
+
+/* "cvmattest registry SUB: MSG" and the --help pointer on stderr; returns EXIT_USAGE. */
+int cvma_regcli_usage_error(const char *sub, const char *msg);
+/* A bad option reported by cvma_cli_getopt (args.h); returns EXIT_USAGE. */
+int cvma_regcli_bad_option(const char *sub, int c, char **argv);
+
+/* A decimal integer lo..hi, digits only. */
+bool cvma_regcli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* Writes a whole file with the given mode; O_EXCL when exclusive; fsync when durable. */
+bool cvma_regcli_write_file(const char *path, const void *p, size_t len, mode_t mode,
+                            bool exclusive, bool durable);
+/* a then b, newly allocated (NULL when out of memory). */
+char *cvma_regcli_concat(const char *a, const char *b);
+/* A PEM key on P-256 or P-384 (printing why not, then NULL). */
+EVP_PKEY *cvma_regcli_load_key(const char *sub, const char *path, bool private_key);
+/* Reads, parses and sorts an entries file; exit code (0 on success). */
+int cvma_regcli_load_entries(const char *sub, const char *path, struct cvma_reg_entries *e);
+
+#endif

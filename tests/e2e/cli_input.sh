@@ -1,0 +1,178 @@
+#!/bin/sh
+# The CLI's input handling (docs/cli.md): --help on every command and subcommand, --opt=value,
+# bad options, evidence forms (stdin, hex, base64, --inform, bundles), inputs that are not
+# evidence, and options checked before anything is verified (exit 2, no verdict printed).
+set -u
+CVM=${CVMATTEST_BIN:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else fail "$1: exit $3, want $2"; fi
+}
+has() { # file, text (fixed string), name
+    if grep -qF -- "$2" "$1"; then echo "ok   $3"; else fail "$3: no '$2' in $1:"; head -c 600 "$1"; echo; fi
+}
+empty() { # file, name
+    if [ -s "$1" ]; then fail "$2: stdout not empty:"; head -c 300 "$1"; echo; else echo "ok   $2"; fi
+}
+# Runs the command; $T/out, $T/err hold what it printed, $rc its exit code.
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+$CVM sim snp --out "$T/s" >/dev/null; check "sim snp" 0 $?
+$CVM sim tdx --out "$T/t" >/dev/null; check "sim tdx" 0 $?
+SV="--collateral $T/s --offline --trust-root $T/s/ark.pem"
+
+# --- --help: every command and subcommand, exit 0, usage on stdout, nothing on stderr
+for c in "" show verify bench "bench registry" sim "sim snp" "sim tdx" demo result "result check" \
+    registry "registry keygen" "registry build" "registry prove" "registry check" \
+    "registry bench" policy "policy check" "policy import" collateral "collateral fetch"; do
+    # shellcheck disable=SC2086
+    run $CVM $c --help
+    check "$c --help" 0 $rc
+    has "$T/out" "usage:" "$c --help prints usage on stdout"
+    empty "$T/err" "$c --help: nothing on stderr"
+done
+run $CVM help; check "help" 0 $rc
+has "$T/out" "usage:" "help prints usage"
+run $CVM help registry build; check "help registry build" 0 $rc
+has "$T/out" "--valid-days" "help registry build is registry build --help"
+run $CVM help sim tdx; check "help sim tdx" 0 $rc
+has "$T/out" "--tcb-status" "help sim tdx is sim tdx --help"
+run $CVM help nosuch; check "help of an unknown command" 2 $rc
+
+# --- unknown options and missing values: exit 2, the option named, a pointer to --help
+for c in "show $T/s/report.bin" "verify $T/s/report.bin" "sim snp --out $T/x" "sim tdx --out $T/x" \
+    demo "result check tok --pub p" "registry keygen --out $T/k" "registry build" \
+    "registry prove" "registry check r" "registry bench" "bench registry" "policy check p" \
+    "policy import p" "collateral fetch $T/s/report.bin"; do
+    # shellcheck disable=SC2086
+    run $CVM $c --bogus
+    check "$c --bogus" 2 $rc
+    has "$T/err" "--bogus" "$c --bogus: the option is named"
+    empty "$T/out" "$c --bogus: nothing on stdout"
+done
+for c in "verify $T/s/report.bin --collateral" "sim snp --out" "sim tdx --out" \
+    "registry keygen --out" "registry build --entries" "registry check r --pub" \
+    "policy import --from" "collateral fetch $T/s/report.bin --out" "result check tok --pub"; do
+    # shellcheck disable=SC2086
+    run $CVM $c
+    check "$c (no value)" 2 $rc
+    has "$T/err" "needs a value" "$c: says a value is missing"
+done
+run $CVM sim snp --out "$T/x" --debug=yes; check "a flag given a value" 2 $rc
+has "$T/err" "--debug takes no value" "a flag given a value is named"
+run $CVM registry check r --pub=; check "registry check --pub= (empty)" 2 $rc
+run $CVM collateral fetch "$T/s/report.bin" --out=; check "collateral fetch --out= (empty)" 2 $rc
+has "$T/err" "--out needs a value" "collateral fetch --out= is named"
+
+# --- --opt=value is --opt value
+# shellcheck disable=SC2086
+run $CVM verify "$T/s/report.bin" $SV --json; check "verify --opt value" 0 $rc
+jq -S 'del(.verified_at)' "$T/out" >"$T/sep.json"
+run $CVM verify "$T/s/report.bin" --collateral="$T/s" --offline --trust-root="$T/s/ark.pem" --json
+check "verify --collateral=DIR --trust-root=F" 0 $rc
+jq -S 'del(.verified_at)' "$T/out" >"$T/eq.json"
+if cmp -s "$T/sep.json" "$T/eq.json"; then echo "ok   --opt=value gives the same result"; else fail "--opt=value: results differ"; fi
+run $CVM sim snp --out="$T/s2" --vmpl=1 --product=genoa; check "sim snp --out=DIR --vmpl=1" 0 $rc
+run $CVM show "$T/s2/report.bin" --json; check "show of sim snp --out=DIR" 0 $rc
+has "$T/out" '"vmpl": 1' "sim snp --vmpl=1 took effect"
+run $CVM sim tdx --out="$T/t2" --ppid="$(printf '3c%.0s' $(seq 16))"; check "sim tdx --out=DIR --ppid=HEX" 0 $rc
+run $CVM registry keygen --out="$T/p"; check "registry keygen --out=NAME" 0 $rc
+printf 'amd chip_id %s\n' "$(printf '5a%.0s' $(seq 64))" >"$T/e.txt"
+run $CVM registry build --provider=cloud --key="$T/p.key" --entries="$T/e.txt" --version=1 \
+    --valid-days=30 --out="$T/r.jws" --root-only
+check "registry build --opt=value" 0 $rc
+run $CVM registry check "$T/r.jws" --pub="$T/p.pub" --quiet; check "registry check --pub=PUB" 0 $rc
+run $CVM policy import --from=nope "$T/e.txt"; check "policy import --from=nope" 2 $rc
+has "$T/err" "--from nope is not supported" "policy import --from=VALUE is read as --from VALUE"
+
+# --- evidence forms
+run $CVM verify - --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" <"$T/s/report.bin"
+check "verify - (standard input)" 0 $rc
+od -An -v -tx1 "$T/s/report.bin" | tr -d ' ' >"$T/r.hex"
+base64 "$T/s/report.bin" >"$T/r.b64"
+# shellcheck disable=SC2086
+{
+    run $CVM verify "$T/r.hex" $SV; check "hex text detected" 0 $rc
+    run $CVM verify "$T/r.b64" $SV; check "base64 text detected" 0 $rc
+    run $CVM verify - $SV <"$T/r.b64"; check "base64 text on standard input" 0 $rc
+    run $CVM verify "$T/r.hex" --inform hex $SV; check "--inform hex" 0 $rc
+    run $CVM verify "$T/r.b64" --inform=base64 $SV; check "--inform=base64" 0 $rc
+    run $CVM verify "$T/s/report.bin" --inform bin $SV; check "--inform bin" 0 $rc
+    run $CVM verify "$T/r.hex" --inform bin $SV --json; check "--inform bin on hex text: not evidence" 1 $rc
+    has "$T/out" PARSE_UNKNOWN_FORMAT "--inform bin forces the bytes as they are"
+    run $CVM verify "$T/r.b64" --inform hex $SV; check "--inform hex on base64 text" 2 $rc
+    has "$T/err" "hex" "--inform hex on base64 text says why"
+    run $CVM verify "$T/r.hex" --inform octal $SV; check "--inform octal" 2 $rc
+}
+run $CVM show "$T/r.hex"; check "show hex text" 0 $rc
+has "$T/out" "SEV-SNP" "show hex text names the report"
+run $CVM show "$T/s/bundle.json" --json; check "show a bundle" 0 $rc
+has "$T/out" '"version"' "show a bundle prints the report's fields"
+run $CVM show "$T/t/bundle.json"; check "show a TDX bundle" 0 $rc
+run $CVM verify "$T/s/bundle.json" --offline --trust-root "$T/s/ark.pem"; check "SNP bundle.json verifies alone" 0 $rc
+run $CVM verify "$T/t/bundle.json" --offline --trust-root "$T/t/root_ca.pem"; check "TDX bundle.json verifies alone" 0 $rc
+run $CVM verify "$T/t/bundle.json" --offline --json; check "TDX bundle.json without --trust-root" 1 $rc
+
+# --- inputs that are not evidence
+: >"$T/empty"
+printf '  \n\t\r\n' >"$T/ws"
+run $CVM verify "$T/empty"; check "empty file" 2 $rc
+empty "$T/out" "empty file: no verdict"
+has "$T/err" "empty" "empty file: said so"
+run $CVM verify "$T/ws"; check "whitespace-only file" 2 $rc
+empty "$T/out" "whitespace-only file: no verdict"
+run $CVM verify - </dev/null; check "empty standard input" 2 $rc
+run $CVM show "$T/empty"; check "show an empty file" 2 $rc
+run $CVM verify "$T/s/ark.pem" --json; check "a PEM certificate as evidence" 1 $rc
+has "$T/out" "this is an X.509 certificate" "a PEM certificate is named"
+run $CVM show "$T/s/ark.pem"; has "$T/err" "this is an X.509 certificate" "show names a PEM certificate"
+# SGX quotes: a TDX quote with TEE type 0 (SGX), and one with a version-3 (SGX-only) header
+cp "$T/t/quote.bin" "$T/sgx4.bin"
+printf '\000\000\000\000' | dd of="$T/sgx4.bin" bs=1 seek=4 conv=notrunc 2>/dev/null
+cp "$T/t/quote.bin" "$T/sgx3.bin"
+printf '\003\000' | dd of="$T/sgx3.bin" bs=1 seek=0 conv=notrunc 2>/dev/null
+for q in sgx4 sgx3; do
+    run $CVM verify "$T/$q.bin" --collateral "$T/t" --offline --trust-root "$T/t/root_ca.pem" --json
+    check "$q: an SGX quote is refused" 1 $rc
+    has "$T/out" "SGX quotes are not supported" "$q: named as an SGX quote"
+done
+
+# --- options checked before anything is verified: exit 2 and no verdict on stdout
+# shellcheck disable=SC2086
+{
+    run $CVM verify "$T/s/report.bin" --collateral "$T/nodir" --offline --trust-root "$T/s/ark.pem"
+    check "--collateral that does not exist" 2 $rc
+    has "$T/err" "does not exist" "--collateral missing: said so"
+    empty "$T/out" "--collateral missing: no verdict"
+    run $CVM verify "$T/s/report.bin" --collateral "$T/s/ark.pem" --offline --trust-root "$T/s/ark.pem"
+    check "--collateral that is a file" 2 $rc
+    has "$T/err" "not a directory" "--collateral file: said so"
+    empty "$T/out" "--collateral file: no verdict"
+    run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/s/ark.pem" --result-out "$T/tok"
+    check "--sign-result that is not a private key" 2 $rc
+    has "$T/err" "--sign-result" "--sign-result: named"
+    empty "$T/out" "--sign-result not a key: no verdict"
+    [ -e "$T/tok" ] && fail "--sign-result not a key: a token was written"
+    run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/nodir/tok"
+    check "--result-out in a missing directory" 2 $rc
+    has "$T/err" "--result-out" "--result-out: named"
+    empty "$T/out" "--result-out missing directory: no verdict"
+    run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok"
+    check "--sign-result with a key" 0 $rc
+    [ -s "$T/tok" ] || fail "--sign-result with a key: no token written"
+    printf '{"snp": {"no_such_field": 1}}\n' >"$T/badpol.json"
+    printf '{bad\n' >"$T/notjson.json"
+    for p in badpol notjson; do
+        run $CVM verify "$T/s/report.bin" $SV --policy "$T/$p.json" --json
+        check "invalid --policy ($p)" 2 $rc
+        has "$T/err" "--policy" "invalid --policy ($p): named"
+        empty "$T/out" "invalid --policy ($p): no verdict"
+    done
+}
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
