@@ -17,6 +17,8 @@
  * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
  * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
  */
+#include "import/cocos.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1306,7 +1308,7 @@ out:
 
 /* ---- entry point ------------------------------------------------------------------------ */
 
-/* see appraise/policy.h */
+/* see import/cocos.h */
 enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
                                           json_t **dropped, char *err, size_t errlen)
 {
