@@ -54,6 +54,23 @@ enum cvma_status cvma_sim_random(uint8_t *p, size_t len)
 }
 
 /* see sim/sim_util.h */
+
+enum cvma_status cvma_sim_digest(const char *md, const void *p, size_t len, uint8_t *out,
+                                 size_t out_len)
+{
+    unsigned int n = 0;
+    EVP_MD *m = EVP_MD_fetch(NULL, md, NULL);
+    enum cvma_status st = CVMA_E_INTERNAL;
+
+    if (m != NULL && (size_t)EVP_MD_get_size(m) == out_len &&
+        EVP_Digest(p, len, out, &n, m, NULL) == 1 && n == out_len) {
+        st = CVMA_OK;
+    }
+    EVP_MD_free(m);
+    return st;
+}
+
+/* see sim/sim_util.h */
 EVP_PKEY *cvma_sim_ec_key_new(int curve_nid)
 {
     EVP_PKEY *key = NULL;

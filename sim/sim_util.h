@@ -47,6 +47,13 @@ void cvma_sim_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(
 /* Fills p with len bytes from the OpenSSL CSPRNG. CVMA_OK or CVMA_E_INTERNAL. */
 CVMA_MUST_USE enum cvma_status cvma_sim_random(uint8_t *p, size_t len);
 
+/*
+ * The digest md ("SHA256", "SHA384", ...) of len bytes at p into out, which holds exactly
+ * out_len bytes (the digest's size). CVMA_OK, or CVMA_E_INTERNAL (also on a size mismatch).
+ */
+CVMA_MUST_USE enum cvma_status cvma_sim_digest(const char *md, const void *p, size_t len,
+                                               uint8_t *out, size_t out_len);
+
 /* A fresh EC key on the curve curve_nid (NID_secp384r1, NID_X9_62_prime256v1...). */
 EVP_PKEY *cvma_sim_ec_key_new(int curve_nid);
 
