@@ -8,6 +8,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/x509.h>
 
+#include "sim/sim_files.h"
 #include "sim/sim_util.h"
 
 /*
@@ -628,7 +629,7 @@ enum cvma_status cvma_sim_snp_write(const struct cvma_sim_snp_opts *o, const cha
         cvma_sim_errf(err, err_len, "sim snp: random measurement");
         goto out;
     }
-    if ((st = cvma_sim_mkdir_p(dir)) != CVMA_OK) {
+    if ((st = cvma_mkdir_p(dir, 0755)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim snp: cannot create directory %s", dir);
         goto out;
     }

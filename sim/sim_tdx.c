@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "sim/sim_files.h"
 #include "sim/sim_tdx_internal.h"
 #include "sim/sim_util.h"
 
@@ -220,7 +221,7 @@ enum cvma_status cvma_sim_tdx_write(const struct cvma_sim_tdx_opts *o, const cha
         cvma_sim_errf(err, err_len, "sim tdx: random identities and measurements");
         goto out;
     }
-    if ((st = cvma_sim_mkdir_p(dir)) != CVMA_OK) {
+    if ((st = cvma_mkdir_p(dir, 0755)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim tdx: cannot create directory %s", dir);
         goto out;
     }

@@ -1,7 +1,7 @@
 /*
- * Building blocks shared by the simulated TEEs (src/sim/): fresh test keys, X.509
- * certificates and CRLs with exactly the extensions a vendor hierarchy carries, and the
- * files they are written to. Everything here makes TEST material signed by locally
+ * Building blocks shared by the simulated TEEs (sim/): fresh test keys, X.509
+ * certificates and CRLs with exactly the extensions a vendor hierarchy carries (the files
+ * they are written to: sim/sim_files.h). Everything here makes TEST material signed by locally
  * generated keys; none of it is ever trusted by the verifier unless a user passes the
  * simulated root with --trust-root (DESIGN.md).
  *
@@ -113,31 +113,5 @@ X509_CRL *cvma_sim_crl_new(const X509 *issuer, time_t this_update, time_t next_u
 CVMA_MUST_USE enum cvma_status cvma_sim_ecdsa_sign_raw(EVP_PKEY *key, const EVP_MD *md,
                                                        const uint8_t *msg, size_t msg_len,
                                                        uint8_t *r, uint8_t *s, size_t comp_len);
-
-/* Creates dir and any missing parents (mode 0755). CVMA_OK if it already exists. */
-CVMA_MUST_USE enum cvma_status cvma_sim_mkdir_p(const char *dir);
-
-/*
- * Writes files into dir (atomically, via common/util.h), replacing any existing file:
- * - cert_pem: the n certificates concatenated as PEM, in the given order;
- * - cert_der, crl_der: one DER object;
- * - key_pem: the private key as unencrypted PKCS#8 PEM, file mode 0600 (test keys only).
- * CVMA_OK, CVMA_E_NOMEM, CVMA_E_IO, or CVMA_E_INTERNAL (encoding failed).
- */
-CVMA_MUST_USE enum cvma_status cvma_sim_write_cert_pem(const char *dir, const char *name,
-                                                       X509 *const *certs, size_t n);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_cert_der(const char *dir, const char *name,
-                                                       X509 *cert);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_crl_der(const char *dir, const char *name,
-                                                      X509_CRL *crl);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_key_pem(const char *dir, const char *name,
-                                                      EVP_PKEY *key);
-
-/* Writes len bytes to dir/name atomically (mode 0644). */
-CVMA_MUST_USE enum cvma_status cvma_sim_write_bytes(const char *dir, const char *name,
-                                                    const uint8_t *p, size_t len);
-
-/* Removes dir/name if it exists. CVMA_OK when it is gone afterwards, else CVMA_E_IO. */
-CVMA_MUST_USE enum cvma_status cvma_sim_remove(const char *dir, const char *name);
 
 #endif
