@@ -2,7 +2,7 @@
  * cvmattest registry keygen|build|prove|check|bench: the provider side of platform
  * registries, and a standalone check of a registry (docs/registry.md).
  *
- * Exit codes (DESIGN.md): 0 done / valid, 1 a registry or proof that does not verify, an
+ * Exit codes: 0 done / valid, 1 a registry or proof that does not verify, an
  * expired registry, an id that is not listed; 2 usage error, malformed entries file,
  * unreadable input or output.
  */

@@ -16,7 +16,8 @@
     "URI:https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?ca=platform&" \
     "encoding=der"
 
-/* The SGX extension arc 1.2.840.113741.1.13.1 (§5), DER contents of the OID. */
+/* The SGX extension arc 1.2.840.113741.1.13.1 (SGX PCK Certificate and CRL Profile), DER contents
+ * of the OID. */
 static const uint8_t sgx_oid[] = {0x2A, 0x86, 0x48, 0x86, 0xF8, 0x4D, 0x01, 0x0D, 0x01};
 
 #define DER_BOOLEAN       0x01
@@ -130,7 +131,8 @@ static enum cvma_status sign_cert(X509 *x, EVP_PKEY *key, const char *cn, char *
     return st;
 }
 
-/* The SGX extension value (§5), as on a Platform-CA-issued PCK certificate. */
+/* The SGX extension value (SGX PCK Certificate and CRL Profile), as on a Platform-CA-issued PCK
+ * certificate. */
 static void sgx_ext_der(const struct tdx_sim *s, struct cvma_sim_wbuf *out)
 {
     const struct cvma_sim_tdx_opts *o = s->o;

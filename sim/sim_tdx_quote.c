@@ -11,7 +11,7 @@
 
 #include "sim/sim_tdx_internal.h"
 
-/* Quote header (tdx-quote.md §1). */
+/* Quote header (Intel TDX DCAP Quoting Library API, quote format). */
 #define QUOTE_HEADER_SIZE   48u
 #define HDR_VERSION         0x00
 #define HDR_ATT_KEY_TYPE    0x02
@@ -23,7 +23,7 @@
 #define V5_BODY_TYPE_TD15   3u
 #define V5_BODY_PREFIX_SIZE 6u
 
-/* TD report body (§2), offsets inside the body. */
+/* TD report body (DCAP quote format), offsets inside the body. */
 #define BODY10_SIZE          584u
 #define BODY15_SIZE          648u
 #define BODY_TEE_TCB_SVN     0x000
@@ -44,7 +44,7 @@
 #define TD_ATTR_SEPT_VE_DIS  (1ull << 28)
 #define XFAM_DEFAULT         0xE7ull
 
-/* QE report = SGX REPORT body (§3). */
+/* QE report = SGX REPORT body (quote signature data). */
 #define QE_REPORT_SIZE      384u
 #define QE_CPU_SVN          0x000
 #define QE_MISC_SELECT      0x010
@@ -57,7 +57,7 @@
 #define CERT_DATA_QE_REPORT 6u
 #define CERT_DATA_PCK_CHAIN 5u
 
-/* Intel's QE vendor ID (§1). */
+/* Intel's QE vendor ID (quote header). */
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
                                                0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
 
@@ -233,7 +233,7 @@ enum cvma_status cvma_sim_tdx_make_quote(struct tdx_sim *s, char *err, size_t er
         goto out;
     }
 
-    /* Header (§1). */
+    /* Header (DCAP quote format). */
     memset(signed_region, 0, sizeof signed_region);
     put_u16le(signed_region + HDR_VERSION, (uint16_t)o->version);
     put_u16le(signed_region + HDR_ATT_KEY_TYPE, ATT_KEY_TYPE_P256);
@@ -250,7 +250,7 @@ enum cvma_status cvma_sim_tdx_make_quote(struct tdx_sim *s, char *err, size_t er
     memcpy(signed_region + signed_len, body, body_size);
     signed_len += body_size;
 
-    /* Quote signature over header .. body with the attestation key (§2 "Signed region"). */
+    /* Quote signature over header .. body with the attestation key (the signed region). */
     if ((st = sign_p256(s->att_key, signed_region, signed_len, quote_sig)) != CVMA_OK) {
         what = "signing the quote";
         goto out;
@@ -285,7 +285,7 @@ enum cvma_status cvma_sim_tdx_make_quote(struct tdx_sim *s, char *err, size_t er
         goto out;
     }
 
-    /* Signature data (§3). */
+    /* Signature data (DCAP quote format). */
     cvma_sim_wb_put(&sig, quote_sig, sizeof quote_sig);
     cvma_sim_wb_put(&sig, att_xy, sizeof att_xy);
     cvma_sim_wb_u16le(&sig, CERT_DATA_QE_REPORT);

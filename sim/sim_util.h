@@ -3,7 +3,7 @@
  * certificates and CRLs with exactly the extensions a vendor hierarchy carries (the files
  * they are written to: sim/sim_files.h). Everything here makes TEST material signed by locally
  * generated keys; none of it is ever trusted by the verifier unless a user passes the
- * simulated root with --trust-root (DESIGN.md).
+ * simulated root with --trust-root.
  *
  * Conventions: constructors return a new object the caller frees with the matching
  * OpenSSL *_free, or NULL on failure. Functions returning enum cvma_status return CVMA_OK,
