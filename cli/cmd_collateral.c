@@ -3,8 +3,8 @@
  *                                              [--cache-dir DIR]
  *
  * Writes everything an offline verification of EVIDENCE needs into DIR, under the collateral
- * directory names of DESIGN.md, so that `verify EVIDENCE --collateral DIR --offline` decides
- * without the network. The collateral comes through the same fetch path as `verify` (the
+ * directory names of docs/collateral.md, so that `verify EVIDENCE --collateral DIR --offline`
+ * decides without the network. The collateral comes through the same fetch path as `verify` (the
  * cache, then AMD KDS or Intel PCS): nothing here downloads on its own, and nothing is
  * verified here either (the offline verification does that against the pinned roots).
  *

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "common/util.h"
+#include "import/cocos.h"
 
 #define EXIT_USAGE 2
 

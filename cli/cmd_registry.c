@@ -3,6 +3,10 @@
  * registries, and a standalone check of a registry (docs/registry.md). This file dispatches
  * and holds the helpers the subcommands share (cmd_registry.h); each subcommand is in
  * cmd_registry_<sub>.c.
+ *
+ * Exit codes: 0 done / valid, 1 a registry or proof that does not verify, an
+ * expired registry, an id that is not listed; 2 usage error, malformed entries file,
+ * unreadable input or output.
  */
 #include "cmd_registry.h"
 

@@ -2,7 +2,7 @@
  * cvmattest registry keygen|build|prove|check|bench: one file per subcommand
  * (cmd_registry_<sub>.c); the dispatcher and the helpers they share are in cmd_registry.c.
  *
- * Exit codes (DESIGN.md): 0 done / valid, 1 a registry or proof that does not verify, an
+ * Exit codes: 0 done / valid, 1 a registry or proof that does not verify, an
  * expired registry, an id that is not listed; 2 usage error, malformed entries file,
  * unreadable input or output.
  */

@@ -1,4 +1,4 @@
-/* Subcommands of the cvmattest CLI; each returns the process exit code (DESIGN.md). */
+/* Subcommands of the cvmattest CLI; each returns the process exit code. */
 #ifndef CVMA_CLI_CMDS_H
 #define CVMA_CLI_CMDS_H
 

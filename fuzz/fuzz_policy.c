@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "appraise/policy.h"
+#include "import/cocos.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
 

@@ -8,6 +8,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/x509.h>
 
+#include "sim/sim_files.h"
 #include "sim/sim_util.h"
 
 /*
@@ -16,7 +17,7 @@
  */
 #define CA_RSA_BITS 2048
 
-/* ATTESTATION_REPORT offsets (snp-report.md §1). */
+/* ATTESTATION_REPORT offsets (SEV-SNP ABI spec, Table 23). */
 #define OFF_VERSION            0x000
 #define OFF_GUEST_SVN          0x004
 #define OFF_POLICY             0x008
@@ -50,7 +51,7 @@
 #define AMD_OID_ARC    "1.3.6.1.4.1.3704.1"
 #define TURIN_HWID_LEN 8
 
-/* What differs between products: names, CPUID, serials as on AMD's real roots (§7). */
+/* What differs between products: names, CPUID, serials as on AMD's real roots (AMD KDS). */
 struct product_info {
     const char *line;      /* KDS product line and CN suffix */
     const char *vcek_name; /* productName extension of a VCEK */
@@ -225,7 +226,7 @@ static enum cvma_status make_ark(struct sim *s, char *err, size_t err_len)
         cvma_sim_errf(err, err_len, "sim snp: building the ARK");
         return CVMA_E_INTERNAL;
     }
-    /* Extensions as on AMD's ARKs (§7): keyUsage, SKI, basicConstraints, CRL DP. */
+    /* Extensions as on AMD's ARKs: keyUsage, SKI, basicConstraints, CRL DP. */
     if ((st = cvma_sim_x509_add_std_ext(s->ark, s->ark, NID_key_usage,
                                         "critical,keyCertSign,cRLSign")) != CVMA_OK ||
         (st = cvma_sim_x509_add_std_ext(s->ark, s->ark, NID_subject_key_identifier, "hash")) !=
@@ -261,7 +262,7 @@ static enum cvma_status make_ask(struct sim *s, char *err, size_t err_len)
         cvma_sim_errf(err, err_len, "sim snp: building the %s", what);
         return CVMA_E_INTERNAL;
     }
-    /* As on AMD's ASK/ASVK (§7): SKI, AKI, basicConstraints pathlen 0, keyUsage, CRL DP. */
+    /* As on AMD's ASK/ASVK: SKI, AKI, basicConstraints pathlen 0, keyUsage, CRL DP. */
     if ((st = cvma_sim_x509_add_std_ext(s->ask, s->ark, NID_subject_key_identifier, "hash")) !=
                 CVMA_OK ||
         (st = cvma_sim_x509_add_std_ext(s->ask, s->ark, NID_authority_key_identifier,
@@ -308,9 +309,9 @@ static enum cvma_status add_amd_ia5(X509 *x, const char *suffix, const char *v)
 }
 
 /*
- * The VCEK/VLEK extensions (§8), in the order AMD's certificates carry them: Milan/Genoa
- * .1.1 .1.2 .1.3.1-.1.3.8 then .1.4 (VCEK) or .1.5 (VLEK); Turin puts fmcSPL (.1.3.9) right
- * after productName and has no .1.3.4.
+ * The VCEK/VLEK extensions (AMD VCEK Certificate and KDS Interface spec), in the order AMD's
+ * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1-.1.3.8 then .1.4 (VCEK) or .1.5 (VLEK);
+ * Turin puts fmcSPL (.1.3.9) right after productName and has no .1.3.4.
  */
 static enum cvma_status add_leaf_exts(struct sim *s)
 {
@@ -381,7 +382,7 @@ static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)
         cvma_sim_errf(err, err_len, "sim snp: building the %s", what);
         return CVMA_E_INTERNAL;
     }
-    /* No standard extension at all (§7): no AKI, SKI, keyUsage or basicConstraints. */
+    /* No standard extension at all (as AMD's): no AKI, SKI, keyUsage or basicConstraints. */
     if ((st = add_leaf_exts(s)) != CVMA_OK ||
         (st = cvma_sim_x509_sign(s->leaf, s->ask_key, CVMA_SIM_SIG_RSA_PSS_SHA384)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim snp: %s extensions or signature", what);
@@ -421,7 +422,7 @@ static void put_u64le(uint8_t *p, uint64_t v)
     }
 }
 
-/* TCB_VERSION with the product's byte layout (§3). */
+/* TCB_VERSION with the product's byte layout (SEV-SNP ABI spec, TCB_VERSION). */
 static uint64_t tcb_encode(const struct sim *s)
 {
     const struct cvma_sim_snp_opts *o = s->o;
@@ -507,7 +508,8 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
         return CVMA_OK; /* a P-256 key cannot make this signature; leave it zero */
     }
 
-    /* §6: ECDSA P-384 over SHA-384 of 0x000..0x29F; R and S little-endian in 72-byte fields. */
+    /* SEV-SNP ABI spec, Signature: ECDSA P-384 over SHA-384 of 0x000..0x29F; R and S little-endian
+     * in 72-byte fields. */
     if ((st = cvma_sim_ecdsa_sign_raw(s->leaf_key, EVP_sha384(), rep, CVMA_SNP_SIGNED_SIZE, r,
                                       sig_s, P384_LEN)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim snp: signing the report");
@@ -628,7 +630,7 @@ enum cvma_status cvma_sim_snp_write(const struct cvma_sim_snp_opts *o, const cha
         cvma_sim_errf(err, err_len, "sim snp: random measurement");
         goto out;
     }
-    if ((st = cvma_sim_mkdir_p(dir)) != CVMA_OK) {
+    if ((st = cvma_mkdir_p(dir, 0755)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim snp: cannot create directory %s", dir);
         goto out;
     }

@@ -1,8 +1,8 @@
 /*
- * The simulated AMD SEV-SNP TEE: emits a byte-exact ATTESTATION_REPORT (layout: project docs
- * snp-report.md §1) signed by a freshly generated VCEK or VLEK, together with a freshly
+ * The simulated AMD SEV-SNP TEE: emits a byte-exact ATTESTATION_REPORT (layout: SEV-SNP
+ * ABI spec, Table 23) signed by a freshly generated VCEK or VLEK, together with a freshly
  * generated test hierarchy shaped like AMD's (ARK -> ASK/ASVK -> VCEK/VLEK, RSASSA-PSS
- * SHA-384 salt 48, the VCEK/VLEK extensions of §8) and an ARK-signed CRL.
+ * SHA-384 salt 48, the VCEK/VLEK extensions of AMD's VCEK spec) and an ARK-signed CRL.
  *
  * This is TEST evidence. Every run makes a new root; the verifier trusts it only when given
  * ark.pem with --trust-root. The certificates keep AMD's subject CNs (ARK-Milan, SEV-Milan,
@@ -10,7 +10,7 @@
  * CVMA_SIM_SNP_ORG so nobody mistakes them for AMD's. Differences from the real hierarchy:
  * the ARK and ASK/ASVK are RSA-2048, not RSA-4096 (speed), and a new root is made per run.
  *
- * Files written into dir (DESIGN.md collateral names):
+ * Files written into dir (collateral directory names: docs/collateral.md):
  *   report.bin                   the 1184-byte report
  *   ark.pem                      the test root (self-signed)
  *   ask.pem | asvk.pem           the intermediate (asvk.pem with vlek)
@@ -37,7 +37,7 @@
 /* Organization of every simulated certificate (AMD's is "Advanced Micro Devices"). */
 #define CVMA_SIM_SNP_ORG "cvmattest simulated Advanced Micro Devices"
 
-/* cspID of a simulated VLEK (snp-report.md §8: the real ones start with "CN="). */
+/* cspID of a simulated VLEK (the real ones start with "CN="). */
 #define CVMA_SIM_SNP_CSP_ID "CN=sim.cvmattest.test"
 
 /* Firmware version written as current and committed (1.55 build 20). */

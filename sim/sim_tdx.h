@@ -1,8 +1,8 @@
 /*
- * The simulated Intel TDX TEE: emits a byte-exact DCAP quote, version 4 or 5 (layout: fact
- * sheet shared/docs/tdx-quote.md §1-§3), together with a freshly generated test hierarchy
- * shaped like Intel's (§5, §6) and the collateral a verifier needs offline (DESIGN.md
- * "Collateral directory"): TCB Info, QE Identity, their issuer chains and both CRLs.
+ * The simulated Intel TDX TEE: emits a byte-exact DCAP quote, version 4 or 5 (layout: Intel
+ * TDX DCAP Quoting Library API, quote format), together with a freshly generated test hierarchy
+ * shaped like Intel's (SGX PCK Certificate and CRL Profile) and the collateral a verifier needs
+ * offline (docs/collateral.md): TCB Info, QE Identity, their issuer chains and both CRLs.
  *
  * Everything is ECDSA P-256 with SHA-256, as at Intel:
  *   "Intel SGX Root CA"          self-signed, CA:TRUE pathlen:1, keyCertSign + cRLSign
@@ -25,8 +25,8 @@
  * tee_tcb_svn2 = tee_tcb_svn and a zero mr_service_td; v4 carries TD report 1.0 (584 bytes).
  * TD_ATTRIBUTES = SEPT_VE_DISABLE (bit 28), | DEBUG (bit 0) with debug; XFAM 0xE7;
  * seam_attributes 0; mr_signer_seam = the module MRSIGNER below (also in TCB Info); mr_seam
- * random. The signature data is exactly §3: quote signature by a fresh attestation key,
- * the key, certification data type 6 holding the QE report (SGX REPORT body: misc_select 0,
+ * random. The signature data is as the quote format has it: quote signature by a fresh attestation
+ * key, the key, certification data type 6 holding the QE report (SGX REPORT body: misc_select 0,
  * attributes 11 00.., random mr_enclave, mr_signer = the QE MRSIGNER below, isv_prod_id 2,
  * isv_svn 4, cpu_svn = the PCK's CPUSVN, report_data = SHA-256(attestation key x||y || QE
  * auth data) || 0^32) signed by the PCK key, 32 bytes of QE auth data (00 01 .. 1F, as
@@ -38,13 +38,13 @@
  * Intel's key order and spelling, compact (no white space), upper-case hex; the signature
  * covers the exact bytes of the inner object as they stand in the file. issueDate is now-1h and
  * nextUpdate now+30 days (stale: now-60 days and now-30 days). tcbLevels are written sorted
- * descending as QVL sorts them (§4 step 12) and are designed so that the platform (the PCK's
+ * descending as QVL sorts them (QVL TcbLevelCheck) and are designed so that the platform (the PCK's
  * SGX components and PCESVN, the quote's tee_tcb_svn) lands on a level of status tcb_status:
  * see cvma_sim_tdx_write below. The TDX module identity TDX_%02X (tee_tcb_svn[1]) has one
  * level, isvsvn tee_tcb_svn[0]-1 (0 if that is 0), UpToDate (two for relaunch, below); the QE
  * identity one level, isvsvn 4, UpToDate.
  *
- * Files written into dir (DESIGN.md collateral names):
+ * Files written into dir (collateral directory names: docs/collateral.md):
  *   quote.bin                     the quote
  *   root_ca.pem                   the test root (self-signed)
  *   tcb_info.json, qe_identity.json
@@ -165,7 +165,7 @@ const char *cvma_sim_tdx_tcb_status_name(enum cvma_sim_tdx_tcb_status s);
  *   relaunch      M UpToDate, L OutOfDate
  * Every level other than UpToDate carries advisoryIDs.
  *
- * relaunch (TDX 1.5, fact sheet §4 step 15; needs version 5 and tee_tcb_svn[0], [1] > 0): the
+ * relaunch (TDX 1.5, QVL TDRelaunchCheck; needs version 5 and tee_tcb_svn[0], [1] > 0): the
  * quote's TEE_TCB_SVN is tee_tcb_svn with [0] one lower (the module the TD was launched on),
  * TEE_TCB_SVN2 is tee_tcb_svn (the module now running), and the module identity TDX_%02X has
  * two levels, isvsvn tee_tcb_svn[0] UpToDate and isvsvn tee_tcb_svn[0]-1 OutOfDate (with

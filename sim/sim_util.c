@@ -1,20 +1,14 @@
 #include "sim/sim_util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
@@ -51,6 +45,23 @@ enum cvma_status cvma_sim_random(uint8_t *p, size_t len)
         return CVMA_E_INTERNAL;
     }
     return RAND_bytes(p, (int)len) == 1 ? CVMA_OK : CVMA_E_INTERNAL;
+}
+
+/* see sim/sim_util.h */
+
+enum cvma_status cvma_sim_digest(const char *md, const void *p, size_t len, uint8_t *out,
+                                 size_t out_len)
+{
+    unsigned int n = 0;
+    EVP_MD *m = EVP_MD_fetch(NULL, md, NULL);
+    enum cvma_status st = CVMA_E_INTERNAL;
+
+    if (m != NULL && (size_t)EVP_MD_get_size(m) == out_len &&
+        EVP_Digest(p, len, out, &n, m, NULL) == 1 && n == out_len) {
+        st = CVMA_OK;
+    }
+    EVP_MD_free(m);
+    return st;
 }
 
 /* see sim/sim_util.h */
@@ -422,225 +433,5 @@ out:
     ECDSA_SIG_free(sig);
     OPENSSL_free(der);
     EVP_MD_CTX_free(ctx);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_mkdir_p(const char *dir)
-{
-    enum cvma_status st = CVMA_E_IO;
-    size_t len = strlen(dir);
-    char *p = NULL;
-    struct stat sb;
-
-    if (len == 0) {
-        return CVMA_E_USAGE;
-    }
-    if ((p = malloc(len + 1)) == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    memcpy(p, dir, len + 1);
-    /* Create each prefix that ends before a '/', then the whole path. */
-    for (size_t i = 1; i <= len; i++) {
-        if (i < len && p[i] != '/') {
-            continue;
-        }
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            goto out;
-        }
-        p[i] = c;
-    }
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        goto out;
-    }
-    st = CVMA_OK;
-out:
-    free(p);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_write_bytes(const char *dir, const char *name, const uint8_t *p,
-                                      size_t len)
-{
-    enum cvma_status st;
-    char *path = cvma_path_join(dir, name);
-
-    if (path == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    st = cvma_file_write_atomic(path, p, len);
-    free(path);
-    return st;
-}
-
-/* Like cvma_file_write_atomic, but the file is created with mode 0600 (private keys). */
-static enum cvma_status write_private(const char *path, const uint8_t *p, size_t len)
-{
-    enum cvma_status st = CVMA_E_IO;
-    size_t plen = strlen(path);
-    char *tmp = NULL;
-    int fd = -1;
-    size_t off = 0;
-
-    if ((tmp = malloc(plen + 32)) == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    (void)unlink(tmp);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-        goto out;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, p + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0) {
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        goto out;
-    }
-    st = CVMA_OK;
-out:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (st != CVMA_OK) {
-        (void)unlink(tmp);
-    }
-    free(tmp);
-    return st;
-}
-
-/* Writes the contents of a memory BIO to dir/name. */
-static enum cvma_status write_bio(const char *dir, const char *name, BIO *bio, bool private_key)
-{
-    enum cvma_status st;
-    char *data = NULL;
-    long n = BIO_get_mem_data(bio, &data);
-    char *path = NULL;
-
-    if (n < 0 || data == NULL) {
-        return CVMA_E_INTERNAL;
-    }
-    if ((path = cvma_path_join(dir, name)) == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    if (private_key) {
-        st = write_private(path, (const uint8_t *)data, (size_t)n);
-    } else {
-        st = cvma_file_write_atomic(path, (const uint8_t *)data, (size_t)n);
-    }
-    free(path);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_write_cert_pem(const char *dir, const char *name, X509 *const *certs,
-                                         size_t n)
-{
-    enum cvma_status st = CVMA_E_INTERNAL;
-    BIO *bio = NULL;
-
-    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (PEM_write_bio_X509(bio, certs[i]) != 1) {
-            goto out;
-        }
-    }
-    st = write_bio(dir, name, bio, false);
-out:
-    BIO_free(bio);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_write_cert_der(const char *dir, const char *name, X509 *cert)
-{
-    enum cvma_status st = CVMA_E_INTERNAL;
-    BIO *bio = NULL;
-
-    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    if (i2d_X509_bio(bio, cert) != 1) {
-        goto out;
-    }
-    st = write_bio(dir, name, bio, false);
-out:
-    BIO_free(bio);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_write_crl_der(const char *dir, const char *name, X509_CRL *crl)
-{
-    enum cvma_status st = CVMA_E_INTERNAL;
-    BIO *bio = NULL;
-
-    if ((bio = BIO_new(BIO_s_mem())) == NULL) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    if (i2d_X509_CRL_bio(bio, crl) != 1) {
-        goto out;
-    }
-    st = write_bio(dir, name, bio, false);
-out:
-    BIO_free(bio);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_write_key_pem(const char *dir, const char *name, EVP_PKEY *key)
-{
-    enum cvma_status st = CVMA_E_INTERNAL;
-    BIO *bio = NULL;
-
-    /* Secure-heap BIO: the PEM text is cleansed when the BIO is freed. */
-    if ((bio = BIO_new(BIO_s_secmem())) == NULL) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
-        goto out;
-    }
-    st = write_bio(dir, name, bio, true);
-out:
-    BIO_free(bio);
-    return st;
-}
-
-/* see sim/sim_util.h */
-enum cvma_status cvma_sim_remove(const char *dir, const char *name)
-{
-    enum cvma_status st = CVMA_OK;
-    char *path = cvma_path_join(dir, name);
-
-    if (path == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    if (unlink(path) != 0 && errno != ENOENT) {
-        st = CVMA_E_IO;
-    }
-    free(path);
     return st;
 }

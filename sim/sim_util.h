@@ -1,9 +1,9 @@
 /*
- * Building blocks shared by the simulated TEEs (src/sim/): fresh test keys, X.509
- * certificates and CRLs with exactly the extensions a vendor hierarchy carries, and the
- * files they are written to. Everything here makes TEST material signed by locally
+ * Building blocks shared by the simulated TEEs (sim/): fresh test keys, X.509
+ * certificates and CRLs with exactly the extensions a vendor hierarchy carries (the files
+ * they are written to: sim/sim_files.h). Everything here makes TEST material signed by locally
  * generated keys; none of it is ever trusted by the verifier unless a user passes the
- * simulated root with --trust-root (DESIGN.md).
+ * simulated root with --trust-root.
  *
  * Conventions: constructors return a new object the caller frees with the matching
  * OpenSSL *_free, or NULL on failure. Functions returning enum cvma_status return CVMA_OK,
@@ -46,6 +46,13 @@ void cvma_sim_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(
 
 /* Fills p with len bytes from the OpenSSL CSPRNG. CVMA_OK or CVMA_E_INTERNAL. */
 CVMA_MUST_USE enum cvma_status cvma_sim_random(uint8_t *p, size_t len);
+
+/*
+ * The digest md ("SHA256", "SHA384", ...) of len bytes at p into out, which holds exactly
+ * out_len bytes (the digest's size). CVMA_OK, or CVMA_E_INTERNAL (also on a size mismatch).
+ */
+CVMA_MUST_USE enum cvma_status cvma_sim_digest(const char *md, const void *p, size_t len,
+                                               uint8_t *out, size_t out_len);
 
 /* A fresh EC key on the curve curve_nid (NID_secp384r1, NID_X9_62_prime256v1...). */
 EVP_PKEY *cvma_sim_ec_key_new(int curve_nid);
@@ -106,31 +113,5 @@ X509_CRL *cvma_sim_crl_new(const X509 *issuer, time_t this_update, time_t next_u
 CVMA_MUST_USE enum cvma_status cvma_sim_ecdsa_sign_raw(EVP_PKEY *key, const EVP_MD *md,
                                                        const uint8_t *msg, size_t msg_len,
                                                        uint8_t *r, uint8_t *s, size_t comp_len);
-
-/* Creates dir and any missing parents (mode 0755). CVMA_OK if it already exists. */
-CVMA_MUST_USE enum cvma_status cvma_sim_mkdir_p(const char *dir);
-
-/*
- * Writes files into dir (atomically, via common/util.h), replacing any existing file:
- * - cert_pem: the n certificates concatenated as PEM, in the given order;
- * - cert_der, crl_der: one DER object;
- * - key_pem: the private key as unencrypted PKCS#8 PEM, file mode 0600 (test keys only).
- * CVMA_OK, CVMA_E_NOMEM, CVMA_E_IO, or CVMA_E_INTERNAL (encoding failed).
- */
-CVMA_MUST_USE enum cvma_status cvma_sim_write_cert_pem(const char *dir, const char *name,
-                                                       X509 *const *certs, size_t n);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_cert_der(const char *dir, const char *name,
-                                                       X509 *cert);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_crl_der(const char *dir, const char *name,
-                                                      X509_CRL *crl);
-CVMA_MUST_USE enum cvma_status cvma_sim_write_key_pem(const char *dir, const char *name,
-                                                      EVP_PKEY *key);
-
-/* Writes len bytes to dir/name atomically (mode 0644). */
-CVMA_MUST_USE enum cvma_status cvma_sim_write_bytes(const char *dir, const char *name,
-                                                    const uint8_t *p, size_t len);
-
-/* Removes dir/name if it exists. CVMA_OK when it is gone afterwards, else CVMA_E_IO. */
-CVMA_MUST_USE enum cvma_status cvma_sim_remove(const char *dir, const char *name);
 
 #endif

@@ -88,20 +88,4 @@ const char *cvma_policy_id(const struct cvma_policy *p);
 /* The policy's "name", or NULL. Owned by the policy. */
 const char *cvma_policy_name(const struct cvma_policy *p);
 
-/*
- * Converts a Cocos AI attestation policy into ours. SEV-SNP: go-sev-guest's check.Config
- * ({"policy": {...}, "root_of_trust": {...}}) plus Cocos's "pcr_values"; TDX: go-tdx-guest's
- * checkconfig.Config ({"policy": {"headerPolicy", "tdQuoteBodyPolicy"}, "rootOfTrust"}).
- * Field names in either protobuf JSON spelling (snake_case or lowerCamelCase), bytes in
- * base64 (standard or URL-safe), 64-bit numbers as JSON numbers or decimal strings.
- * On CVMA_OK, *out is our policy JSON (cvma_policy_load accepts it) and *dropped a JSON
- * array of strings, one per setting that could not be carried over, each starting with the
- * setting's path as written ("policy.report_id: ...", "rootOfTrust.checkCrl: ..."); the caller
- * owns both (json_decref). Otherwise both are NULL: CVMA_E_USAGE with err naming the field
- * when the input is not JSON, not a Cocos policy, or holds a malformed value (bad base64,
- * wrong length, wrong type, out of range); CVMA_E_NOMEM. len <= CVMA_POLICY_MAX_BYTES.
- */
-CVMA_MUST_USE enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
-                                                        json_t **dropped, char *err, size_t errlen);
-
 #endif

@@ -516,7 +516,7 @@ static int status_index(const char *s)
 }
 
 /*
- * The reason the verifier records for a status by default (reasons.def; tdx-quote.md §4):
+ * The reason the verifier records for a status by default (reasons.def; Intel QVL):
  * OutOfDate* is TDX_TCB_OUT_OF_DATE (error), Revoked TDX_TCB_REVOKED (error),
  * TDRelaunchAdvised* TDX_TCB_RELAUNCH_ADVISED (error), every other status but UpToDate
  * TDX_TCB_NEEDS_ACTION (warning). CVMA_R_COUNT_ for UpToDate.

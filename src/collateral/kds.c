@@ -58,7 +58,7 @@ enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t 
     }
     if (product == CVMA_SNP_PRODUCT_TURIN) {
         /* Turin VCEKs carry an 8-byte hwID; KDS answers 404 to the 64-byte form
-         * (snp-report.md §9). FMC_SPL comes first, as KDS documents the query. */
+         * (AMD VCEK/KDS spec). FMC_SPL comes first, as KDS documents the query. */
         cvma_hex_encode(chip_id, 8, hwid, sizeof hwid);
         w = snprintf(out, n, "/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
                      name, hwid, (unsigned)tcb->fmc, (unsigned)tcb->bootloader, (unsigned)tcb->tee,

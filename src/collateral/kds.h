@@ -1,7 +1,7 @@
 /*
  * AMD Key Distribution Service (KDS) client: VCEK certificates, ASK/ASVK + ARK chains and
  * CRLs for SEV-SNP, fetched over HTTP(S) through the on-disk cache (collateral/cache.h).
- * URL forms: project fact sheet snp-report.md §9, docs/collateral.md.
+ * URL forms: AMD VCEK Certificate and KDS Interface spec, docs/collateral.md.
  *
  * What it checks: only the *form* of what it fetches, before caching it (a VCEK must be one
  * DER X.509 certificate, a chain exactly two PEM certificates, a CRL one DER CRL), so garbage

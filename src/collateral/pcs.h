@@ -3,7 +3,7 @@
  * FMSPC, the TD QE Identity, the PCK CRL by CA and the Root CA CRL, fetched over HTTP(S)
  * through the on-disk cache (collateral/cache.h), with the issuer chains PCS sends in response
  * headers (URL-encoded PEM, decoded here). Any PCCS with the same API can stand in for PCS
- * (base URL option). URL forms: project fact sheet tdx-quote.md §7, docs/collateral.md.
+ * (base URL option). URL forms: Intel PCS API v4, docs/collateral.md.
  *
  * What it checks: only the *form* of what it fetches, before caching it (TCB Info / QE Identity
  * must be PCS bodies whose inner object parses as TDX collateral, the TCB Info for the FMSPC

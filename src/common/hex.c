@@ -58,3 +58,24 @@ bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_
     *out_len = n / 2;
     return true;
 }
+
+/* A lower-case hex digit's value, or -1 (upper case included). */
+static int lower_nibble(char c)
+{
+    return c >= 'A' && c <= 'F' ? -1 : nibble(c);
+}
+
+bool cvma_hex_decode_lower(const char *s, size_t slen, uint8_t *out, size_t want)
+{
+    if (want > SIZE_MAX / 2 || slen != 2 * want) {
+        return false;
+    }
+    for (size_t i = 0; i < want; i++) {
+        int hi = lower_nibble(s[2 * i]), lo = lower_nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}

@@ -16,4 +16,11 @@ char *cvma_hex_dup(const uint8_t *p, size_t len);
  */
 CVMA_MUST_USE bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len);
 
+/*
+ * Decodes exactly want bytes from s[0..slen), which must be 2*want lower-case hex digits
+ * (the canonical spelling of our own JSON: no upper case, no prefix; a NUL inside s is not a
+ * digit). Returns false, out untouched or partly written, otherwise.
+ */
+CVMA_MUST_USE bool cvma_hex_decode_lower(const char *s, size_t slen, uint8_t *out, size_t want);
+
 #endif

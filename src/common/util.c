@@ -92,6 +92,12 @@ out:
 
 enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size_t len)
 {
+    return cvma_file_write_atomic_mode(path, p, len, 0644);
+}
+
+enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p, size_t len,
+                                             mode_t mode)
+{
     enum cvma_status st = CVMA_E_IO;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 48);
@@ -112,7 +118,7 @@ enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size
             fclose(ur);
         }
         snprintf(tmp, plen + 48, "%s.tmp.%ld.%08lx", path, (long)getpid(), r & 0xffffffffUL);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno != EEXIST) {
             break;
         }
@@ -152,6 +158,41 @@ out:
         unlink(tmp);
     }
     free(tmp);
+    return st;
+}
+
+enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode)
+{
+    enum cvma_status st = CVMA_E_IO;
+    size_t len = strlen(dir);
+    char *p = NULL;
+    struct stat sb;
+
+    if (len == 0) {
+        return CVMA_E_USAGE;
+    }
+    if ((p = malloc(len + 1)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    memcpy(p, dir, len + 1);
+    /* Create each prefix that ends before a '/', then the whole path. */
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && p[i] != '/') {
+            continue;
+        }
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, mode) != 0 && errno != EEXIST) {
+            goto out;
+        }
+        p[i] = c;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    free(p);
     return st;
 }
 

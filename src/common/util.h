@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cvmattest/cvmattest.h"
 
@@ -39,9 +40,25 @@ void cvma_buf_free(struct cvma_buf *b);
 CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
                                               struct cvma_buf *out);
 
-/* Writes bytes to path atomically (temp file in the same directory, fsync, rename). */
+/*
+ * Writes bytes to path atomically: a fresh temporary file in the same directory (created
+ * exclusively, never through a symlink), fsync, rename over path. Readers see the old file or
+ * the new one, never a part. cvma_file_write_atomic creates it with mode 0644,
+ * cvma_file_write_atomic_mode with mode (0600 for private keys; the umask applies).
+ * CVMA_OK, CVMA_E_IO (nothing left behind) or CVMA_E_NOMEM.
+ */
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
                                                       size_t len);
+CVMA_MUST_USE enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p,
+                                                           size_t len, mode_t mode);
+
+/*
+ * mkdir -p: creates dir and every missing parent, each with mode (the umask applies;
+ * existing directories keep theirs). CVMA_OK when dir is a directory afterwards (also when
+ * it already was); CVMA_E_USAGE for an empty path, CVMA_E_IO (a component is not a directory
+ * or cannot be created), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode);
 
 /* Formats a one-line error message into err (err may be NULL or err_len 0: nothing). */
 void cvma_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);

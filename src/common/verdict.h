@@ -49,9 +49,9 @@ enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
                                   enum cvma_severity sev, const char *fmt, ...) CVMA_PRINTF(4, 5);
 void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
 /*
- * DESIGN.md "Trailing data", the same for every evidence kind: bytes after the evidence's own
- * end are unsigned. Zeros are padding (PARSE_TRAILING_ZEROS, info); anything else is refused
- * (PARSE_TRAILING_DATA, error) unless allow is set (then the same code as a warning). what
+ * The trailing-data rule (docs/verification.md), the same for every kind: bytes after the
+ * evidence's own end are unsigned. Zeros are padding (PARSE_TRAILING_ZEROS, info); anything else is
+ * refused (PARSE_TRAILING_DATA, error) unless allow is set (then the same code as a warning). what
  * names the evidence ("snp report"), evidence_len its own size. CVMA_REJECTED only when
  * refused.
  */

@@ -605,21 +605,6 @@ fail:
     return NULL;
 }
 
-/* Lower-case hex of exactly want bytes (the JSON spelling is canonical: no upper case). */
-static bool json_hex(const char *s, size_t slen, uint8_t *out, size_t want)
-{
-    size_t got = 0;
-    if (slen != 2 * want) {
-        return false;
-    }
-    for (size_t i = 0; i < slen; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return cvma_hex_decode(s, out, want, &got) && got == want;
-}
-
 enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entries *into, char *err,
                                           size_t err_len)
 {
@@ -666,7 +651,7 @@ enum cvma_status cvma_reg_entry_from_json(const json_t *j, struct cvma_reg_entri
     }
     if (id_type == CVMA_REG_CHIP_ID || id_type == CVMA_REG_PPID) {
         size_t want = id_type == CVMA_REG_CHIP_ID ? CVMA_REG_CHIP_ID_LEN : CVMA_REG_PPID_LEN;
-        if (!json_hex(ids, idslen, id, want)) {
+        if (!cvma_hex_decode_lower(ids, idslen, id, want)) {
             cvma_errf(err, err_len, "entry id is not %zu lower-case hex digits", 2 * want);
             return CVMA_REJECTED;
         }

@@ -150,18 +150,8 @@ static bool get_int(const json_t *o, const char *name, json_int_t lo, json_int_t
 /* A JSON string of exactly 64 lower-case hex digits. */
 static bool parse_hash(const json_t *v, uint8_t out[32])
 {
-    size_t got = 0;
-    const char *s;
-    if (!json_is_string(v) || json_string_length(v) != 64) {
-        return false;
-    }
-    s = json_string_value(v);
-    for (size_t i = 0; i < 64; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return cvma_hex_decode(s, out, 32, &got) && got == 32;
+    return json_is_string(v) &&
+           cvma_hex_decode_lower(json_string_value(v), json_string_length(v), out, 32);
 }
 
 static bool get_hash(const json_t *o, const char *name, uint8_t out[32])

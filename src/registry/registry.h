@@ -1,6 +1,6 @@
 /*
- * Provider platform registries (DESIGN.md "Provider binding"; formats byte by byte in
- * docs/registry.md).
+ * Provider platform registries (the binding and the formats, byte by
+ * byte: docs/registry.md).
  *
  * A provider lists the platforms it runs (AMD CHIP_IDs, AMD VLEK cspIDs, Intel PPIDs, each
  * with optional labels such as a region) in an entries file. `registry build` sorts them into

@@ -1,6 +1,6 @@
 /*
  * Verification options shared by every evidence kind, and the attestation result
- * (DESIGN.md "Result JSON"): status, trust anchor, reasons, claims and platform.
+ * (docs/results.md): status, trust anchor, reasons, claims and platform.
  */
 #ifndef CVMA_RESULT_RESULT_H
 #define CVMA_RESULT_RESULT_H
@@ -62,7 +62,7 @@ void cvma_result_init(struct cvma_result *res, const char *tee, time_t at);
 void cvma_result_cleanup(struct cvma_result *res);
 /* Computes the final status (cvma_verdict_finish). */
 void cvma_result_finish(struct cvma_result *res);
-/* The exit code of DESIGN.md for a finished result. */
+/* The exit code (README.md) for a finished result. */
 int cvma_result_exit_code(const struct cvma_result *res);
 /* The result as JSON (new reference). */
 json_t *cvma_result_to_json(const struct cvma_result *res);

@@ -1,7 +1,7 @@
 /*
  * Collateral for SEV-SNP: the VCEK or VLEK, the ASK or ASVK, the ARK and the CRL.
- * From the --collateral directory (DESIGN.md file names) first; what is missing is fetched
- * from AMD KDS through the on-disk cache unless --offline. VLEKs cannot be fetched. The CRL
+ * From the --collateral directory (file names: docs/collateral.md) first; what is missing is
+ * fetched from AMD KDS through the on-disk cache unless --offline. VLEKs cannot be fetched. The CRL
  * is optional only offline: online, a CRL that cannot be fetched is undecided (exit 3).
  */
 #include <stdio.h>

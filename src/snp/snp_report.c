@@ -1,7 +1,7 @@
 /*
  * AMD SEV-SNP ATTESTATION_REPORT parser (SEV-SNP Firmware ABI spec, pub. 56860). Reads
  * every field through the bounds-checked reader, checks reserved bytes and trailing data
- * (DESIGN.md "Trailing data"), and keeps the exact signed bytes for verification.
+ * (docs/verification.md), and keeps the exact signed bytes for verification.
  */
 #include <assert.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /*
  * The Intel SGX extension of a PCK certificate (OID 1.2.840.113741.1.13.1; Intel SGX PCK
- * Certificate and CRL Profile; fact sheet shared/docs/tdx-quote.md §5). OpenSSL finds the
+ * Certificate and CRL Profile). OpenSSL finds the
  * extension; its value is walked here with our own DER reader over the bounds-checked cursor,
  * as src/snp/amd_cert.c does for AMD's: a SEQUENCE OF SEQUENCE { OID, value }, with TCB
  * (.1.2) and Configuration (.1.7) nesting the same shape.

@@ -1,7 +1,7 @@
 /*
  * Intel TDX quotes (versions 4 and 5) and their DCAP collateral: the shared types of the
- * src/tdx/ stage. Layouts: Intel TDX DCAP Quoting Library API (quote format) and the project
- * fact sheet shared/docs/tdx-quote.md (offsets, algorithm steps).
+ * src/tdx/ stage. Layouts: Intel TDX DCAP Quoting Library API (quote format); the verification
+ * steps: Intel's Quote Verification Library (QVL).
  *
  * Modules:
  *   tdx_quote.c       quote parser (header, TD report body 1.0/1.5, signature data, QE report,
@@ -117,7 +117,7 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len
 void cvma_tdx_quote_cleanup(struct cvma_tdx_quote *q);
 
 /*
- * Parses a signature-data blob alone (fact sheet §3: signature, attestation key, certification
+ * Parses a signature-data blob alone (quote format: signature, attestation key, certification
  * data type 6 wrapping QE report, QE report signature, QE auth data, type 5 PCK chain); len is
  * its signature_data_len and must be used exactly. Fills only the signature-data fields of q
  * (clearing them first: q must not own buffers, i.e. zeroed or cleaned up); q owns its buffers

@@ -1,7 +1,7 @@
 /*
  * Intel DCAP collateral for TDX: the collateral directory, the exact signed bytes of TCB Info
- * and QE Identity, their parsers, and their verification (fact sheet shared/docs/tdx-quote.md
- * §4 steps 2-4, §6, §7).
+ * and QE Identity, their parsers, and their verification (Intel QVL
+ * order; Intel PCS API v4).
  *
  * What it trusts: nothing in the files. The signed span is found by a small scanner that
  * understands JSON strings, escapes and nesting (bounded depth and size) and never

@@ -1,8 +1,8 @@
 /*
  * Intel DCAP collateral for TDX: TCB Info (TDX, v3) and QE Identity (TD_QE, v2) as PCS
  * serves them, their issuer chains, the PCK CRL and the Root CA CRL; and the TCB evaluation
- * that Intel's QVL performs with them (fact sheet shared/docs/tdx-quote.md §4 steps 3-4,
- * 6-7, 10, 12-15).
+ * that Intel's QVL performs with them (QVL QuoteVerifier.cpp,
+ * EnclaveReportVerifier.cpp, EvaluateTcb.cpp).
  *
  * Signatures are checked over the exact bytes of the signed inner object as they stand in the
  * file (never re-serialized JSON).
@@ -111,7 +111,7 @@ void cvma_tdx_qe_identity_cleanup(struct cvma_tdx_qe_identity *q);
 void cvma_tdx_signed_json_cleanup(struct cvma_tdx_signed_json *d);
 
 /*
- * Loads the collateral directory (DESIGN.md names: tcb_info.json, qe_identity.json,
+ * Loads the collateral directory (docs/collateral.md names: tcb_info.json, qe_identity.json,
  * tcb_info_issuer_chain.pem, qe_identity_issuer_chain.pem, pck_crl.der, root_ca_crl.der;
  * tcb_info.json / qe_identity.json either as the PCS body {"tcbInfo": ..., "signature": hex}
  * or the bare inner object with tcb_info.sig.hex / qe_identity.sig.hex beside it).

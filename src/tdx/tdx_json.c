@@ -38,7 +38,7 @@ static json_t *bit(uint64_t v, unsigned b)
     return json_boolean((v >> b) & 1);
 }
 
-/* TD_ATTRIBUTES (fact sheet §2 table; Linux TDX_ATTR_*_BIT). Every named bit decoded. */
+/* TD_ATTRIBUTES (TDX Module ABI spec; Linux TDX_ATTR_*_BIT). Every named bit decoded. */
 #define TD_ATTR_NAMED                                                                  \
     (CVMA_TDX_TD_ATTR_DEBUG | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 16) | \
      (1ull << 27) | CVMA_TDX_TD_ATTR_SEPT_VE_DISABLE | CVMA_TDX_TD_ATTR_MIGRATABLE |   \

@@ -1,6 +1,6 @@
 /*
  * Intel TDX DCAP quote parser, versions 4 and 5 (Intel TDX DCAP Quoting Library API,
- * Appendix 4/5; offsets: fact sheet shared/docs/tdx-quote.md §1-3). Every byte is read through
+ * Appendix 4/5). Every byte is read through
  * the bounds-checked reader; each nested structure gets its own sub-reader limited by the
  * length field that announces it, so no length can reach past its container. Details name the
  * field, its offset from the start of the input, and the sizes that disagree.
@@ -17,7 +17,7 @@
 #include "common/reader.h"
 #include "tdx/tdx.h"
 
-/* Intel's QE vendor ID (fact sheet §1). */
+/* Intel's QE vendor ID (quote header). */
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
                                                0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
 
@@ -52,7 +52,7 @@ static bool need(const struct pctx *c, const struct cvma_reader *r, size_t n, co
     return false;
 }
 
-/* SGX REPORT body (fact sheet §3, "QE report"), 384 bytes: r holds exactly that. */
+/* SGX REPORT body (signature data, "QE report"), 384 bytes: r holds exactly that. */
 static bool parse_sgx_report(struct cvma_reader *r, struct cvma_sgx_report *rep)
 {
     struct cvma_reader raw = *r;
@@ -73,7 +73,7 @@ static bool parse_sgx_report(struct cvma_reader *r, struct cvma_sgx_report *rep)
     return ok;
 }
 
-/* TD report body 1.0 (584 bytes) or 1.5 (648 bytes): r holds exactly that (fact sheet §2). */
+/* TD report body 1.0 (584 bytes) or 1.5 (648 bytes): r holds exactly that (quote format). */
 static bool parse_td_report(struct cvma_reader *r, struct cvma_tdx_td_report *t, bool v15)
 {
     bool ok = cvma_reader_bytes(r, t->tee_tcb_svn, sizeof t->tee_tcb_svn) &&
@@ -127,7 +127,7 @@ static enum cvma_status take_buf(struct cvma_reader *r, size_t n, struct cvma_bu
 }
 
 /*
- * Signature data (fact sheet §3): sig holds exactly signature_data_len bytes. Fills the
+ * Signature data (quote format): sig holds exactly signature_data_len bytes. Fills the
  * signature-data fields of q.
  */
 static enum cvma_status parse_sig_data(const struct pctx *c, struct cvma_reader *sig,
@@ -281,7 +281,7 @@ enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len,
     }
     cvma_reader_init(&r, p, len);
 
-    /* Header (fact sheet §1): 48 bytes, same for v4 and v5. */
+    /* Header (quote format): 48 bytes, same for v4 and v5. */
     if (!cvma_reader_u16le(&r, &q->version) || !cvma_reader_u16le(&r, &q->att_key_type) ||
         !cvma_reader_u32le(&r, &q->tee_type) || !cvma_reader_u32le(&r, &q->reserved) ||
         !cvma_reader_bytes(&r, q->qe_vendor_id, sizeof q->qe_vendor_id) ||
@@ -345,7 +345,7 @@ enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len,
     assert(r.off == (q->version == 5 ? 0x36u : 0x30u) + q->body_size);
     assert(q->version == 5 || r.off == 0x278);
 
-    /* The signed region: everything before signature_data_len (fact sheet §2). */
+    /* The signed region: everything before signature_data_len (quote format). */
     q->signed_len = r.off;
     assert(q->signed_len <= sizeof q->signed_bytes);
     cvma_reader_init(&sc, p, len);

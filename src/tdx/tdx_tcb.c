@@ -1,6 +1,6 @@
 /*
- * TDX TCB evaluation as Intel's QVL performs it (fact sheet shared/docs/tdx-quote.md §4,
- * steps 6, 7, 10, 12-15; QVL QuoteVerifier.cpp, EnclaveReportVerifier.cpp, EvaluateTcb.cpp,
+ * TDX TCB evaluation as Intel's QVL performs it (QVL
+ * QuoteVerifier.cpp, EnclaveReportVerifier.cpp, EvaluateTcb.cpp,
  * TDRelaunchCheck.cpp).
  *
  * Input: collateral already verified (cvma_tdx_collateral_verify), a parsed quote whose

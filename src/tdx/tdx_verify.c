@@ -1,5 +1,5 @@
 /*
- * Intel TDX quote verification (fact sheet shared/docs/tdx-quote.md §4, Intel QVL order):
+ * Intel TDX quote verification (Intel QVL order):
  * parse; the PCK chain from the quote up to the pinned Intel SGX Root CA, with the PCK CRL
  * and the Root CA CRL; the collateral (TCB Info, QE Identity) and its signatures and times;
  * the QE report signature by the PCK key and the attestation key binding; the quote

@@ -1,5 +1,5 @@
 /*
- * The pipeline, once (DESIGN.md): detect -> kind.verify -> bind -> appraise -> result. The
+ * The pipeline, once: detect -> kind.verify -> bind -> appraise -> result. The
  * CLI, the demo, bench and the service call cvma_verify; none of them orchestrates.
  */
 #include "verifier/verifier.h"

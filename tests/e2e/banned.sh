@@ -1,5 +1,5 @@
 #!/bin/sh
-# The banned-function list of STYLE.md: none of these in the project's C sources.
+# The project's banned functions: none of these in the project's C sources.
 set -u
 src=${CVMATTEST_SRC:?}
 hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|sscanf)[[:space:]]*\(' \

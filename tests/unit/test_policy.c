@@ -13,6 +13,7 @@
 
 #include "appraise/policy.h"
 #include "appraise/policy_internal.h"
+#include "import/cocos.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
 #include "testutil.h"

@@ -1,7 +1,8 @@
 /*
  * The simulated SEV-SNP TEE (sim/sim_snp.h), checked independently with OpenSSL: report
- * layout against docs snp-report.md §1-§6, the report signature, the ARK -> ASK -> VCEK chain,
- * the CRL and the VCEK/VLEK extensions of §8. Nothing here uses the project's own parser.
+ * layout against the SEV-SNP ABI spec, the report signature, the ARK -> ASK -> VCEK chain,
+ * the CRL and the VCEK/VLEK extensions of AMD's VCEK spec. Nothing here uses the project's own
+ * parser.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -163,7 +164,7 @@ static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 }
 
 /*
- * §6: R and S little-endian in 72-byte fields at 0x2A0 / 0x2E8; ECDSA P-384 over SHA-384 of
+ * Signature: R and S little-endian in 72-byte fields at 0x2A0 / 0x2E8; ECDSA P-384 over SHA-384 of
  * bytes 0x000..0x29F. Returns the EVP_PKEY_verify result (1 = valid).
  */
 static int verify_report_sig(const uint8_t *rep, X509 *leaf)
@@ -417,7 +418,7 @@ static void test_sim_snp_chain_verifies_vcek_ask_ark(void **state)
     assert_int_equal(EVP_PKEY_get_bits(X509_get0_pubkey(vcek)), 384);
     assert_true(EVP_PKEY_is_a(X509_get0_pubkey(ark), "RSA"));
 
-    /* CA extensions (§7). */
+    /* CA extensions (as AMD's). */
     assert_true(X509_check_ca(ark) > 0);
     assert_int_equal(X509_get_key_usage(ark), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
     assert_int_equal(X509_get_key_usage(ask), KU_KEY_CERT_SIGN);

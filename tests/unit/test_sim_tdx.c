@@ -1,9 +1,9 @@
 /*
  * The simulated Intel TDX TEE (sim/sim_tdx.h), checked independently with OpenSSL and
- * jansson: quote layout against docs tdx-quote.md §1-§3, the quote signature, the QE report
- * signature and key binding, the PCK -> Platform CA -> root chain, the SGX extension (§5), the
- * CRLs, and the TCB Info / QE Identity signatures over the exact inner bytes and the TCB level
- * the platform lands on (§4 step 12). Nothing here uses the project's own TDX parser.
+ * jansson: quote layout against the DCAP quote format, the quote signature, the QE report
+ * signature and key binding, the PCK -> Platform CA -> root chain, the SGX extension (PCK profile),
+ * the CRLs, and the TCB Info / QE Identity signatures over the exact inner bytes and the TCB level
+ * the platform lands on (QVL TcbLevelCheck). Nothing here uses the project's own TDX parser.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -46,7 +46,7 @@ struct run {
     struct cvma_buf quote;
 };
 
-/* The quote, cut up by the offsets of §1-§3 (pointers into run.quote). */
+/* The quote, cut up by the offsets of the quote format (pointers into run.quote). */
 struct quote {
     unsigned version;
     const uint8_t *body;
@@ -167,7 +167,7 @@ static void fill(uint8_t *p, size_t n, uint8_t start)
     }
 }
 
-/* Cuts the quote per §1-§3, asserting every length field and the exact total. */
+/* Cuts the quote per the quote format, asserting every length field and the exact total. */
 static void quote_split(const struct cvma_buf *b, struct quote *q)
 {
     const uint8_t *p = b->p;
@@ -557,7 +557,8 @@ static void parse_tcb(const uint8_t *p, long remain, struct pck_ext *e)
     assert_int_equal(remain, 0);
 }
 
-/* The extension as §5 lays it out, arcs .1 .. .7 in order (as on a real Platform-CA PCK). */
+/* The extension as the PCK profile lays it out, arcs .1 .. .7 in order (as on a real Platform-CA
+ * PCK). */
 static void parse_pck_ext(X509 *pck, struct pck_ext *e)
 {
     ASN1_OBJECT *obj = OBJ_txt2obj(SGX_EXT_OID, 1);
@@ -629,7 +630,7 @@ static void parse_pck_ext(X509 *pck, struct pck_ext *e)
     assert_int_equal(seq_remain, 0);
 }
 
-/* ---- TCB evaluation as QVL does it (tdx-quote.md §4 step 12), on the parsed JSON ---- */
+/* ---- TCB evaluation as QVL does it (QVL TcbLevelCheck), on the parsed JSON ---- */
 
 static void level_values(json_t *level, long sgx[16], long *pcesvn, long tdx[16])
 {
@@ -725,7 +726,7 @@ static void test_sim_tdx_v4_quote_has_spec_layout(void **state)
     quote_split(&r.quote, &q);
     const uint8_t *p = r.quote.p, *b = q.body;
 
-    /* §1 header */
+    /* header */
     assert_int_equal(q.version, 4);
     assert_int_equal(u16le(p + 0x02), 2);
     assert_int_equal(u32le(p + 0x04), 0x81);
@@ -733,7 +734,7 @@ static void test_sim_tdx_v4_quote_has_spec_layout(void **state)
     assert_memory_equal(p + 0x0C, intel_qe_vendor_id, 16);
     assert_false(all_bytes(p + 0x1C, 16, 0)); /* random QE ID */
     assert_true(all_bytes(p + 0x2C, 4, 0));
-    /* §2 TD report 1.0 */
+    /* TD report 1.0 */
     assert_int_equal(q.signed_len, 0x278);
     assert_memory_equal(b + 0x000, tee_tcb_svn, 16);
     assert_false(all_bytes(b + 0x010, 48, 0)); /* mr_seam */
@@ -751,7 +752,8 @@ static void test_sim_tdx_v4_quote_has_spec_layout(void **state)
     assert_true(all_bytes(b + 0x1D8, 48, 0));  /* RTMR3 zero */
     assert_memory_equal(b + 0x208, o.report_data, 64);
     assert_true(all_bytes(b + 0x208 + 20, 44, 0));
-    /* §3: QE auth data 32 bytes 00..1F; the PEM chain has 3 certificates and ends in NUL */
+    /* signature data: QE auth data 32 bytes 00..1F; the PEM chain has 3 certificates and ends in
+     * NUL */
     assert_int_equal(q.auth_len, 32);
     for (size_t i = 0; i < 32; i++) {
         assert_int_equal(q.auth[i], i);
@@ -897,7 +899,7 @@ static void test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root(void **s
     assert_org_is_simulated(pck);
     assert_org_is_simulated(tcb);
 
-    /* Constraints as Intel's (§4, §6). */
+    /* Constraints as Intel's. */
     assert_int_equal(X509_get_extension_flags(root) & EXFLAG_CA, EXFLAG_CA);
     assert_int_equal(X509_get_pathlen(root), 1);
     assert_int_equal(X509_get_key_usage(root), KU_KEY_CERT_SIGN | KU_CRL_SIGN);

@@ -1,7 +1,7 @@
 /*
  * TDX collateral: the signed-JSON split, the TCB Info / QE Identity parsers, the collateral
  * directory, verification (chains, Root CA CRL, signatures, time windows) against the real
- * Intel samples (shared testdata, MANIFEST.md) and synthetic chains, TCB evaluation (QVL's
+ * Intel samples (CVMATTEST_VECTORS, MANIFEST.md) and synthetic chains, TCB evaluation (QVL's
  * algorithm) on hand-built quotes and PCK extensions, and the PCS client against a local
  * stand-in server (tests/pcs_server.py, 127.0.0.1 only).
  *

@@ -13,7 +13,7 @@
 #include "tdx/tdx.h"
 #include "testutil.h"
 
-/* v4 layout landmarks (fact sheet shared/docs/tdx-quote.md §2, §3). */
+/* v4 layout landmarks (quote format: TD report body, signature data). */
 #define V4_SIG_LEN_OFF   0x278u
 #define V4_SIG_OFF       0x27Cu
 #define SIG_CDT          0x80u  /* certification data type, relative to the signature data */
@@ -352,7 +352,7 @@ static void test_tdx_v5_body_type_3_fields(void **state)
     /* TD report 1.5 fields at body 0x248 / 0x258, body at quote 0x36. */
     assert_memory_equal(q.body.tee_tcb_svn2, b.p + 0x36 + 0x248, 16);
     assert_memory_equal(q.body.mr_service_td, b.p + 0x36 + 0x258, 48);
-    /* The fact sheet: this quote binds a service TD (MRSERVICETD non-zero). */
+    /* The sample's description: this quote binds a service TD (MRSERVICETD non-zero). */
     assert_false(cvma_bytes_are_zero(q.body.mr_service_td, 48));
     assert_int_equal(get32(b.p + 0x36 + 648), q.sig_data_len);
     json_t *o = cvma_tdx_quote_json(&q, NULL);

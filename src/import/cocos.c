@@ -17,6 +17,8 @@
  * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
  * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
  */
+#include "import/cocos.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -447,7 +449,7 @@ static void drop_rest(struct msg *g, const char *why, struct imp *m)
 
 /* ---- SEV-SNP: go-sev-guest check.Config ---------------------------------------------- */
 
-/* TCB_VERSION byte layouts (snp-report.md §3). */
+/* TCB_VERSION byte layouts (SEV-SNP ABI spec, TCB_VERSION). */
 static json_t *tcb_parts(uint64_t raw, bool turin)
 {
     uint8_t b[8];
@@ -604,7 +606,7 @@ static bool repeated_count(json_t *v, const char *path, size_t *n, struct imp *m
     return true;
 }
 
-/* Guest POLICY (snp-report.md §2) under go-sev-guest's mixed max/min reading. */
+/* Guest POLICY (SEV-SNP ABI spec, guest policy) under go-sev-guest's mixed max/min reading. */
 static void snp_guest_policy(uint64_t pol, const char *path, json_t *snp, struct imp *m)
 {
     json_t *gp = json_object();
@@ -646,7 +648,7 @@ static void snp_guest_policy(uint64_t pol, const char *path, json_t *snp, struct
     }
 }
 
-/* PLATFORM_INFO (snp-report.md §4) under go-sev-guest's mixed reading. */
+/* PLATFORM_INFO (SEV-SNP ABI spec, PLATFORM_INFO) under go-sev-guest's mixed reading. */
 static void snp_platform_info(uint64_t pi, const char *path, json_t *snp, struct imp *m)
 {
     json_t *o = json_object();
@@ -800,7 +802,7 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
         goto out;
     }
     if (n > 0) {
-        /* Turin's CHIP_ID is 8 ID bytes then 56 zeros in the report (DESIGN.md). */
+        /* Turin's CHIP_ID is 8 ID bytes then 56 zeros in the report (docs/registry.md). */
         memset(b + n, 0, sizeof b - n);
         put(m, snp, "chip_ids", json_pack("[o]", hexj(b, 64)));
     }
@@ -1306,7 +1308,7 @@ out:
 
 /* ---- entry point ------------------------------------------------------------------------ */
 
-/* see appraise/policy.h */
+/* see import/cocos.h */
 enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
                                           json_t **dropped, char *err, size_t errlen)
 {

@@ -1,0 +1,131 @@
+/*
+ * The one helper for each common job (common/util.h, common/hex.h): mkdir -p, atomic file
+ * write with a mode, strict lower-case hex decoding.
+ */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+/* Entries in dir other than . and .. */
+static size_t dir_entries(const char *dir)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_mkdir_p(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *deep = tu_path(tmp, "a/b//c/");
+    char *file = tu_path(tmp, "f");
+    char *under_file = tu_path(tmp, "f/x");
+    struct stat sb;
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_mkdir_p(deep, 0700), CVMA_OK);
+    assert_int_equal(stat(deep, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    assert_int_equal(cvma_mkdir_p(deep, 0700), CVMA_OK); /* already there */
+    assert_int_equal(cvma_mkdir_p(tmp, 0755), CVMA_OK);
+    assert_int_equal(stat(tmp, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700); /* an existing directory keeps its mode */
+
+    tu_write(file, (const uint8_t *)"x", 1);
+    assert_int_equal(cvma_mkdir_p(file, 0755), CVMA_E_IO);       /* a file, not a directory */
+    assert_int_equal(cvma_mkdir_p(under_file, 0755), CVMA_E_IO); /* a file in the way */
+    assert_int_equal(cvma_mkdir_p("", 0755), CVMA_E_USAGE);
+
+    umask(old);
+    tu_rmtree(tmp);
+    free(under_file);
+    free(file);
+    free(deep);
+    free(tmp);
+}
+
+static void test_file_write_atomic_mode(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *key = tu_path(tmp, "key.pem");
+    char *pub = tu_path(tmp, "pub.pem");
+    char *missing = tu_path(tmp, "no/such/dir/f");
+    struct stat sb;
+    struct cvma_buf got = {0};
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_file_write_atomic_mode(key, (const uint8_t *)"secret", 6, 0600), CVMA_OK);
+    assert_int_equal(stat(key, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    tu_read(key, &got);
+    assert_int_equal(got.len, 6);
+    assert_memory_equal(got.p, "secret", 6);
+    cvma_buf_free(&got);
+
+    /* Replacing keeps the new mode and content; no temporary file is left behind. */
+    assert_int_equal(cvma_file_write_atomic_mode(key, (const uint8_t *)"new", 3, 0600), CVMA_OK);
+    tu_read(key, &got);
+    assert_int_equal(got.len, 3);
+    assert_memory_equal(got.p, "new", 3);
+    cvma_buf_free(&got);
+
+    assert_int_equal(cvma_file_write_atomic(pub, (const uint8_t *)"p", 1), CVMA_OK);
+    assert_int_equal(stat(pub, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    assert_int_equal(dir_entries(tmp), 2);
+
+    assert_int_equal(cvma_file_write_atomic_mode(missing, (const uint8_t *)"x", 1, 0600),
+                     CVMA_E_IO);
+    assert_int_equal(dir_entries(tmp), 2);
+
+    umask(old);
+    tu_rmtree(tmp);
+    free(missing);
+    free(pub);
+    free(key);
+    free(tmp);
+}
+
+static void test_hex_decode_lower(void **state)
+{
+    (void)state;
+    uint8_t out[4];
+    static const uint8_t want[4] = {0x00, 0xab, 0xcd, 0xef};
+
+    memset(out, 0, sizeof out);
+    assert_true(cvma_hex_decode_lower("00abcdef", 8, out, 4));
+    assert_memory_equal(out, want, 4);
+    assert_true(cvma_hex_decode_lower("", 0, out, 0));
+
+    assert_false(cvma_hex_decode_lower("00ABcdef", 8, out, 4)); /* upper case is not canonical */
+    assert_false(cvma_hex_decode_lower("00abcdeF", 8, out, 4));
+    assert_false(cvma_hex_decode_lower("00abcde", 7, out, 4));     /* too short */
+    assert_false(cvma_hex_decode_lower("00abcdef00", 10, out, 4)); /* too long */
+    assert_false(cvma_hex_decode_lower("00abcdeg", 8, out, 4));
+    assert_false(cvma_hex_decode_lower("0xabcdef", 8, out, 4));  /* no prefix */
+    assert_false(cvma_hex_decode_lower("00ab\0def", 8, out, 4)); /* a NUL is not a digit */
+    assert_false(cvma_hex_decode_lower("00abcdef", 8, out, SIZE_MAX));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_mkdir_p),
+            cmocka_unit_test(test_file_write_atomic_mode),
+            cmocka_unit_test(test_hex_decode_lower),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
