@@ -378,74 +378,67 @@ struct platform {
     char desc[200];
 };
 
-static bool hex_exact(const json_t *j, uint8_t *out, size_t want)
+static enum cvma_status platform_parse(const struct cvma_platform *pl, struct platform *p,
+                                       struct cvma_verdict *v)
 {
-    size_t got = 0;
-    return json_is_string(j) && json_string_length(j) == 2 * want &&
-           cvma_hex_decode(json_string_value(j), out, want, &got) && got == want;
-}
-
-static enum cvma_status platform_parse(const json_t *pl, struct platform *p, struct cvma_verdict *v)
-{
-    const char *vendor = json_string_value(json_object_get(pl, "vendor"));
-    const char *type = json_string_value(json_object_get(pl, "id_type"));
-    json_t *id = json_object_get(pl, "id");
+    const char *vendor = cvma_platform_vendor_name(pl->vendor);
+    const char *type = cvma_platform_id_type_name(pl->id_type);
     char hex[2 * CVMA_REG_CHIP_ID_LEN + 1];
 
     memset(p, 0, sizeof *p);
-    if (vendor == NULL || type == NULL) {
+    if (!pl->present) {
         return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
                            "the result names no platform (vendor and id_type missing)");
     }
     p->primary.id = p->id;
-    if (strcmp(vendor, "amd") == 0 && strcmp(type, "chip_id") == 0) {
+    if (pl->vendor == CVMA_PLATFORM_AMD && pl->id_type == CVMA_PLATFORM_CHIP_ID) {
         p->primary.vendor = CVMA_REG_AMD;
         p->primary.id_type = CVMA_REG_CHIP_ID;
         p->primary.id_len = CVMA_REG_CHIP_ID_LEN;
-        if (json_is_null(id) || id == NULL ||
-            (hex_exact(id, p->id, CVMA_REG_CHIP_ID_LEN) &&
-             cvma_bytes_are_zero(p->id, CVMA_REG_CHIP_ID_LEN))) {
+        if (!pl->has_id || (pl->id_len == CVMA_REG_CHIP_ID_LEN &&
+                            cvma_bytes_are_zero(pl->id, CVMA_REG_CHIP_ID_LEN))) {
             return cvma_reject(v, CVMA_R_REGISTRY_CHIP_ID_MASKED,
                                "the report's CHIP_ID is masked (all zero: the host set "
                                "MASK_CHIP_ID), so no registry entry can name this platform");
         }
-        if (!hex_exact(id, p->id, CVMA_REG_CHIP_ID_LEN)) {
+        if (pl->id_len != CVMA_REG_CHIP_ID_LEN) {
             return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
-                               "platform id is not a 64-byte hex CHIP_ID");
+                               "platform id is not a 64-byte CHIP_ID");
         }
-    } else if (strcmp(vendor, "amd") == 0 && strcmp(type, "vlek") == 0) {
-        size_t n = json_is_string(id) ? json_string_length(id) : 0;
-        json_t *chip = json_object_get(pl, "chip_id");
-        if (n == 0 || n > CVMA_REG_CSP_MAX) {
+        memcpy(p->id, pl->id, CVMA_REG_CHIP_ID_LEN);
+    } else if (pl->vendor == CVMA_PLATFORM_AMD && pl->id_type == CVMA_PLATFORM_VLEK) {
+        if (!pl->has_id || pl->id_len == 0 || pl->id_len > CVMA_REG_CSP_MAX) {
             return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
                                "VLEK platform without a usable cspID (1..%d characters)",
                                CVMA_REG_CSP_MAX);
         }
         p->primary.vendor = CVMA_REG_AMD;
         p->primary.id_type = CVMA_REG_VLEK_CSP;
-        p->primary.id_len = (uint16_t)n;
-        memcpy(p->id, json_string_value(id), n);
-        if (hex_exact(chip, p->chip, CVMA_REG_CHIP_ID_LEN) &&
-            !cvma_bytes_are_zero(p->chip, CVMA_REG_CHIP_ID_LEN)) {
+        p->primary.id_len = (uint16_t)pl->id_len;
+        memcpy(p->id, pl->id, pl->id_len);
+        if (pl->has_chip_id && !cvma_bytes_are_zero(pl->chip_id, CVMA_REG_CHIP_ID_LEN)) {
+            memcpy(p->chip, pl->chip_id, CVMA_REG_CHIP_ID_LEN);
             p->has_secondary = true;
             p->secondary.vendor = CVMA_REG_AMD;
             p->secondary.id_type = CVMA_REG_CHIP_ID;
             p->secondary.id_len = CVMA_REG_CHIP_ID_LEN;
             p->secondary.id = p->chip;
         }
-    } else if (strcmp(vendor, "intel") == 0 && strcmp(type, "ppid") == 0) {
+    } else if (pl->vendor == CVMA_PLATFORM_INTEL && pl->id_type == CVMA_PLATFORM_PPID) {
         p->primary.vendor = CVMA_REG_INTEL;
         p->primary.id_type = CVMA_REG_PPID;
         p->primary.id_len = CVMA_REG_PPID_LEN;
-        if (!hex_exact(id, p->id, CVMA_REG_PPID_LEN) ||
-            cvma_bytes_are_zero(p->id, CVMA_REG_PPID_LEN)) {
+        if (!pl->has_id || pl->id_len != CVMA_REG_PPID_LEN ||
+            cvma_bytes_are_zero(pl->id, CVMA_REG_PPID_LEN)) {
             return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
                                "no PPID to bind (a quote whose PCK certificate was not embedded "
                                "carries only an encrypted PPID)");
         }
+        memcpy(p->id, pl->id, CVMA_REG_PPID_LEN);
     } else {
         return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
-                           "platform %.20s/%.20s cannot be listed in a registry", vendor, type);
+                           "platform %.20s/%.20s cannot be listed in a registry",
+                           vendor ? vendor : "(unknown vendor)", type ? type : "(unknown type)");
     }
     cvma_reg_entry_id_string(&p->primary, hex, sizeof hex);
     snprintf(p->desc, sizeof p->desc, "%s %s %.32s%s", vendor,
@@ -789,16 +782,23 @@ static bool preferred(const struct cvma_registry_bind_opts *o, const char *provi
     return false;
 }
 
-static json_t *labels_json(const struct cvma_reg_entry *e)
+/* The bound provider and its entry's labels into the result's platform. */
+static void set_bound(struct cvma_platform *pl, const char *provider,
+                      const struct cvma_reg_entry *e, const char *zone)
 {
-    json_t *o = json_object();
-    for (size_t i = 0; o != NULL && i < e->n_labels; i++) {
-        if (json_object_set_new(o, e->labels[i].key, json_string(e->labels[i].value)) != 0) {
-            json_decref(o);
-            return NULL;
-        }
+    pl->bound = true;
+    snprintf(pl->provider, sizeof pl->provider, "%s", provider);
+    pl->n_labels = 0;
+    for (size_t i = 0; e != NULL && i < e->n_labels && i < CVMA_PLATFORM_LABELS_MAX; i++) {
+        struct cvma_platform_label *l = &pl->labels[pl->n_labels++];
+        snprintf(l->key, sizeof l->key, "%s", e->labels[i].key);
+        snprintf(l->value, sizeof l->value, "%s", e->labels[i].value);
     }
-    return o;
+    if (zone != NULL && zone[0]) {
+        struct cvma_platform_label *l = &pl->labels[pl->n_labels++];
+        snprintf(l->key, sizeof l->key, "zone");
+        snprintf(l->value, sizeof l->value, "%s", zone);
+    }
 }
 
 enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
@@ -811,7 +811,8 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     bool have_cache = false, failed = false, undecided = false;
     bool *valid = NULL;
     const char *bound_provider = NULL;
-    json_t *bound_labels = NULL;
+    const struct cvma_reg_entry *bound_entry = NULL; /* its labels */
+    bool bound_zone = false;                         /* a lookup answer: label "zone" */
     char consulted[CVMA_DETAIL_MAX] = "", unavailable[CVMA_DETAIL_MAX] = "";
     char detail[CVMA_DETAIL_MAX], zone[CVMA_REG_LABEL_VALUE_MAX + 1];
     enum cvma_status st = CVMA_E_NOMEM;
@@ -819,7 +820,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     if (cvma_registry_set_empty(rs)) {
         return CVMA_OK;
     }
-    if (platform_parse(res->platform, &plat, v) != CVMA_OK) {
+    if (platform_parse(&res->platform, &plat, v) != CVMA_OK) {
         return CVMA_REJECTED;
     }
     have_cache = cvma_cache_init(&cache, o->cache_dir) == CVMA_OK;
@@ -897,9 +898,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             }
             if (k != SIZE_MAX) {
                 bound_provider = r->provider;
-                if ((bound_labels = labels_json(&r->entries.v[k])) == NULL) {
-                    goto out;
-                }
+                bound_entry = &r->entries.v[k];
             }
         }
     }
@@ -970,10 +969,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         if (bound_provider == NULL ||
             (!preferred(o, bound_provider) && preferred(o, rs->regs[match].reg.provider))) {
             bound_provider = rs->regs[match].reg.provider;
-            json_decref(bound_labels);
-            if ((bound_labels = labels_json(&pr->leaf.v[0])) == NULL) {
-                goto out;
-            }
+            bound_entry = &pr->leaf.v[0];
         }
     }
 
@@ -992,10 +988,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             }
             if (lr == LK_LISTED) {
                 bound_provider = rs->lookups[i].name;
-                if ((bound_labels = json_object()) == NULL ||
-                    (zone[0] && json_object_set_new(bound_labels, "zone", json_string(zone)))) {
-                    goto out;
-                }
+                bound_zone = true;
                 break;
             }
             if (lr == LK_NOT_LISTED) {
@@ -1009,10 +1002,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     }
 
     if (bound_provider != NULL) {
-        if (json_object_set_new(res->platform, "provider", json_string(bound_provider)) != 0 ||
-            json_object_set(res->platform, "labels", bound_labels) != 0) {
-            goto out;
-        }
+        set_bound(&res->platform, bound_provider, bound_entry, bound_zone ? zone : NULL);
         st = failed ? CVMA_REJECTED : CVMA_OK;
         goto out;
     }
@@ -1035,7 +1025,6 @@ out:
     if (st == CVMA_E_NOMEM) {
         v->oom = true;
     }
-    json_decref(bound_labels);
     free(valid);
     cvma_cache_cleanup(&cache);
     return st;
