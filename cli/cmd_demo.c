@@ -96,14 +96,20 @@ static void step_status(struct demo *d, const char *title, const char *evidence_
         goto out;
     }
     int rc = cvma_result_exit_code(res);
-    const char *prov = json_string_value(json_object_get(res->platform, "provider"));
-    const char *region =
-            json_string_value(json_object_get(json_object_get(res->platform, "labels"), "region"));
+    const struct cvma_platform *pl = &res->platform;
+    const char *prov = pl->bound ? pl->provider : NULL;
+    const char *region = NULL;
+    for (size_t i = 0; i < pl->n_labels; i++) {
+        if (strcmp(pl->labels[i].key, "region") == 0) {
+            region = pl->labels[i].value;
+        }
+    }
     printf("   %-15s exit %d", cvma_result_status_name(res->status), rc);
-    if (json_object_size(res->platform) > 0) {
-        const char *id = json_string_value(json_object_get(res->platform, "id"));
-        printf("   %s %s %.16s...", json_string_value(json_object_get(res->platform, "vendor")),
-               json_string_value(json_object_get(res->platform, "id_type")), id ? id : "(masked)");
+    if (pl->present) {
+        char id[2 * CVMA_PLATFORM_ID_MAX + 1];
+        cvma_platform_id_string(pl, id, sizeof id);
+        printf("   %s %s %.16s...", cvma_platform_vendor_name(pl->vendor),
+               cvma_platform_id_type_name(pl->id_type), pl->has_id ? id : "(masked)");
     }
     if (prov != NULL) {
         printf("   provider %s%s%s", prov, region ? " region " : "", region ? region : "");

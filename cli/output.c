@@ -90,21 +90,18 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
     fprintf(f, "tee:          %s\n", res->tee);
     fprintf(f, "verified at:  %s\n", when);
     fprintf(f, "trust anchor: %s\n", res->trust_anchor[0] ? res->trust_anchor : "(none)");
-    const json_t *pl = res->platform;
-    if (json_object_size(pl) > 0) {
-        const char *id = json_string_value(json_object_get(pl, "id"));
-        fprintf(f, "platform:     %s %s %s\n", json_string_value(json_object_get(pl, "vendor")),
-                json_string_value(json_object_get(pl, "id_type")), id ? id : "(masked)");
-        const char *prov = json_string_value(json_object_get(pl, "provider"));
-        fprintf(f, "provider:     %s", prov ? prov : "(none: not bound to a provider registry)");
-        const char *k;
-        const json_t *val;
-        const json_t *labels = json_object_get(pl, "labels");
-        for (void *it = json_object_iter((json_t *)(uintptr_t)labels); it != NULL;
-             it = json_object_iter_next((json_t *)(uintptr_t)labels, it)) {
-            k = json_object_iter_key(it);
-            val = json_object_iter_value(it);
-            fprintf(f, " %s=%s", k, json_is_string(val) ? json_string_value(val) : "?");
+    const struct cvma_platform *pl = &res->platform;
+    if (pl->present) {
+        char id[2 * CVMA_PLATFORM_ID_MAX + 1];
+        const char *vendor = cvma_platform_vendor_name(pl->vendor);
+        const char *type = cvma_platform_id_type_name(pl->id_type);
+        cvma_platform_id_string(pl, id, sizeof id);
+        fprintf(f, "platform:     %s %s %s\n", vendor ? vendor : "(null)", type ? type : "(null)",
+                pl->has_id ? id : "(masked)");
+        fprintf(f, "provider:     %s",
+                pl->bound ? pl->provider : "(none: not bound to a provider registry)");
+        for (size_t i = 0; i < pl->n_labels; i++) {
+            fprintf(f, " %s=%s", pl->labels[i].key, pl->labels[i].value);
         }
         fputc('\n', f);
     }

@@ -28,9 +28,9 @@ static void appraise_on(const struct cvma_policy *p, const char *tee, json_t *cl
     struct cvma_result res;
     cvma_result_init(&res, tee, 0);
     json_decref(res.claims);
-    json_decref(res.platform);
     res.claims = claims;
-    res.platform = platform;
+    (void)cvma_platform_from_json(platform, &res.platform);
+    json_decref(platform);
     cvma_verdict_add(&res.verdict, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, "status");
     cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING, "bound");
     cvma_policy_appraise(p, &res);

@@ -167,9 +167,9 @@ static void appraise_common(const struct cvma_policy *p, const char *tee_key,
         }
     }
     if (p->n_providers > 0) {
-        json_t *prov = json_object_get(res->platform, "provider");
-        json_t *id = json_object_get(res->platform, "id");
-        const char *name = json_is_string(prov) ? json_string_value(prov) : NULL;
+        const char *name = res->platform.bound ? res->platform.provider : NULL;
+        char id[2 * CVMA_PLATFORM_ID_MAX + 1];
+        cvma_platform_id_string(&res->platform, id, sizeof id);
         bool ok = false;
         for (size_t i = 0; name != NULL && i < p->n_providers; i++) {
             ok = ok || strcmp(name, p->providers[i]) == 0;
@@ -187,7 +187,7 @@ static void appraise_common(const struct cvma_policy *p, const char *tee_key,
             }
             cvma_reject(v, CVMA_R_POLICY_PROVIDER_REQUIRED,
                         "required_providers [%s]: platform %s is %s%s%s", want.s,
-                        json_is_string(id) ? json_string_value(id) : "(no identifier)",
+                        res->platform.has_id ? id : "(no identifier)",
                         name ? "bound to provider \"" : "bound to no provider", name ? name : "",
                         name ? "\"" : "");
         }

@@ -372,9 +372,8 @@ struct cvma_registry_bind_opts {
 };
 
 /*
- * Binds res->platform ({vendor, id_type, id, ...} as the SNP/TDX verifiers set it) to a
- * provider. Call once the evidence verified. Does nothing and returns CVMA_OK when the set
- * is empty. Otherwise:
+ * Binds res->platform (the typed identity the SNP/TDX verifiers set) to a provider. Call once the
+ * evidence verified. Does nothing and returns CVMA_OK when the set is empty. Otherwise:
  *  1. every registry is verified (cvma_registry_verify), checked against o->at, and checked
  *     for rollback: the highest version seen per provider (and its merkle_root) is kept in
  *     <cache_dir>/registry-state.<provider>.json; an older version, or the same version with
@@ -393,7 +392,7 @@ struct cvma_registry_bind_opts {
  *     listed, anything else or unreachable = REGISTRY_UNAVAILABLE and res->undecided.
  * AMD platforms: id_type "chip_id" binds to `amd chip_id` entries (a null or all-zero id is
  * REGISTRY_CHIP_ID_MASKED); "vlek" binds to `amd vlek_csp` entries by name, and also to
- * `amd chip_id` entries when the platform object carries a non-zero "chip_id" hex string.
+ * `amd chip_id` entries when the platform carries a non-zero CHIP_ID (has_chip_id).
  * Intel: "ppid" binds to `intel ppid` entries. A platform with no usable id (no PPID,
  * unknown vendor) is REGISTRY_NO_PLATFORM_ID.
  * On success platform.provider is the first provider found (registries in the order given,

@@ -301,15 +301,16 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
     return CVMA_OK;
 }
 
-static void describe(const json_t *pl, char *out, size_t n)
+static void describe(const struct cvma_platform *pl, char *out, size_t n)
 {
-    const char *vendor = json_string_value(json_object_get(pl, "vendor"));
-    const char *type = json_string_value(json_object_get(pl, "id_type"));
-    const char *id = json_string_value(json_object_get(pl, "id"));
-    const char *prov = json_string_value(json_object_get(pl, "provider"));
+    const char *vendor = cvma_platform_vendor_name(pl->vendor);
+    const char *type = cvma_platform_id_type_name(pl->id_type);
+    const char *prov = pl->bound ? pl->provider : NULL;
+    char id[2 * CVMA_PLATFORM_ID_MAX + 1];
     char shortid[20];
-    snprintf(shortid, sizeof shortid, "%.16s%s", id ? id : "(none)",
-             id != NULL && strlen(id) > 16 ? "..." : "");
+    cvma_platform_id_string(pl, id, sizeof id);
+    snprintf(shortid, sizeof shortid, "%.16s%s", pl->has_id ? id : "(none)",
+             pl->has_id && strlen(id) > 16 ? "..." : "");
     snprintf(out, n, "%s %s %s (%s%s)", vendor ? vendor : "?", type ? type : "?", shortid,
              prov ? "registered with " : "not registered", prov ? prov : "");
 }
@@ -333,16 +334,18 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
         snprintf(err, err_len, "not a cvmattest result (no platform or claims object)");
         return CVMA_E_USAGE;
     }
-    if (json_object_size(res->platform) == 0) {
+    if (!res->platform.present) {
         return CVMA_OK; /* nothing verified now: nothing to compare */
     }
-    if (same_str(ppl, res->platform, "vendor") && same_str(ppl, res->platform, "id_type") &&
-        same_str(ppl, res->platform, "id")) {
+    /* The earlier result is JSON from a file: read into the typed form. One that cannot be
+     * read fully (an id not of its type's form) is not the same platform as any. */
+    struct cvma_platform prev;
+    if (cvma_platform_from_json(ppl, &prev) && cvma_platform_same(&prev, &res->platform)) {
         return CVMA_OK;
     }
     char a[160], b[160];
-    describe(ppl, a, sizeof a);
-    describe(res->platform, b, sizeof b);
+    describe(&prev, a, sizeof a);
+    describe(&res->platform, b, sizeof b);
     bool same_workload = same_str(pclaims, res->claims, "measurement");
     cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
                      "the workload moved from %s to %s%s", a, b,

@@ -1,8 +1,11 @@
 #include "result/result.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/timeutil.h"
 
 void cvma_result_init(struct cvma_result *res, const char *tee, time_t at)
@@ -13,14 +16,12 @@ void cvma_result_init(struct cvma_result *res, const char *tee, time_t at)
     res->status = CVMA_CONTRAINDICATED;
     cvma_verdict_init(&res->verdict);
     res->claims = json_object();
-    res->platform = json_object();
 }
 
 void cvma_result_cleanup(struct cvma_result *res)
 {
     cvma_verdict_cleanup(&res->verdict);
     json_decref(res->claims);
-    json_decref(res->platform);
     free(res->policy_id);
     memset(res, 0, sizeof *res);
 }
@@ -71,6 +72,184 @@ json_t *cvma_result_to_json(const struct cvma_result *res)
     json_object_set_new(o, "trust_anchor", json_string(res->trust_anchor));
     json_object_set_new(o, "reasons", reasons);
     json_object_set(o, "claims", res->claims);
-    json_object_set(o, "platform", res->platform);
+    json_object_set_new(o, "platform", cvma_platform_to_json(&res->platform));
     return o;
+}
+
+/* ---------- the typed platform identity ---------- */
+
+const char *cvma_platform_vendor_name(enum cvma_platform_vendor v)
+{
+    switch (v) {
+    case CVMA_PLATFORM_AMD:
+        return "amd";
+    case CVMA_PLATFORM_INTEL:
+        return "intel";
+    case CVMA_PLATFORM_VENDOR_NONE:
+        break;
+    }
+    return NULL;
+}
+
+const char *cvma_platform_id_type_name(enum cvma_platform_id_type t)
+{
+    switch (t) {
+    case CVMA_PLATFORM_CHIP_ID:
+        return "chip_id";
+    case CVMA_PLATFORM_PPID:
+        return "ppid";
+    case CVMA_PLATFORM_VLEK:
+        return "vlek";
+    case CVMA_PLATFORM_ID_NONE:
+        break;
+    }
+    return NULL;
+}
+
+void cvma_platform_id_string(const struct cvma_platform *pl, char *out, size_t out_size)
+{
+    if (out_size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (!pl->has_id) {
+        return;
+    }
+    if (pl->id_type == CVMA_PLATFORM_VLEK) {
+        snprintf(out, out_size, "%.*s", (int)pl->id_len, (const char *)pl->id);
+    } else if (out_size >= 2 * pl->id_len + 1) {
+        cvma_hex_encode(pl->id, pl->id_len, out, out_size);
+    }
+}
+
+json_t *cvma_platform_to_json(const struct cvma_platform *pl)
+{
+    json_t *o = json_object();
+    json_t *labels = NULL;
+    const char *vendor = cvma_platform_vendor_name(pl->vendor);
+    const char *type = cvma_platform_id_type_name(pl->id_type);
+    char id[2 * CVMA_PLATFORM_ID_MAX + 1];
+
+    if (o == NULL || !pl->present) {
+        return o;
+    }
+    cvma_platform_id_string(pl, id, sizeof id);
+    if (json_object_set_new(o, "vendor", vendor ? json_string(vendor) : json_null()) != 0 ||
+        json_object_set_new(o, "id_type", type ? json_string(type) : json_null()) != 0 ||
+        json_object_set_new(o, "id", pl->has_id ? json_string(id) : json_null()) != 0) {
+        goto fail;
+    }
+    if (pl->has_chip_id) {
+        char hex[2 * CVMA_PLATFORM_CHIP_ID_LEN + 1];
+        cvma_hex_encode(pl->chip_id, sizeof pl->chip_id, hex, sizeof hex);
+        if (json_object_set_new(o, "chip_id", json_string(hex)) != 0) {
+            goto fail;
+        }
+    }
+    if ((labels = json_object()) == NULL) {
+        goto fail;
+    }
+    for (size_t i = 0; i < pl->n_labels; i++) {
+        if (json_object_set_new(labels, pl->labels[i].key, json_string(pl->labels[i].value)) != 0) {
+            goto fail;
+        }
+    }
+    if (json_object_set_new(o, "provider", pl->bound ? json_string(pl->provider) : json_null()) !=
+                0 ||
+        json_object_set_new(o, "labels", labels) != 0) {
+        labels = NULL;
+        goto fail;
+    }
+    return o;
+fail:
+    json_decref(labels);
+    json_decref(o);
+    return NULL;
+}
+
+static bool hex_exact(const json_t *j, uint8_t *out, size_t want)
+{
+    size_t got = 0;
+    return json_is_string(j) && json_string_length(j) == 2 * want &&
+           cvma_hex_decode(json_string_value(j), out, want, &got) && got == want;
+}
+
+bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl)
+{
+    const char *vendor = json_string_value(json_object_get(j, "vendor"));
+    const char *type = json_string_value(json_object_get(j, "id_type"));
+    const json_t *id = json_object_get(j, "id");
+    const json_t *chip = json_object_get(j, "chip_id");
+    const json_t *prov = json_object_get(j, "provider");
+    const json_t *labels = json_object_get(j, "labels");
+    bool ok = true;
+
+    memset(pl, 0, sizeof *pl);
+    if (!json_is_object(j)) {
+        return j == NULL;
+    }
+    if (json_object_size(j) == 0) {
+        return true;
+    }
+    pl->present = true;
+    if (vendor != NULL && strcmp(vendor, "amd") == 0) {
+        pl->vendor = CVMA_PLATFORM_AMD;
+    } else if (vendor != NULL && strcmp(vendor, "intel") == 0) {
+        pl->vendor = CVMA_PLATFORM_INTEL;
+    } else {
+        ok = false;
+    }
+    if (type != NULL && strcmp(type, "chip_id") == 0) {
+        pl->id_type = CVMA_PLATFORM_CHIP_ID;
+        pl->has_id = hex_exact(id, pl->id, CVMA_PLATFORM_CHIP_ID_LEN);
+        pl->id_len = pl->has_id ? CVMA_PLATFORM_CHIP_ID_LEN : 0;
+    } else if (type != NULL && strcmp(type, "ppid") == 0) {
+        pl->id_type = CVMA_PLATFORM_PPID;
+        pl->has_id = hex_exact(id, pl->id, CVMA_PLATFORM_PPID_LEN);
+        pl->id_len = pl->has_id ? CVMA_PLATFORM_PPID_LEN : 0;
+    } else if (type != NULL && strcmp(type, "vlek") == 0) {
+        size_t n = json_is_string(id) ? json_string_length(id) : 0;
+        pl->id_type = CVMA_PLATFORM_VLEK;
+        if (n > 0 && n <= CVMA_PLATFORM_ID_MAX) {
+            memcpy(pl->id, json_string_value(id), n);
+            pl->id_len = n;
+            pl->has_id = true;
+        }
+    } else {
+        ok = false;
+    }
+    if (!pl->has_id && !json_is_null(id)) {
+        ok = false; /* an identifier that is not of its type's form */
+    }
+    if (chip != NULL) {
+        pl->has_chip_id = hex_exact(chip, pl->chip_id, CVMA_PLATFORM_CHIP_ID_LEN);
+        ok = ok && pl->has_chip_id;
+    }
+    if (json_is_string(prov) && json_string_length(prov) <= CVMA_PLATFORM_PROVIDER_MAX) {
+        pl->bound = true;
+        snprintf(pl->provider, sizeof pl->provider, "%s", json_string_value(prov));
+    }
+    if (json_is_object(labels)) {
+        const char *k;
+        const json_t *val;
+        json_object_foreach((json_t *)(uintptr_t)labels, k, val)
+        {
+            if (pl->n_labels == CVMA_PLATFORM_LABELS_MAX || !json_is_string(val) ||
+                strlen(k) > CVMA_PLATFORM_LABEL_KEY_MAX ||
+                json_string_length(val) > CVMA_PLATFORM_LABEL_VALUE_MAX) {
+                ok = false;
+                continue;
+            }
+            struct cvma_platform_label *l = &pl->labels[pl->n_labels++];
+            snprintf(l->key, sizeof l->key, "%s", k);
+            snprintf(l->value, sizeof l->value, "%s", json_string_value(val));
+        }
+    }
+    return ok;
+}
+
+bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platform *b)
+{
+    return a->present == b->present && a->vendor == b->vendor && a->id_type == b->id_type &&
+           a->has_id == b->has_id && a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
 }

@@ -45,14 +45,73 @@ struct cvma_verify_opts {
                       * 0 (unknown): from the report CPUID or the VCEK/VLEK productName */
 };
 
+/*
+ * The platform identity a verifier read from the evidence (DESIGN.md "Provider binding"),
+ * typed: registry binding compares its bytes; the JSON "platform" object is produced from it
+ * only where the result is written out (cvma_platform_to_json).
+ */
+enum cvma_platform_vendor { CVMA_PLATFORM_VENDOR_NONE = 0, CVMA_PLATFORM_AMD, CVMA_PLATFORM_INTEL };
+enum cvma_platform_id_type {
+    CVMA_PLATFORM_ID_NONE = 0,
+    CVMA_PLATFORM_CHIP_ID, /* AMD CHIP_ID, 64 bytes as reported */
+    CVMA_PLATFORM_PPID,    /* Intel PPID, 16 bytes */
+    CVMA_PLATFORM_VLEK,    /* AMD VLEK: the cspID without "CN=" (text) */
+};
+
+#define CVMA_PLATFORM_ID_MAX          253 /* the longest id: a VLEK cspID (CVMA_REG_CSP_MAX) */
+#define CVMA_PLATFORM_CHIP_ID_LEN     64
+#define CVMA_PLATFORM_PPID_LEN        16
+#define CVMA_PLATFORM_LABELS_MAX      16  /* CVMA_REG_LABELS_MAX */
+#define CVMA_PLATFORM_LABEL_KEY_MAX   64  /* CVMA_REG_LABEL_KEY_MAX */
+#define CVMA_PLATFORM_LABEL_VALUE_MAX 255 /* CVMA_REG_LABEL_VALUE_MAX */
+#define CVMA_PLATFORM_PROVIDER_MAX    64  /* CVMA_REG_PROVIDER_MAX */
+
+struct cvma_platform_label {
+    char key[CVMA_PLATFORM_LABEL_KEY_MAX + 1];
+    char value[CVMA_PLATFORM_LABEL_VALUE_MAX + 1];
+};
+
+struct cvma_platform {
+    bool present; /* a verifier named a platform (else the JSON object is {}) */
+    enum cvma_platform_vendor vendor;
+    enum cvma_platform_id_type id_type;
+    bool has_id; /* false: no identifier (a masked CHIP_ID: JSON null) */
+    uint8_t id[CVMA_PLATFORM_ID_MAX];
+    size_t id_len; /* CHIP_ID 64, PPID 16, VLEK 1..253 characters (no NUL) */
+    /* VLEK evidence whose CHIP_ID is not masked: a registry may list the chip too. */
+    bool has_chip_id;
+    uint8_t chip_id[CVMA_PLATFORM_CHIP_ID_LEN];
+    /* Set by registry binding. */
+    bool bound;
+    char provider[CVMA_PLATFORM_PROVIDER_MAX + 1];
+    size_t n_labels;
+    struct cvma_platform_label labels[CVMA_PLATFORM_LABELS_MAX];
+};
+
+const char *cvma_platform_vendor_name(enum cvma_platform_vendor v);   /* "amd", NULL for none */
+const char *cvma_platform_id_type_name(enum cvma_platform_id_type t); /* "chip_id", NULL */
+/* The id as the result JSON spells it: hex, or the cspID text; "" when there is none. */
+void cvma_platform_id_string(const struct cvma_platform *pl, char *out, size_t out_size);
+/* The JSON "platform" object of DESIGN.md ({} when not present); new reference, NULL: no memory. */
+json_t *cvma_platform_to_json(const struct cvma_platform *pl);
+/*
+ * Reads a "platform" object of our result JSON (an earlier result, a test fixture) into *pl.
+ * Lenient: an unknown vendor or id_type is kept as NONE, an id that is not of the type's form
+ * leaves has_id false. Returns false when something was present but could not be read (the
+ * caller may treat it as a platform unlike any other).
+ */
+bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl);
+/* Same vendor, id type and identifier. */
+bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platform *b);
+
 struct cvma_result {
     enum cvma_result_status status;
     const char *tee; /* "sev-snp", "tdx", "tpm" */
     time_t verified_at;
     char trust_anchor[96]; /* "amd-ark-milan", "test-root:<sha256>", "" when none */
     struct cvma_verdict verdict;
-    json_t *claims;      /* owned; {} until the evidence signature verified */
-    json_t *platform;    /* owned */
+    json_t *claims; /* owned; {} until the evidence signature verified */
+    struct cvma_platform platform;
     bool undecided;      /* collateral unavailable: exit 3 */
     char *policy_id;     /* owned: the policy appraised against (EAR), or NULL */
     char eat_nonce[129]; /* hex of the expected report data as given (EAR), "" when none */

@@ -523,33 +523,32 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
 static void set_platform(struct cvma_result *res, const struct cvma_snp_report *rep,
                          const struct snp_chain *ch, bool vlek)
 {
-    json_t *pl = res->platform;
-    json_object_set_new(pl, "vendor", json_string("amd"));
+    struct cvma_platform *pl = &res->platform;
+    memset(pl, 0, sizeof *pl);
+    pl->present = true;
+    pl->vendor = CVMA_PLATFORM_AMD;
     if (vlek) {
         const char *csp = ch->ext.csp_id;
         if (strncmp(csp, "CN=", 3) == 0) {
             csp += 3;
         }
-        json_object_set_new(pl, "id_type", json_string("vlek"));
-        json_object_set_new(pl, "id", json_string(csp));
+        pl->id_type = CVMA_PLATFORM_VLEK;
+        pl->id_len = strnlen(csp, sizeof pl->id);
+        memcpy(pl->id, csp, pl->id_len);
+        pl->has_id = true;
         if (!cvma_snp_chip_id_masked(rep)) {
             /* Unmasked on a VLEK host: a registry may list the chip too (docs/registry.md). */
-            char hex[129];
-            cvma_hex_encode(rep->chip_id, sizeof rep->chip_id, hex, sizeof hex);
-            json_object_set_new(pl, "chip_id", json_string(hex));
+            pl->has_chip_id = true;
+            memcpy(pl->chip_id, rep->chip_id, sizeof pl->chip_id);
         }
     } else {
-        json_object_set_new(pl, "id_type", json_string("chip_id"));
-        if (cvma_snp_chip_id_masked(rep)) {
-            json_object_set_new(pl, "id", json_null());
-        } else {
-            char hex[129];
-            cvma_hex_encode(rep->chip_id, sizeof rep->chip_id, hex, sizeof hex);
-            json_object_set_new(pl, "id", json_string(hex));
+        pl->id_type = CVMA_PLATFORM_CHIP_ID;
+        if (!cvma_snp_chip_id_masked(rep)) {
+            pl->has_id = true;
+            pl->id_len = sizeof rep->chip_id;
+            memcpy(pl->id, rep->chip_id, sizeof rep->chip_id);
         }
     }
-    json_object_set_new(pl, "provider", json_null());
-    json_object_set_new(pl, "labels", json_object());
 }
 
 void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,

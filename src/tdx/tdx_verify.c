@@ -752,12 +752,13 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         json_object_set_new(res->claims, "debug",
                             json_boolean((q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) != 0));
         json_object_set_new(res->claims, "tdx", tdx);
-        cvma_hex_encode(ch->pck.ppid, 16, hex, sizeof hex);
-        json_object_set_new(res->platform, "vendor", json_string("intel"));
-        json_object_set_new(res->platform, "id_type", json_string("ppid"));
-        json_object_set_new(res->platform, "id", json_string(hex));
-        json_object_set_new(res->platform, "provider", json_null());
-        json_object_set_new(res->platform, "labels", json_object());
+        memset(&res->platform, 0, sizeof res->platform);
+        res->platform.present = true;
+        res->platform.vendor = CVMA_PLATFORM_INTEL;
+        res->platform.id_type = CVMA_PLATFORM_PPID;
+        res->platform.has_id = true;
+        res->platform.id_len = CVMA_PLATFORM_PPID_LEN;
+        memcpy(res->platform.id, ch->pck.ppid, CVMA_PLATFORM_PPID_LEN);
     }
 
     /* Appraisal that needs no policy file. A debug TD is refused by default: the host can

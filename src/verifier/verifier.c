@@ -289,7 +289,7 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
                                  const struct cvma_request *req, time_t at, struct cvma_result *res,
                                  char *err, size_t err_len)
 {
-    if (json_object_size(res->platform) > 0 && v->rs != NULL) {
+    if (res->platform.present && v->rs != NULL) {
         struct cvma_registry_bind_opts bo;
         memset(&bo, 0, sizeof bo);
         bo.at = at;

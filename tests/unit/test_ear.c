@@ -3,6 +3,11 @@
 #include "result/ear.h"
 #include "testutil.h"
 
+/* R64("ab") is 64 bytes of 0xab in hex. */
+#define R4(s)  s s s s
+#define R16(s) R4(R4(s))
+#define R64(s) R4(R16(s))
+
 static EVP_PKEY *key_a, *key_b;
 
 static int setup(void **state)
@@ -116,6 +121,101 @@ static void test_signed_undecided_result_carries_the_flag(void **state)
     assert_int_equal(d.tier, CVMA_EAR_CONTRAINDICATED);
     json_decref(c);
     free(tok);
+    cvma_result_cleanup(&res);
+}
+
+/* A VLEK platform as the SNP verifier types it: cspID text plus an unmasked CHIP_ID. */
+static void vlek_platform(struct cvma_platform *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->present = true;
+    pl->vendor = CVMA_PLATFORM_AMD;
+    pl->id_type = CVMA_PLATFORM_VLEK;
+    pl->has_id = true;
+    pl->id_len = strlen("cc-us-east-2.amazonaws.com");
+    memcpy(pl->id, "cc-us-east-2.amazonaws.com", pl->id_len);
+    pl->has_chip_id = true;
+    memset(pl->chip_id, 0xab, sizeof pl->chip_id);
+}
+
+static void test_platform_json_is_written_from_the_typed_identity(void **state)
+{
+    struct cvma_platform pl, back;
+    (void)state;
+    vlek_platform(&pl);
+    pl.bound = true;
+    snprintf(pl.provider, sizeof pl.provider, "acme");
+    pl.n_labels = 2;
+    snprintf(pl.labels[0].key, sizeof pl.labels[0].key, "rack");
+    snprintf(pl.labels[0].value, sizeof pl.labels[0].value, "r7");
+    snprintf(pl.labels[1].key, sizeof pl.labels[1].key, "region");
+    snprintf(pl.labels[1].value, sizeof pl.labels[1].value, "eu-1");
+    json_t *j = cvma_platform_to_json(&pl);
+    char *s = json_dumps(j, 0);
+    assert_string_equal(s,
+                        "{\"vendor\": \"amd\", \"id_type\": \"vlek\", \"id\": "
+                        "\"cc-us-east-2.amazonaws.com\", \"chip_id\": \"" R64(
+                                "ab") "\", \"provider\": \"acme\", \"labels\": {\"rack\": \"r7\", "
+                                      "\"region\": \"eu-1\"}}");
+    /* Read back (an earlier result): the same identity, provider and labels. */
+    assert_true(cvma_platform_from_json(j, &back));
+    assert_true(cvma_platform_same(&pl, &back));
+    assert_true(back.has_chip_id && memcmp(back.chip_id, pl.chip_id, 64) == 0);
+    assert_string_equal(back.provider, "acme");
+    assert_int_equal(back.n_labels, 2);
+    assert_string_equal(back.labels[1].value, "eu-1");
+    free(s);
+    json_decref(j);
+
+    /* A masked CHIP_ID: "id": null, no provider; not the same as an unmasked one. */
+    memset(&pl, 0, sizeof pl);
+    pl.present = true;
+    pl.vendor = CVMA_PLATFORM_AMD;
+    pl.id_type = CVMA_PLATFORM_CHIP_ID;
+    j = cvma_platform_to_json(&pl);
+    s = json_dumps(j, 0);
+    assert_string_equal(s, "{\"vendor\": \"amd\", \"id_type\": \"chip_id\", \"id\": null, "
+                           "\"provider\": null, \"labels\": {}}");
+    assert_true(cvma_platform_from_json(j, &back));
+    assert_false(back.has_id);
+    back.has_id = true;
+    back.id_len = 64;
+    assert_false(cvma_platform_same(&pl, &back));
+    free(s);
+    json_decref(j);
+
+    /* Nothing verified: {}. */
+    memset(&pl, 0, sizeof pl);
+    j = cvma_platform_to_json(&pl);
+    assert_int_equal(json_object_size(j), 0);
+    json_decref(j);
+}
+
+static void test_compare_previous_reads_the_earlier_platform_typed(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    (void)state;
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    vlek_platform(&res.platform);
+    /* The same platform in an earlier result, upper-case hex CHIP_ID and another provider. */
+    json_t *prev =
+            json_pack("{s:{s:s, s:s, s:s, s:s, s:n, s:{}}, s:{s:s}}", "platform", "vendor", "amd",
+                      "id_type", "vlek", "id", "cc-us-east-2.amazonaws.com", "chip_id", R64("AB"),
+                      "provider", "labels", "claims", "measurement", R64("11"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
+    /* Another cspID: PLATFORM_CHANGED, naming both. */
+    prev = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{}}", "platform", "vendor", "amd", "id_type",
+                     "vlek", "id", "cc-eu-west-1.example.net", "provider", "globex", "claims");
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 1);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+    assert_non_null(strstr(res.verdict.reasons[0].detail,
+                           "from amd vlek cc-eu-west-1.exa... (registered with globex) to amd "
+                           "vlek cc-us-east-2.ama... (not registered)"));
+    json_decref(prev);
     cvma_result_cleanup(&res);
 }
 
@@ -285,6 +385,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_result_json_says_undecided_only_for_exit_3),
+            cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
+            cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
             cmocka_unit_test(test_result_check_reports_contraindicated),

@@ -164,12 +164,12 @@ static void snp_result(const struct cvma_snp_report *r, enum cvma_snp_product pr
     json_object_set_new(res->claims, "report_data", json_string(hex));
     json_object_set_new(res->claims, "debug", json_boolean((r->policy >> 19) & 1));
     json_object_set_new(res->claims, "snp", cvma_snp_report_json(r, product));
-    cvma_hex_encode(r->chip_id, sizeof r->chip_id, hex, sizeof hex);
-    json_object_set_new(res->platform, "vendor", json_string("amd"));
-    json_object_set_new(res->platform, "id_type", json_string("chip_id"));
-    json_object_set_new(res->platform, "id", json_string(hex));
-    json_object_set_new(res->platform, "provider", json_null());
-    json_object_set_new(res->platform, "labels", json_object());
+    res->platform.present = true;
+    res->platform.vendor = CVMA_PLATFORM_AMD;
+    res->platform.id_type = CVMA_PLATFORM_CHIP_ID;
+    res->platform.has_id = true;
+    res->platform.id_len = sizeof r->chip_id;
+    memcpy(res->platform.id, r->chip_id, sizeof r->chip_id);
 }
 
 /* One rule: the text inside a section, the reason it must give (CVMA_R_COUNT_: none). */
@@ -459,13 +459,15 @@ static void test_common_rules_on_snp(void **state)
                   "required_providers [acme; globex]: platform " R64("99"), "bound to no provider");
     cvma_result_cleanup(&res);
     snp_result(&r, r.product, &res);
-    json_object_set_new(res.platform, "provider", json_string("initech"));
+    res.platform.bound = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "initech");
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED, "bound to provider \"initech\"",
                   NULL);
     cvma_result_cleanup(&res);
     snp_result(&r, r.product, &res);
-    json_object_set_new(res.platform, "provider", json_string("globex"));
+    res.platform.bound = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "globex");
     cvma_policy_appraise(p, &res);
     assert_int_equal(count_policy(&res.verdict), 0);
     cvma_result_cleanup(&res);
@@ -710,8 +712,8 @@ static void tdx_result(const struct cvma_tdx_quote *q, const char *status, struc
         json_object_set_new(tdx, "advisory_ids", json_array());
     }
     json_object_set_new(res->claims, "tdx", tdx);
-    json_object_set_new(res->platform, "vendor", json_string("intel"));
-    json_object_set_new(res->platform, "provider", json_null());
+    res->platform.present = true;
+    res->platform.vendor = CVMA_PLATFORM_INTEL;
 }
 
 static void run_tdx_cases(const struct rcase *cases, size_t n, const struct cvma_tdx_quote *q)

@@ -926,8 +926,8 @@ static void bfx_init(struct bfx *f, json_t *platform)
     f->rs = cvma_registry_set_new();
     assert_non_null(f->rs);
     cvma_result_init(&f->res, "sev-snp", g_now);
-    json_decref(f->res.platform);
-    f->res.platform = platform;
+    (void)cvma_platform_from_json(platform, &f->res.platform); /* lenient: see the header */
+    json_decref(platform);
     f->o.at = g_now;
     f->o.cache_dir = f->cache;
     f->o.http.max_retries = -1;
@@ -940,8 +940,8 @@ static void bfx_next(struct bfx *f, json_t *platform)
 {
     cvma_result_cleanup(&f->res);
     cvma_result_init(&f->res, "sev-snp", g_now);
-    json_decref(f->res.platform);
-    f->res.platform = platform;
+    (void)cvma_platform_from_json(platform, &f->res.platform);
+    json_decref(platform);
 }
 
 static void bfx_cleanup(struct bfx *f)
@@ -1000,13 +1000,14 @@ static void assert_first_error(struct bfx *f, enum cvma_reason want)
 
 static void assert_bound(struct bfx *f, const char *provider, const char *label, const char *value)
 {
-    const json_t *pl = f->res.platform;
+    json_t *pl = cvma_platform_to_json(&f->res.platform);
     assert_false(cvma_verdict_has_error(&f->res.verdict));
     assert_string_equal(json_string_value(json_object_get(pl, "provider")), provider);
     if (label != NULL) {
         assert_string_equal(
                 json_string_value(json_object_get(json_object_get(pl, "labels"), label)), value);
     }
+    json_decref(pl);
 }
 
 static char *valid_reg(const char *provider, EVP_PKEY *k, uint64_t version, bool include,
@@ -1035,7 +1036,7 @@ static void test_bind_empty_set_does_nothing(void **state)
     bfx_init(&f, plat("amd", "chip_id", CHIP_A));
     add_provider(&f, "acme", g_key256); /* a key alone asks for nothing */
     assert_int_equal(do_bind(&f), CVMA_OK);
-    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
     assert_int_equal(f.res.verdict.n_reasons, 0);
     bfx_cleanup(&f);
 }
@@ -1050,9 +1051,12 @@ static void test_bind_amd_chip_id_from_included_entries(void **state)
     add_reg(&f, jws, "acme.jws");
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "eu-1");
-    assert_string_equal(
-            json_string_value(json_object_get(json_object_get(f.res.platform, "labels"), "rack")),
-            "r7");
+    {
+        json_t *pl = cvma_platform_to_json(&f.res.platform);
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(pl, "labels"), "rack")), "r7");
+        json_decref(pl);
+    }
     /* The same set binds a second result (registries verified once, state already there). */
     bfx_next(&f, plat("amd", "chip_id", CHIP_TURIN));
     assert_int_equal(do_bind(&f), CVMA_OK);
@@ -1061,7 +1065,7 @@ static void test_bind_amd_chip_id_from_included_entries(void **state)
     bfx_next(&f, plat("amd", "chip_id", CHIP_OTHER));
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
     assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
-    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
     free(jws);
     bfx_cleanup(&f);
 }
@@ -1182,7 +1186,7 @@ static void test_bind_reasons_for_bad_registries(void **state)
     add_reg(&f, good, "acme.jws");
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
     assert_first_error(&f, CVMA_R_REGISTRY_SIGNATURE_INVALID);
-    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
     bfx_cleanup(&f);
 
     /* REGISTRY_UNKNOWN_PROVIDER: no key for acme, even though another registry lists it. */
@@ -1302,7 +1306,7 @@ static void test_bind_older_registry_given_before_newer_is_rollback(void **state
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
     assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
     assert_non_null(strstr(f.res.verdict.reasons[0].detail, "older than version 2"));
-    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
     /* The same set again: the same answer (the state now holds version 2). */
     bfx_next(&f, plat("amd", "chip_id", CHIP_TURIN));
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
@@ -1739,7 +1743,7 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
     assert_true(f.res.undecided);
     assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
-    assert_true(json_is_null(json_object_get(f.res.platform, "provider")));
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
     /* Offline with nothing cached: the same. */
     bfx_next(&f, plat("intel", "ppid", PPID_A));
     f.o.offline = true;

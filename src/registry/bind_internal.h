@@ -1,0 +1,111 @@
+/*
+ * Private to the registry binding files: the registry set's items, and the rollback state
+ * and lookup registries that binding consults. See registry/registry.h for the contract.
+ *   registry_set.c   the set: provider keys, registries, proofs, lookup registries
+ *   bind_rollback.c  rollback state (registry-state.<provider>.json)
+ *   bind_lookup.c    lookup registries (Intel PPIDs, cached answers)
+ *   bind.c           the platform of a result, and binding
+ */
+#ifndef CVMA_REGISTRY_BIND_INTERNAL_H
+#define CVMA_REGISTRY_BIND_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collateral/cache.h"
+#include "registry/registry.h"
+
+#define PUBKEY_FILE_MAX    ((size_t)64 << 10)
+#define STATE_FILE_MAX     4096
+#define DEFAULT_LOOKUP_TTL 3600
+#define DEFAULT_NEG_TTL    600
+#define LOOKUP_URL_MAX     2048
+
+struct reg_item {
+    char *origin;
+    struct cvma_buf bytes;
+    bool prepared;
+    enum cvma_reason fail_code; /* CVMA_R_COUNT_ when it verified */
+    char fail_detail[CVMA_DETAIL_MAX];
+    struct cvma_registry reg;
+};
+
+struct proof_item {
+    char *origin;
+    struct cvma_buf bytes;
+    bool prepared;
+    bool ok; /* parsed */
+    char fail[300];
+    struct cvma_reg_proof proof;
+};
+
+struct lookup_item {
+    char name[CVMA_REG_PROVIDER_MAX + 1];
+    char *base;
+};
+
+struct cvma_registry_set {
+    struct cvma_reg_provider *prov;
+    size_t n_prov;
+    struct reg_item *regs;
+    size_t n_regs;
+    struct proof_item *proofs;
+    size_t n_proofs;
+    struct lookup_item *lookups;
+    size_t n_lookups;
+};
+
+/* Appends to a bounded detail string. */
+static inline void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);
+
+static inline void append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    va_list ap;
+    if (n + 1 >= cap) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+static inline void *grow(void *p, size_t n, size_t elem)
+{
+    /* Arrays grow one element at a time: a set holds a handful of items. */
+    return realloc(p, (n + 1) * elem);
+}
+
+enum rb_result {
+    RB_OK,
+    RB_ROLLBACK,
+    RB_NOT_CHECKED,
+};
+
+/*
+ * Checks r against the rollback state kept in dir (NULL: no state, RB_NOT_CHECKED) and
+ * records r when it is newer; detail says why on RB_ROLLBACK / RB_NOT_CHECKED.
+ */
+enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
+                                        char *detail, size_t detail_len);
+
+enum lk_result {
+    LK_LISTED,
+    LK_NOT_LISTED,
+    LK_UNAVAILABLE,
+    LK_NOMEM,
+};
+
+/*
+ * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless
+ * cache is NULL); on LK_LISTED zone holds the answer's zone label ("" when none); detail
+ * says why on LK_UNAVAILABLE.
+ */
+enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid[16],
+                                const struct cvma_cache *cache,
+                                const struct cvma_registry_bind_opts *o, char *zone,
+                                size_t zone_len, char *detail, size_t detail_len);
+
+#endif

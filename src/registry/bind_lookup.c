@@ -1,0 +1,150 @@
+/*
+ * Lookup registries: a provider answers whether it lists an Intel PPID (cached answers).
+ * See registry/registry.h for the contract and docs/registry.md for the rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collateral/cache.h"
+#include "collateral/http.h"
+#include "common/hex.h"
+#include "common/reader.h"
+#include "registry/bind_internal.h"
+#include "registry/registry.h"
+
+/* ---------- lookup registries ---------- */
+
+/* Checks a zone and stores it as the label of a scratch entry (same rules as any label). */
+static bool zone_ok(const char *zone)
+{
+    struct cvma_reg_entries tmp;
+    static const uint8_t one[CVMA_REG_PPID_LEN] = {1};
+    struct cvma_reg_label l = {"zone", zone};
+    bool ok;
+    cvma_reg_entries_init(&tmp);
+    ok = cvma_reg_entries_add(&tmp, CVMA_REG_INTEL, CVMA_REG_PPID, one, sizeof one, &l, 1, 0, NULL,
+                              0) == CVMA_OK;
+    cvma_reg_entries_cleanup(&tmp);
+    return ok;
+}
+
+/* Parses a cached answer {"listed": bool, "zone": str?}. */
+static enum lk_result cached_answer(const struct cvma_buf *b, char *zone, size_t zone_len)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)b->p, b->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *l = json_object_get(j, "listed"), *z = json_object_get(j, "zone");
+    enum lk_result r = LK_UNAVAILABLE; /* unusable entry: treat as a miss */
+    if (json_is_boolean(l)) {
+        if (!json_is_true(l)) {
+            r = LK_NOT_LISTED;
+        } else if (z == NULL || (json_is_string(z) && zone_ok(json_string_value(z)))) {
+            snprintf(zone, zone_len, "%s", z ? json_string_value(z) : "");
+            r = LK_LISTED;
+        }
+    }
+    json_decref(j);
+    return r;
+}
+
+enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid[16],
+                                const struct cvma_cache *cache,
+                                const struct cvma_registry_bind_opts *o, char *zone,
+                                size_t zone_len, char *detail, size_t detail_len)
+{
+    char url[LOOKUP_URL_MAX], key[LOOKUP_URL_MAX + 32], hex[33], err[300];
+    struct cvma_buf body = {0};
+    struct cvma_http_opts ho = o->http;
+    enum cvma_cache_state cs = CVMA_CACHE_MISS;
+    enum cvma_status st;
+    enum lk_result r = LK_UNAVAILABLE;
+    long code = 0;
+    time_t now = time(NULL);
+    json_t *ans = NULL;
+    int64_t ttl = o->lookup_ttl > 0 ? o->lookup_ttl : DEFAULT_LOOKUP_TTL;
+    int64_t neg = o->lookup_negative_ttl > 0 ? o->lookup_negative_ttl : DEFAULT_NEG_TTL;
+
+    zone[0] = '\0';
+    cvma_hex_encode(ppid, 16, hex, sizeof hex);
+    snprintf(url, sizeof url, "%s/%s", lk->base, hex);
+    snprintf(key, sizeof key, "registry-lookup %s", url);
+    if (cache != NULL) {
+        if (cvma_cache_lookup(cache, key, (int64_t)now, &body, &cs) == CVMA_E_NOMEM) {
+            return LK_NOMEM;
+        }
+        if (cs == CVMA_CACHE_HIT) {
+            r = cached_answer(&body, zone, zone_len);
+            cvma_buf_free(&body);
+            if (r != LK_UNAVAILABLE) {
+                return r;
+            }
+        }
+    }
+    if (o->offline) {
+        cvma_errf(detail, detail_len, "lookup registry %s: offline and %s not in the cache",
+                  lk->name, url);
+        return LK_UNAVAILABLE;
+    }
+    ho.max_body = CVMA_REG_LOOKUP_BODY_MAX;
+    st = cvma_http_get(&ho, url, &body, &code, err, sizeof err);
+    if (st == CVMA_E_NOMEM) {
+        return LK_NOMEM;
+    }
+    if (st == CVMA_UNDECIDED && code == 404) {
+        if (cache != NULL) {
+            static const char neg_body[] = "{\"listed\": false}";
+            /* A cache that cannot be written only costs a later request. */
+            if (cvma_cache_put(cache, key, (const uint8_t *)neg_body, sizeof neg_body - 1,
+                               (int64_t)now + neg) != CVMA_OK) {
+                cvma_errf(detail, detail_len, "lookup answer not cached");
+            }
+        }
+        return LK_NOT_LISTED;
+    }
+    if (st != CVMA_OK) {
+        cvma_errf(detail, detail_len, "lookup registry %s: %s", lk->name, err);
+        return LK_UNAVAILABLE;
+    }
+    /* 200: a small JSON object; its "zone" (when present) becomes the label. */
+    {
+        json_error_t jerr;
+        json_t *z;
+        ans = json_loadb((const char *)body.p, body.len, JSON_REJECT_DUPLICATES, &jerr);
+        z = json_object_get(ans, "zone");
+        if (!json_is_object(ans) ||
+            (z != NULL && !(json_is_string(z) && zone_ok(json_string_value(z))))) {
+            cvma_errf(detail, detail_len,
+                      "lookup registry %s: %s answered 200 without the expected JSON object "
+                      "(zone a short printable string)",
+                      lk->name, url);
+            goto out;
+        }
+        snprintf(zone, zone_len, "%s", z ? json_string_value(z) : "");
+        if (cache != NULL) {
+            json_t *c = json_pack("{s:b}", "listed", 1);
+            char *s = NULL;
+            if (c != NULL && (z == NULL || json_object_set(c, "zone", z) == 0) &&
+                (s = json_dumps(c, JSON_COMPACT)) != NULL) {
+                if (cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s), (int64_t)now + ttl) !=
+                    CVMA_OK) {
+                    cvma_errf(detail, detail_len, "lookup answer not cached");
+                }
+            }
+            free(s);
+            json_decref(c);
+        }
+        r = LK_LISTED;
+    }
+out:
+    json_decref(ans);
+    cvma_buf_free(&body);
+    return r;
+}

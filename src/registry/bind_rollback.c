@@ -1,0 +1,159 @@
+/*
+ * Rollback state: the highest registry version seen per provider, kept in the cache directory.
+ * See registry/registry.h for the contract and docs/registry.md for the rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collateral/cache.h"
+#include "collateral/http.h"
+#include "common/hex.h"
+#include "common/reader.h"
+#include "registry/bind_internal.h"
+#include "registry/registry.h"
+
+/* ---------- rollback state ---------- */
+
+static bool mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    size_t n = strlen(dir);
+    struct stat sb;
+    if (n == 0 || n >= sizeof tmp) {
+        return false;
+    }
+    memcpy(tmp, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0') {
+            continue;
+        }
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            return false;
+        }
+        tmp[i] = saved;
+    }
+    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/*
+ * <dir>/registry-state.<provider>.json = {"provider", "version", "merkle_root"}: the highest
+ * version that passed every check, under an exclusive flock so concurrent verifiers do not
+ * lose each other's updates.
+ */
+enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
+                                        char *detail, size_t detail_len)
+{
+    char path[4200], buf[STATE_FILE_MAX + 1], root_hex[65];
+    int fd = -1;
+    ssize_t got;
+    size_t len = 0;
+    enum rb_result res = RB_NOT_CHECKED;
+    json_t *st = NULL;
+    bool have = false, corrupt = false;
+    uint64_t seen = 0;
+    uint8_t seen_root[32];
+    struct stat sb;
+
+    detail[0] = '\0';
+    if (dir == NULL || !mkdir_p(dir)) {
+        cvma_errf(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
+        return RB_NOT_CHECKED;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/registry-state.%s.json", dir, r->provider) >=
+        sizeof path) {
+        cvma_errf(detail, detail_len, "state path too long");
+        return RB_NOT_CHECKED;
+    }
+    /* Never through a symlink (it would truncate whatever it points at) and never a FIFO or
+     * device (a read that waits forever): the state is a plain file or it is not checked. */
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600)) < 0) {
+        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
+        return RB_NOT_CHECKED;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        cvma_errf(detail, detail_len, "%s is not a regular file", path);
+        goto out;
+    }
+    if (flock(fd, LOCK_EX) != 0) {
+        cvma_errf(detail, detail_len, "cannot lock %s: %s", path, strerror(errno));
+        goto out;
+    }
+    while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            cvma_errf(detail, detail_len, "cannot read %s: %s", path, strerror(errno));
+            goto out;
+        }
+        len += (size_t)got;
+    }
+    if (len > 0) {
+        json_error_t jerr;
+        json_int_t ver = 0;
+        json_t *jv, *jr, *jp;
+        size_t rl = 0;
+        st = len <= STATE_FILE_MAX ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+        jv = json_object_get(st, "version");
+        jr = json_object_get(st, "merkle_root");
+        jp = json_object_get(st, "provider");
+        if (json_is_integer(jv) && (ver = json_integer_value(jv)) >= 1 && json_is_string(jr) &&
+            json_string_length(jr) == 64 &&
+            cvma_hex_decode(json_string_value(jr), seen_root, 32, &rl) && rl == 32 &&
+            json_is_string(jp) && strcmp(json_string_value(jp), r->provider) == 0) {
+            have = true;
+            seen = (uint64_t)ver;
+        } else {
+            corrupt = true;
+        }
+    }
+    if (have && r->version < seen) {
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
+                  " already seen (%s)",
+                  r->provider, r->version, seen, path);
+        res = RB_ROLLBACK;
+        goto out;
+    }
+    if (have && r->version == seen && memcmp(seen_root, r->merkle_root, 32) != 0) {
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " has another merkle_root than the "
+                  "version %" PRIu64 " already seen: two different registries under one version",
+                  r->provider, r->version, seen);
+        res = RB_ROLLBACK;
+        goto out;
+    }
+    if (!have || r->version > seen) {
+        cvma_hex_encode(r->merkle_root, 32, root_hex, sizeof root_hex);
+        int n = snprintf(buf, sizeof buf,
+                         "{\"provider\": \"%s\", \"version\": %" PRIu64
+                         ", \"merkle_root\": \"%s\"}\n",
+                         r->provider, r->version, root_hex);
+        if (n <= 0 || (size_t)n >= sizeof buf || ftruncate(fd, 0) != 0 ||
+            pwrite(fd, buf, (size_t)n, 0) != (ssize_t)n || fsync(fd) != 0) {
+            cvma_errf(detail, detail_len, "cannot write %s: %s", path, strerror(errno));
+            goto out;
+        }
+    }
+    if (corrupt) {
+        cvma_errf(detail, detail_len, "%s was unreadable and has been replaced", path);
+        goto out; /* not checked this time: the old state is lost */
+    }
+    res = RB_OK;
+out:
+    json_decref(st);
+    if (fd >= 0) {
+        close(fd); /* releases the lock */
+    }
+    return res;
+}
