@@ -49,35 +49,6 @@ static void usage(FILE *f)
           f);
 }
 
-/* mkdir -p (0755 for what it creates). */
-static bool make_dirs(const char *dir)
-{
-    size_t n = strlen(dir);
-    char *tmp = malloc(n + 1);
-    struct stat sb;
-    bool ok = false;
-
-    if (tmp == NULL) {
-        return false;
-    }
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0') {
-            continue;
-        }
-        char saved = tmp[i];
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-            goto out;
-        }
-        tmp[i] = saved;
-    }
-    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
-out:
-    free(tmp);
-    return ok;
-}
-
 static bool write_one(const char *dir, const char *name, const uint8_t *p, size_t len)
 {
     char *path = cvma_path_join(dir, name);
@@ -172,7 +143,7 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         rc = 3;
         goto out;
     }
-    if (!make_dirs(out)) {
+    if (cvma_mkdir_p(out, 0755) != CVMA_OK) {
         fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
     }
@@ -206,7 +177,7 @@ static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         rc = st == CVMA_UNDECIDED ? 3 : 1;
         goto out;
     }
-    if (!make_dirs(out)) {
+    if (cvma_mkdir_p(out, 0755) != CVMA_OK) {
         fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
     }

@@ -22,29 +22,6 @@
 
 /* ---------- rollback state ---------- */
 
-static bool mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    size_t n = strlen(dir);
-    struct stat sb;
-    if (n == 0 || n >= sizeof tmp) {
-        return false;
-    }
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0') {
-            continue;
-        }
-        char saved = tmp[i];
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-            return false;
-        }
-        tmp[i] = saved;
-    }
-    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
 /*
  * <dir>/registry-state.<provider>.json = {"provider", "version", "merkle_root"}: the highest
  * version that passed every check, under an exclusive flock so concurrent verifiers do not
@@ -65,7 +42,7 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
     struct stat sb;
 
     detail[0] = '\0';
-    if (dir == NULL || !mkdir_p(dir)) {
+    if (dir == NULL || cvma_mkdir_p(dir, 0700) != CVMA_OK) {
         cvma_errf(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
         return RB_NOT_CHECKED;
     }
