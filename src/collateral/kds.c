@@ -13,6 +13,7 @@
 
 #include "common/hex.h"
 #include "common/timeutil.h"
+#include "crypto/crypto.h"
 
 enum body_kind {
     BODY_CERT_DER,  /* VCEK */
@@ -76,19 +77,6 @@ enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t 
     return CVMA_OK;
 }
 
-static int64_t asn1_time_to_unix(const ASN1_TIME *t, bool *ok)
-{
-    struct tm tm;
-
-    *ok = false;
-    memset(&tm, 0, sizeof tm);
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return 0;
-    }
-    *ok = true;
-    return (int64_t)timegm(&tm);
-}
-
 /*
  * Checks that body has the form the endpoint promises (nothing more: no signatures). For a
  * CRL also computes when the cache entry should expire. Returns a short description of the
@@ -138,7 +126,11 @@ static const char *check_body(enum body_kind kind, const struct cvma_buf *b, int
             problem = "not one DER X.509 CRL";
             break;
         }
-        next = asn1_time_to_unix(X509_CRL_get0_nextUpdate(crl), &ok);
+        {
+            time_t t = 0;
+            ok = cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t);
+            next = (int64_t)t;
+        }
         if (!ok) {
             *expires_at = now + CVMA_KDS_CRL_DEFAULT_TTL;
         } else if (next <= now) {

@@ -116,19 +116,6 @@ bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out)
     return true;
 }
 
-static int64_t asn1_to_unix(const ASN1_TIME *t, bool *ok)
-{
-    struct tm tm;
-
-    *ok = false;
-    memset(&tm, 0, sizeof tm);
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return 0;
-    }
-    *ok = true;
-    return (int64_t)timegm(&tm);
-}
-
 static int64_t expiry_for(int64_t next, int64_t now)
 {
     return next <= now ? now + CVMA_PCS_STALE_TTL : next;
@@ -204,7 +191,11 @@ static bool check_answer(enum kind k, const struct cvma_pcs_answer *a, const uin
             snprintf(why, why_len, "not one CRL (DER, PEM or hex)");
             break;
         }
-        next = asn1_to_unix(X509_CRL_get0_nextUpdate(crl), &ok);
+        {
+            time_t t = 0;
+            ok = cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t);
+            next = (int64_t)t;
+        }
         *expires_at = ok ? expiry_for(next, now) : now + CVMA_PCS_DEFAULT_TTL;
         break;
     }

@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
+#include "crypto/chain.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_collateral.h"
 
@@ -25,18 +26,6 @@
 static void fmt_time(time_t t, char *out, size_t n)
 {
     cvma_time_format(t, out, n);
-}
-
-static bool asn1_to_time(const ASN1_TIME *a, time_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    *out = 0;
-    if (a == NULL || ASN1_TIME_to_tm(a, &tm) != 1) {
-        return false;
-    }
-    *out = timegm(&tm);
-    return true;
 }
 
 static bool same_cert(X509 *a, X509 *b)
@@ -71,12 +60,12 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
         return cvma_reject(v, CVMA_R_CRL_INVALID,
                            "Root CA CRL: signature does not verify with the root's key");
     }
-    if (!asn1_to_time(X509_CRL_get0_lastUpdate(crl), &last)) {
+    if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &last)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable thisUpdate");
     }
     if (X509_CRL_get0_nextUpdate(crl) == NULL) {
         next = (time_t)INT64_MAX;
-    } else if (!asn1_to_time(X509_CRL_get0_nextUpdate(crl), &next)) {
+    } else if (!cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable nextUpdate");
     }
     if (at < last || at > next) {
@@ -102,31 +91,6 @@ static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *wh
     return CVMA_OK;
 }
 
-static enum cvma_status map_x509_error(int err, int depth, X509 *cert, int n, const char *what,
-                                       time_t at, struct cvma_verdict *v)
-{
-    char who[96], win[CVMA_DETAIL_MAX];
-
-    if (depth == 0) {
-        snprintf(who, sizeof who, "%s signing certificate", what);
-    } else if (depth == n - 1) {
-        snprintf(who, sizeof who, "root of the %s issuer chain", what);
-    } else {
-        snprintf(who, sizeof who, "certificate %d of the %s issuer chain", depth, what);
-    }
-    switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        cvma_x509_window_detail(cert, who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        cvma_x509_window_detail(cert, who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
-    default:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (X509 error %d)", who,
-                           X509_verify_cert_error_string(err), err);
-    }
-}
-
 static bool key_is_p256(EVP_PKEY *k)
 {
     char group[32];
@@ -144,9 +108,7 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
                                              struct cvma_verdict *v)
 {
     enum cvma_status st = CVMA_E_INTERNAL;
-    X509_STORE *store = NULL;
-    X509_STORE_CTX *ctx = NULL;
-    STACK_OF(X509) *untrusted = NULL;
+    char role_signer[96], role_root[96], chain_name[96];
     X509 *signer;
     EVP_PKEY *key;
     char cn[128];
@@ -179,27 +141,26 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
         return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
                            "%s issuer chain ends in '%s', which is not the pinned root", what, cn);
     }
-    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, root) != 1 ||
-        (untrusted = sk_X509_new_null()) == NULL || (ctx = X509_STORE_CTX_new()) == NULL ||
-        X509_STORE_CTX_init(ctx, store, signer, untrusted) != 1) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    /* Intel's chains carry every extension strict mode wants; check the root's
-     * self-signature too, which OpenSSL skips for trust anchors by default. */
-    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT | X509_V_FLAG_CHECK_SS_SIGNATURE);
-    X509_STORE_CTX_set_time(ctx, 0, at);
-    if (X509_verify_cert(ctx) != 1) {
-        st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
-                            X509_STORE_CTX_get_current_cert(ctx), n, what, at, v);
-        goto out;
-    }
-    if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != n) {
-        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                         "%s issuer chain: verified path has %d "
-                         "certificates, expected %d",
-                         what, sk_X509_num(X509_STORE_CTX_get0_chain(ctx)), n);
-        goto out;
+    /* Intel's chains carry every extension strict mode wants. */
+    snprintf(role_signer, sizeof role_signer, "%s signing certificate", what);
+    snprintf(role_root, sizeof role_root, "root of the %s issuer chain", what);
+    snprintf(chain_name, sizeof chain_name, "%s issuer", what);
+    {
+        const char *roles[] = {role_signer, role_root};
+        const struct cvma_chain_req req = {
+                .leaf = signer,
+                .anchor = root,
+                .at = at,
+                .flags = CVMA_CHAIN_STRICT,
+                .roles = roles,
+                .n_roles = CVMA_ARRAY_LEN(roles),
+                .name = chain_name,
+                .issuers = "root",
+                .expect_len = n,
+        };
+        if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
+            goto out;
+        }
     }
     cvma_x509_subject_cn(signer, cn, sizeof cn);
     if (X509_check_ca(signer) != 0) {
@@ -241,9 +202,6 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
     st = CVMA_OK;
 out:
     ERR_clear_error();
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(untrusted);
-    X509_STORE_free(store);
     return st;
 }
 
