@@ -1,12 +1,15 @@
 /*
- * AMD Key Distribution Service (KDS) client: VCEK certificates, ASK/ASVK + ARK chains and
- * CRLs for SEV-SNP, fetched over HTTP(S) through the on-disk cache (collateral/cache.h).
+ * AMD Key Distribution Service (KDS) client: the KDS URL forms (VCEK, cert_chain, CRL) and
+ * fetches through the one collateral fetch path (collateral/fetch.h: cache, offline rule,
+ * fetch, re-check). Vendor-neutral: it knows KDS's URLs, not SEV-SNP; the SEV-SNP side
+ * (snp/snp_kds.h: products, TCB values, the form checks) calls it with a check callback.
  * URL forms: AMD VCEK Certificate and KDS Interface spec, docs/collateral.md.
  *
- * What it checks: only the *form* of what it fetches, before caching it (a VCEK must be one
- * DER X.509 certificate, a chain exactly two PEM certificates, a CRL one DER CRL), so garbage
- * is never cached. It checks no signature, validity or revocation: the verifier does that
- * against the pinned AMD roots, and must, whether the bytes came from the network or the cache.
+ * What is checked (by the callback snp/snp_kds.c passes): only the *form* of what it fetches,
+ * before caching it (a VCEK must be one DER X.509 certificate, a chain exactly two PEM
+ * certificates, a CRL one DER CRL), so garbage is never cached. It checks no signature, validity or
+ * revocation: the verifier does that against the pinned AMD roots, and must, whether the bytes came
+ * from the network or the cache.
  *
  * Cache keys are "amd-kds " followed by the full URL (base URL, product, hwid, every SPL), so
  * entries fetched from a test server or mirror never answer for the real KDS. VCEKs and cert
@@ -39,14 +42,14 @@
 #define CVMA_COLLATERAL_KDS_H
 
 #include "collateral/cache.h"
+#include "collateral/fetch.h"
 #include "collateral/http.h"
 #include "common/verdict.h"
-#include "snp/snp.h"
 
 #define CVMA_KDS_DEFAULT_BASE_URL "https://kdsintf.amd.com"
 #define CVMA_KDS_CRL_DEFAULT_TTL  (24 * 3600) /* seconds, when a CRL has no nextUpdate */
 #define CVMA_KDS_CRL_STALE_TTL    3600        /* seconds, when nextUpdate has already passed */
-#define CVMA_KDS_PATH_MAX         256         /* enough for any path cvma_kds_vcek_url builds */
+#define CVMA_KDS_PATH_MAX         256         /* enough for any path cvma_kds_vcek_path builds */
 
 /* Borrows everything it points to. A zeroed struct (or cvma_kds_init) means: the real KDS,
  * online, default HTTP options, no cache. */
@@ -62,43 +65,39 @@ struct cvma_kds {
 /* Sets the defaults above. */
 void cvma_kds_init(struct cvma_kds *k);
 
+/* The security patch levels a VCEK URL names. has_fmc selects the form with fmcSPL first
+ * (Turin and later). */
+struct cvma_kds_spl {
+    bool has_fmc;
+    uint8_t fmc, bootloader, tee, snp, microcode;
+};
+
 /*
- * Writes the VCEK path and query (relative to the base URL) for chip_id and tcb into out:
- *   Milan, Genoa: /vcek/v1/{P}/{128 hex of chip_id}?blSPL=..&teeSPL=..&snpSPL=..&ucodeSPL=..
- *   Turin:        /vcek/v1/Turin/{16 hex of chip_id[0..7]}?fmcSPL=..&blSPL=..&teeSPL=..
- *                 &snpSPL=..&ucodeSPL=..
- * Hex is lower-case, SPLs decimal without padding. tcb must be split for the same product
- * (cvma_snp_tcb_split); the caller passes the report's REPORTED_TCB.
- * Returns CVMA_OK, or CVMA_E_USAGE for an unknown product or when n is too small
- * (CVMA_KDS_PATH_MAX always suffices); out is an empty string on failure.
+ * /vcek/v1/{product}/{hex of hwid}?[fmcSPL=..&]blSPL=..&teeSPL=..&snpSPL=..&ucodeSPL=.. into
+ * out (hex lower-case, SPLs decimal without padding). CVMA_OK, or CVMA_E_USAGE when product is
+ * NULL, hwid_len is not 1..64 or n is too small (out is then "").
  */
-CVMA_MUST_USE enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product,
-                                                 const uint8_t chip_id[64],
-                                                 const struct cvma_snp_tcb *tcb, char *out,
-                                                 size_t n);
+CVMA_MUST_USE enum cvma_status cvma_kds_vcek_path(const char *product, const uint8_t *hwid,
+                                                  size_t hwid_len, const struct cvma_kds_spl *spl,
+                                                  char *out, size_t n);
 
-/* The VCEK (DER) for chip_id at tcb; see the return contract above. */
-CVMA_MUST_USE enum cvma_status
-cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_product product,
-                    const uint8_t chip_id[64], const struct cvma_snp_tcb *tcb, struct cvma_buf *out,
-                    struct cvma_verdict *v, char *err, size_t err_len);
+/* /{vcek|vlek}/v1/{product}/{file} into out; CVMA_E_USAGE as above. */
+CVMA_MUST_USE enum cvma_status cvma_kds_product_path(const char *product, bool vlek,
+                                                     const char *file, char *out, size_t n);
 
-/* /vcek/v1/{P}/cert_chain (PEM: ASK then ARK) or, with vlek, /vlek/v1/{P}/cert_chain (PEM:
- * ASVK then ARK). */
-CVMA_MUST_USE enum cvma_status
-cvma_kds_fetch_cert_chain(const struct cvma_kds *k, enum cvma_snp_product product, bool vlek,
-                          struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
+/* {base URL}{path} into out; CVMA_E_USAGE when it does not fit (out is then ""). */
+CVMA_MUST_USE enum cvma_status cvma_kds_url(const struct cvma_kds *k, const char *path, char *out,
+                                            size_t n);
 
-/* /vcek/v1/{P}/crl or, with vlek, /vlek/v1/{P}/crl (DER CRL signed by the ARK). */
-CVMA_MUST_USE enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k,
-                                                  enum cvma_snp_product product, bool vlek,
-                                                  struct cvma_buf *out, struct cvma_verdict *v,
-                                                  char *err, size_t err_len);
-
-/* The full URL of the CRL for product (vlek: the VLEK CRL) under k's base URL, into out.
- * CVMA_OK, or CVMA_E_USAGE for an unknown product or a too small buffer (out is then ""). */
-CVMA_MUST_USE enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k,
-                                                enum cvma_snp_product product, bool vlek, char *out,
-                                                size_t n);
+/*
+ * Fetches {base URL}{path} through the one fetch path (cache key "amd-kds " and the URL);
+ * what names it in messages; refreshable: it changes over time (CRLs); check: the form check
+ * (collateral/fetch.h). Returns as described at the top.
+ */
+CVMA_MUST_USE enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what,
+                                              const char *path, bool refreshable,
+                                              cvma_collateral_check_fn check, void *arg,
+                                              struct cvma_buf *out, struct cvma_verdict *v,
+                                              char *err, size_t err_len);
 
 #endif

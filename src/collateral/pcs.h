@@ -1,16 +1,18 @@
 /*
- * Intel Provisioning Certification Service (PCS) v4 client for TDX collateral: TCB Info by
- * FMSPC, the TD QE Identity, the PCK CRL by CA and the Root CA CRL, fetched over HTTP(S)
- * through the on-disk cache (collateral/cache.h), with the issuer chains PCS sends in response
- * headers (URL-encoded PEM, decoded here). Any PCCS with the same API can stand in for PCS
- * (base URL option). URL forms: Intel PCS API v4, docs/collateral.md.
+ * Intel Provisioning Certification Service (PCS) v4 client: the URLs of TCB Info by FMSPC,
+ * the TD QE Identity, the PCK CRL by CA and the Root CA CRL, fetched through the one
+ * collateral fetch path (collateral/fetch.h: cache, offline rule, fetch, re-check), with the
+ * issuer chains PCS sends in response headers (URL-encoded PEM, decoded here). Any PCCS with
+ * the same API can stand in for PCS (base URL option). Vendor-neutral in its code: the form
+ * check is a callback the TDX side passes (tdx/tdx_pcs.h, which also has the typed fetches and
+ * cvma_pcs_collateral_get). URL forms: Intel PCS API v4, docs/collateral.md.
  *
- * What it checks: only the *form* of what it fetches, before caching it (TCB Info / QE Identity
- * must be PCS bodies whose inner object parses as TDX collateral, the TCB Info for the FMSPC
- * asked for; a chain at least one PEM certificate; a CRL one CRL, DER, PEM or hex), so
- * garbage is never cached. It checks no signature, chain, validity or revocation: the verifier
- * does that (cvma_tdx_collateral_verify) against the pinned Intel SGX Root CA, and must,
- * whether the bytes came from the network or the cache.
+ * What is checked (by that callback): only the *form* of what it fetches, before caching it
+ * (TCB Info / QE Identity must be PCS bodies whose inner object parses as TDX collateral, the
+ * TCB Info for the FMSPC asked for; a chain at least one PEM certificate; a CRL one CRL, DER,
+ * PEM or hex), so garbage is never cached. It checks no signature, chain, validity or revocation:
+ * the verifier does that (cvma_tdx_collateral_verify) against the pinned Intel SGX Root CA, and
+ * must, whether the bytes came from the network or the cache.
  *
  * Cache keys are "intel-pcs " followed by the full URL, so entries fetched from a test server
  * or a PCCS never answer for the real PCS. An entry holds the body and the decoded issuer
@@ -41,9 +43,9 @@
 #include <openssl/x509.h>
 
 #include "collateral/cache.h"
+#include "collateral/fetch.h"
 #include "collateral/http.h"
 #include "common/verdict.h"
-#include "tdx/tdx_collateral.h"
 
 #define CVMA_PCS_DEFAULT_BASE_URL "https://api.trustedservices.intel.com"
 /* The CRL distribution point of the Intel SGX Root CA (DER). A PCCS serves the same CRL,
@@ -93,46 +95,41 @@ CVMA_MUST_USE bool cvma_pcs_ca_of_pck(X509 *pck, enum cvma_pcs_ca *ca);
  * escape or a decoded NUL. *out is owned by the caller. */
 CVMA_MUST_USE bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out);
 
-/* /tdx/certification/v4/tcb?fmspc={12 upper-case hex}; chain from TCB-Info-Issuer-Chain (or
- * the v3 name SGX-TCB-Info-Issuer-Chain). */
-CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_tcb_info(const struct cvma_pcs *p,
-                                                       const uint8_t fmspc[6],
-                                                       struct cvma_pcs_answer *out,
-                                                       struct cvma_verdict *v, char *err,
-                                                       size_t err_len);
+/* What is fetched. */
+enum cvma_pcs_item {
+    CVMA_PCS_TCB_INFO = 0, /* /tdx/certification/v4/tcb?fmspc={12 upper-case hex}; chain from
+                            * TCB-Info-Issuer-Chain (or the v3 name SGX-TCB-Info-Issuer-Chain) */
+    CVMA_PCS_QE_IDENTITY,  /* /tdx/certification/v4/qe/identity; chain from
+                            * SGX-Enclave-Identity-Issuer-Chain */
+    CVMA_PCS_PCK_CRL,      /* /sgx/certification/v4/pckcrl?ca=platform|processor&encoding=der;
+                            * chain (optional) from SGX-PCK-CRL-Issuer-Chain */
+    CVMA_PCS_ROOT_CA_CRL,  /* root_ca_crl_url, or the URL derived as described there (DER, PEM,
+                            * or hex as a PCCS serves it) */
+};
 
-/* /tdx/certification/v4/qe/identity; chain from SGX-Enclave-Identity-Issuer-Chain. */
-CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_qe_identity(const struct cvma_pcs *p,
-                                                          struct cvma_pcs_answer *out,
-                                                          struct cvma_verdict *v, char *err,
-                                                          size_t err_len);
+/* "TCB Info", "QE Identity", "PCK CRL", "Root CA CRL". */
+const char *cvma_pcs_item_name(enum cvma_pcs_item item);
 
-/* /sgx/certification/v4/pckcrl?ca=platform|processor&encoding=der; chain (optional) from
- * SGX-PCK-CRL-Issuer-Chain. */
-CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_pck_crl(const struct cvma_pcs *p, enum cvma_pcs_ca ca,
-                                                      struct cvma_pcs_answer *out,
-                                                      struct cvma_verdict *v, char *err,
-                                                      size_t err_len);
+/* The form check of an answer (body and decoded issuer chain), as downloaded or cached:
+ * true when well-formed, then *expires_at is the cache expiry (it is 0 on entry); else why
+ * says what is wrong. fmspc is the one asked for (TCB Info), else NULL. */
+typedef bool (*cvma_pcs_check_fn)(enum cvma_pcs_item item, const struct cvma_pcs_answer *a,
+                                  const uint8_t *fmspc, int64_t now, int64_t *expires_at, char *why,
+                                  size_t why_len, void *arg);
 
-/* The Root CA CRL from root_ca_crl_url, or the URL derived as above (DER, PEM, or hex as a
- * PCCS serves it). */
-CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_root_ca_crl(const struct cvma_pcs *p,
-                                                          struct cvma_pcs_answer *out,
-                                                          struct cvma_verdict *v, char *err,
-                                                          size_t err_len);
+/* The cache expiry of a document or CRL whose nextUpdate is next: next, or an hour after now
+ * when it has already passed (CVMA_PCS_STALE_TTL). */
+int64_t cvma_pcs_expiry(int64_t next, int64_t now);
 
 /*
- * Fills c (cleared first) with everything one TDX platform needs, as
- * cvma_tdx_collateral_load_dir does from a directory: TCB Info for fmspc, QE Identity, both
- * issuer chains, the PCK CRL of `ca` and the Root CA CRL, the two documents parsed.
- * Returns CVMA_OK; CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE (and v->undecided) when anything
- * cannot be had; CVMA_REJECTED with COLLATERAL_INVALID / CERT_PARSE / CRL_INVALID when what was
- * had is malformed (cannot normally happen: fetches are form-checked); CVMA_E_NOMEM. c is
- * empty after any failure.
+ * Fetches one item (fmspc: TCB Info only; ca: PCK CRL only) through the one fetch path, the
+ * cache key "intel-pcs " and the full URL, the answer checked by check. Returns as described
+ * at the top.
  */
-CVMA_MUST_USE enum cvma_status cvma_pcs_collateral_get(const struct cvma_pcs *p,
-                                                       const uint8_t fmspc[6], enum cvma_pcs_ca ca,
-                                                       struct cvma_tdx_collateral *c,
-                                                       struct cvma_verdict *v);
+CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item item,
+                                              const uint8_t *fmspc, enum cvma_pcs_ca ca,
+                                              cvma_pcs_check_fn check, void *arg,
+                                              struct cvma_pcs_answer *out, struct cvma_verdict *v,
+                                              char *err, size_t err_len);
 
 #endif

@@ -11,10 +11,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "collateral/kds.h"
 #include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
+#include "snp/snp_kds.h"
 
 #define MAX_COLLATERAL_FILE (1u << 20)
 

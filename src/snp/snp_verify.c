@@ -19,6 +19,7 @@
 #include "common/hex.h"
 #include "common/reader.h"
 #include "common/timeutil.h"
+#include "crypto/chain.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
@@ -59,88 +60,37 @@ static void snp_chain_free(void *p)
     }
 }
 
-static bool asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
-{
-    struct tm tm;
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return false;
-    }
-    *out = timegm(&tm);
-    return true;
-}
-
-static const char *cert_role(int depth, bool vlek)
-{
-    switch (depth) {
-    case 0:
-        return vlek ? "VLEK" : "VCEK";
-    case 1:
-        return vlek ? "ASVK" : "ASK";
-    default:
-        return "ARK";
-    }
-}
-
 /* Which trust anchor the ARK is, or record CERT_UNTRUSTED_ROOT. */
 static enum cvma_status pick_anchor(X509 *ark, const struct cvma_verify_opts *opts,
                                     struct snp_chain *ch, struct cvma_verdict *v)
 {
-    uint8_t h[32];
+    struct cvma_chain_pin pins[CVMA_ARRAY_LEN(amd_roots)];
     char hex[65], cn[128];
-    if (!cvma_x509_spki_sha256(ark, h)) {
+    int k;
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
+        pins[i].spki_sha256 = amd_roots[i].spki_sha256;
+    }
+    k = cvma_chain_pick_anchor(ark, pins, CVMA_ARRAY_LEN(pins), opts->trust_roots, NULL,
+                               opts->n_trust_roots, hex);
+    if (k == -2) {
         return cvma_reject(v, CVMA_R_CERT_PARSE, "ARK: cannot encode its public key");
     }
-    cvma_hex_encode(h, sizeof h, hex, sizeof hex);
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
-        if (strcmp(hex, amd_roots[i].spki_sha256) == 0) {
-            snprintf(ch->anchor, sizeof ch->anchor, "%s", amd_roots[i].anchor);
-            ch->root_product = amd_roots[i].product;
-            return CVMA_OK;
-        }
+    if (k >= 0 && (size_t)k < CVMA_ARRAY_LEN(amd_roots)) {
+        snprintf(ch->anchor, sizeof ch->anchor, "%s", amd_roots[k].anchor);
+        ch->root_product = amd_roots[k].product;
+        return CVMA_OK;
     }
-    for (size_t i = 0; i < opts->n_trust_roots; i++) {
-        uint8_t t[32];
-        if (cvma_x509_spki_sha256(opts->trust_roots[i], t) && memcmp(t, h, 32) == 0) {
-            snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
-            ch->root_product = CVMA_SNP_PRODUCT_UNKNOWN;
-            return CVMA_OK;
-        }
+    if (k >= 0) {
+        snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
+        ch->root_product = CVMA_SNP_PRODUCT_UNKNOWN;
+        return CVMA_OK;
     }
     cvma_x509_subject_cn(ark, cn, sizeof cn);
     return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
                        "ARK '%s' (public key SHA-256 %s) is neither a pinned AMD ARK (Milan, "
                        "Genoa, Turin) nor a root given with --trust-root",
                        cn, hex);
-}
-
-static enum cvma_status map_x509_error(int err, int depth, X509 *cert, bool vlek, time_t at,
-                                       struct cvma_verdict *v)
-{
-    char win[CVMA_DETAIL_MAX];
-    const char *who = cert_role(depth, vlek);
-    switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        cvma_x509_window_detail(cert, who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        cvma_x509_window_detail(cert, who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                           "%s signature does not verify with its issuer's key (%s)", who,
-                           X509_verify_cert_error_string(err));
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                           "%s: no issuer in the chain (%s); the %s does not belong to this "
-                           "ASK/ARK",
-                           who, X509_verify_cert_error_string(err), who);
-    default:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: chain error %d: %s", who, err,
-                           X509_verify_cert_error_string(err));
-    }
 }
 
 /* The CRL: signed by the ARK, current at `at`, and not listing the ASK/ASVK. */
@@ -159,11 +109,11 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: issuer is not the ARK");
     }
-    if (!asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &ch->crl_this_update)) {
+    if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &ch->crl_this_update)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
     }
     if (X509_CRL_get0_nextUpdate(crl) == NULL ||
-        !asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &ch->crl_next_update)) {
+        !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &ch->crl_next_update)) {
         ch->crl_next_update = (time_t)INT64_MAX;
     }
     ch->has_crl = true;
@@ -225,11 +175,11 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     enum cvma_status st = CVMA_E_INTERNAL;
     X509 *leaf = NULL, *ask = NULL, *ark = NULL;
     X509_CRL *crl = NULL;
-    X509_STORE *store = NULL;
-    X509_STORE_CTX *ctx = NULL;
     STACK_OF(X509) *untrusted = NULL;
     struct snp_chain *ch = NULL;
     const char *lname = c->vlek ? "VLEK" : "VCEK";
+    const char *roles[] = {lname, c->vlek ? "ASVK" : "ASK", "ARK"};
+    size_t bad = 0;
 
     *out = NULL;
     if ((ch = calloc(1, sizeof *ch)) == NULL) {
@@ -257,46 +207,28 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
         goto out;
     }
     /* Validity windows, kept so that a cached chain re-checks the time on every use. */
-    ch->not_before = 0;
-    ch->not_after = (time_t)INT64_MAX;
     X509 *all[] = {leaf, ask, ark};
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(all); i++) {
-        time_t nb, na;
-        if (!asn1_time_to_time_t(X509_get0_notBefore(all[i]), &nb) ||
-            !asn1_time_to_time_t(X509_get0_notAfter(all[i]), &na)) {
-            st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity dates",
-                             cert_role((int)i, c->vlek));
-            goto out;
-        }
-        ch->not_before = nb > ch->not_before ? nb : ch->not_before;
-        ch->not_after = na < ch->not_after ? na : ch->not_after;
+    if (!cvma_chain_window(all, CVMA_ARRAY_LEN(all), &ch->not_before, &ch->not_after, &bad)) {
+        st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity dates", roles[bad]);
+        goto out;
     }
-
-    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, ark) != 1 ||
-        (untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, ask)) {
+    if ((untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, ask)) {
         st = CVMA_E_NOMEM;
         goto out;
     }
-    X509_up_ref(ask); /* now also owned by the stack */
-    if ((ctx = X509_STORE_CTX_new()) == NULL ||
-        X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    /* Not X509_V_FLAG_X509_STRICT: VCEKs have no Authority Key Identifier. Do check the
-     * ARK's self-signature, which OpenSSL skips for trust anchors by default. */
-    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CHECK_SS_SIGNATURE);
-    X509_STORE_CTX_set_time(ctx, 0, opts->at);
-    if (X509_verify_cert(ctx) != 1) {
-        st = map_x509_error(X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
-                            X509_STORE_CTX_get_current_cert(ctx), c->vlek, opts->at, v);
-        ERR_clear_error();
-        goto out;
-    }
-    if (sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != 3) {
-        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                         "%s chain has %d certificates, expected 3 (leaf, ASK/ASVK, ARK)", lname,
-                         sk_X509_num(X509_STORE_CTX_get0_chain(ctx)));
+    /* Not strict (CVMA_CHAIN_STRICT): VCEKs have no Authority Key Identifier. */
+    const struct cvma_chain_req req = {
+            .leaf = leaf,
+            .intermediates = untrusted,
+            .anchor = ark,
+            .at = opts->at,
+            .roles = roles,
+            .n_roles = CVMA_ARRAY_LEN(roles),
+            .name = lname,
+            .issuers = "ASK/ARK",
+            .expect_len = 3,
+    };
+    if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
         goto out;
     }
     if (crl != NULL && (st = check_crl(crl, ark, ask, c->vlek, opts->at, ch, v)) != CVMA_OK) {
@@ -314,9 +246,7 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     st = CVMA_OK;
 out:
     snp_chain_free(ch);
-    X509_STORE_CTX_free(ctx);
-    sk_X509_pop_free(untrusted, X509_free);
-    X509_STORE_free(store);
+    sk_X509_free(untrusted); /* borrowed: ask */
     X509_CRL_free(crl);
     X509_free(leaf);
     X509_free(ask);

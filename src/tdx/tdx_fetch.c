@@ -7,11 +7,58 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "collateral/cache.h"
-#include "collateral/pcs.h"
 #include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_internal.h"
+#include "tdx/tdx_pcs.h"
+
+static bool digest_x509s(EVP_MD_CTX *md, STACK_OF(X509) * sk)
+{
+    for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
+        unsigned char *der = NULL;
+        int n = i2d_X509(sk_X509_value(sk, i), &der);
+        bool ok = n > 0 && EVP_DigestUpdate(md, der, (size_t)n) == 1;
+        OPENSSL_free(der);
+        if (!ok) {
+            return false;
+        }
+    }
+    return EVP_DigestUpdate(md, "|", 1) == 1;
+}
+
+static bool digest_crl(EVP_MD_CTX *md, X509_CRL *crl)
+{
+    unsigned char *der = NULL;
+    int n = crl != NULL ? i2d_X509_CRL(crl, &der) : 0;
+    bool ok = n >= 0 && (n == 0 || EVP_DigestUpdate(md, der, (size_t)n) == 1) &&
+              EVP_DigestUpdate(md, "|", 1) == 1;
+    OPENSSL_free(der);
+    return ok;
+}
+
+bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
+{
+    const struct cvma_tdx_collateral *c = &held->c;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    const struct cvma_tdx_signed_json *docs[] = {&c->tcb_info_doc, &c->qe_identity_doc};
+    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < 2; i++) {
+        uint64_t l = docs[i]->signed_part.len;
+        ok = EVP_DigestUpdate(md, &l, sizeof l) == 1 &&
+             (l == 0 || EVP_DigestUpdate(md, docs[i]->signed_part.p, l) == 1) &&
+             EVP_DigestUpdate(md, docs[i]->signature, 64) == 1;
+    }
+    ok = ok && digest_x509s(md, c->tcb_info_chain) && digest_x509s(md, c->qe_identity_chain) &&
+         digest_crl(md, c->pck_crl) && digest_crl(md, c->root_ca_crl) &&
+         EVP_DigestFinal_ex(md, held->fp, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(md);
+    return ok;
+}
 
 static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
                                  const struct cvma_verify_opts *opts, struct cvma_tdx_held *held,

@@ -27,6 +27,7 @@
 #include "common/hex.h"
 #include "common/reader.h"
 #include "common/timeutil.h"
+#include "crypto/chain.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_internal.h"
@@ -97,16 +98,6 @@ static void verifier_free(void *p)
     cvma_p256_verifier_free(p);
 }
 
-static bool asn1_time(const ASN1_TIME *t, time_t *out)
-{
-    struct tm tm;
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return false;
-    }
-    *out = timegm(&tm);
-    return true;
-}
-
 /* SHA-256 over tagged parts; parts with NULL pointers are skipped. */
 static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
                    const struct cvma_verify_opts *opts, uint8_t out[32])
@@ -140,76 +131,25 @@ static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
     return ok;
 }
 
-static const char *chain_role(int depth)
-{
-    switch (depth) {
-    case 0:
-        return "PCK certificate";
-    case 1:
-        return "PCK CA";
-    default:
-        return "Intel SGX Root CA";
-    }
-}
-
-static enum cvma_status map_error(X509_STORE_CTX *ctx, int err, int depth, time_t at,
-                                  struct cvma_verdict *v)
-{
-    char win[CVMA_DETAIL_MAX], crl_role[64];
-    const char *who = chain_role(depth);
-    switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        cvma_x509_window_detail(X509_STORE_CTX_get_current_cert(ctx), who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        cvma_x509_window_detail(X509_STORE_CTX_get_current_cert(ctx), who, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
-    case X509_V_ERR_CERT_REVOKED:
-        return cvma_reject(v, CVMA_R_CERT_REVOKED, "%s is listed in its issuer's CRL", who);
-    case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-        snprintf(crl_role, sizeof crl_role, "the CRL covering the %s", who);
-        cvma_crl_window_detail(cvma_x509_store_crl_for(X509_STORE_CTX_get0_store(ctx),
-                                                       X509_STORE_CTX_get_current_cert(ctx)),
-                               crl_role, at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
-    case X509_V_ERR_UNABLE_TO_GET_CRL:
-    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "CRL for the %s: %s", who,
-                           X509_verify_cert_error_string(err));
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                           "%s signature does not verify with its "
-                           "issuer's key",
-                           who);
-    default:
-        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (OpenSSL error %d)", who,
-                           X509_verify_cert_error_string(err), err);
-    }
-}
-
 /* Which anchor the chain's last certificate is: the pinned Intel root or a --trust-root. */
 static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *opts,
                                     struct tdx_chain *ch, struct cvma_verdict *v)
 {
-    uint8_t h[32];
+    static const struct cvma_chain_pin intel_root = {intel_root_spki_sha256};
     char hex[65], cn[128];
-    if (!cvma_x509_spki_sha256(root, h)) {
+    int k = cvma_chain_pick_anchor(root, &intel_root, 1, opts->trust_roots, NULL,
+                                   opts->n_trust_roots, hex);
+
+    if (k == -2) {
         return cvma_reject(v, CVMA_R_CERT_PARSE, "root of the PCK chain: cannot encode its key");
     }
-    cvma_hex_encode(h, sizeof h, hex, sizeof hex);
-    if (strcmp(hex, intel_root_spki_sha256) == 0) {
+    if (k == 0) {
         snprintf(ch->anchor, sizeof ch->anchor, "intel-sgx-root-ca");
         return CVMA_OK;
     }
-    for (size_t i = 0; i < opts->n_trust_roots; i++) {
-        uint8_t t[32];
-        if (cvma_x509_spki_sha256(opts->trust_roots[i], t) && memcmp(t, h, 32) == 0) {
-            snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
-            return CVMA_OK;
-        }
+    if (k == 1) {
+        snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
+        return CVMA_OK;
     }
     cvma_x509_subject_cn(root, cn, sizeof cn);
     return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
@@ -225,9 +165,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
                                          struct tdx_chain **out, struct cvma_verdict *v)
 {
     enum cvma_status st = CVMA_E_INTERNAL;
-    STACK_OF(X509) *certs = NULL, *untrusted = NULL;
-    X509_STORE *store = NULL;
-    X509_STORE_CTX *ctx = NULL;
+    STACK_OF(X509) *certs = NULL, *untrusted = NULL, *path = NULL;
     struct tdx_chain *ch = NULL;
     char cn[128];
 
@@ -254,8 +192,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
                          "the leaf of the quote's chain is '%s', not an SGX PCK Certificate", cn);
         goto out;
     }
-    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, root) != 1 ||
-        (untrusted = sk_X509_new_null()) == NULL) {
+    if ((untrusted = sk_X509_new_null()) == NULL) {
         st = CVMA_E_NOMEM;
         goto out;
     }
@@ -265,44 +202,50 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
             goto out;
         }
     }
-    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_CHECK_SS_SIGNATURE;
     ch->crl_checked = c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
-    if (ch->crl_checked) {
-        if (X509_STORE_add_crl(store, c->pck_crl) != 1 ||
-            X509_STORE_add_crl(store, c->root_ca_crl) != 1) {
-            st = CVMA_E_NOMEM;
+    {
+        static const char *const roles[] = {"PCK certificate", "PCK CA", "Intel SGX Root CA"};
+        X509_CRL *crls[2] = {c != NULL ? c->pck_crl : NULL, c != NULL ? c->root_ca_crl : NULL};
+        const struct cvma_chain_req req = {
+                .leaf = leaf,
+                .intermediates = untrusted,
+                .anchor = root,
+                .crls = crls,
+                .n_crls = ch->crl_checked ? 2 : 0,
+                .at = opts->at,
+                .flags = CVMA_CHAIN_STRICT,
+                .roles = roles,
+                .n_roles = CVMA_ARRAY_LEN(roles),
+                .name = "PCK",
+                .issuers = "PCK CA/root",
+        };
+        if ((st = cvma_chain_verify(&req, &path, v)) != CVMA_OK) {
             goto out;
         }
-        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
-    }
-    if ((ctx = X509_STORE_CTX_new()) == NULL ||
-        X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
-        st = CVMA_E_NOMEM;
-        goto out;
-    }
-    X509_STORE_CTX_set_flags(ctx, flags);
-    X509_STORE_CTX_set_time(ctx, 0, opts->at);
-    if (X509_verify_cert(ctx) != 1) {
-        st = map_error(ctx, X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
-                       opts->at, v);
-        ERR_clear_error();
-        goto out;
     }
     /* One window for the verified path (latest notBefore, earliest notAfter): the quote
      * decides how many PEM certificates it carries, and a window per certificate could push
      * the CRL windows below out of the MAX_WINDOWS a cached chain is re-checked against. */
     {
-        STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
-        time_t from = 0, to = (time_t)INT64_MAX;
-        for (int i = 0; i < sk_X509_num(path); i++) {
-            time_t nb, na;
-            X509 *x = sk_X509_value(path, i);
-            if (!asn1_time(X509_get0_notBefore(x), &nb) || !asn1_time(X509_get0_notAfter(x), &na)) {
-                st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity", chain_role(i));
-                goto out;
-            }
-            from = nb > from ? nb : from;
-            to = na < to ? na : to;
+        time_t from, to;
+        size_t bad = 0;
+        int n = sk_X509_num(path);
+        X509 **on_path = n > 0 ? calloc((size_t)n, sizeof *on_path) : NULL;
+        bool ok;
+        if (on_path == NULL) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        for (int i = 0; i < n; i++) {
+            on_path[i] = sk_X509_value(path, i);
+        }
+        ok = cvma_chain_window(on_path, (size_t)n, &from, &to, &bad);
+        free(on_path);
+        if (!ok) {
+            st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: unreadable validity",
+                             bad < 2 ? (bad == 0 ? "PCK certificate" : "PCK CA")
+                                     : "Intel SGX Root CA");
+            goto out;
         }
         win_add(&ch->w, from, to);
     }
@@ -310,9 +253,9 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
         for (size_t i = 0; i < 2; i++) {
             time_t tu, nu = (time_t)INT64_MAX;
-            if (!asn1_time(X509_CRL_get0_lastUpdate(crls[i]), &tu) ||
+            if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crls[i]), &tu) ||
                 (X509_CRL_get0_nextUpdate(crls[i]) != NULL &&
-                 !asn1_time(X509_CRL_get0_nextUpdate(crls[i]), &nu))) {
+                 !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crls[i]), &nu))) {
                 st = cvma_reject(v, CVMA_R_CRL_INVALID, "unreadable CRL dates");
                 goto out;
             }
@@ -341,9 +284,8 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     st = CVMA_OK;
 out:
     tdx_chain_free(ch);
-    X509_STORE_CTX_free(ctx);
+    sk_X509_pop_free(path, X509_free);
     sk_X509_free(untrusted); /* borrowed certificates */
-    X509_STORE_free(store);
     sk_X509_pop_free(certs, X509_free);
     return st;
 }
@@ -383,20 +325,20 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
         for (int i = 0; chains[k] != NULL && i < sk_X509_num(chains[k]); i++) {
             time_t nb, na;
             X509 *x = sk_X509_value(chains[k], i);
-            if (asn1_time(X509_get0_notBefore(x), &nb) && nb > from) {
+            if (cvma_asn1_time_to_time_t(X509_get0_notBefore(x), &nb) && nb > from) {
                 from = nb;
             }
-            if (asn1_time(X509_get0_notAfter(x), &na) && na < to) {
+            if (cvma_asn1_time_to_time_t(X509_get0_notAfter(x), &na) && na < to) {
                 to = na;
             }
         }
         win_add(w, from, to);
     }
     if (c->root_ca_crl != NULL) {
-        time_t tu = 0, nu = (time_t)INT64_MAX;
-        if (asn1_time(X509_CRL_get0_lastUpdate(c->root_ca_crl), &tu) &&
-            X509_CRL_get0_nextUpdate(c->root_ca_crl) != NULL) {
-            (void)asn1_time(X509_CRL_get0_nextUpdate(c->root_ca_crl), &nu);
+        time_t tu = 0, nu = (time_t)INT64_MAX, t;
+        if (cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(c->root_ca_crl), &tu) &&
+            cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(c->root_ca_crl), &t)) {
+            nu = t;
         }
         win_add(w, tu, nu);
     }
@@ -452,50 +394,6 @@ static void adv_text(const struct cvma_tdx_advisories *a, char *out, size_t n)
         }
         off += (size_t)w;
     }
-}
-
-static bool digest_x509s(EVP_MD_CTX *md, STACK_OF(X509) * sk)
-{
-    for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
-        unsigned char *der = NULL;
-        int n = i2d_X509(sk_X509_value(sk, i), &der);
-        bool ok = n > 0 && EVP_DigestUpdate(md, der, (size_t)n) == 1;
-        OPENSSL_free(der);
-        if (!ok) {
-            return false;
-        }
-    }
-    return EVP_DigestUpdate(md, "|", 1) == 1;
-}
-
-static bool digest_crl(EVP_MD_CTX *md, X509_CRL *crl)
-{
-    unsigned char *der = NULL;
-    int n = crl != NULL ? i2d_X509_CRL(crl, &der) : 0;
-    bool ok = n >= 0 && (n == 0 || EVP_DigestUpdate(md, der, (size_t)n) == 1) &&
-              EVP_DigestUpdate(md, "|", 1) == 1;
-    OPENSSL_free(der);
-    return ok;
-}
-
-bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
-{
-    const struct cvma_tdx_collateral *c = &held->c;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    const struct cvma_tdx_signed_json *docs[] = {&c->tcb_info_doc, &c->qe_identity_doc};
-    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < 2; i++) {
-        uint64_t l = docs[i]->signed_part.len;
-        ok = EVP_DigestUpdate(md, &l, sizeof l) == 1 &&
-             (l == 0 || EVP_DigestUpdate(md, docs[i]->signed_part.p, l) == 1) &&
-             EVP_DigestUpdate(md, docs[i]->signature, 64) == 1;
-    }
-    ok = ok && digest_x509s(md, c->tcb_info_chain) && digest_x509s(md, c->qe_identity_chain) &&
-         digest_crl(md, c->pck_crl) && digest_crl(md, c->root_ca_crl) &&
-         EVP_DigestFinal_ex(md, held->fp, &n) == 1 && n == 32;
-    EVP_MD_CTX_free(md);
-    return ok;
 }
 
 void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,

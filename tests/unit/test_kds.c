@@ -31,9 +31,9 @@
 
 #include "collateral/cache.h"
 #include "collateral/http.h"
-#include "collateral/kds.h"
 #include "common/hex.h"
 #include "common/verdict.h"
+#include "snp/snp_kds.h"
 
 /* snp/milan-v2-gosevguest (MANIFEST.md): chip_id and REPORTED_TCB bl 2, tee 0, snp 5, ucode 68 */
 #define MILAN_CHIP_HEX                                                                           \

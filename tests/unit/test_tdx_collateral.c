@@ -21,7 +21,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "collateral/pcs.h"
 #include "common/timeutil.h"
 #include "common/verdict.h"
 #include "crypto/crypto.h"
@@ -29,6 +28,7 @@
 #include "sim/sim_tdx.h"
 #include "tdx/tdx_collateral.h"
 #include "tdx/tdx_internal.h"
+#include "tdx/tdx_pcs.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------------------------------- */

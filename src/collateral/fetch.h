@@ -1,0 +1,73 @@
+/*
+ * The one collateral fetch path: cache, then the offline rule, then fetch, then re-check.
+ * Vendor code calls it (through the vendor-API clients kds.c and pcs.c, which build the URLs
+ * and cache keys); it never calls vendor code except through the callbacks it is given.
+ *
+ *   1. The cache (when there is one): an intact, unexpired entry whose bytes pass the item's
+ *      check is the answer, unless the item is refreshable, the fetch is online and the entry
+ *      was fetched longer ago than the maximum age (cache.h, cvma_cache_too_old): then it is
+ *      kept to fall back on. A damaged entry, or one that fails the check, is ignored and v
+ *      receives COLLATERAL_CACHE_CORRUPT (info).
+ *   2. Offline: a miss is CVMA_UNDECIDED ("offline and not in cache").
+ *   3. The download (the item's download callback, else a plain HTTP GET).
+ *   4. The check again, on the downloaded bytes: what fails it is never cached. Passing bytes
+ *      are cached (best effort) with the expiry the check computed.
+ *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v
+ *   receives COLLATERAL_STALE_CACHE (warning) naming its age and the failure.
+ *
+ * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
+ * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty
+ * on any status but CVMA_OK. Nothing is printed. Thread-safe when the callbacks are.
+ */
+#ifndef CVMA_COLLATERAL_FETCH_H
+#define CVMA_COLLATERAL_FETCH_H
+
+#include "collateral/cache.h"
+#include "collateral/http.h"
+#include "common/verdict.h"
+
+/* Where and how: borrowed. */
+struct cvma_collateral_net {
+    bool offline;                      /* never touch the network */
+    const struct cvma_http_opts *http; /* NULL: defaults */
+    struct cvma_cache *cache;          /* NULL: no cache */
+    int64_t max_age;                   /* cache.h: 0 default, negative: always refresh */
+};
+
+/*
+ * The form check of one item's bytes (as cached: what the download callback returned). True
+ * when well-formed; then *expires_at is the cache expiry (0: never; it is 0 on entry).
+ * Otherwise why (why_len bytes) says what is wrong. now: the current Unix time.
+ */
+typedef bool (*cvma_collateral_check_fn)(const struct cvma_buf *bytes, int64_t now,
+                                         int64_t *expires_at, char *why, size_t why_len, void *arg);
+
+/* Downloads url into *out (the bytes to check and cache); the statuses of cvma_http_get. */
+typedef enum cvma_status (*cvma_collateral_download_fn)(const char *url,
+                                                        const struct cvma_http_opts *http,
+                                                        struct cvma_buf *out, char *err,
+                                                        size_t err_len, void *arg);
+
+/* Shows the size of the bytes in messages (may be NULL: their length). */
+typedef size_t (*cvma_collateral_size_fn)(const struct cvma_buf *bytes, void *arg);
+
+struct cvma_collateral_item {
+    const char *what;      /* names the item in messages ("VCEK", "TCB Info") */
+    const char *url;       /* the full URL */
+    const char *cache_key; /* the full cache key */
+    bool refreshable;      /* changes over time: refreshed online once older than max_age */
+    cvma_collateral_check_fn check;
+    cvma_collateral_download_fn download; /* NULL: cvma_http_get */
+    cvma_collateral_size_fn size;         /* NULL: bytes->len */
+    void *arg;                            /* passed to the callbacks */
+};
+
+CVMA_MUST_USE enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
+                                                   const struct cvma_collateral_item *item,
+                                                   struct cvma_buf *out, struct cvma_verdict *v,
+                                                   char *err, size_t err_len);
+
+/* Joins base (trailing '/' ignored) and path into a new string; NULL on allocation failure. */
+char *cvma_collateral_join_url(const char *base, const char *path);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * The exact-span JSON scanner: finds where a JSON value starts and ends in untrusted text
+ * without building or re-serializing anything (see common/jscan.h).
+ * Invariant: off <= len. Every read checks off < len first.
+ */
+#include "common/jscan.h"
+
+#include <string.h>
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/*
+ * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
+ * is non-NULL the decoded text is written there (dec_cap bytes, not NUL-terminated) and
+ * *dec_len set; *overflow says it did not fit. A code point above 0x7F decodes to the byte
+ * 0xFF: such a string can never equal the ASCII keys looked for here. *escaped (may be NULL)
+ * says whether any escape occurred.
+ */
+bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *dec_len,
+                       bool *overflow, bool *escaped)
+{
+    size_t n = 0;
+    bool ovf = false, esc = false;
+
+    if (cvma_jscan_peek(s) != '"') {
+        return false;
+    }
+    s->off++;
+    for (;;) {
+        uint8_t c, out;
+        if (cvma_jscan_at_end(s)) {
+            return false;
+        }
+        c = s->p[s->off++];
+        if (c == '"') {
+            break;
+        }
+        if (c < 0x20) {
+            return false; /* control characters must be escaped (RFC 8259 §7) */
+        }
+        out = c;
+        if (c == '\\') {
+            esc = true;
+            if (cvma_jscan_at_end(s)) {
+                return false;
+            }
+            c = s->p[s->off++];
+            switch (c) {
+            case '"':
+            case '\\':
+            case '/':
+                out = c;
+                break;
+            case 'b':
+                out = '\b';
+                break;
+            case 'f':
+                out = '\f';
+                break;
+            case 'n':
+                out = '\n';
+                break;
+            case 'r':
+                out = '\r';
+                break;
+            case 't':
+                out = '\t';
+                break;
+            case 'u': {
+                unsigned cp = 0;
+                if (s->len - s->off < 4) {
+                    return false;
+                }
+                for (int i = 0; i < 4; i++) {
+                    int h = hexval(s->p[s->off + (size_t)i]);
+                    if (h < 0) {
+                        return false;
+                    }
+                    cp = cp << 4 | (unsigned)h;
+                }
+                s->off += 4;
+                out = cp < 0x80 ? (uint8_t)cp : 0xFF;
+                break;
+            }
+            default:
+                return false;
+            }
+        } else if (c >= 0x80) {
+            out = 0xFF;
+        }
+        if (dec != NULL) {
+            if (n < dec_cap) {
+                dec[n++] = (char)out;
+            } else {
+                ovf = true;
+            }
+        }
+    }
+    if (dec_len != NULL) {
+        *dec_len = n;
+    }
+    if (overflow != NULL) {
+        *overflow = ovf;
+    }
+    if (escaped != NULL) {
+        *escaped = esc;
+    }
+    return true;
+}
+
+static bool scan_literal(struct cvma_jscan *s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (s->len - s->off < n || memcmp(s->p + s->off, lit, n) != 0) {
+        return false;
+    }
+    s->off += n;
+    return true;
+}
+
+static bool scan_digits(struct cvma_jscan *s)
+{
+    size_t start = s->off;
+    while (!cvma_jscan_at_end(s) && s->p[s->off] >= '0' && s->p[s->off] <= '9') {
+        s->off++;
+    }
+    return s->off > start;
+}
+
+/* RFC 8259 §6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool scan_number(struct cvma_jscan *s)
+{
+    if (cvma_jscan_peek(s) == '-') {
+        s->off++;
+    }
+    if (cvma_jscan_peek(s) == '0') {
+        s->off++;
+    } else if (cvma_jscan_peek(s) >= '1' && cvma_jscan_peek(s) <= '9') {
+        (void)scan_digits(s);
+    } else {
+        return false;
+    }
+    if (cvma_jscan_peek(s) == '.') {
+        s->off++;
+        if (!scan_digits(s)) {
+            return false;
+        }
+    }
+    if (cvma_jscan_peek(s) == 'e' || cvma_jscan_peek(s) == 'E') {
+        s->off++;
+        if (cvma_jscan_peek(s) == '+' || cvma_jscan_peek(s) == '-') {
+            s->off++;
+        }
+        if (!scan_digits(s)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool scan_container(struct cvma_jscan *s, unsigned depth);
+
+/* depth counts the container being opened; the outermost object is depth 1. */
+static bool scan_container(struct cvma_jscan *s, unsigned depth)
+{
+    uint8_t open = cvma_jscan_peek(s), close = open == '{' ? '}' : ']';
+
+    if (depth > CVMA_JSCAN_MAX_DEPTH) {
+        return false;
+    }
+    s->off++;
+    cvma_jscan_skip_ws(s);
+    if (cvma_jscan_peek(s) == close) {
+        s->off++;
+        return true;
+    }
+    for (;;) {
+        cvma_jscan_skip_ws(s);
+        if (open == '{') {
+            if (!cvma_jscan_string(s, NULL, 0, NULL, NULL, NULL)) {
+                return false;
+            }
+            cvma_jscan_skip_ws(s);
+            if (cvma_jscan_peek(s) != ':') {
+                return false;
+            }
+            s->off++;
+        }
+        if (!cvma_jscan_value(s, depth)) {
+            return false;
+        }
+        cvma_jscan_skip_ws(s);
+        if (cvma_jscan_peek(s) == ',') {
+            s->off++;
+            continue;
+        }
+        if (cvma_jscan_peek(s) == close && !cvma_jscan_at_end(s)) {
+            s->off++;
+            return true;
+        }
+        return false;
+    }
+}
+
+/* Scans one value (leading whitespace allowed) nested inside a container of depth `depth`. */
+bool cvma_jscan_value(struct cvma_jscan *s, unsigned depth)
+{
+    cvma_jscan_skip_ws(s);
+    switch (cvma_jscan_peek(s)) {
+    case '{':
+    case '[':
+        return !cvma_jscan_at_end(s) && scan_container(s, depth + 1);
+    case '"':
+        return cvma_jscan_string(s, NULL, 0, NULL, NULL, NULL);
+    case 't':
+        return scan_literal(s, "true");
+    case 'f':
+        return scan_literal(s, "false");
+    case 'n':
+        return scan_literal(s, "null");
+    default:
+        return !cvma_jscan_at_end(s) && scan_number(s);
+    }
+}
+
+/* The whole input is one JSON object, with optional whitespace around it; *span is the object
+ * from '{' to its '}'. */
+bool cvma_jscan_object_span(const uint8_t *p, size_t len, size_t max_len, struct cvma_span *span)
+{
+    struct cvma_jscan s = {p, len, 0};
+    size_t start, end;
+
+    span->p = NULL;
+    span->len = 0;
+    if (p == NULL || len > max_len) {
+        return false;
+    }
+    cvma_jscan_skip_ws(&s);
+    if (cvma_jscan_peek(&s) != '{' || cvma_jscan_at_end(&s)) {
+        return false;
+    }
+    start = s.off;
+    if (!scan_container(&s, 1)) {
+        return false;
+    }
+    end = s.off;
+    cvma_jscan_skip_ws(&s);
+    if (!cvma_jscan_at_end(&s)) {
+        return false; /* something after the object: the span stays empty */
+    }
+    span->p = p + start;
+    span->len = end - start;
+    return true;
+}

@@ -1,0 +1,178 @@
+/*
+ * The certificate-chain verifier (see crypto/chain.h): X509_verify_cert driven once, and the
+ * one map from its errors to reasons.
+ */
+#include "crypto/chain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/hex.h"
+#include "crypto/crypto.h"
+
+const char *cvma_chain_role(const struct cvma_chain_req *req, int depth)
+{
+    if (req->roles == NULL || req->n_roles == 0) {
+        return "certificate";
+    }
+    if (depth < 0) {
+        depth = 0;
+    }
+    return req->roles[(size_t)depth < req->n_roles ? (size_t)depth : req->n_roles - 1];
+}
+
+enum cvma_status cvma_chain_reject(int err, const char *role, X509 *cert, X509_STORE *store,
+                                   const char *issuers, time_t at, struct cvma_verdict *v)
+{
+    char win[CVMA_DETAIL_MAX], crl_role[96];
+
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        cvma_x509_window_detail(cert, role, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_EXPIRED, "%s", win);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        cvma_x509_window_detail(cert, role, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CERT_NOT_YET_VALID, "%s", win);
+    case X509_V_ERR_CERT_REVOKED:
+        return cvma_reject(v, CVMA_R_CERT_REVOKED, "%s is listed in its issuer's CRL", role);
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+        snprintf(crl_role, sizeof crl_role, "the CRL covering the %s", role);
+        cvma_crl_window_detail(cvma_x509_store_crl_for(store, cert), crl_role, at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "CRL for the %s: %s", role,
+                           X509_verify_cert_error_string(err));
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s signature does not verify with its issuer's key (%s)", role,
+                           X509_verify_cert_error_string(err));
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s: no issuer in the chain (%s); the %s does not belong to this %s",
+                           role, X509_verify_cert_error_string(err), role,
+                           issuers != NULL ? issuers : "chain");
+    default:
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s: %s (OpenSSL error %d)", role,
+                           X509_verify_cert_error_string(err), err);
+    }
+}
+
+enum cvma_status cvma_chain_verify(const struct cvma_chain_req *req, STACK_OF(X509) * *path,
+                                   struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_E_NOMEM;
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    unsigned long flags = X509_V_FLAG_CHECK_SS_SIGNATURE;
+
+    if (path != NULL) {
+        *path = NULL;
+    }
+    if (req->leaf == NULL || req->anchor == NULL) {
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID, "%s chain: no %s",
+                           req->name != NULL ? req->name : "certificate",
+                           req->leaf == NULL ? "leaf certificate" : "trust anchor");
+    }
+    if ((req->flags & CVMA_CHAIN_STRICT) != 0) {
+        flags |= X509_V_FLAG_X509_STRICT;
+    }
+    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, req->anchor) != 1) {
+        goto out;
+    }
+    for (size_t i = 0; i < req->n_crls; i++) {
+        if (X509_STORE_add_crl(store, req->crls[i]) != 1) {
+            goto out;
+        }
+    }
+    if (req->n_crls > 0) {
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    }
+    if ((ctx = X509_STORE_CTX_new()) == NULL ||
+        X509_STORE_CTX_init(ctx, store, req->leaf, req->intermediates) != 1) {
+        goto out;
+    }
+    X509_STORE_CTX_set_flags(ctx, flags);
+    X509_STORE_CTX_set_time(ctx, 0, req->at);
+    if (X509_verify_cert(ctx) != 1) {
+        int depth = X509_STORE_CTX_get_error_depth(ctx);
+        st = cvma_chain_reject(X509_STORE_CTX_get_error(ctx), cvma_chain_role(req, depth),
+                               X509_STORE_CTX_get_current_cert(ctx), store, req->issuers, req->at,
+                               v);
+        goto out;
+    }
+    if (req->expect_len > 0 && sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) != req->expect_len) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s chain: verified path has %d certificates, expected %d",
+                         req->name != NULL ? req->name : "certificate",
+                         sk_X509_num(X509_STORE_CTX_get0_chain(ctx)), req->expect_len);
+        goto out;
+    }
+    if (path != NULL && (*path = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return st;
+}
+
+int cvma_chain_pick_anchor(X509 *root, const struct cvma_chain_pin *pins, size_t n_pins,
+                           X509 *const *given, const uint8_t (*given_spki)[32], size_t n_given,
+                           char hex[65])
+{
+    uint8_t h[32];
+
+    hex[0] = '\0';
+    if (root == NULL || !cvma_x509_spki_sha256(root, h)) {
+        return -2;
+    }
+    cvma_hex_encode(h, sizeof h, hex, 65);
+    for (size_t i = 0; i < n_pins; i++) {
+        if (strcmp(hex, pins[i].spki_sha256) == 0) {
+            return (int)i;
+        }
+    }
+    for (size_t i = 0; i < n_given; i++) {
+        uint8_t t[32];
+        if (given_spki != NULL) {
+            memcpy(t, given_spki[i], sizeof t);
+        } else if (given == NULL || !cvma_x509_spki_sha256(given[i], t)) {
+            continue;
+        }
+        if (memcmp(t, h, sizeof h) == 0) {
+            return (int)n_pins;
+        }
+    }
+    return -1;
+}
+
+bool cvma_chain_window(X509 *const *certs, size_t n, time_t *from, time_t *to, size_t *bad_index)
+{
+    *from = 0;
+    *to = (time_t)INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        time_t nb, na;
+        if (!cvma_asn1_time_to_time_t(X509_get0_notBefore(certs[i]), &nb) ||
+            !cvma_asn1_time_to_time_t(X509_get0_notAfter(certs[i]), &na)) {
+            if (bad_index != NULL) {
+                *bad_index = i;
+            }
+            return false;
+        }
+        *from = nb > *from ? nb : *from;
+        *to = na < *to ? na : *to;
+    }
+    return true;
+}

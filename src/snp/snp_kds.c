@@ -1,0 +1,224 @@
+/* SEV-SNP collateral from AMD KDS (see snp/snp_kds.h). */
+#include "snp/snp_kds.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "crypto/crypto.h"
+
+enum body_kind {
+    BODY_CERT_DER,  /* VCEK */
+    BODY_CHAIN_PEM, /* ASK/ASVK then ARK */
+    BODY_CRL_DER,
+};
+
+/* KDS product path component, or NULL for a product KDS does not serve. */
+static const char *kds_product(enum cvma_snp_product product)
+{
+    switch (product) {
+    case CVMA_SNP_PRODUCT_MILAN:
+    case CVMA_SNP_PRODUCT_GENOA:
+    case CVMA_SNP_PRODUCT_TURIN:
+        return cvma_snp_product_name(product);
+    case CVMA_SNP_PRODUCT_UNKNOWN:
+        return NULL;
+    }
+    return NULL;
+}
+
+/*
+ * Checks that body has the form the endpoint promises (nothing more: no signatures). For a
+ * CRL also computes when the cache entry should expire. Returns a short description of the
+ * problem, or NULL when the body is well-formed.
+ */
+static const char *check_body(enum body_kind kind, const struct cvma_buf *b, int64_t now,
+                              int64_t *expires_at)
+{
+    const char *problem = NULL;
+    const unsigned char *q = b->p;
+    X509 *x = NULL;
+    X509_CRL *crl = NULL;
+    BIO *bio = NULL;
+
+    *expires_at = 0;
+    if (b->len == 0 || b->len > CVMA_CACHE_MAX_BODY) {
+        problem = "empty, or larger than the cache accepts";
+        goto out;
+    }
+    switch (kind) {
+    case BODY_CERT_DER:
+        if ((x = d2i_X509(NULL, &q, (long)b->len)) == NULL || q != b->p + b->len) {
+            problem = "not one DER X.509 certificate";
+        }
+        break;
+    case BODY_CHAIN_PEM: {
+        int count = 0;
+        if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL) {
+            problem = "out of memory";
+            goto out;
+        }
+        /* At most three reads: a KDS chain has exactly two certificates. */
+        while (count < 3 && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+            X509_free(x);
+            x = NULL;
+            count++;
+        }
+        if (count != 2) {
+            problem = "not a PEM chain of exactly two certificates";
+        }
+        break;
+    }
+    case BODY_CRL_DER: {
+        bool ok;
+        int64_t next;
+        if ((crl = d2i_X509_CRL(NULL, &q, (long)b->len)) == NULL || q != b->p + b->len) {
+            problem = "not one DER X.509 CRL";
+            break;
+        }
+        {
+            time_t t = 0;
+            ok = cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t);
+            next = (int64_t)t;
+        }
+        if (!ok) {
+            *expires_at = now + CVMA_KDS_CRL_DEFAULT_TTL;
+        } else if (next <= now) {
+            *expires_at = now + CVMA_KDS_CRL_STALE_TTL;
+        } else {
+            *expires_at = next;
+        }
+        break;
+    }
+    }
+out:
+    ERR_clear_error(); /* failed parses leave errors in OpenSSL's thread queue */
+    X509_free(x);
+    X509_CRL_free(crl);
+    BIO_free(bio);
+    return problem;
+}
+
+static const char *kind_name(enum body_kind kind)
+{
+    switch (kind) {
+    case BODY_CERT_DER:
+        return "VCEK";
+    case BODY_CHAIN_PEM:
+        return "cert_chain";
+    case BODY_CRL_DER:
+        return "CRL";
+    }
+    return "collateral";
+}
+
+/* The check callback of the fetch path: arg points to the body kind. */
+static bool check_cb(const struct cvma_buf *bytes, int64_t now, int64_t *expires_at, char *why,
+                     size_t why_len, void *arg)
+{
+    const char *problem = check_body(*(const enum body_kind *)arg, bytes, now, expires_at);
+    if (problem != NULL) {
+        snprintf(why, why_len, "%s", problem);
+        return false;
+    }
+    return true;
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t chip_id[64],
+                                   const struct cvma_snp_tcb *tcb, char *out, size_t n)
+{
+    const char *name = kds_product(product);
+    /* Turin VCEKs carry an 8-byte hwID; KDS answers 404 to the 64-byte form
+     * (AMD VCEK Certificate and KDS Interface spec). */
+    bool turin = product == CVMA_SNP_PRODUCT_TURIN;
+    struct cvma_kds_spl spl = {turin,    tcb->fmc, tcb->bootloader,
+                               tcb->tee, tcb->snp, tcb->microcode};
+
+    if (out != NULL && n > 0) {
+        out[0] = '\0';
+    }
+    if (name == NULL) {
+        return CVMA_E_USAGE;
+    }
+    return cvma_kds_vcek_path(name, chip_id, turin ? 8 : 64, &spl, out, n);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_product product,
+                                     const uint8_t chip_id[64], const struct cvma_snp_tcb *tcb,
+                                     struct cvma_buf *out, struct cvma_verdict *v, char *err,
+                                     size_t err_len)
+{
+    static const enum body_kind kind = BODY_CERT_DER;
+    char path[CVMA_KDS_PATH_MAX];
+
+    out->p = NULL;
+    out->len = 0;
+    if (cvma_kds_vcek_url(product, chip_id, tcb, path, sizeof path) != CVMA_OK) {
+        cvma_errf(err, err_len, "VCEK: KDS serves no product %d", (int)product);
+        return CVMA_E_USAGE;
+    }
+    /* A VCEK for one chip and TCB never changes: not refreshed, never expires. */
+    return cvma_kds_fetch(k, kind_name(kind), path, false, check_cb, (void *)(uintptr_t)&kind, out,
+                          v, err, err_len);
+}
+
+static enum cvma_status fetch_product_file(const struct cvma_kds *k, const enum body_kind *kind,
+                                           enum cvma_snp_product product, bool vlek,
+                                           const char *file, struct cvma_buf *out,
+                                           struct cvma_verdict *v, char *err, size_t err_len)
+{
+    const char *name = kds_product(product);
+    char path[CVMA_KDS_PATH_MAX];
+
+    out->p = NULL;
+    out->len = 0;
+    if (name == NULL || cvma_kds_product_path(name, vlek, file, path, sizeof path) != CVMA_OK) {
+        cvma_errf(err, err_len, "%s: KDS serves no product %d", kind_name(*kind), (int)product);
+        return CVMA_E_USAGE;
+    }
+    /* Only CRLs change; a chain is the same bytes for as long as it exists. */
+    return cvma_kds_fetch(k, kind_name(*kind), path, *kind == BODY_CRL_DER, check_cb,
+                          (void *)(uintptr_t)kind, out, v, err, err_len);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k, enum cvma_snp_product product,
+                                           bool vlek, struct cvma_buf *out, struct cvma_verdict *v,
+                                           char *err, size_t err_len)
+{
+    static const enum body_kind kind = BODY_CHAIN_PEM;
+    return fetch_product_file(k, &kind, product, vlek, "cert_chain", out, v, err, err_len);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_product product,
+                                    bool vlek, struct cvma_buf *out, struct cvma_verdict *v,
+                                    char *err, size_t err_len)
+{
+    static const enum body_kind kind = BODY_CRL_DER;
+    return fetch_product_file(k, &kind, product, vlek, "crl", out, v, err, err_len);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k, enum cvma_snp_product product,
+                                  bool vlek, char *out, size_t n)
+{
+    const char *name = kds_product(product);
+    char path[CVMA_KDS_PATH_MAX];
+
+    if (out == NULL || n == 0) {
+        return CVMA_E_USAGE;
+    }
+    out[0] = '\0';
+    if (name == NULL || cvma_kds_product_path(name, vlek, "crl", path, sizeof path) != CVMA_OK) {
+        return CVMA_E_USAGE;
+    }
+    return cvma_kds_url(k, path, out, n);
+}

@@ -1,0 +1,272 @@
+/*
+ * Verification of TDX collateral: each signed document's issuer chain to the pinned root, the
+ * Root CA CRL, the ECDSA P-256 signature over the exact signed bytes, the document kind and
+ * its issueDate / nextUpdate window (Intel QVL, collateral checks).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/timeutil.h"
+#include "crypto/chain.h"
+#include "crypto/crypto.h"
+#include "tdx/tdx_collateral.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Verification                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+static void fmt_time(time_t t, char *out, size_t n)
+{
+    cvma_time_format(t, out, n);
+}
+
+static bool same_cert(X509 *a, X509 *b)
+{
+    unsigned char *da = NULL, *db = NULL;
+    int la = i2d_X509(a, &da), lb = i2d_X509(b, &db);
+    bool same = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+    OPENSSL_free(da);
+    OPENSSL_free(db);
+    return same;
+}
+
+static char *serial_hex(X509 *x)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *s = bn != NULL ? BN_bn2hex(bn) : NULL;
+    BN_free(bn);
+    return s;
+}
+
+/* The Root CA CRL: signed by the root, issued by it, current at `at`. */
+static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, struct cvma_verdict *v)
+{
+    EVP_PKEY *key = X509_get0_pubkey(root);
+    time_t last, next;
+
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(root)) != 0) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: its issuer is not the root");
+    }
+    if (key == NULL || X509_CRL_verify(crl, key) != 1) {
+        ERR_clear_error();
+        return cvma_reject(v, CVMA_R_CRL_INVALID,
+                           "Root CA CRL: signature does not verify with the root's key");
+    }
+    if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &last)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable thisUpdate");
+    }
+    if (X509_CRL_get0_nextUpdate(crl) == NULL) {
+        next = (time_t)INT64_MAX;
+    } else if (!cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable nextUpdate");
+    }
+    if (at < last || at > next) {
+        char win[CVMA_DETAIL_MAX];
+        cvma_crl_window_detail(crl, "Root CA CRL", at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
+    }
+    return CVMA_OK;
+}
+
+static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *who,
+                                          struct cvma_verdict *v)
+{
+    X509_REVOKED *rev = NULL;
+    if (X509_CRL_get0_by_cert(crl, &rev, x) == 1) {
+        char *serial = serial_hex(x);
+        enum cvma_status st =
+                cvma_reject(v, CVMA_R_CERT_REVOKED, "%s (serial %s) is listed in the Root CA CRL",
+                            who, serial != NULL ? serial : "?");
+        OPENSSL_free(serial);
+        return st;
+    }
+    return CVMA_OK;
+}
+
+static bool key_is_p256(EVP_PKEY *k)
+{
+    char group[32];
+    size_t glen = 0;
+    return k != NULL && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
+           EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                          &glen) &&
+           strcmp(group, "prime256v1") == 0;
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *doc,
+                                             STACK_OF(X509) * chain, X509 *root,
+                                             X509_CRL *root_ca_crl, time_t at, const char *what,
+                                             struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_E_INTERNAL;
+    char role_signer[96], role_root[96], chain_name[96];
+    X509 *signer;
+    EVP_PKEY *key;
+    char cn[128];
+    int n;
+
+    uintptr_t body_start = (uintptr_t)doc->body.p, part_start = (uintptr_t)doc->signed_part.p;
+
+    /* The span must lie inside the body: it is what the signature covers. */
+    if (doc->signed_part.p == NULL || doc->signed_part.len == 0 || doc->body.p == NULL ||
+        part_start < body_start || part_start - body_start > doc->body.len ||
+        doc->signed_part.len > doc->body.len - (part_start - body_start)) {
+        v->undecided = true;
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "%s: no signed document", what);
+        return CVMA_UNDECIDED;
+    }
+    if (root == NULL) {
+        return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT, "%s: no pinned root given", what);
+    }
+    n = chain != NULL ? sk_X509_num(chain) : 0;
+    if (n != 2) {
+        /* PCS issuer chains are the TCB Signing certificate and the root it was issued by. */
+        return cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                           "%s issuer chain has %d certificates, expected 2 (signing certificate, "
+                           "root)",
+                           what, n);
+    }
+    signer = sk_X509_value(chain, 0);
+    if (!same_cert(sk_X509_value(chain, n - 1), root)) {
+        cvma_x509_subject_cn(sk_X509_value(chain, n - 1), cn, sizeof cn);
+        return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
+                           "%s issuer chain ends in '%s', which is not the pinned root", what, cn);
+    }
+    /* Intel's chains carry every extension strict mode wants. */
+    snprintf(role_signer, sizeof role_signer, "%s signing certificate", what);
+    snprintf(role_root, sizeof role_root, "root of the %s issuer chain", what);
+    snprintf(chain_name, sizeof chain_name, "%s issuer", what);
+    {
+        const char *roles[] = {role_signer, role_root};
+        const struct cvma_chain_req req = {
+                .leaf = signer,
+                .anchor = root,
+                .at = at,
+                .flags = CVMA_CHAIN_STRICT,
+                .roles = roles,
+                .n_roles = CVMA_ARRAY_LEN(roles),
+                .name = chain_name,
+                .issuers = "root",
+                .expect_len = n,
+        };
+        if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
+            goto out;
+        }
+    }
+    cvma_x509_subject_cn(signer, cn, sizeof cn);
+    if (X509_check_ca(signer) != 0) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s signing certificate '%s' is a CA certificate, not a signing one", what,
+                         cn);
+        goto out;
+    }
+    if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) != 0 &&
+        (X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE) == 0) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s signing certificate '%s' does not allow digitalSignature", what, cn);
+        goto out;
+    }
+    if (root_ca_crl == NULL) {
+        (void)cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                          "no Root CA CRL: revocation of the %s signing certificate was not "
+                          "checked",
+                          what);
+    } else if ((st = check_root_crl(root_ca_crl, root, at, v)) != CVMA_OK ||
+               (st = check_not_revoked(root_ca_crl, signer, cn, v)) != CVMA_OK ||
+               (st = check_not_revoked(root_ca_crl, root, "the root", v)) != CVMA_OK) {
+        goto out;
+    }
+    key = X509_get0_pubkey(signer);
+    if (!key_is_p256(key)) {
+        st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED,
+                         "%s signing certificate '%s': key is not ECDSA P-256", what, cn);
+        goto out;
+    }
+    /* Intel PCS: ECDSA P-256 / SHA-256 over the exact bytes of the inner object. */
+    if (!cvma_p256_verify_raw(key, doc->signed_part.p, doc->signed_part.len, doc->signature)) {
+        st = cvma_reject(v, CVMA_R_COLLATERAL_SIGNATURE_INVALID,
+                         "%s: the ECDSA P-256 signature over its %zu signed bytes does not verify "
+                         "with the key of '%s'",
+                         what, doc->signed_part.len, cn);
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    ERR_clear_error();
+    return st;
+}
+
+/* issueDate <= at <= nextUpdate; late by at most grace seconds: a warning. */
+static enum cvma_status check_window(time_t issue, time_t next, time_t at, int64_t grace,
+                                     const char *what, struct cvma_verdict *v)
+{
+    char a[32], b[32], w[32];
+
+    fmt_time(issue, a, sizeof a);
+    fmt_time(next, b, sizeof b);
+    fmt_time(at, w, sizeof w);
+    if (at < issue) {
+        return cvma_reject(v, CVMA_R_COLLATERAL_NOT_YET_VALID,
+                           "%s issued %s, after the verification time %s", what, a, w);
+    }
+    if (at > next) {
+        int64_t late = (int64_t)at - (int64_t)next;
+        if (grace > 0 && late <= grace) {
+            return cvma_verdict_add(v, CVMA_R_COLLATERAL_EXPIRED, CVMA_SEV_WARNING,
+                                    "%s nextUpdate %s passed %lld s before the verification time "
+                                    "%s, within the allowed grace of %lld s",
+                                    what, b, (long long)late, w, (long long)grace);
+        }
+        return cvma_reject(v, CVMA_R_COLLATERAL_EXPIRED,
+                           "%s valid %s .. %s (nextUpdate), verification time %s", what, a, b, w);
+    }
+    return CVMA_OK;
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_collateral *c, X509 *root,
+                                            time_t at, int64_t grace_seconds,
+                                            struct cvma_verdict *v)
+{
+    const struct cvma_tdx_tcb_info *ti = &c->tcb_info;
+    const struct cvma_tdx_qe_identity *qi = &c->qe_identity;
+    enum cvma_status st;
+
+    /* TCB Info [QVL 4.1.2.5.10]: chain, signature, kind, time. */
+    if ((st = cvma_tdx_signed_json_verify(&c->tcb_info_doc, c->tcb_info_chain, root, c->root_ca_crl,
+                                          at, "TCB Info", v)) != CVMA_OK) {
+        return st;
+    }
+    if (strcmp(ti->id, "TDX") != 0 || ti->version != 3 || ti->tcb_type != 0 || ti->n_levels == 0 ||
+        !ti->has_tdx_module) {
+        return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
+                           "TCB Info: id \"%s\" version %d tcbType %d with %zu TCB levels; a TDX "
+                           "quote needs id \"TDX\", version 3, tcbType 0, tdxModule and levels",
+                           ti->id, ti->version, ti->tcb_type, ti->n_levels);
+    }
+    if ((st = check_window(ti->issue_date, ti->next_update, at, grace_seconds, "TCB Info", v)) !=
+        CVMA_OK) {
+        return st;
+    }
+    /* QE Identity [QVL 4.1.2.5.15]. */
+    if ((st = cvma_tdx_signed_json_verify(&c->qe_identity_doc, c->qe_identity_chain, root,
+                                          c->root_ca_crl, at, "QE Identity", v)) != CVMA_OK) {
+        return st;
+    }
+    if (strcmp(qi->id, "TD_QE") != 0 || qi->version != 2 || qi->n_levels == 0) {
+        return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
+                           "QE Identity: id \"%s\" version %d with %zu TCB levels; a TDX quote "
+                           "needs id \"TD_QE\", version 2 and levels",
+                           qi->id, qi->version, qi->n_levels);
+    }
+    return check_window(qi->issue_date, qi->next_update, at, grace_seconds, "QE Identity", v);
+}
