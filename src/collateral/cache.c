@@ -60,38 +60,6 @@ out:
     return ok;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
-static enum cvma_status mkdir_p(const char *dir)
-{
-    enum cvma_status st = CVMA_E_IO;
-    size_t n = strlen(dir);
-    char *tmp = malloc(n + 1);
-    struct stat sb;
-
-    if (tmp == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0') {
-            continue;
-        }
-        char saved = tmp[i];
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-            goto out;
-        }
-        tmp[i] = saved;
-    }
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        goto out;
-    }
-    st = CVMA_OK;
-out:
-    free(tmp);
-    return st;
-}
-
 /* see collateral/cache.h */
 enum cvma_status cvma_cache_init(struct cvma_cache *c, const char *dir)
 {
@@ -278,7 +246,7 @@ enum cvma_status cvma_cache_put_ex(const struct cvma_cache *c, const char *key, 
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
         goto out;
     }
-    if ((st = mkdir_p(c->dir)) != CVMA_OK) {
+    if ((st = cvma_mkdir_p(c->dir, 0700)) != CVMA_OK) {
         goto out;
     }
     st = cvma_file_write_atomic(path, entry, CVMA_CACHE_HEADER_LEN + len);

@@ -65,20 +65,6 @@ bool cvma_pcs_ca_of_pck(X509 *pck, enum cvma_pcs_ca *ca)
     return strstr(cn, "Platform") != NULL;
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* see collateral/pcs.h */
 bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out)
 {
@@ -95,8 +81,8 @@ bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out)
             p[k++] = (uint8_t)in[i];
             continue;
         }
-        int hi = n - i > 2 ? hexdigit(in[i + 1]) : -1;
-        int lo = n - i > 2 ? hexdigit(in[i + 2]) : -1;
+        int hi = n - i > 2 ? cvma_hex_nibble(in[i + 1]) : -1;
+        int lo = n - i > 2 ? cvma_hex_nibble(in[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(p);
             return false;

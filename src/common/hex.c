@@ -27,7 +27,8 @@ char *cvma_hex_dup(const uint8_t *p, size_t len)
     return s;
 }
 
-static int nibble(char c)
+/* see common/hex.h */
+int cvma_hex_nibble(int c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -49,7 +50,7 @@ bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_
         return false;
     }
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        int hi = cvma_hex_nibble(hex[2 * i]), lo = cvma_hex_nibble(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }
@@ -62,7 +63,7 @@ bool cvma_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_
 /* A lower-case hex digit's value, or -1 (upper case included). */
 static int lower_nibble(char c)
 {
-    return c >= 'A' && c <= 'F' ? -1 : nibble(c);
+    return c >= 'A' && c <= 'F' ? -1 : cvma_hex_nibble(c);
 }
 
 bool cvma_hex_decode_lower(const char *s, size_t slen, uint8_t *out, size_t want)

@@ -10,6 +10,9 @@ void cvma_hex_encode(const uint8_t *p, size_t len, char *out, size_t out_size);
 /* Returns a malloc'd lower-case hex string, or NULL on allocation failure. */
 char *cvma_hex_dup(const uint8_t *p, size_t len);
 
+/* The value of one hex digit (either case), or -1. */
+int cvma_hex_nibble(int c);
+
 /*
  * Decodes hex (either case, no prefix, even length) into out (out_cap bytes). Sets *out_len.
  * Returns false on an odd length, a non-hex digit, or too long an input.

@@ -7,19 +7,7 @@
 
 #include <string.h>
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#include "common/hex.h"
 
 /*
  * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
@@ -84,7 +72,7 @@ bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *
                     return false;
                 }
                 for (int i = 0; i < 4; i++) {
-                    int h = hexval(s->p[s->off + (size_t)i]);
+                    int h = cvma_hex_nibble(s->p[s->off + (size_t)i]);
                     if (h < 0) {
                         return false;
                     }
