@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/timeutil.h"
 #include "crypto/crypto.h"
@@ -23,6 +24,21 @@ static bool looks_pem(const uint8_t *p, size_t len)
     return false;
 }
 
+/*
+ * OpenSSL computes a certificate's cached extension data (key identifiers, flags, its hash)
+ * lazily, on the first check that needs it, and OpenSSL 3.0 can do that in two threads at
+ * once on one shared certificate (a race ThreadSanitizer reports in X509_verify_cert). Every
+ * certificate is therefore made to compute it here, while it still belongs to one thread;
+ * later checks only read it.
+ */
+static X509 *warm(X509 *x)
+{
+    if (x != NULL) {
+        (void)X509_check_purpose(x, -1, 0);
+    }
+    return x;
+}
+
 X509 *cvma_x509_load(const uint8_t *p, size_t len)
 {
     X509 *x = NULL;
@@ -35,7 +51,7 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
             x = PEM_read_bio_X509(b, NULL, NULL, NULL);
             BIO_free(b);
         }
-        return x;
+        return warm(x);
     }
     const unsigned char *q = p;
     x = d2i_X509(NULL, &q, (long)len);
@@ -43,7 +59,7 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
         X509_free(x); /* bytes after the certificate: not one DER certificate */
         x = NULL;
     }
-    return x;
+    return warm(x);
 }
 
 STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len)
@@ -58,7 +74,7 @@ STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len)
     if ((b = BIO_new_mem_buf(p, (int)len)) == NULL || (sk = sk_X509_new_null()) == NULL) {
         goto fail;
     }
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    while ((x = warm(PEM_read_bio_X509(b, NULL, NULL, NULL))) != NULL) {
         if (!sk_X509_push(sk, x)) {
             X509_free(x);
             goto fail;
