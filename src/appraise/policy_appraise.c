@@ -144,7 +144,7 @@ static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 
 /* ---- common rules ---------------------------------------------------------------------- */
 
-static void appraise_common(const struct cvma_policy *p, const char *tee_key,
+static void appraise_common(const struct cvma_policy *p, const char *tee_key, json_t *claims,
                             struct cvma_result *res)
 {
     struct cvma_verdict *v = &res->verdict;
@@ -152,10 +152,10 @@ static void appraise_common(const struct cvma_policy *p, const char *tee_key,
         uint8_t rd[64];
         /* The TEE's own object holds REPORT_DATA as the evidence has it (snp_json.c,
          * tdx_json.c); a top-level copy serves evidence kinds without one. */
-        json_t *tee = json_object_get(res->claims, tee_key);
+        json_t *tee = json_object_get(claims, tee_key);
         json_t *j = json_object_get(tee, "report_data");
         if (j == NULL) {
-            j = json_object_get(res->claims, "report_data");
+            j = json_object_get(claims, "report_data");
         }
         if (claim_hex_val(j, 64, rd, "report_data", "report_data", v) &&
             CRYPTO_memcmp(rd, p->report_data, 64) != 0) {
@@ -718,7 +718,12 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     char allowed[32];
     unsigned tee = 0;
     const char *tee_key = "";
-    if (p == NULL || !json_is_object(res->claims) || json_object_size(res->claims) == 0) {
+    if (p == NULL || !res->claims.verified) {
+        return;
+    }
+    json_t *claims = cvma_result_claims_json(res);
+    if (claims == NULL) {
+        res->verdict.oom = true;
         return;
     }
     if (res->tee != NULL && strcmp(res->tee, "sev-snp") == 0) {
@@ -737,10 +742,11 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
                     res->tee ? res->tee : "of no known kind",
                     tee_name_list(p->allowed_tees, allowed, sizeof allowed));
     }
-    appraise_common(p, tee_key, res);
+    appraise_common(p, tee_key, claims, res);
     if (tee == POL_TEE_SNP && p->snp.present) {
-        appraise_snp(&p->snp, res->claims, &res->verdict);
+        appraise_snp(&p->snp, claims, &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {
-        appraise_tdx(&p->tdx, res->claims, &res->verdict);
+        appraise_tdx(&p->tdx, claims, &res->verdict);
     }
+    json_decref(claims);
 }
