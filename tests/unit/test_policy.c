@@ -1166,6 +1166,66 @@ static void test_tdx_real_quote_claims(void **state)
     free(f);
 }
 
+/* ---- the claims JSON written from the typed claims ------------------------------------------ */
+
+static char *claims_text(const struct cvma_result *res)
+{
+    json_t *c = cvma_result_claims_json(res);
+    assert_non_null(c);
+    char *t = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(c);
+    assert_non_null(t);
+    return t;
+}
+
+/* {} before verification; then measurement, report_data, debug and the kind's object, in this
+ * order, the kind's extra keys after the report's fields (docs/results.md). */
+static void test_claims_json_shape(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    char *t;
+    cvma_result_init(&res, "sev-snp", 0);
+    t = claims_text(&res);
+    assert_string_equal(t, "{}");
+    free(t);
+    cvma_result_cleanup(&res);
+
+    good_snp(&r);
+    r.policy |= 1ull << 19;
+    cvma_result_init(&res, "sev-snp", 0);
+    assert_true(
+            cvma_snp_claims_set(&res, &r, CVMA_SNP_PRODUCT_MILAN, "CN=csp.example", "Milan-B0"));
+    t = claims_text(&res);
+    assert_true(
+            strncmp(t,
+                    "{\"measurement\":\"" R48("33") "\",\"report_data\":\"" R64(
+                            "aa") "\",\"debug\":true,\"snp\":{\"version\":3,\"product\":\"Milan\",",
+                    strlen("{\"measurement\":\"" R48("33") "\",\"report_data\":\"" R64(
+                            "aa") "\",\"debug\":true,\"snp\":{\"version\":3,\"product\":"
+                                  "\"Milan\",")) == 0);
+    assert_non_null(
+            strstr(t, "},\"csp_id\":\"CN=csp.example\",\"cert_product_name\":\"Milan-B0\"}}"));
+    free(t);
+    cvma_result_cleanup(&res);
+
+    good_tdx(&q);
+    tdx_result(&q, NULL, &res);
+    t = claims_text(&res);
+    assert_true(strncmp(t,
+                        "{\"measurement\":\"" R48("d1") "\",\"report_data\":\"" R64(
+                                "aa") "\",\"debug\":false,\"tdx\":{\"version\":4,",
+                        strlen("{\"measurement\":\"" R48("d1") "\",\"report_data\":\"" R64(
+                                "aa") "\",\"debug\":false,\"tdx\":{\"version\":4,")) == 0);
+    assert_non_null(strstr(t, "\"tcb_status\":null,\"platform_tcb_status\":null,\"qe_tcb_status\":"
+                              "null,\"module_tcb_status\":null,\"tcb_date\":null,\"advisory_ids\":"
+                              "[],\"tcb_evaluation_data_number\":0}}"));
+    free(t);
+    cvma_result_cleanup(&res);
+}
+
 /* ---- loading ------------------------------------------------------------------------------- */
 
 static void test_load_refuses_bad_policies_naming_the_field(void **state)
@@ -1805,6 +1865,7 @@ int main(void)
             cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
             cmocka_unit_test(test_tdx_all_failing_rules_are_reported),
             cmocka_unit_test(test_tdx_real_quote_claims),
+            cmocka_unit_test(test_claims_json_shape),
             cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
             cmocka_unit_test(test_load_from_file_and_accessors),
             cmocka_unit_test(test_collateral_grace_parsing),
