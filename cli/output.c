@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/timeutil.h"
+#include "tdx/tdx_claims.h"
 
 void cvma_print_fields(const json_t *o, int indent, FILE *f)
 {
@@ -36,42 +38,33 @@ void cvma_print_fields(const json_t *o, int indent, FILE *f)
     }
 }
 
-static const char *str_or(const json_t *o, const char *key, const char *none)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s != NULL ? s : none;
-}
-
 /* TDX claims beside the measurement (MRTD): the TCB statuses, the advisories, the RTMRs. */
-static void print_tdx(const json_t *tdx, FILE *f)
+static void print_tdx(const struct cvma_tdx_claims *c, FILE *f)
 {
-    if (!json_is_object(tdx)) {
+    if (c == NULL) {
         return;
     }
-    const char *status = json_string_value(json_object_get(tdx, "tcb_status"));
-    if (status == NULL) {
+    const struct cvma_tdx_tcb_result *t = &c->tcb;
+    if (!t->level_found) {
         fprintf(f, "tcb status:   (none: no TCB level found)\n");
     } else {
-        const char *module = json_string_value(json_object_get(tdx, "module_tcb_status"));
-        fprintf(f, "tcb status:   %s (platform %s%s%s)\n", status,
-                str_or(tdx, "platform_tcb_status", "?"), module ? ", module " : "",
-                module ? module : "");
+        const char *module = t->module_status[0] ? t->module_status : NULL;
+        fprintf(f, "tcb status:   %s (platform %s%s%s)\n", t->status, t->platform_status,
+                module ? ", module " : "", module ? module : "");
     }
-    fprintf(f, "qe tcb:       %s\n", str_or(tdx, "qe_tcb_status", "(none)"));
-    const json_t *adv = json_object_get(tdx, "advisory_ids");
+    fprintf(f, "qe tcb:       %s\n", t->level_found ? t->qe_status : "(none)");
     fprintf(f, "advisories:   ");
-    if (json_array_size(adv) == 0) {
+    if (t->advisory_ids.n == 0) {
         fprintf(f, "(none)");
     }
-    for (size_t i = 0; i < json_array_size(adv); i++) {
-        const char *a = json_string_value(json_array_get(adv, i));
-        fprintf(f, "%s%s", i ? ", " : "", a ? a : "?");
+    for (size_t i = 0; i < t->advisory_ids.n; i++) {
+        fprintf(f, "%s%s", i ? ", " : "", t->advisory_ids.ids[i]);
     }
     fputc('\n', f);
-    const json_t *rtmr = json_object_get(tdx, "rtmr");
-    for (size_t i = 0; i < json_array_size(rtmr); i++) {
-        const char *r = json_string_value(json_array_get(rtmr, i));
-        fprintf(f, "rtmr%zu:        %s\n", i, r ? r : "?");
+    for (size_t i = 0; i < 4; i++) {
+        char hex[2 * sizeof c->quote.body.rtmr[i] + 1];
+        cvma_hex_encode(c->quote.body.rtmr[i], sizeof c->quote.body.rtmr[i], hex, sizeof hex);
+        fprintf(f, "rtmr%zu:        %s\n", i, hex);
     }
 }
 
@@ -105,11 +98,12 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         }
         fputc('\n', f);
     }
-    const char *m = json_string_value(json_object_get(res->claims, "measurement"));
-    if (m != NULL) {
+    if (res->claims.verified && res->claims.measurement_len <= CVMA_CLAIMS_MEASUREMENT_MAX) {
+        char m[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
+        cvma_hex_encode(res->claims.measurement, res->claims.measurement_len, m, sizeof m);
         fprintf(f, "measurement:  %s\n", m);
     }
-    print_tdx(json_object_get(res->claims, "tdx"), f);
+    print_tdx(cvma_tdx_claims_of(res), f);
     if (res->verdict.n_reasons > 0) {
         fprintf(f, "reasons:\n");
     }

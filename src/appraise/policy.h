@@ -64,7 +64,7 @@ void cvma_policy_free(struct cvma_policy *p);
 /*
  * Appraises a verified result against the policy (p may be NULL: nothing to do). Call it
  * after the verifier has filled res->claims and res->platform (including any provider
- * binding) and before cvma_result_finish. When res->claims is empty (verification failed
+ * binding) and before cvma_result_finish. When res->claims is not verified (verification failed
  * before the claims), it does nothing: the result is already refused, and unverified claims
  * are never appraised. Adds POLICY_ reasons to res->verdict; see the module comment for the
  * reasons it lowers.

@@ -1,5 +1,6 @@
 /*
- * Appraisal of verified claims against a loaded policy (docs/policy.md). Every rule runs;
+ * Appraisal of verified claims against a loaded policy (docs/policy.md), on the typed claims
+ * the verifiers fill (snp/snp_claims.h, tdx/tdx_claims.h): no JSON here. Every rule runs;
  * each failing one records its own POLICY_ reason naming the policy field, the expected and
  * the actual value. A claim a rule needs but the result lacks is POLICY_CLAIM_MISSING: a rule
  * never passes for want of something to check (fail closed).
@@ -9,11 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
+#include "snp/snp_claims.h"
+#include "tdx/tdx_claims.h"
 
 /* A bounded text accumulator for details that list several findings. */
 struct sb {
@@ -54,52 +56,6 @@ static void missing(struct cvma_verdict *v, const char *rule, const char *claim)
                 "%s: the result has no valid claim %s to check it against", rule, claim);
 }
 
-/* A hex claim of exactly len bytes; records POLICY_CLAIM_MISSING when absent or malformed. */
-static bool claim_hex_val(json_t *j, size_t len, uint8_t *out, const char *rule, const char *claim,
-                          struct cvma_verdict *v)
-{
-    size_t got = 0;
-    if (!json_is_string(j) || json_string_length(j) != 2 * len ||
-        !cvma_hex_decode(json_string_value(j), out, len, &got) || got != len) {
-        missing(v, rule, claim);
-        return false;
-    }
-    return true;
-}
-
-static bool claim_hex(json_t *o, const char *key, size_t len, uint8_t *out, const char *rule,
-                      const char *claim, struct cvma_verdict *v)
-{
-    return claim_hex_val(json_object_get(o, key), len, out, rule, claim, v);
-}
-
-static bool claim_int(json_t *o, const char *key, json_int_t *out, const char *rule,
-                      const char *claim, struct cvma_verdict *v)
-{
-    json_t *j = json_object_get(o, key);
-    if (!json_is_integer(j)) {
-        missing(v, rule, claim);
-        return false;
-    }
-    *out = json_integer_value(j);
-    return true;
-}
-
-/* A u64 printed as 16 hex digits ("raw" of policy, platform_info, td_attributes; xfam). */
-static bool claim_u64hex(json_t *o, const char *key, uint64_t *out, const char *rule,
-                         const char *claim, struct cvma_verdict *v)
-{
-    uint8_t b[8];
-    if (!claim_hex(o, key, 8, b, rule, claim, v)) {
-        return false;
-    }
-    *out = 0;
-    for (size_t i = 0; i < 8; i++) {
-        *out = *out << 8 | b[i];
-    }
-    return true;
-}
-
 static bool values_has(const struct pol_values *set, const uint8_t *val)
 {
     for (size_t i = 0; i < set->n; i++) {
@@ -110,13 +66,17 @@ static bool values_has(const struct pol_values *set, const uint8_t *val)
     return false;
 }
 
-/* Exact-match rule over a hex claim: one of the allowed values. */
-static void check_values(const struct pol_values *set, json_t *j, enum cvma_reason code,
-                         const char *rule, const char *claim, struct cvma_verdict *v)
+/* Exact-match rule over a byte-string claim: one of the allowed values. */
+static void check_values(const struct pol_values *set, const uint8_t *val, size_t len,
+                         enum cvma_reason code, const char *rule, const char *claim,
+                         struct cvma_verdict *v)
 {
-    uint8_t val[64];
     char got[129], want[129];
-    if (!set->set || !claim_hex_val(j, set->len, val, rule, claim, v)) {
+    if (!set->set) {
+        return;
+    }
+    if (set->len != len || len > 64) {
+        missing(v, rule, claim); /* the loader's lengths are the claims': never expected */
         return;
     }
     if (values_has(set, val)) {
@@ -144,27 +104,15 @@ static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 
 /* ---- common rules ---------------------------------------------------------------------- */
 
-static void appraise_common(const struct cvma_policy *p, const char *tee_key,
-                            struct cvma_result *res)
+static void appraise_common(const struct cvma_policy *p, struct cvma_result *res)
 {
     struct cvma_verdict *v = &res->verdict;
-    if (p->has_report_data) {
-        uint8_t rd[64];
-        /* The TEE's own object holds REPORT_DATA as the evidence has it (snp_json.c,
-         * tdx_json.c); a top-level copy serves evidence kinds without one. */
-        json_t *tee = json_object_get(res->claims, tee_key);
-        json_t *j = json_object_get(tee, "report_data");
-        if (j == NULL) {
-            j = json_object_get(res->claims, "report_data");
-        }
-        if (claim_hex_val(j, 64, rd, "report_data", "report_data", v) &&
-            CRYPTO_memcmp(rd, p->report_data, 64) != 0) {
-            char got[129], want[129];
-            cvma_hex_encode(rd, 64, got, sizeof got);
-            cvma_hex_encode(p->report_data, 64, want, sizeof want);
-            cvma_reject(v, CVMA_R_POLICY_REPORT_DATA, "report_data: report_data=%s, expected %s",
-                        got, want);
-        }
+    if (p->has_report_data && CRYPTO_memcmp(res->claims.report_data, p->report_data, 64) != 0) {
+        char got[129], want[129];
+        cvma_hex_encode(res->claims.report_data, 64, got, sizeof got);
+        cvma_hex_encode(p->report_data, 64, want, sizeof want);
+        cvma_reject(v, CVMA_R_POLICY_REPORT_DATA, "report_data: report_data=%s, expected %s", got,
+                    want);
     }
     if (p->n_providers > 0) {
         const char *name = res->platform.bound ? res->platform.provider : NULL;
@@ -196,94 +144,82 @@ static void appraise_common(const struct cvma_policy *p, const char *tee_key,
 
 /* ---- SEV-SNP ----------------------------------------------------------------------------- */
 
-static int product_index(const char *name)
+static int product_index(enum cvma_snp_product product)
 {
-    static const char *const names[POL_N_PRODUCTS] = {"Milan", "Genoa", "Turin"};
-    for (int i = 0; name != NULL && i < (int)POL_N_PRODUCTS; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            return i;
-        }
+    switch (product) {
+    case CVMA_SNP_PRODUCT_MILAN:
+        return POL_MILAN;
+    case CVMA_SNP_PRODUCT_GENOA:
+        return POL_GENOA;
+    case CVMA_SNP_PRODUCT_TURIN:
+        return POL_TURIN;
+    case CVMA_SNP_PRODUCT_UNKNOWN:
+        break;
     }
     return -1;
 }
 
-/* One TCB minimum against one TCB claim ({fmc?, bootloader, tee, snp, microcode}). */
-static void check_tcb(const struct pol_tcb *min, json_t *tcb, const char *rule, const char *claim,
-                      struct cvma_verdict *v)
+/* One TCB minimum against one TCB_VERSION claim, split in the product's layout. */
+static void check_tcb(const struct pol_tcb *min, uint64_t raw, enum cvma_snp_product product,
+                      const char *rule, const char *claim, struct cvma_verdict *v)
 {
     static const char *const names[] = {"fmc", "bootloader", "tee", "snp", "microcode"};
     const int want[] = {min->fmc, min->bootloader, min->tee, min->snp, min->microcode};
+    struct cvma_snp_tcb t;
     struct sb below = {.n = 0};
-    char what[64];
     if (!min->set) {
         return;
     }
-    if (!json_is_object(tcb)) {
-        snprintf(what, sizeof what, "snp.%s", claim);
-        missing(v, rule, what);
-        return;
-    }
+    cvma_snp_tcb_split(raw, product, &t);
+    const unsigned got[] = {t.fmc, t.bootloader, t.tee, t.snp, t.microcode};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
-        json_t *c = json_object_get(tcb, names[i]);
         if (want[i] < 0) {
             continue;
         }
-        if (c == NULL && i == 0) {
+        if (i == 0 && !t.has_fmc) {
             continue; /* FMC exists on Turin and later only: a minimum for it binds those. */
         }
-        if (!json_is_integer(c)) {
-            snprintf(what, sizeof what, "snp.%s.%s", claim, names[i]);
-            missing(v, rule, what);
-            continue;
-        }
-        if (json_integer_value(c) < want[i]) {
-            sb_add(&below, "%s %" JSON_INTEGER_FORMAT " < %d", names[i], json_integer_value(c),
-                   want[i]);
+        if ((int)got[i] < want[i]) {
+            sb_add(&below, "%s %u < %d", names[i], got[i], want[i]);
         }
     }
     if (below.count > 0) {
-        json_t *raw = json_object_get(tcb, "raw");
-        cvma_reject(v, CVMA_R_POLICY_TCB_BELOW_MINIMUM, "%s: %s=%s is below the minimum in %s",
-                    rule, claim, json_is_string(raw) ? json_string_value(raw) : "?", below.s);
+        cvma_reject(v, CVMA_R_POLICY_TCB_BELOW_MINIMUM,
+                    "%s: %s=%016" PRIx64 " is below the minimum in %s", rule, claim, raw, below.s);
     }
 }
 
-static void check_tcb_rule(const struct pol_tcb_rule *r, json_t *snp, int product, const char *rule,
-                           const char *claim, struct cvma_verdict *v)
+static void check_tcb_rule(const struct pol_tcb_rule *r, uint64_t raw,
+                           enum cvma_snp_product product, const char *rule, const char *claim,
+                           struct cvma_verdict *v)
 {
     static const char *const names[POL_N_PRODUCTS] = {"Milan", "Genoa", "Turin"};
-    json_t *tcb = json_object_get(snp, claim);
+    int idx = product_index(product);
     char sub[96];
     bool any_by_product = false;
-    check_tcb(&r->all, tcb, rule, claim, v);
+    check_tcb(&r->all, raw, product, rule, claim, v);
     for (size_t k = 0; k < POL_N_PRODUCTS; k++) {
         any_by_product = any_by_product || r->by_product[k].set;
     }
     if (!any_by_product) {
         return;
     }
-    if (product < 0) {
+    if (idx < 0) {
         snprintf(sub, sizeof sub, "%s.by_product", rule);
         missing(v, sub, "snp.product (Milan, Genoa or Turin)");
         return;
     }
-    snprintf(sub, sizeof sub, "%s.by_product.%s", rule, names[product]);
-    check_tcb(&r->by_product[product], tcb, sub, claim, v);
+    snprintf(sub, sizeof sub, "%s.by_product.%s", rule, names[idx]);
+    check_tcb(&r->by_product[idx], raw, product, sub, claim, v);
 }
 
 /* Guest POLICY or PLATFORM_INFO bits; one reason listing every finding. */
 static void check_bits(const struct pol_bits *b, const struct pol_bit_key *table, size_t n,
-                       bool guest_policy, json_t *snp, const char *rule, const char *claim,
+                       bool guest_policy, uint64_t raw, const char *rule, const char *claim,
                        enum cvma_reason code, struct cvma_verdict *v)
 {
     struct sb bad = {.n = 0};
-    uint64_t raw = 0;
-    char what[64];
     if (!b->set) {
-        return;
-    }
-    snprintf(what, sizeof what, "%s.raw", claim);
-    if (!claim_u64hex(json_object_get(snp, claim), "raw", &raw, rule, what, v)) {
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -322,27 +258,18 @@ static void check_bits(const struct pol_bits *b, const struct pol_bit_key *table
 }
 
 /* GSG validateKeys: the ID key is trusted directly, or endorsed by a trusted author key. */
-static void check_keys(const struct pol_snp *s, json_t *snp, struct cvma_verdict *v)
+static void check_keys(const struct pol_snp *s, const struct cvma_snp_report *rep,
+                       struct cvma_verdict *v)
 {
-    uint8_t idk[48], auk[48];
+    const uint8_t *idk = rep->id_key_digest, *auk = rep->author_key_digest;
     char hid[97], hau[97];
-    json_t *en = json_object_get(json_object_get(snp, "signer_info"), "author_key_en");
     bool need = s->require_author_key || s->id_key_digests.set || s->author_key_digests.set;
     if (!need) {
         return;
     }
-    if (!json_is_boolean(en)) {
-        missing(v, "snp.require_author_key/id_key_digests", "snp.signer_info.author_key_en");
-        return;
-    }
-    if (!claim_hex(snp, "id_key_digest", 48, idk, "snp.id_key_digests", "snp.id_key_digest", v) ||
-        !claim_hex(snp, "author_key_digest", 48, auk, "snp.author_key_digests",
-                   "snp.author_key_digest", v)) {
-        return;
-    }
     cvma_hex_encode(idk, 48, hid, sizeof hid);
     cvma_hex_encode(auk, 48, hau, sizeof hau);
-    bool author_en = json_is_true(en);
+    bool author_en = (rep->signer_info & 1u) != 0; /* AUTHOR_KEY_EN */
     bool author_trusted =
             author_en && s->author_key_digests.set && values_has(&s->author_key_digests, auk);
     if (s->require_author_key) {
@@ -381,124 +308,105 @@ static void check_keys(const struct pol_snp *s, json_t *snp, struct cvma_verdict
 static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cvma_severity sev,
                           const char *why);
 
-static void appraise_snp(const struct pol_snp *s, json_t *claims, struct cvma_verdict *v)
+static void appraise_snp(const struct pol_snp *s, const struct cvma_snp_claims *c,
+                         struct cvma_verdict *v)
 {
-    json_t *snp = json_object_get(claims, "snp");
-    json_int_t n = 0;
-    if (!json_is_object(snp)) {
+    if (c == NULL) {
         missing(v, "snp", "snp");
         return;
     }
-    json_t *prod = json_object_get(snp, "product");
-    int product = product_index(json_is_string(prod) ? json_string_value(prod) : NULL);
+    const struct cvma_snp_report *r = &c->report;
+    int product = product_index(c->product);
 
     /* allow_debug: absent is false (fail closed); SEV-SNP ABI guest POLICY bit 19 DEBUG.
      * true accepts a debug guest deliberately: the verifier's SNP_DEBUG_ALLOWED error
      * becomes a warning (the host can still read the guest's memory). */
     if (s->allow_debug == 1) {
         accept_reason(v, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, "snp.allow_debug is true");
-    } else {
-        uint64_t pol = 0;
-        if (claim_u64hex(json_object_get(snp, "policy"), "raw", &pol, "snp.allow_debug",
-                         "snp.policy.raw", v) &&
-            (pol & (1ull << 19)) != 0) {
-            cvma_reject(v, CVMA_R_POLICY_DEBUG,
-                        "snp.allow_debug: expected false (DEBUG clear), got guest "
-                        "policy=0x%016" PRIx64 " with DEBUG (bit 19) set: the host may decrypt "
-                        "this guest",
-                        pol);
-        }
+    } else if ((r->policy & (1ull << 19)) != 0) {
+        cvma_reject(v, CVMA_R_POLICY_DEBUG,
+                    "snp.allow_debug: expected false (DEBUG clear), got guest "
+                    "policy=0x%016" PRIx64 " with DEBUG (bit 19) set: the host may decrypt "
+                    "this guest",
+                    r->policy);
     }
-    check_values(&s->measurements, json_object_get(snp, "measurement"), CVMA_R_POLICY_MEASUREMENT,
+    check_values(&s->measurements, r->measurement, sizeof r->measurement, CVMA_R_POLICY_MEASUREMENT,
                  "snp.measurements", "measurement", v);
-    check_values(&s->host_data, json_object_get(snp, "host_data"), CVMA_R_POLICY_HOST_DATA,
+    check_values(&s->host_data, r->host_data, sizeof r->host_data, CVMA_R_POLICY_HOST_DATA,
                  "snp.host_data", "host_data", v);
-    check_values(&s->family_id, json_object_get(snp, "family_id"), CVMA_R_POLICY_FAMILY_ID,
+    check_values(&s->family_id, r->family_id, sizeof r->family_id, CVMA_R_POLICY_FAMILY_ID,
                  "snp.family_id", "family_id", v);
-    check_values(&s->image_id, json_object_get(snp, "image_id"), CVMA_R_POLICY_IMAGE_ID,
+    check_values(&s->image_id, r->image_id, sizeof r->image_id, CVMA_R_POLICY_IMAGE_ID,
                  "snp.image_id", "image_id", v);
-    check_values(&s->report_id_ma, json_object_get(snp, "report_id_ma"), CVMA_R_POLICY_REPORT_ID_MA,
-                 "snp.report_id_ma", "report_id_ma", v);
-    check_values(&s->chip_ids, json_object_get(snp, "chip_id"), CVMA_R_POLICY_CHIP_ID,
-                 "snp.chip_ids", "chip_id", v);
-    check_keys(s, snp, v);
+    check_values(&s->report_id_ma, r->report_id_ma, sizeof r->report_id_ma,
+                 CVMA_R_POLICY_REPORT_ID_MA, "snp.report_id_ma", "report_id_ma", v);
+    check_values(&s->chip_ids, r->chip_id, sizeof r->chip_id, CVMA_R_POLICY_CHIP_ID, "snp.chip_ids",
+                 "chip_id", v);
+    check_keys(s, r, v);
     /* GSG validateTcb (c): the minimum binds REPORTED_TCB (the VCEK's TCB); (e): LAUNCH_TCB. */
-    check_tcb_rule(&s->minimum_tcb, snp, product, "snp.minimum_tcb", "reported_tcb", v);
-    check_tcb_rule(&s->minimum_launch_tcb, snp, product, "snp.minimum_launch_tcb", "launch_tcb", v);
-    if (s->vmpl >= 0 && claim_int(snp, "vmpl", &n, "snp.vmpl", "snp.vmpl", v) && n != s->vmpl) {
-        cvma_reject(v, CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=%" JSON_INTEGER_FORMAT ", expected %d",
-                    n, s->vmpl);
+    check_tcb_rule(&s->minimum_tcb, r->reported_tcb, c->product, "snp.minimum_tcb", "reported_tcb",
+                   v);
+    check_tcb_rule(&s->minimum_launch_tcb, r->launch_tcb, c->product, "snp.minimum_launch_tcb",
+                   "launch_tcb", v);
+    if (s->vmpl >= 0 && r->vmpl != (uint32_t)s->vmpl) {
+        cvma_reject(v, CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=%" PRIu32 ", expected %d", r->vmpl,
+                    s->vmpl);
     }
-    if (s->has_min_guest_svn &&
-        claim_int(snp, "guest_svn", &n, "snp.minimum_guest_svn", "snp.guest_svn", v) &&
-        n < (json_int_t)s->min_guest_svn) {
+    if (s->has_min_guest_svn && r->guest_svn < s->min_guest_svn) {
         cvma_reject(v, CVMA_R_POLICY_GUEST_SVN,
-                    "snp.minimum_guest_svn: guest_svn=%" JSON_INTEGER_FORMAT " < %" PRIu32, n,
+                    "snp.minimum_guest_svn: guest_svn=%" PRIu32 " < %" PRIu32, r->guest_svn,
                     s->min_guest_svn);
     }
-    check_bits(&s->guest_policy, pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS, true, snp,
+    check_bits(&s->guest_policy, pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS, true, r->policy,
                "snp.guest_policy", "policy", CVMA_R_POLICY_GUEST_POLICY, v);
-    check_bits(&s->platform_info, pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS, false, snp,
-               "snp.platform_info", "platform_info", CVMA_R_POLICY_PLATFORM_INFO, v);
+    check_bits(&s->platform_info, pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS, false,
+               r->platform_info, "snp.platform_info", "platform_info", CVMA_R_POLICY_PLATFORM_INFO,
+               v);
     if (s->products != 0) {
         if (product < 0) {
             missing(v, "snp.products", "snp.product (Milan, Genoa or Turin)");
         } else if (!(s->products & (1u << product))) {
             cvma_reject(v, CVMA_R_POLICY_PRODUCT,
                         "snp.products: product=%s is not one the policy lists (%s%s%s%s%s)",
-                        json_string_value(prod), (s->products & 1u) ? "Milan" : "",
+                        cvma_snp_product_name(c->product), (s->products & 1u) ? "Milan" : "",
                         (s->products & 1u) && (s->products & 6u) ? ", " : "",
                         (s->products & 2u) ? "Genoa" : "",
                         (s->products & 2u) && (s->products & 4u) ? ", " : "",
                         (s->products & 4u) ? "Turin" : "");
         }
     }
-    json_int_t maj = 0, min = 0, build = 0;
+    unsigned maj = r->current_major, min = r->current_minor;
     if (s->has_min_fw_version &&
-        claim_int(snp, "current_major", &maj, "snp.minimum_firmware_version", "snp.current_major",
-                  v) &&
-        claim_int(snp, "current_minor", &min, "snp.minimum_firmware_version", "snp.current_minor",
-                  v) &&
         (maj < s->min_fw_major || (maj == s->min_fw_major && min < s->min_fw_minor))) {
         cvma_reject(v, CVMA_R_POLICY_FIRMWARE_VERSION,
-                    "snp.minimum_firmware_version: current firmware %" JSON_INTEGER_FORMAT
-                    ".%" JSON_INTEGER_FORMAT " < %u.%u",
-                    maj, min, s->min_fw_major, s->min_fw_minor);
+                    "snp.minimum_firmware_version: current firmware %u.%u < %u.%u", maj, min,
+                    s->min_fw_major, s->min_fw_minor);
     }
-    if (s->min_fw_build >= 0 &&
-        claim_int(snp, "current_build", &build, "snp.minimum_firmware_build", "snp.current_build",
-                  v) &&
-        build < s->min_fw_build) {
+    if (s->min_fw_build >= 0 && (int)r->current_build < s->min_fw_build) {
         cvma_reject(v, CVMA_R_POLICY_FIRMWARE_VERSION,
-                    "snp.minimum_firmware_build: current_build=%" JSON_INTEGER_FORMAT " < %d",
-                    build, s->min_fw_build);
+                    "snp.minimum_firmware_build: current_build=%u < %d", r->current_build,
+                    s->min_fw_build);
     }
     if (s->require_committed_equals_current) {
         static const char *const pairs[][2] = {{"committed_major", "current_major"},
                                                {"committed_minor", "current_minor"},
                                                {"committed_build", "current_build"}};
-        const char *rule = "snp.require_committed_equals_current";
-        uint64_t ctcb = 0, utcb = 0;
+        const unsigned vals[][2] = {{r->committed_major, r->current_major},
+                                    {r->committed_minor, r->current_minor},
+                                    {r->committed_build, r->current_build}};
         struct sb diff = {.n = 0};
-        bool ok = claim_u64hex(json_object_get(snp, "committed_tcb"), "raw", &ctcb, rule,
-                               "snp.committed_tcb.raw", v) &&
-                  claim_u64hex(json_object_get(snp, "current_tcb"), "raw", &utcb, rule,
-                               "snp.current_tcb.raw", v);
-        if (ok && ctcb != utcb) {
-            sb_add(&diff, "committed_tcb=%016" PRIx64 " current_tcb=%016" PRIx64, ctcb, utcb);
+        if (r->committed_tcb != r->current_tcb) {
+            sb_add(&diff, "committed_tcb=%016" PRIx64 " current_tcb=%016" PRIx64, r->committed_tcb,
+                   r->current_tcb);
         }
-        for (size_t i = 0; ok && i < CVMA_ARRAY_LEN(pairs); i++) {
-            json_int_t a = 0, b = 0;
-            if (!claim_int(snp, pairs[i][0], &a, rule, pairs[i][0], v) ||
-                !claim_int(snp, pairs[i][1], &b, rule, pairs[i][1], v)) {
-                ok = false;
-            } else if (a != b) {
-                sb_add(&diff, "%s=%" JSON_INTEGER_FORMAT " %s=%" JSON_INTEGER_FORMAT, pairs[i][0],
-                       a, pairs[i][1], b);
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(pairs); i++) {
+            if (vals[i][0] != vals[i][1]) {
+                sb_add(&diff, "%s=%u %s=%u", pairs[i][0], vals[i][0], pairs[i][1], vals[i][1]);
             }
         }
-        if (ok && diff.count > 0) {
-            cvma_reject(v, CVMA_R_POLICY_COMMITTED_TCB, "%s: %s", rule, diff.s);
+        if (diff.count > 0) {
+            cvma_reject(v, CVMA_R_POLICY_COMMITTED_TCB, "%s: %s",
+                        "snp.require_committed_equals_current", diff.s);
         }
     }
 }
@@ -573,10 +481,10 @@ static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cv
  * refused with POLICY_TCB_STATUS even where the default is only a warning. UpToDate is
  * always accepted. Revoked cannot be listed (the loader refuses it).
  */
-static void check_tcb_status(const struct pol_tdx *t, json_t *tdx, struct cvma_verdict *v)
+static void check_tcb_status(const struct pol_tdx *t, const struct cvma_tdx_tcb_result *tcb,
+                             struct cvma_verdict *v)
 {
-    json_t *st = json_object_get(tdx, "tcb_status");
-    const char *s = json_is_string(st) ? json_string_value(st) : "";
+    const char *s = tcb->level_found ? tcb->status : "";
     struct sb list = {.n = 0};
     char why[160];
     if (!t->has_accepted) {
@@ -608,62 +516,50 @@ static void check_tcb_status(const struct pol_tdx *t, json_t *tdx, struct cvma_v
                 "tdx.accepted_tcb_statuses: tcb_status=%.64s is not one of [%s]", s, list.s);
 }
 
-static void appraise_tdx(const struct pol_tdx *t, json_t *claims, struct cvma_verdict *v)
+static void appraise_tdx(const struct pol_tdx *t, const struct cvma_tdx_claims *c,
+                         struct cvma_verdict *v)
 {
     static const char *const rtmr_rule[4] = {"tdx.rtmr0", "tdx.rtmr1", "tdx.rtmr2", "tdx.rtmr3"};
-    json_t *tdx = json_object_get(claims, "tdx");
-    if (!json_is_object(tdx)) {
+    if (c == NULL) {
         missing(v, "tdx", "tdx");
         return;
     }
+    const struct cvma_tdx_td_report *b = &c->quote.body;
     /* allow_debug: absent is false (fail closed). TD_ATTRIBUTES bits 7:0 (the TUD group:
      * DEBUG and the profiling bits) set mean not a production TD, as TDX_DEBUG reads them.
      * true accepts a debug TD deliberately: TDX_DEBUG becomes a warning. */
     if (t->allow_debug == 1) {
         accept_reason(v, CVMA_R_TDX_DEBUG, CVMA_SEV_WARNING, "tdx.allow_debug is true");
-    } else {
-        uint64_t attr = 0;
-        if (claim_u64hex(json_object_get(tdx, "td_attributes"), "raw", &attr, "tdx.allow_debug",
-                         "tdx.td_attributes.raw", v) &&
-            (attr & 0xffull) != 0) {
-            cvma_reject(v, CVMA_R_POLICY_DEBUG,
-                        "tdx.allow_debug: expected false (TD_ATTRIBUTES bits 7:0 clear), got "
-                        "td_attributes=%016" PRIx64 " with bits 0x%02" PRIx64 " set (DEBUG is "
-                        "bit 0): not a production TD",
-                        attr, (uint64_t)(attr & 0xffu));
-        }
+    } else if ((b->td_attributes & 0xffull) != 0) {
+        cvma_reject(v, CVMA_R_POLICY_DEBUG,
+                    "tdx.allow_debug: expected false (TD_ATTRIBUTES bits 7:0 clear), got "
+                    "td_attributes=%016" PRIx64 " with bits 0x%02" PRIx64 " set (DEBUG is "
+                    "bit 0): not a production TD",
+                    b->td_attributes, (uint64_t)(b->td_attributes & 0xffu));
     }
-    check_values(&t->mr_td, json_object_get(tdx, "mr_td"), CVMA_R_POLICY_MR_TD, "tdx.mr_td",
-                 "mr_td", v);
-    check_values(&t->mr_config_id, json_object_get(tdx, "mr_config_id"), CVMA_R_POLICY_MR_CONFIG_ID,
-                 "tdx.mr_config_id", "mr_config_id", v);
-    check_values(&t->mr_owner, json_object_get(tdx, "mr_owner"), CVMA_R_POLICY_MR_OWNER,
+    check_values(&t->mr_td, b->mr_td, sizeof b->mr_td, CVMA_R_POLICY_MR_TD, "tdx.mr_td", "mr_td",
+                 v);
+    check_values(&t->mr_config_id, b->mr_config_id, sizeof b->mr_config_id,
+                 CVMA_R_POLICY_MR_CONFIG_ID, "tdx.mr_config_id", "mr_config_id", v);
+    check_values(&t->mr_owner, b->mr_owner, sizeof b->mr_owner, CVMA_R_POLICY_MR_OWNER,
                  "tdx.mr_owner", "mr_owner", v);
-    check_values(&t->mr_owner_config, json_object_get(tdx, "mr_owner_config"),
+    check_values(&t->mr_owner_config, b->mr_owner_config, sizeof b->mr_owner_config,
                  CVMA_R_POLICY_MR_OWNER_CONFIG, "tdx.mr_owner_config", "mr_owner_config", v);
-    check_values(&t->mr_seam, json_object_get(tdx, "mr_seam"), CVMA_R_POLICY_MR_SEAM, "tdx.mr_seam",
+    check_values(&t->mr_seam, b->mr_seam, sizeof b->mr_seam, CVMA_R_POLICY_MR_SEAM, "tdx.mr_seam",
                  "mr_seam", v);
-    json_t *rtmr = json_object_get(tdx, "rtmr");
     for (size_t i = 0; i < 4; i++) {
         char claim[16];
         snprintf(claim, sizeof claim, "rtmr[%zu]", i);
-        if (!t->rtmr[i].set) {
-            continue;
-        }
-        if (!json_is_array(rtmr) || json_array_size(rtmr) != 4) {
-            missing(v, rtmr_rule[i], "tdx.rtmr (four values)");
-            continue;
-        }
-        check_values(&t->rtmr[i], json_array_get(rtmr, i), CVMA_R_POLICY_RTMR, rtmr_rule[i], claim,
-                     v);
+        check_values(&t->rtmr[i], b->rtmr[i], sizeof b->rtmr[i], CVMA_R_POLICY_RTMR, rtmr_rule[i],
+                     claim, v);
     }
     if (t->mr_service_td.set) {
         /* A TD report 1.0 has no MRSERVICETD: no service TD can be bound, read it as zeros. */
-        uint8_t val[48] = {0};
-        json_t *j = json_object_get(tdx, "mr_service_td");
-        bool ok = j == NULL ||
-                  claim_hex(tdx, "mr_service_td", 48, val, "tdx.mr_service_td", "mr_service_td", v);
-        if (ok && !values_has(&t->mr_service_td, val)) {
+        static const uint8_t none[48];
+        const uint8_t *val = b->is_v15 ? b->mr_service_td : none;
+        if (t->mr_service_td.len != sizeof b->mr_service_td) {
+            missing(v, "tdx.mr_service_td", "mr_service_td");
+        } else if (!values_has(&t->mr_service_td, val)) {
             char got[97], want[97];
             cvma_hex_encode(val, 48, got, sizeof got);
             cvma_hex_encode(t->mr_service_td.v, 48, want, sizeof want);
@@ -671,45 +567,41 @@ static void appraise_tdx(const struct pol_tdx *t, json_t *claims, struct cvma_ve
                         "tdx.mr_service_td: mr_service_td=%s is not one of the %zu allowed "
                         "values (first: %s)",
                         got, t->mr_service_td.n, want);
-        } else if (ok) {
+        } else {
             accept_reason(v, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_INFO, "tdx.mr_service_td");
         }
     }
     if (t->has_min_tee_tcb_svn) {
-        uint8_t svn[16];
+        const uint8_t *svn = b->tee_tcb_svn;
         struct sb below = {.n = 0};
-        if (claim_hex(tdx, "tee_tcb_svn", 16, svn, "tdx.minimum_tee_tcb_svn", "tee_tcb_svn", v)) {
-            for (size_t i = 0; i < 16; i++) {
-                if (svn[i] < t->min_tee_tcb_svn[i]) {
-                    sb_add(&below, "byte %zu: %u < %u", i, svn[i], t->min_tee_tcb_svn[i]);
-                }
-            }
-            if (below.count > 0) {
-                char got[33];
-                cvma_hex_encode(svn, 16, got, sizeof got);
-                cvma_reject(v, CVMA_R_POLICY_TEE_TCB_SVN,
-                            "tdx.minimum_tee_tcb_svn: tee_tcb_svn=%s is below the minimum in %s",
-                            got, below.s);
+        for (size_t i = 0; i < 16; i++) {
+            if (svn[i] < t->min_tee_tcb_svn[i]) {
+                sb_add(&below, "byte %zu: %u < %u", i, svn[i], t->min_tee_tcb_svn[i]);
             }
         }
+        if (below.count > 0) {
+            char got[33];
+            cvma_hex_encode(svn, 16, got, sizeof got);
+            cvma_reject(v, CVMA_R_POLICY_TEE_TCB_SVN,
+                        "tdx.minimum_tee_tcb_svn: tee_tcb_svn=%s is below the minimum in %s", got,
+                        below.s);
+        }
     }
-    uint64_t u = 0;
-    if (t->has_td_attributes &&
-        claim_u64hex(json_object_get(tdx, "td_attributes"), "raw", &u, "tdx.td_attributes",
-                     "tdx.td_attributes.raw", v) &&
-        u != t->td_attributes) {
+    uint64_t u = b->td_attributes;
+    if (t->has_td_attributes && u != t->td_attributes) {
         cvma_reject(v, CVMA_R_POLICY_TD_ATTRIBUTES,
                     "tdx.td_attributes: td_attributes=%016" PRIx64 ", expected %016" PRIx64
                     " (differing bits %016" PRIx64 ")",
                     u, t->td_attributes, u ^ t->td_attributes);
     }
-    if (t->has_xfam && claim_u64hex(tdx, "xfam", &u, "tdx.xfam", "tdx.xfam", v) && u != t->xfam) {
+    u = b->xfam;
+    if (t->has_xfam && u != t->xfam) {
         cvma_reject(v, CVMA_R_POLICY_XFAM,
                     "tdx.xfam: xfam=%016" PRIx64 ", expected %016" PRIx64
                     " (differing bits %016" PRIx64 ")",
                     u, t->xfam, u ^ t->xfam);
     }
-    check_tcb_status(t, tdx, v);
+    check_tcb_status(t, &c->tcb, v);
 }
 
 /* see appraise/policy.h */
@@ -717,19 +609,15 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
 {
     char allowed[32];
     unsigned tee = 0;
-    const char *tee_key = "";
-    if (p == NULL || !json_is_object(res->claims) || json_object_size(res->claims) == 0) {
+    if (p == NULL || !res->claims.verified) {
         return;
     }
     if (res->tee != NULL && strcmp(res->tee, "sev-snp") == 0) {
         tee = POL_TEE_SNP;
-        tee_key = "snp";
     } else if (res->tee != NULL && strcmp(res->tee, "tdx") == 0) {
         tee = POL_TEE_TDX;
-        tee_key = "tdx";
     } else if (res->tee != NULL && strcmp(res->tee, "tpm") == 0) {
         tee = POL_TEE_TPM;
-        tee_key = "tpm";
     }
     if (p->allowed_tees != 0 && !(p->allowed_tees & tee)) {
         cvma_reject(&res->verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED,
@@ -737,10 +625,10 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
                     res->tee ? res->tee : "of no known kind",
                     tee_name_list(p->allowed_tees, allowed, sizeof allowed));
     }
-    appraise_common(p, tee_key, res);
+    appraise_common(p, res);
     if (tee == POL_TEE_SNP && p->snp.present) {
-        appraise_snp(&p->snp, res->claims, &res->verdict);
+        appraise_snp(&p->snp, cvma_snp_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {
-        appraise_tdx(&p->tdx, res->claims, &res->verdict);
+        appraise_tdx(&p->tdx, cvma_tdx_claims_of(res), &res->verdict);
     }
 }

@@ -31,7 +31,7 @@ static int worse(int a, int b)
 /* Maps the reasons onto the trustworthiness vector. */
 static json_t *vector(const struct cvma_result *res)
 {
-    bool verified = json_object_get(res->claims, "measurement") != NULL;
+    bool verified = res->claims.verified;
     int instance = verified ? TC_AFFIRMING : TC_NONE;
     int config = verified ? TC_AFFIRMING : TC_NONE;
     int exec = TC_NONE;
@@ -315,10 +315,16 @@ static void describe(const struct cvma_platform *pl, char *out, size_t n)
              prov ? "registered with " : "not registered", prov ? prov : "");
 }
 
-static bool same_str(const json_t *a, const json_t *b, const char *key)
+/* The earlier result's claims.measurement is the one verified now (both absent: the same). */
+static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c)
 {
-    const char *x = json_string_value(json_object_get(a, key));
-    const char *y = json_string_value(json_object_get(b, key));
+    char hex[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
+    const char *x = json_string_value(json_object_get(pclaims, "measurement"));
+    const char *y = NULL;
+    if (c->verified && c->measurement_len <= CVMA_CLAIMS_MEASUREMENT_MAX) {
+        cvma_hex_encode(c->measurement, c->measurement_len, hex, sizeof hex);
+        y = hex;
+    }
     if (x == NULL || y == NULL) {
         return x == y;
     }
@@ -346,7 +352,7 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     char a[160], b[160];
     describe(&prev, a, sizeof a);
     describe(&res->platform, b, sizeof b);
-    bool same_workload = same_str(pclaims, res->claims, "measurement");
+    bool same_workload = same_measurement(pclaims, &res->claims);
     cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
                      "the workload moved from %s to %s%s", a, b,
                      same_workload ? "" : "; its measurement changed too");

@@ -15,13 +15,12 @@ void cvma_result_init(struct cvma_result *res, const char *tee, time_t at)
     res->verified_at = at;
     res->status = CVMA_CONTRAINDICATED;
     cvma_verdict_init(&res->verdict);
-    res->claims = json_object();
 }
 
 void cvma_result_cleanup(struct cvma_result *res)
 {
     cvma_verdict_cleanup(&res->verdict);
-    json_decref(res->claims);
+    cvma_claims_cleanup(&res->claims);
     free(res->policy_id);
     memset(res, 0, sizeof *res);
 }
@@ -71,9 +70,63 @@ json_t *cvma_result_to_json(const struct cvma_result *res)
     json_object_set_new(o, "verified_at", json_string(when));
     json_object_set_new(o, "trust_anchor", json_string(res->trust_anchor));
     json_object_set_new(o, "reasons", reasons);
-    json_object_set(o, "claims", res->claims);
+    json_object_set_new(o, "claims", cvma_result_claims_json(res));
     json_object_set_new(o, "platform", cvma_platform_to_json(&res->platform));
     return o;
+}
+
+/* ---------- the typed claims ---------- */
+
+void cvma_claims_set_kind(struct cvma_claims *c, const struct cvma_claims_ops *ops, void *kind)
+{
+    if (c->ops != NULL && c->ops->free != NULL && c->kind != NULL) {
+        c->ops->free(c->kind);
+    }
+    c->ops = ops;
+    c->kind = kind;
+}
+
+const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_claims_ops *ops)
+{
+    return c->verified && c->ops == ops ? c->kind : NULL;
+}
+
+void cvma_claims_cleanup(struct cvma_claims *c)
+{
+    cvma_claims_set_kind(c, NULL, NULL);
+    memset(c, 0, sizeof *c);
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char hex[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
+    cvma_hex_encode(p, n, hex, sizeof hex);
+    return json_string(hex);
+}
+
+json_t *cvma_result_claims_json(const struct cvma_result *res)
+{
+    const struct cvma_claims *c = &res->claims;
+    json_t *o = json_object();
+    if (o == NULL || !c->verified) {
+        return o;
+    }
+    size_t mlen =
+            c->measurement_len < sizeof c->measurement ? c->measurement_len : sizeof c->measurement;
+    if (json_object_set_new(o, "measurement", hex_json(c->measurement, mlen)) != 0 ||
+        json_object_set_new(o, "report_data", hex_json(c->report_data, sizeof c->report_data)) !=
+                0 ||
+        json_object_set_new(o, "debug", json_boolean(c->debug)) != 0) {
+        goto fail;
+    }
+    if (c->ops != NULL && c->kind != NULL &&
+        json_object_set_new(o, c->ops->key, c->ops->to_json(c->kind)) != 0) {
+        goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
 }
 
 /* ---------- the typed platform identity ---------- */

@@ -104,13 +104,45 @@ bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl);
 /* Same vendor, id type and identifier. */
 bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platform *b);
 
+/*
+ * The claims a verifier read from authenticated evidence, typed (docs/results.md "claims").
+ * The fields every kind has, then the kind's own claims behind a small table of functions, so
+ * that src/result/ knows no vendor: the kind's JSON object is produced only where the result
+ * is written out (cvma_result_claims_json). Appraisal reads the kind's struct through the
+ * kind's accessor (cvma_snp_claims_of, cvma_tdx_claims_of).
+ */
+#define CVMA_CLAIMS_MEASUREMENT_MAX 64
+
+struct cvma_claims_ops {
+    const char *key;                      /* the JSON key of the kind's object: "snp", "tdx" */
+    json_t *(*to_json)(const void *kind); /* the kind's object (new reference), NULL: no memory */
+    void (*free)(void *kind);
+};
+
+struct cvma_claims {
+    bool verified; /* the evidence signature verified: everything below is set (else JSON {}) */
+    uint8_t measurement[CVMA_CLAIMS_MEASUREMENT_MAX];
+    size_t measurement_len; /* 48: SEV-SNP MEASUREMENT, TDX MRTD */
+    uint8_t report_data[64];
+    bool debug;
+    const struct cvma_claims_ops *ops; /* the kind's table, NULL: no kind object */
+    void *kind;                        /* owned: ops->free releases it */
+};
+
+/* Replaces the kind's claims (freeing the previous ones); c owns kind afterwards. */
+void cvma_claims_set_kind(struct cvma_claims *c, const struct cvma_claims_ops *ops, void *kind);
+/* The kind's struct when c holds claims of the kind ops describes, else NULL. */
+const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_claims_ops *ops);
+/* Frees the kind's claims and clears c. */
+void cvma_claims_cleanup(struct cvma_claims *c);
+
 struct cvma_result {
     enum cvma_result_status status;
     const char *tee; /* "sev-snp", "tdx", "tpm" */
     time_t verified_at;
     char trust_anchor[96]; /* "amd-ark-milan", "test-root:<sha256>", "" when none */
     struct cvma_verdict verdict;
-    json_t *claims; /* owned; {} until the evidence signature verified */
+    struct cvma_claims claims; /* verified false until the evidence signature verified */
     struct cvma_platform platform;
     bool undecided;      /* collateral unavailable: exit 3 */
     char *policy_id;     /* owned: the policy appraised against (EAR), or NULL */
@@ -125,5 +157,10 @@ void cvma_result_finish(struct cvma_result *res);
 int cvma_result_exit_code(const struct cvma_result *res);
 /* The result as JSON (new reference). */
 json_t *cvma_result_to_json(const struct cvma_result *res);
+/*
+ * The JSON "claims" object (new reference, NULL: no memory): {} when nothing verified, else
+ * measurement, report_data, debug, then the kind's object under its key.
+ */
+json_t *cvma_result_claims_json(const struct cvma_result *res);
 
 #endif

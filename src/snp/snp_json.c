@@ -1,11 +1,14 @@
 /* The claims.snp object: every report field, decoded, in the vendor's words (snake_case). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "common/hex.h"
 #include "snp/snp.h"
+#include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 
 static json_t *hexj(const uint8_t *p, size_t n)
@@ -153,4 +156,58 @@ json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_pr
     json_object_set_new(sig, "s", hexj(rep->sig_s, sizeof rep->sig_s));
     json_object_set_new(o, "signature", sig);
     return o;
+}
+
+/* ---- the typed claims (snp/snp_claims.h) ---- */
+
+static json_t *claims_to_json(const void *kind)
+{
+    const struct cvma_snp_claims *c = kind;
+    json_t *o = cvma_snp_report_json(&c->report, c->product);
+    if (o == NULL) {
+        return NULL;
+    }
+    if (c->has_csp_id) {
+        json_object_set_new(o, "csp_id", json_string(c->csp_id));
+    }
+    if (c->has_cert_product_name) {
+        json_object_set_new(o, "cert_product_name", json_string(c->cert_product_name));
+    }
+    return o;
+}
+
+const struct cvma_claims_ops cvma_snp_claims_ops = {
+        .key = "snp",
+        .to_json = claims_to_json,
+        .free = free,
+};
+
+const struct cvma_snp_claims *cvma_snp_claims_of(const struct cvma_result *res)
+{
+    return cvma_claims_kind(&res->claims, &cvma_snp_claims_ops);
+}
+
+bool cvma_snp_claims_set(struct cvma_result *res, const struct cvma_snp_report *rep,
+                         enum cvma_snp_product product, const char *csp_id,
+                         const char *cert_product_name)
+{
+    struct cvma_snp_claims *c = malloc(sizeof *c);
+    struct cvma_claims *cl = &res->claims;
+    if (c == NULL) {
+        return false;
+    }
+    memcpy(&c->report, rep, sizeof c->report);
+    c->product = product;
+    c->has_csp_id = csp_id != NULL;
+    snprintf(c->csp_id, sizeof c->csp_id, "%s", csp_id ? csp_id : "");
+    c->has_cert_product_name = cert_product_name != NULL;
+    snprintf(c->cert_product_name, sizeof c->cert_product_name, "%s",
+             cert_product_name ? cert_product_name : "");
+    cvma_claims_set_kind(cl, &cvma_snp_claims_ops, c);
+    memcpy(cl->measurement, rep->measurement, sizeof rep->measurement);
+    cl->measurement_len = sizeof rep->measurement;
+    memcpy(cl->report_data, rep->report_data, sizeof cl->report_data);
+    cl->debug = (rep->policy & CVMA_SNP_POLICY_DEBUG) != 0;
+    cl->verified = true;
+    return true;
 }

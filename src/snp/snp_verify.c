@@ -22,6 +22,7 @@
 #include "crypto/chain.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
+#include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 
 /* SHA-256 of each AMD ARK's SubjectPublicKeyInfo (values: AMD ARK certificates as published by KDS;
@@ -649,21 +650,11 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                 CVMA_R_SNP_COMMITTED_TCB_ABOVE_CURRENT, v);
 
     /* Claims: from here on the report is authentic. */
-    json_t *snp = cvma_snp_report_json(rep, product);
-    if (vlek) {
-        json_object_set_new(snp, "csp_id", json_string(ch->ext.csp_id));
+    if (!cvma_snp_claims_set(res, rep, product, vlek ? ch->ext.csp_id : NULL,
+                             ch->ext.has_product_name ? ch->ext.product_name : NULL)) {
+        v->oom = true;
+        goto out;
     }
-    if (ch->ext.has_product_name) {
-        json_object_set_new(snp, "cert_product_name", json_string(ch->ext.product_name));
-    }
-    char hex[129];
-    cvma_hex_encode(rep->measurement, sizeof rep->measurement, hex, sizeof hex);
-    json_object_set_new(res->claims, "measurement", json_string(hex));
-    cvma_hex_encode(rep->report_data, sizeof rep->report_data, hex, sizeof hex);
-    json_object_set_new(res->claims, "report_data", json_string(hex));
-    json_object_set_new(res->claims, "debug",
-                        json_boolean((rep->policy & CVMA_SNP_POLICY_DEBUG) != 0));
-    json_object_set_new(res->claims, "snp", snp);
     set_platform(res, rep, ch, vlek);
 
     /* Appraisal that needs no policy file. A debug guest is refused by default: the host can
@@ -676,8 +667,9 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     if (opts->has_report_data &&
         CRYPTO_memcmp(opts->report_data, rep->report_data, sizeof rep->report_data) != 0) {
-        char want[129];
+        char want[129], hex[129];
         cvma_hex_encode(opts->report_data, 64, want, sizeof want);
+        cvma_hex_encode(rep->report_data, sizeof rep->report_data, hex, sizeof hex);
         cvma_reject(v, CVMA_R_NONCE_REPORT_DATA_MISMATCH, "REPORT_DATA=%s but expected %s", hex,
                     want);
     }

@@ -6,11 +6,14 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "common/hex.h"
 #include "tdx/tdx.h"
+#include "tdx/tdx_claims.h"
 
 static json_t *hexj(const uint8_t *p, size_t n)
 {
@@ -179,4 +182,84 @@ json_t *cvma_tdx_quote_json(const struct cvma_tdx_quote *q, const struct cvma_pc
         pck_json(o, pck);
     }
     return o;
+}
+
+/* ---- the typed claims (tdx/tdx_claims.h) ---- */
+
+static json_t *claims_to_json(const void *kind)
+{
+    const struct cvma_tdx_claims *c = kind;
+    const struct cvma_tdx_tcb_result *t = &c->tcb;
+    bool found = t->level_found; /* else every status and the date are null */
+    json_t *o = cvma_tdx_quote_json(&c->quote, c->has_pck ? &c->pck : NULL);
+    json_t *adv = json_array();
+    if (o == NULL || adv == NULL) {
+        json_decref(o);
+        json_decref(adv);
+        return NULL;
+    }
+    json_object_set_new(o, "tcb_status", found ? json_string(t->status) : json_null());
+    json_object_set_new(o, "platform_tcb_status",
+                        found ? json_string(t->platform_status) : json_null());
+    json_object_set_new(o, "qe_tcb_status", found ? json_string(t->qe_status) : json_null());
+    json_object_set_new(o, "module_tcb_status",
+                        found && t->module_status[0] ? json_string(t->module_status) : json_null());
+    json_object_set_new(o, "tcb_date", found ? json_string(t->tcb_date) : json_null());
+    for (size_t i = 0; i < t->advisory_ids.n; i++) {
+        json_array_append_new(adv, json_string(t->advisory_ids.ids[i]));
+    }
+    json_object_set_new(o, "advisory_ids", adv);
+    json_object_set_new(o, "tcb_evaluation_data_number",
+                        json_integer(c->tcb_evaluation_data_number));
+    return o;
+}
+
+static void claims_free(void *kind)
+{
+    struct cvma_tdx_claims *c = kind;
+    if (c != NULL) {
+        cvma_tdx_tcb_result_cleanup(&c->tcb);
+        free(c);
+    }
+}
+
+const struct cvma_claims_ops cvma_tdx_claims_ops = {
+        .key = "tdx",
+        .to_json = claims_to_json,
+        .free = claims_free,
+};
+
+const struct cvma_tdx_claims *cvma_tdx_claims_of(const struct cvma_result *res)
+{
+    return cvma_claims_kind(&res->claims, &cvma_tdx_claims_ops);
+}
+
+bool cvma_tdx_claims_set(struct cvma_result *res, const struct cvma_tdx_quote *q,
+                         const struct cvma_pck_ext *pck, struct cvma_tdx_tcb_result *tcb,
+                         int tcb_evaluation_data_number)
+{
+    struct cvma_tdx_claims *c = calloc(1, sizeof *c);
+    struct cvma_claims *cl = &res->claims;
+    if (c == NULL) {
+        return false;
+    }
+    memcpy(&c->quote, q, sizeof c->quote);
+    memset(&c->quote.qe_auth_data, 0, sizeof c->quote.qe_auth_data);
+    memset(&c->quote.pck_chain_pem, 0, sizeof c->quote.pck_chain_pem);
+    if (pck != NULL) {
+        c->has_pck = true;
+        c->pck = *pck;
+    }
+    if (tcb != NULL) {
+        c->tcb = *tcb;
+        memset(tcb, 0, sizeof *tcb);
+    }
+    c->tcb_evaluation_data_number = tcb_evaluation_data_number;
+    cvma_claims_set_kind(cl, &cvma_tdx_claims_ops, c);
+    memcpy(cl->measurement, q->body.mr_td, sizeof q->body.mr_td);
+    cl->measurement_len = sizeof q->body.mr_td;
+    memcpy(cl->report_data, q->body.report_data, sizeof cl->report_data);
+    cl->debug = (q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) != 0;
+    cl->verified = true;
+    return true;
 }

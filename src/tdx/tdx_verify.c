@@ -30,6 +30,7 @@
 #include "crypto/chain.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
+#include "tdx/tdx_claims.h"
 #include "tdx/tdx_internal.h"
 
 /* Intel SGX Root CA: SHA-256 of its SubjectPublicKeyInfo (docs/tdx.md). */
@@ -374,15 +375,6 @@ bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
     return true;
 }
 
-static json_t *adv_json(const struct cvma_tdx_advisories *a)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < a->n; i++) {
-        json_array_append_new(arr, json_string(a->ids[i]));
-    }
-    return arr;
-}
-
 static void adv_text(const struct cvma_tdx_advisories *a, char *out, size_t n)
 {
     size_t off = 0;
@@ -629,27 +621,10 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
 
     /* Claims: the quote is authentic from here on. */
     {
-        json_t *tdx = cvma_tdx_quote_json(q, &ch->pck);
-        char hex[129];
-        bool found = tcb.level_found; /* else every status and the date are null */
-        json_object_set_new(tdx, "tcb_status", found ? json_string(tcb.status) : json_null());
-        json_object_set_new(tdx, "platform_tcb_status",
-                            found ? json_string(tcb.platform_status) : json_null());
-        json_object_set_new(tdx, "qe_tcb_status", found ? json_string(tcb.qe_status) : json_null());
-        json_object_set_new(tdx, "module_tcb_status",
-                            found && tcb.module_status[0] ? json_string(tcb.module_status)
-                                                          : json_null());
-        json_object_set_new(tdx, "tcb_date", found ? json_string(tcb.tcb_date) : json_null());
-        json_object_set_new(tdx, "advisory_ids", adv_json(&tcb.advisory_ids));
-        json_object_set_new(tdx, "tcb_evaluation_data_number",
-                            json_integer(c->tcb_info.tcb_evaluation_data_number));
-        cvma_hex_encode(q->body.mr_td, 48, hex, sizeof hex);
-        json_object_set_new(res->claims, "measurement", json_string(hex));
-        cvma_hex_encode(q->body.report_data, 64, hex, sizeof hex);
-        json_object_set_new(res->claims, "report_data", json_string(hex));
-        json_object_set_new(res->claims, "debug",
-                            json_boolean((q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) != 0));
-        json_object_set_new(res->claims, "tdx", tdx);
+        if (!cvma_tdx_claims_set(res, q, &ch->pck, &tcb, c->tcb_info.tcb_evaluation_data_number)) {
+            v->oom = true;
+            goto out;
+        }
         memset(&res->platform, 0, sizeof res->platform);
         res->platform.present = true;
         res->platform.vendor = CVMA_PLATFORM_INTEL;

@@ -3,10 +3,10 @@
  * failing on SEV-SNP and TDX claims, all failures reported together, the TDX TCB-status
  * override both ways, the collateral grace period, and the Cocos AI importer.
  *
- * SEV-SNP claims come from the project's own encoder (cvma_snp_report_json) on a report built
- * field by field, and on a real sample through the parser; TDX claims from cvma_tdx_quote_json
- * on a quote built field by field (plus tcb_status, as the verifier adds it), and on a real
- * quote through the parser.
+ * SEV-SNP claims are the typed claims the verifier fills (cvma_snp_claims_set) from a report
+ * built field by field, and from a real sample through the parser; TDX claims likewise
+ * (cvma_tdx_claims_set) from a quote built field by field plus the TCB evaluation the verifier
+ * adds, and from a real quote through the parser.
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -14,8 +14,10 @@
 #include "appraise/policy.h"
 #include "appraise/policy_internal.h"
 #include "import/cocos.h"
+#include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
+#include "tdx/tdx_claims.h"
 #include "testutil.h"
 
 /* Repeated literals: R48("33") is 48 bytes of 0x33 in hex. */
@@ -156,14 +158,8 @@ static void good_snp(struct cvma_snp_report *r)
 static void snp_result(const struct cvma_snp_report *r, enum cvma_snp_product product,
                        struct cvma_result *res)
 {
-    char hex[129];
     cvma_result_init(res, "sev-snp", 0);
-    cvma_hex_encode(r->measurement, sizeof r->measurement, hex, sizeof hex);
-    json_object_set_new(res->claims, "measurement", json_string(hex));
-    cvma_hex_encode(r->report_data, sizeof r->report_data, hex, sizeof hex);
-    json_object_set_new(res->claims, "report_data", json_string(hex));
-    json_object_set_new(res->claims, "debug", json_boolean((r->policy >> 19) & 1));
-    json_object_set_new(res->claims, "snp", cvma_snp_report_json(r, product));
+    assert_true(cvma_snp_claims_set(res, r, product, NULL, NULL));
     res->platform.present = true;
     res->platform.vendor = CVMA_PLATFORM_AMD;
     res->platform.id_type = CVMA_PLATFORM_CHIP_ID;
@@ -522,23 +518,33 @@ static void test_required_provider_waits_for_an_undecided_binding(void **state)
     cvma_policy_free(p);
 }
 
+/*
+ * A claim a rule needs but the result lacks. The claims are typed: a verified report always
+ * has its VMPL and TCB components, so what can be missing is the kind's own claims (a
+ * verified result of no SEV-SNP report) and a product the report and its certificate left
+ * unknown (a by_product minimum cannot be chosen).
+ */
 static void test_missing_claim_is_refused(void **state)
 {
     (void)state;
     struct cvma_snp_report r;
     struct cvma_result res;
     good_snp(&r);
-    struct cvma_policy *p = load_ok("{\"snp\": {\"vmpl\": 0, \"minimum_tcb\": {\"snp\": 1}}}");
-    snp_result(&r, r.product, &res);
-    json_t *snp = json_object_get(res.claims, "snp");
-    json_object_del(snp, "vmpl");
-    json_object_del(json_object_get(snp, "reported_tcb"), "snp");
+    struct cvma_policy *p = load_ok("{\"snp\": {\"vmpl\": 0, \"minimum_tcb\": {\"snp\": 1, "
+                                    "\"by_product\": {\"Milan\": {\"snp\": 1}}}}}");
+    snp_result(&r, CVMA_SNP_PRODUCT_UNKNOWN, &res);
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING,
-                  "snp.vmpl: the result has no valid claim snp.vmpl", NULL);
+                  "snp.minimum_tcb.by_product: the result has no valid claim snp.product", NULL);
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+
+    snp_result(&r, r.product, &res);
+    cvma_claims_set_kind(&res.claims, NULL, NULL);
+    cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING,
-                  "snp.minimum_tcb: the result has no valid claim snp.reported_tcb.snp", NULL);
-    assert_int_equal(count_policy(&res.verdict), 2);
+                  "snp: the result has no valid claim snp", NULL);
+    assert_int_equal(count_policy(&res.verdict), 1);
     cvma_result_cleanup(&res);
 
     /* No claims at all (verification failed early): nothing is appraised. */
@@ -700,18 +706,20 @@ static void good_tdx(struct cvma_tdx_quote *q)
     memset(b->report_data, 0xaa, sizeof b->report_data);
 }
 
-/* res as the TDX verifier leaves it: claims.tdx plus the TCB evaluation it adds. */
+/* res as the TDX verifier leaves it: the quote's claims plus the TCB evaluation it adds
+ * (status NULL: no TCB level found). */
 static void tdx_result(const struct cvma_tdx_quote *q, const char *status, struct cvma_result *res)
 {
-    cvma_result_init(res, "tdx", 0);
-    json_t *tdx = cvma_tdx_quote_json(q, NULL);
-    assert_non_null(tdx);
+    struct cvma_tdx_tcb_result tcb;
+    memset(&tcb, 0, sizeof tcb);
     if (status != NULL) {
-        json_object_set_new(tdx, "tcb_status", json_string(status));
-        json_object_set_new(tdx, "qe_tcb_status", json_string("UpToDate"));
-        json_object_set_new(tdx, "advisory_ids", json_array());
+        tcb.level_found = true;
+        snprintf(tcb.status, sizeof tcb.status, "%s", status);
+        snprintf(tcb.platform_status, sizeof tcb.platform_status, "%s", status);
+        snprintf(tcb.qe_status, sizeof tcb.qe_status, "UpToDate");
     }
-    json_object_set_new(res->claims, "tdx", tdx);
+    cvma_result_init(res, "tdx", 0);
+    assert_true(cvma_tdx_claims_set(res, q, NULL, &tcb, 0));
     res->platform.present = true;
     res->platform.vendor = CVMA_PLATFORM_INTEL;
 }
@@ -1156,6 +1164,66 @@ static void test_tdx_real_quote_claims(void **state)
     free(td);
     free(dir);
     free(f);
+}
+
+/* ---- the claims JSON written from the typed claims ------------------------------------------ */
+
+static char *claims_text(const struct cvma_result *res)
+{
+    json_t *c = cvma_result_claims_json(res);
+    assert_non_null(c);
+    char *t = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(c);
+    assert_non_null(t);
+    return t;
+}
+
+/* {} before verification; then measurement, report_data, debug and the kind's object, in this
+ * order, the kind's extra keys after the report's fields (docs/results.md). */
+static void test_claims_json_shape(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_tdx_quote q;
+    struct cvma_result res;
+    char *t;
+    cvma_result_init(&res, "sev-snp", 0);
+    t = claims_text(&res);
+    assert_string_equal(t, "{}");
+    free(t);
+    cvma_result_cleanup(&res);
+
+    good_snp(&r);
+    r.policy |= 1ull << 19;
+    cvma_result_init(&res, "sev-snp", 0);
+    assert_true(
+            cvma_snp_claims_set(&res, &r, CVMA_SNP_PRODUCT_MILAN, "CN=csp.example", "Milan-B0"));
+    t = claims_text(&res);
+    assert_true(
+            strncmp(t,
+                    "{\"measurement\":\"" R48("33") "\",\"report_data\":\"" R64(
+                            "aa") "\",\"debug\":true,\"snp\":{\"version\":3,\"product\":\"Milan\",",
+                    strlen("{\"measurement\":\"" R48("33") "\",\"report_data\":\"" R64(
+                            "aa") "\",\"debug\":true,\"snp\":{\"version\":3,\"product\":"
+                                  "\"Milan\",")) == 0);
+    assert_non_null(
+            strstr(t, "},\"csp_id\":\"CN=csp.example\",\"cert_product_name\":\"Milan-B0\"}}"));
+    free(t);
+    cvma_result_cleanup(&res);
+
+    good_tdx(&q);
+    tdx_result(&q, NULL, &res);
+    t = claims_text(&res);
+    assert_true(strncmp(t,
+                        "{\"measurement\":\"" R48("d1") "\",\"report_data\":\"" R64(
+                                "aa") "\",\"debug\":false,\"tdx\":{\"version\":4,",
+                        strlen("{\"measurement\":\"" R48("d1") "\",\"report_data\":\"" R64(
+                                "aa") "\",\"debug\":false,\"tdx\":{\"version\":4,")) == 0);
+    assert_non_null(strstr(t, "\"tcb_status\":null,\"platform_tcb_status\":null,\"qe_tcb_status\":"
+                              "null,\"module_tcb_status\":null,\"tcb_date\":null,\"advisory_ids\":"
+                              "[],\"tcb_evaluation_data_number\":0}}"));
+    free(t);
+    cvma_result_cleanup(&res);
 }
 
 /* ---- loading ------------------------------------------------------------------------------- */
@@ -1797,6 +1865,7 @@ int main(void)
             cmocka_unit_test(test_tdx_accepted_tcb_statuses_override),
             cmocka_unit_test(test_tdx_all_failing_rules_are_reported),
             cmocka_unit_test(test_tdx_real_quote_claims),
+            cmocka_unit_test(test_claims_json_shape),
             cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
             cmocka_unit_test(test_load_from_file_and_accessors),
             cmocka_unit_test(test_collateral_grace_parsing),

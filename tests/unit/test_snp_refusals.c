@@ -284,7 +284,9 @@ static void test_debug_guest_is_refused_by_default_and_claimed(void **state)
     assert_int_equal(cvma_result_exit_code(&r.res), 1);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_DEBUG_ALLOWED);
     expect_detail(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED, "bit 19 (DEBUG) set");
-    assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    json_t *claims = cvma_result_claims_json(&r.res);
+    assert_true(json_is_true(json_object_get(claims, "debug")));
+    json_decref(claims);
     done(&r);
     /* A policy without snp.allow_debug true changes nothing. */
     sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"vmpl\": 0}}", &r);
@@ -412,9 +414,10 @@ static void test_product_option_decides_a_v2_report(void **state)
 
     sim_verify_ex(&o, true, 0, CVMA_SNP_PRODUCT_TURIN, NULL, &r);
     assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    json_t *claims = cvma_result_claims_json(&r.res);
     assert_string_equal(
-            json_string_value(json_object_get(json_object_get(r.res.claims, "snp"), "product")),
-            "Turin");
+            json_string_value(json_object_get(json_object_get(claims, "snp"), "product")), "Turin");
+    json_decref(claims);
     done(&r);
 
     /* The wrong product: the Milan TCB layout does not match the Turin VCEK. */

@@ -62,9 +62,13 @@ static void verify_file_policy(const char *quote, const char *dir, const char *a
     cvma_buf_free(&b);
 }
 
+/* claims.tdx.<name> as the result JSON has it; valid until the next call. */
 static const char *claim_tdx(const struct cvma_result *res, const char *name)
 {
-    return json_string_value(json_object_get(json_object_get(res->claims, "tdx"), name));
+    static json_t *last;
+    json_decref(last);
+    last = cvma_result_claims_json(res);
+    return json_string_value(json_object_get(json_object_get(last, "tdx"), name));
 }
 
 static void test_real_uptodate_quote_verifies(void **state)
@@ -82,12 +86,13 @@ static void test_real_uptodate_quote_verifies(void **state)
     assert_string_equal(res.trust_anchor, "intel-sgx-root-ca");
     assert_string_equal(claim_tdx(&res, "tcb_status"), "UpToDate");
     assert_string_equal(claim_tdx(&res, "qe_tcb_status"), "UpToDate");
+    json_t *claims = cvma_result_claims_json(&res);
     assert_int_equal(
-            json_array_size(json_object_get(json_object_get(res.claims, "tdx"), "advisory_ids")),
-            0);
-    assert_string_equal(json_string_value(json_object_get(res.claims, "measurement")),
+            json_array_size(json_object_get(json_object_get(claims, "tdx"), "advisory_ids")), 0);
+    assert_string_equal(json_string_value(json_object_get(claims, "measurement")),
                         "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae"
                         "6dc5f87f27428b2538873118b7");
+    json_decref(claims);
     json_t *pl = cvma_platform_to_json(&res.platform);
     assert_string_equal(json_string_value(json_object_get(pl, "id")),
                         "811dca2a26b952e85bb6448b097ba4fd");
@@ -133,8 +138,10 @@ static void test_real_spr_quote_has_no_tcb_level(void **state)
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
     assert_non_null(strstr(res.verdict.reasons[1].detail, "component"));
     /* Authentic all the same: claims and platform filled, no TCB status. */
-    assert_true(json_is_null(json_object_get(json_object_get(res.claims, "tdx"), "tcb_status")));
-    assert_non_null(json_string_value(json_object_get(res.claims, "measurement")));
+    json_t *claims = cvma_result_claims_json(&res);
+    assert_true(json_is_null(json_object_get(json_object_get(claims, "tdx"), "tcb_status")));
+    assert_non_null(json_string_value(json_object_get(claims, "measurement")));
+    json_decref(claims);
     json_t *pl = cvma_platform_to_json(&res.platform);
     assert_string_equal(json_string_value(json_object_get(pl, "id_type")), "ppid");
     json_decref(pl);
@@ -697,7 +704,9 @@ static void test_sim_v5_and_debug(void **state)
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_DEBUG);
     assert_non_null(strstr(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
                            "has debug/profiling bits 7:0 set (0x01)"));
-    assert_true(json_is_true(json_object_get(r.res.claims, "debug")));
+    json_t *claims = cvma_result_claims_json(&r.res);
+    assert_true(json_is_true(json_object_get(claims, "debug")));
+    json_decref(claims);
     sim_done(&r);
     sim_run_policy(&o, "{\"tdx\": {\"allow_debug\": false}}", &r);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
@@ -856,7 +865,7 @@ static void test_sim_no_tcb_level_still_fills_claims(void **state)
     (void)state;
     struct cvma_sim_tdx_opts o;
     struct simrun r;
-    json_t *tdx;
+    json_t *tdx, *claims;
     char ppid[33];
     cvma_sim_tdx_opts_default(&o);
     o.tcb_status = CVMA_SIM_TDX_TCB_NOLEVEL;
@@ -867,14 +876,15 @@ static void test_sim_no_tcb_level_still_fills_claims(void **state)
     sim_run(&o, 0, &r);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
-    assert_string_equal(json_string_value(json_object_get(r.res.claims, "measurement")),
+    claims = cvma_result_claims_json(&r.res);
+    assert_string_equal(json_string_value(json_object_get(claims, "measurement")),
                         "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"
                         "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c");
     cvma_hex_encode(o.ppid, sizeof o.ppid, ppid, sizeof ppid);
     json_t *pl = cvma_platform_to_json(&r.res.platform);
     assert_string_equal(json_string_value(json_object_get(pl, "id")), ppid);
     json_decref(pl);
-    tdx = json_object_get(r.res.claims, "tdx");
+    tdx = json_object_get(claims, "tdx");
     assert_true(json_is_object(tdx));
     assert_true(json_is_null(json_object_get(tdx, "tcb_status")));
     assert_true(json_is_null(json_object_get(tdx, "platform_tcb_status")));
@@ -882,6 +892,7 @@ static void test_sim_no_tcb_level_still_fills_claims(void **state)
     assert_true(json_is_null(json_object_get(tdx, "tcb_date")));
     assert_int_equal(json_array_size(json_object_get(tdx, "advisory_ids")), 0);
     assert_int_equal(json_array_size(json_object_get(tdx, "rtmr")), 4);
+    json_decref(claims);
 
     /* A policy accepting statuses cannot accept a missing one: the refusal stands. */
     struct cvma_policy *p = policy("{\"tdx\": {\"accepted_tcb_statuses\": [\"OutOfDate\"]}}");
@@ -895,7 +906,9 @@ static void test_sim_no_tcb_level_still_fills_claims(void **state)
     cvma_sim_tdx_opts_default(&o);
     o.tamper.pck_sig_wrong = true;
     sim_run(&o, 0, &r);
-    assert_int_equal(json_object_size(r.res.claims), 0);
+    claims = cvma_result_claims_json(&r.res);
+    assert_int_equal(json_object_size(claims), 0);
+    json_decref(claims);
     pl = cvma_platform_to_json(&r.res.platform);
     assert_int_equal(json_object_size(pl), 0);
     json_decref(pl);
