@@ -226,7 +226,25 @@ static size_t find_bytes(const uint8_t *hay, size_t len, const uint8_t *needle, 
     return SIZE_MAX;
 }
 
-/* CPUID leaf/subleaf: the instruction on the running machine, the cpuid file under a tree. */
+/* Parses "HEX HEX ..." (a stand-in file) into up to n words; true when all n were there. */
+static bool parse_hex_words(const char *text, uint64_t *out, size_t n)
+{
+    const char *p = text;
+    for (size_t k = 0; k < n; k++) {
+        char *end;
+        errno = 0;
+        out[k] = strtoull(p, &end, 16);
+        if (errno != 0 || end == p) {
+            return false;
+        }
+        p = end;
+    }
+    return true;
+}
+
+/* CPUID leaf/subleaf: the instruction on the running machine; under a tree, the text file
+ * ROOT/cvmattest-cpuid/0xLLLLLLLL (subleaf 0) or 0xLLLLLLLL.S holding "EAX EBX ECX EDX" in
+ * hex. A leaf beyond the maximum reads as zeros, as on the processor. */
 static int cpuid(const struct ctx *c, uint32_t leaf_, uint32_t sub, uint32_t regs[4])
 {
     memset(regs, 0, 4 * sizeof regs[0]);
@@ -235,7 +253,7 @@ static int cpuid(const struct ctx *c, uint32_t leaf_, uint32_t sub, uint32_t reg
         unsigned int a, b, cc, d;
         unsigned int max = __get_cpuid_max(leaf_ & 0x80000000u, NULL);
         if (max < leaf_) {
-            return ERANGE;
+            return 0;
         }
         __cpuid_count(leaf_, sub, a, b, cc, d);
         regs[0] = a;
@@ -247,26 +265,59 @@ static int cpuid(const struct ctx *c, uint32_t leaf_, uint32_t sub, uint32_t reg
         return ENOTSUP;
 #endif
     }
-    uint8_t b[16];
-    int err = read_at(c, "/dev/cpu/0/cpuid", (uint64_t)leaf_ | (uint64_t)sub << 32, b, 16);
-    if (err == 0) {
-        for (int i = 0; i < 4; i++) {
-            regs[i] = le32(b + 4 * i);
-        }
+    if (!exists(c, "/cvmattest-cpuid")) {
+        return ENOENT;
     }
-    return err;
+    char abs[64], text[128];
+    if (sub == 0) {
+        snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32, leaf_);
+    } else {
+        snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32 ".%" PRIu32, leaf_, sub);
+    }
+    uint64_t w[4];
+    int err = read_text(c, abs, text, sizeof text);
+    if (err == ENOENT) {
+        return 0;
+    }
+    if (err != 0) {
+        return err;
+    }
+    if (!parse_hex_words(text, w, 4)) {
+        return EINVAL;
+    }
+    for (int i = 0; i < 4; i++) {
+        regs[i] = (uint32_t)w[i];
+    }
+    return 0;
 }
 
-/* MSR via the msr driver (also on the running machine: there is no other way from user space). */
+/* MSR through the msr driver: /dev/cpu/0/msr read at offset = the MSR's number (8 bytes). Under
+ * a tree, dev/cpu/0/msr must exist (it stands for the loaded module) and the value is the hex
+ * text of ROOT/cvmattest-msr/0xNNNNNNNN; a missing file is an MSR that cannot be read (EIO). */
 static int rdmsr(const struct ctx *c, uint32_t msr, uint64_t *val)
 {
-    uint8_t b[8];
     *val = 0;
-    int err = read_at(c, "/dev/cpu/0/msr", msr, b, 8);
-    if (err == 0) {
-        *val = (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+    if (c->live) {
+        uint8_t b[8];
+        int err = read_at(c, "/dev/cpu/0/msr", msr, b, 8);
+        if (err == 0) {
+            *val = (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+        }
+        return err;
     }
-    return err;
+    if (!exists(c, "/dev/cpu/0/msr")) {
+        return ENOENT;
+    }
+    char abs[64], text[64];
+    snprintf(abs, sizeof abs, "/cvmattest-msr/0x%08" PRIx32, msr);
+    int err = read_text(c, abs, text, sizeof text);
+    if (err == ENOENT) {
+        return EIO;
+    }
+    if (err != 0) {
+        return err;
+    }
+    return parse_hex_words(text, val, 1) ? 0 : EINVAL;
 }
 
 /* Why an MSR could not be read, and what to do: never a failure of the host itself. */
@@ -291,7 +342,7 @@ static void cpuid_unknown(struct ctx *c, int i)
 {
     set(c, i, CVMA_HOST_UNKNOWN,
         c->live ? "CPUID is not available on this architecture"
-                : "the tree has no dev/cpu/0/cpuid (docs/host-check.md: tree layout)",
+                : "the tree has no cvmattest-cpuid/ (docs/host-check.md: tree layout)",
         "CPUID not readable: %s", strerror(c->cpuid_err));
 }
 
@@ -1020,7 +1071,7 @@ static void check_tdx(struct ctx *c)
     i = add(c, g, "tdx.cpu.not_a_td", "Not inside a TD", "cpu_support",
             "CPUID leaf 0x21 vendor 'IntelTDX    ' means this is a TDX guest, not a host");
     err = c->cpuid_err ? c->cpuid_err : cpuid(c, 0x21, 0, r);
-    if (err == ERANGE || (err == 0 && memcmp(&r[1], "Inte", 4) != 0)) {
+    if (err == 0 && memcmp(&r[1], "Inte", 4) != 0) {
         set(c, i, CVMA_HOST_PASS, NULL, "not a TDX guest");
     } else if (err == 0) {
         set(c, i, CVMA_HOST_FAIL, "run host-check on the host, not inside a TD", "a TDX guest");

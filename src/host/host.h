@@ -12,13 +12,14 @@
  * (TDX: quote generation service, PCCS, registration) is reported beside it.
  *
  * What it reads, always under opts->root ("/" for the running machine): proc/, sys/, boot/,
- * dev/ (dev/cpu/0/msr read at the MSR's offset, as the msr driver lays it out; dev/sev),
- * usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). CPUID is the cpuid
- * instruction when root is "/"; under another root it is read from ROOT/dev/cpu/0/cpuid at
- * offset leaf | subleaf << 32 (the cpuid driver's layout), so a prepared tree stands in for
- * it. The /dev/sev PLATFORM_STATUS ioctls are issued when root is "/"; under another root
- * their output structures are read from ROOT/cvmattest-ioctl/sev_platform_status (12 bytes)
- * and ROOT/cvmattest-ioctl/snp_platform_status (32 bytes), in the kernel's uapi layout.
+ * dev/, usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). On the running machine
+ * CPUID is the cpuid instruction, MSRs are read through the msr driver (/dev/cpu/0/msr) and
+ * /dev/sev answers the SEV and SNP PLATFORM_STATUS ioctls. Under another root, stand-in files
+ * replace them (docs/host-check.md, "Prepared trees"): ROOT/cvmattest-cpuid/0xLLLLLLLL holds
+ * "EAX EBX ECX EDX" in hex; ROOT/dev/cpu/0/msr must exist (the msr module) and
+ * ROOT/cvmattest-msr/0xNNNNNNNN holds the MSR's value in hex; ROOT/dev/sev must exist and
+ * ROOT/cvmattest-ioctl/sev_platform_status (12 bytes) and snp_platform_status (32 bytes) hold
+ * the ioctls' output structures in the kernel's uapi layout (linux/psp-sev.h).
  * Nothing is written. The PCCS check makes one HTTP request (opts->pccs_url).
  */
 #ifndef CVMA_HOST_HOST_H
