@@ -59,7 +59,7 @@ ITEMS = {
 }
 
 GUID_SEV = bytes.fromhex("666588dc4a989847a75e5585a7bf67cc")
-GUID_TDX = bytes.fromhex("35657ae44a98984786 5e4685a7bf8ec2".replace(" ", ""))
+GUID_TDX = bytes.fromhex("35657ae44a989847865e4685a7bf8ec2")
 
 
 def put(root, rel, data, mode="w"):
@@ -101,9 +101,8 @@ def kernel(root, release, opts):
 
 
 def snp(root, w):
-    fam_model = 0x00A10F11 if "epyc" not in w else 0x00A00F10  # Genoa B1 / not 19h: use Rome
-    if "epyc" in w:
-        fam_model = 0x00830F10  # family 17h model 31h: Rome, SEV-ES but no SNP
+    # family 19h model 11h stepping 1 (Genoa B1); without "epyc": 17h model 31h (Rome, no SNP)
+    fam_model = 0x00830F10 if "epyc" in w else 0x00A10F11
     leaves = regs("GenuineIntel" if "amd-cpu" in w else "AuthenticAMD", fam_model,
                   (1 << 31) if "bare-metal" in w else 0)
     leaves.update(brand("AMD EPYC 9654 96-Core Processor"))
