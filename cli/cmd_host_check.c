@@ -1,0 +1,99 @@
+/* cvmattest host-check [--root DIR] [--json]: can this host run SEV-SNP or TDX guests
+ * (docs/host-check.md). Exit 0 when at least one TEE is ready, 1 when neither is, 2 on usage
+ * errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "host/host.h"
+
+static const char usage[] =
+        "usage: cvmattest host-check [--root DIR] [--json] [--pccs-url URL] [--pccs-timeout S]\n"
+        "  checks, for SEV-SNP and for TDX, every host requirement: pass, fail or unknown,\n"
+        "  each with what to do (docs/host-check.md)\n"
+        "  --root DIR          read proc/, sys/, boot/, dev/ under DIR (a prepared tree) instead\n"
+        "                      of this machine; CPUID and /dev/sev from stand-in files there\n"
+        "  --json              the tree of checks as JSON\n"
+        "  --pccs-url URL      the PCCS to probe (default https://localhost:8081; none: skip)\n"
+        "  --pccs-timeout S    seconds to wait for it (default 5)\n"
+        "exit codes: 0 at least one TEE ready, 1 neither, 2 usage error\n";
+
+int cvma_cmd_host_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"root", required_argument, NULL, 'r'},
+            {"json", no_argument, NULL, 'j'},
+            {"pccs-url", required_argument, NULL, 'p'},
+            {"pccs-timeout", required_argument, NULL, 't'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    struct cvma_host_options o = {0};
+    bool json = false;
+    int c;
+
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        switch (c) {
+        case 'r':
+            o.root = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'p':
+            o.pccs_url = optarg;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > 600) {
+                return cvma_cli_usage_error("host-check", "--pccs-timeout wants 1..600 seconds");
+            }
+            o.pccs_timeout_s = v;
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            return cvma_cli_bad_option("host-check", c, argv);
+        }
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error("host-check", "takes no operands ('%s')", argv[optind]);
+    }
+    if (o.root != NULL) {
+        struct stat st;
+        if (o.root[0] == '\0' || stat(o.root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            return cvma_cli_usage_error("host-check", "--root %s: not a directory", o.root);
+        }
+    }
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    if (r == NULL) {
+        fprintf(stderr, "cvmattest host-check: out of memory\n");
+        return 2;
+    }
+    int rc = r->snp_ready || r->tdx_ready ? 0 : 1;
+    if (json) {
+        json_t *j = cvma_host_report_json(r);
+        if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+            fprintf(stderr, "cvmattest host-check: out of memory\n");
+            rc = 2;
+        } else {
+            fputc('\n', stdout);
+        }
+        json_decref(j);
+    } else {
+        cvma_host_report_print(r, stdout);
+    }
+    cvma_host_report_free(r);
+    return rc;
+}

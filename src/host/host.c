@@ -1,0 +1,1400 @@
+/* Host readiness checks: see host.h and docs/host-check.md. */
+#include "host/host.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define HAVE_CPUID_INSN 1
+#endif
+
+#include <curl/curl.h>
+
+#include "common/reader.h"
+#include "common/util.h"
+
+/* Minimums: Linux gained SEV-SNP host support (KVM) in 6.11 and TDX host support in 6.16. The
+ * SEV firmware must implement SNP ABI 1.51 (the kernel's SNP_MIN_API_MAJOR/MINOR). */
+#define SNP_MIN_KERNEL_MAJOR 6
+#define SNP_MIN_KERNEL_MINOR 11
+#define TDX_MIN_KERNEL_MAJOR 6
+#define TDX_MIN_KERNEL_MINOR 16
+#define SNP_MIN_FW_MAJOR     1
+#define SNP_MIN_FW_MINOR     51
+
+/* MSRs (AMD APM vol. 2 §15.34-15.36; Intel SDM vol. 4; Intel TDX module base spec) */
+#define MSR_AMD64_SYSCFG          0xC0010010u /* bit 23 MemEncryptionModeEn, 24 SNPEn */
+#define MSR_AMD64_RMP_BASE        0xC0010132u
+#define MSR_AMD64_RMP_END         0xC0010133u
+#define MSR_IA32_TME_ACTIVATE     0x982u  /* bit 0 lock, bit 1 enable */
+#define MSR_IA32_MKTME_KEYID_PART 0x87u   /* 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs */
+#define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u /* bit 11 SEAMRR enabled */
+
+/* /dev/sev ioctl (Linux uapi linux/psp-sev.h): SEV_ISSUE_CMD = _IOWR('S', 0, 16 bytes). */
+#define SEV_CMD_PLATFORM_STATUS 1u
+#define SNP_CMD_PLATFORM_STATUS 9u
+#define SEV_STATUS_LEN          12u
+#define SNP_STATUS_LEN          32u
+
+#define DEFAULT_PCCS_URL "https://localhost:8081"
+
+/* OVMF GUIDed footer table entries (edk2 OvmfPkg ResetVector), as stored (little-endian
+ * fields): SEV metadata dc886566-984a-4798-a75e-5585a7bf67cc, TDX metadata
+ * e47a6535-984a-4798-865e-4685a7bf8ec2. */
+static const uint8_t GUID_SEV_METADATA[16] = {0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
+                                              0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc};
+static const uint8_t GUID_TDX_METADATA[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
+                                              0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2};
+
+/* Kernel messages quoted in fix hints: the strings users find in dmesg (drivers/crypto/ccp/
+ * sev-dev.c, arch/x86/virt/svm/sev.c, arch/x86/virt/vmx/tdx/tdx.c, arch/x86/kvm/vmx/tdx.c). */
+#define KMSG_RMP    "\"SEV-SNP: Memory for the RMP table has not been reserved by BIOS\""
+#define KMSG_SNPFW  "\"SEV-SNP support requires firmware version >= 1:51\""
+#define KMSG_SNPINI "\"SEV-SNP: failed to INIT rc ..., error ...\""
+#define KMSG_SNPOK  "\"SEV-SNP API:1.55 build:...\" when it works"
+#define KMSG_TDXBIO "\"virt/tdx: TDX not supported by the host platform\""
+#define KMSG_TDXKEY "\"virt/tdx: initialization failed: too few private KeyIDs available.\""
+#define KMSG_TDXOK  "\"virt/tdx: BIOS enabled: private KeyID range [...)\" when it works"
+#define KMSG_TDXMOD "\"virt/tdx: module not loaded\""
+
+struct ctx {
+    struct cvma_host_report *r;
+    const char *root; /* "" for the running machine, else the tree without a trailing '/' */
+    bool live;
+    const char *pccs_url;
+    long pccs_timeout_s;
+    bool oom;
+    /* CPUID results read once */
+    int cpuid_err; /* 0, or errno of the first failed read */
+    char vendor[13];
+    char brand[49];
+    uint32_t family, model, stepping;
+    bool hypervisor; /* CPUID 1 ECX bit 31: running under a hypervisor */
+};
+
+/* ---- the report ---- */
+
+static int add(struct ctx *c, int parent, const char *id, const char *name, const char *cat,
+               const char *desc)
+{
+    struct cvma_host_report *r = c->r;
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 64;
+        struct cvma_host_check *p = realloc(r->checks, ncap * sizeof *p);
+        if (p == NULL) {
+            c->oom = true;
+            return -1;
+        }
+        r->checks = p;
+        r->cap = ncap;
+    }
+    struct cvma_host_check *k = &r->checks[r->n];
+    memset(k, 0, sizeof *k);
+    snprintf(k->id, sizeof k->id, "%s", id);
+    snprintf(k->name, sizeof k->name, "%s", name);
+    k->category = cat;
+    k->description = desc;
+    k->state = CVMA_HOST_UNKNOWN;
+    k->parent = parent;
+    if (parent >= 0) {
+        r->checks[parent].group = true;
+    }
+    return (int)r->n++;
+}
+
+static void set(struct ctx *c, int i, enum cvma_host_state st, const char *hint, const char *fmt,
+                ...) CVMA_PRINTF(5, 6);
+static void set(struct ctx *c, int i, enum cvma_host_state st, const char *hint, const char *fmt,
+                ...)
+{
+    if (i < 0) {
+        return;
+    }
+    struct cvma_host_check *k = &c->r->checks[i];
+    k->state = st;
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(k->message, sizeof k->message, fmt, ap);
+        va_end(ap);
+    }
+    if (hint != NULL && st != CVMA_HOST_PASS) {
+        snprintf(k->fix_hint, sizeof k->fix_hint, "%s", hint);
+    }
+}
+
+/* A check that makes one statement: add and set at once. */
+static int leaf(struct ctx *c, int parent, const char *id, const char *name, const char *cat,
+                const char *desc, enum cvma_host_state st, const char *hint, const char *msg)
+{
+    int i = add(c, parent, id, name, cat, desc);
+    set(c, i, st, hint, "%s", msg != NULL ? msg : "");
+    return i;
+}
+
+/* ---- reading under the root ---- */
+
+static char *rpath(const struct ctx *c, const char *abs)
+{
+    size_t n = strlen(c->root) + strlen(abs) + 1;
+    char *p = malloc(n);
+    if (p != NULL) {
+        snprintf(p, n, "%s%s", c->root, abs);
+    }
+    return p;
+}
+
+/* Reads a small text file under the root into buf (NUL-terminated, trailing newline cut).
+ * Returns 0 or an errno value. */
+static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    char *p = rpath(c, abs);
+    if (p == NULL) {
+        return ENOMEM;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    free(p);
+    if (fd < 0) {
+        return err;
+    }
+    ssize_t got = read(fd, buf, len - 1);
+    err = got < 0 ? errno : 0;
+    close(fd);
+    if (got < 0) {
+        return err;
+    }
+    buf[got] = '\0';
+    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' ')) {
+        buf[--got] = '\0';
+    }
+    return 0;
+}
+
+static bool exists(const struct ctx *c, const char *abs)
+{
+    char *p = rpath(c, abs);
+    struct stat st;
+    bool ok = p != NULL && stat(p, &st) == 0;
+    free(p);
+    return ok;
+}
+
+/* Reads n bytes at offset off of a file under the root (the cpuid and msr driver layout).
+ * Returns 0, or an errno value (EIO also for a short read: no such register). */
+static int read_at(const struct ctx *c, const char *abs, uint64_t off, uint8_t *out, size_t n)
+{
+    char *p = rpath(c, abs);
+    if (p == NULL) {
+        return ENOMEM;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    free(p);
+    if (fd < 0) {
+        return err;
+    }
+    ssize_t got = pread(fd, out, n, (off_t)off);
+    err = got < 0 ? errno : (size_t)got != n ? EIO : 0;
+    close(fd);
+    return err;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Offset of needle in hay, or SIZE_MAX. */
+static size_t find_bytes(const uint8_t *hay, size_t len, const uint8_t *needle, size_t n)
+{
+    for (size_t off = 0; n > 0 && len >= n && off <= len - n; off++) {
+        if (hay[off] == needle[0] && memcmp(hay + off, needle, n) == 0) {
+            return off;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Parses "HEX HEX ..." (a stand-in file) into up to n words; true when all n were there. */
+static bool parse_hex_words(const char *text, uint64_t *out, size_t n)
+{
+    const char *p = text;
+    for (size_t k = 0; k < n; k++) {
+        char *end;
+        errno = 0;
+        out[k] = strtoull(p, &end, 16);
+        if (errno != 0 || end == p) {
+            return false;
+        }
+        p = end;
+    }
+    return true;
+}
+
+/* CPUID leaf/subleaf: the instruction on the running machine; under a tree, the text file
+ * ROOT/cvmattest-cpuid/0xLLLLLLLL (subleaf 0) or 0xLLLLLLLL.S holding "EAX EBX ECX EDX" in
+ * hex. A leaf beyond the maximum reads as zeros, as on the processor. */
+static int cpuid(const struct ctx *c, uint32_t leaf_, uint32_t sub, uint32_t regs[4])
+{
+    memset(regs, 0, 4 * sizeof regs[0]);
+    if (c->live) {
+#ifdef HAVE_CPUID_INSN
+        unsigned int a, b, cc, d;
+        unsigned int max = __get_cpuid_max(leaf_ & 0x80000000u, NULL);
+        if (max < leaf_) {
+            return 0;
+        }
+        __cpuid_count(leaf_, sub, a, b, cc, d);
+        regs[0] = a;
+        regs[1] = b;
+        regs[2] = cc;
+        regs[3] = d;
+        return 0;
+#else
+        return ENOTSUP;
+#endif
+    }
+    if (!exists(c, "/cvmattest-cpuid")) {
+        return ENOENT;
+    }
+    char abs[64], text[128];
+    if (sub == 0) {
+        snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32, leaf_);
+    } else {
+        snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32 ".%" PRIu32, leaf_, sub);
+    }
+    uint64_t w[4];
+    int err = read_text(c, abs, text, sizeof text);
+    if (err == ENOENT) {
+        return 0;
+    }
+    if (err != 0) {
+        return err;
+    }
+    if (!parse_hex_words(text, w, 4)) {
+        return EINVAL;
+    }
+    for (int i = 0; i < 4; i++) {
+        regs[i] = (uint32_t)w[i];
+    }
+    return 0;
+}
+
+/* MSR through the msr driver: /dev/cpu/0/msr read at offset = the MSR's number (8 bytes). Under
+ * a tree, dev/cpu/0/msr must exist (it stands for the loaded module) and the value is the hex
+ * text of ROOT/cvmattest-msr/0xNNNNNNNN; a missing file is an MSR that cannot be read (EIO). */
+static int rdmsr(const struct ctx *c, uint32_t msr, uint64_t *val)
+{
+    *val = 0;
+    if (c->live) {
+        uint8_t b[8];
+        int err = read_at(c, "/dev/cpu/0/msr", msr, b, 8);
+        if (err == 0) {
+            *val = (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+        }
+        return err;
+    }
+    if (!exists(c, "/dev/cpu/0/msr")) {
+        return ENOENT;
+    }
+    char abs[64], text[64];
+    snprintf(abs, sizeof abs, "/cvmattest-msr/0x%08" PRIx32, msr);
+    int err = read_text(c, abs, text, sizeof text);
+    if (err == ENOENT) {
+        return EIO;
+    }
+    if (err != 0) {
+        return err;
+    }
+    return parse_hex_words(text, val, 1) ? 0 : EINVAL;
+}
+
+/* Why an MSR could not be read, and what to do: never a failure of the host itself. */
+static void msr_unknown(struct ctx *c, int i, uint32_t msr, int err)
+{
+    if (err == ENOENT || err == ENXIO || err == ENODEV) {
+        set(c, i, CVMA_HOST_UNKNOWN,
+            "load the msr module (modprobe msr) and run again as root; /dev/cpu/0/msr is missing",
+            "MSR 0x%" PRIX32 " not readable: msr module not loaded", msr);
+    } else if (err == EACCES || err == EPERM) {
+        set(c, i, CVMA_HOST_UNKNOWN,
+            "run as root (sudo cvmattest host-check): reading MSRs needs it",
+            "MSR 0x%" PRIX32 " not readable: %s", msr, strerror(err));
+    } else {
+        set(c, i, CVMA_HOST_UNKNOWN,
+            "the CPU or the hypervisor does not expose this MSR; run on the bare-metal host",
+            "MSR 0x%" PRIX32 " not readable: %s", msr, strerror(err));
+    }
+}
+
+static void cpuid_unknown(struct ctx *c, int i)
+{
+    set(c, i, CVMA_HOST_UNKNOWN,
+        c->live ? "CPUID is not available on this architecture"
+                : "the tree has no cvmattest-cpuid/ (docs/host-check.md: tree layout)",
+        "CPUID not readable: %s", strerror(c->cpuid_err));
+}
+
+static void check_bare_metal(struct ctx *c, int parent, const char *id)
+{
+    int i = add(c, parent, id, "Bare metal", "cpu_support",
+                "CPUID 1 ECX bit 31 clear: not running under a hypervisor");
+    if (c->cpuid_err != 0) {
+        cpuid_unknown(c, i);
+    } else if (c->hypervisor) {
+        set(c, i, CVMA_HOST_FAIL,
+            "run on the bare-metal host: confidential VMs are launched by the host's own kernel",
+            "a virtual machine (CPUID 1 ECX bit 31 set)");
+    } else {
+        set(c, i, CVMA_HOST_PASS, NULL, "no hypervisor");
+    }
+}
+
+static void read_cpu(struct ctx *c)
+{
+    uint32_t r[4];
+    if ((c->cpuid_err = cpuid(c, 0, 0, r)) != 0) {
+        return;
+    }
+    memcpy(c->vendor, &r[1], 4);
+    memcpy(c->vendor + 4, &r[3], 4);
+    memcpy(c->vendor + 8, &r[2], 4);
+    c->vendor[12] = '\0';
+    if (cpuid(c, 1, 0, r) == 0) {
+        uint32_t base_fam = (r[0] >> 8) & 0xf, ext_fam = (r[0] >> 20) & 0xff;
+        uint32_t base_mod = (r[0] >> 4) & 0xf, ext_mod = (r[0] >> 16) & 0xf;
+        c->family = base_fam == 0xf ? base_fam + ext_fam : base_fam;
+        c->model = (base_fam == 0xf || base_fam == 0x6) ? (ext_mod << 4 | base_mod) : base_mod;
+        c->stepping = r[0] & 0xf;
+        c->hypervisor = r[2] >> 31 & 1;
+    }
+    for (uint32_t l = 0; l < 3; l++) {
+        if (cpuid(c, 0x80000002u + l, 0, r) != 0) {
+            c->brand[0] = '\0';
+            break;
+        }
+        memcpy(c->brand + 16 * l, r, 16);
+    }
+    c->brand[48] = '\0';
+    for (size_t i = 0; i < 48; i++) { /* printable only: it goes into JSON and the terminal */
+        if (c->brand[i] != '\0' && (c->brand[i] < 0x20 || c->brand[i] > 0x7e)) {
+            c->brand[i] = '?';
+        }
+    }
+}
+
+/* ---- kernel ---- */
+
+static bool parse_release(const char *rel, unsigned *maj, unsigned *min)
+{
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(rel, &end, 10);
+    if (errno != 0 || end == rel || *end != '.' || a > 1000) {
+        return false;
+    }
+    const char *q = end + 1;
+    unsigned long b = strtoul(q, &end, 10);
+    if (errno != 0 || end == q || b > 1000) {
+        return false;
+    }
+    *maj = (unsigned)a;
+    *min = (unsigned)b;
+    return true;
+}
+
+static void check_kernel_version(struct ctx *c, int parent, const char *id, unsigned want_maj,
+                                 unsigned want_min, const char *why)
+{
+    char rel[128], hint[256];
+    int i = add(c, parent, id, "Kernel version", "kernel", why);
+    int err = read_text(c, "/proc/sys/kernel/osrelease", rel, sizeof rel);
+    unsigned maj, min;
+    if (err != 0) {
+        set(c, i, CVMA_HOST_UNKNOWN, "mount /proc (or give --root a tree with proc/)",
+            "/proc/sys/kernel/osrelease: %s", strerror(err));
+    } else if (!parse_release(rel, &maj, &min)) {
+        set(c, i, CVMA_HOST_UNKNOWN, "report this kernel release string", "release '%s'", rel);
+    } else if (maj > want_maj || (maj == want_maj && min >= want_min)) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s (>= %u.%u)", rel, want_maj, want_min);
+    } else {
+        snprintf(hint, sizeof hint,
+                 "install a kernel >= %u.%u (or a distribution kernel with the %s backports)",
+                 want_maj, want_min, strncmp(id, "snp", 3) == 0 ? "SEV-SNP host" : "TDX host");
+        set(c, i, CVMA_HOST_FAIL, hint, "%s (< %u.%u)", rel, want_maj, want_min);
+    }
+}
+
+/* Finds "CONFIG_<opt>=y|m" in the running kernel's config (boot/config-RELEASE). */
+static void check_kernel_config(struct ctx *c, int parent, const char *tee, const char *const *opts,
+                                const char *const *why)
+{
+    char rel[128], id[48];
+    int g = add(c, parent, tee[0] == 's' ? "snp.kernel.config" : "tdx.kernel.config",
+                "Kernel options", "kernel", "read from /boot/config-RELEASE");
+    struct cvma_buf cfg = {0};
+    char *path = NULL;
+    int err = read_text(c, "/proc/sys/kernel/osrelease", rel, sizeof rel);
+    if (err == 0) {
+        char abs[200];
+        snprintf(abs, sizeof abs, "/boot/config-%s", rel);
+        if ((path = rpath(c, abs)) == NULL || cvma_file_read(path, 16u << 20, &cfg) != CVMA_OK) {
+            err = ENOENT;
+        }
+    }
+    for (size_t k = 0; opts[k] != NULL; k++) {
+        snprintf(id, sizeof id, "%s.kernel.config.%s", tee, opts[k]);
+        char name[96];
+        snprintf(name, sizeof name, "CONFIG_%s", opts[k]);
+        int i = add(c, g, id, name, "kernel", why[k]);
+        if (err != 0) {
+            set(c, i, CVMA_HOST_UNKNOWN,
+                "the kernel config is not at /boot/config-$(uname -r); zcat /proc/config.gz there",
+                "kernel config not found");
+            continue;
+        }
+        char want[96];
+        int wl = snprintf(want, sizeof want, "\nCONFIG_%s=", opts[k]);
+        char val = 0;
+        /* the config is text the kernel build wrote: "CONFIG_X=v" at a line start */
+        size_t at = SIZE_MAX;
+        if (wl > 0 && cfg.len >= (size_t)wl && memcmp(cfg.p, want + 1, (size_t)wl - 1) == 0) {
+            at = (size_t)wl - 1;
+        } else if (wl > 0) {
+            at = find_bytes(cfg.p, cfg.len, (const uint8_t *)want, (size_t)wl);
+            at = at == SIZE_MAX ? at : at + (size_t)wl;
+        }
+        if (at != SIZE_MAX && at < cfg.len) {
+            val = (char)cfg.p[at];
+        }
+        if (val == 'y' || val == 'm') {
+            set(c, i, CVMA_HOST_PASS, NULL, "CONFIG_%s=%c", opts[k], val);
+        } else {
+            char hint[200];
+            snprintf(hint, sizeof hint, "build or install a kernel with CONFIG_%s=y (or =m)",
+                     opts[k]);
+            set(c, i, CVMA_HOST_FAIL, hint, "CONFIG_%s is not set", opts[k]);
+        }
+    }
+    cvma_buf_free(&cfg);
+    free(path);
+}
+
+/* A kvm module parameter that must be Y/1. */
+static void check_kvm_param(struct ctx *c, int parent, const char *id, const char *mod,
+                            const char *param, const char *hint)
+{
+    char abs[128], val[32], name[96];
+    snprintf(abs, sizeof abs, "/sys/module/%s/parameters/%s", mod, param);
+    snprintf(name, sizeof name, "%s.%s", mod, param);
+    int i = add(c, parent, id, name, "kernel", "KVM module parameter, from /sys/module");
+    int err = read_text(c, abs, val, sizeof val);
+    char mdir[64];
+    snprintf(mdir, sizeof mdir, "/sys/module/%s", mod);
+    if (err == 0 && (strcmp(val, "Y") == 0 || strcmp(val, "1") == 0)) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s=%s", name, val);
+    } else if (err == 0) {
+        set(c, i, CVMA_HOST_FAIL, hint, "%s=%s", name, val);
+    } else if (!exists(c, mdir)) {
+        char h[300];
+        snprintf(h, sizeof h, "load the module: modprobe %s (%s)", mod, hint);
+        set(c, i, CVMA_HOST_FAIL, h, "module %s not loaded", mod);
+    } else {
+        set(c, i, CVMA_HOST_FAIL, hint, "%s: parameter absent (this kernel's %s lacks it)", name,
+            mod);
+    }
+}
+
+/* ---- files: QEMU and OVMF ---- */
+
+static bool file_contains(const struct ctx *c, const char *abs, const uint8_t *needle, size_t n)
+{
+    char *p = rpath(c, abs);
+    struct cvma_buf b = {0};
+    bool found = false;
+    if (p != NULL && cvma_file_read(p, 512u << 20, &b) == CVMA_OK && b.len >= n) {
+        found = find_bytes(b.p, b.len, needle, n) != SIZE_MAX;
+    }
+    cvma_buf_free(&b);
+    free(p);
+    return found;
+}
+
+static const char *const QEMU_PATHS[] = {"/usr/bin/qemu-system-x86_64",
+                                         "/usr/local/bin/qemu-system-x86_64",
+                                         "/usr/libexec/qemu-kvm", NULL};
+/* OVMF images: Debian/Ubuntu (ovmf), Fedora/RHEL (edk2-ovmf), and the AMDSEV/TDX build names */
+static const char *const OVMF_PATHS[] = {"/usr/share/ovmf/OVMF.fd",
+                                         "/usr/share/ovmf/OVMF.amdsev.fd",
+                                         "/usr/share/ovmf/OVMF.inteltdx.fd",
+                                         "/usr/share/OVMF/OVMF_CODE.fd",
+                                         "/usr/share/OVMF/OVMF_CODE_4M.fd",
+                                         "/usr/share/OVMF/OVMF.fd",
+                                         "/usr/share/edk2/ovmf/OVMF.amdsev.fd",
+                                         "/usr/share/edk2/ovmf/OVMF.inteltdx.fd",
+                                         "/usr/share/edk2/ovmf/OVMF_CODE.fd",
+                                         "/usr/share/qemu/OVMF.fd",
+                                         NULL};
+
+static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qom,
+                      const uint8_t guid[16], const char *qemu_hint, const char *ovmf_hint)
+{
+    char id[48], msg[384];
+    snprintf(id, sizeof id, "%s.vmm", tee);
+    int g = add(c, parent, id, "QEMU and OVMF", "vmm", "the VMM and the guest firmware");
+
+    snprintf(id, sizeof id, "%s.vmm.qemu", tee);
+    int i = add(c, g, id, "QEMU supports the TEE", "vmm",
+                "qemu-system-x86_64 present and carrying the TEE's guest object type");
+    const char *found = NULL, *capable = NULL;
+    for (size_t k = 0; QEMU_PATHS[k] != NULL; k++) {
+        if (exists(c, QEMU_PATHS[k])) {
+            found = found ? found : QEMU_PATHS[k];
+            if (file_contains(c, QEMU_PATHS[k], (const uint8_t *)qom, strlen(qom))) {
+                capable = QEMU_PATHS[k];
+                break;
+            }
+        }
+    }
+    if (capable != NULL) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s has the '%s' object", capable, qom);
+    } else if (found != NULL) {
+        set(c, i, CVMA_HOST_FAIL, qemu_hint, "%s lacks the '%s' object (too old)", found, qom);
+    } else {
+        set(c, i, CVMA_HOST_FAIL, qemu_hint, "qemu-system-x86_64 not found");
+    }
+
+    snprintf(id, sizeof id, "%s.vmm.ovmf", tee);
+    i = add(c, g, id, "OVMF supports the TEE", "vmm",
+            "an OVMF image whose GUIDed footer table names the TEE's metadata");
+    found = capable = NULL;
+    for (size_t k = 0; OVMF_PATHS[k] != NULL; k++) {
+        if (exists(c, OVMF_PATHS[k])) {
+            found = found ? found : OVMF_PATHS[k];
+            if (file_contains(c, OVMF_PATHS[k], guid, 16)) {
+                capable = OVMF_PATHS[k];
+                break;
+            }
+        }
+    }
+    if (capable != NULL) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s carries the %s metadata", capable,
+            tee[0] == 's' ? "SEV" : "TDX");
+    } else {
+        snprintf(msg, sizeof msg, "%s", found ? found : "no OVMF image found");
+        set(c, i, CVMA_HOST_FAIL, ovmf_hint, "%s%s", msg,
+            found ? ": no image with the metadata GUID" : "");
+    }
+}
+
+/* ---- SEV-SNP ---- */
+
+struct tcb {
+    unsigned fmc, bl, tee, snp, ucode;
+};
+
+static struct tcb tcb_split(uint64_t v, bool turin)
+{
+    struct tcb t = {0};
+    /* SNP ABI TCB_VERSION: Milan/Genoa BL,TEE,rsvd[4],SNP,UCODE; Turin FMC,BL,TEE,SNP,rsvd[3],UCODE
+     */
+    if (turin) {
+        t.fmc = v & 0xff;
+        t.bl = (v >> 8) & 0xff;
+        t.tee = (v >> 16) & 0xff;
+        t.snp = (v >> 24) & 0xff;
+    } else {
+        t.bl = v & 0xff;
+        t.tee = (v >> 8) & 0xff;
+        t.snp = (v >> 48) & 0xff;
+    }
+    t.ucode = (v >> 56) & 0xff;
+    return t;
+}
+
+static int fmt_tcb(char *out, size_t n, uint64_t v, bool turin)
+{
+    struct tcb t = tcb_split(v, turin);
+    if (turin) {
+        return snprintf(out, n,
+                        "0x%016" PRIx64 " (fmc %u, bootloader %u, tee %u, snp %u, microcode %u)", v,
+                        t.fmc, t.bl, t.tee, t.snp, t.ucode);
+    }
+    return snprintf(out, n, "0x%016" PRIx64 " (bootloader %u, tee %u, snp %u, microcode %u)", v,
+                    t.bl, t.tee, t.snp, t.ucode);
+}
+
+/* Issues a /dev/sev PLATFORM_STATUS (cmd) or reads its stand-in file. 0 or an errno value;
+ * fw_err gets the firmware's error code for a failed ioctl. */
+static int sev_status(const struct ctx *c, uint32_t cmd, uint8_t *out, size_t len, uint32_t *fw_err)
+{
+    *fw_err = 0;
+    memset(out, 0, len);
+    if (!c->live) {
+        const char *abs = cmd == SEV_CMD_PLATFORM_STATUS ? "/cvmattest-ioctl/sev_platform_status"
+                                                         : "/cvmattest-ioctl/snp_platform_status";
+        if (!exists(c, "/dev/sev")) {
+            return ENOENT;
+        }
+        return read_at(c, abs, 0, out, len);
+    }
+    int fd = open("/dev/sev", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return errno;
+    }
+    /* struct sev_issue_cmd { __u32 cmd; __u64 data; __u32 error; } __packed */
+    uint8_t arg[16] = {0};
+    uint64_t addr = (uint64_t)(uintptr_t)out;
+    memcpy(arg, &cmd, 4);
+    memcpy(arg + 4, &addr, 8);
+    unsigned long req = (3ul << 30) | (16ul << 16) | ((unsigned long)'S' << 8);
+    int rc = ioctl(fd, req, arg);
+    int err = rc < 0 ? errno : 0;
+    memcpy(fw_err, arg + 12, 4);
+    close(fd);
+    return err;
+}
+
+static void dev_sev_unknown(struct ctx *c, int i, int err, uint32_t fw_err)
+{
+    if (err == EACCES || err == EPERM) {
+        set(c, i, CVMA_HOST_UNKNOWN, "run as root (sudo cvmattest host-check) to query /dev/sev",
+            "/dev/sev: %s", strerror(err));
+    } else if (err == ENOENT || err == ENODEV || err == ENXIO) {
+        set(c, i, CVMA_HOST_FAIL,
+            "/dev/sev appears when the ccp driver finds the AMD Secure Processor with SEV enabled: "
+            "enable SEV in the BIOS, CONFIG_CRYPTO_DEV_SP_PSP, modprobe ccp; dmesg "
+            "shows " KMSG_SNPINI " when SNP INIT failed",
+            "/dev/sev not present");
+    } else {
+        set(c, i, CVMA_HOST_UNKNOWN, "check dmesg for ccp/SEV messages",
+            "/dev/sev status: %s (firmware error 0x%" PRIx32 ")", strerror(err), fw_err);
+    }
+}
+
+/* AMD-SB-3019 (CVE-2024-56161, microcode signature verification) minimum microcode patch
+ * levels, for the parts we have figures for (docs/host-check.md says where they come from). */
+static const struct {
+    uint32_t family, model, stepping, min_patch;
+    const char *part;
+} SB3019[] = {
+        {0x19, 0x01, 1, 0x0a0011dbu, "EPYC 7003 (Milan)"},
+        {0x19, 0x11, 1, 0x0a101154u, "EPYC 9004 (Genoa)"},
+};
+
+static void check_microcode(struct ctx *c, int parent)
+{
+    int i = add(c, parent, "snp.firmware.microcode", "Microcode vs AMD-SB-3019", "firmware",
+                "running microcode patch level (/proc/cpuinfo) against AMD-SB-3019's minimum");
+    char buf[4096];
+    int err = read_text(c, "/proc/cpuinfo", buf, sizeof buf);
+    const char *m = err == 0 ? strstr(buf, "\nmicrocode") : NULL;
+    if (m == NULL && err == 0 && strncmp(buf, "microcode", 9) == 0) {
+        m = buf;
+    }
+    const char *colon = m != NULL ? strchr(m, ':') : NULL;
+    uint32_t patch = 0;
+    if (colon != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(colon + 1, &end, 16);
+        if (errno == 0 && end != colon + 1 && v <= 0xffffffffu) {
+            patch = (uint32_t)v;
+        } else {
+            colon = NULL;
+        }
+    }
+    if (colon != NULL && c->hypervisor) {
+        set(c, i, CVMA_HOST_UNKNOWN, "run on the bare-metal host: a hypervisor shows its own value",
+            "microcode 0x%08" PRIx32 " as a hypervisor reports it", patch);
+        return;
+    }
+    if (colon == NULL) {
+        set(c, i, CVMA_HOST_UNKNOWN, "mount /proc; the microcode line of /proc/cpuinfo is read",
+            "microcode level not found in /proc/cpuinfo");
+        return;
+    }
+    for (size_t k = 0; k < sizeof SB3019 / sizeof SB3019[0]; k++) {
+        if (SB3019[k].family == c->family && SB3019[k].model == c->model &&
+            SB3019[k].stepping == c->stepping) {
+            if (patch >= SB3019[k].min_patch) {
+                set(c, i, CVMA_HOST_PASS, NULL,
+                    "microcode 0x%08" PRIx32 " >= 0x%08" PRIx32 " (AMD-SB-3019, %s)", patch,
+                    SB3019[k].min_patch, SB3019[k].part);
+            } else {
+                set(c, i, CVMA_HOST_FAIL,
+                    "update the BIOS (AGESA/PI with the AMD-SB-3019 fix); the microcode package "
+                    "alone cannot carry the signature fix",
+                    "microcode 0x%08" PRIx32 " < 0x%08" PRIx32 " (AMD-SB-3019, %s)", patch,
+                    SB3019[k].min_patch, SB3019[k].part);
+            }
+            return;
+        }
+    }
+    set(c, i, CVMA_HOST_UNKNOWN,
+        "compare with the table of AMD-SB-3019 for this part (no figure recorded here)",
+        "microcode 0x%08" PRIx32 " on family 0x%" PRIx32 " model 0x%" PRIx32 " stepping %" PRIu32,
+        patch, c->family, c->model, c->stepping);
+}
+
+static void check_snp(struct ctx *c)
+{
+    uint32_t r[4];
+    bool amd = strcmp(c->vendor, "AuthenticAMD") == 0;
+    bool turin = c->family == 0x1a;
+    int top = add(c, -1, "snp", "SEV-SNP host", "tee", "can this host launch SEV-SNP guests");
+
+    /* CPU */
+    int g = add(c, top, "snp.cpu", "CPU", "cpu_support", "vendor, generation and CPUID flags");
+    int i = add(c, g, "snp.cpu.vendor", "AMD CPU", "cpu_support", "CPUID 0 vendor AuthenticAMD");
+    if (c->cpuid_err != 0) {
+        cpuid_unknown(c, i);
+    } else {
+        set(c, i, amd ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "SEV-SNP needs an AMD EPYC processor",
+            "%s", c->vendor);
+    }
+    i = add(c, g, "snp.cpu.generation", "EPYC Milan or newer", "cpu_support",
+            "family 19h (Milan, Genoa, Bergamo, Siena) or 1Ah (Turin), brand EPYC");
+    if (c->cpuid_err != 0) {
+        cpuid_unknown(c, i);
+    } else if (amd && c->family >= 0x19 && strstr(c->brand, "EPYC") != NULL) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand,
+            c->family, c->model);
+    } else {
+        set(c, i, CVMA_HOST_FAIL, "SEV-SNP needs an EPYC 7003 (Milan) or newer server processor",
+            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand[0] ? c->brand : c->vendor,
+            c->family, c->model);
+    }
+    check_bare_metal(c, g, "snp.cpu.bare_metal");
+    int err = cpuid(c, 0x8000001fu, 0, r);
+    static const struct {
+        const char *id, *name;
+        unsigned bit;
+    } cpu_flags[] = {{"snp.cpu.sme", "SME (CPUID 0x8000001F EAX bit 0)", 0},
+                     {"snp.cpu.sev", "SEV (CPUID 0x8000001F EAX bit 1)", 1},
+                     {"snp.cpu.sev_es", "SEV-ES (CPUID 0x8000001F EAX bit 3)", 3},
+                     {"snp.cpu.sev_snp", "SEV-SNP (CPUID 0x8000001F EAX bit 4)", 4}};
+    for (size_t k = 0; k < 4; k++) {
+        i = add(c, g, cpu_flags[k].id, cpu_flags[k].name, "cpu_support",
+                "the processor implements it");
+        if (c->cpuid_err != 0 || err != 0) {
+            c->cpuid_err = c->cpuid_err ? c->cpuid_err : err;
+            cpuid_unknown(c, i);
+        } else if (r[0] >> cpu_flags[k].bit & 1) {
+            set(c, i, CVMA_HOST_PASS, NULL, "CPUID 0x8000001F EAX=0x%08" PRIx32, r[0]);
+        } else {
+            set(c, i, CVMA_HOST_FAIL,
+                "the processor (or the hypervisor this runs under) does not offer it; on bare "
+                "metal, enable SME/SEV/SEV-SNP in the BIOS",
+                "CPUID 0x8000001F EAX=0x%08" PRIx32, r[0]);
+        }
+    }
+
+    /* BIOS: SYSCFG and the RMP */
+    g = add(c, top, "snp.bios", "BIOS configuration", "bios_configured",
+            "what firmware setup enables (MSRs, via the msr driver)");
+    uint64_t syscfg = 0;
+    int merr = rdmsr(c, MSR_AMD64_SYSCFG, &syscfg);
+    i = add(c, g, "snp.bios.smee", "SMEE (SYSCFG bit 23)", "bios_configured",
+            "MSR 0xC0010010 bit 23 MemEncryptionModeEn");
+    if (merr != 0) {
+        msr_unknown(c, i, MSR_AMD64_SYSCFG, merr);
+    } else {
+        set(c, i, syscfg >> 23 & 1 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "BIOS: enable SMEE (CBS > CPU Common Options > SMEE)", "SYSCFG=0x%016" PRIx64, syscfg);
+    }
+    i = add(c, g, "snp.bios.snp_en", "SNP enabled (SYSCFG bit 24)", "bios_configured",
+            "MSR 0xC0010010 bit 24 SecureNestedPagingEn");
+    if (merr != 0) {
+        msr_unknown(c, i, MSR_AMD64_SYSCFG, merr);
+    } else {
+        set(c, i, syscfg >> 24 & 1 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "BIOS: enable SEV-SNP support (CBS > CPU Common Options > SEV-SNP Support) and SNP "
+            "memory coverage; the kernel sets SNPEn when the RMP is reserved",
+            "SYSCFG=0x%016" PRIx64, syscfg);
+    }
+    i = add(c, g, "snp.bios.rmp", "RMP table reserved", "bios_configured",
+            "MSRs 0xC0010132/0xC0010133 RMP_BASE/RMP_END non-zero");
+    uint64_t rb = 0, re = 0;
+    if ((merr = rdmsr(c, MSR_AMD64_RMP_BASE, &rb)) != 0 ||
+        (merr = rdmsr(c, MSR_AMD64_RMP_END, &re)) != 0) {
+        msr_unknown(c, i, MSR_AMD64_RMP_BASE, merr);
+    } else if (rb == 0 || re == 0 || rb > re) {
+        set(c, i, CVMA_HOST_FAIL,
+            "BIOS: enable SNP memory coverage / RMP table; dmesg says " KMSG_RMP,
+            "RMP_BASE=0x%" PRIx64 " RMP_END=0x%" PRIx64, rb, re);
+    } else {
+        set(c, i, CVMA_HOST_PASS, NULL, "RMP 0x%" PRIx64 " - 0x%" PRIx64, rb, re);
+    }
+
+    /* Kernel */
+    g = add(c, top, "snp.kernel", "Kernel", "kernel", "version, options, kvm_amd parameters");
+    check_kernel_version(c, g, "snp.kernel.version", SNP_MIN_KERNEL_MAJOR, SNP_MIN_KERNEL_MINOR,
+                         "SEV-SNP host support (KVM) is upstream since Linux 6.11");
+    static const char *const snp_opts[] = {
+            "KVM",       "KVM_AMD", "KVM_AMD_SEV", "AMD_MEM_ENCRYPT", "CRYPTO_DEV_CCP",
+            "SEV_GUEST", NULL};
+    static const char *const snp_why[] = {
+            "KVM",
+            "KVM for AMD-V",
+            "SEV support in kvm_amd",
+            "memory encryption (SME/SEV)",
+            "the AMD Secure Processor driver (/dev/sev)",
+            "the SEV guest driver, for guests built from this kernel"};
+    check_kernel_config(c, g, "snp", snp_opts, snp_why);
+    check_kvm_param(c, g, "snp.kernel.kvm_amd.sev", "kvm_amd", "sev",
+                    "modprobe kvm_amd sev=1 (BIOS: SEV enabled, SEV ASIDs > 0)");
+    check_kvm_param(c, g, "snp.kernel.kvm_amd.sev_es", "kvm_amd", "sev_es",
+                    "modprobe kvm_amd sev_es=1 (BIOS: SEV-ES ASIDs > 0)");
+    check_kvm_param(c, g, "snp.kernel.kvm_amd.sev_snp", "kvm_amd", "sev_snp",
+                    "modprobe kvm_amd sev_snp=1; kvm_amd turns it off when SNP INIT failed: dmesg "
+                    "shows " KMSG_SNPINI " or " KMSG_RMP);
+
+    /* Firmware: /dev/sev platform status */
+    g = add(c, top, "snp.firmware", "SEV firmware", "firmware",
+            "the AMD Secure Processor, through /dev/sev");
+    uint8_t sev[SEV_STATUS_LEN], snp[SNP_STATUS_LEN];
+    uint32_t fw_err = 0;
+    i = add(c, g, "snp.firmware.dev_sev", "/dev/sev present", "firmware",
+            "the ccp driver found the Secure Processor");
+    err = sev_status(c, SEV_CMD_PLATFORM_STATUS, sev, sizeof sev, &fw_err);
+    int ver = add(c, g, "snp.firmware.version", "SEV firmware >= 1.51", "firmware",
+                  "SEV PLATFORM_STATUS API version (SEV-SNP needs 1.51)");
+    if (err == ENOENT && !c->live) {
+        dev_sev_unknown(c, i, ENOENT, 0);
+        dev_sev_unknown(c, ver, ENOENT, 0);
+    } else if (err != 0 && err != EIO) {
+        dev_sev_unknown(c, i, err, fw_err);
+        dev_sev_unknown(c, ver, err, fw_err);
+    } else {
+        set(c, i, CVMA_HOST_PASS, NULL, "/dev/sev");
+        struct cvma_reader rd;
+        uint8_t maj = 0, min = 0, state = 0;
+        cvma_reader_init(&rd, sev, sizeof sev);
+        if (err != 0 || !cvma_reader_u8(&rd, &maj) || !cvma_reader_u8(&rd, &min) ||
+            !cvma_reader_u8(&rd, &state)) {
+            set(c, ver, CVMA_HOST_UNKNOWN, "check dmesg for ccp/SEV messages",
+                "SEV PLATFORM_STATUS returned no data");
+        } else if (maj > SNP_MIN_FW_MAJOR || (maj == SNP_MIN_FW_MAJOR && min >= SNP_MIN_FW_MINOR)) {
+            set(c, ver, CVMA_HOST_PASS, NULL, "SEV firmware %u.%u", maj, min);
+        } else {
+            set(c, ver, CVMA_HOST_FAIL,
+                "update the SEV firmware (BIOS update, or amd_sev_fam19h_model0xh.sbin from "
+                "linux-firmware loaded by the ccp driver); dmesg says " KMSG_SNPFW,
+                "SEV firmware %u.%u (< 1.51)", maj, min);
+        }
+    }
+    int ini = add(c, g, "snp.firmware.snp_init", "SNP initialized", "firmware",
+                  "SNP_PLATFORM_STATUS state INIT and the RMP initialized");
+    int tcb = add(c, g, "snp.firmware.tcb", "TCB versions", "firmware",
+                  "current, reported and committed TCB (SNP_PLATFORM_STATUS)");
+    err = sev_status(c, SNP_CMD_PLATFORM_STATUS, snp, sizeof snp, &fw_err);
+    if (err != 0 && err != EIO) {
+        dev_sev_unknown(c, ini, err, fw_err);
+        dev_sev_unknown(c, tcb, err, fw_err);
+    } else {
+        /* struct sev_user_data_snp_status (uapi linux/psp-sev.h), SNP ABI PLATFORM_STATUS */
+        struct cvma_reader rd;
+        uint8_t maj = 0, min = 0, state = 0, flags = 0;
+        uint32_t build = 0, feat = 0, guests = 0;
+        uint64_t cur = 0, rep = 0;
+        cvma_reader_init(&rd, snp, sizeof snp);
+        if (err != 0 || !cvma_reader_u8(&rd, &maj) || !cvma_reader_u8(&rd, &min) ||
+            !cvma_reader_u8(&rd, &state) || !cvma_reader_u8(&rd, &flags) ||
+            !cvma_reader_u32le(&rd, &build) || !cvma_reader_u32le(&rd, &feat) ||
+            !cvma_reader_u32le(&rd, &guests) || !cvma_reader_u64le(&rd, &cur) ||
+            !cvma_reader_u64le(&rd, &rep)) {
+            set(c, ini, CVMA_HOST_FAIL,
+                "SNP_PLATFORM_STATUS failed: the firmware has no SNP; see the firmware version",
+                "SNP_PLATFORM_STATUS returned no data");
+            set(c, tcb, CVMA_HOST_UNKNOWN, "SNP_PLATFORM_STATUS is needed", "not available");
+        } else {
+            if (state == 1 && (flags & 1)) {
+                set(c, ini, CVMA_HOST_PASS, NULL,
+                    "SNP API %u.%u build %" PRIu32 ", state INIT, RMP initialized, %" PRIu32
+                    " guests",
+                    maj, min, build, guests);
+            } else {
+                set(c, ini, CVMA_HOST_FAIL,
+                    "SNP is initialized by the ccp driver when kvm_amd loads with sev_snp=1; "
+                    "dmesg shows " KMSG_SNPINI " or " KMSG_RMP " when it fails, " KMSG_SNPOK,
+                    "SNP state %u, RMP %sinitialized", state, (flags & 1) ? "" : "not ");
+            }
+            char a[128], b[128];
+            fmt_tcb(a, sizeof a, cur, turin);
+            fmt_tcb(b, sizeof b, rep, turin);
+            set(c, tcb, cur == rep ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+                "the reported TCB lags the current one: the host set an older REPORTED_TCB "
+                "(SNP_SET_CONFIG) or has not committed the firmware (SNP_COMMIT); guests get "
+                "VCEKs for the older TCB",
+                "current %s; reported %s; committed: not in SNP_PLATFORM_STATUS, read "
+                "COMMITTED_TCB of a guest's report (cvmattest show)",
+                a, b);
+        }
+    }
+    check_microcode(c, g);
+
+    check_vmm(c, top, "snp", "sev-snp-guest", GUID_SEV_METADATA,
+              "install QEMU >= 9.1 (upstream SEV-SNP guests, object sev-snp-guest)",
+              "install an OVMF built with SEV support (AmdSevX64, e.g. OVMF.amdsev.fd; the "
+              "ovmf package's OVMF.fd where it carries the SEV metadata)");
+}
+
+/* ---- TDX ---- */
+
+static void check_pccs(struct ctx *c, int parent)
+{
+    int i = add(c, parent, "tdx.attestation.pccs", "PCCS reachable", "attestation",
+                "the caching service the quote provider fetches collateral from");
+    if (strcmp(c->pccs_url, "none") == 0) {
+        set(c, i, CVMA_HOST_UNKNOWN, "give --pccs-url URL to check it", "not checked");
+        return;
+    }
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        set(c, i, CVMA_HOST_UNKNOWN, "libcurl could not start", "not checked");
+        return;
+    }
+    char url[512];
+    snprintf(url, sizeof url, "%s/sgx/certification/v4/rootcacrl", c->pccs_url);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->pccs_timeout_s);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->pccs_timeout_s);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Reachability only: a PCCS usually has a self-signed certificate, and nothing it serves is
+     * trusted on the strength of TLS (collateral is signed by Intel and verified). */
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    if (rc == CURLE_OK && code > 0) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s answered HTTP %ld", c->pccs_url, code);
+    } else {
+        set(c, i, CVMA_HOST_FAIL,
+            "start the PCCS (systemctl start pccs) or name yours with --pccs-url; the QGS reads "
+            "its URL from /etc/sgx_default_qcnl.conf (pccs_url)",
+            "%s: %s", c->pccs_url, curl_easy_strerror(rc));
+    }
+}
+
+static void check_qgs(struct ctx *c, int parent)
+{
+    int i = add(c, parent, "tdx.attestation.qgs", "Quote generation service", "attestation",
+                "qgsd running (its process) or its socket present");
+    bool sock = exists(c, "/var/run/tdx-qgs/qgs.socket") || exists(c, "/run/tdx-qgs/qgs.socket");
+    bool proc = false;
+    char *pdir = rpath(c, "/proc");
+    DIR *d = pdir != NULL ? opendir(pdir) : NULL;
+    struct dirent *e;
+    while (d != NULL && !proc && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+        char abs[300], comm[64];
+        snprintf(abs, sizeof abs, "/proc/%.32s/comm", e->d_name);
+        if (read_text(c, abs, comm, sizeof comm) == 0 &&
+            (strcmp(comm, "qgs") == 0 || strcmp(comm, "qgsd") == 0)) {
+            proc = true;
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    free(pdir);
+    if (proc || sock) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s%s%s", proc ? "qgs process running" : "",
+            proc && sock ? ", " : "", sock ? "socket /var/run/tdx-qgs/qgs.socket" : "");
+    } else {
+        set(c, i, CVMA_HOST_FAIL,
+            "install Intel's tdx-qgs and start it (systemctl enable --now qgsd); QEMU reaches it "
+            "through quote-generation-socket (vsock CID 2 port 4050 or the UNIX socket)",
+            "no qgs process, no /var/run/tdx-qgs/qgs.socket");
+    }
+}
+
+static void check_tdx(struct ctx *c)
+{
+    uint32_t r[4];
+    bool intel = strcmp(c->vendor, "GenuineIntel") == 0;
+    int top = add(c, -1, "tdx", "TDX host", "tee", "can this host launch TDX guests (TDs)");
+
+    int g = add(c, top, "tdx.cpu", "CPU", "cpu_support", "vendor, generation and CPUID flags");
+    int i = add(c, g, "tdx.cpu.vendor", "Intel CPU", "cpu_support", "CPUID 0 vendor GenuineIntel");
+    if (c->cpuid_err != 0) {
+        cpuid_unknown(c, i);
+    } else {
+        set(c, i, intel ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "TDX needs an Intel Xeon processor",
+            "%s", c->vendor);
+    }
+    i = add(c, g, "tdx.cpu.generation", "Xeon 5th gen or newer", "cpu_support",
+            "family 6 model 0xCF (Emerald Rapids), 0xAD/0xAE (Granite Rapids), 0xAF (Sierra "
+            "Forest) or 0xDD (Clearwater Forest)");
+    bool gen_ok = intel && c->family == 6 &&
+                  (c->model == 0xcf || c->model == 0xad || c->model == 0xae || c->model == 0xaf ||
+                   c->model == 0xdd);
+    if (c->cpuid_err != 0) {
+        cpuid_unknown(c, i);
+    } else {
+        set(c, i, gen_ok ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "TDX (generally available) needs a 5th generation Xeon Scalable (Emerald Rapids) or "
+            "newer; 4th generation parts had TDX only in limited releases",
+            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand[0] ? c->brand : c->vendor,
+            c->family, c->model);
+    }
+    check_bare_metal(c, g, "tdx.cpu.bare_metal");
+    i = add(c, g, "tdx.cpu.tme", "TME (CPUID 7 ECX bit 13)", "cpu_support",
+            "Total Memory Encryption, the base of TDX's memory encryption");
+    int err = cpuid(c, 7, 0, r);
+    if (c->cpuid_err != 0 || err != 0) {
+        c->cpuid_err = c->cpuid_err ? c->cpuid_err : err;
+        cpuid_unknown(c, i);
+    } else {
+        set(c, i, r[2] >> 13 & 1 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "the processor (or the hypervisor this runs under) does not offer TME",
+            "CPUID 7.0 ECX=0x%08" PRIx32, r[2]);
+    }
+    i = add(c, g, "tdx.cpu.not_a_td", "Not inside a TD", "cpu_support",
+            "CPUID leaf 0x21 vendor 'IntelTDX    ' means this is a TDX guest, not a host");
+    err = c->cpuid_err ? c->cpuid_err : cpuid(c, 0x21, 0, r);
+    if (err == 0 && memcmp(&r[1], "Inte", 4) != 0) {
+        set(c, i, CVMA_HOST_PASS, NULL, "not a TDX guest");
+    } else if (err == 0) {
+        set(c, i, CVMA_HOST_FAIL, "run host-check on the host, not inside a TD", "a TDX guest");
+    } else {
+        c->cpuid_err = err;
+        cpuid_unknown(c, i);
+    }
+
+    g = add(c, top, "tdx.bios", "BIOS configuration", "bios_configured",
+            "what firmware setup enables (MSRs, via the msr driver)");
+    uint64_t v = 0;
+    i = add(c, g, "tdx.bios.tme", "TME enabled and locked (MSR 0x982)", "bios_configured",
+            "IA32_TME_ACTIVATE bit 0 lock, bit 1 enable");
+    if ((err = rdmsr(c, MSR_IA32_TME_ACTIVATE, &v)) != 0) {
+        msr_unknown(c, i, MSR_IA32_TME_ACTIVATE, err);
+    } else {
+        set(c, i, (v & 3) == 3 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "BIOS: Memory Encryption (TME) Enable, Total Memory Encryption Multi-Tenant (TME-MT) "
+            "Enable",
+            "IA32_TME_ACTIVATE=0x%016" PRIx64, v);
+    }
+    i = add(c, g, "tdx.bios.seamrr", "SEAM range enabled (MSR 0x1401)", "bios_configured",
+            "IA32_SEAMRR_PHYS_MASK bit 11: the TDX module's memory is configured");
+    if ((err = rdmsr(c, MSR_IA32_SEAMRR_PHYS_MASK, &v)) != 0) {
+        msr_unknown(c, i, MSR_IA32_SEAMRR_PHYS_MASK, err);
+    } else {
+        set(c, i, v >> 11 & 1 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
+            "BIOS: Trust Domain Extension (TDX) Enable, SEAM Loader Enable; dmesg says " KMSG_TDXBIO
+            " or " KMSG_TDXMOD,
+            "IA32_SEAMRR_PHYS_MASK=0x%016" PRIx64, v);
+    }
+    i = add(c, g, "tdx.bios.keyids", "TDX private KeyIDs (MSR 0x87)", "bios_configured",
+            "IA32_MKTME_KEYID_PARTITIONING bits 63:32 >= 2");
+    if ((err = rdmsr(c, MSR_IA32_MKTME_KEYID_PART, &v)) != 0) {
+        msr_unknown(c, i, MSR_IA32_MKTME_KEYID_PART, err);
+    } else if ((v >> 32) >= 2) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%" PRIu64 " TDX KeyIDs, %" PRIu64 " MKTME KeyIDs", v >> 32,
+            v & 0xffffffffu);
+    } else {
+        set(c, i, CVMA_HOST_FAIL,
+            "BIOS: TME-MT/TDX key split to a non-zero value; dmesg says " KMSG_TDXBIO
+            " (no KeyIDs) or " KMSG_TDXKEY ", and " KMSG_TDXOK,
+            "%" PRIu64 " TDX KeyIDs", v >> 32);
+    }
+
+    g = add(c, top, "tdx.kernel", "Kernel", "kernel", "version, options, kvm_intel parameters");
+    check_kernel_version(c, g, "tdx.kernel.version", TDX_MIN_KERNEL_MAJOR, TDX_MIN_KERNEL_MINOR,
+                         "TDX host support (KVM) is upstream since Linux 6.16");
+    static const char *const tdx_opts[] = {
+            "KVM", "KVM_INTEL", "KVM_INTEL_TDX", "INTEL_TDX_HOST", "VSOCKETS", "VHOST_VSOCK", NULL};
+    static const char *const tdx_why[] = {"KVM",
+                                          "KVM for VMX",
+                                          "TDX support in kvm_intel",
+                                          "the TDX host kernel (SEAMCALLs, PAMT)",
+                                          "vsock, for the attestation agent",
+                                          "the host side of vsock (QEMU vhost-vsock-pci)"};
+    check_kernel_config(c, g, "tdx", tdx_opts, tdx_why);
+    check_kvm_param(c, g, "tdx.kernel.kvm_intel.tdx", "kvm_intel", "tdx",
+                    "boot with kvm_intel.tdx=1 (and nohibernate); dmesg says " KMSG_TDXBIO
+                    " when the BIOS did not enable TDX");
+
+    check_vmm(c, top, "tdx", "tdx-guest", GUID_TDX_METADATA,
+              "install QEMU >= 10.1 (upstream TDX guests, object tdx-guest) or your "
+              "distribution's TDX build",
+              "install a TDX-capable OVMF (IntelTdx build, e.g. OVMF.inteltdx.fd; Debian's unified "
+              "OVMF.fd carries TDX metadata)");
+
+    g = add(c, top, "tdx.attestation", "Attestation", "attestation",
+            "quote generation and collateral (does not decide launch readiness)");
+    check_qgs(c, g);
+    check_pccs(c, g);
+    leaf(c, g, "tdx.attestation.registered", "Platform registered", "attestation",
+         "the platform's keys are registered with Intel (multi-package registration)",
+         CVMA_HOST_UNKNOWN,
+         "not determinable from the host: check the registration agent (systemctl status "
+         "mpa_registration_tool, or PCKIDRetrievalTool and your PCCS's platforms list)",
+         "unknown");
+}
+
+/* ---- combine ---- */
+
+static enum cvma_host_state combine(enum cvma_host_state a, enum cvma_host_state b)
+{
+    if (a == CVMA_HOST_FAIL || b == CVMA_HOST_FAIL) {
+        return CVMA_HOST_FAIL;
+    }
+    if (a == CVMA_HOST_UNKNOWN || b == CVMA_HOST_UNKNOWN) {
+        return CVMA_HOST_UNKNOWN;
+    }
+    return CVMA_HOST_PASS;
+}
+
+static void finish(struct cvma_host_report *r)
+{
+    /* children come after their parents: fold from the end */
+    for (size_t k = 0; k < r->n; k++) {
+        if (r->checks[k].group) {
+            r->checks[k].state = CVMA_HOST_PASS;
+        }
+    }
+    for (size_t k = r->n; k-- > 0;) {
+        int p = r->checks[k].parent;
+        if (p >= 0 && strcmp(r->checks[k].id, "tdx.attestation") != 0) {
+            r->checks[p].state = combine(r->checks[p].state, r->checks[k].state);
+        }
+    }
+    const struct cvma_host_check *s = cvma_host_report_find(r, "snp");
+    const struct cvma_host_check *t = cvma_host_report_find(r, "tdx");
+    const struct cvma_host_check *a = cvma_host_report_find(r, "tdx.attestation");
+    r->snp_ready = s != NULL && s->state == CVMA_HOST_PASS;
+    r->tdx_ready = t != NULL && t->state == CVMA_HOST_PASS;
+    r->tdx_attestation = a != NULL ? a->state : CVMA_HOST_UNKNOWN;
+}
+
+struct cvma_host_report *cvma_host_check_run(const struct cvma_host_options *opts)
+{
+    struct cvma_host_report *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return NULL;
+    }
+    struct ctx c = {.r = r};
+    const char *root = opts != NULL && opts->root != NULL ? opts->root : "/";
+    snprintf(r->root, sizeof r->root, "%s", root);
+    size_t rl = strlen(r->root);
+    while (rl > 1 && r->root[rl - 1] == '/') {
+        r->root[--rl] = '\0';
+    }
+    c.live = strcmp(r->root, "/") == 0;
+    c.root = c.live ? "" : r->root;
+    c.pccs_url = opts != NULL && opts->pccs_url != NULL ? opts->pccs_url : DEFAULT_PCCS_URL;
+    c.pccs_timeout_s = opts != NULL && opts->pccs_timeout_s > 0 ? opts->pccs_timeout_s : 5;
+    read_cpu(&c);
+    check_snp(&c);
+    check_tdx(&c);
+    if (c.oom) {
+        cvma_host_report_free(r);
+        return NULL;
+    }
+    finish(r);
+    return r;
+}
+
+void cvma_host_report_free(struct cvma_host_report *r)
+{
+    if (r != NULL) {
+        free(r->checks);
+        free(r);
+    }
+}
+
+const char *cvma_host_state_name(enum cvma_host_state s)
+{
+    switch (s) {
+    case CVMA_HOST_PASS:
+        return "pass";
+    case CVMA_HOST_FAIL:
+        return "fail";
+    case CVMA_HOST_UNKNOWN:
+        return "unknown";
+    }
+    return "unknown";
+}
+
+const struct cvma_host_check *cvma_host_report_find(const struct cvma_host_report *r,
+                                                    const char *id)
+{
+    for (size_t k = 0; r != NULL && k < r->n; k++) {
+        if (strcmp(r->checks[k].id, id) == 0) {
+            return &r->checks[k];
+        }
+    }
+    return NULL;
+}
+
+/* ---- output ---- */
+
+static json_t *node_json(const struct cvma_host_report *r, size_t k)
+{
+    const struct cvma_host_check *x = &r->checks[k];
+    json_t *o = json_object();
+    json_t *sub = x->group ? json_array() : NULL;
+    if (o == NULL || (x->group && sub == NULL)) {
+        json_decref(o);
+        json_decref(sub);
+        return NULL;
+    }
+    json_object_set_new(o, "id", json_string(x->id));
+    json_object_set_new(o, "name", json_string(x->name));
+    json_object_set_new(o, "status", json_string(cvma_host_state_name(x->state)));
+    json_object_set_new(o, "category", json_string(x->category));
+    json_object_set_new(o, "description", json_string(x->description));
+    if (x->message[0] != '\0') {
+        json_object_set_new(o, "message", json_string(x->message));
+    }
+    if (x->fix_hint[0] != '\0') {
+        json_object_set_new(o, "fix_hint", json_string(x->fix_hint));
+    }
+    if (sub != NULL) {
+        for (size_t j = k + 1; j < r->n; j++) {
+            if (r->checks[j].parent == (int)k) {
+                json_t *c = node_json(r, j);
+                if (c == NULL || json_array_append_new(sub, c) != 0) {
+                    json_decref(o);
+                    json_decref(sub);
+                    return NULL;
+                }
+            }
+        }
+        json_object_set_new(o, "sub", sub);
+    }
+    return o;
+}
+
+json_t *cvma_host_report_json(const struct cvma_host_report *r)
+{
+    json_t *o = json_object(), *tests = json_array(), *fails = json_array(),
+           *unknown = json_array(), *ready = json_array();
+    size_t pass = 0, fail = 0, unk = 0, total = 0;
+    if (o == NULL || tests == NULL || fails == NULL || unknown == NULL || ready == NULL) {
+        goto oom;
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        const struct cvma_host_check *x = &r->checks[k];
+        if (x->parent < 0) {
+            json_t *n = node_json(r, k);
+            if (n == NULL || json_array_append_new(tests, n) != 0) {
+                goto oom;
+            }
+        }
+        if (x->group) {
+            continue;
+        }
+        total++;
+        if (x->state == CVMA_HOST_PASS) {
+            pass++;
+            continue;
+        }
+        json_t *e = json_pack("{s:s,s:s,s:s}", "id", x->id, "name", x->name, "hint", x->fix_hint);
+        if (e == NULL || json_array_append_new(x->state == CVMA_HOST_FAIL ? fails : unknown, e)) {
+            goto oom;
+        }
+        x->state == CVMA_HOST_FAIL ? fail++ : unk++;
+    }
+    if (r->snp_ready) {
+        json_array_append_new(ready, json_string("snp"));
+    }
+    if (r->tdx_ready) {
+        json_array_append_new(ready, json_string("tdx"));
+    }
+    json_object_set_new(o, "root", json_string(r->root));
+    json_object_set_new(o, "ready", ready);
+    json_object_set_new(o, "snp", json_pack("{s:b}", "ready", r->snp_ready));
+    json_object_set_new(o, "tdx",
+                        json_pack("{s:b,s:s}", "ready", r->tdx_ready, "attestation",
+                                  cvma_host_state_name(r->tdx_attestation)));
+    json_object_set_new(o, "tests", tests);
+    json_object_set_new(o, "failures", fails);
+    json_object_set_new(o, "unknown", unknown);
+    json_object_set_new(o, "summary",
+                        json_pack("{s:I,s:I,s:I,s:I}", "total", (json_int_t)total, "passed",
+                                  (json_int_t)pass, "failed", (json_int_t)fail, "unknown",
+                                  (json_int_t)unk));
+    return o;
+oom:
+    json_decref(o);
+    json_decref(tests);
+    json_decref(fails);
+    json_decref(unknown);
+    json_decref(ready);
+    return NULL;
+}
+
+static int depth(const struct cvma_host_report *r, size_t k)
+{
+    int d = 0;
+    for (int p = r->checks[k].parent; p >= 0; p = r->checks[p].parent) {
+        d++;
+    }
+    return d;
+}
+
+void cvma_host_report_print(const struct cvma_host_report *r, FILE *f)
+{
+    static const char *const tag[] = {"PASS", "FAIL", "UNKNOWN"};
+    for (size_t k = 0; k < r->n; k++) {
+        const struct cvma_host_check *x = &r->checks[k];
+        int d = depth(r, k);
+        if (d == 0) {
+            bool ready = strcmp(x->id, "snp") == 0 ? r->snp_ready : r->tdx_ready;
+            fprintf(f, "%s%s: %s\n", k ? "\n" : "", x->name, ready ? "READY" : "NOT READY");
+            continue;
+        }
+        fprintf(f, "%*s[%s] %s", 2 * d, "", tag[x->state], x->name);
+        if (x->message[0] != '\0') {
+            fprintf(f, ": %s", x->message);
+        }
+        fputc('\n', f);
+        if (x->fix_hint[0] != '\0' && !x->group) {
+            fprintf(f, "%*s  -> %s\n", 2 * d, "", x->fix_hint);
+        }
+    }
+    fputc('\n', f);
+    if (r->snp_ready || r->tdx_ready) {
+        fprintf(f, "ready: %s%s%s\n", r->snp_ready ? "SEV-SNP" : "",
+                r->snp_ready && r->tdx_ready ? ", " : "", r->tdx_ready ? "TDX" : "");
+        if (r->tdx_ready && r->tdx_attestation != CVMA_HOST_PASS) {
+            fprintf(f, "TDX attestation: %s (see the Attestation checks)\n",
+                    cvma_host_state_name(r->tdx_attestation));
+        }
+        return;
+    }
+    fputs("neither SEV-SNP nor TDX is available on this host:\n", f);
+    for (size_t k = 0; k < r->n; k++) {
+        const struct cvma_host_check *x = &r->checks[k];
+        if (!x->group && x->state == CVMA_HOST_FAIL && strncmp(x->id, "tdx.attestation", 15) != 0) {
+            fprintf(f, "  %s: %s%s%s\n", x->id, x->name, x->message[0] ? ": " : "", x->message);
+        }
+    }
+    size_t unk = 0;
+    for (size_t k = 0; k < r->n; k++) {
+        unk += !r->checks[k].group && r->checks[k].state == CVMA_HOST_UNKNOWN;
+    }
+    if (unk > 0) {
+        fprintf(f, "  and %zu checks could not be decided (unknown): see their hints above\n", unk);
+    }
+}

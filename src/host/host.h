@@ -1,0 +1,77 @@
+/*
+ * Host readiness checks (cvmattest host-check, docs/host-check.md): can this machine launch
+ * SEV-SNP or TDX confidential VMs, and attest them?
+ *
+ * Each requirement becomes one check in a tree (one subtree per TEE) with a state:
+ *  - pass:    the requirement is met;
+ *  - fail:    it is known not to be met (the fix hint says what to do and quotes the kernel
+ *             message users search for);
+ *  - unknown: it could not be determined here (not root, msr module not loaded, a file that
+ *             is not there, a virtual machine that does not pass the MSR through). Never fail.
+ * A TEE is ready when every check of its launch subtrees passes; attestation readiness
+ * (TDX: quote generation service, PCCS, registration) is reported beside it.
+ *
+ * What it reads, always under opts->root ("/" for the running machine): proc/, sys/, boot/,
+ * dev/, usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). On the running machine
+ * CPUID is the cpuid instruction, MSRs are read through the msr driver (/dev/cpu/0/msr) and
+ * /dev/sev answers the SEV and SNP PLATFORM_STATUS ioctls. Under another root, stand-in files
+ * replace them (docs/host-check.md, "Prepared trees"): ROOT/cvmattest-cpuid/0xLLLLLLLL holds
+ * "EAX EBX ECX EDX" in hex; ROOT/dev/cpu/0/msr must exist (the msr module) and
+ * ROOT/cvmattest-msr/0xNNNNNNNN holds the MSR's value in hex; ROOT/dev/sev must exist and
+ * ROOT/cvmattest-ioctl/sev_platform_status (12 bytes) and snp_platform_status (32 bytes) hold
+ * the ioctls' output structures in the kernel's uapi layout (linux/psp-sev.h).
+ * Nothing is written. The PCCS check makes one HTTP request (opts->pccs_url).
+ */
+#ifndef CVMA_HOST_HOST_H
+#define CVMA_HOST_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+enum cvma_host_state { CVMA_HOST_PASS, CVMA_HOST_FAIL, CVMA_HOST_UNKNOWN };
+
+struct cvma_host_check {
+    char id[48];          /* stable, dotted: "snp.bios.smee" */
+    char name[96];        /* human title */
+    const char *category; /* cpu_support, bios_configured, kernel, firmware, vmm, attestation */
+    const char *description;
+    enum cvma_host_state state;
+    char message[384];  /* what was found */
+    char fix_hint[512]; /* what to do (fail and unknown only) */
+    int parent;         /* index of the parent group, -1 for a TEE's root */
+    bool group;         /* state is the combination of its children */
+};
+
+struct cvma_host_report {
+    struct cvma_host_check *checks; /* parents before their children */
+    size_t n, cap;
+    bool snp_ready, tdx_ready;
+    enum cvma_host_state tdx_attestation; /* combined state of tdx.attestation */
+    char root[256];
+};
+
+struct cvma_host_options {
+    const char *root;     /* NULL or "/" = this machine */
+    const char *pccs_url; /* NULL = https://localhost:8081; "none" = not checked (unknown) */
+    long pccs_timeout_s;  /* <= 0: 5 */
+};
+
+/* Runs every check. Returns the report (caller frees with cvma_host_report_free) or NULL when
+ * out of memory. Never fails on what it finds: that is in the report. */
+struct cvma_host_report *cvma_host_check_run(const struct cvma_host_options *opts);
+void cvma_host_report_free(struct cvma_host_report *r);
+
+/* The report as JSON (docs/host-check.md; the shape of `snphost ok --json`); NULL on OOM. */
+json_t *cvma_host_report_json(const struct cvma_host_report *r);
+/* The report as text. */
+void cvma_host_report_print(const struct cvma_host_report *r, FILE *f);
+
+const char *cvma_host_state_name(enum cvma_host_state s);
+/* The check with this id, or NULL. */
+const struct cvma_host_check *cvma_host_report_find(const struct cvma_host_report *r,
+                                                    const char *id);
+
+#endif

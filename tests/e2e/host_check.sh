@@ -1,0 +1,142 @@
+#!/bin/sh
+# cvmattest host-check (docs/host-check.md):
+#  - prepared trees (tests/host/mktree.py): a ready SEV-SNP host and a ready TDX host (exit 0,
+#    every launch check pass), then one tree per requirement left out, each named: the check
+#    that must catch it says fail with a fix hint (unknown, never fail, for the msr module);
+#  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
+#    closed port;
+#  - this machine: neither TEE ready here (exit 1, "neither ... is available" with reasons);
+#    MSR checks unknown, never fail, when the msr module or root is missing;
+#  - usage errors exit 2.
+# Needs CVMATTEST_BIN, CVMATTEST_SRC, python3 and jq.
+set -u
+
+skip() { echo "host_check: SKIP: $*" >&2; exit 77; }
+[ -n "${CVMATTEST_BIN:-}" ] && [ -x "$CVMATTEST_BIN" ] || skip "CVMATTEST_BIN not set or not built"
+[ -n "${CVMATTEST_SRC:-}" ] || skip "CVMATTEST_SRC not set"
+command -v python3 >/dev/null 2>&1 || skip "python3 not installed (make deps)"
+command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+
+no_proxy=127.0.0.1,localhost; NO_PROXY=$no_proxy; export no_proxy NO_PROXY
+CVM=$CVMATTEST_BIN
+MK="python3 $CVMATTEST_SRC/tests/host/mktree.py"
+T=$(mktemp -d /tmp/cvma-e2e-host.XXXXXX) || exit 1
+PCS_PID=
+cleanup() {
+    [ -n "$PCS_PID" ] && { kill "$PCS_PID" 2>/dev/null; wait "$PCS_PID" 2>/dev/null; }
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+
+# state JSON ID: the status of one check
+state() { jq -r --arg id "$2" '[.tests[] | .. | objects | select(.id? == $id)][0].status' "$1"; }
+hint() { jq -r --arg id "$2" '[.tests[] | .. | objects | select(.id? == $id)][0].fix_hint // ""' "$1"; }
+
+# --- ready trees ---
+for tee in snp tdx; do
+    $MK $tee "$T/$tee" || { fail "mktree $tee"; continue; }
+    $CVM host-check --root "$T/$tee" --json --pccs-url none >"$T/$tee.json"
+    rc=$?
+    [ $rc -eq 0 ] || fail "ready $tee tree: exit $rc, want 0"
+    [ "$(jq -r ".$tee.ready" "$T/$tee.json")" = true ] || fail "ready $tee tree: $tee.ready not true"
+    bad=$(jq -r --arg t "$tee" '[.tests[] | select(.id == $t) | .. | objects
+        | select(.status? and .sub == null and .status != "pass"
+                 and (.id | startswith($t + ".attestation") | not)) | .id] | join(" ")' "$T/$tee.json")
+    [ -z "$bad" ] || fail "ready $tee tree: not pass: $bad"
+    $CVM host-check --root "$T/$tee" --pccs-url none >"$T/$tee.txt"
+    grep -q "^ready: $(echo $tee | sed 's/snp/SEV-SNP/; s/tdx/TDX/')" "$T/$tee.txt" || fail "ready $tee: text lacks 'ready:'"
+    [ $fails -eq 0 ] && ok "ready $tee host: exit 0, every launch check pass"
+done
+# the other TEE in each tree is not ready, and says why
+[ "$(jq -r .tdx.ready "$T/snp.json")" = false ] && [ "$(state "$T/snp.json" tdx.cpu.vendor)" = fail ] &&
+    ok "SEV-SNP tree: TDX not ready (tdx.cpu.vendor fail)" || fail "SEV-SNP tree: TDX should not be ready"
+# the JSON shape: a tree, failures with hints, a summary that adds up
+jq -e '.summary.total == .summary.passed + .summary.failed + .summary.unknown
+       and (.tests | length) == 2 and (.tests[0].sub | length) > 0
+       and all(.failures[]; .hint != "")' "$T/snp.json" >/dev/null &&
+    ok "JSON: a tree of checks, failures with hints, summary adds up" || fail "JSON shape"
+
+# --- one requirement missing at a time ---
+$MK --list >"$T/items" || fail "mktree --list"
+while read -r tee item id; do
+    d="$T/w-$tee-$item"
+    $MK $tee "$d" --without "$item" || { fail "mktree $tee --without $item"; continue; }
+    $CVM host-check --root "$d" --json --pccs-url none >"$d.json"
+    rc=$?
+    st=$(state "$d.json" "$id")
+    h=$(hint "$d.json" "$id")
+    want=fail
+    [ "$item" = msr-module ] && want=unknown
+    case $item in qgs) wantrc=0 ;; *) wantrc=1 ;; esac
+    if [ "$st" = "$want" ] && [ -n "$h" ] && [ $rc -eq $wantrc ]; then
+        ok "$tee without $item: $id $st, exit $rc; to do: $h"
+    else
+        fail "$tee without $item: $id is '$st' (want $want), hint '$h', exit $rc (want $wantrc)"
+    fi
+    if [ "$item" = msr-module ]; then
+        n=$(jq '[.tests[] | .. | objects | select(.category? == "bios_configured" and .sub == null and .status == "fail")] | length' "$d.json")
+        [ "$n" = 0 ] || fail "$tee without the msr module: $n BIOS checks say fail, want unknown"
+        grep -q "modprobe msr" "$d.json" || fail "$tee without the msr module: no 'modprobe msr' hint"
+    fi
+done <"$T/items"
+# failures quote the kernel messages users search for
+grep -q 'Memory for the RMP table has not been reserved by BIOS' "$T/w-snp-rmp.json" &&
+    ok "RMP failure quotes the kernel message" || fail "RMP failure lacks the kernel message"
+grep -q 'virt/tdx: TDX not supported by the host platform' "$T/w-tdx-keyids.json" &&
+    ok "KeyID failure quotes the kernel message" || fail "KeyID failure lacks the kernel message"
+grep -q 'AMD-SB-3019' "$T/w-snp-microcode.json" && ok "microcode failure names AMD-SB-3019" ||
+    fail "microcode failure does not name AMD-SB-3019"
+
+# --- TDX attestation readiness: PCCS reachable or not ---
+python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 60 >"$T/pcs.port" &
+PCS_PID=$!
+i=0
+while [ ! -s "$T/pcs.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -s "$T/pcs.port" ]; then
+    port=$(head -1 "$T/pcs.port")
+    $CVM host-check --root "$T/tdx" --json --pccs-url "http://127.0.0.1:$port" >"$T/pccs.json"
+    [ "$(state "$T/pccs.json" tdx.attestation.pccs)" = pass ] && ok "PCCS stand-in reachable: pass" ||
+        fail "PCCS stand-in: $(state "$T/pccs.json" tdx.attestation.pccs)"
+    [ "$(state "$T/pccs.json" tdx.attestation.registered)" = unknown ] &&
+        ok "platform registration: unknown" || fail "platform registration not unknown"
+    kill "$PCS_PID" 2>/dev/null; wait "$PCS_PID" 2>/dev/null; PCS_PID=
+    $CVM host-check --root "$T/tdx" --json --pccs-url "http://127.0.0.1:$port" --pccs-timeout 2 >"$T/nopccs.json"
+    rc=$?
+    [ "$(state "$T/nopccs.json" tdx.attestation.pccs)" = fail ] && [ $rc -eq 0 ] &&
+        ok "PCCS down: fail, the host stays ready (exit 0)" || fail "PCCS down: $(state "$T/nopccs.json" tdx.attestation.pccs), exit $rc"
+else
+    fail "pcs_server.py did not report a port"
+fi
+
+# --- this machine ---
+$CVM host-check --pccs-url none >"$T/here.txt"
+rc=$?
+$CVM host-check --pccs-url none --json >"$T/here.json"
+if [ "$(jq -r '.snp.ready or .tdx.ready' "$T/here.json")" = true ]; then
+    echo "note: this machine is a ready host; the 'neither' assertions do not apply"
+    [ $rc -eq 0 ] || fail "this machine: ready but exit $rc"
+else
+    [ $rc -eq 1 ] || fail "this machine: exit $rc, want 1"
+    grep -q "neither SEV-SNP nor TDX is available on this host" "$T/here.txt" &&
+        ok "this machine: 'neither SEV-SNP nor TDX is available', exit 1" || fail "this machine: no 'neither' line"
+    n=$(sed -n '/^neither/,$p' "$T/here.txt" | grep -c '^  [a-z]')
+    [ "$n" -gt 0 ] && ok "this machine: $n reasons listed" || fail "this machine: no reasons listed"
+fi
+if [ ! -e /dev/cpu/0/msr ] || [ "$(id -u)" != 0 ]; then
+    n=$(jq '[.tests[] | .. | objects | select(.category? == "bios_configured" and .sub == null and .status == "fail")] | length' "$T/here.json")
+    [ "$n" = 0 ] && ok "this machine: no msr module or not root: BIOS checks unknown, none fail" ||
+        fail "this machine: $n BIOS checks fail without the msr module or root"
+fi
+
+# --- usage ---
+$CVM host-check --help >/dev/null; [ $? -eq 0 ] || fail "--help exit"
+$CVM host-check --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--bogus: want exit 2"
+$CVM host-check --root "$T/does-not-exist" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--root missing: want exit 2"
+$CVM host-check extra >/dev/null 2>&1; [ $? -eq 2 ] || fail "operand: want exit 2"
+$CVM host-check --pccs-timeout=0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--pccs-timeout=0: want exit 2"
+ok "usage errors exit 2, --help 0"
+
+[ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

@@ -1,0 +1,130 @@
+/*
+ * Host readiness checks (src/host/host.h) on trees written here: a bare tree decides nothing
+ * (CPUID and MSR checks unknown, never fail), an MSR file read under a tree that lacks the msr
+ * module is unknown, and a present register decides.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "host/host.h"
+#include "testutil.h"
+
+static void put(const char *root, const char *rel, const char *text)
+{
+    char path[512], dir[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + strlen(root) + 1; *p != '\0'; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static enum cvma_host_state state(const struct cvma_host_report *r, const char *id)
+{
+    const struct cvma_host_check *k = cvma_host_report_find(r, id);
+    assert_non_null(k);
+    return k->state;
+}
+
+static void test_host_empty_tree_is_unknown_not_fail(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/cvma-host-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    assert_false(r->snp_ready);
+    assert_false(r->tdx_ready);
+    assert_int_equal(state(r, "snp.cpu.vendor"), CVMA_HOST_UNKNOWN);
+    assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_UNKNOWN);
+    assert_int_equal(state(r, "tdx.bios.keyids"), CVMA_HOST_UNKNOWN);
+    assert_int_equal(state(r, "snp.kernel.version"), CVMA_HOST_UNKNOWN);
+    assert_int_equal(state(r, "snp.firmware.dev_sev"), CVMA_HOST_FAIL);
+    assert_int_equal(state(r, "tdx.attestation.pccs"), CVMA_HOST_UNKNOWN);
+    cvma_host_report_free(r);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_host_msr_needs_the_module(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/cvma-host-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    put(dir, "cvmattest-msr/0xc0010010", "1800000\n");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    /* no dev/cpu/0/msr: the module is not loaded, so the value is not trusted to be there */
+    assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(cvma_host_report_find(r, "snp.bios.smee")->fix_hint, "modprobe msr"));
+    cvma_host_report_free(r);
+
+    put(dir, "dev/cpu/0/msr", "");
+    r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_PASS);
+    assert_int_equal(state(r, "snp.bios.snp_en"), CVMA_HOST_PASS);
+    /* RMP MSRs absent: not readable, unknown */
+    assert_int_equal(state(r, "snp.bios.rmp"), CVMA_HOST_UNKNOWN);
+    cvma_host_report_free(r);
+
+    put(dir, "cvmattest-msr/0xc0010010", "800000\n");
+    r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_PASS);
+    assert_int_equal(state(r, "snp.bios.snp_en"), CVMA_HOST_FAIL);
+    /* groups combine: fail beats unknown */
+    assert_int_equal(state(r, "snp.bios"), CVMA_HOST_FAIL);
+    cvma_host_report_free(r);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_host_json_is_a_tree(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/cvma-host-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    json_t *j = cvma_host_report_json(r);
+    assert_non_null(j);
+    json_t *tests = json_object_get(j, "tests");
+    assert_int_equal(json_array_size(tests), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tests, 0), "id")), "snp");
+    assert_true(json_array_size(json_object_get(json_array_get(tests, 0), "sub")) > 0);
+    json_t *sum = json_object_get(j, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "total")),
+                     json_integer_value(json_object_get(sum, "passed")) +
+                             json_integer_value(json_object_get(sum, "failed")) +
+                             json_integer_value(json_object_get(sum, "unknown")));
+    json_decref(j);
+    cvma_host_report_free(r);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_host_empty_tree_is_unknown_not_fail),
+            cmocka_unit_test(test_host_msr_needs_the_module),
+            cmocka_unit_test(test_host_json_is_a_tree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
