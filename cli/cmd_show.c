@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cmds.h"
+#include "eventlog/eventlog.h"
 #include "output.h"
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
@@ -104,7 +105,22 @@ int cvma_cmd_show(int argc, char **argv)
     }
     struct cvma_span b = cvma_evidence_bytes(ev);
     cvma_verdict_init(&v);
-    if (kind == NULL) {
+    if (kind == NULL && cvma_eventlog_detect(b.p, b.len)) {
+        /* Not evidence of a kind: a measured-boot log (TCG or TDX CCEL), shown as one. */
+        const char *heading = "";
+        json_t *o = cvma_eventlog_show(b.p, b.len, &heading, &v);
+        if (o != NULL) {
+            if (json) {
+                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                fputc('\n', stdout);
+            } else {
+                printf("%s\n", heading);
+                cvma_print_fields(o, 2, stdout);
+            }
+            json_decref(o);
+        }
+        rc = v.oom ? 2 : cvma_verdict_has_error(&v) ? 1 : 0;
+    } else if (kind == NULL) {
         char why[512];
         cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
         cvma_reject(&v, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);

@@ -12,5 +12,6 @@ int cvma_cmd_registry(int argc, char **argv);
 int cvma_cmd_policy(int argc, char **argv);
 int cvma_cmd_collateral(int argc, char **argv);
 int cvma_cmd_host_check(int argc, char **argv);
+int cvma_cmd_eventlog(int argc, char **argv);
 
 #endif

@@ -46,6 +46,8 @@ static void usage(FILE *f)
           "  policy import --from cocos FILE [--out FILE]\n"
           "                                     convert a Cocos AI policy; names what it "
           "cannot carry\n"
+          "  eventlog FILE [--json] [--pcrs FILE | --tdx-quote FILE]\n"
+          "                                     a TCG event log or TDX CCEL: events, replay\n"
           "  registry keygen|build|prove|check|bench ...\n"
           "                                     provider platform registries (docs/registry.md)\n"
           "  host-check [--root DIR] [--json]   can this host run SEV-SNP or TDX guests "
@@ -69,6 +71,7 @@ static const struct {
         {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
         {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
+        {"eventlog", cvma_cmd_eventlog},
 };
 
 static int (*find(const char *name))(int, char **)

@@ -27,7 +27,7 @@ fi
 {
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
-    $CVM registry help; $CVM bench --help; $CVM host-check --help
+    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
 # the man page escapes '-' as '\-'

@@ -1,0 +1,317 @@
+/*
+ * cvmattest eventlog FILE [--json] [--format F] [--pcrs FILE | --tdx-quote FILE]: parse a TCG
+ * event log or a TDX CCEL, print its events and the values it replays to; with --pcrs or
+ * --tdx-quote, compare the replay with them (docs/eventlog.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "common/hex.h"
+#include "eventlog/eventlog.h"
+#include "tdx/tdx.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: cvmattest eventlog FILE [--json] [--format auto|tcg|tcg-sha1|ccel]\n"
+          "                          [--pcrs PCRS.json | --tdx-quote QUOTE]\n"
+          "  parse a TCG event log (binary_bios_measurements) or a TDX CCEL, print its events\n"
+          "  and the PCR (or RTMR) values it replays to. --pcrs compares the replay with\n"
+          "  {\"sha256\": {\"0\": \"<hex>\", ...}}; --tdx-quote with the quote's RTMR 0..2.\n"
+          "  The log itself proves nothing: only a match with a verified quote does.\n",
+          f);
+}
+
+static size_t alg_size(uint16_t alg)
+{
+    switch (alg) {
+    case CVMA_TPM_ALG_SHA1:
+        return 20;
+    case CVMA_TPM_ALG_SHA256:
+        return 32;
+    case CVMA_TPM_ALG_SHA384:
+        return 48;
+    default:
+        return 64;
+    }
+}
+
+/* {"sha256": {"0": "<hex>", ...}, ...} into quoted banks. */
+static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_t *n_out, char *err,
+                      size_t err_len)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    const char *bank, *idx;
+    json_t *regs, *val;
+    struct cvma_eventlog_quoted *q = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    if (root == NULL || !json_is_object(root)) {
+        cvma_errf(err, err_len, "%s: not a JSON object (%s)", path, root ? "" : je.text);
+        goto fail;
+    }
+    if ((q = calloc(json_object_size(root) + 1, sizeof *q)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        goto fail;
+    }
+    json_object_foreach(root, bank, regs)
+    {
+        uint16_t alg = 0;
+        static const uint16_t algs[] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256, CVMA_TPM_ALG_SHA384,
+                                        CVMA_TPM_ALG_SHA512};
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(algs); i++) {
+            if (strcmp(bank, cvma_eventlog_alg_name(algs[i])) == 0) {
+                alg = algs[i];
+            }
+        }
+        if (alg == 0 || !json_is_object(regs)) {
+            cvma_errf(err, err_len,
+                      "%s: bank \"%s\" is not sha1, sha256, sha384 or sha512 with "
+                      "an object of PCRs",
+                      path, bank);
+            goto fail;
+        }
+        q[n].alg = alg;
+        json_object_foreach(regs, idx, val)
+        {
+            char *end = NULL;
+            unsigned long i = strtoul(idx, &end, 10);
+            size_t got = 0;
+            if (end == idx || *end != '\0' || i >= CVMA_EVENTLOG_NPCR || !json_is_string(val) ||
+                !cvma_hex_decode(json_string_value(val), q[n].reg[i], CVMA_EVENTLOG_MAX_DIGEST,
+                                 &got) ||
+                got != alg_size(alg)) {
+                cvma_errf(err, err_len,
+                          "%s: %s PCR \"%s\" is not an index 0..23 with a hex "
+                          "digest of the bank's size",
+                          path, bank, idx);
+                goto fail;
+            }
+            q[n].mask |= 1u << i;
+        }
+        n++;
+    }
+    json_decref(root);
+    *out = q;
+    *n_out = n;
+    return true;
+fail:
+    free(q);
+    json_decref(root);
+    return false;
+}
+
+static void print_text(const struct cvma_eventlog *log, const json_t *events, const json_t *replay)
+{
+    size_t i;
+    json_t *e;
+    bool ccel = log->format == CVMA_EVENTLOG_CCEL;
+
+    printf("%s event log: %zu events, banks:", cvma_eventlog_format_name(log->format),
+           log->n_events);
+    for (size_t b = 0; b < log->n_banks; b++) {
+        printf(" %s", log->banks[b].name ? log->banks[b].name : "(unknown)");
+    }
+    putchar('\n');
+    json_array_foreach(events, i, e)
+    {
+        const char *type = json_string_value(json_object_get(e, "type"));
+        json_t *reg = json_object_get(e, ccel ? "mr_index" : "pcr");
+        printf("#%-4zu %s %-2d %-34s %6lld bytes", i, ccel ? "MR" : "PCR",
+               (int)json_integer_value(reg), type ? type : "?",
+               (long long)json_integer_value(json_object_get(e, "data_size")));
+        const char *txt = json_string_value(json_object_get(e, "text"));
+        const char *var = json_string_value(json_object_get(e, "variable"));
+        const char *path = json_string_value(json_object_get(e, "path"));
+        if (var != NULL) {
+            printf("  %s", var);
+        } else if (path != NULL) {
+            printf("  %s", path);
+        } else if (txt != NULL) {
+            printf("  %.80s%s", txt, strlen(txt) > 80 ? "..." : "");
+        }
+        putchar('\n');
+    }
+    const char *bank;
+    json_t *regs, *val;
+    if (ccel) {
+        regs = json_object_get(replay, "rtmr");
+        json_object_foreach(regs, bank, val)
+        {
+            printf("RTMR %s: %s\n", bank, json_string_value(val));
+        }
+        return;
+    }
+    json_object_foreach(json_object_get(replay, "pcrs"), bank, regs)
+    {
+        const char *idx;
+        json_object_foreach(regs, idx, val)
+        {
+            printf("%s PCR %2s: %s\n", bank, idx, json_string_value(val));
+        }
+    }
+}
+
+int cvma_cmd_eventlog(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"json", no_argument, NULL, 'j'},       {"format", required_argument, NULL, 'f'},
+            {"pcrs", required_argument, NULL, 'p'}, {"tdx-quote", required_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    const char *file = NULL, *pcrs_file = NULL, *quote_file = NULL;
+    enum cvma_eventlog_format format = CVMA_EVENTLOG_AUTO;
+    bool json = false, compared = false;
+    struct cvma_buf b = {0}, qb = {0};
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = NULL;
+    struct cvma_eventlog_quoted *quoted = NULL;
+    struct cvma_tdx_quote *q = NULL;
+    size_t n_quoted = 0;
+    struct cvma_verdict v;
+    json_t *events = NULL, *replay = NULL, *out = NULL;
+    char err[512];
+    int c, rc = 2;
+
+    memset(&log, 0, sizeof log);
+    cvma_verdict_init(&v);
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        switch (c) {
+        case 'j':
+            json = true;
+            break;
+        case 'f':
+            if (strcmp(optarg, "auto") == 0) {
+                format = CVMA_EVENTLOG_AUTO;
+            } else if (strcmp(optarg, "tcg") == 0) {
+                format = CVMA_EVENTLOG_TCG;
+            } else if (strcmp(optarg, "tcg-sha1") == 0) {
+                format = CVMA_EVENTLOG_TCG_SHA1;
+            } else if (strcmp(optarg, "ccel") == 0) {
+                format = CVMA_EVENTLOG_CCEL;
+            } else {
+                return cvma_cli_usage_error("eventlog", "--format must be auto, tcg, tcg-sha1 "
+                                                        "or ccel");
+            }
+            break;
+        case 'p':
+            pcrs_file = optarg;
+            break;
+        case 'q':
+            quote_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return cvma_cli_bad_option("eventlog", c, argv);
+        }
+    }
+    if (optind + 1 != argc) {
+        return cvma_cli_usage_error("eventlog", "takes exactly one FILE");
+    }
+    if (pcrs_file != NULL && quote_file != NULL) {
+        return cvma_cli_usage_error("eventlog", "--pcrs and --tdx-quote exclude each other");
+    }
+    file = argv[optind];
+    if (cvma_file_read(file, CVMA_EVENTLOG_MAX_SIZE, &b) != CVMA_OK) {
+        fprintf(stderr,
+                "cvmattest eventlog: cannot read %s (missing, unreadable or over %u "
+                "bytes)\n",
+                file, (unsigned)CVMA_EVENTLOG_MAX_SIZE);
+        goto out;
+    }
+    if (pcrs_file != NULL && !load_pcrs(pcrs_file, &quoted, &n_quoted, err, sizeof err)) {
+        fprintf(stderr, "cvmattest eventlog: %s\n", err);
+        goto out;
+    }
+    if (quote_file != NULL) {
+        struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+        if (cvma_file_read(quote_file, 1 << 20, &qb) != CVMA_OK ||
+            (q = calloc(1, sizeof *q)) == NULL) {
+            fprintf(stderr, "cvmattest eventlog: cannot read %s\n", quote_file);
+            goto out;
+        }
+        /* The RTMRs are read from an unverified quote here: `verify` checks the quote. */
+        if (cvma_tdx_quote_parse(qb.p, qb.len, &po, q, &v) != CVMA_OK) {
+            rc = 1;
+            goto report;
+        }
+    }
+    enum cvma_status st = cvma_eventlog_parse(b.p, b.len, format, &log, &v);
+    if (st == CVMA_E_NOMEM) {
+        fprintf(stderr, "cvmattest eventlog: out of memory\n");
+        goto out;
+    }
+    if (st != CVMA_OK) {
+        rc = 1;
+        goto report;
+    }
+    if ((rp = malloc(sizeof *rp)) == NULL) {
+        goto out;
+    }
+    cvma_eventlog_replay(&log, rp);
+    if (quoted != NULL) {
+        /* The verdict carries the outcome; rc follows it below. */
+        enum cvma_status cst = cvma_eventlog_compare_pcrs(&log, rp, quoted, n_quoted, &v);
+        (void)cst;
+        compared = true;
+    } else if (q != NULL) {
+        enum cvma_status cst =
+                cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])q->body.rtmr, &v);
+        (void)cst;
+        compared = true;
+    }
+    events = cvma_eventlog_events_json(&log);
+    replay = cvma_eventlog_replay_json(&log, rp);
+    if (events == NULL || replay == NULL) {
+        goto out;
+    }
+    if (json) {
+        out = json_object();
+        json_object_set_new(out, "format", json_string(cvma_eventlog_format_name(log.format)));
+        json_object_set(out, "events", events);
+        json_object_update(out, replay);
+        json_object_set_new(out, "claims", cvma_eventlog_claims_json(&log));
+        if (compared) {
+            json_object_set_new(out, "matches_quote", json_boolean(!cvma_verdict_has_error(&v)));
+        }
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    } else {
+        print_text(&log, events, replay);
+        if (compared) {
+            printf("replay %s the quote\n",
+                   cvma_verdict_has_error(&v) ? "DIFFERS from" : "matches");
+        }
+    }
+    rc = cvma_verdict_has_error(&v) ? 1 : 0;
+report:
+    for (size_t i = 0; i < v.n_reasons; i++) {
+        fprintf(stderr, "%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),
+                cvma_reason_name(v.reasons[i].code), v.reasons[i].detail);
+    }
+out:
+    json_decref(out);
+    json_decref(events);
+    json_decref(replay);
+    free(rp);
+    free(quoted);
+    if (q != NULL) {
+        cvma_tdx_quote_cleanup(q);
+        free(q);
+    }
+    cvma_eventlog_cleanup(&log);
+    cvma_buf_free(&b);
+    cvma_buf_free(&qb);
+    cvma_verdict_cleanup(&v);
+    return rc;
+}
