@@ -12,5 +12,6 @@ int cvma_cmd_registry(int argc, char **argv);
 int cvma_cmd_policy(int argc, char **argv);
 int cvma_cmd_collateral(int argc, char **argv);
 int cvma_cmd_measure(int argc, char **argv);
+int cvma_cmd_launch(int argc, char **argv);
 
 #endif
