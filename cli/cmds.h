@@ -13,5 +13,7 @@ int cvma_cmd_policy(int argc, char **argv);
 int cvma_cmd_collateral(int argc, char **argv);
 int cvma_cmd_host_check(int argc, char **argv);
 int cvma_cmd_eventlog(int argc, char **argv);
+int cvma_cmd_measure(int argc, char **argv);
+int cvma_cmd_launch(int argc, char **argv);
 
 #endif

@@ -52,6 +52,11 @@ static void usage(FILE *f)
           "                                     provider platform registries (docs/registry.md)\n"
           "  host-check [--root DIR] [--json]   can this host run SEV-SNP or TDX guests "
           "(docs/host-check.md)\n"
+          "  measure snp|tdx --ovmf|--tdvf FILE ...\n"
+          "                                     the launch measurement to expect "
+          "(docs/measure.md)\n"
+          "  launch --tee snp|tdx --ovmf FILE --vcpus N --memory SIZE [--print]\n"
+          "                                     the QEMU command line for a confidential VM\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -71,7 +76,8 @@ static const struct {
         {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
         {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
-        {"eventlog", cvma_cmd_eventlog},
+        {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
+        {"launch", cvma_cmd_launch},
 };
 
 static int (*find(const char *name))(int, char **)

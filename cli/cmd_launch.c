@@ -1,0 +1,593 @@
+/*
+ * cvmattest launch --tee snp|tdx: the QEMU command line for a confidential VM, fitted to the
+ * QEMU found (its --version and -object help are probed), printed with --print or executed,
+ * with the expected launch measurement beside it (docs/measure.md).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "common/hex.h"
+#include "common/util.h"
+#include "measure/measure.h"
+
+#define EXIT_OK    0
+#define EXIT_USAGE 2
+#define FW_MAX     (64u << 20)
+#define OUT_MAX    (256u * 1024u)
+
+static const char launch_usage[] =
+        "usage: cvmattest launch --tee snp|tdx --ovmf FILE --vcpus N --memory SIZE [options]\n"
+        "\n"
+        "The QEMU command line for a confidential VM, for the QEMU found (probed with\n"
+        "--version and -object help); executed, or printed with --print. The expected launch\n"
+        "measurement is written beside it (docs/measure.md).\n"
+        "\n"
+        "  --tee snp|tdx            the TEE\n"
+        "  --ovmf FILE              the firmware: a single OVMF.fd, given with -bios\n"
+        "  --vcpus N                vCPUs\n"
+        "  --memory SIZE            guest memory (QEMU's -m: 4096, 4G, 512M)\n"
+        "  --kernel FILE            direct kernel boot (SEV-SNP: kernel-hashes=on)\n"
+        "  --initrd FILE            with --kernel\n"
+        "  --append STRING          the kernel command line, with --kernel\n"
+        "  --svsm IGVM              SEV-SNP: boot an SVSM IGVM image (QEMU with igvm-cfg)\n"
+        "  --vcpu-type NAME         SEV-SNP: the QEMU CPU model (default EPYC-v4)\n"
+        "  --guest-features HEX     SEV-SNP: SEV_FEATURES the host's KVM sets, for the\n"
+        "                           expected measurement (default 0x1; 0x21 with debug_swap)\n"
+        "  --qemu PATH              the QEMU binary (default qemu-system-x86_64)\n"
+        "  --kvm-device PATH        the KVM device checked before executing (default /dev/kvm)\n"
+        "  --print                  print the command line (and the measurement) only\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "Exit: 0 printed (or QEMU's own status once executed), 2 for bad options, a QEMU that\n"
+        "cannot run that TEE, or no KVM.\n";
+
+enum {
+    O_TEE = 256,
+    O_OVMF,
+    O_VCPUS,
+    O_MEMORY,
+    O_KERNEL,
+    O_INITRD,
+    O_APPEND,
+    O_SVSM,
+    O_VCPU_TYPE,
+    O_FEATURES,
+    O_QEMU,
+    O_KVM,
+    O_PRINT,
+};
+
+struct qemu_caps {
+    char version[128]; /* the first line of --version */
+    int major, minor;
+    bool sev_snp, tdx, igvm, memfd_private;
+};
+
+struct argvec {
+    char **v;
+    size_t n, cap;
+    bool oom;
+};
+
+static void add(struct argvec *a, const char *s)
+{
+    if (a->oom) {
+        return;
+    }
+    if (a->n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        char **v = realloc(a->v, cap * sizeof *v);
+        if (v == NULL) {
+            a->oom = true;
+            return;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    if ((a->v[a->n] = strdup(s)) == NULL) {
+        a->oom = true;
+        return;
+    }
+    a->n++;
+    a->v[a->n] = NULL;
+}
+
+static void addf(struct argvec *a, const char *fmt, ...) CVMA_PRINTF(2, 3);
+static void addf(struct argvec *a, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        a->oom = true;
+        return;
+    }
+    add(a, buf);
+}
+
+static void argvec_free(struct argvec *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->v[i]);
+    }
+    free(a->v);
+}
+
+/* Runs argv (no shell) and captures its standard output; false when it cannot run or fails. */
+static bool capture(char *const argv[], char *out, size_t cap)
+{
+    int fd[2];
+    if (pipe(fd) != 0) {
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return false;
+    }
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fd[0], out + len, cap - 1 - len)) > 0 || (r < 0 && errno == EINTR)) {
+        if (r > 0) {
+            len += (size_t)r;
+        }
+        if (len == cap - 1) {
+            break;
+        }
+    }
+    out[len] = '\0';
+    close(fd[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* True when the -object help output lists type as one of its lines ("  NAME"). */
+static bool has_object(const char *help, const char *type)
+{
+    size_t tl = strlen(type);
+    for (const char *l = help; *l != '\0';) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+        const char *s = l;
+        while (s < l + len && (*s == ' ' || *s == '\t')) {
+            s++;
+        }
+        size_t sl = (size_t)(l + len - s);
+        while (sl > 0 && (s[sl - 1] == ' ' || s[sl - 1] == '\r')) {
+            sl--;
+        }
+        if (s != l && sl == tl && memcmp(s, type, tl) == 0) {
+            return true;
+        }
+        l = nl != NULL ? nl + 1 : l + len;
+    }
+    return false;
+}
+
+static bool probe(const char *qemu, struct qemu_caps *c, char *err, size_t err_len)
+{
+    char *buf = malloc(OUT_MAX);
+    bool ok = false;
+    memset(c, 0, sizeof *c);
+    if (buf == NULL) {
+        return false;
+    }
+    char s_version[] = "--version", s_object[] = "-object", s_help[] = "help";
+    char *q = strdup(qemu);
+    char *const ver_argv[] = {q, s_version, NULL};
+    char *const obj_argv[] = {q, s_object, s_help, NULL};
+    if (q == NULL) {
+        goto out;
+    }
+    if (!capture(ver_argv, buf, OUT_MAX)) {
+        cvma_errf(err, err_len, "cannot run '%s --version' (is QEMU installed? --qemu PATH)", qemu);
+        goto out;
+    }
+    const char *v = strstr(buf, "version ");
+    char *end = NULL;
+    if (v == NULL) {
+        cvma_errf(err, err_len, "'%s --version' does not name a version", qemu);
+        goto out;
+    }
+    c->major = (int)strtol(v + 8, &end, 10);
+    if (end != NULL && *end == '.') {
+        c->minor = (int)strtol(end + 1, NULL, 10);
+    }
+    size_t l = strcspn(buf, "\n");
+    snprintf(c->version, sizeof c->version, "%.*s", (int)(l < 120 ? l : 120), buf);
+    if (!capture(obj_argv, buf, OUT_MAX)) {
+        cvma_errf(err, err_len, "cannot run '%s -object help'", qemu);
+        goto out;
+    }
+    c->sev_snp = has_object(buf, "sev-snp-guest");
+    c->tdx = has_object(buf, "tdx-guest");
+    c->igvm = has_object(buf, "igvm-cfg");
+    c->memfd_private = has_object(buf, "memory-backend-memfd-private");
+    ok = true;
+out:
+    free(q);
+    free(buf);
+    return ok;
+}
+
+/* Shell-quotes s for printing (single quotes, ' as '\''). */
+static void print_quoted(const char *s, FILE *f)
+{
+    if (s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789-_=.,/:+@%") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s != '\0'; s++) {
+        if (*s == '\'') {
+            fputs("'\\''", f);
+        } else {
+            fputc(*s, f);
+        }
+    }
+    fputc('\'', f);
+}
+
+static bool valid_memory(const char *m)
+{
+    size_t d = strspn(m, "0123456789");
+    return d > 0 && (m[d] == '\0' || (strchr("KMGTkmgt", m[d]) != NULL && m[d + 1] == '\0'));
+}
+
+struct lopts {
+    const char *tee, *ovmf, *vcpus, *memory, *kernel, *initrd, *append, *svsm, *vcpu_type;
+    const char *features, *qemu, *kvm;
+    bool print;
+};
+
+static bool sha256_path(const char *path, uint8_t out[32])
+{
+    struct cvma_buf b = {0};
+    unsigned int n = 0;
+    bool ok = cvma_file_read(path, 1u << 30, &b) == CVMA_OK &&
+              EVP_Digest(b.p, b.len, out, &n, EVP_sha256(), NULL) == 1;
+    cvma_buf_free(&b);
+    return ok;
+}
+
+/* The expected measurement as a comment line for the command line's output. */
+static bool expected_measurement(const struct lopts *o, const struct qemu_caps *c, bool snp,
+                                 unsigned vcpus, char *line, size_t line_len, char *err,
+                                 size_t err_len)
+{
+    struct cvma_buf fw = {0};
+    uint8_t v[48], kh[32], ih[32];
+    char hex[97];
+    bool ok = false;
+    if (o->svsm != NULL) {
+        snprintf(line, line_len, "# expected measurement: not predicted (an IGVM launch)");
+        return true;
+    }
+    if (cvma_file_read(o->ovmf, FW_MAX, &fw) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read %s", o->ovmf);
+        return false;
+    }
+    if (snp) {
+        struct cvma_snp_measure_in in = {.ovmf = fw.p, .ovmf_len = fw.len, .vcpus = vcpus};
+        const char *vt = o->vcpu_type != NULL ? o->vcpu_type : "EPYC-v4";
+        in.guest_features = o->features != NULL ? strtoull(o->features, NULL, 16) : 1;
+        if (!cvma_snp_vcpu_sig(vt, &in.vcpu_sig)) {
+            cvma_errf(err, err_len, "--vcpu-type: unknown CPU model '%s'", vt);
+            goto out;
+        }
+        if (o->kernel != NULL) {
+            if (!sha256_path(o->kernel, kh) || (o->initrd != NULL && !sha256_path(o->initrd, ih))) {
+                cvma_errf(err, err_len, "cannot read the kernel or initrd");
+                goto out;
+            }
+            in.kernel_sha256 = kh;
+            in.initrd_sha256 = o->initrd != NULL ? ih : NULL;
+            in.append = o->append;
+        }
+        if (!cvma_measure_snp(&in, v, err, err_len)) {
+            goto out;
+        }
+        cvma_hex_encode(v, 48, hex, sizeof hex);
+        snprintf(line, line_len,
+                 "# expected measurement (sev-snp; qemu, %u vCPUs %s, guest features 0x%llx): %s",
+                 vcpus, vt, (unsigned long long)in.guest_features, hex);
+    } else {
+        enum cvma_tdx_page_order order =
+                c->memfd_private ? CVMA_TDX_ORDER_TWO : CVMA_TDX_ORDER_SINGLE;
+        if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, v, err, err_len)) {
+            goto out;
+        }
+        cvma_hex_encode(v, 48, hex, sizeof hex);
+        snprintf(line, line_len, "# expected MRTD (tdx; page order %s): %s; RTMRs not predicted",
+                 cvma_tdx_page_order_name(order), hex);
+    }
+    ok = true;
+out:
+    cvma_buf_free(&fw);
+    return ok;
+}
+
+static void build_snp(struct argvec *a, const struct lopts *o, const struct qemu_caps *c)
+{
+    const char *vt = o->vcpu_type != NULL ? o->vcpu_type : "EPYC-v4";
+    addf(a, "q35,confidential-guest-support=sev0,vmport=off,memory-backend=ram1%s",
+         o->svsm != NULL ? ",igvm-cfg=igvm0" : "");
+    add(a, "-object");
+    addf(a, "memory-backend-memfd,id=ram1,size=%s,share=true,prealloc=false", o->memory);
+    add(a, "-object");
+    addf(a, "sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1%s",
+         o->kernel != NULL ? ",kernel-hashes=on" : "");
+    if (o->svsm != NULL) {
+        add(a, "-object");
+        addf(a, "igvm-cfg,id=igvm0,file=%s", o->svsm);
+    }
+    add(a, "-cpu");
+    add(a, vt);
+    (void)c;
+}
+
+static void build_tdx(struct argvec *a, const struct lopts *o, const struct qemu_caps *c)
+{
+    addf(a, "q35,kernel-irqchip=split,confidential-guest-support=tdx0,hpet=off%s",
+         c->memfd_private ? ",memory-backend=ram1" : "");
+    if (c->memfd_private) {
+        /* Intel's TDX QEMU trees before upstream: private memory through this backend. */
+        add(a, "-object");
+        addf(a, "memory-backend-memfd-private,id=ram1,size=%s", o->memory);
+    }
+    add(a, "-object");
+    if (c->major >= 8) {
+        add(a, "{\"qom-type\":\"tdx-guest\",\"id\":\"tdx0\",\"quote-generation-socket\":"
+               "{\"type\":\"vsock\",\"cid\":\"2\",\"port\":\"4050\"}}");
+    } else {
+        add(a, "tdx-guest,id=tdx0,quote-generation-service=vsock:2:4050");
+    }
+    add(a, "-cpu");
+    add(a, "host");
+}
+
+int cvma_cmd_launch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"tee", required_argument, NULL, O_TEE},
+            {"ovmf", required_argument, NULL, O_OVMF},
+            {"vcpus", required_argument, NULL, O_VCPUS},
+            {"memory", required_argument, NULL, O_MEMORY},
+            {"kernel", required_argument, NULL, O_KERNEL},
+            {"initrd", required_argument, NULL, O_INITRD},
+            {"append", required_argument, NULL, O_APPEND},
+            {"svsm", required_argument, NULL, O_SVSM},
+            {"vcpu-type", required_argument, NULL, O_VCPU_TYPE},
+            {"guest-features", required_argument, NULL, O_FEATURES},
+            {"qemu", required_argument, NULL, O_QEMU},
+            {"kvm-device", required_argument, NULL, O_KVM},
+            {"print", no_argument, NULL, O_PRINT},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    struct lopts o = {.qemu = "qemu-system-x86_64", .kvm = "/dev/kvm"};
+    struct qemu_caps caps;
+    struct argvec a = {0};
+    char err[512] = "", mline[512] = "", *end = NULL;
+    int c, rc = EXIT_USAGE;
+
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        switch (c) {
+        case O_TEE:
+            o.tee = optarg;
+            break;
+        case O_OVMF:
+            o.ovmf = optarg;
+            break;
+        case O_VCPUS:
+            o.vcpus = optarg;
+            break;
+        case O_MEMORY:
+            o.memory = optarg;
+            break;
+        case O_KERNEL:
+            o.kernel = optarg;
+            break;
+        case O_INITRD:
+            o.initrd = optarg;
+            break;
+        case O_APPEND:
+            o.append = optarg;
+            break;
+        case O_SVSM:
+            o.svsm = optarg;
+            break;
+        case O_VCPU_TYPE:
+            o.vcpu_type = optarg;
+            break;
+        case O_FEATURES:
+            o.features = optarg;
+            break;
+        case O_QEMU:
+            o.qemu = optarg;
+            break;
+        case O_KVM:
+            o.kvm = optarg;
+            break;
+        case O_PRINT:
+            o.print = true;
+            break;
+        case 'h':
+            fputs(launch_usage, stdout);
+            return EXIT_OK;
+        default:
+            return cvma_cli_bad_option("launch", c, argv);
+        }
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error("launch", "takes no operands ('%s')", argv[optind]);
+    }
+    if (o.tee == NULL || (strcmp(o.tee, "snp") != 0 && strcmp(o.tee, "tdx") != 0)) {
+        return cvma_cli_usage_error("launch", "--tee snp|tdx is required");
+    }
+    const bool snp = strcmp(o.tee, "snp") == 0;
+    if (o.ovmf == NULL && o.svsm == NULL) {
+        return cvma_cli_usage_error("launch", "--ovmf FILE is required");
+    }
+    if (o.vcpus == NULL || o.memory == NULL) {
+        return cvma_cli_usage_error("launch", "--vcpus N and --memory SIZE are required");
+    }
+    errno = 0;
+    unsigned long vcpus = strtoul(o.vcpus, &end, 10);
+    if (errno != 0 || end == o.vcpus || *end != '\0' || vcpus < 1 || vcpus > 512) {
+        return cvma_cli_usage_error("launch", "--vcpus: a number 1..512, not '%s'", o.vcpus);
+    }
+    if (!valid_memory(o.memory)) {
+        return cvma_cli_usage_error("launch", "--memory: a size like 4096, 4G or 512M, not '%s'",
+                                    o.memory);
+    }
+    if (o.kernel == NULL && (o.initrd != NULL || o.append != NULL)) {
+        return cvma_cli_usage_error("launch", "--initrd and --append need --kernel");
+    }
+    if (!snp && (o.svsm != NULL || o.vcpu_type != NULL || o.features != NULL)) {
+        return cvma_cli_usage_error("launch",
+                                    "--svsm, --vcpu-type and --guest-features are for --tee snp");
+    }
+    if (o.svsm != NULL && o.ovmf != NULL) {
+        return cvma_cli_usage_error("launch", "--svsm: the IGVM image holds the firmware; "
+                                              "drop --ovmf");
+    }
+    if (o.features != NULL) {
+        const char *f = o.features + (strncmp(o.features, "0x", 2) == 0 ? 2 : 0);
+        if (*f == '\0' || strspn(f, "0123456789abcdefABCDEF") != strlen(f) || strlen(f) > 16) {
+            return cvma_cli_usage_error("launch", "--guest-features: hex, not '%s'", o.features);
+        }
+    }
+
+    if (!probe(o.qemu, &caps, err, sizeof err)) {
+        fprintf(stderr, "cvmattest launch: %s\n", err);
+        goto out;
+    }
+    if (snp && !caps.sev_snp) {
+        fprintf(stderr,
+                "cvmattest launch: %s has no sev-snp-guest object: SEV-SNP guests need QEMU "
+                "9.1 or newer (or AMD's SNP tree)\n",
+                caps.version);
+        goto out;
+    }
+    if (!snp && !caps.tdx) {
+        fprintf(stderr,
+                "cvmattest launch: %s has no tdx-guest object: TDX guests need QEMU 10.1 or "
+                "newer (or a distribution's TDX build)\n",
+                caps.version);
+        goto out;
+    }
+    if (o.svsm != NULL && !caps.igvm) {
+        fprintf(stderr,
+                "cvmattest launch: %s has no igvm-cfg object: --svsm needs QEMU 10.0 or newer "
+                "built with IGVM\n",
+                caps.version);
+        goto out;
+    }
+    if (!expected_measurement(&o, &caps, snp, (unsigned)vcpus, mline, sizeof mline, err,
+                              sizeof err)) {
+        fprintf(stderr, "cvmattest launch: %s\n", err);
+        goto out;
+    }
+
+    add(&a, o.qemu);
+    add(&a, "-name");
+    add(&a, snp ? "cvm-snp" : "cvm-tdx");
+    add(&a, "-accel");
+    add(&a, "kvm");
+    add(&a, "-machine");
+    if (snp) {
+        build_snp(&a, &o, &caps);
+    } else {
+        build_tdx(&a, &o, &caps);
+    }
+    add(&a, "-smp");
+    add(&a, o.vcpus);
+    add(&a, "-m");
+    add(&a, o.memory);
+    if (o.ovmf != NULL) {
+        /* One image with -bios: kernel hashes (SNP) and TDVF (TDX) need it, not pflash. */
+        add(&a, "-bios");
+        add(&a, o.ovmf);
+    }
+    if (o.kernel != NULL) {
+        add(&a, "-kernel");
+        add(&a, o.kernel);
+        if (o.initrd != NULL) {
+            add(&a, "-initrd");
+            add(&a, o.initrd);
+        }
+        if (o.append != NULL) {
+            add(&a, "-append");
+            add(&a, o.append);
+        }
+    }
+    /* vsock for the attestation agent (the host is CID 2; the guest gets 3) */
+    add(&a, "-device");
+    add(&a, "vhost-vsock-pci,guest-cid=3");
+    add(&a, "-nographic");
+    add(&a, "-nodefaults");
+    add(&a, "-serial");
+    add(&a, "mon:stdio");
+    if (a.oom) {
+        fprintf(stderr, "cvmattest launch: out of memory\n");
+        goto out;
+    }
+
+    bool kvm_ok = access(o.kvm, R_OK | W_OK) == 0;
+    if (o.print) {
+        printf("# %s\n%s\n", caps.version, mline);
+        for (size_t i = 0; i < a.n; i++) {
+            print_quoted(a.v[i], stdout);
+            bool opt_next = i + 1 < a.n && a.v[i + 1][0] == '-' && a.v[i + 1][1] != '\0';
+            fputs(i + 1 == a.n ? "\n" : opt_next ? " \\\n    " : " ", stdout);
+        }
+        if (!kvm_ok) {
+            fprintf(stderr,
+                    "cvmattest launch: note: %s is not usable here (%s): this command "
+                    "line will not run on this host\n",
+                    o.kvm, strerror(errno));
+        }
+        rc = EXIT_OK;
+        goto out;
+    }
+    if (!kvm_ok) {
+        fprintf(stderr,
+                "cvmattest launch: KVM is not available (%s: %s): load kvm_amd or kvm_intel, "
+                "enable virtualization (and SEV-SNP or TDX) in the BIOS, and run as a member "
+                "of group kvm; nothing was launched\n",
+                o.kvm, strerror(errno));
+        goto out;
+    }
+    fprintf(stderr, "%s\n", mline);
+    fflush(NULL);
+    execvp(a.v[0], a.v);
+    fprintf(stderr, "cvmattest launch: cannot execute %s: %s\n", a.v[0], strerror(errno));
+out:
+    argvec_free(&a);
+    return rc;
+}

@@ -1,0 +1,451 @@
+/*
+ * cvmattest measure snp|tdx: the launch measurement a confidential VM will report, computed
+ * on the host from its firmware and launch inputs (docs/measure.md). Every input that changes
+ * the value is an option and is written beside the value (--json) and into --policy-out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "common/hex.h"
+#include "common/util.h"
+#include "measure/measure.h"
+
+#define EXIT_OK    0
+#define EXIT_USAGE 2
+#define FW_MAX     (64u << 20)
+
+static const char measure_usage[] =
+        "usage: cvmattest measure snp --ovmf FILE --vcpus N --vcpu-type NAME [options]\n"
+        "       cvmattest measure tdx --tdvf FILE [options]\n"
+        "\n"
+        "The launch measurement a confidential VM will report (docs/measure.md).\n"
+        "\n"
+        "measure snp (the report's MEASUREMENT):\n"
+        "  --ovmf FILE              the firmware (OVMF built with SEV metadata)\n"
+        "  --vcpus N                vCPUs (one VMSA each)\n"
+        "  --vcpu-type NAME         the QEMU CPU model (EPYC, EPYC-v4, EPYC-Rome, EPYC-Milan,\n"
+        "                           EPYC-Genoa, EPYC-Turin), not the host CPU; required\n"
+        "                           with --vmm qemu, fixed by ec2 and gce\n"
+        "  --vmm qemu|ec2|gce       the VMM that builds the VMSAs (default qemu)\n"
+        "  --guest-features HEX     SEV_FEATURES (default 0x1; 0x21 when the host enables\n"
+        "                           debug_swap, Linux's default since 6.6)\n"
+        "  --kernel FILE            direct kernel boot (needs the kernel-hashes section)\n"
+        "  --initrd FILE            with --kernel\n"
+        "  --append STRING          the kernel command line, with --kernel\n"
+        "\n"
+        "measure tdx (MRTD; RTMRs where the inputs allow):\n"
+        "  --tdvf FILE              the firmware (a unified OVMF.fd with TDX metadata)\n"
+        "  --page-order single|two  the VMM's page-add order (default single: upstream\n"
+        "                           KVM/QEMU; two: each section added, then extended)\n"
+        "  --kernel, --initrd, --append   recorded; RTMR 1 and 2 are not predicted yet\n"
+        "\n"
+        "both:\n"
+        "  --json                   {\"measurement\": HEX, ...every input}\n"
+        "  --policy-out FILE        write a policy pinning the value (verify --policy)\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "Output: the hex value alone on one line (or --json). Exit 0, or 2 for bad options\n"
+        "or firmware that cannot give the measurement (the reason on stderr).\n";
+
+enum {
+    O_OVMF = 256,
+    O_TDVF,
+    O_VCPUS,
+    O_VCPU_TYPE,
+    O_VMM,
+    O_FEATURES,
+    O_KERNEL,
+    O_INITRD,
+    O_APPEND,
+    O_PAGE_ORDER,
+    O_JSON,
+    O_POLICY_OUT,
+};
+
+struct mopts {
+    const char *fw, *vcpu_type, *vmm, *features, *kernel, *initrd, *append, *page_order;
+    const char *policy_out;
+    const char *vcpus;
+    bool json, fw_is_tdvf;
+};
+
+static bool sha256_file(const char *path, uint8_t out[32])
+{
+    FILE *f = fopen(path, "rb");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = false;
+    uint8_t buf[65536];
+    size_t n;
+    if (f == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        goto out;
+    }
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (EVP_DigestUpdate(ctx, buf, n) != 1) {
+            goto out;
+        }
+    }
+    unsigned int len = 0;
+    ok = !ferror(f) && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+out:
+    EVP_MD_CTX_free(ctx);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return ok;
+}
+
+static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t len)
+{
+    char *h = cvma_hex_dup(p, len);
+    json_object_set_new(o, key, h != NULL ? json_string(h) : json_null());
+    free(h);
+}
+
+/* Writes a policy that pins the value; the inputs go into its description. */
+static int write_policy(const char *path, const char *tee, const char *field, const char *hex,
+                        json_t *inputs)
+{
+    json_t *pol = json_object(), *sec = json_object();
+    char *desc_inputs = json_dumps(inputs, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = NULL;
+    int rc = EXIT_USAGE;
+    size_t dlen = desc_inputs != NULL ? strlen(desc_inputs) : 0;
+    char desc[4096];
+    snprintf(desc, sizeof desc, "cvmattest measure %s: %.*s", tee, (int)(dlen < 3900 ? dlen : 3900),
+             desc_inputs != NULL ? desc_inputs : "");
+    json_object_set_new(pol, "version", json_integer(1));
+    json_object_set_new(pol, "name", json_string("cvmattest measure"));
+    json_object_set_new(pol, "description", json_string(desc));
+    json_object_set_new(sec, field, json_pack("[s]", hex));
+    json_object_set_new(pol, strcmp(tee, "snp") == 0 ? "snp" : "tdx", sec);
+    text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        fprintf(stderr, "cvmattest measure: out of memory\n");
+        goto out;
+    }
+    size_t tlen = strlen(text);
+    char *nl = realloc(text, tlen + 2);
+    if (nl == NULL) {
+        goto out;
+    }
+    text = nl;
+    text[tlen] = '\n';
+    text[tlen + 1] = '\0';
+    if (cvma_file_write_atomic(path, (const uint8_t *)text, tlen + 1) != CVMA_OK) {
+        fprintf(stderr, "cvmattest measure: cannot write %s: %s\n", path, strerror(errno));
+        goto out;
+    }
+    rc = EXIT_OK;
+out:
+    free(text);
+    free(desc_inputs);
+    json_decref(pol);
+    return rc;
+}
+
+static int emit(const char *tee, const char *field, const uint8_t value[48], json_t *out,
+                const struct mopts *o)
+{
+    char hex[97];
+    cvma_hex_encode(value, 48, hex, sizeof hex);
+    int rc = EXIT_OK;
+    if (o->policy_out != NULL) {
+        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"));
+        if (rc != EXIT_OK) {
+            return rc;
+        }
+        json_object_set_new(out, "policy_out", json_string(o->policy_out));
+    }
+    if (o->json) {
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+    } else {
+        printf("%s\n", hex);
+    }
+    return rc;
+}
+
+static int measure_snp(const struct mopts *o)
+{
+    struct cvma_snp_measure_in in = {.guest_features = 1, .vmm = CVMA_SNP_VMM_QEMU};
+    struct cvma_buf fw = {0};
+    uint8_t kernel_h[32], initrd_h[32], fw_h[32], ld[48];
+    char err[512] = "", *end = NULL;
+    json_t *out = NULL, *inputs = NULL;
+    int rc = EXIT_USAGE;
+
+    if (o->fw == NULL || o->fw_is_tdvf) {
+        return cvma_cli_usage_error("measure snp", "--ovmf FILE is required");
+    }
+    if (o->page_order != NULL) {
+        return cvma_cli_usage_error("measure snp", "--page-order is for measure tdx");
+    }
+    if (o->vcpus == NULL) {
+        return cvma_cli_usage_error("measure snp", "--vcpus N is required (one VMSA each)");
+    }
+    errno = 0;
+    unsigned long v = strtoul(o->vcpus, &end, 10);
+    if (errno != 0 || end == o->vcpus || *end != '\0' || v < 1 || v > 512) {
+        return cvma_cli_usage_error("measure snp", "--vcpus: a number 1..512, not '%s'", o->vcpus);
+    }
+    in.vcpus = (unsigned)v;
+    if (o->vmm != NULL && !cvma_snp_vmm_from_name(o->vmm, &in.vmm)) {
+        return cvma_cli_usage_error("measure snp", "--vmm: qemu, ec2 or gce, not '%s'", o->vmm);
+    }
+    if (in.vmm == CVMA_SNP_VMM_QEMU) {
+        if (o->vcpu_type == NULL) {
+            return cvma_cli_usage_error("measure snp",
+                                        "--vcpu-type NAME is required with --vmm qemu (the "
+                                        "QEMU CPU model, e.g. EPYC-v4, not the host CPU)");
+        }
+        if (!cvma_snp_vcpu_sig(o->vcpu_type, &in.vcpu_sig)) {
+            return cvma_cli_usage_error("measure snp",
+                                        "--vcpu-type: unknown CPU model '%s' (EPYC, EPYC-v4, "
+                                        "EPYC-Rome, EPYC-Milan, EPYC-Genoa, EPYC-Turin)",
+                                        o->vcpu_type);
+        }
+    } else if (o->vcpu_type != NULL) {
+        return cvma_cli_usage_error("measure snp", "--vcpu-type: --vmm %s fixes the vCPU type",
+                                    o->vmm);
+    }
+    if (o->features != NULL) {
+        const char *f = o->features;
+        if (strncmp(f, "0x", 2) == 0 || strncmp(f, "0X", 2) == 0) {
+            f += 2;
+        }
+        errno = 0;
+        unsigned long long fv = strtoull(f, &end, 16);
+        if (errno != 0 || end == f || *end != '\0' || *f == '-') {
+            return cvma_cli_usage_error("measure snp", "--guest-features: hex, not '%s'",
+                                        o->features);
+        }
+        in.guest_features = fv;
+    }
+    if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL)) {
+        return cvma_cli_usage_error("measure snp", "--initrd and --append need --kernel");
+    }
+    if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
+        fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->fw);
+        goto out;
+    }
+    in.ovmf = fw.p;
+    in.ovmf_len = fw.len;
+    if (o->kernel != NULL) {
+        if (!sha256_file(o->kernel, kernel_h)) {
+            fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->kernel);
+            goto out;
+        }
+        in.kernel_sha256 = kernel_h;
+        in.append = o->append;
+        if (o->initrd != NULL) {
+            if (!sha256_file(o->initrd, initrd_h)) {
+                fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->initrd);
+                goto out;
+            }
+            in.initrd_sha256 = initrd_h;
+        }
+    }
+    if (!cvma_measure_snp(&in, ld, err, sizeof err)) {
+        fprintf(stderr, "cvmattest measure snp: %s: %s\n", o->fw, err);
+        goto out;
+    }
+    if (EVP_Digest(fw.p, fw.len, fw_h, NULL, EVP_sha256(), NULL) != 1) {
+        goto out;
+    }
+    char ld_hex[97], feat[24];
+    cvma_hex_encode(ld, 48, ld_hex, sizeof ld_hex);
+    snprintf(feat, sizeof feat, "0x%llx", (unsigned long long)in.guest_features);
+    out = json_object();
+    inputs = json_object();
+    json_object_set_new(out, "tee", json_string("sev-snp"));
+    json_object_set_new(out, "measurement", json_string(ld_hex));
+    json_object_set_new(inputs, "firmware", json_string(o->fw));
+    set_hex(inputs, "firmware_sha256", fw_h, 32);
+    json_object_set_new(inputs, "vmm", json_string(cvma_snp_vmm_name(in.vmm)));
+    json_object_set_new(inputs, "vcpus", json_integer(in.vcpus));
+    json_object_set_new(inputs, "vcpu_type",
+                        o->vcpu_type != NULL ? json_string(o->vcpu_type) : json_null());
+    if (in.vmm == CVMA_SNP_VMM_QEMU) {
+        char sig[16];
+        snprintf(sig, sizeof sig, "0x%x", in.vcpu_sig);
+        json_object_set_new(inputs, "vcpu_sig", json_string(sig));
+    }
+    json_object_set_new(inputs, "guest_features", json_string(feat));
+    json_object_set_new(inputs, "kernel", o->kernel != NULL ? json_string(o->kernel) : json_null());
+    if (o->kernel != NULL) {
+        set_hex(inputs, "kernel_sha256", kernel_h, 32);
+        json_object_set_new(inputs, "initrd",
+                            o->initrd != NULL ? json_string(o->initrd) : json_null());
+        if (o->initrd != NULL) {
+            set_hex(inputs, "initrd_sha256", initrd_h, 32);
+        }
+        json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
+    }
+    json_object_set_new(out, "inputs", inputs);
+    rc = emit("snp", "measurements", ld, out, o);
+out:
+    json_decref(out);
+    cvma_buf_free(&fw);
+    return rc;
+}
+
+static int measure_tdx(const struct mopts *o)
+{
+    enum cvma_tdx_page_order order = CVMA_TDX_ORDER_SINGLE;
+    struct cvma_buf fw = {0};
+    uint8_t mrtd[48], fw_h[32];
+    char err[512] = "";
+    json_t *out = NULL, *inputs = NULL, *rtmrs = NULL;
+    int rc = EXIT_USAGE;
+
+    if (o->fw == NULL || !o->fw_is_tdvf) {
+        return cvma_cli_usage_error("measure tdx", "--tdvf FILE is required");
+    }
+    if (o->vcpus != NULL || o->vcpu_type != NULL || o->vmm != NULL || o->features != NULL) {
+        return cvma_cli_usage_error("measure tdx", "--vcpus, --vcpu-type, --vmm and "
+                                                   "--guest-features are for measure snp");
+    }
+    if (o->page_order != NULL && !cvma_tdx_page_order_from_name(o->page_order, &order)) {
+        return cvma_cli_usage_error("measure tdx", "--page-order: single or two, not '%s'",
+                                    o->page_order);
+    }
+    if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL)) {
+        return cvma_cli_usage_error("measure tdx", "--initrd and --append need --kernel");
+    }
+    if (o->policy_out != NULL) {
+        /* MRTD covers the firmware only: a policy pinning it alone would accept any kernel
+         * and command line. RTMR 1 and 2 are not predicted yet. */
+        fprintf(stderr, "cvmattest measure tdx: --policy-out needs RTMR 1 and 2 (MRTD alone "
+                        "does not cover the kernel and command line), which measure tdx does "
+                        "not predict yet\n");
+        return EXIT_USAGE;
+    }
+    if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
+        fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->fw);
+        goto out;
+    }
+    if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, mrtd, err, sizeof err)) {
+        fprintf(stderr, "cvmattest measure tdx: %s: %s\n", o->fw, err);
+        goto out;
+    }
+    if (EVP_Digest(fw.p, fw.len, fw_h, NULL, EVP_sha256(), NULL) != 1) {
+        goto out;
+    }
+    out = json_object();
+    inputs = json_object();
+    rtmrs = json_object();
+    json_object_set_new(out, "tee", json_string("tdx"));
+    set_hex(out, "measurement", mrtd, 48);
+    json_object_set_new(rtmrs, "rtmr0",
+                        json_string("not predicted: needs the memory size, "
+                                    "vCPUs and ACPI tables of the VMM"));
+    json_object_set_new(rtmrs, "rtmr1", json_string("not predicted"));
+    json_object_set_new(rtmrs, "rtmr2", json_string("not predicted"));
+    json_object_set_new(rtmrs, "rtmr3", json_string("not predicted: extended at run time"));
+    json_object_set_new(out, "rtmrs", rtmrs);
+    json_object_set_new(inputs, "firmware", json_string(o->fw));
+    set_hex(inputs, "firmware_sha256", fw_h, 32);
+    json_object_set_new(inputs, "page_order", json_string(cvma_tdx_page_order_name(order)));
+    json_object_set_new(inputs, "kernel", o->kernel != NULL ? json_string(o->kernel) : json_null());
+    if (o->kernel != NULL) {
+        json_object_set_new(inputs, "initrd",
+                            o->initrd != NULL ? json_string(o->initrd) : json_null());
+        json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
+    }
+    json_object_set_new(out, "inputs", inputs);
+    rc = emit("tdx", "mr_td", mrtd, out, o);
+out:
+    json_decref(out);
+    cvma_buf_free(&fw);
+    return rc;
+}
+
+int cvma_cmd_measure(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"ovmf", required_argument, NULL, O_OVMF},
+            {"tdvf", required_argument, NULL, O_TDVF},
+            {"vcpus", required_argument, NULL, O_VCPUS},
+            {"vcpu-type", required_argument, NULL, O_VCPU_TYPE},
+            {"vmm", required_argument, NULL, O_VMM},
+            {"guest-features", required_argument, NULL, O_FEATURES},
+            {"kernel", required_argument, NULL, O_KERNEL},
+            {"initrd", required_argument, NULL, O_INITRD},
+            {"append", required_argument, NULL, O_APPEND},
+            {"page-order", required_argument, NULL, O_PAGE_ORDER},
+            {"json", no_argument, NULL, O_JSON},
+            {"policy-out", required_argument, NULL, O_POLICY_OUT},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    struct mopts o = {0};
+    int c;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                      strcmp(argv[1], "help") == 0)) {
+        fputs(measure_usage, stdout);
+        return EXIT_OK;
+    }
+    if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0)) {
+        fputs(measure_usage, stderr);
+        return EXIT_USAGE;
+    }
+    const bool snp = strcmp(argv[1], "snp") == 0;
+    const char *cmd = snp ? "measure snp" : "measure tdx";
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc - 1, argv + 1, opts)) != -1) {
+        switch (c) {
+        case O_OVMF:
+        case O_TDVF:
+            o.fw = optarg;
+            o.fw_is_tdvf = c == O_TDVF;
+            break;
+        case O_VCPUS:
+            o.vcpus = optarg;
+            break;
+        case O_VCPU_TYPE:
+            o.vcpu_type = optarg;
+            break;
+        case O_VMM:
+            o.vmm = optarg;
+            break;
+        case O_FEATURES:
+            o.features = optarg;
+            break;
+        case O_KERNEL:
+            o.kernel = optarg;
+            break;
+        case O_INITRD:
+            o.initrd = optarg;
+            break;
+        case O_APPEND:
+            o.append = optarg;
+            break;
+        case O_PAGE_ORDER:
+            o.page_order = optarg;
+            break;
+        case O_JSON:
+            o.json = true;
+            break;
+        case O_POLICY_OUT:
+            o.policy_out = optarg;
+            break;
+        case 'h':
+            fputs(measure_usage, stdout);
+            return EXIT_OK;
+        default:
+            return cvma_cli_bad_option(cmd, c, argv + 1);
+        }
+    }
+    if (optind < argc - 1) {
+        return cvma_cli_usage_error(cmd, "takes no operands ('%s')", argv[optind + 1]);
+    }
+    return snp ? measure_snp(&o) : measure_tdx(&o);
+}

@@ -1,0 +1,119 @@
+#!/bin/sh
+# cvmattest launch: the generated QEMU command lines for each QEMU variant probed (recorded
+# --version and -object help outputs under tests/launch/, replayed by a stand-in binary),
+# the refusals (a QEMU without the TEE's object, --svsm without IGVM, no KVM), and the
+# execution path (the stand-in receives exactly the printed arguments).
+set -u
+CVM=${CVMATTEST_BIN:?}
+SRC=${CVMATTEST_SRC:?}
+FW=/usr/share/ovmf/OVMF.fd
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+[ -r "$FW" ] || { echo "SKIP: $FW missing: Debian's ovmf package (make deps installs it)"; exit 77; }
+
+# fake VARIANT: a stand-in qemu replaying tests/launch/VARIANT; other calls record their args
+fake() {
+    d=$SRC/tests/launch/$1
+    cat >"$T/qemu-$1" <<EOS
+#!/bin/sh
+case "\$1" in
+--version) cat "$d/version.txt" ;;
+-object) [ "\$2" = help ] && cat "$d/object-help.txt" ;;
+*) for a in "\$@"; do printf '%s\n' "\$a"; done >"$T/ran-$1" ;;
+esac
+EOS
+    chmod +x "$T/qemu-$1"
+}
+
+n=0
+for dir in "$SRC"/tests/launch/*/; do
+    v=$(basename "$dir")
+    fake "$v"
+    for tee in snp tdx; do
+        "$CVM" launch --tee $tee --ovmf "$FW" --vcpus 2 --memory 4G --qemu "$T/qemu-$v" --print \
+            >"$T/out" 2>&1
+        rc=$?
+        sed "s|$T/qemu-$v|QEMU|" "$T/out" >"$T/got"
+        if cmp -s "$T/got" "$dir/$tee.expected"; then
+            ok "$v --tee $tee (exit $rc): $(grep -m1 -e '-object' -e 'has no' "$T/got" | head -1)"
+        else
+            fail "$v --tee $tee differs from $tee.expected:"
+            diff "$dir/$tee.expected" "$T/got"
+        fi
+        n=$((n + 1))
+    done
+done
+[ "$n" -ge 8 ] || fail "only $n variant/TEE pairs checked"
+
+# --- what each command line must hold ---
+E=$SRC/tests/launch
+grep -q -- '-bios /usr/share/ovmf/OVMF.fd' "$E/upstream-qemu-9.2/snp.expected" &&
+    ! grep -q pflash "$E/upstream-qemu-9.2/snp.expected" && ok "SNP: one OVMF.fd with -bios" ||
+    fail "SNP firmware option"
+grep -q 'quote-generation-socket.*"cid":"2"' "$E/upstream-qemu-10.1/tdx.expected" &&
+    ok "TDX (upstream): quote-generation-socket over vsock CID 2" || fail "TDX quote socket"
+grep -q 'quote-generation-service=vsock:2:4050' "$E/intel-tdx-qemu-7.2/tdx.expected" &&
+    ok "TDX (Intel 7.2 tree): quote-generation-service vsock:2" || fail "TDX old quote option"
+grep -q 'vhost-vsock-pci' "$E/upstream-qemu-10.1/tdx.expected" && ok "vsock device present" ||
+    fail "vsock device"
+want=$("$CVM" measure tdx --tdvf "$FW")
+grep -q "expected MRTD (tdx; page order single): $want" "$E/upstream-qemu-10.1/tdx.expected" &&
+    ok "the expected MRTD is measure tdx's" || fail "expected MRTD beside the command line"
+
+# --- direct kernel boot and SVSM ---
+echo vmlinuz >"$T/kernel"
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 2G --kernel "$T/kernel" \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "kernel-hashes section" "$T/err" &&
+    ok "SNP --kernel with firmware lacking kernel hashes refused" ||
+    fail "SNP --kernel refusal: rc=$rc $(cat "$T/err")"
+echo igvm >"$T/svsm.igvm"
+"$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "igvm-cfg,id=igvm0,file=$T/svsm.igvm" "$T/out" &&
+    grep -q "igvm-cfg=igvm0" "$T/out" && ! grep -q -- "-bios" "$T/out" &&
+    ok "SNP --svsm on QEMU with IGVM: igvm-cfg, no -bios" || fail "--svsm: rc=$rc $(cat "$T/out" "$T/err")"
+"$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
+    --qemu "$T/qemu-upstream-qemu-9.2" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "no igvm-cfg" "$T/err" && ok "--svsm on QEMU 9.2 refused" ||
+    fail "--svsm on 9.2: rc=$rc"
+
+# --- no KVM: refused, nothing run; with KVM the stand-in gets the printed arguments ---
+rm -f "$T/ran-upstream-qemu-10.1"
+"$CVM" launch --tee tdx --ovmf "$FW" --vcpus 2 --memory 4G --qemu "$T/qemu-upstream-qemu-10.1" \
+    --kvm-device "$T/no-such-kvm" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "KVM is not available" "$T/err" && [ ! -e "$T/ran-upstream-qemu-10.1" ] &&
+    ok "no KVM: refused with a clear message, QEMU not run" || fail "no KVM: rc=$rc $(cat "$T/err")"
+: >"$T/kvm"
+"$CVM" launch --tee tdx --ovmf "$FW" --vcpus 2 --memory 4G --qemu "$T/qemu-upstream-qemu-10.1" \
+    --kvm-device "$T/kvm" >"$T/out" 2>"$T/err"
+rc=$?
+"$CVM" launch --tee tdx --ovmf "$FW" --vcpus 2 --memory 4G --qemu "$T/qemu-upstream-qemu-10.1" \
+    --print 2>/dev/null | sed '/^#/d; s/ \\$//; s/^    //' | tr ' ' '\n' | tail -n +2 |
+    sed "s/^'\(.*\)'$/\1/" >"$T/want-args"
+if [ $rc -eq 0 ] && [ -e "$T/ran-upstream-qemu-10.1" ] && cmp -s "$T/ran-upstream-qemu-10.1" "$T/want-args" &&
+    grep -q "expected MRTD" "$T/err"; then
+    ok "executed: QEMU got the printed arguments; the expected MRTD on stderr"
+else
+    fail "execution: rc=$rc"
+    diff "$T/want-args" "$T/ran-upstream-qemu-10.1"
+fi
+
+# --- usage ---
+"$CVM" launch --tee sev --ovmf "$FW" --vcpus 1 --memory 1G --print >/dev/null 2>&1
+[ $? -eq 2 ] && ok "bad --tee refused" || fail "bad --tee"
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory lots --print >/dev/null 2>&1
+[ $? -eq 2 ] && ok "bad --memory refused" || fail "bad --memory"
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 1G --qemu "$T/none" --print >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "cannot run" "$T/err" && ok "missing QEMU refused" || fail "missing QEMU"
+"$CVM" launch --help | grep -q -- "--print" && ok "launch --help" || fail "launch --help"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all launch checks passed"

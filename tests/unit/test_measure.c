@@ -1,0 +1,530 @@
+/*
+ * src/measure: expected launch measurements.
+ *   - every row of the shared measure/vectors.tsv (launch digests and an MRTD of Debian 12's
+ *     own OVMF, computed by public calculators named in the file) against our value;
+ *   - synthetic firmware images built here: the SEV metadata sections of every type, the
+ *     kernel hashes page, refusals (no kernel-hashes section, unknown section type, offsets
+ *     outside the image, a code-only TDVF image), the TDX page orders.
+ */
+#include <openssl/evp.h>
+
+#include "common/reader.h"
+#include "measure/measure.h"
+#include "testutil.h"
+
+/* ---- vectors.tsv ---- */
+
+static char *field(char **line)
+{
+    char *s = *line, *tab = strchr(s, '\t');
+    if (tab != NULL) {
+        *tab = '\0';
+        *line = tab + 1;
+    } else {
+        *line = s + strlen(s);
+    }
+    return s;
+}
+
+static void sha256_hex(const uint8_t *p, size_t len, char out[65])
+{
+    uint8_t h[32];
+    assert_int_equal(EVP_Digest(p, len, h, NULL, EVP_sha256(), NULL), 1);
+    cvma_hex_encode(h, 32, out, 65);
+}
+
+static void test_vectors(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *path = tu_path(tu_vectors(), "measure/vectors.tsv");
+    struct cvma_buf tsv;
+    tu_read(path, &tsv);
+    free(path);
+    char *text = malloc(tsv.len + 1);
+    assert_non_null(text);
+    memcpy(text, tsv.p, tsv.len);
+    text[tsv.len] = '\0';
+    cvma_buf_free(&tsv);
+
+    int rows = 0, checked = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "kind\t", 5) == 0 || line[0] == '#' || line[0] == '\0') {
+            continue;
+        }
+        rows++;
+        char *kind = field(&line), *firmware = field(&line), *fw_sha = field(&line);
+        char *vcpus = field(&line), *vcpu_type = field(&line), *vmm = field(&line);
+        char *features = field(&line), *kernel_sha = field(&line), *initrd_sha = field(&line);
+        char *append = field(&line), *expected = field(&line);
+        /* firmware: "debian:ovmf=VERSION:PATH" */
+        const char *fw_path = strrchr(firmware, ':');
+        assert_non_null(fw_path);
+        fw_path++;
+        struct cvma_buf fw = {0};
+        if (cvma_file_read(fw_path, 64u << 20, &fw) != CVMA_OK) {
+            fprintf(stderr, "SKIP: %s not installed (Debian's ovmf package; make deps)\n", fw_path);
+            skip();
+        }
+        char got_sha[65];
+        sha256_hex(fw.p, fw.len, got_sha);
+        if (strcmp(got_sha, fw_sha) != 0) {
+            fprintf(stderr, "SKIP: %s is not the firmware of the vectors (%s, want %s)\n", fw_path,
+                    got_sha, fw_sha);
+            cvma_buf_free(&fw);
+            skip();
+        }
+        uint8_t got[48], kernel_h[32], initrd_h[32];
+        char err[256] = "", hex[97];
+        if (strcmp(kind, "snp") == 0) {
+            struct cvma_snp_measure_in in = {.ovmf = fw.p, .ovmf_len = fw.len};
+            in.vcpus = (unsigned)strtoul(vcpus, NULL, 10);
+            in.guest_features = strtoull(features, NULL, 16);
+            assert_true(cvma_snp_vmm_from_name(vmm, &in.vmm));
+            if (strcmp(vcpu_type, "-") != 0) {
+                assert_true(cvma_snp_vcpu_sig(vcpu_type, &in.vcpu_sig));
+            }
+            if (strcmp(kernel_sha, "-") != 0) {
+                tu_hex(kernel_sha, kernel_h, 32);
+                in.kernel_sha256 = kernel_h;
+                if (strcmp(initrd_sha, "-") != 0) {
+                    tu_hex(initrd_sha, initrd_h, 32);
+                    in.initrd_sha256 = initrd_h;
+                }
+                in.append = strcmp(append, "-") != 0 ? append : NULL;
+            }
+            if (!cvma_measure_snp(&in, got, err, sizeof err)) {
+                fail_msg("row %d: %s", rows, err);
+            }
+        } else {
+            assert_string_equal(kind, "tdx");
+            assert_string_equal(vmm, "qemu-singlepass");
+            if (!cvma_measure_tdx_mrtd(fw.p, fw.len, CVMA_TDX_ORDER_SINGLE, got, err, sizeof err)) {
+                fail_msg("row %d: %s", rows, err);
+            }
+        }
+        cvma_hex_encode(got, 48, hex, sizeof hex);
+        if (strcmp(hex, expected) != 0) {
+            fail_msg("row %d (%s %s %s vcpus %s): got %s, want %s", rows, kind, vmm, vcpu_type,
+                     vcpus, hex, expected);
+        }
+        fprintf(stderr, "ok   row %d: %s %s vcpus=%s %s features=%s\n", rows, kind, vmm, vcpus,
+                vcpu_type, features);
+        checked++;
+        cvma_buf_free(&fw);
+    }
+    free(text);
+    assert_true(rows >= 5);
+    assert_int_equal(checked, rows);
+}
+
+/* The Debian code-only image: its TDX metadata offsets are those of the unified image. */
+static void test_code_only_tdvf_refused(void **state)
+{
+    (void)state;
+    const char *p = "/usr/share/OVMF/OVMF_CODE.fd";
+    struct cvma_buf fw = {0};
+    if (cvma_file_read(p, 64u << 20, &fw) != CVMA_OK) {
+        fprintf(stderr, "SKIP: %s not installed (Debian's ovmf package; make deps)\n", p);
+        skip();
+    }
+    uint8_t mrtd[48];
+    char err[256] = "";
+    assert_false(cvma_measure_tdx_mrtd(fw.p, fw.len, CVMA_TDX_ORDER_SINGLE, mrtd, err, sizeof err));
+    assert_non_null(strstr(err, "past the end"));
+    assert_non_null(strstr(err, "code-only"));
+    cvma_buf_free(&fw);
+}
+
+/* ---- synthetic images ---- */
+
+#define IMG_LEN (64u * 1024u)
+
+static const uint8_t G_FOOTER[16] = {0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
+                                     0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d};
+static const uint8_t G_RESET[16] = {0xde, 0x71, 0xf7, 0x00, 0x7e, 0x1a, 0xcb, 0x4f,
+                                    0x89, 0x0e, 0x68, 0xc7, 0x7e, 0x2f, 0xb4, 0x4e};
+static const uint8_t G_HASHES[16] = {0x1f, 0x37, 0x55, 0x72, 0x3b, 0x3a, 0x04, 0x4b,
+                                     0x92, 0x7b, 0x1d, 0xa6, 0xef, 0xa8, 0xd4, 0x54};
+static const uint8_t G_SEV_META[16] = {0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
+                                       0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc};
+static const uint8_t G_TDX_OFF[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
+                                      0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2};
+static const uint8_t G_TDX_META[16] = {0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
+                                       0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae};
+
+static void w16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void w32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void w64(uint8_t *p, uint64_t v)
+{
+    w32(p, (uint32_t)v);
+    w32(p + 4, (uint32_t)(v >> 32));
+}
+
+struct img {
+    uint8_t p[IMG_LEN];
+    size_t table_end; /* where the next entry (written backwards) ends */
+};
+
+static void img_init(struct img *m)
+{
+    for (size_t i = 0; i < IMG_LEN; i++) {
+        m->p[i] = (uint8_t)(i * 7 + 3);
+    }
+    m->table_end = IMG_LEN - 32 - 18;
+    memcpy(m->p + m->table_end + 2, G_FOOTER, 16);
+    w16(m->p + m->table_end, 18);
+}
+
+static void img_entry(struct img *m, const uint8_t guid[16], const uint8_t *data, size_t n)
+{
+    size_t size = n + 18, start = m->table_end - size;
+    memcpy(m->p + start, data, n);
+    w16(m->p + start + n, (uint16_t)size);
+    memcpy(m->p + start + n + 2, guid, 16);
+    m->table_end = start;
+    size_t footer = IMG_LEN - 32 - 18;
+    w16(m->p + footer, (uint16_t)(18 + (footer - m->table_end)));
+}
+
+static void img_u32_entry(struct img *m, const uint8_t guid[16], uint32_t v)
+{
+    uint8_t d[4];
+    w32(d, v);
+    img_entry(m, guid, d, 4);
+}
+
+/* SEV metadata at offset 0x1000 with these sections; reset block and hashes table. */
+static void img_sev(struct img *m, const uint32_t (*secs)[3], size_t n, bool hashes_rv)
+{
+    img_init(m);
+    uint8_t *md = m->p + 0x1000;
+    memcpy(md, "ASEV", 4);
+    w32(md + 4, (uint32_t)(16 + 12 * n));
+    w32(md + 8, 1);
+    w32(md + 12, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        w32(md + 16 + 12 * i, secs[i][0]);
+        w32(md + 20 + 12 * i, secs[i][1]);
+        w32(md + 24 + 12 * i, secs[i][2]);
+    }
+    img_u32_entry(m, G_SEV_META, IMG_LEN - 0x1000);
+    img_u32_entry(m, G_RESET, 0x8000b004);
+    if (hashes_rv) {
+        uint8_t d[8];
+        w32(d, 0x80d000 + 0x400); /* table at offset 0x400 in the hashes page */
+        w32(d + 4, 0x400);
+        img_entry(m, G_HASHES, d, 8);
+    }
+}
+
+static const uint32_t SEV_SECS[][3] = {
+        {0x800000, 0x9000, 1},    /* SNP_SEC_MEM */
+        {0x809000, 0x1000, 2},    /* SECRETS */
+        {0x80a000, 0x1000, 3},    /* CPUID */
+        {0x80b000, 0x1000, 4},    /* SVSM_CAA */
+        {0x80d000, 0x1000, 0x10}, /* KERNEL_HASHES */
+};
+
+static struct img M;
+
+static void snp(const struct cvma_snp_measure_in *base, uint8_t out[48])
+{
+    char err[256] = "";
+    if (!cvma_measure_snp(base, out, err, sizeof err)) {
+        fail_msg("measure snp: %s", err);
+    }
+}
+
+static void test_snp_synthetic(void **state)
+{
+    (void)state;
+    img_sev(&M, SEV_SECS, 5, true);
+    struct cvma_ovmf_info info;
+    char err[256] = "";
+    assert_true(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_true(info.has_sev_metadata);
+    assert_int_equal(info.n_sev, 5);
+    assert_int_equal(info.sev[3].type, CVMA_SEV_SVSM_CAA);
+    assert_int_equal(info.reset_eip, 0x8000b004);
+    assert_int_equal(info.hashes_table_gpa, 0x80d400);
+
+    struct cvma_snp_measure_in in = {.ovmf = M.p,
+                                     .ovmf_len = IMG_LEN,
+                                     .vcpus = 2,
+                                     .vcpu_sig = 0xa00f11,
+                                     .guest_features = 1};
+    uint8_t base[48], v[48], k1[48], k2[48], k3[48];
+    snp(&in, base);
+    /* every input changes the value */
+    in.vcpus = 3;
+    snp(&in, v);
+    assert_memory_not_equal(base, v, 48);
+    in.vcpus = 2;
+    in.vcpu_sig = 0x800f12;
+    snp(&in, v);
+    assert_memory_not_equal(base, v, 48);
+    in.vcpu_sig = 0xa00f11;
+    in.guest_features = 0x21;
+    snp(&in, v);
+    assert_memory_not_equal(base, v, 48);
+    in.guest_features = 1;
+    for (int vmm = CVMA_SNP_VMM_EC2; vmm <= CVMA_SNP_VMM_GCE; vmm++) {
+        in.vmm = (enum cvma_snp_vmm)vmm;
+        snp(&in, v);
+        assert_memory_not_equal(base, v, 48);
+    }
+    in.vmm = CVMA_SNP_VMM_QEMU;
+    snp(&in, v);
+    assert_memory_equal(base, v, 48);
+
+    /* kernel, initrd and command line each change it */
+    uint8_t kh[32], ih[32];
+    memset(kh, 0x11, 32);
+    memset(ih, 0x22, 32);
+    in.kernel_sha256 = kh;
+    snp(&in, k1);
+    assert_memory_not_equal(base, k1, 48);
+    in.append = "console=ttyS0";
+    snp(&in, k2);
+    assert_memory_not_equal(k1, k2, 48);
+    in.initrd_sha256 = ih;
+    snp(&in, k3);
+    assert_memory_not_equal(k2, k3, 48);
+
+    /* an SVSM_CAA section is measured (as zero pages): dropping it changes the value */
+    in.kernel_sha256 = NULL;
+    in.append = NULL;
+    in.initrd_sha256 = NULL;
+    const uint32_t no_caa[][3] = {{0x800000, 0x9000, 1},
+                                  {0x809000, 0x1000, 2},
+                                  {0x80a000, 0x1000, 3},
+                                  {0x80d000, 0x1000, 0x10}};
+    img_sev(&M, no_caa, 4, true);
+    snp(&in, v);
+    assert_memory_not_equal(base, v, 48);
+}
+
+static void test_snp_refusals(void **state)
+{
+    (void)state;
+    uint8_t kh[32] = {1}, v[48];
+    char err[256] = "";
+    struct cvma_snp_measure_in in = {.ovmf = M.p,
+                                     .ovmf_len = IMG_LEN,
+                                     .vcpus = 1,
+                                     .vcpu_sig = 0xa00f11,
+                                     .guest_features = 1,
+                                     .kernel_sha256 = kh};
+    /* --kernel with firmware lacking the kernel-hashes section */
+    const uint32_t no_hashes[][3] = {
+            {0x800000, 0x9000, 1}, {0x809000, 0x1000, 2}, {0x80a000, 0x1000, 3}};
+    img_sev(&M, no_hashes, 3, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "kernel-hashes section"));
+    in.kernel_sha256 = NULL;
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+
+    /* an unknown section type */
+    const uint32_t unknown[][3] = {{0x800000, 0x1000, 1}, {0x801000, 0x1000, 9}};
+    img_sev(&M, unknown, 2, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "unknown type 9"));
+
+    /* SEV metadata offset outside the image */
+    img_init(&M);
+    img_u32_entry(&M, G_SEV_META, IMG_LEN + 16);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "outside"));
+
+    /* a footer table larger than the image */
+    img_init(&M);
+    w16(M.p + IMG_LEN - 32 - 18, 0xffff);
+    struct cvma_ovmf_info info;
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "does not fit"));
+    /* an image too short for a footer */
+    assert_false(cvma_ovmf_parse(M.p, 40, &info, err, sizeof err));
+
+    /* no SEV metadata at all; no SNPActive; no vCPUs */
+    img_init(&M);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "no SEV metadata"));
+    img_sev(&M, SEV_SECS, 5, true);
+    in.guest_features = 0x20;
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    in.guest_features = 1;
+    in.vcpus = 0;
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+}
+
+static void test_hashes_table(void **state)
+{
+    (void)state;
+    uint8_t t[CVMA_SEV_HASHES_TABLE_LEN], k[32], empty[32], cmd[32];
+    memset(k, 0xab, 32);
+    cvma_sev_hashes_table(k, NULL, "ro", t);
+    /* header GUID 9438d606-..., length 168 */
+    assert_int_equal(t[0], 0x06);
+    assert_int_equal(t[3], 0x94);
+    assert_int_equal(t[16] | t[17] << 8, 168);
+    /* entries: command line (with its NUL), initrd (empty), kernel; each 50 bytes */
+    assert_int_equal(t[18], 0xd8);
+    assert_int_equal(t[18 + 16], 50);
+    assert_int_equal(EVP_Digest("ro", 3, cmd, NULL, EVP_sha256(), NULL), 1);
+    assert_memory_equal(t + 18 + 18, cmd, 32);
+    assert_int_equal(t[68], 0x31);
+    assert_int_equal(EVP_Digest("", 0, empty, NULL, EVP_sha256(), NULL), 1);
+    assert_memory_equal(t + 68 + 18, empty, 32);
+    assert_int_equal(t[118], 0x37);
+    assert_memory_equal(t + 118 + 18, k, 32);
+    assert_true(cvma_bytes_are_zero(t + 168, 8));
+}
+
+static void test_vcpu_and_vmm_names(void **state)
+{
+    (void)state;
+    uint32_t s = 0;
+    const struct {
+        const char *n;
+        uint32_t sig;
+    } want[] = {{"EPYC", 0x800f12},       {"EPYC-v4", 0x800f12},    {"EPYC-Rome", 0x830f10},
+                {"EPYC-Milan", 0xa00f11}, {"EPYC-Genoa", 0xa10f10}, {"EPYC-Turin", 0xb00f00}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(want); i++) {
+        assert_true(cvma_snp_vcpu_sig(want[i].n, &s));
+        assert_int_equal(s, want[i].sig);
+    }
+    assert_false(cvma_snp_vcpu_sig("host", &s));
+    assert_false(cvma_snp_vcpu_sig("epyc", &s));
+    enum cvma_snp_vmm v;
+    assert_true(cvma_snp_vmm_from_name("gce", &v));
+    assert_int_equal(v, CVMA_SNP_VMM_GCE);
+    assert_false(cvma_snp_vmm_from_name("kvm", &v));
+    enum cvma_tdx_page_order o;
+    assert_true(cvma_tdx_page_order_from_name("two", &o));
+    assert_int_equal(o, CVMA_TDX_ORDER_TWO);
+    assert_false(cvma_tdx_page_order_from_name("double", &o));
+}
+
+/* TDVF descriptor at 0x2000: a measured BFV of two pages (image offset 0x4000), a TD_HOB
+ * (added, not measured) and permanent memory (PAGE.AUG: neither). */
+static void img_tdx(struct img *m, uint32_t bfv_offset)
+{
+    img_init(m);
+    uint8_t *d = m->p + 0x2000;
+    memset(d, 0, 16 + 3 * 32);
+    memcpy(d - 16, G_TDX_META, 16);
+    memcpy(d, "TDVF", 4);
+    w32(d + 4, 16 + 3 * 32);
+    w32(d + 8, 1);
+    w32(d + 12, 3);
+    uint8_t *s = d + 16;
+    w32(s, bfv_offset); /* BFV */
+    w32(s + 4, 0x2000);
+    w64(s + 8, 0xffffe000);
+    w64(s + 16, 0x2000);
+    w32(s + 24, 0);
+    w32(s + 28, 1);
+    s += 32; /* TD_HOB */
+    w64(s + 8, 0x809000);
+    w64(s + 16, 0x1000);
+    w32(s + 24, 2);
+    s += 32; /* PermMem, PAGE.AUG */
+    w64(s + 8, 0x900000);
+    w64(s + 16, 0x100000);
+    w32(s + 24, 4);
+    w32(s + 28, 2);
+    img_u32_entry(m, G_TDX_OFF, IMG_LEN - 0x2000);
+}
+
+static void test_tdx_synthetic(void **state)
+{
+    (void)state;
+    uint8_t single[48], two[48], again[48], want[48];
+    char err[256] = "";
+    img_tdx(&M, 0x4000);
+    struct cvma_tdvf_section secs[8];
+    size_t n = 0;
+    if (!cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err)) {
+        fail_msg("%s", err);
+    }
+    assert_int_equal(n, 3);
+    assert_true(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, single, err, sizeof err));
+    assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_TWO, two, err, sizeof err));
+    assert_memory_not_equal(single, two, 48);
+
+    /* the same stream built by hand: page 0 add + 16 extends, page 1 add + 16 extends,
+     * the HOB page added; nothing for PAGE.AUG memory */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha384(), NULL), 1);
+    uint8_t b[128];
+    for (uint64_t pg = 0; pg < 2; pg++) {
+        memset(b, 0, sizeof b);
+        memcpy(b, "MEM.PAGE.ADD", 12);
+        w64(b + 16, 0xffffe000 + pg * 4096);
+        EVP_DigestUpdate(ctx, b, 128);
+        for (uint64_t c = 0; c < 16; c++) {
+            memset(b, 0, sizeof b);
+            memcpy(b, "MR.EXTEND", 9);
+            w64(b + 16, 0xffffe000 + pg * 4096 + c * 256);
+            EVP_DigestUpdate(ctx, b, 128);
+            EVP_DigestUpdate(ctx, M.p + 0x4000 + pg * 4096 + c * 256, 256);
+        }
+    }
+    memset(b, 0, sizeof b);
+    memcpy(b, "MEM.PAGE.ADD", 12);
+    w64(b + 16, 0x809000);
+    EVP_DigestUpdate(ctx, b, 128);
+    unsigned int len = 0;
+    assert_int_equal(EVP_DigestFinal_ex(ctx, want, &len), 1);
+    EVP_MD_CTX_free(ctx);
+    assert_memory_equal(single, want, 48);
+
+    /* the measured bytes matter */
+    M.p[0x4000 + 5000] ^= 1;
+    assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_memory_not_equal(single, again, 48);
+
+    /* a section pointing past the image's end (as a code-only image's do) is refused */
+    img_tdx(&M, IMG_LEN - 0x1000);
+    assert_false(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_non_null(strstr(err, "past the end"));
+    /* a metadata offset past the image */
+    img_init(&M);
+    img_u32_entry(&M, G_TDX_OFF, IMG_LEN + 0x1000);
+    assert_false(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_non_null(strstr(err, "points past"));
+    /* no TDX metadata */
+    img_sev(&M, SEV_SECS, 5, true);
+    assert_false(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_non_null(strstr(err, "no TDX metadata"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_hashes_table),  cmocka_unit_test(test_vcpu_and_vmm_names),
+            cmocka_unit_test(test_snp_synthetic), cmocka_unit_test(test_snp_refusals),
+            cmocka_unit_test(test_tdx_synthetic), cmocka_unit_test(test_code_only_tdvf_refused),
+            cmocka_unit_test(test_vectors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
