@@ -48,6 +48,8 @@ static void usage(FILE *f)
           "cannot carry\n"
           "  registry keygen|build|prove|check|bench ...\n"
           "                                     provider platform registries (docs/registry.md)\n"
+          "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
+          "                                     a TPM 2.0 quote in tpm2-tools' files\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -66,7 +68,7 @@ static const struct {
         {"sim", cvma_cmd_sim},           {"bench", cvma_cmd_bench},
         {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
         {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
-        {"policy", cvma_cmd_policy},
+        {"policy", cvma_cmd_policy},     {"tpm", cvma_cmd_tpm},
 };
 
 static int (*find(const char *name))(int, char **)
