@@ -57,6 +57,8 @@ static void usage(FILE *f)
           "(docs/measure.md)\n"
           "  launch --tee snp|tdx --ovmf FILE --vcpus N --memory SIZE [--print]\n"
           "                                     the QEMU command line for a confidential VM\n"
+          "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
+          "                                     a TPM 2.0 quote in tpm2-tools' files\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -77,7 +79,7 @@ static const struct {
         {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
         {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
-        {"launch", cvma_cmd_launch},
+        {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
 };
 
 static int (*find(const char *name))(int, char **)

@@ -47,6 +47,7 @@ static void help(const char *verb, bool bench)
           "  --offline                      never touch the network (the cache is read)\n"
           "  --at RFC3339                   verify as of this time\n"
           "  --report-data HEX              expected REPORT_DATA (zero-padded to 64 bytes)\n"
+          "  --nonce HEX                    TPM quote: expected extraData ('' for none)\n"
           "  --trust-root FILE              also trust this root (test evidence only)\n"
           "  --allow-trailing-data          non-zero bytes after the evidence: a warning\n"
           "  --policy FILE                  appraisal policy (docs/policy.md)\n"
@@ -92,6 +93,7 @@ enum {
     O_AT,
     O_REPORT_DATA,
     O_TRUST_ROOT,
+    O_NONCE,
     O_SECONDS,
     O_COLD,
     O_HELP,
@@ -121,6 +123,7 @@ static const struct option verify_options[] = {
         {"previous", required_argument, NULL, O_PREVIOUS},
         {"at", required_argument, NULL, O_AT},
         {"report-data", required_argument, NULL, O_REPORT_DATA},
+        {"nonce", required_argument, NULL, O_NONCE},
         {"trust-root", required_argument, NULL, O_TRUST_ROOT},
         {"seconds", required_argument, NULL, O_SECONDS},
         {"cold", no_argument, NULL, O_COLD},
@@ -288,6 +291,14 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             cv->req.has_report_data = true;
             break;
         }
+        case O_NONCE:
+            cv->req.nonce_len = 0;
+            if (val[0] != '\0' &&
+                !cvma_hex_decode(val, cv->req.nonce, sizeof cv->req.nonce, &cv->req.nonce_len)) {
+                return usage_error(verb, "--nonce wants up to 64 bytes of hex, not '%s'", val);
+            }
+            cv->req.has_nonce = true;
+            break;
         case O_SECONDS: {
             char *end = NULL;
             if (!bench) {

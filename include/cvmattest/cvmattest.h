@@ -201,6 +201,9 @@ struct cvma_request {
     enum cvma_evidence_kind kind; /* CVMA_KIND_AUTO: from the evidence */
     bool has_report_data;         /* expect this REPORT_DATA (zero-padded to 64) */
     uint8_t report_data[64];
+    bool has_nonce; /* TPM quotes: expect this extraData (nonce_len 0: none at all) */
+    uint8_t nonce[64];
+    size_t nonce_len;            /* 0..64 */
     const char *policy;          /* a configured policy's name; NULL: the default */
     const char *previous_result; /* an earlier result JSON (migration), or NULL */
     size_t previous_result_len;

@@ -113,10 +113,11 @@ json_t *cvma_result_claims_json(const struct cvma_result *res)
     }
     size_t mlen =
             c->measurement_len < sizeof c->measurement ? c->measurement_len : sizeof c->measurement;
-    if (json_object_set_new(o, "measurement", hex_json(c->measurement, mlen)) != 0 ||
-        json_object_set_new(o, "report_data", hex_json(c->report_data, sizeof c->report_data)) !=
-                0 ||
-        json_object_set_new(o, "debug", json_boolean(c->debug)) != 0) {
+    /* Evidence with no launch measurement of its own (a TPM quote) has only its kind's object. */
+    if (mlen > 0 && (json_object_set_new(o, "measurement", hex_json(c->measurement, mlen)) != 0 ||
+                     json_object_set_new(o, "report_data",
+                                         hex_json(c->report_data, sizeof c->report_data)) != 0 ||
+                     json_object_set_new(o, "debug", json_boolean(c->debug)) != 0)) {
         goto fail;
     }
     if (c->ops != NULL && c->kind != NULL &&

@@ -35,6 +35,9 @@ struct cvma_verify_opts {
     size_t n_trust_roots;
     bool has_report_data; /* --report-data */
     uint8_t report_data[64];
+    bool has_nonce; /* --nonce: a TPM quote's expected extraData (nonce_len 0: none) */
+    uint8_t nonce[64];
+    size_t nonce_len;
     struct cvma_chain_cache *chain_cache; /* optional, borrowed */
     bool no_qe_report_memo; /* TDX: verify the QE report signature even when remembered */
     /* --collateral-max-age: cached CRLs, TCB Info and QE Identity fetched longer ago are

@@ -29,6 +29,18 @@ static const char *const collateral_names[] = {
         "root_ca_crl.der",
 };
 
+static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak", "tpm_pcrs"};
+
+bool cvma_bundle_tpm_role_ok(const char *role)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(tpm_roles); i++) {
+        if (strcmp(role, tpm_roles[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool cvma_bundle_collateral_name_ok(const char *name)
 {
     for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names); i++) {
@@ -140,7 +152,7 @@ static enum cvma_status index_parts(struct cvma_evidence *ev)
     ev->coll = NULL;
     ev->n_coll = 0;
     for (size_t i = 0; i < ev->n_parts; i++) {
-        n += ev->parts[i].role == CVMA_PART_COLLATERAL;
+        n += ev->parts[i].role != CVMA_PART_EVIDENCE;
     }
     if (n == 0) {
         return CVMA_OK;
@@ -150,7 +162,7 @@ static enum cvma_status index_parts(struct cvma_evidence *ev)
     }
     for (size_t i = 0; i < ev->n_parts; i++) {
         const struct cvma_bundle_part *pt = &ev->parts[i];
-        if (pt->role == CVMA_PART_COLLATERAL) {
+        if (pt->role != CVMA_PART_EVIDENCE) {
             struct cvma_named_part *c = &ev->coll[ev->n_coll++];
             c->name = pt->name;
             c->data.p = pt->data.p;
@@ -348,10 +360,23 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
                 }
             }
             r = CVMA_PART_COLLATERAL;
+        } else if (cvma_bundle_tpm_role_ok(role)) {
+            if (name != NULL) {
+                cvma_errf(err, err_len, "bundle: part %zu: a %s part has no \"name\"", i, role);
+                goto out;
+            }
+            for (size_t k = 0; k < ev->n_parts; k++) {
+                if (ev->parts[k].name != NULL && strcmp(ev->parts[k].name, role) == 0) {
+                    cvma_errf(err, err_len, "bundle: %s given twice", role);
+                    goto out;
+                }
+            }
+            name = role;
+            r = CVMA_PART_TPM;
         } else {
             cvma_errf(err, err_len,
                       "bundle: part %zu: role '%s' is not supported by this version "
-                      "(evidence, collateral)",
+                      "(evidence, collateral, tpm_quote, tpm_signature, tpm_ak, tpm_pcrs)",
                       i, role);
             goto out;
         }
@@ -379,7 +404,16 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
         st = CVMA_E_USAGE;
     }
     if (!have_evidence) {
-        cvma_errf(err, err_len, "bundle: no \"evidence\" part");
+        /* A TPM quote bundle: the quote is the evidence. */
+        for (size_t k = 0; k < ev->n_parts; k++) {
+            if (ev->parts[k].role == CVMA_PART_TPM && strcmp(ev->parts[k].name, "tpm_quote") == 0) {
+                ev->evidence_idx = k;
+                have_evidence = true;
+            }
+        }
+    }
+    if (!have_evidence) {
+        cvma_errf(err, err_len, "bundle: no \"evidence\" part (nor a \"tpm_quote\")");
         goto out;
     }
     ev->from_bundle = true;

@@ -27,11 +27,16 @@
 enum cvma_part_role {
     CVMA_PART_EVIDENCE = 0, /* the hardware report or quote: exactly one */
     CVMA_PART_COLLATERAL,   /* a collateral file, named as in docs/collateral.md */
+    CVMA_PART_TPM,          /* a TPM quote part: role (and name) "tpm_quote", "tpm_signature",
+                             * "tpm_ak" or "tpm_pcrs"; at most one of each */
 };
+
+/* True for a role of a TPM quote part (docs/bundle.md). */
+bool cvma_bundle_tpm_role_ok(const char *role);
 
 struct cvma_bundle_part {
     enum cvma_part_role role;
-    char *name; /* collateral: the file name; evidence: NULL */
+    char *name; /* collateral: the file name; TPM parts: the role; evidence: NULL */
     struct cvma_buf data;
 };
 
@@ -41,7 +46,7 @@ struct cvma_evidence {
     struct cvma_bundle_part *parts;
     size_t n_parts;
     size_t evidence_idx;          /* index of the evidence part */
-    struct cvma_named_part *coll; /* view of the collateral parts (names, spans) */
+    struct cvma_named_part *coll; /* view of the collateral and TPM parts (names, spans) */
     size_t n_coll;
 
     /* Collateral of the bundle prepared once (kind->prepare); separately allocated so that

@@ -1,30 +1,12 @@
 /*
  * The evidence-kind table (verifier/kind.h): one row per kind, each defined beside the kind's
- * own code (src/snp/snp_kind.c, src/tdx/tdx_kind.c). Detection tries the rows in order.
+ * own code (src/snp/snp_kind.c, src/tdx/tdx_kind.c, src/tpm/tpm_kind.c). Detection tries the rows
+ * in order.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "verifier/kind.h"
-
-/* TPM2B_ATTEST: a u16 size, then TPM_GENERATED_VALUE 0xff544347 ("\xffTCG"). Recognised so
- * that the message is right; verification comes with the vTPM work. */
-static bool tpm_detect(const uint8_t *p, size_t len)
-{
-    return len >= 6 && p[2] == 0xff && p[3] == 0x54 && p[4] == 0x43 && p[5] == 0x47;
-}
-
-const struct cvma_kind cvma_kind_tpm = {
-        .id = CVMA_KIND_TPM,
-        .name = "tpm",
-        .cli_name = "tpm",
-        .what = "TPM 2.0 quote",
-        .detect = tpm_detect,
-        .verify = NULL,
-        .prepare = NULL,
-        .prepared_free = NULL,
-        .show = NULL,
-};
 
 const struct cvma_kind *const cvma_kinds[] = {&cvma_kind_tdx, &cvma_kind_snp, &cvma_kind_tpm, NULL};
 

@@ -361,6 +361,16 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         o.has_report_data = true;
         memcpy(o.report_data, req->report_data, sizeof o.report_data);
     }
+    if (req->has_nonce) {
+        if (req->nonce_len > sizeof o.nonce) {
+            free(res);
+            cvma_errf(err, err_len, "a nonce is at most %zu bytes", sizeof o.nonce);
+            return CVMA_E_USAGE;
+        }
+        o.has_nonce = true;
+        o.nonce_len = req->nonce_len;
+        memcpy(o.nonce, req->nonce, req->nonce_len);
+    }
     if (!v->grace_given && policy != NULL) {
         int64_t g = cvma_policy_collateral_grace(policy);
         if (g > 0) {

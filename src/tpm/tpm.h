@@ -1,0 +1,96 @@
+/*
+ * TPM 2.0 quotes (docs/tpm.md): a TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE signed by an
+ * attestation key (AK), checked against the AK's public area, an expected nonce (the quote's
+ * extraData) and PCR values (untrusted hints until the quote's pcrDigest covers them).
+ *
+ * What is checked (TCG TPM 2.0 Library Part 2 §10.12 TPMS_ATTEST, Part 3 §18.4 TPM2_Quote):
+ * the TPMS_ATTEST unmarshals (libtss2-mu) with magic TPM_GENERATED_VALUE and type
+ * TPM_ST_ATTEST_QUOTE; the signature (RSASSA, RSAPSS, ECDSA) verifies with the AK over the
+ * exact marshalled bytes; the AK, when given as TPMT_PUBLIC / TPM2B_PUBLIC, is a restricted,
+ * fixedTPM, fixedParent signing key that cannot decrypt, and its own scheme (if any) is the
+ * signature's; extraData equals the nonce; the PCR values given hash to pcrDigest.
+ *
+ * What is NOT checked: that the AK lives in a genuine TPM. A quote is only as good as the
+ * binding of its AK to something verified (a hardware report, an EK certificate, credential
+ * activation); a quote verified here alone gets TPM_AK_NOT_BOUND (warning): never affirming.
+ * The qualifiedSigner is reported, not checked (it depends on the AK's parent).
+ */
+#ifndef CVMA_TPM_TPM_H
+#define CVMA_TPM_TPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "common/verdict.h"
+#include "result/result.h"
+
+#define CVMA_TPM_PCR_COUNT 32 /* TPML_PCR_SELECTION sizeofSelect is at most 4 bytes */
+#define CVMA_TPM_BANKS     4  /* sha1, sha256, sha384, sha512 */
+
+/* PCR values by bank and index, as given (untrusted until a quote's digest covers them). */
+struct cvma_tpm_pcrs {
+    bool set[CVMA_TPM_BANKS][CVMA_TPM_PCR_COUNT];
+    uint8_t v[CVMA_TPM_BANKS][CVMA_TPM_PCR_COUNT][64];
+};
+
+/* A parsed quote: the TPMS_ATTEST and the exact bytes the AK signed (borrowed). */
+struct cvma_tpm_attest {
+    TPMS_ATTEST a;
+    struct cvma_span signed_bytes;
+};
+
+/* Bank index (0..3) of a TPM hash algorithm, or -1. */
+int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg);
+/* "sha1", "sha256", "sha384", "sha512"; bank is 0..3. */
+const char *cvma_tpm_bank_name(int bank);
+/* Digest size of a bank: 20, 32, 48, 64. */
+size_t cvma_tpm_bank_size(int bank);
+
+/*
+ * Parses a quote: a marshalled TPMS_ATTEST (what tpm2_quote -m writes) or a TPM2B_ATTEST.
+ * Checks magic and type. Bytes after the structure follow the trailing-data rule. Reasons:
+ * TPM_ATTEST_MALFORMED, TPM_ATTEST_MAGIC, TPM_ATTEST_TYPE, PARSE_TRAILING_DATA.
+ * *out borrows p.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t len,
+                                                     bool allow_trailing,
+                                                     struct cvma_tpm_attest *out,
+                                                     struct cvma_verdict *v);
+
+/*
+ * Reads PCR values: JSON {"sha256": {"0": "<hex>", ...}, ...} (or a flat {"0": "<hex>"}, the
+ * bank from the digest size), tpm2-tools YAML (tpm2_pcrread, tpm2_quote's standard output),
+ * or tpm2-tools' binary PCR file (tpm2_quote -o, format "serialized"; format "values" needs
+ * the quote's selection: sel). Reason: TPM_PCRS_MALFORMED.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len,
+                                                   const TPML_PCR_SELECTION *sel,
+                                                   struct cvma_tpm_pcrs *out,
+                                                   struct cvma_verdict *v);
+
+/* The inputs of one quote verification (all borrowed). */
+struct cvma_tpm_quote_in {
+    struct cvma_span attest; /* TPMS_ATTEST or TPM2B_ATTEST */
+    struct cvma_span sig;    /* TPMT_SIGNATURE */
+    struct cvma_span ak;     /* PEM public key, TPMT_PUBLIC or TPM2B_PUBLIC */
+    struct cvma_span pcrs;   /* optional (p NULL): PCR values, formats of cvma_tpm_pcrs_parse */
+    bool has_nonce;          /* expect this extraData (length 0: no extraData) */
+    const uint8_t *nonce;
+    size_t nonce_len;
+    bool allow_trailing_data;
+    /* What vouches for the AK (e.g. "sev-snp report"), or NULL: TPM_AK_NOT_BOUND. */
+    const char *ak_bound_by;
+};
+
+/*
+ * Verifies a quote into res (tee "tpm" set by the caller): reasons, checks (PARSE and
+ * SIGNATURE required), claims.tpm (after the signature verified; pcrs only when the digest
+ * covers them) and trust_anchor "tpm-ak:<sha256 of the AK's SubjectPublicKeyInfo>".
+ */
+void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_result *res);
+
+#endif

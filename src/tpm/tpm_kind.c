@@ -1,0 +1,115 @@
+/*
+ * The TPM 2.0 quote row of the evidence-kind table (verifier/kind.h). The evidence is the
+ * quote (TPMS_ATTEST or TPM2B_ATTEST); its signature, AK and PCR values come as bundle parts
+ * "tpm_signature", "tpm_ak" and "tpm_pcrs" (docs/bundle.md), the expected nonce from the
+ * request (--nonce).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "collateral/source.h"
+#include "common/hex.h"
+#include "tpm/tpm.h"
+#include "verifier/kind.h"
+
+/* A TPMS_ATTEST starts with TPM_GENERATED_VALUE 0xff544347 ("\xffTCG"); a TPM2B_ATTEST has a
+ * u16 size first. */
+static bool tpm_detect(const uint8_t *p, size_t len)
+{
+    static const uint8_t magic[4] = {0xff, 0x54, 0x43, 0x47};
+    return (len >= 6 && memcmp(p, magic, 4) == 0) || (len >= 8 && memcmp(p + 2, magic, 4) == 0);
+}
+
+static const struct cvma_named_part *part(const struct cvma_verify_opts *opts, const char *name)
+{
+    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
+            return &opts->collateral_parts[i];
+        }
+    }
+    return NULL;
+}
+
+static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                           const void *prepared, struct cvma_result *res)
+{
+    const struct cvma_named_part *sig = part(opts, "tpm_signature");
+    const struct cvma_named_part *ak = part(opts, "tpm_ak");
+    const struct cvma_named_part *pcrs = part(opts, "tpm_pcrs");
+    struct cvma_tpm_quote_in in;
+
+    (void)prepared;
+    memset(&in, 0, sizeof in);
+    res->verdict.checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    if (sig == NULL || ak == NULL) {
+        cvma_reject(&res->verdict, CVMA_R_PARSE_TRUNCATED,
+                    "tpm quote: the bundle has no %s part: a quote is verified with its "
+                    "signature (tpm_signature) and AK (tpm_ak)",
+                    sig == NULL ? "tpm_signature" : "tpm_ak");
+        return;
+    }
+    in.attest.p = p;
+    in.attest.len = len;
+    in.sig = sig->data;
+    in.ak = ak->data;
+    if (pcrs != NULL) {
+        in.pcrs = pcrs->data;
+    }
+    in.has_nonce = opts->has_nonce;
+    in.nonce = opts->nonce;
+    in.nonce_len = opts->nonce_len;
+    in.allow_trailing_data = opts->allow_trailing_data;
+    cvma_tpm_quote_verify(&in, res);
+}
+
+static json_t *tpm_show(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
+                        struct cvma_verdict *v)
+{
+    struct cvma_tpm_attest *at = calloc(1, sizeof *at);
+    json_t *o = NULL;
+    char *h;
+
+    *heading = "TPM 2.0 quote (parsed, NOT verified)";
+    if (at == NULL) {
+        v->oom = true;
+        return NULL;
+    }
+    if (cvma_tpm_attest_parse(p, len, allow_trailing, at, v) == CVMA_OK &&
+        (o = json_object()) != NULL) {
+        const TPMS_ATTEST *a = &at->a;
+        json_object_set_new(o, "magic", json_string("ff544347"));
+        json_object_set_new(o, "type", json_string("quote"));
+        if ((h = cvma_hex_dup(a->qualifiedSigner.name, a->qualifiedSigner.size)) != NULL) {
+            json_object_set_new(o, "qualified_signer", json_string(h));
+            free(h);
+        }
+        if ((h = cvma_hex_dup(a->extraData.buffer, a->extraData.size)) != NULL) {
+            json_object_set_new(o, "extra_data", json_string(h));
+            free(h);
+        }
+        json_object_set_new(o, "clock", json_integer((json_int_t)a->clockInfo.clock));
+        json_object_set_new(o, "reset_count", json_integer(a->clockInfo.resetCount));
+        json_object_set_new(o, "restart_count", json_integer(a->clockInfo.restartCount));
+        json_object_set_new(o, "safe", json_boolean(a->clockInfo.safe));
+        json_object_set_new(o, "firmware_version", json_integer((json_int_t)a->firmwareVersion));
+        if ((h = cvma_hex_dup(a->attested.quote.pcrDigest.buffer,
+                              a->attested.quote.pcrDigest.size)) != NULL) {
+            json_object_set_new(o, "pcr_digest", json_string(h));
+            free(h);
+        }
+    }
+    free(at);
+    return o;
+}
+
+const struct cvma_kind cvma_kind_tpm = {
+        .id = CVMA_KIND_TPM,
+        .name = "tpm",
+        .cli_name = "tpm",
+        .what = "TPM 2.0 quote",
+        .detect = tpm_detect,
+        .verify = tpm_verify_row,
+        .prepare = NULL,
+        .prepared_free = NULL,
+        .show = tpm_show,
+};

@@ -1,0 +1,201 @@
+#!/bin/sh
+# TPM 2.0 quotes from a real software TPM (swtpm, started here on local TCP ports, state in a
+# temporary directory): an EK and AKs (RSASSA, RSAPSS, ECDSA) made with tpm2-tools, a PCR
+# extended, quotes with a nonce verified by `tpm check-quote` and `verify` of a bundle; each
+# refusal by name: wrong nonce, tampered quote, PCR value off the digest, a signature by
+# another key, an AK without fixedTPM.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in swtpm tpm2_createek tpm2_quote python3 jq base64; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDF=$T/swtpm.pid
+cleanup() {
+    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
+}
+has() { grep -q -- "$2" "$1" && echo "ok   $1 has $2" || { echo "FAIL: $1 lacks $2"; head -c 800 "$1"; fails=$((fails + 1)); }; }
+lacks() { grep -q -- "$2" "$1" && { echo "FAIL: $1 has $2"; fails=$((fails + 1)); } || echo "ok   $1 lacks $2"; }
+
+# swtpm's TCTI wants the control channel on the server port + 1: find two free ports.
+PORT=$(python3 -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+')
+mkdir "$T/state"
+swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
+    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
+    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
+    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
+i=0
+until tpm2_getrandom 8 >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
+    sleep 0.1
+done
+# No resource manager: flush transient objects after each command.
+t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
+cd "$T" || exit 1
+
+t tpm2_createek -c ek.ctx -G rsa -u ek.pub
+t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b -f pem -n ak.name
+t tpm2_readpublic -c ak.ctx -o ak.pub -f pem
+t tpm2_readpublic -c ak.ctx -o ak.tpmt -f tpmt
+t tpm2_readpublic -c ak.ctx -o ak.tpm2b
+t tpm2_pcrextend 16:sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824
+NONCE=5e1f0c0ffee0ddba11cafe0123456789
+t tpm2_quote -c ak.ctx -l sha256:0,7,16 -q $NONCE -m q.msg -s q.sig -o q.pcrs -g sha256
+tpm2_quote -c ak.ctx -l sha256:0,7,16 -q $NONCE -m q2.msg -s q2.sig -o q2.pcrs -g sha256 >q.yaml 2>&1
+tpm2_flushcontext -t >/dev/null 2>&1
+tpm2_pcrread sha256:0,7,16 >pcrread.yaml 2>&1
+PCR16=$(sed -n 's/^ *16 *: 0x\([0-9A-Fa-f]*\)$/\1/p' pcrread.yaml | tr 'A-F' 'a-f')
+[ ${#PCR16} = 64 ] || { echo "FAIL: no PCR 16 in tpm2_pcrread output"; cat pcrread.yaml; exit 1; }
+
+Q="$CVM tpm check-quote --msg q.msg --sig q.sig"
+
+# --- the good quote, with each AK and PCR format ---
+$Q --ak ak.tpm2b --pcrs q.pcrs --nonce $NONCE --json >ok.json; check "quote, AK TPM2B_PUBLIC, PCRs tpm2_quote -o" 0 $?
+has ok.json '"status": "warning"'
+has ok.json '"tee": "tpm"'
+has ok.json TPM_AK_NOT_BOUND
+lacks ok.json '"severity": "error"'
+[ "$(jq -r '.claims.tpm.pcrs.sha256["16"]' ok.json)" = "$PCR16" ] && echo "ok   claims.tpm.pcrs.sha256.16 is the extended PCR" ||
+    { echo "FAIL: claims.tpm.pcrs.sha256.16 is $(jq -r '.claims.tpm.pcrs.sha256["16"]' ok.json), want $PCR16"; fails=$((fails + 1)); }
+[ "$(jq -r '.claims.tpm.extra_data' ok.json)" = "$NONCE" ] && echo "ok   extra_data is the nonce" || { echo "FAIL: extra_data"; fails=$((fails + 1)); }
+[ "$(jq -r '.claims.tpm.ak.name' ok.json)" = "$(od -An -tx1 -v ak.name | tr -d ' \n')" ] && echo "ok   the AK name is the TPM's" ||
+    { echo "FAIL: ak.name $(jq -r '.claims.tpm.ak.name' ok.json)"; fails=$((fails + 1)); }
+$Q --ak ak.tpmt --pcrs pcrread.yaml --nonce $NONCE >/dev/null; check "quote, AK TPMT_PUBLIC, PCRs tpm2_pcrread YAML" 0 $?
+$CVM tpm check-quote --msg q2.msg --sig q2.sig --ak ak.tpmt --pcrs q.yaml --nonce $NONCE >/dev/null
+check "quote, PCRs from tpm2_quote's own output" 0 $?
+printf '{"sha256": {"0": "%s", "7": "%s", "16": "%s"}}' \
+    "$(sed -n 's/^ *0 *: 0x\(.*\)$/\1/p' pcrread.yaml)" "$(sed -n 's/^ *7 *: 0x\(.*\)$/\1/p' pcrread.yaml)" \
+    "$PCR16" >pcrs.json
+$Q --ak ak.tpm2b --pcrs pcrs.json --nonce $NONCE >/dev/null; check "quote, PCRs JSON" 0 $?
+$Q --ak ak.pub --pcrs pcrs.json --nonce $NONCE --json >pem.json; check "quote, AK PEM" 0 $?
+has pem.json TPM_AK_ATTRIBUTES_UNKNOWN
+$Q --ak ak.tpm2b --nonce $NONCE --json >nopcrs.json; check "quote without PCR values" 0 $?
+has nopcrs.json TPM_PCRS_NOT_GIVEN
+printf '{"sha256": {"0": "%s", "7": "%s", "16": "%s", "23": "%s"}}' \
+    "$(sed -n 's/^ *0 *: 0x\(.*\)$/\1/p' pcrread.yaml)" "$(sed -n 's/^ *7 *: 0x\(.*\)$/\1/p' pcrread.yaml)" \
+    "$PCR16" "$PCR16" >extra.json
+$Q --ak ak.tpm2b --pcrs extra.json --nonce $NONCE --json >extra.out; check "a PCR given that is not quoted" 0 $?
+has extra.out TPM_PCR_NOT_QUOTED
+[ "$(jq -r '.claims.tpm.pcrs.sha256["23"]' extra.out)" = null ] && echo "ok   an unquoted PCR is not a claim" || { echo "FAIL: PCR 23 claimed"; fails=$((fails + 1)); }
+
+# --- refusals, each by name ---
+$Q --ak ak.tpm2b --pcrs q.pcrs --nonce 00$NONCE --json >n.json; check "wrong nonce" 1 $?
+has n.json TPM_NONCE_MISMATCH
+$Q --ak ak.tpm2b --pcrs q.pcrs --nonce '' --json >n0.json; check "--nonce '' on a quote with a nonce" 1 $?
+has n0.json TPM_NONCE_MISMATCH
+
+# Tampered quote: one byte of the clock (after magic, type, name and extraData) changed.
+python3 -c '
+import sys
+b = bytearray(open("q.msg", "rb").read()); b[-40] ^= 1; open("tampered.msg", "wb").write(b)'
+$CVM tpm check-quote --msg tampered.msg --sig q.sig --ak ak.tpm2b --pcrs q.pcrs --nonce $NONCE --json >tq.json
+check "tampered quote" 1 $?
+has tq.json TPM_SIGNATURE_INVALID
+python3 -c '
+b = bytearray(open("q.msg", "rb").read()); b[0] = 0; open("magic.msg", "wb").write(b)
+b = bytearray(open("q.msg", "rb").read()); b[5] = 0x17; open("type.msg", "wb").write(b)
+open("short.msg", "wb").write(open("q.msg", "rb").read()[:40])'
+$CVM tpm check-quote --msg magic.msg --sig q.sig --ak ak.tpm2b --nonce $NONCE --json >m.json; check "bad magic" 1 $?
+has m.json TPM_ATTEST_MAGIC
+$CVM tpm check-quote --msg type.msg --sig q.sig --ak ak.tpm2b --nonce $NONCE --json >ty.json; check "not a quote" 1 $?
+has ty.json TPM_ATTEST_TYPE
+$CVM tpm check-quote --msg short.msg --sig q.sig --ak ak.tpm2b --nonce $NONCE --json >sh.json; check "truncated quote" 1 $?
+has sh.json TPM_ATTEST_MALFORMED
+$CVM tpm check-quote --msg q.msg --sig ak.pub --ak ak.tpm2b --nonce $NONCE --json >sm.json; check "signature file not a TPMT_SIGNATURE" 1 $?
+has sm.json TPM_SIGNATURE_MALFORMED
+$CVM tpm check-quote --msg q.msg --sig q.sig --ak q.sig --nonce $NONCE --json >am.json; check "AK not a key" 1 $?
+has am.json TPM_AK_MALFORMED
+
+# A PCR value that does not match the digest.
+sed "s/$PCR16/$(echo "$PCR16" | tr '0-9a-f' '1-9a-f0')/" pcrs.json >bad.json
+$Q --ak ak.tpm2b --pcrs bad.json --nonce $NONCE --json >pd.json; check "PCR value off the digest" 1 $?
+has pd.json TPM_PCR_DIGEST_MISMATCH
+lacks pd.json '"pcrs"'
+printf '{"sha256": {"0": "%s", "16": "%s"}}' "$(sed -n 's/^ *0 *: 0x\(.*\)$/\1/p' pcrread.yaml)" "$PCR16" >missing.json
+$Q --ak ak.tpm2b --pcrs missing.json --nonce $NONCE --json >pm.json; check "a quoted PCR without a value" 1 $?
+has pm.json TPM_PCR_MISSING
+echo '{"sha256": {"0": "zz"}}' >junk.json
+$Q --ak ak.tpm2b --pcrs junk.json --nonce $NONCE --json >pj.json; check "PCR values not hex" 1 $?
+has pj.json TPM_PCRS_MALFORMED
+
+# A signature by another key: a second AK's quote checked with the first AK.
+t tpm2_createak -C ek.ctx -c ak2.ctx -G rsa -g sha256 -s rsassa -u ak2.tpm2b
+t tpm2_quote -c ak2.ctx -l sha256:0,7,16 -q $NONCE -m o.msg -s o.sig -g sha256
+$CVM tpm check-quote --msg o.msg --sig o.sig --ak ak.tpm2b --nonce $NONCE --json >ok2.json
+check "another key's signature" 1 $?
+has ok2.json TPM_SIGNATURE_INVALID
+$CVM tpm check-quote --msg q.msg --sig o.sig --ak ak.tpm2b --nonce $NONCE --json >mix.json
+check "another key's signature over this quote" 1 $?
+has mix.json TPM_SIGNATURE_INVALID
+
+# An AK without fixedTPM (a duplicable restricted signing key): refused even though its
+# signature verifies.
+t tpm2_createprimary -C o -g sha256 -G rsa -c prim.ctx
+t tpm2_create -C prim.ctx -G rsa2048:rsassa-sha256:null -g sha256 \
+    -a 'restricted|sign|sensitivedataorigin|userwithauth' -u dup.pub -r dup.priv
+t tpm2_load -C prim.ctx -u dup.pub -r dup.priv -c dup.ctx
+t tpm2_quote -c dup.ctx -l sha256:0,7,16 -q $NONCE -m d.msg -s d.sig -g sha256
+t tpm2_readpublic -c dup.ctx -o dup.tpm2b
+$CVM tpm check-quote --msg d.msg --sig d.sig --ak dup.tpm2b --nonce $NONCE --json >fx.json
+check "AK without fixedTPM" 1 $?
+has fx.json TPM_AK_ATTRIBUTES
+has fx.json 'not fixedTPM'
+
+# RSAPSS and ECDSA AKs.
+t tpm2_createak -C ek.ctx -c akp.ctx -G rsa -g sha256 -s rsapss -u akp.tpm2b
+t tpm2_quote -c akp.ctx -l sha256:0,7,16 -q $NONCE -m p.msg -s p.sig -g sha256 --scheme rsapss
+$CVM tpm check-quote --msg p.msg --sig p.sig --ak akp.tpm2b --pcrs pcrs.json --nonce $NONCE --json >pss.json
+check "RSAPSS AK" 0 $?
+has pss.json '"signature_scheme": "rsapss"'
+t tpm2_createak -C ek.ctx -c ake.ctx -G ecc -g sha256 -s ecdsa -u ake.tpm2b
+t tpm2_quote -c ake.ctx -l sha256:0,7,16 -q $NONCE -m e.msg -s e.sig -g sha256
+$CVM tpm check-quote --msg e.msg --sig e.sig --ak ake.tpm2b --pcrs pcrs.json --nonce $NONCE --json >ec.json
+check "ECDSA AK" 0 $?
+has ec.json '"signature_scheme": "ecdsa"'
+$CVM tpm check-quote --msg e.msg --sig q.sig --ak ake.tpm2b --nonce $NONCE --json >ecx.json
+check "an RSA signature with an ECC AK" 1 $?
+has ecx.json TPM_SIGNATURE_INVALID
+
+# --- verify: the same quote as a bundle of kind tpm ---
+b64() { base64 -w0 "$1"; }
+jq -n --arg q "$(b64 q.msg)" --arg s "$(b64 q.sig)" --arg a "$(b64 ak.tpm2b)" --arg p "$(b64 q.pcrs)" \
+    '{cvmattest_bundle: 1, kind: "tpm", parts: [{role: "tpm_quote", data: $q},
+      {role: "tpm_signature", data: $s}, {role: "tpm_ak", data: $a}, {role: "tpm_pcrs", data: $p}]}' >bundle.json
+$CVM verify bundle.json --nonce $NONCE --json >vb.json; check "verify bundle" 0 $?
+has vb.json '"status": "warning"'
+has vb.json TPM_AK_NOT_BOUND
+[ "$(jq -r '.claims.tpm.pcrs.sha256["16"]' vb.json)" = "$PCR16" ] && echo "ok   verify: PCR 16 claimed" || { echo "FAIL: verify PCR 16"; fails=$((fails + 1)); }
+$CVM verify bundle.json --json >vn.json; check "verify bundle without --nonce" 0 $?
+has vn.json TPM_NONCE_NOT_CHECKED
+$CVM verify bundle.json --nonce ff --json >vw.json; check "verify bundle, wrong nonce" 1 $?
+has vw.json TPM_NONCE_MISMATCH
+jq '.parts |= map(select(.role != "tpm_signature"))' bundle.json >nosig.json
+$CVM verify nosig.json --nonce $NONCE >/dev/null; check "bundle without a signature part" 1 $?
+jq '.parts += [{role: "tpm_ak", data: "AAAA"}]' bundle.json >twice.json
+$CVM verify twice.json --nonce $NONCE >/dev/null 2>&1; check "a TPM role twice" 2 $?
+$CVM show q.msg --json >show.json; check "show a quote" 0 $?
+has show.json "\"extra_data\": \"$NONCE\""
+
+# --- usage ---
+$Q --ak ak.tpm2b >/dev/null 2>&1; check "check-quote without --nonce" 2 $?
+$Q --ak ak.tpm2b --nonce xyz >/dev/null 2>&1; check "bad --nonce" 2 $?
+$Q --ak missing.file --nonce $NONCE >/dev/null 2>&1; check "unreadable AK" 2 $?
+$CVM tpm check-quote --help >/dev/null; check "--help" 0 $?
+
+[ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
