@@ -11,7 +11,8 @@ FUZZ_SECONDS ?= 15
 FUZZ_LONG_SECONDS ?= 120
 
 DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
-                libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates
+                libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates \
+                libmicrohttpd-dev golang-go golang-golang-x-mod-dev
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 

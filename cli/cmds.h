@@ -11,5 +11,6 @@ int cvma_cmd_demo(int argc, char **argv);
 int cvma_cmd_registry(int argc, char **argv);
 int cvma_cmd_policy(int argc, char **argv);
 int cvma_cmd_collateral(int argc, char **argv);
+int cvma_cmd_witness(int argc, char **argv);
 
 #endif

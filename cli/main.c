@@ -48,6 +48,9 @@ static void usage(FILE *f)
           "cannot carry\n"
           "  registry keygen|build|prove|check|bench ...\n"
           "                                     provider platform registries (docs/registry.md)\n"
+          "  registry log keygen|append|prove|check ...\n"
+          "                                     the registries' transparency log\n"
+          "  witness keygen|cosign|serve ...    a transparency-log witness\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -66,7 +69,7 @@ static const struct {
         {"sim", cvma_cmd_sim},           {"bench", cvma_cmd_bench},
         {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
         {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
-        {"policy", cvma_cmd_policy},
+        {"policy", cvma_cmd_policy},     {"witness", cvma_cmd_witness},
 };
 
 static int (*find(const char *name))(int, char **)

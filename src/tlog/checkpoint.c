@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/base64.h"
 #include "common/reader.h"
 #include "tlog/tlog.h"
@@ -167,4 +169,62 @@ enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len, struct cvma
 truncated:
     cvma_errf(err, err_len, "log proof: truncated before the checkpoint");
     return CVMA_REJECTED;
+}
+
+bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len, struct cvma_tlog_consistency *out,
+                                 char *err, size_t err_len)
+{
+    json_error_t je;
+    json_t *j, *hs, *h;
+    const char *key;
+    json_t *val;
+    bool ok = false;
+    size_t i;
+
+    memset(out, 0, sizeof *out);
+    j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        cvma_errf(err, err_len, "consistency proof: not a JSON object");
+        goto out;
+    }
+    json_object_foreach(j, key, val)
+    {
+        if (strcmp(key, "old_size") != 0 && strcmp(key, "new_size") != 0 &&
+            strcmp(key, "hashes") != 0) {
+            cvma_errf(err, err_len, "consistency proof: unknown member '%.40s'", key);
+            goto out;
+        }
+    }
+    json_t *o = json_object_get(j, "old_size"), *n = json_object_get(j, "new_size");
+    hs = json_object_get(j, "hashes");
+    if (!json_is_integer(o) || !json_is_integer(n) || json_integer_value(o) < 0 ||
+        json_integer_value(n) < json_integer_value(o) || !json_is_array(hs) ||
+        json_array_size(hs) > CVMA_TLOG_PROOF_MAX) {
+        cvma_errf(err, err_len,
+                  "consistency proof: wants old_size <= new_size and at most %d "
+                  "hashes",
+                  CVMA_TLOG_PROOF_MAX);
+        goto out;
+    }
+    out->old_size = (uint64_t)json_integer_value(o);
+    out->new_size = (uint64_t)json_integer_value(n);
+    json_array_foreach(hs, i, h)
+    {
+        size_t dl = 0;
+        if (!json_is_string(h) ||
+            !cvma_base64_decode(json_string_value(h), json_string_length(h), CVMA_B64_STD,
+                                out->hashes[i], 32, &dl) ||
+            dl != 32) {
+            cvma_errf(err, err_len, "consistency proof: hash %zu is not base64 of 32 bytes", i);
+            goto out;
+        }
+        out->n_hashes = i + 1;
+    }
+    ok = true;
+out:
+    json_decref(j);
+    if (!ok) {
+        memset(out, 0, sizeof *out);
+    }
+    return ok;
 }

@@ -205,7 +205,7 @@ enum cvma_status cvma_tlog_load(struct cvma_tlog *l, const char *dir,
         st = st == CVMA_OK ? CVMA_REJECTED : st;
         goto out;
     }
-    if (cvma_note_check_sig(&note, vkey) != CVMA_NOTE_VALID) {
+    if (vkey != NULL && cvma_note_check_sig(&note, vkey) != CVMA_NOTE_VALID) {
         cvma_errf(err, err_len, "%s/checkpoint: no valid signature by log key %s", dir, vkey->name);
         st = CVMA_REJECTED;
         goto out;

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "common/util.h"
+#include "crypto/jws.h"
 #include "registry/registry.h"
 
 /* clang-format off */
@@ -167,6 +168,17 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t le
                                                      size_t err_len);
 void cvma_tlog_proof_cleanup(struct cvma_tlog_proof *p);
 
+/* A consistency proof as `registry log prove --from` writes it:
+ * {"old_size": N, "new_size": M, "hashes": [base64...]} (untrusted; unknown members refused). */
+struct cvma_tlog_consistency {
+    uint64_t old_size, new_size;
+    size_t n_hashes;
+    uint8_t hashes[CVMA_TLOG_PROOF_MAX][32];
+};
+CVMA_MUST_USE bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len,
+                                               struct cvma_tlog_consistency *out, char *err,
+                                               size_t err_len);
+
 /* ---------------------------------------------------------------------------------------- */
 /* The tiled log on disk                                                                     */
 
@@ -200,7 +212,8 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_append(struct cvma_tlog *l, const uint8
 CVMA_MUST_USE enum cvma_status cvma_tlog_root(struct cvma_tlog *l, uint8_t root[32]);
 
 /*
- * Loads DIR: its checkpoint (signed by vkey: type 0x01; a missing checkpoint is an empty log
+ * Loads DIR: its checkpoint (signed by vkey: type 0x01, not checked when vkey is NULL, as
+ * for the log's own key holder; a missing checkpoint is an empty log
  * named origin when origin is not NULL), its level-0 tiles, and the last entry bundle; checks
  * the tiles hash to the checkpoint's root. CVMA_OK, CVMA_REJECTED (a log that does not match
  * its checkpoint; err), CVMA_E_IO, CVMA_E_NOMEM.
@@ -215,5 +228,81 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_load(struct cvma_tlog *l, const char *d
 CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,
                                               const struct cvma_note_skey *key, char *err,
                                               size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading a published log (the monitor) and registries as log entries                       */
+
+/*
+ * Reads DIR/rel, or GETs URL/rel when src starts with http:// or https:// (at most max
+ * bytes). CVMA_OK, CVMA_E_IO (missing, unreachable, not 200; err), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max,
+                                               struct cvma_buf *out, char *err, size_t err_len);
+
+/* Called by cvma_tlog_monitor with each entry in order; a non-zero return stops the walk. */
+typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
+
+/*
+ * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey required), every
+ * entry bundle and every hash tile at every level, recomputes every leaf hash and tree node,
+ * and checks them against the tiles and the checkpoint's root; calls fn for each entry (fn
+ * may be NULL). *cp gets the checkpoint. CVMA_OK, CVMA_REJECTED (err names the first
+ * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
+                                                 cvma_tlog_entry_fn fn, void *ctx,
+                                                 struct cvma_checkpoint *cp, char *err,
+                                                 size_t err_len);
+
+/* What a registry JWS says about itself, read WITHOUT checking its signature. */
+struct cvma_tlog_reg_info {
+    char provider[CVMA_REG_PROVIDER_MAX + 1];
+    uint64_t version;
+    char kid[CVMA_JWS_KID_MAX + 1]; /* the JWS kid (the signing key's thumbprint), "" when absent */
+};
+CVMA_MUST_USE bool cvma_tlog_reg_peek(const uint8_t *p, size_t len, struct cvma_tlog_reg_info *out,
+                                      char *err, size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The witness (tlog-witness add-checkpoint)                                                  */
+
+enum cvma_witness_result {
+    CVMA_WITNESS_OK = 0,      /* cosigned; state updated (HTTP 200) */
+    CVMA_WITNESS_BAD_REQUEST, /* malformed request, old size above the checkpoint's (400) */
+    CVMA_WITNESS_FORBIDDEN,   /* no valid signature by the log's key (403) */
+    CVMA_WITNESS_UNKNOWN_LOG, /* origin of no configured log (404) */
+    CVMA_WITNESS_CONFLICT,    /* old size is not the size last cosigned, or same size with
+                               * another root: a split view (409, known_size says ours) */
+    CVMA_WITNESS_BAD_PROOF,   /* the consistency proof does not verify (422) */
+    CVMA_WITNESS_ERROR,       /* state unreadable or unwritable, out of memory (500) */
+};
+
+/* The HTTP status tlog-witness gives each result. */
+int cvma_witness_http_status(enum cvma_witness_result r);
+
+/*
+ * add-checkpoint: note (the signed checkpoint bytes) from a log among logs[0..n_logs) (by
+ * origin = key name), with a consistency proof from old_size. Under an exclusive lock on
+ * state_dir/lock: compares with the checkpoint last cosigned for that origin (kept in
+ * state_dir), and when consistent stores the new one and returns the cosignature line(s) in
+ * *cosig (malloc'd) made at time now. *known_size gets the size last cosigned (0: none).
+ * When the same size comes with another root, the conflicting checkpoint is kept as
+ * state_dir/conflict-<origin hash>-<time> (evidence of the split view). err says why.
+ */
+enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cvma_note_skey *wk,
+                                          const struct cvma_note_vkey *logs, size_t n_logs,
+                                          const uint8_t *note, size_t note_len, uint64_t old_size,
+                                          const uint8_t (*proof)[32], size_t n_proof, uint64_t now,
+                                          char **cosig, uint64_t *known_size, char *err,
+                                          size_t err_len);
+
+/*
+ * Parses an add-checkpoint request body ("old N\n", proof lines, "\n", checkpoint).
+ * The checkpoint is borrowed from body. false with err when malformed.
+ */
+CVMA_MUST_USE bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
+                                              uint8_t proof[CVMA_TLOG_PROOF_MAX][32],
+                                              size_t *n_proof, struct cvma_span *checkpoint,
+                                              char *err, size_t err_len);
 
 #endif
