@@ -371,6 +371,29 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_proof_mem(struct cvma_regis
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs,
                                                             const char *spec, char *err,
                                                             size_t err_len);
+/*
+ * The registry log (docs/registry.md "Registry log"). --log-vkey PROVIDER=VKEYFILE: that
+ * provider's registries are then accepted only from its log. --witness-vkey FILE: a witness.
+ * --witnesses K (0: every witness given). --log-proof FILE: a c2sp.org/tlog-proof@v1 file
+ * (read here, at most 64 KiB; parsed when binding). --log-consistency FILE: a consistency
+ * proof JSON. CVMA_E_USAGE (bad spec or content; err), CVMA_E_IO, CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs,
+                                                             const char *spec, char *err,
+                                                             size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs,
+                                                             const char *path, char *err,
+                                                             size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_witnesses_required(struct cvma_registry_set *rs,
+                                                                    size_t k, char *err,
+                                                                    size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_proof(struct cvma_registry_set *rs,
+                                                               const char *path, char *err,
+                                                               size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_consistency(struct cvma_registry_set *rs,
+                                                                     const char *path, char *err,
+                                                                     size_t err_len);
+
 /* True when no registry, proof or lookup registry was added (binding not requested). */
 bool cvma_registry_set_empty(const struct cvma_registry_set *rs);
 
