@@ -36,6 +36,7 @@ static void registry_usage(FILE *f)
     fputs(cvma_reglog_append_usage, f);
     fputs(cvma_reglog_prove_usage, f);
     fputs(cvma_reglog_check_usage, f);
+    fputs(cvma_reglog_bench_usage, f);
     fputs("run 'cvmattest registry COMMAND --help' for one command\n", f);
 }
 

@@ -1,5 +1,5 @@
 /*
- * cvmattest registry log keygen|append|prove|check: every registry version a provider signs,
+ * cvmattest registry log keygen|append|prove|check|bench: every registry version a provider signs,
  * appended to a transparency log in the tlog-tiles layout with a C2SP checkpoint signed by
  * the provider's Ed25519 log key (docs/registry.md "Registry log"). This file dispatches and
  * holds keygen and append; prove and check are cmd_registry_log_prove.c and
@@ -39,6 +39,7 @@ static void log_usage(FILE *f)
     fputs(cvma_reglog_append_usage, f);
     fputs(cvma_reglog_prove_usage, f);
     fputs(cvma_reglog_check_usage, f);
+    fputs(cvma_reglog_bench_usage, f);
 }
 
 void cvma_reglog_help(const char *usage)
@@ -298,10 +299,9 @@ int cvma_regcli_log(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } subs[] = {
-            {"keygen", cvma_reglog_keygen},
-            {"append", cvma_reglog_append},
-            {"prove", cvma_reglog_prove},
-            {"check", cvma_reglog_check},
+            {"keygen", cvma_reglog_keygen}, {"append", cvma_reglog_append},
+            {"prove", cvma_reglog_prove},   {"check", cvma_reglog_check},
+            {"bench", cvma_reglog_bench},
     };
     if (argc < 2) {
         log_usage(stderr);

@@ -41,6 +41,7 @@ static void usage(FILE *f)
           "  bench FILE [verify options] [--seconds S] [--json]\n"
           "                                     full verifications per second, one core\n"
           "  bench registry [--entries N] [--json]   registry build and proof check speed\n"
+          "  bench registry-log [--entries N] [--json]   registry log append and proof speed\n"
           "  result check TOKEN --pub PUB       verify a signed result and print it\n"
           "  policy check FILE                  load a policy strictly, print its id\n"
           "  policy import --from cocos FILE [--out FILE]\n"

@@ -33,6 +33,7 @@ static void help(const char *verb, bool bench)
     if (bench) {
         printf("usage: cvmattest bench FILE [verify options] [--seconds S] [--cold] [--json]\n"
                "       cvmattest bench registry [--entries N] [--json]\n"
+               "       cvmattest bench registry-log [--entries N] [--json]\n"
                "  full verifications per second on one core; --cold turns every cache off\n\n");
     } else {
         printf("usage: cvmattest %s FILE [options] [--json]\n"

@@ -57,11 +57,11 @@ expect() { # want, words...
 expect "result registry" cvmattest re
 expect "snp tdx" cvmattest sim "''"
 expect "keygen build prove check bench log help" cvmattest registry "''"
-expect "keygen append prove check" cvmattest registry log "''"
+expect "keygen append prove check bench" cvmattest registry log "''"
 expect "keygen cosign serve help" cvmattest witness "''"
 expect "fetch" cvmattest collateral "''"
 expect "check import" cvmattest policy "''"
-expect "registry" cvmattest bench reg
+expect "registry registry-log" cvmattest bench reg
 expect "--trust-root" cvmattest verify ev --trust-r
 expect "--seconds" cvmattest bench ev --se
 expect "--product" cvmattest sim snp --pro

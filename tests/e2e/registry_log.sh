@@ -148,4 +148,9 @@ post 1 "$T/c13.json" "$L/checkpoint" >"$T/h4"; has "$T/h4" "^200$"
 post 3 - "$L2/checkpoint" >"$T/h5"; has "$T/h5" "^409$"
 kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?
 
+# bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).
+$CVM bench registry-log --entries 3000 --proof-checks 2000 --json >"$T/bench.json"; check "bench registry-log" 0 $?
+has "$T/bench.json" '"entries": 3000'
+has "$T/bench.json" '"consistency_check_us"'
+
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
