@@ -382,9 +382,12 @@ enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note 
         return CVMA_REJECTED;
     }
     /* Signature lines: each ends in '\n'. */
-    size_t i = split + 2;
-    while (i < len) {
-        const uint8_t *nl = memchr(p + i, '\n', len - i);
+    struct cvma_reader r;
+    cvma_reader_init(&r, p + split + 2, len - split - 2);
+    while (cvma_reader_left(&r) > 0) {
+        const uint8_t *start = r.p + r.off;
+        const uint8_t *nl = memchr(start, '\n', cvma_reader_left(&r));
+        struct cvma_span line;
         if (nl == NULL) {
             cvma_errf(err, err_len, "note signature line %zu does not end in a newline",
                       out->n_sigs + 1);
@@ -394,14 +397,14 @@ enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note 
             cvma_errf(err, err_len, "more than %d note signatures", CVMA_TLOG_SIGS_MAX);
             return CVMA_REJECTED;
         }
-        if (!parse_sig_line(p + i, (size_t)(nl - (p + i)), &out->sigs[out->n_sigs])) {
-            cvma_errf(err, err_len, "note signature line %zu is not '— NAME BASE64'",
+        if (!cvma_reader_span(&r, (size_t)(nl - start), &line) || !cvma_reader_skip(&r, 1) ||
+            !parse_sig_line(line.p, line.len, &out->sigs[out->n_sigs])) {
+            cvma_errf(err, err_len, "note signature line %zu is not '\xe2\x80\x94 NAME BASE64'",
                       out->n_sigs + 1);
             memset(out, 0, sizeof *out);
             return CVMA_REJECTED;
         }
         out->n_sigs++;
-        i = (size_t)(nl - p) + 1;
     }
     if (out->n_sigs == 0) {
         cvma_errf(err, err_len, "note has no signature");
