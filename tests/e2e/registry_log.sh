@@ -78,6 +78,15 @@ check "log check" 0 $?
 has "$T/chk.out" "version 2: + amd chip_id $CHIP2"
 has "$T/chk.out" "version 3: - amd chip_id $CHIP"
 has "$T/chk.out" "3 registries, every tile and the root verified"
+# The monitor over HTTP: the log as a static web server serves it.
+python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
+HTTPD=$!
+i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+$CVM registry log check --log "http://127.0.0.1:$HPORT/" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" >"$T/chk-http.out"
+check "log check over HTTP" 0 $?
+has "$T/chk-http.out" "3 registries, every tile and the root verified"
+kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
 cp -r "$L" "$T/bad"
 python3 -c "
 import sys
