@@ -377,6 +377,13 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     if ((cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
     }
+    if (cv->cfg.n_log_keys == 0 && cv->cfg.n_witness_keys + cv->cfg.n_log_proofs +
+                                                   cv->cfg.n_log_consistency +
+                                                   cv->cfg.witnesses_required >
+                                           0) {
+        return usage_error(verb, "--witness-vkey, --witnesses, --log-proof and --log-consistency "
+                                 "need a --log-vkey PROVIDER=VKEY");
+    }
     if (cv->cfg.n_providers > 0 &&
         cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {
         return usage_error(verb, "--provider given, but no --registry, --proof or "

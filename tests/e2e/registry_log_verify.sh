@@ -109,4 +109,9 @@ $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --
     --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" >/dev/null
 check "no log key: the registry alone" 0 $?
 
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" --log-proof "$T/p1-12" >/dev/null 2>"$T/u.err"
+check "--log-proof without --log-vkey" 2 $?
+has "$T/u.err" "need a --log-vkey"
+
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
