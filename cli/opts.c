@@ -61,6 +61,8 @@ static void help(const char *verb, bool bench)
           "  --witnesses K                  cosignatures required (default: every witness)\n"
           "  --log-proof FILE               a registry's tlog-proof (repeatable)\n"
           "  --log-consistency FILE         a consistency proof between checkpoints (repeatable)\n"
+          "  --log-url PROVIDER=DIR|URL     where the provider's log is served: consistency\n"
+          "                                 proofs not given are computed from its tiles\n"
           "  --sign-result KEY --result-out TOKEN   the result as a signed EAR (JWT)\n"
           "  --previous RESULT.json         compare with an earlier result (migration)\n"
           "  --collateral-grace SECONDS     accept stale TDX collateral this long, warned\n"
@@ -106,6 +108,7 @@ enum {
     O_WITNESSES,
     O_LOG_PROOF,
     O_LOG_CONSISTENCY,
+    O_LOG_URL,
     O_HELP,
 };
 
@@ -141,6 +144,7 @@ static const struct option verify_options[] = {
         {"witnesses", required_argument, NULL, O_WITNESSES},
         {"log-proof", required_argument, NULL, O_LOG_PROOF},
         {"log-consistency", required_argument, NULL, O_LOG_CONSISTENCY},
+        {"log-url", required_argument, NULL, O_LOG_URL},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -170,6 +174,7 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     cv->cfg.witness_keys = cv->witness_keys;
     cv->cfg.log_proofs = cv->log_proofs;
     cv->cfg.log_consistency = cv->log_consistency;
+    cv->cfg.log_urls = cv->log_urls;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
@@ -271,6 +276,9 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         case O_LOG_CONSISTENCY:
             rc = push(verb, "--log-consistency", cv->log_consistency, &cv->cfg.n_log_consistency,
                       val);
+            break;
+        case O_LOG_URL:
+            rc = push(verb, "--log-url", cv->log_urls, &cv->cfg.n_log_urls, val);
             break;
         case O_TRUST_ROOT:
             rc = push(verb, "--trust-root", cv->roots, &cv->cfg.n_trust_root_files, val);
@@ -381,8 +389,8 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                                                    cv->cfg.n_log_consistency +
                                                    cv->cfg.witnesses_required >
                                            0) {
-        return usage_error(verb, "--witness-vkey, --witnesses, --log-proof and --log-consistency "
-                                 "need a --log-vkey PROVIDER=VKEY");
+        return usage_error(verb, "--witness-vkey, --witnesses, --log-proof, --log-consistency and "
+                                 "--log-url need a --log-vkey PROVIDER=VKEY");
     }
     if (cv->cfg.n_providers > 0 &&
         cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {

@@ -51,6 +51,7 @@ struct lookup_item {
 struct log_key_item {
     char provider[CVMA_REG_PROVIDER_MAX + 1];
     struct cvma_note_vkey vk;
+    char *url; /* where its tiles are served (--log-url), or NULL */
 };
 
 struct log_proof_item {

@@ -27,6 +27,9 @@ void cvma_bind_log_free(struct cvma_registry_set *rs)
             free(rs->log_proofs[i].proof);
         }
     }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        free(rs->log_keys[i].url);
+    }
     free(rs->log_keys);
     free(rs->witnesses);
     free(rs->log_proofs);
@@ -67,6 +70,29 @@ enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, con
     rs->log_keys = n;
     n[rs->n_log_keys++] = it;
     return CVMA_OK;
+}
+
+enum cvma_status cvma_registry_set_add_log_url(struct cvma_registry_set *rs, const char *spec,
+                                               char *err, size_t err_len)
+{
+    const char *eq = spec != NULL ? strchr(spec, '=') : NULL;
+    if (eq == NULL || eq == spec || eq[1] == '\0') {
+        cvma_errf(err, err_len, "wants PROVIDER=DIR or PROVIDER=URL");
+        return CVMA_E_USAGE;
+    }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        struct log_key_item *k = &rs->log_keys[i];
+        if (strlen(k->provider) == (size_t)(eq - spec) &&
+            memcmp(k->provider, spec, (size_t)(eq - spec)) == 0) {
+            if (k->url != NULL) {
+                cvma_errf(err, err_len, "a log URL for %s was already given", k->provider);
+                return CVMA_E_USAGE;
+            }
+            return (k->url = strdup(eq + 1)) == NULL ? CVMA_E_NOMEM : CVMA_OK;
+        }
+    }
+    cvma_errf(err, err_len, "no --log-vkey for provider '%.*s'", (int)(eq - spec), spec);
+    return CVMA_E_USAGE;
 }
 
 enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs, const char *path,
@@ -200,6 +226,69 @@ static int consistent(const struct cvma_registry_set *rs, uint64_t old, const ui
     return res;
 }
 
+/*
+ * Consistency from the log itself: fetches the level-0 tiles up to size new from url (the
+ * partial tile of that size, else the full tile cut to it), and checks the first old leaves
+ * hash to old_root and the first new ones to new_root (which is what a consistency proof
+ * shows). 1 consistent, -1 not, 0 the tiles could not be had (detail says why).
+ */
+static int fetched_consistent(const char *url, uint64_t old, const uint8_t old_root[32],
+                              uint64_t new, const uint8_t new_root[32], char *detail,
+                              size_t detail_len)
+{
+    uint8_t(*leaves)[32] = NULL;
+    struct cvma_merkle t;
+    struct cvma_buf b = {0};
+    uint8_t r[32];
+    char rel[128];
+    int res = 0;
+
+    memset(&t, 0, sizeof t);
+    detail[0] = '\0';
+    if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
+        snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
+        return 0;
+    }
+    for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < new; n++) {
+        uint64_t w = new - n *CVMA_TLOG_TILE_WIDTH;
+        size_t cnt = w >= CVMA_TLOG_TILE_WIDTH ? CVMA_TLOG_TILE_WIDTH : (size_t)w;
+        bool got = false;
+        for (int full = 0; full < 2 && !got; full++) {
+            if (full == 0 && cnt == CVMA_TLOG_TILE_WIDTH) {
+                continue;
+            }
+            cvma_buf_free(&b);
+            if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel) &&
+                cvma_tlog_fetch(url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail, detail_len) ==
+                        CVMA_OK &&
+                b.len >= cnt * 32) {
+                memcpy(leaves[n * CVMA_TLOG_TILE_WIDTH], b.p, cnt * 32);
+                got = true;
+            }
+        }
+        if (!got) {
+            goto out;
+        }
+    }
+    if (cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, (size_t) new) != CVMA_OK) {
+        snprintf(detail, detail_len, "out of memory");
+        goto out;
+    }
+    cvma_merkle_root(&t, r);
+    if (memcmp(r, new_root, 32) != 0) {
+        snprintf(detail, detail_len, "%s: its tiles do not hash to the checkpoint of size %" PRIu64,
+                 url, new);
+        goto out; /* the log serves something else: no proof either way */
+    }
+    cvma_merkle_subtree(&t, 0, old, r);
+    res = memcmp(r, old_root, 32) == 0 ? 1 : -1;
+out:
+    cvma_buf_free(&b);
+    cvma_merkle_cleanup(&t);
+    free(leaves);
+    return res;
+}
+
 /* Keeps the conflicting checkpoint beside the state (evidence of a split view). */
 static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, const uint8_t *raw,
                           size_t raw_len, char *where, size_t where_len)
@@ -299,7 +388,7 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     char *spath = state_path(state_dir, "state", p->cp.origin, ".checkpoint");
     struct cvma_buf sb = {0};
     struct cvma_checkpoint prev;
-    char why[200], where[600];
+    char why[200], where[600], fdetail[300] = "";
     bool store = true;
     if (spath == NULL) {
         return CVMA_E_NOMEM;
@@ -324,7 +413,12 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
             }
             store = false;
         } else if (p->cp.size < prev.size) {
-            if (consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root) != 1) {
+            int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
+                                       fdetail, sizeof fdetail);
+            }
+            if (c != 1) {
                 cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
                             "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
                             " was seen before (%s) and no consistency proof shows this one is "
@@ -336,11 +430,17 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
             store = false; /* an older, consistent view: the newest stays */
         } else {
             int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
+                                       fdetail, sizeof fdetail);
+            }
             if (c == 0) {
                 cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
                             "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
-                            "; give --log-consistency (registry log prove --from %" PRIu64 ")",
-                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size);
+                            "; give --log-consistency (registry log prove --from %" PRIu64
+                            ") or --log-url%s%s",
+                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
+                            fdetail[0] ? ": " : "", fdetail);
                 free(spath);
                 return CVMA_OK;
             }
@@ -349,7 +449,8 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
                 cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
                             "%s: log %s checkpoint of size %" PRIu64
                             " is not consistent with size %" PRIu64
-                            " seen before (%s): the consistency proof fails; this one %s%s",
+                            " seen before (%s): the consistency proof (given, or computed from "
+                            "the log's tiles) fails; this one %s%s",
                             found->origin, p->cp.origin, p->cp.size, prev.size, spath,
                             where[0] ? "kept as " : "could not be kept", where);
                 free(spath);

@@ -381,6 +381,11 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs,
                                                              const char *spec, char *err,
                                                              size_t err_len);
+/* --log-url PROVIDER=DIR|URL: where that provider's log tiles are served; consistency proofs
+ * not given are computed from its level-0 tiles. Needs the provider's log key first. */
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_url(struct cvma_registry_set *rs,
+                                                             const char *spec, char *err,
+                                                             size_t err_len);
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs,
                                                              const char *path, char *err,
                                                              size_t err_len);

@@ -159,6 +159,12 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
             cvma_errf(err, err_len, "--log-vkey %s: %s", c->log_keys[i], rerr);
         }
     }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_log_urls; i++) {
+        if ((st = cvma_registry_set_add_log_url(v->rs, c->log_urls[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--log-url %s: %s", c->log_urls[i], rerr);
+        }
+    }
     for (size_t i = 0; st == CVMA_OK && i < c->n_witness_keys; i++) {
         if ((st = cvma_registry_set_add_witness(v->rs, c->witness_keys[i], rerr, sizeof rerr)) !=
             CVMA_OK) {

@@ -104,6 +104,18 @@ v m --log-proof "$T/p-L3" --log-consistency "$T/c2-3.json" >"$T/o12"
 check "split view: the consistency proof fails" 1 $?
 has "$T/o12" REGISTRY_SPLIT_VIEW
 
+# --log-url: the consistency proof computed from the log's own tiles (a directory here).
+v q --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (q)" 0 $?
+v q --log-proof "$T/p-L3" --log-url cloud="$L" >/dev/null; check "grown, consistency from the log's tiles" 0 $?
+v q --log-proof "$T/p-L2" --log-url cloud="$L" >/dev/null; check "an older checkpoint, proven from the tiles" 0 $?
+v r --log-proof "$T/p-F2" >/dev/null; check "the fork seen first (r)" 0 $?
+v r --log-proof "$T/p-L3" --log-url cloud="$L" >"$T/o13"; check "split view found from the log's tiles" 1 $?
+has "$T/o13" REGISTRY_SPLIT_VIEW
+v s --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (s)" 0 $?
+v s --log-proof "$T/p-L3" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
+has "$T/o14" REGISTRY_LOG_UNPROVEN
+v t --log-url other="$L" --log-proof "$T/p-L2" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
+
 # Without --log-vkey, today's behaviour.
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" >/dev/null
