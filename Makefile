@@ -12,7 +12,8 @@ FUZZ_LONG_SECONDS ?= 120
 
 DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \
                 libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates \
-                libtss2-dev swtpm swtpm-tools tpm2-tools
+                libtss2-dev swtpm swtpm-tools tpm2-tools \
+                libmicrohttpd-dev golang-go golang-golang-x-mod-dev
 DEB_PACKAGES += ovmf
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract

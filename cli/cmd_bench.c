@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd_registry.h"
 #include "cmds.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
@@ -58,6 +59,11 @@ int cvma_cmd_bench(int argc, char **argv)
     struct cvma_evidence *ev = NULL;
     char err[256];
 
+    if (argc >= 2 && strcmp(argv[1], "registry-log") == 0) {
+        /* cvmattest bench registry-log [...]: the registry log benchmark */
+        argv[1] = (char *)(uintptr_t) "bench";
+        return cvma_reglog_bench(argc - 1, argv + 1);
+    }
     if (argc >= 2 && strcmp(argv[1], "registry") == 0) {
         /* cvmattest bench registry [...]: the registry benchmark (docs/performance.md) */
         argv[1] = (char *)(uintptr_t) "bench";

@@ -32,6 +32,11 @@ static void registry_usage(FILE *f)
     fputs(cvma_regcli_prove_usage, f);
     fputs(cvma_regcli_check_usage, f);
     fputs(cvma_regcli_bench_usage, f);
+    fputs(cvma_reglog_keygen_usage, f);
+    fputs(cvma_reglog_append_usage, f);
+    fputs(cvma_reglog_prove_usage, f);
+    fputs(cvma_reglog_check_usage, f);
+    fputs(cvma_reglog_bench_usage, f);
     fputs("run 'cvmattest registry COMMAND --help' for one command\n", f);
 }
 
@@ -165,7 +170,7 @@ int cvma_cmd_registry(int argc, char **argv)
     } subs[] = {
             {"keygen", cvma_regcli_keygen}, {"build", cvma_regcli_build},
             {"prove", cvma_regcli_prove},   {"check", cvma_regcli_check},
-            {"bench", cvma_regcli_bench},
+            {"bench", cvma_regcli_bench},   {"log", cvma_regcli_log},
     };
     if (argc < 2) {
         registry_usage(stderr);

@@ -57,4 +57,22 @@ EVP_PKEY *cvma_regcli_load_key(const char *sub, const char *path, bool private_k
 /* Reads, parses and sorts an entries file; exit code (0 on success). */
 int cvma_regcli_load_entries(const char *sub, const char *path, struct cvma_reg_entries *e);
 
+/* registry log (cmd_registry_log*.c): the provider's transparency log of registries. */
+extern const char cvma_reglog_keygen_usage[];
+extern const char cvma_reglog_append_usage[];
+extern const char cvma_reglog_prove_usage[];
+extern const char cvma_reglog_check_usage[];
+extern const char cvma_reglog_bench_usage[];
+int cvma_regcli_log(int argc, char **argv);
+int cvma_reglog_keygen(int argc, char **argv);
+int cvma_reglog_append(int argc, char **argv);
+int cvma_reglog_prove(int argc, char **argv);
+int cvma_reglog_check(int argc, char **argv);
+int cvma_reglog_bench(int argc, char **argv);
+void cvma_reglog_help(const char *usage);
+int cvma_reglog_usage_error(const char *sub, const char *msg);
+int cvma_reglog_bad_option(const char *sub, int c, char **argv);
+/* --provider NAME=PUBFILE: the name into name, the public key (printing why not, then NULL). */
+EVP_PKEY *cvma_reglog_provider_key(const char *sub, const char *spec, char *name, size_t name_size);
+
 #endif

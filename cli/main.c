@@ -41,6 +41,7 @@ static void usage(FILE *f)
           "  bench FILE [verify options] [--seconds S] [--json]\n"
           "                                     full verifications per second, one core\n"
           "  bench registry [--entries N] [--json]   registry build and proof check speed\n"
+          "  bench registry-log [--entries N] [--json]   registry log append and proof speed\n"
           "  result check TOKEN --pub PUB       verify a signed result and print it\n"
           "  policy check FILE                  load a policy strictly, print its id\n"
           "  policy import --from cocos FILE [--out FILE]\n"
@@ -59,6 +60,9 @@ static void usage(FILE *f)
           "                                     the QEMU command line for a confidential VM\n"
           "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
           "                                     a TPM 2.0 quote in tpm2-tools' files\n"
+          "  registry log keygen|append|prove|check ...\n"
+          "                                     the registries' transparency log\n"
+          "  witness keygen|cosign|serve ...    a transparency-log witness\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -80,6 +84,7 @@ static const struct {
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
         {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
         {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
+        {"witness", cvma_cmd_witness},
 };
 
 static int (*find(const char *name))(int, char **)

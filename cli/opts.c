@@ -33,6 +33,7 @@ static void help(const char *verb, bool bench)
     if (bench) {
         printf("usage: cvmattest bench FILE [verify options] [--seconds S] [--cold] [--json]\n"
                "       cvmattest bench registry [--entries N] [--json]\n"
+               "       cvmattest bench registry-log [--entries N] [--json]\n"
                "  full verifications per second on one core; --cold turns every cache off\n\n");
     } else {
         printf("usage: cvmattest %s FILE [options] [--json]\n"
@@ -55,6 +56,14 @@ static void help(const char *verb, bool bench)
           "  --registry FILE                a signed platform registry (repeatable)\n"
           "  --proof FILE                   an inclusion proof (repeatable)\n"
           "  --lookup-registry NAME=URL     a PPID lookup registry\n"
+          "  --log-vkey PROVIDER=VKEY       the provider's registry log key: its registries\n"
+          "                                 only from its log (repeatable)\n"
+          "  --witness-vkey FILE            a witness's verifier key (repeatable)\n"
+          "  --witnesses K                  cosignatures required (default: every witness)\n"
+          "  --log-proof FILE               a registry's tlog-proof (repeatable)\n"
+          "  --log-consistency FILE         a consistency proof between checkpoints (repeatable)\n"
+          "  --log-url PROVIDER=DIR|URL     where the provider's log is served: consistency\n"
+          "                                 proofs not given are computed from its tiles\n"
           "  --sign-result KEY --result-out TOKEN   the result as a signed EAR (JWT)\n"
           "  --previous RESULT.json         compare with an earlier result (migration)\n"
           "  --collateral-grace SECONDS     accept stale TDX collateral this long, warned\n"
@@ -96,6 +105,12 @@ enum {
     O_NONCE,
     O_SECONDS,
     O_COLD,
+    O_LOG_VKEY,
+    O_WITNESS_VKEY,
+    O_WITNESSES,
+    O_LOG_PROOF,
+    O_LOG_CONSISTENCY,
+    O_LOG_URL,
     O_HELP,
 };
 
@@ -127,6 +142,12 @@ static const struct option verify_options[] = {
         {"trust-root", required_argument, NULL, O_TRUST_ROOT},
         {"seconds", required_argument, NULL, O_SECONDS},
         {"cold", no_argument, NULL, O_COLD},
+        {"log-vkey", required_argument, NULL, O_LOG_VKEY},
+        {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY},
+        {"witnesses", required_argument, NULL, O_WITNESSES},
+        {"log-proof", required_argument, NULL, O_LOG_PROOF},
+        {"log-consistency", required_argument, NULL, O_LOG_CONSISTENCY},
+        {"log-url", required_argument, NULL, O_LOG_URL},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -152,6 +173,11 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     cv->cfg.registries = cv->registries;
     cv->cfg.proofs = cv->proofs;
     cv->cfg.lookup_registries = cv->lookups;
+    cv->cfg.log_keys = cv->log_keys;
+    cv->cfg.witness_keys = cv->witness_keys;
+    cv->cfg.log_proofs = cv->log_proofs;
+    cv->cfg.log_consistency = cv->log_consistency;
+    cv->cfg.log_urls = cv->log_urls;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
@@ -227,6 +253,35 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             break;
         case O_LOOKUP:
             rc = push(verb, "--lookup-registry", cv->lookups, &cv->cfg.n_lookup_registries, val);
+            break;
+        case O_LOG_VKEY:
+            rc = push(verb, "--log-vkey", cv->log_keys, &cv->cfg.n_log_keys, val);
+            break;
+        case O_WITNESS_VKEY:
+            rc = push(verb, "--witness-vkey", cv->witness_keys, &cv->cfg.n_witness_keys, val);
+            break;
+        case O_WITNESSES: {
+            char *end = NULL;
+            unsigned long k;
+            errno = 0;
+            k = strtoul(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || val[0] < '0' || val[0] > '9' || k < 1 ||
+                k > CVMA_CLI_MAX_LIST) {
+                return usage_error(verb, "--witnesses wants 1..%d, not '%s'", CVMA_CLI_MAX_LIST,
+                                   val);
+            }
+            cv->cfg.witnesses_required = (size_t)k;
+            break;
+        }
+        case O_LOG_PROOF:
+            rc = push(verb, "--log-proof", cv->log_proofs, &cv->cfg.n_log_proofs, val);
+            break;
+        case O_LOG_CONSISTENCY:
+            rc = push(verb, "--log-consistency", cv->log_consistency, &cv->cfg.n_log_consistency,
+                      val);
+            break;
+        case O_LOG_URL:
+            rc = push(verb, "--log-url", cv->log_urls, &cv->cfg.n_log_urls, val);
             break;
         case O_TRUST_ROOT:
             rc = push(verb, "--trust-root", cv->roots, &cv->cfg.n_trust_root_files, val);
@@ -340,6 +395,13 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     }
     if ((cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
+    }
+    if (cv->cfg.n_log_keys == 0 && cv->cfg.n_witness_keys + cv->cfg.n_log_proofs +
+                                                   cv->cfg.n_log_consistency +
+                                                   cv->cfg.witnesses_required >
+                                           0) {
+        return usage_error(verb, "--witness-vkey, --witnesses, --log-proof, --log-consistency and "
+                                 "--log-url need a --log-vkey PROVIDER=VKEY");
     }
     if (cv->cfg.n_providers > 0 &&
         cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {

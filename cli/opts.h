@@ -20,6 +20,11 @@ struct cvma_cli_verify {
     const char *registries[CVMA_CLI_MAX_LIST];
     const char *proofs[CVMA_CLI_MAX_LIST];
     const char *lookups[CVMA_CLI_MAX_LIST];
+    const char *log_keys[CVMA_CLI_MAX_LIST];
+    const char *witness_keys[CVMA_CLI_MAX_LIST];
+    const char *log_proofs[CVMA_CLI_MAX_LIST];
+    const char *log_consistency[CVMA_CLI_MAX_LIST];
+    const char *log_urls[CVMA_CLI_MAX_LIST];
     const char *result_out; /* --result-out TOKEN */
     const char *previous;   /* --previous RESULT.json */
 };

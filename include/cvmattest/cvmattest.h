@@ -135,6 +135,25 @@ struct cvma_verifier_config {
     const char *const *lookup_registries;
     size_t n_lookup_registries;
 
+    /* The registry transparency log (docs/registry.md "Registry log"), in the CLI's syntax:
+     * "PROVIDER=VKEYFILE" log keys (a provider with one has its registries accepted only
+     * when a log proof shows them in a checkpoint signed by that key), witness verifier-key
+     * files, how many of them must have cosigned (0: all given), c2sp.org/tlog-proof@v1
+     * files, consistency proof files (from the newest checkpoint seen to a newer one). */
+    const char *const *log_keys;
+    size_t n_log_keys;
+    const char *const *witness_keys;
+    size_t n_witness_keys;
+    size_t witnesses_required;
+    const char *const *log_proofs;
+    size_t n_log_proofs;
+    const char *const *log_consistency;
+    size_t n_log_consistency;
+    /* "PROVIDER=DIR|URL": where a provider's log tiles are served; a consistency proof not
+     * given is then computed from them. */
+    const char *const *log_urls;
+    size_t n_log_urls;
+
     /* The key that signs results (cvma_result_sign): an unencrypted PEM P-256/P-384 key. */
     const char *result_key_file;
 

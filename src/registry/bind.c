@@ -217,6 +217,15 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             failed = true;
             continue;
         }
+        /* A provider with a log key: only a registry its witnessed log shows. */
+        bool logged = true;
+        if (cvma_bind_log_check(rs, it, have_cache ? cache.dir : NULL, v, &logged) != CVMA_OK) {
+            goto out;
+        }
+        if (!logged) {
+            failed = true;
+            continue;
+        }
         switch (cvma_bind_rollback_check(have_cache ? cache.dir : NULL, &it->reg, detail,
                                          sizeof detail)) {
         case RB_OK:

@@ -16,6 +16,7 @@
 
 #include "collateral/cache.h"
 #include "registry/registry.h"
+#include "tlog/tlog.h"
 
 #define PUBKEY_FILE_MAX    ((size_t)64 << 10)
 #define STATE_FILE_MAX     4096
@@ -46,6 +47,22 @@ struct lookup_item {
     char *base;
 };
 
+/* The registry log (bind_log.c). */
+struct log_key_item {
+    char provider[CVMA_REG_PROVIDER_MAX + 1];
+    struct cvma_note_vkey vk;
+    char *url; /* where its tiles are served (--log-url), or NULL */
+};
+
+struct log_proof_item {
+    char *origin;
+    struct cvma_buf bytes;
+    bool prepared;
+    bool ok; /* parsed */
+    char fail[300];
+    struct cvma_tlog_proof *proof;
+};
+
 struct cvma_registry_set {
     struct cvma_reg_provider *prov;
     size_t n_prov;
@@ -55,7 +72,28 @@ struct cvma_registry_set {
     size_t n_proofs;
     struct lookup_item *lookups;
     size_t n_lookups;
+    struct log_key_item *log_keys;
+    size_t n_log_keys;
+    struct cvma_note_vkey *witnesses;
+    size_t n_witnesses;
+    size_t witnesses_required; /* 0: all of them */
+    struct log_proof_item *log_proofs;
+    size_t n_log_proofs;
+    struct cvma_tlog_consistency *cons;
+    size_t n_cons;
 };
+
+/* Frees the registry-log members of the set. */
+void cvma_bind_log_free(struct cvma_registry_set *rs);
+
+/*
+ * When it's provider has a log key: the registry must be in a checkpoint of that log (a log
+ * proof), signed by the log key, cosigned by enough witnesses, and consistent with the newest
+ * checkpoint seen for that log (kept in state_dir; NULL: not checked, a warning). Records the
+ * reasons in v; *ok false when the registry must not be used. CVMA_E_NOMEM or CVMA_OK.
+ */
+enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
+                                     const char *state_dir, struct cvma_verdict *v, bool *ok);
 
 /* Appends to a bounded detail string. */
 static inline void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);

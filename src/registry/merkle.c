@@ -169,3 +169,163 @@ bool cvma_merkle_verify(const uint8_t leaf_hash[32], uint64_t leaf_index, uint64
     /* Public data: an ordinary comparison is fine. */
     return sn == 0 && memcmp(r, root, 32) == 0;
 }
+
+bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                    const uint8_t old_root[32], const uint8_t new_root[32],
+                                    const uint8_t (*proof)[32], size_t n)
+{
+    uint8_t fr[32], sr[32];
+    uint64_t fn, sn;
+    size_t i = 0;
+
+    if (old_size > new_size) {
+        return false;
+    }
+    if (old_size == 0) {
+        return n == 0; /* tlog-witness: the proof from the empty tree is empty */
+    }
+    if (old_size == new_size) {
+        return n == 0 && memcmp(old_root, new_root, 32) == 0;
+    }
+    /* RFC 9162 §2.1.4.2. Step 1: a power-of-two old tree is itself the first node. */
+    if (n == 0) {
+        return false;
+    }
+    bool pow2 = (old_size & (old_size - 1)) == 0;
+    if (pow2) {
+        memcpy(fr, old_root, 32);
+        memcpy(sr, old_root, 32);
+    } else {
+        memcpy(fr, proof[0], 32);
+        memcpy(sr, proof[0], 32);
+        i = 1;
+    }
+    fn = old_size - 1;
+    sn = new_size - 1;
+    while ((fn & 1) == 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    for (; i < n; i++) {
+        if (sn == 0) {
+            return false;
+        }
+        if ((fn & 1) == 1 || fn == sn) {
+            cvma_merkle_node_hash(proof[i], fr, fr);
+            cvma_merkle_node_hash(proof[i], sr, sr);
+            if ((fn & 1) == 0) {
+                while ((fn & 1) == 0 && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            cvma_merkle_node_hash(sr, proof[i], sr);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return sn == 0 && memcmp(fr, old_root, 32) == 0 && memcmp(sr, new_root, 32) == 0;
+}
+
+/* The largest power of two strictly below n (n >= 2). */
+static uint64_t split_point(uint64_t n)
+{
+    uint64_t k = 1;
+    while (k << 1 < n) {
+        k <<= 1;
+    }
+    return k;
+}
+
+void cvma_merkle_subtree(const struct cvma_merkle *t, uint64_t lo, uint64_t hi, uint8_t out[32])
+{
+    uint64_t n = hi - lo;
+    size_t lvl = 0;
+    while (lvl + 1 < t->n_levels && ((uint64_t)1 << (lvl + 1)) <= n) {
+        lvl++;
+    }
+    /* A stored node covers D[i*2^l : min((i+1)*2^l, n_leaves)): use it when it is exactly
+     * [lo, hi). */
+    if ((lo & (((uint64_t)1 << lvl) - 1)) == 0) {
+        uint64_t idx = lo >> lvl, end = lo + ((uint64_t)1 << lvl);
+        if (end > t->n_leaves) {
+            end = t->n_leaves;
+        }
+        if (end == hi && idx < t->level_len[lvl]) {
+            memcpy(out, t->nodes[t->level_off[lvl] + idx], 32);
+            return;
+        }
+    }
+    uint8_t l[32], r[32];
+    uint64_t k = split_point(n);
+    cvma_merkle_subtree(t, lo, lo + k, l);
+    cvma_merkle_subtree(t, lo + k, hi, r);
+    cvma_merkle_node_hash(l, r, out);
+}
+
+/* RFC 6962 §2.1.1 PATH(m, D[lo:hi]), appended to out from *n on. */
+static void path_rec(const struct cvma_merkle *t, uint64_t m, uint64_t lo, uint64_t hi,
+                     uint8_t out[CVMA_REG_PATH_MAX][32], size_t *n)
+{
+    if (hi - lo <= 1 || *n >= CVMA_REG_PATH_MAX) {
+        return;
+    }
+    uint64_t k = split_point(hi - lo);
+    if (m < k) {
+        path_rec(t, m, lo, lo + k, out, n);
+        cvma_merkle_subtree(t, lo + k, hi, out[(*n)++]);
+    } else {
+        path_rec(t, m - k, lo + k, hi, out, n);
+        cvma_merkle_subtree(t, lo, lo + k, out[(*n)++]);
+    }
+}
+
+size_t cvma_merkle_inclusion_proof(const struct cvma_merkle *t, uint64_t index, uint64_t size,
+                                   uint8_t out[CVMA_REG_PATH_MAX][32])
+{
+    size_t n = 0;
+    if (size == 0 || size > t->n_leaves || index >= size) {
+        return 0;
+    }
+    path_rec(t, index, 0, size, out, &n);
+    return n;
+}
+
+/* RFC 6962 §2.1.2 SUBPROOF(m, D[lo:hi], b). */
+static void subproof(const struct cvma_merkle *t, uint64_t m, uint64_t lo, uint64_t hi, bool b,
+                     uint8_t out[CVMA_REG_PATH_MAX][32], size_t *n)
+{
+    if (*n >= CVMA_REG_PATH_MAX) {
+        return;
+    }
+    if (m == hi - lo) {
+        if (!b) {
+            cvma_merkle_subtree(t, lo, hi, out[(*n)++]);
+        }
+        return;
+    }
+    uint64_t k = split_point(hi - lo);
+    if (m <= k) {
+        subproof(t, m, lo, lo + k, b, out, n);
+        if (*n < CVMA_REG_PATH_MAX) {
+            cvma_merkle_subtree(t, lo + k, hi, out[(*n)++]);
+        }
+    } else {
+        subproof(t, m - k, lo + k, hi, false, out, n);
+        if (*n < CVMA_REG_PATH_MAX) {
+            cvma_merkle_subtree(t, lo, lo + k, out[(*n)++]);
+        }
+    }
+}
+
+size_t cvma_merkle_consistency_proof(const struct cvma_merkle *t, uint64_t old_size,
+                                     uint64_t new_size, uint8_t out[CVMA_REG_PATH_MAX][32])
+{
+    size_t n = 0;
+    if (old_size == 0 || old_size > new_size || new_size > t->n_leaves) {
+        return 0;
+    }
+    subproof(t, old_size, 0, new_size, true, out, &n);
+    return n;
+}

@@ -211,6 +211,22 @@ size_t cvma_merkle_path(const struct cvma_merkle *t, size_t index,
  */
 bool cvma_merkle_verify(const uint8_t leaf_hash[32], uint64_t leaf_index, uint64_t tree_size,
                         const uint8_t (*path)[32], size_t path_len, const uint8_t root[32]);
+/*
+ * RFC 9162 §2.1.4.2: true when proof shows the tree of old_size leaves with old_root is a
+ * prefix of the tree of new_size leaves with new_root. old_size 0 (empty proof) and
+ * old_size == new_size (empty proof, equal roots) are accepted as tlog-witness does.
+ */
+bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                    const uint8_t old_root[32], const uint8_t new_root[32],
+                                    const uint8_t (*proof)[32], size_t n);
+/* MTH(D[lo:hi]) of a built tree (hi <= t->n_leaves, lo < hi). */
+void cvma_merkle_subtree(const struct cvma_merkle *t, uint64_t lo, uint64_t hi, uint8_t out[32]);
+/* RFC 6962 PATH(index, D[0:size]) for size <= t->n_leaves; returns the length. */
+size_t cvma_merkle_inclusion_proof(const struct cvma_merkle *t, uint64_t index, uint64_t size,
+                                   uint8_t out[CVMA_REG_PATH_MAX][32]);
+/* RFC 6962 PROOF(old_size, D[0:new_size]), 0 < old_size <= new_size <= t->n_leaves. */
+size_t cvma_merkle_consistency_proof(const struct cvma_merkle *t, uint64_t old_size,
+                                     uint64_t new_size, uint8_t out[CVMA_REG_PATH_MAX][32]);
 
 /* ------------------------------------------------------------------------------------------
  * Building and reading registries (provider side, and `registry check`)
@@ -355,6 +371,34 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_proof_mem(struct cvma_regis
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs,
                                                             const char *spec, char *err,
                                                             size_t err_len);
+/*
+ * The registry log (docs/registry.md "Registry log"). --log-vkey PROVIDER=VKEYFILE: that
+ * provider's registries are then accepted only from its log. --witness-vkey FILE: a witness.
+ * --witnesses K (0: every witness given). --log-proof FILE: a c2sp.org/tlog-proof@v1 file
+ * (read here, at most 64 KiB; parsed when binding). --log-consistency FILE: a consistency
+ * proof JSON. CVMA_E_USAGE (bad spec or content; err), CVMA_E_IO, CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs,
+                                                             const char *spec, char *err,
+                                                             size_t err_len);
+/* --log-url PROVIDER=DIR|URL: where that provider's log tiles are served; consistency proofs
+ * not given are computed from its level-0 tiles. Needs the provider's log key first. */
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_url(struct cvma_registry_set *rs,
+                                                             const char *spec, char *err,
+                                                             size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs,
+                                                             const char *path, char *err,
+                                                             size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_witnesses_required(struct cvma_registry_set *rs,
+                                                                    size_t k, char *err,
+                                                                    size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_proof(struct cvma_registry_set *rs,
+                                                               const char *path, char *err,
+                                                               size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_consistency(struct cvma_registry_set *rs,
+                                                                     const char *path, char *err,
+                                                                     size_t err_len);
+
 /* True when no registry, proof or lookup registry was added (binding not requested). */
 bool cvma_registry_set_empty(const struct cvma_registry_set *rs);
 

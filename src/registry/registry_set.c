@@ -52,6 +52,7 @@ void cvma_registry_set_free(struct cvma_registry_set *rs)
     free(rs->regs);
     free(rs->proofs);
     free(rs->lookups);
+    cvma_bind_log_free(rs);
     free(rs);
 }
 

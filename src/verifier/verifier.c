@@ -153,6 +153,40 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
             cvma_errf(err, err_len, "--lookup-registry %s: %s", c->lookup_registries[i], rerr);
         }
     }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_log_keys; i++) {
+        if ((st = cvma_registry_set_add_log_key(v->rs, c->log_keys[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--log-vkey %s: %s", c->log_keys[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_log_urls; i++) {
+        if ((st = cvma_registry_set_add_log_url(v->rs, c->log_urls[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--log-url %s: %s", c->log_urls[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_witness_keys; i++) {
+        if ((st = cvma_registry_set_add_witness(v->rs, c->witness_keys[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--witness-vkey %s: %s", c->witness_keys[i], rerr);
+        }
+    }
+    if (st == CVMA_OK && (st = cvma_registry_set_witnesses_required(
+                                  v->rs, c->witnesses_required, rerr, sizeof rerr)) != CVMA_OK) {
+        cvma_errf(err, err_len, "--witnesses: %s", rerr);
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_log_proofs; i++) {
+        if ((st = cvma_registry_set_add_log_proof(v->rs, c->log_proofs[i], rerr, sizeof rerr)) !=
+            CVMA_OK) {
+            cvma_errf(err, err_len, "--log-proof %s: %s", c->log_proofs[i], rerr);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->n_log_consistency; i++) {
+        if ((st = cvma_registry_set_add_log_consistency(v->rs, c->log_consistency[i], rerr,
+                                                        sizeof rerr)) != CVMA_OK) {
+            cvma_errf(err, err_len, "--log-consistency %s: %s", c->log_consistency[i], rerr);
+        }
+    }
     if (st == CVMA_OK && cvma_registry_set_empty(v->rs)) {
         cvma_errf(err, err_len,
                   "--provider given, but no --registry, --proof or --lookup-registry to bind "

@@ -27,7 +27,7 @@ fi
 {
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
-    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help
+    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
 # the man page escapes '-' as '\-'
@@ -36,7 +36,7 @@ while read -r o; do
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$T/man.txt" || fail "man page lacks $o"
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$COMP" || fail "completion lacks $o"
 done <"$T/opts"
-for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm help version; do
+for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm witness help version; do
     grep -q "^\.B.* $c\|^\.B $c\|^\.BR $c" "$T/man.txt" || fail "man page lacks command $c"
 done
 echo "ok   $(wc -l <"$T/opts") options checked in the man page and the completion"
@@ -56,7 +56,9 @@ expect() { # want, words...
 }
 expect "result registry" cvmattest re
 expect "snp tdx" cvmattest sim "''"
-expect "keygen build prove check bench help" cvmattest registry "''"
+expect "keygen build prove check bench log help" cvmattest registry "''"
+expect "keygen append prove check bench" cvmattest registry log "''"
+expect "keygen cosign serve help" cvmattest witness "''"
 expect "fetch" cvmattest collateral "''"
 expect "snp tdx" cvmattest measure "''"
 expect "qemu ec2 gce" cvmattest measure snp --vmm "''"
@@ -64,7 +66,7 @@ expect "--page-order" cvmattest measure tdx --page
 expect "snp tdx" cvmattest launch --tee "''"
 expect "--kvm-device" cvmattest launch --kvm
 expect "check import" cvmattest policy "''"
-expect "registry" cvmattest bench reg
+expect "registry registry-log" cvmattest bench reg
 expect "--trust-root" cvmattest verify ev --trust-r
 expect "--seconds" cvmattest bench ev --se
 expect "--product" cvmattest sim snp --pro

@@ -1,0 +1,257 @@
+/*
+ * cvmattest witness serve: the tlog-witness HTTP interface (POST <prefix>/add-checkpoint) on
+ * libmicrohttpd, one request at a time, so that checking the old size and persisting the new
+ * checkpoint are atomic (and cvma_witness_add also locks the state directory against a
+ * concurrent `witness cosign`). Plain HTTP: put it behind a TLS proxy to expose it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "args.h"
+#include "cmd_registry.h"
+#include "cmd_witness.h"
+#include "common/util.h"
+#include "tlog/tlog.h"
+
+#define MAX_LOGS 64
+#define BODY_MAX ((size_t)64 << 10)
+
+const char cvma_witness_serve_usage[] =
+        "  serve --state DIR --key W.key --log-vkey NAME.vkey... [--listen ADDR:PORT]\n"
+        "        [--port-file FILE]\n"
+        "        serves POST /add-checkpoint (C2SP tlog-witness) until SIGINT or SIGTERM;\n"
+        "        --listen defaults to 127.0.0.1:0 (a free port, written to --port-file)\n";
+
+struct server {
+    const char *state;
+    struct cvma_note_skey wk;
+    struct cvma_note_vkey logs[MAX_LOGS];
+    size_t n_logs;
+};
+
+struct request {
+    struct cvma_buf body;
+    bool too_big;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *text)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
+                                                             MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    struct server *s = cls;
+    struct request *rq = *con_cls;
+    (void)version;
+
+    if (rq == NULL) {
+        if ((rq = calloc(1, sizeof *rq)) == NULL) {
+            return MHD_NO;
+        }
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (rq->body.len + *upload_size > BODY_MAX) {
+            rq->too_big = true;
+        } else {
+            uint8_t *p = realloc(rq->body.p, rq->body.len + *upload_size);
+            if (p == NULL) {
+                return MHD_NO;
+            }
+            memcpy(p + rq->body.len, upload, *upload_size);
+            rq->body.p = p;
+            rq->body.len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/add-checkpoint") != 0) {
+        return reply(c, 404, "text/plain", "not found\n");
+    }
+    if (strcmp(method, "POST") != 0) {
+        return reply(c, 405, "text/plain", "POST only\n");
+    }
+    if (rq->too_big) {
+        return reply(c, 413, "text/plain", "request body too large\n");
+    }
+    uint64_t old = 0, known = 0;
+    uint8_t proof[CVMA_TLOG_PROOF_MAX][32];
+    size_t n_proof = 0;
+    struct cvma_span cp;
+    char err[400], msg[480], *line = NULL;
+    if (!cvma_witness_parse_request(rq->body.p, rq->body.len, &old, proof, &n_proof, &cp, err,
+                                    sizeof err)) {
+        snprintf(msg, sizeof msg, "%s\n", err);
+        return reply(c, 400, "text/plain", msg);
+    }
+    enum cvma_witness_result r = cvma_witness_add(
+            s->state, &s->wk, s->logs, s->n_logs, cp.p, cp.len, old, (const uint8_t(*)[32])proof,
+            n_proof, (uint64_t)time(NULL), &line, &known, err, sizeof err);
+    unsigned status = (unsigned)cvma_witness_http_status(r);
+    enum MHD_Result ret;
+    if (r == CVMA_WITNESS_OK) {
+        ret = reply(c, 200, "text/plain; charset=utf-8", line);
+    } else if (r == CVMA_WITNESS_CONFLICT) {
+        fprintf(stderr, "cvmattest witness serve: 409: %s\n", err);
+        snprintf(msg, sizeof msg, "%" PRIu64 "\n", known);
+        ret = reply(c, 409, "text/x.tlog.size", msg);
+    } else {
+        fprintf(stderr, "cvmattest witness serve: %u: %s\n", status, err);
+        snprintf(msg, sizeof msg, "%s\n", err);
+        ret = reply(c, status, "text/plain", msg);
+    }
+    free(line);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode code)
+{
+    struct request *rq = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)code;
+    if (rq != NULL) {
+        cvma_buf_free(&rq->body);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+int cvma_witness_serve(int argc, char **argv)
+{
+    enum { O_STATE = 256, O_KEY, O_LOG_VKEY, O_LISTEN, O_PORT_FILE };
+    static const struct option opts[] = {
+            {"state", required_argument, NULL, O_STATE},
+            {"key", required_argument, NULL, O_KEY},
+            {"log-vkey", required_argument, NULL, O_LOG_VKEY},
+            {"listen", required_argument, NULL, O_LISTEN},
+            {"port-file", required_argument, NULL, O_PORT_FILE},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    static struct server s; /* large; one per process */
+    const char *keyf = NULL, *listen_s = "127.0.0.1:0", *port_file = NULL;
+    char *logf[MAX_LOGS], host[64], err[300];
+    struct sockaddr_in addr;
+    struct MHD_Daemon *d = NULL;
+    int rc = EXIT_USAGE, c;
+
+    memset(&s, 0, sizeof s);
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        switch (c) {
+        case O_STATE:
+            s.state = optarg;
+            break;
+        case O_KEY:
+            keyf = optarg;
+            break;
+        case O_LOG_VKEY:
+            if (s.n_logs == MAX_LOGS) {
+                return cvma_witness_usage_error("serve", "too many --log-vkey options");
+            }
+            logf[s.n_logs++] = optarg;
+            break;
+        case O_LISTEN:
+            listen_s = optarg;
+            break;
+        case O_PORT_FILE:
+            port_file = optarg;
+            break;
+        case 'h':
+            cvma_witness_help(cvma_witness_serve_usage);
+            return EXIT_OK;
+        default:
+            return cvma_witness_bad_option("serve", c, argv);
+        }
+    }
+    if (s.state == NULL || keyf == NULL || s.n_logs == 0 || optind < argc) {
+        return cvma_witness_usage_error("serve", "--state, --key and --log-vkey are required");
+    }
+    const char *colon = strrchr(listen_s, ':');
+    uint64_t port = 0;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    if (colon == NULL || (size_t)(colon - listen_s) >= sizeof host ||
+        !cvma_regcli_parse_u64(colon + 1, 0, 65535, &port)) {
+        return cvma_witness_usage_error("serve", "--listen wants IPV4:PORT");
+    }
+    memcpy(host, listen_s, (size_t)(colon - listen_s));
+    host[colon - listen_s] = '\0';
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        return cvma_witness_usage_error("serve", "--listen wants IPV4:PORT");
+    }
+    addr.sin_port = htons((uint16_t)port);
+    if (cvma_note_skey_load(keyf, &s.wk, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest witness serve: %s\n", err);
+        goto out;
+    }
+    if (cvma_witness_load_logs("serve", logf, s.n_logs, s.logs) != EXIT_OK) {
+        goto out;
+    }
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
+                         NULL, handle, &s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+                         completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                         MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "cvmattest witness serve: cannot listen on %s\n", listen_s);
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned bound = info != NULL ? info->port : (unsigned)port;
+    fprintf(stderr, "cvmattest witness serve: %s listening on http://%s:%u/add-checkpoint\n",
+            s.wk.v.name, host, bound);
+    if (port_file != NULL) {
+        char pbuf[16];
+        int n = snprintf(pbuf, sizeof pbuf, "%u\n", bound);
+        if (cvma_file_write_atomic(port_file, (const uint8_t *)pbuf, (size_t)n) != CVMA_OK) {
+            fprintf(stderr, "cvmattest witness serve: cannot write %s\n", port_file);
+            goto out;
+        }
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop) {
+        sleep(1); /* the signal may land on the server's thread: poll the flag */
+    }
+    rc = EXIT_OK;
+out:
+    if (d != NULL) {
+        MHD_stop_daemon(d);
+    }
+    cvma_note_skey_cleanup(&s.wk);
+    return rc;
+}

@@ -1,0 +1,474 @@
+/*
+ * Binding with the registry transparency log (docs/registry.md "Registry log"): a provider
+ * whose log key was given has its registries accepted only when a log proof shows the exact
+ * registry bytes in a checkpoint signed by that key, cosigned by enough of the witnesses
+ * given, and consistent with the newest checkpoint this verifier saw for that log.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "common/hex.h"
+#include "registry/bind_internal.h"
+
+#define LOG_PROOF_MAX  ((size_t)64 << 10)
+#define CHECKPOINT_MAX ((size_t)64 << 10)
+
+void cvma_bind_log_free(struct cvma_registry_set *rs)
+{
+    for (size_t i = 0; i < rs->n_log_proofs; i++) {
+        free(rs->log_proofs[i].origin);
+        cvma_buf_free(&rs->log_proofs[i].bytes);
+        if (rs->log_proofs[i].proof != NULL) {
+            cvma_tlog_proof_cleanup(rs->log_proofs[i].proof);
+            free(rs->log_proofs[i].proof);
+        }
+    }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        free(rs->log_keys[i].url);
+    }
+    free(rs->log_keys);
+    free(rs->witnesses);
+    free(rs->log_proofs);
+    free(rs->cons);
+}
+
+enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, const char *spec,
+                                               char *err, size_t err_len)
+{
+    const char *eq = spec != NULL ? strchr(spec, '=') : NULL;
+    struct log_key_item it, *n;
+    char why[300];
+    enum cvma_status st;
+
+    memset(&it, 0, sizeof it);
+    if (eq == NULL || eq == spec || (size_t)(eq - spec) > CVMA_REG_PROVIDER_MAX) {
+        cvma_errf(err, err_len, "wants PROVIDER=VKEYFILE");
+        return CVMA_E_USAGE;
+    }
+    memcpy(it.provider, spec, (size_t)(eq - spec));
+    if (!cvma_reg_provider_name_ok(it.provider)) {
+        cvma_errf(err, err_len, "'%s' is not a provider name", it.provider);
+        return CVMA_E_USAGE;
+    }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (strcmp(rs->log_keys[i].provider, it.provider) == 0) {
+            cvma_errf(err, err_len, "a log key for %s was already given", it.provider);
+            return CVMA_E_USAGE;
+        }
+    }
+    if ((st = cvma_note_vkey_load(eq + 1, &it.vk, why, sizeof why)) != CVMA_OK) {
+        cvma_errf(err, err_len, "%s", why);
+        return st;
+    }
+    if ((n = grow(rs->log_keys, rs->n_log_keys, sizeof *n)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    rs->log_keys = n;
+    n[rs->n_log_keys++] = it;
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_registry_set_add_log_url(struct cvma_registry_set *rs, const char *spec,
+                                               char *err, size_t err_len)
+{
+    const char *eq = spec != NULL ? strchr(spec, '=') : NULL;
+    if (eq == NULL || eq == spec || eq[1] == '\0') {
+        cvma_errf(err, err_len, "wants PROVIDER=DIR or PROVIDER=URL");
+        return CVMA_E_USAGE;
+    }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        struct log_key_item *k = &rs->log_keys[i];
+        if (strlen(k->provider) == (size_t)(eq - spec) &&
+            memcmp(k->provider, spec, (size_t)(eq - spec)) == 0) {
+            if (k->url != NULL) {
+                cvma_errf(err, err_len, "a log URL for %s was already given", k->provider);
+                return CVMA_E_USAGE;
+            }
+            return (k->url = strdup(eq + 1)) == NULL ? CVMA_E_NOMEM : CVMA_OK;
+        }
+    }
+    cvma_errf(err, err_len, "no --log-vkey for provider '%.*s'", (int)(eq - spec), spec);
+    return CVMA_E_USAGE;
+}
+
+enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs, const char *path,
+                                               char *err, size_t err_len)
+{
+    struct cvma_note_vkey vk, *n;
+    enum cvma_status st = cvma_note_vkey_load(path, &vk, err, err_len);
+    if (st != CVMA_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < rs->n_witnesses; i++) {
+        if (memcmp(rs->witnesses[i].pub, vk.pub, 32) == 0) {
+            cvma_errf(err, err_len, "witness %s given twice", vk.name);
+            return CVMA_E_USAGE;
+        }
+    }
+    if ((n = grow(rs->witnesses, rs->n_witnesses, sizeof *n)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    rs->witnesses = n;
+    n[rs->n_witnesses++] = vk;
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_registry_set_witnesses_required(struct cvma_registry_set *rs, size_t k,
+                                                      char *err, size_t err_len)
+{
+    if (k > rs->n_witnesses) {
+        cvma_errf(err, err_len, "%zu cosignatures required, but %zu witness key(s) given", k,
+                  rs->n_witnesses);
+        return CVMA_E_USAGE;
+    }
+    rs->witnesses_required = k;
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_registry_set_add_log_proof(struct cvma_registry_set *rs, const char *path,
+                                                 char *err, size_t err_len)
+{
+    struct log_proof_item *n;
+    struct cvma_buf b;
+    if (cvma_file_read(path, LOG_PROOF_MAX, &b) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read %s (missing, unreadable or over %zu bytes)", path,
+                  LOG_PROOF_MAX);
+        return CVMA_E_IO;
+    }
+    if ((n = grow(rs->log_proofs, rs->n_log_proofs, sizeof *n)) == NULL) {
+        cvma_buf_free(&b);
+        return CVMA_E_NOMEM;
+    }
+    rs->log_proofs = n;
+    memset(&n[rs->n_log_proofs], 0, sizeof *n);
+    if ((n[rs->n_log_proofs].origin = strdup(path)) == NULL) {
+        cvma_buf_free(&b);
+        return CVMA_E_NOMEM;
+    }
+    n[rs->n_log_proofs++].bytes = b;
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_registry_set_add_log_consistency(struct cvma_registry_set *rs,
+                                                       const char *path, char *err, size_t err_len)
+{
+    struct cvma_tlog_consistency c, *n;
+    struct cvma_buf b;
+    char why[300];
+    bool ok;
+    if (cvma_file_read(path, LOG_PROOF_MAX, &b) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read %s", path);
+        return CVMA_E_IO;
+    }
+    ok = cvma_tlog_consistency_parse(b.p, b.len, &c, why, sizeof why);
+    cvma_buf_free(&b);
+    if (!ok) {
+        cvma_errf(err, err_len, "%s", why);
+        return CVMA_E_USAGE;
+    }
+    if ((n = grow(rs->cons, rs->n_cons, sizeof *n)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    rs->cons = n;
+    n[rs->n_cons++] = c;
+    return CVMA_OK;
+}
+
+static void prepare(struct log_proof_item *it)
+{
+    if (it->prepared) {
+        return;
+    }
+    it->prepared = true;
+    if ((it->proof = malloc(sizeof *it->proof)) == NULL) {
+        snprintf(it->fail, sizeof it->fail, "out of memory");
+        return;
+    }
+    it->ok = cvma_tlog_proof_parse(it->bytes.p, it->bytes.len, it->proof, it->fail,
+                                   sizeof it->fail) == CVMA_OK;
+}
+
+/* state_dir/tlog-<what>.<first 16 bytes of SHA-256(origin), hex><suffix> */
+static char *state_path(const char *dir, const char *what, const char *origin, const char *suffix)
+{
+    struct sha256_ctx c;
+    uint8_t d[32];
+    char hex[33], name[128];
+    sha256_init(&c);
+    sha256_update(&c, strlen(origin), (const uint8_t *)origin);
+    sha256_digest(&c, sizeof d, d);
+    cvma_hex_encode(d, 16, hex, sizeof hex);
+    snprintf(name, sizeof name, "tlog-%s.%s%s", what, hex, suffix);
+    return cvma_path_join(dir, name);
+}
+
+/* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
+ * given, -1 given but does not verify. */
+static int consistent(const struct cvma_registry_set *rs, uint64_t old, const uint8_t old_root[32],
+                      uint64_t new, const uint8_t new_root[32])
+{
+    int res = 0;
+    for (size_t i = 0; i < rs->n_cons; i++) {
+        const struct cvma_tlog_consistency *c = &rs->cons[i];
+        if (c->old_size != old || c->new_size != new) {
+            continue;
+        }
+        if (cvma_merkle_verify_consistency(old, new, old_root, new_root,
+                                           (const uint8_t(*)[32])c->hashes, c->n_hashes)) {
+            return 1;
+        }
+        res = -1;
+    }
+    return res;
+}
+
+/*
+ * Consistency from the log itself: fetches the level-0 tiles up to size new from url (the
+ * partial tile of that size, else the full tile cut to it), and checks the first old leaves
+ * hash to old_root and the first new ones to new_root (which is what a consistency proof
+ * shows). 1 consistent, -1 not, 0 the tiles could not be had (detail says why).
+ */
+static int fetched_consistent(const char *url, uint64_t old, const uint8_t old_root[32],
+                              uint64_t new, const uint8_t new_root[32], char *detail,
+                              size_t detail_len)
+{
+    uint8_t(*leaves)[32] = NULL;
+    struct cvma_merkle t;
+    struct cvma_buf b = {0};
+    uint8_t r[32];
+    char rel[128];
+    int res = 0;
+
+    memset(&t, 0, sizeof t);
+    detail[0] = '\0';
+    if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
+        snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
+        return 0;
+    }
+    for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < new; n++) {
+        uint64_t w = new - n *CVMA_TLOG_TILE_WIDTH;
+        size_t cnt = w >= CVMA_TLOG_TILE_WIDTH ? CVMA_TLOG_TILE_WIDTH : (size_t)w;
+        bool got = false;
+        for (int full = 0; full < 2 && !got; full++) {
+            if (full == 0 && cnt == CVMA_TLOG_TILE_WIDTH) {
+                continue;
+            }
+            cvma_buf_free(&b);
+            if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel) &&
+                cvma_tlog_fetch(url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail, detail_len) ==
+                        CVMA_OK &&
+                b.len >= cnt * 32) {
+                memcpy(leaves[n * CVMA_TLOG_TILE_WIDTH], b.p, cnt * 32);
+                got = true;
+            }
+        }
+        if (!got) {
+            goto out;
+        }
+    }
+    if (cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, (size_t) new) != CVMA_OK) {
+        snprintf(detail, detail_len, "out of memory");
+        goto out;
+    }
+    cvma_merkle_root(&t, r);
+    if (memcmp(r, new_root, 32) != 0) {
+        snprintf(detail, detail_len, "%s: its tiles do not hash to the checkpoint of size %" PRIu64,
+                 url, new);
+        goto out; /* the log serves something else: no proof either way */
+    }
+    cvma_merkle_subtree(&t, 0, old, r);
+    res = memcmp(r, old_root, 32) == 0 ? 1 : -1;
+out:
+    cvma_buf_free(&b);
+    cvma_merkle_cleanup(&t);
+    free(leaves);
+    return res;
+}
+
+/* Keeps the conflicting checkpoint beside the state (evidence of a split view). */
+static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, const uint8_t *raw,
+                          size_t raw_len, char *where, size_t where_len)
+{
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, (long long)time(NULL));
+    char *path = state_path(dir, "conflict", p->cp.origin, suffix);
+    where[0] = '\0';
+    if (path != NULL && cvma_file_write_atomic(path, raw, raw_len) == CVMA_OK) {
+        snprintf(where, where_len, "%s", path);
+    }
+    free(path);
+}
+
+enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
+                                     const char *state_dir, struct cvma_verdict *v, bool *ok)
+{
+    const struct log_key_item *lk = NULL;
+    struct log_proof_item *found = NULL;
+    uint8_t leaf[32];
+    size_t for_log = 0, cosigned = 0, need;
+    bool bad_cosig = false;
+
+    *ok = true;
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (strcmp(rs->log_keys[i].provider, it->reg.provider) == 0) {
+            lk = &rs->log_keys[i];
+        }
+    }
+    if (lk == NULL) {
+        return CVMA_OK; /* this provider's registries need no log */
+    }
+    *ok = false;
+    /* 1. A log proof from these exact bytes to a checkpoint of this log. */
+    cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
+    for (size_t i = 0; i < rs->n_log_proofs && found == NULL; i++) {
+        struct log_proof_item *p = &rs->log_proofs[i];
+        prepare(p);
+        if (!p->ok || strcmp(p->proof->cp.origin, lk->vk.name) != 0) {
+            continue;
+        }
+        for_log++;
+        if (cvma_merkle_verify(leaf, p->proof->index, p->proof->cp.size,
+                               (const uint8_t(*)[32])p->proof->hashes, p->proof->n_hashes,
+                               p->proof->cp.root)) {
+            found = p;
+        }
+    }
+    if (found == NULL) {
+        cvma_reject(v, CVMA_R_REGISTRY_NOT_IN_LOG,
+                    "%s: provider %s registries must come from log %s, and no --log-proof "
+                    "shows this registry in it (%zu proof(s) for that log)",
+                    it->origin, it->reg.provider, lk->vk.name, for_log);
+        return CVMA_OK;
+    }
+    const struct cvma_tlog_proof *p = found->proof;
+    /* 2. The log's signature, 3. the witnesses' cosignatures. */
+    if (cvma_note_check_sig(&p->note, &lk->vk) != CVMA_NOTE_VALID) {
+        cvma_reject(v, CVMA_R_REGISTRY_LOG_SIGNATURE_INVALID,
+                    "%s: the checkpoint (size %" PRIu64 ") has no valid signature by log key %s",
+                    found->origin, p->cp.size, lk->vk.name);
+        return CVMA_OK;
+    }
+    for (size_t i = 0; i < rs->n_witnesses; i++) {
+        switch (cvma_note_check_cosig(&p->note, &rs->witnesses[i], NULL)) {
+        case CVMA_NOTE_VALID:
+            cosigned++;
+            break;
+        case CVMA_NOTE_INVALID:
+            cvma_reject(v, CVMA_R_REGISTRY_LOG_COSIGNATURE_INVALID,
+                        "%s: the cosignature by witness %s does not verify", found->origin,
+                        rs->witnesses[i].name);
+            bad_cosig = true;
+            break;
+        case CVMA_NOTE_ABSENT:
+            break;
+        }
+    }
+    if (bad_cosig) {
+        return CVMA_OK;
+    }
+    need = rs->witnesses_required != 0 ? rs->witnesses_required : rs->n_witnesses;
+    if (cosigned < need) {
+        cvma_reject(v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES,
+                    "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
+                    "(cosignatures by other keys are ignored)",
+                    found->origin, cosigned, rs->n_witnesses, need);
+        return CVMA_OK;
+    }
+    /* 4. Consistency with the newest checkpoint seen for this log. */
+    if (state_dir == NULL) {
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: log consistency not checked: no state directory", found->origin);
+        *ok = true;
+        return CVMA_OK;
+    }
+    char *spath = state_path(state_dir, "state", p->cp.origin, ".checkpoint");
+    struct cvma_buf sb = {0};
+    struct cvma_checkpoint prev;
+    char why[200], where[600], fdetail[300] = "";
+    bool store = true;
+    if (spath == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (cvma_file_read(spath, CHECKPOINT_MAX, &sb) == CVMA_OK) {
+        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) &&
+                      strcmp(prev.origin, p->cp.origin) == 0;
+        cvma_buf_free(&sb);
+        if (!parsed) {
+            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                             "%s: log state unreadable, replaced: %s", spath, why);
+        } else if (prev.size == p->cp.size) {
+            if (memcmp(prev.root, p->cp.root, 32) != 0) {
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s signed two checkpoints of size %" PRIu64
+                            " with different roots: the one seen before is %s, this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, spath,
+                            where[0] ? "kept as " : "could not be kept", where);
+                free(spath);
+                return CVMA_OK;
+            }
+            store = false;
+        } else if (p->cp.size < prev.size) {
+            int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
+                                       fdetail, sizeof fdetail);
+            }
+            if (c != 1) {
+                cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
+                            "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
+                            " was seen before (%s) and no consistency proof shows this one is "
+                            "its prefix",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath);
+                free(spath);
+                return CVMA_OK;
+            }
+            store = false; /* an older, consistent view: the newest stays */
+        } else {
+            int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
+                                       fdetail, sizeof fdetail);
+            }
+            if (c == 0) {
+                cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
+                            "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
+                            "; give --log-consistency (registry log prove --from %" PRIu64
+                            ") or --log-url%s%s",
+                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
+                            fdetail[0] ? ": " : "", fdetail);
+                free(spath);
+                return CVMA_OK;
+            }
+            if (c < 0) {
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s checkpoint of size %" PRIu64
+                            " is not consistent with size %" PRIu64
+                            " seen before (%s): the consistency proof (given, or computed from "
+                            "the log's tiles) fails; this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
+                            where[0] ? "kept as " : "could not be kept", where);
+                free(spath);
+                return CVMA_OK;
+            }
+        }
+    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: log state unreadable: consistency not checked", spath);
+        store = false;
+    }
+    if (store && (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
+                  cvma_file_write_atomic(spath, (const uint8_t *)p->note.text, p->note.text_len) !=
+                          CVMA_OK)) {
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: the newest log checkpoint could not be stored", spath);
+    }
+    free(spath);
+    *ok = true;
+    return CVMA_OK;
+}

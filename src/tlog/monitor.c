@@ -1,0 +1,227 @@
+/*
+ * Reading a published log: fetching its resources from a directory or a static web server,
+ * the monitor that recomputes every tile, and the registry facts append compares. See
+ * tlog/tlog.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "collateral/http.h"
+#include "common/reader.h"
+#include "crypto/jws.h"
+#include "tlog/tlog.h"
+
+#define CHECKPOINT_MAX ((size_t)64 << 10)
+#define BUNDLE_MAX     ((size_t)CVMA_TLOG_TILE_WIDTH * (CVMA_TLOG_ENTRY_MAX + 2))
+
+static bool is_url(const char *s)
+{
+    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max, struct cvma_buf *out,
+                                 char *err, size_t err_len)
+{
+    enum cvma_status st;
+    memset(out, 0, sizeof *out);
+    if (is_url(src)) {
+        struct cvma_http_opts o;
+        long code = 0;
+        size_t n = strlen(src) + strlen(rel) + 2;
+        char *url = malloc(n);
+        if (url == NULL) {
+            return CVMA_E_NOMEM;
+        }
+        snprintf(url, n, "%s%s%s", src, src[strlen(src) - 1] == '/' ? "" : "/", rel);
+        cvma_http_opts_init(&o);
+        o.max_body = max;
+        o.max_retries = -1;
+        st = cvma_http_get(&o, url, out, &code, err, err_len);
+        free(url);
+        if (st == CVMA_OK && code != 200) {
+            cvma_buf_free(out);
+            cvma_errf(err, err_len, "%s/%s: HTTP %ld", src, rel, code);
+            return CVMA_E_IO;
+        }
+        return st == CVMA_E_NOMEM ? st : (st == CVMA_OK ? CVMA_OK : CVMA_E_IO);
+    }
+    char *path = cvma_path_join(src, rel);
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    st = cvma_file_read(path, max, out);
+    if (st == CVMA_E_IO) {
+        cvma_errf(err, err_len, "%s: cannot read (or larger than %zu bytes)", path, max);
+    }
+    free(path);
+    return st;
+}
+
+static unsigned tile_width(uint64_t count, uint64_t n)
+{
+    uint64_t w = count - n * CVMA_TLOG_TILE_WIDTH;
+    return w >= CVMA_TLOG_TILE_WIDTH ? 0 : (unsigned)w;
+}
+
+enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
+                                   cvma_tlog_entry_fn fn, void *ctx, struct cvma_checkpoint *cp,
+                                   char *err, size_t err_len)
+{
+    struct cvma_buf b = {0};
+    struct cvma_note note;
+    struct cvma_merkle tree;
+    uint8_t(*leaves)[32] = NULL;
+    char rel[128], why[200];
+    enum cvma_status st;
+    uint8_t root[32];
+
+    memset(&note, 0, sizeof note);
+    memset(&tree, 0, sizeof tree);
+    memset(cp, 0, sizeof *cp);
+    if ((st = cvma_tlog_fetch(src, "checkpoint", CHECKPOINT_MAX, &b, err, err_len)) != CVMA_OK) {
+        return st;
+    }
+    if ((st = cvma_note_parse(b.p, b.len, &note, why, sizeof why)) != CVMA_OK ||
+        !cvma_checkpoint_parse(note.text, note.text_len, cp, why, sizeof why)) {
+        cvma_errf(err, err_len, "checkpoint: %s", why);
+        st = st == CVMA_OK ? CVMA_REJECTED : st;
+        goto out;
+    }
+    if (cvma_note_check_sig(&note, vkey) != CVMA_NOTE_VALID) {
+        cvma_errf(err, err_len, "checkpoint: no valid signature by %s", vkey->name);
+        st = CVMA_REJECTED;
+        goto out;
+    }
+    if (cp->size == 0) {
+        st = CVMA_OK;
+        goto out;
+    }
+    if (cp->size > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t)cp->size * 32)) == NULL) {
+        st = cp->size > CVMA_REG_ENTRIES_MAX ? CVMA_REJECTED : CVMA_E_NOMEM;
+        cvma_errf(err, err_len, "checkpoint: size %" PRIu64 " not supported", cp->size);
+        goto out;
+    }
+    /* Entries, then the level-0 tile they must hash to. */
+    for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < cp->size; n++) {
+        unsigned pw = tile_width(cp->size, n);
+        size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
+        uint64_t first = n * CVMA_TLOG_TILE_WIDTH;
+        struct cvma_reader r;
+        cvma_buf_free(&b);
+        if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
+            (st = cvma_tlog_fetch(src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
+            goto out;
+        }
+        cvma_reader_init(&r, b.p, b.len);
+        for (size_t i = 0; i < cnt; i++) {
+            uint16_t len = 0;
+            struct cvma_span e;
+            if (!cvma_reader_u16be(&r, &len) || len == 0 || !cvma_reader_span(&r, len, &e)) {
+                cvma_errf(err, err_len, "%s: entry %zu malformed or missing", rel, i);
+                st = CVMA_REJECTED;
+                goto out;
+            }
+            cvma_merkle_leaf_hash(e.p, e.len, leaves[first + i]);
+            if (fn != NULL && fn(ctx, first + i, e.p, e.len) != 0) {
+                cvma_errf(err, err_len, "entry %" PRIu64 " refused", first + i);
+                st = CVMA_REJECTED;
+                goto out;
+            }
+        }
+        if (!cvma_reader_at_end(&r)) {
+            cvma_errf(err, err_len, "%s: bytes after its %zu entries", rel, cnt);
+            st = CVMA_REJECTED;
+            goto out;
+        }
+        cvma_buf_free(&b);
+        if (!cvma_tlog_tile_path(0, n, pw, rel, sizeof rel) ||
+            (st = cvma_tlog_fetch(src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
+                    CVMA_OK) {
+            goto out;
+        }
+        if (b.len != cnt * 32 || memcmp(b.p, leaves[first], cnt * 32) != 0) {
+            cvma_errf(err, err_len, "%s does not match the hashes of its entries", rel);
+            st = CVMA_REJECTED;
+            goto out;
+        }
+    }
+    if ((st = cvma_merkle_build_hashes(&tree, (const uint8_t(*)[32])leaves, (size_t)cp->size)) !=
+        CVMA_OK) {
+        goto out;
+    }
+    cvma_merkle_root(&tree, root);
+    if (memcmp(root, cp->root, 32) != 0) {
+        cvma_errf(err, err_len, "the entries do not hash to the checkpoint's root");
+        st = CVMA_REJECTED;
+        goto out;
+    }
+    /* Every higher tile: the tree's complete nodes at height 8L. */
+    for (int lv = 1; (size_t)(8 * lv) < tree.n_levels; lv++) {
+        uint64_t c = cp->size >> (8 * lv);
+        const uint8_t(*nodes)[32] = (const uint8_t(*)[32])tree.nodes + tree.level_off[8 * lv];
+        for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < c; n++) {
+            unsigned pw = tile_width(c, n);
+            size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
+            cvma_buf_free(&b);
+            if (!cvma_tlog_tile_path(lv, n, pw, rel, sizeof rel) ||
+                (st = cvma_tlog_fetch(src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
+                        CVMA_OK) {
+                goto out;
+            }
+            if (b.len != cnt * 32 || memcmp(b.p, nodes[n * CVMA_TLOG_TILE_WIDTH], cnt * 32) != 0) {
+                cvma_errf(err, err_len, "%s does not match the tree", rel);
+                st = CVMA_REJECTED;
+                goto out;
+            }
+        }
+    }
+    st = CVMA_OK;
+out:
+    cvma_buf_free(&b);
+    cvma_note_cleanup(&note);
+    cvma_merkle_cleanup(&tree);
+    free(leaves);
+    return st;
+}
+
+bool cvma_tlog_reg_peek(const uint8_t *p, size_t len, struct cvma_tlog_reg_info *out, char *err,
+                        size_t err_len)
+{
+    struct cvma_jws jws;
+    json_t *pl = NULL, *jp, *jv;
+    bool ok = false;
+
+    memset(out, 0, sizeof *out);
+    memset(&jws, 0, sizeof jws);
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r')) {
+        len--; /* the file's final newline */
+    }
+    if (cvma_jws_decode((const char *)p, len, &jws, err, err_len) != CVMA_JWS_OK) {
+        return false;
+    }
+    if ((pl = cvma_jws_payload_json(&jws, err, err_len)) == NULL) {
+        goto out;
+    }
+    jp = json_object_get(pl, "provider");
+    jv = json_object_get(pl, "version");
+    if (!json_is_string(jp) || json_string_length(jp) == 0 ||
+        json_string_length(jp) > CVMA_REG_PROVIDER_MAX || !json_is_integer(jv) ||
+        json_integer_value(jv) < 1) {
+        cvma_errf(err, err_len, "payload has no provider and version");
+        goto out;
+    }
+    snprintf(out->provider, sizeof out->provider, "%s", json_string_value(jp));
+    out->version = (uint64_t)json_integer_value(jv);
+    if (jws.has_kid) {
+        snprintf(out->kid, sizeof out->kid, "%s", jws.kid);
+    }
+    ok = true;
+out:
+    json_decref(pl);
+    cvma_jws_cleanup(&jws);
+    return ok;
+}

@@ -1,0 +1,308 @@
+/*
+ * Transparency-log building blocks (docs/registry.md "Registry log"), speaking the C2SP
+ * specifications so that Go's golang.org/x/mod/sumdb/note and .../tlog, Sigstore and the
+ * static CT logs read what we write and we read what they write:
+ *   - signed-note: a text, a blank line, "— <name> <base64(key ID || signature)>" lines;
+ *     Ed25519 keys (type 0x01), key ID = SHA-256(name || 0x0A || 0x01 || pub)[:4];
+ *     verifier keys "<name>+<key ID hex>+<base64(0x01 || pub)>", signer keys
+ *     "PRIVATE+KEY+<name>+<key ID hex>+<base64(0x01 || seed)>" (Go's formats);
+ *   - tlog-checkpoint: origin line, decimal tree size, base64 root hash, extension lines;
+ *   - tlog-cosignature/v1: type 0x04, key ID = SHA-256(name || 0x0A || 0x04 || pub)[:4],
+ *     signature = big-endian u64 timestamp || Ed25519 over
+ *     "cosignature/v1\ntime <T>\n" || checkpoint text;
+ *   - tlog-tiles: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>] with N in x-prefixed
+ *     groups of three digits; tiles of 256 hashes; entries uint16-length prefixed.
+ * The Merkle tree is RFC 6962 / RFC 9162 (registry/registry.h cvma_merkle_*).
+ *
+ * Everything read here is untrusted (notes, proofs, tiles) and goes through common/reader.h
+ * or length-checked parsing; nothing is believed before its signature or hash checked.
+ */
+#ifndef CVMA_TLOG_TLOG_H
+#define CVMA_TLOG_TLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/util.h"
+#include "crypto/jws.h"
+#include "registry/registry.h"
+
+/* clang-format off */
+#define CVMA_TLOG_NAME_MAX      255           /* key name / origin, bytes */
+#define CVMA_TLOG_NOTE_MAX      ((size_t)1 << 20) /* a whole note, bytes */
+#define CVMA_TLOG_SIGS_MAX      100           /* signature lines in one note */
+#define CVMA_TLOG_SIG_MAX       128           /* signature bytes after the key ID */
+#define CVMA_TLOG_ENTRY_MAX     65535         /* tlog-tiles: uint16 length prefix */
+#define CVMA_TLOG_TILE_WIDTH    256
+#define CVMA_TLOG_PROOF_MAX     63            /* hashes in one proof */
+#define CVMA_TLOG_PROOF_HEADER  "c2sp.org/tlog-proof@v1"
+#define CVMA_NOTE_ALG_ED25519   0x01
+#define CVMA_NOTE_ALG_COSIG_V1  0x04
+/* clang-format on */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Keys                                                                                      */
+
+/* A note verifier key (public). Cosignatures by the same key use cosig_id. */
+struct cvma_note_vkey {
+    char name[CVMA_TLOG_NAME_MAX + 1];
+    uint32_t id;       /* key ID for type 0x01 signatures */
+    uint32_t cosig_id; /* key ID for type 0x04 cosignatures */
+    uint8_t pub[32];
+};
+
+/* A note signer key (private). _cleanup frees. */
+struct cvma_note_skey {
+    struct cvma_note_vkey v;
+    EVP_PKEY *key;
+};
+
+void cvma_note_skey_cleanup(struct cvma_note_skey *k);
+
+/* True when name is a valid key name: non-empty, printable UTF-8/ASCII, no space, no '+'. */
+bool cvma_note_name_ok(const char *name);
+
+/* SHA-256(name || 0x0A || alg || pub)[:4], big-endian. */
+uint32_t cvma_note_key_id(const char *name, uint8_t alg, const uint8_t pub[32]);
+
+/*
+ * A fresh Ed25519 key named name: *skey and *vkey are malloc'd NUL-terminated strings (no
+ * newline). CVMA_OK, CVMA_E_USAGE (bad name; err says why), CVMA_E_NOMEM, CVMA_E_INTERNAL.
+ */
+CVMA_MUST_USE enum cvma_status cvma_note_keygen(const char *name, char **skey, char **vkey,
+                                                char *err, size_t err_len);
+
+/* Parses a verifier key string (trailing newline and spaces allowed). false, err set, else. */
+CVMA_MUST_USE bool cvma_note_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out,
+                                        char *err, size_t err_len);
+CVMA_MUST_USE bool cvma_note_skey_parse(const char *s, size_t len, struct cvma_note_skey *out,
+                                        char *err, size_t err_len);
+/* The verifier key string of v (malloc'd), NULL on allocation failure. */
+char *cvma_note_vkey_string(const struct cvma_note_vkey *v);
+/* Reads a .vkey / .key file (at most 4 KiB). CVMA_OK, CVMA_E_IO, CVMA_E_USAGE (err). */
+CVMA_MUST_USE enum cvma_status cvma_note_vkey_load(const char *path, struct cvma_note_vkey *out,
+                                                   char *err, size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_note_skey_load(const char *path, struct cvma_note_skey *out,
+                                                   char *err, size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Notes                                                                                     */
+
+struct cvma_note_sig {
+    char name[CVMA_TLOG_NAME_MAX + 1];
+    uint32_t id;
+    size_t len; /* signature bytes after the key ID */
+    uint8_t sig[CVMA_TLOG_SIG_MAX];
+};
+
+/* A parsed note. The text is copied (NUL-terminated); _cleanup frees. */
+struct cvma_note {
+    char *text; /* ends in '\n' */
+    size_t text_len;
+    size_t n_sigs;
+    struct cvma_note_sig sigs[CVMA_TLOG_SIGS_MAX];
+};
+
+void cvma_note_cleanup(struct cvma_note *n);
+
+/*
+ * Splits a signed note (signed-note.md): text (valid UTF-8, no control characters but '\n',
+ * ending in '\n'), one blank line, signature lines. Signature lines with a name but an
+ * unparseable signature are refused. CVMA_OK, CVMA_REJECTED (err says why), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note *out,
+                                               char *err, size_t err_len);
+
+enum cvma_note_check {
+    CVMA_NOTE_ABSENT = 0, /* no signature line by that key */
+    CVMA_NOTE_VALID,
+    CVMA_NOTE_INVALID, /* a line with the key's name and ID that does not verify */
+};
+
+/* The note's type-0x01 signature by k. */
+enum cvma_note_check cvma_note_check_sig(const struct cvma_note *n, const struct cvma_note_vkey *k);
+/* The note's tlog-cosignature/v1 by k; *timestamp gets its time when valid (may be NULL). */
+enum cvma_note_check cvma_note_check_cosig(const struct cvma_note *n,
+                                           const struct cvma_note_vkey *k, uint64_t *timestamp);
+
+/* A signature line "— name base64\n" over text (type 0x01), malloc'd; NULL on failure. */
+char *cvma_note_sign_line(const struct cvma_note_skey *k, const char *text, size_t text_len);
+/* A cosignature line (type 0x04) over checkpoint text at timestamp, malloc'd. */
+char *cvma_note_cosign_line(const struct cvma_note_skey *k, const char *text, size_t text_len,
+                            uint64_t timestamp);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Checkpoints                                                                               */
+
+struct cvma_checkpoint {
+    char origin[CVMA_TLOG_NAME_MAX + 1];
+    uint64_t size;
+    uint8_t root[32];
+};
+
+/* Parses a checkpoint note text (the text, not the signatures). false with err on error. */
+CVMA_MUST_USE bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint *out,
+                                         char *err, size_t err_len);
+/* "origin\nsize\nbase64 root\n", malloc'd. */
+char *cvma_checkpoint_text(const struct cvma_checkpoint *c);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Proofs (the Merkle proofs themselves: registry/registry.h cvma_merkle_*)                    */
+
+/*
+ * A c2sp.org/tlog-proof@v1 file: index, inclusion proof, then the checkpoint note (parsed
+ * into note; its text into cp). CVMA_OK, CVMA_REJECTED (err), CVMA_E_NOMEM.
+ */
+struct cvma_tlog_proof {
+    uint64_t index;
+    size_t n_hashes;
+    uint8_t hashes[CVMA_TLOG_PROOF_MAX][32];
+    struct cvma_note note;
+    struct cvma_checkpoint cp;
+};
+CVMA_MUST_USE enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len,
+                                                     struct cvma_tlog_proof *out, char *err,
+                                                     size_t err_len);
+void cvma_tlog_proof_cleanup(struct cvma_tlog_proof *p);
+
+/* A consistency proof as `registry log prove --from` writes it:
+ * {"old_size": N, "new_size": M, "hashes": [base64...]} (untrusted; unknown members refused). */
+struct cvma_tlog_consistency {
+    uint64_t old_size, new_size;
+    size_t n_hashes;
+    uint8_t hashes[CVMA_TLOG_PROOF_MAX][32];
+};
+CVMA_MUST_USE bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len,
+                                               struct cvma_tlog_consistency *out, char *err,
+                                               size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The tiled log on disk                                                                     */
+
+/*
+ * A log in memory: every leaf hash, the tree over them, and the last entry (the newest
+ * registry) for append's checks. Loaded from and saved to a directory in the tlog-tiles
+ * layout (DIR/checkpoint, DIR/tile/...).
+ */
+struct cvma_tlog {
+    char origin[CVMA_TLOG_NAME_MAX + 1];
+    uint64_t size;
+    uint64_t saved_size; /* size on disk: tiles from here on are written by _save */
+    uint8_t (*leaves)[32];
+    size_t cap;
+    struct cvma_buf bundle; /* entries (uint16-prefixed) from (saved_size / 256) * 256 on */
+    size_t bundle_cap;
+    struct cvma_buf last; /* the newest entry (copy) */
+    struct cvma_merkle tree;
+    bool tree_ok; /* tree is over leaves[0..size) */
+    bool fast;    /* _save does not fsync tiles (bench); the checkpoint always is */
+};
+
+/* tile/<L>/<N>[.p/<W>] (level -1: tile/entries/...) into out. false when it does not fit. */
+bool cvma_tlog_tile_path(int level, uint64_t index, unsigned width, char *out, size_t out_size);
+
+void cvma_tlog_init(struct cvma_tlog *l, const char *origin);
+void cvma_tlog_cleanup(struct cvma_tlog *l);
+/* Appends one entry (1..65,535 bytes). CVMA_OK, CVMA_E_USAGE (size), CVMA_E_NOMEM. */
+CVMA_MUST_USE enum cvma_status cvma_tlog_append(struct cvma_tlog *l, const uint8_t *e, size_t len);
+/* Builds the tree (if needed) and gives the root; size 0 has SHA-256(""). */
+CVMA_MUST_USE enum cvma_status cvma_tlog_root(struct cvma_tlog *l, uint8_t root[32]);
+
+/*
+ * Loads DIR: its checkpoint (signed by vkey: type 0x01, not checked when vkey is NULL, as
+ * for the log's own key holder; a missing checkpoint is an empty log
+ * named origin when origin is not NULL), its level-0 tiles, and the last entry bundle; checks
+ * the tiles hash to the checkpoint's root. CVMA_OK, CVMA_REJECTED (a log that does not match
+ * its checkpoint; err), CVMA_E_IO, CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_load(struct cvma_tlog *l, const char *dir,
+                                              const struct cvma_note_vkey *vkey, const char *origin,
+                                              char *err, size_t err_len);
+/*
+ * Writes the tiles and entry bundles that changed since load (or all of them for a new log)
+ * and then DIR/checkpoint (atomically, signed by key). CVMA_OK, CVMA_E_IO, CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,
+                                              const struct cvma_note_skey *key, char *err,
+                                              size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading a published log (the monitor) and registries as log entries                       */
+
+/*
+ * Reads DIR/rel, or GETs URL/rel when src starts with http:// or https:// (at most max
+ * bytes). CVMA_OK, CVMA_E_IO (missing, unreachable, not 200; err), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max,
+                                               struct cvma_buf *out, char *err, size_t err_len);
+
+/* Called by cvma_tlog_monitor with each entry in order; a non-zero return stops the walk. */
+typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
+
+/*
+ * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey required), every
+ * entry bundle and every hash tile at every level, recomputes every leaf hash and tree node,
+ * and checks them against the tiles and the checkpoint's root; calls fn for each entry (fn
+ * may be NULL). *cp gets the checkpoint. CVMA_OK, CVMA_REJECTED (err names the first
+ * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
+                                                 cvma_tlog_entry_fn fn, void *ctx,
+                                                 struct cvma_checkpoint *cp, char *err,
+                                                 size_t err_len);
+
+/* What a registry JWS says about itself, read WITHOUT checking its signature. */
+struct cvma_tlog_reg_info {
+    char provider[CVMA_REG_PROVIDER_MAX + 1];
+    uint64_t version;
+    char kid[CVMA_JWS_KID_MAX + 1]; /* the JWS kid (the signing key's thumbprint), "" when absent */
+};
+CVMA_MUST_USE bool cvma_tlog_reg_peek(const uint8_t *p, size_t len, struct cvma_tlog_reg_info *out,
+                                      char *err, size_t err_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The witness (tlog-witness add-checkpoint)                                                  */
+
+enum cvma_witness_result {
+    CVMA_WITNESS_OK = 0,      /* cosigned; state updated (HTTP 200) */
+    CVMA_WITNESS_BAD_REQUEST, /* malformed request, old size above the checkpoint's (400) */
+    CVMA_WITNESS_FORBIDDEN,   /* no valid signature by the log's key (403) */
+    CVMA_WITNESS_UNKNOWN_LOG, /* origin of no configured log (404) */
+    CVMA_WITNESS_CONFLICT,    /* old size is not the size last cosigned, or same size with
+                               * another root: a split view (409, known_size says ours) */
+    CVMA_WITNESS_BAD_PROOF,   /* the consistency proof does not verify (422) */
+    CVMA_WITNESS_ERROR,       /* state unreadable or unwritable, out of memory (500) */
+};
+
+/* The HTTP status tlog-witness gives each result. */
+int cvma_witness_http_status(enum cvma_witness_result r);
+
+/*
+ * add-checkpoint: note (the signed checkpoint bytes) from a log among logs[0..n_logs) (by
+ * origin = key name), with a consistency proof from old_size. Under an exclusive lock on
+ * state_dir/lock: compares with the checkpoint last cosigned for that origin (kept in
+ * state_dir), and when consistent stores the new one and returns the cosignature line(s) in
+ * *cosig (malloc'd) made at time now. *known_size gets the size last cosigned (0: none).
+ * When the same size comes with another root, the conflicting checkpoint is kept as
+ * state_dir/conflict-<origin hash>-<time> (evidence of the split view). err says why.
+ */
+enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cvma_note_skey *wk,
+                                          const struct cvma_note_vkey *logs, size_t n_logs,
+                                          const uint8_t *note, size_t note_len, uint64_t old_size,
+                                          const uint8_t (*proof)[32], size_t n_proof, uint64_t now,
+                                          char **cosig, uint64_t *known_size, char *err,
+                                          size_t err_len);
+
+/*
+ * Parses an add-checkpoint request body ("old N\n", proof lines, "\n", checkpoint).
+ * The checkpoint is borrowed from body. false with err when malformed.
+ */
+CVMA_MUST_USE bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
+                                              uint8_t proof[CVMA_TLOG_PROOF_MAX][32],
+                                              size_t *n_proof, struct cvma_span *checkpoint,
+                                              char *err, size_t err_len);
+
+#endif

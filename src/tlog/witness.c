@@ -1,0 +1,236 @@
+/*
+ * A tlog witness (C2SP tlog-witness add-checkpoint, tlog-cosignature/v1): cosigns a log's
+ * checkpoint only when it is consistent with the last one it cosigned for that origin. See
+ * tlog/tlog.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "common/base64.h"
+#include "common/hex.h"
+#include "common/reader.h"
+#include "tlog/tlog.h"
+
+int cvma_witness_http_status(enum cvma_witness_result r)
+{
+    switch (r) {
+    case CVMA_WITNESS_OK:
+        return 200;
+    case CVMA_WITNESS_BAD_REQUEST:
+        return 400;
+    case CVMA_WITNESS_FORBIDDEN:
+        return 403;
+    case CVMA_WITNESS_UNKNOWN_LOG:
+        return 404;
+    case CVMA_WITNESS_CONFLICT:
+        return 409;
+    case CVMA_WITNESS_BAD_PROOF:
+        return 422;
+    case CVMA_WITNESS_ERROR:
+        return 500;
+    }
+    return 500;
+}
+
+/* state_dir/<prefix><first 16 bytes of SHA-256(origin), hex><suffix> */
+static char *state_path(const char *dir, const char *prefix, const char *origin, const char *suffix)
+{
+    struct sha256_ctx c;
+    uint8_t d[32];
+    char hex[33], name[128];
+    sha256_init(&c);
+    sha256_update(&c, strlen(origin), (const uint8_t *)origin);
+    sha256_digest(&c, sizeof d, d);
+    cvma_hex_encode(d, 16, hex, sizeof hex);
+    snprintf(name, sizeof name, "%s%s%s", prefix, hex, suffix);
+    return cvma_path_join(dir, name);
+}
+
+bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
+                                uint8_t proof[CVMA_TLOG_PROOF_MAX][32], size_t *n_proof,
+                                struct cvma_span *checkpoint, char *err, size_t err_len)
+{
+    struct cvma_reader r;
+    *old_size = 0;
+    *n_proof = 0;
+    memset(checkpoint, 0, sizeof *checkpoint);
+    cvma_reader_init(&r, body, len);
+    for (size_t line = 0;; line++) {
+        const uint8_t *start = r.p + r.off;
+        const uint8_t *nl = memchr(start, '\n', cvma_reader_left(&r));
+        struct cvma_span s;
+        if (nl == NULL || !cvma_reader_span(&r, (size_t)(nl - start), &s) ||
+            !cvma_reader_skip(&r, 1)) {
+            cvma_errf(err, err_len, "request: unterminated line");
+            return false;
+        }
+        if (line == 0) {
+            uint64_t v = 0;
+            if (s.len < 5 || s.len > 4 + 19 || memcmp(s.p, "old ", 4) != 0 ||
+                (s.len > 5 && s.p[4] == '0')) {
+                cvma_errf(err, err_len, "request: first line is not 'old N'");
+                return false;
+            }
+            for (size_t i = 4; i < s.len; i++) {
+                if (s.p[i] < '0' || s.p[i] > '9') {
+                    cvma_errf(err, err_len, "request: first line is not 'old N'");
+                    return false;
+                }
+                v = v * 10 + (uint64_t)(s.p[i] - '0');
+            }
+            *old_size = v;
+            continue;
+        }
+        if (s.len == 0) {
+            break;
+        }
+        size_t n = 0;
+        if (*n_proof == CVMA_TLOG_PROOF_MAX ||
+            !cvma_base64_decode((const char *)s.p, s.len, CVMA_B64_STD, proof[*n_proof], 32, &n) ||
+            n != 32) {
+            cvma_errf(err, err_len, "request: proof line %zu is not base64 of 32 bytes", line);
+            return false;
+        }
+        (*n_proof)++;
+    }
+    cvma_reader_rest(&r, checkpoint);
+    return true;
+}
+
+enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cvma_note_skey *wk,
+                                          const struct cvma_note_vkey *logs, size_t n_logs,
+                                          const uint8_t *note_p, size_t note_len, uint64_t old_size,
+                                          const uint8_t (*proof)[32], size_t n_proof, uint64_t now,
+                                          char **cosig, uint64_t *known_size, char *err,
+                                          size_t err_len)
+{
+    enum cvma_witness_result res = CVMA_WITNESS_ERROR;
+    struct cvma_note note;
+    struct cvma_checkpoint cp, prev;
+    const struct cvma_note_vkey *lk = NULL;
+    struct cvma_buf sb = {0};
+    char *spath = NULL, *lpath = NULL, why[200];
+    int lock = -1;
+    bool have_prev = false;
+
+    *cosig = NULL;
+    *known_size = 0;
+    memset(&note, 0, sizeof note);
+    memset(&prev, 0, sizeof prev);
+    if (cvma_note_parse(note_p, note_len, &note, why, sizeof why) != CVMA_OK ||
+        !cvma_checkpoint_parse(note.text, note.text_len, &cp, why, sizeof why)) {
+        cvma_errf(err, err_len, "%s", why);
+        res = CVMA_WITNESS_BAD_REQUEST;
+        goto out;
+    }
+    for (size_t i = 0; i < n_logs; i++) {
+        if (strcmp(logs[i].name, cp.origin) == 0) {
+            lk = &logs[i];
+            if (cvma_note_check_sig(&note, lk) == CVMA_NOTE_VALID) {
+                break;
+            }
+        }
+    }
+    if (lk == NULL) {
+        cvma_errf(err, err_len, "unknown log '%s'", cp.origin);
+        res = CVMA_WITNESS_UNKNOWN_LOG;
+        goto out;
+    }
+    if (cvma_note_check_sig(&note, lk) != CVMA_NOTE_VALID) {
+        cvma_errf(err, err_len, "checkpoint of '%s' has no valid signature by the log's key",
+                  cp.origin);
+        res = CVMA_WITNESS_FORBIDDEN;
+        goto out;
+    }
+    if (old_size > cp.size) {
+        cvma_errf(err, err_len, "old size %" PRIu64 " above the checkpoint's %" PRIu64, old_size,
+                  cp.size);
+        res = CVMA_WITNESS_BAD_REQUEST;
+        goto out;
+    }
+    if (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
+        (lpath = cvma_path_join(state_dir, "lock")) == NULL ||
+        (lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(lock, LOCK_EX) != 0 ||
+        (spath = state_path(state_dir, "log-", cp.origin, "")) == NULL) {
+        cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);
+        goto out;
+    }
+    /* The checkpoint last cosigned for this origin: its text (origin, size, root). */
+    if (cvma_file_read(spath, 64 << 10, &sb) == CVMA_OK) {
+        if (!cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) ||
+            strcmp(prev.origin, cp.origin) != 0) {
+            cvma_errf(err, err_len, "%s: corrupt state: %s", spath, why);
+            goto out;
+        }
+        have_prev = true;
+        *known_size = prev.size;
+    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
+        cvma_errf(err, err_len, "%s: cannot read", spath);
+        goto out;
+    }
+    if (old_size != (have_prev ? prev.size : 0)) {
+        cvma_errf(err, err_len, "old size %" PRIu64 ", but the last cosigned size is %" PRIu64,
+                  old_size, have_prev ? prev.size : 0);
+        res = CVMA_WITNESS_CONFLICT;
+        goto out;
+    }
+    if (have_prev && prev.size == cp.size && memcmp(prev.root, cp.root, 32) != 0) {
+        /* Two checkpoints of one size with different roots: keep both as evidence. */
+        char suffix[40];
+        snprintf(suffix, sizeof suffix, "-%" PRIu64, now);
+        char *cpath = state_path(state_dir, "conflict-", cp.origin, suffix);
+        bool kept = cpath != NULL && cvma_file_write_atomic(cpath, note_p, note_len) == CVMA_OK;
+        cvma_errf(err, err_len,
+                  "SPLIT VIEW: log '%s' signed two checkpoints of size %" PRIu64
+                  " with different roots (the new one %s%s)",
+                  cp.origin, cp.size, kept ? "kept as " : "could not be kept", kept ? cpath : "");
+        free(cpath);
+        res = CVMA_WITNESS_CONFLICT;
+        goto out;
+    }
+    if (have_prev &&
+        !cvma_merkle_verify_consistency(prev.size, cp.size, prev.root, cp.root, proof, n_proof)) {
+        cvma_errf(err, err_len,
+                  "the consistency proof from size %" PRIu64 " to %" PRIu64
+                  " does not verify: not cosigned (a split view if the log signed both)",
+                  prev.size, cp.size);
+        res = CVMA_WITNESS_BAD_PROOF;
+        goto out;
+    }
+    if (!have_prev && n_proof != 0) {
+        cvma_errf(err, err_len, "a proof from size 0 must be empty");
+        res = CVMA_WITNESS_BAD_PROOF;
+        goto out;
+    }
+    if ((*cosig = cvma_note_cosign_line(wk, note.text, note.text_len, now)) == NULL) {
+        cvma_errf(err, err_len, "signing failed");
+        goto out;
+    }
+    /* Persist before answering (tlog-witness). */
+    if (cvma_file_write_atomic_mode(spath, (const uint8_t *)note.text, note.text_len, 0600) !=
+        CVMA_OK) {
+        cvma_errf(err, err_len, "%s: cannot write", spath);
+        free(*cosig);
+        *cosig = NULL;
+        goto out;
+    }
+    *known_size = cp.size;
+    res = CVMA_WITNESS_OK;
+out:
+    if (lock >= 0) {
+        close(lock); /* releases the lock */
+    }
+    cvma_buf_free(&sb);
+    cvma_note_cleanup(&note);
+    free(spath);
+    free(lpath);
+    return res;
+}

@@ -1,0 +1,165 @@
+#!/bin/sh
+# The registry transparency log end to end (docs/registry.md "Registry log"): log keygen,
+# append (and its refusals: not newer, another provider, too large), prove (inclusion,
+# tlog-proof, consistency), check (the monitor) and a tile altered on disk found by check;
+# witness keygen and cosign (and a witness refusing an inconsistent checkpoint).
+set -u
+CVM=${CVMATTEST_BIN:?}
+command -v python3 >/dev/null 2>&1 || { echo "registry_log: SKIP: python3 not installed" >&2; exit 77; }
+T=$(mktemp -d /tmp/cvma-e2e-reglog.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
+}
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks '$2'"; head -c 800 "$1"; echo; fails=$((fails + 1)); }; }
+
+CHIP=0910b4f884ff4ba9$(printf '0%.0s' $(seq 112))
+CHIP2=3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d
+printf 'amd chip_id %s region=eu-1\n' "$CHIP" >"$T/f1.txt"
+printf 'amd chip_id %s region=eu-1\namd chip_id %s region=eu-2\n' "$CHIP" "$CHIP2" >"$T/f2.txt"
+printf 'amd chip_id %s region=eu-2\n' "$CHIP2" >"$T/f3.txt"
+$CVM registry keygen --out "$T/acme" >/dev/null && $CVM registry keygen --out "$T/other" >/dev/null || exit 1
+for v in 1 2 3; do
+    $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f$v.txt" --version $v \
+        --valid-days 30 --out "$T/r$v.jws" >/dev/null || exit 1
+done
+$CVM registry build --provider other --key "$T/other.key" --entries "$T/f1.txt" --version 9 \
+    --valid-days 30 --out "$T/o9.jws" >/dev/null || exit 1
+python3 -c "
+import random
+random.seed(7)
+for i in range(600):
+    print('amd chip_id %0128x' % random.getrandbits(512))" >"$T/big.txt"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/big.txt" --version 4 \
+    --valid-days 30 --out "$T/big.jws" >/dev/null || exit 1
+
+# keygen: Go's note key formats.
+$CVM registry log keygen --out "$T/acmelog" --origin example.com/acme/log >"$T/kg.out"; check "log keygen" 0 $?
+[ "$(stat -c %a "$T/acmelog.key")" = 600 ] || { echo "FAIL: key mode"; fails=$((fails + 1)); }
+has "$T/acmelog.key" "^PRIVATE+KEY+example.com/acme/log+[0-9a-f]\{8\}+"
+has "$T/acmelog.vkey" "^example.com/acme/log+[0-9a-f]\{8\}+AQ\|^example.com/acme/log+[0-9a-f]\{8\}+A"
+$CVM registry log keygen --out "$T/acmelog" >/dev/null 2>&1; check "log keygen never overwrites" 2 $?
+
+L="$T/log"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
+has "$T/a1.out" "entry 0; checkpoint size 1"
+cp "$L/checkpoint" "$T/cp1"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r2.jws" >/dev/null
+check "append v2 (signature checked)" 0 $?
+cp "$L/checkpoint" "$T/cp2"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" 2>"$T/old.err"; check "append refuses an older version" 1 $?
+has "$T/old.err" "not newer"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/o9.jws" 2>"$T/oth.err"; check "append refuses another provider" 1 $?
+has "$T/oth.err" "provider 'other'"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/big.jws" 2>"$T/big.err"; check "append refuses > 65,535 bytes" 1 $?
+has "$T/big.err" "root-only"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/other.pub" "$T/r3.jws" 2>"$T/sig.err"
+check "append refuses a bad signature" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
+has "$L/checkpoint" "^example.com/acme/log$"
+has "$L/checkpoint" "^3$"
+[ -f "$L/tile/0/000.p/3" ] && [ -f "$L/tile/entries/000.p/3" ] || { echo "FAIL: tiles missing"; find "$L"; fails=$((fails + 1)); }
+
+# prove: inclusion (JSON and tlog-proof) and consistency.
+$CVM registry log prove --log "$L" --registry "$T/r2.jws" >"$T/inc.json"; check "prove inclusion" 0 $?
+has "$T/inc.json" '"index": 1'
+has "$T/inc.json" '"tree_size": 3'
+$CVM registry log prove --log "$L" --registry "$T/r2.jws" --tlog-proof >"$T/r2.proof"; check "prove --tlog-proof" 0 $?
+has "$T/r2.proof" "^c2sp.org/tlog-proof@v1$"
+has "$T/r2.proof" "^index 1$"
+$CVM registry log prove --log "$L" --from 2 >"$T/cons.json"; check "prove consistency" 0 $?
+has "$T/cons.json" '"old_size": 2'
+$CVM registry log prove --log "$L" --registry "$T/o9.jws" >/dev/null 2>&1; check "prove: not in the log" 1 $?
+
+# check: the monitor reports the fleet changes.
+$CVM registry log check --log "$L" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" >"$T/chk.out"
+check "log check" 0 $?
+has "$T/chk.out" "version 2: + amd chip_id $CHIP2"
+has "$T/chk.out" "version 3: - amd chip_id $CHIP"
+has "$T/chk.out" "3 registries, every tile and the root verified"
+# The monitor over HTTP: the log as a static web server serves it.
+python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
+HTTPD=$!
+i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+$CVM registry log check --log "http://127.0.0.1:$HPORT/" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" >"$T/chk-http.out"
+check "log check over HTTP" 0 $?
+has "$T/chk-http.out" "3 registries, every tile and the root verified"
+kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
+cp -r "$L" "$T/bad"
+python3 -c "
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read()); b[40] ^= 1; open(p, 'wb').write(b)" "$T/bad/tile/0/000.p/3"
+$CVM registry log check --log "$T/bad" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" >/dev/null 2>"$T/bad.err"
+check "log check finds an altered tile" 1 $?
+has "$T/bad.err" "tile/0/000.p/3 does not match"
+
+# witness: cosigns consistent checkpoints only.
+$CVM witness keygen --out "$T/w1" --name witness.example/w1 >/dev/null; check "witness keygen" 0 $?
+$CVM witness keygen --out "$T/w2" --name witness.example/w2 >/dev/null || exit 1
+WS="$T/w1state"
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/cp1" >"$T/cs1"
+check "witness cosigns the first checkpoint" 0 $?
+has "$T/cs1" "^— witness.example/w1 "
+$CVM registry log prove --log "$L" --from 1 >"$T/c13.json" || exit 1
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L/checkpoint" 2>"$T/np.err" >/dev/null
+check "witness wants a consistency proof" 1 $?
+has "$T/np.err" "last cosigned size is 1"
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/c13.json" "$L/checkpoint" >"$T/cs3"
+check "witness cosigns with a consistency proof" 0 $?
+# A split view: the provider signs another log of size 3 (r1, r3, r2).
+L2="$T/fork"
+for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/$r.jws" >/dev/null || exit 1; done
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f1.txt" --version 7 \
+    --valid-days 30 --out "$T/r7.jws" >/dev/null || exit 1
+$CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/r7.jws" >/dev/null || exit 1
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L2/checkpoint" 2>"$T/sv.err" >/dev/null
+check "witness refuses a split view (same size, other root)" 1 $?
+has "$T/sv.err" "SPLIT VIEW"
+ls "$WS" | grep -q "^conflict-" || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
+W2S="$T/w2state"
+$CVM witness cosign --state "$W2S" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" "$T/cp2" >/dev/null || exit 1
+$CVM registry log prove --log "$L2" --from 2 >"$T/f23.json" || exit 1
+$CVM witness cosign --state "$W2S" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" --proof "$T/f23.json" "$L/checkpoint" 2>"$T/bp.err" >/dev/null
+check "witness refuses a proof that does not verify" 1 $?
+has "$T/bp.err" "does not verify"
+$CVM witness cosign --state "$T/w3" --key "$T/w1.key" --log-vkey "$T/w2.vkey" "$L/checkpoint" 2>"$T/ul.err" >/dev/null
+check "witness refuses an unknown log" 1 $?
+
+# witness serve: tlog-witness add-checkpoint over HTTP (OS-picked port on loopback).
+$CVM witness serve --state "$T/ws" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" \
+    --port-file "$T/port" 2>"$T/serve.err" &
+SERVE=$!
+i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+post() { # old-size proof-file(or -) checkpoint -> prints "STATUS\nBODY"
+    python3 - "$(cat "$T/port")" "$@" <<'PY'
+import base64, json, sys, urllib.request, urllib.error
+port, old, proof, cp = sys.argv[1:5]
+body = b"old %s\n" % old.encode()
+if proof != "-":
+    for h in json.load(open(proof))["hashes"]:
+        body += h.encode() + b"\n"
+body += b"\n" + open(cp, "rb").read()
+req = urllib.request.Request("http://127.0.0.1:%s/add-checkpoint" % port, data=body, method="POST")
+try:
+    r = urllib.request.urlopen(req, timeout=10)
+    print(r.status); sys.stdout.write(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code); print(e.headers.get("Content-Type")); sys.stdout.write(e.read().decode())
+PY
+}
+post 0 - "$T/cp1" >"$T/h1"; has "$T/h1" "^200$"; has "$T/h1" "^— witness.example/w2 "
+post 0 - "$L/checkpoint" >"$T/h2"; has "$T/h2" "^409$"; has "$T/h2" "text/x.tlog.size"; has "$T/h2" "^1$"
+post 1 "$T/f23.json" "$L/checkpoint" >"$T/h3"; has "$T/h3" "^422$"
+post 1 "$T/c13.json" "$L/checkpoint" >"$T/h4"; has "$T/h4" "^200$"
+post 3 - "$L2/checkpoint" >"$T/h5"; has "$T/h5" "^409$"
+kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?
+
+# bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).
+$CVM bench registry-log --entries 3000 --proof-checks 2000 --json >"$T/bench.json"; check "bench registry-log" 0 $?
+has "$T/bench.json" '"entries": 3000'
+has "$T/bench.json" '"consistency_check_us"'
+
+[ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

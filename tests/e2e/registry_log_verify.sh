@@ -1,0 +1,129 @@
+#!/bin/sh
+# verify with the registry transparency log (docs/registry.md "Registry log"), on simulated
+# SEV-SNP evidence: a registry shown in the provider's log with enough cosignatures binds the
+# platform; refused are a registry not in the log, a checkpoint not signed by the log key,
+# too few cosignatures, a cosignature by an unknown witness (ignored: too few), a bad
+# cosignature, a split view (same size, other root; or a failing consistency proof), a log
+# that shrank, and a grown log without a consistency proof.
+set -u
+CVM=${CVMATTEST_BIN:?}
+command -v python3 >/dev/null 2>&1 || { echo "registry_log_verify: SKIP: python3 not installed" >&2; exit 77; }
+T=$(mktemp -d /tmp/cvma-e2e-reglogv.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1200 "$1"; echo; fails=$((fails + 1)); }; }
+
+chip=$(printf '5a%.0s' $(seq 64))
+$CVM sim snp --out "$T/g" --chip-id "$chip" >/dev/null || exit 1
+$CVM registry keygen --out "$T/cloud" >/dev/null || exit 1
+printf 'amd chip_id %s region=eu-1\n' "$chip" >"$T/fleet.txt"
+for ver in 1 2 3 9; do
+    $CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.txt" --version $ver \
+        --valid-days 30 --out "$T/r$ver.jws" >/dev/null || exit 1
+done
+O=example.com/cloud/registry-log
+$CVM registry log keygen --out "$T/log" --origin $O >/dev/null || exit 1
+$CVM registry log keygen --out "$T/fake" --origin $O >/dev/null || exit 1
+for w in w1 w2 w3; do $CVM witness keygen --out "$T/$w" --name "witness.example/$w" >/dev/null || exit 1; done
+
+L="$T/L"; F="$T/F"
+ap() { $CVM registry log append --log "$1" --key "$T/log.key" "$T/$2.jws" >/dev/null || exit 1; }
+ap "$L" r1; cp "$L/checkpoint" "$T/L1"
+ap "$L" r2; cp "$L/checkpoint" "$T/L2"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L2"
+ap "$L" r3; cp "$L/checkpoint" "$T/L3"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L3"
+$CVM registry log prove --log "$L" --from 1 >"$T/c1-3.json"
+$CVM registry log prove --log "$L" --from 2 >"$T/c2-3.json"
+ap "$F" r1; ap "$F" r9; $CVM registry log prove --log "$F" --registry "$T/r1.jws" --tlog-proof >"$T/p-F2"
+# Size 1 of L, cosigned by w1, w2 and w3.
+$CVM registry log prove --log "$L" --registry "$T/r1.jws" >/dev/null || exit 1
+cp "$T/L1" "$T/cp1"
+{
+    printf 'c2sp.org/tlog-proof@v1\nindex 0\n\n'
+    cat "$T/cp1"
+} >"$T/p1-bare"
+for w in w1 w2 w3; do
+    $CVM witness cosign --state "$T/ws-$w" --key "$T/$w.key" --log-vkey "$T/log.vkey" "$T/cp1" >"$T/cs-$w" || exit 1
+done
+cat "$T/p1-bare" "$T/cs-w1" "$T/cs-w2" >"$T/p1-12"
+cat "$T/p1-bare" "$T/cs-w1" "$T/cs-w3" >"$T/p1-13"
+cat "$T/p1-bare" "$T/cs-w1" >"$T/p1-1"
+python3 - "$T/cs-w2" "$T/p1-bare" "$T/cs-w1" "$T/p1-bad" <<'PY'
+import base64, sys
+line = open(sys.argv[1], encoding="utf-8").read().rstrip("\n")
+head, b64 = line.rsplit(" ", 1)
+raw = bytearray(base64.b64decode(b64)); raw[-1] ^= 1
+bad = head + " " + base64.b64encode(bytes(raw)).decode() + "\n"
+open(sys.argv[4], "w", encoding="utf-8").write(open(sys.argv[2], encoding="utf-8").read() + open(sys.argv[3], encoding="utf-8").read() + bad)
+PY
+
+v() { cache=$1; shift
+      $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+          --cache-dir "$T/cache-$cache" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+          --log-vkey cloud="$T/log.vkey" --json "$@"; }
+W12="--witness-vkey $T/w1.vkey --witness-vkey $T/w2.vkey"
+
+v a $W12 --log-proof "$T/p1-12" >"$T/o1"; check "in the log, cosigned by both witnesses" 0 $?
+has "$T/o1" '"provider": "cloud"'
+v b $W12 >"$T/o2"; check "no log proof" 1 $?
+has "$T/o2" REGISTRY_NOT_IN_LOG
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --cache-dir "$T/cache-c" --provider cloud="$T/cloud.pub" --registry "$T/r2.jws" \
+    --log-vkey cloud="$T/log.vkey" $W12 --log-proof "$T/p1-12" --json >"$T/o3"
+check "a registry not in the log's checkpoint" 1 $?
+has "$T/o3" REGISTRY_NOT_IN_LOG
+v d $W12 --log-proof "$T/p1-1" >"$T/o4"; check "too few cosignatures" 1 $?
+has "$T/o4" REGISTRY_LOG_TOO_FEW_COSIGNATURES
+v e $W12 --witnesses 1 --log-proof "$T/p1-1" >/dev/null; check "--witnesses 1" 0 $?
+v f $W12 --log-proof "$T/p1-13" >"$T/o6"; check "a cosignature by an unknown witness counts for nothing" 1 $?
+has "$T/o6" REGISTRY_LOG_TOO_FEW_COSIGNATURES
+v g $W12 --log-proof "$T/p1-bad" >"$T/o7"; check "a bad cosignature" 1 $?
+has "$T/o7" REGISTRY_LOG_COSIGNATURE_INVALID
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --cache-dir "$T/cache-h" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+    --log-vkey cloud="$T/fake.vkey" --log-proof "$T/p1-12" --json >"$T/o8"
+check "a checkpoint not signed by the log key" 1 $?
+has "$T/o8" REGISTRY_LOG_SIGNATURE_INVALID
+v h2 --witnesses 3 $W12 --log-proof "$T/p1-12" >/dev/null 2>&1; check "--witnesses above the witnesses given" 2 $?
+
+# Consistency with the newest checkpoint seen (no witnesses: the log alone).
+v k --log-proof "$T/p-L2" >/dev/null; check "size 2 seen" 0 $?
+v k --log-proof "$T/p-F2" >"$T/o9"; check "split view: size 2 with another root" 1 $?
+has "$T/o9" REGISTRY_SPLIT_VIEW
+ls "$T/cache-k" | grep -q '^tlog-conflict\.' || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
+v k --log-proof "$T/p1-bare" >"$T/o10"; check "a log that shrank" 1 $?
+has "$T/o10" REGISTRY_LOG_SHRANK
+v k --log-proof "$T/p1-bare" --log-consistency "$T/c1-3.json" >/dev/null
+check "an older checkpoint without a proof to the newer: still shrank" 1 $?
+v k --log-proof "$T/p-L3" >"$T/o11"; check "grown without a consistency proof" 1 $?
+has "$T/o11" REGISTRY_LOG_UNPROVEN
+v k --log-proof "$T/p-L3" --log-consistency "$T/c2-3.json" >/dev/null; check "grown, proven consistent" 0 $?
+v k --log-proof "$T/p-L2" --log-consistency "$T/c2-3.json" >/dev/null; check "an older consistent checkpoint" 0 $?
+v m --log-proof "$T/p-F2" >/dev/null; check "the fork seen first" 0 $?
+v m --log-proof "$T/p-L3" --log-consistency "$T/c2-3.json" >"$T/o12"
+check "split view: the consistency proof fails" 1 $?
+has "$T/o12" REGISTRY_SPLIT_VIEW
+
+# --log-url: the consistency proof computed from the log's own tiles (a directory here).
+v q --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (q)" 0 $?
+v q --log-proof "$T/p-L3" --log-url cloud="$L" >/dev/null; check "grown, consistency from the log's tiles" 0 $?
+v q --log-proof "$T/p-L2" --log-url cloud="$L" >/dev/null; check "an older checkpoint, proven from the tiles" 0 $?
+v r --log-proof "$T/p-F2" >/dev/null; check "the fork seen first (r)" 0 $?
+v r --log-proof "$T/p-L3" --log-url cloud="$L" >"$T/o13"; check "split view found from the log's tiles" 1 $?
+has "$T/o13" REGISTRY_SPLIT_VIEW
+v s --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (s)" 0 $?
+v s --log-proof "$T/p-L3" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
+has "$T/o14" REGISTRY_LOG_UNPROVEN
+v t --log-url other="$L" --log-proof "$T/p-L2" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
+
+# Without --log-vkey, today's behaviour.
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" >/dev/null
+check "no log key: the registry alone" 0 $?
+
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" --log-proof "$T/p1-12" >/dev/null 2>"$T/u.err"
+check "--log-proof without --log-vkey" 2 $?
+has "$T/u.err" "need a --log-vkey"
+
+[ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

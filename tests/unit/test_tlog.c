@@ -1,0 +1,412 @@
+/*
+ * src/tlog and the consistency proofs of src/registry/merkle.c:
+ *   - RFC 6962 / RFC 9162 consistency and inclusion proofs against Certificate Transparency's
+ *     published vectors (transparency-dev/merkle testonly, the same data as
+ *     google/certificate-transparency's C++ tests; leaf numbers there are 1-based),
+ *     produced by us and verified by us, plus corruptions and every pair up to 70 leaves;
+ *   - signed notes, cosignatures and keys (C2SP signed-note, tlog-cosignature), including
+ *     the Go sumdb example key of signed-note's test data;
+ *   - tile paths (tlog-tiles' own example) and a log saved and loaded through tiles.
+ */
+#include "registry/registry.h"
+#include "testutil.h"
+#include "tlog/tlog.h"
+
+static const char *const leaf_inputs[8] = {
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+};
+static const char *const roots[8] = {
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+};
+
+struct vec {
+    uint64_t a, b; /* consistency: old, new; inclusion: index (0-based), size */
+    size_t n;
+    const char *h[3];
+};
+
+static const struct vec consistency[] = {
+        {1, 1, 0, {NULL}},
+        {1,
+         8,
+         3,
+         {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+          "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+        {6,
+         8,
+         3,
+         {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+          "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+          "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+        {2,
+         5,
+         2,
+         {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+          "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+};
+
+static const struct vec inclusion[] = {
+        {0,
+         8,
+         3,
+         {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+          "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+        {5,
+         8,
+         3,
+         {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+          "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+          "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+        {2, 3, 1, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
+        {1,
+         5,
+         3,
+         {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+          "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+};
+
+static void unhex32(const char *s, uint8_t out[32])
+{
+    size_t n = 0;
+    assert_true(cvma_hex_decode(s, out, 32, &n));
+    assert_int_equal(n, 32);
+}
+
+static void ct_tree(struct cvma_merkle *t)
+{
+    uint8_t leaves[8][32], buf[16];
+    for (int i = 0; i < 8; i++) {
+        size_t n = 0;
+        assert_true(cvma_hex_decode(leaf_inputs[i], buf, sizeof buf, &n));
+        cvma_merkle_leaf_hash(buf, n, leaves[i]);
+    }
+    assert_int_equal(cvma_merkle_build_hashes(t, (const uint8_t(*)[32])leaves, 8), CVMA_OK);
+}
+
+static void test_ct_consistency_vectors(void **state)
+{
+    (void)state;
+    struct cvma_merkle t;
+    uint8_t got[CVMA_REG_PATH_MAX][32], want[3][32], r1[32], r2[32];
+    ct_tree(&t);
+    for (size_t v = 0; v < sizeof consistency / sizeof consistency[0]; v++) {
+        const struct vec *c = &consistency[v];
+        size_t n = cvma_merkle_consistency_proof(&t, c->a, c->b, got);
+        assert_int_equal(n, c->n);
+        for (size_t i = 0; i < c->n; i++) {
+            unhex32(c->h[i], want[i]);
+            assert_memory_equal(got[i], want[i], 32);
+        }
+        unhex32(roots[c->a - 1], r1);
+        unhex32(roots[c->b - 1], r2);
+        assert_true(cvma_merkle_verify_consistency(c->a, c->b, r1, r2, (const uint8_t(*)[32])want,
+                                                   c->n));
+        if (c->n > 0) {
+            /* Any flipped bit, a dropped hash or swapped roots fail. */
+            for (size_t i = 0; i < c->n; i++) {
+                want[i][7] ^= 1;
+                assert_false(cvma_merkle_verify_consistency(c->a, c->b, r1, r2,
+                                                            (const uint8_t(*)[32])want, c->n));
+                want[i][7] ^= 1;
+            }
+            assert_false(cvma_merkle_verify_consistency(c->a, c->b, r1, r2,
+                                                        (const uint8_t(*)[32])want, c->n - 1));
+            assert_false(cvma_merkle_verify_consistency(c->a, c->b, r2, r1,
+                                                        (const uint8_t(*)[32])want, c->n));
+        }
+    }
+    /* Same size, other root: never consistent. A shrinking tree: never. */
+    unhex32(roots[3], r1);
+    unhex32(roots[4], r2);
+    assert_false(cvma_merkle_verify_consistency(4, 4, r1, r2, NULL, 0));
+    assert_false(cvma_merkle_verify_consistency(5, 4, r2, r1, NULL, 0));
+    cvma_merkle_cleanup(&t);
+}
+
+static void test_ct_inclusion_vectors_at_smaller_sizes(void **state)
+{
+    (void)state;
+    struct cvma_merkle t;
+    uint8_t got[CVMA_REG_PATH_MAX][32], want[32];
+    ct_tree(&t);
+    for (size_t v = 0; v < sizeof inclusion / sizeof inclusion[0]; v++) {
+        const struct vec *c = &inclusion[v];
+        size_t n = cvma_merkle_inclusion_proof(&t, c->a, c->b, got);
+        assert_int_equal(n, c->n);
+        for (size_t i = 0; i < c->n; i++) {
+            unhex32(c->h[i], want);
+            assert_memory_equal(got[i], want, 32);
+        }
+    }
+    cvma_merkle_cleanup(&t);
+}
+
+/* Every (m, n) up to 70 leaves: subtree roots, inclusion and consistency proofs agree. */
+static void test_all_pairs_up_to_70(void **state)
+{
+    (void)state;
+    enum { N = 70 };
+    uint8_t leaves[N][32], rootsz[N + 1][32], path[CVMA_REG_PATH_MAX][32];
+    struct cvma_merkle big;
+    for (int i = 0; i < N; i++) {
+        uint8_t b = (uint8_t)i;
+        cvma_merkle_leaf_hash(&b, 1, leaves[i]);
+    }
+    for (int n = 1; n <= N; n++) {
+        struct cvma_merkle t;
+        assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, (size_t)n),
+                         CVMA_OK);
+        cvma_merkle_root(&t, rootsz[n]);
+        cvma_merkle_cleanup(&t);
+    }
+    assert_int_equal(cvma_merkle_build_hashes(&big, (const uint8_t(*)[32])leaves, N), CVMA_OK);
+    for (uint64_t n = 1; n <= N; n++) {
+        uint8_t r[32];
+        cvma_merkle_subtree(&big, 0, n, r);
+        assert_memory_equal(r, rootsz[n], 32);
+        for (uint64_t m = 1; m <= n; m++) {
+            size_t k = cvma_merkle_consistency_proof(&big, m, n, path);
+            assert_true(cvma_merkle_verify_consistency(m, n, rootsz[m], rootsz[n],
+                                                       (const uint8_t(*)[32])path, k));
+            if (m < n) {
+                assert_false(cvma_merkle_verify_consistency(m, n, rootsz[m], rootsz[n - 1],
+                                                            (const uint8_t(*)[32])path, k));
+            }
+            size_t p = cvma_merkle_inclusion_proof(&big, m - 1, n, path);
+            assert_true(cvma_merkle_verify(leaves[m - 1], m - 1, n, (const uint8_t(*)[32])path, p,
+                                           rootsz[n]));
+        }
+    }
+    cvma_merkle_cleanup(&big);
+}
+
+static void test_tile_paths(void **state)
+{
+    (void)state;
+    char p[128];
+    assert_true(cvma_tlog_tile_path(0, 1234067, 0, p, sizeof p));
+    assert_string_equal(p, "tile/0/x001/x234/067");
+    assert_true(cvma_tlog_tile_path(0, 0, 0, p, sizeof p));
+    assert_string_equal(p, "tile/0/000");
+    assert_true(cvma_tlog_tile_path(2, 1000, 17, p, sizeof p));
+    assert_string_equal(p, "tile/2/x001/000.p/17");
+    assert_true(cvma_tlog_tile_path(-1, 5, 3, p, sizeof p));
+    assert_string_equal(p, "tile/entries/005.p/3");
+}
+
+/* The example key of Go's golang.org/x/mod/sumdb/note documentation. */
+static void test_go_example_vkey_and_note(void **state)
+{
+    (void)state;
+    static const char vkey[] = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    static const char msg[] = "If you think cryptography is the answer to your problem,\n"
+                              "then you don't know what your problem is.\n"
+                              "\n"
+                              "\xe2\x80\x94 PeterNeumann "
+                              "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSN"
+                              "XgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    struct cvma_note_vkey k;
+    struct cvma_note n;
+    char err[200];
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &k, err, sizeof err));
+    assert_string_equal(k.name, "PeterNeumann");
+    assert_int_equal(k.id, 0xc74f20a3);
+    assert_int_equal(cvma_note_parse((const uint8_t *)msg, strlen(msg), &n, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_note_check_sig(&n, &k), CVMA_NOTE_VALID);
+    n.text[0] = 'i'; /* the text signed is exactly what is checked */
+    assert_int_equal(cvma_note_check_sig(&n, &k), CVMA_NOTE_INVALID);
+    cvma_note_cleanup(&n);
+    /* Its signer key signs the same text to the same signature (Ed25519 is deterministic). */
+    static const char skey[] =
+            "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    struct cvma_note_skey sk;
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_memory_equal(sk.v.pub, k.pub, 32);
+    char *line = cvma_note_sign_line(&sk, msg, 99);
+    assert_non_null(line);
+    assert_string_equal(line, msg + 100);
+    free(line);
+    cvma_note_skey_cleanup(&sk);
+    /* A key ID that does not match the key is refused. */
+    assert_false(cvma_note_vkey_parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/"
+                                      "LDE4izWy10TW",
+                                      66, &k, err, sizeof err));
+}
+
+static void test_keygen_sign_cosign(void **state)
+{
+    (void)state;
+    char *skey = NULL, *vkey = NULL, *cp = NULL, *sig = NULL, *cosig = NULL, err[200];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 42};
+    struct cvma_note n;
+    uint64_t ts = 0;
+
+    assert_int_equal(cvma_note_keygen("bad name", &skey, &vkey, err, sizeof err), CVMA_E_USAGE);
+    assert_int_equal(cvma_note_keygen("example.com/log", &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    free(skey);
+    free(vkey);
+    assert_int_equal(cvma_note_keygen("witness.example/w1", &skey, &vkey, err, sizeof err),
+                     CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &wk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &wv, err, sizeof err));
+    assert_int_not_equal(wv.id, wv.cosig_id);
+
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    memset(c.root, 0xab, 32);
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+    assert_non_null(cosig = cvma_note_cosign_line(&wk, cp, strlen(cp), 1700000000));
+    size_t len = strlen(cp) + 1 + strlen(sig) + strlen(cosig);
+    char *all = malloc(len + 1);
+    assert_non_null(all);
+    snprintf(all, len + 1, "%s\n%s%s", cp, sig, cosig);
+    assert_int_equal(cvma_note_parse((const uint8_t *)all, len, &n, err, sizeof err), CVMA_OK);
+    assert_int_equal(n.n_sigs, 2);
+    assert_int_equal(cvma_note_check_sig(&n, &vk), CVMA_NOTE_VALID);
+    assert_int_equal(cvma_note_check_sig(&n, &wv), CVMA_NOTE_ABSENT); /* a cosig is not a sig */
+    assert_int_equal(cvma_note_check_cosig(&n, &wv, &ts), CVMA_NOTE_VALID);
+    assert_int_equal(ts, 1700000000);
+    assert_int_equal(cvma_note_check_cosig(&n, &vk, NULL), CVMA_NOTE_ABSENT);
+    n.sigs[1].sig[3] ^= 1; /* the timestamp is signed */
+    assert_int_equal(cvma_note_check_cosig(&n, &wv, NULL), CVMA_NOTE_INVALID);
+
+    struct cvma_checkpoint back;
+    assert_true(cvma_checkpoint_parse(n.text, n.text_len, &back, err, sizeof err));
+    assert_string_equal(back.origin, "example.com/log");
+    assert_int_equal(back.size, 42);
+    assert_memory_equal(back.root, c.root, 32);
+    assert_false(cvma_checkpoint_parse("o\n042\nAAAA\n", 11, &back, err, sizeof err));
+
+    cvma_note_cleanup(&n);
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(skey);
+    free(vkey);
+    free(cp);
+    free(sig);
+    free(cosig);
+    free(all);
+}
+
+static void test_note_parse_refusals(void **state)
+{
+    (void)state;
+    struct cvma_note n;
+    char err[200];
+    static const char *const bad[] = {
+            "text without signatures\n",
+            "text\n\n",
+            "text\n\n- ascii dash AAAA\n",
+            "text\n\n\xe2\x80\x94 name !!!!\n",
+            "ctl\x01\n\n\xe2\x80\x94 name AAAAAAAA\n",
+            "text\n\n\xe2\x80\x94 name AAAAAAAA",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(
+                cvma_note_parse((const uint8_t *)bad[i], strlen(bad[i]), &n, err, sizeof err),
+                CVMA_REJECTED);
+    }
+}
+
+static void test_log_save_load_tiles(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cvma-tlog-XXXXXX", *skey = NULL, *vkey = NULL, err[200];
+    struct cvma_note_skey sk;
+    struct cvma_tlog l, l2;
+    uint8_t r1[32], r2[32], e[40];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(cvma_note_keygen("example.com/log", &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+
+    /* Grow 0 -> 300 -> 513 -> 70,000-like shapes in steps, reloading each time. */
+    static const uint64_t steps[] = {1, 255, 256, 257, 300, 513, 700};
+    uint64_t size = 0;
+    assert_int_equal(cvma_tlog_load(&l, dir, &sk.v, "example.com/log", err, sizeof err), CVMA_OK);
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        while (size < steps[s]) {
+            int w = snprintf((char *)e, sizeof e, "registry version %llu",
+                             (unsigned long long)size);
+            assert_int_equal(cvma_tlog_append(&l, e, (size_t)w), CVMA_OK);
+            size++;
+        }
+        assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_tlog_root(&l, r1), CVMA_OK);
+        cvma_tlog_cleanup(&l);
+        assert_int_equal(cvma_tlog_load(&l, dir, &sk.v, "example.com/log", err, sizeof err),
+                         CVMA_OK);
+        assert_int_equal(l.size, size);
+        assert_int_equal(cvma_tlog_root(&l, r2), CVMA_OK);
+        assert_memory_equal(r1, r2, 32);
+        int w = snprintf((char *)e, sizeof e, "registry version %llu",
+                         (unsigned long long)(size - 1));
+        assert_int_equal(l.last.len, (size_t)w);
+        assert_memory_equal(l.last.p, e, (size_t)w);
+    }
+    /* The tiles the spec names exist: 700 = 2 full level-0 tiles + a partial of 188, and a
+     * partial level-1 tile of width 2. */
+    char *p = tu_path(dir, "tile/0/001");
+    assert_int_equal(access(p, F_OK), 0);
+    free(p);
+    p = tu_path(dir, "tile/0/002.p/188");
+    assert_int_equal(access(p, F_OK), 0);
+    free(p);
+    p = tu_path(dir, "tile/1/000.p/2");
+    assert_int_equal(access(p, F_OK), 0);
+    free(p);
+    p = tu_path(dir, "tile/entries/002.p/188");
+    assert_int_equal(access(p, F_OK), 0);
+    free(p);
+    cvma_tlog_cleanup(&l);
+
+    /* A flipped byte in a level-0 tile: the log does not load. */
+    struct cvma_buf t = {0};
+    p = tu_path(dir, "tile/0/001");
+    tu_read(p, &t);
+    t.p[100] ^= 1;
+    tu_write(p, t.p, t.len);
+    assert_int_equal(cvma_tlog_load(&l2, dir, &sk.v, "example.com/log", err, sizeof err),
+                     CVMA_REJECTED);
+    free(p);
+    cvma_buf_free(&t);
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_ct_consistency_vectors),
+            cmocka_unit_test(test_ct_inclusion_vectors_at_smaller_sizes),
+            cmocka_unit_test(test_all_pairs_up_to_70),
+            cmocka_unit_test(test_tile_paths),
+            cmocka_unit_test(test_go_example_vkey_and_note),
+            cmocka_unit_test(test_keygen_sign_cosign),
+            cmocka_unit_test(test_note_parse_refusals),
+            cmocka_unit_test(test_log_save_load_tiles),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
