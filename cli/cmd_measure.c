@@ -55,6 +55,9 @@ static const char measure_usage[] =
         "  --kernel-patch qemu|none the kernel image TDVF measures: qemu (default) with\n"
         "                           the setup header QEMU patches (OVMF up to 2025.02,\n"
         "                           Debian 12's), none: the file as is (later OVMF)\n"
+        "  --acpi-tables DIR        QEMU's ACPI blobs for this guest (DIR/table-loader,\n"
+        "                           DIR/rsdp, DIR/tables): with --kernel and --memory,\n"
+        "                           RTMR 0 too (the vCPUs are in the tables)\n"
         "\n"
         "both:\n"
         "  --json                   {\"measurement\": HEX, ...every input}\n"
@@ -79,12 +82,13 @@ enum {
     O_POLICY_OUT,
     O_MEMORY,
     O_KERNEL_PATCH,
+    O_ACPI_TABLES,
 };
 
 struct mopts {
     const char *fw, *vcpu_type, *vmm, *features, *kernel, *initrd, *append, *page_order;
     const char *policy_out;
-    const char *vcpus, *memory, *kernel_patch;
+    const char *vcpus, *memory, *kernel_patch, *acpi_tables;
     bool json, fw_is_tdvf;
 };
 
@@ -199,9 +203,10 @@ static int measure_snp(const struct mopts *o)
     if (o->fw == NULL || o->fw_is_tdvf) {
         return cvma_cli_usage_error("measure snp", "--ovmf FILE is required");
     }
-    if (o->page_order != NULL || o->memory != NULL || o->kernel_patch != NULL) {
-        return cvma_cli_usage_error(
-                "measure snp", "--page-order, --memory and --kernel-patch are for measure tdx");
+    if (o->page_order != NULL || o->memory != NULL || o->kernel_patch != NULL ||
+        o->acpi_tables != NULL) {
+        return cvma_cli_usage_error("measure snp", "--page-order, --memory, --kernel-patch and "
+                                                   "--acpi-tables are for measure tdx");
     }
     if (o->vcpus == NULL) {
         return cvma_cli_usage_error("measure snp", "--vcpus N is required (one VMSA each)");
@@ -357,6 +362,9 @@ static int measure_tdx(const struct mopts *o)
     struct cvma_buf fw = {0}, kernel = {0}, initrd = {0};
     struct cvma_tdx_rtmr_in rin = {.qemu_patch = true};
     struct cvma_tdx_rtmr_out rout;
+    struct cvma_tdx_rtmr0_out r0out;
+    struct cvma_buf acpi[3] = {{0}};
+    static const char *const acpi_names[3] = {"table-loader", "rsdp", "tables"};
     uint8_t mrtd[48], fw_h[32];
     char err[512] = "";
     json_t *out = NULL, *inputs = NULL, *rtmrs = NULL, *extra = NULL;
@@ -373,10 +381,15 @@ static int measure_tdx(const struct mopts *o)
         return cvma_cli_usage_error("measure tdx", "--page-order: single or two, not '%s'",
                                     o->page_order);
     }
-    if (o->kernel == NULL &&
-        (o->initrd != NULL || o->append != NULL || o->kernel_patch != NULL || o->memory != NULL)) {
-        return cvma_cli_usage_error("measure tdx", "--initrd, --append, --memory and "
-                                                   "--kernel-patch need --kernel");
+    if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL || o->kernel_patch != NULL ||
+                              o->memory != NULL || o->acpi_tables != NULL)) {
+        return cvma_cli_usage_error("measure tdx",
+                                    "--initrd, --append, --memory, "
+                                    "--kernel-patch and --acpi-tables need --kernel");
+    }
+    if (o->acpi_tables != NULL && o->memory == NULL) {
+        return cvma_cli_usage_error("measure tdx", "--acpi-tables needs --memory (RTMR 0 "
+                                                   "measures the TD HOB, built from it)");
     }
     if (o->kernel_patch != NULL) {
         if (strcmp(o->kernel_patch, "qemu") == 0) {
@@ -438,14 +451,39 @@ static int measure_tdx(const struct mopts *o)
             goto out;
         }
     }
+    if (o->acpi_tables != NULL) {
+        for (size_t i = 0; i < 3; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", o->acpi_tables, acpi_names[i]);
+            if (cvma_file_read(path, KERNEL_MAX, &acpi[i]) != CVMA_OK) {
+                fprintf(stderr, "cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s)\n", path,
+                        i == 0 ? "" : "acpi/", acpi_names[i]);
+                goto out;
+            }
+        }
+        struct cvma_tdx_rtmr0_in r0 = {.fw = fw.p,
+                                       .fw_len = fw.len,
+                                       .mem_size = rin.mem_size,
+                                       .acpi_loader = {acpi[0].p, acpi[0].len},
+                                       .acpi_rsdp = {acpi[1].p, acpi[1].len},
+                                       .acpi_tables = {acpi[2].p, acpi[2].len}};
+        if (!cvma_measure_tdx_rtmr0(&r0, &r0out, err, sizeof err)) {
+            fprintf(stderr, "cvmattest measure tdx: RTMR 0: %s\n", err);
+            goto out;
+        }
+    }
     out = json_object();
     inputs = json_object();
     rtmrs = json_object();
     json_object_set_new(out, "tee", json_string("tdx"));
     set_hex(out, "measurement", mrtd, 48);
-    json_object_set_new(rtmrs, "rtmr0",
-                        json_string("not predicted: needs the memory size, "
-                                    "vCPUs and ACPI tables of the VMM"));
+    if (o->acpi_tables != NULL) {
+        set_hex(rtmrs, "rtmr0", r0out.rtmr0, 48);
+    } else {
+        json_object_set_new(rtmrs, "rtmr0",
+                            json_string("not predicted: needs the memory size, "
+                                        "vCPUs and ACPI tables of the VMM (--acpi-tables)"));
+    }
     if (o->kernel != NULL) {
         set_hex(rtmrs, "rtmr1", rout.rtmr1, 48);
         set_hex(rtmrs, "rtmr2", rout.rtmr2, 48);
@@ -457,6 +495,9 @@ static int measure_tdx(const struct mopts *o)
     json_object_set_new(out, "rtmrs", rtmrs);
     if (o->kernel != NULL) {
         json_t *ev = json_object();
+        if (o->acpi_tables != NULL) {
+            json_object_set_new(ev, "rtmr0", hex_list(r0out.events[0], r0out.n));
+        }
         json_object_set_new(ev, "rtmr1", hex_list(rout.rtmr1_events[0], rout.n_rtmr1));
         json_object_set_new(ev, "rtmr2", hex_list(rout.rtmr2_events[0], rout.n_rtmr2));
         json_object_set_new(out, "rtmr_events", ev);
@@ -482,6 +523,8 @@ static int measure_tdx(const struct mopts *o)
             set_hex(inputs, "initrd_sha256", h, 32);
         }
         json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
+        json_object_set_new(inputs, "acpi_tables",
+                            o->acpi_tables != NULL ? json_string(o->acpi_tables) : json_null());
         json_object_set_new(inputs, "memory_bytes",
                             o->memory != NULL ? json_integer((json_int_t)rin.mem_size)
                                               : json_null());
@@ -498,6 +541,9 @@ out:
     cvma_buf_free(&fw);
     cvma_buf_free(&kernel);
     cvma_buf_free(&initrd);
+    for (size_t i = 0; i < 3; i++) {
+        cvma_buf_free(&acpi[i]);
+    }
     return rc;
 }
 
@@ -518,6 +564,7 @@ int cvma_cmd_measure(int argc, char **argv)
             {"policy-out", required_argument, NULL, O_POLICY_OUT},
             {"memory", required_argument, NULL, O_MEMORY},
             {"kernel-patch", required_argument, NULL, O_KERNEL_PATCH},
+            {"acpi-tables", required_argument, NULL, O_ACPI_TABLES},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -578,6 +625,9 @@ int cvma_cmd_measure(int argc, char **argv)
             break;
         case O_KERNEL_PATCH:
             o.kernel_patch = optarg;
+            break;
+        case O_ACPI_TABLES:
+            o.acpi_tables = optarg;
             break;
         case 'h':
             fputs(measure_usage, stdout);

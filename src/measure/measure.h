@@ -165,4 +165,30 @@ CVMA_MUST_USE bool cvma_tdx_cmdline_digest(const char *append, bool has_initrd, 
 /* An RTMR replayed from 48 zero bytes over n event digests (48 bytes each, in a row). */
 CVMA_MUST_USE bool cvma_tdx_rtmr_replay(const uint8_t *ev, size_t n, uint8_t out[48]);
 
+/* The digest of an EV_EFI_VARIABLE_* event: SHA-384 of UEFI_VARIABLE_DATA (the vendor GUID,
+ * the name's length in characters and the data's length as u64, the name in UTF-16LE, the
+ * data). name is ASCII. */
+CVMA_MUST_USE bool cvma_tdx_efi_variable_digest(const uint8_t guid[16], const char *name,
+                                                const uint8_t *data, size_t data_len,
+                                                uint8_t out[48]);
+
+/* RTMR 0 of a direct kernel boot under QEMU: from the firmware, the guest's memory size and
+ * the ACPI blobs QEMU generates (etc/table-loader, etc/acpi/rsdp, etc/acpi/tables). */
+struct cvma_tdx_rtmr0_in {
+    const uint8_t *fw;
+    size_t fw_len;
+    uint64_t mem_size;
+    struct cvma_span acpi_loader, acpi_rsdp, acpi_tables;
+};
+
+struct cvma_tdx_rtmr0_out {
+    uint8_t events[13][48];
+    size_t n;
+    uint8_t rtmr0[48];
+};
+
+CVMA_MUST_USE bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in,
+                                          struct cvma_tdx_rtmr0_out *out, char *err,
+                                          size_t err_len);
+
 #endif

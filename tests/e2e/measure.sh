@@ -200,6 +200,25 @@ r1c=$("$CVM" measure tdx $args --memory 1G --append "console=hvc0 root=/dev/vda1
 [ "$r1c" != "$r1" ] && [ ${#r1c} -eq 96 ] &&
     ok "another memory size moves the initrd QEMU writes into the kernel: another RTMR 1" ||
     fail "RTMR 1 ignores --memory with the qemu patch"
+# RTMR 0 from QEMU's ACPI blobs and the memory size (stand-in blobs: the values are only
+# checked to move with their inputs; tests/unit/test_measure.c checks the event encoding).
+mkdir -p "$T/acpi"
+head -c 4096 /dev/urandom >"$T/acpi/table-loader"
+head -c 36 /dev/urandom >"$T/acpi/rsdp"
+head -c 9000 /dev/urandom >"$T/acpi/tables"
+expect_fail "--acpi-tables without --memory" "needs --memory" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --acpi-tables "$T/acpi"
+expect_fail "--acpi-tables with a blob missing" "cannot read" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory 4G --acpi-tables "$T"
+r0a=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+r0b=$("$CVM" measure tdx $args --memory 1G --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+head -c 9000 /dev/urandom >"$T/acpi/tables"
+r0c=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+if [ ${#r0a} -eq 96 ] && [ "$r0a" != "$r0b" ] && [ "$r0a" != "$r0c" ] && [ ${#r0c} -eq 96 ]; then
+    ok "RTMR 0 with --acpi-tables, moved by the memory size and by the ACPI tables"
+else
+    fail "RTMR 0: '$r0a' '$r0b' '$r0c'"
+fi
 run "$CVM" policy check "$T/tdx.json"
 [ "$rc" -eq 0 ] && ok "the TDX policy loads (policy check)" || fail "policy check tdx: $err $out"
 "$CVM" sim tdx --out "$T/tgood" --mr-td "$mrtd" --rtmr 1="$r1" --rtmr 2="$r2" >/dev/null ||

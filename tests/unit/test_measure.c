@@ -10,6 +10,8 @@
  *     command-line digest and the replay against values computed by Python's hashlib, and
  *     the TDVF event digests against the real events of the GCE CCEL sample.
  */
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include "common/reader.h"
@@ -803,6 +805,93 @@ static void test_tdx_rtmr1_events_vs_real_ccel(void **state)
     free(img);
 }
 
+/* RTMR 0's EFI variable events: the UEFI_VARIABLE_DATA encoding against the real GCE CCEL's
+ * SecureBoot, PK, KEK, db and dbx events (re-encoded from their GUID, name and data, the
+ * digest must be the logged one), and its separator. The model's RTMR 0 is then replayed from
+ * its own events. */
+static void test_tdx_rtmr0_events_vs_real_ccel(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *path = tu_path(tu_vectors(), "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat");
+    struct cvma_buf b, fw;
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+    uint8_t d[48];
+    tu_read(path, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_CCEL, &log, &v), CVMA_OK);
+    size_t vars = 0;
+    const uint8_t *sep = NULL;
+    for (size_t i = 0; i < log.n_events; i++) {
+        const struct cvma_eventlog_event *e = &log.events[i];
+        if (e->pcr == 1 && e->type == CVMA_EV_SEPARATOR && sep == NULL) {
+            sep = e->digest[0];
+        }
+        if (e->pcr != 1 || e->type != CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG) {
+            continue;
+        }
+        struct cvma_reader r;
+        uint64_t nlen = 0, dlen = 0;
+        uint8_t guid[16];
+        char name[32] = "";
+        cvma_reader_init(&r, e->data.p, e->data.len);
+        assert_true(cvma_reader_bytes(&r, guid, 16) && cvma_reader_u64le(&r, &nlen) &&
+                    cvma_reader_u64le(&r, &dlen));
+        assert_true(nlen < sizeof name);
+        for (uint64_t k = 0; k < nlen; k++) {
+            uint16_t c = 0;
+            assert_true(cvma_reader_u16le(&r, &c));
+            assert_true(c < 0x80);
+            name[k] = (char)c;
+        }
+        assert_int_equal(cvma_reader_left(&r), dlen);
+        const uint8_t *data = e->data.p + (e->data.len - dlen);
+        assert_true(cvma_tdx_efi_variable_digest(guid, name, data, dlen, d));
+        assert_memory_equal(d, e->digest[0], 48);
+        vars++;
+    }
+    assert_int_equal(vars, 5); /* SecureBoot, PK, KEK, db, dbx */
+    assert_non_null(sep);
+
+    /* The model on Debian's OVMF (when installed): its separator is the real one. */
+    if (access("/usr/share/ovmf/OVMF.fd", R_OK) == 0) {
+        static const uint8_t acpi[3][8] = {"loader", "rsdp", "tables"};
+        struct cvma_tdx_rtmr0_out o, o2;
+        char err[256] = "";
+        tu_read("/usr/share/ovmf/OVMF.fd", &fw);
+        struct cvma_tdx_rtmr0_in in = {.fw = fw.p,
+                                       .fw_len = fw.len,
+                                       .mem_size = 4ull << 30,
+                                       .acpi_loader = {acpi[0], 8},
+                                       .acpi_rsdp = {acpi[1], 8},
+                                       .acpi_tables = {acpi[2], 8}};
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o, err, sizeof err));
+        assert_int_equal(o.n, 13);
+        assert_memory_equal(o.events[7], sep, 48);
+        assert_true(cvma_tdx_rtmr_replay(o.events[0], o.n, d));
+        assert_memory_equal(d, o.rtmr0, 48);
+        /* The memory size moves the TD HOB only; the ACPI tables their own event only. */
+        in.mem_size = 1ull << 30;
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        assert_memory_not_equal(o.events[0], o2.events[0], 48);
+        assert_memory_equal(o.events[1], o2.events[1], 48 * 12);
+        in.mem_size = 4ull << 30;
+        in.acpi_tables.len = 7;
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        assert_memory_equal(o.events[0], o2.events[0], 48 * 10);
+        assert_memory_not_equal(o.events[10], o2.events[10], 48);
+        /* Memory below the firmware's TD HOB and temporary memory: refused. */
+        in.mem_size = 1u << 20;
+        assert_false(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        cvma_buf_free(&fw);
+    }
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -817,6 +906,7 @@ int main(void)
             cmocka_unit_test(test_qemu_kernel_patch),
             cmocka_unit_test(test_tdx_rtmr_model),
             cmocka_unit_test(test_tdx_rtmr1_events_vs_real_ccel),
+            cmocka_unit_test(test_tdx_rtmr0_events_vs_real_ccel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
