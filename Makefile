@@ -15,6 +15,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-
                 libtss2-dev swtpm swtpm-tools tpm2-tools \
                 libmicrohttpd-dev golang-go golang-golang-x-mod-dev
 DEB_PACKAGES += ovmf
+DEB_PACKAGES += osslsigncode
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 

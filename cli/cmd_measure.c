@@ -3,6 +3,7 @@
  * on the host from its firmware and launch inputs (docs/measure.md). Every input that changes
  * the value is an option and is written beside the value (--json) and into --policy-out.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,19 @@ static const char measure_usage[] =
         "  --tdvf FILE              the firmware (a unified OVMF.fd with TDX metadata)\n"
         "  --page-order single|two  the VMM's page-add order (default single: upstream\n"
         "                           KVM/QEMU; two: each section added, then extended)\n"
-        "  --kernel, --initrd, --append   recorded; RTMR 1 and 2 are not predicted yet\n"
+        "  --kernel FILE            direct kernel boot: RTMR 1 (the kernel's Authenticode\n"
+        "                           digest and TDVF's boot events) and RTMR 2\n"
+        "  --initrd FILE            with --kernel (RTMR 2; needs --memory with\n"
+        "                           --kernel-patch qemu)\n"
+        "  --append STRING          the kernel command line, with --kernel (RTMR 2)\n"
+        "  --memory SIZE            guest memory (QEMU's -m: 4096, 4G, 512M): where QEMU\n"
+        "                           puts the initrd, written into the kernel's header\n"
+        "  --kernel-patch qemu|none the kernel image TDVF measures: qemu (default) with\n"
+        "                           the setup header QEMU patches (OVMF up to 2025.02,\n"
+        "                           Debian 12's), none: the file as is (later OVMF)\n"
+        "  --acpi-tables DIR        QEMU's ACPI blobs for this guest (DIR/table-loader,\n"
+        "                           DIR/rsdp, DIR/tables): with --kernel and --memory,\n"
+        "                           RTMR 0 too (the vCPUs are in the tables)\n"
         "\n"
         "both:\n"
         "  --json                   {\"measurement\": HEX, ...every input}\n"
@@ -67,12 +80,15 @@ enum {
     O_PAGE_ORDER,
     O_JSON,
     O_POLICY_OUT,
+    O_MEMORY,
+    O_KERNEL_PATCH,
+    O_ACPI_TABLES,
 };
 
 struct mopts {
     const char *fw, *vcpu_type, *vmm, *features, *kernel, *initrd, *append, *page_order;
     const char *policy_out;
-    const char *vcpus;
+    const char *vcpus, *memory, *kernel_patch, *acpi_tables;
     bool json, fw_is_tdvf;
 };
 
@@ -110,7 +126,7 @@ static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t len)
 
 /* Writes a policy that pins the value; the inputs go into its description. */
 static int write_policy(const char *path, const char *tee, const char *field, const char *hex,
-                        json_t *inputs)
+                        json_t *inputs, json_t *extra)
 {
     json_t *pol = json_object(), *sec = json_object();
     char *desc_inputs = json_dumps(inputs, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -124,6 +140,9 @@ static int write_policy(const char *path, const char *tee, const char *field, co
     json_object_set_new(pol, "name", json_string("cvmattest measure"));
     json_object_set_new(pol, "description", json_string(desc));
     json_object_set_new(sec, field, json_pack("[s]", hex));
+    if (extra != NULL) {
+        json_object_update(sec, extra);
+    }
     json_object_set_new(pol, strcmp(tee, "snp") == 0 ? "snp" : "tdx", sec);
     text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text == NULL) {
@@ -151,13 +170,13 @@ out:
 }
 
 static int emit(const char *tee, const char *field, const uint8_t value[48], json_t *out,
-                const struct mopts *o)
+                json_t *extra, const struct mopts *o)
 {
     char hex[97];
     cvma_hex_encode(value, 48, hex, sizeof hex);
     int rc = EXIT_OK;
     if (o->policy_out != NULL) {
-        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"));
+        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"), extra);
         if (rc != EXIT_OK) {
             return rc;
         }
@@ -184,8 +203,10 @@ static int measure_snp(const struct mopts *o)
     if (o->fw == NULL || o->fw_is_tdvf) {
         return cvma_cli_usage_error("measure snp", "--ovmf FILE is required");
     }
-    if (o->page_order != NULL) {
-        return cvma_cli_usage_error("measure snp", "--page-order is for measure tdx");
+    if (o->page_order != NULL || o->memory != NULL || o->kernel_patch != NULL ||
+        o->acpi_tables != NULL) {
+        return cvma_cli_usage_error("measure snp", "--page-order, --memory, --kernel-patch and "
+                                                   "--acpi-tables are for measure tdx");
     }
     if (o->vcpus == NULL) {
         return cvma_cli_usage_error("measure snp", "--vcpus N is required (one VMSA each)");
@@ -289,20 +310,64 @@ static int measure_snp(const struct mopts *o)
         json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
     }
     json_object_set_new(out, "inputs", inputs);
-    rc = emit("snp", "measurements", ld, out, o);
+    rc = emit("snp", "measurements", ld, out, NULL, o);
 out:
     json_decref(out);
     cvma_buf_free(&fw);
     return rc;
 }
 
+/* QEMU's -m: a number of MiB, or with a K, M, G or T suffix. */
+static bool parse_memory(const char *m, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(m, &end, 10);
+    unsigned shift = 20;
+    if (errno != 0 || end == m || m[0] == '-') {
+        return false;
+    }
+    if (*end != '\0') {
+        static const char units[] = "KMGT";
+        const char *u = end[1] == '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
+        if (u == NULL) {
+            return false;
+        }
+        shift = 10u * (unsigned)(u - units + 1);
+    }
+    if (v == 0 || v > (UINT64_MAX >> shift)) {
+        return false;
+    }
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+static json_t *hex_list(const uint8_t *ev, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *h = cvma_hex_dup(ev + 48 * i, 48);
+        json_array_append_new(a, h != NULL ? json_string(h) : json_null());
+        free(h);
+    }
+    return a;
+}
+
+#define KERNEL_MAX (256u << 20)
+#define INITRD_MAX (2048u << 20)
+
 static int measure_tdx(const struct mopts *o)
 {
     enum cvma_tdx_page_order order = CVMA_TDX_ORDER_SINGLE;
-    struct cvma_buf fw = {0};
+    struct cvma_buf fw = {0}, kernel = {0}, initrd = {0};
+    struct cvma_tdx_rtmr_in rin = {.qemu_patch = true};
+    struct cvma_tdx_rtmr_out rout;
+    struct cvma_tdx_rtmr0_out r0out;
+    struct cvma_buf acpi[3] = {{0}};
+    static const char *const acpi_names[3] = {"table-loader", "rsdp", "tables"};
     uint8_t mrtd[48], fw_h[32];
     char err[512] = "";
-    json_t *out = NULL, *inputs = NULL, *rtmrs = NULL;
+    json_t *out = NULL, *inputs = NULL, *rtmrs = NULL, *extra = NULL;
     int rc = EXIT_USAGE;
 
     if (o->fw == NULL || !o->fw_is_tdvf) {
@@ -316,15 +381,44 @@ static int measure_tdx(const struct mopts *o)
         return cvma_cli_usage_error("measure tdx", "--page-order: single or two, not '%s'",
                                     o->page_order);
     }
-    if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL)) {
-        return cvma_cli_usage_error("measure tdx", "--initrd and --append need --kernel");
+    if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL || o->kernel_patch != NULL ||
+                              o->memory != NULL || o->acpi_tables != NULL)) {
+        return cvma_cli_usage_error("measure tdx",
+                                    "--initrd, --append, --memory, "
+                                    "--kernel-patch and --acpi-tables need --kernel");
     }
-    if (o->policy_out != NULL) {
+    if (o->acpi_tables != NULL && o->memory == NULL) {
+        return cvma_cli_usage_error("measure tdx", "--acpi-tables needs --memory (RTMR 0 "
+                                                   "measures the TD HOB, built from it)");
+    }
+    if (o->kernel_patch != NULL) {
+        if (strcmp(o->kernel_patch, "qemu") == 0) {
+            rin.qemu_patch = true;
+        } else if (strcmp(o->kernel_patch, "none") == 0) {
+            rin.qemu_patch = false;
+        } else {
+            return cvma_cli_usage_error("measure tdx", "--kernel-patch: qemu or none, not '%s'",
+                                        o->kernel_patch);
+        }
+    }
+    if (o->memory != NULL && !parse_memory(o->memory, &rin.mem_size)) {
+        return cvma_cli_usage_error("measure tdx",
+                                    "--memory: a size like 4096, 4G or 512M, not "
+                                    "'%s'",
+                                    o->memory);
+    }
+    if (o->initrd != NULL && rin.qemu_patch && o->memory == NULL) {
+        return cvma_cli_usage_error("measure tdx", "--memory SIZE is needed with --initrd and "
+                                                   "--kernel-patch qemu (QEMU writes the "
+                                                   "initrd's address, which depends on it, into "
+                                                   "the kernel TDVF measures)");
+    }
+    if (o->policy_out != NULL && o->kernel == NULL) {
         /* MRTD covers the firmware only: a policy pinning it alone would accept any kernel
-         * and command line. RTMR 1 and 2 are not predicted yet. */
-        fprintf(stderr, "cvmattest measure tdx: --policy-out needs RTMR 1 and 2 (MRTD alone "
-                        "does not cover the kernel and command line), which measure tdx does "
-                        "not predict yet\n");
+         * and command line. */
+        fprintf(stderr, "cvmattest measure tdx: --policy-out needs --kernel (and --append, "
+                        "--initrd as the TD boots): MRTD alone does not cover the kernel and "
+                        "command line, RTMR 1 and 2 do\n");
         return EXIT_USAGE;
     }
     if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
@@ -338,32 +432,118 @@ static int measure_tdx(const struct mopts *o)
     if (EVP_Digest(fw.p, fw.len, fw_h, NULL, EVP_sha256(), NULL) != 1) {
         goto out;
     }
+    if (o->kernel != NULL) {
+        if (cvma_file_read(o->kernel, KERNEL_MAX, &kernel) != CVMA_OK) {
+            fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->kernel);
+            goto out;
+        }
+        if (o->initrd != NULL && cvma_file_read(o->initrd, INITRD_MAX, &initrd) != CVMA_OK) {
+            fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->initrd);
+            goto out;
+        }
+        rin.kernel = kernel.p;
+        rin.kernel_len = kernel.len;
+        rin.initrd = o->initrd != NULL ? initrd.p : NULL;
+        rin.initrd_len = initrd.len;
+        rin.append = o->append;
+        if (!cvma_measure_tdx_rtmr(&rin, &rout, err, sizeof err)) {
+            fprintf(stderr, "cvmattest measure tdx: %s: %s\n", o->kernel, err);
+            goto out;
+        }
+    }
+    if (o->acpi_tables != NULL) {
+        for (size_t i = 0; i < 3; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", o->acpi_tables, acpi_names[i]);
+            if (cvma_file_read(path, KERNEL_MAX, &acpi[i]) != CVMA_OK) {
+                fprintf(stderr, "cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s)\n", path,
+                        i == 0 ? "" : "acpi/", acpi_names[i]);
+                goto out;
+            }
+        }
+        struct cvma_tdx_rtmr0_in r0 = {.fw = fw.p,
+                                       .fw_len = fw.len,
+                                       .mem_size = rin.mem_size,
+                                       .acpi_loader = {acpi[0].p, acpi[0].len},
+                                       .acpi_rsdp = {acpi[1].p, acpi[1].len},
+                                       .acpi_tables = {acpi[2].p, acpi[2].len}};
+        if (!cvma_measure_tdx_rtmr0(&r0, &r0out, err, sizeof err)) {
+            fprintf(stderr, "cvmattest measure tdx: RTMR 0: %s\n", err);
+            goto out;
+        }
+    }
     out = json_object();
     inputs = json_object();
     rtmrs = json_object();
     json_object_set_new(out, "tee", json_string("tdx"));
     set_hex(out, "measurement", mrtd, 48);
-    json_object_set_new(rtmrs, "rtmr0",
-                        json_string("not predicted: needs the memory size, "
-                                    "vCPUs and ACPI tables of the VMM"));
-    json_object_set_new(rtmrs, "rtmr1", json_string("not predicted"));
-    json_object_set_new(rtmrs, "rtmr2", json_string("not predicted"));
+    if (o->acpi_tables != NULL) {
+        set_hex(rtmrs, "rtmr0", r0out.rtmr0, 48);
+    } else {
+        json_object_set_new(rtmrs, "rtmr0",
+                            json_string("not predicted: needs the memory size, "
+                                        "vCPUs and ACPI tables of the VMM (--acpi-tables)"));
+    }
+    if (o->kernel != NULL) {
+        set_hex(rtmrs, "rtmr1", rout.rtmr1, 48);
+        set_hex(rtmrs, "rtmr2", rout.rtmr2, 48);
+    } else {
+        json_object_set_new(rtmrs, "rtmr1", json_string("not predicted: needs --kernel"));
+        json_object_set_new(rtmrs, "rtmr2", json_string("not predicted: needs --kernel"));
+    }
     json_object_set_new(rtmrs, "rtmr3", json_string("not predicted: extended at run time"));
     json_object_set_new(out, "rtmrs", rtmrs);
+    if (o->kernel != NULL) {
+        json_t *ev = json_object();
+        if (o->acpi_tables != NULL) {
+            json_object_set_new(ev, "rtmr0", hex_list(r0out.events[0], r0out.n));
+        }
+        json_object_set_new(ev, "rtmr1", hex_list(rout.rtmr1_events[0], rout.n_rtmr1));
+        json_object_set_new(ev, "rtmr2", hex_list(rout.rtmr2_events[0], rout.n_rtmr2));
+        json_object_set_new(out, "rtmr_events", ev);
+    }
     json_object_set_new(inputs, "firmware", json_string(o->fw));
     set_hex(inputs, "firmware_sha256", fw_h, 32);
     json_object_set_new(inputs, "page_order", json_string(cvma_tdx_page_order_name(order)));
     json_object_set_new(inputs, "kernel", o->kernel != NULL ? json_string(o->kernel) : json_null());
     if (o->kernel != NULL) {
+        uint8_t h[32];
+        if (EVP_Digest(kernel.p, kernel.len, h, NULL, EVP_sha256(), NULL) != 1) {
+            goto out;
+        }
+        set_hex(inputs, "kernel_sha256", h, 32);
+        json_object_set_new(inputs, "kernel_patch", json_string(rin.qemu_patch ? "qemu" : "none"));
+        set_hex(inputs, "kernel_authenticode_sha384", rout.kernel_authenticode, 48);
         json_object_set_new(inputs, "initrd",
                             o->initrd != NULL ? json_string(o->initrd) : json_null());
+        if (o->initrd != NULL) {
+            if (EVP_Digest(initrd.p, initrd.len, h, NULL, EVP_sha256(), NULL) != 1) {
+                goto out;
+            }
+            set_hex(inputs, "initrd_sha256", h, 32);
+        }
         json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
+        json_object_set_new(inputs, "acpi_tables",
+                            o->acpi_tables != NULL ? json_string(o->acpi_tables) : json_null());
+        json_object_set_new(inputs, "memory_bytes",
+                            o->memory != NULL ? json_integer((json_int_t)rin.mem_size)
+                                              : json_null());
+        char h1[97], h2[97];
+        cvma_hex_encode(rout.rtmr1, 48, h1, sizeof h1);
+        cvma_hex_encode(rout.rtmr2, 48, h2, sizeof h2);
+        extra = json_pack("{s:[s],s:[s]}", "rtmr1", h1, "rtmr2", h2);
     }
     json_object_set_new(out, "inputs", inputs);
-    rc = emit("tdx", "mr_td", mrtd, out, o);
+    rc = emit("tdx", "mr_td", mrtd, out, extra, o);
 out:
+    json_decref(extra);
     json_decref(out);
     cvma_buf_free(&fw);
+    cvma_buf_free(&kernel);
+    cvma_buf_free(&initrd);
+    for (size_t i = 0; i < 3; i++) {
+        cvma_buf_free(&acpi[i]);
+    }
     return rc;
 }
 
@@ -382,6 +562,9 @@ int cvma_cmd_measure(int argc, char **argv)
             {"page-order", required_argument, NULL, O_PAGE_ORDER},
             {"json", no_argument, NULL, O_JSON},
             {"policy-out", required_argument, NULL, O_POLICY_OUT},
+            {"memory", required_argument, NULL, O_MEMORY},
+            {"kernel-patch", required_argument, NULL, O_KERNEL_PATCH},
+            {"acpi-tables", required_argument, NULL, O_ACPI_TABLES},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -436,6 +619,15 @@ int cvma_cmd_measure(int argc, char **argv)
             break;
         case O_POLICY_OUT:
             o.policy_out = optarg;
+            break;
+        case O_MEMORY:
+            o.memory = optarg;
+            break;
+        case O_KERNEL_PATCH:
+            o.kernel_patch = optarg;
+            break;
+        case O_ACPI_TABLES:
+            o.acpi_tables = optarg;
             break;
         case 'h':
             fputs(measure_usage, stdout);

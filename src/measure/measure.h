@@ -111,4 +111,84 @@ CVMA_MUST_USE bool cvma_measure_tdx_mrtd(const uint8_t *p, size_t len,
                                          enum cvma_tdx_page_order order, uint8_t out[48], char *err,
                                          size_t err_len);
 
+/* The Authenticode digest of a PE/COFF image as EDK2's measured boot computes it (headers
+ * without CheckSum and the Certificate Table entry, sections in file order, trailing data
+ * without the certificate table; no padding). md_name: an OpenSSL digest name ("SHA384",
+ * "SHA256"). False (err set) for an image that is not PE/COFF or whose headers or sections
+ * do not fit it. */
+CVMA_MUST_USE bool cvma_pe_authenticode(const uint8_t *p, size_t len, const char *md_name,
+                                        uint8_t *out, size_t out_cap, size_t *out_len, char *err,
+                                        size_t err_len);
+
+/* The EV_EFI_ACTION strings TDVF measures into RTMR 1 (digest: SHA-384 of the string, no
+ * NUL). */
+extern const char CVMA_TDX_EV_CALLING_EFI_APP[];
+extern const char CVMA_TDX_EV_EXIT_BS[];
+extern const char CVMA_TDX_EV_EXIT_BS_OK[];
+
+/* Direct kernel boot of a TD (QEMU -kernel/-initrd/-append, TDVF). */
+struct cvma_tdx_rtmr_in {
+    const uint8_t *kernel; /* the bzImage given to QEMU */
+    size_t kernel_len;
+    const uint8_t *initrd; /* NULL: none */
+    size_t initrd_len;
+    const char *append; /* NULL: empty */
+    /* Measure the kernel with its setup header patched as QEMU patches it (OVMF up to
+     * 2025.02, Debian 12's included); false: the image as is (later OVMF). */
+    bool qemu_patch;
+    uint64_t mem_size; /* guest RAM in bytes: where QEMU puts the initrd (qemu_patch) */
+};
+
+struct cvma_tdx_rtmr_out {
+    uint8_t kernel_authenticode[48];
+    uint8_t rtmr1_events[5][48];
+    size_t n_rtmr1;
+    uint8_t rtmr2_events[2][48];
+    size_t n_rtmr2;
+    uint8_t rtmr1[48], rtmr2[48];
+};
+
+/* RTMR 1 and 2 and the event digests that replay to them (docs/measure.md). */
+CVMA_MUST_USE bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in,
+                                         struct cvma_tdx_rtmr_out *out, char *err, size_t err_len);
+
+/* QEMU's x86_load_linux patch of a bzImage's setup header (type_of_loader, loadflags,
+ * heap_end_ptr, cmd_line_ptr, and with an initrd ramdisk_image and ramdisk_size for a q35
+ * guest of mem_size bytes). */
+CVMA_MUST_USE bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len,
+                                              uint64_t mem_size, char *err, size_t err_len);
+
+/* The digest of the LoadOptions OVMF gives the kernel: the command line in UTF-16LE with its
+ * terminator, " initrd=initrd" appended with an initrd. */
+CVMA_MUST_USE bool cvma_tdx_cmdline_digest(const char *append, bool has_initrd, uint8_t out[48]);
+
+/* An RTMR replayed from 48 zero bytes over n event digests (48 bytes each, in a row). */
+CVMA_MUST_USE bool cvma_tdx_rtmr_replay(const uint8_t *ev, size_t n, uint8_t out[48]);
+
+/* The digest of an EV_EFI_VARIABLE_* event: SHA-384 of UEFI_VARIABLE_DATA (the vendor GUID,
+ * the name's length in characters and the data's length as u64, the name in UTF-16LE, the
+ * data). name is ASCII. */
+CVMA_MUST_USE bool cvma_tdx_efi_variable_digest(const uint8_t guid[16], const char *name,
+                                                const uint8_t *data, size_t data_len,
+                                                uint8_t out[48]);
+
+/* RTMR 0 of a direct kernel boot under QEMU: from the firmware, the guest's memory size and
+ * the ACPI blobs QEMU generates (etc/table-loader, etc/acpi/rsdp, etc/acpi/tables). */
+struct cvma_tdx_rtmr0_in {
+    const uint8_t *fw;
+    size_t fw_len;
+    uint64_t mem_size;
+    struct cvma_span acpi_loader, acpi_rsdp, acpi_tables;
+};
+
+struct cvma_tdx_rtmr0_out {
+    uint8_t events[13][48];
+    size_t n;
+    uint8_t rtmr0[48];
+};
+
+CVMA_MUST_USE bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in,
+                                          struct cvma_tdx_rtmr0_out *out, char *err,
+                                          size_t err_len);
+
 #endif

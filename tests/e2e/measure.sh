@@ -105,7 +105,7 @@ expect_fail "--vcpu-type with ec2" "fixes the vCPU type" \
 expect_fail "unknown VMM" "qemu, ec2 or gce" \
     "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vmm kvm --vcpu-type EPYC
 expect_fail "bad page order" "single or two" "$CVM" measure tdx --tdvf "$FW" --page-order three
-expect_fail "tdx --policy-out without RTMR 1 and 2" "RTMR 1 and 2" \
+expect_fail "tdx --policy-out without --kernel" "RTMR 1 and 2" \
     "$CVM" measure tdx --tdvf "$FW" --policy-out "$T/tdx.json"
 [ -e "$T/tdx.json" ] && fail "a TDX policy pinning MRTD alone was written"
 expect_fail "no subcommand" "usage" "$CVM" measure
@@ -136,6 +136,105 @@ if [ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q POLICY_MEASUREMENT; then
     ok "a report with another measurement (3 vCPUs) is refused: POLICY_MEASUREMENT"
 else
     fail "bad report: rc=$rc $out $err"
+fi
+
+# --- TDX direct kernel boot: RTMR 1 and 2 ---
+MKPE="$(dirname "$0")/../measure/mkpe.py"
+python3 "$MKPE" "$T/k.efi" 1 || fail "mkpe"
+python3 "$MKPE" "$T/k2.efi" 2 || fail "mkpe"
+head -c 5000 /dev/urandom >"$T/initrd.img"
+# The kernel's Authenticode digest against an independent implementation: osslsigncode
+# signs a copy with SHA-384 and reports the digest it computed; the signature itself is
+# outside the digest, so cvmattest's value for the signed image must equal it.
+if command -v osslsigncode >/dev/null 2>&1; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/sk.pem" -out "$T/sc.pem" -days 2 \
+        -subj /CN=cvmattest-test >/dev/null 2>&1 || fail "openssl req"
+    osslsigncode sign -h sha384 -certs "$T/sc.pem" -key "$T/sk.pem" -in "$T/k.efi" \
+        -out "$T/ks.efi" >/dev/null 2>&1 || fail "osslsigncode sign"
+    want=$(osslsigncode verify -in "$T/ks.efi" 2>/dev/null |
+        sed -n 's/^Calculated message digest *: *\([0-9A-Fa-f]*\).*/\1/p' | head -1 |
+        tr 'A-F' 'a-f')
+    for f in k.efi ks.efi; do
+        run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/$f" --kernel-patch none --json
+        got=$(printf '%s' "$out" | jq -r .inputs.kernel_authenticode_sha384)
+        if [ "$rc" -eq 0 ] && [ ${#want} -eq 96 ] && [ "$got" = "$want" ]; then
+            ok "Authenticode SHA-384 of $f = osslsigncode's ($want)"
+        else
+            fail "Authenticode of $f: rc=$rc got '$got' want '$want' $err"
+        fi
+    done
+else
+    fail "osslsigncode missing (make deps installs it)"
+fi
+expect_fail "--initrd without --memory (qemu patch)" "memory SIZE is needed" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/initrd.img"
+expect_fail "--memory without --kernel" "need --kernel" "$CVM" measure tdx --tdvf "$FW" --memory 4G
+expect_fail "bad --kernel-patch" "qemu or none" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --kernel-patch ovmf
+expect_fail "a kernel that is not PE" "not a PE/COFF image" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/initrd.img" --kernel-patch none
+args="--tdvf $FW --kernel $T/k.efi --initrd $T/initrd.img --memory 4G"
+run "$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda1" --json \
+    --policy-out "$T/tdx.json"
+mrtd=$(printf '%s' "$out" | jq -r .measurement)
+r1=$(printf '%s' "$out" | jq -r .rtmrs.rtmr1)
+r2=$(printf '%s' "$out" | jq -r .rtmrs.rtmr2)
+if [ "$rc" -eq 0 ] && [ ${#r1} -eq 96 ] && [ ${#r2} -eq 96 ] &&
+    jq -e --arg m "$mrtd" --arg a "$r1" --arg b "$r2" \
+        '.tdx.mr_td == [$m] and .tdx.rtmr1 == [$a] and .tdx.rtmr2 == [$b]' "$T/tdx.json" \
+        >/dev/null; then
+    ok "tdx --policy-out pins MRTD, RTMR 1 and RTMR 2"
+else
+    fail "tdx --policy-out: rc=$rc $err"
+fi
+# Each input moves its RTMR: the command line and initrd RTMR 2 only, the kernel RTMR 1.
+r2b=$("$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda2" --json | jq -r .rtmrs.rtmr2)
+r1b=$("$CVM" measure tdx --tdvf "$FW" --kernel "$T/k2.efi" --initrd "$T/initrd.img" \
+    --memory 4G --append "console=hvc0 root=/dev/vda1" --json | jq -r .rtmrs.rtmr1)
+r1c=$("$CVM" measure tdx $args --memory 1G --append "console=hvc0 root=/dev/vda1" --json |
+    jq -r .rtmrs.rtmr1)
+[ "$r2b" != "$r2" ] && [ ${#r2b} -eq 96 ] && ok "another command line gives another RTMR 2" ||
+    fail "RTMR 2 ignores the command line"
+[ "$r1b" != "$r1" ] && [ ${#r1b} -eq 96 ] && ok "another kernel gives another RTMR 1" ||
+    fail "RTMR 1 ignores the kernel"
+[ "$r1c" != "$r1" ] && [ ${#r1c} -eq 96 ] &&
+    ok "another memory size moves the initrd QEMU writes into the kernel: another RTMR 1" ||
+    fail "RTMR 1 ignores --memory with the qemu patch"
+# RTMR 0 from QEMU's ACPI blobs and the memory size (stand-in blobs: the values are only
+# checked to move with their inputs; tests/unit/test_measure.c checks the event encoding).
+mkdir -p "$T/acpi"
+head -c 4096 /dev/urandom >"$T/acpi/table-loader"
+head -c 36 /dev/urandom >"$T/acpi/rsdp"
+head -c 9000 /dev/urandom >"$T/acpi/tables"
+expect_fail "--acpi-tables without --memory" "needs --memory" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --acpi-tables "$T/acpi"
+expect_fail "--acpi-tables with a blob missing" "cannot read" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory 4G --acpi-tables "$T"
+r0a=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+r0b=$("$CVM" measure tdx $args --memory 1G --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+head -c 9000 /dev/urandom >"$T/acpi/tables"
+r0c=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+if [ ${#r0a} -eq 96 ] && [ "$r0a" != "$r0b" ] && [ "$r0a" != "$r0c" ] && [ ${#r0c} -eq 96 ]; then
+    ok "RTMR 0 with --acpi-tables, moved by the memory size and by the ACPI tables"
+else
+    fail "RTMR 0: '$r0a' '$r0b' '$r0c'"
+fi
+run "$CVM" policy check "$T/tdx.json"
+[ "$rc" -eq 0 ] && ok "the TDX policy loads (policy check)" || fail "policy check tdx: $err $out"
+"$CVM" sim tdx --out "$T/tgood" --mr-td "$mrtd" --rtmr 1="$r1" --rtmr 2="$r2" >/dev/null ||
+    fail "sim tdx (good)"
+run "$CVM" verify "$T/tgood/bundle.json" --collateral "$T/tgood" \
+    --trust-root "$T/tgood/root_ca.pem" --policy "$T/tdx.json"
+[ "$rc" -eq 0 ] && ok "a TD quote with the predicted MRTD and RTMR 1, 2 is accepted" ||
+    fail "good TD quote: rc=$rc $out $err"
+"$CVM" sim tdx --out "$T/tbad" --mr-td "$mrtd" --rtmr 1="$r1" --rtmr 2="$r2b" >/dev/null ||
+    fail "sim tdx (bad)"
+run "$CVM" verify "$T/tbad/bundle.json" --collateral "$T/tbad" \
+    --trust-root "$T/tbad/root_ca.pem" --policy "$T/tdx.json" --json
+if [ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q POLICY_RTMR; then
+    ok "a TD quote booted with another command line (RTMR 2) is refused: POLICY_RTMR"
+else
+    fail "bad TD quote: rc=$rc $out $err"
 fi
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -4,11 +4,18 @@
  *     own OVMF, computed by public calculators named in the file) against our value;
  *   - synthetic firmware images built here: the SEV metadata sections of every type, the
  *     kernel hashes page, refusals (no kernel-hashes section, unknown section type, offsets
- *     outside the image, a code-only TDVF image), the TDX page orders.
+ *     outside the image, a code-only TDVF image), the TDX page orders;
+ *   - RTMR 1 and 2 of a TDX direct kernel boot: the Authenticode digest on synthetic PE
+ *     images (the e2e test checks it against osslsigncode's), QEMU's setup-header patch, the
+ *     command-line digest and the replay against values computed by Python's hashlib, and
+ *     the TDVF event digests against the real events of the GCE CCEL sample.
  */
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include "common/reader.h"
+#include "eventlog/eventlog.h"
 #include "measure/measure.h"
 #include "testutil.h"
 
@@ -518,13 +525,388 @@ static void test_tdx_synthetic(void **state)
     assert_non_null(strstr(err, "no TDX metadata"));
 }
 
+/* ---- TDX RTMR 1 and 2 ---- */
+
+#define PE_LEN 0x1a00
+
+/* A PE32+ image shaped like an x86 bzImage (tests/measure/mkpe.py builds the same layout):
+ * "MZ", the setup header ("HdrS", boot protocol 2.15) at 0x1f1, the PE header at 0x80, two
+ * sections listed out of file order. */
+static void make_pe(uint8_t img[PE_LEN], bool swap_sections)
+{
+    memset(img, 0, PE_LEN);
+    for (size_t i = 0x400; i < PE_LEN; i++) {
+        img[i] = (uint8_t)(i * 7 + 3);
+    }
+    img[0] = 'M';
+    img[1] = 'Z';
+    img[0x3c] = 0x80;
+    img[0x1f1] = 1;
+    memcpy(img + 0x202, "HdrS", 4);
+    img[0x206] = 0x0f;
+    img[0x207] = 0x02;
+    img[0x211] = 0x01;
+    img[0x22c] = img[0x22d] = img[0x22e] = 0xff;
+    img[0x22f] = 0x7f;
+    img[0x236] = 0x7f;
+    const size_t pe = 0x80, opt = pe + 24;
+    memcpy(img + pe, "PE\0\0", 4);
+    img[pe + 4] = 0x64;
+    img[pe + 5] = 0x86;
+    img[pe + 6] = 2;    /* NumberOfSections */
+    img[pe + 20] = 240; /* SizeOfOptionalHeader */
+    img[opt] = 0x0b;    /* PE32+ */
+    img[opt + 1] = 0x02;
+    img[opt + 61] = 0x04; /* SizeOfHeaders 0x400 */
+    img[opt + 64] = 0x78; /* CheckSum */
+    img[opt + 108] = 16;  /* NumberOfRvaAndSizes */
+    /* (raw offset, raw size): .text at 0x1400 (0x600), .data at 0x400 (0x1000) */
+    const uint32_t secs[2][2] = {{0x1400, 0x600}, {0x400, 0x1000}};
+    for (int i = 0; i < 2; i++) {
+        const uint32_t *sct = secs[swap_sections ? 1 - i : i];
+        uint8_t *b = img + opt + 240 + 40 * i;
+        memcpy(b, i == 0 ? ".text" : ".data", 5);
+        for (int k = 0; k < 4; k++) {
+            b[16 + k] = (uint8_t)(sct[1] >> (8 * k));
+            b[20 + k] = (uint8_t)(sct[0] >> (8 * k));
+        }
+    }
+}
+
+static void authenticode(const uint8_t *p, size_t len, uint8_t out[48])
+{
+    char err[256] = "";
+    size_t n = 0;
+    assert_true(cvma_pe_authenticode(p, len, "SHA384", out, 48, &n, err, sizeof err));
+    assert_int_equal(n, 48);
+}
+
+static void test_pe_authenticode(void **state)
+{
+    (void)state;
+    uint8_t *img = calloc(1, PE_LEN + 0x100), a[48], b[48];
+    char err[256] = "";
+    size_t n = 0;
+    assert_non_null(img);
+    make_pe(img, false);
+    authenticode(img, PE_LEN, a);
+    /* By hand: the headers without CheckSum (4 bytes at 0x80+24+64) and the Certificate Table
+     * entry (8 bytes at 0x80+24+112+32), then the sections in file order (.data at 0x400,
+     * then .text at 0x1400, although the section table lists .text first). */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha384(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, img, 0x98 + 64), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, img + 0x98 + 68, 0x98 + 144 - (0x98 + 68)), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, img + 0x98 + 152, 0x400 - (0x98 + 152)), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, img + 0x400, 0x1000), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, img + 0x1400, 0x600), 1);
+    assert_int_equal(EVP_DigestFinal_ex(ctx, b, NULL), 1);
+    EVP_MD_CTX_free(ctx);
+    assert_memory_equal(a, b, 48);
+    /* Not covered: the CheckSum. The section table is (it is in the headers). */
+    img[0x80 + 24 + 64] ^= 0xff;
+    authenticode(img, PE_LEN, b);
+    assert_memory_equal(a, b, 48);
+    make_pe(img, true);
+    authenticode(img, PE_LEN, b);
+    assert_memory_not_equal(a, b, 48);
+    /* An attribute certificate table appended and named by the Certificate Table entry. */
+    make_pe(img, false);
+    memset(img + PE_LEN, 0xa5, 0x100);
+    const size_t cert_dir = 0x80 + 24 + 112 + 4 * 8;
+    img[cert_dir + 1] = PE_LEN >> 8; /* VirtualAddress = file offset 0x1a00 */
+    img[cert_dir + 5] = 0x01;        /* Size 0x100 */
+    authenticode(img, PE_LEN + 0x100, b);
+    assert_memory_equal(a, b, 48);
+    /* Without the entry, the bytes after the sections are hashed. */
+    img[cert_dir + 1] = img[cert_dir + 5] = 0;
+    authenticode(img, PE_LEN + 0x100, b);
+    assert_memory_not_equal(a, b, 48);
+    /* Covered: the headers, every section. */
+    make_pe(img, false);
+    img[0x1f1] ^= 1;
+    authenticode(img, PE_LEN, b);
+    assert_memory_not_equal(a, b, 48);
+    make_pe(img, false);
+    img[0x1500] ^= 1;
+    authenticode(img, PE_LEN, b);
+    assert_memory_not_equal(a, b, 48);
+    /* Refusals: truncated, a section past the end, not PE, an unknown digest. */
+    make_pe(img, false);
+    assert_false(cvma_pe_authenticode(img, 0x100, "SHA384", b, 48, &n, err, sizeof err));
+    assert_non_null(strstr(err, "truncated"));
+    assert_false(cvma_pe_authenticode(img, 0x300, "SHA384", b, 48, &n, err, sizeof err));
+    assert_non_null(strstr(err, "do not fit"));
+    assert_false(cvma_pe_authenticode(img, PE_LEN - 8, "SHA384", b, 48, &n, err, sizeof err));
+    assert_non_null(strstr(err, "runs past the end"));
+    img[0x80] = 'X';
+    assert_false(cvma_pe_authenticode(img, PE_LEN, "SHA384", b, 48, &n, err, sizeof err));
+    assert_non_null(strstr(err, "not a PE/COFF image"));
+    assert_false(cvma_pe_authenticode(img, 0x20, "SHA384", b, 48, &n, err, sizeof err));
+    assert_false(cvma_pe_authenticode(img, PE_LEN, "NOPE", b, 48, &n, err, sizeof err));
+    free(img);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void test_qemu_kernel_patch(void **state)
+{
+    (void)state;
+    uint8_t *img = malloc(PE_LEN);
+    char err[256] = "";
+    assert_non_null(img);
+    make_pe(img, false);
+    /* 4 GiB of RAM: 2 GiB below 4 GiB, less QEMU's 0x28000 bytes of ACPI data; the kernel
+     * can take an initrd anywhere (XLF_CAN_BE_LOADED_ABOVE_4G), so the limit is that. */
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x1800, 4ull << 30, err, sizeof err));
+    assert_int_equal(img[0x210], 0xb0);
+    assert_int_equal(img[0x211], 0x81);
+    assert_int_equal(img[0x224] | img[0x225] << 8, 0xfe00);
+    assert_int_equal(le32(img + 0x228), 0x20000);
+    assert_int_equal(le32(img + 0x218), (0x7ffd7fffu - 0x1800u) & ~4095u);
+    assert_int_equal(le32(img + 0x21c), 0x1800);
+    /* 1 GiB: RAM ends at 1 GiB. */
+    make_pe(img, false);
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x1800, 1ull << 30, err, sizeof err));
+    assert_int_equal(le32(img + 0x218), (0x3ffd7fffu - 0x1800u) & ~4095u);
+    /* Without an initrd, nothing depends on the memory. */
+    make_pe(img, false);
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0, 0, err, sizeof err));
+    assert_int_equal(le32(img + 0x218), 0);
+    /* Not a bzImage; an initrd too large. */
+    make_pe(img, false);
+    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x7ffd8000, 4ull << 30, err, sizeof err));
+    assert_non_null(strstr(err, "does not fit"));
+    img[0x202] = 'X';
+    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0, 0, err, sizeof err));
+    assert_non_null(strstr(err, "not a Linux bzImage"));
+    free(img);
+}
+
+static void test_tdx_rtmr_model(void **state)
+{
+    (void)state;
+    uint8_t d[48], want[48], ev[2][48];
+    /* Python: sha384("console=hvc0 root=/dev/vda1 initrd=initrd".encode("utf-16-le") +
+     * b"\0\0"); sha384(b"\0\0") for an empty command line without initrd. */
+    assert_true(cvma_tdx_cmdline_digest("console=hvc0 root=/dev/vda1", true, d));
+    tu_hex("cb2744b431ec500423bbfb5ba55555e384a6017c13958f19e443cd8d6983d182f1ff54c831db8e06589"
+           "52f591bde602f",
+           want, 48);
+    assert_memory_equal(d, want, 48);
+    assert_true(cvma_tdx_cmdline_digest(NULL, false, d));
+    tu_hex("1dd6f7b457ad880d840d41c961283bab688e94e4b59359ea45686581e90feccea3c624b1226113f824f"
+           "315eb60ae0a7c",
+           want, 48);
+    assert_memory_equal(d, want, 48);
+    /* Python: mr = 48 zero bytes; for e in (b"a", b"b"): mr = sha384(mr + sha384(e)). */
+    assert_int_equal(EVP_Digest("a", 1, ev[0], NULL, EVP_sha384(), NULL), 1);
+    assert_int_equal(EVP_Digest("b", 1, ev[1], NULL, EVP_sha384(), NULL), 1);
+    assert_true(cvma_tdx_rtmr_replay(ev[0], 2, d));
+    tu_hex("941baacd1efc683b7bb6335428caa38156c9ebaf035df192fe8c89056f247fba20f0576d54c94ef52bd"
+           "fd156ccbd67a3",
+           want, 48);
+    assert_memory_equal(d, want, 48);
+
+    /* The whole model: RTMR 1 = kernel, then TDVF's four events; RTMR 2 = command line, then
+     * the initrd; each input moves only its own RTMR. */
+    uint8_t *img = malloc(PE_LEN), initrd[300];
+    char err[256] = "";
+    struct cvma_tdx_rtmr_out o1, o2;
+    assert_non_null(img);
+    make_pe(img, false);
+    memset(initrd, 0x5a, sizeof initrd);
+    struct cvma_tdx_rtmr_in in = {.kernel = img,
+                                  .kernel_len = PE_LEN,
+                                  .initrd = initrd,
+                                  .initrd_len = sizeof initrd,
+                                  .append = "console=hvc0",
+                                  .qemu_patch = true,
+                                  .mem_size = 4ull << 30};
+    assert_true(cvma_measure_tdx_rtmr(&in, &o1, err, sizeof err));
+    assert_int_equal(o1.n_rtmr1, 5);
+    assert_int_equal(o1.n_rtmr2, 2);
+    assert_memory_equal(o1.rtmr1_events[0], o1.kernel_authenticode, 48);
+    assert_true(cvma_tdx_cmdline_digest("console=hvc0", true, d));
+    assert_memory_equal(o1.rtmr2_events[0], d, 48);
+    assert_int_equal(EVP_Digest(initrd, sizeof initrd, d, NULL, EVP_sha384(), NULL), 1);
+    assert_memory_equal(o1.rtmr2_events[1], d, 48);
+    assert_true(cvma_tdx_rtmr_replay(o1.rtmr1_events[0], 5, d));
+    assert_memory_equal(o1.rtmr1, d, 48);
+    /* The kernel measured is QEMU's patched image, not the file; the file with none. */
+    authenticode(img, PE_LEN, d);
+    assert_memory_not_equal(o1.kernel_authenticode, d, 48);
+    in.qemu_patch = false;
+    assert_true(cvma_measure_tdx_rtmr(&in, &o2, err, sizeof err));
+    assert_memory_equal(o2.kernel_authenticode, d, 48);
+    assert_memory_equal(o1.rtmr2, o2.rtmr2, 48);
+    in.qemu_patch = true;
+    in.append = "console=ttyS0";
+    assert_true(cvma_measure_tdx_rtmr(&in, &o2, err, sizeof err));
+    assert_memory_equal(o1.rtmr1, o2.rtmr1, 48);
+    assert_memory_not_equal(o1.rtmr2, o2.rtmr2, 48);
+    /* No initrd: one RTMR 2 event, no " initrd=initrd". */
+    in.initrd = NULL;
+    assert_true(cvma_measure_tdx_rtmr(&in, &o2, err, sizeof err));
+    assert_int_equal(o2.n_rtmr2, 1);
+    assert_true(cvma_tdx_cmdline_digest("console=ttyS0", false, d));
+    assert_memory_equal(o2.rtmr2_events[0], d, 48);
+    free(img);
+}
+
+/* TDVF's own RTMR 1 events in a real CCEL (GCE, booted through shim and GRUB, so its kernel
+ * and command-line events are not a direct boot's): the EV_EFI_ACTION strings and the
+ * separator of CC-MR 2, in order, have the model's digests. */
+static void test_tdx_rtmr1_events_vs_real_ccel(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *path = tu_path(tu_vectors(), "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat");
+    struct cvma_buf b;
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+    uint8_t *img = malloc(PE_LEN);
+    char err[256] = "";
+    struct cvma_tdx_rtmr_out o;
+    assert_non_null(img);
+    make_pe(img, false);
+    struct cvma_tdx_rtmr_in in = {.kernel = img, .kernel_len = PE_LEN};
+    assert_true(cvma_measure_tdx_rtmr(&in, &o, err, sizeof err));
+    tu_read(path, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_CCEL, &log, &v), CVMA_OK);
+    static const char *const text[4] = {CVMA_TDX_EV_CALLING_EFI_APP, NULL, CVMA_TDX_EV_EXIT_BS,
+                                        CVMA_TDX_EV_EXIT_BS_OK};
+    size_t k = 0;
+    for (size_t i = 0; i < log.n_events; i++) {
+        const struct cvma_eventlog_event *e = &log.events[i];
+        if (e->pcr != 2 ||
+            (e->type != 0x80000007u /* EV_EFI_ACTION */ && e->type != CVMA_EV_SEPARATOR)) {
+            continue;
+        }
+        assert_true(k < 4);
+        assert_int_equal(e->type, text[k] != NULL ? 0x80000007u : CVMA_EV_SEPARATOR);
+        if (text[k] != NULL) {
+            assert_int_equal(e->data.len, strlen(text[k]));
+            assert_memory_equal(e->data.p, text[k], e->data.len);
+        }
+        assert_memory_equal(e->digest[0], o.rtmr1_events[1 + k], 48);
+        k++;
+    }
+    assert_int_equal(k, 4);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+    free(path);
+    free(img);
+}
+
+/* RTMR 0's EFI variable events: the UEFI_VARIABLE_DATA encoding against the real GCE CCEL's
+ * SecureBoot, PK, KEK, db and dbx events (re-encoded from their GUID, name and data, the
+ * digest must be the logged one), and its separator. The model's RTMR 0 is then replayed from
+ * its own events. */
+static void test_tdx_rtmr0_events_vs_real_ccel(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *path = tu_path(tu_vectors(), "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat");
+    struct cvma_buf b, fw;
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+    uint8_t d[48];
+    tu_read(path, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_CCEL, &log, &v), CVMA_OK);
+    size_t vars = 0;
+    const uint8_t *sep = NULL;
+    for (size_t i = 0; i < log.n_events; i++) {
+        const struct cvma_eventlog_event *e = &log.events[i];
+        if (e->pcr == 1 && e->type == CVMA_EV_SEPARATOR && sep == NULL) {
+            sep = e->digest[0];
+        }
+        if (e->pcr != 1 || e->type != CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG) {
+            continue;
+        }
+        struct cvma_reader r;
+        uint64_t nlen = 0, dlen = 0;
+        uint8_t guid[16];
+        char name[32] = "";
+        cvma_reader_init(&r, e->data.p, e->data.len);
+        assert_true(cvma_reader_bytes(&r, guid, 16) && cvma_reader_u64le(&r, &nlen) &&
+                    cvma_reader_u64le(&r, &dlen));
+        assert_true(nlen < sizeof name);
+        for (uint64_t k = 0; k < nlen; k++) {
+            uint16_t c = 0;
+            assert_true(cvma_reader_u16le(&r, &c));
+            assert_true(c < 0x80);
+            name[k] = (char)c;
+        }
+        assert_int_equal(cvma_reader_left(&r), dlen);
+        const uint8_t *data = e->data.p + (e->data.len - dlen);
+        assert_true(cvma_tdx_efi_variable_digest(guid, name, data, dlen, d));
+        assert_memory_equal(d, e->digest[0], 48);
+        vars++;
+    }
+    assert_int_equal(vars, 5); /* SecureBoot, PK, KEK, db, dbx */
+    assert_non_null(sep);
+
+    /* The model on Debian's OVMF (when installed): its separator is the real one. */
+    if (access("/usr/share/ovmf/OVMF.fd", R_OK) == 0) {
+        static const uint8_t acpi[3][8] = {"loader", "rsdp", "tables"};
+        struct cvma_tdx_rtmr0_out o, o2;
+        char err[256] = "";
+        tu_read("/usr/share/ovmf/OVMF.fd", &fw);
+        struct cvma_tdx_rtmr0_in in = {.fw = fw.p,
+                                       .fw_len = fw.len,
+                                       .mem_size = 4ull << 30,
+                                       .acpi_loader = {acpi[0], 8},
+                                       .acpi_rsdp = {acpi[1], 8},
+                                       .acpi_tables = {acpi[2], 8}};
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o, err, sizeof err));
+        assert_int_equal(o.n, 13);
+        assert_memory_equal(o.events[7], sep, 48);
+        assert_true(cvma_tdx_rtmr_replay(o.events[0], o.n, d));
+        assert_memory_equal(d, o.rtmr0, 48);
+        /* The memory size moves the TD HOB only; the ACPI tables their own event only. */
+        in.mem_size = 1ull << 30;
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        assert_memory_not_equal(o.events[0], o2.events[0], 48);
+        assert_memory_equal(o.events[1], o2.events[1], 48 * 12);
+        in.mem_size = 4ull << 30;
+        in.acpi_tables.len = 7;
+        assert_true(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        assert_memory_equal(o.events[0], o2.events[0], 48 * 10);
+        assert_memory_not_equal(o.events[10], o2.events[10], 48);
+        /* Memory below the firmware's TD HOB and temporary memory: refused. */
+        in.mem_size = 1u << 20;
+        assert_false(cvma_measure_tdx_rtmr0(&in, &o2, err, sizeof err));
+        cvma_buf_free(&fw);
+    }
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_hashes_table),  cmocka_unit_test(test_vcpu_and_vmm_names),
-            cmocka_unit_test(test_snp_synthetic), cmocka_unit_test(test_snp_refusals),
-            cmocka_unit_test(test_tdx_synthetic), cmocka_unit_test(test_code_only_tdvf_refused),
+            cmocka_unit_test(test_hashes_table),
+            cmocka_unit_test(test_vcpu_and_vmm_names),
+            cmocka_unit_test(test_snp_synthetic),
+            cmocka_unit_test(test_snp_refusals),
+            cmocka_unit_test(test_tdx_synthetic),
+            cmocka_unit_test(test_code_only_tdvf_refused),
             cmocka_unit_test(test_vectors),
+            cmocka_unit_test(test_pe_authenticode),
+            cmocka_unit_test(test_qemu_kernel_patch),
+            cmocka_unit_test(test_tdx_rtmr_model),
+            cmocka_unit_test(test_tdx_rtmr1_events_vs_real_ccel),
+            cmocka_unit_test(test_tdx_rtmr0_events_vs_real_ccel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

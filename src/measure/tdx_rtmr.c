@@ -1,0 +1,209 @@
+/*
+ * RTMR 1 and 2 of a TD booted directly (QEMU -kernel/-initrd/-append) with TDVF (OVMF), as
+ * the event log will replay them (docs/measure.md). Each RTMR starts at 48 zero bytes and is
+ * extended with SHA-384(RTMR || event digest) for each event, in this order:
+ *   RTMR 1 (CC-MR 2, PCRs 2..6): the kernel's PE/COFF Authenticode SHA-384 (OVMF's LoadImage
+ *     of the kernel, EV_EFI_BOOT_SERVICES_APPLICATION); at ReadyToBoot the EV_EFI_ACTION
+ *     "Calling EFI Application from Boot Option" and the EV_SEPARATOR (4 zero bytes); at
+ *     ExitBootServices the EV_EFI_ACTION "Exit Boot Services Invocation" and "Exit Boot
+ *     Services Returned with Success" (EV_EFI_ACTION digests are over the ASCII string
+ *     without a NUL);
+ *   RTMR 2 (CC-MR 3, PCRs 8..15), by the Linux EFI stub: the LoadOptions OVMF hands it (the
+ *     command line in UTF-16LE with its terminator, " initrd=initrd" appended when there is
+ *     an initrd), then the initrd's contents.
+ * The kernel image OVMF measures is the one QEMU hands it over fw_cfg: QEMU patches the
+ * bzImage's setup header first (x86_load_linux), which OVMF up to 2025.02 (Debian 12's
+ * 2022.11 included) measures as is; later OVMF measures the unpatched image.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/reader.h"
+#include "measure/measure.h"
+
+const char CVMA_TDX_EV_CALLING_EFI_APP[] = "Calling EFI Application from Boot Option";
+const char CVMA_TDX_EV_EXIT_BS[] = "Exit Boot Services Invocation";
+const char CVMA_TDX_EV_EXIT_BS_OK[] = "Exit Boot Services Returned with Success";
+
+#define KERNEL_HDR_MIN 0x1000   /* QEMU reads the first 4 KiB as the header */
+#define ACPI_DATA_SIZE 0x28000u /* QEMU's q35 acpi_data_size (0x20000 + 0x8000) */
+
+static bool sha384(const void *p, size_t n, uint8_t out[48])
+{
+    unsigned int len = 0;
+    return EVP_Digest(p, n, out, &len, EVP_sha384(), NULL) == 1 && len == 48;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uint64_t mem_size,
+                                char *err, size_t err_len)
+{
+    struct cvma_reader r;
+    uint32_t magic = 0;
+    uint16_t protocol = 0;
+    cvma_reader_init(&r, k, len);
+    if (len < KERNEL_HDR_MIN || !cvma_reader_skip(&r, 0x202) || !cvma_reader_u32le(&r, &magic) ||
+        !cvma_reader_u16le(&r, &protocol) || magic != 0x53726448 /* "HdrS" */) {
+        cvma_errf(err, err_len, "the kernel is not a Linux bzImage (no \"HdrS\" setup header)");
+        return false;
+    }
+    if (protocol < 0x206) {
+        /* EFI stub kernels have boot protocol 2.10 or later. */
+        cvma_errf(err, err_len, "the kernel's boot protocol %u.%02u is too old", protocol >> 8,
+                  protocol & 0xff);
+        return false;
+    }
+    /* Boot protocol >= 2.02 with LOADED_HIGH: QEMU's real-mode and command-line addresses. */
+    uint32_t real_addr = 0x10000, cmdline_addr = 0x20000;
+    if ((k[0x211] & 0x01) == 0) {
+        real_addr = 0x90000;
+        cmdline_addr = 0x9a000;
+    }
+    k[0x210] = 0xb0;                                                /* type_of_loader: QEMU */
+    k[0x211] |= 0x80;                                               /* loadflags: CAN_USE_HEAP */
+    put16(k + 0x224, (uint16_t)(cmdline_addr - real_addr - 0x200)); /* heap_end_ptr */
+    put32(k + 0x228, cmdline_addr);                                 /* cmd_line_ptr */
+    if (initrd_len == 0) {
+        return true;
+    }
+    uint32_t initrd_max = 0x37ffffff;
+    if (protocol >= 0x20c && (k[0x236] & 0x02) != 0) { /* XLF_CAN_BE_LOADED_ABOVE_4G */
+        initrd_max = UINT32_MAX;
+    } else if (get32(k + 0x22c) != 0) { /* initrd_addr_max */
+        initrd_max = get32(k + 0x22c);
+    }
+    /* q35: RAM below 4 GiB ends at 2 GiB when the guest has 2.75 GiB or more, else at 2.75
+     * GiB, or at its size when smaller. */
+    uint64_t lowmem = mem_size >= 0xb0000000ULL ? 0x80000000ULL : 0xb0000000ULL;
+    uint64_t below_4g = mem_size >= lowmem ? lowmem : mem_size;
+    if (below_4g <= ACPI_DATA_SIZE + 1) {
+        cvma_errf(err, err_len, "memory size %llu is too small", (unsigned long long)mem_size);
+        return false;
+    }
+    if (initrd_max >= below_4g - ACPI_DATA_SIZE) {
+        initrd_max = (uint32_t)(below_4g - ACPI_DATA_SIZE - 1);
+    }
+    if (initrd_len >= initrd_max) {
+        cvma_errf(err, err_len, "the initrd (%llu bytes) does not fit below 0x%x",
+                  (unsigned long long)initrd_len, initrd_max);
+        return false;
+    }
+    put32(k + 0x218, (uint32_t)((initrd_max - initrd_len) & ~(uint64_t)4095)); /* ramdisk_image */
+    put32(k + 0x21c, (uint32_t)initrd_len);                                    /* ramdisk_size */
+    return true;
+}
+
+bool cvma_tdx_cmdline_digest(const char *append, bool has_initrd, uint8_t out[48])
+{
+    const char *a = append != NULL ? append : "";
+    static const char suffix[] = " initrd=initrd";
+    size_t alen = strlen(a), n = alen + (has_initrd ? strlen(suffix) : 0);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) == 1;
+    /* ASCII to UTF-16LE, as OVMF converts QEMU's command line, then the terminator. */
+    for (size_t i = 0; ok && i <= n; i++) {
+        char c = i == n ? '\0' : i < alen ? a[i] : suffix[i - alen];
+        uint8_t u[2] = {(uint8_t)c, 0};
+        ok = EVP_DigestUpdate(ctx, u, 2) == 1;
+    }
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 48;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+static bool extend(uint8_t mr[48], const uint8_t ev[48])
+{
+    uint8_t b[96];
+    memcpy(b, mr, 48);
+    memcpy(b + 48, ev, 48);
+    return sha384(b, sizeof b, mr);
+}
+
+bool cvma_tdx_rtmr_replay(const uint8_t *ev, size_t n, uint8_t out[48])
+{
+    memset(out, 0, 48);
+    for (size_t i = 0; i < n; i++) {
+        if (!extend(out, ev + 48 * i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in, struct cvma_tdx_rtmr_out *out,
+                           char *err, size_t err_len)
+{
+    uint8_t *k = NULL;
+    size_t dlen = 0;
+    bool ok = false;
+    static const uint8_t separator[4] = {0};
+    memset(out, 0, sizeof *out);
+    if (in->kernel == NULL || in->kernel_len == 0) {
+        cvma_errf(err, err_len, "no kernel");
+        return false;
+    }
+    if ((k = malloc(in->kernel_len)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        return false;
+    }
+    memcpy(k, in->kernel, in->kernel_len);
+    if (in->qemu_patch &&
+        !cvma_tdx_qemu_patch_kernel(k, in->kernel_len, in->initrd != NULL ? in->initrd_len : 0,
+                                    in->mem_size, err, err_len)) {
+        goto out;
+    }
+    if (!cvma_pe_authenticode(k, in->kernel_len, "SHA384", out->kernel_authenticode, 48, &dlen, err,
+                              err_len)) {
+        goto out;
+    }
+    memcpy(out->rtmr1_events[0], out->kernel_authenticode, 48);
+    if (!sha384(CVMA_TDX_EV_CALLING_EFI_APP, strlen(CVMA_TDX_EV_CALLING_EFI_APP),
+                out->rtmr1_events[1]) ||
+        !sha384(separator, sizeof separator, out->rtmr1_events[2]) ||
+        !sha384(CVMA_TDX_EV_EXIT_BS, strlen(CVMA_TDX_EV_EXIT_BS), out->rtmr1_events[3]) ||
+        !sha384(CVMA_TDX_EV_EXIT_BS_OK, strlen(CVMA_TDX_EV_EXIT_BS_OK), out->rtmr1_events[4])) {
+        goto hash_err;
+    }
+    out->n_rtmr1 = 5;
+    if (!cvma_tdx_cmdline_digest(in->append, in->initrd != NULL, out->rtmr2_events[0])) {
+        goto hash_err;
+    }
+    out->n_rtmr2 = 1;
+    if (in->initrd != NULL) {
+        if (!sha384(in->initrd, in->initrd_len, out->rtmr2_events[1])) {
+            goto hash_err;
+        }
+        out->n_rtmr2 = 2;
+    }
+    if (!cvma_tdx_rtmr_replay(out->rtmr1_events[0], out->n_rtmr1, out->rtmr1) ||
+        !cvma_tdx_rtmr_replay(out->rtmr2_events[0], out->n_rtmr2, out->rtmr2)) {
+        goto hash_err;
+    }
+    ok = true;
+    goto out;
+hash_err:
+    cvma_errf(err, err_len, "SHA-384 failed");
+out:
+    free(k);
+    return ok;
+}
