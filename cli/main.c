@@ -59,6 +59,8 @@ static void usage(FILE *f)
           "                                     the QEMU command line for a confidential VM\n"
           "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
           "                                     a TPM 2.0 quote in tpm2-tools' files\n"
+          "  collect --nonce HEX --out BUNDLE    evidence from inside a CVM into a bundle\n"
+          "  guest-check [--json]               which TEE this guest is, what collect can use\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -80,6 +82,7 @@ static const struct {
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
         {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
         {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
+        {"collect", cvma_cmd_collect},   {"guest-check", cvma_cmd_guest_check},
 };
 
 static int (*find(const char *name))(int, char **)
