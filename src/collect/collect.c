@@ -60,6 +60,7 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
                               char *err, size_t err_len)
 {
     struct cvma_reader r;
+    uint32_t offs[CVMA_COLLECT_MAX_CERTS], lens[CVMA_COLLECT_MAX_CERTS];
     bool has_vlek = false;
 
     memset(out, 0, sizeof *out);
@@ -85,8 +86,8 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
         guid_format(guid, e->guid_str);
         e->bundle_name = NULL;
         /* Blobs start after the header: checked once the header's end is known, below. */
-        e->data.p = (const uint8_t *)(uintptr_t)off; /* offset, resolved below */
-        e->data.len = n;
+        offs[out->n] = off;
+        lens[out->n] = n;
         for (size_t k = 0; k < CVMA_ARRAY_LEN(known_guids); k++) {
             if (strcmp(e->guid_str, known_guids[k].guid) == 0) {
                 e->bundle_name = known_guids[k].name;
@@ -107,7 +108,7 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
     size_t hdr_end = r.off;
     for (size_t i = 0; i < out->n; i++) {
         struct cvma_snp_cert_entry *e = &out->e[i];
-        size_t off = (size_t)(uintptr_t)e->data.p, n = e->data.len;
+        size_t off = offs[i], n = lens[i];
         struct cvma_reader b;
         cvma_reader_init(&b, p, len);
         if (off < hdr_end || n == 0 || !cvma_reader_skip(&b, off) ||
@@ -116,12 +117,6 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
                       "certificate table: entry %s: offset %zu length %zu outside the table "
                       "(%zu bytes, header %zu)",
                       e->guid_str, off, n, len, hdr_end);
-            e->data.p = NULL;
-            e->data.len = 0;
-            for (size_t k = i + 1; k < out->n; k++) {
-                out->e[k].data.p = NULL;
-                out->e[k].data.len = 0;
-            }
             return false;
         }
         if (has_vlek && e->bundle_name != NULL && strcmp(e->bundle_name, "ask.pem") == 0) {
