@@ -16,7 +16,19 @@
 
 #define EXIT_USAGE 2
 
-enum { O_NONCE = 256, O_OUT, O_TSM_ROOT, O_DEV_ROOT, O_RAW_DIR, O_JSON, O_CPUINFO };
+enum {
+    O_NONCE = 256,
+    O_OUT,
+    O_TSM_ROOT,
+    O_DEV_ROOT,
+    O_RAW_DIR,
+    O_JSON,
+    O_CPUINFO,
+    O_TPM,
+    O_TPM_ONLY,
+    O_PCRS,
+    O_TPM_TCTI,
+};
 
 static const struct option collect_options[] = {
         {"nonce", required_argument, NULL, O_NONCE},
@@ -24,6 +36,10 @@ static const struct option collect_options[] = {
         {"tsm-root", required_argument, NULL, O_TSM_ROOT},
         {"dev-root", required_argument, NULL, O_DEV_ROOT},
         {"raw-dir", required_argument, NULL, O_RAW_DIR},
+        {"tpm", no_argument, NULL, O_TPM},
+        {"tpm-only", no_argument, NULL, O_TPM_ONLY},
+        {"pcrs", required_argument, NULL, O_PCRS},
+        {"tpm-tcti", required_argument, NULL, O_TPM_TCTI},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -41,6 +57,12 @@ static void collect_usage(FILE *f)
           "                    tree as `sim --tsm-tree` writes it\n"
           "  --dev-root DIR    device directory (default /dev); a plain tree as\n"
           "                    `sim --dev-tree` writes it\n"
+          "  --tpm             also a vTPM quote over --pcrs with the nonce (tss2-esys), and\n"
+          "                    Azure's HCL report (NV 0x01400001) when present\n"
+          "  --tpm-only        the vTPM quote alone (a bundle of kind tpm; no TEE asked)\n"
+          "  --pcrs LIST       PCRs to quote, e.g. sha256:0-7,14 (default sha256:0-7)\n"
+          "  --tpm-tcti CONF   tss2 TCTI (default device:DEV/tpmrm0), e.g.\n"
+          "                    swtpm:host=127.0.0.1,port=2321\n"
           "Exit: 0 written; 1 the TEE's evidence does not carry the nonce or cannot be parsed\n"
           "(raw bytes kept); 2 no interface works (this is no CVM) or a usage error.\n",
           f);
@@ -50,13 +72,21 @@ int cvma_cmd_collect(int argc, char **argv)
 {
     struct cvma_collect_opts o;
     struct cvma_collected c;
-    const char *out = NULL, *raw_dir = NULL;
-    char *raw_default = NULL, err[2048] = "";
+    const char *out = NULL, *raw_dir = NULL, *tcti = NULL;
+    char *raw_default = NULL, err[2048] = "", tcti_default[600];
+    struct cvma_tpm_pcr_list pcrs;
+    struct cvma_tpm_collected tpm;
+    bool want_tpm = false, tpm_only = false;
     enum cvma_status st, rst;
     bool have_nonce = false;
     int ch, rc;
 
     memset(&o, 0, sizeof o);
+    memset(&c, 0, sizeof c);
+    memset(&tpm, 0, sizeof tpm);
+    if (!cvma_tpm_pcr_list_parse(CVMA_TPM_DEFAULT_PCRS, &pcrs)) {
+        return EXIT_USAGE;
+    }
     cvma_cli_getopt_begin();
     while ((ch = cvma_cli_getopt(argc, argv, collect_options)) != -1) {
         const char *val = optarg;
@@ -83,6 +113,23 @@ int cvma_cmd_collect(int argc, char **argv)
         case O_RAW_DIR:
             raw_dir = val;
             break;
+        case O_TPM:
+            want_tpm = true;
+            break;
+        case O_TPM_ONLY:
+            want_tpm = tpm_only = true;
+            break;
+        case O_PCRS:
+            if (!cvma_tpm_pcr_list_parse(val, &pcrs)) {
+                return cvma_cli_usage_error("collect",
+                                            "--pcrs wants [sha1|sha256|sha384:]N[-M],... with "
+                                            "PCRs 0..23, not '%s'",
+                                            val);
+            }
+            break;
+        case O_TPM_TCTI:
+            tcti = val;
+            break;
         default:
             return cvma_cli_bad_option("collect", ch, argv);
         }
@@ -101,10 +148,26 @@ int cvma_cmd_collect(int argc, char **argv)
         (void)snprintf(raw_default, n, "%s.raw", out);
         raw_dir = raw_default;
     }
-    st = cvma_collect(&o, &c, err, sizeof err);
+    if (tcti == NULL) {
+        (void)snprintf(tcti_default, sizeof tcti_default, "device:%s/tpmrm0",
+                       o.dev_root != NULL ? o.dev_root : CVMA_COLLECT_DEV_ROOT);
+        tcti = tcti_default;
+    }
+    if (want_tpm) {
+        st = cvma_tpm_collect(tcti, &pcrs, o.nonce, o.nonce_len, &tpm, err, sizeof err);
+        if (st != CVMA_OK) {
+            fprintf(stderr, "cvmattest collect: %s\n", err);
+            rc = cvma_status_exit_code(st);
+            goto out;
+        }
+    }
+    st = tpm_only ? CVMA_OK : cvma_collect(&o, &c, err, sizeof err);
     /* Raw bytes first: kept whatever parsing said. */
     rst = (c.evidence.len > 0 || c.tdreport.len > 0) ? cvma_collected_write_raw(&c, raw_dir)
                                                      : CVMA_OK;
+    if (rst == CVMA_OK && want_tpm) {
+        rst = cvma_tpm_collected_write_raw(&tpm, raw_dir);
+    }
     if (rst != CVMA_OK) {
         fprintf(stderr, "cvmattest collect: cannot write the raw bytes to %s\n", raw_dir);
     }
@@ -124,9 +187,18 @@ int cvma_cmd_collect(int argc, char **argv)
                     c.certs.e[i].guid_str, raw_dir, c.certs.e[i].guid_str);
         }
     }
-    if ((st = cvma_collected_write_bundle(&c, out)) != CVMA_OK) {
+    if ((st = cvma_collected_write_bundle(&c, want_tpm ? &tpm : NULL, out)) != CVMA_OK) {
         fprintf(stderr, "cvmattest collect: cannot write %s\n", out);
         rc = cvma_status_exit_code(st);
+        goto out;
+    }
+    if (want_tpm) {
+        printf("cvmattest collect: vTPM quote (%s)%s\n", tcti,
+               tpm.hcl_report.len > 0 ? ", HCL report from NV 0x01400001 kept raw" : "");
+    }
+    if (tpm_only) {
+        printf("cvmattest collect: wrote %s\n", out);
+        rc = 0;
         goto out;
     }
     printf("cvmattest collect: %s evidence via %s%s%s", c.kind, c.via,
@@ -148,6 +220,7 @@ int cvma_cmd_collect(int argc, char **argv)
     rc = 0;
 out:
     cvma_collected_free(&c);
+    cvma_tpm_collected_free(&tpm);
     free(raw_default);
     return rc;
 }

@@ -654,3 +654,25 @@ enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c, const 
     }
     return st;
 }
+
+enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tpm_collected *t, const char *dir)
+{
+    enum cvma_status st = cvma_mkdir_p(dir, 0755);
+    const struct {
+        const char *name;
+        const struct cvma_buf *b;
+    } files[] = {{"tpm_quote.bin", &t->quote},
+                 {"tpm_signature.bin", &t->signature},
+                 {"tpm_ak.bin", &t->ak},
+                 {"tpm_pcrs.json", &t->pcrs},
+                 {"hcl_report.bin", &t->hcl_report}};
+    for (size_t i = 0; st == CVMA_OK && i < CVMA_ARRAY_LEN(files); i++) {
+        if (files[i].b->len > 0) {
+            char *p = cvma_path_join(dir, files[i].name);
+            st = p != NULL ? cvma_file_write_atomic(p, files[i].b->p, files[i].b->len)
+                           : CVMA_E_NOMEM;
+            free(p);
+        }
+    }
+    return st;
+}

@@ -101,10 +101,54 @@ CVMA_MUST_USE enum cvma_status cvma_collect(const struct cvma_collect_opts *opts
 CVMA_MUST_USE enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c,
                                                         const char *dir);
 
+struct cvma_tpm_collected;
+
 /* Writes the bundle: the evidence, and the certificate-table entries it knows as collateral
- * parts (docs/bundle.md). */
+ * parts (docs/bundle.md), and the TPM parts of tpm (may be NULL). c NULL (or c->kind NULL):
+ * a bundle of kind "tpm" with the TPM parts only. */
 CVMA_MUST_USE enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
+                                                           const struct cvma_tpm_collected *tpm,
                                                            const char *path);
+
+/* ---------- the vTPM (collect_tpm.c, tss2-esys) ---------- */
+
+#define CVMA_TPM_DEFAULT_PCRS "sha256:0-7"
+#define CVMA_TPM_AZURE_HCL_NV 0x01400001u /* Azure's HCL report (docs/azure-cvm.md) */
+
+/* A PCR selection: one bank, PCRs 0..23. */
+struct cvma_tpm_pcr_list {
+    uint16_t alg; /* TPM2_ALG_SHA1, _SHA256 or _SHA384 */
+    uint32_t mask;
+};
+
+/* "sha256:0,1,7" or "0-7,14" (bank sha256 when not named); false when malformed. */
+bool cvma_tpm_pcr_list_parse(const char *s, struct cvma_tpm_pcr_list *out);
+
+struct cvma_tpm_collected {
+    struct cvma_buf quote;      /* TPMS_ATTEST */
+    struct cvma_buf signature;  /* TPMT_SIGNATURE */
+    struct cvma_buf ak;         /* TPM2B_PUBLIC */
+    struct cvma_buf pcrs;       /* JSON {"sha256": {"0": "<hex>", ...}} */
+    struct cvma_buf hcl_report; /* NV 0x01400001 when present (Azure), else empty */
+};
+
+void cvma_tpm_collected_free(struct cvma_tpm_collected *t);
+
+/* Writes t's bytes into dir: tpm_quote.bin, tpm_signature.bin, tpm_ak.bin, tpm_pcrs.json,
+ * hcl_report.bin (when read). */
+CVMA_MUST_USE enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tpm_collected *t,
+                                                            const char *dir);
+
+/*
+ * A quote over pcrs with extraData = nonce through tcti (a tss2 TCTI configuration:
+ * "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=N"), signed by an AK made as a primary
+ * key under the endorsement hierarchy (restricted RSA-2048 RSASSA-SHA256: the same key for
+ * the same TPM each time); the PCR values; Azure's HCL report when its NV index exists.
+ * CVMA_OK; CVMA_E_IO with a message when the TPM cannot be reached or refuses.
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_tpm_collect(const char *tcti, const struct cvma_tpm_pcr_list *pcrs, const uint8_t *nonce,
+                 size_t nonce_len, struct cvma_tpm_collected *t, char *err, size_t err_len);
 
 /* What guest-check finds (docs/collect.md). */
 struct cvma_guest_info {

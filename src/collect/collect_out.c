@@ -33,33 +33,55 @@ static char *der_to_pem(const struct cvma_span *der)
     return pem;
 }
 
-static int add_part(json_t *parts, const char *name, const uint8_t *p, size_t n)
+/* A part: collateral named name, or (name NULL) of role role. */
+static int add_role(json_t *parts, const char *role, const char *name, const uint8_t *p, size_t n)
 {
     char *b64 = cvma_base64_encode(p, n, CVMA_B64_STD);
     int rc = -1;
     if (b64 != NULL) {
         json_t *o = name != NULL ? json_pack("{s:s, s:s, s:s}", "role", "collateral", "name", name,
                                              "data", b64)
-                                 : json_pack("{s:s, s:s}", "role", "evidence", "data", b64);
+                                 : json_pack("{s:s, s:s}", "role", role, "data", b64);
         rc = json_array_append_new(parts, o);
     }
     free(b64);
     return rc;
 }
 
-enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c, const char *path)
+static int add_part(json_t *parts, const char *name, const uint8_t *p, size_t n)
+{
+    return add_role(parts, "evidence", name, p, n);
+}
+
+enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
+                                             const struct cvma_tpm_collected *tpm, const char *path)
 {
     json_t *j = json_object(), *parts = json_array();
     enum cvma_status st = CVMA_E_NOMEM;
     char *text = NULL;
+    bool hw = c != NULL && c->kind != NULL;
 
-    if (j == NULL || parts == NULL || c->kind == NULL ||
+    if (j == NULL || parts == NULL || (!hw && tpm == NULL) ||
         json_object_set_new(j, "cvmattest_bundle", json_integer(1)) != 0 ||
-        json_object_set_new(j, "kind", json_string(c->kind)) != 0 ||
-        add_part(parts, NULL, c->evidence.p, c->evidence.len) != 0) {
+        json_object_set_new(j, "kind", json_string(hw ? c->kind : "tpm")) != 0 ||
+        (hw && add_part(parts, NULL, c->evidence.p, c->evidence.len) != 0)) {
         goto out;
     }
-    for (size_t i = 0; i < c->certs.n; i++) {
+    if (tpm != NULL) {
+        const struct {
+            const char *role;
+            const struct cvma_buf *b;
+        } tp[] = {{"tpm_quote", &tpm->quote},
+                  {"tpm_signature", &tpm->signature},
+                  {"tpm_ak", &tpm->ak},
+                  {"tpm_pcrs", &tpm->pcrs}};
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(tp); i++) {
+            if (tp[i].b->len > 0 && add_role(parts, tp[i].role, NULL, tp[i].b->p, tp[i].b->len)) {
+                goto out;
+            }
+        }
+    }
+    for (size_t i = 0; hw && i < c->certs.n; i++) {
         const struct cvma_snp_cert_entry *e = &c->certs.e[i];
         int rc;
         if (e->bundle_name == NULL) {
