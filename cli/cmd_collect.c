@@ -28,6 +28,7 @@ enum {
     O_TPM_ONLY,
     O_PCRS,
     O_TPM_TCTI,
+    O_SVSM_VTPM,
 };
 
 static const struct option collect_options[] = {
@@ -40,6 +41,7 @@ static const struct option collect_options[] = {
         {"tpm-only", no_argument, NULL, O_TPM_ONLY},
         {"pcrs", required_argument, NULL, O_PCRS},
         {"tpm-tcti", required_argument, NULL, O_TPM_TCTI},
+        {"svsm-vtpm", no_argument, NULL, O_SVSM_VTPM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -63,6 +65,9 @@ static void collect_usage(FILE *f)
           "  --pcrs LIST       PCRs to quote, e.g. sha256:0-7,14 (default sha256:0-7)\n"
           "  --tpm-tcti CONF   tss2 TCTI (default device:DEV/tpmrm0), e.g.\n"
           "                    swtpm:host=127.0.0.1,port=2321\n"
+          "  --svsm-vtpm       SEV-SNP under an SVSM: the SVSM's vTPM service report (VMPL 0,\n"
+          "                    REPORT_DATA = SHA-512(nonce || manifest)); the manifest (the\n"
+          "                    vTPM EK's TPMT_PUBLIC) is kept raw as manifestblob\n"
           "Exit: 0 written; 1 the TEE's evidence does not carry the nonce or cannot be parsed\n"
           "(raw bytes kept); 2 no interface works (this is no CVM) or a usage error.\n",
           f);
@@ -129,6 +134,9 @@ int cvma_cmd_collect(int argc, char **argv)
             break;
         case O_TPM_TCTI:
             tcti = val;
+            break;
+        case O_SVSM_VTPM:
+            o.svsm_vtpm = true;
             break;
         default:
             return cvma_cli_bad_option("collect", ch, argv);
@@ -204,7 +212,9 @@ int cvma_cmd_collect(int argc, char **argv)
     printf("cvmattest collect: %s evidence via %s%s%s", c.kind, c.via,
            c.provider[0] != '\0' ? " (provider " : "", c.provider[0] != '\0' ? c.provider : "");
     printf("%s", c.provider[0] != '\0' ? ")" : "");
-    if (c.svsm) {
+    if (c.svsm_service) {
+        printf(", the SVSM's vTPM service report (manifest of %zu bytes kept raw)", c.manifest.len);
+    } else if (c.svsm) {
         printf(", under an SVSM at privlevel %u", c.privlevel);
     }
     if (c.attempts > 1) {

@@ -49,6 +49,7 @@ enum {
     O_TSM_TREE,
     O_DEV_TREE,
     O_PRIVLEVEL_FLOOR,
+    O_TSM_MANIFEST,
 };
 
 static const struct option snp_options[] = {
@@ -67,6 +68,7 @@ static const struct option snp_options[] = {
         {"mask-chip-id", no_argument, NULL, O_MASK_CHIP_ID},
         {"revoke-ask", no_argument, NULL, O_REVOKE_ASK},
         {"privlevel-floor", required_argument, NULL, O_PRIVLEVEL_FLOOR},
+        {"tsm-manifest", required_argument, NULL, O_TSM_MANIFEST},
         {"keep-keys", no_argument, NULL, O_KEEP_KEYS},
         {"tsm-tree", required_argument, NULL, O_TSM_TREE},
         {"dev-tree", required_argument, NULL, O_DEV_TREE},
@@ -148,6 +150,8 @@ static void snp_usage(FILE *f)
           "  --dev-tree DIR          also write a /dev tree (sev-guest stand-in) for\n"
           "                          `collect --dev-root` (docs/collect.md)\n"
           "  --privlevel-floor N     the tsm tree's privlevel_floor, 0..3 (>0: under an SVSM)\n"
+          "  --tsm-manifest FILE     the tsm tree's manifestblob (an SVSM service manifest;\n"
+          "                          give --report-data SHA-512(nonce || manifest))\n"
           "Writes report.bin, bundle.json, ark.pem, ask.pem|asvk.pem, "
           "vcek.pem+vcek.der|vlek.pem+vlek.der,\n"
           "cert_chain.pem and crl.der. The root is generated fresh and is NOT AMD's: verify\n"
@@ -225,7 +229,7 @@ static int sim_snp(int argc, char **argv)
 {
     struct cvma_sim_snp_opts o;
     const char *out_dir = NULL, *chip_hex = NULL, *fmc_arg = NULL;
-    const char *tsm_tree = NULL, *dev_tree = NULL;
+    const char *tsm_tree = NULL, *dev_tree = NULL, *manifest = NULL;
     unsigned long floor = 0;
     char err[512];
     enum cvma_status st;
@@ -262,6 +266,9 @@ static int sim_snp(int argc, char **argv)
             break;
         case O_DEV_TREE:
             dev_tree = val;
+            break;
+        case O_TSM_MANIFEST:
+            manifest = val;
             break;
         case O_PRIVLEVEL_FLOOR:
             if (!parse_uint(val, 3, &floor)) {
@@ -392,8 +399,8 @@ static int sim_snp(int argc, char **argv)
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&
-        (st = cvma_sim_tree_write("sev-snp", out_dir, tsm_tree, dev_tree, (unsigned)floor, err,
-                                  sizeof err)) != CVMA_OK) {
+        (st = cvma_sim_tree_write("sev-snp", out_dir, tsm_tree, dev_tree, (unsigned)floor, manifest,
+                                  err, sizeof err)) != CVMA_OK) {
         fprintf(stderr, "cvmattest %s\n", err);
         return cvma_status_exit_code(st);
     }
@@ -592,7 +599,7 @@ static int sim_tdx(int argc, char **argv)
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&
-        (st = cvma_sim_tree_write("tdx", out_dir, tsm_tree, dev_tree, 0, err, sizeof err)) !=
+        (st = cvma_sim_tree_write("tdx", out_dir, tsm_tree, dev_tree, 0, NULL, err, sizeof err)) !=
                 CVMA_OK) {
         fprintf(stderr, "cvmattest %s\n", err);
         return cvma_status_exit_code(st);

@@ -111,8 +111,8 @@ static enum cvma_status put_text(const char *dir, const char *name, const char *
 }
 
 enum cvma_status cvma_sim_tree_write(const char *kind, const char *out_dir, const char *tsm_tree,
-                                     const char *dev_tree, unsigned svsm_floor, char *err,
-                                     size_t err_len)
+                                     const char *dev_tree, unsigned svsm_floor,
+                                     const char *manifest, char *err, size_t err_len)
 {
     bool snp = strcmp(kind, "sev-snp") == 0;
     struct cvma_buf ev = {0}, table = {0};
@@ -144,6 +144,22 @@ enum cvma_status cvma_sim_tree_write(const char *kind, const char *out_dir, cons
             (snp && (st = cvma_sim_write_bytes(tmpl, "auxblob", table.p, table.len)) != CVMA_OK)) {
             cvma_errf(err, err_len, "sim: cannot write the configfs-tsm tree %s", tsm_tree);
             goto out;
+        }
+        if (snp && ((st = put_text(tmpl, "service_provider", "")) != CVMA_OK ||
+                    (st = put_text(tmpl, "service_guid", "")) != CVMA_OK ||
+                    (st = put_text(tmpl, "service_manifest_version", "")) != CVMA_OK)) {
+            cvma_errf(err, err_len, "sim: cannot write the configfs-tsm tree %s", tsm_tree);
+            goto out;
+        }
+        if (manifest != NULL) {
+            struct cvma_buf m = {0};
+            if ((st = cvma_file_read(manifest, 1u << 20, &m)) != CVMA_OK ||
+                (st = cvma_sim_write_bytes(tmpl, "manifestblob", m.p, m.len)) != CVMA_OK) {
+                cvma_errf(err, err_len, "sim: cannot copy the manifest %s", manifest);
+                cvma_buf_free(&m);
+                goto out;
+            }
+            cvma_buf_free(&m);
         }
     }
     if (dev_tree != NULL && snp) {

@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/reader.h"
 
 #define SNP_REPORT_LEN      0x4A0u
 #define SNP_REPORT_DATA_OFF 0x50u
 #define SNP_RSP_HDR         0x20u
+#define SNP_VMPL_OFF        0x30u
 #define TDX_QUOTE_HDR       48u
 #define TDX_REPORT_DATA_OFF 520u /* in the TD report body */
 
@@ -291,7 +294,39 @@ static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cv
                   c->evidence.len);
         return CVMA_REJECTED;
     }
-    if (memcmp(rd, o->nonce, 64) != 0) {
+    if (o->svsm_vtpm) {
+        /* The SVSM's report: VMPL 0, REPORT_DATA = SHA-512(nonce || manifest). */
+        uint8_t want[64];
+        unsigned int wl = 0;
+        uint32_t vmpl = 0;
+        struct cvma_reader r;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha512(), NULL) == 1 &&
+                  EVP_DigestUpdate(md, o->nonce, 64) == 1 &&
+                  EVP_DigestUpdate(md, c->manifest.p, c->manifest.len) == 1 &&
+                  EVP_DigestFinal_ex(md, want, &wl) == 1 && wl == 64;
+        EVP_MD_CTX_free(md);
+        if (!ok) {
+            cvma_errf(err, err_len, "SHA-512 failed");
+            return CVMA_E_INTERNAL;
+        }
+        if (c->manifest.len == 0) {
+            cvma_errf(err, err_len, "%s: the SVSM returned no service manifest", c->via);
+            return CVMA_REJECTED;
+        }
+        cvma_reader_init(&r, c->evidence.p, c->evidence.len);
+        if (!cvma_reader_skip(&r, SNP_VMPL_OFF) || !cvma_reader_u32le(&r, &vmpl) || vmpl != 0) {
+            cvma_errf(err, err_len, "%s: the SVSM's report is at VMPL %u, not 0", c->via, vmpl);
+            return CVMA_REJECTED;
+        }
+        if (memcmp(rd, want, 64) != 0) {
+            cvma_errf(err, err_len,
+                      "%s: the SVSM's report does not carry SHA-512(nonce || manifest) in "
+                      "REPORT_DATA",
+                      c->via);
+            return CVMA_REJECTED;
+        }
+    } else if (memcmp(rd, o->nonce, 64) != 0) {
         cvma_errf(err, err_len, "%s: the %s evidence does not carry the nonce in REPORT_DATA",
                   c->via, c->kind);
         return CVMA_REJECTED;
@@ -353,7 +388,22 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
     }
     c->via = "configfs-tsm";
     unsigned long floor = 0;
-    if (attr_uint(entry, "privlevel_floor", &floor) && floor > 0) {
+    if (o->svsm_vtpm) {
+        static const char prov[] = "svsm\n", guid[] = CVMA_SVSM_VTPM_GUID "\n", ver[] = "0\n";
+        if (strcmp(c->kind, "sev-snp") != 0 ||
+            !attr_write(entry, "service_provider", (const uint8_t *)prov, sizeof prov - 1) ||
+            !attr_write(entry, "service_guid", (const uint8_t *)guid, sizeof guid - 1) ||
+            !attr_write(entry, "service_manifest_version", (const uint8_t *)ver, sizeof ver - 1)) {
+            cvma_errf(why, why_len,
+                      "%s: cannot ask the SVSM for its vTPM service (needs SEV-SNP under an "
+                      "SVSM, Linux 6.10+ service_provider): %s",
+                      entry, strerror(errno));
+            rs = CVMA_REJECTED;
+            goto out;
+        }
+        c->svsm = true;
+        c->svsm_service = true;
+    } else if (attr_uint(entry, "privlevel_floor", &floor) && floor > 0) {
         /* Under an SVSM the guest runs above VMPL 0: ask for a report at its own level. */
         char t[16];
         int n = snprintf(t, sizeof t, "%lu\n", floor);
@@ -601,8 +651,10 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
     if (rs == CVMA_OK) {
         return check_nonce(o, c, err, err_len);
     }
-    if (rs == CVMA_E_NOMEM) {
-        return rs;
+    if (rs == CVMA_E_NOMEM || o->svsm_vtpm) {
+        /* The SVSM service report exists through configfs-tsm only. */
+        cvma_errf(err, err_len, "%s", w1);
+        return rs == CVMA_REJECTED ? CVMA_E_IO : rs;
     }
     cvma_collected_free(c);
     rs = collect_dev_snp(o, c, w2, sizeof w2);

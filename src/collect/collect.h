@@ -28,6 +28,7 @@
 
 #include "common/util.h"
 
+#define CVMA_SVSM_VTPM_GUID      "c476f1eb-0123-45a5-9641-b4e7dde5bfe3"
 #define CVMA_COLLECT_TSM_ROOT    "/sys/kernel/config/tsm"
 #define CVMA_COLLECT_DEV_ROOT    "/dev"
 #define CVMA_COLLECT_MAX_BLOB    (1u << 20)
@@ -65,6 +66,10 @@ struct cvma_collect_opts {
     const char *dev_root; /* NULL: CVMA_COLLECT_DEV_ROOT */
     uint8_t nonce[64];    /* REPORT_DATA, zero-padded */
     size_t nonce_len;
+    /* Ask the SVSM for its vTPM service report (configfs-tsm service_provider "svsm",
+     * Linux 6.10+): a VMPL 0 report with REPORT_DATA = SHA-512(nonce(64) || manifest), the
+     * manifest being the vTPM EK's TPMT_PUBLIC (in manifestblob). */
+    bool svsm_vtpm;
     /* Tests: called after outblob was read, before generation is read again. */
     void (*after_outblob)(const char *entry_dir, unsigned attempt, void *arg);
     void *hook_arg;
@@ -76,7 +81,9 @@ struct cvma_collected {
     char provider[32];               /* configfs-tsm provider, "" otherwise */
     unsigned attempts;               /* outblob reads (more than 1: generation changed) */
     bool svsm;                       /* privlevel_floor > 0: running under an SVSM */
-    unsigned privlevel;              /* privlevel written (when svsm) */
+    unsigned privlevel;              /* privlevel written (when svsm, not svsm_service) */
+    bool svsm_service;               /* the SVSM's vTPM service report; manifest holds the
+                                      * manifest (the vTPM EK's TPMT_PUBLIC) */
     bool ext_retried;                /* /dev/sev-guest: no certificates, plain report used */
     struct cvma_buf evidence;        /* outblob, or the report from the ioctl response */
     struct cvma_buf aux;             /* auxblob or the ioctl's certificate table (may be empty) */

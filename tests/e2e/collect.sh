@@ -141,6 +141,41 @@ rc=$?
     ok "under an SVSM: privlevel 2 written, report verifies" ||
     fail "svsm: exit $rc: $(cat "$T/out")"
 
+# --- the SVSM's vTPM service report: VMPL 0, REPORT_DATA = SHA-512(nonce || manifest) ---
+head -c 310 /dev/urandom >"$T/manifest"
+RD=$(python3 -c 'import hashlib, sys
+n = bytes.fromhex(sys.argv[1]).ljust(64, b"\0")
+print(hashlib.sha512(n + open(sys.argv[2], "rb").read()).hexdigest())' "$NONCE" "$T/manifest")
+$CVM sim snp --out "$T/svc" --vmpl 0 --report-data "$RD" --tsm-tree "$T/svc-tsm" \
+    --privlevel-floor 2 --tsm-manifest "$T/manifest" >/dev/null || fail "sim snp --tsm-manifest"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc.json" --tsm-root "$T/svc-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "the SVSM's vTPM service report (manifest of 310 bytes kept raw)" "$T/out" &&
+    cmp -s "$T/manifest" "$T/svc.json.raw/manifestblob" &&
+    $CVM verify "$T/svc.json" --offline --report-data "$RD" --trust-root "$T/svc/ark.pem" >/dev/null &&
+    ok "SVSM vTPM service report: SHA-512(nonce || manifest) checked, manifest kept, report verifies" ||
+    fail "svsm-vtpm: exit $rc: $(cat "$T/out")"
+# the same manifest with a report at VMPL 2: refused
+$CVM sim snp --out "$T/svc2" --vmpl 2 --report-data "$RD" --tsm-tree "$T/svc2-tsm" \
+    --tsm-manifest "$T/manifest" >/dev/null || fail "sim snp --vmpl 2 --tsm-manifest"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc2.json" --tsm-root "$T/svc2-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "at VMPL 2, not 0" "$T/out" && ok "SVSM service report at VMPL 2: exit 1" ||
+    fail "svsm-vtpm vmpl 2: exit $rc: $(cat "$T/out")"
+# another manifest than the report commits to: refused
+head -c 310 /dev/urandom >"$T/svc-tsm/report/.template/manifestblob"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc3.json" --tsm-root "$T/svc-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "does not carry SHA-512(nonce || manifest)" "$T/out" &&
+    ok "SVSM service report over another manifest: exit 1" || fail "svsm-vtpm manifest: exit $rc: $(cat "$T/out")"
+# a kernel without service_provider (before 6.10): said so
+rm "$T/svc-tsm/report/.template/service_provider"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc4.json" --tsm-root "$T/svc-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "cannot ask the SVSM for its vTPM service" "$T/out" &&
+    ok "no service_provider attribute: exit 2, says what is needed" || fail "svsm-vtpm old kernel: exit $rc: $(cat "$T/out")"
+
 # --- TDX through configfs-tsm ---
 $CVM sim tdx --out "$T/tdx" --report-data "$NONCE" --tsm-tree "$T/tdx-tsm" \
     --dev-tree "$T/tdx-dev" >/dev/null || fail "sim tdx --tsm-tree"
