@@ -532,7 +532,8 @@ static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_op
         }
         if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
             ext.certs_len > certs_len && ext.certs_len <= CVMA_SNP_CERTTABLE_MAX) {
-            certs_len = ext.certs_len; /* the size the host needs */
+            /* the size the host needs, in whole pages as the driver wants */
+            certs_len = (ext.certs_len + 4095u) & ~4095u;
             continue;
         }
         break;
@@ -665,9 +666,7 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
         cvma_errf(err, err_len, "%s", w2);
         return rs;
     }
-    struct cvma_buf keep = c->tdreport;
     cvma_collected_free(c);
-    c->tdreport = keep;
     rs = collect_dev_tdx(o, c, w3, sizeof w3);
     cvma_errf(err, err_len,
               "no evidence collected; looked for configfs-tsm (%s), "
