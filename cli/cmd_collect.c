@@ -295,7 +295,7 @@ int cvma_cmd_guest_check(int argc, char **argv)
     /* A TDX quote needs configfs-tsm; SEV-SNP works through either interface. */
     usable = g.tee != NULL && (g.tsm || (strcmp(g.tee, "sev-snp") == 0 && g.sev_guest));
 
-    const char *missing[4];
+    const char *missing[5];
     size_t n_missing = 0;
     if (g.tee == NULL) {
         missing[n_missing++] = "no TEE guest interface: this machine is no confidential VM";
@@ -306,19 +306,27 @@ int cvma_cmd_guest_check(int argc, char **argv)
                                        : "configfs-tsm (Linux 6.7+, CONFIG_TSM_REPORTS): "
                                          "/dev/sev-guest is used instead";
     }
+    if (g.tsm && !g.tsm_probed) {
+        missing[n_missing++] =
+                "configfs-tsm: no report entry could be made or read (not root, or no TSM provider "
+                "loaded)";
+    }
     if (!g.tpmrm && !g.tpm) {
         missing[n_missing++] = "no TPM (tpmrm0, tpm0): no vTPM quote (--tpm)";
     }
 
     if (json) {
-        json_t *j = json_pack("{s:o, s:b, s:{s:s, s:b, s:s?}, s:{s:s, s:b, s:b, s:b, s:b},"
-                              " s:{s:b, s:b, s:b}, s:[]}",
-                              "tee", g.tee != NULL ? json_string(g.tee) : json_null(), "usable",
-                              usable, "configfs_tsm", "path", tsm, "present", g.tsm, "provider",
-                              g.tsm_provider[0] != '\0' ? g.tsm_provider : NULL, "devices", "root",
-                              dev, "sev-guest", g.sev_guest, "tdx_guest", g.tdx_guest, "tpmrm0",
-                              g.tpmrm, "tpm0", g.tpm, "cpu_flags", "read", g.cpuinfo_read,
-                              "sev_snp", g.cpu_snp, "tdx_guest", g.cpu_tdx, "missing");
+        json_t *j = json_pack(
+                "{s:o, s:b, s:{s:s, s:b, s:s?, s:b, s:I, s:b}, s:{s:s, s:b, s:b, s:b, s:b},"
+                " s:{s:b, s:b, s:b}, s:[]}",
+                "tee", g.tee != NULL ? json_string(g.tee) : json_null(), "usable", usable,
+                "configfs_tsm", "path", tsm, "present", g.tsm, "provider",
+                g.tsm_provider[0] != '\0' ? g.tsm_provider : NULL, "svsm",
+                g.tsm_privlevel_floor > 0, "privlevel_floor", (json_int_t)g.tsm_privlevel_floor,
+                "svsm_services", g.tsm_service_provider, "devices", "root", dev, "sev-guest",
+                g.sev_guest, "tdx_guest", g.tdx_guest, "tpmrm0", g.tpmrm, "tpm0", g.tpm,
+                "cpu_flags", "read", g.cpuinfo_read, "sev_snp", g.cpu_snp, "tdx_guest", g.cpu_tdx,
+                "missing");
         json_t *m = j != NULL ? json_object_get(j, "missing") : NULL;
         for (size_t i = 0; m != NULL && i < n_missing; i++) {
             (void)json_array_append_new(m, json_string(missing[i]));
@@ -337,6 +345,11 @@ int cvma_cmd_guest_check(int argc, char **argv)
     printf("looked for:\n");
     printf("  configfs-tsm  %s/report: %s%s%s\n", tsm, g.tsm ? "present" : "absent",
            g.tsm_provider[0] != '\0' ? ", provider " : "", g.tsm_provider);
+    if (g.tsm_privlevel_floor > 0) {
+        printf("                under an SVSM (privlevel_floor %lu)%s\n", g.tsm_privlevel_floor,
+               g.tsm_service_provider ? "; SVSM service reports available (--svsm-vtpm)"
+                                      : "; no service_provider (SVSM services need Linux 6.10+)");
+    }
     printf("  SEV-SNP       %s/sev-guest: %s\n", dev, g.sev_guest ? "present" : "absent");
     printf("  TDX           %s/tdx_guest: %s\n", dev, g.tdx_guest ? "present" : "absent");
     printf("  TPM           %s/tpmrm0: %s, %s/tpm0: %s\n", dev, g.tpmrm ? "present" : "absent", dev,

@@ -464,6 +464,43 @@ out:
     return rs;
 }
 
+bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
+                    unsigned long *privlevel_floor, bool *service_provider)
+{
+    char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
+    char name[64];
+    bool ok = false, made = false;
+
+    provider[0] = '\0';
+    *privlevel_floor = 0;
+    *service_provider = false;
+    (void)snprintf(name, sizeof name, "cvmattest-probe-%ld", (long)getpid());
+    if (report == NULL || (entry = cvma_path_join(report, name)) == NULL ||
+        (tmpl = cvma_path_join(report, ".template")) == NULL || mkdir(entry, 0700) != 0) {
+        goto out;
+    }
+    made = true;
+    if (tree && !path_exists(entry, "provider", NULL) && !copy_template(tmpl, entry)) {
+        goto out;
+    }
+    if (!attr_text(entry, "provider", provider, cap)) {
+        goto out;
+    }
+    if (!attr_uint(entry, "privlevel_floor", privlevel_floor)) {
+        *privlevel_floor = 0;
+    }
+    *service_provider = path_exists(entry, "service_provider", NULL);
+    ok = true;
+out:
+    if (made) {
+        remove_entry(entry, tree);
+    }
+    free(report);
+    free(entry);
+    free(tmpl);
+    return ok;
+}
+
 /* ---------- /dev/sev-guest ---------- */
 
 /* The report inside a MSG_REPORT_RSP response buffer. */

@@ -159,17 +159,26 @@ cvma_tpm_collect(const char *tcti, const struct cvma_tpm_pcr_list *pcrs, const u
 
 /* What guest-check finds (docs/collect.md). */
 struct cvma_guest_info {
-    bool tsm;              /* tsm_root/report exists */
-    char tsm_provider[32]; /* from a probe entry, "" if none */
-    bool sev_guest;        /* dev_root/sev-guest */
-    bool tdx_guest;        /* dev_root/tdx_guest */
-    bool tpmrm;            /* dev_root/tpmrm0 */
-    bool tpm;              /* dev_root/tpm0 */
-    bool cpu_snp;          /* cpuinfo flag sev_snp (hosts have it too: a hint only) */
-    bool cpu_tdx;          /* cpuinfo flag tdx_guest */
+    bool tsm;                          /* tsm_root/report exists */
+    bool tsm_probed;                   /* a probe entry could be made and read */
+    char tsm_provider[32];             /* its provider, "" if none */
+    unsigned long tsm_privlevel_floor; /* > 0: under an SVSM */
+    bool tsm_service_provider;         /* service_provider exists (Linux 6.10+: SVSM services) */
+    bool sev_guest;                    /* dev_root/sev-guest */
+    bool tdx_guest;                    /* dev_root/tdx_guest */
+    bool tpmrm;                        /* dev_root/tpmrm0 */
+    bool tpm;                          /* dev_root/tpm0 */
+    bool cpu_snp;                      /* cpuinfo flag sev_snp (hosts have it too: a hint only) */
+    bool cpu_tdx;                      /* cpuinfo flag tdx_guest */
     bool cpuinfo_read;
     const char *tee; /* "sev-snp", "tdx" or NULL */
 };
+
+/* Makes a configfs-tsm entry under root/report (tree: the template stand-in), reads its
+ * provider, privlevel_floor (0 when absent) and whether service_provider exists, and
+ * removes it. False when no entry could be made or it has no provider. */
+bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
+                    unsigned long *privlevel_floor, bool *service_provider);
 
 void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cpuinfo,
                       struct cvma_guest_info *out);

@@ -145,25 +145,14 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
 {
     struct cvma_buf b = {0};
     memset(g, 0, sizeof *g);
+    bool tree = tsm_root != NULL;
     tsm_root = tsm_root != NULL ? tsm_root : CVMA_COLLECT_TSM_ROOT;
     dev_root = dev_root != NULL ? dev_root : CVMA_COLLECT_DEV_ROOT;
     g->tsm = exists(tsm_root, "report", true);
     if (g->tsm) {
-        /* A plain tree names its provider in the template; configfs in a probe entry is not
-         * needed: the provider is known from the device nodes and cpu flags as well. */
-        char *t = cvma_path_join(tsm_root, "report/.template/provider");
-        if (t != NULL && cvma_file_read(t, 64, &b) == CVMA_OK) {
-            size_t n = b.len;
-            while (n > 0 && (b.p[n - 1] == '\n' || b.p[n - 1] == ' ')) {
-                n--;
-            }
-            if (n < sizeof g->tsm_provider && memchr(b.p, '\0', n) == NULL) {
-                memcpy(g->tsm_provider, b.p, n);
-                g->tsm_provider[n] = '\0';
-            }
-        }
-        cvma_buf_free(&b);
-        free(t);
+        /* A probe entry, as collect makes it (in a tree: the template stand-in). */
+        g->tsm_probed = cvma_tsm_probe(tsm_root, tree, g->tsm_provider, sizeof g->tsm_provider,
+                                       &g->tsm_privlevel_floor, &g->tsm_service_provider);
     }
     g->sev_guest = exists(dev_root, "sev-guest", false);
     g->tdx_guest = exists(dev_root, "tdx_guest", false);

@@ -217,6 +217,21 @@ rc=$?
     and any(.missing[]; test("configfs-tsm.*TDX quote"))' "$T/g.json" >/dev/null &&
     ok "guest-check: TDX without configfs-tsm: not usable, says what is missing" ||
     fail "guest-check tdx: exit $rc $(cat "$T/g.json")"
+# under an SVSM: a probe entry shows privlevel_floor and the service attributes
+$CVM guest-check --json --tsm-root "$T/svc-tsm" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 0 ] && jq -e '.configfs_tsm.svsm and .configfs_tsm.privlevel_floor == 2
+    and (.configfs_tsm.svsm_services | not)' "$T/g.json" >/dev/null &&
+    [ -z "$(ls -A "$T/svc-tsm/report" | grep -v '^\.template$')" ] &&
+    ok "guest-check: under an SVSM (privlevel_floor 2), probe entry removed" ||
+    fail "guest-check svsm: exit $rc $(cat "$T/g.json")"
+# configfs-tsm present but no entry can be read (no provider): named
+mkdir -p "$T/empty-tsm/report"
+$CVM guest-check --json --tsm-root "$T/empty-tsm" --dev-root "$T/snp-dev" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 0 ] && jq -e '.configfs_tsm.present and any(.missing[]; test("no report entry could be made"))' \
+    "$T/g.json" >/dev/null && ok "guest-check: an unreadable configfs-tsm is named" ||
+    fail "guest-check empty tsm: exit $rc $(cat "$T/g.json")"
 # sev_snp in the CPU flags is also a host's flag: not a guest by itself
 $CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
 rc=$?
