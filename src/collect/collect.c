@@ -670,10 +670,25 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
     if (fd >= 0) {
         close(fd);
     }
+    if (S_ISREG(st.st_mode)) {
+        /* The stand-in of a plain tree: DIR/tdx_guest.report0 holds the TDREPORT. */
+        if (attr_read(dev, "tdx_guest.report0", 1024, &c->tdreport) != CVMA_OK ||
+            c->tdreport.len != 1024) {
+            cvma_buf_free(&c->tdreport);
+        }
+    }
+    /* REPORTDATA sits at 128 in the TDREPORT's REPORTMACSTRUCT. */
+    uint8_t rd[64];
+    struct cvma_reader r;
+    cvma_reader_init(&r, c->tdreport.p, c->tdreport.len);
+    bool carries = c->tdreport.len > 0 && cvma_reader_skip(&r, 128) &&
+                   cvma_reader_bytes(&r, rd, sizeof rd) && memcmp(rd, o->nonce, 64) == 0;
     cvma_errf(why, why_len,
               "%s: %s; a TDX quote needs configfs-tsm (Linux 6.7 or later), which is absent", path,
-              c->tdreport.len > 0 ? "TDREPORT read (kept raw, not verifiable off the TD)"
-                                  : "present, no TDREPORT read");
+              c->tdreport.len == 0 ? "present, no TDREPORT read"
+              : carries            ? "TDREPORT over the nonce read (kept raw, not verifiable off "
+                                     "the TD)"
+                                   : "TDREPORT read but it does not carry the nonce (kept raw)");
     free(path);
     return CVMA_E_IO;
 }

@@ -196,6 +196,23 @@ rc=$?
     ok "/dev/tdx_guest without configfs-tsm: exit 2, says a quote needs configfs-tsm" ||
     fail "tdx dev only: exit $rc: $(cat "$T/out")"
 
+# the /dev/tdx_guest stand-in with a TDREPORT (REPORTDATA at 128): kept raw, still no quote
+python3 -c 'import sys
+r = bytearray(1024); r[128:192] = bytes.fromhex(sys.argv[1]).ljust(64, b"\0")
+open(sys.argv[2], "wb").write(r)' "$NONCE" "$T/tdx-dev/tdx_guest.report0"
+$CVM collect --nonce "$NONCE" --out "$T/tdx3.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "TDREPORT over the nonce read (kept raw" "$T/out" &&
+    cmp -s "$T/tdx-dev/tdx_guest.report0" "$T/tdx3.json.raw/tdreport" && [ ! -e "$T/tdx3.json" ] &&
+    ok "/dev/tdx_guest TDREPORT: kept raw, no bundle (a quote needs configfs-tsm)" ||
+    fail "tdx TDREPORT: exit $rc: $(cat "$T/out")"
+$CVM collect --nonce "$OTHER" --out "$T/tdx4.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+grep -q "TDREPORT read but it does not carry the nonce" "$T/out" &&
+    ok "/dev/tdx_guest TDREPORT for another nonce: said so" || fail "tdx TDREPORT nonce: $(cat "$T/out")"
+rm "$T/tdx-dev/tdx_guest.report0"
+
 # --- no interface at all: says what it looked for ---
 $CVM collect --nonce "$NONCE" --out "$T/none.json" --tsm-root "$T/none" --dev-root "$T/none" \
     >"$T/out" 2>&1
