@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
+#include "sim/sim_tree.h"
 #include "verifier/bundle.h"
 
 #define EXIT_USAGE 2
@@ -44,6 +45,11 @@ enum {
     O_TCB_STATUS,
     O_REVOKE_PCK,
     O_STALE,
+    /* both: simulated guest interfaces (sim/sim_tree.h) */
+    O_TSM_TREE,
+    O_DEV_TREE,
+    O_PRIVLEVEL_FLOOR,
+    O_TSM_MANIFEST,
 };
 
 static const struct option snp_options[] = {
@@ -61,7 +67,11 @@ static const struct option snp_options[] = {
         {"vlek", no_argument, NULL, O_VLEK},
         {"mask-chip-id", no_argument, NULL, O_MASK_CHIP_ID},
         {"revoke-ask", no_argument, NULL, O_REVOKE_ASK},
+        {"privlevel-floor", required_argument, NULL, O_PRIVLEVEL_FLOOR},
+        {"tsm-manifest", required_argument, NULL, O_TSM_MANIFEST},
         {"keep-keys", no_argument, NULL, O_KEEP_KEYS},
+        {"tsm-tree", required_argument, NULL, O_TSM_TREE},
+        {"dev-tree", required_argument, NULL, O_DEV_TREE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -80,6 +90,8 @@ static const struct option tdx_options[] = {
         {"revoke-pck", no_argument, NULL, O_REVOKE_PCK},
         {"stale", no_argument, NULL, O_STALE},
         {"keep-keys", no_argument, NULL, O_KEEP_KEYS},
+        {"tsm-tree", required_argument, NULL, O_TSM_TREE},
+        {"dev-tree", required_argument, NULL, O_DEV_TREE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -134,6 +146,12 @@ static void snp_usage(FILE *f)
           "  --revoke-ask            the CRL lists the ASK/ASVK serial\n"
           "  --keep-keys             also write ark-key.pem, ask-key.pem, vcek-key.pem\n"
           "                          (asvk-key.pem, vlek-key.pem with --vlek); test keys only\n"
+          "  --tsm-tree DIR          also write a configfs-tsm tree for `collect --tsm-root`\n"
+          "  --dev-tree DIR          also write a /dev tree (sev-guest stand-in) for\n"
+          "                          `collect --dev-root` (docs/collect.md)\n"
+          "  --privlevel-floor N     the tsm tree's privlevel_floor, 0..3 (>0: under an SVSM)\n"
+          "  --tsm-manifest FILE     the tsm tree's manifestblob (an SVSM service manifest;\n"
+          "                          give --report-data SHA-512(nonce || manifest))\n"
           "Writes report.bin, bundle.json, ark.pem, ask.pem|asvk.pem, "
           "vcek.pem+vcek.der|vlek.pem+vlek.der,\n"
           "cert_chain.pem and crl.der. The root is generated fresh and is NOT AMD's: verify\n"
@@ -211,6 +229,8 @@ static int sim_snp(int argc, char **argv)
 {
     struct cvma_sim_snp_opts o;
     const char *out_dir = NULL, *chip_hex = NULL, *fmc_arg = NULL;
+    const char *tsm_tree = NULL, *dev_tree = NULL, *manifest = NULL;
+    unsigned long floor = 0;
     char err[512];
     enum cvma_status st;
     unsigned long v;
@@ -240,6 +260,20 @@ static int sim_snp(int argc, char **argv)
             break;
         case O_KEEP_KEYS:
             o.keep_keys = true;
+            break;
+        case O_TSM_TREE:
+            tsm_tree = val;
+            break;
+        case O_DEV_TREE:
+            dev_tree = val;
+            break;
+        case O_TSM_MANIFEST:
+            manifest = val;
+            break;
+        case O_PRIVLEVEL_FLOOR:
+            if (!parse_uint(val, 3, &floor)) {
+                return cvma_cli_usage_error("sim snp", "--privlevel-floor wants 0..3");
+            }
             break;
         case O_OUT:
             if (val[0] == '\0') {
@@ -364,6 +398,12 @@ static int sim_snp(int argc, char **argv)
         fprintf(stderr, "cvmattest sim snp: cannot write %s/bundle.json\n", out_dir);
         return cvma_status_exit_code(st);
     }
+    if ((tsm_tree != NULL || dev_tree != NULL) &&
+        (st = cvma_sim_tree_write("sev-snp", out_dir, tsm_tree, dev_tree, (unsigned)floor, manifest,
+                                  err, sizeof err)) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s\n", err);
+        return cvma_status_exit_code(st);
+    }
     printf("cvmattest sim snp: wrote a simulated %s report v%u signed by a test %s to %s\n",
            o.product == CVMA_SNP_PRODUCT_TURIN   ? "Turin"
            : o.product == CVMA_SNP_PRODUCT_GENOA ? "Genoa"
@@ -395,6 +435,8 @@ static void tdx_usage(FILE *f)
           "  --stale                 TCB Info and QE Identity expired (next update 30 days ago)\n"
           "  --keep-keys             also write root_ca-key.pem, pck_ca-key.pem, pck-key.pem,\n"
           "                          tcb_signing-key.pem, attestation-key.pem; test keys only\n"
+          "  --tsm-tree DIR          also write a configfs-tsm tree for `collect --tsm-root`\n"
+          "  --dev-tree DIR          also write a /dev tree (tdx_guest) for `collect --dev-root`\n"
           "Writes quote.bin, bundle.json, root_ca.pem, tcb_info.json, qe_identity.json,\n"
           "tcb_info_issuer_chain.pem, qe_identity_issuer_chain.pem, pck_crl_issuer_chain.pem,\n"
           "pck_crl.der and root_ca_crl.der. The root is generated fresh and is NOT Intel's:\n"
@@ -429,7 +471,7 @@ static bool parse_tcb_status(const char *s, enum cvma_sim_tdx_tcb_status *out)
 static int sim_tdx(int argc, char **argv)
 {
     struct cvma_sim_tdx_opts o;
-    const char *out_dir = NULL;
+    const char *out_dir = NULL, *tsm_tree = NULL, *dev_tree = NULL;
     char err[512];
     enum cvma_status st;
     unsigned long v;
@@ -457,6 +499,12 @@ static int sim_tdx(int argc, char **argv)
             break;
         case O_KEEP_KEYS:
             o.keep_keys = true;
+            break;
+        case O_TSM_TREE:
+            tsm_tree = val;
+            break;
+        case O_DEV_TREE:
+            dev_tree = val;
             break;
         case O_OUT:
             if (val[0] == '\0') {
@@ -548,6 +596,12 @@ static int sim_tdx(int argc, char **argv)
     }
     if ((st = write_bundle(out_dir, "quote.bin", "tdx")) != CVMA_OK) {
         fprintf(stderr, "cvmattest sim tdx: cannot write %s/bundle.json\n", out_dir);
+        return cvma_status_exit_code(st);
+    }
+    if ((tsm_tree != NULL || dev_tree != NULL) &&
+        (st = cvma_sim_tree_write("tdx", out_dir, tsm_tree, dev_tree, 0, NULL, err, sizeof err)) !=
+                CVMA_OK) {
+        fprintf(stderr, "cvmattest %s\n", err);
         return cvma_status_exit_code(st);
     }
     printf("cvmattest sim tdx: wrote a simulated TDX quote v%u (TCB status %s) signed by a test "

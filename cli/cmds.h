@@ -17,5 +17,7 @@ int cvma_cmd_measure(int argc, char **argv);
 int cvma_cmd_launch(int argc, char **argv);
 int cvma_cmd_tpm(int argc, char **argv);
 int cvma_cmd_witness(int argc, char **argv);
+int cvma_cmd_collect(int argc, char **argv);
+int cvma_cmd_guest_check(int argc, char **argv);
 
 #endif

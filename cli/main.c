@@ -34,8 +34,9 @@ static void usage(FILE *f)
           "                                     than this when online (default 86400)\n"
           "      --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
           "      --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
-          "                                     else $XDG_CACHE_HOME/cvmattest)\n"
-          "  sim snp|tdx --out DIR [options]    simulated evidence, test root and collateral\n"
+          "                                     else $XDG_CACHE_HOME/cvmattest)\n",
+          f);
+    fputs("  sim snp|tdx --out DIR [options]    simulated evidence, test root and collateral\n"
           "  collateral fetch FILE --out DIR [--kds-url URL] [--pcs-url URL] [--cache-dir DIR]\n"
           "                                     everything an offline verification of FILE needs\n"
           "  bench FILE [verify options] [--seconds S] [--json]\n"
@@ -63,6 +64,8 @@ static void usage(FILE *f)
           "  registry log keygen|append|prove|check ...\n"
           "                                     the registries' transparency log\n"
           "  witness keygen|cosign|serve ...    a transparency-log witness\n"
+          "  collect --nonce HEX --out BUNDLE    evidence from inside a CVM into a bundle\n"
+          "  guest-check [--json]               which TEE this guest is, what collect can use\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -77,14 +80,23 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-        {"show", cvma_cmd_show},         {"verify", cvma_cmd_verify},
-        {"sim", cvma_cmd_sim},           {"bench", cvma_cmd_bench},
-        {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
-        {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
-        {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
-        {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
-        {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
+        {"show", cvma_cmd_show},
+        {"verify", cvma_cmd_verify},
+        {"sim", cvma_cmd_sim},
+        {"bench", cvma_cmd_bench},
+        {"demo", cvma_cmd_demo},
+        {"result", cvma_cmd_result},
+        {"registry", cvma_cmd_registry},
+        {"collateral", cvma_cmd_collateral},
+        {"policy", cvma_cmd_policy},
+        {"host-check", cvma_cmd_host_check},
+        {"eventlog", cvma_cmd_eventlog},
+        {"measure", cvma_cmd_measure},
+        {"launch", cvma_cmd_launch},
+        {"tpm", cvma_cmd_tpm},
         {"witness", cvma_cmd_witness},
+        {"collect", cvma_cmd_collect},
+        {"guest-check", cvma_cmd_guest_check},
 };
 
 static int (*find(const char *name))(int, char **)

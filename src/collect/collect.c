@@ -1,0 +1,781 @@
+/* Evidence collection inside the guest: see collect/collect.h and docs/collect.md. */
+#define _GNU_SOURCE
+#include "collect/collect.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sev-guest.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/reader.h"
+
+#define SNP_REPORT_LEN      0x4A0u
+#define SNP_REPORT_DATA_OFF 0x50u
+#define SNP_RSP_HDR         0x20u
+#define SNP_VMPL_OFF        0x30u
+#define TDX_QUOTE_HDR       48u
+#define TDX_REPORT_DATA_OFF 520u /* in the TD report body */
+
+/* TDX_CMD_GET_REPORT0 (Linux include/uapi/linux/tdx-guest.h, not in every libc's headers). */
+struct cvma_tdx_report_req {
+    uint8_t reportdata[64];
+    uint8_t tdreport[1024];
+};
+#define CVMA_TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct cvma_tdx_report_req)
+
+/* ---------- the SNP certificate table ---------- */
+
+static const struct {
+    const char *guid;
+    const char *name;
+    bool pem;
+} known_guids[] = {
+        {"c0b406a4-a803-4952-9743-3fb6014cd0ae", "ark.pem", true},
+        {"4ab7b379-bbac-4fe4-a02f-05aef327c782", "ask.pem", true},
+        {"63da758d-e664-4564-adc5-f4b93be8accd", "vcek.der", false},
+        {"a8074bc2-a25a-483e-aae6-39c045a0b8a1", "vlek.der", false},
+        {"92f81bc3-5811-4d3d-97ff-d19f88dc67ea", "crl.der", false},
+};
+
+static void guid_format(const uint8_t g[16], char out[37])
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[o++] = '-';
+        }
+        out[o++] = hx[g[i] >> 4];
+        out[o++] = hx[g[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_certtable *out,
+                              char *err, size_t err_len)
+{
+    struct cvma_reader r;
+    uint32_t offs[CVMA_COLLECT_MAX_CERTS], lens[CVMA_COLLECT_MAX_CERTS];
+    bool has_vlek = false;
+
+    memset(out, 0, sizeof *out);
+    cvma_reader_init(&r, p, len);
+    for (;;) {
+        uint8_t guid[16];
+        uint32_t off, n;
+        if (!cvma_reader_bytes(&r, guid, 16) || !cvma_reader_u32le(&r, &off) ||
+            !cvma_reader_u32le(&r, &n)) {
+            cvma_errf(err, err_len, "certificate table: no all-zero terminator entry");
+            return false;
+        }
+        if (cvma_bytes_are_zero(guid, 16) && off == 0 && n == 0) {
+            break;
+        }
+        if (out->n == CVMA_COLLECT_MAX_CERTS) {
+            cvma_errf(err, err_len, "certificate table: more than %u entries",
+                      CVMA_COLLECT_MAX_CERTS);
+            return false;
+        }
+        struct cvma_snp_cert_entry *e = &out->e[out->n];
+        memcpy(e->guid, guid, 16);
+        guid_format(guid, e->guid_str);
+        e->bundle_name = NULL;
+        /* Blobs start after the header: checked once the header's end is known, below. */
+        offs[out->n] = off;
+        lens[out->n] = n;
+        for (size_t k = 0; k < CVMA_ARRAY_LEN(known_guids); k++) {
+            if (strcmp(e->guid_str, known_guids[k].guid) == 0) {
+                e->bundle_name = known_guids[k].name;
+                e->pem = known_guids[k].pem;
+            }
+        }
+        if (e->bundle_name != NULL && strcmp(e->bundle_name, "vlek.der") == 0) {
+            has_vlek = true;
+        }
+        for (size_t k = 0; k < out->n; k++) {
+            if (memcmp(out->e[k].guid, guid, 16) == 0) {
+                cvma_errf(err, err_len, "certificate table: GUID %s twice", e->guid_str);
+                return false;
+            }
+        }
+        out->n++;
+    }
+    size_t hdr_end = r.off;
+    for (size_t i = 0; i < out->n; i++) {
+        struct cvma_snp_cert_entry *e = &out->e[i];
+        size_t off = offs[i], n = lens[i];
+        struct cvma_reader b;
+        cvma_reader_init(&b, p, len);
+        if (off < hdr_end || n == 0 || !cvma_reader_skip(&b, off) ||
+            !cvma_reader_span(&b, n, &e->data)) {
+            cvma_errf(err, err_len,
+                      "certificate table: entry %s: offset %zu length %zu outside the table "
+                      "(%zu bytes, header %zu)",
+                      e->guid_str, off, n, len, hdr_end);
+            return false;
+        }
+        if (has_vlek && e->bundle_name != NULL && strcmp(e->bundle_name, "ask.pem") == 0) {
+            e->bundle_name = "asvk.pem";
+        }
+    }
+    return true;
+}
+
+/* ---------- small file helpers ---------- */
+
+void cvma_collected_free(struct cvma_collected *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    cvma_buf_free(&c->evidence);
+    cvma_buf_free(&c->aux);
+    cvma_buf_free(&c->manifest);
+    cvma_buf_free(&c->tdreport);
+    memset(c, 0, sizeof *c);
+}
+
+static bool path_exists(const char *dir, const char *name, struct stat *st_out)
+{
+    char *p = cvma_path_join(dir, name);
+    struct stat st;
+    bool ok = p != NULL && stat(p, &st) == 0;
+    if (ok && st_out != NULL) {
+        *st_out = st;
+    }
+    free(p);
+    return ok;
+}
+
+static enum cvma_status attr_read(const char *dir, const char *name, size_t max,
+                                  struct cvma_buf *out)
+{
+    char *p = cvma_path_join(dir, name);
+    enum cvma_status st = p != NULL ? cvma_file_read(p, max, out) : CVMA_E_NOMEM;
+    free(p);
+    return st;
+}
+
+/* A small text attribute ("sev_guest\n", "3\n") without its trailing newline. */
+static bool attr_text(const char *dir, const char *name, char *out, size_t cap)
+{
+    struct cvma_buf b = {0};
+    bool ok = false;
+    if (attr_read(dir, name, 256, &b) == CVMA_OK) {
+        size_t n = b.len;
+        while (n > 0 && (b.p[n - 1] == '\n' || b.p[n - 1] == ' ')) {
+            n--;
+        }
+        if (n < cap && memchr(b.p, '\0', n) == NULL) {
+            memcpy(out, b.p, n);
+            out[n] = '\0';
+            ok = true;
+        }
+    }
+    cvma_buf_free(&b);
+    return ok;
+}
+
+static bool attr_uint(const char *dir, const char *name, unsigned long *v)
+{
+    char t[32], *end = NULL;
+    if (!attr_text(dir, name, t, sizeof t) || t[0] < '0' || t[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    *v = strtoul(t, &end, 10);
+    return errno == 0 && *end == '\0';
+}
+
+static bool attr_write(const char *dir, const char *name, const uint8_t *p, size_t n)
+{
+    char *path = cvma_path_join(dir, name);
+    int fd = path != NULL ? open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) : -1;
+    bool ok = fd >= 0;
+    size_t done = 0;
+    while (ok && done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = w > 0;
+        done += ok ? (size_t)w : 0;
+    }
+    if (fd >= 0 && close(fd) != 0) {
+        ok = false;
+    }
+    free(path);
+    return ok;
+}
+
+/* Copies the regular files of src into dst (the test-tree stand-in for configfs populating
+ * a new entry). */
+static bool copy_template(const char *src, const char *dst)
+{
+    DIR *d = opendir(src);
+    struct dirent *de;
+    bool ok = d != NULL;
+    while (ok && (de = readdir(d)) != NULL) {
+        struct stat st;
+        struct cvma_buf b = {0};
+        char *from = cvma_path_join(src, de->d_name), *to = cvma_path_join(dst, de->d_name);
+        if (from == NULL || to == NULL) {
+            ok = false;
+        } else if (stat(from, &st) == 0 && S_ISREG(st.st_mode)) {
+            ok = cvma_file_read(from, CVMA_COLLECT_MAX_BLOB, &b) == CVMA_OK &&
+                 cvma_file_write_atomic(to, b.p, b.len) == CVMA_OK;
+        }
+        cvma_buf_free(&b);
+        free(from);
+        free(to);
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    return ok;
+}
+
+static void remove_entry(const char *entry, bool tree)
+{
+    if (tree) {
+        DIR *d = opendir(entry);
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                char *p = cvma_path_join(entry, de->d_name);
+                if (p != NULL) {
+                    (void)unlink(p);
+                }
+                free(p);
+            }
+        }
+        if (d != NULL) {
+            closedir(d);
+        }
+    }
+    (void)rmdir(entry);
+}
+
+/* The REPORT_DATA of an SNP report or a TDX quote (v4/v5), through the reader. */
+static bool evidence_report_data(const char *kind, const struct cvma_buf *ev, uint8_t out[64])
+{
+    struct cvma_reader r;
+    cvma_reader_init(&r, ev->p, ev->len);
+    if (strcmp(kind, "sev-snp") == 0) {
+        return ev->len == SNP_REPORT_LEN && cvma_reader_skip(&r, SNP_REPORT_DATA_OFF) &&
+               cvma_reader_bytes(&r, out, 64);
+    }
+    uint16_t version = 0;
+    size_t body = TDX_QUOTE_HDR;
+    if (!cvma_reader_u16le(&r, &version) || (version != 4 && version != 5)) {
+        return false;
+    }
+    if (version == 5) {
+        body += 6; /* body type u16, body size u32 */
+    }
+    cvma_reader_init(&r, ev->p, ev->len);
+    return cvma_reader_skip(&r, body + TDX_REPORT_DATA_OFF) && cvma_reader_bytes(&r, out, 64);
+}
+
+static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cvma_collected *c,
+                                    char *err, size_t err_len)
+{
+    uint8_t rd[64];
+    if (!evidence_report_data(c->kind, &c->evidence, rd)) {
+        cvma_errf(err, err_len, "%s: the %s evidence (%zu bytes) cannot be parsed", c->via, c->kind,
+                  c->evidence.len);
+        return CVMA_REJECTED;
+    }
+    if (o->svsm_vtpm) {
+        /* The SVSM's report: VMPL 0, REPORT_DATA = SHA-512(nonce || manifest). */
+        uint8_t want[64];
+        unsigned int wl = 0;
+        uint32_t vmpl = 0;
+        struct cvma_reader r;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha512(), NULL) == 1 &&
+                  EVP_DigestUpdate(md, o->nonce, 64) == 1 &&
+                  EVP_DigestUpdate(md, c->manifest.p, c->manifest.len) == 1 &&
+                  EVP_DigestFinal_ex(md, want, &wl) == 1 && wl == 64;
+        EVP_MD_CTX_free(md);
+        if (!ok) {
+            cvma_errf(err, err_len, "SHA-512 failed");
+            return CVMA_E_INTERNAL;
+        }
+        if (c->manifest.len == 0) {
+            cvma_errf(err, err_len, "%s: the SVSM returned no service manifest", c->via);
+            return CVMA_REJECTED;
+        }
+        cvma_reader_init(&r, c->evidence.p, c->evidence.len);
+        if (!cvma_reader_skip(&r, SNP_VMPL_OFF) || !cvma_reader_u32le(&r, &vmpl) || vmpl != 0) {
+            cvma_errf(err, err_len, "%s: the SVSM's report is at VMPL %u, not 0", c->via, vmpl);
+            return CVMA_REJECTED;
+        }
+        if (memcmp(rd, want, 64) != 0) {
+            cvma_errf(err, err_len,
+                      "%s: the SVSM's report does not carry SHA-512(nonce || manifest) in "
+                      "REPORT_DATA",
+                      c->via);
+            return CVMA_REJECTED;
+        }
+    } else if (memcmp(rd, o->nonce, 64) != 0) {
+        cvma_errf(err, err_len, "%s: the %s evidence does not carry the nonce in REPORT_DATA",
+                  c->via, c->kind);
+        return CVMA_REJECTED;
+    }
+    if (strcmp(c->kind, "sev-snp") == 0 && c->aux.len > 0 &&
+        !cvma_snp_certtable_parse(c->aux.p, c->aux.len, &c->certs, err, err_len)) {
+        return CVMA_REJECTED;
+    }
+    return CVMA_OK;
+}
+
+/* ---------- configfs-tsm ---------- */
+
+static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cvma_collected *c,
+                                    char *why, size_t why_len)
+{
+    const char *root = o->tsm_root != NULL ? o->tsm_root : CVMA_COLLECT_TSM_ROOT;
+    char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
+    char name[64];
+    struct stat st;
+    enum cvma_status rs = CVMA_E_IO;
+    bool made = false;
+
+    if (report == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (stat(report, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cvma_errf(why, why_len, "%s: absent", report);
+        goto out;
+    }
+    (void)snprintf(name, sizeof name, "cvmattest-%ld", (long)getpid());
+    if ((entry = cvma_path_join(report, name)) == NULL ||
+        (tmpl = cvma_path_join(report, ".template")) == NULL) {
+        rs = CVMA_E_NOMEM;
+        goto out;
+    }
+    if (mkdir(entry, 0700) != 0) {
+        cvma_errf(why, why_len, "mkdir %s: %s", entry, strerror(errno));
+        goto out;
+    }
+    made = true;
+    if (o->tsm_root != NULL && !path_exists(entry, "provider", NULL) &&
+        !copy_template(tmpl, entry)) {
+        cvma_errf(why, why_len, "%s: a plain tree without a usable report/.template", root);
+        goto out;
+    }
+    if (!attr_text(entry, "provider", c->provider, sizeof c->provider)) {
+        cvma_errf(why, why_len, "%s: no provider attribute", entry);
+        goto out;
+    }
+    if (strcmp(c->provider, "sev_guest") == 0) {
+        c->kind = "sev-snp";
+    } else if (strcmp(c->provider, "tdx_guest") == 0) {
+        c->kind = "tdx";
+    } else {
+        cvma_errf(why, why_len, "%s: provider '%s' is not one this version reads", entry,
+                  c->provider);
+        goto out;
+    }
+    c->via = "configfs-tsm";
+    unsigned long floor = 0;
+    if (o->svsm_vtpm) {
+        static const char prov[] = "svsm\n", guid[] = CVMA_SVSM_VTPM_GUID "\n", ver[] = "0\n";
+        if (strcmp(c->kind, "sev-snp") != 0 ||
+            !attr_write(entry, "service_provider", (const uint8_t *)prov, sizeof prov - 1) ||
+            !attr_write(entry, "service_guid", (const uint8_t *)guid, sizeof guid - 1) ||
+            !attr_write(entry, "service_manifest_version", (const uint8_t *)ver, sizeof ver - 1)) {
+            cvma_errf(why, why_len,
+                      "%s: cannot ask the SVSM for its vTPM service (needs SEV-SNP under an "
+                      "SVSM, Linux 6.10+ service_provider): %s",
+                      entry, strerror(errno));
+            rs = CVMA_REJECTED;
+            goto out;
+        }
+        c->svsm = true;
+        c->svsm_service = true;
+    } else if (attr_uint(entry, "privlevel_floor", &floor) && floor > 0) {
+        /* Under an SVSM the guest runs above VMPL 0: ask for a report at its own level. */
+        char t[16];
+        int n = snprintf(t, sizeof t, "%lu\n", floor);
+        if (floor > 3 || !attr_write(entry, "privlevel", (const uint8_t *)t, (size_t)n)) {
+            cvma_errf(why, why_len, "%s: cannot set privlevel %lu", entry, floor);
+            goto out;
+        }
+        c->svsm = true;
+        c->privlevel = (unsigned)floor;
+    }
+    for (unsigned attempt = 1; attempt <= CVMA_COLLECT_GEN_RETRIES; attempt++) {
+        unsigned long g1 = 0, g2 = 0;
+        c->attempts = attempt;
+        cvma_buf_free(&c->evidence);
+        cvma_buf_free(&c->aux);
+        cvma_buf_free(&c->manifest);
+        if (!attr_write(entry, "inblob", o->nonce, sizeof o->nonce)) {
+            cvma_errf(why, why_len, "%s/inblob: cannot write: %s", entry, strerror(errno));
+            goto out;
+        }
+        if (!attr_uint(entry, "generation", &g1)) {
+            cvma_errf(why, why_len, "%s/generation: unreadable", entry);
+            goto out;
+        }
+        if ((rs = attr_read(entry, "outblob", CVMA_COLLECT_MAX_BLOB, &c->evidence)) != CVMA_OK ||
+            c->evidence.len == 0) {
+            cvma_errf(why, why_len, "%s/outblob: cannot read: %s", entry,
+                      rs == CVMA_OK ? "empty" : strerror(errno));
+            rs = CVMA_E_IO;
+            goto out;
+        }
+        /* Optional attributes: absent or empty is fine. */
+        (void)attr_read(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, &c->aux);
+        (void)attr_read(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, &c->manifest);
+        if (o->after_outblob != NULL) {
+            o->after_outblob(entry, attempt, o->hook_arg);
+        }
+        if (!attr_uint(entry, "generation", &g2)) {
+            cvma_errf(why, why_len, "%s/generation: unreadable", entry);
+            rs = CVMA_E_IO;
+            goto out;
+        }
+        if (g1 == g2) {
+            rs = CVMA_OK;
+            goto out;
+        }
+    }
+    cvma_errf(why, why_len, "%s: generation changed on each of %u reads (another writer)", entry,
+              CVMA_COLLECT_GEN_RETRIES);
+    rs = CVMA_E_IO;
+out:
+    if (made) {
+        remove_entry(entry, o->tsm_root != NULL);
+    }
+    free(report);
+    free(entry);
+    free(tmpl);
+    return rs;
+}
+
+bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
+                    unsigned long *privlevel_floor, bool *service_provider)
+{
+    char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
+    char name[64];
+    bool ok = false, made = false;
+
+    provider[0] = '\0';
+    *privlevel_floor = 0;
+    *service_provider = false;
+    (void)snprintf(name, sizeof name, "cvmattest-probe-%ld", (long)getpid());
+    if (report == NULL || (entry = cvma_path_join(report, name)) == NULL ||
+        (tmpl = cvma_path_join(report, ".template")) == NULL || mkdir(entry, 0700) != 0) {
+        goto out;
+    }
+    made = true;
+    if (tree && !path_exists(entry, "provider", NULL) && !copy_template(tmpl, entry)) {
+        goto out;
+    }
+    if (!attr_text(entry, "provider", provider, cap)) {
+        goto out;
+    }
+    if (!attr_uint(entry, "privlevel_floor", privlevel_floor)) {
+        *privlevel_floor = 0;
+    }
+    *service_provider = path_exists(entry, "service_provider", NULL);
+    ok = true;
+out:
+    if (made) {
+        remove_entry(entry, tree);
+    }
+    free(report);
+    free(entry);
+    free(tmpl);
+    return ok;
+}
+
+/* ---------- /dev/sev-guest ---------- */
+
+/* The report inside a MSG_REPORT_RSP response buffer. */
+static enum cvma_status snp_resp_report(const uint8_t *p, size_t len, struct cvma_buf *out,
+                                        char *why, size_t why_len)
+{
+    struct cvma_reader r;
+    uint32_t status = 0, size = 0;
+    struct cvma_span rep;
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_u32le(&r, &status) || !cvma_reader_u32le(&r, &size) ||
+        !cvma_reader_skip(&r, SNP_RSP_HDR - 8) || status != 0 || size != SNP_REPORT_LEN ||
+        !cvma_reader_span(&r, size, &rep)) {
+        cvma_errf(why, why_len, "sev-guest: report response status %u size %u", status, size);
+        return CVMA_REJECTED;
+    }
+    if ((out->p = malloc(rep.len)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    memcpy(out->p, rep.p, rep.len);
+    out->len = rep.len;
+    return CVMA_OK;
+}
+
+static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_opts *o,
+                                  struct cvma_collected *c, char *why, size_t why_len)
+{
+    struct snp_report_req req;
+    struct snp_ext_report_req ext;
+    struct snp_report_resp resp;
+    struct snp_guest_request_ioctl io;
+    uint8_t *certs = NULL;
+    uint32_t certs_len = 4 * 4096;
+    enum cvma_status rs = CVMA_E_IO;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0) {
+        cvma_errf(why, why_len, "%s: %s", path, strerror(errno));
+        return CVMA_E_IO;
+    }
+    memset(&req, 0, sizeof req);
+    memcpy(req.user_data, o->nonce, sizeof req.user_data);
+    for (int tries = 0; tries < 3; tries++) {
+        free(certs);
+        if ((certs = calloc(1, certs_len)) == NULL) {
+            rs = CVMA_E_NOMEM;
+            goto out;
+        }
+        memset(&ext, 0, sizeof ext);
+        memset(&resp, 0, sizeof resp);
+        memset(&io, 0, sizeof io);
+        ext.data = req;
+        ext.certs_address = (uint64_t)(uintptr_t)certs;
+        ext.certs_len = certs_len;
+        io.msg_version = 1;
+        io.req_data = (uint64_t)(uintptr_t)&ext;
+        io.resp_data = (uint64_t)(uintptr_t)&resp;
+        if (ioctl(fd, SNP_GET_EXT_REPORT, &io) == 0) {
+            if ((rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len)) ==
+                        CVMA_OK &&
+                (c->aux.p = malloc(certs_len)) != NULL) {
+                memcpy(c->aux.p, certs, certs_len);
+                c->aux.len = certs_len;
+            }
+            goto out;
+        }
+        if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
+            ext.certs_len > certs_len && ext.certs_len <= CVMA_SNP_CERTTABLE_MAX) {
+            /* the size the host needs, in whole pages as the driver wants */
+            certs_len = (ext.certs_len + 4095u) & ~4095u;
+            continue;
+        }
+        break;
+    }
+    /* The host has no certificates (or no extended requests): the plain report. */
+    c->ext_retried = true;
+    memset(&resp, 0, sizeof resp);
+    memset(&io, 0, sizeof io);
+    io.msg_version = 1;
+    io.req_data = (uint64_t)(uintptr_t)&req;
+    io.resp_data = (uint64_t)(uintptr_t)&resp;
+    if (ioctl(fd, SNP_GET_REPORT, &io) != 0) {
+        cvma_errf(why, why_len, "%s: SNP_GET_REPORT: %s (exitinfo2 0x%llx)", path, strerror(errno),
+                  (unsigned long long)io.exitinfo2);
+        rs = CVMA_E_IO;
+        goto out;
+    }
+    rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len);
+out:
+    free(certs);
+    close(fd);
+    return rs;
+}
+
+/* The stand-in of a plain tree: DIR/sev-guest.ext-report (response) and DIR/sev-guest.certs. */
+static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, char *why,
+                                    size_t why_len)
+{
+    struct cvma_buf resp = {0};
+    enum cvma_status rs;
+    if (attr_read(dev, "sev-guest.ext-report", 4000, &resp) != CVMA_OK) {
+        cvma_errf(why, why_len,
+                  "%s/sev-guest is a plain file but sev-guest.ext-report is "
+                  "missing",
+                  dev);
+        return CVMA_E_IO;
+    }
+    if (attr_read(dev, "sev-guest.certs", CVMA_SNP_CERTTABLE_MAX, &c->aux) != CVMA_OK ||
+        c->aux.len == 0) {
+        cvma_buf_free(&c->aux);
+        c->ext_retried = true; /* as SNP_GET_REPORT after an extended request without certs */
+    }
+    rs = snp_resp_report(resp.p, resp.len, &c->evidence, why, why_len);
+    cvma_buf_free(&resp);
+    return rs;
+}
+
+static enum cvma_status collect_dev_snp(const struct cvma_collect_opts *o, struct cvma_collected *c,
+                                        char *why, size_t why_len)
+{
+    const char *dev = o->dev_root != NULL ? o->dev_root : CVMA_COLLECT_DEV_ROOT;
+    struct stat st;
+    char *path = cvma_path_join(dev, "sev-guest");
+    enum cvma_status rs;
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (stat(path, &st) != 0) {
+        cvma_errf(why, why_len, "%s: absent", path);
+        free(path);
+        return CVMA_E_IO;
+    }
+    c->kind = "sev-snp";
+    c->via = "/dev/sev-guest";
+    rs = S_ISREG(st.st_mode) ? snp_standin(dev, c, why, why_len)
+                             : snp_ioctl(path, o, c, why, why_len);
+    free(path);
+    return rs;
+}
+
+/* /dev/tdx_guest gives a TDREPORT only; a quote needs configfs-tsm (or a QGS). */
+static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struct cvma_collected *c,
+                                        char *why, size_t why_len)
+{
+    const char *dev = o->dev_root != NULL ? o->dev_root : CVMA_COLLECT_DEV_ROOT;
+    struct stat st;
+    char *path = cvma_path_join(dev, "tdx_guest");
+    struct cvma_tdx_report_req req;
+    int fd = -1;
+
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (stat(path, &st) != 0) {
+        cvma_errf(why, why_len, "%s: absent", path);
+        free(path);
+        return CVMA_E_IO;
+    }
+    memset(&req, 0, sizeof req);
+    memcpy(req.reportdata, o->nonce, sizeof req.reportdata);
+    if (S_ISCHR(st.st_mode) && (fd = open(path, O_RDWR | O_CLOEXEC)) >= 0 &&
+        ioctl(fd, CVMA_TDX_CMD_GET_REPORT0, &req) == 0 &&
+        (c->tdreport.p = malloc(sizeof req.tdreport)) != NULL) {
+        memcpy(c->tdreport.p, req.tdreport, sizeof req.tdreport);
+        c->tdreport.len = sizeof req.tdreport;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (S_ISREG(st.st_mode)) {
+        /* The stand-in of a plain tree: DIR/tdx_guest.report0 holds the TDREPORT. */
+        if (attr_read(dev, "tdx_guest.report0", 1024, &c->tdreport) != CVMA_OK ||
+            c->tdreport.len != 1024) {
+            cvma_buf_free(&c->tdreport);
+        }
+    }
+    /* REPORTDATA sits at 128 in the TDREPORT's REPORTMACSTRUCT. */
+    uint8_t rd[64];
+    struct cvma_reader r;
+    cvma_reader_init(&r, c->tdreport.p, c->tdreport.len);
+    bool carries = c->tdreport.len > 0 && cvma_reader_skip(&r, 128) &&
+                   cvma_reader_bytes(&r, rd, sizeof rd) && memcmp(rd, o->nonce, 64) == 0;
+    cvma_errf(why, why_len,
+              "%s: %s; a TDX quote needs configfs-tsm (Linux 6.7 or later), which is absent", path,
+              c->tdreport.len == 0 ? "present, no TDREPORT read"
+              : carries            ? "TDREPORT over the nonce read (kept raw, not verifiable off "
+                                     "the TD)"
+                                   : "TDREPORT read but it does not carry the nonce (kept raw)");
+    free(path);
+    return CVMA_E_IO;
+}
+
+enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_collected *c,
+                              char *err, size_t err_len)
+{
+    char w1[512] = "", w2[512] = "", w3[512] = "";
+    enum cvma_status rs;
+
+    memset(c, 0, sizeof *c);
+    rs = collect_tsm(o, c, w1, sizeof w1);
+    if (rs == CVMA_OK) {
+        return check_nonce(o, c, err, err_len);
+    }
+    if (rs == CVMA_E_NOMEM || o->svsm_vtpm) {
+        /* The SVSM service report exists through configfs-tsm only. */
+        cvma_errf(err, err_len, "%s", w1);
+        return rs == CVMA_REJECTED ? CVMA_E_IO : rs;
+    }
+    cvma_collected_free(c);
+    rs = collect_dev_snp(o, c, w2, sizeof w2);
+    if (rs == CVMA_OK) {
+        return check_nonce(o, c, err, err_len);
+    }
+    if (rs != CVMA_E_IO) {
+        cvma_errf(err, err_len, "%s", w2);
+        return rs;
+    }
+    cvma_collected_free(c);
+    rs = collect_dev_tdx(o, c, w3, sizeof w3);
+    cvma_errf(err, err_len,
+              "no evidence collected; looked for configfs-tsm (%s), "
+              "SEV-SNP (%s), TDX (%s)",
+              w1, w2, w3);
+    return rs == CVMA_OK ? CVMA_E_IO : rs;
+}
+
+/* ---------- output ---------- */
+
+enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c, const char *dir)
+{
+    enum cvma_status st = cvma_mkdir_p(dir, 0755);
+    const struct {
+        const char *name;
+        const struct cvma_buf *b;
+    } files[] = {{"outblob", &c->evidence},
+                 {"auxblob", &c->aux},
+                 {"manifestblob", &c->manifest},
+                 {"tdreport", &c->tdreport}};
+    for (size_t i = 0; st == CVMA_OK && i < CVMA_ARRAY_LEN(files); i++) {
+        if (files[i].b->len > 0) {
+            char *p = cvma_path_join(dir, files[i].name);
+            st = p != NULL ? cvma_file_write_atomic(p, files[i].b->p, files[i].b->len)
+                           : CVMA_E_NOMEM;
+            free(p);
+        }
+    }
+    for (size_t i = 0; st == CVMA_OK && i < c->certs.n; i++) {
+        char name[64];
+        (void)snprintf(name, sizeof name, "cert-%s.bin", c->certs.e[i].guid_str);
+        char *p = cvma_path_join(dir, name);
+        st = p != NULL ? cvma_file_write_atomic(p, c->certs.e[i].data.p, c->certs.e[i].data.len)
+                       : CVMA_E_NOMEM;
+        free(p);
+    }
+    return st;
+}
+
+enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tpm_collected *t, const char *dir)
+{
+    enum cvma_status st = cvma_mkdir_p(dir, 0755);
+    const struct {
+        const char *name;
+        const struct cvma_buf *b;
+    } files[] = {{"tpm_quote.bin", &t->quote},
+                 {"tpm_signature.bin", &t->signature},
+                 {"tpm_ak.bin", &t->ak},
+                 {"tpm_pcrs.json", &t->pcrs},
+                 {"hcl_report.bin", &t->hcl_report}};
+    for (size_t i = 0; st == CVMA_OK && i < CVMA_ARRAY_LEN(files); i++) {
+        if (files[i].b->len > 0) {
+            char *p = cvma_path_join(dir, files[i].name);
+            st = p != NULL ? cvma_file_write_atomic(p, files[i].b->p, files[i].b->len)
+                           : CVMA_E_NOMEM;
+            free(p);
+        }
+    }
+    return st;
+}

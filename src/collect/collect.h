@@ -1,0 +1,186 @@
+/*
+ * Evidence collection inside a confidential VM (docs/collect.md): configfs-tsm first (one
+ * interface for SEV-SNP and TDX), then /dev/sev-guest (SNP_GET_EXT_REPORT with its
+ * certificate table) and /dev/tdx_guest. The raw bytes are kept before anything is parsed;
+ * the result becomes an evidence bundle (docs/bundle.md) that `verify` takes as is.
+ *
+ * Test trees: tsm_root and dev_root may name plain directories laid out like
+ * /sys/kernel/config/tsm and /dev (the simulator writes them: `sim snp|tdx --tsm-tree DIR
+ * --dev-tree DIR`). A plain directory cannot act like configfs or a character device, so:
+ *  - configfs-tsm: after mkdir of an entry, when the entry has no "provider" attribute (a
+ *    plain directory: the kernel did not populate it) and tsm_root was given, the regular
+ *    files of tsm_root/report/.template/ are copied into it, as the kernel creates the
+ *    attributes; the entry's files are removed before its rmdir;
+ *  - /dev/sev-guest: when it is a regular file (not a character device), SNP_GET_EXT_REPORT
+ *    is replaced by reading DIR/sev-guest.ext-report (the ioctl's response buffer: the
+ *    MSG_REPORT_RSP with the report at 0x20) and DIR/sev-guest.certs (the certificate
+ *    table; absent: the host has none, and the plain SNP_GET_REPORT is used).
+ * A simulated tree cannot sign the nonce it is given: the test chooses the nonce first and
+ * the simulator precomputes a report carrying it (sim --report-data NONCE). Collection
+ * checks that the report carries the nonce, so a mismatch is caught.
+ */
+#ifndef CVMA_COLLECT_COLLECT_H
+#define CVMA_COLLECT_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+
+#define CVMA_SVSM_VTPM_GUID      "c476f1eb-0123-45a5-9641-b4e7dde5bfe3"
+#define CVMA_COLLECT_TSM_ROOT    "/sys/kernel/config/tsm"
+#define CVMA_COLLECT_DEV_ROOT    "/dev"
+#define CVMA_COLLECT_MAX_BLOB    (1u << 20)
+#define CVMA_COLLECT_MAX_CERTS   16
+#define CVMA_COLLECT_GEN_RETRIES 3
+#define CVMA_SNP_CERTTABLE_MAX   (64u << 10)
+
+/* One entry of the SNP extended-report certificate table (docs/snp-report.md §10). */
+struct cvma_snp_cert_entry {
+    uint8_t guid[16];
+    char guid_str[37];
+    const char *bundle_name; /* vcek.der, vlek.der, ask.pem, asvk.pem, ark.pem, crl.der;
+                              * NULL: a GUID this version does not know (kept, not bundled) */
+    bool pem;                /* bundle_name wants PEM: the DER is wrapped */
+    struct cvma_span data;   /* borrowed from the table */
+};
+
+struct cvma_snp_certtable {
+    struct cvma_snp_cert_entry e[CVMA_COLLECT_MAX_CERTS];
+    size_t n;
+};
+
+/*
+ * Parses a GHCB certificate table (untrusted: the host fills it). Entries up to the all-zero
+ * terminator; each blob must lie after the header and inside the table. The ASK GUID is named
+ * asvk.pem when the table holds a VLEK. False with a message in err on a malformed table.
+ */
+CVMA_MUST_USE bool cvma_snp_certtable_parse(const uint8_t *p, size_t len,
+                                            struct cvma_snp_certtable *out, char *err,
+                                            size_t err_len);
+
+struct cvma_collect_opts {
+    const char *tsm_root; /* NULL: CVMA_COLLECT_TSM_ROOT (a tree given here enables the
+                           * template stand-in described above) */
+    const char *dev_root; /* NULL: CVMA_COLLECT_DEV_ROOT */
+    uint8_t nonce[64];    /* REPORT_DATA, zero-padded */
+    size_t nonce_len;
+    /* Ask the SVSM for its vTPM service report (configfs-tsm service_provider "svsm",
+     * Linux 6.10+): a VMPL 0 report with REPORT_DATA = SHA-512(nonce(64) || manifest), the
+     * manifest being the vTPM EK's TPMT_PUBLIC (in manifestblob). */
+    bool svsm_vtpm;
+    /* Tests: called after outblob was read, before generation is read again. */
+    void (*after_outblob)(const char *entry_dir, unsigned attempt, void *arg);
+    void *hook_arg;
+};
+
+struct cvma_collected {
+    const char *kind;                /* "sev-snp" or "tdx" */
+    const char *via;                 /* "configfs-tsm", "/dev/sev-guest" */
+    char provider[32];               /* configfs-tsm provider, "" otherwise */
+    unsigned attempts;               /* outblob reads (more than 1: generation changed) */
+    bool svsm;                       /* privlevel_floor > 0: running under an SVSM */
+    unsigned privlevel;              /* privlevel written (when svsm, not svsm_service) */
+    bool svsm_service;               /* the SVSM's vTPM service report; manifest holds the
+                                      * manifest (the vTPM EK's TPMT_PUBLIC) */
+    bool ext_retried;                /* /dev/sev-guest: no certificates, plain report used */
+    struct cvma_buf evidence;        /* outblob, or the report from the ioctl response */
+    struct cvma_buf aux;             /* auxblob or the ioctl's certificate table (may be empty) */
+    struct cvma_buf manifest;        /* manifestblob (may be empty) */
+    struct cvma_buf tdreport;        /* /dev/tdx_guest TDREPORT (no quote without configfs-tsm) */
+    struct cvma_snp_certtable certs; /* parsed from aux (SNP) */
+};
+
+void cvma_collected_free(struct cvma_collected *c);
+
+/*
+ * Collects evidence for opts->nonce. CVMA_OK with c filled; CVMA_E_IO when no interface
+ * works (err says what was looked for and why each failed), CVMA_REJECTED when the TEE
+ * returned evidence that does not carry the nonce or cannot be parsed (the raw bytes are in
+ * c all the same). err gets a one-line message.
+ */
+CVMA_MUST_USE enum cvma_status cvma_collect(const struct cvma_collect_opts *opts,
+                                            struct cvma_collected *c, char *err, size_t err_len);
+
+/* Writes c's raw bytes into dir (outblob, auxblob, manifestblob, tdreport, and each
+ * certificate-table entry as cert-<guid>.bin). */
+CVMA_MUST_USE enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c,
+                                                        const char *dir);
+
+struct cvma_tpm_collected;
+
+/* Writes the bundle: the evidence, and the certificate-table entries it knows as collateral
+ * parts (docs/bundle.md), and the TPM parts of tpm (may be NULL). c NULL (or c->kind NULL):
+ * a bundle of kind "tpm" with the TPM parts only. */
+CVMA_MUST_USE enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
+                                                           const struct cvma_tpm_collected *tpm,
+                                                           const char *path);
+
+/* ---------- the vTPM (collect_tpm.c, tss2-esys) ---------- */
+
+#define CVMA_TPM_DEFAULT_PCRS "sha256:0-7"
+#define CVMA_TPM_AZURE_HCL_NV 0x01400001u /* Azure's HCL report (docs/azure-cvm.md) */
+
+/* A PCR selection: one bank, PCRs 0..23. */
+struct cvma_tpm_pcr_list {
+    uint16_t alg; /* TPM2_ALG_SHA1, _SHA256 or _SHA384 */
+    uint32_t mask;
+};
+
+/* "sha256:0,1,7" or "0-7,14" (bank sha256 when not named); false when malformed. */
+bool cvma_tpm_pcr_list_parse(const char *s, struct cvma_tpm_pcr_list *out);
+
+struct cvma_tpm_collected {
+    struct cvma_buf quote;      /* TPMS_ATTEST */
+    struct cvma_buf signature;  /* TPMT_SIGNATURE */
+    struct cvma_buf ak;         /* TPM2B_PUBLIC */
+    struct cvma_buf pcrs;       /* JSON {"sha256": {"0": "<hex>", ...}} */
+    struct cvma_buf hcl_report; /* NV 0x01400001 when present (Azure), else empty */
+};
+
+void cvma_tpm_collected_free(struct cvma_tpm_collected *t);
+
+/* Writes t's bytes into dir: tpm_quote.bin, tpm_signature.bin, tpm_ak.bin, tpm_pcrs.json,
+ * hcl_report.bin (when read). */
+CVMA_MUST_USE enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tpm_collected *t,
+                                                            const char *dir);
+
+/*
+ * A quote over pcrs with extraData = nonce through tcti (a tss2 TCTI configuration:
+ * "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=N"), signed by an AK made as a primary
+ * key under the endorsement hierarchy (restricted RSA-2048 RSASSA-SHA256: the same key for
+ * the same TPM each time); the PCR values; Azure's HCL report when its NV index exists.
+ * CVMA_OK; CVMA_E_IO with a message when the TPM cannot be reached or refuses.
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_tpm_collect(const char *tcti, const struct cvma_tpm_pcr_list *pcrs, const uint8_t *nonce,
+                 size_t nonce_len, struct cvma_tpm_collected *t, char *err, size_t err_len);
+
+/* What guest-check finds (docs/collect.md). */
+struct cvma_guest_info {
+    bool tsm;                          /* tsm_root/report exists */
+    bool tsm_probed;                   /* a probe entry could be made and read */
+    char tsm_provider[32];             /* its provider, "" if none */
+    unsigned long tsm_privlevel_floor; /* > 0: under an SVSM */
+    bool tsm_service_provider;         /* service_provider exists (Linux 6.10+: SVSM services) */
+    bool sev_guest;                    /* dev_root/sev-guest */
+    bool tdx_guest;                    /* dev_root/tdx_guest */
+    bool tpmrm;                        /* dev_root/tpmrm0 */
+    bool tpm;                          /* dev_root/tpm0 */
+    bool cpu_snp;                      /* cpuinfo flag sev_snp (hosts have it too: a hint only) */
+    bool cpu_tdx;                      /* cpuinfo flag tdx_guest */
+    bool cpuinfo_read;
+    const char *tee; /* "sev-snp", "tdx" or NULL */
+};
+
+/* Makes a configfs-tsm entry under root/report (tree: the template stand-in), reads its
+ * provider, privlevel_floor (0 when absent) and whether service_provider exists, and
+ * removes it. False when no entry could be made or it has no provider. */
+bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
+                    unsigned long *privlevel_floor, bool *service_provider);
+
+void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cpuinfo,
+                      struct cvma_guest_info *out);
+
+#endif

@@ -1,0 +1,277 @@
+#!/bin/sh
+# cvmattest collect and guest-check (docs/collect.md), through simulated guest interfaces:
+#  - SEV-SNP through a configfs-tsm tree and through the /dev/sev-guest stand-in (with the
+#    host's certificate table, and without it), TDX through configfs-tsm; each bundle then
+#    verified end to end with --offline --report-data NONCE (affirming), and refused with
+#    another nonce;
+#  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
+#  - under an SVSM (privlevel_floor 2) privlevel is written;
+#  - an unknown certificate-table GUID is kept raw, not bundled;
+#  - /dev/tdx_guest alone: no quote without configfs-tsm, said so;
+#  - guest-check on prepared trees and on this machine (no CVM: exit 1, what it looked for).
+# Needs CVMATTEST_BIN and jq.
+set -u
+
+skip() { echo "collect: SKIP: $*" >&2; exit 77; }
+[ -n "${CVMATTEST_BIN:-}" ] && [ -x "$CVMATTEST_BIN" ] || skip "CVMATTEST_BIN not set or not built"
+command -v jq >/dev/null 2>&1 || skip "jq not installed (make deps)"
+command -v python3 >/dev/null 2>&1 || skip "python3 not installed (make deps)"
+
+CVM=$CVMATTEST_BIN
+T=$(mktemp -d /tmp/cvma-e2e-collect.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+
+NONCE=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+OTHER=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+
+# verify_ok BUNDLE ROOT [more verify args]: affirming with the nonce, refused with another
+verify_ok() {
+    b=$1
+    shift
+    out=$($CVM verify "$b" --offline --report-data "$NONCE" --json "$@")
+    rc=$?
+    st=$(printf '%s' "$out" | jq -r .status)
+    [ $rc -eq 0 ] && [ "$st" = affirming ] || { fail "verify $b: exit $rc status $st"; return 1; }
+    $CVM verify "$b" --offline --report-data "$OTHER" "$@" >/dev/null 2>&1
+    rc=$?
+    [ $rc -eq 1 ] || { fail "verify $b with another nonce: exit $rc, want 1"; return 1; }
+    return 0
+}
+
+# --- SEV-SNP through configfs-tsm ---
+$CVM sim snp --out "$T/snp" --report-data "$NONCE" --tsm-tree "$T/snp-tsm" \
+    --dev-tree "$T/snp-dev" >/dev/null || fail "sim snp --tsm-tree --dev-tree"
+$CVM collect --nonce "$NONCE" --out "$T/snp-tsm.json" --tsm-root "$T/snp-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "via configfs-tsm (provider sev_guest)" "$T/out"; then
+    names=$(jq -r '[.parts[] | .name // .role] | join(" ")' "$T/snp-tsm.json")
+    [ "$(jq -r .kind "$T/snp-tsm.json")" = sev-snp ] &&
+        [ "$names" = "evidence vcek.der ask.pem ark.pem crl.der" ] ||
+        fail "snp tsm bundle: kind/parts '$names'"
+    cmp -s "$T/snp-tsm.json.raw/outblob" "$T/snp/report.bin" || fail "snp tsm: raw outblob kept"
+    [ -z "$(ls -A "$T/snp-tsm/report" | grep -v '^\.template$')" ] ||
+        fail "snp tsm: the configfs entry was not removed"
+    verify_ok "$T/snp-tsm.json" --trust-root "$T/snp/ark.pem" &&
+        ok "SEV-SNP via configfs-tsm: bundle with VCEK, ASK, ARK, CRL verifies offline"
+else
+    fail "collect snp via configfs-tsm: exit $rc: $(cat "$T/out")"
+fi
+
+# --- SEV-SNP through the /dev/sev-guest stand-in ---
+$CVM collect --nonce "$NONCE" --out "$T/snp-dev.json" --tsm-root "$T/none" \
+    --dev-root "$T/snp-dev" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "via /dev/sev-guest, 4 certificate" "$T/out"; then
+    verify_ok "$T/snp-dev.json" --trust-root "$T/snp/ark.pem" &&
+        ok "SEV-SNP via /dev/sev-guest: extended report with its certificate table verifies"
+else
+    fail "collect snp via /dev/sev-guest: exit $rc: $(cat "$T/out")"
+fi
+# the host has no certificates: the plain report; the verifier then needs the VCEK elsewhere
+mv "$T/snp-dev/sev-guest.certs" "$T/certs.saved"
+$CVM collect --nonce "$NONCE" --out "$T/snp-nocert.json" --tsm-root "$T/none" \
+    --dev-root "$T/snp-dev" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "no certificates from the host" "$T/out" &&
+    [ "$(jq '.parts | length' "$T/snp-nocert.json")" = 1 ]; then
+    verify_ok "$T/snp-nocert.json" --trust-root "$T/snp/ark.pem" --collateral "$T/snp" &&
+        ok "SEV-SNP without host certificates: plain report, verified with --collateral"
+else
+    fail "collect snp without certificates: exit $rc: $(cat "$T/out")"
+fi
+mv "$T/certs.saved" "$T/snp-dev/sev-guest.certs"
+
+# --- a report for another nonce is refused by collect, raw bytes kept ---
+$CVM collect --nonce "$OTHER" --out "$T/wrong.json" --tsm-root "$T/snp-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "does not carry the nonce" "$T/out" && [ ! -e "$T/wrong.json" ] &&
+    cmp -s "$T/wrong.json.raw/outblob" "$T/snp/report.bin" &&
+    ok "a report without the nonce: exit 1, no bundle, raw bytes kept" ||
+    fail "wrong nonce: exit $rc: $(cat "$T/out")"
+
+# --- an unknown certificate-table GUID is kept raw, not bundled ---
+python3 - "$T/snp-tsm/report/.template/auxblob" <<'PY' || fail "python: unknown GUID table"
+import struct, sys
+p = sys.argv[1]
+t = open(p, "rb").read()
+ents = []
+i = 0
+while t[i:i + 24] != b"\0" * 24:
+    g, off, n = t[i:i + 16], *struct.unpack("<II", t[i + 16:i + 24])
+    ents.append((g, t[off:off + n]))
+    i += 24
+ents.append((bytes(range(16)), b"extra platform data"))
+hdr = 24 * (len(ents) + 1)
+out, blobs = b"", b""
+for g, d in ents:
+    out += g + struct.pack("<II", hdr + len(blobs), len(d))
+    blobs += d
+open(p, "wb").write(out + b"\0" * 24 + blobs)
+PY
+$CVM collect --nonce "$NONCE" --out "$T/unk.json" --tsm-root "$T/snp-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "00010203-0405-0607-0809-0a0b0c0d0e0f is not one this version knows" "$T/out" &&
+    [ "$(cat "$T/unk.json.raw/cert-00010203-0405-0607-0809-0a0b0c0d0e0f.bin")" = "extra platform data" ] &&
+    [ "$(jq '.parts | length' "$T/unk.json")" = 5 ] &&
+    ok "unknown certificate-table GUID: kept raw, named, not bundled" ||
+    fail "unknown GUID: exit $rc: $(cat "$T/out")"
+# a table whose entry points outside it: refused, raw kept
+printf 'garbage' >>"$T/snp-tsm/report/.template/auxblob"
+python3 -c "
+import sys; p=sys.argv[1]; t=bytearray(open(p,'rb').read()); t[20:24]=(1<<20).to_bytes(4,'little'); open(p,'wb').write(t)" \
+    "$T/snp-tsm/report/.template/auxblob"
+$CVM collect --nonce "$NONCE" --out "$T/bad.json" --tsm-root "$T/snp-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "certificate table: entry .* outside the table" "$T/out" &&
+    [ -s "$T/bad.json.raw/auxblob" ] &&
+    ok "malformed certificate table: exit 1, raw auxblob kept" ||
+    fail "malformed table: exit $rc: $(cat "$T/out")"
+
+# --- under an SVSM: privlevel is set to the floor ---
+$CVM sim snp --out "$T/svsm" --vmpl 2 --report-data "$NONCE" --tsm-tree "$T/svsm-tsm" \
+    --privlevel-floor 2 >/dev/null || fail "sim snp --privlevel-floor"
+$CVM collect --nonce "$NONCE" --out "$T/svsm.json" --tsm-root "$T/svsm-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "under an SVSM at privlevel 2" "$T/out" &&
+    [ "$($CVM verify "$T/svsm.json" --offline --report-data "$NONCE" --trust-root "$T/svsm/ark.pem" --json | jq -r '.claims.snp.vmpl')" = 2 ] &&
+    ok "under an SVSM: privlevel 2 written, report verifies" ||
+    fail "svsm: exit $rc: $(cat "$T/out")"
+
+# --- the SVSM's vTPM service report: VMPL 0, REPORT_DATA = SHA-512(nonce || manifest) ---
+head -c 310 /dev/urandom >"$T/manifest"
+RD=$(python3 -c 'import hashlib, sys
+n = bytes.fromhex(sys.argv[1]).ljust(64, b"\0")
+print(hashlib.sha512(n + open(sys.argv[2], "rb").read()).hexdigest())' "$NONCE" "$T/manifest")
+$CVM sim snp --out "$T/svc" --vmpl 0 --report-data "$RD" --tsm-tree "$T/svc-tsm" \
+    --privlevel-floor 2 --tsm-manifest "$T/manifest" >/dev/null || fail "sim snp --tsm-manifest"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc.json" --tsm-root "$T/svc-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "the SVSM's vTPM service report (manifest of 310 bytes kept raw)" "$T/out" &&
+    cmp -s "$T/manifest" "$T/svc.json.raw/manifestblob" &&
+    $CVM verify "$T/svc.json" --offline --report-data "$RD" --trust-root "$T/svc/ark.pem" >/dev/null &&
+    ok "SVSM vTPM service report: SHA-512(nonce || manifest) checked, manifest kept, report verifies" ||
+    fail "svsm-vtpm: exit $rc: $(cat "$T/out")"
+# the same manifest with a report at VMPL 2: refused
+$CVM sim snp --out "$T/svc2" --vmpl 2 --report-data "$RD" --tsm-tree "$T/svc2-tsm" \
+    --tsm-manifest "$T/manifest" >/dev/null || fail "sim snp --vmpl 2 --tsm-manifest"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc2.json" --tsm-root "$T/svc2-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "at VMPL 2, not 0" "$T/out" && ok "SVSM service report at VMPL 2: exit 1" ||
+    fail "svsm-vtpm vmpl 2: exit $rc: $(cat "$T/out")"
+# another manifest than the report commits to: refused
+head -c 310 /dev/urandom >"$T/svc-tsm/report/.template/manifestblob"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc3.json" --tsm-root "$T/svc-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "does not carry SHA-512(nonce || manifest)" "$T/out" &&
+    ok "SVSM service report over another manifest: exit 1" || fail "svsm-vtpm manifest: exit $rc: $(cat "$T/out")"
+# a kernel without service_provider (before 6.10): said so
+rm "$T/svc-tsm/report/.template/service_provider"
+$CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc4.json" --tsm-root "$T/svc-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "cannot ask the SVSM for its vTPM service" "$T/out" &&
+    ok "no service_provider attribute: exit 2, says what is needed" || fail "svsm-vtpm old kernel: exit $rc: $(cat "$T/out")"
+
+# --- TDX through configfs-tsm ---
+$CVM sim tdx --out "$T/tdx" --report-data "$NONCE" --tsm-tree "$T/tdx-tsm" \
+    --dev-tree "$T/tdx-dev" >/dev/null || fail "sim tdx --tsm-tree"
+$CVM collect --nonce "$NONCE" --out "$T/tdx.json" --tsm-root "$T/tdx-tsm" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "tdx evidence via configfs-tsm (provider tdx_guest)" "$T/out"; then
+    verify_ok "$T/tdx.json" --collateral "$T/tdx" --trust-root "$T/tdx/root_ca.pem" &&
+        ok "TDX via configfs-tsm: quote bundle verifies offline"
+else
+    fail "collect tdx: exit $rc: $(cat "$T/out")"
+fi
+# /dev/tdx_guest alone gives no quote
+$CVM collect --nonce "$NONCE" --out "$T/tdx2.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "a TDX quote needs configfs-tsm" "$T/out" &&
+    ok "/dev/tdx_guest without configfs-tsm: exit 2, says a quote needs configfs-tsm" ||
+    fail "tdx dev only: exit $rc: $(cat "$T/out")"
+
+# the /dev/tdx_guest stand-in with a TDREPORT (REPORTDATA at 128): kept raw, still no quote
+python3 -c 'import sys
+r = bytearray(1024); r[128:192] = bytes.fromhex(sys.argv[1]).ljust(64, b"\0")
+open(sys.argv[2], "wb").write(r)' "$NONCE" "$T/tdx-dev/tdx_guest.report0"
+$CVM collect --nonce "$NONCE" --out "$T/tdx3.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "TDREPORT over the nonce read (kept raw" "$T/out" &&
+    cmp -s "$T/tdx-dev/tdx_guest.report0" "$T/tdx3.json.raw/tdreport" && [ ! -e "$T/tdx3.json" ] &&
+    ok "/dev/tdx_guest TDREPORT: kept raw, no bundle (a quote needs configfs-tsm)" ||
+    fail "tdx TDREPORT: exit $rc: $(cat "$T/out")"
+$CVM collect --nonce "$OTHER" --out "$T/tdx4.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+grep -q "TDREPORT read but it does not carry the nonce" "$T/out" &&
+    ok "/dev/tdx_guest TDREPORT for another nonce: said so" || fail "tdx TDREPORT nonce: $(cat "$T/out")"
+rm "$T/tdx-dev/tdx_guest.report0"
+
+# --- no interface at all: says what it looked for ---
+$CVM collect --nonce "$NONCE" --out "$T/none.json" --tsm-root "$T/none" --dev-root "$T/none" \
+    >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "looked for configfs-tsm" "$T/out" && grep -q "sev-guest: absent" "$T/out" &&
+    ok "no interface: exit 2, names what it looked for" || fail "no interface: exit $rc: $(cat "$T/out")"
+
+# --- guest-check ---
+printf 'processor\t: 0\nflags\t\t: fpu vme tdx_guest\n' >"$T/cpuinfo-tdx"
+printf 'processor\t: 0\nflags\t\t: fpu vme sev sev_es sev_snp\n' >"$T/cpuinfo-host"
+$CVM guest-check --json --tsm-root "$T/snp-tsm" --dev-root "$T/snp-dev" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 0 ] && jq -e '.tee == "sev-snp" and .usable and .configfs_tsm.provider == "sev_guest"
+    and .devices["sev-guest"] and (.devices.tdx_guest | not)' "$T/g.json" >/dev/null &&
+    ok "guest-check: SEV-SNP tree, usable" || fail "guest-check snp: exit $rc $(cat "$T/g.json")"
+$CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/tdx-dev" --cpuinfo "$T/cpuinfo-tdx" >"$T/g.json"
+rc=$?
+[ $rc -eq 1 ] && jq -e '.tee == "tdx" and (.usable | not) and .cpu_flags.tdx_guest
+    and any(.missing[]; test("configfs-tsm.*TDX quote"))' "$T/g.json" >/dev/null &&
+    ok "guest-check: TDX without configfs-tsm: not usable, says what is missing" ||
+    fail "guest-check tdx: exit $rc $(cat "$T/g.json")"
+# under an SVSM: a probe entry shows privlevel_floor and the service attributes
+$CVM guest-check --json --tsm-root "$T/svc-tsm" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 0 ] && jq -e '.configfs_tsm.svsm and .configfs_tsm.privlevel_floor == 2
+    and (.configfs_tsm.svsm_services | not)' "$T/g.json" >/dev/null &&
+    [ -z "$(ls -A "$T/svc-tsm/report" | grep -v '^\.template$')" ] &&
+    ok "guest-check: under an SVSM (privlevel_floor 2), probe entry removed" ||
+    fail "guest-check svsm: exit $rc $(cat "$T/g.json")"
+# configfs-tsm present but no entry can be read (no provider): named
+mkdir -p "$T/empty-tsm/report"
+$CVM guest-check --json --tsm-root "$T/empty-tsm" --dev-root "$T/snp-dev" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 0 ] && jq -e '.configfs_tsm.present and any(.missing[]; test("no report entry could be made"))' \
+    "$T/g.json" >/dev/null && ok "guest-check: an unreadable configfs-tsm is named" ||
+    fail "guest-check empty tsm: exit $rc $(cat "$T/g.json")"
+# sev_snp in the CPU flags is also a host's flag: not a guest by itself
+$CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
+rc=$?
+[ $rc -eq 1 ] && jq -e '.tee == null and .cpu_flags.sev_snp' "$T/g.json" >/dev/null &&
+    ok "guest-check: sev_snp CPU flag alone is no SEV-SNP guest" || fail "guest-check host flag: exit $rc"
+# this machine
+$CVM guest-check >"$T/g.txt"
+rc=$?
+if [ -e /sys/kernel/config/tsm/report ] || [ -e /dev/sev-guest ] || [ -e /dev/tdx_guest ]; then
+    echo "note: this machine has guest interfaces; the no-CVM check is skipped"
+else
+    [ $rc -eq 1 ] && grep -q "^tee: none" "$T/g.txt" && grep -q "/dev/sev-guest: absent" "$T/g.txt" &&
+        grep -q "configfs-tsm  /sys/kernel/config/tsm/report: absent" "$T/g.txt" &&
+        ok "guest-check on this machine: no CVM, names what it looked for" ||
+        fail "guest-check here: exit $rc: $(cat "$T/g.txt")"
+fi
+
+# --- usage ---
+$CVM collect --out "$T/x.json" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "collect without --nonce: want exit 2"
+$CVM collect --nonce zz --out "$T/x.json" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "collect --nonce zz: want exit 2"
+$CVM guest-check --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "guest-check --bogus: want exit 2"
+
+[ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

@@ -1,0 +1,252 @@
+/*
+ * src/collect: the SNP certificate table parser (host-supplied, untrusted) and the
+ * configfs-tsm flow on a plain tree: generation checked around outblob (a change makes
+ * collect read again), privlevel written under an SVSM. End-to-end runs through the
+ * simulator's trees are in tests/e2e/collect.sh.
+ */
+#include <dirent.h>
+
+#include "collect/collect.h"
+#include "testutil.h"
+
+static const uint8_t G_VCEK[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+                                   0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
+static const uint8_t G_VLEK[16] = {0xa8, 0x07, 0x4b, 0xc2, 0xa2, 0x5a, 0x48, 0x3e,
+                                   0xaa, 0xe6, 0x39, 0xc0, 0x45, 0xa0, 0xb8, 0xa1};
+static const uint8_t G_ASK[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
+                                  0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82};
+
+static void put_entry(uint8_t *t, size_t i, const uint8_t g[16], uint32_t off, uint32_t len)
+{
+    memcpy(t + 24 * i, g, 16);
+    for (int k = 0; k < 4; k++) {
+        t[24 * i + 16 + k] = (uint8_t)(off >> (8 * k));
+        t[24 * i + 20 + k] = (uint8_t)(len >> (8 * k));
+    }
+}
+
+static void test_certtable_known_and_unknown(void **state)
+{
+    (void)state;
+    uint8_t t[4 * 24 + 12] = {0};
+    const uint8_t unknown[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    struct cvma_snp_certtable ct;
+    char err[256];
+
+    put_entry(t, 0, G_VCEK, 96, 4);
+    put_entry(t, 1, G_ASK, 100, 4);
+    put_entry(t, 2, unknown, 104, 4);
+    memcpy(t + 96, "VCEKASK!UNKN", 12);
+    assert_true(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_int_equal(ct.n, 3);
+    assert_string_equal(ct.e[0].bundle_name, "vcek.der");
+    assert_false(ct.e[0].pem);
+    assert_memory_equal(ct.e[0].data.p, "VCEK", 4);
+    assert_string_equal(ct.e[1].bundle_name, "ask.pem");
+    assert_true(ct.e[1].pem);
+    assert_null(ct.e[2].bundle_name); /* kept, not bundled */
+    assert_string_equal(ct.e[2].guid_str, "00010203-0405-0607-0809-0a0b0c0d0e0f");
+    assert_memory_equal(ct.e[2].data.p, "UNKN", 4);
+}
+
+static void test_certtable_vlek_names_asvk(void **state)
+{
+    (void)state;
+    uint8_t t[3 * 24 + 8] = {0};
+    struct cvma_snp_certtable ct;
+    char err[256];
+    put_entry(t, 0, G_ASK, 72, 4);
+    put_entry(t, 1, G_VLEK, 76, 4);
+    assert_true(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_string_equal(ct.e[0].bundle_name, "asvk.pem");
+    assert_string_equal(ct.e[1].bundle_name, "vlek.der");
+}
+
+static void test_certtable_refusals(void **state)
+{
+    (void)state;
+    uint8_t t[2 * 24 + 8] = {0};
+    struct cvma_snp_certtable ct;
+    char err[256];
+
+    /* blob past the end */
+    put_entry(t, 0, G_VCEK, 48, 9);
+    assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "outside the table"));
+    /* blob inside the header */
+    put_entry(t, 0, G_VCEK, 8, 4);
+    assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "outside the table"));
+    /* offset overflow */
+    put_entry(t, 0, G_VCEK, 0xffffffffu, 0xffffffffu);
+    assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    /* no terminator */
+    put_entry(t, 0, G_VCEK, 48, 4);
+    assert_false(cvma_snp_certtable_parse(t, 24, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "terminator"));
+    /* the same GUID twice */
+    uint8_t d[3 * 24 + 8] = {0};
+    put_entry(d, 0, G_VCEK, 72, 4);
+    put_entry(d, 1, G_VCEK, 76, 4);
+    assert_false(cvma_snp_certtable_parse(d, sizeof d, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "twice"));
+    /* empty table: just the terminator */
+    uint8_t z[24] = {0};
+    assert_true(cvma_snp_certtable_parse(z, sizeof z, &ct, err, sizeof err));
+    assert_int_equal(ct.n, 0);
+}
+
+/* ---- configfs-tsm on a plain tree ---- */
+
+static void put_file(const char *dir, const char *name, const void *p, size_t n)
+{
+    char *path = cvma_path_join(dir, name);
+    assert_non_null(path);
+    assert_int_equal(cvma_file_write_atomic(path, p, n), CVMA_OK);
+    free(path);
+}
+
+/* A tree whose template holds an SNP-sized report carrying nonce. */
+static char *make_tree(const uint8_t nonce[64], const char *floor)
+{
+    char tmpl[] = "/tmp/cvma-collect-XXXXXX";
+    char *root = strdup(mkdtemp(tmpl));
+    char *t = cvma_path_join(root, "report/.template");
+    uint8_t rep[0x4A0] = {0};
+    memcpy(rep + 0x50, nonce, 64);
+    assert_int_equal(cvma_mkdir_p(t, 0755), CVMA_OK);
+    put_file(t, "provider", "sev_guest\n", 10);
+    put_file(t, "generation", "5\n", 2);
+    put_file(t, "inblob", "", 0);
+    put_file(t, "privlevel_floor", floor, strlen(floor));
+    put_file(t, "privlevel", "0\n", 2);
+    put_file(t, "outblob", rep, sizeof rep);
+    free(t);
+    return root;
+}
+
+static void rm_tree(const char *root)
+{
+    char cmd[512];
+    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+struct hook_state {
+    unsigned calls;
+    unsigned bump_until; /* bump generation on attempts 1..bump_until */
+    char privlevel[8];
+};
+
+/* Another writer: generation moves while outblob is read. */
+static void bump(const char *entry, unsigned attempt, void *arg)
+{
+    struct hook_state *h = arg;
+    char *p = cvma_path_join(entry, "privlevel");
+    struct cvma_buf b = {0};
+    h->calls++;
+    if (p != NULL && cvma_file_read(p, 8, &b) == CVMA_OK && b.len < sizeof h->privlevel) {
+        memcpy(h->privlevel, b.p, b.len);
+        h->privlevel[b.len] = '\0';
+    }
+    cvma_buf_free(&b);
+    free(p);
+    if (attempt <= h->bump_until) {
+        char g[16];
+        int n = snprintf(g, sizeof g, "%u\n", 6 + attempt);
+        put_file(entry, "generation", g, (size_t)n);
+    }
+}
+
+static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status want,
+                    unsigned want_attempts, struct hook_state *h)
+{
+    struct cvma_collect_opts o;
+    struct cvma_collected c;
+    char err[1024] = "";
+    memset(&o, 0, sizeof o);
+    memset(h, 0, sizeof *h);
+    o.nonce[0] = 0xab;
+    o.nonce[63] = 0xcd;
+    o.nonce_len = 64;
+    char *root = make_tree(o.nonce, floor);
+    char *none = cvma_path_join(root, "nodev");
+    o.tsm_root = root;
+    o.dev_root = none;
+    o.after_outblob = bump;
+    o.hook_arg = h;
+    h->bump_until = bump_until;
+    enum cvma_status st = cvma_collect(&o, &c, err, sizeof err);
+    if (st != want) {
+        fprintf(stderr, "collect: %d (%s)\n", st, err);
+    }
+    assert_int_equal(st, want);
+    if (want == CVMA_OK) {
+        assert_string_equal(c.kind, "sev-snp");
+        assert_string_equal(c.via, "configfs-tsm");
+        assert_int_equal(c.attempts, want_attempts);
+        assert_int_equal(c.evidence.len, 0x4A0);
+    } else {
+        assert_non_null(strstr(err, "generation changed"));
+    }
+    assert_int_equal(h->calls, want_attempts);
+    /* the entry is gone: only the template is left */
+    char *rep = cvma_path_join(root, "report");
+    DIR *d = opendir(rep);
+    struct dirent *de;
+    size_t n = 0;
+    while ((de = readdir(d)) != NULL) {
+        n += de->d_name[0] != '.';
+    }
+    closedir(d);
+    assert_int_equal(n, 0);
+    free(rep);
+    cvma_collected_free(&c);
+    rm_tree(root);
+    free(root);
+    free(none);
+}
+
+static void test_tsm_generation_stable(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm(0, "0\n", CVMA_OK, 1, &h);
+    assert_string_equal(h.privlevel, "0\n"); /* not under an SVSM: left alone */
+}
+
+static void test_tsm_generation_changed_once(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm(1, "0\n", CVMA_OK, 2, &h);
+}
+
+static void test_tsm_generation_always_changes(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm(CVMA_COLLECT_GEN_RETRIES, "0\n", CVMA_E_IO, CVMA_COLLECT_GEN_RETRIES, &h);
+}
+
+static void test_tsm_svsm_privlevel(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm(0, "2\n", CVMA_OK, 1, &h);
+    assert_string_equal(h.privlevel, "2\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_certtable_known_and_unknown),
+            cmocka_unit_test(test_certtable_vlek_names_asvk),
+            cmocka_unit_test(test_certtable_refusals),
+            cmocka_unit_test(test_tsm_generation_stable),
+            cmocka_unit_test(test_tsm_generation_changed_once),
+            cmocka_unit_test(test_tsm_generation_always_changes),
+            cmocka_unit_test(test_tsm_svsm_privlevel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
