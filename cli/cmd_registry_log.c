@@ -243,8 +243,10 @@ int cvma_reglog_append(int argc, char **argv)
             fprintf(stderr, "cvmattest registry log append: %s: %s: %s\n", file,
                     v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
                     v.n_reasons > 0 ? v.reasons[0].detail : "");
+            cvma_verdict_cleanup(&v);
             goto out;
         }
+        cvma_verdict_cleanup(&v);
     }
     if ((st = cvma_tlog_load(&l, dir, &sk.v, sk.v.name, err, sizeof err)) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log append: %s\n", err);
