@@ -1,0 +1,307 @@
+/*
+ * Event logs inside verification: a bundle's "event_log" part replayed against the verified
+ * evidence. TDX: the GCE CCEL sample against a simulated quote carrying the RTMRs that CCEL
+ * replays to (and one RTMR off). TPM: the GCP Windows quote with its SHA-1 log, as a bundle and
+ * tampered. The claims appear as claims.eventlog only when the replay agrees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/base64.h"
+#include "cvmattest/cvmattest.h"
+#include "eventlog/eventlog.h"
+#include "sim/sim_tdx.h"
+#include "testutil.h"
+#include "verifier/bundle.h"
+
+#define CCEL "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat"
+#define GCP  "tpm/gcp-windows-quote-goattestation/"
+
+/* Appends a part {"role": role, "data": base64(p)} to the bundle JSON file at path. */
+static void bundle_add(const char *path, const char *role, const uint8_t *p, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    assert_non_null(j);
+    char *b64 = cvma_base64_encode(p, len, CVMA_B64_STD);
+    assert_non_null(b64);
+    assert_int_equal(json_array_append_new(json_object_get(j, "parts"),
+                                           json_pack("{s:s, s:s}", "role", role, "data", b64)),
+                     0);
+    free(b64);
+    assert_int_equal(json_dump_file(j, path, JSON_COMPACT), 0);
+    json_decref(j);
+}
+
+static struct cvma_result *verify(const char *root, const char *bundle, bool nonce)
+{
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    const char *roots[] = {root};
+    char err[256];
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = root != NULL ? 1 : 0;
+    cfg.offline = true;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    if (cvma_evidence_from_file(bundle, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
+        fail_msg("evidence %s: %s", bundle, err);
+    }
+    memset(&req, 0, sizeof req);
+    req.has_nonce = nonce; /* the GCP quote carries no extraData */
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    return res;
+}
+
+static json_t *claims_eventlog(const struct cvma_result *res)
+{
+    json_t *c = cvma_result_claims_json(res);
+    json_t *e = json_incref(json_object_get(c, "eventlog"));
+    json_decref(c);
+    return e;
+}
+
+/* A simulated TDX quote whose RTMR 0..2 are rtmr (RTMR 3 zero), bundled with the CCEL. */
+static char *tdx_bundle(const char *dir, uint8_t rtmr[3][48], const struct cvma_buf *ccel)
+{
+    struct cvma_sim_tdx_opts to;
+    struct cvma_buf q;
+    char err[256];
+    cvma_sim_tdx_opts_default(&to);
+    for (int i = 0; i < 3; i++) {
+        to.has_rtmr[i] = true;
+        memcpy(to.rtmr[i], rtmr[i], 48);
+    }
+    if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *qp = tu_path(dir, "quote.bin"), *bp = tu_path(dir, "bundle.json");
+    tu_read(qp, &q);
+    assert_int_equal(cvma_bundle_write(bp, "tdx", q.p, q.len, dir), CVMA_OK);
+    bundle_add(bp, "event_log", ccel->p, ccel->len);
+    cvma_buf_free(&q);
+    free(qp);
+    return bp;
+}
+
+static void ccel_rtmrs(const struct cvma_buf *ccel, uint8_t rtmr[3][48])
+{
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_non_null(rp);
+    assert_int_equal(cvma_eventlog_parse(ccel->p, ccel->len, CVMA_EVENTLOG_CCEL, &log, &v),
+                     CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    for (int i = 0; i < 3; i++) {
+        memcpy(rtmr[i], rp->reg[0][i], 48);
+    }
+    free(rp);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+}
+
+static void test_eventlog_verify_tdx_ccel_replays_to_the_quote(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48];
+    char *path = tu_path(tu_vectors(), CCEL), *dir = tu_tmpdir();
+    tu_read(path, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+
+    char *bp = tdx_bundle(dir, rtmr, &ccel);
+    char *root = tu_path(dir, "root_ca.pem");
+    struct cvma_result *res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_RTMR3_NOT_IN_LOG"));
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "format")), "ccel");
+    assert_int_equal(json_object_size(json_object_get(e, "rtmr")), 3);
+    assert_non_null(json_object_get(e, "secure_boot"));
+    assert_true(json_array_size(json_object_get(e, "efi_boot_applications")) > 0);
+    json_decref(e);
+    cvma_result_free(res);
+
+    /* RTMR 1 off by one bit: refused, naming the register and the first event of CC-MR 2. */
+    rtmr[1][0] ^= 1;
+    free(bp);
+    bp = tdx_bundle(dir, rtmr, &ccel);
+    res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    bool named = false;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_code(res, i), "EVENTLOG_REPLAY_MISMATCH") == 0) {
+            const char *d = cvma_result_reason_detail(res, i);
+            named = strstr(d, "RTMR 1 differs") != NULL && strstr(d, "in CC-MR 2") != NULL;
+        }
+    }
+    assert_true(named);
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+
+    tu_rmtree(dir);
+    free(dir);
+    free(root);
+    free(bp);
+    free(path);
+    cvma_buf_free(&ccel);
+}
+
+/* The GCP Windows quote as a TPM bundle with its event log (given as log). */
+static char *tpm_bundle(const char *dir, const struct cvma_buf *log)
+{
+    const char *files[] = {"quote_sig.tpmt", "ak_public.tpmt", "pcrs_sha1.json"};
+    const char *roles[] = {"tpm_signature", "tpm_ak", "tpm_pcrs"};
+    struct cvma_buf b;
+    char *bp = tu_path(dir, "tpm.json");
+    char *p = tu_path(tu_vectors(), GCP "quote_attest.bin");
+    tu_read(p, &b);
+    free(p);
+    FILE *f = fopen(bp, "w");
+    assert_non_null(f);
+    fputs("{\"cvmattest_bundle\": 1, \"kind\": \"tpm\", \"parts\": []}", f);
+    fclose(f);
+    bundle_add(bp, "tpm_quote", b.p, b.len);
+    cvma_buf_free(&b);
+    for (size_t i = 0; i < 3; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, GCP "%s", files[i]);
+        p = tu_path(tu_vectors(), rel);
+        tu_read(p, &b);
+        free(p);
+        bundle_add(bp, roles[i], b.p, b.len);
+        cvma_buf_free(&b);
+    }
+    if (log != NULL) {
+        bundle_add(bp, "event_log", log->p, log->len);
+    }
+    return bp;
+}
+
+static void test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+
+    char *bp = tpm_bundle(dir, &log);
+    struct cvma_result *res = verify(NULL, bp, true);
+    /* The AK is bound to nothing: warning at best, never affirming. */
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "format")), "tcg-sha1");
+    assert_int_equal(json_object_size(json_object_get(json_object_get(e, "pcrs"), "sha1")), 24);
+    json_decref(e);
+    cvma_result_free(res);
+    free(bp);
+
+    /* The digest of the first event after the header (PCR 7) flipped: refused by name. */
+    uint32_t hdr_data = (uint32_t)log.p[28] | (uint32_t)log.p[29] << 8 | (uint32_t)log.p[30] << 16 |
+                        (uint32_t)log.p[31] << 24;
+    log.p[32 + hdr_data + 8] ^= 1;
+    bp = tpm_bundle(dir, &log);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+
+    /* Without a log: no claims.eventlog, nothing compared. */
+    bp = tpm_bundle(dir, NULL);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+/* A log cut before the events of the PCRs 11..14 (Windows' own): those quoted PCRs are not
+ * compared (info), the rest still are and agree. */
+static void test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    struct cvma_eventlog parsed;
+    struct cvma_verdict v;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log.p, log.len, CVMA_EVENTLOG_AUTO, &parsed, &v), CVMA_OK);
+    size_t cut = log.len;
+    for (size_t i = 1; i < parsed.n_events; i++) {
+        if (parsed.events[i].pcr >= 11 && parsed.events[i].pcr <= 14) {
+            cut = parsed.events[i].offset;
+            break;
+        }
+    }
+    assert_true(cut < log.len);
+    for (size_t i = 1; i < parsed.n_events; i++) {
+        /* the cut keeps no event of PCR 0..7 out */
+        if (parsed.events[i].offset >= cut) {
+            assert_true(parsed.events[i].pcr > 7);
+        }
+    }
+    cvma_eventlog_cleanup(&parsed);
+    cvma_verdict_cleanup(&v);
+    log.len = cut;
+
+    char *bp = tpm_bundle(dir, &log);
+    struct cvma_result *res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_PCR_NOT_IN_LOG"));
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    json_t *sha1 = json_object_get(json_object_get(e, "pcrs"), "sha1");
+    assert_non_null(json_object_get(sha1, "7"));
+    assert_null(json_object_get(sha1, "12"));
+    json_decref(e);
+    cvma_result_free(res);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_eventlog_verify_tdx_ccel_replays_to_the_quote),
+            cmocka_unit_test(test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs),
+            cmocka_unit_test(test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
