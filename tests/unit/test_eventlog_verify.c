@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "common/base64.h"
+#include "common/hex.h"
 #include "cvmattest/cvmattest.h"
 #include "eventlog/eventlog.h"
 #include "sim/sim_tdx.h"
@@ -40,7 +41,8 @@ static void bundle_add(const char *path, const char *role, const uint8_t *p, siz
     json_decref(j);
 }
 
-static struct cvma_result *verify(const char *root, const char *bundle, bool nonce)
+static struct cvma_result *verify_p(const char *root, const char *bundle, bool nonce,
+                                    const char *policy)
 {
     struct cvma_verifier_config cfg;
     struct cvma_verifier *v = NULL;
@@ -54,6 +56,11 @@ static struct cvma_result *verify(const char *root, const char *bundle, bool non
     cfg.trust_root_files = roots;
     cfg.n_trust_root_files = root != NULL ? 1 : 0;
     cfg.offline = true;
+    struct cvma_policy_config pc = {.name = NULL, .path = policy};
+    if (policy != NULL) {
+        cfg.policies = &pc;
+        cfg.n_policies = 1;
+    }
     if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
         fail_msg("cvma_verifier_new: %s", err);
     }
@@ -66,6 +73,34 @@ static struct cvma_result *verify(const char *root, const char *bundle, bool non
     cvma_evidence_free(ev);
     cvma_verifier_free(v);
     return res;
+}
+
+static struct cvma_result *verify(const char *root, const char *bundle, bool nonce)
+{
+    return verify_p(root, bundle, nonce, NULL);
+}
+
+/* Writes the policy text to dir/policy.json; returns the path. */
+static char *policy(const char *dir, const char *text)
+{
+    char *p = tu_path(dir, "policy.json");
+    tu_write(p, (const uint8_t *)text, strlen(text));
+    return p;
+}
+
+/* The codes of res's error reasons, space-separated, for assertions with a message. */
+static const char *errors(const struct cvma_result *res)
+{
+    static char buf[1024];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_severity(res, i), "error") == 0) {
+            int k = snprintf(buf + n, sizeof buf - n, "%s ", cvma_result_reason_code(res, i));
+            n += k > 0 && (size_t)k < sizeof buf - n ? (size_t)k : 0;
+        }
+    }
+    return buf;
 }
 
 static json_t *claims_eventlog(const struct cvma_result *res)
@@ -296,12 +331,130 @@ static void test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared(void **state
     cvma_buf_free(&log);
 }
 
+/* Policy on the GCP Windows quote and its log: tpm.pcrs, Secure Boot, boot applications, and
+ * a command line the log does not have; without the log the event-log rules fail by name. */
+static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+    char *bp = tpm_bundle(dir, &log);
+
+    char *pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {"
+                            "\"0\": \"51C323DE0C0C694F4601CDD02BEB58FF13629F74\", "
+                            "\"7\": [\"0000000000000000000000000000000000000000\", "
+                            "\"859a5877266b5c909613468091a73380a5386786\"]}}}, "
+                            "\"eventlog\": {\"secure_boot\": true, \"efi_boot_applications\": "
+                            "[\"57a3e40bae6ae5ab1427c6aff22aa4f06e158ef4\"]}}");
+    struct cvma_result *res = verify_p(NULL, bp, true, pol);
+    assert_string_equal(errors(res), "");
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    cvma_result_free(res);
+    free(pol);
+
+    /* A list entry that is not a digest is refused when the policy loads. */
+    struct cvma_policy_config pc = {.path = NULL};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    char err[512];
+    pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {\"24\": \"00\"}}}}");
+    pc.path = pol;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "tpm.pcrs.sha1.24: not a PCR index"));
+    free(pol);
+
+    pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {\"7\": "
+                      "\"0000000000000000000000000000000000000000\"}, \"sha256\": {\"0\": "
+                      "\"0000000000000000000000000000000000000000000000000000000000000000\"}}}, "
+                      "\"eventlog\": {\"kernel_cmdline_contains\": [\"ro\"], "
+                      "\"efi_boot_applications\": "
+                      "[\"0000000000000000000000000000000000000000\"]}}");
+    res = verify_p(NULL, bp, true, pol);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "POLICY_PCR")); /* sha1 7 wrong, sha256 not quoted */
+    size_t n_pcr = 0;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        n_pcr += strcmp(cvma_result_reason_code(res, i), "POLICY_PCR") == 0;
+    }
+    assert_int_equal(n_pcr, 2);
+    assert_true(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    assert_true(cvma_result_has_reason(res, "POLICY_BOOT_APPLICATION"));
+    assert_false(cvma_result_has_reason(res, "POLICY_SECURE_BOOT"));
+    cvma_result_free(res);
+    free(bp);
+
+    /* No log in the bundle: event-log rules cannot pass. */
+    bp = tpm_bundle(dir, NULL);
+    res = verify_p(NULL, bp, true, pol);
+    assert_true(cvma_result_has_reason(res, "POLICY_EVENTLOG_MISSING"));
+    assert_false(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    cvma_result_free(res);
+
+    free(pol);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+/* Policy on a TDX quote with its CCEL: RTMRs (tdx.rtmrN) and the log's command line; the GCE
+ * log shows Secure Boot off, which eventlog.secure_boot refuses. */
+static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48];
+    char hex[97], text[1024];
+    char *path = tu_path(tu_vectors(), CCEL), *dir = tu_tmpdir();
+    tu_read(path, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+    char *bp = tdx_bundle(dir, rtmr, &ccel);
+    char *root = tu_path(dir, "root_ca.pem");
+
+    cvma_hex_encode(rtmr[1], 48, hex, sizeof hex);
+    snprintf(text, sizeof text,
+             "{\"tdx\": {\"rtmr1\": \"%s\"}, \"eventlog\": {\"kernel_cmdline_contains\": "
+             "[\"module.sig_enforce=1\", \"console=ttyS0,115200\"]}}",
+             hex);
+    char *pol = policy(dir, text);
+    struct cvma_result *res = verify_p(root, bp, false, pol);
+    assert_string_equal(errors(res), "");
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    free(pol);
+
+    pol = policy(dir, "{\"tdx\": {}, \"eventlog\": {\"secure_boot\": true, "
+                      "\"kernel_cmdline\": \"ro quiet\"}}");
+    res = verify_p(root, bp, false, pol);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "POLICY_SECURE_BOOT"));
+    assert_true(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    cvma_result_free(res);
+    free(pol);
+
+    free(root);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&ccel);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_eventlog_verify_tdx_ccel_replays_to_the_quote),
             cmocka_unit_test(test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs),
             cmocka_unit_test(test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared),
+            cmocka_unit_test(test_eventlog_verify_policy_on_tpm_pcrs_and_log),
+            cmocka_unit_test(test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
