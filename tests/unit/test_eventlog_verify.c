@@ -195,6 +195,21 @@ static void test_eventlog_verify_tdx_ccel_replays_to_the_quote(void **state)
     assert_null(claims_eventlog(res));
     cvma_result_free(res);
 
+    /* A TCG log with a TDX quote: not a CCEL, refused by name. */
+    struct cvma_buf tcg;
+    char *tp = tu_path(tu_vectors(), GCP "eventlog.bin");
+    tu_read(tp, &tcg);
+    rtmr[1][0] ^= 1;
+    free(bp);
+    bp = tdx_bundle(dir, rtmr, &tcg);
+    res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_HEADER_INVALID"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    cvma_buf_free(&tcg);
+    free(tp);
+
     tu_rmtree(dir);
     free(dir);
     free(root);
@@ -266,6 +281,20 @@ static void test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs(void **stat
     assert_null(claims_eventlog(res));
     cvma_result_free(res);
     free(bp);
+
+    /* A CCEL with a TPM quote: refused by name. */
+    struct cvma_buf ccel;
+    char *cp = tu_path(tu_vectors(), CCEL);
+    tu_read(cp, &ccel);
+    bp = tpm_bundle(dir, &ccel);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_HEADER_INVALID"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+    cvma_buf_free(&ccel);
+    free(cp);
 
     /* Without a log: no claims.eventlog, nothing compared. */
     bp = tpm_bundle(dir, NULL);
