@@ -131,4 +131,5 @@ const struct cvma_kind cvma_kind_tdx = {
         .prepare = tdx_prepare,
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
+        .reads_event_log = true,
 };

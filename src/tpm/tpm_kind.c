@@ -116,4 +116,5 @@ const struct cvma_kind cvma_kind_tpm = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = tpm_show,
+        .reads_event_log = true,
 };

@@ -18,6 +18,7 @@
 #include "common/hex.h"
 #include "cvmattest/cvmattest.h"
 #include "eventlog/eventlog.h"
+#include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
 #include "verifier/bundle.h"
@@ -476,6 +477,40 @@ static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
     cvma_buf_free(&ccel);
 }
 
+/* SEV-SNP does not use an event log: one in its bundle is named, never silently dropped. */
+static void test_eventlog_verify_snp_bundle_log_is_not_used(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts so;
+    struct cvma_buf r;
+    char err[256];
+    char *dir = tu_tmpdir();
+    cvma_sim_snp_opts_default(&so);
+    if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *rp = tu_path(dir, "report.bin"), *bp = tu_path(dir, "bundle.json"),
+         *ark = tu_path(dir, "ark.pem");
+    tu_read(rp, &r);
+    assert_int_equal(cvma_bundle_write(bp, "sev-snp", r.p, r.len, dir), CVMA_OK);
+    struct cvma_result *res = verify(ark, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+
+    bundle_add(bp, "event_log", (const uint8_t *)"not checked", 11);
+    res = verify(ark, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_NOT_USED"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    cvma_buf_free(&r);
+    tu_rmtree(dir);
+    free(dir);
+    free(rp);
+    free(bp);
+    free(ark);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +519,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared),
             cmocka_unit_test(test_eventlog_verify_policy_on_tpm_pcrs_and_log),
             cmocka_unit_test(test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel),
+            cmocka_unit_test(test_eventlog_verify_snp_bundle_log_is_not_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
