@@ -4,6 +4,7 @@
  * replays to (and one RTMR off). TPM: the GCP Windows quote with its SHA-1 log, as a bundle and
  * tampered. The claims appear as claims.eventlog only when the replay agrees.
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -511,6 +512,138 @@ static void test_eventlog_verify_snp_bundle_log_is_not_used(void **state)
     free(ark);
 }
 
+/* Replays log against its own replay (every bank, PCR 0..23) through the verification path. */
+static struct cvma_result *self_verify_mask(const uint8_t *p, size_t len, uint32_t mask)
+{
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_eventlog_quoted q[CVMA_EVENTLOG_MAX_BANKS];
+    struct cvma_result *res = calloc(1, sizeof *res);
+    size_t n = 0;
+    assert_non_null(rp);
+    assert_non_null(res);
+    cvma_result_init(res, "tpm", 0);
+    assert_int_equal(cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, &log, &res->verdict), CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    for (size_t b = 0; b < log.n_banks; b++) {
+        if (rp->valid[b]) {
+            q[n].alg = log.banks[b].alg;
+            q[n].mask = mask;
+            memcpy(q[n].reg, rp->reg[b], sizeof q[n].reg);
+            n++;
+        }
+    }
+    cvma_eventlog_cleanup(&log);
+    free(rp);
+    cvma_eventlog_verify_pcrs(p, len, q, n, res);
+    res->claims.verified = true;
+    return res;
+}
+
+static struct cvma_result *self_verify(const uint8_t *p, size_t len)
+{
+    return self_verify_mask(p, len, 0xFFFFFFu);
+}
+
+/* Claims come only from the events of compared registers: a quote covering PCR 0..7 says
+ * nothing about GRUB's PCR 8, so no kernel_cmdline claim is drawn from the log. */
+static void test_eventlog_verify_claims_only_from_compared_pcrs(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    struct cvma_result *res = self_verify(b.p, b.len);
+    assert_non_null(res->claims.eventlog);
+    assert_true(json_is_string(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+    cvma_result_free(res);
+    res = self_verify_mask(b.p, b.len, 0xFFu);
+    assert_non_null(res->claims.eventlog);
+    assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+    assert_true(json_array_size(json_object_get(res->claims.eventlog, "efi_boot_applications")) >
+                0); /* PCR 4 */
+    cvma_result_free(res);
+    free(p);
+    cvma_buf_free(&b);
+}
+
+/* The claims read event data that replay does not cover: every real log's variable and
+ * command-line events hash to their digests; a log whose data was changed is refused. */
+static void test_eventlog_verify_event_data_is_checked(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    static const char *const logs[] = {
+            "tpm/eventlogs/goattestation-crypto_agile_eventlog.bin",
+            "tpm/eventlogs/goattestation-sb_cert_eventlog.bin",
+            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin",
+            "tpm/eventlogs/gotpmtools-cos-101-amd-sev.bin",
+            "tpm/eventlogs/gotpmtools-rhel8-uefi.bin",
+            "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin",
+            GCP "eventlog.bin",
+    };
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        struct cvma_buf b;
+        char *p = tu_path(tu_vectors(), logs[i]);
+        tu_read(p, &b);
+        struct cvma_result *res = self_verify(b.p, b.len);
+        if (cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH) ||
+            res->claims.eventlog == NULL) {
+            fail_msg("%s: %s", logs[i], errors(res));
+        }
+        cvma_result_free(res);
+        free(p);
+        cvma_buf_free(&b);
+    }
+
+    /* The GCE CCEL with one character of its kernel command line changed. */
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48], zero[4][48];
+    char *cp = tu_path(tu_vectors(), CCEL);
+    tu_read(cp, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+    memset(zero, 0, sizeof zero);
+    memcpy(zero, rtmr, sizeof rtmr);
+    const char *needle = "module.sig_enforce=1";
+    uint8_t *at = NULL, *next = ccel.p; /* the last one: the kernel_cmdline event's */
+    while ((next = memmem(next, ccel.len - (size_t)(next - ccel.p), needle, strlen(needle))) !=
+           NULL) {
+        at = next++;
+    }
+    assert_non_null(at);
+    at[strlen(needle) - 1] = '0';
+    struct cvma_result *res = calloc(1, sizeof *res);
+    cvma_result_init(res, "tdx", 0);
+    cvma_eventlog_verify_rtmrs(ccel.p, ccel.len, (const uint8_t(*)[48])zero, res);
+    assert_false(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_REPLAY_MISMATCH));
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+
+    /* The GCP log with a byte of a measured variable's data changed (the SecureBoot one's
+     * event is the first after the header: PCR 7). */
+    struct cvma_buf log;
+    char *lp = tu_path(tu_vectors(), GCP "eventlog.bin");
+    tu_read(lp, &log);
+    uint32_t hdr_data = (uint32_t)log.p[28] | (uint32_t)log.p[29] << 8 | (uint32_t)log.p[30] << 16 |
+                        (uint32_t)log.p[31] << 24;
+    size_t ev1 = 32 + hdr_data, ev1_size_at = ev1 + 28;
+    uint32_t ev1_size = (uint32_t)log.p[ev1_size_at] | (uint32_t)log.p[ev1_size_at + 1] << 8 |
+                        (uint32_t)log.p[ev1_size_at + 2] << 16 |
+                        (uint32_t)log.p[ev1_size_at + 3] << 24;
+    log.p[ev1_size_at + 4 + ev1_size - 1] ^= 1; /* the variable data's last byte */
+    res = self_verify(log.p, log.len);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+
+    free(lp);
+    cvma_buf_free(&log);
+    free(cp);
+    cvma_buf_free(&ccel);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +653,8 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_policy_on_tpm_pcrs_and_log),
             cmocka_unit_test(test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel),
             cmocka_unit_test(test_eventlog_verify_snp_bundle_log_is_not_used),
+            cmocka_unit_test(test_eventlog_verify_event_data_is_checked),
+            cmocka_unit_test(test_eventlog_verify_claims_only_from_compared_pcrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
