@@ -2,7 +2,9 @@
 # Event logs inside verification, through the CLI: `tpm check-quote --eventlog` and `verify` of a
 # TPM bundle with an "event_log" part (the GCP Windows quote with its SHA-1 log): the claims
 # appear as claims.eventlog when the log replays to the quoted PCRs; a log whose event digest
-# was changed is refused by name (EVENTLOG_REPLAY_MISMATCH, naming the event and PCR).
+# was changed is refused by name (EVENTLOG_REPLAY_MISMATCH, naming the event and PCR). TDX: the
+# GCE CCEL in the bundle of a simulated quote carrying the RTMRs it replays to (and not), with
+# a policy on its claims.
 set -u
 CVM=${CVMATTEST_BIN:?}
 V=${CVMATTEST_VECTORS:-}
@@ -66,5 +68,36 @@ $CVM verify "$T/bad.json" --nonce '' --json >"$T/v.json"
     fail "verify: EVENTLOG_REPLAY_MISMATCH"
 [ "$(jq -r '.claims.eventlog' "$T/v.json")" = null ] || fail "verify: no claims.eventlog on mismatch"
 ok "verify: a bundle's event_log part is replayed against the quote"
+
+# TDX: a simulated quote with the RTMRs the GCE CCEL replays to, the CCEL as its event_log.
+CCEL=$V/tdx/v4-gce-ccel-gotdxguest/ccel_data.dat
+$CVM eventlog "$CCEL" --json >"$T/ccel.json" 2>/dev/null || fail "eventlog CCEL"
+r() { jq -r ".rtmr[\"$1\"]" "$T/ccel.json"; }
+tdx_bundle() { # DIR RTMR1
+    $CVM sim tdx --out "$1" --rtmr "0=$(r 0)" --rtmr "1=$2" --rtmr "2=$(r 2)" >/dev/null ||
+        fail "sim tdx"
+    base64 -w0 "$CCEL" >"$T/ccel.b64" # too long for an argument
+    jq --rawfile l "$T/ccel.b64" '.parts += [{role: "event_log", data: $l}]' \
+        "$1/bundle.json" >"$1/with_log.json"
+}
+tdx_bundle "$T/tdx" "$(r 1)"
+echo '{"tdx": {}, "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}}' >"$T/pol.json"
+$CVM verify "$T/tdx/with_log.json" --trust-root "$T/tdx/root_ca.pem" --policy "$T/pol.json" \
+    --offline --json >"$T/v.json"
+[ $? = 0 ] || { fail "verify TDX bundle with its CCEL: exit 0"; jq -c .reasons "$T/v.json"; }
+[ "$(jq -r '.status' "$T/v.json")" = affirming ] || fail "TDX with CCEL: affirming"
+[ "$(jq -r '.claims.eventlog.format' "$T/v.json")" = ccel ] || fail "TDX: claims.eventlog"
+[ "$(jq -r '.claims.eventlog.rtmr["1"]' "$T/v.json")" = "$(r 1)" ] || fail "TDX: rtmr 1"
+echo '{"tdx": {}, "eventlog": {"secure_boot": true}}' >"$T/sb.json"
+$CVM verify "$T/tdx/with_log.json" --trust-root "$T/tdx/root_ca.pem" --policy "$T/sb.json" \
+    --offline >"$T/v.txt" 2>&1
+[ $? = 1 ] || fail "TDX, Secure Boot required: exit 1"
+grep -q POLICY_SECURE_BOOT "$T/v.txt" || fail "TDX: POLICY_SECURE_BOOT (the GCE log has it off)"
+tdx_bundle "$T/tdx2" "$(r 0)"
+$CVM verify "$T/tdx2/with_log.json" --trust-root "$T/tdx2/root_ca.pem" --offline >"$T/v.txt" 2>&1
+[ $? = 1 ] || fail "TDX, RTMR 1 not the CCEL's: exit 1"
+grep -q 'EVENTLOG_REPLAY_MISMATCH: sha384 bank: RTMR 1 differs' "$T/v.txt" ||
+    { fail "TDX: mismatch names RTMR 1"; cat "$T/v.txt"; }
+ok "verify: a TDX bundle's CCEL is replayed against the quote's RTMRs; policy on its claims"
 
 [ "$fails" = 0 ] || exit 1
