@@ -1,5 +1,6 @@
 /*
- * cvmattest tpm check-quote --msg ATTEST --sig SIG --ak AK [--pcrs PCRS] --nonce HEX [--json]:
+ * cvmattest tpm check-quote --msg ATTEST --sig SIG --ak AK [--pcrs PCRS] [--eventlog LOG]
+ * --nonce HEX [--json]:
  * verify a TPM 2.0 quote in the files tpm2-tools writes (docs/tpm.md).
  */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "cmds.h"
 #include "common/hex.h"
 #include "common/util.h"
+#include "eventlog/eventlog.h"
 #include "output.h"
 #include "tpm/tpm.h"
 
@@ -18,7 +20,8 @@
 
 static const char usage[] =
         "usage: cvmattest tpm check-quote --msg ATTEST --sig SIG --ak AK [--pcrs PCRS]\n"
-        "                                 --nonce HEX [--allow-trailing-data] [--json]\n"
+        "                                 [--eventlog LOG] --nonce HEX [--allow-trailing-data]\n"
+        "                                 [--json]\n"
         "  Verifies a TPM 2.0 quote (docs/tpm.md):\n"
         "  --msg ATTEST    the quote: a marshalled TPMS_ATTEST (tpm2_quote -m) or TPM2B_ATTEST\n"
         "  --sig SIG       its TPMT_SIGNATURE (tpm2_quote -s): RSASSA, RSAPSS or ECDSA\n"
@@ -26,6 +29,8 @@ static const char usage[] =
         "                  attributes are checked) or a PEM public key (they cannot be)\n"
         "  --pcrs PCRS     PCR values: tpm2_quote -o, tpm2_pcrread or tpm2_quote output\n"
         "                  (YAML), or JSON {\"sha256\": {\"0\": \"<hex>\", ...}}\n"
+        "  --eventlog LOG  a TCG event log (binary_bios_measurements): replayed and compared\n"
+        "                  with the PCRs the quote covers; its claims go to claims.eventlog\n"
         "  --nonce HEX     the expected extraData (tpm2_quote -q); '' when there is none\n"
         "  --allow-trailing-data   bytes after the TPMS_ATTEST: a warning\n"
         "  --json          the result JSON (tee \"tpm\", claims.tpm.pcrs by bank and index)\n"
@@ -44,20 +49,21 @@ static int read_input(const char *opt, const char *path, struct cvma_buf *out)
 
 static int check_quote(int argc, char **argv)
 {
-    enum { O_MSG = 1, O_SIG, O_AK, O_PCRS, O_NONCE, O_JSON, O_TRAILING };
+    enum { O_MSG = 1, O_SIG, O_AK, O_PCRS, O_NONCE, O_JSON, O_TRAILING, O_EVENTLOG };
     static const struct option opts[] = {
             {"msg", required_argument, NULL, O_MSG},
             {"sig", required_argument, NULL, O_SIG},
             {"ak", required_argument, NULL, O_AK},
             {"pcrs", required_argument, NULL, O_PCRS},
+            {"eventlog", required_argument, NULL, O_EVENTLOG},
             {"nonce", required_argument, NULL, O_NONCE},
             {"json", no_argument, NULL, O_JSON},
             {"allow-trailing-data", no_argument, NULL, O_TRAILING},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
-    const char *msg = NULL, *sig = NULL, *ak = NULL, *pcrs = NULL, *nonce = NULL;
-    struct cvma_buf mb = {0}, sb = {0}, ab = {0}, pb = {0};
+    const char *msg = NULL, *sig = NULL, *ak = NULL, *pcrs = NULL, *nonce = NULL, *log = NULL;
+    struct cvma_buf mb = {0}, sb = {0}, ab = {0}, pb = {0}, lb = {0};
     struct cvma_tpm_quote_in in;
     struct cvma_result res;
     uint8_t nb[64];
@@ -79,6 +85,9 @@ static int check_quote(int argc, char **argv)
             break;
         case O_PCRS:
             pcrs = optarg;
+            break;
+        case O_EVENTLOG:
+            log = optarg;
             break;
         case O_NONCE:
             nonce = optarg;
@@ -116,6 +125,12 @@ static int check_quote(int argc, char **argv)
         (pcrs != NULL && (rc = read_input("--pcrs", pcrs, &pb)) != 0)) {
         goto out;
     }
+    if (log != NULL && cvma_file_read(log, CVMA_EVENTLOG_MAX_SIZE, &lb) != CVMA_OK) {
+        rc = cvma_cli_usage_error("tpm check-quote",
+                                  "--eventlog '%s': cannot read it (or over %u bytes)", log,
+                                  CVMA_EVENTLOG_MAX_SIZE);
+        goto out;
+    }
     memset(&in, 0, sizeof in);
     in.attest.p = mb.p;
     in.attest.len = mb.len;
@@ -126,6 +141,10 @@ static int check_quote(int argc, char **argv)
     if (pcrs != NULL) {
         in.pcrs.p = pb.p;
         in.pcrs.len = pb.len;
+    }
+    if (log != NULL) {
+        in.eventlog.p = lb.p;
+        in.eventlog.len = lb.len;
     }
     in.has_nonce = true;
     in.nonce = nb;
@@ -142,6 +161,7 @@ out:
     cvma_buf_free(&sb);
     cvma_buf_free(&ab);
     cvma_buf_free(&pb);
+    cvma_buf_free(&lb);
     return rc;
 }
 

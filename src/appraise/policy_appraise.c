@@ -630,5 +630,10 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
         appraise_snp(&p->snp, cvma_snp_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {
         appraise_tdx(&p->tdx, cvma_tdx_claims_of(res), &res->verdict);
+    } else if (tee == POL_TEE_TPM && p->tpm.present) {
+        cvma_policy_appraise_tpm(&p->tpm, res);
+    }
+    if (p->eventlog.present) {
+        cvma_policy_appraise_eventlog(&p->eventlog, res);
     }
 }

@@ -91,6 +91,25 @@ struct pol_tdx {
     int64_t grace;     /* -1 unset */
 };
 
+/* TPM PCR values allowed per bank (sha1, sha256, sha384, sha512) and index 0..23. */
+#define POL_TPM_BANKS 4
+#define POL_TPM_PCRS  24
+struct pol_tpm {
+    bool present;
+    struct pol_values pcrs[POL_TPM_BANKS][POL_TPM_PCRS];
+};
+
+/* Rules over claims.eventlog (a log that replayed to the verified registers). */
+struct pol_eventlog {
+    bool present;
+    bool require_secure_boot;
+    char *kernel_cmdline; /* exact, or NULL */
+    char **cmdline_contains;
+    size_t n_cmdline_contains;
+    char **boot_apps; /* lowercase hex digests, each required among efi_boot_applications */
+    size_t n_boot_apps;
+};
+
 enum pol_tee { POL_TEE_SNP = 1u << 0, POL_TEE_TDX = 1u << 1, POL_TEE_TPM = 1u << 2 };
 
 struct cvma_policy {
@@ -103,7 +122,13 @@ struct cvma_policy {
     unsigned allowed_tees; /* enum pol_tee bits; 0 = any */
     struct pol_snp snp;
     struct pol_tdx tdx;
+    struct pol_tpm tpm;
+    struct pol_eventlog eventlog;
 };
+
+/* tpm.pcrs and eventlog rules on a verified result (policy_eventlog.c). */
+void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res);
+void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res);
 
 /* Parses "86400", "7d", "12h", "30m", "45s", "1w", "1d12h" into seconds (<= POL_MAX_GRACE). */
 CVMA_MUST_USE bool cvma_policy_parse_duration(const char *s, int64_t *out);

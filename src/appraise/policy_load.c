@@ -703,6 +703,151 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
     return true;
 }
 
+/* tpm: {"pcrs": {"sha256": {"7": "<hex>" or a list, ...}, ...}}: allowed values per bank and
+ * PCR index 0..23. */
+static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
+{
+    static const char *const keys[] = {"pcrs", NULL};
+    static const char *const banks[POL_TPM_BANKS] = {"sha1", "sha256", "sha384", "sha512"};
+    static const size_t sizes[POL_TPM_BANKS] = {20, 32, 48, 64};
+    const char *key;
+    json_t *val, *pcrs;
+
+    if (!want_object(j, "tpm", l) || !check_keys(j, "tpm", keys, l)) {
+        return false;
+    }
+    t->present = true;
+    if ((pcrs = json_object_get(j, "pcrs")) == NULL) {
+        return true;
+    }
+    if (!want_object(pcrs, "tpm.pcrs", l)) {
+        return false;
+    }
+    json_object_foreach(pcrs, key, val)
+    {
+        char path[64], k2[8];
+        int b = -1;
+        for (int i = 0; i < POL_TPM_BANKS; i++) {
+            b = strcmp(key, banks[i]) == 0 ? i : b;
+        }
+        if (b < 0) {
+            return fail(l, "tpm.pcrs.%.32s: not a PCR bank (sha1, sha256, sha384, sha512)", key);
+        }
+        snprintf(path, sizeof path, "tpm.pcrs.%s", banks[b]);
+        if (!want_object(val, path, l)) {
+            return false;
+        }
+        const char *ik;
+        json_t *iv;
+        json_object_foreach(val, ik, iv)
+        {
+            size_t n = strlen(ik);
+            unsigned idx = 0;
+            bool ok = n >= 1 && n <= 2 && !(n == 2 && ik[0] == '0');
+            for (size_t c = 0; ok && c < n; c++) {
+                ok = ik[c] >= '0' && ik[c] <= '9';
+                idx = idx * 10 + (unsigned)(ik[c] - '0');
+            }
+            if (!ok || idx >= POL_TPM_PCRS) {
+                return fail(l, "%s.%.32s: not a PCR index 0..23", path, ik);
+            }
+            snprintf(k2, sizeof k2, "%u", idx);
+            if (!get_values(val, path, k2, sizes[b], &t->pcrs[b][idx], l)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* A list of 1..POL_MAX_LIST strings, copied. hex_len != 0: each is hex of one of the digest
+ * sizes (20, 32, 48, 64 bytes), kept in lowercase. */
+static bool get_strings(const json_t *obj, const char *path, const char *key, bool hex, char ***out,
+                        size_t *n_out, struct ld *l)
+{
+    json_t *j = json_object_get(obj, key);
+    char p[96], pi[112];
+    if (j == NULL) {
+        return true;
+    }
+    join(p, sizeof p, path, key);
+    size_t n = json_is_array(j) ? json_array_size(j) : 0;
+    if (n == 0 || n > POL_MAX_LIST) {
+        return fail(l, "%s: expected a list of 1..%u strings, got %s", p, POL_MAX_LIST,
+                    type_name(j));
+    }
+    if ((*out = calloc(n, sizeof **out)) == NULL) {
+        l->oom = true;
+        return fail(l, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(j, i);
+        snprintf(pi, sizeof pi, "%s[%zu]", p, i);
+        if (!want_string(e, pi, 4096, l)) {
+            return false;
+        }
+        const char *s = json_string_value(e);
+        size_t len = strlen(s);
+        if (len != json_string_length(e) || len == 0) {
+            return fail(l, "%s: an empty string or one with a NUL", pi);
+        }
+        if (hex) {
+            uint8_t tmp[64];
+            size_t got = 0;
+            if ((len != 40 && len != 64 && len != 96 && len != 128) ||
+                !cvma_hex_decode(s, tmp, sizeof tmp, &got)) {
+                return fail(l,
+                            "%s: expected the hex of a SHA-1, SHA-256, SHA-384 or SHA-512 "
+                            "digest",
+                            pi);
+            }
+        }
+        if (((*out)[i] = strdup(s)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+        for (char *c = (*out)[i]; hex && *c; c++) {
+            *c = (*c >= 'A' && *c <= 'F') ? (char)(*c - 'A' + 'a') : *c;
+        }
+        *n_out = i + 1;
+    }
+    return true;
+}
+
+/* eventlog: {secure_boot, kernel_cmdline, kernel_cmdline_contains, efi_boot_applications}. */
+static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
+{
+    static const char *const keys[] = {"secure_boot", "kernel_cmdline", "kernel_cmdline_contains",
+                                       "efi_boot_applications", NULL};
+    const char *P = "eventlog";
+    int sb = -1;
+    json_t *c;
+
+    if (!want_object(j, P, l) || !check_keys(j, P, keys, l)) {
+        return false;
+    }
+    e->present = true;
+    if (!get_bool(j, P, "secure_boot", &sb, l)) {
+        return false;
+    }
+    e->require_secure_boot = sb == 1;
+    if ((c = json_object_get(j, "kernel_cmdline")) != NULL) {
+        if (!want_string(c, "eventlog.kernel_cmdline", 4096, l)) {
+            return false;
+        }
+        if (strlen(json_string_value(c)) != json_string_length(c)) {
+            return fail(l, "eventlog.kernel_cmdline: a string with a NUL");
+        }
+        if ((e->kernel_cmdline = strdup(json_string_value(c))) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+    }
+    return get_strings(j, P, "kernel_cmdline_contains", false, &e->cmdline_contains,
+                       &e->n_cmdline_contains, l) &&
+           get_strings(j, P, "efi_boot_applications", true, &e->boot_apps, &e->n_boot_apps, l);
+}
+
 static bool tee_from_name(const char *s, unsigned *bit)
 {
     if (strcmp(s, "sev-snp") == 0) {
@@ -719,9 +864,17 @@ static bool tee_from_name(const char *s, unsigned *bit)
 
 static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
 {
-    static const char *const keys[] = {
-            "version",      "name", "description", "report_data", "required_providers",
-            "allowed_tees", "snp",  "tdx",         NULL};
+    static const char *const keys[] = {"version",
+                                       "name",
+                                       "description",
+                                       "report_data",
+                                       "required_providers",
+                                       "allowed_tees",
+                                       "snp",
+                                       "tdx",
+                                       "tpm",
+                                       "eventlog",
+                                       NULL};
     bool present;
     json_int_t v = 0;
     json_t *e;
@@ -787,6 +940,12 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "tdx")) != NULL && !load_tdx(e, &p->tdx, l)) {
         return false;
     }
+    if ((e = json_object_get(root, "tpm")) != NULL && !load_tpm(e, &p->tpm, l)) {
+        return false;
+    }
+    if ((e = json_object_get(root, "eventlog")) != NULL && !load_eventlog(e, &p->eventlog, l)) {
+        return false;
+    }
     if ((e = json_object_get(root, "allowed_tees")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > 8) {
@@ -816,9 +975,14 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
             return fail(l, "tdx: a section for a TEE that allowed_tees does not list "
                            "(add \"tdx\" or remove the section)");
         }
+        if (p->tpm.present && !(p->allowed_tees & POL_TEE_TPM)) {
+            return fail(l, "tpm: a section for a TEE that allowed_tees does not list "
+                           "(add \"tpm\" or remove the section)");
+        }
     } else {
         /* A policy that speaks about some TEEs accepts only those (docs/policy.md). */
-        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) | (p->tdx.present ? POL_TEE_TDX : 0u);
+        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
+                          (p->tdx.present ? POL_TEE_TDX : 0u) | (p->tpm.present ? POL_TEE_TPM : 0u);
     }
     return true;
 }
@@ -854,6 +1018,20 @@ void cvma_policy_free(struct cvma_policy *p)
     for (size_t i = 0; i < CVMA_ARRAY_LEN(vals); i++) {
         values_free(vals[i]);
     }
+    for (size_t b = 0; b < POL_TPM_BANKS; b++) {
+        for (size_t i = 0; i < POL_TPM_PCRS; i++) {
+            values_free(&p->tpm.pcrs[b][i]);
+        }
+    }
+    free(p->eventlog.kernel_cmdline);
+    for (size_t i = 0; i < p->eventlog.n_cmdline_contains; i++) {
+        free(p->eventlog.cmdline_contains[i]);
+    }
+    free(p->eventlog.cmdline_contains);
+    for (size_t i = 0; i < p->eventlog.n_boot_apps; i++) {
+        free(p->eventlog.boot_apps[i]);
+    }
+    free(p->eventlog.boot_apps);
     free(p);
 }
 

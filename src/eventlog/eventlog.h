@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "common/verdict.h"
+#include "result/result.h"
 
 #define CVMA_EVENTLOG_MAX_BANKS  8
 #define CVMA_EVENTLOG_MAX_DIGEST 64
@@ -144,6 +145,25 @@ CVMA_MUST_USE enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eve
                                                            const struct cvma_eventlog_replay *rp,
                                                            const uint8_t rtmr[4][48],
                                                            struct cvma_verdict *v);
+
+/*
+ * An event log that came with evidence (bundle part "event_log"), checked against the registers
+ * the verified evidence vouches for (eventlog_verify.c). Called by a kind's verification once
+ * the quote verified; reasons go to res->verdict (parse errors, EVENTLOG_REPLAY_MISMATCH naming
+ * the first event and register, EVENTLOG_BANK_MISSING); only when the replay agrees are the
+ * log's claims set as res->claims.eventlog: {"format", "events", "rtmr" or "pcrs" (the
+ * registers compared), efi_boot_applications, kernel_cmdline, gpt, secure_boot}.
+ *
+ * _rtmrs: a CCEL against a TDX quote's RTMR 0..2 (RTMR 3: EVENTLOG_RTMR3_NOT_IN_LOG, info).
+ * _pcrs: a TCG log against the PCR values a TPM quote's digest covers. A covered PCR that no
+ * event extends and that does not hold its start value is not compared
+ * (EVENTLOG_PCR_NOT_IN_LOG, info): the log says nothing about it.
+ */
+void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr[4][48],
+                                struct cvma_result *res);
+void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
+                               const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
+                               struct cvma_result *res);
 
 /* Names: "EV_IPL", "sha256" (NULL for unknown), "tcg", "tcg-sha1", "ccel". */
 const char *cvma_eventlog_type_name(uint32_t type);

@@ -94,6 +94,7 @@ const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_clai
 void cvma_claims_cleanup(struct cvma_claims *c)
 {
     cvma_claims_set_kind(c, NULL, NULL);
+    json_decref(c->eventlog);
     memset(c, 0, sizeof *c);
 }
 
@@ -122,6 +123,9 @@ json_t *cvma_result_claims_json(const struct cvma_result *res)
     }
     if (c->ops != NULL && c->kind != NULL &&
         json_object_set_new(o, c->ops->key, c->ops->to_json(c->kind)) != 0) {
+        goto fail;
+    }
+    if (c->eventlog != NULL && json_object_set(o, "eventlog", c->eventlog) != 0) {
         goto fail;
     }
     return o;

@@ -130,6 +130,9 @@ struct cvma_claims {
     bool debug;
     const struct cvma_claims_ops *ops; /* the kind's table, NULL: no kind object */
     void *kind;                        /* owned: ops->free releases it */
+    /* Owned: the claims of an event log that replayed to the verified registers (claims.
+     * eventlog, docs/eventlog.md), NULL when no log came with the evidence or it did not. */
+    json_t *eventlog;
 };
 
 /* Replaces the kind's claims (freeing the previous ones); c owns kind afterwards. */

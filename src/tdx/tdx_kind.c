@@ -4,7 +4,10 @@
 
 #include <openssl/x509.h>
 
+#include "collateral/source.h"
 #include "crypto/crypto.h"
+#include "eventlog/eventlog.h"
+#include "tdx/tdx_claims.h"
 #include "tdx/tdx_internal.h"
 #include "verifier/kind.h"
 
@@ -25,6 +28,17 @@ static void tdx_verify_row(const uint8_t *p, size_t len, const struct cvma_verif
                            const void *prepared, struct cvma_result *res)
 {
     cvma_tdx_verify(p, len, opts, prepared, res);
+    /* A CCEL in the bundle (part "event_log") is replayed against the verified quote's RTMRs
+     * (docs/eventlog.md). A quote that did not verify has no RTMRs to compare with: its
+     * result already says why. */
+    const struct cvma_tdx_claims *tc = cvma_tdx_claims_of(res);
+    for (size_t i = 0; tc != NULL && i < opts->n_collateral_parts; i++) {
+        const struct cvma_named_part *pt = &opts->collateral_parts[i];
+        if (strcmp(pt->name, "event_log") == 0) {
+            cvma_eventlog_verify_rtmrs(pt->data.p, pt->data.len,
+                                       (const uint8_t(*)[48])tc->quote.body.rtmr, res);
+        }
+    }
 }
 
 static void tdx_prepared_free(void *prepared)
@@ -117,4 +131,5 @@ const struct cvma_kind cvma_kind_tdx = {
         .prepare = tdx_prepare,
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
+        .reads_event_log = true,
 };

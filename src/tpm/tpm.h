@@ -74,11 +74,13 @@ CVMA_MUST_USE enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len,
 
 /* The inputs of one quote verification (all borrowed). */
 struct cvma_tpm_quote_in {
-    struct cvma_span attest; /* TPMS_ATTEST or TPM2B_ATTEST */
-    struct cvma_span sig;    /* TPMT_SIGNATURE */
-    struct cvma_span ak;     /* PEM public key, TPMT_PUBLIC or TPM2B_PUBLIC */
-    struct cvma_span pcrs;   /* optional (p NULL): PCR values, formats of cvma_tpm_pcrs_parse */
-    bool has_nonce;          /* expect this extraData (length 0: no extraData) */
+    struct cvma_span attest;   /* TPMS_ATTEST or TPM2B_ATTEST */
+    struct cvma_span sig;      /* TPMT_SIGNATURE */
+    struct cvma_span ak;       /* PEM public key, TPMT_PUBLIC or TPM2B_PUBLIC */
+    struct cvma_span pcrs;     /* optional (p NULL): PCR values, formats of cvma_tpm_pcrs_parse */
+    struct cvma_span eventlog; /* optional (p NULL): a TCG event log, replayed and compared
+                                * with the PCR values the quote's digest covers */
+    bool has_nonce;            /* expect this extraData (length 0: no extraData) */
     const uint8_t *nonce;
     size_t nonce_len;
     bool allow_trailing_data;
@@ -89,7 +91,9 @@ struct cvma_tpm_quote_in {
 /*
  * Verifies a quote into res (tee "tpm" set by the caller): reasons, checks (PARSE and
  * SIGNATURE required), claims.tpm (after the signature verified; pcrs only when the digest
- * covers them) and trust_anchor "tpm-ak:<sha256 of the AK's SubjectPublicKeyInfo>".
+ * covers them), claims.eventlog when an event log was given and replays to the covered PCRs
+ * (cvma_eventlog_verify_pcrs; not compared when no covered PCR values are known) and
+ * trust_anchor "tpm-ak:<sha256 of the AK's SubjectPublicKeyInfo>".
  */
 void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_result *res);
 

@@ -1,8 +1,8 @@
 /*
  * The TPM 2.0 quote row of the evidence-kind table (verifier/kind.h). The evidence is the
  * quote (TPMS_ATTEST or TPM2B_ATTEST); its signature, AK and PCR values come as bundle parts
- * "tpm_signature", "tpm_ak" and "tpm_pcrs" (docs/bundle.md), the expected nonce from the
- * request (--nonce).
+ * "tpm_signature", "tpm_ak" and "tpm_pcrs", the TCG event log as "event_log" (docs/bundle.md),
+ * the expected nonce from the request (--nonce).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,7 @@ static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verif
     const struct cvma_named_part *sig = part(opts, "tpm_signature");
     const struct cvma_named_part *ak = part(opts, "tpm_ak");
     const struct cvma_named_part *pcrs = part(opts, "tpm_pcrs");
+    const struct cvma_named_part *log = part(opts, "event_log");
     struct cvma_tpm_quote_in in;
 
     (void)prepared;
@@ -54,6 +55,9 @@ static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verif
     in.ak = ak->data;
     if (pcrs != NULL) {
         in.pcrs = pcrs->data;
+    }
+    if (log != NULL) {
+        in.eventlog = log->data;
     }
     in.has_nonce = opts->has_nonce;
     in.nonce = opts->nonce;
@@ -112,4 +116,5 @@ const struct cvma_kind cvma_kind_tpm = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = tpm_show,
+        .reads_event_log = true,
 };

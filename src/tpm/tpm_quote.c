@@ -16,6 +16,7 @@
 
 #include "common/hex.h"
 #include "common/reader.h"
+#include "eventlog/eventlog.h"
 #include "tpm/tpm.h"
 
 /* TPMA_OBJECT bits (TPM 2.0 Library Part 2 §8.3). */
@@ -627,6 +628,33 @@ static json_t *ak_json(const struct ak *ak, const uint8_t spki_sha256[32])
     return o;
 }
 
+/* The covered PCR values (0..23, the TCG PC Client registers) against an event log. */
+static void eventlog_check(const struct cvma_span *log, const TPML_PCR_SELECTION *sel,
+                           const struct cvma_tpm_pcrs *pcrs, struct cvma_result *res)
+{
+    static const uint16_t algs[CVMA_TPM_BANKS] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256,
+                                                  CVMA_TPM_ALG_SHA384, CVMA_TPM_ALG_SHA512};
+    struct cvma_eventlog_quoted *q = calloc(CVMA_TPM_BANKS, sizeof *q);
+    size_t n = 0;
+    if (q == NULL) {
+        res->verdict.oom = true;
+        return;
+    }
+    for (int b = 0; b < CVMA_TPM_BANKS; b++) {
+        q[n].alg = algs[b];
+        q[n].mask = 0;
+        for (unsigned idx = 0; idx < CVMA_EVENTLOG_NPCR; idx++) {
+            if (pcrs->set[b][idx] && selected(sel, b, idx)) {
+                q[n].mask |= 1u << idx;
+                memcpy(q[n].reg[idx], pcrs->v[b][idx], cvma_tpm_bank_size(b));
+            }
+        }
+        n += q[n].mask != 0;
+    }
+    cvma_eventlog_verify_pcrs(log->p, log->len, q, n, res);
+    free(q);
+}
+
 /* The quote's claims in the result: the "tpm" object, built once the signature verified. */
 struct tpm_claims {
     json_t *obj;
@@ -760,6 +788,9 @@ void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_resul
                                    v) == CVMA_OK &&
                pcrs_check(at, hash, pcrs, v) == CVMA_OK) {
         pcrs_ok = true;
+    }
+    if (pcrs_ok && in->eventlog.p != NULL) {
+        eventlog_check(&in->eventlog, &at->a.attested.quote.pcrSelect, pcrs, res);
     }
 
     if (in->ak_bound_by == NULL) {

@@ -29,7 +29,8 @@ static const char *const collateral_names[] = {
         "root_ca_crl.der",
 };
 
-static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak", "tpm_pcrs"};
+static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak", "tpm_pcrs",
+                                        "event_log"};
 
 bool cvma_bundle_tpm_role_ok(const char *role)
 {
@@ -376,7 +377,8 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
         } else {
             cvma_errf(err, err_len,
                       "bundle: part %zu: role '%s' is not supported by this version "
-                      "(evidence, collateral, tpm_quote, tpm_signature, tpm_ak, tpm_pcrs)",
+                      "(evidence, collateral, tpm_quote, tpm_signature, tpm_ak, tpm_pcrs, "
+                      "event_log)",
                       i, role);
             goto out;
         }

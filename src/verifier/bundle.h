@@ -28,10 +28,11 @@ enum cvma_part_role {
     CVMA_PART_EVIDENCE = 0, /* the hardware report or quote: exactly one */
     CVMA_PART_COLLATERAL,   /* a collateral file, named as in docs/collateral.md */
     CVMA_PART_TPM,          /* a TPM quote part: role (and name) "tpm_quote", "tpm_signature",
-                             * "tpm_ak" or "tpm_pcrs"; at most one of each */
+                             * "tpm_ak" or "tpm_pcrs", or the measured-boot log "event_log"
+                             * (a TDX CCEL, a TCG log); at most one of each */
 };
 
-/* True for a role of a TPM quote part (docs/bundle.md). */
+/* True for a role of a TPM quote part or "event_log" (docs/bundle.md). */
 bool cvma_bundle_tpm_role_ok(const char *role);
 
 struct cvma_bundle_part {

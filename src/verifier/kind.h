@@ -44,6 +44,10 @@ struct cvma_kind {
      */
     json_t *(*show)(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
                     struct cvma_verdict *v);
+
+    /* verify checks a bundle's "event_log" part against the evidence (docs/eventlog.md); for
+     * a kind that does not, such a part gets EVENTLOG_NOT_USED (warning). */
+    bool reads_event_log;
 };
 
 /* The rows, in detection order; NULL-terminated. */

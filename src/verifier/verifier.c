@@ -425,6 +425,14 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         const void *prepared = v->no_cache ? NULL : cvma_evidence_prepared(ev, k, &o);
         cvma_result_init(res, k->name, o.at);
         k->verify(bytes.p, bytes.len, &o, prepared, res);
+        for (size_t i = 0; !k->reads_event_log && i < ev->n_coll; i++) {
+            if (strcmp(ev->coll[i].name, "event_log") == 0) {
+                cvma_reject(&res->verdict, CVMA_R_EVENTLOG_NOT_USED,
+                            "the bundle has an event_log part, but %s verification does not "
+                            "use one: the log was not checked and gives no claims",
+                            k->what);
+            }
+        }
     }
     if (policy != NULL && (res->policy_id = strdup(cvma_policy_id(policy))) == NULL) {
         res->verdict.oom = true;

@@ -288,8 +288,12 @@ static void test_library_malformed_bundles_and_inputs_are_usage_errors(void **st
                  "\"data\": \"AgAAAA==\"}]}",
                  "given twice");
     expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
-                 "\"AgAAAA==\"}, {\"role\": \"event_log\", \"data\": \"AgAAAA==\"}]}",
+                 "\"AgAAAA==\"}, {\"role\": \"firmware\", \"data\": \"AgAAAA==\"}]}",
                  "not supported");
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"event_log\", \"data\": \"AgAAAA==\"}, "
+                 "{\"role\": \"event_log\", \"data\": \"AgAAAA==\"}]}",
+                 "event_log given twice");
     expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
                  "\"not base64!\"}]}",
                  "not base64");

@@ -1,0 +1,139 @@
+/*
+ * Appraisal of TPM PCRs (tpm.pcrs) and of the claims of an event log that replayed to the
+ * verified registers (eventlog), docs/policy.md. Both read the JSON the verifiers keep for
+ * these claims: claims.tpm (the quote's object; its pcrs hold only values the quote's digest
+ * covers) and claims.eventlog (set only when the log agreed with the quote). A rule never
+ * passes for want of a claim: a PCR the quote does not cover, a missing log, a log with no
+ * command line each fail their rule by name.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "appraise/policy_internal.h"
+#include "common/hex.h"
+
+static const char *const bank_names[POL_TPM_BANKS] = {"sha1", "sha256", "sha384", "sha512"};
+
+/* see appraise/policy_internal.h */
+void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
+{
+    json_t *claims = cvma_result_claims_json(res);
+    json_t *pcrs = json_object_get(json_object_get(claims, "tpm"), "pcrs");
+    struct cvma_verdict *v = &res->verdict;
+
+    if (claims == NULL) {
+        v->oom = true;
+        return;
+    }
+    for (size_t b = 0; b < POL_TPM_BANKS; b++) {
+        for (size_t i = 0; i < POL_TPM_PCRS; i++) {
+            const struct pol_values *want = &t->pcrs[b][i];
+            char key[4], whex[129];
+            uint8_t got[64];
+            size_t got_len = 0;
+            if (!want->set) {
+                continue;
+            }
+            snprintf(key, sizeof key, "%zu", i);
+            const char *h =
+                    json_string_value(json_object_get(json_object_get(pcrs, bank_names[b]), key));
+            cvma_hex_encode(want->v, want->len, whex, sizeof whex);
+            if (h == NULL || !cvma_hex_decode(h, got, sizeof got, &got_len) ||
+                got_len != want->len) {
+                cvma_reject(v, CVMA_R_POLICY_PCR,
+                            "tpm.pcrs.%s.%zu: the quote's digest does not cover this PCR (or no "
+                            "value was given for it); expected %s%s",
+                            bank_names[b], i, whex, want->n > 1 ? " or another allowed value" : "");
+                continue;
+            }
+            bool ok = false;
+            for (size_t k = 0; k < want->n && !ok; k++) {
+                ok = memcmp(want->v + k * want->len, got, want->len) == 0;
+            }
+            if (!ok) {
+                cvma_reject(v, CVMA_R_POLICY_PCR, "tpm.pcrs.%s.%zu: PCR %zu=%s, expected %s%s",
+                            bank_names[b], i, i, h, whex,
+                            want->n > 1 ? " or another of the allowed values" : "");
+            }
+        }
+    }
+    json_decref(claims);
+}
+
+/* True when some boot application has a digest equal (hex, any case) to want. */
+static bool has_boot_app(const json_t *apps, const char *want)
+{
+    size_t i;
+    json_t *app;
+    json_array_foreach(apps, i, app)
+    {
+        const char *bank;
+        json_t *d;
+        json_object_foreach(json_object_get(app, "digests"), bank, d)
+        {
+            const char *h = json_string_value(d);
+            if (h != NULL && strlen(h) == strlen(want)) {
+                bool eq = true;
+                for (size_t k = 0; eq && h[k]; k++) {
+                    char c = (h[k] >= 'A' && h[k] <= 'F') ? (char)(h[k] - 'A' + 'a') : h[k];
+                    eq = c == want[k];
+                }
+                if (eq) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+/* see appraise/policy_internal.h */
+void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
+{
+    const json_t *log = res->claims.eventlog;
+    struct cvma_verdict *v = &res->verdict;
+
+    if (log == NULL) {
+        cvma_reject(v, CVMA_R_POLICY_EVENTLOG_MISSING,
+                    "eventlog: the policy has event-log rules, but no event log replayed to the "
+                    "verified %s (give the log as the bundle part \"event_log\")",
+                    res->tee != NULL && strcmp(res->tee, "tdx") == 0 ? "RTMRs" : "registers");
+        return;
+    }
+    if (e->require_secure_boot) {
+        const json_t *en = json_object_get(json_object_get(log, "secure_boot"), "enabled");
+        if (!json_is_true(en)) {
+            cvma_reject(v, CVMA_R_POLICY_SECURE_BOOT,
+                        "eventlog.secure_boot: the log shows Secure Boot %s",
+                        json_is_false(en) ? "disabled (SecureBoot variable not 1)"
+                                          : "unmeasured (no SecureBoot variable event)");
+        }
+    }
+    const char *cmdline = json_string_value(json_object_get(log, "kernel_cmdline"));
+    if (e->kernel_cmdline != NULL && (cmdline == NULL || strcmp(cmdline, e->kernel_cmdline) != 0)) {
+        cvma_reject(v, CVMA_R_POLICY_KERNEL_CMDLINE,
+                    "eventlog.kernel_cmdline: the measured command line is %s%.200s%s, expected "
+                    "\"%.200s\"",
+                    cmdline ? "\"" : "",
+                    cmdline ? cmdline : "absent (no GRUB kernel_cmdline event)",
+                    cmdline ? "\"" : "", e->kernel_cmdline);
+    }
+    for (size_t i = 0; i < e->n_cmdline_contains; i++) {
+        if (cmdline == NULL || strstr(cmdline, e->cmdline_contains[i]) == NULL) {
+            cvma_reject(v, CVMA_R_POLICY_KERNEL_CMDLINE,
+                        "eventlog.kernel_cmdline_contains[%zu]: \"%.200s\" is not in the measured "
+                        "command line%s",
+                        i, e->cmdline_contains[i],
+                        cmdline ? "" : " (absent: no GRUB kernel_cmdline event)");
+        }
+    }
+    const json_t *apps = json_object_get(log, "efi_boot_applications");
+    for (size_t i = 0; i < e->n_boot_apps; i++) {
+        if (!has_boot_app(apps, e->boot_apps[i])) {
+            cvma_reject(v, CVMA_R_POLICY_BOOT_APPLICATION,
+                        "eventlog.efi_boot_applications[%zu]: no measured boot application has "
+                        "digest %s (%zu measured)",
+                        i, e->boot_apps[i], json_array_size(apps));
+        }
+    }
+}

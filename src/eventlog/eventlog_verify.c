@@ -1,0 +1,274 @@
+/*
+ * An event log inside verification (docs/eventlog.md "In verification"): the log that came
+ * with the evidence is parsed, replayed and compared with the registers the verified evidence
+ * vouches for (a TDX quote's RTMR 0..2, the PCRs a TPM quote's digest covers). Only when they
+ * agree do the log's claims go into the result (claims.eventlog).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/hex.h"
+#include "eventlog/eventlog.h"
+
+static const EVP_MD *md_of(uint16_t alg)
+{
+    switch (alg) {
+    case CVMA_TPM_ALG_SHA1:
+        return EVP_sha1();
+    case CVMA_TPM_ALG_SHA256:
+        return EVP_sha256();
+    case CVMA_TPM_ALG_SHA384:
+        return EVP_sha384();
+    case CVMA_TPM_ALG_SHA512:
+        return EVP_sha512();
+    default:
+        return NULL;
+    }
+}
+
+/* True when the event's digest in some replayable bank is the hash of p[0..n). */
+static bool digest_is_hash_of(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
+                              const uint8_t *p, size_t n)
+{
+    for (size_t b = 0; b < log->n_banks; b++) {
+        const EVP_MD *md = md_of(log->banks[b].alg);
+        uint8_t h[EVP_MAX_MD_SIZE];
+        unsigned hl = 0;
+        if (md != NULL && e->digest[b] != NULL && EVP_Digest(p, n, h, &hl, md, NULL) == 1 &&
+            hl == log->banks[b].size && memcmp(h, e->digest[b], hl) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The claims read some events' data, which replay does not vouch for: only the digests are
+ * extended. Where the digest is by definition the hash of what the claim reads, that is
+ * checked: an EFI variable event (PFP 10.4.2: the digest of UEFI_VARIABLE_DATA, the whole
+ * event data: Secure Boot state) and GRUB's kernel command line (the digest of the text after
+ * "kernel_cmdline: ", with or without its NUL). A mismatch means the event data was changed
+ * after measurement: EVENTLOG_EVENT_DATA_MISMATCH, and no claims.
+ */
+static enum cvma_status check_event_data(const struct cvma_eventlog *log,
+                                         const struct cvma_eventlog_event *e,
+                                         struct cvma_verdict *v)
+{
+    static const char *const prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline "};
+    const char *tn = cvma_eventlog_type_name(e->type);
+    if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG) {
+        if (!digest_is_hash_of(log, e, e->data.p, e->data.len)) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
+                               "event #%zu %s at offset 0x%zx: its digest is not the hash of its "
+                               "data (the measured variable was changed in the log)",
+                               e->index, tn ? tn : "?", e->offset);
+        }
+        return CVMA_OK;
+    }
+    if (e->type != CVMA_EV_IPL) {
+        return CVMA_OK;
+    }
+    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+        size_t n = strlen(prefixes[k]);
+        if (e->data.len >= n && memcmp(e->data.p, prefixes[k], n) == 0) {
+            const uint8_t *t = e->data.p + n;
+            size_t tl = e->data.len - n;
+            if (!digest_is_hash_of(log, e, t, tl) &&
+                !(tl > 0 && t[tl - 1] == 0 && digest_is_hash_of(log, e, t, tl - 1))) {
+                return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
+                                   "event #%zu EV_IPL at offset 0x%zx: its digest is not the hash "
+                                   "of the kernel command line it carries (changed in the log)",
+                                   e->index, e->offset);
+            }
+        }
+    }
+    return CVMA_OK;
+}
+
+/*
+ * The log restricted to the events of the registers that were compared and agreed (mask: bit
+ * i for PCR i, or RTMR i of a CCEL), each event's data checked (check_event_data): the view
+ * the claims are drawn from. view borrows log's bytes; *kept (its events) is owned.
+ */
+static enum cvma_status trusted_view(const struct cvma_eventlog *log, uint32_t mask, bool ccel,
+                                     struct cvma_eventlog *view, struct cvma_eventlog_event **kept,
+                                     struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_OK;
+    *view = *log;
+    if ((*kept = calloc(log->n_events ? log->n_events : 1, sizeof **kept)) == NULL) {
+        v->oom = true;
+        return CVMA_E_NOMEM;
+    }
+    view->n_events = 0;
+    for (size_t i = 0; i < log->n_events; i++) {
+        const struct cvma_eventlog_event *e = &log->events[i];
+        uint32_t reg = ccel ? e->pcr - 1u : e->pcr; /* CC-MR index i is RTMR i-1 */
+        if (e->type == CVMA_EV_NO_ACTION || (ccel && e->pcr == 0) || reg >= 32 ||
+            !(mask & (1u << reg))) {
+            continue;
+        }
+        if (check_event_data(log, e, v) != CVMA_OK) {
+            st = CVMA_REJECTED;
+            continue;
+        }
+        (*kept)[view->n_events++] = *e;
+    }
+    view->events = *kept;
+    return st;
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char hex[2 * CVMA_EVENTLOG_MAX_DIGEST + 1];
+    cvma_hex_encode(p, n, hex, sizeof hex);
+    return json_string(hex);
+}
+
+/* claims.eventlog: format, event count, the compared registers, then the claims of the
+ * events of those registers (view). */
+static json_t *claims_of(const struct cvma_eventlog *log, const struct cvma_eventlog *view,
+                         const char *regs_key, json_t *regs)
+{
+    json_t *o = json_object(), *c = cvma_eventlog_claims_json(view);
+    if (o == NULL || c == NULL || regs == NULL) {
+        json_decref(o);
+        json_decref(c);
+        json_decref(regs);
+        return NULL;
+    }
+    json_object_set_new(o, "format", json_string(cvma_eventlog_format_name(log->format)));
+    json_object_set_new(o, "events", json_integer((json_int_t)log->n_events));
+    json_object_set_new(o, regs_key, regs);
+    json_object_update_new(o, c);
+    return o;
+}
+
+static bool parse(const uint8_t *p, size_t len, struct cvma_eventlog *log,
+                  struct cvma_eventlog_replay **rp, struct cvma_result *res)
+{
+    if (cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, log, &res->verdict) != CVMA_OK) {
+        return false;
+    }
+    if ((*rp = malloc(sizeof **rp)) == NULL) {
+        res->verdict.oom = true;
+        return false;
+    }
+    cvma_eventlog_replay(log, *rp);
+    return true;
+}
+
+/* see eventlog/eventlog.h */
+void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr[4][48],
+                                struct cvma_result *res)
+{
+    struct cvma_eventlog log, view;
+    struct cvma_eventlog_event *kept = NULL;
+    struct cvma_eventlog_replay *rp = NULL;
+    json_t *regs, *claims;
+    char key[2];
+
+    memset(&log, 0, sizeof log);
+    if (!parse(p, len, &log, &rp, res) ||
+        cvma_eventlog_compare_rtmrs(&log, rp, rtmr, &res->verdict) != CVMA_OK ||
+        trusted_view(&log, 0x7u, true, &view, &kept, &res->verdict) != CVMA_OK) {
+        goto out;
+    }
+    regs = json_object();
+    for (int i = 0; regs != NULL && i < 3; i++) {
+        key[0] = (char)('0' + i);
+        key[1] = '\0';
+        json_object_set_new(regs, key, hex_json(rtmr[i], 48));
+    }
+    if ((claims = claims_of(&log, &view, "rtmr", regs)) == NULL) {
+        res->verdict.oom = true;
+        goto out;
+    }
+    json_decref(res->claims.eventlog);
+    res->claims.eventlog = claims;
+out:
+    free(kept);
+    free(rp);
+    cvma_eventlog_cleanup(&log);
+}
+
+/* see eventlog/eventlog.h */
+void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
+                               const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
+                               struct cvma_result *res)
+{
+    struct cvma_eventlog log, view;
+    struct cvma_eventlog_event *kept = NULL;
+    struct cvma_eventlog_replay *rp = NULL;
+    struct cvma_eventlog_quoted *cmp = NULL;
+    uint32_t compared = 0;
+    json_t *regs = NULL, *claims;
+    char hex[2 * CVMA_EVENTLOG_MAX_DIGEST + 1], key[4];
+
+    memset(&log, 0, sizeof log);
+    if (!parse(p, len, &log, &rp, res)) {
+        goto out;
+    }
+    if (n_quoted == 0 || (cmp = calloc(n_quoted, sizeof *cmp)) == NULL) {
+        res->verdict.oom = n_quoted != 0;
+        goto out;
+    }
+    /* A quoted PCR that no event extends is compared only when it still holds its start
+     * value (else the log says nothing about it: info, not compared). */
+    for (size_t q = 0; q < n_quoted; q++) {
+        int b = cvma_eventlog_bank_index(&log, quoted[q].alg);
+        cmp[q] = quoted[q];
+        if (b < 0 || !rp->valid[b]) {
+            continue; /* EVENTLOG_BANK_MISSING from the comparison */
+        }
+        for (int i = 0; i < CVMA_EVENTLOG_NPCR; i++) {
+            uint32_t bit = 1u << i;
+            if ((cmp[q].mask & bit) && !(rp->extended[b] & bit) &&
+                memcmp(rp->reg[b][i], quoted[q].reg[i], log.banks[b].size) != 0) {
+                cmp[q].mask &= ~bit;
+                cvma_hex_encode(quoted[q].reg[i], log.banks[b].size, hex, sizeof hex);
+                (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_PCR_NOT_IN_LOG, CVMA_SEV_INFO,
+                                       "%s PCR %d = %s: no event of the log extends it; not "
+                                       "compared",
+                                       log.banks[b].name ? log.banks[b].name : "?", i, hex);
+            }
+        }
+    }
+    for (size_t q = 0; q < n_quoted; q++) {
+        compared |= cmp[q].mask;
+    }
+    if (cvma_eventlog_compare_pcrs(&log, rp, cmp, n_quoted, &res->verdict) != CVMA_OK ||
+        trusted_view(&log, compared, false, &view, &kept, &res->verdict) != CVMA_OK) {
+        goto out;
+    }
+    regs = json_object();
+    for (size_t q = 0; regs != NULL && q < n_quoted; q++) {
+        int b = cvma_eventlog_bank_index(&log, cmp[q].alg);
+        json_t *bank = json_object();
+        if (bank == NULL || b < 0) {
+            json_decref(bank);
+            continue;
+        }
+        for (int i = 0; i < CVMA_EVENTLOG_NPCR; i++) {
+            if (cmp[q].mask & (1u << i)) {
+                snprintf(key, sizeof key, "%d", i);
+                json_object_set_new(bank, key, hex_json(cmp[q].reg[i], log.banks[b].size));
+            }
+        }
+        json_object_set_new(regs, log.banks[b].name ? log.banks[b].name : "?", bank);
+    }
+    if ((claims = claims_of(&log, &view, "pcrs", regs)) == NULL) {
+        res->verdict.oom = true;
+        goto out;
+    }
+    json_decref(res->claims.eventlog);
+    res->claims.eventlog = claims;
+out:
+    free(kept);
+    free(cmp);
+    free(rp);
+    cvma_eventlog_cleanup(&log);
+}

@@ -1,0 +1,660 @@
+/*
+ * Event logs inside verification: a bundle's "event_log" part replayed against the verified
+ * evidence. TDX: the GCE CCEL sample against a simulated quote carrying the RTMRs that CCEL
+ * replays to (and one RTMR off). TPM: the GCP Windows quote with its SHA-1 log, as a bundle and
+ * tampered. The claims appear as claims.eventlog only when the replay agrees.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/base64.h"
+#include "common/hex.h"
+#include "cvmattest/cvmattest.h"
+#include "eventlog/eventlog.h"
+#include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
+#include "testutil.h"
+#include "verifier/bundle.h"
+
+#define CCEL "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat"
+#define GCP  "tpm/gcp-windows-quote-goattestation/"
+
+/* Appends a part {"role": role, "data": base64(p)} to the bundle JSON file at path. */
+static void bundle_add(const char *path, const char *role, const uint8_t *p, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    assert_non_null(j);
+    char *b64 = cvma_base64_encode(p, len, CVMA_B64_STD);
+    assert_non_null(b64);
+    assert_int_equal(json_array_append_new(json_object_get(j, "parts"),
+                                           json_pack("{s:s, s:s}", "role", role, "data", b64)),
+                     0);
+    free(b64);
+    assert_int_equal(json_dump_file(j, path, JSON_COMPACT), 0);
+    json_decref(j);
+}
+
+static struct cvma_result *verify_p(const char *root, const char *bundle, bool nonce,
+                                    const char *policy)
+{
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    const char *roots[] = {root};
+    char err[256];
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = root != NULL ? 1 : 0;
+    cfg.offline = true;
+    struct cvma_policy_config pc = {.name = NULL, .path = policy};
+    if (policy != NULL) {
+        cfg.policies = &pc;
+        cfg.n_policies = 1;
+    }
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    if (cvma_evidence_from_file(bundle, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
+        fail_msg("evidence %s: %s", bundle, err);
+    }
+    memset(&req, 0, sizeof req);
+    req.has_nonce = nonce; /* the GCP quote carries no extraData */
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    return res;
+}
+
+static struct cvma_result *verify(const char *root, const char *bundle, bool nonce)
+{
+    return verify_p(root, bundle, nonce, NULL);
+}
+
+/* Writes the policy text to dir/policy.json; returns the path. */
+static char *policy(const char *dir, const char *text)
+{
+    char *p = tu_path(dir, "policy.json");
+    tu_write(p, (const uint8_t *)text, strlen(text));
+    return p;
+}
+
+/* The codes of res's error reasons, space-separated, for assertions with a message. */
+static const char *errors(const struct cvma_result *res)
+{
+    static char buf[1024];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_severity(res, i), "error") == 0) {
+            int k = snprintf(buf + n, sizeof buf - n, "%s ", cvma_result_reason_code(res, i));
+            n += k > 0 && (size_t)k < sizeof buf - n ? (size_t)k : 0;
+        }
+    }
+    return buf;
+}
+
+static json_t *claims_eventlog(const struct cvma_result *res)
+{
+    json_t *c = cvma_result_claims_json(res);
+    json_t *e = json_incref(json_object_get(c, "eventlog"));
+    json_decref(c);
+    return e;
+}
+
+/* A simulated TDX quote whose RTMR 0..2 are rtmr (RTMR 3 zero), bundled with the CCEL. */
+static char *tdx_bundle(const char *dir, uint8_t rtmr[3][48], const struct cvma_buf *ccel)
+{
+    struct cvma_sim_tdx_opts to;
+    struct cvma_buf q;
+    char err[256];
+    cvma_sim_tdx_opts_default(&to);
+    for (int i = 0; i < 3; i++) {
+        to.has_rtmr[i] = true;
+        memcpy(to.rtmr[i], rtmr[i], 48);
+    }
+    if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *qp = tu_path(dir, "quote.bin"), *bp = tu_path(dir, "bundle.json");
+    tu_read(qp, &q);
+    assert_int_equal(cvma_bundle_write(bp, "tdx", q.p, q.len, dir), CVMA_OK);
+    bundle_add(bp, "event_log", ccel->p, ccel->len);
+    cvma_buf_free(&q);
+    free(qp);
+    return bp;
+}
+
+static void ccel_rtmrs(const struct cvma_buf *ccel, uint8_t rtmr[3][48])
+{
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_non_null(rp);
+    assert_int_equal(cvma_eventlog_parse(ccel->p, ccel->len, CVMA_EVENTLOG_CCEL, &log, &v),
+                     CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    for (int i = 0; i < 3; i++) {
+        memcpy(rtmr[i], rp->reg[0][i], 48);
+    }
+    free(rp);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+}
+
+static void test_eventlog_verify_tdx_ccel_replays_to_the_quote(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48];
+    char *path = tu_path(tu_vectors(), CCEL), *dir = tu_tmpdir();
+    tu_read(path, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+
+    char *bp = tdx_bundle(dir, rtmr, &ccel);
+    char *root = tu_path(dir, "root_ca.pem");
+    struct cvma_result *res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_RTMR3_NOT_IN_LOG"));
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "format")), "ccel");
+    assert_int_equal(json_object_size(json_object_get(e, "rtmr")), 3);
+    assert_non_null(json_object_get(e, "secure_boot"));
+    assert_true(json_array_size(json_object_get(e, "efi_boot_applications")) > 0);
+    json_decref(e);
+    cvma_result_free(res);
+
+    /* RTMR 1 off by one bit: refused, naming the register and the first event of CC-MR 2. */
+    rtmr[1][0] ^= 1;
+    free(bp);
+    bp = tdx_bundle(dir, rtmr, &ccel);
+    res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    bool named = false;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_code(res, i), "EVENTLOG_REPLAY_MISMATCH") == 0) {
+            const char *d = cvma_result_reason_detail(res, i);
+            named = strstr(d, "RTMR 1 differs") != NULL && strstr(d, "in CC-MR 2") != NULL;
+        }
+    }
+    assert_true(named);
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+
+    /* A TCG log with a TDX quote: not a CCEL, refused by name. */
+    struct cvma_buf tcg;
+    char *tp = tu_path(tu_vectors(), GCP "eventlog.bin");
+    tu_read(tp, &tcg);
+    rtmr[1][0] ^= 1;
+    free(bp);
+    bp = tdx_bundle(dir, rtmr, &tcg);
+    res = verify(root, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_HEADER_INVALID"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    cvma_buf_free(&tcg);
+    free(tp);
+
+    tu_rmtree(dir);
+    free(dir);
+    free(root);
+    free(bp);
+    free(path);
+    cvma_buf_free(&ccel);
+}
+
+/* The GCP Windows quote as a TPM bundle with its event log (given as log). */
+static char *tpm_bundle(const char *dir, const struct cvma_buf *log)
+{
+    const char *files[] = {"quote_sig.tpmt", "ak_public.tpmt", "pcrs_sha1.json"};
+    const char *roles[] = {"tpm_signature", "tpm_ak", "tpm_pcrs"};
+    struct cvma_buf b;
+    char *bp = tu_path(dir, "tpm.json");
+    char *p = tu_path(tu_vectors(), GCP "quote_attest.bin");
+    tu_read(p, &b);
+    free(p);
+    FILE *f = fopen(bp, "w");
+    assert_non_null(f);
+    fputs("{\"cvmattest_bundle\": 1, \"kind\": \"tpm\", \"parts\": []}", f);
+    fclose(f);
+    bundle_add(bp, "tpm_quote", b.p, b.len);
+    cvma_buf_free(&b);
+    for (size_t i = 0; i < 3; i++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, GCP "%s", files[i]);
+        p = tu_path(tu_vectors(), rel);
+        tu_read(p, &b);
+        free(p);
+        bundle_add(bp, roles[i], b.p, b.len);
+        cvma_buf_free(&b);
+    }
+    if (log != NULL) {
+        bundle_add(bp, "event_log", log->p, log->len);
+    }
+    return bp;
+}
+
+static void test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+
+    char *bp = tpm_bundle(dir, &log);
+    struct cvma_result *res = verify(NULL, bp, true);
+    /* The AK is bound to nothing: warning at best, never affirming. */
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "format")), "tcg-sha1");
+    assert_int_equal(json_object_size(json_object_get(json_object_get(e, "pcrs"), "sha1")), 24);
+    json_decref(e);
+    cvma_result_free(res);
+    free(bp);
+
+    /* The digest of the first event after the header (PCR 7) flipped: refused by name. */
+    uint32_t hdr_data = (uint32_t)log.p[28] | (uint32_t)log.p[29] << 8 | (uint32_t)log.p[30] << 16 |
+                        (uint32_t)log.p[31] << 24;
+    log.p[32 + hdr_data + 8] ^= 1;
+    bp = tpm_bundle(dir, &log);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+
+    /* A CCEL with a TPM quote: refused by name. */
+    struct cvma_buf ccel;
+    char *cp = tu_path(tu_vectors(), CCEL);
+    tu_read(cp, &ccel);
+    bp = tpm_bundle(dir, &ccel);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_HEADER_INVALID"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+    cvma_buf_free(&ccel);
+    free(cp);
+
+    /* Without a log: no claims.eventlog, nothing compared. */
+    bp = tpm_bundle(dir, NULL);
+    res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    free(bp);
+
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+/* A log cut before the events of the PCRs 11..14 (Windows' own): those quoted PCRs are not
+ * compared (info), the rest still are and agree. */
+static void test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    struct cvma_eventlog parsed;
+    struct cvma_verdict v;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log.p, log.len, CVMA_EVENTLOG_AUTO, &parsed, &v), CVMA_OK);
+    size_t cut = log.len;
+    for (size_t i = 1; i < parsed.n_events; i++) {
+        if (parsed.events[i].pcr >= 11 && parsed.events[i].pcr <= 14) {
+            cut = parsed.events[i].offset;
+            break;
+        }
+    }
+    assert_true(cut < log.len);
+    for (size_t i = 1; i < parsed.n_events; i++) {
+        /* the cut keeps no event of PCR 0..7 out */
+        if (parsed.events[i].offset >= cut) {
+            assert_true(parsed.events[i].pcr > 7);
+        }
+    }
+    cvma_eventlog_cleanup(&parsed);
+    cvma_verdict_cleanup(&v);
+    log.len = cut;
+
+    char *bp = tpm_bundle(dir, &log);
+    struct cvma_result *res = verify(NULL, bp, true);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_PCR_NOT_IN_LOG"));
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    json_t *sha1 = json_object_get(json_object_get(e, "pcrs"), "sha1");
+    assert_non_null(json_object_get(sha1, "7"));
+    assert_null(json_object_get(sha1, "12"));
+    json_decref(e);
+    cvma_result_free(res);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+/* Policy on the GCP Windows quote and its log: tpm.pcrs, Secure Boot, boot applications, and
+ * a command line the log does not have; without the log the event-log rules fail by name. */
+static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf log;
+    char *path = tu_path(tu_vectors(), GCP "eventlog.bin"), *dir = tu_tmpdir();
+    tu_read(path, &log);
+    char *bp = tpm_bundle(dir, &log);
+
+    char *pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {"
+                            "\"0\": \"51C323DE0C0C694F4601CDD02BEB58FF13629F74\", "
+                            "\"7\": [\"0000000000000000000000000000000000000000\", "
+                            "\"859a5877266b5c909613468091a73380a5386786\"]}}}, "
+                            "\"eventlog\": {\"secure_boot\": true, \"efi_boot_applications\": "
+                            "[\"57a3e40bae6ae5ab1427c6aff22aa4f06e158ef4\"]}}");
+    struct cvma_result *res = verify_p(NULL, bp, true, pol);
+    assert_string_equal(errors(res), "");
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    cvma_result_free(res);
+    free(pol);
+
+    /* A list entry that is not a digest is refused when the policy loads. */
+    struct cvma_policy_config pc = {.path = NULL};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    char err[512];
+    pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {\"24\": \"00\"}}}}");
+    pc.path = pol;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "tpm.pcrs.sha1.24: not a PCR index"));
+    free(pol);
+
+    pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {\"7\": "
+                      "\"0000000000000000000000000000000000000000\"}, \"sha256\": {\"0\": "
+                      "\"0000000000000000000000000000000000000000000000000000000000000000\"}}}, "
+                      "\"eventlog\": {\"kernel_cmdline_contains\": [\"ro\"], "
+                      "\"efi_boot_applications\": "
+                      "[\"0000000000000000000000000000000000000000\"]}}");
+    res = verify_p(NULL, bp, true, pol);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "POLICY_PCR")); /* sha1 7 wrong, sha256 not quoted */
+    size_t n_pcr = 0;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        n_pcr += strcmp(cvma_result_reason_code(res, i), "POLICY_PCR") == 0;
+    }
+    assert_int_equal(n_pcr, 2);
+    assert_true(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    assert_true(cvma_result_has_reason(res, "POLICY_BOOT_APPLICATION"));
+    assert_false(cvma_result_has_reason(res, "POLICY_SECURE_BOOT"));
+    cvma_result_free(res);
+    free(bp);
+
+    /* No log in the bundle: event-log rules cannot pass. */
+    bp = tpm_bundle(dir, NULL);
+    res = verify_p(NULL, bp, true, pol);
+    assert_true(cvma_result_has_reason(res, "POLICY_EVENTLOG_MISSING"));
+    assert_false(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    cvma_result_free(res);
+
+    free(pol);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&log);
+}
+
+/* Policy on a TDX quote with its CCEL: RTMRs (tdx.rtmrN) and the log's command line; the GCE
+ * log shows Secure Boot off, which eventlog.secure_boot refuses. */
+static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48];
+    char hex[97], text[1024];
+    char *path = tu_path(tu_vectors(), CCEL), *dir = tu_tmpdir();
+    tu_read(path, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+    char *bp = tdx_bundle(dir, rtmr, &ccel);
+    char *root = tu_path(dir, "root_ca.pem");
+
+    cvma_hex_encode(rtmr[1], 48, hex, sizeof hex);
+    snprintf(text, sizeof text,
+             "{\"tdx\": {\"rtmr1\": \"%s\"}, \"eventlog\": {\"kernel_cmdline_contains\": "
+             "[\"module.sig_enforce=1\", \"console=ttyS0,115200\"]}}",
+             hex);
+    char *pol = policy(dir, text);
+    struct cvma_result *res = verify_p(root, bp, false, pol);
+    assert_string_equal(errors(res), "");
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    free(pol);
+
+    pol = policy(dir, "{\"tdx\": {}, \"eventlog\": {\"secure_boot\": true, "
+                      "\"kernel_cmdline\": \"ro quiet\"}}");
+    res = verify_p(root, bp, false, pol);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "POLICY_SECURE_BOOT"));
+    assert_true(cvma_result_has_reason(res, "POLICY_KERNEL_CMDLINE"));
+    cvma_result_free(res);
+    free(pol);
+
+    free(root);
+    free(bp);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    cvma_buf_free(&ccel);
+}
+
+/* SEV-SNP does not use an event log: one in its bundle is named, never silently dropped. */
+static void test_eventlog_verify_snp_bundle_log_is_not_used(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts so;
+    struct cvma_buf r;
+    char err[256];
+    char *dir = tu_tmpdir();
+    cvma_sim_snp_opts_default(&so);
+    if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *rp = tu_path(dir, "report.bin"), *bp = tu_path(dir, "bundle.json"),
+         *ark = tu_path(dir, "ark.pem");
+    tu_read(rp, &r);
+    assert_int_equal(cvma_bundle_write(bp, "sev-snp", r.p, r.len, dir), CVMA_OK);
+    struct cvma_result *res = verify(ark, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+
+    bundle_add(bp, "event_log", (const uint8_t *)"not checked", 11);
+    res = verify(ark, bp, false);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "EVENTLOG_NOT_USED"));
+    assert_null(claims_eventlog(res));
+    cvma_result_free(res);
+    cvma_buf_free(&r);
+    tu_rmtree(dir);
+    free(dir);
+    free(rp);
+    free(bp);
+    free(ark);
+}
+
+/* Replays log against its own replay (every bank, PCR 0..23) through the verification path. */
+static struct cvma_result *self_verify_mask(const uint8_t *p, size_t len, uint32_t mask)
+{
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_eventlog_quoted q[CVMA_EVENTLOG_MAX_BANKS];
+    struct cvma_result *res = calloc(1, sizeof *res);
+    size_t n = 0;
+    assert_non_null(rp);
+    assert_non_null(res);
+    cvma_result_init(res, "tpm", 0);
+    assert_int_equal(cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, &log, &res->verdict), CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    for (size_t b = 0; b < log.n_banks; b++) {
+        if (rp->valid[b]) {
+            q[n].alg = log.banks[b].alg;
+            q[n].mask = mask;
+            memcpy(q[n].reg, rp->reg[b], sizeof q[n].reg);
+            n++;
+        }
+    }
+    cvma_eventlog_cleanup(&log);
+    free(rp);
+    cvma_eventlog_verify_pcrs(p, len, q, n, res);
+    res->claims.verified = true;
+    return res;
+}
+
+static struct cvma_result *self_verify(const uint8_t *p, size_t len)
+{
+    return self_verify_mask(p, len, 0xFFFFFFu);
+}
+
+/* Claims come only from the events of compared registers: a quote covering PCR 0..7 says
+ * nothing about GRUB's PCR 8, so no kernel_cmdline claim is drawn from the log. */
+static void test_eventlog_verify_claims_only_from_compared_pcrs(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    struct cvma_result *res = self_verify(b.p, b.len);
+    assert_non_null(res->claims.eventlog);
+    assert_true(json_is_string(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+    cvma_result_free(res);
+    res = self_verify_mask(b.p, b.len, 0xFFu);
+    assert_non_null(res->claims.eventlog);
+    assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+    assert_true(json_array_size(json_object_get(res->claims.eventlog, "efi_boot_applications")) >
+                0); /* PCR 4 */
+    cvma_result_free(res);
+    free(p);
+    cvma_buf_free(&b);
+}
+
+/* The claims read event data that replay does not cover: every real log's variable and
+ * command-line events hash to their digests; a log whose data was changed is refused. */
+static void test_eventlog_verify_event_data_is_checked(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    static const char *const logs[] = {
+            "tpm/eventlogs/goattestation-crypto_agile_eventlog.bin",
+            "tpm/eventlogs/goattestation-sb_cert_eventlog.bin",
+            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin",
+            "tpm/eventlogs/gotpmtools-cos-101-amd-sev.bin",
+            "tpm/eventlogs/gotpmtools-rhel8-uefi.bin",
+            "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin",
+            GCP "eventlog.bin",
+    };
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        struct cvma_buf b;
+        char *p = tu_path(tu_vectors(), logs[i]);
+        tu_read(p, &b);
+        struct cvma_result *res = self_verify(b.p, b.len);
+        if (cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH) ||
+            res->claims.eventlog == NULL) {
+            fail_msg("%s: %s", logs[i], errors(res));
+        }
+        cvma_result_free(res);
+        free(p);
+        cvma_buf_free(&b);
+    }
+
+    /* The GCE CCEL with one character of its kernel command line changed. */
+    struct cvma_buf ccel;
+    uint8_t rtmr[3][48], zero[4][48];
+    char *cp = tu_path(tu_vectors(), CCEL);
+    tu_read(cp, &ccel);
+    ccel_rtmrs(&ccel, rtmr);
+    memset(zero, 0, sizeof zero);
+    memcpy(zero, rtmr, sizeof rtmr);
+    const char *needle = "module.sig_enforce=1";
+    uint8_t *at = NULL, *next = ccel.p; /* the last one: the kernel_cmdline event's */
+    while ((next = memmem(next, ccel.len - (size_t)(next - ccel.p), needle, strlen(needle))) !=
+           NULL) {
+        at = next++;
+    }
+    assert_non_null(at);
+    at[strlen(needle) - 1] = '0';
+    struct cvma_result *res = calloc(1, sizeof *res);
+    cvma_result_init(res, "tdx", 0);
+    cvma_eventlog_verify_rtmrs(ccel.p, ccel.len, (const uint8_t(*)[48])zero, res);
+    assert_false(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_REPLAY_MISMATCH));
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+
+    /* The GCP log with a byte of a measured variable's data changed (the SecureBoot one's
+     * event is the first after the header: PCR 7). */
+    struct cvma_buf log;
+    char *lp = tu_path(tu_vectors(), GCP "eventlog.bin");
+    tu_read(lp, &log);
+    uint32_t hdr_data = (uint32_t)log.p[28] | (uint32_t)log.p[29] << 8 | (uint32_t)log.p[30] << 16 |
+                        (uint32_t)log.p[31] << 24;
+    size_t ev1 = 32 + hdr_data, ev1_size_at = ev1 + 28;
+    uint32_t ev1_size = (uint32_t)log.p[ev1_size_at] | (uint32_t)log.p[ev1_size_at + 1] << 8 |
+                        (uint32_t)log.p[ev1_size_at + 2] << 16 |
+                        (uint32_t)log.p[ev1_size_at + 3] << 24;
+    log.p[ev1_size_at + 4 + ev1_size - 1] ^= 1; /* the variable data's last byte */
+    res = self_verify(log.p, log.len);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+
+    free(lp);
+    cvma_buf_free(&log);
+    free(cp);
+    cvma_buf_free(&ccel);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_eventlog_verify_tdx_ccel_replays_to_the_quote),
+            cmocka_unit_test(test_eventlog_verify_tpm_log_replays_to_the_covered_pcrs),
+            cmocka_unit_test(test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared),
+            cmocka_unit_test(test_eventlog_verify_policy_on_tpm_pcrs_and_log),
+            cmocka_unit_test(test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel),
+            cmocka_unit_test(test_eventlog_verify_snp_bundle_log_is_not_used),
+            cmocka_unit_test(test_eventlog_verify_event_data_is_checked),
+            cmocka_unit_test(test_eventlog_verify_claims_only_from_compared_pcrs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
