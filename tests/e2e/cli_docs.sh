@@ -69,7 +69,7 @@ expect "--trust-root" cvmattest verify ev --trust-r
 expect "--seconds" cvmattest bench ev --se
 expect "--product" cvmattest sim snp --pro
 expect "--tcb-status" cvmattest sim tdx --tcb-s
-expect "snp tdx tpm" cvmattest verify ev --tee "''"
+expect "snp tdx tpm azure-snp azure-tdx" cvmattest verify ev --tee "''"
 expect "milan genoa turin" cvmattest verify ev --product "''"
 expect "revoked relaunch" cvmattest sim tdx --tcb-status re
 expect "evidence.bin" cvmattest verify ev
