@@ -59,6 +59,8 @@ static void usage(FILE *f)
           "                                     the QEMU command line for a confidential VM\n"
           "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
           "                                     a TPM 2.0 quote in tpm2-tools' files\n"
+          "  tpm make-credential --ek F --ak F --out F --secret-out F\n"
+          "                                     TPM2_MakeCredential for an EK and an AK\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"

@@ -27,7 +27,7 @@ fi
 {
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
-    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help
+    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM tpm make-credential --help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
 # the man page escapes '-' as '\-'
@@ -77,7 +77,8 @@ expect "root.pem" cvmattest verify evidence.bin --trust-root r
 expect "dir1" cvmattest sim snp --out d
 expect "--pub" cvmattest result check t --pu
 expect "--pccs-url --pccs-timeout" cvmattest host-check --pccs
-expect "check-quote" cvmattest tpm "''"
+expect "check-quote make-credential" cvmattest tpm "''"
+expect "--secret-out" cvmattest tpm make-credential --sec
 expect "--pcrs" cvmattest tpm check-quote --pc
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
