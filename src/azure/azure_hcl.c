@@ -123,8 +123,9 @@ static bool json_has_key(const uint8_t *p, size_t len, const char *key)
 
 bool cvma_azure_json_detect(const uint8_t *p, size_t len)
 {
+    /* A bundle (docs/bundle.md) is never Trustee's evidence, whatever strings it holds. */
     return len <= (8u << 20) && json_has_key(p, len, "hcl_report") &&
-           json_has_key(p, len, "tpm_quote");
+           json_has_key(p, len, "tpm_quote") && !json_has_key(p, len, "cvmattest_bundle");
 }
 
 bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "azure/azure.h"
+#include "common/hex.h"
+#include "snp/snp_internal.h"
 #include "verifier/kind.h"
 
 /* An HCL report's runtime data report type (offset 1216 + 8), or 0. */
@@ -50,6 +52,40 @@ static void azure_tdx_verify(const uint8_t *p, size_t len, const struct cvma_ver
     cvma_azure_verify(p, len, opts, true, res);
 }
 
+/* The HCL report's JSON with its hardware report parsed (SEV-SNP) or its TDREPORT's MRTD and
+ * REPORTDATA (TDX) in place of the hex. */
+static json_t *hcl_show_json(const struct cvma_azure_hcl *h, struct cvma_verdict *v)
+{
+    json_t *o = cvma_azure_hcl_json(h);
+    if (o == NULL) {
+        v->oom = true;
+        return NULL;
+    }
+    if (h->report_type == CVMA_AZURE_REPORT_TYPE_SNP) {
+        struct cvma_parse_opts po = {.allow_trailing_data = false};
+        struct cvma_snp_report *rep = malloc(sizeof *rep);
+        if (rep != NULL &&
+            cvma_snp_report_parse(h->hw_report.p, h->hw_report.len, &po, rep, v) == CVMA_OK) {
+            json_t *r = cvma_snp_report_json(rep, rep->product);
+            if (r != NULL) {
+                json_object_set_new(o, "snp_report", r);
+                json_object_del(o, "hardware_report");
+            }
+        }
+        free(rep);
+    } else {
+        char *mrtd = cvma_hex_dup(h->hw_report.p + 528, 48);
+        char *rd = cvma_hex_dup(h->hw_report.p + 128, 64);
+        if (mrtd != NULL && rd != NULL) {
+            json_object_set_new(o, "td_report",
+                                json_pack("{s:s, s:s}", "mr_td", mrtd, "report_data", rd));
+        }
+        free(mrtd);
+        free(rd);
+    }
+    return o;
+}
+
 static json_t *azure_show(const uint8_t *p, size_t len, bool allow_trailing, const char **heading,
                           struct cvma_verdict *v)
 {
@@ -60,9 +96,8 @@ static json_t *azure_show(const uint8_t *p, size_t len, bool allow_trailing, con
     (void)allow_trailing;
     *heading = "Azure HCL report (parsed, NOT verified)";
     if (cvma_azure_hcl_detect(p, len)) {
-        if (cvma_azure_hcl_parse(p, len, &h, v) == CVMA_OK &&
-            (o = cvma_azure_hcl_json(&h)) == NULL) {
-            v->oom = true;
+        if (cvma_azure_hcl_parse(p, len, &h, v) == CVMA_OK) {
+            o = hcl_show_json(&h, v);
         }
         return o;
     }
@@ -74,7 +109,7 @@ static json_t *azure_show(const uint8_t *p, size_t len, bool allow_trailing, con
         o = json_object();
         if (o != NULL) {
             json_object_set_new(o, "version", json_integer(ev.version));
-            json_object_set_new(o, "hcl_report", cvma_azure_hcl_json(&h));
+            json_object_set_new(o, "hcl_report", hcl_show_json(&h, v));
             json_object_set_new(o, "tpm_quote_bytes", json_integer((json_int_t)ev.quote_msg.len));
             json_object_set_new(o, "vcek_bytes", json_integer((json_int_t)ev.vcek.len));
             json_object_set_new(o, "td_quote_bytes", json_integer((json_int_t)ev.td_quote.len));

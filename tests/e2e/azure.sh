@@ -143,6 +143,8 @@ $CVM show "$S/hcl-report.bin" >"$T/show.txt" 2>&1
 check "show hcl report" 0 $?
 has "$T/show.txt" "Azure HCL report"
 has "$T/show.txt" "vmUniqueId"
+has "$T/show.txt" "snp_report:"
+has "$T/show.txt" "measurement: 9ac48fcac8a2d88aeeff8d427ad4f2be0e3917c748a18bdf52cc317e7fe20308b459d5ef1a12e0c22944eb386d17c315"
 
 # 8. azure-tdx: Trustee's TDX evidence (HCL report with a TDREPORT, TD quote, vTPM quote). No
 # TCB collateral for its FMSPC is stored, so offline it is undecided (exit 3) with every link
@@ -183,6 +185,9 @@ PY
     $CVM verify "$D/evidence-v1.json" --tee azure-snp --nonce "$N1" $V >"$T/ts.json" 2>&1
     check "TDX evidence as azure-snp refused" 1 $?
     has "$T/ts.json" AZURE_HCL_REPORT_TYPE
+    $CVM show "$D/hcl-report.bin" >"$T/tshow.txt" 2>&1
+    check "show TDX hcl report" 0 $?
+    has "$T/tshow.txt" "mr_td: 024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795d1737b66205949d15469dc8c1ba7ab7b"
 else
     echo "SKIP azure-tdx: tdx/v4-azure-coco-trustee or tdx/v4-gce-ccel-gotdxguest not found"
 fi

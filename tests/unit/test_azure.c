@@ -133,6 +133,10 @@ static void test_azure_evidence_parse_forms_and_refusals(void **state)
     cvma_verdict_init(&v);
     assert_true(cvma_azure_json_detect((const uint8_t *)ok, strlen(ok)));
     assert_false(cvma_azure_json_is_tdx((const uint8_t *)ok, strlen(ok)));
+    /* A bundle is never Trustee's evidence, even with those strings in it. */
+    const char *bundle = "{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"tpm_quote\", "
+                         "\"data\": \"AA==\"}], \"x\": {\"hcl_report\": 1}}";
+    assert_false(cvma_azure_json_detect((const uint8_t *)bundle, strlen(bundle)));
     assert_int_equal(cvma_azure_evidence_parse((const uint8_t *)ok, strlen(ok), &ev, &v), CVMA_OK);
     assert_int_equal(ev.version, 2);
     assert_int_equal(ev.hcl_report.len, 4);
