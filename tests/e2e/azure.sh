@@ -57,6 +57,14 @@ check "v1 verifies (kind detected)" 0 $?
 has "$T/v1.json" '"tee": "azure-snp"'
 lacks "$T/v1.json" '"severity": "error"'
 
+# --report-data is the runtime claims' user-data (the guest's 64 bytes), not REPORT_DATA.
+$CVM verify "$S/evidence-v2.json" --nonce "$N2" --report-data "$N2" $V >"$T/ud.json" 2>&1
+check "v2 with its user-data as --report-data" 0 $?
+lacks "$T/ud.json" NONCE_REPORT_DATA_MISMATCH
+$CVM verify "$S/evidence-v2.json" --nonce "$N2" --report-data "${N2}01" $V >"$T/ud2.json" 2>&1
+check "v2 with other --report-data refused" 1 $?
+has "$T/ud2.json" NONCE_REPORT_DATA_MISMATCH
+
 # 2. Wrong nonce.
 $CVM verify "$S/evidence-v2.json" --tee azure-snp --nonce "${N1}00" $V >"$T/n.json" 2>&1
 check "wrong nonce refused" 1 $?
