@@ -15,6 +15,7 @@
 #include "eventlog/eventlog.h"
 #include "output.h"
 #include "tpm/tpm.h"
+#include "vtpm/vtpm.h"
 
 #define TPM_FILE_MAX (1u << 20)
 
@@ -165,11 +166,112 @@ out:
     return rc;
 }
 
+static const char mc_usage[] =
+        "usage: cvmattest tpm make-credential --ek EK --ak AK --out CRED --secret-out FILE\n"
+        "  TPM2_MakeCredential in software (docs/vtpm-binding.md): a fresh 32-byte secret\n"
+        "  that only the TPM holding EK can recover, and only for the AK named:\n"
+        "  --ek EK            the EK public area: TPMT_PUBLIC (an SVSM vTPM manifest) or\n"
+        "                     TPM2B_PUBLIC (tpm2_createek -u); RSA-2048 template L-1\n"
+        "  --ak AK            the AK public area (TPMT_PUBLIC or TPM2B_PUBLIC): its name\n"
+        "  --out CRED         the credential in tpm2-tools' format, for\n"
+        "                     tpm2_activatecredential -i CRED\n"
+        "  --secret-out FILE  the secret (32 bytes) the TPM must give back\n"
+        "  Exit 0 written, 2 usage error or unreadable file.\n";
+
+static int make_credential(int argc, char **argv)
+{
+    enum { O_EK = 1, O_AK, O_OUT, O_SECRET };
+    static const struct option opts[] = {
+            {"ek", required_argument, NULL, O_EK},
+            {"ak", required_argument, NULL, O_AK},
+            {"out", required_argument, NULL, O_OUT},
+            {"secret-out", required_argument, NULL, O_SECRET},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *ek = NULL, *ak = NULL, *out = NULL, *secret = NULL, *verb = "tpm make-credential";
+    struct cvma_buf eb = {0}, ab = {0}, file = {0};
+    struct cvma_tpm_credential cred;
+    TPMT_PUBLIC ekp, akp;
+    TPM2B_NAME name;
+    int c, rc = 2;
+
+    memset(&cred, 0, sizeof cred);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_EK:
+            ek = optarg;
+            break;
+        case O_AK:
+            ak = optarg;
+            break;
+        case O_OUT:
+            out = optarg;
+            break;
+        case O_SECRET:
+            secret = optarg;
+            break;
+        case 'h':
+            fputs(mc_usage, stdout);
+            return 0;
+        default:
+            return cvma_cli_bad_option(verb, c, argv);
+        }
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error(verb, "takes no operands, got '%s'", argv[optind]);
+    }
+    if (ek == NULL || ak == NULL || out == NULL || secret == NULL) {
+        return cvma_cli_usage_error(verb, "--ek, --ak, --out and --secret-out are required");
+    }
+    if (cvma_file_read(ek, TPM_FILE_MAX, &eb) != CVMA_OK ||
+        cvma_file_read(ak, TPM_FILE_MAX, &ab) != CVMA_OK) {
+        rc = cvma_cli_usage_error(verb, "cannot read '%s' or '%s'", ek, ak);
+        goto done;
+    }
+    if (!cvma_tpm_public_read(eb.p, eb.len, &ekp) || !cvma_tpm_public_read(ab.p, ab.len, &akp) ||
+        !cvma_tpm_public_name(&akp, &name)) {
+        rc = cvma_cli_usage_error(verb, "--ek and --ak must be TPMT_PUBLIC or TPM2B_PUBLIC");
+        goto done;
+    }
+    if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {
+        rc = cvma_cli_usage_error(verb, "no credential for this EK (an RSA EK of template L-1: "
+                                        "SHA-256, AES-128-CFB)");
+        goto done;
+    }
+    /* tpm2-tools' credential file: magic 0xBADCC0DE, version 1, TPM2B_ID_OBJECT,
+     * TPM2B_ENCRYPTED_SECRET. */
+    file.len = 8 + cred.id_object.len + cred.enc_secret.len;
+    if ((file.p = malloc(file.len)) == NULL) {
+        goto done;
+    }
+    memcpy(file.p, "\xba\xdc\xc0\xde\x00\x00\x00\x01", 8);
+    memcpy(file.p + 8, cred.id_object.p, cred.id_object.len);
+    memcpy(file.p + 8 + cred.id_object.len, cred.enc_secret.p, cred.enc_secret.len);
+    if (cvma_file_write_atomic(out, file.p, file.len) != CVMA_OK ||
+        cvma_file_write_atomic_mode(secret, cred.secret, sizeof cred.secret, 0600) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: cannot write '%s' or '%s'\n", verb, out, secret);
+        goto done;
+    }
+    rc = 0;
+done:
+    cvma_tpm_credential_cleanup(&cred);
+    cvma_buf_free(&eb);
+    cvma_buf_free(&ab);
+    cvma_buf_free(&file);
+    return rc;
+}
+
 int cvma_cmd_tpm(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
+        fputs(mc_usage, stdout);
         return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "make-credential") == 0) {
+        return make_credential(argc - 1, argv + 1);
     }
     if (argc < 2 || strcmp(argv[1], "check-quote") != 0) {
         fputs(usage, stderr);

@@ -66,6 +66,8 @@ static void usage(FILE *f)
           "  witness keygen|cosign|serve ...    a transparency-log witness\n"
           "  collect --nonce HEX --out BUNDLE    evidence from inside a CVM into a bundle\n"
           "  guest-check [--json]               which TEE this guest is, what collect can use\n"
+          "  tpm make-credential --ek F --ak F --out F --secret-out F\n"
+          "                                     TPM2_MakeCredential for an EK and an AK\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"

@@ -41,7 +41,8 @@ static void help(const char *verb, bool bench)
                "  of one, or - for standard input\n\n",
                verb);
     }
-    fputs("  --tee snp|tdx|tpm              default: detected from the bytes\n"
+    fputs("  --tee snp|tdx|tpm|azure-snp|azure-tdx\n"
+          "                                 default: detected from the bytes\n"
           "  --inform bin|hex|base64        how FILE is encoded (default: detected)\n"
           "  --product milan|genoa|turin    SEV-SNP report v2 (no product field): its product\n"
           "  --collateral DIR               offline collateral (docs/collateral.md file names)\n"
@@ -203,8 +204,13 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                 cv->req.kind = CVMA_KIND_TDX;
             } else if (strcmp(val, "tpm") == 0) {
                 cv->req.kind = CVMA_KIND_TPM;
+            } else if (strcmp(val, "azure-snp") == 0) {
+                cv->req.kind = CVMA_KIND_AZURE_SNP;
+            } else if (strcmp(val, "azure-tdx") == 0) {
+                cv->req.kind = CVMA_KIND_AZURE_TDX;
             } else {
-                return usage_error(verb, "--tee must be snp, tdx or tpm, not '%s'", val);
+                return usage_error(
+                        verb, "--tee must be snp, tdx, tpm, azure-snp or azure-tdx, not '%s'", val);
             }
             break;
         case O_INFORM:

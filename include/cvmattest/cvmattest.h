@@ -72,6 +72,10 @@ enum cvma_evidence_kind {
     CVMA_KIND_SNP,      /* AMD SEV-SNP attestation report ("sev-snp") */
     CVMA_KIND_TDX,      /* Intel TDX quote v4/v5 ("tdx") */
     CVMA_KIND_TPM,      /* TPM 2.0 quote ("tpm"): recognised, not yet verified */
+    /* Azure SEV-SNP CVM: HCL report + vTPM quote ("azure-snp", docs/azure.md) */
+    CVMA_KIND_AZURE_SNP,
+    /* Azure TDX CVM: HCL report + TD quote + vTPM quote ("azure-tdx") */
+    CVMA_KIND_AZURE_TDX,
 };
 
 /* The ECDSA P-384 implementation behind SEV-SNP report signatures (docs/performance.md). */

@@ -447,7 +447,22 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     while (i < len && is_space(p[i])) {
         i++;
     }
-    if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{') {
+    /* JSON evidence of a kind of its own (Azure: Trustee's evidence) is the evidence part. */
+    const struct cvma_kind *jk = NULL;
+    if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{' && len <= CVMA_EVIDENCE_MAX &&
+        (jk = cvma_kind_detect(p, len)) != NULL) {
+        if ((b.p = malloc(len)) == NULL) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        memcpy(b.p, p, len);
+        b.len = len;
+        ev->evidence_idx = 0;
+        ev->kind = jk;
+        if ((st = add_part(ev, CVMA_PART_EVIDENCE, NULL, &b)) != CVMA_OK) {
+            goto out;
+        }
+    } else if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{') {
         if (len > CVMA_BUNDLE_MAX) {
             cvma_errf(err, err_len, "the bundle is over %u bytes", CVMA_BUNDLE_MAX);
             goto out;

@@ -69,5 +69,7 @@ void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t o
 extern const struct cvma_kind cvma_kind_snp;
 extern const struct cvma_kind cvma_kind_tdx;
 extern const struct cvma_kind cvma_kind_tpm;
+extern const struct cvma_kind cvma_kind_azure_snp;
+extern const struct cvma_kind cvma_kind_azure_tdx;
 
 #endif

@@ -27,7 +27,7 @@ fi
 {
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
-    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help
+    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help; $CVM tpm make-credential --help
     $CVM collect --help; $CVM guest-check --help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
@@ -72,7 +72,7 @@ expect "--trust-root" cvmattest verify ev --trust-r
 expect "--seconds" cvmattest bench ev --se
 expect "--product" cvmattest sim snp --pro
 expect "--tcb-status" cvmattest sim tdx --tcb-s
-expect "snp tdx tpm" cvmattest verify ev --tee "''"
+expect "snp tdx tpm azure-snp azure-tdx" cvmattest verify ev --tee "''"
 expect "milan genoa turin" cvmattest verify ev --product "''"
 expect "revoked relaunch" cvmattest sim tdx --tcb-status re
 expect "evidence.bin" cvmattest verify ev
@@ -80,7 +80,8 @@ expect "root.pem" cvmattest verify evidence.bin --trust-root r
 expect "dir1" cvmattest sim snp --out d
 expect "--pub" cvmattest result check t --pu
 expect "--pccs-url --pccs-timeout" cvmattest host-check --pccs
-expect "check-quote" cvmattest tpm "''"
+expect "check-quote make-credential" cvmattest tpm "''"
+expect "--secret-out" cvmattest tpm make-credential --sec
 expect "--pcrs" cvmattest tpm check-quote --pc
 expect "--tsm-root" cvmattest collect --tsm
 expect "--cpuinfo" cvmattest guest-check --cpu

@@ -1,0 +1,316 @@
+/* The Azure HCL report and Trustee's JSON evidence: see azure/azure.h and docs/azure.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "azure/azure.h"
+#include "common/base64.h"
+#include "common/hex.h"
+#include "common/reader.h"
+
+bool cvma_azure_hcl_detect(const uint8_t *p, size_t len)
+{
+    return len >= 4 && memcmp(p, "HCLA", 4) == 0;
+}
+
+enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
+                                      struct cvma_verdict *v)
+{
+    struct cvma_reader r;
+    struct cvma_span rest;
+    uint8_t sig[4];
+    uint32_t claims_len = 0;
+
+    memset(out, 0, sizeof *out);
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_bytes(&r, sig, sizeof sig) || memcmp(sig, "HCLA", 4) != 0) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: %zu bytes without the signature \"HCLA\"", len);
+    }
+    if (!cvma_reader_u32le(&r, &out->version) || !cvma_reader_u32le(&r, &out->request_size) ||
+        !cvma_reader_u32le(&r, &out->request_type) || !cvma_reader_skip(&r, 16) ||
+        !cvma_reader_span(&r, CVMA_AZURE_HW_REPORT_LEN, &out->hw_report) ||
+        !cvma_reader_u32le(&r, &out->rt_size) || !cvma_reader_u32le(&r, &out->rt_version) ||
+        !cvma_reader_u32le(&r, &out->report_type) || !cvma_reader_u32le(&r, &out->hash_type) ||
+        !cvma_reader_u32le(&r, &claims_len)) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: %zu bytes, shorter than its header, hardware report and "
+                           "runtime data header (%u)",
+                           len,
+                           CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN +
+                                   CVMA_AZURE_RUNTIME_HDR_LEN);
+    }
+    if (claims_len == 0 || claims_len > CVMA_AZURE_CLAIMS_MAX ||
+        !cvma_reader_span(&r, claims_len, &out->claims)) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: runtime claims length %u with %zu bytes left (1..%u)",
+                           claims_len, cvma_reader_left(&r), CVMA_AZURE_CLAIMS_MAX);
+    }
+    if (out->report_type != CVMA_AZURE_REPORT_TYPE_SNP &&
+        out->report_type != CVMA_AZURE_REPORT_TYPE_TDX) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: runtime data report type %u (2 = SEV-SNP, 4 = TDX)",
+                           out->report_type);
+    }
+    if (out->hash_type != CVMA_AZURE_HASH_TYPE_SHA256) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: runtime data hash type %u (only 1 = SHA-256 is known)",
+                           out->hash_type);
+    }
+    cvma_reader_rest(&r, &rest);
+    out->padding = rest.len;
+    return CVMA_OK;
+}
+
+static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+    char *h = cvma_hex_dup(p, n);
+    if (h != NULL) {
+        json_object_set_new(o, key, json_string(h));
+        free(h);
+    }
+}
+
+json_t *cvma_azure_hcl_json(const struct cvma_azure_hcl *h)
+{
+    json_t *o = json_object();
+    json_error_t je;
+    if (o == NULL) {
+        return NULL;
+    }
+    json_object_set_new(o, "signature", json_string("HCLA"));
+    json_object_set_new(o, "version", json_integer(h->version));
+    json_object_set_new(o, "request_size", json_integer(h->request_size));
+    json_object_set_new(o, "request_type", json_integer(h->request_type));
+    json_object_set_new(
+            o, "report_type",
+            json_string(h->report_type == CVMA_AZURE_REPORT_TYPE_SNP ? "sev-snp" : "tdx"));
+    set_hex(o, "hardware_report", h->hw_report.p, h->hw_report.len);
+    json_object_set_new(o, "runtime_data_size", json_integer(h->rt_size));
+    json_object_set_new(o, "runtime_data_version", json_integer(h->rt_version));
+    json_object_set_new(o, "claims_length", json_integer((json_int_t)h->claims.len));
+    json_t *c = json_loadb((const char *)h->claims.p, h->claims.len, JSON_REJECT_DUPLICATES, &je);
+    if (c != NULL) {
+        json_object_set_new(o, "runtime_claims", c);
+    } else {
+        json_object_set_new(o, "runtime_claims_error", json_string(je.text));
+    }
+    json_object_set_new(o, "padding", json_integer((json_int_t)h->padding));
+    return o;
+}
+
+/* ---------- Trustee's JSON evidence ---------- */
+
+/* Skips whitespace; true when the JSON object's text holds "key" (a quick look, no parse). */
+static bool json_has_key(const uint8_t *p, size_t len, const char *key)
+{
+    size_t i = 0, n = strlen(key);
+    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
+        i++;
+    }
+    if (i >= len || p[i] != '{') {
+        return false;
+    }
+    for (; i + n + 2 <= len; i++) {
+        if (p[i] == '"' && memcmp(p + i + 1, key, n) == 0 && p[i + 1 + n] == '"') {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cvma_azure_json_detect(const uint8_t *p, size_t len)
+{
+    /* A bundle (docs/bundle.md) is never Trustee's evidence, whatever strings it holds. */
+    return len <= (8u << 20) && json_has_key(p, len, "hcl_report") &&
+           json_has_key(p, len, "tpm_quote") && !json_has_key(p, len, "cvmattest_bundle");
+}
+
+bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)
+{
+    return json_has_key(p, len, "td_quote");
+}
+
+/*
+ * Bytes of a JSON value: a string (base64, base64url with or without padding, or hex when
+ * hex is true) or, in older evidence, an array of numbers 0..255.
+ */
+static bool json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
+{
+    out->p = NULL;
+    out->len = 0;
+    if (json_is_array(j)) {
+        size_t n = json_array_size(j);
+        if (n == 0 || (out->p = malloc(n)) == NULL) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(j, i);
+            if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > 255) {
+                cvma_buf_free(out);
+                return false;
+            }
+            out->p[i] = (uint8_t)json_integer_value(e);
+        }
+        out->len = n;
+        return true;
+    }
+    if (!json_is_string(j)) {
+        return false;
+    }
+    const char *s = json_string_value(j);
+    size_t sl = json_string_length(j);
+    if (sl == 0 || (out->p = malloc(sl)) == NULL) {
+        return false;
+    }
+    if (hex) {
+        if (!cvma_hex_decode(s, out->p, sl, &out->len) || out->len == 0) {
+            cvma_buf_free(out);
+            return false;
+        }
+        return true;
+    }
+    /* Trustee writes base64url with padding: normalised to unpadded base64url. */
+    char *t = malloc(sl + 1);
+    size_t tl = 0;
+    if (t == NULL) {
+        cvma_buf_free(out);
+        return false;
+    }
+    for (size_t i = 0; i < sl; i++) {
+        char c = s[i];
+        t[tl++] = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    while (tl > 0 && t[tl - 1] == '=') {
+        tl--;
+    }
+    bool ok = cvma_base64_decode(t, tl, CVMA_B64_URL, out->p, sl, &out->len) && out->len > 0;
+    free(t);
+    if (!ok) {
+        cvma_buf_free(out);
+    }
+    return ok;
+}
+
+static char *pcrs_to_json(const json_t *arr)
+{
+    json_t *bank = json_object(), *o = json_pack("{s:o}", "sha256", bank);
+    char *s = NULL, key[24];
+    if (o == NULL || !json_is_array(arr) || json_array_size(arr) == 0 ||
+        json_array_size(arr) > 24) {
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct cvma_buf b;
+        if (!json_bytes(json_array_get(arr, i), true, &b)) {
+            goto out;
+        }
+        char *h = cvma_hex_dup(b.p, b.len);
+        cvma_buf_free(&b);
+        snprintf(key, sizeof key, "%zu", i);
+        if (h == NULL || json_object_set_new(bank, key, json_string(h)) != 0) {
+            free(h);
+            goto out;
+        }
+        free(h);
+    }
+    s = json_dumps(o, JSON_COMPACT);
+out:
+    json_decref(o);
+    return s;
+}
+
+void cvma_azure_evidence_cleanup(struct cvma_azure_evidence *e)
+{
+    cvma_buf_free(&e->hcl_report);
+    cvma_buf_free(&e->quote_msg);
+    cvma_buf_free(&e->quote_sig);
+    cvma_buf_free(&e->vcek);
+    cvma_buf_free(&e->td_quote);
+    free(e->pcrs_json);
+    e->pcrs_json = NULL;
+}
+
+enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
+                                           struct cvma_azure_evidence *out, struct cvma_verdict *v)
+{
+    json_error_t je;
+    enum cvma_status st = CVMA_REJECTED;
+    const char *key;
+    json_t *val;
+
+    memset(out, 0, sizeof *out);
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: not a JSON object (line %d: %s)", je.line,
+                    j == NULL ? je.text : "not an object");
+        goto out;
+    }
+    json_object_foreach(j, key, val)
+    {
+        if (strcmp(key, "version") != 0 && strcmp(key, "hcl_report") != 0 &&
+            strcmp(key, "tpm_quote") != 0 && strcmp(key, "vcek") != 0 &&
+            strcmp(key, "td_quote") != 0) {
+            cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED, "azure evidence: unknown member \"%s\"",
+                        key);
+            goto out;
+        }
+    }
+    json_t *ver = json_object_get(j, "version");
+    json_t *q = json_object_get(j, "tpm_quote");
+    json_t *vcek = json_object_get(j, "vcek");
+    json_t *tdq = json_object_get(j, "td_quote");
+    if (ver != NULL && !json_is_integer(ver)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED, "azure evidence: \"version\" not a number");
+        goto out;
+    }
+    out->version = ver != NULL ? (int)json_integer_value(ver) : 0;
+    if (!json_bytes(json_object_get(j, "hcl_report"), false, &out->hcl_report)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: \"hcl_report\" is missing or not base64 (or a byte array)");
+        goto out;
+    }
+    if (!json_is_object(q) || !json_bytes(json_object_get(q, "message"), true, &out->quote_msg) ||
+        !json_bytes(json_object_get(q, "signature"), true, &out->quote_sig)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: \"tpm_quote\" needs \"message\" and \"signature\" in hex");
+        goto out;
+    }
+    if (json_object_get(q, "pcrs") != NULL &&
+        (out->pcrs_json = pcrs_to_json(json_object_get(q, "pcrs"))) == NULL) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: \"tpm_quote\".\"pcrs\" must be 1..24 hex SHA-256 values");
+        goto out;
+    }
+    if (vcek != NULL) {
+        const char *s = json_string_value(vcek);
+        if (s != NULL && strncmp(s, "-----BEGIN", 10) == 0) {
+            size_t n = json_string_length(vcek);
+            if ((out->vcek.p = malloc(n)) == NULL) {
+                v->oom = true;
+                goto out;
+            }
+            memcpy(out->vcek.p, s, n);
+            out->vcek.len = n;
+        } else if (!json_bytes(vcek, false, &out->vcek)) {
+            cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                        "azure evidence: \"vcek\" is neither PEM nor base64 DER");
+            goto out;
+        }
+    }
+    if (tdq != NULL && !json_bytes(tdq, false, &out->td_quote)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: \"td_quote\" is not base64 (or a byte array)");
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    json_decref(j);
+    if (st != CVMA_OK) {
+        cvma_azure_evidence_cleanup(out);
+    }
+    return st;
+}

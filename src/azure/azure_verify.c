@@ -1,0 +1,490 @@
+/* Verification of Azure CVM evidence: see azure/azure.h and docs/azure.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "azure/azure.h"
+#include "collateral/source.h"
+#include "common/base64.h"
+#include "common/hex.h"
+#include "common/reader.h"
+#include "snp/snp_internal.h"
+#include "tdx/tdx.h"
+#include "tdx/tdx_internal.h"
+#include "tpm/tpm.h"
+
+/* Offsets inside the hardware reports (SEV-SNP ABI Table 22; Intel TDX Module ABI TDREPORT). */
+#define SNP_REPORT_DATA_OFF      0x50
+#define TDREPORT_TYPE_OFF        0
+#define TDREPORT_REPORT_DATA_OFF 128
+#define TDREPORT_MRTD_OFF        528
+
+/* The kind's claims: the hardware kind's object, the TPM's, and the runtime claims. */
+struct azure_claims {
+    const struct cvma_claims_ops *hw_ops;
+    void *hw;
+    const struct cvma_claims_ops *tpm_ops;
+    void *tpm;
+    json_t *runtime; /* the runtime claims JSON as parsed */
+    char ak_spki_sha256[65];
+};
+
+static json_t *azure_claims_to_json(const void *kind)
+{
+    const struct azure_claims *c = kind;
+    json_t *o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+    if (c->hw_ops != NULL && c->hw != NULL) {
+        json_object_set_new(o, c->hw_ops->key, c->hw_ops->to_json(c->hw));
+    }
+    if (c->tpm_ops != NULL && c->tpm != NULL) {
+        json_object_set_new(o, c->tpm_ops->key, c->tpm_ops->to_json(c->tpm));
+    }
+    if (c->runtime != NULL) {
+        json_t *vc = json_object_get(c->runtime, "vm-configuration");
+        json_t *ud = json_object_get(c->runtime, "user-data");
+        json_t *rc = json_object();
+        if (rc != NULL) {
+            if (json_is_object(vc)) {
+                json_t *x;
+                if ((x = json_object_get(vc, "vmUniqueId")) != NULL) {
+                    json_object_set(rc, "vm_unique_id", x);
+                }
+                if ((x = json_object_get(vc, "secure-boot")) != NULL) {
+                    json_object_set(rc, "secure_boot", x);
+                }
+                if ((x = json_object_get(vc, "tpm-enabled")) != NULL) {
+                    json_object_set(rc, "tpm_enabled", x);
+                }
+                if ((x = json_object_get(vc, "console-enabled")) != NULL) {
+                    json_object_set(rc, "console_enabled", x);
+                }
+            }
+            if (ud != NULL) {
+                json_object_set(rc, "user_data", ud);
+            }
+            json_object_set(rc, "raw", c->runtime);
+            json_object_set_new(o, "runtime_claims", rc);
+        }
+    }
+    json_object_set_new(
+            o, "ak", json_pack("{s:s, s:s}", "kid", "HCLAkPub", "spki_sha256", c->ak_spki_sha256));
+    return o;
+}
+
+static void azure_claims_free(void *kind)
+{
+    struct azure_claims *c = kind;
+    if (c == NULL) {
+        return;
+    }
+    if (c->hw_ops != NULL && c->hw_ops->free != NULL && c->hw != NULL) {
+        c->hw_ops->free(c->hw);
+    }
+    if (c->tpm_ops != NULL && c->tpm_ops->free != NULL && c->tpm != NULL) {
+        c->tpm_ops->free(c->tpm);
+    }
+    json_decref(c->runtime);
+    free(c);
+}
+
+static const struct cvma_claims_ops azure_claims_ops = {
+        .key = "azure",
+        .to_json = azure_claims_to_json,
+        .free = azure_claims_free,
+};
+
+/* A base64url JWK member as a BIGNUM. */
+static BIGNUM *jwk_bn(const json_t *j)
+{
+    const char *s = json_string_value(j);
+    uint8_t buf[1024];
+    size_t n = 0;
+    if (s == NULL ||
+        !cvma_base64_decode(s, json_string_length(j), CVMA_B64_URL, buf, sizeof buf, &n) ||
+        n == 0) {
+        return NULL;
+    }
+    return BN_bin2bn(buf, (int)n, NULL);
+}
+
+/* The HCLAkPub JWK of the runtime claims as a PEM public key (malloc'd). */
+static char *ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v)
+{
+    json_t *keys = json_object_get(claims, "keys");
+    const json_t *ak = NULL;
+    BIGNUM *n = NULL, *e = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pk = NULL;
+    BIO *bio = NULL;
+    char *pem = NULL;
+
+    for (size_t i = 0; json_is_array(keys) && i < json_array_size(keys); i++) {
+        const json_t *k = json_array_get(keys, i);
+        const char *kid = json_string_value(json_object_get(k, "kid"));
+        if (kid != NULL && strcmp(kid, "HCLAkPub") == 0) {
+            ak = k;
+            break;
+        }
+    }
+    if (ak == NULL) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: the runtime claims have no \"keys\" entry with kid \"HCLAkPub\"");
+        return NULL;
+    }
+    const char *kty = json_string_value(json_object_get(ak, "kty"));
+    if (kty == NULL || strcmp(kty, "RSA") != 0 || (n = jwk_bn(json_object_get(ak, "n"))) == NULL ||
+        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and \"e\"");
+        goto out;
+    }
+    if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+        EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0 ||
+        (bio = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(bio, pk)) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: HCLAkPub could not be made into an RSA public key");
+        goto out;
+    }
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    if (len > 0 && (pem = malloc((size_t)len + 1)) != NULL) {
+        memcpy(pem, data, (size_t)len);
+        pem[len] = '\0';
+    } else {
+        v->oom = true;
+    }
+out:
+    BIO_free(bio);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    return pem;
+}
+
+static const struct cvma_named_part *part(const struct cvma_verify_opts *opts, const char *name)
+{
+    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
+            return &opts->collateral_parts[i];
+        }
+    }
+    return NULL;
+}
+
+/* The evidence as its pieces: from Trustee's JSON, or a bare HCL report and bundle parts. */
+struct pieces {
+    struct cvma_span hcl, msg, sig, pcrs, vcek, td_quote;
+    bool vcek_pem;
+};
+
+static bool pieces_get(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                       struct cvma_azure_evidence *ev, struct pieces *pc, struct cvma_verdict *v)
+{
+    memset(pc, 0, sizeof *pc);
+    if (cvma_azure_hcl_detect(p, len)) {
+        const struct cvma_named_part *q = part(opts, "tpm_quote");
+        const struct cvma_named_part *s = part(opts, "tpm_signature");
+        const struct cvma_named_part *r = part(opts, "tpm_pcrs");
+        pc->hcl.p = p;
+        pc->hcl.len = len;
+        if (q == NULL || s == NULL) {
+            cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                        "azure: an HCL report alone binds no quote: the bundle needs the "
+                        "tpm_quote and tpm_signature parts (or give Trustee's JSON evidence)");
+            return false;
+        }
+        pc->msg = q->data;
+        pc->sig = s->data;
+        if (r != NULL) {
+            pc->pcrs = r->data;
+        }
+        return true;
+    }
+    if (cvma_azure_evidence_parse(p, len, ev, v) != CVMA_OK) {
+        return false;
+    }
+    pc->hcl.p = ev->hcl_report.p;
+    pc->hcl.len = ev->hcl_report.len;
+    pc->msg.p = ev->quote_msg.p;
+    pc->msg.len = ev->quote_msg.len;
+    pc->sig.p = ev->quote_sig.p;
+    pc->sig.len = ev->quote_sig.len;
+    if (ev->pcrs_json != NULL) {
+        pc->pcrs.p = (const uint8_t *)ev->pcrs_json;
+        pc->pcrs.len = strlen(ev->pcrs_json);
+    }
+    pc->vcek.p = ev->vcek.p;
+    pc->vcek.len = ev->vcek.len;
+    pc->vcek_pem = ev->vcek.len >= 10 && memcmp(ev->vcek.p, "-----BEGIN", 10) == 0;
+    pc->td_quote.p = ev->td_quote.p;
+    pc->td_quote.len = ev->td_quote.len;
+    return true;
+}
+
+/* Verifies the hardware report into hw; false when it could not be tried at all. */
+static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
+                      const struct cvma_verify_opts *opts, bool tdx, struct cvma_result *hw,
+                      struct cvma_verdict *v)
+{
+    struct cvma_verify_opts o = *opts;
+    struct cvma_named_part *parts = NULL;
+
+    o.has_report_data = false; /* REPORT_DATA is the runtime claims' hash, checked here */
+    o.has_nonce = false;
+    if (tdx) {
+        const uint8_t *tr = h->hw_report.p;
+        if (tr[TDREPORT_TYPE_OFF] != 0x81) {
+            cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                        "azure: the hardware report is not a TDREPORT (type 0x%02x, 0x81 wanted)",
+                        tr[TDREPORT_TYPE_OFF]);
+            return false;
+        }
+        if (pc->td_quote.p == NULL) {
+            cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                        "azure-tdx: no \"td_quote\": a TDREPORT is MAC-ed, not signed; the TD "
+                        "quote is what verifies");
+            return false;
+        }
+        /* The quote's TD report must be the TDREPORT's (MRTD and REPORTDATA), whether or
+         * not its collateral can be had; its own parse reasons come from cvma_tdx_verify. */
+        struct cvma_tdx_parse_opts tpo = {.allow_trailing_data = true};
+        struct cvma_tdx_quote *q = calloc(1, sizeof *q);
+        struct cvma_verdict qv;
+        cvma_verdict_init(&qv);
+        if (q == NULL) {
+            v->oom = true;
+        } else if (cvma_tdx_quote_parse(pc->td_quote.p, pc->td_quote.len, &tpo, q, &qv) ==
+                           CVMA_OK &&
+                   (CRYPTO_memcmp(q->body.mr_td, tr + TDREPORT_MRTD_OFF, 48) != 0 ||
+                    CRYPTO_memcmp(q->body.report_data, tr + TDREPORT_REPORT_DATA_OFF, 64) != 0)) {
+            cvma_reject(v, CVMA_R_AZURE_TD_QUOTE_MISMATCH,
+                        "azure-tdx: the TD quote's MRTD or REPORTDATA differ from the HCL "
+                        "report's TDREPORT: the quote is of another TD or another report");
+        }
+        if (q != NULL) {
+            cvma_tdx_quote_cleanup(q);
+            free(q);
+        }
+        cvma_verdict_cleanup(&qv);
+        cvma_tdx_verify(pc->td_quote.p, pc->td_quote.len, &o, NULL, hw);
+        return true;
+    }
+    if (pc->vcek.p != NULL) {
+        size_t n = opts->n_collateral_parts;
+        if ((parts = calloc(n + 1, sizeof *parts)) == NULL) {
+            v->oom = true;
+            return false;
+        }
+        memcpy(parts, opts->collateral_parts, n * sizeof *parts);
+        parts[n].name = pc->vcek_pem ? "vcek.pem" : "vcek.der";
+        parts[n].data = pc->vcek;
+        o.collateral_parts = parts;
+        o.n_collateral_parts = n + 1;
+    }
+    cvma_snp_verify(h->hw_report.p, h->hw_report.len, &o, NULL, hw);
+    free(parts);
+    return true;
+}
+
+void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts, bool tdx,
+                       struct cvma_result *res)
+{
+    struct cvma_azure_evidence ev;
+    struct cvma_azure_hcl h;
+    struct pieces pc;
+    struct cvma_result hw, tq;
+    struct cvma_verdict *v = &res->verdict;
+    uint8_t digest[32];
+    json_t *claims = NULL;
+    char *ak_pem = NULL;
+    uint8_t *wrapped = NULL;
+    const uint8_t *rd;
+
+    memset(&ev, 0, sizeof ev);
+    cvma_result_init(&hw, tdx ? "tdx" : "sev-snp", opts->at);
+    cvma_result_init(&tq, "tpm", opts->at);
+    v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    if (!pieces_get(p, len, opts, &ev, &pc, v) ||
+        cvma_azure_hcl_parse(pc.hcl.p, pc.hcl.len, &h, v) != CVMA_OK) {
+        goto out;
+    }
+    if (h.report_type != (tdx ? CVMA_AZURE_REPORT_TYPE_TDX : CVMA_AZURE_REPORT_TYPE_SNP)) {
+        cvma_reject(v, CVMA_R_AZURE_HCL_REPORT_TYPE,
+                    "azure: the HCL report holds %s, the evidence was given as azure-%s",
+                    h.report_type == CVMA_AZURE_REPORT_TYPE_SNP ? "an SEV-SNP report"
+                                                                : "a TDX TDREPORT",
+                    tdx ? "tdx" : "snp");
+        goto out;
+    }
+
+    /* 1. The hardware report, verified as any report of its kind. */
+    if (!hw_verify(&pc, &h, opts, tdx, &hw, v)) {
+        goto out;
+    }
+    v->checks_required |= hw.verdict.checks_required;
+
+    /* 2. REPORT_DATA = SHA-256(runtime claims) || 32 zero bytes. */
+    rd = h.hw_report.p + (tdx ? TDREPORT_REPORT_DATA_OFF : SNP_REPORT_DATA_OFF);
+    if (EVP_Digest(h.claims.p, h.claims.len, digest, NULL, EVP_sha256(), NULL) != 1) {
+        v->oom = true;
+        goto out;
+    }
+    if (CRYPTO_memcmp(rd, digest, 32) != 0 || !cvma_bytes_are_zero(rd + 32, 32)) {
+        char got[129], want[65];
+        cvma_hex_encode(rd, 64, got, sizeof got);
+        cvma_hex_encode(digest, 32, want, sizeof want);
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_HASH,
+                    "azure: REPORT_DATA is %s, SHA-256 of the runtime claims is %s (then 32 zero "
+                    "bytes): the claims are not the ones the hardware report vouches for",
+                    got, want);
+        goto out;
+    }
+    json_error_t je;
+    claims = json_loadb((const char *)h.claims.p, h.claims.len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(claims)) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: the runtime claims are not a JSON object (%s)", je.text);
+        goto out;
+    }
+    if (opts->has_report_data) {
+        const char *ud = json_string_value(json_object_get(claims, "user-data"));
+        uint8_t udb[64];
+        size_t udn = 0;
+        if (ud == NULL || !cvma_hex_decode(ud, udb, sizeof udb, &udn) || udn != 64 ||
+            CRYPTO_memcmp(udb, opts->report_data, 64) != 0) {
+            cvma_reject(
+                    v, CVMA_R_NONCE_REPORT_DATA_MISMATCH,
+                    "azure: the runtime claims' user-data is '%s', not the expected report data",
+                    ud != NULL ? ud : "(none)");
+        }
+    }
+
+    /* 3. The AK from the claims; 4. the quote it signed; 5. its PCRs. */
+    if ((ak_pem = ak_pem_from_claims(claims, v)) == NULL) {
+        goto out;
+    }
+    struct cvma_tpm_quote_in in;
+    memset(&in, 0, sizeof in);
+    in.attest = pc.msg;
+    in.sig = pc.sig;
+    /* Trustee stores the bare RSA signature (the AK is RSASSA-PKCS1-v1_5 with SHA-256): as a
+     * TPMT_SIGNATURE it is sigAlg TPM_ALG_RSASSA, hash TPM_ALG_SHA256, then a TPM2B. A
+     * TPMT_SIGNATURE of an RSA key is never 256, 384 or 512 bytes long. */
+    if (pc.sig.len == 256 || pc.sig.len == 384 || pc.sig.len == 512) {
+        if ((wrapped = malloc(pc.sig.len + 6)) == NULL) {
+            v->oom = true;
+            goto out;
+        }
+        wrapped[0] = 0x00;
+        wrapped[1] = 0x14; /* TPM_ALG_RSASSA */
+        wrapped[2] = 0x00;
+        wrapped[3] = 0x0b; /* TPM_ALG_SHA256 */
+        wrapped[4] = (uint8_t)(pc.sig.len >> 8);
+        wrapped[5] = (uint8_t)pc.sig.len;
+        memcpy(wrapped + 6, pc.sig.p, pc.sig.len);
+        in.sig.p = wrapped;
+        in.sig.len = pc.sig.len + 6;
+    }
+    in.ak.p = (const uint8_t *)ak_pem;
+    in.ak.len = strlen(ak_pem);
+    in.pcrs = pc.pcrs;
+    in.has_nonce = opts->has_nonce;
+    in.nonce = opts->nonce;
+    in.nonce_len = opts->nonce_len;
+    in.allow_trailing_data = opts->allow_trailing_data;
+    in.ak_bound_by = tdx ? "tdx quote (azure runtime claims)"
+                         : "sev-snp report (azure runtime "
+                           "claims)";
+    cvma_tpm_quote_verify(&in, &tq);
+    /* The AK is a bare key (a JWK): its TPM attributes are the paravisor's, vouched for by
+     * the hardware report through the runtime claims. */
+    for (size_t i = 0; i < tq.verdict.n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &tq.verdict.reasons[i];
+        if (r->code == CVMA_R_TPM_AK_ATTRIBUTES_UNKNOWN) {
+            cvma_verdict_add(v, CVMA_R_AZURE_AK_FROM_RUNTIME_CLAIMS, CVMA_SEV_INFO,
+                             "azure: the AK is HCLAkPub of the runtime claims the %s vouches "
+                             "for; its TPM attributes are not given (a JWK), the paravisor "
+                             "made it",
+                             tdx ? "TD quote" : "SEV-SNP report");
+        } else {
+            cvma_verdict_add(v, r->code, r->severity, "%s", r->detail);
+        }
+    }
+    if (tq.verdict.oom) {
+        v->oom = true;
+    }
+
+out:
+    /* The hardware verdict, claims and platform become the result's. */
+    cvma_verdict_merge(v, &hw.verdict);
+    {
+        unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+        unsigned done = hw.verdict.checks_done;
+        if (!(tq.verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
+            !(tq.verdict.checks_done & CVMA_CHECK_PARSE)) {
+            done &= ~both;
+        }
+        v->checks_done |= done;
+    }
+    v->undecided = v->undecided || hw.verdict.undecided;
+    res->undecided = res->undecided || hw.undecided;
+    memcpy(res->trust_anchor, hw.trust_anchor, sizeof res->trust_anchor);
+    res->platform = hw.platform;
+    if (hw.claims.verified) {
+        struct azure_claims *ac = calloc(1, sizeof *ac);
+        if (ac == NULL) {
+            v->oom = true;
+        } else {
+            memcpy(res->claims.measurement, hw.claims.measurement, sizeof res->claims.measurement);
+            res->claims.measurement_len = hw.claims.measurement_len;
+            memcpy(res->claims.report_data, hw.claims.report_data, 64);
+            res->claims.debug = hw.claims.debug;
+            ac->hw_ops = hw.claims.ops;
+            ac->hw = hw.claims.kind;
+            hw.claims.ops = NULL;
+            hw.claims.kind = NULL;
+            if (tq.claims.verified) {
+                ac->tpm_ops = tq.claims.ops;
+                ac->tpm = tq.claims.kind;
+                tq.claims.ops = NULL;
+                tq.claims.kind = NULL;
+            }
+            ac->runtime = claims;
+            claims = NULL;
+            if (strncmp(tq.trust_anchor, "tpm-ak:", 7) == 0) {
+                size_t n = strnlen(tq.trust_anchor + 7, sizeof ac->ak_spki_sha256 - 1);
+                memcpy(ac->ak_spki_sha256, tq.trust_anchor + 7, n);
+                ac->ak_spki_sha256[n] = '\0';
+            }
+            cvma_claims_set_kind(&res->claims, &azure_claims_ops, ac);
+            res->claims.verified = true;
+        }
+    }
+    json_decref(claims);
+    free(ak_pem);
+    free(wrapped);
+    cvma_result_cleanup(&hw);
+    cvma_result_cleanup(&tq);
+    cvma_azure_evidence_cleanup(&ev);
+}

@@ -1,0 +1,78 @@
+/*
+ * Binding a vTPM to the hardware (docs/vtpm-binding.md).
+ *
+ * Coconut SVSM: SVSM_ATTEST_SINGLE_SERVICE for the vTPM service gives an SEV-SNP report at
+ * VMPL 0 whose REPORT_DATA is SHA-512(nonce(64) || manifest), the manifest being the vTPM
+ * endorsement key's marshalled TPMT_PUBLIC. cvma_vtpm_svsm_verify checks that report and
+ * yields the EK; the AK is then tied to that EK by the TCG credential-activation round trip:
+ * cvma_tpm_make_credential (the verifier, in software) -> TPM2_ActivateCredential (the TPM
+ * holding the EK and the AK) -> cvma_tpm_credential_check (the verifier). Only then may a quote
+ * by that AK be verified with ak_bound_by set.
+ *
+ * The weaker binding some systems use: an SEV-SNP or TDX report whose REPORT_DATA is
+ * SHA-512(nonce || AK public area) (cvma_vtpm_weak_verify). It is weaker because whatever
+ * asked for the report (the guest kernel, not the SVSM) chose the key it names: a key outside
+ * any TPM would do. It is reported as VTPM_AK_BINDING_WEAK (warning), never as affirming as
+ * the SVSM binding.
+ */
+#ifndef CVMA_VTPM_VTPM_H
+#define CVMA_VTPM_VTPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include "common/util.h"
+#include "result/result.h"
+
+/*
+ * Verifies an SVSM vTPM attestation: the SEV-SNP report (as cvma_snp_verify does, with opts),
+ * VMPL 0 (VTPM_SVSM_VMPL), REPORT_DATA = SHA-512(nonce || manifest)
+ * (VTPM_SVSM_MANIFEST_MISMATCH), the manifest a TPMT_PUBLIC of a restricted decryption key
+ * (VTPM_EK_MALFORMED). res is filled as for an SEV-SNP report (tee set by the caller). *ek
+ * (may be NULL) gets the EK when every check passed; returns true then.
+ */
+bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonce[64],
+                           const uint8_t *manifest, size_t manifest_len,
+                           const struct cvma_verify_opts *opts, struct cvma_result *res,
+                           TPMT_PUBLIC *ek);
+
+/*
+ * The weaker binding: verifies the hardware report (an SEV-SNP report or a TDX quote, from
+ * its bytes) with opts, then REPORT_DATA = SHA-512(nonce || ak) where ak are the AK's bytes as
+ * given (VTPM_AK_BINDING_MISMATCH), and records VTPM_AK_BINDING_WEAK. Returns true when
+ * the report verified and binds the AK.
+ */
+bool cvma_vtpm_weak_verify(const uint8_t *report, size_t len, const uint8_t *nonce,
+                           size_t nonce_len, const uint8_t *ak, size_t ak_len,
+                           const struct cvma_verify_opts *opts, struct cvma_result *res);
+
+/* A credential made for an EK and an AK name: what the TPM gets, and what it must return. */
+struct cvma_tpm_credential {
+    uint8_t secret[32];         /* the verifier keeps this */
+    struct cvma_buf id_object;  /* TPM2B_ID_OBJECT (credentialBlob), marshalled */
+    struct cvma_buf enc_secret; /* TPM2B_ENCRYPTED_SECRET, marshalled */
+};
+
+/* Reads an EK or AK public area: TPMT_PUBLIC or TPM2B_PUBLIC. */
+CVMA_MUST_USE bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLIC *out);
+/* The TPM name of a public area: nameAlg || H(TPMT_PUBLIC). */
+CVMA_MUST_USE bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name);
+
+/*
+ * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA EK with SHA-256 nameAlg and
+ * AES-128-CFB, as the TCG default EK template L-1): a fresh 32-byte secret, the seed
+ * encrypted to the EK (RSA-OAEP, label "IDENTITY"), the secret wrapped for ak_name.
+ * Returns CVMA_OK, CVMA_E_USAGE (an EK of another kind), CVMA_E_NOMEM or CVMA_E_INTERNAL.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek,
+                                                        const TPM2B_NAME *ak_name,
+                                                        struct cvma_tpm_credential *out);
+/* Second step: true when what ActivateCredential returned is the secret (constant time). */
+bool cvma_tpm_credential_check(const struct cvma_tpm_credential *c, const uint8_t *got,
+                               size_t got_len);
+void cvma_tpm_credential_cleanup(struct cvma_tpm_credential *c);
+
+#endif

@@ -1,0 +1,94 @@
+#!/bin/sh
+# The credential-activation round trip (docs/vtpm-binding.md) against a real software TPM
+# (swtpm on local TCP ports): `tpm make-credential` (TPM2_MakeCredential in software) for the
+# TPM's EK and an AK, TPM2_ActivateCredential (tpm2-tools) gives the secret back; a credential
+# made for another AK's name is not recovered by the TPM with this AK.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in swtpm tpm2_createek tpm2_activatecredential tpm2_policysecret python3 cmp; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDF=$T/swtpm.pid
+cleanup() {
+    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+check() { # name, expected exit, actual exit
+    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
+}
+
+PORT=$(python3 -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+')
+mkdir "$T/state"
+swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
+    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
+    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
+    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
+i=0
+until tpm2_getrandom 8 >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
+    sleep 0.1
+done
+t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
+cd "$T" || exit 1
+
+t tpm2_createek -c ek.ctx -G rsa -u ek.pub
+t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name
+t tpm2_createak -C ek.ctx -c ak2.ctx -G rsa -g sha256 -s rsassa -u ak2.pub -n ak2.name
+
+# activate CRED OUT: TPM2_ActivateCredential with the AK and the EK (its policy: PolicySecret
+# of the endorsement hierarchy).
+activate() {
+    tpm2_flushcontext -s >/dev/null 2>&1
+    tpm2_startauthsession --policy-session -S s.ctx >/dev/null 2>&1 &&
+        tpm2_policysecret -S s.ctx -c e >/dev/null 2>&1 &&
+        tpm2_activatecredential -c ak.ctx -C ek.ctx -i "$1" -o "$2" -P "session:s.ctx" >act.out 2>&1
+    r=$?
+    tpm2_flushcontext s.ctx >/dev/null 2>&1
+    tpm2_flushcontext -t >/dev/null 2>&1
+    return $r
+}
+
+$CVM tpm make-credential --ek ek.pub --ak ak.pub --out cred --secret-out secret
+check "make-credential for the EK and the AK" 0 $?
+[ "$(wc -c <secret)" = 32 ] && echo "ok   a 32-byte secret" || { echo "FAIL: secret size"; fails=$((fails + 1)); }
+activate cred got
+check "the TPM activates the credential" 0 $?
+cmp -s got secret && echo "ok   the TPM gave the secret back" || { echo "FAIL: activated secret differs"; cat act.out; fails=$((fails + 1)); }
+
+# A credential for another AK's name: this AK cannot recover it.
+$CVM tpm make-credential --ek ek.pub --ak ak2.pub --out cred2 --secret-out secret2
+check "make-credential for another AK" 0 $?
+activate cred2 got2
+r=$?
+[ $r != 0 ] && echo "ok   a credential for another AK is not activated" ||
+    { cmp -s got2 secret2 && { echo "FAIL: activated a credential made for another AK"; fails=$((fails + 1)); } || echo "ok   another AK's credential gives no secret"; }
+
+# The EK as a TPMT_PUBLIC (the SVSM manifest form) works the same.
+python3 -c 'import sys; b = open("ek.pub", "rb").read(); open("ek.tpmt", "wb").write(b[2:])'
+$CVM tpm make-credential --ek ek.tpmt --ak ak.pub --out cred3 --secret-out secret3
+check "make-credential with a TPMT_PUBLIC EK" 0 $?
+activate cred3 got3
+check "the TPM activates it" 0 $?
+cmp -s got3 secret3 && echo "ok   secret back (TPMT_PUBLIC EK)" || { echo "FAIL: secret3"; fails=$((fails + 1)); }
+
+# Usage errors.
+$CVM tpm make-credential --ek ek.pub --out x --secret-out y 2>/dev/null
+check "make-credential without --ak" 2 $?
+$CVM tpm make-credential --ek ak.name --ak ak.pub --out x --secret-out y 2>/dev/null
+check "make-credential with an EK that is no public area" 2 $?
+
+[ "$fails" = 0 ] && echo "all credential checks passed"
+[ "$fails" = 0 ]
