@@ -131,6 +131,7 @@ const struct cvma_kind cvma_kind_azure_snp = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = azure_show,
+        .reads_tpm_parts = true,
 };
 
 const struct cvma_kind cvma_kind_azure_tdx = {
@@ -143,4 +144,5 @@ const struct cvma_kind cvma_kind_azure_tdx = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = azure_show,
+        .reads_tpm_parts = true,
 };

@@ -117,4 +117,5 @@ const struct cvma_kind cvma_kind_tpm = {
         .prepared_free = NULL,
         .show = tpm_show,
         .reads_event_log = true,
+        .reads_tpm_parts = true,
 };

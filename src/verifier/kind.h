@@ -48,6 +48,9 @@ struct cvma_kind {
     /* verify checks a bundle's "event_log" part against the evidence (docs/eventlog.md); for
      * a kind that does not, such a part gets EVENTLOG_NOT_USED (warning). */
     bool reads_event_log;
+    /* True when verify reads the bundle's tpm_* parts (a vTPM quote); for other kinds such
+     * parts are named in the result as not verified (PARSE_BUNDLE_PART_NOT_USED). */
+    bool reads_tpm_parts;
 };
 
 /* The rows, in detection order; NULL-terminated. */

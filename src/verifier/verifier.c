@@ -425,6 +425,17 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         const void *prepared = v->no_cache ? NULL : cvma_evidence_prepared(ev, k, &o);
         cvma_result_init(res, k->name, o.at);
         k->verify(bytes.p, bytes.len, &o, prepared, res);
+        for (size_t i = 0; !k->reads_tpm_parts && i < ev->n_coll; i++) {
+            /* Nothing accepted that was not checked: a part this kind does not verify is
+             * named, and the result is at best a warning. */
+            if (strncmp(ev->coll[i].name, "tpm_", 4) == 0) {
+                cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                            "the bundle has a %s part, but %s verification does not use it: "
+                            "it was not checked and gives no claims (a vTPM quote is verified "
+                            "as kind tpm, or azure-snp / azure-tdx)",
+                            ev->coll[i].name, k->what);
+            }
+        }
         for (size_t i = 0; !k->reads_event_log && i < ev->n_coll; i++) {
             if (strcmp(ev->coll[i].name, "event_log") == 0) {
                 cvma_reject(&res->verdict, CVMA_R_EVENTLOG_NOT_USED,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/base64.h"
 #include "common/hex.h"
@@ -398,6 +399,29 @@ static void test_library_unknown_policy_name_is_a_usage_error(void **state)
     cvma_verifier_free(v);
 }
 
+static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_buf b;
+    json_error_t je;
+    tu_read(f->bundle, &b);
+    json_t *j = json_loadb((const char *)b.p, b.len, 0, &je);
+    assert_non_null(j);
+    json_array_append_new(json_object_get(j, "parts"),
+                          json_pack("{s:s, s:s}", "role", "tpm_quote", "data", "AgAAAA=="));
+    char *with_tpm = tu_path(f->dir, "bundle-tpm.json");
+    assert_int_equal(json_dump_file(j, with_tpm, 0), 0);
+    struct cvma_result *res = verify_file(v, with_tpm);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "PARSE_BUNDLE_PART_NOT_USED"));
+    cvma_result_free(res);
+    json_decref(j);
+    cvma_buf_free(&b);
+    free(with_tpm);
+    cvma_verifier_free(v);
+}
+
 static void test_library_cold_verifier_gives_the_same_answer(void **state)
 {
     struct fx *f = *state;
@@ -430,6 +454,7 @@ int main(void)
             cmocka_unit_test(test_library_configuration_errors_are_named),
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
+            cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
