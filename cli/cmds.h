@@ -16,5 +16,6 @@ int cvma_cmd_eventlog(int argc, char **argv);
 int cvma_cmd_measure(int argc, char **argv);
 int cvma_cmd_launch(int argc, char **argv);
 int cvma_cmd_tpm(int argc, char **argv);
+int cvma_cmd_serve(int argc, char **argv);
 
 #endif

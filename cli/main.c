@@ -59,6 +59,9 @@ static void usage(FILE *f)
           "                                     the QEMU command line for a confidential VM\n"
           "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
           "                                     a TPM 2.0 quote in tpm2-tools' files\n"
+          "  serve [--config FILE] [--listen ADDR] [verify options] [--redis URL]\n"
+          "                                     the verification service over HTTP "
+          "(docs/service.md)\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -80,6 +83,7 @@ static const struct {
         {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
         {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
         {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
+        {"serve", cvma_cmd_serve},
 };
 
 static int (*find(const char *name))(int, char **)
