@@ -85,7 +85,7 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 
 /* ---- spent nonces ---- */
 
-#define BUCKETS 1024
+#define BUCKETS 65536
 
 struct spent_entry {
     struct spent_entry *next;
@@ -96,7 +96,9 @@ struct spent_entry {
 struct cvma_spent {
     /* memory */
     pthread_mutex_t lock;
-    struct spent_entry *b[BUCKETS];
+    struct spent_entry **b; /* BUCKETS chains */
+    size_t n;               /* entries */
+    time_t swept;           /* the last full sweep */
     /* redis */
     bool redis;
     char host[256];
@@ -160,6 +162,11 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_l
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    if (redis_url == NULL && (s->b = calloc(BUCKETS, sizeof *s->b)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        cvma_spent_free(s);
+        return NULL;
+    }
     if (redis_url != NULL) {
         s->redis = true;
         if (!parse_redis_url(s, redis_url, err, err_len)) {
@@ -175,7 +182,7 @@ void cvma_spent_free(struct cvma_spent *s)
     if (s == NULL) {
         return;
     }
-    for (size_t i = 0; i < BUCKETS; i++) {
+    for (size_t i = 0; s->b != NULL && i < BUCKETS; i++) {
         struct spent_entry *e = s->b[i];
         while (e != NULL) {
             struct spent_entry *n = e->next;
@@ -183,6 +190,7 @@ void cvma_spent_free(struct cvma_spent *s)
             e = n;
         }
     }
+    free(s->b);
     if (s->rc != NULL) {
         redisFree(s->rc);
     }
@@ -199,6 +207,24 @@ static size_t hash(const char *p)
     return h % BUCKETS;
 }
 
+/* Under the lock: forgets every expired entry (when the store is full). */
+static void sweep(struct cvma_spent *s, time_t now)
+{
+    for (size_t i = 0; i < BUCKETS; i++) {
+        struct spent_entry **pp = &s->b[i];
+        while (*pp != NULL) {
+            struct spent_entry *e = *pp;
+            if (e->expires <= now) {
+                *pp = e->next;
+                free(e);
+                s->n--;
+            } else {
+                pp = &e->next;
+            }
+        }
+    }
+}
+
 static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time_t now,
                                    time_t expires)
 {
@@ -211,6 +237,7 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
         if (e->expires <= now) { /* forget what has expired (it is refused as expired) */
             *pp = e->next;
             free(e);
+            s->n--;
             continue;
         }
         if (strcmp(e->nonce, nonce) == 0) {
@@ -218,8 +245,12 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
         }
         pp = &e->next;
     }
+    if (r == CVMA_SPEND_FIRST && s->n >= CVMA_SPENT_MAX && s->swept != now) {
+        sweep(s, now); /* at most once a second */
+        s->swept = now;
+    }
     if (r == CVMA_SPEND_FIRST) {
-        struct spent_entry *e = malloc(sizeof *e + n + 1);
+        struct spent_entry *e = s->n < CVMA_SPENT_MAX ? malloc(sizeof *e + n + 1) : NULL;
         if (e == NULL) {
             r = CVMA_SPEND_UNAVAILABLE;
         } else {
@@ -227,6 +258,7 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
             e->expires = expires;
             e->next = s->b[h];
             s->b[h] = e;
+            s->n++;
         }
     }
     pthread_mutex_unlock(&s->lock);

@@ -45,7 +45,13 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
                                        uint8_t raw[CVMA_NONCE_MAX], size_t *raw_len,
                                        time_t *expires);
 
-/* The spent-nonce store: in memory when redis_url is NULL, else Redis. */
+/*
+ * The spent-nonce store: in memory when redis_url is NULL, else Redis. In memory at most
+ * CVMA_SPENT_MAX nonces are remembered; when that many are unexpired, further nonces are
+ * refused (CVMA_SPEND_UNAVAILABLE: fail closed) until some expire. Only nonces the service
+ * issued (a valid HMAC) and not expired are stored.
+ */
+#define CVMA_SPENT_MAX (1u << 20)
 struct cvma_spent;
 
 /* NULL with err when the Redis URL is malformed (the server is not contacted yet). */

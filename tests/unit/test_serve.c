@@ -83,6 +83,25 @@ static void test_spent_memory(void **state)
     cvma_spent_free(sp);
 }
 
+/* Full: refused (fail closed), never forgetting an unexpired nonce; usable again once they
+ * expire. */
+static void test_spent_memory_full(void **state)
+{
+    (void)state;
+    char err[128], name[32];
+    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    assert_non_null(sp);
+    for (unsigned i = 0; i < CVMA_SPENT_MAX; i++) {
+        snprintf(name, sizeof name, "n%u", i);
+        assert_int_equal(cvma_spent_mark(sp, name, 1000, 1060), CVMA_SPEND_FIRST);
+    }
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1001, 1060), CVMA_SPEND_UNAVAILABLE);
+    assert_int_equal(cvma_spent_mark(sp, "n7", 1002, 1060), CVMA_SPEND_REPLAY);
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1060, 1120), CVMA_SPEND_FIRST);
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1061, 1120), CVMA_SPEND_REPLAY);
+    cvma_spent_free(sp);
+}
+
 static void test_spent_redis_url(void **state)
 {
     (void)state;
@@ -139,9 +158,10 @@ static void test_token_exp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_nonce_sizes),     cmocka_unit_test(test_nonce_every_bit_bound),
-            cmocka_unit_test(test_nonce_expiry),    cmocka_unit_test(test_spent_memory),
-            cmocka_unit_test(test_spent_redis_url), cmocka_unit_test(test_token_exp),
+            cmocka_unit_test(test_nonce_sizes),       cmocka_unit_test(test_nonce_every_bit_bound),
+            cmocka_unit_test(test_nonce_expiry),      cmocka_unit_test(test_spent_memory),
+            cmocka_unit_test(test_spent_memory_full), cmocka_unit_test(test_spent_redis_url),
+            cmocka_unit_test(test_token_exp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
