@@ -16,6 +16,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-
                 libmicrohttpd-dev golang-go golang-golang-x-mod-dev
 DEB_PACKAGES += ovmf
 DEB_PACKAGES += osslsigncode
+DEB_PACKAGES += libmicrohttpd-dev libhiredis-dev redis-server curl
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 

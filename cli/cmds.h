@@ -19,5 +19,6 @@ int cvma_cmd_tpm(int argc, char **argv);
 int cvma_cmd_witness(int argc, char **argv);
 int cvma_cmd_collect(int argc, char **argv);
 int cvma_cmd_guest_check(int argc, char **argv);
+int cvma_cmd_serve(int argc, char **argv);
 
 #endif

@@ -68,6 +68,9 @@ static void usage(FILE *f)
           "  guest-check [--json]               which TEE this guest is, what collect can use\n"
           "  tpm make-credential --ek F --ak F --out F --secret-out F\n"
           "                                     TPM2_MakeCredential for an EK and an AK\n"
+          "  serve [--config FILE] [--listen ADDR] [verify options] [--redis URL]\n"
+          "                                     the verification service over HTTP "
+          "(docs/service.md)\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -99,6 +102,7 @@ static const struct {
         {"witness", cvma_cmd_witness},
         {"collect", cvma_cmd_collect},
         {"guest-check", cvma_cmd_guest_check},
+        {"serve", cvma_cmd_serve},
 };
 
 static int (*find(const char *name))(int, char **)

@@ -122,6 +122,13 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
 enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, const char *policy_id,
                                const char *nonce_hex, char **token)
 {
+    return cvma_ear_sign_exp(res, key, policy_id, nonce_hex, 0, token);
+}
+
+enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
+                                   const char *policy_id, const char *nonce, int64_t ttl,
+                                   char **token)
+{
     uint8_t thumb[32];
     char kid[65];
     *token = NULL;
@@ -129,8 +136,13 @@ enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, con
         return CVMA_E_INTERNAL;
     }
     cvma_hex_encode(thumb, sizeof thumb, kid, sizeof kid);
-    json_t *claims = cvma_ear_claims(res, policy_id, time(NULL), nonce_hex);
+    time_t now = time(NULL);
+    json_t *claims = cvma_ear_claims(res, policy_id, now, nonce);
     if (claims == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (ttl > 0 && json_object_set_new(claims, "exp", json_integer((json_int_t)now + ttl)) != 0) {
+        json_decref(claims);
         return CVMA_E_NOMEM;
     }
     enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", kid, claims, token);

@@ -26,6 +26,14 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_
                                              char **token);
 
 /*
+ * The same with an expiry: exp = iat + ttl seconds when ttl > 0 (none when 0). nonce (may be
+ * NULL) is the eat_nonce as given (the service passes the nonce it issued).
+ */
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
+                                                 const char *policy_id, const char *nonce,
+                                                 int64_t ttl, char **token);
+
+/*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED
  * with err when the signature or the form is wrong (a flipped byte, another key, alg "none"),
  * the header's typ is not "JWT", or the claims are not our EAR (no iat or submods, or an

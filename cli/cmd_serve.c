@@ -1,0 +1,480 @@
+/*
+ * cvmattest serve [--config FILE] [options]: the verification service (docs/service.md).
+ * The options and the configuration file make one verifier, shared by every worker thread,
+ * and the server's settings; src/server does the rest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "server/server.h"
+
+#define MAX_LIST 16
+
+static const char usage[] =
+        "usage: cvmattest serve [--config FILE] [options]\n"
+        "  The verification service: GET /v1/nonce[?size=32|48|64], POST /v1/verify,\n"
+        "  GET /v1/keys, GET /healthz, GET /metrics (docs/service.md). Runs until SIGTERM or\n"
+        "  SIGINT, then drains the requests in flight and exits 0.\n"
+        "  --config FILE            JSON configuration (docs/service.md); options given\n"
+        "                           on the command line add to it or override it\n"
+        "  --listen ADDR            HOST:PORT (default 127.0.0.1:8080; port 0: any free one)\n"
+        "  --port-file FILE         write the port listened on to FILE\n"
+        "  --trust-root FILE        also trust this root (test evidence only; repeatable)\n"
+        "  --collateral DIR         offline collateral (docs/collateral.md file names)\n"
+        "  --offline                never touch the network (the cache is read)\n"
+        "  --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
+        "  --cache-dir DIR          collateral cache\n"
+        "  --policy FILE            the default appraisal policy\n"
+        "  --named-policy NAME=FILE a policy requests name (repeatable)\n"
+        "  --provider NAME=PUB      a provider's registry key (repeatable)\n"
+        "  --registry FILE          a signed platform registry (repeatable)\n"
+        "  --sign-result KEY        sign results: each answer carries a token (EAR JWT)\n"
+        "  --token-ttl SECONDS      a token's lifetime: its exp (default 300)\n"
+        "  --nonce-ttl SECONDS      a nonce's lifetime (default 300)\n"
+        "  --nonce-key FILE         HMAC key of the nonces (16..64 bytes), shared by every\n"
+        "                           instance (default: random, this instance only)\n"
+        "  --redis URL              spent nonces in Redis (redis://HOST[:PORT][/DB])\n"
+        "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
+        "  --threads N              worker threads (default 4)\n"
+        "  --max-body BYTES         request body limit (default 1048576)\n"
+        "  --timeout SECONDS        idle client time-out (default 30)\n"
+        "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n";
+
+enum {
+    O_CONFIG = 256,
+    O_LISTEN,
+    O_PORT_FILE,
+    O_TRUST_ROOT,
+    O_COLLATERAL,
+    O_OFFLINE,
+    O_KDS,
+    O_PCS,
+    O_CACHE,
+    O_POLICY,
+    O_NAMED_POLICY,
+    O_PROVIDER,
+    O_REGISTRY,
+    O_SIGN,
+    O_TOKEN_TTL,
+    O_NONCE_TTL,
+    O_NONCE_KEY,
+    O_REDIS,
+    O_TLS_CERT,
+    O_TLS_KEY,
+    O_THREADS,
+    O_MAX_BODY,
+    O_TIMEOUT,
+    O_DRAIN,
+};
+
+struct serve {
+    struct cvma_verifier_config vc;
+    struct cvma_server_config sc;
+    const char *roots[MAX_LIST], *providers[MAX_LIST], *registries[MAX_LIST];
+    struct cvma_policy_config policies[MAX_LIST];
+    const char *nonce_key_file;
+    char *owned[8 * MAX_LIST]; /* strings made here (paths, policy names) */
+    size_t n_owned;
+};
+
+static const char *keep(struct serve *s, char *p)
+{
+    if (p == NULL || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) {
+        free(p);
+        return NULL;
+    }
+    s->owned[s->n_owned++] = p;
+    return p;
+}
+
+static bool add(const char **list, size_t *n, const char *v)
+{
+    if (*n >= MAX_LIST || v == NULL) {
+        return false;
+    }
+    list[(*n)++] = v;
+    return true;
+}
+
+/* NAME=FILE into the policy table (name "" is the default policy; a later one replaces it). */
+static bool add_policy(struct serve *s, const char *name, const char *path)
+{
+    for (size_t i = 0; i < s->vc.n_policies; i++) {
+        if (strcmp(s->policies[i].name, name) == 0) {
+            s->policies[i].path = path;
+            return true;
+        }
+    }
+    if (s->vc.n_policies >= MAX_LIST) {
+        return false;
+    }
+    s->policies[s->vc.n_policies].name = name;
+    s->policies[s->vc.n_policies].path = path;
+    s->vc.n_policies++;
+    s->vc.policies = s->policies;
+    return true;
+}
+
+static bool number(const char *v, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* A path from the configuration file: relative ones are relative to the file's folder. */
+static const char *conf_path(struct serve *s, const char *dir, const char *p)
+{
+    if (p == NULL) {
+        return NULL;
+    }
+    if (p[0] == '/' || dir == NULL) {
+        return keep(s, strdup(p));
+    }
+    return keep(s, cvma_path_join(dir, p));
+}
+
+/* Reads the configuration file (docs/service.md). Prints why not and returns 2, else 0. */
+static int read_config(struct serve *s, const char *file)
+{
+    json_error_t je;
+    json_t *c = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+    int rc = 2;
+    char *dir = NULL;
+    if (c == NULL || !json_is_object(c)) {
+        fprintf(stderr, "cvmattest serve: --config '%s': %s (line %d)\n", file,
+                c == NULL ? je.text : "not a JSON object", je.line);
+        goto out;
+    }
+    const char *slash = strrchr(file, '/');
+    dir = slash != NULL ? strndup(file, (size_t)(slash - file + (slash == file))) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(c, k, v)
+    {
+        const char *str = json_string_value(v);
+        bool ok = true;
+        if (strcmp(k, "listen") == 0 && str != NULL) {
+            s->sc.listen = keep(s, strdup(str));
+        } else if (strcmp(k, "collateral") == 0 && str != NULL) {
+            s->vc.collateral_dir = conf_path(s, dir, str);
+        } else if (strcmp(k, "offline") == 0 && json_is_boolean(v)) {
+            s->vc.offline = json_is_true(v);
+        } else if (strcmp(k, "kds_url") == 0 && str != NULL) {
+            s->vc.kds_base_url = keep(s, strdup(str));
+        } else if (strcmp(k, "pcs_url") == 0 && str != NULL) {
+            s->vc.pcs_base_url = keep(s, strdup(str));
+        } else if (strcmp(k, "cache_dir") == 0 && str != NULL) {
+            s->vc.cache_dir = conf_path(s, dir, str);
+        } else if (strcmp(k, "result_key") == 0 && str != NULL) {
+            s->vc.result_key_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "nonce_key") == 0 && str != NULL) {
+            s->nonce_key_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "redis") == 0 && str != NULL) {
+            s->sc.redis_url = keep(s, strdup(str));
+        } else if (strcmp(k, "tls_cert") == 0 && str != NULL) {
+            s->sc.tls_cert_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "tls_key") == 0 && str != NULL) {
+            s->sc.tls_key_file = conf_path(s, dir, str);
+        } else if ((strcmp(k, "trust_roots") == 0 || strcmp(k, "providers") == 0 ||
+                    strcmp(k, "registries") == 0) &&
+                   json_is_array(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e)
+            {
+                const char *es = json_string_value(e);
+                if (es == NULL) {
+                    ok = false;
+                } else if (k[0] == 't') {
+                    ok = ok && add(s->roots, &s->vc.n_trust_root_files, conf_path(s, dir, es));
+                } else if (k[0] == 'r') {
+                    ok = ok && add(s->registries, &s->vc.n_registries, conf_path(s, dir, es));
+                } else {
+                    /* NAME=PUB: the key file relative to the configuration's folder */
+                    const char *eq = strchr(es, '=');
+                    const char *pub = eq != NULL ? conf_path(s, dir, eq + 1) : NULL;
+                    char *nv = NULL;
+                    if (pub != NULL && (nv = malloc((size_t)(eq - es) + strlen(pub) + 2)) != NULL) {
+                        memcpy(nv, es, (size_t)(eq - es + 1));
+                        memcpy(nv + (eq - es + 1), pub, strlen(pub) + 1);
+                    }
+                    ok = ok && add(s->providers, &s->vc.n_providers, keep(s, nv));
+                }
+            }
+        } else if (strcmp(k, "policies") == 0 && json_is_object(v)) {
+            const char *pn;
+            json_t *pv;
+            json_object_foreach(v, pn, pv)
+            {
+                const char *ps = json_string_value(pv);
+                ok = ok && ps != NULL && add_policy(s, keep(s, strdup(pn)), conf_path(s, dir, ps));
+            }
+        } else if (strcmp(k, "limits") == 0 && json_is_object(v)) {
+            const char *ln;
+            json_t *lv;
+            json_object_foreach(v, ln, lv)
+            {
+                json_int_t n = json_integer_value(lv);
+                if (!json_is_integer(lv) || n < 1 || n > 1000000000) {
+                    ok = false;
+                } else if (strcmp(ln, "threads") == 0 && n <= 256) {
+                    s->sc.threads = (unsigned)n;
+                } else if (strcmp(ln, "max_body") == 0) {
+                    s->sc.max_body = (size_t)n;
+                } else if (strcmp(ln, "timeout") == 0 && n <= 3600) {
+                    s->sc.timeout = (unsigned)n;
+                } else if (strcmp(ln, "drain") == 0 && n <= 3600) {
+                    s->sc.drain = (unsigned)n;
+                } else if (strcmp(ln, "nonce_ttl") == 0) {
+                    s->sc.nonce_ttl = n;
+                } else if (strcmp(ln, "token_ttl") == 0) {
+                    s->sc.token_ttl = n;
+                } else {
+                    ok = false;
+                }
+                if (!ok) {
+                    fprintf(stderr,
+                            "cvmattest serve: --config '%s': limits.%s is unknown or "
+                            "out of range\n",
+                            file, ln);
+                    goto out;
+                }
+            }
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr,
+                    "cvmattest serve: --config '%s': member \"%s\" is unknown, of the "
+                    "wrong type, or too long a list\n",
+                    file, k);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(dir);
+    json_decref(c);
+    return rc;
+}
+
+static int parse(struct serve *s, int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"config", required_argument, NULL, O_CONFIG},
+            {"listen", required_argument, NULL, O_LISTEN},
+            {"port-file", required_argument, NULL, O_PORT_FILE},
+            {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+            {"collateral", required_argument, NULL, O_COLLATERAL},
+            {"offline", no_argument, NULL, O_OFFLINE},
+            {"kds-url", required_argument, NULL, O_KDS},
+            {"pcs-url", required_argument, NULL, O_PCS},
+            {"cache-dir", required_argument, NULL, O_CACHE},
+            {"policy", required_argument, NULL, O_POLICY},
+            {"named-policy", required_argument, NULL, O_NAMED_POLICY},
+            {"provider", required_argument, NULL, O_PROVIDER},
+            {"registry", required_argument, NULL, O_REGISTRY},
+            {"sign-result", required_argument, NULL, O_SIGN},
+            {"token-ttl", required_argument, NULL, O_TOKEN_TTL},
+            {"nonce-ttl", required_argument, NULL, O_NONCE_TTL},
+            {"nonce-key", required_argument, NULL, O_NONCE_KEY},
+            {"redis", required_argument, NULL, O_REDIS},
+            {"tls-cert", required_argument, NULL, O_TLS_CERT},
+            {"tls-key", required_argument, NULL, O_TLS_KEY},
+            {"threads", required_argument, NULL, O_THREADS},
+            {"max-body", required_argument, NULL, O_MAX_BODY},
+            {"timeout", required_argument, NULL, O_TIMEOUT},
+            {"drain", required_argument, NULL, O_DRAIN},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+    long long n;
+
+    /* The configuration file first, wherever --config stands; the options then add to it. */
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (c == ':' || c == '?') {
+            return cvma_cli_bad_option("serve", c, argv);
+        }
+        if (c == O_CONFIG && read_config(s, optarg) != 0) {
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error("serve", "takes no operands ('%s')", argv[optind]);
+    }
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
+        const char *v = optarg;
+        switch (c) {
+        case O_CONFIG:
+            break;
+        case O_LISTEN:
+            s->sc.listen = v;
+            break;
+        case O_PORT_FILE:
+            s->sc.port_file = v;
+            break;
+        case O_TRUST_ROOT:
+            if (!add(s->roots, &s->vc.n_trust_root_files, v)) {
+                return cvma_cli_usage_error("serve", "too many --trust-root");
+            }
+            break;
+        case O_COLLATERAL:
+            s->vc.collateral_dir = v;
+            break;
+        case O_OFFLINE:
+            s->vc.offline = true;
+            break;
+        case O_KDS:
+            s->vc.kds_base_url = v;
+            break;
+        case O_PCS:
+            s->vc.pcs_base_url = v;
+            break;
+        case O_CACHE:
+            s->vc.cache_dir = v;
+            break;
+        case O_POLICY:
+            if (!add_policy(s, "", v)) {
+                return cvma_cli_usage_error("serve", "too many policies");
+            }
+            break;
+        case O_NAMED_POLICY: {
+            const char *eq = strchr(v, '=');
+            if (eq == NULL || eq == v || eq[1] == '\0') {
+                return cvma_cli_usage_error("serve", "--named-policy wants NAME=FILE");
+            }
+            if (!add_policy(s, keep(s, strndup(v, (size_t)(eq - v))), eq + 1)) {
+                return cvma_cli_usage_error("serve", "too many policies");
+            }
+            break;
+        }
+        case O_PROVIDER:
+            if (!add(s->providers, &s->vc.n_providers, v)) {
+                return cvma_cli_usage_error("serve", "too many --provider");
+            }
+            break;
+        case O_REGISTRY:
+            if (!add(s->registries, &s->vc.n_registries, v)) {
+                return cvma_cli_usage_error("serve", "too many --registry");
+            }
+            break;
+        case O_SIGN:
+            s->vc.result_key_file = v;
+            break;
+        case O_NONCE_KEY:
+            s->nonce_key_file = v;
+            break;
+        case O_REDIS:
+            s->sc.redis_url = v;
+            break;
+        case O_TLS_CERT:
+            s->sc.tls_cert_file = v;
+            break;
+        case O_TLS_KEY:
+            s->sc.tls_key_file = v;
+            break;
+        case O_TOKEN_TTL:
+        case O_NONCE_TTL:
+        case O_THREADS:
+        case O_MAX_BODY:
+        case O_TIMEOUT:
+        case O_DRAIN: {
+            long long max = c == O_THREADS                   ? 256
+                            : c == O_TIMEOUT || c == O_DRAIN ? 3600
+                                                             : 1000000000;
+            if (!number(v, max, &n)) {
+                return cvma_cli_usage_error("serve", "%s wants a number from 1 to %lld",
+                                            argv[optind - 1], max);
+            }
+            if (c == O_TOKEN_TTL) {
+                s->sc.token_ttl = n;
+            } else if (c == O_NONCE_TTL) {
+                s->sc.nonce_ttl = n;
+            } else if (c == O_THREADS) {
+                s->sc.threads = (unsigned)n;
+            } else if (c == O_MAX_BODY) {
+                s->sc.max_body = (size_t)n;
+            } else if (c == O_TIMEOUT) {
+                s->sc.timeout = (unsigned)n;
+            } else {
+                s->sc.drain = (unsigned)n;
+            }
+            break;
+        }
+        default:
+            return cvma_cli_bad_option("serve", c, argv);
+        }
+    }
+    s->vc.trust_root_files = s->roots;
+    s->vc.providers = s->providers;
+    s->vc.registries = s->registries;
+    return 0;
+}
+
+int cvma_cmd_serve(int argc, char **argv)
+{
+    struct serve *s = calloc(1, sizeof *s);
+    struct cvma_verifier *v = NULL;
+    struct cvma_buf kb = {0};
+    char err[512] = "";
+    int rc = 2;
+
+    if (s == NULL) {
+        fprintf(stderr, "cvmattest serve: out of memory\n");
+        return 2;
+    }
+    if ((rc = parse(s, argc, argv)) != 0) {
+        rc = rc < 0 ? 0 : rc;
+        goto out;
+    }
+    rc = 2;
+    if (s->nonce_key_file != NULL) {
+        if (cvma_file_read(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
+            kb.len > CVMA_NONCE_KEY_MAX) {
+            fprintf(stderr, "cvmattest serve: --nonce-key '%s': unreadable, or not 16..64 bytes\n",
+                    s->nonce_key_file);
+            goto out;
+        }
+        memcpy(s->sc.nonce_key.key, kb.p, kb.len);
+        s->sc.nonce_key.len = kb.len;
+    }
+    if (cvma_verifier_new(&s->vc, &v, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest serve: %s\n", err);
+        goto out;
+    }
+    rc = cvma_server_run(v, &s->sc, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "cvmattest serve: %s\n", err);
+    }
+out:
+    cvma_verifier_free(v);
+    if (kb.p != NULL) {
+        OPENSSL_cleanse(kb.p, kb.len);
+    }
+    cvma_buf_free(&kb);
+    for (size_t i = 0; i < s->n_owned; i++) {
+        free(s->owned[i]);
+    }
+    free(s);
+    return rc;
+}

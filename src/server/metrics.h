@@ -1,0 +1,22 @@
+/* Prometheus text metrics of the service (docs/service.md), locked for the worker threads. */
+#ifndef CVMA_SERVER_METRICS_H
+#define CVMA_SERVER_METRICS_H
+
+#include "cvmattest/cvmattest.h"
+
+struct cvma_metrics;
+
+struct cvma_metrics *cvma_metrics_new(void);
+void cvma_metrics_free(struct cvma_metrics *m);
+
+/* One finished request: its endpoint, HTTP status (0: the client went away), the error code
+ * it was answered with ("" when none) and its duration. */
+void cvma_metrics_request(struct cvma_metrics *m, const char *endpoint, int status,
+                          const char *error, double seconds);
+/* One verification's outcome: its status and every reason by code. */
+void cvma_metrics_result(struct cvma_metrics *m, const struct cvma_result *r);
+
+/* The exposition text (malloc'd), with in_flight as a gauge. */
+char *cvma_metrics_text(struct cvma_metrics *m, int in_flight);
+
+#endif

@@ -1,0 +1,348 @@
+#include "server/nonce.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "common/base64.h"
+#include "common/util.h"
+
+/* Layout: random || expiry (8 bytes, big-endian seconds) || HMAC-SHA256 truncated to mac_len,
+ * where mac_len is half the nonce (16, 24 or 32 bytes). The MAC covers the size too. */
+#define EXP_LEN 8
+
+bool cvma_nonce_size_ok(size_t size)
+{
+    return size == 32 || size == 48 || size == 64;
+}
+
+static bool mac(const struct cvma_nonce_key *k, const uint8_t *p, size_t n, size_t size,
+                uint8_t out[32])
+{
+    uint8_t msg[CVMA_NONCE_MAX + 1];
+    unsigned int len = 0;
+    msg[0] = (uint8_t)size;
+    memcpy(msg + 1, p, n);
+    return HMAC(EVP_sha256(), k->key, (int)k->len, msg, n + 1, out, &len) != NULL && len == 32;
+}
+
+bool cvma_nonce_mint(const struct cvma_nonce_key *k, size_t size, time_t now, int64_t ttl,
+                     char *out, size_t out_size)
+{
+    uint8_t n[CVMA_NONCE_MAX], m[32];
+    if (!cvma_nonce_size_ok(size) || k->len == 0) {
+        return false;
+    }
+    size_t mac_len = size / 2, body = size - mac_len, rnd = body - EXP_LEN;
+    if (RAND_bytes(n, (int)rnd) != 1) {
+        return false;
+    }
+    uint64_t exp = (uint64_t)(now + ttl);
+    for (size_t i = 0; i < EXP_LEN; i++) {
+        n[rnd + i] = (uint8_t)(exp >> (8 * (EXP_LEN - 1 - i)));
+    }
+    if (!mac(k, n, body, size, m)) {
+        return false;
+    }
+    memcpy(n + body, m, mac_len);
+    return cvma_base64_encode_to(n, size, CVMA_B64_URL, out, out_size);
+}
+
+enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const char *s, time_t now,
+                                       uint8_t raw[CVMA_NONCE_MAX], size_t *raw_len,
+                                       time_t *expires)
+{
+    uint8_t m[32];
+    size_t n = 0, slen = strnlen(s, 128);
+    *raw_len = 0;
+    *expires = 0;
+    if (slen >= 128 || !cvma_base64_decode(s, slen, CVMA_B64_URL, raw, CVMA_NONCE_MAX, &n) ||
+        !cvma_nonce_size_ok(n)) {
+        return CVMA_NONCE_MALFORMED;
+    }
+    size_t mac_len = n / 2, body = n - mac_len, rnd = body - EXP_LEN;
+    if (!mac(k, raw, body, n, m) || CRYPTO_memcmp(m, raw + body, mac_len) != 0) {
+        return CVMA_NONCE_FORGED;
+    }
+    uint64_t exp = 0;
+    for (size_t i = 0; i < EXP_LEN; i++) {
+        exp = (exp << 8) | raw[rnd + i];
+    }
+    if (exp > (uint64_t)INT64_MAX) {
+        return CVMA_NONCE_FORGED;
+    }
+    *expires = (time_t)exp;
+    *raw_len = n;
+    return (time_t)exp <= now ? CVMA_NONCE_EXPIRED : CVMA_NONCE_OK;
+}
+
+/* ---- spent nonces ---- */
+
+#define BUCKETS 65536
+
+struct spent_entry {
+    struct spent_entry *next;
+    time_t expires;
+    char nonce[];
+};
+
+struct cvma_spent {
+    /* memory */
+    pthread_mutex_t lock;
+    struct spent_entry **b; /* BUCKETS chains */
+    size_t n;               /* entries */
+    time_t swept;           /* the last full sweep */
+    /* redis */
+    bool redis;
+    char host[256];
+    int port, db;
+    redisContext *rc; /* under lock; reconnected when broken */
+};
+
+static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, size_t err_len)
+{
+    const char *p = url;
+    if (strncmp(p, "redis://", 8) != 0) {
+        cvma_errf(err, err_len, "--redis wants redis://HOST[:PORT][/DB], not '%s'", url);
+        return false;
+    }
+    p += 8;
+    size_t hl = strcspn(p, ":/");
+    if (hl == 0 || hl >= sizeof s->host) {
+        cvma_errf(err, err_len, "--redis '%s': no host", url);
+        return false;
+    }
+    memcpy(s->host, p, hl);
+    s->host[hl] = '\0';
+    p += hl;
+    s->port = 6379;
+    s->db = 0;
+    char *end = NULL;
+    if (*p == ':') {
+        errno = 0;
+        long v = strtol(p + 1, &end, 10);
+        if (errno != 0 || end == p + 1 || v < 1 || v > 65535) {
+            cvma_errf(err, err_len, "--redis '%s': bad port", url);
+            return false;
+        }
+        s->port = (int)v;
+        p = end;
+    }
+    if (*p == '/' && p[1] != '\0') {
+        errno = 0;
+        long v = strtol(p + 1, &end, 10);
+        if (errno != 0 || end == p + 1 || *end != '\0' || v < 0 || v > 1000) {
+            cvma_errf(err, err_len, "--redis '%s': bad database number", url);
+            return false;
+        }
+        s->db = (int)v;
+        p = end;
+    } else if (*p == '/') {
+        p++;
+    }
+    if (*p != '\0') {
+        cvma_errf(err, err_len, "--redis '%s': trailing characters", url);
+        return false;
+    }
+    return true;
+}
+
+struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len)
+{
+    struct cvma_spent *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    if (redis_url == NULL && (s->b = calloc(BUCKETS, sizeof *s->b)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        cvma_spent_free(s);
+        return NULL;
+    }
+    if (redis_url != NULL) {
+        s->redis = true;
+        if (!parse_redis_url(s, redis_url, err, err_len)) {
+            cvma_spent_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void cvma_spent_free(struct cvma_spent *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    for (size_t i = 0; s->b != NULL && i < BUCKETS; i++) {
+        struct spent_entry *e = s->b[i];
+        while (e != NULL) {
+            struct spent_entry *n = e->next;
+            free(e);
+            e = n;
+        }
+    }
+    free(s->b);
+    if (s->rc != NULL) {
+        redisFree(s->rc);
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static size_t hash(const char *p)
+{
+    size_t h = 1469598103934665603u;
+    for (; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    }
+    return h % BUCKETS;
+}
+
+/* Under the lock: forgets every expired entry (when the store is full). */
+static void sweep(struct cvma_spent *s, time_t now)
+{
+    for (size_t i = 0; i < BUCKETS; i++) {
+        struct spent_entry **pp = &s->b[i];
+        while (*pp != NULL) {
+            struct spent_entry *e = *pp;
+            if (e->expires <= now) {
+                *pp = e->next;
+                free(e);
+                s->n--;
+            } else {
+                pp = &e->next;
+            }
+        }
+    }
+}
+
+static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time_t now,
+                                   time_t expires)
+{
+    size_t h = hash(nonce), n = strlen(nonce);
+    enum cvma_spend r = CVMA_SPEND_FIRST;
+    pthread_mutex_lock(&s->lock);
+    struct spent_entry **pp = &s->b[h];
+    while (*pp != NULL) {
+        struct spent_entry *e = *pp;
+        if (e->expires <= now) { /* forget what has expired (it is refused as expired) */
+            *pp = e->next;
+            free(e);
+            s->n--;
+            continue;
+        }
+        if (strcmp(e->nonce, nonce) == 0) {
+            r = CVMA_SPEND_REPLAY;
+        }
+        pp = &e->next;
+    }
+    if (r == CVMA_SPEND_FIRST && s->n >= CVMA_SPENT_MAX && s->swept != now) {
+        sweep(s, now); /* at most once a second */
+        s->swept = now;
+    }
+    if (r == CVMA_SPEND_FIRST) {
+        struct spent_entry *e = s->n < CVMA_SPENT_MAX ? malloc(sizeof *e + n + 1) : NULL;
+        if (e == NULL) {
+            r = CVMA_SPEND_UNAVAILABLE;
+        } else {
+            memcpy(e->nonce, nonce, n + 1);
+            e->expires = expires;
+            e->next = s->b[h];
+            s->b[h] = e;
+            s->n++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* Under s->lock: a connected context, or NULL. */
+static redisContext *redis_conn(struct cvma_spent *s)
+{
+    if (s->rc != NULL && s->rc->err == 0) {
+        return s->rc;
+    }
+    if (s->rc != NULL) {
+        redisFree(s->rc);
+        s->rc = NULL;
+    }
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
+    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
+        if (c != NULL) {
+            redisFree(c);
+        }
+        return NULL;
+    }
+    if (s->db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", s->db);
+        bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
+    s->rc = c;
+    return c;
+}
+
+static enum cvma_spend mark_redis(struct cvma_spent *s, const char *nonce, time_t now,
+                                  time_t expires)
+{
+    enum cvma_spend out = CVMA_SPEND_UNAVAILABLE;
+    long long ttl_ms = (long long)(expires - now) * 1000;
+    if (ttl_ms <= 0) {
+        return CVMA_SPEND_REPLAY;
+    }
+    pthread_mutex_lock(&s->lock);
+    redisContext *c = redis_conn(s);
+    if (c != NULL) {
+        redisReply *r = redisCommand(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms);
+        if (r != NULL) {
+            if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0) {
+                out = CVMA_SPEND_FIRST;
+            } else if (r->type == REDIS_REPLY_NIL) {
+                out = CVMA_SPEND_REPLAY;
+            }
+            freeReplyObject(r);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return out;
+}
+
+enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t now, time_t expires)
+{
+    return s->redis ? mark_redis(s, nonce, now, expires) : mark_memory(s, nonce, now, expires);
+}
+
+bool cvma_spent_healthy(struct cvma_spent *s)
+{
+    if (!s->redis) {
+        return true;
+    }
+    bool ok = false;
+    pthread_mutex_lock(&s->lock);
+    redisContext *c = redis_conn(s);
+    if (c != NULL) {
+        redisReply *r = redisCommand(c, "PING");
+        ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}

@@ -1,0 +1,75 @@
+/*
+ * Service nonces (docs/service.md): random bytes, an expiry and an HMAC-SHA256 over both,
+ * base64url without padding. Any instance holding the HMAC key can check a nonce; a nonce is
+ * single-use, and the spent ones are remembered until they expire, in memory or in Redis
+ * (SET key 1 NX PX ttl, so that several instances refuse a replay seen by any of them).
+ */
+#ifndef CVMA_SERVER_NONCE_H
+#define CVMA_SERVER_NONCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define CVMA_NONCE_KEY_MAX 64
+#define CVMA_NONCE_MAX     64
+
+struct cvma_nonce_key {
+    uint8_t key[CVMA_NONCE_KEY_MAX];
+    size_t len;
+};
+
+/* Sizes a client may ask for. */
+bool cvma_nonce_size_ok(size_t size);
+
+/*
+ * Mints a nonce of size bytes (32, 48 or 64) valid until now + ttl, as base64url into out
+ * (out_size >= 87). False when the size is not allowed or randomness fails.
+ */
+bool cvma_nonce_mint(const struct cvma_nonce_key *k, size_t size, time_t now, int64_t ttl,
+                     char *out, size_t out_size);
+
+enum cvma_nonce_check {
+    CVMA_NONCE_OK = 0,
+    CVMA_NONCE_MALFORMED, /* not base64url, or a size we never issue */
+    CVMA_NONCE_FORGED,    /* the HMAC does not hold: not ours, or altered */
+    CVMA_NONCE_EXPIRED,
+};
+
+/*
+ * Checks s: on CVMA_NONCE_OK, raw[0..*raw_len) are its bytes (the expected REPORT_DATA,
+ * zero-padded to 64) and *expires its expiry.
+ */
+enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const char *s, time_t now,
+                                       uint8_t raw[CVMA_NONCE_MAX], size_t *raw_len,
+                                       time_t *expires);
+
+/*
+ * The spent-nonce store: in memory when redis_url is NULL, else Redis. In memory at most
+ * CVMA_SPENT_MAX nonces are remembered; when that many are unexpired, further nonces are
+ * refused (CVMA_SPEND_UNAVAILABLE: fail closed) until some expire. Only nonces the service
+ * issued (a valid HMAC) and not expired are stored.
+ */
+#define CVMA_SPENT_MAX (1u << 20)
+struct cvma_spent;
+
+/* NULL with err when the Redis URL is malformed (the server is not contacted yet). */
+struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len);
+void cvma_spent_free(struct cvma_spent *s);
+
+enum cvma_spend {
+    CVMA_SPEND_FIRST = 0,   /* not seen before: now spent */
+    CVMA_SPEND_REPLAY,      /* spent already */
+    CVMA_SPEND_UNAVAILABLE, /* the store could not be asked (Redis down): fail closed */
+};
+
+/* Marks nonce (its text) spent until expires; atomic across threads (and, with Redis,
+ * across instances). */
+enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t now,
+                                time_t expires);
+
+/* Pings the store (healthz): true when usable. */
+bool cvma_spent_healthy(struct cvma_spent *s);
+
+#endif

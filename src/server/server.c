@@ -1,0 +1,683 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+
+#include "common/base64.h"
+#include "common/hex.h"
+#include "common/util.h"
+#include "crypto/jws.h"
+#include "result/ear.h"
+#include "result/result.h"
+#include "server/metrics.h"
+#include "verifier/verifier.h"
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_Result_t;
+#else
+typedef enum MHD_Result MHD_Result_t;
+#endif
+
+struct server {
+    struct cvma_verifier *v;
+    struct cvma_server_config cfg;
+    struct cvma_spent *spent;
+    struct cvma_metrics *metrics;
+    char *jwks; /* GET /v1/keys, made once */
+    char rid_prefix[9];
+    atomic_uint_fast64_t rid_next;
+    atomic_int active; /* requests between their first byte and their completion */
+};
+
+/* One request. */
+struct req {
+    char rid[32];
+    struct timespec start;
+    char *body;
+    size_t len, cap;
+    bool too_large;
+    bool answered; /* a response was queued early (413 on Content-Length) */
+    int status;
+    const char *endpoint;
+    char error[40]; /* the error code answered, "" when none */
+};
+
+static double elapsed(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void logf_req(const struct req *r, const char *fmt, ...) CVMA_PRINTF(2, 3);
+static void logf_req(const struct req *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "cvmattest serve: request_id=%s %s\n", r != NULL ? r->rid : "-", msg);
+}
+
+static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int status,
+                              const char *ctype, const char *body, size_t len)
+{
+    struct MHD_Response *resp =
+            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    MHD_add_response_header(resp, "X-Request-Id", r->rid);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    r->status = status;
+    MHD_Result_t ret = MHD_queue_response(c, (unsigned int)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int status, json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (s == NULL) {
+        static const char oom[] =
+                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+    }
+    MHD_Result_t ret = send_text(c, r, status, "application/json", s, strlen(s));
+    free(s);
+    return ret;
+}
+
+/* A JSON error: {"error": {"code", "message", "request_id"}}, logged with the request ID. */
+static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int status,
+                               const char *code, const char *fmt, ...) CVMA_PRINTF(5, 6);
+static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int status,
+                               const char *code, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(r->error, sizeof r->error, "%s", code);
+    logf_req(r, "error %d %s: %s", status, code, msg);
+    return send_json(c, r, status,
+                     json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", msg,
+                               "request_id", r->rid));
+}
+
+/* ---- endpoints ---- */
+
+static MHD_Result_t do_nonce(struct server *s, struct MHD_Connection *c, struct req *r)
+{
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
+    size_t size = 32;
+    if (q != NULL) {
+        if (strcmp(q, "32") == 0) {
+            size = 32;
+        } else if (strcmp(q, "48") == 0) {
+            size = 48;
+        } else if (strcmp(q, "64") == 0) {
+            size = 64;
+        } else {
+            return send_error(c, r, 400, "BAD_NONCE_SIZE", "size must be 32, 48 or 64");
+        }
+    }
+    char nonce[128];
+    time_t now = time(NULL);
+    if (!cvma_nonce_mint(&s->cfg.nonce_key, size, now, s->cfg.nonce_ttl, nonce, sizeof nonce)) {
+        return send_error(c, r, 500, "INTERNAL", "cannot make a nonce");
+    }
+    return send_json(c, r, 200,
+                     json_pack("{s:s, s:I, s:I}", "nonce", nonce, "size", (json_int_t)size,
+                               "expires", (json_int_t)(now + s->cfg.nonce_ttl)));
+}
+
+static bool content_type_json(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
+        return false;
+    }
+    return ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ';
+}
+
+static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct req *r)
+{
+    json_t *in = NULL, *out = NULL;
+    json_error_t je;
+    struct cvma_buf raw = {0};
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request rq;
+    char err[512] = "";
+    MHD_Result_t ret;
+    const char *nonce = NULL, *policy = NULL, *evidence = NULL;
+    size_t ev_len = 0;
+
+    if (!content_type_json(c)) {
+        return send_error(c, r, 415, "BAD_CONTENT_TYPE", "POST /v1/verify wants application/json");
+    }
+    if (r->too_large) {
+        return send_error(c, r, 413, "BODY_TOO_LARGE", "the body is over the limit of %zu bytes",
+                          s->cfg.max_body);
+    }
+    in = json_loadb(r->body != NULL ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
+    if (in == NULL || !json_is_object(in)) {
+        ret = send_error(c, r, 400, "BAD_JSON", "the body is not a JSON object%s%s",
+                         in == NULL ? ": " : "", in == NULL ? je.text : "");
+        goto out;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(in, key, val)
+    {
+        if (strcmp(key, "evidence") == 0 && json_is_string(val)) {
+            evidence = json_string_value(val);
+            ev_len = json_string_length(val);
+        } else if (strcmp(key, "nonce") == 0 && json_is_string(val)) {
+            nonce = json_string_value(val);
+        } else if (strcmp(key, "policy") == 0 && json_is_string(val)) {
+            policy = json_string_value(val);
+        } else {
+            ret = send_error(c, r, 400, "BAD_REQUEST",
+                             "unknown member or not a string: \"%.64s\" (evidence, nonce, policy)",
+                             key);
+            goto out;
+        }
+    }
+    if (evidence == NULL) {
+        ret = send_error(c, r, 400, "BAD_REQUEST", "\"evidence\" (base64) is required");
+        goto out;
+    }
+    enum cvma_status st = cvma_base64_decode_buf(evidence, ev_len, CVMA_B64_STD, &raw);
+    if (st == CVMA_REJECTED) {
+        ret = send_error(c, r, 400, "BAD_BASE64", "\"evidence\" is not base64 (RFC 4648, padded)");
+        goto out;
+    }
+    if (st != CVMA_OK) {
+        ret = send_error(c, r, 500, "INTERNAL", "out of memory");
+        goto out;
+    }
+    bool found;
+    (void)cvma_verifier_policy(s->v, policy, &found);
+    if (!found) {
+        ret = send_error(c, r, 400, "UNKNOWN_POLICY", "no policy named \"%.64s\" is configured",
+                         policy);
+        goto out;
+    }
+    if (cvma_evidence_from_bytes(raw.p, raw.len, CVMA_INFORM_AUTO, &ev, err, sizeof err) !=
+        CVMA_OK) {
+        ret = send_error(c, r, 400, "BAD_EVIDENCE", "%s", err);
+        goto out;
+    }
+    memset(&rq, 0, sizeof rq);
+    rq.policy = policy;
+    if (nonce != NULL) {
+        uint8_t nb[CVMA_NONCE_MAX];
+        size_t nlen;
+        time_t exp, now = time(NULL);
+        switch (cvma_nonce_check(&s->cfg.nonce_key, nonce, now, nb, &nlen, &exp)) {
+        case CVMA_NONCE_OK:
+            break;
+        case CVMA_NONCE_EXPIRED:
+            ret = send_error(c, r, 400, "NONCE_EXPIRED", "the nonce expired; get a new one");
+            goto out;
+        case CVMA_NONCE_MALFORMED:
+        case CVMA_NONCE_FORGED:
+        default:
+            ret = send_error(c, r, 400, "NONCE_INVALID",
+                             "the nonce was not issued by this service (or was altered)");
+            goto out;
+        }
+        switch (cvma_spent_mark(s->spent, nonce, now, exp)) {
+        case CVMA_SPEND_FIRST:
+            break;
+        case CVMA_SPEND_REPLAY:
+            ret = send_error(c, r, 409, "NONCE_REPLAYED", "the nonce was used already");
+            goto out;
+        case CVMA_SPEND_UNAVAILABLE:
+        default:
+            ret = send_error(c, r, 503, "NONCE_STORE_UNAVAILABLE",
+                             "the spent-nonce store cannot be reached");
+            goto out;
+        }
+        /* The expected REPORT_DATA is the nonce, zero-padded to 64 bytes. */
+        rq.has_report_data = true;
+        memcpy(rq.report_data, nb, nlen);
+    }
+    st = cvma_verify(s->v, ev, &rq, &res, err, sizeof err);
+    if (st != CVMA_OK) {
+        ret = send_error(c, r, st == CVMA_E_USAGE ? 400 : 500,
+                         st == CVMA_E_USAGE ? "BAD_REQUEST" : "INTERNAL", "%s", err);
+        goto out;
+    }
+    char *rj = cvma_result_json(res, false);
+    out = rj != NULL ? json_loads(rj, 0, NULL) : NULL;
+    free(rj);
+    if (out == NULL) {
+        ret = send_error(c, r, 500, "INTERNAL", "out of memory");
+        goto out;
+    }
+    if (s->v->result_key != NULL) {
+        char *token = NULL;
+        if (cvma_ear_sign_exp(res, s->v->result_key, res->policy_id, nonce, s->cfg.token_ttl,
+                              &token) != CVMA_OK) {
+            ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
+            goto out;
+        }
+        json_object_set_new(out, "token", json_string(token));
+        free(token);
+    }
+    json_object_set_new(out, "request_id", json_string(r->rid));
+    cvma_metrics_result(s->metrics, res);
+    logf_req(r, "verified %s: %s, %zu reasons", cvma_result_tee(res),
+             cvma_result_status_name(cvma_result_status(res)), cvma_result_reason_count(res));
+    ret = send_json(c, r, 200, out);
+    out = NULL;
+out:
+    json_decref(out);
+    json_decref(in);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_buf_free(&raw);
+    return ret;
+}
+
+/* The result-signing key as a JWKS (RFC 7517): EC, x and y base64url, kid the hex SHA-256 of
+ * the SubjectPublicKeyInfo (the tokens' kid). */
+static char *make_jwks(EVP_PKEY *key)
+{
+    json_t *keys = json_array();
+    if (key != NULL) {
+        uint8_t pt[1 + 2 * 66], thumb[32];
+        size_t n = 0;
+        enum cvma_jws_alg alg;
+        char kid[65], x[96], y[96];
+        if (!cvma_jws_key_alg(key, &alg) || !cvma_jws_key_thumbprint(key, thumb) ||
+            EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof pt,
+                                            &n) != 1 ||
+            n < 3 || pt[0] != 0x04 || (n - 1) % 2 != 0) {
+            json_decref(keys);
+            return NULL;
+        }
+        size_t cl = (n - 1) / 2;
+        cvma_hex_encode(thumb, sizeof thumb, kid, sizeof kid);
+        if (!cvma_base64_encode_to(pt + 1, cl, CVMA_B64_URL, x, sizeof x) ||
+            !cvma_base64_encode_to(pt + 1 + cl, cl, CVMA_B64_URL, y, sizeof y)) {
+            json_decref(keys);
+            return NULL;
+        }
+        json_array_append_new(keys,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv",
+                                        alg == CVMA_JWS_ES256 ? "P-256" : "P-384", "x", x, "y", y,
+                                        "kid", kid, "alg", cvma_jws_alg_name(alg), "use", "sig"));
+    }
+    json_t *o = json_pack("{s:o}", "keys", keys);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+static MHD_Result_t do_metrics(struct server *s, struct MHD_Connection *c, struct req *r)
+{
+    char *text = cvma_metrics_text(s->metrics, atomic_load(&s->active));
+    if (text == NULL) {
+        return send_error(c, r, 500, "INTERNAL", "out of memory");
+    }
+    MHD_Result_t ret =
+            send_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+    free(text);
+    return ret;
+}
+
+static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct req *r,
+                             const char *url, const char *method)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(url, "/v1/verify") == 0) {
+        r->endpoint = "verify";
+        if (strcmp(method, "POST") != 0) {
+            return send_error(c, r, 405, "METHOD_NOT_ALLOWED", "/v1/verify wants POST");
+        }
+        return do_verify(s, c, r);
+    }
+    if (strcmp(url, "/v1/nonce") == 0) {
+        r->endpoint = "nonce";
+    } else if (strcmp(url, "/v1/keys") == 0) {
+        r->endpoint = "keys";
+    } else if (strcmp(url, "/healthz") == 0) {
+        r->endpoint = "healthz";
+    } else if (strcmp(url, "/metrics") == 0) {
+        r->endpoint = "metrics";
+    } else {
+        r->endpoint = "other";
+        return send_error(c, r, 404, "NOT_FOUND", "no such endpoint: %.100s", url);
+    }
+    if (!get) {
+        return send_error(c, r, 405, "METHOD_NOT_ALLOWED", "%s wants GET", url);
+    }
+    if (strcmp(r->endpoint, "nonce") == 0) {
+        return do_nonce(s, c, r);
+    }
+    if (strcmp(r->endpoint, "keys") == 0) {
+        return send_text(c, r, 200, "application/jwk-set+json", s->jwks, strlen(s->jwks));
+    }
+    if (strcmp(r->endpoint, "healthz") == 0) {
+        if (!cvma_spent_healthy(s->spent)) {
+            return send_error(c, r, 503, "NONCE_STORE_UNAVAILABLE",
+                              "the spent-nonce store cannot be reached");
+        }
+        static const char ok[] = "{\"status\":\"ok\"}";
+        return send_text(c, r, 200, "application/json", ok, sizeof ok - 1);
+    }
+    return do_metrics(s, c, r);
+}
+
+static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    struct server *s = cls;
+    struct req *r = *con_cls;
+    (void)version;
+    if (r == NULL) {
+        if ((r = calloc(1, sizeof *r)) == NULL) {
+            return MHD_NO;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        snprintf(r->rid, sizeof r->rid, "%s%08llx", s->rid_prefix,
+                 (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
+        r->endpoint = "other";
+        atomic_fetch_add(&s->active, 1);
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl != NULL) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (errno != 0 || end == cl || n > s->cfg.max_body) {
+                r->too_large = true;
+            }
+        }
+        if (r->too_large && strcmp(url, "/v1/verify") == 0 && strcmp(method, "POST") == 0) {
+            /* Refused before the body is read; the connection is closed after. */
+            r->endpoint = "verify";
+            r->answered = true;
+            return send_error(c, r, 413, "BODY_TOO_LARGE",
+                              "the body is over the limit of %zu bytes", s->cfg.max_body);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (r->answered || r->too_large) {
+            return MHD_YES;
+        }
+        if (n > s->cfg.max_body - r->len) {
+            r->too_large = true;
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+            return MHD_YES;
+        }
+        if (r->len + n > r->cap) {
+            size_t cap = r->cap != 0 ? r->cap : 4096;
+            while (cap < r->len + n) {
+                cap *= 2;
+            }
+            char *b = realloc(r->body, cap);
+            if (b == NULL) {
+                return MHD_NO;
+            }
+            r->body = b;
+            r->cap = cap;
+        }
+        memcpy(r->body + r->len, upload, n);
+        r->len += n;
+        return MHD_YES;
+    }
+    if (r->answered) {
+        return MHD_YES;
+    }
+    return dispatch(s, c, r, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct server *s = cls;
+    struct req *r = *con_cls;
+    (void)c;
+    if (r == NULL) {
+        return;
+    }
+    double secs = elapsed(&r->start);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
+        logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
+                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "client time-out" : "aborted");
+        cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
+    } else {
+        logf_req(r, "%s status=%d %.1f ms", r->endpoint, r->status, secs * 1000);
+        cvma_metrics_request(s->metrics, r->endpoint, r->status, r->error, secs);
+    }
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->active, 1);
+}
+
+/* A PEM file as a NUL-terminated string (libmicrohttpd wants one); NULL when unreadable. */
+static char *read_text(const char *path)
+{
+    struct cvma_buf b = {0};
+    char *s = NULL;
+    if (cvma_file_read(path, 1u << 20, &b) == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
+        memcpy(s, b.p, b.len);
+        s[b.len] = '\0';
+    }
+    cvma_buf_free(&b);
+    return s;
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (all IPv4 addresses). */
+static bool parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *sl, char *err,
+                         size_t err_len)
+{
+    char host[128];
+    const char *colon = strrchr(l, ':');
+    memset(ss, 0, sizeof *ss);
+    if (colon == NULL || (size_t)(colon - l) >= sizeof host) {
+        cvma_errf(err, err_len, "--listen wants HOST:PORT, not '%s'", l);
+        return false;
+    }
+    memcpy(host, l, (size_t)(colon - l));
+    host[colon - l] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+        cvma_errf(err, err_len, "--listen '%s': bad port", l);
+        return false;
+    }
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        host[hl - 1] = '\0';
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+            cvma_errf(err, err_len, "--listen '%s': bad IPv6 address", l);
+            return false;
+        }
+        *sl = sizeof *a6;
+        return true;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (hl == 0) {
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (strcmp(host, "localhost") == 0) {
+        a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+        cvma_errf(err, err_len, "--listen '%s': HOST must be an IP address", l);
+        return false;
+    }
+    *sl = sizeof *a4;
+    return true;
+}
+
+int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cfg, char *err,
+                    size_t err_len)
+{
+    struct server s;
+    char *cert_s = NULL, *key_s = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    struct MHD_Daemon *d = NULL;
+    sigset_t set, old;
+    int rc = 2;
+    uint8_t pfx[4];
+
+    memset(&s, 0, sizeof s);
+    s.v = v;
+    s.cfg = *cfg;
+    if (s.cfg.listen == NULL) {
+        s.cfg.listen = "127.0.0.1:8080";
+    }
+    s.cfg.threads = s.cfg.threads != 0 ? s.cfg.threads : 4;
+    s.cfg.max_body = s.cfg.max_body != 0 ? s.cfg.max_body : (size_t)1 << 20;
+    s.cfg.timeout = s.cfg.timeout != 0 ? s.cfg.timeout : 30;
+    s.cfg.nonce_ttl = s.cfg.nonce_ttl > 0 ? s.cfg.nonce_ttl : 300;
+    s.cfg.token_ttl = s.cfg.token_ttl > 0 ? s.cfg.token_ttl : 300;
+    s.cfg.drain = s.cfg.drain != 0 ? s.cfg.drain : 30;
+    if (s.cfg.nonce_key.len == 0) {
+        s.cfg.nonce_key.len = 32;
+        if (RAND_bytes(s.cfg.nonce_key.key, 32) != 1) {
+            cvma_errf(err, err_len, "no randomness for the nonce key");
+            return 2;
+        }
+    }
+    if (RAND_bytes(pfx, sizeof pfx) != 1) {
+        cvma_errf(err, err_len, "no randomness");
+        return 2;
+    }
+    cvma_hex_encode(pfx, sizeof pfx, s.rid_prefix, sizeof s.rid_prefix);
+    if (!parse_listen(s.cfg.listen, &ss, &sl, err, err_len)) {
+        return 2;
+    }
+    if ((s.cfg.tls_cert_file == NULL) != (s.cfg.tls_key_file == NULL)) {
+        cvma_errf(err, err_len, "--tls-cert and --tls-key go together");
+        return 2;
+    }
+    if (s.cfg.tls_cert_file != NULL && ((cert_s = read_text(s.cfg.tls_cert_file)) == NULL ||
+                                        (key_s = read_text(s.cfg.tls_key_file)) == NULL)) {
+        cvma_errf(err, err_len, "cannot read --tls-cert '%s' or --tls-key '%s'",
+                  s.cfg.tls_cert_file, s.cfg.tls_key_file);
+        goto out;
+    }
+    if ((s.spent = cvma_spent_new(s.cfg.redis_url, err, err_len)) == NULL) {
+        goto out;
+    }
+    if (s.cfg.redis_url != NULL && !cvma_spent_healthy(s.spent)) {
+        fprintf(stderr,
+                "cvmattest serve: warning: redis %s does not answer yet; nonces are "
+                "refused until it does\n",
+                s.cfg.redis_url);
+    }
+    if ((s.metrics = cvma_metrics_new()) == NULL || (s.jwks = make_jwks(v->result_key)) == NULL) {
+        cvma_errf(err, err_len, "out of memory (or an unusable result key)");
+        goto out;
+    }
+
+    /* The workers inherit a mask with SIGTERM and SIGINT blocked: this thread waits for them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+                         (cert_s != NULL ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls_opts[] = {
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, cert_s},
+            {MHD_OPTION_HTTPS_MEM_KEY, 0, key_s},
+            {MHD_OPTION_END, 0, NULL},
+    };
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+                         (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned int)s.cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_ARRAY,
+                         cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+    if (d == NULL) {
+        cvma_errf(err, err_len, "cannot listen on %s%s", s.cfg.listen,
+                  cert_s != NULL ? " (or the TLS certificate and key are unusable)" : "");
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        goto out;
+    }
+    (void)sl;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = di != NULL ? di->port : 0;
+    fprintf(stderr, "cvmattest serve: listening on %s://%s (port %u), %u threads%s\n",
+            cert_s != NULL ? "https" : "http", s.cfg.listen, port, s.cfg.threads,
+            s.cfg.redis_url != NULL ? ", spent nonces in redis" : "");
+    if (s.cfg.port_file != NULL) {
+        char pb[16];
+        int n = snprintf(pb, sizeof pb, "%u\n", port);
+        if (cvma_file_write_atomic(s.cfg.port_file, (const uint8_t *)pb, (size_t)n) != CVMA_OK) {
+            fprintf(stderr, "cvmattest serve: cannot write --port-file '%s'\n", s.cfg.port_file);
+        }
+    }
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    fprintf(stderr, "cvmattest serve: %s: no new connections; draining %d request(s)\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.active));
+    MHD_socket lfd = MHD_quiesce_daemon(d);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int left = atomic_load(&s.active);
+    MHD_stop_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET) {
+        close(lfd);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    fprintf(stderr, "cvmattest serve: stopped%s\n", left > 0 ? " (drain time-out)" : "");
+    rc = 0;
+out:
+    free(s.jwks);
+    cvma_metrics_free(s.metrics);
+    cvma_spent_free(s.spent);
+    free(cert_s);
+    free(key_s);
+    return rc;
+}

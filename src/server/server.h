@@ -1,0 +1,39 @@
+/*
+ * The verification service (`cvmattest serve`, docs/service.md): libmicrohttpd with a thread
+ * pool in front of one verifier shared by every worker. Endpoints: GET /v1/nonce, POST
+ * /v1/verify, GET /v1/keys, GET /healthz, GET /metrics.
+ */
+#ifndef CVMA_SERVER_SERVER_H
+#define CVMA_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cvmattest/cvmattest.h"
+#include "server/nonce.h"
+
+struct cvma_server_config {
+    const char *listen;              /* "HOST:PORT" (IPv4 or [IPv6]); port 0: the OS picks */
+    unsigned threads;                /* worker threads; 0: 4 */
+    size_t max_body;                 /* bytes; 0: 1 MiB */
+    unsigned timeout;                /* seconds a client may stay idle; 0: 30 */
+    int64_t nonce_ttl;               /* seconds a nonce is valid; 0: 300 */
+    int64_t token_ttl;               /* seconds a token is valid (exp); 0: 300 */
+    unsigned drain;                  /* seconds SIGTERM waits for requests in flight; 0: 30 */
+    struct cvma_nonce_key nonce_key; /* len 0: random, this instance only */
+    const char *redis_url;           /* NULL: spent nonces in memory */
+    const char *tls_cert_file;       /* both or neither: HTTPS */
+    const char *tls_key_file;
+    const char *port_file; /* when set, the bound port is written there */
+};
+
+/*
+ * Serves until SIGTERM or SIGINT, then stops accepting, lets the requests in flight finish
+ * (at most cfg->drain seconds) and returns 0. Returns 2 with err when it cannot start.
+ * The caller keeps v alive until this returns.
+ */
+int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cfg, char *err,
+                    size_t err_len);
+
+#endif

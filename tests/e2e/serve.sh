@@ -1,0 +1,330 @@
+#!/bin/sh
+# The verification service (cvmattest serve, docs/service.md) on 127.0.0.1 with OS-picked
+# ports: every endpoint, every error with its code, HTTP status and request ID, nonces bound
+# to the evidence and single-use (also across two instances sharing one redis-server started
+# here), concurrent clients, client time-outs, the configuration file, TLS, and SIGTERM
+# draining a request in flight.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in curl jq python3 openssl; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+eq() { # name, want, got
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
+}
+
+# --- fixtures: a simulated SNP CVM (keys kept to re-sign its report), the result key, the
+# nonce key shared by the instances ---
+$CVM sim snp --out "$T/s" --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 1; }
+$CVM registry keygen --out "$T/v" >/dev/null || { echo "FAIL keygen"; exit 1; }
+openssl rand -out "$T/nonce.key" 32
+printf '{"version": 1, "name": "tdx-only", "allowed_tees": ["tdx"]}\n' >"$T/tdx-only.json"
+# resign.py REPORT KEY HEX OUT: the SEV-SNP report with REPORT_DATA = HEX, signed again (VCEK).
+cat >"$T/resign.py" <<'PY'
+import subprocess, sys
+rep = bytearray(open(sys.argv[1], 'rb').read())
+rep[0x50:0x90] = bytes.fromhex(sys.argv[3]).ljust(64, b'\0')
+der = subprocess.run(['openssl', 'dgst', '-sha384', '-sign', sys.argv[2]],
+                     input=bytes(rep[:0x2A0]), capture_output=True, check=True).stdout
+def integer(b, i):
+    assert b[i] == 2
+    return int.from_bytes(b[i + 2:i + 2 + b[i + 1]], 'big'), i + 2 + b[i + 1]
+r, i = integer(der, 2 if der[1] < 0x80 else 3)
+s, i = integer(der, i)
+rep[0x2A0:0x2E8] = r.to_bytes(72, 'little')
+rep[0x2E8:0x330] = s.to_bytes(72, 'little')
+open(sys.argv[4], 'wb').write(rep)
+PY
+b64url_hex() { # base64url (no padding) -> hex
+    printf '%s' "$1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' |
+        base64 -d | od -An -tx1 | tr -d ' \n'
+}
+# body FILE EVIDENCE_FILE [NONCE [POLICY]]: a /v1/verify request body
+body() {
+    jq -n --arg e "$(base64 -w0 "$2")" --arg n "${3:-}" --arg p "${4:-}" \
+        '{evidence: $e} + (if $n != "" then {nonce: $n} else {} end) + (if $p != "" then {policy: $p} else {} end)' >"$1"
+}
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --sign-result $T/v.key --nonce-key $T/nonce.key"
+# start NAME OPTIONS...: a server on a free port; sets PORT and leaves NAME.log, NAME.pid
+start() {
+    name=$1
+    shift
+    rm -f "$T/$name.port"
+    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
+    echo $! >"$T/$name.pid"
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    PORT=$(cat "$T/$name.port" 2>/dev/null)
+    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
+}
+# post URL BODYFILE OUT: POST JSON, prints the HTTP status
+post() { curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$1"; }
+# nonce URL [SIZE]: a fresh nonce
+nonce() { curl -sf "$1/v1/nonce${2:+?size=$2}" | jq -r .nonce; }
+# signed_for URL OUT: evidence whose REPORT_DATA is a fresh nonce from URL; prints the nonce
+signed_for() {
+    n=$(nonce "$1" "${3:-}")
+    python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$(b64url_hex "$n")" "$2" || return 1
+    printf '%s' "$n"
+}
+# err_is NAME STATUS CODE GOT_STATUS FILE LOG: an error answer and its request ID in the log
+err_is() {
+    code=$(jq -r .error.code "$5" 2>/dev/null)
+    rid=$(jq -r .error.request_id "$5" 2>/dev/null)
+    if [ "$4" = "$2" ] && [ "$code" = "$3" ] && [ -n "$rid" ] && grep -q "request_id=$rid .*$3" "$6"; then
+        ok "$1: $2 $3 (request_id $rid logged)"
+    else
+        fail "$1: got $4 $code (want $2 $3): $(head -c 300 "$5")"
+    fi
+}
+
+start A $COMMON --named-policy tdx-only="$T/tdx-only.json" --max-body 65536
+A=http://127.0.0.1:$PORT
+ALOG=$T/A.log
+
+# --- $CVM serve usage ---
+$CVM serve --help >/dev/null; eq "serve --help exits 0" 0 $?
+$CVM serve --bogus >/dev/null 2>&1; eq "serve --bogus exits 2" 2 $?
+$CVM serve --listen nowhere 2>/dev/null; eq "serve --listen nowhere exits 2" 2 $?
+
+# --- GET /v1/nonce ---
+for sz in "" 32 48 64; do
+    n=$(nonce "$A" $sz)
+    len=$(printf '%s' "$(b64url_hex "$n")" | wc -c)
+    eq "nonce${sz:+ size=$sz} is ${sz:-32} bytes, base64url without padding" $((2 * ${sz:-32})) "$len"
+    case $n in *=* | *+* | */*) fail "nonce '$n' is not base64url without padding" ;; esac
+done
+st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/nonce?size=7")
+err_is "nonce size=7" 400 BAD_NONCE_SIZE "$st" "$T/e" "$ALOG"
+
+# --- POST /v1/verify: evidence bound to a nonce ---
+N1=$(signed_for "$A" "$T/r1.bin")
+body "$T/b1.json" "$T/r1.bin" "$N1"
+st=$(post "$A/v1/verify" "$T/b1.json" "$T/o1.json")
+eq "verify with a nonce: HTTP 200" 200 "$st"
+eq "verify with a nonce: affirming" affirming "$(jq -r .status "$T/o1.json")"
+[ -n "$(jq -r '.request_id // empty' "$T/o1.json")" ] && ok "verify answer has a request_id" || fail "no request_id"
+jq -r .token "$T/o1.json" >"$T/t1"
+$CVM result check "$T/t1" --pub "$T/v.pub" >"$T/c1.json" 2>/dev/null; eq "the token checks with result check" 0 $?
+eq "token eat_nonce is the nonce" "$N1" "$(jq -r .eat_nonce "$T/c1.json")"
+exp=$(jq -r '.exp - .iat' "$T/c1.json")
+eq "token exp is iat + 300 (default --token-ttl)" 300 "$exp"
+# replayed
+st=$(post "$A/v1/verify" "$T/b1.json" "$T/e")
+err_is "the same nonce again" 409 NONCE_REPLAYED "$st" "$T/e" "$ALOG"
+# a fresh nonce, but the evidence carries another one
+N2=$(nonce "$A")
+body "$T/b2.json" "$T/r1.bin" "$N2"
+st=$(post "$A/v1/verify" "$T/b2.json" "$T/o2.json")
+eq "evidence bound to another nonce: HTTP 200" 200 "$st"
+eq "evidence bound to another nonce: contraindicated" contraindicated "$(jq -r .status "$T/o2.json")"
+jq -e '.reasons[] | select(.code == "NONCE_REPORT_DATA_MISMATCH")' "$T/o2.json" >/dev/null &&
+    ok "reason NONCE_REPORT_DATA_MISMATCH" || fail "no NONCE_REPORT_DATA_MISMATCH: $(head -c 300 "$T/o2.json")"
+# a nonce altered by one character, and one from another key
+N3=$(nonce "$A")
+case $N3 in A*) N3x=B${N3#A} ;; *) N3x=A${N3#?} ;; esac
+body "$T/b3.json" "$T/r1.bin" "$N3x"
+st=$(post "$A/v1/verify" "$T/b3.json" "$T/e")
+err_is "an altered nonce" 400 NONCE_INVALID "$st" "$T/e" "$ALOG"
+# no nonce; a bundle; a named policy; an unknown policy
+body "$T/b4.json" "$T/s/report.bin"
+st=$(post "$A/v1/verify" "$T/b4.json" "$T/o4.json")
+eq "verify without a nonce: 200 affirming" "200 affirming" "$st $(jq -r .status "$T/o4.json")"
+body "$T/b5.json" "$T/s/bundle.json"
+st=$(post "$A/v1/verify" "$T/b5.json" "$T/o5.json")
+eq "verify a bundle: 200 affirming" "200 affirming" "$st $(jq -r .status "$T/o5.json")"
+body "$T/b6.json" "$T/s/report.bin" "" tdx-only
+st=$(post "$A/v1/verify" "$T/b6.json" "$T/o6.json")
+eq "named policy tdx-only refuses SEV-SNP" "200 contraindicated" "$st $(jq -r .status "$T/o6.json")"
+body "$T/b7.json" "$T/s/report.bin" "" nosuch
+st=$(post "$A/v1/verify" "$T/b7.json" "$T/e")
+err_is "unknown policy" 400 UNKNOWN_POLICY "$st" "$T/e" "$ALOG"
+
+# --- errors ---
+printf '{"evidence": ' >"$T/bad.json"
+st=$(post "$A/v1/verify" "$T/bad.json" "$T/e")
+err_is "malformed JSON" 400 BAD_JSON "$st" "$T/e" "$ALOG"
+printf '{"evidence": "AAAA", "evidence": "AAAA"}' >"$T/dup.json"
+st=$(post "$A/v1/verify" "$T/dup.json" "$T/e")
+err_is "duplicate member" 400 BAD_JSON "$st" "$T/e" "$ALOG"
+st=$(curl -s -o "$T/e" -w '%{http_code}' -H 'Content-Type: text/plain' --data-binary @"$T/b4.json" "$A/v1/verify")
+err_is "wrong content type" 415 BAD_CONTENT_TYPE "$st" "$T/e" "$ALOG"
+printf '{"evidence": "not base64!"}' >"$T/b64.json"
+st=$(post "$A/v1/verify" "$T/b64.json" "$T/e")
+err_is "bad base64" 400 BAD_BASE64 "$st" "$T/e" "$ALOG"
+printf '{"evidence": "AAAA", "extra": 1}' >"$T/x.json"
+st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
+err_is "unknown member" 400 BAD_REQUEST "$st" "$T/e" "$ALOG"
+python3 -c 'import sys; sys.stdout.write("{\"evidence\": \"" + "A" * 70000 + "\"}")' >"$T/big.json"
+st=$(post "$A/v1/verify" "$T/big.json" "$T/e")
+err_is "body over --max-body (Content-Length)" 413 BODY_TOO_LARGE "$st" "$T/e" "$ALOG"
+st=$(curl -s -o "$T/e" -w '%{http_code}' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$T/big.json" "$A/v1/verify")
+err_is "body over --max-body (chunked)" 413 BODY_TOO_LARGE "$st" "$T/e" "$ALOG"
+st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/verify")
+err_is "GET /v1/verify" 405 METHOD_NOT_ALLOWED "$st" "$T/e" "$ALOG"
+st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/nowhere")
+err_is "unknown path" 404 NOT_FOUND "$st" "$T/e" "$ALOG"
+hrid=$(curl -s -D - -o /dev/null "$A/nowhere" | tr -d '\r' | sed -n 's/^X-Request-Id: //ip')
+grep -q "request_id=$hrid " "$ALOG" && ok "X-Request-Id header matches the log" || fail "X-Request-Id '$hrid' not in the log"
+
+# --- GET /v1/keys, /healthz ---
+curl -sf "$A/v1/keys" >"$T/jwks.json"; eq "GET /v1/keys" 0 $?
+kid=$(openssl pkey -pubin -in "$T/v.pub" -outform DER | sha256sum | cut -d' ' -f1)
+eq "JWKS kid is the key's SPKI SHA-256" "$kid" "$(jq -r '.keys[0].kid' "$T/jwks.json")"
+eq "JWKS key" "EC P-256 ES256" "$(jq -r '.keys[0] | "\(.kty) \(.crv) \(.alg)"' "$T/jwks.json")"
+eq "token kid is in the JWKS" "$kid" "$(cut -d. -f1 "$T/t1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' | base64 -d | jq -r .kid)"
+eq "GET /healthz" '{"status":"ok"}' "$(curl -sf "$A/healthz")"
+
+# --- concurrent clients (bounded): 16 at once, and one nonce raced by 8 ---
+i=0
+JOBS=""
+while [ $i -lt 16 ]; do
+    post "$A/v1/verify" "$T/b4.json" "$T/par$i.json" >"$T/par$i.st" &
+    JOBS="$JOBS $!"
+    i=$((i + 1))
+done
+for j in $JOBS; do wait "$j"; done
+# count STATUS FILES...: how many files hold that HTTP status
+count() { want=$1; shift; c=0; for f in "$@"; do [ "$(cat "$f")" = "$want" ] && c=$((c + 1)); done; echo $c; }
+good=$(count 200 "$T"/par*.st)
+eq "16 concurrent verifications answered 200" 16 "$good"
+N4=$(signed_for "$A" "$T/r4.bin")
+body "$T/b8.json" "$T/r4.bin" "$N4"
+i=0
+JOBS=""
+while [ $i -lt 8 ]; do
+    post "$A/v1/verify" "$T/b8.json" "$T/race$i.json" >"$T/race$i.st" &
+    JOBS="$JOBS $!"
+    i=$((i + 1))
+done
+for j in $JOBS; do wait "$j"; done
+eq "one nonce raced by 8 clients: accepted once" "1 7" \
+    "$(count 200 "$T"/race*.st) $(count 409 "$T"/race*.st)"
+
+# --- GET /metrics ---
+curl -sf "$A/metrics" >"$T/metrics"; eq "GET /metrics" 0 $?
+grep -q '^cvmattest_http_requests_total{endpoint="verify",status="409",error="NONCE_REPLAYED"} 8$' "$T/metrics" &&
+    ok "metrics: requests by status and error" || fail "metrics: $(grep NONCE_REPLAYED "$T/metrics")"
+grep -q '^cvmattest_verify_reasons_total{code="NONCE_REPORT_DATA_MISMATCH",severity="error"} 1$' "$T/metrics" &&
+    ok "metrics: reasons" || fail "metrics lack the reason"
+grep -q '^cvmattest_http_request_duration_seconds_bucket{endpoint="verify",le="+Inf"} ' "$T/metrics" &&
+    ok "metrics: latency histogram" || fail "metrics lack the histogram"
+
+# --- an expired nonce; a client that stops talking ---
+start B $COMMON --nonce-ttl 1 --timeout 1
+B=http://127.0.0.1:$PORT
+N5=$(signed_for "$B" "$T/r5.bin")
+body "$T/b9.json" "$T/r5.bin" "$N5"
+sleep 2.2
+st=$(post "$B/v1/verify" "$T/b9.json" "$T/e")
+err_is "an expired nonce" 400 NONCE_EXPIRED "$st" "$T/e" "$T/B.log"
+python3 - "$PORT" >"$T/slow" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+s.settimeout(10)
+t = time.time()
+data = s.recv(100)
+print("closed" if data == b"" or b" 408 " in data else "answered", round(time.time() - t))
+PY
+case $(cat "$T/slow") in closed\ [0-5]) ok "a silent client is dropped after --timeout" ;; *) fail "slow client: $(cat "$T/slow")" ;; esac
+grep -q "client time-out" "$T/B.log" && ok "the time-out is logged" || fail "time-out not logged"
+eq "the server serves on after the time-out" '{"status":"ok"}' "$(curl -sf "$B/healthz")"
+
+# --- the configuration file (relative paths from its folder) ---
+mkdir -p "$T/conf"
+cp "$T/tdx-only.json" "$T/conf/p.json"
+cat >"$T/conf/serve.json" <<EOF2
+{"trust_roots": ["../s/ark.pem"], "collateral": "../s", "offline": true,
+ "policies": {"tdx-only": "p.json"}, "result_key": "../v.key", "nonce_key": "../nonce.key",
+ "limits": {"threads": 2, "max_body": 4096, "token_ttl": 60}}
+EOF2
+start C --config "$T/conf/serve.json"
+C=http://127.0.0.1:$PORT
+st=$(post "$C/v1/verify" "$T/b6.json" "$T/o6c.json")
+eq "config: named policy" "200 contraindicated" "$st $(jq -r .status "$T/o6c.json")"
+st=$(post "$C/v1/verify" "$T/b4.json" "$T/o4c.json")
+jq -r .token "$T/o4c.json" >"$T/t4c"
+$CVM result check "$T/t4c" --pub "$T/v.pub" >"$T/c4c.json" 2>/dev/null
+eq "config: token_ttl 60" "200 60" "$st $(jq -r '.exp - .iat' "$T/c4c.json")"
+st=$(post "$C/v1/verify" "$T/big.json" "$T/e")
+eq "config: max_body 4096" 413 "$st"
+printf '{"listen": "127.0.0.1:0", "bogus": 1}' >"$T/conf/bad.json"
+$CVM serve --config "$T/conf/bad.json" 2>"$T/badconf.err"; eq "config: unknown member exits 2" 2 $?
+grep -q bogus "$T/badconf.err" && ok "config: the member is named" || fail "config error: $(cat "$T/badconf.err")"
+
+# --- TLS ---
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
+start D $COMMON --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
+eq "TLS: healthz over https" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
+curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && fail "TLS: plain HTTP answered" || ok "TLS: plain HTTP refused"
+
+# --- replay refused across two instances sharing one redis-server ---
+if command -v redis-server >/dev/null 2>&1; then
+    RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    i=0
+    while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    start R1 $COMMON --redis "redis://127.0.0.1:$RP"
+    R1=http://127.0.0.1:$PORT
+    start R2 $COMMON --redis "redis://127.0.0.1:$RP/0"
+    R2=http://127.0.0.1:$PORT
+    N6=$(signed_for "$R1" "$T/r6.bin")
+    body "$T/b10.json" "$T/r6.bin" "$N6"
+    st=$(post "$R2/v1/verify" "$T/b10.json" "$T/o10.json")
+    eq "redis: a nonce from instance 1 used at instance 2" "200 affirming" "$st $(jq -r .status "$T/o10.json")"
+    st=$(post "$R1/v1/verify" "$T/b10.json" "$T/e")
+    err_is "redis: the replay at instance 1" 409 NONCE_REPLAYED "$st" "$T/e" "$T/R1.log"
+    ttl=$(redis-cli -p "$RP" pttl "cvmattest:nonce:$N6")
+    [ "$ttl" -gt 0 ] && [ "$ttl" -le 300000 ] && ok "redis: the spent nonce expires with it ($ttl ms)" || fail "redis pttl $ttl"
+    # without a shared store, the second instance cannot know
+    start M1 $COMMON
+    M1=http://127.0.0.1:$PORT
+    start M2 $COMMON
+    M2=http://127.0.0.1:$PORT
+    N7=$(signed_for "$M1" "$T/r7.bin")
+    body "$T/b11.json" "$T/r7.bin" "$N7"
+    eq "memory: instance 2 accepts instance 1's nonce" 200 "$(post "$M2/v1/verify" "$T/b11.json" "$T/e")"
+    kill "$RPID"; wait "$RPID" 2>/dev/null
+    st=$(curl -s -o "$T/e" -w '%{http_code}' "$R1/healthz")
+    err_is "redis down: healthz" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
+    N8=$(signed_for "$R1" "$T/r8.bin")
+    body "$T/b12.json" "$T/r8.bin" "$N8"
+    st=$(post "$R1/v1/verify" "$T/b12.json" "$T/e")
+    err_is "redis down: a nonce is refused (fails closed)" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
+else
+    fail "redis-server not found (make deps installs it)"
+fi
+
+# --- SIGTERM drains a request in flight and exits 0 ---
+python3 -c 'import sys; sys.stdout.write(open(sys.argv[1]).read() + " " * 3000)' "$T/b4.json" >"$T/slowbody.json"
+curl -s -o "$T/drain.json" -w '%{http_code}' --limit-rate 1K -H 'Content-Type: application/json' \
+    --data-binary @"$T/slowbody.json" "$A/v1/verify" >"$T/drain.st" &
+CURL=$!
+sleep 1
+APID=$(cat "$T/A.pid")
+kill -TERM "$APID"
+wait "$APID"; eq "SIGTERM: exit 0" 0 $?
+wait "$CURL"
+eq "SIGTERM: the request in flight was answered" "200 affirming" "$(cat "$T/drain.st") $(jq -r .status "$T/drain.json")"
+grep -q "draining 1 request" "$ALOG" && ok "SIGTERM: drained 1 request" || fail "drain not logged: $(tail -3 "$ALOG")"
+curl -s -m 2 "$A/healthz" >/dev/null 2>&1 && fail "SIGTERM: still listening" || ok "SIGTERM: no longer listening"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all serve tests passed"
