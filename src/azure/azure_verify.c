@@ -296,7 +296,9 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
             v->oom = true;
             return false;
         }
-        memcpy(parts, opts->collateral_parts, n * sizeof *parts);
+        if (n > 0) {
+            memcpy(parts, opts->collateral_parts, n * sizeof *parts);
+        }
         parts[n].name = pc->vcek_pem ? "vcek.pem" : "vcek.der";
         parts[n].data = pc->vcek;
         o.collateral_parts = parts;

@@ -74,8 +74,10 @@ static bool kdfa_sha256(const uint8_t *key, size_t klen, const char *label, cons
         msg[m++] = (uint8_t)i;
         memcpy(msg + m, label, llen); /* with its terminating zero */
         m += llen;
-        memcpy(msg + m, u, ulen);
-        m += ulen;
+        if (ulen > 0) {
+            memcpy(msg + m, u, ulen); /* no contextU for the INTEGRITY key */
+            m += ulen;
+        }
         msg[m++] = (uint8_t)(bits >> 24);
         msg[m++] = (uint8_t)(bits >> 16);
         msg[m++] = (uint8_t)(bits >> 8);
