@@ -142,6 +142,25 @@ static void appraise_common(const struct cvma_policy *p, struct cvma_result *res
     }
 }
 
+/* registry_log_required: a platform bound to one of these providers must have been bound by a
+ * registry its provider's witnessed transparency log shows (docs/registry.md "Registry log"):
+ * a registry given without the log checks (no --log-vkey for the provider), or a lookup
+ * registry's answer, does not count. A platform bound to another provider, or to none, is
+ * not this rule's business (required_providers is). */
+static void appraise_registry_log(const struct cvma_policy *p, struct cvma_result *res)
+{
+    const struct cvma_platform *pl = &res->platform;
+    for (size_t i = 0; pl->bound && i < p->n_log_providers; i++) {
+        if (strcmp(pl->provider, p->log_providers[i]) == 0 && !pl->bound_via_log) {
+            cvma_reject(&res->verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED,
+                        "registry_log_required: the platform is bound to provider \"%s\" by a "
+                        "registry not checked against its witnessed log (give the provider's "
+                        "--log-vkey, --witness-vkey and --log-proof)",
+                        pl->provider);
+        }
+    }
+}
+
 /* ---- SEV-SNP ----------------------------------------------------------------------------- */
 
 static int product_index(enum cvma_snp_product product)
@@ -626,6 +645,7 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
                     tee_name_list(p->allowed_tees, allowed, sizeof allowed));
     }
     appraise_common(p, res);
+    appraise_registry_log(p, res);
     if (tee == POL_TEE_SNP && p->snp.present) {
         appraise_snp(&p->snp, cvma_snp_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {

@@ -119,6 +119,8 @@ struct cvma_policy {
     uint8_t report_data[64];
     char **providers;
     size_t n_providers;
+    char **log_providers; /* registry_log_required: providers bound only through their log */
+    size_t n_log_providers;
     unsigned allowed_tees; /* enum pol_tee bits; 0 = any */
     struct pol_snp snp;
     struct pol_tdx tdx;

@@ -869,6 +869,7 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                                        "description",
                                        "report_data",
                                        "required_providers",
+                                       "registry_log_required",
                                        "allowed_tees",
                                        "snp",
                                        "tdx",
@@ -910,6 +911,29 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                            "zero-padded), an even number, no 0x prefix");
         }
         p->has_report_data = true;
+    }
+    if ((e = json_object_get(root, "registry_log_required")) != NULL) {
+        size_t n = json_is_array(e) ? json_array_size(e) : 0;
+        if (n == 0 || n > POL_MAX_LIST) {
+            return fail(l, "registry_log_required: expected a list of 1..%u provider names, got %s",
+                        POL_MAX_LIST, type_name(e));
+        }
+        if ((p->log_providers = calloc(n, sizeof *p->log_providers)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            char pi[64];
+            snprintf(pi, sizeof pi, "registry_log_required[%zu]", i);
+            if (!want_string(json_array_get(e, i), pi, POL_MAX_STRING, l)) {
+                return false;
+            }
+            if ((p->log_providers[i] = strdup(json_string_value(json_array_get(e, i)))) == NULL) {
+                l->oom = true;
+                return fail(l, "out of memory");
+            }
+            p->n_log_providers = i + 1;
+        }
     }
     if ((e = json_object_get(root, "required_providers")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
@@ -1004,6 +1028,10 @@ void cvma_policy_free(struct cvma_policy *p)
         free(p->providers[i]);
     }
     free(p->providers);
+    for (size_t i = 0; i < p->n_log_providers; i++) {
+        free(p->log_providers[i]);
+    }
+    free(p->log_providers);
     struct pol_values *vals[] = {
             &p->snp.measurements,   &p->snp.host_data,
             &p->snp.family_id,      &p->snp.image_id,

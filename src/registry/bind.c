@@ -158,9 +158,10 @@ static bool preferred(const struct cvma_registry_bind_opts *o, const char *provi
 
 /* The bound provider and its entry's labels into the result's platform. */
 static void set_bound(struct cvma_platform *pl, const char *provider,
-                      const struct cvma_reg_entry *e, const char *zone)
+                      const struct cvma_reg_entry *e, const char *zone, bool via_log)
 {
     pl->bound = true;
+    pl->bound_via_log = via_log;
     snprintf(pl->provider, sizeof pl->provider, "%s", provider);
     pl->n_labels = 0;
     for (size_t i = 0; e != NULL && i < e->n_labels && i < CVMA_PLATFORM_LABELS_MAX; i++) {
@@ -387,7 +388,13 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     }
 
     if (bound_provider != NULL) {
-        set_bound(&res->platform, bound_provider, bound_entry, bound_zone ? zone : NULL);
+        /* Bound by a registry (not a lookup) of a provider with a log key: that registry
+         * passed cvma_bind_log_check, so it is one the provider's witnessed log shows. */
+        bool via_log = false;
+        for (size_t i = 0; !bound_zone && i < rs->n_log_keys; i++) {
+            via_log = via_log || strcmp(rs->log_keys[i].provider, bound_provider) == 0;
+        }
+        set_bound(&res->platform, bound_provider, bound_entry, bound_zone ? zone : NULL, via_log);
         st = failed ? CVMA_REJECTED : CVMA_OK;
         goto out;
     }

@@ -86,6 +86,7 @@ struct cvma_platform {
     uint8_t chip_id[CVMA_PLATFORM_CHIP_ID_LEN];
     /* Set by registry binding. */
     bool bound;
+    bool bound_via_log; /* bound by a registry checked against its provider's witnessed log */
     char provider[CVMA_PLATFORM_PROVIDER_MAX + 1];
     size_t n_labels;
     struct cvma_platform_label labels[CVMA_PLATFORM_LABELS_MAX];

@@ -121,6 +121,17 @@ $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --
     --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" >/dev/null
 check "no log key: the registry alone" 0 $?
 
+# A policy that accepts cloud's registries only from its witnessed log.
+echo '{"registry_log_required": ["cloud"]}' >"$T/needlog.json"
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+    --policy "$T/needlog.json" --json >"$T/o15"
+check "policy registry_log_required, no log key: refused" 1 $?
+has "$T/o15" POLICY_REGISTRY_LOG_REQUIRED
+v u $W12 --log-proof "$T/p1-12" --policy "$T/needlog.json" >"$T/o16"
+check "policy registry_log_required, in the witnessed log: accepted" 0 $?
+if grep -q POLICY_REGISTRY_LOG_REQUIRED "$T/o16"; then echo "FAIL log-checked binding named"; fails=$((fails + 1)); fi
+
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" --log-proof "$T/p1-12" >/dev/null 2>"$T/u.err"
 check "--log-proof without --log-vkey" 2 $?
