@@ -14,6 +14,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-
                 libcurl4-openssl-dev libjansson-dev libcmocka-dev python3 jq openssl ca-certificates \
                 libtss2-dev swtpm swtpm-tools tpm2-tools
 DEB_PACKAGES += ovmf
+DEB_PACKAGES += curl
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 

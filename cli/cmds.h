@@ -16,5 +16,7 @@ int cvma_cmd_eventlog(int argc, char **argv);
 int cvma_cmd_measure(int argc, char **argv);
 int cvma_cmd_launch(int argc, char **argv);
 int cvma_cmd_tpm(int argc, char **argv);
+int cvma_cmd_atls_server(int argc, char **argv);
+int cvma_cmd_atls_client(int argc, char **argv);
 
 #endif

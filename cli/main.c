@@ -59,6 +59,9 @@ static void usage(FILE *f)
           "                                     the QEMU command line for a confidential VM\n"
           "  tpm check-quote --msg F --sig F --ak F [--pcrs F] --nonce HEX [--json]\n"
           "                                     a TPM 2.0 quote in tpm2-tools' files\n"
+          "  atls-server --sim DIR [options]    attested TLS 1.3 server (docs/atls.md)\n"
+          "  atls-client --connect HOST:PORT [verify options]\n"
+          "                                     attested TLS client: refuses unless attested\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -73,13 +76,22 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-        {"show", cvma_cmd_show},         {"verify", cvma_cmd_verify},
-        {"sim", cvma_cmd_sim},           {"bench", cvma_cmd_bench},
-        {"demo", cvma_cmd_demo},         {"result", cvma_cmd_result},
-        {"registry", cvma_cmd_registry}, {"collateral", cvma_cmd_collateral},
-        {"policy", cvma_cmd_policy},     {"host-check", cvma_cmd_host_check},
-        {"eventlog", cvma_cmd_eventlog}, {"measure", cvma_cmd_measure},
-        {"launch", cvma_cmd_launch},     {"tpm", cvma_cmd_tpm},
+        {"show", cvma_cmd_show},
+        {"verify", cvma_cmd_verify},
+        {"sim", cvma_cmd_sim},
+        {"bench", cvma_cmd_bench},
+        {"demo", cvma_cmd_demo},
+        {"result", cvma_cmd_result},
+        {"registry", cvma_cmd_registry},
+        {"collateral", cvma_cmd_collateral},
+        {"policy", cvma_cmd_policy},
+        {"host-check", cvma_cmd_host_check},
+        {"eventlog", cvma_cmd_eventlog},
+        {"measure", cvma_cmd_measure},
+        {"launch", cvma_cmd_launch},
+        {"tpm", cvma_cmd_tpm},
+        {"atls-server", cvma_cmd_atls_server},
+        {"atls-client", cvma_cmd_atls_client},
 };
 
 static int (*find(const char *name))(int, char **)

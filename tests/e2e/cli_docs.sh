@@ -28,6 +28,7 @@ fi
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
     $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help
+    $CVM atls-server --help; $CVM atls-client --help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
 # the man page escapes '-' as '\-'
@@ -36,7 +37,7 @@ while read -r o; do
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$T/man.txt" || fail "man page lacks $o"
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$COMP" || fail "completion lacks $o"
 done <"$T/opts"
-for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm help version; do
+for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm atls-server atls-client help version; do
     grep -q "^\.B.* $c\|^\.B $c\|^\.BR $c" "$T/man.txt" || fail "man page lacks command $c"
 done
 echo "ok   $(wc -l <"$T/opts") options checked in the man page and the completion"
