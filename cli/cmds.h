@@ -20,5 +20,7 @@ int cvma_cmd_witness(int argc, char **argv);
 int cvma_cmd_collect(int argc, char **argv);
 int cvma_cmd_guest_check(int argc, char **argv);
 int cvma_cmd_serve(int argc, char **argv);
+int cvma_cmd_atls_server(int argc, char **argv);
+int cvma_cmd_atls_client(int argc, char **argv);
 
 #endif

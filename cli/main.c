@@ -71,6 +71,9 @@ static void usage(FILE *f)
           "  serve [--config FILE] [--listen ADDR] [verify options] [--redis URL]\n"
           "                                     the verification service over HTTP "
           "(docs/service.md)\n"
+          "  atls-server --sim DIR [options]    attested TLS 1.3 server (docs/atls.md)\n"
+          "  atls-client --connect HOST:PORT [verify options]\n"
+          "                                     attested TLS client: refuses unless attested\n"
           "  demo                               the end-to-end story on the simulated TEE\n"
           "  help [COMMAND [SUBCOMMAND]] | version\n"
           "every command and subcommand answers --help; --opt=value equals --opt value\n"
@@ -103,6 +106,8 @@ static const struct {
         {"collect", cvma_cmd_collect},
         {"guest-check", cvma_cmd_guest_check},
         {"serve", cvma_cmd_serve},
+        {"atls-server", cvma_cmd_atls_server},
+        {"atls-client", cvma_cmd_atls_client},
 };
 
 static int (*find(const char *name))(int, char **)

@@ -30,6 +30,7 @@ fi
     $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help; $CVM tpm make-credential --help
     $CVM collect --help; $CVM guest-check --help
     $CVM serve --help
+    $CVM atls-server --help; $CVM atls-client --help
 } 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/opts"
 [ "$(wc -l <"$T/opts")" -gt 40 ] || fail "too few options found in the help texts"
 # the man page escapes '-' as '\-'
@@ -38,7 +39,7 @@ while read -r o; do
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$T/man.txt" || fail "man page lacks $o"
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$COMP" || fail "completion lacks $o"
 done <"$T/opts"
-for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm witness collect guest-check serve help version; do
+for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm witness collect guest-check serve atls-server atls-client help version; do
     grep -q "^\.B.* $c\|^\.B $c\|^\.BR $c" "$T/man.txt" || fail "man page lacks command $c"
 done
 echo "ok   $(wc -l <"$T/opts") options checked in the man page and the completion"

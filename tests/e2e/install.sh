@@ -39,10 +39,10 @@ soname=$(objdump -p "$P/lib/libcvmattest.so" 2>/dev/null | sed -n 's/^ *SONAME *
 "$P/bin/cvmattest" version >/dev/null; check "installed binary runs" 0 $?
 grep -q "^prefix=$P\$" "$P/lib/pkgconfig/cvmattest.pc" || fail "cvmattest.pc prefix is not $P"
 
-# Exported symbols: exactly the CVMA_API functions of the public header.
+# Exported symbols: exactly the CVMA_API functions of the public headers.
 nm -D --defined-only "$P/lib/libcvmattest.so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' |
     grep -v '^_' | sort -u >"$T/exported"
-tr -s ' \n' '  ' <"$SRC/include/cvmattest/cvmattest.h" | grep -o 'CVMA_API [a-z][^(]*(' |
+cat "$SRC"/include/cvmattest/*.h | tr -s ' \n' '  ' | grep -o 'CVMA_API [a-z][^(]*(' |
     sed 's/($//; s/.*[ *]//' | sort -u >"$T/api"
 [ -s "$T/api" ] || fail "no CVMA_API functions found in the header"
 if cmp -s "$T/exported" "$T/api"; then

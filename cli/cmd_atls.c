@@ -1,0 +1,968 @@
+/*
+ * cvmattest atls-server / atls-client: attested TLS (docs/atls.md) over the library
+ * (cvmattest/atls.h), with the simulated TEE as the evidence source on this machine.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "common/hex.h"
+#include "common/reasons.h"
+#include "cvmattest/atls.h"
+#include "opts.h"
+#include "sim/sim_atls.h"
+
+enum {
+    O_HELP = 'h',
+    O_LISTEN = 256,
+    O_CONNECT,
+    O_SIM,
+    O_SWITCH_AFTER,
+    O_CERT,
+    O_KEY,
+    O_MUTUAL,
+    O_RELAY,
+    O_MISBEHAVE,
+    O_CONNECTIONS,
+    O_REATTEST,
+    O_ROUNDS,
+    O_SEND,
+    O_JSON,
+    O_TRUST_ROOT,
+    O_COLLATERAL,
+    O_OFFLINE,
+    O_POLICY,
+    O_PROVIDER,
+    O_REGISTRY,
+    O_CERT_BOUND,
+};
+
+static const struct option server_options[] = {
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"sim", required_argument, NULL, O_SIM},
+        {"switch-after", required_argument, NULL, O_SWITCH_AFTER},
+        {"relay", required_argument, NULL, O_RELAY},
+        {"misbehave", required_argument, NULL, O_MISBEHAVE},
+        {"connections", required_argument, NULL, O_CONNECTIONS},
+        {"cert", required_argument, NULL, O_CERT},
+        {"key", required_argument, NULL, O_KEY},
+        {"mutual", no_argument, NULL, O_MUTUAL},
+        {"json", no_argument, NULL, O_JSON},
+        {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+        {"collateral", required_argument, NULL, O_COLLATERAL},
+        {"offline", no_argument, NULL, O_OFFLINE},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"provider", required_argument, NULL, O_PROVIDER},
+        {"registry", required_argument, NULL, O_REGISTRY},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+static const struct option client_options[] = {
+        {"connect", required_argument, NULL, O_CONNECT},
+        {"reattest-every", required_argument, NULL, O_REATTEST},
+        {"rounds", required_argument, NULL, O_ROUNDS},
+        {"send", required_argument, NULL, O_SEND},
+        {"cert-bound", no_argument, NULL, O_CERT_BOUND},
+        {"sim", required_argument, NULL, O_SIM},
+        {"cert", required_argument, NULL, O_CERT},
+        {"key", required_argument, NULL, O_KEY},
+        {"mutual", no_argument, NULL, O_MUTUAL},
+        {"json", no_argument, NULL, O_JSON},
+        {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+        {"collateral", required_argument, NULL, O_COLLATERAL},
+        {"offline", no_argument, NULL, O_OFFLINE},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"provider", required_argument, NULL, O_PROVIDER},
+        {"registry", required_argument, NULL, O_REGISTRY},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+static const char verify_help[] =
+        "verifying the peer (the client; the server with --mutual):\n"
+        "  --trust-root FILE              also trust this root (test evidence; repeatable)\n"
+        "  --collateral DIR               offline collateral (docs/collateral.md)\n"
+        "  --offline                      never touch the network\n"
+        "  --policy FILE                  appraisal policy (docs/policy.md)\n"
+        "  --provider NAME=PUB            a provider's registry key (repeatable)\n"
+        "  --registry FILE                a signed platform registry (repeatable)\n"
+        "  --json                         print each result JSON (docs/results.md)\n";
+
+static void server_help(void)
+{
+    printf("usage: cvmattest atls-server --sim DIR [options]\n"
+           "  serves attested TLS 1.3 (docs/atls.md): answers each nonce with evidence bound\n"
+           "  to the session, its own key and the nonce, then echoes application data; also\n"
+           "  answers GET " CVMA_ATLS_WELL_KNOWN "?nonce=HEX (certificate-bound)\n\n"
+           "  --listen ADDR:PORT             default 127.0.0.1:0 (port 0: the OS picks; the\n"
+           "                                 first line on stdout says where it listens)\n"
+           "  --sim DIR                      evidence from the simulator's DIR (sim snp|tdx\n"
+           "                                 --keep-keys); repeat to move between platforms\n"
+           "  --switch-after N               serve attestation i from the (i/N)-th --sim DIR\n"
+           "  --relay HOST:PORT              (tests) evidence fetched from another aTLS server\n"
+           "  --misbehave reflect|replay     (tests) reflect the client's own evidence back /\n"
+           "                                 answer re-attestations with the first evidence\n"
+           "  --connections N                exit after N connections (default: never)\n"
+           "  --cert FILE --key FILE         the TLS certificate and key (default: a fresh\n"
+           "                                 P-256 key, self-signed: the evidence vouches for it)\n"
+           "  --mutual                       require the client's evidence too\n\n%s",
+           verify_help);
+}
+
+static void client_help(void)
+{
+    printf("usage: cvmattest atls-client --connect HOST:PORT [options]\n"
+           "  connects with TLS 1.3, sends a fresh nonce, verifies the server's evidence\n"
+           "  against this session (docs/atls.md) and refuses the connection unless it is\n"
+           "  affirming or warning\n\n"
+           "  --connect HOST:PORT            the aTLS server\n"
+           "  --reattest-every SECONDS       re-attest on the live connection (a lease); the\n"
+           "                                 platform moving is PLATFORM_CHANGED, and the\n"
+           "                                 connection is closed when the new one is refused\n"
+           "  --rounds N                     re-attestations before closing (default 3)\n"
+           "  --send TEXT                    application data after each attestation\n"
+           "  --cert-bound                   GET " CVMA_ATLS_WELL_KNOWN "?nonce=\n"
+           "                                 instead: evidence bound to the server's certificate\n"
+           "                                 and the nonce, not to the session (docs/atls.md)\n"
+           "  --mutual --sim DIR             attest this end too, from the simulator's DIR\n"
+           "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
+           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error\n",
+           verify_help);
+}
+
+struct atls_opts {
+    const char *listen, *connect, *cert, *key, *relay, *misbehave, *send;
+    struct cvma_sim_atls sim;
+    bool mutual, json, cert_bound;
+    long connections, reattest, rounds;
+    struct cvma_verifier_config cfg;
+    struct cvma_policy_config policy;
+    const char *roots[CVMA_CLI_MAX_LIST], *providers[CVMA_CLI_MAX_LIST],
+            *registries[CVMA_CLI_MAX_LIST];
+};
+
+static bool parse_long(const char *s, long min, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int push(const char *cmd, const char **list, size_t *n, const char *v)
+{
+    if (*n >= CVMA_CLI_MAX_LIST) {
+        return cvma_cli_usage_error(cmd, "too many repeated options");
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* Parses argv; 0 parsed, -1 help printed, else the exit code. */
+static int parse(const char *cmd, bool server, int argc, char **argv, struct atls_opts *o)
+{
+    int c, rc = 0;
+    long n;
+    memset(o, 0, sizeof *o);
+    o->listen = "127.0.0.1:0";
+    o->rounds = 3;
+    o->cfg.trust_root_files = o->roots;
+    o->cfg.providers = o->providers;
+    o->cfg.registries = o->registries;
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, server ? server_options : client_options)) != -1) {
+        switch (c) {
+        case O_HELP:
+            server ? server_help() : client_help();
+            return -1;
+        case O_LISTEN:
+            o->listen = optarg;
+            break;
+        case O_CONNECT:
+            o->connect = optarg;
+            break;
+        case O_CERT:
+            o->cert = optarg;
+            break;
+        case O_KEY:
+            o->key = optarg;
+            break;
+        case O_RELAY:
+            o->relay = optarg;
+            break;
+        case O_SEND:
+            o->send = optarg;
+            break;
+        case O_MUTUAL:
+            o->mutual = true;
+            break;
+        case O_CERT_BOUND:
+            o->cert_bound = true;
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
+        case O_OFFLINE:
+            o->cfg.offline = true;
+            break;
+        case O_COLLATERAL:
+            o->cfg.collateral_dir = optarg;
+            break;
+        case O_SIM:
+            if (o->sim.n_dirs >= CVMA_SIM_ATLS_MAX_DIRS) {
+                return cvma_cli_usage_error(cmd, "at most %d --sim", CVMA_SIM_ATLS_MAX_DIRS);
+            }
+            o->sim.dirs[o->sim.n_dirs++] = optarg;
+            break;
+        case O_MISBEHAVE:
+            if (strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0) {
+                return cvma_cli_usage_error(cmd, "--misbehave: reflect or replay, not '%s'",
+                                            optarg);
+            }
+            o->misbehave = optarg;
+            break;
+        case O_SWITCH_AFTER:
+        case O_CONNECTIONS:
+        case O_REATTEST:
+        case O_ROUNDS:
+            if (!parse_long(optarg, c == O_ROUNDS ? 0 : 1, &n) || n > 1000000) {
+                return cvma_cli_usage_error(cmd, "'%s' is not a valid count", optarg);
+            }
+            if (c == O_SWITCH_AFTER) {
+                o->sim.switch_after = (unsigned)n;
+            } else if (c == O_CONNECTIONS) {
+                o->connections = n;
+            } else if (c == O_REATTEST) {
+                o->reattest = n;
+            } else {
+                o->rounds = n;
+            }
+            break;
+        case O_TRUST_ROOT:
+            rc = push(cmd, o->roots, &o->cfg.n_trust_root_files, optarg);
+            break;
+        case O_PROVIDER:
+            rc = push(cmd, o->providers, &o->cfg.n_providers, optarg);
+            break;
+        case O_REGISTRY:
+            rc = push(cmd, o->registries, &o->cfg.n_registries, optarg);
+            break;
+        case O_POLICY:
+            o->policy.path = optarg;
+            o->cfg.policies = &o->policy;
+            o->cfg.n_policies = 1;
+            break;
+        default:
+            return cvma_cli_bad_option(cmd, c, argv);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (optind < argc) {
+        return cvma_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    }
+    if ((o->cert == NULL) != (o->key == NULL)) {
+        return cvma_cli_usage_error(cmd, "--cert and --key go together");
+    }
+    if (server && o->sim.n_dirs == 0 && o->relay == NULL) {
+        return cvma_cli_usage_error(cmd, "--sim DIR (or --relay) is required");
+    }
+    if (!server && o->connect == NULL) {
+        return cvma_cli_usage_error(cmd, "--connect HOST:PORT is required");
+    }
+    if (!server && o->mutual && o->sim.n_dirs == 0) {
+        return cvma_cli_usage_error(cmd, "--mutual needs --sim DIR (this end's evidence)");
+    }
+    return 0;
+}
+
+/* "host:port" into host (NUL-terminated) and port. */
+static bool split_addr(const char *s, char *host, size_t host_len, char *port, size_t port_len)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || (size_t)(colon - s) >= host_len || strlen(colon + 1) >= port_len ||
+        colon[1] == '\0') {
+        return false;
+    }
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    memcpy(port, colon + 1, strlen(colon + 1) + 1);
+    return true;
+}
+
+static int tcp_connect(const char *addr)
+{
+    char host[256], port[16];
+    struct addrinfo hints, *res = NULL;
+    int fd = -1;
+    if (!split_addr(addr, host, sizeof host, port, sizeof port)) {
+        return -1;
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0) {
+        return -1;
+    }
+    for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            break;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int verify_any(int ok, X509_STORE_CTX *x)
+{
+    (void)ok;
+    (void)x;
+    return 1; /* aTLS: the evidence vouches for the key, not a CA */
+}
+
+/* A TLS 1.3-only context with this end's certificate. NULL after printing why. */
+static SSL_CTX *make_ctx(const char *cmd, const struct atls_opts *o, bool server)
+{
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    bool ok = false;
+    /* TLS 1.2 may be negotiated so that the refusal can name its reason: aTLS refuses any
+     * session below 1.3 right after the handshake (cvma_atls_check_channel), before a frame. */
+    if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+        goto out;
+    }
+    if (o->cert != NULL) {
+        ok = SSL_CTX_use_certificate_chain_file(ctx, o->cert) == 1 &&
+             SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) == 1;
+    } else {
+        ok = cvma_atls_self_signed(server ? "cvmattest atls server" : "cvmattest atls client", 30,
+                                   &k, &x) == CVMA_OK &&
+             SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_use_PrivateKey(ctx, k) == 1;
+    }
+    if (server && o->mutual) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_any);
+    } else if (!server) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_any);
+    }
+out:
+    EVP_PKEY_free(k);
+    X509_free(x);
+    if (!ok) {
+        fprintf(stderr, "cvmattest %s: cannot set up TLS (certificate or key)\n", cmd);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* Explains a failed handshake; a protocol-version failure is ATLS_TLS_VERSION. */
+static void handshake_failed(const char *cmd)
+{
+    unsigned long e = ERR_peek_last_error();
+    int r = ERR_GET_REASON(e);
+    if (r == SSL_R_UNSUPPORTED_PROTOCOL || r == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+        r == SSL_R_WRONG_SSL_VERSION || r == SSL_R_UNKNOWN_PROTOCOL ||
+        r == SSL_R_NO_PROTOCOLS_AVAILABLE || r == SSL_R_VERSION_TOO_LOW) {
+        fprintf(stderr, "cvmattest %s: refused: %s: the peer does not speak TLS 1.3 (%s)\n", cmd,
+                cvma_reason_name(CVMA_R_ATLS_TLS_VERSION), ERR_reason_error_string(e));
+    } else {
+        fprintf(stderr, "cvmattest %s: TLS handshake failed: %s\n", cmd,
+                e != 0 ? ERR_reason_error_string(e) : "connection closed");
+    }
+    ERR_clear_error();
+}
+
+/* Prints a result: one line, its reasons, the JSON with --json. */
+static void print_result(const char *who, unsigned n, const struct cvma_result *r, bool json,
+                         long lease)
+{
+    char until[32] = "the end of the connection";
+    if (lease > 0) {
+        time_t t = time(NULL) + lease;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    int ok = cvma_result_exit_code(r) == 0;
+    printf("%s: attestation %u: %s (%s)%s%s\n", who, n,
+           cvma_result_status_name(cvma_result_status(r)), cvma_result_tee(r),
+           ok ? ", valid until " : "", ok ? until : "");
+    for (size_t i = 0; i < cvma_result_reason_count(r); i++) {
+        printf("  %s %s: %s\n", cvma_result_reason_severity(r, i), cvma_result_reason_code(r, i),
+               cvma_result_reason_detail(r, i));
+    }
+    if (json) {
+        char *j = cvma_result_json(r, true);
+        if (j != NULL) {
+            printf("%s\n", j);
+        }
+        free(j);
+    }
+    fflush(stdout);
+}
+
+/*
+ * Verifies the peer once: sends a fresh nonce, answers the peer's own NONCE with this end's
+ * evidence when src is given, verifies the EVIDENCE. Returns 0 accepted, 1 refused, 2 error;
+ * *res is the result when there is one.
+ */
+static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
+                       struct cvma_atls_check *chk, const struct cvma_atls_source *src,
+                       uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
+{
+    char err[512];
+    uint8_t type = 0, *p = NULL;
+    size_t len = 0;
+    enum cvma_status st;
+
+    *res = NULL;
+    if (RAND_bytes(nonce, CVMA_ATLS_NONCE_LEN) != 1 ||
+        cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, nonce, CVMA_ATLS_NONCE_LEN) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: cannot send the nonce\n", cmd);
+        return 2;
+    }
+    for (;;) {
+        if ((st = cvma_atls_read_frame(ssl, &type, &p, &len)) != CVMA_OK) {
+            fprintf(stderr, "cvmattest %s: the peer closed the connection before its evidence\n",
+                    cmd);
+            return 1;
+        }
+        if (type == CVMA_ATLS_F_EVIDENCE) {
+            break;
+        }
+        if (type == CVMA_ATLS_F_ERROR) {
+            fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd, (char *)p);
+            free(p);
+            return 1;
+        }
+        if (type != CVMA_ATLS_F_NONCE || src == NULL) {
+            free(p);
+            fprintf(stderr, "cvmattest %s: unexpected frame %u before the evidence\n", cmd, type);
+            return 1;
+        }
+        st = cvma_atls_answer(
+                ssl, chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER, p,
+                len, src, err, sizeof err);
+        free(p);
+        if (st != CVMA_OK) {
+            fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+            return st == CVMA_REJECTED ? 1 : 2;
+        }
+    }
+    st = cvma_atls_verify(ssl, v, chk, nonce, CVMA_ATLS_NONCE_LEN, p, len, res, err, sizeof err);
+    free(p);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        return st == CVMA_E_NOMEM || st == CVMA_E_INTERNAL ? 2 : 1;
+    }
+    return cvma_result_exit_code(*res) == 0 ? 0 : 1;
+}
+
+/* Tells the peer why (an ERROR frame naming the first error reason). */
+static void send_refusal(SSL *ssl, const struct cvma_result *r)
+{
+    char msg[256] = "refused";
+    for (size_t i = 0; r != NULL && i < cvma_result_reason_count(r); i++) {
+        if (strcmp(cvma_result_reason_severity(r, i), "error") == 0) {
+            snprintf(msg, sizeof msg, "refused: %s", cvma_result_reason_code(r, i));
+            break;
+        }
+    }
+    (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
+}
+
+struct relay {
+    const char *addr;
+};
+
+/* --relay: evidence fetched from another aTLS server for the same nonce (a relay attack). */
+static enum cvma_status relay_evidence(void *ctx, const uint8_t report_data[64],
+                                       const uint8_t *nonce, size_t nonce_len, uint8_t **out,
+                                       size_t *out_len, char *err, size_t err_len)
+{
+    const char *addr = ((const struct relay *)ctx)->addr;
+    enum cvma_status st = CVMA_E_IO;
+    SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    uint8_t type = 0;
+    int fd = tcp_connect(addr);
+    (void)report_data;
+    *out = NULL;
+    if (sctx == NULL || fd < 0 || SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION) != 1 ||
+        (ssl = SSL_new(sctx)) == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1 ||
+        cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, nonce, nonce_len) != CVMA_OK ||
+        cvma_atls_read_frame(ssl, &type, out, out_len) != CVMA_OK || type != CVMA_ATLS_F_EVIDENCE) {
+        snprintf(err, err_len, "relay: no evidence from %s", addr);
+        free(*out);
+        *out = NULL;
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    if (ssl != NULL) {
+        SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(sctx);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return st;
+}
+
+static int make_verifier(const char *cmd, const struct atls_opts *o, struct cvma_verifier **v)
+{
+    char err[768];
+    if (cvma_verifier_new(&o->cfg, v, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+        return 2;
+    }
+    return 0;
+}
+
+/* Reads an HTTP head (up to the blank line) into buf. False when too long or closed. */
+static bool read_head(SSL *ssl, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        size_t got = 0;
+        if (SSL_read_ex(ssl, buf + n, 1, &got) != 1 || got != 1) {
+            return false;
+        }
+        n++;
+        buf[n] = '\0';
+        if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void http_reply(SSL *ssl, const char *status, const char *type, const uint8_t *body,
+                       size_t len)
+{
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, type, len);
+    size_t done = 0;
+    if (n > 0 && (size_t)n < sizeof head && SSL_write_ex(ssl, head, (size_t)n, &done) == 1 &&
+        len > 0) {
+        (void)SSL_write_ex(ssl, body, len, &done);
+    }
+}
+
+/* The certificate-bound endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (docs/atls.md). */
+static void serve_http(SSL *ssl, const struct cvma_atls_source *src)
+{
+    static const char prefix[] = "GET " CVMA_ATLS_WELL_KNOWN "?nonce=";
+    char head[8192], err[512];
+    uint8_t nonce[64], rd[64], *ev = NULL;
+    size_t n = 0, ev_len = 0;
+    const char *h;
+
+    if (!read_head(ssl, head, sizeof head)) {
+        return;
+    }
+    if (strncmp(head, prefix, sizeof prefix - 1) != 0) {
+        const char *msg = "{\"error\": \"not found\"}\n";
+        http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
+        return;
+    }
+    for (h = head + sizeof prefix - 1;
+         n < sizeof nonce && cvma_hex_nibble(h[0]) >= 0 && cvma_hex_nibble(h[1]) >= 0; h += 2) {
+        nonce[n++] = (uint8_t)(cvma_hex_nibble(h[0]) << 4 | cvma_hex_nibble(h[1]));
+    }
+    if ((*h != ' ' && *h != '&') || n < 16 ||
+        cvma_atls_cert_binding(SSL_get_certificate(ssl), nonce, n, rd) != CVMA_OK) {
+        const char *msg = "{\"error\": \"nonce: 16 to 64 bytes in hex\"}\n";
+        http_reply(ssl, "400 Bad Request", "application/json", (const uint8_t *)msg, strlen(msg));
+        return;
+    }
+    if (src->evidence(src->ctx, rd, nonce, n, &ev, &ev_len, err, sizeof err) != CVMA_OK) {
+        const char *msg = "{\"error\": \"no evidence\"}\n";
+        fprintf(stderr, "cvmattest atls-server: %s\n", err);
+        http_reply(ssl, "500 Internal Server Error", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
+        return;
+    }
+    http_reply(ssl, "200 OK", "application/json", ev, ev_len);
+    printf("atls-server: certificate-bound evidence sent\n");
+    fflush(stdout);
+    free(ev);
+}
+
+/* One server connection. */
+static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_source *src,
+                      struct cvma_verifier *v)
+{
+    const char *cmd = "atls-server";
+    char err[512];
+    uint8_t type = 0, *p = NULL, *first = NULL;
+    size_t len = 0, first_len = 0;
+    bool attested_client = !o->mutual;
+    unsigned n = 0;
+
+    if (SSL_accept(ssl) != 1) {
+        handshake_failed(cmd);
+        return;
+    }
+    if (cvma_atls_check_channel(ssl, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        return;
+    }
+    uint8_t c0 = 0;
+    size_t got = 0;
+    if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 == 'G') {
+        serve_http(ssl, src); /* an HTTP request: certificate-bound mode */
+        SSL_shutdown(ssl);
+        return;
+    }
+    while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
+        if (type == CVMA_ATLS_F_DATA && attested_client) {
+            uint8_t *echo = malloc(len + 6);
+            if (echo != NULL) {
+                memcpy(echo, "echo: ", 6);
+                memcpy(echo + 6, p, len);
+                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, echo, len + 6);
+            }
+            free(echo);
+        } else if (type == CVMA_ATLS_F_NONCE) {
+            n++;
+            if (!attested_client) {
+                struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT};
+                struct cvma_result *r = NULL;
+                uint8_t mine[CVMA_ATLS_NONCE_LEN];
+                int rc = attest_peer(cmd, ssl, v, &chk, NULL, mine, &r);
+                if (r != NULL) {
+                    print_result("atls-server: client", n, r, o->json, 0);
+                }
+                if (rc != 0) {
+                    send_refusal(ssl, r);
+                    cvma_result_free(r);
+                    break;
+                }
+                cvma_result_free(r);
+                attested_client = true;
+            }
+            enum cvma_status st = CVMA_OK;
+            if (o->misbehave != NULL && strcmp(o->misbehave, "reflect") == 0) {
+                /* Ask the client to attest to its own nonce, and send that back as ours. */
+                uint8_t t2 = 0, *ev = NULL;
+                size_t ev_len = 0;
+                st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, p, len);
+                if (st == CVMA_OK &&
+                    (st = cvma_atls_read_frame(ssl, &t2, &ev, &ev_len)) == CVMA_OK) {
+                    st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, ev, ev_len);
+                }
+                free(ev);
+            } else if (o->misbehave != NULL && first != NULL) {
+                st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, first, first_len);
+            } else if (o->misbehave != NULL) {
+                uint8_t rd[64];
+                if ((st = cvma_atls_binding(ssl, CVMA_ATLS_SERVER, SSL_get_certificate(ssl), p, len,
+                                            rd, err, sizeof err)) == CVMA_OK &&
+                    (st = src->evidence(src->ctx, rd, p, len, &first, &first_len, err,
+                                        sizeof err)) == CVMA_OK) {
+                    st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, first, first_len);
+                }
+            } else {
+                st = cvma_atls_answer(ssl, CVMA_ATLS_SERVER, p, len, src, err, sizeof err);
+            }
+            if (st != CVMA_OK) {
+                fprintf(stderr, "cvmattest %s: attestation %u: %s\n", cmd, n, err);
+                break;
+            }
+            printf("atls-server: attestation %u sent\n", n);
+            fflush(stdout);
+        } else if (type == CVMA_ATLS_F_ERROR) {
+            fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd, (char *)p);
+            break;
+        } else {
+            fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
+            break;
+        }
+        free(p);
+        p = NULL;
+    }
+    free(p);
+    free(first);
+    SSL_shutdown(ssl);
+}
+
+int cvma_cmd_atls_server(int argc, char **argv)
+{
+    const char *cmd = "atls-server";
+    struct atls_opts o;
+    struct cvma_atls_source src;
+    struct relay relay;
+    struct cvma_verifier *v = NULL;
+    SSL_CTX *ctx = NULL;
+    char host[256], port[16];
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int fd = -1, rc = parse(cmd, true, argc, argv, &o), one = 1;
+    long pn = 0;
+
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    relay.addr = o.relay;
+    if (o.relay != NULL) {
+        src.evidence = relay_evidence;
+        src.ctx = &relay;
+    } else {
+        cvma_sim_atls_source(&o.sim, &src);
+    }
+    if (o.mutual && (rc = make_verifier(cmd, &o, &v)) != 0) {
+        return rc;
+    }
+    rc = 2;
+    if ((ctx = make_ctx(cmd, &o, true)) == NULL) {
+        goto out;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    if (!split_addr(o.listen, host, sizeof host, port, sizeof port) ||
+        inet_pton(AF_INET, host, &sa.sin_addr) != 1 || !parse_long(port, 0, &pn) || pn > 65535) {
+        rc = cvma_cli_usage_error(cmd, "--listen '%s': want IPV4:PORT", o.listen);
+        goto out;
+    }
+    sa.sin_port = htons((uint16_t)pn);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        fprintf(stderr, "cvmattest %s: cannot listen on %s: %s\n", cmd, o.listen, strerror(errno));
+        goto out;
+    }
+    printf("listening %s:%u\n", host, (unsigned)ntohs(sa.sin_port));
+    fflush(stdout);
+    for (long served = 0; o.connections == 0 || served < o.connections; served++) {
+        int cfd = accept(fd, NULL, NULL);
+        if (cfd < 0) {
+            continue;
+        }
+        SSL *ssl = SSL_new(ctx);
+        if (ssl != NULL && SSL_set_fd(ssl, cfd) == 1) {
+            serve_one(ssl, &o, &src, v);
+        }
+        SSL_free(ssl);
+        close(cfd);
+        ERR_clear_error();
+    }
+    rc = 0;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    SSL_CTX_free(ctx);
+    cvma_verifier_free(v);
+    return rc;
+}
+
+/* atls-client --cert-bound: GET the well-known endpoint and verify. 0, 1 or 2. */
+static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const struct atls_opts *o)
+{
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN], *resp = NULL;
+    char hex[2 * CVMA_ATLS_NONCE_LEN + 1], req[512], err[512];
+    size_t len = 0, cap = 0, done = 0;
+    struct cvma_result *r = NULL;
+    X509 *peer = NULL;
+    int rc = 2;
+
+    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+        return 2;
+    }
+    cvma_hex_encode(nonce, sizeof nonce, hex, sizeof hex);
+    int n = snprintf(req, sizeof req,
+                     "GET %s?nonce=%s HTTP/1.1\r\nHost: cvmattest\r\nConnection: close\r\n\r\n",
+                     CVMA_ATLS_WELL_KNOWN, hex);
+    if (n <= 0 || (size_t)n >= sizeof req || SSL_write_ex(ssl, req, (size_t)n, &done) != 1) {
+        fprintf(stderr, "cvmattest %s: cannot send the request\n", cmd);
+        return 2;
+    }
+    for (;;) {
+        if (cap - len < 65536) {
+            if (cap > CVMA_ATLS_FRAME_MAX) {
+                fprintf(stderr, "cvmattest %s: response too large\n", cmd);
+                goto out;
+            }
+            uint8_t *p = realloc(resp, cap + 65536 + 1);
+            if (p == NULL) {
+                goto out;
+            }
+            resp = p;
+            cap += 65536;
+        }
+        if (SSL_read_ex(ssl, resp + len, cap - len, &done) != 1) {
+            break;
+        }
+        len += done;
+    }
+    rc = 1;
+    if (resp == NULL) {
+        fprintf(stderr, "cvmattest %s: no response\n", cmd);
+        goto out;
+    }
+    resp[len] = '\0';
+    const char *body = strstr((const char *)resp, "\r\n\r\n");
+    if (len < 12 || memcmp(resp, "HTTP/1.1 200", 12) != 0 || body == NULL) {
+        fprintf(stderr, "cvmattest %s: the server answered %.40s\n", cmd, (const char *)resp);
+        goto out;
+    }
+    body += 4;
+    peer = SSL_get1_peer_certificate(ssl);
+    if (cvma_atls_verify_cert_bound(v, peer, NULL, nonce, sizeof nonce, (const uint8_t *)body,
+                                    len - (size_t)(body - (const char *)resp), &r, err,
+                                    sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        goto out;
+    }
+    print_result("atls-client: server (certificate-bound)", 1, r, o->json, 0);
+    rc = cvma_result_exit_code(r) == 0 ? 0 : 1;
+out:
+    cvma_result_free(r);
+    X509_free(peer);
+    free(resp);
+    return rc;
+}
+
+int cvma_cmd_atls_client(int argc, char **argv)
+{
+    const char *cmd = "atls-client";
+    struct atls_opts o;
+    struct cvma_atls_source src, *srcp = NULL;
+    struct cvma_verifier *v = NULL;
+    SSL_CTX *ctx = NULL;
+    SSL *ssl = NULL;
+    char err[512], *prev = NULL;
+    uint8_t(*nonces)[CVMA_ATLS_NONCE_LEN] = NULL;
+    int fd = -1, rc = parse(cmd, false, argc, argv, &o);
+
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (o.mutual) {
+        cvma_sim_atls_source(&o.sim, &src);
+        srcp = &src;
+    }
+    if ((rc = make_verifier(cmd, &o, &v)) != 0) {
+        return rc;
+    }
+    long total = o.reattest > 0 ? o.rounds + 1 : 1;
+    rc = 2;
+    if ((nonces = calloc((size_t)total, sizeof *nonces)) == NULL ||
+        (ctx = make_ctx(cmd, &o, false)) == NULL) {
+        goto out;
+    }
+    if ((fd = tcp_connect(o.connect)) < 0) {
+        fprintf(stderr, "cvmattest %s: cannot connect to %s\n", cmd, o.connect);
+        goto out;
+    }
+    if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
+        goto out;
+    }
+    rc = 1;
+    if (SSL_connect(ssl) != 1) {
+        handshake_failed(cmd);
+        goto out;
+    }
+    if (o.cert_bound) {
+        rc = cert_bound(cmd, ssl, v, &o);
+        goto out;
+    }
+    if (cvma_atls_check_channel(ssl, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        goto out;
+    }
+    for (long i = 0; i < total; i++) {
+        struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER,
+                                      .previous_result = prev,
+                                      .previous_result_len = prev != NULL ? strlen(prev) : 0,
+                                      .old_nonces = (const uint8_t(*)[CVMA_ATLS_NONCE_LEN])nonces,
+                                      .n_old_nonces = (size_t)i};
+        struct cvma_result *r = NULL;
+        if (i > 0) {
+            sleep((unsigned)o.reattest);
+        }
+        rc = attest_peer(cmd, ssl, v, &chk, srcp, nonces[i], &r);
+        if (r != NULL) {
+            print_result("atls-client: server", (unsigned)i + 1, r, o.json, o.reattest);
+        }
+        if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
+            printf("atls-client: the server's platform changed (a migration)%s\n",
+                   rc == 0 ? "" : "; the new platform is refused: closing the connection");
+        }
+        if (rc != 0) {
+            send_refusal(ssl, r);
+            cvma_result_free(r);
+            goto out;
+        }
+        free(prev);
+        prev = cvma_result_json(r, false);
+        cvma_result_free(r);
+        if (prev == NULL) {
+            rc = 2;
+            goto out;
+        }
+        if (o.send != NULL) {
+            uint8_t type = 0, *p = NULL;
+            size_t len = 0;
+            if (cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, (const uint8_t *)o.send,
+                                      strlen(o.send)) != CVMA_OK ||
+                cvma_atls_read_frame(ssl, &type, &p, &len) != CVMA_OK || type != CVMA_ATLS_F_DATA) {
+                free(p);
+                fprintf(stderr, "cvmattest %s: no reply to the application data\n", cmd);
+                rc = 1;
+                goto out;
+            }
+            printf("atls-client: reply: %s\n", (char *)p);
+            free(p);
+        }
+        fflush(stdout);
+    }
+    rc = 0;
+out:
+    if (ssl != NULL && rc != 2) {
+        SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    if (fd >= 0) {
+        close(fd);
+    }
+    SSL_CTX_free(ctx);
+    cvma_verifier_free(v);
+    free(prev);
+    free(nonces);
+    return rc;
+}

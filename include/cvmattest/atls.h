@@ -1,0 +1,147 @@
+/*
+ * Attested TLS (docs/atls.md): evidence bound to a TLS 1.3 session, exchanged on the
+ * connection after the handshake and before any application data.
+ *
+ * The verifying end sends a fresh nonce; the attesting end answers with evidence whose
+ * REPORT_DATA is
+ *
+ *   SHA-512("cvmattest-atls-v1" || role || SHA-256(sender's leaf SPKI) || exporter || nonce)
+ *
+ * role: 0x01 when the server attests, 0x02 when the client does; exporter: the RFC 8446
+ * exporter of the session, label CVMA_ATLS_EXPORTER_LABEL, empty context, 32 bytes. Both ends
+ * refuse TLS below 1.3 and sessions without the exporter (fail closed).
+ *
+ * Messages are frames on the TLS stream: one type byte, a 4-byte big-endian length, the
+ * payload (CVMA_ATLS_FRAME_MAX at most).
+ *
+ * The functions take an established OpenSSL SSL * (the caller owns the socket, the SSL_CTX
+ * and the certificates) and block. Threads: one connection per thread; a verifier may be
+ * shared (cvmattest.h).
+ */
+#ifndef CVMATTEST_ATLS_H
+#define CVMATTEST_ATLS_H
+
+#include <openssl/ssl.h>
+
+#include "cvmattest/cvmattest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CVMA_ATLS_LABEL          "cvmattest-atls-v1"
+#define CVMA_ATLS_EXPORTER_LABEL "EXPORTER-cvmattest-atls-v1"
+#define CVMA_ATLS_EXPORTER_LEN   32
+#define CVMA_ATLS_NONCE_LEN      32
+#define CVMA_ATLS_FRAME_MAX      (8u << 20)
+
+enum cvma_atls_role {
+    CVMA_ATLS_SERVER = 0x01,
+    CVMA_ATLS_CLIENT = 0x02,
+    CVMA_ATLS_CERT = 0x03, /* certificate-bound mode (no session) */
+};
+
+/* The certificate-bound mode's endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (16..64 bytes). */
+#define CVMA_ATLS_WELL_KNOWN "/.well-known/cvmattest/evidence"
+
+/* Frame types. */
+enum cvma_atls_frame {
+    CVMA_ATLS_F_NONCE = 0x01,    /* 32 bytes: attest to this */
+    CVMA_ATLS_F_EVIDENCE = 0x02, /* a bundle (docs/bundle.md) or a bare report or quote */
+    CVMA_ATLS_F_ERROR = 0x03,    /* UTF-8 text: the peer refuses, and closes */
+    CVMA_ATLS_F_DATA = 0x04,     /* application data */
+};
+
+/*
+ * Where evidence comes from: a function that returns evidence whose REPORT_DATA is
+ * report_data (the simulated TEE, or collection inside a CVM). nonce is the verifier's nonce,
+ * given for sources that need it; report_data is what the evidence must carry. *out is
+ * malloc'd (the caller frees it). CVMA_OK, or an error status with err.
+ */
+struct cvma_atls_source {
+    enum cvma_status (*evidence)(void *ctx, const uint8_t report_data[64], const uint8_t *nonce,
+                                 size_t nonce_len, uint8_t **out, size_t *out_len, char *err,
+                                 size_t err_len);
+    void *ctx;
+};
+
+/* Checks that the session is TLS 1.3 and has the exporter. CVMA_REJECTED with err if not. */
+CVMA_API enum cvma_status cvma_atls_check_channel(SSL *ssl, char *err, size_t err_len);
+
+/*
+ * The REPORT_DATA the sender (role, leaf certificate) must put in its evidence for nonce on
+ * this session. CVMA_REJECTED when the channel is unsuitable (see cvma_atls_check_channel).
+ */
+CVMA_API enum cvma_status cvma_atls_binding(SSL *ssl, enum cvma_atls_role role, X509 *leaf,
+                                            const uint8_t *nonce, size_t nonce_len, uint8_t out[64],
+                                            char *err, size_t err_len);
+
+/*
+ * Certificate-bound mode (docs/atls.md): SHA-512(label || 0x03 || SHA-256(leaf certificate DER)
+ * || nonce), nonce 16..64 bytes. It binds the key, not a session. CVMA_E_USAGE for a nonce
+ * out of range, CVMA_E_INTERNAL when hashing fails.
+ */
+CVMA_API enum cvma_status cvma_atls_cert_binding(X509 *leaf, const uint8_t *nonce, size_t nonce_len,
+                                                 uint8_t out[64]);
+
+/*
+ * Verifies certificate-bound evidence (from the well-known endpoint) for leaf and nonce:
+ * cvma_verify with request.report_data = cvma_atls_cert_binding; policy may be NULL.
+ */
+CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
+                                                      const char *policy, const uint8_t *nonce,
+                                                      size_t nonce_len, const uint8_t *ev,
+                                                      size_t ev_len, struct cvma_result **out,
+                                                      char *err, size_t err_len);
+
+/* Writes one frame. CVMA_E_IO when the connection fails. */
+CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
+                                                const uint8_t *p, size_t len);
+/*
+ * Reads one frame into *out (malloc'd, NUL-terminated beyond *len for convenience; free it).
+ * CVMA_E_IO on a closed or failed connection, CVMA_REJECTED on a frame over the limit.
+ */
+CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len);
+
+/*
+ * The attesting end answers nonce: computes the binding for role and its own certificate,
+ * asks src for evidence and sends it in an EVIDENCE frame.
+ */
+CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, const uint8_t *nonce,
+                                           size_t nonce_len, const struct cvma_atls_source *src,
+                                           char *err, size_t err_len);
+
+/* What the verifying end knows besides the verifier. Zero-initialise. */
+struct cvma_atls_check {
+    enum cvma_atls_role peer_role; /* the role the peer attests in */
+    const char *policy;            /* a configured policy's name, NULL: the default */
+    const char *previous_result;   /* the previous result on this connection (a lease), */
+    size_t previous_result_len;    /* or NULL */
+    const uint8_t (*old_nonces)[CVMA_ATLS_NONCE_LEN]; /* nonces sent earlier on this */
+    size_t n_old_nonces;                              /* connection (stale-nonce check) */
+};
+
+/*
+ * Verifies evidence from the peer against nonce on this session: cvma_verify with
+ * request.report_data = the binding for the peer's role and leaf certificate. On a mismatch
+ * the result also says why when it can tell: ATLS_EVIDENCE_REFLECTED (the evidence is bound
+ * to this end's own role and key), ATLS_NONCE_STALE (to an earlier nonce), else
+ * ATLS_EVIDENCE_NOT_BOUND. *out as cvma_verify.
+ */
+CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
+                                           const struct cvma_atls_check *chk, const uint8_t *nonce,
+                                           size_t nonce_len, const uint8_t *ev, size_t ev_len,
+                                           struct cvma_result **out, char *err, size_t err_len);
+
+/*
+ * A P-256 key and a self-signed certificate for it (CN cn), valid for days days: aTLS needs
+ * no CA, the evidence vouches for the key. Free with EVP_PKEY_free / X509_free.
+ */
+CVMA_API enum cvma_status cvma_atls_self_signed(const char *cn, int days, EVP_PKEY **key,
+                                                X509 **cert);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * Attested TLS (docs/atls.md): the binding of evidence to a TLS 1.3 session, the frames on
+ * the connection, and verification of a peer's evidence through the library's verifier.
+ */
+#include "cvmattest/atls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "common/reader.h"
+#include "common/reasons.h"
+#include "common/util.h"
+#include "common/verdict.h"
+#include "result/result.h"
+
+CVMA_API enum cvma_status cvma_atls_check_channel(SSL *ssl, char *err, size_t err_len)
+{
+    uint8_t probe[CVMA_ATLS_EXPORTER_LEN];
+    if (ssl == NULL || SSL_version(ssl) < TLS1_3_VERSION) {
+        cvma_errf(err, err_len, "%s: the session is %s, aTLS needs TLS 1.3",
+                  cvma_reason_name(CVMA_R_ATLS_TLS_VERSION),
+                  ssl == NULL ? "missing" : SSL_get_version(ssl));
+        return CVMA_REJECTED;
+    }
+    if (SSL_export_keying_material(ssl, probe, sizeof probe, CVMA_ATLS_EXPORTER_LABEL,
+                                   strlen(CVMA_ATLS_EXPORTER_LABEL), NULL, 0, 1) != 1) {
+        cvma_errf(err, err_len, "%s: the session has no exporter",
+                  cvma_reason_name(CVMA_R_ATLS_TLS_VERSION));
+        return CVMA_REJECTED;
+    }
+    return CVMA_OK;
+}
+
+/* SHA-256 of the DER SubjectPublicKeyInfo of leaf. */
+static bool spki_hash(X509 *leaf, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    unsigned int n = 0;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+    bool ok = len > 0 && EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+    OPENSSL_free(der);
+    return ok;
+}
+
+CVMA_API enum cvma_status cvma_atls_binding(SSL *ssl, enum cvma_atls_role role, X509 *leaf,
+                                            const uint8_t *nonce, size_t nonce_len, uint8_t out[64],
+                                            char *err, size_t err_len)
+{
+    enum cvma_status st;
+    uint8_t exporter[CVMA_ATLS_EXPORTER_LEN], spki[32], r = (uint8_t)role;
+    unsigned int n = 0;
+    EVP_MD_CTX *md = NULL;
+
+    memset(out, 0, 64);
+    if ((st = cvma_atls_check_channel(ssl, err, err_len)) != CVMA_OK) {
+        return st;
+    }
+    if (leaf == NULL || !spki_hash(leaf, spki)) {
+        cvma_errf(err, err_len, "atls: no leaf certificate for the %s",
+                  role == CVMA_ATLS_SERVER ? "server" : "client");
+        return CVMA_REJECTED;
+    }
+    if (nonce_len != CVMA_ATLS_NONCE_LEN) {
+        cvma_errf(err, err_len, "atls: a nonce is %d bytes, not %zu", CVMA_ATLS_NONCE_LEN,
+                  nonce_len);
+        return CVMA_REJECTED;
+    }
+    if (SSL_export_keying_material(ssl, exporter, sizeof exporter, CVMA_ATLS_EXPORTER_LABEL,
+                                   strlen(CVMA_ATLS_EXPORTER_LABEL), NULL, 0, 1) != 1) {
+        cvma_errf(err, err_len, "%s: the session has no exporter",
+                  cvma_reason_name(CVMA_R_ATLS_TLS_VERSION));
+        return CVMA_REJECTED;
+    }
+    st = CVMA_E_INTERNAL;
+    if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1 ||
+        EVP_DigestUpdate(md, CVMA_ATLS_LABEL, strlen(CVMA_ATLS_LABEL)) != 1 ||
+        EVP_DigestUpdate(md, &r, 1) != 1 || EVP_DigestUpdate(md, spki, sizeof spki) != 1 ||
+        EVP_DigestUpdate(md, exporter, sizeof exporter) != 1 ||
+        EVP_DigestUpdate(md, nonce, nonce_len) != 1 || EVP_DigestFinal_ex(md, out, &n) != 1 ||
+        n != 64) {
+        cvma_errf(err, err_len, "atls: SHA-512 failed");
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    EVP_MD_CTX_free(md);
+    return st;
+}
+
+CVMA_API enum cvma_status cvma_atls_cert_binding(X509 *leaf, const uint8_t *nonce, size_t nonce_len,
+                                                 uint8_t out[64])
+{
+    uint8_t cert_hash[32], r = CVMA_ATLS_CERT;
+    unsigned char *der = NULL;
+    unsigned int n = 0;
+    EVP_MD_CTX *md = NULL;
+    enum cvma_status st = CVMA_E_INTERNAL;
+    int len;
+
+    memset(out, 0, 64);
+    if (leaf == NULL || nonce_len < 16 || nonce_len > 64) {
+        return CVMA_E_USAGE;
+    }
+    if ((len = i2d_X509(leaf, &der)) <= 0 ||
+        EVP_Digest(der, (size_t)len, cert_hash, &n, EVP_sha256(), NULL) != 1 || n != 32 ||
+        (md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha512(), NULL) != 1 ||
+        EVP_DigestUpdate(md, CVMA_ATLS_LABEL, strlen(CVMA_ATLS_LABEL)) != 1 ||
+        EVP_DigestUpdate(md, &r, 1) != 1 ||
+        EVP_DigestUpdate(md, cert_hash, sizeof cert_hash) != 1 ||
+        EVP_DigestUpdate(md, nonce, nonce_len) != 1 || EVP_DigestFinal_ex(md, out, &n) != 1 ||
+        n != 64) {
+        goto out;
+    }
+    st = CVMA_OK;
+out:
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(md);
+    return st;
+}
+
+CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
+                                                      const char *policy, const uint8_t *nonce,
+                                                      size_t nonce_len, const uint8_t *ev,
+                                                      size_t ev_len, struct cvma_result **out,
+                                                      char *err, size_t err_len)
+{
+    struct cvma_evidence *evidence = NULL;
+    struct cvma_request req;
+    enum cvma_status st;
+
+    *out = NULL;
+    memset(&req, 0, sizeof req);
+    if ((st = cvma_atls_cert_binding(leaf, nonce, nonce_len, req.report_data)) != CVMA_OK) {
+        cvma_errf(err, err_len, "atls: no certificate, or a nonce not of 16..64 bytes");
+        return st;
+    }
+    req.has_report_data = true;
+    req.policy = policy;
+    if ((st = cvma_evidence_from_bytes(ev, ev_len, CVMA_INFORM_AUTO, &evidence, err, err_len)) ==
+        CVMA_OK) {
+        st = cvma_verify(v, evidence, &req, out, err, err_len);
+    }
+    cvma_evidence_free(evidence);
+    return st;
+}
+
+static bool write_all(SSL *ssl, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        size_t done = 0;
+        if (SSL_write_ex(ssl, p, len, &done) != 1) {
+            return false;
+        }
+        p += done;
+        len -= done;
+    }
+    return true;
+}
+
+static bool read_all(SSL *ssl, uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        size_t done = 0;
+        if (SSL_read_ex(ssl, p, len, &done) != 1) {
+            return false;
+        }
+        p += done;
+        len -= done;
+    }
+    return true;
+}
+
+CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
+                                                const uint8_t *p, size_t len)
+{
+    uint8_t h[5];
+    if (len > CVMA_ATLS_FRAME_MAX) {
+        return CVMA_E_USAGE;
+    }
+    h[0] = (uint8_t)type;
+    h[1] = (uint8_t)(len >> 24);
+    h[2] = (uint8_t)(len >> 16);
+    h[3] = (uint8_t)(len >> 8);
+    h[4] = (uint8_t)len;
+    if (!write_all(ssl, h, sizeof h) || (len > 0 && !write_all(ssl, p, len))) {
+        return CVMA_E_IO;
+    }
+    return CVMA_OK;
+}
+
+CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len)
+{
+    uint8_t h[5], t = 0;
+    uint32_t n = 0;
+    struct cvma_reader r;
+    *out = NULL;
+    *len = 0;
+    *type = 0;
+    if (!read_all(ssl, h, sizeof h)) {
+        return CVMA_E_IO;
+    }
+    cvma_reader_init(&r, h, sizeof h);
+    if (!cvma_reader_u8(&r, &t) || !cvma_reader_u32be(&r, &n) || n > CVMA_ATLS_FRAME_MAX) {
+        return CVMA_REJECTED;
+    }
+    uint8_t *p = malloc(n + 1);
+    if (p == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (n > 0 && !read_all(ssl, p, n)) {
+        free(p);
+        return CVMA_E_IO;
+    }
+    p[n] = 0;
+    *type = t;
+    *out = p;
+    *len = n;
+    return CVMA_OK;
+}
+
+CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, const uint8_t *nonce,
+                                           size_t nonce_len, const struct cvma_atls_source *src,
+                                           char *err, size_t err_len)
+{
+    enum cvma_status st;
+    uint8_t rd[64];
+    uint8_t *ev = NULL;
+    size_t ev_len = 0;
+
+    if ((st = cvma_atls_binding(ssl, role, SSL_get_certificate(ssl), nonce, nonce_len, rd, err,
+                                err_len)) != CVMA_OK) {
+        return st;
+    }
+    if (src == NULL || src->evidence == NULL) {
+        cvma_errf(err, err_len, "atls: no evidence source");
+        return CVMA_E_USAGE;
+    }
+    if ((st = src->evidence(src->ctx, rd, nonce, nonce_len, &ev, &ev_len, err, err_len)) !=
+        CVMA_OK) {
+        return st;
+    }
+    st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, ev, ev_len);
+    if (st == CVMA_E_IO) {
+        cvma_errf(err, err_len, "atls: the connection failed while sending evidence");
+    }
+    free(ev);
+    return st;
+}
+
+/* Adds an error reason to a finished result (its status becomes contraindicated). */
+static void refuse(struct cvma_result *res, enum cvma_reason code, const char *detail)
+{
+    (void)cvma_reject(&res->verdict, code, "%s", detail);
+    res->status = CVMA_CONTRAINDICATED;
+}
+
+CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
+                                           const struct cvma_atls_check *chk, const uint8_t *nonce,
+                                           size_t nonce_len, const uint8_t *ev, size_t ev_len,
+                                           struct cvma_result **out, char *err, size_t err_len)
+{
+    enum cvma_status st;
+    struct cvma_evidence *evidence = NULL;
+    struct cvma_request req;
+    X509 *peer = NULL;
+    uint8_t other[64];
+    enum cvma_atls_role self =
+            chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER;
+
+    *out = NULL;
+    memset(&req, 0, sizeof req);
+    peer = SSL_get1_peer_certificate(ssl);
+    if (peer == NULL) {
+        cvma_errf(err, err_len, "atls: the peer presented no certificate");
+        return CVMA_REJECTED;
+    }
+    if ((st = cvma_atls_binding(ssl, chk->peer_role, peer, nonce, nonce_len, req.report_data, err,
+                                err_len)) != CVMA_OK) {
+        goto out;
+    }
+    req.has_report_data = true;
+    req.policy = chk->policy;
+    req.previous_result = chk->previous_result;
+    req.previous_result_len = chk->previous_result_len;
+    if ((st = cvma_evidence_from_bytes(ev, ev_len, CVMA_INFORM_AUTO, &evidence, err, err_len)) !=
+        CVMA_OK) {
+        goto out;
+    }
+    if ((st = cvma_verify(v, evidence, &req, out, err, err_len)) != CVMA_OK) {
+        goto out;
+    }
+    struct cvma_result *res = *out;
+    if (!res->claims.verified ||
+        memcmp(res->claims.report_data, req.report_data, sizeof req.report_data) == 0) {
+        goto out; /* bound (or nothing verified to compare: the verifier already refused) */
+    }
+    /* Not bound: say why when it can be told. */
+    if (cvma_atls_binding(ssl, self, SSL_get_certificate(ssl), nonce, nonce_len, other, NULL, 0) ==
+                CVMA_OK &&
+        memcmp(res->claims.report_data, other, sizeof other) == 0) {
+        refuse(res, CVMA_R_ATLS_EVIDENCE_REFLECTED,
+               "the evidence is bound to this end's own role and key: the peer reflected it");
+        goto out;
+    }
+    for (size_t i = 0; i < chk->n_old_nonces; i++) {
+        if (cvma_atls_binding(ssl, chk->peer_role, peer, chk->old_nonces[i], CVMA_ATLS_NONCE_LEN,
+                              other, NULL, 0) == CVMA_OK &&
+            memcmp(res->claims.report_data, other, sizeof other) == 0) {
+            char d[96];
+            cvma_errf(d, sizeof d,
+                      "the evidence answers nonce %zu of this connection, not the "
+                      "fresh one",
+                      i + 1);
+            refuse(res, CVMA_R_ATLS_NONCE_STALE, d);
+            goto out;
+        }
+    }
+    refuse(res, CVMA_R_ATLS_EVIDENCE_NOT_BOUND,
+           "REPORT_DATA is not SHA-512 over this session's exporter, the peer's key and the nonce");
+out:
+    cvma_evidence_free(evidence);
+    X509_free(peer);
+    return st;
+}
+
+CVMA_API enum cvma_status cvma_atls_self_signed(const char *cn, int days, EVP_PKEY **key,
+                                                X509 **cert)
+{
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    X509_NAME *name = NULL;
+    uint8_t serial[16];
+    BIGNUM *bn = NULL;
+    enum cvma_status st = CVMA_E_INTERNAL;
+
+    *key = NULL;
+    *cert = NULL;
+    if ((k = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL ||
+        RAND_bytes(serial, sizeof serial) != 1) {
+        goto out;
+    }
+    serial[0] &= 0x7F;
+    if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL || X509_set_version(x, 2) != 1 ||
+        X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+        X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) == NULL ||
+        X509_set_pubkey(x, k) != 1) {
+        goto out;
+    }
+    name = X509_get_subject_name(x);
+    if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                   0) != 1 ||
+        X509_set_issuer_name(x, name) != 1 || X509_sign(x, k, EVP_sha256()) <= 0) {
+        goto out;
+    }
+    *key = k;
+    *cert = x;
+    k = NULL;
+    x = NULL;
+    st = CVMA_OK;
+out:
+    BN_free(bn);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    return st;
+}
