@@ -179,6 +179,33 @@ CVMA_API enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *c
                                             struct cvma_verifier **out, char *err, size_t err_len);
 CVMA_API void cvma_verifier_free(struct cvma_verifier *v);
 
+/*
+ * Counters. From its creation a verifier counts, lock-free (relaxed atomics, so a count read
+ * while other threads verify may lag by the calls in flight):
+ *   cache_hits{cache="chain"}, cache_misses{cache="chain"}: lookups in the in-memory cache of
+ *       verified certificate chains (0 with no_cache);
+ *   cache_hits{cache="collateral"}, cache_misses{cache="collateral"}: lookups of fetchable
+ *       collateral in the collateral cache (a miss is then fetched, or undecided offline; an
+ *       entry older than the maximum age counts as a miss);
+ *   collateral_fetches{source,status}: downloads by source ("kds", "pcs", "crl" for any
+ *       CRL, "other") and final HTTP status ("200", "404", ...; "error" when no HTTP answer
+ *       came: refused, timed out, TLS failure); only combinations seen so far are reported.
+ * cvma_verifier_counters calls fn once per counter, in a stable order, from the calling
+ * thread; everything it is given is valid during that call only. Every value only grows.
+ * Counters and labels may be added in later versions (never renamed or removed), so a caller
+ * should pass on the ones it does not know rather than reject them.
+ */
+struct cvma_counter {
+    const char *name; /* "cache_hits", "cache_misses", "collateral_fetches" */
+    const char *help; /* one line of English */
+    size_t n_labels;
+    const char *const *label_names; /* n_labels each */
+    const char *const *label_values;
+    uint64_t value;
+};
+typedef void (*cvma_counter_fn)(const struct cvma_counter *c, void *arg);
+CVMA_API void cvma_verifier_counters(const struct cvma_verifier *v, cvma_counter_fn fn, void *arg);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Evidence                                                                                  */
 

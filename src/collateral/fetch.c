@@ -48,6 +48,21 @@ static void note_stale(const struct cvma_collateral_net *net, const struct cvma_
                            until);
 }
 
+/* The counters' source of an item: a CRL, else the service its cache key names. */
+static enum cvma_fetch_source item_source(const struct cvma_collateral_item *it)
+{
+    if (it->what != NULL && strstr(it->what, "CRL") != NULL) {
+        return CVMA_FETCH_CRL;
+    }
+    if (strncmp(it->cache_key, "amd-kds ", 8) == 0) {
+        return CVMA_FETCH_KDS;
+    }
+    if (strncmp(it->cache_key, "intel-pcs ", 10) == 0) {
+        return CVMA_FETCH_PCS;
+    }
+    return CVMA_FETCH_OTHER;
+}
+
 enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                                      const struct cvma_collateral_item *it, struct cvma_buf *out,
                                      struct cvma_verdict *v, char *err, size_t err_len)
@@ -84,6 +99,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
             if (it->check(&body, now, &expires_at, why, sizeof why, it->arg)) {
                 if (!it->refreshable || net->offline ||
                     !cvma_cache_too_old(meta.fetched_at, now, net->max_age)) {
+                    cvma_stats_cache(net->hooks, true);
                     goto done;
                 }
                 /* Older than the maximum age: fetch again, keep this copy to fall back on. */
@@ -101,13 +117,20 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                                    net->cache->dir);
         }
     }
+    if (net->cache != NULL) {
+        cvma_stats_cache(net->hooks, false);
+    }
     if (net->offline) {
         cvma_errf(err, err_len, "%s %s: offline and not in cache", it->what, it->url);
         st = CVMA_UNDECIDED;
         goto out;
     }
+    cvma_http_last_code_clear();
     st = it->download != NULL ? it->download(it->url, http, &body, err, err_len, it->arg)
                               : cvma_http_get(http, it->url, &body, NULL, err, err_len);
+    if (cvma_http_last_code() >= 0) { /* a request was made */
+        cvma_stats_fetch(net->hooks, item_source(it), cvma_http_last_code());
+    }
     if (st != CVMA_OK) {
         cvma_buf_free(&body);
         if (st == CVMA_UNDECIDED && stale.p != NULL) {

@@ -14,6 +14,10 @@
  *      are cached (best effort) with the expiry the check computed.
  *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v
  *   receives COLLATERAL_STALE_CACHE (warning) naming its age and the failure.
+ *   Counted in net->hooks (when given): an answer at step 1 as a cache hit, any other
+ *   lookup as a miss, and each download by its source (a CRL when the item's name says so,
+ *   else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status (0: no
+ *   HTTP answer).
  *
  * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
  * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty
@@ -24,6 +28,7 @@
 
 #include "collateral/cache.h"
 #include "collateral/http.h"
+#include "collateral/stats.h"
 #include "common/verdict.h"
 
 /* Where and how: borrowed. */
@@ -32,6 +37,8 @@ struct cvma_collateral_net {
     const struct cvma_http_opts *http; /* NULL: defaults */
     struct cvma_cache *cache;          /* NULL: no cache */
     int64_t max_age;                   /* cache.h: 0 default, negative: always refresh */
+    /* counters (collateral/stats.h); NULL: none */
+    const struct cvma_collateral_hooks *hooks;
 };
 
 /*

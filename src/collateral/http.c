@@ -246,6 +246,18 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
     } while (0)
 
 /* see collateral/http.h */
+static _Thread_local long g_last_code = -1;
+
+long cvma_http_last_code(void)
+{
+    return g_last_code;
+}
+
+void cvma_http_last_code_clear(void)
+{
+    g_last_code = -1;
+}
+
 enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *url,
                                struct cvma_buf *body, long *http_code, char *err, size_t err_len)
 {
@@ -328,6 +340,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
         code = 0;
         rc = curl_easy_perform(h);
         (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        g_last_code = code;
         if (http_code != NULL) {
             *http_code = code;
         }

@@ -87,4 +87,12 @@ CVMA_MUST_USE enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *o, 
                                                 struct cvma_buf *body, long *http_code, char *err,
                                                 size_t err_len);
 
+/*
+ * The last HTTP status cvma_http_get / cvma_http_get_ex saw on this thread (0: no HTTP answer,
+ * a transport failure), for the collateral counters; cvma_http_last_code_clear sets it to -1
+ * ("no request made") before a download.
+ */
+long cvma_http_last_code(void);
+void cvma_http_last_code_clear(void);
+
 #endif

@@ -107,7 +107,8 @@ enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what, cons
     }
     snprintf(key, key_len, "amd-kds %s", url);
     {
-        const struct cvma_collateral_net net = {k->offline, &k->http, k->cache, k->max_age};
+        const struct cvma_collateral_net net = {k->offline, &k->http, k->cache, k->max_age,
+                                                k->hooks};
         const struct cvma_collateral_item item = {
                 .what = what,
                 .url = url,

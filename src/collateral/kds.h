@@ -60,6 +60,8 @@ struct cvma_kds {
     struct cvma_cache *cache;   /* NULL: no cache (and offline then always misses) */
     int64_t max_age;            /* CRLs: 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on
                                  * every online use (cvma_cache_too_old) */
+    /* counters (collateral/stats.h); NULL: none */
+    const struct cvma_collateral_hooks *hooks;
 };
 
 /* Sets the defaults above. */

@@ -376,7 +376,8 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
     snprintf(key, key_len, "intel-pcs %s", url);
     {
         /* All four change over time: each is refreshed once older than the maximum age. */
-        const struct cvma_collateral_net net = {p->offline, &p->http, p->cache, p->max_age};
+        const struct cvma_collateral_net net = {p->offline, &p->http, p->cache, p->max_age,
+                                                p->hooks};
         const struct cvma_collateral_item it = {
                 .what = cvma_pcs_item_name(item),
                 .url = url,

@@ -68,6 +68,8 @@ struct cvma_pcs {
     struct cvma_cache *cache;    /* NULL: no cache (and offline then always misses) */
     int64_t max_age;             /* 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on every
                                   * online use (cvma_cache_too_old) */
+    /* counters (collateral/stats.h); NULL: none */
+    const struct cvma_collateral_hooks *hooks;
 };
 
 /* Which PCK CA issued the PCK certificate: selects the PCK CRL. */

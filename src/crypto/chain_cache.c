@@ -25,7 +25,8 @@ struct cvma_chain_cache {
     struct slot *s;
     size_t cap;
     uint64_t clock;
-    size_t hits;
+    /* Counted without the lock by readers (cvma_chain_cache_hits/_misses): relaxed atomics. */
+    atomic_size_t hits, misses;
 };
 
 struct cvma_chain_cache *cvma_chain_cache_new(size_t capacity)
@@ -100,12 +101,12 @@ struct cvma_chain_ref *cvma_chain_cache_get(struct cvma_chain_cache *c, const ui
     for (size_t i = 0; i < c->cap; i++) {
         if (c->s[i].node != NULL && memcmp(c->s[i].key, key, 32) == 0) {
             c->s[i].used = ++c->clock;
-            c->hits++;
             r = ref_take(c->s[i].node);
             break;
         }
     }
     pthread_mutex_unlock(&c->mu);
+    atomic_fetch_add_explicit(r != NULL ? &c->hits : &c->misses, 1, memory_order_relaxed);
     return r;
 }
 
@@ -154,13 +155,12 @@ struct cvma_chain_ref *cvma_chain_cache_put(struct cvma_chain_cache *c, const ui
 
 size_t cvma_chain_cache_hits(struct cvma_chain_cache *c)
 {
-    size_t n = 0;
-    if (c != NULL) {
-        pthread_mutex_lock(&c->mu);
-        n = c->hits;
-        pthread_mutex_unlock(&c->mu);
-    }
-    return n;
+    return c != NULL ? atomic_load_explicit(&c->hits, memory_order_relaxed) : 0;
+}
+
+size_t cvma_chain_cache_misses(struct cvma_chain_cache *c)
+{
+    return c != NULL ? atomic_load_explicit(&c->misses, memory_order_relaxed) : 0;
 }
 
 size_t cvma_chain_cache_count(struct cvma_chain_cache *c)

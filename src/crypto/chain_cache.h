@@ -46,8 +46,10 @@ struct cvma_chain_ref *cvma_chain_cache_put(struct cvma_chain_cache *c, const ui
 void *cvma_chain_ref_val(const struct cvma_chain_ref *r);
 /* Drops one reference; frees the value when it was the last. NULL is fine. Thread-safe. */
 void cvma_chain_ref_release(struct cvma_chain_ref *r);
-/* Successful gets so far. Thread-safe. */
+/* Successful gets so far. Thread-safe, lock-free. */
 size_t cvma_chain_cache_hits(struct cvma_chain_cache *c);
+/* Gets that found nothing so far. Thread-safe, lock-free. */
+size_t cvma_chain_cache_misses(struct cvma_chain_cache *c);
 /* Values stored now (at most the capacity). Thread-safe. */
 size_t cvma_chain_cache_count(struct cvma_chain_cache *c);
 

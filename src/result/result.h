@@ -16,6 +16,8 @@
 struct cvma_chain_cache;
 struct cvma_named_part;
 
+struct cvma_collateral_hooks; /* collateral/stats.h */
+
 struct cvma_verify_opts {
     time_t at;                                      /* verification time (--at, else now) */
     bool allow_trailing_data;                       /* --allow-trailing-data */
@@ -46,6 +48,8 @@ struct cvma_verify_opts {
     enum cvma_p384_backend p384_backend; /* SEV-SNP report signature: 0 = nettle (default) */
     int snp_product; /* --product: an enum cvma_snp_product for reports that name none (v2);
                       * 0 (unknown): from the report CPUID or the VCEK/VLEK productName */
+    /* The verifier's counters (and later stores) for the collateral path; NULL: none. */
+    const struct cvma_collateral_hooks *collateral_hooks;
 };
 
 /*

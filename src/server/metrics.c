@@ -144,7 +144,61 @@ static void put(struct out *o, const char *fmt, ...)
     }
 }
 
-char *cvma_metrics_text(struct cvma_metrics *m, int in_flight)
+/* The verifier's counters, gathered to be written grouped by name (the text format wants a
+ * metric's lines together, after its HELP and TYPE). */
+#define MAX_COUNTERS 128
+struct counters {
+    size_t n;
+    struct {
+        char name[48], help[160], labels[160];
+        unsigned long long value;
+    } c[MAX_COUNTERS];
+};
+
+static void gather(const struct cvma_counter *c, void *arg)
+{
+    struct counters *cs = arg;
+    size_t used = 0;
+    if (cs->n >= MAX_COUNTERS) {
+        return;
+    }
+    snprintf(cs->c[cs->n].name, sizeof cs->c[cs->n].name, "%s", c->name);
+    snprintf(cs->c[cs->n].help, sizeof cs->c[cs->n].help, "%s", c->help);
+    cs->c[cs->n].labels[0] = '\0';
+    for (size_t i = 0; i < c->n_labels; i++) {
+        int w = snprintf(cs->c[cs->n].labels + used, sizeof cs->c[cs->n].labels - used,
+                         "%s%s=\"%s\"", i > 0 ? "," : "", c->label_names[i], c->label_values[i]);
+        if (w < 0 || (size_t)w >= sizeof cs->c[cs->n].labels - used) {
+            return; /* labels too long for the table: skipped rather than cut */
+        }
+        used += (size_t)w;
+    }
+    cs->c[cs->n].value = (unsigned long long)c->value;
+    cs->n++;
+}
+
+static void put_counters(struct out *o, const struct counters *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        bool first = true;
+        for (size_t j = 0; j < i; j++) {
+            first = first && strcmp(cs->c[j].name, cs->c[i].name) != 0;
+        }
+        if (!first) {
+            continue;
+        }
+        put(o, "# HELP cvmattest_%s_total %s\n# TYPE cvmattest_%s_total counter\n", cs->c[i].name,
+            cs->c[i].help, cs->c[i].name);
+        for (size_t j = i; j < cs->n; j++) {
+            if (strcmp(cs->c[j].name, cs->c[i].name) == 0) {
+                put(o, "cvmattest_%s_total{%s} %llu\n", cs->c[j].name, cs->c[j].labels,
+                    cs->c[j].value);
+            }
+        }
+    }
+}
+
+char *cvma_metrics_text(struct cvma_metrics *m, int in_flight, const struct cvma_verifier *v)
 {
     struct out o = {malloc(8192), 0, 8192, false};
     if (o.p == NULL) {
@@ -195,6 +249,16 @@ char *cvma_metrics_text(struct cvma_metrics *m, int in_flight)
         "# TYPE cvmattest_http_requests_in_flight gauge\n"
         "cvmattest_http_requests_in_flight %d\n",
         in_flight);
+    if (v != NULL) {
+        struct counters *cs = calloc(1, sizeof *cs);
+        if (cs == NULL) {
+            o.bad = true;
+        } else {
+            cvma_verifier_counters(v, gather, cs);
+            put_counters(&o, cs);
+            free(cs);
+        }
+    }
     if (o.bad) {
         free(o.p);
         return NULL;

@@ -16,7 +16,8 @@ void cvma_metrics_request(struct cvma_metrics *m, const char *endpoint, int stat
 /* One verification's outcome: its status and every reason by code. */
 void cvma_metrics_result(struct cvma_metrics *m, const struct cvma_result *r);
 
-/* The exposition text (malloc'd), with in_flight as a gauge. */
-char *cvma_metrics_text(struct cvma_metrics *m, int in_flight);
+/* The exposition text (malloc'd), with in_flight as a gauge and the verifier's counters
+ * (cvma_verifier_counters; v may be NULL) as cvmattest_<name>_total. */
+char *cvma_metrics_text(struct cvma_metrics *m, int in_flight, const struct cvma_verifier *v);
 
 #endif

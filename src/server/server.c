@@ -341,7 +341,7 @@ static char *make_jwks(EVP_PKEY *key)
 
 static MHD_Result_t do_metrics(struct server *s, struct MHD_Connection *c, struct req *r)
 {
-    char *text = cvma_metrics_text(s->metrics, atomic_load(&s->active));
+    char *text = cvma_metrics_text(s->metrics, atomic_load(&s->active), s->v);
     if (text == NULL) {
         return send_error(c, r, 500, "INTERNAL", "out of memory");
     }

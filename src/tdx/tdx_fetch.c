@@ -90,6 +90,7 @@ static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
     pcs.base_url = opts->pcs_base_url;
     pcs.offline = opts->offline;
     pcs.max_age = opts->collateral_max_age;
+    pcs.hooks = opts->collateral_hooks;
     if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
         pcs.cache = &cache;
     }

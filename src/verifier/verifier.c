@@ -247,6 +247,8 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     v->vo.kds_base_url = v->kds_base_url;
     v->vo.pcs_base_url = v->pcs_base_url;
     v->vo.cache_dir = v->cache_dir;
+    v->hooks.stats = &v->stats;
+    v->vo.collateral_hooks = &v->hooks;
     v->vo.offline = cfg->offline;
     v->vo.allow_trailing_data = cfg->allow_trailing_data;
     v->vo.collateral_grace_seconds = cfg->collateral_grace_seconds;
@@ -557,4 +559,53 @@ enum cvma_status cvma_result_sign(const struct cvma_verifier *v, const struct cv
     }
     return cvma_ear_sign(r, v->result_key, r->policy_id,
                          r->eat_nonce[0] != '\0' ? r->eat_nonce : NULL, token);
+}
+
+/* One counter to fn. */
+static void report(cvma_counter_fn fn, void *arg, const char *name, const char *help,
+                   const char *const *keys, const char *const *vals, size_t n, uint64_t value)
+{
+    const struct cvma_counter c = {name, help, n, keys, vals, value};
+    fn(&c, arg);
+}
+
+/* see cvmattest/cvmattest.h */
+void cvma_verifier_counters(const struct cvma_verifier *v, cvma_counter_fn fn, void *arg)
+{
+    static const char *const cache_key[] = {"cache"};
+    static const char *const chain[] = {"chain"}, *const coll[] = {"collateral"};
+    static const char *const fetch_keys[] = {"source", "status"};
+    static const char hits_help[] = "Lookups answered from a cache.";
+    static const char misses_help[] = "Lookups a cache could not answer.";
+    const struct cvma_collateral_stats *st = &v->stats;
+
+    if (fn == NULL) {
+        return;
+    }
+    report(fn, arg, "cache_hits", hits_help, cache_key, chain, 1, cvma_chain_cache_hits(v->cache));
+    report(fn, arg, "cache_misses", misses_help, cache_key, chain, 1,
+           cvma_chain_cache_misses(v->cache));
+    report(fn, arg, "cache_hits", hits_help, cache_key, coll, 1,
+           atomic_load_explicit(&st->cache_hits, memory_order_relaxed));
+    report(fn, arg, "cache_misses", misses_help, cache_key, coll, 1,
+           atomic_load_explicit(&st->cache_misses, memory_order_relaxed));
+    for (int src = 0; src < CVMA_FETCH_N_SOURCES; src++) {
+        for (int code = 0; code < CVMA_FETCH_STATUS_SLOTS; code++) {
+            uint64_t n = atomic_load_explicit(&st->fetches[src][code], memory_order_relaxed);
+            char status[8];
+            if (n == 0) {
+                continue;
+            }
+            if (code == 0) {
+                snprintf(status, sizeof status, "error");
+            } else {
+                snprintf(status, sizeof status, "%d", code);
+            }
+            const char *const vals[] = {cvma_fetch_source_name((enum cvma_fetch_source)src),
+                                        status};
+            report(fn, arg, "collateral_fetches",
+                   "Collateral downloads by source and final HTTP status (error: no answer).",
+                   fetch_keys, vals, 2, n);
+        }
+    }
 }

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "collateral/stats.h"
 #include "crypto/chain_cache.h"
 #include "result/result.h"
 #include "verifier/bundle.h"
@@ -35,6 +36,8 @@ struct cvma_verifier {
     pthread_mutex_t rs_lock;      /* binding updates the set's rollback state */
     EVP_PKEY *result_key;
     bool no_cache;
+    struct cvma_collateral_stats stats; /* cvma_verifier_counters */
+    struct cvma_collateral_hooks hooks; /* lent to every call (vo.collateral_hooks) */
 };
 
 /* The policy configured under name (NULL or "": the default); NULL when none. */

@@ -273,6 +273,52 @@ start D $COMMON --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 eq "TLS: healthz over https" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && fail "TLS: plain HTTP answered" || ok "TLS: plain HTTP refused"
 
+# --- the verifier's counters in /metrics: online, against the local KDS stand-in ---
+# The collateral directory lacks the CRL, so the first verification fetches it (a collateral
+# cache miss, one fetch counted with its HTTP status) and misses the chain cache; the second
+# finds both cached. A KDS without the CRL answers 404: counted as such.
+if [ -n "${CVMATTEST_SRC:-}" ]; then
+    no_proxy=127.0.0.1,localhost; NO_PROXY=$no_proxy; export no_proxy NO_PROXY
+    CHIP=$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')
+    kds() { # NAME ROUTES...: a KDS stand-in; sets KDS
+        kname=$1; shift
+        python3 "$CVMATTEST_SRC/tests/kds_server.py" --max-seconds 120 --dir "$T/s" \
+            --log "$T/$kname.log" "$@" >"$T/$kname.port" &
+        PIDS="$PIDS $!"
+        i=0
+        while [ ! -s "$T/$kname.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        KDS=http://127.0.0.1:$(head -n 1 "$T/$kname.port")
+    }
+    mkdir -p "$T/nocrl" && cp "$T/s/vcek.der" "$T/s/cert_chain.pem" "$T/nocrl/"
+    kds K1 --route "/vcek/v1/Milan/$CHIP=vcek.der" --route "/vcek/v1/Milan/cert_chain=cert_chain.pem" \
+        --route "/vcek/v1/Milan/crl=crl.der"
+    ONLINE="--trust-root $T/s/ark.pem --collateral $T/nocrl --sign-result $T/v.key --nonce-key $T/nonce.key"
+    start K $ONLINE --kds-url "$KDS" --cache-dir "$T/kcache"
+    K=http://127.0.0.1:$PORT
+    body "$T/b13.json" "$T/s/report.bin"
+    st=$(post "$K/v1/verify" "$T/b13.json" "$T/o13.json")
+    eq "online: the CRL fetched from KDS" "200 affirming" "$st $(jq -r .status "$T/o13.json")"
+    curl -sf "$K/metrics" >"$T/m1"
+    metric() { grep -F "$1" "$2" | awk '{ print $2 }'; }
+    eq "metrics: one CRL fetch with HTTP 200" 1 "$(metric 'cvmattest_collateral_fetches_total{source="crl",status="200"}' "$T/m1")"
+    eq "metrics: a collateral cache miss" 1 "$(metric 'cvmattest_cache_misses_total{cache="collateral"}' "$T/m1")"
+    eq "metrics: no collateral cache hit yet" 0 "$(metric 'cvmattest_cache_hits_total{cache="collateral"}' "$T/m1")"
+    eq "metrics: a chain cache miss" 1 "$(metric 'cvmattest_cache_misses_total{cache="chain"}' "$T/m1")"
+    grep -q '^# TYPE cvmattest_collateral_fetches_total counter$' "$T/m1" && ok "metrics: fetches typed as a counter" || fail "metrics: no TYPE line for fetches"
+    st=$(post "$K/v1/verify" "$T/b13.json" "$T/o13b.json")
+    curl -sf "$K/metrics" >"$T/m2"
+    eq "metrics: the second verification hits the collateral cache" "200 1 1" "$st $(metric 'cvmattest_cache_hits_total{cache="collateral"}' "$T/m2") $(metric 'cvmattest_collateral_fetches_total{source="crl",status="200"}' "$T/m2")"
+    eq "metrics: the second verification hits the chain cache" 1 "$(metric 'cvmattest_cache_hits_total{cache="chain"}' "$T/m2")"
+    eq "KDS: asked for the CRL once" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K1.log")"
+    kds K2 --route "/vcek/v1/Milan/$CHIP=vcek.der"
+    start K404 $ONLINE --kds-url "$KDS" --cache-dir "$T/kcache404"
+    st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/b13.json" "$T/o14.json")
+    curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/m3"
+    eq "metrics: a CRL answered 404 (undecided)" "200 true 1" "$st $(jq -r .undecided "$T/o14.json") $(metric 'cvmattest_collateral_fetches_total{source="crl",status="404"}' "$T/m3")"
+else
+    fail "CVMATTEST_SRC not set (ctest sets it)"
+fi
+
 # --- replay refused across two instances sharing one redis-server ---
 if command -v redis-server >/dev/null 2>&1; then
     RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
