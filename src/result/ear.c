@@ -129,6 +129,13 @@ enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
                                    const char *policy_id, const char *nonce, int64_t ttl,
                                    char **token)
 {
+    return cvma_ear_sign_cnf(res, key, policy_id, nonce, ttl, NULL, token);
+}
+
+enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
+                                   const char *policy_id, const char *nonce, int64_t ttl,
+                                   const json_t *jwk, char **token)
+{
     uint8_t thumb[32];
     char kid[65];
     *token = NULL;
@@ -142,6 +149,12 @@ enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
         return CVMA_E_NOMEM;
     }
     if (ttl > 0 && json_object_set_new(claims, "exp", json_integer((json_int_t)now + ttl)) != 0) {
+        json_decref(claims);
+        return CVMA_E_NOMEM;
+    }
+    if (jwk != NULL &&
+        json_object_set_new(claims, "cnf", json_pack("{s:O}", "jwk", (json_t *)(uintptr_t)jwk)) !=
+                0) {
         json_decref(claims);
         return CVMA_E_NOMEM;
     }

@@ -34,6 +34,15 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, 
                                                  int64_t ttl, char **token);
 
 /*
+ * The same with the attested public key: jwk (may be NULL: none) goes into the RFC 7800
+ * confirmation claim, "cnf": {"jwk": ...}. The caller vouches that the evidence binds that key
+ * (the service: REPORT_DATA checked, docs/service.md "Key binding").
+ */
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
+                                                 const char *policy_id, const char *nonce,
+                                                 int64_t ttl, const json_t *jwk, char **token);
+
+/*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED
  * with err when the signature or the form is wrong (a flipped byte, another key, alg "none"),
  * the header's typ is not "JWT", or the claims are not our EAR (no iat or submods, or an

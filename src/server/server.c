@@ -27,6 +27,7 @@
 #include "result/ear.h"
 #include "result/result.h"
 #include "server/metrics.h"
+#include "server/pubkey.h"
 #include "verifier/verifier.h"
 
 #if MHD_VERSION < 0x00097002
@@ -172,8 +173,10 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     struct cvma_request rq;
     char err[512] = "";
     MHD_Result_t ret;
-    const char *nonce = NULL, *policy = NULL, *evidence = NULL;
-    size_t ev_len = 0;
+    const char *nonce = NULL, *policy = NULL, *evidence = NULL, *pub_pem = NULL;
+    size_t ev_len = 0, pub_len = 0;
+    EVP_PKEY *pub = NULL;
+    json_t *jwk = NULL;
 
     if (!content_type_json(c)) {
         return send_error(c, r, 415, "BAD_CONTENT_TYPE", "POST /v1/verify wants application/json");
@@ -199,9 +202,13 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
             nonce = json_string_value(val);
         } else if (strcmp(key, "policy") == 0 && json_is_string(val)) {
             policy = json_string_value(val);
+        } else if (strcmp(key, "public_key") == 0 && json_is_string(val)) {
+            pub_pem = json_string_value(val);
+            pub_len = json_string_length(val);
         } else {
             ret = send_error(c, r, 400, "BAD_REQUEST",
-                             "unknown member or not a string: \"%.64s\" (evidence, nonce, policy)",
+                             "unknown member or not a string: \"%.64s\" (evidence, nonce, "
+                             "policy, public_key)",
                              key);
             goto out;
         }
@@ -231,11 +238,23 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         ret = send_error(c, r, 400, "BAD_EVIDENCE", "%s", err);
         goto out;
     }
+    if (pub_pem != NULL) {
+        st = cvma_pubkey_parse(pub_pem, pub_len, &pub, err, sizeof err);
+        if (st != CVMA_OK) {
+            ret = st == CVMA_REJECTED ? send_error(c, r, 400, "BAD_PUBLIC_KEY", "%s", err)
+                                      : send_error(c, r, 500, "INTERNAL", "out of memory");
+            goto out;
+        }
+        if ((jwk = cvma_pubkey_jwk(pub)) == NULL) {
+            ret = send_error(c, r, 500, "INTERNAL", "out of memory");
+            goto out;
+        }
+    }
     memset(&rq, 0, sizeof rq);
     rq.policy = policy;
+    uint8_t nb[CVMA_NONCE_MAX];
+    size_t nlen = 0;
     if (nonce != NULL) {
-        uint8_t nb[CVMA_NONCE_MAX];
-        size_t nlen;
         time_t exp, now = time(NULL);
         switch (cvma_nonce_check(&s->cfg.nonce_key, nonce, now, nb, &nlen, &exp)) {
         case CVMA_NONCE_OK:
@@ -266,6 +285,14 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         rq.has_report_data = true;
         memcpy(rq.report_data, nb, nlen);
     }
+    if (pub != NULL) {
+        /* The key binding: REPORT_DATA is SHA-512(nonce || the key's DER SPKI). */
+        if (!cvma_pubkey_report_data(pub, nb, nlen, rq.report_data)) {
+            ret = send_error(c, r, 500, "INTERNAL", "out of memory");
+            goto out;
+        }
+        rq.has_report_data = true;
+    }
     st = cvma_verify(s->v, ev, &rq, &res, err, sizeof err);
     if (st != CVMA_OK) {
         ret = send_error(c, r, st == CVMA_E_USAGE ? 400 : 500,
@@ -281,7 +308,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     }
     if (s->v->result_key != NULL) {
         char *token = NULL;
-        if (cvma_ear_sign_exp(res, s->v->result_key, res->policy_id, nonce, s->cfg.token_ttl,
+        /* The key is attested only by evidence that binds it and is not refused. */
+        const json_t *cnf = cvma_result_status(res) != CVMA_CONTRAINDICATED ? jwk : NULL;
+        if (cvma_ear_sign_cnf(res, s->v->result_key, res->policy_id, nonce, s->cfg.token_ttl, cnf,
                               &token) != CVMA_OK) {
             ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
             goto out;
@@ -296,6 +325,8 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     ret = send_json(c, r, 200, out);
     out = NULL;
 out:
+    json_decref(jwk);
+    EVP_PKEY_free(pub);
     json_decref(out);
     json_decref(in);
     cvma_result_free(res);

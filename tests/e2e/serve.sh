@@ -273,6 +273,52 @@ start D $COMMON --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 eq "TLS: healthz over https" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && fail "TLS: plain HTTP answered" || ok "TLS: plain HTTP refused"
 
+# --- tokens: the submodule named after the kind; key binding (public_key -> cnf.jwk) ---
+# claims FILE: the token's claims (the payload, base64url-decoded), as JSON on stdout
+claims() { jq -r .token "$1" | cut -d. -f2 | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' | base64 -d; }
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ak.key" 2>/dev/null
+openssl pkey -in "$T/ak.key" -pubout -out "$T/ak.pub" && openssl pkey -in "$T/ak.key" -pubout -outform DER -out "$T/ak.der"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/other.key" 2>/dev/null
+openssl pkey -in "$T/other.key" -pubout -out "$T/other.pub"
+# the JWK python computes from the DER (the last 65 bytes of a P-256 SPKI: 04 || x || y)
+WANT_JWK=$(python3 - "$T/ak.der" <<'PY'
+import base64, json, sys
+d = open(sys.argv[1], 'rb').read()[-65:]
+u = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+print(json.dumps({"crv": "P-256", "kty": "EC", "x": u(d[1:33]), "y": u(d[33:])}, sort_keys=True))
+PY
+)
+# keybody OUT REPORT NONCE PUBFILE
+keybody() { jq -n --arg e "$(base64 -w0 "$2")" --arg n "$3" --rawfile k "$4" '{evidence: $e, nonce: $n, public_key: $k}' >"$1"; }
+NK=$(nonce "$A")
+RDK=$( (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$(b64url_hex "$NK")"; cat "$T/ak.der") | openssl dgst -sha512 -r | cut -d' ' -f1)
+python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK" "$T/rk.bin"
+keybody "$T/bk.json" "$T/rk.bin" "$NK" "$T/ak.pub"
+st=$(post "$A/v1/verify" "$T/bk.json" "$T/ok.json")
+eq "key binding: REPORT_DATA = SHA-512(nonce || SPKI)" "200 affirming" "$st $(jq -r .status "$T/ok.json")"
+claims "$T/ok.json" >"$T/ck.json"
+eq "token: cnf.jwk is the bound key" "$WANT_JWK" "$(jq -cS .cnf.jwk "$T/ck.json" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')"
+eq "token: one submodule, named after the kind" "sev-snp affirming" "$(jq -r '.submods | keys | join(",")' "$T/ck.json") $(jq -r '.submods["sev-snp"]["ear.status"]' "$T/ck.json")"
+eq "token: the submodule carries the claims" "true" "$(jq -r '.submods["sev-snp"]["cvmattest.claims"] | has("measurement")' "$T/ck.json")"
+eq "token: eat_nonce is the nonce" "$NK" "$(jq -r .eat_nonce "$T/ck.json")"
+# another key than the one REPORT_DATA binds: refused, and no key in the token
+NK2=$(nonce "$A")
+RDK2=$( (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$(b64url_hex "$NK2")"; cat "$T/ak.der") | openssl dgst -sha512 -r | cut -d' ' -f1)
+python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK2" "$T/rk2.bin"
+keybody "$T/bk2.json" "$T/rk2.bin" "$NK2" "$T/other.pub"
+st=$(post "$A/v1/verify" "$T/bk2.json" "$T/ok2.json")
+eq "key binding: another key is refused" "200 contraindicated true" "$st $(jq -r .status "$T/ok2.json") $(jq '[.reasons[].code] | index("NONCE_REPORT_DATA_MISMATCH") != null' "$T/ok2.json")"
+eq "token: no cnf for a refused binding" "null" "$(claims "$T/ok2.json" | jq -c .cnf)"
+# the key alone (no nonce): REPORT_DATA = SHA-512(SPKI)
+RDK3=$(openssl dgst -sha512 -r "$T/ak.der" | cut -d' ' -f1)
+python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK3" "$T/rk3.bin"
+jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" --rawfile k "$T/ak.pub" '{evidence: $e, public_key: $k}' >"$T/bk3.json"
+st=$(post "$A/v1/verify" "$T/bk3.json" "$T/ok3.json")
+eq "key binding without a nonce" "200 affirming P-256" "$st $(jq -r .status "$T/ok3.json") $(claims "$T/ok3.json" | jq -r .cnf.jwk.crv)"
+jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" '{evidence: $e, public_key: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"}' >"$T/bk4.json"
+st=$(post "$A/v1/verify" "$T/bk4.json" "$T/e")
+err_is "a public_key that is not a key" 400 BAD_PUBLIC_KEY "$st" "$T/e" "$ALOG"
+
 # --- the verifier's counters in /metrics: online, against the local KDS stand-in ---
 # The collateral directory lacks the CRL, so the first verification fetches it (a collateral
 # cache miss, one fetch counted with its HTTP status) and misses the chain cache; the second
