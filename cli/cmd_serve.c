@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "cmds.h"
+#include "server/redis_store.h"
 #include "server/server.h"
 
 #define MAX_LIST 16
@@ -40,7 +41,8 @@ static const char usage[] =
         "  --nonce-ttl SECONDS      a nonce's lifetime (default 300)\n"
         "  --nonce-key FILE         HMAC key of the nonces (16..64 bytes), shared by every\n"
         "                           instance (default: random, this instance only)\n"
-        "  --redis URL              spent nonces in Redis (redis://HOST[:PORT][/DB])\n"
+        "  --redis URL              spent nonces, registry rollback state and fetched\n"
+        "                           collateral in Redis (redis://HOST[:PORT][/DB])\n"
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
         "  --threads N              worker threads (default 4)\n"
         "  --max-body BYTES         request body limit (default 1048576)\n"
@@ -435,6 +437,8 @@ int cvma_cmd_serve(int argc, char **argv)
 {
     struct serve *s = calloc(1, sizeof *s);
     struct cvma_verifier *v = NULL;
+    struct cvma_redis_store *store = NULL;
+    struct cvma_state_store shared;
     struct cvma_buf kb = {0};
     char err[512] = "";
     int rc = 2;
@@ -458,6 +462,15 @@ int cvma_cmd_serve(int argc, char **argv)
         memcpy(s->sc.nonce_key.key, kb.p, kb.len);
         s->sc.nonce_key.len = kb.len;
     }
+    if (s->sc.redis_url != NULL) {
+        /* With --redis the registry rollback state and fetched collateral are the fleet's. */
+        if ((store = cvma_redis_store_new(s->sc.redis_url, err, sizeof err)) == NULL) {
+            fprintf(stderr, "cvmattest serve: %s\n", err);
+            goto out;
+        }
+        cvma_redis_store_iface(store, &shared);
+        s->vc.state_store = &shared;
+    }
     if (cvma_verifier_new(&s->vc, &v, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest serve: %s\n", err);
         goto out;
@@ -468,6 +481,7 @@ int cvma_cmd_serve(int argc, char **argv)
     }
 out:
     cvma_verifier_free(v);
+    cvma_redis_store_free(store);
     if (kb.p != NULL) {
         OPENSSL_cleanse(kb.p, kb.len);
     }

@@ -99,6 +99,49 @@ struct cvma_policy_config {
 };
 
 /*
+ * Shared state (optional, cvma_verifier_config.state_store): what several verifier processes
+ * (a fleet behind a load balancer) must agree on, kept where all of them reach it. Without
+ * one, each process keeps it to itself: the registry rollback state in files of the cache
+ * directory, collateral in the on-disk cache. Every function may be NULL (that part stays
+ * local) and is called from any thread at once: the implementation locks what it needs. The
+ * verifier copies this struct; arg must outlive the verifier. (The service's Redis store,
+ * docs/service.md, is one implementation.)
+ */
+enum cvma_store_answer {
+    CVMA_STORE_OK = 0,      /* done: recorded, or found */
+    CVMA_STORE_OLDER,       /* registry_seen: a higher version was seen; nothing changed */
+    CVMA_STORE_CONFLICT,    /* registry_seen: this version was seen with another merkle_root */
+    CVMA_STORE_MISS,        /* collateral_get: no entry */
+    CVMA_STORE_UNAVAILABLE, /* the store cannot be reached or answered nonsense */
+};
+struct cvma_state_store {
+    void *arg; /* passed to every function */
+    /*
+     * Registry rollback protection, one atomic step: compare (version, merkle_root) with the
+     * highest version recorded for provider; record it when there is none or it is higher
+     * (CVMA_STORE_OK), also OK for the same version and root; CVMA_STORE_OLDER when a higher
+     * one is recorded, CVMA_STORE_CONFLICT for the same version with another root (*seen: the
+     * recorded version, for messages). The recorded version must never go down. err (a line)
+     * says why on CVMA_STORE_UNAVAILABLE: the verifier then warns
+     * REGISTRY_ROLLBACK_NOT_CHECKED, as for an unwritable state file.
+     */
+    enum cvma_store_answer (*registry_seen)(void *arg, const char *provider, uint64_t version,
+                                            const uint8_t merkle_root[32], uint64_t *seen,
+                                            char *err, size_t err_len);
+    /*
+     * A collateral cache shared by the fleet, keyed by the item's identity (its cache key:
+     * "amd-kds <URL>", "intel-pcs <URL>"), consulted when the local cache cannot answer and
+     * filled after each download. get: CVMA_STORE_OK with *p (malloc'd, the caller frees) and
+     * *len, CVMA_STORE_MISS or CVMA_STORE_UNAVAILABLE (then fetched as without a store). The
+     * value is opaque to the store; the verifier checks it as it checks a download. put: keep
+     * it at most ttl_seconds (> 0); best effort.
+     */
+    enum cvma_store_answer (*collateral_get)(void *arg, const char *key, uint8_t **p, size_t *len);
+    void (*collateral_put)(void *arg, const char *key, const uint8_t *p, size_t len,
+                           int64_t ttl_seconds);
+};
+
+/*
  * Configuration, read once by cvma_verifier_new (every string and array is copied or read
  * then; nothing here is kept). Zero means the default for every field.
  */
@@ -166,6 +209,9 @@ struct cvma_verifier_config {
     size_t chain_cache_size;  /* verified chains remembered; 0: 64 */
     bool no_cache;            /* every call parses and verifies everything (bench --cold) */
     enum cvma_p384_backend p384_backend;
+
+    /* Shared state for a fleet (struct cvma_state_store, copied); NULL: this process only. */
+    const struct cvma_state_store *state_store;
 };
 
 struct cvma_verifier;
@@ -187,6 +233,8 @@ CVMA_API void cvma_verifier_free(struct cvma_verifier *v);
  *   cache_hits{cache="collateral"}, cache_misses{cache="collateral"}: lookups of fetchable
  *       collateral in the collateral cache (a miss is then fetched, or undecided offline; an
  *       entry older than the maximum age counts as a miss);
+ *   cache_hits{cache="shared"}, cache_misses{cache="shared"}: the state store's collateral
+ *       cache (struct cvma_state_store), asked after a collateral miss; only with a store;
  *   collateral_fetches{source,status}: downloads by source ("kds", "pcs", "crl" for any
  *       CRL, "other") and final HTTP status ("200", "404", ...; "error" when no HTTP answer
  *       came: refused, timed out, TLS failure); only combinations seen so far are reported.

@@ -63,6 +63,107 @@ static enum cvma_fetch_source item_source(const struct cvma_collateral_item *it)
     return CVMA_FETCH_OTHER;
 }
 
+/* Shared-store values: fetched_at and expires_at (8 bytes each, big-endian), then the bytes. */
+#define SHARED_HEADER 16
+
+static void put_be64(uint8_t *p, int64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)((uint64_t)v & 0xff);
+        v = (int64_t)((uint64_t)v >> 8);
+    }
+}
+
+static int64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return (int64_t)v;
+}
+
+static const struct cvma_state_store *shared_store(const struct cvma_collateral_net *net)
+{
+    const struct cvma_state_store *s = net->hooks != NULL ? net->hooks->store : NULL;
+    return s != NULL && s->collateral_get != NULL && s->collateral_put != NULL ? s : NULL;
+}
+
+/*
+ * The fleet's shared cache (struct cvma_state_store): true when it holds bytes for the item
+ * that are unexpired, not older than the maximum age (for what is refreshed online) and pass
+ * the check; then *body owns them, *meta says their times, and they are copied to the local
+ * cache. Anything else is a miss.
+ */
+static bool shared_lookup(const struct cvma_collateral_net *net,
+                          const struct cvma_collateral_item *it, int64_t now, struct cvma_buf *body,
+                          struct cvma_cache_meta *meta)
+{
+    const struct cvma_state_store *s = shared_store(net);
+    uint8_t *p = NULL;
+    size_t len = 0;
+    bool hit = false;
+    char why[CVMA_DETAIL_MAX];
+    int64_t expires_at = 0;
+    struct cvma_cache_meta m = {0, 0};
+
+    if (s == NULL || net->max_age < 0) {
+        return false;
+    }
+    if (s->collateral_get(s->arg, it->cache_key, &p, &len) == CVMA_STORE_OK && p != NULL &&
+        len > SHARED_HEADER && len - SHARED_HEADER <= CVMA_CACHE_MAX_BODY) {
+        struct cvma_buf b = {p + SHARED_HEADER, len - SHARED_HEADER};
+        m.fetched_at = get_be64(p);
+        m.expires_at = get_be64(p + 8);
+        hit = (m.expires_at == 0 || m.expires_at > now) &&
+              !(it->refreshable && !net->offline &&
+                cvma_cache_too_old(m.fetched_at, now, net->max_age)) &&
+              it->check(&b, now, &expires_at, why, sizeof why, it->arg);
+        if (hit && (body->p = malloc(b.len)) == NULL) {
+            hit = false;
+        } else if (hit) {
+            memcpy(body->p, b.p, b.len);
+            body->len = b.len;
+        }
+    }
+    free(p);
+    cvma_stats_shared(net->hooks, hit);
+    if (hit) {
+        *meta = m;
+    }
+    if (hit && net->cache != NULL) {
+        enum cvma_status put_st = cvma_cache_put_ex(net->cache, it->cache_key, body->p, body->len,
+                                                    m.expires_at, m.fetched_at);
+        (void)put_st;
+    }
+    return hit;
+}
+
+/* Shares downloaded bytes with the fleet: kept for their remaining validity, at most the
+ * maximum age. */
+static void shared_put(const struct cvma_collateral_net *net, const struct cvma_collateral_item *it,
+                       const struct cvma_buf *body, int64_t now, int64_t expires_at)
+{
+    const struct cvma_state_store *s = shared_store(net);
+    int64_t ttl = cvma_cache_max_age(net->max_age);
+    uint8_t *v;
+
+    if (s == NULL || net->max_age < 0 || body->len > CVMA_CACHE_MAX_BODY) {
+        return;
+    }
+    if (expires_at != 0 && expires_at - now < ttl) {
+        ttl = expires_at - now;
+    }
+    if (ttl <= 0 || (v = malloc(SHARED_HEADER + body->len)) == NULL) {
+        return;
+    }
+    put_be64(v, now);
+    put_be64(v + 8, expires_at);
+    memcpy(v + SHARED_HEADER, body->p, body->len);
+    s->collateral_put(s->arg, it->cache_key, v, SHARED_HEADER + body->len, ttl);
+    free(v);
+}
+
 enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                                      const struct cvma_collateral_item *it, struct cvma_buf *out,
                                      struct cvma_verdict *v, char *err, size_t err_len)
@@ -120,6 +221,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     if (net->cache != NULL) {
         cvma_stats_cache(net->hooks, false);
     }
+    if (shared_lookup(net, it, now, &body, &meta)) {
+        goto done;
+    }
     if (net->offline) {
         cvma_errf(err, err_len, "%s %s: offline and not in cache", it->what, it->url);
         st = CVMA_UNDECIDED;
@@ -157,6 +261,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 cvma_cache_put(net->cache, it->cache_key, body.p, body.len, expires_at);
         (void)put_st;
     }
+    shared_put(net, it, &body, now, expires_at);
     goto done;
 use_stale:
     body = stale;

@@ -27,6 +27,14 @@ void cvma_stats_cache(const struct cvma_collateral_hooks *h, bool hit)
     }
 }
 
+void cvma_stats_shared(const struct cvma_collateral_hooks *h, bool hit)
+{
+    if (h != NULL && h->stats != NULL) {
+        atomic_fetch_add_explicit(hit ? &h->stats->shared_hits : &h->stats->shared_misses, 1,
+                                  memory_order_relaxed);
+    }
+}
+
 void cvma_stats_fetch(const struct cvma_collateral_hooks *h, enum cvma_fetch_source s,
                       long http_status)
 {

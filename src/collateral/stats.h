@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cvmattest/cvmattest.h"
+
 /* Where a fetch went: the vendor service, or "crl" for any certificate revocation list. */
 enum cvma_fetch_source {
     CVMA_FETCH_KDS = 0, /* AMD KDS (VCEK, VLEK, certificate chains) */
@@ -25,15 +27,18 @@ enum cvma_fetch_source {
 #define CVMA_FETCH_STATUS_SLOTS 600
 
 struct cvma_collateral_stats {
-    atomic_uint_least64_t cache_hits;   /* a cached entry was the answer */
-    atomic_uint_least64_t cache_misses; /* no usable entry (absent, expired, damaged, or older
-                                         * than the maximum age): fetched or undecided */
+    atomic_uint_least64_t cache_hits;    /* a cached entry was the answer */
+    atomic_uint_least64_t cache_misses;  /* no usable entry (absent, expired, damaged, or older
+                                          * than the maximum age): fetched or undecided */
+    atomic_uint_least64_t shared_hits;   /* the state store's collateral cache answered */
+    atomic_uint_least64_t shared_misses; /* asked, and it could not */
     atomic_uint_least64_t fetches[CVMA_FETCH_N_SOURCES][CVMA_FETCH_STATUS_SLOTS];
 };
 
 /* What the verifier lends the collateral path (borrowed; NULL or a NULL field: none). */
 struct cvma_collateral_hooks {
     struct cvma_collateral_stats *stats;
+    const struct cvma_state_store *store; /* the fleet's shared collateral cache */
 };
 
 /* "kds", "pcs", "crl", "other". */
@@ -41,6 +46,7 @@ const char *cvma_fetch_source_name(enum cvma_fetch_source s);
 
 /* Counting, safe from any thread; h or its stats may be NULL (nothing counted). */
 void cvma_stats_cache(const struct cvma_collateral_hooks *h, bool hit);
+void cvma_stats_shared(const struct cvma_collateral_hooks *h, bool hit);
 void cvma_stats_fetch(const struct cvma_collateral_hooks *h, enum cvma_fetch_source s,
                       long http_status);
 

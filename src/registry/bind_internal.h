@@ -128,6 +128,10 @@ enum rb_result {
  */
 enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
                                         char *detail, size_t detail_len);
+/* The same through store->registry_seen when the store has one, else the files of dir. */
+enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *store, const char *dir,
+                                              const struct cvma_registry *r, char *detail,
+                                              size_t detail_len);
 
 enum lk_result {
     LK_LISTED,

@@ -134,3 +134,40 @@ out:
     }
     return res;
 }
+
+enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *store, const char *dir,
+                                              const struct cvma_registry *r, char *detail,
+                                              size_t detail_len)
+{
+    uint64_t seen = 0;
+    char why[256] = "";
+
+    if (store == NULL || store->registry_seen == NULL) {
+        return cvma_bind_rollback_check(dir, r, detail, detail_len);
+    }
+    detail[0] = '\0';
+    switch (store->registry_seen(store->arg, r->provider, r->version, r->merkle_root, &seen, why,
+                                 sizeof why)) {
+    case CVMA_STORE_OK:
+        return RB_OK;
+    case CVMA_STORE_OLDER:
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
+                  " already seen (shared state store)",
+                  r->provider, r->version, seen);
+        return RB_ROLLBACK;
+    case CVMA_STORE_CONFLICT:
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " has another merkle_root than the "
+                  "version %" PRIu64 " already seen (shared state store): two different "
+                  "registries under one version",
+                  r->provider, r->version, seen);
+        return RB_ROLLBACK;
+    case CVMA_STORE_MISS:
+    case CVMA_STORE_UNAVAILABLE:
+    default:
+        cvma_errf(detail, detail_len, "shared state store: %s",
+                  why[0] != '\0' ? why : "unavailable");
+        return RB_NOT_CHECKED;
+    }
+}

@@ -413,6 +413,9 @@ struct cvma_registry_bind_opts {
     const char *const *prefer;   /* providers to name first when several list the platform
                                     (the policy's required_providers); may be NULL */
     size_t n_prefer;
+    /* The fleet's rollback state (cvmattest.h struct cvma_state_store, registry_seen); NULL
+     * or no registry_seen: the state files of cache_dir. */
+    const struct cvma_state_store *store;
 };
 
 /*

@@ -101,12 +101,18 @@ struct cvma_spent {
     time_t swept;           /* the last full sweep */
     /* redis */
     bool redis;
-    char host[256];
+    char host[CVMA_REDIS_HOST_MAX];
     int port, db;
     redisContext *rc; /* under lock; reconnected when broken */
 };
 
 static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, size_t err_len)
+{
+    return cvma_redis_url_parse(url, s->host, &s->port, &s->db, err, err_len);
+}
+
+bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
+                          char *err, size_t err_len)
 {
     const char *p = url;
     if (strncmp(p, "redis://", 8) != 0) {
@@ -115,15 +121,15 @@ static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, si
     }
     p += 8;
     size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= sizeof s->host) {
+    if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
         cvma_errf(err, err_len, "--redis '%s': no host", url);
         return false;
     }
-    memcpy(s->host, p, hl);
-    s->host[hl] = '\0';
+    memcpy(host, p, hl);
+    host[hl] = '\0';
     p += hl;
-    s->port = 6379;
-    s->db = 0;
+    *port = 6379;
+    *db = 0;
     char *end = NULL;
     if (*p == ':') {
         errno = 0;
@@ -132,7 +138,7 @@ static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, si
             cvma_errf(err, err_len, "--redis '%s': bad port", url);
             return false;
         }
-        s->port = (int)v;
+        *port = (int)v;
         p = end;
     }
     if (*p == '/' && p[1] != '\0') {
@@ -142,7 +148,7 @@ static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, si
             cvma_errf(err, err_len, "--redis '%s': bad database number", url);
             return false;
         }
-        s->db = (int)v;
+        *db = (int)v;
         p = end;
     } else if (*p == '/') {
         p++;

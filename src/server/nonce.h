@@ -72,4 +72,10 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);
 
+/* Parses --redis redis://HOST[:PORT][/DB] (port 6379 and database 0 by default); false with
+ * err when malformed. */
+#define CVMA_REDIS_HOST_MAX 256
+bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
+                          char *err, size_t err_len);
+
 #endif

@@ -248,6 +248,11 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     v->vo.pcs_base_url = v->pcs_base_url;
     v->vo.cache_dir = v->cache_dir;
     v->hooks.stats = &v->stats;
+    if (cfg->state_store != NULL) {
+        v->store = *cfg->state_store;
+        v->has_store = true;
+        v->hooks.store = &v->store;
+    }
     v->vo.collateral_hooks = &v->hooks;
     v->vo.offline = cfg->offline;
     v->vo.allow_trailing_data = cfg->allow_trailing_data;
@@ -331,6 +336,7 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
         bo.at = at;
         bo.cache_dir = v->vo.cache_dir;
         bo.offline = v->vo.offline;
+        bo.store = v->has_store ? &v->store : NULL;
         if (policy != NULL) {
             bo.n_prefer = cvma_policy_required_providers(policy, &bo.prefer);
         }
@@ -589,6 +595,13 @@ void cvma_verifier_counters(const struct cvma_verifier *v, cvma_counter_fn fn, v
            atomic_load_explicit(&st->cache_hits, memory_order_relaxed));
     report(fn, arg, "cache_misses", misses_help, cache_key, coll, 1,
            atomic_load_explicit(&st->cache_misses, memory_order_relaxed));
+    if (v->has_store && v->store.collateral_get != NULL) {
+        static const char *const shared[] = {"shared"};
+        report(fn, arg, "cache_hits", hits_help, cache_key, shared, 1,
+               atomic_load_explicit(&st->shared_hits, memory_order_relaxed));
+        report(fn, arg, "cache_misses", misses_help, cache_key, shared, 1,
+               atomic_load_explicit(&st->shared_misses, memory_order_relaxed));
+    }
     for (int src = 0; src < CVMA_FETCH_N_SOURCES; src++) {
         for (int code = 0; code < CVMA_FETCH_STATUS_SLOTS; code++) {
             uint64_t n = atomic_load_explicit(&st->fetches[src][code], memory_order_relaxed);

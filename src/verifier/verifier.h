@@ -38,6 +38,8 @@ struct cvma_verifier {
     bool no_cache;
     struct cvma_collateral_stats stats; /* cvma_verifier_counters */
     struct cvma_collateral_hooks hooks; /* lent to every call (vo.collateral_hooks) */
+    struct cvma_state_store store;      /* the configuration's copy */
+    bool has_store;
 };
 
 /* The policy configured under name (NULL or "": the default); NULL when none. */

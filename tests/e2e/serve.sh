@@ -393,6 +393,46 @@ if command -v redis-server >/dev/null 2>&1; then
     N7=$(signed_for "$M1" "$T/r7.bin")
     body "$T/b11.json" "$T/r7.bin" "$N7"
     eq "memory: instance 2 accepts instance 1's nonce" 200 "$(post "$M2/v1/verify" "$T/b11.json" "$T/e")"
+    # the registry rollback state in Redis: an instance that saw registry v2 makes another
+    # instance (its own cache directory, so no state file is shared) refuse v1
+    CHIPR=$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')
+    $CVM registry keygen --out "$T/acme" >/dev/null
+    printf 'amd chip_id %s region=eu-1\n' "$CHIPR" >"$T/fleet.txt"
+    for ver in 1 2; do
+        $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version $ver \
+            --valid-days 30 --include-entries --out "$T/reg$ver.jws" >/dev/null || fail "registry build v$ver"
+    done
+    body "$T/b20.json" "$T/s/report.bin"
+    start G2 $COMMON --redis "redis://127.0.0.1:$RP" --provider acme="$T/acme.pub" --registry "$T/reg2.jws" --cache-dir "$T/g2"
+    G2=http://127.0.0.1:$PORT
+    st=$(post "$G2/v1/verify" "$T/b20.json" "$T/o20.json")
+    eq "redis: registry v2 binds at instance 1" "200 affirming acme" "$st $(jq -r .status "$T/o20.json") $(jq -r .platform.provider "$T/o20.json")"
+    eq "redis: the highest version seen is in redis" "00000000000000000002" "$(redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20)"
+    start G1 $COMMON --redis "redis://127.0.0.1:$RP" --provider acme="$T/acme.pub" --registry "$T/reg1.jws" --cache-dir "$T/g1"
+    G1=http://127.0.0.1:$PORT
+    st=$(post "$G1/v1/verify" "$T/b20.json" "$T/o21.json")
+    eq "redis: registry v1 at instance 2 is a rollback" "200 contraindicated true" "$st $(jq -r .status "$T/o21.json") $(jq '[.reasons[].code] | index("REGISTRY_ROLLBACK") != null' "$T/o21.json")"
+    eq "redis: the state never goes down" "00000000000000000002" "$(redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20)"
+    start G1M $COMMON --provider acme="$T/acme.pub" --registry "$T/reg1.jws" --cache-dir "$T/g1m"
+    st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/b20.json" "$T/o22.json")
+    eq "without redis: instance 2's own state knows no v2" "200 affirming" "$st $(jq -r .status "$T/o22.json")"
+    # the shared collateral cache: a CRL instance 1 fetched from KDS is served to instance 2
+    # (another cache directory) from redis: KDS is asked once
+    if [ -n "${CVMATTEST_SRC:-}" ]; then
+        kds K3 --route "/vcek/v1/Milan/$CHIPR=vcek.der" --route "/vcek/v1/Milan/crl=crl.der"
+        start H1 $ONLINE --kds-url "$KDS" --cache-dir "$T/h1" --redis "redis://127.0.0.1:$RP"
+        H1=http://127.0.0.1:$PORT
+        start H2 $ONLINE --kds-url "$KDS" --cache-dir "$T/h2" --redis "redis://127.0.0.1:$RP"
+        H2=http://127.0.0.1:$PORT
+        st1=$(post "$H1/v1/verify" "$T/b13.json" "$T/o23.json")
+        st2=$(post "$H2/v1/verify" "$T/b13.json" "$T/o24.json")
+        eq "redis: both instances verify online" "200 affirming 200 affirming" "$st1 $(jq -r .status "$T/o23.json") $st2 $(jq -r .status "$T/o24.json")"
+        eq "redis: KDS was asked for the CRL once" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K3.log")"
+        curl -sf "$H2/metrics" >"$T/m4"
+        eq "redis: instance 2 took the CRL from the shared cache" "1 " "$(metric 'cvmattest_cache_hits_total{cache="shared"}' "$T/m4") $(metric 'cvmattest_collateral_fetches_total{source="crl"' "$T/m4")"
+        ttl=$(redis-cli -p "$RP" --scan --pattern 'cvmattest:collateral:*' | head -n 1 | xargs redis-cli -p "$RP" pttl)
+        [ "$ttl" -gt 0 ] && [ "$ttl" -le 86400000 ] && ok "redis: shared collateral expires within the maximum age ($ttl ms)" || fail "collateral pttl '$ttl'"
+    fi
     kill "$RPID"; wait "$RPID" 2>/dev/null
     st=$(curl -s -o "$T/e" -w '%{http_code}' "$R1/healthz")
     err_is "redis down: healthz" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
@@ -400,6 +440,8 @@ if command -v redis-server >/dev/null 2>&1; then
     body "$T/b12.json" "$T/r8.bin" "$N8"
     st=$(post "$R1/v1/verify" "$T/b12.json" "$T/e")
     err_is "redis down: a nonce is refused (fails closed)" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
+    st=$(post "$G2/v1/verify" "$T/b20.json" "$T/o25.json")
+    eq "redis down: rollback not checked (a warning)" "200 warning true" "$st $(jq -r .status "$T/o25.json") $(jq '[.reasons[].code] | index("REGISTRY_ROLLBACK_NOT_CHECKED") != null' "$T/o25.json")"
 else
     fail "redis-server not found (make deps installs it)"
 fi

@@ -1,0 +1,220 @@
+/* The service's shared state in Redis (see server/redis_store.h). */
+#include "server/redis_store.h"
+
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "common/hex.h"
+#include "common/util.h"
+#include "server/nonce.h"
+
+struct cvma_redis_store {
+    pthread_mutex_t lock;
+    char host[CVMA_REDIS_HOST_MAX];
+    int port, db;
+    redisContext *rc; /* under lock; reconnected when broken */
+};
+
+/*
+ * KEYS[1] the provider's key; ARGV[1] the version as 20 digits (so that string order is
+ * number order: versions go beyond what a Lua number holds exactly), ARGV[2] the root in hex.
+ * Returns {answer, recorded version}: 0 recorded or the same, 1 older, 2 conflict, 3 the
+ * stored value is malformed (left alone: not checked).
+ */
+static const char rollback_lua[] =
+        "local cur = redis.call('GET', KEYS[1])\n"
+        "if cur then\n"
+        "  local v, root = string.match(cur, '^(%d+) (%x+)$')\n"
+        "  if v == nil or #v ~= 20 or #root ~= 64 then return {3, '0'} end\n"
+        "  if v > ARGV[1] then return {1, v} end\n"
+        "  if v == ARGV[1] then\n"
+        "    if root ~= ARGV[2] then return {2, v} end\n"
+        "    return {0, v}\n"
+        "  end\n"
+        "end\n"
+        "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])\n"
+        "return {0, ARGV[1]}\n";
+
+struct cvma_redis_store *cvma_redis_store_new(const char *url, char *err, size_t err_len)
+{
+    struct cvma_redis_store *rs = calloc(1, sizeof *rs);
+    if (rs == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (!cvma_redis_url_parse(url, rs->host, &rs->port, &rs->db, err, err_len)) {
+        free(rs);
+        return NULL;
+    }
+    pthread_mutex_init(&rs->lock, NULL);
+    return rs;
+}
+
+void cvma_redis_store_free(struct cvma_redis_store *rs)
+{
+    if (rs == NULL) {
+        return;
+    }
+    if (rs->rc != NULL) {
+        redisFree(rs->rc);
+    }
+    pthread_mutex_destroy(&rs->lock);
+    free(rs);
+}
+
+/* Under rs->lock: a connected context, or NULL. */
+static redisContext *conn(struct cvma_redis_store *rs)
+{
+    if (rs->rc != NULL && rs->rc->err == 0) {
+        return rs->rc;
+    }
+    if (rs->rc != NULL) {
+        redisFree(rs->rc);
+        rs->rc = NULL;
+    }
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout(rs->host, rs->port, tv);
+    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
+        if (c != NULL) {
+            redisFree(c);
+        }
+        return NULL;
+    }
+    if (rs->db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", rs->db);
+        bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
+    rs->rc = c;
+    return c;
+}
+
+static enum cvma_store_answer registry_seen(void *arg, const char *provider, uint64_t version,
+                                            const uint8_t merkle_root[32], uint64_t *seen,
+                                            char *err, size_t err_len)
+{
+    struct cvma_redis_store *rs = arg;
+    char ver[24], root[65];
+    enum cvma_store_answer a = CVMA_STORE_UNAVAILABLE;
+
+    snprintf(ver, sizeof ver, "%020" PRIu64, version);
+    cvma_hex_encode(merkle_root, 32, root, sizeof root);
+    *seen = 0;
+    pthread_mutex_lock(&rs->lock);
+    redisContext *c = conn(rs);
+    redisReply *r = c != NULL ? redisCommand(c, "EVAL %s 1 cvmattest:registry:%s %s %s",
+                                             rollback_lua, provider, ver, root)
+                              : NULL;
+    pthread_mutex_unlock(&rs->lock);
+    if (c == NULL) {
+        cvma_errf(err, err_len, "redis %s:%d cannot be reached", rs->host, rs->port);
+        return CVMA_STORE_UNAVAILABLE;
+    }
+    if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER &&
+        (r->element[1]->type == REDIS_REPLY_STRING || r->element[1]->type == REDIS_REPLY_INTEGER)) {
+        if (r->element[1]->type == REDIS_REPLY_STRING) {
+            *seen = strtoull(r->element[1]->str, NULL, 10);
+        }
+        switch (r->element[0]->integer) {
+        case 0:
+            a = CVMA_STORE_OK;
+            break;
+        case 1:
+            a = CVMA_STORE_OLDER;
+            break;
+        case 2:
+            a = CVMA_STORE_CONFLICT;
+            break;
+        default:
+            cvma_errf(err, err_len, "redis key cvmattest:registry:%s holds no version", provider);
+            break;
+        }
+    } else {
+        cvma_errf(err, err_len, "redis %s:%d: %s", rs->host, rs->port,
+                  r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no answer");
+    }
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    return a;
+}
+
+/* "cvmattest:collateral:" and the hex SHA-256 of the item's cache key. */
+static void collateral_key(const char *key, char out[96])
+{
+    uint8_t d[32];
+    char hex[65];
+    SHA256((const unsigned char *)key, strlen(key), d);
+    cvma_hex_encode(d, sizeof d, hex, sizeof hex);
+    snprintf(out, 96, "cvmattest:collateral:%s", hex);
+}
+
+static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t **p, size_t *len)
+{
+    struct cvma_redis_store *rs = arg;
+    char k[96];
+    enum cvma_store_answer a = CVMA_STORE_UNAVAILABLE;
+
+    *p = NULL;
+    *len = 0;
+    collateral_key(key, k);
+    pthread_mutex_lock(&rs->lock);
+    redisContext *c = conn(rs);
+    redisReply *r = c != NULL ? redisCommand(c, "GET %s", k) : NULL;
+    pthread_mutex_unlock(&rs->lock);
+    if (r != NULL && r->type == REDIS_REPLY_NIL) {
+        a = CVMA_STORE_MISS;
+    } else if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
+               (*p = malloc(r->len)) != NULL) {
+        memcpy(*p, r->str, r->len);
+        *len = r->len;
+        a = CVMA_STORE_OK;
+    }
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    return a;
+}
+
+static void collateral_put(void *arg, const char *key, const uint8_t *p, size_t len,
+                           int64_t ttl_seconds)
+{
+    struct cvma_redis_store *rs = arg;
+    char k[96];
+
+    if (ttl_seconds <= 0) {
+        return;
+    }
+    collateral_key(key, k);
+    pthread_mutex_lock(&rs->lock);
+    redisContext *c = conn(rs);
+    redisReply *r = c != NULL ? redisCommand(c, "SET %s %b PX %lld", k, (const char *)p, len,
+                                             (long long)ttl_seconds * 1000)
+                              : NULL;
+    pthread_mutex_unlock(&rs->lock);
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+}
+
+void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store *out)
+{
+    memset(out, 0, sizeof *out);
+    out->arg = rs;
+    out->registry_seen = registry_seen;
+    out->collateral_get = collateral_get;
+    out->collateral_put = collateral_put;
+}

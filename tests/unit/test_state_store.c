@@ -1,0 +1,210 @@
+/*
+ * The shared-state seam (struct cvma_state_store): the collateral path reads the fleet's
+ * cache when the local one cannot answer, fills it after a download with a TTL bounded by the
+ * maximum age, never trusts what fails the item's check; registry rollback goes through
+ * registry_seen when the store has one. (The Redis implementation: tests/e2e/serve.sh.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "collateral/fetch.h"
+#include "registry/bind_internal.h"
+#include "testutil.h"
+
+/* A store in memory: one collateral value, a recorded registry answer. */
+struct fake {
+    uint8_t *val;
+    size_t len;
+    int64_t ttl;
+    int gets, puts;
+    enum cvma_store_answer registry_answer;
+    uint64_t seen;
+};
+
+static enum cvma_store_answer f_get(void *arg, const char *key, uint8_t **p, size_t *len)
+{
+    struct fake *f = arg;
+    (void)key;
+    f->gets++;
+    if (f->val == NULL) {
+        return CVMA_STORE_MISS;
+    }
+    *p = malloc(f->len);
+    memcpy(*p, f->val, f->len);
+    *len = f->len;
+    return CVMA_STORE_OK;
+}
+
+static void f_put(void *arg, const char *key, const uint8_t *p, size_t len, int64_t ttl)
+{
+    struct fake *f = arg;
+    (void)key;
+    free(f->val);
+    f->val = malloc(len);
+    memcpy(f->val, p, len);
+    f->len = len;
+    f->ttl = ttl;
+    f->puts++;
+}
+
+static enum cvma_store_answer f_registry(void *arg, const char *provider, uint64_t version,
+                                         const uint8_t root[32], uint64_t *seen, char *err,
+                                         size_t err_len)
+{
+    struct fake *f = arg;
+    (void)provider;
+    (void)version;
+    (void)root;
+    *seen = f->seen;
+    if (f->registry_answer == CVMA_STORE_UNAVAILABLE) {
+        snprintf(err, err_len, "down for the test");
+    }
+    return f->registry_answer;
+}
+
+static int downloads;
+
+/* Accepts bytes that start with "OK"; they expire at now + 100 s. */
+static bool check(const struct cvma_buf *b, int64_t now, int64_t *expires_at, char *why,
+                  size_t why_len, void *arg)
+{
+    (void)arg;
+    if (b->len < 2 || memcmp(b->p, "OK", 2) != 0) {
+        snprintf(why, why_len, "not OK");
+        return false;
+    }
+    *expires_at = now + 100;
+    return true;
+}
+
+static enum cvma_status download(const char *url, const struct cvma_http_opts *http,
+                                 struct cvma_buf *out, char *err, size_t err_len, void *arg)
+{
+    (void)url;
+    (void)http;
+    (void)err;
+    (void)err_len;
+    downloads++;
+    out->p = malloc(8);
+    memcpy(out->p, arg != NULL ? (const char *)arg : "OK fresh", 8);
+    out->len = 8;
+    return CVMA_OK;
+}
+
+static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats, bool offline,
+                            const char *body, struct cvma_buf *out)
+{
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put};
+    const struct cvma_collateral_hooks h = {stats, &st};
+    const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h};
+    const struct cvma_collateral_item it = {.what = "CRL",
+                                            .url = "http://127.0.0.1:9/crl",
+                                            .cache_key = "amd-kds http://127.0.0.1:9/crl",
+                                            .refreshable = true,
+                                            .check = check,
+                                            .download = download,
+                                            .arg = (void *)(uintptr_t)body};
+    char err[256];
+    return cvma_collateral_get(&net, &it, out, NULL, err, sizeof err);
+}
+
+static void test_state_store_collateral_shared_between_two_fetchers(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct cvma_collateral_stats *stats = calloc(1, sizeof *stats);
+    struct cvma_buf b;
+
+    downloads = 0;
+    assert_int_equal(get(&f, stats, false, NULL, &b), CVMA_OK);
+    assert_int_equal(downloads, 1);
+    assert_int_equal(f.puts, 1);
+    assert_true(f.ttl > 0 && f.ttl <= 100); /* the remaining validity, under the maximum age */
+    assert_int_equal(f.len, 16 + 8);
+    assert_memory_equal(f.val + 16, "OK fresh", 8);
+    cvma_buf_free(&b);
+    /* Another fetcher (no local cache), offline even: the store answers, nothing is fetched. */
+    assert_int_equal(get(&f, stats, true, NULL, &b), CVMA_OK);
+    assert_int_equal(downloads, 1);
+    assert_int_equal(b.len, 8);
+    assert_memory_equal(b.p, "OK fresh", 8);
+    assert_int_equal(atomic_load(&stats->shared_hits), 1);
+    assert_int_equal(atomic_load(&stats->shared_misses), 1);
+    cvma_buf_free(&b);
+    free(f.val);
+    free(stats);
+}
+
+static void test_state_store_value_failing_the_check_is_not_used(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct cvma_collateral_stats *stats = calloc(1, sizeof *stats);
+    struct cvma_buf b;
+
+    /* What the store holds fails the check (written by anyone): a miss, then a download. */
+    f.len = 16 + 8;
+    f.val = calloc(1, f.len);
+    memcpy(f.val + 16, "BAD data", 8);
+    downloads = 0;
+    assert_int_equal(get(&f, stats, false, NULL, &b), CVMA_OK);
+    assert_int_equal(downloads, 1);
+    assert_memory_equal(b.p, "OK fresh", 8);
+    assert_int_equal(atomic_load(&stats->shared_misses), 1);
+    cvma_buf_free(&b);
+    /* Expired in the store (expires_at in the past): a miss too. */
+    memset(f.val, 0, 16);
+    f.val[15] = 1; /* expires_at = 1 (1970) */
+    assert_int_equal(get(&f, stats, true, NULL, &b), CVMA_UNDECIDED);
+    assert_int_equal(atomic_load(&stats->shared_misses), 2);
+    free(f.val);
+    free(stats);
+}
+
+static void test_state_store_registry_rollback_through_the_store(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    const struct cvma_state_store st = {&f, f_registry, NULL, NULL};
+    struct cvma_registry r;
+    char detail[512];
+
+    memset(&r, 0, sizeof r);
+    snprintf(r.provider, sizeof r.provider, "acme");
+    r.version = 1;
+    f.registry_answer = CVMA_STORE_OK;
+    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail), RB_OK);
+    f.registry_answer = CVMA_STORE_OLDER;
+    f.seen = 2;
+    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "version 1 is older than version 2"));
+    f.registry_answer = CVMA_STORE_CONFLICT;
+    f.seen = 1;
+    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "another merkle_root"));
+    f.registry_answer = CVMA_STORE_UNAVAILABLE;
+    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+                     RB_NOT_CHECKED);
+    assert_non_null(strstr(detail, "down for the test"));
+    /* No store: the state files (no directory here: not checked). */
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, NULL, &r, detail, sizeof detail),
+                     RB_NOT_CHECKED);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_state_store_collateral_shared_between_two_fetchers),
+            cmocka_unit_test(test_state_store_value_failing_the_check_is_not_used),
+            cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
