@@ -98,6 +98,9 @@
     }
     const used = new Set();
     const hasProvider = res.platform && res.platform.provider;
+    // Evidence that did not parse was not checked further: its other groups are not "passed".
+    const unparsed = reasons.some((r) => r && r.severity === 'error' &&
+      typeof r.code === 'string' && r.code.startsWith('PARSE_'));
     for (const g of GROUPS) {
       const mine = reasons.filter((r) => r && typeof r.code === 'string' &&
         g.prefixes.some((p) => r.code.startsWith(p)));
@@ -111,6 +114,8 @@
         ul.appendChild(line('error', '✗', g.name + ': refused'));
       } else if (warned) {
         ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));
+      } else if (unparsed && !g.prefixes.includes('PARSE_')) {
+        ul.appendChild(line('skipped', '–', g.name + ': not checked (the evidence did not parse)'));
       } else {
         ul.appendChild(line('ok', '✓', g.name + ': passed'));
       }
