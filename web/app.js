@@ -70,6 +70,7 @@
     setText('error-message', e.message || 'the service gave no explanation');
     setText('error-rid', e.request_id);
     box.hidden = false;
+    $('error-title').focus();
   }
 
   // One line: ok true (green), false (red), or a severity for a reason.
@@ -193,6 +194,7 @@
     $('token').value = typeof res.token === 'string' ? res.token : '(no result key configured: no token)';
     $('result').hidden = false;
     $('result').setAttribute('data-ready', '1');
+    $('result-title').focus();
   }
 
   async function onVerify(ev) {
