@@ -78,7 +78,6 @@
     const li = el('li', 'check ' + kind);
     li.setAttribute('data-kind', kind);
     li.appendChild(el('span', 'mark', mark)).setAttribute('aria-hidden', 'true');
-    li.appendChild(el('span', 'sr-only', kind === 'ok' ? 'passed: ' : kind + ': '));
     li.appendChild(el('span', 'title', title));
     if (code) li.appendChild(el('code', 'code', code));
     if (detail) li.appendChild(el('span', 'detail', detail));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The web page of `cvmattest serve` (web/, docs/service.md "The web page"): its files and their
 # headers over HTTP, then the page itself in Debian's headless chromium driven through
-# chromedriver (W3C WebDriver, from python3 with urllib only): affirming SNP evidence pasted
+# chromedriver (W3C WebDriver, from python3 with urllib only): affirming SNP and TDX bundles pasted
 # shows green check lines; a tampered report uploaded through the file input shows the exact
 # reason in a red line; a nonce fetched by the page's button is bound to REPORT_DATA; markup
 # echoed back in an error (a policy name) stays text. The screenshot is written into the build
@@ -28,9 +28,11 @@ eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
 # --- the service: a simulated SNP CVM on a machine that provider acme registered ---
 chip=$(printf '5a%.0s' $(seq 64))
 $CVM sim snp --out "$T/s" --chip-id "$chip" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+ppid=$(printf '3c%.0s' $(seq 16))
+$CVM sim tdx --out "$T/td" --ppid "$ppid" >/dev/null || { echo "FAIL sim tdx"; exit 1; }
 $CVM registry keygen --out "$T/v" >/dev/null || { echo "FAIL keygen"; exit 1; }
 $CVM registry keygen --out "$T/acme" >/dev/null || { echo "FAIL keygen"; exit 1; }
-printf 'amd chip_id %s region=eu-west-1 zone=b\n' "$chip" >"$T/fleet.txt"
+printf 'amd chip_id %s region=eu-west-1 zone=b\nintel ppid %s region=ap-south-2\n' "$chip" "$ppid" >"$T/fleet.txt"
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 1 \
     --valid-days 30 --out "$T/acme.jws" >/dev/null || { echo "FAIL registry build"; exit 1; }
 python3 -c "
@@ -38,6 +40,7 @@ import sys
 b = bytearray(open(sys.argv[1], 'rb').read()); b[0x90] ^= 1
 open(sys.argv[2], 'wb').write(b)" "$T/s/report.bin" "$T/tampered.bin"
 $CVM serve --listen 127.0.0.1:0 --port-file "$T/port" --trust-root "$T/s/ark.pem" \
+    --trust-root "$T/td/root_ca.pem" \
     --collateral "$T/s" --offline --sign-result "$T/v.key" --provider acme="$T/acme.pub" \
     --registry "$T/acme.jws" 2>"$T/serve.log" &
 PIDS="$PIDS $!"
@@ -92,6 +95,7 @@ import base64, json, sys, time, urllib.request, urllib.error
 
 driver, chrome, page, bundle, tampered, profile, shot = sys.argv[1:8]
 # A report cut to 600 bytes, as base64 text (the page sends the text; the service detects it).
+tdx = sys.argv[9]
 short_b64 = base64.b64encode(open(sys.argv[8], 'rb').read()[:600]).decode()
 fails = 0
 
@@ -181,6 +185,22 @@ try:
     eq('screenshot is a PNG', b'\x89PNG', png[:4])
     open(shot, 'wb').write(png)
 
+    # 1b. A TDX bundle pasted: its own group of checks.
+    clear_form()
+    js("document.getElementById('evidence').value = arguments[0];", open(tdx).read())
+    click('#verify')
+    eq('TDX bundle: a result', 'result', wait_answer())
+    eq('TDX bundle: verdict affirming', 'affirming',
+       js("return document.getElementById('verdict').getAttribute('data-status');"))
+    lines = js(LINES)
+    if (any(l['text'].endswith('Intel TDX quote: passed') and l['bg'] == GREEN for l in lines)
+            and all(l['kind'] == 'ok' for l in lines)):
+        ok('TDX bundle: %d green lines, Intel TDX quote among them' % len(lines))
+    else:
+        fail('TDX bundle: lines %r' % lines)
+    eq('TDX bundle: tee', 'tdx', js("return document.getElementById('tee').textContent;"))
+    eq('TDX bundle: its region', 'ap-south-2', js("return document.getElementById('platform-region').textContent;"))
+
     # 2. Tampered: the bare report uploaded through the file input.
     clear_form()
     call('POST', S + '/element/%s/value' % find('#evidence-file'), {'text': tampered})
@@ -255,7 +275,8 @@ finally:
 sys.exit(1 if fails else 0)
 PY
 python3 "$T/drive.py" "http://127.0.0.1:$DPORT" "$CHROME" "$URL/" "$T/s/bundle.json" "$T/tampered.bin" \
-    "$T/profile" "$SHOT" "$T/s/report.bin" || fails=$((fails + 1))
+    "$T/profile" "$SHOT" "$T/s/report.bin" \
+    "$T/td/bundle.json" || fails=$((fails + 1))
 [ -s "$SHOT" ] && echo "screenshot: $SHOT"
 if [ $fails -ne 0 ]; then
     echo "$fails failed"
