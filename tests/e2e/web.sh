@@ -1,8 +1,8 @@
 #!/bin/sh
 # The web page of `cvmattest serve` (web/, docs/service.md "The web page"): its files and their
 # headers over HTTP, then the page itself in Debian's headless chromium driven through
-# chromedriver (W3C WebDriver, from python3 with urllib only): affirming SNP and TDX bundles pasted
-# shows green check lines; a tampered report uploaded through the file input shows the exact
+# chromedriver (W3C WebDriver, from python3 with urllib only): affirming SNP and TDX bundles
+# pasted show green check lines; a tampered report uploaded through the file input shows the exact
 # reason in a red line; a nonce fetched by the page's button is bound to REPORT_DATA; markup
 # echoed back in an error (a policy name) stays text. The screenshot is written into the build
 # directory (web-verify.png, web-verify-refused.png; docs/images/ has copies of good ones).
@@ -13,12 +13,21 @@ for p in curl python3; do
 done
 T=$(mktemp -d)
 PIDS=""
+GROUPS_=""
 cleanup() {
+    # chromedriver leads its own process group: chromium and its helpers go with it.
+    for g in $GROUPS_; do
+        kill -- "-$g" 2>/dev/null
+        i=0
+        while kill -0 -- "-$g" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+    done
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    rm -rf "$T"
+    # A dying chromium may still write into its profile: try once more.
+    rm -rf "$T" 2>/dev/null || { sleep 1; rm -rf "$T"; }
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 143' INT TERM
 export CVMATTEST_CACHE="$T/cache"
 fails=0
 ok() { echo "ok   $1"; }
@@ -86,8 +95,8 @@ if [ -z "$CHROME" ] || [ -z "$DRIVER" ]; then
     exit 77
 fi
 DPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$DRIVER" --port="$DPORT" --allowed-ips=127.0.0.1 >"$T/driver.log" 2>&1 &
-PIDS="$PIDS $!"
+setsid "$DRIVER" --port="$DPORT" --allowed-ips=127.0.0.1 >"$T/driver.log" 2>&1 &
+GROUPS_="$GROUPS_ $!"
 SHOT=${CVMATTEST_WEB_SCREENSHOT:-$(dirname "$CVM")/web-verify.png}
 
 cat >"$T/drive.py" <<'PY'
@@ -126,7 +135,8 @@ for _ in range(100):  # chromedriver starting
 caps = {'capabilities': {'alwaysMatch': {'browserName': 'chrome', 'goog:chromeOptions': {
     'binary': chrome, 'args': ['--headless=new', '--no-sandbox', '--disable-gpu',
                                '--disable-dev-shm-usage', '--window-size=1200,1900',
-                               '--user-data-dir=' + profile, '--no-first-run']}}}}
+                               '--user-data-dir=' + profile, '--no-first-run',
+                               '--disable-crash-reporter', '--disable-breakpad']}}}}
 sid = call('POST', '/session', caps)['sessionId']
 S = '/session/' + sid
 
