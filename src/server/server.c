@@ -352,7 +352,7 @@ static MHD_Result_t do_metrics(struct server *s, struct MHD_Connection *c, struc
     return ret;
 }
 
-/* A file of the web page (src/server/web.c): its own headers (cacheable, CSP). */
+/* A file of the web page (src/server/web.c), with its own headers (type, no-cache, CSP). */
 static MHD_Result_t send_web(struct MHD_Connection *c, struct req *r, const struct cvma_web_file *f)
 {
     struct MHD_Response *resp = cvma_web_response(f);

@@ -80,6 +80,8 @@ eq "HEAD / has no body" 0 "$(curl -s -I "$URL/" -o /dev/null -w '%{size_download
 for f in /nope.html /web/index.html /../index.html /index.html/ /app.js.bak "/%2e%2e/CMakeLists.txt"; do
     eq "GET $f: 404" 404 "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL$f")"
 done
+curl -s "$URL/metrics" | grep -q '^cvmattest_http_requests_total{endpoint="web",status="200",error=""} [1-9]' &&
+    ok "/metrics counts the page's files (endpoint web)" || fail "/metrics has no endpoint=\"web\" status 200"
 eq "POST /: 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "$URL/")"
 eq "PUT /app.js: 405" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -d x "$URL/app.js")"
 
