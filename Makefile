@@ -17,6 +17,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-
 DEB_PACKAGES += ovmf
 DEB_PACKAGES += osslsigncode
 DEB_PACKAGES += libmicrohttpd-dev libhiredis-dev redis-server curl
+DEB_PACKAGES += chromium chromium-driver
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 

@@ -28,6 +28,7 @@
 #include "result/result.h"
 #include "server/metrics.h"
 #include "server/pubkey.h"
+#include "server/web.h"
 #include "verifier/verifier.h"
 
 #if MHD_VERSION < 0x00097002
@@ -382,6 +383,20 @@ static MHD_Result_t do_metrics(struct server *s, struct MHD_Connection *c, struc
     return ret;
 }
 
+/* A file of the web page (src/server/web.c), with its own headers (type, no-cache, CSP). */
+static MHD_Result_t send_web(struct MHD_Connection *c, struct req *r, const struct cvma_web_file *f)
+{
+    struct MHD_Response *resp = cvma_web_response(f);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "X-Request-Id", r->rid);
+    r->status = 200;
+    MHD_Result_t ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct req *r,
                              const char *url, const char *method)
 {
@@ -401,6 +416,10 @@ static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct 
         r->endpoint = "healthz";
     } else if (strcmp(url, "/metrics") == 0) {
         r->endpoint = "metrics";
+    } else if (cvma_web_find(url) != NULL) {
+        r->endpoint = "web";
+        return get ? send_web(c, r, cvma_web_find(url))
+                   : send_error(c, r, 405, "METHOD_NOT_ALLOWED", "%.100s wants GET", url);
     } else {
         r->endpoint = "other";
         return send_error(c, r, 404, "NOT_FOUND", "no such endpoint: %.100s", url);

@@ -1,0 +1,267 @@
+// The page of `cvmattest serve` (docs/service.md). Everything the service answers is shown
+// with textContent only: results carry text from the evidence and the request.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+
+  // Checks grouped as in docs/reasons.md, by the reason code's prefix. A group is shown when
+  // the verifier always runs it for this TEE, or when a reason falls in it.
+  const GROUPS = [
+    { name: 'Parsing', prefixes: ['PARSE_'], always: true },
+    { name: 'Certificates and revocation', prefixes: ['CERT_', 'CRL_'], always: true },
+    { name: 'Collateral', prefixes: ['COLLATERAL_'], always: true },
+    { name: 'AMD SEV-SNP report', prefixes: ['SNP_'], tees: ['sev-snp', 'azure-snp'] },
+    { name: 'Intel TDX quote', prefixes: ['TDX_'], tees: ['tdx', 'azure-tdx'] },
+    { name: 'TPM quote', prefixes: ['TPM_'], tees: ['tpm'] },
+    { name: 'Azure', prefixes: ['AZURE_'], tees: ['azure-snp', 'azure-tdx'] },
+    { name: 'vTPM binding', prefixes: ['VTPM_'] },
+    { name: 'Event log', prefixes: ['EVENTLOG_'] },
+    { name: 'Nonce (REPORT_DATA)', prefixes: ['NONCE_'], nonce: true },
+    { name: 'Appraisal policy', prefixes: ['POLICY_'] },
+    { name: 'Provider binding', prefixes: ['REGISTRY_'], provider: true },
+    { name: 'Platform', prefixes: ['PLATFORM_'] },
+    { name: 'Attested TLS', prefixes: ['ATLS_'] },
+    { name: 'Internal', prefixes: ['INTERNAL_'] },
+  ];
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function setText(id, text) {
+    const s = text === undefined || text === null || text === '' ? '—' : String(text);
+    $(id).textContent = s;
+  }
+
+  function bytesToBase64(bytes) {
+    let bin = '';
+    const chunk = 0x8000;
+    for (let i = 0; i < bytes.length; i += chunk) {
+      bin += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
+    }
+    return btoa(bin);
+  }
+
+  async function evidenceBase64() {
+    const f = $('evidence-file').files;
+    if (f && f.length > 0) {
+      return bytesToBase64(new Uint8Array(await f[0].arrayBuffer()));
+    }
+    const text = $('evidence').value.trim();
+    if (text === '') return null;
+    // The service detects a bundle, hex or base64 text inside what it decodes.
+    return bytesToBase64(new TextEncoder().encode(text));
+  }
+
+  function showError(http, err) {
+    $('result').hidden = true;
+    const box = $('error');
+    const e = err && typeof err === 'object' ? err : {};
+    setText('error-code', e.code || 'ERROR');
+    setText('error-http', http);
+    setText('error-message', e.message || 'the service gave no explanation');
+    setText('error-rid', e.request_id);
+    box.hidden = false;
+    $('error-title').focus();
+  }
+
+  // One line: ok true (green), false (red), or a severity for a reason.
+  function line(kind, mark, title, code, detail) {
+    const li = el('li', 'check ' + kind);
+    li.setAttribute('data-kind', kind);
+    li.appendChild(el('span', 'mark', mark)).setAttribute('aria-hidden', 'true');
+    li.appendChild(el('span', 'title', title));
+    if (code) li.appendChild(el('code', 'code', code));
+    if (detail) li.appendChild(el('span', 'detail', detail));
+    return li;
+  }
+
+  function showChecks(res, hadNonce) {
+    const ul = $('checks');
+    clear(ul);
+    const reasons = Array.isArray(res.reasons) ? res.reasons : [];
+    // A result that carries its own list of checks is shown as it is.
+    if (Array.isArray(res.checks)) {
+      for (const c of res.checks) {
+        const ok = c && (c.ok === true || c.passed === true || c.result === 'pass');
+        ul.appendChild(line(ok ? 'ok' : 'error', ok ? '✓' : '✗', c && (c.name || c.check),
+          c && (c.reason || c.code), c && c.detail));
+      }
+    }
+    const used = new Set();
+    const hasProvider = res.platform && res.platform.provider;
+    // Evidence that did not parse was not checked further: its other groups are not "passed".
+    const unparsed = reasons.some((r) => r && r.severity === 'error' &&
+      typeof r.code === 'string' && r.code.startsWith('PARSE_'));
+    for (const g of GROUPS) {
+      const mine = reasons.filter((r) => r && typeof r.code === 'string' &&
+        g.prefixes.some((p) => r.code.startsWith(p)));
+      mine.forEach((r) => used.add(r));
+      const applies = g.always || (g.tees && g.tees.includes(res.tee)) ||
+        (g.nonce && hadNonce) || (g.provider && hasProvider);
+      if (mine.length === 0 && !applies) continue;
+      const failed = mine.some((r) => r.severity === 'error');
+      const warned = mine.some((r) => r.severity === 'warning');
+      if (failed) {
+        ul.appendChild(line('error', '✗', g.name + ': refused'));
+      } else if (warned) {
+        ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));
+      } else if (unparsed && !g.prefixes.includes('PARSE_')) {
+        ul.appendChild(line('skipped', '–', g.name + ': not checked (the evidence did not parse)'));
+      } else {
+        ul.appendChild(line('ok', '✓', g.name + ': passed'));
+      }
+      for (const r of mine) {
+        const kind = r.severity === 'error' ? 'error' : r.severity === 'warning' ? 'warning' : 'info';
+        const mark = kind === 'error' ? '✗' : kind === 'warning' ? '!' : 'i';
+        ul.appendChild(line(kind + ' reason', mark, r.severity, r.code, r.detail));
+      }
+    }
+    for (const r of reasons) {
+      if (used.has(r) || !r) continue;
+      const kind = r.severity === 'error' ? 'error' : r.severity === 'warning' ? 'warning' : 'info';
+      ul.appendChild(line(kind + ' reason', kind === 'error' ? '✗' : '!', r.severity, r.code, r.detail));
+    }
+  }
+
+  // Claims as nested definition lists.
+  function tree(v) {
+    if (v === null || typeof v !== 'object') {
+      return el('span', 'value', v === null ? 'null' : String(v));
+    }
+    if (Array.isArray(v)) {
+      if (v.length === 0) return el('span', 'value', '[]');
+      const ol = el('ol', 'claims-list');
+      for (const x of v) {
+        const li = el('li');
+        li.appendChild(tree(x));
+        ol.appendChild(li);
+      }
+      return ol;
+    }
+    const keys = Object.keys(v);
+    if (keys.length === 0) return el('span', 'value', '{}');
+    const dl = el('dl', 'claims-tree');
+    for (const k of keys) {
+      dl.appendChild(el('dt', null, k));
+      const dd = el('dd');
+      dd.appendChild(tree(v[k]));
+      dl.appendChild(dd);
+    }
+    return dl;
+  }
+
+  function exitStatus(res) {
+    if (res.undecided === true) return '3 (undecided: collateral could not be had)';
+    if (res.status === 'affirming' || res.status === 'warning') return '0';
+    return '1';
+  }
+
+  function showResult(res, hadNonce) {
+    $('error').hidden = true;
+    const status = typeof res.status === 'string' ? res.status : 'contraindicated';
+    const verdict = $('verdict');
+    verdict.className = 'verdict ' + (status === 'affirming' ? 'ok' :
+      status === 'warning' ? 'warning' : 'error');
+    verdict.setAttribute('data-status', status);
+    setText('verdict-mark', status === 'affirming' ? '✓' : status === 'warning' ? '!' : '✗');
+    setText('verdict-status', status + (res.undecided === true ? ' (undecided)' : ''));
+    setText('exit-status', exitStatus(res));
+    setText('tee', res.tee);
+    setText('verified-at', res.verified_at);
+    setText('trust-anchor', res.trust_anchor);
+    setText('request-id', res.request_id);
+    showChecks(res, hadNonce);
+    const p = res.platform && typeof res.platform === 'object' ? res.platform : {};
+    const labels = p.labels && typeof p.labels === 'object' ? p.labels : {};
+    setText('platform-vendor', p.vendor);
+    setText('platform-id', p.id ? (p.id_type ? p.id_type + ' ' : '') + p.id : '');
+    setText('platform-provider', p.provider ? p.provider : 'not bound to a provider registry');
+    setText('platform-region', labels.region);
+    setText('platform-labels', Object.keys(labels).map((k) => k + '=' + labels[k]).join(', '));
+    const claims = $('claims');
+    clear(claims);
+    claims.appendChild(tree(res.claims || {}));
+    $('token').value = typeof res.token === 'string' ? res.token : '(no result key configured: no token)';
+    $('result').hidden = false;
+    $('result').setAttribute('data-ready', '1');
+    $('result-title').focus();
+  }
+
+  async function onVerify(ev) {
+    ev.preventDefault();
+    $('result').removeAttribute('data-ready');
+    let b64;
+    try {
+      b64 = await evidenceBase64();
+    } catch (e) {
+      showError('-', { code: 'UNREADABLE_FILE', message: String(e) });
+      return;
+    }
+    if (b64 === null) {
+      showError('-', { code: 'NO_EVIDENCE', message: 'paste evidence or choose a file first' });
+      return;
+    }
+    const body = { evidence: b64 };
+    const nonce = $('nonce').value.trim();
+    const policy = $('policy').value.trim();
+    if (nonce !== '') body.nonce = nonce;
+    if (policy !== '') body.policy = policy;
+    $('busy').hidden = false;
+    $('verify').disabled = true;
+    try {
+      const r = await fetch('/v1/verify', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      let j = null;
+      try {
+        j = await r.json();
+      } catch (e) {
+        j = null;
+      }
+      if (!r.ok || j === null || typeof j !== 'object' || j.error) {
+        showError(r.status, j && j.error ? j.error : { message: 'not a JSON answer' });
+      } else {
+        showResult(j, nonce !== '');
+      }
+      // A nonce is single-use: the next request needs a new one.
+      if (nonce !== '') $('nonce').value = '';
+    } catch (e) {
+      showError('-', { code: 'NETWORK', message: String(e) });
+    } finally {
+      $('busy').hidden = true;
+      $('verify').disabled = false;
+    }
+  }
+
+  async function onNonce() {
+    try {
+      const r = await fetch('/v1/nonce');
+      const j = await r.json();
+      if (!r.ok || typeof j.nonce !== 'string') {
+        showError(r.status, j && j.error);
+        return;
+      }
+      $('nonce').value = j.nonce;
+    } catch (e) {
+      showError('-', { code: 'NETWORK', message: String(e) });
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('verify-form').addEventListener('submit', onVerify);
+    $('get-nonce').addEventListener('click', onNonce);
+    $('clear-file').addEventListener('click', () => { $('evidence-file').value = ''; });
+    document.body.setAttribute('data-app', 'ready');
+  });
+})();
