@@ -3,7 +3,7 @@
 # and one nonce key, behind nginx (bench/nginx.conf), all on loopback with OS-free ports and
 # a private temporary folder; driven by wrk (bench/scale-verify.lua).
 #
-#   bench/scale-out.sh [--seconds N] [--threads N] [--smoke]
+#   bench/scale-out.sh [--seconds N] [--threads N] [--smoke] [--logs DIR]
 #
 # 1. one instance directly: POST /v1/verify, each request with a fresh nonce;
 # 2. two instances behind nginx; one is stopped (SIGTERM) halfway through the run;
@@ -11,7 +11,8 @@
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
 # 4. nginx's per-client rate limit (limit_req) answers 429 beyond the burst.
 # Beside them the in-process `cvmattest bench` rate for the same evidence.
-# --smoke: 2-second runs and a few replays (tests/e2e/scale_smoke.sh).
+# --smoke: 2-second runs and a few replays (tests/e2e/scale_smoke.sh). --logs DIR: keep the
+# instances', redis's and nginx's logs and wrk's output there.
 # Exit: 0 done (the targets are reported, met or not), 1 a replay was accepted or a step
 # failed, 77 nginx, wrk, redis-server or python3-cryptography missing (make deps).
 set -u
@@ -20,6 +21,7 @@ CVM=${CVMATTEST_BIN:-$HERE/../build/cvmattest}
 RUN=10
 THREADS=2
 SMOKE=0
+LOGS=
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds=*) RUN=${1#*=} ;;
@@ -27,7 +29,9 @@ while [ $# -gt 0 ]; do
     --threads=*) THREADS=${1#*=} ;;
     --threads) THREADS=${2:?}; shift ;;
     --smoke) SMOKE=1; RUN=2 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --logs=*) LOGS=${1#*=} ;;
+    --logs) LOGS=${2:?}; shift ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale-out.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -43,6 +47,7 @@ python3 -c 'import cryptography' 2>/dev/null ||
 T=$(mktemp -d)
 PIDS=""
 cleanup() {
+    [ -n "$LOGS" ] && mkdir -p "$LOGS" && cp "$T"/*.log "$T"/r? "$T"/r?.wrk "$T/ngx"/*.log "$LOGS" 2>/dev/null
     [ -s "$T/ngx/nginx.pid" ] && kill "$(cat "$T/ngx/nginx.pid")" 2>/dev/null
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     i=0
@@ -180,7 +185,7 @@ RETRIED=$(grep -c 'POST /v1/verify.* up=[^ ]*, ' "$T/ngx/access.log")
 REPLAYS=200
 [ $SMOKE = 1 ] && REPLAYS=10
 sed -i "s|127.0.0.1:$BPORT|127.0.0.1:@B@|" "$T/ngx/nginx.conf"
-start B
+start B2
 BPORT=$PORT
 sed -i "s|127.0.0.1:@B@|127.0.0.1:$BPORT|" "$T/ngx/nginx.conf"
 nginx -s reload -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx reload failed"

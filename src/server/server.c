@@ -46,6 +46,10 @@ struct server {
     atomic_int active; /* requests between their first byte and their completion */
 };
 
+/* Set on SIGTERM/SIGINT: answers then carry "Connection: close", so a load balancer stops
+ * reusing its kept-alive connections to this instance while it drains. */
+static atomic_bool draining;
+
 /* One request. */
 struct req {
     char rid[32];
@@ -88,6 +92,9 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
     MHD_add_response_header(resp, "Content-Type", ctype);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (atomic_load(&draining)) {
+        MHD_add_response_header(resp, "Connection", "close");
+    }
     r->status = status;
     MHD_Result_t ret = MHD_queue_response(c, (unsigned int)status, resp);
     MHD_destroy_response(resp);
@@ -562,6 +569,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     uint8_t pfx[4];
 
     memset(&s, 0, sizeof s);
+    atomic_store(&draining, false);
     s.v = v;
     s.cfg = *cfg;
     if (s.cfg.listen == NULL) {
@@ -658,7 +666,13 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     }
     fprintf(stderr, "cvmattest serve: %s: no new connections; draining %d request(s)\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.active));
+    atomic_store(&draining, true);
     MHD_socket lfd = MHD_quiesce_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET) {
+        /* Stop listening now (connections waiting in the backlog are reset, new ones refused)
+         * so a load balancer fails over at once; the descriptor is closed after the stop. */
+        shutdown(lfd, SHUT_RDWR);
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {
