@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --smoke) SMOKE=1; RUN=2 ;;
     --logs=*) LOGS=${1#*=} ;;
     --logs) LOGS=${2:?}; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale-out.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
