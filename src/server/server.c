@@ -46,8 +46,9 @@ struct server {
     atomic_int active; /* requests between their first byte and their completion */
 };
 
-/* Set on SIGTERM/SIGINT: answers then carry "Connection: close", so a load balancer stops
- * reusing its kept-alive connections to this instance while it drains. */
+/* Set on SIGTERM/SIGINT: requests that begin after it are refused (503 SHUTTING_DOWN, which a
+ * load balancer retries elsewhere) and every answer carries "Connection: close", so the load
+ * balancer stops reusing its kept-alive connections to this instance while it drains. */
 static atomic_bool draining;
 
 /* One request. */
@@ -58,6 +59,7 @@ struct req {
     size_t len, cap;
     bool too_large;
     bool answered; /* a response was queued early (413 on Content-Length) */
+    bool late;     /* began after SIGTERM: refused, so its nonce is never spent */
     int status;
     const char *endpoint;
     char error[40]; /* the error code answered, "" when none */
@@ -417,6 +419,9 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
         r->endpoint = "other";
         atomic_fetch_add(&s->active, 1);
+        /* After the count (both sequentially consistent): the drain either waits for this
+         * request or sees it refused, never stops in the middle of a verification. */
+        r->late = atomic_load(&draining);
         *con_cls = r;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL) {
@@ -467,6 +472,9 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     }
     if (r->answered) {
         return MHD_YES;
+    }
+    if (r->late) {
+        return send_error(c, r, 503, "SHUTTING_DOWN", "this instance is stopping; retry");
     }
     return dispatch(s, c, r, url, method);
 }

@@ -1,9 +1,10 @@
 #!/bin/sh
 # `cvmattest serve` draining on SIGTERM behind a load balancer (docs/operations.md): once
 # signalled it stops listening at once (a new connection is refused, not left waiting in the
-# backlog, so nginx fails over to another instance without a time-out), and the answers it
-# still gives (the request in flight, a request on a kept-alive connection) carry
-# "Connection: close", so nginx stops reusing its connections to it; then it exits 0.
+# backlog, so nginx fails over to another instance without a time-out); the request in flight
+# is answered; a request that begins after the signal (on a kept-alive connection) is refused
+# with 503 SHUTTING_DOWN before anything is done with it (nginx retries it elsewhere, its nonce
+# unspent); every answer then carries "Connection: close"; then it exits 0.
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -61,12 +62,16 @@ except (ConnectionResetError, socket.timeout) as e:
 check("draining: a new connection is refused at once", how == "refused" and time.monotonic() - t0 < 1,
       "%s after %.1f s" % (how, time.monotonic() - t0))
 
-# the kept-alive connection still gets an answer, telling the client to close
-ka.request("GET", "/healthz")
-r = ka.getresponse(); r.read()
-check("draining: a kept-alive connection is answered with Connection: close",
-      r.status == 200 and (r.getheader("Connection") or "").lower() == "close",
-      "%d Connection: %s" % (r.status, r.getheader("Connection")))
+# a request beginning on the kept-alive connection now: refused, telling the client to close
+ka.request("POST", "/v1/verify", body=body, headers={"Content-Type": "application/json"})
+r = ka.getresponse()
+try:
+    code = json.loads(r.read())["error"]["code"]
+except (ValueError, KeyError, TypeError):
+    code = None
+check("draining: a new request on a kept-alive connection: 503 SHUTTING_DOWN, Connection: close",
+      r.status == 503 and code == "SHUTTING_DOWN" and (r.getheader("Connection") or "").lower() == "close",
+      "%d %s Connection: %s" % (r.status, code, r.getheader("Connection")))
 
 # the request in flight completes, also with Connection: close
 slow.sendall(body[len(body) // 2:])
