@@ -195,14 +195,15 @@ python3 "$HERE/scale-replay.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$REPLAYS"
 REPLAY_RC=$?
 grep '^REPLAY ' "$T/r3" >/dev/null || { cat "$T/r3.err" >&2; die "replay check failed"; }
 
-# --- 4. nginx's per-client rate limit (5 nonces/s, burst 5: of 20 at once most are 429) ---
+# --- 4. nginx's per-client rate limit (5 nonces/s, burst 5: of 20 at once most are 429,
+# with a JSON error body like the service's) ---
 ngx_conf 1000000r/s 1000000 5r/s 5
 nginx -s reload -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx reload failed"
 sleep 0.5
 LIMITED=0
 for i in $(seq 20); do
-    st=$(curl -s -o /dev/null -w '%{http_code}' "$N/v1/nonce")
-    [ "$st" = 429 ] && LIMITED=$((LIMITED + 1))
+    st=$(curl -s -o "$T/limited.json" -w '%{http_code}' "$N/v1/nonce")
+    [ "$st" = 429 ] && grep -q '"code":"RATE_LIMITED"' "$T/limited.json" && LIMITED=$((LIMITED + 1))
 done
 
 # --- report ---
