@@ -8,7 +8,15 @@ set -u
 src=${CVMATTEST_SRC:?}
 : "${CVMATTEST_BIN:?}"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.conf"' EXIT
+# the configuration docs/operations.md shows is the one the bench runs
+awk '/^```nginx$/ { on = 1; next } on && /^```$/ { exit } on' "$src/docs/operations.md" >"$out.conf"
+if ! cmp -s "$out.conf" "$src/bench/nginx.conf"; then
+    echo "FAIL docs/operations.md does not show bench/nginx.conf as it is:"
+    diff "$out.conf" "$src/bench/nginx.conf" | head -20
+    exit 1
+fi
+echo "ok   docs/operations.md shows bench/nginx.conf"
 timeout 300 sh "$src/bench/scale-out.sh" --smoke >"$out" 2>&1
 rc=$?
 cat "$out"
