@@ -18,6 +18,7 @@ DEB_PACKAGES += ovmf
 DEB_PACKAGES += osslsigncode
 DEB_PACKAGES += libmicrohttpd-dev libhiredis-dev redis-server curl
 DEB_PACKAGES += chromium chromium-driver
+DEB_PACKAGES += nginx wrk python3-cryptography
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 
@@ -97,6 +98,11 @@ bench: deps build
 	    --offline --trust-root $(BUILD)/bench-tdx/root_ca.pem --seconds 3 --cold
 	openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -n 1
 	$(BUILD)/cvmattest bench registry
+
+# Several `cvmattest serve` instances behind nginx with Redis, driven by wrk (docs/operations.md).
+.PHONY: bench-scale
+bench-scale: deps build
+	CVMATTEST_BIN=$(BUILD)/cvmattest sh bench/scale-out.sh --seconds 10
 
 contract: build
 	../shared/tools/contract-check

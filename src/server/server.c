@@ -48,6 +48,11 @@ struct server {
     atomic_int active; /* requests between their first byte and their completion */
 };
 
+/* Set on SIGTERM/SIGINT: requests that begin after it are refused (503 SHUTTING_DOWN, which a
+ * load balancer retries elsewhere) and every answer carries "Connection: close", so the load
+ * balancer stops reusing its kept-alive connections to this instance while it drains. */
+static atomic_bool draining;
+
 /* One request. */
 struct req {
     char rid[32];
@@ -56,6 +61,7 @@ struct req {
     size_t len, cap;
     bool too_large;
     bool answered; /* a response was queued early (413 on Content-Length) */
+    bool late;     /* began after SIGTERM: refused, so its nonce is never spent */
     int status;
     const char *endpoint;
     char error[40]; /* the error code answered, "" when none */
@@ -90,6 +96,9 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
     MHD_add_response_header(resp, "Content-Type", ctype);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (atomic_load(&draining)) {
+        MHD_add_response_header(resp, "Connection", "close");
+    }
     r->status = status;
     MHD_Result_t ret = MHD_queue_response(c, (unsigned int)status, resp);
     MHD_destroy_response(resp);
@@ -460,6 +469,9 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
         r->endpoint = "other";
         atomic_fetch_add(&s->active, 1);
+        /* After the count (both sequentially consistent): the drain either waits for this
+         * request or sees it refused, never stops in the middle of a verification. */
+        r->late = atomic_load(&draining);
         *con_cls = r;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL) {
@@ -510,6 +522,9 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     }
     if (r->answered) {
         return MHD_YES;
+    }
+    if (r->late) {
+        return send_error(c, r, 503, "SHUTTING_DOWN", "this instance is stopping; retry");
     }
     return dispatch(s, c, r, url, method);
 }
@@ -612,6 +627,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     uint8_t pfx[4];
 
     memset(&s, 0, sizeof s);
+    atomic_store(&draining, false);
     s.v = v;
     s.cfg = *cfg;
     if (s.cfg.listen == NULL) {
@@ -708,7 +724,13 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     }
     fprintf(stderr, "cvmattest serve: %s: no new connections; draining %d request(s)\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.active));
+    atomic_store(&draining, true);
     MHD_socket lfd = MHD_quiesce_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET) {
+        /* Stop listening now (connections waiting in the backlog are reset, new ones refused)
+         * so a load balancer fails over at once; the descriptor is closed after the stop. */
+        shutdown(lfd, SHUT_RDWR);
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {

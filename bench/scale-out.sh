@@ -1,0 +1,273 @@
+#!/bin/sh
+# Scale-out bench (docs/operations.md): `cvmattest serve` instances sharing one redis-server
+# and one nonce key, behind nginx (bench/nginx.conf), all on loopback with OS-free ports and
+# a private temporary folder; driven by wrk (bench/scale-verify.lua).
+#
+#   bench/scale-out.sh [--seconds N] [--threads N] [--smoke] [--logs DIR]
+#
+# 1. one instance directly: POST /v1/verify, each request with a fresh nonce;
+# 2. two instances behind nginx; one is stopped (SIGTERM) halfway through the run;
+# 3. replays: evidence bound to fresh nonces is verified once through nginx, then every
+#    accepted nonce is sent again at nginx and at each instance: none may be accepted;
+# 4. nginx's per-client rate limit (limit_req) answers 429 beyond the burst.
+# Beside them the in-process `cvmattest bench` rate for the same evidence.
+# --smoke: 2-second runs and a few replays (tests/e2e/scale_smoke.sh). --logs DIR: keep the
+# instances', redis's and nginx's logs and wrk's output there.
+# Exit: 0 done (the targets are reported, met or not), 1 a replay was accepted or a step
+# failed, 77 nginx, wrk, redis-server or python3-cryptography missing (make deps).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+CVM=${CVMATTEST_BIN:-$HERE/../build/cvmattest}
+RUN=10
+THREADS=2
+SMOKE=0
+LOGS=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --seconds=*) RUN=${1#*=} ;;
+    --seconds) RUN=${2:?}; shift ;;
+    --threads=*) THREADS=${1#*=} ;;
+    --threads) THREADS=${2:?}; shift ;;
+    --smoke) SMOKE=1; RUN=2 ;;
+    --logs=*) LOGS=${1#*=} ;;
+    --logs) LOGS=${2:?}; shift ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scale-out.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+PATH=$PATH:/usr/sbin:/sbin
+for p in nginx wrk redis-server python3 openssl curl; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
+done
+python3 -c 'import cryptography' 2>/dev/null ||
+    { echo "SKIP: python3-cryptography not found (make deps installs it)"; exit 77; }
+[ -x "$CVM" ] || { echo "scale-out.sh: no $CVM (make build, or set CVMATTEST_BIN)" >&2; exit 1; }
+
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+    [ -n "$LOGS" ] && mkdir -p "$LOGS" && cp "$T"/*.log "$T"/r? "$T"/r?.wrk "$T/ngx"/*.log "$LOGS" 2>/dev/null
+    [ -s "$T/ngx/nginx.pid" ] && kill "$(cat "$T/ngx/nginx.pid")" 2>/dev/null
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    i=0
+    for p in $PIDS; do
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+die() { echo "scale-out.sh: $*" >&2; exit 1; }
+# free_port: a port nobody listens on now (redis-server and nginx want one given)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# cpu PID: user + system clock ticks used so far
+cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# start NAME: a serve instance on an OS-picked port; sets PORT and NAME.pid
+start() {
+    rm -f "$T/$1.port"
+    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$1.port" --threads "$THREADS" $COMMON \
+        2>"$T/$1.log" &
+    echo $! >"$T/$1.pid"
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/$1.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    PORT=$(cat "$T/$1.port" 2>/dev/null)
+    [ -n "$PORT" ] || { cat "$T/$1.log" >&2; die "instance $1 did not start"; }
+}
+# nonces URL COUNT FILE: COUNT fresh nonces from URL into FILE (wrk, stopped with SIGINT as
+# soon as it has them: wrk otherwise runs for all of -d; at most 120 s)
+nonces() {
+    rm -f "$3".*
+    SCALE_THREADS=2 SCALE_COUNT=$2 SCALE_OUT=$3 wrk -t2 -c8 -d120s --timeout 10s \
+        -s "$HERE/scale-nonces.lua" "$1/v1/nonce" >/dev/null 2>&1 &
+    wpid=$!
+    i=0
+    while [ $i -lt 1200 ] && kill -0 $wpid 2>/dev/null &&
+        [ "$(cat "$3".* 2>/dev/null | wc -l)" -lt "$2" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -INT $wpid 2>/dev/null
+    wait $wpid
+    cat "$3".* >"$3" 2>/dev/null
+    [ "$(wc -l <"$3")" -ge "$2" ] || die "could not fetch $2 nonces from $1"
+}
+# drive URL NONCES OUT: wrk for RUN seconds, one nonce a request; the SCALE line into OUT
+drive() {
+    SCALE_THREADS=2 SCALE_EVIDENCE=$T/evidence.b64 SCALE_NONCES=$2 \
+        wrk -t2 -c8 -d"${RUN}s" --timeout 10s -s "$HERE/scale-verify.lua" "$1/v1/verify" \
+        >"$3.wrk" 2>&1
+    grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
+}
+# field FILE NAME: a NAME=value of the SCALE line
+field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
+
+echo "scale-out: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), "\
+"runs of ${RUN} s, $THREADS worker threads an instance"
+
+# --- evidence, keys, in-process rate ---
+$CVM sim snp --out "$T/s" --keep-keys >/dev/null || die "sim snp failed"
+$CVM registry keygen --out "$T/v" >/dev/null 2>&1 || die "registry keygen failed"
+openssl rand -out "$T/nonce.key" 32
+base64 -w0 "$T/s/report.bin" >"$T/evidence.b64"
+# the in-process rate per CPU-second the bench used (robust to a busy machine, like the
+# instance's figure below), and per wall-clock second
+python3 - "$CVM" "$T/s" "$RUN" >"$T/inproc" <<'PY' || die "cvmattest bench failed"
+import json, resource, subprocess, sys
+cvm, d, secs = sys.argv[1], sys.argv[2], sys.argv[3]
+out = subprocess.run([cvm, "bench", d + "/report.bin", "--collateral", d, "--offline",
+                      "--trust-root", d + "/ark.pem", "--seconds", secs, "--json"],
+                     capture_output=True, check=True).stdout
+j = json.loads(out)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.1f %.1f" % (j["verifications"] / (ru.ru_utime + ru.ru_stime), j["verifications_per_second"]))
+PY
+read INPROC INPROC_WALL <"$T/inproc"
+echo "in-process cvmattest bench (one core): $INPROC verifications per CPU-second ($INPROC_WALL/s wall clock)"
+
+# --- redis-server, two instances ---
+RPORT=$(free_port)
+mkdir -p "$T/redis"
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis" --save '' --appendonly no \
+    --daemonize no >"$T/redis.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until redis-cli -p "$RPORT" ping >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 50 ] || die "redis-server did not start"
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --sign-result $T/v.key \
+--nonce-key $T/nonce.key --redis redis://127.0.0.1:$RPORT --drain 10"
+start A
+A=http://127.0.0.1:$PORT
+APORT=$PORT
+start B
+BPORT=$PORT
+
+# --- nginx in front (the file of docs/operations.md, with this run's ports and folder) ---
+NPORT=$(free_port)
+mkdir -p "$T/ngx"
+ngx_conf() { # VERIFY_RATE VERIFY_BURST NONCE_RATE NONCE_BURST
+    sed -e "s|@PREFIX@|$T/ngx|g" -e "s|@PORT@|$NPORT|g" \
+        -e "s|@INSTANCE_A@|127.0.0.1:$APORT|g" -e "s|@INSTANCE_B@|127.0.0.1:$BPORT|g" \
+        -e "s|@VERIFY_RATE@|$1|g" -e "s|@VERIFY_BURST@|$2|g" \
+        -e "s|@NONCE_RATE@|$3|g" -e "s|@NONCE_BURST@|$4|g" "$HERE/nginx.conf" >"$T/ngx/nginx.conf"
+}
+# one client (wrk on 127.0.0.1) is all the load here: the bench's limits are out of the way
+ngx_conf 1000000r/s 1000000 1000000r/s 1000000
+nginx -t -q -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" 2>"$T/ngx.t" ||
+    { cat "$T/ngx.t" >&2; die "nginx -t failed"; }
+nginx -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx did not start"
+N=http://127.0.0.1:$NPORT
+i=0
+until curl -sf "$N/healthz" >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 50 ] || die "nginx does not answer"
+
+# nonce pools: enough for the instances at twice the in-process rate (both cores)
+POOL=$(python3 -c "import math,sys; print(max(2000, math.ceil(float(sys.argv[1]) * $RUN * 2.5)))" "$INPROC")
+
+# --- 1. one instance directly ---
+nonces "$A" "$POOL" "$T/n1"
+c0=$(cpu "$(cat "$T/A.pid")")
+drive "$A" "$T/n1" "$T/r1"
+c1=$(cpu "$(cat "$T/A.pid")")
+TCK=$(getconf CLK_TCK)
+
+# --- 2. two instances behind nginx, B stopped halfway ---
+nonces "$N" "$POOL" "$T/n2"
+BPID=$(cat "$T/B.pid")
+(sleep "$(python3 -c "print($RUN / 2)")"; kill -TERM "$BPID") &
+KILLER=$!
+drive "$N" "$T/n2" "$T/r2"
+wait $KILLER
+i=0
+while kill -0 "$BPID" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$BPID"
+BRC=$?
+grep -q 'SIGTERM: no new connections' "$T/B.log" || die "instance B did not see SIGTERM"
+
+# phase 2 in nginx's access log: requests each instance answered, and retried ones
+AUP=$(grep -c "POST /v1/verify.* up=127.0.0.1:$APORT ust=" "$T/ngx/access.log")
+BUP=$(grep -c "POST /v1/verify.* up=127.0.0.1:$BPORT ust=" "$T/ngx/access.log")
+RETRIED=$(grep -c 'POST /v1/verify.* up=[^ ]*, ' "$T/ngx/access.log")
+
+# --- 3. replays (B started again, sharing the Redis) ---
+REPLAYS=200
+[ $SMOKE = 1 ] && REPLAYS=10
+sed -i "s|127.0.0.1:$BPORT|127.0.0.1:@B@|" "$T/ngx/nginx.conf"
+start B2
+BPORT=$PORT
+sed -i "s|127.0.0.1:@B@|127.0.0.1:$BPORT|" "$T/ngx/nginx.conf"
+nginx -s reload -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx reload failed"
+sleep 0.5
+python3 "$HERE/scale-replay.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$REPLAYS" "$N" "$A" \
+    "http://127.0.0.1:$BPORT" >"$T/r3" 2>"$T/r3.err"
+REPLAY_RC=$?
+grep '^REPLAY ' "$T/r3" >/dev/null || { cat "$T/r3.err" >&2; die "replay check failed"; }
+
+# --- 4. nginx's per-client rate limit (5 nonces/s, burst 5: of 20 at once most are 429,
+# with a JSON error body like the service's) ---
+ngx_conf 1000000r/s 1000000 5r/s 5
+nginx -s reload -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx reload failed"
+sleep 0.5
+# one curl, 20 requests on one connection (quick whatever the load), then one more whose
+# body is checked
+urls=""
+for i in $(seq 20); do urls="$urls $N/v1/nonce"; done
+LIMITED=$(curl -s -w '\nHTTP %{http_code}\n' $urls | grep -c '^HTTP 429$')
+st=$(curl -s -o "$T/limited.json" -w '%{http_code}' "$N/v1/nonce")
+[ "$st" = 429 ] && grep -q '"code":"RATE_LIMITED"' "$T/limited.json" ||
+    die "nginx limit_req: the 21st request got $st $(head -c 200 "$T/limited.json")"
+
+# --- report ---
+python3 - "$INPROC" "$T/r1" "$T/r2" "$T/r3" "$c0" "$c1" "$TCK" "$(nproc)" "$THREADS" \
+    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" <<'PY'
+import sys
+inproc = float(sys.argv[1])
+def rd(f):
+    return dict(kv.split("=", 1) for kv in open(f).read().split()[1:])
+r1, r2, r3 = rd(sys.argv[2]), rd(sys.argv[3]), rd(sys.argv[4])
+c0, c1, tck, ncpu, threads = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
+brc, limited, smoke = int(sys.argv[10]), int(sys.argv[11]), sys.argv[12] == "1"
+aup, bup, retried = int(sys.argv[13]), int(sys.argv[14]), int(sys.argv[15])
+def ms(us):
+    return "%.1f" % (int(us) / 1000)
+def line(name, r):
+    secs = int(r["duration_us"]) / 1e6
+    req = int(r["requests"])
+    failed = req - int(r["ok"]) + int(r["connect"]) + int(r["read"]) + int(r["write"]) + int(r["timeout"])
+    failed = min(failed, req) if req else failed
+    print("%-44s %7.0f /s  p50 %6s ms  p90 %6s ms  p99 %6s ms  requests %6d  failed %d (%.2f%%)%s"
+          % (name, int(r["ok"]) / secs, ms(r["p50_us"]), ms(r["p90_us"]), ms(r["p99_us"]), req,
+             failed, 100.0 * failed / max(req, 1),
+             "  [nonce pool ran out]" if int(r["exhausted"]) else ""))
+    return int(r["ok"]) / secs, failed, req
+print()
+rate1, f1, q1 = line("1 instance, direct", r1)
+rate2, f2, q2 = line("2 instances behind nginx, one stopped", r2)
+secs1 = int(r1["duration_us"]) / 1e6
+cores_used = (c1 - c0) / tck / secs1
+per_cpu = rate1 / cores_used if cores_used > 0 else 0
+per_core = rate1 / min(threads, ncpu)
+print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process cvmattest bench", inproc))
+print("behind nginx: A answered %d, B answered %d before its SIGTERM; %d retried on the other"
+      % (aup, bup, retried))
+print("instance per core: %.0f /s per CPU-second it used (%.2f cores busy) = %.2fx in-process;"
+      " %.0f /s per core of the %d = %.2fx" % (per_cpu, cores_used, per_cpu / inproc, per_core,
+                                             min(threads, ncpu), per_core / inproc))
+print(r3["first"] and "replays: %s nonces accepted once (%s affirming), %s replays (nginx and each"
+      " instance): %s accepted, %s refused 409, %s other" % (r3["first"], r3["affirming"],
+      r3["replays"], r3["accepted"], r3["refused_409"], r3["other"]))
+print("instance B after SIGTERM: exit %d; nginx rate limit: %d of 20 burst requests got 429"
+      % (brc, limited))
+print()
+def target(ok, text):
+    print("target %-7s %s" % ("met:" if ok else "MISSED:", text))
+target(per_cpu >= 0.8 * inproc, "one instance >= 0.8x in-process per core (per CPU-second used)")
+target(f2 < 0.01 * q2, "two instances behind nginx lose < 1%% of requests when one stops (%d of %d)" % (f2, q2))
+target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0, "no replayed nonce accepted")
+PY
+[ "$BRC" = 0 ] || die "instance B exited $BRC after SIGTERM (want 0)"
+[ "$LIMITED" -ge 10 ] || die "nginx limit_req: only $LIMITED of 20 got 429"
+[ $REPLAY_RC = 0 ] || die "a replayed nonce was accepted"
+exit 0

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Replay check of bench/scale-out.sh.
+
+scale-replay.py REPORT VCEK_KEY COUNT FRONT_URL INSTANCE_URL...
+
+COUNT times: get a nonce at FRONT_URL (nginx), make the SEV-SNP report's REPORT_DATA that
+nonce (zero-padded to 64 bytes) and sign it again with the simulated VCEK key, and POST it
+once to FRONT_URL/v1/verify (it must be answered 200 and affirming). Then every nonce accepted
+is replayed once at the front and once at each instance directly. Prints one line:
+  REPLAY first=N affirming=N replays=M accepted=K refused_409=R other=O
+A replayed nonce accepted (K > 0) is a failure; the script exits 1 then.
+"""
+import base64
+import http.client
+import json
+import sys
+import urllib.parse
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+
+class Client:
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port
+        self.conn = None
+
+    def call(self, method, path, body=None):
+        for attempt in (0, 1):  # one reconnect when the server closed a kept-alive connection
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            try:
+                hdr = {"Content-Type": "application/json"} if body is not None else {}
+                self.conn.request(method, path, body=body, headers=hdr)
+                r = self.conn.getresponse()
+                return r.status, r.read()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+        raise AssertionError
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def main():
+    report_file, key_file, count, front = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    instances = sys.argv[5:]
+    report = bytearray(open(report_file, "rb").read())
+    key = serialization.load_pem_private_key(open(key_file, "rb").read(), password=None)
+    fc = Client(front)
+    first = affirming = 0
+    spent = []  # request bodies whose nonce was accepted once
+    for _ in range(count):
+        st, body = fc.call("GET", "/v1/nonce")
+        if st != 200:
+            continue
+        nonce = json.loads(body)["nonce"]
+        report[0x50:0x90] = b64url_decode(nonce).ljust(64, b"\0")
+        der = key.sign(bytes(report[:0x2A0]), ec.ECDSA(hashes.SHA384()))
+        r, s = decode_dss_signature(der)
+        report[0x2A0:0x2E8] = r.to_bytes(72, "little")
+        report[0x2E8:0x330] = s.to_bytes(72, "little")
+        req = json.dumps({"evidence": base64.b64encode(bytes(report)).decode(), "nonce": nonce})
+        st, out = fc.call("POST", "/v1/verify", req)
+        if st == 200:
+            first += 1
+            spent.append(req)
+            if json.loads(out).get("status") == "affirming":
+                affirming += 1
+    replays = accepted = refused = other = 0
+    for url in [front] + instances:
+        c = Client(url)
+        for req in spent:
+            st, _ = c.call("POST", "/v1/verify", req)
+            replays += 1
+            if 200 <= st < 300:
+                accepted += 1
+            elif st == 409:
+                refused += 1
+            else:
+                other += 1
+    print("REPLAY first=%d affirming=%d replays=%d accepted=%d refused_409=%d other=%d"
+          % (first, affirming, replays, accepted, refused, other))
+    return 1 if accepted > 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+#!/bin/sh
+# bench/scale-out.sh in its 2-second smoke mode (docs/operations.md): two `cvmattest serve`
+# instances sharing a redis-server and a nonce key behind nginx, driven by wrk, one stopped
+# with SIGTERM mid-run. Checks that the run completes, that the stopped instance exits 0,
+# that nonces bound to evidence are accepted once and every replay of them (through nginx
+# and at each instance) is refused, and that nginx's limit_req answers 429.
+set -u
+src=${CVMATTEST_SRC:?}
+: "${CVMATTEST_BIN:?}"
+out=$(mktemp)
+trap 'rm -f "$out" "$out.conf"' EXIT
+# the configuration docs/operations.md shows is the one the bench runs
+awk '/^```nginx$/ { on = 1; next } on && /^```$/ { exit } on' "$src/docs/operations.md" >"$out.conf"
+if ! cmp -s "$out.conf" "$src/bench/nginx.conf"; then
+    echo "FAIL docs/operations.md does not show bench/nginx.conf as it is:"
+    diff "$out.conf" "$src/bench/nginx.conf" | head -20
+    exit 1
+fi
+echo "ok   docs/operations.md shows bench/nginx.conf"
+timeout 300 sh "$src/bench/scale-out.sh" --smoke >"$out" 2>&1
+rc=$?
+cat "$out"
+[ $rc = 77 ] && exit 77
+fails=0
+check() { # NAME PATTERN
+    if grep -Eq "$2" "$out"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+[ $rc = 0 ] && echo "ok   scale-out.sh --smoke exits 0" || { echo "FAIL scale-out.sh --smoke exited $rc"; fails=$((fails + 1)); }
+check "one instance measured" '^1 instance, direct +[0-9]+ /s .*requests +[1-9][0-9]*'
+check "two instances behind nginx measured" '^2 instances behind nginx, one stopped +[0-9]+ /s .*requests +[1-9][0-9]*'
+check "both instances answered through nginx" '^behind nginx: A answered [1-9][0-9]*, B answered [1-9][0-9]* '
+check "in-process figure beside them" '^in-process cvmattest bench +[1-9][0-9]* /s'
+check "bound nonces accepted once, affirming" '^replays: ([1-9][0-9]*) nonces accepted once \(\1 affirming\)'
+check "no replayed nonce accepted" ', [1-9][0-9]* replays .*: 0 accepted, [1-9][0-9]* refused 409, 0 other$'
+check "target line: no replayed nonce accepted" '^target met: +no replayed nonce accepted'
+check "stopped instance exits 0" '^instance B after SIGTERM: exit 0;'
+check "nginx limit_req answers 429" 'nginx rate limit: ([1-9][0-9]) of 20 burst requests got 429'
+[ $fails = 0 ] || exit 1
