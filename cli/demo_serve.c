@@ -112,7 +112,7 @@ static unsigned start(struct demo *d, const struct demo_service_opts *o, pid_t *
         }
         _exit(127);
     }
-    for (int i = 0; *pid > 0 && i < 200 && port == 0; i++) {
+    for (int i = 0; *pid > 0 && i < 400 && port == 0; i++) { /* 20 s at most */
         struct cvma_buf b = {0};
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000000L};
         if (cvma_file_read(port_file, 64, &b) == CVMA_OK && b.len > 0) {
@@ -185,7 +185,19 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
 
     unsigned port = start(d, o, &pid);
     if (port == 0) {
-        demo_line(d, false, "the service (cvmattest serve) did not start: see serve.log");
+        /* Its first words (the directory is removed at the end). */
+        char *log = cvma_path_join(d->dir, "serve.log");
+        struct cvma_buf lb = {0};
+        int n = 0;
+        if (log != NULL && cvma_file_read(log, 1u << 16, &lb) == CVMA_OK && lb.len > 0) {
+            while ((size_t)n < lb.len && n < 160 && lb.p[n] != '\n') {
+                n++;
+            }
+        }
+        demo_line(d, false, "the service (cvmattest serve) did not start: %.*s", n,
+                  n > 0 ? (const char *)lb.p : "no output");
+        cvma_buf_free(&lb);
+        free(log);
         goto out;
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/nonce", port);
