@@ -104,11 +104,19 @@ has "$T/c5t.out" "error TDX_DEBUG"
 has "$T/c5t.out" "attestation 1: contraindicated (tdx)"
 
 # --- concurrent connections: a client holding a lease does not keep another out ---
+# first_attested FILE: waits (10 s at most) until the client writing FILE has its first result.
+first_attested() {
+    for _ in $(seq 100); do
+        grep -q "attestation 1:" "$1" && return 0
+        sleep 0.1
+    done
+    echo "FAIL: no first attestation in $1"; fails=$((fails + 1))
+}
 server conc --sim "$T/reg" --connections 2
-client --reattest-every 2 --rounds 1 >"$T/cA.out" 2>&1 &
+client --reattest-every 3 --rounds 1 >"$T/cA.out" 2>&1 &
 apid=$!
 pids="$pids $apid"
-sleep 0.5
+first_attested "$T/cA.out"
 client --send second >"$T/cB.out" 2>&1; check "a second client while the first holds its lease" 0 $?
 has "$T/cB.out" "reply: echo: second"
 if kill -0 "$apid" 2>/dev/null; then
@@ -120,10 +128,10 @@ wait "$apid"; check "the first client, its lease renewed" 0 $?
 has "$T/cA.out" "attestation 2: affirming"
 # --max-connections 1: one at a time, the second client waits for the first
 server one --sim "$T/reg" --connections 2 --max-connections 1
-client --reattest-every 2 --rounds 1 >"$T/cC.out" 2>&1 &
+client --reattest-every 3 --rounds 1 >"$T/cC.out" 2>&1 &
 apid=$!
 pids="$pids $apid"
-sleep 0.5
+first_attested "$T/cC.out"
 client --send second >"$T/cD.out" 2>&1; check "--max-connections 1: the second client, later" 0 $?
 if kill -0 "$apid" 2>/dev/null; then
     echo "FAIL: --max-connections 1 served two at once"; fails=$((fails + 1))
