@@ -10,6 +10,7 @@
  * refused. Each step compares the verdict it gets with the one it expects; the exit status
  * says whether they all matched. Everything happens in a temporary directory, removed after.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,7 @@ int cvma_cmd_demo(int argc, char **argv)
         return cvma_cli_usage_error("demo", "takes no arguments");
     }
     rc = 1;
+    signal(SIGPIPE, SIG_IGN); /* a peer that closed is an error to report, not a signal */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&d, 0, sizeof d);
     snprintf(d.dir, sizeof d.dir, "/tmp/cvmattest-demo.XXXXXX");
