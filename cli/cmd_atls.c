@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ enum {
     O_RELAY,
     O_MISBEHAVE,
     O_CONNECTIONS,
+    O_MAX_CONNECTIONS,
     O_REATTEST,
     O_ROUNDS,
     O_SEND,
@@ -59,6 +61,7 @@ static const struct option server_options[] = {
         {"relay", required_argument, NULL, O_RELAY},
         {"misbehave", required_argument, NULL, O_MISBEHAVE},
         {"connections", required_argument, NULL, O_CONNECTIONS},
+        {"max-connections", required_argument, NULL, O_MAX_CONNECTIONS},
         {"cert", required_argument, NULL, O_CERT},
         {"key", required_argument, NULL, O_KEY},
         {"mutual", no_argument, NULL, O_MUTUAL},
@@ -119,6 +122,8 @@ static void server_help(void)
            "  --misbehave reflect|replay     (tests) reflect the client's own evidence back /\n"
            "                                 answer re-attestations with the first evidence\n"
            "  --connections N                exit after N connections (default: never)\n"
+           "  --max-connections N            serve at most N connections at once, a thread\n"
+           "                                 each (default 16)\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: a fresh\n"
            "                                 P-256 key, self-signed: the evidence vouches for it)\n"
            "  --mutual                       require the client's evidence too\n\n%s",
@@ -150,7 +155,7 @@ struct atls_opts {
     const char *listen, *connect, *cert, *key, *relay, *misbehave, *send;
     struct cvma_sim_atls sim;
     bool mutual, json, cert_bound;
-    long connections, reattest, rounds;
+    long connections, max_connections, reattest, rounds;
     struct cvma_verifier_config cfg;
     struct cvma_policy_config policy;
     const char *roots[CVMA_CLI_MAX_LIST], *providers[CVMA_CLI_MAX_LIST],
@@ -186,6 +191,7 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     memset(o, 0, sizeof *o);
     o->listen = "127.0.0.1:0";
     o->rounds = 3;
+    o->max_connections = 16;
     o->cfg.trust_root_files = o->roots;
     o->cfg.providers = o->providers;
     o->cfg.registries = o->registries;
@@ -243,6 +249,7 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             break;
         case O_SWITCH_AFTER:
         case O_CONNECTIONS:
+        case O_MAX_CONNECTIONS:
         case O_REATTEST:
         case O_ROUNDS:
             if (!parse_long(optarg, c == O_ROUNDS ? 0 : 1, &n) || n > 1000000) {
@@ -252,6 +259,11 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                 o->sim.switch_after = (unsigned)n;
             } else if (c == O_CONNECTIONS) {
                 o->connections = n;
+            } else if (c == O_MAX_CONNECTIONS) {
+                if (n > 1024) {
+                    return cvma_cli_usage_error(cmd, "--max-connections: 1 to 1024");
+                }
+                o->max_connections = n;
             } else if (c == O_REATTEST) {
                 o->reattest = n;
             } else {
@@ -717,6 +729,99 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     SSL_shutdown(ssl);
 }
 
+/*
+ * Connections are served concurrently, a thread each, at most max_connections at once. They
+ * share the SSL_CTX, the verifier (thread-safe) and the evidence source, which is called under
+ * a lock (the simulator's source counts the attestations it served).
+ */
+struct locked_source {
+    pthread_mutex_t mu;
+    struct cvma_atls_source inner;
+};
+
+static enum cvma_status locked_evidence(void *ctx, const uint8_t report_data[64],
+                                        const uint8_t *nonce, size_t nonce_len, uint8_t **out,
+                                        size_t *out_len, char *err, size_t err_len)
+{
+    struct locked_source *ls = ctx;
+    pthread_mutex_lock(&ls->mu);
+    enum cvma_status st = ls->inner.evidence(ls->inner.ctx, report_data, nonce, nonce_len, out,
+                                             out_len, err, err_len);
+    pthread_mutex_unlock(&ls->mu);
+    return st;
+}
+
+struct conns {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    long active;
+};
+
+struct conn {
+    int fd;
+    SSL_CTX *ctx;
+    struct atls_opts *o;
+    const struct cvma_atls_source *src;
+    struct cvma_verifier *v;
+    struct conns *cs;
+};
+
+static void conn_run(struct conn *c)
+{
+    SSL *ssl = SSL_new(c->ctx);
+    if (ssl != NULL && SSL_set_fd(ssl, c->fd) == 1) {
+        serve_one(ssl, c->o, c->src, c->v);
+    }
+    SSL_free(ssl);
+    close(c->fd);
+    ERR_clear_error();
+}
+
+static void *conn_thread(void *arg)
+{
+    struct conn *c = arg;
+    struct conns *cs = c->cs;
+    conn_run(c);
+    free(c);
+    pthread_mutex_lock(&cs->mu);
+    cs->active--;
+    pthread_cond_broadcast(&cs->cv);
+    pthread_mutex_unlock(&cs->mu);
+    return NULL;
+}
+
+/* Serves cfd on a thread of its own (inline when no thread can be made). */
+static void conn_start(struct conns *cs, const struct conn *tmpl, int cfd)
+{
+    struct conn *c = malloc(sizeof *c);
+    pthread_t t;
+    pthread_attr_t attr;
+    bool started = false;
+    if (c != NULL) {
+        *c = *tmpl;
+        c->fd = cfd;
+        c->cs = cs;
+        pthread_mutex_lock(&cs->mu);
+        cs->active++;
+        pthread_mutex_unlock(&cs->mu);
+        if (pthread_attr_init(&attr) == 0) {
+            started = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                      pthread_create(&t, &attr, conn_thread, c) == 0;
+            pthread_attr_destroy(&attr);
+        }
+        if (started) {
+            return;
+        }
+        pthread_mutex_lock(&cs->mu);
+        cs->active--;
+        pthread_mutex_unlock(&cs->mu);
+        free(c);
+    }
+    struct conn inline_conn = *tmpl;
+    inline_conn.fd = cfd;
+    conn_run(&inline_conn);
+}
+
 int cvma_cmd_atls_server(int argc, char **argv)
 {
     const char *cmd = "atls-server";
@@ -766,19 +871,28 @@ int cvma_cmd_atls_server(int argc, char **argv)
     }
     printf("listening %s:%u\n", host, (unsigned)ntohs(sa.sin_port));
     fflush(stdout);
+    struct locked_source ls = {.mu = PTHREAD_MUTEX_INITIALIZER, .inner = src};
+    struct cvma_atls_source shared = {.evidence = locked_evidence, .ctx = &ls};
+    struct conns cs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    const struct conn tmpl = {.fd = -1, .ctx = ctx, .o = &o, .src = &shared, .v = v};
     for (long served = 0; o.connections == 0 || served < o.connections; served++) {
+        pthread_mutex_lock(&cs.mu);
+        while (cs.active >= o.max_connections) {
+            pthread_cond_wait(&cs.cv, &cs.mu);
+        }
+        pthread_mutex_unlock(&cs.mu);
         int cfd = accept(fd, NULL, NULL);
         if (cfd < 0) {
             continue;
         }
-        SSL *ssl = SSL_new(ctx);
-        if (ssl != NULL && SSL_set_fd(ssl, cfd) == 1) {
-            serve_one(ssl, &o, &src, v);
-        }
-        SSL_free(ssl);
-        close(cfd);
-        ERR_clear_error();
+        conn_start(&cs, &tmpl, cfd);
     }
+    /* --connections: the last ones finish before the process exits. */
+    pthread_mutex_lock(&cs.mu);
+    while (cs.active > 0) {
+        pthread_cond_wait(&cs.cv, &cs.mu);
+    }
+    pthread_mutex_unlock(&cs.mu);
     rc = 0;
 out:
     if (fd >= 0) {

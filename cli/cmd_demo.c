@@ -1,14 +1,20 @@
 /*
- * cvmattest demo: the end-to-end story on the simulated TEE, in a few readable lines.
- * A provider publishes its registry; a CVM on a registered machine is accepted and the
- * provider named; the same software on an unregistered machine is refused; a debug CVM is
- * refused by default and accepted as a warning only by a policy that allows debug; a tampered
- * report and a stale TDX platform are refused, each with its reason. Everything happens in a
- * temporary directory that is removed afterwards.
+ * cvmattest demo: the whole story on one machine, one line a step (✓ accepted, ✗ refused, with
+ * the reason). A provider signs a registry of its machines; a simulated SEV-SNP CVM and a
+ * simulated TDX CVM on registered machines serve attested TLS (in-process, on loopback) and a
+ * client is satisfied, naming the provider, region and platform; a CVM on a machine the
+ * provider does not list and a debug CVM are refused by the client; a test policy accepts the
+ * debug CVM as a warning; the CVM migrates to an unregistered machine during a re-attestation
+ * lease and the client closes the connection; the verification service verifies the same
+ * evidence over HTTP and its token checks; a flipped bit and a stale TDX platform are
+ * refused. Each step compares the verdict it gets with the one it expects; the exit status
+ * says whether they all matched. Everything happens in a temporary directory, removed after.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -16,6 +22,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "common/hex.h"
+#include "demo.h"
 #include "output.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
@@ -23,126 +30,101 @@
 
 #define MAX_EVIDENCE (1u << 20)
 
-struct demo {
-    char dir[64];
-    int failures;
-};
-
 static char *path(const struct demo *d, const char *name)
 {
     return cvma_path_join(d->dir, name);
 }
 
-/* What a step adds to the verification of the simulated evidence in its directory. */
-struct step_opts {
-    const char *policy;      /* a policy file */
-    const char *provider;    /* NAME=PUB */
-    const char *registry;    /* a registry file */
-    const char *report_data; /* hex */
-};
-
-/*
- * One verification through the library, as `cvmattest verify` does; prints a summary.
- * want_status: the status the step must give, or -1 when the exit code says enough.
- */
-static void step_status(struct demo *d, const char *title, const char *evidence_dir,
-                        const char *file, const char *root, const struct step_opts *so,
-                        int want_exit, int want_status)
+/* A verification of a file the simulator wrote, through the library as `cvmattest verify`. */
+static void verify_file(struct demo *d, const char *label, const char *dir_name, const char *file,
+                        const char *root, const struct demo_want *want)
 {
-    char *ev_path = NULL, *coll = NULL, *rt = NULL;
+    char *dir = path(d, dir_name), *ev_path = cvma_path_join(dir, file),
+         *rt = cvma_path_join(dir, root), *json = NULL;
     struct cvma_verifier_config cfg;
-    struct cvma_policy_config pc = {.name = NULL, .path = NULL};
     struct cvma_request req;
     struct cvma_verifier *v = NULL;
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
-    const char *roots[1], *providers[1], *registries[1];
-    char err[512];
+    const char *roots[1] = {rt};
+    char err[512] = "out of memory";
 
     memset(&cfg, 0, sizeof cfg);
     memset(&req, 0, sizeof req);
-    coll = path(d, evidence_dir);
-    ev_path = cvma_path_join(coll, file);
-    rt = cvma_path_join(coll, root);
-    roots[0] = rt;
     cfg.trust_root_files = roots;
     cfg.n_trust_root_files = 1;
-    cfg.collateral_dir = coll;
+    cfg.collateral_dir = dir;
     cfg.offline = true;
-    if (so != NULL && so->policy != NULL) {
-        pc.path = so->policy;
-        cfg.policies = &pc;
-        cfg.n_policies = 1;
+    if (dir != NULL && ev_path != NULL && rt != NULL &&
+        cvma_verifier_new(&cfg, &v, err, sizeof err) == CVMA_OK &&
+        cvma_evidence_from_file(ev_path, CVMA_INFORM_AUTO, &ev, err, sizeof err) == CVMA_OK &&
+        cvma_verify(v, ev, &req, &res, err, sizeof err) == CVMA_OK) {
+        json = cvma_result_json(res, false);
     }
-    if (so != NULL && so->provider != NULL) {
-        providers[0] = so->provider;
-        registries[0] = so->registry;
-        cfg.providers = providers;
-        cfg.n_providers = 1;
-        cfg.registries = registries;
-        cfg.n_registries = 1;
-    }
-    if (so != NULL && so->report_data != NULL) {
-        size_t n = 0;
-        req.has_report_data =
-                cvma_hex_decode(so->report_data, req.report_data, sizeof req.report_data, &n);
-    }
-    printf("\n%s\n", title);
-    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK ||
-        cvma_evidence_from_file(ev_path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK ||
-        cvma_verify(v, ev, &req, &res, err, sizeof err) != CVMA_OK) {
-        printf("   (could not run: %s)\n", err);
-        d->failures++;
-        goto out;
-    }
-    int rc = cvma_result_exit_code(res);
-    const struct cvma_platform *pl = &res->platform;
-    const char *prov = pl->bound ? pl->provider : NULL;
-    const char *region = NULL;
-    for (size_t i = 0; i < pl->n_labels; i++) {
-        if (strcmp(pl->labels[i].key, "region") == 0) {
-            region = pl->labels[i].value;
-        }
-    }
-    printf("   %-15s exit %d", cvma_result_status_name(res->status), rc);
-    if (pl->present) {
-        char id[2 * CVMA_PLATFORM_ID_MAX + 1];
-        cvma_platform_id_string(pl, id, sizeof id);
-        printf("   %s %s %.16s...", cvma_platform_vendor_name(pl->vendor),
-               cvma_platform_id_type_name(pl->id_type), pl->has_id ? id : "(masked)");
-    }
-    if (prov != NULL) {
-        printf("   provider %s%s%s", prov, region ? " region " : "", region ? region : "");
-    }
-    printf("\n");
-    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
-        const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
-        if (r->severity != CVMA_SEV_INFO) {
-            printf("   %-7s %s: %.200s%s\n", cvma_severity_name(r->severity),
-                   cvma_reason_name(r->code), r->detail, strlen(r->detail) > 200 ? "..." : "");
-        }
-    }
-    if (rc != want_exit) {
-        printf("   UNEXPECTED: wanted exit %d\n", want_exit);
-        d->failures++;
-    } else if (want_status >= 0 && (int)res->status != want_status) {
-        printf("   UNEXPECTED: wanted status %s\n",
-               cvma_result_status_name((enum cvma_result_status)want_status));
-        d->failures++;
-    }
-out:
+    demo_report(d, label, json, want, err);
+    free(json);
     cvma_result_free(res);
     cvma_evidence_free(ev);
     cvma_verifier_free(v);
     free(ev_path);
-    free(coll);
     free(rt);
+    free(dir);
 }
 
-static void step(struct demo *d, const char *title, const char *evidence_dir, const char *file,
-                 const char *root, const struct step_opts *so, int want_exit)
+/* One aTLS connection (demo_atls.c): its first attestation reported as a step. */
+static void atls_step(struct demo *d, const char *label, const char *dir_name,
+                      struct cvma_verifier *v, const struct demo_want *want)
 {
-    step_status(d, title, evidence_dir, file, root, so, want_exit, -1);
+    char *dir = path(d, dir_name);
+    struct demo_atls a;
+    memset(&a, 0, sizeof a);
+    a.dirs[0] = dir;
+    a.n_dirs = 1;
+    a.v = v;
+    a.rounds = 1;
+    bool ran = dir != NULL && demo_atls_run(&a);
+    demo_report(d, label, ran && a.n_results > 0 ? a.results[0] : NULL, want, a.err);
+    if (ran && want->accept && strcmp(a.reply, "echo: hello") != 0) {
+        printf("     UNEXPECTED: no application data after the attestation\n");
+        d->failures++;
+    }
+    demo_atls_free(&a);
+    free(dir);
+}
+
+/* The CVM moves to another machine between two attestations of one connection (a lease). */
+static void migration(struct demo *d, struct cvma_verifier *v)
+{
+    char *from = path(d, "good"), *to = path(d, "rogue");
+    struct demo_atls a;
+    memset(&a, 0, sizeof a);
+    a.dirs[0] = from;
+    a.dirs[1] = to;
+    a.n_dirs = 2;
+    a.switch_after = 1;
+    a.v = v;
+    a.rounds = 2;
+    a.lease_ms = 500;
+    printf("   the SNP CVM live-migrates to a machine examplecloud does not list, during a lease\n"
+           "   (the client re-attests every 0.5 s on the open connection):\n");
+    bool ran = from != NULL && to != NULL && demo_atls_run(&a);
+    const struct demo_want first = {.accept = true};
+    const struct demo_want second = {
+            .accept = false, .reasons = {"PLATFORM_CHANGED", "REGISTRY_PLATFORM_NOT_LISTED"}};
+    demo_report(d, "lease 1", ran && a.n_results > 0 ? a.results[0] : NULL, &first, a.err);
+    demo_report(d, "lease 2", ran && a.n_results > 1 ? a.results[1] : NULL, &second, a.err);
+    bool closed = ran && a.refused && a.server_closed &&
+                  strstr(a.server_saw, "REGISTRY_PLATFORM_NOT_LISTED") != NULL;
+    d->steps++;
+    printf("%2d %s the client closes the connection: the CVM got \"%s\", then the close\n",
+           d->steps, demo_no_mark, a.server_saw[0] != '\0' ? a.server_saw : "(nothing)");
+    if (!closed) {
+        printf("     UNEXPECTED: wanted the client's refusal and the connection closed\n");
+        d->failures++;
+    }
+    demo_atls_free(&a);
+    free(from);
+    free(to);
 }
 
 static bool sim_snp(struct demo *d, const char *name, const uint8_t measurement[48],
@@ -158,9 +140,31 @@ static bool sim_snp(struct demo *d, const char *name, const uint8_t measurement[
     o.has_chip_id = true;
     memset(o.chip_id, chip_fill, sizeof o.chip_id);
     o.debug = debug;
-    bool ok = cvma_sim_snp_write(&o, dir, err, sizeof err) == CVMA_OK;
+    o.keep_keys = true; /* the aTLS source re-signs the report for each nonce */
+    bool ok = dir != NULL && cvma_sim_snp_write(&o, dir, err, sizeof err) == CVMA_OK;
     if (!ok) {
         printf("sim snp: %s\n", err);
+    }
+    free(dir);
+    return ok;
+}
+
+static bool sim_tdx(struct demo *d, const char *name, const uint8_t mr_td[48], uint8_t ppid_fill,
+                    enum cvma_sim_tdx_tcb_status tcb)
+{
+    struct cvma_sim_tdx_opts o;
+    char err[256];
+    char *dir = path(d, name);
+    cvma_sim_tdx_opts_default(&o);
+    o.has_mr_td = true;
+    memcpy(o.mr_td, mr_td, 48);
+    o.has_ppid = true;
+    memset(o.ppid, ppid_fill, sizeof o.ppid);
+    o.tcb_status = tcb;
+    o.keep_keys = true;
+    bool ok = dir != NULL && cvma_sim_tdx_write(&o, dir, err, sizeof err) == CVMA_OK;
+    if (!ok) {
+        printf("sim tdx: %s\n", err);
     }
     free(dir);
     return ok;
@@ -186,12 +190,63 @@ static int quiet_cmd(int (*fn)(int, char **), char **argv, int argc)
     return rc;
 }
 
+/* The aTLS client's verifier: the simulator's roots, the provider's registry, a policy. */
+static struct cvma_verifier *client_verifier(struct demo *d, const char *policy,
+                                             const char *provider, const char *registry)
+{
+    static const char *const root_files[] = {"good/ark.pem", "rogue/ark.pem", "debug/ark.pem",
+                                             "td/root_ca.pem"};
+    char *roots[4] = {NULL};
+    const char *croots[4];
+    struct cvma_policy_config pc = {.name = NULL, .path = policy};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    char err[512] = "out of memory";
+    memset(&cfg, 0, sizeof cfg);
+    for (size_t i = 0; i < 4; i++) {
+        roots[i] = path(d, root_files[i]);
+        croots[i] = roots[i];
+    }
+    cfg.trust_root_files = croots;
+    cfg.n_trust_root_files = 4;
+    cfg.offline = true;
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    cfg.providers = &provider;
+    cfg.n_providers = 1;
+    cfg.registries = &registry;
+    cfg.n_registries = 1;
+    if ((roots[0] == NULL || roots[1] == NULL || roots[2] == NULL || roots[3] == NULL ||
+         cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK)) {
+        printf("cannot make the client's verifier: %s\n", err);
+        v = NULL;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        free(roots[i]);
+    }
+    return v;
+}
+
+static bool write_text(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "w");
+    bool ok = f != NULL && fputs(text, f) >= 0;
+    if (f != NULL && fclose(f) != 0) {
+        ok = false;
+    }
+    return ok;
+}
+
 int cvma_cmd_demo(int argc, char **argv)
 {
     struct demo d;
-    uint8_t m[48];
-    char hexm[97], chip[129], nonce[129];
-    char *p_key, *p_pub, *fleet, *reg, *policy, *policy_dbg, *cache;
+    uint8_t m[48], mt[48];
+    char hexm[97], hexmt[97], chip[129], ppid[33], text[1024], provider_arg[512];
+    char *p_key = NULL, *p_pub = NULL, *fleet = NULL, *reg = NULL, *policy = NULL,
+         *policy_dbg = NULL, *cache = NULL, *kout = NULL, *vout = NULL, *v_key = NULL,
+         *v_pub = NULL, *good = NULL, *good_root = NULL;
+    struct cvma_verifier *v = NULL, *v_dbg = NULL;
+    struct timespec t0, t1;
     int rc = 1;
 
     static const struct option opts[] = {
@@ -204,11 +259,16 @@ int cvma_cmd_demo(int argc, char **argv)
             return cvma_cli_bad_option("demo", rc, argv);
         }
         fputs("usage: cvmattest demo\n"
-              "  the end-to-end story on the simulated TEE: a provider signs a registry of its\n"
-              "  machines; a guest on a registered machine is accepted, the same software on an\n"
-              "  unregistered one refused; a debug guest is refused unless a policy allows it;\n"
-              "  a tampered report and a stale TDX platform are refused, each with its reason.\n"
-              "  Runs in a temporary directory, needs no network and no hardware.\n",
+              "  the whole story on the simulated TEE, one line a step (\xe2\x9c\x93 accepted, "
+              "\xe2\x9c\x97 refused):\n"
+              "  a provider signs a registry of its machines; a SEV-SNP and a TDX CVM on\n"
+              "  registered machines serve attested TLS and a client is satisfied; a CVM on an\n"
+              "  unregistered machine and a debug CVM are refused; a live migration to an\n"
+              "  unregistered machine during a re-attestation lease closes the connection; the\n"
+              "  verification service (cvmattest serve, a child process) verifies the same\n"
+              "  evidence over HTTP; a tampered report and a stale TDX platform are refused.\n"
+              "  Each step checks the verdict it expects; exit 0 when all match, else 1.\n"
+              "  Runs on loopback in a temporary directory, needs no network and no hardware.\n",
               stdout);
         return 0;
     }
@@ -216,6 +276,8 @@ int cvma_cmd_demo(int argc, char **argv)
         return cvma_cli_usage_error("demo", "takes no arguments");
     }
     rc = 1;
+    signal(SIGPIPE, SIG_IGN); /* a peer that closed is an error to report, not a signal */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&d, 0, sizeof d);
     snprintf(d.dir, sizeof d.dir, "/tmp/cvmattest-demo.XXXXXX");
     if (mkdtemp(d.dir) == NULL) {
@@ -225,31 +287,41 @@ int cvma_cmd_demo(int argc, char **argv)
     cache = path(&d, "cache");
     setenv("CVMATTEST_CACHE", cache, 1);
     memset(m, 0xc0, sizeof m);
+    memset(mt, 0x7d, sizeof mt);
     cvma_hex_encode(m, sizeof m, hexm, sizeof hexm);
+    cvma_hex_encode(mt, sizeof mt, hexmt, sizeof hexmt);
     memset(chip, '5', 128);
     chip[128] = '\0';
-    memset(nonce, 'e', 64);
-    nonce[64] = '\0';
+    memset(ppid, '3', 32);
+    ppid[32] = '\0';
 
-    printf("cvmattest demo: simulated AMD SEV-SNP (Genoa) and Intel TDX guests, test roots,\n"
-           "a provider registry and a policy, in %s\n",
+    printf("cvmattest demo: simulated AMD SEV-SNP and Intel TDX CVMs (test roots), attested TLS\n"
+           "and the verification service on loopback, in %s\n\n",
            d.dir);
 
-    /* The provider publishes its registry: one machine, CHIP_ID 55..55. */
     p_key = path(&d, "cloud.key");
     p_pub = path(&d, "cloud.pub");
+    kout = path(&d, "cloud");
+    vout = path(&d, "verifier");
+    v_key = path(&d, "verifier.key");
+    v_pub = path(&d, "verifier.pub");
     fleet = path(&d, "fleet.txt");
     reg = path(&d, "registry.jws");
     policy = path(&d, "policy.json");
     policy_dbg = path(&d, "policy-debug.json");
-    char *kout = path(&d, "cloud");
+    good = path(&d, "good");
+    good_root = path(&d, "good/ark.pem");
+    if (p_key == NULL || p_pub == NULL || kout == NULL || vout == NULL || v_key == NULL ||
+        v_pub == NULL || fleet == NULL || reg == NULL || policy == NULL || policy_dbg == NULL ||
+        good == NULL || good_root == NULL) {
+        goto out;
+    }
+
+    /* The provider's registry: an AMD machine (CHIP_ID 55..55) and an Intel one (PPID 33..33). */
     char *kg[] = {(char *)(uintptr_t) "registry", (char *)(uintptr_t) "keygen",
                   (char *)(uintptr_t) "--out", kout, NULL};
-    FILE *f = fopen(fleet, "w");
-    if (f != NULL) {
-        fprintf(f, "# examplecloud's machines\namd chip_id %s region=eu-west rack=12\n", chip);
-        fclose(f);
-    }
+    char *vkg[] = {(char *)(uintptr_t) "registry", (char *)(uintptr_t) "keygen",
+                   (char *)(uintptr_t) "--out", vout, NULL};
     char *bd[] = {(char *)(uintptr_t) "registry",
                   (char *)(uintptr_t) "build",
                   (char *)(uintptr_t) "--provider",
@@ -265,61 +337,76 @@ int cvma_cmd_demo(int argc, char **argv)
                   (char *)(uintptr_t) "--out",
                   reg,
                   NULL};
-    f = fopen(policy, "w");
-    if (f != NULL) {
-        fprintf(f,
-                "{\"snp\": {\"measurements\": [\"%s\"], \"allow_debug\": false},\n"
-                " \"required_providers\": [\"examplecloud\"]}\n",
-                hexm);
-        fclose(f);
-    }
-    /* A test deployment's policy: the same, but a debug guest is accepted deliberately. */
-    f = fopen(policy_dbg, "w");
-    if (f != NULL) {
-        fprintf(f,
-                "{\"snp\": {\"measurements\": [\"%s\"], \"allow_debug\": true},\n"
-                " \"required_providers\": [\"examplecloud\"]}\n",
-                hexm);
-        fclose(f);
-    }
-    if (quiet_cmd(cvma_cmd_registry, kg, 4) != 0 || quiet_cmd(cvma_cmd_registry, bd, 14) != 0) {
-        printf("could not build the registry\n");
+    snprintf(text, sizeof text,
+             "# examplecloud's machines\n"
+             "amd chip_id %s region=eu-west rack=12\n"
+             "intel ppid %s region=ap-south\n",
+             chip, ppid);
+    bool ok = write_text(fleet, text);
+    /* The relying party's policy: these measurements, no debug, a machine of examplecloud. */
+    snprintf(text, sizeof text,
+             "{\"snp\": {\"measurements\": [\"%s\"], \"allow_debug\": false},\n"
+             " \"tdx\": {\"mr_td\": [\"%s\"], \"allow_debug\": false},\n"
+             " \"required_providers\": [\"examplecloud\"]}\n",
+             hexm, hexmt);
+    ok = ok && write_text(policy, text);
+    /* A test deployment's policy: the same, but a debug CVM is accepted deliberately. */
+    snprintf(text, sizeof text,
+             "{\"snp\": {\"measurements\": [\"%s\"], \"allow_debug\": true},\n"
+             " \"required_providers\": [\"examplecloud\"]}\n",
+             hexm);
+    ok = ok && write_text(policy_dbg, text);
+    ok = ok && quiet_cmd(cvma_cmd_registry, kg, 4) == 0 &&
+         quiet_cmd(cvma_cmd_registry, vkg, 4) == 0;
+    ok = ok && quiet_cmd(cvma_cmd_registry, bd, 14) == 0;
+    demo_line(&d, ok,
+              "examplecloud signs a registry of its machines: amd chip_id %.8s... (eu-west), "
+              "intel ppid %.8s... (ap-south)",
+              chip, ppid);
+    printf("     the client's policy: SNP measurement %.8s..., TDX MRTD %.8s..., no debug, a "
+           "machine of examplecloud\n",
+           hexm, hexmt);
+    if (!ok || !sim_snp(&d, "good", m, 0x55, false) || !sim_snp(&d, "rogue", m, 0x66, false) ||
+        !sim_snp(&d, "debug", m, 0x55, true) ||
+        !sim_tdx(&d, "td", mt, 0x33, CVMA_SIM_TDX_TCB_UPTODATE) ||
+        !sim_tdx(&d, "td-old", mt, 0x33, CVMA_SIM_TDX_TCB_OUTOFDATE)) {
         goto out;
     }
-    printf("\n1. examplecloud signs a registry of its machines (%s)\n"
-           "   and the relying party's policy wants measurement %.16s..., no debug, and "
-           "examplecloud\n",
-           "registry.jws", hexm);
-
-    if (!sim_snp(&d, "good", m, 0x55, false) || !sim_snp(&d, "rogue", m, 0x66, false) ||
-        !sim_snp(&d, "debug", m, 0x55, true)) {
-        goto out;
-    }
-    char provider_arg[512];
     snprintf(provider_arg, sizeof provider_arg, "examplecloud=%s", p_pub);
-    const struct step_opts appraise = {.policy = policy, .provider = provider_arg, .registry = reg};
-    step(&d, "2. The CVM on a registered machine: accepted, its provider named", "good",
-         "report.bin", "ark.pem", &appraise, 0);
-    step(&d, "3. The same software on a machine examplecloud does not list: refused", "rogue",
-         "report.bin", "ark.pem", &appraise, 1);
-    /* Secure default: a debug guest is refused with no policy at all (the host can read its
-     * memory); only a policy that says allow_debug true accepts it, as a warning. */
-    step_status(&d,
-                "4. A debug build of the CVM, no policy: refused by default (the host can read "
-                "its memory)",
-                "debug", "report.bin", "ark.pem", NULL, 1, CVMA_CONTRAINDICATED);
-    const struct step_opts appraise_dbg = {
-            .policy = policy_dbg, .provider = provider_arg, .registry = reg};
-    step_status(&d,
-                "   The same with a test policy that sets allow_debug true: accepted, as a "
-                "warning",
-                "debug", "report.bin", "ark.pem", &appraise_dbg, 0, CVMA_WARNING);
+    if ((v = client_verifier(&d, policy, provider_arg, reg)) == NULL ||
+        (v_dbg = client_verifier(&d, policy_dbg, provider_arg, reg)) == NULL) {
+        goto out;
+    }
 
-    /* A tampered report. */
+    printf("\nattested TLS 1.3 (evidence bound to the session, the CVM's key and the client's "
+           "nonce):\n");
+    const struct demo_want accept = {.accept = true};
+    const struct demo_want unlisted = {.accept = false,
+                                       .reasons = {"REGISTRY_PLATFORM_NOT_LISTED"}};
+    const struct demo_want debug = {.accept = false, .reasons = {"SNP_DEBUG_ALLOWED"}};
+    const struct demo_want debug_ok = {.accept = true, .reasons = {"SNP_DEBUG_ALLOWED"}};
+    atls_step(&d, "SNP CVM on a registered machine", "good", v, &accept);
+    atls_step(&d, "TDX CVM on a registered machine", "td", v, &accept);
+    atls_step(&d, "SNP CVM on an unregistered machine", "rogue", v, &unlisted);
+    atls_step(&d, "debug SNP CVM", "debug", v, &debug);
+    atls_step(&d, "debug SNP CVM, a test policy (allow_debug)", "debug", v_dbg, &debug_ok);
+    migration(&d, v);
+
+    printf("\nthe verification service, over HTTP:\n");
+    const struct demo_service_opts so = {.sim_dir = good,
+                                         .root = good_root,
+                                         .policy = policy,
+                                         .provider = provider_arg,
+                                         .registry = reg,
+                                         .sign_key = v_key,
+                                         .sign_pub = v_pub};
+    demo_service(&d, &so);
+
+    printf("\nevidence files, verified as `cvmattest verify` does:\n");
     {
         char *a = path(&d, "good/report.bin"), *b = path(&d, "good/tampered.bin");
         struct cvma_buf rb;
-        if (cvma_file_read(a, MAX_EVIDENCE, &rb) == CVMA_OK) {
+        if (a != NULL && b != NULL && cvma_file_read(a, MAX_EVIDENCE, &rb) == CVMA_OK) {
             rb.p[0x90] ^= 0x01; /* MEASUREMENT, first byte */
             if (cvma_file_write_atomic(b, rb.p, rb.len) != CVMA_OK) {
                 d.failures++;
@@ -328,43 +415,38 @@ int cvma_cmd_demo(int argc, char **argv)
         }
         free(a);
         free(b);
-        step(&d, "5. One bit of the measurement flipped on the way: refused", "good",
-             "tampered.bin", "ark.pem", NULL, 1);
     }
+    const struct demo_want bad_sig = {.accept = false, .reasons = {"SNP_REPORT_SIGNATURE_INVALID"}};
+    const struct demo_want out_of_date = {.accept = false, .reasons = {"TDX_TCB_OUT_OF_DATE"}};
+    verify_file(&d, "one bit of an SNP report flipped", "good", "tampered.bin", "ark.pem",
+                &bad_sig);
+    verify_file(&d, "TDX machine behind Intel's TCB recovery", "td-old", "quote.bin", "root_ca.pem",
+                &out_of_date);
 
-    /* Intel TDX. */
-    {
-        struct cvma_sim_tdx_opts o;
-        char err[256];
-        char *t1 = path(&d, "td"), *t2 = path(&d, "td-old");
-        cvma_sim_tdx_opts_default(&o);
-        memset(o.report_data, 0xee, 32);
-        bool ok = cvma_sim_tdx_write(&o, t1, err, sizeof err) == CVMA_OK;
-        o.tcb_status = CVMA_SIM_TDX_TCB_OUTOFDATE;
-        ok = ok && cvma_sim_tdx_write(&o, t2, err, sizeof err) == CVMA_OK;
-        free(t1);
-        free(t2);
-        if (!ok) {
-            printf("sim tdx: %s\n", err);
-            goto out;
-        }
-        const struct step_opts rd = {.report_data = nonce};
-        step(&d, "6. An Intel TDX CVM, its quote bound to our nonce, DCAP collateral current", "td",
-             "quote.bin", "root_ca.pem", &rd, 0);
-        step(&d, "7. A TDX machine that missed Intel's latest TCB recovery: OutOfDate, refused",
-             "td-old", "quote.bin", "root_ca.pem", NULL, 1);
-    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     rc = d.failures == 0 ? 0 : 1;
-    printf("\n%s\n", rc == 0 ? "demo: every step gave the expected verdict"
-                             : "demo: some step gave an unexpected verdict");
-out : {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d.dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "cvmattest demo: could not remove %s\n", d.dir);
+    printf("\ndemo: %d steps, %s, in %.1f s\n", d.steps,
+           rc == 0 ? "every step gave the expected verdict"
+                   : "some step gave an unexpected verdict",
+           secs);
+out:
+    if (rc != 0 && d.steps == 0) {
+        printf("demo: could not set up the story\n");
     }
-}
+    cvma_verifier_free(v);
+    cvma_verifier_free(v_dbg);
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d.dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "cvmattest demo: could not remove %s\n", d.dir);
+        }
+    }
     free(kout);
+    free(vout);
+    free(v_key);
+    free(v_pub);
     free(p_key);
     free(p_pub);
     free(fleet);
@@ -372,5 +454,7 @@ out : {
     free(policy);
     free(policy_dbg);
     free(cache);
+    free(good);
+    free(good_root);
     return rc;
 }

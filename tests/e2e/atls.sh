@@ -1,11 +1,12 @@
 #!/bin/sh
 # Attested TLS (docs/atls.md) on loopback, with the simulated TEE as the evidence source:
-# accepted (SEV-SNP, TDX, mutual); refused for each reason: wrong measurement (policy),
-# unregistered platform (registry), debug guest, relayed evidence (another session),
-# reflected evidence (mutual mode, the peer echoing the client's own evidence), stale nonce
-# (a re-attestation answered with the first evidence), a TLS 1.2 peer (either end); and
-# re-attestation as a lease, with the platform moving to a registered and to an unregistered
-# machine; the certificate-bound endpoint, through the client and through curl.
+# accepted (SEV-SNP, TDX, mutual, two clients at once); refused for each reason, SEV-SNP and
+# TDX: wrong measurement (policy), unregistered platform (registry), debug guest; relayed
+# evidence (another session), reflected evidence (mutual mode, the peer echoing the client's
+# own evidence), stale nonce (a re-attestation answered with the first evidence), a TLS 1.2
+# peer (either end); and re-attestation as a lease, with the platform moving to a registered
+# and to an unregistered machine; the certificate-bound endpoint, through the client and
+# through curl.
 set -u
 CVM=${CVMATTEST_BIN:?}
 T=$(mktemp -d)
@@ -45,7 +46,10 @@ $CVM sim snp --out "$T/reg2" --chip-id "$chip2" --measurement "$M" --keep-keys >
 $CVM sim snp --out "$T/unreg" --chip-id "$other" --measurement "$M" --keep-keys >/dev/null
 $CVM sim snp --out "$T/dbg" --chip-id "$chip" --debug --keep-keys >/dev/null
 $CVM sim snp --out "$T/cli" --chip-id "$chip2" --keep-keys >/dev/null
-$CVM sim tdx --out "$T/td" --ppid "$ppid" --keep-keys >/dev/null
+MT=$(printf 'a7%.0s' $(seq 48)); ppid2=$(printf '4d%.0s' $(seq 16))
+$CVM sim tdx --out "$T/td" --ppid "$ppid" --mr-td "$MT" --keep-keys >/dev/null
+$CVM sim tdx --out "$T/tdu" --ppid "$ppid2" --mr-td "$MT" --keep-keys >/dev/null
+$CVM sim tdx --out "$T/tdd" --ppid "$ppid" --mr-td "$MT" --debug --keep-keys >/dev/null
 $CVM registry keygen --out "$T/cloud" >/dev/null
 printf 'amd chip_id %s region=eu-1\namd chip_id %s region=eu-2\nintel ppid %s region=ap-3\n' \
     "$chip" "$chip2" "$ppid" >"$T/fleet.txt"
@@ -53,8 +57,11 @@ $CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.tx
     --valid-days 30 --out "$T/cloud.jws" >/dev/null || { echo "FAIL: registry build"; exit 1; }
 printf '{"snp": {"measurements": ["%s"]}}\n' "$M" >"$T/want.json"
 printf '{"snp": {"measurements": ["%s"]}}\n' "$(printf 'cd%.0s' $(seq 48))" >"$T/wrong.json"
+printf '{"tdx": {"mr_td": ["%s"]}}\n' "$MT" >"$T/want-td.json"
+printf '{"tdx": {"mr_td": ["%s"]}}\n' "$(printf 'cd%.0s' $(seq 48))" >"$T/wrong-td.json"
 ROOTS="--trust-root $T/reg/ark.pem --trust-root $T/reg2/ark.pem --trust-root $T/unreg/ark.pem \
---trust-root $T/dbg/ark.pem --trust-root $T/cli/ark.pem --trust-root $T/td/root_ca.pem"
+--trust-root $T/dbg/ark.pem --trust-root $T/cli/ark.pem --trust-root $T/td/root_ca.pem \
+--trust-root $T/tdu/root_ca.pem --trust-root $T/tdd/root_ca.pem"
 V="$ROOTS --offline --provider cloud=$T/cloud.pub --registry $T/cloud.jws"
 client() { $CVM atls-client --connect "127.0.0.1:$port" $V "$@"; }
 
@@ -65,8 +72,9 @@ has "$T/c1.out" "attestation 1: affirming (sev-snp)"
 has "$T/c1.out" '"provider": "cloud"'
 has "$T/c1.out" "reply: echo: hello"
 server td --sim "$T/td" --connections 1
-client --send hi >"$T/c2.out" 2>&1; check "TDX accepted" 0 $?
+client --policy "$T/want-td.json" --send hi --json >"$T/c2.out" 2>&1; check "TDX accepted" 0 $?
 has "$T/c2.out" "attestation 1: affirming (tdx)"
+has "$T/c2.out" '"provider": "cloud"'
 
 # --- refused: policy, registry, debug ---
 server m --sim "$T/reg" --connections 1
@@ -79,6 +87,60 @@ has "$T/c4.out" REGISTRY_PLATFORM_NOT_LISTED
 server d --sim "$T/dbg" --connections 1
 client >"$T/c5.out" 2>&1; check "debug guest refused" 1 $?
 has "$T/c5.out" SNP_DEBUG_ALLOWED
+# the same refusals for a TDX CVM: wrong MRTD, a machine (PPID) the provider does not list, a
+# debug TD
+server tm --sim "$T/td" --connections 1
+client --policy "$T/wrong-td.json" --send hello >"$T/c3t.out" 2>&1
+check "TDX: wrong measurement refused" 1 $?
+has "$T/c3t.out" POLICY_MR_TD
+lacks "$T/c3t.out" "reply:"
+server tu --sim "$T/tdu" --connections 1
+client --policy "$T/want-td.json" >"$T/c4t.out" 2>&1; check "TDX: unregistered platform refused" 1 $?
+has "$T/c4t.out" REGISTRY_PLATFORM_NOT_LISTED
+has "$T/c4t.out" "attestation 1: contraindicated (tdx)"
+server tdd --sim "$T/tdd" --connections 1
+client --policy "$T/want-td.json" >"$T/c5t.out" 2>&1; check "TDX: debug TD refused" 1 $?
+has "$T/c5t.out" "error TDX_DEBUG"
+has "$T/c5t.out" "attestation 1: contraindicated (tdx)"
+
+# --- concurrent connections: a client holding a lease does not keep another out ---
+# first_attested FILE: waits (10 s at most) until the client writing FILE has its first result.
+first_attested() {
+    for _ in $(seq 100); do
+        grep -q "attestation 1:" "$1" && return 0
+        sleep 0.1
+    done
+    echo "FAIL: no first attestation in $1"; fails=$((fails + 1))
+}
+server conc --sim "$T/reg" --connections 2
+client --reattest-every 3 --rounds 1 >"$T/cA.out" 2>&1 &
+apid=$!
+pids="$pids $apid"
+first_attested "$T/cA.out"
+client --send second >"$T/cB.out" 2>&1; check "a second client while the first holds its lease" 0 $?
+has "$T/cB.out" "reply: echo: second"
+if kill -0 "$apid" 2>/dev/null; then
+    echo "ok   the second client was served while the first was connected"
+else
+    echo "FAIL: the second client was served only after the first left"; fails=$((fails + 1))
+fi
+wait "$apid"; check "the first client, its lease renewed" 0 $?
+has "$T/cA.out" "attestation 2: affirming"
+# --max-connections 1: one at a time, the second client waits for the first
+server one --sim "$T/reg" --connections 2 --max-connections 1
+client --reattest-every 3 --rounds 1 >"$T/cC.out" 2>&1 &
+apid=$!
+pids="$pids $apid"
+first_attested "$T/cC.out"
+client --send second >"$T/cD.out" 2>&1; check "--max-connections 1: the second client, later" 0 $?
+if kill -0 "$apid" 2>/dev/null; then
+    echo "FAIL: --max-connections 1 served two at once"; fails=$((fails + 1))
+else
+    echo "ok   --max-connections 1 served one connection at a time"
+fi
+wait "$apid"; check "--max-connections 1: the first client" 0 $?
+$CVM atls-server --sim "$T/reg" --max-connections 0 >/dev/null 2>&1
+check "--max-connections 0 is a usage error" 2 $?
 
 # --- refused: relayed evidence (a genuine CVM's evidence, for the same nonce, from another
 # session with another key) ---
