@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
@@ -18,13 +19,18 @@ static const char *const bank_names[POL_TPM_BANKS] = {"sha1", "sha256", "sha384"
 void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
 {
     json_t *claims = cvma_result_claims_json(res);
-    json_t *pcrs = json_object_get(json_object_get(claims, "tpm"), "pcrs");
     struct cvma_verdict *v = &res->verdict;
 
     if (claims == NULL) {
         v->oom = true;
         return;
     }
+    /* The quote's claims: claims.tpm, or for the azure kinds claims.azure.tpm (the vTPM). */
+    json_t *tpm = json_object_get(claims, "tpm");
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "azure"), "tpm");
+    }
+    json_t *pcrs = json_object_get(tpm, "pcrs");
     for (size_t b = 0; b < POL_TPM_BANKS; b++) {
         for (size_t i = 0; i < POL_TPM_PCRS; i++) {
             const struct pol_values *want = &t->pcrs[b][i];
@@ -136,4 +142,60 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                         i, e->boot_apps[i], json_array_size(apps));
         }
     }
+}
+
+/* One boolean runtime claim against its rule (-1: not constrained). */
+static void check_vm_flag(int want, const json_t *rc, const char *claim, const char *rule,
+                          struct cvma_verdict *v)
+{
+    const json_t *got = json_object_get(rc, claim);
+    if (want < 0) {
+        return;
+    }
+    if (!json_is_boolean(got)) {
+        cvma_reject(v, CVMA_R_POLICY_CLAIM_MISSING,
+                    "%s: the result has no valid claim azure.runtime_claims.%s to check it "
+                    "against",
+                    rule, claim);
+        return;
+    }
+    if (json_is_true(got) != (want == 1)) {
+        cvma_reject(v, CVMA_R_POLICY_AZURE_RUNTIME_CLAIMS,
+                    "%s: the runtime claims say %s=%s, expected %s", rule, claim,
+                    json_is_true(got) ? "true" : "false", want == 1 ? "true" : "false");
+    }
+}
+
+/* see appraise/policy_internal.h */
+void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res)
+{
+    json_t *claims = cvma_result_claims_json(res);
+    struct cvma_verdict *v = &res->verdict;
+
+    if (claims == NULL) {
+        v->oom = true;
+        return;
+    }
+    const json_t *rc = json_object_get(json_object_get(claims, "azure"), "runtime_claims");
+    check_vm_flag(a->secure_boot, rc, "secure_boot", "azure.secure_boot", v);
+    check_vm_flag(a->tpm_enabled, rc, "tpm_enabled", "azure.tpm_enabled", v);
+    check_vm_flag(a->console_enabled, rc, "console_enabled", "azure.console_enabled", v);
+    if (a->n_vm_unique_ids > 0) {
+        const char *id = json_string_value(json_object_get(rc, "vm_unique_id"));
+        bool ok = false;
+        for (size_t i = 0; id != NULL && i < a->n_vm_unique_ids && !ok; i++) {
+            ok = strcasecmp(id, a->vm_unique_ids[i]) == 0;
+        }
+        if (id == NULL) {
+            cvma_reject(v, CVMA_R_POLICY_CLAIM_MISSING,
+                        "azure.vm_unique_ids: the result has no valid claim "
+                        "azure.runtime_claims.vm_unique_id to check it against");
+        } else if (!ok) {
+            cvma_reject(v, CVMA_R_POLICY_AZURE_RUNTIME_CLAIMS,
+                        "azure.vm_unique_ids: vm_unique_id=%.64s is not one of the %zu allowed "
+                        "(first: %.64s)",
+                        id, a->n_vm_unique_ids, a->vm_unique_ids[0]);
+        }
+    }
+    json_decref(claims);
 }

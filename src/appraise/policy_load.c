@@ -848,6 +848,24 @@ static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
            get_strings(j, P, "efi_boot_applications", true, &e->boot_apps, &e->n_boot_apps, l);
 }
 
+/* azure: {secure_boot, tpm_enabled, console_enabled: each the exact runtime claim;
+ * vm_unique_ids: a list of allowed vmUniqueId values}. */
+static bool load_azure(json_t *j, struct pol_azure *a, struct ld *l)
+{
+    static const char *const keys[] = {"secure_boot", "tpm_enabled", "console_enabled",
+                                       "vm_unique_ids", NULL};
+    const char *P = "azure";
+
+    if (!want_object(j, P, l) || !check_keys(j, P, keys, l)) {
+        return false;
+    }
+    a->present = true;
+    return get_bool(j, P, "secure_boot", &a->secure_boot, l) &&
+           get_bool(j, P, "tpm_enabled", &a->tpm_enabled, l) &&
+           get_bool(j, P, "console_enabled", &a->console_enabled, l) &&
+           get_strings(j, P, "vm_unique_ids", false, &a->vm_unique_ids, &a->n_vm_unique_ids, l);
+}
+
 static bool tee_from_name(const char *s, unsigned *bit)
 {
     if (strcmp(s, "sev-snp") == 0) {
@@ -856,6 +874,10 @@ static bool tee_from_name(const char *s, unsigned *bit)
         *bit = POL_TEE_TDX;
     } else if (strcmp(s, "tpm") == 0) {
         *bit = POL_TEE_TPM;
+    } else if (strcmp(s, "azure-snp") == 0) {
+        *bit = POL_TEE_AZURE_SNP;
+    } else if (strcmp(s, "azure-tdx") == 0) {
+        *bit = POL_TEE_AZURE_TDX;
     } else {
         return false;
     }
@@ -875,6 +897,7 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                                        "tdx",
                                        "tpm",
                                        "eventlog",
+                                       "azure",
                                        NULL};
     bool present;
     json_int_t v = 0;
@@ -970,12 +993,15 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "eventlog")) != NULL && !load_eventlog(e, &p->eventlog, l)) {
         return false;
     }
+    if ((e = json_object_get(root, "azure")) != NULL && !load_azure(e, &p->azure, l)) {
+        return false;
+    }
     if ((e = json_object_get(root, "allowed_tees")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > 8) {
             return fail(l,
                         "allowed_tees: expected a non-empty list of \"sev-snp\", \"tdx\", "
-                        "\"tpm\", got %s",
+                        "\"tpm\", \"azure-snp\", \"azure-tdx\", got %s",
                         type_name(e));
         }
         for (size_t i = 0; i < n; i++) {
@@ -986,27 +1012,38 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                 return false;
             }
             if (!tee_from_name(json_string_value(json_array_get(e, i)), &bit)) {
-                return fail(l, "%s: \"%s\" is not \"sev-snp\", \"tdx\" or \"tpm\"", pi,
-                            json_string_value(json_array_get(e, i)));
+                return fail(l,
+                            "%s: \"%s\" is not \"sev-snp\", \"tdx\", \"tpm\", \"azure-snp\" or "
+                            "\"azure-tdx\"",
+                            pi, json_string_value(json_array_get(e, i)));
             }
             p->allowed_tees |= bit;
         }
-        if (p->snp.present && !(p->allowed_tees & POL_TEE_SNP)) {
+        /* The snp section applies to sev-snp and azure-snp (its hardware report), tdx to
+         * tdx and azure-tdx, tpm to tpm and the azure kinds' vTPM quote. */
+        if (p->snp.present && !(p->allowed_tees & (POL_TEE_SNP | POL_TEE_AZURE_SNP))) {
             return fail(l, "snp: a section for a TEE that allowed_tees does not list "
-                           "(add \"sev-snp\" or remove the section)");
+                           "(add \"sev-snp\" or \"azure-snp\", or remove the section)");
         }
-        if (p->tdx.present && !(p->allowed_tees & POL_TEE_TDX)) {
+        if (p->tdx.present && !(p->allowed_tees & (POL_TEE_TDX | POL_TEE_AZURE_TDX))) {
             return fail(l, "tdx: a section for a TEE that allowed_tees does not list "
-                           "(add \"tdx\" or remove the section)");
+                           "(add \"tdx\" or \"azure-tdx\", or remove the section)");
         }
-        if (p->tpm.present && !(p->allowed_tees & POL_TEE_TPM)) {
+        if (p->tpm.present && !(p->allowed_tees & (POL_TEE_TPM | POL_TEE_AZURE))) {
             return fail(l, "tpm: a section for a TEE that allowed_tees does not list "
-                           "(add \"tpm\" or remove the section)");
+                           "(add \"tpm\", \"azure-snp\" or \"azure-tdx\", or remove the "
+                           "section)");
+        }
+        if (p->azure.present && !(p->allowed_tees & POL_TEE_AZURE)) {
+            return fail(l, "azure: a section for a TEE that allowed_tees does not list "
+                           "(add \"azure-snp\" or \"azure-tdx\", or remove the section)");
         }
     } else {
-        /* A policy that speaks about some TEEs accepts only those (docs/policy.md). */
-        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
-                          (p->tdx.present ? POL_TEE_TDX : 0u) | (p->tpm.present ? POL_TEE_TPM : 0u);
+        /* A policy that speaks about some TEEs accepts only those (docs/policy.md); the
+         * snp / tdx / tpm sections name the plain kinds, an azure section both azure kinds. */
+        p->allowed_tees =
+                (p->snp.present ? POL_TEE_SNP : 0u) | (p->tdx.present ? POL_TEE_TDX : 0u) |
+                (p->tpm.present ? POL_TEE_TPM : 0u) | (p->azure.present ? POL_TEE_AZURE : 0u);
     }
     return true;
 }
@@ -1051,6 +1088,10 @@ void cvma_policy_free(struct cvma_policy *p)
             values_free(&p->tpm.pcrs[b][i]);
         }
     }
+    for (size_t i = 0; i < p->azure.n_vm_unique_ids; i++) {
+        free(p->azure.vm_unique_ids[i]);
+    }
+    free(p->azure.vm_unique_ids);
     free(p->eventlog.kernel_cmdline);
     for (size_t i = 0; i < p->eventlog.n_cmdline_contains; i++) {
         free(p->eventlog.cmdline_contains[i]);
@@ -1089,6 +1130,7 @@ enum cvma_status cvma_policy_load_bytes(const uint8_t *bytes, size_t len, struct
         goto out;
     }
     p->snp.allow_debug = p->tdx.allow_debug = -1;
+    p->azure.secure_boot = p->azure.tpm_enabled = p->azure.console_enabled = -1;
     p->snp.vmpl = p->snp.min_fw_build = -1;
     p->tdx.grace = -1;
     /* Duplicate keys are refused: which of two values a policy means is not a guess to make. */
