@@ -1,0 +1,177 @@
+#!/bin/sh
+# Azure CVM evidence with a measured-boot event log (docs/azure.md, docs/eventlog.md). No Azure
+# sample carries a log, so the evidence is simulated: a real software TPM (swtpm) holds the AK
+# and the PCRs, a TCG crypto-agile log is built here and each of its events extended into the
+# TPM, the runtime claims hold the AK as HCLAkPub, a simulated SEV-SNP report (cvmattest sim snp)
+# commits to their SHA-256, and the HCL report wraps both. The bundle's event_log part is
+# replayed against the quoted PCRs as for the tpm kind: claims.eventlog when it agrees (and an
+# eventlog policy then applies to azure-snp), EVENTLOG_REPLAY_MISMATCH naming the event when one
+# digest is changed. With the real Azure sample, a log that is not its own is refused too.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in swtpm tpm2_createak tpm2_quote tpm2_pcrextend python3 jq base64 openssl sha256sum; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDF=$T/swtpm.pid
+cleanup() {
+    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+
+PORT=$(python3 -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+')
+mkdir "$T/state"
+swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
+    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
+    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
+    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
+i=0
+until tpm2_getrandom 8 >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
+    sleep 0.1
+done
+t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
+cd "$T" || exit 1
+
+# The AK (RSA-2048, RSASSA-SHA256, as Azure's HCLAkPub).
+t tpm2_createek -c ek.ctx -G rsa -u ek.pub
+t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b -n ak.name
+t tpm2_readpublic -c ak.ctx -o ak.pem -f pem
+openssl rsa -pubin -in ak.pem -noout -modulus >ak.mod 2>&1 || { echo "FAIL: openssl rsa"; cat ak.mod; exit 1; }
+openssl rsa -pubin -in ak.pem -noout -text >ak.txt 2>&1 || { echo "FAIL: openssl rsa -text"; exit 1; }
+
+# The event log (SHA-256 bank): a CRTM version in PCR 0, separators in PCRs 0..7, GRUB's kernel
+# command line in PCR 8; each event's digest extended into the TPM. bad.bin: the same log with
+# the command line event's digest changed.
+python3 - <<'PY' || exit 1
+import hashlib, struct
+def ev2(pcr, typ, digest, data):
+    return struct.pack("<IIIH", pcr, typ, 1, 0x000B) + digest + struct.pack("<I", len(data)) + data
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", 0x000B, 32) + b"\0"
+log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+events = [(0, 0x8, hashlib.sha256(b"sim-crtm").digest(), b"sim-crtm\0")]
+for pcr in range(8):
+    events.append((pcr, 0x4, hashlib.sha256(bytes(4)).digest(), bytes(4)))
+cmd = b"console=ttyS0 root=/dev/vda1 module.sig_enforce=1"
+events.append((8, 0xD, hashlib.sha256(cmd).digest(), b"kernel_cmdline: " + cmd + b"\0"))
+good = log + b"".join(ev2(*e) for e in events)
+open("log.bin", "wb").write(good)
+last = events[-1]
+bad = log + b"".join(ev2(*e) for e in events[:-1]) + ev2(last[0], last[1], hashlib.sha256(b"x").digest(), last[3])
+open("bad.bin", "wb").write(bad)
+with open("extend.txt", "w") as f:
+    for pcr, _, d, _ in events:
+        f.write("%d:sha256=%s\n" % (pcr, d.hex()))
+PY
+while read -r e; do t tpm2_pcrextend "$e"; done <extend.txt
+NONCE=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+t tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7,8 -q "$NONCE" -m q.msg -s q.sig -o q.pcrs -g sha256
+
+# The runtime claims with the AK, the SEV-SNP report over their SHA-256, the HCL report.
+python3 - <<'PY' || exit 1
+import base64, json, re
+class K:
+    n = int(open("ak.mod").read().strip().split("=", 1)[1], 16)
+    e = int(re.search(r"Exponent: (\d+)", open("ak.txt").read()).group(1))
+k = K()
+def b64u(i):
+    b = i.to_bytes((i.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+claims = {"keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA", "e": b64u(k.e), "n": b64u(k.n)}],
+          "vm-configuration": {"console-enabled": False, "secure-boot": True, "tpm-enabled": True,
+                               "vmUniqueId": "00000000-1111-2222-3333-444444444444"},
+          "user-data": "00" * 64}
+open("claims.json", "wb").write(json.dumps(claims, separators=(",", ":")).encode())
+PY
+RD=$(sha256sum claims.json | cut -c1-64)
+$CVM sim snp --out snp --report-data "$RD" >/dev/null || { echo "FAIL: sim snp"; exit 1; }
+python3 - <<'PY' || exit 1
+import base64, json, struct
+claims = open("claims.json", "rb").read()
+report = open("snp/report.bin", "rb").read()
+assert len(report) == 1184
+rt = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
+body = report + rt + claims
+hcl = b"HCLA" + struct.pack("<III", 1, len(body), 2) + bytes(16) + body
+open("hcl.bin", "wb").write(hcl)
+def b64(p):
+    return base64.b64encode(open(p, "rb").read()).decode()
+def bundle(log):
+    parts = [{"role": "evidence", "data": base64.b64encode(hcl).decode()},
+             {"role": "tpm_quote", "data": b64("q.msg")},
+             {"role": "tpm_signature", "data": b64("q.sig")},
+             {"role": "tpm_pcrs", "data": b64("q.pcrs")}]
+    if log:
+        parts.append({"role": "event_log", "data": b64(log)})
+    for n in ("vcek.der", "cert_chain.pem", "crl.der"):
+        parts.append({"role": "collateral", "name": n, "data": b64("snp/" + n)})
+    return {"cvmattest_bundle": 1, "kind": "azure-snp", "parts": parts}
+for name, log in (("nolog", None), ("good", "log.bin"), ("bad", "bad.bin")):
+    json.dump(bundle(log), open(name + ".json", "w"))
+PY
+V="--offline --trust-root snp/ark.pem --nonce $NONCE --json"
+
+$CVM verify nolog.json $V >nolog.out 2>&1
+[ $? = 0 ] && jq -e '.tee == "azure-snp" and all(.reasons[]; .severity != "error")
+    and .claims.eventlog == null and (.claims.azure.tpm.pcrs.sha256 | length) == 9' nolog.out >/dev/null &&
+    ok "simulated azure-snp evidence (swtpm AK, sim SNP report) verifies without a log" ||
+    fail "simulated evidence without a log: $(head -c 1500 nolog.out)"
+
+$CVM verify good.json $V >good.out 2>&1
+[ $? = 0 ] && jq -e '.tee == "azure-snp" and all(.reasons[]; .severity != "error")
+    and (all(.reasons[]; .code != "EVENTLOG_NOT_USED"))
+    and .claims.eventlog.format == "tcg"
+    and .claims.eventlog.kernel_cmdline == "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"
+    and .claims.eventlog.pcrs.sha256["8"] == .claims.azure.tpm.pcrs.sha256["8"]' good.out >/dev/null &&
+    ok "the event_log part replays to the quoted PCRs: claims.eventlog" ||
+    fail "good log: $(head -c 1500 good.out)"
+
+$CVM verify bad.json $V >bad.out 2>&1
+rc=$?
+[ $rc = 1 ] && jq -e '.claims.eventlog == null and any(.reasons[]; .code == "EVENTLOG_REPLAY_MISMATCH"
+    and (.detail | test("PCR 8")) and (.detail | test("EV_IPL")))' bad.out >/dev/null &&
+    ok "a changed event digest: EVENTLOG_REPLAY_MISMATCH naming PCR 8 and the EV_IPL event" ||
+    fail "bad log: exit $rc $(head -c 1500 bad.out)"
+
+# An eventlog policy applies to azure-snp with its log, and fails without one.
+printf '{"allowed_tees": ["azure-snp"], "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}, "azure": {"console_enabled": false}}\n' >pol.json
+$CVM verify good.json $V --policy pol.json >pg.out 2>&1
+[ $? = 0 ] && ok "eventlog policy on azure-snp: the measured command line" || fail "policy on good log: $(head -c 1500 pg.out)"
+$CVM verify nolog.json $V --policy pol.json >pn.out 2>&1
+[ $? = 1 ] && jq -e 'any(.reasons[]; .code == "POLICY_EVENTLOG_MISSING")' pn.out >/dev/null &&
+    ok "eventlog policy without a log: POLICY_EVENTLOG_MISSING" || fail "policy without log: $(head -c 1500 pn.out)"
+
+# The real Azure sample with a log that is not its own: refused, the mismatch named.
+VEC=${CVMATTEST_VECTORS:-}
+S=$VEC/tpm/azure-snp-vtpm-coco-trustee
+L=$VEC/tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin
+if [ -n "$VEC" ] && [ -f "$S/evidence-v2.json" ] && [ -f "$L" ]; then
+    mkdir coll && cp "$VEC/snp/roots/ask_ark_milan.pem" coll/cert_chain.pem
+    jq -n --arg e "$(base64 -w0 "$S/evidence-v2.json")" --arg l "$(base64 -w0 "$L")" \
+        '{cvmattest_bundle: 1, kind: "azure-snp", parts: [{role: "evidence", data: $e},
+          {role: "event_log", data: $l}]}' >real.json
+    N2=982f5c6e45df0ed3f10b6f60b02f0c8390e281300f3805e2279c16168cd6ae9aa398f647caa2338748cd0fd9f5f819ef
+    $CVM verify real.json --nonce "$N2" --offline --collateral coll --at 2025-06-01T00:00:00Z --json >real.out 2>&1
+    rc=$?
+    [ $rc = 1 ] && jq -e 'any(.reasons[]; .code == "EVENTLOG_REPLAY_MISMATCH") and .claims.eventlog == null' real.out >/dev/null &&
+        ok "the Azure sample with another machine's log: EVENTLOG_REPLAY_MISMATCH" ||
+        fail "real sample with a foreign log: exit $rc $(head -c 1500 real.out)"
+else
+    echo "SKIP (part): shared test vectors not found (set CVMATTEST_VECTORS)"
+fi
+
+[ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
