@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
 
@@ -93,6 +95,88 @@ static bool has_boot_app(const json_t *apps, const char *want)
     return false;
 }
 
+/* True when hex (a digest of the given bank) is the bank's hash of data. */
+static bool digest_of_data(const char *bank, const char *hex, const char *data)
+{
+    const EVP_MD *md = strcmp(bank, "sha1") == 0     ? EVP_sha1()
+                       : strcmp(bank, "sha256") == 0 ? EVP_sha256()
+                       : strcmp(bank, "sha384") == 0 ? EVP_sha384()
+                       : strcmp(bank, "sha512") == 0 ? EVP_sha512()
+                                                     : NULL;
+    uint8_t want[EVP_MAX_MD_SIZE], got[64];
+    unsigned int wl = 0;
+    size_t gl = 0;
+    return md != NULL && EVP_Digest(data, strlen(data), want, &wl, md, NULL) == 1 &&
+           cvma_hex_decode(hex, got, sizeof got, &gl) && gl == wl && memcmp(got, want, wl) == 0;
+}
+
+/* True when the measured event ev (claims.eventlog.measured_events[]) matches rule r. */
+static bool event_matches(const struct pol_event_rule *r, const json_t *ev)
+{
+    const json_t *reg = json_object_get(ev, r->pcr >= 0 ? "pcr" : "rtmr");
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *bank;
+    json_t *d;
+    bool digest_ok = r->digest_len == 0, data_ok = r->data == NULL;
+
+    if (!json_is_integer(reg) || json_integer_value(reg) != (r->pcr >= 0 ? r->pcr : r->rtmr)) {
+        return false;
+    }
+    if (r->type != NULL && (type == NULL || strcmp(type, r->type) != 0)) {
+        return false;
+    }
+    json_object_foreach(json_object_get(ev, "digests"), bank, d)
+    {
+        const char *h = json_string_value(d);
+        uint8_t got[64];
+        size_t gl = 0;
+        if (h == NULL) {
+            continue;
+        }
+        if (!digest_ok && cvma_hex_decode(h, got, sizeof got, &gl) && gl == r->digest_len &&
+            memcmp(got, r->digest, gl) == 0) {
+            digest_ok = true;
+        }
+        if (!data_ok && digest_of_data(bank, h, r->data)) {
+            data_ok = true;
+        }
+    }
+    return digest_ok && data_ok;
+}
+
+/* eventlog.required_events: each rule needs one measured event of the compared registers. */
+static void check_required_events(const struct pol_eventlog *e, const json_t *log,
+                                  struct cvma_verdict *v)
+{
+    const json_t *events = json_object_get(log, "measured_events");
+    for (size_t i = 0; i < e->n_events; i++) {
+        const struct pol_event_rule *r = &e->events[i];
+        size_t k, in_reg = 0;
+        json_t *ev;
+        bool found = false;
+        json_array_foreach(events, k, ev)
+        {
+            const json_t *reg = json_object_get(ev, r->pcr >= 0 ? "pcr" : "rtmr");
+            in_reg += json_is_integer(reg) &&
+                      json_integer_value(reg) == (r->pcr >= 0 ? r->pcr : r->rtmr);
+            found = found || event_matches(r, ev);
+        }
+        if (!found) {
+            char dh[129] = "";
+            cvma_hex_encode(r->digest, r->digest_len, dh, sizeof dh);
+            cvma_reject(
+                    v, CVMA_R_POLICY_REQUIRED_EVENT,
+                    "eventlog.required_events[%zu]: no measured event of %s %d%s%s%s%s%s%.200s%s "
+                    "(%zu events of it compared with the quote)",
+                    i, r->pcr >= 0 ? "PCR" : "RTMR", r->pcr >= 0 ? r->pcr : r->rtmr,
+                    r->type != NULL ? " of type " : "", r->type != NULL ? r->type : "",
+                    r->digest_len > 0 ? " with digest " : "", dh,
+                    r->data != NULL ? " whose digest is the hash of \"" : "",
+                    r->data != NULL ? r->data : "", r->data != NULL ? "\"" : "", in_reg);
+        }
+    }
+}
+
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
 {
@@ -133,6 +217,7 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                         cmdline ? "" : " (absent: no GRUB kernel_cmdline event)");
         }
     }
+    check_required_events(e, log, v);
     const json_t *apps = json_object_get(log, "efi_boot_applications");
     for (size_t i = 0; i < e->n_boot_apps; i++) {
         if (!has_boot_app(apps, e->boot_apps[i])) {

@@ -99,6 +99,16 @@ struct pol_tpm {
     struct pol_values pcrs[POL_TPM_BANKS][POL_TPM_PCRS];
 };
 
+/* One required event: in register pcr (TCG log) or rtmr (CCEL), of type (NULL: any), with
+ * digest (len 0: any) and a digest that is the bank's hash of data (NULL: any). */
+struct pol_event_rule {
+    int pcr, rtmr; /* exactly one is >= 0 */
+    char *type;    /* "EV_IPL" or "0x%08x", as claims.eventlog.measured_events names them */
+    uint8_t digest[64];
+    size_t digest_len;
+    char *data;
+};
+
 /* Rules over claims.eventlog (a log that replayed to the verified registers). */
 struct pol_eventlog {
     bool present;
@@ -108,6 +118,8 @@ struct pol_eventlog {
     size_t n_cmdline_contains;
     char **boot_apps; /* lowercase hex digests, each required among efi_boot_applications */
     size_t n_boot_apps;
+    struct pol_event_rule *events; /* required_events */
+    size_t n_events;
 };
 
 /* Rules over an Azure CVM's runtime claims (claims.azure.runtime_claims): each flag -1 (not

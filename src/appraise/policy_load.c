@@ -814,11 +814,94 @@ static bool get_strings(const json_t *obj, const char *path, const char *key, bo
     return true;
 }
 
-/* eventlog: {secure_boot, kernel_cmdline, kernel_cmdline_contains, efi_boot_applications}. */
+/* eventlog.required_events[i]: {"pcr" or "rtmr", "type", "digest", "data"}. */
+static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *r, struct ld *l)
+{
+    static const char *const keys[] = {"pcr", "rtmr", "type", "digest", "data", NULL};
+    json_t *x;
+    bool present = false;
+    json_int_t n = 0;
+
+    r->pcr = r->rtmr = -1;
+    if (!want_object(j, path, l) || !check_keys(j, path, keys, l)) {
+        return false;
+    }
+    if (!get_int(j, path, "pcr", 0, 23, &present, &n, l)) {
+        return false;
+    }
+    if (present) {
+        r->pcr = (int)n;
+    }
+    if (!get_int(j, path, "rtmr", 0, 3, &present, &n, l)) {
+        return false;
+    }
+    if (present) {
+        r->rtmr = (int)n;
+    }
+    if ((r->pcr >= 0) == (r->rtmr >= 0)) {
+        return fail(l, "%s: give exactly one of \"pcr\" (a TCG log) or \"rtmr\" (a CCEL)", path);
+    }
+    if ((x = json_object_get(j, "type")) != NULL) {
+        char p[96];
+        join(p, sizeof p, path, "type");
+        if (!want_string(x, p, 64, l)) {
+            return false;
+        }
+        const char *t = json_string_value(x);
+        bool ok = strncmp(t, "EV_", 3) == 0 && strlen(t) > 3;
+        for (size_t i = 3; ok && t[i] != '\0'; i++) {
+            ok = (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_';
+        }
+        if (!ok && strncmp(t, "0x", 2) == 0 && strlen(t) == 10) {
+            ok = true;
+            for (size_t i = 2; ok && i < 10; i++) {
+                ok = (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f');
+            }
+        }
+        if (!ok) {
+            return fail(l, "%s: an event type name (\"EV_IPL\") or 0x and 8 lowercase hex digits",
+                        p);
+        }
+        if ((r->type = strdup(t)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+    }
+    if ((x = json_object_get(j, "digest")) != NULL) {
+        char p[96];
+        const char *h = json_string_value(x);
+        size_t hl = h != NULL ? strlen(h) : 0;
+        join(p, sizeof p, path, "digest");
+        if (h == NULL || (hl != 40 && hl != 64 && hl != 96 && hl != 128) ||
+            !cvma_hex_decode(h, r->digest, sizeof r->digest, &r->digest_len)) {
+            return fail(l, "%s: expected the hex of a SHA-1, SHA-256, SHA-384 or SHA-512 digest",
+                        p);
+        }
+    }
+    if ((x = json_object_get(j, "data")) != NULL) {
+        char p[96];
+        join(p, sizeof p, path, "data");
+        if (!want_string(x, p, 4096, l)) {
+            return false;
+        }
+        if ((r->data = strdup(json_string_value(x))) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+    }
+    if (r->type == NULL && r->digest_len == 0 && r->data == NULL) {
+        return fail(l, "%s: give at least one of \"type\", \"digest\", \"data\"", path);
+    }
+    return true;
+}
+
+/* eventlog: {secure_boot, kernel_cmdline, kernel_cmdline_contains, efi_boot_applications,
+ * required_events}. */
 static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
 {
-    static const char *const keys[] = {"secure_boot", "kernel_cmdline", "kernel_cmdline_contains",
-                                       "efi_boot_applications", NULL};
+    static const char *const keys[] = {
+            "secure_boot",           "kernel_cmdline",  "kernel_cmdline_contains",
+            "efi_boot_applications", "required_events", NULL};
     const char *P = "eventlog";
     int sb = -1;
     json_t *c;
@@ -841,6 +924,25 @@ static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
         if ((e->kernel_cmdline = strdup(json_string_value(c))) == NULL) {
             l->oom = true;
             return fail(l, "out of memory");
+        }
+    }
+    if ((c = json_object_get(j, "required_events")) != NULL) {
+        size_t n = json_is_array(c) ? json_array_size(c) : 0;
+        if (n == 0 || n > POL_MAX_LIST) {
+            return fail(l, "eventlog.required_events: expected a list of 1..%u events, got %s",
+                        POL_MAX_LIST, type_name(c));
+        }
+        if ((e->events = calloc(n, sizeof *e->events)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            char pi[64];
+            snprintf(pi, sizeof pi, "eventlog.required_events[%zu]", i);
+            e->n_events = i + 1;
+            if (!load_event_rule(json_array_get(c, i), pi, &e->events[i], l)) {
+                return false;
+            }
         }
     }
     return get_strings(j, P, "kernel_cmdline_contains", false, &e->cmdline_contains,
@@ -1092,6 +1194,11 @@ void cvma_policy_free(struct cvma_policy *p)
         free(p->azure.vm_unique_ids[i]);
     }
     free(p->azure.vm_unique_ids);
+    for (size_t i = 0; i < p->eventlog.n_events; i++) {
+        free(p->eventlog.events[i].type);
+        free(p->eventlog.events[i].data);
+    }
+    free(p->eventlog.events);
     free(p->eventlog.kernel_cmdline);
     for (size_t i = 0; i < p->eventlog.n_cmdline_contains; i++) {
         free(p->eventlog.cmdline_contains[i]);

@@ -6,7 +6,8 @@
 # commits to their SHA-256, and the HCL report wraps both. The bundle's event_log part is
 # replayed against the quoted PCRs as for the tpm kind: claims.eventlog when it agrees (and an
 # eventlog policy then applies to azure-snp), EVENTLOG_REPLAY_MISMATCH naming the event when one
-# digest is changed. With the real Azure sample, a log that is not its own is refused too.
+# digest is changed; eventlog.required_events over the measured events. With the real Azure
+# sample, a log that is not its own is refused too.
 set -u
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createak tpm2_quote tpm2_pcrextend python3 jq base64 openssl sha256sum; do
@@ -154,6 +155,34 @@ $CVM verify good.json $V --policy pol.json >pg.out 2>&1
 $CVM verify nolog.json $V --policy pol.json >pn.out 2>&1
 [ $? = 1 ] && jq -e 'any(.reasons[]; .code == "POLICY_EVENTLOG_MISSING")' pn.out >/dev/null &&
     ok "eventlog policy without a log: POLICY_EVENTLOG_MISSING" || fail "policy without log: $(head -c 1500 pn.out)"
+
+# eventlog.required_events: an event matched by register, type, digest, or a digest that is
+# the hash of the given data (GRUB measures the command line text); one that is not measured,
+# or is in a PCR the quote does not cover, is POLICY_REQUIRED_EVENT.
+CRTM=$(printf sim-crtm | sha256sum | cut -c1-64)
+req() { # name, expected exit, required_events JSON, [jq test]
+    printf '{"allowed_tees": ["azure-snp"], "eventlog": {"required_events": %s}}\n' "$3" >req.json
+    $CVM verify good.json $V --policy req.json >req.out 2>&1
+    rc=$?
+    if [ $rc = "$2" ] && { [ -z "${4:-}" ] || jq -e "$4" req.out >/dev/null; }; then ok "$1"; else
+        fail "$1: exit $rc $(jq -c '[.reasons[] | .code + ": " + .detail]' req.out 2>/dev/null | head -c 1200)"; fi
+}
+req "required events: the command line by its text, the CRTM event by its digest" 0 \
+    '[{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"},
+      {"pcr": 0, "type": "EV_S_CRTM_VERSION", "digest": "'"$CRTM"'"}, {"pcr": 7, "type": "EV_SEPARATOR"}]' \
+    'all(.reasons[]; .severity != "error")'
+req "required event with another command line: POLICY_REQUIRED_EVENT" 1 \
+    '[{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0"}]' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
+     and any(.reasons[]; .detail | test("required_events\\[0\\]: no measured event of PCR 8 of type EV_IPL"))'
+req "required event of a PCR the quote does not cover: POLICY_REQUIRED_EVENT" 1 \
+    '[{"pcr": 9, "type": "EV_IPL"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
+req "required event of another type in that PCR: POLICY_REQUIRED_EVENT" 1 \
+    '[{"pcr": 0, "type": "EV_POST_CODE", "digest": "'"$CRTM"'"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
+printf '{"eventlog": {"required_events": [{"type": "EV_IPL"}]}}\n' >badreq.json
+$CVM policy check badreq.json >badreq.out 2>&1
+[ $? = 2 ] && grep -q 'required_events\[0\]: give exactly one of "pcr"' badreq.out &&
+    ok "a required event without its register is refused at load" || fail "load: $(cat badreq.out)"
 
 # The real Azure sample with a log that is not its own: refused, the mismatch named.
 VEC=${CVMATTEST_VECTORS:-}
