@@ -17,6 +17,7 @@
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "tdx/tdx_claims.h"
+#include "vtpm/vtpm.h"
 
 /* A bounded text accumulator for details that list several findings. */
 struct sb {
@@ -95,7 +96,8 @@ static void check_values(const struct pol_values *set, const uint8_t *val, size_
 
 static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 {
-    static const char *const names[] = {"sev-snp", "tdx", "tpm", "azure-snp", "azure-tdx"};
+    static const char *const names[] = {"sev-snp",   "tdx",       "tpm",
+                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
@@ -634,7 +636,7 @@ static void appraise_tdx(const struct pol_tdx *t, const struct cvma_tdx_claims *
 /* see appraise/policy.h */
 void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
 {
-    char allowed[64];
+    char allowed[80];
     unsigned tee = 0;
     if (p == NULL || !res->claims.verified) {
         return;
@@ -649,6 +651,8 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
         tee = POL_TEE_AZURE_SNP;
     } else if (res->tee != NULL && strcmp(res->tee, "azure-tdx") == 0) {
         tee = POL_TEE_AZURE_TDX;
+    } else if (res->tee != NULL && strcmp(res->tee, "svsm-vtpm") == 0) {
+        tee = POL_TEE_SVSM_VTPM;
     }
     if (p->allowed_tees != 0 && !(p->allowed_tees & tee)) {
         cvma_reject(&res->verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED,
@@ -672,7 +676,11 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     } else if (tee == POL_TEE_AZURE_TDX && p->tdx.present) {
         appraise_tdx(&p->tdx, cvma_azure_hw_claims(res, &cvma_tdx_claims_ops), &res->verdict);
     }
-    if ((tee & POL_TEE_AZURE) != 0 && p->tpm.present) {
+    /* svsm-vtpm: the snp section on the SVSM's SEV-SNP report, tpm on the vTPM quote. */
+    if (tee == POL_TEE_SVSM_VTPM && p->snp.present) {
+        appraise_snp(&p->snp, cvma_vtpm_svsm_snp_claims(res), &res->verdict);
+    }
+    if ((tee & (POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0 && p->tpm.present) {
         cvma_policy_appraise_tpm(&p->tpm, res);
     }
     if ((tee & POL_TEE_AZURE) != 0 && p->azure.present) {

@@ -27,10 +27,13 @@ void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
         v->oom = true;
         return;
     }
-    /* The quote's claims: claims.tpm, or for the azure kinds claims.azure.tpm (the vTPM). */
+    /* The quote's claims: claims.tpm, or the vTPM's: claims.azure.tpm, claims.svsm_vtpm.tpm. */
     json_t *tpm = json_object_get(claims, "tpm");
     if (tpm == NULL) {
         tpm = json_object_get(json_object_get(claims, "azure"), "tpm");
+    }
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "svsm_vtpm"), "tpm");
     }
     json_t *pcrs = json_object_get(tpm, "pcrs");
     for (size_t b = 0; b < POL_TPM_BANKS; b++) {

@@ -139,6 +139,7 @@ enum pol_tee {
     POL_TEE_TPM = 1u << 2,
     POL_TEE_AZURE_SNP = 1u << 3,
     POL_TEE_AZURE_TDX = 1u << 4,
+    POL_TEE_SVSM_VTPM = 1u << 5,
 };
 #define POL_TEE_AZURE (POL_TEE_AZURE_SNP | POL_TEE_AZURE_TDX)
 

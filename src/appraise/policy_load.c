@@ -980,6 +980,8 @@ static bool tee_from_name(const char *s, unsigned *bit)
         *bit = POL_TEE_AZURE_SNP;
     } else if (strcmp(s, "azure-tdx") == 0) {
         *bit = POL_TEE_AZURE_TDX;
+    } else if (strcmp(s, "svsm-vtpm") == 0) {
+        *bit = POL_TEE_SVSM_VTPM;
     } else {
         return false;
     }
@@ -1103,7 +1105,7 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         if (n == 0 || n > 8) {
             return fail(l,
                         "allowed_tees: expected a non-empty list of \"sev-snp\", \"tdx\", "
-                        "\"tpm\", \"azure-snp\", \"azure-tdx\", got %s",
+                        "\"tpm\", \"azure-snp\", \"azure-tdx\", \"svsm-vtpm\", got %s",
                         type_name(e));
         }
         for (size_t i = 0; i < n; i++) {
@@ -1115,26 +1117,29 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
             }
             if (!tee_from_name(json_string_value(json_array_get(e, i)), &bit)) {
                 return fail(l,
-                            "%s: \"%s\" is not \"sev-snp\", \"tdx\", \"tpm\", \"azure-snp\" or "
-                            "\"azure-tdx\"",
+                            "%s: \"%s\" is not \"sev-snp\", \"tdx\", \"tpm\", \"azure-snp\", "
+                            "\"azure-tdx\" or \"svsm-vtpm\"",
                             pi, json_string_value(json_array_get(e, i)));
             }
             p->allowed_tees |= bit;
         }
-        /* The snp section applies to sev-snp and azure-snp (its hardware report), tdx to
-         * tdx and azure-tdx, tpm to tpm and the azure kinds' vTPM quote. */
-        if (p->snp.present && !(p->allowed_tees & (POL_TEE_SNP | POL_TEE_AZURE_SNP))) {
+        /* The snp section applies to sev-snp, azure-snp and svsm-vtpm (their SEV-SNP
+         * report), tdx to tdx and azure-tdx, tpm to tpm and the vTPM quote of the others. */
+        if (p->snp.present &&
+            !(p->allowed_tees & (POL_TEE_SNP | POL_TEE_AZURE_SNP | POL_TEE_SVSM_VTPM))) {
             return fail(l, "snp: a section for a TEE that allowed_tees does not list "
-                           "(add \"sev-snp\" or \"azure-snp\", or remove the section)");
+                           "(add \"sev-snp\", \"azure-snp\" or \"svsm-vtpm\", or remove the "
+                           "section)");
         }
         if (p->tdx.present && !(p->allowed_tees & (POL_TEE_TDX | POL_TEE_AZURE_TDX))) {
             return fail(l, "tdx: a section for a TEE that allowed_tees does not list "
                            "(add \"tdx\" or \"azure-tdx\", or remove the section)");
         }
-        if (p->tpm.present && !(p->allowed_tees & (POL_TEE_TPM | POL_TEE_AZURE))) {
+        if (p->tpm.present &&
+            !(p->allowed_tees & (POL_TEE_TPM | POL_TEE_AZURE | POL_TEE_SVSM_VTPM))) {
             return fail(l, "tpm: a section for a TEE that allowed_tees does not list "
-                           "(add \"tpm\", \"azure-snp\" or \"azure-tdx\", or remove the "
-                           "section)");
+                           "(add \"tpm\", \"azure-snp\", \"azure-tdx\" or \"svsm-vtpm\", or "
+                           "remove the section)");
         }
         if (p->azure.present && !(p->allowed_tees & POL_TEE_AZURE)) {
             return fail(l, "azure: a section for a TEE that allowed_tees does not list "

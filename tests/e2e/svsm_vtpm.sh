@@ -88,6 +88,30 @@ rc=$?
     ok "verify: report, VMPL 0, manifest, EK, quote verified; the AK-EK link unproven (warning)" ||
     fail "verify: exit $rc $(cat v.err) $(head -c 2000 v.json)"
 
+# Policies: allowed_tees names svsm-vtpm explicitly; the snp section applies to the SVSM's
+# report, tpm.pcrs to the vTPM's PCRs.
+M=$(jq -r '.claims.svsm_vtpm.snp.measurement' v.json)
+P0=$(jq -r '.claims.svsm_vtpm.tpm.pcrs.sha256["0"]' v.json)
+pol() { # name, expected exit, policy, jq test
+    printf '%s\n' "$3" >p.json
+    $CVM verify b.json --nonce "$NONCE" --policy p.json $V >p.out 2>&1
+    rc=$?
+    if [ $rc = "$2" ] && jq -e "$4" p.out >/dev/null; then ok "$1"; else
+        fail "$1: exit $rc $(jq -c '[.reasons[] | .code + ": " + .detail]' p.out 2>/dev/null | head -c 1200)"; fi
+}
+pol "policy: svsm-vtpm with its measurement, VMPL 0 and PCR 0" 0 \
+    '{"allowed_tees": ["svsm-vtpm"], "snp": {"measurements": ["'"$M"'"], "vmpl": 0},
+      "tpm": {"pcrs": {"sha256": {"0": "'"$P0"'"}}}}' 'all(.reasons[]; .severity != "error")'
+pol "policy: another measurement: POLICY_MEASUREMENT" 1 \
+    '{"allowed_tees": ["svsm-vtpm"], "snp": {"measurements": ["'"$(printf '%096d' 0)"'"]}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_MEASUREMENT"]'
+pol "policy: another PCR 0: POLICY_PCR" 1 \
+    '{"allowed_tees": ["svsm-vtpm"], "tpm": {"pcrs": {"sha256": {"0": "'"$(printf '%064d' 1)"'"}}}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_PCR"]'
+pol "policy: sev-snp does not cover svsm-vtpm: POLICY_TEE_NOT_ALLOWED" 1 \
+    '{"snp": {"measurements": ["'"$M"'"]}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TEE_NOT_ALLOWED"]'
+
 # Another nonce: neither the SVSM's REPORT_DATA nor the quote's extraData.
 $CVM verify b.json --nonce "00$NONCE" $V >n.json 2>&1
 rc=$?
