@@ -6,8 +6,9 @@
 # commits to their SHA-256, and the HCL report wraps both. The bundle's event_log part is
 # replayed against the quoted PCRs as for the tpm kind: claims.eventlog when it agrees (and an
 # eventlog policy then applies to azure-snp), EVENTLOG_REPLAY_MISMATCH naming the event when one
-# digest is changed; eventlog.required_events over the measured events. With the real Azure
-# sample, a log that is not its own is refused too.
+# digest is changed; eventlog.required_events over the measured events. The same for azure-tdx
+# (a TDREPORT and a simulated TD quote), with the tdx policy section on its TD quote. With the
+# real Azure sample, a log that is not its own is refused too.
 set -u
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createak tpm2_quote tpm2_pcrextend python3 jq base64 openssl sha256sum; do
@@ -99,6 +100,7 @@ claims = {"keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA", "e": b
 open("claims.json", "wb").write(json.dumps(claims, separators=(",", ":")).encode())
 PY
 RD=$(sha256sum claims.json | cut -c1-64)
+echo "$RD" >rd.txt
 $CVM sim snp --out snp --report-data "$RD" >/dev/null || { echo "FAIL: sim snp"; exit 1; }
 python3 - <<'PY' || exit 1
 import base64, json, struct
@@ -183,6 +185,52 @@ printf '{"eventlog": {"required_events": [{"type": "EV_IPL"}]}}\n' >badreq.json
 $CVM policy check badreq.json >badreq.out 2>&1
 [ $? = 2 ] && grep -q 'required_events\[0\]: give exactly one of "pcr"' badreq.out &&
     ok "a required event without its register is refused at load" || fail "load: $(cat badreq.out)"
+
+# azure-tdx, simulated the same way: a TDREPORT in the HCL report (MRTD and REPORTDATA = the
+# runtime claims' SHA-256), the simulated TD quote of that TD, Trustee's JSON evidence, the log
+# beside it in a bundle; the tdx policy section applies to the TD quote's claims.
+MRTD=$(od -An -tx1 -N48 /dev/urandom | tr -d ' \n')
+$CVM sim tdx --out tdx --mr-td "$MRTD" --report-data "$RD" >/dev/null || { echo "FAIL: sim tdx"; exit 1; }
+t tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8 -o pcrs9.bin
+python3 - <<'PY' || exit 1
+import base64, json, struct
+claims = open("claims.json", "rb").read()
+q = open("tdx/quote.bin", "rb").read()
+td = bytearray(1184)
+td[0] = 0x81
+td[128:160] = bytes.fromhex(open("rd.txt").read().strip())
+td[528:576] = q[48 + 136:48 + 184]  # the quote's MRTD (TD report at 48, MR_TD at 136)
+rt = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
+body = bytes(td) + rt + claims
+hcl = b"HCLA" + struct.pack("<III", 2, len(body), 2) + bytes(16) + body
+p = open("pcrs9.bin", "rb").read()
+ev = {"version": 1, "hcl_report": base64.urlsafe_b64encode(hcl).decode().rstrip("="),
+      "tpm_quote": {"message": open("q.msg", "rb").read().hex(), "signature": open("q.sig", "rb").read().hex(),
+                    "pcrs": [p[i:i + 32].hex() for i in range(0, len(p), 32)]},
+      "td_quote": base64.urlsafe_b64encode(q).decode().rstrip("=")}
+json.dump(ev, open("tdx-ev.json", "w"))
+b = {"cvmattest_bundle": 1, "kind": "azure-tdx", "parts": [
+    {"role": "evidence", "data": base64.b64encode(json.dumps(ev).encode()).decode()},
+    {"role": "event_log", "data": base64.b64encode(open("log.bin", "rb").read()).decode()}]}
+json.dump(b, open("tdx-log.json", "w"))
+PY
+VT="--offline --collateral tdx --trust-root tdx/root_ca.pem --nonce $NONCE --json"
+$CVM verify tdx-log.json $VT >tdx.out 2>&1
+rc=$?
+[ $rc = 0 ] && jq -e '.tee == "azure-tdx" and all(.reasons[]; .severity != "error")
+    and .claims.azure.tdx.mr_td == "'"$MRTD"'" and .claims.eventlog.kernel_cmdline != null' tdx.out >/dev/null &&
+    ok "simulated azure-tdx (TDREPORT, TD quote, swtpm quote) with its log verifies" ||
+    fail "azure-tdx: exit $rc $(head -c 1500 tdx.out)"
+printf '{"allowed_tees": ["azure-tdx"], "tdx": {"mr_td": "%s"}, "tpm": {"pcrs": {"sha256": {"8": "%s"}}},
+  "eventlog": {"required_events": [{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"}]}}\n' \
+    "$MRTD" "$(jq -r '.claims.azure.tpm.pcrs.sha256["8"]' tdx.out)" >tdxpol.json
+$CVM verify tdx-log.json $VT --policy tdxpol.json >tp.out 2>&1
+[ $? = 0 ] && ok "azure-tdx policy: tdx.mr_td, tpm.pcrs, a required event" ||
+    fail "azure-tdx policy: $(jq -c '[.reasons[] | .code + ": " + .detail]' tp.out | head -c 1200)"
+printf '{"allowed_tees": ["azure-tdx"], "tdx": {"mr_td": "%096d"}}\n' 0 >tdxpol2.json
+$CVM verify tdx-log.json $VT --policy tdxpol2.json >tp2.out 2>&1
+[ $? = 1 ] && jq -e '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_MR_TD"]' tp2.out >/dev/null &&
+    ok "azure-tdx policy with another MRTD: POLICY_MR_TD" || fail "azure-tdx mr_td: $(head -c 1500 tp2.out)"
 
 # The real Azure sample with a log that is not its own: refused, the mismatch named.
 VEC=${CVMATTEST_VECTORS:-}
