@@ -76,6 +76,9 @@ enum cvma_evidence_kind {
     CVMA_KIND_AZURE_SNP,
     /* Azure TDX CVM: HCL report + TD quote + vTPM quote ("azure-tdx") */
     CVMA_KIND_AZURE_TDX,
+    /* Coconut SVSM vTPM: VMPL-0 SEV-SNP report + EK manifest + quote ("svsm-vtpm", bundles
+     * only; docs/vtpm-binding.md) */
+    CVMA_KIND_SVSM_VTPM,
 };
 
 /* The ECDSA P-384 implementation behind SEV-SNP report signatures (docs/performance.md). */

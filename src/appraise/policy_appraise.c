@@ -13,9 +13,11 @@
 #include <openssl/crypto.h>
 
 #include "appraise/policy_internal.h"
+#include "azure/azure.h"
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "tdx/tdx_claims.h"
+#include "vtpm/vtpm.h"
 
 /* A bounded text accumulator for details that list several findings. */
 struct sb {
@@ -94,11 +96,19 @@ static void check_values(const struct pol_values *set, const uint8_t *val, size_
 
 static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s%s%s", (mask & POL_TEE_SNP) ? "sev-snp" : "",
-             (mask & POL_TEE_SNP) && (mask & (POL_TEE_TDX | POL_TEE_TPM)) ? ", " : "",
-             (mask & POL_TEE_TDX) ? "tdx" : "",
-             (mask & POL_TEE_TDX) && (mask & POL_TEE_TPM) ? ", " : "",
-             (mask & POL_TEE_TPM) ? "tpm" : "");
+    static const char *const names[] = {"sev-snp",   "tdx",       "tpm",
+                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if (mask & (1u << i)) {
+            int k = snprintf(buf + used, n - used, "%s%s", used > 0 ? ", " : "", names[i]);
+            used += k > 0 ? (size_t)k : 0;
+            if (used >= n) {
+                break;
+            }
+        }
+    }
     return buf;
 }
 
@@ -626,7 +636,7 @@ static void appraise_tdx(const struct pol_tdx *t, const struct cvma_tdx_claims *
 /* see appraise/policy.h */
 void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
 {
-    char allowed[32];
+    char allowed[80];
     unsigned tee = 0;
     if (p == NULL || !res->claims.verified) {
         return;
@@ -637,6 +647,12 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
         tee = POL_TEE_TDX;
     } else if (res->tee != NULL && strcmp(res->tee, "tpm") == 0) {
         tee = POL_TEE_TPM;
+    } else if (res->tee != NULL && strcmp(res->tee, "azure-snp") == 0) {
+        tee = POL_TEE_AZURE_SNP;
+    } else if (res->tee != NULL && strcmp(res->tee, "azure-tdx") == 0) {
+        tee = POL_TEE_AZURE_TDX;
+    } else if (res->tee != NULL && strcmp(res->tee, "svsm-vtpm") == 0) {
+        tee = POL_TEE_SVSM_VTPM;
     }
     if (p->allowed_tees != 0 && !(p->allowed_tees & tee)) {
         cvma_reject(&res->verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED,
@@ -652,6 +668,23 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
         appraise_tdx(&p->tdx, cvma_tdx_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TPM && p->tpm.present) {
         cvma_policy_appraise_tpm(&p->tpm, res);
+    }
+    /* Azure: the snp / tdx section applies to the hardware report inside the HCL report,
+     * the tpm section to the vTPM quote's PCRs, the azure section to the runtime claims. */
+    if (tee == POL_TEE_AZURE_SNP && p->snp.present) {
+        appraise_snp(&p->snp, cvma_azure_hw_claims(res, &cvma_snp_claims_ops), &res->verdict);
+    } else if (tee == POL_TEE_AZURE_TDX && p->tdx.present) {
+        appraise_tdx(&p->tdx, cvma_azure_hw_claims(res, &cvma_tdx_claims_ops), &res->verdict);
+    }
+    /* svsm-vtpm: the snp section on the SVSM's SEV-SNP report, tpm on the vTPM quote. */
+    if (tee == POL_TEE_SVSM_VTPM && p->snp.present) {
+        appraise_snp(&p->snp, cvma_vtpm_svsm_snp_claims(res), &res->verdict);
+    }
+    if ((tee & (POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0 && p->tpm.present) {
+        cvma_policy_appraise_tpm(&p->tpm, res);
+    }
+    if ((tee & POL_TEE_AZURE) != 0 && p->azure.present) {
+        cvma_policy_appraise_azure(&p->azure, res);
     }
     if (p->eventlog.present) {
         cvma_policy_appraise_eventlog(&p->eventlog, res);

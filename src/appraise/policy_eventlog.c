@@ -8,6 +8,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
@@ -18,13 +21,21 @@ static const char *const bank_names[POL_TPM_BANKS] = {"sha1", "sha256", "sha384"
 void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
 {
     json_t *claims = cvma_result_claims_json(res);
-    json_t *pcrs = json_object_get(json_object_get(claims, "tpm"), "pcrs");
     struct cvma_verdict *v = &res->verdict;
 
     if (claims == NULL) {
         v->oom = true;
         return;
     }
+    /* The quote's claims: claims.tpm, or the vTPM's: claims.azure.tpm, claims.svsm_vtpm.tpm. */
+    json_t *tpm = json_object_get(claims, "tpm");
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "azure"), "tpm");
+    }
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "svsm_vtpm"), "tpm");
+    }
+    json_t *pcrs = json_object_get(tpm, "pcrs");
     for (size_t b = 0; b < POL_TPM_BANKS; b++) {
         for (size_t i = 0; i < POL_TPM_PCRS; i++) {
             const struct pol_values *want = &t->pcrs[b][i];
@@ -87,6 +98,88 @@ static bool has_boot_app(const json_t *apps, const char *want)
     return false;
 }
 
+/* True when hex (a digest of the given bank) is the bank's hash of data. */
+static bool digest_of_data(const char *bank, const char *hex, const char *data)
+{
+    const EVP_MD *md = strcmp(bank, "sha1") == 0     ? EVP_sha1()
+                       : strcmp(bank, "sha256") == 0 ? EVP_sha256()
+                       : strcmp(bank, "sha384") == 0 ? EVP_sha384()
+                       : strcmp(bank, "sha512") == 0 ? EVP_sha512()
+                                                     : NULL;
+    uint8_t want[EVP_MAX_MD_SIZE], got[64];
+    unsigned int wl = 0;
+    size_t gl = 0;
+    return md != NULL && EVP_Digest(data, strlen(data), want, &wl, md, NULL) == 1 &&
+           cvma_hex_decode(hex, got, sizeof got, &gl) && gl == wl && memcmp(got, want, wl) == 0;
+}
+
+/* True when the measured event ev (claims.eventlog.measured_events[]) matches rule r. */
+static bool event_matches(const struct pol_event_rule *r, const json_t *ev)
+{
+    const json_t *reg = json_object_get(ev, r->pcr >= 0 ? "pcr" : "rtmr");
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *bank;
+    json_t *d;
+    bool digest_ok = r->digest_len == 0, data_ok = r->data == NULL;
+
+    if (!json_is_integer(reg) || json_integer_value(reg) != (r->pcr >= 0 ? r->pcr : r->rtmr)) {
+        return false;
+    }
+    if (r->type != NULL && (type == NULL || strcmp(type, r->type) != 0)) {
+        return false;
+    }
+    json_object_foreach(json_object_get(ev, "digests"), bank, d)
+    {
+        const char *h = json_string_value(d);
+        uint8_t got[64];
+        size_t gl = 0;
+        if (h == NULL) {
+            continue;
+        }
+        if (!digest_ok && cvma_hex_decode(h, got, sizeof got, &gl) && gl == r->digest_len &&
+            memcmp(got, r->digest, gl) == 0) {
+            digest_ok = true;
+        }
+        if (!data_ok && digest_of_data(bank, h, r->data)) {
+            data_ok = true;
+        }
+    }
+    return digest_ok && data_ok;
+}
+
+/* eventlog.required_events: each rule needs one measured event of the compared registers. */
+static void check_required_events(const struct pol_eventlog *e, const json_t *log,
+                                  struct cvma_verdict *v)
+{
+    const json_t *events = json_object_get(log, "measured_events");
+    for (size_t i = 0; i < e->n_events; i++) {
+        const struct pol_event_rule *r = &e->events[i];
+        size_t k, in_reg = 0;
+        json_t *ev;
+        bool found = false;
+        json_array_foreach(events, k, ev)
+        {
+            const json_t *reg = json_object_get(ev, r->pcr >= 0 ? "pcr" : "rtmr");
+            in_reg += json_is_integer(reg) &&
+                      json_integer_value(reg) == (r->pcr >= 0 ? r->pcr : r->rtmr);
+            found = found || event_matches(r, ev);
+        }
+        if (!found) {
+            char dh[129] = "";
+            cvma_hex_encode(r->digest, r->digest_len, dh, sizeof dh);
+            cvma_reject(
+                    v, CVMA_R_POLICY_REQUIRED_EVENT,
+                    "eventlog.required_events[%zu]: no measured event of %s %d%s%s%s%s%s%.200s%s "
+                    "(%zu events of it compared with the quote)",
+                    i, r->pcr >= 0 ? "PCR" : "RTMR", r->pcr >= 0 ? r->pcr : r->rtmr,
+                    r->type != NULL ? " of type " : "", r->type != NULL ? r->type : "",
+                    r->digest_len > 0 ? " with digest " : "", dh,
+                    r->data != NULL ? " whose digest is the hash of \"" : "",
+                    r->data != NULL ? r->data : "", r->data != NULL ? "\"" : "", in_reg);
+        }
+    }
+}
+
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
 {
@@ -127,6 +220,7 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                         cmdline ? "" : " (absent: no GRUB kernel_cmdline event)");
         }
     }
+    check_required_events(e, log, v);
     const json_t *apps = json_object_get(log, "efi_boot_applications");
     for (size_t i = 0; i < e->n_boot_apps; i++) {
         if (!has_boot_app(apps, e->boot_apps[i])) {
@@ -136,4 +230,60 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                         i, e->boot_apps[i], json_array_size(apps));
         }
     }
+}
+
+/* One boolean runtime claim against its rule (-1: not constrained). */
+static void check_vm_flag(int want, const json_t *rc, const char *claim, const char *rule,
+                          struct cvma_verdict *v)
+{
+    const json_t *got = json_object_get(rc, claim);
+    if (want < 0) {
+        return;
+    }
+    if (!json_is_boolean(got)) {
+        cvma_reject(v, CVMA_R_POLICY_CLAIM_MISSING,
+                    "%s: the result has no valid claim azure.runtime_claims.%s to check it "
+                    "against",
+                    rule, claim);
+        return;
+    }
+    if (json_is_true(got) != (want == 1)) {
+        cvma_reject(v, CVMA_R_POLICY_AZURE_RUNTIME_CLAIMS,
+                    "%s: the runtime claims say %s=%s, expected %s", rule, claim,
+                    json_is_true(got) ? "true" : "false", want == 1 ? "true" : "false");
+    }
+}
+
+/* see appraise/policy_internal.h */
+void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res)
+{
+    json_t *claims = cvma_result_claims_json(res);
+    struct cvma_verdict *v = &res->verdict;
+
+    if (claims == NULL) {
+        v->oom = true;
+        return;
+    }
+    const json_t *rc = json_object_get(json_object_get(claims, "azure"), "runtime_claims");
+    check_vm_flag(a->secure_boot, rc, "secure_boot", "azure.secure_boot", v);
+    check_vm_flag(a->tpm_enabled, rc, "tpm_enabled", "azure.tpm_enabled", v);
+    check_vm_flag(a->console_enabled, rc, "console_enabled", "azure.console_enabled", v);
+    if (a->n_vm_unique_ids > 0) {
+        const char *id = json_string_value(json_object_get(rc, "vm_unique_id"));
+        bool ok = false;
+        for (size_t i = 0; id != NULL && i < a->n_vm_unique_ids && !ok; i++) {
+            ok = strcasecmp(id, a->vm_unique_ids[i]) == 0;
+        }
+        if (id == NULL) {
+            cvma_reject(v, CVMA_R_POLICY_CLAIM_MISSING,
+                        "azure.vm_unique_ids: the result has no valid claim "
+                        "azure.runtime_claims.vm_unique_id to check it against");
+        } else if (!ok) {
+            cvma_reject(v, CVMA_R_POLICY_AZURE_RUNTIME_CLAIMS,
+                        "azure.vm_unique_ids: vm_unique_id=%.64s is not one of the %zu allowed "
+                        "(first: %.64s)",
+                        id, a->n_vm_unique_ids, a->vm_unique_ids[0]);
+        }
+    }
+    json_decref(claims);
 }

@@ -99,6 +99,16 @@ struct pol_tpm {
     struct pol_values pcrs[POL_TPM_BANKS][POL_TPM_PCRS];
 };
 
+/* One required event: in register pcr (TCG log) or rtmr (CCEL), of type (NULL: any), with
+ * digest (len 0: any) and a digest that is the bank's hash of data (NULL: any). */
+struct pol_event_rule {
+    int pcr, rtmr; /* exactly one is >= 0 */
+    char *type;    /* "EV_IPL" or "0x%08x", as claims.eventlog.measured_events names them */
+    uint8_t digest[64];
+    size_t digest_len;
+    char *data;
+};
+
 /* Rules over claims.eventlog (a log that replayed to the verified registers). */
 struct pol_eventlog {
     bool present;
@@ -108,9 +118,30 @@ struct pol_eventlog {
     size_t n_cmdline_contains;
     char **boot_apps; /* lowercase hex digests, each required among efi_boot_applications */
     size_t n_boot_apps;
+    struct pol_event_rule *events; /* required_events */
+    size_t n_events;
 };
 
-enum pol_tee { POL_TEE_SNP = 1u << 0, POL_TEE_TDX = 1u << 1, POL_TEE_TPM = 1u << 2 };
+/* Rules over an Azure CVM's runtime claims (claims.azure.runtime_claims): each flag -1 (not
+ * constrained), 0 or 1 (the claim must be exactly that). */
+struct pol_azure {
+    bool present;
+    int secure_boot, tpm_enabled, console_enabled;
+    char **vm_unique_ids; /* one of these (case-insensitive), or none given */
+    size_t n_vm_unique_ids;
+};
+
+/* The evidence kinds a policy names in allowed_tees. "sev-snp" does not cover "azure-snp"
+ * (nor "tdx" "azure-tdx"): a policy accepts Azure evidence only when it says so. */
+enum pol_tee {
+    POL_TEE_SNP = 1u << 0,
+    POL_TEE_TDX = 1u << 1,
+    POL_TEE_TPM = 1u << 2,
+    POL_TEE_AZURE_SNP = 1u << 3,
+    POL_TEE_AZURE_TDX = 1u << 4,
+    POL_TEE_SVSM_VTPM = 1u << 5,
+};
+#define POL_TEE_AZURE (POL_TEE_AZURE_SNP | POL_TEE_AZURE_TDX)
 
 struct cvma_policy {
     char *name;
@@ -126,11 +157,14 @@ struct cvma_policy {
     struct pol_tdx tdx;
     struct pol_tpm tpm;
     struct pol_eventlog eventlog;
+    struct pol_azure azure;
 };
 
 /* tpm.pcrs and eventlog rules on a verified result (policy_eventlog.c). */
 void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res);
 void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res);
+/* azure rules on the runtime claims of a verified azure-snp / azure-tdx result. */
+void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res);
 
 /* Parses "86400", "7d", "12h", "30m", "45s", "1w", "1d12h" into seconds (<= POL_MAX_GRACE). */
 CVMA_MUST_USE bool cvma_policy_parse_duration(const char *s, int64_t *out);

@@ -814,11 +814,94 @@ static bool get_strings(const json_t *obj, const char *path, const char *key, bo
     return true;
 }
 
-/* eventlog: {secure_boot, kernel_cmdline, kernel_cmdline_contains, efi_boot_applications}. */
+/* eventlog.required_events[i]: {"pcr" or "rtmr", "type", "digest", "data"}. */
+static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *r, struct ld *l)
+{
+    static const char *const keys[] = {"pcr", "rtmr", "type", "digest", "data", NULL};
+    json_t *x;
+    bool present = false;
+    json_int_t n = 0;
+
+    r->pcr = r->rtmr = -1;
+    if (!want_object(j, path, l) || !check_keys(j, path, keys, l)) {
+        return false;
+    }
+    if (!get_int(j, path, "pcr", 0, 23, &present, &n, l)) {
+        return false;
+    }
+    if (present) {
+        r->pcr = (int)n;
+    }
+    if (!get_int(j, path, "rtmr", 0, 3, &present, &n, l)) {
+        return false;
+    }
+    if (present) {
+        r->rtmr = (int)n;
+    }
+    if ((r->pcr >= 0) == (r->rtmr >= 0)) {
+        return fail(l, "%s: give exactly one of \"pcr\" (a TCG log) or \"rtmr\" (a CCEL)", path);
+    }
+    if ((x = json_object_get(j, "type")) != NULL) {
+        char p[96];
+        join(p, sizeof p, path, "type");
+        if (!want_string(x, p, 64, l)) {
+            return false;
+        }
+        const char *t = json_string_value(x);
+        bool ok = strncmp(t, "EV_", 3) == 0 && strlen(t) > 3;
+        for (size_t i = 3; ok && t[i] != '\0'; i++) {
+            ok = (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_';
+        }
+        if (!ok && strncmp(t, "0x", 2) == 0 && strlen(t) == 10) {
+            ok = true;
+            for (size_t i = 2; ok && i < 10; i++) {
+                ok = (t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f');
+            }
+        }
+        if (!ok) {
+            return fail(l, "%s: an event type name (\"EV_IPL\") or 0x and 8 lowercase hex digits",
+                        p);
+        }
+        if ((r->type = strdup(t)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+    }
+    if ((x = json_object_get(j, "digest")) != NULL) {
+        char p[96];
+        const char *h = json_string_value(x);
+        size_t hl = h != NULL ? strlen(h) : 0;
+        join(p, sizeof p, path, "digest");
+        if (h == NULL || (hl != 40 && hl != 64 && hl != 96 && hl != 128) ||
+            !cvma_hex_decode(h, r->digest, sizeof r->digest, &r->digest_len)) {
+            return fail(l, "%s: expected the hex of a SHA-1, SHA-256, SHA-384 or SHA-512 digest",
+                        p);
+        }
+    }
+    if ((x = json_object_get(j, "data")) != NULL) {
+        char p[96];
+        join(p, sizeof p, path, "data");
+        if (!want_string(x, p, 4096, l)) {
+            return false;
+        }
+        if ((r->data = strdup(json_string_value(x))) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+    }
+    if (r->type == NULL && r->digest_len == 0 && r->data == NULL) {
+        return fail(l, "%s: give at least one of \"type\", \"digest\", \"data\"", path);
+    }
+    return true;
+}
+
+/* eventlog: {secure_boot, kernel_cmdline, kernel_cmdline_contains, efi_boot_applications,
+ * required_events}. */
 static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
 {
-    static const char *const keys[] = {"secure_boot", "kernel_cmdline", "kernel_cmdline_contains",
-                                       "efi_boot_applications", NULL};
+    static const char *const keys[] = {
+            "secure_boot",           "kernel_cmdline",  "kernel_cmdline_contains",
+            "efi_boot_applications", "required_events", NULL};
     const char *P = "eventlog";
     int sb = -1;
     json_t *c;
@@ -843,9 +926,46 @@ static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
             return fail(l, "out of memory");
         }
     }
+    if ((c = json_object_get(j, "required_events")) != NULL) {
+        size_t n = json_is_array(c) ? json_array_size(c) : 0;
+        if (n == 0 || n > POL_MAX_LIST) {
+            return fail(l, "eventlog.required_events: expected a list of 1..%u events, got %s",
+                        POL_MAX_LIST, type_name(c));
+        }
+        if ((e->events = calloc(n, sizeof *e->events)) == NULL) {
+            l->oom = true;
+            return fail(l, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            char pi[64];
+            snprintf(pi, sizeof pi, "eventlog.required_events[%zu]", i);
+            e->n_events = i + 1;
+            if (!load_event_rule(json_array_get(c, i), pi, &e->events[i], l)) {
+                return false;
+            }
+        }
+    }
     return get_strings(j, P, "kernel_cmdline_contains", false, &e->cmdline_contains,
                        &e->n_cmdline_contains, l) &&
            get_strings(j, P, "efi_boot_applications", true, &e->boot_apps, &e->n_boot_apps, l);
+}
+
+/* azure: {secure_boot, tpm_enabled, console_enabled: each the exact runtime claim;
+ * vm_unique_ids: a list of allowed vmUniqueId values}. */
+static bool load_azure(json_t *j, struct pol_azure *a, struct ld *l)
+{
+    static const char *const keys[] = {"secure_boot", "tpm_enabled", "console_enabled",
+                                       "vm_unique_ids", NULL};
+    const char *P = "azure";
+
+    if (!want_object(j, P, l) || !check_keys(j, P, keys, l)) {
+        return false;
+    }
+    a->present = true;
+    return get_bool(j, P, "secure_boot", &a->secure_boot, l) &&
+           get_bool(j, P, "tpm_enabled", &a->tpm_enabled, l) &&
+           get_bool(j, P, "console_enabled", &a->console_enabled, l) &&
+           get_strings(j, P, "vm_unique_ids", false, &a->vm_unique_ids, &a->n_vm_unique_ids, l);
 }
 
 static bool tee_from_name(const char *s, unsigned *bit)
@@ -856,6 +976,12 @@ static bool tee_from_name(const char *s, unsigned *bit)
         *bit = POL_TEE_TDX;
     } else if (strcmp(s, "tpm") == 0) {
         *bit = POL_TEE_TPM;
+    } else if (strcmp(s, "azure-snp") == 0) {
+        *bit = POL_TEE_AZURE_SNP;
+    } else if (strcmp(s, "azure-tdx") == 0) {
+        *bit = POL_TEE_AZURE_TDX;
+    } else if (strcmp(s, "svsm-vtpm") == 0) {
+        *bit = POL_TEE_SVSM_VTPM;
     } else {
         return false;
     }
@@ -875,6 +1001,7 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                                        "tdx",
                                        "tpm",
                                        "eventlog",
+                                       "azure",
                                        NULL};
     bool present;
     json_int_t v = 0;
@@ -970,12 +1097,15 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "eventlog")) != NULL && !load_eventlog(e, &p->eventlog, l)) {
         return false;
     }
+    if ((e = json_object_get(root, "azure")) != NULL && !load_azure(e, &p->azure, l)) {
+        return false;
+    }
     if ((e = json_object_get(root, "allowed_tees")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > 8) {
             return fail(l,
                         "allowed_tees: expected a non-empty list of \"sev-snp\", \"tdx\", "
-                        "\"tpm\", got %s",
+                        "\"tpm\", \"azure-snp\", \"azure-tdx\", \"svsm-vtpm\", got %s",
                         type_name(e));
         }
         for (size_t i = 0; i < n; i++) {
@@ -986,27 +1116,41 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                 return false;
             }
             if (!tee_from_name(json_string_value(json_array_get(e, i)), &bit)) {
-                return fail(l, "%s: \"%s\" is not \"sev-snp\", \"tdx\" or \"tpm\"", pi,
-                            json_string_value(json_array_get(e, i)));
+                return fail(l,
+                            "%s: \"%s\" is not \"sev-snp\", \"tdx\", \"tpm\", \"azure-snp\", "
+                            "\"azure-tdx\" or \"svsm-vtpm\"",
+                            pi, json_string_value(json_array_get(e, i)));
             }
             p->allowed_tees |= bit;
         }
-        if (p->snp.present && !(p->allowed_tees & POL_TEE_SNP)) {
+        /* The snp section applies to sev-snp, azure-snp and svsm-vtpm (their SEV-SNP
+         * report), tdx to tdx and azure-tdx, tpm to tpm and the vTPM quote of the others. */
+        if (p->snp.present &&
+            !(p->allowed_tees & (POL_TEE_SNP | POL_TEE_AZURE_SNP | POL_TEE_SVSM_VTPM))) {
             return fail(l, "snp: a section for a TEE that allowed_tees does not list "
-                           "(add \"sev-snp\" or remove the section)");
+                           "(add \"sev-snp\", \"azure-snp\" or \"svsm-vtpm\", or remove the "
+                           "section)");
         }
-        if (p->tdx.present && !(p->allowed_tees & POL_TEE_TDX)) {
+        if (p->tdx.present && !(p->allowed_tees & (POL_TEE_TDX | POL_TEE_AZURE_TDX))) {
             return fail(l, "tdx: a section for a TEE that allowed_tees does not list "
-                           "(add \"tdx\" or remove the section)");
+                           "(add \"tdx\" or \"azure-tdx\", or remove the section)");
         }
-        if (p->tpm.present && !(p->allowed_tees & POL_TEE_TPM)) {
+        if (p->tpm.present &&
+            !(p->allowed_tees & (POL_TEE_TPM | POL_TEE_AZURE | POL_TEE_SVSM_VTPM))) {
             return fail(l, "tpm: a section for a TEE that allowed_tees does not list "
-                           "(add \"tpm\" or remove the section)");
+                           "(add \"tpm\", \"azure-snp\", \"azure-tdx\" or \"svsm-vtpm\", or "
+                           "remove the section)");
+        }
+        if (p->azure.present && !(p->allowed_tees & POL_TEE_AZURE)) {
+            return fail(l, "azure: a section for a TEE that allowed_tees does not list "
+                           "(add \"azure-snp\" or \"azure-tdx\", or remove the section)");
         }
     } else {
-        /* A policy that speaks about some TEEs accepts only those (docs/policy.md). */
-        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
-                          (p->tdx.present ? POL_TEE_TDX : 0u) | (p->tpm.present ? POL_TEE_TPM : 0u);
+        /* A policy that speaks about some TEEs accepts only those (docs/policy.md); the
+         * snp / tdx / tpm sections name the plain kinds, an azure section both azure kinds. */
+        p->allowed_tees =
+                (p->snp.present ? POL_TEE_SNP : 0u) | (p->tdx.present ? POL_TEE_TDX : 0u) |
+                (p->tpm.present ? POL_TEE_TPM : 0u) | (p->azure.present ? POL_TEE_AZURE : 0u);
     }
     return true;
 }
@@ -1051,6 +1195,15 @@ void cvma_policy_free(struct cvma_policy *p)
             values_free(&p->tpm.pcrs[b][i]);
         }
     }
+    for (size_t i = 0; i < p->azure.n_vm_unique_ids; i++) {
+        free(p->azure.vm_unique_ids[i]);
+    }
+    free(p->azure.vm_unique_ids);
+    for (size_t i = 0; i < p->eventlog.n_events; i++) {
+        free(p->eventlog.events[i].type);
+        free(p->eventlog.events[i].data);
+    }
+    free(p->eventlog.events);
     free(p->eventlog.kernel_cmdline);
     for (size_t i = 0; i < p->eventlog.n_cmdline_contains; i++) {
         free(p->eventlog.cmdline_contains[i]);
@@ -1089,6 +1242,7 @@ enum cvma_status cvma_policy_load_bytes(const uint8_t *bytes, size_t len, struct
         goto out;
     }
     p->snp.allow_debug = p->tdx.allow_debug = -1;
+    p->azure.secure_boot = p->azure.tpm_enabled = p->azure.console_enabled = -1;
     p->snp.vmpl = p->snp.min_fw_build = -1;
     p->tdx.grace = -1;
     /* Duplicate keys are refused: which of two values a policy means is not a guess to make. */

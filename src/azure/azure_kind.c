@@ -131,6 +131,7 @@ const struct cvma_kind cvma_kind_azure_snp = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = azure_show,
+        .reads_event_log = true,
         .reads_tpm_parts = true,
 };
 
@@ -144,5 +145,6 @@ const struct cvma_kind cvma_kind_azure_tdx = {
         .prepare = NULL,
         .prepared_free = NULL,
         .show = azure_show,
+        .reads_event_log = true,
         .reads_tpm_parts = true,
 };

@@ -104,6 +104,16 @@ static const struct cvma_claims_ops azure_claims_ops = {
         .free = azure_claims_free,
 };
 
+/* see azure/azure.h */
+const void *cvma_azure_hw_claims(const struct cvma_result *res, const struct cvma_claims_ops *ops)
+{
+    const struct azure_claims *c = cvma_claims_kind(&res->claims, &azure_claims_ops);
+    if (c == NULL || c->hw_ops != ops) {
+        return NULL;
+    }
+    return c->hw;
+}
+
 /* A base64url JWK member as a BIGNUM. */
 static BIGNUM *jwk_bn(const json_t *j)
 {
@@ -411,6 +421,12 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     in.ak.p = (const uint8_t *)ak_pem;
     in.ak.len = strlen(ak_pem);
     in.pcrs = pc.pcrs;
+    /* A measured-boot log (bundle part "event_log") is replayed against the PCRs the quote's
+     * digest covers, exactly as for the tpm kind (docs/eventlog.md). */
+    const struct cvma_named_part *log = part(opts, "event_log");
+    if (log != NULL) {
+        in.eventlog = log->data;
+    }
     in.has_nonce = opts->has_nonce;
     in.nonce = opts->nonce;
     in.nonce_len = opts->nonce_len;
@@ -471,6 +487,9 @@ out:
                 ac->tpm = tq.claims.kind;
                 tq.claims.ops = NULL;
                 tq.claims.kind = NULL;
+                /* The log's claims, set only when it replayed to the covered PCRs. */
+                res->claims.eventlog = tq.claims.eventlog;
+                tq.claims.eventlog = NULL;
             }
             ac->runtime = claims;
             claims = NULL;

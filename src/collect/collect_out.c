@@ -63,8 +63,17 @@ enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
 
     if (j == NULL || parts == NULL || (!hw && tpm == NULL) ||
         json_object_set_new(j, "cvmattest_bundle", json_integer(1)) != 0 ||
-        json_object_set_new(j, "kind", json_string(hw ? c->kind : "tpm")) != 0 ||
+        json_object_set_new(j, "kind",
+                            json_string(!hw               ? "tpm"
+                                        : c->svsm_service ? "svsm-vtpm"
+                                                          : c->kind)) != 0 ||
         (hw && add_part(parts, NULL, c->evidence.p, c->evidence.len) != 0)) {
+        goto out;
+    }
+    /* The SVSM's vTPM service report: its manifest (the vTPM EK) is what REPORT_DATA binds,
+     * and the bundle is of kind svsm-vtpm (docs/vtpm-binding.md). */
+    if (hw && c->svsm_service && c->manifest.len > 0 &&
+        add_role(parts, "svsm_manifest", NULL, c->manifest.p, c->manifest.len) != 0) {
         goto out;
     }
     if (tpm != NULL) {

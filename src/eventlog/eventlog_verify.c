@@ -129,7 +129,7 @@ static json_t *hex_json(const uint8_t *p, size_t n)
 }
 
 /* claims.eventlog: format, event count, the compared registers, then the claims of the
- * events of those registers (view). */
+ * events of those registers (view) and those events (measured_events). */
 static json_t *claims_of(const struct cvma_eventlog *log, const struct cvma_eventlog *view,
                          const char *regs_key, json_t *regs)
 {
@@ -144,6 +144,9 @@ static json_t *claims_of(const struct cvma_eventlog *log, const struct cvma_even
     json_object_set_new(o, "events", json_integer((json_int_t)log->n_events));
     json_object_set_new(o, regs_key, regs);
     json_object_update_new(o, c);
+    /* The events of the compared registers themselves, for policy rules over any event
+     * (eventlog.required_events, docs/policy.md). */
+    json_object_set_new(o, "measured_events", cvma_eventlog_events_json(view));
     return o;
 }
 

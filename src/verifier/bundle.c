@@ -29,8 +29,8 @@ static const char *const collateral_names[] = {
         "root_ca_crl.der",
 };
 
-static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak", "tpm_pcrs",
-                                        "event_log"};
+static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak",
+                                        "tpm_pcrs",  "event_log",     "svsm_manifest"};
 
 bool cvma_bundle_tpm_role_ok(const char *role)
 {
@@ -378,7 +378,7 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             cvma_errf(err, err_len,
                       "bundle: part %zu: role '%s' is not supported by this version "
                       "(evidence, collateral, tpm_quote, tpm_signature, tpm_ak, tpm_pcrs, "
-                      "event_log)",
+                      "event_log, svsm_manifest)",
                       i, role);
             goto out;
         }

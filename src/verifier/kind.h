@@ -74,5 +74,6 @@ extern const struct cvma_kind cvma_kind_tdx;
 extern const struct cvma_kind cvma_kind_tpm;
 extern const struct cvma_kind cvma_kind_azure_snp;
 extern const struct cvma_kind cvma_kind_azure_tdx;
+extern const struct cvma_kind cvma_kind_svsm_vtpm;
 
 #endif

@@ -8,9 +8,13 @@
 
 #include "verifier/kind.h"
 
-const struct cvma_kind *const cvma_kinds[] = {&cvma_kind_azure_snp, &cvma_kind_azure_tdx,
-                                              &cvma_kind_tdx,       &cvma_kind_snp,
-                                              &cvma_kind_tpm,       NULL};
+const struct cvma_kind *const cvma_kinds[] = {&cvma_kind_azure_snp,
+                                              &cvma_kind_azure_tdx,
+                                              &cvma_kind_tdx,
+                                              &cvma_kind_snp,
+                                              &cvma_kind_tpm,
+                                              &cvma_kind_svsm_vtpm,
+                                              NULL};
 
 const struct cvma_kind *cvma_kind_by_id(enum cvma_evidence_kind id)
 {

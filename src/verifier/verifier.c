@@ -444,6 +444,15 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
                             ev->coll[i].name, k->what);
             }
         }
+        for (size_t i = 0; k->id != CVMA_KIND_SVSM_VTPM && i < ev->n_coll; i++) {
+            if (strcmp(ev->coll[i].name, "svsm_manifest") == 0) {
+                cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                            "the bundle has an svsm_manifest part, but %s verification does "
+                            "not use it: the vTPM manifest was not checked (verify the bundle "
+                            "as kind svsm-vtpm)",
+                            k->what);
+            }
+        }
         for (size_t i = 0; !k->reads_event_log && i < ev->n_coll; i++) {
             if (strcmp(ev->coll[i].name, "event_log") == 0) {
                 cvma_reject(&res->verdict, CVMA_R_EVENTLOG_NOT_USED,

@@ -75,4 +75,42 @@ bool cvma_tpm_credential_check(const struct cvma_tpm_credential *c, const uint8_
                                size_t got_len);
 void cvma_tpm_credential_cleanup(struct cvma_tpm_credential *c);
 
+/*
+ * The evidence kind "svsm-vtpm" (vtpm_kind.c; docs/vtpm-binding.md): the SVSM's SEV-SNP
+ * report (p, len) with the bundle parts in opts: svsm_manifest (the vTPM EK's TPMT_PUBLIC),
+ * tpm_quote, tpm_signature, tpm_ak (TPMT_PUBLIC or TPM2B_PUBLIC), optionally tpm_pcrs and
+ * event_log. opts->nonce (required) is the SVSM's nonce (zero-padded to 64 bytes) and the
+ * quote's extraData.
+ *
+ * The two-step flow that ties the AK to the EK:
+ *   1. cvma_vtpm_svsm_challenge(opts, &s): a credential for the bundle's EK and AK name; send
+ *      s.cred.id_object and s.cred.enc_secret to the guest (tpm2_activatecredential);
+ *   2. cvma_vtpm_svsm_bundle_verify(p, len, opts, &s, returned, returned_len, res): the whole
+ *      chain, with the session: the AK is bound when the session was made for this bundle's
+ *      EK and AK and the returned secret is the credential's (else VTPM_CREDENTIAL_MISMATCH).
+ * Without a session (session NULL: the kind row's one-shot verify) the link is unproven:
+ * VTPM_AK_EK_UNPROVEN (warning), never affirming.
+ */
+struct cvma_vtpm_svsm_session {
+    TPM2B_NAME ek_name;
+    TPM2B_NAME ak_name;
+    struct cvma_tpm_credential cred; /* cred.secret stays with the verifier */
+};
+
+/* Step 1. CVMA_E_USAGE (err says why) when the parts are missing or the EK is not supported. */
+CVMA_MUST_USE enum cvma_status cvma_vtpm_svsm_challenge(const struct cvma_verify_opts *opts,
+                                                        struct cvma_vtpm_svsm_session *s, char *err,
+                                                        size_t err_len);
+/* Step 2 (or the one-shot verify with session NULL). res->tee is set by the caller. */
+void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
+                                  const struct cvma_vtpm_svsm_session *session,
+                                  const uint8_t *activated, size_t activated_len,
+                                  struct cvma_result *res);
+void cvma_vtpm_svsm_session_cleanup(struct cvma_vtpm_svsm_session *s);
+
+struct cvma_snp_claims;
+/* The SEV-SNP report's claims of a verified svsm-vtpm result (the snp policy section applies
+ * to them), else NULL. */
+const struct cvma_snp_claims *cvma_vtpm_svsm_snp_claims(const struct cvma_result *res);
+
 #endif

@@ -153,8 +153,11 @@ $CVM collect --svsm-vtpm --nonce "$NONCE" --out "$T/svc.json" --tsm-root "$T/svc
 rc=$?
 [ $rc -eq 0 ] && grep -q "the SVSM's vTPM service report (manifest of 310 bytes kept raw)" "$T/out" &&
     cmp -s "$T/manifest" "$T/svc.json.raw/manifestblob" &&
-    $CVM verify "$T/svc.json" --offline --report-data "$RD" --trust-root "$T/svc/ark.pem" >/dev/null &&
-    ok "SVSM vTPM service report: SHA-512(nonce || manifest) checked, manifest kept, report verifies" ||
+    [ "$(jq -r '.kind' "$T/svc.json")" = svsm-vtpm ] &&
+    jq -r '.parts[] | select(.role == "svsm_manifest") | .data' "$T/svc.json" | base64 -d | cmp -s - "$T/manifest" &&
+    jq '.kind = "sev-snp" | .parts |= map(select(.role != "svsm_manifest"))' "$T/svc.json" >"$T/svc-snp.json" &&
+    $CVM verify "$T/svc-snp.json" --offline --report-data "$RD" --trust-root "$T/svc/ark.pem" >/dev/null &&
+    ok "SVSM vTPM service report: SHA-512(nonce || manifest) checked, manifest kept and in the svsm-vtpm bundle, report verifies" ||
     fail "svsm-vtpm: exit $rc: $(cat "$T/out")"
 # the same manifest with a report at VMPL 2: refused
 $CVM sim snp --out "$T/svc2" --vmpl 2 --report-data "$RD" --tsm-tree "$T/svc2-tsm" \

@@ -6,11 +6,13 @@
  */
 #include <time.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
+#include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
@@ -217,6 +219,181 @@ static void test_vtpm_credential_two_steps(void **state)
     assert_int_equal(cvma_tpm_make_credential(&ek, &name, &c), CVMA_E_USAGE);
 }
 
+/* ---- the svsm-vtpm evidence kind: the two-step flow with a software AK and quote ---- */
+
+static void buf_set(struct cvma_buf *b, const uint8_t *p, size_t n)
+{
+    assert_non_null(b->p = malloc(n));
+    memcpy(b->p, p, n);
+    b->len = n;
+}
+
+/* An RSA-2048 AK in software: its TPMT_PUBLIC (restricted signing key, RSASSA-SHA256). */
+static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    BIGNUM *n = NULL;
+    TPMT_PUBLIC pub;
+    size_t off = 0;
+    assert_non_null(k);
+    assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
+    memset(&pub, 0, sizeof pub);
+    pub.type = TPM2_ALG_RSA;
+    pub.nameAlg = TPM2_ALG_SHA256;
+    pub.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+                           TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+    pub.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    pub.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+    pub.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+    pub.parameters.rsaDetail.keyBits = 2048;
+    pub.unique.rsa.size = 256;
+    assert_int_equal(BN_bn2binpad(n, pub.unique.rsa.buffer, 256), 256);
+    BN_free(n);
+    assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, out, cap, &off), TSS2_RC_SUCCESS);
+    *len = off;
+    return k;
+}
+
+/* A quote of PCR 0 (sha256, all zeros) with extraData nonce, signed by k. */
+static void make_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len, struct cvma_buf *msg,
+                       struct cvma_buf *sig)
+{
+    TPMS_ATTEST a;
+    TPMT_SIGNATURE ts;
+    uint8_t zero[32] = {0}, buf[4096], s[512];
+    size_t off = 0, sl = sizeof s;
+    memset(&a, 0, sizeof a);
+    a.magic = TPM2_GENERATED_VALUE;
+    a.type = TPM2_ST_ATTEST_QUOTE;
+    a.extraData.size = (UINT16)nonce_len;
+    memcpy(a.extraData.buffer, nonce, nonce_len);
+    a.clockInfo.safe = 1;
+    a.attested.quote.pcrSelect.count = 1;
+    a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
+    a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
+    a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 1;
+    a.attested.quote.pcrDigest.size = 32;
+    assert_int_equal(
+            EVP_Digest(zero, 32, a.attested.quote.pcrDigest.buffer, NULL, EVP_sha256(), NULL), 1);
+    assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
+    buf_set(msg, buf, off);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    assert_non_null(c);
+    assert_int_equal(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k), 1);
+    assert_int_equal(EVP_DigestSign(c, s, &sl, buf, off), 1);
+    EVP_MD_CTX_free(c);
+    memset(&ts, 0, sizeof ts);
+    ts.sigAlg = TPM2_ALG_RSASSA;
+    ts.signature.rsassa.hash = TPM2_ALG_SHA256;
+    ts.signature.rsassa.sig.size = (UINT16)sl;
+    memcpy(ts.signature.rsassa.sig.buffer, s, sl);
+    off = 0;
+    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
+    buf_set(sig, buf, off);
+}
+
+static const char *claims_ak_binding(const struct cvma_result *res, char *out, size_t n)
+{
+    json_t *c = cvma_result_claims_json(res);
+    const char *b =
+            json_string_value(json_object_get(json_object_get(c, "svsm_vtpm"), "ak_binding"));
+    snprintf(out, n, "%s", b != NULL ? b : "(none)");
+    json_decref(c);
+    return out;
+}
+
+static void test_vtpm_svsm_kind_two_steps(void **state)
+{
+    static const char pcrs[] =
+            "{\"sha256\": {\"0\": "
+            "\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
+    uint8_t nonce[32], man[1024], akb[1024], ak2b[1024], rd[64], pad[64] = {0};
+    TPMT_PUBLIC ek;
+    struct cvma_buf msg = {0}, sig = {0};
+    struct cvma_vtpm_svsm_session s, s2;
+    struct cvma_named_part parts[5];
+    struct run r;
+    size_t akl = 0, ak2l = 0;
+    char err[256], b[64];
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    EVP_PKEY *ak2 = make_ak(ak2b, sizeof ak2b, &ak2l);
+    make_quote(ak, nonce, sizeof nonce, &msg, &sig);
+    memcpy(pad, nonce, sizeof nonce);
+    sha512_2(pad, 64, man, ml, rd);
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)pcrs, strlen(pcrs)}};
+
+    /* One step: everything verifies, the AK-to-EK link is unproven: a warning. */
+    sim(&r, rd, 0);
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 5;
+    r.vo.has_nonce = true;
+    memcpy(r.vo.nonce, nonce, sizeof nonce);
+    r.vo.nonce_len = sizeof nonce;
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_AK_NOT_BOUND));
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
+
+    /* Two steps: the credential for this EK and AK; the TPM returns its secret. */
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret, sizeof s.cred.secret,
+                                 &r.res);
+    cvma_result_finish(&r.res);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "credential-activation");
+
+    /* Another secret returned: the AK is not in that TPM. */
+    uint8_t wrong[32];
+    memcpy(wrong, s.cred.secret, sizeof wrong);
+    wrong[0] ^= 1;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, wrong, sizeof wrong, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_CREDENTIAL_MISMATCH);
+    assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
+
+    /* A session made for another AK, its secret returned: still refused. */
+    parts[1].data = (struct cvma_span){ak2b, ak2l};
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s2, err, sizeof err), CVMA_OK);
+    parts[1].data = (struct cvma_span){akb, akl};
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s2, s2.cred.secret,
+                                 sizeof s2.cred.secret, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_CREDENTIAL_MISMATCH);
+
+    /* The challenge needs the manifest and the AK's public area. */
+    r.vo.n_collateral_parts = 0;
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s2, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "svsm_manifest"));
+
+    cvma_vtpm_svsm_session_cleanup(&s);
+    cvma_vtpm_svsm_session_cleanup(&s2);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    EVP_PKEY_free(ak2);
+    run_done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +401,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_binding_refusals),
             cmocka_unit_test(test_vtpm_weak_binding_is_named_weaker),
             cmocka_unit_test(test_vtpm_credential_two_steps),
+            cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

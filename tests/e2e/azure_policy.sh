@@ -1,0 +1,97 @@
+#!/bin/sh
+# Policies over Azure CVM evidence (docs/policy.md, docs/azure.md): the real Azure SEV-SNP sample
+# (Trustee's JSON evidence) is accepted by a policy that allows azure-snp and pins its
+# hardware report's measurement (snp section), its vTPM PCRs (tpm section) and its runtime
+# claims (azure section); refused by name with a wrong measurement (POLICY_MEASUREMENT), a
+# wrong PCR (POLICY_PCR), a runtime claim not as required (POLICY_AZURE_RUNTIME_CLAIMS), and
+# by a policy whose allowed_tees lists sev-snp but not azure-snp (POLICY_TEE_NOT_ALLOWED:
+# "sev-snp" does not cover azure-snp). The loader's rules for the new kinds and section.
+set -u
+CVM=${CVMATTEST_BIN:?}
+VEC=${CVMATTEST_VECTORS:-}
+S=$VEC/tpm/azure-snp-vtpm-coco-trustee
+ROOTS=$VEC/snp/roots/ask_ark_milan.pem
+if [ -z "$VEC" ] || [ ! -f "$S/evidence-v2.json" ] || [ ! -f "$ROOTS" ]; then
+    echo "SKIP: shared test vectors not found (set CVMATTEST_VECTORS): tpm/azure-snp-vtpm-coco-trustee"
+    exit 77
+fi
+command -v jq >/dev/null 2>&1 || { echo "SKIP: jq not installed"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+
+mkdir "$T/coll" && cp "$ROOTS" "$T/coll/cert_chain.pem" || exit 1
+N2=982f5c6e45df0ed3f10b6f60b02f0c8390e281300f3805e2279c16168cd6ae9aa398f647caa2338748cd0fd9f5f819ef
+V="--offline --collateral $T/coll --at 2025-06-01T00:00:00Z --json"
+EV=$S/evidence-v2.json
+
+$CVM verify "$EV" --nonce "$N2" $V >"$T/base.json" || { fail "the sample does not verify"; exit 1; }
+M=$(jq -r '.claims.azure.snp.measurement' "$T/base.json")
+P0=$(jq -r '.claims.azure.tpm.pcrs.sha256["0"]' "$T/base.json")
+P7=$(jq -r '.claims.azure.tpm.pcrs.sha256["7"]' "$T/base.json")
+[ ${#M} = 96 ] && [ ${#P0} = 64 ] && [ ${#P7} = 64 ] || { fail "claims: $M $P0 $P7"; exit 1; }
+OTHER=$(printf '%096d' 0)
+
+# run NAME EXPECTED-EXIT POLICY-JSON [jq test on the result]
+run() {
+    printf '%s\n' "$3" >"$T/p.json"
+    $CVM verify "$EV" --nonce "$N2" --policy "$T/p.json" $V >"$T/out.json" 2>"$T/err"
+    rc=$?
+    if [ $rc != "$2" ]; then
+        fail "$1: exit $rc, want $2: $(cat "$T/err") $(jq -c '[.reasons[] | .code + ": " + .detail]' "$T/out.json" 2>/dev/null | head -c 900)"
+    elif [ -n "${4:-}" ] && ! jq -e "$4" "$T/out.json" >/dev/null; then
+        fail "$1: $4 fails on $(jq -c '[.reasons[] | .code + ": " + .detail]' "$T/out.json" | head -c 900)"
+    else
+        ok "$1"
+    fi
+}
+GOOD='"snp": {"measurements": ["'$M'"], "vmpl": 0},
+      "tpm": {"pcrs": {"sha256": {"0": "'$P0'", "7": "'$P7'"}}},
+      "azure": {"secure_boot": true, "tpm_enabled": true,
+                "vm_unique_ids": ["7df7b373-b947-4aaa-96e5-c358f2a03d20"]}'
+run "azure-snp accepted: measurement, PCRs 0 and 7, runtime claims" 0 \
+    '{"allowed_tees": ["azure-snp"], '"$GOOD"'}' \
+    '(.status == "affirming" or .status == "warning") and all(.reasons[]; .severity != "error")'
+run "azure-snp accepted without allowed_tees (the azure section allows the azure kinds)" 0 \
+    '{'"$GOOD"'}'
+run "wrong measurement: POLICY_MEASUREMENT" 1 \
+    '{"allowed_tees": ["azure-snp"], "snp": {"measurements": "'$OTHER'"}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_MEASUREMENT"]'
+run "wrong PCR 7: POLICY_PCR" 1 \
+    '{"allowed_tees": ["azure-snp"], "tpm": {"pcrs": {"sha256": {"7": "'$P0'"}}}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_PCR"]
+     and any(.reasons[]; .detail | test("tpm.pcrs.sha256.7: PCR 7="))'
+run "console enabled where the policy forbids it: POLICY_AZURE_RUNTIME_CLAIMS" 1 \
+    '{"azure": {"console_enabled": false}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_AZURE_RUNTIME_CLAIMS"]
+     and any(.reasons[]; .detail | test("azure.console_enabled: the runtime claims say console_enabled=true"))'
+run "another vmUniqueId: POLICY_AZURE_RUNTIME_CLAIMS" 1 \
+    '{"azure": {"vm_unique_ids": ["00000000-0000-0000-0000-000000000000"]}}' \
+    'any(.reasons[]; .code == "POLICY_AZURE_RUNTIME_CLAIMS")'
+run "allowed_tees sev-snp does not cover azure-snp: POLICY_TEE_NOT_ALLOWED" 1 \
+    '{"allowed_tees": ["sev-snp"], "snp": {"measurements": ["'$M'"]}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TEE_NOT_ALLOWED"]
+     and any(.reasons[]; .detail | test("the evidence is azure-snp, the policy accepts only sev-snp"))'
+run "an snp section alone names sev-snp only: POLICY_TEE_NOT_ALLOWED" 1 \
+    '{"snp": {"measurements": ["'$M'"]}}' \
+    'any(.reasons[]; .code == "POLICY_TEE_NOT_ALLOWED")'
+run "allowed_tees azure-tdx refuses azure-snp" 1 \
+    '{"allowed_tees": ["azure-tdx"]}' \
+    'any(.reasons[]; .code == "POLICY_TEE_NOT_ALLOWED" and (.detail | test("accepts only azure-tdx")))'
+
+# Loading: the azure kinds in allowed_tees, the azure section strict.
+chk() { # name, expected exit, policy, message part
+    printf '%s\n' "$3" >"$T/c.json"
+    $CVM policy check "$T/c.json" >"$T/c.out" 2>&1
+    rc=$?
+    if [ $rc = "$2" ] && grep -q -- "$4" "$T/c.out"; then ok "$1"; else fail "$1: exit $rc: $(cat "$T/c.out")"; fi
+}
+chk "policy check: azure kinds" 0 '{"allowed_tees": ["azure-snp", "azure-tdx"], "tdx": {}, "azure": {}}' ""
+chk "policy check: unknown azure field" 2 '{"azure": {"secureboot": true}}' "azure.secureboot"
+chk "policy check: azure section without an azure kind" 2 \
+    '{"allowed_tees": ["sev-snp"], "azure": {"secure_boot": true}}' "azure: a section for a TEE"
+chk "policy check: not a kind" 2 '{"allowed_tees": ["azure"]}' '"azure" is not'
+
+[ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
