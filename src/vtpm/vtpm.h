@@ -97,7 +97,8 @@ struct cvma_vtpm_svsm_session {
     struct cvma_tpm_credential cred; /* cred.secret stays with the verifier */
 };
 
-/* Step 1. CVMA_E_USAGE (err says why) when the parts are missing or the EK is not supported. */
+/* Step 1. CVMA_E_USAGE (err says why) when the parts are missing or the EK is not supported.
+ * *s is an output, overwritten: a session used before must be cleaned up first. */
 CVMA_MUST_USE enum cvma_status cvma_vtpm_svsm_challenge(const struct cvma_verify_opts *opts,
                                                         struct cvma_vtpm_svsm_session *s, char *err,
                                                         size_t err_len);

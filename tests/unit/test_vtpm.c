@@ -380,7 +380,8 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     cvma_result_finish(&r.res);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_CREDENTIAL_MISMATCH);
 
-    /* The challenge needs the manifest and the AK's public area. */
+    /* The challenge needs the manifest and the AK's public area (s2 is an output: free first). */
+    cvma_vtpm_svsm_session_cleanup(&s2);
     r.vo.n_collateral_parts = 0;
     assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s2, err, sizeof err), CVMA_E_USAGE);
     assert_non_null(strstr(err, "svsm_manifest"));
