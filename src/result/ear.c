@@ -132,17 +132,35 @@ enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
     return cvma_ear_sign_cnf(res, key, policy_id, nonce, ttl, NULL, token);
 }
 
+bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN])
+{
+    uint8_t thumb[32];
+    if (!cvma_jws_key_thumbprint(key, thumb)) {
+        return false;
+    }
+    cvma_hex_encode(thumb, sizeof thumb, kid, CVMA_EAR_KID_LEN);
+    return true;
+}
+
 enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
                                    const char *policy_id, const char *nonce, int64_t ttl,
                                    const json_t *jwk, char **token)
 {
-    uint8_t thumb[32];
-    char kid[65];
+    return cvma_ear_sign_kid(res, key, NULL, policy_id, nonce, ttl, jwk, token);
+}
+
+enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, EVP_PKEY *key, const char *key_id,
+                                   const char *policy_id, const char *nonce, int64_t ttl,
+                                   const json_t *jwk, char **token)
+{
+    char kid[CVMA_EAR_KID_LEN];
     *token = NULL;
-    if (!cvma_jws_key_thumbprint(key, thumb)) {
-        return CVMA_E_INTERNAL;
+    if (key_id == NULL) {
+        if (!cvma_ear_key_id(key, kid)) {
+            return CVMA_E_INTERNAL;
+        }
+        key_id = kid;
     }
-    cvma_hex_encode(thumb, sizeof thumb, kid, sizeof kid);
     time_t now = time(NULL);
     json_t *claims = cvma_ear_claims(res, policy_id, now, nonce);
     if (claims == NULL) {
@@ -158,7 +176,7 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
         json_decref(claims);
         return CVMA_E_NOMEM;
     }
-    enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", kid, claims, token);
+    enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", key_id, claims, token);
     json_decref(claims);
     return e == CVMA_JWS_OK ? CVMA_OK : CVMA_E_INTERNAL;
 }

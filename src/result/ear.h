@@ -42,6 +42,21 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, 
                                                  const char *policy_id, const char *nonce,
                                                  int64_t ttl, const json_t *jwk, char **token);
 
+/* The hex SHA-256 thumbprint of key's SubjectPublicKeyInfo: the tokens' "kid" (64 characters
+ * and the NUL). False when the key cannot be encoded. */
+#define CVMA_EAR_KID_LEN 65
+bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN]);
+
+/*
+ * cvma_ear_sign_cnf with the key's kid computed beforehand by cvma_ear_key_id (a service signs
+ * every token with one key: computing it once saves re-encoding the key per token). key_id
+ * NULL: computed here.
+ */
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, EVP_PKEY *key,
+                                                 const char *key_id, const char *policy_id,
+                                                 const char *nonce, int64_t ttl, const json_t *jwk,
+                                                 char **token);
+
 /*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED
  * with err when the signature or the form is wrong (a flipped byte, another key, alg "none"),

@@ -42,7 +42,8 @@ struct server {
     struct cvma_server_config cfg;
     struct cvma_spent *spent;
     struct cvma_metrics *metrics;
-    char *jwks; /* GET /v1/keys, made once */
+    char *jwks;                 /* GET /v1/keys, made once */
+    char kid[CVMA_EAR_KID_LEN]; /* the result key's thumbprint, made once */
     char rid_prefix[9];
     atomic_uint_fast64_t rid_next;
     atomic_int active; /* requests between their first byte and their completion */
@@ -309,10 +310,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                          st == CVMA_E_USAGE ? "BAD_REQUEST" : "INTERNAL", "%s", err);
         goto out;
     }
-    char *rj = cvma_result_json(res, false);
-    out = rj != NULL ? json_loads(rj, 0, NULL) : NULL;
-    free(rj);
-    if (out == NULL) {
+    /* The result object once (as cvma_result_json writes it); the token and the request ID
+     * are added to it. */
+    if ((out = cvma_result_to_json(res)) == NULL) {
         ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
@@ -320,8 +320,8 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         char *token = NULL;
         /* The key is attested only by evidence that binds it and is not refused. */
         const json_t *cnf = cvma_result_status(res) != CVMA_CONTRAINDICATED ? jwk : NULL;
-        if (cvma_ear_sign_cnf(res, s->v->result_key, res->policy_id, nonce, s->cfg.token_ttl, cnf,
-                              &token) != CVMA_OK) {
+        if (cvma_ear_sign_kid(res, s->v->result_key, s->kid, res->policy_id, nonce,
+                              s->cfg.token_ttl, cnf, &token) != CVMA_OK) {
             ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
             goto out;
         }
@@ -674,6 +674,10 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                 s.cfg.redis_url);
     }
     if ((s.metrics = cvma_metrics_new()) == NULL || (s.jwks = make_jwks(v->result_key)) == NULL) {
+        cvma_errf(err, err_len, "out of memory (or an unusable result key)");
+        goto out;
+    }
+    if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");
         goto out;
     }
