@@ -88,10 +88,12 @@ static json_t *vector(const struct cvma_result *res)
                      config, "executables", exec, "hardware", hardware, "runtime-opaque", runtime);
 }
 
-json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, time_t iat,
-                        const char *nonce_hex)
+/* The claims; result_json is res as cvma_result_to_json writes it (NULL: made here). */
+static json_t *ear_claims(const struct cvma_result *res, const json_t *result_json,
+                          const char *policy_id, time_t iat, const char *nonce_hex)
 {
-    json_t *result = cvma_result_to_json(res);
+    json_t *result = result_json != NULL ? json_incref((json_t *)(uintptr_t)result_json)
+                                         : cvma_result_to_json(res);
     json_t *sub = json_object();
     json_t *o = json_object();
 
@@ -117,6 +119,12 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
     json_object_set_new(o, "submods", json_pack("{s:o}", res->tee, sub));
     json_decref(result);
     return o;
+}
+
+json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, time_t iat,
+                        const char *nonce_hex)
+{
+    return ear_claims(res, NULL, policy_id, iat, nonce_hex);
 }
 
 enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, const char *policy_id,
@@ -146,12 +154,12 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
                                    const char *policy_id, const char *nonce, int64_t ttl,
                                    const json_t *jwk, char **token)
 {
-    return cvma_ear_sign_kid(res, key, NULL, policy_id, nonce, ttl, jwk, token);
+    return cvma_ear_sign_kid(res, NULL, key, NULL, policy_id, nonce, ttl, jwk, token);
 }
 
-enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, EVP_PKEY *key, const char *key_id,
-                                   const char *policy_id, const char *nonce, int64_t ttl,
-                                   const json_t *jwk, char **token)
+enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, const json_t *result_json,
+                                   EVP_PKEY *key, const char *key_id, const char *policy_id,
+                                   const char *nonce, int64_t ttl, const json_t *jwk, char **token)
 {
     char kid[CVMA_EAR_KID_LEN];
     *token = NULL;
@@ -162,7 +170,7 @@ enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, EVP_PKEY *key,
         key_id = kid;
     }
     time_t now = time(NULL);
-    json_t *claims = cvma_ear_claims(res, policy_id, now, nonce);
+    json_t *claims = ear_claims(res, result_json, policy_id, now, nonce);
     if (claims == NULL) {
         return CVMA_E_NOMEM;
     }

@@ -48,11 +48,13 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, 
 bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN]);
 
 /*
- * cvma_ear_sign_cnf with the key's kid computed beforehand by cvma_ear_key_id (a service signs
- * every token with one key: computing it once saves re-encoding the key per token). key_id
- * NULL: computed here.
+ * cvma_ear_sign_cnf with what a service has already: result_json, res as cvma_result_to_json
+ * made it (NULL: made here; only read, its members are shared by the claims), and the key's
+ * kid computed beforehand by cvma_ear_key_id (key_id NULL: computed here). A service signs
+ * every token with one key and writes the result JSON anyway: neither is made twice.
  */
-CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, EVP_PKEY *key,
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
+                                                 const json_t *result_json, EVP_PKEY *key,
                                                  const char *key_id, const char *policy_id,
                                                  const char *nonce, int64_t ttl, const json_t *jwk,
                                                  char **token);

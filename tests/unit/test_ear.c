@@ -153,7 +153,8 @@ static void test_signing_with_a_precomputed_kid(void **state)
     assert_int_equal(strlen(kid_a), 64);
     assert_string_not_equal(kid_a, kid_b);
     assert_int_equal(cvma_ear_sign(&res, key_a, NULL, NULL, &t1), CVMA_OK);
-    assert_int_equal(cvma_ear_sign_kid(&res, key_a, kid_a, NULL, NULL, 60, NULL, &t2), CVMA_OK);
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 60, NULL, &t2),
+                     CVMA_OK);
     char *k1 = header_kid(t1), *k2 = header_kid(t2);
     assert_string_equal(k1, kid_a);
     assert_string_equal(k2, kid_a);
@@ -165,8 +166,23 @@ static void test_signing_with_a_precomputed_kid(void **state)
     free(k2);
     free(t1);
     free(t2);
+    /* The claims from a result JSON made beforehand (the service's) are the same. */
+    json_t *rj = cvma_result_to_json(&res);
+    json_t *c1 = NULL, *c2 = NULL;
+    assert_int_equal(cvma_ear_sign_kid(&res, rj, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 0, NULL, &t2),
+                     CVMA_OK);
+    assert_int_equal(cvma_ear_verify(t1, strlen(t1), key_a, &c1, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_ear_verify(t2, strlen(t2), key_a, &c2, err, sizeof err), CVMA_OK);
+    assert_true(json_equal(json_object_get(c1, "submods"), json_object_get(c2, "submods")));
+    assert_int_equal(rj->refcount, 1); /* only read */
+    json_decref(c1);
+    json_decref(c2);
+    json_decref(rj);
+    free(t1);
+    free(t2);
     /* NULL: computed from the key. */
-    assert_int_equal(cvma_ear_sign_kid(&res, key_b, NULL, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_b, NULL, NULL, NULL, 0, NULL, &t1), CVMA_OK);
     k1 = header_kid(t1);
     assert_string_equal(k1, kid_b);
     free(k1);
