@@ -124,13 +124,8 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
  * compact form, a request ID). */
 static bool json_plain(const char *s)
 {
-    for (; *s != '\0'; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_' || *s == '.')) {
-            return false;
-        }
-    }
-    return true;
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+    return s[strspn(s, plain)] == '\0';
 }
 
 /*
