@@ -35,10 +35,14 @@ struct cvma_collateral_stats {
     atomic_uint_least64_t fetches[CVMA_FETCH_N_SOURCES][CVMA_FETCH_STATUS_SLOTS];
 };
 
+struct cvma_dircache;
+
 /* What the verifier lends the collateral path (borrowed; NULL or a NULL field: none). */
 struct cvma_collateral_hooks {
     struct cvma_collateral_stats *stats;
     const struct cvma_state_store *store; /* the fleet's shared collateral cache */
+    struct cvma_dircache *dir_cache;      /* the --collateral DIR files decoded once
+                                           * (collateral/dircache.h); NULL: read every time */
 };
 
 /* "kds", "pcs", "crl", "other". */

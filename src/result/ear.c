@@ -88,10 +88,12 @@ static json_t *vector(const struct cvma_result *res)
                      config, "executables", exec, "hardware", hardware, "runtime-opaque", runtime);
 }
 
-json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, time_t iat,
-                        const char *nonce_hex)
+/* The claims; result_json is res as cvma_result_to_json writes it (NULL: made here). */
+static json_t *ear_claims(const struct cvma_result *res, const json_t *result_json,
+                          const char *policy_id, time_t iat, const char *nonce_hex)
 {
-    json_t *result = cvma_result_to_json(res);
+    json_t *result = result_json != NULL ? json_incref((json_t *)(uintptr_t)result_json)
+                                         : cvma_result_to_json(res);
     json_t *sub = json_object();
     json_t *o = json_object();
 
@@ -119,6 +121,12 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
     return o;
 }
 
+json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, time_t iat,
+                        const char *nonce_hex)
+{
+    return ear_claims(res, NULL, policy_id, iat, nonce_hex);
+}
+
 enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, const char *policy_id,
                                const char *nonce_hex, char **token)
 {
@@ -132,19 +140,37 @@ enum cvma_status cvma_ear_sign_exp(const struct cvma_result *res, EVP_PKEY *key,
     return cvma_ear_sign_cnf(res, key, policy_id, nonce, ttl, NULL, token);
 }
 
+bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN])
+{
+    uint8_t thumb[32];
+    if (!cvma_jws_key_thumbprint(key, thumb)) {
+        return false;
+    }
+    cvma_hex_encode(thumb, sizeof thumb, kid, CVMA_EAR_KID_LEN);
+    return true;
+}
+
 enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
                                    const char *policy_id, const char *nonce, int64_t ttl,
                                    const json_t *jwk, char **token)
 {
-    uint8_t thumb[32];
-    char kid[65];
+    return cvma_ear_sign_kid(res, NULL, key, NULL, policy_id, nonce, ttl, jwk, token);
+}
+
+enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, const json_t *result_json,
+                                   EVP_PKEY *key, const char *key_id, const char *policy_id,
+                                   const char *nonce, int64_t ttl, const json_t *jwk, char **token)
+{
+    char kid[CVMA_EAR_KID_LEN];
     *token = NULL;
-    if (!cvma_jws_key_thumbprint(key, thumb)) {
-        return CVMA_E_INTERNAL;
+    if (key_id == NULL) {
+        if (!cvma_ear_key_id(key, kid)) {
+            return CVMA_E_INTERNAL;
+        }
+        key_id = kid;
     }
-    cvma_hex_encode(thumb, sizeof thumb, kid, sizeof kid);
     time_t now = time(NULL);
-    json_t *claims = cvma_ear_claims(res, policy_id, now, nonce);
+    json_t *claims = ear_claims(res, result_json, policy_id, now, nonce);
     if (claims == NULL) {
         return CVMA_E_NOMEM;
     }
@@ -158,7 +184,7 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
         json_decref(claims);
         return CVMA_E_NOMEM;
     }
-    enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", kid, claims, token);
+    enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", key_id, claims, token);
     json_decref(claims);
     return e == CVMA_JWS_OK ? CVMA_OK : CVMA_E_INTERNAL;
 }

@@ -42,6 +42,23 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, 
                                                  const char *policy_id, const char *nonce,
                                                  int64_t ttl, const json_t *jwk, char **token);
 
+/* The hex SHA-256 thumbprint of key's SubjectPublicKeyInfo: the tokens' "kid" (64 characters
+ * and the NUL). False when the key cannot be encoded. */
+#define CVMA_EAR_KID_LEN 65
+bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN]);
+
+/*
+ * cvma_ear_sign_cnf with what a service has already: result_json, res as cvma_result_to_json
+ * made it (NULL: made here; only read, its members are shared by the claims), and the key's
+ * kid computed beforehand by cvma_ear_key_id (key_id NULL: computed here). A service signs
+ * every token with one key and writes the result JSON anyway: neither is made twice.
+ */
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
+                                                 const json_t *result_json, EVP_PKEY *key,
+                                                 const char *key_id, const char *policy_id,
+                                                 const char *nonce, int64_t ttl, const json_t *jwk,
+                                                 char **token);
+
 /*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED
  * with err when the signature or the form is wrong (a flipped byte, another key, alg "none"),

@@ -42,7 +42,8 @@ struct server {
     struct cvma_server_config cfg;
     struct cvma_spent *spent;
     struct cvma_metrics *metrics;
-    char *jwks; /* GET /v1/keys, made once */
+    char *jwks;                 /* GET /v1/keys, made once */
+    char kid[CVMA_EAR_KID_LEN]; /* the result key's thumbprint, made once */
     char rid_prefix[9];
     atomic_uint_fast64_t rid_next;
     atomic_int active; /* requests between their first byte and their completion */
@@ -119,6 +120,58 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
     return ret;
 }
 
+/* True when s needs no escaping in a JSON string: letters, digits, '-', '_', '.' (a JWS in
+ * compact form, a request ID). */
+static bool json_plain(const char *s)
+{
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+    return s[strspn(s, plain)] == '\0';
+}
+
+/*
+ * The verification answer: the result object o (consumed) with "token" (when not NULL) and
+ * "request_id" appended as its last members. They are spliced into o's text rather than added
+ * to o and written out with it: a token is several kilobytes that would be scanned again
+ * character by character. The same text either way (docs/service.md).
+ */
+static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t *o,
+                                const char *token)
+{
+    if ((token != NULL && !json_plain(token)) || !json_plain(r->rid)) {
+        if (token != NULL) {
+            json_object_set_new(o, "token", json_string(token));
+        }
+        json_object_set_new(o, "request_id", json_string(r->rid));
+        return send_json(c, r, 200, o);
+    }
+    char *head = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    size_t hl = head != NULL ? strlen(head) : 0;
+    size_t tl = token != NULL ? strlen(token) : 0;
+    char *body = NULL;
+    size_t n = 0;
+    if (hl >= 2 && head[hl - 1] == '}' && (body = malloc(hl + tl + strlen(r->rid) + 40)) != NULL) {
+        memcpy(body, head, hl - 1);
+        n = hl - 1;
+        const char *sep = hl > 2 ? "," : ""; /* "{}": no member before */
+        if (token != NULL) {
+            n += (size_t)snprintf(body + n, tl + 16, "%s\"token\":\"%s\"", sep, token);
+            sep = ",";
+        }
+        n += (size_t)snprintf(body + n, strlen(r->rid) + 24, "%s\"request_id\":\"%s\"}", sep,
+                              r->rid);
+    }
+    free(head);
+    if (body == NULL) {
+        static const char oom[] =
+                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+    }
+    MHD_Result_t ret = send_text(c, r, 200, "application/json", body, n);
+    free(body);
+    return ret;
+}
+
 /* A JSON error: {"error": {"code", "message", "request_id"}}, logged with the request ID. */
 static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int status,
                                const char *code, const char *fmt, ...) CVMA_PRINTF(5, 6);
@@ -185,6 +238,7 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     MHD_Result_t ret;
     const char *nonce = NULL, *policy = NULL, *evidence = NULL, *pub_pem = NULL;
     size_t ev_len = 0, pub_len = 0;
+    char *token = NULL;
     EVP_PKEY *pub = NULL;
     json_t *jwk = NULL;
 
@@ -309,32 +363,28 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                          st == CVMA_E_USAGE ? "BAD_REQUEST" : "INTERNAL", "%s", err);
         goto out;
     }
-    char *rj = cvma_result_json(res, false);
-    out = rj != NULL ? json_loads(rj, 0, NULL) : NULL;
-    free(rj);
-    if (out == NULL) {
+    /* The result object once (as cvma_result_json writes it); the token and the request ID
+     * are added to it. */
+    if ((out = cvma_result_to_json(res)) == NULL) {
         ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
     if (s->v->result_key != NULL) {
-        char *token = NULL;
         /* The key is attested only by evidence that binds it and is not refused. */
         const json_t *cnf = cvma_result_status(res) != CVMA_CONTRAINDICATED ? jwk : NULL;
-        if (cvma_ear_sign_cnf(res, s->v->result_key, res->policy_id, nonce, s->cfg.token_ttl, cnf,
-                              &token) != CVMA_OK) {
+        if (cvma_ear_sign_kid(res, out, s->v->result_key, s->kid, res->policy_id, nonce,
+                              s->cfg.token_ttl, cnf, &token) != CVMA_OK) {
             ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
             goto out;
         }
-        json_object_set_new(out, "token", json_string(token));
-        free(token);
     }
-    json_object_set_new(out, "request_id", json_string(r->rid));
     cvma_metrics_result(s->metrics, res);
     logf_req(r, "verified %s: %s, %zu reasons", cvma_result_tee(res),
              cvma_result_status_name(cvma_result_status(res)), cvma_result_reason_count(res));
-    ret = send_json(c, r, 200, out);
+    ret = send_result(c, r, out, token);
     out = NULL;
 out:
+    free(token);
     json_decref(jwk);
     EVP_PKEY_free(pub);
     json_decref(out);
@@ -674,6 +724,10 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                 s.cfg.redis_url);
     }
     if ((s.metrics = cvma_metrics_new()) == NULL || (s.jwks = make_jwks(v->result_key)) == NULL) {
+        cvma_errf(err, err_len, "out of memory (or an unusable result key)");
+        goto out;
+    }
+    if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");
         goto out;
     }

@@ -11,7 +11,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "collateral/dircache.h"
 #include "collateral/source.h"
+#include "collateral/stats.h"
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
@@ -123,6 +125,130 @@ static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vle
         cvma_buf_free(&chain);
     }
     return st;
+}
+
+/* Every file load_dir may read, for the directory cache's stamp. */
+static size_t dir_names(bool vlek, const char *names[CVMA_DIRCACHE_MAX_FILES])
+{
+    size_t n = 0;
+    names[n++] = vlek ? "vlek.der" : "vcek.der";
+    names[n++] = vlek ? "vlek.pem" : "vcek.pem";
+    names[n++] = vlek ? "asvk.pem" : "ask.pem";
+    names[n++] = "ark.pem";
+    names[n++] = "crl.der";
+    names[n++] = "cert_chain.pem";
+    return n;
+}
+
+/* The cached form: leaf, ask, ark, crl, each a 4-byte little-endian length then the bytes. */
+static enum cvma_status pack(const struct cvma_snp_collateral *c, struct cvma_buf *out)
+{
+    const struct cvma_buf *b[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
+    size_t len = 0, off = 0;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
+        len += 4 + b[i]->len;
+    }
+    if ((out->p = malloc(len)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
+        uint32_t n = (uint32_t)b[i]->len;
+        for (int k = 0; k < 4; k++) {
+            out->p[off++] = (uint8_t)(n >> (8 * k));
+        }
+        if (n > 0) {
+            memcpy(out->p + off, b[i]->p, n);
+        }
+        off += n;
+    }
+    out->len = len;
+    return CVMA_OK;
+}
+
+/* The inverse of pack (bytes this process wrote itself). */
+static enum cvma_status unpack(const struct cvma_buf *in, struct cvma_snp_collateral *c)
+{
+    struct cvma_buf *b[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
+    size_t off = 0;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
+        if (in->len - off < 4) {
+            return CVMA_E_INTERNAL;
+        }
+        uint32_t n = (uint32_t)in->p[off] | (uint32_t)in->p[off + 1] << 8 |
+                     (uint32_t)in->p[off + 2] << 16 | (uint32_t)in->p[off + 3] << 24;
+        off += 4;
+        if (in->len - off < n) {
+            return CVMA_E_INTERNAL;
+        }
+        if (n > 0) {
+            if ((b[i]->p = malloc(n)) == NULL) {
+                return CVMA_E_NOMEM;
+            }
+            memcpy(b[i]->p, in->p + off, n);
+            b[i]->len = n;
+        }
+        off += n;
+    }
+    return CVMA_OK;
+}
+
+/*
+ * load_dir for a collateral directory alone, through the verifier's directory cache: the
+ * files decoded once and used again while stat shows each of them unchanged
+ * (collateral/dircache.h). Only collateral that decoded without a reason is stored.
+ */
+static enum cvma_status load_dir_cached(struct cvma_dircache *dc, const char *dir, bool vlek,
+                                        struct cvma_snp_collateral *c, struct cvma_verdict *v)
+{
+    const char *names[CVMA_DIRCACHE_MAX_FILES];
+    size_t n = dir_names(vlek, names);
+    const char *tag = vlek ? "snp-vlek" : "snp-vcek";
+    struct cvma_dircache_stamp before, after;
+    struct cvma_collateral_src src = {.dir = dir};
+    struct cvma_buf packed = {0};
+    enum cvma_status st;
+
+    if (!cvma_dircache_stamp(dir, names, n, &before)) {
+        return load_dir(&src, vlek, c, v);
+    }
+    st = cvma_dircache_get(dc, tag, dir, &before, &packed);
+    if (st == CVMA_OK) {
+        st = unpack(&packed, c);
+        cvma_buf_free(&packed);
+        if (st == CVMA_OK) {
+            return CVMA_OK;
+        }
+        cvma_snp_collateral_cleanup(c);
+        if (st == CVMA_E_NOMEM) {
+            return st;
+        }
+    } else if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    if ((st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
+        return st;
+    }
+    if (cvma_dircache_stamp(dir, names, n, &after) && cvma_dircache_stamp_equal(&before, &after) &&
+        pack(c, &packed) == CVMA_OK) {
+        cvma_dircache_put(dc, tag, dir, &before, packed.p, packed.len);
+        cvma_buf_free(&packed);
+    }
+    return CVMA_OK;
+}
+
+/* True when no bundle part is one of the files load_dir reads (the directory alone counts). */
+static bool parts_irrelevant(const struct cvma_collateral_src *src, bool vlek)
+{
+    const char *names[CVMA_DIRCACHE_MAX_FILES];
+    size_t n = dir_names(vlek, names);
+    for (size_t i = 0; i < src->n_parts; i++) {
+        for (size_t k = 0; k < n; k++) {
+            if (src->parts[i].name != NULL && strcmp(src->parts[i].name, names[k]) == 0) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 /* The product an ARK names in its subject CN ("ARK-Milan"): how to find the CRL of a report
@@ -297,7 +423,13 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     if (opts->collateral_parts_only) {
         src.dir = NULL;
     }
-    if (cvma_collateral_src_any(&src) && (st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
+    struct cvma_dircache *dc =
+            opts->collateral_hooks != NULL ? opts->collateral_hooks->dir_cache : NULL;
+    if (dc != NULL && src.dir != NULL && parts_irrelevant(&src, vlek)) {
+        if ((st = load_dir_cached(dc, src.dir, vlek, c, v)) != CVMA_OK) {
+            return st;
+        }
+    } else if (cvma_collateral_src_any(&src) && (st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
         return st;
     }
     if (opts->collateral_parts_only &&

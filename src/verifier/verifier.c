@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "appraise/policy.h"
+#include "collateral/dircache.h"
 #include "common/hex.h"
 #include "crypto/crypto.h"
 #include "crypto/jws.h"
@@ -46,6 +47,7 @@ void cvma_verifier_free(struct cvma_verifier *v)
     }
     EVP_PKEY_free(v->result_key);
     cvma_chain_cache_free(v->cache);
+    cvma_dircache_free(v->hooks.dir_cache);
     free(v->collateral_dir);
     free(v->kds_base_url);
     free(v->pcs_base_url);
@@ -300,6 +302,10 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
             goto fail;
         }
         v->vo.chain_cache = v->cache;
+        if ((v->hooks.dir_cache = cvma_dircache_new(0)) == NULL) {
+            st = CVMA_E_NOMEM;
+            goto fail;
+        }
     }
     *out = v;
     return CVMA_OK;

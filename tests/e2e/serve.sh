@@ -117,6 +117,9 @@ st=$(post "$A/v1/verify" "$T/b1.json" "$T/o1.json")
 eq "verify with a nonce: HTTP 200" 200 "$st"
 eq "verify with a nonce: affirming" affirming "$(jq -r .status "$T/o1.json")"
 [ -n "$(jq -r '.request_id // empty' "$T/o1.json")" ] && ok "verify answer has a request_id" || fail "no request_id"
+eq "verify answer: the result's members, then token and request_id" \
+    "status,undecided,tee token,request_id" \
+    "$(jq -r '(keys_unsorted[0:3] | join(",")) + " " + (keys_unsorted[-2:] | join(","))' "$T/o1.json")"
 jq -r .token "$T/o1.json" >"$T/t1"
 $CVM result check "$T/t1" --pub "$T/v.pub" >"$T/c1.json" 2>/dev/null; eq "the token checks with result check" 0 $?
 eq "token eat_nonce is the nonce" "$N1" "$(jq -r .eat_nonce "$T/c1.json")"

@@ -1,4 +1,5 @@
 /* Results: the "undecided" flag, and the checks of a signed result (cvmattest result check). */
+#include "common/base64.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
 #include "testutil.h"
@@ -121,6 +122,71 @@ static void test_signed_undecided_result_carries_the_flag(void **state)
     assert_int_equal(d.tier, CVMA_EAR_CONTRAINDICATED);
     json_decref(c);
     free(tok);
+    cvma_result_cleanup(&res);
+}
+
+/* The "kid" of a token's protected header. */
+static char *header_kid(const char *tok)
+{
+    struct cvma_buf h;
+    const char *dot = strchr(tok, '.');
+    assert_non_null(dot);
+    assert_int_equal(cvma_base64_decode_buf(tok, (size_t)(dot - tok), CVMA_B64_URL, &h), CVMA_OK);
+    json_t *o = json_loadb((const char *)h.p, h.len, 0, NULL);
+    assert_non_null(o);
+    char *kid = strdup(json_string_value(json_object_get(o, "kid")));
+    json_decref(o);
+    cvma_buf_free(&h);
+    return kid;
+}
+
+/* A kid computed once (as the service does) is the one computed per token, for each key. */
+static void test_signing_with_a_precomputed_kid(void **state)
+{
+    (void)state;
+    struct cvma_result res;
+    char kid_a[CVMA_EAR_KID_LEN], kid_b[CVMA_EAR_KID_LEN], err[256] = "";
+    char *t1 = NULL, *t2 = NULL;
+    make_result(&res, CVMA_AFFIRMING, false);
+    assert_true(cvma_ear_key_id(key_a, kid_a));
+    assert_true(cvma_ear_key_id(key_b, kid_b));
+    assert_int_equal(strlen(kid_a), 64);
+    assert_string_not_equal(kid_a, kid_b);
+    assert_int_equal(cvma_ear_sign(&res, key_a, NULL, NULL, &t1), CVMA_OK);
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 60, NULL, &t2),
+                     CVMA_OK);
+    char *k1 = header_kid(t1), *k2 = header_kid(t2);
+    assert_string_equal(k1, kid_a);
+    assert_string_equal(k2, kid_a);
+    json_t *c = NULL;
+    assert_int_equal(cvma_ear_verify(t2, strlen(t2), key_a, &c, err, sizeof err), CVMA_OK);
+    assert_non_null(json_object_get(c, "exp"));
+    json_decref(c);
+    free(k1);
+    free(k2);
+    free(t1);
+    free(t2);
+    /* The claims from a result JSON made beforehand (the service's) are the same. */
+    json_t *rj = cvma_result_to_json(&res);
+    json_t *c1 = NULL, *c2 = NULL;
+    assert_int_equal(cvma_ear_sign_kid(&res, rj, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 0, NULL, &t2),
+                     CVMA_OK);
+    assert_int_equal(cvma_ear_verify(t1, strlen(t1), key_a, &c1, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_ear_verify(t2, strlen(t2), key_a, &c2, err, sizeof err), CVMA_OK);
+    assert_true(json_equal(json_object_get(c1, "submods"), json_object_get(c2, "submods")));
+    assert_int_equal(rj->refcount, 1); /* only read */
+    json_decref(c1);
+    json_decref(c2);
+    json_decref(rj);
+    free(t1);
+    free(t2);
+    /* NULL: computed from the key. */
+    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_b, NULL, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    k1 = header_kid(t1);
+    assert_string_equal(k1, kid_b);
+    free(k1);
+    free(t1);
     cvma_result_cleanup(&res);
 }
 
@@ -397,6 +463,7 @@ int main(void)
             cmocka_unit_test(test_result_check_refuses_wrong_profile),
             cmocka_unit_test(test_result_check_refuses_expired_and_early_tokens),
             cmocka_unit_test(test_result_check_max_age),
+            cmocka_unit_test(test_signing_with_a_precomputed_kid),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,7 +101,7 @@ static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats,
                             const char *body, struct cvma_buf *out)
 {
     const struct cvma_state_store st = {f, f_registry, f_get, f_put};
-    const struct cvma_collateral_hooks h = {stats, &st};
+    const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
     const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h};
     const struct cvma_collateral_item it = {.what = "CRL",
                                             .url = "http://127.0.0.1:9/crl",

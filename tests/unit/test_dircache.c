@@ -1,0 +1,237 @@
+/*
+ * The collateral directory cache (collateral/dircache.h): a verifier decodes the files of
+ * --collateral DIR once and uses them again while stat shows them unchanged; a file rewritten
+ * in place or replaced by rename is read again on the next verification.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collateral/dircache.h"
+#include "cvmattest/cvmattest.h"
+#include "sim/sim_snp.h"
+#include "testutil.h"
+#include "verifier/verifier.h"
+
+struct fx {
+    char *dir;   /* simulated SEV-SNP evidence and collateral */
+    char *other; /* another simulated platform (other keys) */
+};
+
+/* Waits until files written now are older than the cache's settling time. */
+static void settle(void)
+{
+    sleep(CVMA_DIRCACHE_SETTLE_SECONDS + 1);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    struct cvma_sim_snp_opts so;
+    char err[256];
+
+    f->dir = tu_tmpdir();
+    f->other = tu_tmpdir();
+    cvma_sim_snp_opts_default(&so);
+    if (cvma_sim_snp_write(&so, f->dir, err, sizeof err) != CVMA_OK ||
+        cvma_sim_snp_write(&so, f->other, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "sim: %s\n", err);
+        return -1;
+    }
+    settle();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tu_rmtree(f->dir);
+    tu_rmtree(f->other);
+    free(f->dir);
+    free(f->other);
+    free(f);
+    return 0;
+}
+
+static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
+{
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    char *ark = tu_path(f->dir, "ark.pem");
+    const char *roots[] = {ark};
+    char err[256];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = f->dir;
+    cfg.offline = true;
+    cfg.no_cache = no_cache;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    free(ark);
+    return v;
+}
+
+/* Verifies dir/report.bin (bare: every collateral file from the directory). */
+static struct cvma_result *verify(struct cvma_verifier *v, const struct fx *f)
+{
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+    char *path = tu_path(f->dir, "report.bin");
+    memset(&req, 0, sizeof req);
+    if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
+        fail_msg("evidence %s: %s", path, err);
+    }
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    cvma_evidence_free(ev);
+    free(path);
+    return res;
+}
+
+static void expect(struct cvma_verifier *v, const struct fx *f, enum cvma_result_status want,
+                   const char *reason)
+{
+    struct cvma_result *res = verify(v, f);
+    assert_int_equal(cvma_result_status(res), want);
+    if (reason != NULL) {
+        assert_true(cvma_result_has_reason(res, reason));
+    }
+    cvma_result_free(res);
+}
+
+static void test_dircache_hits_while_unchanged_and_reloads_a_rewritten_file(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f, false);
+    struct cvma_dircache *dc = v->hooks.dir_cache;
+    char *vcek = tu_path(f->dir, "vcek.der");
+    struct cvma_buf good;
+    tu_read(vcek, &good);
+
+    assert_non_null(dc);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    assert_int_equal(cvma_dircache_hits(dc), 0);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    assert_int_equal(cvma_dircache_hits(dc), 2);
+
+    /* Rewritten in place, same size, not a certificate: read again, and refused. */
+    uint8_t *junk = malloc(good.len);
+    assert_non_null(junk);
+    memset(junk, 'x', good.len);
+    tu_write(vcek, junk, good.len);
+    expect(v, f, CVMA_CONTRAINDICATED, "CERT_PARSE");
+    expect(v, f, CVMA_CONTRAINDICATED, "CERT_PARSE");
+
+    /* The good one back: accepted again. */
+    tu_write(vcek, good.p, good.len);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+
+    free(junk);
+    cvma_buf_free(&good);
+    free(vcek);
+    cvma_verifier_free(v);
+}
+
+static void test_dircache_sees_a_valid_file_replaced_by_rename(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f, false);
+    struct cvma_dircache *dc = v->hooks.dir_cache;
+    char *vcek = tu_path(f->dir, "vcek.der");
+    char *saved = tu_path(f->dir, "vcek.der.saved");
+    char *tmp = tu_path(f->dir, "vcek.der.new");
+    char *foreign = tu_path(f->other, "vcek.der");
+
+    tu_copy(vcek, saved);
+    settle();
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    uint64_t hits = cvma_dircache_hits(dc);
+    assert_true(hits >= 1);
+
+    /* Another platform's VCEK (a valid certificate, another ASK): the chain no longer holds. */
+    tu_copy(foreign, tmp);
+    assert_int_equal(rename(tmp, vcek), 0);
+    struct cvma_result *res = verify(v, f);
+    assert_int_not_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_int_equal(cvma_dircache_hits(dc), hits);
+    cvma_result_free(res);
+
+    assert_int_equal(rename(saved, vcek), 0);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+
+    free(vcek);
+    free(saved);
+    free(tmp);
+    free(foreign);
+    cvma_verifier_free(v);
+}
+
+static void test_dircache_stamp_tracks_absence_and_contents(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_dircache *dc = cvma_dircache_new(2);
+    const char *names[] = {"ark.pem", "not-there.pem"};
+    struct cvma_dircache_stamp a, b;
+    struct cvma_buf out;
+    const uint8_t val[] = {1, 2, 3};
+
+    assert_non_null(dc);
+    assert_true(cvma_dircache_stamp(f->dir, names, 2, &a));
+    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &a, &out), CVMA_E_IO);
+    cvma_dircache_put(dc, "t", f->dir, &a, val, sizeof val);
+    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &a, &out), CVMA_OK);
+    assert_memory_equal(out.p, val, sizeof val);
+    assert_int_equal(out.len, sizeof val);
+    cvma_buf_free(&out);
+    /* Another tag or directory is another entry. */
+    assert_int_equal(cvma_dircache_get(dc, "u", f->dir, &a, &out), CVMA_E_IO);
+    assert_int_equal(cvma_dircache_get(dc, "t", f->other, &a, &out), CVMA_E_IO);
+
+    /* A file that appears changes the stamp. */
+    char *p = tu_path(f->dir, "not-there.pem");
+    tu_write(p, val, sizeof val);
+    assert_true(cvma_dircache_stamp(f->dir, names, 2, &b));
+    assert_false(cvma_dircache_stamp_equal(&a, &b));
+    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &b, &out), CVMA_E_IO);
+    /* Just written: not stored until it settles. */
+    cvma_dircache_put(dc, "t", f->dir, &b, val, sizeof val);
+    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &b, &out), CVMA_E_IO);
+    unlink(p);
+    free(p);
+    assert_true(cvma_dircache_stamp(f->dir, names, 2, &b));
+    assert_true(cvma_dircache_stamp_equal(&a, &b));
+    cvma_dircache_free(dc);
+}
+
+static void test_dircache_cold_verifier_has_none(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier(f, true);
+    assert_null(v->hooks.dir_cache);
+    expect(v, f, CVMA_AFFIRMING, NULL);
+    cvma_verifier_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_dircache_hits_while_unchanged_and_reloads_a_rewritten_file),
+            cmocka_unit_test(test_dircache_sees_a_valid_file_replaced_by_rename),
+            cmocka_unit_test(test_dircache_stamp_tracks_absence_and_contents),
+            cmocka_unit_test(test_dircache_cold_verifier_has_none),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
