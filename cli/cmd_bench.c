@@ -8,6 +8,9 @@
  * in its cache, and verified chains and collateral outcomes are remembered (keyed by their
  * exact bytes). --cold turns every cache off: each iteration parses and verifies the whole
  * chain, the CRLs and the collateral, as a verifier that caches nothing does.
+ * --sign-result KEY: every iteration also writes the result JSON and signs its EAR token (the
+ * key's kid computed once), which is what `serve` does per request: the rate to compare a
+ * service instance with.
  * CVMATTEST_P384_BACKEND=openssl switches the P-384 check to OpenSSL for comparison;
  * CVMATTEST_QE_REPORT_MEMO=0 makes every TDX quote check both of its signatures.
  */
@@ -22,6 +25,8 @@
 #include "crypto/crypto.h"
 #include "opts.h"
 #include "output.h"
+#include "result/ear.h"
+#include "result/result.h"
 #include "verifier/verifier.h"
 
 static double now_s(void)
@@ -31,8 +36,22 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* With kid: the result JSON written and its EAR token signed, as the service does. */
+static bool sign_once(struct cvma_verifier *v, const char *kid, const struct cvma_result *res)
+{
+    json_t *j = cvma_result_to_json(res);
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *token = NULL;
+    bool ok = text != NULL && cvma_ear_sign_kid(res, j, v->result_key, kid, res->policy_id, NULL,
+                                                300, NULL, &token) == CVMA_OK;
+    free(token);
+    free(text);
+    json_decref(j);
+    return ok;
+}
+
 /* One full verification; on the first one a failure is printed. */
-static bool verify_once(struct cvma_verifier *v, const struct cvma_evidence *ev,
+static bool verify_once(struct cvma_verifier *v, const char *kid, const struct cvma_evidence *ev,
                         const struct cvma_request *req, bool report)
 {
     struct cvma_result *res = NULL;
@@ -47,6 +66,10 @@ static bool verify_once(struct cvma_verifier *v, const struct cvma_evidence *ev,
     if (!ok && report) {
         fprintf(stderr, "cvmattest bench: the evidence does not verify; not benchmarking:\n");
         cvma_print_result(res, false, stderr);
+    }
+    if (ok && kid != NULL && !sign_once(v, kid, res)) {
+        fprintf(stderr, "cvmattest bench: the result could not be signed\n");
+        ok = false;
     }
     cvma_result_free(res);
     return ok;
@@ -103,8 +126,18 @@ int cvma_cmd_bench(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    char kid_buf[CVMA_EAR_KID_LEN];
+    const char *kid = NULL;
+    if (v->result_key != NULL) {
+        if (!cvma_ear_key_id(v->result_key, kid_buf)) {
+            fprintf(stderr, "cvmattest bench: the --sign-result key cannot be encoded\n");
+            rc = 2;
+            goto out;
+        }
+        kid = kid_buf;
+    }
     /* One verification that must pass: benchmarking a rejection would measure nothing. */
-    if (!verify_once(v, ev, &cv.req, true)) {
+    if (!verify_once(v, kid, ev, &cv.req, true)) {
         rc = 1;
         goto out;
     }
@@ -113,7 +146,7 @@ int cvma_cmd_bench(int argc, char **argv)
     double t0 = now_s(), t = t0;
     while (t - t0 < cv.seconds) {
         for (int k = 0; k < 16; k++) {
-            if (!verify_once(v, ev, &cv.req, false)) {
+            if (!verify_once(v, kid, ev, &cv.req, false)) {
                 fprintf(stderr, "cvmattest bench: verification failed during the run\n");
                 rc = 1;
                 goto out;
@@ -127,12 +160,15 @@ int cvma_cmd_bench(int argc, char **argv)
     if (cv.json) {
         printf("{\"tee\": \"%s\", \"verifications_per_second\": %.1f, \"seconds\": %.3f, "
                "\"verifications\": %lu, \"p384_backend\": \"%s\", \"cold\": %s, "
-               "\"chain_cache_hits\": %zu}\n",
-               tee_name, rate, secs, n, backend, cv.cold ? "true" : "false", hits);
+               "\"chain_cache_hits\": %zu, \"signed\": %s}\n",
+               tee_name, rate, secs, n, backend, cv.cold ? "true" : "false", hits,
+               kid != NULL ? "true" : "false");
     } else {
-        printf("%s%s: %lu full verifications in %.2f s = %.1f verifications/s on one core "
+        printf("%s%s%s: %lu full verifications in %.2f s = %.1f verifications/s on one core "
                "(P-384 backend: %s; chain cache hits: %zu)\n",
-               tee_name, cv.cold ? " (cold: every cache off)" : "", n, secs, rate, backend, hits);
+               tee_name, cv.cold ? " (cold: every cache off)" : "",
+               kid != NULL ? " (each result JSON written and its token signed)" : "", n, secs, rate,
+               backend, hits);
     }
     rc = 0;
 out:

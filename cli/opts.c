@@ -34,7 +34,9 @@ static void help(const char *verb, bool bench)
         printf("usage: cvmattest bench FILE [verify options] [--seconds S] [--cold] [--json]\n"
                "       cvmattest bench registry [--entries N] [--json]\n"
                "       cvmattest bench registry-log [--entries N] [--json]\n"
-               "  full verifications per second on one core; --cold turns every cache off\n\n");
+               "  full verifications per second on one core; --cold turns every cache off;\n"
+               "  --sign-result KEY also writes the result JSON and signs its EAR token every\n"
+               "  time, as the service does\n\n");
     } else {
         printf("usage: cvmattest %s FILE [options] [--json]\n"
                "  FILE is a bundle (docs/bundle.md), a bare report or quote, hex or base64 text\n"
@@ -399,7 +401,11 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     if (cv->file == NULL) {
         return usage_error(verb, "no evidence file given");
     }
-    if ((cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
+    if (bench && cv->result_out != NULL) {
+        return usage_error(verb, "bench writes no token; --sign-result KEY alone signs one per "
+                                 "verification");
+    }
+    if (!bench && (cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
     }
     if (cv->cfg.n_log_keys == 0 && cv->cfg.n_witness_keys + cv->cfg.n_log_proofs +
