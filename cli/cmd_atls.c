@@ -1,6 +1,7 @@
 /*
  * cvmattest atls-server / atls-client: attested TLS (docs/atls.md) over the library
- * (cvmattest/atls.h), with the simulated TEE as the evidence source on this machine.
+ * (cvmattest/atls.h), with the simulated TEE or collection inside a CVM as the evidence
+ * source.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "args.h"
 #include "cmds.h"
+#include "collect/collect.h"
 #include "common/hex.h"
 #include "common/reasons.h"
 #include "cvmattest/atls.h"
@@ -52,11 +54,17 @@ enum {
     O_PROVIDER,
     O_REGISTRY,
     O_CERT_BOUND,
+    O_COLLECT,
+    O_TSM_ROOT,
+    O_DEV_ROOT,
 };
 
 static const struct option server_options[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"sim", required_argument, NULL, O_SIM},
+        {"collect", no_argument, NULL, O_COLLECT},
+        {"tsm-root", required_argument, NULL, O_TSM_ROOT},
+        {"dev-root", required_argument, NULL, O_DEV_ROOT},
         {"switch-after", required_argument, NULL, O_SWITCH_AFTER},
         {"relay", required_argument, NULL, O_RELAY},
         {"misbehave", required_argument, NULL, O_MISBEHAVE},
@@ -83,6 +91,9 @@ static const struct option client_options[] = {
         {"send", required_argument, NULL, O_SEND},
         {"cert-bound", no_argument, NULL, O_CERT_BOUND},
         {"sim", required_argument, NULL, O_SIM},
+        {"collect", no_argument, NULL, O_COLLECT},
+        {"tsm-root", required_argument, NULL, O_TSM_ROOT},
+        {"dev-root", required_argument, NULL, O_DEV_ROOT},
         {"cert", required_argument, NULL, O_CERT},
         {"key", required_argument, NULL, O_KEY},
         {"mutual", no_argument, NULL, O_MUTUAL},
@@ -109,7 +120,7 @@ static const char verify_help[] =
 
 static void server_help(void)
 {
-    printf("usage: cvmattest atls-server --sim DIR [options]\n"
+    printf("usage: cvmattest atls-server --sim DIR | --collect [options]\n"
            "  serves attested TLS 1.3 (docs/atls.md): answers each nonce with evidence bound\n"
            "  to the session, its own key and the nonce, then echoes application data; also\n"
            "  answers GET " CVMA_ATLS_WELL_KNOWN "?nonce=HEX (certificate-bound)\n\n"
@@ -117,6 +128,10 @@ static void server_help(void)
            "                                 first line on stdout says where it listens)\n"
            "  --sim DIR                      evidence from the simulator's DIR (sim snp|tdx\n"
            "                                 --keep-keys); repeat to move between platforms\n"
+           "  --collect                      evidence collected on this CVM for each nonce\n"
+           "                                 (configfs-tsm, then /dev/sev-guest; docs/collect.md)\n"
+           "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
+           "                                 /sys/kernel/config/tsm and /dev\n"
            "  --switch-after N               serve attestation i from the (i/N)-th --sim DIR\n"
            "  --relay HOST:PORT              (tests) evidence fetched from another aTLS server\n"
            "  --misbehave reflect|replay     (tests) reflect the client's own evidence back /\n"
@@ -146,6 +161,9 @@ static void client_help(void)
            "                                 instead: evidence bound to the server's certificate\n"
            "                                 and the nonce, not to the session (docs/atls.md)\n"
            "  --mutual --sim DIR             attest this end too, from the simulator's DIR\n"
+           "  --mutual --collect             attest this end too, collecting on this CVM\n"
+           "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
+           "                                 /sys/kernel/config/tsm and /dev\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
            "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error\n",
            verify_help);
@@ -154,7 +172,8 @@ static void client_help(void)
 struct atls_opts {
     const char *listen, *connect, *cert, *key, *relay, *misbehave, *send;
     struct cvma_sim_atls sim;
-    bool mutual, json, cert_bound;
+    struct cvma_collect_atls collect;
+    bool mutual, json, cert_bound, use_collect;
     long connections, max_connections, reattest, rounds;
     struct cvma_verifier_config cfg;
     struct cvma_policy_config policy;
@@ -224,6 +243,15 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             break;
         case O_CERT_BOUND:
             o->cert_bound = true;
+            break;
+        case O_COLLECT:
+            o->use_collect = true;
+            break;
+        case O_TSM_ROOT:
+            o->collect.tsm_root = optarg;
+            break;
+        case O_DEV_ROOT:
+            o->collect.dev_root = optarg;
             break;
         case O_JSON:
             o->json = true;
@@ -297,14 +325,43 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     if ((o->cert == NULL) != (o->key == NULL)) {
         return cvma_cli_usage_error(cmd, "--cert and --key go together");
     }
-    if (server && o->sim.n_dirs == 0 && o->relay == NULL) {
-        return cvma_cli_usage_error(cmd, "--sim DIR (or --relay) is required");
+    if (o->use_collect && (o->sim.n_dirs > 0 || o->relay != NULL)) {
+        return cvma_cli_usage_error(cmd, "--collect or --sim/--relay, not both");
+    }
+    if (!o->use_collect && (o->collect.tsm_root != NULL || o->collect.dev_root != NULL)) {
+        return cvma_cli_usage_error(cmd, "--tsm-root and --dev-root go with --collect");
+    }
+    if (server && o->sim.n_dirs == 0 && o->relay == NULL && !o->use_collect) {
+        return cvma_cli_usage_error(cmd, "--sim DIR, --collect (or --relay) is required");
     }
     if (!server && o->connect == NULL) {
         return cvma_cli_usage_error(cmd, "--connect HOST:PORT is required");
     }
-    if (!server && o->mutual && o->sim.n_dirs == 0) {
-        return cvma_cli_usage_error(cmd, "--mutual needs --sim DIR (this end's evidence)");
+    if (!server && o->mutual && o->sim.n_dirs == 0 && !o->use_collect) {
+        return cvma_cli_usage_error(cmd,
+                                    "--mutual needs --sim DIR or --collect (this end's evidence)");
+    }
+    return 0;
+}
+
+/*
+ * --collect: one collection at start (a random REPORT_DATA), so a machine that is no CVM, or
+ * a TEE that does not answer for the REPORT_DATA asked, is refused at once with what
+ * collection looked for and the exit code collect gives.
+ */
+static int collect_works(const char *cmd, const struct cvma_atls_source *src)
+{
+    uint8_t rd[64], *ev = NULL;
+    size_t len = 0;
+    char err[1024];
+    if (RAND_bytes(rd, sizeof rd) != 1) {
+        return 2;
+    }
+    enum cvma_status st = src->evidence(src->ctx, rd, NULL, 0, &ev, &len, err, sizeof err);
+    free(ev);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: --collect: %s\n", cmd, err);
+        return cvma_status_exit_code(st);
     }
     return 0;
 }
@@ -844,6 +901,11 @@ int cvma_cmd_atls_server(int argc, char **argv)
     if (o.relay != NULL) {
         src.evidence = relay_evidence;
         src.ctx = &relay;
+    } else if (o.use_collect) {
+        cvma_collect_atls_source(&o.collect, &src);
+        if ((rc = collect_works(cmd, &src)) != 0) {
+            return rc;
+        }
     } else {
         cvma_sim_atls_source(&o.sim, &src);
     }
@@ -986,7 +1048,13 @@ int cvma_cmd_atls_client(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (o.mutual) {
+    if (o.mutual && o.use_collect) {
+        cvma_collect_atls_source(&o.collect, &src);
+        if ((rc = collect_works(cmd, &src)) != 0) {
+            return rc;
+        }
+        srcp = &src;
+    } else if (o.mutual) {
         cvma_sim_atls_source(&o.sim, &src);
         srcp = &src;
     }

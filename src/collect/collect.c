@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -243,6 +244,21 @@ static bool copy_template(const char *src, const char *dst)
     return ok;
 }
 
+/* A plain tree whose template has no outblob stands for a TEE answering each inblob: waits
+ * for a responder (a test) to put outblob into the entry, as configfs blocks the read of
+ * outblob while the TEE makes the report. True when outblob exists. */
+static bool wait_outblob(const char *entry)
+{
+    for (unsigned waited = 0; !path_exists(entry, "outblob", NULL); waited += 10) {
+        if (waited >= CVMA_COLLECT_WAIT_MS) {
+            return false;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        (void)nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
 static void remove_entry(const char *entry, bool tree)
 {
     if (tree) {
@@ -426,6 +442,14 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         }
         if (!attr_uint(entry, "generation", &g1)) {
             cvma_errf(why, why_len, "%s/generation: unreadable", entry);
+            goto out;
+        }
+        if (o->tsm_root != NULL && !wait_outblob(entry)) {
+            cvma_errf(why, why_len,
+                      "%s/outblob: the tree's template has none and no responder wrote it "
+                      "within %u ms",
+                      entry, CVMA_COLLECT_WAIT_MS);
+            rs = CVMA_E_IO;
             goto out;
         }
         if ((rs = attr_read(entry, "outblob", CVMA_COLLECT_MAX_BLOB, &c->evidence)) != CVMA_OK ||

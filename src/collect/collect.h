@@ -10,7 +10,9 @@
  *  - configfs-tsm: after mkdir of an entry, when the entry has no "provider" attribute (a
  *    plain directory: the kernel did not populate it) and tsm_root was given, the regular
  *    files of tsm_root/report/.template/ are copied into it, as the kernel creates the
- *    attributes; the entry's files are removed before its rmdir;
+ *    attributes; the entry's files are removed before its rmdir; a template without an
+ *    outblob stands for a TEE that answers each inblob: collect waits (up to
+ *    CVMA_COLLECT_WAIT_MS) for a responder (a test) to put outblob into the entry;
  *  - /dev/sev-guest: when it is a regular file (not a character device), SNP_GET_EXT_REPORT
  *    is replaced by reading DIR/sev-guest.ext-report (the ioctl's response buffer: the
  *    MSG_REPORT_RSP with the report at 0x20) and DIR/sev-guest.certs (the certificate
@@ -35,6 +37,7 @@
 #define CVMA_COLLECT_MAX_CERTS   16
 #define CVMA_COLLECT_GEN_RETRIES 3
 #define CVMA_SNP_CERTTABLE_MAX   (64u << 10)
+#define CVMA_COLLECT_WAIT_MS     10000
 
 /* One entry of the SNP extended-report certificate table (docs/snp-report.md §10). */
 struct cvma_snp_cert_entry {
@@ -110,6 +113,11 @@ CVMA_MUST_USE enum cvma_status cvma_collected_write_raw(const struct cvma_collec
 
 struct cvma_tpm_collected;
 
+/* The bundle cvma_collected_write_bundle writes, as text into *out (malloc'd; free it). */
+CVMA_MUST_USE enum cvma_status cvma_collected_bundle_text(const struct cvma_collected *c,
+                                                          const struct cvma_tpm_collected *tpm,
+                                                          char **out);
+
 /* Writes the bundle: the evidence, and the certificate-table entries it knows as collateral
  * parts (docs/bundle.md), and the TPM parts of tpm (may be NULL). c NULL (or c->kind NULL):
  * a bundle of kind "tpm" with the TPM parts only. */
@@ -156,6 +164,25 @@ CVMA_MUST_USE enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tp
 CVMA_MUST_USE enum cvma_status
 cvma_tpm_collect(const char *tcti, const struct cvma_tpm_pcr_list *pcrs, const uint8_t *nonce,
                  size_t nonce_len, struct cvma_tpm_collected *t, char *err, size_t err_len);
+
+/* ---------- attested TLS (collect_atls.c) ---------- */
+
+struct cvma_atls_source;
+
+/* Where collection looks (both NULL: the real /sys/kernel/config/tsm and /dev). */
+struct cvma_collect_atls {
+    const char *tsm_root;
+    const char *dev_root;
+};
+
+/*
+ * Collection as an attested-TLS evidence source (cvmattest/atls.h): each call collects
+ * evidence with REPORT_DATA = the aTLS binding (configfs-tsm first, then /dev; as
+ * cvma_collect) and answers with the bundle cvma_collected_bundle_text makes. ca must outlive
+ * src. A failure is the status cvma_collect gave with its message (CVMA_E_IO: no interface,
+ * naming what was looked for).
+ */
+void cvma_collect_atls_source(struct cvma_collect_atls *ca, struct cvma_atls_source *src);
 
 /* What guest-check finds (docs/collect.md). */
 struct cvma_guest_info {

@@ -53,8 +53,8 @@ static int add_part(json_t *parts, const char *name, const uint8_t *p, size_t n)
     return add_role(parts, "evidence", name, p, n);
 }
 
-enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
-                                             const struct cvma_tpm_collected *tpm, const char *path)
+enum cvma_status cvma_collected_bundle_text(const struct cvma_collected *c,
+                                            const struct cvma_tpm_collected *tpm, char **out)
 {
     json_t *j = json_object(), *parts = json_array();
     enum cvma_status st = CVMA_E_NOMEM;
@@ -112,11 +112,25 @@ enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
         (text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
         goto out;
     }
-    st = cvma_file_write_atomic(path, (const uint8_t *)text, strlen(text));
+    *out = text;
+    text = NULL;
+    st = CVMA_OK;
 out:
     free(text);
     json_decref(parts);
     json_decref(j);
+    return st;
+}
+
+enum cvma_status cvma_collected_write_bundle(const struct cvma_collected *c,
+                                             const struct cvma_tpm_collected *tpm, const char *path)
+{
+    char *text = NULL;
+    enum cvma_status st = cvma_collected_bundle_text(c, tpm, &text);
+    if (st == CVMA_OK) {
+        st = cvma_file_write_atomic(path, (const uint8_t *)text, strlen(text));
+    }
+    free(text);
     return st;
 }
 

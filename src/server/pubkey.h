@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/util.h"
+#include "crypto/jwk.h"
 
 #define CVMA_PUBKEY_MAX_PEM 16384 /* longer text is refused before parsing */
 
@@ -27,8 +28,6 @@ CVMA_MUST_USE enum cvma_status cvma_pubkey_parse(const char *pem, size_t len, EV
 bool cvma_pubkey_report_data(EVP_PKEY *key, const uint8_t *nonce, size_t nonce_len,
                              uint8_t out[64]);
 
-/* The public JWK of key (kty EC with crv/x/y, RSA with n/e, OKP Ed25519 with x); NULL when
- * out of memory or another type. */
-json_t *cvma_pubkey_jwk(EVP_PKEY *key);
+/* The JWK of a key: cvma_pubkey_jwk (crypto/jwk.h, shared with the vTPM AK's claims). */
 
 #endif

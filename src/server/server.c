@@ -29,6 +29,7 @@
 #include "server/metrics.h"
 #include "server/pubkey.h"
 #include "server/web.h"
+#include "tpm/tpm.h"
 #include "verifier/verifier.h"
 
 #if MHD_VERSION < 0x00097002
@@ -370,10 +371,15 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         goto out;
     }
     if (s->v->result_key != NULL) {
-        /* The key is attested only by evidence that binds it and is not refused. */
-        const json_t *cnf = cvma_result_status(res) != CVMA_CONTRAINDICATED ? jwk : NULL;
-        if (cvma_ear_sign_kid(res, out, s->v->result_key, s->kid, res->policy_id, nonce,
-                              s->cfg.token_ttl, cnf, &token) != CVMA_OK) {
+        /* The key is attested only by evidence that binds it and is not refused: the request's
+         * key (bound through REPORT_DATA), else the vTPM AK of the evidence (docs/service.md). */
+        bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED;
+        json_t *ak = bound && jwk == NULL ? cvma_tpm_attested_key(res) : NULL;
+        const json_t *cnf = bound ? (jwk != NULL ? jwk : ak) : NULL;
+        enum cvma_status sst = cvma_ear_sign_kid(res, out, s->v->result_key, s->kid, res->policy_id,
+                                                 nonce, s->cfg.token_ttl, cnf, &token);
+        json_decref(ak);
+        if (sst != CVMA_OK) {
             ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
             goto out;
         }

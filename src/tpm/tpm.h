@@ -97,4 +97,13 @@ struct cvma_tpm_quote_in {
  */
 void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_result *res);
 
+/*
+ * The vTPM AK of a result of kind tpm, azure-snp, azure-tdx or svsm-vtpm as a JWK (new
+ * reference): claims.tpm.ak.jwk, or the quote's object inside the kind's (claims.azure.tpm.ak.
+ * jwk, claims.svsm_vtpm.tpm.ak.jwk). NULL for other kinds, unverified claims, an AK nothing
+ * vouches for (TPM_AK_NOT_BOUND), or no memory.
+ * The caller decides whether the result vouches for it (not contraindicated).
+ */
+json_t *cvma_tpm_attested_key(const struct cvma_result *res);
+
 #endif

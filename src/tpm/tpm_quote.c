@@ -16,6 +16,7 @@
 
 #include "common/hex.h"
 #include "common/reader.h"
+#include "crypto/jwk.h"
 #include "eventlog/eventlog.h"
 #include "tpm/tpm.h"
 
@@ -611,6 +612,8 @@ static json_t *ak_json(const struct ak *ak, const uint8_t spki_sha256[32])
     json_object_set_new(o, "type", json_string(kt == EVP_PKEY_RSA ? "rsa" : "ecc"));
     json_object_set_new(o, "bits", json_integer(EVP_PKEY_get_bits(ak->key)));
     json_object_set_new(o, "spki_sha256", hex_json(spki_sha256, 32));
+    /* The attested key (the service's token cnf.jwk, docs/service.md). */
+    json_object_set_new(o, "jwk", cvma_pubkey_jwk(ak->key));
     if (ak->has_public) {
         const EVP_MD *md = md_of_alg(ak->pub.nameAlg);
         uint8_t name[2 + EVP_MAX_MD_SIZE];
@@ -713,6 +716,43 @@ static json_t *claims_json(const struct cvma_tpm_attest *at, const TPMT_SIGNATUR
     json_object_set_new(t, "ak", ak_json(ak, spki));
     json_decref(c);
     return t;
+}
+
+/* see tpm/tpm.h */
+json_t *cvma_tpm_attested_key(const struct cvma_result *res)
+{
+    static const char *const kinds[] = {"tpm", "azure-snp", "azure-tdx", "svsm-vtpm"};
+    json_t *claims, *tpm, *jwk = NULL;
+    const char *key;
+    json_t *val;
+    bool ours = false;
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(kinds); i++) {
+        ours = ours || (res->tee != NULL && strcmp(res->tee, kinds[i]) == 0);
+    }
+    /* An AK nothing verified vouches for is no attested key. */
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        ours = ours && res->verdict.reasons[i].code != CVMA_R_TPM_AK_NOT_BOUND;
+    }
+    if (!ours || !res->claims.verified || (claims = cvma_result_claims_json(res)) == NULL) {
+        return NULL;
+    }
+    /* claims.tpm (kind tpm), or the quote's object inside the kind's (claims.azure.tpm). */
+    tpm = json_object_get(claims, "tpm");
+    json_object_foreach(claims, key, val)
+    {
+        if (tpm == NULL && json_is_object(val) && json_is_object(json_object_get(val, "tpm"))) {
+            tpm = json_object_get(val, "tpm");
+        }
+    }
+    jwk = json_object_get(json_object_get(tpm, "ak"), "jwk");
+    if (json_is_object(jwk)) {
+        json_incref(jwk);
+    } else {
+        jwk = NULL;
+    }
+    json_decref(claims);
+    return jwk;
 }
 
 /* see tpm/tpm.h */

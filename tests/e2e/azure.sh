@@ -49,6 +49,9 @@ assert d["status"] in ("affirming", "warning"), d["status"]
 assert a["snp"]["vmpl"] == 0
 assert len(a["tpm"]["pcrs"]["sha256"]) == 24, a["tpm"]
 assert a["ak"]["spki_sha256"] == a["tpm"]["ak"]["spki_sha256"]
+# the AK as a JWK (RFC 7517) is the HCLAkPub the runtime claims hold
+hcl = [k for k in a["runtime_claims"]["raw"]["keys"] if k["kid"] == "HCLAkPub"][0]
+assert a["tpm"]["ak"]["jwk"] == {"kty": "RSA", "n": hcl["n"], "e": hcl["e"]}, a["tpm"]["ak"]
 assert a["runtime_claims"]["user_data"].startswith("982F5C6E")
 assert d["claims"]["measurement"] == a["snp"]["measurement"]
 PY

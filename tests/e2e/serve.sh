@@ -322,6 +322,26 @@ jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" '{evidence: $e, public_key: "-----BEG
 st=$(post "$A/v1/verify" "$T/bk4.json" "$T/e")
 err_is "a public_key that is not a key" 400 BAD_PUBLIC_KEY "$st" "$T/e" "$ALOG"
 
+# --- the vTPM AK as the attested key: Azure evidence without a public_key ---
+eq "token: no cnf without a key (plain SEV-SNP)" "null" "$(claims "$T/o1.json" | jq -c .cnf)"
+AZ=${CVMATTEST_VECTORS:-}/tpm/azure-snp-vtpm-coco-trustee
+if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -f "$AZ/evidence-v2.json" ] &&
+    [ -f "$CVMATTEST_VECTORS/snp/roots/ask_ark_milan.pem" ]; then
+    mkdir -p "$T/azcoll" && cp "$CVMATTEST_VECTORS/snp/roots/ask_ark_milan.pem" "$T/azcoll/cert_chain.pem"
+    start AZ --collateral "$T/azcoll" --offline --sign-result "$T/v.key" --nonce-key "$T/nonce.key"
+    body "$T/baz.json" "$AZ/evidence-v2.json"
+    st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/baz.json" "$T/oaz.json")
+    eq "azure: verified (warning: no nonce)" "200 warning" "$st $(jq -r .status "$T/oaz.json")"
+    claims "$T/oaz.json" >"$T/caz.json"
+    # the AK of the runtime claims (HCLAkPub, a JWK Azure wrote), the AK of the claims, cnf.jwk
+    WANT_AK=$(jq -cS '.claims.azure.runtime_claims.raw.keys[] | select(.kid == "HCLAkPub") | {kty, n, e}' "$T/oaz.json")
+    eq "azure: claims.azure.tpm.ak.jwk is HCLAkPub" "$WANT_AK" "$(jq -cS .claims.azure.tpm.ak.jwk "$T/oaz.json")"
+    eq "azure: token cnf.jwk is the AK" "$WANT_AK" "$(jq -cS .cnf.jwk "$T/caz.json")"
+    kill "$(cat "$T/AZ.pid")" 2>/dev/null
+else
+    echo "skip azure cnf.jwk: shared test vectors not found (CVMATTEST_VECTORS)"
+fi
+
 # --- the verifier's counters in /metrics: online, against the local KDS stand-in ---
 # The collateral directory lacks the CRL, so the first verification fetches it (a collateral
 # cache miss, one fetch counted with its HTTP status) and misses the chain cache; the second

@@ -8,6 +8,7 @@
 #include "result/result.h"
 #include "testutil.h"
 #include "tpm/tpm.h"
+#include "tu_jwk.h"
 
 #define GCP "tpm/gcp-windows-quote-goattestation/"
 
@@ -77,6 +78,55 @@ static void test_tpm_gcp_quote_verifies_with_its_ak_but_is_not_affirming(void **
     assert_string_equal(
             json_string_value(json_object_get(json_object_get(t, "ak"), "object_attributes")),
             "0x00050472");
+    json_decref(claims);
+    cvma_result_cleanup(&res);
+    gcp_free(&g);
+}
+
+/* claims.tpm.ak.jwk is the AK (RSA n/e, the same SubjectPublicKeyInfo as spki_sha256), and it
+ * is the attested key only once something vouches for the AK. */
+static void test_tpm_gcp_quote_ak_as_jwk(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct gcp g;
+    struct cvma_result res;
+    gcp_load(&g);
+    run(&g, g.attest.p, g.attest.len, g.pcrs.p, g.pcrs.len, &res);
+    json_t *claims = cvma_result_claims_json(&res);
+    const json_t *ak = json_object_get(json_object_get(claims, "tpm"), "ak");
+    const json_t *jwk = json_object_get(ak, "jwk");
+    assert_string_equal(json_string_value(json_object_get(jwk, "kty")), "RSA");
+    assert_string_equal(json_string_value(json_object_get(jwk, "e")), "AQAB");
+    char spki[65];
+    tu_jwk_spki_sha256(jwk, spki);
+    assert_string_equal(spki, json_string_value(json_object_get(ak, "spki_sha256")));
+    /* TPM_AK_NOT_BOUND: no attested key. */
+    assert_null(cvma_tpm_attested_key(&res));
+    cvma_result_cleanup(&res);
+
+    struct cvma_tpm_quote_in in;
+    memset(&in, 0, sizeof in);
+    in.attest.p = g.attest.p;
+    in.attest.len = g.attest.len;
+    in.sig.p = g.sig.p;
+    in.sig.len = g.sig.len;
+    in.ak.p = g.ak.p;
+    in.ak.len = g.ak.len;
+    in.pcrs.p = g.pcrs.p;
+    in.pcrs.len = g.pcrs.len;
+    in.has_nonce = true;
+    in.ak_bound_by = "test";
+    cvma_result_init(&res, "tpm", time(NULL));
+    cvma_tpm_quote_verify(&in, &res);
+    cvma_result_finish(&res);
+    json_t *key = cvma_tpm_attested_key(&res);
+    assert_non_null(key);
+    assert_true(json_equal(key, jwk));
+    json_decref(key);
+    res.tee = "sev-snp"; /* not a vTPM kind */
+    assert_null(cvma_tpm_attested_key(&res));
+    res.tee = "tpm";
     json_decref(claims);
     cvma_result_cleanup(&res);
     gcp_free(&g);
@@ -213,6 +263,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tpm_gcp_quote_verifies_with_its_ak_but_is_not_affirming),
+            cmocka_unit_test(test_tpm_gcp_quote_ak_as_jwk),
             cmocka_unit_test(test_tpm_gcp_quote_in_a_tpm2b_attest_verifies),
             cmocka_unit_test(test_tpm_gcp_quote_rejects_a_changed_pcr_value),
             cmocka_unit_test(test_tpm_gcp_quote_rejects_trailing_bytes),

@@ -1,0 +1,148 @@
+#!/bin/sh
+# Attested TLS with collection as the evidence source (docs/atls.md, docs/collect.md):
+#  - atls-server --collect through a configfs-tsm tree the simulator wrote, its template
+#    without outblob, and a responder (below) standing for the TEE: it signs a report for
+#    whatever REPORT_DATA collect writes to inblob; the client accepts (policy, registry);
+#  - mutual mode: atls-client --mutual --collect, accepted by a --mutual server;
+#  - a static tree (an outblob precomputed for another REPORT_DATA) is refused at start
+#    (exit 1), and a machine with no CVM interfaces fails with what was looked for (exit 2).
+# Needs CVMATTEST_BIN and python3 with cryptography (make deps).
+set -u
+
+skip() { echo "atls_collect: SKIP: $*" >&2; exit 77; }
+[ -n "${CVMATTEST_BIN:-}" ] && [ -x "$CVMATTEST_BIN" ] || skip "CVMATTEST_BIN not set or not built"
+python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not installed (make deps)"
+
+CVM=$CVMATTEST_BIN
+T=$(mktemp -d /tmp/cvma-e2e-atls-collect.XXXXXX) || exit 1
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
+
+# The TEE's stand-in: for each entry of TREE/report whose inblob holds 64 bytes not yet
+# answered, the simulator's report of SIMDIR with REPORT_DATA = inblob, signed again with the
+# run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically).
+cat >"$T/responder.py" <<'PY'
+import os, sys, time
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+tree, simdir, scratch = sys.argv[1:4]
+report = open(os.path.join(simdir, "report.bin"), "rb").read()
+key = serialization.load_pem_private_key(open(os.path.join(simdir, "vcek-key.pem"), "rb").read(), None)
+answered = {}
+deadline = time.time() + 300
+while time.time() < deadline:
+    top = os.path.join(tree, "report")
+    for name in os.listdir(top):
+        entry = os.path.join(top, name)
+        if name.startswith(".") or os.path.exists(os.path.join(entry, "outblob")):
+            continue
+        try:
+            rd = open(os.path.join(entry, "inblob"), "rb").read()
+        except OSError:
+            continue
+        if len(rd) != 64 or answered.get(name) == rd:
+            continue
+        rep = bytearray(report)
+        rep[0x50:0x90] = rd
+        r, s = decode_dss_signature(key.sign(bytes(rep[:0x2A0]), ec.ECDSA(hashes.SHA384())))
+        rep[0x2A0:0x2A0 + 144] = r.to_bytes(72, "little") + s.to_bytes(72, "little")
+        tmp = os.path.join(scratch, "outblob.tmp")
+        open(tmp, "wb").write(bytes(rep))
+        try:
+            os.replace(tmp, os.path.join(entry, "outblob"))
+            answered[name] = rd
+        except OSError:
+            pass
+    time.sleep(0.005)
+PY
+
+# server NAME ARGS...: starts atls-server in the background; sets $port.
+server() {
+    name=$1
+    shift
+    $CVM atls-server "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    pids="$pids $!"
+    port=""
+    for _ in $(seq 150); do
+        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
+}
+
+chip=$(printf '5a%.0s' $(seq 64)); chip2=$(printf '5b%.0s' $(seq 64))
+M=$(printf 'ab%.0s' $(seq 48))
+$CVM sim snp --out "$T/cvm" --chip-id "$chip" --measurement "$M" --keep-keys \
+    --tsm-tree "$T/tsm" >/dev/null || { echo "FAIL: sim snp --tsm-tree"; exit 1; }
+$CVM sim snp --out "$T/peer" --chip-id "$chip2" --measurement "$M" --keep-keys >/dev/null
+cp -r "$T/tsm" "$T/static-tsm"
+rm "$T/tsm/report/.template/outblob"
+mkdir -p "$T/scratch" "$T/none"
+python3 "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" &
+pids="$pids $!"
+
+$CVM registry keygen --out "$T/cloud" >/dev/null
+printf 'amd chip_id %s region=eu-1\namd chip_id %s region=eu-2\n' "$chip" "$chip2" >"$T/fleet.txt"
+$CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.txt" --version 1 \
+    --valid-days 30 --out "$T/cloud.jws" >/dev/null || { echo "FAIL: registry build"; exit 1; }
+printf '{"snp": {"measurements": ["%s"]}}\n' "$M" >"$T/want.json"
+V="--trust-root $T/cvm/ark.pem --trust-root $T/peer/ark.pem --offline \
+--provider cloud=$T/cloud.pub --registry $T/cloud.jws"
+COLLECT="--collect --tsm-root $T/tsm --dev-root $T/none"
+
+# --- the server's evidence collected through configfs-tsm: accepted, twice on one connection ---
+server c $COLLECT --connections 1
+$CVM atls-client --connect "127.0.0.1:$port" $V --policy "$T/want.json" --send hello \
+    --reattest-every 1 --rounds 1 --json >"$T/c1.out" 2>&1
+check "collected server evidence accepted" 0 $?
+has "$T/c1.out" "attestation 1: affirming (sev-snp)"
+has "$T/c1.out" "attestation 2: affirming (sev-snp)"
+has "$T/c1.out" '"provider": "cloud"'
+has "$T/c1.out" "reply: echo: hello"
+
+# --- mutual: the client's evidence collected; the server verifies it ---
+server mu --sim "$T/peer" --mutual $V --connections 1
+$CVM atls-client --connect "127.0.0.1:$port" $V --mutual $COLLECT --send hi >"$T/c2.out" 2>&1
+check "mutual: collected client evidence accepted" 0 $?
+has "$T/c2.out" "attestation 1: affirming (sev-snp)"
+wait_for() { for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done; has "$1" "$2"; }
+wait_for "$T/mu.out" "affirming (sev-snp)"
+
+# --- a static tree cannot sign a new REPORT_DATA: refused at start ---
+$CVM atls-server --collect --tsm-root "$T/static-tsm" --dev-root "$T/none" >"$T/s.out" 2>&1
+check "static tree refused at start" 1 $?
+has "$T/s.out" "does not carry"
+
+# --- no CVM interfaces: exit 2 naming what was looked for ---
+$CVM atls-server --collect --tsm-root "$T/none" --dev-root "$T/none" >"$T/n.out" 2>&1
+check "no CVM: server" 2 $?
+has "$T/n.out" "$T/none/report: absent"
+has "$T/n.out" "$T/none/sev-guest: absent"
+has "$T/n.out" "$T/none/tdx_guest: absent"
+$CVM atls-client --connect 127.0.0.1:1 --mutual --collect --tsm-root "$T/none" \
+    --dev-root "$T/none" $V >"$T/n2.out" 2>&1
+check "no CVM: mutual client" 2 $?
+has "$T/n2.out" "looked for configfs-tsm"
+if [ ! -e /sys/kernel/config/tsm/report ] && [ ! -e /dev/sev-guest ] && [ ! -e /dev/tdx_guest ]; then
+    $CVM atls-server --collect >"$T/r.out" 2>&1
+    check "no CVM (this machine): server" 2 $?
+    has "$T/r.out" "/sys/kernel/config/tsm/report: absent"
+fi
+$CVM atls-server --collect --sim "$T/cvm" >/dev/null 2>&1
+check "--collect with --sim: usage" 2 $?
+$CVM atls-server --sim "$T/cvm" --tsm-root "$T/tsm" >/dev/null 2>&1
+check "--tsm-root without --collect: usage" 2 $?
+
+[ $fails -eq 0 ] || { echo "atls_collect: $fails failure(s)"; exit 1; }
+echo "atls_collect: all passed"
