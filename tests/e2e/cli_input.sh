@@ -89,6 +89,20 @@ run $CVM registry check "$T/r.jws" --pub="$T/p.pub" --quiet; check "registry che
 run $CVM policy import --from=nope "$T/e.txt"; check "policy import --from=nope" 2 $rc
 has "$T/err" "--from nope is not supported" "policy import --from=VALUE is read as --from VALUE"
 
+# --- bench --sign-result KEY: each result signed, as serve does (no token file)
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/ear.pem" 2>/dev/null
+# shellcheck disable=SC2086
+run $CVM bench "$T/s/report.bin" $SV --seconds 0.2 --sign-result "$T/ear.pem" --json
+check "bench --sign-result KEY" 0 $rc
+has "$T/out" '"signed": true' "bench --sign-result signs each result"
+# shellcheck disable=SC2086
+run $CVM bench "$T/s/report.bin" $SV --seconds 0.2 --json; check "bench" 0 $rc
+has "$T/out" '"signed": false' "bench without --sign-result signs nothing"
+# shellcheck disable=SC2086
+run $CVM bench "$T/s/report.bin" $SV --sign-result "$T/ear.pem" --result-out "$T/tok"
+check "bench --result-out" 2 $rc
+has "$T/err" "bench writes no token" "bench --result-out is refused by name"
+
 # --- evidence forms
 run $CVM verify - --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" <"$T/s/report.bin"
 check "verify - (standard input)" 0 $rc
