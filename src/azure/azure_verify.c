@@ -453,54 +453,24 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
         v->oom = true;
     }
 
-out:
+out:;
     /* The hardware verdict, claims and platform become the result's. */
-    cvma_verdict_merge(v, &hw.verdict);
-    {
-        unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
-        unsigned done = hw.verdict.checks_done;
-        if (!(tq.verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
-            !(tq.verdict.checks_done & CVMA_CHECK_PARSE)) {
-            done &= ~both;
+    struct cvma_tpm_bound_claims bound_claims;
+    struct azure_claims *ac = hw.claims.verified ? calloc(1, sizeof *ac) : NULL;
+    if (cvma_tpm_merge_bound(v, res, &hw, &tq, ac != NULL ? &bound_claims : NULL)) {
+        ac->hw_ops = bound_claims.hw_ops;
+        ac->hw = bound_claims.hw;
+        ac->tpm_ops = bound_claims.tpm_ops;
+        ac->tpm = bound_claims.tpm;
+        ac->runtime = claims;
+        claims = NULL;
+        if (strncmp(tq.trust_anchor, "tpm-ak:", 7) == 0) {
+            size_t n = strnlen(tq.trust_anchor + 7, sizeof ac->ak_spki_sha256 - 1);
+            memcpy(ac->ak_spki_sha256, tq.trust_anchor + 7, n);
+            ac->ak_spki_sha256[n] = '\0';
         }
-        v->checks_done |= done;
-    }
-    v->undecided = v->undecided || hw.verdict.undecided;
-    res->undecided = res->undecided || hw.undecided;
-    memcpy(res->trust_anchor, hw.trust_anchor, sizeof res->trust_anchor);
-    res->platform = hw.platform;
-    if (hw.claims.verified) {
-        struct azure_claims *ac = calloc(1, sizeof *ac);
-        if (ac == NULL) {
-            v->oom = true;
-        } else {
-            memcpy(res->claims.measurement, hw.claims.measurement, sizeof res->claims.measurement);
-            res->claims.measurement_len = hw.claims.measurement_len;
-            memcpy(res->claims.report_data, hw.claims.report_data, 64);
-            res->claims.debug = hw.claims.debug;
-            ac->hw_ops = hw.claims.ops;
-            ac->hw = hw.claims.kind;
-            hw.claims.ops = NULL;
-            hw.claims.kind = NULL;
-            if (tq.claims.verified) {
-                ac->tpm_ops = tq.claims.ops;
-                ac->tpm = tq.claims.kind;
-                tq.claims.ops = NULL;
-                tq.claims.kind = NULL;
-                /* The log's claims, set only when it replayed to the covered PCRs. */
-                res->claims.eventlog = tq.claims.eventlog;
-                tq.claims.eventlog = NULL;
-            }
-            ac->runtime = claims;
-            claims = NULL;
-            if (strncmp(tq.trust_anchor, "tpm-ak:", 7) == 0) {
-                size_t n = strnlen(tq.trust_anchor + 7, sizeof ac->ak_spki_sha256 - 1);
-                memcpy(ac->ak_spki_sha256, tq.trust_anchor + 7, n);
-                ac->ak_spki_sha256[n] = '\0';
-            }
-            cvma_claims_set_kind(&res->claims, &azure_claims_ops, ac);
-            res->claims.verified = true;
-        }
+        cvma_claims_set_kind(&res->claims, &azure_claims_ops, ac);
+        res->claims.verified = true;
     }
     json_decref(claims);
     free(ak_pem);

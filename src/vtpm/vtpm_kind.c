@@ -246,49 +246,20 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
                          "the AK's key could have made this quote");
     }
 
-out:
-    cvma_verdict_merge(v, &hw.verdict);
-    {
-        unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
-        unsigned done = hw.verdict.checks_done;
-        if (!(tq.verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
-            !(tq.verdict.checks_done & CVMA_CHECK_PARSE)) {
-            done &= ~both;
+out:;
+    struct cvma_tpm_bound_claims bound_claims;
+    struct svsm_claims *sc = hw.claims.verified ? calloc(1, sizeof *sc) : NULL;
+    if (cvma_tpm_merge_bound(v, res, &hw, &tq, sc != NULL ? &bound_claims : NULL)) {
+        sc->hw_ops = bound_claims.hw_ops;
+        sc->hw = bound_claims.hw;
+        sc->tpm_ops = bound_claims.tpm_ops;
+        sc->tpm = bound_claims.tpm;
+        if (ek_name.size > 0) {
+            cvma_hex_encode(ek_name.name, ek_name.size, sc->ek_name, sizeof sc->ek_name);
         }
-        v->checks_done |= done;
-    }
-    v->undecided = v->undecided || hw.verdict.undecided;
-    res->undecided = res->undecided || hw.undecided;
-    memcpy(res->trust_anchor, hw.trust_anchor, sizeof res->trust_anchor);
-    res->platform = hw.platform;
-    if (hw.claims.verified) {
-        struct svsm_claims *sc = calloc(1, sizeof *sc);
-        if (sc == NULL) {
-            v->oom = true;
-        } else {
-            memcpy(res->claims.measurement, hw.claims.measurement, sizeof res->claims.measurement);
-            res->claims.measurement_len = hw.claims.measurement_len;
-            memcpy(res->claims.report_data, hw.claims.report_data, 64);
-            res->claims.debug = hw.claims.debug;
-            sc->hw_ops = hw.claims.ops;
-            sc->hw = hw.claims.kind;
-            hw.claims.ops = NULL;
-            hw.claims.kind = NULL;
-            if (tq.claims.verified) {
-                sc->tpm_ops = tq.claims.ops;
-                sc->tpm = tq.claims.kind;
-                tq.claims.ops = NULL;
-                tq.claims.kind = NULL;
-                res->claims.eventlog = tq.claims.eventlog;
-                tq.claims.eventlog = NULL;
-            }
-            if (ek_name.size > 0) {
-                cvma_hex_encode(ek_name.name, ek_name.size, sc->ek_name, sizeof sc->ek_name);
-            }
-            sc->activated = activated_ok;
-            cvma_claims_set_kind(&res->claims, &svsm_claims_ops, sc);
-            res->claims.verified = true;
-        }
+        sc->activated = activated_ok;
+        cvma_claims_set_kind(&res->claims, &svsm_claims_ops, sc);
+        res->claims.verified = true;
     }
     cvma_result_cleanup(&hw);
     cvma_result_cleanup(&tq);
