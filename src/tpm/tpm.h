@@ -118,6 +118,10 @@ struct cvma_tpm_bound_claims {
  */
 bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struct cvma_result *hw,
                           struct cvma_result *tq, struct cvma_tpm_bound_claims *out);
+/* Sets b's hardware and quote claims objects in o, each under its kind's key. */
+void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims *b);
+/* Frees b's claims objects (not b). */
+void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b);
 
 /*
  * The vTPM AK of a result of kind tpm, azure-snp, azure-tdx or svsm-vtpm as a JWK (new

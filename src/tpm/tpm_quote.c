@@ -902,3 +902,25 @@ bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struc
     }
     return true;
 }
+
+/* see tpm/tpm.h */
+void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims *b)
+{
+    if (b->hw_ops != NULL && b->hw != NULL) {
+        json_object_set_new(o, b->hw_ops->key, b->hw_ops->to_json(b->hw));
+    }
+    if (b->tpm_ops != NULL && b->tpm != NULL) {
+        json_object_set_new(o, b->tpm_ops->key, b->tpm_ops->to_json(b->tpm));
+    }
+}
+
+/* see tpm/tpm.h */
+void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b)
+{
+    if (b->hw_ops != NULL && b->hw_ops->free != NULL && b->hw != NULL) {
+        b->hw_ops->free(b->hw);
+    }
+    if (b->tpm_ops != NULL && b->tpm_ops->free != NULL && b->tpm != NULL) {
+        b->tpm_ops->free(b->tpm);
+    }
+}

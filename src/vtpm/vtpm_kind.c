@@ -26,10 +26,7 @@
 
 /* The kind's claims: the SEV-SNP report's, the quote's, the EK and how the AK is tied. */
 struct svsm_claims {
-    const struct cvma_claims_ops *hw_ops;
-    void *hw;
-    const struct cvma_claims_ops *tpm_ops;
-    void *tpm;
+    struct cvma_tpm_bound_claims bound; /* the hardware report's claims, the quote's */
     char ek_name[2 * sizeof(TPMU_NAME) + 1];
     bool activated; /* the credential-activation round trip proved the AK-to-EK link */
 };
@@ -41,12 +38,7 @@ static json_t *svsm_claims_to_json(const void *kind)
     if (o == NULL) {
         return NULL;
     }
-    if (c->hw_ops != NULL && c->hw != NULL) {
-        json_object_set_new(o, c->hw_ops->key, c->hw_ops->to_json(c->hw));
-    }
-    if (c->tpm_ops != NULL && c->tpm != NULL) {
-        json_object_set_new(o, c->tpm_ops->key, c->tpm_ops->to_json(c->tpm));
-    }
+    cvma_tpm_bound_claims_to_json(o, &c->bound);
     json_object_set_new(o, "ek", json_pack("{s:s}", "name", c->ek_name));
     json_object_set_new(o, "ak_binding",
                         json_string(c->activated ? "credential-activation" : "unproven"));
@@ -59,12 +51,7 @@ static void svsm_claims_free(void *kind)
     if (c == NULL) {
         return;
     }
-    if (c->hw_ops != NULL && c->hw_ops->free != NULL && c->hw != NULL) {
-        c->hw_ops->free(c->hw);
-    }
-    if (c->tpm_ops != NULL && c->tpm_ops->free != NULL && c->tpm != NULL) {
-        c->tpm_ops->free(c->tpm);
-    }
+    cvma_tpm_bound_claims_free(&c->bound);
     free(c);
 }
 
@@ -247,13 +234,8 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     }
 
 out:;
-    struct cvma_tpm_bound_claims bound_claims;
     struct svsm_claims *sc = hw.claims.verified ? calloc(1, sizeof *sc) : NULL;
-    if (cvma_tpm_merge_bound(v, res, &hw, &tq, sc != NULL ? &bound_claims : NULL)) {
-        sc->hw_ops = bound_claims.hw_ops;
-        sc->hw = bound_claims.hw;
-        sc->tpm_ops = bound_claims.tpm_ops;
-        sc->tpm = bound_claims.tpm;
+    if (cvma_tpm_merge_bound(v, res, &hw, &tq, sc != NULL ? &sc->bound : NULL)) {
         if (ek_name.size > 0) {
             cvma_hex_encode(ek_name.name, ek_name.size, sc->ek_name, sizeof sc->ek_name);
         }
@@ -269,7 +251,7 @@ out:;
 const struct cvma_snp_claims *cvma_vtpm_svsm_snp_claims(const struct cvma_result *res)
 {
     const struct svsm_claims *c = cvma_claims_kind(&res->claims, &svsm_claims_ops);
-    return c != NULL && c->hw_ops == &cvma_snp_claims_ops ? c->hw : NULL;
+    return c != NULL && c->bound.hw_ops == &cvma_snp_claims_ops ? c->bound.hw : NULL;
 }
 
 /* Only a bundle names this kind: its evidence bytes are an SEV-SNP report. */
