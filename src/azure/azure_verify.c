@@ -29,11 +29,8 @@
 
 /* The kind's claims: the hardware kind's object, the TPM's, and the runtime claims. */
 struct azure_claims {
-    const struct cvma_claims_ops *hw_ops;
-    void *hw;
-    const struct cvma_claims_ops *tpm_ops;
-    void *tpm;
-    json_t *runtime; /* the runtime claims JSON as parsed */
+    struct cvma_tpm_bound_claims bound; /* the hardware report's claims, the quote's */
+    json_t *runtime;                    /* the runtime claims JSON as parsed */
     char ak_spki_sha256[65];
 };
 
@@ -44,12 +41,7 @@ static json_t *azure_claims_to_json(const void *kind)
     if (o == NULL) {
         return NULL;
     }
-    if (c->hw_ops != NULL && c->hw != NULL) {
-        json_object_set_new(o, c->hw_ops->key, c->hw_ops->to_json(c->hw));
-    }
-    if (c->tpm_ops != NULL && c->tpm != NULL) {
-        json_object_set_new(o, c->tpm_ops->key, c->tpm_ops->to_json(c->tpm));
-    }
+    cvma_tpm_bound_claims_to_json(o, &c->bound);
     if (c->runtime != NULL) {
         json_t *vc = json_object_get(c->runtime, "vm-configuration");
         json_t *ud = json_object_get(c->runtime, "user-data");
@@ -88,12 +80,7 @@ static void azure_claims_free(void *kind)
     if (c == NULL) {
         return;
     }
-    if (c->hw_ops != NULL && c->hw_ops->free != NULL && c->hw != NULL) {
-        c->hw_ops->free(c->hw);
-    }
-    if (c->tpm_ops != NULL && c->tpm_ops->free != NULL && c->tpm != NULL) {
-        c->tpm_ops->free(c->tpm);
-    }
+    cvma_tpm_bound_claims_free(&c->bound);
     json_decref(c->runtime);
     free(c);
 }
@@ -108,10 +95,10 @@ static const struct cvma_claims_ops azure_claims_ops = {
 const void *cvma_azure_hw_claims(const struct cvma_result *res, const struct cvma_claims_ops *ops)
 {
     const struct azure_claims *c = cvma_claims_kind(&res->claims, &azure_claims_ops);
-    if (c == NULL || c->hw_ops != ops) {
+    if (c == NULL || c->bound.hw_ops != ops) {
         return NULL;
     }
-    return c->hw;
+    return c->bound.hw;
 }
 
 /* A base64url JWK member as a BIGNUM. */
@@ -453,54 +440,19 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
         v->oom = true;
     }
 
-out:
+out:;
     /* The hardware verdict, claims and platform become the result's. */
-    cvma_verdict_merge(v, &hw.verdict);
-    {
-        unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
-        unsigned done = hw.verdict.checks_done;
-        if (!(tq.verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
-            !(tq.verdict.checks_done & CVMA_CHECK_PARSE)) {
-            done &= ~both;
+    struct azure_claims *ac = hw.claims.verified ? calloc(1, sizeof *ac) : NULL;
+    if (cvma_tpm_merge_bound(v, res, &hw, &tq, ac != NULL ? &ac->bound : NULL)) {
+        ac->runtime = claims;
+        claims = NULL;
+        if (strncmp(tq.trust_anchor, "tpm-ak:", 7) == 0) {
+            size_t n = strnlen(tq.trust_anchor + 7, sizeof ac->ak_spki_sha256 - 1);
+            memcpy(ac->ak_spki_sha256, tq.trust_anchor + 7, n);
+            ac->ak_spki_sha256[n] = '\0';
         }
-        v->checks_done |= done;
-    }
-    v->undecided = v->undecided || hw.verdict.undecided;
-    res->undecided = res->undecided || hw.undecided;
-    memcpy(res->trust_anchor, hw.trust_anchor, sizeof res->trust_anchor);
-    res->platform = hw.platform;
-    if (hw.claims.verified) {
-        struct azure_claims *ac = calloc(1, sizeof *ac);
-        if (ac == NULL) {
-            v->oom = true;
-        } else {
-            memcpy(res->claims.measurement, hw.claims.measurement, sizeof res->claims.measurement);
-            res->claims.measurement_len = hw.claims.measurement_len;
-            memcpy(res->claims.report_data, hw.claims.report_data, 64);
-            res->claims.debug = hw.claims.debug;
-            ac->hw_ops = hw.claims.ops;
-            ac->hw = hw.claims.kind;
-            hw.claims.ops = NULL;
-            hw.claims.kind = NULL;
-            if (tq.claims.verified) {
-                ac->tpm_ops = tq.claims.ops;
-                ac->tpm = tq.claims.kind;
-                tq.claims.ops = NULL;
-                tq.claims.kind = NULL;
-                /* The log's claims, set only when it replayed to the covered PCRs. */
-                res->claims.eventlog = tq.claims.eventlog;
-                tq.claims.eventlog = NULL;
-            }
-            ac->runtime = claims;
-            claims = NULL;
-            if (strncmp(tq.trust_anchor, "tpm-ak:", 7) == 0) {
-                size_t n = strnlen(tq.trust_anchor + 7, sizeof ac->ak_spki_sha256 - 1);
-                memcpy(ac->ak_spki_sha256, tq.trust_anchor + 7, n);
-                ac->ak_spki_sha256[n] = '\0';
-            }
-            cvma_claims_set_kind(&res->claims, &azure_claims_ops, ac);
-            res->claims.verified = true;
-        }
+        cvma_claims_set_kind(&res->claims, &azure_claims_ops, ac);
+        res->claims.verified = true;
     }
     json_decref(claims);
     free(ak_pem);

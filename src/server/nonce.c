@@ -271,26 +271,26 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
     return r;
 }
 
-/* Under s->lock: a connected context, or NULL. */
-static redisContext *redis_conn(struct cvma_spent *s)
+/* see server/nonce.h */
+struct redisContext *cvma_redis_conn(struct redisContext **rc, const char *host, int port, int db)
 {
-    if (s->rc != NULL && s->rc->err == 0) {
-        return s->rc;
+    if (*rc != NULL && (*rc)->err == 0) {
+        return *rc;
     }
-    if (s->rc != NULL) {
-        redisFree(s->rc);
-        s->rc = NULL;
+    if (*rc != NULL) {
+        redisFree(*rc);
+        *rc = NULL;
     }
     struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
+    redisContext *c = redisConnectWithTimeout(host, port, tv);
     if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
         if (c != NULL) {
             redisFree(c);
         }
         return NULL;
     }
-    if (s->db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", s->db);
+    if (db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
         if (r != NULL) {
             freeReplyObject(r);
@@ -300,7 +300,7 @@ static redisContext *redis_conn(struct cvma_spent *s)
             return NULL;
         }
     }
-    s->rc = c;
+    *rc = c;
     return c;
 }
 
@@ -313,7 +313,7 @@ static enum cvma_spend mark_redis(struct cvma_spent *s, const char *nonce, time_
         return CVMA_SPEND_REPLAY;
     }
     pthread_mutex_lock(&s->lock);
-    redisContext *c = redis_conn(s);
+    redisContext *c = cvma_redis_conn(&s->rc, s->host, s->port, s->db);
     if (c != NULL) {
         redisReply *r = redisCommand(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms);
         if (r != NULL) {
@@ -341,7 +341,7 @@ bool cvma_spent_healthy(struct cvma_spent *s)
     }
     bool ok = false;
     pthread_mutex_lock(&s->lock);
-    redisContext *c = redis_conn(s);
+    redisContext *c = cvma_redis_conn(&s->rc, s->host, s->port, s->db);
     if (c != NULL) {
         redisReply *r = redisCommand(c, "PING");
         ok = r != NULL && r->type == REDIS_REPLY_STATUS;

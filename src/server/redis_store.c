@@ -71,34 +71,7 @@ void cvma_redis_store_free(struct cvma_redis_store *rs)
 /* Under rs->lock: a connected context, or NULL. */
 static redisContext *conn(struct cvma_redis_store *rs)
 {
-    if (rs->rc != NULL && rs->rc->err == 0) {
-        return rs->rc;
-    }
-    if (rs->rc != NULL) {
-        redisFree(rs->rc);
-        rs->rc = NULL;
-    }
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout(rs->host, rs->port, tv);
-    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-        if (c != NULL) {
-            redisFree(c);
-        }
-        return NULL;
-    }
-    if (rs->db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", rs->db);
-        bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-        if (r != NULL) {
-            freeReplyObject(r);
-        }
-        if (!ok) {
-            redisFree(c);
-            return NULL;
-        }
-    }
-    rs->rc = c;
-    return c;
+    return cvma_redis_conn(&rs->rc, rs->host, rs->port, rs->db);
 }
 
 static enum cvma_store_answer registry_seen(void *arg, const char *provider, uint64_t version,

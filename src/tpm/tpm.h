@@ -97,6 +97,32 @@ struct cvma_tpm_quote_in {
  */
 void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_result *res);
 
+/* The hardware's and the quote's claims objects, moved into a bound kind's own claims. */
+struct cvma_tpm_bound_claims {
+    const struct cvma_claims_ops *hw_ops;
+    void *hw;
+    const struct cvma_claims_ops *tpm_ops; /* NULL when the quote's claims did not verify */
+    void *tpm;
+};
+
+/*
+ * Merges a hardware result hw and the result tq of a TPM quote whose AK the hardware vouches
+ * for (azure-snp, azure-tdx, svsm-vtpm) into res, whose verdict is v: the hardware's verdict
+ * (PARSE and SIGNATURE counted done only when the quote's were done too), undecided flags,
+ * trust anchor and platform. When hw's claims verified: the common claims (measurement,
+ * report_data, debug) are copied into res, the claims objects of hw and tq (tq's only when
+ * they verified) are moved into *out and the quote's event-log claims into res; returns true,
+ * the caller then sets its kind object on res. out NULL (the caller's kind object could not
+ * be allocated) marks v out of memory. Returns false when nothing was moved.
+ * The quote's reasons are not merged here (each caller maps them).
+ */
+bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struct cvma_result *hw,
+                          struct cvma_result *tq, struct cvma_tpm_bound_claims *out);
+/* Sets b's hardware and quote claims objects in o, each under its kind's key. */
+void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims *b);
+/* Frees b's claims objects (not b). */
+void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b);
+
 /*
  * The vTPM AK of a result of kind tpm, azure-snp, azure-tdx or svsm-vtpm as a JWK (new
  * reference): claims.tpm.ak.jwk, or the quote's object inside the kind's (claims.azure.tpm.ak.

@@ -857,3 +857,70 @@ out:
     free(sig);
     free(at);
 }
+
+/* see tpm/tpm.h */
+bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struct cvma_result *hw,
+                          struct cvma_result *tq, struct cvma_tpm_bound_claims *out)
+{
+    unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    unsigned done = hw->verdict.checks_done;
+
+    cvma_verdict_merge(v, &hw->verdict);
+    if (!(tq->verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
+        !(tq->verdict.checks_done & CVMA_CHECK_PARSE)) {
+        done &= ~both;
+    }
+    v->checks_done |= done;
+    v->undecided = v->undecided || hw->verdict.undecided;
+    res->undecided = res->undecided || hw->undecided;
+    memcpy(res->trust_anchor, hw->trust_anchor, sizeof res->trust_anchor);
+    res->platform = hw->platform;
+    if (!hw->claims.verified) {
+        return false;
+    }
+    if (out == NULL) {
+        v->oom = true;
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(res->claims.measurement, hw->claims.measurement, sizeof res->claims.measurement);
+    res->claims.measurement_len = hw->claims.measurement_len;
+    memcpy(res->claims.report_data, hw->claims.report_data, 64);
+    res->claims.debug = hw->claims.debug;
+    out->hw_ops = hw->claims.ops;
+    out->hw = hw->claims.kind;
+    hw->claims.ops = NULL;
+    hw->claims.kind = NULL;
+    if (tq->claims.verified) {
+        out->tpm_ops = tq->claims.ops;
+        out->tpm = tq->claims.kind;
+        tq->claims.ops = NULL;
+        tq->claims.kind = NULL;
+        /* The log's claims, set only when it replayed to the covered PCRs. */
+        res->claims.eventlog = tq->claims.eventlog;
+        tq->claims.eventlog = NULL;
+    }
+    return true;
+}
+
+/* see tpm/tpm.h */
+void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims *b)
+{
+    if (b->hw_ops != NULL && b->hw != NULL) {
+        json_object_set_new(o, b->hw_ops->key, b->hw_ops->to_json(b->hw));
+    }
+    if (b->tpm_ops != NULL && b->tpm != NULL) {
+        json_object_set_new(o, b->tpm_ops->key, b->tpm_ops->to_json(b->tpm));
+    }
+}
+
+/* see tpm/tpm.h */
+void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b)
+{
+    if (b->hw_ops != NULL && b->hw_ops->free != NULL && b->hw != NULL) {
+        b->hw_ops->free(b->hw);
+    }
+    if (b->tpm_ops != NULL && b->tpm_ops->free != NULL && b->tpm != NULL) {
+        b->tpm_ops->free(b->tpm);
+    }
+}

@@ -26,10 +26,7 @@
 
 /* The kind's claims: the SEV-SNP report's, the quote's, the EK and how the AK is tied. */
 struct svsm_claims {
-    const struct cvma_claims_ops *hw_ops;
-    void *hw;
-    const struct cvma_claims_ops *tpm_ops;
-    void *tpm;
+    struct cvma_tpm_bound_claims bound; /* the hardware report's claims, the quote's */
     char ek_name[2 * sizeof(TPMU_NAME) + 1];
     bool activated; /* the credential-activation round trip proved the AK-to-EK link */
 };
@@ -41,12 +38,7 @@ static json_t *svsm_claims_to_json(const void *kind)
     if (o == NULL) {
         return NULL;
     }
-    if (c->hw_ops != NULL && c->hw != NULL) {
-        json_object_set_new(o, c->hw_ops->key, c->hw_ops->to_json(c->hw));
-    }
-    if (c->tpm_ops != NULL && c->tpm != NULL) {
-        json_object_set_new(o, c->tpm_ops->key, c->tpm_ops->to_json(c->tpm));
-    }
+    cvma_tpm_bound_claims_to_json(o, &c->bound);
     json_object_set_new(o, "ek", json_pack("{s:s}", "name", c->ek_name));
     json_object_set_new(o, "ak_binding",
                         json_string(c->activated ? "credential-activation" : "unproven"));
@@ -59,12 +51,7 @@ static void svsm_claims_free(void *kind)
     if (c == NULL) {
         return;
     }
-    if (c->hw_ops != NULL && c->hw_ops->free != NULL && c->hw != NULL) {
-        c->hw_ops->free(c->hw);
-    }
-    if (c->tpm_ops != NULL && c->tpm_ops->free != NULL && c->tpm != NULL) {
-        c->tpm_ops->free(c->tpm);
-    }
+    cvma_tpm_bound_claims_free(&c->bound);
     free(c);
 }
 
@@ -246,49 +233,15 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
                          "the AK's key could have made this quote");
     }
 
-out:
-    cvma_verdict_merge(v, &hw.verdict);
-    {
-        unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
-        unsigned done = hw.verdict.checks_done;
-        if (!(tq.verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
-            !(tq.verdict.checks_done & CVMA_CHECK_PARSE)) {
-            done &= ~both;
+out:;
+    struct svsm_claims *sc = hw.claims.verified ? calloc(1, sizeof *sc) : NULL;
+    if (cvma_tpm_merge_bound(v, res, &hw, &tq, sc != NULL ? &sc->bound : NULL)) {
+        if (ek_name.size > 0) {
+            cvma_hex_encode(ek_name.name, ek_name.size, sc->ek_name, sizeof sc->ek_name);
         }
-        v->checks_done |= done;
-    }
-    v->undecided = v->undecided || hw.verdict.undecided;
-    res->undecided = res->undecided || hw.undecided;
-    memcpy(res->trust_anchor, hw.trust_anchor, sizeof res->trust_anchor);
-    res->platform = hw.platform;
-    if (hw.claims.verified) {
-        struct svsm_claims *sc = calloc(1, sizeof *sc);
-        if (sc == NULL) {
-            v->oom = true;
-        } else {
-            memcpy(res->claims.measurement, hw.claims.measurement, sizeof res->claims.measurement);
-            res->claims.measurement_len = hw.claims.measurement_len;
-            memcpy(res->claims.report_data, hw.claims.report_data, 64);
-            res->claims.debug = hw.claims.debug;
-            sc->hw_ops = hw.claims.ops;
-            sc->hw = hw.claims.kind;
-            hw.claims.ops = NULL;
-            hw.claims.kind = NULL;
-            if (tq.claims.verified) {
-                sc->tpm_ops = tq.claims.ops;
-                sc->tpm = tq.claims.kind;
-                tq.claims.ops = NULL;
-                tq.claims.kind = NULL;
-                res->claims.eventlog = tq.claims.eventlog;
-                tq.claims.eventlog = NULL;
-            }
-            if (ek_name.size > 0) {
-                cvma_hex_encode(ek_name.name, ek_name.size, sc->ek_name, sizeof sc->ek_name);
-            }
-            sc->activated = activated_ok;
-            cvma_claims_set_kind(&res->claims, &svsm_claims_ops, sc);
-            res->claims.verified = true;
-        }
+        sc->activated = activated_ok;
+        cvma_claims_set_kind(&res->claims, &svsm_claims_ops, sc);
+        res->claims.verified = true;
     }
     cvma_result_cleanup(&hw);
     cvma_result_cleanup(&tq);
@@ -298,7 +251,7 @@ out:
 const struct cvma_snp_claims *cvma_vtpm_svsm_snp_claims(const struct cvma_result *res)
 {
     const struct svsm_claims *c = cvma_claims_kind(&res->claims, &svsm_claims_ops);
-    return c != NULL && c->hw_ops == &cvma_snp_claims_ops ? c->hw : NULL;
+    return c != NULL && c->bound.hw_ops == &cvma_snp_claims_ops ? c->bound.hw : NULL;
 }
 
 /* Only a bundle names this kind: its evidence bytes are an SEV-SNP report. */

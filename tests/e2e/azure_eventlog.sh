@@ -14,44 +14,14 @@ CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createak tpm2_quote tpm2_pcrextend python3 jq base64 openssl sha256sum; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
 done
-T=$(mktemp -d)
-PIDF=$T/swtpm.pid
-cleanup() {
-    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/swtpm.sh"
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 ok() { echo "ok   $*"; }
-
-PORT=$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
-i=0
-until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
-    sleep 0.1
-done
-t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
 cd "$T" || exit 1
 
 # The AK (RSA-2048, RSASSA-SHA256, as Azure's HCLAkPub).
-t tpm2_createek -c ek.ctx -G rsa -u ek.pub
-t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b -n ak.name
+swtpm_ek_ak ak.tpm2b
 t tpm2_readpublic -c ak.ctx -o ak.pem -f pem
 openssl rsa -pubin -in ak.pem -noout -modulus >ak.mod 2>&1 || { echo "FAIL: openssl rsa"; cat ak.mod; exit 1; }
 openssl rsa -pubin -in ak.pem -noout -text >ak.txt 2>&1 || { echo "FAIL: openssl rsa -text"; exit 1; }

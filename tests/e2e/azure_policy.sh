@@ -8,13 +8,7 @@
 # "sev-snp" does not cover azure-snp). The loader's rules for the new kinds and section.
 set -u
 CVM=${CVMATTEST_BIN:?}
-VEC=${CVMATTEST_VECTORS:-}
-S=$VEC/tpm/azure-snp-vtpm-coco-trustee
-ROOTS=$VEC/snp/roots/ask_ark_milan.pem
-if [ -z "$VEC" ] || [ ! -f "$S/evidence-v2.json" ] || [ ! -f "$ROOTS" ]; then
-    echo "SKIP: shared test vectors not found (set CVMATTEST_VECTORS): tpm/azure-snp-vtpm-coco-trustee"
-    exit 77
-fi
+. "$(dirname "$0")/lib/azure_sample.sh"
 command -v jq >/dev/null 2>&1 || { echo "SKIP: jq not installed"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

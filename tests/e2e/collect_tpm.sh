@@ -9,39 +9,10 @@ CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_nvdefine tpm2_pcrextend python3 jq; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
 done
-T=$(mktemp -d)
-PIDF=$T/swtpm.pid
-cleanup() {
-    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/swtpm.sh"
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 ok() { echo "ok   $*"; }
-
-PORT=$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
-TCTI="swtpm:host=127.0.0.1,port=$PORT"
-export TPM2TOOLS_TCTI="$TCTI"
-i=0
-until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
-    sleep 0.1
-done
 tpm2_pcrextend 16:sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824 >/dev/null ||
     fail "tpm2_pcrextend"
 PCR16=$(tpm2_pcrread sha256:16 | sed -n 's/^ *16 *: 0x\([0-9A-Fa-f]*\)$/\1/p' | tr 'A-F' 'a-f')

@@ -13,44 +13,14 @@ CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek python3 jq base64 sha512sum; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
 done
-T=$(mktemp -d)
-PIDF=$T/swtpm.pid
-cleanup() {
-    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/swtpm.sh"
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 ok() { echo "ok   $*"; }
-
-PORT=$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
-TCTI="swtpm:host=127.0.0.1,port=$PORT"
-export TPM2TOOLS_TCTI="$TCTI"
-i=0
-until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
-    sleep 0.1
-done
 cd "$T" || exit 1
 
 # The vTPM's EK (RSA template L-1) as the SVSM's manifest: its TPMT_PUBLIC.
-tpm2_createek -c ek.ctx -G rsa -u ek.tpm2b >tool.out 2>&1 || { echo "FAIL: tpm2_createek"; cat tool.out; exit 1; }
-tpm2_flushcontext -t >/dev/null 2>&1
+t tpm2_createek -c ek.ctx -G rsa -u ek.tpm2b
 tail -c +3 ek.tpm2b >manifest
 NONCE=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 rd() { # nonce manifest: SHA-512(nonce zero-padded to 64 bytes || manifest)

@@ -9,13 +9,7 @@ CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek tpm2_quote python3 jq base64; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
 done
-T=$(mktemp -d)
-PIDF=$T/swtpm.pid
-cleanup() {
-    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/swtpm.sh"
 fails=0
 check() { # name, expected exit, actual exit
     if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
@@ -23,34 +17,9 @@ check() { # name, expected exit, actual exit
 has() { grep -q -- "$2" "$1" && echo "ok   $1 has $2" || { echo "FAIL: $1 lacks $2"; head -c 800 "$1"; fails=$((fails + 1)); }; }
 lacks() { grep -q -- "$2" "$1" && { echo "FAIL: $1 has $2"; fails=$((fails + 1)); } || echo "ok   $1 lacks $2"; }
 
-# swtpm's TCTI wants the control channel on the server port + 1: find two free ports.
-PORT=$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
-i=0
-until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
-    sleep 0.1
-done
-# No resource manager: flush transient objects after each command.
-t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
 cd "$T" || exit 1
 
-t tpm2_createek -c ek.ctx -G rsa -u ek.pub
-t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.tpm2b -f pem -n ak.name
+swtpm_ek_ak ak.tpm2b -f pem
 t tpm2_readpublic -c ak.ctx -o ak.pub -f pem
 t tpm2_readpublic -c ak.ctx -o ak.tpmt -f tpmt
 t tpm2_readpublic -c ak.ctx -o ak.tpm2b

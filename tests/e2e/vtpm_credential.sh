@@ -8,44 +8,14 @@ CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek tpm2_activatecredential tpm2_policysecret python3 cmp; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools)"; exit 77; }
 done
-T=$(mktemp -d)
-PIDF=$T/swtpm.pid
-cleanup() {
-    [ -s "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib/swtpm.sh"
 fails=0
 check() { # name, expected exit, actual exit
     if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
 }
-
-PORT=$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
-i=0
-until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
-    sleep 0.1
-done
-t() { "$@" >"$T/tool.out" 2>&1 || { echo "FAIL: $*"; cat "$T/tool.out"; exit 1; }; tpm2_flushcontext -t >/dev/null 2>&1; }
 cd "$T" || exit 1
 
-t tpm2_createek -c ek.ctx -G rsa -u ek.pub
-t tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name
+swtpm_ek_ak ak.pub
 t tpm2_createak -C ek.ctx -c ak2.ctx -G rsa -g sha256 -s rsassa -u ak2.pub -n ak2.name
 
 # activate CRED OUT: TPM2_ActivateCredential with the AK and the EK (its policy: PolicySecret
