@@ -217,3 +217,74 @@ uint64_t cvma_dircache_misses(const struct cvma_dircache *c)
 {
     return c == NULL ? 0 : atomic_load_explicit(&c->misses, memory_order_relaxed);
 }
+
+/* see collateral/dircache.h */
+enum cvma_status cvma_dircache_pack(const struct cvma_buf *const *parts, size_t n,
+                                    struct cvma_buf *out)
+{
+    size_t len = 0, off = 0;
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i]->len > UINT32_MAX || SIZE_MAX - len < 4 + parts[i]->len) {
+            return CVMA_E_INTERNAL;
+        }
+        len += 4 + parts[i]->len;
+    }
+    if ((out->p = malloc(len ? len : 1)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t l = (uint32_t)parts[i]->len;
+        for (int k = 0; k < 4; k++) {
+            out->p[off++] = (uint8_t)(l >> (8 * k));
+        }
+        if (l > 0) {
+            memcpy(out->p + off, parts[i]->p, l);
+        }
+        off += l;
+    }
+    out->len = len;
+    return CVMA_OK;
+}
+
+/* see collateral/dircache.h */
+enum cvma_status cvma_dircache_unpack(const struct cvma_buf *in, struct cvma_buf *const *parts,
+                                      size_t n)
+{
+    enum cvma_status st = CVMA_OK;
+    size_t off = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        memset(parts[i], 0, sizeof *parts[i]);
+    }
+    for (size_t i = 0; i < n && st == CVMA_OK; i++) {
+        if (in->len - off < 4) {
+            st = CVMA_E_INTERNAL;
+            break;
+        }
+        uint32_t l = (uint32_t)in->p[off] | (uint32_t)in->p[off + 1] << 8 |
+                     (uint32_t)in->p[off + 2] << 16 | (uint32_t)in->p[off + 3] << 24;
+        off += 4;
+        if (in->len - off < l) {
+            st = CVMA_E_INTERNAL;
+        } else if (l > 0) {
+            if ((parts[i]->p = malloc(l)) == NULL) {
+                st = CVMA_E_NOMEM;
+            } else {
+                memcpy(parts[i]->p, in->p + off, l);
+                parts[i]->len = l;
+            }
+        }
+        off += l;
+    }
+    if (st == CVMA_OK && off != in->len) {
+        st = CVMA_E_INTERNAL;
+    }
+    if (st != CVMA_OK) {
+        for (size_t i = 0; i < n; i++) {
+            cvma_buf_free(parts[i]);
+        }
+    }
+    return st;
+}

@@ -76,6 +76,17 @@ CVMA_MUST_USE enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const 
 void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir,
                        const struct cvma_dircache_stamp *stamp, const uint8_t *val, size_t len);
 
+/*
+ * A value made of n byte strings (a loader's files or decoded parts), in one buffer: each as
+ * a 4-byte little-endian length and its bytes. pack: CVMA_OK, CVMA_E_NOMEM, CVMA_E_INTERNAL
+ * (a part of 4 GiB or more). unpack: the inverse into n zeroed bufs (malloc'd; empty parts
+ * stay empty); CVMA_E_INTERNAL when in is not n such parts (the bufs are then freed).
+ */
+CVMA_MUST_USE enum cvma_status cvma_dircache_pack(const struct cvma_buf *const *parts, size_t n,
+                                                  struct cvma_buf *out);
+CVMA_MUST_USE enum cvma_status cvma_dircache_unpack(const struct cvma_buf *in,
+                                                    struct cvma_buf *const *parts, size_t n);
+
 /* Counters since creation (for tests and metrics). */
 uint64_t cvma_dircache_hits(const struct cvma_dircache *c);
 uint64_t cvma_dircache_misses(const struct cvma_dircache *c);

@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "collateral/dircache.h"
 #include "collateral/source.h"
 #include "common/hex.h"
 #include "common/jscan.h"
@@ -606,24 +607,38 @@ enum cvma_status cvma_tdx_collateral_load_dir(const char *dir, struct cvma_tdx_c
     return cvma_tdx_collateral_load(&src, c, v);
 }
 
-/* see tdx/tdx_collateral.h */
-enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
-                                          struct cvma_tdx_collateral *c, struct cvma_verdict *v)
+/* Reads every file of file_names from src into f (absent: empty, missing set). On failure f
+ * is freed. */
+static enum cvma_status read_files(const struct cvma_collateral_src *src, struct cvma_buf *f,
+                                   bool *missing)
+{
+    enum cvma_status st = CVMA_OK;
+
+    memset(f, 0, sizeof *f * F_COUNT_);
+    for (int i = 0; i < F_COUNT_ && st == CVMA_OK; i++) {
+        st = read_file(src, file_names[i], &f[i], &missing[i]);
+    }
+    if (st != CVMA_OK) {
+        for (int i = 0; i < F_COUNT_; i++) {
+            cvma_buf_free(&f[i]);
+        }
+    }
+    return st;
+}
+
+/* Decodes the files read from src (f, missing: read_files) into c; frees f. */
+static enum cvma_status decode_files(const struct cvma_collateral_src *src, struct cvma_buf *f,
+                                     const bool *missing, struct cvma_tdx_collateral *c,
+                                     struct cvma_verdict *v)
 {
     char where[512];
     enum cvma_status st = CVMA_OK;
-    struct cvma_buf f[F_COUNT_];
-    bool missing[F_COUNT_];
     char absent[256];
     size_t used = 0;
 
     memset(c, 0, sizeof *c);
-    memset(f, 0, sizeof f);
     absent[0] = '\0';
     for (int i = 0; i < F_COUNT_; i++) {
-        if ((st = read_file(src, file_names[i], &f[i], &missing[i])) != CVMA_OK) {
-            goto out;
-        }
         bool optional = i == F_TCB_SIG || i == F_QE_SIG;
         if (missing[i] && !optional && used < sizeof absent) {
             int w = snprintf(absent + used, sizeof absent - used, "%s%s", used ? ", " : "",
@@ -684,5 +699,123 @@ out:
     if (st != CVMA_OK) {
         cvma_tdx_collateral_cleanup(c);
     }
+    return st;
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
+                                          struct cvma_tdx_collateral *c, struct cvma_verdict *v)
+{
+    struct cvma_buf f[F_COUNT_];
+    bool missing[F_COUNT_];
+    enum cvma_status st;
+
+    memset(c, 0, sizeof *c);
+    if ((st = read_files(src, f, missing)) != CVMA_OK) {
+        return st;
+    }
+    return decode_files(src, f, missing, c, v);
+}
+
+/* True when no bundle part is one of the files of the directory (the directory alone counts). */
+static bool parts_irrelevant(const struct cvma_collateral_src *src)
+{
+    for (size_t i = 0; i < src->n_parts; i++) {
+        for (int k = 0; k < F_COUNT_; k++) {
+            if (src->parts[i].name != NULL && strcmp(src->parts[i].name, file_names[k]) == 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* The files' bytes and which of them were absent (one byte each), as one dircache value. */
+static enum cvma_status pack_files(const struct cvma_buf *f, const bool *missing,
+                                   struct cvma_buf *out)
+{
+    uint8_t flags[F_COUNT_];
+    struct cvma_buf fl = {.p = flags, .len = F_COUNT_};
+    const struct cvma_buf *parts[F_COUNT_ + 1];
+
+    for (int i = 0; i < F_COUNT_; i++) {
+        flags[i] = missing[i] ? 1 : 0;
+        parts[i] = &f[i];
+    }
+    parts[F_COUNT_] = &fl;
+    return cvma_dircache_pack(parts, F_COUNT_ + 1, out);
+}
+
+/* The inverse of pack_files (bytes this process stored itself). On failure f is freed. */
+static enum cvma_status unpack_files(const struct cvma_buf *in, struct cvma_buf *f, bool *missing)
+{
+    struct cvma_buf fl;
+    struct cvma_buf *parts[F_COUNT_ + 1];
+    enum cvma_status st;
+
+    for (int i = 0; i < F_COUNT_; i++) {
+        parts[i] = &f[i];
+    }
+    parts[F_COUNT_] = &fl;
+    if ((st = cvma_dircache_unpack(in, parts, F_COUNT_ + 1)) != CVMA_OK) {
+        return st;
+    }
+    if (fl.len != F_COUNT_) {
+        for (int i = 0; i <= F_COUNT_; i++) {
+            cvma_buf_free(parts[i]);
+        }
+        return CVMA_E_INTERNAL;
+    }
+    for (int i = 0; i < F_COUNT_; i++) {
+        missing[i] = fl.p[i] != 0;
+    }
+    cvma_buf_free(&fl);
+    return CVMA_OK;
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
+                                                 const struct cvma_collateral_src *src,
+                                                 struct cvma_tdx_collateral *c,
+                                                 struct cvma_verdict *v)
+{
+    static const char tag[] = "tdx";
+    struct cvma_buf f[F_COUNT_], packed = {0};
+    bool missing[F_COUNT_];
+    struct cvma_dircache_stamp before, after;
+    enum cvma_status st;
+    size_t n_reasons = v->n_reasons;
+
+    if (dc == NULL || src->dir == NULL || !parts_irrelevant(src) ||
+        !cvma_dircache_stamp(src->dir, file_names, F_COUNT_, &before)) {
+        return cvma_tdx_collateral_load(src, c, v);
+    }
+    memset(c, 0, sizeof *c);
+    st = cvma_dircache_get(dc, tag, src->dir, &before, &packed);
+    if (st == CVMA_OK) {
+        /* A hit: the same bytes as last time, decoded and (later) checked again. */
+        st = unpack_files(&packed, f, missing);
+        cvma_buf_free(&packed);
+        if (st == CVMA_OK) {
+            return decode_files(src, f, missing, c, v);
+        }
+        if (st == CVMA_E_NOMEM) {
+            return st;
+        }
+    } else if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    if ((st = read_files(src, f, missing)) != CVMA_OK) {
+        return st;
+    }
+    /* Stored only when it decodes without a reason and the files did not move meanwhile. */
+    bool store = cvma_dircache_stamp(src->dir, file_names, F_COUNT_, &after) &&
+                 cvma_dircache_stamp_equal(&before, &after) &&
+                 pack_files(f, missing, &packed) == CVMA_OK;
+    st = decode_files(src, f, missing, c, v);
+    if (store && st == CVMA_OK && v->n_reasons == n_reasons) {
+        cvma_dircache_put(dc, tag, src->dir, &before, packed.p, packed.len);
+    }
+    cvma_buf_free(&packed);
     return st;
 }

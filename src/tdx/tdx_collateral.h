@@ -126,6 +126,17 @@ struct cvma_collateral_src;
 CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
                                                         struct cvma_tdx_collateral *c,
                                                         struct cvma_verdict *v);
+/*
+ * cvma_tdx_collateral_load through a verifier's directory cache (collateral/dircache.h): when
+ * dc is not NULL and src is a directory alone (no bundle part names one of its files), the
+ * files' bytes are read once and used again while stat shows each of them unchanged; they
+ * are decoded, and their signatures and chains checked by the caller, on every use. Only a
+ * set of files that decoded without a reason is stored. dc NULL: cvma_tdx_collateral_load.
+ */
+struct cvma_dircache;
+CVMA_MUST_USE enum cvma_status
+cvma_tdx_collateral_load_cached(struct cvma_dircache *dc, const struct cvma_collateral_src *src,
+                                struct cvma_tdx_collateral *c, struct cvma_verdict *v);
 
 /*
  * Finds the exact bytes of the value of top-level key `key` ("tcbInfo" or "enclaveIdentity")

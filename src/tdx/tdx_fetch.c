@@ -116,7 +116,9 @@ enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
     } else if (cvma_collateral_src_any(&src)) {
         struct cvma_verdict scratch;
         cvma_verdict_init(&scratch);
-        st = cvma_tdx_collateral_load(&src, &held->c, &scratch);
+        struct cvma_dircache *dc =
+                opts->collateral_hooks != NULL ? opts->collateral_hooks->dir_cache : NULL;
+        st = cvma_tdx_collateral_load_cached(dc, &src, &held->c, &scratch);
         if (st == CVMA_UNDECIDED && !opts->offline) {
             /* Not (all) in the directory: Intel PCS, as when no directory is given. */
             cvma_verdict_cleanup(&scratch);

@@ -17,12 +17,15 @@
 #include "collateral/dircache.h"
 #include "cvmattest/cvmattest.h"
 #include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
 #include "testutil.h"
 #include "verifier/verifier.h"
 
 struct fx {
     char *dir;   /* simulated SEV-SNP evidence and collateral */
     char *other; /* another simulated platform (other keys) */
+    char *tdx;   /* simulated TDX quote and collateral */
+    char *tdx_other;
 };
 
 /* Waits until files written now are older than the cache's settling time. */
@@ -35,13 +38,19 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     struct cvma_sim_snp_opts so;
+    struct cvma_sim_tdx_opts to;
     char err[256];
 
     f->dir = tu_tmpdir();
     f->other = tu_tmpdir();
+    f->tdx = tu_tmpdir();
+    f->tdx_other = tu_tmpdir();
     cvma_sim_snp_opts_default(&so);
+    cvma_sim_tdx_opts_default(&to);
     if (cvma_sim_snp_write(&so, f->dir, err, sizeof err) != CVMA_OK ||
-        cvma_sim_snp_write(&so, f->other, err, sizeof err) != CVMA_OK) {
+        cvma_sim_snp_write(&so, f->other, err, sizeof err) != CVMA_OK ||
+        cvma_sim_tdx_write(&to, f->tdx, err, sizeof err) != CVMA_OK ||
+        cvma_sim_tdx_write(&to, f->tdx_other, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "sim: %s\n", err);
         return -1;
     }
@@ -55,23 +64,27 @@ static int teardown(void **state)
     struct fx *f = *state;
     tu_rmtree(f->dir);
     tu_rmtree(f->other);
+    tu_rmtree(f->tdx);
+    tu_rmtree(f->tdx_other);
     free(f->dir);
     free(f->other);
+    free(f->tdx);
+    free(f->tdx_other);
     free(f);
     return 0;
 }
 
-static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
+static struct cvma_verifier *verifier_of(const char *dir, const char *root, bool no_cache)
 {
     struct cvma_verifier_config cfg;
     struct cvma_verifier *v = NULL;
-    char *ark = tu_path(f->dir, "ark.pem");
+    char *ark = tu_path(dir, root);
     const char *roots[] = {ark};
     char err[256];
     memset(&cfg, 0, sizeof cfg);
     cfg.trust_root_files = roots;
     cfg.n_trust_root_files = 1;
-    cfg.collateral_dir = f->dir;
+    cfg.collateral_dir = dir;
     cfg.offline = true;
     cfg.no_cache = no_cache;
     if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
@@ -81,14 +94,19 @@ static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
     return v;
 }
 
-/* Verifies dir/report.bin (bare: every collateral file from the directory). */
-static struct cvma_result *verify(struct cvma_verifier *v, const struct fx *f)
+static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
+{
+    return verifier_of(f->dir, "ark.pem", no_cache);
+}
+
+/* Verifies dir/file (bare: every collateral file from the directory). */
+static struct cvma_result *verify_file(struct cvma_verifier *v, const char *dir, const char *file)
 {
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
     struct cvma_request req;
     char err[256];
-    char *path = tu_path(f->dir, "report.bin");
+    char *path = tu_path(dir, file);
     memset(&req, 0, sizeof req);
     if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
         fail_msg("evidence %s: %s", path, err);
@@ -97,6 +115,23 @@ static struct cvma_result *verify(struct cvma_verifier *v, const struct fx *f)
     cvma_evidence_free(ev);
     free(path);
     return res;
+}
+
+/* Verifies dir/report.bin. */
+static struct cvma_result *verify(struct cvma_verifier *v, const struct fx *f)
+{
+    return verify_file(v, f->dir, "report.bin");
+}
+
+static void expect_file(struct cvma_verifier *v, const char *dir, const char *file,
+                        enum cvma_result_status want, const char *reason)
+{
+    struct cvma_result *res = verify_file(v, dir, file);
+    assert_int_equal(cvma_result_status(res), want);
+    if (reason != NULL) {
+        assert_true(cvma_result_has_reason(res, reason));
+    }
+    cvma_result_free(res);
 }
 
 static void expect(struct cvma_verifier *v, const struct fx *f, enum cvma_result_status want,
@@ -179,6 +214,96 @@ static void test_dircache_sees_a_valid_file_replaced_by_rename(void **state)
     cvma_verifier_free(v);
 }
 
+/* TDX: the collateral directory's files are read once while unchanged; a TCB Info rewritten
+ * in place (not a document) or replaced by rename (another platform's, validly signed by
+ * other keys) is seen on the next verification, and the good one is accepted again. */
+static void test_dircache_tdx_hits_and_sees_a_rewritten_tcb_info(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = verifier_of(f->tdx, "root_ca.pem", false);
+    struct cvma_dircache *dc = v->hooks.dir_cache;
+    char *tcb = tu_path(f->tdx, "tcb_info.json");
+    char *saved = tu_path(f->tdx, "tcb_info.json.saved");
+    char *tmp = tu_path(f->tdx, "tcb_info.json.new");
+    char *foreign = tu_path(f->tdx_other, "tcb_info.json");
+    struct cvma_buf good;
+    tu_read(tcb, &good);
+    tu_copy(tcb, saved);
+    settle();
+
+    assert_non_null(dc);
+    uint64_t hits0 = cvma_dircache_hits(dc);
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+    assert_int_equal(cvma_dircache_hits(dc), hits0);
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+    assert_int_equal(cvma_dircache_hits(dc), hits0 + 2);
+
+    /* Rewritten in place, same size, not a document: read again, and refused. */
+    uint8_t *junk = malloc(good.len);
+    assert_non_null(junk);
+    memset(junk, 'x', good.len);
+    tu_write(tcb, junk, good.len);
+    expect_file(v, f->tdx, "quote.bin", CVMA_CONTRAINDICATED, "COLLATERAL_INVALID");
+    expect_file(v, f->tdx, "quote.bin", CVMA_CONTRAINDICATED, "COLLATERAL_INVALID");
+    assert_int_equal(cvma_dircache_hits(dc), hits0 + 2);
+
+    /* The good one back: accepted again. */
+    tu_write(tcb, good.p, good.len);
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+
+    /* Another platform's TCB Info (valid, signed by other keys), by rename: refused. */
+    settle();
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+    uint64_t hits = cvma_dircache_hits(dc);
+    tu_copy(foreign, tmp);
+    assert_int_equal(rename(tmp, tcb), 0);
+    struct cvma_result *res = verify_file(v, f->tdx, "quote.bin");
+    assert_int_not_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_int_equal(cvma_dircache_hits(dc), hits);
+    cvma_result_free(res);
+
+    assert_int_equal(rename(saved, tcb), 0);
+    expect_file(v, f->tdx, "quote.bin", CVMA_AFFIRMING, NULL);
+
+    free(junk);
+    cvma_buf_free(&good);
+    free(tcb);
+    free(saved);
+    free(tmp);
+    free(foreign);
+    cvma_verifier_free(v);
+}
+
+static void test_dircache_pack_round_trip_and_damage(void **state)
+{
+    (void)state;
+    uint8_t a[] = {1, 2, 3};
+    struct cvma_buf in[3] = {{.p = a, .len = sizeof a}, {0}, {.p = a, .len = 1}};
+    const struct cvma_buf *parts[] = {&in[0], &in[1], &in[2]};
+    struct cvma_buf out[3], packed;
+    struct cvma_buf *outp[] = {&out[0], &out[1], &out[2]};
+
+    assert_int_equal(cvma_dircache_pack(parts, 3, &packed), CVMA_OK);
+    assert_int_equal(packed.len, 3 * 4 + 3 + 1);
+    assert_int_equal(cvma_dircache_unpack(&packed, outp, 3), CVMA_OK);
+    assert_int_equal(out[0].len, 3);
+    assert_memory_equal(out[0].p, a, 3);
+    assert_int_equal(out[1].len, 0);
+    assert_int_equal(out[2].len, 1);
+    assert_int_equal(out[2].p[0], 1);
+    for (int i = 0; i < 3; i++) {
+        cvma_buf_free(&out[i]);
+    }
+    /* Too few or too many parts for the bytes: refused, nothing left behind. */
+    assert_int_equal(cvma_dircache_unpack(&packed, outp, 2), CVMA_E_INTERNAL);
+    assert_null(out[0].p);
+    packed.len--;
+    assert_int_equal(cvma_dircache_unpack(&packed, outp, 3), CVMA_E_INTERNAL);
+    assert_null(out[0].p);
+    cvma_buf_free(&packed);
+}
+
 static void test_dircache_stamp_tracks_absence_and_contents(void **state)
 {
     struct fx *f = *state;
@@ -232,6 +357,8 @@ int main(void)
             cmocka_unit_test(test_dircache_sees_a_valid_file_replaced_by_rename),
             cmocka_unit_test(test_dircache_stamp_tracks_absence_and_contents),
             cmocka_unit_test(test_dircache_cold_verifier_has_none),
+            cmocka_unit_test(test_dircache_tdx_hits_and_sees_a_rewritten_tcb_info),
+            cmocka_unit_test(test_dircache_pack_round_trip_and_damage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
