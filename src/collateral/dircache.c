@@ -12,6 +12,8 @@ struct entry {
     struct cvma_dircache_stamp stamp;
     uint8_t *val;
     size_t len;
+    void *obj; /* or an object (val NULL), of ops */
+    const struct cvma_dircache_obj_ops *ops;
     uint64_t used;
 };
 
@@ -43,6 +45,9 @@ static void entry_clear(struct entry *e)
     free(e->tag);
     free(e->dir);
     free(e->val);
+    if (e->obj != NULL) {
+        e->ops->free(e->obj);
+    }
     memset(e, 0, sizeof *e);
 }
 
@@ -123,6 +128,24 @@ static struct entry *find(struct cvma_dircache *c, const char *tag, const char *
     return NULL;
 }
 
+/* The entry (tag, dir) of this kind (ops NULL: bytes) when its stamp equals *stamp, or NULL.
+ * Under the lock. */
+static struct entry *find_fresh(struct cvma_dircache *c, const char *tag, const char *dir,
+                                const struct cvma_dircache_stamp *stamp,
+                                const struct cvma_dircache_obj_ops *ops)
+{
+    struct entry *e = find(c, tag, dir);
+    if (e != NULL && e->ops == ops && cvma_dircache_stamp_equal(&e->stamp, stamp)) {
+        return e;
+    }
+    return NULL;
+}
+
+static void count(struct cvma_dircache *c, enum cvma_status st)
+{
+    atomic_fetch_add_explicit(st == CVMA_OK ? &c->hits : &c->misses, 1, memory_order_relaxed);
+}
+
 enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const char *tag, const char *dir,
                                    const struct cvma_dircache_stamp *stamp, struct cvma_buf *out)
 {
@@ -130,8 +153,8 @@ enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const char *tag, con
     out->p = NULL;
     out->len = 0;
     pthread_mutex_lock(&c->mu);
-    struct entry *e = find(c, tag, dir);
-    if (e != NULL && cvma_dircache_stamp_equal(&e->stamp, stamp)) {
+    struct entry *e = find_fresh(c, tag, dir, stamp, NULL);
+    if (e != NULL) {
         /* One spare byte so that an empty value still owns a buffer. */
         if ((out->p = malloc(e->len + 1)) == NULL) {
             st = CVMA_E_NOMEM;
@@ -145,7 +168,28 @@ enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const char *tag, con
         }
     }
     pthread_mutex_unlock(&c->mu);
-    atomic_fetch_add_explicit(st == CVMA_OK ? &c->hits : &c->misses, 1, memory_order_relaxed);
+    count(c, st);
+    return st;
+}
+
+enum cvma_status cvma_dircache_get_obj(struct cvma_dircache *c, const char *tag, const char *dir,
+                                       const struct cvma_dircache_stamp *stamp,
+                                       const struct cvma_dircache_obj_ops *ops, void **out)
+{
+    enum cvma_status st = CVMA_E_IO;
+    *out = NULL;
+    pthread_mutex_lock(&c->mu);
+    struct entry *e = find_fresh(c, tag, dir, stamp, ops);
+    if (e != NULL) {
+        if ((*out = ops->dup(e->obj)) == NULL) {
+            st = CVMA_E_NOMEM;
+        } else {
+            e->used = ++c->clock;
+            st = CVMA_OK;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    count(c, st);
     return st;
 }
 
@@ -170,6 +214,31 @@ static bool too_recent(const struct cvma_dircache_stamp *stamp)
     return false;
 }
 
+/* Stores n (taken) under its tag and dir, replacing what was there or the least recently
+ * used entry. */
+static void store(struct cvma_dircache *c, struct entry *n)
+{
+    pthread_mutex_lock(&c->mu);
+    struct entry *e = find(c, n->tag, n->dir);
+    for (size_t i = 0; e == NULL && i < c->cap; i++) {
+        if (c->e[i].tag == NULL) {
+            e = &c->e[i];
+        }
+    }
+    if (e == NULL) {
+        e = &c->e[0];
+        for (size_t i = 1; i < c->cap; i++) {
+            if (c->e[i].used < e->used) {
+                e = &c->e[i];
+            }
+        }
+    }
+    entry_clear(e);
+    n->used = ++c->clock;
+    *e = *n;
+    pthread_mutex_unlock(&c->mu);
+}
+
 void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir,
                        const struct cvma_dircache_stamp *stamp, const uint8_t *val, size_t len)
 {
@@ -187,25 +256,23 @@ void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir
     }
     n.len = len;
     n.stamp = *stamp;
-    pthread_mutex_lock(&c->mu);
-    struct entry *e = find(c, tag, dir);
-    for (size_t i = 0; e == NULL && i < c->cap; i++) {
-        if (c->e[i].tag == NULL) {
-            e = &c->e[i];
-        }
+    store(c, &n);
+}
+
+void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char *dir,
+                           const struct cvma_dircache_stamp *stamp, void *obj,
+                           const struct cvma_dircache_obj_ops *ops)
+{
+    struct entry n = {0};
+    if (too_recent(stamp) || (n.tag = strdup(tag)) == NULL || (n.dir = strdup(dir)) == NULL) {
+        entry_clear(&n);
+        ops->free(obj);
+        return;
     }
-    if (e == NULL) {
-        e = &c->e[0];
-        for (size_t i = 1; i < c->cap; i++) {
-            if (c->e[i].used < e->used) {
-                e = &c->e[i];
-            }
-        }
-    }
-    entry_clear(e);
-    n.used = ++c->clock;
-    *e = n;
-    pthread_mutex_unlock(&c->mu);
+    n.obj = obj;
+    n.ops = ops;
+    n.stamp = *stamp;
+    store(c, &n);
 }
 
 uint64_t cvma_dircache_hits(const struct cvma_dircache *c)
@@ -216,75 +283,4 @@ uint64_t cvma_dircache_hits(const struct cvma_dircache *c)
 uint64_t cvma_dircache_misses(const struct cvma_dircache *c)
 {
     return c == NULL ? 0 : atomic_load_explicit(&c->misses, memory_order_relaxed);
-}
-
-/* see collateral/dircache.h */
-enum cvma_status cvma_dircache_pack(const struct cvma_buf *const *parts, size_t n,
-                                    struct cvma_buf *out)
-{
-    size_t len = 0, off = 0;
-
-    memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < n; i++) {
-        if (parts[i]->len > UINT32_MAX || SIZE_MAX - len < 4 + parts[i]->len) {
-            return CVMA_E_INTERNAL;
-        }
-        len += 4 + parts[i]->len;
-    }
-    if ((out->p = malloc(len ? len : 1)) == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t l = (uint32_t)parts[i]->len;
-        for (int k = 0; k < 4; k++) {
-            out->p[off++] = (uint8_t)(l >> (8 * k));
-        }
-        if (l > 0) {
-            memcpy(out->p + off, parts[i]->p, l);
-        }
-        off += l;
-    }
-    out->len = len;
-    return CVMA_OK;
-}
-
-/* see collateral/dircache.h */
-enum cvma_status cvma_dircache_unpack(const struct cvma_buf *in, struct cvma_buf *const *parts,
-                                      size_t n)
-{
-    enum cvma_status st = CVMA_OK;
-    size_t off = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        memset(parts[i], 0, sizeof *parts[i]);
-    }
-    for (size_t i = 0; i < n && st == CVMA_OK; i++) {
-        if (in->len - off < 4) {
-            st = CVMA_E_INTERNAL;
-            break;
-        }
-        uint32_t l = (uint32_t)in->p[off] | (uint32_t)in->p[off + 1] << 8 |
-                     (uint32_t)in->p[off + 2] << 16 | (uint32_t)in->p[off + 3] << 24;
-        off += 4;
-        if (in->len - off < l) {
-            st = CVMA_E_INTERNAL;
-        } else if (l > 0) {
-            if ((parts[i]->p = malloc(l)) == NULL) {
-                st = CVMA_E_NOMEM;
-            } else {
-                memcpy(parts[i]->p, in->p + off, l);
-                parts[i]->len = l;
-            }
-        }
-        off += l;
-    }
-    if (st == CVMA_OK && off != in->len) {
-        st = CVMA_E_INTERNAL;
-    }
-    if (st != CVMA_OK) {
-        for (size_t i = 0; i < n; i++) {
-            cvma_buf_free(parts[i]);
-        }
-    }
-    return st;
 }

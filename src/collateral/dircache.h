@@ -1,8 +1,9 @@
 /*
  * The collateral directory's files, decoded once: a small in-memory cache, owned by a
  * verifier and shared by its threads, of what a loader made of a set of files of one
- * directory (for SEV-SNP: the DER certificates and CRL of --collateral DIR). Vendor-free: a
- * value is opaque bytes under a tag chosen by the loader.
+ * directory (for SEV-SNP: the DER certificates and CRL of --collateral DIR; for TDX: the
+ * decoded issuer chains and CRLs and the documents' bytes). Vendor-free: a value is opaque
+ * bytes, or an object with its own copy and free functions, under a tag chosen by the loader.
  *
  * Invalidation: every use stats the files again (device, inode, size, modification and
  * change times to the nanosecond, or absence); an entry is used only when all of them are as
@@ -77,15 +78,28 @@ void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir
                        const struct cvma_dircache_stamp *stamp, const uint8_t *val, size_t len);
 
 /*
- * A value made of n byte strings (a loader's files or decoded parts), in one buffer: each as
- * a 4-byte little-endian length and its bytes. pack: CVMA_OK, CVMA_E_NOMEM, CVMA_E_INTERNAL
- * (a part of 4 GiB or more). unpack: the inverse into n zeroed bufs (malloc'd; empty parts
- * stay empty); CVMA_E_INTERNAL when in is not n such parts (the bufs are then freed).
+ * A value may also be an object of the loader's (decoded certificates, say) instead of bytes:
+ * dup makes the copy a get hands out (called under the cache's lock; it may share immutable
+ * parts by reference count; NULL: out of memory), free frees the object. An entry is of one
+ * kind: a get of bytes does not see an object, nor a get_obj of other ops.
  */
-CVMA_MUST_USE enum cvma_status cvma_dircache_pack(const struct cvma_buf *const *parts, size_t n,
-                                                  struct cvma_buf *out);
-CVMA_MUST_USE enum cvma_status cvma_dircache_unpack(const struct cvma_buf *in,
-                                                    struct cvma_buf *const *parts, size_t n);
+struct cvma_dircache_obj_ops {
+    void *(*dup)(const void *obj);
+    void (*free)(void *obj);
+};
+
+/* cvma_dircache_get for an object of ops: CVMA_OK with *out = ops->dup(stored); CVMA_E_IO (a
+ * miss); CVMA_E_NOMEM. */
+CVMA_MUST_USE enum cvma_status cvma_dircache_get_obj(struct cvma_dircache *c, const char *tag,
+                                                     const char *dir,
+                                                     const struct cvma_dircache_stamp *stamp,
+                                                     const struct cvma_dircache_obj_ops *ops,
+                                                     void **out);
+
+/* cvma_dircache_put for an object: obj is taken (freed with ops->free when not stored). */
+void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char *dir,
+                           const struct cvma_dircache_stamp *stamp, void *obj,
+                           const struct cvma_dircache_obj_ops *ops);
 
 /* Counters since creation (for tests and metrics). */
 uint64_t cvma_dircache_hits(const struct cvma_dircache *c);

@@ -626,10 +626,24 @@ static enum cvma_status read_files(const struct cvma_collateral_src *src, struct
     return st;
 }
 
-/* Decodes the files read from src (f, missing: read_files) into c; frees f. */
+/* What the directory cache keeps of a TDX collateral directory: the documents' files as
+ * bytes (parsed and their signatures checked on every use) and the certificates and CRLs
+ * decoded (their chains, signatures and validity checked on every use). */
+struct dir_obj {
+    struct cvma_buf f[F_COUNT_]; /* the four document files; the others empty */
+    bool missing[F_COUNT_];
+    STACK_OF(X509) * tcb_info_chain;
+    STACK_OF(X509) * qe_identity_chain;
+    X509_CRL *pck_crl, *root_ca_crl;
+};
+
+/*
+ * Decodes the files read from src (f, missing: read_files) into c; frees f. pre not NULL:
+ * the certificate chains and CRLs already decoded (taken from pre), not from f.
+ */
 static enum cvma_status decode_files(const struct cvma_collateral_src *src, struct cvma_buf *f,
-                                     const bool *missing, struct cvma_tdx_collateral *c,
-                                     struct cvma_verdict *v)
+                                     const bool *missing, struct dir_obj *pre,
+                                     struct cvma_tdx_collateral *c, struct cvma_verdict *v)
 {
     char where[512];
     enum cvma_status st = CVMA_OK;
@@ -662,22 +676,32 @@ static enum cvma_status decode_files(const struct cvma_collateral_src *src, stru
                        v)) != CVMA_OK) {
         goto out;
     }
-    if ((c->tcb_info_chain = cvma_x509_load_pem_stack(f[F_TCB_CHAIN].p, f[F_TCB_CHAIN].len)) ==
-        NULL) {
+    if (pre != NULL) {
+        c->tcb_info_chain = pre->tcb_info_chain;
+        c->qe_identity_chain = pre->qe_identity_chain;
+        c->pck_crl = pre->pck_crl;
+        c->root_ca_crl = pre->root_ca_crl;
+        pre->tcb_info_chain = pre->qe_identity_chain = NULL;
+        pre->pck_crl = pre->root_ca_crl = NULL;
+    }
+    if (c->tcb_info_chain == NULL && (c->tcb_info_chain = cvma_x509_load_pem_stack(
+                                              f[F_TCB_CHAIN].p, f[F_TCB_CHAIN].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: no PEM certificate", file_names[F_TCB_CHAIN]);
         goto out;
     }
-    if ((c->qe_identity_chain = cvma_x509_load_pem_stack(f[F_QE_CHAIN].p, f[F_QE_CHAIN].len)) ==
-        NULL) {
+    if (c->qe_identity_chain == NULL && (c->qe_identity_chain = cvma_x509_load_pem_stack(
+                                                 f[F_QE_CHAIN].p, f[F_QE_CHAIN].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: no PEM certificate", file_names[F_QE_CHAIN]);
         goto out;
     }
-    if ((c->pck_crl = cvma_tdx_crl_load_any(f[F_PCK_CRL].p, f[F_PCK_CRL].len)) == NULL) {
+    if (c->pck_crl == NULL &&
+        (c->pck_crl = cvma_tdx_crl_load_any(f[F_PCK_CRL].p, f[F_PCK_CRL].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: not a DER, PEM or hex-encoded CRL",
                          file_names[F_PCK_CRL]);
         goto out;
     }
-    if ((c->root_ca_crl = cvma_tdx_crl_load_any(f[F_ROOT_CRL].p, f[F_ROOT_CRL].len)) == NULL) {
+    if (c->root_ca_crl == NULL &&
+        (c->root_ca_crl = cvma_tdx_crl_load_any(f[F_ROOT_CRL].p, f[F_ROOT_CRL].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: not a DER, PEM or hex-encoded CRL",
                          file_names[F_ROOT_CRL]);
         goto out;
@@ -714,7 +738,7 @@ enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
     if ((st = read_files(src, f, missing)) != CVMA_OK) {
         return st;
     }
-    return decode_files(src, f, missing, c, v);
+    return decode_files(src, f, missing, NULL, c, v);
 }
 
 /* True when no bundle part is one of the files of the directory (the directory alone counts). */
@@ -730,48 +754,56 @@ static bool parts_irrelevant(const struct cvma_collateral_src *src)
     return true;
 }
 
-/* The files' bytes and which of them were absent (one byte each), as one dircache value. */
-static enum cvma_status pack_files(const struct cvma_buf *f, const bool *missing,
-                                   struct cvma_buf *out)
+/* dst = a copy of len bytes at p (len > 0). */
+static enum cvma_status buf_copy(struct cvma_buf *dst, const uint8_t *p, size_t len)
 {
-    uint8_t flags[F_COUNT_];
-    struct cvma_buf fl = {.p = flags, .len = F_COUNT_};
-    const struct cvma_buf *parts[F_COUNT_ + 1];
-
-    for (int i = 0; i < F_COUNT_; i++) {
-        flags[i] = missing[i] ? 1 : 0;
-        parts[i] = &f[i];
+    if ((dst->p = malloc(len)) == NULL) {
+        return CVMA_E_NOMEM;
     }
-    parts[F_COUNT_] = &fl;
-    return cvma_dircache_pack(parts, F_COUNT_ + 1, out);
-}
-
-/* The inverse of pack_files (bytes this process stored itself). On failure f is freed. */
-static enum cvma_status unpack_files(const struct cvma_buf *in, struct cvma_buf *f, bool *missing)
-{
-    struct cvma_buf fl;
-    struct cvma_buf *parts[F_COUNT_ + 1];
-    enum cvma_status st;
-
-    for (int i = 0; i < F_COUNT_; i++) {
-        parts[i] = &f[i];
-    }
-    parts[F_COUNT_] = &fl;
-    if ((st = cvma_dircache_unpack(in, parts, F_COUNT_ + 1)) != CVMA_OK) {
-        return st;
-    }
-    if (fl.len != F_COUNT_) {
-        for (int i = 0; i <= F_COUNT_; i++) {
-            cvma_buf_free(parts[i]);
-        }
-        return CVMA_E_INTERNAL;
-    }
-    for (int i = 0; i < F_COUNT_; i++) {
-        missing[i] = fl.p[i] != 0;
-    }
-    cvma_buf_free(&fl);
+    memcpy(dst->p, p, len);
+    dst->len = len;
     return CVMA_OK;
 }
+
+static void dir_obj_free(void *p)
+{
+    struct dir_obj *o = p;
+    if (o == NULL) {
+        return;
+    }
+    for (int i = 0; i < F_COUNT_; i++) {
+        cvma_buf_free(&o->f[i]);
+    }
+    sk_X509_pop_free(o->tcb_info_chain, X509_free);
+    sk_X509_pop_free(o->qe_identity_chain, X509_free);
+    X509_CRL_free(o->pck_crl);
+    X509_CRL_free(o->root_ca_crl);
+    free(o);
+}
+
+/* A copy: the bytes copied, the certificates and CRLs shared (reference counts). */
+static void *dir_obj_dup(const void *p)
+{
+    const struct dir_obj *o = p;
+    struct dir_obj *d = calloc(1, sizeof *d);
+    bool ok = d != NULL;
+
+    for (int i = 0; ok && i < F_COUNT_; i++) {
+        d->missing[i] = o->missing[i];
+        ok = o->f[i].len == 0 || buf_copy(&d->f[i], o->f[i].p, o->f[i].len) == CVMA_OK;
+    }
+    ok = ok && (d->tcb_info_chain = X509_chain_up_ref(o->tcb_info_chain)) != NULL &&
+         (d->qe_identity_chain = X509_chain_up_ref(o->qe_identity_chain)) != NULL &&
+         X509_CRL_up_ref(o->pck_crl) == 1 && (d->pck_crl = o->pck_crl) != NULL &&
+         X509_CRL_up_ref(o->root_ca_crl) == 1 && (d->root_ca_crl = o->root_ca_crl) != NULL;
+    if (!ok) {
+        dir_obj_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static const struct cvma_dircache_obj_ops dir_obj_ops = {.dup = dir_obj_dup, .free = dir_obj_free};
 
 /* see tdx/tdx_collateral.h */
 enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
@@ -780,9 +812,12 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
                                                  struct cvma_verdict *v)
 {
     static const char tag[] = "tdx";
-    struct cvma_buf f[F_COUNT_], packed = {0};
+    static const int docs[] = {F_TCB_INFO, F_TCB_SIG, F_QE_ID, F_QE_SIG};
+    struct cvma_buf f[F_COUNT_];
     bool missing[F_COUNT_];
     struct cvma_dircache_stamp before, after;
+    struct dir_obj *o = NULL;
+    void *got = NULL;
     enum cvma_status st;
     size_t n_reasons = v->n_reasons;
 
@@ -791,18 +826,19 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
         return cvma_tdx_collateral_load(src, c, v);
     }
     memset(c, 0, sizeof *c);
-    st = cvma_dircache_get(dc, tag, src->dir, &before, &packed);
+    st = cvma_dircache_get_obj(dc, tag, src->dir, &before, &dir_obj_ops, &got);
     if (st == CVMA_OK) {
-        /* A hit: the same bytes as last time, decoded and (later) checked again. */
-        st = unpack_files(&packed, f, missing);
-        cvma_buf_free(&packed);
-        if (st == CVMA_OK) {
-            return decode_files(src, f, missing, c, v);
-        }
-        if (st == CVMA_E_NOMEM) {
-            return st;
-        }
-    } else if (st == CVMA_E_NOMEM) {
+        /* A hit: the documents parsed again, the certificates and CRLs as decoded last time;
+         * every signature, chain and validity check runs on them as on a miss. */
+        o = got;
+        memcpy(f, o->f, sizeof f);
+        memcpy(missing, o->missing, sizeof missing);
+        memset(o->f, 0, sizeof o->f);
+        st = decode_files(src, f, missing, o, c, v);
+        dir_obj_free(o);
+        return st;
+    }
+    if (st == CVMA_E_NOMEM) {
         return st;
     }
     if ((st = read_files(src, f, missing)) != CVMA_OK) {
@@ -810,12 +846,23 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     }
     /* Stored only when it decodes without a reason and the files did not move meanwhile. */
     bool store = cvma_dircache_stamp(src->dir, file_names, F_COUNT_, &after) &&
-                 cvma_dircache_stamp_equal(&before, &after) &&
-                 pack_files(f, missing, &packed) == CVMA_OK;
-    st = decode_files(src, f, missing, c, v);
-    if (store && st == CVMA_OK && v->n_reasons == n_reasons) {
-        cvma_dircache_put(dc, tag, src->dir, &before, packed.p, packed.len);
+                 cvma_dircache_stamp_equal(&before, &after) && (o = calloc(1, sizeof *o)) != NULL;
+    for (size_t i = 0; store && i < CVMA_ARRAY_LEN(docs); i++) {
+        int k = docs[i];
+        store = f[k].len == 0 || buf_copy(&o->f[k], f[k].p, f[k].len) == CVMA_OK;
     }
-    cvma_buf_free(&packed);
+    if (store) {
+        memcpy(o->missing, missing, sizeof missing);
+    }
+    st = decode_files(src, f, missing, NULL, c, v);
+    if (store && st == CVMA_OK && v->n_reasons == n_reasons &&
+        (o->tcb_info_chain = X509_chain_up_ref(c->tcb_info_chain)) != NULL &&
+        (o->qe_identity_chain = X509_chain_up_ref(c->qe_identity_chain)) != NULL &&
+        X509_CRL_up_ref(c->pck_crl) == 1 && (o->pck_crl = c->pck_crl) != NULL &&
+        X509_CRL_up_ref(c->root_ca_crl) == 1 && (o->root_ca_crl = c->root_ca_crl) != NULL) {
+        cvma_dircache_put_obj(dc, tag, src->dir, &before, o, &dir_obj_ops);
+    } else {
+        dir_obj_free(o);
+    }
     return st;
 }
