@@ -54,3 +54,26 @@ int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
     hint(cmd);
     return 2;
 }
+
+/* see args.h */
+int cvma_cli_dispatch(const char *cmd, const struct cvma_cli_sub *subs, size_t n, int argc,
+                      char **argv, void (*usage)(FILE *))
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(sub, subs[i].name) == 0) {
+            return subs[i].fn(argc - 1, argv + 1);
+        }
+    }
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "cvmattest %s: unknown command '%s'\n", cmd, sub);
+    usage(stderr);
+    return 2;
+}

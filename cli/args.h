@@ -6,6 +6,8 @@
 #define CVMA_CLI_ARGS_H
 
 #include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "common/util.h"
 
@@ -23,5 +25,19 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints "cvmattest CMD: MESSAGE" and where the options are on stderr; returns 2. */
 int cvma_cli_usage_error(const char *cmd, const char *fmt, ...) CVMA_PRINTF(2, 3);
+
+/* A command with subcommands: a name and the function given argv from the subcommand on. */
+struct cvma_cli_sub {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+};
+
+/*
+ * Runs the subcommand argv[1] names; "help", "--help" and "-h" print usage on stdout (exit
+ * 0); none or an unknown one print why and usage on stderr (exit 2). cmd is the command's name
+ * in messages ("registry log").
+ */
+int cvma_cli_dispatch(const char *cmd, const struct cvma_cli_sub *subs, size_t n, int argc,
+                      char **argv, void (*usage)(FILE *));
 
 #endif

@@ -164,29 +164,10 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
 
 int cvma_cmd_registry(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } subs[] = {
+    static const struct cvma_cli_sub subs[] = {
             {"keygen", cvma_regcli_keygen}, {"build", cvma_regcli_build},
             {"prove", cvma_regcli_prove},   {"check", cvma_regcli_check},
             {"bench", cvma_regcli_bench},   {"log", cvma_regcli_log},
     };
-    if (argc < 2) {
-        registry_usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(subs); i++) {
-        if (strcmp(sub, subs[i].name) == 0) {
-            return subs[i].fn(argc - 1, argv + 1);
-        }
-    }
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        registry_usage(stdout);
-        return EXIT_OK;
-    }
-    fprintf(stderr, "cvmattest registry: unknown command '%s'\n", sub);
-    registry_usage(stderr);
-    return EXIT_USAGE;
+    return cvma_cli_dispatch("registry", subs, CVMA_ARRAY_LEN(subs), argc, argv, registry_usage);
 }

@@ -297,29 +297,10 @@ out:
 
 int cvma_regcli_log(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } subs[] = {
+    static const struct cvma_cli_sub subs[] = {
             {"keygen", cvma_reglog_keygen}, {"append", cvma_reglog_append},
             {"prove", cvma_reglog_prove},   {"check", cvma_reglog_check},
             {"bench", cvma_reglog_bench},
     };
-    if (argc < 2) {
-        log_usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(subs); i++) {
-        if (strcmp(sub, subs[i].name) == 0) {
-            return subs[i].fn(argc - 1, argv + 1);
-        }
-    }
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        log_usage(stdout);
-        return EXIT_OK;
-    }
-    fprintf(stderr, "cvmattest registry log: unknown command '%s'\n", sub);
-    log_usage(stderr);
-    return EXIT_USAGE;
+    return cvma_cli_dispatch("registry log", subs, CVMA_ARRAY_LEN(subs), argc, argv, log_usage);
 }

@@ -281,25 +281,10 @@ out:
 
 int cvma_cmd_witness(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "keygen") == 0) {
-        return keygen(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "cosign") == 0) {
-        return cosign(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "serve") == 0) {
-        return cvma_witness_serve(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return EXIT_OK;
-    }
-    fprintf(stderr, "cvmattest witness: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    static const struct cvma_cli_sub subs[] = {
+            {"keygen", keygen},
+            {"cosign", cosign},
+            {"serve", cvma_witness_serve},
+    };
+    return cvma_cli_dispatch("witness", subs, CVMA_ARRAY_LEN(subs), argc, argv, usage);
 }
