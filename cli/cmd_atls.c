@@ -505,7 +505,7 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, const struct cvma_atls_source *src,
                        uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
 {
-    char err[512];
+    char err[512] = "";
     uint8_t type = 0, *p = NULL;
     size_t len = 0;
     enum cvma_status st;
@@ -693,7 +693,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                       struct cvma_verifier *v)
 {
     const char *cmd = "atls-server";
-    char err[512];
+    char err[512] = "";
     uint8_t type = 0, *p = NULL, *first = NULL;
     size_t len = 0, first_len = 0;
     bool attested_client = !o->mutual;

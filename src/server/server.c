@@ -346,9 +346,13 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                              "the spent-nonce store cannot be reached");
             goto out;
         }
-        /* The expected REPORT_DATA is the nonce, zero-padded to 64 bytes. */
+        /* The expected REPORT_DATA is the nonce, zero-padded to 64 bytes; kinds with a TPM
+         * quote check the nonce itself against the quote's extraData. */
         rq.has_report_data = true;
         memcpy(rq.report_data, nb, nlen);
+        rq.has_nonce = true;
+        memcpy(rq.nonce, nb, nlen);
+        rq.nonce_len = nlen;
     }
     if (pub != NULL) {
         /* The key binding: REPORT_DATA is SHA-512(nonce || the key's DER SPKI). */

@@ -225,11 +225,13 @@ static enum cvma_status load_dir_cached(struct cvma_dircache *dc, const char *di
     } else if (st == CVMA_E_NOMEM) {
         return st;
     }
+    size_t n_reasons = v->n_reasons;
     if ((st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
         return st;
     }
-    if (cvma_dircache_stamp(dir, names, n, &after) && cvma_dircache_stamp_equal(&before, &after) &&
-        pack(c, &packed) == CVMA_OK) {
+    /* A reason raised while decoding (even a warning) is not stored: a hit would drop it. */
+    if (v->n_reasons == n_reasons && cvma_dircache_stamp(dir, names, n, &after) &&
+        cvma_dircache_stamp_equal(&before, &after) && pack(c, &packed) == CVMA_OK) {
         cvma_dircache_put(dc, tag, dir, &before, packed.p, packed.len);
         cvma_buf_free(&packed);
     }

@@ -132,4 +132,12 @@ void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b);
  */
 json_t *cvma_tpm_attested_key(const struct cvma_result *res);
 
+/*
+ * Evidence whose only fresh value is a TPM quote's extraData (kinds tpm, svsm-vtpm) cannot
+ * bind expected report data: when opts asks for REPORT_DATA other than the nonce itself
+ * (zero-padded), NONCE_REPORT_DATA_MISMATCH (never silently ignored). what names the evidence.
+ */
+void cvma_tpm_check_no_report_data(const struct cvma_verify_opts *opts, struct cvma_verdict *v,
+                                   const char *what);
+
 #endif

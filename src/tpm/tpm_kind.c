@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "collateral/source.h"
 #include "common/hex.h"
 #include "tpm/tpm.h"
@@ -42,6 +44,7 @@ static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verif
     (void)prepared;
     memset(&in, 0, sizeof in);
     res->verdict.checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    cvma_tpm_check_no_report_data(opts, &res->verdict, "tpm quote");
     if (sig == NULL || ak == NULL) {
         cvma_reject(&res->verdict, CVMA_R_PARSE_TRUNCATED,
                     "tpm quote: the bundle has no %s part: a quote is verified with its "
@@ -119,3 +122,25 @@ const struct cvma_kind cvma_kind_tpm = {
         .reads_event_log = true,
         .reads_tpm_parts = true,
 };
+
+/* see tpm/tpm.h */
+void cvma_tpm_check_no_report_data(const struct cvma_verify_opts *opts, struct cvma_verdict *v,
+                                   const char *what)
+{
+    uint8_t padded[64] = {0};
+    if (!opts->has_report_data) {
+        return;
+    }
+    /* The request's nonce given as REPORT_DATA too (zero-padded) is checked as the nonce. */
+    if (opts->has_nonce && opts->nonce_len <= sizeof padded) {
+        memcpy(padded, opts->nonce, opts->nonce_len);
+        if (CRYPTO_memcmp(padded, opts->report_data, sizeof padded) == 0) {
+            return;
+        }
+    }
+    cvma_reject(v, CVMA_R_NONCE_REPORT_DATA_MISMATCH,
+                "%s: this evidence has no REPORT_DATA the expected report data (or a bound public "
+                "key) could be compared with; only a nonce can be checked (in the quote's "
+                "extraData)",
+                what);
+}

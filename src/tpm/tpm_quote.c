@@ -730,10 +730,11 @@ json_t *cvma_tpm_attested_key(const struct cvma_result *res)
     for (size_t i = 0; i < CVMA_ARRAY_LEN(kinds); i++) {
         ours = ours || (res->tee != NULL && strcmp(res->tee, kinds[i]) == 0);
     }
-    /* An AK nothing verified vouches for is no attested key. */
-    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
-        ours = ours && res->verdict.reasons[i].code != CVMA_R_TPM_AK_NOT_BOUND;
-    }
+    /* An AK nothing verified vouches for is no attested key: not bound to hardware, or (SVSM)
+     * not proven to live in the vTPM whose EK the hardware report names. */
+    ours = ours && !cvma_verdict_has(&res->verdict, CVMA_R_TPM_AK_NOT_BOUND) &&
+           !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_AK_EK_UNPROVEN) &&
+           !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_CREDENTIAL_MISMATCH);
     if (!ours || !res->claims.verified || (claims = cvma_result_claims_json(res)) == NULL) {
         return NULL;
     }

@@ -152,6 +152,7 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     cvma_result_init(&hw, "sev-snp", opts->at);
     cvma_result_init(&tq, "tpm", opts->at);
     v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
+    cvma_tpm_check_no_report_data(opts, v, "svsm-vtpm");
     const struct cvma_named_part *q = part(opts, "tpm_quote");
     const struct cvma_named_part *sig = part(opts, "tpm_signature");
     const struct cvma_named_part *m = part(opts, "svsm_manifest");

@@ -153,6 +153,10 @@ has vb.json TPM_AK_NOT_BOUND
 $CVM verify bundle.json --json >vn.json; check "verify bundle without --nonce" 0 $?
 has vn.json TPM_NONCE_NOT_CHECKED
 $CVM verify bundle.json --nonce ff --json >vw.json; check "verify bundle, wrong nonce" 1 $?
+# a quote has no REPORT_DATA: expected report data is refused, never ignored
+$CVM verify bundle.json --nonce $NONCE --report-data "$(printf 'ab%.0s' $(seq 64))" --json >vr.json
+check "verify bundle --report-data (a quote cannot bind it)" 1 $?
+grep -q NONCE_REPORT_DATA_MISMATCH vr.json && echo "ok   --report-data on a quote: NONCE_REPORT_DATA_MISMATCH" || { echo "FAIL: --report-data on a quote"; fails=$((fails + 1)); }
 has vw.json TPM_NONCE_MISMATCH
 jq '.parts |= map(select(.role != "tpm_signature"))' bundle.json >nosig.json
 $CVM verify nosig.json --nonce $NONCE >/dev/null; check "bundle without a signature part" 1 $?

@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
+#include "tpm/tpm.h"
 #include "vtpm/vtpm.h"
 
 /* A TPMT_PUBLIC like the TCG EK template L-1 (random modulus), marshalled. */
@@ -342,6 +343,8 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     cvma_result_finish(&r.res);
     assert_false(cvma_verdict_has_error(&r.res.verdict));
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    /* an AK not proven to be in the vTPM is no attested key (no token cnf) */
+    assert_null(cvma_tpm_attested_key(&r.res));
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_AK_NOT_BOUND));
     assert_int_equal(r.res.status, CVMA_WARNING);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
@@ -356,6 +359,9 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     assert_false(cvma_verdict_has_error(&r.res.verdict));
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
     assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    json_t *ajwk = cvma_tpm_attested_key(&r.res);
+    assert_non_null(ajwk);
+    json_decref(ajwk);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "credential-activation");
 
     /* Another secret returned: the AK is not in that TPM. */
