@@ -21,6 +21,7 @@
 
 #include "cmd_registry.h"
 #include "cmds.h"
+#include "common/json_out.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "opts.h"
@@ -40,7 +41,7 @@ static double now_s(void)
 static bool sign_once(struct cvma_verifier *v, const char *kid, const struct cvma_result *res)
 {
     json_t *j = cvma_result_to_json(res);
-    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j != NULL ? cvma_json_compact(j, NULL) : NULL;
     char *token = NULL;
     bool ok = text != NULL && cvma_ear_sign_kid(res, j, v->result_key, kid, res->policy_id, NULL,
                                                 300, NULL, &token) == CVMA_OK;

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/util.h"
 #include "measure/measure.h"
 
@@ -129,7 +130,7 @@ static int write_policy(const char *path, const char *tee, const char *field, co
                         json_t *inputs, json_t *extra)
 {
     json_t *pol = json_object(), *sec = json_object();
-    char *desc_inputs = json_dumps(inputs, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *desc_inputs = cvma_json_compact(inputs, NULL);
     char *text = NULL;
     int rc = EXIT_USAGE;
     size_t dlen = desc_inputs != NULL ? strlen(desc_inputs) : 0;

@@ -13,6 +13,7 @@
 #include "args.h"
 #include "cmd_registry.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/util.h"
 #include "crypto/jws.h"
 
@@ -157,7 +158,7 @@ int cvma_regcli_bench(int argc, char **argv)
     for (size_t i = 0; i < n_sample; i++) {
         size_t idx = (size_t)(rng_next(&seed) % e.n);
         json_t *pj = cvma_reg_proof_to_json("bench", &e, &t, idx);
-        proof_text[i] = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+        proof_text[i] = pj ? cvma_json_compact(pj, NULL) : NULL;
         json_decref(pj);
         if (proof_text[i] == NULL ||
             cvma_reg_proof_parse((const uint8_t *)proof_text[i], strlen(proof_text[i]), &pp[i], err,

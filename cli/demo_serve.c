@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "common/base64.h"
+#include "common/json_out.h"
 #include "common/util.h"
 #include "crypto/jws.h"
 #include "demo.h"
@@ -213,7 +214,7 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
     if (cvma_sim_atls_evidence(o->sim_dir, rd, &ev, &ev_len, err, sizeof err) != CVMA_OK ||
         (b64 = cvma_base64_encode(ev, ev_len, CVMA_B64_STD)) == NULL ||
         (req = json_pack("{s:s, s:s}", "evidence", b64, "nonce", nonce_s)) == NULL ||
-        (post = json_dumps(req, JSON_COMPACT)) == NULL) {
+        (post = cvma_json_compact(req, NULL)) == NULL) {
         demo_line(d, false, "could not make the evidence: %s", err);
         goto out;
     }

@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "common/base64.h"
+#include "common/json_out.h"
 #include "sim/sim_util.h"
 #include "snp/snp.h"
 
@@ -169,8 +170,7 @@ enum cvma_status cvma_sim_atls_evidence(const char *dir, const uint8_t report_da
             goto out;
         }
     }
-    if (json_object_set(j, "parts", parts) != 0 ||
-        (text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+    if (json_object_set(j, "parts", parts) != 0 || (text = cvma_json_compact(j, NULL)) == NULL) {
         goto out;
     }
     *out_len = strlen(text);

@@ -8,6 +8,7 @@
 #include <openssl/obj_mac.h>
 
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/timeutil.h"
 #include "sim/sim_tdx_internal.h"
 
@@ -371,7 +372,7 @@ static enum cvma_status signed_doc(json_t *inner, const char *key_name, EVP_PKEY
     if (inner == NULL) {
         return CVMA_E_NOMEM;
     }
-    if ((text = json_dumps(inner, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+    if ((text = cvma_json_compact(inner, NULL)) == NULL) {
         goto out;
     }
     text_len = strlen(text);

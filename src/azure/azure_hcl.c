@@ -8,6 +8,7 @@
 #include "azure/azure.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 
 bool cvma_azure_hcl_detect(const uint8_t *p, size_t len)
@@ -216,7 +217,7 @@ static char *pcrs_to_json(const json_t *arr)
         }
         free(h);
     }
-    s = json_dumps(o, JSON_COMPACT);
+    s = cvma_json_compact(o, NULL);
 out:
     json_decref(o);
     return s;

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "common/base64.h"
+#include "common/json_out.h"
 
 #define P256_LEN 32
 #define P384_LEN 48
@@ -223,7 +224,7 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
         json_object_set_new(hdr, "alg", json_string(cvma_jws_alg_name(alg))) != 0 ||
         (typ != NULL && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
         (kid != NULL && json_object_set_new(hdr, "kid", json_string(kid)) != 0) ||
-        (hdr_json = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+        (hdr_json = cvma_json_compact(hdr, NULL)) == NULL ||
         (hdr_b64 = cvma_base64_encode((const uint8_t *)hdr_json, strlen(hdr_json), CVMA_B64_URL)) ==
                 NULL ||
         (pl_b64 = cvma_base64_encode(payload, payload_len, CVMA_B64_URL)) == NULL) {
@@ -274,7 +275,7 @@ enum cvma_jws_error cvma_jws_sign_json(EVP_PKEY *key, const char *typ, const cha
     char *s;
     enum cvma_jws_error e;
     *out = NULL;
-    if ((s = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+    if ((s = cvma_json_compact(payload, NULL)) == NULL) {
         return CVMA_JWS_NOMEM;
     }
     e = cvma_jws_sign(key, typ, kid, (const uint8_t *)s, strlen(s), out);

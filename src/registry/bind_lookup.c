@@ -16,6 +16,7 @@
 #include "collateral/cache.h"
 #include "collateral/http.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 #include "registry/bind_internal.h"
 #include "registry/registry.h"
@@ -132,7 +133,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
             json_t *c = json_pack("{s:b}", "listed", 1);
             char *s = NULL;
             if (c != NULL && (z == NULL || json_object_set(c, "zone", z) == 0) &&
-                (s = json_dumps(c, JSON_COMPACT)) != NULL) {
+                (s = cvma_json_compact(c, NULL)) != NULL) {
                 if (cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s), (int64_t)now + ttl) !=
                     CVMA_OK) {
                     cvma_errf(detail, detail_len, "lookup answer not cached");

@@ -22,6 +22,7 @@
 
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/util.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
@@ -109,7 +110,7 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
 
 static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int status, json_t *o)
 {
-    char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s = o != NULL ? cvma_json_compact(o, NULL) : NULL;
     json_decref(o);
     if (s == NULL) {
         static const char oom[] =
@@ -145,7 +146,7 @@ static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t 
         json_object_set_new(o, "request_id", json_string(r->rid));
         return send_json(c, r, 200, o);
     }
-    char *head = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *head = cvma_json_compact(o, NULL);
     json_decref(o);
     size_t hl = head != NULL ? strlen(head) : 0;
     size_t tl = token != NULL ? strlen(token) : 0;
@@ -435,7 +436,7 @@ static char *make_jwks(EVP_PKEY *key)
                                         "kid", kid, "alg", cvma_jws_alg_name(alg), "use", "sig"));
     }
     json_t *o = json_pack("{s:o}", "keys", keys);
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = cvma_json_compact(o, NULL);
     json_decref(o);
     return s;
 }

@@ -14,6 +14,7 @@
 #include "appraise/policy.h"
 #include "collateral/dircache.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "crypto/crypto.h"
 #include "crypto/jws.h"
 #include "registry/registry.h"
@@ -564,7 +565,8 @@ char *cvma_result_json(const struct cvma_result *r, bool pretty)
     json_t *o = cvma_result_to_json(r);
     char *s = NULL;
     if (o != NULL) {
-        s = json_dumps(o, pretty ? (JSON_INDENT(2) | JSON_PRESERVE_ORDER) : JSON_COMPACT);
+        s = pretty ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+                   : cvma_json_compact(o, NULL);
         json_decref(o);
     }
     return s;

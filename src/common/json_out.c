@@ -1,0 +1,242 @@
+#include "common/json_out.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
+{
+    if (b->failed) {
+        return false;
+    }
+    if (n >= b->cap - b->len || b->p == NULL) {
+        size_t cap = b->cap != 0 ? b->cap : 256;
+        while (n >= cap - b->len) {
+            if (cap > SIZE_MAX / 2) {
+                b->failed = true;
+                return false;
+            }
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->failed = true;
+            return false;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return true;
+}
+
+/* The length of the UTF-8 sequence at p[0..n) as jansson's utf8_iterate accepts it (shortest
+ * form, no surrogates, at most U+10FFFF); 0 when it is not one. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t len;
+    uint32_t v;
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+        v = (v << 6) | (p[i] & 0x3Fu);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (len == 3 && v < 0x800) ||
+        (len == 4 && v < 0x10000)) {
+        return 0;
+    }
+    return len;
+}
+
+static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const uint8_t *s = (const uint8_t *)str;
+    size_t run = 0; /* s[run_start..i) needs no escape */
+    size_t i = 0;
+
+    if (!cvma_strbuf_add(b, "\"", 1)) {
+        return false;
+    }
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, len - i);
+            if (k == 0) {
+                b->failed = true;
+                return false;
+            }
+            i += k;
+            continue;
+        }
+        if (!cvma_strbuf_add(b, str + run, i - run)) {
+            return false;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xF];
+            n = 6;
+            break;
+        }
+        if (!cvma_strbuf_add(b, esc, n)) {
+            return false;
+        }
+        run = ++i;
+    }
+    return cvma_strbuf_add(b, str + run, len - run) && cvma_strbuf_add(b, "\"", 1);
+}
+
+static bool write_integer(struct cvma_strbuf *b, json_int_t v)
+{
+    char d[24];
+    size_t n = sizeof d;
+    /* The magnitude as unsigned, so that the most negative value has one too. */
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[--n] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+    if (v < 0) {
+        d[--n] = '-';
+    }
+    return cvma_strbuf_add(b, d + n, sizeof d - n);
+}
+
+static bool write_value(struct cvma_strbuf *b, const json_t *j, unsigned depth)
+{
+    if (j == NULL || depth > CVMA_JSON_OUT_MAX_DEPTH) {
+        b->failed = true;
+        return false;
+    }
+    switch (json_typeof(j)) {
+    case JSON_NULL:
+        return cvma_strbuf_add(b, "null", 4);
+    case JSON_TRUE:
+        return cvma_strbuf_add(b, "true", 4);
+    case JSON_FALSE:
+        return cvma_strbuf_add(b, "false", 5);
+    case JSON_INTEGER:
+        return write_integer(b, json_integer_value(j));
+    case JSON_REAL: {
+        /* Rare here (the verifier writes none): jansson's own number formatting. */
+        char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        bool ok = s != NULL && cvma_strbuf_add(b, s, strlen(s));
+        free(s);
+        if (!ok) {
+            b->failed = true;
+        }
+        return ok;
+    }
+    case JSON_STRING:
+        return write_string(b, json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        if (!cvma_strbuf_add(b, "[", 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if ((i > 0 && !cvma_strbuf_add(b, ",", 1)) ||
+                !write_value(b, json_array_get(j, i), depth + 1)) {
+                return false;
+            }
+        }
+        return cvma_strbuf_add(b, "]", 1);
+    }
+    case JSON_OBJECT: {
+        bool first = true;
+        if (!cvma_strbuf_add(b, "{", 1)) {
+            return false;
+        }
+        for (void *it = json_object_iter((json_t *)(uintptr_t)j); it != NULL;
+             it = json_object_iter_next((json_t *)(uintptr_t)j, it)) {
+            if ((!first && !cvma_strbuf_add(b, ",", 1)) ||
+                !write_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) ||
+                !cvma_strbuf_add(b, ":", 1) ||
+                !write_value(b, json_object_iter_value(it), depth + 1)) {
+                return false;
+            }
+            first = false;
+        }
+        return cvma_strbuf_add(b, "}", 1);
+    }
+    }
+    b->failed = true;
+    return false;
+}
+
+bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)
+{
+    return write_value(b, j, 0);
+}
+
+char *cvma_json_compact(const json_t *j, size_t *len)
+{
+    struct cvma_strbuf b = {0};
+    if (len != NULL) {
+        *len = 0;
+    }
+    if (!json_is_object(j) && !json_is_array(j)) {
+        return NULL;
+    }
+    if (!cvma_json_write(&b, j)) {
+        free(b.p);
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = b.len;
+    }
+    return b.p;
+}

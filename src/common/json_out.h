@@ -1,0 +1,47 @@
+/*
+ * Compact JSON text of a jansson value: byte for byte what json_dumps(j, JSON_COMPACT) writes
+ * with the jansson 2.14 that Debian 12 ships (members in insertion order, '/' and non-ASCII
+ * text as they are, control characters as \b \f \n \r \t or \u00XX), about ten times faster.
+ * jansson's dumper formats every container's address into a string and keeps it in a hash
+ * table to find cycles, and hands the text out through a callback a few bytes at a time; on a
+ * verification result that costs more than the result's construction. The service writes
+ * each answer and each token with this (docs/performance.md).
+ *
+ * A cycle cannot be built through jansson's setters, but a depth beyond
+ * CVMA_JSON_OUT_MAX_DEPTH is refused all the same, like text that is not UTF-8 (jansson
+ * refuses such a value too; such a key, which only the _nocheck setters make, it writes as a
+ * lone '"', which is not JSON). tests/unit/test_json_out.c and fuzz/fuzz_json_out.c compare the two
+ * writers byte for byte.
+ */
+#ifndef CVMA_COMMON_JSON_OUT_H
+#define CVMA_COMMON_JSON_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+
+#define CVMA_JSON_OUT_MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH */
+
+/* A growing text buffer; failed stays true once an allocation or a write failed. */
+struct cvma_strbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool failed;
+};
+
+/* Appends n bytes (b->p stays NUL-terminated); false (and failed) when out of memory. */
+bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n);
+
+/* Appends the compact text of j (any type at the top). False when j is NULL, too deep, holds
+ * text that is not UTF-8, or memory ran out; b->failed is then set. */
+bool cvma_json_write(struct cvma_strbuf *b, const json_t *j);
+
+/* The compact text of an object or array (json_dumps' rule), malloc'd and NUL-terminated;
+ * *len (may be NULL) its length. NULL on any failure above or for another type at the top. */
+CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);
+
+#endif
