@@ -114,25 +114,32 @@ openssl rand -out "$T/nonce.key" 32
 base64 -w0 "$T/s/report.bin" >"$T/evidence.b64"
 # the in-process rate per CPU-second the bench used (robust to a busy machine, like the
 # instance's figure below), and per wall-clock second
-python3 - "$CVM" "$T/s" "$RUN" >"$T/inproc" <<'PY' || die "cvmattest bench failed"
+NCPU=$(nproc)
+# inproc EXTRA...: the in-process rate per CPU-second the bench used (robust to a busy machine,
+# like the instance's figure below), and per wall-clock second
+inproc() {
+    python3 - "$CVM" "$T/s" "$RUN" "$@" <<'PY'
 import json, resource, subprocess, sys
-cvm, d, secs = sys.argv[1], sys.argv[2], sys.argv[3]
-def run(extra):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([cvm, "bench", d + "/report.bin", "--collateral", d, "--offline",
-                          "--trust-root", d + "/ark.pem", "--seconds", secs, "--json"] + extra,
-                         capture_output=True, check=True).stdout
-    j = json.loads(out)
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (ru.ru_utime + ru.ru_stime) - (before.ru_utime + before.ru_stime)
-    return j["verifications"] / cpu, j["verifications_per_second"]
-plain, wall = run([])
-# the same with what serve adds per request: the result JSON written and its token signed
-signed, _ = run(["--sign-result", d + "/../v.key"])
-print("%.1f %.1f %.1f" % (plain, wall, signed))
+cvm, d, secs, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+out = subprocess.run([cvm, "bench", d + "/report.bin", "--collateral", d, "--offline",
+                      "--trust-root", d + "/ark.pem", "--seconds", secs, "--json"] + extra,
+                     capture_output=True, check=True).stdout
+j = json.loads(out)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (ru.ru_utime + ru.ru_stime) - (before.ru_utime + before.ru_stime)
+print("%.1f %.1f" % (j["verifications"] / cpu, j["verifications_per_second"]))
 PY
-read INPROC INPROC_WALL INPROC_SIGNED <"$T/inproc"
-echo "in-process cvmattest bench (one core): $INPROC verifications per CPU-second ($INPROC_WALL/s wall clock); $INPROC_SIGNED with each result signed"
+}
+# one thread, the other cores idle; every core busy (one thread each, as the instance keeps
+# them); and one thread that also writes each result and signs its token, as serve does
+inproc >"$T/inproc" || die "cvmattest bench failed"
+inproc --threads "$NCPU" >"$T/inproc_busy" || die "cvmattest bench --threads failed"
+inproc --sign-result "$T/v.key" >"$T/inproc_signed" || die "cvmattest bench --sign-result failed"
+read INPROC INPROC_WALL <"$T/inproc"
+read INPROC_BUSY _ <"$T/inproc_busy"
+read INPROC_SIGNED _ <"$T/inproc_signed"
+echo "in-process cvmattest bench: $INPROC verifications per CPU-second on one core ($INPROC_WALL/s wall clock), $INPROC_BUSY with all $NCPU cores busy; $INPROC_SIGNED on one core with each result signed"
 
 # --- redis-server, two instances ---
 RPORT=$(free_port)
@@ -179,6 +186,11 @@ c0=$(cpu "$(cat "$T/A.pid")")
 drive "$A" "$T/n1" "$T/r1"
 c1=$(cpu "$(cat "$T/A.pid")")
 TCK=$(getconf CLK_TCK)
+# the every-core-busy rate again right after, so that a machine whose speed drifts (shared
+# with other work) is compared over the same minute: the mean of both
+inproc --threads "$NCPU" >"$T/inproc_busy2" || die "cvmattest bench --threads failed"
+read INPROC_BUSY2 _ <"$T/inproc_busy2"
+INPROC_BUSY=$(python3 -c "print(round(($INPROC_BUSY + $INPROC_BUSY2) / 2, 1))")
 
 # --- 2. two instances behind nginx, B stopped halfway ---
 nonces "$N" "$POOL" "$T/n2"
@@ -228,10 +240,11 @@ st=$(curl -s -o "$T/limited.json" -w '%{http_code}' "$N/v1/nonce")
 
 # --- report ---
 python3 - "$INPROC" "$T/r1" "$T/r2" "$T/r3" "$c0" "$c1" "$TCK" "$(nproc)" "$THREADS" \
-    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" <<'PY'
+    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$INPROC_BUSY" <<'PY'
 import sys
 inproc = float(sys.argv[1])
 inproc_signed = float(sys.argv[16])
+inproc_busy = float(sys.argv[17])
 def rd(f):
     return dict(kv.split("=", 1) for kv in open(f).read().split()[1:])
 r1, r2, r3 = rd(sys.argv[2]), rd(sys.argv[3]), rd(sys.argv[4])
@@ -257,13 +270,15 @@ secs1 = int(r1["duration_us"]) / 1e6
 cores_used = (c1 - c0) / tck / secs1
 per_cpu = rate1 / cores_used if cores_used > 0 else 0
 per_core = rate1 / min(threads, ncpu)
-print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process cvmattest bench", inproc))
+print("%-44s %7.0f /s  (per CPU-second, one core, the others idle)" % ("in-process cvmattest bench", inproc))
+print("%-44s %7.0f /s  (per CPU-second, every core busy: --threads %d)" % ("in-process, every core busy", inproc_busy, ncpu))
 print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process, each result signed", inproc_signed))
 print("behind nginx: A answered %d, B answered %d before its SIGTERM; %d retried on the other"
       % (aup, bup, retried))
-print("instance per core: %.0f /s per CPU-second it used (%.2f cores busy) = %.2fx in-process;"
-      " %.0f /s per core of the %d = %.2fx" % (per_cpu, cores_used, per_cpu / inproc, per_core,
-                                             min(threads, ncpu), per_core / inproc))
+print("instance per core: %.0f /s per CPU-second it used (%.2f cores busy) = %.2fx in-process with"
+      " every core busy, %.2fx in-process on one core; %.0f /s per core of the %d = %.2fx"
+      % (per_cpu, cores_used, per_cpu / inproc_busy, per_cpu / inproc, per_core,
+         min(threads, ncpu), per_core / inproc_busy))
 print("instance per CPU-second against the in-process bench that also signs each result: %.2fx"
       % (per_cpu / inproc_signed))
 print(r3["first"] and "replays: %s nonces accepted once (%s affirming), %s replays (nginx and each"
@@ -274,7 +289,7 @@ print("instance B after SIGTERM: exit %d; nginx rate limit: %d of 20 burst reque
 print()
 def target(ok, text):
     print("target %-7s %s" % ("met:" if ok else "MISSED:", text))
-target(per_cpu >= 0.8 * inproc, "one instance >= 0.8x in-process per core (per CPU-second used)")
+target(per_cpu >= 0.8 * inproc_busy, "one instance >= 0.8x in-process per core (per CPU-second used, every core busy in both)")
 target(f2 < 0.01 * q2, "two instances behind nginx lose < 1%% of requests when one stops (%d of %d)" % (f2, q2))
 target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0, "no replayed nonce accepted")
 PY

@@ -13,8 +13,9 @@ struct cvma_cli_verify {
     const char *file;
     enum cvma_inform inform;
     bool json;
-    double seconds; /* bench only */
-    bool cold;      /* bench only: every cache off */
+    double seconds;   /* bench only */
+    unsigned threads; /* bench only: threads through one verifier (1) */
+    bool cold;        /* bench only: every cache off */
     const char *roots[CVMA_CLI_MAX_LIST];
     const char *providers[CVMA_CLI_MAX_LIST];
     const char *registries[CVMA_CLI_MAX_LIST];

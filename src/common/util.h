@@ -66,4 +66,8 @@ void cvma_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4
 /* Joins dir and name into a freshly allocated path; NULL on allocation failure. */
 char *cvma_path_join(const char *dir, const char *name);
 
+/* The length (1 to 4) of the UTF-8 sequence that starts p[0..n), n > 0, as jansson accepts
+ * text (shortest form, no surrogates, at most U+10FFFF); 0 when it is not one. */
+size_t cvma_utf8_seq(const uint8_t *p, size_t n);
+
 #endif

@@ -87,6 +87,8 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 
 #define BUCKETS 65536
 
+#define SPENT_POOL 16 /* idle Redis connections kept: more than a service has workers */
+
 struct spent_entry {
     struct spent_entry *next;
     time_t expires;
@@ -103,7 +105,8 @@ struct cvma_spent {
     bool redis;
     char host[CVMA_REDIS_HOST_MAX];
     int port, db;
-    redisContext *rc; /* under lock; reconnected when broken */
+    redisContext *pool[SPENT_POOL]; /* idle connections, under lock */
+    size_t n_pool;
 };
 
 static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, size_t err_len)
@@ -197,8 +200,8 @@ void cvma_spent_free(struct cvma_spent *s)
         }
     }
     free(s->b);
-    if (s->rc != NULL) {
-        redisFree(s->rc);
+    for (size_t i = 0; i < s->n_pool; i++) {
+        redisFree(s->pool[i]);
     }
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -304,34 +307,102 @@ struct redisContext *cvma_redis_conn(struct redisContext **rc, const char *host,
     return c;
 }
 
-static enum cvma_spend mark_redis(struct cvma_spent *s, const char *nonce, time_t now,
-                                  time_t expires)
+/* A connection of the caller's own: an idle one from the pool, else a new one; NULL when
+ * Redis cannot be reached. */
+static redisContext *take(struct cvma_spent *s)
 {
-    enum cvma_spend out = CVMA_SPEND_UNAVAILABLE;
-    long long ttl_ms = (long long)(expires - now) * 1000;
-    if (ttl_ms <= 0) {
-        return CVMA_SPEND_REPLAY;
-    }
+    redisContext *c = NULL;
     pthread_mutex_lock(&s->lock);
-    redisContext *c = cvma_redis_conn(&s->rc, s->host, s->port, s->db);
-    if (c != NULL) {
-        redisReply *r = redisCommand(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms);
-        if (r != NULL) {
-            if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0) {
-                out = CVMA_SPEND_FIRST;
-            } else if (r->type == REDIS_REPLY_NIL) {
-                out = CVMA_SPEND_REPLAY;
-            }
-            freeReplyObject(r);
-        }
+    if (s->n_pool > 0) {
+        c = s->pool[--s->n_pool];
     }
     pthread_mutex_unlock(&s->lock);
+    return c != NULL ? c : cvma_redis_conn(&c, s->host, s->port, s->db);
+}
+
+/* Back to the pool; a broken connection (or one over the pool's size) is closed. */
+static void give(struct cvma_spent *s, redisContext *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (c->err == 0 && s->n_pool < SPENT_POOL) {
+        s->pool[s->n_pool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (c != NULL) {
+        redisFree(c);
+    }
+}
+
+void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_t expires,
+                      struct cvma_spend_op *op)
+{
+    op->s = s;
+    op->c = NULL;
+    if (!s->redis) {
+        op->decided = mark_memory(s, nonce, now, expires);
+        return;
+    }
+    long long ttl_ms = (long long)(expires - now) * 1000;
+    if (ttl_ms <= 0) {
+        op->decided = CVMA_SPEND_REPLAY;
+        return;
+    }
+    op->decided = CVMA_SPEND_UNAVAILABLE;
+    redisContext *c = take(s);
+    if (c == NULL) {
+        return;
+    }
+    /* SET NX is the spend: atomic in Redis whichever instance asks first. */
+    int done = 0;
+    if (redisAppendCommand(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms) != REDIS_OK) {
+        redisFree(c);
+        return;
+    }
+    while (!done) {
+        if (redisBufferWrite(c, &done) != REDIS_OK) {
+            redisFree(c);
+            return;
+        }
+    }
+    op->c = c;
+}
+
+enum cvma_spend cvma_spent_end(struct cvma_spend_op *op)
+{
+    redisContext *c = op->c;
+    redisReply *r = NULL;
+    enum cvma_spend out = CVMA_SPEND_UNAVAILABLE;
+    if (c == NULL) {
+        return op->decided;
+    }
+    op->c = NULL;
+    if (redisGetReply(c, (void **)&r) == REDIS_OK && r != NULL) {
+        if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0) {
+            out = CVMA_SPEND_FIRST;
+        } else if (r->type == REDIS_REPLY_NIL) {
+            out = CVMA_SPEND_REPLAY;
+        }
+    }
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    if (out == CVMA_SPEND_UNAVAILABLE) {
+        redisFree(c); /* an error or an answer out of step: never reused */
+    } else {
+        give(op->s, c);
+    }
     return out;
 }
 
 enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t now, time_t expires)
 {
-    return s->redis ? mark_redis(s, nonce, now, expires) : mark_memory(s, nonce, now, expires);
+    struct cvma_spend_op op;
+    cvma_spent_begin(s, nonce, now, expires, &op);
+    return cvma_spent_end(&op);
 }
 
 bool cvma_spent_healthy(struct cvma_spent *s)
@@ -340,15 +411,18 @@ bool cvma_spent_healthy(struct cvma_spent *s)
         return true;
     }
     bool ok = false;
-    pthread_mutex_lock(&s->lock);
-    redisContext *c = cvma_redis_conn(&s->rc, s->host, s->port, s->db);
+    redisContext *c = take(s);
     if (c != NULL) {
         redisReply *r = redisCommand(c, "PING");
         ok = r != NULL && r->type == REDIS_REPLY_STATUS;
         if (r != NULL) {
             freeReplyObject(r);
         }
+        if (!ok) {
+            redisFree(c);
+            c = NULL;
+        }
+        give(s, c);
     }
-    pthread_mutex_unlock(&s->lock);
     return ok;
 }

@@ -65,9 +65,26 @@ enum cvma_spend {
 };
 
 /* Marks nonce (its text) spent until expires; atomic across threads (and, with Redis,
- * across instances). */
+ * across instances). The same as cvma_spent_begin then cvma_spent_end. */
 enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t now,
                                 time_t expires);
+
+/*
+ * A spend in two halves, so that the Redis round trip overlaps other work (the service
+ * verifies the evidence meanwhile, and its worker does not sleep on the reply): begin sends
+ * the command on a connection of its own from a small pool (in memory, or when Redis cannot
+ * be reached, the answer is decided at once); end reads the answer. The nonce is spent (or
+ * refused) by begin exactly as by cvma_spent_mark; nothing may be answered on it before end.
+ * Every begun spend must be ended, once.
+ */
+struct cvma_spend_op {
+    struct cvma_spent *s;
+    struct redisContext *c; /* the command is out on c; NULL: decided */
+    enum cvma_spend decided;
+};
+void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_t expires,
+                      struct cvma_spend_op *op);
+enum cvma_spend cvma_spent_end(struct cvma_spend_op *op);
 
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);

@@ -22,6 +22,7 @@
 
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/jflat.h"
 #include "common/json_out.h"
 #include "common/util.h"
 #include "crypto/jws.h"
@@ -68,6 +69,7 @@ struct req {
     int status;
     const char *endpoint;
     char error[40]; /* the error code answered, "" when none */
+    char note[96];  /* a verification's kind, verdict and reasons: in the request's log line */
 };
 
 static double elapsed(const struct timespec *a)
@@ -88,11 +90,10 @@ static void logf_req(const struct req *r, const char *fmt, ...)
     fprintf(stderr, "cvmattest serve: request_id=%s %s\n", r != NULL ? r->rid : "-", msg);
 }
 
-static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int status,
-                              const char *ctype, const char *body, size_t len)
+/* Queues resp (NULL: out of memory) with the headers every answer has. */
+static MHD_Result_t queue(struct MHD_Connection *c, struct req *r, int status, const char *ctype,
+                          struct MHD_Response *resp)
 {
-    struct MHD_Response *resp =
-            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
         return MHD_NO;
     }
@@ -108,18 +109,36 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
     return ret;
 }
 
+static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int status,
+                              const char *ctype, const char *body, size_t len)
+{
+    return queue(
+            c, r, status, ctype,
+            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY));
+}
+
+/* body (malloc'd) becomes the answer's: libmicrohttpd frees it, no copy is made. */
+static MHD_Result_t send_owned(struct MHD_Connection *c, struct req *r, int status,
+                               const char *ctype, char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+    }
+    return queue(c, r, status, ctype, resp);
+}
+
 static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int status, json_t *o)
 {
-    char *s = o != NULL ? cvma_json_compact(o, NULL) : NULL;
+    size_t n = 0;
+    char *s = o != NULL ? cvma_json_compact(o, &n) : NULL;
     json_decref(o);
     if (s == NULL) {
         static const char oom[] =
                 "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
         return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
     }
-    MHD_Result_t ret = send_text(c, r, status, "application/json", s, strlen(s));
-    free(s);
-    return ret;
+    return send_owned(c, r, status, "application/json", s, n);
 }
 
 /* True when s needs no escaping in a JSON string: letters, digits, '-', '_', '.' (a JWS in
@@ -146,32 +165,28 @@ static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t 
         json_object_set_new(o, "request_id", json_string(r->rid));
         return send_json(c, r, 200, o);
     }
-    char *head = cvma_json_compact(o, NULL);
+    struct cvma_strbuf b = {0};
+    bool ok = json_is_object(o) && cvma_json_write(&b, o) && b.len >= 2;
     json_decref(o);
-    size_t hl = head != NULL ? strlen(head) : 0;
-    size_t tl = token != NULL ? strlen(token) : 0;
-    char *body = NULL;
-    size_t n = 0;
-    if (hl >= 2 && head[hl - 1] == '}' && (body = malloc(hl + tl + strlen(r->rid) + 40)) != NULL) {
-        memcpy(body, head, hl - 1);
-        n = hl - 1;
-        const char *sep = hl > 2 ? "," : ""; /* "{}": no member before */
+    if (ok) {
+        b.len--; /* the object's closing '}': the two members go before it */
+        const char *sep = b.len > 1 ? "," : ""; /* "{}": no member before */
         if (token != NULL) {
-            n += (size_t)snprintf(body + n, tl + 16, "%s\"token\":\"%s\"", sep, token);
+            ok = cvma_strbuf_add(&b, sep, strlen(sep)) && cvma_strbuf_add(&b, "\"token\":\"", 9) &&
+                 cvma_strbuf_add(&b, token, strlen(token)) && cvma_strbuf_add(&b, "\"", 1);
             sep = ",";
         }
-        n += (size_t)snprintf(body + n, strlen(r->rid) + 24, "%s\"request_id\":\"%s\"}", sep,
-                              r->rid);
+        ok = ok && cvma_strbuf_add(&b, sep, strlen(sep)) &&
+             cvma_strbuf_add(&b, "\"request_id\":\"", 14) &&
+             cvma_strbuf_add(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "\"}", 2);
     }
-    free(head);
-    if (body == NULL) {
+    if (!ok) {
+        free(b.p);
         static const char oom[] =
                 "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
         return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
     }
-    MHD_Result_t ret = send_text(c, r, 200, "application/json", body, n);
-    free(body);
-    return ret;
+    return send_owned(c, r, 200, "application/json", b.p, b.len);
 }
 
 /* A JSON error: {"error": {"code", "message", "request_id"}}, logged with the request ID. */
@@ -230,8 +245,11 @@ static bool content_type_json(struct MHD_Connection *c)
 
 static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct req *r)
 {
-    json_t *in = NULL, *out = NULL;
-    json_error_t je;
+    struct cvma_jflat_field in[] = {{"evidence", NULL, 0},
+                                    {"nonce", NULL, 0},
+                                    {"policy", NULL, 0},
+                                    {"public_key", NULL, 0}};
+    json_t *out = NULL;
     struct cvma_buf raw = {0};
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
@@ -243,6 +261,8 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     char *token = NULL;
     EVP_PKEY *pub = NULL;
     json_t *jwk = NULL;
+    struct cvma_spend_op spend;
+    bool spending = false; /* spend begun and not ended */
 
     if (!content_type_json(c)) {
         return send_error(c, r, 415, "BAD_CONTENT_TYPE", "POST /v1/verify wants application/json");
@@ -251,34 +271,33 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         return send_error(c, r, 413, "BODY_TOO_LARGE", "the body is over the limit of %zu bytes",
                           s->cfg.max_body);
     }
-    in = json_loadb(r->body != NULL ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
-    if (in == NULL || !json_is_object(in)) {
-        ret = send_error(c, r, 400, "BAD_JSON", "the body is not a JSON object%s%s",
-                         in == NULL ? ": " : "", in == NULL ? je.text : "");
+    /* The body: one object of string members, read without building a tree (common/jflat.h,
+     * jansson's rules). */
+    char what[80];
+    switch (cvma_jflat_parse((const uint8_t *)(r->body != NULL ? r->body : ""), r->len, in,
+                             CVMA_ARRAY_LEN(in), what, sizeof what)) {
+    case CVMA_JFLAT_OK:
+        break;
+    case CVMA_JFLAT_SYNTAX:
+        ret = send_error(c, r, 400, "BAD_JSON", "the body is not a JSON object: %s", what);
+        goto out;
+    case CVMA_JFLAT_MEMBER:
+        ret = send_error(c, r, 400, "BAD_REQUEST",
+                         "unknown member or not a string: \"%s\" (evidence, nonce, policy, "
+                         "public_key)",
+                         what);
+        goto out;
+    case CVMA_JFLAT_NOMEM:
+    default:
+        ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
-    const char *key;
-    json_t *val;
-    json_object_foreach(in, key, val)
-    {
-        if (strcmp(key, "evidence") == 0 && json_is_string(val)) {
-            evidence = json_string_value(val);
-            ev_len = json_string_length(val);
-        } else if (strcmp(key, "nonce") == 0 && json_is_string(val)) {
-            nonce = json_string_value(val);
-        } else if (strcmp(key, "policy") == 0 && json_is_string(val)) {
-            policy = json_string_value(val);
-        } else if (strcmp(key, "public_key") == 0 && json_is_string(val)) {
-            pub_pem = json_string_value(val);
-            pub_len = json_string_length(val);
-        } else {
-            ret = send_error(c, r, 400, "BAD_REQUEST",
-                             "unknown member or not a string: \"%.64s\" (evidence, nonce, "
-                             "policy, public_key)",
-                             key);
-            goto out;
-        }
-    }
+    evidence = in[0].value;
+    ev_len = in[0].len;
+    nonce = in[1].value;
+    policy = in[2].value;
+    pub_pem = in[3].value;
+    pub_len = in[3].len;
     if (evidence == NULL) {
         ret = send_error(c, r, 400, "BAD_REQUEST", "\"evidence\" (base64) is required");
         goto out;
@@ -335,18 +354,10 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                              "the nonce was not issued by this service (or was altered)");
             goto out;
         }
-        switch (cvma_spent_mark(s->spent, nonce, now, exp)) {
-        case CVMA_SPEND_FIRST:
-            break;
-        case CVMA_SPEND_REPLAY:
-            ret = send_error(c, r, 409, "NONCE_REPLAYED", "the nonce was used already");
-            goto out;
-        case CVMA_SPEND_UNAVAILABLE:
-        default:
-            ret = send_error(c, r, 503, "NONCE_STORE_UNAVAILABLE",
-                             "the spent-nonce store cannot be reached");
-            goto out;
-        }
+        /* Spent now; the store's answer is read after the verification, which runs while
+         * Redis answers (nothing is answered before it: a replay is refused all the same). */
+        cvma_spent_begin(s->spent, nonce, now, exp, &spend);
+        spending = true;
         /* The expected REPORT_DATA is the nonce, zero-padded to 64 bytes; kinds with a TPM
          * quote check the nonce itself against the quote's extraData. */
         rq.has_report_data = true;
@@ -364,6 +375,21 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         rq.has_report_data = true;
     }
     st = cvma_verify(s->v, ev, &rq, &res, err, sizeof err);
+    if (spending) {
+        spending = false;
+        switch (cvma_spent_end(&spend)) {
+        case CVMA_SPEND_FIRST:
+            break;
+        case CVMA_SPEND_REPLAY:
+            ret = send_error(c, r, 409, "NONCE_REPLAYED", "the nonce was used already");
+            goto out;
+        case CVMA_SPEND_UNAVAILABLE:
+        default:
+            ret = send_error(c, r, 503, "NONCE_STORE_UNAVAILABLE",
+                             "the spent-nonce store cannot be reached");
+            goto out;
+        }
+    }
     if (st != CVMA_OK) {
         ret = send_error(c, r, st == CVMA_E_USAGE ? 400 : 500,
                          st == CVMA_E_USAGE ? "BAD_REQUEST" : "INTERNAL", "%s", err);
@@ -390,16 +416,19 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         }
     }
     cvma_metrics_result(s->metrics, res);
-    logf_req(r, "verified %s: %s, %zu reasons", cvma_result_tee(res),
+    snprintf(r->note, sizeof r->note, ": verified %s: %s, %zu reasons", cvma_result_tee(res),
              cvma_result_status_name(cvma_result_status(res)), cvma_result_reason_count(res));
     ret = send_result(c, r, out, token);
     out = NULL;
 out:
+    if (spending) {
+        (void)cvma_spent_end(&spend);
+    }
     free(token);
     json_decref(jwk);
     EVP_PKEY_free(pub);
     json_decref(out);
-    json_decref(in);
+    cvma_jflat_free(in, CVMA_ARRAY_LEN(in));
     cvma_result_free(res);
     cvma_evidence_free(ev);
     cvma_buf_free(&raw);
@@ -605,7 +634,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                  toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "client time-out" : "aborted");
         cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
     } else {
-        logf_req(r, "%s status=%d %.1f ms", r->endpoint, r->status, secs * 1000);
+        /* One line a request (one write): endpoint, status, time and, for a verification,
+         * its verdict. */
+        logf_req(r, "%s status=%d %.1f ms%s", r->endpoint, r->status, secs * 1000, r->note);
         cvma_metrics_request(s->metrics, r->endpoint, r->status, r->error, secs);
     }
     free(r->body);

@@ -1,0 +1,274 @@
+#include "common/jflat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "common/jscan.h"
+
+/* Four hex digits at p (the scanner has checked that they are there and are hex). */
+static unsigned hex4(const uint8_t *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        v = v << 4 | (unsigned)cvma_hex_nibble(p[i]);
+    }
+    return v;
+}
+
+static size_t put_utf8(char *d, unsigned cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | cp >> 6);
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | cp >> 12);
+        d[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | cp >> 18);
+    d[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    d[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * Decodes the inside of a string the scanner accepted (raw[0..n), between its quotes) into
+ * d (at least n + 1 bytes: decoding never lengthens). False where jansson refuses what the
+ * scanner lets through: text that is not UTF-8, \u0000, a lone or reversed surrogate.
+ */
+static bool decode(const uint8_t *raw, size_t n, char *d, size_t *out_len)
+{
+    size_t i = 0, k = 0;
+    while (i < n) {
+        size_t run = i;
+        while (i < n && raw[i] != '\\' && raw[i] < 0x80) {
+            i++; /* plain ASCII (control characters are the scanner's refusal) */
+        }
+        memcpy(d + k, raw + run, i - run);
+        k += i - run;
+        if (i == n) {
+            break;
+        }
+        if (raw[i] >= 0x80) {
+            size_t len = cvma_utf8_seq(raw + i, n - i);
+            if (len == 0) {
+                return false;
+            }
+            memcpy(d + k, raw + i, len);
+            k += len;
+            i += len;
+            continue;
+        }
+        uint8_t e = raw[i + 1];
+        i += 2;
+        switch (e) {
+        case 'b':
+            d[k++] = '\b';
+            break;
+        case 'f':
+            d[k++] = '\f';
+            break;
+        case 'n':
+            d[k++] = '\n';
+            break;
+        case 'r':
+            d[k++] = '\r';
+            break;
+        case 't':
+            d[k++] = '\t';
+            break;
+        case 'u': {
+            unsigned cp = hex4(raw + i);
+            i += 4;
+            if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+                return false;
+            }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (n - i < 6 || raw[i] != '\\' || raw[i + 1] != 'u') {
+                    return false;
+                }
+                unsigned lo = hex4(raw + i + 2);
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    return false;
+                }
+                i += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            k += put_utf8(d + k, cp);
+            break;
+        }
+        default: /* '"', '\\', '/' */
+            d[k++] = (char)e;
+            break;
+        }
+    }
+    d[k] = '\0';
+    *out_len = k;
+    return true;
+}
+
+/* Scans the string at the cursor and decodes it into a new buffer. */
+static enum cvma_jflat_result string(struct cvma_jscan *s, char **out, size_t *out_len)
+{
+    size_t start = s->off;
+    *out = NULL;
+    if (!cvma_jscan_string(s, NULL, 0, NULL, NULL, NULL)) {
+        return CVMA_JFLAT_SYNTAX;
+    }
+    size_t n = s->off - start - 2;
+    char *d = malloc(n + 1);
+    if (d == NULL) {
+        return CVMA_JFLAT_NOMEM;
+    }
+    if (!decode(s->p + start + 1, n, d, out_len)) {
+        free(d);
+        s->off = start;
+        return CVMA_JFLAT_SYNTAX;
+    }
+    *out = d;
+    return CVMA_JFLAT_OK;
+}
+
+void cvma_jflat_free(struct cvma_jflat_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(fields[i].value);
+        fields[i].value = NULL;
+        fields[i].len = 0;
+    }
+}
+
+/* name (its decoded bytes) for a message: printable ASCII, others '?', at most 64. */
+static void describe(char *what, size_t what_len, const char *name, size_t len)
+{
+    char shown[65];
+    size_t k = 0;
+    for (size_t i = 0; i < len && k < sizeof shown - 1; i++) {
+        unsigned char c = (unsigned char)name[i];
+        shown[k++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    shown[k] = '\0';
+    snprintf(what, what_len, "%s", shown);
+}
+
+enum cvma_jflat_result cvma_jflat_parse(const uint8_t *p, size_t len,
+                                        struct cvma_jflat_field *fields, size_t n, char *what,
+                                        size_t what_len)
+{
+    struct cvma_jscan s = {p, len, 0};
+    enum cvma_jflat_result member = CVMA_JFLAT_OK, r;
+    char *key = NULL;
+    size_t key_len = 0;
+
+    if (what_len > 0) {
+        what[0] = '\0';
+    }
+    for (size_t i = 0; i < n; i++) {
+        fields[i].value = NULL;
+        fields[i].len = 0;
+    }
+    cvma_jscan_skip_ws(&s);
+    if (cvma_jscan_peek(&s) != '{' || cvma_jscan_at_end(&s)) {
+        goto syntax;
+    }
+    s.off++;
+    cvma_jscan_skip_ws(&s);
+    if (cvma_jscan_peek(&s) == '}' && !cvma_jscan_at_end(&s)) {
+        s.off++;
+        goto end;
+    }
+    for (;;) {
+        cvma_jscan_skip_ws(&s);
+        if ((r = string(&s, &key, &key_len)) != CVMA_JFLAT_OK) {
+            if (r == CVMA_JFLAT_NOMEM) {
+                goto fail;
+            }
+            goto syntax;
+        }
+        cvma_jscan_skip_ws(&s);
+        if (cvma_jscan_peek(&s) != ':' || cvma_jscan_at_end(&s)) {
+            goto syntax;
+        }
+        s.off++;
+        cvma_jscan_skip_ws(&s);
+        struct cvma_jflat_field *f = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (strlen(fields[i].name) == key_len && memcmp(fields[i].name, key, key_len) == 0) {
+                f = &fields[i];
+            }
+        }
+        if (f != NULL && f->value != NULL) {
+            goto syntax; /* a duplicate: jansson's JSON_REJECT_DUPLICATES is a parse error */
+        }
+        if (f != NULL && cvma_jscan_peek(&s) == '"' && member == CVMA_JFLAT_OK) {
+            if ((r = string(&s, &f->value, &f->len)) != CVMA_JFLAT_OK) {
+                if (r == CVMA_JFLAT_NOMEM) {
+                    goto fail;
+                }
+                goto syntax;
+            }
+        } else {
+            /* Not ours, or not a string: refused, once the rest is known to be JSON. */
+            if (member == CVMA_JFLAT_OK) {
+                member = CVMA_JFLAT_MEMBER;
+                describe(what, what_len, key, key_len);
+            }
+            if (cvma_jscan_peek(&s) == '"') {
+                char *skip = NULL;
+                size_t skip_len;
+                r = string(&s, &skip, &skip_len);
+                free(skip);
+                if (r == CVMA_JFLAT_NOMEM) {
+                    goto fail;
+                }
+                if (r != CVMA_JFLAT_OK) {
+                    goto syntax;
+                }
+            } else if (!cvma_jscan_value(&s, 1)) {
+                goto syntax;
+            }
+        }
+        free(key);
+        key = NULL;
+        cvma_jscan_skip_ws(&s);
+        if (cvma_jscan_at_end(&s)) {
+            goto syntax;
+        }
+        if (s.p[s.off] == ',') {
+            s.off++;
+            continue;
+        }
+        if (s.p[s.off] == '}') {
+            s.off++;
+            break;
+        }
+        goto syntax;
+    }
+end:
+    cvma_jscan_skip_ws(&s);
+    if (!cvma_jscan_at_end(&s)) {
+        goto syntax;
+    }
+    if (member != CVMA_JFLAT_OK) {
+        cvma_jflat_free(fields, n);
+        return member;
+    }
+    return CVMA_JFLAT_OK;
+syntax:
+    snprintf(what, what_len, "at byte %zu", s.off);
+    r = CVMA_JFLAT_SYNTAX;
+fail:
+    free(key);
+    cvma_jflat_free(fields, n);
+    return r;
+}
