@@ -456,7 +456,7 @@ static void expect_pem(EVP_PKEY *key, const char *want)
     cvma_buf_free(&ak);
 }
 
-/* The helpers make quotes that verify: an RSA-2048 and a P-256 AK, as TPMT_PUBLIC and PEM. */
+/* The helpers make quotes that verify: RSA-2048, P-256 and P-384 AKs, as TPMT_PUBLIC and PEM. */
 static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
 {
     (void)state;
@@ -471,6 +471,13 @@ static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
     public_of(ec, &pub);
     expect_public(ec, &pub, NULL);
     expect_pem(ec, NULL);
+    EVP_PKEY *ec384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    assert_non_null(ec384);
+    public_of(ec384, &pub);
+    assert_int_equal(pub.parameters.eccDetail.curveID, TPM2_ECC_NIST_P384);
+    expect_public(ec384, &pub, NULL);
+    expect_pem(ec384, NULL);
+    EVP_PKEY_free(ec384);
     EVP_PKEY_free(rsa);
     EVP_PKEY_free(ec);
 }
