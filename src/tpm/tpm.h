@@ -8,7 +8,9 @@
  * TPM_ST_ATTEST_QUOTE; the signature (RSASSA, RSAPSS, ECDSA) verifies with the AK over the
  * exact marshalled bytes; the AK, when given as TPMT_PUBLIC / TPM2B_PUBLIC, is a restricted,
  * fixedTPM, fixedParent signing key that cannot decrypt, and its own scheme (if any) is the
- * signature's; extraData equals the nonce; the PCR values given hash to pcrDigest.
+ * signature's; the AK is RSA of at least 2048 bits or ECC on NIST P-256/P-384/P-521, and a
+ * public area's sizes agree (keyBits = 8 * modulus bytes, no leading zero byte; x and y of the
+ * curve's size); extraData equals the nonce; the PCR values given hash to pcrDigest.
  *
  * What is NOT checked: that the AK lives in a genuine TPM. A quote is only as good as the
  * binding of its AK to something verified (a hardware report, an EK certificate, credential
@@ -30,6 +32,8 @@
 
 #define CVMA_TPM_PCR_COUNT 32 /* TPML_PCR_SELECTION sizeofSelect is at most 4 bytes */
 #define CVMA_TPM_BANKS     4  /* sha1, sha256, sha384, sha512 */
+/* The smallest RSA AK accepted (TPM_AK_MALFORMED below; TCG and NIST SP 800-131A minimum). */
+#define CVMA_TPM_AK_RSA_MIN_BITS 2048
 
 /* PCR values by bank and index, as given (untrusted until a quote's digest covers them). */
 struct cvma_tpm_pcrs {

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -189,6 +190,24 @@ out:
     return key;
 }
 
+/* The coordinate size of a curve we verify with (its OpenSSL name in *group), or 0. */
+static size_t ecc_field_size(TPM2_ECC_CURVE curve, const char **group)
+{
+    switch (curve) {
+    case TPM2_ECC_NIST_P256:
+        *group = "P-256";
+        return 32;
+    case TPM2_ECC_NIST_P384:
+        *group = "P-384";
+        return 48;
+    case TPM2_ECC_NIST_P521:
+        *group = "P-521";
+        return 66;
+    default:
+        return 0;
+    }
+}
+
 static EVP_PKEY *ecc_key(const TPMT_PUBLIC *pub)
 {
     const char *group;
@@ -198,21 +217,9 @@ static EVP_PKEY *ecc_key(const TPMT_PUBLIC *pub)
     EVP_PKEY *key = NULL;
     const TPMS_ECC_POINT *q = &pub->unique.ecc;
 
-    switch (pub->parameters.eccDetail.curveID) {
-    case TPM2_ECC_NIST_P256:
-        group = "P-256", fs = 32;
-        break;
-    case TPM2_ECC_NIST_P384:
-        group = "P-384", fs = 48;
-        break;
-    case TPM2_ECC_NIST_P521:
-        group = "P-521", fs = 66;
-        break;
-    default:
-        return NULL;
-    }
-    if (q->x.size > fs || q->y.size > fs) {
-        return NULL;
+    if ((fs = ecc_field_size(pub->parameters.eccDetail.curveID, &group)) == 0 || q->x.size != fs ||
+        q->y.size != fs) {
+        return NULL; /* ak_check_public said why */
     }
     memset(point, 0, sizeof point);
     point[0] = 0x04;
@@ -229,6 +236,95 @@ out:
     return key;
 }
 
+/*
+ * The AK's key, however it was given: RSA of at least CVMA_TPM_AK_RSA_MIN_BITS bits, or ECC on
+ * NIST P-256, P-384 or P-521. Reason: TPM_AK_MALFORMED.
+ */
+static enum cvma_status ak_check_key(EVP_PKEY *key, struct cvma_verdict *v)
+{
+    int kt = EVP_PKEY_get_base_id(key);
+    char group[64];
+    size_t glen = 0;
+
+    if (kt == EVP_PKEY_RSA) {
+        int bits = EVP_PKEY_get_bits(key);
+        if (bits < CVMA_TPM_AK_RSA_MIN_BITS) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: an RSA key of %d bits, want at least %d", bits,
+                               CVMA_TPM_AK_RSA_MIN_BITS);
+        }
+        return CVMA_OK;
+    }
+    if (kt == EVP_PKEY_EC) {
+        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                           &glen) != 1) {
+            group[0] = '\0';
+        }
+        if (strcmp(group, "prime256v1") != 0 && strcmp(group, "secp384r1") != 0 &&
+            strcmp(group, "secp521r1") != 0) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: an ECC key on curve '%s' (%d bits), want NIST P-256, "
+                               "P-384 or P-521",
+                               group[0] != '\0' ? group : "(unnamed)", EVP_PKEY_get_bits(key));
+        }
+        return CVMA_OK;
+    }
+    const char *name = OBJ_nid2sn(kt);
+    return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED, "tpm AK: a %s key, want RSA or ECC",
+                       name != NULL ? name : "non-RSA, non-ECC");
+}
+
+/*
+ * A TPMT_PUBLIC's own sizes: an RSA keyBits equal to the modulus given (unique.rsa.size * 8,
+ * its first byte not zero, so that the key is as long as declared); an ECC point whose x and
+ * y are each exactly the curve's coordinate size (Part 1 §C.8: no leading zeros stripped).
+ * Reason: TPM_AK_MALFORMED.
+ */
+static enum cvma_status ak_check_public(const TPMT_PUBLIC *pub, struct cvma_verdict *v)
+{
+    if (pub->type == TPM2_ALG_RSA) {
+        const TPM2B_PUBLIC_KEY_RSA *n = &pub->unique.rsa;
+        unsigned kb = pub->parameters.rsaDetail.keyBits;
+        if (kb != 8u * n->size) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: keyBits %u, but the modulus is %u bytes (%u bits)", kb,
+                               (unsigned)n->size, 8u * n->size);
+        }
+        if (n->size == 0 || n->buffer[0] == 0) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: keyBits %u, but the modulus starts with a zero byte (the "
+                               "key is shorter than declared)",
+                               kb);
+        }
+        if (kb < CVMA_TPM_AK_RSA_MIN_BITS) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: an RSA key of %u bits, want at least %d", kb,
+                               CVMA_TPM_AK_RSA_MIN_BITS);
+        }
+        return CVMA_OK;
+    }
+    if (pub->type == TPM2_ALG_ECC) {
+        const char *group = NULL;
+        size_t fs = ecc_field_size(pub->parameters.eccDetail.curveID, &group);
+        if (fs == 0) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: ECC curve 0x%04x, want NIST P-256 (0x0003), P-384 "
+                               "(0x0004) or P-521 (0x0005)",
+                               (unsigned)pub->parameters.eccDetail.curveID);
+        }
+        if (pub->unique.ecc.x.size != fs || pub->unique.ecc.y.size != fs) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: a %s point with x of %u and y of %u bytes, want %zu each",
+                               group, (unsigned)pub->unique.ecc.x.size,
+                               (unsigned)pub->unique.ecc.y.size, fs);
+        }
+        return CVMA_OK;
+    }
+    return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                       "tpm AK: type 0x%04x, want RSA (0x0001) or ECC (0x0023)",
+                       (unsigned)pub->type);
+}
+
 static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struct cvma_verdict *v)
 {
     size_t off = 0;
@@ -240,7 +336,7 @@ static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struc
         if (ak->key == NULL) {
             return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED, "tpm AK: PEM, but not a public key");
         }
-        return CVMA_OK;
+        return ak_check_key(ak->key, v);
     }
     /* A TPMT_PUBLIC starts with its type (0x0001 RSA, 0x0023 ECC); a TPM2B_PUBLIC with a
      * size, which is never 1 or 0x23 for a whole public area: try TPMT_PUBLIC first and
@@ -264,21 +360,16 @@ static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struc
         ak->pub_bytes.len = in->len - 2;
     }
     ak->has_public = true;
-    if (ak->pub.type == TPM2_ALG_RSA) {
-        ak->key = rsa_key(&ak->pub);
-    } else if (ak->pub.type == TPM2_ALG_ECC) {
-        ak->key = ecc_key(&ak->pub);
-    } else {
-        return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
-                           "tpm AK: type 0x%04x, want RSA (0x0001) or ECC (0x0023)",
-                           (unsigned)ak->pub.type);
+    if (ak_check_public(&ak->pub, v) != CVMA_OK) {
+        return CVMA_REJECTED;
     }
+    ak->key = ak->pub.type == TPM2_ALG_RSA ? rsa_key(&ak->pub) : ecc_key(&ak->pub);
     if (ak->key == NULL) {
         return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
                            "tpm AK: the public area does not give a usable %s key",
                            ak->pub.type == TPM2_ALG_RSA ? "RSA" : "ECC (P-256, P-384, P-521)");
     }
-    return CVMA_OK;
+    return ak_check_key(ak->key, v);
 }
 
 /*

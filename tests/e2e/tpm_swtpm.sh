@@ -3,7 +3,7 @@
 # temporary directory): an EK and AKs (RSASSA, RSAPSS, ECDSA) made with tpm2-tools, a PCR
 # extended, quotes with a nonce verified by `tpm check-quote` and `verify` of a bundle; each
 # refusal by name: wrong nonce, tampered quote, PCR value off the digest, a signature by
-# another key, an AK without fixedTPM.
+# another key, an AK without fixedTPM, an RSA-1024 AK.
 set -u
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek tpm2_quote python3 jq base64; do
@@ -125,6 +125,22 @@ $CVM tpm check-quote --msg d.msg --sig d.sig --ak dup.tpm2b --nonce $NONCE --jso
 check "AK without fixedTPM" 1 $?
 has fx.json TPM_AK_ATTRIBUTES
 has fx.json 'not fixedTPM'
+
+# An RSA-1024 AK the TPM protects (restricted, fixedTPM, fixedParent): its signature verifies,
+# but the key is too short (TPM_AK_MALFORMED naming the size), as TPM2B_PUBLIC and as PEM.
+t tpm2_create -C prim.ctx -G rsa1024:rsassa-sha256:null -g sha256 \
+    -a 'restricted|sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth' -u k1.pub -r k1.priv
+t tpm2_load -C prim.ctx -u k1.pub -r k1.priv -c k1.ctx
+t tpm2_quote -c k1.ctx -l sha256:0,7,16 -q $NONCE -m k1.msg -s k1.sig -g sha256
+t tpm2_readpublic -c k1.ctx -o k1.tpm2b
+t tpm2_readpublic -c k1.ctx -o k1.pem -f pem
+$CVM tpm check-quote --msg k1.msg --sig k1.sig --ak k1.tpm2b --nonce $NONCE --json >k1.json
+check "RSA-1024 AK (TPM2B_PUBLIC)" 1 $?
+has k1.json TPM_AK_MALFORMED
+has k1.json 'RSA key of 1024 bits, want at least 2048'
+$CVM tpm check-quote --msg k1.msg --sig k1.sig --ak k1.pem --nonce $NONCE --json >k1p.json
+check "RSA-1024 AK (PEM)" 1 $?
+has k1p.json 'RSA key of 1024 bits, want at least 2048'
 
 # RSAPSS and ECDSA AKs.
 t tpm2_createak -C ek.ctx -c akp.ctx -G rsa -g sha256 -s rsapss -u akp.tpm2b

@@ -1,9 +1,18 @@
 /*
  * TPM 2.0 quote verification (src/tpm) on a real-world quote: the GCP Shielded VM (Windows)
  * quote of go-attestation's test data, verified with its own AK and PCR values, then altered.
- * The swtpm-made quotes and their refusals are in tests/e2e/tpm_swtpm.sh.
+ * The AK's bounds (RSA size, declared sizes, ECC curve and point sizes) on quotes made here
+ * and signed with OpenSSL keys. The swtpm-made quotes and their refusals are in
+ * tests/e2e/tpm_swtpm.sh.
  */
 #include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <tss2/tss2_mu.h>
 
 #include "result/result.h"
 #include "testutil.h"
@@ -259,6 +268,302 @@ static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* ---- AK bounds, on quotes signed here ------------------------------------------------- */
+
+static const uint8_t NONCE[4] = {0x6e, 0x6f, 0x6e, 0x63};
+
+static void buf_set(struct cvma_buf *out, const uint8_t *p, size_t n)
+{
+    out->p = malloc(n);
+    assert_non_null(out->p);
+    memcpy(out->p, p, n);
+    out->len = n;
+}
+
+/* A marshalled TPMS_ATTEST quote (sha256 PCR 0, extraData NONCE) and its TPMT_SIGNATURE by
+ * key: RSASSA or ECDSA with SHA-256. */
+static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *sigbuf)
+{
+    TPMS_ATTEST a;
+    TPMT_SIGNATURE sig;
+    uint8_t der[1024], buf[4096];
+    size_t off = 0, derlen = sizeof der;
+    memset(&a, 0, sizeof a);
+    a.magic = TPM2_GENERATED_VALUE;
+    a.type = TPM2_ST_ATTEST_QUOTE;
+    a.extraData.size = sizeof NONCE;
+    memcpy(a.extraData.buffer, NONCE, sizeof NONCE);
+    a.attested.quote.pcrSelect.count = 1;
+    a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
+    a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
+    a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 1;
+    a.attested.quote.pcrDigest.size = 32;
+    memset(a.attested.quote.pcrDigest.buffer, 0x5a, 32);
+    assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
+    buf_set(attest, buf, off);
+
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(ctx, der, &derlen, attest->p, attest->len), 1);
+    EVP_MD_CTX_free(ctx);
+    memset(&sig, 0, sizeof sig);
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        sig.sigAlg = TPM2_ALG_RSASSA;
+        sig.signature.rsassa.hash = TPM2_ALG_SHA256;
+        sig.signature.rsassa.sig.size = (UINT16)derlen;
+        memcpy(sig.signature.rsassa.sig.buffer, der, derlen);
+    } else {
+        const uint8_t *d = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)derlen);
+        int fs = (EVP_PKEY_get_bits(key) + 7) / 8;
+        assert_non_null(es);
+        sig.sigAlg = TPM2_ALG_ECDSA;
+        sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
+        sig.signature.ecdsa.signatureR.size = (UINT16)fs;
+        sig.signature.ecdsa.signatureS.size = (UINT16)fs;
+        assert_int_equal(
+                BN_bn2binpad(ECDSA_SIG_get0_r(es), sig.signature.ecdsa.signatureR.buffer, fs), fs);
+        assert_int_equal(
+                BN_bn2binpad(ECDSA_SIG_get0_s(es), sig.signature.ecdsa.signatureS.buffer, fs), fs);
+        ECDSA_SIG_free(es);
+    }
+    off = 0;
+    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
+    buf_set(sigbuf, buf, off);
+}
+
+/* key's public area as an AK the TPM protects would have it (RSASSA / ECDSA SHA-256). */
+static void public_of(EVP_PKEY *key, TPMT_PUBLIC *pub)
+{
+    memset(pub, 0, sizeof *pub);
+    pub->nameAlg = TPM2_ALG_SHA256;
+    pub->objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+                            TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                            TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        BIGNUM *n = NULL;
+        assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+        pub->type = TPM2_ALG_RSA;
+        pub->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+        pub->parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+        pub->parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+        pub->parameters.rsaDetail.keyBits = (TPMI_RSA_KEY_BITS)(8 * BN_num_bytes(n));
+        pub->unique.rsa.size = (UINT16)BN_bn2bin(n, pub->unique.rsa.buffer);
+        BN_free(n);
+    } else {
+        uint8_t pt[1 + 2 * 66];
+        size_t len = 0;
+        assert_int_equal(
+                EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &len),
+                1);
+        size_t fs = (len - 1) / 2;
+        pub->type = TPM2_ALG_ECC;
+        pub->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+        pub->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+        pub->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+        pub->parameters.eccDetail.curveID = fs == 32 ? TPM2_ECC_NIST_P256 : TPM2_ECC_NIST_P384;
+        pub->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+        pub->unique.ecc.x.size = (UINT16)fs;
+        pub->unique.ecc.y.size = (UINT16)fs;
+        memcpy(pub->unique.ecc.x.buffer, pt + 1, fs);
+        memcpy(pub->unique.ecc.y.buffer, pt + 1 + fs, fs);
+    }
+}
+
+static void public_bytes(const TPMT_PUBLIC *pub, struct cvma_buf *out)
+{
+    uint8_t buf[2048];
+    size_t off = 0;
+    assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
+    buf_set(out, buf, off);
+}
+
+static void pem_bytes(EVP_PKEY *key, struct cvma_buf *out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p;
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_PUBKEY(b, key), 1);
+    long n = BIO_get_mem_data(b, &p);
+    buf_set(out, (const uint8_t *)p, (size_t)n);
+    BIO_free(b);
+}
+
+/* Verifies the quote key signed (quote_make) with the AK ak (PEM or TPMT_PUBLIC bytes). */
+static void run_ak(const struct cvma_buf *attest, const struct cvma_buf *sig,
+                   const struct cvma_buf *ak, struct cvma_result *res)
+{
+    struct cvma_tpm_quote_in in;
+    memset(&in, 0, sizeof in);
+    in.attest.p = attest->p;
+    in.attest.len = attest->len;
+    in.sig.p = sig->p;
+    in.sig.len = sig->len;
+    in.ak.p = ak->p;
+    in.ak.len = ak->len;
+    in.has_nonce = true;
+    in.nonce = NONCE;
+    in.nonce_len = sizeof NONCE;
+    cvma_result_init(res, "tpm", time(NULL));
+    cvma_tpm_quote_verify(&in, res);
+    cvma_result_finish(res);
+}
+
+/* The quote signed by key, verified with the AK public area pub: TPM_AK_MALFORMED whose
+ * detail contains want, or (want NULL) the signature verified (only warnings). */
+static void expect_public(EVP_PKEY *key, const TPMT_PUBLIC *pub, const char *want)
+{
+    struct cvma_buf attest, sig, ak;
+    struct cvma_result res;
+    quote_make(key, &attest, &sig);
+    public_bytes(pub, &ak);
+    run_ak(&attest, &sig, &ak, &res);
+    if (want == NULL) {
+        assert_int_equal(res.status, CVMA_WARNING);
+        assert_false(cvma_verdict_has_error(&res.verdict));
+        assert_true(res.claims.verified);
+    } else {
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TPM_AK_MALFORMED);
+        assert_non_null(strstr(res.verdict.reasons[0].detail, want));
+        assert_false(res.claims.verified);
+    }
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&attest);
+    cvma_buf_free(&sig);
+    cvma_buf_free(&ak);
+}
+
+static void expect_pem(EVP_PKEY *key, const char *want)
+{
+    struct cvma_buf attest, sig, ak;
+    struct cvma_result res;
+    quote_make(key, &attest, &sig);
+    pem_bytes(key, &ak);
+    run_ak(&attest, &sig, &ak, &res);
+    if (want == NULL) {
+        assert_int_equal(res.status, CVMA_WARNING);
+        assert_false(cvma_verdict_has_error(&res.verdict));
+    } else {
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TPM_AK_MALFORMED);
+        assert_non_null(strstr(res.verdict.reasons[0].detail, want));
+    }
+    cvma_result_cleanup(&res);
+    cvma_buf_free(&attest);
+    cvma_buf_free(&sig);
+    cvma_buf_free(&ak);
+}
+
+/* The helpers make quotes that verify: RSA-2048, P-256 and P-384 AKs, as TPMT_PUBLIC and PEM. */
+static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
+{
+    (void)state;
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    TPMT_PUBLIC pub;
+    assert_non_null(rsa);
+    assert_non_null(ec);
+    public_of(rsa, &pub);
+    expect_public(rsa, &pub, NULL);
+    expect_pem(rsa, NULL);
+    public_of(ec, &pub);
+    expect_public(ec, &pub, NULL);
+    expect_pem(ec, NULL);
+    EVP_PKEY *ec384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    assert_non_null(ec384);
+    public_of(ec384, &pub);
+    assert_int_equal(pub.parameters.eccDetail.curveID, TPM2_ECC_NIST_P384);
+    expect_public(ec384, &pub, NULL);
+    expect_pem(ec384, NULL);
+    EVP_PKEY_free(ec384);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+}
+
+/* A 1024-bit RSA AK whose signature verifies: refused as PEM and as TPMT_PUBLIC. */
+static void test_tpm_ak_rsa1024_refused(void **state)
+{
+    (void)state;
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    TPMT_PUBLIC pub;
+    assert_non_null(rsa);
+    expect_pem(rsa, "RSA key of 1024 bits, want at least 2048");
+    public_of(rsa, &pub);
+    expect_public(rsa, &pub, "RSA key of 1024 bits, want at least 2048");
+    EVP_PKEY_free(rsa);
+}
+
+/* keyBits must be the modulus' size, and the modulus as long as declared. */
+static void test_tpm_ak_rsa_declared_size_must_match(void **state)
+{
+    (void)state;
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *short_rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2040);
+    TPMT_PUBLIC pub;
+    assert_non_null(rsa);
+    assert_non_null(short_rsa);
+    public_of(rsa, &pub);
+    pub.parameters.rsaDetail.keyBits = 4096;
+    expect_public(rsa, &pub, "keyBits 4096, but the modulus is 256 bytes (2048 bits)");
+    pub.parameters.rsaDetail.keyBits = 1024;
+    expect_public(rsa, &pub, "keyBits 1024, but the modulus is 256 bytes");
+    /* A 2040-bit key declared as 2048 bits: its modulus given as 256 bytes, the first zero. */
+    public_of(short_rsa, &pub);
+    assert_int_equal(pub.unique.rsa.size, 255);
+    memmove(pub.unique.rsa.buffer + 1, pub.unique.rsa.buffer, 255);
+    pub.unique.rsa.buffer[0] = 0;
+    pub.unique.rsa.size = 256;
+    pub.parameters.rsaDetail.keyBits = 2048;
+    expect_public(short_rsa, &pub, "modulus starts with a zero byte");
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(short_rsa);
+}
+
+/* An ECC point's coordinates are exactly the curve's size: a P-256 key whose x (or y) starts
+ * with a zero byte, given without it, is refused; so is a P-256 curve with P-384 sizes. */
+static void test_tpm_ak_ecc_point_size_must_match_the_curve(void **state)
+{
+    (void)state;
+    EVP_PKEY *ec = NULL;
+    TPMT_PUBLIC pub;
+    for (int i = 0; i < 20000; i++) {
+        ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        assert_non_null(ec);
+        public_of(ec, &pub);
+        if (pub.unique.ecc.x.buffer[0] == 0 || pub.unique.ecc.y.buffer[0] == 0) {
+            break;
+        }
+        EVP_PKEY_free(ec);
+        ec = NULL;
+    }
+    assert_non_null(ec);
+    TPM2B_ECC_PARAMETER *c =
+            pub.unique.ecc.x.buffer[0] == 0 ? &pub.unique.ecc.x : &pub.unique.ecc.y;
+    memmove(c->buffer, c->buffer + 1, 31);
+    c->size = 31;
+    expect_public(ec, &pub, "P-256 point with x of");
+    public_of(ec, &pub);
+    pub.unique.ecc.x.size = 48;
+    expect_public(ec, &pub, "x of 48 and y of 32 bytes, want 32 each");
+    public_of(ec, &pub);
+    pub.parameters.eccDetail.curveID = TPM2_ECC_BN_P256;
+    expect_public(ec, &pub, "ECC curve 0x0010");
+    EVP_PKEY_free(ec);
+}
+
+/* A PEM AK on a curve other than NIST P-256/384/521 (secp256k1), whose ECDSA signature
+ * verifies, is refused. */
+static void test_tpm_ak_pem_other_curve_refused(void **state)
+{
+    (void)state;
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+    assert_non_null(ec);
+    expect_pem(ec, "curve 'secp256k1'");
+    EVP_PKEY_free(ec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +575,11 @@ int main(void)
             cmocka_unit_test(test_tpm_gcp_quote_mutation_sweep),
             cmocka_unit_test(test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
+            cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
+            cmocka_unit_test(test_tpm_ak_rsa1024_refused),
+            cmocka_unit_test(test_tpm_ak_rsa_declared_size_must_match),
+            cmocka_unit_test(test_tpm_ak_ecc_point_size_must_match_the_curve),
+            cmocka_unit_test(test_tpm_ak_pem_other_curve_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

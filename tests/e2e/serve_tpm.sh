@@ -1,0 +1,221 @@
+#!/bin/sh
+# The verification service (cvmattest serve, docs/service.md) on evidence with a TPM quote from
+# a real software TPM (swtpm): the `public_key` binding and the token's `cnf` per kind.
+# - tpm (a bare quote): with the service's nonce in extraData it verifies (warning,
+#   TPM_AK_NOT_BOUND) and its token has no cnf (an AK nothing binds is no attested key); with a
+#   public_key (even the AK itself, with or without a nonce) it is refused with
+#   NONCE_REPORT_DATA_MISMATCH (a quote has no REPORT_DATA to bind a key) and has no cnf.
+# - azure-snp (simulated: the swtpm AK as HCLAkPub in runtime claims whose SHA-256 a simulated
+#   SEV-SNP report carries): with a nonce (in extraData and, zero-padded, in the claims'
+#   user-data) the token's cnf.jwk is the AK; with a public_key bound by user-data =
+#   SHA-512(nonce || SPKI) it is that key, not the AK; with a public_key the user-data does not
+#   bind, or a nonce only in extraData, NONCE_REPORT_DATA_MISMATCH and no cnf.
+# - svsm-vtpm: with a nonce, the AK-EK link unproven (VTPM_AK_EK_UNPROVEN): no cnf; with a
+#   public_key, NONCE_REPORT_DATA_MISMATCH and no cnf.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in swtpm tpm2_createek tpm2_createak tpm2_quote tpm2_readpublic curl jq python3 openssl base64 od; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools, curl, jq)"; exit 77; }
+done
+. "$(dirname "$0")/lib/swtpm.sh"
+SPID=""
+trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; cleanup' EXIT
+cd "$T" || exit 1
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+eq() { # name, want, got
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
+}
+
+# --- fixtures: the EK and AK (RSA-2048, RSASSA-SHA256) in swtpm, a simulated SEV-SNP CVM at
+# VMPL 0 whose VCEK key is kept to sign reports again, the result key, a request key ---
+swtpm_ek_ak ak.tpm2b
+t tpm2_readpublic -c ak.ctx -o ak.pem -f pem
+tail -c +3 ek.pub >manifest # the EK's TPMT_PUBLIC: the SVSM vTPM manifest
+$CVM sim snp --out s --vmpl 0 --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 1; }
+$CVM registry keygen --out v >/dev/null || { echo "FAIL keygen"; exit 1; }
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out rk.key 2>/dev/null &&
+    openssl pkey -in rk.key -pubout -out rk.pub && openssl pkey -in rk.key -pubout -outform DER -out rk.der ||
+    { echo "FAIL openssl"; exit 1; }
+# The AK and the request key as JWKs, computed here from their SubjectPublicKeyInfo.
+python3 - <<'PY' || { echo "FAIL jwk"; exit 1; }
+import base64, json, subprocess
+u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", "ak.pem", "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+def tlv(b, i):  # (tag, value start, value end) of the DER element at i
+    n = b[i + 1]
+    if n < 0x80:
+        return b[i], i + 2, i + 2 + n
+    k = n & 0x7F
+    ln = int.from_bytes(b[i + 2:i + 2 + k], "big")
+    return b[i], i + 2 + k, i + 2 + k + ln
+_, s, _ = tlv(der, 0)                 # SubjectPublicKeyInfo
+_, _, e = tlv(der, s)                 # AlgorithmIdentifier
+_, bs, _ = tlv(der, e)                # BIT STRING: 00 || RSAPublicKey
+_, rs, _ = tlv(der, bs + 1)           # RSAPublicKey
+_, ns, ne = tlv(der, rs)              # modulus
+_, es, ee = tlv(der, ne)              # exponent
+n = der[ns:ne].lstrip(b"\0")
+json.dump({"kty": "RSA", "n": u(n), "e": u(der[es:ee])}, open("ak.jwk", "w"), sort_keys=True)
+d = open("rk.der", "rb").read()[-65:]
+json.dump({"kty": "EC", "crv": "P-256", "x": u(d[1:33]), "y": u(d[33:])}, open("rk.jwk", "w"), sort_keys=True)
+PY
+AK_JWK=$(jq -cS . ak.jwk)
+RK_JWK=$(jq -cS . rk.jwk)
+
+# mk.py MODE NONCE_HEX USER_DATA_HEX OUT: a bundle of kind tpm, azure-snp or svsm-vtpm around
+# the quote q.msg / q.sig / q.pcrs; azure-snp and svsm-vtpm with the simulated report signed
+# again over the REPORT_DATA they need (the runtime claims' SHA-256; SHA-512(nonce zero-padded
+# || manifest)).
+cat >mk.py <<'PY'
+import base64, hashlib, json, struct, subprocess, sys
+mode, nonce, user_data, out = sys.argv[1:5]
+b64 = lambda b: base64.b64encode(b).decode()
+rd = lambda p: open(p, "rb").read()
+def resign(report_data):
+    rep = bytearray(rd("s/report.bin"))
+    rep[0x50:0x90] = report_data.ljust(64, b"\0")
+    der = subprocess.run(["openssl", "dgst", "-sha384", "-sign", "s/vcek-key.pem"],
+                         input=bytes(rep[:0x2A0]), capture_output=True, check=True).stdout
+    def integer(b, i):
+        assert b[i] == 2
+        return int.from_bytes(b[i + 2:i + 2 + b[i + 1]], "big"), i + 2 + b[i + 1]
+    r, i = integer(der, 2 if der[1] < 0x80 else 3)
+    s, i = integer(der, i)
+    rep[0x2A0:0x2E8] = r.to_bytes(72, "little")
+    rep[0x2E8:0x330] = s.to_bytes(72, "little")
+    return bytes(rep)
+quote = [{"role": "tpm_quote", "data": b64(rd("q.msg"))},
+         {"role": "tpm_signature", "data": b64(rd("q.sig"))},
+         {"role": "tpm_pcrs", "data": b64(rd("q.pcrs"))}]
+coll = [{"role": "collateral", "name": n, "data": b64(rd("s/" + n))}
+        for n in ("vcek.der", "cert_chain.pem", "crl.der")]
+if mode == "tpm":
+    parts = quote + [{"role": "tpm_ak", "data": b64(rd("ak.tpm2b"))}]
+elif mode == "azure-snp":
+    jwk = json.load(open("ak.jwk"))
+    claims = json.dumps({"keys": [dict(kid="HCLAkPub", key_ops=["sign"], **jwk)],
+                         "vm-configuration": {"console-enabled": False, "secure-boot": True,
+                                              "tpm-enabled": True,
+                                              "vmUniqueId": "00000000-1111-2222-3333-444444444444"},
+                         "user-data": user_data.upper()}, separators=(",", ":")).encode()
+    body = resign(hashlib.sha256(claims).digest()) + struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims)) + claims
+    hcl = b"HCLA" + struct.pack("<III", 1, len(body), 2) + bytes(16) + body
+    parts = [{"role": "evidence", "data": b64(hcl)}] + quote + coll
+else:
+    man = rd("manifest")
+    rep = resign(hashlib.sha512(bytes.fromhex(nonce).ljust(64, b"\0") + man).digest())
+    parts = ([{"role": "evidence", "data": b64(rep)}, {"role": "svsm_manifest", "data": b64(man)}]
+             + quote + [{"role": "tpm_ak", "data": b64(rd("ak.tpm2b"))}] + coll)
+json.dump({"cvmattest_bundle": 1, "kind": mode, "parts": parts}, open(out, "w"))
+PY
+
+rm -f port
+$CVM serve --listen 127.0.0.1:0 --port-file port --trust-root s/ark.pem --offline \
+    --sign-result v.key 2>serve.log &
+SPID=$!
+i=0
+while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s port ] || { echo "FAIL the service did not start"; cat serve.log; exit 1; }
+A=http://127.0.0.1:$(cat port)
+
+hex_of() { # base64url (no padding) -> hex
+    printf '%s' "$1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' |
+        base64 -d | od -An -v -tx1 | tr -d ' \n'
+}
+pad64() { printf '%s' "$1" | awk '{ while (length($0) < 128) $0 = $0 "0"; print }'; }
+# keyrd NONCE_HEX: SHA-512(nonce || the request key's DER SPKI), hex
+keyrd() { (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; cat rk.der) | openssl dgst -sha512 -r | cut -d' ' -f1; }
+# fresh: a nonce from the service (NB64, NHEX) and a quote over it
+fresh() {
+    NB64=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
+    NHEX=$(hex_of "$NB64")
+    [ ${#NHEX} = 64 ] || { echo "FAIL no nonce: '$NB64'"; exit 1; }
+    t tpm2_quote -c ak.ctx -l sha256:0,7 -q "$NHEX" -m q.msg -s q.sig -o q.pcrs -g sha256
+}
+# ask NAME BUNDLE NONCE_B64 [PUBFILE]: POST /v1/verify; NAME.json the answer, NAME.tok the
+# token's claims (payload decoded), prints the HTTP status
+ask() {
+    jq -n --arg e "$(base64 -w0 "$2")" --arg n "$3" --rawfile k "${4:-/dev/null}" \
+        '{evidence: $e} + (if $n != "" then {nonce: $n} else {} end) + (if $k != "" then {public_key: $k} else {} end)' >"$1.req"
+    st=$(curl -s -o "$1.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$1.req" "$A/v1/verify")
+    jq -r '.token // empty' "$1.json" | cut -d. -f2 | tr '_-' '/+' |
+        awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' | base64 -d >"$1.tok" 2>/dev/null
+    printf '%s' "$st"
+}
+has_reason() { jq -e --arg c "$2" 'any(.reasons[]; .code == $c)' "$1.json" >/dev/null && echo yes || echo no; }
+errors() { jq -r '[.reasons[] | select(.severity == "error") | .code] | join(",")' "$1.json"; }
+cnf() { if [ -s "$1.tok" ]; then jq -cS '.cnf.jwk // .cnf' "$1.tok"; else echo "(no token)"; fi; }
+
+# --- kind tpm: never a cnf ---
+fresh
+python3 mk.py tpm "$NHEX" "" tpm.json
+st=$(ask t1 tpm.json "$NB64")
+eq "tpm, nonce: 200 warning, TPM_AK_NOT_BOUND, no error" "200 warning yes " \
+    "$st $(jq -r .status t1.json) $(has_reason t1 TPM_AK_NOT_BOUND) $(errors t1)"
+jq -r .token t1.json >t1.jwt
+$CVM result check t1.jwt --pub v.pub >t1.chk 2>t1.err; eq "tpm, nonce: the token checks" 0 $?
+eq "tpm, nonce: the result names the AK (claims.tpm.ak.jwk)" "$AK_JWK" "$(jq -cS .claims.tpm.ak.jwk t1.json)"
+eq "tpm, nonce: the token's eat_nonce is the nonce" "$NB64" "$(jq -r .eat_nonce t1.chk)"
+eq "tpm, nonce: the token has no cnf (the AK is not bound)" "null" "$(cnf t1)"
+
+fresh
+python3 mk.py tpm "$NHEX" "" tpm.json
+st=$(ask t2 tpm.json "$NB64" ak.pem)
+eq "tpm, nonce, public_key = the AK: 200 contraindicated NONCE_REPORT_DATA_MISMATCH" \
+    "200 contraindicated NONCE_REPORT_DATA_MISMATCH" "$st $(jq -r .status t2.json) $(errors t2)"
+eq "tpm, nonce, public_key = the AK: no cnf" "null" "$(cnf t2)"
+st=$(ask t3 tpm.json "" rk.pub)
+eq "tpm, public_key without a nonce: contraindicated NONCE_REPORT_DATA_MISMATCH" \
+    "200 contraindicated yes" "$st $(jq -r .status t3.json) $(has_reason t3 NONCE_REPORT_DATA_MISMATCH)"
+eq "tpm, public_key without a nonce: no cnf" "null" "$(cnf t3)"
+
+# --- kind azure-snp: the AK is bound by the hardware report ---
+fresh
+python3 mk.py azure-snp "$NHEX" "$(pad64 "$NHEX")" az1.b || { echo "FAIL mk.py azure-snp"; exit 1; }
+st=$(ask a1 az1.b "$NB64")
+eq "azure-snp, nonce: 200, no error, no TPM_AK_NOT_BOUND" "200 no " \
+    "$st $(has_reason a1 TPM_AK_NOT_BOUND) $(errors a1)"
+jq -r .token a1.json >a1.jwt
+$CVM result check a1.jwt --pub v.pub >a1.chk 2>a1.err; eq "azure-snp, nonce: the token checks" 0 $?
+eq "azure-snp, nonce: claims.azure.tpm.ak.jwk is the swtpm AK" "$AK_JWK" "$(jq -cS .claims.azure.tpm.ak.jwk a1.json)"
+eq "azure-snp, nonce: token cnf.jwk is the AK" "$AK_JWK" "$(jq -cS .cnf.jwk a1.chk)"
+
+fresh
+python3 mk.py azure-snp "$NHEX" "$(keyrd "$NHEX")" az2.b
+st=$(ask a2 az2.b "$NB64" rk.pub)
+eq "azure-snp, public_key bound by user-data: 200, no error" "200 " "$st $(errors a2)"
+eq "azure-snp, public_key bound by user-data: cnf.jwk is the request's key, not the AK" "$RK_JWK" "$(cnf a2)"
+
+fresh
+python3 mk.py azure-snp "$NHEX" "$(pad64 "$NHEX")" az3.b
+st=$(ask a3 az3.b "$NB64" rk.pub)
+eq "azure-snp, public_key the user-data does not bind: contraindicated NONCE_REPORT_DATA_MISMATCH" \
+    "200 contraindicated NONCE_REPORT_DATA_MISMATCH" "$st $(jq -r .status a3.json) $(errors a3)"
+eq "azure-snp, public_key not bound: no cnf (not the AK either)" "null" "$(cnf a3)"
+
+fresh
+python3 mk.py azure-snp "$NHEX" "$(pad64 "")" az4.b
+st=$(ask a4 az4.b "$NB64")
+eq "azure-snp, the nonce only in extraData (user-data zeros): contraindicated NONCE_REPORT_DATA_MISMATCH" \
+    "200 contraindicated NONCE_REPORT_DATA_MISMATCH" "$st $(jq -r .status a4.json) $(errors a4)"
+eq "azure-snp, nonce not in user-data: no cnf" "null" "$(cnf a4)"
+
+# --- kind svsm-vtpm: the AK-EK link unproven here, no REPORT_DATA for a key ---
+fresh
+python3 mk.py svsm-vtpm "$NHEX" "" sv1.b
+st=$(ask s1 sv1.b "$NB64")
+eq "svsm-vtpm, nonce: 200 warning VTPM_AK_EK_UNPROVEN, no error" "200 warning yes " \
+    "$st $(jq -r .status s1.json) $(has_reason s1 VTPM_AK_EK_UNPROVEN) $(errors s1)"
+eq "svsm-vtpm, nonce: no cnf (the AK is not proven in the vTPM)" "null" "$(cnf s1)"
+fresh
+python3 mk.py svsm-vtpm "$NHEX" "" sv2.b
+st=$(ask s2 sv2.b "$NB64" rk.pub)
+eq "svsm-vtpm, public_key: contraindicated NONCE_REPORT_DATA_MISMATCH" \
+    "200 contraindicated yes" "$st $(jq -r .status s2.json) $(has_reason s2 NONCE_REPORT_DATA_MISMATCH)"
+eq "svsm-vtpm, public_key: no cnf" "null" "$(cnf s2)"
+
+[ $fails = 0 ] || { echo "--- serve.log"; tail -n 20 serve.log; }
+exit $((fails > 0))
