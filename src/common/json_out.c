@@ -4,27 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
+static bool reserve(struct cvma_strbuf *b, size_t n)
 {
     if (b->failed) {
         return false;
     }
-    if (n >= b->cap - b->len || b->p == NULL) {
-        size_t cap = b->cap != 0 ? b->cap : 256;
-        while (n >= cap - b->len) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = true;
-                return false;
-            }
-            cap *= 2;
-        }
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
+    if (b->p != NULL && n < b->cap - b->len) {
+        return true;
+    }
+    size_t cap = b->cap != 0 ? b->cap : 256;
+    while (n >= cap - b->len) {
+        if (cap > SIZE_MAX / 2) {
             b->failed = true;
             return false;
         }
-        b->p = p;
-        b->cap = cap;
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->failed = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n)) {
+        return false;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -32,19 +42,31 @@ bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
     return true;
 }
 
+/* The ASCII bytes a string must escape: control characters, '"' and '\\'. */
+static const bool must_escape[128] = {
+        [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+        [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+        [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+        [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+        [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
 static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     const uint8_t *s = (const uint8_t *)str;
-    size_t run = 0; /* s[run_start..i) needs no escape */
-    size_t i = 0;
 
-    if (!cvma_strbuf_add(b, "\"", 1)) {
+    /* At most 6 bytes out for a byte in (\u00XX), and the quotes: one reservation. */
+    if (len > (SIZE_MAX - 3) / 6 || !reserve(b, 6 * len + 2)) {
+        b->failed = true;
         return false;
     }
-    while (i < len) {
+    char *d = b->p + b->len;
+    *d++ = '"';
+    for (size_t i = 0; i < len;) {
         uint8_t c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (c < 0x80 && !must_escape[c]) {
+            *d++ = (char)c;
             i++;
             continue;
         }
@@ -54,51 +76,46 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
                 b->failed = true;
                 return false;
             }
+            memcpy(d, s + i, k);
+            d += k;
             i += k;
             continue;
         }
-        if (!cvma_strbuf_add(b, str + run, i - run)) {
-            return false;
-        }
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
+        *d++ = '\\';
         switch (c) {
         case '"':
-            esc[1] = '"';
-            break;
         case '\\':
-            esc[1] = '\\';
+            *d++ = (char)c;
             break;
         case '\b':
-            esc[1] = 'b';
+            *d++ = 'b';
             break;
         case '\f':
-            esc[1] = 'f';
+            *d++ = 'f';
             break;
         case '\n':
-            esc[1] = 'n';
+            *d++ = 'n';
             break;
         case '\r':
-            esc[1] = 'r';
+            *d++ = 'r';
             break;
         case '\t':
-            esc[1] = 't';
+            *d++ = 't';
             break;
         default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
-            n = 6;
+            *d++ = 'u';
+            *d++ = '0';
+            *d++ = '0';
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 0xF];
             break;
         }
-        if (!cvma_strbuf_add(b, esc, n)) {
-            return false;
-        }
-        run = ++i;
+        i++;
     }
-    return cvma_strbuf_add(b, str + run, len - run) && cvma_strbuf_add(b, "\"", 1);
+    *d++ = '"';
+    *d = '\0';
+    b->len = (size_t)(d - b->p);
+    return true;
 }
 
 static bool write_integer(struct cvma_strbuf *b, json_int_t v)
