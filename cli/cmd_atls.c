@@ -1208,6 +1208,11 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         }
         len += done;
     }
+    if (timed_out(ssl)) {
+        fprintf(stderr, "cvmattest %s: no complete response: timed out\n", cmd);
+        rc = 3;
+        goto out;
+    }
     rc = 1;
     if (resp == NULL) {
         fprintf(stderr, "cvmattest %s: no response\n", cmd);

@@ -5,7 +5,8 @@
 # is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
 # (--min-reattest-interval) and a server asking the client twice is refused; frames over their
 # type's limit are refused at the header; a peer's ERROR text is printed capped and with no
-# control bytes; a server that never answers makes the client give up (--timeout, exit 3).
+# control bytes; a server that never answers makes the client give up (--timeout, exit 3),
+# session-bound or --cert-bound.
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -257,6 +258,10 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     client --timeout 2 >"$T/c5.out" 2>&1; check "a server that never answers: exit 3" 3 $?
     has "$T/c5.out" "no evidence from the peer: timed out"
     [ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+
+    pyserver server-mute
+    client --cert-bound --timeout 2 >"$T/c5b.out" 2>&1; check "--cert-bound: a server that never answers: exit 3" 3 $?
+    has "$T/c5b.out" "no complete response: timed out"
 
     pyserver server-error
     client >"$T/c6.out" 2>&1; check "a server's ERROR: refused" 1 $?
