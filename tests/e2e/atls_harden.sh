@@ -207,13 +207,14 @@ client --reattest-every 1 --rounds 2 >"$T/c4.out" 2>&1; check "re-attestation wi
 has "$T/c4.out" "attestation 3: affirming"
 
 # --- a NONCE loop is cut off ---
-server sflood --sim "$T/reg" --connections 1
+# (5 s: well above the time one evidence takes, even on a loaded machine)
+server sflood --sim "$T/reg" --min-reattest-interval 5 --connections 1
 python3 "$T/peer.py" flood "$port" >"$T/flood.out" 2>&1
 has "$T/flood.out" "flood: frame 2"
-has "$T/flood.out" "flood: frame 3 refused: too many NONCE frames: at most one every 1 s"
+has "$T/flood.out" "flood: frame 3 refused: too many NONCE frames: at most one every 5 s"
 [ "$(grep -c 'flood: frame 2' "$T/flood.out")" = 1 ] || { echo "FAIL: more than one evidence for a NONCE loop"; fails=$((fails + 1)); }
 sleep 0.2
-has "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 1 s (--min-reattest-interval)"
+has "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
 has "$T/sflood.out" "attestation 1 sent"
 lacks "$T/sflood.out" "attestation 2 sent"
 $CVM atls-server --sim "$T/reg" --min-reattest-interval -1 >/dev/null 2>&1
