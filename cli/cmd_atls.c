@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,10 @@ enum {
     O_COLLECT,
     O_TSM_ROOT,
     O_DEV_ROOT,
+    O_HANDSHAKE_TIMEOUT,
+    O_IDLE_TIMEOUT,
+    O_MIN_REATTEST,
+    O_TIMEOUT,
 };
 
 static const struct option server_options[] = {
@@ -70,6 +75,9 @@ static const struct option server_options[] = {
         {"misbehave", required_argument, NULL, O_MISBEHAVE},
         {"connections", required_argument, NULL, O_CONNECTIONS},
         {"max-connections", required_argument, NULL, O_MAX_CONNECTIONS},
+        {"handshake-timeout", required_argument, NULL, O_HANDSHAKE_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, O_IDLE_TIMEOUT},
+        {"min-reattest-interval", required_argument, NULL, O_MIN_REATTEST},
         {"cert", required_argument, NULL, O_CERT},
         {"key", required_argument, NULL, O_KEY},
         {"mutual", no_argument, NULL, O_MUTUAL},
@@ -90,6 +98,7 @@ static const struct option client_options[] = {
         {"rounds", required_argument, NULL, O_ROUNDS},
         {"send", required_argument, NULL, O_SEND},
         {"cert-bound", no_argument, NULL, O_CERT_BOUND},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
         {"sim", required_argument, NULL, O_SIM},
         {"collect", no_argument, NULL, O_COLLECT},
         {"tsm-root", required_argument, NULL, O_TSM_ROOT},
@@ -139,6 +148,14 @@ static void server_help(void)
            "  --connections N                exit after N connections (default: never)\n"
            "  --max-connections N            serve at most N connections at once, a thread\n"
            "                                 each (default 16)\n"
+           "  --handshake-timeout SECONDS    a connection must finish the TLS handshake and\n"
+           "                                 send its first frame within this (default 10)\n"
+           "  --idle-timeout SECONDS         then close it after this long without a frame\n"
+           "                                 (default 300, 0: never); keep it above clients'\n"
+           "                                 --reattest-every\n"
+           "  --min-reattest-interval SECONDS  answer a connection's NONCE frames no more\n"
+           "                                 often than this (default 1, 0: no limit); faster\n"
+           "                                 ones get an ERROR frame and the connection closes\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: a fresh\n"
            "                                 P-256 key, self-signed: the evidence vouches for it)\n"
            "  --mutual                       require the client's evidence too\n\n%s",
@@ -157,6 +174,8 @@ static void client_help(void)
            "                                 connection is closed when the new one is refused\n"
            "  --rounds N                     re-attestations before closing (default 3)\n"
            "  --send TEXT                    application data after each attestation\n"
+           "  --timeout SECONDS              give up when the server does not connect, shake\n"
+           "                                 hands or answer within this (default 30; exit 3)\n"
            "  --cert-bound                   GET " CVMA_ATLS_WELL_KNOWN "?nonce=\n"
            "                                 instead: evidence bound to the server's certificate\n"
            "                                 and the nonce, not to the session (docs/atls.md)\n"
@@ -165,7 +184,7 @@ static void client_help(void)
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
            "                                 /sys/kernel/config/tsm and /dev\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
-           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error\n",
+           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n",
            verify_help);
 }
 
@@ -175,6 +194,7 @@ struct atls_opts {
     struct cvma_collect_atls collect;
     bool mutual, json, cert_bound, use_collect;
     long connections, max_connections, reattest, rounds;
+    long handshake_timeout, idle_timeout, min_reattest, timeout;
     struct cvma_verifier_config cfg;
     struct cvma_policy_config policy;
     const char *roots[CVMA_CLI_MAX_LIST], *providers[CVMA_CLI_MAX_LIST],
@@ -211,6 +231,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     o->listen = "127.0.0.1:0";
     o->rounds = 3;
     o->max_connections = 16;
+    o->handshake_timeout = 10;
+    o->idle_timeout = 300;
+    o->min_reattest = 1;
+    o->timeout = 30;
     o->cfg.trust_root_files = o->roots;
     o->cfg.providers = o->providers;
     o->cfg.registries = o->registries;
@@ -298,6 +322,26 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                 o->rounds = n;
             }
             break;
+        case O_HANDSHAKE_TIMEOUT:
+        case O_IDLE_TIMEOUT:
+        case O_MIN_REATTEST:
+        case O_TIMEOUT:
+            if (!parse_long(optarg, c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT ? 1 : 0, &n) ||
+                n > 86400) {
+                return cvma_cli_usage_error(
+                        cmd, "'%s' is not a valid number of seconds (%s to 86400)", optarg,
+                        c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT ? "1" : "0");
+            }
+            if (c == O_HANDSHAKE_TIMEOUT) {
+                o->handshake_timeout = n;
+            } else if (c == O_IDLE_TIMEOUT) {
+                o->idle_timeout = n;
+            } else if (c == O_MIN_REATTEST) {
+                o->min_reattest = n;
+            } else {
+                o->timeout = n;
+            }
+            break;
         case O_TRUST_ROOT:
             rc = push(cmd, o->roots, &o->cfg.n_trust_root_files, optarg);
             break;
@@ -380,7 +424,89 @@ static bool split_addr(const char *s, char *host, size_t host_len, char *port, s
     return true;
 }
 
-static int tcp_connect(const char *addr)
+/*
+ * Time-outs on a connection's socket, watched through a callback on its BIO: SO_RCVTIMEO and
+ * SO_SNDTIMEO bound each wait; while total is set (the server's handshake and first frame)
+ * they are set before every read and write to what is left until end, so a peer trickling
+ * bytes cannot stretch the phase. expired: a wait timed out.
+ */
+struct deadline {
+    int fd;
+    bool total, expired;
+    struct timespec end;
+};
+
+static void set_timeouts(int fd, long ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static long deadline_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+                        int ret, size_t *processed)
+{
+    struct deadline *d = (struct deadline *)BIO_get_callback_arg(b);
+    (void)argp;
+    (void)len;
+    (void)argi;
+    (void)argl;
+    (void)processed;
+    if (d == NULL) {
+        return ret;
+    }
+    if (d->total && (oper == BIO_CB_READ || oper == BIO_CB_WRITE)) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = (long)(d->end.tv_sec - now.tv_sec) * 1000 +
+                    (d->end.tv_nsec - now.tv_nsec) / 1000000;
+        if (left <= 0) {
+            d->expired = true;
+            return -1; /* the read or write fails without waiting */
+        }
+        set_timeouts(d->fd, left);
+    }
+    if ((oper == (BIO_CB_READ | BIO_CB_RETURN) || oper == (BIO_CB_WRITE | BIO_CB_RETURN)) &&
+        ret <= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        d->expired = true;
+    }
+    return ret;
+}
+
+/* Watches ssl's socket: a total deadline of total_s seconds from now, else per wait wait_s
+ * (0: none). */
+static void deadline_start(struct deadline *d, SSL *ssl, int fd, long total_s, long wait_s)
+{
+    memset(d, 0, sizeof *d);
+    d->fd = fd;
+    if (total_s > 0) {
+        d->total = true;
+        clock_gettime(CLOCK_MONOTONIC, &d->end);
+        d->end.tv_sec += total_s;
+    }
+    set_timeouts(fd, (total_s > 0 ? total_s : wait_s) * 1000);
+    BIO_set_callback_arg(SSL_get_rbio(ssl), (char *)d);
+    BIO_set_callback_ex(SSL_get_rbio(ssl), deadline_cb);
+}
+
+/* The total deadline is over (the first frame arrived): from now on each wait is wait_s. */
+static void deadline_idle(struct deadline *d, long wait_s)
+{
+    if (d != NULL && d->total) {
+        d->total = false;
+        set_timeouts(d->fd, wait_s * 1000);
+    }
+}
+
+/* Whether a wait on ssl timed out. */
+static bool timed_out(SSL *ssl)
+{
+    const struct deadline *d = (const struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl));
+    return d != NULL && d->expired;
+}
+
+/* Connects to addr; timeout_s > 0: the connect and each later wait on the socket time out. */
+static int tcp_connect(const char *addr, long timeout_s)
 {
     char host[256], port[16];
     struct addrinfo hints, *res = NULL;
@@ -395,6 +521,9 @@ static int tcp_connect(const char *addr)
     }
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd >= 0 && timeout_s > 0) {
+            set_timeouts(fd, timeout_s * 1000);
+        }
         if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
             break;
         }
@@ -498,12 +627,13 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
 
 /*
  * Verifies the peer once: sends a fresh nonce, answers the peer's own NONCE with this end's
- * evidence when src is given, verifies the EVIDENCE. Returns 0 accepted, 1 refused, 2 error;
- * *res is the result when there is one.
+ * evidence when src is given (once per connection: *answered), verifies the EVIDENCE. Returns
+ * 0 accepted, 1 refused, 2 error, 3 the peer did not answer in time; *res is the result when
+ * there is one.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, const struct cvma_atls_source *src,
-                       uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
+                       bool *answered, uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
 {
     char err[512] = "";
     uint8_t type = 0, *p = NULL;
@@ -517,16 +647,21 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
         return 2;
     }
     for (;;) {
-        if ((st = cvma_atls_read_frame(ssl, &type, &p, &len)) != CVMA_OK) {
-            fprintf(stderr, "cvmattest %s: the peer closed the connection before its evidence\n",
-                    cmd);
+        if ((st = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err)) != CVMA_OK) {
+            if (timed_out(ssl)) {
+                fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
+                return 3;
+            }
+            fprintf(stderr, "cvmattest %s: no evidence from the peer: %s\n", cmd, err);
             return 1;
         }
         if (type == CVMA_ATLS_F_EVIDENCE) {
             break;
         }
         if (type == CVMA_ATLS_F_ERROR) {
-            fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd, (char *)p);
+            char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+            fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
+                    cvma_atls_printable(p, len, shown, sizeof shown));
             free(p);
             return 1;
         }
@@ -535,6 +670,16 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
             fprintf(stderr, "cvmattest %s: unexpected frame %u before the evidence\n", cmd, type);
             return 1;
         }
+        if (*answered) {
+            /* This end attests once per connection: a peer asking again is refused. */
+            static const char msg[] = "refused: one NONCE per connection: this end attests once";
+            free(p);
+            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                        sizeof msg - 1);
+            fprintf(stderr, "cvmattest %s: the peer asked for evidence again: %s\n", cmd, msg);
+            return 1;
+        }
+        *answered = true;
         st = cvma_atls_answer(
                 ssl, chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER, p,
                 len, src, err, sizeof err);
@@ -580,7 +725,7 @@ static enum cvma_status relay_evidence(void *ctx, const uint8_t report_data[64],
     SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
     SSL *ssl = NULL;
     uint8_t type = 0;
-    int fd = tcp_connect(addr);
+    int fd = tcp_connect(addr, 30);
     (void)report_data;
     *out = NULL;
     if (sctx == NULL || fd < 0 || SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION) != 1 ||
@@ -649,7 +794,7 @@ static void http_reply(SSL *ssl, const char *status, const char *type, const uin
 }
 
 /* The certificate-bound endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (docs/atls.md). */
-static void serve_http(SSL *ssl, const struct cvma_atls_source *src)
+static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_timeout)
 {
     static const char prefix[] = "GET " CVMA_ATLS_WELL_KNOWN "?nonce=";
     char head[8192], err[512];
@@ -658,8 +803,15 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src)
     const char *h;
 
     if (!read_head(ssl, head, sizeof head)) {
+        if (timed_out(ssl)) {
+            fprintf(stderr, "cvmattest atls-server: closing a connection: no HTTP request in "
+                            "time (--handshake-timeout)\n");
+        }
         return;
     }
+    /* The request is in: the answer (evidence collection may take a while) is not bound by the
+     * handshake deadline. */
+    deadline_idle((struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl)), idle_timeout);
     if (strncmp(head, prefix, sizeof prefix - 1) != 0) {
         const char *msg = "{\"error\": \"not found\"}\n";
         http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
@@ -696,10 +848,19 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     char err[512] = "";
     uint8_t type = 0, *p = NULL, *first = NULL;
     size_t len = 0, first_len = 0;
-    bool attested_client = !o->mutual;
-    unsigned n = 0;
+    bool attested_client = !o->mutual, answered = false;
+    unsigned n = 0, frames = 0;
+    struct timespec last_nonce = {0, 0};
 
     if (SSL_accept(ssl) != 1) {
+        if (timed_out(ssl)) {
+            fprintf(stderr,
+                    "cvmattest %s: closing a connection: no TLS handshake within %ld s "
+                    "(--handshake-timeout)\n",
+                    cmd, o->handshake_timeout);
+            ERR_clear_error();
+            return;
+        }
         handshake_failed(cmd);
         return;
     }
@@ -710,11 +871,29 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     uint8_t c0 = 0;
     size_t got = 0;
     if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 == 'G') {
-        serve_http(ssl, src); /* an HTTP request: certificate-bound mode */
+        serve_http(ssl, src, o->idle_timeout); /* an HTTP request: certificate-bound mode */
         SSL_shutdown(ssl);
         return;
     }
-    while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
+    for (;;) {
+        enum cvma_status rs = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err);
+        if (rs != CVMA_OK && timed_out(ssl)) {
+            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                    frames == 0 ? "no first frame in time (--handshake-timeout)"
+                                : "idle too long (--idle-timeout)");
+            break;
+        }
+        if (rs == CVMA_REJECTED) {
+            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd, err);
+            break;
+        }
+        if (rs != CVMA_OK) {
+            break; /* the client closed the connection */
+        }
+        if (frames++ == 0) {
+            deadline_idle((struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl)),
+                          o->idle_timeout);
+        }
         if (type == CVMA_ATLS_F_DATA && attested_client) {
             uint8_t *echo = malloc(len + 6);
             if (echo != NULL) {
@@ -724,12 +903,32 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             }
             free(echo);
         } else if (type == CVMA_ATLS_F_NONCE) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (answered && o->min_reattest > 0 &&
+                (now.tv_sec - last_nonce.tv_sec) * 1000000000L +
+                                (now.tv_nsec - last_nonce.tv_nsec) <
+                        o->min_reattest * 1000000000L) {
+                /* Each NONCE costs evidence: a client asking faster is cut off. */
+                char msg[128];
+                snprintf(msg, sizeof msg, "refused: too many NONCE frames: at most one every %ld s",
+                         o->min_reattest);
+                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                            strlen(msg));
+                fprintf(stderr,
+                        "cvmattest %s: closing a connection: %s (--min-reattest-interval)\n", cmd,
+                        msg + strlen("refused: "));
+                break;
+            }
+            answered = true;
+            last_nonce = now;
             n++;
             if (!attested_client) {
                 struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT};
                 struct cvma_result *r = NULL;
                 uint8_t mine[CVMA_ATLS_NONCE_LEN];
-                int rc = attest_peer(cmd, ssl, v, &chk, NULL, mine, &r);
+                bool unused = false;
+                int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
                 if (r != NULL) {
                     print_result("atls-server: client", n, r, o->json, 0);
                 }
@@ -772,7 +971,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             printf("atls-server: attestation %u sent\n", n);
             fflush(stdout);
         } else if (type == CVMA_ATLS_F_ERROR) {
-            fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd, (char *)p);
+            char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+            fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd,
+                    cvma_atls_printable(p, len, shown, sizeof shown));
             break;
         } else {
             fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
@@ -826,7 +1027,10 @@ struct conn {
 static void conn_run(struct conn *c)
 {
     SSL *ssl = SSL_new(c->ctx);
+    struct deadline d;
     if (ssl != NULL && SSL_set_fd(ssl, c->fd) == 1) {
+        /* The handshake and the first frame (or HTTP request) within --handshake-timeout. */
+        deadline_start(&d, ssl, c->fd, c->o->handshake_timeout, 0);
         serve_one(ssl, c->o, c->src, c->v);
     }
     SSL_free(ssl);
@@ -1004,6 +1208,11 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         }
         len += done;
     }
+    if (timed_out(ssl)) {
+        fprintf(stderr, "cvmattest %s: no complete response: timed out\n", cmd);
+        rc = 3;
+        goto out;
+    }
     rc = 1;
     if (resp == NULL) {
         fprintf(stderr, "cvmattest %s: no response\n", cmd);
@@ -1042,6 +1251,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
     SSL *ssl = NULL;
     char err[512], *prev = NULL;
     uint8_t(*nonces)[CVMA_ATLS_NONCE_LEN] = NULL;
+    struct deadline d;
+    bool answered = false;
     int fd = -1, rc = parse(cmd, false, argc, argv, &o);
 
     if (rc != 0) {
@@ -1067,15 +1278,23 @@ int cvma_cmd_atls_client(int argc, char **argv)
         (ctx = make_ctx(cmd, &o, false)) == NULL) {
         goto out;
     }
-    if ((fd = tcp_connect(o.connect)) < 0) {
+    if ((fd = tcp_connect(o.connect, o.timeout)) < 0) {
         fprintf(stderr, "cvmattest %s: cannot connect to %s\n", cmd, o.connect);
         goto out;
     }
     if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
         goto out;
     }
+    deadline_start(&d, ssl, fd, 0, o.timeout);
     rc = 1;
     if (SSL_connect(ssl) != 1) {
+        if (timed_out(ssl)) {
+            fprintf(stderr, "cvmattest %s: no TLS handshake within %ld s (--timeout)\n", cmd,
+                    o.timeout);
+            ERR_clear_error();
+            rc = 3;
+            goto out;
+        }
         handshake_failed(cmd);
         goto out;
     }
@@ -1097,7 +1316,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (i > 0) {
             sleep((unsigned)o.reattest);
         }
-        rc = attest_peer(cmd, ssl, v, &chk, srcp, nonces[i], &r);
+        rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
         if (r != NULL) {
             print_result("atls-client: server", (unsigned)i + 1, r, o.json, o.reattest);
         }
@@ -1124,8 +1343,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
                                       strlen(o.send)) != CVMA_OK ||
                 cvma_atls_read_frame(ssl, &type, &p, &len) != CVMA_OK || type != CVMA_ATLS_F_DATA) {
                 free(p);
-                fprintf(stderr, "cvmattest %s: no reply to the application data\n", cmd);
-                rc = 1;
+                rc = timed_out(ssl) ? 3 : 1;
+                fprintf(stderr, "cvmattest %s: no reply to the application data%s\n", cmd,
+                        rc == 3 ? ": timed out" : "");
                 goto out;
             }
             printf("atls-client: reply: %s\n", (char *)p);

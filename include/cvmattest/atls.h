@@ -12,7 +12,8 @@
  * refuse TLS below 1.3 and sessions without the exporter (fail closed).
  *
  * Messages are frames on the TLS stream: one type byte, a 4-byte big-endian length, the
- * payload (CVMA_ATLS_FRAME_MAX at most).
+ * payload: a NONCE CVMA_ATLS_NONCE_LEN bytes at most, an ERROR CVMA_ATLS_ERROR_MAX, EVIDENCE
+ * and DATA CVMA_ATLS_FRAME_MAX; other types are refused.
  *
  * The functions take an established OpenSSL SSL * (the caller owns the socket, the SSL_CTX
  * and the certificates) and block. Threads: one connection per thread; a verifier may be
@@ -33,7 +34,10 @@ extern "C" {
 #define CVMA_ATLS_EXPORTER_LABEL "EXPORTER-cvmattest-atls-v1"
 #define CVMA_ATLS_EXPORTER_LEN   32
 #define CVMA_ATLS_NONCE_LEN      32
-#define CVMA_ATLS_FRAME_MAX      (8u << 20)
+#define CVMA_ATLS_FRAME_MAX      (8u << 20)  /* EVIDENCE and DATA frames */
+#define CVMA_ATLS_ERROR_MAX      4096u       /* ERROR frames */
+#define CVMA_ATLS_ERROR_SHOWN    200         /* bytes of a peer's ERROR text printed */
+#define CVMA_ATLS_READ_CHUNK     (64u << 10) /* a frame's buffer grows by this as data arrives */
 
 enum cvma_atls_role {
     CVMA_ATLS_SERVER = 0x01,
@@ -97,11 +101,29 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
 /* Writes one frame. CVMA_E_IO when the connection fails. */
 CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
                                                 const uint8_t *p, size_t len);
+/* The largest payload a frame of this type may have; 0 for an unknown type (refused). */
+CVMA_API size_t cvma_atls_frame_limit(uint8_t type);
+
 /*
  * Reads one frame into *out (malloc'd, NUL-terminated beyond *len for convenience; free it).
- * CVMA_E_IO on a closed or failed connection, CVMA_REJECTED on a frame over the limit.
+ * The length is checked against cvma_atls_frame_limit of the type before any body byte is
+ * read, and the buffer grows by CVMA_ATLS_READ_CHUNK as the body arrives (a header alone
+ * allocates no more than one chunk). CVMA_E_IO on a closed, failed or timed-out connection
+ * (the socket's SO_RCVTIMEO), CVMA_REJECTED on an unknown type or a frame over its limit;
+ * err (may be NULL) says which.
  */
+CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8_t **out,
+                                                  size_t *len, char *err, size_t err_len);
+/* cvma_atls_read_frame_ex without the error text. */
 CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len);
+
+/*
+ * A peer's ERROR text made safe to print: at most CVMA_ATLS_ERROR_SHOWN bytes of p, printable
+ * ASCII kept, every other byte (control characters, escape sequences, non-ASCII) and the
+ * backslash written as \xNN, and " ... (N bytes)" when cut. Returns out (always
+ * NUL-terminated; out_size >= 4 * CVMA_ATLS_ERROR_SHOWN + 32 holds all of it).
+ */
+CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out, size_t out_size);
 
 /*
  * The attesting end answers nonce: computes the binding for role and its own certificate,

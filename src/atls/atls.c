@@ -161,6 +161,18 @@ static bool write_all(SSL *ssl, const uint8_t *p, size_t len)
     return true;
 }
 
+/* Why a read stopped: closed, timed out (SO_RCVTIMEO) or failed; err (may be NULL) says so. */
+static void read_failed(SSL *ssl, const char *what, char *err, size_t err_len)
+{
+    int e = SSL_get_error(ssl, 0);
+    cvma_errf(err, err_len, "atls: %s: %s", what,
+              e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE
+                      ? "timed out waiting for the peer"
+                      : (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL
+                                 ? "the peer closed the connection"
+                                 : "the connection failed"));
+}
+
 static bool read_all(SSL *ssl, uint8_t *p, size_t len)
 {
     while (len > 0) {
@@ -192,34 +204,115 @@ CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame t
     return CVMA_OK;
 }
 
-CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len)
+CVMA_API size_t cvma_atls_frame_limit(uint8_t type)
 {
-    uint8_t h[5], t = 0;
+    switch (type) {
+    case CVMA_ATLS_F_NONCE:
+        return CVMA_ATLS_NONCE_LEN;
+    case CVMA_ATLS_F_ERROR:
+        return CVMA_ATLS_ERROR_MAX;
+    case CVMA_ATLS_F_EVIDENCE:
+    case CVMA_ATLS_F_DATA:
+        return CVMA_ATLS_FRAME_MAX;
+    default:
+        return 0;
+    }
+}
+
+CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8_t **out,
+                                                  size_t *len, char *err, size_t err_len)
+{
+    uint8_t h[5], t = 0, *p = NULL;
     uint32_t n = 0;
+    size_t have = 0, cap = 0;
     struct cvma_reader r;
     *out = NULL;
     *len = 0;
     *type = 0;
     if (!read_all(ssl, h, sizeof h)) {
+        read_failed(ssl, "no frame", err, err_len);
         return CVMA_E_IO;
     }
     cvma_reader_init(&r, h, sizeof h);
-    if (!cvma_reader_u8(&r, &t) || !cvma_reader_u32be(&r, &n) || n > CVMA_ATLS_FRAME_MAX) {
+    if (!cvma_reader_u8(&r, &t) || !cvma_reader_u32be(&r, &n)) {
         return CVMA_REJECTED;
     }
-    uint8_t *p = malloc(n + 1);
-    if (p == NULL) {
-        return CVMA_E_NOMEM;
+    if (cvma_atls_frame_limit(t) == 0) {
+        cvma_errf(err, err_len, "atls: unknown frame type %u", t);
+        return CVMA_REJECTED;
     }
-    if (n > 0 && !read_all(ssl, p, n)) {
-        free(p);
-        return CVMA_E_IO;
+    if (n > cvma_atls_frame_limit(t)) {
+        cvma_errf(err, err_len,
+                  "atls: a frame of type %u announces %u bytes, over its limit of %zu", t, n,
+                  cvma_atls_frame_limit(t));
+        return CVMA_REJECTED;
     }
+    /* The buffer grows as the body arrives: a header alone costs one chunk at most. */
+    do {
+        if (have == cap) {
+            size_t want = n - have < CVMA_ATLS_READ_CHUNK ? n - have : CVMA_ATLS_READ_CHUNK;
+            uint8_t *q = realloc(p, cap + want + 1);
+            if (q == NULL) {
+                free(p);
+                cvma_errf(err, err_len, "atls: out of memory");
+                return CVMA_E_NOMEM;
+            }
+            p = q;
+            cap += want;
+        }
+        size_t done = 0;
+        if (have < cap && SSL_read_ex(ssl, p + have, cap - have, &done) != 1) {
+            free(p);
+            read_failed(ssl, "a frame cut short", err, err_len);
+            return CVMA_E_IO;
+        }
+        have += done;
+    } while (have < n);
     p[n] = 0;
     *type = t;
     *out = p;
     *len = n;
     return CVMA_OK;
+}
+
+CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len)
+{
+    return cvma_atls_read_frame_ex(ssl, type, out, len, NULL, 0);
+}
+
+CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out, size_t out_size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, shown = len < CVMA_ATLS_ERROR_SHOWN ? len : CVMA_ATLS_ERROR_SHOWN, i;
+    if (out == NULL || out_size == 0) {
+        return "";
+    }
+    for (i = 0; i < shown; i++) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            if (o + 1 >= out_size) {
+                break;
+            }
+            out[o++] = (char)c;
+        } else {
+            if (o + 4 >= out_size) {
+                break;
+            }
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    if (i < len) {
+        char tail[48];
+        int k = snprintf(tail, sizeof tail, " ... (%zu bytes)", len);
+        if (k > 0 && o + (size_t)k < out_size) {
+            memcpy(out + o, tail, (size_t)k + 1);
+        }
+    }
+    return out;
 }
 
 CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, const uint8_t *nonce,

@@ -4,6 +4,7 @@
  * from the simulator answers a nonce and verifies through the library, and the same evidence
  * checked on another session is ATLS_EVIDENCE_NOT_BOUND.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,12 +204,177 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     free(ark);
 }
 
+/* Writes raw bytes on an SSL (a hand-made frame header, say). */
+static void raw_write(SSL *ssl, const void *p, size_t len)
+{
+    size_t done = 0;
+    assert_int_equal(SSL_write_ex(ssl, p, len, &done), 1);
+    assert_int_equal(done, len);
+}
+
+static void test_atls_frame_limits_by_type(void **state)
+{
+    struct pair a;
+    uint8_t type = 0, *p = NULL, big[CVMA_ATLS_ERROR_MAX + 1];
+    size_t len = 0;
+    char err[256] = "";
+    (void)state;
+    memset(big, 'e', sizeof big);
+    assert_int_equal(cvma_atls_frame_limit(CVMA_ATLS_F_NONCE), CVMA_ATLS_NONCE_LEN);
+    assert_int_equal(cvma_atls_frame_limit(CVMA_ATLS_F_ERROR), CVMA_ATLS_ERROR_MAX);
+    assert_int_equal(cvma_atls_frame_limit(CVMA_ATLS_F_EVIDENCE), CVMA_ATLS_FRAME_MAX);
+    assert_int_equal(cvma_atls_frame_limit(0x7f), 0);
+
+    /* A NONCE of 33 bytes, an ERROR of 4097, an unknown type: refused at the header. */
+    pair_open(&a, 0);
+    assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_NONCE, big, 33), CVMA_OK);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
+    assert_null(p);
+    assert_non_null(strstr(err, "announces 33 bytes, over its limit of 32"));
+    pair_close(&a);
+    pair_open(&a, 0);
+    assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_ERROR, big, sizeof big), CVMA_OK);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "announces 4097 bytes, over its limit of 4096"));
+    pair_close(&a);
+    pair_open(&a, 0);
+    raw_write(a.c, "\x7f\0\0\0\0", 5);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "unknown frame type 127"));
+    /* At the limits: accepted. */
+    assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_ERROR, big, CVMA_ATLS_ERROR_MAX),
+                     CVMA_OK);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_OK);
+    assert_int_equal(type, CVMA_ATLS_F_ERROR);
+    assert_int_equal(len, CVMA_ATLS_ERROR_MAX);
+    free(p);
+    assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_NONCE, big, 32), CVMA_OK);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_OK);
+    assert_int_equal(len, 32);
+    free(p);
+    /* The peer closes: an I/O error that says so. */
+    SSL_shutdown(a.c);
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "closed"));
+    pair_close(&a);
+}
+
+struct frame_arg {
+    SSL *ssl;
+    const uint8_t *p;
+    size_t len;
+    enum cvma_status st;
+    uint8_t type;
+    uint8_t *out;
+    size_t out_len;
+};
+
+static void *write_thread(void *arg)
+{
+    struct frame_arg *f = arg;
+    f->st = cvma_atls_write_frame(f->ssl, CVMA_ATLS_F_EVIDENCE, f->p, f->len);
+    return NULL;
+}
+
+static void *read_thread(void *arg)
+{
+    struct frame_arg *f = arg;
+    f->st = cvma_atls_read_frame(f->ssl, &f->type, &f->out, &f->out_len);
+    return NULL;
+}
+
+static void test_atls_large_frame_read_in_chunks(void **state)
+{
+    struct pair a;
+    size_t n = (3u << 20) + 123; /* 3 MiB and a bit: not a multiple of a chunk */
+    uint8_t *big = malloc(n), type = 0, *p = NULL;
+    size_t len = 0;
+    pthread_t t;
+    (void)state;
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) {
+        big[i] = (uint8_t)(i * 31 + (i >> 16));
+    }
+    pair_open(&a, 0);
+    struct frame_arg w = {.ssl = a.c, .p = big, .len = n};
+    assert_int_equal(pthread_create(&t, NULL, write_thread, &w), 0);
+    assert_int_equal(cvma_atls_read_frame(a.s, &type, &p, &len), CVMA_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(w.st, CVMA_OK);
+    assert_int_equal(type, CVMA_ATLS_F_EVIDENCE);
+    assert_int_equal(len, n);
+    assert_memory_equal(p, big, n);
+    assert_int_equal(p[n], 0);
+    free(p);
+    pair_close(&a);
+    free(big);
+}
+
+/*
+ * A header announcing 8 MiB, then a few bytes and nothing: the reader must not allocate the
+ * 8 MiB up front. glibc serves such a block with mmap, counted in mallinfo2().hblkhd while the
+ * reader waits; a chunk (64 KiB) stays below the mmap threshold.
+ */
+static void test_atls_header_alone_allocates_a_chunk(void **state)
+{
+    struct pair a;
+    uint8_t h[5 + 10] = {CVMA_ATLS_F_EVIDENCE, 0x00, 0x80, 0x00, 0x00};
+    size_t base = mallinfo2().hblkhd, peak = 0;
+    pthread_t t;
+    (void)state;
+    pair_open(&a, 0);
+    raw_write(a.c, h, sizeof h);
+    struct frame_arg r = {.ssl = a.s};
+    assert_int_equal(pthread_create(&t, NULL, read_thread, &r), 0);
+    for (int i = 0; i < 20; i++) {
+        size_t now = mallinfo2().hblkhd;
+        peak = now > peak ? now : peak;
+        usleep(20000);
+    }
+    SSL_shutdown(a.c);
+    shutdown(a.fd[1], SHUT_RDWR);
+    pthread_join(t, NULL);
+    assert_int_equal(r.st, CVMA_E_IO);
+    assert_null(r.out);
+    assert_true(peak < base + (1u << 20));
+    pair_close(&a);
+}
+
+static void test_atls_printable_caps_and_escapes(void **state)
+{
+    char out[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+    uint8_t text[10240];
+    (void)state;
+    memcpy(text, "\x1b[2Jrefused\\ \x07\xc3\xa9", 16);
+    memset(text + 16, 'A', sizeof text - 16);
+    const char *s = cvma_atls_printable(text, sizeof text, out, sizeof out);
+    assert_ptr_equal(s, out);
+    assert_null(strchr(out, 0x1b));
+    assert_null(strchr(out, 0x07));
+    const char *want = "\\x1b[2Jrefused\\x5c \\x07\\xc3\\xa9AAA";
+    assert_true(strncmp(out, want, strlen(want)) == 0);
+    assert_non_null(strstr(out, "A ... (10240 bytes)"));
+    for (const char *c = out; *c != '\0'; c++) {
+        assert_true(*c >= 0x20 && *c < 0x7f);
+    }
+    /* 200 bytes shown: 16 of them as escapes or text above, the rest 'A'. */
+    assert_true(strlen(out) < 300);
+    assert_string_equal(cvma_atls_printable((const uint8_t *)"refused: X", 10, out, sizeof out),
+                        "refused: X");
+    /* A small buffer: cut, still terminated. */
+    assert_string_equal(cvma_atls_printable(text, 5, out, 8), "\\x1b[2J");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_atls_binding_separates_roles_sessions_nonces),
             cmocka_unit_test(test_atls_tls12_refused),
             cmocka_unit_test(test_atls_simulated_evidence_verifies_only_on_its_session),
+            cmocka_unit_test(test_atls_frame_limits_by_type),
+            cmocka_unit_test(test_atls_large_frame_read_in_chunks),
+            cmocka_unit_test(test_atls_header_alone_allocates_a_chunk),
+            cmocka_unit_test(test_atls_printable_caps_and_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,291 @@
+#!/bin/sh
+# Attested TLS against hostile peers (docs/atls.md, "Limits"): a peer that connects and sends
+# nothing, or trickles a ClientHello a byte at a time, loses its --max-connections slot after
+# --handshake-timeout (a real client is served next); a silent connection after its first frame
+# is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
+# (--min-reattest-interval) and a server asking the client twice is refused; frames over their
+# type's limit are refused at the header; a peer's ERROR text is printed capped and with no
+# control bytes; a server that never answers makes the client give up (--timeout, exit 3),
+# session-bound or --cert-bound.
+# The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
+set -u
+CVM=${CVMATTEST_BIN:?}
+command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 not found (make deps installs it)"; exit 1; }
+T=$(mktemp -d)
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
+has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
+lacks() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has $2"; fails=$((fails + 1)); fi; }
+ESC=$(printf '\033')
+
+# The hostile peer: python3 peer.py MODE PORT [ARGS]
+cat >"$T/peer.py" <<'EOF'
+import os, socket, ssl, sys, time
+
+mode, port = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
+
+def frame(t, payload):
+    return bytes([t]) + len(payload).to_bytes(4, "big") + payload
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            return None
+        b += c
+    return b
+
+def read_frame(s):
+    h = recv_exact(s, 5)
+    if h is None:
+        return None, None
+    return h[0], recv_exact(s, int.from_bytes(h[1:], "big"))
+
+def tls_client():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+
+NASTY = b"\x1b[2J\x1b]0;owned\x07" + b"A" * 2986  # 3000 bytes: under the ERROR limit
+
+if mode == "silent":  # connect, send nothing
+    s = socket.create_connection(("127.0.0.1", port))
+    time.sleep(float(sys.argv[3]))
+elif mode == "trickle":  # a real ClientHello, one byte every 0.2 s
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    s = socket.create_connection(("127.0.0.1", port))
+    end = time.time() + float(sys.argv[3])
+    try:
+        for b in hello:
+            if time.time() > end:
+                break
+            s.sendall(bytes([b]))
+            time.sleep(0.2)
+    except OSError:
+        print("trickle: the server closed the connection", flush=True)
+    time.sleep(max(0, end - time.time()))
+elif mode == "mute":  # TLS, then no frame
+    s = tls_client()
+    time.sleep(float(sys.argv[3]))
+elif mode == "idle":  # one attestation, then silence
+    s = tls_client()
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)
+    print("idle: frame", t, flush=True)
+    time.sleep(float(sys.argv[3]))
+    print("idle: after the wait", read_frame(s)[0], flush=True)
+elif mode == "flood":  # NONCE frames in a tight loop
+    s = tls_client()
+    for i in range(20):
+        try:
+            s.sendall(frame(1, os.urandom(32)))
+            t, p = read_frame(s)
+        except OSError:
+            t = None
+        if t is None:
+            print("flood: closed after", i, "nonces", flush=True)
+            break
+        print("flood: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""), flush=True)
+elif mode in ("error", "error-big", "nonce-big"):
+    s = tls_client()
+    if mode == "nonce-big":
+        s.sendall(b"\x01\x00\x10\x00\x00")  # a NONCE announcing 1 MiB
+    else:
+        s.sendall(frame(1, os.urandom(32)))
+        read_frame(s)
+        s.sendall(frame(3, NASTY if mode == "error" else b"x" * 10240))
+    time.sleep(0.5)
+elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in some way
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+    c, _ = ls.accept()
+    s = ctx.wrap_socket(c, server_side=True)
+    read_frame(s)  # the client's NONCE
+    if mode == "server-mute":
+        time.sleep(20)
+    elif mode == "server-error":
+        s.sendall(frame(3, NASTY))
+        time.sleep(1)
+    elif mode == "server-nonce-twice":
+        s.sendall(frame(1, os.urandom(32)))
+        t, p = read_frame(s)
+        print("server: first answer: frame", t, flush=True)
+        s.sendall(frame(1, os.urandom(32)))
+        t, p = read_frame(s)
+        print("server: second answer: frame", t, p.decode("ascii", "replace") if p else "", flush=True)
+EOF
+
+# server NAME ARGS...: starts atls-server in the background; sets $port.
+server() {
+    name=$1
+    shift
+    : >"$T/$name.out"
+    $CVM atls-server "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    pids="$pids $!"
+    port=""
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
+}
+# peer MODE ARGS...: the hostile peer against $port, in the background (output in $T/MODE.out)
+peer() {
+    m=$1
+    shift
+    python3 "$T/peer.py" "$m" "$port" "$@" >"$T/$m.out" 2>&1 &
+    pids="$pids $!"
+}
+# elapsed since START (whole seconds)
+since() { echo $(($(date +%s) - $1)); }
+
+$CVM sim snp --out "$T/reg" --keep-keys >/dev/null
+$CVM sim snp --out "$T/cli" --keep-keys >/dev/null
+V="--trust-root $T/reg/ark.pem --trust-root $T/cli/ark.pem --offline"
+client() { $CVM atls-client --connect "127.0.0.1:$port" $V "$@"; }
+
+# --- a silent connection holds the only slot: freed after --handshake-timeout ---
+server ssilent --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
+peer silent 30
+sleep 0.5
+start=$(date +%s)
+client --send hello --timeout 10 >"$T/c1.out" 2>&1; check "served after a silent peer's time-out" 0 $?
+has "$T/c1.out" "reply: echo: hello"
+[ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+has "$T/ssilent.err" "closing a connection: no TLS handshake within 1 s (--handshake-timeout)"
+
+# --- slowloris: a ClientHello trickled a byte every 0.2 s (each wait is short; the phase is not)
+server sslow --sim "$T/reg" --max-connections 1 --handshake-timeout 2 --connections 2
+peer trickle 30
+sleep 0.5
+start=$(date +%s)
+client --send hello --timeout 12 >"$T/c2.out" 2>&1; check "served after a trickling peer's time-out" 0 $?
+[ "$(since "$start")" -le 8 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+has "$T/sslow.err" "no TLS handshake within 2 s"
+
+# --- TLS, then no frame: the same deadline covers the first frame ---
+server smute --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
+peer mute 30
+sleep 0.5
+client --send hello --timeout 10 >"$T/c3.out" 2>&1; check "served after a mute TLS peer's time-out" 0 $?
+has "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
+
+# --- idle after the first attestation: --idle-timeout ---
+server sidle --sim "$T/reg" --idle-timeout 1 --connections 1
+python3 "$T/peer.py" idle "$port" 4 >"$T/idle.out" 2>&1
+has "$T/idle.out" "idle: frame 2"
+has "$T/idle.out" "idle: after the wait None"
+has "$T/sidle.err" "closing a connection: idle too long (--idle-timeout)"
+# a lease renewed more often than the idle time-out stays up
+server slease --sim "$T/reg" --idle-timeout 3 --connections 1
+client --reattest-every 1 --rounds 2 >"$T/c4.out" 2>&1; check "re-attestation within --idle-timeout" 0 $?
+has "$T/c4.out" "attestation 3: affirming"
+
+# --- a NONCE loop is cut off ---
+# (5 s: well above the time one evidence takes, even on a loaded machine)
+server sflood --sim "$T/reg" --min-reattest-interval 5 --connections 1
+python3 "$T/peer.py" flood "$port" >"$T/flood.out" 2>&1
+has "$T/flood.out" "flood: frame 2"
+has "$T/flood.out" "flood: frame 3 refused: too many NONCE frames: at most one every 5 s"
+[ "$(grep -c 'flood: frame 2' "$T/flood.out")" = 1 ] || { echo "FAIL: more than one evidence for a NONCE loop"; fails=$((fails + 1)); }
+sleep 0.2
+has "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
+has "$T/sflood.out" "attestation 1 sent"
+lacks "$T/sflood.out" "attestation 2 sent"
+$CVM atls-server --sim "$T/reg" --min-reattest-interval -1 >/dev/null 2>&1
+check "--min-reattest-interval -1 is a usage error" 2 $?
+
+# --- frames over their type's limit, refused at the header ---
+server sbig --sim "$T/reg" --connections 2
+peer nonce-big
+sleep 1
+peer error-big
+sleep 1
+has "$T/sbig.err" "closing a connection: atls: a frame of type 1 announces 1048576 bytes, over its limit of 32"
+has "$T/sbig.err" "closing a connection: atls: a frame of type 3 announces 10240 bytes, over its limit of 4096"
+
+# --- a peer's ERROR text: capped, no control bytes ---
+server serr --sim "$T/reg" --connections 1
+python3 "$T/peer.py" error "$port" >/dev/null 2>&1
+sleep 0.2
+has "$T/serr.err" 'the client refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
+has "$T/serr.err" "AAA ... (3000 bytes)"
+lacks "$T/serr.err" "$ESC"
+[ "$(wc -c <"$T/serr.err")" -lt 400 ] || { echo "FAIL: $(wc -c <"$T/serr.err") bytes printed"; fails=$((fails + 1)); }
+
+# --- the client against hostile servers ---
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=peer \
+    -keyout "$T/k.pem" -out "$T/c.pem" -days 1 >/dev/null 2>&1; then
+    # pyserver MODE: starts the python server; sets $port
+    pyserver() {
+        : >"$T/$1.out"
+        python3 "$T/peer.py" "$1" 0 "$T/c.pem" "$T/k.pem" >"$T/$1.out" 2>&1 &
+        pids="$pids $!"
+        port=""
+        for _ in $(seq 100); do
+            port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$1.out")
+            [ -n "$port" ] && return 0
+            sleep 0.1
+        done
+        echo "FAIL: python server $1 did not start"; exit 1
+    }
+    pyserver server-mute
+    start=$(date +%s)
+    client --timeout 2 >"$T/c5.out" 2>&1; check "a server that never answers: exit 3" 3 $?
+    has "$T/c5.out" "no evidence from the peer: timed out"
+    [ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+
+    pyserver server-mute
+    client --cert-bound --timeout 2 >"$T/c5b.out" 2>&1; check "--cert-bound: a server that never answers: exit 3" 3 $?
+    has "$T/c5b.out" "no complete response: timed out"
+
+    pyserver server-error
+    client >"$T/c6.out" 2>&1; check "a server's ERROR: refused" 1 $?
+    has "$T/c6.out" 'the peer refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
+    has "$T/c6.out" "AAA ... (3000 bytes)"
+    lacks "$T/c6.out" "$ESC"
+    [ "$(wc -c <"$T/c6.out")" -lt 400 ] || { echo "FAIL: $(wc -c <"$T/c6.out") bytes printed"; fails=$((fails + 1)); }
+
+    pyserver server-nonce-twice
+    client --mutual --sim "$T/cli" >"$T/c7.out" 2>&1; check "a server asking twice for evidence: refused" 1 $?
+    has "$T/c7.out" "the peer asked for evidence again"
+    sleep 0.2
+    has "$T/server-nonce-twice.out" "server: first answer: frame 2"
+    has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: one NONCE per connection: this end attests once"
+else
+    echo "FAIL: openssl cannot make a test certificate"; fails=$((fails + 1))
+fi
+
+# --- usage ---
+$CVM atls-server --sim "$T/reg" --handshake-timeout 0 >/dev/null 2>&1
+check "--handshake-timeout 0 is a usage error" 2 $?
+$CVM atls-client --connect 127.0.0.1:1 --timeout x >/dev/null 2>&1
+check "--timeout x is a usage error" 2 $?
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
