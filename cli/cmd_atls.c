@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -489,13 +491,28 @@ static void deadline_start(struct deadline *d, SSL *ssl, int fd, long total_s, l
     BIO_set_callback_ex(SSL_get_rbio(ssl), deadline_cb);
 }
 
-/* The total deadline is over (the first frame arrived): from now on each wait is wait_s. */
-static void deadline_idle(struct deadline *d, long wait_s)
+/*
+ * A new total deadline of secs seconds from now for what follows (the next frame, the answer
+ * to it), 0: none. Total, not per wait: a peer that trickles a byte now and then, or opens
+ * its receive window a little at a time, gains nothing.
+ */
+static void deadline_arm(struct deadline *d, long secs)
 {
-    if (d != NULL && d->total) {
-        d->total = false;
-        set_timeouts(d->fd, wait_s * 1000);
+    if (d == NULL) {
+        return;
     }
+    d->expired = false;
+    d->total = secs > 0;
+    if (secs > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &d->end);
+        d->end.tv_sec += secs;
+    }
+    set_timeouts(d->fd, secs * 1000);
+}
+
+static struct deadline *deadline_of(SSL *ssl)
+{
+    return (struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl));
 }
 
 /* Whether a wait on ssl timed out. */
@@ -809,9 +826,9 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         }
         return;
     }
-    /* The request is in: the answer (evidence collection may take a while) is not bound by the
-     * handshake deadline. */
-    deadline_idle((struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl)), idle_timeout);
+    /* The request is in: the answer (evidence collection may take a while) has a deadline of
+     * its own, --idle-timeout from now in all. */
+    deadline_arm(deadline_of(ssl), idle_timeout);
     if (strncmp(head, prefix, sizeof prefix - 1) != 0) {
         const char *msg = "{\"error\": \"not found\"}\n";
         http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
@@ -876,6 +893,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
         return;
     }
     for (;;) {
+        if (frames > 0) {
+            /* Each later frame, and the answer to it, within --idle-timeout in all. */
+            deadline_arm(deadline_of(ssl), o->idle_timeout);
+        }
         enum cvma_status rs = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err);
         if (rs != CVMA_OK && timed_out(ssl)) {
             fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
@@ -891,8 +912,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             break; /* the client closed the connection */
         }
         if (frames++ == 0) {
-            deadline_idle((struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl)),
-                          o->idle_timeout);
+            /* The answer to the first frame: out of the handshake deadline, within
+             * --idle-timeout in all. */
+            deadline_arm(deadline_of(ssl), o->idle_timeout);
         }
         if (type == CVMA_ATLS_F_DATA && attested_client) {
             uint8_t *echo = malloc(len + 6);
@@ -906,9 +928,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
             if (answered && o->min_reattest > 0 &&
-                (now.tv_sec - last_nonce.tv_sec) * 1000000000L +
-                                (now.tv_nsec - last_nonce.tv_nsec) <
-                        o->min_reattest * 1000000000L) {
+                (int64_t)(now.tv_sec - last_nonce.tv_sec) * 1000000000 +
+                                (int64_t)(now.tv_nsec - last_nonce.tv_nsec) <
+                        (int64_t)o->min_reattest * 1000000000) {
                 /* Each NONCE costs evidence: a client asking faster is cut off. */
                 char msg[128];
                 snprintf(msg, sizeof msg, "refused: too many NONCE frames: at most one every %ld s",
@@ -1044,6 +1066,10 @@ static void *conn_thread(void *arg)
     struct conns *cs = c->cs;
     conn_run(c);
     free(c);
+    /* This thread's OpenSSL state (error queue, random generators) freed now, not by the
+     * thread's exit, which may come after the process's: the last connection of
+     * --connections N lets the main thread return as soon as it is counted out. */
+    OPENSSL_thread_stop();
     pthread_mutex_lock(&cs->mu);
     cs->active--;
     pthread_cond_broadcast(&cs->cv);
@@ -1221,7 +1247,9 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
     resp[len] = '\0';
     const char *body = strstr((const char *)resp, "\r\n\r\n");
     if (len < 12 || memcmp(resp, "HTTP/1.1 200", 12) != 0 || body == NULL) {
-        fprintf(stderr, "cvmattest %s: the server answered %.40s\n", cmd, (const char *)resp);
+        char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+        fprintf(stderr, "cvmattest %s: the server answered %s\n", cmd,
+                cvma_atls_printable(resp, len < 40 ? len : 40, shown, sizeof shown));
         goto out;
     }
     body += 4;
@@ -1285,7 +1313,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
     if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
         goto out;
     }
-    deadline_start(&d, ssl, fd, 0, o.timeout);
+    /* The connect's handshake, and later each exchange, within --timeout in all. */
+    deadline_start(&d, ssl, fd, o.timeout, 0);
     rc = 1;
     if (SSL_connect(ssl) != 1) {
         if (timed_out(ssl)) {
@@ -1316,6 +1345,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (i > 0) {
             sleep((unsigned)o.reattest);
         }
+        deadline_arm(&d, o.timeout);
         rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
         if (r != NULL) {
             print_result("atls-client: server", (unsigned)i + 1, r, o.json, o.reattest);
@@ -1339,6 +1369,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (o.send != NULL) {
             uint8_t type = 0, *p = NULL;
             size_t len = 0;
+            deadline_arm(&d, o.timeout);
             if (cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, (const uint8_t *)o.send,
                                       strlen(o.send)) != CVMA_OK ||
                 cvma_atls_read_frame(ssl, &type, &p, &len) != CVMA_OK || type != CVMA_ATLS_F_DATA) {
@@ -1348,7 +1379,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
                         rc == 3 ? ": timed out" : "");
                 goto out;
             }
-            printf("atls-client: reply: %s\n", (char *)p);
+            char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+            printf("atls-client: reply: %s\n", cvma_atls_printable(p, len, shown, sizeof shown));
             free(p);
         }
         fflush(stdout);

@@ -2,7 +2,8 @@
  * libFuzzer target: the flat request reader (common/jflat.h) against jansson, the
  * independent implementation whose rules it keeps. For any input: cvma_jflat_parse accepts
  * exactly when json_loadb(JSON_REJECT_DUPLICATES) gives an object whose members are all
- * strings with names from the set, and then every value is jansson's, byte for byte.
+ * strings with names from the set, and then every value is jansson's, byte for byte; a
+ * refusal is CVMA_JFLAT_SYNTAX exactly when jansson does not read the text as an object.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,8 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
-    /* Refusals may be classed differently (a number out of jansson's range in a foreign
-     * member is a jansson syntax error, the reader's CVMA_JFLAT_MEMBER): both refuse. */
+    /* A refusal is classed as jansson classes it. */
+    if (r != CVMA_JFLAT_OK && r != CVMA_JFLAT_NOMEM &&
+        (r == CVMA_JFLAT_SYNTAX) != (j == NULL || !json_is_object(j))) {
+        abort();
+    }
     cvma_jflat_free(f, nf);
     json_decref(j);
     return 0;

@@ -247,10 +247,13 @@ CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8
                   cvma_atls_frame_limit(t));
         return CVMA_REJECTED;
     }
-    /* The buffer grows as the body arrives: a header alone costs one chunk at most. */
+    /* The buffer grows as the body arrives, doubling (so a large frame is copied a few times,
+     * not once a chunk): a header alone costs one chunk at most, and what is held is never
+     * more than twice what arrived. */
     do {
         if (have == cap) {
-            size_t want = n - have < CVMA_ATLS_READ_CHUNK ? n - have : CVMA_ATLS_READ_CHUNK;
+            size_t step = cap > CVMA_ATLS_READ_CHUNK ? cap : CVMA_ATLS_READ_CHUNK;
+            size_t want = n - have < step ? n - have : step;
             uint8_t *q = realloc(p, cap + want + 1);
             if (q == NULL) {
                 free(p);

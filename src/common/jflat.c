@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/hex.h"
 #include "common/jscan.h"
 
@@ -161,9 +163,8 @@ static void describe(char *what, size_t what_len, const char *name, size_t len)
     snprintf(what, what_len, "%s", shown);
 }
 
-enum cvma_jflat_result cvma_jflat_parse(const uint8_t *p, size_t len,
-                                        struct cvma_jflat_field *fields, size_t n, char *what,
-                                        size_t what_len)
+static enum cvma_jflat_result scan(const uint8_t *p, size_t len, struct cvma_jflat_field *fields,
+                                   size_t n, char *what, size_t what_len)
 {
     struct cvma_jscan s = {p, len, 0};
     enum cvma_jflat_result member = CVMA_JFLAT_OK, r;
@@ -270,5 +271,57 @@ syntax:
 fail:
     free(key);
     cvma_jflat_free(fields, n);
+    return r;
+}
+
+/*
+ * A refusal is classed as jansson classes it (its parser is stricter about what this reader
+ * only skips: numbers out of range, duplicates and text inside foreign members, nesting):
+ * CVMA_JFLAT_SYNTAX when json_loadb(JSON_REJECT_DUPLICATES) refuses the text or it is not an
+ * object, else CVMA_JFLAT_MEMBER naming the first member that is not in the set or not a
+ * string. Only refusals pay for the second reading.
+ */
+static enum cvma_jflat_result classify(const uint8_t *p, size_t len,
+                                       const struct cvma_jflat_field *fields, size_t n, char *what,
+                                       size_t what_len)
+{
+    json_error_t je;
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    enum cvma_jflat_result r = CVMA_JFLAT_SYNTAX;
+    if (j == NULL) {
+        snprintf(what, what_len, "at byte %d: %s", je.position, je.text);
+        return r;
+    }
+    if (!json_is_object(j)) {
+        snprintf(what, what_len, "at byte 0: not an object");
+        json_decref(j);
+        return r;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val)
+    {
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++) {
+            known = strcmp(fields[i].name, key) == 0;
+        }
+        if (!known || !json_is_string(val)) {
+            describe(what, what_len, key, strlen(key));
+            r = CVMA_JFLAT_MEMBER;
+            break;
+        }
+    }
+    json_decref(j);
+    return r; /* (both readers accept: cannot happen; refused all the same) */
+}
+
+enum cvma_jflat_result cvma_jflat_parse(const uint8_t *p, size_t len,
+                                        struct cvma_jflat_field *fields, size_t n, char *what,
+                                        size_t what_len)
+{
+    enum cvma_jflat_result r = scan(p, len, fields, n, what, what_len);
+    if (r == CVMA_JFLAT_SYNTAX || r == CVMA_JFLAT_MEMBER) {
+        r = classify(p, len, fields, n, what, what_len);
+    }
     return r;
 }

@@ -9,8 +9,9 @@
  * it, no duplicate names, escapes including \u surrogate pairs decoded to UTF-8, raw text
  * valid UTF-8 (shortest form, no surrogates, at most U+10FFFF), no control characters and
  * no \u0000. A member that is not in the set, or whose value is not a string, is
- * CVMA_JFLAT_MEMBER once the whole text is known to be well-formed (CVMA_JFLAT_SYNTAX
- * otherwise). Thread-safe; allocates only the values.
+ * CVMA_JFLAT_MEMBER when the whole text is JSON by jansson's reading, CVMA_JFLAT_SYNTAX
+ * otherwise (a refused text is read again by jansson to class it: foreign members are only
+ * skipped here). Thread-safe; allocates only the values.
  */
 #ifndef CVMA_COMMON_JFLAT_H
 #define CVMA_COMMON_JFLAT_H
@@ -37,8 +38,8 @@ enum cvma_jflat_result {
 /*
  * Parses p[0..len). On CVMA_JFLAT_OK the fields present have their values; on any other
  * result every value is NULL again. what (what_len bytes) says what was wrong: the byte
- * offset of a syntax error, or the offending member's name (printable ASCII, others as '?',
- * at most 64 characters).
+ * offset of a syntax error and jansson's words for it, or the offending member's name
+ * (printable ASCII, others as '?', at most 64 characters).
  */
 CVMA_MUST_USE enum cvma_jflat_result cvma_jflat_parse(const uint8_t *p, size_t len,
                                                       struct cvma_jflat_field *fields, size_t n,

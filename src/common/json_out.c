@@ -73,6 +73,7 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
         if (c >= 0x80) {
             size_t k = cvma_utf8_seq(s + i, len - i);
             if (k == 0) {
+                b->p[b->len] = '\0'; /* what was written of this string is dropped */
                 b->failed = true;
                 return false;
             }

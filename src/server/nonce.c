@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,13 +312,26 @@ struct redisContext *cvma_redis_conn(struct redisContext **rc, const char *host,
  * Redis cannot be reached. */
 static redisContext *take(struct cvma_spent *s)
 {
-    redisContext *c = NULL;
-    pthread_mutex_lock(&s->lock);
-    if (s->n_pool > 0) {
-        c = s->pool[--s->n_pool];
+    for (;;) {
+        redisContext *c = NULL;
+        pthread_mutex_lock(&s->lock);
+        if (s->n_pool > 0) {
+            c = s->pool[--s->n_pool];
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (c == NULL) {
+            return cvma_redis_conn(&c, s->host, s->port, s->db);
+        }
+        /* An idle connection has nothing to read: readable or hung up means Redis closed it
+         * (a restart, its idle timeout). Dropped before a command goes out on it; a command
+         * already sent is never sent again (a SET NX that did reach Redis would then read as
+         * a replay). */
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) == 0) {
+            return c;
+        }
+        redisFree(c);
     }
-    pthread_mutex_unlock(&s->lock);
-    return c != NULL ? c : cvma_redis_conn(&c, s->host, s->port, s->db);
 }
 
 /* Back to the pool; a broken connection (or one over the pool's size) is closed. */

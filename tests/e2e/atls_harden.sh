@@ -1,12 +1,12 @@
 #!/bin/sh
 # Attested TLS against hostile peers (docs/atls.md, "Limits"): a peer that connects and sends
 # nothing, or trickles a ClientHello a byte at a time, loses its --max-connections slot after
-# --handshake-timeout (a real client is served next); a silent connection after its first frame
-# is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
+# --handshake-timeout (a real client is served next); a silent connection after its first frame,
+# or one trickling a byte now and then, is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
 # (--min-reattest-interval) and a server asking the client twice is refused; frames over their
 # type's limit are refused at the header; a peer's ERROR text is printed capped and with no
-# control bytes; a server that never answers makes the client give up (--timeout, exit 3),
-# session-bound or --cert-bound.
+# control bytes; a server that never answers, or trickles its answer, makes the client give up
+# (--timeout, exit 3), session-bound or --cert-bound.
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -93,6 +93,19 @@ elif mode == "idle":  # one attestation, then silence
     print("idle: frame", t, flush=True)
     time.sleep(float(sys.argv[3]))
     print("idle: after the wait", read_frame(s)[0], flush=True)
+elif mode == "idle-trickle":  # one attestation, then a frame a byte every 0.5 s
+    s = tls_client()
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)
+    start = time.time()
+    data = frame(4, b"x" * 64)
+    try:
+        for i in range(int(float(sys.argv[3]) / 0.5)):
+            s.sendall(data[i % len(data):i % len(data) + 1])
+            time.sleep(0.5)
+        print("idle-trickle: still open after %.0f s" % (time.time() - start), flush=True)
+    except OSError:
+        print("idle-trickle: closed after %.0f s" % (time.time() - start), flush=True)
 elif mode == "flood":  # NONCE frames in a tight loop
     s = tls_client()
     for i in range(20):
@@ -127,6 +140,13 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
     read_frame(s)  # the client's NONCE
     if mode == "server-mute":
         time.sleep(20)
+    elif mode == "server-trickle":  # the evidence frame a byte every 0.5 s
+        try:
+            for b in frame(2, b"e" * 200):
+                s.sendall(bytes([b]))
+                time.sleep(0.5)
+        except OSError:
+            pass
     elif mode == "server-error":
         s.sendall(frame(3, NASTY))
         time.sleep(1)
@@ -201,6 +221,11 @@ python3 "$T/peer.py" idle "$port" 4 >"$T/idle.out" 2>&1
 has "$T/idle.out" "idle: frame 2"
 has "$T/idle.out" "idle: after the wait None"
 has "$T/sidle.err" "closing a connection: idle too long (--idle-timeout)"
+# a byte now and then does not renew it: the idle time-out is for a whole frame
+server strickle --sim "$T/reg" --idle-timeout 2 --connections 1
+python3 "$T/peer.py" idle-trickle "$port" 12 >"$T/itrickle.out" 2>&1
+has "$T/itrickle.out" "idle-trickle: closed after [1-4] s"
+has "$T/strickle.err" "closing a connection: idle too long (--idle-timeout)"
 # a lease renewed more often than the idle time-out stays up
 server slease --sim "$T/reg" --idle-timeout 3 --connections 1
 client --reattest-every 1 --rounds 2 >"$T/c4.out" 2>&1; check "re-attestation within --idle-timeout" 0 $?
@@ -236,7 +261,7 @@ sleep 0.2
 has "$T/serr.err" 'the client refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
 has "$T/serr.err" "AAA ... (3000 bytes)"
 lacks "$T/serr.err" "$ESC"
-[ "$(wc -c <"$T/serr.err")" -lt 400 ] || { echo "FAIL: $(wc -c <"$T/serr.err") bytes printed"; fails=$((fails + 1)); }
+[ "$(wc -c <"$T/serr.err")" -lt 400 ] || { cat "$T/serr.err"; echo "FAIL: $(wc -c <"$T/serr.err") bytes printed"; fails=$((fails + 1)); }
 
 # --- the client against hostile servers ---
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=peer \
@@ -260,6 +285,13 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     has "$T/c5.out" "no evidence from the peer: timed out"
     [ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
 
+    # evidence trickled a byte every 0.5 s: --timeout is for the whole answer
+    pyserver server-trickle
+    start=$(date +%s)
+    client --timeout 2 >"$T/c5t.out" 2>&1; check "a server trickling its answer: exit 3" 3 $?
+    has "$T/c5t.out" "timed out"
+    [ "$(since "$start")" -le 5 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+
     pyserver server-mute
     client --cert-bound --timeout 2 >"$T/c5b.out" 2>&1; check "--cert-bound: a server that never answers: exit 3" 3 $?
     has "$T/c5b.out" "no complete response: timed out"
@@ -269,7 +301,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     has "$T/c6.out" 'the peer refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
     has "$T/c6.out" "AAA ... (3000 bytes)"
     lacks "$T/c6.out" "$ESC"
-    [ "$(wc -c <"$T/c6.out")" -lt 400 ] || { echo "FAIL: $(wc -c <"$T/c6.out") bytes printed"; fails=$((fails + 1)); }
+    [ "$(wc -c <"$T/c6.out")" -lt 400 ] || { cat "$T/c6.out"; echo "FAIL: $(wc -c <"$T/c6.out") bytes printed"; fails=$((fails + 1)); }
 
     pyserver server-nonce-twice
     client --mutual --sim "$T/cli" >"$T/c7.out" 2>&1; check "a server asking twice for evidence: refused" 1 $?

@@ -101,6 +101,19 @@ static void test_refusals(void **state)
     assert_null(cvma_json_compact(top, NULL));
     json_decref(top);
 
+    /* A failed string leaves the text written before it, still NUL-terminated. */
+    {
+        struct cvma_strbuf fb = {0};
+        json_t *bad_s = json_stringn_nocheck("ab\xff", 3);
+        assert_true(cvma_strbuf_add(&fb, "[1,", 3));
+        assert_false(cvma_json_write(&fb, bad_s));
+        assert_true(fb.failed);
+        assert_int_equal(fb.len, 3);
+        assert_int_equal(strlen(fb.p), 3);
+        json_decref(bad_s);
+        free(fb.p);
+    }
+
     /* Appending after a failure does nothing. */
     struct cvma_strbuf b = {0};
     b.failed = true;
