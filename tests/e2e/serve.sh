@@ -456,6 +456,21 @@ if command -v redis-server >/dev/null 2>&1; then
         ttl=$(redis-cli -p "$RP" --scan --pattern 'cvmattest:collateral:*' | head -n 1 | xargs redis-cli -p "$RP" pttl)
         [ "$ttl" -gt 0 ] && [ "$ttl" -le 86400000 ] && ok "redis: shared collateral expires within the maximum age ($ttl ms)" || fail "collateral pttl '$ttl'"
     fi
+    # Redis restarted: the connections the instance kept from before are closed; the next
+    # request is answered on a new one, not refused
+    st=$(curl -s -o /dev/null -w '%{http_code}' "$R1/healthz")
+    kill "$RPID"; wait "$RPID" 2>/dev/null
+    redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis2.log" 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    i=0
+    while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    N9=$(signed_for "$R1" "$T/r9.bin")
+    body "$T/b13.json" "$T/r9.bin" "$N9"
+    st=$(post "$R1/v1/verify" "$T/b13.json" "$T/o13r.json")
+    eq "redis restarted: the next nonce is spent on a new connection" "200 affirming" "$st $(jq -r .status "$T/o13r.json")"
+    st=$(curl -s -o /dev/null -w '%{http_code}' "$R1/healthz")
+    eq "redis restarted: healthz" 200 "$st"
     kill "$RPID"; wait "$RPID" 2>/dev/null
     st=$(curl -s -o "$T/e" -w '%{http_code}' "$R1/healthz")
     err_is "redis down: healthz" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
