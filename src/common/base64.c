@@ -80,9 +80,9 @@ char *cvma_base64_encode(const uint8_t *p, size_t n, enum cvma_b64 variant)
     return s;
 }
 
-/* Each character's value plus one, 0 for a character not of the alphabet: one table look-up
- * a character. */
-static const uint8_t std_plus1[256] = {
+/* The value plus one of each character both alphabets share (0: not one of them): one table
+ * look-up a character; the two that differ are compared. */
+static const uint8_t common_plus1[256] = {
         ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
         ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
         ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
@@ -91,24 +91,18 @@ static const uint8_t std_plus1[256] = {
         ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
         ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
         ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-        ['/'] = 64};
-static const uint8_t url_plus1[256] = {
-        ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
-        ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
-        ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
-        ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
-        ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
-        ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-        ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-        ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63,
-        ['_'] = 64};
+        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62};
 
 static int sextet(char c, enum cvma_b64 variant)
 {
-    const uint8_t *t = variant == CVMA_B64_STD ? std_plus1 : url_plus1;
-    return (int)t[(unsigned char)c] - 1;
+    int v = (int)common_plus1[(unsigned char)c] - 1;
+    if (v >= 0) {
+        return v;
+    }
+    if (variant == CVMA_B64_STD) {
+        return c == '+' ? 62 : c == '/' ? 63 : -1;
+    }
+    return c == '-' ? 62 : c == '_' ? 63 : -1;
 }
 
 bool cvma_base64_decode(const char *s, size_t slen, enum cvma_b64 variant, uint8_t *out,

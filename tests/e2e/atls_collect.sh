@@ -14,17 +14,7 @@ skip() { echo "atls_collect: SKIP: $*" >&2; exit 77; }
 python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography not installed (make deps)"
 
 CVM=$CVMATTEST_BIN
-T=$(mktemp -d /tmp/cvma-e2e-atls-collect.XXXXXX) || exit 1
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export CVMATTEST_CACHE="$T/cache"
-fails=0
-check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
-has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
+. "$(dirname "$0")/lib/atls.sh"
 
 # The TEE's stand-in: for each entry of TREE/report whose inblob holds 64 bytes not yet
 # answered, the simulator's report of SIMDIR with REPORT_DATA = inblob, signed again with the
@@ -65,21 +55,6 @@ while time.time() < deadline:
             pass
     time.sleep(0.005)
 PY
-
-# server NAME ARGS...: starts atls-server in the background; sets $port.
-server() {
-    name=$1
-    shift
-    $CVM atls-server "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    pids="$pids $!"
-    port=""
-    for _ in $(seq 150); do
-        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
-        [ -n "$port" ] && return 0
-        sleep 0.1
-    done
-    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
-}
 
 chip=$(printf '5a%.0s' $(seq 64)); chip2=$(printf '5b%.0s' $(seq 64))
 M=$(printf 'ab%.0s' $(seq 48))

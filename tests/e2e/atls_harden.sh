@@ -11,18 +11,7 @@
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 not found (make deps installs it)"; exit 1; }
-T=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export CVMATTEST_CACHE="$T/cache"
-fails=0
-check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
-has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
-lacks() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has $2"; fails=$((fails + 1)); fi; }
+. "$(dirname "$0")/lib/atls.sh"
 ESC=$(printf '\033')
 
 # The hostile peer: python3 peer.py MODE PORT [ARGS]
@@ -159,21 +148,6 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
         print("server: second answer: frame", t, p.decode("ascii", "replace") if p else "", flush=True)
 EOF
 
-# server NAME ARGS...: starts atls-server in the background; sets $port.
-server() {
-    name=$1
-    shift
-    : >"$T/$name.out"
-    $CVM atls-server "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    pids="$pids $!"
-    port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
-        [ -n "$port" ] && return 0
-        sleep 0.1
-    done
-    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
-}
 # peer MODE ARGS...: the hostile peer against $port, in the background (output in $T/MODE.out)
 peer() {
     m=$1
