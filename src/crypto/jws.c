@@ -1,7 +1,6 @@
 /* see crypto/jws.h */
 #include "crypto/jws.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,101 +199,6 @@ static bool raw_to_der(const uint8_t *raw, size_t n, unsigned char **der, int *d
     return ok;
 }
 
-/* ---------- signing contexts ---------- */
-
-/*
- * A signing context per thread, kept for the key it was made for: OpenSSL 3.0 looks the
- * algorithms up again (a fetch, under its method store's lock) on every EVP_DigestSignInit,
- * which the service's worker threads would do for every token and wait on each other for.
- * The context holds a reference on its key, so a key freed by its owner stays allocated (and
- * its address its own) until the thread signs with another key or ends; the thread that
- * calls exit() frees its context then. The digests are fetched once.
- */
-struct sign_cache {
-    EVP_PKEY *key;
-    enum cvma_jws_alg alg;
-    EVP_PKEY_CTX *ctx;
-};
-
-static pthread_once_t sign_once = PTHREAD_ONCE_INIT;
-static pthread_key_t sign_tls;
-static bool sign_tls_ok;
-static EVP_MD *sign_md[2]; /* SHA-256, SHA-384 */
-
-static void sign_cache_free(void *p)
-{
-    struct sign_cache *c = p;
-    if (c != NULL) {
-        EVP_PKEY_CTX_free(c->ctx);
-        free(c);
-    }
-}
-
-static void sign_exit(void)
-{
-    if (sign_tls_ok) {
-        struct sign_cache *c = pthread_getspecific(sign_tls);
-        (void)pthread_setspecific(sign_tls, NULL);
-        sign_cache_free(c);
-    }
-    EVP_MD_free(sign_md[0]);
-    EVP_MD_free(sign_md[1]);
-    sign_md[0] = sign_md[1] = NULL;
-}
-
-static void sign_init(void)
-{
-    sign_tls_ok = pthread_key_create(&sign_tls, sign_cache_free) == 0;
-    sign_md[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
-    sign_md[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
-    (void)atexit(sign_exit);
-}
-
-/* This thread's signing context for key (made when it has none for it); NULL on failure. */
-static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *key, enum cvma_jws_alg alg, const EVP_MD *md)
-{
-    struct sign_cache *c = pthread_getspecific(sign_tls);
-    if (c != NULL && c->key == key && c->alg == alg && c->ctx != NULL) {
-        return c->ctx;
-    }
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
-        EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
-        EVP_PKEY_CTX_free(ctx);
-        return NULL;
-    }
-    if (c == NULL) {
-        if ((c = calloc(1, sizeof *c)) == NULL || pthread_setspecific(sign_tls, c) != 0) {
-            free(c);
-            EVP_PKEY_CTX_free(ctx);
-            return NULL;
-        }
-    }
-    EVP_PKEY_CTX_free(c->ctx);
-    c->key = key;
-    c->alg = alg;
-    c->ctx = ctx;
-    return ctx;
-}
-
-/* The DER ECDSA signature of msg (hashed with alg's digest) into der (der_cap bytes). */
-static bool sign_msg(EVP_PKEY *key, enum cvma_jws_alg alg, const uint8_t *msg, size_t n,
-                     unsigned char *der, size_t der_cap, size_t *der_len)
-{
-    uint8_t dg[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    (void)pthread_once(&sign_once, sign_init);
-    const EVP_MD *md = sign_md[alg == CVMA_JWS_ES384 ? 1 : 0];
-    if (!sign_tls_ok || md == NULL || EVP_Digest(msg, n, dg, &dl, md, NULL) != 1) {
-        return false;
-    }
-    EVP_PKEY_CTX *ctx = sign_ctx(key, alg, md);
-    *der_len = der_cap;
-    bool ok = ctx != NULL && EVP_PKEY_sign(ctx, der, der_len, dg, dl) == 1;
-    OPENSSL_cleanse(dg, sizeof dg);
-    return ok;
-}
-
 enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *kid,
                                   const uint8_t *payload, size_t payload_len, char **out)
 {
@@ -302,6 +206,7 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
     enum cvma_jws_alg alg;
     json_t *hdr = NULL;
     char *hdr_json = NULL, *hdr_b64 = NULL, *pl_b64 = NULL, *input = NULL;
+    EVP_MD_CTX *ctx = NULL;
     unsigned char *der = NULL;
     size_t der_len = 0;
     uint8_t raw[2 * P384_LEN];
@@ -336,9 +241,11 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
     input[hl + 1 + pl] = '\0';
 
     e = CVMA_JWS_INTERNAL;
-    int max = EVP_PKEY_get_size(key); /* the largest DER signature of this key */
-    if (max <= 0 || (der = OPENSSL_malloc((size_t)max)) == NULL ||
-        !sign_msg(key, alg, (const uint8_t *)input, hl + 1 + pl, der, (size_t)max, &der_len) ||
+    if ((ctx = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1 ||
+        EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
+        (der = OPENSSL_malloc(der_len)) == NULL ||
+        EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
         !der_to_raw(der, der_len, alg_scalar_len(alg), raw)) {
         goto out;
     }
@@ -353,6 +260,7 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
 out:
     OPENSSL_cleanse(raw, sizeof raw);
     OPENSSL_free(der);
+    EVP_MD_CTX_free(ctx);
     free(input);
     free(pl_b64);
     free(hdr_b64);
