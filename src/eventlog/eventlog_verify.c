@@ -89,11 +89,15 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
 }
 
 /*
- * The log restricted to the events of the registers that were compared and agreed (mask: bit
- * i for PCR i, or RTMR i of a CCEL), each event's data checked (check_event_data): the view
- * the claims are drawn from. view borrows log's bytes; *kept (its events) is owned.
+ * The log restricted to the events of the registers that were compared and agreed
+ * (bank_mask[b]: bit i for PCR i, or RTMR i of a CCEL, compared in bank b of the log), each
+ * event keeping only the digests of the banks its register was compared in (a digest of a
+ * bank the evidence does not cover vouches for nothing: a policy rule or a claim must not
+ * match it) and its data checked against those (check_event_data): the view the claims are
+ * drawn from. view borrows log's bytes; *kept (its events) is owned.
  */
-static enum cvma_status trusted_view(const struct cvma_eventlog *log, uint32_t mask, bool ccel,
+static enum cvma_status trusted_view(const struct cvma_eventlog *log,
+                                     const uint32_t bank_mask[CVMA_EVENTLOG_MAX_BANKS], bool ccel,
                                      struct cvma_eventlog *view, struct cvma_eventlog_event **kept,
                                      struct cvma_verdict *v)
 {
@@ -107,15 +111,26 @@ static enum cvma_status trusted_view(const struct cvma_eventlog *log, uint32_t m
     for (size_t i = 0; i < log->n_events; i++) {
         const struct cvma_eventlog_event *e = &log->events[i];
         uint32_t reg = ccel ? e->pcr - 1u : e->pcr; /* CC-MR index i is RTMR i-1 */
-        if (e->type == CVMA_EV_NO_ACTION || (ccel && e->pcr == 0) || reg >= 32 ||
-            !(mask & (1u << reg))) {
+        if (e->type == CVMA_EV_NO_ACTION || (ccel && e->pcr == 0) || reg >= 32) {
             continue;
         }
-        if (check_event_data(log, e, v) != CVMA_OK) {
+        struct cvma_eventlog_event kept_e = *e;
+        bool covered = false;
+        for (size_t b = 0; b < log->n_banks && b < CVMA_EVENTLOG_MAX_BANKS; b++) {
+            if (bank_mask[b] & (1u << reg)) {
+                covered = covered || e->digest[b] != NULL;
+            } else {
+                kept_e.digest[b] = NULL;
+            }
+        }
+        if (!covered) {
+            continue;
+        }
+        if (check_event_data(log, &kept_e, v) != CVMA_OK) {
             st = CVMA_REJECTED;
             continue;
         }
-        (*kept)[view->n_events++] = *e;
+        (*kept)[view->n_events++] = kept_e;
     }
     view->events = *kept;
     return st;
@@ -174,10 +189,16 @@ void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr
     json_t *regs, *claims;
     char key[2];
 
+    uint32_t ccel_mask[CVMA_EVENTLOG_MAX_BANKS] = {0};
     memset(&log, 0, sizeof log);
-    if (!parse(p, len, &log, &rp, res) ||
-        cvma_eventlog_compare_rtmrs(&log, rp, rtmr, &res->verdict) != CVMA_OK ||
-        trusted_view(&log, 0x7u, true, &view, &kept, &res->verdict) != CVMA_OK) {
+    if (parse(p, len, &log, &rp, res)) {
+        int b = cvma_eventlog_bank_index(&log, CVMA_TPM_ALG_SHA384); /* RTMRs are SHA-384 */
+        if (b >= 0) {
+            ccel_mask[b] = 0x7u; /* RTMR 0..2 (RTMR 3 is not compared) */
+        }
+    }
+    if (rp == NULL || cvma_eventlog_compare_rtmrs(&log, rp, rtmr, &res->verdict) != CVMA_OK ||
+        trusted_view(&log, ccel_mask, true, &view, &kept, &res->verdict) != CVMA_OK) {
         goto out;
     }
     regs = json_object();
@@ -207,7 +228,7 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
     struct cvma_eventlog_event *kept = NULL;
     struct cvma_eventlog_replay *rp = NULL;
     struct cvma_eventlog_quoted *cmp = NULL;
-    uint32_t compared = 0;
+    uint32_t compared[CVMA_EVENTLOG_MAX_BANKS] = {0};
     json_t *regs = NULL, *claims;
     char hex[2 * CVMA_EVENTLOG_MAX_DIGEST + 1], key[4];
 
@@ -241,7 +262,10 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
         }
     }
     for (size_t q = 0; q < n_quoted; q++) {
-        compared |= cmp[q].mask;
+        int b = cvma_eventlog_bank_index(&log, cmp[q].alg);
+        if (b >= 0 && b < CVMA_EVENTLOG_MAX_BANKS && rp->valid[b]) {
+            compared[b] |= cmp[q].mask;
+        }
     }
     if (cvma_eventlog_compare_pcrs(&log, rp, cmp, n_quoted, &res->verdict) != CVMA_OK ||
         trusted_view(&log, compared, false, &view, &kept, &res->verdict) != CVMA_OK) {

@@ -540,6 +540,30 @@ static struct cvma_result *self_verify_mask(const uint8_t *p, size_t len, uint32
     return res;
 }
 
+/* The same, but only the bank alg is quoted (as a TPM quoting its SHA-256 PCRs only). */
+static struct cvma_result *self_verify_bank(const uint8_t *p, size_t len, uint16_t alg)
+{
+    struct cvma_eventlog log;
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_eventlog_quoted q;
+    struct cvma_result *res = calloc(1, sizeof *res);
+    assert_non_null(rp);
+    assert_non_null(res);
+    cvma_result_init(res, "tpm", 0);
+    assert_int_equal(cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, &log, &res->verdict), CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    int b = cvma_eventlog_bank_index(&log, alg);
+    assert_true(b >= 0 && rp->valid[b]);
+    q.alg = alg;
+    q.mask = 0xFFFFFFu;
+    memcpy(q.reg, rp->reg[b], sizeof q.reg);
+    cvma_eventlog_cleanup(&log);
+    free(rp);
+    cvma_eventlog_verify_pcrs(p, len, &q, 1, res);
+    res->claims.verified = true;
+    return res;
+}
+
 static struct cvma_result *self_verify(const uint8_t *p, size_t len)
 {
     return self_verify_mask(p, len, 0xFFFFFFu);
@@ -563,6 +587,32 @@ static void test_eventlog_verify_claims_only_from_compared_pcrs(void **state)
     assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
     assert_true(json_array_size(json_object_get(res->claims.eventlog, "efi_boot_applications")) >
                 0); /* PCR 4 */
+    cvma_result_free(res);
+    free(p);
+    cvma_buf_free(&b);
+}
+
+/* A log of two banks, only SHA-256 quoted: the events keep only their SHA-256 digests (a SHA-1
+ * digest the quote does not cover could be anything: a policy rule must not match it). */
+static void test_eventlog_verify_only_quoted_banks_digests(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    struct cvma_result *res = self_verify_bank(b.p, b.len, CVMA_TPM_ALG_SHA256);
+    const json_t *events = json_object_get(res->claims.eventlog, "measured_events");
+    size_t i, sha256 = 0;
+    json_t *ev;
+    assert_true(json_array_size(events) > 0);
+    json_array_foreach(events, i, ev)
+    {
+        const json_t *d = json_object_get(ev, "digests");
+        assert_null(json_object_get(d, "sha1"));
+        sha256 += json_object_get(d, "sha256") != NULL;
+    }
+    assert_int_equal(sha256, json_array_size(events));
     cvma_result_free(res);
     free(p);
     cvma_buf_free(&b);
@@ -655,6 +705,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_snp_bundle_log_is_not_used),
             cmocka_unit_test(test_eventlog_verify_event_data_is_checked),
             cmocka_unit_test(test_eventlog_verify_claims_only_from_compared_pcrs),
+            cmocka_unit_test(test_eventlog_verify_only_quoted_banks_digests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
