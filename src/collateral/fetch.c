@@ -115,10 +115,16 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
         struct cvma_buf b = {p + SHARED_HEADER, len - SHARED_HEADER};
         m.fetched_at = get_be64(p);
         m.expires_at = get_be64(p + 8);
-        hit = (m.expires_at == 0 || m.expires_at > now) &&
+        /* The store's times are its word: a fetch time in the future is not believed, and the
+         * bytes' own expiry (the check's) bounds the one in the header. */
+        hit = m.fetched_at <= now &&
               !(it->refreshable && !net->offline &&
                 cvma_cache_too_old(m.fetched_at, now, net->max_age)) &&
               it->check(&b, now, &expires_at, why, sizeof why, it->arg);
+        if (hit && expires_at != 0 && (m.expires_at == 0 || expires_at < m.expires_at)) {
+            m.expires_at = expires_at;
+        }
+        hit = hit && (m.expires_at == 0 || m.expires_at > now);
         if (hit && (body->p = malloc(b.len)) == NULL) {
             hit = false;
         } else if (hit) {

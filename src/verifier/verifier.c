@@ -612,7 +612,8 @@ void cvma_verifier_counters(const struct cvma_verifier *v, cvma_counter_fn fn, v
            atomic_load_explicit(&st->cache_hits, memory_order_relaxed));
     report(fn, arg, "cache_misses", misses_help, cache_key, coll, 1,
            atomic_load_explicit(&st->cache_misses, memory_order_relaxed));
-    if (v->has_store && v->store.collateral_get != NULL) {
+    if (v->has_store && v->store.collateral_get != NULL && v->store.collateral_put != NULL) {
+        /* (the shared cache is used only with both: collateral/fetch.c) */
         static const char *const shared[] = {"shared"};
         report(fn, arg, "cache_hits", hits_help, cache_key, shared, 1,
                atomic_load_explicit(&st->shared_hits, memory_order_relaxed));

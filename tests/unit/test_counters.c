@@ -126,10 +126,18 @@ static void find(const struct cvma_counter *c, void *arg)
         assert_true(n > 0 && (size_t)n < sizeof labels - used);
         used += (size_t)n;
     }
-    if (strcmp(c->name, w->name) == 0 && strcmp(labels, w->labels) == 0) {
-        w->value = (long long)c->value;
+    if (strcmp(c->name, w->name) == 0 && (w->labels == NULL || strcmp(labels, w->labels) == 0)) {
+        w->value = (w->seen > 0 ? w->value : 0) + (long long)c->value;
         w->seen++;
     }
+}
+
+/* The sum of every counter called name, whatever its labels (0 when none is reported). */
+static long long counter_sum(const struct cvma_verifier *v, const char *name)
+{
+    struct want w = {name, NULL, 0, 0};
+    cvma_verifier_counters(v, find, &w);
+    return w.value;
 }
 
 static long long counter(const struct cvma_verifier *v, const char *name, const char *labels)
@@ -170,7 +178,7 @@ static void test_counters_collateral_cache_miss_then_hit(void **state)
     (void)verify(v, f->report);
     assert_int_equal(counter(v, "cache_misses", "cache=collateral"), 1);
     assert_int_equal(counter(v, "cache_hits", "cache=collateral"), 0);
-    assert_int_equal(counter(v, "collateral_fetches", "source=crl,status=200"), -1);
+    assert_int_equal(counter_sum(v, "collateral_fetches"), 0);
 
     /* The CRL cached under KDS's URL: a hit. */
     char *crl_path = tu_path(f->dir, "crl.der");

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "collateral/cache.h"
 #include "collateral/fetch.h"
 #include "registry/bind_internal.h"
 #include "testutil.h"
@@ -114,6 +116,32 @@ static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats,
     return cvma_collateral_get(&net, &it, out, NULL, err, sizeof err);
 }
 
+/* get, offline, with a local cache c. */
+static enum cvma_status get_cached(struct fake *f, struct cvma_collateral_stats *stats,
+                                   struct cvma_cache *c, struct cvma_buf *out)
+{
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put};
+    const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
+    const struct cvma_collateral_net net = {true, NULL, c, 0, &h};
+    const struct cvma_collateral_item it = {.what = "CRL",
+                                            .url = "http://127.0.0.1:9/crl",
+                                            .cache_key = "amd-kds http://127.0.0.1:9/crl",
+                                            .refreshable = true,
+                                            .check = check,
+                                            .download = download};
+    char err[256];
+    return cvma_collateral_get(&net, &it, out, NULL, err, sizeof err);
+}
+
+/* v as 8 bytes big-endian at p (the store's header fields). */
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
 static void test_state_store_collateral_shared_between_two_fetchers(void **state)
 {
     (void)state;
@@ -148,9 +176,11 @@ static void test_state_store_value_failing_the_check_is_not_used(void **state)
     struct cvma_collateral_stats *stats = calloc(1, sizeof *stats);
     struct cvma_buf b;
 
-    /* What the store holds fails the check (written by anyone): a miss, then a download. */
+    /* What the store holds fails the check (written by anyone), fetched just now and never
+     * expiring by its header: only the check can refuse it. A miss, then a download. */
     f.len = 16 + 8;
     f.val = calloc(1, f.len);
+    put_be64(f.val, time(NULL));
     memcpy(f.val + 16, "BAD data", 8);
     downloads = 0;
     assert_int_equal(get(&f, stats, false, NULL, &b), CVMA_OK);
@@ -163,6 +193,46 @@ static void test_state_store_value_failing_the_check_is_not_used(void **state)
     f.val[15] = 1; /* expires_at = 1 (1970) */
     assert_int_equal(get(&f, stats, true, NULL, &b), CVMA_UNDECIDED);
     assert_int_equal(atomic_load(&stats->shared_misses), 2);
+    free(f.val);
+    free(stats);
+}
+
+/* The store's times are not taken on its word: a fetch time in the future is a miss; bytes
+ * whose header never expires keep the expiry their own check gives (here now + 100 s). */
+static void test_state_store_times_are_checked(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct cvma_collateral_stats *stats = calloc(1, sizeof *stats);
+    struct cvma_buf b;
+    int64_t now = (int64_t)time(NULL);
+
+    f.len = 16 + 8;
+    f.val = calloc(1, f.len);
+    put_be64(f.val, (uint64_t)(now + 100000)); /* fetched in the future */
+    memcpy(f.val + 16, "OK store", 8);
+    assert_int_equal(get(&f, stats, true, NULL, &b), CVMA_UNDECIDED);
+    assert_int_equal(atomic_load(&stats->shared_misses), 1);
+
+    put_be64(f.val, (uint64_t)now); /* now, never expiring by the header */
+    memcpy(f.val + 16, "OK store", 8);
+    char *dir = tu_tmpdir();
+    struct cvma_cache c = {0};
+    assert_int_equal(cvma_cache_init(&c, dir), CVMA_OK);
+    assert_int_equal(get_cached(&f, stats, &c, &b), CVMA_OK);
+    assert_memory_equal(b.p, "OK store", 8);
+    cvma_buf_free(&b);
+    /* copied to the local cache with the check's expiry, not "never" */
+    struct cvma_cache_meta m;
+    enum cvma_cache_state cs;
+    assert_int_equal(cvma_cache_lookup_ex(&c, "amd-kds http://127.0.0.1:9/crl", now, &b, &cs, &m),
+                     CVMA_OK);
+    assert_int_equal(cs, CVMA_CACHE_HIT);
+    assert_true(m.expires_at > now && m.expires_at <= now + 100);
+    cvma_buf_free(&b);
+    cvma_cache_cleanup(&c);
+    tu_rmtree(dir);
+    free(dir);
     free(f.val);
     free(stats);
 }
@@ -204,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_state_store_collateral_shared_between_two_fetchers),
             cmocka_unit_test(test_state_store_value_failing_the_check_is_not_used),
+            cmocka_unit_test(test_state_store_times_are_checked),
             cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
