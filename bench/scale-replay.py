@@ -87,7 +87,10 @@ def main():
                 other += 1
     print("REPLAY first=%d affirming=%d replays=%d accepted=%d refused_409=%d other=%d"
           % (first, affirming, replays, accepted, refused, other))
-    return 1 if accepted > 0 else 0
+    # A check that proves something: every nonce was first accepted (bound to its evidence)
+    # and every replay refused as a replay, not lost to some other error.
+    ok = first == count and affirming == count and replays > 0 and refused == replays
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
