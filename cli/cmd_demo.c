@@ -229,12 +229,7 @@ static struct cvma_verifier *client_verifier(struct demo *d, const char *policy,
 
 static bool write_text(const char *file, const char *text)
 {
-    FILE *f = fopen(file, "w");
-    bool ok = f != NULL && fputs(text, f) >= 0;
-    if (f != NULL && fclose(f) != 0) {
-        ok = false;
-    }
-    return ok;
+    return cvma_file_write_atomic(file, (const uint8_t *)text, strlen(text)) == CVMA_OK;
 }
 
 int cvma_cmd_demo(int argc, char **argv)

@@ -44,6 +44,9 @@ static void add_reason(char *line, size_t cap, const char *code, const char *raw
 {
     char detail[512];
     size_t used = strlen(line), room;
+    if (code == NULL) {
+        return; /* not a reason of the result JSON's form */
+    }
     compact(raw != NULL ? raw : "", detail, sizeof detail);
     const char *note = strstr(detail, "(accepted by policy");
     if (used + strlen(code) + 8 >= cap) {

@@ -179,16 +179,6 @@ out:
     return pem;
 }
 
-static const struct cvma_named_part *part(const struct cvma_verify_opts *opts, const char *name)
-{
-    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
-        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
-            return &opts->collateral_parts[i];
-        }
-    }
-    return NULL;
-}
-
 /* The evidence as its pieces: from Trustee's JSON, or a bare HCL report and bundle parts. */
 struct pieces {
     struct cvma_span hcl, msg, sig, pcrs, vcek, td_quote;
@@ -200,9 +190,9 @@ static bool pieces_get(const uint8_t *p, size_t len, const struct cvma_verify_op
 {
     memset(pc, 0, sizeof *pc);
     if (cvma_azure_hcl_detect(p, len)) {
-        const struct cvma_named_part *q = part(opts, "tpm_quote");
-        const struct cvma_named_part *s = part(opts, "tpm_signature");
-        const struct cvma_named_part *r = part(opts, "tpm_pcrs");
+        const struct cvma_named_part *q = cvma_verify_opts_part(opts, "tpm_quote");
+        const struct cvma_named_part *s = cvma_verify_opts_part(opts, "tpm_signature");
+        const struct cvma_named_part *r = cvma_verify_opts_part(opts, "tpm_pcrs");
         pc->hcl.p = p;
         pc->hcl.len = len;
         if (q == NULL || s == NULL) {
@@ -410,7 +400,7 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     in.pcrs = pc.pcrs;
     /* A measured-boot log (bundle part "event_log") is replayed against the PCRs the quote's
      * digest covers, exactly as for the tpm kind (docs/eventlog.md). */
-    const struct cvma_named_part *log = part(opts, "event_log");
+    const struct cvma_named_part *log = cvma_verify_opts_part(opts, "event_log");
     if (log != NULL) {
         in.eventlog = log->data;
     }

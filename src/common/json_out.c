@@ -197,6 +197,11 @@ static bool write_value(struct cvma_strbuf *b, const json_t *j, unsigned depth)
     return false;
 }
 
+bool cvma_json_write_str(struct cvma_strbuf *b, const char *s, size_t len)
+{
+    return write_string(b, s, len);
+}
+
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)
 {
     return write_value(b, j, 0);

@@ -40,6 +40,10 @@ bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n);
  * text that is not UTF-8, or memory ran out; b->failed is then set. */
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j);
 
+/* Appends s[0..len) as a JSON string (quoted, escaped as above); false when it is not
+ * UTF-8 or memory ran out. */
+bool cvma_json_write_str(struct cvma_strbuf *b, const char *s, size_t len);
+
 /* The compact text of an object or array (json_dumps' rule), malloc'd and NUL-terminated;
  * *len (may be NULL) its length. NULL on any failure above or for another type at the top. */
 CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);

@@ -12,12 +12,8 @@
 /* base64url of p/n into a new JSON string; NULL when out of memory. */
 static json_t *b64url(const uint8_t *p, size_t n)
 {
-    size_t cap = (n + 2) / 3 * 4 + 1;
-    char *s = malloc(cap);
-    json_t *j = NULL;
-    if (s != NULL && cvma_base64_encode_to(p, n, CVMA_B64_URL, s, cap)) {
-        j = json_string(s);
-    }
+    char *s = cvma_base64_encode(p, n, CVMA_B64_URL);
+    json_t *j = s != NULL ? json_string(s) : NULL;
     free(s);
     return j;
 }

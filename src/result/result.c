@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collateral/source.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 
@@ -28,6 +29,17 @@ void cvma_result_cleanup(struct cvma_result *res)
 void cvma_result_finish(struct cvma_result *res)
 {
     res->status = cvma_verdict_finish(&res->verdict);
+}
+
+const struct cvma_named_part *cvma_verify_opts_part(const struct cvma_verify_opts *opts,
+                                                    const char *name)
+{
+    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
+            return &opts->collateral_parts[i];
+        }
+    }
+    return NULL;
 }
 
 int cvma_result_exit_code(const struct cvma_result *res)

@@ -52,6 +52,10 @@ struct cvma_verify_opts {
     const struct cvma_collateral_hooks *collateral_hooks;
 };
 
+/* The collateral part called name (a bundle's part of that role), NULL when there is none. */
+const struct cvma_named_part *cvma_verify_opts_part(const struct cvma_verify_opts *opts,
+                                                    const char *name);
+
 /*
  * The platform identity a verifier read from the evidence (DESIGN.md "Provider binding"),
  * typed: registry binding compares its bytes; the JSON "platform" object is produced from it

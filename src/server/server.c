@@ -25,6 +25,7 @@
 #include "common/jflat.h"
 #include "common/json_out.h"
 #include "common/util.h"
+#include "crypto/jwk.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
 #include "result/result.h"
@@ -150,14 +151,6 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
     return send_owned(c, r, status, "application/json", s, n);
 }
 
-/* True when s needs no escaping in a JSON string: letters, digits, '-', '_', '.' (a JWS in
- * compact form, a request ID). */
-static bool json_plain(const char *s)
-{
-    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
-    return s[strspn(s, plain)] == '\0';
-}
-
 /*
  * The verification answer: the result object o (consumed) with "token" (when not NULL) and
  * "request_id" appended as its last members. They are spliced into o's text rather than added
@@ -167,13 +160,6 @@ static bool json_plain(const char *s)
 static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t *o,
                                 const char *token)
 {
-    if ((token != NULL && !json_plain(token)) || !json_plain(r->rid)) {
-        if (token != NULL) {
-            json_object_set_new(o, "token", json_string(token));
-        }
-        json_object_set_new(o, "request_id", json_string(r->rid));
-        return send_json(c, r, 200, o);
-    }
     struct cvma_strbuf b = {0};
     bool ok = json_is_object(o) && cvma_json_write(&b, o) && b.len >= 2;
     json_decref(o);
@@ -181,13 +167,13 @@ static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t 
         b.len--; /* the object's closing '}': the two members go before it */
         const char *sep = b.len > 1 ? "," : ""; /* "{}": no member before */
         if (token != NULL) {
-            ok = cvma_strbuf_add(&b, sep, strlen(sep)) && cvma_strbuf_add(&b, "\"token\":\"", 9) &&
-                 cvma_strbuf_add(&b, token, strlen(token)) && cvma_strbuf_add(&b, "\"", 1);
+            ok = cvma_strbuf_add(&b, sep, strlen(sep)) && cvma_strbuf_add(&b, "\"token\":", 8) &&
+                 cvma_json_write_str(&b, token, strlen(token));
             sep = ",";
         }
         ok = ok && cvma_strbuf_add(&b, sep, strlen(sep)) &&
-             cvma_strbuf_add(&b, "\"request_id\":\"", 14) &&
-             cvma_strbuf_add(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "\"}", 2);
+             cvma_strbuf_add(&b, "\"request_id\":", 13) &&
+             cvma_json_write_str(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "}", 1);
     }
     if (!ok) {
         free(b.p);
@@ -444,34 +430,25 @@ out:
     return ret;
 }
 
-/* The result-signing key as a JWKS (RFC 7517): EC, x and y base64url, kid the hex SHA-256 of
- * the SubjectPublicKeyInfo (the tokens' kid). */
-static char *make_jwks(EVP_PKEY *key)
+/* The result-signing key as a JWKS (RFC 7517): its JWK (crypto/jwk.h) with kid (the tokens'
+ * kid: the hex SHA-256 of the SubjectPublicKeyInfo), alg and use. */
+static char *make_jwks(EVP_PKEY *key, const char *kid)
 {
     json_t *keys = json_array();
     if (key != NULL) {
-        uint8_t pt[1 + 2 * 66], thumb[32];
-        size_t n = 0;
         enum cvma_jws_alg alg;
-        char kid[65], x[96], y[96];
-        if (!cvma_jws_key_alg(key, &alg) || !cvma_jws_key_thumbprint(key, thumb) ||
-            EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof pt,
-                                            &n) != 1 ||
-            n < 3 || pt[0] != 0x04 || (n - 1) % 2 != 0) {
+        json_t *jwk = cvma_jws_key_alg(key, &alg) ? cvma_pubkey_jwk(key) : NULL;
+        if (jwk == NULL || json_object_set_new(jwk, "kid", json_string(kid)) != 0 ||
+            json_object_set_new(jwk, "alg", json_string(cvma_jws_alg_name(alg))) != 0 ||
+            json_object_set_new(jwk, "use", json_string("sig")) != 0) {
+            json_decref(jwk);
             json_decref(keys);
             return NULL;
         }
-        size_t cl = (n - 1) / 2;
-        cvma_hex_encode(thumb, sizeof thumb, kid, sizeof kid);
-        if (!cvma_base64_encode_to(pt + 1, cl, CVMA_B64_URL, x, sizeof x) ||
-            !cvma_base64_encode_to(pt + 1 + cl, cl, CVMA_B64_URL, y, sizeof y)) {
+        if (json_array_append_new(keys, jwk) != 0) { /* (takes jwk either way) */
             json_decref(keys);
             return NULL;
         }
-        json_array_append_new(keys,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv",
-                                        alg == CVMA_JWS_ES256 ? "P-256" : "P-384", "x", x, "y", y,
-                                        "kid", kid, "alg", cvma_jws_alg_name(alg), "use", "sig"));
     }
     json_t *o = json_pack("{s:o}", "keys", keys);
     char *s = cvma_json_compact(o, NULL);
@@ -774,11 +751,12 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                 "refused until it does\n",
                 s.cfg.redis_url);
     }
-    if ((s.metrics = cvma_metrics_new()) == NULL || (s.jwks = make_jwks(v->result_key)) == NULL) {
+    if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");
         goto out;
     }
-    if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
+    if ((s.metrics = cvma_metrics_new()) == NULL ||
+        (s.jwks = make_jwks(v->result_key, s.kid)) == NULL) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");
         goto out;
     }

@@ -22,23 +22,13 @@ static bool tpm_detect(const uint8_t *p, size_t len)
     return (len >= 6 && memcmp(p, magic, 4) == 0) || (len >= 8 && memcmp(p + 2, magic, 4) == 0);
 }
 
-static const struct cvma_named_part *part(const struct cvma_verify_opts *opts, const char *name)
-{
-    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
-        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
-            return &opts->collateral_parts[i];
-        }
-    }
-    return NULL;
-}
-
 static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
                            const void *prepared, struct cvma_result *res)
 {
-    const struct cvma_named_part *sig = part(opts, "tpm_signature");
-    const struct cvma_named_part *ak = part(opts, "tpm_ak");
-    const struct cvma_named_part *pcrs = part(opts, "tpm_pcrs");
-    const struct cvma_named_part *log = part(opts, "event_log");
+    const struct cvma_named_part *sig = cvma_verify_opts_part(opts, "tpm_signature");
+    const struct cvma_named_part *ak = cvma_verify_opts_part(opts, "tpm_ak");
+    const struct cvma_named_part *pcrs = cvma_verify_opts_part(opts, "tpm_pcrs");
+    const struct cvma_named_part *log = cvma_verify_opts_part(opts, "event_log");
     struct cvma_tpm_quote_in in;
 
     (void)prepared;

@@ -61,22 +61,12 @@ static const struct cvma_claims_ops svsm_claims_ops = {
         .free = svsm_claims_free,
 };
 
-static const struct cvma_named_part *part(const struct cvma_verify_opts *opts, const char *name)
-{
-    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
-        if (strcmp(opts->collateral_parts[i].name, name) == 0) {
-            return &opts->collateral_parts[i];
-        }
-    }
-    return NULL;
-}
-
 /* The EK (the manifest) and the AK's public area of the bundle; false with err set. */
 static bool keys_of(const struct cvma_verify_opts *opts, TPMT_PUBLIC *ek, TPMT_PUBLIC *ak,
                     const char **err)
 {
-    const struct cvma_named_part *m = part(opts, "svsm_manifest");
-    const struct cvma_named_part *a = part(opts, "tpm_ak");
+    const struct cvma_named_part *m = cvma_verify_opts_part(opts, "svsm_manifest");
+    const struct cvma_named_part *a = cvma_verify_opts_part(opts, "tpm_ak");
     if (m == NULL || a == NULL) {
         *err = m == NULL ? "the bundle has no svsm_manifest part (the vTPM EK's TPMT_PUBLIC)"
                          : "the bundle has no tpm_ak part";
@@ -153,10 +143,10 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     cvma_result_init(&tq, "tpm", opts->at);
     v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
     cvma_tpm_check_no_report_data(opts, v, "svsm-vtpm");
-    const struct cvma_named_part *q = part(opts, "tpm_quote");
-    const struct cvma_named_part *sig = part(opts, "tpm_signature");
-    const struct cvma_named_part *m = part(opts, "svsm_manifest");
-    const struct cvma_named_part *akp = part(opts, "tpm_ak");
+    const struct cvma_named_part *q = cvma_verify_opts_part(opts, "tpm_quote");
+    const struct cvma_named_part *sig = cvma_verify_opts_part(opts, "tpm_signature");
+    const struct cvma_named_part *m = cvma_verify_opts_part(opts, "svsm_manifest");
+    const struct cvma_named_part *akp = cvma_verify_opts_part(opts, "tpm_ak");
     if (!keys_of(opts, &ek, &ak, &why) || q == NULL || sig == NULL || m == NULL || akp == NULL) {
         cvma_reject(v, CVMA_R_PARSE_TRUNCATED,
                     "svsm-vtpm: %s: the kind is the SVSM's report with the vTPM manifest, the "
@@ -201,8 +191,8 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
 
     /* 3. The quote by the AK: signature, nonce, PCRs (and the log). */
     struct cvma_tpm_quote_in in;
-    const struct cvma_named_part *pcrs = part(opts, "tpm_pcrs");
-    const struct cvma_named_part *log = part(opts, "event_log");
+    const struct cvma_named_part *pcrs = cvma_verify_opts_part(opts, "tpm_pcrs");
+    const struct cvma_named_part *log = cvma_verify_opts_part(opts, "event_log");
     memset(&in, 0, sizeof in);
     in.attest = q->data;
     in.sig = sig->data;
