@@ -14,6 +14,7 @@
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
+#include "eventlog/eventlog.h"
 
 const char *const pol_tdx_status_names[POL_TDX_N_STATUSES] = {
         "UpToDate",
@@ -861,6 +862,17 @@ static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *
         if (!ok) {
             return fail(l, "%s: an event type name (\"EV_IPL\") or 0x and 8 lowercase hex digits",
                         p);
+        }
+        /* The claims name every type they know ("EV_IPL") and write only the others in hex:
+         * a known type given in hex is matched by its name. */
+        if (t[0] == '0') {
+            uint32_t v = 0;
+            for (size_t i = 2; i < 10; i++) {
+                v = v << 4 | (uint32_t)cvma_hex_nibble(t[i]);
+            }
+            if (cvma_eventlog_type_name(v) != NULL) {
+                t = cvma_eventlog_type_name(v);
+            }
         }
         if ((r->type = strdup(t)) == NULL) {
             l->oom = true;

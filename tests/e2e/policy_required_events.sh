@@ -34,6 +34,9 @@ req "CCEL: Exit Boot Services measured in RTMR 1" 0 \
     '[{"rtmr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation"},
       {"rtmr": 1, "type": "EV_EFI_BOOT_SERVICES_APPLICATION"}]' \
     '.status == "affirming" and (.claims.eventlog.measured_events | length) > 0'
+req "CCEL: a known type given in hex (0x80000007 = EV_EFI_ACTION) matches it" 0 \
+    '[{"rtmr": 1, "type": "0x80000007", "data": "Exit Boot Services Invocation"}]' \
+    '.status == "affirming"'
 req "CCEL: an action that was not measured: POLICY_REQUIRED_EVENT" 1 \
     '[{"rtmr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Failed"}]' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
