@@ -140,57 +140,40 @@ static size_t dir_names(bool vlek, const char *names[CVMA_DIRCACHE_MAX_FILES])
     return n;
 }
 
-/* The cached form: leaf, ask, ark, crl, each a 4-byte little-endian length then the bytes. */
-static enum cvma_status pack(const struct cvma_snp_collateral *c, struct cvma_buf *out)
+/* The cached object: a copy of the four decoded buffers (collateral/dircache.h). */
+static void obj_free(void *obj)
 {
-    const struct cvma_buf *b[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
-    size_t len = 0, off = 0;
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
-        len += 4 + b[i]->len;
+    if (obj != NULL) {
+        cvma_snp_collateral_cleanup(obj);
+        free(obj);
     }
-    if ((out->p = malloc(len)) == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
-        uint32_t n = (uint32_t)b[i]->len;
-        for (int k = 0; k < 4; k++) {
-            out->p[off++] = (uint8_t)(n >> (8 * k));
-        }
-        if (n > 0) {
-            memcpy(out->p + off, b[i]->p, n);
-        }
-        off += n;
-    }
-    out->len = len;
-    return CVMA_OK;
 }
 
-/* The inverse of pack (bytes this process wrote itself). */
-static enum cvma_status unpack(const struct cvma_buf *in, struct cvma_snp_collateral *c)
+static void *obj_dup(const void *obj)
 {
-    struct cvma_buf *b[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
-    size_t off = 0;
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(b); i++) {
-        if (in->len - off < 4) {
-            return CVMA_E_INTERNAL;
-        }
-        uint32_t n = (uint32_t)in->p[off] | (uint32_t)in->p[off + 1] << 8 |
-                     (uint32_t)in->p[off + 2] << 16 | (uint32_t)in->p[off + 3] << 24;
-        off += 4;
-        if (in->len - off < n) {
-            return CVMA_E_INTERNAL;
-        }
-        if (n > 0) {
-            if ((b[i]->p = malloc(n)) == NULL) {
-                return CVMA_E_NOMEM;
-            }
-            memcpy(b[i]->p, in->p + off, n);
-            b[i]->len = n;
-        }
-        off += n;
+    const struct cvma_snp_collateral *c = obj;
+    struct cvma_snp_collateral *d = calloc(1, sizeof *d);
+    const struct cvma_buf *from[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
+    struct cvma_buf *to[] = {&d->leaf, &d->ask, &d->ark, &d->crl};
+    if (d == NULL) {
+        return NULL;
     }
-    return CVMA_OK;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(from); i++) {
+        if (from[i]->len == 0) {
+            continue;
+        }
+        if ((to[i]->p = malloc(from[i]->len)) == NULL) {
+            obj_free(d);
+            return NULL;
+        }
+        memcpy(to[i]->p, from[i]->p, from[i]->len);
+        to[i]->len = from[i]->len;
+    }
+    d->vlek = c->vlek;
+    return d;
 }
+
+static const struct cvma_dircache_obj_ops obj_ops = {obj_dup, obj_free};
 
 /*
  * load_dir for a collateral directory alone, through the verifier's directory cache: the
@@ -205,24 +188,23 @@ static enum cvma_status load_dir_cached(struct cvma_dircache *dc, const char *di
     const char *tag = vlek ? "snp-vlek" : "snp-vcek";
     struct cvma_dircache_stamp before, after;
     struct cvma_collateral_src src = {.dir = dir};
-    struct cvma_buf packed = {0};
+    void *hit = NULL;
     enum cvma_status st;
 
     if (!cvma_dircache_stamp(dir, names, n, &before)) {
         return load_dir(&src, vlek, c, v);
     }
-    st = cvma_dircache_get(dc, tag, dir, &before, &packed);
+    st = cvma_dircache_get_obj(dc, tag, dir, &before, &obj_ops, &hit);
     if (st == CVMA_OK) {
-        st = unpack(&packed, c);
-        cvma_buf_free(&packed);
-        if (st == CVMA_OK) {
-            return CVMA_OK;
-        }
-        cvma_snp_collateral_cleanup(c);
-        if (st == CVMA_E_NOMEM) {
-            return st;
-        }
-    } else if (st == CVMA_E_NOMEM) {
+        struct cvma_snp_collateral *h = hit;
+        c->leaf = h->leaf;
+        c->ask = h->ask;
+        c->ark = h->ark;
+        c->crl = h->crl;
+        free(h); /* its buffers are c's now */
+        return CVMA_OK;
+    }
+    if (st == CVMA_E_NOMEM) {
         return st;
     }
     size_t n_reasons = v->n_reasons;
@@ -231,9 +213,11 @@ static enum cvma_status load_dir_cached(struct cvma_dircache *dc, const char *di
     }
     /* A reason raised while decoding (even a warning) is not stored: a hit would drop it. */
     if (v->n_reasons == n_reasons && cvma_dircache_stamp(dir, names, n, &after) &&
-        cvma_dircache_stamp_equal(&before, &after) && pack(c, &packed) == CVMA_OK) {
-        cvma_dircache_put(dc, tag, dir, &before, packed.p, packed.len);
-        cvma_buf_free(&packed);
+        cvma_dircache_stamp_equal(&before, &after)) {
+        void *copy = obj_dup(c);
+        if (copy != NULL) {
+            cvma_dircache_put_obj(dc, tag, dir, &before, copy, &obj_ops);
+        }
     }
     return CVMA_OK;
 }
