@@ -715,19 +715,6 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
     return cvma_result_exit_code(*res) == 0 ? 0 : 1;
 }
 
-/* Tells the peer why (an ERROR frame naming the first error reason). */
-static void send_refusal(SSL *ssl, const struct cvma_result *r)
-{
-    char msg[256] = "refused";
-    for (size_t i = 0; r != NULL && i < cvma_result_reason_count(r); i++) {
-        if (strcmp(cvma_result_reason_severity(r, i), "error") == 0) {
-            snprintf(msg, sizeof msg, "refused: %s", cvma_result_reason_code(r, i));
-            break;
-        }
-    }
-    (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
-}
-
 struct relay {
     const char *addr;
 };
@@ -955,7 +942,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                     print_result("atls-server: client", n, r, o->json, 0);
                 }
                 if (rc != 0) {
-                    send_refusal(ssl, r);
+                    cvma_atls_send_refusal(ssl, r);
                     cvma_result_free(r);
                     break;
                 }
@@ -1355,7 +1342,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
                    rc == 0 ? "" : "; the new platform is refused: closing the connection");
         }
         if (rc != 0) {
-            send_refusal(ssl, r);
+            cvma_atls_send_refusal(ssl, r);
             cvma_result_free(r);
             goto out;
         }

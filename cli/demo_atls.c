@@ -146,19 +146,6 @@ static int connect_loopback(uint16_t port)
     return fd;
 }
 
-/* Sends the first error reason of the result as the client's refusal. */
-static void refuse(SSL *ssl, struct cvma_result *r)
-{
-    char msg[128] = "refused";
-    for (size_t i = 0; r != NULL && i < cvma_result_reason_count(r); i++) {
-        if (strcmp(cvma_result_reason_severity(r, i), "error") == 0) {
-            snprintf(msg, sizeof msg, "refused: %s", cvma_result_reason_code(r, i));
-            break;
-        }
-    }
-    (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
-}
-
 /* The client: the attestations of one connection. False with a->err when it cannot go on. */
 static bool client(struct demo_atls *a, SSL *ssl)
 {
@@ -204,7 +191,7 @@ static bool client(struct demo_atls *a, SSL *ssl)
         }
         a->n_results = i + 1;
         if (cvma_result_exit_code(r) != 0) {
-            refuse(ssl, r);
+            cvma_atls_send_refusal(ssl, r);
             cvma_result_free(r);
             a->refused = true;
             return true; /* and the caller closes the connection */

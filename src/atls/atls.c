@@ -283,6 +283,18 @@ CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t 
     return cvma_atls_read_frame_ex(ssl, type, out, len, NULL, 0);
 }
 
+CVMA_API void cvma_atls_send_refusal(SSL *ssl, const struct cvma_result *r)
+{
+    char msg[256] = "refused";
+    for (size_t i = 0; r != NULL && i < cvma_result_reason_count(r); i++) {
+        if (strcmp(cvma_result_reason_severity(r, i), "error") == 0) {
+            snprintf(msg, sizeof msg, "refused: %s", cvma_result_reason_code(r, i));
+            break;
+        }
+    }
+    (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
+}
+
 CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out, size_t out_size)
 {
     static const char hex[] = "0123456789abcdef";
