@@ -54,7 +54,7 @@ struct demo_atls {
     bool refused;        /* the client refused an attestation and closed the connection */
     char reply[64];      /* the server's answer to the client's application data */
     char server_saw[96]; /* the ERROR frame the server received */
-    bool server_closed;  /* the server saw the connection closed after it */
+    bool server_closed;  /* the server saw the connection closed soon after it (not its time-out) */
     char err[256];       /* why it could not run */
 };
 

@@ -77,6 +77,7 @@ static void *srv_main(void *arg)
         uint8_t type = 0, *p = NULL;
         size_t len = 0;
         bool refused = false;
+        struct timespec refused_at = {0, 0};
         while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
             enum cvma_status st = CVMA_OK;
             if (type == CVMA_ATLS_F_NONCE && !refused) {
@@ -91,6 +92,7 @@ static void *srv_main(void *arg)
                 snprintf(s->a->server_saw, sizeof s->a->server_saw, "%.*s",
                          (int)(len > 80 ? 80 : len), (const char *)p);
                 refused = true;
+                clock_gettime(CLOCK_MONOTONIC, &refused_at);
             } else {
                 st = CVMA_E_IO;
             }
@@ -101,7 +103,10 @@ static void *srv_main(void *arg)
             }
         }
         free(p);
-        s->a->server_closed = refused;
+        /* Closed by the client: the reading ended well before the socket's 10 s time-out. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        s->a->server_closed = refused && now.tv_sec - refused_at.tv_sec < 5;
     }
     if (ssl != NULL) {
         SSL_shutdown(ssl);
