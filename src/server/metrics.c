@@ -149,6 +149,7 @@ static void put(struct out *o, const char *fmt, ...)
 #define MAX_COUNTERS 128
 struct counters {
     size_t n;
+    size_t omitted; /* did not fit: said in a comment line, never dropped silently */
     struct {
         char name[48], help[160], labels[160];
         unsigned long long value;
@@ -160,6 +161,7 @@ static void gather(const struct cvma_counter *c, void *arg)
     struct counters *cs = arg;
     size_t used = 0;
     if (cs->n >= MAX_COUNTERS) {
+        cs->omitted++;
         return;
     }
     snprintf(cs->c[cs->n].name, sizeof cs->c[cs->n].name, "%s", c->name);
@@ -169,7 +171,8 @@ static void gather(const struct cvma_counter *c, void *arg)
         int w = snprintf(cs->c[cs->n].labels + used, sizeof cs->c[cs->n].labels - used,
                          "%s%s=\"%s\"", i > 0 ? "," : "", c->label_names[i], c->label_values[i]);
         if (w < 0 || (size_t)w >= sizeof cs->c[cs->n].labels - used) {
-            return; /* labels too long for the table: skipped rather than cut */
+            cs->omitted++; /* labels too long for the table: omitted rather than cut */
+            return;
         }
         used += (size_t)w;
     }
@@ -179,6 +182,10 @@ static void gather(const struct cvma_counter *c, void *arg)
 
 static void put_counters(struct out *o, const struct counters *cs)
 {
+    if (cs->omitted > 0) {
+        put(o, "# cvmattest: %zu counters omitted (over the table of %d)\n", cs->omitted,
+            MAX_COUNTERS);
+    }
     for (size_t i = 0; i < cs->n; i++) {
         bool first = true;
         for (size_t j = 0; j < i; j++) {
