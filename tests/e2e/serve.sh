@@ -31,22 +31,8 @@ $CVM sim snp --out "$T/s" --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 
 $CVM registry keygen --out "$T/v" >/dev/null || { echo "FAIL keygen"; exit 1; }
 openssl rand -out "$T/nonce.key" 32
 printf '{"version": 1, "name": "tdx-only", "allowed_tees": ["tdx"]}\n' >"$T/tdx-only.json"
-# resign.py REPORT KEY HEX OUT: the SEV-SNP report with REPORT_DATA = HEX, signed again (VCEK).
-cat >"$T/resign.py" <<'PY'
-import subprocess, sys
-rep = bytearray(open(sys.argv[1], 'rb').read())
-rep[0x50:0x90] = bytes.fromhex(sys.argv[3]).ljust(64, b'\0')
-der = subprocess.run(['openssl', 'dgst', '-sha384', '-sign', sys.argv[2]],
-                     input=bytes(rep[:0x2A0]), capture_output=True, check=True).stdout
-def integer(b, i):
-    assert b[i] == 2
-    return int.from_bytes(b[i + 2:i + 2 + b[i + 1]], 'big'), i + 2 + b[i + 1]
-r, i = integer(der, 2 if der[1] < 0x80 else 3)
-s, i = integer(der, i)
-rep[0x2A0:0x2E8] = r.to_bytes(72, 'little')
-rep[0x2E8:0x330] = s.to_bytes(72, 'little')
-open(sys.argv[4], 'wb').write(rep)
-PY
+# snp_resign.py REPORT KEY HEX OUT: the SEV-SNP report with REPORT_DATA = HEX, signed again.
+RESIGN=$(cd "$(dirname "$0")/lib" && pwd)/snp_resign.py
 b64url_hex() { # base64url (no padding) -> hex
     printf '%s' "$1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' |
         base64 -d | od -An -tx1 | tr -d ' \n'
@@ -77,7 +63,7 @@ nonce() { curl -sf "$1/v1/nonce${2:+?size=$2}" | jq -r .nonce; }
 # signed_for URL OUT: evidence whose REPORT_DATA is a fresh nonce from URL; prints the nonce
 signed_for() {
     n=$(nonce "$1" "${3:-}")
-    python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$(b64url_hex "$n")" "$2" || return 1
+    python3 "$RESIGN" "$T/s/report.bin" "$T/s/vcek-key.pem" "$(b64url_hex "$n")" "$2" || return 1
     printf '%s' "$n"
 }
 # err_is NAME STATUS CODE GOT_STATUS FILE LOG: an error answer and its request ID in the log
@@ -295,7 +281,7 @@ PY
 keybody() { jq -n --arg e "$(base64 -w0 "$2")" --arg n "$3" --rawfile k "$4" '{evidence: $e, nonce: $n, public_key: $k}' >"$1"; }
 NK=$(nonce "$A")
 RDK=$( (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$(b64url_hex "$NK")"; cat "$T/ak.der") | openssl dgst -sha512 -r | cut -d' ' -f1)
-python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK" "$T/rk.bin"
+python3 "$RESIGN" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK" "$T/rk.bin"
 keybody "$T/bk.json" "$T/rk.bin" "$NK" "$T/ak.pub"
 st=$(post "$A/v1/verify" "$T/bk.json" "$T/ok.json")
 eq "key binding: REPORT_DATA = SHA-512(nonce || SPKI)" "200 affirming" "$st $(jq -r .status "$T/ok.json")"
@@ -307,14 +293,14 @@ eq "token: eat_nonce is the nonce" "$NK" "$(jq -r .eat_nonce "$T/ck.json")"
 # another key than the one REPORT_DATA binds: refused, and no key in the token
 NK2=$(nonce "$A")
 RDK2=$( (python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$(b64url_hex "$NK2")"; cat "$T/ak.der") | openssl dgst -sha512 -r | cut -d' ' -f1)
-python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK2" "$T/rk2.bin"
+python3 "$RESIGN" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK2" "$T/rk2.bin"
 keybody "$T/bk2.json" "$T/rk2.bin" "$NK2" "$T/other.pub"
 st=$(post "$A/v1/verify" "$T/bk2.json" "$T/ok2.json")
 eq "key binding: another key is refused" "200 contraindicated true" "$st $(jq -r .status "$T/ok2.json") $(jq '[.reasons[].code] | index("NONCE_REPORT_DATA_MISMATCH") != null' "$T/ok2.json")"
 eq "token: no cnf for a refused binding" "null" "$(claims "$T/ok2.json" | jq -c .cnf)"
 # the key alone (no nonce): REPORT_DATA = SHA-512(SPKI)
 RDK3=$(openssl dgst -sha512 -r "$T/ak.der" | cut -d' ' -f1)
-python3 "$T/resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK3" "$T/rk3.bin"
+python3 "$RESIGN" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK3" "$T/rk3.bin"
 jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" --rawfile k "$T/ak.pub" '{evidence: $e, public_key: $k}' >"$T/bk3.json"
 st=$(post "$A/v1/verify" "$T/bk3.json" "$T/ok3.json")
 eq "key binding without a nonce" "200 affirming P-256" "$st $(jq -r .status "$T/ok3.json") $(claims "$T/ok3.json" | jq -r .cnf.jwk.crv)"

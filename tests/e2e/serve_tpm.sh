@@ -13,6 +13,8 @@
 # - svsm-vtpm: with a nonce, the AK-EK link unproven (VTPM_AK_EK_UNPROVEN): no cnf; with a
 #   public_key, NONCE_REPORT_DATA_MISMATCH and no cnf.
 set -u
+RESIGN_LIB=$(cd "$(dirname "$0")/lib" && pwd)
+export RESIGN_LIB
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek tpm2_createak tpm2_quote tpm2_readpublic curl jq python3 openssl base64 od; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not installed (make deps installs swtpm, swtpm-tools, tpm2-tools, curl, jq)"; exit 77; }
@@ -70,23 +72,13 @@ RK_JWK=$(jq -cS . rk.jwk)
 # again over the REPORT_DATA they need (the runtime claims' SHA-256; SHA-512(nonce zero-padded
 # || manifest)).
 cat >mk.py <<'PY'
-import base64, hashlib, json, struct, subprocess, sys
+import base64, hashlib, json, os, struct, subprocess, sys
 mode, nonce, user_data, out = sys.argv[1:5]
 b64 = lambda b: base64.b64encode(b).decode()
 rd = lambda p: open(p, "rb").read()
-def resign(report_data):
-    rep = bytearray(rd("s/report.bin"))
-    rep[0x50:0x90] = report_data.ljust(64, b"\0")
-    der = subprocess.run(["openssl", "dgst", "-sha384", "-sign", "s/vcek-key.pem"],
-                         input=bytes(rep[:0x2A0]), capture_output=True, check=True).stdout
-    def integer(b, i):
-        assert b[i] == 2
-        return int.from_bytes(b[i + 2:i + 2 + b[i + 1]], "big"), i + 2 + b[i + 1]
-    r, i = integer(der, 2 if der[1] < 0x80 else 3)
-    s, i = integer(der, i)
-    rep[0x2A0:0x2E8] = r.to_bytes(72, "little")
-    rep[0x2E8:0x330] = s.to_bytes(72, "little")
-    return bytes(rep)
+sys.path.insert(0, os.environ["RESIGN_LIB"])
+from snp_resign import load_key, resign as snp_resign
+resign = lambda report_data: snp_resign(rd("s/report.bin"), load_key("s/vcek-key.pem"), report_data)
 quote = [{"role": "tpm_quote", "data": b64(rd("q.msg"))},
          {"role": "tpm_signature", "data": b64(rd("q.sig"))},
          {"role": "tpm_pcrs", "data": b64(rd("q.pcrs"))}]
