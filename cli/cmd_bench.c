@@ -47,12 +47,14 @@ static double now_s(void)
 static bool sign_once(struct cvma_verifier *v, const char *kid, const struct cvma_result *res)
 {
     json_t *j = cvma_result_to_json(res);
-    char *text = j != NULL ? cvma_json_compact(j, NULL) : NULL;
+    struct cvma_strbuf text = {0};
+    struct cvma_ear_result_text rt;
     char *token = NULL;
-    bool ok = text != NULL && cvma_ear_sign_kid(res, j, v->result_key, kid, res->policy_id, NULL,
-                                                300, NULL, &token) == CVMA_OK;
+    bool ok = j != NULL && cvma_ear_result_text(j, &text, &rt) &&
+              cvma_ear_sign_kid(res, &rt, v->result_key, kid, res->policy_id, NULL, 300, NULL,
+                                &token) == CVMA_OK;
     free(token);
-    free(text);
+    free(text.p);
     json_decref(j);
     return ok;
 }

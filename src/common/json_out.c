@@ -64,12 +64,18 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
     char *d = b->p + b->len;
     *d++ = '"';
     for (size_t i = 0; i < len;) {
-        uint8_t c = s[i];
-        if (c < 0x80 && !must_escape[c]) {
-            *d++ = (char)c;
-            i++;
+        /* A run of bytes written as they are (most text: hex, base64, names) in one copy. */
+        size_t run = i;
+        while (run < len && s[run] < 0x80 && !must_escape[s[run]]) {
+            run++;
+        }
+        if (run > i) {
+            memcpy(d, s + i, run - i);
+            d += run - i;
+            i = run;
             continue;
         }
+        uint8_t c = s[i];
         if (c >= 0x80) {
             size_t k = cvma_utf8_seq(s + i, len - i);
             if (k == 0) {
@@ -119,7 +125,7 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
     return true;
 }
 
-static bool write_integer(struct cvma_strbuf *b, json_int_t v)
+bool cvma_json_write_int(struct cvma_strbuf *b, json_int_t v)
 {
     char d[24];
     size_t n = sizeof d;
@@ -149,7 +155,7 @@ static bool write_value(struct cvma_strbuf *b, const json_t *j, unsigned depth)
     case JSON_FALSE:
         return cvma_strbuf_add(b, "false", 5);
     case JSON_INTEGER:
-        return write_integer(b, json_integer_value(j));
+        return cvma_json_write_int(b, json_integer_value(j));
     case JSON_REAL: {
         /* Rare here (the verifier writes none): jansson's own number formatting. */
         char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -205,6 +211,40 @@ bool cvma_json_write_str(struct cvma_strbuf *b, const char *s, size_t len)
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)
 {
     return write_value(b, j, 0);
+}
+
+bool cvma_json_write_spans(struct cvma_strbuf *b, const json_t *o, const char *const *names,
+                           struct cvma_json_span *spans, size_t n)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        spans[i].off = spans[i].len = 0;
+    }
+    if (!json_is_object(o) || !cvma_strbuf_add(b, "{", 1)) {
+        b->failed = true;
+        return false;
+    }
+    /* As write_value's object, with each named member's place noted. */
+    for (void *it = json_object_iter((json_t *)(uintptr_t)o); it != NULL;
+         it = json_object_iter_next((json_t *)(uintptr_t)o, it)) {
+        const char *key = json_object_iter_key(it);
+        if ((!first && !cvma_strbuf_add(b, ",", 1)) ||
+            !write_string(b, key, json_object_iter_key_len(it)) || !cvma_strbuf_add(b, ":", 1)) {
+            return false;
+        }
+        size_t start = b->len;
+        if (!write_value(b, json_object_iter_value(it), 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(names[i], key) == 0) {
+                spans[i].off = start;
+                spans[i].len = b->len - start;
+            }
+        }
+        first = false;
+    }
+    return cvma_strbuf_add(b, "}", 1);
 }
 
 char *cvma_json_compact(const json_t *j, size_t *len)

@@ -199,17 +199,21 @@ static bool raw_to_der(const uint8_t *raw, size_t n, unsigned char **der, int *d
     return ok;
 }
 
+/* The largest DER ECDSA-Sig-Value for a curve of n-byte scalars: SEQUENCE of two INTEGERs of
+ * up to n + 1 bytes (a leading zero), with two-byte length forms for P-384. */
+#define SIG_DER_MAX (3 + 2 * (2 + P384_LEN + 1))
+
 enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *kid,
                                   const uint8_t *payload, size_t payload_len, char **out)
 {
-    enum cvma_jws_error e = CVMA_JWS_INTERNAL;
     enum cvma_jws_alg alg;
-    json_t *hdr = NULL;
-    char *hdr_json = NULL, *hdr_b64 = NULL, *pl_b64 = NULL, *input = NULL;
+    struct cvma_strbuf hdr = {0};
+    char *input = NULL;
     EVP_MD_CTX *ctx = NULL;
-    unsigned char *der = NULL;
-    size_t der_len = 0;
+    unsigned char der[SIG_DER_MAX];
+    size_t der_len = sizeof der;
     uint8_t raw[2 * P384_LEN];
+    enum cvma_jws_error e = CVMA_JWS_NOMEM;
 
     *out = NULL;
     if (!cvma_jws_key_alg(key, &alg)) {
@@ -219,39 +223,45 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
         (kid != NULL && strlen(kid) > CVMA_JWS_KID_MAX)) {
         return CVMA_JWS_MALFORMED;
     }
-    e = CVMA_JWS_NOMEM;
-    if ((hdr = json_object()) == NULL ||
-        json_object_set_new(hdr, "alg", json_string(cvma_jws_alg_name(alg))) != 0 ||
-        (typ != NULL && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
-        (kid != NULL && json_object_set_new(hdr, "kid", json_string(kid)) != 0) ||
-        (hdr_json = cvma_json_compact(hdr, NULL)) == NULL ||
-        (hdr_b64 = cvma_base64_encode((const uint8_t *)hdr_json, strlen(hdr_json), CVMA_B64_URL)) ==
-                NULL ||
-        (pl_b64 = cvma_base64_encode(payload, payload_len, CVMA_B64_URL)) == NULL) {
+    /* The protected header {"alg","typ","kid"} (those that are given, in that order). */
+    const char *alg_name = cvma_jws_alg_name(alg);
+    bool hok = cvma_strbuf_add(&hdr, "{\"alg\":", 7) &&
+               cvma_json_write_str(&hdr, alg_name, strlen(alg_name));
+    if (hok && typ != NULL) {
+        hok = cvma_strbuf_add(&hdr, ",\"typ\":", 7) && cvma_json_write_str(&hdr, typ, strlen(typ));
+    }
+    if (hok && kid != NULL) {
+        hok = cvma_strbuf_add(&hdr, ",\"kid\":", 7) && cvma_json_write_str(&hdr, kid, strlen(kid));
+    }
+    if (!hok || !cvma_strbuf_add(&hdr, "}", 1)) {
+        goto out; /* out of memory, or a typ or kid that is not UTF-8 */
+    }
+    /* header.payload.signature in one buffer: the signing input is its first part. */
+    size_t hl = cvma_base64_encoded_len(hdr.len, CVMA_B64_URL);
+    size_t pl = cvma_base64_encoded_len(payload_len, CVMA_B64_URL);
+    size_t sl = cvma_base64_encoded_len(2 * alg_scalar_len(alg), CVMA_B64_URL);
+    if (pl < payload_len || (input = malloc(hl + 1 + pl + 1 + sl + 1)) == NULL ||
+        !cvma_base64_encode_to((const uint8_t *)hdr.p, hdr.len, CVMA_B64_URL, input, hl + 1) ||
+        !cvma_base64_encode_to(payload, payload_len, CVMA_B64_URL, input + hl + 1, pl + 1)) {
         goto out;
     }
-    size_t hl = strlen(hdr_b64), pl = strlen(pl_b64);
-    size_t siglen_b64 = cvma_base64_encoded_len(2 * alg_scalar_len(alg), CVMA_B64_URL);
-    if ((input = malloc(hl + 1 + pl + 1 + siglen_b64 + 1)) == NULL) {
-        goto out;
-    }
-    memcpy(input, hdr_b64, hl);
     input[hl] = '.';
-    memcpy(input + hl + 1, pl_b64, pl);
-    input[hl + 1 + pl] = '\0';
 
+    /* One call with room for the largest signature; FINALISE: the context is not copied
+     * before the signature is made (it is used once). */
     e = CVMA_JWS_INTERNAL;
     if ((ctx = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1 ||
-        EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
-        (der = OPENSSL_malloc(der_len)) == NULL ||
-        EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
+        EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1) {
+        goto out;
+    }
+    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+    if (EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
         !der_to_raw(der, der_len, alg_scalar_len(alg), raw)) {
         goto out;
     }
     input[hl + 1 + pl] = '.';
     if (!cvma_base64_encode_to(raw, 2 * alg_scalar_len(alg), CVMA_B64_URL, input + hl + 1 + pl + 1,
-                               siglen_b64 + 1)) {
+                               sl + 1)) {
         goto out;
     }
     *out = input;
@@ -259,13 +269,9 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
     e = CVMA_JWS_OK;
 out:
     OPENSSL_cleanse(raw, sizeof raw);
-    OPENSSL_free(der);
     EVP_MD_CTX_free(ctx);
     free(input);
-    free(pl_b64);
-    free(hdr_b64);
-    free(hdr_json);
-    json_decref(hdr);
+    free(hdr.p);
     return e;
 }
 

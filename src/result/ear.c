@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/timeutil.h"
 #include "crypto/jws.h"
 
@@ -28,8 +29,8 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
-/* Maps the reasons onto the trustworthiness vector. */
-static json_t *vector(const struct cvma_result *res)
+/* Maps the reasons onto the trustworthiness vector, written as its JSON object. */
+static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
 {
     bool verified = res->claims.verified;
     int instance = verified ? TC_AFFIRMING : TC_NONE;
@@ -84,47 +85,108 @@ static json_t *vector(const struct cvma_result *res)
             break;
         }
     }
-    return json_pack("{s:i, s:i, s:i, s:i, s:i}", "instance-identity", instance, "configuration",
-                     config, "executables", exec, "hardware", hardware, "runtime-opaque", runtime);
+    char t[160];
+    int n = snprintf(t, sizeof t,
+                     "{\"instance-identity\":%d,\"configuration\":%d,\"executables\":%d,"
+                     "\"hardware\":%d,\"runtime-opaque\":%d}",
+                     instance, config, exec, hardware, runtime);
+    return n > 0 && (size_t)n < sizeof t && cvma_strbuf_add(b, t, (size_t)n);
 }
 
-/* The claims; result_json is res as cvma_result_to_json writes it (NULL: made here). */
-static json_t *ear_claims(const struct cvma_result *res, const json_t *result_json,
-                          const char *policy_id, time_t iat, const char *nonce_hex)
+/* The result's members the token carries, and their names in the token's submodule. */
+static const char *const result_members[CVMA_EAR_MEMBERS] = {
+        "claims", "platform", "reasons", "trust_anchor", "verified_at", "undecided",
+};
+static const char *const ear_members[CVMA_EAR_MEMBERS] = {
+        "cvmattest.claims",       "cvmattest.platform",    "cvmattest.reasons",
+        "cvmattest.trust-anchor", "cvmattest.verified-at", "cvmattest.undecided",
+};
+
+bool cvma_ear_result_text(const json_t *result_json, struct cvma_strbuf *b,
+                          struct cvma_ear_result_text *rt)
 {
-    json_t *result = result_json != NULL ? json_incref((json_t *)(uintptr_t)result_json)
-                                         : cvma_result_to_json(res);
-    json_t *sub = json_object();
-    json_t *o = json_object();
+    rt->b = b;
+    return cvma_json_write_spans(b, result_json, result_members, rt->members, CVMA_EAR_MEMBERS);
+}
 
-    json_object_set_new(sub, "ear.status", json_string(cvma_result_status_name(res->status)));
-    json_object_set_new(sub, "ear.trustworthiness-vector", vector(res));
-    json_object_set_new(sub, "ear.appraisal-policy-id",
-                        json_string(policy_id != NULL ? policy_id : "cvmattest:default"));
-    json_object_set(sub, "cvmattest.claims", json_object_get(result, "claims"));
-    json_object_set(sub, "cvmattest.platform", json_object_get(result, "platform"));
-    json_object_set(sub, "cvmattest.reasons", json_object_get(result, "reasons"));
-    json_object_set(sub, "cvmattest.trust-anchor", json_object_get(result, "trust_anchor"));
-    json_object_set(sub, "cvmattest.verified-at", json_object_get(result, "verified_at"));
-    json_object_set(sub, "cvmattest.undecided", json_object_get(result, "undecided"));
+static bool add_lit(struct cvma_strbuf *b, const char *s)
+{
+    return cvma_strbuf_add(b, s, strlen(s));
+}
 
-    json_object_set_new(o, "eat_profile", json_string(CVMA_EAR_PROFILE));
-    json_object_set_new(o, "iat", json_integer((json_int_t)iat));
-    json_object_set_new(o, "ear.verifier-id",
-                        json_pack("{s:s, s:s}", "developer", "cvmattest", "build",
-                                  "cvmattest " CVMATTEST_VERSION));
-    if (nonce_hex != NULL) {
-        json_object_set_new(o, "eat_nonce", json_string(nonce_hex));
+static bool add_str(struct cvma_strbuf *b, const char *s)
+{
+    return cvma_json_write_str(b, s, strlen(s));
+}
+
+/*
+ * The claims set's text: the members, in this order, that jansson wrote when the claims were
+ * an object (eat_profile, iat, ear.verifier-id, eat_nonce, submods, exp, cnf), the result's
+ * members copied from rt's text (b is never rt's own buffer). exp 0: none; jwk NULL: no cnf.
+ */
+static bool write_claims(struct cvma_strbuf *b, const struct cvma_result *res,
+                         const struct cvma_ear_result_text *rt, const char *policy_id, time_t iat,
+                         const char *nonce, time_t exp, const json_t *jwk)
+{
+    bool ok = add_lit(b, "{\"eat_profile\":") && add_str(b, CVMA_EAR_PROFILE) &&
+              add_lit(b, ",\"iat\":") && cvma_json_write_int(b, (json_int_t)iat) &&
+              add_lit(b, ",\"ear.verifier-id\":{\"developer\":\"cvmattest\",\"build\":") &&
+              add_str(b, "cvmattest " CVMATTEST_VERSION) && add_lit(b, "}");
+    if (ok && nonce != NULL) {
+        ok = add_lit(b, ",\"eat_nonce\":") && add_str(b, nonce);
     }
-    json_object_set_new(o, "submods", json_pack("{s:o}", res->tee, sub));
-    json_decref(result);
-    return o;
+    ok = ok && add_lit(b, ",\"submods\":{") && add_str(b, res->tee) &&
+         add_lit(b, ":{\"ear.status\":") && add_str(b, cvma_result_status_name(res->status)) &&
+         add_lit(b, ",\"ear.trustworthiness-vector\":") && write_vector(b, res) &&
+         add_lit(b, ",\"ear.appraisal-policy-id\":") &&
+         add_str(b, policy_id != NULL ? policy_id : "cvmattest:default");
+    for (size_t i = 0; ok && i < CVMA_EAR_MEMBERS; i++) {
+        const struct cvma_json_span *sp = &rt->members[i];
+        if (sp->len == 0) {
+            continue; /* not in the result: not in the token */
+        }
+        ok = add_lit(b, ",") && add_str(b, ear_members[i]) && add_lit(b, ":") &&
+             cvma_strbuf_add(b, rt->b->p + sp->off, sp->len);
+    }
+    ok = ok && add_lit(b, "}}");
+    if (ok && exp != 0) {
+        ok = add_lit(b, ",\"exp\":") && cvma_json_write_int(b, (json_int_t)exp);
+    }
+    if (ok && jwk != NULL) {
+        ok = add_lit(b, ",\"cnf\":{\"jwk\":") && cvma_json_write(b, jwk) && add_lit(b, "}");
+    }
+    return ok && add_lit(b, "}");
+}
+
+/* The claims' text for res (rt NULL: the result written here); false when out of memory or a
+ * string is not UTF-8. */
+static bool claims_text(const struct cvma_result *res, const struct cvma_ear_result_text *rt,
+                        const char *policy_id, time_t iat, const char *nonce, time_t exp,
+                        const json_t *jwk, struct cvma_strbuf *out)
+{
+    struct cvma_strbuf rb = {0};
+    struct cvma_ear_result_text own;
+    json_t *rj = NULL;
+    bool ok = true;
+    if (rt == NULL) {
+        ok = (rj = cvma_result_to_json(res)) != NULL && cvma_ear_result_text(rj, &rb, &own);
+        rt = &own;
+    }
+    ok = ok && res->tee != NULL && write_claims(out, res, rt, policy_id, iat, nonce, exp, jwk);
+    json_decref(rj);
+    free(rb.p);
+    return ok;
 }
 
 json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, time_t iat,
                         const char *nonce_hex)
 {
-    return ear_claims(res, NULL, policy_id, iat, nonce_hex);
+    struct cvma_strbuf b = {0};
+    json_t *o = claims_text(res, NULL, policy_id, iat, nonce_hex, 0, NULL, &b)
+                        ? json_loadb(b.p, b.len, 0, NULL)
+                        : NULL;
+    free(b.p);
+    return o;
 }
 
 enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, const char *policy_id,
@@ -157,11 +219,13 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
     return cvma_ear_sign_kid(res, NULL, key, NULL, policy_id, nonce, ttl, jwk, token);
 }
 
-enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, const json_t *result_json,
-                                   EVP_PKEY *key, const char *key_id, const char *policy_id,
-                                   const char *nonce, int64_t ttl, const json_t *jwk, char **token)
+enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
+                                   const struct cvma_ear_result_text *rt, EVP_PKEY *key,
+                                   const char *key_id, const char *policy_id, const char *nonce,
+                                   int64_t ttl, const json_t *jwk, char **token)
 {
     char kid[CVMA_EAR_KID_LEN];
+    struct cvma_strbuf b = {0};
     *token = NULL;
     if (key_id == NULL) {
         if (!cvma_ear_key_id(key, kid)) {
@@ -170,22 +234,12 @@ enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res, const json_t *
         key_id = kid;
     }
     time_t now = time(NULL);
-    json_t *claims = ear_claims(res, result_json, policy_id, now, nonce);
-    if (claims == NULL) {
+    if (!claims_text(res, rt, policy_id, now, nonce, ttl > 0 ? now + (time_t)ttl : 0, jwk, &b)) {
+        free(b.p);
         return CVMA_E_NOMEM;
     }
-    if (ttl > 0 && json_object_set_new(claims, "exp", json_integer((json_int_t)now + ttl)) != 0) {
-        json_decref(claims);
-        return CVMA_E_NOMEM;
-    }
-    if (jwk != NULL &&
-        json_object_set_new(claims, "cnf", json_pack("{s:O}", "jwk", (json_t *)(uintptr_t)jwk)) !=
-                0) {
-        json_decref(claims);
-        return CVMA_E_NOMEM;
-    }
-    enum cvma_jws_error e = cvma_jws_sign_json(key, "JWT", key_id, claims, token);
-    json_decref(claims);
+    enum cvma_jws_error e = cvma_jws_sign(key, "JWT", key_id, (const uint8_t *)b.p, b.len, token);
+    free(b.p);
     return e == CVMA_JWS_OK ? CVMA_OK : CVMA_E_INTERNAL;
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/json_out.h"
 #include "result/result.h"
 
 #define CVMA_EAR_PROFILE "tag:github.com,2023:veraison/ear"
@@ -48,16 +49,31 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, 
 bool cvma_ear_key_id(EVP_PKEY *key, char kid[CVMA_EAR_KID_LEN]);
 
 /*
- * cvma_ear_sign_cnf with what a service has already: result_json, res as cvma_result_to_json
- * made it (NULL: made here; only read, its members are shared by the claims), and the key's
- * kid computed beforehand by cvma_ear_key_id (key_id NULL: computed here). A service signs
- * every token with one key and writes the result JSON anyway: neither is made twice.
+ * The result's text with the places of the members an EAR token carries: written once by a
+ * service (its answer) and copied into the token rather than written again.
+ */
+#define CVMA_EAR_MEMBERS 6
+struct cvma_ear_result_text {
+    const struct cvma_strbuf *b; /* the text */
+    struct cvma_json_span members[CVMA_EAR_MEMBERS];
+};
+
+/* Appends result_json (res as cvma_result_to_json made it) to b as cvma_json_write does, and
+ * notes in rt where its members are. False when out of memory (or not an object). */
+bool cvma_ear_result_text(const json_t *result_json, struct cvma_strbuf *b,
+                          struct cvma_ear_result_text *rt);
+
+/*
+ * cvma_ear_sign_cnf with what a service has already: rt, the result's text from
+ * cvma_ear_result_text (NULL: written here), and the key's kid computed beforehand by
+ * cvma_ear_key_id (key_id NULL: computed here). A service signs every token with one key and
+ * writes the result JSON anyway: neither is made twice.
  */
 CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
-                                                 const json_t *result_json, EVP_PKEY *key,
-                                                 const char *key_id, const char *policy_id,
-                                                 const char *nonce, int64_t ttl, const json_t *jwk,
-                                                 char **token);
+                                                 const struct cvma_ear_result_text *rt,
+                                                 EVP_PKEY *key, const char *key_id,
+                                                 const char *policy_id, const char *nonce,
+                                                 int64_t ttl, const json_t *jwk, char **token);
 
 /*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED

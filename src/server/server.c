@@ -152,36 +152,36 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
 }
 
 /*
- * The verification answer: the result object o (consumed) with "token" (when not NULL) and
- * "request_id" appended as its last members. They are spliced into o's text rather than added
- * to o and written out with it: a token is several kilobytes that would be scanned again
- * character by character. The same text either way (docs/service.md).
+ * The verification answer: the result's text in b (taken: freed or handed over) with "token"
+ * (when not NULL) and "request_id" appended as its last members, spliced in before its closing
+ * brace. The same text as adding them to the result object and writing that (docs/service.md).
  */
-static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, json_t *o,
+static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, struct cvma_strbuf *b,
                                 const char *token)
 {
-    struct cvma_strbuf b = {0};
-    bool ok = json_is_object(o) && cvma_json_write(&b, o) && b.len >= 2;
-    json_decref(o);
+    bool ok = !b->failed && b->len >= 2 && b->p[b->len - 1] == '}';
     if (ok) {
-        b.len--; /* the object's closing '}': the two members go before it */
-        const char *sep = b.len > 1 ? "," : ""; /* "{}": no member before */
+        b->len--; /* the object's closing '}': the two members go before it */
+        const char *sep = b->len > 1 ? "," : ""; /* "{}": no member before */
         if (token != NULL) {
-            ok = cvma_strbuf_add(&b, sep, strlen(sep)) && cvma_strbuf_add(&b, "\"token\":", 8) &&
-                 cvma_json_write_str(&b, token, strlen(token));
+            ok = cvma_strbuf_add(b, sep, strlen(sep)) && cvma_strbuf_add(b, "\"token\":", 8) &&
+                 cvma_json_write_str(b, token, strlen(token));
             sep = ",";
         }
-        ok = ok && cvma_strbuf_add(&b, sep, strlen(sep)) &&
-             cvma_strbuf_add(&b, "\"request_id\":", 13) &&
-             cvma_json_write_str(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "}", 1);
+        ok = ok && cvma_strbuf_add(b, sep, strlen(sep)) &&
+             cvma_strbuf_add(b, "\"request_id\":", 13) &&
+             cvma_json_write_str(b, r->rid, strlen(r->rid)) && cvma_strbuf_add(b, "}", 1);
     }
     if (!ok) {
-        free(b.p);
+        free(b->p);
+        b->p = NULL;
         static const char oom[] =
                 "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
         return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
     }
-    return send_owned(c, r, 200, "application/json", b.p, b.len);
+    char *p = b->p;
+    b->p = NULL;
+    return send_owned(c, r, 200, "application/json", p, b->len);
 }
 
 /* A JSON error: {"error": {"code", "message", "request_id"}}, logged with the request ID. */
@@ -245,6 +245,8 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                                     {"policy", NULL, 0},
                                     {"public_key", NULL, 0}};
     json_t *out = NULL;
+    struct cvma_strbuf text = {0};
+    struct cvma_ear_result_text rt;
     struct cvma_buf raw = {0};
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
@@ -390,9 +392,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                          st == CVMA_E_USAGE ? "BAD_REQUEST" : "INTERNAL", "%s", err);
         goto out;
     }
-    /* The result object once (as cvma_result_json writes it); the token and the request ID
-     * are added to it. */
-    if ((out = cvma_result_to_json(res)) == NULL) {
+    /* The result's text once (as cvma_result_json writes it): the answer, and the token's
+     * claims copy its members from it; the token and the request ID are added to it. */
+    if ((out = cvma_result_to_json(res)) == NULL || !cvma_ear_result_text(out, &text, &rt)) {
         ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
@@ -402,7 +404,7 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED;
         json_t *ak = bound && jwk == NULL ? cvma_tpm_attested_key(res) : NULL;
         const json_t *cnf = bound ? (jwk != NULL ? jwk : ak) : NULL;
-        enum cvma_status sst = cvma_ear_sign_kid(res, out, s->v->result_key, s->kid, res->policy_id,
+        enum cvma_status sst = cvma_ear_sign_kid(res, &rt, s->v->result_key, s->kid, res->policy_id,
                                                  nonce, s->cfg.token_ttl, cnf, &token);
         json_decref(ak);
         if (sst != CVMA_OK) {
@@ -413,9 +415,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     cvma_metrics_result(s->metrics, res);
     snprintf(r->note, sizeof r->note, ": verified %s: %s, %zu reasons", cvma_result_tee(res),
              cvma_result_status_name(cvma_result_status(res)), cvma_result_reason_count(res));
-    ret = send_result(c, r, out, token);
-    out = NULL;
+    ret = send_result(c, r, &text, token);
 out:
+    free(text.p);
     if (spending) {
         (void)cvma_spent_end(&spend);
     }

@@ -140,6 +140,80 @@ static char *header_kid(const char *tok)
     return kid;
 }
 
+/* The payload of a token (malloc'd, NUL-terminated). */
+static char *payload_of(const char *tok)
+{
+    const char *d1 = strchr(tok, '.'), *d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
+    struct cvma_buf b = {0};
+    assert_non_null(d2);
+    assert_int_equal(cvma_base64_decode_buf(d1 + 1, (size_t)(d2 - d1 - 1), CVMA_B64_URL, &b),
+                     CVMA_OK);
+    char *s = calloc(1, b.len + 1);
+    assert_non_null(s);
+    memcpy(s, b.p, b.len);
+    cvma_buf_free(&b);
+    return s;
+}
+
+/*
+ * The token's claims are written as text, the result's members copied from the result's text:
+ * byte for byte what jansson writes for the claims built as objects (the claims set of
+ * docs/results.md, members in this order), with a nonce, an expiry, a cnf key, a policy, a
+ * reason and the result's every member.
+ */
+static void test_claims_text_is_the_jansson_object(void **state)
+{
+    (void)state;
+    struct cvma_result res;
+    char *tok = NULL, err[256];
+    make_result(&res, CVMA_CONTRAINDICATED, true);
+    json_t *jwk =
+            json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", "eA", "y", "eQ");
+    assert_int_equal(
+            cvma_ear_sign_kid(&res, NULL, key_a, NULL, "acme \"v2\"", "bm9uY2U", 120, jwk, &tok),
+            CVMA_OK);
+    char *got = payload_of(tok);
+    json_t *claims = NULL;
+    assert_int_equal(cvma_ear_verify(tok, strlen(tok), key_a, &claims, err, sizeof err), CVMA_OK);
+    json_int_t iat = json_integer_value(json_object_get(claims, "iat"));
+    json_t *vec = json_object_get(json_object_get(json_object_get(claims, "submods"), "sev-snp"),
+                                  "ear.trustworthiness-vector");
+    assert_non_null(vec);
+
+    json_t *result = cvma_result_to_json(&res);
+    json_t *sub =
+            json_pack("{s:s, s:O, s:s}", "ear.status", "contraindicated",
+                      "ear.trustworthiness-vector", vec, "ear.appraisal-policy-id", "acme \"v2\"");
+    static const char *const names[][2] = {
+            {"cvmattest.claims", "claims"},           {"cvmattest.platform", "platform"},
+            {"cvmattest.reasons", "reasons"},         {"cvmattest.trust-anchor", "trust_anchor"},
+            {"cvmattest.verified-at", "verified_at"}, {"cvmattest.undecided", "undecided"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        json_t *v = json_object_get(result, names[i][1]);
+        if (v != NULL) {
+            json_object_set(sub, names[i][0], v);
+        }
+    }
+    json_t *want =
+            json_pack("{s:s, s:I, s:{s:s, s:s}, s:s, s:{s:o}, s:I, s:{s:O}}", "eat_profile",
+                      CVMA_EAR_PROFILE, "iat", iat, "ear.verifier-id", "developer", "cvmattest",
+                      "build", "cvmattest " CVMATTEST_VERSION, "eat_nonce", "bm9uY2U", "submods",
+                      "sev-snp", sub, "exp", iat + 120, "cnf", "jwk", jwk);
+    char *want_s = json_dumps(want, JSON_COMPACT);
+    assert_non_null(want_s);
+    assert_string_equal(got, want_s);
+    assert_non_null(strstr(got, "\"COLLATERAL_UNAVAILABLE\"")); /* a reason is there */
+    free(want_s);
+    json_decref(want);
+    json_decref(result);
+    json_decref(claims);
+    json_decref(jwk);
+    free(got);
+    free(tok);
+    cvma_result_cleanup(&res);
+}
+
 /* A kid computed once (as the service does) is the one computed per token, for each key. */
 static void test_signing_with_a_precomputed_kid(void **state)
 {
@@ -166,10 +240,14 @@ static void test_signing_with_a_precomputed_kid(void **state)
     free(k2);
     free(t1);
     free(t2);
-    /* The claims from a result JSON made beforehand (the service's) are the same. */
+    /* The claims from a result text written beforehand (the service's) are the same. */
     json_t *rj = cvma_result_to_json(&res);
     json_t *c1 = NULL, *c2 = NULL;
-    assert_int_equal(cvma_ear_sign_kid(&res, rj, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    struct cvma_strbuf text = {0};
+    struct cvma_ear_result_text rt;
+    assert_true(cvma_ear_result_text(rj, &text, &rt));
+    assert_int_equal(cvma_ear_sign_kid(&res, &rt, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    free(text.p);
     assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 0, NULL, &t2),
                      CVMA_OK);
     assert_int_equal(cvma_ear_verify(t1, strlen(t1), key_a, &c1, err, sizeof err), CVMA_OK);
@@ -451,6 +529,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_result_json_says_undecided_only_for_exit_3),
+            cmocka_unit_test(test_claims_text_is_the_jansson_object),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
