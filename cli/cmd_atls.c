@@ -147,9 +147,10 @@ static void server_help(void)
            "  --relay HOST:PORT              (tests) evidence fetched from another aTLS server\n"
            "  --misbehave reflect|replay     (tests) reflect the client's own evidence back /\n"
            "                                 answer re-attestations with the first evidence\n"
-           "  --connections N                exit after N connections (default: never)\n"
+           "  --connections N                exit after N connections served (default: never)\n"
            "  --max-connections N            serve at most N connections at once, a thread\n"
-           "                                 each (default 16)\n"
+           "                                 each (default 16); further ones are refused at\n"
+           "                                 once (closed at the accept, logged as busy)\n"
            "  --handshake-timeout SECONDS    a connection must finish the TLS handshake and\n"
            "                                 send its first frame within this (default 10)\n"
            "  --idle-timeout SECONDS         then close it after this long without a frame\n"
@@ -186,7 +187,8 @@ static void client_help(void)
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
            "                                 /sys/kernel/config/tsm and /dev\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
-           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n",
+           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n"
+           "or the server busy (closed the connection before the handshake completed)\n",
            verify_help);
 }
 
@@ -611,6 +613,27 @@ static void handshake_failed(const char *cmd)
                 e != 0 ? ERR_reason_error_string(e) : "connection closed");
     }
     ERR_clear_error();
+}
+
+/*
+ * Whether a failed SSL_connect (ret, and errno just after it) means the server closed or reset
+ * the connection before the handshake completed, with no TLS alert (what a busy atls-server
+ * does), rather than a time-out or a handshake the server refused.
+ */
+static bool closed_early(SSL *ssl, int ret, int err)
+{
+    int se = SSL_get_error(ssl, ret);
+    if (timed_out(ssl)) {
+        return false;
+    }
+    if (se == SSL_ERROR_ZERO_RETURN) {
+        return true;
+    }
+    if (se == SSL_ERROR_SYSCALL) {
+        return err == 0 || err == ECONNRESET || err == EPIPE;
+    }
+    return se == SSL_ERROR_SSL &&
+           ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
 /* Prints a result: one line, its reasons, the JSON with --json. */
@@ -1096,6 +1119,63 @@ static void conn_start(struct conns *cs, const struct conn *tmpl, int cfd)
     conn_run(&inline_conn);
 }
 
+/*
+ * A connection beyond --max-connections is refused at the accept: closed at once with a reset
+ * (SO_LINGER 0: nothing is read, no TLS, no thread, no TIME_WAIT kept), so the client learns
+ * at once instead of waiting in the listen queue until its own time-out. One log line a second
+ * at most, with the count of the refusals not logged since the last line.
+ */
+struct busy_log {
+    bool logged;
+    struct timespec last;
+    unsigned long unlogged;
+};
+
+static void refuse_busy(struct busy_log *bl, int cfd, const struct sockaddr_in *peer, long held,
+                        long max)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    struct timespec now;
+    char addr[INET_ADDRSTRLEN] = "?";
+
+    (void)setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(cfd);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (bl->logged &&
+        (now.tv_sec - bl->last.tv_sec) * 1000 + (now.tv_nsec - bl->last.tv_nsec) / 1000000 < 1000) {
+        bl->unlogged++;
+        return;
+    }
+    if (peer->sin_family != AF_INET ||
+        inet_ntop(AF_INET, &peer->sin_addr, addr, sizeof addr) == NULL) {
+        memcpy(addr, "?", 2);
+    }
+    if (bl->unlogged > 0) {
+        fprintf(stderr,
+                "cvmattest atls-server: busy: %ld of %ld connections held, refused %s:%u (and %lu "
+                "more since the last line)\n",
+                held, max, addr, (unsigned)ntohs(peer->sin_port), bl->unlogged);
+    } else {
+        fprintf(stderr, "cvmattest atls-server: busy: %ld of %ld connections held, refused %s:%u\n",
+                held, max, addr, (unsigned)ntohs(peer->sin_port));
+    }
+    bl->logged = true;
+    bl->last = now;
+    bl->unlogged = 0;
+}
+
+/* The refusals not logged yet, said once the server serves again or exits. */
+static void busy_flush(struct busy_log *bl)
+{
+    if (bl->unlogged > 0) {
+        fprintf(stderr,
+                "cvmattest atls-server: busy: %lu more connections refused since the last "
+                "line\n",
+                bl->unlogged);
+        bl->unlogged = 0;
+    }
+}
+
 int cvma_cmd_atls_server(int argc, char **argv)
 {
     const char *cmd = "atls-server";
@@ -1154,18 +1234,32 @@ int cvma_cmd_atls_server(int argc, char **argv)
     struct cvma_atls_source shared = {.evidence = locked_evidence, .ctx = &ls};
     struct conns cs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     const struct conn tmpl = {.fd = -1, .ctx = ctx, .o = &o, .src = &shared, .v = v};
-    for (long served = 0; o.connections == 0 || served < o.connections; served++) {
-        pthread_mutex_lock(&cs.mu);
-        while (cs.active >= o.max_connections) {
-            pthread_cond_wait(&cs.cv, &cs.mu);
-        }
-        pthread_mutex_unlock(&cs.mu);
-        int cfd = accept(fd, NULL, NULL);
+    struct busy_log bl = {.logged = false};
+    /* --connections counts the connections served, not those refused as busy. */
+    for (long served = 0; o.connections == 0 || served < o.connections;) {
+        struct sockaddr_in peer;
+        socklen_t pl = sizeof peer;
+        memset(&peer, 0, sizeof peer);
+        int cfd = accept(fd, (struct sockaddr *)&peer, &pl);
         if (cfd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                struct timespec pause = {.tv_sec = 0, .tv_nsec = 10000000};
+                nanosleep(&pause, NULL); /* out of descriptors: no busy loop */
+            }
             continue;
         }
+        pthread_mutex_lock(&cs.mu);
+        long held = cs.active;
+        pthread_mutex_unlock(&cs.mu);
+        if (held >= o.max_connections) {
+            refuse_busy(&bl, cfd, &peer, held, o.max_connections);
+            continue;
+        }
+        busy_flush(&bl);
         conn_start(&cs, &tmpl, cfd);
+        served++;
     }
+    busy_flush(&bl);
     /* --connections: the last ones finish before the process exits. */
     pthread_mutex_lock(&cs.mu);
     while (cs.active > 0) {
@@ -1303,7 +1397,18 @@ int cvma_cmd_atls_client(int argc, char **argv)
     /* The connect's handshake, and later each exchange, within --timeout in all. */
     deadline_start(&d, ssl, fd, o.timeout, 0);
     rc = 1;
-    if (SSL_connect(ssl) != 1) {
+    int cr = SSL_connect(ssl), cerr = errno;
+    if (cr != 1) {
+        if (closed_early(ssl, cr, cerr)) {
+            /* A server with every --max-connections slot held closes at the accept. */
+            fprintf(stderr,
+                    "cvmattest %s: server closed the connection before the handshake completed "
+                    "(busy?)\n",
+                    cmd);
+            ERR_clear_error();
+            rc = 3;
+            goto out;
+        }
         if (timed_out(ssl)) {
             fprintf(stderr, "cvmattest %s: no TLS handshake within %ld s (--timeout)\n", cmd,
                     o.timeout);

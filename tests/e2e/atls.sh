@@ -100,19 +100,23 @@ else
 fi
 wait "$apid"; check "the first client, its lease renewed" 0 $?
 has "$T/cA.out" "attestation 2: affirming"
-# --max-connections 1: one at a time, the second client waits for the first
+# --max-connections 1: one at a time, a second client while the first holds its slot is
+# refused at once (busy, exit 3), and served once the first has left
 server one --sim "$T/reg" --connections 2 --max-connections 1
 client --reattest-every 3 --rounds 1 >"$T/cC.out" 2>&1 &
 apid=$!
 pids="$pids $apid"
 first_attested "$T/cC.out"
-client --send second >"$T/cD.out" 2>&1; check "--max-connections 1: the second client, later" 0 $?
+client --send second >"$T/cD.out" 2>&1; check "--max-connections 1: the second client, busy" 3 $?
+has "$T/cD.out" "server closed the connection before the handshake completed (busy?)"
 if kill -0 "$apid" 2>/dev/null; then
-    echo "FAIL: --max-connections 1 served two at once"; fails=$((fails + 1))
+    echo "ok   --max-connections 1 refused the second client while the first held its slot"
 else
-    echo "ok   --max-connections 1 served one connection at a time"
+    echo "FAIL: the first client left before the second was refused"; fails=$((fails + 1))
 fi
 wait "$apid"; check "--max-connections 1: the first client" 0 $?
+client_when_free "$T/cD.out" --send second; check "--max-connections 1: the second client, later" 0 $?
+has "$T/cD.out" "reply: echo: second"
 $CVM atls-server --sim "$T/reg" --max-connections 0 >/dev/null 2>&1
 check "--max-connections 0 is a usage error" 2 $?
 

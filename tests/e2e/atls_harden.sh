@@ -1,7 +1,8 @@
 #!/bin/sh
 # Attested TLS against hostile peers (docs/atls.md, "Limits"): a peer that connects and sends
 # nothing, or trickles a ClientHello a byte at a time, loses its --max-connections slot after
-# --handshake-timeout (a real client is served next); a silent connection after its first frame,
+# --handshake-timeout (a real client is served next); while every slot is held a further
+# client is refused at once (busy: closed at the accept, the client exits 3 naming it); a silent connection after its first frame,
 # or one trickling a byte now and then, is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
 # (--min-reattest-interval) and a server asking the client twice is refused; frames over their
 # type's limit are refused at the header; a peer's ERROR text is printed capped and with no
@@ -168,17 +169,49 @@ server ssilent --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connec
 peer silent 30
 sleep 0.5
 start=$(date +%s)
-client --send hello --timeout 10 >"$T/c1.out" 2>&1; check "served after a silent peer's time-out" 0 $?
+client_when_free "$T/c1.out" --send hello --timeout 10; check "served after a silent peer's time-out" 0 $?
 has "$T/c1.out" "reply: echo: hello"
 [ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
 has "$T/ssilent.err" "closing a connection: no TLS handshake within 1 s (--handshake-timeout)"
+
+# --- all --max-connections slots held: a further client is refused at once (busy), not left
+# in the listen queue until its --timeout; refusals are logged at most once a second, none
+# lost; once the slot is freed a client is served again ---
+server sbusy --sim "$T/reg" --max-connections 1 --handshake-timeout 60 --connections 2
+peer silent 60
+holder=$!
+sleep 0.5
+start=$(date +%s)
+client --timeout 20 >"$T/cb1.out" 2>&1; check "busy: a client beyond --max-connections: exit 3" 3 $?
+has "$T/cb1.out" "server closed the connection before the handshake completed (busy?)"
+[ "$(since "$start")" -le 3 ] || { echo "FAIL: the refused client waited $(since "$start") s"; fails=$((fails + 1)); }
+has "$T/sbusy.err" "busy: 1 of 1 connections held, refused 127\.0\.0\.1:[0-9]"
+client --cert-bound --timeout 20 >"$T/cb1b.out" 2>&1; check "busy: a --cert-bound client too: exit 3" 3 $?
+has "$T/cb1b.out" "server closed the connection before the handshake completed (busy?)"
+# a burst: every client refused, one log line a second at most, each refusal counted once
+start=$(date +%s)
+for i in 1 2 3 4 5; do client --timeout 20 >"$T/cb2.out" 2>&1; check "busy: burst client $i: exit 3" 3 $?; done
+has "$T/cb2.out" "(busy?)"
+took=$(since "$start")
+[ "$took" -le 5 ] || { echo "FAIL: 5 refused clients took $took s"; fails=$((fails + 1)); }
+kill "$holder" 2>/dev/null
+start=$(date +%s)
+client_when_free "$T/cb3.out" --send hello --timeout 20; check "busy: served again once the slot is free" 0 $?
+has "$T/cb3.out" "reply: echo: hello"
+[ "$(since "$start")" -le 5 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+lines=$(grep -c "busy:" "$T/sbusy.err")
+[ "$lines" -le $((took + 3)) ] || { echo "FAIL: $lines busy lines for 7 refusals in $took s"; cat "$T/sbusy.err"; fails=$((fails + 1)); }
+counted=$(sed -n -e 's/.*busy: .* refused 127\.0\.0\.1:[0-9]* (and \([0-9]*\) more since the last line)$/\1/p' \
+    -e 's/.*busy: \([0-9]*\) more connections refused since the last line$/\1/p' "$T/sbusy.err" | awk '{n += $1} END {print n + 0}')
+named=$(grep -c "busy: 1 of 1 connections held, refused 127\.0\.0\.1:" "$T/sbusy.err")
+[ $((counted + named)) = 7 ] || { echo "FAIL: $named + $counted refusals logged, want 7"; cat "$T/sbusy.err"; fails=$((fails + 1)); }
 
 # --- slowloris: a ClientHello trickled a byte every 0.2 s (each wait is short; the phase is not)
 server sslow --sim "$T/reg" --max-connections 1 --handshake-timeout 2 --connections 2
 peer trickle 30
 sleep 0.5
 start=$(date +%s)
-client --send hello --timeout 12 >"$T/c2.out" 2>&1; check "served after a trickling peer's time-out" 0 $?
+client_when_free "$T/c2.out" --send hello --timeout 12; check "served after a trickling peer's time-out" 0 $?
 [ "$(since "$start")" -le 8 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
 has "$T/sslow.err" "no TLS handshake within 2 s"
 
@@ -186,7 +219,7 @@ has "$T/sslow.err" "no TLS handshake within 2 s"
 server smute --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
 peer mute 30
 sleep 0.5
-client --send hello --timeout 10 >"$T/c3.out" 2>&1; check "served after a mute TLS peer's time-out" 0 $?
+client_when_free "$T/c3.out" --send hello --timeout 10; check "served after a mute TLS peer's time-out" 0 $?
 has "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
 
 # --- idle after the first attestation: --idle-timeout ---

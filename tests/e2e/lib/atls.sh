@@ -1,7 +1,8 @@
 # Shared by the attested-TLS scripts (atls.sh, atls_harden.sh, atls_collect.sh); sourced
 # with CVM (the binary) set. Gives: $T, a temporary folder removed at exit together with the
-# background processes listed in $pids; $fails and the checks check, has, lacks; and
-# server NAME ARGS..., which starts atls-server in the background and sets $port.
+# background processes listed in $pids; $fails and the checks check, has, lacks;
+# server NAME ARGS..., which starts atls-server in the background and sets $port; and
+# client_when_free OUT ARGS..., the script's own client function tried again while refused busy.
 T=$(mktemp -d) || exit 1
 pids=""
 cleanup() {
@@ -29,4 +30,20 @@ server() {
         sleep 0.1
     done
     echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
+}
+
+# client_when_free OUT ARGS...: the script's client function, tried again every 0.2 s (for up
+# to 15 s) while the server refuses it as busy (every --max-connections slot still held: a slot
+# is freed a moment after its peer leaves); output in OUT, the last exit code returned.
+client_when_free() {
+    out=$1
+    shift
+    r=1
+    for _ in $(seq 75); do
+        client "$@" >"$out" 2>&1
+        r=$?
+        grep -q "(busy?)" "$out" || return $r
+        sleep 0.2
+    done
+    return $r
 }
