@@ -46,16 +46,14 @@ static double now_s(void)
 /* With kid: the result JSON written and its EAR token signed, as the service does. */
 static bool sign_once(struct cvma_verifier *v, const char *kid, const struct cvma_result *res)
 {
-    json_t *j = cvma_result_to_json(res);
     struct cvma_strbuf text = {0};
     struct cvma_ear_result_text rt;
     char *token = NULL;
-    bool ok = j != NULL && cvma_ear_result_text(j, &text, &rt) &&
+    bool ok = cvma_ear_result_text(res, &text, &rt) &&
               cvma_ear_sign_kid(res, &rt, v->result_key, kid, res->policy_id, NULL, 300, NULL,
                                 &token) == CVMA_OK;
     free(token);
     free(text.p);
-    json_decref(j);
     return ok;
 }
 

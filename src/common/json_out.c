@@ -51,7 +51,8 @@ static const bool must_escape[128] = {
         [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
 };
 
-static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
+/* lossy: a byte that does not begin a UTF-8 sequence is written as U+FFFD instead of failing. */
+static bool write_string_x(struct cvma_strbuf *b, const char *str, size_t len, bool lossy)
 {
     static const char hex[] = "0123456789ABCDEF";
     const uint8_t *s = (const uint8_t *)str;
@@ -78,6 +79,12 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
         uint8_t c = s[i];
         if (c >= 0x80) {
             size_t k = cvma_utf8_seq(s + i, len - i);
+            if (k == 0 && lossy) {
+                memcpy(d, "\xef\xbf\xbd", 3); /* fits: 6 bytes were reserved for this one */
+                d += 3;
+                i++;
+                continue;
+            }
             if (k == 0) {
                 b->p[b->len] = '\0'; /* what was written of this string is dropped */
                 b->failed = true;
@@ -123,6 +130,11 @@ static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
     *d = '\0';
     b->len = (size_t)(d - b->p);
     return true;
+}
+
+static bool write_string(struct cvma_strbuf *b, const char *str, size_t len)
+{
+    return write_string_x(b, str, len, false);
 }
 
 bool cvma_json_write_int(struct cvma_strbuf *b, json_int_t v)
@@ -206,6 +218,56 @@ static bool write_value(struct cvma_strbuf *b, const json_t *j, unsigned depth)
 bool cvma_json_write_str(struct cvma_strbuf *b, const char *s, size_t len)
 {
     return write_string(b, s, len);
+}
+
+bool cvma_json_write_str_lossy(struct cvma_strbuf *b, const char *s, size_t len)
+{
+    return write_string_x(b, s, len, true);
+}
+
+bool cvma_json_write_hex(struct cvma_strbuf *b, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (n > (SIZE_MAX - 3) / 2 || !reserve(b, 2 * n + 2)) {
+        b->failed = true;
+        return false;
+    }
+    char *d = b->p + b->len;
+    *d++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        *d++ = hex[p[i] >> 4];
+        *d++ = hex[p[i] & 0xF];
+    }
+    *d++ = '"';
+    *d = '\0';
+    b->len = (size_t)(d - b->p);
+    return true;
+}
+
+bool cvma_json_write_bool(struct cvma_strbuf *b, bool v)
+{
+    return v ? cvma_strbuf_add(b, "true", 4) : cvma_strbuf_add(b, "false", 5);
+}
+
+bool cvma_json_key(struct cvma_strbuf *b, bool *first, const char *key)
+{
+    size_t n = strlen(key);
+    if (!reserve(b, n + 4)) {
+        return false;
+    }
+    char *d = b->p + b->len;
+    if (!*first) {
+        *d++ = ',';
+    }
+    *first = false;
+    *d++ = '"';
+    memcpy(d, key, n);
+    d += n;
+    *d++ = '"';
+    *d++ = ':';
+    *d = '\0';
+    b->len = (size_t)(d - b->p);
+    return true;
 }
 
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -43,6 +44,23 @@ bool cvma_json_write(struct cvma_strbuf *b, const json_t *j);
 /* Appends s[0..len) as a JSON string (quoted, escaped as above); false when it is not
  * UTF-8 or memory ran out. */
 bool cvma_json_write_str(struct cvma_strbuf *b, const char *s, size_t len);
+
+/* The same, with each byte that does not begin a UTF-8 sequence written as U+FFFD: for text
+ * that must appear whatever it holds (a reason's detail may quote what it refuses). */
+bool cvma_json_write_str_lossy(struct cvma_strbuf *b, const char *s, size_t len);
+
+/* Appends p[0..n) as a string of lowercase hex digits. */
+bool cvma_json_write_hex(struct cvma_strbuf *b, const uint8_t *p, size_t n);
+
+/* Appends true or false. */
+bool cvma_json_write_bool(struct cvma_strbuf *b, bool v);
+
+/*
+ * Writers that build an object member by member without a jansson tree: appends "key": (and
+ * the ',' before it unless *first, which it then clears). key is a name of ours, written as
+ * it is: it must need no escaping.
+ */
+bool cvma_json_key(struct cvma_strbuf *b, bool *first, const char *key);
 
 /* Appends the decimal text of v, as jansson writes an integer. */
 bool cvma_json_write_int(struct cvma_strbuf *b, json_int_t v);

@@ -102,11 +102,11 @@ static const char *const ear_members[CVMA_EAR_MEMBERS] = {
         "cvmattest.trust-anchor", "cvmattest.verified-at", "cvmattest.undecided",
 };
 
-bool cvma_ear_result_text(const json_t *result_json, struct cvma_strbuf *b,
+bool cvma_ear_result_text(const struct cvma_result *res, struct cvma_strbuf *b,
                           struct cvma_ear_result_text *rt)
 {
     rt->b = b;
-    return cvma_json_write_spans(b, result_json, result_members, rt->members, CVMA_EAR_MEMBERS);
+    return cvma_result_write(b, res, result_members, rt->members, CVMA_EAR_MEMBERS);
 }
 
 static bool add_lit(struct cvma_strbuf *b, const char *s)
@@ -166,14 +166,12 @@ static bool claims_text(const struct cvma_result *res, const struct cvma_ear_res
 {
     struct cvma_strbuf rb = {0};
     struct cvma_ear_result_text own;
-    json_t *rj = NULL;
     bool ok = true;
     if (rt == NULL) {
-        ok = (rj = cvma_result_to_json(res)) != NULL && cvma_ear_result_text(rj, &rb, &own);
+        ok = cvma_ear_result_text(res, &rb, &own);
         rt = &own;
     }
     ok = ok && res->tee != NULL && write_claims(out, res, rt, policy_id, iat, nonce, exp, jwk);
-    json_decref(rj);
     free(rb.p);
     return ok;
 }

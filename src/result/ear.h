@@ -58,9 +58,9 @@ struct cvma_ear_result_text {
     struct cvma_json_span members[CVMA_EAR_MEMBERS];
 };
 
-/* Appends result_json (res as cvma_result_to_json made it) to b as cvma_json_write does, and
- * notes in rt where its members are. False when out of memory (or not an object). */
-bool cvma_ear_result_text(const json_t *result_json, struct cvma_strbuf *b,
+/* Appends res's JSON text (cvma_result_write) to b and notes in rt where its members are.
+ * False when out of memory. */
+bool cvma_ear_result_text(const struct cvma_result *res, struct cvma_strbuf *b,
                           struct cvma_ear_result_text *rt);
 
 /*

@@ -61,30 +61,85 @@ int cvma_result_exit_code(const struct cvma_result *res)
     return 0;
 }
 
-json_t *cvma_result_to_json(const struct cvma_result *res)
+/* The members of a result, written as text (docs/results.md; common/json_out.h). */
+static bool claims_write(struct cvma_strbuf *b, const struct cvma_result *res);
+
+/* Notes where the member that began at start ended, when it is one of names. */
+static void note_span(const struct cvma_strbuf *b, const char *name, size_t start,
+                      const char *const *names, struct cvma_json_span *spans, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            spans[i].off = start;
+            spans[i].len = b->len - start;
+        }
+    }
+}
+
+bool cvma_result_write(struct cvma_strbuf *b, const struct cvma_result *res,
+                       const char *const *names, struct cvma_json_span *spans, size_t n)
 {
     char when[32];
-    json_t *o = json_object();
-    json_t *reasons = json_array();
+    bool first = true;
+    size_t at;
+    json_t *pl = NULL;
 
-    cvma_time_format(res->verified_at, when, sizeof when);
-    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
-        const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
-        json_array_append_new(
-                reasons, json_pack("{s:s, s:s, s:s}", "code", cvma_reason_name(r->code), "severity",
-                                   cvma_severity_name(r->severity), "detail", r->detail));
+    for (size_t i = 0; i < n; i++) {
+        spans[i].off = spans[i].len = 0;
     }
-    json_object_set_new(o, "status", json_string(cvma_result_status_name(res->status)));
-    /* Always present, so a reader can test it without a default: true exactly when the
-     * exit code is 3 (the status then stays contraindicated). */
-    json_object_set_new(o, "undecided", json_boolean(cvma_result_exit_code(res) == 3));
-    json_object_set_new(o, "tee", json_string(res->tee));
-    json_object_set_new(o, "verified_at", json_string(when));
-    json_object_set_new(o, "trust_anchor", json_string(res->trust_anchor));
-    json_object_set_new(o, "reasons", reasons);
-    json_object_set_new(o, "claims", cvma_result_claims_json(res));
-    json_object_set_new(o, "platform", cvma_platform_to_json(&res->platform));
+    cvma_time_format(res->verified_at, when, sizeof when);
+    const char *status = cvma_result_status_name(res->status);
+#define MEMBER(name, write)                                      \
+    (cvma_json_key(b, &first, name) && (at = b->len, (write)) && \
+     (note_span(b, name, at, names, spans, n), true))
+    /* undecided: always present, so a reader can test it without a default: true exactly when
+     * the exit code is 3 (the status then stays contraindicated). */
+    bool ok = cvma_strbuf_add(b, "{", 1) &&
+              MEMBER("status", cvma_json_write_str(b, status, strlen(status))) &&
+              MEMBER("undecided", cvma_json_write_bool(b, cvma_result_exit_code(res) == 3)) &&
+              (res->tee == NULL ||
+               MEMBER("tee", cvma_json_write_str_lossy(b, res->tee, strlen(res->tee)))) &&
+              MEMBER("verified_at", cvma_json_write_str(b, when, strlen(when))) &&
+              MEMBER("trust_anchor",
+                     cvma_json_write_str_lossy(b, res->trust_anchor, strlen(res->trust_anchor))) &&
+              cvma_json_key(b, &first, "reasons");
+    at = b->len;
+    ok = ok && cvma_strbuf_add(b, "[", 1);
+    for (size_t i = 0; ok && i < res->verdict.n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
+        const char *code = cvma_reason_name(r->code), *sev = cvma_severity_name(r->severity);
+        bool f = true;
+        ok = (i == 0 || cvma_strbuf_add(b, ",", 1)) && cvma_strbuf_add(b, "{", 1) &&
+             cvma_json_key(b, &f, "code") && cvma_json_write_str(b, code, strlen(code)) &&
+             cvma_json_key(b, &f, "severity") && cvma_json_write_str(b, sev, strlen(sev)) &&
+             cvma_json_key(b, &f, "detail") &&
+             cvma_json_write_str_lossy(b, r->detail, strlen(r->detail)) &&
+             cvma_strbuf_add(b, "}", 1);
+    }
+    ok = ok && cvma_strbuf_add(b, "]", 1);
+    if (ok) {
+        note_span(b, "reasons", at, names, spans, n);
+    }
+    ok = ok && MEMBER("claims", claims_write(b, res)) &&
+         (pl = cvma_platform_to_json(&res->platform)) != NULL &&
+         MEMBER("platform", cvma_json_write(b, pl)) && cvma_strbuf_add(b, "}", 1);
+#undef MEMBER
+    json_decref(pl);
+    return ok && !b->failed;
+}
+
+/* The tree of what a writer wrote into b (freed); NULL when it failed or memory ran out. */
+static json_t *tree_of(struct cvma_strbuf *b, bool ok)
+{
+    json_t *o = ok && !b->failed ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+    free(b->p);
     return o;
+}
+
+json_t *cvma_result_to_json(const struct cvma_result *res)
+{
+    struct cvma_strbuf b = {0};
+    return tree_of(&b, cvma_result_write(&b, res, NULL, NULL, 0));
 }
 
 /* ---------- the typed claims ---------- */
@@ -110,40 +165,54 @@ void cvma_claims_cleanup(struct cvma_claims *c)
     memset(c, 0, sizeof *c);
 }
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char hex[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
-    cvma_hex_encode(p, n, hex, sizeof hex);
-    return json_string(hex);
-}
-
-json_t *cvma_result_claims_json(const struct cvma_result *res)
+static bool claims_write(struct cvma_strbuf *b, const struct cvma_result *res)
 {
     const struct cvma_claims *c = &res->claims;
-    json_t *o = json_object();
-    if (o == NULL || !c->verified) {
-        return o;
+    bool first = true;
+    if (!cvma_strbuf_add(b, "{", 1)) {
+        return false;
+    }
+    if (!c->verified) {
+        return cvma_strbuf_add(b, "}", 1);
     }
     size_t mlen =
             c->measurement_len < sizeof c->measurement ? c->measurement_len : sizeof c->measurement;
     /* Evidence with no launch measurement of its own (a TPM quote) has only its kind's object. */
-    if (mlen > 0 && (json_object_set_new(o, "measurement", hex_json(c->measurement, mlen)) != 0 ||
-                     json_object_set_new(o, "report_data",
-                                         hex_json(c->report_data, sizeof c->report_data)) != 0 ||
-                     json_object_set_new(o, "debug", json_boolean(c->debug)) != 0)) {
-        goto fail;
+    if (mlen > 0 &&
+        !(cvma_json_key(b, &first, "measurement") && cvma_json_write_hex(b, c->measurement, mlen) &&
+          cvma_json_key(b, &first, "report_data") &&
+          cvma_json_write_hex(b, c->report_data, sizeof c->report_data) &&
+          cvma_json_key(b, &first, "debug") && cvma_json_write_bool(b, c->debug))) {
+        return false;
     }
-    if (c->ops != NULL && c->kind != NULL &&
-        json_object_set_new(o, c->ops->key, c->ops->to_json(c->kind)) != 0) {
-        goto fail;
+    if (c->ops != NULL && c->kind != NULL) {
+        if (!cvma_json_key(b, &first, c->ops->key)) {
+            return false;
+        }
+        if (c->ops->write != NULL) {
+            if (!c->ops->write(b, c->kind)) {
+                return false;
+            }
+        } else {
+            json_t *k = c->ops->to_json(c->kind);
+            bool ok = k != NULL && cvma_json_write(b, k);
+            json_decref(k);
+            if (!ok) {
+                return false;
+            }
+        }
     }
-    if (c->eventlog != NULL && json_object_set(o, "eventlog", c->eventlog) != 0) {
-        goto fail;
+    if (c->eventlog != NULL &&
+        !(cvma_json_key(b, &first, "eventlog") && cvma_json_write(b, c->eventlog))) {
+        return false;
     }
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    return cvma_strbuf_add(b, "}", 1);
+}
+
+json_t *cvma_result_claims_json(const struct cvma_result *res)
+{
+    struct cvma_strbuf b = {0};
+    return tree_of(&b, claims_write(&b, res));
 }
 
 /* ---------- the typed platform identity ---------- */

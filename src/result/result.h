@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "common/json_out.h"
 #include "common/verdict.h"
 #include "crypto/crypto.h"
 
@@ -128,6 +129,9 @@ bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platfor
 struct cvma_claims_ops {
     const char *key;                      /* the JSON key of the kind's object: "snp", "tdx" */
     json_t *(*to_json)(const void *kind); /* the kind's object (new reference), NULL: no memory */
+    /* The kind's object written as text (false: no memory); NULL: to_json's tree is written. A
+     * kind that has it makes to_json a parse of what it writes: one definition of the object. */
+    bool (*write)(struct cvma_strbuf *b, const void *kind);
     void (*free)(void *kind);
 };
 
@@ -170,7 +174,14 @@ void cvma_result_cleanup(struct cvma_result *res);
 void cvma_result_finish(struct cvma_result *res);
 /* The exit code (README.md) for a finished result. */
 int cvma_result_exit_code(const struct cvma_result *res);
-/* The result as JSON (new reference). */
+/*
+ * The result's JSON text (docs/results.md), compact, appended to b; spans[i] is set to where the
+ * value of the top-level member names[i] is (len 0: absent; n may be 0). Written without a
+ * jansson tree: a service writes one for every request. False when memory ran out.
+ */
+bool cvma_result_write(struct cvma_strbuf *b, const struct cvma_result *res,
+                       const char *const *names, struct cvma_json_span *spans, size_t n);
+/* The result as JSON (new reference): the tree of cvma_result_write's text. */
 json_t *cvma_result_to_json(const struct cvma_result *res);
 /*
  * The JSON "claims" object (new reference, NULL: no memory): {} when nothing verified, else

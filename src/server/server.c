@@ -244,7 +244,6 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                                     {"nonce", NULL, 0},
                                     {"policy", NULL, 0},
                                     {"public_key", NULL, 0}};
-    json_t *out = NULL;
     struct cvma_strbuf text = {0};
     struct cvma_ear_result_text rt;
     struct cvma_buf raw = {0};
@@ -394,7 +393,7 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     }
     /* The result's text once (as cvma_result_json writes it): the answer, and the token's
      * claims copy its members from it; the token and the request ID are added to it. */
-    if ((out = cvma_result_to_json(res)) == NULL || !cvma_ear_result_text(out, &text, &rt)) {
+    if (!cvma_ear_result_text(res, &text, &rt)) {
         ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
@@ -424,7 +423,6 @@ out:
     free(token);
     json_decref(jwk);
     EVP_PKEY_free(pub);
-    json_decref(out);
     cvma_jflat_free(in, CVMA_ARRAY_LEN(in));
     cvma_result_free(res);
     cvma_evidence_free(ev);

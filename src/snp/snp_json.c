@@ -6,84 +6,95 @@
 
 #include <jansson.h>
 
-#include "common/hex.h"
+#include "common/json_out.h"
 #include "snp/snp.h"
 #include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 
-static json_t *hexj(const uint8_t *p, size_t n)
+/*
+ * Written as text (common/json_out.h) rather than built as a jansson tree: the claims are
+ * written for every verification a service answers, and the tree cost more than the rest of
+ * the answer together. The order of the members is the document's (docs/results.md).
+ */
+
+static bool key(struct cvma_strbuf *b, bool *first, const char *k)
 {
-    char buf[2 * 512 + 1];
-    cvma_hex_encode(p, n, buf, sizeof buf);
-    return json_string(buf);
+    return cvma_json_key(b, first, k);
 }
 
-static json_t *u64hex(uint64_t v)
+static bool int_m(struct cvma_strbuf *b, bool *first, const char *k, json_int_t v)
 {
-    char buf[24];
-    snprintf(buf, sizeof buf, "%016" PRIx64, v);
-    return json_string(buf);
+    return key(b, first, k) && cvma_json_write_int(b, v);
 }
 
-static json_t *tcb_json(uint64_t raw, enum cvma_snp_product product)
+static bool hex_m(struct cvma_strbuf *b, bool *first, const char *k, const uint8_t *p, size_t n)
+{
+    return key(b, first, k) && cvma_json_write_hex(b, p, n);
+}
+
+static bool bit_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t v, unsigned bit)
+{
+    return key(b, first, k) && cvma_json_write_bool(b, ((v >> bit) & 1) != 0);
+}
+
+static bool str_m(struct cvma_strbuf *b, bool *first, const char *k, const char *v)
+{
+    return key(b, first, k) && cvma_json_write_str_lossy(b, v, strlen(v));
+}
+
+/* A 64-bit field as 16 hex digits, most significant first. */
+static bool u64hex_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t v)
+{
+    uint8_t be[8];
+    for (size_t i = 0; i < 8; i++) {
+        be[i] = (uint8_t)(v >> (8 * (7 - i)));
+    }
+    return hex_m(b, first, k, be, sizeof be);
+}
+
+static bool tcb_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t raw,
+                  enum cvma_snp_product product)
 {
     struct cvma_snp_tcb t;
+    bool f = true;
     cvma_snp_tcb_split(raw, product, &t);
-    json_t *o = json_object();
-    json_object_set_new(o, "raw", u64hex(raw));
-    if (t.has_fmc) {
-        json_object_set_new(o, "fmc", json_integer(t.fmc));
-    }
-    json_object_set_new(o, "bootloader", json_integer(t.bootloader));
-    json_object_set_new(o, "tee", json_integer(t.tee));
-    json_object_set_new(o, "snp", json_integer(t.snp));
-    json_object_set_new(o, "microcode", json_integer(t.microcode));
-    return o;
+    return key(b, first, k) && cvma_strbuf_add(b, "{", 1) && u64hex_m(b, &f, "raw", raw) &&
+           (!t.has_fmc || int_m(b, &f, "fmc", t.fmc)) && int_m(b, &f, "bootloader", t.bootloader) &&
+           int_m(b, &f, "tee", t.tee) && int_m(b, &f, "snp", t.snp) &&
+           int_m(b, &f, "microcode", t.microcode) && cvma_strbuf_add(b, "}", 1);
 }
 
-static json_t *bit(uint64_t v, unsigned b)
+static bool policy_m(struct cvma_strbuf *b, bool *first, uint64_t p)
 {
-    return json_boolean((v >> b) & 1);
+    bool f = true;
+    return key(b, first, "policy") && cvma_strbuf_add(b, "{", 1) && u64hex_m(b, &f, "raw", p) &&
+           int_m(b, &f, "abi_minor", (json_int_t)(p & 0xff)) &&
+           int_m(b, &f, "abi_major", (json_int_t)((p >> 8) & 0xff)) && bit_m(b, &f, "smt", p, 16) &&
+           bit_m(b, &f, "migrate_ma", p, 18) && bit_m(b, &f, "debug", p, 19) &&
+           bit_m(b, &f, "single_socket", p, 20) && bit_m(b, &f, "cxl_allow", p, 21) &&
+           bit_m(b, &f, "mem_aes_256_xts", p, 22) && bit_m(b, &f, "rapl_dis", p, 23) &&
+           bit_m(b, &f, "ciphertext_hiding", p, 24) && bit_m(b, &f, "page_swap_disable", p, 25) &&
+           cvma_strbuf_add(b, "}", 1);
 }
 
-static json_t *policy_json(uint64_t p)
+static bool platform_info_m(struct cvma_strbuf *b, bool *first, uint64_t p)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "raw", u64hex(p));
-    json_object_set_new(o, "abi_minor", json_integer((json_int_t)(p & 0xff)));
-    json_object_set_new(o, "abi_major", json_integer((json_int_t)((p >> 8) & 0xff)));
-    json_object_set_new(o, "smt", bit(p, 16));
-    json_object_set_new(o, "migrate_ma", bit(p, 18));
-    json_object_set_new(o, "debug", bit(p, 19));
-    json_object_set_new(o, "single_socket", bit(p, 20));
-    json_object_set_new(o, "cxl_allow", bit(p, 21));
-    json_object_set_new(o, "mem_aes_256_xts", bit(p, 22));
-    json_object_set_new(o, "rapl_dis", bit(p, 23));
-    json_object_set_new(o, "ciphertext_hiding", bit(p, 24));
-    json_object_set_new(o, "page_swap_disable", bit(p, 25));
-    return o;
-}
-
-static json_t *platform_info_json(uint64_t p)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "raw", u64hex(p));
-    json_object_set_new(o, "smt_en", bit(p, 0));
-    json_object_set_new(o, "tsme_en", bit(p, 1));
-    json_object_set_new(o, "ecc_en", bit(p, 2));
-    json_object_set_new(o, "rapl_dis", bit(p, 3));
-    json_object_set_new(o, "ciphertext_hiding_en", bit(p, 4));
-    json_object_set_new(o, "alias_check_complete", bit(p, 5));
-    json_object_set_new(o, "iommu_write_safe", bit(p, 6));
-    json_object_set_new(o, "sev_tio_en", bit(p, 7));
-    json_t *unknown = json_array();
-    for (unsigned b = 8; b < 64; b++) {
-        if ((p >> b) & 1) {
-            json_array_append_new(unknown, json_integer(b));
+    bool f = true;
+    bool ok = key(b, first, "platform_info") && cvma_strbuf_add(b, "{", 1) &&
+              u64hex_m(b, &f, "raw", p) && bit_m(b, &f, "smt_en", p, 0) &&
+              bit_m(b, &f, "tsme_en", p, 1) && bit_m(b, &f, "ecc_en", p, 2) &&
+              bit_m(b, &f, "rapl_dis", p, 3) && bit_m(b, &f, "ciphertext_hiding_en", p, 4) &&
+              bit_m(b, &f, "alias_check_complete", p, 5) &&
+              bit_m(b, &f, "iommu_write_safe", p, 6) && bit_m(b, &f, "sev_tio_en", p, 7) &&
+              key(b, &f, "unknown_bits") && cvma_strbuf_add(b, "[", 1);
+    bool fb = true;
+    for (unsigned i = 8; ok && i < 64; i++) {
+        if ((p >> i) & 1) {
+            ok = (fb || cvma_strbuf_add(b, ",", 1)) && cvma_json_write_int(b, i);
+            fb = false;
         }
     }
-    json_object_set_new(o, "unknown_bits", unknown);
-    return o;
+    return ok && cvma_strbuf_add(b, "]}", 2);
 }
 
 static const char *signing_key_name(unsigned k)
@@ -100,85 +111,97 @@ static const char *signing_key_name(unsigned k)
     }
 }
 
+/* The report's members, without the braces around them. */
+static bool report_members(struct cvma_strbuf *b, bool *first, const struct cvma_snp_report *rep,
+                           enum cvma_snp_product product)
+{
+    bool fs = true, fg = true; /* signer_info's members, signature's */
+    char fw[32];
+    snprintf(fw, sizeof fw, "%u.%u.%u", rep->current_major, rep->current_minor, rep->current_build);
+    return int_m(b, first, "version", rep->version) &&
+           str_m(b, first, "product", cvma_snp_product_name(product)) &&
+           int_m(b, first, "guest_svn", rep->guest_svn) && policy_m(b, first, rep->policy) &&
+           hex_m(b, first, "family_id", rep->family_id, sizeof rep->family_id) &&
+           hex_m(b, first, "image_id", rep->image_id, sizeof rep->image_id) &&
+           int_m(b, first, "vmpl", rep->vmpl) &&
+           int_m(b, first, "signature_algo", rep->signature_algo) &&
+           tcb_m(b, first, "current_tcb", rep->current_tcb, product) &&
+           platform_info_m(b, first, rep->platform_info) && key(b, first, "signer_info") &&
+           cvma_strbuf_add(b, "{", 1) && int_m(b, &fs, "raw", rep->signer_info) &&
+           bit_m(b, &fs, "author_key_en", rep->signer_info, 0) &&
+           bit_m(b, &fs, "mask_chip_key", rep->signer_info, 1) &&
+           str_m(b, &fs, "signing_key", signing_key_name(cvma_snp_signing_key(rep))) &&
+           cvma_strbuf_add(b, "}", 1) &&
+           hex_m(b, first, "report_data", rep->report_data, sizeof rep->report_data) &&
+           hex_m(b, first, "measurement", rep->measurement, sizeof rep->measurement) &&
+           hex_m(b, first, "host_data", rep->host_data, sizeof rep->host_data) &&
+           hex_m(b, first, "id_key_digest", rep->id_key_digest, sizeof rep->id_key_digest) &&
+           hex_m(b, first, "author_key_digest", rep->author_key_digest,
+                 sizeof rep->author_key_digest) &&
+           hex_m(b, first, "report_id", rep->report_id, sizeof rep->report_id) &&
+           hex_m(b, first, "report_id_ma", rep->report_id_ma, sizeof rep->report_id_ma) &&
+           tcb_m(b, first, "reported_tcb", rep->reported_tcb, product) &&
+           (rep->version < 3 || (int_m(b, first, "cpuid_fam_id", rep->cpuid_fam_id) &&
+                                 int_m(b, first, "cpuid_mod_id", rep->cpuid_mod_id) &&
+                                 int_m(b, first, "cpuid_step", rep->cpuid_step))) &&
+           hex_m(b, first, "chip_id", rep->chip_id, sizeof rep->chip_id) &&
+           tcb_m(b, first, "committed_tcb", rep->committed_tcb, product) &&
+           int_m(b, first, "current_build", rep->current_build) &&
+           int_m(b, first, "current_minor", rep->current_minor) &&
+           int_m(b, first, "current_major", rep->current_major) &&
+           int_m(b, first, "committed_build", rep->committed_build) &&
+           int_m(b, first, "committed_minor", rep->committed_minor) &&
+           int_m(b, first, "committed_major", rep->committed_major) &&
+           str_m(b, first, "current_firmware", fw) &&
+           tcb_m(b, first, "launch_tcb", rep->launch_tcb, product) &&
+           (rep->version < 5 ||
+            (u64hex_m(b, first, "launch_mit_vector", rep->launch_mit_vector) &&
+             u64hex_m(b, first, "current_mit_vector", rep->current_mit_vector))) &&
+           key(b, first, "signature") && cvma_strbuf_add(b, "{", 1) &&
+           hex_m(b, &fg, "r", rep->sig_r, sizeof rep->sig_r) &&
+           hex_m(b, &fg, "s", rep->sig_s, sizeof rep->sig_s) && cvma_strbuf_add(b, "}", 1);
+}
+
+/* Parses what a writer wrote (NULL when it failed or memory ran out). */
+static json_t *tree_of(struct cvma_strbuf *b, bool ok)
+{
+    json_t *o = ok && !b->failed ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+    free(b->p);
+    return o;
+}
+
 json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_product product)
 {
-    json_t *o = json_object();
-    char fw[32];
-
-    json_object_set_new(o, "version", json_integer(rep->version));
-    json_object_set_new(o, "product", json_string(cvma_snp_product_name(product)));
-    json_object_set_new(o, "guest_svn", json_integer(rep->guest_svn));
-    json_object_set_new(o, "policy", policy_json(rep->policy));
-    json_object_set_new(o, "family_id", hexj(rep->family_id, sizeof rep->family_id));
-    json_object_set_new(o, "image_id", hexj(rep->image_id, sizeof rep->image_id));
-    json_object_set_new(o, "vmpl", json_integer(rep->vmpl));
-    json_object_set_new(o, "signature_algo", json_integer(rep->signature_algo));
-    json_object_set_new(o, "current_tcb", tcb_json(rep->current_tcb, product));
-    json_object_set_new(o, "platform_info", platform_info_json(rep->platform_info));
-    json_t *si = json_object();
-    json_object_set_new(si, "raw", json_integer(rep->signer_info));
-    json_object_set_new(si, "author_key_en", bit(rep->signer_info, 0));
-    json_object_set_new(si, "mask_chip_key", bit(rep->signer_info, 1));
-    json_object_set_new(si, "signing_key",
-                        json_string(signing_key_name(cvma_snp_signing_key(rep))));
-    json_object_set_new(o, "signer_info", si);
-    json_object_set_new(o, "report_data", hexj(rep->report_data, sizeof rep->report_data));
-    json_object_set_new(o, "measurement", hexj(rep->measurement, sizeof rep->measurement));
-    json_object_set_new(o, "host_data", hexj(rep->host_data, sizeof rep->host_data));
-    json_object_set_new(o, "id_key_digest", hexj(rep->id_key_digest, sizeof rep->id_key_digest));
-    json_object_set_new(o, "author_key_digest",
-                        hexj(rep->author_key_digest, sizeof rep->author_key_digest));
-    json_object_set_new(o, "report_id", hexj(rep->report_id, sizeof rep->report_id));
-    json_object_set_new(o, "report_id_ma", hexj(rep->report_id_ma, sizeof rep->report_id_ma));
-    json_object_set_new(o, "reported_tcb", tcb_json(rep->reported_tcb, product));
-    if (rep->version >= 3) {
-        json_object_set_new(o, "cpuid_fam_id", json_integer(rep->cpuid_fam_id));
-        json_object_set_new(o, "cpuid_mod_id", json_integer(rep->cpuid_mod_id));
-        json_object_set_new(o, "cpuid_step", json_integer(rep->cpuid_step));
-    }
-    json_object_set_new(o, "chip_id", hexj(rep->chip_id, sizeof rep->chip_id));
-    json_object_set_new(o, "committed_tcb", tcb_json(rep->committed_tcb, product));
-    snprintf(fw, sizeof fw, "%u.%u.%u", rep->current_major, rep->current_minor, rep->current_build);
-    json_object_set_new(o, "current_build", json_integer(rep->current_build));
-    json_object_set_new(o, "current_minor", json_integer(rep->current_minor));
-    json_object_set_new(o, "current_major", json_integer(rep->current_major));
-    json_object_set_new(o, "committed_build", json_integer(rep->committed_build));
-    json_object_set_new(o, "committed_minor", json_integer(rep->committed_minor));
-    json_object_set_new(o, "committed_major", json_integer(rep->committed_major));
-    json_object_set_new(o, "current_firmware", json_string(fw));
-    json_object_set_new(o, "launch_tcb", tcb_json(rep->launch_tcb, product));
-    if (rep->version >= 5) {
-        json_object_set_new(o, "launch_mit_vector", u64hex(rep->launch_mit_vector));
-        json_object_set_new(o, "current_mit_vector", u64hex(rep->current_mit_vector));
-    }
-    json_t *sig = json_object();
-    json_object_set_new(sig, "r", hexj(rep->sig_r, sizeof rep->sig_r));
-    json_object_set_new(sig, "s", hexj(rep->sig_s, sizeof rep->sig_s));
-    json_object_set_new(o, "signature", sig);
-    return o;
+    struct cvma_strbuf b = {0};
+    bool first = true;
+    bool ok = cvma_strbuf_add(&b, "{", 1) && report_members(&b, &first, rep, product) &&
+              cvma_strbuf_add(&b, "}", 1);
+    return tree_of(&b, ok);
 }
 
 /* ---- the typed claims (snp/snp_claims.h) ---- */
 
-static json_t *claims_to_json(const void *kind)
+static bool claims_write(struct cvma_strbuf *b, const void *kind)
 {
     const struct cvma_snp_claims *c = kind;
-    json_t *o = cvma_snp_report_json(&c->report, c->product);
-    if (o == NULL) {
-        return NULL;
-    }
-    if (c->has_csp_id) {
-        json_object_set_new(o, "csp_id", json_string(c->csp_id));
-    }
-    if (c->has_cert_product_name) {
-        json_object_set_new(o, "cert_product_name", json_string(c->cert_product_name));
-    }
-    return o;
+    bool first = true;
+    return cvma_strbuf_add(b, "{", 1) && report_members(b, &first, &c->report, c->product) &&
+           (!c->has_csp_id || str_m(b, &first, "csp_id", c->csp_id)) &&
+           (!c->has_cert_product_name ||
+            str_m(b, &first, "cert_product_name", c->cert_product_name)) &&
+           cvma_strbuf_add(b, "}", 1);
+}
+
+static json_t *claims_to_json(const void *kind)
+{
+    struct cvma_strbuf b = {0};
+    return tree_of(&b, claims_write(&b, kind));
 }
 
 const struct cvma_claims_ops cvma_snp_claims_ops = {
         .key = "snp",
         .to_json = claims_to_json,
+        .write = claims_write,
         .free = free,
 };
 

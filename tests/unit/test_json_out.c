@@ -221,13 +221,67 @@ static void test_result(void **state)
     json_decref(j);
 }
 
+/* The member-by-member writers: keys and commas, hex, booleans, text that is not UTF-8
+ * written with U+FFFD, and the places of named members (each checked against jansson). */
+static void test_member_writers(void **state)
+{
+    (void)state;
+    struct cvma_strbuf b = {0};
+    bool first = true;
+    static const uint8_t bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+    assert_true(cvma_strbuf_add(&b, "{", 1));
+    assert_true(cvma_json_key(&b, &first, "hex") && cvma_json_write_hex(&b, bytes, sizeof bytes));
+    assert_false(first);
+    assert_true(cvma_json_key(&b, &first, "t") && cvma_json_write_bool(&b, true));
+    assert_true(cvma_json_key(&b, &first, "f") && cvma_json_write_bool(&b, false));
+    assert_true(cvma_json_key(&b, &first, "n") && cvma_json_write_int(&b, -42));
+    /* A cut UTF-8 sequence, a stray continuation byte and 0xff among valid text. */
+    static const char bad[] = "a\xc3|\x80|\xff|\xc3\xa9\"";
+    assert_false(cvma_json_write_str(&b, bad, strlen(bad))); /* refused as it is ... */
+    b.failed = false;
+    assert_true(cvma_json_key(&b, &first, "s") &&
+                cvma_json_write_str_lossy(&b, bad, strlen(bad))); /* ... kept with U+FFFD */
+    assert_true(cvma_strbuf_add(&b, "}", 1));
+    assert_string_equal(b.p, "{\"hex\":\"000fa5ff\",\"t\":true,\"f\":false,\"n\":-42,"
+                             "\"s\":\"a\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xc3\xa9\\\"\"}");
+    json_error_t je;
+    json_t *j = json_loadb(b.p, b.len, 0, &je);
+    assert_non_null(j); /* JSON, and jansson writes it back the same */
+    char *again = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(again, b.p);
+    free(again);
+
+    /* Spans: where each named member's value is, absent ones len 0. */
+    static const char *const names[] = {"s", "hex", "missing", "n"};
+    struct cvma_json_span sp[4];
+    struct cvma_strbuf c = {0};
+    assert_true(cvma_json_write_spans(&c, j, names, sp, 4));
+    assert_string_equal(c.p, b.p);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(j, names[i]);
+        if (v == NULL) {
+            assert_int_equal(sp[i].len, 0);
+            continue;
+        }
+        char *vt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        assert_int_equal(sp[i].len, strlen(vt));
+        assert_memory_equal(c.p + sp[i].off, vt, sp[i].len);
+        free(vt);
+    }
+    json_t *arr = json_array();
+    assert_false(cvma_json_write_spans(&c, arr, names, sp, 4)); /* not an object */
+    json_decref(arr);
+    json_decref(j);
+    free(b.p);
+    free(c.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_scalars_and_escapes),
-            cmocka_unit_test(test_refusals),
-            cmocka_unit_test(test_random_trees),
-            cmocka_unit_test(test_result),
+            cmocka_unit_test(test_scalars_and_escapes), cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_random_trees),        cmocka_unit_test(test_result),
+            cmocka_unit_test(test_member_writers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
