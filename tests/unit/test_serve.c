@@ -1,4 +1,6 @@
 /* The service's pieces: nonces (HMAC-bound expiry, single use) and tokens with exp. */
+#include <openssl/hmac.h>
+
 #include "common/base64.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
@@ -53,6 +55,52 @@ static void test_nonce_every_bit_bound(void **state)
                      CVMA_NONCE_MALFORMED);
     assert_true(cvma_base64_encode_to(b, 31, CVMA_B64_URL, t, sizeof t));
     assert_int_equal(cvma_nonce_check(&key_a, t, 1000, raw, &n, &exp), CVMA_NONCE_MALFORMED);
+}
+
+/*
+ * The nonce's layout and MAC (docs/service.md) against OpenSSL's HMAC, an implementation other
+ * than the one the service uses: a nonce built here, random || expiry || HMAC-SHA256(size ||
+ * random || expiry) cut to half the size, is accepted with its expiry, for each size and a
+ * 64-byte key; one minted by the service carries such a MAC.
+ */
+static void test_nonce_mac_is_hmac_sha256(void **state)
+{
+    (void)state;
+    struct cvma_nonce_key k = {{0}, 64};
+    for (size_t i = 0; i < 64; i++) {
+        k.key[i] = (uint8_t)(0xa0 + i);
+    }
+    static const size_t sizes[] = {32, 48, 64};
+    for (size_t z = 0; z < 3; z++) {
+        size_t size = sizes[z], mac_len = size / 2, body = size - mac_len;
+        uint8_t n[CVMA_NONCE_MAX], msg[CVMA_NONCE_MAX + 1], m[32], raw[CVMA_NONCE_MAX];
+        unsigned int mlen = 0;
+        char s[128];
+        size_t got;
+        time_t exp;
+        for (size_t i = 0; i < body - 8; i++) {
+            n[i] = (uint8_t)(i * 7 + z);
+        }
+        for (size_t i = 0; i < 8; i++) {
+            n[body - 8 + i] = (uint8_t)((uint64_t)5000 >> (8 * (7 - i)));
+        }
+        msg[0] = (uint8_t)size;
+        memcpy(msg + 1, n, body);
+        assert_non_null(HMAC(EVP_sha256(), k.key, 64, msg, body + 1, m, &mlen));
+        memcpy(n + body, m, mac_len);
+        assert_true(cvma_base64_encode_to(n, size, CVMA_B64_URL, s, sizeof s));
+        assert_int_equal(cvma_nonce_check(&k, s, 1000, raw, &got, &exp), CVMA_NONCE_OK);
+        assert_int_equal(exp, 5000);
+        assert_int_equal(got, size);
+
+        /* and the other way round */
+        assert_true(cvma_nonce_mint(&k, size, 1000, 60, s, sizeof s));
+        assert_true(cvma_base64_decode(s, strlen(s), CVMA_B64_URL, n, sizeof n, &got));
+        msg[0] = (uint8_t)size;
+        memcpy(msg + 1, n, body);
+        assert_non_null(HMAC(EVP_sha256(), k.key, 64, msg, body + 1, m, &mlen));
+        assert_memory_equal(n + body, m, mac_len);
+    }
 }
 
 static void test_nonce_expiry(void **state)
@@ -158,9 +206,13 @@ static void test_token_exp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_nonce_sizes),       cmocka_unit_test(test_nonce_every_bit_bound),
-            cmocka_unit_test(test_nonce_expiry),      cmocka_unit_test(test_spent_memory),
-            cmocka_unit_test(test_spent_memory_full), cmocka_unit_test(test_spent_redis_url),
+            cmocka_unit_test(test_nonce_sizes),
+            cmocka_unit_test(test_nonce_every_bit_bound),
+            cmocka_unit_test(test_nonce_mac_is_hmac_sha256),
+            cmocka_unit_test(test_nonce_expiry),
+            cmocka_unit_test(test_spent_memory),
+            cmocka_unit_test(test_spent_memory_full),
+            cmocka_unit_test(test_spent_redis_url),
             cmocka_unit_test(test_token_exp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
