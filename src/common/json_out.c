@@ -270,6 +270,58 @@ bool cvma_json_key(struct cvma_strbuf *b, bool *first, const char *key)
     return true;
 }
 
+json_t *cvma_json_tree_of(struct cvma_strbuf *b, bool ok)
+{
+    json_t *o = ok && !b->failed && b->p != NULL ? json_loadb(b->p, b->len, 0, NULL) : NULL;
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return o;
+}
+
+bool cvma_jm_int(struct cvma_strbuf *b, bool *first, const char *key, json_int_t v)
+{
+    return cvma_json_key(b, first, key) && cvma_json_write_int(b, v);
+}
+
+bool cvma_jm_hex(struct cvma_strbuf *b, bool *first, const char *key, const uint8_t *p, size_t n)
+{
+    return cvma_json_key(b, first, key) && cvma_json_write_hex(b, p, n);
+}
+
+bool cvma_jm_bool(struct cvma_strbuf *b, bool *first, const char *key, bool v)
+{
+    return cvma_json_key(b, first, key) && cvma_json_write_bool(b, v);
+}
+
+bool cvma_jm_bit(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, unsigned bit)
+{
+    return cvma_jm_bool(b, first, key, bit < 64 && ((v >> bit) & 1) != 0);
+}
+
+bool cvma_jm_str(struct cvma_strbuf *b, bool *first, const char *key, const char *v)
+{
+    return cvma_json_key(b, first, key) && cvma_json_write_str_lossy(b, v, strlen(v));
+}
+
+bool cvma_jm_null(struct cvma_strbuf *b, bool *first, const char *key)
+{
+    return cvma_json_key(b, first, key) && cvma_strbuf_add(b, "null", 4);
+}
+
+bool cvma_jm_hex_be(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, size_t n)
+{
+    uint8_t be[8];
+    if (n > sizeof be) {
+        b->failed = true;
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        be[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    }
+    return cvma_jm_hex(b, first, key, be, n);
+}
+
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)
 {
     return write_value(b, j, 0);

@@ -62,6 +62,22 @@ bool cvma_json_write_bool(struct cvma_strbuf *b, bool v);
  */
 bool cvma_json_key(struct cvma_strbuf *b, bool *first, const char *key);
 
+/* A member of each kind ("key": value, with its ',' as cvma_json_key): an integer, bytes as
+ * hex, a boolean, text (written as cvma_json_write_str_lossy), null, and the n low bytes of v
+ * as hex, most significant first (a u32 or u64 field as its number's value, zero-padded). */
+bool cvma_jm_int(struct cvma_strbuf *b, bool *first, const char *key, json_int_t v);
+bool cvma_jm_hex(struct cvma_strbuf *b, bool *first, const char *key, const uint8_t *p, size_t n);
+bool cvma_jm_bool(struct cvma_strbuf *b, bool *first, const char *key, bool v);
+/* bit number `bit` of v, as a boolean */
+bool cvma_jm_bit(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, unsigned bit);
+bool cvma_jm_str(struct cvma_strbuf *b, bool *first, const char *key, const char *v);
+bool cvma_jm_null(struct cvma_strbuf *b, bool *first, const char *key);
+bool cvma_jm_hex_be(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, size_t n);
+
+/* The tree of what a writer wrote into b (whose text is freed): for readers that want a tree
+ * of a document that is written as text. NULL when ok is false, b failed, or no memory. */
+json_t *cvma_json_tree_of(struct cvma_strbuf *b, bool ok);
+
 /* Appends the decimal text of v, as jansson writes an integer. */
 bool cvma_json_write_int(struct cvma_strbuf *b, json_int_t v);
 

@@ -128,18 +128,10 @@ bool cvma_result_write(struct cvma_strbuf *b, const struct cvma_result *res,
     return ok && !b->failed;
 }
 
-/* The tree of what a writer wrote into b (freed); NULL when it failed or memory ran out. */
-static json_t *tree_of(struct cvma_strbuf *b, bool ok)
-{
-    json_t *o = ok && !b->failed ? json_loadb(b->p, b->len, 0, NULL) : NULL;
-    free(b->p);
-    return o;
-}
-
 json_t *cvma_result_to_json(const struct cvma_result *res)
 {
     struct cvma_strbuf b = {0};
-    return tree_of(&b, cvma_result_write(&b, res, NULL, NULL, 0));
+    return cvma_json_tree_of(&b, cvma_result_write(&b, res, NULL, NULL, 0));
 }
 
 /* ---------- the typed claims ---------- */
@@ -212,7 +204,7 @@ static bool claims_write(struct cvma_strbuf *b, const struct cvma_result *res)
 json_t *cvma_result_claims_json(const struct cvma_result *res)
 {
     struct cvma_strbuf b = {0};
-    return tree_of(&b, claims_write(&b, res));
+    return cvma_json_tree_of(&b, claims_write(&b, res));
 }
 
 /* ---------- the typed platform identity ---------- */

@@ -17,76 +17,47 @@
  * the answer together. The order of the members is the document's (docs/results.md).
  */
 
-static bool key(struct cvma_strbuf *b, bool *first, const char *k)
-{
-    return cvma_json_key(b, first, k);
-}
-
-static bool int_m(struct cvma_strbuf *b, bool *first, const char *k, json_int_t v)
-{
-    return key(b, first, k) && cvma_json_write_int(b, v);
-}
-
-static bool hex_m(struct cvma_strbuf *b, bool *first, const char *k, const uint8_t *p, size_t n)
-{
-    return key(b, first, k) && cvma_json_write_hex(b, p, n);
-}
-
-static bool bit_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t v, unsigned bit)
-{
-    return key(b, first, k) && cvma_json_write_bool(b, ((v >> bit) & 1) != 0);
-}
-
-static bool str_m(struct cvma_strbuf *b, bool *first, const char *k, const char *v)
-{
-    return key(b, first, k) && cvma_json_write_str_lossy(b, v, strlen(v));
-}
-
-/* A 64-bit field as 16 hex digits, most significant first. */
-static bool u64hex_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t v)
-{
-    uint8_t be[8];
-    for (size_t i = 0; i < 8; i++) {
-        be[i] = (uint8_t)(v >> (8 * (7 - i)));
-    }
-    return hex_m(b, first, k, be, sizeof be);
-}
-
 static bool tcb_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t raw,
                   enum cvma_snp_product product)
 {
     struct cvma_snp_tcb t;
     bool f = true;
     cvma_snp_tcb_split(raw, product, &t);
-    return key(b, first, k) && cvma_strbuf_add(b, "{", 1) && u64hex_m(b, &f, "raw", raw) &&
-           (!t.has_fmc || int_m(b, &f, "fmc", t.fmc)) && int_m(b, &f, "bootloader", t.bootloader) &&
-           int_m(b, &f, "tee", t.tee) && int_m(b, &f, "snp", t.snp) &&
-           int_m(b, &f, "microcode", t.microcode) && cvma_strbuf_add(b, "}", 1);
+    return cvma_json_key(b, first, k) && cvma_strbuf_add(b, "{", 1) &&
+           cvma_jm_hex_be(b, &f, "raw", raw, 8) &&
+           (!t.has_fmc || cvma_jm_int(b, &f, "fmc", t.fmc)) &&
+           cvma_jm_int(b, &f, "bootloader", t.bootloader) && cvma_jm_int(b, &f, "tee", t.tee) &&
+           cvma_jm_int(b, &f, "snp", t.snp) && cvma_jm_int(b, &f, "microcode", t.microcode) &&
+           cvma_strbuf_add(b, "}", 1);
 }
 
 static bool policy_m(struct cvma_strbuf *b, bool *first, uint64_t p)
 {
     bool f = true;
-    return key(b, first, "policy") && cvma_strbuf_add(b, "{", 1) && u64hex_m(b, &f, "raw", p) &&
-           int_m(b, &f, "abi_minor", (json_int_t)(p & 0xff)) &&
-           int_m(b, &f, "abi_major", (json_int_t)((p >> 8) & 0xff)) && bit_m(b, &f, "smt", p, 16) &&
-           bit_m(b, &f, "migrate_ma", p, 18) && bit_m(b, &f, "debug", p, 19) &&
-           bit_m(b, &f, "single_socket", p, 20) && bit_m(b, &f, "cxl_allow", p, 21) &&
-           bit_m(b, &f, "mem_aes_256_xts", p, 22) && bit_m(b, &f, "rapl_dis", p, 23) &&
-           bit_m(b, &f, "ciphertext_hiding", p, 24) && bit_m(b, &f, "page_swap_disable", p, 25) &&
-           cvma_strbuf_add(b, "}", 1);
+    return cvma_json_key(b, first, "policy") && cvma_strbuf_add(b, "{", 1) &&
+           cvma_jm_hex_be(b, &f, "raw", p, 8) &&
+           cvma_jm_int(b, &f, "abi_minor", (json_int_t)(p & 0xff)) &&
+           cvma_jm_int(b, &f, "abi_major", (json_int_t)((p >> 8) & 0xff)) &&
+           cvma_jm_bit(b, &f, "smt", p, 16) && cvma_jm_bit(b, &f, "migrate_ma", p, 18) &&
+           cvma_jm_bit(b, &f, "debug", p, 19) && cvma_jm_bit(b, &f, "single_socket", p, 20) &&
+           cvma_jm_bit(b, &f, "cxl_allow", p, 21) && cvma_jm_bit(b, &f, "mem_aes_256_xts", p, 22) &&
+           cvma_jm_bit(b, &f, "rapl_dis", p, 23) &&
+           cvma_jm_bit(b, &f, "ciphertext_hiding", p, 24) &&
+           cvma_jm_bit(b, &f, "page_swap_disable", p, 25) && cvma_strbuf_add(b, "}", 1);
 }
 
 static bool platform_info_m(struct cvma_strbuf *b, bool *first, uint64_t p)
 {
     bool f = true;
-    bool ok = key(b, first, "platform_info") && cvma_strbuf_add(b, "{", 1) &&
-              u64hex_m(b, &f, "raw", p) && bit_m(b, &f, "smt_en", p, 0) &&
-              bit_m(b, &f, "tsme_en", p, 1) && bit_m(b, &f, "ecc_en", p, 2) &&
-              bit_m(b, &f, "rapl_dis", p, 3) && bit_m(b, &f, "ciphertext_hiding_en", p, 4) &&
-              bit_m(b, &f, "alias_check_complete", p, 5) &&
-              bit_m(b, &f, "iommu_write_safe", p, 6) && bit_m(b, &f, "sev_tio_en", p, 7) &&
-              key(b, &f, "unknown_bits") && cvma_strbuf_add(b, "[", 1);
+    bool ok = cvma_json_key(b, first, "platform_info") && cvma_strbuf_add(b, "{", 1) &&
+              cvma_jm_hex_be(b, &f, "raw", p, 8) && cvma_jm_bit(b, &f, "smt_en", p, 0) &&
+              cvma_jm_bit(b, &f, "tsme_en", p, 1) && cvma_jm_bit(b, &f, "ecc_en", p, 2) &&
+              cvma_jm_bit(b, &f, "rapl_dis", p, 3) &&
+              cvma_jm_bit(b, &f, "ciphertext_hiding_en", p, 4) &&
+              cvma_jm_bit(b, &f, "alias_check_complete", p, 5) &&
+              cvma_jm_bit(b, &f, "iommu_write_safe", p, 6) &&
+              cvma_jm_bit(b, &f, "sev_tio_en", p, 7) && cvma_json_key(b, &f, "unknown_bits") &&
+              cvma_strbuf_add(b, "[", 1);
     bool fb = true;
     for (unsigned i = 8; ok && i < 64; i++) {
         if ((p >> i) & 1) {
@@ -118,56 +89,49 @@ static bool report_members(struct cvma_strbuf *b, bool *first, const struct cvma
     bool fs = true, fg = true; /* signer_info's members, signature's */
     char fw[32];
     snprintf(fw, sizeof fw, "%u.%u.%u", rep->current_major, rep->current_minor, rep->current_build);
-    return int_m(b, first, "version", rep->version) &&
-           str_m(b, first, "product", cvma_snp_product_name(product)) &&
-           int_m(b, first, "guest_svn", rep->guest_svn) && policy_m(b, first, rep->policy) &&
-           hex_m(b, first, "family_id", rep->family_id, sizeof rep->family_id) &&
-           hex_m(b, first, "image_id", rep->image_id, sizeof rep->image_id) &&
-           int_m(b, first, "vmpl", rep->vmpl) &&
-           int_m(b, first, "signature_algo", rep->signature_algo) &&
+    return cvma_jm_int(b, first, "version", rep->version) &&
+           cvma_jm_str(b, first, "product", cvma_snp_product_name(product)) &&
+           cvma_jm_int(b, first, "guest_svn", rep->guest_svn) && policy_m(b, first, rep->policy) &&
+           cvma_jm_hex(b, first, "family_id", rep->family_id, sizeof rep->family_id) &&
+           cvma_jm_hex(b, first, "image_id", rep->image_id, sizeof rep->image_id) &&
+           cvma_jm_int(b, first, "vmpl", rep->vmpl) &&
+           cvma_jm_int(b, first, "signature_algo", rep->signature_algo) &&
            tcb_m(b, first, "current_tcb", rep->current_tcb, product) &&
-           platform_info_m(b, first, rep->platform_info) && key(b, first, "signer_info") &&
-           cvma_strbuf_add(b, "{", 1) && int_m(b, &fs, "raw", rep->signer_info) &&
-           bit_m(b, &fs, "author_key_en", rep->signer_info, 0) &&
-           bit_m(b, &fs, "mask_chip_key", rep->signer_info, 1) &&
-           str_m(b, &fs, "signing_key", signing_key_name(cvma_snp_signing_key(rep))) &&
+           platform_info_m(b, first, rep->platform_info) &&
+           cvma_json_key(b, first, "signer_info") && cvma_strbuf_add(b, "{", 1) &&
+           cvma_jm_int(b, &fs, "raw", rep->signer_info) &&
+           cvma_jm_bit(b, &fs, "author_key_en", rep->signer_info, 0) &&
+           cvma_jm_bit(b, &fs, "mask_chip_key", rep->signer_info, 1) &&
+           cvma_jm_str(b, &fs, "signing_key", signing_key_name(cvma_snp_signing_key(rep))) &&
            cvma_strbuf_add(b, "}", 1) &&
-           hex_m(b, first, "report_data", rep->report_data, sizeof rep->report_data) &&
-           hex_m(b, first, "measurement", rep->measurement, sizeof rep->measurement) &&
-           hex_m(b, first, "host_data", rep->host_data, sizeof rep->host_data) &&
-           hex_m(b, first, "id_key_digest", rep->id_key_digest, sizeof rep->id_key_digest) &&
-           hex_m(b, first, "author_key_digest", rep->author_key_digest,
-                 sizeof rep->author_key_digest) &&
-           hex_m(b, first, "report_id", rep->report_id, sizeof rep->report_id) &&
-           hex_m(b, first, "report_id_ma", rep->report_id_ma, sizeof rep->report_id_ma) &&
+           cvma_jm_hex(b, first, "report_data", rep->report_data, sizeof rep->report_data) &&
+           cvma_jm_hex(b, first, "measurement", rep->measurement, sizeof rep->measurement) &&
+           cvma_jm_hex(b, first, "host_data", rep->host_data, sizeof rep->host_data) &&
+           cvma_jm_hex(b, first, "id_key_digest", rep->id_key_digest, sizeof rep->id_key_digest) &&
+           cvma_jm_hex(b, first, "author_key_digest", rep->author_key_digest,
+                       sizeof rep->author_key_digest) &&
+           cvma_jm_hex(b, first, "report_id", rep->report_id, sizeof rep->report_id) &&
+           cvma_jm_hex(b, first, "report_id_ma", rep->report_id_ma, sizeof rep->report_id_ma) &&
            tcb_m(b, first, "reported_tcb", rep->reported_tcb, product) &&
-           (rep->version < 3 || (int_m(b, first, "cpuid_fam_id", rep->cpuid_fam_id) &&
-                                 int_m(b, first, "cpuid_mod_id", rep->cpuid_mod_id) &&
-                                 int_m(b, first, "cpuid_step", rep->cpuid_step))) &&
-           hex_m(b, first, "chip_id", rep->chip_id, sizeof rep->chip_id) &&
+           (rep->version < 3 || (cvma_jm_int(b, first, "cpuid_fam_id", rep->cpuid_fam_id) &&
+                                 cvma_jm_int(b, first, "cpuid_mod_id", rep->cpuid_mod_id) &&
+                                 cvma_jm_int(b, first, "cpuid_step", rep->cpuid_step))) &&
+           cvma_jm_hex(b, first, "chip_id", rep->chip_id, sizeof rep->chip_id) &&
            tcb_m(b, first, "committed_tcb", rep->committed_tcb, product) &&
-           int_m(b, first, "current_build", rep->current_build) &&
-           int_m(b, first, "current_minor", rep->current_minor) &&
-           int_m(b, first, "current_major", rep->current_major) &&
-           int_m(b, first, "committed_build", rep->committed_build) &&
-           int_m(b, first, "committed_minor", rep->committed_minor) &&
-           int_m(b, first, "committed_major", rep->committed_major) &&
-           str_m(b, first, "current_firmware", fw) &&
+           cvma_jm_int(b, first, "current_build", rep->current_build) &&
+           cvma_jm_int(b, first, "current_minor", rep->current_minor) &&
+           cvma_jm_int(b, first, "current_major", rep->current_major) &&
+           cvma_jm_int(b, first, "committed_build", rep->committed_build) &&
+           cvma_jm_int(b, first, "committed_minor", rep->committed_minor) &&
+           cvma_jm_int(b, first, "committed_major", rep->committed_major) &&
+           cvma_jm_str(b, first, "current_firmware", fw) &&
            tcb_m(b, first, "launch_tcb", rep->launch_tcb, product) &&
            (rep->version < 5 ||
-            (u64hex_m(b, first, "launch_mit_vector", rep->launch_mit_vector) &&
-             u64hex_m(b, first, "current_mit_vector", rep->current_mit_vector))) &&
-           key(b, first, "signature") && cvma_strbuf_add(b, "{", 1) &&
-           hex_m(b, &fg, "r", rep->sig_r, sizeof rep->sig_r) &&
-           hex_m(b, &fg, "s", rep->sig_s, sizeof rep->sig_s) && cvma_strbuf_add(b, "}", 1);
-}
-
-/* Parses what a writer wrote (NULL when it failed or memory ran out). */
-static json_t *tree_of(struct cvma_strbuf *b, bool ok)
-{
-    json_t *o = ok && !b->failed ? json_loadb(b->p, b->len, 0, NULL) : NULL;
-    free(b->p);
-    return o;
+            (cvma_jm_hex_be(b, first, "launch_mit_vector", rep->launch_mit_vector, 8) &&
+             cvma_jm_hex_be(b, first, "current_mit_vector", rep->current_mit_vector, 8))) &&
+           cvma_json_key(b, first, "signature") && cvma_strbuf_add(b, "{", 1) &&
+           cvma_jm_hex(b, &fg, "r", rep->sig_r, sizeof rep->sig_r) &&
+           cvma_jm_hex(b, &fg, "s", rep->sig_s, sizeof rep->sig_s) && cvma_strbuf_add(b, "}", 1);
 }
 
 json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_product product)
@@ -176,7 +140,7 @@ json_t *cvma_snp_report_json(const struct cvma_snp_report *rep, enum cvma_snp_pr
     bool first = true;
     bool ok = cvma_strbuf_add(&b, "{", 1) && report_members(&b, &first, rep, product) &&
               cvma_strbuf_add(&b, "}", 1);
-    return tree_of(&b, ok);
+    return cvma_json_tree_of(&b, ok);
 }
 
 /* ---- the typed claims (snp/snp_claims.h) ---- */
@@ -186,16 +150,16 @@ static bool claims_write(struct cvma_strbuf *b, const void *kind)
     const struct cvma_snp_claims *c = kind;
     bool first = true;
     return cvma_strbuf_add(b, "{", 1) && report_members(b, &first, &c->report, c->product) &&
-           (!c->has_csp_id || str_m(b, &first, "csp_id", c->csp_id)) &&
+           (!c->has_csp_id || cvma_jm_str(b, &first, "csp_id", c->csp_id)) &&
            (!c->has_cert_product_name ||
-            str_m(b, &first, "cert_product_name", c->cert_product_name)) &&
+            cvma_jm_str(b, &first, "cert_product_name", c->cert_product_name)) &&
            cvma_strbuf_add(b, "}", 1);
 }
 
 static json_t *claims_to_json(const void *kind)
 {
     struct cvma_strbuf b = {0};
-    return tree_of(&b, claims_write(&b, kind));
+    return cvma_json_tree_of(&b, claims_write(&b, kind));
 }
 
 const struct cvma_claims_ops cvma_snp_claims_ops = {

@@ -11,35 +11,12 @@
 
 #include <jansson.h>
 
-#include "common/hex.h"
+#include "common/json_out.h"
 #include "tdx/tdx.h"
 #include "tdx/tdx_claims.h"
 
-static json_t *hexj(const uint8_t *p, size_t n)
-{
-    char buf[2 * 64 + 1];
-    cvma_hex_encode(p, n, buf, sizeof buf);
-    return json_string(buf);
-}
-
-static json_t *u64hex(uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%016" PRIx64, v);
-    return json_string(buf);
-}
-
-static json_t *u32hex(uint32_t v)
-{
-    char buf[16];
-    snprintf(buf, sizeof buf, "%08" PRIx32, v);
-    return json_string(buf);
-}
-
-static json_t *bit(uint64_t v, unsigned b)
-{
-    return json_boolean((v >> b) & 1);
-}
+/* Written as text (common/json_out.h), as the SEV-SNP claims are: a service writes them for
+ * every TDX quote it answers. */
 
 /* TD_ATTRIBUTES (TDX Module ABI spec; Linux TDX_ATTR_*_BIT). Every named bit decoded. */
 #define TD_ATTR_NAMED                                                                  \
@@ -47,46 +24,43 @@ static json_t *bit(uint64_t v, unsigned b)
      (1ull << 27) | CVMA_TDX_TD_ATTR_SEPT_VE_DISABLE | CVMA_TDX_TD_ATTR_MIGRATABLE |   \
      CVMA_TDX_TD_ATTR_PKS | CVMA_TDX_TD_ATTR_KL | (1ull << 62) | CVMA_TDX_TD_ATTR_PERFMON)
 
-static json_t *td_attributes_json(uint64_t a)
+static bool td_attributes_m(struct cvma_strbuf *b, bool *first, uint64_t a)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "raw", u64hex(a));
-    json_object_set_new(o, "debug", bit(a, 0));
-    json_object_set_new(o, "hgs_plus_prof", bit(a, 4));
-    json_object_set_new(o, "perf_prof", bit(a, 5));
-    json_object_set_new(o, "pmt_prof", bit(a, 6));
-    json_object_set_new(o, "icssd", bit(a, 16));
-    json_object_set_new(o, "lass", bit(a, 27));
-    json_object_set_new(o, "sept_ve_disable", bit(a, 28));
-    json_object_set_new(o, "migratable", bit(a, 29));
-    json_object_set_new(o, "pks", bit(a, 30));
-    json_object_set_new(o, "kl", bit(a, 31));
-    json_object_set_new(o, "tpa", bit(a, 62));
-    json_object_set_new(o, "perfmon", bit(a, 63));
+    bool f = true;
     /* The TUD group (bits 7:0): any bit set means not a production TD (debug or profiling). */
-    json_object_set_new(o, "tud_bits", json_integer((json_int_t)(a & CVMA_TDX_TD_ATTR_TUD_MASK)));
-    json_t *unknown = json_array();
-    for (unsigned b = 0; b < 64; b++) {
-        if (((a & ~(uint64_t)TD_ATTR_NAMED) >> b) & 1) {
-            json_array_append_new(unknown, json_integer(b));
+    bool ok = cvma_json_key(b, first, "td_attributes") && cvma_strbuf_add(b, "{", 1) &&
+              cvma_jm_hex_be(b, &f, "raw", a, 8) && cvma_jm_bit(b, &f, "debug", a, 0) &&
+              cvma_jm_bit(b, &f, "hgs_plus_prof", a, 4) && cvma_jm_bit(b, &f, "perf_prof", a, 5) &&
+              cvma_jm_bit(b, &f, "pmt_prof", a, 6) && cvma_jm_bit(b, &f, "icssd", a, 16) &&
+              cvma_jm_bit(b, &f, "lass", a, 27) && cvma_jm_bit(b, &f, "sept_ve_disable", a, 28) &&
+              cvma_jm_bit(b, &f, "migratable", a, 29) && cvma_jm_bit(b, &f, "pks", a, 30) &&
+              cvma_jm_bit(b, &f, "kl", a, 31) && cvma_jm_bit(b, &f, "tpa", a, 62) &&
+              cvma_jm_bit(b, &f, "perfmon", a, 63) &&
+              cvma_jm_int(b, &f, "tud_bits", (json_int_t)(a & CVMA_TDX_TD_ATTR_TUD_MASK)) &&
+              cvma_json_key(b, &f, "unknown_bits") && cvma_strbuf_add(b, "[", 1);
+    bool fb = true;
+    for (unsigned i = 0; ok && i < 64; i++) {
+        if (((a & ~(uint64_t)TD_ATTR_NAMED) >> i) & 1) {
+            ok = (fb || cvma_strbuf_add(b, ",", 1)) && cvma_json_write_int(b, i);
+            fb = false;
         }
     }
-    json_object_set_new(o, "unknown_bits", unknown);
-    return o;
+    return ok && cvma_strbuf_add(b, "]}", 2);
 }
 
-static json_t *qe_report_json(const struct cvma_sgx_report *r)
+static bool qe_report_m(struct cvma_strbuf *b, bool *first, const struct cvma_sgx_report *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "cpu_svn", hexj(r->cpu_svn, sizeof r->cpu_svn));
-    json_object_set_new(o, "misc_select", u32hex(r->misc_select));
-    json_object_set_new(o, "attributes", hexj(r->attributes, sizeof r->attributes));
-    json_object_set_new(o, "mr_enclave", hexj(r->mr_enclave, sizeof r->mr_enclave));
-    json_object_set_new(o, "mr_signer", hexj(r->mr_signer, sizeof r->mr_signer));
-    json_object_set_new(o, "isv_prod_id", json_integer(r->isv_prod_id));
-    json_object_set_new(o, "isv_svn", json_integer(r->isv_svn));
-    json_object_set_new(o, "report_data", hexj(r->report_data, sizeof r->report_data));
-    return o;
+    bool f = true;
+    return cvma_json_key(b, first, "qe_report") && cvma_strbuf_add(b, "{", 1) &&
+           cvma_jm_hex(b, &f, "cpu_svn", r->cpu_svn, sizeof r->cpu_svn) &&
+           cvma_jm_hex_be(b, &f, "misc_select", r->misc_select, 4) &&
+           cvma_jm_hex(b, &f, "attributes", r->attributes, sizeof r->attributes) &&
+           cvma_jm_hex(b, &f, "mr_enclave", r->mr_enclave, sizeof r->mr_enclave) &&
+           cvma_jm_hex(b, &f, "mr_signer", r->mr_signer, sizeof r->mr_signer) &&
+           cvma_jm_int(b, &f, "isv_prod_id", r->isv_prod_id) &&
+           cvma_jm_int(b, &f, "isv_svn", r->isv_svn) &&
+           cvma_jm_hex(b, &f, "report_data", r->report_data, sizeof r->report_data) &&
+           cvma_strbuf_add(b, "}", 1);
 }
 
 static const char *sgx_type_name(int t)
@@ -103,115 +77,118 @@ static const char *sgx_type_name(int t)
     }
 }
 
-static void pck_json(json_t *o, const struct cvma_pck_ext *pck)
+static bool pck_m(struct cvma_strbuf *b, bool *first, const struct cvma_pck_ext *pck)
 {
-    json_object_set_new(o, "ppid", hexj(pck->ppid, sizeof pck->ppid));
-    json_object_set_new(o, "fmspc", hexj(pck->fmspc, sizeof pck->fmspc));
-    json_object_set_new(o, "pceid", hexj(pck->pceid, sizeof pck->pceid));
-    json_object_set_new(o, "pcesvn", json_integer(pck->pcesvn));
-    json_object_set_new(o, "cpusvn", hexj(pck->cpusvn, sizeof pck->cpusvn));
-    json_t *comps = json_array();
-    for (size_t i = 0; i < sizeof pck->sgx_tcb_comp; i++) {
-        json_array_append_new(comps, json_integer(pck->sgx_tcb_comp[i]));
+    bool ok = cvma_jm_hex(b, first, "ppid", pck->ppid, sizeof pck->ppid) &&
+              cvma_jm_hex(b, first, "fmspc", pck->fmspc, sizeof pck->fmspc) &&
+              cvma_jm_hex(b, first, "pceid", pck->pceid, sizeof pck->pceid) &&
+              cvma_jm_int(b, first, "pcesvn", pck->pcesvn) &&
+              cvma_jm_hex(b, first, "cpusvn", pck->cpusvn, sizeof pck->cpusvn) &&
+              cvma_json_key(b, first, "sgx_tcb_components") && cvma_strbuf_add(b, "[", 1);
+    for (size_t i = 0; ok && i < sizeof pck->sgx_tcb_comp; i++) {
+        ok = (i == 0 || cvma_strbuf_add(b, ",", 1)) && cvma_json_write_int(b, pck->sgx_tcb_comp[i]);
     }
-    json_object_set_new(o, "sgx_tcb_components", comps);
-    json_object_set_new(o, "sgx_type", json_string(sgx_type_name(pck->sgx_type)));
-    if (pck->has_platform_instance_id) {
-        json_object_set_new(o, "platform_instance_id",
-                            hexj(pck->platform_instance_id, sizeof pck->platform_instance_id));
-    }
-    if (pck->has_configuration) {
-        json_t *c = json_object();
+    ok = ok && cvma_strbuf_add(b, "]", 1) &&
+         cvma_jm_str(b, first, "sgx_type", sgx_type_name(pck->sgx_type)) &&
+         (!pck->has_platform_instance_id ||
+          cvma_jm_hex(b, first, "platform_instance_id", pck->platform_instance_id,
+                      sizeof pck->platform_instance_id));
+    if (ok && pck->has_configuration) {
         /* Each flag is optional inside Configuration: only those present are listed. */
-        if (pck->dynamic_platform >= 0) {
-            json_object_set_new(c, "dynamic_platform", json_boolean(pck->dynamic_platform));
-        }
-        if (pck->cached_keys >= 0) {
-            json_object_set_new(c, "cached_keys", json_boolean(pck->cached_keys));
-        }
-        if (pck->smt_enabled >= 0) {
-            json_object_set_new(c, "smt_enabled", json_boolean(pck->smt_enabled));
-        }
-        json_object_set_new(o, "configuration", c);
+        bool f = true;
+        ok = cvma_json_key(b, first, "configuration") && cvma_strbuf_add(b, "{", 1) &&
+             (pck->dynamic_platform < 0 ||
+              cvma_jm_bool(b, &f, "dynamic_platform", pck->dynamic_platform != 0)) &&
+             (pck->cached_keys < 0 || cvma_jm_bool(b, &f, "cached_keys", pck->cached_keys != 0)) &&
+             (pck->smt_enabled < 0 || cvma_jm_bool(b, &f, "smt_enabled", pck->smt_enabled != 0)) &&
+             cvma_strbuf_add(b, "}", 1);
     }
+    return ok;
+}
+
+/* The quote's members (and the PCK extension's when pck is not NULL), without the braces. */
+static bool quote_members(struct cvma_strbuf *b, bool *first, const struct cvma_tdx_quote *q,
+                          const struct cvma_pck_ext *pck)
+{
+    const struct cvma_tdx_td_report *r = &q->body;
+    /* Header (the reserved u32 and the QE ID inside user_data are not claims to appraise). */
+    bool ok = cvma_jm_int(b, first, "version", q->version) &&
+              cvma_jm_int(b, first, "att_key_type", q->att_key_type) &&
+              cvma_jm_int(b, first, "tee_type", q->tee_type) &&
+              cvma_jm_hex(b, first, "qe_vendor_id", q->qe_vendor_id, sizeof q->qe_vendor_id) &&
+              cvma_jm_hex(b, first, "user_data", q->user_data, sizeof q->user_data) &&
+              (q->version < 5 || cvma_jm_int(b, first, "body_type", q->body_type));
+    /* TD report body */
+    ok = ok && cvma_jm_hex(b, first, "tee_tcb_svn", r->tee_tcb_svn, sizeof r->tee_tcb_svn) &&
+         cvma_jm_hex(b, first, "mr_seam", r->mr_seam, sizeof r->mr_seam) &&
+         cvma_jm_hex(b, first, "mr_signer_seam", r->mr_signer_seam, sizeof r->mr_signer_seam) &&
+         cvma_jm_hex_be(b, first, "seam_attributes", r->seam_attributes, 8) &&
+         td_attributes_m(b, first, r->td_attributes) &&
+         cvma_jm_hex_be(b, first, "xfam", r->xfam, 8) &&
+         cvma_jm_hex(b, first, "mr_td", r->mr_td, sizeof r->mr_td) &&
+         cvma_jm_hex(b, first, "mr_config_id", r->mr_config_id, sizeof r->mr_config_id) &&
+         cvma_jm_hex(b, first, "mr_owner", r->mr_owner, sizeof r->mr_owner) &&
+         cvma_jm_hex(b, first, "mr_owner_config", r->mr_owner_config, sizeof r->mr_owner_config) &&
+         cvma_json_key(b, first, "rtmr") && cvma_strbuf_add(b, "[", 1);
+    for (size_t i = 0; ok && i < 4; i++) {
+        ok = (i == 0 || cvma_strbuf_add(b, ",", 1)) &&
+             cvma_json_write_hex(b, r->rtmr[i], sizeof r->rtmr[i]);
+    }
+    ok = ok && cvma_strbuf_add(b, "]", 1) &&
+         cvma_jm_hex(b, first, "report_data", r->report_data, sizeof r->report_data) &&
+         (!r->is_v15 ||
+          (cvma_jm_hex(b, first, "tee_tcb_svn2", r->tee_tcb_svn2, sizeof r->tee_tcb_svn2) &&
+           cvma_jm_hex(b, first, "mr_service_td", r->mr_service_td, sizeof r->mr_service_td))) &&
+         qe_report_m(b, first, &q->qe_report);
+    return ok && (pck == NULL || pck_m(b, first, pck));
 }
 
 /* see tdx/tdx.h */
 json_t *cvma_tdx_quote_json(const struct cvma_tdx_quote *q, const struct cvma_pck_ext *pck)
 {
-    const struct cvma_tdx_td_report *b = &q->body;
-    json_t *o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-
-    /* Header (the reserved u32 and the QE ID inside user_data are not claims to appraise). */
-    json_object_set_new(o, "version", json_integer(q->version));
-    json_object_set_new(o, "att_key_type", json_integer(q->att_key_type));
-    json_object_set_new(o, "tee_type", json_integer(q->tee_type));
-    json_object_set_new(o, "qe_vendor_id", hexj(q->qe_vendor_id, sizeof q->qe_vendor_id));
-    json_object_set_new(o, "user_data", hexj(q->user_data, sizeof q->user_data));
-    if (q->version >= 5) {
-        json_object_set_new(o, "body_type", json_integer(q->body_type));
-    }
-
-    /* TD report body */
-    json_object_set_new(o, "tee_tcb_svn", hexj(b->tee_tcb_svn, sizeof b->tee_tcb_svn));
-    json_object_set_new(o, "mr_seam", hexj(b->mr_seam, sizeof b->mr_seam));
-    json_object_set_new(o, "mr_signer_seam", hexj(b->mr_signer_seam, sizeof b->mr_signer_seam));
-    json_object_set_new(o, "seam_attributes", u64hex(b->seam_attributes));
-    json_object_set_new(o, "td_attributes", td_attributes_json(b->td_attributes));
-    json_object_set_new(o, "xfam", u64hex(b->xfam));
-    json_object_set_new(o, "mr_td", hexj(b->mr_td, sizeof b->mr_td));
-    json_object_set_new(o, "mr_config_id", hexj(b->mr_config_id, sizeof b->mr_config_id));
-    json_object_set_new(o, "mr_owner", hexj(b->mr_owner, sizeof b->mr_owner));
-    json_object_set_new(o, "mr_owner_config", hexj(b->mr_owner_config, sizeof b->mr_owner_config));
-    json_t *rtmr = json_array();
-    for (size_t i = 0; i < 4; i++) {
-        json_array_append_new(rtmr, hexj(b->rtmr[i], sizeof b->rtmr[i]));
-    }
-    json_object_set_new(o, "rtmr", rtmr);
-    json_object_set_new(o, "report_data", hexj(b->report_data, sizeof b->report_data));
-    if (b->is_v15) {
-        json_object_set_new(o, "tee_tcb_svn2", hexj(b->tee_tcb_svn2, sizeof b->tee_tcb_svn2));
-        json_object_set_new(o, "mr_service_td", hexj(b->mr_service_td, sizeof b->mr_service_td));
-    }
-
-    json_object_set_new(o, "qe_report", qe_report_json(&q->qe_report));
-    if (pck != NULL) {
-        pck_json(o, pck);
-    }
-    return o;
+    struct cvma_strbuf b = {0};
+    bool first = true;
+    bool ok = cvma_strbuf_add(&b, "{", 1) && quote_members(&b, &first, q, pck) &&
+              cvma_strbuf_add(&b, "}", 1);
+    return cvma_json_tree_of(&b, ok);
 }
 
 /* ---- the typed claims (tdx/tdx_claims.h) ---- */
 
-static json_t *claims_to_json(const void *kind)
+/* A TCB status: null when no TCB level was found (or, for the module's, none was given). */
+static bool status_m(struct cvma_strbuf *b, bool *first, const char *key, bool found, const char *v)
+{
+    return found ? cvma_jm_str(b, first, key, v) : cvma_jm_null(b, first, key);
+}
+
+static bool claims_write(struct cvma_strbuf *b, const void *kind)
 {
     const struct cvma_tdx_claims *c = kind;
     const struct cvma_tdx_tcb_result *t = &c->tcb;
     bool found = t->level_found; /* else every status and the date are null */
-    json_t *o = cvma_tdx_quote_json(&c->quote, c->has_pck ? &c->pck : NULL);
-    json_t *adv = json_array();
-    if (o == NULL || adv == NULL) {
-        json_decref(o);
-        json_decref(adv);
-        return NULL;
+    bool first = true;
+    bool ok = cvma_strbuf_add(b, "{", 1) &&
+              quote_members(b, &first, &c->quote, c->has_pck ? &c->pck : NULL) &&
+              status_m(b, &first, "tcb_status", found, t->status) &&
+              status_m(b, &first, "platform_tcb_status", found, t->platform_status) &&
+              status_m(b, &first, "qe_tcb_status", found, t->qe_status) &&
+              status_m(b, &first, "module_tcb_status", found && t->module_status[0],
+                       t->module_status) &&
+              status_m(b, &first, "tcb_date", found, t->tcb_date) &&
+              cvma_json_key(b, &first, "advisory_ids") && cvma_strbuf_add(b, "[", 1);
+    for (size_t i = 0; ok && i < t->advisory_ids.n; i++) {
+        ok = (i == 0 || cvma_strbuf_add(b, ",", 1)) &&
+             cvma_json_write_str_lossy(b, t->advisory_ids.ids[i], strlen(t->advisory_ids.ids[i]));
     }
-    json_object_set_new(o, "tcb_status", found ? json_string(t->status) : json_null());
-    json_object_set_new(o, "platform_tcb_status",
-                        found ? json_string(t->platform_status) : json_null());
-    json_object_set_new(o, "qe_tcb_status", found ? json_string(t->qe_status) : json_null());
-    json_object_set_new(o, "module_tcb_status",
-                        found && t->module_status[0] ? json_string(t->module_status) : json_null());
-    json_object_set_new(o, "tcb_date", found ? json_string(t->tcb_date) : json_null());
-    for (size_t i = 0; i < t->advisory_ids.n; i++) {
-        json_array_append_new(adv, json_string(t->advisory_ids.ids[i]));
-    }
-    json_object_set_new(o, "advisory_ids", adv);
-    json_object_set_new(o, "tcb_evaluation_data_number",
-                        json_integer(c->tcb_evaluation_data_number));
-    return o;
+    return ok && cvma_strbuf_add(b, "]", 1) &&
+           cvma_jm_int(b, &first, "tcb_evaluation_data_number", c->tcb_evaluation_data_number) &&
+           cvma_strbuf_add(b, "}", 1);
+}
+
+static json_t *claims_to_json(const void *kind)
+{
+    struct cvma_strbuf b = {0};
+    return cvma_json_tree_of(&b, claims_write(&b, kind));
 }
 
 static void claims_free(void *kind)
@@ -226,6 +203,7 @@ static void claims_free(void *kind)
 const struct cvma_claims_ops cvma_tdx_claims_ops = {
         .key = "tdx",
         .to_json = claims_to_json,
+        .write = claims_write,
         .free = claims_free,
 };
 
