@@ -129,6 +129,10 @@ struct cvma_claims_ops {
     const char *key;                      /* the JSON key of the kind's object: "snp", "tdx" */
     json_t *(*to_json)(const void *kind); /* the kind's object (new reference), NULL: no memory */
     void (*free)(void *kind);
+    /* A kind whose claims hold other kinds' (azure-snp, azure-tdx, svsm-vtpm: the hardware
+     * report's and the TPM quote's): the held claims of the kind ops describes, else NULL.
+     * NULL for a kind that holds none. */
+    const void *(*part)(const void *kind, const struct cvma_claims_ops *ops);
 };
 
 struct cvma_claims {
@@ -148,6 +152,9 @@ struct cvma_claims {
 void cvma_claims_set_kind(struct cvma_claims *c, const struct cvma_claims_ops *ops, void *kind);
 /* The kind's struct when c holds claims of the kind ops describes, else NULL. */
 const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_claims_ops *ops);
+/* The verified claims of the kind ops describes in c: c's kind's own, or those its kind holds
+ * (ops->part); NULL when there are none. */
+const void *cvma_claims_find(const struct cvma_claims *c, const struct cvma_claims_ops *ops);
 /* Frees the kind's claims and clears c. */
 void cvma_claims_cleanup(struct cvma_claims *c);
 
