@@ -85,10 +85,17 @@ static void azure_claims_free(void *kind)
     free(c);
 }
 
+static const void *azure_claims_part(const void *kind, const struct cvma_claims_ops *ops)
+{
+    const struct azure_claims *c = kind;
+    return cvma_tpm_bound_claims_part(&c->bound, ops);
+}
+
 static const struct cvma_claims_ops azure_claims_ops = {
         .key = "azure",
         .to_json = azure_claims_to_json,
         .free = azure_claims_free,
+        .part = azure_claims_part,
 };
 
 /* see azure/azure.h */

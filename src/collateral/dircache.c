@@ -10,9 +10,7 @@
 struct entry {
     char *tag, *dir; /* NULL tag: empty slot */
     struct cvma_dircache_stamp stamp;
-    uint8_t *val;
-    size_t len;
-    void *obj; /* or an object (val NULL), of ops */
+    void *obj; /* of ops */
     const struct cvma_dircache_obj_ops *ops;
     uint64_t used;
 };
@@ -44,7 +42,6 @@ static void entry_clear(struct entry *e)
 {
     free(e->tag);
     free(e->dir);
-    free(e->val);
     if (e->obj != NULL) {
         e->ops->free(e->obj);
     }
@@ -128,8 +125,7 @@ static struct entry *find(struct cvma_dircache *c, const char *tag, const char *
     return NULL;
 }
 
-/* The entry (tag, dir) of this kind (ops NULL: bytes) when its stamp equals *stamp, or NULL.
- * Under the lock. */
+/* The entry (tag, dir) of ops when its stamp equals *stamp, or NULL. Under the lock. */
 static struct entry *find_fresh(struct cvma_dircache *c, const char *tag, const char *dir,
                                 const struct cvma_dircache_stamp *stamp,
                                 const struct cvma_dircache_obj_ops *ops)
@@ -144,32 +140,6 @@ static struct entry *find_fresh(struct cvma_dircache *c, const char *tag, const 
 static void count(struct cvma_dircache *c, enum cvma_status st)
 {
     atomic_fetch_add_explicit(st == CVMA_OK ? &c->hits : &c->misses, 1, memory_order_relaxed);
-}
-
-enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const char *tag, const char *dir,
-                                   const struct cvma_dircache_stamp *stamp, struct cvma_buf *out)
-{
-    enum cvma_status st = CVMA_E_IO;
-    out->p = NULL;
-    out->len = 0;
-    pthread_mutex_lock(&c->mu);
-    struct entry *e = find_fresh(c, tag, dir, stamp, NULL);
-    if (e != NULL) {
-        /* One spare byte so that an empty value still owns a buffer. */
-        if ((out->p = malloc(e->len + 1)) == NULL) {
-            st = CVMA_E_NOMEM;
-        } else {
-            if (e->len > 0) {
-                memcpy(out->p, e->val, e->len);
-            }
-            out->len = e->len;
-            e->used = ++c->clock;
-            st = CVMA_OK;
-        }
-    }
-    pthread_mutex_unlock(&c->mu);
-    count(c, st);
-    return st;
 }
 
 enum cvma_status cvma_dircache_get_obj(struct cvma_dircache *c, const char *tag, const char *dir,
@@ -237,26 +207,6 @@ static void store(struct cvma_dircache *c, struct entry *n)
     n->used = ++c->clock;
     *e = *n;
     pthread_mutex_unlock(&c->mu);
-}
-
-void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir,
-                       const struct cvma_dircache_stamp *stamp, const uint8_t *val, size_t len)
-{
-    struct entry n = {0};
-    if (too_recent(stamp)) {
-        return;
-    }
-    if ((n.tag = strdup(tag)) == NULL || (n.dir = strdup(dir)) == NULL ||
-        (n.val = malloc(len + 1)) == NULL) {
-        entry_clear(&n);
-        return;
-    }
-    if (len > 0) {
-        memcpy(n.val, val, len);
-    }
-    n.len = len;
-    n.stamp = *stamp;
-    store(c, &n);
 }
 
 void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char *dir,

@@ -2,8 +2,8 @@
  * The collateral directory's files, decoded once: a small in-memory cache, owned by a
  * verifier and shared by its threads, of what a loader made of a set of files of one
  * directory (for SEV-SNP: the DER certificates and CRL of --collateral DIR; for TDX: the
- * decoded issuer chains and CRLs and the documents' bytes). Vendor-free: a value is opaque
- * bytes, or an object with its own copy and free functions, under a tag chosen by the loader.
+ * decoded issuer chains and CRLs and the documents' bytes). Vendor-free: a value is an object
+ * of the loader's with its own copy and free functions, under a tag chosen by the loader.
  *
  * Invalidation: every use stats the files again (device, inode, size, modification and
  * change times to the nanosecond, or absence); an entry is used only when all of them are as
@@ -63,40 +63,27 @@ bool cvma_dircache_stamp_equal(const struct cvma_dircache_stamp *a,
                                const struct cvma_dircache_stamp *b);
 
 /*
- * The value stored under (tag, dir) when its stamp equals *stamp: CVMA_OK with a copy in
- * *out (malloc'd); CVMA_E_IO when there is none (a miss); CVMA_E_NOMEM.
- */
-CVMA_MUST_USE enum cvma_status cvma_dircache_get(struct cvma_dircache *c, const char *tag,
-                                                 const char *dir,
-                                                 const struct cvma_dircache_stamp *stamp,
-                                                 struct cvma_buf *out);
-
-/* Stores (a copy of) val under (tag, dir, *stamp), replacing what was there; the least
- * recently used entry makes room. Nothing stored when out of memory or when a file of the
- * stamp changed within CVMA_DIRCACHE_SETTLE_SECONDS. */
-void cvma_dircache_put(struct cvma_dircache *c, const char *tag, const char *dir,
-                       const struct cvma_dircache_stamp *stamp, const uint8_t *val, size_t len);
-
-/*
- * A value may also be an object of the loader's (decoded certificates, say) instead of bytes:
- * dup makes the copy a get hands out (called under the cache's lock; it may share immutable
- * parts by reference count; NULL: out of memory), free frees the object. An entry is of one
- * kind: a get of bytes does not see an object, nor a get_obj of other ops.
+ * A value is an object of the loader's (decoded certificates, say): dup makes the copy a get
+ * hands out (called under the cache's lock; it may share immutable parts by reference count;
+ * NULL: out of memory), free frees the object. An entry is of its ops: a get_obj of other ops
+ * does not see it.
  */
 struct cvma_dircache_obj_ops {
     void *(*dup)(const void *obj);
     void (*free)(void *obj);
 };
 
-/* cvma_dircache_get for an object of ops: CVMA_OK with *out = ops->dup(stored); CVMA_E_IO (a
- * miss); CVMA_E_NOMEM. */
+/* The object of ops stored under (tag, dir) when its stamp equals *stamp: CVMA_OK with
+ * *out = ops->dup(stored); CVMA_E_IO when there is none (a miss); CVMA_E_NOMEM. */
 CVMA_MUST_USE enum cvma_status cvma_dircache_get_obj(struct cvma_dircache *c, const char *tag,
                                                      const char *dir,
                                                      const struct cvma_dircache_stamp *stamp,
                                                      const struct cvma_dircache_obj_ops *ops,
                                                      void **out);
 
-/* cvma_dircache_put for an object: obj is taken (freed with ops->free when not stored). */
+/* Stores obj (taken) under (tag, dir, *stamp), replacing what was there; the least recently
+ * used entry makes room. Nothing stored (obj freed with ops->free) when out of memory or when
+ * a file of the stamp changed within CVMA_DIRCACHE_SETTLE_SECONDS. */
 void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char *dir,
                            const struct cvma_dircache_stamp *stamp, void *obj,
                            const struct cvma_dircache_obj_ops *ops);

@@ -150,6 +150,17 @@ const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_clai
     return c->verified && c->ops == ops ? c->kind : NULL;
 }
 
+const void *cvma_claims_find(const struct cvma_claims *c, const struct cvma_claims_ops *ops)
+{
+    if (!c->verified || c->ops == NULL || c->kind == NULL) {
+        return NULL;
+    }
+    if (c->ops == ops) {
+        return c->kind;
+    }
+    return c->ops->part != NULL ? c->ops->part(c->kind, ops) : NULL;
+}
+
 void cvma_claims_cleanup(struct cvma_claims *c)
 {
     cvma_claims_set_kind(c, NULL, NULL);

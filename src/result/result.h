@@ -133,6 +133,10 @@ struct cvma_claims_ops {
      * kind that has it makes to_json a parse of what it writes: one definition of the object. */
     bool (*write)(struct cvma_strbuf *b, const void *kind);
     void (*free)(void *kind);
+    /* A kind whose claims hold other kinds' (azure-snp, azure-tdx, svsm-vtpm: the hardware
+     * report's and the TPM quote's): the held claims of the kind ops describes, else NULL.
+     * NULL for a kind that holds none. */
+    const void *(*part)(const void *kind, const struct cvma_claims_ops *ops);
 };
 
 struct cvma_claims {
@@ -152,6 +156,9 @@ struct cvma_claims {
 void cvma_claims_set_kind(struct cvma_claims *c, const struct cvma_claims_ops *ops, void *kind);
 /* The kind's struct when c holds claims of the kind ops describes, else NULL. */
 const void *cvma_claims_kind(const struct cvma_claims *c, const struct cvma_claims_ops *ops);
+/* The verified claims of the kind ops describes in c: c's kind's own, or those its kind holds
+ * (ops->part); NULL when there are none. */
+const void *cvma_claims_find(const struct cvma_claims *c, const struct cvma_claims_ops *ops);
 /* Frees the kind's claims and clears c. */
 void cvma_claims_cleanup(struct cvma_claims *c);
 

@@ -124,14 +124,20 @@ bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struc
                           struct cvma_result *tq, struct cvma_tpm_bound_claims *out);
 /* Sets b's hardware and quote claims objects in o, each under its kind's key. */
 void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims *b);
+/* b's claims of the kind ops describes (the hardware's or the quote's), else NULL: a bound
+ * kind's cvma_claims_ops.part. */
+const void *cvma_tpm_bound_claims_part(const struct cvma_tpm_bound_claims *b,
+                                       const struct cvma_claims_ops *ops);
 /* Frees b's claims objects (not b). */
 void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b);
 
 /*
  * The vTPM AK of a result of kind tpm, azure-snp, azure-tdx or svsm-vtpm as a JWK (new
- * reference): claims.tpm.ak.jwk, or the quote's object inside the kind's (claims.azure.tpm.ak.
- * jwk, claims.svsm_vtpm.tpm.ak.jwk). NULL for other kinds, unverified claims, an AK nothing
- * vouches for (TPM_AK_NOT_BOUND), or no memory.
+ * reference), from the typed claims: the AK the quote verified with, held by the quote's claims
+ * (kind tpm) or by the kind's claims that hold the quote's (cvma_claims_find); its JWK is the
+ * claims JSON's claims.tpm.ak.jwk (claims.azure.tpm.ak.jwk, claims.svsm_vtpm.tpm.ak.jwk).
+ * NULL for other kinds, unverified claims, an AK nothing vouches for (TPM_AK_NOT_BOUND,
+ * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH), or no memory.
  * The caller decides whether the result vouches for it (not contraindicated).
  */
 json_t *cvma_tpm_attested_key(const struct cvma_result *res);

@@ -749,9 +749,11 @@ static void eventlog_check(const struct cvma_span *log, const TPML_PCR_SELECTION
     free(q);
 }
 
-/* The quote's claims in the result: the "tpm" object, built once the signature verified. */
+/* The quote's claims in the result: the "tpm" object, built once the signature verified, and
+ * the AK the signature verified with (the attested key, cvma_tpm_attested_key). */
 struct tpm_claims {
     json_t *obj;
+    EVP_PKEY *ak; /* owned reference */
 };
 
 static json_t *tpm_claims_to_json(const void *kind)
@@ -764,6 +766,7 @@ static void tpm_claims_free(void *kind)
 {
     struct tpm_claims *c = kind;
     json_decref(c->obj);
+    EVP_PKEY_free(c->ak);
     free(c);
 }
 
@@ -813,9 +816,7 @@ static json_t *claims_json(const struct cvma_tpm_attest *at, const TPMT_SIGNATUR
 json_t *cvma_tpm_attested_key(const struct cvma_result *res)
 {
     static const char *const kinds[] = {"tpm", "azure-snp", "azure-tdx", "svsm-vtpm"};
-    json_t *claims, *tpm, *jwk = NULL;
-    const char *key;
-    json_t *val;
+    const struct tpm_claims *tc;
     bool ours = false;
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(kinds); i++) {
@@ -826,25 +827,11 @@ json_t *cvma_tpm_attested_key(const struct cvma_result *res)
     ours = ours && !cvma_verdict_has(&res->verdict, CVMA_R_TPM_AK_NOT_BOUND) &&
            !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_AK_EK_UNPROVEN) &&
            !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_CREDENTIAL_MISMATCH);
-    if (!ours || !res->claims.verified || (claims = cvma_result_claims_json(res)) == NULL) {
+    /* The quote's claims: the kind's own (tpm), or those a bound kind holds. */
+    if (!ours || (tc = cvma_claims_find(&res->claims, &tpm_claims_ops)) == NULL || tc->ak == NULL) {
         return NULL;
     }
-    /* claims.tpm (kind tpm), or the quote's object inside the kind's (claims.azure.tpm). */
-    tpm = json_object_get(claims, "tpm");
-    json_object_foreach(claims, key, val)
-    {
-        if (tpm == NULL && json_is_object(val) && json_is_object(json_object_get(val, "tpm"))) {
-            tpm = json_object_get(val, "tpm");
-        }
-    }
-    jwk = json_object_get(json_object_get(tpm, "ak"), "jwk");
-    if (json_is_object(jwk)) {
-        json_incref(jwk);
-    } else {
-        jwk = NULL;
-    }
-    json_decref(claims);
-    return jwk;
+    return cvma_pubkey_jwk(tc->ak);
 }
 
 /* see tpm/tpm.h */
@@ -933,12 +920,14 @@ void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_resul
     }
     struct tpm_claims *tc = NULL;
     if ((claims = claims_json(at, sig, hash, &ak, spki_hash, pcrs_ok ? pcrs : NULL)) == NULL ||
-        (tc = malloc(sizeof *tc)) == NULL) {
+        (tc = malloc(sizeof *tc)) == NULL || !EVP_PKEY_up_ref(ak.key)) {
         json_decref(claims);
+        free(tc);
         v->oom = true;
     } else {
         /* No measurement of its own: the claims JSON is {"tpm": {...}} (measurement_len 0). */
         tc->obj = claims;
+        tc->ak = ak.key;
         cvma_claims_set_kind(&res->claims, &tpm_claims_ops, tc);
         res->claims.verified = true;
     }
@@ -1004,6 +993,19 @@ void cvma_tpm_bound_claims_to_json(json_t *o, const struct cvma_tpm_bound_claims
     if (b->tpm_ops != NULL && b->tpm != NULL) {
         json_object_set_new(o, b->tpm_ops->key, b->tpm_ops->to_json(b->tpm));
     }
+}
+
+/* see tpm/tpm.h */
+const void *cvma_tpm_bound_claims_part(const struct cvma_tpm_bound_claims *b,
+                                       const struct cvma_claims_ops *ops)
+{
+    if (ops == NULL) {
+        return NULL;
+    }
+    if (b->hw_ops == ops) {
+        return b->hw;
+    }
+    return b->tpm_ops == ops ? b->tpm : NULL;
 }
 
 /* see tpm/tpm.h */

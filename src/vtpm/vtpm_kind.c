@@ -55,10 +55,17 @@ static void svsm_claims_free(void *kind)
     free(c);
 }
 
+static const void *svsm_claims_part(const void *kind, const struct cvma_claims_ops *ops)
+{
+    const struct svsm_claims *c = kind;
+    return cvma_tpm_bound_claims_part(&c->bound, ops);
+}
+
 static const struct cvma_claims_ops svsm_claims_ops = {
         .key = "svsm_vtpm",
         .to_json = svsm_claims_to_json,
         .free = svsm_claims_free,
+        .part = svsm_claims_part,
 };
 
 /* The EK (the manifest) and the AK's public area of the bundle; false with err set. */

@@ -287,41 +287,130 @@ static void test_dircache_tdx_hits_and_sees_a_rewritten_tcb_info(void **state)
     cvma_verifier_free(v);
 }
 
+/* A loader's object for the cache's own tests: one byte; each free counted. */
+struct tobj {
+    uint8_t v;
+};
+static int tobj_frees;
+
+static void *tobj_dup(const void *o)
+{
+    struct tobj *d = malloc(sizeof *d);
+    if (d != NULL) {
+        *d = *(const struct tobj *)o;
+    }
+    return d;
+}
+
+static void tobj_free(void *o)
+{
+    tobj_frees++;
+    free(o);
+}
+
+static const struct cvma_dircache_obj_ops tobj_ops = {.dup = tobj_dup, .free = tobj_free};
+static const struct cvma_dircache_obj_ops tobj_other_ops = {.dup = tobj_dup, .free = tobj_free};
+
+static struct tobj *tobj_new(uint8_t v)
+{
+    struct tobj *o = malloc(sizeof *o);
+    assert_non_null(o);
+    o->v = v;
+    return o;
+}
+
+/* The value under (tag, dir, *stamp) of ops, -1 on a miss. */
+static int tobj_get(struct cvma_dircache *dc, const char *tag, const char *dir,
+                    const struct cvma_dircache_stamp *stamp,
+                    const struct cvma_dircache_obj_ops *ops)
+{
+    void *out = NULL;
+    enum cvma_status st = cvma_dircache_get_obj(dc, tag, dir, stamp, ops, &out);
+    if (st == CVMA_E_IO) {
+        assert_null(out);
+        return -1;
+    }
+    assert_int_equal(st, CVMA_OK);
+    assert_non_null(out);
+    int v = ((struct tobj *)out)->v;
+    free(out);
+    return v;
+}
+
 static void test_dircache_stamp_tracks_absence_and_contents(void **state)
 {
     struct fx *f = *state;
     struct cvma_dircache *dc = cvma_dircache_new(2);
     const char *names[] = {"ark.pem", "not-there.pem"};
     struct cvma_dircache_stamp a, b;
-    struct cvma_buf out;
     const uint8_t val[] = {1, 2, 3};
 
     assert_non_null(dc);
+    tobj_frees = 0;
     assert_true(cvma_dircache_stamp(f->dir, names, 2, &a));
-    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &a, &out), CVMA_E_IO);
-    cvma_dircache_put(dc, "t", f->dir, &a, val, sizeof val);
-    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &a, &out), CVMA_OK);
-    assert_memory_equal(out.p, val, sizeof val);
-    assert_int_equal(out.len, sizeof val);
-    cvma_buf_free(&out);
-    /* Another tag or directory is another entry. */
-    assert_int_equal(cvma_dircache_get(dc, "u", f->dir, &a, &out), CVMA_E_IO);
-    assert_int_equal(cvma_dircache_get(dc, "t", f->other, &a, &out), CVMA_E_IO);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &a, &tobj_ops), -1);
+    cvma_dircache_put_obj(dc, "t", f->dir, &a, tobj_new(7), &tobj_ops);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &a, &tobj_ops), 7);
+    assert_int_equal(tobj_frees, 0); /* a get hands out a copy; the stored one stays */
+    assert_int_equal(cvma_dircache_hits(dc), 1);
+    assert_int_equal(cvma_dircache_misses(dc), 1);
+    /* Another tag, directory or kind of object is another entry. */
+    assert_int_equal(tobj_get(dc, "u", f->dir, &a, &tobj_ops), -1);
+    assert_int_equal(tobj_get(dc, "t", f->other, &a, &tobj_ops), -1);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &a, &tobj_other_ops), -1);
 
     /* A file that appears changes the stamp. */
     char *p = tu_path(f->dir, "not-there.pem");
     tu_write(p, val, sizeof val);
     assert_true(cvma_dircache_stamp(f->dir, names, 2, &b));
     assert_false(cvma_dircache_stamp_equal(&a, &b));
-    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &b, &out), CVMA_E_IO);
-    /* Just written: not stored until it settles. */
-    cvma_dircache_put(dc, "t", f->dir, &b, val, sizeof val);
-    assert_int_equal(cvma_dircache_get(dc, "t", f->dir, &b, &out), CVMA_E_IO);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &b, &tobj_ops), -1);
+    /* Just written: not stored until it settles (the object is freed), the entry of the old
+     * stamp is kept. */
+    cvma_dircache_put_obj(dc, "t", f->dir, &b, tobj_new(8), &tobj_ops);
+    assert_int_equal(tobj_frees, 1);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &b, &tobj_ops), -1);
+    /* Settled: stored, replacing the entry of the old stamp. */
+    settle();
+    cvma_dircache_put_obj(dc, "t", f->dir, &b, tobj_new(9), &tobj_ops);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &b, &tobj_ops), 9);
+    assert_int_equal(tobj_frees, 2);
+    assert_int_equal(tobj_get(dc, "t", f->dir, &a, &tobj_ops), -1);
+    /* Removed again: the stamp is the first one's. */
     unlink(p);
     free(p);
     assert_true(cvma_dircache_stamp(f->dir, names, 2, &b));
     assert_true(cvma_dircache_stamp_equal(&a, &b));
     cvma_dircache_free(dc);
+    assert_int_equal(tobj_frees, 3);
+}
+
+/* At most capacity entries: the least recently used one makes room (and is freed). */
+static void test_dircache_capacity_evicts_the_least_recently_used(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_dircache *dc = cvma_dircache_new(2);
+    const char *names[] = {"ark.pem"};
+    struct cvma_dircache_stamp s;
+
+    assert_non_null(dc);
+    tobj_frees = 0;
+    assert_true(cvma_dircache_stamp(f->dir, names, 1, &s));
+    cvma_dircache_put_obj(dc, "a", f->dir, &s, tobj_new(1), &tobj_ops);
+    cvma_dircache_put_obj(dc, "b", f->dir, &s, tobj_new(2), &tobj_ops);
+    assert_int_equal(tobj_get(dc, "a", f->dir, &s, &tobj_ops), 1); /* b is now the oldest */
+    cvma_dircache_put_obj(dc, "c", f->dir, &s, tobj_new(3), &tobj_ops);
+    assert_int_equal(tobj_frees, 1);
+    assert_int_equal(tobj_get(dc, "b", f->dir, &s, &tobj_ops), -1);
+    assert_int_equal(tobj_get(dc, "a", f->dir, &s, &tobj_ops), 1);
+    assert_int_equal(tobj_get(dc, "c", f->dir, &s, &tobj_ops), 3);
+    /* The same (tag, dir) again replaces its entry, evicting nothing else. */
+    cvma_dircache_put_obj(dc, "c", f->dir, &s, tobj_new(4), &tobj_ops);
+    assert_int_equal(tobj_frees, 2);
+    assert_int_equal(tobj_get(dc, "a", f->dir, &s, &tobj_ops), 1);
+    assert_int_equal(tobj_get(dc, "c", f->dir, &s, &tobj_ops), 4);
+    cvma_dircache_free(dc);
+    assert_int_equal(tobj_frees, 4);
 }
 
 static void test_dircache_cold_verifier_has_none(void **state)
@@ -339,6 +428,7 @@ int main(void)
             cmocka_unit_test(test_dircache_hits_while_unchanged_and_reloads_a_rewritten_file),
             cmocka_unit_test(test_dircache_sees_a_valid_file_replaced_by_rename),
             cmocka_unit_test(test_dircache_stamp_tracks_absence_and_contents),
+            cmocka_unit_test(test_dircache_capacity_evicts_the_least_recently_used),
             cmocka_unit_test(test_dircache_cold_verifier_has_none),
             cmocka_unit_test(test_dircache_tdx_hits_and_sees_a_rewritten_tcb_info),
     };

@@ -12,11 +12,16 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
+#include "azure/azure.h"
 #include "collateral/source.h"
+#include "common/base64.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
+#include "snp/snp_claims.h"
+#include "snp/snp_internal.h"
 #include "testutil.h"
 #include "tpm/tpm.h"
+#include "tu_jwk.h"
 #include "vtpm/vtpm.h"
 
 /* A TPMT_PUBLIC like the TCG EK template L-1 (random modulus), marshalled. */
@@ -294,6 +299,33 @@ static void make_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len, stru
     buf_set(sig, buf, off);
 }
 
+/* claims.<key>.tpm.ak.jwk (key NULL: claims.tpm.ak.jwk) of res's claims JSON (new reference). */
+static json_t *claims_ak_jwk(const struct cvma_result *res, const char *key)
+{
+    json_t *c = cvma_result_claims_json(res);
+    json_t *k = key != NULL ? json_object_get(c, key) : c;
+    json_t *jwk = json_object_get(json_object_get(json_object_get(k, "tpm"), "ak"), "jwk");
+    json_incref(jwk);
+    json_decref(c);
+    return jwk;
+}
+
+/* The attested key of res: the JSON's AK JWK and the key k itself. */
+static void expect_attested(const struct cvma_result *res, const char *key, EVP_PKEY *k)
+{
+    json_t *want = claims_ak_jwk(res, key);
+    json_t *got = cvma_tpm_attested_key(res);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_true(json_equal(got, want));
+    EVP_PKEY *back = tu_jwk_key(got);
+    assert_non_null(back);
+    assert_int_equal(EVP_PKEY_eq(back, k), 1);
+    EVP_PKEY_free(back);
+    json_decref(got);
+    json_decref(want);
+}
+
 static const char *claims_ak_binding(const struct cvma_result *res, char *out, size_t n)
 {
     json_t *c = cvma_result_claims_json(res);
@@ -359,9 +391,7 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     assert_false(cvma_verdict_has_error(&r.res.verdict));
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
     assert_int_equal(r.res.status, CVMA_AFFIRMING);
-    json_t *ajwk = cvma_tpm_attested_key(&r.res);
-    assert_non_null(ajwk);
-    json_decref(ajwk);
+    expect_attested(&r.res, "svsm_vtpm", ak);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "credential-activation");
 
     /* Another secret returned: the AK is not in that TPM. */
@@ -401,6 +431,150 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     run_done(&r);
 }
 
+/* ---- the attested key: the AK as the verifier holds it (typed claims), per kind ---- */
+
+static const char PCRS0[] =
+        "{\"sha256\": {\"0\": "
+        "\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
+
+/* Runtime claims naming k as HCLAkPub (cl bytes into claims); report_data: their SHA-256,
+ * then 32 zero bytes. */
+static size_t runtime_claims(EVP_PKEY *k, char *claims, size_t cap, uint8_t report_data[64])
+{
+    uint8_t nb[256];
+    BIGNUM *n = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
+    assert_int_equal(BN_bn2binpad(n, nb, sizeof nb), 256);
+    BN_free(n);
+    char *n64 = cvma_base64_encode(nb, sizeof nb, CVMA_B64_URL);
+    assert_non_null(n64);
+    int cl = snprintf(claims, cap,
+                      "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", "
+                      "\"n\": \"%s\"}], \"user-data\": \"00\"}",
+                      n64);
+    free(n64);
+    assert_true(cl > 0 && (size_t)cl < cap);
+    memset(report_data, 0, 64);
+    assert_int_equal(EVP_Digest(claims, (size_t)cl, report_data, NULL, EVP_sha256(), NULL), 1);
+    return (size_t)cl;
+}
+
+static void put32(uint8_t *p, size_t x)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+/* An HCL report (SEV-SNP): header, the report rep, the runtime data header, the claims. */
+static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
+                     struct cvma_buf *out)
+{
+    size_t rt = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN;
+    size_t len = rt + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
+    uint8_t *b = calloc(1, len);
+    assert_int_equal(rep->len, CVMA_AZURE_HW_REPORT_LEN);
+    assert_non_null(b);
+    memcpy(b, "HCLA", 4);
+    put32(b + 4, 1);
+    put32(b + 8, len - CVMA_AZURE_HCL_HEADER_LEN);
+    put32(b + 12, 2);
+    memcpy(b + CVMA_AZURE_HCL_HEADER_LEN, rep->p, rep->len);
+    put32(b + rt, CVMA_AZURE_RUNTIME_HDR_LEN + cl);
+    put32(b + rt + 4, 1);
+    put32(b + rt + 8, CVMA_AZURE_REPORT_TYPE_SNP);
+    put32(b + rt + 12, CVMA_AZURE_HASH_TYPE_SHA256);
+    put32(b + rt + 16, cl);
+    memcpy(b + rt + CVMA_AZURE_RUNTIME_HDR_LEN, claims, cl);
+    out->p = b;
+    out->len = len;
+}
+
+static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
+{
+    uint8_t nonce[32], akb[1024], rd[64];
+    char claims[1024];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[3];
+    struct cvma_tpm_quote_in in;
+    struct cvma_result res;
+    struct run r;
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    make_quote(ak, nonce, sizeof nonce, &msg, &sig);
+
+    /* tpm: a quote whose AK something vouches for; the same quote with nothing: none. */
+    memset(&in, 0, sizeof in);
+    in.attest = (struct cvma_span){msg.p, msg.len};
+    in.sig = (struct cvma_span){sig.p, sig.len};
+    in.ak = (struct cvma_span){akb, akl};
+    in.pcrs = (struct cvma_span){(const uint8_t *)PCRS0, strlen(PCRS0)};
+    in.has_nonce = true;
+    in.nonce = nonce;
+    in.nonce_len = sizeof nonce;
+    in.ak_bound_by = "test";
+    cvma_result_init(&res, "tpm", time(NULL));
+    cvma_tpm_quote_verify(&in, &res);
+    cvma_result_finish(&res);
+    assert_false(cvma_verdict_has_error(&res.verdict));
+    expect_attested(&res, NULL, ak);
+    cvma_result_cleanup(&res);
+    in.ak_bound_by = NULL;
+    cvma_result_init(&res, "tpm", time(NULL));
+    cvma_tpm_quote_verify(&in, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_TPM_AK_NOT_BOUND));
+    assert_true(res.claims.verified);
+    assert_null(cvma_tpm_attested_key(&res));
+    cvma_result_cleanup(&res);
+
+    /* azure-snp: the AK is HCLAkPub of runtime claims a simulated SEV-SNP report vouches for;
+     * the quote's claims are held inside the kind's (claims.azure.tpm). */
+    size_t cl = runtime_claims(ak, claims, sizeof claims, rd);
+    sim(&r, rd, 0);
+    make_hcl(&r.rep, claims, cl, &hcl);
+    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
+    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
+    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 3;
+    r.vo.has_nonce = true;
+    memcpy(r.vo.nonce, nonce, sizeof nonce);
+    r.vo.nonce_len = sizeof nonce;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "azure-snp", r.vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+    cvma_result_finish(&r.res);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    expect_attested(&r.res, "azure", ak);
+    /* The hardware's claims are found the same way, and are the kind's hardware claims. */
+    assert_non_null(cvma_claims_find(&r.res.claims, &cvma_snp_claims_ops));
+    assert_ptr_equal(cvma_claims_find(&r.res.claims, &cvma_snp_claims_ops),
+                     cvma_azure_hw_claims(&r.res, &cvma_snp_claims_ops));
+
+    /* sev-snp: verified claims with no AK: none, whatever the result says its kind is. */
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "sev-snp", r.vo.at);
+    r.vo.n_collateral_parts = 0;
+    r.vo.has_nonce = false;
+    cvma_snp_verify(r.rep.p, r.rep.len, &r.vo, NULL, &r.res);
+    cvma_result_finish(&r.res);
+    assert_true(r.res.claims.verified);
+    assert_null(cvma_tpm_attested_key(&r.res));
+    r.res.tee = "azure-snp";
+    assert_null(cvma_tpm_attested_key(&r.res));
+    r.res.tee = "sev-snp";
+
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    run_done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +583,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_weak_binding_is_named_weaker),
             cmocka_unit_test(test_vtpm_credential_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
+            cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
