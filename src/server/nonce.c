@@ -1,8 +1,6 @@
 #include "server/nonce.h"
 
-#include <errno.h>
 #include <hiredis/hiredis.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "common/base64.h"
 #include "common/util.h"
+#include "server/redis_pool.h"
 
 /* Layout: random || expiry (8 bytes, big-endian seconds) || HMAC-SHA256 truncated to mac_len,
  * where mac_len is half the nonce (16, 24 or 32 bytes). The MAC covers the size too. */
@@ -96,8 +95,6 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 
 #define BUCKETS 65536
 
-#define SPENT_POOL 16 /* idle Redis connections kept: more than a service has workers */
-
 struct spent_entry {
     struct spent_entry *next;
     time_t expires;
@@ -112,65 +109,8 @@ struct cvma_spent {
     time_t swept;           /* the last full sweep */
     /* redis */
     bool redis;
-    char host[CVMA_REDIS_HOST_MAX];
-    int port, db;
-    redisContext *pool[SPENT_POOL]; /* idle connections, under lock */
-    size_t n_pool;
+    struct cvma_redis_pool *pool; /* connections of their own for the spends */
 };
-
-static bool parse_redis_url(struct cvma_spent *s, const char *url, char *err, size_t err_len)
-{
-    return cvma_redis_url_parse(url, s->host, &s->port, &s->db, err, err_len);
-}
-
-bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
-                          char *err, size_t err_len)
-{
-    const char *p = url;
-    if (strncmp(p, "redis://", 8) != 0) {
-        cvma_errf(err, err_len, "--redis wants redis://HOST[:PORT][/DB], not '%s'", url);
-        return false;
-    }
-    p += 8;
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
-        cvma_errf(err, err_len, "--redis '%s': no host", url);
-        return false;
-    }
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    p += hl;
-    *port = 6379;
-    *db = 0;
-    char *end = NULL;
-    if (*p == ':') {
-        errno = 0;
-        long v = strtol(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || v < 1 || v > 65535) {
-            cvma_errf(err, err_len, "--redis '%s': bad port", url);
-            return false;
-        }
-        *port = (int)v;
-        p = end;
-    }
-    if (*p == '/' && p[1] != '\0') {
-        errno = 0;
-        long v = strtol(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || *end != '\0' || v < 0 || v > 1000) {
-            cvma_errf(err, err_len, "--redis '%s': bad database number", url);
-            return false;
-        }
-        *db = (int)v;
-        p = end;
-    } else if (*p == '/') {
-        p++;
-    }
-    if (*p != '\0') {
-        cvma_errf(err, err_len, "--redis '%s': trailing characters", url);
-        return false;
-    }
-    return true;
-}
 
 struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len)
 {
@@ -187,7 +127,7 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_l
     }
     if (redis_url != NULL) {
         s->redis = true;
-        if (!parse_redis_url(s, redis_url, err, err_len)) {
+        if ((s->pool = cvma_redis_pool_new(redis_url, err, err_len)) == NULL) {
             cvma_spent_free(s);
             return NULL;
         }
@@ -209,9 +149,7 @@ void cvma_spent_free(struct cvma_spent *s)
         }
     }
     free(s->b);
-    for (size_t i = 0; i < s->n_pool; i++) {
-        redisFree(s->pool[i]);
-    }
+    cvma_redis_pool_free(s->pool);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -283,82 +221,6 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
     return r;
 }
 
-/* see server/nonce.h */
-struct redisContext *cvma_redis_conn(struct redisContext **rc, const char *host, int port, int db)
-{
-    if (*rc != NULL && (*rc)->err == 0) {
-        return *rc;
-    }
-    if (*rc != NULL) {
-        redisFree(*rc);
-        *rc = NULL;
-    }
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout(host, port, tv);
-    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-        if (c != NULL) {
-            redisFree(c);
-        }
-        return NULL;
-    }
-    if (db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", db);
-        bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-        if (r != NULL) {
-            freeReplyObject(r);
-        }
-        if (!ok) {
-            redisFree(c);
-            return NULL;
-        }
-    }
-    *rc = c;
-    return c;
-}
-
-/* A connection of the caller's own: an idle one from the pool, else a new one; NULL when
- * Redis cannot be reached. */
-static redisContext *take(struct cvma_spent *s)
-{
-    for (;;) {
-        redisContext *c = NULL;
-        pthread_mutex_lock(&s->lock);
-        if (s->n_pool > 0) {
-            c = s->pool[--s->n_pool];
-        }
-        pthread_mutex_unlock(&s->lock);
-        if (c == NULL) {
-            return cvma_redis_conn(&c, s->host, s->port, s->db);
-        }
-        /* An idle connection has nothing to read: readable or hung up means Redis closed it
-         * (a restart, its idle timeout). Dropped before a command goes out on it; a command
-         * already sent is never sent again (a SET NX that did reach Redis would then read as
-         * a replay). */
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) == 0) {
-            return c;
-        }
-        redisFree(c);
-    }
-}
-
-/* Back to the pool; a broken connection (or one over the pool's size) is closed. */
-static void give(struct cvma_spent *s, redisContext *c)
-{
-    if (c == NULL) {
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    if (c->err == 0 && s->n_pool < SPENT_POOL) {
-        s->pool[s->n_pool++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (c != NULL) {
-        redisFree(c);
-    }
-}
-
 void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_t expires,
                       struct cvma_spend_op *op)
 {
@@ -374,7 +236,7 @@ void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_
         return;
     }
     op->decided = CVMA_SPEND_UNAVAILABLE;
-    redisContext *c = take(s);
+    redisContext *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         return;
     }
@@ -415,7 +277,7 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op)
     if (out == CVMA_SPEND_UNAVAILABLE) {
         redisFree(c); /* an error or an answer out of step: never reused */
     } else {
-        give(op->s, c);
+        cvma_redis_give(op->s->pool, c);
     }
     return out;
 }
@@ -433,7 +295,7 @@ bool cvma_spent_healthy(struct cvma_spent *s)
         return true;
     }
     bool ok = false;
-    redisContext *c = take(s);
+    redisContext *c = cvma_redis_take(s->pool);
     if (c != NULL) {
         redisReply *r = redisCommand(c, "PING");
         ok = r != NULL && r->type == REDIS_REPLY_STATUS;
@@ -444,7 +306,7 @@ bool cvma_spent_healthy(struct cvma_spent *s)
             redisFree(c);
             c = NULL;
         }
-        give(s, c);
+        cvma_redis_give(s->pool, c);
     }
     return ok;
 }

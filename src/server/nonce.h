@@ -89,16 +89,4 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op);
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);
 
-/* Parses --redis redis://HOST[:PORT][/DB] (port 6379 and database 0 by default); false with
- * err when malformed. */
-#define CVMA_REDIS_HOST_MAX 256
-bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
-                          char *err, size_t err_len);
-
-/* A connected Redis context for *rc (the caller's, under the caller's lock), or NULL: *rc is
- * kept while it has no error, else freed and replaced by a new connection to host:port
- * (2 s timeouts) that selects database db when it is not 0. */
-struct redisContext;
-struct redisContext *cvma_redis_conn(struct redisContext **rc, const char *host, int port, int db);
-
 #endif

@@ -3,7 +3,6 @@
 
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +11,10 @@
 
 #include "common/hex.h"
 #include "common/util.h"
-#include "server/nonce.h"
+#include "server/redis_pool.h"
 
 struct cvma_redis_store {
-    pthread_mutex_t lock;
-    char host[CVMA_REDIS_HOST_MAX];
-    int port, db;
-    redisContext *rc; /* under lock; reconnected when broken */
+    struct cvma_redis_pool *pool; /* a connection of its own per operation */
 };
 
 /*
@@ -48,11 +44,10 @@ struct cvma_redis_store *cvma_redis_store_new(const char *url, char *err, size_t
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
-    if (!cvma_redis_url_parse(url, rs->host, &rs->port, &rs->db, err, err_len)) {
+    if ((rs->pool = cvma_redis_pool_new(url, err, err_len)) == NULL) {
         free(rs);
         return NULL;
     }
-    pthread_mutex_init(&rs->lock, NULL);
     return rs;
 }
 
@@ -61,17 +56,22 @@ void cvma_redis_store_free(struct cvma_redis_store *rs)
     if (rs == NULL) {
         return;
     }
-    if (rs->rc != NULL) {
-        redisFree(rs->rc);
-    }
-    pthread_mutex_destroy(&rs->lock);
+    cvma_redis_pool_free(rs->pool);
     free(rs);
 }
 
-/* Under rs->lock: a connected context, or NULL. */
-static redisContext *conn(struct cvma_redis_store *rs)
+/* The end of an operation on c: back to the pool when its reply r was in step, else freed
+ * (never reused); r is freed. */
+static void done(struct cvma_redis_store *rs, redisContext *c, redisReply *r, bool in_step)
 {
-    return cvma_redis_conn(&rs->rc, rs->host, rs->port, rs->db);
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    if (in_step) {
+        cvma_redis_give(rs->pool, c);
+    } else if (c != NULL) {
+        redisFree(c);
+    }
 }
 
 static enum cvma_store_answer registry_seen(void *arg, const char *provider, uint64_t version,
@@ -85,19 +85,18 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
     snprintf(ver, sizeof ver, "%020" PRIu64, version);
     cvma_hex_encode(merkle_root, 32, root, sizeof root);
     *seen = 0;
-    pthread_mutex_lock(&rs->lock);
-    redisContext *c = conn(rs);
-    redisReply *r = c != NULL ? redisCommand(c, "EVAL %s 1 cvmattest:registry:%s %s %s",
-                                             rollback_lua, provider, ver, root)
-                              : NULL;
-    pthread_mutex_unlock(&rs->lock);
+    redisContext *c = cvma_redis_take(rs->pool);
     if (c == NULL) {
-        cvma_errf(err, err_len, "redis %s:%d cannot be reached", rs->host, rs->port);
+        cvma_errf(err, err_len, "redis %s cannot be reached", cvma_redis_pool_name(rs->pool));
         return CVMA_STORE_UNAVAILABLE;
     }
-    if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_INTEGER &&
-        (r->element[1]->type == REDIS_REPLY_STRING || r->element[1]->type == REDIS_REPLY_INTEGER)) {
+    redisReply *r = redisCommand(c, "EVAL %s 1 cvmattest:registry:%s %s %s", rollback_lua, provider,
+                                 ver, root);
+    bool in_step = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                   r->element[0]->type == REDIS_REPLY_INTEGER &&
+                   (r->element[1]->type == REDIS_REPLY_STRING ||
+                    r->element[1]->type == REDIS_REPLY_INTEGER);
+    if (in_step) {
         if (r->element[1]->type == REDIS_REPLY_STRING) {
             *seen = strtoull(r->element[1]->str, NULL, 10);
         }
@@ -116,12 +115,10 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
             break;
         }
     } else {
-        cvma_errf(err, err_len, "redis %s:%d: %s", rs->host, rs->port,
+        cvma_errf(err, err_len, "redis %s: %s", cvma_redis_pool_name(rs->pool),
                   r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no answer");
     }
-    if (r != NULL) {
-        freeReplyObject(r);
-    }
+    done(rs, c, r, in_step);
     return a;
 }
 
@@ -144,21 +141,20 @@ static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t
     *p = NULL;
     *len = 0;
     collateral_key(key, k);
-    pthread_mutex_lock(&rs->lock);
-    redisContext *c = conn(rs);
-    redisReply *r = c != NULL ? redisCommand(c, "GET %s", k) : NULL;
-    pthread_mutex_unlock(&rs->lock);
-    if (r != NULL && r->type == REDIS_REPLY_NIL) {
+    redisContext *c = cvma_redis_take(rs->pool);
+    if (c == NULL) {
+        return CVMA_STORE_UNAVAILABLE;
+    }
+    redisReply *r = redisCommand(c, "GET %s", k);
+    bool in_step = r != NULL && (r->type == REDIS_REPLY_NIL || r->type == REDIS_REPLY_STRING);
+    if (in_step && r->type == REDIS_REPLY_NIL) {
         a = CVMA_STORE_MISS;
-    } else if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
-               (*p = malloc(r->len)) != NULL) {
+    } else if (in_step && r->len > 0 && (*p = malloc(r->len)) != NULL) {
         memcpy(*p, r->str, r->len);
         *len = r->len;
         a = CVMA_STORE_OK;
     }
-    if (r != NULL) {
-        freeReplyObject(r);
-    }
+    done(rs, c, r, in_step);
     return a;
 }
 
@@ -172,15 +168,13 @@ static void collateral_put(void *arg, const char *key, const uint8_t *p, size_t 
         return;
     }
     collateral_key(key, k);
-    pthread_mutex_lock(&rs->lock);
-    redisContext *c = conn(rs);
-    redisReply *r = c != NULL ? redisCommand(c, "SET %s %b PX %lld", k, (const char *)p, len,
-                                             (long long)ttl_seconds * 1000)
-                              : NULL;
-    pthread_mutex_unlock(&rs->lock);
-    if (r != NULL) {
-        freeReplyObject(r);
+    redisContext *c = cvma_redis_take(rs->pool);
+    if (c == NULL) {
+        return;
     }
+    redisReply *r = redisCommand(c, "SET %s %b PX %lld", k, (const char *)p, len,
+                                 (long long)ttl_seconds * 1000);
+    done(rs, c, r, r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0);
 }
 
 void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store *out)

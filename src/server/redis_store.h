@@ -8,9 +8,12 @@
  *   cvmattest:collateral:<sha256 hex of the item's cache key>
  *                                     the verifier's value, SET ... PX ttl
  *
- * One connection under a mutex (hiredis contexts are not thread-safe), reconnected when
- * broken; every command has a 2 s time-out. Unreachable Redis: registry_seen answers
- * CVMA_STORE_UNAVAILABLE (REGISTRY_ROLLBACK_NOT_CHECKED), collateral_get a miss.
+ * Each operation runs on a connection of its own from a pool (server/redis_pool.h: hiredis
+ * contexts are not thread-safe), so workers neither queue on one lock nor behind one stalled
+ * command; an idle connection Redis closed (a restart) is replaced before use, and one with
+ * an error or a reply out of step is freed. Every command has a 2 s time-out. Unreachable
+ * Redis: registry_seen answers CVMA_STORE_UNAVAILABLE (REGISTRY_ROLLBACK_NOT_CHECKED),
+ * collateral_get CVMA_STORE_UNAVAILABLE (the verifier fetches as on a miss).
  */
 #ifndef CVMA_SERVER_REDIS_STORE_H
 #define CVMA_SERVER_REDIS_STORE_H

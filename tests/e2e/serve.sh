@@ -457,6 +457,11 @@ if command -v redis-server >/dev/null 2>&1; then
     eq "redis restarted: the next nonce is spent on a new connection" "200 affirming" "$st $(jq -r .status "$T/o13r.json")"
     st=$(curl -s -o /dev/null -w '%{http_code}' "$R1/healthz")
     eq "redis restarted: healthz" 200 "$st"
+    # the state store too: instance G2's idle connection from before is replaced, and its
+    # first registry check after the restart is answered (not REGISTRY_ROLLBACK_NOT_CHECKED)
+    st=$(post "$G2/v1/verify" "$T/b20.json" "$T/o26.json")
+    eq "redis restarted: the registry state is checked on a new connection" "200 affirming 00000000000000000002" \
+        "$st $(jq -r .status "$T/o26.json") $(redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20)"
     kill "$RPID"; wait "$RPID" 2>/dev/null
     st=$(curl -s -o "$T/e" -w '%{http_code}' "$R1/healthz")
     err_is "redis down: healthz" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"

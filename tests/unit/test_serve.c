@@ -1,10 +1,22 @@
-/* The service's pieces: nonces (HMAC-bound expiry, single use) and tokens with exp. */
+/* The service's pieces: nonces (HMAC-bound expiry, single use), tokens with exp, and the
+ * Redis stores (spent nonces, shared state) against a redis-server started here. */
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <openssl/hmac.h>
 
 #include "common/base64.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
 #include "server/nonce.h"
+#include "server/redis_pool.h"
+#include "server/redis_store.h"
 #include "testutil.h"
 
 static const struct cvma_nonce_key key_a = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
@@ -169,6 +181,314 @@ static void test_spent_redis_url(void **state)
     cvma_spent_free(sp);
 }
 
+/* ---- Redis: a redis-server of the test's own on an OS-picked port ---- */
+
+struct tredis {
+    pid_t pid;
+    int port;
+    char *dir;
+    char url[64]; /* database 2, so that the pool's SELECT is exercised */
+};
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* A connection of the test's own, or NULL when nothing answers PING. */
+static redisContext *raw_conn(int port)
+{
+    struct timeval tv = {0, 200000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r = c != NULL && c->err == 0 ? redisCommand(c, "PING") : NULL;
+    bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    if (!ok && c != NULL) {
+        redisFree(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static void redis_start(struct tredis *t)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->port);
+    t->pid = fork();
+    assert_true(t->pid >= 0);
+    if (t->pid == 0) {
+        /* gone with the test, even when it dies; its log not on the test's output */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || freopen("/dev/null", "w", stdout) == NULL ||
+            freopen("/dev/null", "w", stderr) == NULL) {
+            _exit(126);
+        }
+        execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "",
+               "--appendonly", "no", "--dir", t->dir, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        redisContext *c = raw_conn(t->port);
+        if (c != NULL) {
+            redisFree(c);
+            return;
+        }
+        int st = 0;
+        if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+            t->pid = 0;
+            fail_msg("redis-server did not start (exit %d; make deps installs it)",
+                     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        }
+        usleep(100000);
+    }
+    fail_msg("redis-server did not answer on port %d", t->port);
+}
+
+static void redis_stop(struct tredis *t)
+{
+    if (t->pid > 0) {
+        kill(t->pid, SIGTERM);
+        waitpid(t->pid, NULL, 0);
+        t->pid = 0;
+    }
+}
+
+/* Stopped and started again on the same port, empty (no persistence). */
+static void redis_restart(struct tredis *t)
+{
+    redis_stop(t);
+    redis_start(t);
+}
+
+static int redis_setup(void **state)
+{
+    struct tredis *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->dir = tu_tmpdir();
+    t->port = free_port();
+    snprintf(t->url, sizeof t->url, "redis://127.0.0.1:%d/2", t->port);
+    *state = t;
+    redis_start(t);
+    return 0;
+}
+
+static int redis_teardown(void **state)
+{
+    struct tredis *t = *state;
+    redis_stop(t);
+    tu_rmtree(t->dir);
+    free(t->dir);
+    free(t);
+    return 0;
+}
+
+/* A command on c whose answer is an integer. */
+static long long int_cmd(redisContext *c, const char *cmd)
+{
+    redisReply *r = redisCommand(c, cmd);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* The pool: a connection each for two holders at once, in the URL's database; given back,
+ * they are taken again; one with an error is not kept. */
+static void test_redis_pool(void **state)
+{
+    struct tredis *t = *state;
+    char err[128], name[64];
+    struct cvma_redis_pool *p = cvma_redis_pool_new(t->url, err, sizeof err);
+    assert_non_null(p);
+    snprintf(name, sizeof name, "127.0.0.1:%d", t->port);
+    assert_string_equal(cvma_redis_pool_name(p), name);
+    redisContext *a = cvma_redis_take(p), *b = cvma_redis_take(p);
+    assert_non_null(a);
+    assert_non_null(b);
+    long long ia = int_cmd(a, "CLIENT ID"), ib = int_cmd(b, "CLIENT ID");
+    assert_true(ia != ib);
+    redisReply *r = redisCommand(a, "SET pooltest 1");
+    assert_non_null(r);
+    freeReplyObject(r);
+    assert_int_equal(int_cmd(b, "EXISTS pooltest"), 1); /* the same database */
+    redisContext *raw = raw_conn(t->port);
+    assert_non_null(raw);
+    assert_int_equal(int_cmd(raw, "EXISTS pooltest"), 0); /* not database 0 */
+    redisFree(raw);
+    cvma_redis_give(p, a);
+    cvma_redis_give(p, b);
+    redisContext *c = cvma_redis_take(p);
+    assert_non_null(c);
+    long long ic = int_cmd(c, "CLIENT ID");
+    assert_true(ic == ia || ic == ib);
+    c->err = REDIS_ERR_IO; /* as after a time-out: freed, not kept */
+    cvma_redis_give(p, c);
+    redisContext *d = cvma_redis_take(p);
+    assert_non_null(d);
+    assert_int_equal(int_cmd(d, "CLIENT ID"), ic == ia ? ib : ia);
+    cvma_redis_give(p, d);
+    cvma_redis_pool_free(p);
+}
+
+struct store_worker {
+    struct cvma_state_store st;
+    int idx;
+    int rounds;
+    char bad[200]; /* the first wrong answer ("" when none) */
+};
+
+/* Each worker its own keys: every answer must be its own (a connection used by two threads
+ * at once mixes replies up). No cmocka assertions off the main thread. */
+static void *store_work(void *arg)
+{
+    struct store_worker *w = arg;
+    char key[64], val[64], prov[16], err[128];
+    uint8_t root[32], other[32];
+    snprintf(prov, sizeof prov, "prov%d", w->idx);
+    memset(root, w->idx, sizeof root);
+    memset(other, w->idx + 100, sizeof other);
+    for (int i = 1; i <= w->rounds && w->bad[0] == '\0'; i++) {
+        uint8_t *got = NULL;
+        size_t len = 0;
+        uint64_t seen = 0;
+        snprintf(key, sizeof key, "amd-kds item %d/%d", w->idx, i);
+        int n = snprintf(val, sizeof val, "value of worker %d round %d", w->idx, i);
+        w->st.collateral_put(w->st.arg, key, (const uint8_t *)val, (size_t)n, 60);
+        enum cvma_store_answer a = w->st.collateral_get(w->st.arg, key, &got, &len);
+        if (a != CVMA_STORE_OK || len != (size_t)n || memcmp(got, val, len) != 0) {
+            snprintf(w->bad, sizeof w->bad, "worker %d round %d: get %d '%.*s'", w->idx, i, a,
+                     got != NULL ? (int)len : 0, got != NULL ? (const char *)got : "");
+        }
+        free(got);
+        a = w->st.registry_seen(w->st.arg, prov, (uint64_t)i, root, &seen, err, sizeof err);
+        if (w->bad[0] == '\0' && (a != CVMA_STORE_OK || seen != (uint64_t)i)) {
+            snprintf(w->bad, sizeof w->bad, "worker %d round %d: seen %d %llu (%s)", w->idx, i, a,
+                     (unsigned long long)seen, err);
+        }
+        a = w->st.registry_seen(w->st.arg, prov, (uint64_t)i - 1, root, &seen, err, sizeof err);
+        if (w->bad[0] == '\0' && (a != CVMA_STORE_OLDER || seen != (uint64_t)i)) {
+            snprintf(w->bad, sizeof w->bad, "worker %d round %d: older %d %llu", w->idx, i, a,
+                     (unsigned long long)seen);
+        }
+        a = w->st.registry_seen(w->st.arg, prov, (uint64_t)i, other, &seen, err, sizeof err);
+        if (w->bad[0] == '\0' && (a != CVMA_STORE_CONFLICT || seen != (uint64_t)i)) {
+            snprintf(w->bad, sizeof w->bad, "worker %d round %d: conflict %d %llu", w->idx, i, a,
+                     (unsigned long long)seen);
+        }
+    }
+    return NULL;
+}
+
+/* Two threads using one state store at once both get their own answers. */
+static void test_redis_store_concurrent(void **state)
+{
+    struct tredis *t = *state;
+    char err[128];
+    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, err, sizeof err);
+    assert_non_null(rs);
+    struct store_worker w[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        cvma_redis_store_iface(rs, &w[i].st);
+        w[i].idx = i + 1;
+        w[i].rounds = 300;
+        assert_int_equal(pthread_create(&th[i], NULL, store_work, &w[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (w[i].bad[0] != '\0') {
+            fail_msg("%s", w[i].bad);
+        }
+    }
+    /* what they wrote is in Redis, in the URL's database */
+    redisContext *raw = raw_conn(t->port);
+    assert_non_null(raw);
+    redisReply *r = redisCommand(raw, "SELECT 2");
+    assert_non_null(r);
+    freeReplyObject(r);
+    r = redisCommand(raw, "GET cvmattest:registry:prov2");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_true(strncmp(r->str, "00000000000000000300 0202", 25) == 0);
+    freeReplyObject(r);
+    redisFree(raw);
+    cvma_redis_store_free(rs);
+}
+
+/* Redis restarted (empty) under both stores: the connections they kept are closed, and the
+ * next operation is answered on a new one, not refused; Redis down: refused (fail closed),
+ * and answered again once it is back. */
+static void test_redis_restart(void **state)
+{
+    struct tredis *t = *state;
+    char err[128];
+    uint8_t root[32], *got = NULL;
+    size_t len = 0;
+    uint64_t seen = 0;
+    struct cvma_state_store st;
+    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, err, sizeof err);
+    assert_non_null(rs);
+    cvma_redis_store_iface(rs, &st);
+    struct cvma_spent *sp = cvma_spent_new(t->url, err, sizeof err);
+    assert_non_null(sp);
+    time_t now = time(NULL);
+    memset(root, 7, sizeof root);
+
+    st.collateral_put(st.arg, "amd-kds crl", (const uint8_t *)"crl", 3, 60);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds crl", &got, &len), CVMA_STORE_OK);
+    free(got);
+    assert_int_equal(st.registry_seen(st.arg, "acme", 9, root, &seen, err, sizeof err),
+                     CVMA_STORE_OK);
+    assert_int_equal(cvma_spent_mark(sp, "r1", now, now + 60), CVMA_SPEND_FIRST);
+    assert_int_equal(cvma_spent_mark(sp, "r1", now, now + 60), CVMA_SPEND_REPLAY);
+
+    redis_restart(t);
+    /* the very first operation of each kind after the restart is answered (Redis is empty) */
+    assert_int_equal(st.registry_seen(st.arg, "acme", 5, root, &seen, err, sizeof err),
+                     CVMA_STORE_OK);
+    assert_int_equal(seen, 5);
+    redis_restart(t);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds crl", &got, &len), CVMA_STORE_MISS);
+    redis_restart(t);
+    st.collateral_put(st.arg, "amd-kds crl", (const uint8_t *)"crl2", 4, 60);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds crl", &got, &len), CVMA_STORE_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(got, "crl2", 4);
+    free(got);
+    assert_int_equal(cvma_spent_mark(sp, "r1", now, now + 60), CVMA_SPEND_FIRST);
+    assert_true(cvma_spent_healthy(sp));
+
+    redis_stop(t);
+    err[0] = '\0';
+    assert_int_equal(st.registry_seen(st.arg, "acme", 6, root, &seen, err, sizeof err),
+                     CVMA_STORE_UNAVAILABLE);
+    assert_non_null(strstr(err, "cannot be reached"));
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds crl", &got, &len), CVMA_STORE_UNAVAILABLE);
+    assert_null(got);
+    assert_int_equal(cvma_spent_mark(sp, "r2", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_false(cvma_spent_healthy(sp));
+
+    redis_start(t);
+    assert_int_equal(st.registry_seen(st.arg, "acme", 6, root, &seen, err, sizeof err),
+                     CVMA_STORE_OK);
+    assert_int_equal(cvma_spent_mark(sp, "r2", now, now + 60), CVMA_SPEND_FIRST);
+    cvma_spent_free(sp);
+    cvma_redis_store_free(rs);
+}
+
 /* Service tokens: exp = iat + ttl, eat_nonce as given; result check's decision honours exp. */
 static void test_token_exp(void **state)
 {
@@ -214,6 +534,10 @@ int main(void)
             cmocka_unit_test(test_spent_memory_full),
             cmocka_unit_test(test_spent_redis_url),
             cmocka_unit_test(test_token_exp),
+            cmocka_unit_test_setup_teardown(test_redis_pool, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_redis_store_concurrent, redis_setup,
+                                            redis_teardown),
+            cmocka_unit_test_setup_teardown(test_redis_restart, redis_setup, redis_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

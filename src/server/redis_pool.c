@@ -1,0 +1,169 @@
+/* Connections to the service's Redis (see server/redis_pool.h). */
+#include "server/redis_pool.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+struct cvma_redis_pool {
+    pthread_mutex_t lock;
+    char host[CVMA_REDIS_HOST_MAX];
+    int port, db;
+    char name[CVMA_REDIS_HOST_MAX + 8];
+    redisContext *idle[CVMA_REDIS_POOL_IDLE]; /* under lock */
+    size_t n_idle;
+};
+
+bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
+                          char *err, size_t err_len)
+{
+    const char *p = url;
+    if (strncmp(p, "redis://", 8) != 0) {
+        cvma_errf(err, err_len, "--redis wants redis://HOST[:PORT][/DB], not '%s'", url);
+        return false;
+    }
+    p += 8;
+    size_t hl = strcspn(p, ":/");
+    if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
+        cvma_errf(err, err_len, "--redis '%s': no host", url);
+        return false;
+    }
+    memcpy(host, p, hl);
+    host[hl] = '\0';
+    p += hl;
+    *port = 6379;
+    *db = 0;
+    char *end = NULL;
+    if (*p == ':') {
+        errno = 0;
+        long v = strtol(p + 1, &end, 10);
+        if (errno != 0 || end == p + 1 || v < 1 || v > 65535) {
+            cvma_errf(err, err_len, "--redis '%s': bad port", url);
+            return false;
+        }
+        *port = (int)v;
+        p = end;
+    }
+    if (*p == '/' && p[1] != '\0') {
+        errno = 0;
+        long v = strtol(p + 1, &end, 10);
+        if (errno != 0 || end == p + 1 || *end != '\0' || v < 0 || v > 1000) {
+            cvma_errf(err, err_len, "--redis '%s': bad database number", url);
+            return false;
+        }
+        *db = (int)v;
+        p = end;
+    } else if (*p == '/') {
+        p++;
+    }
+    if (*p != '\0') {
+        cvma_errf(err, err_len, "--redis '%s': trailing characters", url);
+        return false;
+    }
+    return true;
+}
+
+struct cvma_redis_pool *cvma_redis_pool_new(const char *url, char *err, size_t err_len)
+{
+    struct cvma_redis_pool *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (!cvma_redis_url_parse(url, p->host, &p->port, &p->db, err, err_len)) {
+        free(p);
+        return NULL;
+    }
+    snprintf(p->name, sizeof p->name, "%s:%d", p->host, p->port);
+    pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+void cvma_redis_pool_free(struct cvma_redis_pool *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < p->n_idle; i++) {
+        redisFree(p->idle[i]);
+    }
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+const char *cvma_redis_pool_name(const struct cvma_redis_pool *p)
+{
+    return p->name;
+}
+
+/* A new connection to host:port (2 s time-outs) that selects database db when it is not 0,
+ * or NULL. */
+static redisContext *connect_db(const struct cvma_redis_pool *p)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout(p->host, p->port, tv);
+    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
+        if (c != NULL) {
+            redisFree(c);
+        }
+        return NULL;
+    }
+    if (p->db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", p->db);
+        bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+struct redisContext *cvma_redis_take(struct cvma_redis_pool *p)
+{
+    for (;;) {
+        redisContext *c = NULL;
+        pthread_mutex_lock(&p->lock);
+        if (p->n_idle > 0) {
+            c = p->idle[--p->n_idle];
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (c == NULL) {
+            return connect_db(p);
+        }
+        /* An idle connection has nothing to read: readable or hung up means Redis closed it
+         * (a restart, its idle timeout). Dropped before a command goes out on it; a command
+         * already sent is never sent again (a SET NX that did reach Redis would then read as
+         * a replay). */
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) == 0) {
+            return c;
+        }
+        redisFree(c);
+    }
+}
+
+void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    if (c->err == 0 && p->n_idle < CVMA_REDIS_POOL_IDLE) {
+        p->idle[p->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (c != NULL) {
+        redisFree(c);
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * Connections to the service's Redis (`serve --redis`), shared by the spent-nonce store
+ * (server/nonce.c) and the state store (server/redis_store.c). hiredis contexts are not
+ * thread-safe, so a caller takes a connection of its own from a pool for one operation (or,
+ * for a spend, from the command's sending to its reply) and gives it back after.
+ */
+#ifndef CVMA_SERVER_REDIS_POOL_H
+#define CVMA_SERVER_REDIS_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Parses --redis redis://HOST[:PORT][/DB] (port 6379 and database 0 by default); false with
+ * err when malformed. */
+#define CVMA_REDIS_HOST_MAX 256
+bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
+                          char *err, size_t err_len);
+
+#define CVMA_REDIS_POOL_IDLE 16 /* idle connections kept: more than a service has workers */
+
+struct redisContext;
+struct cvma_redis_pool;
+
+/* NULL with err when url is malformed or out of memory (Redis is not contacted yet). */
+struct cvma_redis_pool *cvma_redis_pool_new(const char *url, char *err, size_t err_len);
+void cvma_redis_pool_free(struct cvma_redis_pool *p);
+
+/*
+ * A connection of the caller's own: an idle one from the pool that Redis has not closed
+ * meanwhile (checked with poll before any command goes out on it), else a new one (2 s
+ * connect and command time-outs, SELECT of the URL's database when not 0); NULL when Redis
+ * cannot be reached.
+ */
+struct redisContext *cvma_redis_take(struct cvma_redis_pool *p);
+
+/* Back to the pool after an operation whose reply was read and was the one expected; a
+ * connection with an error (or over the pool's size) is freed. After an error or a reply out
+ * of step the caller frees the connection itself (redisFree): it is never reused. NULL: no-op. */
+void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c);
+
+/* "HOST:PORT", for messages. */
+const char *cvma_redis_pool_name(const struct cvma_redis_pool *p);
+
+#endif
