@@ -9,7 +9,7 @@
  * exact bytes). --cold turns every cache off: each iteration parses and verifies the whole
  * chain, the CRLs and the collateral, as a verifier that caches nothing does.
  * --sign-result KEY: every iteration also writes the result JSON and signs its EAR token (the
- * key's kid computed once), which is what `serve` does per request: the rate to compare a
+ * key's kid and signer made once), which is what `serve` does per request: the rate to compare a
  * service instance with.
  * --threads N: N threads verify through the one verifier for the same time, as a service's
  * workers do; the rate reported is per thread (per core when N is the number of cores), and
@@ -43,23 +43,23 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* With kid: the result JSON written and its EAR token signed, as the service does. */
-static bool sign_once(struct cvma_verifier *v, const char *kid, const struct cvma_result *res)
+/* The result JSON written and its EAR token signed, as the service does. */
+static bool sign_once(struct cvma_jws_signer *signer, const struct cvma_result *res)
 {
     struct cvma_strbuf text = {0};
     struct cvma_ear_result_text rt;
     char *token = NULL;
     bool ok = cvma_ear_result_text(res, &text, &rt) &&
-              cvma_ear_sign_kid(res, &rt, v->result_key, kid, res->policy_id, NULL, 300, NULL,
-                                &token) == CVMA_OK;
+              cvma_ear_sign_with(res, &rt, signer, res->policy_id, NULL, 300, NULL, &token) ==
+                      CVMA_OK;
     free(token);
     free(text.p);
     return ok;
 }
 
 /* One full verification; on the first one a failure is printed. */
-static bool verify_once(struct cvma_verifier *v, const char *kid, const struct cvma_evidence *ev,
-                        const struct cvma_request *req, bool report)
+static bool verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
+                        const struct cvma_evidence *ev, const struct cvma_request *req, bool report)
 {
     struct cvma_result *res = NULL;
     char err[256];
@@ -74,7 +74,7 @@ static bool verify_once(struct cvma_verifier *v, const char *kid, const struct c
         fprintf(stderr, "cvmattest bench: the evidence does not verify; not benchmarking:\n");
         cvma_print_result(res, false, stderr);
     }
-    if (ok && kid != NULL && !sign_once(v, kid, res)) {
+    if (ok && signer != NULL && !sign_once(signer, res)) {
         fprintf(stderr, "cvmattest bench: the result could not be signed\n");
         ok = false;
     }
@@ -85,7 +85,7 @@ static bool verify_once(struct cvma_verifier *v, const char *kid, const struct c
 /* One thread's run: verifications until the time is up, 16 between clock readings. */
 struct run {
     struct cvma_verifier *v;
-    const char *kid;
+    struct cvma_jws_signer *signer; /* NULL: results not signed */
     const struct cvma_evidence *ev;
     const struct cvma_request *req;
     double seconds;
@@ -100,7 +100,7 @@ static void *run_loop(void *arg)
     double t0 = now_s(), t = t0;
     while (t - t0 < r->seconds && !atomic_load(r->failed)) {
         for (int k = 0; k < 16; k++) {
-            if (!verify_once(r->v, r->kid, r->ev, r->req, false)) {
+            if (!verify_once(r->v, r->signer, r->ev, r->req, false)) {
                 atomic_store(r->failed, true);
                 break;
             }
@@ -117,6 +117,7 @@ int cvma_cmd_bench(int argc, char **argv)
     struct cvma_cli_verify cv;
     struct cvma_verifier *v = NULL;
     struct cvma_evidence *ev = NULL;
+    struct cvma_jws_signer *signer = NULL;
     char err[256];
 
     if (argc >= 2 && strcmp(argv[1], "registry-log") == 0) {
@@ -163,18 +164,14 @@ int cvma_cmd_bench(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    char kid_buf[CVMA_EAR_KID_LEN];
-    const char *kid = NULL;
-    if (v->result_key != NULL) {
-        if (!cvma_ear_key_id(v->result_key, kid_buf)) {
-            fprintf(stderr, "cvmattest bench: the --sign-result key cannot be encoded\n");
-            rc = 2;
-            goto out;
-        }
-        kid = kid_buf;
+    /* The key's kid and signer made once, as the service makes them. */
+    if (v->result_key != NULL && (signer = cvma_ear_signer(v->result_key, NULL)) == NULL) {
+        fprintf(stderr, "cvmattest bench: the --sign-result key cannot be encoded\n");
+        rc = 2;
+        goto out;
     }
     /* One verification that must pass: benchmarking a rejection would measure nothing. */
-    if (!verify_once(v, kid, ev, &cv.req, true)) {
+    if (!verify_once(v, signer, ev, &cv.req, true)) {
         rc = 1;
         goto out;
     }
@@ -184,7 +181,7 @@ int cvma_cmd_bench(int argc, char **argv)
     unsigned started = 0;
     atomic_bool failed = false;
     for (unsigned i = 0; i < cv.threads; i++) {
-        runs[i] = (struct run){v, kid, ev, &cv.req, cv.seconds, &failed, 0, 0};
+        runs[i] = (struct run){v, signer, ev, &cv.req, cv.seconds, &failed, 0, 0};
     }
     for (; started < cv.threads; started++) {
         if (cv.threads > 1 && pthread_create(&tids[started], NULL, run_loop, &runs[started]) != 0) {
@@ -218,22 +215,23 @@ int cvma_cmd_bench(int argc, char **argv)
                "\"p384_backend\": \"%s\", \"cold\": %s, \"chain_cache_hits\": %zu, "
                "\"signed\": %s}\n",
                tee_name, rate, secs, n, cv.threads, total, backend, cv.cold ? "true" : "false",
-               hits, kid != NULL ? "true" : "false");
+               hits, signer != NULL ? "true" : "false");
     } else if (cv.threads > 1) {
         printf("%s%s%s: %lu full verifications in %.2f s by %u threads = %.1f verifications/s "
                "per thread, %.1f/s in all (P-384 backend: %s; chain cache hits: %zu)\n",
                tee_name, cv.cold ? " (cold: every cache off)" : "",
-               kid != NULL ? " (each result JSON written and its token signed)" : "", n, secs,
+               signer != NULL ? " (each result JSON written and its token signed)" : "", n, secs,
                cv.threads, rate, total, backend, hits);
     } else {
         printf("%s%s%s: %lu full verifications in %.2f s = %.1f verifications/s on one core "
                "(P-384 backend: %s; chain cache hits: %zu)\n",
                tee_name, cv.cold ? " (cold: every cache off)" : "",
-               kid != NULL ? " (each result JSON written and its token signed)" : "", n, secs, rate,
-               backend, hits);
+               signer != NULL ? " (each result JSON written and its token signed)" : "", n, secs,
+               rate, backend, hits);
     }
     rc = 0;
 out:
+    cvma_jws_signer_free(signer);
     cvma_evidence_free(ev);
     cvma_verifier_free(v);
     return rc;

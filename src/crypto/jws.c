@@ -1,6 +1,7 @@
 /* see crypto/jws.h */
 #include "crypto/jws.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,65 +204,152 @@ static bool raw_to_der(const uint8_t *raw, size_t n, unsigned char **der, int *d
  * up to n + 1 bytes (a leading zero), with two-byte length forms for P-384. */
 #define SIG_DER_MAX (3 + 2 * (2 + P384_LEN + 1))
 
-enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *kid,
-                                  const uint8_t *payload, size_t payload_len, char **out)
-{
-    enum cvma_jws_alg alg;
-    struct cvma_strbuf hdr = {0};
-    char *input = NULL;
-    EVP_MD_CTX *ctx = NULL;
-    unsigned char der[SIG_DER_MAX];
-    size_t der_len = sizeof der;
-    uint8_t raw[2 * P384_LEN];
-    enum cvma_jws_error e = CVMA_JWS_NOMEM;
+#define SIGNER_IDLE 16 /* idle signing contexts kept: more than a service has workers */
 
-    *out = NULL;
-    if (!cvma_jws_key_alg(key, &alg)) {
-        return CVMA_JWS_ALG_KEY_MISMATCH;
+struct cvma_jws_signer {
+    EVP_PKEY *key; /* referenced */
+    enum cvma_jws_alg alg;
+    EVP_MD *md;     /* fetched once */
+    char *hdr_b64;  /* the protected header, base64url */
+    size_t hdr_len; /* its length */
+    pthread_mutex_t lock;
+    EVP_PKEY_CTX *idle[SIGNER_IDLE]; /* initialized for signing, under lock */
+    size_t n_idle;
+};
+
+void cvma_jws_signer_free(struct cvma_jws_signer *s)
+{
+    if (s == NULL) {
+        return;
     }
+    for (size_t i = 0; i < s->n_idle; i++) {
+        EVP_PKEY_CTX_free(s->idle[i]);
+    }
+    pthread_mutex_destroy(&s->lock);
+    EVP_MD_free(s->md);
+    EVP_PKEY_free(s->key);
+    free(s->hdr_b64);
+    free(s);
+}
+
+struct cvma_jws_signer *cvma_jws_signer_new(EVP_PKEY *key, const char *typ, const char *kid,
+                                            enum cvma_jws_error *e)
+{
+    struct cvma_jws_signer *s = NULL;
+    struct cvma_strbuf hdr = {0};
+    enum cvma_jws_alg alg;
+
+    if (!cvma_jws_key_alg(key, &alg)) {
+        *e = CVMA_JWS_ALG_KEY_MISMATCH;
+        return NULL;
+    }
+    *e = CVMA_JWS_MALFORMED;
     if ((typ != NULL && strlen(typ) > CVMA_JWS_TYP_MAX) ||
         (kid != NULL && strlen(kid) > CVMA_JWS_KID_MAX)) {
-        return CVMA_JWS_MALFORMED;
+        return NULL;
     }
     /* The protected header {"alg","typ","kid"} (those that are given, in that order). */
     const char *alg_name = cvma_jws_alg_name(alg);
-    bool hok = cvma_strbuf_add(&hdr, "{\"alg\":", 7) &&
-               cvma_json_write_str(&hdr, alg_name, strlen(alg_name));
-    if (hok && typ != NULL) {
-        hok = cvma_strbuf_add(&hdr, ",\"typ\":", 7) && cvma_json_write_str(&hdr, typ, strlen(typ));
+    bool ok = cvma_strbuf_add(&hdr, "{\"alg\":", 7) &&
+              cvma_json_write_str(&hdr, alg_name, strlen(alg_name)) &&
+              (typ == NULL || (cvma_strbuf_add(&hdr, ",\"typ\":", 7) &&
+                               cvma_json_write_str(&hdr, typ, strlen(typ)))) &&
+              (kid == NULL || (cvma_strbuf_add(&hdr, ",\"kid\":", 7) &&
+                               cvma_json_write_str(&hdr, kid, strlen(kid)))) &&
+              cvma_strbuf_add(&hdr, "}", 1);
+    if (!ok) {
+        free(hdr.p); /* out of memory, or a typ or kid that is not UTF-8 */
+        return NULL;
     }
-    if (hok && kid != NULL) {
-        hok = cvma_strbuf_add(&hdr, ",\"kid\":", 7) && cvma_json_write_str(&hdr, kid, strlen(kid));
+    *e = CVMA_JWS_NOMEM;
+    if ((s = calloc(1, sizeof *s)) == NULL ||
+        (s->hdr_b64 = cvma_base64_encode((const uint8_t *)hdr.p, hdr.len, CVMA_B64_URL)) == NULL) {
+        free(s);
+        free(hdr.p);
+        return NULL;
     }
-    if (!hok || !cvma_strbuf_add(&hdr, "}", 1)) {
-        goto out; /* out of memory, or a typ or kid that is not UTF-8 */
+    free(hdr.p);
+    pthread_mutex_init(&s->lock, NULL);
+    s->hdr_len = strlen(s->hdr_b64);
+    s->alg = alg;
+    *e = CVMA_JWS_INTERNAL;
+    if ((s->md = EVP_MD_fetch(NULL, alg == CVMA_JWS_ES384 ? "SHA384" : "SHA256", NULL)) == NULL ||
+        EVP_PKEY_up_ref(key) != 1) {
+        cvma_jws_signer_free(s);
+        return NULL;
     }
+    s->key = key;
+    *e = CVMA_JWS_OK;
+    return s;
+}
+
+/* A signing context of the caller's own: an idle one, else a new one (NULL: failed). */
+static EVP_PKEY_CTX *take_ctx(struct cvma_jws_signer *s)
+{
+    EVP_PKEY_CTX *c = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->n_idle > 0) {
+        c = s->idle[--s->n_idle];
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (c == NULL && ((c = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL)) == NULL ||
+                      EVP_PKEY_sign_init(c) != 1)) {
+        EVP_PKEY_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* Back to the idle list; one that failed (ok false) or over the list's size is freed. */
+static void give_ctx(struct cvma_jws_signer *s, EVP_PKEY_CTX *c, bool ok)
+{
+    pthread_mutex_lock(&s->lock);
+    if (ok && s->n_idle < SIGNER_IDLE) {
+        s->idle[s->n_idle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    EVP_PKEY_CTX_free(c);
+}
+
+enum cvma_jws_error cvma_jws_signer_sign(struct cvma_jws_signer *s, const uint8_t *payload,
+                                         size_t payload_len, char **out)
+{
+    char *input = NULL;
+    unsigned char der[SIG_DER_MAX], dg[EVP_MAX_MD_SIZE];
+    unsigned int dg_len = 0;
+    size_t der_len = sizeof der;
+    uint8_t raw[2 * P384_LEN];
+    enum cvma_jws_error e = CVMA_JWS_NOMEM;
+    EVP_PKEY_CTX *c = NULL;
+
+    *out = NULL;
     /* header.payload.signature in one buffer: the signing input is its first part. */
-    size_t hl = cvma_base64_encoded_len(hdr.len, CVMA_B64_URL);
+    size_t hl = s->hdr_len;
     size_t pl = cvma_base64_encoded_len(payload_len, CVMA_B64_URL);
-    size_t sl = cvma_base64_encoded_len(2 * alg_scalar_len(alg), CVMA_B64_URL);
+    size_t sl = cvma_base64_encoded_len(2 * alg_scalar_len(s->alg), CVMA_B64_URL);
     if (pl < payload_len || (input = malloc(hl + 1 + pl + 1 + sl + 1)) == NULL ||
-        !cvma_base64_encode_to((const uint8_t *)hdr.p, hdr.len, CVMA_B64_URL, input, hl + 1) ||
         !cvma_base64_encode_to(payload, payload_len, CVMA_B64_URL, input + hl + 1, pl + 1)) {
         goto out;
     }
+    memcpy(input, s->hdr_b64, hl);
     input[hl] = '.';
 
-    /* One call with room for the largest signature; FINALISE: the context is not copied
-     * before the signature is made (it is used once). */
+    /* The digest of the signing input, then ECDSA over it: ES256 is ECDSA P-256 with SHA-256,
+     * ES384 P-384 with SHA-384 (RFC 7518 §3.4). */
     e = CVMA_JWS_INTERNAL;
-    if ((ctx = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1) {
+    if (EVP_Digest(input, hl + 1 + pl, dg, &dg_len, s->md, NULL) != 1 ||
+        (c = take_ctx(s)) == NULL) {
         goto out;
     }
-    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
-    if (EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, hl + 1 + pl) != 1 ||
-        !der_to_raw(der, der_len, alg_scalar_len(alg), raw)) {
+    bool ok = EVP_PKEY_sign(c, der, &der_len, dg, dg_len) == 1;
+    give_ctx(s, c, ok);
+    if (!ok || !der_to_raw(der, der_len, alg_scalar_len(s->alg), raw)) {
         goto out;
     }
     input[hl + 1 + pl] = '.';
-    if (!cvma_base64_encode_to(raw, 2 * alg_scalar_len(alg), CVMA_B64_URL, input + hl + 1 + pl + 1,
-                               sl + 1)) {
+    if (!cvma_base64_encode_to(raw, 2 * alg_scalar_len(s->alg), CVMA_B64_URL,
+                               input + hl + 1 + pl + 1, sl + 1)) {
         goto out;
     }
     *out = input;
@@ -269,9 +357,21 @@ enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *ki
     e = CVMA_JWS_OK;
 out:
     OPENSSL_cleanse(raw, sizeof raw);
-    EVP_MD_CTX_free(ctx);
     free(input);
-    free(hdr.p);
+    return e;
+}
+
+enum cvma_jws_error cvma_jws_sign(EVP_PKEY *key, const char *typ, const char *kid,
+                                  const uint8_t *payload, size_t payload_len, char **out)
+{
+    enum cvma_jws_error e;
+    struct cvma_jws_signer *s = cvma_jws_signer_new(key, typ, kid, &e);
+    *out = NULL;
+    if (s == NULL) {
+        return e;
+    }
+    e = cvma_jws_signer_sign(s, payload, payload_len, out);
+    cvma_jws_signer_free(s);
     return e;
 }
 

@@ -217,28 +217,49 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
     return cvma_ear_sign_kid(res, NULL, key, NULL, policy_id, nonce, ttl, jwk, token);
 }
 
-enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
-                                   const struct cvma_ear_result_text *rt, EVP_PKEY *key,
-                                   const char *key_id, const char *policy_id, const char *nonce,
-                                   int64_t ttl, const json_t *jwk, char **token)
+enum cvma_status cvma_ear_sign_with(const struct cvma_result *res,
+                                    const struct cvma_ear_result_text *rt,
+                                    struct cvma_jws_signer *signer, const char *policy_id,
+                                    const char *nonce, int64_t ttl, const json_t *jwk, char **token)
 {
-    char kid[CVMA_EAR_KID_LEN];
     struct cvma_strbuf b = {0};
     *token = NULL;
-    if (key_id == NULL) {
-        if (!cvma_ear_key_id(key, kid)) {
-            return CVMA_E_INTERNAL;
-        }
-        key_id = kid;
-    }
     time_t now = time(NULL);
     if (!claims_text(res, rt, policy_id, now, nonce, ttl > 0 ? now + (time_t)ttl : 0, jwk, &b)) {
         free(b.p);
         return CVMA_E_NOMEM;
     }
-    enum cvma_jws_error e = cvma_jws_sign(key, "JWT", key_id, (const uint8_t *)b.p, b.len, token);
+    enum cvma_jws_error e = cvma_jws_signer_sign(signer, (const uint8_t *)b.p, b.len, token);
     free(b.p);
     return e == CVMA_JWS_OK ? CVMA_OK : CVMA_E_INTERNAL;
+}
+
+struct cvma_jws_signer *cvma_ear_signer(EVP_PKEY *key, const char *key_id)
+{
+    char kid[CVMA_EAR_KID_LEN];
+    enum cvma_jws_error e;
+    if (key_id == NULL) {
+        if (!cvma_ear_key_id(key, kid)) {
+            return NULL;
+        }
+        key_id = kid;
+    }
+    return cvma_jws_signer_new(key, "JWT", key_id, &e);
+}
+
+enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
+                                   const struct cvma_ear_result_text *rt, EVP_PKEY *key,
+                                   const char *key_id, const char *policy_id, const char *nonce,
+                                   int64_t ttl, const json_t *jwk, char **token)
+{
+    struct cvma_jws_signer *signer = cvma_ear_signer(key, key_id);
+    *token = NULL;
+    if (signer == NULL) {
+        return CVMA_E_INTERNAL;
+    }
+    enum cvma_status st = cvma_ear_sign_with(res, rt, signer, policy_id, nonce, ttl, jwk, token);
+    cvma_jws_signer_free(signer);
+    return st;
 }
 
 enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, json_t **claims,

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "common/json_out.h"
+#include "crypto/jws.h"
 #include "result/result.h"
 
 #define CVMA_EAR_PROFILE "tag:github.com,2023:veraison/ear"
@@ -74,6 +75,18 @@ CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
                                                  EVP_PKEY *key, const char *key_id,
                                                  const char *policy_id, const char *nonce,
                                                  int64_t ttl, const json_t *jwk, char **token);
+
+/* The signer of EAR tokens with key (typ "JWT", kid key_id, NULL: computed by
+ * cvma_ear_key_id): made once by a service and used for every token. NULL: the key is not
+ * P-256/P-384 or memory ran out. */
+struct cvma_jws_signer *cvma_ear_signer(EVP_PKEY *key, const char *key_id);
+
+/* cvma_ear_sign_kid with a signer made by cvma_ear_signer. */
+CVMA_MUST_USE enum cvma_status cvma_ear_sign_with(const struct cvma_result *res,
+                                                  const struct cvma_ear_result_text *rt,
+                                                  struct cvma_jws_signer *signer,
+                                                  const char *policy_id, const char *nonce,
+                                                  int64_t ttl, const json_t *jwk, char **token);
 
 /*
  * Verifies a token with pub and returns its claims (new reference) in *claims. CVMA_REJECTED

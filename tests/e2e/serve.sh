@@ -175,6 +175,34 @@ kid=$(openssl pkey -pubin -in "$T/v.pub" -outform DER | sha256sum | cut -d' ' -f
 eq "JWKS kid is the key's SPKI SHA-256" "$kid" "$(jq -r '.keys[0].kid' "$T/jwks.json")"
 eq "JWKS key" "EC P-256 ES256" "$(jq -r '.keys[0] | "\(.kty) \(.crv) \(.alg)"' "$T/jwks.json")"
 eq "token kid is in the JWKS" "$kid" "$(cut -d. -f1 "$T/t1" | tr '_-' '/+' | awk '{ m = length($0) % 4; if (m == 2) $0 = $0 "=="; else if (m == 3) $0 = $0 "="; print }' | base64 -d | jq -r .kid)"
+# The token's signature checked by another implementation (python3-cryptography) with the key
+# the JWKS publishes: ES256 over header.payload, r || s (RFC 7515, RFC 7518 §3.4).
+python3 - "$T/t1" "$T/jwks.json" <<'PY' >"$T/indep" 2>&1
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+def b64(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+tok = open(sys.argv[1]).read().strip()
+h, p, s = tok.split(".")
+jwk = json.load(open(sys.argv[2]))["keys"][0]
+pub = ec.EllipticCurvePublicNumbers(int.from_bytes(b64(jwk["x"]), "big"),
+                                    int.from_bytes(b64(jwk["y"]), "big"),
+                                    ec.SECP256R1()).public_key()
+sig = b64(s)
+assert json.loads(b64(h))["alg"] == "ES256" and len(sig) == 64
+pub.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")),
+           (h + "." + p).encode(), ec.ECDSA(hashes.SHA256()))
+bad = (h + "." + p[:-2] + ("A" if p[-2] != "A" else "B") + p[-1]).encode()
+try:
+    pub.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                    int.from_bytes(sig[32:], "big")), bad, ec.ECDSA(hashes.SHA256()))
+    print("altered payload verified")
+except Exception:
+    print("verified")
+PY
+eq "the token's ES256 signature verifies with python3-cryptography and the JWKS key" verified "$(cat "$T/indep")"
 eq "GET /healthz" '{"status":"ok"}' "$(curl -sf "$A/healthz")"
 
 # --- concurrent clients (bounded): 16 at once, and one nonce raced by 8 ---

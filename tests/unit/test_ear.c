@@ -1,4 +1,8 @@
 /* Results: the "undecided" flag, and the checks of a signed result (cvmattest result check). */
+#include <pthread.h>
+
+#include <openssl/rsa.h>
+
 #include "common/base64.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
@@ -164,6 +168,86 @@ static void test_result_text(void **state)
     json_decref(t);
     free(b.p);
     cvma_result_cleanup(&res);
+}
+
+struct sign_run {
+    struct cvma_jws_signer *signer;
+    EVP_PKEY *key;
+    enum cvma_jws_alg alg;
+    int failures;
+};
+
+/* 50 tokens through one signer, each checked with the key. */
+static void *sign_many(void *arg)
+{
+    struct sign_run *r = arg;
+    for (int i = 0; i < 50; i++) {
+        char payload[64], *tok = NULL;
+        struct cvma_jws jws;
+        int n = snprintf(payload, sizeof payload, "{\"i\":%d}", i);
+        if (cvma_jws_signer_sign(r->signer, (const uint8_t *)payload, (size_t)n, &tok) !=
+                    CVMA_JWS_OK ||
+            cvma_jws_verify(tok, strlen(tok), r->key, &jws, NULL, 0) != CVMA_JWS_OK ||
+            jws.alg != r->alg || jws.payload.len != (size_t)n ||
+            memcmp(jws.payload.p, payload, (size_t)n) != 0 || strcmp(jws.kid, "k1") != 0) {
+            r->failures++;
+        }
+        cvma_jws_cleanup(&jws);
+        free(tok);
+    }
+    return NULL;
+}
+
+/*
+ * A signer made once signs from several threads at once (its contexts are reused, one
+ * signature at a time each): every token verifies with the key, ES256 for P-256 and ES384 for
+ * P-384, with the header cvma_jws_sign writes; a key or header it cannot use is refused.
+ */
+static void test_signer_threads(void **state)
+{
+    (void)state;
+    enum cvma_jws_error e;
+    EVP_PKEY *p384 = cvma_jws_key_generate(CVMA_JWS_ES384);
+    EVP_PKEY *keys[] = {key_a, p384};
+    const enum cvma_jws_alg algs[] = {CVMA_JWS_ES256, CVMA_JWS_ES384};
+    for (size_t k = 0; k < 2; k++) {
+        struct cvma_jws_signer *s = cvma_jws_signer_new(keys[k], "JWT", "k1", &e);
+        assert_non_null(s);
+        assert_int_equal(e, CVMA_JWS_OK);
+        struct sign_run runs[4];
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) {
+            runs[i] = (struct sign_run){s, keys[k], algs[k], 0};
+            assert_int_equal(pthread_create(&t[i], NULL, sign_many, &runs[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(pthread_join(t[i], NULL), 0);
+            assert_int_equal(runs[i].failures, 0);
+        }
+        /* the same header as a one-off signature */
+        char *a = NULL, *b = NULL;
+        assert_int_equal(cvma_jws_signer_sign(s, (const uint8_t *)"{}", 2, &a), CVMA_JWS_OK);
+        assert_int_equal(cvma_jws_sign(keys[k], "JWT", "k1", (const uint8_t *)"{}", 2, &b),
+                         CVMA_JWS_OK);
+        assert_int_equal(strchr(a, '.') - a, strchr(b, '.') - b);
+        assert_memory_equal(a, b, (size_t)(strchr(a, '.') - a));
+        free(a);
+        free(b);
+        cvma_jws_signer_free(s);
+    }
+    char long_kid[CVMA_JWS_KID_MAX + 2];
+    memset(long_kid, 'k', sizeof long_kid - 1);
+    long_kid[sizeof long_kid - 1] = '\0';
+    assert_null(cvma_jws_signer_new(key_a, "JWT", long_kid, &e));
+    assert_int_equal(e, CVMA_JWS_MALFORMED);
+    assert_null(cvma_jws_signer_new(key_a, "JWT", "\xc3(", &e)); /* not UTF-8 */
+    assert_int_equal(e, CVMA_JWS_MALFORMED);
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+    assert_non_null(rsa);
+    assert_null(cvma_jws_signer_new(rsa, "JWT", "k1", &e));
+    assert_int_equal(e, CVMA_JWS_ALG_KEY_MISMATCH);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(p384);
 }
 
 /* The payload of a token (malloc'd, NUL-terminated). */
@@ -554,6 +638,7 @@ int main(void)
             cmocka_unit_test(test_result_json_says_undecided_only_for_exit_3),
             cmocka_unit_test(test_claims_text_is_the_jansson_object),
             cmocka_unit_test(test_result_text),
+            cmocka_unit_test(test_signer_threads),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
