@@ -31,6 +31,11 @@ static bool reserve(struct cvma_strbuf *b, size_t n)
     return true;
 }
 
+bool cvma_strbuf_reserve(struct cvma_strbuf *b, size_t n)
+{
+    return reserve(b, n);
+}
+
 bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
 {
     if (!reserve(b, n)) {

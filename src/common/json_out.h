@@ -34,6 +34,10 @@ struct cvma_strbuf {
     bool failed;
 };
 
+/* Room for n more bytes (and the NUL) without a reallocation; false (and failed) when out of
+ * memory. For a writer that knows about how long its text will be. */
+bool cvma_strbuf_reserve(struct cvma_strbuf *b, size_t n);
+
 /* Appends n bytes (b->p stays NUL-terminated); false (and failed) when out of memory. */
 bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n);
 

@@ -225,7 +225,9 @@ enum cvma_status cvma_ear_sign_with(const struct cvma_result *res,
     struct cvma_strbuf b = {0};
     *token = NULL;
     time_t now = time(NULL);
-    if (!claims_text(res, rt, policy_id, now, nonce, ttl > 0 ? now + (time_t)ttl : 0, jwk, &b)) {
+    /* The claims hold most of the result's text: room for it at once. */
+    if (!cvma_strbuf_reserve(&b, (rt != NULL ? rt->b->len : 4096) + 1024) ||
+        !claims_text(res, rt, policy_id, now, nonce, ttl > 0 ? now + (time_t)ttl : 0, jwk, &b)) {
         free(b.p);
         return CVMA_E_NOMEM;
     }

@@ -393,7 +393,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     }
     /* The result's text once (as cvma_result_json writes it): the answer, and the token's
      * claims copy its members from it; the token and the request ID are added to it. */
-    if (!cvma_ear_result_text(res, &text, &rt)) {
+    /* Room for a result and its token at once (about 4 and 6 KiB for a SEV-SNP report): the
+     * answer is written without growing its buffer step by step. */
+    if (!cvma_strbuf_reserve(&text, 16384) || !cvma_ear_result_text(res, &text, &rt)) {
         ret = send_error(c, r, 500, "INTERNAL", "out of memory");
         goto out;
     }
