@@ -13,11 +13,9 @@
 #include <openssl/crypto.h>
 
 #include "appraise/policy_internal.h"
-#include "azure/azure.h"
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "tdx/tdx_claims.h"
-#include "vtpm/vtpm.h"
 
 /* A bounded text accumulator for details that list several findings. */
 struct sb {
@@ -672,13 +670,13 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     /* Azure: the snp / tdx section applies to the hardware report inside the HCL report,
      * the tpm section to the vTPM quote's PCRs, the azure section to the runtime claims. */
     if (tee == POL_TEE_AZURE_SNP && p->snp.present) {
-        appraise_snp(&p->snp, cvma_azure_hw_claims(res, &cvma_snp_claims_ops), &res->verdict);
+        appraise_snp(&p->snp, cvma_claims_find(&res->claims, &cvma_snp_claims_ops), &res->verdict);
     } else if (tee == POL_TEE_AZURE_TDX && p->tdx.present) {
-        appraise_tdx(&p->tdx, cvma_azure_hw_claims(res, &cvma_tdx_claims_ops), &res->verdict);
+        appraise_tdx(&p->tdx, cvma_claims_find(&res->claims, &cvma_tdx_claims_ops), &res->verdict);
     }
     /* svsm-vtpm: the snp section on the SVSM's SEV-SNP report, tpm on the vTPM quote. */
     if (tee == POL_TEE_SVSM_VTPM && p->snp.present) {
-        appraise_snp(&p->snp, cvma_vtpm_svsm_snp_claims(res), &res->verdict);
+        appraise_snp(&p->snp, cvma_claims_find(&res->claims, &cvma_snp_claims_ops), &res->verdict);
     }
     if ((tee & (POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0 && p->tpm.present) {
         cvma_policy_appraise_tpm(&p->tpm, res);

@@ -89,12 +89,4 @@ void cvma_azure_evidence_cleanup(struct cvma_azure_evidence *e);
 void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts, bool tdx,
                        struct cvma_result *res);
 
-/*
- * The hardware report's claims inside a verified azure-snp / azure-tdx result (for
- * appraisal: the snp / tdx policy sections apply to them): the kind's struct when res holds
- * azure claims whose hardware part is of the kind ops describes (cvma_snp_claims_ops,
- * cvma_tdx_claims_ops), else NULL.
- */
-const void *cvma_azure_hw_claims(const struct cvma_result *res, const struct cvma_claims_ops *ops);
-
 #endif

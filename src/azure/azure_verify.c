@@ -98,16 +98,6 @@ static const struct cvma_claims_ops azure_claims_ops = {
         .part = azure_claims_part,
 };
 
-/* see azure/azure.h */
-const void *cvma_azure_hw_claims(const struct cvma_result *res, const struct cvma_claims_ops *ops)
-{
-    const struct azure_claims *c = cvma_claims_kind(&res->claims, &azure_claims_ops);
-    if (c == NULL || c->bound.hw_ops != ops) {
-        return NULL;
-    }
-    return c->bound.hw;
-}
-
 /* A base64url JWK member as a BIGNUM. */
 static BIGNUM *jwk_bn(const json_t *j)
 {

@@ -109,9 +109,4 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
                                   struct cvma_result *res);
 void cvma_vtpm_svsm_session_cleanup(struct cvma_vtpm_svsm_session *s);
 
-struct cvma_snp_claims;
-/* The SEV-SNP report's claims of a verified svsm-vtpm result (the snp policy section applies
- * to them), else NULL. */
-const struct cvma_snp_claims *cvma_vtpm_svsm_snp_claims(const struct cvma_result *res);
-
 #endif

@@ -245,13 +245,6 @@ out:;
     cvma_result_cleanup(&tq);
 }
 
-/* see vtpm/vtpm.h */
-const struct cvma_snp_claims *cvma_vtpm_svsm_snp_claims(const struct cvma_result *res)
-{
-    const struct svsm_claims *c = cvma_claims_kind(&res->claims, &svsm_claims_ops);
-    return c != NULL && c->bound.hw_ops == &cvma_snp_claims_ops ? c->bound.hw : NULL;
-}
-
 /* Only a bundle names this kind: its evidence bytes are an SEV-SNP report. */
 static bool svsm_detect(const uint8_t *p, size_t len)
 {
