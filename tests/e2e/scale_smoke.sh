@@ -26,7 +26,10 @@ check() { # NAME PATTERN
     if grep -Eq "$2" "$out"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
 [ $rc = 0 ] && echo "ok   scale-out.sh --smoke exits 0" || { echo "FAIL scale-out.sh --smoke exited $rc"; fails=$((fails + 1)); }
-check "one instance measured" '^1 instance, direct +[0-9]+ /s .*requests +[1-9][0-9]*'
+check "one instance measured" '^1 instance, direct \(round 1\) +[0-9]+ /s .*requests +[1-9][0-9]*'
+check "its rate per CPU-second against the in-process rate" '^  round 1: [1-9][0-9]* /s per CPU-second the instance used .* = [0-9.]+x the in-process rate with every core busy'
+check "the median ratio of the rounds" '^instance per core: [0-9.]+x the in-process rate with every core busy \(per CPU-second, the median of 1 rounds'
+check "target line: one instance per core" '^target (met: |MISSED:) one instance >= 0.8x in-process per core'
 check "two instances behind nginx measured" '^2 instances behind nginx, one stopped +[0-9]+ /s .*requests +[1-9][0-9]*'
 check "both instances answered through nginx" '^behind nginx: A answered [1-9][0-9]*, B answered [1-9][0-9]* '
 check "in-process figure beside them" '^in-process cvmattest bench +[1-9][0-9]* /s'
