@@ -72,6 +72,10 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
 {
     if (json) {
         json_t *o = cvma_result_to_json(res);
+        if (o == NULL) {
+            fprintf(stderr, "cvmattest: out of memory writing the result\n");
+            return;
+        }
         json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', f);
         json_decref(o);

@@ -16,7 +16,10 @@
 bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
                           char *err, size_t err_len);
 
-#define CVMA_REDIS_POOL_IDLE 16 /* idle connections kept: more than a service has workers */
+/* Idle connections kept: as many as `serve` has workers at most (--threads <= 256), so none
+ * is closed and made again under load. A pool never holds more connections than were in use
+ * at once, so a service with few workers keeps few. */
+#define CVMA_REDIS_POOL_IDLE 256
 
 struct redisContext;
 struct cvma_redis_pool;

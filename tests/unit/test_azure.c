@@ -9,35 +9,15 @@
 #include "common/base64.h"
 #include "result/result.h"
 #include "testutil.h"
+#include "tu_azure.h"
 
 #define CLAIMS "{\"keys\":[],\"user-data\":\"00\"}"
-
-static void put32(uint8_t *p, uint32_t x)
-{
-    p[0] = (uint8_t)x;
-    p[1] = (uint8_t)(x >> 8);
-    p[2] = (uint8_t)(x >> 16);
-    p[3] = (uint8_t)(x >> 24);
-}
 
 /* A well-formed HCL report: header, zero hardware report, runtime header, CLAIMS, padding. */
 static size_t make_hcl(uint8_t *out, size_t cap, uint32_t report_type, size_t padding)
 {
-    size_t cl = strlen(CLAIMS);
-    size_t rt = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN;
-    size_t n = rt + CVMA_AZURE_RUNTIME_HDR_LEN + cl + padding;
-    assert_true(n <= cap);
-    memset(out, 0, n);
-    memcpy(out, "HCLA", 4);
-    put32(out + 4, 1);
-    put32(out + 8, (uint32_t)(n - CVMA_AZURE_HCL_HEADER_LEN));
-    put32(out + 12, 2);
-    put32(out + rt, (uint32_t)(CVMA_AZURE_RUNTIME_HDR_LEN + cl));
-    put32(out + rt + 4, 1);
-    put32(out + rt + 8, report_type);
-    put32(out + rt + 12, CVMA_AZURE_HASH_TYPE_SHA256);
-    put32(out + rt + 16, (uint32_t)cl);
-    memcpy(out + rt + CVMA_AZURE_RUNTIME_HDR_LEN, CLAIMS, cl);
+    size_t n = tu_azure_hcl(out, cap, NULL, report_type, CLAIMS, strlen(CLAIMS), padding);
+    assert_true(n > 0);
     return n;
 }
 
@@ -94,16 +74,16 @@ static void test_azure_hcl_parse_refuses_malformed_reports(void **state)
     expect_hcl_refused(b, n);
     b[0] = 'H';
     /* Claims length past the end, and zero. */
-    put32(b + rt + 16, (uint32_t)strlen(CLAIMS) + 1);
+    tu_put32(b + rt + 16, (uint32_t)strlen(CLAIMS) + 1);
     expect_hcl_refused(b, n);
-    put32(b + rt + 16, 0);
+    tu_put32(b + rt + 16, 0);
     expect_hcl_refused(b, n);
-    put32(b + rt + 16, (uint32_t)strlen(CLAIMS));
+    tu_put32(b + rt + 16, (uint32_t)strlen(CLAIMS));
     /* Unknown report type and hash type. */
-    put32(b + rt + 8, 3);
+    tu_put32(b + rt + 8, 3);
     expect_hcl_refused(b, n);
-    put32(b + rt + 8, CVMA_AZURE_REPORT_TYPE_TDX);
-    put32(b + rt + 12, 2);
+    tu_put32(b + rt + 8, CVMA_AZURE_REPORT_TYPE_TDX);
+    tu_put32(b + rt + 12, 2);
     expect_hcl_refused(b, n);
 }
 

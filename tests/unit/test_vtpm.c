@@ -22,6 +22,7 @@
 #include "tdx/tdx_claims.h"
 #include "testutil.h"
 #include "tpm/tpm.h"
+#include "tu_azure.h"
 #include "tu_jwk.h"
 #include "vtpm/vtpm.h"
 
@@ -460,35 +461,18 @@ static size_t runtime_claims(EVP_PKEY *k, char *claims, size_t cap, uint8_t repo
     return (size_t)cl;
 }
 
-static void put32(uint8_t *p, size_t x)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(x >> (8 * i));
-    }
-}
-
 /* An HCL report (SEV-SNP): header, the report rep, the runtime data header, the claims. */
 static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
                      struct cvma_buf *out)
 {
-    size_t rt = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN;
-    size_t len = rt + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
-    uint8_t *b = calloc(1, len);
+    size_t cap =
+            CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
+    uint8_t *b = malloc(cap);
     assert_int_equal(rep->len, CVMA_AZURE_HW_REPORT_LEN);
     assert_non_null(b);
-    memcpy(b, "HCLA", 4);
-    put32(b + 4, 1);
-    put32(b + 8, len - CVMA_AZURE_HCL_HEADER_LEN);
-    put32(b + 12, 2);
-    memcpy(b + CVMA_AZURE_HCL_HEADER_LEN, rep->p, rep->len);
-    put32(b + rt, CVMA_AZURE_RUNTIME_HDR_LEN + cl);
-    put32(b + rt + 4, 1);
-    put32(b + rt + 8, CVMA_AZURE_REPORT_TYPE_SNP);
-    put32(b + rt + 12, CVMA_AZURE_HASH_TYPE_SHA256);
-    put32(b + rt + 16, cl);
-    memcpy(b + rt + CVMA_AZURE_RUNTIME_HDR_LEN, claims, cl);
+    out->len = tu_azure_hcl(b, cap, rep->p, CVMA_AZURE_REPORT_TYPE_SNP, claims, cl, 0);
+    assert_int_equal(out->len, cap);
     out->p = b;
-    out->len = len;
 }
 
 static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
