@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: evidence input (verifier/bundle.c): bundle JSON, hex and base64 text,
  * binary; then the kind detection and the explanation of unknown bytes. Whatever is accepted
- * must have exactly one evidence part and collateral parts with known names.
+ * must have exactly one evidence part, collateral parts with known names and TPM parts with
+ * known roles (tpm_quote, event_log, ...).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,10 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t n_evidence = 0;
     for (size_t i = 0; i < ev->n_parts; i++) {
+        const char *name = ev->parts[i].name;
         if (ev->parts[i].role == CVMA_PART_EVIDENCE) {
             n_evidence++;
-        } else if (ev->parts[i].name == NULL ||
-                   !cvma_bundle_collateral_name_ok(ev->parts[i].name)) {
+        } else if (name == NULL ||
+                   (ev->parts[i].role == CVMA_PART_TPM ? !cvma_bundle_tpm_role_ok(name)
+                                                       : !cvma_bundle_collateral_name_ok(name))) {
             abort();
         }
     }

@@ -293,6 +293,34 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
     return true;
 }
 
+/* Runtime claims are a flat object of a few members and a JWK set (depth 4). */
+#define RUNTIME_CLAIMS_MAX_DEPTH 32
+
+/* j nests deeper than max levels (an object or array holding values is one level). */
+static bool json_depth_over(const json_t *j, int max)
+{
+    if (max < 0) {
+        return true;
+    }
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)(uintptr_t)j, k, x)
+        {
+            if (json_depth_over(x, max - 1)) {
+                return true;
+            }
+        }
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            if (json_depth_over(json_array_get(j, i), max - 1)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts, bool tdx,
                        struct cvma_result *res)
 {
@@ -351,6 +379,14 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     if (!json_is_object(claims)) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                     "azure: the runtime claims are not a JSON object (%s)", je.text);
+        goto out;
+    }
+    /* They go into the result's claims a few levels down: nested deeper than any runtime
+     * claims are, they would make the result deeper than a JSON reader takes. */
+    if (json_depth_over(claims, RUNTIME_CLAIMS_MAX_DEPTH)) {
+        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                    "azure: the runtime claims nest deeper than %d levels",
+                    RUNTIME_CLAIMS_MAX_DEPTH);
         goto out;
     }
     if (opts->has_report_data) {

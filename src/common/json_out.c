@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
+
 /* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
 static bool reserve(struct cvma_strbuf *b, size_t n)
 {
@@ -232,20 +234,15 @@ bool cvma_json_write_str_lossy(struct cvma_strbuf *b, const char *s, size_t len)
 
 bool cvma_json_write_hex(struct cvma_strbuf *b, const uint8_t *p, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     if (n > (SIZE_MAX - 3) / 2 || !reserve(b, 2 * n + 2)) {
         b->failed = true;
         return false;
     }
-    char *d = b->p + b->len;
-    *d++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        *d++ = hex[p[i] >> 4];
-        *d++ = hex[p[i] & 0xF];
-    }
-    *d++ = '"';
-    *d = '\0';
-    b->len = (size_t)(d - b->p);
+    b->p[b->len] = '"';
+    cvma_hex_encode(p, n, b->p + b->len + 1, 2 * n + 1);
+    b->p[b->len + 1 + 2 * n] = '"';
+    b->len += 2 * n + 2;
+    b->p[b->len] = '\0';
     return true;
 }
 
@@ -330,40 +327,6 @@ bool cvma_jm_hex_be(struct cvma_strbuf *b, bool *first, const char *key, uint64_
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j)
 {
     return write_value(b, j, 0);
-}
-
-bool cvma_json_write_spans(struct cvma_strbuf *b, const json_t *o, const char *const *names,
-                           struct cvma_json_span *spans, size_t n)
-{
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        spans[i].off = spans[i].len = 0;
-    }
-    if (!json_is_object(o) || !cvma_strbuf_add(b, "{", 1)) {
-        b->failed = true;
-        return false;
-    }
-    /* As write_value's object, with each named member's place noted. */
-    for (void *it = json_object_iter((json_t *)(uintptr_t)o); it != NULL;
-         it = json_object_iter_next((json_t *)(uintptr_t)o, it)) {
-        const char *key = json_object_iter_key(it);
-        if ((!first && !cvma_strbuf_add(b, ",", 1)) ||
-            !write_string(b, key, json_object_iter_key_len(it)) || !cvma_strbuf_add(b, ":", 1)) {
-            return false;
-        }
-        size_t start = b->len;
-        if (!write_value(b, json_object_iter_value(it), 1)) {
-            return false;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(names[i], key) == 0) {
-                spans[i].off = start;
-                spans[i].len = b->len - start;
-            }
-        }
-        first = false;
-    }
-    return cvma_strbuf_add(b, "}", 1);
 }
 
 char *cvma_json_compact(const json_t *j, size_t *len)

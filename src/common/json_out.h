@@ -90,13 +90,6 @@ struct cvma_json_span {
     size_t off, len;
 };
 
-/* Appends the object o as cvma_json_write does, and sets spans[i] to where the value of its
- * member names[i] was written (len 0 when o has none): text written once can be reused in
- * another document (the EAR token holds members of the result). False as cvma_json_write,
- * and when o is not an object. */
-bool cvma_json_write_spans(struct cvma_strbuf *b, const json_t *o, const char *const *names,
-                           struct cvma_json_span *spans, size_t n);
-
 /* The compact text of an object or array (json_dumps' rule), malloc'd and NUL-terminated;
  * *len (may be NULL) its length. NULL on any failure above or for another type at the top. */
 CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);

@@ -232,6 +232,21 @@ void cvma_jws_signer_free(struct cvma_jws_signer *s)
     free(s);
 }
 
+/* s is UTF-8 text (a header member must be). */
+static bool utf8_text(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = p[i] < 0x80 ? 1 : cvma_utf8_seq(p + i, n - i);
+        if (k == 0) {
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
 struct cvma_jws_signer *cvma_jws_signer_new(EVP_PKEY *key, const char *typ, const char *kid,
                                             enum cvma_jws_error *e)
 {
@@ -244,8 +259,8 @@ struct cvma_jws_signer *cvma_jws_signer_new(EVP_PKEY *key, const char *typ, cons
         return NULL;
     }
     *e = CVMA_JWS_MALFORMED;
-    if ((typ != NULL && strlen(typ) > CVMA_JWS_TYP_MAX) ||
-        (kid != NULL && strlen(kid) > CVMA_JWS_KID_MAX)) {
+    if ((typ != NULL && (strlen(typ) > CVMA_JWS_TYP_MAX || !utf8_text(typ))) ||
+        (kid != NULL && (strlen(kid) > CVMA_JWS_KID_MAX || !utf8_text(kid)))) {
         return NULL;
     }
     /* The protected header {"alg","typ","kid"} (those that are given, in that order). */
@@ -257,11 +272,11 @@ struct cvma_jws_signer *cvma_jws_signer_new(EVP_PKEY *key, const char *typ, cons
               (kid == NULL || (cvma_strbuf_add(&hdr, ",\"kid\":", 7) &&
                                cvma_json_write_str(&hdr, kid, strlen(kid)))) &&
               cvma_strbuf_add(&hdr, "}", 1);
+    *e = CVMA_JWS_NOMEM;
     if (!ok) {
-        free(hdr.p); /* out of memory, or a typ or kid that is not UTF-8 */
+        free(hdr.p);
         return NULL;
     }
-    *e = CVMA_JWS_NOMEM;
     if ((s = calloc(1, sizeof *s)) == NULL ||
         (s->hdr_b64 = cvma_base64_encode((const uint8_t *)hdr.p, hdr.len, CVMA_B64_URL)) == NULL) {
         free(s);

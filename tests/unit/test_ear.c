@@ -183,7 +183,7 @@ static void *sign_many(void *arg)
     struct sign_run *r = arg;
     for (int i = 0; i < 50; i++) {
         char payload[64], *tok = NULL;
-        struct cvma_jws jws;
+        struct cvma_jws jws = {0};
         int n = snprintf(payload, sizeof payload, "{\"i\":%d}", i);
         if (cvma_jws_signer_sign(r->signer, (const uint8_t *)payload, (size_t)n, &tok) !=
                     CVMA_JWS_OK ||

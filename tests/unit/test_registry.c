@@ -1639,22 +1639,6 @@ static void server_stop(struct server *s)
     s->pid = 0;
 }
 
-/* A loopback port nobody listens on (bound, then closed). */
-static int closed_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int count_requests(const char *log)
 {
     struct cvma_buf b = {0};
@@ -1738,7 +1722,7 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
 
     /* Unreachable (nothing listens): undecided, never a pass. */
     bfx_init(&f, plat("intel", "ppid", PPID_A));
-    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", closed_port());
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", tu_free_port());
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
     assert_true(f.res.undecided);
@@ -1793,7 +1777,7 @@ static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **sta
     char *jws = valid_reg("acme", g_key256, 1, true, NULL, NULL);
     add_provider(&f, "acme", g_key256);
     add_reg(&f, jws, "acme.jws");
-    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", closed_port());
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", tu_free_port());
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "us-1");

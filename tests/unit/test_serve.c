@@ -190,19 +190,6 @@ struct tredis {
     char url[64]; /* database 2, so that the pool's SELECT is exercised */
 };
 
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* A connection of the test's own, or NULL when nothing answers PING. */
 static redisContext *raw_conn(int port)
 {
@@ -274,7 +261,7 @@ static int redis_setup(void **state)
     struct tredis *t = calloc(1, sizeof *t);
     assert_non_null(t);
     t->dir = tu_tmpdir();
-    t->port = free_port();
+    t->port = tu_free_port();
     snprintf(t->url, sizeof t->url, "redis://127.0.0.1:%d/2", t->port);
     *state = t;
     redis_start(t);

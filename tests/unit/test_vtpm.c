@@ -475,6 +475,48 @@ static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
     out->p = b;
 }
 
+/* Runtime claims the hardware vouches for, but nested deeper than runtime claims are (they
+ * would make the result deeper than a JSON reader takes): refused by name. */
+static void test_azure_runtime_claims_too_deep(void **state)
+{
+    (void)state;
+    char claims[512];
+    size_t n = 0;
+    uint8_t rd[64] = {0};
+    struct cvma_buf hcl = {0};
+    struct run r;
+    for (int i = 0; i < 40; i++) {
+        n += (size_t)snprintf(claims + n, sizeof claims - n, "{\"a\":");
+    }
+    n += (size_t)snprintf(claims + n, sizeof claims - n, "1");
+    for (int i = 0; i < 40; i++) {
+        claims[n++] = '}';
+    }
+    claims[n] = '\0';
+    assert_int_equal(EVP_Digest(claims, n, rd, NULL, EVP_sha256(), NULL), 1);
+    sim(&r, rd, 0);
+    make_hcl(&r.rep, claims, n, &hcl);
+    /* a quote is read after the runtime claims: its bytes do not matter here */
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
+                                      {"tpm_signature", {junk, sizeof junk}}};
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 2;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "azure-snp", r.vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+    cvma_result_finish(&r.res);
+    bool named = false;
+    for (size_t i = 0; i < r.res.verdict.n_reasons; i++) {
+        named |= r.res.verdict.reasons[i].code == CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED &&
+                 strstr(r.res.verdict.reasons[i].detail, "nest deeper than 32 levels") != NULL;
+    }
+    assert_true(named);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    cvma_buf_free(&hcl);
+    run_done(&r);
+}
+
 static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 {
     uint8_t nonce[32], akb[1024], rd[64];
@@ -569,6 +611,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_credential_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
+            cmocka_unit_test(test_azure_runtime_claims_too_deep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

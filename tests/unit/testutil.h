@@ -2,6 +2,8 @@
 #ifndef CVMA_TESTS_TESTUTIL_H
 #define CVMA_TESTS_TESTUTIL_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +38,23 @@ static inline const char *tu_vectors(void)
             skip();                                                                           \
         }                                                                                     \
     } while (0)
+
+/* A loopback port nobody listens on now (bound, then closed): for a server a test starts, or
+ * for a connection that must be refused. */
+static inline int tu_free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
 
 static inline char *tu_path(const char *a, const char *b)
 {
