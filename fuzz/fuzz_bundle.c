@@ -30,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
+    /* The evidence is the one "evidence" part or, in a TPM bundle without one, the
+     * "tpm_quote" part; every other part is collateral of a known name or a TPM part of a
+     * known role. */
     size_t n_evidence = 0;
     for (size_t i = 0; i < ev->n_parts; i++) {
         const char *name = ev->parts[i].name;
@@ -41,7 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
-    if (n_evidence != 1) {
+    if (ev->evidence_idx >= ev->n_parts || n_evidence > 1) {
+        abort();
+    }
+    const struct cvma_bundle_part *e = &ev->parts[ev->evidence_idx];
+    if ((n_evidence == 1) != (e->role == CVMA_PART_EVIDENCE) ||
+        (e->role != CVMA_PART_EVIDENCE &&
+         (e->role != CVMA_PART_TPM || strcmp(e->name, "tpm_quote") != 0))) {
         abort();
     }
     struct cvma_span b = cvma_evidence_bytes(ev);
