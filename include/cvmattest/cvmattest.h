@@ -19,10 +19,11 @@
  * cvma_verify with its own evidence, request and result. Shared between calls (and threads):
  * the configuration, the in-memory cache of verified certificate chains and collateral
  * outcomes (entries are reference counted, so an entry in use is never freed under a
- * caller), the on-disk collateral cache (files replaced atomically) and the registry rollback
- * state (locked). Per call: the evidence (read only during the call; one evidence object may
- * be verified by several threads at once), the request and the result. cvma_verifier_free
- * must not race with any call on the same verifier.
+ * caller), the on-disk collateral cache (files replaced atomically), the registry rollback
+ * state (locked) and the result key's signer (cvma_result_sign: its signing contexts are
+ * reused, each by one signature at a time, under a lock). Per call: the evidence (read only during
+ * the call; one evidence object may be verified by several threads at once), the request and the
+ * result. cvma_verifier_free must not race with any call on the same verifier.
  *
  * Errors. Functions returning enum cvma_status say whether they ran (CVMA_OK) or why not;
  * the status of the evidence itself (affirming / warning / contraindicated) and every reason

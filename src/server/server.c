@@ -46,9 +46,8 @@ struct server {
     struct cvma_server_config cfg;
     struct cvma_spent *spent;
     struct cvma_metrics *metrics;
-    char *jwks;                     /* GET /v1/keys, made once */
-    char kid[CVMA_EAR_KID_LEN];     /* the result key's thumbprint, made once */
-    struct cvma_jws_signer *signer; /* the tokens' signer, made once (NULL: no result key) */
+    char *jwks;                 /* GET /v1/keys, made once */
+    char kid[CVMA_EAR_KID_LEN]; /* the result key's thumbprint, made once */
     char rid_prefix[9];
     atomic_uint_fast64_t rid_next;
     atomic_int active; /* requests between their first byte and their completion */
@@ -406,8 +405,8 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED;
         json_t *ak = bound && jwk == NULL ? cvma_tpm_attested_key(res) : NULL;
         const json_t *cnf = bound ? (jwk != NULL ? jwk : ak) : NULL;
-        enum cvma_status sst = cvma_ear_sign_with(res, &rt, s->signer, res->policy_id, nonce,
-                                                  s->cfg.token_ttl, cnf, &token);
+        enum cvma_status sst = cvma_ear_sign_with(res, &rt, s->v->result_signer, res->policy_id,
+                                                  nonce, s->cfg.token_ttl, cnf, &token);
         json_decref(ak);
         if (sst != CVMA_OK) {
             ret = send_error(c, r, 500, "INTERNAL", "signing the result failed");
@@ -754,8 +753,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                 "refused until it does\n",
                 s.cfg.redis_url);
     }
-    if (v->result_key != NULL && (!cvma_ear_key_id(v->result_key, s.kid) ||
-                                  (s.signer = cvma_ear_signer(v->result_key, s.kid)) == NULL)) {
+    if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");
         goto out;
     }
@@ -833,7 +831,6 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     fprintf(stderr, "cvmattest serve: stopped%s\n", left > 0 ? " (drain time-out)" : "");
     rc = 0;
 out:
-    cvma_jws_signer_free(s.signer);
     free(s.jwks);
     cvma_metrics_free(s.metrics);
     cvma_spent_free(s.spent);

@@ -46,6 +46,7 @@ void cvma_verifier_free(struct cvma_verifier *v)
     if (v->rs != NULL) {
         pthread_mutex_destroy(&v->rs_lock);
     }
+    cvma_jws_signer_free(v->result_signer);
     EVP_PKEY_free(v->result_key);
     cvma_chain_cache_free(v->cache);
     cvma_dircache_free(v->hooks.dir_cache);
@@ -215,6 +216,13 @@ static enum cvma_status load_result_key(struct cvma_verifier *v, const char *pat
                   "--sign-result '%s' is not an unencrypted P-256 or P-384 private key (PEM)",
                   path);
         return CVMA_E_USAGE;
+    }
+    if ((v->result_signer = cvma_ear_signer(v->result_key, NULL)) == NULL) {
+        cvma_errf(err, err_len,
+                  "--sign-result '%s': the key cannot be used to sign (or out of "
+                  "memory)",
+                  path);
+        return CVMA_E_NOMEM;
     }
     return CVMA_OK;
 }
@@ -580,8 +588,8 @@ enum cvma_status cvma_result_sign(const struct cvma_verifier *v, const struct cv
     if (v->result_key == NULL) {
         return CVMA_E_USAGE;
     }
-    return cvma_ear_sign(r, v->result_key, r->policy_id,
-                         r->eat_nonce[0] != '\0' ? r->eat_nonce : NULL, token);
+    return cvma_ear_sign_with(r, NULL, v->result_signer, r->policy_id,
+                              r->eat_nonce[0] != '\0' ? r->eat_nonce : NULL, 0, NULL, token);
 }
 
 /* One counter to fn. */

@@ -35,6 +35,9 @@ struct cvma_verifier {
     struct cvma_registry_set *rs; /* NULL when no binding was configured */
     pthread_mutex_t rs_lock;      /* binding updates the set's rollback state */
     EVP_PKEY *result_key;
+    /* Its EAR signer (kid, header, signing contexts), made once; NULL without a key. Shared by
+     * every thread that signs a result: the service, cvma_result_sign. */
+    struct cvma_jws_signer *result_signer;
     bool no_cache;
     struct cvma_collateral_stats stats; /* cvma_verifier_counters */
     struct cvma_collateral_hooks hooks; /* lent to every call (vo.collateral_hooks) */

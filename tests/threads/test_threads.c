@@ -1,7 +1,9 @@
 /*
  * One verifier, many threads: 8 threads verify simulated SEV-SNP and TDX evidence, good and
  * tampered, through ONE verifier (cvma_verifier_new once per phase, cvma_verify from every
- * thread), and every verdict must equal the one a single thread got first. Run in the normal
+ * thread), and every verdict must equal the one a single thread got first; every result is
+ * also signed (cvma_result_sign: the verifier's one signer, its signing contexts shared) and the
+ * token checked with the key. Run in the normal
  * suite and, in `make check`, built with -fsanitize=thread (ThreadSanitizer fails the run on
  * any data race).
  *
@@ -15,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "common/util.h"
+#include "crypto/jws.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "verifier/bundle.h"
@@ -33,6 +39,7 @@ struct item {
 
 static struct item items[MAX_EV];
 static size_t n_items;
+static EVP_PKEY *sign_key; /* the verifiers' result key */
 static int rounds = 3;
 
 struct worker {
@@ -79,6 +86,15 @@ static int verify_one(struct cvma_verifier *v, struct item *it, bool record)
         fprintf(stderr, "FAIL %s: no %s in '%s'\n", it->name, it->want_reason, got);
         bad = 1;
     }
+    char *token = NULL;
+    struct cvma_jws jws = {0};
+    if (cvma_result_sign(v, res, &token) != CVMA_OK || token == NULL ||
+        cvma_jws_verify(token, strlen(token), sign_key, &jws, err, sizeof err) != CVMA_JWS_OK) {
+        fprintf(stderr, "FAIL %s: the signed result does not verify: %s\n", it->name, err);
+        bad = 1;
+    }
+    cvma_jws_cleanup(&jws);
+    free(token);
     char *json = cvma_result_json(res, false);
     if (json == NULL || strstr(json, "\"status\"") == NULL) {
         fprintf(stderr, "FAIL %s: no result JSON\n", it->name);
@@ -271,6 +287,17 @@ int main(void)
         return 1;
     }
 
+    /* The result key, a P-256 key made here. */
+    char *kp = cvma_path_join(top, "result.key");
+    FILE *kf = kp != NULL ? fopen(kp, "w") : NULL;
+    sign_key = cvma_jws_key_generate(CVMA_JWS_ES256);
+    if (kf == NULL || sign_key == NULL ||
+        PEM_write_PrivateKey(kf, sign_key, NULL, NULL, 0, NULL, NULL) != 1) {
+        fprintf(stderr, "FAIL: cannot write the result key\n");
+        return 1;
+    }
+    fclose(kf);
+
     const char *roots[] = {r1, r2, r3, r4};
     struct cvma_verifier_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -278,6 +305,7 @@ int main(void)
     cfg.n_trust_root_files = 4;
     cfg.offline = true;
     cfg.cache_dir = d_cache;
+    cfg.result_key_file = kp;
 
     /* The baseline: one thread, its own verifier. */
     struct cvma_verifier *v = NULL;
@@ -311,7 +339,8 @@ int main(void)
         fprintf(stderr, "warning: could not remove %s\n", top);
     }
     free(d_snp1), free(d_snp2), free(d_tdx1), free(d_tdx2), free(d_cache);
-    free(r1), free(r2), free(r3), free(r4);
+    free(r1), free(r2), free(r3), free(r4), free(kp);
+    EVP_PKEY_free(sign_key);
     printf("%s\n", failures == 0 ? "PASS" : "FAILED");
     return failures == 0 ? 0 : 1;
 }
