@@ -570,13 +570,17 @@ bool cvma_result_has_reason(const struct cvma_result *r, const char *code)
 /* see cvmattest/cvmattest.h */
 char *cvma_result_json(const struct cvma_result *r, bool pretty)
 {
-    json_t *o = cvma_result_to_json(r);
-    char *s = NULL;
-    if (o != NULL) {
-        s = pretty ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-                   : cvma_json_compact(o, NULL);
-        json_decref(o);
+    if (!pretty) {
+        struct cvma_strbuf b = {0};
+        if (!cvma_result_write(&b, r, NULL, NULL, 0)) {
+            free(b.p);
+            return NULL;
+        }
+        return b.p;
     }
+    json_t *o = cvma_result_to_json(r);
+    char *s = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
     return s;
 }
 

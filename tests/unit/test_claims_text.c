@@ -7,6 +7,7 @@
  * escapes, a control character), claims and a bound platform with labels. Byte for byte:
  * member order, escaping and the optional members.
  */
+#include <cvmattest/cvmattest.h>
 #include <stdio.h>
 
 #include "testutil.h"
@@ -89,6 +90,10 @@ static void test_results(void **state)
         fx_result(&res, t == 1);
         assert_true(cvma_result_write(&b, &res, NULL, NULL, 0));
         expect(t == 1 ? "result_tdx" : "result_snp", cvma_result_to_json(&res), b.p);
+        char *api = cvma_result_json(&res, false); /* the library's compact JSON: the same */
+        assert_non_null(api);
+        assert_string_equal(api, b.p);
+        free(api);
         free(b.p);
         cvma_result_cleanup(&res);
     }
