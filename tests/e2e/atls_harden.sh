@@ -278,12 +278,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
         : >"$T/$1.out"
         python3 "$T/peer.py" "$1" 0 "$T/c.pem" "$T/k.pem" >"$T/$1.out" 2>&1 &
         pids="$pids $!"
-        port=""
-        for _ in $(seq 100); do
-            port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$1.out")
-            [ -n "$port" ] && return 0
-            sleep 0.1
-        done
+        listening_port "$T/$1.out" 100 && return 0
         echo "FAIL: python server $1 did not start"; exit 1
     }
     pyserver server-mute

@@ -23,13 +23,20 @@ server() {
     : >"$T/$name.out"
     $CVM atls-server "$@" >"$T/$name.out" 2>"$T/$name.err" &
     pids="$pids $!"
+    listening_port "$T/$name.out" 150 && return 0
+    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
+}
+
+# listening_port FILE TRIES: waits (TRIES x 0.1 s at most) for a server's first line
+# "listening 127.0.0.1:PORT" in FILE; sets $port, false when it never came.
+listening_port() {
     port=""
-    for _ in $(seq 150); do
-        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
+    for _ in $(seq "$2"); do
+        port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$1")
         [ -n "$port" ] && return 0
         sleep 0.1
     done
-    echo "FAIL: atls-server $name did not start"; cat "$T/$name.err"; exit 1
+    return 1
 }
 
 # client_when_free OUT ARGS...: the script's client function, tried again every 0.2 s (for up
