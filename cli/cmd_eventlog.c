@@ -26,20 +26,6 @@ static void usage(FILE *f)
           f);
 }
 
-static size_t alg_size(uint16_t alg)
-{
-    switch (alg) {
-    case CVMA_TPM_ALG_SHA1:
-        return 20;
-    case CVMA_TPM_ALG_SHA256:
-        return 32;
-    case CVMA_TPM_ALG_SHA384:
-        return 48;
-    default:
-        return 64;
-    }
-}
-
 /* {"sha256": {"0": "<hex>", ...}, ...} into quoted banks. */
 static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_t *n_out, char *err,
                       size_t err_len)
@@ -87,7 +73,7 @@ static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_
             if (end == idx || *end != '\0' || i >= CVMA_EVENTLOG_NPCR || !json_is_string(val) ||
                 !cvma_hex_decode(json_string_value(val), q[n].reg[i], CVMA_EVENTLOG_MAX_DIGEST,
                                  &got) ||
-                got != alg_size(alg)) {
+                got != cvma_eventlog_alg_size(alg)) {
                 cvma_errf(err, err_len,
                           "%s: %s PCR \"%s\" is not an index 0..23 with a hex "
                           "digest of the bank's size",

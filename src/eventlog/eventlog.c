@@ -22,11 +22,12 @@ static const struct {
     uint16_t alg;
     uint16_t size;
     const char *name;
+    const EVP_MD *(*md)(void);
 } known_algs[] = {
-        {CVMA_TPM_ALG_SHA1, 20, "sha1"},
-        {CVMA_TPM_ALG_SHA256, 32, "sha256"},
-        {CVMA_TPM_ALG_SHA384, 48, "sha384"},
-        {CVMA_TPM_ALG_SHA512, 64, "sha512"},
+        {CVMA_TPM_ALG_SHA1, 20, "sha1", EVP_sha1},
+        {CVMA_TPM_ALG_SHA256, 32, "sha256", EVP_sha256},
+        {CVMA_TPM_ALG_SHA384, 48, "sha384", EVP_sha384},
+        {CVMA_TPM_ALG_SHA512, 64, "sha512", EVP_sha512},
 };
 
 const char *cvma_eventlog_alg_name(uint16_t alg)
@@ -39,30 +40,24 @@ const char *cvma_eventlog_alg_name(uint16_t alg)
     return NULL;
 }
 
-static int known_alg_size(uint16_t alg)
+size_t cvma_eventlog_alg_size(uint16_t alg)
 {
     for (size_t i = 0; i < CVMA_ARRAY_LEN(known_algs); i++) {
         if (known_algs[i].alg == alg) {
             return known_algs[i].size;
         }
     }
-    return -1;
+    return 0;
 }
 
-static const EVP_MD *alg_md(uint16_t alg)
+const EVP_MD *cvma_eventlog_alg_md(uint16_t alg)
 {
-    switch (alg) {
-    case CVMA_TPM_ALG_SHA1:
-        return EVP_sha1();
-    case CVMA_TPM_ALG_SHA256:
-        return EVP_sha256();
-    case CVMA_TPM_ALG_SHA384:
-        return EVP_sha384();
-    case CVMA_TPM_ALG_SHA512:
-        return EVP_sha512();
-    default:
-        return NULL;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(known_algs); i++) {
+        if (known_algs[i].alg == alg) {
+            return known_algs[i].md();
+        }
     }
+    return NULL;
 }
 
 const char *cvma_eventlog_format_name(enum cvma_eventlog_format f)
@@ -237,11 +232,11 @@ static enum cvma_status parse_spec_id(struct cvma_eventlog *log, struct cvma_spa
             return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
                                "Spec ID Event03: the list of %u algorithms is cut short", n_algs);
         }
-        int want = known_alg_size(alg);
-        if ((want >= 0 && size != want) || size == 0 || size > CVMA_EVENTLOG_MAX_DIGEST) {
+        size_t want = cvma_eventlog_alg_size(alg);
+        if ((want != 0 && size != want) || size == 0 || size > CVMA_EVENTLOG_MAX_DIGEST) {
             return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
                                "Spec ID Event03: algorithm 0x%04x with digest size %u%s", alg, size,
-                               want >= 0 ? " (not its size)" : "");
+                               want != 0 ? " (not its size)" : "");
         }
         if (cvma_eventlog_bank_index(log, alg) >= 0) {
             return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
@@ -251,7 +246,7 @@ static enum cvma_status parse_spec_id(struct cvma_eventlog *log, struct cvma_spa
         b->alg = alg;
         b->size = size;
         b->name = cvma_eventlog_alg_name(alg);
-        b->replayable = alg_md(alg) != NULL;
+        b->replayable = cvma_eventlog_alg_md(alg) != NULL;
     }
     if (!cvma_reader_u8(&r, &vendor_len) || !cvma_reader_skip(&r, vendor_len)) {
         return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
@@ -509,7 +504,7 @@ void cvma_eventlog_replay(const struct cvma_eventlog *log, struct cvma_eventlog_
     out->n_banks = log->n_banks;
     bool ccel = log->format == CVMA_EVENTLOG_CCEL;
     for (size_t b = 0; b < log->n_banks; b++) {
-        const EVP_MD *md = alg_md(log->banks[b].alg);
+        const EVP_MD *md = cvma_eventlog_alg_md(log->banks[b].alg);
         size_t size = log->banks[b].size;
         if (md == NULL || (size_t)EVP_MD_get_size(md) != size) {
             continue;

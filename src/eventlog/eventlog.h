@@ -17,6 +17,7 @@
 #define CVMA_EVENTLOG_EVENTLOG_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "common/verdict.h"
 #include "result/result.h"
@@ -168,6 +169,10 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
 /* Names: "EV_IPL", "sha256" (NULL for unknown), "tcg", "tcg-sha1", "ccel". */
 const char *cvma_eventlog_type_name(uint32_t type);
 const char *cvma_eventlog_alg_name(uint16_t alg);
+/* A TPM hash algorithm's digest size and OpenSSL digest (sha1, sha256, sha384, sha512; 0 and
+ * NULL for any other). The TPM2_ALG_ values of tss2 are the same numbers. */
+size_t cvma_eventlog_alg_size(uint16_t alg);
+const EVP_MD *cvma_eventlog_alg_md(uint16_t alg);
 const char *cvma_eventlog_format_name(enum cvma_eventlog_format f);
 /* The bank index of alg in the log, or -1. */
 int cvma_eventlog_bank_index(const struct cvma_eventlog *log, uint16_t alg);

@@ -13,28 +13,12 @@
 #include "common/hex.h"
 #include "eventlog/eventlog.h"
 
-static const EVP_MD *md_of(uint16_t alg)
-{
-    switch (alg) {
-    case CVMA_TPM_ALG_SHA1:
-        return EVP_sha1();
-    case CVMA_TPM_ALG_SHA256:
-        return EVP_sha256();
-    case CVMA_TPM_ALG_SHA384:
-        return EVP_sha384();
-    case CVMA_TPM_ALG_SHA512:
-        return EVP_sha512();
-    default:
-        return NULL;
-    }
-}
-
 /* True when the event's digest in some replayable bank is the hash of p[0..n). */
 static bool digest_is_hash_of(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
                               const uint8_t *p, size_t n)
 {
     for (size_t b = 0; b < log->n_banks; b++) {
-        const EVP_MD *md = md_of(log->banks[b].alg);
+        const EVP_MD *md = cvma_eventlog_alg_md(log->banks[b].alg);
         uint8_t h[EVP_MAX_MD_SIZE];
         unsigned hl = 0;
         if (md != NULL && e->digest[b] != NULL && EVP_Digest(p, n, h, &hl, md, NULL) == 1 &&

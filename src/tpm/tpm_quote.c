@@ -54,22 +54,6 @@ size_t cvma_tpm_bank_size(int bank)
     return bank >= 0 && bank < CVMA_TPM_BANKS ? bank_sizes[bank] : 0;
 }
 
-static const EVP_MD *md_of_alg(TPM2_ALG_ID alg)
-{
-    switch (alg) {
-    case TPM2_ALG_SHA1:
-        return EVP_sha1();
-    case TPM2_ALG_SHA256:
-        return EVP_sha256();
-    case TPM2_ALG_SHA384:
-        return EVP_sha384();
-    case TPM2_ALG_SHA512:
-        return EVP_sha512();
-    default:
-        return NULL;
-    }
-}
-
 /* see tpm/tpm.h */
 enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t len, bool allow_trailing,
                                        struct cvma_tpm_attest *out, struct cvma_verdict *v)
@@ -445,7 +429,7 @@ static enum cvma_status sig_load(const struct cvma_span *in, TPMT_SIGNATURE *sig
     }
     /* rsassa, rsapss and ecdsa all start with the hash algorithm. */
     *hash = sig->sigAlg == TPM2_ALG_ECDSA ? sig->signature.ecdsa.hash : sig->signature.rsassa.hash;
-    if (md_of_alg(*hash) == NULL) {
+    if (cvma_eventlog_alg_md(*hash) == NULL) {
         return cvma_reject(v, CVMA_R_TPM_SIGNATURE_MALFORMED,
                            "tpm signature: hash algorithm 0x%04x, want SHA-1, SHA-256, SHA-384 or "
                            "SHA-512",
@@ -495,7 +479,8 @@ static enum cvma_status sig_verify(EVP_PKEY *key, const TPMT_SIGNATURE *sig, TPM
     size_t sl;
     int derlen = 0;
 
-    if (ctx == NULL || EVP_DigestVerifyInit(ctx, &pctx, md_of_alg(hash), NULL, key) <= 0) {
+    if (ctx == NULL ||
+        EVP_DigestVerifyInit(ctx, &pctx, cvma_eventlog_alg_md(hash), NULL, key) <= 0) {
         v->oom = true;
         goto out;
     }
@@ -573,7 +558,7 @@ static enum cvma_status pcrs_check(const struct cvma_tpm_attest *at, TPM2_ALG_ID
     unsigned got_len = 0;
     enum cvma_status st = CVMA_E_INTERNAL;
 
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, md_of_alg(hash), NULL) != 1) {
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, cvma_eventlog_alg_md(hash), NULL) != 1) {
         v->oom = true;
         goto out;
     }
@@ -706,7 +691,7 @@ static json_t *ak_json(const struct ak *ak, const uint8_t spki_sha256[32])
     /* The attested key (the service's token cnf.jwk, docs/service.md). */
     json_object_set_new(o, "jwk", cvma_pubkey_jwk(ak->key));
     if (ak->has_public) {
-        const EVP_MD *md = md_of_alg(ak->pub.nameAlg);
+        const EVP_MD *md = cvma_eventlog_alg_md(ak->pub.nameAlg);
         uint8_t name[2 + EVP_MAX_MD_SIZE];
         unsigned n = 0;
         char attrs[11];
