@@ -9,9 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
-
-#include "common/hex.h"
 #include "registry/bind_internal.h"
 
 #define LOG_PROOF_MAX  ((size_t)64 << 10)
@@ -192,20 +189,6 @@ static void prepare(struct log_proof_item *it)
                                    sizeof it->fail) == CVMA_OK;
 }
 
-/* state_dir/tlog-<what>.<first 16 bytes of SHA-256(origin), hex><suffix> */
-static char *state_path(const char *dir, const char *what, const char *origin, const char *suffix)
-{
-    struct sha256_ctx c;
-    uint8_t d[32];
-    char hex[33], name[128];
-    sha256_init(&c);
-    sha256_update(&c, strlen(origin), (const uint8_t *)origin);
-    sha256_digest(&c, sizeof d, d);
-    cvma_hex_encode(d, 16, hex, sizeof hex);
-    snprintf(name, sizeof name, "tlog-%s.%s%s", what, hex, suffix);
-    return cvma_path_join(dir, name);
-}
-
 /* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
  * given, -1 given but does not verify. */
 static int consistent(const struct cvma_registry_set *rs, uint64_t old, const uint8_t old_root[32],
@@ -295,7 +278,7 @@ static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, cons
 {
     char suffix[48];
     snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, (long long)time(NULL));
-    char *path = state_path(dir, "conflict", p->cp.origin, suffix);
+    char *path = cvma_tlog_state_path(dir, "tlog-conflict.", p->cp.origin, suffix);
     where[0] = '\0';
     if (path != NULL && cvma_file_write_atomic(path, raw, raw_len) == CVMA_OK) {
         snprintf(where, where_len, "%s", path);
@@ -385,7 +368,7 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         *ok = true;
         return CVMA_OK;
     }
-    char *spath = state_path(state_dir, "state", p->cp.origin, ".checkpoint");
+    char *spath = cvma_tlog_state_path(state_dir, "tlog-state.", p->cp.origin, ".checkpoint");
     struct cvma_buf sb = {0};
     struct cvma_checkpoint prev;
     char why[200], where[600], fdetail[300] = "";

@@ -146,6 +146,10 @@ struct cvma_checkpoint {
 /* Parses a checkpoint note text (the text, not the signatures). false with err on error. */
 CVMA_MUST_USE bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint *out,
                                          char *err, size_t err_len);
+/* dir/<prefix><the first 16 bytes of SHA-256(origin) in hex><suffix>: where a log's state (its
+ * last checkpoint, a conflict) is kept under a name the origin cannot steer. NULL: no memory. */
+char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *origin,
+                           const char *suffix);
 /* "origin\nsize\nbase64 root\n", malloc'd. */
 char *cvma_checkpoint_text(const struct cvma_checkpoint *c);
 

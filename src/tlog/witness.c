@@ -40,8 +40,9 @@ int cvma_witness_http_status(enum cvma_witness_result r)
     return 500;
 }
 
-/* state_dir/<prefix><first 16 bytes of SHA-256(origin), hex><suffix> */
-static char *state_path(const char *dir, const char *prefix, const char *origin, const char *suffix)
+/* see tlog/tlog.h */
+char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *origin,
+                           const char *suffix)
 {
     struct sha256_ctx c;
     uint8_t d[32];
@@ -159,7 +160,7 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
     if (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
         (lpath = cvma_path_join(state_dir, "lock")) == NULL ||
         (lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(lock, LOCK_EX) != 0 ||
-        (spath = state_path(state_dir, "log-", cp.origin, "")) == NULL) {
+        (spath = cvma_tlog_state_path(state_dir, "log-", cp.origin, "")) == NULL) {
         cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);
         goto out;
     }
@@ -186,7 +187,7 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         /* Two checkpoints of one size with different roots: keep both as evidence. */
         char suffix[40];
         snprintf(suffix, sizeof suffix, "-%" PRIu64, now);
-        char *cpath = state_path(state_dir, "conflict-", cp.origin, suffix);
+        char *cpath = cvma_tlog_state_path(state_dir, "conflict-", cp.origin, suffix);
         bool kept = cpath != NULL && cvma_file_write_atomic(cpath, note_p, note_len) == CVMA_OK;
         cvma_errf(err, err_len,
                   "SPLIT VIEW: log '%s' signed two checkpoints of size %" PRIu64
