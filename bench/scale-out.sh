@@ -7,6 +7,9 @@
 #
 # 1. one instance directly: POST /v1/verify, each request with a fresh nonce, --rounds times
 #    (default 3), each round between two in-process runs with every core busy;
+# 1b. one instance (one worker thread) pinned to core 0, wrk and Redis to the other cores,
+#    --rounds times, each round between two in-process runs pinned to core 0 (2 cores and
+#    taskset needed; the per-core target is judged on it);
 # 2. two instances behind nginx; one is stopped (SIGTERM) halfway through the run;
 # 3. replays: evidence bound to fresh nonces is verified once through nginx, then every
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
@@ -15,8 +18,8 @@
 # --smoke: 2-second runs, one round and a few replays (tests/e2e/scale_smoke.sh). --logs DIR: keep the
 # instances', redis's and nginx's logs and wrk's output there.
 # Exit: 0 done (the targets are reported, met or not), 1 a replay was not refused 409 (or a
-# nonce was not accepted first) or a step
-# failed, 77 nginx, wrk, redis-server or python3-cryptography missing (make deps).
+# nonce was not accepted first) or a step failed, 77 nginx, wrk, redis-server or
+# python3-cryptography missing (make deps).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 CVM=${CVMATTEST_BIN:-$HERE/../build/cvmattest}
@@ -25,6 +28,10 @@ THREADS=2
 ROUNDS=3
 SMOKE=0
 LOGS=
+PIN_SERVE=
+PIN_WRK=
+PIN_BENCH=
+SERVE_THREADS=
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds=*) RUN=${1#*=} ;;
@@ -36,7 +43,7 @@ while [ $# -gt 0 ]; do
     --smoke) SMOKE=1; RUN=2; ROUNDS=1 ;;
     --logs=*) LOGS=${1#*=} ;;
     --logs) LOGS=${2:?}; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale-out.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -69,11 +76,12 @@ die() { echo "scale-out.sh: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # cpu PID: user + system clock ticks used so far
 cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-# start NAME: a serve instance on an OS-picked port; sets PORT and NAME.pid
+# start NAME: a serve instance on an OS-picked port; sets PORT and NAME.pid (PIN_SERVE: a
+# taskset prefix; SERVE_THREADS: its worker threads when not --threads)
 start() {
     rm -f "$T/$1.port"
-    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$1.port" --threads "$THREADS" $COMMON \
-        2>"$T/$1.log" &
+    $PIN_SERVE $CVM serve --listen 127.0.0.1:0 --port-file "$T/$1.port" \
+        --threads "${SERVE_THREADS:-$THREADS}" $COMMON 2>"$T/$1.log" &
     echo $! >"$T/$1.pid"
     PIDS="$PIDS $!"
     i=0
@@ -100,9 +108,10 @@ nonces() {
     [ "$(wc -l <"$3")" -ge "$2" ] || die "could not fetch $2 nonces from $1"
 }
 # drive URL NONCES OUT: wrk for RUN seconds, one nonce a request; the SCALE line into OUT
+# (PIN_WRK: a taskset prefix)
 drive() {
     SCALE_THREADS=2 SCALE_EVIDENCE=$T/evidence.b64 SCALE_NONCES=$2 \
-        wrk -t2 -c8 -d"${RUN}s" --timeout 10s -s "$HERE/scale-verify.lua" "$1/v1/verify" \
+        $PIN_WRK wrk -t2 -c8 -d"${RUN}s" --timeout 10s -s "$HERE/scale-verify.lua" "$1/v1/verify" \
         >"$3.wrk" 2>&1
     grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
 }
@@ -121,13 +130,14 @@ base64 -w0 "$T/s/report.bin" >"$T/evidence.b64"
 # instance's figure below), and per wall-clock second
 NCPU=$(nproc)
 # inproc EXTRA...: the in-process rate per CPU-second the bench used (robust to a busy machine,
-# like the instance's figure below), and per wall-clock second
+# like the instance's figure below), and per wall-clock second (PIN_BENCH: a taskset prefix)
 inproc() {
-    python3 - "$CVM" "$T/s" "$RUN" "$@" <<'PY'
-import json, resource, subprocess, sys
+    PIN_BENCH=$PIN_BENCH python3 - "$CVM" "$T/s" "$RUN" "$@" <<'PY'
+import json, os, resource, subprocess, sys
 cvm, d, secs, extra = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+pin = os.environ.get("PIN_BENCH", "").split()
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
-out = subprocess.run([cvm, "bench", d + "/report.bin", "--collateral", d, "--offline",
+out = subprocess.run(pin + [cvm, "bench", d + "/report.bin", "--collateral", d, "--offline",
                       "--trust-root", d + "/ark.pem", "--seconds", secs, "--json"] + extra,
                      capture_output=True, check=True).stdout
 j = json.loads(out)
@@ -152,6 +162,7 @@ mkdir -p "$T/redis"
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis" --save '' --appendonly no \
     --daemonize no >"$T/redis.log" 2>&1 &
 PIDS="$PIDS $!"
+REDIS_PID=$!
 i=0
 until redis-cli -p "$RPORT" ping >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ $i -lt 50 ] || die "redis-server did not start"
@@ -205,6 +216,46 @@ while [ $k -le "$ROUNDS" ]; do
     k=$((k + 1))
 done
 
+# --- 1b. one instance on a core of its own, ROUNDS times ---
+# Per core as a benchmark measures it: the instance (one worker thread) pinned to core 0,
+# wrk and Redis to the other cores, held against `cvmattest bench` pinned to core 0 (the other
+# cores idle) just before and just after each round. In phase 1 the instance and the
+# load generator share every core, so wrk's and Redis's work (and the caches they use)
+# falls partly on the instance's cores; here it does not. Needs 2 cores and taskset.
+: >"$T/rounds_own"
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    OTHERS=1-$((NCPU - 1))
+    taskset -a -p -c "$OTHERS" "$REDIS_PID" >/dev/null || die "taskset on redis-server failed"
+    PIN_SERVE="taskset -c 0"
+    SERVE_THREADS=1
+    start C
+    PIN_SERVE=
+    SERVE_THREADS=
+    C=http://127.0.0.1:$PORT
+    CPID=$(cat "$T/C.pid")
+    PIN_BENCH="taskset -c 0"
+    inproc >"$T/own_before" || die "cvmattest bench (core 0) failed"
+    read BEFORE _ <"$T/own_before"
+    k=1
+    while [ $k -le "$ROUNDS" ]; do
+        nonces "$A" "$POOL" "$T/n1"
+        PIN_WRK="taskset -c $OTHERS"
+        c0=$(cpu "$CPID")
+        drive "$C" "$T/n1" "$T/r1c_$k"
+        c1=$(cpu "$CPID")
+        PIN_WRK=
+        inproc >"$T/own_after_$k" || die "cvmattest bench (core 0) failed"
+        read AFTER _ <"$T/own_after_$k"
+        echo "$T/r1c_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds_own"
+        BEFORE=$AFTER
+        k=$((k + 1))
+    done
+    PIN_BENCH=
+    kill -TERM "$CPID" 2>/dev/null
+    wait "$CPID" 2>/dev/null
+    taskset -a -p -c "0-$((NCPU - 1))" "$REDIS_PID" >/dev/null
+fi
+
 # --- 2. two instances behind nginx, B stopped halfway ---
 nonces "$N" "$POOL" "$T/n2"
 BPID=$(cat "$T/B.pid")
@@ -253,7 +304,7 @@ st=$(curl -s -o "$T/limited.json" -w '%{http_code}' "$N/v1/nonce")
 
 # --- report ---
 python3 - "$INPROC" "$T/rounds" "$T/r2" "$T/r3" "$TCK" "$(nproc)" "$THREADS" \
-    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" <<'PY'
+    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" <<'PY'
 import statistics, sys
 inproc = float(sys.argv[1])
 inproc_signed = float(sys.argv[14])
@@ -296,6 +347,19 @@ for k, (r1, c0, c1, before, after) in enumerate(rounds, 1):
           " in-process on one core; %.0f /s per core of the %d = %.2fx"
           % (k, per_cpu, cores_used, per_cpu / busy, busy, before, after, per_cpu / inproc,
              per_core, min(threads, ncpu), per_core / busy))
+own = []
+for ln in open(sys.argv[15]):
+    f, c0, c1, before, after = ln.split()
+    r1 = rd(f)
+    rate1, _, _ = line("1 instance on a core of its own (round %d)" % (len(own) + 1), r1)
+    secs1 = int(r1["duration_us"]) / 1e6
+    cores_used = (int(c1) - int(c0)) / tck / secs1
+    per_cpu = rate1 / cores_used if cores_used > 0 else 0
+    alone = (float(before) + float(after)) / 2
+    own.append(per_cpu / alone)
+    print("  round %d: %.0f /s per CPU-second (%.2f of its core busy) = %.2fx the in-process rate"
+          " on that core (%.0f /s: %.0f before, %.0f after)"
+          % (len(own), per_cpu, cores_used, per_cpu / alone, alone, float(before), float(after)))
 rate2, f2, q2 = line("2 instances behind nginx, one stopped", r2)
 print("%-44s %7.0f /s  (per CPU-second, one core, the others idle)" % ("in-process cvmattest bench", inproc))
 print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process, each result signed", inproc_signed))
@@ -304,6 +368,12 @@ print("behind nginx: A answered %d, B answered %d before its SIGTERM; %d retried
 ratio = statistics.median(ratios)
 print("instance per core: %.2fx the in-process rate with every core busy (per CPU-second, the"
       " median of %d rounds; %s)" % (ratio, len(ratios), ", ".join("%.2f" % r for r in ratios)))
+ratio_own = statistics.median(own) if own else None
+if own:
+    print("instance on a core of its own: %.2fx the in-process rate on that core (per CPU-second,"
+          " the median of %d rounds; %s)" % (ratio_own, len(own), ", ".join("%.2f" % r for r in own)))
+else:
+    print("instance on a core of its own: not measured (needs 2 cores and taskset)")
 print("instance per CPU-second against the in-process bench on one core that also signs each"
       " result: %.2fx (last round)" % (per_cpu / inproc_signed))
 print(r3["first"] and "replays: %s nonces accepted once (%s affirming), %s replays (nginx and each"
@@ -314,7 +384,10 @@ print("instance B after SIGTERM: exit %d; nginx rate limit: %d of 20 burst reque
 print()
 def target(ok, text):
     print("target %-7s %s" % ("met:" if ok else "MISSED:", text))
-target(ratio >= 0.8, "one instance >= 0.8x in-process per core (per CPU-second used, every core busy in both; median of the rounds)")
+if own:
+    target(ratio_own >= 0.8, "one instance >= 0.8x in-process per core (a core of its own, the load generator and Redis on the others; per CPU-second, median of the rounds: %.2fx; sharing every core with them: %.2fx)" % (ratio_own, ratio))
+else:
+    target(ratio >= 0.8, "one instance >= 0.8x in-process per core (per CPU-second used, every core busy in both; median of the rounds: %.2fx)" % ratio)
 target(f2 < 0.01 * q2, "two instances behind nginx lose < 1%% of requests when one stops (%d of %d)" % (f2, q2))
 target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0 and int(r3["refused_409"]) == int(r3["replays"]), "no replayed nonce accepted")
 PY

@@ -29,6 +29,7 @@ check() { # NAME PATTERN
 check "one instance measured" '^1 instance, direct \(round 1\) +[0-9]+ /s .*requests +[1-9][0-9]*'
 check "its rate per CPU-second against the in-process rate" '^  round 1: [1-9][0-9]* /s per CPU-second the instance used .* = [0-9.]+x the in-process rate with every core busy'
 check "the median ratio of the rounds" '^instance per core: [0-9.]+x the in-process rate with every core busy \(per CPU-second, the median of 1 rounds'
+check "the instance on a core of its own (or why not)" '^instance on a core of its own: ([0-9.]+x the in-process rate on that core \(per CPU-second, the median of 1 rounds|not measured \(needs 2 cores and taskset\))'
 check "target line: one instance per core" '^target (met:|MISSED:) +one instance >= 0.8x in-process per core'
 check "two instances behind nginx measured" '^2 instances behind nginx, one stopped +[0-9]+ /s .*requests +[1-9][0-9]*'
 check "both instances answered through nginx" '^behind nginx: A answered [1-9][0-9]*, B answered [1-9][0-9]* '
