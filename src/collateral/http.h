@@ -1,7 +1,7 @@
 /*
  * The project's one HTTP client, on libcurl's easy API: collateral GETs (AMD KDS, Intel PCS,
  * registries), the demo's GET/POST of the verification service, and the host check's PCCS
- * reachability probe all go through cvma_http_do; no other file calls curl_easy_*.
+ * reachability probe all go through cvma_http_do; no other file calls libcurl.
  *
  * What it trusts: nothing it downloads. Bodies are handed back as bytes; the caller checks
  * them (format here in kds.c, signatures and chains in the verifier). TLS uses the system CA
