@@ -2,8 +2,8 @@
  * cvmattest demo: the verification service (docs/service.md) verifying the CVM's evidence over
  * HTTP. `cvmattest serve` runs as a child process on a free loopback port; the demo takes a
  * nonce from GET /v1/nonce, has the simulated CVM bind its evidence to it, POSTs it to
- * /v1/verify with libcurl, and checks the signed token the service returns with the service's
- * public key.
+ * /v1/verify (collateral/http.h, the one HTTP client), and checks the signed token the service
+ * returns with the service's public key.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "collateral/http.h"
 #include "common/base64.h"
 #include "common/json_out.h"
 #include "common/util.h"
@@ -25,61 +25,10 @@
 #include "result/ear.h"
 #include "sim/sim_atls.h"
 
-#define HTTP_MAX (4u << 20)
-
-struct body {
-    char *p;
-    size_t len;
-    bool too_big;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    struct body *b = ctx;
-    size_t add = size * n;
-    if (b->len + add > HTTP_MAX) {
-        b->too_big = true;
-        return 0;
-    }
-    char *q = realloc(b->p, b->len + add + 1);
-    if (q == NULL) {
-        return 0;
-    }
-    memcpy(q + b->len, p, add);
-    b->p = q;
-    b->len += add;
-    b->p[b->len] = '\0';
-    return add;
-}
-
-/* GET (post NULL) or POST JSON; the HTTP status (0: no answer) and the body in *out. */
-static long http(const char *url, const char *post, struct body *out)
-{
-    long code = 0;
-    struct curl_slist *h = NULL;
-    CURL *c = curl_easy_init();
-    memset(out, 0, sizeof *out);
-    if (c == NULL) {
-        return 0;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (post != NULL) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
-    }
-    if (curl_easy_perform(c) == CURLE_OK) {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return code;
-}
+/* The service's answers: any status, body kept (4 MiB at most), one attempt, 5 s to connect and
+ * 20 s in all. */
+static const struct cvma_http_opts http_opts = {
+        .connect_timeout_ms = 5000, .timeout_ms = 20000, .max_retries = -1, .max_body = 4u << 20};
 
 /* Starts `cvmattest serve` (this very binary); its port once it listens, 0 on failure. */
 static unsigned start(struct demo *d, const struct demo_service_opts *o, pid_t *pid)
@@ -177,11 +126,13 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
 {
     pid_t pid = -1;
     char url[128], label[128];
-    struct body b = {0};
+    struct cvma_buf b = {0};
+    long code = 0;
+    char *text = NULL;
     json_t *j = NULL, *req = NULL;
     uint8_t nonce[64], rd[64], *ev = NULL;
     size_t nlen = 0, ev_len = 0;
-    char *b64 = NULL, *post = NULL, err[256];
+    char *b64 = NULL, *post = NULL, err[256] = "";
     const char *nonce_s = NULL;
 
     unsigned port = start(d, o, &pid);
@@ -202,7 +153,9 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
         goto out;
     }
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/nonce", port);
-    if (http(url, NULL, &b) != 200 || (j = json_loads(b.p, 0, NULL)) == NULL ||
+    const struct cvma_http_request get = {.any_status = true};
+    if (cvma_http_do(&http_opts, url, &get, &b, &code, err, sizeof err) != CVMA_OK || code != 200 ||
+        (j = json_loadb((const char *)b.p, b.len, 0, NULL)) == NULL ||
         (nonce_s = json_string_value(json_object_get(j, "nonce"))) == NULL ||
         !cvma_base64_decode(nonce_s, strlen(nonce_s), CVMA_B64_URL, nonce, sizeof nonce, &nlen)) {
         demo_line(d, false, "GET /v1/nonce on 127.0.0.1:%u: no nonce", port);
@@ -218,19 +171,27 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
         demo_line(d, false, "could not make the evidence: %s", err);
         goto out;
     }
-    free(b.p);
+    cvma_buf_free(&b);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/v1/verify", port);
-    long code = http(url, post, &b);
+    const struct cvma_http_request rq = {.method = "POST",
+                                         .content_type = "application/json",
+                                         .body = post,
+                                         .body_len = strlen(post),
+                                         .any_status = true};
+    if (cvma_http_do(&http_opts, url, &rq, &b, &code, err, sizeof err) == CVMA_OK) {
+        text = strndup((const char *)b.p, b.len); /* NULL on a failure: reported below */
+    }
     snprintf(label, sizeof label, "cvmattest serve on 127.0.0.1:%u, GET /v1/nonce, POST /v1/verify",
              port);
     const struct demo_want want = {.accept = true};
-    json_t *ans = code == 200 && b.p != NULL ? json_loads(b.p, 0, NULL) : NULL;
+    json_t *ans = code == 200 && text != NULL ? json_loads(text, 0, NULL) : NULL;
     if (ans == NULL) {
-        snprintf(err, sizeof err, "HTTP %ld: %.100s", code, b.p != NULL ? b.p : "");
-        demo_report(d, label, NULL, &want, err);
+        char why[160];
+        snprintf(why, sizeof why, "HTTP %ld: %.100s", code, text != NULL ? text : err);
+        demo_report(d, label, NULL, &want, why);
         goto out;
     }
-    if (demo_report(d, label, b.p, &want, NULL)) {
+    if (demo_report(d, label, text, &want, NULL)) {
         check_token(d, ans, nonce_s, o);
     }
     json_decref(ans);
@@ -238,7 +199,8 @@ out:
     stop(pid);
     json_decref(j);
     json_decref(req);
-    free(b.p);
+    cvma_buf_free(&b);
+    free(text);
     free(ev);
     free(b64);
     free(post);

@@ -14,7 +14,11 @@ stdout, then serves until killed or until --max-seconds have passed.
 --fail-first N     answer the first N requests with --fail-status (default 429), with
                    "Retry-After: 0", whatever their path.
 --delay SECONDS    sleep this long before every answer (for client timeout tests).
---log FILE         append one line per request: "<status> <path?query>".
+POST               any path (after --fail-first) answers 200 with "content-type: <its
+                   Content-Type>\n" followed by the request body, as application/octet-stream.
+HEAD               as GET, without the body.
+--log FILE         append one line per request: "<status> <path?query>" for GET,
+                   "<status> <METHOD> <path?query>" for the others.
 --max-seconds N    exit by itself after N seconds (default 120), so a crashed test never
                    leaves a server behind for long.
 
@@ -64,7 +68,10 @@ def make_handler(args):
         def _record(self, status):
             if args.log:
                 with lock, open(args.log, "a", encoding="utf-8") as f:
-                    f.write("%d %s\n" % (status, self.path))
+                    if self.command == "GET":
+                        f.write("%d %s\n" % (status, self.path))
+                    else:
+                        f.write("%d %s %s\n" % (status, self.command, self.path))
 
         def _send(self, status, body, extra=()):
             # Log before answering, so a client that has its answer can count on the line.
@@ -74,9 +81,11 @@ def make_handler(args):
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
-        def do_GET(self):
+        def _failing(self):
+            """Counts the request; True when it was answered with --fail-status."""
             with lock:
                 state["count"] += 1
                 n = state["count"]
@@ -84,6 +93,29 @@ def make_handler(args):
                 time.sleep(args.delay)
             if n <= args.fail_first:
                 self._send(args.fail_status, b"try again\n", [("Retry-After", "0")])
+                return True
+            return False
+
+        def do_POST(self):
+            try:
+                n = int(self.headers.get("Content-Length", "0"))
+            except ValueError:
+                n = -1
+            if n < 0 or n > (1 << 20):
+                self._send(400, b"bad Content-Length\n")
+                return
+            data = self.rfile.read(n)
+            if self._failing():
+                return
+            ct = self.headers.get("Content-Type", "")
+            self._send(200, b"content-type: " + ct.encode("latin-1") + b"\n" + data,
+                       [("Content-Type", "application/octet-stream")])
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def do_GET(self):
+            if self._failing():
                 return
             file = args.routes.get(self.path)
             if file is None:

@@ -236,13 +236,13 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
     return wait > CVMA_HTTP_MAX_WAIT_MS ? CVMA_HTTP_MAX_WAIT_MS : wait;
 }
 
-#define SETOPT(h, opt, val)                                                          \
-    do {                                                                             \
-        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                       \
-            cvma_errf(err, err_len, "GET %s: libcurl refused option %s", url, #opt); \
-            st = CVMA_E_INTERNAL;                                                    \
-            goto out;                                                                \
-        }                                                                            \
+#define SETOPT(h, opt, val)                                                            \
+    do {                                                                               \
+        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                         \
+            cvma_errf(err, err_len, "%s %s: libcurl refused option %s", m, url, #opt); \
+            st = CVMA_E_INTERNAL;                                                      \
+            goto out;                                                                  \
+        }                                                                              \
     } while (0)
 
 /* see collateral/http.h */
@@ -261,7 +261,7 @@ void cvma_http_last_code_clear(void)
 enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *url,
                                struct cvma_buf *body, long *http_code, char *err, size_t err_len)
 {
-    return cvma_http_get_ex(opts, url, NULL, 0, body, http_code, err, err_len);
+    return cvma_http_do(opts, url, NULL, body, http_code, err, err_len);
 }
 
 /* see collateral/http.h */
@@ -269,15 +269,36 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
                                   struct cvma_http_header *hdrs, size_t n_hdrs,
                                   struct cvma_buf *body, long *http_code, char *err, size_t err_len)
 {
+    const struct cvma_http_request rq = {.hdrs = hdrs, .n_hdrs = n_hdrs};
+
+    return cvma_http_do(opts, url, &rq, body, http_code, err, err_len);
+}
+
+/* see collateral/http.h */
+enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url,
+                              const struct cvma_http_request *rq, struct cvma_buf *body,
+                              long *http_code, char *err, size_t err_len)
+{
+    static const struct cvma_http_request get = {0};
     enum cvma_status st = CVMA_E_INTERNAL;
     struct cvma_http_opts o;
     struct sink s = {0};
-    struct hdr_sink hs = {hdrs, hdrs != NULL ? n_hdrs : 0, false, false};
+    struct hdr_sink hs = {NULL, 0, false, false};
+    struct curl_slist *req_hdrs = NULL;
     CURL *h = NULL;
     char cerr[CURL_ERROR_SIZE];
+    const char *m;
     long code = 0;
-    bool https;
+    bool https, post, head;
 
+    if (rq == NULL) {
+        rq = &get;
+    }
+    m = rq->method != NULL ? rq->method : "GET";
+    post = strcmp(m, "POST") == 0;
+    head = strcmp(m, "HEAD") == 0;
+    hs.h = rq->hdrs;
+    hs.n = rq->hdrs != NULL ? rq->n_hdrs : 0;
     body->p = NULL;
     body->len = 0;
     for (size_t i = 0; i < hs.n; i++) {
@@ -287,35 +308,52 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
         *http_code = 0;
     }
     cvma_errf(err, err_len, "%s", "");
+    if (!post && !head && strcmp(m, "GET") != 0) {
+        cvma_errf(err, err_len, "%.16s %s: only GET, POST and HEAD are sent", m,
+                  url != NULL ? url : "(no URL)");
+        return CVMA_E_USAGE;
+    }
     if (url == NULL) {
-        cvma_errf(err, err_len, "GET: no URL");
+        cvma_errf(err, err_len, "%s: no URL", m);
         return CVMA_E_USAGE;
     }
     https = starts_with_ci(url, "https://");
     if (!https && !starts_with_ci(url, "http://")) {
-        cvma_errf(err, err_len, "GET %s: only http:// and https:// URLs are fetched", url);
+        cvma_errf(err, err_len, "%s %s: only http:// and https:// URLs are fetched", m, url);
+        return CVMA_E_USAGE;
+    }
+    if (post && ((rq->body == NULL && rq->body_len > 0) ||
+                 (rq->content_type != NULL && strpbrk(rq->content_type, "\r\n") != NULL))) {
+        cvma_errf(err, err_len, "POST %s: %s", url,
+                  rq->body == NULL && rq->body_len > 0 ? "no body bytes for body_len"
+                                                       : "a content type with a line break");
         return CVMA_E_USAGE;
     }
     effective_opts(opts, &o);
+    if (post) {
+        o.max_retries = 0; /* not idempotent: one attempt */
+    }
     s.max = o.max_body;
 
     pthread_once(&g_curl_once, curl_init_once);
     if (g_curl_init_rc != CURLE_OK) {
-        cvma_errf(err, err_len, "GET %s: curl_global_init failed: %s", url,
+        cvma_errf(err, err_len, "%s %s: curl_global_init failed: %s", m, url,
                   curl_easy_strerror(g_curl_init_rc));
         return CVMA_E_INTERNAL;
     }
     if ((h = curl_easy_init()) == NULL) {
-        cvma_errf(err, err_len, "GET %s: curl_easy_init failed", url);
+        cvma_errf(err, err_len, "%s %s: curl_easy_init failed", m, url);
         return CVMA_E_NOMEM;
     }
     cerr[0] = '\0';
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* Follow redirects, but never to another scheme and never from https down to http. */
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
-    SETOPT(h, CURLOPT_MAXREDIRS, 3L);
-    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+    if (!rq->no_redirects) {
+        /* Follow redirects, but never to another scheme and never from https down to http. */
+        SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
+        SETOPT(h, CURLOPT_MAXREDIRS, 3L);
+        SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+    }
     SETOPT(h, CURLOPT_NOSIGNAL, 1L);
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
     SETOPT(h, CURLOPT_TIMEOUT_MS, o.timeout_ms);
@@ -327,6 +365,32 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
     if (hs.n > 0) {
         SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
         SETOPT(h, CURLOPT_HEADERDATA, &hs);
+    }
+    if (head) {
+        SETOPT(h, CURLOPT_NOBODY, 1L);
+    } else if (post) {
+        char ct[256];
+        struct curl_slist *n;
+        /* "Content-Type:" with no value removes libcurl's form-encoded default. */
+        if (rq->content_type != NULL) {
+            cvma_errf(ct, sizeof ct, "Content-Type: %s", rq->content_type);
+        } else {
+            cvma_errf(ct, sizeof ct, "Content-Type:");
+        }
+        if ((n = curl_slist_append(req_hdrs, ct)) == NULL) {
+            cvma_errf(err, err_len, "POST %s: out of memory", url);
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        req_hdrs = n;
+        SETOPT(h, CURLOPT_HTTPHEADER, req_hdrs);
+        SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+        SETOPT(h, CURLOPT_POSTFIELDS, rq->body != NULL ? (const char *)rq->body : "");
+    }
+    if (rq->no_tls_verify) {
+        /* Reachability probes only (see the field): the answer is never used. */
+        SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 
     for (int attempt = 0;; attempt++) {
@@ -345,37 +409,38 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
             *http_code = code;
         }
         if (rc == CURLE_OK) {
-            if (code == 200) {
+            if (code == 200 || (rq->any_status && code > 0)) {
                 break;
             }
-            retryable = code == 429 || (code >= 500 && code <= 599);
+            retryable = !rq->any_status && (code == 429 || (code >= 500 && code <= 599));
             if (!retryable) {
-                cvma_errf(err, err_len, "GET %s: HTTP %ld", url, code);
+                cvma_errf(err, err_len, "%s %s: HTTP %ld", m, url, code);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             (void)curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-            cvma_errf(err, err_len, "GET %s: HTTP %ld after %d attempt%s", url, code, attempt + 1,
+            cvma_errf(err, err_len, "%s %s: HTTP %ld after %d attempt%s", m, url, code, attempt + 1,
                       attempt == 0 ? "" : "s");
         } else {
             if (s.nomem || hs.nomem) {
-                cvma_errf(err, err_len, "GET %s: out of memory", url);
+                cvma_errf(err, err_len, "%s %s: out of memory", m, url);
                 st = CVMA_E_NOMEM;
                 goto out;
             }
             if (hs.too_big) {
-                cvma_errf(err, err_len, "GET %s: a response header is longer than %zu bytes", url,
+                cvma_errf(err, err_len, "%s %s: a response header is longer than %zu bytes", m, url,
                           CVMA_HTTP_MAX_HEADER_VALUE);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-                cvma_errf(err, err_len, "GET %s: response larger than %zu bytes", url, o.max_body);
+                cvma_errf(err, err_len, "%s %s: response larger than %zu bytes", m, url,
+                          o.max_body);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             retryable = transient_curl_error(rc);
-            cvma_errf(err, err_len, "GET %s: %s after %d attempt%s", url,
+            cvma_errf(err, err_len, "%s %s: %s after %d attempt%s", m, url,
                       cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
                       attempt == 0 ? "" : "s");
             if (!retryable) {
@@ -392,7 +457,7 @@ enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char 
 
     cvma_errf(err, err_len, "%s", "");
     if (s.p == NULL) {
-        /* An empty 200 body: hand back a valid (non-NULL) empty buffer. */
+        /* An empty body (always for HEAD): hand back a valid (non-NULL) empty buffer. */
         if ((s.p = malloc(1)) == NULL) {
             st = CVMA_E_NOMEM;
             goto out;
@@ -408,5 +473,6 @@ out:
     }
     free(s.p);
     curl_easy_cleanup(h);
+    curl_slist_free_all(req_hdrs);
     return st;
 }

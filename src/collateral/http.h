@@ -1,5 +1,7 @@
 /*
- * A small HTTP GET client for collateral (AMD KDS, Intel PCS), on libcurl's easy API.
+ * The project's one HTTP client, on libcurl's easy API: collateral GETs (AMD KDS, Intel PCS,
+ * registries), the demo's GET/POST of the verification service, and the host check's PCCS
+ * reachability probe all go through cvma_http_do; no other file calls libcurl.
  *
  * What it trusts: nothing it downloads. Bodies are handed back as bytes; the caller checks
  * them (format here in kds.c, signatures and chains in the verifier). TLS uses the system CA
@@ -14,7 +16,11 @@
  *   before retry i (0-based) is backoff_base_ms << i; a longer Retry-After header (seconds
  *   or HTTP date, as parsed by libcurl) is honoured instead. No single wait exceeds 5 s.
  * - Any other answer (404 and every other 4xx, other 2xx/3xx codes) is final, not retried.
- * - A body larger than max_body bytes aborts the transfer.
+ * - POST is never retried (it is not idempotent): one attempt, whatever max_retries says.
+ * - A request with any_status is not retried on an HTTP status either (every answer is final);
+ *   its GET/HEAD transport errors are retried as above.
+ * - A body larger than max_body bytes aborts the transfer. HEAD keeps no body.
+ * - Error texts name the method and the URL ("POST URL: HTTP 503 after 1 attempt").
  * - Never writes to stdout or stderr.
  */
 #ifndef CVMA_COLLATERAL_HTTP_H
@@ -88,7 +94,36 @@ CVMA_MUST_USE enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *o, 
                                                 size_t err_len);
 
 /*
- * The last HTTP status cvma_http_get / cvma_http_get_ex saw on this thread (0: no HTTP answer,
+ * One request, for cvma_http_do. A zeroed struct is a plain GET with the cvma_http_get rules.
+ */
+struct cvma_http_request {
+    const char *method;       /* NULL or "GET"; "POST"; "HEAD" (others: CVMA_E_USAGE) */
+    const char *content_type; /* POST: its Content-Type (no CR/LF); NULL: none sent */
+    const void *body;         /* POST: body_len bytes sent (may be NULL when body_len is 0) */
+    size_t body_len;
+    bool any_status;   /* an HTTP answer of any status is CVMA_OK, with its body and code */
+    bool no_redirects; /* a 3xx is the answer, not followed */
+    /* TLS peer and host name NOT verified. For reachability probes only (host-check's PCCS),
+     * never for a request whose answer is used. */
+    bool no_tls_verify;
+    struct cvma_http_header *hdrs; /* response headers to capture, as in cvma_http_get_ex */
+    size_t n_hdrs;
+};
+
+/*
+ * Sends rq (NULL: a plain GET) to url with the behaviour described at the top. Outputs as for
+ * cvma_http_get / cvma_http_get_ex; with rq->any_status every HTTP answer (code > 0) is
+ * CVMA_OK with its body, and only transport failures, over-long bodies or headers are
+ * CVMA_UNDECIDED. On CVMA_OK *body is a valid buffer (empty for HEAD).
+ */
+CVMA_MUST_USE enum cvma_status cvma_http_do(const struct cvma_http_opts *o, const char *url,
+                                            const struct cvma_http_request *rq,
+                                            struct cvma_buf *body, long *http_code, char *err,
+                                            size_t err_len);
+
+/*
+ * The last HTTP status cvma_http_do (and so cvma_http_get / cvma_http_get_ex) saw on this
+ * thread (0: no HTTP answer,
  * a transport failure), for the collateral counters; cvma_http_last_code_clear sets it to -1
  * ("no request made") before a download.
  */

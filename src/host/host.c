@@ -17,8 +17,7 @@
 #define HAVE_CPUID_INSN 1
 #endif
 
-#include <curl/curl.h>
-
+#include "collateral/http.h"
 #include "common/reader.h"
 #include "common/util.h"
 
@@ -961,34 +960,29 @@ static void check_pccs(struct ctx *c, int parent)
         set(c, i, CVMA_HOST_UNKNOWN, "give --pccs-url URL to check it", "not checked");
         return;
     }
-    CURL *h = curl_easy_init();
-    if (h == NULL) {
-        set(c, i, CVMA_HOST_UNKNOWN, "libcurl could not start", "not checked");
-        return;
-    }
-    char url[512];
+    char url[512], err[768];
     snprintf(url, sizeof url, "%s/sgx/certification/v4/rootcacrl", c->pccs_url);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, c->pccs_timeout_s);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->pccs_timeout_s);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    long t_ms = (c->pccs_timeout_s > 86400 ? 86400 : c->pccs_timeout_s) * 1000L;
+    const struct cvma_http_opts o = {
+            .connect_timeout_ms = t_ms, .timeout_ms = t_ms, .max_retries = -1};
     /* Reachability only: a PCCS usually has a self-signed certificate, and nothing it serves is
-     * trusted on the strength of TLS (collateral is signed by Intel and verified). */
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    CURLcode rc = curl_easy_perform(h);
+     * trusted on the strength of TLS (collateral is signed by Intel and verified). Any HTTP
+     * answer counts; redirects are not followed. */
+    const struct cvma_http_request rq = {
+            .method = "HEAD", .any_status = true, .no_redirects = true, .no_tls_verify = true};
+    struct cvma_buf b = {0};
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(h);
-    if (rc == CURLE_OK && code > 0) {
+    enum cvma_status st = cvma_http_do(&o, url, &rq, &b, &code, err, sizeof err);
+    cvma_buf_free(&b);
+    if (st == CVMA_OK) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s answered HTTP %ld", c->pccs_url, code);
+    } else if (st == CVMA_E_INTERNAL || st == CVMA_E_NOMEM) {
+        set(c, i, CVMA_HOST_UNKNOWN, "libcurl could not start", "not checked: %s", err);
     } else {
         set(c, i, CVMA_HOST_FAIL,
             "start the PCCS (systemctl start pccs) or name yours with --pccs-url; the QGS reads "
             "its URL from /etc/sgx_default_qcnl.conf (pccs_url)",
-            "%s: %s", c->pccs_url, curl_easy_strerror(rc));
+            "%s", err);
     }
 }
 

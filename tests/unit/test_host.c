@@ -3,9 +3,13 @@
  * (CPUID and MSR checks unknown, never fail), an MSR file read under a tree that lacks the msr
  * module is unknown, and a present register decides.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host/host.h"
 #include "testutil.h"
@@ -119,12 +123,58 @@ static void test_host_json_is_a_tree(void **s)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
+ * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
+static void test_host_pccs_unreachable_fails(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/cvma-host-XXXXXX", url[64], want[128];
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_non_null(mkdtemp(dir));
+
+    struct cvma_host_options o = {.root = dir, .pccs_url = url, .pccs_timeout_s = 2};
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    const struct cvma_host_check *k = cvma_host_report_find(r, "tdx.attestation.pccs");
+    assert_non_null(k);
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    snprintf(want, sizeof want, "HEAD %s/sgx/certification/v4/rootcacrl: ", url);
+    assert_non_null(strstr(k->message, want));
+    assert_non_null(strstr(k->message, "after 1 attempt")); /* a probe is not retried */
+    assert_non_null(strstr(k->fix_hint, "--pccs-url"));
+    cvma_host_report_free(r);
+
+    o.pccs_url = "ftp://127.0.0.1";
+    r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    k = cvma_host_report_find(r, "tdx.attestation.pccs");
+    assert_non_null(k);
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    assert_non_null(strstr(k->message, "only http:// and https://"));
+    cvma_host_report_free(r);
+
+    close(fd);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_host_empty_tree_is_unknown_not_fail),
             cmocka_unit_test(test_host_msr_needs_the_module),
             cmocka_unit_test(test_host_json_is_a_tree),
+            cmocka_unit_test(test_host_pccs_unreachable_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

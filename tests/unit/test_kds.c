@@ -158,6 +158,42 @@ static int count_lines(const char *path)
     return n;
 }
 
+/* Whether the file at path has this exact line. */
+static bool has_line(const char *path, const char *line)
+{
+    struct cvma_buf b = {0};
+    size_t n = strlen(line);
+    bool found = false;
+    if (cvma_file_read(path, 1 << 20, &b) != CVMA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < b.len && !found; i++) {
+        if ((i == 0 || b.p[i - 1] == '\n') && b.len - i > n && memcmp(b.p + i, line, n) == 0 &&
+            b.p[i + n] == '\n') {
+            found = true;
+        }
+    }
+    cvma_buf_free(&b);
+    return found;
+}
+
+/* A loopback port bound but not listening (connections are refused); close the socket after. */
+static int refusing_port(int *port)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(s >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    return s;
+}
+
 /* Starts tests/kds_server.py with the given extra arguments (NULL-terminated) and reads the
  * port from its first stdout line; fails the test after SERVER_START_TIMEOUT_MS. */
 static void server_start(struct fx *f, const char *const *extra)
@@ -603,6 +639,53 @@ static void test_http_refuses_non_http_schemes(void **state)
     assert_non_null(strstr(f->err, "file:///etc/passwd"));
 }
 
+static void test_http_do_refuses_other_methods_and_header_breaks(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    struct cvma_http_request rq = {.method = "PUT"};
+
+    assert_int_equal(
+            cvma_http_do(NULL, "http://127.0.0.1:9/x", &rq, &b, NULL, f->err, sizeof f->err),
+            CVMA_E_USAGE);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "PUT http://127.0.0.1:9/x"));
+    rq.method = "POST";
+    rq.content_type = "text/plain\r\nX-Injected: 1";
+    assert_int_equal(
+            cvma_http_do(NULL, "http://127.0.0.1:9/x", &rq, &b, NULL, f->err, sizeof f->err),
+            CVMA_E_USAGE);
+    assert_non_null(strstr(f->err, "POST http://127.0.0.1:9/x"));
+}
+
+static void test_http_post_transport_error_is_tried_once(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    struct cvma_http_opts o = {.max_retries = 3, .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_http_request rq = {.method = "POST", .body = "{}", .body_len = 2};
+    char url[96];
+    int port;
+    int s = refusing_port(&port);
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/verify", port);
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_true(strncmp(f->err, "POST ", 5) == 0);
+    assert_non_null(strstr(f->err, url));
+    assert_non_null(strstr(f->err, "after 1 attempt"));
+    /* the same GET is retried: 1 + 3 attempts */
+    assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_true(strncmp(f->err, "GET ", 4) == 0);
+    assert_non_null(strstr(f->err, "after 4 attempts"));
+    /* HEAD with any_status: a transport error is still retried */
+    rq = (struct cvma_http_request){.method = "HEAD", .any_status = true};
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_true(strncmp(f->err, "HEAD ", 5) == 0);
+    assert_non_null(strstr(f->err, "after 4 attempts"));
+    close(s);
+}
+
 static void test_kds_offline_miss_is_undecided(void **state)
 {
     struct fx *f = *state;
@@ -808,6 +891,137 @@ static void test_http_gives_up_after_max_retries_on_503(void **state)
     o.max_retries = -1;
     assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
     assert_int_equal(count_lines(f->log), 4);
+}
+
+static void test_http_post_sends_body_and_content_type(void **state)
+{
+    struct fx *f = *state;
+    static const char sent[] = "{\"a\":\"b\0c\"}"; /* a NUL inside: body_len is what counts */
+    static const char want[] = "content-type: application/json\n{\"a\":\"b\0c\"}";
+    struct cvma_http_request rq = {.method = "POST",
+                                   .content_type = "application/json",
+                                   .body = sent,
+                                   .body_len = sizeof sent - 1};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, NULL);
+    snprintf(url, sizeof url, "%s/v1/verify", f->base);
+    assert_int_equal(cvma_http_do(NULL, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 200);
+    assert_string_equal(f->err, "");
+    assert_int_equal(b.len, sizeof want - 1);
+    assert_memory_equal(b.p, want, sizeof want - 1);
+    cvma_buf_free(&b);
+    assert_true(has_line(f->log, "200 POST /v1/verify"));
+
+    /* no content type: none is sent (not libcurl's form-encoded default) */
+    rq.content_type = NULL;
+    rq.body = NULL;
+    rq.body_len = 0;
+    assert_int_equal(cvma_http_do(NULL, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(b.len, strlen("content-type: \n"));
+    assert_memory_equal(b.p, "content-type: \n", b.len);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 2);
+}
+
+static void test_http_any_status_hands_back_a_4xx_body(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_http_request rq = {.any_status = true};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, NULL);
+    snprintf(url, sizeof url, "%s/nothing-here", f->base);
+    assert_int_equal(cvma_http_do(NULL, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 404);
+    assert_string_equal(f->err, "");
+    assert_int_equal(b.len, strlen("not found\n"));
+    assert_memory_equal(b.p, "not found\n", b.len);
+    cvma_buf_free(&b);
+    /* without it: undecided, no body */
+    assert_int_equal(cvma_http_get(NULL, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_int_equal(code, 404);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "HTTP 404"));
+    assert_int_equal(count_lines(f->log), 2);
+}
+
+static void test_http_post_and_any_status_are_not_retried_on_503(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--fail-first", "100", "--fail-status", "503", NULL};
+    struct cvma_http_opts o = {.max_retries = 3, .backoff_base_ms = FAST_BACKOFF_MS};
+    struct cvma_http_request rq = {
+            .method = "POST", .content_type = "application/json", .body = "{}", .body_len = 2};
+    struct cvma_buf b = {0};
+    char url[96], want[160];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/v1/verify", f->base);
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_int_equal(code, 503);
+    snprintf(want, sizeof want, "POST %s: HTTP 503 after 1 attempt", url);
+    assert_string_equal(f->err, want);
+    assert_int_equal(count_lines(f->log), 1); /* one attempt, whatever max_retries says */
+    assert_true(has_line(f->log, "503 POST /v1/verify"));
+
+    /* POST with any_status: the 503 and its body are the answer */
+    rq.any_status = true;
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 503);
+    assert_int_equal(b.len, strlen("try again\n"));
+    assert_memory_equal(b.p, "try again\n", b.len);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 2);
+
+    /* GET with any_status: not retried either */
+    rq = (struct cvma_http_request){.any_status = true};
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 503);
+    cvma_buf_free(&b);
+    assert_int_equal(count_lines(f->log), 3);
+
+    /* a plain GET still is: 1 + 3 attempts */
+    assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
+    assert_int_equal(count_lines(f->log), 7);
+}
+
+static void test_http_head_probe_keeps_no_body(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route", "/x=" MILAN_CHAIN_FILE, NULL};
+    struct cvma_http_opts o = {.max_retries = -1};
+    struct cvma_http_request rq = {.method = "HEAD"};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/x", f->base);
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 200);
+    assert_non_null(b.p);
+    assert_int_equal(b.len, 0);
+    cvma_buf_free(&b);
+    assert_true(has_line(f->log, "200 HEAD /x"));
+
+    /* a reachability probe: any answer counts, and is not followed up */
+    rq = (struct cvma_http_request){
+            .method = "HEAD", .any_status = true, .no_redirects = true, .no_tls_verify = true};
+    snprintf(url, sizeof url, "%s/sgx/certification/v4/rootcacrl", f->base);
+    assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
+    assert_int_equal(code, 404);
+    assert_int_equal(b.len, 0);
+    cvma_buf_free(&b);
+    assert_true(has_line(f->log, "404 HEAD /sgx/certification/v4/rootcacrl"));
+    assert_int_equal(count_lines(f->log), 2);
 }
 
 static void test_http_body_over_the_limit_is_refused(void **state)
@@ -1234,6 +1448,10 @@ int main(void)
             cmocka_unit_test(test_kds_crl_url_names_product_and_signer),
             cmocka_unit_test_setup_teardown(test_http_refuses_non_http_schemes, fx_setup,
                                             fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_do_refuses_other_methods_and_header_breaks,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_post_transport_error_is_tried_once, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_offline_miss_is_undecided, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_unreachable_server_is_undecided_quickly,
@@ -1252,6 +1470,14 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_kds_retries_after_429_then_succeeds, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_gives_up_after_max_retries_on_503, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_post_sends_body_and_content_type, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_any_status_hands_back_a_4xx_body, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_post_and_any_status_are_not_retried_on_503,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_head_probe_keeps_no_body, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_body_over_the_limit_is_refused, fx_setup,
                                             fx_teardown),
