@@ -27,11 +27,13 @@ requests.
 """
 
 import argparse
-import http.server
 import os
 import sys
 import threading
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import standin_http  # noqa: E402  (tests/standin_http.py, beside this file)
 
 
 def parse_args(argv):
@@ -58,32 +60,7 @@ def make_handler(args):
     state = {"count": 0}
     lock = threading.Lock()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "kds-test"
-
-        def log_message(self, fmt, *a):  # keep stderr quiet; use --log
-            pass
-
-        def _record(self, status):
-            if args.log:
-                with lock, open(args.log, "a", encoding="utf-8") as f:
-                    if self.command == "GET":
-                        f.write("%d %s\n" % (status, self.path))
-                    else:
-                        f.write("%d %s %s\n" % (status, self.command, self.path))
-
-        def _send(self, status, body, extra=()):
-            # Log before answering, so a client that has its answer can count on the line.
-            self._record(status)
-            self.send_response(status)
-            for k, v in extra:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
+    class Handler(standin_http.base_handler(args.log, "kds-test")):
         def _failing(self):
             """Counts the request; True when it was answered with --fail-status."""
             with lock:
@@ -136,20 +113,7 @@ def make_handler(args):
 
 def main(argv):
     args = parse_args(argv)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args))
-    srv.daemon_threads = True
-    sys.stdout.write("%d\n" % srv.server_address[1])
-    sys.stdout.flush()
-    timer = threading.Timer(args.max_seconds, srv.shutdown)
-    timer.daemon = True
-    timer.start()
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
-    return 0
+    return standin_http.serve(make_handler(args), args.max_seconds)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,12 @@ Standard library only. Files are read when requested.
 """
 
 import argparse
-import http.server
 import os
 import sys
-import threading
 import urllib.parse
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import standin_http  # noqa: E402  (tests/standin_http.py, beside this file)
 
 
 def parse_args(argv):
@@ -68,29 +69,7 @@ def lookup(table, path):
 
 
 def make_handler(args):
-    lock = threading.Lock()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "pcs-test"
-
-        def log_message(self, fmt, *a):  # keep stderr quiet; use --log
-            pass
-
-        def _record(self, status):
-            if args.log:
-                with lock, open(args.log, "a", encoding="utf-8") as f:
-                    f.write("%d %s\n" % (status, self.path))
-
-        def _send(self, status, body, extra=()):
-            self._record(status)
-            self.send_response(status)
-            for k, v in extra:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(standin_http.base_handler(args.log, "pcs-test")):
         def do_GET(self):
             route = lookup(args.routes, self.path)
             if route is None:
@@ -116,20 +95,7 @@ def make_handler(args):
 
 def main(argv):
     args = parse_args(argv)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(args))
-    srv.daemon_threads = True
-    sys.stdout.write("%d\n" % srv.server_address[1])
-    sys.stdout.flush()
-    timer = threading.Timer(args.max_seconds, srv.shutdown)
-    timer.daemon = True
-    timer.start()
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.server_close()
-    return 0
+    return standin_http.serve(make_handler(args), args.max_seconds)
 
 
 if __name__ == "__main__":
