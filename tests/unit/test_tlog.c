@@ -333,11 +333,10 @@ static void test_note_parse_refusals(void **state)
 static void test_log_save_load_tiles(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cvma-tlog-XXXXXX", *skey = NULL, *vkey = NULL, err[200];
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[200];
     struct cvma_note_skey sk;
     struct cvma_tlog l, l2;
     uint8_t r1[32], r2[32], e[40];
-    assert_non_null(mkdtemp(dir));
     assert_int_equal(cvma_note_keygen("example.com/log", &skey, &vkey, err, sizeof err), CVMA_OK);
     assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
 
@@ -394,6 +393,8 @@ static void test_log_save_load_tiles(void **state)
     cvma_note_skey_cleanup(&sk);
     free(skey);
     free(vkey);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 int main(void)
