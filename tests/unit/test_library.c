@@ -393,16 +393,7 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
 static void test_library_cold_verifier_gives_the_same_answer(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier_config cfg;
-    struct cvma_verifier *v = NULL;
-    const char *roots[] = {f->ark};
-    char err[256];
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.offline = true;
-    cfg.no_cache = true;
-    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, true);
     struct cvma_result *res = tu_verify_path(v, f->bundle);
     assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
     cvma_result_free(res);

@@ -30,6 +30,7 @@
 #include "tdx/tdx_internal.h"
 #include "tdx/tdx_pcs.h"
 #include "testutil.h"
+#include "tu_server.h"
 #include "tu_x509.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1764,19 +1765,12 @@ static void test_pcs_url_decode(void **state)
 struct srv {
     pid_t pid;
     char base[64];
-    char tmp[64];
-    char log[128];
-    char cache_dir[128];
+    char *tmp;
+    char *log;
+    char *cache_dir;
     struct cvma_cache cache;
     struct cvma_pcs pcs;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 #define SPR_DIR      "tdx/v4-spr-gotdxguest"
 #define TCB_PATH     "/tdx/certification/v4/tcb?fmspc=50806F000000"
@@ -1790,10 +1784,6 @@ static void srv_start(struct srv *s, const char *const *extra)
 {
     const char *argv[40];
     size_t n = 0;
-    int pfd[2];
-    char line[32];
-    size_t got = 0;
-    double deadline = now_s() + 10.0;
     char *script = tu_path(getenv("CVMATTEST_SRC"), "tests/pcs_server.py");
     char *dir = tu_vec(SPR_DIR);
 
@@ -1810,43 +1800,9 @@ static void srv_start(struct srv *s, const char *const *extra)
         argv[n++] = extra[i];
     }
     argv[n] = NULL;
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        union {
-            const char **c;
-            char **m;
-        } a = {.c = argv};
-        execvp("python3", a.m);
-        _exit(127);
-    }
-    close(pfd[1]);
-    s->pid = pid;
-    while (got < sizeof line - 1) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int ms = (int)((deadline - now_s()) * 1000);
-        assert_true(ms > 0);
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        assert_true(r > 0);
-        assert_int_equal(read(pfd[0], line + got, 1), 1);
-        if (line[got] == '\n') {
-            break;
-        }
-        got++;
-    }
-    line[got] = '\0';
-    close(pfd[0]);
-    char *end = NULL;
-    long port = strtol(line, &end, 10);
-    assert_true(end != line && *end == '\0' && port > 0 && port < 65536);
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%ld", port);
+    int port = tu_server_start(argv, &s->pid);
+    assert_true(port > 0);
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", port);
     s->pcs.base_url = s->base;
     free(script);
     free(dir);
@@ -1854,20 +1810,7 @@ static void srv_start(struct srv *s, const char *const *extra)
 
 static void srv_stop(struct srv *s)
 {
-    if (s->pid <= 0) {
-        return;
-    }
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 500; i++) {
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return;
-        }
-        usleep(10000);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
+    tu_server_stop(&s->pid);
 }
 
 static int requests(const struct srv *s, int status)
@@ -1900,13 +1843,9 @@ static int srv_setup(void **state)
     if (s == NULL) {
         return -1;
     }
-    snprintf(s->tmp, sizeof s->tmp, "/tmp/cvma-test-pcs-XXXXXX");
-    if (mkdtemp(s->tmp) == NULL) {
-        free(s);
-        return -1;
-    }
-    snprintf(s->log, sizeof s->log, "%s/requests.log", s->tmp);
-    snprintf(s->cache_dir, sizeof s->cache_dir, "%s/cache", s->tmp);
+    s->tmp = tu_tmpdir();
+    s->log = tu_path(s->tmp, "requests.log");
+    s->cache_dir = tu_path(s->tmp, "cache");
     if (cvma_cache_init(&s->cache, s->cache_dir) != CVMA_OK) {
         return -1;
     }
@@ -1924,6 +1863,9 @@ static int srv_teardown(void **state)
     srv_stop(s);
     cvma_cache_cleanup(&s->cache);
     tu_rmtree(s->tmp);
+    free(s->tmp);
+    free(s->log);
+    free(s->cache_dir);
     free(s);
     return 0;
 }
