@@ -48,10 +48,7 @@ static void test_vectors(void **state)
     struct cvma_buf tsv;
     tu_read(path, &tsv);
     free(path);
-    char *text = malloc(tsv.len + 1);
-    assert_non_null(text);
-    memcpy(text, tsv.p, tsv.len);
-    text[tsv.len] = '\0';
+    char *text = tu_strndup(tsv.p, tsv.len);
     cvma_buf_free(&tsv);
 
     int rows = 0, checked = 0;

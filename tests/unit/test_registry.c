@@ -760,10 +760,7 @@ static void test_registry_verify_names_each_failure(void **state)
     {
         struct cvma_jws j;
         assert_int_equal(cvma_jws_decode(jws, strlen(jws), &j, NULL, 0), CVMA_JWS_OK);
-        char *pl = malloc(j.payload.len + 1);
-        assert_non_null(pl);
-        memcpy(pl, j.payload.p, j.payload.len);
-        pl[j.payload.len] = '\0';
+        char *pl = tu_strndup(j.payload.p, j.payload.len);
         char *ver = strstr(pl, "\"version\":1");
         assert_non_null(ver);
         ver[10] = '9';

@@ -31,38 +31,17 @@
 #include "tdx/tdx_pcs.h"
 #include "testutil.h"
 #include "tu_server.h"
+#include "tu_vectors.h"
 #include "tu_x509.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-static void copy_vec(const char *rel, const char *dir, const char *name)
-{
-    char *from = tu_vec(rel), *to = tu_path(dir, name);
-    tu_copy(from, to);
-    free(from);
-    free(to);
-}
-
 /* The uptodate sample as a collateral directory: bare inner objects + .sig.hex. */
 static char *dir_uptodate(void)
 {
-    static const char *const files[] = {"tcb_info.json",
-                                        "tcb_info.sig.hex",
-                                        "qe_identity.json",
-                                        "qe_identity.sig.hex",
-                                        "tcb_info_issuer_chain.pem",
-                                        "qe_identity_issuer_chain.pem",
-                                        "pck_crl.der",
-                                        "root_ca_crl.der"};
-    char *d = tu_tmpdir();
-    char rel[128];
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
-        snprintf(rel, sizeof rel, "tdx/v4-uptodate-dcapqvl/%s", files[i]);
-        copy_vec(rel, d, files[i]);
-    }
-    return d;
+    return tu_collateral_dir("tdx/v4-uptodate-dcapqvl");
 }
 
 /* The SPR sample as a collateral directory: PCS response bodies (the QE Identity issuer chain
@@ -70,12 +49,13 @@ static char *dir_uptodate(void)
 static char *dir_spr(void)
 {
     char *d = tu_tmpdir();
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_response.json", d, "tcb_info.json");
-    copy_vec("tdx/v4-spr-gotdxguest/qe_identity_response.json", d, "qe_identity.json");
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "tcb_info_issuer_chain.pem");
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "qe_identity_issuer_chain.pem");
-    copy_vec("tdx/v4-spr-gotdxguest/pck_crl.der", d, "pck_crl.der");
-    copy_vec("tdx/v4-spr-gotdxguest/root_ca_crl.der", d, "root_ca_crl.der");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_response.json", d, "tcb_info.json");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/qe_identity_response.json", d, "qe_identity.json");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "tcb_info_issuer_chain.pem");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d,
+                "qe_identity_issuer_chain.pem");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/pck_crl.der", d, "pck_crl.der");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/root_ca_crl.der", d, "root_ca_crl.der");
     return d;
 }
 
@@ -270,24 +250,11 @@ static void test_load_dir_refuses_sgx_collateral_as_invalid(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    static const char *const files[] = {"tcb_info.json",
-                                        "tcb_info.sig.hex",
-                                        "qe_identity.json",
-                                        "qe_identity.sig.hex",
-                                        "tcb_info_issuer_chain.pem",
-                                        "qe_identity_issuer_chain.pem",
-                                        "pck_crl.der",
-                                        "root_ca_crl.der"};
-    char *d = tu_tmpdir();
-    char rel[128];
+    char *d = tu_collateral_dir("sgx/v3-dcapqvl");
     struct cvma_tdx_collateral c;
     struct cvma_verdict v;
     struct cvma_buf b;
 
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
-        snprintf(rel, sizeof rel, "sgx/v3-dcapqvl/%s", files[i]);
-        copy_vec(rel, d, files[i]);
-    }
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_INVALID);

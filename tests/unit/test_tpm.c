@@ -168,10 +168,7 @@ static void test_tpm_gcp_quote_rejects_a_changed_pcr_value(void **state)
     struct gcp g;
     struct cvma_result res;
     gcp_load(&g);
-    char *p = malloc(g.pcrs.len + 1);
-    assert_non_null(p);
-    memcpy(p, g.pcrs.p, g.pcrs.len);
-    p[g.pcrs.len] = '\0';
+    char *p = tu_strndup(g.pcrs.p, g.pcrs.len);
     char *at = strstr(p, "51c323de");
     assert_non_null(at);
     at[0] = '6';
