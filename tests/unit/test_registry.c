@@ -1544,7 +1544,6 @@ static bool server_start(struct server *s, const char *dir, const char *const *e
 {
     const char *src = getenv("CVMATTEST_SRC");
     const char *argv[24];
-    size_t n = 0;
 
     memset(s, 0, sizeof *s);
     if (src == NULL) {
@@ -1555,12 +1554,7 @@ static bool server_start(struct server *s, const char *dir, const char *const *e
         free(script);
         return false;
     }
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "60";
+    size_t n = tu_server_argv(argv, script, dir);
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < CVMA_ARRAY_LEN(argv) - 1; i++) {
         argv[n++] = extra[i];
     }

@@ -1750,16 +1750,10 @@ struct srv {
 static void srv_start(struct srv *s, const char *const *extra)
 {
     const char *argv[40];
-    size_t n = 0;
     char *script = tu_path(getenv("CVMATTEST_SRC"), "tests/pcs_server.py");
     char *dir = tu_vec(SPR_DIR);
 
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "60";
+    size_t n = tu_server_argv(argv, script, dir);
     argv[n++] = "--log";
     argv[n++] = s->log;
     for (size_t i = 0; extra[i] != NULL; i++) {

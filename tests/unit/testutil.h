@@ -22,6 +22,7 @@
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "common/verdict.h"
 
 /* The shared vectors directory, or NULL (then tests skip with a message). */
 static inline const char *tu_vectors(void)
@@ -177,6 +178,84 @@ static inline time_t tu_time(const char *s)
     assert_true(cvma_time_parse_rfc3339(s, &t));
     return t;
 }
+
+/* x little-endian at p. */
+static inline void tu_put16(uint8_t *p, uint16_t x)
+{
+    p[0] = (uint8_t)x;
+    p[1] = (uint8_t)(x >> 8);
+}
+
+static inline void tu_put32(uint8_t *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+static inline void tu_put64(uint8_t *p, uint64_t x)
+{
+    tu_put32(p, (uint32_t)x);
+    tu_put32(p + 4, (uint32_t)(x >> 32));
+}
+
+/* out = a malloc'd copy of the n bytes at p. */
+static inline void tu_buf_set(struct cvma_buf *out, const uint8_t *p, size_t n)
+{
+    out->p = malloc(n);
+    assert_non_null(out->p);
+    memcpy(out->p, p, n);
+    out->len = n;
+}
+
+/* The first reason of v with code, or NULL. */
+static inline const struct cvma_verdict_reason *tu_reason(const struct cvma_verdict *v,
+                                                          enum cvma_reason code)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
+/* The severity of the first reason of v with code, or -1. */
+static inline int tu_severity_of(const struct cvma_verdict *v, enum cvma_reason code)
+{
+    const struct cvma_verdict_reason *r = tu_reason(v, code);
+    return r != NULL ? (int)r->severity : -1;
+}
+
+/* Whether v holds the reason code with needle in its detail. */
+static inline bool tu_detail_has(const struct cvma_verdict *v, enum cvma_reason code,
+                                 const char *needle)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every reason of v on stderr. */
+static inline void tu_dump(const struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        fprintf(stderr, "  reason %s (%s): %s\n", cvma_reason_name(v->reasons[i].code),
+                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
+    }
+}
+
+/* Asserts tu_detail_has; on a miss, every reason of v is shown first. */
+#define TU_ASSERT_DETAIL(v, code, needle)                                                       \
+    do {                                                                                        \
+        if (!tu_detail_has((v), (code), (needle))) {                                            \
+            tu_dump(v);                                                                         \
+            fail_msg("no reason %s with '%s'", cvma_reason_name(code), (const char *)(needle)); \
+        }                                                                                       \
+    } while (0)
 
 static inline void tu_hex(const char *hex, uint8_t *out, size_t n)
 {

@@ -23,6 +23,20 @@ static inline double tu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The first arguments of a stand-in server's command line into argv (room for 6 at least):
+ * python3 script --dir dir --max-seconds 60 (it exits by itself after that); their count. */
+static inline size_t tu_server_argv(const char **argv, const char *script, const char *dir)
+{
+    size_t n = 0;
+    argv[n++] = "python3";
+    argv[n++] = script;
+    argv[n++] = "--dir";
+    argv[n++] = dir;
+    argv[n++] = "--max-seconds";
+    argv[n++] = "60";
+    return n;
+}
+
 /* Runs argv (NULL-terminated; argv[0] found on PATH) with its stdout on a pipe; *pid is the
  * child. The port of its first line, or 0 when none came within 10 s (the child may still run:
  * tu_server_stop). */

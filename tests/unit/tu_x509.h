@@ -1,6 +1,6 @@
 /*
  * Tests: certificates, chains and CRLs read from the shared vectors or from a directory a test
- * wrote, built by hand, and checked independently with OpenSSL; the reasons of a verdict.
+ * wrote, built by hand, and checked independently with OpenSSL.
  */
 #ifndef CVMA_TESTS_TU_X509_H
 #define CVMA_TESTS_TU_X509_H
@@ -11,7 +11,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "common/verdict.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_collateral.h"
 #include "testutil.h"
@@ -138,35 +137,5 @@ static inline void tu_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
     assert_int_equal(X509_add_ext(x, e, -1), 1);
     X509_EXTENSION_free(e);
 }
-
-/* Whether v holds the reason code with needle in its detail. */
-static inline bool tu_detail_has(const struct cvma_verdict *v, enum cvma_reason code,
-                                 const char *needle)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Every reason of v on stderr. */
-static inline void tu_dump(const struct cvma_verdict *v)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "  reason %s (%s): %s\n", cvma_reason_name(v->reasons[i].code),
-                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
-    }
-}
-
-/* Asserts tu_detail_has; on a miss, every reason of v is shown first. */
-#define TU_ASSERT_DETAIL(v, code, needle)                                                       \
-    do {                                                                                        \
-        if (!tu_detail_has((v), (code), (needle))) {                                            \
-            tu_dump(v);                                                                         \
-            fail_msg("no reason %s with '%s'", cvma_reason_name(code), (const char *)(needle)); \
-        }                                                                                       \
-    } while (0)
 
 #endif
