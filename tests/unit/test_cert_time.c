@@ -14,26 +14,7 @@
 #include "crypto/crypto.h"
 #include "tdx/tdx_collateral.h"
 #include "testutil.h"
-
-static time_t T(const char *s)
-{
-    time_t t = 0;
-    assert_true(cvma_time_parse_rfc3339(s, &t));
-    return t;
-}
-
-static bool detail_has(const struct cvma_verdict *v, enum cvma_reason code, const char *needle)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
-            return true;
-        }
-    }
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "  %s: %s\n", cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
-    }
-    return false;
-}
+#include "tu_x509.h"
 
 /* A self-signed P-256 certificate with CN cn, valid from .. to. */
 static X509 *make_cert(const char *cn, time_t from, time_t to)
@@ -81,10 +62,10 @@ static void test_asn1_time_round_trips_utc_and_generalized_time(void **state)
     for (size_t i = 0; i < sizeof when / sizeof when[0]; i++) {
         time_t t;
         char out[32];
-        ASN1_TIME *a = ASN1_TIME_set(NULL, T(when[i]));
+        ASN1_TIME *a = ASN1_TIME_set(NULL, tu_time(when[i]));
         assert_non_null(a);
         assert_true(cvma_asn1_time_to_time_t(a, &t));
-        assert_int_equal((long long)t, (long long)T(when[i]));
+        assert_int_equal((long long)t, (long long)tu_time(when[i]));
         cvma_asn1_time_format(a, out, sizeof out);
         assert_string_equal(out, when[i]);
         ASN1_TIME_free(a);
@@ -101,21 +82,22 @@ static void test_cert_detail_names_window_role_subject_and_at(void **state)
 {
     (void)state;
     char d[CVMA_DETAIL_MAX];
-    X509 *x = make_cert("Test VCEK", T("2024-01-01T00:00:00Z"), T("2025-03-01T00:00:00Z"));
+    X509 *x = make_cert("Test VCEK", tu_time("2024-01-01T00:00:00Z"),
+                        tu_time("2025-03-01T00:00:00Z"));
 
-    cvma_x509_window_detail(x, "VCEK", T("2026-12-02T10:00:00Z"), d, sizeof d);
+    cvma_x509_window_detail(x, "VCEK", tu_time("2026-12-02T10:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "VCEK (subject 'Test VCEK')"));
     assert_non_null(strstr(d, "verification time 2026-12-02T10:00:00Z is after notAfter "
                               "2025-03-01T00:00:00Z (notBefore 2024-01-01T00:00:00Z)"));
     assert_non_null(strstr(d, "give --at a time inside the window"));
 
-    cvma_x509_window_detail(x, "VCEK", T("2023-06-01T00:00:00Z"), d, sizeof d);
+    cvma_x509_window_detail(x, "VCEK", tu_time("2023-06-01T00:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "verification time 2023-06-01T00:00:00Z is before notBefore "
                               "2024-01-01T00:00:00Z (notAfter 2025-03-01T00:00:00Z)"));
     assert_non_null(strstr(d, "--at"));
 
     /* No certificate at hand: the role and the time still, never a crash. */
-    cvma_x509_window_detail(NULL, "ASK", T("2023-06-01T00:00:00Z"), d, sizeof d);
+    cvma_x509_window_detail(NULL, "ASK", tu_time("2023-06-01T00:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "ASK: outside its window at verification time 2023-06-01T00:00:00Z"));
     X509_free(x);
 }
@@ -124,22 +106,23 @@ static void test_crl_detail_names_this_and_next_update(void **state)
 {
     (void)state;
     char d[CVMA_DETAIL_MAX];
-    X509 *ca = make_cert("Test ARK", T("2020-01-01T00:00:00Z"), T("2040-01-01T00:00:00Z"));
-    X509_CRL *crl = make_crl(ca, T("2025-06-19T10:00:35Z"), T("2025-07-19T10:00:35Z"));
+    X509 *ca =
+            make_cert("Test ARK", tu_time("2020-01-01T00:00:00Z"), tu_time("2040-01-01T00:00:00Z"));
+    X509_CRL *crl = make_crl(ca, tu_time("2025-06-19T10:00:35Z"), tu_time("2025-07-19T10:00:35Z"));
 
-    cvma_crl_window_detail(crl, "AMD CRL", T("2026-12-02T10:00:00Z"), d, sizeof d);
+    cvma_crl_window_detail(crl, "AMD CRL", tu_time("2026-12-02T10:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "AMD CRL (issuer 'Test ARK')"));
     assert_non_null(strstr(d, "is after nextUpdate 2025-07-19T10:00:35Z (thisUpdate "
                               "2025-06-19T10:00:35Z)"));
     assert_non_null(strstr(d, "--at"));
-    cvma_crl_window_detail(crl, "AMD CRL", T("2025-01-01T00:00:00Z"), d, sizeof d);
+    cvma_crl_window_detail(crl, "AMD CRL", tu_time("2025-01-01T00:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "is before thisUpdate 2025-06-19T10:00:35Z (nextUpdate "
                               "2025-07-19T10:00:35Z)"));
     X509_CRL_free(crl);
 
     /* No nextUpdate: only thisUpdate can be missed. */
-    crl = make_crl(ca, T("2025-06-19T10:00:35Z"), 0);
-    cvma_crl_window_detail(crl, "AMD CRL", T("2025-01-01T00:00:00Z"), d, sizeof d);
+    crl = make_crl(ca, tu_time("2025-06-19T10:00:35Z"), 0);
+    cvma_crl_window_detail(crl, "AMD CRL", tu_time("2025-01-01T00:00:00Z"), d, sizeof d);
     assert_non_null(strstr(d, "is before thisUpdate 2025-06-19T10:00:35Z (nextUpdate (none))"));
     X509_CRL_free(crl);
     X509_free(ca);
@@ -148,9 +131,11 @@ static void test_crl_detail_names_this_and_next_update(void **state)
 static void test_store_crl_for_finds_the_issuers_crl(void **state)
 {
     (void)state;
-    X509 *ca = make_cert("Test CA", T("2020-01-01T00:00:00Z"), T("2040-01-01T00:00:00Z"));
-    X509 *other = make_cert("Other", T("2020-01-01T00:00:00Z"), T("2040-01-01T00:00:00Z"));
-    X509_CRL *crl = make_crl(ca, T("2025-06-19T10:00:35Z"), T("2025-07-19T10:00:35Z"));
+    X509 *ca =
+            make_cert("Test CA", tu_time("2020-01-01T00:00:00Z"), tu_time("2040-01-01T00:00:00Z"));
+    X509 *other =
+            make_cert("Other", tu_time("2020-01-01T00:00:00Z"), tu_time("2040-01-01T00:00:00Z"));
+    X509_CRL *crl = make_crl(ca, tu_time("2025-06-19T10:00:35Z"), tu_time("2025-07-19T10:00:35Z"));
     X509_STORE *store = X509_STORE_new();
     assert_int_equal(X509_STORE_add_crl(store, crl), 1);
     X509_CRL *found = cvma_x509_store_crl_for(store, ca); /* ca is self-issued */
@@ -167,47 +152,6 @@ static void test_store_crl_for_finds_the_issuers_crl(void **state)
 
 /* ---- the real Intel collateral chains ---- */
 
-static char *vec(const char *rel)
-{
-    return tu_path(tu_vectors(), rel);
-}
-
-static X509 *intel_root(void)
-{
-    struct cvma_buf b;
-    char *p = vec("tdx/roots/intel_sgx_root_ca.pem");
-    tu_read(p, &b);
-    X509 *x = cvma_x509_load(b.p, b.len);
-    assert_non_null(x);
-    cvma_buf_free(&b);
-    free(p);
-    return x;
-}
-
-static STACK_OF(X509) * load_chain(const char *rel)
-{
-    struct cvma_buf b;
-    char *p = vec(rel);
-    tu_read(p, &b);
-    STACK_OF(X509) *sk = cvma_x509_load_pem_stack(b.p, b.len);
-    assert_non_null(sk);
-    cvma_buf_free(&b);
-    free(p);
-    return sk;
-}
-
-static X509_CRL *load_crl(const char *rel)
-{
-    struct cvma_buf b;
-    char *p = vec(rel);
-    tu_read(p, &b);
-    X509_CRL *c = cvma_tdx_crl_load_any(b.p, b.len);
-    assert_non_null(c);
-    cvma_buf_free(&b);
-    free(p);
-    return c;
-}
-
 static void test_tdx_collateral_chain_and_root_crl_name_their_windows(void **state)
 {
     (void)state;
@@ -215,12 +159,12 @@ static void test_tdx_collateral_chain_and_root_crl_name_their_windows(void **sta
     struct cvma_tdx_signed_json doc;
     struct cvma_verdict v;
     struct cvma_buf body;
-    char *p = vec("tdx/v5-gotdxguest/tcb_info_response.json");
-    X509 *root = intel_root();
-    STACK_OF(X509) *chain25 = load_chain("tdx/v4-uptodate-dcapqvl/tcb_info_issuer_chain.pem");
-    STACK_OF(X509) *chain18 = load_chain("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem");
-    X509_CRL *crl25 = load_crl("tdx/v4-uptodate-dcapqvl/root_ca_crl.der");
-    X509_CRL *crl23 = load_crl("tdx/v4-spr-gotdxguest/root_ca_crl.der");
+    char *p = tu_vec("tdx/v5-gotdxguest/tcb_info_response.json");
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
+    STACK_OF(X509) *chain25 = tu_vec_chain("tdx/v4-uptodate-dcapqvl/tcb_info_issuer_chain.pem");
+    STACK_OF(X509) *chain18 = tu_vec_chain("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem");
+    X509_CRL *crl25 = tu_vec_crl("tdx/v4-uptodate-dcapqvl/root_ca_crl.der");
+    X509_CRL *crl23 = tu_vec_crl("tdx/v4-spr-gotdxguest/root_ca_crl.der");
 
     tu_read(p, &body);
     cvma_verdict_init(&v);
@@ -229,39 +173,39 @@ static void test_tdx_collateral_chain_and_root_crl_name_their_windows(void **sta
 
     /* The 2018 TCB signing certificate, after its notAfter. */
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain18, root, crl25,
-                                                 T("2026-02-03T01:00:00Z"), "TCB Info", &v),
+                                                 tu_time("2026-02-03T01:00:00Z"), "TCB Info", &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXPIRED);
-    assert_true(detail_has(&v, CVMA_R_CERT_EXPIRED,
-                           "TCB Info signing certificate (subject 'Intel SGX TCB Signing'): "
-                           "verification time 2026-02-03T01:00:00Z is after notAfter "
-                           "2025-05-21T10:50:10Z (notBefore 2018-05-21T10:50:10Z)"));
-    assert_true(detail_has(&v, CVMA_R_CERT_EXPIRED, "--at"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_EXPIRED,
+                     "TCB Info signing certificate (subject 'Intel SGX TCB Signing'): "
+                     "verification time 2026-02-03T01:00:00Z is after notAfter "
+                     "2025-05-21T10:50:10Z (notBefore 2018-05-21T10:50:10Z)");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_EXPIRED, "--at");
     cvma_verdict_cleanup(&v);
 
     /* Its 2025 re-issue, before its notBefore. */
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain25, root, crl23,
-                                                 T("2024-06-01T00:00:00Z"), "TCB Info", &v),
+                                                 tu_time("2024-06-01T00:00:00Z"), "TCB Info", &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_NOT_YET_VALID);
-    assert_true(detail_has(&v, CVMA_R_CERT_NOT_YET_VALID,
-                           "is before notBefore 2025-05-06T09:25:00Z (notAfter "
-                           "2032-05-06T09:25:00Z)"));
-    assert_true(detail_has(&v, CVMA_R_CERT_NOT_YET_VALID, "--at"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_NOT_YET_VALID,
+                     "is before notBefore 2025-05-06T09:25:00Z (notAfter "
+                     "2032-05-06T09:25:00Z)");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_NOT_YET_VALID, "--at");
     cvma_verdict_cleanup(&v);
 
     /* The 2023 Root CA CRL, after its nextUpdate (the chain itself is current). */
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain18, root, crl23,
-                                                 T("2024-06-01T00:00:00Z"), "TCB Info", &v),
+                                                 tu_time("2024-06-01T00:00:00Z"), "TCB Info", &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_EXPIRED);
-    assert_true(detail_has(&v, CVMA_R_CRL_EXPIRED,
-                           "Root CA CRL (issuer 'Intel SGX Root CA'): verification time "
-                           "2024-06-01T00:00:00Z is after nextUpdate 2024-04-02T10:22:51Z "
-                           "(thisUpdate 2023-04-03T10:22:51Z)"));
-    assert_true(detail_has(&v, CVMA_R_CRL_EXPIRED, "--at"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_EXPIRED,
+                     "Root CA CRL (issuer 'Intel SGX Root CA'): verification time "
+                     "2024-06-01T00:00:00Z is after nextUpdate 2024-04-02T10:22:51Z "
+                     "(thisUpdate 2023-04-03T10:22:51Z)");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_EXPIRED, "--at");
     cvma_verdict_cleanup(&v);
 
     cvma_tdx_signed_json_cleanup(&doc);

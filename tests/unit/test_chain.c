@@ -14,29 +14,12 @@
 #include "crypto/chain.h"
 #include "crypto/crypto.h"
 #include "testutil.h"
+#include "tu_x509.h"
 
 struct ent {
     X509 *x;
     EVP_PKEY *k;
 };
-
-static time_t T(const char *s)
-{
-    time_t t = 0;
-    assert_true(cvma_time_parse_rfc3339(s, &t));
-    return t;
-}
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    assert_non_null(e);
-    assert_int_equal(X509_add_ext(x, e, -1), 1);
-    X509_EXTENSION_free(e);
-}
 
 /* A P-256 certificate with CN cn issued by issuer (self-signed when NULL). */
 static struct ent make(const char *cn, const struct ent *issuer, bool ca, long serial, time_t from,
@@ -57,8 +40,8 @@ static struct ent make(const char *cn, const struct ent *issuer, bool ca, long s
             X509_set_issuer_name(e.x, issuer != NULL ? X509_get_subject_name(issuer->x) : n), 1);
     assert_int_equal(X509_set_pubkey(e.x, e.k), 1);
     if (ca) {
-        add_ext(e.x, NULL, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(e.x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
+        tu_add_ext(e.x, NULL, NID_basic_constraints, "critical,CA:TRUE");
+        tu_add_ext(e.x, NULL, NID_key_usage, "critical,keyCertSign,cRLSign");
     }
     assert_true(X509_sign(e.x, issuer != NULL ? issuer->k : e.k, EVP_sha256()) > 0);
     return e;
@@ -93,19 +76,6 @@ static X509_CRL *make_crl(const struct ent *issuer, time_t from, time_t to, X509
     return crl;
 }
 
-static bool has(const struct cvma_verdict *v, enum cvma_reason code, const char *needle)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
-            return true;
-        }
-    }
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "  %s: %s\n", cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
-    }
-    return false;
-}
-
 struct fx {
     struct ent root, inter, leaf, other;
     STACK_OF(X509) * mid;
@@ -117,10 +87,10 @@ static const char *const roles[] = {"LEAF", "INTER", "ROOT"};
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    time_t a = T("2024-01-01T00:00:00Z"), b = T("2030-01-01T00:00:00Z");
+    time_t a = tu_time("2024-01-01T00:00:00Z"), b = tu_time("2030-01-01T00:00:00Z");
     f->root = make("Test Root", NULL, true, 1, a, b);
     f->inter = make("Test Inter", &f->root, true, 2, a, b);
-    f->leaf = make("Test Leaf", &f->inter, false, 3, a, T("2026-01-01T00:00:00Z"));
+    f->leaf = make("Test Leaf", &f->inter, false, 3, a, tu_time("2026-01-01T00:00:00Z"));
     f->other = make("Other Root", NULL, true, 1, a, b);
     f->mid = sk_X509_new_null();
     assert_true(sk_X509_push(f->mid, f->inter.x) > 0);
@@ -128,7 +98,7 @@ static int setup(void **state)
             .leaf = f->leaf.x,
             .intermediates = f->mid,
             .anchor = f->root.x,
-            .at = T("2025-06-01T00:00:00Z"),
+            .at = tu_time("2025-06-01T00:00:00Z"),
             .roles = roles,
             .n_roles = 3,
             .name = "Test",
@@ -166,8 +136,8 @@ static void test_good_chain_verifies_and_returns_its_path(void **state)
     /* A path of another length than the caller expects is refused. */
     f->req.expect_len = 2;
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID,
-                    "Test chain: verified path has 3 certificates, expected 2"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID,
+                     "Test chain: verified path has 3 certificates, expected 2");
     cvma_verdict_cleanup(&v);
 }
 
@@ -176,20 +146,20 @@ static void test_expired_and_not_yet_valid_name_the_role(void **state)
     struct fx *f = *state;
     struct cvma_verdict v;
     cvma_verdict_init(&v);
-    f->req.at = T("2027-01-01T00:00:00Z");
+    f->req.at = tu_time("2027-01-01T00:00:00Z");
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXPIRED);
-    assert_true(has(&v, CVMA_R_CERT_EXPIRED,
-                    "LEAF (subject 'Test Leaf'): verification time "
-                    "2027-01-01T00:00:00Z is after notAfter"));
-    assert_true(has(&v, CVMA_R_CERT_EXPIRED, "--at"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_EXPIRED,
+                     "LEAF (subject 'Test Leaf'): verification time "
+                     "2027-01-01T00:00:00Z is after notAfter");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_EXPIRED, "--at");
     cvma_verdict_cleanup(&v);
 
     cvma_verdict_init(&v);
-    f->req.at = T("2023-01-01T00:00:00Z");
+    f->req.at = tu_time("2023-01-01T00:00:00Z");
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_NOT_YET_VALID);
-    assert_true(has(&v, CVMA_R_CERT_NOT_YET_VALID, "is before notBefore"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_NOT_YET_VALID, "is before notBefore");
     cvma_verdict_cleanup(&v);
 }
 
@@ -201,15 +171,15 @@ static void test_wrong_anchor_is_no_issuer(void **state)
     f->req.anchor = f->other.x;
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_CHAIN_INVALID);
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID, "INTER: no issuer in the chain"));
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID, "does not belong to this INTER/ROOT"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID, "INTER: no issuer in the chain");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID, "does not belong to this INTER/ROOT");
     cvma_verdict_cleanup(&v);
 
     /* No anchor at all. */
     cvma_verdict_init(&v);
     f->req.anchor = NULL;
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID, "no trust anchor"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID, "no trust anchor");
     cvma_verdict_cleanup(&v);
 }
 
@@ -217,7 +187,7 @@ static void test_crls_revoke_and_expire(void **state)
 {
     struct fx *f = *state;
     struct cvma_verdict v;
-    time_t a = T("2025-01-01T00:00:00Z"), b = T("2025-12-01T00:00:00Z");
+    time_t a = tu_time("2025-01-01T00:00:00Z"), b = tu_time("2025-12-01T00:00:00Z");
     X509_CRL *root_crl = make_crl(&f->root, a, b, NULL);
     X509_CRL *inter_crl = make_crl(&f->inter, a, b, NULL);
     X509_CRL *root_revokes = make_crl(&f->root, a, b, f->inter.x);
@@ -234,26 +204,26 @@ static void test_crls_revoke_and_expire(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_REVOKED);
-    assert_true(has(&v, CVMA_R_CERT_REVOKED, "INTER is listed in its issuer's CRL"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_REVOKED, "INTER is listed in its issuer's CRL");
     cvma_verdict_cleanup(&v);
 
     /* After the CRLs' nextUpdate (the certificates still current). */
     crls[1] = root_crl;
-    f->req.at = T("2025-12-15T00:00:00Z");
+    f->req.at = tu_time("2025-12-15T00:00:00Z");
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_EXPIRED);
-    assert_true(has(&v, CVMA_R_CRL_EXPIRED, "the CRL covering the "));
-    assert_true(has(&v, CVMA_R_CRL_EXPIRED, "is after nextUpdate 2025-12-01T00:00:00Z"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_EXPIRED, "the CRL covering the ");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_EXPIRED, "is after nextUpdate 2025-12-01T00:00:00Z");
     cvma_verdict_cleanup(&v);
 
     /* A CRL missing for one level, with CRL checking on: CRL_INVALID. */
-    f->req.at = T("2025-06-01T00:00:00Z");
+    f->req.at = tu_time("2025-06-01T00:00:00Z");
     f->req.n_crls = 1;
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_INVALID);
-    assert_true(has(&v, CVMA_R_CRL_INVALID, "CRL for the INTER"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_INVALID, "CRL for the INTER");
     cvma_verdict_cleanup(&v);
 
     X509_CRL_free(root_crl);
@@ -271,7 +241,7 @@ static void test_strict_mode_is_the_callers_choice(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_CHAIN_INVALID);
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID, "(OpenSSL error"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID, "(OpenSSL error");
     cvma_verdict_cleanup(&v);
 }
 
@@ -284,8 +254,8 @@ static void test_bad_signature_names_the_certificate(void **state)
     assert_true(X509_sign(f->leaf.x, wrong, EVP_sha256()) > 0);
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
-    assert_true(has(&v, CVMA_R_CERT_CHAIN_INVALID,
-                    "LEAF signature does not verify with its issuer's key"));
+    TU_ASSERT_DETAIL(&v, CVMA_R_CERT_CHAIN_INVALID,
+                     "LEAF signature does not verify with its issuer's key");
     cvma_verdict_cleanup(&v);
     EVP_PKEY_free(wrong);
 }
@@ -312,8 +282,8 @@ static void test_pick_anchor_and_window(void **state)
     time_t from, to;
     size_t bad = 9;
     assert_true(cvma_chain_window(all, 3, &from, &to, &bad));
-    assert_int_equal((long long)from, (long long)T("2024-01-01T00:00:00Z"));
-    assert_int_equal((long long)to, (long long)T("2026-01-01T00:00:00Z"));
+    assert_int_equal((long long)from, (long long)tu_time("2024-01-01T00:00:00Z"));
+    assert_int_equal((long long)to, (long long)tu_time("2026-01-01T00:00:00Z"));
     assert_int_equal(bad, 9);
 }
 

@@ -109,8 +109,7 @@ static void put_file(const char *dir, const char *name, const void *p, size_t n)
 /* A tree whose template holds an SNP-sized report carrying nonce. */
 static char *make_tree(const uint8_t nonce[64], const char *floor)
 {
-    char tmpl[] = "/tmp/cvma-collect-XXXXXX";
-    char *root = strdup(mkdtemp(tmpl));
+    char *root = tu_tmpdir();
     char *t = cvma_path_join(root, "report/.template");
     uint8_t rep[0x4A0] = {0};
     memcpy(rep + 0x50, nonce, 64);
@@ -123,13 +122,6 @@ static char *make_tree(const uint8_t nonce[64], const char *floor)
     put_file(t, "outblob", rep, sizeof rep);
     free(t);
     return root;
-}
-
-static void rm_tree(const char *root)
-{
-    char cmd[512];
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
 }
 
 struct hook_state {
@@ -202,7 +194,7 @@ static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status wan
     assert_int_equal(n, 0);
     free(rep);
     cvma_collected_free(&c);
-    rm_tree(root);
+    assert_true(tu_rmtree(root));
     free(root);
     free(none);
 }

@@ -18,6 +18,7 @@
 #include "cvmattest/cvmattest.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
+#include "tu_api.h"
 
 struct fx {
     char *dir;    /* simulated SEV-SNP evidence and its collateral */
@@ -72,41 +73,16 @@ static int teardown(void **state)
 
 static struct cvma_verifier *verifier(const struct fx *f, const char *dir, bool no_cache)
 {
-    struct cvma_verifier_config cfg;
-    struct cvma_verifier *v = NULL;
-    const char *roots[] = {f->ark};
-    char err[256];
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.collateral_dir = dir;
-    cfg.cache_dir = f->cache;
-    cfg.offline = true;
-    cfg.no_cache = no_cache;
-    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
-        fail_msg("cvma_verifier_new: %s", err);
-    }
-    return v;
+    return tu_verifier(f->ark, dir, f->cache, no_cache);
 }
-
 /* Verifies the report; returns the result's exit code. */
 static int verify(struct cvma_verifier *v, const char *path)
 {
-    struct cvma_evidence *ev = NULL;
-    struct cvma_result *res = NULL;
-    struct cvma_request req;
-    char err[256];
-    memset(&req, 0, sizeof req);
-    if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
-        fail_msg("evidence %s: %s", path, err);
-    }
-    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    struct cvma_result *res = tu_verify_path(v, path);
     int rc = cvma_result_exit_code(res);
     cvma_result_free(res);
-    cvma_evidence_free(ev);
     return rc;
 }
-
 /* The value of the counter name{label values joined by ','}; -1 when not reported. */
 struct want {
     const char *name, *labels;

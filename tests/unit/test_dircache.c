@@ -19,6 +19,7 @@
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
+#include "tu_api.h"
 #include "verifier/verifier.h"
 
 struct fx {
@@ -76,24 +77,11 @@ static int teardown(void **state)
 
 static struct cvma_verifier *verifier_of(const char *dir, const char *root, bool no_cache)
 {
-    struct cvma_verifier_config cfg;
-    struct cvma_verifier *v = NULL;
     char *ark = tu_path(dir, root);
-    const char *roots[] = {ark};
-    char err[256];
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.collateral_dir = dir;
-    cfg.offline = true;
-    cfg.no_cache = no_cache;
-    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
-        fail_msg("cvma_verifier_new: %s", err);
-    }
+    struct cvma_verifier *v = tu_verifier(ark, dir, NULL, no_cache);
     free(ark);
     return v;
 }
-
 static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
 {
     return verifier_of(f->dir, "ark.pem", no_cache);
@@ -102,21 +90,11 @@ static struct cvma_verifier *verifier(const struct fx *f, bool no_cache)
 /* Verifies dir/file (bare: every collateral file from the directory). */
 static struct cvma_result *verify_file(struct cvma_verifier *v, const char *dir, const char *file)
 {
-    struct cvma_evidence *ev = NULL;
-    struct cvma_result *res = NULL;
-    struct cvma_request req;
-    char err[256];
     char *path = tu_path(dir, file);
-    memset(&req, 0, sizeof req);
-    if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
-        fail_msg("evidence %s: %s", path, err);
-    }
-    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
-    cvma_evidence_free(ev);
+    struct cvma_result *res = tu_verify_path(v, path);
     free(path);
     return res;
 }
-
 /* Verifies dir/report.bin. */
 static struct cvma_result *verify(struct cvma_verifier *v, const struct fx *f)
 {

@@ -4,6 +4,7 @@
 #include "eventlog/eventlog.h"
 #include "tdx/tdx.h"
 #include "testutil.h"
+#include "tu_vectors.h"
 
 /* ---- helpers ---- */
 
@@ -143,23 +144,15 @@ static void test_eventlog_real_logs_replay_to_their_stated_pcrs(void **state)
 /* Every log in tpm/eventlogs parses without an error and replays every bank it announces. */
 static void test_eventlog_every_shared_log_parses_and_replays(void **state)
 {
-    static const char *const logs[] = {
-            "tpm/eventlogs/goattestation-crypto_agile_eventlog.bin",
-            "tpm/eventlogs/goattestation-sb_cert_eventlog.bin",
-            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin",
-            "tpm/eventlogs/gotpmtools-cos-101-amd-sev.bin",
-            "tpm/eventlogs/gotpmtools-rhel8-uefi.bin",
-            "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin",
-    };
     (void)state;
     TU_NEED_VECTORS();
-    for (size_t k = 0; k < CVMA_ARRAY_LEN(logs); k++) {
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(tu_eventlogs); k++) {
         struct cvma_eventlog log;
         struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
         struct cvma_verdict v;
         assert_non_null(rp);
         cvma_verdict_init(&v);
-        load_log(logs[k], CVMA_EVENTLOG_AUTO, &log, &v);
+        load_log(tu_eventlogs[k], CVMA_EVENTLOG_AUTO, &log, &v);
         cvma_eventlog_replay(&log, rp);
         for (size_t b = 0; b < log.n_banks; b++) {
             assert_true(rp->valid[b]);

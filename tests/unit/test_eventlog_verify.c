@@ -22,6 +22,7 @@
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
+#include "tu_vectors.h"
 #include "verifier/bundle.h"
 
 #define CCEL "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat"
@@ -624,23 +625,16 @@ static void test_eventlog_verify_event_data_is_checked(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    static const char *const logs[] = {
-            "tpm/eventlogs/goattestation-crypto_agile_eventlog.bin",
-            "tpm/eventlogs/goattestation-sb_cert_eventlog.bin",
-            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin",
-            "tpm/eventlogs/gotpmtools-cos-101-amd-sev.bin",
-            "tpm/eventlogs/gotpmtools-rhel8-uefi.bin",
-            "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin",
-            GCP "eventlog.bin",
-    };
-    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+    /* Every log of tpm/eventlogs, then the GCP one. */
+    for (size_t i = 0; i <= CVMA_ARRAY_LEN(tu_eventlogs); i++) {
+        const char *rel = i < CVMA_ARRAY_LEN(tu_eventlogs) ? tu_eventlogs[i] : GCP "eventlog.bin";
         struct cvma_buf b;
-        char *p = tu_path(tu_vectors(), logs[i]);
+        char *p = tu_path(tu_vectors(), rel);
         tu_read(p, &b);
         struct cvma_result *res = self_verify(b.p, b.len);
         if (cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH) ||
             res->claims.eventlog == NULL) {
-            fail_msg("%s: %s", logs[i], errors(res));
+            fail_msg("%s: %s", rel, errors(res));
         }
         cvma_result_free(res);
         free(p);

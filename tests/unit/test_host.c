@@ -42,8 +42,7 @@ static enum cvma_host_state state(const struct cvma_host_report *r, const char *
 static void test_host_empty_tree_is_unknown_not_fail(void **s)
 {
     (void)s;
-    char dir[] = "/tmp/cvma-host-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = tu_tmpdir();
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
     struct cvma_host_report *r = cvma_host_check_run(&o);
     assert_non_null(r);
@@ -56,16 +55,14 @@ static void test_host_empty_tree_is_unknown_not_fail(void **s)
     assert_int_equal(state(r, "snp.firmware.dev_sev"), CVMA_HOST_FAIL);
     assert_int_equal(state(r, "tdx.attestation.pccs"), CVMA_HOST_UNKNOWN);
     cvma_host_report_free(r);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_true(tu_rmtree(dir));
+    free(dir);
 }
 
 static void test_host_msr_needs_the_module(void **s)
 {
     (void)s;
-    char dir[] = "/tmp/cvma-host-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = tu_tmpdir();
     put(dir, "cvmattest-msr/0xc0010010", "1800000\n");
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
     struct cvma_host_report *r = cvma_host_check_run(&o);
@@ -92,16 +89,14 @@ static void test_host_msr_needs_the_module(void **s)
     /* groups combine: fail beats unknown */
     assert_int_equal(state(r, "snp.bios"), CVMA_HOST_FAIL);
     cvma_host_report_free(r);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_true(tu_rmtree(dir));
+    free(dir);
 }
 
 static void test_host_json_is_a_tree(void **s)
 {
     (void)s;
-    char dir[] = "/tmp/cvma-host-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = tu_tmpdir();
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
     struct cvma_host_report *r = cvma_host_check_run(&o);
     assert_non_null(r);
@@ -118,9 +113,8 @@ static void test_host_json_is_a_tree(void **s)
                              json_integer_value(json_object_get(sum, "unknown")));
     json_decref(j);
     cvma_host_report_free(r);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_true(tu_rmtree(dir));
+    free(dir);
 }
 
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with

@@ -19,6 +19,7 @@
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
+#include "tu_api.h"
 #include "verifier/bundle.h"
 
 struct fx {
@@ -84,44 +85,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A verifier trusting root, reading collateral from dir (may be NULL), offline. */
-static struct cvma_verifier *verifier(const char *root, const char *dir)
-{
-    struct cvma_verifier_config cfg;
-    struct cvma_verifier *v = NULL;
-    const char *roots[] = {root};
-    char err[256];
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.collateral_dir = dir;
-    cfg.offline = true;
-    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
-        fail_msg("cvma_verifier_new: %s", err);
-    }
-    return v;
-}
-
-static struct cvma_result *verify_file(struct cvma_verifier *v, const char *path)
-{
-    struct cvma_evidence *ev = NULL;
-    struct cvma_result *res = NULL;
-    struct cvma_request req;
-    char err[256];
-    memset(&req, 0, sizeof req);
-    if (cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err) != CVMA_OK) {
-        fail_msg("evidence %s: %s", path, err);
-    }
-    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
-    cvma_evidence_free(ev);
-    return res;
-}
-
 static void test_library_bundle_verifies_with_its_own_collateral(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, NULL);
-    struct cvma_result *res = verify_file(v, f->bundle);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
+    struct cvma_result *res = tu_verify_path(v, f->bundle);
     assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
     assert_int_equal(cvma_result_exit_code(res), 0);
     assert_string_equal(cvma_result_tee(res), "sev-snp");
@@ -132,8 +100,8 @@ static void test_library_bundle_verifies_with_its_own_collateral(void **state)
     cvma_result_free(res);
     cvma_verifier_free(v);
 
-    v = verifier(f->root_ca, NULL);
-    res = verify_file(v, f->tbundle);
+    v = tu_verifier(f->root_ca, NULL, NULL, false);
+    res = tu_verify_path(v, f->tbundle);
     assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
     assert_string_equal(cvma_result_tee(res), "tdx");
     cvma_result_free(res);
@@ -143,7 +111,7 @@ static void test_library_bundle_verifies_with_its_own_collateral(void **state)
 static void test_library_one_evidence_verified_many_times_uses_prepared_collateral(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
     struct cvma_evidence *ev = NULL;
     struct cvma_request req;
     char err[256];
@@ -165,7 +133,7 @@ static void test_library_one_evidence_verified_many_times_uses_prepared_collater
 static void test_library_bundle_without_collateral_is_undecided_offline(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
     struct cvma_request req;
@@ -192,7 +160,7 @@ static void test_library_bundle_without_collateral_is_undecided_offline(void **s
 static void test_library_hex_and_base64_text_are_decoded(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, f->dir);
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
     struct cvma_buf b;
     char err[256];
     tu_read(f->report, &b);
@@ -310,8 +278,8 @@ static void test_library_malformed_bundles_and_inputs_are_usage_errors(void **st
 static void test_library_certificate_and_sgx_quote_are_named(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, f->dir);
-    struct cvma_result *res = verify_file(v, f->ark);
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    struct cvma_result *res = tu_verify_path(v, f->ark);
     assert_int_equal(cvma_result_exit_code(res), 1);
     assert_true(cvma_result_has_reason(res, "PARSE_UNKNOWN_FORMAT"));
     assert_non_null(strstr(cvma_result_reason_detail(res, 0), "X.509 certificate"));
@@ -324,7 +292,7 @@ static void test_library_certificate_and_sgx_quote_are_named(void **state)
     tu_read(q, &b);
     b.p[4] = 0;
     tu_write(sgx, b.p, b.len);
-    res = verify_file(v, sgx);
+    res = tu_verify_path(v, sgx);
     assert_int_equal(cvma_result_exit_code(res), 1);
     assert_non_null(strstr(cvma_result_reason_detail(res, 0), "SGX quotes are not supported"));
     assert_string_equal(cvma_result_reason_code(res, 0), "PARSE_UNKNOWN_FORMAT");
@@ -376,7 +344,7 @@ static void test_library_configuration_errors_are_named(void **state)
 static void test_library_unknown_policy_name_is_a_usage_error(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, f->dir);
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
     struct cvma_evidence *ev = NULL;
     struct cvma_result *res = NULL;
     struct cvma_request req;
@@ -402,7 +370,7 @@ static void test_library_unknown_policy_name_is_a_usage_error(void **state)
 static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier *v = verifier(f->ark, NULL);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
     struct cvma_buf b;
     json_error_t je;
     tu_read(f->bundle, &b);
@@ -412,7 +380,7 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
                           json_pack("{s:s, s:s}", "role", "tpm_quote", "data", "AgAAAA=="));
     char *with_tpm = tu_path(f->dir, "bundle-tpm.json");
     assert_int_equal(json_dump_file(j, with_tpm, 0), 0);
-    struct cvma_result *res = verify_file(v, with_tpm);
+    struct cvma_result *res = tu_verify_path(v, with_tpm);
     assert_int_equal(cvma_result_status(res), CVMA_WARNING);
     assert_true(cvma_result_has_reason(res, "PARSE_BUNDLE_PART_NOT_USED"));
     cvma_result_free(res);
@@ -425,17 +393,8 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
 static void test_library_cold_verifier_gives_the_same_answer(void **state)
 {
     struct fx *f = *state;
-    struct cvma_verifier_config cfg;
-    struct cvma_verifier *v = NULL;
-    const char *roots[] = {f->ark};
-    char err[256];
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.offline = true;
-    cfg.no_cache = true;
-    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
-    struct cvma_result *res = verify_file(v, f->bundle);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, true);
+    struct cvma_result *res = tu_verify_path(v, f->bundle);
     assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
     cvma_result_free(res);
     cvma_verifier_free(v);

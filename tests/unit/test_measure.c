@@ -48,10 +48,7 @@ static void test_vectors(void **state)
     struct cvma_buf tsv;
     tu_read(path, &tsv);
     free(path);
-    char *text = malloc(tsv.len + 1);
-    assert_non_null(text);
-    memcpy(text, tsv.p, tsv.len);
-    text[tsv.len] = '\0';
+    char *text = tu_strndup(tsv.p, tsv.len);
     cvma_buf_free(&tsv);
 
     int rows = 0, checked = 0;
@@ -162,25 +159,6 @@ static const uint8_t G_TDX_OFF[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 
 static const uint8_t G_TDX_META[16] = {0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
                                        0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae};
 
-static void w16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void w32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void w64(uint8_t *p, uint64_t v)
-{
-    w32(p, (uint32_t)v);
-    w32(p + 4, (uint32_t)(v >> 32));
-}
-
 struct img {
     uint8_t p[IMG_LEN];
     size_t table_end; /* where the next entry (written backwards) ends */
@@ -193,24 +171,24 @@ static void img_init(struct img *m)
     }
     m->table_end = IMG_LEN - 32 - 18;
     memcpy(m->p + m->table_end + 2, G_FOOTER, 16);
-    w16(m->p + m->table_end, 18);
+    tu_put16(m->p + m->table_end, 18);
 }
 
 static void img_entry(struct img *m, const uint8_t guid[16], const uint8_t *data, size_t n)
 {
     size_t size = n + 18, start = m->table_end - size;
     memcpy(m->p + start, data, n);
-    w16(m->p + start + n, (uint16_t)size);
+    tu_put16(m->p + start + n, (uint16_t)size);
     memcpy(m->p + start + n + 2, guid, 16);
     m->table_end = start;
     size_t footer = IMG_LEN - 32 - 18;
-    w16(m->p + footer, (uint16_t)(18 + (footer - m->table_end)));
+    tu_put16(m->p + footer, (uint16_t)(18 + (footer - m->table_end)));
 }
 
 static void img_u32_entry(struct img *m, const uint8_t guid[16], uint32_t v)
 {
     uint8_t d[4];
-    w32(d, v);
+    tu_put32(d, v);
     img_entry(m, guid, d, 4);
 }
 
@@ -220,20 +198,20 @@ static void img_sev(struct img *m, const uint32_t (*secs)[3], size_t n, bool has
     img_init(m);
     uint8_t *md = m->p + 0x1000;
     memcpy(md, "ASEV", 4);
-    w32(md + 4, (uint32_t)(16 + 12 * n));
-    w32(md + 8, 1);
-    w32(md + 12, (uint32_t)n);
+    tu_put32(md + 4, (uint32_t)(16 + 12 * n));
+    tu_put32(md + 8, 1);
+    tu_put32(md + 12, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
-        w32(md + 16 + 12 * i, secs[i][0]);
-        w32(md + 20 + 12 * i, secs[i][1]);
-        w32(md + 24 + 12 * i, secs[i][2]);
+        tu_put32(md + 16 + 12 * i, secs[i][0]);
+        tu_put32(md + 20 + 12 * i, secs[i][1]);
+        tu_put32(md + 24 + 12 * i, secs[i][2]);
     }
     img_u32_entry(m, G_SEV_META, IMG_LEN - 0x1000);
     img_u32_entry(m, G_RESET, 0x8000b004);
     if (hashes_rv) {
         uint8_t d[8];
-        w32(d, 0x80d000 + 0x400); /* table at offset 0x400 in the hashes page */
-        w32(d + 4, 0x400);
+        tu_put32(d, 0x80d000 + 0x400); /* table at offset 0x400 in the hashes page */
+        tu_put32(d + 4, 0x400);
         img_entry(m, G_HASHES, d, 8);
     }
 }
@@ -359,7 +337,7 @@ static void test_snp_refusals(void **state)
 
     /* a footer table larger than the image */
     img_init(&M);
-    w16(M.p + IMG_LEN - 32 - 18, 0xffff);
+    tu_put16(M.p + IMG_LEN - 32 - 18, 0xffff);
     struct cvma_ovmf_info info;
     assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
     assert_non_null(strstr(err, "does not fit"));
@@ -435,25 +413,25 @@ static void img_tdx(struct img *m, uint32_t bfv_offset)
     memset(d, 0, 16 + 3 * 32);
     memcpy(d - 16, G_TDX_META, 16);
     memcpy(d, "TDVF", 4);
-    w32(d + 4, 16 + 3 * 32);
-    w32(d + 8, 1);
-    w32(d + 12, 3);
+    tu_put32(d + 4, 16 + 3 * 32);
+    tu_put32(d + 8, 1);
+    tu_put32(d + 12, 3);
     uint8_t *s = d + 16;
-    w32(s, bfv_offset); /* BFV */
-    w32(s + 4, 0x2000);
-    w64(s + 8, 0xffffe000);
-    w64(s + 16, 0x2000);
-    w32(s + 24, 0);
-    w32(s + 28, 1);
+    tu_put32(s, bfv_offset); /* BFV */
+    tu_put32(s + 4, 0x2000);
+    tu_put64(s + 8, 0xffffe000);
+    tu_put64(s + 16, 0x2000);
+    tu_put32(s + 24, 0);
+    tu_put32(s + 28, 1);
     s += 32; /* TD_HOB */
-    w64(s + 8, 0x809000);
-    w64(s + 16, 0x1000);
-    w32(s + 24, 2);
+    tu_put64(s + 8, 0x809000);
+    tu_put64(s + 16, 0x1000);
+    tu_put32(s + 24, 2);
     s += 32; /* PermMem, PAGE.AUG */
-    w64(s + 8, 0x900000);
-    w64(s + 16, 0x100000);
-    w32(s + 24, 4);
-    w32(s + 28, 2);
+    tu_put64(s + 8, 0x900000);
+    tu_put64(s + 16, 0x100000);
+    tu_put32(s + 24, 4);
+    tu_put32(s + 28, 2);
     img_u32_entry(m, G_TDX_OFF, IMG_LEN - 0x2000);
 }
 
@@ -483,19 +461,19 @@ static void test_tdx_synthetic(void **state)
     for (uint64_t pg = 0; pg < 2; pg++) {
         memset(b, 0, sizeof b);
         memcpy(b, "MEM.PAGE.ADD", 12);
-        w64(b + 16, 0xffffe000 + pg * 4096);
+        tu_put64(b + 16, 0xffffe000 + pg * 4096);
         EVP_DigestUpdate(ctx, b, 128);
         for (uint64_t c = 0; c < 16; c++) {
             memset(b, 0, sizeof b);
             memcpy(b, "MR.EXTEND", 9);
-            w64(b + 16, 0xffffe000 + pg * 4096 + c * 256);
+            tu_put64(b + 16, 0xffffe000 + pg * 4096 + c * 256);
             EVP_DigestUpdate(ctx, b, 128);
             EVP_DigestUpdate(ctx, M.p + 0x4000 + pg * 4096 + c * 256, 256);
         }
     }
     memset(b, 0, sizeof b);
     memcpy(b, "MEM.PAGE.ADD", 12);
-    w64(b + 16, 0x809000);
+    tu_put64(b + 16, 0x809000);
     EVP_DigestUpdate(ctx, b, 128);
     unsigned int len = 0;
     assert_int_equal(EVP_DigestFinal_ex(ctx, want, &len), 1);

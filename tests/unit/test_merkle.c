@@ -15,17 +15,7 @@
  */
 #include "registry/registry.h"
 #include "testutil.h"
-
-static const char *const leaf_inputs[8] = {
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-};
+#include "tu_ct.h"
 
 /* NodeHashes: level 0 = leaf hashes, then each complete subtree up to the root of 8. */
 static const char *const level0[8] = {
@@ -51,54 +41,6 @@ static const char *const level2[2] = {
 static const char *const level3 =
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328";
 
-/* RootHashes[1..8]: the root of the tree over the first n leaves. */
-static const char *const roots[9] = {
-        NULL,
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
-
-/* inclusionProofs (leaf made 0-based). */
-static const struct {
-    uint64_t index, size;
-    size_t n;
-    const char *path[3];
-} inclusion[] = {
-        {0, 1, 0, {NULL}},
-        {0,
-         8,
-         3,
-         {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-        {5,
-         8,
-         3,
-         {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-          "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-          "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-        {2, 3, 1, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-        {1,
-         5,
-         3,
-         {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-};
-
-static void unhex32(const char *hex, uint8_t out[32])
-{
-    size_t n = 0;
-    assert_true(cvma_hex_decode(hex, out, 32, &n));
-    assert_int_equal(n, 32);
-}
-
 static void assert_hash(const uint8_t got[32], const char *want, const char *what, size_t i)
 {
     char hex[65];
@@ -108,22 +50,11 @@ static void assert_hash(const uint8_t got[32], const char *want, const char *wha
     }
 }
 
-static void leaf_hashes(uint8_t out[8][32])
-{
-    for (size_t i = 0; i < 8; i++) {
-        uint8_t in[16];
-        size_t n = 0;
-        assert_true(cvma_hex_decode(leaf_inputs[i], in, sizeof in, &n));
-        assert_int_equal(n, strlen(leaf_inputs[i]) / 2);
-        cvma_merkle_leaf_hash(in, n, out[i]);
-    }
-}
-
 static void test_ct_leaf_and_node_hashes(void **state)
 {
     (void)state;
     uint8_t l0[8][32], l1[4][32], l2[2][32], l3[32];
-    leaf_hashes(l0);
+    tu_ct_leaf_hashes(l0);
     for (size_t i = 0; i < 8; i++) {
         assert_hash(l0[i], level0[i], "leaf hash", i);
     }
@@ -144,11 +75,11 @@ static void test_ct_roots_of_sizes_1_to_8(void **state)
     (void)state;
     uint8_t leaves[8][32], root[32];
     struct cvma_merkle t;
-    leaf_hashes(leaves);
+    tu_ct_leaf_hashes(leaves);
     for (size_t n = 1; n <= 8; n++) {
         assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, n), CVMA_OK);
         cvma_merkle_root(&t, root);
-        assert_hash(root, roots[n], "root of size", n);
+        assert_hash(root, tu_ct_roots[n], "root of size", n);
         cvma_merkle_cleanup(&t);
     }
     assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, 0), CVMA_E_USAGE);
@@ -159,22 +90,22 @@ static void test_ct_inclusion_proofs_are_produced_and_verify(void **state)
 {
     (void)state;
     uint8_t leaves[8][32], root[32], path[CVMA_REG_PATH_MAX][32], want[3][32];
-    leaf_hashes(leaves);
-    for (size_t k = 0; k < CVMA_ARRAY_LEN(inclusion); k++) {
+    tu_ct_leaf_hashes(leaves);
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(tu_ct_inclusion); k++) {
         struct cvma_merkle t;
         assert_int_equal(cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves,
-                                                  (size_t)inclusion[k].size),
+                                                  (size_t)tu_ct_inclusion[k].b),
                          CVMA_OK);
-        size_t n = cvma_merkle_path(&t, (size_t)inclusion[k].index, path);
+        size_t n = cvma_merkle_path(&t, (size_t)tu_ct_inclusion[k].a, path);
         cvma_merkle_cleanup(&t);
-        assert_int_equal(n, inclusion[k].n);
+        assert_int_equal(n, tu_ct_inclusion[k].n);
         for (size_t i = 0; i < n; i++) {
-            unhex32(inclusion[k].path[i], want[i]);
+            tu_hex(tu_ct_inclusion[k].h[i], want[i], 32);
             assert_memory_equal(path[i], want[i], 32);
         }
-        unhex32(roots[inclusion[k].size], root);
-        assert_true(cvma_merkle_verify(leaves[inclusion[k].index], inclusion[k].index,
-                                       inclusion[k].size, (const uint8_t(*)[32])want, n, root));
+        tu_hex(tu_ct_roots[tu_ct_inclusion[k].b], root, 32);
+        assert_true(cvma_merkle_verify(leaves[tu_ct_inclusion[k].a], tu_ct_inclusion[k].a,
+                                       tu_ct_inclusion[k].b, (const uint8_t(*)[32])want, n, root));
     }
 }
 
@@ -184,18 +115,18 @@ static void test_ct_corrupted_inclusion_proofs_fail(void **state)
     (void)state;
     uint8_t leaves[8][32], root[32], empty_root[32], some[32], wrong_leaf[32];
     uint8_t p[5][32]; /* room for one extra element either side */
-    leaf_hashes(leaves);
-    unhex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", empty_root);
-    unhex32("abacaba000000000000000000000000000000000000000000060061e00123456", some);
+    tu_ct_leaf_hashes(leaves);
+    tu_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", empty_root, 32);
+    tu_hex("abacaba000000000000000000000000000000000000000000060061e00123456", some, 32);
     cvma_merkle_leaf_hash((const uint8_t *)"WrongLeaf", 9, wrong_leaf);
-    for (size_t k = 0; k < CVMA_ARRAY_LEN(inclusion); k++) {
-        const uint64_t i = inclusion[k].index, s = inclusion[k].size;
-        const size_t n = inclusion[k].n;
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(tu_ct_inclusion); k++) {
+        const uint64_t i = tu_ct_inclusion[k].a, s = tu_ct_inclusion[k].b;
+        const size_t n = tu_ct_inclusion[k].n;
         const uint8_t *leaf = leaves[i];
         const uint8_t(*path)[32] = (const uint8_t(*)[32])p + 1;
-        unhex32(roots[s], root);
+        tu_hex(tu_ct_roots[s], root, 32);
         for (size_t j = 0; j < n; j++) {
-            unhex32(inclusion[k].path[j], p[1 + j]);
+            tu_hex(tu_ct_inclusion[k].h[j], p[1 + j], 32);
         }
         assert_true(cvma_merkle_verify(leaf, i, s, path, n, root));
         /* Wrong leaf index. */

@@ -76,24 +76,6 @@ static size_t count_policy(const struct cvma_verdict *v)
     return n;
 }
 
-static const struct cvma_verdict_reason *find(const struct cvma_verdict *v, enum cvma_reason c)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == c) {
-            return &v->reasons[i];
-        }
-    }
-    return NULL;
-}
-
-static void dump(const struct cvma_verdict *v)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "  %s [%s] %s\n", cvma_reason_name(v->reasons[i].code),
-                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
-    }
-}
-
 /* The verdict has a reason code whose detail holds d1 and d2 (when given). */
 static void expect_reason(const struct cvma_verdict *v, enum cvma_reason c, const char *d1,
                           const char *d2)
@@ -105,17 +87,11 @@ static void expect_reason(const struct cvma_verdict *v, enum cvma_reason c, cons
             return;
         }
     }
-    dump(v);
+    tu_dump(v);
     fail_msg("no %s with \"%s\" / \"%s\"", cvma_reason_name(c), d1 ? d1 : "", d2 ? d2 : "");
 }
 
 /* The severity of the first reason with this code (-1 when there is none). */
-static int severity_of(const struct cvma_verdict *v, enum cvma_reason c)
-{
-    const struct cvma_verdict_reason *r = find(v, c);
-    return r != NULL ? (int)r->severity : -1;
-}
-
 static void mark_checks_done(struct cvma_result *res)
 {
     res->verdict.checks_required = CVMA_CHECK_SIGNATURE;
@@ -184,17 +160,17 @@ static void check_case(const char *tee_key, const struct rcase *c, struct cvma_r
     size_t n = count_policy(&res->verdict);
     if (c->want == CVMA_R_COUNT_) {
         if (n != 0) {
-            dump(&res->verdict);
+            tu_dump(&res->verdict);
             fail_msg("rule %s should pass", c->section);
         }
     } else {
         if (n != 1) {
-            dump(&res->verdict);
+            tu_dump(&res->verdict);
             fail_msg("rule %s: %zu policy reasons, expected exactly %s", c->section, n,
                      cvma_reason_name(c->want));
         }
         expect_reason(&res->verdict, c->want, c->d1, c->d2);
-        assert_int_equal(severity_of(&res->verdict, c->want), CVMA_SEV_ERROR);
+        assert_int_equal(tu_severity_of(&res->verdict, c->want), CVMA_SEV_ERROR);
     }
     cvma_policy_free(p);
 }
@@ -502,7 +478,7 @@ static void test_required_provider_waits_for_an_undecided_binding(void **state)
     res.undecided = true;
     cvma_policy_appraise(p, &res);
     cvma_result_finish(&res);
-    assert_null(find(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED));
+    assert_null(tu_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED));
     assert_int_equal(res.status, CVMA_CONTRAINDICATED);
     assert_int_equal(cvma_result_exit_code(&res), 3);
     cvma_result_cleanup(&res);
@@ -622,7 +598,7 @@ static void test_snp_all_failing_rules_are_reported(void **state)
         expect_reason(&res.verdict, want[i], NULL, NULL);
     }
     if (count_policy(&res.verdict) != CVMA_ARRAY_LEN(want)) {
-        dump(&res.verdict);
+        tu_dump(&res.verdict);
         fail_msg("%zu policy reasons, expected %zu", count_policy(&res.verdict),
                  CVMA_ARRAY_LEN(want));
     }
@@ -658,7 +634,7 @@ static void test_snp_real_sample_claims(void **state)
     snp_result(&rep, CVMA_SNP_PRODUCT_MILAN, &res);
     cvma_policy_appraise(p, &res);
     if (count_policy(&res.verdict) != 0) {
-        dump(&res.verdict);
+        tu_dump(&res.verdict);
         fail_msg("the sample should satisfy its own values");
     }
     cvma_result_cleanup(&res);
@@ -814,19 +790,19 @@ static void debug_case(struct cvma_result *res, enum cvma_reason code, const cha
     struct cvma_policy *p = load_ok(policy);
     mark_checks_done(res);
     cvma_reject(&res->verdict, code, "debug bit set (as the verifier records it)");
-    assert_int_equal(severity_of(&res->verdict, code), CVMA_SEV_ERROR);
+    assert_int_equal(tu_severity_of(&res->verdict, code), CVMA_SEV_ERROR);
     cvma_policy_appraise(p, res);
     cvma_result_finish(res);
-    if (res->status != want_status || severity_of(&res->verdict, code) != (int)want_sev) {
-        dump(&res->verdict);
+    if (res->status != want_status || tu_severity_of(&res->verdict, code) != (int)want_sev) {
+        tu_dump(&res->verdict);
         fail_msg("policy %s: status %s, %s severity %d", policy,
                  cvma_result_status_name(res->status), cvma_reason_name(code),
-                 severity_of(&res->verdict, code));
+                 tu_severity_of(&res->verdict, code));
     }
     if (want_note != NULL) {
         expect_reason(&res->verdict, code, "debug bit set", want_note);
     } else {
-        assert_null(strstr(find(&res->verdict, code)->detail, "accepted by policy"));
+        assert_null(strstr(tu_reason(&res->verdict, code)->detail, "accepted by policy"));
     }
     cvma_result_cleanup(res);
     cvma_policy_free(p);
@@ -898,7 +874,7 @@ static void test_tdx_report_data_and_service_td(void **state)
                      R48("ee"));
     cvma_policy_appraise(p, &res);
     assert_int_equal(count_policy(&res.verdict), 0);
-    assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_INFO);
+    assert_int_equal(tu_severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_INFO);
     expect_reason(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND,
                   "(accepted by policy: tdx.mr_service_td)", NULL);
     cvma_result_cleanup(&res);
@@ -909,7 +885,7 @@ static void test_tdx_report_data_and_service_td(void **state)
     cvma_verdict_add(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_WARNING, "bound");
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_MR_SERVICE_TD, "mr_service_td=" R48("ee"), R48("00"));
-    assert_int_equal(severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_WARNING);
+    assert_int_equal(tu_severity_of(&res.verdict, CVMA_R_TDX_SERVICE_TD_BOUND), CVMA_SEV_WARNING);
     cvma_result_cleanup(&res);
     /* TD report 1.0: no MRSERVICETD, read as zeros. */
     good_tdx(&q);
@@ -991,9 +967,9 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
         add_status_reason(&res, c->status);
         cvma_policy_appraise(p, &res);
         if (c->default_code != CVMA_R_COUNT_) {
-            int sev = severity_of(&res.verdict, c->default_code);
+            int sev = tu_severity_of(&res.verdict, c->default_code);
             if (sev != (int)c->want_sev) {
-                dump(&res.verdict);
+                tu_dump(&res.verdict);
                 fail_msg("case %zu: %s has severity %d, want %d", i,
                          cvma_reason_name(c->default_code), sev, (int)c->want_sev);
             }
@@ -1001,7 +977,7 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
                 expect_reason(&res.verdict, c->default_code,
                               "(accepted by policy: tdx.accepted_tcb_statuses lists ", c->status);
             } else {
-                const struct cvma_verdict_reason *r = find(&res.verdict, c->default_code);
+                const struct cvma_verdict_reason *r = tu_reason(&res.verdict, c->default_code);
                 assert_true(r == NULL || strstr(r->detail, "accepted by policy") == NULL);
             }
         }
@@ -1017,7 +993,7 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
         mark_checks_done(&res);
         cvma_result_finish(&res);
         if (res.status != c->want_status) {
-            dump(&res.verdict);
+            tu_dump(&res.verdict);
             fail_msg("case %zu (%s): status %s", i, c->status, cvma_result_status_name(res.status));
         }
         cvma_result_cleanup(&res);
@@ -1103,7 +1079,7 @@ static void test_tdx_all_failing_rules_are_reported(void **state)
     }
     assert_int_equal(rtmr, 2);
     if (count_policy(&res.verdict) != CVMA_ARRAY_LEN(want) + 2) {
-        dump(&res.verdict);
+        tu_dump(&res.verdict);
         fail_msg("%zu policy reasons, expected %zu", count_policy(&res.verdict),
                  CVMA_ARRAY_LEN(want) + 2);
     }
@@ -1147,7 +1123,7 @@ static void test_tdx_real_quote_claims(void **state)
     tdx_result(&q, "UpToDate", &res);
     cvma_policy_appraise(p, &res);
     if (count_policy(&res.verdict) != 0) {
-        dump(&res.verdict);
+        tu_dump(&res.verdict);
         fail_msg("the quote should satisfy its own values");
     }
     cvma_result_cleanup(&res);
@@ -1615,7 +1591,7 @@ static void test_cocos_snp_snake_case(void **state)
     snp_result(&r, r.product, &res);
     cvma_policy_appraise(p, &res);
     if (count_policy(&res.verdict) != 0) {
-        dump(&res.verdict);
+        tu_dump(&res.verdict);
         fail_msg("imported policy refuses its guest");
     }
     cvma_result_cleanup(&res);

@@ -24,6 +24,7 @@
 #include "registry/registry.h"
 #include "result/result.h"
 #include "testutil.h"
+#include "tu_server.h"
 
 #define CHIP_A                                                                                   \
     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b" \
@@ -759,10 +760,7 @@ static void test_registry_verify_names_each_failure(void **state)
     {
         struct cvma_jws j;
         assert_int_equal(cvma_jws_decode(jws, strlen(jws), &j, NULL, 0), CVMA_JWS_OK);
-        char *pl = malloc(j.payload.len + 1);
-        assert_non_null(pl);
-        memcpy(pl, j.payload.p, j.payload.len);
-        pl[j.payload.len] = '\0';
+        char *pl = tu_strndup(j.payload.p, j.payload.len);
         char *ver = strstr(pl, "\"version\":1");
         assert_non_null(ver);
         ver[10] = '9';
@@ -1541,23 +1539,11 @@ struct server {
     int port;
 };
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Starts tests/kds_server.py (127.0.0.1, OS-chosen port); skips when it cannot run. */
 static bool server_start(struct server *s, const char *dir, const char *const *extra)
 {
     const char *src = getenv("CVMATTEST_SRC");
     const char *argv[24];
-    size_t n = 0;
-    int pfd[2];
-    char line[32];
-    size_t got = 0;
-    double deadline = mono() + 10.0;
 
     memset(s, 0, sizeof *s);
     if (src == NULL) {
@@ -1568,75 +1554,19 @@ static bool server_start(struct server *s, const char *dir, const char *const *e
         free(script);
         return false;
     }
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "60";
+    size_t n = tu_server_argv(argv, script, dir);
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < CVMA_ARRAY_LEN(argv) - 1; i++) {
         argv[n++] = extra[i];
     }
     argv[n] = NULL;
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        union {
-            const char **c;
-            char **m;
-        } a = {.c = argv};
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        execvp("python3", a.m);
-        _exit(127);
-    }
-    close(pfd[1]);
-    s->pid = pid;
-    while (got < sizeof line - 1) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int ms = (int)((deadline - mono()) * 1000);
-        if (ms <= 0) {
-            break;
-        }
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0 || read(pfd[0], line + got, 1) != 1) {
-            break;
-        }
-        if (line[got] == '\n') {
-            break;
-        }
-        got++;
-    }
-    line[got] = '\0';
-    close(pfd[0]);
+    s->port = tu_server_start(argv, &s->pid);
     free(script);
-    char *end = NULL;
-    long port = strtol(line, &end, 10);
-    s->port = end != line && *end == '\0' && port > 0 && port < 65536 ? (int)port : 0;
     return s->port > 0;
 }
 
 static void server_stop(struct server *s)
 {
-    if (s->pid <= 0) {
-        return;
-    }
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 500; i++) { /* at most 5 s */
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return;
-        }
-        usleep(10000);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
+    tu_server_stop(&s->pid);
 }
 
 static int count_requests(const char *log)

@@ -4,7 +4,6 @@
  * the CRL and the VCEK/VLEK extensions of AMD's VCEK spec. Nothing here uses the project's own
  * parser.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,7 @@
 
 #include "common/util.h"
 #include "sim/sim_snp.h"
+#include "tu_sim.h"
 
 #define AMD_ARC "1.3.6.1.4.1.3704.1."
 
@@ -38,129 +38,16 @@ static const uint8_t pss_sha384_alg[] = {
         0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
         0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x30};
 
-/* One simulator run in a fresh temporary directory. */
-struct run {
-    char dir[256];
-    struct cvma_buf report;
-};
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (d == NULL) {
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char *p = cvma_path_join(dir, e->d_name);
-        if (p != NULL) {
-            unlink(p);
-            free(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void run_init(struct run *r)
-{
-    const char *tmp = getenv("TMPDIR");
-
-    memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "%s/cvma-sim-snp-XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    assert_non_null(mkdtemp(r->dir));
-}
-
-static void run_sim(struct run *r, const struct cvma_sim_snp_opts *o)
+static void run_sim(struct tu_run *r, const struct cvma_sim_snp_opts *o)
 {
     char err[512] = "";
-    char *path;
     enum cvma_status st = cvma_sim_snp_write(o, r->dir, err, sizeof err);
 
     if (st != CVMA_OK) {
         fail_msg("cvma_sim_snp_write: status %d: %s", (int)st, err);
     }
-    cvma_buf_free(&r->report);
-    assert_non_null(path = cvma_path_join(r->dir, "report.bin"));
-    assert_int_equal(cvma_file_read(path, 4096, &r->report), CVMA_OK);
-    free(path);
-}
-
-static void run_cleanup(struct run *r)
-{
-    cvma_buf_free(&r->report);
-    rm_tree(r->dir);
-}
-
-static bool file_exists(const struct run *r, const char *name)
-{
-    struct stat sb;
-    char *p = cvma_path_join(r->dir, name);
-    bool ok;
-
-    assert_non_null(p);
-    ok = stat(p, &sb) == 0;
-    free(p);
-    return ok;
-}
-
-/* Loads the first (index 0) or a later certificate of a PEM file. */
-static X509 *load_pem(const struct run *r, const char *name, int index)
-{
-    char *p = cvma_path_join(r->dir, name);
-    BIO *bio;
-    X509 *x = NULL;
-
-    assert_non_null(p);
-    assert_non_null(bio = BIO_new_file(p, "r"));
-    for (int i = 0; i <= index; i++) {
-        X509_free(x);
-        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        assert_non_null(x);
-    }
-    BIO_free(bio);
-    free(p);
-    return x;
-}
-
-static X509_CRL *load_crl(const struct run *r)
-{
-    char *p = cvma_path_join(r->dir, "crl.der");
-    BIO *bio;
-    X509_CRL *crl;
-
-    assert_non_null(p);
-    assert_non_null(bio = BIO_new_file(p, "rb"));
-    crl = d2i_X509_CRL_bio(bio, NULL);
-    assert_non_null(crl);
-    BIO_free(bio);
-    free(p);
-    return crl;
-}
-
-static uint32_t u32le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t u64le(const uint8_t *p)
-{
-    return (uint64_t)u32le(p) | (uint64_t)u32le(p + 4) << 32;
-}
-
-static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != v) {
-            return false;
-        }
-    }
-    return true;
+    cvma_buf_free(&r->out);
+    tu_run_read(r, "report.bin", &r->out);
 }
 
 /*
@@ -180,8 +67,8 @@ static int verify_report_sig(const uint8_t *rep, X509 *leaf)
 
     assert_non_null(pub);
     /* The 24 bytes above each 48-byte component must be zero padding. */
-    assert_true(all_bytes(rep + 0x2A0 + 48, 24, 0));
-    assert_true(all_bytes(rep + 0x2E8 + 48, 24, 0));
+    assert_true(tu_all_bytes(rep + 0x2A0 + 48, 24, 0));
+    assert_true(tu_all_bytes(rep + 0x2E8 + 48, 24, 0));
     for (size_t i = 0; i < 48; i++) {
         r_be[i] = rep[0x2A0 + 47 - i];
         s_be[i] = rep[0x2E8 + 47 - i];
@@ -262,131 +149,93 @@ static void assert_pss_sha384(X509 *x)
     OPENSSL_free(der);
 }
 
-static const char *subject_cn(X509 *x, char *buf, size_t len)
-{
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, (int)len) >
-                0);
-    return buf;
-}
-
-static void fill(uint8_t *p, size_t n, uint8_t start)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = (uint8_t)(start + i);
-    }
-}
-
-/* Verifies leaf -> ask -> ark with an X509_STORE (no X509_STRICT: VCEKs have no AKI). */
-static int verify_chain(X509 *ark, X509 *ask, X509 *leaf)
-{
-    X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    int rc;
-
-    assert_non_null(store);
-    assert_non_null(ctx);
-    assert_non_null(untrusted);
-    assert_int_equal(X509_STORE_add_cert(store, ark), 1);
-    assert_true(sk_X509_push(untrusted, ask) > 0);
-    assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
-    rc = X509_verify_cert(ctx);
-    if (rc != 1) {
-        print_error("chain: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-    }
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(untrusted);
-    X509_STORE_free(store);
-    return rc;
-}
-
 /* ---- tests ---- */
 
 static void test_sim_snp_milan_report_has_spec_layout(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     const uint8_t *rep;
     static const uint8_t tcb[8] = {3, 0, 0, 0, 0, 0, 8, 115}; /* Milan: bl tee .. snp ucode */
     static const uint8_t fw[8] = {20, 55, 1, 0, 20, 55, 1, 0};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.has_measurement = true;
-    fill(o.measurement, sizeof o.measurement, 0x40);
-    fill(o.report_data, 20, 0x80); /* a short nonce: the rest stays zero */
-    fill(o.host_data, sizeof o.host_data, 0xC0);
+    tu_fill(o.measurement, sizeof o.measurement, 0x40);
+    tu_fill(o.report_data, 20, 0x80); /* a short nonce: the rest stays zero */
+    tu_fill(o.host_data, sizeof o.host_data, 0xC0);
     o.has_chip_id = true;
-    fill(o.chip_id, sizeof o.chip_id, 0x01);
+    tu_fill(o.chip_id, sizeof o.chip_id, 0x01);
     o.vmpl = 2;
     run_sim(&r, &o);
-    rep = r.report.p;
+    rep = r.out.p;
 
-    assert_int_equal(r.report.len, 1184);
-    assert_int_equal(u32le(rep + 0x000), 5);
-    assert_int_equal(u32le(rep + 0x004), 1);
-    assert_int_equal(u64le(rep + 0x008), 0x30000);
-    assert_true(all_bytes(rep + 0x010, 32, 0)); /* family_id, image_id */
-    assert_int_equal(u32le(rep + 0x030), 2);
-    assert_int_equal(u32le(rep + 0x034), 1);
+    assert_int_equal(r.out.len, 1184);
+    assert_int_equal(tu_le32(rep + 0x000), 5);
+    assert_int_equal(tu_le32(rep + 0x004), 1);
+    assert_int_equal(tu_le64(rep + 0x008), 0x30000);
+    assert_true(tu_all_bytes(rep + 0x010, 32, 0)); /* family_id, image_id */
+    assert_int_equal(tu_le32(rep + 0x030), 2);
+    assert_int_equal(tu_le32(rep + 0x034), 1);
     assert_memory_equal(rep + 0x038, tcb, 8);
-    assert_int_equal(u64le(rep + 0x040), 1);
-    assert_int_equal(u32le(rep + 0x048), 0); /* SIGNING_KEY = VCEK */
+    assert_int_equal(tu_le64(rep + 0x040), 1);
+    assert_int_equal(tu_le32(rep + 0x048), 0); /* SIGNING_KEY = VCEK */
     assert_memory_equal(rep + 0x050, o.report_data, 64);
-    assert_true(all_bytes(rep + 0x050 + 20, 44, 0));
+    assert_true(tu_all_bytes(rep + 0x050 + 20, 44, 0));
     assert_memory_equal(rep + 0x090, o.measurement, 48);
     assert_memory_equal(rep + 0x0C0, o.host_data, 32);
-    assert_true(all_bytes(rep + 0x0E0, 96, 0));  /* id_key_digest, author_key_digest */
-    assert_false(all_bytes(rep + 0x140, 32, 0)); /* random report_id */
-    assert_true(all_bytes(rep + 0x160, 32, 0xFF));
+    assert_true(tu_all_bytes(rep + 0x0E0, 96, 0));  /* id_key_digest, author_key_digest */
+    assert_false(tu_all_bytes(rep + 0x140, 32, 0)); /* random report_id */
+    assert_true(tu_all_bytes(rep + 0x160, 32, 0xFF));
     assert_memory_equal(rep + 0x180, tcb, 8);
     assert_int_equal(rep[0x188], 0x19);
     assert_int_equal(rep[0x189], 0x01);
     assert_int_equal(rep[0x18A], 0x01);
-    assert_true(all_bytes(rep + 0x18B, 21, 0));
+    assert_true(tu_all_bytes(rep + 0x18B, 21, 0));
     assert_memory_equal(rep + 0x1A0, o.chip_id, 64);
     assert_memory_equal(rep + 0x1E0, tcb, 8);
     assert_memory_equal(rep + 0x1E8, fw, 8);
     assert_memory_equal(rep + 0x1F0, tcb, 8);
-    assert_true(all_bytes(rep + 0x1F8, 0x2A0 - 0x1F8, 0)); /* mit vectors 0, reserved */
-    assert_true(all_bytes(rep + 0x330, 0x4A0 - 0x330, 0)); /* unsigned tail */
-    run_cleanup(&r);
+    assert_true(tu_all_bytes(rep + 0x1F8, 0x2A0 - 0x1F8, 0)); /* mit vectors 0, reserved */
+    assert_true(tu_all_bytes(rep + 0x330, 0x4A0 - 0x330, 0)); /* unsigned tail */
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_report_signature_verifies_with_vcek(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek, *ark;
     uint8_t copy[1184];
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
-    ark = load_pem(&r, "ark.pem", 0);
-    assert_int_equal(verify_report_sig(r.report.p, vcek), 1);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
+    ark = tu_run_pem(&r, "ark.pem", 0);
+    assert_int_equal(verify_report_sig(r.out.p, vcek), 1);
 
     /* The check is live: a changed measurement byte or R byte breaks it. */
-    memcpy(copy, r.report.p, sizeof copy);
+    memcpy(copy, r.out.p, sizeof copy);
     copy[0x090] ^= 1;
     assert_int_not_equal(verify_report_sig(copy, vcek), 1);
-    memcpy(copy, r.report.p, sizeof copy);
+    memcpy(copy, r.out.p, sizeof copy);
     copy[0x2A0] ^= 1;
     assert_int_not_equal(verify_report_sig(copy, vcek), 1);
     /* And another key does not verify it. */
-    assert_int_not_equal(verify_report_sig(r.report.p, ark), 1);
+    assert_int_not_equal(verify_report_sig(r.out.p, ark), 1);
 
     X509_free(ark);
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_chain_verifies_vcek_ask_ark(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *ark, *ask, *vcek, *chain0, *chain1;
     struct cvma_buf der = {NULL, 0};
@@ -395,25 +244,25 @@ static void test_sim_snp_chain_verifies_vcek_ask_ark(void **state)
     char *p, cn[64];
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     run_sim(&r, &o);
-    ark = load_pem(&r, "ark.pem", 0);
-    ask = load_pem(&r, "ask.pem", 0);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    ark = tu_run_pem(&r, "ark.pem", 0);
+    ask = tu_run_pem(&r, "ask.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
 
     assert_int_equal(X509_verify(ark, X509_get0_pubkey(ark)), 1);
     assert_int_equal(X509_verify(ask, X509_get0_pubkey(ark)), 1);
     assert_int_equal(X509_verify(vcek, X509_get0_pubkey(ask)), 1);
     assert_int_not_equal(X509_verify(vcek, X509_get0_pubkey(ark)), 1);
-    assert_int_equal(verify_chain(ark, ask, vcek), 1);
+    assert_int_equal(tu_verify_chain(ark, ask, vcek, 0), 1);
     assert_pss_sha384(ark);
     assert_pss_sha384(ask);
     assert_pss_sha384(vcek);
 
-    assert_string_equal(subject_cn(ark, cn, sizeof cn), "ARK-Milan");
-    assert_string_equal(subject_cn(ask, cn, sizeof cn), "SEV-Milan");
-    assert_string_equal(subject_cn(vcek, cn, sizeof cn), "SEV-VCEK");
+    assert_string_equal(tu_subject_cn(ark, cn, sizeof cn), "ARK-Milan");
+    assert_string_equal(tu_subject_cn(ask, cn, sizeof cn), "SEV-Milan");
+    assert_string_equal(tu_subject_cn(vcek, cn, sizeof cn), "SEV-VCEK");
     assert_true(EVP_PKEY_is_a(X509_get0_pubkey(vcek), "EC"));
     assert_int_equal(EVP_PKEY_get_bits(X509_get0_pubkey(vcek)), 384);
     assert_true(EVP_PKEY_is_a(X509_get0_pubkey(ark), "RSA"));
@@ -431,8 +280,8 @@ static void test_sim_snp_chain_verifies_vcek_ask_ark(void **state)
     assert_true(X509_get_ext_by_NID(ask, NID_crl_distribution_points, -1) >= 0);
 
     /* cert_chain.pem: ASK then ARK; vcek.der is vcek.pem. */
-    chain0 = load_pem(&r, "cert_chain.pem", 0);
-    chain1 = load_pem(&r, "cert_chain.pem", 1);
+    chain0 = tu_run_pem(&r, "cert_chain.pem", 0);
+    chain1 = tu_run_pem(&r, "cert_chain.pem", 1);
     assert_int_equal(X509_cmp(chain0, ask), 0);
     assert_int_equal(X509_cmp(chain1, ark), 0);
     assert_non_null(p = cvma_path_join(r.dir, "vcek.der"));
@@ -449,12 +298,12 @@ static void test_sim_snp_chain_verifies_vcek_ask_ark(void **state)
     X509_free(vcek);
     X509_free(ask);
     X509_free(ark);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek;
     char oids[1024];
@@ -466,13 +315,13 @@ static void test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id(void *
     static const uint8_t ucode[] = {0x02, 0x02, 0x00, 0xD9}; /* 217 needs a leading zero */
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.has_chip_id = true;
-    fill(o.chip_id, sizeof o.chip_id, 0x90);
+    tu_fill(o.chip_id, sizeof o.chip_id, 0x90);
     o.tcb_ucode = 217;
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
 
     ext_oids(vcek, oids, sizeof oids);
     assert_string_equal(oids, AMD_ARC "1 " AMD_ARC "2 " AMD_ARC "3.1 " AMD_ARC "3.2 " AMD_ARC
@@ -488,29 +337,29 @@ static void test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id(void *
     assert_ext_bytes(vcek, AMD_ARC "3.8", ucode, sizeof ucode);
     /* hwID: the 64 raw chip_id bytes, no DER tag. */
     assert_ext_bytes(vcek, AMD_ARC "4", o.chip_id, 64);
-    assert_memory_equal(r.report.p + 0x1A0, o.chip_id, 64);
-    assert_int_equal(r.report.p[0x187], 217);
-    assert_int_equal(verify_report_sig(r.report.p, vcek), 1);
+    assert_memory_equal(r.out.p + 0x1A0, o.chip_id, 64);
+    assert_int_equal(r.out.p[0x187], 217);
+    assert_int_equal(verify_report_sig(r.out.p, vcek), 1);
 
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_crl_is_signed_by_ark_and_lists_nothing(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *ark, *ask;
     X509_CRL *crl;
     X509_REVOKED *rev = NULL;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     run_sim(&r, &o);
-    ark = load_pem(&r, "ark.pem", 0);
-    ask = load_pem(&r, "ask.pem", 0);
-    crl = load_crl(&r);
+    ark = tu_run_pem(&r, "ark.pem", 0);
+    ask = tu_run_pem(&r, "ask.pem", 0);
+    crl = tu_run_crl(&r, "crl.der");
 
     assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ark)), 1);
     assert_int_not_equal(X509_CRL_verify(crl, X509_get0_pubkey(ask)), 1);
@@ -531,25 +380,25 @@ static void test_sim_snp_crl_is_signed_by_ark_and_lists_nothing(void **state)
     X509_CRL_free(crl);
     X509_free(ask);
     X509_free(ark);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_revoke_ask_lists_ask_serial(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *ark, *ask;
     X509_CRL *crl;
     X509_REVOKED *rev = NULL;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.revoke_ask = true;
     run_sim(&r, &o);
-    ark = load_pem(&r, "ark.pem", 0);
-    ask = load_pem(&r, "ask.pem", 0);
-    crl = load_crl(&r);
+    ark = tu_run_pem(&r, "ark.pem", 0);
+    ask = tu_run_pem(&r, "ask.pem", 0);
+    crl = tu_run_crl(&r, "crl.der");
 
     assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(ark)), 1);
     assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 1);
@@ -559,12 +408,12 @@ static void test_sim_snp_revoke_ask_lists_ask_serial(void **state)
     X509_CRL_free(crl);
     X509_free(ask);
     X509_free(ark);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_turin_uses_turin_tcb_layout_and_8_byte_hwid(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek, *ask, *ark;
     char oids[1024], cn[64];
@@ -575,7 +424,7 @@ static void test_sim_snp_turin_uses_turin_tcb_layout_and_8_byte_hwid(void **stat
     static const uint8_t fmc[] = {0x02, 0x01, 0x07};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.product = CVMA_SNP_PRODUCT_TURIN;
     o.tcb_fmc = 7;
@@ -584,21 +433,21 @@ static void test_sim_snp_turin_uses_turin_tcb_layout_and_8_byte_hwid(void **stat
     o.tcb_snp = 6;
     o.tcb_ucode = 200;
     o.has_chip_id = true;
-    fill(o.chip_id, 8, 0xA0);
+    tu_fill(o.chip_id, 8, 0xA0);
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
-    ask = load_pem(&r, "ask.pem", 0);
-    ark = load_pem(&r, "ark.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
+    ask = tu_run_pem(&r, "ask.pem", 0);
+    ark = tu_run_pem(&r, "ark.pem", 0);
 
-    assert_memory_equal(r.report.p + 0x038, tcb, 8);
-    assert_memory_equal(r.report.p + 0x180, tcb, 8);
-    assert_memory_equal(r.report.p + 0x1E0, tcb, 8);
-    assert_memory_equal(r.report.p + 0x1F0, tcb, 8);
-    assert_int_equal(r.report.p[0x188], 0x1A);
-    assert_int_equal(r.report.p[0x189], 0x02);
-    assert_int_equal(r.report.p[0x18A], 0x01);
-    assert_memory_equal(r.report.p + 0x1A0, o.chip_id, 8);
-    assert_true(all_bytes(r.report.p + 0x1A8, 56, 0));
+    assert_memory_equal(r.out.p + 0x038, tcb, 8);
+    assert_memory_equal(r.out.p + 0x180, tcb, 8);
+    assert_memory_equal(r.out.p + 0x1E0, tcb, 8);
+    assert_memory_equal(r.out.p + 0x1F0, tcb, 8);
+    assert_int_equal(r.out.p[0x188], 0x1A);
+    assert_int_equal(r.out.p[0x189], 0x02);
+    assert_int_equal(r.out.p[0x18A], 0x01);
+    assert_memory_equal(r.out.p + 0x1A0, o.chip_id, 8);
+    assert_true(tu_all_bytes(r.out.p + 0x1A8, 56, 0));
 
     ext_oids(vcek, oids, sizeof oids);
     assert_string_equal(oids, AMD_ARC "1 " AMD_ARC "2 " AMD_ARC "3.9 " AMD_ARC "3.1 " AMD_ARC
@@ -610,48 +459,48 @@ static void test_sim_snp_turin_uses_turin_tcb_layout_and_8_byte_hwid(void **stat
     assert_null(ext_value(vcek, AMD_ARC "3.4"));
     assert_ext_bytes(vcek, AMD_ARC "4", o.chip_id, 8);
 
-    assert_string_equal(subject_cn(ark, cn, sizeof cn), "ARK-Turin");
-    assert_string_equal(subject_cn(ask, cn, sizeof cn), "SEV-Turin");
-    assert_int_equal(verify_chain(ark, ask, vcek), 1);
-    assert_int_equal(verify_report_sig(r.report.p, vcek), 1);
+    assert_string_equal(tu_subject_cn(ark, cn, sizeof cn), "ARK-Turin");
+    assert_string_equal(tu_subject_cn(ask, cn, sizeof cn), "SEV-Turin");
+    assert_int_equal(tu_verify_chain(ark, ask, vcek, 0), 1);
+    assert_int_equal(verify_report_sig(r.out.p, vcek), 1);
 
     X509_free(ark);
     X509_free(ask);
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_turin_default_chip_id_is_8_random_bytes(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek;
     const ASN1_OCTET_STRING *hwid;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.product = CVMA_SNP_PRODUCT_TURIN;
     o.version = 2; /* allowed; no CPUID bytes */
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
 
-    assert_int_equal(u32le(r.report.p), 2);
-    assert_true(all_bytes(r.report.p + 0x188, 24, 0));
-    assert_false(all_bytes(r.report.p + 0x1A0, 8, 0));
-    assert_true(all_bytes(r.report.p + 0x1A8, 56, 0));
+    assert_int_equal(tu_le32(r.out.p), 2);
+    assert_true(tu_all_bytes(r.out.p + 0x188, 24, 0));
+    assert_false(tu_all_bytes(r.out.p + 0x1A0, 8, 0));
+    assert_true(tu_all_bytes(r.out.p + 0x1A8, 56, 0));
     assert_non_null(hwid = ext_value(vcek, AMD_ARC "4"));
     assert_int_equal(ASN1_STRING_length(hwid), 8);
-    assert_memory_equal(ASN1_STRING_get0_data(hwid), r.report.p + 0x1A0, 8);
-    assert_int_equal(r.report.p[0x038], 1); /* default FMC SPL */
+    assert_memory_equal(ASN1_STRING_get0_data(hwid), r.out.p + 0x1A0, 8);
+    assert_int_equal(r.out.p[0x038], 1); /* default FMC SPL */
 
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_vlek_writes_vlek_files_and_signing_key_1(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *ark, *asvk, *vlek, *chain0;
     char cn[64];
@@ -659,33 +508,33 @@ static void test_sim_snp_vlek_writes_vlek_files_and_signing_key_1(void **state)
                                   'a',  't',  't', 'e', 's', 't', '.', 't', 'e', 's', 't'};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     run_sim(&r, &o); /* a VCEK set first: the VLEK run must not leave it behind */
-    assert_true(file_exists(&r, "vcek.pem"));
+    assert_true(tu_run_exists(&r, "vcek.pem"));
     o.vlek = true;
     run_sim(&r, &o);
 
-    assert_true(file_exists(&r, "vlek.pem"));
-    assert_true(file_exists(&r, "vlek.der"));
-    assert_true(file_exists(&r, "asvk.pem"));
-    assert_true(file_exists(&r, "ark.pem"));
-    assert_true(file_exists(&r, "cert_chain.pem"));
-    assert_true(file_exists(&r, "crl.der"));
-    assert_false(file_exists(&r, "vcek.pem"));
-    assert_false(file_exists(&r, "vcek.der"));
-    assert_false(file_exists(&r, "ask.pem"));
+    assert_true(tu_run_exists(&r, "vlek.pem"));
+    assert_true(tu_run_exists(&r, "vlek.der"));
+    assert_true(tu_run_exists(&r, "asvk.pem"));
+    assert_true(tu_run_exists(&r, "ark.pem"));
+    assert_true(tu_run_exists(&r, "cert_chain.pem"));
+    assert_true(tu_run_exists(&r, "crl.der"));
+    assert_false(tu_run_exists(&r, "vcek.pem"));
+    assert_false(tu_run_exists(&r, "vcek.der"));
+    assert_false(tu_run_exists(&r, "ask.pem"));
 
-    assert_int_equal(u32le(r.report.p + 0x048), 1u << 2); /* SIGNING_KEY = 1 */
-    ark = load_pem(&r, "ark.pem", 0);
-    asvk = load_pem(&r, "asvk.pem", 0);
-    vlek = load_pem(&r, "vlek.pem", 0);
-    chain0 = load_pem(&r, "cert_chain.pem", 0);
+    assert_int_equal(tu_le32(r.out.p + 0x048), 1u << 2); /* SIGNING_KEY = 1 */
+    ark = tu_run_pem(&r, "ark.pem", 0);
+    asvk = tu_run_pem(&r, "asvk.pem", 0);
+    vlek = tu_run_pem(&r, "vlek.pem", 0);
+    chain0 = tu_run_pem(&r, "cert_chain.pem", 0);
     assert_int_equal(X509_cmp(chain0, asvk), 0);
-    assert_string_equal(subject_cn(asvk, cn, sizeof cn), "SEV-VLEK-Milan");
-    assert_string_equal(subject_cn(vlek, cn, sizeof cn), "SEV-VLEK");
-    assert_int_equal(verify_chain(ark, asvk, vlek), 1);
-    assert_int_equal(verify_report_sig(r.report.p, vlek), 1);
+    assert_string_equal(tu_subject_cn(asvk, cn, sizeof cn), "SEV-VLEK-Milan");
+    assert_string_equal(tu_subject_cn(vlek, cn, sizeof cn), "SEV-VLEK");
+    assert_int_equal(tu_verify_chain(ark, asvk, vlek, 0), 1);
+    assert_int_equal(verify_report_sig(r.out.p, vlek), 1);
     assert_ext_bytes(vlek, AMD_ARC "5", csp, sizeof csp);
     assert_null(ext_value(vlek, AMD_ARC "4"));
 
@@ -693,40 +542,40 @@ static void test_sim_snp_vlek_writes_vlek_files_and_signing_key_1(void **state)
     X509_free(vlek);
     X509_free(asvk);
     X509_free(ark);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_debug_and_masked_chip_id(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.debug = true;
     o.mask_chip_id = true;
     o.has_chip_id = true;
-    fill(o.chip_id, 64, 0x33);
+    tu_fill(o.chip_id, 64, 0x33);
     o.version = 3;
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
 
-    assert_int_equal(u32le(r.report.p), 3);
-    assert_int_equal(u64le(r.report.p + 0x008), 0x30000 | (1u << 19));
-    assert_true(all_bytes(r.report.p + 0x1A0, 64, 0));
+    assert_int_equal(tu_le32(r.out.p), 3);
+    assert_int_equal(tu_le64(r.out.p + 0x008), 0x30000 | (1u << 19));
+    assert_true(tu_all_bytes(r.out.p + 0x1A0, 64, 0));
     /* The VCEK still names the chip. */
     assert_ext_bytes(vcek, AMD_ARC "4", o.chip_id, 64);
-    assert_int_equal(verify_report_sig(r.report.p, vcek), 1);
+    assert_int_equal(verify_report_sig(r.out.p, vcek), 1);
 
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_writes_private_keys_only_with_keep_keys(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek, *ark;
     EVP_PKEY *key;
@@ -735,19 +584,19 @@ static void test_sim_snp_writes_private_keys_only_with_keep_keys(void **state)
     struct stat sb;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     run_sim(&r, &o);
-    assert_false(file_exists(&r, "ark-key.pem"));
-    assert_false(file_exists(&r, "ask-key.pem"));
-    assert_false(file_exists(&r, "vcek-key.pem"));
+    assert_false(tu_run_exists(&r, "ark-key.pem"));
+    assert_false(tu_run_exists(&r, "ask-key.pem"));
+    assert_false(tu_run_exists(&r, "vcek-key.pem"));
 
     o.keep_keys = true;
     run_sim(&r, &o);
-    assert_true(file_exists(&r, "ark-key.pem"));
-    assert_true(file_exists(&r, "ask-key.pem"));
-    vcek = load_pem(&r, "vcek.pem", 0);
-    ark = load_pem(&r, "ark.pem", 0);
+    assert_true(tu_run_exists(&r, "ark-key.pem"));
+    assert_true(tu_run_exists(&r, "ask-key.pem"));
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
+    ark = tu_run_pem(&r, "ark.pem", 0);
     assert_non_null(p = cvma_path_join(r.dir, "vcek-key.pem"));
     assert_int_equal(stat(p, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -762,28 +611,28 @@ static void test_sim_snp_writes_private_keys_only_with_keep_keys(void **state)
     /* A later run without keep_keys removes them again. */
     o.keep_keys = false;
     run_sim(&r, &o);
-    assert_false(file_exists(&r, "vcek-key.pem"));
-    assert_false(file_exists(&r, "ark-key.pem"));
+    assert_false(tu_run_exists(&r, "vcek-key.pem"));
+    assert_false(tu_run_exists(&r, "ark-key.pem"));
 
     X509_free(ark);
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_snp_leaf_validity_follows_offsets(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
     X509 *vcek, *ask;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.cert_not_before_offset_days = -30;
     o.cert_validity_days = 10;
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
-    ask = load_pem(&r, "ask.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
+    ask = tu_run_pem(&r, "ask.pem", 0);
     assert_true(X509_cmp_time(X509_get0_notAfter(vcek), NULL) < 0); /* expired */
     assert_true(X509_cmp_time(X509_get0_notAfter(ask), NULL) > 0);  /* CAs unaffected */
     X509_free(ask);
@@ -792,17 +641,17 @@ static void test_sim_snp_leaf_validity_follows_offsets(void **state)
     o.cert_not_before_offset_days = 5;
     o.cert_validity_days = 0;
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
     assert_true(X509_cmp_time(X509_get0_notBefore(vcek), NULL) > 0); /* not yet valid */
     X509_free(vcek);
 
     o.cert_not_before_offset_days = 0;
     run_sim(&r, &o);
-    vcek = load_pem(&r, "vcek.pem", 0);
+    vcek = tu_run_pem(&r, "vcek.pem", 0);
     assert_true(X509_cmp_time(X509_get0_notBefore(vcek), NULL) < 0);
     assert_true(X509_cmp_time(X509_get0_notAfter(vcek), NULL) > 0);
     X509_free(vcek);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void expect_usage(const struct cvma_sim_snp_opts *o, const char *dir)
@@ -815,11 +664,11 @@ static void expect_usage(const struct cvma_sim_snp_opts *o, const char *dir)
 
 static void test_sim_snp_rejects_out_of_range_options(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_snp_opts o;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_snp_opts_default(&o);
     o.version = 1;
     expect_usage(&o, r.dir);
@@ -847,8 +696,8 @@ static void test_sim_snp_rejects_out_of_range_options(void **state)
     cvma_sim_snp_opts_default(&o);
     expect_usage(&o, "");
     /* Nothing was written by the refused runs. */
-    assert_false(file_exists(&r, "report.bin"));
-    run_cleanup(&r);
+    assert_false(tu_run_exists(&r, "report.bin"));
+    tu_run_cleanup(&r);
 }
 
 int main(void)

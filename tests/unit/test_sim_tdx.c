@@ -5,7 +5,6 @@
  * the CRLs, and the TCB Info / QE Identity signatures over the exact inner bytes and the TCB level
  * the platform lands on (QVL TcbLevelCheck). Nothing here uses the project's own TDX parser.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,19 +33,14 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "sim/sim_tdx.h"
+#include "tu_sim.h"
 
 #define SGX_EXT_OID "1.2.840.113741.1.13.1"
 
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
                                                0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
 
-/* One simulator run in a fresh temporary directory. */
-struct run {
-    char dir[256];
-    struct cvma_buf quote;
-};
-
-/* The quote, cut up by the offsets of the quote format (pointers into run.quote). */
+/* The quote, cut up by the offsets of the quote format (pointers into run.out). */
 struct quote {
     unsigned version;
     const uint8_t *body;
@@ -62,50 +56,7 @@ struct quote {
     size_t pem_len;
 };
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (d == NULL) {
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char *p = cvma_path_join(dir, e->d_name);
-        if (p != NULL) {
-            unlink(p);
-            free(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void run_init(struct run *r)
-{
-    const char *tmp = getenv("TMPDIR");
-
-    memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "%s/cvma-sim-tdx-XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    assert_non_null(mkdtemp(r->dir));
-}
-
-static void read_file(const struct run *r, const char *name, struct cvma_buf *out)
-{
-    char *path = cvma_path_join(r->dir, name);
-
-    assert_non_null(path);
-    if (cvma_file_read(path, 1 << 20, out) != CVMA_OK) {
-        fail_msg("cannot read %s", path);
-    }
-    free(path);
-}
-
-static void run_sim(struct run *r, const struct cvma_sim_tdx_opts *o)
+static void run_sim(struct tu_run *r, const struct cvma_sim_tdx_opts *o)
 {
     char err[512] = "";
     enum cvma_status st = cvma_sim_tdx_write(o, r->dir, err, sizeof err);
@@ -113,58 +64,8 @@ static void run_sim(struct run *r, const struct cvma_sim_tdx_opts *o)
     if (st != CVMA_OK) {
         fail_msg("cvma_sim_tdx_write: status %d: %s", (int)st, err);
     }
-    cvma_buf_free(&r->quote);
-    read_file(r, "quote.bin", &r->quote);
-}
-
-static void run_cleanup(struct run *r)
-{
-    cvma_buf_free(&r->quote);
-    rm_tree(r->dir);
-}
-
-static bool file_exists(const struct run *r, const char *name)
-{
-    struct stat sb;
-    char *p = cvma_path_join(r->dir, name);
-    bool ok;
-
-    assert_non_null(p);
-    ok = stat(p, &sb) == 0;
-    free(p);
-    return ok;
-}
-
-static uint16_t u16le(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t u32le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t u64le(const uint8_t *p)
-{
-    return (uint64_t)u32le(p) | (uint64_t)u32le(p + 4) << 32;
-}
-
-static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != v) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static void fill(uint8_t *p, size_t n, uint8_t start)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = (uint8_t)(start + i);
-    }
+    cvma_buf_free(&r->out);
+    tu_run_read(r, "quote.bin", &r->out);
 }
 
 /* Cuts the quote per the quote format, asserting every length field and the exact total. */
@@ -175,10 +76,10 @@ static void quote_split(const struct cvma_buf *b, struct quote *q)
 
     memset(q, 0, sizeof *q);
     assert_true(b->len > 48 + 6 + 648 + 4);
-    q->version = u16le(p);
+    q->version = tu_le16(p);
     if (q->version == 5) {
-        assert_int_equal(u16le(p + 0x30), 3);
-        q->body_size = u32le(p + 0x32);
+        assert_int_equal(tu_le16(p + 0x30), 3);
+        q->body_size = tu_le32(p + 0x32);
         assert_int_equal(q->body_size, 648);
         off = 0x36;
     } else {
@@ -189,21 +90,21 @@ static void quote_split(const struct cvma_buf *b, struct quote *q)
     q->body = p + off;
     off += q->body_size;
     q->signed_len = off;
-    sig_len = u32le(p + off);
+    sig_len = tu_le32(p + off);
     off += 4;
     assert_int_equal(b->len - off, sig_len); /* no trailing data */
     q->sig = p + off;
     q->att_key = p + off + 0x40;
-    assert_int_equal(u16le(p + off + 0x80), 6);
-    cert_size = u32le(p + off + 0x82);
+    assert_int_equal(tu_le16(p + off + 0x80), 6);
+    cert_size = tu_le32(p + off + 0x82);
     assert_int_equal(cert_size, sig_len - 0x86); /* the remaining length */
     q->qe_report = p + off + 0x86;
     q->qe_sig = p + off + 0x206;
-    q->auth_len = u16le(p + off + 0x246);
+    q->auth_len = tu_le16(p + off + 0x246);
     q->auth = p + off + 0x248;
     off += 0x248 + q->auth_len;
-    assert_int_equal(u16le(p + off), 5);
-    inner_size = u32le(p + off + 2);
+    assert_int_equal(tu_le16(p + off), 5);
+    inner_size = tu_le32(p + off + 2);
     off += 6;
     assert_int_equal(b->len - off, inner_size);
     q->pem = p + off;
@@ -285,50 +186,10 @@ static X509 *quote_cert(const struct quote *q, int index)
     return x;
 }
 
-static X509 *load_pem(const struct run *r, const char *name, int index)
-{
-    char *p = cvma_path_join(r->dir, name);
-    BIO *bio;
-    X509 *x = NULL;
-
-    assert_non_null(p);
-    assert_non_null(bio = BIO_new_file(p, "r"));
-    for (int i = 0; i <= index; i++) {
-        X509_free(x);
-        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        assert_non_null(x);
-    }
-    BIO_free(bio);
-    free(p);
-    return x;
-}
-
-static X509_CRL *load_crl(const struct run *r, const char *name)
-{
-    char *p = cvma_path_join(r->dir, name);
-    BIO *bio;
-    X509_CRL *crl;
-
-    assert_non_null(p);
-    assert_non_null(bio = BIO_new_file(p, "rb"));
-    crl = d2i_X509_CRL_bio(bio, NULL);
-    assert_non_null(crl);
-    BIO_free(bio);
-    free(p);
-    return crl;
-}
-
 static int n_revoked(X509_CRL *crl)
 {
     STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
     return rev == NULL ? 0 : sk_X509_REVOKED_num(rev);
-}
-
-static const char *subject_cn(X509 *x, char *buf, size_t len)
-{
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, (int)len) >
-                0);
-    return buf;
 }
 
 static void assert_org_is_simulated(X509 *x)
@@ -338,33 +199,6 @@ static void assert_org_is_simulated(X509 *x)
     assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, o,
                                           (int)sizeof o) > 0);
     assert_string_equal(o, CVMA_SIM_TDX_ORG);
-}
-
-/* leaf -> (untrusted intermediate) -> root, with X509_V_FLAG_X509_STRICT. */
-static int verify_chain(X509 *root, X509 *mid, X509 *leaf)
-{
-    X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    int rc;
-
-    assert_non_null(store);
-    assert_non_null(ctx);
-    assert_non_null(untrusted);
-    assert_int_equal(X509_STORE_add_cert(store, root), 1);
-    X509_STORE_set_flags(store, X509_V_FLAG_X509_STRICT);
-    if (mid != NULL) {
-        assert_true(sk_X509_push(untrusted, mid) > 0);
-    }
-    assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, untrusted), 1);
-    rc = X509_verify_cert(ctx);
-    if (rc != 1) {
-        print_error("chain: %s\n", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-    }
-    X509_STORE_CTX_free(ctx);
-    sk_X509_free(untrusted);
-    X509_STORE_free(store);
-    return rc;
 }
 
 /* ---- PCS JSON documents ---- */
@@ -378,7 +212,7 @@ struct doc {
 };
 
 /* Splits {"<key>":<inner>,"signature":"<128 hex>"} by its known prefix and suffix. */
-static void load_doc(const struct run *r, const char *name, const char *key, struct doc *d)
+static void load_doc(const struct tu_run *r, const char *name, const char *key, struct doc *d)
 {
     char prefix[64];
     static const char sig_prefix[] = ",\"signature\":\"";
@@ -389,7 +223,7 @@ static void load_doc(const struct run *r, const char *name, const char *key, str
     json_error_t jerr;
 
     memset(d, 0, sizeof *d);
-    read_file(r, name, &d->file);
+    tu_run_read(r, name, &d->file);
     text = (const char *)d->file.p;
     snprintf(prefix, sizeof prefix, "{\"%s\":", key);
     plen = strlen(prefix);
@@ -707,51 +541,51 @@ static const char *platform_status(json_t *tcb_info, const struct pck_ext *pck,
 
 static void test_sim_tdx_v4_quote_has_spec_layout(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     uint8_t module_mrsigner[48];
     static const uint8_t tee_tcb_svn[16] = {3, 1, 5};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.has_mr_td = true;
-    fill(o.mr_td, 48, 0x10);
+    tu_fill(o.mr_td, 48, 0x10);
     o.has_rtmr[1] = true;
-    fill(o.rtmr[1], 48, 0x40);
-    fill(o.report_data, 20, 0x80); /* a short nonce: the rest stays zero */
-    fill(o.mr_config_id, 48, 0xC0);
+    tu_fill(o.rtmr[1], 48, 0x40);
+    tu_fill(o.report_data, 20, 0x80); /* a short nonce: the rest stays zero */
+    tu_fill(o.mr_config_id, 48, 0xC0);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    const uint8_t *p = r.quote.p, *b = q.body;
+    quote_split(&r.out, &q);
+    const uint8_t *p = r.out.p, *b = q.body;
 
     /* header */
     assert_int_equal(q.version, 4);
-    assert_int_equal(u16le(p + 0x02), 2);
-    assert_int_equal(u32le(p + 0x04), 0x81);
-    assert_int_equal(u32le(p + 0x08), 0);
+    assert_int_equal(tu_le16(p + 0x02), 2);
+    assert_int_equal(tu_le32(p + 0x04), 0x81);
+    assert_int_equal(tu_le32(p + 0x08), 0);
     assert_memory_equal(p + 0x0C, intel_qe_vendor_id, 16);
-    assert_false(all_bytes(p + 0x1C, 16, 0)); /* random QE ID */
-    assert_true(all_bytes(p + 0x2C, 4, 0));
+    assert_false(tu_all_bytes(p + 0x1C, 16, 0)); /* random QE ID */
+    assert_true(tu_all_bytes(p + 0x2C, 4, 0));
     /* TD report 1.0 */
     assert_int_equal(q.signed_len, 0x278);
     assert_memory_equal(b + 0x000, tee_tcb_svn, 16);
-    assert_false(all_bytes(b + 0x010, 48, 0)); /* mr_seam */
+    assert_false(tu_all_bytes(b + 0x010, 48, 0)); /* mr_seam */
     seed_hash(CVMA_SIM_TDX_MODULE_MRSIGNER_SEED, EVP_sha384(), module_mrsigner);
     assert_memory_equal(b + 0x040, module_mrsigner, 48);
-    assert_int_equal(u64le(b + 0x070), 0);
-    assert_int_equal(u64le(b + 0x078), 0x10000000); /* SEPT_VE_DISABLE, no DEBUG */
-    assert_int_equal(u64le(b + 0x080), 0xE7);
+    assert_int_equal(tu_le64(b + 0x070), 0);
+    assert_int_equal(tu_le64(b + 0x078), 0x10000000); /* SEPT_VE_DISABLE, no DEBUG */
+    assert_int_equal(tu_le64(b + 0x080), 0xE7);
     assert_memory_equal(b + 0x088, o.mr_td, 48);
     assert_memory_equal(b + 0x0B8, o.mr_config_id, 48);
-    assert_true(all_bytes(b + 0x0E8, 96, 0));  /* mr_owner, mr_owner_config */
-    assert_false(all_bytes(b + 0x148, 48, 0)); /* RTMR0 random */
+    assert_true(tu_all_bytes(b + 0x0E8, 96, 0));  /* mr_owner, mr_owner_config */
+    assert_false(tu_all_bytes(b + 0x148, 48, 0)); /* RTMR0 random */
     assert_memory_equal(b + 0x178, o.rtmr[1], 48);
-    assert_false(all_bytes(b + 0x1A8, 48, 0)); /* RTMR2 random */
-    assert_true(all_bytes(b + 0x1D8, 48, 0));  /* RTMR3 zero */
+    assert_false(tu_all_bytes(b + 0x1A8, 48, 0)); /* RTMR2 random */
+    assert_true(tu_all_bytes(b + 0x1D8, 48, 0));  /* RTMR3 zero */
     assert_memory_equal(b + 0x208, o.report_data, 64);
-    assert_true(all_bytes(b + 0x208 + 20, 44, 0));
+    assert_true(tu_all_bytes(b + 0x208 + 20, 44, 0));
     /* signature data: QE auth data 32 bytes 00..1F; the PEM chain has 3 certificates and ends in
      * NUL */
     assert_int_equal(q.auth_len, 32);
@@ -763,45 +597,45 @@ static void test_sim_tdx_v4_quote_has_spec_layout(void **state)
     assert_non_null(strstr((const char *)q.pem, "-----END CERTIFICATE-----\n"));
     X509 *root = quote_cert(&q, 2);
     X509_free(root);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_quote_signature_verifies_with_attestation_key(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     EVP_PKEY *att, *other;
     uint8_t *copy;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     att = p256_from_xy(q.att_key);
-    assert_int_equal(verify_p256(att, r.quote.p, q.signed_len, q.sig), 1);
+    assert_int_equal(verify_p256(att, r.out.p, q.signed_len, q.sig), 1);
 
     /* Live: a changed MRTD byte or header byte or r byte breaks it; another key does not verify. */
-    assert_non_null(copy = malloc(r.quote.len));
-    memcpy(copy, r.quote.p, r.quote.len);
+    assert_non_null(copy = malloc(r.out.len));
+    memcpy(copy, r.out.p, r.out.len);
     copy[0x30 + 0x088] ^= 1;
     assert_int_not_equal(verify_p256(att, copy, q.signed_len, q.sig), 1);
-    memcpy(copy, r.quote.p, r.quote.len);
+    memcpy(copy, r.out.p, r.out.len);
     copy[0x1C] ^= 1;
     assert_int_not_equal(verify_p256(att, copy, q.signed_len, q.sig), 1);
-    assert_int_not_equal(verify_p256(att, r.quote.p, q.signed_len - 1, q.sig), 1);
+    assert_int_not_equal(verify_p256(att, r.out.p, q.signed_len - 1, q.sig), 1);
     other = fresh_p256();
-    assert_int_not_equal(verify_p256(other, r.quote.p, q.signed_len, q.sig), 1);
+    assert_int_not_equal(verify_p256(other, r.out.p, q.signed_len, q.sig), 1);
     free(copy);
     EVP_PKEY_free(other);
     EVP_PKEY_free(att);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     X509 *pck, *pca;
@@ -811,10 +645,10 @@ static void test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key(void 
     static const uint8_t cpusvn[16] = {3, 3, 2, 2, 4, 1, 0, 5};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pck = quote_cert(&q, 0);
     pca = quote_cert(&q, 1);
 
@@ -829,27 +663,27 @@ static void test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key(void 
     memcpy(bound + 64, q.auth, 32);
     assert_int_equal(EVP_Digest(bound, sizeof bound, h, &n, EVP_sha256(), NULL), 1);
     assert_memory_equal(q.qe_report + 0x140, h, 32);
-    assert_true(all_bytes(q.qe_report + 0x160, 32, 0));
+    assert_true(tu_all_bytes(q.qe_report + 0x160, 32, 0));
 
     /* SGX REPORT body fields */
     assert_memory_equal(q.qe_report + 0x000, cpusvn, 16);
-    assert_int_equal(u32le(q.qe_report + 0x010), 0);
-    assert_true(all_bytes(q.qe_report + 0x014, 28, 0));
+    assert_int_equal(tu_le32(q.qe_report + 0x010), 0);
+    assert_true(tu_all_bytes(q.qe_report + 0x014, 28, 0));
     assert_memory_equal(q.qe_report + 0x030, attributes, 16);
-    assert_false(all_bytes(q.qe_report + 0x040, 32, 0)); /* mr_enclave */
+    assert_false(tu_all_bytes(q.qe_report + 0x040, 32, 0)); /* mr_enclave */
     seed_hash(CVMA_SIM_TDX_QE_MRSIGNER_SEED, EVP_sha256(), qe_mrsigner);
     assert_memory_equal(q.qe_report + 0x080, qe_mrsigner, 32);
-    assert_int_equal(u16le(q.qe_report + 0x100), 2);
-    assert_int_equal(u16le(q.qe_report + 0x102), 4);
-    assert_true(all_bytes(q.qe_report + 0x104, 60, 0));
+    assert_int_equal(tu_le16(q.qe_report + 0x100), 2);
+    assert_int_equal(tu_le16(q.qe_report + 0x102), 4);
+    assert_true(tu_all_bytes(q.qe_report + 0x104, 60, 0));
     X509_free(pca);
     X509_free(pck);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     X509 *pck, *pca, *qroot, *root, *tcb, *tcb_root, *qe_tcb, *crl_pca;
@@ -858,18 +692,18 @@ static void test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root(void **s
     int alen, blen;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pck = quote_cert(&q, 0);
     pca = quote_cert(&q, 1);
     qroot = quote_cert(&q, 2);
-    root = load_pem(&r, "root_ca.pem", 0);
-    tcb = load_pem(&r, "tcb_info_issuer_chain.pem", 0);
-    tcb_root = load_pem(&r, "tcb_info_issuer_chain.pem", 1);
-    qe_tcb = load_pem(&r, "qe_identity_issuer_chain.pem", 0);
-    crl_pca = load_pem(&r, "pck_crl_issuer_chain.pem", 0);
+    root = tu_run_pem(&r, "root_ca.pem", 0);
+    tcb = tu_run_pem(&r, "tcb_info_issuer_chain.pem", 0);
+    tcb_root = tu_run_pem(&r, "tcb_info_issuer_chain.pem", 1);
+    qe_tcb = tu_run_pem(&r, "qe_identity_issuer_chain.pem", 0);
+    crl_pca = tu_run_pem(&r, "pck_crl_issuer_chain.pem", 0);
 
     /* The quote's root is root_ca.pem, byte for byte; so are the chains' roots. */
     alen = i2d_X509(qroot, &a);
@@ -881,19 +715,20 @@ static void test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root(void **s
     assert_int_equal(X509_cmp(qe_tcb, tcb), 0);
     assert_int_equal(X509_cmp(crl_pca, pca), 0);
 
-    assert_int_equal(verify_chain(root, pca, pck), 1);
-    assert_int_equal(verify_chain(root, NULL, tcb), 1);
-    assert_int_not_equal(verify_chain(root, NULL, pck), 1); /* needs the Platform CA */
+    assert_int_equal(tu_verify_chain(root, pca, pck, X509_V_FLAG_X509_STRICT), 1);
+    assert_int_equal(tu_verify_chain(root, NULL, tcb, X509_V_FLAG_X509_STRICT), 1);
+    assert_int_not_equal(tu_verify_chain(root, NULL, pck, X509_V_FLAG_X509_STRICT),
+                         1); /* needs the Platform CA */
     assert_int_not_equal(X509_verify(pck, X509_get0_pubkey(root)), 1);
     assert_int_equal(X509_get_signature_nid(pck), NID_ecdsa_with_SHA256);
     assert_int_equal(X509_get_signature_nid(pca), NID_ecdsa_with_SHA256);
     assert_int_equal(X509_get_signature_nid(root), NID_ecdsa_with_SHA256);
     assert_int_equal(X509_get_signature_nid(tcb), NID_ecdsa_with_SHA256);
 
-    assert_string_equal(subject_cn(root, cn, sizeof cn), "Intel SGX Root CA");
-    assert_string_equal(subject_cn(pca, cn, sizeof cn), "Intel SGX PCK Platform CA");
-    assert_string_equal(subject_cn(pck, cn, sizeof cn), "Intel SGX PCK Certificate");
-    assert_string_equal(subject_cn(tcb, cn, sizeof cn), "Intel SGX TCB Signing");
+    assert_string_equal(tu_subject_cn(root, cn, sizeof cn), "Intel SGX Root CA");
+    assert_string_equal(tu_subject_cn(pca, cn, sizeof cn), "Intel SGX PCK Platform CA");
+    assert_string_equal(tu_subject_cn(pck, cn, sizeof cn), "Intel SGX PCK Certificate");
+    assert_string_equal(tu_subject_cn(tcb, cn, sizeof cn), "Intel SGX TCB Signing");
     assert_org_is_simulated(root);
     assert_org_is_simulated(pca);
     assert_org_is_simulated(pck);
@@ -926,12 +761,12 @@ static void test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root(void **s
     X509_free(qroot);
     X509_free(pca);
     X509_free(pck);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_pck_extension_carries_ppid_fmspc_and_tcb(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     struct pck_ext e;
@@ -939,15 +774,15 @@ static void test_sim_tdx_pck_extension_carries_ppid_fmspc_and_tcb(void **state)
     static const uint8_t fmspc[6] = {0x00, 0x90, 0x6E, 0xD5, 0x00, 0x00};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.has_ppid = true;
-    fill(o.ppid, 16, 0xA0);
+    tu_fill(o.ppid, 16, 0xA0);
     memcpy(o.fmspc, fmspc, 6);
     o.sgx_tcb_comp[15] = 200; /* an INTEGER that needs a leading zero byte */
     o.pcesvn = 300;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pck = quote_cert(&q, 0);
     parse_pck_ext(pck, &e);
 
@@ -968,19 +803,19 @@ static void test_sim_tdx_pck_extension_carries_ppid_fmspc_and_tcb(void **state)
     X509 *pck2;
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pck2 = quote_cert(&q, 0);
     parse_pck_ext(pck2, &e2);
     assert_memory_not_equal(e2.ppid, e.ppid, 16);
-    assert_false(all_bytes(e2.ppid, 16, 0));
+    assert_false(tu_all_bytes(e2.ppid, 16, 0));
     X509_free(pck2);
     X509_free(pck);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_collateral_signatures_cover_exact_inner_bytes(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     struct doc ti, qi;
@@ -992,12 +827,12 @@ static void test_sim_tdx_collateral_signatures_cover_exact_inner_bytes(void **st
     static const uint8_t pceid[2] = {0};
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    tcb = load_pem(&r, "tcb_info_issuer_chain.pem", 0);
-    root = load_pem(&r, "root_ca.pem", 0);
+    quote_split(&r.out, &q);
+    tcb = tu_run_pem(&r, "tcb_info_issuer_chain.pem", 0);
+    root = tu_run_pem(&r, "root_ca.pem", 0);
     pck = quote_cert(&q, 0);
     parse_pck_ext(pck, &e);
     load_doc(&r, "tcb_info.json", "tcbInfo", &ti);
@@ -1078,18 +913,18 @@ static void test_sim_tdx_collateral_signatures_cover_exact_inner_bytes(void **st
     X509_free(pck);
     X509_free(root);
     X509_free(tcb);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_stale_collateral_has_past_next_update(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct doc ti, qi;
     time_t now = time(NULL), issue = 0, next = 0;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.stale = true;
     run_sim(&r, &o);
@@ -1102,12 +937,12 @@ static void test_sim_tdx_stale_collateral_has_past_next_update(void **state)
     assert_string_equal(jstr(qi.json, "nextUpdate"), jstr(ti.json, "nextUpdate"));
     doc_free(&qi);
     doc_free(&ti);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_crls_verify_and_revoke_pck_lists_its_serial(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     X509 *pck, *pca, *root, *tcb;
@@ -1118,16 +953,16 @@ static void test_sim_tdx_crls_verify_and_revoke_pck_lists_its_serial(void **stat
     int sec;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pca = quote_cert(&q, 1);
     pck = quote_cert(&q, 0);
-    root = load_pem(&r, "root_ca.pem", 0);
-    tcb = load_pem(&r, "tcb_info_issuer_chain.pem", 0);
-    pck_crl = load_crl(&r, "pck_crl.der");
-    root_crl = load_crl(&r, "root_ca_crl.der");
+    root = tu_run_pem(&r, "root_ca.pem", 0);
+    tcb = tu_run_pem(&r, "tcb_info_issuer_chain.pem", 0);
+    pck_crl = tu_run_crl(&r, "pck_crl.der");
+    root_crl = tu_run_crl(&r, "root_ca_crl.der");
 
     assert_int_equal(X509_CRL_verify(pck_crl, X509_get0_pubkey(pca)), 1);
     assert_int_not_equal(X509_CRL_verify(pck_crl, X509_get0_pubkey(root)), 1);
@@ -1153,10 +988,10 @@ static void test_sim_tdx_crls_verify_and_revoke_pck_lists_its_serial(void **stat
 
     o.revoke_pck = true;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pca = quote_cert(&q, 1);
     pck = quote_cert(&q, 0);
-    pck_crl = load_crl(&r, "pck_crl.der");
+    pck_crl = tu_run_crl(&r, "pck_crl.der");
     assert_int_equal(X509_CRL_verify(pck_crl, X509_get0_pubkey(pca)), 1);
     assert_int_equal(n_revoked(pck_crl), 1);
     assert_int_equal(X509_CRL_get0_by_cert(pck_crl, &rev, pck), 1);
@@ -1168,54 +1003,54 @@ static void test_sim_tdx_crls_verify_and_revoke_pck_lists_its_serial(void **stat
     X509_free(root);
     X509_free(pck);
     X509_free(pca);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_v5_body_type_3_has_size_648(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     EVP_PKEY *att;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.version = 5;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    assert_int_equal(u16le(r.quote.p), 5);
-    assert_int_equal(u16le(r.quote.p + 0x30), 3);
-    assert_int_equal(u32le(r.quote.p + 0x32), 648);
+    quote_split(&r.out, &q);
+    assert_int_equal(tu_le16(r.out.p), 5);
+    assert_int_equal(tu_le16(r.out.p + 0x30), 3);
+    assert_int_equal(tu_le32(r.out.p + 0x32), 648);
     assert_int_equal(q.signed_len, 48 + 6 + 648);
-    assert_int_equal(u32le(r.quote.p + 0x36 + 648), r.quote.len - (0x36 + 648 + 4));
+    assert_int_equal(tu_le32(r.out.p + 0x36 + 648), r.out.len - (0x36 + 648 + 4));
     assert_memory_equal(q.body + 0x248, q.body + 0x000, 16); /* tee_tcb_svn2 */
-    assert_true(all_bytes(q.body + 0x258, 48, 0));           /* mr_service_td */
+    assert_true(tu_all_bytes(q.body + 0x258, 48, 0));        /* mr_service_td */
     att = p256_from_xy(q.att_key);
-    assert_int_equal(verify_p256(att, r.quote.p, q.signed_len, q.sig), 1);
-    assert_int_not_equal(verify_p256(att, r.quote.p, 48 + 584, q.sig), 1);
+    assert_int_equal(verify_p256(att, r.out.p, q.signed_len, q.sig), 1);
+    assert_int_not_equal(verify_p256(att, r.out.p, 48 + 584, q.sig), 1);
     EVP_PKEY_free(att);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 /* relaunch: TEE_TCB_SVN at the launch module (minor SVN one lower), TEE_TCB_SVN2 as given; the
  * module identity has an UpToDate level for the current SVN and an OutOfDate one below it. */
 static void test_sim_tdx_relaunch_quote_and_module_levels(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     struct doc ti;
     json_t *ml;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.version = 5;
     o.tcb_status = CVMA_SIM_TDX_TCB_RELAUNCH;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    assert_int_equal(u16le(r.quote.p + 0x30), 3);           /* TD report 1.5 */
+    quote_split(&r.out, &q);
+    assert_int_equal(tu_le16(r.out.p + 0x30), 3);           /* TD report 1.5 */
     assert_memory_equal(q.body + 0x248, o.tee_tcb_svn, 16); /* TEE_TCB_SVN2: current */
     assert_int_equal(q.body[0], o.tee_tcb_svn[0] - 1);      /* TEE_TCB_SVN: at launch */
     assert_memory_equal(q.body + 1, o.tee_tcb_svn + 1, 15);
@@ -1235,30 +1070,30 @@ static void test_sim_tdx_relaunch_quote_and_module_levels(void **state)
     doc_free(&ti);
     assert_string_equal(cvma_sim_tdx_tcb_status_name(CVMA_SIM_TDX_TCB_RELAUNCH),
                         "TDRelaunchAdvised");
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_debug_sets_td_attributes_bit_0(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    assert_int_equal(u64le(q.body + 0x078) & 1, 0);
+    quote_split(&r.out, &q);
+    assert_int_equal(tu_le64(q.body + 0x078) & 1, 0);
     o.debug = true;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    assert_int_equal(u64le(q.body + 0x078), 0x10000001);
+    quote_split(&r.out, &q);
+    assert_int_equal(tu_le64(q.body + 0x078), 0x10000001);
     o.version = 5;
     run_sim(&r, &o);
-    quote_split(&r.quote, &q);
-    assert_int_equal(u64le(q.body + 0x078), 0x10000001);
-    run_cleanup(&r);
+    quote_split(&r.out, &q);
+    assert_int_equal(tu_le64(q.body + 0x078), 0x10000001);
+    tu_run_cleanup(&r);
 }
 
 /* Runs the simulator with status st and returns where QVL's algorithm lands (NULL: none). */
@@ -1267,17 +1102,17 @@ static void expect_status(struct cvma_sim_tdx_opts *o, enum cvma_sim_tdx_tcb_sta
 {
     char seq[256] = "";
     size_t off = 0;
-    struct run r;
+    struct tu_run r;
     struct quote q;
     struct doc ti;
     struct pck_ext e;
     X509 *pck;
     const char *got;
 
-    run_init(&r);
+    tu_run_init(&r);
     o->tcb_status = st;
     run_sim(&r, o);
-    quote_split(&r.quote, &q);
+    quote_split(&r.out, &q);
     pck = quote_cert(&q, 0);
     parse_pck_ext(pck, &e);
     load_doc(&r, "tcb_info.json", "tcbInfo", &ti);
@@ -1310,7 +1145,7 @@ static void expect_status(struct cvma_sim_tdx_opts *o, enum cvma_sim_tdx_tcb_sta
     assert_string_equal(seq, want_seq); /* the design in sim_tdx.h */
     doc_free(&ti);
     X509_free(pck);
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void test_sim_tdx_tcb_levels_land_on_the_requested_status(void **state)
@@ -1359,7 +1194,7 @@ static void test_sim_tdx_tamper_breaks_only_its_own_check(void **state)
 
     (void)state;
     for (int t = -1; t < T_COUNT; t++) {
-        struct run r;
+        struct tu_run r;
         struct cvma_sim_tdx_opts o;
         struct quote q;
         struct doc ti, qi;
@@ -1371,7 +1206,7 @@ static void test_sim_tdx_tamper_breaks_only_its_own_check(void **state)
         uint8_t fmspc[6], mrs[48], qmrs[32];
         size_t len = 0;
 
-        run_init(&r);
+        tu_run_init(&r);
         cvma_sim_tdx_opts_default(&o);
         o.tamper.qe_report_data_wrong = t == T_REPORT_DATA;
         o.tamper.qe_auth_data_flip = t == T_AUTH_FLIP;
@@ -1382,10 +1217,10 @@ static void test_sim_tdx_tamper_breaks_only_its_own_check(void **state)
         o.tamper.tcb_info_sig_wrong = t == T_TI_SIG;
         o.tamper.qe_identity_sig_wrong = t == T_QI_SIG;
         run_sim(&r, &o);
-        quote_split(&r.quote, &q);
+        quote_split(&r.out, &q);
         pck = quote_cert(&q, 0);
         parse_pck_ext(pck, &e);
-        tcb = load_pem(&r, "tcb_info_issuer_chain.pem", 0);
+        tcb = tu_run_pem(&r, "tcb_info_issuer_chain.pem", 0);
         load_doc(&r, "tcb_info.json", "tcbInfo", &ti);
         load_doc(&r, "qe_identity.json", "enclaveIdentity", &qi);
         att = p256_from_xy(q.att_key);
@@ -1400,7 +1235,7 @@ static void test_sim_tdx_tamper_breaks_only_its_own_check(void **state)
                 mrs, sizeof mrs, &len));
         assert_true(cvma_hex_decode(jstr(qi.json, "mrsigner"), qmrs, sizeof qmrs, &len));
 
-        assert_int_equal(verify_p256(att, r.quote.p, q.signed_len, q.sig), 1);
+        assert_int_equal(verify_p256(att, r.out.p, q.signed_len, q.sig), 1);
         assert_int_equal(memcmp(q.qe_report + 0x140, h, 32) == 0,
                          t != T_REPORT_DATA && t != T_AUTH_FLIP);
         assert_int_equal(verify_p256(X509_get0_pubkey(pck), q.qe_report, 384, q.qe_sig) == 1,
@@ -1418,13 +1253,13 @@ static void test_sim_tdx_tamper_breaks_only_its_own_check(void **state)
         doc_free(&ti);
         X509_free(tcb);
         X509_free(pck);
-        run_cleanup(&r);
+        tu_run_cleanup(&r);
     }
 }
 
 static void test_sim_tdx_writes_private_keys_only_with_keep_keys(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
     struct quote q;
     static const char *const keys[] = {"root_ca-key.pem", "pck_ca-key.pem", "pck-key.pem",
@@ -1441,14 +1276,14 @@ static void test_sim_tdx_writes_private_keys_only_with_keep_keys(void **state)
     struct stat sb;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     run_sim(&r, &o);
     for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
-        assert_true(file_exists(&r, files[i]));
+        assert_true(tu_run_exists(&r, files[i]));
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
-        assert_false(file_exists(&r, keys[i]));
+        assert_false(tu_run_exists(&r, keys[i]));
     }
 
     o.keep_keys = true;
@@ -1469,7 +1304,7 @@ static void test_sim_tdx_writes_private_keys_only_with_keep_keys(void **state)
         assert_non_null(p);
         assert_non_null(bio = BIO_new_file(p, "r"));
         assert_non_null(k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL));
-        quote_split(&r.quote, &q);
+        quote_split(&r.out, &q);
         att = p256_from_xy(q.att_key);
         assert_int_equal(EVP_PKEY_eq(k, att), 1);
         EVP_PKEY_free(att);
@@ -1481,9 +1316,9 @@ static void test_sim_tdx_writes_private_keys_only_with_keep_keys(void **state)
     o.keep_keys = false; /* a later run without keys removes them */
     run_sim(&r, &o);
     for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
-        assert_false(file_exists(&r, keys[i]));
+        assert_false(tu_run_exists(&r, keys[i]));
     }
-    run_cleanup(&r);
+    tu_run_cleanup(&r);
 }
 
 static void expect_usage(const struct cvma_sim_tdx_opts *o, const char *dir)
@@ -1496,11 +1331,11 @@ static void expect_usage(const struct cvma_sim_tdx_opts *o, const char *dir)
 
 static void test_sim_tdx_rejects_out_of_range_options(void **state)
 {
-    struct run r;
+    struct tu_run r;
     struct cvma_sim_tdx_opts o;
 
     (void)state;
-    run_init(&r);
+    tu_run_init(&r);
     cvma_sim_tdx_opts_default(&o);
     o.version = 3;
     expect_usage(&o, r.dir);
@@ -1531,8 +1366,8 @@ static void test_sim_tdx_rejects_out_of_range_options(void **state)
     cvma_sim_tdx_opts_default(&o);
     expect_usage(&o, "");
     expect_usage(NULL, r.dir);
-    assert_false(file_exists(&r, "quote.bin"));
-    run_cleanup(&r);
+    assert_false(tu_run_exists(&r, "quote.bin"));
+    tu_run_cleanup(&r);
 }
 
 int main(void)

@@ -83,16 +83,6 @@ static const char *detail_of(const struct cvma_verdict *v, enum cvma_reason code
     return NULL;
 }
 
-static int severity_of(const struct cvma_verdict *v, enum cvma_reason code)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code) {
-            return (int)v->reasons[i].severity;
-        }
-    }
-    return -1;
-}
-
 static void expect_detail(const struct cvma_verdict *v, enum cvma_reason code, const char *part)
 {
     const char *d = detail_of(v, code);
@@ -291,7 +281,7 @@ static void test_debug_guest_is_refused_by_default_and_claimed(void **state)
     /* A policy without snp.allow_debug true changes nothing. */
     sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"vmpl\": 0}}", &r);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
-    assert_int_equal(severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_ERROR);
+    assert_int_equal(tu_severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_ERROR);
     done(&r);
 }
 
@@ -306,7 +296,7 @@ static void test_debug_guest_allowed_by_policy_is_a_warning(void **state)
     sim_verify_ex(&o, true, 0, 0, "{\"snp\": {\"allow_debug\": true}}", &r);
     assert_int_equal(r.res.status, CVMA_WARNING);
     assert_int_equal(cvma_result_exit_code(&r.res), 0);
-    assert_int_equal(severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_WARNING);
+    assert_int_equal(tu_severity_of(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED), CVMA_SEV_WARNING);
     expect_detail(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED,
                   "(accepted by policy: snp.allow_debug is true)");
     done(&r);

@@ -30,103 +30,18 @@
 #include "tdx/tdx_internal.h"
 #include "tdx/tdx_pcs.h"
 #include "testutil.h"
+#include "tu_server.h"
+#include "tu_vectors.h"
+#include "tu_x509.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
 
-static time_t T(const char *s)
-{
-    time_t t = 0;
-    assert_true(cvma_time_parse_rfc3339(s, &t));
-    return t;
-}
-
-static char *vec(const char *rel)
-{
-    return tu_path(tu_vectors(), rel);
-}
-
-static void copy_vec(const char *rel, const char *dir, const char *name)
-{
-    char *from = vec(rel), *to = tu_path(dir, name);
-    tu_copy(from, to);
-    free(from);
-    free(to);
-}
-
-static X509 *intel_root(void)
-{
-    struct cvma_buf b;
-    char *p = vec("tdx/roots/intel_sgx_root_ca.pem");
-    tu_read(p, &b);
-    X509 *x = cvma_x509_load(b.p, b.len);
-    assert_non_null(x);
-    cvma_buf_free(&b);
-    free(p);
-    return x;
-}
-
-static STACK_OF(X509) * load_chain(const char *rel)
-{
-    struct cvma_buf b;
-    char *p = vec(rel);
-    tu_read(p, &b);
-    STACK_OF(X509) *sk = cvma_x509_load_pem_stack(b.p, b.len);
-    assert_non_null(sk);
-    cvma_buf_free(&b);
-    free(p);
-    return sk;
-}
-
-static X509_CRL *load_crl(const char *rel)
-{
-    struct cvma_buf b;
-    char *p = vec(rel);
-    tu_read(p, &b);
-    X509_CRL *c = cvma_tdx_crl_load_any(b.p, b.len);
-    assert_non_null(c);
-    cvma_buf_free(&b);
-    free(p);
-    return c;
-}
-
-static bool detail_has(const struct cvma_verdict *v, enum cvma_reason code, const char *needle)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void dump(const struct cvma_verdict *v)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "  reason %s (%s): %s\n", cvma_reason_name(v->reasons[i].code),
-                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
-    }
-}
-
 /* The uptodate sample as a collateral directory: bare inner objects + .sig.hex. */
 static char *dir_uptodate(void)
 {
-    static const char *const files[] = {"tcb_info.json",
-                                        "tcb_info.sig.hex",
-                                        "qe_identity.json",
-                                        "qe_identity.sig.hex",
-                                        "tcb_info_issuer_chain.pem",
-                                        "qe_identity_issuer_chain.pem",
-                                        "pck_crl.der",
-                                        "root_ca_crl.der"};
-    char *d = tu_tmpdir();
-    char rel[128];
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
-        snprintf(rel, sizeof rel, "tdx/v4-uptodate-dcapqvl/%s", files[i]);
-        copy_vec(rel, d, files[i]);
-    }
-    return d;
+    return tu_collateral_dir("tdx/v4-uptodate-dcapqvl");
 }
 
 /* The SPR sample as a collateral directory: PCS response bodies (the QE Identity issuer chain
@@ -134,12 +49,13 @@ static char *dir_uptodate(void)
 static char *dir_spr(void)
 {
     char *d = tu_tmpdir();
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_response.json", d, "tcb_info.json");
-    copy_vec("tdx/v4-spr-gotdxguest/qe_identity_response.json", d, "qe_identity.json");
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "tcb_info_issuer_chain.pem");
-    copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "qe_identity_issuer_chain.pem");
-    copy_vec("tdx/v4-spr-gotdxguest/pck_crl.der", d, "pck_crl.der");
-    copy_vec("tdx/v4-spr-gotdxguest/root_ca_crl.der", d, "root_ca_crl.der");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_response.json", d, "tcb_info.json");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/qe_identity_response.json", d, "qe_identity.json");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d, "tcb_info_issuer_chain.pem");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem", d,
+                "qe_identity_issuer_chain.pem");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/pck_crl.der", d, "pck_crl.der");
+    tu_copy_vec("tdx/v4-spr-gotdxguest/root_ca_crl.der", d, "root_ca_crl.der");
     return d;
 }
 
@@ -149,7 +65,7 @@ static void load_ok(const char *dir, struct cvma_tdx_collateral *c)
     cvma_verdict_init(&v);
     enum cvma_status st = cvma_tdx_collateral_load_dir(dir, c, &v);
     if (st != CVMA_OK) {
-        dump(&v);
+        tu_dump(&v);
     }
     assert_int_equal(st, CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
@@ -278,8 +194,8 @@ static void test_load_dir_reads_bare_objects_with_sig_hex(void **state)
     assert_string_equal(c.tcb_info.id, "TDX");
     assert_int_equal(c.tcb_info.version, 3);
     assert_int_equal(c.tcb_info.tcb_evaluation_data_number, 17);
-    assert_int_equal(c.tcb_info.issue_date, T("2025-06-19T10:16:03Z"));
-    assert_int_equal(c.tcb_info.next_update, T("2025-07-19T10:16:03Z"));
+    assert_int_equal(c.tcb_info.issue_date, tu_time("2025-06-19T10:16:03Z"));
+    assert_int_equal(c.tcb_info.next_update, tu_time("2025-07-19T10:16:03Z"));
     assert_int_equal(c.tcb_info.n_levels, 2);
     assert_int_equal(c.tcb_info.levels[0].pcesvn, 11);
     assert_string_equal(c.tcb_info.levels[0].status, "UpToDate");
@@ -334,38 +250,25 @@ static void test_load_dir_refuses_sgx_collateral_as_invalid(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    static const char *const files[] = {"tcb_info.json",
-                                        "tcb_info.sig.hex",
-                                        "qe_identity.json",
-                                        "qe_identity.sig.hex",
-                                        "tcb_info_issuer_chain.pem",
-                                        "qe_identity_issuer_chain.pem",
-                                        "pck_crl.der",
-                                        "root_ca_crl.der"};
-    char *d = tu_tmpdir();
-    char rel[128];
+    char *d = tu_collateral_dir("sgx/v3-dcapqvl");
     struct cvma_tdx_collateral c;
     struct cvma_verdict v;
     struct cvma_buf b;
 
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
-        snprintf(rel, sizeof rel, "sgx/v3-dcapqvl/%s", files[i]);
-        copy_vec(rel, d, files[i]);
-    }
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_INVALID);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "\"SGX\""));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "\"SGX\""));
     assert_null(c.tcb_info_doc.body.p); /* emptied after a failure */
     cvma_verdict_cleanup(&v);
 
     /* The SGX QE Identity (id "QE") alone is refused too. */
-    char *p = vec("sgx/v3-dcapqvl/qe_identity.json");
+    char *p = tu_vec("sgx/v3-dcapqvl/qe_identity.json");
     struct cvma_tdx_qe_identity qi;
     tu_read(p, &b);
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_qe_identity_parse(b.p, b.len, &qi, &v), CVMA_REJECTED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "\"QE\""));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "\"QE\""));
     cvma_verdict_cleanup(&v);
     cvma_buf_free(&b);
     free(p);
@@ -384,9 +287,9 @@ static void test_load_dir_missing_files_are_unavailable(void **state)
     assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_UNDECIDED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_UNAVAILABLE);
     assert_true(v.undecided);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "tcb_info.json"));
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "root_ca_crl.der"));
-    assert_false(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "sig.hex"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "tcb_info.json"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "root_ca_crl.der"));
+    assert_false(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "sig.hex"));
     cvma_verdict_cleanup(&v);
     tu_rmtree(d);
     free(d);
@@ -404,7 +307,7 @@ static void test_load_dir_bare_object_without_sig_hex_is_invalid(void **state)
     assert_int_equal(unlink(sig), 0);
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_REJECTED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "tcb_info.sig.hex"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "tcb_info.sig.hex"));
     cvma_verdict_cleanup(&v);
     /* A sig.hex that is not 128 hex digits. */
     tu_write(sig, (const uint8_t *)"abcd\n", 5);
@@ -448,9 +351,9 @@ static enum cvma_status verify_dir(const char *dir, const char *at, int64_t grac
                                    struct cvma_verdict *v)
 {
     struct cvma_tdx_collateral c;
-    X509 *root = intel_root();
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
     load_ok(dir, &c);
-    enum cvma_status st = cvma_tdx_collateral_verify(&c, root, T(at), grace, v);
+    enum cvma_status st = cvma_tdx_collateral_verify(&c, root, tu_time(at), grace, v);
     cvma_tdx_collateral_cleanup(&c);
     X509_free(root);
     return st;
@@ -465,7 +368,7 @@ static void test_verify_uptodate_collateral_at_manifest_time(void **state)
     struct cvma_verdict v;
     cvma_verdict_init(&v);
     enum cvma_status st = verify_dir(d, "2025-07-19T10:00:34Z", 0, &v);
-    dump(&v);
+    tu_dump(&v);
     assert_int_equal(st, CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
     cvma_verdict_cleanup(&v);
@@ -483,7 +386,7 @@ static void test_verify_spr_collateral_with_2018_signing_cert(void **state)
     struct cvma_verdict v;
     cvma_verdict_init(&v);
     enum cvma_status st = verify_dir(d, "2023-07-01T01:00:00Z", 0, &v);
-    dump(&v);
+    tu_dump(&v);
     assert_int_equal(st, CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
     cvma_verdict_cleanup(&v);
@@ -491,7 +394,7 @@ static void test_verify_spr_collateral_with_2018_signing_cert(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(verify_dir(d, "2025-06-01T00:00:00Z", 0, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXPIRED);
-    assert_true(detail_has(&v, CVMA_R_CERT_EXPIRED, "TCB Info signing certificate"));
+    assert_true(tu_detail_has(&v, CVMA_R_CERT_EXPIRED, "TCB Info signing certificate"));
     cvma_verdict_cleanup(&v);
     tu_rmtree(d);
     free(d);
@@ -506,11 +409,11 @@ static void test_verify_v5_tcb_info_with_2025_chain(void **state)
     struct cvma_tdx_signed_json doc;
     struct cvma_verdict v;
     struct cvma_buf body;
-    char *p = vec("tdx/v5-gotdxguest/tcb_info_response.json");
-    X509 *root = intel_root();
-    STACK_OF(X509) *chain25 = load_chain("tdx/v4-uptodate-dcapqvl/tcb_info_issuer_chain.pem");
-    STACK_OF(X509) *chain18 = load_chain("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem");
-    X509_CRL *crl = load_crl("tdx/v4-uptodate-dcapqvl/root_ca_crl.der");
+    char *p = tu_vec("tdx/v5-gotdxguest/tcb_info_response.json");
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
+    STACK_OF(X509) *chain25 = tu_vec_chain("tdx/v4-uptodate-dcapqvl/tcb_info_issuer_chain.pem");
+    STACK_OF(X509) *chain18 = tu_vec_chain("tdx/v4-spr-gotdxguest/tcb_info_issuer_chain.pem");
+    X509_CRL *crl = tu_vec_crl("tdx/v4-uptodate-dcapqvl/root_ca_crl.der");
     struct cvma_tdx_tcb_info ti;
 
     tu_read(p, &body);
@@ -519,16 +422,16 @@ static void test_verify_v5_tcb_info_with_2025_chain(void **state)
                      CVMA_OK);
     assert_null(body.p);
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain25, root, crl,
-                                                 T("2026-02-03T01:00:00Z"), "TCB Info", &v),
+                                                 tu_time("2026-02-03T01:00:00Z"), "TCB Info", &v),
                      CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
     assert_int_equal(cvma_tdx_tcb_info_parse(doc.signed_part.p, doc.signed_part.len, &ti, &v),
                      CVMA_OK);
-    assert_true(T("2026-02-03T01:00:00Z") >= ti.issue_date);
-    assert_true(T("2026-02-03T01:00:00Z") <= ti.next_update);
+    assert_true(tu_time("2026-02-03T01:00:00Z") >= ti.issue_date);
+    assert_true(tu_time("2026-02-03T01:00:00Z") <= ti.next_update);
     cvma_tdx_tcb_info_cleanup(&ti);
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain18, root, crl,
-                                                 T("2026-02-03T01:00:00Z"), "TCB Info", &v),
+                                                 tu_time("2026-02-03T01:00:00Z"), "TCB Info", &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXPIRED);
     cvma_verdict_cleanup(&v);
@@ -547,8 +450,8 @@ static void test_every_tampered_byte_of_the_span_breaks_the_signature(void **sta
     TU_NEED_VECTORS();
     char *d = dir_uptodate();
     struct cvma_tdx_collateral c;
-    X509 *root = intel_root();
-    time_t at = T("2025-07-19T10:00:34Z");
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
+    time_t at = tu_time("2025-07-19T10:00:34Z");
     struct cvma_tdx_signed_json *docs[2];
     STACK_OF(X509) * chains[2];
 
@@ -693,7 +596,7 @@ static void test_stale_collateral_is_expired_or_a_warning_within_grace(void **st
     cvma_verdict_init(&v);
     assert_int_equal(verify_dir(d, "2025-08-01T00:00:00Z", 0, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_EXPIRED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_EXPIRED, "TCB Info"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_EXPIRED, "TCB Info"));
     cvma_verdict_cleanup(&v);
 
     cvma_verdict_init(&v);
@@ -726,12 +629,12 @@ static void test_collateral_not_yet_valid(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(verify_dir(d, "2025-06-19T10:20:00Z", 0, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_NOT_YET_VALID);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_NOT_YET_VALID, "QE Identity"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_NOT_YET_VALID, "QE Identity"));
     cvma_verdict_cleanup(&v);
     cvma_verdict_init(&v);
     assert_int_equal(verify_dir(d, "2025-06-01T00:00:00Z", 0, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_NOT_YET_VALID);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_NOT_YET_VALID, "TCB Info"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_NOT_YET_VALID, "TCB Info"));
     cvma_verdict_cleanup(&v);
     tu_rmtree(d);
     free(d);
@@ -766,15 +669,16 @@ static void test_chain_must_end_in_the_pinned_root(void **state)
     /* Any other certificate as "the root", e.g. the signing certificate itself. */
     not_root = sk_X509_value(c.tcb_info_chain, 0);
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_tdx_collateral_verify(&c, not_root, T("2025-07-19T10:00:34Z"), 0, &v),
-                     CVMA_REJECTED);
+    assert_int_equal(
+            cvma_tdx_collateral_verify(&c, not_root, tu_time("2025-07-19T10:00:34Z"), 0, &v),
+            CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_UNTRUSTED_ROOT);
     cvma_verdict_cleanup(&v);
     /* A chain of one certificate (no root). */
-    X509 *root = intel_root();
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
     X509 *last = sk_X509_pop(c.tcb_info_chain);
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_tdx_collateral_verify(&c, root, T("2025-07-19T10:00:34Z"), 0, &v),
+    assert_int_equal(cvma_tdx_collateral_verify(&c, root, tu_time("2025-07-19T10:00:34Z"), 0, &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_CHAIN_INVALID);
     cvma_verdict_cleanup(&v);
@@ -788,17 +692,6 @@ static void test_chain_must_end_in_the_pinned_root(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Synthetic chains: what no real sample shows (revocation, bad CRLs, keys)                 */
 /* ---------------------------------------------------------------------------------------- */
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    assert_non_null(e);
-    assert_int_equal(X509_add_ext(x, e, -1), 1);
-    X509_EXTENSION_free(e);
-}
 
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
                        long serial)
@@ -816,11 +709,11 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *is
     X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400);
     assert_int_equal(X509_set_pubkey(x, key), 1);
     X509 *iss = issuer ? issuer : x;
-    add_ext(x, iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-    add_ext(x, iss, NID_key_usage,
-            ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
-    add_ext(x, iss, NID_subject_key_identifier, "hash");
-    add_ext(x, iss, NID_authority_key_identifier, "keyid:always");
+    tu_add_ext(x, iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    tu_add_ext(x, iss, NID_key_usage,
+               ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
+    tu_add_ext(x, iss, NID_subject_key_identifier, "hash");
+    tu_add_ext(x, iss, NID_authority_key_identifier, "keyid:always");
     assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
     X509_NAME_free(n);
     return x;
@@ -1201,7 +1094,7 @@ static void test_tcb_level_order_ties_break_on_pcesvn_then_tdx_components(void *
     cvma_verdict_init(&v);
     /* Same SGX, same PCESVN 13, same TDX components: a duplicate, refused as QVL does. */
     assert_int_equal(parse_tcb(j2, &ti, &v), CVMA_REJECTED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "same SGX components"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "same SGX components"));
     cvma_verdict_cleanup(&v);
     /* Lower PCESVN for it: it now sorts right after the UpToDate level. */
     char *j3 =
@@ -1281,7 +1174,7 @@ static void test_tcb_info_parser_refuses_every_malformed_field(void **state)
     struct cvma_verdict v;
     cvma_verdict_init(&v);
     assert_int_equal(parse_tcb(dup, &ti, &v), CVMA_REJECTED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "have the id"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "have the id"));
     cvma_verdict_cleanup(&v);
     free(dup);
     free(j2);
@@ -1353,7 +1246,7 @@ static void test_qe_identity_parser_refuses_malformed_fields(void **state)
         cvma_verdict_init(&v);
         assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)dup, strlen(dup), &qi, &v),
                          CVMA_REJECTED);
-        assert_true(detail_has(&v, CVMA_R_COLLATERAL_INVALID, "two levels with isvsvn 6"));
+        assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "two levels with isvsvn 6"));
         cvma_verdict_cleanup(&v);
         free(dup);
         free(asc2);
@@ -1437,7 +1330,7 @@ static void expect_status(struct ev *e, const char *status)
 {
     enum cvma_status st = cvma_tdx_tcb_evaluate(&e->c, &e->q, &e->pck, &e->r, &e->v);
     if (st != CVMA_OK || strcmp(e->r.status, status) != 0) {
-        dump(&e->v);
+        tu_dump(&e->v);
         fail_msg("expected %s, got status %d / \"%s\"", status, (int)st, e->r.status);
     }
     assert_true(e->r.level_found);
@@ -1448,8 +1341,8 @@ static void expect_reason(struct ev *e, enum cvma_reason code, const char *needl
 {
     enum cvma_status st = cvma_tdx_tcb_evaluate(&e->c, &e->q, &e->pck, &e->r, &e->v);
     if (st != CVMA_REJECTED || cvma_verdict_first_error(&e->v) != code ||
-        (needle != NULL && !detail_has(&e->v, code, needle))) {
-        dump(&e->v);
+        (needle != NULL && !tu_detail_has(&e->v, code, needle))) {
+        tu_dump(&e->v);
         fail_msg("expected %s (\"%s\"), got status %d", cvma_reason_name(code),
                  needle ? needle : "", (int)st);
     }
@@ -1521,7 +1414,7 @@ static void test_tcb_v5_sample_is_uptodate_with_module_tdx01(void **state)
     TU_NEED_VECTORS();
     struct ev *e = ev_new();
     struct cvma_buf b;
-    char *p = vec("tdx/v5-gotdxguest/tcb_info_response.json");
+    char *p = tu_vec("tdx/v5-gotdxguest/tcb_info_response.json");
     tu_read(p, &b);
     assert_int_equal(
             cvma_tdx_signed_json_load(&e->c.tcb_info_doc, &b, NULL, "tcbInfo", "TCB Info", &e->v),
@@ -1531,7 +1424,7 @@ static void test_tcb_v5_sample_is_uptodate_with_module_tdx01(void **state)
                                              &e->v),
                      CVMA_OK);
     free(p);
-    p = vec("tdx/v4-spr-gotdxguest/qe_identity_response.json");
+    p = tu_vec("tdx/v4-spr-gotdxguest/qe_identity_response.json");
     tu_read(p, &b);
     assert_int_equal(cvma_tdx_signed_json_load(&e->c.qe_identity_doc, &b, NULL, "enclaveIdentity",
                                                "QE Identity", &e->v),
@@ -1839,19 +1732,12 @@ static void test_pcs_url_decode(void **state)
 struct srv {
     pid_t pid;
     char base[64];
-    char tmp[64];
-    char log[128];
-    char cache_dir[128];
+    char *tmp;
+    char *log;
+    char *cache_dir;
     struct cvma_cache cache;
     struct cvma_pcs pcs;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 #define SPR_DIR      "tdx/v4-spr-gotdxguest"
 #define TCB_PATH     "/tdx/certification/v4/tcb?fmspc=50806F000000"
@@ -1864,20 +1750,10 @@ static double now_s(void)
 static void srv_start(struct srv *s, const char *const *extra)
 {
     const char *argv[40];
-    size_t n = 0;
-    int pfd[2];
-    char line[32];
-    size_t got = 0;
-    double deadline = now_s() + 10.0;
     char *script = tu_path(getenv("CVMATTEST_SRC"), "tests/pcs_server.py");
-    char *dir = vec(SPR_DIR);
+    char *dir = tu_vec(SPR_DIR);
 
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "60";
+    size_t n = tu_server_argv(argv, script, dir);
     argv[n++] = "--log";
     argv[n++] = s->log;
     for (size_t i = 0; extra[i] != NULL; i++) {
@@ -1885,43 +1761,9 @@ static void srv_start(struct srv *s, const char *const *extra)
         argv[n++] = extra[i];
     }
     argv[n] = NULL;
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        union {
-            const char **c;
-            char **m;
-        } a = {.c = argv};
-        execvp("python3", a.m);
-        _exit(127);
-    }
-    close(pfd[1]);
-    s->pid = pid;
-    while (got < sizeof line - 1) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int ms = (int)((deadline - now_s()) * 1000);
-        assert_true(ms > 0);
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        assert_true(r > 0);
-        assert_int_equal(read(pfd[0], line + got, 1), 1);
-        if (line[got] == '\n') {
-            break;
-        }
-        got++;
-    }
-    line[got] = '\0';
-    close(pfd[0]);
-    char *end = NULL;
-    long port = strtol(line, &end, 10);
-    assert_true(end != line && *end == '\0' && port > 0 && port < 65536);
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%ld", port);
+    int port = tu_server_start(argv, &s->pid);
+    assert_true(port > 0);
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", port);
     s->pcs.base_url = s->base;
     free(script);
     free(dir);
@@ -1929,20 +1771,7 @@ static void srv_start(struct srv *s, const char *const *extra)
 
 static void srv_stop(struct srv *s)
 {
-    if (s->pid <= 0) {
-        return;
-    }
-    kill(s->pid, SIGTERM);
-    for (int i = 0; i < 500; i++) {
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-            s->pid = 0;
-            return;
-        }
-        usleep(10000);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
+    tu_server_stop(&s->pid);
 }
 
 static int requests(const struct srv *s, int status)
@@ -1975,13 +1804,9 @@ static int srv_setup(void **state)
     if (s == NULL) {
         return -1;
     }
-    snprintf(s->tmp, sizeof s->tmp, "/tmp/cvma-test-pcs-XXXXXX");
-    if (mkdtemp(s->tmp) == NULL) {
-        free(s);
-        return -1;
-    }
-    snprintf(s->log, sizeof s->log, "%s/requests.log", s->tmp);
-    snprintf(s->cache_dir, sizeof s->cache_dir, "%s/cache", s->tmp);
+    s->tmp = tu_tmpdir();
+    s->log = tu_path(s->tmp, "requests.log");
+    s->cache_dir = tu_path(s->tmp, "cache");
     if (cvma_cache_init(&s->cache, s->cache_dir) != CVMA_OK) {
         return -1;
     }
@@ -1999,6 +1824,9 @@ static int srv_teardown(void **state)
     srv_stop(s);
     cvma_cache_cleanup(&s->cache);
     tu_rmtree(s->tmp);
+    free(s->tmp);
+    free(s->log);
+    free(s->cache_dir);
     free(s);
     return 0;
 }
@@ -2030,19 +1858,19 @@ static void test_pcs_fetches_collateral_that_verifies(void **state)
     uint8_t fmspc[6];
     struct cvma_tdx_collateral c;
     struct cvma_verdict v;
-    X509 *root = intel_root();
+    X509 *root = tu_vec_cert(TU_INTEL_ROOT);
 
     start_spr(s, "TCB-Info-Issuer-Chain");
     tu_hex("50806f000000", fmspc, 6);
     cvma_verdict_init(&v);
     enum cvma_status st = cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v);
-    dump(&v);
+    tu_dump(&v);
     assert_int_equal(st, CVMA_OK);
     assert_int_equal(requests(s, 200), 4);
     assert_int_equal(sk_X509_num(c.tcb_info_chain), 2);
     assert_int_equal(c.tcb_info.tcb_evaluation_data_number, 15);
     /* The same bytes PCS signed: verifies like the directory form. */
-    assert_int_equal(cvma_tdx_collateral_verify(&c, root, T("2023-07-01T01:00:00Z"), 0, &v),
+    assert_int_equal(cvma_tdx_collateral_verify(&c, root, tu_time("2023-07-01T01:00:00Z"), 0, &v),
                      CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
     cvma_tdx_collateral_cleanup(&c);
@@ -2059,7 +1887,7 @@ static void test_pcs_fetches_collateral_that_verifies(void **state)
     assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
                      CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
-    assert_int_equal(cvma_tdx_collateral_verify(&c, root, T("2023-07-01T01:00:00Z"), 0, &v),
+    assert_int_equal(cvma_tdx_collateral_verify(&c, root, tu_time("2023-07-01T01:00:00Z"), 0, &v),
                      CVMA_OK);
     cvma_tdx_collateral_cleanup(&c);
 
@@ -2067,7 +1895,7 @@ static void test_pcs_fetches_collateral_that_verifies(void **state)
     fmspc[0] ^= 1;
     assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
                      CVMA_UNDECIDED);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "offline and not in cache"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "offline and not in cache"));
     assert_true(v.undecided);
     cvma_verdict_cleanup(&v);
     X509_free(root);
@@ -2122,8 +1950,8 @@ static void test_pcs_404_is_undecided_and_not_cached(void **state)
     assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
                      CVMA_UNDECIDED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_UNAVAILABLE);
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "fmspc=00806F050000"));
-    assert_true(detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "HTTP 404"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "fmspc=00806F050000"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "HTTP 404"));
     assert_null(c.tcb_info_doc.body.p);
     assert_int_equal(requests(s, 404), 1);
     /* Processor CA CRL: not served either. */
@@ -2179,7 +2007,7 @@ static void test_pcs_ca_of_pck_reads_the_issuer(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    STACK_OF(X509) *sk = load_chain("tdx/v4-spr-gotdxguest/pck_crl_issuer_chain.pem");
+    STACK_OF(X509) *sk = tu_vec_chain("tdx/v4-spr-gotdxguest/pck_crl_issuer_chain.pem");
     enum cvma_pcs_ca ca;
     /* The chain's first certificate is the Platform CA, issued by the root: its issuer is
      * "Intel SGX Root CA", neither CA type. */
@@ -2311,7 +2139,7 @@ static int verify_sim(struct srv *s, struct sim_tdx *t, int64_t max_age, struct 
     cvma_result_init(res, "tdx", o.at);
     cvma_tdx_verify(t->quote.p, t->quote.len, &o, NULL, res);
     cvma_result_finish(res);
-    dump(&res->verdict);
+    tu_dump(&res->verdict);
     return cvma_result_exit_code(res);
 }
 
@@ -2357,9 +2185,9 @@ static void test_pcs_max_age_refetches_a_changed_pck_crl(void **state)
     assert_int_equal(unlink(t.served), 0);
     assert_int_equal(verify_sim(s, &t, -1, &res), 0);
     assert_int_equal(res.status, CVMA_WARNING);
-    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "PCK CRL"));
-    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "fetched"));
-    assert_true(detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "HTTP 404"));
+    assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "PCK CRL"));
+    assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "fetched"));
+    assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_STALE_CACHE, "HTTP 404"));
     assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CERT_REVOKED));
     cvma_result_cleanup(&res);
     assert_int_equal(requests(s, 404), 1);

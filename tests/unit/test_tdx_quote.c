@@ -159,19 +159,6 @@ static X509 *pck_leaf(const struct cvma_tdx_quote *q)
     return leaf;
 }
 
-static void put16(uint8_t *p, uint16_t x)
-{
-    p[0] = (uint8_t)x;
-    p[1] = (uint8_t)(x >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t x)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(x >> (8 * i));
-    }
-}
-
 static uint32_t get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -377,9 +364,9 @@ static void test_tdx_v5_body_type_2_is_parsed_as_td_report_10(void **state)
     uint8_t *m = malloc(b.len + 6);
     assert_non_null(m);
     memcpy(m, b.p, 48);
-    put16(m, 5);
-    put16(m + 48, 2);
-    put32(m + 50, 584);
+    tu_put16(m, 5);
+    tu_put16(m + 48, 2);
+    tu_put32(m + 50, 584);
     memcpy(m + 54, b.p + 48, b.len - 48);
     assert_int_equal(parse(b.p, b.len, false, &q4, &v), CVMA_OK);
     cvma_verdict_cleanup(&v);
@@ -466,16 +453,16 @@ static void test_tdx_header_fields_are_checked(void **state)
     read_tdx("v4-v5-coco-trustee/tdx_quote_4.dat", &b);
     const uint16_t bad_versions[] = {0, 1, 2, 3, 6, 0xffff};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad_versions); i++) {
-        put16(x, bad_versions[i]);
+        tu_put16(x, bad_versions[i]);
         expect_mutation(&b, 0, x, 2, CVMA_R_PARSE_UNKNOWN_VERSION, "version");
     }
-    put16(x, 3); /* ECDSA P-384: defined, never used */
+    tu_put16(x, 3); /* ECDSA P-384: defined, never used */
     expect_mutation(&b, 2, x, 2, CVMA_R_PARSE_TDX_KEY_TYPE, "type 3");
-    put16(x, 0);
+    tu_put16(x, 0);
     expect_mutation(&b, 2, x, 2, CVMA_R_PARSE_TDX_KEY_TYPE, NULL);
-    put32(x, 0); /* SGX */
+    tu_put32(x, 0); /* SGX */
     expect_mutation(&b, 4, x, 4, CVMA_R_PARSE_TDX_TEE_TYPE, "0x00000000");
-    put32(x, 0x82);
+    tu_put32(x, 0x82);
     expect_mutation(&b, 4, x, 4, CVMA_R_PARSE_TDX_TEE_TYPE, "0x00000082");
     memset(x, 0, 16);
     expect_mutation(&b, 0x0C, x, 16, CVMA_R_PARSE_TDX_QE_VENDOR, "00000000");
@@ -497,7 +484,7 @@ static void test_tdx_reserved_and_qe_id_are_not_appraised(void **state)
     uint8_t *m = malloc(b.len);
     assert_non_null(m);
     memcpy(m, b.p, b.len);
-    put32(m + 8, 0xdeadbeef);
+    tu_put32(m + 8, 0xdeadbeef);
     memset(m + 0x1C, 0xAB, 20);
     assert_int_equal(parse(m, b.len, false, &q, &v), CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
@@ -520,8 +507,8 @@ static void test_tdx_v5_body_type_and_size_are_checked(void **state)
         uint32_t size;
     } bad[] = {{1, 384}, {1, 648}, {0, 648}, {4, 648}, {2, 648}, {3, 584}, {3, 0xffffffff}};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
-        put16(x, bad[i].type);
-        put32(x + 2, bad[i].size);
+        tu_put16(x, bad[i].type);
+        tu_put32(x + 2, bad[i].size);
         expect_mutation(&b, 0x30, x, 6, CVMA_R_PARSE_TDX_BODY_TYPE, "body type");
     }
     cvma_buf_free(&b);
@@ -538,7 +525,7 @@ static void test_tdx_cert_data_types_are_checked(void **state)
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad_outer); i++) {
         char want[16];
         snprintf(want, sizeof want, "type %u", bad_outer[i]);
-        put16(x, bad_outer[i]);
+        tu_put16(x, bad_outer[i]);
         expect_mutation(&b, V4_SIG_OFF + SIG_CDT, x, 2, CVMA_R_PARSE_TDX_CERT_DATA_TYPE, want);
     }
     /* Inner type, after 32 bytes of QE auth data. */
@@ -548,7 +535,7 @@ static void test_tdx_cert_data_types_are_checked(void **state)
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad_inner); i++) {
         char want[24];
         snprintf(want, sizeof want, "type %u", bad_inner[i]);
-        put16(x, bad_inner[i]);
+        tu_put16(x, bad_inner[i]);
         expect_mutation(&b, inner, x, 2, CVMA_R_PARSE_TDX_CERT_DATA_TYPE, want);
     }
     cvma_buf_free(&b);
@@ -567,32 +554,32 @@ static void test_tdx_inner_lengths_past_their_end_are_refused(void **state)
     size_t inner = V4_SIG_OFF + SIG_QE_AUTH_SIZE + 2 + 32;
     uint32_t pck = get32(b.p + inner + 2);
 
-    put32(x, sdl + 1);
+    tu_put32(x, sdl + 1);
     expect_mutation(&b, V4_SIG_LEN_OFF, x, 4, CVMA_R_PARSE_TRUNCATED, "signature_data_len");
-    put32(x, 0xffffffff);
+    tu_put32(x, 0xffffffff);
     expect_mutation(&b, V4_SIG_LEN_OFF, x, 4, CVMA_R_PARSE_TRUNCATED, "4294967295");
-    put32(x, 100); /* shorter than the fixed part: the rest becomes trailing data */
+    tu_put32(x, 100); /* shorter than the fixed part: the rest becomes trailing data */
     expect_mutation(&b, V4_SIG_LEN_OFF, x, 4, CVMA_R_PARSE_TDX_LENGTH, "needs 134");
-    put32(x, sdl - 1); /* the certification data size no longer fits */
+    tu_put32(x, sdl - 1); /* the certification data size no longer fits */
     expect_mutation(&b, V4_SIG_LEN_OFF, x, 4, CVMA_R_PARSE_TDX_LENGTH, "certification data size");
-    put32(x, cds + 1);
+    tu_put32(x, cds + 1);
     expect_mutation(&b, V4_SIG_OFF + SIG_CDS, x, 4, CVMA_R_PARSE_TDX_LENGTH, "0x2fe");
-    put32(x, cds - 1);
+    tu_put32(x, cds - 1);
     expect_mutation(&b, V4_SIG_OFF + SIG_CDS, x, 4, CVMA_R_PARSE_TDX_LENGTH, "0x2fe");
-    put32(x, 0xffffffff);
+    tu_put32(x, 0xffffffff);
     expect_mutation(&b, V4_SIG_OFF + SIG_CDS, x, 4, CVMA_R_PARSE_TDX_LENGTH, NULL);
-    put32(x, 100); /* QE report cannot fit */
+    tu_put32(x, 100); /* QE report cannot fit */
     expect_mutation(&b, V4_SIG_OFF + SIG_CDS, x, 4, CVMA_R_PARSE_TDX_LENGTH, NULL);
-    put16(x, 0xffff);
+    tu_put16(x, 0xffff);
     expect_mutation(&b, V4_SIG_OFF + SIG_QE_AUTH_SIZE, x, 2, CVMA_R_PARSE_TDX_LENGTH,
                     "QE authentication data size 65535 at 0x4c2");
-    put16(x, 33); /* one more: the inner type/size are then read one byte off */
+    tu_put16(x, 33); /* one more: the inner type/size are then read one byte off */
     expect_mutation(&b, V4_SIG_OFF + SIG_QE_AUTH_SIZE, x, 2, CVMA_R_PARSE_TDX_CERT_DATA_TYPE, NULL);
-    put32(x, pck + 1);
+    tu_put32(x, pck + 1);
     expect_mutation(&b, inner + 2, x, 4, CVMA_R_PARSE_TDX_LENGTH, "PCK chain size");
-    put32(x, pck - 1);
+    tu_put32(x, pck - 1);
     expect_mutation(&b, inner + 2, x, 4, CVMA_R_PARSE_TDX_LENGTH, "PCK chain size");
-    put32(x, 0x7fffffff);
+    tu_put32(x, 0x7fffffff);
     expect_mutation(&b, inner + 2, x, 4, CVMA_R_PARSE_TDX_LENGTH, "PCK chain size");
     cvma_buf_free(&b);
 }

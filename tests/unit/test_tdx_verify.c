@@ -20,6 +20,7 @@
 #include "sim/sim_tdx.h"
 #include "tdx/tdx_internal.h"
 #include "testutil.h"
+#include "tu_vectors.h"
 
 /* As verify_file below, with a policy appraised before the result is finished (p: NULL none). */
 static void verify_file_policy(const char *quote, const char *dir, const char *at, X509 *root,
@@ -274,21 +275,7 @@ static void test_real_collateral_tampered(void **state)
     char *src = tu_path(tu_vectors(), "tdx/v4-uptodate-dcapqvl");
     char *q = tu_path(src, "quote.bin");
     for (size_t i = 0; i < 2; i++) {
-        char *d = tu_tmpdir();
-        const char *all[] = {"tcb_info.json",
-                             "tcb_info.sig.hex",
-                             "qe_identity.json",
-                             "qe_identity.sig.hex",
-                             "tcb_info_issuer_chain.pem",
-                             "qe_identity_issuer_chain.pem",
-                             "pck_crl.der",
-                             "root_ca_crl.der"};
-        for (size_t k = 0; k < CVMA_ARRAY_LEN(all); k++) {
-            char *a = tu_path(src, all[k]), *b = tu_path(d, all[k]);
-            tu_copy(a, b);
-            free(a);
-            free(b);
-        }
+        char *d = tu_collateral_dir("tdx/v4-uptodate-dcapqvl");
         char *f = tu_path(d, files[i]);
         struct cvma_buf body;
         tu_read(f, &body);

@@ -11,92 +11,12 @@
 #include "registry/registry.h"
 #include "testutil.h"
 #include "tlog/tlog.h"
-
-static const char *const leaf_inputs[8] = {
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-};
-static const char *const roots[8] = {
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
-
-struct vec {
-    uint64_t a, b; /* consistency: old, new; inclusion: index (0-based), size */
-    size_t n;
-    const char *h[3];
-};
-
-static const struct vec consistency[] = {
-        {1, 1, 0, {NULL}},
-        {1,
-         8,
-         3,
-         {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-        {6,
-         8,
-         3,
-         {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-          "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-          "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-        {2,
-         5,
-         2,
-         {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-};
-
-static const struct vec inclusion[] = {
-        {0,
-         8,
-         3,
-         {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-        {5,
-         8,
-         3,
-         {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-          "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-          "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-        {2, 3, 1, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-        {1,
-         5,
-         3,
-         {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-          "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-          "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-};
-
-static void unhex32(const char *s, uint8_t out[32])
-{
-    size_t n = 0;
-    assert_true(cvma_hex_decode(s, out, 32, &n));
-    assert_int_equal(n, 32);
-}
+#include "tu_ct.h"
 
 static void ct_tree(struct cvma_merkle *t)
 {
-    uint8_t leaves[8][32], buf[16];
-    for (int i = 0; i < 8; i++) {
-        size_t n = 0;
-        assert_true(cvma_hex_decode(leaf_inputs[i], buf, sizeof buf, &n));
-        cvma_merkle_leaf_hash(buf, n, leaves[i]);
-    }
+    uint8_t leaves[8][32];
+    tu_ct_leaf_hashes(leaves);
     assert_int_equal(cvma_merkle_build_hashes(t, (const uint8_t(*)[32])leaves, 8), CVMA_OK);
 }
 
@@ -106,16 +26,16 @@ static void test_ct_consistency_vectors(void **state)
     struct cvma_merkle t;
     uint8_t got[CVMA_REG_PATH_MAX][32], want[3][32], r1[32], r2[32];
     ct_tree(&t);
-    for (size_t v = 0; v < sizeof consistency / sizeof consistency[0]; v++) {
-        const struct vec *c = &consistency[v];
+    for (size_t v = 0; v < CVMA_ARRAY_LEN(tu_ct_consistency); v++) {
+        const struct tu_ct_proof *c = &tu_ct_consistency[v];
         size_t n = cvma_merkle_consistency_proof(&t, c->a, c->b, got);
         assert_int_equal(n, c->n);
         for (size_t i = 0; i < c->n; i++) {
-            unhex32(c->h[i], want[i]);
+            tu_hex(c->h[i], want[i], 32);
             assert_memory_equal(got[i], want[i], 32);
         }
-        unhex32(roots[c->a - 1], r1);
-        unhex32(roots[c->b - 1], r2);
+        tu_hex(tu_ct_roots[c->a], r1, 32);
+        tu_hex(tu_ct_roots[c->b], r2, 32);
         assert_true(cvma_merkle_verify_consistency(c->a, c->b, r1, r2, (const uint8_t(*)[32])want,
                                                    c->n));
         if (c->n > 0) {
@@ -133,8 +53,8 @@ static void test_ct_consistency_vectors(void **state)
         }
     }
     /* Same size, other root: never consistent. A shrinking tree: never. */
-    unhex32(roots[3], r1);
-    unhex32(roots[4], r2);
+    tu_hex(tu_ct_roots[4], r1, 32);
+    tu_hex(tu_ct_roots[5], r2, 32);
     assert_false(cvma_merkle_verify_consistency(4, 4, r1, r2, NULL, 0));
     assert_false(cvma_merkle_verify_consistency(5, 4, r2, r1, NULL, 0));
     cvma_merkle_cleanup(&t);
@@ -146,12 +66,13 @@ static void test_ct_inclusion_vectors_at_smaller_sizes(void **state)
     struct cvma_merkle t;
     uint8_t got[CVMA_REG_PATH_MAX][32], want[32];
     ct_tree(&t);
-    for (size_t v = 0; v < sizeof inclusion / sizeof inclusion[0]; v++) {
-        const struct vec *c = &inclusion[v];
+    /* From 1: the first vector is the one-leaf tree, which has no path to produce. */
+    for (size_t v = 1; v < CVMA_ARRAY_LEN(tu_ct_inclusion); v++) {
+        const struct tu_ct_proof *c = &tu_ct_inclusion[v];
         size_t n = cvma_merkle_inclusion_proof(&t, c->a, c->b, got);
         assert_int_equal(n, c->n);
         for (size_t i = 0; i < c->n; i++) {
-            unhex32(c->h[i], want);
+            tu_hex(c->h[i], want, 32);
             assert_memory_equal(got[i], want, 32);
         }
     }
@@ -333,11 +254,10 @@ static void test_note_parse_refusals(void **state)
 static void test_log_save_load_tiles(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cvma-tlog-XXXXXX", *skey = NULL, *vkey = NULL, err[200];
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[200];
     struct cvma_note_skey sk;
     struct cvma_tlog l, l2;
     uint8_t r1[32], r2[32], e[40];
-    assert_non_null(mkdtemp(dir));
     assert_int_equal(cvma_note_keygen("example.com/log", &skey, &vkey, err, sizeof err), CVMA_OK);
     assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
 
@@ -394,6 +314,8 @@ static void test_log_save_load_tiles(void **state)
     cvma_note_skey_cleanup(&sk);
     free(skey);
     free(vkey);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 int main(void)

@@ -168,10 +168,7 @@ static void test_tpm_gcp_quote_rejects_a_changed_pcr_value(void **state)
     struct gcp g;
     struct cvma_result res;
     gcp_load(&g);
-    char *p = malloc(g.pcrs.len + 1);
-    assert_non_null(p);
-    memcpy(p, g.pcrs.p, g.pcrs.len);
-    p[g.pcrs.len] = '\0';
+    char *p = tu_strndup(g.pcrs.p, g.pcrs.len);
     char *at = strstr(p, "51c323de");
     assert_non_null(at);
     at[0] = '6';
@@ -272,14 +269,6 @@ static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
 
 static const uint8_t NONCE[4] = {0x6e, 0x6f, 0x6e, 0x63};
 
-static void buf_set(struct cvma_buf *out, const uint8_t *p, size_t n)
-{
-    out->p = malloc(n);
-    assert_non_null(out->p);
-    memcpy(out->p, p, n);
-    out->len = n;
-}
-
 /* A marshalled TPMS_ATTEST quote (sha256 PCR 0, extraData NONCE) and its TPMT_SIGNATURE by
  * key: RSASSA or ECDSA with SHA-256. */
 static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *sigbuf)
@@ -300,7 +289,7 @@ static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *
     a.attested.quote.pcrDigest.size = 32;
     memset(a.attested.quote.pcrDigest.buffer, 0x5a, 32);
     assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    buf_set(attest, buf, off);
+    tu_buf_set(attest, buf, off);
 
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     assert_non_null(ctx);
@@ -330,7 +319,7 @@ static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *
     }
     off = 0;
     assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    buf_set(sigbuf, buf, off);
+    tu_buf_set(sigbuf, buf, off);
 }
 
 /* key's public area as an AK the TPM protects would have it (RSASSA / ECDSA SHA-256). */
@@ -376,7 +365,7 @@ static void public_bytes(const TPMT_PUBLIC *pub, struct cvma_buf *out)
     uint8_t buf[2048];
     size_t off = 0;
     assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    buf_set(out, buf, off);
+    tu_buf_set(out, buf, off);
 }
 
 static void pem_bytes(EVP_PKEY *key, struct cvma_buf *out)
@@ -386,7 +375,7 @@ static void pem_bytes(EVP_PKEY *key, struct cvma_buf *out)
     assert_non_null(b);
     assert_int_equal(PEM_write_bio_PUBKEY(b, key), 1);
     long n = BIO_get_mem_data(b, &p);
-    buf_set(out, (const uint8_t *)p, (size_t)n);
+    tu_buf_set(out, (const uint8_t *)p, (size_t)n);
     BIO_free(b);
 }
 

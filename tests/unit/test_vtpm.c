@@ -229,13 +229,6 @@ static void test_vtpm_credential_two_steps(void **state)
 
 /* ---- the svsm-vtpm evidence kind: the two-step flow with a software AK and quote ---- */
 
-static void buf_set(struct cvma_buf *b, const uint8_t *p, size_t n)
-{
-    assert_non_null(b->p = malloc(n));
-    memcpy(b->p, p, n);
-    b->len = n;
-}
-
 /* An RSA-2048 AK in software: its TPMT_PUBLIC (restricted signing key, RSASSA-SHA256). */
 static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
 {
@@ -285,7 +278,7 @@ static void make_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len, stru
     assert_int_equal(
             EVP_Digest(zero, 32, a.attested.quote.pcrDigest.buffer, NULL, EVP_sha256(), NULL), 1);
     assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    buf_set(msg, buf, off);
+    tu_buf_set(msg, buf, off);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     assert_non_null(c);
     assert_int_equal(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k), 1);
@@ -298,7 +291,7 @@ static void make_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len, stru
     memcpy(ts.signature.rsassa.sig.buffer, s, sl);
     off = 0;
     assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    buf_set(sig, buf, off);
+    tu_buf_set(sig, buf, off);
 }
 
 /* claims.<key>.tpm.ak.jwk (key NULL: claims.tpm.ak.jwk) of res's claims JSON (new reference). */

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,12 +14,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/hex.h"
+#include "common/timeutil.h"
 #include "common/util.h"
+#include "common/verdict.h"
 
 /* The shared vectors directory, or NULL (then tests skip with a message). */
 static inline const char *tu_vectors(void)
@@ -86,24 +90,172 @@ static inline void tu_copy(const char *from, const char *to)
     cvma_buf_free(&b);
 }
 
-static inline char *tu_tmpdir(void)
+/* The shared vectors' file rel (the caller checked tu_vectors()). */
+static inline char *tu_vec(const char *rel)
 {
-    char tmpl[] = "/tmp/cvmatest.XXXXXX";
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    char *r = strdup(d);
-    assert_non_null(r);
-    return r;
+    return tu_path(tu_vectors(), rel);
 }
 
-static inline void tu_rmtree(const char *dir)
+static inline bool tu_exists(const char *dir, const char *name)
+{
+    struct stat st;
+    char *p = tu_path(dir, name);
+    bool ok = stat(p, &st) == 0;
+    free(p);
+    return ok;
+}
+
+/* A fresh directory under $TMPDIR (else /tmp); free it after tu_rmtree. */
+static inline char *tu_tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *d = tu_path(tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", "cvmatest.XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+/* Removes dir and everything below it; false (with a warning) when that failed. */
+static inline bool tu_rmtree(const char *dir)
 {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "warning: could not remove %s\n", dir);
+        return false;
+    }
+    return true;
+}
+
+/* A NUL-terminated copy of the len bytes at p. */
+static inline char *tu_strndup(const void *p, size_t len)
+{
+    char *s = malloc(len + 1);
+    assert_non_null(s);
+    memcpy(s, p, len);
+    s[len] = '\0';
+    return s;
+}
+
+/* Little-endian integers at p. */
+static inline uint16_t tu_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t tu_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t tu_le64(const uint8_t *p)
+{
+    return (uint64_t)tu_le32(p) | (uint64_t)tu_le32(p + 4) << 32;
+}
+
+/* Whether all n bytes at p are v. */
+static inline bool tu_all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != v) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* p[i] = start + i (mod 256). */
+static inline void tu_fill(uint8_t *p, size_t n, uint8_t start)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = (uint8_t)(start + i);
     }
 }
+
+/* An RFC 3339 time (the test's own constant). */
+static inline time_t tu_time(const char *s)
+{
+    time_t t = 0;
+    assert_true(cvma_time_parse_rfc3339(s, &t));
+    return t;
+}
+
+/* x little-endian at p. */
+static inline void tu_put16(uint8_t *p, uint16_t x)
+{
+    p[0] = (uint8_t)x;
+    p[1] = (uint8_t)(x >> 8);
+}
+
+static inline void tu_put32(uint8_t *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+static inline void tu_put64(uint8_t *p, uint64_t x)
+{
+    tu_put32(p, (uint32_t)x);
+    tu_put32(p + 4, (uint32_t)(x >> 32));
+}
+
+/* out = a malloc'd copy of the n bytes at p. */
+static inline void tu_buf_set(struct cvma_buf *out, const uint8_t *p, size_t n)
+{
+    out->p = malloc(n);
+    assert_non_null(out->p);
+    memcpy(out->p, p, n);
+    out->len = n;
+}
+
+/* The first reason of v with code, or NULL. */
+static inline const struct cvma_verdict_reason *tu_reason(const struct cvma_verdict *v,
+                                                          enum cvma_reason code)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
+/* The severity of the first reason of v with code, or -1. */
+static inline int tu_severity_of(const struct cvma_verdict *v, enum cvma_reason code)
+{
+    const struct cvma_verdict_reason *r = tu_reason(v, code);
+    return r != NULL ? (int)r->severity : -1;
+}
+
+/* Whether v holds the reason code with needle in its detail. */
+static inline bool tu_detail_has(const struct cvma_verdict *v, enum cvma_reason code,
+                                 const char *needle)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every reason of v on stderr. */
+static inline void tu_dump(const struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        fprintf(stderr, "  reason %s (%s): %s\n", cvma_reason_name(v->reasons[i].code),
+                cvma_severity_name(v->reasons[i].severity), v->reasons[i].detail);
+    }
+}
+
+/* Asserts tu_detail_has; on a miss, every reason of v is shown first. */
+#define TU_ASSERT_DETAIL(v, code, needle)                                                       \
+    do {                                                                                        \
+        if (!tu_detail_has((v), (code), (needle))) {                                            \
+            tu_dump(v);                                                                         \
+            fail_msg("no reason %s with '%s'", cvma_reason_name(code), (const char *)(needle)); \
+        }                                                                                       \
+    } while (0)
 
 static inline void tu_hex(const char *hex, uint8_t *out, size_t n)
 {

@@ -9,14 +9,7 @@
 #include <string.h>
 
 #include "azure/azure.h"
-
-/* x little-endian at p. */
-static inline void tu_put32(uint8_t *p, uint32_t x)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(x >> (8 * i));
-    }
-}
+#include "testutil.h"
 
 /*
  * An HCL report into out (cap bytes; its length returned): the header, the hardware report hw
