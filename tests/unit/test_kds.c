@@ -6,11 +6,7 @@
  * samples) for the server tests; without them only the self-contained tests run and the
  * program exits 77 (skipped) after them.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,9 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +28,8 @@
 #include "common/hex.h"
 #include "common/verdict.h"
 #include "snp/snp_kds.h"
+#include "testutil.h"
+#include "tu_server.h"
 
 /* snp/milan-v2-gosevguest (MANIFEST.md): chip_id and REPORTED_TCB bl 2, tee 0, snp 5, ucode 68 */
 #define MILAN_CHIP_HEX                                                                           \
@@ -44,8 +40,7 @@
 #define MILAN_CHAIN_FILE      "roots/ask_ark_milan.pem"
 #define MILAN_VLEK_CHAIN_FILE "roots/ask_ark_milan_vlek.pem"
 
-#define SERVER_START_TIMEOUT_MS 10000
-#define FAST_BACKOFF_MS         10
+#define FAST_BACKOFF_MS 10
 
 static const char *g_src;     /* CVMATTEST_SRC */
 static const char *g_vectors; /* CVMATTEST_VECTORS */
@@ -56,9 +51,9 @@ struct server {
 };
 
 struct fx {
-    char tmp[64];        /* per-test temp directory */
-    char cache_dir[128]; /* tmp/cache: not created until the first put */
-    char log[128];       /* server request log */
+    char *tmp;       /* per-test temp directory */
+    char *cache_dir; /* tmp/cache: not created until the first put */
+    char *log;       /* server request log */
     struct cvma_cache cache;
     struct cvma_kds kds;
     struct cvma_verdict v;
@@ -69,58 +64,12 @@ struct fx {
 
 /* ---------- helpers ---------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat sb;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &sb) != 0) {
-        return;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        unlink(path);
-        return;
-    }
-    if ((d = opendir(path)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-                continue;
-            }
-            char *child = cvma_path_join(path, e->d_name);
-            if (child != NULL) {
-                rm_rf(child);
-                free(child);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
-static void write_file(const char *path, const void *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
+/* The vectors' file snp/rel. */
 static struct cvma_buf read_vector(const char *rel)
 {
     struct cvma_buf b = {0};
-    char *snp = cvma_path_join(g_vectors, "snp");
-    assert_non_null(snp);
-    char *full = cvma_path_join(snp, rel);
-    assert_non_null(full);
-    assert_int_equal(cvma_file_read(full, 1 << 20, &b), CVMA_OK);
+    char *snp = tu_path(g_vectors, "snp"), *full = tu_path(snp, rel);
+    tu_read(full, &b);
     free(full);
     free(snp);
     return b;
@@ -128,9 +77,7 @@ static struct cvma_buf read_vector(const char *rel)
 
 static void milan_chip(uint8_t chip[64])
 {
-    size_t n = 0;
-    assert_true(cvma_hex_decode(MILAN_CHIP_HEX, chip, 64, &n));
-    assert_int_equal(n, 64);
+    tu_hex(MILAN_CHIP_HEX, chip, 64);
 }
 
 static struct cvma_snp_tcb milan_tcb(void)
@@ -142,20 +89,6 @@ static struct cvma_snp_tcb milan_tcb(void)
     t.snp = 5;
     t.microcode = 68;
     return t;
-}
-
-static int count_lines(const char *path)
-{
-    struct cvma_buf b = {0};
-    int n = 0;
-    if (cvma_file_read(path, 1 << 20, &b) != CVMA_OK) {
-        return 0;
-    }
-    for (size_t i = 0; i < b.len; i++) {
-        n += b.p[i] == '\n';
-    }
-    cvma_buf_free(&b);
-    return n;
 }
 
 /* Whether the file at path has this exact line. */
@@ -177,113 +110,21 @@ static bool has_line(const char *path, const char *line)
     return found;
 }
 
-/* A loopback port bound but not listening (connections are refused); close the socket after. */
-static int refusing_port(int *port)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-
-    assert_true(s >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-    *port = ntohs(sa.sin_port);
-    return s;
-}
-
-/* Starts tests/kds_server.py with the given extra arguments (NULL-terminated) and reads the
- * port from its first stdout line; fails the test after SERVER_START_TIMEOUT_MS. */
+/* Starts tests/kds_server.py on the vectors' snp directory with its request log at f->log and
+ * the given extra arguments (NULL-terminated); f->base is its URL. */
 static void server_start(struct fx *f, const char *const *extra)
 {
     const char *argv[48];
-    size_t n = 0;
-    int pfd[2];
-    char line[32];
-    size_t got = 0;
-    double deadline = now_s() + SERVER_START_TIMEOUT_MS / 1000.0;
-    char *script = cvma_path_join(g_src, "tests/kds_server.py");
-    char *snp = cvma_path_join(g_vectors, "snp");
+    char *script = tu_path(g_src, "tests/kds_server.py");
+    char *snp = tu_path(g_vectors, "snp");
 
-    assert_non_null(script);
-    assert_non_null(snp);
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--dir";
-    argv[n++] = snp;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "60";
-    argv[n++] = "--log";
-    argv[n++] = f->log;
-    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
-        assert_true(n < CVMA_ARRAY_LEN(argv) - 1);
-        argv[n++] = extra[i];
-    }
-    argv[n] = NULL;
-
-    assert_int_equal(pipe(pfd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        /* execvp takes char *const[]; the strings are never written. */
-        union {
-            const char **c;
-            char **m;
-        } a = {.c = argv};
-        execvp("python3", a.m);
-        _exit(127);
-    }
-    close(pfd[1]);
-    f->srv.pid = pid;
-    while (got < sizeof line - 1) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        int ms = (int)((deadline - now_s()) * 1000);
-        assert_true(ms > 0);
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        assert_true(r > 0);
-        ssize_t k = read(pfd[0], line + got, 1);
-        assert_true(k == 1);
-        if (line[got] == '\n') {
-            break;
-        }
-        got++;
-    }
-    line[got] = '\0';
-    close(pfd[0]);
-    char *end = NULL;
-    long port = strtol(line, &end, 10);
-    assert_true(end != line && *end == '\0' && port > 0 && port < 65536);
-    f->srv.port = (int)port;
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, snp, f->log, extra);
+    f->srv.port = tu_server_start(argv, &f->srv.pid);
+    assert_true(f->srv.port > 0);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", f->srv.port);
     f->kds.base_url = f->base;
     free(script);
     free(snp);
-}
-
-static void server_stop(struct fx *f)
-{
-    if (f->srv.pid <= 0) {
-        return;
-    }
-    kill(f->srv.pid, SIGTERM);
-    for (int i = 0; i < 500; i++) { /* at most 5 s */
-        if (waitpid(f->srv.pid, NULL, WNOHANG) == f->srv.pid) {
-            f->srv.pid = 0;
-            return;
-        }
-        usleep(10000);
-    }
-    kill(f->srv.pid, SIGKILL);
-    waitpid(f->srv.pid, NULL, 0);
-    f->srv.pid = 0;
 }
 
 /* The cache entry file of a KDS path under the current base URL. */
@@ -334,7 +175,7 @@ static void make_crl(const char *path, time_t next_update)
     assert_true(X509_CRL_sign(crl, pk, EVP_sha256()) > 0);
     len = i2d_X509_CRL(crl, &der);
     assert_true(len > 0);
-    write_file(path, der, (size_t)len);
+    tu_write(path, der, (size_t)len);
     OPENSSL_free(der);
     ASN1_TIME_free(nu);
     ASN1_TIME_free(lu);
@@ -349,15 +190,18 @@ static int fx_setup(void **state)
     if (f == NULL) {
         return -1;
     }
-    snprintf(f->tmp, sizeof f->tmp, "/tmp/cvma-test-kds-XXXXXX");
-    if (mkdtemp(f->tmp) == NULL) {
-        free(f);
-        return -1;
+    f->tmp = tu_tmpdir();
+    if (strlen(f->tmp) >= 64) { /* the tests build paths below it in fixed buffers */
+        tu_rmtree(f->tmp);
+        fail_msg("%s: too long a temporary directory (TMPDIR)", f->tmp);
     }
-    snprintf(f->cache_dir, sizeof f->cache_dir, "%s/cache", f->tmp);
-    snprintf(f->log, sizeof f->log, "%s/requests.log", f->tmp);
+    f->cache_dir = tu_path(f->tmp, "cache");
+    f->log = tu_path(f->tmp, "requests.log");
     if (cvma_cache_init(&f->cache, f->cache_dir) != CVMA_OK) {
-        rm_rf(f->tmp);
+        tu_rmtree(f->tmp);
+        free(f->tmp);
+        free(f->cache_dir);
+        free(f->log);
         free(f);
         return -1;
     }
@@ -378,10 +222,13 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    server_stop(f);
+    tu_server_stop(&f->srv.pid);
     cvma_verdict_cleanup(&f->v);
     cvma_cache_cleanup(&f->cache);
-    rm_rf(f->tmp);
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->cache_dir);
+    free(f->log);
     free(f);
     return 0;
 }
@@ -666,7 +513,7 @@ static void test_http_post_transport_error_is_tried_once(void **state)
     struct cvma_http_request rq = {.method = "POST", .body = "{}", .body_len = 2};
     char url[96];
     int port;
-    int s = refusing_port(&port);
+    int s = tu_refusing_port(&port);
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/verify", port);
     assert_int_equal(cvma_http_do(&o, url, &rq, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
@@ -712,26 +559,19 @@ static void test_kds_unreachable_server_is_undecided_quickly(void **state)
 {
     struct fx *f = *state;
     struct cvma_buf b = {0};
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    double t0;
-
+    int port;
     /* A port bound but not listening refuses connections, and nothing else can take it while
      * the test runs. */
-    assert_true(s >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    int s = tu_refusing_port(&port);
+    double t0;
 
-    t0 = now_s();
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", port);
+
+    t0 = tu_now();
     assert_int_equal(cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
                                                f->err, sizeof f->err),
                      CVMA_UNDECIDED);
-    assert_true(now_s() - t0 < 3.0);
+    assert_true(tu_now() - t0 < 3.0);
     assert_null(b.p);
     assert_non_null(strstr(f->err, f->base));
     assert_non_null(strstr(f->err, "4 attempts")); /* 1 + max_retries (3) */
@@ -757,7 +597,7 @@ static void test_kds_fetch_vcek_returns_the_served_file(void **state)
     assert_memory_equal(b.p, want.p, want.len);
     assert_string_equal(f->err, "");
     assert_int_equal(f->v.n_reasons, 0);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
     cvma_buf_free(&b);
     cvma_buf_free(&want);
 }
@@ -776,7 +616,7 @@ static void test_kds_second_fetch_hits_the_cache_with_the_server_stopped(void **
                                          f->err, sizeof f->err),
                      CVMA_OK);
     cvma_buf_free(&b);
-    server_stop(f);
+    tu_server_stop(&f->srv.pid);
 
     /* online, server gone: served from the cache */
     assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
@@ -797,7 +637,7 @@ static void test_kds_second_fetch_hits_the_cache_with_the_server_stopped(void **
     assert_int_equal(cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b, &f->v,
                                          f->err, sizeof f->err),
                      CVMA_UNDECIDED);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
     cvma_buf_free(&want);
 }
 
@@ -848,7 +688,7 @@ static void test_kds_404_is_undecided_and_names_url_and_code(void **state)
              f->base, MILAN_CHIP_HEX);
     assert_non_null(strstr(f->err, want));
     assert_non_null(strstr(f->err, "HTTP 404"));
-    assert_int_equal(count_lines(f->log), 1); /* 404 is not retried */
+    assert_int_equal(tu_log_lines(f->log), 1); /* 404 is not retried */
 }
 
 static void test_kds_retries_after_429_then_succeeds(void **state)
@@ -864,7 +704,7 @@ static void test_kds_retries_after_429_then_succeeds(void **state)
                      CVMA_OK);
     assert_int_equal(b.len, want.len);
     assert_memory_equal(b.p, want.p, want.len);
-    assert_int_equal(count_lines(f->log), 3);
+    assert_int_equal(tu_log_lines(f->log), 3);
     cvma_buf_free(&b);
     cvma_buf_free(&want);
 }
@@ -885,12 +725,12 @@ static void test_http_gives_up_after_max_retries_on_503(void **state)
     assert_null(b.p);
     assert_int_equal(code, 503);
     assert_non_null(strstr(f->err, "HTTP 503 after 3 attempts"));
-    assert_int_equal(count_lines(f->log), 3);
+    assert_int_equal(tu_log_lines(f->log), 3);
 
     /* max_retries < 0: a single attempt */
     o.max_retries = -1;
     assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
-    assert_int_equal(count_lines(f->log), 4);
+    assert_int_equal(tu_log_lines(f->log), 4);
 }
 
 static void test_http_post_sends_body_and_content_type(void **state)
@@ -924,7 +764,7 @@ static void test_http_post_sends_body_and_content_type(void **state)
     assert_int_equal(b.len, strlen("content-type: \n"));
     assert_memory_equal(b.p, "content-type: \n", b.len);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
 }
 
 static void test_http_any_status_hands_back_a_4xx_body(void **state)
@@ -948,7 +788,7 @@ static void test_http_any_status_hands_back_a_4xx_body(void **state)
     assert_int_equal(code, 404);
     assert_null(b.p);
     assert_non_null(strstr(f->err, "HTTP 404"));
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
 }
 
 static void test_http_post_and_any_status_are_not_retried_on_503(void **state)
@@ -969,7 +809,7 @@ static void test_http_post_and_any_status_are_not_retried_on_503(void **state)
     assert_int_equal(code, 503);
     snprintf(want, sizeof want, "POST %s: HTTP 503 after 1 attempt", url);
     assert_string_equal(f->err, want);
-    assert_int_equal(count_lines(f->log), 1); /* one attempt, whatever max_retries says */
+    assert_int_equal(tu_log_lines(f->log), 1); /* one attempt, whatever max_retries says */
     assert_true(has_line(f->log, "503 POST /v1/verify"));
 
     /* POST with any_status: the 503 and its body are the answer */
@@ -979,18 +819,18 @@ static void test_http_post_and_any_status_are_not_retried_on_503(void **state)
     assert_int_equal(b.len, strlen("try again\n"));
     assert_memory_equal(b.p, "try again\n", b.len);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
 
     /* GET with any_status: not retried either */
     rq = (struct cvma_http_request){.any_status = true};
     assert_int_equal(cvma_http_do(&o, url, &rq, &b, &code, f->err, sizeof f->err), CVMA_OK);
     assert_int_equal(code, 503);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 3);
+    assert_int_equal(tu_log_lines(f->log), 3);
 
     /* a plain GET still is: 1 + 3 attempts */
     assert_int_equal(cvma_http_get(&o, url, &b, &code, f->err, sizeof f->err), CVMA_UNDECIDED);
-    assert_int_equal(count_lines(f->log), 7);
+    assert_int_equal(tu_log_lines(f->log), 7);
 }
 
 static void test_http_head_probe_keeps_no_body(void **state)
@@ -1021,7 +861,7 @@ static void test_http_head_probe_keeps_no_body(void **state)
     assert_int_equal(b.len, 0);
     cvma_buf_free(&b);
     assert_true(has_line(f->log, "404 HEAD /sgx/certification/v4/rootcacrl"));
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
 }
 
 static void test_http_body_over_the_limit_is_refused(void **state)
@@ -1037,8 +877,8 @@ static void test_http_body_over_the_limit_is_refused(void **state)
     assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
     assert_null(b.p);
     assert_non_null(strstr(f->err, "larger than 100 bytes"));
-    assert_int_equal(count_lines(f->log), 1); /* not retried */
-    o.max_body = 0;                           /* default 1 MiB: fine */
+    assert_int_equal(tu_log_lines(f->log), 1); /* not retried */
+    o.max_body = 0;                            /* default 1 MiB: fine */
     assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_OK);
     assert_true(b.len > 100);
     cvma_buf_free(&b);
@@ -1056,9 +896,9 @@ static void test_http_timeout_is_undecided_quickly(void **state)
 
     server_start(f, args);
     snprintf(url, sizeof url, "%s/x", f->base);
-    t0 = now_s();
+    t0 = tu_now();
     assert_int_equal(cvma_http_get(&o, url, &b, NULL, f->err, sizeof f->err), CVMA_UNDECIDED);
-    assert_true(now_s() - t0 < 2.0);
+    assert_true(tu_now() - t0 < 2.0);
     assert_null(b.p);
     assert_non_null(strstr(f->err, "2 attempts"));
 }
@@ -1091,7 +931,7 @@ static void test_kds_corrupt_cache_entry_is_ignored_and_refetched(void **state)
     assert_true(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_CACHE_CORRUPT));
     assert_int_equal(f->v.reasons[0].severity, CVMA_SEV_INFO);
     assert_false(cvma_verdict_has_error(&f->v));
-    assert_int_equal(count_lines(f->log), 2); /* refetched */
+    assert_int_equal(tu_log_lines(f->log), 2); /* refetched */
     cvma_buf_free(&b);
 
     /* the entry was rewritten and is whole again */
@@ -1127,7 +967,7 @@ static void test_kds_garbage_body_is_undecided_and_not_cached(void **state)
     struct stat sb;
 
     snprintf(garbage, sizeof garbage, "%s/garbage.bin", f->tmp);
-    write_file(garbage, "<html>rate limited</html>\n", 26);
+    tu_write(garbage, (const uint8_t *)"<html>rate limited</html>\n", 26);
     snprintf(route, sizeof route, "%s=%s", MILAN_VCEK_PATH, garbage);
     /* what a misbehaving proxy might send with a 200 */
     snprintf(chain_route, sizeof chain_route, "/vcek/v1/Milan/cert_chain=%s", garbage);
@@ -1186,7 +1026,7 @@ static void test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains(void **state)
     assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_UNKNOWN, false, &b, &f->v, f->err,
                                         sizeof f->err),
                      CVMA_E_USAGE);
-    assert_int_equal(count_lines(f->log), 3);
+    assert_int_equal(tu_log_lines(f->log), 3);
     cvma_buf_free(&want);
     cvma_buf_free(&want_vlek);
 }
@@ -1239,7 +1079,7 @@ static void test_kds_crl_cache_entry_expires_at_next_update(void **state)
                                        (int64_t)time(NULL) + CVMA_KDS_CRL_DEFAULT_TTL, &b, &s),
                      CVMA_OK);
     assert_int_equal(s, CVMA_CACHE_EXPIRED);
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
     cvma_buf_free(&want);
 }
 
@@ -1314,7 +1154,7 @@ static void test_cache_reads_first_format_entries_as_of_unknown_age(void **state
     assert_int_equal(cvma_cache_put(&f->cache, "x", body, 1, 0), CVMA_OK); /* makes the dir */
     char *path = cvma_cache_entry_path(&f->cache, key);
     assert_non_null(path);
-    write_file(path, e, sizeof e);
+    tu_write(path, e, sizeof e);
 
     assert_int_equal(cvma_cache_lookup_ex(&f->cache, key, (int64_t)time(NULL), &b, &s, &m),
                      CVMA_OK);
@@ -1347,13 +1187,13 @@ static void test_kds_crl_older_than_max_age_is_refetched(void **state)
     assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &first, &f->v,
                                         f->err, sizeof f->err),
                      CVMA_OK);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
     /* Within the default maximum age: from the cache. */
     assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
                                         sizeof f->err),
                      CVMA_OK);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
 
     /* Backdate the entry's fetch time by 25 h: past the default maximum age of 24 h. */
     assert_int_equal(cvma_cache_lookup(&f->cache, key, now, &cached, &s), CVMA_OK);
@@ -1367,7 +1207,7 @@ static void test_kds_crl_older_than_max_age_is_refetched(void **state)
                                         sizeof f->err),
                      CVMA_OK);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
     /* A maximum age of 26 h: still young enough. */
     f->kds.offline = false;
     f->kds.max_age = 26 * 3600;
@@ -1375,14 +1215,14 @@ static void test_kds_crl_older_than_max_age_is_refetched(void **state)
                                         sizeof f->err),
                      CVMA_OK);
     cvma_buf_free(&b);
-    assert_int_equal(count_lines(f->log), 1);
+    assert_int_equal(tu_log_lines(f->log), 1);
     /* The default (24 h): fetched again, and the entry's fetch time is now. */
     f->kds.max_age = 0;
     make_crl(crl, time(NULL) + 7 * 24 * 3600); /* what the server now serves */
     assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,
                                         sizeof f->err),
                      CVMA_OK);
-    assert_int_equal(count_lines(f->log), 2);
+    assert_int_equal(tu_log_lines(f->log), 2);
     assert_false(b.len == first.len && memcmp(b.p, first.p, b.len) == 0);
     cvma_buf_free(&b);
     struct cvma_cache_meta m;
@@ -1392,7 +1232,7 @@ static void test_kds_crl_older_than_max_age_is_refetched(void **state)
     assert_false(cvma_verdict_has(&f->v, CVMA_R_COLLATERAL_STALE_CACHE));
 
     /* Too old and the server gone: the cached CRL, with COLLATERAL_STALE_CACHE. */
-    server_stop(f);
+    tu_server_stop(&f->srv.pid);
     f->kds.max_age = -1;
     f->kds.http.max_retries = -1;
     assert_int_equal(cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v, f->err,

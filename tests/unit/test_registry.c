@@ -1554,11 +1554,7 @@ static bool server_start(struct server *s, const char *dir, const char *const *e
         free(script);
         return false;
     }
-    size_t n = tu_server_argv(argv, script, dir);
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < CVMA_ARRAY_LEN(argv) - 1; i++) {
-        argv[n++] = extra[i];
-    }
-    argv[n] = NULL;
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, dir, NULL, extra);
     s->port = tu_server_start(argv, &s->pid);
     free(script);
     return s->port > 0;

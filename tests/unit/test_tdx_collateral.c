@@ -1753,14 +1753,7 @@ static void srv_start(struct srv *s, const char *const *extra)
     char *script = tu_path(getenv("CVMATTEST_SRC"), "tests/pcs_server.py");
     char *dir = tu_vec(SPR_DIR);
 
-    size_t n = tu_server_argv(argv, script, dir);
-    argv[n++] = "--log";
-    argv[n++] = s->log;
-    for (size_t i = 0; extra[i] != NULL; i++) {
-        assert_true(n < CVMA_ARRAY_LEN(argv) - 1);
-        argv[n++] = extra[i];
-    }
-    argv[n] = NULL;
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, dir, s->log, extra);
     int port = tu_server_start(argv, &s->pid);
     assert_true(port > 0);
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", port);

@@ -43,9 +43,9 @@ static inline const char *tu_vectors(void)
         }                                                                                     \
     } while (0)
 
-/* A loopback port nobody listens on now (bound, then closed): for a server a test starts, or
- * for a connection that must be refused. */
-static inline int tu_free_port(void)
+/* A socket bound to a loopback port (*port) and not listening: connections to it are refused,
+ * and nothing else can take the port until the caller closes the socket (returned). */
+static inline int tu_refusing_port(int *port)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
@@ -56,8 +56,17 @@ static inline int tu_free_port(void)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A loopback port nobody listens on now (bound, then closed): for a server a test starts, or
+ * for a connection that must be refused. */
+static inline int tu_free_port(void)
+{
+    int port = 0;
+    close(tu_refusing_port(&port));
+    return port;
 }
 
 static inline char *tu_path(const char *a, const char *b)
@@ -79,7 +88,7 @@ static inline void tu_write(const char *path, const uint8_t *p, size_t len)
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(p, 1, len, f), len);
-    fclose(f);
+    assert_int_equal(fclose(f), 0);
 }
 
 static inline void tu_copy(const char *from, const char *to)

@@ -23,17 +23,30 @@ static inline double tu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The first arguments of a stand-in server's command line into argv (room for 6 at least):
- * python3 script --dir dir --max-seconds 60 (it exits by itself after that); their count. */
-static inline size_t tu_server_argv(const char **argv, const char *script, const char *dir)
+/* A stand-in server's command line into argv (room for cap, NULL-terminated): python3 script
+ * --dir dir --max-seconds 60 (it exits by itself after that), then --log log unless log is NULL
+ * (the server writes a line there per request: tu_log_lines), then the NULL-terminated extra
+ * arguments (extra may be NULL). The count of arguments. */
+static inline size_t tu_server_argv(const char **argv, size_t cap, const char *script,
+                                    const char *dir, const char *log, const char *const *extra)
 {
     size_t n = 0;
+    assert_true(cap >= 9);
     argv[n++] = "python3";
     argv[n++] = script;
     argv[n++] = "--dir";
     argv[n++] = dir;
     argv[n++] = "--max-seconds";
     argv[n++] = "60";
+    if (log != NULL) {
+        argv[n++] = "--log";
+        argv[n++] = log;
+    }
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+        assert_true(n < cap - 1);
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
     return n;
 }
 
@@ -104,6 +117,21 @@ static inline void tu_server_stop(pid_t *pid)
     kill(*pid, SIGKILL);
     waitpid(*pid, NULL, 0);
     *pid = 0;
+}
+
+/* The number of lines in a stand-in server's request log (0 when it cannot be read). */
+static inline int tu_log_lines(const char *log)
+{
+    struct cvma_buf b = {0};
+    int n = 0;
+    if (cvma_file_read(log, 1 << 20, &b) != CVMA_OK) {
+        return 0;
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        n += b.p[i] == '\n';
+    }
+    cvma_buf_free(&b);
+    return n;
 }
 
 #endif
