@@ -122,18 +122,11 @@ static void test_host_json_is_a_tree(void **s)
 static void test_host_pccs_unreachable_fails(void **s)
 {
     (void)s;
-    char dir[] = "/tmp/cvma-host-XXXXXX", url[64], want[128];
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
-    assert_non_null(mkdtemp(dir));
+    char url[64], want[128];
+    int port = 0;
+    int fd = tu_refusing_port(&port);
+    char *dir = tu_tmpdir();
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
 
     struct cvma_host_options o = {.root = dir, .pccs_url = url, .pccs_timeout_s = 2};
     struct cvma_host_report *r = cvma_host_check_run(&o);
@@ -157,9 +150,8 @@ static void test_host_pccs_unreachable_fails(void **s)
     cvma_host_report_free(r);
 
     close(fd);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_true(tu_rmtree(dir));
+    free(dir);
 }
 
 int main(void)

@@ -1565,20 +1565,6 @@ static void server_stop(struct server *s)
     tu_server_stop(&s->pid);
 }
 
-static int count_requests(const char *log)
-{
-    struct cvma_buf b = {0};
-    int n = 0;
-    if (cvma_file_read(log, 1 << 20, &b) != CVMA_OK) {
-        return 0;
-    }
-    for (size_t i = 0; i < b.len; i++) {
-        n += b.p[i] == '\n';
-    }
-    cvma_buf_free(&b);
-    return n;
-}
-
 #define NEED_SERVER(started)                                                                    \
     do {                                                                                        \
         if (!(started)) {                                                                       \
@@ -1609,14 +1595,14 @@ static void test_lookup_registry_listed_not_listed_and_cached(void **state)
     /* Listed: provider named, zone as a label. */
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "google", "zone", "us-central1-a");
-    assert_int_equal(count_requests(log), 1);
+    assert_int_equal(tu_log_lines(log), 1);
 
     /* Not listed (404). */
     bfx_next(&f, plat("intel", "ppid", PPID_OTHER));
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
     assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
     assert_non_null(strstr(f.res.verdict.reasons[0].detail, "lookup google (404)"));
-    assert_int_equal(count_requests(log), 2);
+    assert_int_equal(tu_log_lines(log), 2);
 
     /* Both answers come from the cache now: the server is gone and nothing is asked. */
     server_stop(&srv);
@@ -1627,7 +1613,7 @@ static void test_lookup_registry_listed_not_listed_and_cached(void **state)
     f.o.offline = true;
     assert_int_equal(do_bind(&f), CVMA_REJECTED);
     assert_first_error(&f, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED);
-    assert_int_equal(count_requests(log), 2);
+    assert_int_equal(tu_log_lines(log), 2);
 
     /* AMD platforms are never looked up. */
     bfx_next(&f, plat("amd", "chip_id", CHIP_A));
