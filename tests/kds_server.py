@@ -4,13 +4,18 @@
 Listens on 127.0.0.1 only, on a port the OS picks; prints that port as the first line of
 stdout, then serves until killed or until --max-seconds have passed.
 
-  kds_server.py [--dir DIR] [--route PATH=FILE]... [--fail-first N] [--fail-status CODE]
-                [--delay SECONDS] [--log FILE] [--max-seconds N]
+  kds_server.py [--dir DIR] [--route PATH=FILE]... [--redirect PATH=LOCATION]...
+                [--fail-first N] [--fail-status CODE] [--delay SECONDS] [--tls CERT KEY]
+                [--log FILE] [--max-seconds N]
 
 --route PATH=FILE  answer GET PATH with the bytes of FILE (relative to --dir unless absolute).
                    A PATH containing '?' must match the request's path and query exactly;
                    otherwise the query string is ignored. The split is at the last '='.
                    Repeatable. Unrouted paths get 404.
+--redirect PATH=LOCATION
+                   answer GET PATH with 302 and "Location: LOCATION" (taken as given: another
+                   path, a whole URL, another scheme). The split is at the first '='.
+--tls CERT KEY     speak HTTPS with this certificate and key (PEM files).
 --fail-first N     answer the first N requests with --fail-status (default 429), with
                    "Retry-After: 0", whatever their path.
 --delay SECONDS    sleep this long before every answer (for client timeout tests).
@@ -40,6 +45,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description="local KDS stand-in for tests")
     ap.add_argument("--dir", default=".")
     ap.add_argument("--route", action="append", default=[], metavar="PATH=FILE")
+    ap.add_argument("--redirect", action="append", default=[], metavar="PATH=LOCATION")
+    ap.add_argument("--tls", nargs=2, default=None, metavar=("CERT", "KEY"))
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--fail-status", type=int, default=429)
     ap.add_argument("--delay", type=float, default=0.0)
@@ -53,6 +60,13 @@ def parse_args(argv):
             ap.error("--route wants PATH=FILE with PATH starting with '/': %r" % r)
         routes[path] = file if os.path.isabs(file) else os.path.join(args.dir, file)
     args.routes = routes
+    redirects = {}
+    for r in args.redirect:
+        path, sep, loc = r.partition("=")
+        if not sep or not path.startswith("/") or not loc:
+            ap.error("--redirect wants PATH=LOCATION with PATH starting with '/': %r" % r)
+        redirects[path] = loc
+    args.redirects = redirects
     return args
 
 
@@ -94,6 +108,10 @@ def make_handler(args):
         def do_GET(self):
             if self._failing():
                 return
+            loc = args.redirects.get(self.path)
+            if loc is not None:
+                self._send(302, b"moved\n", [("Location", loc)])
+                return
             file = args.routes.get(self.path)
             if file is None:
                 file = args.routes.get(self.path.split("?", 1)[0])
@@ -113,7 +131,7 @@ def make_handler(args):
 
 def main(argv):
     args = parse_args(argv)
-    return standin_http.serve(make_handler(args), args.max_seconds)
+    return standin_http.serve(make_handler(args), args.max_seconds, args.tls)
 
 
 if __name__ == "__main__":

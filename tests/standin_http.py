@@ -5,13 +5,15 @@ appends one line a request to the file log (when not None) before it answers: "<
 <path>" for GET, "<status> <METHOD> <path>" for any other method; _send(status, body, extra)
 answers with a body (none for HEAD) and the extra headers.
 
-serve(handler, max_seconds): listens on 127.0.0.1 on a port the OS picks, prints the port as
-the first line of stdout, and serves until killed or until max_seconds have passed.
+serve(handler, max_seconds, tls=None): listens on 127.0.0.1 on a port the OS picks, prints the
+port as the first line of stdout, and serves until killed or until max_seconds have passed;
+with tls = (certificate file, key file) it speaks HTTPS.
 
 Standard library only.
 """
 
 import http.server
+import ssl
 import sys
 import threading
 
@@ -48,9 +50,13 @@ def base_handler(log, name):
     return Handler
 
 
-def serve(handler, max_seconds):
+def serve(handler, max_seconds, tls=None):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
     timer = threading.Timer(max_seconds, srv.shutdown)

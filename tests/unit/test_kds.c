@@ -791,6 +791,114 @@ static void test_http_any_status_hands_back_a_4xx_body(void **state)
     assert_int_equal(tu_log_lines(f->log), 2);
 }
 
+/* GET url (opts and request may be NULL); the status, *b the body on CVMA_OK. */
+static enum cvma_status get(struct fx *f, const char *url, const struct cvma_http_request *rq,
+                            struct cvma_buf *b, long *code)
+{
+    return cvma_http_do(NULL, url, rq, b, code, f->err, sizeof f->err);
+}
+
+/* A redirect is followed (to a path of the same server), at most 3 in a row; a 4th is refused. */
+static void test_http_follows_at_most_three_redirects(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--route",    "/file=" MILAN_VCEK_FILE,
+                          "--redirect", "/r1=/r2",
+                          "--redirect", "/r2=/r3",
+                          "--redirect", "/r3=/r4",
+                          "--redirect", "/r4=/file",
+                          NULL};
+    struct cvma_buf want = read_vector(MILAN_VCEK_FILE), b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/r2", f->base); /* r2 -> r3 -> r4 -> file: 3 redirects */
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_OK);
+    assert_int_equal(code, 200);
+    assert_int_equal(b.len, want.len);
+    assert_memory_equal(b.p, want.p, want.len);
+    cvma_buf_free(&b);
+    assert_true(has_line(f->log, "302 /r2") && has_line(f->log, "302 /r4") &&
+                has_line(f->log, "200 /file"));
+    snprintf(url, sizeof url, "%s/r1", f->base); /* 4 redirects */
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "GET "));
+    assert_int_equal(tu_log_lines(f->log), 4 + 4); /* the 4th redirect is not followed */
+    cvma_buf_free(&want);
+}
+
+/* A redirect to another scheme (file, ftp) is refused, never followed; with no_redirects the
+ * 302 itself is the answer. */
+static void test_http_refuses_a_redirect_to_another_scheme(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--redirect", "/f=file:///etc/passwd", "--redirect",
+                          "/ftp=ftp://127.0.0.1/x", NULL};
+    struct cvma_http_request probe = {.any_status = true, .no_redirects = true};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/f", f->base);
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    snprintf(url, sizeof url, "%s/ftp", f->base);
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_int_equal(get(f, url, &probe, &b, &code), CVMA_OK);
+    assert_int_equal(code, 302);
+    assert_int_equal(b.len, strlen("moved\n"));
+    assert_memory_equal(b.p, "moved\n", b.len);
+    cvma_buf_free(&b);
+    assert_int_equal(tu_log_lines(f->log), 3);
+}
+
+/* HTTPS: a server whose certificate the system does not trust is refused; with no_tls_verify
+ * (probes only) it is reached, and even then a redirect from https down to http is refused. */
+static void test_https_verifies_the_server_and_never_redirects_down_to_http(void **state)
+{
+    struct fx *f = *state;
+    char *cert = tu_path(f->tmp, "cert.pem"), *key = tu_path(f->tmp, "key.pem");
+    char cmd[1024], down[96], url[96];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '%s' -out '%s' "
+             ">/dev/null 2>&1",
+             key, cert);
+    assert_int_equal(system(cmd), 0);
+    int plain = tu_free_port();
+    snprintf(down, sizeof down, "/down=http://127.0.0.1:%d/file", plain);
+    const char *args[] = {
+            "--tls",      cert,        key,          "--route", "/file=" MILAN_VCEK_FILE,
+            "--redirect", "/up=/file", "--redirect", down,      NULL};
+    struct cvma_http_request insecure = {.no_tls_verify = true};
+    struct cvma_buf b = {0};
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/file", f->srv.port);
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED); /* self-signed */
+    assert_null(b.p);
+    assert_int_equal(code, 0);
+    assert_int_equal(tu_log_lines(f->log), 0);
+    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_OK);
+    assert_int_equal(code, 200);
+    cvma_buf_free(&b);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/up", f->srv.port); /* https -> https */
+    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_OK);
+    cvma_buf_free(&b);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/down", f->srv.port);
+    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_true(has_line(f->log, "302 /down"));
+    assert_int_equal(tu_log_lines(f->log), 4); /* file, up, file, down: nothing after it */
+    free(cert);
+    free(key);
+}
+
 static void test_http_post_and_any_status_are_not_retried_on_503(void **state)
 {
     struct fx *f = *state;
@@ -1315,6 +1423,13 @@ int main(void)
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_any_status_hands_back_a_4xx_body, fx_setup,
                                             fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_follows_at_most_three_redirects, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_refuses_a_redirect_to_another_scheme,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_https_verifies_the_server_and_never_redirects_down_to_http, fx_setup,
+                    fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_post_and_any_status_are_not_retried_on_503,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_head_probe_keeps_no_body, fx_setup,
