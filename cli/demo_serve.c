@@ -158,7 +158,12 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
         (j = json_loadb((const char *)b.p, b.len, 0, NULL)) == NULL ||
         (nonce_s = json_string_value(json_object_get(j, "nonce"))) == NULL ||
         !cvma_base64_decode(nonce_s, strlen(nonce_s), CVMA_B64_URL, nonce, sizeof nonce, &nlen)) {
-        demo_line(d, false, "GET /v1/nonce on 127.0.0.1:%u: no nonce", port);
+        char why[64];
+        snprintf(why, sizeof why, "HTTP %ld", code);
+        demo_line(d, false, "GET /v1/nonce on 127.0.0.1:%u: no nonce (%s)", port,
+                  err[0] != '\0' ? err
+                  : code != 200  ? why
+                                 : "no nonce in the answer");
         goto out;
     }
     /* The service's nonce, raw, at the start of REPORT_DATA (docs/service.md). */

@@ -14,7 +14,8 @@ stdout, then serves until killed or until --max-seconds have passed.
                    Repeatable. Unrouted paths get 404.
 --redirect PATH=LOCATION
                    answer GET PATH with 302 and "Location: LOCATION" (taken as given: another
-                   path, a whole URL, another scheme). The split is at the first '='.
+                   path, a whole URL, another scheme), POST PATH with 307 (which keeps the
+                   method and body). The split is at the first '='.
 --tls CERT KEY     speak HTTPS with this certificate and key (PEM files).
 --fail-first N     answer the first N requests with --fail-status (default 429), with
                    "Retry-After: 0", whatever their path.
@@ -97,6 +98,10 @@ def make_handler(args):
                 return
             data = self.rfile.read(n)
             if self._failing():
+                return
+            loc = args.redirects.get(self.path)
+            if loc is not None:
+                self._send(307, b"moved\n", [("Location", loc)])
                 return
             ct = self.headers.get("Content-Type", "")
             self._send(200, b"content-type: " + ct.encode("latin-1") + b"\n" + data,

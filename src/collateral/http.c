@@ -329,6 +329,12 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
                                                        : "a content type with a line break");
         return CVMA_E_USAGE;
     }
+    if (rq->no_tls_verify && !head) {
+        /* An unverified server's answer is never used: probes only, and a probe is a HEAD. */
+        cvma_errf(err, err_len, "%s %s: TLS verification is only ever off for a HEAD probe", m,
+                  url);
+        return CVMA_E_USAGE;
+    }
     effective_opts(opts, &o);
     if (post) {
         o.max_retries = 0; /* not idempotent: one attempt */
@@ -348,8 +354,9 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
     cerr[0] = '\0';
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (!rq->no_redirects) {
-        /* Follow redirects, but never to another scheme and never from https down to http. */
+    if (!rq->no_redirects && !post) {
+        /* Follow redirects, but never to another scheme and never from https down to http.
+         * A POST follows none: a 307/308 would send its body again, elsewhere. */
         SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
         SETOPT(h, CURLOPT_MAXREDIRS, 3L);
         SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");

@@ -16,7 +16,8 @@
  *   before retry i (0-based) is backoff_base_ms << i; a longer Retry-After header (seconds
  *   or HTTP date, as parsed by libcurl) is honoured instead. No single wait exceeds 5 s.
  * - Any other answer (404 and every other 4xx, other 2xx/3xx codes) is final, not retried.
- * - POST is never retried (it is not idempotent): one attempt, whatever max_retries says.
+ * - POST is never retried (it is not idempotent): one attempt, whatever max_retries says,
+ *   and it follows no redirect (a 307/308 would send the body again): a 3xx is its answer.
  * - A request with any_status is not retried on an HTTP status either (every answer is final);
  *   its GET/HEAD transport errors are retried as above.
  * - A body larger than max_body bytes aborts the transfer. HEAD keeps no body.
@@ -102,9 +103,9 @@ struct cvma_http_request {
     const void *body;         /* POST: body_len bytes sent (may be NULL when body_len is 0) */
     size_t body_len;
     bool any_status;   /* an HTTP answer of any status is CVMA_OK, with its body and code */
-    bool no_redirects; /* a 3xx is the answer, not followed */
+    bool no_redirects; /* a 3xx is the answer, not followed (always so for POST) */
     /* TLS peer and host name NOT verified. For reachability probes only (host-check's PCCS),
-     * never for a request whose answer is used. */
+     * never for a request whose answer is used: HEAD only, any other method is CVMA_E_USAGE. */
     bool no_tls_verify;
     struct cvma_http_header *hdrs; /* response headers to capture, as in cvma_http_get_ex */
     size_t n_hdrs;

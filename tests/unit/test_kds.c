@@ -845,6 +845,9 @@ static void test_http_refuses_a_redirect_to_another_scheme(void **state)
     snprintf(url, sizeof url, "%s/f", f->base);
     assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED);
     assert_null(b.p);
+    /* refused by the scheme rule, not merely a 302 that was not followed */
+    assert_null(strstr(f->err, "HTTP 302"));
+    assert_non_null(strstr(f->err, "file"));
     snprintf(url, sizeof url, "%s/ftp", f->base);
     assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED);
     assert_null(b.p);
@@ -856,8 +859,37 @@ static void test_http_refuses_a_redirect_to_another_scheme(void **state)
     assert_int_equal(tu_log_lines(f->log), 3);
 }
 
-/* HTTPS: a server whose certificate the system does not trust is refused; with no_tls_verify
- * (probes only) it is reached, and even then a redirect from https down to http is refused. */
+/* A POST follows no redirect: a 307 (which would send the body again to its Location) is the
+ * answer, with any_status handed back, else undecided. */
+static void test_http_post_follows_no_redirect(void **state)
+{
+    struct fx *f = *state;
+    const char *args[] = {"--redirect", "/r=/elsewhere", NULL};
+    struct cvma_http_request rq = {.method = "POST",
+                                   .content_type = "application/json",
+                                   .body = "{}",
+                                   .body_len = 2,
+                                   .any_status = true};
+    struct cvma_buf b = {0};
+    char url[96];
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/r", f->base);
+    assert_int_equal(get(f, url, &rq, &b, &code), CVMA_OK);
+    assert_int_equal(code, 307);
+    cvma_buf_free(&b);
+    rq.any_status = false;
+    assert_int_equal(get(f, url, &rq, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "HTTP 307"));
+    assert_true(has_line(f->log, "307 POST /r"));
+    assert_int_equal(tu_log_lines(f->log), 2); /* /elsewhere never asked */
+}
+
+/* HTTPS: a server whose certificate the system does not trust is refused; a HEAD probe with
+ * no_tls_verify reaches it (any other method with it is a usage error), and even then a
+ * redirect from https down to http is refused. */
 static void test_https_verifies_the_server_and_never_redirects_down_to_http(void **state)
 {
     struct fx *f = *state;
@@ -874,7 +906,8 @@ static void test_https_verifies_the_server_and_never_redirects_down_to_http(void
     const char *args[] = {
             "--tls",      cert,        key,          "--route", "/file=" MILAN_VCEK_FILE,
             "--redirect", "/up=/file", "--redirect", down,      NULL};
-    struct cvma_http_request insecure = {.no_tls_verify = true};
+    struct cvma_http_request probe = {.method = "HEAD", .no_tls_verify = true};
+    struct cvma_http_request insecure_get = {.no_tls_verify = true};
     struct cvma_buf b = {0};
     long code = 0;
 
@@ -884,16 +917,21 @@ static void test_https_verifies_the_server_and_never_redirects_down_to_http(void
     assert_null(b.p);
     assert_int_equal(code, 0);
     assert_int_equal(tu_log_lines(f->log), 0);
-    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_OK);
+    /* an answer that would be used is never taken from an unverified server */
+    assert_int_equal(get(f, url, &insecure_get, &b, &code), CVMA_E_USAGE);
+    assert_null(b.p);
+    assert_int_equal(get(f, url, &probe, &b, &code), CVMA_OK);
     assert_int_equal(code, 200);
+    assert_int_equal(b.len, 0);
     cvma_buf_free(&b);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/up", f->srv.port); /* https -> https */
-    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_OK);
+    assert_int_equal(get(f, url, &probe, &b, &code), CVMA_OK);
+    assert_int_equal(code, 200);
     cvma_buf_free(&b);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/down", f->srv.port);
-    assert_int_equal(get(f, url, &insecure, &b, &code), CVMA_UNDECIDED);
+    assert_int_equal(get(f, url, &probe, &b, &code), CVMA_UNDECIDED);
     assert_null(b.p);
-    assert_true(has_line(f->log, "302 /down"));
+    assert_true(has_line(f->log, "302 HEAD /down"));
     assert_int_equal(tu_log_lines(f->log), 4); /* file, up, file, down: nothing after it */
     free(cert);
     free(key);
@@ -1430,6 +1468,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(
                     test_https_verifies_the_server_and_never_redirects_down_to_http, fx_setup,
                     fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_post_follows_no_redirect, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_post_and_any_status_are_not_retried_on_503,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_head_probe_keeps_no_body, fx_setup,
