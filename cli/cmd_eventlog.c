@@ -49,14 +49,7 @@ static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_
     }
     json_object_foreach(root, bank, regs)
     {
-        uint16_t alg = 0;
-        static const uint16_t algs[] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256, CVMA_TPM_ALG_SHA384,
-                                        CVMA_TPM_ALG_SHA512};
-        for (size_t i = 0; i < CVMA_ARRAY_LEN(algs); i++) {
-            if (strcmp(bank, cvma_eventlog_alg_name(algs[i])) == 0) {
-                alg = algs[i];
-            }
-        }
+        uint16_t alg = cvma_eventlog_alg_of_name(bank);
         if (alg == 0 || !json_is_object(regs)) {
             cvma_errf(err, err_len,
                       "%s: bank \"%s\" is not sha1, sha256, sha384 or sha512 with "

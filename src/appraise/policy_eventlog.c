@@ -14,8 +14,7 @@
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
-
-static const char *const bank_names[POL_TPM_BANKS] = {"sha1", "sha256", "sha384", "sha512"};
+#include "eventlog/eventlog.h"
 
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
@@ -46,15 +45,16 @@ void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
                 continue;
             }
             snprintf(key, sizeof key, "%zu", i);
-            const char *h =
-                    json_string_value(json_object_get(json_object_get(pcrs, bank_names[b]), key));
+            const char *h = json_string_value(
+                    json_object_get(json_object_get(pcrs, pol_tpm_bank_name(b)), key));
             cvma_hex_encode(want->v, want->len, whex, sizeof whex);
             if (h == NULL || !cvma_hex_decode(h, got, sizeof got, &got_len) ||
                 got_len != want->len) {
                 cvma_reject(v, CVMA_R_POLICY_PCR,
                             "tpm.pcrs.%s.%zu: the quote's digest does not cover this PCR (or no "
                             "value was given for it); expected %s%s",
-                            bank_names[b], i, whex, want->n > 1 ? " or another allowed value" : "");
+                            pol_tpm_bank_name(b), i, whex,
+                            want->n > 1 ? " or another allowed value" : "");
                 continue;
             }
             bool ok = false;
@@ -63,7 +63,7 @@ void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
             }
             if (!ok) {
                 cvma_reject(v, CVMA_R_POLICY_PCR, "tpm.pcrs.%s.%zu: PCR %zu=%s, expected %s%s",
-                            bank_names[b], i, i, h, whex,
+                            pol_tpm_bank_name(b), i, i, h, whex,
                             want->n > 1 ? " or another of the allowed values" : "");
             }
         }
@@ -101,11 +101,7 @@ static bool has_boot_app(const json_t *apps, const char *want)
 /* True when hex (a digest of the given bank) is the bank's hash of data. */
 static bool digest_of_data(const char *bank, const char *hex, const char *data)
 {
-    const EVP_MD *md = strcmp(bank, "sha1") == 0     ? EVP_sha1()
-                       : strcmp(bank, "sha256") == 0 ? EVP_sha256()
-                       : strcmp(bank, "sha384") == 0 ? EVP_sha384()
-                       : strcmp(bank, "sha512") == 0 ? EVP_sha512()
-                                                     : NULL;
+    const EVP_MD *md = cvma_eventlog_alg_md(cvma_eventlog_alg_of_name(bank));
     uint8_t want[EVP_MAX_MD_SIZE], got[64];
     unsigned int wl = 0;
     size_t gl = 0;

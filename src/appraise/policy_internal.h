@@ -98,6 +98,9 @@ struct pol_tpm {
     bool present;
     struct pol_values pcrs[POL_TPM_BANKS][POL_TPM_PCRS];
 };
+/* Bank b of pol_tpm.pcrs: its name ("sha1", "sha256", "sha384", "sha512") and digest size. */
+const char *pol_tpm_bank_name(size_t b);
+size_t pol_tpm_bank_size(size_t b);
 
 /* One required event: in register pcr (TCG log) or rtmr (CCEL), of type (NULL: any), with
  * digest (len 0: any) and a digest that is the bank's hash of data (NULL: any). */

@@ -704,13 +704,24 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
     return true;
 }
 
+static const uint16_t tpm_bank_algs[POL_TPM_BANKS] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256,
+                                                      CVMA_TPM_ALG_SHA384, CVMA_TPM_ALG_SHA512};
+
+const char *pol_tpm_bank_name(size_t b)
+{
+    return b < POL_TPM_BANKS ? cvma_eventlog_alg_name(tpm_bank_algs[b]) : "?";
+}
+
+size_t pol_tpm_bank_size(size_t b)
+{
+    return b < POL_TPM_BANKS ? cvma_eventlog_alg_size(tpm_bank_algs[b]) : 0;
+}
+
 /* tpm: {"pcrs": {"sha256": {"7": "<hex>" or a list, ...}, ...}}: allowed values per bank and
  * PCR index 0..23. */
 static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
 {
     static const char *const keys[] = {"pcrs", NULL};
-    static const char *const banks[POL_TPM_BANKS] = {"sha1", "sha256", "sha384", "sha512"};
-    static const size_t sizes[POL_TPM_BANKS] = {20, 32, 48, 64};
     const char *key;
     json_t *val, *pcrs;
 
@@ -729,12 +740,12 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
         char path[64], k2[8];
         int b = -1;
         for (int i = 0; i < POL_TPM_BANKS; i++) {
-            b = strcmp(key, banks[i]) == 0 ? i : b;
+            b = strcmp(key, pol_tpm_bank_name((size_t)i)) == 0 ? i : b;
         }
         if (b < 0) {
             return fail(l, "tpm.pcrs.%.32s: not a PCR bank (sha1, sha256, sha384, sha512)", key);
         }
-        snprintf(path, sizeof path, "tpm.pcrs.%s", banks[b]);
+        snprintf(path, sizeof path, "tpm.pcrs.%s", pol_tpm_bank_name((size_t)b));
         if (!want_object(val, path, l)) {
             return false;
         }
@@ -753,7 +764,7 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
                 return fail(l, "%s.%.32s: not a PCR index 0..23", path, ik);
             }
             snprintf(k2, sizeof k2, "%u", idx);
-            if (!get_values(val, path, k2, sizes[b], &t->pcrs[b][idx], l)) {
+            if (!get_values(val, path, k2, pol_tpm_bank_size((size_t)b), &t->pcrs[b][idx], l)) {
                 return false;
             }
         }

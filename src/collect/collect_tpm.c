@@ -10,6 +10,7 @@
 
 #include "collect/collect.h"
 #include "common/hex.h"
+#include "eventlog/eventlog.h"
 
 void cvma_tpm_collected_free(struct cvma_tpm_collected *t)
 {
@@ -96,9 +97,7 @@ static const TPM2B_PUBLIC ak_template = {
 static enum cvma_status read_pcrs(ESYS_CONTEXT *ctx, const struct cvma_tpm_pcr_list *l,
                                   struct cvma_buf *out, char *why, size_t why_len)
 {
-    const char *bank = l->alg == TPM2_ALG_SHA1     ? "sha1"
-                       : l->alg == TPM2_ALG_SHA384 ? "sha384"
-                                                   : "sha256";
+    const char *bank = cvma_eventlog_alg_name(l->alg); /* sha1, sha256 or sha384 */
     json_t *j = json_object(), *b = json_object();
     uint32_t left = l->mask;
     enum cvma_status st = CVMA_E_NOMEM;

@@ -40,6 +40,16 @@ const char *cvma_eventlog_alg_name(uint16_t alg)
     return NULL;
 }
 
+uint16_t cvma_eventlog_alg_of_name(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < CVMA_ARRAY_LEN(known_algs); i++) {
+        if (strcmp(known_algs[i].name, name) == 0) {
+            return known_algs[i].alg;
+        }
+    }
+    return 0;
+}
+
 size_t cvma_eventlog_alg_size(uint16_t alg)
 {
     for (size_t i = 0; i < CVMA_ARRAY_LEN(known_algs); i++) {

@@ -172,6 +172,8 @@ const char *cvma_eventlog_alg_name(uint16_t alg);
 /* A TPM hash algorithm's digest size and OpenSSL digest (sha1, sha256, sha384, sha512; 0 and
  * NULL for any other). The TPM2_ALG_ values of tss2 are the same numbers. */
 size_t cvma_eventlog_alg_size(uint16_t alg);
+/* The algorithm of a name cvma_eventlog_alg_name gives ("sha256"), 0 for any other. */
+uint16_t cvma_eventlog_alg_of_name(const char *name);
 const EVP_MD *cvma_eventlog_alg_md(uint16_t alg);
 const char *cvma_eventlog_format_name(enum cvma_eventlog_format f);
 /* The bank index of alg in the log, or -1. */

@@ -31,8 +31,6 @@
 
 static const TPM2_ALG_ID bank_algs[CVMA_TPM_BANKS] = {TPM2_ALG_SHA1, TPM2_ALG_SHA256,
                                                       TPM2_ALG_SHA384, TPM2_ALG_SHA512};
-static const char *const bank_names[CVMA_TPM_BANKS] = {"sha1", "sha256", "sha384", "sha512"};
-static const size_t bank_sizes[CVMA_TPM_BANKS] = {20, 32, 48, 64};
 
 int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg)
 {
@@ -46,12 +44,12 @@ int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg)
 
 const char *cvma_tpm_bank_name(int bank)
 {
-    return bank >= 0 && bank < CVMA_TPM_BANKS ? bank_names[bank] : "?";
+    return bank >= 0 && bank < CVMA_TPM_BANKS ? cvma_eventlog_alg_name(bank_algs[bank]) : "?";
 }
 
 size_t cvma_tpm_bank_size(int bank)
 {
-    return bank >= 0 && bank < CVMA_TPM_BANKS ? bank_sizes[bank] : 0;
+    return bank >= 0 && bank < CVMA_TPM_BANKS ? cvma_eventlog_alg_size(bank_algs[bank]) : 0;
 }
 
 /* see tpm/tpm.h */

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include <tss2/tss2_mu.h>
 
+#include "eventlog/eventlog.h"
 #include "vtpm/vtpm.h"
 
 bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLIC *out)
@@ -38,11 +39,7 @@ bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name)
     uint8_t buf[sizeof(TPMT_PUBLIC)];
     size_t off = 0;
     unsigned int n = 0;
-    const EVP_MD *md = pub->nameAlg == TPM2_ALG_SHA256   ? EVP_sha256()
-                       : pub->nameAlg == TPM2_ALG_SHA384 ? EVP_sha384()
-                       : pub->nameAlg == TPM2_ALG_SHA512 ? EVP_sha512()
-                       : pub->nameAlg == TPM2_ALG_SHA1   ? EVP_sha1()
-                                                         : NULL;
+    const EVP_MD *md = cvma_eventlog_alg_md(pub->nameAlg);
     if (md == NULL || Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof buf, &off) != TSS2_RC_SUCCESS) {
         return false;
     }
