@@ -115,6 +115,13 @@ drive() {
         >"$3.wrk" 2>&1
     grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
 }
+# reap PID: waits for PID to exit, at most 15 s, then kills it (SIGKILL); its exit status
+reap() {
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$1" 2>/dev/null
+    wait "$1"
+}
 # field FILE NAME: a NAME=value of the SCALE line
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
 
@@ -252,7 +259,7 @@ if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     done
     PIN_BENCH=
     kill -TERM "$CPID" 2>/dev/null
-    wait "$CPID" 2>/dev/null
+    reap "$CPID" 2>/dev/null
     taskset -a -p -c "0-$((NCPU - 1))" "$REDIS_PID" >/dev/null
 fi
 
@@ -263,9 +270,7 @@ BPID=$(cat "$T/B.pid")
 KILLER=$!
 drive "$N" "$T/n2" "$T/r2"
 wait $KILLER
-i=0
-while kill -0 "$BPID" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-wait "$BPID"
+reap "$BPID"
 BRC=$?
 grep -q 'SIGTERM: no new connections' "$T/B.log" || die "instance B did not see SIGTERM"
 
@@ -355,12 +360,13 @@ for ln in open(sys.argv[15]):
     rate1, _, _ = line("1 instance on a core of its own (round %d)" % (len(own) + 1), r1)
     secs1 = int(r1["duration_us"]) / 1e6
     cores_used = (int(c1) - int(c0)) / tck / secs1
-    per_cpu = rate1 / cores_used if cores_used > 0 else 0
+    per_cpu_own = rate1 / cores_used if cores_used > 0 else 0
     alone = (float(before) + float(after)) / 2
-    own.append(per_cpu / alone)
+    own.append(per_cpu_own / alone)
     print("  round %d: %.0f /s per CPU-second (%.2f of its core busy) = %.2fx the in-process rate"
           " on that core (%.0f /s: %.0f before, %.0f after)"
-          % (len(own), per_cpu, cores_used, per_cpu / alone, alone, float(before), float(after)))
+          % (len(own), per_cpu_own, cores_used, per_cpu_own / alone, alone, float(before),
+             float(after)))
 rate2, f2, q2 = line("2 instances behind nginx, one stopped", r2)
 print("%-44s %7.0f /s  (per CPU-second, one core, the others idle)" % ("in-process cvmattest bench", inproc))
 print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process, each result signed", inproc_signed))
