@@ -229,6 +229,19 @@ static inline const struct cvma_verdict_reason *tu_reason(const struct cvma_verd
     return NULL;
 }
 
+/* The first reason of v with code; fails the test when there is none. */
+static inline const struct cvma_verdict_reason *tu_reason_must(const struct cvma_verdict *v,
+                                                               enum cvma_reason code)
+{
+    static const struct cvma_verdict_reason none = {.code = CVMA_R_COUNT_};
+    const struct cvma_verdict_reason *r = tu_reason(v, code);
+    if (r == NULL) {
+        fail_msg("no %s reason recorded", cvma_reason_name(code));
+        return &none;
+    }
+    return r;
+}
+
 /* The severity of the first reason of v with code, or -1. */
 static inline int tu_severity_of(const struct cvma_verdict *v, enum cvma_reason code)
 {
