@@ -21,6 +21,7 @@
 #include "sim/sim_atls.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
+#include "tu_api.h"
 
 struct pair {
     SSL_CTX *sctx, *cctx;
@@ -149,7 +150,6 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     struct cvma_sim_snp_opts so;
     struct cvma_sim_atls sim = {.n_dirs = 1};
     struct cvma_atls_source src;
-    struct cvma_verifier_config cfg;
     struct cvma_verifier *v = NULL;
     struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER};
     struct cvma_result *res = NULL;
@@ -157,7 +157,6 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     uint8_t nonce[32], type = 0, *ev = NULL;
     size_t len = 0;
     pthread_t t;
-    const char *roots[1];
     (void)state;
 
     cvma_sim_snp_opts_default(&so);
@@ -165,12 +164,7 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     assert_int_equal(cvma_sim_snp_write(&so, dir, err, sizeof err), CVMA_OK);
     sim.dirs[0] = dir;
     cvma_sim_atls_source(&sim, &src);
-    roots[0] = ark;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.trust_root_files = roots;
-    cfg.n_trust_root_files = 1;
-    cfg.offline = true;
-    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    v = tu_verifier(ark, NULL, NULL, false);
 
     memset(nonce, 7, sizeof nonce);
     pair_open(&a, 0);

@@ -27,16 +27,6 @@ static void set_reg(struct cvma_eventlog_quoted *q, unsigned idx, const char *he
     q->mask |= 1u << idx;
 }
 
-static bool has_detail(const struct cvma_verdict *v, enum cvma_reason code, const char *needle)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code && strstr(v->reasons[i].detail, needle) != NULL) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
  * Expected PCR values, as stated by the upstream tests that ship these logs: go-tpm-tools'
  * server/eventlog_test.go (Rhel8GCE, COS101AmdSev, Ubuntu2104NoSecureBootGCE) and its
@@ -199,8 +189,8 @@ static void test_eventlog_sha1_log_replays_to_quoted_pcrs(void **state)
     /* One byte of PCR 12 changed: refused, naming the bank and the first event extending it. */
     q.reg[12][0] ^= 1;
     assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
-    assert_true(has_detail(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "sha1 bank: PCR 12 differs"));
-    assert_true(has_detail(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "in PCR 12"));
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "sha1 bank: PCR 12 differs"));
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "in PCR 12"));
     json_decref(pcrs);
     free(path);
     cvma_eventlog_cleanup(&log);
@@ -253,8 +243,8 @@ static void test_eventlog_ccel_replays_to_its_quote_rtmrs(void **state)
     q->body.rtmr[1][47] ^= 0x80;
     assert_int_equal(cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])q->body.rtmr, &v),
                      CVMA_REJECTED);
-    assert_true(has_detail(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "RTMR 1 differs"));
-    assert_true(has_detail(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "in CC-MR 2"));
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "RTMR 1 differs"));
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "in CC-MR 2"));
     cvma_tdx_quote_cleanup(q);
     free(q);
     cvma_eventlog_cleanup(&log);
@@ -422,7 +412,7 @@ static void test_eventlog_replay_rules(void **state)
     memcpy(q.reg[0], want0, 32);
     memset(q.reg[7], 0, 32);
     assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
-    assert_true(has_detail(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "#4 EV_SEPARATOR"));
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "#4 EV_SEPARATOR"));
     cvma_eventlog_cleanup(&log);
     cvma_verdict_cleanup(&v);
     free(rp);

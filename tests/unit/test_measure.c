@@ -626,11 +626,6 @@ static void test_pe_authenticode(void **state)
     free(img);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void test_qemu_kernel_patch(void **state)
 {
     (void)state;
@@ -644,17 +639,17 @@ static void test_qemu_kernel_patch(void **state)
     assert_int_equal(img[0x210], 0xb0);
     assert_int_equal(img[0x211], 0x81);
     assert_int_equal(img[0x224] | img[0x225] << 8, 0xfe00);
-    assert_int_equal(le32(img + 0x228), 0x20000);
-    assert_int_equal(le32(img + 0x218), (0x7ffd7fffu - 0x1800u) & ~4095u);
-    assert_int_equal(le32(img + 0x21c), 0x1800);
+    assert_int_equal(tu_le32(img + 0x228), 0x20000);
+    assert_int_equal(tu_le32(img + 0x218), (0x7ffd7fffu - 0x1800u) & ~4095u);
+    assert_int_equal(tu_le32(img + 0x21c), 0x1800);
     /* 1 GiB: RAM ends at 1 GiB. */
     make_pe(img, false);
     assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x1800, 1ull << 30, err, sizeof err));
-    assert_int_equal(le32(img + 0x218), (0x3ffd7fffu - 0x1800u) & ~4095u);
+    assert_int_equal(tu_le32(img + 0x218), (0x3ffd7fffu - 0x1800u) & ~4095u);
     /* Without an initrd, nothing depends on the memory. */
     make_pe(img, false);
     assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0, 0, err, sizeof err));
-    assert_int_equal(le32(img + 0x218), 0);
+    assert_int_equal(tu_le32(img + 0x218), 0);
     /* Not a bzImage; an initrd too large. */
     make_pe(img, false);
     assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x7ffd8000, 4ull << 30, err, sizeof err));

@@ -91,7 +91,6 @@ static void expect_reason(const struct cvma_verdict *v, enum cvma_reason c, cons
     fail_msg("no %s with \"%s\" / \"%s\"", cvma_reason_name(c), d1 ? d1 : "", d2 ? d2 : "");
 }
 
-/* The severity of the first reason with this code (-1 when there is none). */
 static void mark_checks_done(struct cvma_result *res)
 {
     res->verdict.checks_required = CVMA_CHECK_SIGNATURE;

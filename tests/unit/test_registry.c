@@ -1539,25 +1539,33 @@ struct server {
     int port;
 };
 
-/* Starts tests/kds_server.py (127.0.0.1, OS-chosen port); skips when it cannot run. */
-static bool server_start(struct server *s, const char *dir, const char *const *extra)
+/* Starts tests/kds_server.py (127.0.0.1, OS-chosen port): 1 when it listens on s->port; 0 when
+ * it cannot run here (no CVMATTEST_SRC directory, no script in it, no python3): the test skips;
+ * -1 when it ran but printed no port: the child is stopped and the test fails. */
+static int server_start(struct server *s, const char *dir, const char *const *extra)
 {
     const char *src = getenv("CVMATTEST_SRC");
     const char *argv[24];
+    struct stat st;
 
     memset(s, 0, sizeof *s);
-    if (src == NULL) {
-        return false;
+    if (src == NULL || stat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return 0;
     }
     char *script = tu_path(src, "tests/kds_server.py");
-    if (access(script, R_OK) != 0) {
+    if (access(script, R_OK) != 0 ||
+        system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
         free(script);
-        return false;
+        return 0;
     }
     tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, dir, NULL, extra);
     s->port = tu_server_start(argv, &s->pid);
     free(script);
-    return s->port > 0;
+    if (s->port <= 0) {
+        tu_server_stop(&s->pid);
+        return -1;
+    }
+    return 1;
 }
 
 static void server_stop(struct server *s)
@@ -1567,9 +1575,13 @@ static void server_stop(struct server *s)
 
 #define NEED_SERVER(started)                                                                    \
     do {                                                                                        \
-        if (!(started)) {                                                                       \
-            fprintf(stderr, "SKIP: tests/kds_server.py cannot run (CVMATTEST_SRC, python3)\n"); \
+        int started_ = (started);                                                               \
+        if (started_ <= 0) {                                                                    \
             bfx_cleanup(&f);                                                                    \
+            if (started_ < 0) {                                                                 \
+                fail_msg("tests/kds_server.py printed no port");                                \
+            }                                                                                   \
+            fprintf(stderr, "SKIP: tests/kds_server.py cannot run (CVMATTEST_SRC, python3)\n"); \
             skip();                                                                             \
         }                                                                                       \
     } while (0)
@@ -1630,11 +1642,12 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     struct bfx f;
     struct server srv;
     char spec[128];
+    int port = 0, refusing = tu_refusing_port(&port);
     (void)state;
 
     /* Unreachable (nothing listens): undecided, never a pass. */
     bfx_init(&f, plat("intel", "ppid", PPID_A));
-    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", tu_free_port());
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", port);
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
     assert_true(f.res.undecided);
@@ -1678,23 +1691,26 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     server_stop(&srv);
     free(answer);
     bfx_cleanup(&f);
+    close(refusing);
 }
 
 static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **state)
 {
     struct bfx f;
     char spec[128];
+    int port = 0, refusing = tu_refusing_port(&port);
     (void)state;
     bfx_init(&f, plat("intel", "ppid", PPID_A));
     char *jws = valid_reg("acme", g_key256, 1, true, NULL, NULL);
     add_provider(&f, "acme", g_key256);
     add_reg(&f, jws, "acme.jws");
-    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", tu_free_port());
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", port);
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "us-1");
     free(jws);
     bfx_cleanup(&f);
+    close(refusing);
 }
 
 int main(void)

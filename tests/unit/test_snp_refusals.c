@@ -72,20 +72,10 @@ static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at,
     sim_verify_ex(o, trust, at, CVMA_SNP_PRODUCT_UNKNOWN, NULL, r);
 }
 
-/* The detail of the first reason with this code, or NULL. */
-static const char *detail_of(const struct cvma_verdict *v, enum cvma_reason code)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code) {
-            return v->reasons[i].detail;
-        }
-    }
-    return NULL;
-}
-
 static void expect_detail(const struct cvma_verdict *v, enum cvma_reason code, const char *part)
 {
-    const char *d = detail_of(v, code);
+    const struct cvma_verdict_reason *r = tu_reason(v, code);
+    const char *d = r != NULL ? r->detail : NULL;
     if (d == NULL || strstr(d, part) == NULL) {
         fail_msg("wanted %s with \"%s\", got %s", cvma_reason_name(code), part,
                  d ? d : "(no such reason)");

@@ -134,20 +134,6 @@ static enum cvma_status parse(const uint8_t *p, size_t len, bool allow, struct c
     return cvma_tdx_quote_parse(p, len, &o, q, v);
 }
 
-/* The first reason with this code; fails the test when there is none. */
-static const struct cvma_verdict_reason *find_reason(const struct cvma_verdict *v,
-                                                     enum cvma_reason code)
-{
-    static const struct cvma_verdict_reason none;
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code) {
-            return &v->reasons[i];
-        }
-    }
-    fail_msg("no %s reason recorded", cvma_reason_name(code));
-    return &none;
-}
-
 /* The PCK leaf of a parsed quote (caller frees). */
 static X509 *pck_leaf(const struct cvma_tdx_quote *q)
 {
@@ -157,11 +143,6 @@ static X509 *pck_leaf(const struct cvma_tdx_quote *q)
     X509 *leaf = sk_X509_shift(sk);
     sk_X509_pop_free(sk, X509_free);
     return leaf;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* ---- real quotes ---- */
@@ -251,13 +232,13 @@ static void test_tdx_spr_trailing_text_is_refused_by_default(void **state)
     read_tdx("v4-spr-gotdxguest/quote.bin", &b);
     assert_int_equal(parse(b.p, b.len, false, &q, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRAILING_DATA);
-    assert_non_null(strstr(find_reason(&v, CVMA_R_PARSE_TRAILING_DATA)->detail, "39"));
+    assert_non_null(strstr(tu_reason_must(&v, CVMA_R_PARSE_TRAILING_DATA)->detail, "39"));
     assert_int_equal(q.trailing_len, 39);
     cvma_tdx_quote_cleanup(&q);
     cvma_verdict_cleanup(&v);
     /* Allowed: a warning, and the quote is usable. */
     assert_int_equal(parse(b.p, b.len, true, &q, &v), CVMA_OK);
-    const struct cvma_verdict_reason *r = find_reason(&v, CVMA_R_PARSE_TRAILING_DATA);
+    const struct cvma_verdict_reason *r = tu_reason_must(&v, CVMA_R_PARSE_TRAILING_DATA);
     assert_non_null(r);
     assert_int_equal(r->severity, CVMA_SEV_WARNING);
     assert_false(cvma_verdict_has_error(&v));
@@ -276,7 +257,7 @@ static void test_tdx_trailing_zeros_are_info(void **state)
     read_tdx("v4-gce-ccel-gotdxguest/cos-113-tdx-quote.dat", &b);
     assert_int_equal(b.len, 8000);
     assert_int_equal(parse(b.p, b.len, false, &q, &v), CVMA_OK);
-    const struct cvma_verdict_reason *r = find_reason(&v, CVMA_R_PARSE_TRAILING_ZEROS);
+    const struct cvma_verdict_reason *r = tu_reason_must(&v, CVMA_R_PARSE_TRAILING_ZEROS);
     assert_non_null(r);
     assert_int_equal(r->severity, CVMA_SEV_INFO);
     assert_non_null(strstr(r->detail, "3065"));
@@ -341,7 +322,7 @@ static void test_tdx_v5_body_type_3_fields(void **state)
     assert_memory_equal(q.body.mr_service_td, b.p + 0x36 + 0x258, 48);
     /* The sample's description: this quote binds a service TD (MRSERVICETD non-zero). */
     assert_false(cvma_bytes_are_zero(q.body.mr_service_td, 48));
-    assert_int_equal(get32(b.p + 0x36 + 648), q.sig_data_len);
+    assert_int_equal(tu_le32(b.p + 0x36 + 648), q.sig_data_len);
     json_t *o = cvma_tdx_quote_json(&q, NULL);
     assert_int_equal(json_integer_value(json_object_get(o, "body_type")), 3);
     assert_non_null(json_object_get(o, "tee_tcb_svn2"));
@@ -434,7 +415,7 @@ static void expect_mutation(const struct cvma_buf *b, size_t off, const uint8_t 
                  cvma_reason_name(want));
     }
     if (detail_has != NULL) {
-        const char *d = find_reason(&v, want)->detail;
+        const char *d = tu_reason_must(&v, want)->detail;
         if (strstr(d, detail_has) == NULL) {
             fail_msg("detail '%s' lacks '%s'", d, detail_has);
         }
@@ -549,10 +530,10 @@ static void test_tdx_inner_lengths_past_their_end_are_refused(void **state)
     uint8_t x[4];
     /* tdx_quote_4.dat has no trailing bytes: any length reaching further is past the input. */
     read_tdx("v4-v5-coco-trustee/tdx_quote_4.dat", &b);
-    uint32_t sdl = get32(b.p + V4_SIG_LEN_OFF);
-    uint32_t cds = get32(b.p + V4_SIG_OFF + SIG_CDS);
+    uint32_t sdl = tu_le32(b.p + V4_SIG_LEN_OFF);
+    uint32_t cds = tu_le32(b.p + V4_SIG_OFF + SIG_CDS);
     size_t inner = V4_SIG_OFF + SIG_QE_AUTH_SIZE + 2 + 32;
-    uint32_t pck = get32(b.p + inner + 2);
+    uint32_t pck = tu_le32(b.p + inner + 2);
 
     tu_put32(x, sdl + 1);
     expect_mutation(&b, V4_SIG_LEN_OFF, x, 4, CVMA_R_PARSE_TRUNCATED, "signature_data_len");

@@ -663,19 +663,6 @@ static void sim_run_policy(const struct cvma_sim_tdx_opts *o, const char *policy
     free(qp);
 }
 
-static const struct cvma_verdict_reason *reason_of(const struct cvma_verdict *v,
-                                                   enum cvma_reason code)
-{
-    for (size_t i = 0; i < v->n_reasons; i++) {
-        if (v->reasons[i].code == code) {
-            return &v->reasons[i];
-        }
-    }
-    static const struct cvma_verdict_reason none = {.code = CVMA_R_COUNT_};
-    fail_msg("no %s", cvma_reason_name(code));
-    return &none;
-}
-
 /* Secure default: a debug TD is refused; tdx.allow_debug true makes it a warning. */
 static void test_sim_v5_and_debug(void **state)
 {
@@ -689,7 +676,7 @@ static void test_sim_v5_and_debug(void **state)
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
     assert_int_equal(cvma_result_exit_code(&r.res), 1);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TDX_DEBUG);
-    assert_non_null(strstr(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
+    assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
                            "has debug/profiling bits 7:0 set (0x01)"));
     json_t *claims = cvma_result_claims_json(&r.res);
     assert_true(json_is_true(json_object_get(claims, "debug")));
@@ -697,14 +684,14 @@ static void test_sim_v5_and_debug(void **state)
     sim_done(&r);
     sim_run_policy(&o, "{\"tdx\": {\"allow_debug\": false}}", &r);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
-    assert_int_equal(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_ERROR);
+    assert_int_equal(tu_reason_must(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_ERROR);
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_POLICY_DEBUG));
     sim_done(&r);
     sim_run_policy(&o, "{\"tdx\": {\"allow_debug\": true}}", &r);
     assert_int_equal(r.res.status, CVMA_WARNING);
     assert_int_equal(cvma_result_exit_code(&r.res), 0);
-    assert_int_equal(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_WARNING);
-    assert_non_null(strstr(reason_of(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
+    assert_int_equal(tu_reason_must(&r.res.verdict, CVMA_R_TDX_DEBUG)->severity, CVMA_SEV_WARNING);
+    assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail,
                            "(accepted by policy: tdx.allow_debug is true)"));
     sim_done(&r);
     /* A bound service TD: a warning naming it. */

@@ -1,6 +1,6 @@
 /*
  * The one helper for each common job (common/util.h, common/hex.h): mkdir -p, atomic file
- * write with a mode, strict lower-case hex decoding.
+ * write with a mode, strict lower-case hex decoding; and the tests' own tu_rmtree.
  */
 #include <dirent.h>
 #include <sys/stat.h>
@@ -120,12 +120,79 @@ static void test_hex_decode_lower(void **state)
     assert_false(cvma_hex_decode_lower("00abcdef", 8, out, SIZE_MAX));
 }
 
+/* tu_rmtree under a $TMPDIR with a quote in it, a path past 512 bytes and a symbolic link out. */
+static void test_tu_rmtree_needs_no_shell(void **state)
+{
+    (void)state;
+    const char *old = getenv("TMPDIR");
+    char *saved = old != NULL ? tu_strndup(old, strlen(old)) : NULL;
+    char *base = tu_tmpdir();
+    char *quoted = tu_path(base, "it's \"odd\" $(x)");
+    char *keep = tu_path(base, "keep");
+    char *kept = tu_path(keep, "file");
+    char name[101];
+    struct stat st;
+
+    assert_int_equal(mkdir(quoted, 0700), 0);
+    assert_int_equal(mkdir(keep, 0700), 0);
+    tu_write(kept, (const uint8_t *)"x", 1);
+    assert_int_equal(setenv("TMPDIR", quoted, 1), 0);
+    char *dir = tu_tmpdir();
+    assert_int_equal(strncmp(dir, quoted, strlen(quoted)), 0);
+
+    char *link = tu_path(dir, "out");
+    assert_int_equal(symlink(keep, link), 0);
+    memset(name, 'd', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    char *deep = tu_path(dir, name);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(mkdir(deep, 0700), 0);
+        char *next = tu_path(deep, name);
+        free(deep);
+        deep = next;
+    }
+    assert_true(strlen(deep) > 600);
+    tu_write(deep, (const uint8_t *)"y", 1);
+
+    assert_true(tu_rmtree(dir));
+    assert_int_equal(lstat(dir, &st), -1);
+    assert_int_equal(stat(kept, &st), 0); /* the link was removed, not followed */
+    assert_true(tu_rmtree(dir));          /* gone already: as rm -rf, that is fine */
+    assert_true(tu_rmtree(kept) && stat(kept, &st) != 0);
+
+    if (geteuid() != 0) { /* root removes from a read-only directory */
+        char *f = tu_path(keep, "stuck");
+        tu_write(f, (const uint8_t *)"z", 1);
+        assert_int_equal(chmod(keep, 0500), 0);
+        assert_false(tu_rmtree(keep));
+        assert_int_equal(stat(f, &st), 0);
+        assert_int_equal(chmod(keep, 0700), 0);
+        free(f);
+    }
+
+    if (saved != NULL) {
+        assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+    } else {
+        assert_int_equal(unsetenv("TMPDIR"), 0);
+    }
+    assert_true(tu_rmtree(base));
+    free(deep);
+    free(link);
+    free(dir);
+    free(kept);
+    free(keep);
+    free(quoted);
+    free(base);
+    free(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_hex_decode_lower),
+            cmocka_unit_test(test_tu_rmtree_needs_no_shell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

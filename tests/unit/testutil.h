@@ -3,6 +3,8 @@
 #define CVMA_TESTS_TESTUTIL_H
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,16 +125,34 @@ static inline char *tu_tmpdir(void)
     return d;
 }
 
-/* Removes dir and everything below it; false (with a warning) when that failed. */
+/* Whether every remove() of the current tu_rmtree went (nftw's callback has no argument). */
+static bool tu_rmtree_ok;
+
+static inline int tu_rmtree_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    if (remove(path) != 0 && errno != ENOENT) {
+        fprintf(stderr, "warning: could not remove %s: %s\n", path, strerror(errno));
+        tu_rmtree_ok = false;
+    }
+    return 0; /* go on with the rest, as rm -rf does */
+}
+
+/* Removes dir and everything below it, as rm -rf (without a shell; symbolic links are removed,
+ * not followed): true also when dir did not exist, false (with a warning) when anything is left. */
 static inline bool tu_rmtree(const char *dir)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-        return false;
+    tu_rmtree_ok = true;
+    if (nftw(dir, tu_rmtree_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT &&
+        errno != ENOTDIR) {
+        tu_rmtree_ok = false;
     }
-    return true;
+    if (!tu_rmtree_ok) {
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+    }
+    return tu_rmtree_ok;
 }
 
 /* A NUL-terminated copy of the len bytes at p. */
@@ -227,6 +247,19 @@ static inline const struct cvma_verdict_reason *tu_reason(const struct cvma_verd
         }
     }
     return NULL;
+}
+
+/* The first reason of v with code; fails the test when there is none. */
+static inline const struct cvma_verdict_reason *tu_reason_must(const struct cvma_verdict *v,
+                                                               enum cvma_reason code)
+{
+    static const struct cvma_verdict_reason none = {.code = CVMA_R_COUNT_};
+    const struct cvma_verdict_reason *r = tu_reason(v, code);
+    if (r == NULL) {
+        fail_msg("no %s reason recorded", cvma_reason_name(code));
+        return &none;
+    }
+    return r;
 }
 
 /* The severity of the first reason of v with code, or -1. */
