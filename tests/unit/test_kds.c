@@ -67,12 +67,9 @@ struct fx {
 /* The vectors' file snp/rel. */
 static struct cvma_buf read_vector(const char *rel)
 {
-    struct cvma_buf b = {0};
-    char *snp = tu_path(g_vectors, "snp"), *full = tu_path(snp, rel);
-    tu_read(full, &b);
-    free(full);
-    free(snp);
-    return b;
+    char path[256];
+    snprintf(path, sizeof path, "snp/%s", rel);
+    return tu_vec_read(path);
 }
 
 static void milan_chip(uint8_t chip[64])

@@ -107,6 +107,16 @@ static inline char *tu_vec(const char *rel)
     return tu_path(tu_vectors(), rel);
 }
 
+/* The bytes of the vectors' file rel (the test fails when it cannot be read). */
+static inline struct cvma_buf tu_vec_read(const char *rel)
+{
+    struct cvma_buf b = {0};
+    char *p = tu_vec(rel);
+    tu_read(p, &b);
+    free(p);
+    return b;
+}
+
 static inline bool tu_exists(const char *dir, const char *name)
 {
     struct stat st;

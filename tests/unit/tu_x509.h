@@ -20,39 +20,30 @@
 /* The (first) certificate of the vectors' PEM or DER file rel. */
 static inline X509 *tu_vec_cert(const char *rel)
 {
-    struct cvma_buf b;
-    char *p = tu_vec(rel);
-    tu_read(p, &b);
+    struct cvma_buf b = tu_vec_read(rel);
     X509 *x = cvma_x509_load(b.p, b.len);
     assert_non_null(x);
     cvma_buf_free(&b);
-    free(p);
     return x;
 }
 
 /* Every certificate of the vectors' PEM file rel. */
 static inline STACK_OF(X509) * tu_vec_chain(const char *rel)
 {
-    struct cvma_buf b;
-    char *p = tu_vec(rel);
-    tu_read(p, &b);
+    struct cvma_buf b = tu_vec_read(rel);
     STACK_OF(X509) *sk = cvma_x509_load_pem_stack(b.p, b.len);
     assert_non_null(sk);
     cvma_buf_free(&b);
-    free(p);
     return sk;
 }
 
 /* The vectors' CRL rel (DER, PEM or hex, as Intel serves them). */
 static inline X509_CRL *tu_vec_crl(const char *rel)
 {
-    struct cvma_buf b;
-    char *p = tu_vec(rel);
-    tu_read(p, &b);
+    struct cvma_buf b = tu_vec_read(rel);
     X509_CRL *c = cvma_tdx_crl_load_any(b.p, b.len);
     assert_non_null(c);
     cvma_buf_free(&b);
-    free(p);
     return c;
 }
 
