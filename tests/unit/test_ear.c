@@ -64,6 +64,20 @@ static char *sign(const json_t *claims, const char *typ)
     return tok;
 }
 
+/* A token signed as a service signs it: a signer for key (kid key_id, NULL: computed), the
+ * result's text rt (NULL: written by the signing). */
+static enum cvma_status sign_kid(const struct cvma_result *res,
+                                 const struct cvma_ear_result_text *rt, EVP_PKEY *key,
+                                 const char *key_id, const char *policy_id, const char *nonce,
+                                 int64_t ttl, const json_t *jwk, char **token)
+{
+    struct cvma_jws_signer *signer = cvma_ear_signer(key, key_id);
+    assert_non_null(signer);
+    enum cvma_status st = cvma_ear_sign_with(res, rt, signer, policy_id, nonce, ttl, jwk, token);
+    cvma_jws_signer_free(signer);
+    return st;
+}
+
 /* Verifies tok with key_a and decides at now; returns the status, err/d filled. */
 static enum cvma_status check(const char *tok, time_t now, int64_t max_age,
                               struct cvma_ear_decision *d, char *err, size_t err_len)
@@ -145,10 +159,68 @@ static char *header_kid(const char *tok)
 }
 
 /*
- * The result's text is jansson's text of the same document (written back byte for byte), a
- * reason whose detail is not UTF-8 (a detail quoting what it refuses, or cut inside a
- * character) is kept with U+FFFD where jansson dropped the whole reason, and the tree
- * (cvma_result_to_json) is the text's.
+ * The trustworthiness vector from the reasons, as docs/results.md states it: each reason class
+ * and the exact vector it gives (instance-identity, configuration, executables, hardware,
+ * runtime-opaque).
+ */
+static void test_trustworthiness_vector_of_each_reason_class(void **state)
+{
+    (void)state;
+    static const struct {
+        bool verified;
+        enum cvma_reason code; /* CVMA_R_COUNT_: none */
+        enum cvma_severity sev;
+        int want[5];
+    } cases[] = {
+            {true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            {false, CVMA_R_SNP_REPORT_SIGNATURE_INVALID, CVMA_SEV_ERROR, {99, 0, 0, 99, 0}},
+            {false, CVMA_R_CERT_UNTRUSTED_ROOT, CVMA_SEV_ERROR, {99, 0, 0, 99, 0}},
+            {true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_ERROR, {97, 2, 0, 2, 2}},
+            {true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING, {32, 2, 0, 2, 2}},
+            {true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
+            {true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
+            {true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            {true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
+            {true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
+            {true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR, {2, 96, 0, 2, 2}},
+            {true, CVMA_R_COLLATERAL_UNAVAILABLE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
+            {true, CVMA_R_CRL_NOT_CHECKED, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+    };
+    static const char *const names[5] = {"instance-identity", "configuration", "executables",
+                                         "hardware", "runtime-opaque"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_result res;
+        cvma_result_init(&res, "sev-snp", time(NULL));
+        res.claims.verified = cases[i].verified;
+        if (cases[i].code != CVMA_R_COUNT_) {
+            assert_int_equal(
+                    cvma_verdict_add(&res.verdict, cases[i].code, cases[i].sev, "case %zu", i),
+                    cases[i].sev == CVMA_SEV_ERROR ? CVMA_REJECTED : CVMA_OK);
+        }
+        res.status = cvma_verdict_has_error(&res.verdict) ? CVMA_CONTRAINDICATED : CVMA_AFFIRMING;
+        json_t *c = cvma_ear_claims(&res, NULL, time(NULL), NULL);
+        assert_non_null(c);
+        json_t *vec = json_object_get(json_object_get(json_object_get(c, "submods"), "sev-snp"),
+                                      "ear.trustworthiness-vector");
+        assert_non_null(vec);
+        assert_int_equal(json_object_size(vec), 5);
+        for (size_t k = 0; k < 5; k++) {
+            json_t *m = json_object_get(vec, names[k]);
+            if (m == NULL || json_integer_value(m) != cases[i].want[k]) {
+                fail_msg("case %zu: %s is %lld, want %d", i, names[k],
+                         m != NULL ? (long long)json_integer_value(m) : -1LL, cases[i].want[k]);
+            }
+        }
+        json_decref(c);
+        cvma_result_cleanup(&res);
+    }
+}
+
+/*
+ * A reason whose detail is not UTF-8 (a detail quoting what it refuses, or cut inside a
+ * character) is kept with U+FFFD where jansson dropped the whole reason, and the text is JSON
+ * jansson reads and writes back unchanged (its compact form; cvma_result_to_json is that
+ * parse). The text against the previous jansson-built output: test_claims_text.
  */
 static void test_result_text(void **state)
 {
@@ -279,21 +351,21 @@ static void test_claims_text_is_the_jansson_object(void **state)
     make_result(&res, CVMA_CONTRAINDICATED, true);
     json_t *jwk =
             json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", "eA", "y", "eQ");
-    assert_int_equal(
-            cvma_ear_sign_kid(&res, NULL, key_a, NULL, "acme \"v2\"", "bm9uY2U", 120, jwk, &tok),
-            CVMA_OK);
+    assert_int_equal(sign_kid(&res, NULL, key_a, NULL, "acme \"v2\"", "bm9uY2U", 120, jwk, &tok),
+                     CVMA_OK);
     char *got = payload_of(tok);
     json_t *claims = NULL;
     assert_int_equal(cvma_ear_verify(tok, strlen(tok), key_a, &claims, err, sizeof err), CVMA_OK);
     json_int_t iat = json_integer_value(json_object_get(claims, "iat"));
-    json_t *vec = json_object_get(json_object_get(json_object_get(claims, "submods"), "sev-snp"),
-                                  "ear.trustworthiness-vector");
-    assert_non_null(vec);
+    /* not verified, COLLATERAL_UNAVAILABLE an error: hardware contraindicated (docs/results.md) */
+    json_t *vec = json_pack("{s:i, s:i, s:i, s:i, s:i}", "instance-identity", 0, "configuration", 0,
+                            "executables", 0, "hardware", 96, "runtime-opaque", 0);
 
     json_t *result = cvma_result_to_json(&res);
     json_t *sub =
             json_pack("{s:s, s:O, s:s}", "ear.status", "contraindicated",
                       "ear.trustworthiness-vector", vec, "ear.appraisal-policy-id", "acme \"v2\"");
+    json_decref(vec);
     static const char *const names[][2] = {
             {"cvmattest.claims", "claims"},           {"cvmattest.platform", "platform"},
             {"cvmattest.reasons", "reasons"},         {"cvmattest.trust-anchor", "trust_anchor"},
@@ -337,8 +409,7 @@ static void test_signing_with_a_precomputed_kid(void **state)
     assert_int_equal(strlen(kid_a), 64);
     assert_string_not_equal(kid_a, kid_b);
     assert_int_equal(cvma_ear_sign(&res, key_a, NULL, NULL, &t1), CVMA_OK);
-    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 60, NULL, &t2),
-                     CVMA_OK);
+    assert_int_equal(sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 60, NULL, &t2), CVMA_OK);
     char *k1 = header_kid(t1), *k2 = header_kid(t2);
     assert_string_equal(k1, kid_a);
     assert_string_equal(k2, kid_a);
@@ -355,10 +426,9 @@ static void test_signing_with_a_precomputed_kid(void **state)
     struct cvma_strbuf text = {0};
     struct cvma_ear_result_text rt;
     assert_true(cvma_ear_result_text(&res, &text, &rt));
-    assert_int_equal(cvma_ear_sign_kid(&res, &rt, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    assert_int_equal(sign_kid(&res, &rt, key_a, kid_a, NULL, NULL, 0, NULL, &t1), CVMA_OK);
     free(text.p);
-    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 0, NULL, &t2),
-                     CVMA_OK);
+    assert_int_equal(sign_kid(&res, NULL, key_a, kid_a, NULL, NULL, 0, NULL, &t2), CVMA_OK);
     assert_int_equal(cvma_ear_verify(t1, strlen(t1), key_a, &c1, err, sizeof err), CVMA_OK);
     assert_int_equal(cvma_ear_verify(t2, strlen(t2), key_a, &c2, err, sizeof err), CVMA_OK);
     assert_true(json_equal(json_object_get(c1, "submods"), json_object_get(c2, "submods")));
@@ -367,7 +437,7 @@ static void test_signing_with_a_precomputed_kid(void **state)
     free(t1);
     free(t2);
     /* NULL: computed from the key. */
-    assert_int_equal(cvma_ear_sign_kid(&res, NULL, key_b, NULL, NULL, NULL, 0, NULL, &t1), CVMA_OK);
+    assert_int_equal(sign_kid(&res, NULL, key_b, NULL, NULL, NULL, 0, NULL, &t1), CVMA_OK);
     k1 = header_kid(t1);
     assert_string_equal(k1, kid_b);
     free(k1);
@@ -638,6 +708,7 @@ int main(void)
             cmocka_unit_test(test_result_json_says_undecided_only_for_exit_3),
             cmocka_unit_test(test_claims_text_is_the_jansson_object),
             cmocka_unit_test(test_result_text),
+            cmocka_unit_test(test_trustworthiness_vector_of_each_reason_class),
             cmocka_unit_test(test_signer_threads),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
