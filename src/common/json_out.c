@@ -301,6 +301,19 @@ bool cvma_jm_bit(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v
     return cvma_jm_bool(b, first, key, bit < 64 && ((v >> bit) & 1) != 0);
 }
 
+bool cvma_jm_bits(struct cvma_strbuf *b, bool *first, const char *key, uint64_t mask)
+{
+    bool ok = cvma_json_key(b, first, key) && cvma_strbuf_add(b, "[", 1);
+    bool fb = true;
+    for (unsigned i = 0; ok && i < 64; i++) {
+        if ((mask >> i) & 1) {
+            ok = (fb || cvma_strbuf_add(b, ",", 1)) && cvma_json_write_int(b, i);
+            fb = false;
+        }
+    }
+    return ok && cvma_strbuf_add(b, "]", 1);
+}
+
 bool cvma_jm_str(struct cvma_strbuf *b, bool *first, const char *key, const char *v)
 {
     return cvma_json_key(b, first, key) && cvma_json_write_str_lossy(b, v, strlen(v));

@@ -74,6 +74,8 @@ bool cvma_jm_hex(struct cvma_strbuf *b, bool *first, const char *key, const uint
 bool cvma_jm_bool(struct cvma_strbuf *b, bool *first, const char *key, bool v);
 /* bit number `bit` of v, as a boolean */
 bool cvma_jm_bit(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, unsigned bit);
+/* "key":[i, ...]: the numbers of the bits set in mask, lowest first. */
+bool cvma_jm_bits(struct cvma_strbuf *b, bool *first, const char *key, uint64_t mask);
 bool cvma_jm_str(struct cvma_strbuf *b, bool *first, const char *key, const char *v);
 bool cvma_jm_null(struct cvma_strbuf *b, bool *first, const char *key);
 bool cvma_jm_hex_be(struct cvma_strbuf *b, bool *first, const char *key, uint64_t v, size_t n);

@@ -204,7 +204,9 @@ static bool raw_to_der(const uint8_t *raw, size_t n, unsigned char **der, int *d
  * up to n + 1 bytes (a leading zero), with two-byte length forms for P-384. */
 #define SIG_DER_MAX (3 + 2 * (2 + P384_LEN + 1))
 
-#define SIGNER_IDLE 16 /* idle signing contexts kept: more than a service has workers */
+/* Idle signing contexts kept: as many as serve can have workers (--threads at most 256); the
+ * list only ever holds as many as were in use at once. */
+#define SIGNER_IDLE 256
 
 struct cvma_jws_signer {
     EVP_PKEY *key; /* referenced */

@@ -180,11 +180,7 @@ json_t *cvma_ear_claims(const struct cvma_result *res, const char *policy_id, ti
                         const char *nonce_hex)
 {
     struct cvma_strbuf b = {0};
-    json_t *o = claims_text(res, NULL, policy_id, iat, nonce_hex, 0, NULL, &b)
-                        ? json_loadb(b.p, b.len, 0, NULL)
-                        : NULL;
-    free(b.p);
-    return o;
+    return cvma_json_tree_of(&b, claims_text(res, NULL, policy_id, iat, nonce_hex, 0, NULL, &b));
 }
 
 enum cvma_status cvma_ear_sign(const struct cvma_result *res, EVP_PKEY *key, const char *policy_id,
@@ -214,7 +210,14 @@ enum cvma_status cvma_ear_sign_cnf(const struct cvma_result *res, EVP_PKEY *key,
                                    const char *policy_id, const char *nonce, int64_t ttl,
                                    const json_t *jwk, char **token)
 {
-    return cvma_ear_sign_kid(res, NULL, key, NULL, policy_id, nonce, ttl, jwk, token);
+    struct cvma_jws_signer *signer = cvma_ear_signer(key, NULL);
+    *token = NULL;
+    if (signer == NULL) {
+        return CVMA_E_INTERNAL;
+    }
+    enum cvma_status st = cvma_ear_sign_with(res, NULL, signer, policy_id, nonce, ttl, jwk, token);
+    cvma_jws_signer_free(signer);
+    return st;
 }
 
 enum cvma_status cvma_ear_sign_with(const struct cvma_result *res,
@@ -247,21 +250,6 @@ struct cvma_jws_signer *cvma_ear_signer(EVP_PKEY *key, const char *key_id)
         key_id = kid;
     }
     return cvma_jws_signer_new(key, "JWT", key_id, &e);
-}
-
-enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
-                                   const struct cvma_ear_result_text *rt, EVP_PKEY *key,
-                                   const char *key_id, const char *policy_id, const char *nonce,
-                                   int64_t ttl, const json_t *jwk, char **token)
-{
-    struct cvma_jws_signer *signer = cvma_ear_signer(key, key_id);
-    *token = NULL;
-    if (signer == NULL) {
-        return CVMA_E_INTERNAL;
-    }
-    enum cvma_status st = cvma_ear_sign_with(res, rt, signer, policy_id, nonce, ttl, jwk, token);
-    cvma_jws_signer_free(signer);
-    return st;
 }
 
 enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, json_t **claims,

@@ -64,24 +64,16 @@ struct cvma_ear_result_text {
 bool cvma_ear_result_text(const struct cvma_result *res, struct cvma_strbuf *b,
                           struct cvma_ear_result_text *rt);
 
-/*
- * cvma_ear_sign_cnf with what a service has already: rt, the result's text from
- * cvma_ear_result_text (NULL: written here), and the key's kid computed beforehand by
- * cvma_ear_key_id (key_id NULL: computed here). A service signs every token with one key and
- * writes the result JSON anyway: neither is made twice.
- */
-CVMA_MUST_USE enum cvma_status cvma_ear_sign_kid(const struct cvma_result *res,
-                                                 const struct cvma_ear_result_text *rt,
-                                                 EVP_PKEY *key, const char *key_id,
-                                                 const char *policy_id, const char *nonce,
-                                                 int64_t ttl, const json_t *jwk, char **token);
-
 /* The signer of EAR tokens with key (typ "JWT", kid key_id, NULL: computed by
  * cvma_ear_key_id): made once by a service and used for every token. NULL: the key is not
  * P-256/P-384 or memory ran out. */
 struct cvma_jws_signer *cvma_ear_signer(EVP_PKEY *key, const char *key_id);
 
-/* cvma_ear_sign_kid with a signer made by cvma_ear_signer. */
+/*
+ * cvma_ear_sign_cnf with what a service has already: a signer made once by cvma_ear_signer,
+ * and rt, the result's text from cvma_ear_result_text (NULL: written here). A service signs
+ * every token with one key and writes the result JSON anyway: neither is made twice.
+ */
 CVMA_MUST_USE enum cvma_status cvma_ear_sign_with(const struct cvma_result *res,
                                                   const struct cvma_ear_result_text *rt,
                                                   struct cvma_jws_signer *signer,

@@ -37,15 +37,8 @@ static bool td_attributes_m(struct cvma_strbuf *b, bool *first, uint64_t a)
               cvma_jm_bit(b, &f, "kl", a, 31) && cvma_jm_bit(b, &f, "tpa", a, 62) &&
               cvma_jm_bit(b, &f, "perfmon", a, 63) &&
               cvma_jm_int(b, &f, "tud_bits", (json_int_t)(a & CVMA_TDX_TD_ATTR_TUD_MASK)) &&
-              cvma_json_key(b, &f, "unknown_bits") && cvma_strbuf_add(b, "[", 1);
-    bool fb = true;
-    for (unsigned i = 0; ok && i < 64; i++) {
-        if (((a & ~(uint64_t)TD_ATTR_NAMED) >> i) & 1) {
-            ok = (fb || cvma_strbuf_add(b, ",", 1)) && cvma_json_write_int(b, i);
-            fb = false;
-        }
-    }
-    return ok && cvma_strbuf_add(b, "]}", 2);
+              cvma_jm_bits(b, &f, "unknown_bits", a & ~(uint64_t)TD_ATTR_NAMED);
+    return ok && cvma_strbuf_add(b, "}", 1);
 }
 
 static bool qe_report_m(struct cvma_strbuf *b, bool *first, const struct cvma_sgx_report *r)
