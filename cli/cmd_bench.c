@@ -72,7 +72,7 @@ static bool verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
     bool ok = cvma_result_status(res) != CVMA_CONTRAINDICATED;
     if (!ok && report) {
         fprintf(stderr, "cvmattest bench: the evidence does not verify; not benchmarking:\n");
-        cvma_print_result(res, false, stderr);
+        (void)cvma_print_result(res, false, stderr);
     }
     if (ok && signer != NULL && !sign_once(signer, res)) {
         fprintf(stderr, "cvmattest bench: the result could not be signed\n");

@@ -154,8 +154,7 @@ static int check_quote(int argc, char **argv)
     cvma_result_init(&res, "tpm", time(NULL));
     cvma_tpm_quote_verify(&in, &res);
     cvma_result_finish(&res);
-    cvma_print_result(&res, json, stdout);
-    rc = cvma_result_exit_code(&res);
+    rc = cvma_print_result(&res, json, stdout) ? cvma_result_exit_code(&res) : 2;
     cvma_result_cleanup(&res);
 out:
     cvma_buf_free(&mb);

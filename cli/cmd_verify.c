@@ -77,7 +77,10 @@ int cvma_cmd_verify(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    cvma_print_result(res, cv.json, stdout);
+    if (!cvma_print_result(res, cv.json, stdout)) {
+        rc = 2; /* no verdict printed: not one to exit by */
+        goto out;
+    }
     rc = cvma_result_exit_code(res);
     if (cv.result_out != NULL) {
         int src = sign_result(v, res, cv.result_out);

@@ -68,18 +68,18 @@ static void print_tdx(const struct cvma_tdx_claims *c, FILE *f)
     }
 }
 
-void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
+bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
 {
     if (json) {
         json_t *o = cvma_result_to_json(res);
         if (o == NULL) {
             fprintf(stderr, "cvmattest: out of memory writing the result\n");
-            return;
+            return false;
         }
         json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', f);
         json_decref(o);
-        return;
+        return true;
     }
     char when[32];
     cvma_time_format(res->verified_at, when, sizeof when);
@@ -116,4 +116,5 @@ void cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         fprintf(f, "  %-7s %s: %s\n", cvma_severity_name(r->severity), cvma_reason_name(r->code),
                 r->detail);
     }
+    return true;
 }

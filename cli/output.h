@@ -8,7 +8,8 @@
 
 #include "result/result.h"
 
-void cvma_print_result(const struct cvma_result *res, bool json, FILE *f);
+/* Prints res as JSON or as text; false (said on stderr) when the JSON could not be made. */
+bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f);
 /* Prints a JSON object as indented "key: value" lines. */
 void cvma_print_fields(const json_t *o, int indent, FILE *f);
 
