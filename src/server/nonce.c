@@ -107,8 +107,7 @@ struct cvma_spent {
     struct spent_entry **b; /* BUCKETS chains */
     size_t n;               /* entries */
     time_t swept;           /* the last full sweep */
-    /* redis */
-    bool redis;
+    /* redis (when pool is not NULL) */
     struct cvma_redis_pool *pool; /* connections of their own for the spends */
 };
 
@@ -126,7 +125,6 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_l
         return NULL;
     }
     if (redis_url != NULL) {
-        s->redis = true;
         if ((s->pool = cvma_redis_pool_new(redis_url, err, err_len)) == NULL) {
             cvma_spent_free(s);
             return NULL;
@@ -226,7 +224,7 @@ void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_
 {
     op->s = s;
     op->c = NULL;
-    if (!s->redis) {
+    if (s->pool == NULL) {
         op->decided = mark_memory(s, nonce, now, expires);
         return;
     }
@@ -274,11 +272,7 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op)
     if (r != NULL) {
         freeReplyObject(r);
     }
-    if (out == CVMA_SPEND_UNAVAILABLE) {
-        redisFree(c); /* an error or an answer out of step: never reused */
-    } else {
-        cvma_redis_give(op->s->pool, c);
-    }
+    cvma_redis_give(op->s->pool, c, out != CVMA_SPEND_UNAVAILABLE); /* else never reused */
     return out;
 }
 
@@ -291,7 +285,7 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
 
 bool cvma_spent_healthy(struct cvma_spent *s)
 {
-    if (!s->redis) {
+    if (s->pool == NULL) {
         return true;
     }
     bool ok = false;
@@ -302,11 +296,7 @@ bool cvma_spent_healthy(struct cvma_spent *s)
         if (r != NULL) {
             freeReplyObject(r);
         }
-        if (!ok) {
-            redisFree(c);
-            c = NULL;
-        }
-        cvma_redis_give(s->pool, c);
+        cvma_redis_give(s->pool, c, ok);
     }
     return ok;
 }

@@ -152,13 +152,13 @@ struct redisContext *cvma_redis_take(struct cvma_redis_pool *p)
     }
 }
 
-void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c)
+void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c, bool in_step)
 {
     if (c == NULL) {
         return;
     }
     pthread_mutex_lock(&p->lock);
-    if (c->err == 0 && p->n_idle < CVMA_REDIS_POOL_IDLE) {
+    if (in_step && c->err == 0 && p->n_idle < CVMA_REDIS_POOL_IDLE) {
         p->idle[p->n_idle++] = c;
         c = NULL;
     }

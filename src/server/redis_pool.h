@@ -36,10 +36,10 @@ void cvma_redis_pool_free(struct cvma_redis_pool *p);
  */
 struct redisContext *cvma_redis_take(struct cvma_redis_pool *p);
 
-/* Back to the pool after an operation whose reply was read and was the one expected; a
- * connection with an error (or over the pool's size) is freed. After an error or a reply out
- * of step the caller frees the connection itself (redisFree): it is never reused. NULL: no-op. */
-void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c);
+/* The end of an operation on c: back to the pool when in_step (its reply was read and was the
+ * one expected); freed, never reused, when not in step, when c has an error or when the pool
+ * is full. NULL: no-op. */
+void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c, bool in_step);
 
 /* "HOST:PORT", for messages. */
 const char *cvma_redis_pool_name(const struct cvma_redis_pool *p);

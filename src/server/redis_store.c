@@ -67,11 +67,7 @@ static void done(struct cvma_redis_store *rs, redisContext *c, redisReply *r, bo
     if (r != NULL) {
         freeReplyObject(r);
     }
-    if (in_step) {
-        cvma_redis_give(rs->pool, c);
-    } else if (c != NULL) {
-        redisFree(c);
-    }
+    cvma_redis_give(rs->pool, c, in_step);
 }
 
 static enum cvma_store_answer registry_seen(void *arg, const char *provider, uint64_t version,

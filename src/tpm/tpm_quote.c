@@ -709,8 +709,6 @@ static json_t *ak_json(const struct ak *ak, const uint8_t spki_sha256[32])
 static void eventlog_check(const struct cvma_span *log, const TPML_PCR_SELECTION *sel,
                            const struct cvma_tpm_pcrs *pcrs, struct cvma_result *res)
 {
-    static const uint16_t algs[CVMA_TPM_BANKS] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256,
-                                                  CVMA_TPM_ALG_SHA384, CVMA_TPM_ALG_SHA512};
     struct cvma_eventlog_quoted *q = calloc(CVMA_TPM_BANKS, sizeof *q);
     size_t n = 0;
     if (q == NULL) {
@@ -718,7 +716,7 @@ static void eventlog_check(const struct cvma_span *log, const TPML_PCR_SELECTION
         return;
     }
     for (int b = 0; b < CVMA_TPM_BANKS; b++) {
-        q[n].alg = algs[b];
+        q[n].alg = bank_algs[b];
         q[n].mask = 0;
         for (unsigned idx = 0; idx < CVMA_EVENTLOG_NPCR; idx++) {
             if (pcrs->set[b][idx] && selected(sel, b, idx)) {

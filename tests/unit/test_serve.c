@@ -312,18 +312,18 @@ static void test_redis_pool(void **state)
     assert_non_null(raw);
     assert_int_equal(int_cmd(raw, "EXISTS pooltest"), 0); /* not database 0 */
     redisFree(raw);
-    cvma_redis_give(p, a);
-    cvma_redis_give(p, b);
+    cvma_redis_give(p, a, true);
+    cvma_redis_give(p, b, true);
     redisContext *c = cvma_redis_take(p);
     assert_non_null(c);
     long long ic = int_cmd(c, "CLIENT ID");
     assert_true(ic == ia || ic == ib);
     c->err = REDIS_ERR_IO; /* as after a time-out: freed, not kept */
-    cvma_redis_give(p, c);
+    cvma_redis_give(p, c, true);
     redisContext *d = cvma_redis_take(p);
     assert_non_null(d);
     assert_int_equal(int_cmd(d, "CLIENT ID"), ic == ia ? ib : ia);
-    cvma_redis_give(p, d);
+    cvma_redis_give(p, d, true);
     cvma_redis_pool_free(p);
 }
 
