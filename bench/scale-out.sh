@@ -48,6 +48,9 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+case $ROUNDS in '' | *[!0-9]* | 0) echo "scale-out.sh: --rounds wants a number >= 1" >&2; exit 2 ;; esac
+case $RUN in '' | *[!0-9]* | 0) echo "scale-out.sh: --seconds wants a number >= 1" >&2; exit 2 ;; esac
+case $THREADS in '' | *[!0-9]* | 0) echo "scale-out.sh: --threads wants a number >= 1" >&2; exit 2 ;; esac
 PATH=$PATH:/usr/sbin:/sbin
 for p in nginx wrk redis-server python3 openssl curl; do
     command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
@@ -398,6 +401,7 @@ else:
 target(f2 < 0.01 * q2, "two instances behind nginx lose < 1%% of requests when one stops (%d of %d)" % (f2, q2))
 target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0 and int(r3["refused_409"]) == int(r3["replays"]), "no replayed nonce accepted")
 PY
+[ $? = 0 ] || die "the report failed"
 [ "$BRC" = 0 ] || die "instance B exited $BRC after SIGTERM (want 0)"
 [ "$LIMITED" -ge 10 ] || die "nginx limit_req: only $LIMITED of 20 got 429"
 [ $REPLAY_RC = 0 ] || die "replay check failed: not every nonce accepted once and every replay refused 409 (see the REPLAY line)"

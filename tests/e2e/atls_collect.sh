@@ -21,13 +21,13 @@ CVM=$CVMATTEST_BIN
 # run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically).
 cat >"$T/responder.py" <<'PY'
 import os, sys, time
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-tree, simdir, scratch = sys.argv[1:4]
+tree, simdir, scratch, lib = sys.argv[1:5]
+sys.path.insert(0, lib)
+from snp_resign import load_key, resign  # noqa: E402  (tests/e2e/lib/snp_resign.py)
+
 report = open(os.path.join(simdir, "report.bin"), "rb").read()
-key = serialization.load_pem_private_key(open(os.path.join(simdir, "vcek-key.pem"), "rb").read(), None)
+key = load_key(os.path.join(simdir, "vcek-key.pem"))
 answered = {}
 deadline = time.time() + 300
 while time.time() < deadline:
@@ -42,12 +42,8 @@ while time.time() < deadline:
             continue
         if len(rd) != 64 or answered.get(name) == rd:
             continue
-        rep = bytearray(report)
-        rep[0x50:0x90] = rd
-        r, s = decode_dss_signature(key.sign(bytes(rep[:0x2A0]), ec.ECDSA(hashes.SHA384())))
-        rep[0x2A0:0x2A0 + 144] = r.to_bytes(72, "little") + s.to_bytes(72, "little")
         tmp = os.path.join(scratch, "outblob.tmp")
-        open(tmp, "wb").write(bytes(rep))
+        open(tmp, "wb").write(resign(report, key, rd))
         try:
             os.replace(tmp, os.path.join(entry, "outblob"))
             answered[name] = rd
@@ -64,7 +60,7 @@ $CVM sim snp --out "$T/peer" --chip-id "$chip2" --measurement "$M" --keep-keys >
 cp -r "$T/tsm" "$T/static-tsm"
 rm "$T/tsm/report/.template/outblob"
 mkdir -p "$T/scratch" "$T/none"
-python3 "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" &
+python3 -B "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" "$(cd "$(dirname "$0")/lib" && pwd)" &
 pids="$pids $!"
 
 $CVM registry keygen --out "$T/cloud" >/dev/null

@@ -72,7 +72,7 @@ RK_JWK=$(jq -cS . rk.jwk)
 # again over the REPORT_DATA they need (the runtime claims' SHA-256; SHA-512(nonce zero-padded
 # || manifest)).
 cat >mk.py <<'PY'
-import base64, hashlib, json, os, struct, subprocess, sys
+import base64, hashlib, json, os, struct, sys
 mode, nonce, user_data, out = sys.argv[1:5]
 b64 = lambda b: base64.b64encode(b).decode()
 rd = lambda p: open(p, "rb").read()

@@ -30,7 +30,7 @@ static char *golden(const char *name)
         const uint8_t *end = memchr(b.p + i, '\n', b.len - i);
         size_t len = end != NULL ? (size_t)(end - (b.p + i)) : b.len - i;
         if (len > nl && memcmp(b.p + i, name, nl) == 0 && b.p[i + nl] == ' ') {
-            found = strndup((const char *)b.p + i + nl + 1, len - nl - 1);
+            found = tu_strndup((const char *)b.p + i + nl + 1, len - nl - 1);
         }
         i += len + 1;
     }
@@ -39,16 +39,14 @@ static char *golden(const char *name)
     return found;
 }
 
-/* j (consumed) written by jansson's json_dumps is the golden line; so is text when given. */
+/* The golden line name: what jansson's json_dumps writes of j (consumed; the kinds' claims
+ * trees, parsed from their writers' text), or text itself when j is NULL. */
 static void expect(const char *name, json_t *j, const char *text)
 {
     char *want = golden(name);
-    assert_non_null(j);
-    char *got = json_dumps(j, JSON_COMPACT);
-    assert_string_equal(got, want);
-    if (text != NULL) {
-        assert_string_equal(text, want);
-    }
+    char *got = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    assert_non_null(j != NULL ? got : text);
+    assert_string_equal(j != NULL ? got : text, want);
     free(got);
     free(want);
     json_decref(j);
@@ -80,7 +78,8 @@ static void test_tdx_quote(void **state)
     free(q);
 }
 
-/* The result's text as the service writes it (cvma_result_write), and its tree. */
+/* The result's text as the service writes it (cvma_result_write), and the library's compact
+ * JSON (the same text). */
 static void test_results(void **state)
 {
     (void)state;
@@ -89,7 +88,7 @@ static void test_results(void **state)
         struct cvma_strbuf b = {0};
         fx_result(&res, t == 1);
         assert_true(cvma_result_write(&b, &res, NULL, NULL, 0));
-        expect(t == 1 ? "result_tdx" : "result_snp", cvma_result_to_json(&res), b.p);
+        expect(t == 1 ? "result_tdx" : "result_snp", NULL, b.p);
         char *api = cvma_result_json(&res, false); /* the library's compact JSON: the same */
         assert_non_null(api);
         assert_string_equal(api, b.p);

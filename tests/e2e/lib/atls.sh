@@ -41,15 +41,18 @@ listening_port() {
 
 # client_when_free OUT ARGS...: the script's client function, tried again every 0.2 s (for up
 # to 15 s) while the server refuses it as busy (every --max-connections slot still held: a slot
-# is freed a moment after its peer leaves); output in OUT, the last exit code returned.
+# is freed a moment after its peer leaves); output in OUT, the last exit code returned;
+# BUSY_RETRIES: how many of its tries the server refused as busy.
 client_when_free() {
     out=$1
     shift
     r=1
+    BUSY_RETRIES=0
     for _ in $(seq 75); do
         client "$@" >"$out" 2>&1
         r=$?
         grep -q "(busy?)" "$out" || return $r
+        BUSY_RETRIES=$((BUSY_RETRIES + 1))
         sleep 0.2
     done
     return $r
