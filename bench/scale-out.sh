@@ -15,7 +15,8 @@
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
 # 4. nginx's per-client rate limit (limit_req) answers 429 beyond the burst.
 # Beside them the in-process `cvmattest bench` rate for the same evidence.
-# --smoke: 2-second runs, one round and a few replays (tests/e2e/scale_smoke.sh). --logs DIR: keep the
+# --smoke: 2-second runs, one round and a few replays unless --seconds or --rounds say otherwise
+# (tests/e2e/scale_smoke.sh). --logs DIR: keep the
 # instances', redis's and nginx's logs and wrk's output there.
 # Exit: 0 done (the targets are reported, met or not), 1 a replay was not refused 409 (or a
 # nonce was not accepted first) or a step failed, 77 nginx, wrk, redis-server or
@@ -23,9 +24,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 CVM=${CVMATTEST_BIN:-$HERE/../build/cvmattest}
-RUN=10
+unset RUN ROUNDS
 THREADS=2
-ROUNDS=3
 SMOKE=0
 LOGS=
 PIN_SERVE=
@@ -40,14 +40,18 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=${2:?}; shift ;;
     --rounds=*) ROUNDS=${1#*=} ;;
     --rounds) ROUNDS=${2:?}; shift ;;
-    --smoke) SMOKE=1; RUN=2; ROUNDS=1 ;;
+    --smoke) SMOKE=1 ;;
     --logs=*) LOGS=${1#*=} ;;
     --logs) LOGS=${2:?}; shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -u/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale-out.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
 done
+# --smoke changes the defaults only: --seconds and --rounds given win wherever they stand
+if [ $SMOKE = 1 ]; then RUN=${RUN-2}; ROUNDS=${ROUNDS-1}; fi
+RUN=${RUN-10}
+ROUNDS=${ROUNDS-3}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "scale-out.sh: --rounds wants a number >= 1" >&2; exit 2 ;; esac
 case $RUN in '' | *[!0-9]* | 0) echo "scale-out.sh: --seconds wants a number >= 1" >&2; exit 2 ;; esac
 case $THREADS in '' | *[!0-9]* | 0) echo "scale-out.sh: --threads wants a number >= 1" >&2; exit 2 ;; esac
