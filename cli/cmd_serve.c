@@ -40,7 +40,8 @@ static const char usage[] =
         "  --token-ttl SECONDS      a token's lifetime: its exp (default 300)\n"
         "  --nonce-ttl SECONDS      a nonce's lifetime (default 300)\n"
         "  --nonce-key FILE         HMAC key of the nonces (16..64 bytes), shared by every\n"
-        "                           instance (default: random, this instance only)\n"
+        "                           instance; needs --redis (default: random, this process\n"
+        "                           only)\n"
         "  --redis URL              spent nonces, registry rollback state and fetched\n"
         "                           collateral in Redis (redis://HOST[:PORT][/DB])\n"
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
@@ -84,12 +85,25 @@ struct serve {
     const char *nonce_key_file;
     char *owned[8 * MAX_LIST]; /* strings made here (paths, policy names) */
     size_t n_owned;
+    bool no_room; /* keep() failed: said why, the command exits 2 */
 };
 
+/* Keeps p (made here, NULL: out of memory) until the end. NULL when it cannot, with the reason
+ * printed and no_room set: the caller stops with exit 2, never goes on without the string. */
 static const char *keep(struct serve *s, char *p)
 {
-    if (p == NULL || s->n_owned >= sizeof s->owned / sizeof s->owned[0]) {
+    if (p == NULL) {
+        fprintf(stderr, "cvmattest serve: out of memory\n");
+        s->no_room = true;
+        return NULL;
+    }
+    if (s->n_owned >= sizeof s->owned / sizeof s->owned[0]) {
         free(p);
+        cvma_cli_usage_error("serve",
+                             "too many paths and names from --config files and --named-policy "
+                             "(the limit is %zu)",
+                             sizeof s->owned / sizeof s->owned[0]);
+        s->no_room = true;
         return NULL;
     }
     s->owned[s->n_owned++] = p;
@@ -222,7 +236,9 @@ static int read_config(struct serve *s, const char *file)
             json_object_foreach(v, pn, pv)
             {
                 const char *ps = json_string_value(pv);
-                ok = ok && ps != NULL && add_policy(s, keep(s, strdup(pn)), conf_path(s, dir, ps));
+                const char *name = ok && ps != NULL ? keep(s, strdup(pn)) : NULL;
+                const char *path = name != NULL ? conf_path(s, dir, ps) : NULL;
+                ok = path != NULL && add_policy(s, name, path);
             }
         } else if (strcmp(k, "limits") == 0 && json_is_object(v)) {
             const char *ln;
@@ -257,6 +273,9 @@ static int read_config(struct serve *s, const char *file)
             }
         } else {
             ok = false;
+        }
+        if (s->no_room) {
+            goto out; /* keep() said why */
         }
         if (!ok) {
             fprintf(stderr,
@@ -365,7 +384,11 @@ static int parse(struct serve *s, int argc, char **argv)
             if (eq == NULL || eq == v || eq[1] == '\0') {
                 return cvma_cli_usage_error("serve", "--named-policy wants NAME=FILE");
             }
-            if (!add_policy(s, keep(s, strndup(v, (size_t)(eq - v))), eq + 1)) {
+            const char *name = keep(s, strndup(v, (size_t)(eq - v)));
+            if (name == NULL) {
+                return 2; /* keep() said why */
+            }
+            if (!add_policy(s, name, eq + 1)) {
                 return cvma_cli_usage_error("serve", "too many policies");
             }
             break;
@@ -452,6 +475,16 @@ int cvma_cmd_serve(int argc, char **argv)
         goto out;
     }
     rc = 2;
+    if (s->nonce_key_file != NULL && s->sc.redis_url == NULL) {
+        /* The spent nonces would be in this process's memory only (src/server/server.c). */
+        rc = cvma_cli_usage_error(
+                "serve",
+                "--nonce-key (or the configuration's \"nonce_key\") needs --redis: without a "
+                "shared spent-nonce store a nonce could be redeemed again after a restart or at "
+                "another instance; use --redis, or leave the key out for a per-process random "
+                "key");
+        goto out;
+    }
     if (s->nonce_key_file != NULL) {
         if (cvma_file_read(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
             kb.len > CVMA_NONCE_KEY_MAX) {

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "common/base64.h"
@@ -80,24 +81,95 @@ static double elapsed(const struct timespec *a)
     return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/*
+ * Appends the text of s (n bytes) to out[*len..cap) for a log line: control characters (below
+ * 0x20 and 0x7f), the backslash and bytes that do not begin a UTF-8 character are written as
+ * \xNN, so nothing a request carries (a URL path, a policy name) can end the line and begin a
+ * forged one, nor pass for an escape. Stops before a character or escape that does not fit.
+ */
+static void log_escape(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' ? 0 : cvma_utf8_seq(p + i, n - i);
+        if (k == 0) {
+            if (cap - *len < 4) {
+                return;
+            }
+            out[(*len)++] = '\\';
+            out[(*len)++] = 'x';
+            out[(*len)++] = hexd[p[i] >> 4];
+            out[(*len)++] = hexd[p[i] & 0xf];
+            i++;
+            continue;
+        }
+        if (cap - *len < k) {
+            return;
+        }
+        memcpy(out + *len, p + i, k);
+        *len += k;
+        i += k;
+    }
+}
+
 static void logf_req(const struct req *r, const char *fmt, ...) CVMA_PRINTF(2, 3);
 static void logf_req(const struct req *r, const char *fmt, ...)
 {
-    char line[600];
+    char text[600], line[1200];
     va_list ap;
-    int n = snprintf(line, sizeof line, "cvmattest serve: request_id=%s ",
-                     r != NULL ? r->rid : "-");
     va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    int tn = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof line - 2) {
-        n = (int)sizeof line - 2; /* cut: the line still ends */
-    }
+    size_t tlen = tn < 0 ? 0 : (size_t)tn < sizeof text ? (size_t)tn : sizeof text - 1;
+    int pn = snprintf(line, sizeof line, "cvmattest serve: request_id=%s ",
+                      r != NULL ? r->rid : "-");
+    size_t n = pn < 0 ? 0 : (size_t)pn;
+    /* The text is escaped (it holds what the request sent); one byte is left for the '\n'. */
+    log_escape(line, sizeof line - 1, &n, text, tlen);
     line[n++] = '\n';
     /* One write(2) a line: no stdio lock for the worker threads to wait on, and lines of
      * different requests never interleave. */
-    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
+}
+
+/*
+ * msg as valid UTF-8 in out (out_len >= 3 * strlen(msg) + 1), as a JSON string must be:
+ * when cut is set (msg was cut to its buffer) a character cut at the end is left out, and
+ * every other byte that does not begin a UTF-8 character becomes U+FFFD.
+ */
+static void utf8_clean(const char *msg, bool cut, char *out, size_t out_len)
+{
+    const uint8_t *p = (const uint8_t *)msg;
+    size_t n = strlen(msg), o = 0;
+    if (cut) {
+        /* back over at most 3 continuation bytes to the last character's first byte */
+        size_t b = n;
+        while (b > 0 && n - b < 3 && (p[b - 1] & 0xc0) == 0x80) {
+            b--;
+        }
+        if (b > 0 && p[b - 1] >= 0xc0 && cvma_utf8_seq(p + b - 1, n - b + 1) == 0) {
+            n = b - 1;
+        }
+    }
+    for (size_t i = 0; i < n && out_len - o > 3;) {
+        size_t k = cvma_utf8_seq(p + i, n - i);
+        if (k == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            continue;
+        }
+        if (out_len - o <= k) {
+            break;
+        }
+        memcpy(out + o, p + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
 }
 
 /* Queues resp (NULL: out of memory) with the headers every answer has. */
@@ -190,15 +262,18 @@ static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int stat
 static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int status,
                                const char *code, const char *fmt, ...)
 {
-    char msg[400];
+    char msg[400], text[3 * sizeof msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(r->error, sizeof r->error, "%s", code);
     logf_req(r, "error %d %s: %s", status, code, msg);
+    /* The message may quote the request (a URL, a policy name) or be cut mid-character:
+     * made valid UTF-8, which a JSON string must be, or the answer would be a bare 500. */
+    utf8_clean(msg, n < 0 || (size_t)n >= sizeof msg, text, sizeof text);
     return send_json(c, r, status,
-                     json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", msg,
+                     json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", text,
                                "request_id", r->rid));
 }
 
@@ -478,6 +553,9 @@ static MHD_Result_t send_web(struct MHD_Connection *c, struct req *r, const stru
         return MHD_NO;
     }
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
+    if (atomic_load(&draining)) {
+        MHD_add_response_header(resp, "Connection", "close"); /* as queue() does */
+    }
     r->status = 200;
     MHD_Result_t ret = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
@@ -633,7 +711,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->active, 1);
 }
 
-/* A PEM file as a NUL-terminated string (libmicrohttpd wants one); NULL when unreadable. */
+/* A PEM file as a NUL-terminated string (libmicrohttpd wants one); NULL when unreadable. The
+ * file's bytes are cleansed after the copy (the TLS private key is read this way). */
 static char *read_text(const char *path)
 {
     struct cvma_buf b = {0};
@@ -641,6 +720,9 @@ static char *read_text(const char *path)
     if (cvma_file_read(path, 1u << 20, &b) == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
         memcpy(s, b.p, b.len);
         s[b.len] = '\0';
+    }
+    if (b.p != NULL) {
+        OPENSSL_cleanse(b.p, b.len);
     }
     cvma_buf_free(&b);
     return s;
@@ -719,6 +801,15 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     s.cfg.nonce_ttl = s.cfg.nonce_ttl > 0 ? s.cfg.nonce_ttl : 300;
     s.cfg.token_ttl = s.cfg.token_ttl > 0 ? s.cfg.token_ttl : 300;
     s.cfg.drain = s.cfg.drain != 0 ? s.cfg.drain : 30;
+    if (s.cfg.nonce_key.len != 0 && s.cfg.redis_url == NULL) {
+        /* Spent nonces in this process's memory are forgotten on a restart and unknown to
+         * other instances: a nonce under a key that outlives the process could be redeemed
+         * again there. A fixed key goes with the shared store. */
+        cvma_errf(err, err_len,
+                  "a fixed nonce key wants a shared spent-nonce store (redis): without it a "
+                  "nonce could be redeemed again after a restart or at another instance");
+        return 2;
+    }
     if (s.cfg.nonce_key.len == 0) {
         s.cfg.nonce_key.len = 32;
         if (RAND_bytes(s.cfg.nonce_key.key, 32) != 1) {
@@ -835,6 +926,9 @@ out:
     cvma_metrics_free(s.metrics);
     cvma_spent_free(s.spent);
     free(cert_s);
+    if (key_s != NULL) {
+        OPENSSL_cleanse(key_s, strlen(key_s)); /* the TLS private key */
+    }
     free(key_s);
     return rc;
 }

@@ -4,7 +4,8 @@
 # backlog, so nginx fails over to another instance without a time-out); the request in flight
 # is answered; a request that begins after the signal (on a kept-alive connection) is refused
 # with 503 SHUTTING_DOWN before anything is done with it (nginx retries it elsewhere, its nonce
-# unspent); every answer then carries "Connection: close"; then it exits 0.
+# unspent); every answer then carries "Connection: close" (a file of the web page too); then it
+# exits 0.
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -44,6 +45,9 @@ body = json.dumps({"evidence": base64.b64encode(open(report, "rb").read()).decod
 slow = socket.create_connection(("127.0.0.1", port), timeout=10)
 slow.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
              b"Content-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
+# a request for the web page in flight too (a GET whose body is still coming)
+web = socket.create_connection(("127.0.0.1", port), timeout=10)
+web.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
 time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
@@ -73,17 +77,25 @@ check("draining: a new request on a kept-alive connection: 503 SHUTTING_DOWN, Co
       r.status == 503 and code == "SHUTTING_DOWN" and (r.getheader("Connection") or "").lower() == "close",
       "%d %s Connection: %s" % (r.status, code, r.getheader("Connection")))
 
-# the request in flight completes, also with Connection: close
-slow.sendall(body[len(body) // 2:])
-resp = b""
-while True:
-    d = slow.recv(65536)
-    if not d:
-        break
-    resp += d
-head = resp.split(b"\r\n\r\n", 1)[0].decode(errors="replace").lower()
+# the requests in flight complete, also with Connection: close
+def head_of(sock, rest):
+    sock.sendall(rest)
+    resp = b""
+    while b"\r\n\r\n" not in resp:
+        try:
+            d = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        resp += d
+    return resp.split(b"\r\n\r\n", 1)[0].decode(errors="replace").lower()
+head = head_of(slow, body[len(body) // 2:])
 check("draining: the request in flight is answered 200 with Connection: close",
       head.startswith("http/1.1 200") and "connection: close" in head, head[:200])
+head = head_of(web, b"67890")
+check("draining: a web file in flight is answered 200 with Connection: close",
+      head.startswith("http/1.1 200") and "connection: close" in head, head[:300])
 sys.exit(1 if fails else 0)
 PY
 rc=$?
