@@ -161,7 +161,8 @@ static void server_help(void)
            "                                 ones get an ERROR frame and the connection closes\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: a fresh\n"
            "                                 P-256 key, self-signed: the evidence vouches for it)\n"
-           "  --mutual                       require the client's evidence too\n\n%s",
+           "  --mutual                       require the client's evidence too (the\n"
+           "                                 certificate-bound endpoint then answers 403)\n\n%s",
            verify_help);
 }
 
@@ -648,6 +649,8 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
         strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     int ok = cvma_result_exit_code(r) == 0;
+    /* Connection threads print results at once: a result's lines stay together. */
+    flockfile(stdout);
     printf("%s: attestation %u: %s (%s)%s%s\n", who, n,
            cvma_result_status_name(cvma_result_status(r)), cvma_result_tee(r),
            ok ? ", valid until " : "", ok ? until : "");
@@ -663,6 +666,7 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
         free(j);
     }
     fflush(stdout);
+    funlockfile(stdout);
 }
 
 /*
@@ -820,14 +824,54 @@ static void http_reply(SSL *ssl, const char *status, const char *type, const uin
     }
 }
 
-/* The certificate-bound endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (docs/atls.md). */
-static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_timeout)
+/*
+ * The nonce of a request target's query (after '?', up to the end of q[0..len)): the value of
+ * its one "nonce" parameter, 16 to 64 bytes in hex, into nonce (*n bytes). Other parameters are
+ * ignored; false when there is no nonce parameter, more than one, or its value is not that.
+ */
+static bool query_nonce(const char *q, size_t len, uint8_t nonce[64], size_t *n)
 {
-    static const char prefix[] = "GET " CVMA_ATLS_WELL_KNOWN "?nonce=";
+    bool found = false;
+    *n = 0;
+    while (len > 0) {
+        const char *amp = memchr(q, '&', len);
+        size_t plen = amp != NULL ? (size_t)(amp - q) : len;
+        if (plen >= 6 && memcmp(q, "nonce=", 6) == 0) {
+            size_t hl = plen - 6;
+            if (found || hl % 2 != 0 || hl < 32 || hl > 128) {
+                return false;
+            }
+            for (size_t i = 0; i < hl; i += 2) {
+                int hi = cvma_hex_nibble(q[6 + i]), lo = cvma_hex_nibble(q[6 + i + 1]);
+                if (hi < 0 || lo < 0) {
+                    return false;
+                }
+                nonce[i / 2] = (uint8_t)(hi << 4 | lo);
+            }
+            *n = hl / 2;
+            found = true;
+        }
+        if (amp == NULL) {
+            break;
+        }
+        len -= plen + 1;
+        q = amp + 1;
+    }
+    return found;
+}
+
+/*
+ * The certificate-bound endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (docs/atls.md). The path
+ * must be the endpoint's exactly (404 otherwise); its query must hold one nonce parameter of
+ * 16..64 bytes in hex (400 otherwise; other parameters are ignored). With --mutual (mutual)
+ * the endpoint is off: any request is answered 403, and no evidence is made.
+ */
+static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_timeout, bool mutual)
+{
+    static const char get[] = "GET ";
     char head[8192], err[512];
     uint8_t nonce[64], rd[64], *ev = NULL;
     size_t n = 0, ev_len = 0;
-    const char *h;
 
     if (!read_head(ssl, head, sizeof head)) {
         if (timed_out(ssl)) {
@@ -836,21 +880,33 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         }
         return;
     }
+    if (mutual) {
+        /* The endpoint checks no client: with --mutual it would hand out this server's
+         * evidence to any peer, bypassing the client's attestation. */
+        const char *msg = "{\"error\": \"the certificate-bound endpoint is off: this server "
+                          "attests only to clients that attest too (--mutual)\"}\n";
+        http_reply(ssl, "403 Forbidden", "application/json", (const uint8_t *)msg, strlen(msg));
+        fprintf(stderr, "cvmattest atls-server: an HTTP request refused (403): the "
+                        "certificate-bound endpoint is off with --mutual\n");
+        return;
+    }
     /* The request is in: the answer (evidence collection may take a while) has a deadline of
      * its own, --idle-timeout from now in all. */
     deadline_arm(deadline_of(ssl), idle_timeout);
-    if (strncmp(head, prefix, sizeof prefix - 1) != 0) {
+    /* The request line: "GET " target " HTTP/..."; the target is the path, then "?" query. */
+    const char *target = head + sizeof get - 1;
+    size_t tlen = strncmp(head, get, sizeof get - 1) == 0 ? strcspn(target, " \r\n") : 0;
+    const char *qm = tlen > 0 ? memchr(target, '?', tlen) : NULL;
+    size_t plen = qm != NULL ? (size_t)(qm - target) : tlen;
+    if (tlen == 0 || target[tlen] != ' ' || plen != strlen(CVMA_ATLS_WELL_KNOWN) ||
+        memcmp(target, CVMA_ATLS_WELL_KNOWN, plen) != 0) {
         const char *msg = "{\"error\": \"not found\"}\n";
         http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
         return;
     }
-    for (h = head + sizeof prefix - 1;
-         n < sizeof nonce && cvma_hex_nibble(h[0]) >= 0 && cvma_hex_nibble(h[1]) >= 0; h += 2) {
-        nonce[n++] = (uint8_t)(cvma_hex_nibble(h[0]) << 4 | cvma_hex_nibble(h[1]));
-    }
-    if ((*h != ' ' && *h != '&') || n < 16 ||
+    if (qm == NULL || !query_nonce(qm + 1, tlen - plen - 1, nonce, &n) ||
         cvma_atls_cert_binding(SSL_get_certificate(ssl), nonce, n, rd) != CVMA_OK) {
-        const char *msg = "{\"error\": \"nonce: 16 to 64 bytes in hex\"}\n";
+        const char *msg = "{\"error\": \"nonce: one nonce parameter, 16 to 64 bytes in hex\"}\n";
         http_reply(ssl, "400 Bad Request", "application/json", (const uint8_t *)msg, strlen(msg));
         return;
     }
@@ -898,7 +954,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     uint8_t c0 = 0;
     size_t got = 0;
     if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 == 'G') {
-        serve_http(ssl, src, o->idle_timeout); /* an HTTP request: certificate-bound mode */
+        /* an HTTP request: certificate-bound mode (off with --mutual: 403) */
+        serve_http(ssl, src, o->idle_timeout, o->mutual);
         SSL_shutdown(ssl);
         return;
     }
@@ -927,13 +984,33 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             deadline_arm(deadline_of(ssl), o->idle_timeout);
         }
         if (type == CVMA_ATLS_F_DATA && attested_client) {
+            if (len > CVMA_ATLS_FRAME_MAX - 6) {
+                /* Its echo would be over a frame's limit: say so, not leave the peer waiting. */
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "refused: a DATA frame of %zu bytes: its echo would be over the frame "
+                         "limit of %u bytes",
+                         len, CVMA_ATLS_FRAME_MAX);
+                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                            strlen(msg));
+                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                        msg + strlen("refused: "));
+                break;
+            }
             uint8_t *echo = malloc(len + 6);
+            enum cvma_status es = CVMA_E_NOMEM;
             if (echo != NULL) {
                 memcpy(echo, "echo: ", 6);
                 memcpy(echo + 6, p, len);
-                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, echo, len + 6);
+                es = cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, echo, len + 6);
             }
             free(echo);
+            if (es != CVMA_OK) {
+                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                        es == CVMA_E_NOMEM ? "out of memory for the echo"
+                                           : "the echo could not be sent");
+                break;
+            }
         } else if (type == CVMA_ATLS_F_NONCE) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
@@ -953,7 +1030,6 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 break;
             }
             answered = true;
-            last_nonce = now;
             n++;
             if (!attested_client) {
                 struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT};
@@ -1000,6 +1076,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 fprintf(stderr, "cvmattest %s: attestation %u: %s\n", cmd, n, err);
                 break;
             }
+            /* --min-reattest-interval runs from the answer, not from the NONCE's arrival: a
+             * client asking again at once after slow evidence is still too fast. */
+            clock_gettime(CLOCK_MONOTONIC, &last_nonce);
             printf("atls-server: attestation %u sent\n", n);
             fflush(stdout);
         } else if (type == CVMA_ATLS_F_ERROR) {
@@ -1419,12 +1498,13 @@ int cvma_cmd_atls_client(int argc, char **argv)
         handshake_failed(cmd);
         goto out;
     }
-    if (o.cert_bound) {
-        rc = cert_bound(cmd, ssl, v, &o);
-        goto out;
-    }
+    /* TLS 1.3 with the exporter, before anything is sent: --cert-bound too (docs/atls.md). */
     if (cvma_atls_check_channel(ssl, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        goto out;
+    }
+    if (o.cert_bound) {
+        rc = cert_bound(cmd, ssl, v, &o);
         goto out;
     }
     for (long i = 0; i < total; i++) {

@@ -45,7 +45,8 @@ enum cvma_atls_role {
     CVMA_ATLS_CERT = 0x03, /* certificate-bound mode (no session) */
 };
 
-/* The certificate-bound mode's endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (16..64 bytes). */
+/* The certificate-bound mode's endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (16..64 bytes;
+ * other query parameters ignored). atls-server --mutual answers it 403 (docs/atls.md). */
 #define CVMA_ATLS_WELL_KNOWN "/.well-known/cvmattest/evidence"
 
 /* Frame types. */
@@ -69,7 +70,8 @@ struct cvma_atls_source {
     void *ctx;
 };
 
-/* Checks that the session is TLS 1.3 and has the exporter. CVMA_REJECTED with err if not. */
+/* Checks that the session is exactly TLS 1.3 (not DTLS) and has the exporter. CVMA_REJECTED
+ * with err if not. */
 CVMA_API enum cvma_status cvma_atls_check_channel(SSL *ssl, char *err, size_t err_len);
 
 /*
@@ -150,7 +152,9 @@ struct cvma_atls_check {
 
 /*
  * Verifies evidence from the peer against nonce on this session: cvma_verify with
- * request.report_data = the binding for the peer's role and leaf certificate. On a mismatch
+ * request.report_data = the binding for the peer's role and leaf certificate (compared with the
+ * verified REPORT_DATA; for azure-snp / azure-tdx with the runtime claims' user-data, which
+ * the hardware REPORT_DATA vouches for: docs/atls.md). On a mismatch
  * the result also says why when it can tell: ATLS_EVIDENCE_REFLECTED (the evidence is bound
  * to this end's own role and key), ATLS_NONCE_STALE (to an earlier nonce), else
  * ATLS_EVIDENCE_NOT_BOUND. *out as cvma_verify.

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "common/hex.h"
 #include "common/reader.h"
 #include "common/reasons.h"
 #include "common/util.h"
@@ -20,7 +22,9 @@
 CVMA_API enum cvma_status cvma_atls_check_channel(SSL *ssl, char *err, size_t err_len)
 {
     uint8_t probe[CVMA_ATLS_EXPORTER_LEN];
-    if (ssl == NULL || SSL_version(ssl) < TLS1_3_VERSION) {
+    /* Exactly TLS 1.3: DTLS versions count down from 0xFEFF, so DTLS 1.2 (0xFEFD) is above
+     * TLS1_3_VERSION (0x0304) and an ordering test would let it through. */
+    if (ssl == NULL || SSL_is_dtls(ssl) || SSL_version(ssl) != TLS1_3_VERSION) {
         cvma_errf(err, err_len, "%s: the session is %s, aTLS needs TLS 1.3",
                   cvma_reason_name(CVMA_R_ATLS_TLS_VERSION),
                   ssl == NULL ? "missing" : SSL_get_version(ssl));
@@ -359,6 +363,35 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
     return st;
 }
 
+/*
+ * The 64 bytes the verified evidence binds, which the verifier compared with the request's
+ * report_data. Most kinds: the hardware REPORT_DATA (claims.report_data). azure-snp and
+ * azure-tdx (docs/azure.md): the hardware REPORT_DATA is the hash of the runtime claims, and
+ * the request's report_data is compared with the claims' user-data; the aTLS check reads that
+ * user-data from the verified claims (claims.azure.runtime_claims.user_data) and compares it
+ * again, so the binding is never taken on trust. False when the claims hold no 64-byte
+ * user-data (refused).
+ */
+static bool bound_value(const struct cvma_result *res, uint8_t out[64])
+{
+    memset(out, 0, 64);
+    if (res->tee == NULL ||
+        (strcmp(res->tee, "azure-snp") != 0 && strcmp(res->tee, "azure-tdx") != 0)) {
+        memcpy(out, res->claims.report_data, 64);
+        return true;
+    }
+    json_t *c = cvma_result_claims_json(res);
+    const char *ud = json_string_value(json_object_get(
+            json_object_get(json_object_get(c, "azure"), "runtime_claims"), "user_data"));
+    size_t n = 0;
+    bool ok = ud != NULL && cvma_hex_decode(ud, out, 64, &n) && n == 64;
+    json_decref(c);
+    if (!ok) {
+        memset(out, 0, 64);
+    }
+    return ok;
+}
+
 /* Adds an error reason to a finished result (its status becomes contraindicated). */
 static void refuse(struct cvma_result *res, enum cvma_reason code, const char *detail)
 {
@@ -375,7 +408,7 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
     struct cvma_evidence *evidence = NULL;
     struct cvma_request req;
     X509 *peer = NULL;
-    uint8_t other[64];
+    uint8_t other[64], bound[64];
     enum cvma_atls_role self =
             chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER;
 
@@ -402,14 +435,22 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
         goto out;
     }
     struct cvma_result *res = *out;
-    if (!res->claims.verified ||
-        memcmp(res->claims.report_data, req.report_data, sizeof req.report_data) == 0) {
-        goto out; /* bound (or nothing verified to compare: the verifier already refused) */
+    if (!res->claims.verified) {
+        goto out; /* nothing verified to compare: the verifier already refused */
+    }
+    if (!bound_value(res, bound)) {
+        refuse(res, CVMA_R_ATLS_EVIDENCE_NOT_BOUND,
+               "the verified claims carry no 64-byte user-data to compare with this session's "
+               "binding");
+        goto out;
+    }
+    if (memcmp(bound, req.report_data, sizeof req.report_data) == 0) {
+        goto out; /* bound */
     }
     /* Not bound: say why when it can be told. */
     if (cvma_atls_binding(ssl, self, SSL_get_certificate(ssl), nonce, nonce_len, other, NULL, 0) ==
                 CVMA_OK &&
-        memcmp(res->claims.report_data, other, sizeof other) == 0) {
+        memcmp(bound, other, sizeof other) == 0) {
         refuse(res, CVMA_R_ATLS_EVIDENCE_REFLECTED,
                "the evidence is bound to this end's own role and key: the peer reflected it");
         goto out;
@@ -417,7 +458,7 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
     for (size_t i = 0; i < chk->n_old_nonces; i++) {
         if (cvma_atls_binding(ssl, chk->peer_role, peer, chk->old_nonces[i], CVMA_ATLS_NONCE_LEN,
                               other, NULL, 0) == CVMA_OK &&
-            memcmp(res->claims.report_data, other, sizeof other) == 0) {
+            memcmp(bound, other, sizeof other) == 0) {
             char d[96];
             cvma_errf(d, sizeof d,
                       "the evidence answers nonce %zu of this connection, not the "

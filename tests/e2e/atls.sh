@@ -159,7 +159,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     -keyout "$T/k.pem" -out "$T/c.pem" -days 1 >/dev/null 2>&1; then
     : >"$T/s12.out"
     # (s_server stops at the end of its standard input: keep it open a while)
-    sleep 20 | openssl s_server -tls1_2 -accept 0 -naccept 1 -cert "$T/c.pem" -key "$T/k.pem" \
+    sleep 20 | openssl s_server -tls1_2 -accept 0 -naccept 2 -cert "$T/c.pem" -key "$T/k.pem" \
         >"$T/s12.out" 2>&1 &
     pids="$pids $!"
     port=""
@@ -170,6 +170,10 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     done
     client >"$T/c12.out" 2>&1; check "TLS 1.2 server refused" 1 $?
     has "$T/c12.out" "refused: ATLS_TLS_VERSION: the session is TLSv1.2"
+    # --cert-bound too checks the channel before it sends its request
+    client --cert-bound --timeout 5 >"$T/c12b.out" 2>&1; check "TLS 1.2 server refused (--cert-bound)" 1 $?
+    has "$T/c12b.out" "refused: ATLS_TLS_VERSION: the session is TLSv1.2"
+    lacks "$T/c12b.out" "timed out"
     server t12 --sim "$T/reg" --connections 1
     openssl s_client -tls1_2 -connect "127.0.0.1:$port" </dev/null >"$T/s12c.out" 2>&1
     sleep 0.2
@@ -178,7 +182,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
 
     # --- certificate-bound mode: GET /.well-known/cvmattest/evidence?nonce=HEX; the evidence
     # binds the serving certificate (here a given one) and the nonce, not the session ---
-    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 5
+    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 9
     client --cert-bound >"$T/c15.out" 2>&1; check "certificate-bound accepted" 0 $?
     has "$T/c15.out" "(certificate-bound): attestation 1: affirming"
     client --cert-bound --policy "$T/wrong.json" >"$T/c16.out" 2>&1
@@ -194,6 +198,28 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
         check "curl: a short nonce is 400" 400 "$code"
         code=$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/other")
         check "curl: another path is 404" 404 "$code"
+        # the path matched exactly, the query parsed: no nonce is 400, other parameters ignored
+        code=$(curl -sk -o /dev/null -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence")
+        check "curl: no nonce is 400" 400 "$code"
+        code=$(curl -sk -o /dev/null -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?x=1&nonce=$N")
+        check "curl: the nonce after another parameter" 200 "$code"
+        code=$(curl -sk -o /dev/null -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N&nonce=$N")
+        check "curl: two nonces are 400" 400 "$code"
+        code=$(curl -sk -o /dev/null -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidencex?nonce=$N")
+        check "curl: a longer path is 404" 404 "$code"
+        # --mutual: the endpoint is off (it checks no client): 403, even with a certificate
+        server cbm --sim "$T/reg" --mutual $V --connections 1
+        code=$(curl -sk --cert "$T/c.pem" --key "$T/k.pem" -o "$T/cbm.json" -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: --mutual server answers 403" 403 "$code"
+        has "$T/cbm.json" "certificate-bound endpoint is off"
+        sleep 0.2
+        lacks "$T/cbm.out" "certificate-bound evidence sent"
+        has "$T/cbm.err" "refused (403)"
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other \
             -keyout "$T/k2.pem" -out "$T/c2.pem" -days 1 >/dev/null 2>&1
         # The REPORT_DATA as docs/atls.md defines it, computed independently.

@@ -18,11 +18,13 @@ CVM=$CVMATTEST_BIN
 
 # The TEE's stand-in: for each entry of TREE/report whose inblob holds 64 bytes not yet
 # answered, the simulator's report of SIMDIR with REPORT_DATA = inblob, signed again with the
-# run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically).
+# run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically); with a 5th
+# argument, DELAY seconds after the inblob is seen (a slow TEE).
 cat >"$T/responder.py" <<'PY'
 import os, sys, time
 
 tree, simdir, scratch, lib = sys.argv[1:5]
+delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0
 sys.path.insert(0, lib)
 from snp_resign import load_key, resign  # noqa: E402  (tests/e2e/lib/snp_resign.py)
 
@@ -42,6 +44,7 @@ while time.time() < deadline:
             continue
         if len(rd) != 64 or answered.get(name) == rd:
             continue
+        time.sleep(delay)
         tmp = os.path.join(scratch, "outblob.tmp")
         open(tmp, "wb").write(resign(report, key, rd))
         try:
@@ -59,8 +62,12 @@ $CVM sim snp --out "$T/cvm" --chip-id "$chip" --measurement "$M" --keep-keys \
 $CVM sim snp --out "$T/peer" --chip-id "$chip2" --measurement "$M" --keep-keys >/dev/null
 cp -r "$T/tsm" "$T/static-tsm"
 rm "$T/tsm/report/.template/outblob"
-mkdir -p "$T/scratch" "$T/none"
+cp -r "$T/tsm" "$T/slow-tsm"
+mkdir -p "$T/scratch" "$T/scratch-slow" "$T/none"
 python3 -B "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" "$(cd "$(dirname "$0")/lib" && pwd)" &
+pids="$pids $!"
+python3 -B "$T/responder.py" "$T/slow-tsm" "$T/cvm" "$T/scratch-slow" \
+    "$(cd "$(dirname "$0")/lib" && pwd)" 1.5 &
 pids="$pids $!"
 
 $CVM registry keygen --out "$T/cloud" >/dev/null
@@ -89,6 +96,40 @@ check "mutual: collected client evidence accepted" 0 $?
 has "$T/c2.out" "attestation 1: affirming (sev-snp)"
 wait_for() { for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done; has "$1" "$2"; }
 wait_for "$T/mu.out" "affirming (sev-snp)"
+
+# --- --min-reattest-interval runs from the previous answer, not from the previous NONCE's
+# arrival: evidence that takes 1.5 s (a slow TEE), then a NONCE at once, is too fast for an
+# interval of 1 s ---
+cat >"$T/again.py" <<'PY'
+import os, socket, ssl, sys
+def frame(t, p):
+    return bytes([t]) + len(p).to_bytes(4, "big") + p
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            return None
+        b += c
+    return b
+def read_frame(s):
+    h = recv_exact(s, 5)
+    return (None, None) if h is None else (h[0], recv_exact(s, int.from_bytes(h[1:], "big")))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+for i in (1, 2):
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)
+    print("again: nonce", i, "frame", t, p.decode("ascii", "replace") if t == 3 else "", flush=True)
+PY
+server slow --collect --tsm-root "$T/slow-tsm" --dev-root "$T/none" --min-reattest-interval 1 \
+    --connections 1
+python3 "$T/again.py" "$port" >"$T/again.out" 2>&1
+has "$T/again.out" "again: nonce 1 frame 2"
+has "$T/again.out" "again: nonce 2 frame 3 refused: too many NONCE frames: at most one every 1 s"
 
 # --- a static tree cannot sign a new REPORT_DATA: refused at start ---
 $CVM atls-server --collect --tsm-root "$T/static-tsm" --dev-root "$T/none" >"$T/s.out" 2>&1

@@ -5,7 +5,8 @@
 # client is refused at once (busy: closed at the accept, the client exits 3 naming it); a silent connection after its first frame,
 # or one trickling a byte now and then, is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
 # (--min-reattest-interval) and a server asking the client twice is refused; frames over their
-# type's limit are refused at the header; a peer's ERROR text is printed capped and with no
+# type's limit are refused at the header; DATA whose echo would be over the limit gets an ERROR;
+# a peer's ERROR text is printed capped and with no
 # control bytes; a server that never answers, or trickles its answer, makes the client give up
 # (--timeout, exit 3), session-bound or --cert-bound.
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
@@ -108,6 +109,18 @@ elif mode == "flood":  # NONCE frames in a tight loop
             print("flood: closed after", i, "nonces", flush=True)
             break
         print("flood: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""), flush=True)
+elif mode == "data-big":  # DATA whose echo is 8 MiB exactly, then one byte more
+    s = tls_client()
+    s.sendall(frame(1, os.urandom(32)))
+    read_frame(s)
+    limit = 8 << 20
+    for n in (limit - 6, limit - 5):
+        s.sendall(frame(4, b"d" * n))
+        t, p = read_frame(s)
+        print("data-big:", n, "frame", t, len(p) if p is not None else None,
+              p[:120].decode("ascii", "replace") if t == 3 else "", flush=True)
+        if t != 4:
+            break
 elif mode in ("error", "error-big", "nonce-big"):
     s = tls_client()
     if mode == "nonce-big":
@@ -261,6 +274,17 @@ peer error-big
 sleep 1
 has "$T/sbig.err" "closing a connection: atls: a frame of type 1 announces 1048576 bytes, over its limit of 32"
 has "$T/sbig.err" "closing a connection: atls: a frame of type 3 announces 10240 bytes, over its limit of 4096"
+
+# --- DATA whose echo would be over the frame limit: an ERROR at once, not silence until the
+# peer's time-out (the idle time-out is long: the answer must not wait for it) ---
+server sdata --sim "$T/reg" --idle-timeout 30 --connections 1
+start=$(date +%s)
+python3 "$T/peer.py" data-big "$port" >"$T/data-big.out" 2>&1
+has "$T/data-big.out" "data-big: 8388602 frame 4 8388608"
+has "$T/data-big.out" "data-big: 8388603 frame 3 [0-9]* refused: a DATA frame of 8388603 bytes: its echo would be over the frame limit of 8388608 bytes"
+[ "$(since "$start")" -le 15 ] || { echo "FAIL: the oversized DATA took $(since "$start") s"; fails=$((fails + 1)); }
+sleep 0.2
+has "$T/sdata.err" "closing a connection: a DATA frame of 8388603 bytes"
 
 # --- a peer's ERROR text: capped, no control bytes ---
 server serr --sim "$T/reg" --connections 1

@@ -1,6 +1,7 @@
 /*
  * Attested TLS (cvmattest/atls.h) in memory: two TLS endpoints over a socketpair, the server
- * in a thread. The binding separates roles, sessions and nonces; TLS 1.2 is refused; evidence
+ * in a thread. The binding separates roles, sessions, nonces and keys, and is the layout of
+ * docs/atls.md computed independently; TLS 1.2 and DTLS are refused; evidence
  * from the simulator answers a nonce and verifies through the library, and the same evidence
  * checked on another session is ATLS_EVIDENCE_NOT_BOUND.
  */
@@ -112,6 +113,140 @@ static void test_atls_binding_separates_roles_sessions_nonces(void **state)
     X509_free(seen);
     pair_close(&a);
     pair_close(&b);
+}
+
+/*
+ * The binding's byte layout, computed here independently of src/atls (docs/atls.md, "Binding"
+ * and "Exporter": the label, the role byte, SHA-256 of the sender's DER SubjectPublicKeyInfo,
+ * the exporter with its own label, empty context and 32 bytes, then the nonce), and the key's
+ * part in it: the same session, role and nonce with another leaf key give another value.
+ */
+static void test_atls_binding_layout_and_key(void **state)
+{
+    struct pair a;
+    uint8_t n1[32], got[64], want[64], exp[32], spki[32], other[64], role = 0x01;
+    unsigned char *der = NULL;
+    unsigned int dl = 0;
+    char err[256];
+    EVP_PKEY *k2 = NULL;
+    X509 *x2 = NULL;
+    (void)state;
+    for (size_t i = 0; i < sizeof n1; i++) {
+        n1[i] = (uint8_t)(i * 7 + 3);
+    }
+    pair_open(&a, 0);
+    X509 *seen = SSL_get1_peer_certificate(a.c);
+    assert_non_null(seen);
+    assert_int_equal(cvma_atls_binding(a.c, CVMA_ATLS_SERVER, seen, n1, 32, got, err, sizeof err),
+                     CVMA_OK);
+
+    static const char label[] = "cvmattest-atls-v1",
+                      exporter_label[] = "EXPORTER-cvmattest-atls-v1";
+    assert_int_equal(SSL_export_keying_material(a.c, exp, sizeof exp, exporter_label,
+                                                sizeof exporter_label - 1, NULL, 0, 1),
+                     1);
+    int len = i2d_PUBKEY(X509_get0_pubkey(seen), &der);
+    assert_true(len > 0);
+    assert_int_equal(EVP_Digest(der, (size_t)len, spki, &dl, EVP_sha256(), NULL), 1);
+    OPENSSL_free(der);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_non_null(md);
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha512(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(md, label, sizeof label - 1), 1);
+    assert_int_equal(EVP_DigestUpdate(md, &role, 1), 1);
+    assert_int_equal(EVP_DigestUpdate(md, spki, sizeof spki), 1);
+    assert_int_equal(EVP_DigestUpdate(md, exp, sizeof exp), 1);
+    assert_int_equal(EVP_DigestUpdate(md, n1, sizeof n1), 1);
+    assert_int_equal(EVP_DigestFinal_ex(md, want, &dl), 1);
+    EVP_MD_CTX_free(md);
+    assert_int_equal(dl, 64);
+    assert_memory_equal(got, want, 64);
+
+    /* The same session, role and nonce, another leaf key: another value. */
+    assert_int_equal(cvma_atls_self_signed("test server", 1, &k2, &x2), CVMA_OK);
+    assert_int_equal(cvma_atls_binding(a.s, CVMA_ATLS_SERVER, x2, n1, 32, other, err, sizeof err),
+                     CVMA_OK);
+    assert_memory_not_equal(got, other, 64);
+    /* ... and the server's own certificate gives the client's value. */
+    assert_int_equal(cvma_atls_binding(a.s, CVMA_ATLS_SERVER, SSL_get_certificate(a.s), n1, 32,
+                                       other, err, sizeof err),
+                     CVMA_OK);
+    assert_memory_equal(got, other, 64);
+    EVP_PKEY_free(k2);
+    X509_free(x2);
+    X509_free(seen);
+    pair_close(&a);
+}
+
+/* Moves what one end wrote to the other end's read BIO. */
+static void dtls_move(BIO *from, BIO *to)
+{
+    char buf[4096];
+    int n;
+    while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
+        assert_int_equal(BIO_write(to, buf, n), n);
+    }
+}
+
+/*
+ * A DTLS 1.2 session (over memory BIOs): its version, 0xFEFD, is above TLS1_3_VERSION, and it
+ * has an exporter; aTLS still refuses it (TLS 1.3 only).
+ */
+static void test_atls_dtls_refused(void **state)
+{
+    SSL_CTX *sctx = SSL_CTX_new(DTLS_server_method()), *cctx = SSL_CTX_new(DTLS_client_method());
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    uint8_t n[32] = {0}, out[64], probe[32];
+    char err[256] = "";
+    int sr = 0, cr = 0;
+    (void)state;
+    assert_non_null(sctx);
+    assert_non_null(cctx);
+    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
+    assert_int_equal(SSL_CTX_use_certificate(sctx, x), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(sctx, k), 1);
+    SSL *s = SSL_new(sctx), *c = SSL_new(cctx);
+    BIO *s_in = BIO_new(BIO_s_mem()), *s_out = BIO_new(BIO_s_mem());
+    BIO *c_in = BIO_new(BIO_s_mem()), *c_out = BIO_new(BIO_s_mem());
+    assert_true(s != NULL && c != NULL && s_in != NULL && s_out != NULL && c_in != NULL &&
+                c_out != NULL);
+    SSL_set_options(s, SSL_OP_NO_QUERY_MTU);
+    SSL_set_options(c, SSL_OP_NO_QUERY_MTU);
+    SSL_set_mtu(s, 1400);
+    SSL_set_mtu(c, 1400);
+    SSL_set_bio(s, s_in, s_out);
+    SSL_set_bio(c, c_in, c_out);
+    SSL_set_accept_state(s);
+    SSL_set_connect_state(c);
+    for (int i = 0; i < 50 && (sr != 1 || cr != 1); i++) {
+        if (cr != 1) {
+            cr = SSL_do_handshake(c);
+        }
+        dtls_move(c_out, s_in);
+        if (sr != 1) {
+            sr = SSL_do_handshake(s);
+        }
+        dtls_move(s_out, c_in);
+    }
+    assert_int_equal(cr, 1);
+    assert_int_equal(sr, 1);
+    assert_int_equal(SSL_version(c), DTLS1_2_VERSION);
+    assert_true(SSL_version(c) > TLS1_3_VERSION);
+    /* The exporter is there: only the version check can refuse it. */
+    assert_int_equal(SSL_export_keying_material(c, probe, sizeof probe, CVMA_ATLS_EXPORTER_LABEL,
+                                                strlen(CVMA_ATLS_EXPORTER_LABEL), NULL, 0, 1),
+                     1);
+    assert_int_equal(cvma_atls_check_channel(c, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "ATLS_TLS_VERSION"));
+    assert_int_equal(cvma_atls_binding(s, CVMA_ATLS_SERVER, x, n, 32, out, err, sizeof err),
+                     CVMA_REJECTED);
+    SSL_free(s);
+    SSL_free(c);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(cctx);
+    EVP_PKEY_free(k);
+    X509_free(x);
 }
 
 static void test_atls_tls12_refused(void **state)
@@ -363,7 +498,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_atls_binding_separates_roles_sessions_nonces),
+            cmocka_unit_test(test_atls_binding_layout_and_key),
             cmocka_unit_test(test_atls_tls12_refused),
+            cmocka_unit_test(test_atls_dtls_refused),
             cmocka_unit_test(test_atls_simulated_evidence_verifies_only_on_its_session),
             cmocka_unit_test(test_atls_frame_limits_by_type),
             cmocka_unit_test(test_atls_large_frame_read_in_chunks),
