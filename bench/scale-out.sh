@@ -13,13 +13,15 @@
 # 2. two instances behind nginx; one is stopped (SIGTERM) halfway through the run;
 # 3. replays: evidence bound to fresh nonces is verified once through nginx, then every
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
-# 4. nginx's per-client rate limit (limit_req) answers 429 beyond the burst.
+# 4. nginx's per-client rate limits (limit_req, the nonce zone and the verify zone) answer 429
+#    beyond the burst.
 # Beside them the in-process `cvmattest bench` rate for the same evidence.
 # --smoke: 2-second runs, one round and a few replays unless --seconds or --rounds say otherwise
 # (tests/e2e/scale_smoke.sh). --logs DIR: keep the
 # instances', redis's and nginx's logs and wrk's output there.
 # Exit: 0 done (the targets are reported, met or not), 1 a replay was not refused 409 (or a
-# nonce was not accepted first) or a step failed, 77 nginx, wrk, redis-server or
+# nonce was not accepted first), a round of 1 or 1b got an answer other than the expected
+# verification (or none), or a step failed, 77 nginx, wrk, redis-server or
 # python3-cryptography missing (make deps).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -122,6 +124,19 @@ drive() {
         >"$3.wrk" 2>&1
     grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
 }
+# checked OUT WHAT: a round of 1 or 1b measured verifications: at least one answer, and every
+# answer the expected one (scale-verify.lua: 200, contraindicated by NONCE_REPORT_DATA_MISMATCH
+# alone, a token); else the rates would count refusals (an instance with another --trust-root
+# answers 200 with CERT_UNTRUSTED_ROOT). A thread that ran out of nonces sends one last
+# request with no valid nonce: its answer, if read, is no verification.
+checked() {
+    ok=$(field "$1" ok)
+    oth=$(($(field "$1" other_status) + $(field "$1" replayed)))
+    [ "$ok" -gt 0 ] && [ "$oth" -le "$(field "$1" exhausted)" ] && return 0
+    die "$2: $ok answers were the expected verification (200, contraindicated by" \
+        "NONCE_REPORT_DATA_MISMATCH alone, with a token) and $oth were not (wrong --trust-root" \
+        "or collateral? --logs DIR keeps the instances' logs)"
+}
 # reap PID: waits for PID to exit, at most 15 s, then kills it (SIGKILL); its exit status
 reap() {
     i=0
@@ -223,6 +238,7 @@ while [ $k -le "$ROUNDS" ]; do
     c0=$(cpu "$(cat "$T/A.pid")")
     drive "$A" "$T/n1" "$T/r1_$k"
     c1=$(cpu "$(cat "$T/A.pid")")
+    checked "$T/r1_$k" "phase 1, round $k"
     inproc --threads "$NCPU" >"$T/inproc_busy_$k" || die "cvmattest bench --threads failed"
     read AFTER _ <"$T/inproc_busy_$k"
     echo "$T/r1_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds"
@@ -257,6 +273,7 @@ if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
         c0=$(cpu "$CPID")
         drive "$C" "$T/n1" "$T/r1c_$k"
         c1=$(cpu "$CPID")
+        checked "$T/r1c_$k" "phase 1b, round $k"
         PIN_WRK=
         inproc >"$T/own_after_$k" || die "cvmattest bench (core 0) failed"
         read AFTER _ <"$T/own_after_$k"
@@ -300,10 +317,11 @@ python3 "$HERE/scale-replay.py" "$T/s/report.bin" "$T/s/vcek-key.pem" "$REPLAYS"
 REPLAY_RC=$?
 grep '^REPLAY ' "$T/r3" >/dev/null || { cat "$T/r3.err" >&2; die "replay check failed"; }
 
-# --- 4. nginx's per-client rate limit (1 nonce a minute, burst 5: of 20 at once most are
-# 429, with a JSON error body like the service's; a rate that slow frees no slot during the
-# check however slowly the machine runs it) ---
-ngx_conf 1000000r/s 1000000 1r/m 5
+# --- 4. nginx's per-client rate limits (1 a minute, burst 5, in each zone: of 20 nonces at once
+# most are 429, and of 10 verifications at once all but the burst's, with a JSON error body like
+# the service's; a rate that slow frees no slot during the check however slowly the machine runs
+# it) ---
+ngx_conf 1r/m 5 1r/m 5
 nginx -s reload -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx reload failed"
 sleep 0.5
 # one curl, 20 requests on one connection (quick whatever the load), then one more whose
@@ -314,10 +332,21 @@ LIMITED=$(curl -s -w '\nHTTP %{http_code}\n' $urls | grep -c '^HTTP 429$')
 st=$(curl -s -o "$T/limited.json" -w '%{http_code}' "$N/v1/nonce")
 [ "$st" = 429 ] && grep -q '"code":"RATE_LIMITED"' "$T/limited.json" ||
     die "nginx limit_req: the 21st request got $st $(head -c 200 "$T/limited.json")"
+# the verify zone: 10 POSTs on one connection (a nonce no instance gave: those let through are
+# refused 400 by the instance): no more than the burst through, the rest 429 with the body
+printf '{"evidence":"","nonce":"AAAA"}' >"$T/limit_body.json"
+urls=""
+for i in $(seq 10); do urls="$urls $N/v1/verify"; done
+LIMITED_VERIFY=$(curl -s -H 'Content-Type: application/json' --data-binary @"$T/limit_body.json" \
+    -w '\nHTTP %{http_code}\n' $urls | grep -c '^HTTP 429$')
+st=$(curl -s -o "$T/limited.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary @"$T/limit_body.json" "$N/v1/verify")
+[ "$st" = 429 ] && grep -q '"code":"RATE_LIMITED"' "$T/limited.json" ||
+    die "nginx limit_req (verify): the 11th POST got $st $(head -c 200 "$T/limited.json")"
 
 # --- report ---
 python3 - "$INPROC" "$T/rounds" "$T/r2" "$T/r3" "$TCK" "$(nproc)" "$THREADS" \
-    "$BRC" "$LIMITED" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" <<'PY'
+    "$BRC" "$LIMITED/20 nonce, $LIMITED_VERIFY/10 verify" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" <<'PY'
 import statistics, sys
 inproc = float(sys.argv[1])
 inproc_signed = float(sys.argv[14])
@@ -331,7 +360,7 @@ rounds = []
 for ln in open(sys.argv[2]):
     f, c0, c1, before, after = ln.split()
     rounds.append((rd(f), int(c0), int(c1), float(before), float(after)))
-brc, limited, smoke = int(sys.argv[8]), int(sys.argv[9]), sys.argv[10] == "1"
+brc, limited, smoke = int(sys.argv[8]), sys.argv[9], sys.argv[10] == "1"
 aup, bup, retried = int(sys.argv[11]), int(sys.argv[12]), int(sys.argv[13])
 def ms(us):
     return "%.1f" % (int(us) / 1000)
@@ -377,7 +406,8 @@ for ln in open(sys.argv[15]):
 rate2, f2, q2 = line("2 instances behind nginx, one stopped", r2)
 print("%-44s %7.0f /s  (per CPU-second, one core, the others idle)" % ("in-process cvmattest bench", inproc))
 print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process, each result signed", inproc_signed))
-print("behind nginx: A answered %d, B answered %d before its SIGTERM; %d retried on the other"
+print("behind nginx: A answered %d, B answered %d (before its SIGTERM and while it drained);"
+      " %d retried on the other"
       % (aup, bup, retried))
 ratio = statistics.median(ratios)
 print("instance per core: %.2fx the in-process rate with every core busy (per CPU-second, the"
@@ -393,7 +423,7 @@ print("instance per CPU-second against the in-process bench on one core that als
 print(r3["first"] and "replays: %s nonces accepted once (%s affirming), %s replays (nginx and each"
       " instance): %s accepted, %s refused 409, %s other" % (r3["first"], r3["affirming"],
       r3["replays"], r3["accepted"], r3["refused_409"], r3["other"]))
-print("instance B after SIGTERM: exit %d; nginx rate limit: %d of 20 burst requests got 429"
+print("instance B after SIGTERM: exit %d; nginx rate limits: of the burst requests %s got 429"
       % (brc, limited))
 print()
 def target(ok, text):
@@ -407,6 +437,7 @@ target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0 and int(r3["refused_409
 PY
 [ $? = 0 ] || die "the report failed"
 [ "$BRC" = 0 ] || die "instance B exited $BRC after SIGTERM (want 0)"
-[ "$LIMITED" -ge 10 ] || die "nginx limit_req: only $LIMITED of 20 got 429"
+[ "$LIMITED" -ge 10 ] || die "nginx limit_req: only $LIMITED of 20 nonce requests got 429"
+[ "$LIMITED_VERIFY" -ge 4 ] || die "nginx limit_req: only $LIMITED_VERIFY of 10 verifications got 429"
 [ $REPLAY_RC = 0 ] || die "replay check failed: not every nonce accepted once and every replay refused 409 (see the REPLAY line)"
 exit 0

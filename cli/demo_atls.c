@@ -76,13 +76,16 @@ static void *srv_main(void *arg)
         cvma_atls_check_channel(ssl, err, sizeof err) == CVMA_OK) {
         uint8_t type = 0, *p = NULL;
         size_t len = 0;
-        bool refused = false;
+        bool refused = false, after = false;
         struct timespec refused_at = {0, 0};
         while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
             enum cvma_status st = CVMA_OK;
-            if (type == CVMA_ATLS_F_NONCE && !refused) {
+            if (refused) {
+                after = true; /* the client went on after its refusal: no close */
+                st = CVMA_E_IO;
+            } else if (type == CVMA_ATLS_F_NONCE) {
                 st = cvma_atls_answer(ssl, CVMA_ATLS_SERVER, p, len, &s->src, err, sizeof err);
-            } else if (type == CVMA_ATLS_F_DATA && !refused) {
+            } else if (type == CVMA_ATLS_F_DATA) {
                 char echo[64];
                 int n = snprintf(echo, sizeof echo, "echo: %.*s", (int)(len > 40 ? 40 : len),
                                  (const char *)p);
@@ -103,10 +106,12 @@ static void *srv_main(void *arg)
             }
         }
         free(p);
-        /* Closed by the client: the reading ended well before the socket's 10 s time-out. */
+        /* Closed by the client: nothing after its ERROR, and the reading ended well before the
+         * socket's 10 s time-out (the harness waits for this thread before it closes its own
+         * end of a refused connection, so the close seen here is the client's). */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        s->a->server_closed = refused && now.tv_sec - refused_at.tv_sec < 5;
+        s->a->server_closed = refused && !after && now.tv_sec - refused_at.tv_sec < 5;
     }
     if (ssl != NULL) {
         SSL_shutdown(ssl);
@@ -199,7 +204,13 @@ static bool client(struct demo_atls *a, SSL *ssl)
             cvma_atls_send_refusal(ssl, r);
             cvma_result_free(r);
             a->refused = true;
-            return true; /* and the caller closes the connection */
+            if (a->test_no_close) {
+                return true; /* the connection left open: the server must not see a close */
+            }
+            /* A refused peer gets nothing more: close_notify, and the socket shut both ways. */
+            (void)SSL_shutdown(ssl);
+            (void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+            return true;
         }
         cvma_result_free(r);
         if (i == 0) {
@@ -221,7 +232,7 @@ bool demo_atls_run(struct demo_atls *a)
 {
     struct srv s;
     pthread_t t;
-    bool started = false, ok = false;
+    bool started = false, joined = false, ok = false;
     SSL_CTX *cctx = NULL;
     SSL *ssl = NULL;
     uint16_t port = 0;
@@ -251,6 +262,12 @@ bool demo_atls_run(struct demo_atls *a)
         goto out;
     }
     ok = client(a, ssl);
+    if (ok && a->refused) {
+        /* The close the server sees must be the client's own (client() closes on a refusal),
+         * not this harness's: wait for the server before closing our end. */
+        pthread_join(t, NULL);
+        joined = true;
+    }
 out:
     if (ssl != NULL) {
         SSL_shutdown(ssl);
@@ -265,7 +282,7 @@ out:
             close(kick);
         }
     }
-    if (started) {
+    if (started && !joined) {
         pthread_join(t, NULL);
     }
     if (s.lfd >= 0) {
@@ -275,6 +292,18 @@ out:
     SSL_CTX_free(cctx);
     ERR_clear_error();
     return ok;
+}
+
+const char *demo_atls_why(const struct demo_atls *a, unsigned i, char *buf, size_t cap)
+{
+    if (a->err[0] != '\0') {
+        snprintf(buf, cap, "%s", a->err);
+    } else if (i > 0 && a->n_results == i && a->refused) {
+        snprintf(buf, cap, "not attempted: lease %u was refused", i);
+    } else {
+        snprintf(buf, cap, "no result");
+    }
+    return buf;
 }
 
 void demo_atls_free(struct demo_atls *a)

@@ -84,15 +84,25 @@ static const json_t *find_reason(const json_t *reasons, const char *code)
     return NULL;
 }
 
+static bool wanted_code(const struct demo_want *want, const char *code)
+{
+    for (size_t k = 0; k < DEMO_WANT_MAX && want->reasons[k] != NULL; k++) {
+        if (strcmp(want->reasons[k], code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool demo_report(struct demo *d, const char *label, const char *result_json,
                  const struct demo_want *want, const char *why)
 {
-    char line[1024], wanted[256] = "";
+    char line[1024], wanted[256] = "", others[256] = ""; /* others: errors not wanted */
     json_t *j = result_json != NULL ? json_loads(result_json, 0, NULL) : NULL;
     bool as_wanted = false;
 
     d->steps++;
-    for (size_t i = 0; i < 3 && want->reasons[i] != NULL; i++) {
+    for (size_t i = 0; i < DEMO_WANT_MAX && want->reasons[i] != NULL; i++) {
         size_t n = strlen(wanted);
         snprintf(wanted + n, sizeof wanted - n, " %s", want->reasons[i]);
     }
@@ -130,33 +140,64 @@ bool demo_report(struct demo *d, const char *label, const char *result_json,
                      id != NULL ? id : "(masked)", id != NULL && strlen(id) > 8 ? "..." : "");
         }
     }
-    /* The reasons: those the step expects; else what made the verdict. */
+    /*
+     * The reasons. Refused: first every error (what refused it), then the other reasons the
+     * step expects; a step that should be refused must be refused by a reason it expects (of
+     * severity error) and by no other error. Accepted: the reasons the step expects (at any
+     * severity: a policy may turn an error into a warning), else the warnings.
+     */
     size_t i, shown = 0;
     const json_t *r;
-    for (size_t k = 0; k < 3 && want->reasons[k] != NULL; k++) {
+    bool by_wanted = false;
+    json_array_foreach(reasons, i, r)
+    {
+        const char *sev = json_string_value(json_object_get(r, "severity"));
+        const char *code = json_string_value(json_object_get(r, "code"));
+        if (accepted || sev == NULL || strcmp(sev, "error") != 0) {
+            continue;
+        }
+        add_reason(line, sizeof line, code, json_string_value(json_object_get(r, "detail")),
+                   shown == 0);
+        shown++;
+        if (code != NULL && wanted_code(want, code)) {
+            by_wanted = true;
+        } else {
+            size_t n = strlen(others);
+            snprintf(others + n, sizeof others - n, " %s", code != NULL ? code : "(no code)");
+        }
+    }
+    for (size_t k = 0; k < DEMO_WANT_MAX && want->reasons[k] != NULL; k++) {
         r = find_reason(reasons, want->reasons[k]);
         if (r == NULL) {
             as_wanted = false;
             continue;
         }
+        const char *sev = json_string_value(json_object_get(r, "severity"));
+        if (!accepted && sev != NULL && strcmp(sev, "error") == 0) {
+            continue; /* shown above */
+        }
         add_reason(line, sizeof line, want->reasons[k],
                    json_string_value(json_object_get(r, "detail")), !accepted && shown == 0);
         shown++;
     }
+    if (!accepted && !want->accept && (!by_wanted || others[0] != '\0')) {
+        as_wanted = false;
+    }
     json_array_foreach(reasons, i, r)
     {
         const char *sev = json_string_value(json_object_get(r, "severity"));
-        if (shown == 0 && sev != NULL && strcmp(sev, accepted ? "warning" : "error") == 0) {
+        if (accepted && shown == 0 && sev != NULL && strcmp(sev, "warning") == 0) {
             add_reason(line, sizeof line, json_string_value(json_object_get(r, "code")),
-                       json_string_value(json_object_get(r, "detail")), !accepted && shown == 0);
+                       json_string_value(json_object_get(r, "detail")), false);
             shown++;
         }
     }
     printf("%s\n", line);
 out:
     if (!as_wanted) {
-        printf("     UNEXPECTED: wanted %s%s%s\n", want->accept ? demo_ok_mark : demo_no_mark,
-               wanted[0] != '\0' ? " with" : "", wanted);
+        printf("     UNEXPECTED: wanted %s%s%s%s%s\n", want->accept ? demo_ok_mark : demo_no_mark,
+               wanted[0] != '\0' ? " with" : "", wanted,
+               others[0] != '\0' ? "; also refused by" : "", others);
         d->failures++;
     }
     json_decref(j);

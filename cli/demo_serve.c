@@ -101,10 +101,18 @@ static void check_token(struct demo *d, const json_t *answer, const char *nonce,
     EVP_PKEY *pub = NULL;
     json_t *claims = NULL;
     struct cvma_ear_decision dec;
-    char err[256] = "no token in the answer";
+    char err[256] = "";
     bool ok = false;
-    if (token != NULL && cvma_file_read(o->sign_pub, 16384, &pb) == CVMA_OK &&
-        (pub = cvma_jws_key_from_pem(pb.p, pb.len, false)) != NULL &&
+    /* err says which sub-step failed: each sets it (the EAR calls write their own) */
+    if (token == NULL) {
+        snprintf(err, sizeof err, "no token in the answer");
+    } else if (cvma_file_read(o->sign_pub, 16384, &pb) != CVMA_OK) {
+        snprintf(err, sizeof err, "cannot read the service's public key %s", o->sign_pub);
+    } else if ((pub = cvma_jws_key_from_pem(pb.p, pb.len, false)) == NULL) {
+        snprintf(err, sizeof err, "the service's public key %s is not a PEM public key",
+                 o->sign_pub);
+    }
+    if (pub != NULL &&
         cvma_ear_verify(token, strlen(token), pub, &claims, err, sizeof err) == CVMA_OK &&
         cvma_ear_decide(claims, time(NULL), -1, &dec, err, sizeof err) == CVMA_OK) {
         const char *en = json_string_value(json_object_get(claims, "eat_nonce"));
@@ -115,7 +123,8 @@ static void check_token(struct demo *d, const json_t *answer, const char *nonce,
                   "our nonce",
                   cvma_ear_tier_name(dec.tier), en != NULL && strcmp(en, nonce) == 0 ? "=" : "!=");
     } else {
-        demo_line(d, false, "its token does not verify: %s", err);
+        demo_line(d, false, "its token does not verify: %s",
+                  err[0] != '\0' ? err : "no reason given");
     }
     json_decref(claims);
     EVP_PKEY_free(pub);
@@ -169,11 +178,15 @@ void demo_service(struct demo *d, const struct demo_service_opts *o)
     /* The service's nonce, raw, at the start of REPORT_DATA (docs/service.md). */
     memset(rd, 0, sizeof rd);
     memcpy(rd, nonce, nlen);
-    if (cvma_sim_atls_evidence(o->sim_dir, rd, &ev, &ev_len, err, sizeof err) != CVMA_OK ||
-        (b64 = cvma_base64_encode(ev, ev_len, CVMA_B64_STD)) == NULL ||
+    if (cvma_sim_atls_evidence(o->sim_dir, rd, &ev, &ev_len, err, sizeof err) != CVMA_OK) {
+        demo_line(d, false, "could not make the evidence: %s",
+                  err[0] != '\0' ? err : "the simulator gave no reason");
+        goto out;
+    }
+    if ((b64 = cvma_base64_encode(ev, ev_len, CVMA_B64_STD)) == NULL ||
         (req = json_pack("{s:s, s:s}", "evidence", b64, "nonce", nonce_s)) == NULL ||
         (post = cvma_json_compact(req, NULL)) == NULL) {
-        demo_line(d, false, "could not make the evidence: %s", err);
+        demo_line(d, false, "could not make the request: out of memory");
         goto out;
     }
     cvma_buf_free(&b);
