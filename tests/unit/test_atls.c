@@ -23,69 +23,18 @@
 #include "sim/sim_snp.h"
 #include "testutil.h"
 #include "tu_api.h"
-
-struct pair {
-    SSL_CTX *sctx, *cctx;
-    SSL *s, *c;
-    int fd[2];
-    int srv_ok;
-};
-
-static void *accept_thread(void *arg)
-{
-    struct pair *p = arg;
-    p->srv_ok = SSL_accept(p->s);
-    return NULL;
-}
-
-/* A connected pair; max_version 0: any (TLS 1.3 is negotiated). */
-static void pair_open(struct pair *p, int max_version)
-{
-    EVP_PKEY *k = NULL;
-    X509 *x = NULL;
-    pthread_t t;
-    memset(p, 0, sizeof *p);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
-    p->sctx = SSL_CTX_new(TLS_server_method());
-    p->cctx = SSL_CTX_new(TLS_client_method());
-    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
-    assert_int_equal(SSL_CTX_use_certificate(p->sctx, x), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, k), 1);
-    EVP_PKEY_free(k);
-    X509_free(x);
-    if (max_version != 0) {
-        SSL_CTX_set_max_proto_version(p->cctx, max_version);
-    }
-    p->s = SSL_new(p->sctx);
-    p->c = SSL_new(p->cctx);
-    SSL_set_fd(p->s, p->fd[0]);
-    SSL_set_fd(p->c, p->fd[1]);
-    assert_int_equal(pthread_create(&t, NULL, accept_thread, p), 0);
-    assert_int_equal(SSL_connect(p->c), 1);
-    pthread_join(t, NULL);
-    assert_int_equal(p->srv_ok, 1);
-}
-
-static void pair_close(struct pair *p)
-{
-    SSL_free(p->s);
-    SSL_free(p->c);
-    SSL_CTX_free(p->sctx);
-    SSL_CTX_free(p->cctx);
-    close(p->fd[0]);
-    close(p->fd[1]);
-}
+#include "tu_tls.h"
 
 static void test_atls_binding_separates_roles_sessions_nonces(void **state)
 {
-    struct pair a, b;
+    struct tu_tls_pair a, b;
     uint8_t n1[32], n2[32], s1[64], c1[64], s2[64], peer1[64], other[64];
     char err[256];
     (void)state;
     memset(n1, 1, sizeof n1);
     memset(n2, 2, sizeof n2);
-    pair_open(&a, 0);
-    pair_open(&b, 0);
+    tu_tls_pair_open(&a, 0);
+    tu_tls_pair_open(&b, 0);
     assert_int_equal(cvma_atls_check_channel(a.c, err, sizeof err), CVMA_OK);
     X509 *srv = SSL_get_certificate(a.s);
     X509 *seen = SSL_get1_peer_certificate(a.c);
@@ -111,8 +60,8 @@ static void test_atls_binding_separates_roles_sessions_nonces(void **state)
     assert_int_equal(cvma_atls_cert_binding(srv, n1, 15, other), CVMA_E_USAGE);
     assert_int_equal(cvma_atls_cert_binding(srv, n1, 16, other), CVMA_OK);
     X509_free(seen);
-    pair_close(&a);
-    pair_close(&b);
+    tu_tls_pair_close(&a);
+    tu_tls_pair_close(&b);
 }
 
 /*
@@ -123,7 +72,7 @@ static void test_atls_binding_separates_roles_sessions_nonces(void **state)
  */
 static void test_atls_binding_layout_and_key(void **state)
 {
-    struct pair a;
+    struct tu_tls_pair a;
     uint8_t n1[32], got[64], want[64], exp[32], spki[32], other[64], role = 0x01;
     unsigned char *der = NULL;
     unsigned int dl = 0;
@@ -134,7 +83,7 @@ static void test_atls_binding_layout_and_key(void **state)
     for (size_t i = 0; i < sizeof n1; i++) {
         n1[i] = (uint8_t)(i * 7 + 3);
     }
-    pair_open(&a, 0);
+    tu_tls_pair_open(&a, 0);
     X509 *seen = SSL_get1_peer_certificate(a.c);
     assert_non_null(seen);
     assert_int_equal(cvma_atls_binding(a.c, CVMA_ATLS_SERVER, seen, n1, 32, got, err, sizeof err),
@@ -175,7 +124,7 @@ static void test_atls_binding_layout_and_key(void **state)
     EVP_PKEY_free(k2);
     X509_free(x2);
     X509_free(seen);
-    pair_close(&a);
+    tu_tls_pair_close(&a);
 }
 
 /* Moves what one end wrote to the other end's read BIO. */
@@ -251,17 +200,17 @@ static void test_atls_dtls_refused(void **state)
 
 static void test_atls_tls12_refused(void **state)
 {
-    struct pair a;
+    struct tu_tls_pair a;
     uint8_t n[32] = {0}, out[64];
     char err[256];
     (void)state;
-    pair_open(&a, TLS1_2_VERSION);
+    tu_tls_pair_open(&a, TLS1_2_VERSION);
     assert_int_equal(cvma_atls_check_channel(a.c, err, sizeof err), CVMA_REJECTED);
     assert_non_null(strstr(err, "ATLS_TLS_VERSION"));
     assert_int_equal(cvma_atls_binding(a.s, CVMA_ATLS_SERVER, SSL_get_certificate(a.s), n, 32, out,
                                        err, sizeof err),
                      CVMA_REJECTED);
-    pair_close(&a);
+    tu_tls_pair_close(&a);
 }
 
 struct answer_arg {
@@ -288,7 +237,7 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     struct cvma_verifier *v = NULL;
     struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER};
     struct cvma_result *res = NULL;
-    struct pair a, b;
+    struct tu_tls_pair a, b;
     uint8_t nonce[32], type = 0, *ev = NULL;
     size_t len = 0;
     pthread_t t;
@@ -302,7 +251,7 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     v = tu_verifier(ark, NULL, NULL, false);
 
     memset(nonce, 7, sizeof nonce);
-    pair_open(&a, 0);
+    tu_tls_pair_open(&a, 0);
     struct answer_arg arg = {.ssl = a.s, .nonce = nonce, .src = &src};
     assert_int_equal(pthread_create(&t, NULL, answer_thread, &arg), 0);
     assert_int_equal(cvma_atls_read_frame(a.c, &type, &ev, &len), CVMA_OK);
@@ -316,7 +265,7 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     cvma_result_free(res);
 
     /* The same evidence on another session (a relay): not bound. */
-    pair_open(&b, 0);
+    tu_tls_pair_open(&b, 0);
     assert_int_equal(cvma_atls_verify(b.c, v, &chk, nonce, 32, ev, len, &res, err, sizeof err),
                      CVMA_OK);
     assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
@@ -325,8 +274,8 @@ static void test_atls_simulated_evidence_verifies_only_on_its_session(void **sta
     cvma_result_free(res);
 
     free(ev);
-    pair_close(&a);
-    pair_close(&b);
+    tu_tls_pair_close(&a);
+    tu_tls_pair_close(&b);
     cvma_verifier_free(v);
     tu_rmtree(dir);
     free(dir);
@@ -343,7 +292,7 @@ static void raw_write(SSL *ssl, const void *p, size_t len)
 
 static void test_atls_frame_limits_by_type(void **state)
 {
-    struct pair a;
+    struct tu_tls_pair a;
     uint8_t type = 0, *p = NULL, big[CVMA_ATLS_ERROR_MAX + 1];
     size_t len = 0;
     char err[256] = "";
@@ -355,18 +304,18 @@ static void test_atls_frame_limits_by_type(void **state)
     assert_int_equal(cvma_atls_frame_limit(0x7f), 0);
 
     /* A NONCE of 33 bytes, an ERROR of 4097, an unknown type: refused at the header. */
-    pair_open(&a, 0);
+    tu_tls_pair_open(&a, 0);
     assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_NONCE, big, 33), CVMA_OK);
     assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
     assert_null(p);
     assert_non_null(strstr(err, "announces 33 bytes, over its limit of 32"));
-    pair_close(&a);
-    pair_open(&a, 0);
+    tu_tls_pair_close(&a);
+    tu_tls_pair_open(&a, 0);
     assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_ERROR, big, sizeof big), CVMA_OK);
     assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
     assert_non_null(strstr(err, "announces 4097 bytes, over its limit of 4096"));
-    pair_close(&a);
-    pair_open(&a, 0);
+    tu_tls_pair_close(&a);
+    tu_tls_pair_open(&a, 0);
     raw_write(a.c, "\x7f\0\0\0\0", 5);
     assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_REJECTED);
     assert_non_null(strstr(err, "unknown frame type 127"));
@@ -385,7 +334,7 @@ static void test_atls_frame_limits_by_type(void **state)
     SSL_shutdown(a.c);
     assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_E_IO);
     assert_non_null(strstr(err, "closed"));
-    pair_close(&a);
+    tu_tls_pair_close(&a);
 }
 
 struct frame_arg {
@@ -414,7 +363,7 @@ static void *read_thread(void *arg)
 
 static void test_atls_large_frame_read_in_chunks(void **state)
 {
-    struct pair a;
+    struct tu_tls_pair a;
     size_t n = (3u << 20) + 123; /* 3 MiB and a bit: not a multiple of a chunk */
     uint8_t *big = malloc(n), type = 0, *p = NULL;
     size_t len = 0;
@@ -424,7 +373,7 @@ static void test_atls_large_frame_read_in_chunks(void **state)
     for (size_t i = 0; i < n; i++) {
         big[i] = (uint8_t)(i * 31 + (i >> 16));
     }
-    pair_open(&a, 0);
+    tu_tls_pair_open(&a, 0);
     struct frame_arg w = {.ssl = a.c, .p = big, .len = n};
     assert_int_equal(pthread_create(&t, NULL, write_thread, &w), 0);
     assert_int_equal(cvma_atls_read_frame(a.s, &type, &p, &len), CVMA_OK);
@@ -435,7 +384,7 @@ static void test_atls_large_frame_read_in_chunks(void **state)
     assert_memory_equal(p, big, n);
     assert_int_equal(p[n], 0);
     free(p);
-    pair_close(&a);
+    tu_tls_pair_close(&a);
     free(big);
 }
 
@@ -446,12 +395,12 @@ static void test_atls_large_frame_read_in_chunks(void **state)
  */
 static void test_atls_header_alone_allocates_a_chunk(void **state)
 {
-    struct pair a;
+    struct tu_tls_pair a;
     uint8_t h[5 + 10] = {CVMA_ATLS_F_EVIDENCE, 0x00, 0x80, 0x00, 0x00};
     size_t base = mallinfo2().hblkhd, peak = 0;
     pthread_t t;
     (void)state;
-    pair_open(&a, 0);
+    tu_tls_pair_open(&a, 0);
     raw_write(a.c, h, sizeof h);
     struct frame_arg r = {.ssl = a.s};
     assert_int_equal(pthread_create(&t, NULL, read_thread, &r), 0);
@@ -466,7 +415,7 @@ static void test_atls_header_alone_allocates_a_chunk(void **state)
     assert_int_equal(r.st, CVMA_E_IO);
     assert_null(r.out);
     assert_true(peak < base + (1u << 20));
-    pair_close(&a);
+    tu_tls_pair_close(&a);
 }
 
 static void test_atls_printable_caps_and_escapes(void **state)

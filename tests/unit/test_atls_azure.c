@@ -5,20 +5,16 @@
  * runtime claims name, as a bundle) is accepted on that session, and refused on another
  * (ATLS_EVIDENCE_NOT_BOUND, and the verifier's NONCE_REPORT_DATA_MISMATCH).
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
-#include <tss2/tss2_mu.h>
 
 #include "azure/azure.h"
 #include "common/base64.h"
@@ -28,55 +24,8 @@
 #include "testutil.h"
 #include "tu_api.h"
 #include "tu_azure.h"
-
-struct pair {
-    SSL_CTX *sctx, *cctx;
-    SSL *s, *c;
-    int fd[2];
-    int srv_ok;
-};
-
-static void *accept_thread(void *arg)
-{
-    struct pair *p = arg;
-    p->srv_ok = SSL_accept(p->s);
-    return NULL;
-}
-
-/* Two TLS 1.3 endpoints over a socketpair, the server's key and certificate fresh. */
-static void pair_open(struct pair *p)
-{
-    EVP_PKEY *k = NULL;
-    X509 *x = NULL;
-    pthread_t t;
-    memset(p, 0, sizeof *p);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
-    p->sctx = SSL_CTX_new(TLS_server_method());
-    p->cctx = SSL_CTX_new(TLS_client_method());
-    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
-    assert_int_equal(SSL_CTX_use_certificate(p->sctx, x), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, k), 1);
-    EVP_PKEY_free(k);
-    X509_free(x);
-    p->s = SSL_new(p->sctx);
-    p->c = SSL_new(p->cctx);
-    SSL_set_fd(p->s, p->fd[0]);
-    SSL_set_fd(p->c, p->fd[1]);
-    assert_int_equal(pthread_create(&t, NULL, accept_thread, p), 0);
-    assert_int_equal(SSL_connect(p->c), 1);
-    pthread_join(t, NULL);
-    assert_int_equal(p->srv_ok, 1);
-}
-
-static void pair_close(struct pair *p)
-{
-    SSL_free(p->s);
-    SSL_free(p->c);
-    SSL_CTX_free(p->sctx);
-    SSL_CTX_free(p->cctx);
-    close(p->fd[0]);
-    close(p->fd[1]);
-}
+#include "tu_tls.h"
+#include "tu_tpm.h"
 
 /* An RSA-2048 AK in software (the runtime claims' HCLAkPub). */
 static EVP_PKEY *make_ak(void)
@@ -84,43 +33,6 @@ static EVP_PKEY *make_ak(void)
     EVP_PKEY *k = EVP_RSA_gen(2048);
     assert_non_null(k);
     return k;
-}
-
-/* A quote of PCR 0 (sha256, all zeros), extraData "atls", signed by k: into msg and sig. */
-static void make_quote(EVP_PKEY *k, struct cvma_buf *msg, struct cvma_buf *sig)
-{
-    TPMS_ATTEST a;
-    TPMT_SIGNATURE ts;
-    uint8_t zero[32] = {0}, buf[4096], s[512];
-    size_t off = 0, sl = sizeof s;
-    memset(&a, 0, sizeof a);
-    a.magic = TPM2_GENERATED_VALUE;
-    a.type = TPM2_ST_ATTEST_QUOTE;
-    a.extraData.size = 4;
-    memcpy(a.extraData.buffer, "atls", 4);
-    a.clockInfo.safe = 1;
-    a.attested.quote.pcrSelect.count = 1;
-    a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
-    a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-    a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 1;
-    a.attested.quote.pcrDigest.size = 32;
-    assert_int_equal(
-            EVP_Digest(zero, 32, a.attested.quote.pcrDigest.buffer, NULL, EVP_sha256(), NULL), 1);
-    assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(msg, buf, off);
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    assert_non_null(c);
-    assert_int_equal(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k), 1);
-    assert_int_equal(EVP_DigestSign(c, s, &sl, buf, off), 1);
-    EVP_MD_CTX_free(c);
-    memset(&ts, 0, sizeof ts);
-    ts.sigAlg = TPM2_ALG_RSASSA;
-    ts.signature.rsassa.hash = TPM2_ALG_SHA256;
-    ts.signature.rsassa.sig.size = (UINT16)sl;
-    memcpy(ts.signature.rsassa.sig.buffer, s, sl);
-    off = 0;
-    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(sig, buf, off);
 }
 
 static const char PCRS0[] =
@@ -181,7 +93,7 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
     assert_non_null(hcl = malloc(cap));
     assert_int_equal(
             tu_azure_hcl(hcl, cap, rep.p, CVMA_AZURE_REPORT_TYPE_SNP, claims, (size_t)cl, 0), cap);
-    make_quote(ak, &msg, &sig);
+    tu_tpm_quote(ak, (const uint8_t *)"atls", 4, &msg, &sig);
 
     size_t bcap = 4 * (cap + msg.len + sig.len + sizeof PCRS0) + 1024;
     char *parts = calloc(1, bcap), *b = malloc(bcap + 128);
@@ -208,13 +120,13 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     char *dir = tu_tmpdir(), *ark = tu_path(dir, "ark.pem"), *ev = NULL, err[256];
     struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER};
     struct cvma_result *res = NULL;
-    struct pair a, b;
+    struct tu_tls_pair a, b;
     uint8_t nonce[32], rd[64];
     (void)state;
 
     memset(nonce, 9, sizeof nonce);
-    pair_open(&a);
-    pair_open(&b);
+    tu_tls_pair_open(&a, 0);
+    tu_tls_pair_open(&b, 0);
     assert_int_equal(cvma_atls_binding(a.s, CVMA_ATLS_SERVER, SSL_get_certificate(a.s), nonce, 32,
                                        rd, err, sizeof err),
                      CVMA_OK);
@@ -250,8 +162,8 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     free(ev);
     EVP_PKEY_free(ak);
     cvma_verifier_free(v);
-    pair_close(&a);
-    pair_close(&b);
+    tu_tls_pair_close(&a);
+    tu_tls_pair_close(&b);
     tu_rmtree(dir);
     free(dir);
     free(ark);

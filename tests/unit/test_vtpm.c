@@ -24,6 +24,7 @@
 #include "tpm/tpm.h"
 #include "tu_azure.h"
 #include "tu_jwk.h"
+#include "tu_tpm.h"
 #include "vtpm/vtpm.h"
 
 /* A TPMT_PUBLIC like the TCG EK template L-1 (random modulus), marshalled. */
@@ -256,44 +257,6 @@ static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
     return k;
 }
 
-/* A quote of PCR 0 (sha256, all zeros) with extraData nonce, signed by k. */
-static void make_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len, struct cvma_buf *msg,
-                       struct cvma_buf *sig)
-{
-    TPMS_ATTEST a;
-    TPMT_SIGNATURE ts;
-    uint8_t zero[32] = {0}, buf[4096], s[512];
-    size_t off = 0, sl = sizeof s;
-    memset(&a, 0, sizeof a);
-    a.magic = TPM2_GENERATED_VALUE;
-    a.type = TPM2_ST_ATTEST_QUOTE;
-    a.extraData.size = (UINT16)nonce_len;
-    memcpy(a.extraData.buffer, nonce, nonce_len);
-    a.clockInfo.safe = 1;
-    a.attested.quote.pcrSelect.count = 1;
-    a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
-    a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-    a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 1;
-    a.attested.quote.pcrDigest.size = 32;
-    assert_int_equal(
-            EVP_Digest(zero, 32, a.attested.quote.pcrDigest.buffer, NULL, EVP_sha256(), NULL), 1);
-    assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(msg, buf, off);
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    assert_non_null(c);
-    assert_int_equal(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k), 1);
-    assert_int_equal(EVP_DigestSign(c, s, &sl, buf, off), 1);
-    EVP_MD_CTX_free(c);
-    memset(&ts, 0, sizeof ts);
-    ts.sigAlg = TPM2_ALG_RSASSA;
-    ts.signature.rsassa.hash = TPM2_ALG_SHA256;
-    ts.signature.rsassa.sig.size = (UINT16)sl;
-    memcpy(ts.signature.rsassa.sig.buffer, s, sl);
-    off = 0;
-    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(sig, buf, off);
-}
-
 /* claims.<key>.tpm.ak.jwk (key NULL: claims.tpm.ak.jwk) of res's claims JSON (new reference). */
 static json_t *claims_ak_jwk(const struct cvma_result *res, const char *key)
 {
@@ -350,7 +313,7 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
     EVP_PKEY *ak2 = make_ak(ak2b, sizeof ak2b, &ak2l);
-    make_quote(ak, nonce, sizeof nonce, &msg, &sig);
+    tu_tpm_quote(ak, nonce, sizeof nonce, &msg, &sig);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
     parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
@@ -524,7 +487,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
-    make_quote(ak, nonce, sizeof nonce, &msg, &sig);
+    tu_tpm_quote(ak, nonce, sizeof nonce, &msg, &sig);
 
     /* tpm: a quote whose AK something vouches for; the same quote with nothing: none. */
     memset(&in, 0, sizeof in);

@@ -1,0 +1,71 @@
+/*
+ * Tests: two TLS endpoints over a socketpair, connected (the server's handshake in a thread),
+ * the server's key and self-signed certificate fresh (cvma_atls_self_signed), for the tests of
+ * attested TLS.
+ */
+#ifndef CVMA_TESTS_TU_TLS_H
+#define CVMA_TESTS_TU_TLS_H
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "cvmattest/atls.h"
+#include "testutil.h"
+
+struct tu_tls_pair {
+    SSL_CTX *sctx, *cctx;
+    SSL *s, *c;
+    int fd[2];
+    int srv_ok;
+};
+
+static inline void *tu_tls_accept_thread(void *arg)
+{
+    struct tu_tls_pair *p = arg;
+    p->srv_ok = SSL_accept(p->s);
+    return NULL;
+}
+
+/* A connected pair; max_version 0: any (TLS 1.3 is negotiated), else the client's highest. */
+static inline void tu_tls_pair_open(struct tu_tls_pair *p, int max_version)
+{
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    pthread_t t;
+    memset(p, 0, sizeof *p);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
+    p->sctx = SSL_CTX_new(TLS_server_method());
+    p->cctx = SSL_CTX_new(TLS_client_method());
+    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
+    assert_int_equal(SSL_CTX_use_certificate(p->sctx, x), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, k), 1);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    if (max_version != 0) {
+        SSL_CTX_set_max_proto_version(p->cctx, max_version);
+    }
+    p->s = SSL_new(p->sctx);
+    p->c = SSL_new(p->cctx);
+    SSL_set_fd(p->s, p->fd[0]);
+    SSL_set_fd(p->c, p->fd[1]);
+    assert_int_equal(pthread_create(&t, NULL, tu_tls_accept_thread, p), 0);
+    assert_int_equal(SSL_connect(p->c), 1);
+    pthread_join(t, NULL);
+    assert_int_equal(p->srv_ok, 1);
+}
+
+static inline void tu_tls_pair_close(struct tu_tls_pair *p)
+{
+    SSL_free(p->s);
+    SSL_free(p->c);
+    SSL_CTX_free(p->sctx);
+    SSL_CTX_free(p->cctx);
+    close(p->fd[0]);
+    close(p->fd[1]);
+}
+
+#endif
