@@ -102,19 +102,9 @@ wait_for "$T/mu.out" "affirming (sev-snp)"
 # interval of 1 s ---
 cat >"$T/again.py" <<'PY'
 import os, socket, ssl, sys
-def frame(t, p):
-    return bytes([t]) + len(p).to_bytes(4, "big") + p
-def recv_exact(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            return None
-        b += c
-    return b
-def read_frame(s):
-    h = recv_exact(s, 5)
-    return (None, None) if h is None else (h[0], recv_exact(s, int.from_bytes(h[1:], "big")))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["ATLS_LIB"])
+from atls_frames import frame, read_frame  # noqa: E402  (tests/e2e/lib/atls_frames.py)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE

@@ -20,25 +20,11 @@ ESC=$(printf '\033')
 cat >"$T/peer.py" <<'EOF'
 import os, socket, ssl, sys, time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["ATLS_LIB"])
+from atls_frames import frame, read_frame  # noqa: E402  (tests/e2e/lib/atls_frames.py)
+
 mode, port = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
-
-def frame(t, payload):
-    return bytes([t]) + len(payload).to_bytes(4, "big") + payload
-
-def recv_exact(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            return None
-        b += c
-    return b
-
-def read_frame(s):
-    h = recv_exact(s, 5)
-    if h is None:
-        return None, None
-    return h[0], recv_exact(s, int.from_bytes(h[1:], "big"))
 
 def tls_client():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

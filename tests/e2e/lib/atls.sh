@@ -1,8 +1,11 @@
 # Shared by the attested-TLS scripts (atls.sh, atls_harden.sh, atls_collect.sh); sourced
 # with CVM (the binary) set. Gives: $T, a temporary folder removed at exit together with the
 # background processes listed in $pids; $fails and the checks check, has, lacks;
-# server NAME ARGS..., which starts atls-server in the background and sets $port; and
-# client_when_free OUT ARGS..., the script's own client function tried again while refused busy.
+# server NAME ARGS..., which starts atls-server in the background and sets $port;
+# client_when_free OUT ARGS..., the script's own client function tried again while refused busy;
+# and ATLS_LIB (exported): this folder, where the python3 peers import atls_frames.py from.
+ATLS_LIB=$(cd "$(dirname "$0")/lib" && pwd) || exit 1
+export ATLS_LIB
 T=$(mktemp -d) || exit 1
 pids=""
 cleanup() {
