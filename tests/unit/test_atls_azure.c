@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "azure/azure.h"
@@ -60,39 +59,24 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
 {
     struct cvma_sim_snp_opts so;
     struct cvma_buf rep = {0}, msg = {0}, sig = {0};
-    uint8_t nb[256], *hcl = NULL;
+    uint8_t *hcl = NULL;
     char claims[2048], ud[129], err[256];
-    BIGNUM *n = NULL;
-
-    assert_int_equal(EVP_PKEY_get_bn_param(ak, "n", &n), 1);
-    assert_int_equal(BN_bn2binpad(n, nb, sizeof nb), 256);
-    BN_free(n);
-    char *n64 = cvma_base64_encode(nb, sizeof nb, CVMA_B64_URL);
-    assert_non_null(n64);
-    cvma_hex_encode(user_data, 64, ud, sizeof ud);
-    int cl = snprintf(claims, sizeof claims,
-                      "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", "
-                      "\"n\": \"%s\"}], \"user-data\": \"%s\"}",
-                      n64, ud);
-    free(n64);
-    assert_true(cl > 0 && (size_t)cl < sizeof claims);
 
     cvma_sim_snp_opts_default(&so);
     so.keep_keys = true;
-    memset(so.report_data, 0, sizeof so.report_data);
-    assert_int_equal(EVP_Digest(claims, (size_t)cl, so.report_data, NULL, EVP_sha256(), NULL), 1);
+    cvma_hex_encode(user_data, 64, ud, sizeof ud);
+    size_t cl = tu_azure_claims(ak, ud, claims, sizeof claims, so.report_data);
     if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
         fail_msg("sim: %s", err);
     }
     char *rp = tu_path(dir, "report.bin");
     tu_read(rp, &rep);
     free(rp);
-    size_t cap = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + CVMA_AZURE_RUNTIME_HDR_LEN +
-                 (size_t)cl;
+    size_t cap =
+            CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
     assert_int_equal(rep.len, CVMA_AZURE_HW_REPORT_LEN);
     assert_non_null(hcl = malloc(cap));
-    assert_int_equal(
-            tu_azure_hcl(hcl, cap, rep.p, CVMA_AZURE_REPORT_TYPE_SNP, claims, (size_t)cl, 0), cap);
+    assert_int_equal(tu_azure_hcl(hcl, cap, rep.p, CVMA_AZURE_REPORT_TYPE_SNP, claims, cl, 0), cap);
     tu_tpm_quote(ak, (const uint8_t *)"atls", 4, &msg, &sig);
 
     size_t bcap = 4 * (cap + msg.len + sig.len + sizeof PCRS0) + 1024;

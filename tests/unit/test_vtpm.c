@@ -14,7 +14,6 @@
 
 #include "azure/azure.h"
 #include "collateral/source.h"
-#include "common/base64.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "snp/snp_claims.h"
@@ -395,28 +394,6 @@ static const char PCRS0[] =
         "{\"sha256\": {\"0\": "
         "\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
 
-/* Runtime claims naming k as HCLAkPub (cl bytes into claims); report_data: their SHA-256,
- * then 32 zero bytes. */
-static size_t runtime_claims(EVP_PKEY *k, char *claims, size_t cap, uint8_t report_data[64])
-{
-    uint8_t nb[256];
-    BIGNUM *n = NULL;
-    assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
-    assert_int_equal(BN_bn2binpad(n, nb, sizeof nb), 256);
-    BN_free(n);
-    char *n64 = cvma_base64_encode(nb, sizeof nb, CVMA_B64_URL);
-    assert_non_null(n64);
-    int cl = snprintf(claims, cap,
-                      "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", "
-                      "\"n\": \"%s\"}], \"user-data\": \"00\"}",
-                      n64);
-    free(n64);
-    assert_true(cl > 0 && (size_t)cl < cap);
-    memset(report_data, 0, 64);
-    assert_int_equal(EVP_Digest(claims, (size_t)cl, report_data, NULL, EVP_sha256(), NULL), 1);
-    return (size_t)cl;
-}
-
 /* An HCL report (SEV-SNP): header, the report rep, the runtime data header, the claims. */
 static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
                      struct cvma_buf *out)
@@ -516,7 +493,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 
     /* azure-snp: the AK is HCLAkPub of runtime claims a simulated SEV-SNP report vouches for;
      * the quote's claims are held inside the kind's (claims.azure.tpm). */
-    size_t cl = runtime_claims(ak, claims, sizeof claims, rd);
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
     sim(&r, rd, 0);
     make_hcl(&r.rep, claims, cl, &hcl);
     parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};

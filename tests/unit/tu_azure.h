@@ -6,9 +6,14 @@
 #define CVMA_TESTS_TU_AZURE_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+
 #include "azure/azure.h"
+#include "common/base64.h"
 #include "testutil.h"
 
 /*
@@ -39,6 +44,32 @@ static inline size_t tu_azure_hcl(uint8_t *out, size_t cap, const uint8_t *hw, u
     tu_put32(out + rt + 16, (uint32_t)cl);
     memcpy(out + rt + CVMA_AZURE_RUNTIME_HDR_LEN, claims, cl);
     return n;
+}
+
+/*
+ * Runtime claims naming the RSA-2048 key k as HCLAkPub, with "user-data" user_data (a hex
+ * string), into claims (cap bytes; their length returned); report_data: their SHA-256, then 32
+ * zero bytes (the REPORT_DATA of a hardware report that vouches for them).
+ */
+static inline size_t tu_azure_claims(EVP_PKEY *k, const char *user_data, char *claims, size_t cap,
+                                     uint8_t report_data[64])
+{
+    uint8_t nb[256];
+    BIGNUM *n = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
+    assert_int_equal(BN_bn2binpad(n, nb, sizeof nb), 256);
+    BN_free(n);
+    char *n64 = cvma_base64_encode(nb, sizeof nb, CVMA_B64_URL);
+    assert_non_null(n64);
+    int cl = snprintf(claims, cap,
+                      "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", "
+                      "\"n\": \"%s\"}], \"user-data\": \"%s\"}",
+                      n64, user_data);
+    free(n64);
+    assert_true(cl > 0 && (size_t)cl < cap);
+    memset(report_data, 0, 64);
+    assert_int_equal(EVP_Digest(claims, (size_t)cl, report_data, NULL, EVP_sha256(), NULL), 1);
+    return (size_t)cl;
 }
 
 #endif
