@@ -522,6 +522,7 @@ out:
     for (size_t i = 0; i < s->n_owned; i++) {
         free(s->owned[i]);
     }
+    OPENSSL_cleanse(&s->sc.nonce_key, sizeof s->sc.nonce_key);
     free(s);
     return rc;
 }

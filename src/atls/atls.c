@@ -369,18 +369,21 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
  * azure-tdx (docs/azure.md): the hardware REPORT_DATA is the hash of the runtime claims, and
  * the request's report_data is compared with the claims' user-data; the aTLS check reads that
  * user-data from the verified claims (claims.azure.runtime_claims.user_data) and compares it
- * again, so the binding is never taken on trust. False when the claims hold no 64-byte
- * user-data (refused).
+ * again, so the binding is never taken on trust. CVMA_REJECTED when the claims hold no
+ * 64-byte user-data (refused), CVMA_E_NOMEM.
  */
-static bool bound_value(const struct cvma_result *res, uint8_t out[64])
+static enum cvma_status bound_value(const struct cvma_result *res, uint8_t out[64])
 {
     memset(out, 0, 64);
     if (res->tee == NULL ||
         (strcmp(res->tee, "azure-snp") != 0 && strcmp(res->tee, "azure-tdx") != 0)) {
         memcpy(out, res->claims.report_data, 64);
-        return true;
+        return CVMA_OK;
     }
     json_t *c = cvma_result_claims_json(res);
+    if (c == NULL) {
+        return CVMA_E_NOMEM;
+    }
     const char *ud = json_string_value(json_object_get(
             json_object_get(json_object_get(c, "azure"), "runtime_claims"), "user_data"));
     size_t n = 0;
@@ -389,7 +392,7 @@ static bool bound_value(const struct cvma_result *res, uint8_t out[64])
     if (!ok) {
         memset(out, 0, 64);
     }
-    return ok;
+    return ok ? CVMA_OK : CVMA_REJECTED;
 }
 
 /* Adds an error reason to a finished result (its status becomes contraindicated). */
@@ -438,7 +441,15 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
     if (!res->claims.verified) {
         goto out; /* nothing verified to compare: the verifier already refused */
     }
-    if (!bound_value(res, bound)) {
+    enum cvma_status bst = bound_value(res, bound);
+    if (bst == CVMA_E_NOMEM) {
+        cvma_result_free(res); /* as cvma_verify when memory runs out: no result */
+        *out = NULL;
+        cvma_errf(err, err_len, "atls: out of memory");
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    if (bst != CVMA_OK) {
         refuse(res, CVMA_R_ATLS_EVIDENCE_NOT_BOUND,
                "the verified claims carry no 64-byte user-data to compare with this session's "
                "binding");

@@ -82,10 +82,30 @@ static double elapsed(const struct timespec *a)
 }
 
 /*
- * Appends the text of s (n bytes) to out[*len..cap) for a log line: control characters (below
- * 0x20 and 0x7f), the backslash and bytes that do not begin a UTF-8 character are written as
- * \xNN, so nothing a request carries (a URL path, a policy name) can end the line and begin a
- * forged one, nor pass for an escape. Stops before a character or escape that does not fit.
+ * How many bytes of p[0..n) log_escape copies as they are: the length of the UTF-8 character
+ * they begin, or 0 when the first byte is written as \xNN: a control character (below 0x20,
+ * 0x7f), the backslash, a byte that does not begin a UTF-8 character, and the bytes of a
+ * character some readers take for a line break or a terminal command: the C1 controls
+ * U+0080..U+009F (NEL, CSI...) and U+2028, U+2029.
+ */
+static size_t log_plain(const uint8_t *p, size_t n)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f || p[0] == '\\') {
+        return 0;
+    }
+    size_t k = cvma_utf8_seq(p, n);
+    if ((k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+        (k == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))) {
+        return 0;
+    }
+    return k;
+}
+
+/*
+ * Appends the text of s (n bytes) to out[*len..cap) for a log line, what log_plain refuses
+ * written as \xNN, so nothing a request carries (a URL path, a policy name) can end the line
+ * and begin a forged one, nor pass for an escape. Stops before a character or escape that does
+ * not fit.
  */
 static void log_escape(char *out, size_t cap, size_t *len, const char *s, size_t n)
 {
@@ -93,7 +113,7 @@ static void log_escape(char *out, size_t cap, size_t *len, const char *s, size_t
     const uint8_t *p = (const uint8_t *)s;
     size_t i = 0;
     while (i < n) {
-        size_t k = p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' ? 0 : cvma_utf8_seq(p + i, n - i);
+        size_t k = log_plain(p + i, n - i);
         if (k == 0) {
             if (cap - *len < 4) {
                 return;
@@ -133,43 +153,6 @@ static void logf_req(const struct req *r, const char *fmt, ...)
      * different requests never interleave. */
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
-}
-
-/*
- * msg as valid UTF-8 in out (out_len >= 3 * strlen(msg) + 1), as a JSON string must be:
- * when cut is set (msg was cut to its buffer) a character cut at the end is left out, and
- * every other byte that does not begin a UTF-8 character becomes U+FFFD.
- */
-static void utf8_clean(const char *msg, bool cut, char *out, size_t out_len)
-{
-    const uint8_t *p = (const uint8_t *)msg;
-    size_t n = strlen(msg), o = 0;
-    if (cut) {
-        /* back over at most 3 continuation bytes to the last character's first byte */
-        size_t b = n;
-        while (b > 0 && n - b < 3 && (p[b - 1] & 0xc0) == 0x80) {
-            b--;
-        }
-        if (b > 0 && p[b - 1] >= 0xc0 && cvma_utf8_seq(p + b - 1, n - b + 1) == 0) {
-            n = b - 1;
-        }
-    }
-    for (size_t i = 0; i < n && out_len - o > 3;) {
-        size_t k = cvma_utf8_seq(p + i, n - i);
-        if (k == 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-            continue;
-        }
-        if (out_len - o <= k) {
-            break;
-        }
-        memcpy(out + o, p + i, k);
-        o += k;
-        i += k;
-    }
-    out[o] = '\0';
 }
 
 /* Queues resp (NULL: out of memory) with the headers every answer has. */
@@ -262,19 +245,30 @@ static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int stat
 static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int status,
                                const char *code, const char *fmt, ...)
 {
-    char msg[400], text[3 * sizeof msg];
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(r->error, sizeof r->error, "%s", code);
     logf_req(r, "error %d %s: %s", status, code, msg);
-    /* The message may quote the request (a URL, a policy name) or be cut mid-character:
-     * made valid UTF-8, which a JSON string must be, or the answer would be a bare 500. */
-    utf8_clean(msg, n < 0 || (size_t)n >= sizeof msg, text, sizeof text);
-    return send_json(c, r, status,
-                     json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", text,
-                               "request_id", r->rid));
+    /* The message may quote the request (a URL, a policy name) or be cut mid-character: written
+     * lossily (a byte that does not begin a UTF-8 character as U+FFFD), since a JSON string
+     * must be UTF-8 and the answer must still be this error. */
+    struct cvma_strbuf b = {0};
+    bool ok = cvma_strbuf_add(&b, "{\"error\":{\"code\":", 17) &&
+              cvma_json_write_str(&b, code, strlen(code)) &&
+              cvma_strbuf_add(&b, ",\"message\":", 11) &&
+              cvma_json_write_str_lossy(&b, msg, strlen(msg)) &&
+              cvma_strbuf_add(&b, ",\"request_id\":", 14) &&
+              cvma_json_write_str(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "}}", 2);
+    if (!ok) {
+        free(b.p);
+        static const char oom[] =
+                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+    }
+    return send_owned(c, r, status, "application/json", b.p, b.len);
 }
 
 /* ---- endpoints ---- */
@@ -801,15 +795,6 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     s.cfg.nonce_ttl = s.cfg.nonce_ttl > 0 ? s.cfg.nonce_ttl : 300;
     s.cfg.token_ttl = s.cfg.token_ttl > 0 ? s.cfg.token_ttl : 300;
     s.cfg.drain = s.cfg.drain != 0 ? s.cfg.drain : 30;
-    if (s.cfg.nonce_key.len != 0 && s.cfg.redis_url == NULL) {
-        /* Spent nonces in this process's memory are forgotten on a restart and unknown to
-         * other instances: a nonce under a key that outlives the process could be redeemed
-         * again there. A fixed key goes with the shared store. */
-        cvma_errf(err, err_len,
-                  "a fixed nonce key wants a shared spent-nonce store (redis): without it a "
-                  "nonce could be redeemed again after a restart or at another instance");
-        return 2;
-    }
     if (s.cfg.nonce_key.len == 0) {
         s.cfg.nonce_key.len = 32;
         if (RAND_bytes(s.cfg.nonce_key.key, 32) != 1) {
@@ -930,5 +915,6 @@ out:
         OPENSSL_cleanse(key_s, strlen(key_s)); /* the TLS private key */
     }
     free(key_s);
+    OPENSSL_cleanse(&s.cfg.nonce_key, sizeof s.cfg.nonce_key); /* who has it can mint nonces */
     return rc;
 }

@@ -21,7 +21,8 @@ struct cvma_server_config {
     int64_t nonce_ttl;               /* seconds a nonce is valid; 0: 300 */
     int64_t token_ttl;               /* seconds a token is valid (exp); 0: 300 */
     unsigned drain;                  /* seconds SIGTERM waits for requests in flight; 0: 30 */
-    struct cvma_nonce_key nonce_key; /* len 0: random, this instance only; else redis_url */
+    struct cvma_nonce_key nonce_key; /* len 0: random, this instance only; a fixed key only
+                                      * with redis_url (cmd_serve refuses it without) */
     const char *redis_url;           /* NULL: spent nonces in memory */
     const char *tls_cert_file;       /* both or neither: HTTPS */
     const char *tls_key_file;

@@ -207,6 +207,10 @@ sleep 0.2
 grep -q '^cvmattest serve: request_id=deadbeef0000000' "$ALOG" && fail "log forging: a forged line is in the log" || ok "log forging: no forged line"
 eq "log forging: the newline escaped (path, policy name)" "1 1" \
     "$(grep -cF "/x\\x0a$FORGED" "$ALOG") $(grep -cF "\"p\\x0a$FORGED2\"" "$ALOG")"
+# the C1 control NEL and U+2028, line breaks to some log readers, are escaped byte by byte
+curl -s -o /dev/null "$A/y%c2%85nel%e2%80%a8ls"
+sleep 0.2
+eq "log forging: NEL and U+2028 escaped" 1 "$(grep -cF '/y\xc2\x85nel\xe2\x80\xa8ls' "$ALOG")"
 
 # every error label the service answers or counts in /metrics is in docs/service.md's table
 if [ -n "${CVMATTEST_SRC:-}" ]; then
