@@ -124,18 +124,22 @@ drive() {
         >"$3.wrk" 2>&1
     grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
 }
-# checked OUT WHAT: a round of 1 or 1b measured verifications: at least one answer, and every
+# checked OUT WHAT: a round of 1 or 1b measured verifications: at least one answer, every
 # answer the expected one (scale-verify.lua: 200, contraindicated by NONCE_REPORT_DATA_MISMATCH
-# alone, a token); else the rates would count refusals (an instance with another --trust-root
-# answers 200 with CERT_UNTRUSTED_ROOT). A thread that ran out of nonces sends one last
-# request with no valid nonce: its answer, if read, is no verification.
+# alone, a token), and every request answered (no connect, read, write error or time-out);
+# else the rates would count refusals (an instance with another --trust-root answers 200 with
+# CERT_UNTRUSTED_ROOT) or an instance that stopped answering. A thread that ran out of nonces
+# sends one last request with the nonce "exhausted": its answer, 400 NONCE_INVALID, is counted
+# apart (unused) and nothing else is let through.
 checked() {
     ok=$(field "$1" ok)
     oth=$(($(field "$1" other_status) + $(field "$1" replayed)))
-    [ "$ok" -gt 0 ] && [ "$oth" -le "$(field "$1" exhausted)" ] && return 0
+    lost=$(($(field "$1" connect) + $(field "$1" read) + $(field "$1" write) + $(field "$1" timeout)))
+    [ "$ok" -gt 0 ] && [ "$oth" = 0 ] && [ "$lost" = 0 ] && return 0
     die "$2: $ok answers were the expected verification (200, contraindicated by" \
-        "NONCE_REPORT_DATA_MISMATCH alone, with a token) and $oth were not (wrong --trust-root" \
-        "or collateral? --logs DIR keeps the instances' logs)"
+        "NONCE_REPORT_DATA_MISMATCH alone, with a token), $oth were not and $lost requests got" \
+        "no answer (wrong --trust-root or collateral, or the instance stopped? --logs DIR keeps" \
+        "the instances' logs)"
 }
 # reap PID: waits for PID to exit, at most 15 s, then kills it (SIGKILL); its exit status
 reap() {
@@ -196,7 +200,7 @@ i=0
 until redis-cli -p "$RPORT" ping >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ $i -lt 50 ] || die "redis-server did not start"
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --sign-result $T/v.key \
---nonce-key $T/nonce.key --redis redis://127.0.0.1:$RPORT --drain 10"
+--nonce-key $T/nonce.key --redis redis://127.0.0.1:$RPORT --drain 10 --nonce-ttl $((RUN * 3 + 300))"
 start A
 A=http://127.0.0.1:$PORT
 APORT=$PORT
@@ -283,7 +287,7 @@ if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     done
     PIN_BENCH=
     kill -TERM "$CPID" 2>/dev/null
-    reap "$CPID" 2>/dev/null
+    reap "$CPID" 2>/dev/null || die "instance C did not exit 0 after SIGTERM (see its log)"
     taskset -a -p -c "0-$((NCPU - 1))" "$REDIS_PID" >/dev/null
 fi
 

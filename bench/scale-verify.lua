@@ -36,6 +36,7 @@ function init(args)
     replayed = 0
     other = 0
     exhausted = 0
+    unused = 0
     wrk.method = "POST"
     wrk.path = "/v1/verify"
     wrk.headers["Content-Type"] = "application/json"
@@ -55,6 +56,7 @@ end
 local MISMATCH = '"code":"NONCE_REPORT_DATA_MISMATCH"'
 local ERROR = '"severity":"error"'
 local TOKEN = '"token":"'
+local INVALID = '"code":"NONCE_INVALID"'
 
 -- the expected answer: the mismatch, exactly one error, a token (plain finds: cheap)
 local function expected(body)
@@ -71,26 +73,31 @@ function response(status, headers, body)
         verified = verified + 1
     elseif status == 409 then
         replayed = replayed + 1
+    elseif status == 400 and unused < exhausted and body ~= nil and
+        string.find(body, INVALID, 1, true) then
+        -- the answer to a request sent once the nonces ran out (nonce "exhausted")
+        unused = unused + 1
     else
         other = other + 1
     end
 end
 
 function done(summary, latency, requests)
-    local ok, rep, oth, exh, sent = 0, 0, 0, 0, 0
+    local ok, rep, oth, exh, unu, sent = 0, 0, 0, 0, 0, 0
     for _, t in ipairs(threads) do
         ok = ok + t:get("verified")
         rep = rep + t:get("replayed")
         oth = oth + t:get("other")
         exh = exh + t:get("exhausted")
+        unu = unu + t:get("unused")
         sent = sent + t:get("next_nonce") - 1
     end
     local e = summary.errors
     io.write(string.format(
         "SCALE requests=%d duration_us=%d ok=%d replayed=%d other_status=%d " ..
-        "connect=%d read=%d write=%d timeout=%d exhausted=%d " ..
+        "connect=%d read=%d write=%d timeout=%d exhausted=%d unused=%d " ..
         "p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
         summary.requests, summary.duration, ok, rep, oth, e.connect, e.read, e.write,
-        e.timeout, exh, latency:percentile(50), latency:percentile(90),
+        e.timeout, exh, unu, latency:percentile(50), latency:percentile(90),
         latency:percentile(99), latency.max))
 end

@@ -19,7 +19,7 @@ fi
 echo "ok   docs/operations.md shows bench/nginx.conf"
 # --smoke changes defaults only: a bad --rounds before it is still refused (it once reset it)
 for order in "--rounds 0 --smoke" "--smoke --rounds 0"; do
-    if sh "$src/bench/scale-out.sh" $order 2>&1 | grep -q -- '--rounds wants a number >= 1'; then
+    if timeout 60 sh "$src/bench/scale-out.sh" $order 2>&1 | grep -q -- '--rounds wants a number >= 1'; then
         echo "ok   scale-out.sh $order: refused"
     else
         echo "FAIL scale-out.sh $order: not refused"
