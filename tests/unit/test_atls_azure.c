@@ -77,7 +77,7 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
     assert_int_equal(rep.len, CVMA_AZURE_HW_REPORT_LEN);
     assert_non_null(hcl = malloc(cap));
     assert_int_equal(tu_azure_hcl(hcl, cap, rep.p, CVMA_AZURE_REPORT_TYPE_SNP, claims, cl, 0), cap);
-    tu_tpm_quote(ak, (const uint8_t *)"atls", 4, &msg, &sig);
+    tu_tpm_quote(ak, (const uint8_t *)"atls", 4, NULL, true, &msg, &sig);
 
     size_t bcap = 4 * (cap + msg.len + sig.len + sizeof PCRS0) + 1024;
     char *parts = calloc(1, bcap), *b = malloc(bcap + 128);

@@ -18,6 +18,7 @@
 #include "testutil.h"
 #include "tpm/tpm.h"
 #include "tu_jwk.h"
+#include "tu_tpm.h"
 
 #define GCP "tpm/gcp-windows-quote-goattestation/"
 
@@ -271,55 +272,12 @@ static const uint8_t NONCE[4] = {0x6e, 0x6f, 0x6e, 0x63};
 
 /* A marshalled TPMS_ATTEST quote (sha256 PCR 0, extraData NONCE) and its TPMT_SIGNATURE by
  * key: RSASSA or ECDSA with SHA-256. */
+/* A quote of PCR 0 with NONCE and a PCR digest of 0x5a bytes, signed by key (tu_tpm.h). */
 static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *sigbuf)
 {
-    TPMS_ATTEST a;
-    TPMT_SIGNATURE sig;
-    uint8_t der[1024], buf[4096];
-    size_t off = 0, derlen = sizeof der;
-    memset(&a, 0, sizeof a);
-    a.magic = TPM2_GENERATED_VALUE;
-    a.type = TPM2_ST_ATTEST_QUOTE;
-    a.extraData.size = sizeof NONCE;
-    memcpy(a.extraData.buffer, NONCE, sizeof NONCE);
-    a.attested.quote.pcrSelect.count = 1;
-    a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
-    a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-    a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 1;
-    a.attested.quote.pcrDigest.size = 32;
-    memset(a.attested.quote.pcrDigest.buffer, 0x5a, 32);
-    assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(attest, buf, off);
-
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    assert_non_null(ctx);
-    assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), 1);
-    assert_int_equal(EVP_DigestSign(ctx, der, &derlen, attest->p, attest->len), 1);
-    EVP_MD_CTX_free(ctx);
-    memset(&sig, 0, sizeof sig);
-    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
-        sig.sigAlg = TPM2_ALG_RSASSA;
-        sig.signature.rsassa.hash = TPM2_ALG_SHA256;
-        sig.signature.rsassa.sig.size = (UINT16)derlen;
-        memcpy(sig.signature.rsassa.sig.buffer, der, derlen);
-    } else {
-        const uint8_t *d = der;
-        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &d, (long)derlen);
-        int fs = (EVP_PKEY_get_bits(key) + 7) / 8;
-        assert_non_null(es);
-        sig.sigAlg = TPM2_ALG_ECDSA;
-        sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
-        sig.signature.ecdsa.signatureR.size = (UINT16)fs;
-        sig.signature.ecdsa.signatureS.size = (UINT16)fs;
-        assert_int_equal(
-                BN_bn2binpad(ECDSA_SIG_get0_r(es), sig.signature.ecdsa.signatureR.buffer, fs), fs);
-        assert_int_equal(
-                BN_bn2binpad(ECDSA_SIG_get0_s(es), sig.signature.ecdsa.signatureS.buffer, fs), fs);
-        ECDSA_SIG_free(es);
-    }
-    off = 0;
-    assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
-    tu_buf_set(sigbuf, buf, off);
+    uint8_t digest[32];
+    memset(digest, 0x5a, sizeof digest);
+    tu_tpm_quote(key, NONCE, sizeof NONCE, digest, false, attest, sigbuf);
 }
 
 /* key's public area as an AK the TPM protects would have it (RSASSA / ECDSA SHA-256). */

@@ -312,7 +312,7 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
     EVP_PKEY *ak2 = make_ak(ak2b, sizeof ak2b, &ak2l);
-    tu_tpm_quote(ak, nonce, sizeof nonce, &msg, &sig);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
     parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
@@ -464,7 +464,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
-    tu_tpm_quote(ak, nonce, sizeof nonce, &msg, &sig);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
 
     /* tpm: a quote whose AK something vouches for; the same quote with nothing: none. */
     memset(&in, 0, sizeof in);
