@@ -126,8 +126,9 @@ struct cvma_state_store {
      * (CVMA_STORE_OK), also OK for the same version and root; CVMA_STORE_OLDER when a higher
      * one is recorded, CVMA_STORE_CONFLICT for the same version with another root (*seen: the
      * recorded version, for messages). The recorded version must never go down. err (a line)
-     * says why on CVMA_STORE_UNAVAILABLE: the verifier then warns
-     * REGISTRY_ROLLBACK_NOT_CHECKED, as for an unwritable state file.
+     * says why on CVMA_STORE_UNAVAILABLE: the verifier then does not use the registry (its
+     * REGISTRY_ROLLBACK_NOT_CHECKED warning says so) and, unless another registry binds the
+     * platform, the result is undecided (REGISTRY_UNAVAILABLE): never accepted unchecked.
      */
     enum cvma_store_answer (*registry_seen)(void *arg, const char *provider, uint64_t version,
                                             const uint8_t merkle_root[32], uint64_t *seen,

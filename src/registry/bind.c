@@ -239,6 +239,15 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
                              "%s: rollback not checked: %s", it->origin, detail);
             break;
+        case RB_UNAVAILABLE:
+            /* Not used: the platform is bound by another registry, or undecided below. */
+            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                             "%s: not used: its rollback state could not be checked: %s",
+                             it->origin, detail);
+            append(unavailable, sizeof unavailable, "%s%s: rollback state: %s",
+                   unavailable[0] ? "; " : "", it->origin, detail);
+            undecided = true;
+            continue;
         }
         valid[i] = true;
         append(consulted, sizeof consulted, "%sregistry %s (%s v%" PRIu64 ", %s)",

@@ -119,7 +119,8 @@ static inline void *grow(void *p, size_t n, size_t elem)
 enum rb_result {
     RB_OK,
     RB_ROLLBACK,
-    RB_NOT_CHECKED,
+    RB_NOT_CHECKED, /* no rollback state kept (no usable directory): a warning */
+    RB_UNAVAILABLE, /* a shared state store is configured but did not answer: undecided */
 };
 
 /*
@@ -128,7 +129,8 @@ enum rb_result {
  */
 enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
                                         char *detail, size_t detail_len);
-/* The same through store->registry_seen when the store has one, else the files of dir. */
+/* The same through store->registry_seen when the store has one, else the files of dir;
+ * RB_UNAVAILABLE when the store does not answer (detail says why). */
 enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *store, const char *dir,
                                               const struct cvma_registry *r, char *detail,
                                               size_t detail_len);

@@ -166,8 +166,10 @@ enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *sto
     case CVMA_STORE_MISS:
     case CVMA_STORE_UNAVAILABLE:
     default:
+        /* The fleet's rollback state was asked for and could not be had: as a lookup registry
+         * that does not answer, the registry cannot be used now (undecided, never accepted). */
         cvma_errf(detail, detail_len, "shared state store: %s",
                   why[0] != '\0' ? why : "unavailable");
-        return RB_NOT_CHECKED;
+        return RB_UNAVAILABLE;
     }
 }

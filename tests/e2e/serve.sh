@@ -553,7 +553,11 @@ if command -v redis-server >/dev/null 2>&1; then
     st=$(post "$R1/v1/verify" "$T/b12.json" "$T/e")
     err_is "redis down: a nonce is refused (fails closed)" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
     st=$(post "$G2/v1/verify" "$T/b20.json" "$T/o25.json")
-    eq "redis down: rollback not checked (a warning)" "200 warning true" "$st $(jq -r .status "$T/o25.json") $(jq '[.reasons[].code] | index("REGISTRY_ROLLBACK_NOT_CHECKED") != null' "$T/o25.json")"
+    # the fleet's rollback state cannot be had: the registry is not used unchecked, the
+    # platform is undecided (never bound, never affirming or warning)
+    eq "redis down: rollback not checked, the platform undecided" \
+        "200 contraindicated true REGISTRY_UNAVAILABLE true false" \
+        "$st $(jq -r '"\(.status) \(.undecided) \([.reasons[] | select(.severity == "error")][0].code) \([.reasons[].code] | index("REGISTRY_ROLLBACK_NOT_CHECKED") != null) \(.platform.provider != null)"' "$T/o25.json")"
 else
     fail "redis-server not found (make deps installs it)"
 fi

@@ -1327,6 +1327,36 @@ static void test_bind_older_registry_given_before_newer_is_rollback(void **state
     free(v2b);
 }
 
+static enum cvma_store_answer store_down(void *arg, const char *provider, uint64_t version,
+                                         const uint8_t merkle_root[32], uint64_t *seen, char *err,
+                                         size_t err_len)
+{
+    (void)arg, (void)provider, (void)version, (void)merkle_root, (void)seen;
+    snprintf(err, err_len, "down for the test");
+    return CVMA_STORE_UNAVAILABLE;
+}
+
+/* A shared state store that does not answer: the registry is not used unchecked, the platform
+ * is undecided (as for a lookup registry that does not answer), never bound. */
+static void test_bind_rollback_store_unavailable_is_undecided(void **state)
+{
+    struct bfx f;
+    struct cvma_state_store st = {.registry_seen = store_down};
+    (void)state;
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    f.o.store = &st;
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_true(f.res.undecided);
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    assert_false(f.res.platform.bound);
+    bfx_cleanup(&f);
+    free(v1);
+}
+
 static void test_bind_rollback_state_never_follows_a_symlink(void **state)
 {
     struct bfx f;
@@ -1746,6 +1776,7 @@ int main(void)
             cmocka_unit_test(test_bind_reasons_for_bad_registries),
             cmocka_unit_test(test_bind_rollback_and_equivocation),
             cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
+            cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_reasons_for_bad_proofs),
             cmocka_unit_test(test_bind_platforms_that_cannot_be_bound),

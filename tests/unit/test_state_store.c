@@ -262,7 +262,7 @@ static void test_state_store_registry_rollback_through_the_store(void **state)
     assert_non_null(strstr(detail, "another merkle_root"));
     f.registry_answer = CVMA_STORE_UNAVAILABLE;
     assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
-                     RB_NOT_CHECKED);
+                     RB_UNAVAILABLE);
     assert_non_null(strstr(detail, "down for the test"));
     /* No store: the state files (no directory here: not checked). */
     assert_int_equal(cvma_bind_rollback_check_store(NULL, NULL, &r, detail, sizeof detail),
