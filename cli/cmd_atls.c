@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "args.h"
+#include "atls/atls_http.h"
 #include "cmds.h"
 #include "collect/collect.h"
 #include "common/hex.h"
@@ -791,8 +792,9 @@ static int make_verifier(const char *cmd, const struct atls_opts *o, struct cvma
     return 0;
 }
 
-/* Reads an HTTP head (up to the blank line) into buf. False when too long or closed. */
-static bool read_head(SSL *ssl, char *buf, size_t cap)
+/* Reads an HTTP head (up to the blank line) into buf, *len bytes. False when too long or
+ * closed. */
+static bool read_head(SSL *ssl, char *buf, size_t cap, size_t *len)
 {
     size_t n = 0;
     while (n + 1 < cap) {
@@ -803,6 +805,7 @@ static bool read_head(SSL *ssl, char *buf, size_t cap)
         n++;
         buf[n] = '\0';
         if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0) {
+            *len = n;
             return true;
         }
     }
@@ -825,42 +828,6 @@ static void http_reply(SSL *ssl, const char *status, const char *type, const uin
 }
 
 /*
- * The nonce of a request target's query (after '?', up to the end of q[0..len)): the value of
- * its one "nonce" parameter, 16 to 64 bytes in hex, into nonce (*n bytes). Other parameters are
- * ignored; false when there is no nonce parameter, more than one, or its value is not that.
- */
-static bool query_nonce(const char *q, size_t len, uint8_t nonce[64], size_t *n)
-{
-    bool found = false;
-    *n = 0;
-    while (len > 0) {
-        const char *amp = memchr(q, '&', len);
-        size_t plen = amp != NULL ? (size_t)(amp - q) : len;
-        if (plen >= 6 && memcmp(q, "nonce=", 6) == 0) {
-            size_t hl = plen - 6;
-            if (found || hl % 2 != 0 || hl < 32 || hl > 128) {
-                return false;
-            }
-            for (size_t i = 0; i < hl; i += 2) {
-                int hi = cvma_hex_nibble(q[6 + i]), lo = cvma_hex_nibble(q[6 + i + 1]);
-                if (hi < 0 || lo < 0) {
-                    return false;
-                }
-                nonce[i / 2] = (uint8_t)(hi << 4 | lo);
-            }
-            *n = hl / 2;
-            found = true;
-        }
-        if (amp == NULL) {
-            break;
-        }
-        len -= plen + 1;
-        q = amp + 1;
-    }
-    return found;
-}
-
-/*
  * The certificate-bound endpoint: GET CVMA_ATLS_WELL_KNOWN?nonce=HEX (docs/atls.md). The path
  * must be the endpoint's exactly (404 otherwise); its query must hold one nonce parameter of
  * 16..64 bytes in hex (400 otherwise; other parameters are ignored). With --mutual (mutual)
@@ -868,12 +835,11 @@ static bool query_nonce(const char *q, size_t len, uint8_t nonce[64], size_t *n)
  */
 static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_timeout, bool mutual)
 {
-    static const char get[] = "GET ";
     char head[8192], err[512];
     uint8_t nonce[64], rd[64], *ev = NULL;
-    size_t n = 0, ev_len = 0;
+    size_t n = 0, ev_len = 0, head_len = 0;
 
-    if (!read_head(ssl, head, sizeof head)) {
+    if (!read_head(ssl, head, sizeof head, &head_len)) {
         if (timed_out(ssl)) {
             fprintf(stderr, "cvmattest atls-server: closing a connection: no HTTP request in "
                             "time (--handshake-timeout)\n");
@@ -893,18 +859,14 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
     /* The request is in: the answer (evidence collection may take a while) has a deadline of
      * its own, --idle-timeout from now in all. */
     deadline_arm(deadline_of(ssl), idle_timeout);
-    /* The request line: "GET " target " HTTP/..."; the target is the path, then "?" query. */
-    const char *target = head + sizeof get - 1;
-    size_t tlen = strncmp(head, get, sizeof get - 1) == 0 ? strcspn(target, " \r\n") : 0;
-    const char *qm = tlen > 0 ? memchr(target, '?', tlen) : NULL;
-    size_t plen = qm != NULL ? (size_t)(qm - target) : tlen;
-    if (tlen == 0 || target[tlen] != ' ' || plen != strlen(CVMA_ATLS_WELL_KNOWN) ||
-        memcmp(target, CVMA_ATLS_WELL_KNOWN, plen) != 0) {
+    enum cvma_atls_http_req req =
+            cvma_atls_http_parse_request((const uint8_t *)head, head_len, nonce, &n);
+    if (req == CVMA_ATLS_HTTP_NOT_FOUND) {
         const char *msg = "{\"error\": \"not found\"}\n";
         http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
         return;
     }
-    if (qm == NULL || !query_nonce(qm + 1, tlen - plen - 1, nonce, &n) ||
+    if (req != CVMA_ATLS_HTTP_OK ||
         cvma_atls_cert_binding(SSL_get_certificate(ssl), nonce, n, rd) != CVMA_OK) {
         const char *msg = "{\"error\": \"nonce: one nonce parameter, 16 to 64 bytes in hex\"}\n";
         http_reply(ssl, "400 Bad Request", "application/json", (const uint8_t *)msg, strlen(msg));
@@ -1404,19 +1366,16 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         fprintf(stderr, "cvmattest %s: no response\n", cmd);
         goto out;
     }
-    resp[len] = '\0';
-    const char *body = strstr((const char *)resp, "\r\n\r\n");
-    if (len < 12 || memcmp(resp, "HTTP/1.1 200", 12) != 0 || body == NULL) {
+    size_t body = 0;
+    if (!cvma_atls_http_response_body(resp, len, &body)) {
         char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
         fprintf(stderr, "cvmattest %s: the server answered %s\n", cmd,
                 cvma_atls_printable(resp, len < 40 ? len : 40, shown, sizeof shown));
         goto out;
     }
-    body += 4;
     peer = SSL_get1_peer_certificate(ssl);
-    if (cvma_atls_verify_cert_bound(v, peer, NULL, nonce, sizeof nonce, (const uint8_t *)body,
-                                    len - (size_t)(body - (const char *)resp), &r, err,
-                                    sizeof err) != CVMA_OK) {
+    if (cvma_atls_verify_cert_bound(v, peer, NULL, nonce, sizeof nonce, resp + body, len - body, &r,
+                                    err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }

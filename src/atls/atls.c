@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "atls/atls_http.h"
 #include "common/hex.h"
 #include "common/reader.h"
 #include "common/reasons.h"
@@ -527,4 +528,113 @@ out:
     EVP_PKEY_free(k);
     X509_free(x);
     return st;
+}
+
+/* The bytes up to (not including) the first of stops or the end of r, borrowed; r is left at
+ * that byte (not consumed). */
+static struct cvma_span http_until(struct cvma_reader *r, const char *stops, size_t nstops)
+{
+    struct cvma_span s = {NULL, 0};
+    struct cvma_reader peek = *r;
+    size_t n = 0;
+    uint8_t c = 0;
+    while (cvma_reader_u8(&peek, &c) && memchr(stops, c, nstops) == NULL) {
+        n++;
+    }
+    if (!cvma_reader_span(r, n, &s)) {
+        s.len = 0; /* cannot happen: the n bytes were just read */
+    }
+    return s;
+}
+
+/* The nonce of a query (the target after '?'): its one "nonce" parameter, 16..64 bytes in hex.
+ * Other parameters are ignored; false when there is none, more than one, or it is not that. */
+static bool http_query_nonce(struct cvma_reader *q, uint8_t nonce[64], size_t *n)
+{
+    static const char key[] = "nonce=";
+    const size_t kl = sizeof key - 1;
+    bool found = false, more = !cvma_reader_at_end(q);
+    *n = 0;
+    while (more) {
+        struct cvma_span par = http_until(q, "&", 1);
+        uint8_t amp = 0;
+        more = cvma_reader_u8(q, &amp); /* the '&' (then another parameter) or the end */
+        if (par.len < kl || memcmp(par.p, key, kl) != 0) {
+            continue;
+        }
+        struct cvma_reader v;
+        cvma_reader_init(&v, par.p + kl, par.len - kl);
+        size_t hl = cvma_reader_left(&v);
+        if (found || hl % 2 != 0 || hl < 32 || hl > 128) {
+            *n = 0;
+            return false;
+        }
+        for (size_t i = 0; i < hl / 2; i++) {
+            uint8_t h = 0, l = 0;
+            int hi = cvma_reader_u8(&v, &h) ? cvma_hex_nibble(h) : -1;
+            int lo = cvma_reader_u8(&v, &l) ? cvma_hex_nibble(l) : -1;
+            if (hi < 0 || lo < 0) {
+                *n = 0;
+                return false;
+            }
+            nonce[i] = (uint8_t)(hi << 4 | lo);
+        }
+        *n = hl / 2;
+        found = true;
+    }
+    return found;
+}
+
+enum cvma_atls_http_req cvma_atls_http_parse_request(const uint8_t *head, size_t len,
+                                                     uint8_t nonce[64], size_t *nonce_len)
+{
+    static const char get[] = "GET ", path[] = CVMA_ATLS_WELL_KNOWN;
+    struct cvma_reader r, t;
+    struct cvma_span m = {NULL, 0};
+    uint8_t sp = 0;
+    *nonce_len = 0;
+    cvma_reader_init(&r, head, len);
+    /* The request line: "GET " target " HTTP/..."; the target is the path, then "?" query.
+     * The target ends at a space, CR, LF or NUL: only a space ends it well. */
+    if (!cvma_reader_span(&r, sizeof get - 1, &m) || memcmp(m.p, get, sizeof get - 1) != 0) {
+        return CVMA_ATLS_HTTP_NOT_FOUND;
+    }
+    struct cvma_span target = http_until(&r, " \r\n", 4); /* the 4th stop is the NUL */
+    if (target.len == 0 || !cvma_reader_u8(&r, &sp) || sp != ' ') {
+        return CVMA_ATLS_HTTP_NOT_FOUND;
+    }
+    cvma_reader_init(&t, target.p, target.len);
+    struct cvma_span p = http_until(&t, "?", 1);
+    if (p.len != sizeof path - 1 || memcmp(p.p, path, p.len) != 0) {
+        return CVMA_ATLS_HTTP_NOT_FOUND;
+    }
+    uint8_t qm = 0;
+    if (!cvma_reader_u8(&t, &qm) || !http_query_nonce(&t, nonce, nonce_len)) {
+        *nonce_len = 0;
+        return CVMA_ATLS_HTTP_BAD_NONCE;
+    }
+    return CVMA_ATLS_HTTP_OK;
+}
+
+bool cvma_atls_http_response_body(const uint8_t *resp, size_t len, size_t *body_off)
+{
+    static const char ok[] = "HTTP/1.1 200";
+    struct cvma_reader r;
+    struct cvma_span m = {NULL, 0};
+    uint8_t c = 0, win[4] = {0, 0, 0, 0};
+    *body_off = 0;
+    cvma_reader_init(&r, resp, len);
+    if (!cvma_reader_span(&r, sizeof ok - 1, &m) || memcmp(m.p, ok, sizeof ok - 1) != 0) {
+        return false;
+    }
+    /* The head ends at the first blank line; a NUL byte before it (not HTTP) refuses. */
+    while (cvma_reader_u8(&r, &c) && c != 0) {
+        memmove(win, win + 1, 3);
+        win[3] = c;
+        if (memcmp(win, "\r\n\r\n", 4) == 0) {
+            *body_off = len - cvma_reader_left(&r);
+            return true;
+        }
+    }
+    return false;
 }
