@@ -627,6 +627,11 @@ bool cvma_atls_http_response_body(const uint8_t *resp, size_t len, size_t *body_
     if (!cvma_reader_span(&r, sizeof ok - 1, &m) || memcmp(m.p, ok, sizeof ok - 1) != 0) {
         return false;
     }
+    /* The status code ends there (a reason phrase or the line's end follows: not "2000"). */
+    struct cvma_reader peek = r;
+    if (!cvma_reader_u8(&peek, &c) || (c != ' ' && c != '\r')) {
+        return false;
+    }
     /* The head ends at the first blank line; a NUL byte before it (not HTTP) refuses. */
     while (cvma_reader_u8(&r, &c) && c != 0) {
         memmove(win, win + 1, 3);

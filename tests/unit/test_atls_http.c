@@ -125,11 +125,12 @@ static const struct resp_case resps[] = {
         {"HTTP/1.1 200\r\n\r\n", 0, true, 16},
         {"HTTP/1.1 200 OK\r\n\r\nbody\r\n\r\nmore", 0, true, 19}, /* the first blank line */
         {"HTTP/1.1 200 OK\r\n\r\n\0body", sizeof("HTTP/1.1 200 OK\r\n\r\n\0body") - 1, true,
-         19},                                   /* a NUL in the body is the body's */
-        {"HTTP/1.1 2000\r\n\r\n", 0, true, 17}, /* the prefix only, as ever */
+         19}, /* a NUL in the body is the body's */
+
         {"", 0, false, 0},
         {"HTTP/1.1 20", 0, false, 0},
         {"HTTP/1.1 200", 0, false, 0},
+        {"HTTP/1.1 2000\r\n\r\n", 0, false, 0}, /* the status code is 200, not 2000 */
         {"HTTP/1.1 200 OK\r\n", 0, false, 0},
         {"HTTP/1.1 200 OK\r\n\r", 0, false, 0},
         {"HTTP/1.1 200 OK\n\n{}", 0, false, 0},
