@@ -76,10 +76,15 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
             fprintf(stderr, "cvmattest: out of memory writing the result\n");
             return false;
         }
-        json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', f);
+        /* Written whole or not at all as far as the exit code goes: a full disk or a closed
+         * stdout is an error, never the verdict's code over nothing or half a result. */
+        bool ok = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+                  fputc('\n', f) != EOF && fflush(f) == 0;
         json_decref(o);
-        return true;
+        if (!ok) {
+            fprintf(stderr, "cvmattest: the result could not be written\n");
+        }
+        return ok;
     }
     char when[32];
     cvma_time_format(res->verified_at, when, sizeof when);

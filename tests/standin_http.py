@@ -51,12 +51,23 @@ def base_handler(log, name):
 
 
 def serve(handler, max_seconds, tls=None):
+    if tls:
+        plain = handler
+
+        class handler(plain):  # the TLS handshake in the connection's thread, bounded
+            def setup(self):
+                self.request.settimeout(10)
+                self.request.do_handshake()
+                super().setup()
+
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tls[0], tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        # not in accept(): a client that connects and says nothing would stall every other
+        # one, and the --max-seconds shutdown behind it
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
     timer = threading.Timer(max_seconds, srv.shutdown)

@@ -704,17 +704,16 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
     return true;
 }
 
-static const uint16_t tpm_bank_algs[POL_TPM_BANKS] = {CVMA_TPM_ALG_SHA1, CVMA_TPM_ALG_SHA256,
-                                                      CVMA_TPM_ALG_SHA384, CVMA_TPM_ALG_SHA512};
+_Static_assert(POL_TPM_BANKS == CVMA_EVENTLOG_BANKS, "the policy's banks are the event log's");
 
 const char *pol_tpm_bank_name(size_t b)
 {
-    return b < POL_TPM_BANKS ? cvma_eventlog_alg_name(tpm_bank_algs[b]) : "?";
+    return b < POL_TPM_BANKS ? cvma_eventlog_alg_name(cvma_eventlog_bank_alg(b)) : "?";
 }
 
 size_t pol_tpm_bank_size(size_t b)
 {
-    return b < POL_TPM_BANKS ? cvma_eventlog_alg_size(tpm_bank_algs[b]) : 0;
+    return cvma_eventlog_alg_size(cvma_eventlog_bank_alg(b));
 }
 
 /* tpm: {"pcrs": {"sha256": {"7": "<hex>" or a list, ...}, ...}}: allowed values per bank and

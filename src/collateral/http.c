@@ -265,16 +265,6 @@ enum cvma_status cvma_http_get(const struct cvma_http_opts *opts, const char *ur
 }
 
 /* see collateral/http.h */
-enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *opts, const char *url,
-                                  struct cvma_http_header *hdrs, size_t n_hdrs,
-                                  struct cvma_buf *body, long *http_code, char *err, size_t err_len)
-{
-    const struct cvma_http_request rq = {.hdrs = hdrs, .n_hdrs = n_hdrs};
-
-    return cvma_http_do(opts, url, &rq, body, http_code, err, err_len);
-}
-
-/* see collateral/http.h */
 enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url,
                               const struct cvma_http_request *rq, struct cvma_buf *body,
                               long *http_code, char *err, size_t err_len)

@@ -71,7 +71,7 @@ CVMA_MUST_USE enum cvma_status cvma_http_get(const struct cvma_http_opts *o, con
                                              size_t err_len);
 
 /*
- * A response header to capture (cvma_http_get_ex). name is matched case-insensitively; value
+ * A response header to capture (cvma_http_request.hdrs). name is matched case-insensitively; value
  * is NULL or a malloc'd NUL-terminated copy of the last such header of the final response
  * (redirects and retried attempts do not leak into it), with surrounding whitespace removed.
  * Values are returned as sent: no URL-decoding.
@@ -82,17 +82,6 @@ struct cvma_http_header {
 };
 
 #define CVMA_HTTP_MAX_HEADER_VALUE ((size_t)64 << 10) /* a longer captured value aborts */
-
-/*
- * cvma_http_get, also capturing the response headers named in hdrs[0..n_hdrs) (hdrs may be
- * NULL when n_hdrs is 0). Every value is set to NULL first; on any status but CVMA_OK all are
- * NULL again. A captured header longer than CVMA_HTTP_MAX_HEADER_VALUE aborts the transfer
- * (CVMA_UNDECIDED). Same returns as cvma_http_get.
- */
-CVMA_MUST_USE enum cvma_status cvma_http_get_ex(const struct cvma_http_opts *o, const char *url,
-                                                struct cvma_http_header *hdrs, size_t n_hdrs,
-                                                struct cvma_buf *body, long *http_code, char *err,
-                                                size_t err_len);
 
 /*
  * One request, for cvma_http_do. A zeroed struct is a plain GET with the cvma_http_get rules.
@@ -107,13 +96,16 @@ struct cvma_http_request {
     /* TLS peer and host name NOT verified. For reachability probes only (host-check's PCCS),
      * never for a request whose answer is used: HEAD only, any other method is CVMA_E_USAGE. */
     bool no_tls_verify;
-    struct cvma_http_header *hdrs; /* response headers to capture, as in cvma_http_get_ex */
+    /* Response headers to capture: every value is set to NULL first and is NULL again on any
+     * status but CVMA_OK; one longer than CVMA_HTTP_MAX_HEADER_VALUE aborts the transfer
+     * (CVMA_UNDECIDED). hdrs may be NULL when n_hdrs is 0. */
+    struct cvma_http_header *hdrs;
     size_t n_hdrs;
 };
 
 /*
  * Sends rq (NULL: a plain GET) to url with the behaviour described at the top. Outputs as for
- * cvma_http_get / cvma_http_get_ex; with rq->any_status every HTTP answer (code > 0) is
+ * cvma_http_get; with rq->any_status every HTTP answer (code > 0) is
  * CVMA_OK with its body, and only transport failures, over-long bodies or headers are
  * CVMA_UNDECIDED. On CVMA_OK *body is a valid buffer (empty for HEAD).
  */
@@ -123,7 +115,7 @@ CVMA_MUST_USE enum cvma_status cvma_http_do(const struct cvma_http_opts *o, cons
                                             size_t err_len);
 
 /*
- * The last HTTP status cvma_http_do (and so cvma_http_get / cvma_http_get_ex) saw on this
+ * The last HTTP status cvma_http_do (and so cvma_http_get) saw on this
  * thread (0: no HTTP answer,
  * a transport failure), for the collateral counters; cvma_http_last_code_clear sets it to -1
  * ("no request made") before a download.

@@ -207,7 +207,8 @@ static enum cvma_status download_answer(const struct cvma_http_opts *http, enum 
     enum cvma_status st;
 
     memset(a, 0, sizeof *a);
-    st = cvma_http_get_ex(http, url, h, nh, &a->body, NULL, err, err_len);
+    const struct cvma_http_request rq = {.hdrs = h, .n_hdrs = nh};
+    st = cvma_http_do(http, url, &rq, &a->body, NULL, err, err_len);
     if (st != CVMA_OK) {
         return st;
     }

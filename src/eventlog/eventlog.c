@@ -30,6 +30,11 @@ static const struct {
         {CVMA_TPM_ALG_SHA512, 64, "sha512", EVP_sha512},
 };
 
+uint16_t cvma_eventlog_bank_alg(size_t b)
+{
+    return b < CVMA_ARRAY_LEN(known_algs) ? known_algs[b].alg : 0;
+}
+
 const char *cvma_eventlog_alg_name(uint16_t alg)
 {
     for (size_t i = 0; i < CVMA_ARRAY_LEN(known_algs); i++) {

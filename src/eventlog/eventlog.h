@@ -175,6 +175,10 @@ size_t cvma_eventlog_alg_size(uint16_t alg);
 /* The algorithm of a name cvma_eventlog_alg_name gives ("sha256"), 0 for any other. */
 uint16_t cvma_eventlog_alg_of_name(const char *name);
 const EVP_MD *cvma_eventlog_alg_md(uint16_t alg);
+/* The banks a TPM quote and a policy know, in this order: 0 sha1, 1 sha256, 2 sha384,
+ * 3 sha512 (CVMA_EVENTLOG_BANKS); the algorithm of bank b, 0 for any other b. */
+#define CVMA_EVENTLOG_BANKS 4
+uint16_t cvma_eventlog_bank_alg(size_t b);
 const char *cvma_eventlog_format_name(enum cvma_eventlog_format f);
 /* The bank index of alg in the log, or -1. */
 int cvma_eventlog_bank_index(const struct cvma_eventlog *log, uint16_t alg);

@@ -183,6 +183,13 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
 }
 
 /* body (malloc'd) becomes the answer's: libmicrohttpd frees it, no copy is made. */
+/* The answer when the answer itself could not be made. */
+static MHD_Result_t send_oom(struct MHD_Connection *c, struct req *r)
+{
+    static const char oom[] = "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
+    return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+}
+
 static MHD_Result_t send_owned(struct MHD_Connection *c, struct req *r, int status,
                                const char *ctype, char *body, size_t len)
 {
@@ -199,9 +206,7 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
     char *s = o != NULL ? cvma_json_compact(o, &n) : NULL;
     json_decref(o);
     if (s == NULL) {
-        static const char oom[] =
-                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
-        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+        return send_oom(c, r);
     }
     return send_owned(c, r, status, "application/json", s, n);
 }
@@ -230,9 +235,7 @@ static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, struct 
     if (!ok) {
         free(b->p);
         b->p = NULL;
-        static const char oom[] =
-                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
-        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+        return send_oom(c, r);
     }
     char *p = b->p;
     b->p = NULL;
@@ -264,9 +267,7 @@ static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int stat
               cvma_json_write_str(&b, r->rid, strlen(r->rid)) && cvma_strbuf_add(&b, "}}", 2);
     if (!ok) {
         free(b.p);
-        static const char oom[] =
-                "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
-        return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+        return send_oom(c, r);
     }
     return send_owned(c, r, status, "application/json", b.p, b.len);
 }

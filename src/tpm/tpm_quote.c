@@ -29,13 +29,12 @@
 #define ATTR_SIGN_ENCRYPT   0x00040000u
 #define TPM_GENERATED_VALUE 0xff544347u
 
-static const TPM2_ALG_ID bank_algs[CVMA_TPM_BANKS] = {TPM2_ALG_SHA1, TPM2_ALG_SHA256,
-                                                      TPM2_ALG_SHA384, TPM2_ALG_SHA512};
+_Static_assert(CVMA_TPM_BANKS == CVMA_EVENTLOG_BANKS, "a quote's banks are the event log's");
 
 int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg)
 {
-    for (int i = 0; i < CVMA_TPM_BANKS; i++) {
-        if (bank_algs[i] == alg) {
+    for (int i = 0; alg != 0 && i < CVMA_TPM_BANKS; i++) {
+        if (cvma_eventlog_bank_alg((size_t)i) == alg) {
             return i;
         }
     }
@@ -44,12 +43,14 @@ int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg)
 
 const char *cvma_tpm_bank_name(int bank)
 {
-    return bank >= 0 && bank < CVMA_TPM_BANKS ? cvma_eventlog_alg_name(bank_algs[bank]) : "?";
+    return bank >= 0 && bank < CVMA_TPM_BANKS
+                   ? cvma_eventlog_alg_name(cvma_eventlog_bank_alg((size_t)bank))
+                   : "?";
 }
 
 size_t cvma_tpm_bank_size(int bank)
 {
-    return bank >= 0 && bank < CVMA_TPM_BANKS ? cvma_eventlog_alg_size(bank_algs[bank]) : 0;
+    return bank >= 0 ? cvma_eventlog_alg_size(cvma_eventlog_bank_alg((size_t)bank)) : 0;
 }
 
 /* see tpm/tpm.h */
@@ -716,7 +717,7 @@ static void eventlog_check(const struct cvma_span *log, const TPML_PCR_SELECTION
         return;
     }
     for (int b = 0; b < CVMA_TPM_BANKS; b++) {
-        q[n].alg = bank_algs[b];
+        q[n].alg = cvma_eventlog_bank_alg((size_t)b);
         q[n].mask = 0;
         for (unsigned idx = 0; idx < CVMA_EVENTLOG_NPCR; idx++) {
             if (pcrs->set[b][idx] && selected(sel, b, idx)) {

@@ -19,6 +19,12 @@ has "$T/ok.json" '"status": "affirming"'
 has "$T/ok.json" "\"measurement\": \"$M\""
 has "$T/ok.json" '"id_type": "chip_id"'
 
+# a result that cannot be written (a full disk) is exit 2, never the verdict's code
+if [ -w /dev/full ]; then
+    $V --trust-root "$T/s/ark.pem" --json >/dev/full 2>"$T/full.err"; check "verify --json to a full disk" 2 $?
+    has "$T/full.err" "could not be written"
+fi
+
 $V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?
 has "$T/nr.json" CERT_UNTRUSTED_ROOT
 

@@ -99,13 +99,6 @@ static bool td_attr_given(const struct tdx_sample *s)
     return s->td_attributes != 0 || strstr(s->path, "azure") != NULL;
 }
 
-static void read_vec(const char *rel, struct cvma_buf *b)
-{
-    char *p = tu_path(tu_vectors(), rel);
-    tu_read(p, b);
-    free(p);
-}
-
 static void read_tdx(const char *rel, struct cvma_buf *b)
 {
     char *d = tu_path(tu_vectors(), "tdx");
@@ -572,7 +565,7 @@ static void test_tdx_sgx_v3_quote_is_unknown_version(void **state)
     struct cvma_buf b;
     struct cvma_tdx_quote q;
     struct cvma_verdict v;
-    read_vec("sgx/v3-dcapqvl/quote.bin", &b);
+    b = tu_vec_read("sgx/v3-dcapqvl/quote.bin");
     /* The version is checked first: version 3 gives PARSE_UNKNOWN_VERSION (its TEE type 0 is
      * never looked at). */
     assert_int_equal(parse(b.p, b.len, false, &q, &v), CVMA_REJECTED);
@@ -819,7 +812,7 @@ static void test_pck_ext_missing_from_certificate(void **state)
     struct cvma_buf b;
     struct cvma_pck_ext e;
     struct cvma_verdict v;
-    read_vec("tdx/roots/intel_sgx_root_ca.pem", &b);
+    b = tu_vec_read("tdx/roots/intel_sgx_root_ca.pem");
     X509 *root = cvma_x509_load(b.p, b.len);
     assert_non_null(root);
     cvma_verdict_init(&v);

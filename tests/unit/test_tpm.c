@@ -270,8 +270,6 @@ static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
 
 static const uint8_t NONCE[4] = {0x6e, 0x6f, 0x6e, 0x63};
 
-/* A marshalled TPMS_ATTEST quote (sha256 PCR 0, extraData NONCE) and its TPMT_SIGNATURE by
- * key: RSASSA or ECDSA with SHA-256. */
 /* A quote of PCR 0 with NONCE and a PCR digest of 0x5a bytes, signed by key (tu_tpm.h). */
 static void quote_make(EVP_PKEY *key, struct cvma_buf *attest, struct cvma_buf *sigbuf)
 {
