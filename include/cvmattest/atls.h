@@ -60,7 +60,9 @@ enum cvma_atls_frame {
 /*
  * Where evidence comes from: a function that returns evidence whose REPORT_DATA is
  * report_data (the simulated TEE, or collection inside a CVM). nonce is the verifier's nonce,
- * given for sources that need it; report_data is what the evidence must carry. *out is
+ * given for sources that need it; report_data is what the evidence must carry (azure-snp and
+ * azure-tdx: as the runtime claims' user-data and as the vTPM quote's qualifyingData, both
+ * checked; docs/atls.md). *out is
  * malloc'd (the caller frees it). CVMA_OK, or an error status with err.
  */
 struct cvma_atls_source {

@@ -127,6 +127,20 @@ out:
     return st;
 }
 
+/*
+ * The request's expectations for a binding already in req->report_data: the evidence's
+ * REPORT_DATA (for azure-snp and azure-tdx, the runtime claims' user-data), and the same 64
+ * bytes as a TPM quote's extraData, so that a vTPM quote in the evidence is bound to the
+ * session too (TPM_NONCE_MISMATCH otherwise); kinds without a quote do not look at it.
+ */
+static void expect_binding(struct cvma_request *req)
+{
+    req->has_report_data = true;
+    req->has_nonce = true;
+    memcpy(req->nonce, req->report_data, sizeof req->report_data);
+    req->nonce_len = sizeof req->report_data;
+}
+
 CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
                                                       const char *policy, const uint8_t *nonce,
                                                       size_t nonce_len, const uint8_t *ev,
@@ -143,7 +157,7 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
         cvma_errf(err, err_len, "atls: no certificate, or a nonce not of 16..64 bytes");
         return st;
     }
-    req.has_report_data = true;
+    expect_binding(&req);
     req.policy = policy;
     if ((st = cvma_evidence_from_bytes(ev, ev_len, CVMA_INFORM_AUTO, &evidence, err, err_len)) ==
         CVMA_OK) {
@@ -427,7 +441,7 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
                                 err_len)) != CVMA_OK) {
         goto out;
     }
-    req.has_report_data = true;
+    expect_binding(&req);
     req.policy = chk->policy;
     req.previous_result = chk->previous_result;
     req.previous_result_len = chk->previous_result_len;

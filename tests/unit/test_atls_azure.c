@@ -2,8 +2,9 @@
  * Attested TLS with azure-snp evidence (docs/atls.md, docs/azure.md): the hardware REPORT_DATA
  * is the hash of the runtime claims, and the session's binding is their user-data. Evidence
  * made for a session (a simulated SEV-SNP report in an HCL report, a vTPM quote by the AK the
- * runtime claims name, as a bundle) is accepted on that session, and refused on another
- * (ATLS_EVIDENCE_NOT_BOUND, and the verifier's NONCE_REPORT_DATA_MISMATCH).
+ * runtime claims name over the same binding, as a bundle) is accepted on that session, and
+ * refused on another (ATLS_EVIDENCE_NOT_BOUND, and the verifier's NONCE_REPORT_DATA_MISMATCH),
+ * or when only the quote is over something else (TPM_NONCE_MISMATCH).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,9 +54,10 @@ static void add_part(char *out, size_t cap, const char *role, const uint8_t *p, 
 /*
  * azure-snp evidence whose runtime claims name ak and carry user_data: an SEV-SNP report of
  * the simulator (written into dir, with its VCEK and ARK) whose REPORT_DATA is their hash, in
- * an HCL report, and a quote by ak: a bundle, malloc'd into *out.
+ * an HCL report, and a quote by ak over quote_nonce: a bundle, malloc'd into *out.
  */
-static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_data[64], char **out)
+static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_data[64],
+                             const uint8_t *quote_nonce, size_t quote_nonce_len, char **out)
 {
     struct cvma_sim_snp_opts so;
     struct cvma_buf rep = {0}, msg = {0}, sig = {0};
@@ -77,7 +79,7 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
     assert_int_equal(rep.len, CVMA_AZURE_HW_REPORT_LEN);
     assert_non_null(hcl = malloc(cap));
     assert_int_equal(tu_azure_hcl(hcl, cap, rep.p, CVMA_AZURE_REPORT_TYPE_SNP, claims, cl, 0), cap);
-    tu_tpm_quote(ak, (const uint8_t *)"atls", 4, NULL, true, &msg, &sig);
+    tu_tpm_quote(ak, quote_nonce, quote_nonce_len, NULL, true, &msg, &sig);
 
     size_t bcap = 4 * (cap + msg.len + sig.len + sizeof PCRS0) + 1024;
     char *parts = calloc(1, bcap), *b = malloc(bcap + 128);
@@ -115,17 +117,20 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
                                        rd, err, sizeof err),
                      CVMA_OK);
     EVP_PKEY *ak = make_ak();
-    size_t len = azure_evidence(dir, ak, rd, &ev);
+    /* The binding is the runtime claims' user-data and the quote's extraData. */
+    size_t len = azure_evidence(dir, ak, rd, rd, sizeof rd, &ev);
     struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
 
-    /* On its own session: bound (the quote's nonce is not asked for: a warning). */
+    /* On its own session: bound, the HCL report and the quote both. */
     assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
                                       sizeof err),
                      CVMA_OK);
     assert_string_equal(cvma_result_tee(res), "azure-snp");
     assert_int_equal(cvma_result_exit_code(res), 0);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
     assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
     assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    assert_false(cvma_result_has_reason(res, "TPM_NONCE_NOT_CHECKED"));
     /* The result shows what was bound: the runtime claims' user-data is the binding. */
     char *j = cvma_result_json(res, false), want[129];
     cvma_hex_encode(rd, 64, want, sizeof want);
@@ -144,6 +149,20 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     cvma_result_free(res);
 
     free(ev);
+
+    /* The runtime claims bound to the session, the quote over something else (a quote made
+     * for another session or verifier): refused by the quote's nonce. */
+    len = azure_evidence(dir, ak, rd, (const uint8_t *)"atls", 4, &ev);
+    assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
+                                      sizeof err),
+                     CVMA_OK);
+    assert_int_not_equal(cvma_result_exit_code(res), 0);
+    assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+    assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
+    cvma_result_free(res);
+    free(ev);
+
     EVP_PKEY_free(ak);
     cvma_verifier_free(v);
     tu_tls_pair_close(&a);
