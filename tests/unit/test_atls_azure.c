@@ -4,7 +4,8 @@
  * made for a session (a simulated SEV-SNP report in an HCL report, a vTPM quote by the AK the
  * runtime claims name over the same binding, as a bundle) is accepted on that session, and
  * refused on another (ATLS_EVIDENCE_NOT_BOUND, and the verifier's NONCE_REPORT_DATA_MISMATCH),
- * or when only the quote is over something else (TPM_NONCE_MISMATCH).
+ * or when only the quote is over something else (TPM_NONCE_MISMATCH); the same in the
+ * certificate-bound mode.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -172,10 +173,65 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     free(ark);
 }
 
+/* The certificate-bound mode: the same two places carry the binding of the key and nonce. */
+static void test_atls_azure_cert_bound(void **state)
+{
+    char *dir = tu_tmpdir(), *ark = tu_path(dir, "ark.pem"), *ev = NULL, err[256];
+    struct cvma_result *res = NULL;
+    struct tu_tls_pair a;
+    uint8_t nonce[32], rd[64];
+    (void)state;
+
+    memset(nonce, 7, sizeof nonce);
+    tu_tls_pair_open(&a, 0);
+    X509 *leaf = SSL_get_certificate(a.s);
+    assert_int_equal(cvma_atls_cert_binding(leaf, nonce, sizeof nonce, rd), CVMA_OK);
+    EVP_PKEY *ak = make_ak();
+    size_t len = azure_evidence(dir, ak, rd, rd, sizeof rd, &ev);
+    struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
+
+    assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
+                                                 (const uint8_t *)ev, len, &res, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_false(cvma_result_has_reason(res, "TPM_NONCE_NOT_CHECKED"));
+    cvma_result_free(res);
+    /* Another nonce: the runtime claims and the quote both differ. */
+    nonce[0] ^= 1;
+    assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
+                                                 (const uint8_t *)ev, len, &res, err, sizeof err),
+                     CVMA_OK);
+    assert_int_not_equal(cvma_result_exit_code(res), 0);
+    assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+    cvma_result_free(res);
+    free(ev);
+
+    /* The runtime claims bound, the quote over something else. */
+    nonce[0] ^= 1;
+    len = azure_evidence(dir, ak, rd, (const uint8_t *)"atls", 4, &ev);
+    assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
+                                                 (const uint8_t *)ev, len, &res, err, sizeof err),
+                     CVMA_OK);
+    assert_int_not_equal(cvma_result_exit_code(res), 0);
+    assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+    assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    cvma_result_free(res);
+    free(ev);
+
+    EVP_PKEY_free(ak);
+    cvma_verifier_free(v);
+    tu_tls_pair_close(&a);
+    tu_rmtree(dir);
+    free(dir);
+    free(ark);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_atls_azure_evidence_bound_by_user_data),
+            cmocka_unit_test(test_atls_azure_cert_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
