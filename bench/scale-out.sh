@@ -15,7 +15,8 @@
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
 # 4. nginx's per-client rate limits (limit_req, the nonce zone and the verify zone) answer 429
 #    beyond the burst.
-# Beside them the in-process `cvmattest bench` rate for the same evidence.
+# Beside them the in-process `cvmattest bench` rate for the same evidence, and what a small
+# loopback send costs the sender on this machine (bench/loopback-cost.py).
 # --smoke: 2-second runs, one round and a few replays unless --seconds or --rounds say otherwise
 # (tests/e2e/scale_smoke.sh). --logs DIR: keep the
 # instances', redis's and nginx's logs and wrk's output there.
@@ -348,6 +349,13 @@ st=$(curl -s -o "$T/limited.json" -w '%{http_code}' -H 'Content-Type: applicatio
 [ "$st" = 429 ] && grep -q '"code":"RATE_LIMITED"' "$T/limited.json" ||
     die "nginx limit_req (verify): the 11th POST got $st $(head -c 200 "$T/limited.json")"
 
+# What a small loopback send costs the sender on this machine (two a verification: the
+# spent-nonce command to Redis, the answer to wrk): the kernel's part of the instance's CPU.
+LOOPBACK_SENDS=3000
+[ $SMOKE = 1 ] && LOOPBACK_SENDS=300
+python3 "$HERE/loopback-cost.py" --sends $LOOPBACK_SENDS >"$T/loopback.txt" 2>&1 ||
+    die "bench/loopback-cost.py failed: $(tail -3 "$T/loopback.txt")"
+
 # --- report ---
 python3 - "$INPROC" "$T/rounds" "$T/r2" "$T/r3" "$TCK" "$(nproc)" "$THREADS" \
     "$BRC" "$LIMITED/20 nonce, $LIMITED_VERIFY/10 verify" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" <<'PY'
@@ -440,6 +448,9 @@ target(f2 < 0.01 * q2, "two instances behind nginx lose < 1%% of requests when o
 target(int(r3["accepted"]) == 0 and int(r3["first"]) > 0 and int(r3["refused_409"]) == int(r3["replays"]), "no replayed nonce accepted")
 PY
 [ $? = 0 ] || die "the report failed"
+echo
+echo "a 1-byte send over loopback costs the sender here (bench/loopback-cost.py, CPU time a send):"
+sed 's/^/  /' "$T/loopback.txt"
 [ "$BRC" = 0 ] || die "instance B exited $BRC after SIGTERM (want 0)"
 [ "$LIMITED" -ge 10 ] || die "nginx limit_req: only $LIMITED of 20 nonce requests got 429"
 [ "$LIMITED_VERIFY" -ge 4 ] || die "nginx limit_req: only $LIMITED_VERIFY of 10 verifications got 429"

@@ -48,4 +48,5 @@ check "no replayed nonce accepted" ', [1-9][0-9]* replays .*: 0 accepted, [1-9][
 check "target line: no replayed nonce accepted" '^target met: +no replayed nonce accepted'
 check "stopped instance exits 0" '^instance B after SIGTERM: exit 0;'
 check "nginx limit_req answers 429 (nonce and verify zones)" 'nginx rate limits: of the burst requests ([1-9][0-9])/20 nonce, ([4-9]|10)/10 verify got 429$'
+check "what a loopback send costs the sender" '^  tcp  (other|same) core, receiver sleeping: +[0-9.]+ us$'
 [ $fails = 0 ] || exit 1
