@@ -353,7 +353,7 @@ st=$(curl -s -o "$T/limited.json" -w '%{http_code}' -H 'Content-Type: applicatio
 # spent-nonce command to Redis, the answer to wrk): the kernel's part of the instance's CPU.
 LOOPBACK_SENDS=3000
 [ $SMOKE = 1 ] && LOOPBACK_SENDS=300
-python3 "$HERE/loopback-cost.py" --sends $LOOPBACK_SENDS >"$T/loopback.txt" 2>&1 ||
+timeout 120 python3 "$HERE/loopback-cost.py" --sends $LOOPBACK_SENDS >"$T/loopback.txt" 2>&1 ||
     die "bench/loopback-cost.py failed: $(tail -3 "$T/loopback.txt")"
 
 # --- report ---

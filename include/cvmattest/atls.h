@@ -34,10 +34,12 @@ extern "C" {
 #define CVMA_ATLS_EXPORTER_LABEL "EXPORTER-cvmattest-atls-v1"
 #define CVMA_ATLS_EXPORTER_LEN   32
 #define CVMA_ATLS_NONCE_LEN      32
-#define CVMA_ATLS_FRAME_MAX      (8u << 20)  /* EVIDENCE and DATA frames */
-#define CVMA_ATLS_ERROR_MAX      4096u       /* ERROR frames */
-#define CVMA_ATLS_ERROR_SHOWN    200         /* bytes of a peer's ERROR text printed */
-#define CVMA_ATLS_READ_CHUNK     (64u << 10) /* a frame's buffer grows by this as data arrives */
+/* azure-snp/azure-tdx: the vTPM quote's extraData is the binding's first this many bytes */
+#define CVMA_ATLS_QUOTE_NONCE_LEN 32
+#define CVMA_ATLS_FRAME_MAX       (8u << 20)  /* EVIDENCE and DATA frames */
+#define CVMA_ATLS_ERROR_MAX       4096u       /* ERROR frames */
+#define CVMA_ATLS_ERROR_SHOWN     200         /* bytes of a peer's ERROR text printed */
+#define CVMA_ATLS_READ_CHUNK      (64u << 10) /* a frame's buffer grows by this as data arrives */
 
 enum cvma_atls_role {
     CVMA_ATLS_SERVER = 0x01,
@@ -61,8 +63,8 @@ enum cvma_atls_frame {
  * Where evidence comes from: a function that returns evidence whose REPORT_DATA is
  * report_data (the simulated TEE, or collection inside a CVM). nonce is the verifier's nonce,
  * given for sources that need it; report_data is what the evidence must carry (azure-snp and
- * azure-tdx: as the runtime claims' user-data and as the vTPM quote's qualifyingData, both
- * checked; docs/atls.md). *out is
+ * azure-tdx: as the runtime claims' user-data, and its first CVMA_ATLS_QUOTE_NONCE_LEN bytes as
+ * the vTPM quote's qualifyingData; both checked, docs/atls.md). *out is
  * malloc'd (the caller frees it). CVMA_OK, or an error status with err.
  */
 struct cvma_atls_source {

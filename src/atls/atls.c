@@ -129,16 +129,22 @@ out:
 
 /*
  * The request's expectations for a binding already in req->report_data: the evidence's
- * REPORT_DATA (for azure-snp and azure-tdx, the runtime claims' user-data), and the same 64
- * bytes as a TPM quote's extraData, so that a vTPM quote in the evidence is bound to the
- * session too (TPM_NONCE_MISMATCH otherwise); kinds without a quote do not look at it.
+ * REPORT_DATA (azure-snp, azure-tdx: the runtime claims' user-data, docs/atls.md). For the
+ * Azure kinds the vTPM quote must be over the binding too: its extraData is the binding's
+ * first CVMA_ATLS_QUOTE_NONCE_LEN bytes (a TPM's qualifyingData holds at most its largest
+ * digest, and a vTPM need not have SHA-512). No other kind is given a nonce: tpm and svsm-vtpm
+ * evidence has no REPORT_DATA of its own that could carry the binding, and stays refused
+ * (NONCE_REPORT_DATA_MISMATCH), a nonce equal to the report data would have let it through.
  */
-static void expect_binding(struct cvma_request *req)
+static void expect_binding(struct cvma_request *req, const struct cvma_evidence *ev)
 {
+    enum cvma_evidence_kind k = cvma_evidence_kind(ev);
     req->has_report_data = true;
-    req->has_nonce = true;
-    memcpy(req->nonce, req->report_data, sizeof req->report_data);
-    req->nonce_len = sizeof req->report_data;
+    if (k == CVMA_KIND_AZURE_SNP || k == CVMA_KIND_AZURE_TDX) {
+        req->has_nonce = true;
+        memcpy(req->nonce, req->report_data, CVMA_ATLS_QUOTE_NONCE_LEN);
+        req->nonce_len = CVMA_ATLS_QUOTE_NONCE_LEN;
+    }
 }
 
 CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
@@ -157,10 +163,10 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
         cvma_errf(err, err_len, "atls: no certificate, or a nonce not of 16..64 bytes");
         return st;
     }
-    expect_binding(&req);
     req.policy = policy;
     if ((st = cvma_evidence_from_bytes(ev, ev_len, CVMA_INFORM_AUTO, &evidence, err, err_len)) ==
         CVMA_OK) {
+        expect_binding(&req, evidence);
         st = cvma_verify(v, evidence, &req, out, err, err_len);
     }
     cvma_evidence_free(evidence);
@@ -441,7 +447,6 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
                                 err_len)) != CVMA_OK) {
         goto out;
     }
-    expect_binding(&req);
     req.policy = chk->policy;
     req.previous_result = chk->previous_result;
     req.previous_result_len = chk->previous_result_len;
@@ -449,6 +454,7 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
         CVMA_OK) {
         goto out;
     }
+    expect_binding(&req, evidence);
     if ((st = cvma_verify(v, evidence, &req, out, err, err_len)) != CVMA_OK) {
         goto out;
     }

@@ -2,10 +2,11 @@
  * Attested TLS with azure-snp evidence (docs/atls.md, docs/azure.md): the hardware REPORT_DATA
  * is the hash of the runtime claims, and the session's binding is their user-data. Evidence
  * made for a session (a simulated SEV-SNP report in an HCL report, a vTPM quote by the AK the
- * runtime claims name over the same binding, as a bundle) is accepted on that session, and
- * refused on another (ATLS_EVIDENCE_NOT_BOUND, and the verifier's NONCE_REPORT_DATA_MISMATCH),
- * or when only the quote is over something else (TPM_NONCE_MISMATCH); the same in the
- * certificate-bound mode.
+ * runtime claims name over the binding's first 32 bytes, as a bundle) is accepted on that
+ * session, and refused on another (ATLS_EVIDENCE_NOT_BOUND, and the verifier's
+ * NONCE_REPORT_DATA_MISMATCH), or when only the quote is over something else
+ * (TPM_NONCE_MISMATCH); the same in the certificate-bound mode. A bare TPM quote over the binding
+ * is refused in both modes (it has no REPORT_DATA that could carry it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +16,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "azure/azure.h"
 #include "common/base64.h"
@@ -102,6 +105,37 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
     return (size_t)bl;
 }
 
+/* A bare TPM quote by ak over quote_nonce, as a "tpm" bundle (the AK as a PEM public key). */
+static size_t tpm_evidence(EVP_PKEY *ak, const uint8_t *quote_nonce, size_t quote_nonce_len,
+                           char **out)
+{
+    struct cvma_buf msg = {0}, sig = {0};
+    unsigned char *pem = NULL;
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_PUBKEY(b, ak), 1);
+    long pl = BIO_get_mem_data(b, &pem);
+    assert_true(pl > 0);
+    tu_tpm_quote(ak, quote_nonce, quote_nonce_len, NULL, true, &msg, &sig);
+    size_t bcap = 4 * (msg.len + sig.len + (size_t)pl + sizeof PCRS0) + 1024;
+    char *parts = calloc(1, bcap), *bundle = malloc(bcap + 128);
+    assert_non_null(parts);
+    assert_non_null(bundle);
+    add_part(parts, bcap, "tpm_quote", msg.p, msg.len);
+    add_part(parts, bcap, "tpm_signature", sig.p, sig.len);
+    add_part(parts, bcap, "tpm_ak", pem, (size_t)pl);
+    add_part(parts, bcap, "tpm_pcrs", (const uint8_t *)PCRS0, strlen(PCRS0));
+    int bl = snprintf(bundle, bcap + 128,
+                      "{\"cvmattest_bundle\": 1, \"kind\": \"tpm\", \"parts\": [%s]}", parts);
+    assert_true(bl > 0 && (size_t)bl < bcap + 128);
+    free(parts);
+    BIO_free(b);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    *out = bundle;
+    return (size_t)bl;
+}
+
 static void test_atls_azure_evidence_bound_by_user_data(void **state)
 {
     char *dir = tu_tmpdir(), *ark = tu_path(dir, "ark.pem"), *ev = NULL, err[256];
@@ -119,7 +153,7 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
                      CVMA_OK);
     EVP_PKEY *ak = make_ak();
     /* The binding is the runtime claims' user-data and the quote's extraData. */
-    size_t len = azure_evidence(dir, ak, rd, rd, sizeof rd, &ev);
+    size_t len = azure_evidence(dir, ak, rd, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
     struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
 
     /* On its own session: bound, the HCL report and the quote both. */
@@ -152,15 +186,33 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     free(ev);
 
     /* The runtime claims bound to the session, the quote over something else (a quote made
-     * for another session or verifier): refused by the quote's nonce. */
-    len = azure_evidence(dir, ak, rd, (const uint8_t *)"atls", 4, &ev);
+     * for another session or verifier, or over the whole 64-byte binding): refused by the
+     * quote's nonce. */
+    const struct {
+        const uint8_t *p;
+        size_t len;
+    } other_quotes[] = {{(const uint8_t *)"atls", 4}, {rd, sizeof rd}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(other_quotes); i++) {
+        len = azure_evidence(dir, ak, rd, other_quotes[i].p, other_quotes[i].len, &ev);
+        assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res,
+                                          err, sizeof err),
+                         CVMA_OK);
+        assert_int_not_equal(cvma_result_exit_code(res), 0);
+        assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+        assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+        assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
+        cvma_result_free(res);
+        free(ev);
+    }
+
+    /* A bare TPM quote over the binding: no REPORT_DATA carries the binding, refused. */
+    len = tpm_evidence(ak, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
     assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
                                       sizeof err),
                      CVMA_OK);
+    assert_string_equal(cvma_result_tee(res), "tpm");
     assert_int_not_equal(cvma_result_exit_code(res), 0);
-    assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
-    assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
-    assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
+    assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
     cvma_result_free(res);
     free(ev);
 
@@ -187,7 +239,7 @@ static void test_atls_azure_cert_bound(void **state)
     X509 *leaf = SSL_get_certificate(a.s);
     assert_int_equal(cvma_atls_cert_binding(leaf, nonce, sizeof nonce, rd), CVMA_OK);
     EVP_PKEY *ak = make_ak();
-    size_t len = azure_evidence(dir, ak, rd, rd, sizeof rd, &ev);
+    size_t len = azure_evidence(dir, ak, rd, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
     struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
 
     assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
@@ -207,8 +259,24 @@ static void test_atls_azure_cert_bound(void **state)
     cvma_result_free(res);
     free(ev);
 
-    /* The runtime claims bound, the quote over something else. */
+    /* A bare TPM quote over the binding (its first bytes or all of it): refused, no REPORT_DATA
+     * carries the binding. */
     nonce[0] ^= 1;
+    const size_t quote_lens[] = {CVMA_ATLS_QUOTE_NONCE_LEN, sizeof rd};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(quote_lens); i++) {
+        len = tpm_evidence(ak, rd, quote_lens[i], &ev);
+        assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
+                                                     (const uint8_t *)ev, len, &res, err,
+                                                     sizeof err),
+                         CVMA_OK);
+        assert_string_equal(cvma_result_tee(res), "tpm");
+        assert_int_not_equal(cvma_result_exit_code(res), 0);
+        assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+        cvma_result_free(res);
+        free(ev);
+    }
+
+    /* The runtime claims bound, the quote over something else. */
     len = azure_evidence(dir, ak, rd, (const uint8_t *)"atls", 4, &ev);
     assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
                                                  (const uint8_t *)ev, len, &res, err, sizeof err),
