@@ -40,6 +40,7 @@ check "its rate per CPU-second against the in-process rate" '^  round 1: [1-9][0
 check "the median ratio of the rounds" '^instance per core: [0-9.]+x the in-process rate with every core busy \(per CPU-second, the median of 1 rounds'
 check "the instance on a core of its own (or why not)" '^instance on a core of its own: ([0-9.]+x the in-process rate on that core \(per CPU-second, the median of 1 rounds|not measured \(needs 2 cores and taskset\))'
 check "target line: one instance per core" '^target (met:|MISSED:) +one instance >= 0.8x in-process per core'
+check "target line: < 1% lost when one of two instances stops" '^target met: +two instances behind nginx lose < 1% of requests when one stops'
 check "two instances behind nginx measured" '^2 instances behind nginx, one stopped +[0-9]+ /s .*requests +[1-9][0-9]*'
 check "both instances answered through nginx" '^behind nginx: A answered [1-9][0-9]*, B answered [1-9][0-9]* '
 check "in-process figure beside them" '^in-process cvmattest bench +[1-9][0-9]* /s'
