@@ -182,14 +182,20 @@ static MHD_Result_t send_text(struct MHD_Connection *c, struct req *r, int statu
             MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY));
 }
 
-/* body (malloc'd) becomes the answer's: libmicrohttpd frees it, no copy is made. */
-/* The answer when the answer itself could not be made. */
+/* The answer when the answer itself could not be made: no allocation but libmicrohttpd's. The
+ * request ID is hex (written as is). */
 static MHD_Result_t send_oom(struct MHD_Connection *c, struct req *r)
 {
-    static const char oom[] = "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\"}}";
-    return send_text(c, r, 500, "application/json", oom, sizeof oom - 1);
+    char body[128];
+    int n = snprintf(body, sizeof body,
+                     "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"out of memory\","
+                     "\"request_id\":\"%s\"}}",
+                     r->rid);
+    return send_text(c, r, 500, "application/json", body,
+                     n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
 }
 
+/* body (malloc'd) becomes the answer's: libmicrohttpd frees it, no copy is made. */
 static MHD_Result_t send_owned(struct MHD_Connection *c, struct req *r, int status,
                                const char *ctype, char *body, size_t len)
 {

@@ -132,6 +132,14 @@ $CVM result check "$T/t1" --pub "$T/v.pub" >"$T/c1.json" 2>/dev/null; eq "the to
 eq "token eat_nonce is the nonce" "$N1" "$(jq -r .eat_nonce "$T/c1.json")"
 exp=$(jq -r '.exp - .iat' "$T/c1.json")
 eq "token exp is iat + 300 (default --token-ttl)" 300 "$exp"
+# a 48-byte nonce: 64 characters, the longest an EAT-strict reader takes (docs/service.md)
+N48=$(signed_for "$A" "$T/r48.bin" 48)
+body "$T/b48.json" "$T/r48.bin" "$N48"
+st=$(post "$A/v1/verify" "$T/b48.json" "$T/o48.json")
+jq -r .token "$T/o48.json" >"$T/t48"
+$CVM result check "$T/t48" --pub "$T/v.pub" >"$T/c48.json" 2>/dev/null
+eq "size=48: affirming, eat_nonce the nonce, 64 characters" "200 affirming $N48 64" \
+    "$st $(jq -r .status "$T/o48.json") $(jq -r .eat_nonce "$T/c48.json") $(jq -r '.eat_nonce | length' "$T/c48.json")"
 # replayed
 st=$(post "$A/v1/verify" "$T/b1.json" "$T/e")
 err_is "the same nonce again" 409 NONCE_REPLAYED "$st" "$T/e" "$ALOG"
@@ -178,6 +186,18 @@ err_is "bad base64" 400 BAD_BASE64 "$st" "$T/e" "$ALOG"
 printf '{"evidence": "AAAA", "extra": 1}' >"$T/x.json"
 st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
 err_is "unknown member" 400 BAD_REQUEST "$st" "$T/e" "$ALOG"
+printf '{}' >"$T/x.json"
+st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
+err_is "evidence missing" 400 BAD_REQUEST "$st" "$T/e" "$ALOG"
+printf '{"evidence": 7}' >"$T/x.json"
+st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
+err_is "evidence not a string" 400 BAD_REQUEST "$st" "$T/e" "$ALOG"
+printf '{"evidence": ""}' >"$T/x.json"
+st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
+err_is "empty evidence" 400 BAD_EVIDENCE "$st" "$T/e" "$ALOG"
+printf '{"evidence": "%s"}' "$(printf '{"cvmattest_bundle": 1}' | base64 -w0)" >"$T/x.json"
+st=$(post "$A/v1/verify" "$T/x.json" "$T/e")
+err_is "a malformed bundle" 400 BAD_EVIDENCE "$st" "$T/e" "$ALOG"
 python3 -c 'import sys; sys.stdout.write("{\"evidence\": \"" + "A" * 70000 + "\"}")' >"$T/big.json"
 st=$(post "$A/v1/verify" "$T/big.json" "$T/e")
 err_is "body over --max-body (Content-Length)" 413 BODY_TOO_LARGE "$st" "$T/e" "$ALOG"

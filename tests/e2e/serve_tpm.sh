@@ -152,6 +152,7 @@ $CVM result check t1.jwt --pub v.pub >t1.chk 2>t1.err; eq "tpm, nonce: the token
 eq "tpm, nonce: the result names the AK (claims.tpm.ak.jwk)" "$AK_JWK" "$(jq -cS .claims.tpm.ak.jwk t1.json)"
 eq "tpm, nonce: the token's eat_nonce is the nonce" "$NB64" "$(jq -r .eat_nonce t1.chk)"
 eq "tpm, nonce: the token has no cnf (the AK is not bound)" "null" "$(cnf t1)"
+eq "tpm, nonce: the token's one submodule is tpm" '["tpm"]' "$(jq -c '.submods | keys' t1.tok)"
 
 fresh
 python3 mk.py tpm "$NHEX" "" tpm.json
@@ -174,6 +175,7 @@ jq -r .token a1.json >a1.jwt
 $CVM result check a1.jwt --pub v.pub >a1.chk 2>a1.err; eq "azure-snp, nonce: the token checks" 0 $?
 eq "azure-snp, nonce: claims.azure.tpm.ak.jwk is the swtpm AK" "$AK_JWK" "$(jq -cS .claims.azure.tpm.ak.jwk a1.json)"
 eq "azure-snp, nonce: token cnf.jwk is the AK" "$AK_JWK" "$(jq -cS .cnf.jwk a1.chk)"
+eq "azure-snp, nonce: the token's one submodule is azure-snp" '["azure-snp"]' "$(jq -c '.submods | keys' a1.tok)"
 
 fresh
 python3 mk.py azure-snp "$NHEX" "$(keyrd "$NHEX")" az2.b
@@ -202,6 +204,7 @@ st=$(ask s1 sv1.b "$NB64")
 eq "svsm-vtpm, nonce: 200 warning VTPM_AK_EK_UNPROVEN, no error" "200 warning yes " \
     "$st $(jq -r .status s1.json) $(has_reason s1 VTPM_AK_EK_UNPROVEN) $(errors s1)"
 eq "svsm-vtpm, nonce: no cnf (the AK is not proven in the vTPM)" "null" "$(cnf s1)"
+eq "svsm-vtpm, nonce: the token's one submodule is svsm-vtpm" '["svsm-vtpm"]' "$(jq -c '.submods | keys' s1.tok)"
 fresh
 python3 mk.py svsm-vtpm "$NHEX" "" sv2.b
 st=$(ask s2 sv2.b "$NB64" rk.pub)
