@@ -155,6 +155,21 @@ static void logf_req(const struct req *r, const char *fmt, ...)
     (void)w;
 }
 
+/* libmicrohttpd's own messages (MHD_USE_ERROR_LOG): among them the protocol errors it answers
+ * itself before a request reaches on_request (a malformed request line or header, headers over
+ * its limit, an HTTP version it does not speak): logged as a line of no request. */
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    char text[600];
+    (void)cls;
+    int tn = vsnprintf(text, sizeof text, fmt, ap);
+    size_t tlen = tn < 0 ? 0 : (size_t)tn < sizeof text ? (size_t)tn : sizeof text - 1;
+    while (tlen > 0 && (text[tlen - 1] == '\n' || text[tlen - 1] == '\r')) {
+        tlen--;
+    }
+    logf_req(NULL, "libmicrohttpd: %.*s", (int)tlen, text);
+}
+
 /* Queues resp (NULL: out of memory) with the headers every answer has. */
 static MHD_Result_t queue(struct MHD_Connection *c, struct req *r, int status, const char *ctype,
                           struct MHD_Response *resp)
@@ -854,18 +869,20 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     signal(SIGPIPE, SIG_IGN);
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                         (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+                         MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                          (cert_s != NULL ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls_opts[] = {
             {MHD_OPTION_HTTPS_MEM_CERT, 0, cert_s},
             {MHD_OPTION_HTTPS_MEM_KEY, 0, key_s},
             {MHD_OPTION_END, 0, NULL},
     };
-    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                         (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned int)s.cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_ARRAY,
+    /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. */
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd,
+                         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s.cfg.threads,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned int)1024, MHD_OPTION_ARRAY,
                          cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (d == NULL) {
         cvma_errf(err, err_len, "cannot listen on %s%s", s.cfg.listen,

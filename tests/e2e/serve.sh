@@ -232,6 +232,29 @@ curl -s -o /dev/null "$A/y%c2%85nel%e2%80%a8ls"
 sleep 0.2
 eq "log forging: NEL and U+2028 escaped" 1 "$(grep -cF '/y\xc2\x85nel\xe2\x80\xa8ls' "$ALOG")"
 
+# protocol errors libmicrohttpd answers itself (docs/service.md "Errors"): its status, a log
+# line of no request, and the service goes on
+PORT_A=${A##*:}
+rawreq() { python3 - "$PORT_A" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+try:
+    print(s.recv(100).split(b"\r\n")[0].decode().split(" ")[1])
+except (OSError, IndexError):
+    print("none")
+PY
+}
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$A/healthz")
+st="$st $(rawreq 'POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')"
+st="$st $(rawreq 'GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n')"
+st="$st $(curl -s -o /dev/null -w '%{http_code}' "$A/healthz")"
+sleep 0.2
+eq "protocol errors (headers too large, a bad Content-Length, HTTP/9.9): 431 400 505, then healthz 200" \
+    "431 400 505 200" "$st"
+eq "protocol errors: logged by libmicrohttpd's lines, of no request" 3 \
+    "$(grep -c '^cvmattest serve: request_id=- libmicrohttpd: Error processing request (HTTP response code is \(431\|400\|505\)' "$ALOG")"
+
 # every error label the service answers or counts in /metrics is in docs/service.md's table
 if [ -n "${CVMATTEST_SRC:-}" ]; then
     missing=""
