@@ -359,13 +359,24 @@ eq "the server serves on after the time-out" '{"status":"ok"}' "$(curl -sf "$B/h
 # --- the configuration file (relative paths from its folder) ---
 mkdir -p "$T/conf"
 cp "$T/tdx-only.json" "$T/conf/p.json"
+# a provider and its registry listing the simulated chip
+$CVM registry keygen --out "$T/conf/acme" >/dev/null || fail "config: registry keygen"
+printf 'amd chip_id %s region=eu-1\n' "$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')" >"$T/conf/fleet.txt"
+$CVM registry build --provider acme --key "$T/conf/acme.key" --entries "$T/conf/fleet.txt" --version 1 \
+    --valid-days 30 --include-entries --out "$T/conf/acme.jws" >/dev/null || fail "config: registry build"
 cat >"$T/conf/serve.json" <<EOF2
-{"trust_roots": ["../s/ark.pem"], "collateral": "../s", "offline": true,
+{"listen": "127.0.0.1:0", "trust_roots": ["../s/ark.pem"], "collateral": "../s", "offline": true,
+ "providers": ["acme=acme.pub"], "registries": ["acme.jws"], "cache_dir": "cache",
  "policies": {"tdx-only": "p.json"}, "result_key": "../v.key",
- "limits": {"threads": 2, "max_body": 4096, "token_ttl": 60}}
+ "limits": {"threads": 2, "max_body": 4096, "token_ttl": 60, "nonce_ttl": 90}}
 EOF2
 start C --config "$T/conf/serve.json"
 C=http://127.0.0.1:$PORT
+grep -q ', 2 threads' "$T/C.log" && ok "config: threads 2" || fail "config: threads: $(head -2 "$T/C.log")"
+eq "config: the provider and its registry bind the platform" "200 affirming acme eu-1" \
+    "$(post "$C/v1/verify" "$T/b4.json" "$T/o4r.json") $(jq -r '"\(.status) \(.platform.provider) \(.platform.labels.region)"' "$T/o4r.json")"
+nexp=$(curl -sf "$C/v1/nonce" | jq -r '.expires - now | floor')
+[ "$nexp" -ge 85 ] && [ "$nexp" -le 90 ] && ok "config: nonce_ttl 90 ($nexp s left)" || fail "config: nonce_ttl: $nexp"
 st=$(post "$C/v1/verify" "$T/b6.json" "$T/o6c.json")
 eq "config: named policy" "200 contraindicated" "$st $(jq -r .status "$T/o6c.json")"
 st=$(post "$C/v1/verify" "$T/b4.json" "$T/o4c.json")
