@@ -1,0 +1,85 @@
+/*
+ * The HTTP client's connect time-out (src/collateral/http.h): a server that never completes the
+ * TCP handshake (a listener whose accept queue is full: the kernel drops further SYNs) is
+ * given up after connect_timeout_ms, not after the whole transfer's time-out. (The transfer
+ * time-out, a server that accepts and then says nothing, is tested in test_kds.c.)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collateral/http.h"
+
+#define FILLERS 8
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_http_connect_timeout_applies(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    int fillers[FILLERS];
+    char url[64], err[256] = "";
+    struct cvma_buf body = {0};
+    long code = -1;
+    (void)state;
+
+    /* A listener that never accepts, its queue filled by connections that are never taken. */
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l, 0), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    for (int i = 0; i < FILLERS; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fillers[i] >= 0);
+        assert_int_equal(fcntl(fillers[i], F_SETFL, O_NONBLOCK), 0);
+        int rc = connect(fillers[i], (struct sockaddr *)&a, sizeof a);
+        assert_true(rc == 0 || errno == EINPROGRESS);
+    }
+    usleep(200 * 1000);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/x", (unsigned)ntohs(a.sin_port));
+
+    struct cvma_http_opts o = {.connect_timeout_ms = 300, .timeout_ms = 20000, .max_retries = -1};
+    double t0 = now_s();
+    enum cvma_status st = cvma_http_get(&o, url, &body, &code, err, sizeof err);
+    double took = now_s() - t0;
+
+    assert_int_equal(st, CVMA_UNDECIDED);
+    assert_int_equal(code, 0); /* no HTTP answer */
+    assert_int_equal(body.len, 0);
+    assert_non_null(strstr(err, url));
+    /* The connect time-out, not the transfer's 20 s: well under 5 s. */
+    if (took < 0.25 || took > 5.0) {
+        fail_msg("gave up after %.2f s (connect time-out 0.3 s, transfer 20 s): %s", took, err);
+    }
+
+    for (int i = 0; i < FILLERS; i++) {
+        close(fillers[i]);
+    }
+    close(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_http_connect_timeout_applies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
