@@ -671,76 +671,27 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
 }
 
 /*
- * Verifies the peer once: sends a fresh nonce, answers the peer's own NONCE with this end's
- * evidence when src is given (once per connection: *answered), verifies the EVIDENCE. Returns
- * 0 accepted, 1 refused, 2 error, 3 the peer did not answer in time; *res is the result when
- * there is one.
+ * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
+ * NONCE with this end's evidence when src is given (once per connection: *answered), verifies
+ * the EVIDENCE. Returns 0 accepted, 1 refused (or the connection closed before the evidence),
+ * 2 error, 3 the peer did not answer in time; *res is the result when there is one.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, const struct cvma_atls_source *src,
                        bool *answered, uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
 {
-    char err[512] = "";
-    uint8_t type = 0, *p = NULL;
-    size_t len = 0;
-    enum cvma_status st;
-
-    *res = NULL;
-    if (RAND_bytes(nonce, CVMA_ATLS_NONCE_LEN) != 1 ||
-        cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, nonce, CVMA_ATLS_NONCE_LEN) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: cannot send the nonce\n", cmd);
-        return 2;
+    char err[1024] = "";
+    enum cvma_status st =
+            cvma_atls_attest_peer(ssl, v, chk, src, answered, nonce, res, err, sizeof err);
+    if (st == CVMA_OK) {
+        return cvma_result_exit_code(*res) == 0 ? 0 : 1;
     }
-    for (;;) {
-        if ((st = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err)) != CVMA_OK) {
-            if (timed_out(ssl)) {
-                fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
-                return 3;
-            }
-            fprintf(stderr, "cvmattest %s: no evidence from the peer: %s\n", cmd, err);
-            return 1;
-        }
-        if (type == CVMA_ATLS_F_EVIDENCE) {
-            break;
-        }
-        if (type == CVMA_ATLS_F_ERROR) {
-            char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-            fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
-                    cvma_atls_printable(p, len, shown, sizeof shown));
-            free(p);
-            return 1;
-        }
-        if (type != CVMA_ATLS_F_NONCE || src == NULL) {
-            free(p);
-            fprintf(stderr, "cvmattest %s: unexpected frame %u before the evidence\n", cmd, type);
-            return 1;
-        }
-        if (*answered) {
-            /* This end attests once per connection: a peer asking again is refused. */
-            static const char msg[] = "refused: one NONCE per connection: this end attests once";
-            free(p);
-            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
-                                        sizeof msg - 1);
-            fprintf(stderr, "cvmattest %s: the peer asked for evidence again: %s\n", cmd, msg);
-            return 1;
-        }
-        *answered = true;
-        st = cvma_atls_answer(
-                ssl, chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER, p,
-                len, src, err, sizeof err);
-        free(p);
-        if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
-            return st == CVMA_REJECTED ? 1 : 2;
-        }
+    if (st == CVMA_E_IO && timed_out(ssl)) {
+        fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
+        return 3;
     }
-    st = cvma_atls_verify(ssl, v, chk, nonce, CVMA_ATLS_NONCE_LEN, p, len, res, err, sizeof err);
-    free(p);
-    if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
-        return st == CVMA_E_NOMEM || st == CVMA_E_INTERNAL ? 2 : 1;
-    }
-    return cvma_result_exit_code(*res) == 0 ? 0 : 1;
+    fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+    return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
 }
 
 struct relay {
