@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -174,9 +175,11 @@ static void client_help(void)
            "  against this session (docs/atls.md) and refuses the connection unless it is\n"
            "  affirming or warning\n\n"
            "  --connect HOST:PORT            the aTLS server\n"
-           "  --reattest-every SECONDS       re-attest on the live connection (a lease); the\n"
-           "                                 platform moving is PLATFORM_CHANGED, and the\n"
-           "                                 connection is closed when the new one is refused\n"
+           "  --reattest-every SECONDS       re-attest on the live connection (a lease, valid\n"
+           "                                 until SECONDS + --timeout after each result: the\n"
+           "                                 JSON's \"lease\"); the platform moving is\n"
+           "                                 PLATFORM_CHANGED, and the connection is closed\n"
+           "                                 when the new one is refused\n"
            "  --rounds N                     re-attestations before closing (default 3)\n"
            "  --send TEXT                    application data after each attestation\n"
            "  --timeout SECONDS              give up when the server does not connect, shake\n"
@@ -190,7 +193,8 @@ static void client_help(void)
            "                                 /sys/kernel/config/tsm and /dev\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
            "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n"
-           "or the server busy (closed the connection before the handshake completed)\n",
+           "or the server busy (closed the connection before the handshake completed), or a\n"
+           "renewal verified after the lease it renews ran out\n",
            verify_help);
 }
 
@@ -514,6 +518,19 @@ static void deadline_arm(struct deadline *d, long secs)
     set_timeouts(d->fd, secs * 1000);
 }
 
+/* A total deadline at end (CLOCK_MONOTONIC) for what follows; one already past fails the next
+ * read or write at once, as expired. */
+static void deadline_arm_at(struct deadline *d, struct timespec end)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+    d->expired = false;
+    d->total = true;
+    d->end = end;
+    set_timeouts(d->fd, left > 0 ? left : 1);
+}
+
 static struct deadline *deadline_of(SSL *ssl)
 {
     return (struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl));
@@ -638,18 +655,58 @@ static bool closed_early(SSL *ssl, int ret, int err)
            ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
-/* Prints a result: one line, its reasons, the JSON with --json. */
+/*
+ * The lease an accepted result of atls-client gives (docs/atls.md, "Re-attestation: a lease"):
+ * with --reattest-every it holds until until (the time the result was made + --reattest-every
+ * + --timeout, the instant the next attestation's evidence is due), without it until the end
+ * of the connection (timed false).
+ */
+struct lease {
+    bool timed;
+    time_t until;
+    long every;
+};
+
+/* "YYYY-MM-DDTHH:MM:SSZ" of t into buf. */
+static void utc(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The result JSON (pretty) with the lease as a last top-level member "lease"; NULL when out of
+ * memory. */
+static char *json_with_lease(const struct cvma_result *r, const struct lease *l)
+{
+    char until[32], *out = NULL, *j = cvma_result_json(r, true);
+    json_t *o = j != NULL ? json_loads(j, 0, NULL) : NULL, *m = json_object();
+    if (l->timed) {
+        utc(l->until, until, sizeof until);
+    }
+    if (o != NULL && m != NULL &&
+        json_object_set_new(m, "valid_until", l->timed ? json_string(until) : json_null()) == 0 &&
+        json_object_set_new(m, "reattest_every", l->timed ? json_integer(l->every) : json_null()) ==
+                0 &&
+        json_object_set(o, "lease", m) == 0) {
+        out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    }
+    json_decref(m);
+    json_decref(o);
+    free(j);
+    return out;
+}
+
+/* Prints a result: one line, its reasons, the JSON with --json. lease: what an accepted result
+ * gives (NULL: until the end of the connection, and no "lease" member in the JSON). */
 static void print_result(const char *who, unsigned n, const struct cvma_result *r, bool json,
-                         long lease)
+                         const struct lease *lease)
 {
     char until[32] = "the end of the connection";
-    if (lease > 0) {
-        time_t t = time(NULL) + lease;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
     int ok = cvma_result_exit_code(r) == 0;
+    if (lease != NULL && lease->timed) {
+        utc(lease->until, until, sizeof until);
+    }
     /* Connection threads print results at once: a result's lines stay together. */
     flockfile(stdout);
     printf("%s: attestation %u: %s (%s)%s%s\n", who, n,
@@ -660,9 +717,12 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
                cvma_result_reason_detail(r, i));
     }
     if (json) {
-        char *j = cvma_result_json(r, true);
+        /* An accepted result carries its lease; a refused one none. */
+        char *j = ok && lease != NULL ? json_with_lease(r, lease) : cvma_result_json(r, true);
         if (j != NULL) {
             printf("%s\n", j);
+        } else {
+            fprintf(stderr, "cvmattest: out of memory for the result JSON\n");
         }
         free(j);
     }
@@ -671,76 +731,27 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
 }
 
 /*
- * Verifies the peer once: sends a fresh nonce, answers the peer's own NONCE with this end's
- * evidence when src is given (once per connection: *answered), verifies the EVIDENCE. Returns
- * 0 accepted, 1 refused, 2 error, 3 the peer did not answer in time; *res is the result when
- * there is one.
+ * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
+ * NONCE with this end's evidence when src is given (once per connection: *answered), verifies
+ * the EVIDENCE. Returns 0 accepted, 1 refused (or the connection closed before the evidence),
+ * 2 error, 3 the peer did not answer in time; *res is the result when there is one.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, const struct cvma_atls_source *src,
                        bool *answered, uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
 {
-    char err[512] = "";
-    uint8_t type = 0, *p = NULL;
-    size_t len = 0;
-    enum cvma_status st;
-
-    *res = NULL;
-    if (RAND_bytes(nonce, CVMA_ATLS_NONCE_LEN) != 1 ||
-        cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, nonce, CVMA_ATLS_NONCE_LEN) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: cannot send the nonce\n", cmd);
-        return 2;
+    char err[1024] = "";
+    enum cvma_status st =
+            cvma_atls_attest_peer(ssl, v, chk, src, answered, nonce, res, err, sizeof err);
+    if (st == CVMA_OK) {
+        return cvma_result_exit_code(*res) == 0 ? 0 : 1;
     }
-    for (;;) {
-        if ((st = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err)) != CVMA_OK) {
-            if (timed_out(ssl)) {
-                fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
-                return 3;
-            }
-            fprintf(stderr, "cvmattest %s: no evidence from the peer: %s\n", cmd, err);
-            return 1;
-        }
-        if (type == CVMA_ATLS_F_EVIDENCE) {
-            break;
-        }
-        if (type == CVMA_ATLS_F_ERROR) {
-            char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-            fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
-                    cvma_atls_printable(p, len, shown, sizeof shown));
-            free(p);
-            return 1;
-        }
-        if (type != CVMA_ATLS_F_NONCE || src == NULL) {
-            free(p);
-            fprintf(stderr, "cvmattest %s: unexpected frame %u before the evidence\n", cmd, type);
-            return 1;
-        }
-        if (*answered) {
-            /* This end attests once per connection: a peer asking again is refused. */
-            static const char msg[] = "refused: one NONCE per connection: this end attests once";
-            free(p);
-            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
-                                        sizeof msg - 1);
-            fprintf(stderr, "cvmattest %s: the peer asked for evidence again: %s\n", cmd, msg);
-            return 1;
-        }
-        *answered = true;
-        st = cvma_atls_answer(
-                ssl, chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER, p,
-                len, src, err, sizeof err);
-        free(p);
-        if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
-            return st == CVMA_REJECTED ? 1 : 2;
-        }
+    if (st == CVMA_E_IO && timed_out(ssl)) {
+        fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
+        return 3;
     }
-    st = cvma_atls_verify(ssl, v, chk, nonce, CVMA_ATLS_NONCE_LEN, p, len, res, err, sizeof err);
-    free(p);
-    if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
-        return st == CVMA_E_NOMEM || st == CVMA_E_INTERNAL ? 2 : 1;
-    }
-    return cvma_result_exit_code(*res) == 0 ? 0 : 1;
+    fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+    return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
 }
 
 struct relay {
@@ -1000,7 +1011,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 bool unused = false;
                 int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
                 if (r != NULL) {
-                    print_result("atls-server: client", n, r, o->json, 0);
+                    print_result("atls-server: client", n, r, o->json, NULL);
                 }
                 if (rc != 0) {
                     cvma_atls_send_refusal(ssl, r);
@@ -1379,7 +1390,7 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
-    print_result("atls-client: server (certificate-bound)", 1, r, o->json, 0);
+    print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL);
     rc = cvma_result_exit_code(r) == 0 ? 0 : 1;
 out:
     cvma_result_free(r);
@@ -1399,6 +1410,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
     char err[512], *prev = NULL;
     uint8_t(*nonces)[CVMA_ATLS_NONCE_LEN] = NULL;
     struct deadline d;
+    struct timespec made = {0, 0}, lease_end = {0, 0};
+    struct lease lease = {.timed = false};
     bool answered = false;
     int fd = -1, rc = parse(cmd, false, argc, argv, &o);
 
@@ -1474,12 +1487,52 @@ int cvma_cmd_atls_client(int argc, char **argv)
                                       .n_old_nonces = (size_t)i};
         struct cvma_result *r = NULL;
         if (i > 0) {
-            sleep((unsigned)o.reattest);
+            /* The renewal: its NONCE --reattest-every after the previous result, its evidence
+             * due by that result's valid_until (the deadline), which it renews. */
+            struct timespec at = made;
+            at.tv_sec += o.reattest;
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+            }
+            deadline_arm_at(&d, lease_end);
+        } else {
+            deadline_arm(&d, o.timeout);
         }
-        deadline_arm(&d, o.timeout);
         rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
+        /* The lease this result gives: from now (the result made) --reattest-every and the
+         * next evidence's --timeout; the monotonic end is the printed second exactly. */
+        struct timespec wall, now;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (i > 0 && rc == 0 &&
+            (now.tv_sec > lease_end.tv_sec ||
+             (now.tv_sec == lease_end.tv_sec && now.tv_nsec >= lease_end.tv_nsec))) {
+            /* Verified too late: the previous lease ran out while this one was verified. */
+            char was[32];
+            static const char msg[] = "refused: the lease ran out before its renewal was verified";
+            utc(lease.until, was, sizeof was);
+            fprintf(stderr,
+                    "cvmattest %s: attestation %ld was verified after the lease of attestation "
+                    "%ld ended (%s): closing the connection\n",
+                    cmd, i + 1, i, was);
+            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                        sizeof msg - 1);
+            cvma_result_free(r);
+            rc = 3;
+            goto out;
+        }
+        made = now;
+        lease.timed = o.reattest > 0;
+        lease.every = o.reattest;
+        lease.until = wall.tv_sec + o.reattest + o.timeout;
+        lease_end = now;
+        lease_end.tv_sec += o.reattest + o.timeout;
+        lease_end.tv_nsec -= wall.tv_nsec; /* the printed second: wall time rounded down */
+        if (lease_end.tv_nsec < 0) {
+            lease_end.tv_nsec += 1000000000L;
+            lease_end.tv_sec--;
+        }
         if (r != NULL) {
-            print_result("atls-client: server", (unsigned)i + 1, r, o.json, o.reattest);
+            print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease);
         }
         if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
             printf("atls-client: the server's platform changed (a migration)%s\n",

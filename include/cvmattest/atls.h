@@ -169,6 +169,36 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
                                            struct cvma_result **out, char *err, size_t err_len);
 
 /*
+ * The verifying end's side of one attestation on the connection: sends a fresh nonce (written
+ * to nonce, for the caller's chk->old_nonces on later rounds), reads frames until the peer's
+ * EVIDENCE and verifies it with cvma_atls_verify(chk). A NONCE from the peer before its
+ * EVIDENCE (mutual mode) is answered with this end's evidence from src, in the role opposite
+ * chk->peer_role, once per connection: *answered (false on the connection's first call) is
+ * set then, and a second NONCE gets the ERROR frame "refused: one NONCE per connection: this
+ * end attests once". src NULL: this end does not attest, and a NONCE from the peer is an
+ * unexpected frame. Nothing is printed; err (the whole message, for "PROGRAM: err") says why
+ * when the status is not CVMA_OK:
+ *
+ *   CVMA_OK        *out is the result: read cvma_result_exit_code for accepted or refused
+ *                  (sending the refusal, cvma_atls_send_refusal, is the caller's).
+ *   CVMA_REJECTED  no result: the peer refused ("the peer refuses: TEXT", its ERROR frame's
+ *                  text through cvma_atls_printable), sent an unexpected frame, a frame of an
+ *                  unknown type or over its limit, asked twice for evidence, or evidence that
+ *                  cannot be verified at all ("refused: ..."); or src refused to attest.
+ *   CVMA_E_IO      the nonce could not be sent ("cannot send the nonce") or no frame came
+ *                  ("no evidence from the peer: ..."): the connection closed, failed or timed
+ *                  out (SO_RCVTIMEO / SO_SNDTIMEO: the caller tells a time-out apart); or this
+ *                  end's evidence could not be sent.
+ *   CVMA_E_NOMEM, CVMA_E_INTERNAL, or src's own error status (this end's evidence).
+ */
+CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *v,
+                                                const struct cvma_atls_check *chk,
+                                                const struct cvma_atls_source *src, bool *answered,
+                                                uint8_t nonce[CVMA_ATLS_NONCE_LEN],
+                                                struct cvma_result **out, char *err,
+                                                size_t err_len);
+
+/*
  * A P-256 key and a self-signed certificate for it (CN cn), valid for days days: aTLS needs
  * no CA, the evidence vouches for the key. Free with EVP_PKEY_free / X509_free.
  */

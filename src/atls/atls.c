@@ -508,6 +508,73 @@ out:
     return st;
 }
 
+CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *v,
+                                                const struct cvma_atls_check *chk,
+                                                const struct cvma_atls_source *src, bool *answered,
+                                                uint8_t nonce[CVMA_ATLS_NONCE_LEN],
+                                                struct cvma_result **out, char *err, size_t err_len)
+{
+    static const char again[] = "refused: one NONCE per connection: this end attests once";
+    char why[512] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+    uint8_t type = 0, *p = NULL;
+    size_t len = 0;
+    enum cvma_status st;
+
+    *out = NULL;
+    if (RAND_bytes(nonce, CVMA_ATLS_NONCE_LEN) != 1) {
+        cvma_errf(err, err_len, "cannot send the nonce");
+        return CVMA_E_INTERNAL;
+    }
+    if (cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, nonce, CVMA_ATLS_NONCE_LEN) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot send the nonce");
+        return CVMA_E_IO;
+    }
+    for (;;) {
+        if ((st = cvma_atls_read_frame_ex(ssl, &type, &p, &len, why, sizeof why)) != CVMA_OK) {
+            cvma_errf(err, err_len, "no evidence from the peer: %s", why);
+            return st;
+        }
+        if (type == CVMA_ATLS_F_EVIDENCE) {
+            break;
+        }
+        if (type == CVMA_ATLS_F_ERROR) {
+            cvma_errf(err, err_len, "the peer refuses: %s",
+                      cvma_atls_printable(p, len, shown, sizeof shown));
+            free(p);
+            return CVMA_REJECTED;
+        }
+        if (type != CVMA_ATLS_F_NONCE || src == NULL) {
+            free(p);
+            cvma_errf(err, err_len, "unexpected frame %u before the evidence", type);
+            return CVMA_REJECTED;
+        }
+        if (*answered) {
+            free(p);
+            /* This end attests once per connection: a peer asking again is refused. */
+            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)again,
+                                        sizeof again - 1);
+            cvma_errf(err, err_len, "the peer asked for evidence again: %s", again);
+            return CVMA_REJECTED;
+        }
+        *answered = true;
+        st = cvma_atls_answer(
+                ssl, chk->peer_role == CVMA_ATLS_SERVER ? CVMA_ATLS_CLIENT : CVMA_ATLS_SERVER, p,
+                len, src, err, err_len);
+        free(p);
+        p = NULL;
+        if (st != CVMA_OK) {
+            return st;
+        }
+    }
+    st = cvma_atls_verify(ssl, v, chk, nonce, CVMA_ATLS_NONCE_LEN, p, len, out, why, sizeof why);
+    free(p);
+    if (st != CVMA_OK) {
+        cvma_errf(err, err_len, "refused: %s", why);
+        return st == CVMA_E_NOMEM || st == CVMA_E_INTERNAL ? st : CVMA_REJECTED;
+    }
+    return CVMA_OK;
+}
+
 CVMA_API enum cvma_status cvma_atls_self_signed(const char *cn, int days, EVP_PKEY **key,
                                                 X509 **cert)
 {

@@ -264,6 +264,59 @@ lacks "$T/c14.out" "attestation 3"
 sleep 0.2
 has "$T/mig2.err" "the client refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
 
+# --- the lease in each accepted result's JSON: valid until the result's time + --reattest-every
+# + --timeout (the same instant as the summary line); null without --reattest-every; none on a
+# refused result ---
+# leases FILE: one line per result JSON in FILE: its status and its lease as JSON (or "none").
+leases() {
+    python3 -c 'import json, sys
+text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+while True:
+    i = text.find("\n{", i)
+    if i < 0:
+        break
+    o, end = dec.raw_decode(text, i + 1)
+    print(o["status"], json.dumps(o["lease"]) if "lease" in o else "none")
+    i = end' "$1"
+}
+# epoch TIME: seconds since 1970 of an RFC 3339 UTC time
+epoch() { python3 -c 'import calendar, sys, time
+print(calendar.timegm(time.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ")))' "$1"; }
+server lease --sim "$T/reg" --connections 1
+t0=$(date +%s)
+client --reattest-every 2 --rounds 1 --timeout 5 --json >"$T/c19.out" 2>&1
+check "a lease in each result" 0 $?
+t1=$(date +%s)
+leases "$T/c19.out" >"$T/c19.leases"
+[ "$(grep -c '"reattest_every": 2' "$T/c19.leases")" = 2 ] ||
+    { echo "FAIL: 2 leases of 2 s wanted"; cat "$T/c19.leases"; fails=$((fails + 1)); }
+n=0
+for u in $(sed -n 's/.*"valid_until": "\([^"]*\)".*/\1/p' "$T/c19.leases"); do
+    n=$((n + 1))
+    has "$T/c19.out" "attestation $n: affirming (sev-snp), valid until $u"
+    e=$(epoch "$u")
+    # made between t0 and t1 (whole seconds), valid 2 + 5 s after
+    if [ "$e" -ge $((t0 + 7)) ] && [ "$e" -le $((t1 + 7)) ]; then
+        echo "ok   lease $n ends 7 s after its result ($u)"
+    else
+        echo "FAIL: lease $n ends at $u ($e), want $((t0 + 7)) to $((t1 + 7))"; fails=$((fails + 1))
+    fi
+    [ "$n" = 1 ] && first=$e
+done
+[ "$n" = 2 ] && [ "$e" -ge $((first + 2)) ] ||
+    { echo "FAIL: the renewal's lease does not end 2 s after the first ($n leases)"; fails=$((fails + 1)); }
+server lease2 --sim "$T/reg" --connections 1
+client --json >"$T/c20.out" 2>&1; check "without --reattest-every: accepted" 0 $?
+has "$T/c20.out" "valid until the end of the connection"
+leases "$T/c20.out" >"$T/c20.leases"
+has "$T/c20.leases" '^affirming {"valid_until": null, "reattest_every": null}$'
+server lease3 --sim "$T/reg" --connections 1
+client --reattest-every 2 --policy "$T/wrong.json" --json >"$T/c21.out" 2>&1
+check "a refused result: no lease" 1 $?
+leases "$T/c21.out" >"$T/c21.leases"
+has "$T/c21.leases" "^contraindicated none$"
+lacks "$T/c21.out" '"lease"'
+
 # --- usage ---
 $CVM atls-server --listen 127.0.0.1:0 >/dev/null 2>&1; check "server without --sim" 2 $?
 $CVM atls-client >/dev/null 2>&1; check "client without --connect" 2 $?

@@ -1,0 +1,360 @@
+/*
+ * cvma_atls_attest_peer (cvmattest/atls.h), the verifying end's side of one attestation, on a
+ * socketpair against a scripted peer in a thread: evidence from the simulator accepted, with
+ * the nonce the peer saw; the peer's ERROR refused with its text made printable; an unexpected
+ * frame, and a NONCE when this end does not attest, refused; a peer closing the connection is
+ * CVMA_E_IO; mutual mode: the peer's NONCE answered once with evidence the peer verifies, a
+ * second NONCE on the same connection refused with an ERROR frame.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cvmattest/atls.h"
+#include "sim/sim_atls.h"
+#include "sim/sim_snp.h"
+#include "testutil.h"
+#include "tu_api.h"
+#include "tu_tls.h"
+
+/* What the scripted peer (the server end) does with the NONCE it reads first. */
+enum peer_mode {
+    P_ANSWER,    /* evidence for it */
+    P_ERROR,     /* an ERROR frame with control characters in it */
+    P_DATA,      /* a DATA frame */
+    P_NONCE,     /* a NONCE of its own */
+    P_CLOSE,     /* close the connection */
+    P_MUTUAL,    /* a NONCE of its own, verify the client's evidence, then answer */
+    P_ASK_AGAIN, /* a NONCE of its own, then read what comes back */
+};
+
+struct peer {
+    SSL *ssl;
+    int fd;
+    enum peer_mode mode;
+    const struct cvma_atls_source *src;
+    struct cvma_verifier *v;
+    /* out */
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN]; /* the client's nonce, as read */
+    bool got_nonce;
+    enum cvma_status answered, verified;
+    int client_status;  /* the client's evidence verified (P_MUTUAL): its result status */
+    uint8_t reply_type; /* P_ASK_AGAIN: the frame that came back */
+    char reply[160];    /* its text */
+};
+
+static const uint8_t peer_nonce[CVMA_ATLS_NONCE_LEN] = {0x5e, 0x5e, 0x5e, 0x5e};
+
+static void *peer_main(void *arg)
+{
+    struct peer *p = arg;
+    uint8_t type = 0, *f = NULL, *ev = NULL;
+    size_t len = 0, ev_len = 0;
+    char err[512];
+    static const char refusal[] = "refused: \x1b[2JNOPE";
+
+    p->answered = p->verified = CVMA_E_INTERNAL;
+    p->client_status = -1;
+    if (cvma_atls_read_frame(p->ssl, &type, &f, &len) != CVMA_OK || type != CVMA_ATLS_F_NONCE ||
+        len != CVMA_ATLS_NONCE_LEN) {
+        free(f);
+        return NULL;
+    }
+    memcpy(p->nonce, f, len);
+    p->got_nonce = true;
+    switch (p->mode) {
+    case P_ANSWER:
+        p->answered = cvma_atls_answer(p->ssl, CVMA_ATLS_SERVER, f, len, p->src, err, sizeof err);
+        break;
+    case P_ERROR:
+        (void)cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)refusal,
+                                    sizeof refusal - 1);
+        break;
+    case P_DATA:
+        (void)cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_DATA, (const uint8_t *)"hi", 2);
+        break;
+    case P_NONCE:
+        (void)cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_NONCE, peer_nonce, sizeof peer_nonce);
+        break;
+    case P_CLOSE:
+        SSL_shutdown(p->ssl);
+        shutdown(p->fd, SHUT_RDWR);
+        break;
+    case P_MUTUAL: {
+        struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT};
+        struct cvma_result *r = NULL;
+        if (cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_NONCE, peer_nonce, sizeof peer_nonce) ==
+                    CVMA_OK &&
+            cvma_atls_read_frame(p->ssl, &type, &ev, &ev_len) == CVMA_OK &&
+            type == CVMA_ATLS_F_EVIDENCE) {
+            p->verified = cvma_atls_verify(p->ssl, p->v, &chk, peer_nonce, sizeof peer_nonce, ev,
+                                           ev_len, &r, err, sizeof err);
+            if (r != NULL) {
+                p->client_status = (int)cvma_result_status(r);
+            }
+            cvma_result_free(r);
+            p->answered =
+                    cvma_atls_answer(p->ssl, CVMA_ATLS_SERVER, f, len, p->src, err, sizeof err);
+        }
+        break;
+    }
+    case P_ASK_AGAIN:
+        if (cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_NONCE, peer_nonce, sizeof peer_nonce) ==
+                    CVMA_OK &&
+            cvma_atls_read_frame(p->ssl, &p->reply_type, &ev, &ev_len) == CVMA_OK) {
+            snprintf(p->reply, sizeof p->reply, "%.*s", (int)(ev_len < 150 ? ev_len : 150),
+                     (const char *)ev);
+        }
+        break;
+    }
+    free(f);
+    free(ev);
+    return NULL;
+}
+
+static int accept_any(int ok, X509_STORE_CTX *x)
+{
+    (void)ok;
+    (void)x;
+    return 1;
+}
+
+/* A connected pair whose client has a certificate too (mutual mode), the server asking for it. */
+static void pair_open_mutual(struct tu_tls_pair *p)
+{
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    pthread_t t;
+    memset(p, 0, sizeof *p);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
+    p->sctx = SSL_CTX_new(TLS_server_method());
+    p->cctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(p->sctx);
+    assert_non_null(p->cctx);
+    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
+    assert_int_equal(SSL_CTX_use_certificate(p->sctx, x), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, k), 1);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    assert_int_equal(cvma_atls_self_signed("test client", 1, &k, &x), CVMA_OK);
+    assert_int_equal(SSL_CTX_use_certificate(p->cctx, x), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(p->cctx, k), 1);
+    EVP_PKEY_free(k);
+    X509_free(x);
+    SSL_CTX_set_verify(p->sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+    p->s = SSL_new(p->sctx);
+    p->c = SSL_new(p->cctx);
+    SSL_set_fd(p->s, p->fd[0]);
+    SSL_set_fd(p->c, p->fd[1]);
+    assert_int_equal(pthread_create(&t, NULL, tu_tls_accept_thread, p), 0);
+    int connected = SSL_connect(p->c);
+    if (connected != 1) {
+        shutdown(p->fd[1], SHUT_RDWR);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(connected, 1);
+    assert_int_equal(p->srv_ok, 1);
+}
+
+struct fixture {
+    char *dir;
+    struct cvma_sim_atls sim;
+    struct cvma_atls_source src;
+    struct cvma_verifier *v;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    struct cvma_sim_snp_opts so;
+    char err[256], *ark;
+    assert_non_null(fx);
+    fx->dir = tu_tmpdir();
+    cvma_sim_snp_opts_default(&so);
+    so.keep_keys = true;
+    assert_int_equal(cvma_sim_snp_write(&so, fx->dir, err, sizeof err), CVMA_OK);
+    fx->sim.n_dirs = 1;
+    fx->sim.dirs[0] = fx->dir;
+    cvma_sim_atls_source(&fx->sim, &fx->src);
+    ark = tu_path(fx->dir, "ark.pem");
+    fx->v = tu_verifier(ark, NULL, NULL, false);
+    free(ark);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    cvma_verifier_free(fx->v);
+    tu_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/*
+ * One cvma_atls_attest_peer on pair a against a peer in mode; src: this end's evidence (NULL:
+ * it does not attest); *answered as the caller keeps it. Returns the status; *r the result.
+ */
+static enum cvma_status run(struct tu_tls_pair *a, struct fixture *fx, struct peer *p,
+                            enum peer_mode mode, const struct cvma_atls_source *src, bool *answered,
+                            uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **r, char *err,
+                            size_t err_len)
+{
+    struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER};
+    pthread_t t;
+    memset(p, 0, sizeof *p);
+    p->ssl = a->s;
+    p->fd = a->fd[0];
+    p->mode = mode;
+    p->src = &fx->src;
+    p->v = fx->v;
+    assert_int_equal(pthread_create(&t, NULL, peer_main, p), 0);
+    enum cvma_status st =
+            cvma_atls_attest_peer(a->c, fx->v, &chk, src, answered, nonce, r, err, err_len);
+    pthread_join(t, NULL);
+    return st;
+}
+
+static void test_attest_peer_accepted(void **state)
+{
+    struct fixture *fx = *state;
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, P_ANSWER, NULL, &answered, nonce, &r, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(p.answered, CVMA_OK);
+    assert_true(p.got_nonce);
+    assert_memory_equal(nonce, p.nonce, sizeof nonce); /* the nonce sent is the one given back */
+    assert_non_null(r);
+    assert_int_equal(cvma_result_status(r), CVMA_AFFIRMING);
+    assert_int_equal(cvma_result_exit_code(r), 0);
+    assert_false(answered);
+    cvma_result_free(r);
+    tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_error_frame(void **state)
+{
+    struct fixture *fx = *state;
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, P_ERROR, NULL, &answered, nonce, &r, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_null(r);
+    assert_string_equal(err, "the peer refuses: refused: \\x1b[2JNOPE");
+    tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_unexpected_frames(void **state)
+{
+    struct fixture *fx = *state;
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, P_DATA, NULL, &answered, nonce, &r, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_null(r);
+    assert_string_equal(err, "unexpected frame 4 before the evidence");
+    tu_tls_pair_close(&a);
+    /* A NONCE when this end does not attest (src NULL) is unexpected too. */
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, P_NONCE, NULL, &answered, nonce, &r, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_null(r);
+    assert_string_equal(err, "unexpected frame 1 before the evidence");
+    assert_false(answered);
+    tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_closed_is_io(void **state)
+{
+    struct fixture *fx = *state;
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, P_CLOSE, NULL, &answered, nonce, &r, err, sizeof err),
+                     CVMA_E_IO);
+    assert_null(r);
+    assert_non_null(strstr(err, "no evidence from the peer: "));
+    assert_non_null(strstr(err, "closed"));
+    tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_mutual_answers_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct cvma_sim_atls mine = {.n_dirs = 1};
+    struct cvma_atls_source msrc;
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN], first[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    mine.dirs[0] = fx->dir;
+    cvma_sim_atls_source(&mine, &msrc);
+    pair_open_mutual(&a);
+    /* The peer's NONCE answered with this end's evidence (client role), which it verifies;
+     * then its own evidence verified here. */
+    assert_int_equal(run(&a, fx, &p, P_MUTUAL, &msrc, &answered, nonce, &r, err, sizeof err),
+                     CVMA_OK);
+    assert_true(answered);
+    assert_int_equal(p.verified, CVMA_OK);
+    assert_int_equal(p.client_status, CVMA_AFFIRMING);
+    assert_int_equal(p.answered, CVMA_OK);
+    assert_non_null(r);
+    assert_int_equal(cvma_result_status(r), CVMA_AFFIRMING);
+    cvma_result_free(r);
+    r = NULL;
+    memcpy(first, nonce, sizeof first);
+    /* A re-attestation on the same connection: the peer asks again, and is refused. */
+    assert_int_equal(run(&a, fx, &p, P_ASK_AGAIN, &msrc, &answered, nonce, &r, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_null(r);
+    assert_memory_not_equal(first, nonce, sizeof nonce); /* a fresh nonce each time */
+    assert_string_equal(err, "the peer asked for evidence again: refused: one NONCE per "
+                             "connection: this end attests once");
+    assert_int_equal(p.reply_type, CVMA_ATLS_F_ERROR);
+    assert_string_equal(p.reply, "refused: one NONCE per connection: this end attests once");
+    tu_tls_pair_close(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_attest_peer_accepted, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_error_frame, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_unexpected_frames, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_closed_is_io, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_mutual_answers_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
