@@ -1,6 +1,8 @@
 /* The one collateral fetch path (see collateral/fetch.h). */
 #include "collateral/fetch.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +172,244 @@ static void shared_put(const struct cvma_collateral_net *net, const struct cvma_
     free(v);
 }
 
+/*
+ * Single flight: one entry per item being downloaded. The table owns the list and the lock;
+ * an entry is freed by the last of its leader and waiters to leave (refs). Once done is set
+ * (under the lock, by the leader) st, body and err never change again, so a participant
+ * holding a reference reads them without the lock.
+ */
+struct flight {
+    struct flight *next; /* in the table while not done */
+    char *key;
+    unsigned refs;
+    bool done;
+    enum cvma_status st;  /* the download's outcome, once done */
+    struct cvma_buf body; /* CVMA_OK: the bytes as the leader checked and cached them */
+    char err[CVMA_DETAIL_MAX];
+};
+
+struct cvma_fetch_flights {
+    pthread_mutex_t lock;
+    pthread_cond_t landed; /* broadcast whenever a flight is done */
+    struct flight *head;
+};
+
+/* see collateral/fetch.h */
+struct cvma_fetch_flights *cvma_fetch_flights_new(void)
+{
+    struct cvma_fetch_flights *f = calloc(1, sizeof *f);
+    pthread_condattr_t ca;
+    bool have_ca = false, have_lock = false;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    if (pthread_condattr_init(&ca) != 0) {
+        goto fail;
+    }
+    have_ca = true;
+    /* Deadlines on the monotonic clock: a wall-clock step must not stretch or cut a wait. */
+    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        pthread_mutex_init(&f->lock, NULL) != 0) {
+        goto fail;
+    }
+    have_lock = true;
+    if (pthread_cond_init(&f->landed, &ca) != 0) {
+        goto fail;
+    }
+    pthread_condattr_destroy(&ca);
+    return f;
+fail:
+    if (have_lock) {
+        pthread_mutex_destroy(&f->lock);
+    }
+    if (have_ca) {
+        pthread_condattr_destroy(&ca);
+    }
+    free(f);
+    return NULL;
+}
+
+/* see collateral/fetch.h */
+void cvma_fetch_flights_free(struct cvma_fetch_flights *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    /* Every flight leaves the table before its leader returns, so the list is empty here. */
+    pthread_cond_destroy(&f->landed);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+/* see collateral/fetch.h */
+long cvma_fetch_flight_wait_ms(const struct cvma_http_opts *http)
+{
+    struct cvma_http_opts o;
+    long attempts;
+
+    cvma_http_opts_init(&o);
+    if (http != NULL) {
+        o.connect_timeout_ms =
+                http->connect_timeout_ms > 0 ? http->connect_timeout_ms : o.connect_timeout_ms;
+        o.timeout_ms = http->timeout_ms > 0 ? http->timeout_ms : o.timeout_ms;
+        o.max_retries = http->max_retries != 0 ? http->max_retries : o.max_retries;
+    }
+    attempts = o.max_retries < 0                         ? 1
+               : o.max_retries > CVMA_HTTP_RETRIES_LIMIT ? CVMA_HTTP_RETRIES_LIMIT + 1
+                                                         : o.max_retries + 1;
+    return attempts * (o.connect_timeout_ms + o.timeout_ms) +
+           (attempts - 1) * CVMA_HTTP_MAX_WAIT_MS + CVMA_FETCH_FLIGHT_MARGIN_MS;
+}
+
+/* Joins the flight for key, or starts it: *leader is true for the one that downloads. NULL
+ * when out of memory. */
+static struct flight *flight_join(struct cvma_fetch_flights *t, const char *key, bool *leader)
+{
+    struct flight *fl;
+
+    pthread_mutex_lock(&t->lock);
+    for (fl = t->head; fl != NULL && strcmp(fl->key, key) != 0; fl = fl->next) {
+    }
+    if (fl != NULL) {
+        fl->refs++;
+        *leader = false;
+    } else if ((fl = calloc(1, sizeof *fl)) != NULL) {
+        if ((fl->key = strdup(key)) == NULL) {
+            free(fl);
+            fl = NULL;
+        } else {
+            fl->refs = 1;
+            fl->next = t->head;
+            t->head = fl;
+            *leader = true;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    return fl;
+}
+
+/* The leader's outcome: st, with a copy of body on CVMA_OK (else NULL), or err. Takes the
+ * flight out of the table (whoever misses from now on starts another, and finds the cache)
+ * and wakes every waiter. Only the first call for a flight counts. */
+static void flight_land(struct cvma_fetch_flights *t, struct flight *fl, enum cvma_status st,
+                        const struct cvma_buf *body, const char *err)
+{
+    struct cvma_buf copy = {0};
+
+    if (st == CVMA_OK && (copy.p = malloc(body->len > 0 ? body->len : 1)) != NULL) {
+        memcpy(copy.p, body->p, body->len);
+        copy.len = body->len;
+    } else if (st == CVMA_OK) {
+        st = CVMA_E_NOMEM;
+        err = "out of memory";
+    }
+    pthread_mutex_lock(&t->lock);
+    if (!fl->done) {
+        fl->st = st;
+        fl->body = copy;
+        copy.p = NULL;
+        snprintf(fl->err, sizeof fl->err, "%s", err != NULL ? err : "");
+        for (struct flight **pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
+            if (*pp == fl) {
+                *pp = fl->next;
+                break;
+            }
+        }
+        fl->next = NULL;
+        fl->done = true;
+        pthread_cond_broadcast(&t->landed);
+    }
+    pthread_mutex_unlock(&t->lock);
+    free(copy.p);
+}
+
+/* Waits for the leader, at most wait_ms. True when it landed (then fl's fields are final). */
+static bool flight_wait(struct cvma_fetch_flights *t, struct flight *fl, long wait_ms)
+{
+    struct timespec until;
+    bool done;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&t->lock);
+    while (!fl->done) {
+        if (pthread_cond_timedwait(&t->landed, &t->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    done = fl->done;
+    pthread_mutex_unlock(&t->lock);
+    return done;
+}
+
+/* Drops one reference; the last one frees the flight (landed by then: the leader lands before
+ * it leaves). */
+static void flight_leave(struct cvma_fetch_flights *t, struct flight *fl)
+{
+    bool last;
+
+    pthread_mutex_lock(&t->lock);
+    last = --fl->refs == 0;
+    pthread_mutex_unlock(&t->lock);
+    if (last) {
+        cvma_buf_free(&fl->body);
+        free(fl->key);
+        free(fl);
+    }
+}
+
+/*
+ * Step 1, the local cache: *hit when it holds the answer (*body owns it, checked). Otherwise
+ * an entry that passes the check but is too old to be the answer is kept in *stale (replacing
+ * what was there) to fall back on, and *corrupt says whether a damaged one was seen. *meta is
+ * set to the entry's times only with a hit or a new *stale. CVMA_OK or CVMA_E_NOMEM.
+ */
+static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
+                                     const struct cvma_collateral_item *it, int64_t now,
+                                     struct cvma_buf *body, struct cvma_buf *stale,
+                                     struct cvma_cache_meta *meta, bool *hit, bool *corrupt)
+{
+    enum cvma_cache_state state;
+    struct cvma_cache_meta m = {0, 0};
+    char why[CVMA_DETAIL_MAX];
+    int64_t expires_at = 0;
+    enum cvma_status st;
+
+    *hit = false;
+    *corrupt = false;
+    if ((st = cvma_cache_lookup_ex(net->cache, it->cache_key, now, body, &state, &m)) != CVMA_OK) {
+        return st;
+    }
+    if (state == CVMA_CACHE_HIT) {
+        /* Re-check the form: an entry written by another version or by hand must not get past
+         * the check a download gets. */
+        if (it->check(body, now, &expires_at, why, sizeof why, it->arg)) {
+            *meta = m;
+            if (!it->refreshable || net->offline ||
+                !cvma_cache_too_old(m.fetched_at, now, net->max_age)) {
+                *hit = true;
+                return CVMA_OK;
+            }
+            /* Older than the maximum age: fetch again, keep this copy to fall back on. */
+            cvma_buf_free(stale);
+            *stale = *body;
+            body->p = NULL;
+            body->len = 0;
+        } else {
+            cvma_buf_free(body);
+            state = CVMA_CACHE_CORRUPT;
+        }
+    }
+    *corrupt = state == CVMA_CACHE_CORRUPT;
+    return CVMA_OK;
+}
+
 enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                                      const struct cvma_collateral_item *it, struct cvma_buf *out,
                                      struct cvma_verdict *v, char *err, size_t err_len)
@@ -179,6 +419,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     struct cvma_cache_meta meta = {0, 0};
     struct cvma_http_opts defaults;
     const struct cvma_http_opts *http = net->http;
+    struct cvma_fetch_flights *flights = net->hooks != NULL ? net->hooks->flights : NULL;
+    struct flight *fl = NULL;
+    bool leader = false, hit = false, corrupt = false;
     char why[CVMA_DETAIL_MAX];
     int64_t now = (int64_t)time(NULL), expires_at = 0;
 
@@ -193,38 +436,19 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         http = &defaults;
     }
     if (net->cache != NULL) {
-        enum cvma_cache_state state;
-        if ((st = cvma_cache_lookup_ex(net->cache, it->cache_key, now, &body, &state, &meta)) !=
-            CVMA_OK) {
+        if ((st = local_lookup(net, it, now, &body, &stale, &meta, &hit, &corrupt)) != CVMA_OK) {
             cvma_errf(err, err_len, "out of memory");
             goto out;
         }
-        if (state == CVMA_CACHE_HIT) {
-            /* Re-check the form: an entry written by another version or by hand must not
-             * get past the check a download gets. */
-            expires_at = 0;
-            if (it->check(&body, now, &expires_at, why, sizeof why, it->arg)) {
-                if (!it->refreshable || net->offline ||
-                    !cvma_cache_too_old(meta.fetched_at, now, net->max_age)) {
-                    cvma_stats_cache(net->hooks, true);
-                    goto done;
-                }
-                /* Older than the maximum age: fetch again, keep this copy to fall back on. */
-                stale = body;
-                body.p = NULL;
-                body.len = 0;
-            } else {
-                cvma_buf_free(&body);
-                state = CVMA_CACHE_CORRUPT;
-            }
+        if (hit) {
+            cvma_stats_cache(net->hooks, true);
+            goto done;
         }
-        if (state == CVMA_CACHE_CORRUPT && v != NULL) {
+        if (corrupt && v != NULL) {
             (void)cvma_verdict_add(v, CVMA_R_COLLATERAL_CACHE_CORRUPT, CVMA_SEV_INFO,
                                    "cache entry for %s in %s is damaged; ignored", it->url,
                                    net->cache->dir);
         }
-    }
-    if (net->cache != NULL) {
         cvma_stats_cache(net->hooks, false);
     }
     if (shared_lookup(net, it, now, &body, &meta)) {
@@ -235,6 +459,69 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         st = CVMA_UNDECIDED;
         goto out;
     }
+    if (flights != NULL) {
+        if ((fl = flight_join(flights, it->cache_key, &leader)) == NULL) {
+            cvma_errf(err, err_len, "out of memory");
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        if (!leader) {
+            /* Another thread is downloading this item: its outcome is ours. After a failure
+             * we do not try ourselves: the vendor just refused or failed that very request
+             * (a 429 rate limit, a 5xx, a time-out), so N waiters retrying at once is the
+             * burst the single flight exists to avoid, and each would add a whole download
+             * time to its verification; the next verification tries again. The failure keeps
+             * its class (the leader's status and message), so the caller records the same
+             * COLLATERAL_UNAVAILABLE, and a cached copy too old to be the answer is still
+             * the fallback (COLLATERAL_STALE_CACHE) exactly as for the leader. */
+            long wait_ms = cvma_fetch_flight_wait_ms(http);
+            bool landed = flight_wait(flights, fl, wait_ms);
+            now = (int64_t)time(NULL);
+            if (!landed) {
+                cvma_errf(err, err_len,
+                          "%s %s: another thread's download did not finish within %ld ms", it->what,
+                          it->url, wait_ms);
+                st = CVMA_UNDECIDED;
+            } else if ((st = fl->st) != CVMA_OK) {
+                cvma_errf(err, err_len, "%s", fl->err);
+            } else if ((body.p = malloc(fl->body.len > 0 ? fl->body.len : 1)) == NULL) {
+                cvma_errf(err, err_len, "out of memory");
+                st = CVMA_E_NOMEM;
+            } else {
+                /* The leader's bytes, checked again with our own check: never unchecked. */
+                memcpy(body.p, fl->body.p, fl->body.len);
+                body.len = fl->body.len;
+                expires_at = 0;
+                if (it->check(&body, now, &expires_at, why, sizeof why, it->arg)) {
+                    goto done;
+                }
+                cvma_errf(err, err_len, "%s from %s: %s (%zu bytes)", it->what, it->url, why,
+                          it->size != NULL ? it->size(&body, it->arg) : body.len);
+                cvma_buf_free(&body);
+                st = CVMA_UNDECIDED;
+            }
+            if (st == CVMA_UNDECIDED && stale.p != NULL) {
+                note_stale(net, it, &meta, now, err, v);
+                goto use_stale;
+            }
+            goto out;
+        }
+        /* A download that landed between our lookup and our turn left the answer in the
+         * cache: look once more (not counted, not noted again), as of now (that entry's
+         * fetch time may be later than our first look, and a future one is too old). */
+        now = (int64_t)time(NULL);
+        if (net->cache != NULL) {
+            if ((st = local_lookup(net, it, now, &body, &stale, &meta, &hit, &corrupt)) !=
+                CVMA_OK) {
+                cvma_errf(err, err_len, "out of memory");
+                goto out;
+            }
+            if (hit) {
+                flight_land(flights, fl, CVMA_OK, &body, NULL);
+                goto done;
+            }
+        }
+    }
     cvma_http_last_code_clear();
     st = it->download != NULL ? it->download(it->url, http, &body, err, err_len, it->arg)
                               : cvma_http_get(http, it->url, &body, NULL, err, err_len);
@@ -243,6 +530,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     }
     if (st != CVMA_OK) {
         cvma_buf_free(&body);
+        if (fl != NULL) {
+            flight_land(flights, fl, st, NULL, err);
+        }
         if (st == CVMA_UNDECIDED && stale.p != NULL) {
             note_stale(net, it, &meta, now, err, v);
             goto use_stale;
@@ -254,6 +544,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", it->what, it->url, why,
                   it->size != NULL ? it->size(&body, it->arg) : body.len);
         cvma_buf_free(&body);
+        if (fl != NULL) {
+            flight_land(flights, fl, CVMA_UNDECIDED, NULL, err);
+        }
         if (stale.p != NULL) {
             note_stale(net, it, &meta, now, err, v);
             goto use_stale;
@@ -268,6 +561,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         (void)put_st;
     }
     shared_put(net, it, &body, now, expires_at);
+    if (fl != NULL) {
+        flight_land(flights, fl, CVMA_OK, &body, NULL);
+    }
     goto done;
 use_stale:
     body = stale;
@@ -280,6 +576,13 @@ done:
     cvma_errf(err, err_len, "%s", "");
     st = CVMA_OK;
 out:
+    if (fl != NULL) {
+        if (leader) { /* no-op when landed already; never leaves a waiter behind */
+            flight_land(flights, fl, st != CVMA_OK ? st : CVMA_E_INTERNAL, NULL,
+                        st != CVMA_OK ? err : "the download was abandoned");
+        }
+        flight_leave(flights, fl);
+    }
     cvma_buf_free(&body);
     cvma_buf_free(&stale);
     return st;

@@ -19,6 +19,16 @@
  *   else from the cache key's "amd-kds " / "intel-pcs " prefix) and final HTTP status (0: no
  *   HTTP answer).
  *
+ * Single flight (net->hooks->flights, when given): threads that miss the same item (cache key)
+ * while one of them downloads it do not download it too. The first one downloads (3, 4) and
+ * hands the outcome to the others, which wait for it at most as long as the download itself
+ * may take (cvma_fetch_flight_wait_ms). A waiter then runs the item's check on the very bytes
+ * the first one checked and cached; when that download failed (or the wait ran out), it reports
+ * that failure as its own, with the stale-copy fallback as above, and does not download
+ * either. A waiter is counted as a cache miss, never as a download. The first one also looks
+ * at the local cache once more before downloading, for a download that landed between its
+ * lookup and its turn.
+ *
  * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
  * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty
  * on any status but CVMA_OK. Nothing is printed. Thread-safe when the callbacks are.
@@ -73,6 +83,21 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_get(const struct cvma_collateral_
                                                    const struct cvma_collateral_item *item,
                                                    struct cvma_buf *out, struct cvma_verdict *v,
                                                    char *err, size_t err_len);
+
+/*
+ * The downloads in progress of one verifier (or any set of threads sharing a cache): a small
+ * table under a mutex, keyed by cache key, with one condition variable. Lent through
+ * struct cvma_collateral_hooks. new: NULL when out of memory. free: only when no thread is
+ * in cvma_collateral_get with it; NULL does nothing.
+ */
+struct cvma_fetch_flights *cvma_fetch_flights_new(void);
+void cvma_fetch_flights_free(struct cvma_fetch_flights *f);
+
+/* How long a waiter waits for another thread's download with these options (NULL: defaults):
+ * every attempt's connect and transfer time-outs, every wait between attempts at its cap,
+ * plus CVMA_FETCH_FLIGHT_MARGIN_MS. */
+#define CVMA_FETCH_FLIGHT_MARGIN_MS 2000L
+long cvma_fetch_flight_wait_ms(const struct cvma_http_opts *http);
 
 /* Joins base (trailing '/' ignored) and path into a new string; NULL on allocation failure. */
 char *cvma_collateral_join_url(const char *base, const char *path);

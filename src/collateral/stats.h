@@ -36,6 +36,7 @@ struct cvma_collateral_stats {
 };
 
 struct cvma_dircache;
+struct cvma_fetch_flights;
 
 /* What the verifier lends the collateral path (borrowed; NULL or a NULL field: none). */
 struct cvma_collateral_hooks {
@@ -43,6 +44,9 @@ struct cvma_collateral_hooks {
     const struct cvma_state_store *store; /* the fleet's shared collateral cache */
     struct cvma_dircache *dir_cache;      /* the --collateral DIR files decoded once
                                            * (collateral/dircache.h); NULL: read every time */
+    struct cvma_fetch_flights *flights;   /* the downloads in progress, so that threads missing
+                                           * the same item at once fetch it once
+                                           * (collateral/fetch.h); NULL: each its own */
 };
 
 /* "kds", "pcs", "crl", "other". */

@@ -13,6 +13,7 @@
 
 #include "appraise/policy.h"
 #include "collateral/dircache.h"
+#include "collateral/fetch.h"
 #include "common/hex.h"
 #include "common/json_out.h"
 #include "crypto/crypto.h"
@@ -50,6 +51,7 @@ void cvma_verifier_free(struct cvma_verifier *v)
     EVP_PKEY_free(v->result_key);
     cvma_chain_cache_free(v->cache);
     cvma_dircache_free(v->hooks.dir_cache);
+    cvma_fetch_flights_free(v->hooks.flights);
     free(v->collateral_dir);
     free(v->kds_base_url);
     free(v->pcs_base_url);
@@ -259,6 +261,10 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     v->vo.pcs_base_url = v->pcs_base_url;
     v->vo.cache_dir = v->cache_dir;
     v->hooks.stats = &v->stats;
+    if ((v->hooks.flights = cvma_fetch_flights_new()) == NULL) {
+        st = CVMA_E_NOMEM;
+        goto fail;
+    }
     if (cfg->state_store != NULL) {
         v->store = *cfg->state_store;
         v->has_store = true;

@@ -1,0 +1,361 @@
+/*
+ * Single flight in the collateral fetch path (collateral/fetch.h): threads that miss the same
+ * item at once download it once, and a failed or stuck download fails every waiter without
+ * any of them hanging. Against tests/kds_server.py (127.0.0.1 only) with --delay 1, so that
+ * every thread misses while the first download is still in progress; the server's request log
+ * counts the downloads.
+ *
+ * Needs CVMATTEST_SRC (to find the server script) and python3 for the server tests; without
+ * them only the self-contained test runs and the program exits 77 (skipped) after it.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collateral/cache.h"
+#include "collateral/fetch.h"
+#include "collateral/stats.h"
+#include "common/verdict.h"
+#include "testutil.h"
+#include "tu_server.h"
+
+#define N_THREADS 8
+#define ITEM_PATH "/crl/once.crl"
+#define BODY      "ITEM-BYTES: served once to eight threads\n"
+
+static const char *g_src; /* CVMATTEST_SRC */
+
+struct fx {
+    char *tmp, *cache_dir, *log;
+    struct cvma_cache cache;
+    struct cvma_collateral_stats stats;
+    struct cvma_collateral_hooks hooks;
+    struct cvma_http_opts http;
+    struct cvma_collateral_net net;
+    pid_t pid;
+    char url[128], key[160];
+};
+
+struct worker {
+    pthread_t tid;
+    struct fx *f;
+    const struct cvma_collateral_item *item;
+    pthread_barrier_t *start;
+    enum cvma_status st;
+    struct cvma_buf out;
+    struct cvma_verdict v;
+    char err[512];
+    double seconds;
+};
+
+/* The item's form: the body the test serves (anything else is not well-formed). */
+static bool check_body(const struct cvma_buf *b, int64_t now, int64_t *expires_at, char *why,
+                       size_t why_len, void *arg)
+{
+    (void)now;
+    (void)expires_at;
+    (void)arg;
+    if (b->len == strlen(BODY) && memcmp(b->p, BODY, b->len) == 0) {
+        return true;
+    }
+    snprintf(why, why_len, "not the served body");
+    return false;
+}
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        return -1;
+    }
+    f->tmp = tu_tmpdir();
+    f->cache_dir = tu_path(f->tmp, "cache");
+    f->log = tu_path(f->tmp, "requests.log");
+    if (cvma_cache_init(&f->cache, f->cache_dir) != CVMA_OK ||
+        (f->hooks.flights = cvma_fetch_flights_new()) == NULL) {
+        return -1;
+    }
+    f->hooks.stats = &f->stats;
+    cvma_http_opts_init(&f->http);
+    f->http.backoff_base_ms = 10;
+    f->http.connect_timeout_ms = 2000;
+    f->http.timeout_ms = 5000;
+    f->net.http = &f->http;
+    f->net.cache = &f->cache;
+    f->net.hooks = &f->hooks;
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    tu_server_stop(&f->pid);
+    cvma_fetch_flights_free(f->hooks.flights);
+    cvma_cache_cleanup(&f->cache);
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->cache_dir);
+    free(f->log);
+    free(f);
+    return 0;
+}
+
+/* Serves BODY at ITEM_PATH, every answer after a 1 s delay, with the extra arguments
+ * (NULL-terminated); f->url and f->key name the item. */
+static void server_start(struct fx *f, const char *const *extra)
+{
+    const char *argv[32], *args[16];
+    char *script = tu_path(g_src, "tests/kds_server.py");
+    char *body = tu_path(f->tmp, "once.crl");
+    size_t n = 0;
+
+    tu_write(body, (const uint8_t *)BODY, strlen(BODY));
+    args[n++] = "--route";
+    args[n++] = ITEM_PATH "=once.crl";
+    args[n++] = "--delay";
+    args[n++] = "1";
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+        assert_true(n < CVMA_ARRAY_LEN(args) - 1);
+        args[n++] = extra[i];
+    }
+    args[n] = NULL;
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, f->tmp, f->log, args);
+    int port = tu_server_start(argv, &f->pid);
+    assert_true(port > 0);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d%s", port, ITEM_PATH);
+    snprintf(f->key, sizeof f->key, "amd-kds %s", f->url);
+    free(script);
+    free(body);
+}
+
+static void *run_get(void *arg)
+{
+    struct worker *w = arg;
+    double t0;
+
+    pthread_barrier_wait(w->start);
+    t0 = tu_now();
+    w->st = cvma_collateral_get(&w->f->net, w->item, &w->out, &w->v, w->err, sizeof w->err);
+    w->seconds = tu_now() - t0;
+    return NULL;
+}
+
+/* Runs cvma_collateral_get for item from N_THREADS threads released at once. */
+static void run_threads(struct fx *f, const struct cvma_collateral_item *item,
+                        struct worker w[N_THREADS])
+{
+    pthread_barrier_t start;
+
+    assert_int_equal(pthread_barrier_init(&start, NULL, N_THREADS), 0);
+    for (int i = 0; i < N_THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].f = f;
+        w[i].item = item;
+        w[i].start = &start;
+        cvma_verdict_init(&w[i].v);
+        assert_int_equal(pthread_create(&w[i].tid, NULL, run_get, &w[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(pthread_join(w[i].tid, NULL), 0);
+    }
+    pthread_barrier_destroy(&start);
+}
+
+static void workers_cleanup(struct worker w[N_THREADS])
+{
+    for (int i = 0; i < N_THREADS; i++) {
+        cvma_buf_free(&w[i].out);
+        cvma_verdict_cleanup(&w[i].v);
+    }
+}
+
+static uint64_t fetches(const struct fx *f, enum cvma_fetch_source s, int status)
+{
+    return atomic_load(&f->stats.fetches[s][status]);
+}
+
+static void test_eight_threads_missing_one_item_download_it_once(void **state)
+{
+    struct fx *f = *state;
+    struct worker w[N_THREADS];
+    struct cvma_buf cached = {0};
+
+    server_start(f, NULL);
+    const struct cvma_collateral_item item = {
+            .what = "test CRL",
+            .url = f->url,
+            .cache_key = f->key,
+            .refreshable = true,
+            .check = check_body,
+    };
+    run_threads(f, &item, w);
+    for (int i = 0; i < N_THREADS; i++) {
+        if (w[i].st != CVMA_OK) {
+            print_error("thread %d: %s\n", i, w[i].err);
+        }
+        assert_int_equal(w[i].st, CVMA_OK);
+        assert_int_equal(w[i].out.len, strlen(BODY));
+        assert_memory_equal(w[i].out.p, BODY, strlen(BODY));
+        assert_int_equal(w[i].v.n_reasons, 0);
+    }
+    /* One request reached the server, and one download was counted: the other seven waited
+     * and are counted as cache misses only. */
+    assert_int_equal(tu_log_lines(f->log), 1);
+    assert_int_equal(fetches(f, CVMA_FETCH_CRL, 200), 1);
+    assert_int_equal(atomic_load(&f->stats.cache_misses), N_THREADS);
+    assert_int_equal(atomic_load(&f->stats.cache_hits), 0);
+    /* The one download was cached, and the next call is a hit with no request. */
+    assert_int_equal(cvma_cache_get(&f->cache, f->key, &cached), CVMA_OK);
+    assert_memory_equal(cached.p, BODY, strlen(BODY));
+    cvma_buf_free(&cached);
+    workers_cleanup(w);
+    run_threads(f, &item, w);
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(w[i].st, CVMA_OK);
+    }
+    assert_int_equal(tu_log_lines(f->log), 1);
+    assert_int_equal(atomic_load(&f->stats.cache_hits), N_THREADS);
+    workers_cleanup(w);
+}
+
+static void test_a_failed_download_fails_every_waiter_and_none_hangs(void **state)
+{
+    struct fx *f = *state;
+    struct worker w[N_THREADS];
+    struct cvma_buf cached = {0};
+    static const char *const extra[] = {"--fail-first", "1000", "--fail-status", "500", NULL};
+
+    f->http.max_retries = -1; /* one attempt: the server answers 500 after 1 s */
+    server_start(f, extra);
+    const struct cvma_collateral_item item = {
+            .what = "test CRL",
+            .url = f->url,
+            .cache_key = f->key,
+            .refreshable = true,
+            .check = check_body,
+    };
+    double t0 = tu_now();
+    run_threads(f, &item, w);
+    /* All done within a few seconds of the one 1 s request, not a wait bound each. */
+    assert_true(tu_now() - t0 < 10.0);
+    for (int i = 0; i < N_THREADS; i++) {
+        assert_int_equal(w[i].st, CVMA_UNDECIDED);
+        assert_null(w[i].out.p);
+        assert_int_equal(w[i].out.len, 0);
+        /* The leader's failure, the same for everyone: the URL and the HTTP status. */
+        assert_non_null(strstr(w[i].err, f->url));
+        assert_non_null(strstr(w[i].err, "500"));
+        assert_string_equal(w[i].err, w[0].err);
+    }
+    /* The waiters did not try again themselves. */
+    assert_int_equal(tu_log_lines(f->log), 1);
+    assert_int_equal(fetches(f, CVMA_FETCH_CRL, 500), 1);
+    assert_int_equal(cvma_cache_get(&f->cache, f->key, &cached), CVMA_E_IO);
+    workers_cleanup(w);
+}
+
+/* A download callback that takes far longer than its time-outs allow (a stuck download). */
+static enum cvma_status slow_download(const char *url, const struct cvma_http_opts *http,
+                                      struct cvma_buf *out, char *err, size_t err_len, void *arg)
+{
+    (void)url;
+    (void)http;
+    (void)err;
+    (void)err_len;
+    (void)arg;
+    sleep(6);
+    tu_buf_set(out, (const uint8_t *)BODY, strlen(BODY));
+    return CVMA_OK;
+}
+
+static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
+{
+    struct fx *f = *state;
+    struct worker w[N_THREADS];
+    int leaders = 0;
+
+    /* Waiters wait 0.2 + 0.3 s and the margin (2 s): 2.5 s, far less than the 6 s. */
+    f->http.max_retries = -1;
+    f->http.connect_timeout_ms = 200;
+    f->http.timeout_ms = 300;
+    assert_int_equal(cvma_fetch_flight_wait_ms(&f->http), 500 + CVMA_FETCH_FLIGHT_MARGIN_MS);
+    const struct cvma_collateral_item item = {
+            .what = "test CRL",
+            .url = "http://127.0.0.1:9" ITEM_PATH,
+            .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
+            .refreshable = true,
+            .check = check_body,
+            .download = slow_download,
+    };
+    run_threads(f, &item, w);
+    for (int i = 0; i < N_THREADS; i++) {
+        if (w[i].st == CVMA_OK) {
+            leaders++;
+            assert_memory_equal(w[i].out.p, BODY, strlen(BODY));
+            continue;
+        }
+        assert_int_equal(w[i].st, CVMA_UNDECIDED);
+        assert_null(w[i].out.p);
+        assert_non_null(strstr(w[i].err, "did not finish within 2500 ms"));
+        assert_true(w[i].seconds < 5.5);
+    }
+    assert_int_equal(leaders, 1);
+    workers_cleanup(w);
+}
+
+/* The bound on a wait follows the HTTP options: every attempt and every pause between. */
+static void test_flight_wait_bound_covers_every_attempt(void **state)
+{
+    (void)state;
+    struct cvma_http_opts o;
+
+    /* Defaults: 4 attempts of 10 + 30 s, 3 pauses of at most 5 s, the margin. */
+    assert_int_equal(cvma_fetch_flight_wait_ms(NULL),
+                     4 * 40000L + 3 * CVMA_HTTP_MAX_WAIT_MS + CVMA_FETCH_FLIGHT_MARGIN_MS);
+    cvma_http_opts_init(&o);
+    o.max_retries = 1000; /* clamped as the client clamps it */
+    o.connect_timeout_ms = 1;
+    o.timeout_ms = 1;
+    assert_int_equal(cvma_fetch_flight_wait_ms(&o),
+                     (CVMA_HTTP_RETRIES_LIMIT + 1) * 2L +
+                             CVMA_HTTP_RETRIES_LIMIT * CVMA_HTTP_MAX_WAIT_MS +
+                             CVMA_FETCH_FLIGHT_MARGIN_MS);
+}
+
+int main(void)
+{
+    int rc;
+    const struct CMUnitTest self_contained[] = {
+            cmocka_unit_test(test_flight_wait_bound_covers_every_attempt),
+            cmocka_unit_test_setup_teardown(test_a_waiter_gives_up_after_the_download_time_out,
+                                            fx_setup, fx_teardown),
+    };
+    const struct CMUnitTest with_server[] = {
+            cmocka_unit_test_setup_teardown(test_eight_threads_missing_one_item_download_it_once,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_failed_download_fails_every_waiter_and_none_hangs, fx_setup,
+                    fx_teardown),
+    };
+
+    g_src = getenv("CVMATTEST_SRC");
+    rc = cmocka_run_group_tests_name("fetch_once", self_contained, NULL, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    if (g_src == NULL || g_src[0] == '\0' || system("python3 -c '' >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "skipped the stand-in server tests: no CVMATTEST_SRC or no python3\n");
+        return 77;
+    }
+    return cmocka_run_group_tests_name("fetch_once_server", with_server, NULL, NULL);
+}
