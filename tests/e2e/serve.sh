@@ -510,6 +510,21 @@ if [ -n "${CVMATTEST_SRC:-}" ]; then
     eq "metrics: the second verification hits the collateral cache" "200 1 1" "$st $(metric 'cvmattest_cache_hits_total{cache="collateral"}' "$T/m2") $(metric 'cvmattest_collateral_fetches_total{source="crl",status="200"}' "$T/m2")"
     eq "metrics: the second verification hits the chain cache" 1 "$(metric 'cvmattest_cache_hits_total{cache="chain"}' "$T/m2")"
     eq "KDS: asked for the CRL once" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K1.log")"
+    # concurrent misses: six verifications at once on an empty cache, the KDS slow to answer:
+    # one CRL download, which all six use (docs/collateral.md)
+    kds K1S --delay 1 --route "/vcek/v1/Milan/$CHIP=vcek.der" \
+        --route "/vcek/v1/Milan/cert_chain=cert_chain.pem" --route "/vcek/v1/Milan/crl=crl.der"
+    start KS $ONLINE --kds-url "$KDS" --cache-dir "$T/kcache_s" --threads 6
+    KS=http://127.0.0.1:$PORT
+    posts=""
+    for i in 1 2 3 4 5 6; do
+        post "$KS/v1/verify" "$T/b13.json" "$T/o13s$i.json" >"$T/st13s$i" &
+        posts="$posts $!"
+    done
+    for p in $posts; do wait "$p"; done
+    eq "concurrent misses: six verifications affirming" "200 affirming 200 affirming 200 affirming 200 affirming 200 affirming 200 affirming" \
+        "$(for i in 1 2 3 4 5 6; do printf '%s %s ' "$(cat "$T/st13s$i")" "$(jq -r .status "$T/o13s$i.json")"; done | sed 's/ $//')"
+    eq "concurrent misses: KDS asked for the CRL once" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K1S.log")"
     kds K2 --route "/vcek/v1/Milan/$CHIP=vcek.der"
     start K404 $ONLINE --kds-url "$KDS" --cache-dir "$T/kcache404"
     st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/b13.json" "$T/o14.json")
