@@ -245,21 +245,7 @@ void cvma_fetch_flights_free(struct cvma_fetch_flights *f)
 /* see collateral/fetch.h */
 long cvma_fetch_flight_wait_ms(const struct cvma_http_opts *http)
 {
-    struct cvma_http_opts o;
-    long attempts;
-
-    cvma_http_opts_init(&o);
-    if (http != NULL) {
-        o.connect_timeout_ms =
-                http->connect_timeout_ms > 0 ? http->connect_timeout_ms : o.connect_timeout_ms;
-        o.timeout_ms = http->timeout_ms > 0 ? http->timeout_ms : o.timeout_ms;
-        o.max_retries = http->max_retries != 0 ? http->max_retries : o.max_retries;
-    }
-    attempts = o.max_retries < 0                         ? 1
-               : o.max_retries > CVMA_HTTP_RETRIES_LIMIT ? CVMA_HTTP_RETRIES_LIMIT + 1
-                                                         : o.max_retries + 1;
-    return attempts * (o.connect_timeout_ms + o.timeout_ms) +
-           (attempts - 1) * CVMA_HTTP_MAX_WAIT_MS + CVMA_FETCH_FLIGHT_MARGIN_MS;
+    return cvma_http_max_duration_ms(http) + CVMA_FETCH_FLIGHT_MARGIN_MS;
 }
 
 /* Joins the flight for key, or starts it: *leader is true for the one that downloads. NULL
@@ -330,6 +316,9 @@ static bool flight_wait(struct cvma_fetch_flights *t, struct flight *fl, long wa
     struct timespec until;
     bool done;
 
+    if (wait_ms < 0) {
+        wait_ms = 0;
+    }
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += wait_ms / 1000;
     until.tv_nsec += (wait_ms % 1000) * 1000000L;
@@ -339,7 +328,8 @@ static bool flight_wait(struct cvma_fetch_flights *t, struct flight *fl, long wa
     }
     pthread_mutex_lock(&t->lock);
     while (!fl->done) {
-        if (pthread_cond_timedwait(&t->landed, &t->lock, &until) == ETIMEDOUT) {
+        /* ETIMEDOUT, or any error (never spin on one): the caller gives up */
+        if (pthread_cond_timedwait(&t->landed, &t->lock, &until) != 0) {
             break;
         }
     }

@@ -94,8 +94,8 @@ struct cvma_fetch_flights *cvma_fetch_flights_new(void);
 void cvma_fetch_flights_free(struct cvma_fetch_flights *f);
 
 /* How long a waiter waits for another thread's download with these options (NULL: defaults):
- * every attempt's connect and transfer time-outs, every wait between attempts at its cap,
- * plus CVMA_FETCH_FLIGHT_MARGIN_MS. */
+ * the longest the download may take (cvma_http_max_duration_ms) plus
+ * CVMA_FETCH_FLIGHT_MARGIN_MS. */
 #define CVMA_FETCH_FLIGHT_MARGIN_MS 2000L
 long cvma_fetch_flight_wait_ms(const struct cvma_http_opts *http);
 

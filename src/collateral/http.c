@@ -217,6 +217,20 @@ static void effective_opts(const struct cvma_http_opts *in, struct cvma_http_opt
     }
 }
 
+long cvma_http_max_duration_ms(const struct cvma_http_opts *in)
+{
+    struct cvma_http_opts o;
+    effective_opts(in, &o);
+    long attempts = (long)o.max_retries + 1;
+    long connect = o.connect_timeout_ms < CVMA_HTTP_DURATION_TIMEOUT_CAP_MS
+                           ? o.connect_timeout_ms
+                           : CVMA_HTTP_DURATION_TIMEOUT_CAP_MS;
+    long total = o.timeout_ms < CVMA_HTTP_DURATION_TIMEOUT_CAP_MS
+                         ? o.timeout_ms
+                         : CVMA_HTTP_DURATION_TIMEOUT_CAP_MS;
+    return attempts * (connect + total) + (attempts - 1) * CVMA_HTTP_MAX_WAIT_MS;
+}
+
 /* Wait before retry number `attempt` (0-based): base << attempt, or the server's
  * Retry-After if longer; never more than CVMA_HTTP_MAX_WAIT_MS. */
 static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_t retry_after_s)
