@@ -31,8 +31,10 @@
 #include "collect/collect.h"
 #include "common/hex.h"
 #include "common/reasons.h"
+#include "common/timeutil.h"
 #include "cvmattest/atls.h"
 #include "opts.h"
+#include "result/result.h"
 #include "sim/sim_atls.h"
 
 enum {
@@ -667,22 +669,14 @@ struct lease {
     long every;
 };
 
-/* "YYYY-MM-DDTHH:MM:SSZ" of t into buf. */
-static void utc(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The result JSON (pretty) with the lease as a last top-level member "lease"; NULL when out of
  * memory. */
 static char *json_with_lease(const struct cvma_result *r, const struct lease *l)
 {
-    char until[32], *out = NULL, *j = cvma_result_json(r, true);
-    json_t *o = j != NULL ? json_loads(j, 0, NULL) : NULL, *m = json_object();
+    char until[32], *out = NULL;
+    json_t *o = cvma_result_to_json(r), *m = json_object();
     if (l->timed) {
-        utc(l->until, until, sizeof until);
+        cvma_time_format(l->until, until, sizeof until);
     }
     if (o != NULL && m != NULL &&
         json_object_set_new(m, "valid_until", l->timed ? json_string(until) : json_null()) == 0 &&
@@ -693,7 +687,6 @@ static char *json_with_lease(const struct cvma_result *r, const struct lease *l)
     }
     json_decref(m);
     json_decref(o);
-    free(j);
     return out;
 }
 
@@ -705,7 +698,7 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
     char until[32] = "the end of the connection";
     int ok = cvma_result_exit_code(r) == 0;
     if (lease != NULL && lease->timed) {
-        utc(lease->until, until, sizeof until);
+        cvma_time_format(lease->until, until, sizeof until);
     }
     /* Connection threads print results at once: a result's lines stay together. */
     flockfile(stdout);
@@ -1509,11 +1502,14 @@ int cvma_cmd_atls_client(int argc, char **argv)
             /* Verified too late: the previous lease ran out while this one was verified. */
             char was[32];
             static const char msg[] = "refused: the lease ran out before its renewal was verified";
-            utc(lease.until, was, sizeof was);
+            cvma_time_format(lease.until, was, sizeof was);
             fprintf(stderr,
                     "cvmattest %s: attestation %ld was verified after the lease of attestation "
                     "%ld ended (%s): closing the connection\n",
                     cmd, i + 1, i, was);
+            /* The deadline (the lease's end) has passed: a fresh one for the ERROR frame and
+             * the close, or OpenSSL's writes would fail at once and the peer see no reason. */
+            deadline_arm(&d, o.timeout);
             (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                         sizeof msg - 1);
             cvma_result_free(r);
@@ -1539,6 +1535,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
                    rc == 0 ? "" : "; the new platform is refused: closing the connection");
         }
         if (rc != 0) {
+            deadline_arm(&d, o.timeout); /* the refusal's own time (the lease may be over) */
             cvma_atls_send_refusal(ssl, r);
             cvma_result_free(r);
             goto out;

@@ -120,50 +120,6 @@ static void *peer_main(void *arg)
     return NULL;
 }
 
-static int accept_any(int ok, X509_STORE_CTX *x)
-{
-    (void)ok;
-    (void)x;
-    return 1;
-}
-
-/* A connected pair whose client has a certificate too (mutual mode), the server asking for it. */
-static void pair_open_mutual(struct tu_tls_pair *p)
-{
-    EVP_PKEY *k = NULL;
-    X509 *x = NULL;
-    pthread_t t;
-    memset(p, 0, sizeof *p);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
-    p->sctx = SSL_CTX_new(TLS_server_method());
-    p->cctx = SSL_CTX_new(TLS_client_method());
-    assert_non_null(p->sctx);
-    assert_non_null(p->cctx);
-    assert_int_equal(cvma_atls_self_signed("test server", 1, &k, &x), CVMA_OK);
-    assert_int_equal(SSL_CTX_use_certificate(p->sctx, x), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(p->sctx, k), 1);
-    EVP_PKEY_free(k);
-    X509_free(x);
-    assert_int_equal(cvma_atls_self_signed("test client", 1, &k, &x), CVMA_OK);
-    assert_int_equal(SSL_CTX_use_certificate(p->cctx, x), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(p->cctx, k), 1);
-    EVP_PKEY_free(k);
-    X509_free(x);
-    SSL_CTX_set_verify(p->sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
-    p->s = SSL_new(p->sctx);
-    p->c = SSL_new(p->cctx);
-    SSL_set_fd(p->s, p->fd[0]);
-    SSL_set_fd(p->c, p->fd[1]);
-    assert_int_equal(pthread_create(&t, NULL, tu_tls_accept_thread, p), 0);
-    int connected = SSL_connect(p->c);
-    if (connected != 1) {
-        shutdown(p->fd[1], SHUT_RDWR);
-    }
-    pthread_join(t, NULL);
-    assert_int_equal(connected, 1);
-    assert_int_equal(p->srv_ok, 1);
-}
-
 struct fixture {
     char *dir;
     struct cvma_sim_atls sim;
@@ -321,7 +277,7 @@ static void test_attest_peer_mutual_answers_once(void **state)
     char err[512] = "";
     mine.dirs[0] = fx->dir;
     cvma_sim_atls_source(&mine, &msrc);
-    pair_open_mutual(&a);
+    tu_tls_pair_open_ex(&a, 0, true);
     /* The peer's NONCE answered with this end's evidence (client role), which it verifies;
      * then its own evidence verified here. */
     assert_int_equal(run(&a, fx, &p, P_MUTUAL, &msrc, &answered, nonce, &r, err, sizeof err),
