@@ -158,6 +158,7 @@ static void logf_req(const struct req *r, const char *fmt, ...)
 /* libmicrohttpd's own messages (MHD_USE_ERROR_LOG): among them the protocol errors it answers
  * itself before a request reaches on_request (a malformed request line or header, headers over
  * its limit, an HTTP version it does not speak): logged as a line of no request. */
+static void log_mhd(void *cls, const char *fmt, va_list ap) CVMA_PRINTF(2, 0);
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     char text[600];
