@@ -103,6 +103,7 @@ static const struct option client_options[] = {
         {"reattest-every", required_argument, NULL, O_REATTEST},
         {"rounds", required_argument, NULL, O_ROUNDS},
         {"send", required_argument, NULL, O_SEND},
+        {"misbehave", required_argument, NULL, O_MISBEHAVE},
         {"cert-bound", no_argument, NULL, O_CERT_BOUND},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"sim", required_argument, NULL, O_SIM},
@@ -193,7 +194,10 @@ static void client_help(void)
            "  --mutual --collect             attest this end too, collecting on this CVM\n"
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
            "                                 /sys/kernel/config/tsm and /dev\n"
-           "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n\n%s"
+           "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n"
+           "  --misbehave late-renewal       (tests) after a renewal is verified, wait until\n"
+           "                                 the lease it renews has run out, as a slow\n"
+           "                                 verification would\n\n%s"
            "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n"
            "or the server busy (closed the connection before the handshake completed), or a\n"
            "renewal verified after the lease it renews ran out\n",
@@ -305,9 +309,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             o->sim.dirs[o->sim.n_dirs++] = optarg;
             break;
         case O_MISBEHAVE:
-            if (strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0) {
-                return cvma_cli_usage_error(cmd, "--misbehave: reflect or replay, not '%s'",
-                                            optarg);
+            if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0
+                       : strcmp(optarg, "late-renewal") != 0) {
+                return cvma_cli_usage_error(cmd, "--misbehave: %s, not '%s'",
+                                            server ? "reflect or replay" : "late-renewal", optarg);
             }
             o->misbehave = optarg;
             break;
@@ -1491,6 +1496,14 @@ int cvma_cmd_atls_client(int argc, char **argv)
             deadline_arm(&d, o.timeout);
         }
         rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
+        if (i > 0 && rc == 0 && o.misbehave != NULL) {
+            /* (tests) late-renewal: as if the verification had taken until after the lease
+             * it renews ran out */
+            struct timespec late = lease_end;
+            late.tv_sec++;
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &late, NULL) == EINTR) {
+            }
+        }
         /* The lease this result gives: from now (the result made) --reattest-every and the
          * next evidence's --timeout; the monotonic end is the printed second exactly. */
         struct timespec wall, now;

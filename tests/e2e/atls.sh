@@ -316,6 +316,17 @@ check "a refused result: no lease" 1 $?
 leases "$T/c21.out" >"$T/c21.leases"
 has "$T/c21.leases" "^contraindicated none$"
 lacks "$T/c21.out" '"lease"'
+# a renewal verified after the lease it renews ran out (--misbehave late-renewal: the client
+# waits the lease out after the renewal's verification, as a slow verification would): the
+# connection is closed with an ERROR frame the server receives, exit 3
+server lease4 --sim "$T/reg" --connections 1
+client --reattest-every 1 --rounds 1 --timeout 2 --misbehave late-renewal >"$T/c22.out" 2>&1
+check "a renewal verified after its lease ran out: exit 3" 3 $?
+has "$T/c22.out" "attestation 2 was verified after the lease of attestation 1 ended"
+for _ in $(seq 50); do grep -q "the client refuses" "$T/lease4.err" && break; sleep 0.1; done
+has "$T/lease4.err" "the client refuses: refused: the lease ran out before its renewal was verified"
+$CVM atls-client --connect 127.0.0.1:1 --misbehave reflect >/dev/null 2>&1
+check "client --misbehave reflect: usage" 2 $?
 
 # --- usage ---
 $CVM atls-server --listen 127.0.0.1:0 >/dev/null 2>&1; check "server without --sim" 2 $?
