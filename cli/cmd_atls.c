@@ -198,9 +198,10 @@ static void client_help(void)
            "  --misbehave late-renewal       (tests) after a renewal is verified, wait until\n"
            "                                 the lease it renews has run out, as a slow\n"
            "                                 verification would\n\n%s"
-           "\nexit codes: 0 accepted, 1 refused, 2 usage or I/O error, 3 no answer in time\n"
-           "or the server busy (closed the connection before the handshake completed), or a\n"
-           "renewal verified after the lease it renews ran out\n",
+           "\nexit codes: 0 accepted, 1 refused (or the connection broke before a result),\n"
+           "2 usage error, a file that cannot be read or a result that cannot be written,\n"
+           "3 no answer in time or the server busy (closed the connection before the\n"
+           "handshake completed), or a renewal verified after the lease it renews ran out\n",
            verify_help);
 }
 
@@ -696,12 +697,14 @@ static char *json_with_lease(const struct cvma_result *r, const struct lease *l)
 }
 
 /* Prints a result: one line, its reasons, the JSON with --json. lease: what an accepted result
- * gives (NULL: until the end of the connection, and no "lease" member in the JSON). */
-static void print_result(const char *who, unsigned n, const struct cvma_result *r, bool json,
+ * of a connection gives (NULL: no lease: a certificate-bound result, or a client's result at
+ * the server; no "valid until" and no "lease" member). False when it could not be written
+ * whole (out of memory for the JSON, or stdout failing). */
+static bool print_result(const char *who, unsigned n, const struct cvma_result *r, bool json,
                          const struct lease *lease)
 {
     char until[32] = "the end of the connection";
-    int ok = cvma_result_exit_code(r) == 0;
+    bool ok = cvma_result_exit_code(r) == 0, written = true;
     if (lease != NULL && lease->timed) {
         cvma_time_format(lease->until, until, sizeof until);
     }
@@ -709,7 +712,7 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
     flockfile(stdout);
     printf("%s: attestation %u: %s (%s)%s%s\n", who, n,
            cvma_result_status_name(cvma_result_status(r)), cvma_result_tee(r),
-           ok ? ", valid until " : "", ok ? until : "");
+           ok && lease != NULL ? ", valid until " : "", ok && lease != NULL ? until : "");
     for (size_t i = 0; i < cvma_result_reason_count(r); i++) {
         printf("  %s %s: %s\n", cvma_result_reason_severity(r, i), cvma_result_reason_code(r, i),
                cvma_result_reason_detail(r, i));
@@ -721,11 +724,16 @@ static void print_result(const char *who, unsigned n, const struct cvma_result *
             printf("%s\n", j);
         } else {
             fprintf(stderr, "cvmattest: out of memory for the result JSON\n");
+            written = false;
         }
         free(j);
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "cvmattest: the result could not be written\n");
+        written = false;
+    }
     funlockfile(stdout);
+    return written;
 }
 
 /*
@@ -1009,7 +1017,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 bool unused = false;
                 int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
                 if (r != NULL) {
-                    print_result("atls-server: client", n, r, o->json, NULL);
+                    (void)print_result("atls-server: client", n, r, o->json, NULL); /* a log */
                 }
                 if (rc != 0) {
                     cvma_atls_send_refusal(ssl, r);
@@ -1388,8 +1396,9 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
-    print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL);
-    rc = cvma_result_exit_code(r) == 0 ? 0 : 1;
+    rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL) ? 2
+         : cvma_result_exit_code(r) == 0                                               ? 0
+                                                                                       : 1;
 out:
     cvma_result_free(r);
     X509_free(peer);
@@ -1532,16 +1541,23 @@ int cvma_cmd_atls_client(int argc, char **argv)
         made = now;
         lease.timed = o.reattest > 0;
         lease.every = o.reattest;
-        lease.until = wall.tv_sec + o.reattest + o.timeout;
+        /* Rounded up to the printed whole second, so the renewal's evidence always has at least
+         * --timeout after the --reattest-every pause. */
+        bool part = wall.tv_nsec > 0;
+        lease.until = wall.tv_sec + (part ? 1 : 0) + o.reattest + o.timeout;
         lease_end = now;
         lease_end.tv_sec += o.reattest + o.timeout;
-        lease_end.tv_nsec -= wall.tv_nsec; /* the printed second: wall time rounded down */
-        if (lease_end.tv_nsec < 0) {
-            lease_end.tv_nsec += 1000000000L;
-            lease_end.tv_sec--;
+        if (part) {
+            lease_end.tv_nsec += 1000000000L - wall.tv_nsec;
+            if (lease_end.tv_nsec >= 1000000000L) {
+                lease_end.tv_nsec -= 1000000000L;
+                lease_end.tv_sec++;
+            }
         }
-        if (r != NULL) {
-            print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease);
+        if (r != NULL && !print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease)) {
+            cvma_result_free(r);
+            rc = 2; /* a result not shown is not acted on */
+            goto out;
         }
         if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
             printf("atls-client: the server's platform changed (a migration)%s\n",

@@ -121,5 +121,10 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         fprintf(f, "  %-7s %s: %s\n", cvma_severity_name(r->severity), cvma_reason_name(r->code),
                 r->detail);
     }
+    /* As for JSON: a result that could not be written whole is an error, not the verdict. */
+    if (fflush(f) != 0 || ferror(f)) {
+        fprintf(stderr, "cvmattest: the result could not be written\n");
+        return false;
+    }
     return true;
 }

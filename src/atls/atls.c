@@ -649,24 +649,21 @@ static bool http_query_nonce(struct cvma_reader *q, uint8_t nonce[64], size_t *n
         if (par.len < kl || memcmp(par.p, key, kl) != 0) {
             continue;
         }
-        struct cvma_reader v;
-        cvma_reader_init(&v, par.p + kl, par.len - kl);
-        size_t hl = cvma_reader_left(&v);
+        size_t hl = par.len - kl;
         if (found || hl % 2 != 0 || hl < 32 || hl > 128) {
             *n = 0;
             return false;
         }
-        for (size_t i = 0; i < hl / 2; i++) {
-            uint8_t h = 0, l = 0;
-            int hi = cvma_reader_u8(&v, &h) ? cvma_hex_nibble(h) : -1;
-            int lo = cvma_reader_u8(&v, &l) ? cvma_hex_nibble(l) : -1;
-            if (hi < 0 || lo < 0) {
-                *n = 0;
-                return false;
-            }
-            nonce[i] = (uint8_t)(hi << 4 | lo);
+        char hex[129];
+        size_t got = 0;
+        memcpy(hex, par.p + kl, hl);
+        hex[hl] = '\0';
+        /* a NUL among the digits ends the text early: fewer bytes than hl / 2, refused */
+        if (!cvma_hex_decode(hex, nonce, 64, &got) || got != hl / 2) {
+            *n = 0;
+            return false;
         }
-        *n = hl / 2;
+        *n = got;
         found = true;
     }
     return found;

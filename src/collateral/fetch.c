@@ -550,10 +550,12 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 cvma_cache_put(net->cache, it->cache_key, body.p, body.len, expires_at);
         (void)put_st;
     }
-    shared_put(net, it, &body, now, expires_at);
+    /* The waiters have what they need now: the shared copy (Redis, up to its own time-outs)
+     * is written after they are let go, not inside their wait bound. */
     if (fl != NULL) {
         flight_land(flights, fl, CVMA_OK, &body, NULL);
     }
+    shared_put(net, it, &body, now, expires_at);
     goto done;
 use_stale:
     body = stale;

@@ -30,6 +30,9 @@ static const struct {
         {CVMA_TPM_ALG_SHA512, 64, "sha512", EVP_sha512},
 };
 
+_Static_assert(CVMA_ARRAY_LEN(known_algs) == CVMA_EVENTLOG_BANKS,
+               "CVMA_EVENTLOG_BANKS counts the table of known banks");
+
 uint16_t cvma_eventlog_bank_alg(size_t b)
 {
     return b < CVMA_ARRAY_LEN(known_algs) ? known_algs[b].alg : 0;

@@ -33,7 +33,7 @@ _Static_assert(CVMA_TPM_BANKS == CVMA_EVENTLOG_BANKS, "a quote's banks are the e
 
 int cvma_tpm_bank_of_alg(TPM2_ALG_ID alg)
 {
-    for (int i = 0; alg != 0 && i < CVMA_TPM_BANKS; i++) {
+    for (int i = 0; i < CVMA_TPM_BANKS; i++) {
         if (cvma_eventlog_bank_alg((size_t)i) == alg) {
             return i;
         }

@@ -23,6 +23,8 @@ has "$T/ok.json" '"id_type": "chip_id"'
 if [ -w /dev/full ]; then
     $V --trust-root "$T/s/ark.pem" --json >/dev/full 2>"$T/full.err"; check "verify --json to a full disk" 2 $?
     has "$T/full.err" "could not be written"
+    $V --trust-root "$T/s/ark.pem" >/dev/full 2>"$T/full2.err"; check "verify (text) to a full disk" 2 $?
+    has "$T/full2.err" "could not be written"
 fi
 
 $V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?

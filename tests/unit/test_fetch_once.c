@@ -309,7 +309,7 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
         assert_int_equal(w[i].st, CVMA_UNDECIDED);
         assert_null(w[i].out.p);
         assert_non_null(strstr(w[i].err, "did not finish within 2500 ms"));
-        assert_true(w[i].seconds < 5.5);
+        assert_true(w[i].seconds >= 2.3 && w[i].seconds < 5.5); /* it did wait */
     }
     assert_int_equal(leaders, 1);
     workers_cleanup(w);

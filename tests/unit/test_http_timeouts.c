@@ -20,32 +20,25 @@
 #include <cmocka.h>
 
 #include "collateral/http.h"
+#include "testutil.h"
+#include "tu_server.h"
 
 #define FILLERS 8
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void test_http_connect_timeout_applies(void **state)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    int fillers[FILLERS];
+    int port = 0, fillers[FILLERS];
     char url[64], err[256] = "";
     struct cvma_buf body = {0};
     long code = -1;
     (void)state;
 
     /* A listener that never accepts, its queue filled by connections that are never taken. */
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(l >= 0);
-    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    int l = tu_refusing_port(&port);
     assert_int_equal(listen(l, 0), 0);
-    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)port)};
     for (int i = 0; i < FILLERS; i++) {
         fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
         assert_true(fillers[i] >= 0);
@@ -54,12 +47,12 @@ static void test_http_connect_timeout_applies(void **state)
         assert_true(rc == 0 || errno == EINPROGRESS);
     }
     usleep(200 * 1000);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/x", (unsigned)ntohs(a.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
 
     struct cvma_http_opts o = {.connect_timeout_ms = 300, .timeout_ms = 20000, .max_retries = -1};
-    double t0 = now_s();
+    double t0 = tu_now();
     enum cvma_status st = cvma_http_get(&o, url, &body, &code, err, sizeof err);
-    double took = now_s() - t0;
+    double took = tu_now() - t0;
 
     assert_int_equal(st, CVMA_UNDECIDED);
     assert_int_equal(code, 0); /* no HTTP answer */
