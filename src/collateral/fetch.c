@@ -179,7 +179,7 @@ static void shared_put(const struct cvma_collateral_net *net, const struct cvma_
  * holding a reference reads them without the lock.
  */
 struct flight {
-    struct flight *next; /* in the table while not done */
+    struct flight *next; /* in the table until it failed or its leader is through */
     char *key;
     unsigned refs;
     bool done;
@@ -275,9 +275,31 @@ static struct flight *flight_join(struct cvma_fetch_flights *t, const char *key,
     return fl;
 }
 
-/* The leader's outcome: st, with a copy of body on CVMA_OK (else NULL), or err. Takes the
- * flight out of the table (whoever misses from now on starts another, and finds the cache)
- * and wakes every waiter. Only the first call for a flight counts. */
+/* Takes fl out of the table, if it is still there: whoever misses from now on starts another
+ * flight. */
+static void flight_unlist_locked(struct cvma_fetch_flights *t, struct flight *fl)
+{
+    for (struct flight **pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == fl) {
+            *pp = fl->next;
+            break;
+        }
+    }
+    fl->next = NULL;
+}
+
+static void flight_unlist(struct cvma_fetch_flights *t, struct flight *fl)
+{
+    pthread_mutex_lock(&t->lock);
+    flight_unlist_locked(t, fl);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* The leader's outcome: st, with a copy of body on CVMA_OK (else NULL), or err; wakes every
+ * waiter. Only the first call for a flight counts. A failed flight leaves the table at once
+ * (the next miss tries again); a download stays in it, done, until its leader has also
+ * written the shared copy (flight_unlist), so that a thread missing in that time takes the
+ * bytes from here instead of downloading them again. */
 static void flight_land(struct cvma_fetch_flights *t, struct flight *fl, enum cvma_status st,
                         const struct cvma_buf *body, const char *err)
 {
@@ -296,13 +318,9 @@ static void flight_land(struct cvma_fetch_flights *t, struct flight *fl, enum cv
         fl->body = copy;
         copy.p = NULL;
         snprintf(fl->err, sizeof fl->err, "%s", err != NULL ? err : "");
-        for (struct flight **pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
-            if (*pp == fl) {
-                *pp = fl->next;
-                break;
-            }
+        if (st != CVMA_OK) {
+            flight_unlist_locked(t, fl);
         }
-        fl->next = NULL;
         fl->done = true;
         pthread_cond_broadcast(&t->landed);
     }
@@ -497,8 +515,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
             goto out;
         }
         /* A download that landed between our lookup and our turn left the answer in the
-         * cache: look once more (not counted, not noted again), as of now (that entry's
-         * fetch time may be later than our first look, and a future one is too old). */
+         * caches: look once more (not counted, not noted again), as of now (that entry's
+         * fetch time may be later than our first look, and a future one is too old): the
+         * local cache, then the shared one (without a local cache, that is where it is). */
         now = (int64_t)time(NULL);
         if (net->cache != NULL) {
             if ((st = local_lookup(net, it, now, &body, &stale, &meta, &hit, &corrupt)) !=
@@ -506,10 +525,10 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 cvma_errf(err, err_len, "out of memory");
                 goto out;
             }
-            if (hit) {
-                flight_land(flights, fl, CVMA_OK, &body, NULL);
-                goto done;
-            }
+        }
+        if (hit || shared_lookup(net, it, now, &body, &meta)) {
+            flight_land(flights, fl, CVMA_OK, &body, NULL);
+            goto done;
         }
     }
     cvma_http_last_code_clear();
@@ -572,6 +591,7 @@ out:
         if (leader) { /* no-op when landed already; never leaves a waiter behind */
             flight_land(flights, fl, st != CVMA_OK ? st : CVMA_E_INTERNAL, NULL,
                         st != CVMA_OK ? err : "the download was abandoned");
+            flight_unlist(flights, fl);
         }
         flight_leave(flights, fl);
     }

@@ -25,9 +25,10 @@
  * may take (cvma_fetch_flight_wait_ms). A waiter then runs the item's check on the very bytes
  * the first one checked and cached; when that download failed (or the wait ran out), it reports
  * that failure as its own, with the stale-copy fallback as above, and does not download
- * either. A waiter is counted as a cache miss, never as a download. The first one also looks
- * at the local cache once more before downloading, for a download that landed between its
- * lookup and its turn.
+ * either. A waiter is counted as a cache miss, never as a download. A thread that misses
+ * after the download landed but before its shared copy is written takes those bytes the same
+ * way. The first one also looks at the local cache, then the shared one, once more before
+ * downloading, for a download that landed between its lookup and its turn.
  *
  * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
  * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -315,6 +316,179 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
     workers_cleanup(w);
 }
 
+/*
+ * A shared store (the fleet's cache, as with --redis) in memory. Its put can be held before
+ * it stores anything (hold_put), to catch a thread missing while the leader writes the shared
+ * copy; its get can be told to miss a number of times (misses) though it holds the item, as
+ * when the copy lands between a thread's first look and its turn.
+ */
+struct mem_store {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint8_t *v;
+    size_t len;
+    bool hold_put, in_put, release_put;
+    int misses;
+};
+
+static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, size_t *len)
+{
+    struct mem_store *m = arg;
+    enum cvma_store_answer a = CVMA_STORE_MISS;
+    (void)key;
+    pthread_mutex_lock(&m->lock);
+    if (m->misses > 0) {
+        m->misses--;
+    } else if (m->v != NULL && (*p = malloc(m->len)) != NULL) {
+        memcpy(*p, m->v, m->len);
+        *len = m->len;
+        a = CVMA_STORE_OK;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return a;
+}
+
+static void mem_put(void *arg, const char *key, const uint8_t *p, size_t len, int64_t ttl)
+{
+    struct mem_store *m = arg;
+    (void)key;
+    (void)ttl;
+    pthread_mutex_lock(&m->lock);
+    /* Only the first put is held: a second download's put (the failure this catches) must
+     * not hang the test. */
+    bool hold = m->hold_put && !m->in_put;
+    m->in_put = true;
+    pthread_cond_broadcast(&m->cond);
+    while (hold && !m->release_put) {
+        pthread_cond_wait(&m->cond, &m->lock);
+    }
+    free(m->v);
+    if ((m->v = malloc(len)) != NULL) {
+        memcpy(m->v, p, len);
+        m->len = len;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static atomic_int g_downloads;
+
+static enum cvma_status counted_download(const char *url, const struct cvma_http_opts *http,
+                                         struct cvma_buf *out, char *err, size_t err_len, void *arg)
+{
+    (void)url;
+    (void)http;
+    (void)err;
+    (void)err_len;
+    (void)arg;
+    atomic_fetch_add(&g_downloads, 1);
+    tu_buf_set(out, (const uint8_t *)BODY, strlen(BODY));
+    return CVMA_OK;
+}
+
+static const struct cvma_collateral_item counted_item = {
+        .what = "test CRL",
+        .url = "http://127.0.0.1:9" ITEM_PATH,
+        .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
+        .refreshable = true,
+        .check = check_body,
+        .download = counted_download,
+};
+
+/* No local cache, a shared store in memory: what the store tests have in common. */
+static void use_mem_store(struct fx *f, struct mem_store *m, struct cvma_state_store *store)
+{
+    memset(m, 0, sizeof *m);
+    assert_int_equal(pthread_mutex_init(&m->lock, NULL), 0);
+    assert_int_equal(pthread_cond_init(&m->cond, NULL), 0);
+    memset(store, 0, sizeof *store);
+    store->arg = m;
+    store->collateral_get = mem_get;
+    store->collateral_put = mem_put;
+    f->hooks.store = store;
+    f->net.cache = NULL;
+    atomic_store(&g_downloads, 0);
+}
+
+static void mem_store_cleanup(struct mem_store *m)
+{
+    free(m->v);
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->lock);
+}
+
+static void get_ok(struct fx *f)
+{
+    struct cvma_buf out = {0};
+    struct cvma_verdict v;
+    char err[512];
+
+    cvma_verdict_init(&v);
+    enum cvma_status st = cvma_collateral_get(&f->net, &counted_item, &out, &v, err, sizeof err);
+    if (st != CVMA_OK) {
+        print_error("%s\n", err);
+    }
+    assert_int_equal(st, CVMA_OK);
+    assert_int_equal(out.len, strlen(BODY));
+    assert_memory_equal(out.p, BODY, strlen(BODY));
+    cvma_buf_free(&out);
+    cvma_verdict_cleanup(&v);
+}
+
+static void *run_get_ok(void *arg)
+{
+    get_ok(arg);
+    return NULL;
+}
+
+/* Without a local cache, a thread that misses after the download landed but while the leader
+ * still writes the shared copy takes the leader's bytes: one download. */
+static void test_a_miss_while_the_shared_copy_is_written_takes_the_download(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    pthread_t leader;
+
+    use_mem_store(f, &m, &store);
+    m.hold_put = true;
+    assert_int_equal(pthread_create(&leader, NULL, run_get_ok, f), 0);
+    pthread_mutex_lock(&m.lock);
+    while (!m.in_put) {
+        pthread_cond_wait(&m.cond, &m.lock);
+    }
+    pthread_mutex_unlock(&m.lock);
+    get_ok(f); /* the leader is held in its shared put, before it stored anything */
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    pthread_mutex_lock(&m.lock);
+    m.release_put = true;
+    pthread_cond_broadcast(&m.cond);
+    pthread_mutex_unlock(&m.lock);
+    assert_int_equal(pthread_join(leader, NULL), 0);
+    assert_non_null(m.v);
+    /* The flight is over: the next miss reads the shared copy. */
+    get_ok(f);
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    mem_store_cleanup(&m);
+}
+
+/* A thread whose first look missed the shared copy that lands before its turn to download
+ * finds it on its second look: no download. */
+static void test_a_leader_looks_at_the_shared_copy_again_before_downloading(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+
+    use_mem_store(f, &m, &store);
+    get_ok(f); /* fills the shared store */
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    m.misses = 1; /* the next first look misses, as if the copy were not there yet */
+    get_ok(f);
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_int_equal(m.misses, 0);
+    mem_store_cleanup(&m);
+}
+
 /* The bound on a wait follows the HTTP options: every attempt and every pause between. */
 static void test_flight_wait_bound_covers_every_attempt(void **state)
 {
@@ -349,6 +523,12 @@ int main(void)
             cmocka_unit_test(test_flight_wait_bound_covers_every_attempt),
             cmocka_unit_test_setup_teardown(test_a_waiter_gives_up_after_the_download_time_out,
                                             fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_miss_while_the_shared_copy_is_written_takes_the_download, fx_setup,
+                    fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_leader_looks_at_the_shared_copy_again_before_downloading, fx_setup,
+                    fx_teardown),
     };
     const struct CMUnitTest with_server[] = {
             cmocka_unit_test_setup_teardown(test_eight_threads_missing_one_item_download_it_once,
