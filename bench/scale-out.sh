@@ -10,6 +10,8 @@
 # 1b. one instance (one worker thread) pinned to core 0, wrk and Redis to the other cores,
 #    --rounds times, each round between two in-process runs pinned to core 0 (2 cores and
 #    taskset needed; the per-core target is judged on it);
+# 1c. the same with wrk and Redis pinned to core 0 too (no wake-up crosses cores; reported
+#    beside 1b, not judged);
 # 2. two instances behind nginx; one is stopped (SIGTERM) halfway through the run;
 # 3. replays: evidence bound to fresh nonces is verified once through nginx, then every
 #    accepted nonce is sent again at nginx and at each instance: none may be accepted;
@@ -21,7 +23,7 @@
 # (tests/e2e/scale_smoke.sh). --logs DIR: keep the
 # instances', redis's and nginx's logs and wrk's output there.
 # Exit: 0 done (the targets are reported, met or not), 1 a replay was not refused 409 (or a
-# nonce was not accepted first), a round of 1 or 1b got an answer other than the expected
+# nonce was not accepted first), a round of 1, 1b or 1c got an answer other than the expected
 # verification (or none), or a step failed, 77 nginx, wrk, redis-server or
 # python3-cryptography missing (make deps).
 set -u
@@ -125,7 +127,7 @@ drive() {
         >"$3.wrk" 2>&1
     grep '^SCALE ' "$3.wrk" >"$3" || { cat "$3.wrk" >&2; die "wrk failed"; }
 }
-# checked OUT WHAT: a round of 1 or 1b measured verifications: at least one answer, every
+# checked OUT WHAT: a round of 1, 1b or 1c measured verifications: at least one answer, every
 # answer the expected one (scale-verify.lua: 200, contraindicated by NONCE_REPORT_DATA_MISMATCH
 # alone, a token), and every request answered (no connect, read, write error or time-out);
 # else the rates would count refusals (an instance with another --trust-root answers 200 with
@@ -258,6 +260,7 @@ done
 # load generator share every core, so wrk's and Redis's work (and the caches they use)
 # falls partly on the instance's cores; here it does not. Needs 2 cores and taskset.
 : >"$T/rounds_own"
+: >"$T/rounds_one"
 if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     OTHERS=1-$((NCPU - 1))
     taskset -a -p -c "$OTHERS" "$REDIS_PID" >/dev/null || die "taskset on redis-server failed"
@@ -283,6 +286,26 @@ if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
         inproc >"$T/own_after_$k" || die "cvmattest bench (core 0) failed"
         read AFTER _ <"$T/own_after_$k"
         echo "$T/r1c_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds_own"
+        BEFORE=$AFTER
+        k=$((k + 1))
+    done
+    # --- 1c. the same instance with wrk and Redis on its core too ---
+    # No wake-up crosses cores: what 1b's instance spends on waking the other core (a send
+    # to a sleeping wrk or Redis there) is left out, while the core's caches are shared with
+    # wrk and Redis; the instance's own CPU time is what counts, as in 1b.
+    taskset -a -p -c 0 "$REDIS_PID" >/dev/null || die "taskset on redis-server failed"
+    k=1
+    while [ $k -le "$ROUNDS" ]; do
+        nonces "$A" "$POOL" "$T/n1"
+        PIN_WRK="taskset -c 0"
+        c0=$(cpu "$CPID")
+        drive "$C" "$T/n1" "$T/r1o_$k"
+        c1=$(cpu "$CPID")
+        checked "$T/r1o_$k" "phase 1c, round $k"
+        PIN_WRK=
+        inproc >"$T/one_after_$k" || die "cvmattest bench (core 0) failed"
+        read AFTER _ <"$T/one_after_$k"
+        echo "$T/r1o_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds_one"
         BEFORE=$AFTER
         k=$((k + 1))
     done
@@ -358,7 +381,7 @@ timeout 120 python3 "$HERE/loopback-cost.py" --sends $LOOPBACK_SENDS >"$T/loopba
 
 # --- report ---
 python3 - "$INPROC" "$T/rounds" "$T/r2" "$T/r3" "$TCK" "$(nproc)" "$THREADS" \
-    "$BRC" "$LIMITED/20 nonce, $LIMITED_VERIFY/10 verify" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" <<'PY'
+    "$BRC" "$LIMITED/20 nonce, $LIMITED_VERIFY/10 verify" "$SMOKE" "$AUP" "$BUP" "$RETRIED" "$INPROC_SIGNED" "$T/rounds_own" "$T/rounds_one" <<'PY'
 import statistics, sys
 inproc = float(sys.argv[1])
 inproc_signed = float(sys.argv[14])
@@ -401,20 +424,26 @@ for k, (r1, c0, c1, before, after) in enumerate(rounds, 1):
           " in-process on one core; %.0f /s per core of the %d = %.2fx"
           % (k, per_cpu, cores_used, per_cpu / busy, busy, before, after, per_cpu / inproc,
              per_core, min(threads, ncpu), per_core / busy))
-own = []
-for ln in open(sys.argv[15]):
-    f, c0, c1, before, after = ln.split()
-    r1 = rd(f)
-    rate1, _, _ = line("1 instance on a core of its own (round %d)" % (len(own) + 1), r1)
-    secs1 = int(r1["duration_us"]) / 1e6
-    cores_used = (int(c1) - int(c0)) / tck / secs1
-    per_cpu_own = rate1 / cores_used if cores_used > 0 else 0
-    alone = (float(before) + float(after)) / 2
-    own.append(per_cpu_own / alone)
-    print("  round %d: %.0f /s per CPU-second (%.2f of its core busy) = %.2fx the in-process rate"
-          " on that core (%.0f /s: %.0f before, %.0f after)"
-          % (len(own), per_cpu_own, cores_used, per_cpu_own / alone, alone, float(before),
-             float(after)))
+# pinned rounds (1b, 1c): the instance's rate per CPU-second against the in-process rate on
+# its core, the other cores idle
+def pinned(path, name):
+    out = []
+    for ln in open(path):
+        f, c0, c1, before, after = ln.split()
+        r1 = rd(f)
+        rate1, _, _ = line("%s (round %d)" % (name, len(out) + 1), r1)
+        secs1 = int(r1["duration_us"]) / 1e6
+        cores_used = (int(c1) - int(c0)) / tck / secs1
+        per_cpu_own = rate1 / cores_used if cores_used > 0 else 0
+        alone = (float(before) + float(after)) / 2
+        out.append(per_cpu_own / alone)
+        print("  round %d: %.0f /s per CPU-second (%.2f of its core busy) = %.2fx the in-process"
+              " rate on that core (%.0f /s: %.0f before, %.0f after)"
+              % (len(out), per_cpu_own, cores_used, per_cpu_own / alone, alone, float(before),
+                 float(after)))
+    return out
+own = pinned(sys.argv[15], "1 instance on a core of its own")
+one = pinned(sys.argv[16], "1 instance, wrk and Redis on one core")
 rate2, f2, q2 = line("2 instances behind nginx, one stopped", r2)
 print("%-44s %7.0f /s  (per CPU-second, one core, the others idle)" % ("in-process cvmattest bench", inproc))
 print("%-44s %7.0f /s  (per CPU-second, one core)" % ("in-process, each result signed", inproc_signed))
@@ -430,6 +459,10 @@ if own:
           " the median of %d rounds; %s)" % (ratio_own, len(own), ", ".join("%.2f" % r for r in own)))
 else:
     print("instance on a core of its own: not measured (needs 2 cores and taskset)")
+if one:
+    print("instance sharing its core with wrk and Redis (no wake-up of another core): %.2fx the"
+          " in-process rate on that core (per CPU-second, the median of %d rounds; %s)"
+          % (statistics.median(one), len(one), ", ".join("%.2f" % r for r in one)))
 print("instance per CPU-second against the in-process bench on one core that also signs each"
       " result: %.2fx (last round)" % (per_cpu / inproc_signed))
 print(r3["first"] and "replays: %s nonces accepted once (%s affirming), %s replays (nginx and each"

@@ -39,6 +39,7 @@ check "one instance measured" '^1 instance, direct \(round 1\) +[0-9]+ /s .*requ
 check "its rate per CPU-second against the in-process rate" '^  round 1: [1-9][0-9]* /s per CPU-second the instance used .* = [0-9.]+x the in-process rate with every core busy'
 check "the median ratio of the rounds" '^instance per core: [0-9.]+x the in-process rate with every core busy \(per CPU-second, the median of 1 rounds'
 check "the instance on a core of its own (or why not)" '^instance on a core of its own: ([0-9.]+x the in-process rate on that core \(per CPU-second, the median of 1 rounds|not measured \(needs 2 cores and taskset\))'
+check "the instance sharing its core with wrk and Redis (or why not)" '^(instance sharing its core with wrk and Redis \(no wake-up of another core\): [0-9.]+x the in-process rate on that core \(per CPU-second, the median of 1 rounds|instance on a core of its own: not measured)'
 check "target line: one instance per core" '^target (met:|MISSED:) +one instance >= 0.8x in-process per core'
 check "target line: < 1% lost when one of two instances stops" '^target met: +two instances behind nginx lose < 1% of requests when one stops'
 check "two instances behind nginx measured" '^2 instances behind nginx, one stopped +[0-9]+ /s .*requests +[1-9][0-9]*'
