@@ -201,6 +201,11 @@ struct cvma_guest_info {
     const char *tee; /* "sev-snp", "tdx" or NULL */
 };
 
+/* True when the first "flags" line of a cpuinfo text ("flags", blanks, ':', words separated
+ * by blanks) has flag as a whole word. text starts with '\n' (so that a flags line at the
+ * top is found like any other) and ends with '\0'; nothing past the line's end is read. */
+bool cvma_cpuinfo_has_flag(const char *text, const char *flag);
+
 /* Makes a configfs-tsm entry under root/report (tree: the template stand-in), reads its
  * provider, privlevel_floor (0 when absent) and whether service_provider exists, and
  * removes it. False when no entry could be made or it has no provider. */

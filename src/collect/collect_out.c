@@ -143,8 +143,8 @@ static bool exists(const char *dir, const char *name, bool want_dir)
     return ok;
 }
 
-/* True when the "flags" line of cpuinfo has flag as a whole word. */
-static bool has_flag(const char *text, const char *flag)
+/* see collect/collect.h */
+bool cvma_cpuinfo_has_flag(const char *text, const char *flag)
 {
     const char *line = strstr(text, "\nflags");
     size_t fl = strlen(flag);
@@ -152,11 +152,25 @@ static bool has_flag(const char *text, const char *flag)
         return false;
     }
     const char *end = strchr(line + 1, '\n');
-    for (const char *p = strchr(line, ':'); p != NULL && (end == NULL || p < end);
-         p = strstr(p + 1, flag)) {
-        if (p > line && (p[-1] == ' ' || p[-1] == ':') &&
-            (p[fl] == ' ' || p[fl] == '\n' || p[fl] == '\0') && strncmp(p, flag, fl) == 0 &&
-            (end == NULL || p < end)) {
+    if (end == NULL) {
+        end = line + strlen(line);
+    }
+    const char *p = line + strlen("\nflags");
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+    if (p == end || *p != ':') {
+        return false;
+    }
+    for (p++; p < end;) {
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        if ((size_t)(p - w) == fl && memcmp(w, flag, fl) == 0) {
             return true;
         }
     }
@@ -188,8 +202,8 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
             memcpy(text + 1, b.p, b.len);
             text[b.len + 1] = '\0';
             g->cpuinfo_read = true;
-            g->cpu_snp = has_flag(text, "sev_snp");
-            g->cpu_tdx = has_flag(text, "tdx_guest");
+            g->cpu_snp = cvma_cpuinfo_has_flag(text, "sev_snp");
+            g->cpu_tdx = cvma_cpuinfo_has_flag(text, "tdx_guest");
         }
         free(text);
     }

@@ -237,6 +237,21 @@ rc=$?
     and any(.missing[]; test("configfs-tsm.*TDX quote"))' "$T/g.json" >/dev/null &&
     ok "guest-check: TDX without configfs-tsm: not usable, says what is missing" ||
     fail "guest-check tdx: exit $rc $(cat "$T/g.json")"
+# the flags line read within its bounds: a file that ends at the colon, a flag as the last
+# word with no newline after it, and words that only begin with a flag's name
+printf 'processor\t: 0\nflags :' >"$T/cpuinfo-cut"
+printf 'processor\t: 0\nflags\t\t: fpu sev_snp' >"$T/cpuinfo-last"
+printf 'processor\t: 0\nflags\t\t: fpu sev_snpx tdx_guest_\nvmx flags\t: tdx_guest\n' >"$T/cpuinfo-prefix"
+for f in cut last prefix; do
+    $CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-$f" \
+        >"$T/g-$f.json" 2>"$T/g-$f.err"
+    echo "$f $? $(jq -c '[.cpu_flags.read, .cpu_flags.sev_snp, .cpu_flags.tdx_guest]' "$T/g-$f.json" 2>/dev/null)" >>"$T/g-flags"
+done
+grep -qxF 'cut 1 [true,false,false]' "$T/g-flags" &&
+    grep -qxF 'last 1 [true,true,false]' "$T/g-flags" &&
+    grep -qxF 'prefix 1 [true,false,false]' "$T/g-flags" &&
+    ok "guest-check: cpuinfo flags as whole words, never read past the line" ||
+    fail "guest-check cpuinfo flags: $(cat "$T/g-flags" "$T"/g-*.err)"
 # under an SVSM: a probe entry shows privlevel_floor and the service attributes
 $CVM guest-check --json --tsm-root "$T/svc-tsm" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
 rc=$?
