@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/hex.h"
+#include "common/reader.h"
 
 static const uint8_t entry_magic[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '2'};
 static const uint8_t entry_magic_v1[8] = {'C', 'V', 'M', 'A', 'C', 'E', '0', '1'};
@@ -21,16 +22,6 @@ static void put_u64be(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v & 0xff);
         v >>= 8;
     }
-}
-
-static uint64_t get_u64be(const uint8_t *p)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
 }
 
 /* SHA-256( header[0..hlen) || u64be(strlen(key)) || key || body ); hlen is 32 (CVMACE02) or
@@ -105,6 +96,43 @@ char *cvma_cache_entry_path(const struct cvma_cache *c, const char *key)
 }
 
 /* see collateral/cache.h */
+bool cvma_cache_entry_parse(const uint8_t *p, size_t len, struct cvma_cache_entry *e)
+{
+    struct cvma_reader r;
+    struct cvma_span magic, digest, body;
+    uint64_t expires, fetched = 0, blen;
+    bool v2;
+
+    memset(e, 0, sizeof *e);
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_span(&r, sizeof entry_magic, &magic)) {
+        return false;
+    }
+    v2 = memcmp(magic.p, entry_magic, sizeof entry_magic) == 0;
+    if (!v2 && memcmp(magic.p, entry_magic_v1, sizeof entry_magic_v1) != 0) {
+        return false;
+    }
+    /* The first format has no fetch time, which then counts as unknown (too old). */
+    if (!cvma_reader_u64be(&r, &expires) || (v2 && !cvma_reader_u64be(&r, &fetched)) ||
+        !cvma_reader_u64be(&r, &blen)) {
+        return false;
+    }
+    e->signed_len = len - cvma_reader_left(&r);
+    if (!cvma_reader_span(&r, 32, &digest) || expires > (uint64_t)INT64_MAX ||
+        fetched > (uint64_t)INT64_MAX || blen != cvma_reader_left(&r) ||
+        blen > CVMA_CACHE_MAX_BODY) {
+        return false;
+    }
+    cvma_reader_rest(&r, &body);
+    e->digest = digest.p;
+    e->expires_at = (int64_t)expires;
+    e->fetched_at = (int64_t)fetched;
+    e->body = body.p;
+    e->body_len = body.len;
+    return true;
+}
+
+/* see collateral/cache.h */
 enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *key, int64_t now,
                                       struct cvma_buf *out, enum cvma_cache_state *state,
                                       struct cvma_cache_meta *meta)
@@ -113,8 +141,7 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
     struct cvma_buf raw = {0};
     char *path = NULL;
     uint8_t digest[32];
-    uint64_t expires, fetched = 0, blen;
-    size_t hlen, dlen; /* header length; bytes of it under the digest */
+    struct cvma_cache_entry e;
     uint8_t *body = NULL;
 
     out->p = NULL;
@@ -138,51 +165,36 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
     }
     st = CVMA_OK;
     *state = CVMA_CACHE_CORRUPT;
-    if (raw.len >= CVMA_CACHE_HEADER_LEN && memcmp(raw.p, entry_magic, sizeof entry_magic) == 0) {
-        hlen = CVMA_CACHE_HEADER_LEN;
-        dlen = 32;
-        expires = get_u64be(raw.p + 8);
-        fetched = get_u64be(raw.p + 16);
-        blen = get_u64be(raw.p + 24);
-    } else if (raw.len >= CVMA_CACHE_HEADER_LEN_V1 &&
-               memcmp(raw.p, entry_magic_v1, sizeof entry_magic_v1) == 0) {
-        /* The first format: no fetch time, which then counts as unknown (too old). */
-        hlen = CVMA_CACHE_HEADER_LEN_V1;
-        dlen = 24;
-        expires = get_u64be(raw.p + 8);
-        blen = get_u64be(raw.p + 16);
-    } else {
+    if (!cvma_cache_entry_parse(raw.p, raw.len, &e)) {
         goto out;
     }
-    if (expires > (uint64_t)INT64_MAX || fetched > (uint64_t)INT64_MAX || blen != raw.len - hlen ||
-        blen > CVMA_CACHE_MAX_BODY) {
-        goto out;
-    }
-    if (!entry_digest(raw.p, dlen, key, raw.p + hlen, (size_t)blen, digest)) {
+    if (!entry_digest(raw.p, e.signed_len, key, e.body, e.body_len, digest)) {
         st = CVMA_E_NOMEM; /* the only way EVP fails here */
         *state = CVMA_CACHE_MISS;
         goto out;
     }
-    if (CRYPTO_memcmp(digest, raw.p + dlen, sizeof digest) != 0) {
+    if (CRYPTO_memcmp(digest, e.digest, sizeof digest) != 0) {
         goto out;
     }
     if (meta != NULL) {
-        meta->expires_at = (int64_t)expires;
-        meta->fetched_at = (int64_t)fetched;
+        meta->expires_at = e.expires_at;
+        meta->fetched_at = e.fetched_at;
     }
-    if (expires != 0 && now >= (int64_t)expires) {
+    if (e.expires_at != 0 && now >= e.expires_at) {
         *state = CVMA_CACHE_EXPIRED;
         goto out;
     }
     /* malloc(0) may return NULL; keep a valid pointer for an empty body. */
-    if ((body = malloc(blen > 0 ? (size_t)blen : 1)) == NULL) {
+    if ((body = malloc(e.body_len > 0 ? e.body_len : 1)) == NULL) {
         st = CVMA_E_NOMEM;
         *state = CVMA_CACHE_MISS;
         goto out;
     }
-    memcpy(body, raw.p + hlen, (size_t)blen);
+    if (e.body_len > 0) {
+        memcpy(body, e.body, e.body_len);
+    }
     out->p = body;
-    out->len = (size_t)blen;
+    out->len = e.body_len;
     *state = CVMA_CACHE_HIT;
 out:
     if (meta != NULL && *state != CVMA_CACHE_HIT && *state != CVMA_CACHE_EXPIRED) {

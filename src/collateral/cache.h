@@ -44,6 +44,26 @@
 #define CVMA_CACHE_HEADER_LEN    64u /* current format (CVMACE02) */
 #define CVMA_CACHE_HEADER_LEN_V1 56u /* first format (CVMACE01), read only */
 
+/*
+ * An entry file's layout: magic "CVMACE02", u64be expiry (0: never), u64be fetch time, u64be
+ * body length, SHA-256 (32 bytes) over those 32 bytes, the key's length (u64be), the key and
+ * the body, then the body.
+ * The first format ("CVMACE01") has no fetch time (24 bytes under the digest). Read by
+ * cvma_cache_entry_parse: true when the magic is one of the two and every length adds up to
+ * exactly len (a body of at most CVMA_CACHE_MAX_BODY, times that fit an int64_t); then e
+ * points into p. The digest is not checked here (it needs the key): signed_len bytes of p,
+ * the key and the body are what it covers.
+ */
+struct cvma_cache_entry {
+    size_t signed_len;     /* header bytes under the digest */
+    const uint8_t *digest; /* 32 bytes */
+    int64_t expires_at;    /* 0: never */
+    int64_t fetched_at;    /* 0: unknown (the first format) */
+    const uint8_t *body;
+    size_t body_len;
+};
+CVMA_MUST_USE bool cvma_cache_entry_parse(const uint8_t *p, size_t len, struct cvma_cache_entry *e);
+
 /* Owns dir (malloc'd). A zeroed struct is valid for cvma_cache_cleanup. */
 struct cvma_cache {
     char *dir;

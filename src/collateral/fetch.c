@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/reader.h"
 #include "common/timeutil.h"
 
 char *cvma_collateral_join_url(const char *base, const char *path)
@@ -76,19 +77,32 @@ static void put_be64(uint8_t *p, int64_t v)
     }
 }
 
-static int64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = v << 8 | p[i];
-    }
-    return (int64_t)v;
-}
-
 static const struct cvma_state_store *shared_store(const struct cvma_collateral_net *net)
 {
     const struct cvma_state_store *s = net->hooks != NULL ? net->hooks->store : NULL;
     return s != NULL && s->collateral_get != NULL && s->collateral_put != NULL ? s : NULL;
+}
+
+/* A shared-store value, as shared_put writes it: its times into *m (as the store says them;
+ * the caller decides what to believe) and its bytes, at least one and at most
+ * CVMA_CACHE_MAX_BODY, into *body (pointing into p, not owned). False: not such a
+ * value. */
+static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m,
+                               struct cvma_buf *body)
+{
+    struct cvma_reader r;
+    uint64_t fetched, expires;
+
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_u64be(&r, &fetched) || !cvma_reader_u64be(&r, &expires) ||
+        cvma_reader_at_end(&r) || cvma_reader_left(&r) > CVMA_CACHE_MAX_BODY) {
+        return false;
+    }
+    m->fetched_at = (int64_t)fetched;
+    m->expires_at = (int64_t)expires;
+    body->len = cvma_reader_left(&r);
+    body->p = p + (len - body->len);
+    return true;
 }
 
 /*
@@ -112,11 +126,9 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     if (s == NULL || net->max_age < 0) {
         return false;
     }
+    struct cvma_buf b;
     if (s->collateral_get(s->arg, it->cache_key, &p, &len) == CVMA_STORE_OK && p != NULL &&
-        len > SHARED_HEADER && len - SHARED_HEADER <= CVMA_CACHE_MAX_BODY) {
-        struct cvma_buf b = {p + SHARED_HEADER, len - SHARED_HEADER};
-        m.fetched_at = get_be64(p);
-        m.expires_at = get_be64(p + 8);
+        shared_value_parse(p, len, &m, &b)) {
         /* The store's times are its word: a fetch time in the future is not believed, and the
          * bytes' own expiry (the check's) bounds the one in the header. */
         hit = m.fetched_at <= now &&

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "common/hex.h"
+#include "common/reader.h"
 #include "common/timeutil.h"
 #include "crypto/crypto.h"
 
@@ -108,17 +109,8 @@ static void put_u64be(uint8_t *p, uint64_t v)
     }
 }
 
-static uint64_t get_u64be(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
-
-/* Cache entry body: magic(8) || u64be body length || body || u64be chain length || chain. */
-static bool frame(const struct cvma_pcs_answer *a, struct cvma_buf *out)
+/* see collateral/pcs.h */
+bool cvma_pcs_answer_frame(const struct cvma_pcs_answer *a, struct cvma_buf *out)
 {
     size_t n = 8 + 8 + a->body.len + 8 + a->issuer_chain.len;
     uint8_t *p = malloc(n);
@@ -140,22 +132,21 @@ static bool frame(const struct cvma_pcs_answer *a, struct cvma_buf *out)
     return true;
 }
 
-/* The inverse; false (corrupt) on any length that does not add up. */
-static enum cvma_status unframe(const struct cvma_buf *in, struct cvma_pcs_answer *a, bool *ok)
+/* see collateral/pcs.h */
+enum cvma_status cvma_pcs_answer_unframe(const struct cvma_buf *in, struct cvma_pcs_answer *a,
+                                         bool *ok)
 {
+    struct cvma_reader r;
+    struct cvma_span magic, body, chain;
     uint64_t bl, cl;
 
     *ok = false;
     memset(a, 0, sizeof *a);
-    if (in->len < 24 || memcmp(in->p, entry_magic, 8) != 0) {
-        return CVMA_OK;
-    }
-    bl = get_u64be(in->p + 8);
-    if (bl > in->len - 24) {
-        return CVMA_OK;
-    }
-    cl = get_u64be(in->p + 16 + bl);
-    if (cl != in->len - 24 - bl) {
+    cvma_reader_init(&r, in->p, in->len);
+    if (!cvma_reader_span(&r, 8, &magic) || memcmp(magic.p, entry_magic, 8) != 0 ||
+        !cvma_reader_u64be(&r, &bl) || bl > cvma_reader_left(&r) ||
+        !cvma_reader_span(&r, (size_t)bl, &body) || !cvma_reader_u64be(&r, &cl) ||
+        cl != cvma_reader_left(&r) || !cvma_reader_span(&r, (size_t)cl, &chain)) {
         return CVMA_OK;
     }
     if ((a->body.p = malloc(bl > 0 ? (size_t)bl : 1)) == NULL ||
@@ -163,10 +154,12 @@ static enum cvma_status unframe(const struct cvma_buf *in, struct cvma_pcs_answe
         cvma_pcs_answer_cleanup(a);
         return CVMA_E_NOMEM;
     }
-    memcpy(a->body.p, in->p + 16, (size_t)bl);
+    if (bl > 0) {
+        memcpy(a->body.p, body.p, (size_t)bl);
+    }
     a->body.len = (size_t)bl;
     if (cl > 0) {
-        memcpy(a->issuer_chain.p, in->p + 24 + bl, (size_t)cl);
+        memcpy(a->issuer_chain.p, chain.p, (size_t)cl);
     }
     a->issuer_chain.len = (size_t)cl;
     if (a->issuer_chain.len == 0) {
@@ -248,7 +241,7 @@ static bool check_framed(const struct cvma_buf *bytes, int64_t now, int64_t *exp
     struct cvma_pcs_answer a;
     bool framed_ok = false, ok;
 
-    if (unframe(bytes, &a, &framed_ok) != CVMA_OK || !framed_ok) {
+    if (cvma_pcs_answer_unframe(bytes, &a, &framed_ok) != CVMA_OK || !framed_ok) {
         snprintf(why, why_len, "not a framed PCS answer");
         return false;
     }
@@ -261,7 +254,11 @@ static bool check_framed(const struct cvma_buf *bytes, int64_t now, int64_t *exp
 static size_t body_size(const struct cvma_buf *bytes, void *arg)
 {
     (void)arg;
-    return bytes->len >= 16 ? (size_t)get_u64be(bytes->p + 8) : bytes->len;
+    struct cvma_reader r;
+    uint64_t bl;
+
+    cvma_reader_init(&r, bytes->p, bytes->len);
+    return cvma_reader_skip(&r, 8) && cvma_reader_u64be(&r, &bl) ? (size_t)bl : bytes->len;
 }
 
 static enum cvma_status download_framed(const char *url, const struct cvma_http_opts *http,
@@ -276,7 +273,7 @@ static enum cvma_status download_framed(const char *url, const struct cvma_http_
     if (st != CVMA_OK) {
         return st;
     }
-    if (!frame(&a, out)) {
+    if (!cvma_pcs_answer_frame(&a, out)) {
         cvma_errf(err, err_len, "out of memory");
         st = CVMA_E_NOMEM;
     }
@@ -393,7 +390,7 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
             goto out;
         }
     }
-    if ((st = unframe(&framed, out, &ok)) == CVMA_OK && !ok) {
+    if ((st = cvma_pcs_answer_unframe(&framed, out, &ok)) == CVMA_OK && !ok) {
         cvma_errf(err, err_len, "%s %s: not a framed PCS answer", cvma_pcs_item_name(item), url);
         st = CVMA_UNDECIDED;
     }

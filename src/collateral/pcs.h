@@ -134,4 +134,14 @@ CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvm
                                               struct cvma_pcs_answer *out, struct cvma_verdict *v,
                                               char *err, size_t err_len);
 
+/*
+ * An answer as one cache entry: magic (8 bytes) || u64be body length || body || u64be chain
+ * length || chain. frame: false when out of memory. unframe: *ok false (a corrupt entry) on
+ * another magic or any length that does not add up to the bytes given, exactly; then *a is
+ * empty. CVMA_E_NOMEM, else CVMA_OK. An entry that unframes frames back to the same bytes.
+ */
+CVMA_MUST_USE bool cvma_pcs_answer_frame(const struct cvma_pcs_answer *a, struct cvma_buf *out);
+CVMA_MUST_USE enum cvma_status cvma_pcs_answer_unframe(const struct cvma_buf *in,
+                                                       struct cvma_pcs_answer *a, bool *ok);
+
 #endif

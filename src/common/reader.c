@@ -101,6 +101,11 @@ bool cvma_reader_u32be(struct cvma_reader *r, uint32_t *out)
     return ok;
 }
 
+bool cvma_reader_u64be(struct cvma_reader *r, uint64_t *out)
+{
+    return read_be(r, 8, out);
+}
+
 bool cvma_reader_bytes(struct cvma_reader *r, uint8_t *dst, size_t n)
 {
     if (!have(r, n)) {

@@ -23,6 +23,7 @@ CVMA_MUST_USE bool cvma_reader_u32le(struct cvma_reader *r, uint32_t *out);
 CVMA_MUST_USE bool cvma_reader_u64le(struct cvma_reader *r, uint64_t *out);
 CVMA_MUST_USE bool cvma_reader_u16be(struct cvma_reader *r, uint16_t *out);
 CVMA_MUST_USE bool cvma_reader_u32be(struct cvma_reader *r, uint32_t *out);
+CVMA_MUST_USE bool cvma_reader_u64be(struct cvma_reader *r, uint64_t *out);
 /* Copies n bytes into dst. */
 CVMA_MUST_USE bool cvma_reader_bytes(struct cvma_reader *r, uint8_t *dst, size_t n);
 /* Borrows n bytes (valid while the input buffer lives). */
