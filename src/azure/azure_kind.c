@@ -7,19 +7,26 @@
 #include <string.h>
 
 #include "azure/azure.h"
+#include "azure/azure_internal.h"
 #include "common/hex.h"
+#include "common/reader.h"
 #include "snp/snp_internal.h"
 #include "verifier/kind.h"
 
 /* An HCL report's runtime data report type (offset 1216 + 8), or 0. */
 static uint32_t hcl_report_type(const uint8_t *p, size_t len)
 {
-    size_t off = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + 8;
-    if (!cvma_azure_hcl_detect(p, len) || len < off + 4) {
+    struct cvma_reader r;
+    uint32_t type = 0;
+    if (!cvma_azure_hcl_detect(p, len)) {
         return 0;
     }
-    return (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 | (uint32_t)p[off + 2] << 16 |
-           (uint32_t)p[off + 3] << 24;
+    cvma_reader_init(&r, p, len);
+    if (!cvma_reader_skip(&r, CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + 8) ||
+        !cvma_reader_u32le(&r, &type)) {
+        return 0;
+    }
+    return type;
 }
 
 static bool azure_snp_detect(const uint8_t *p, size_t len)
@@ -74,8 +81,10 @@ static json_t *hcl_show_json(const struct cvma_azure_hcl *h, struct cvma_verdict
         }
         free(rep);
     } else {
-        char *mrtd = cvma_hex_dup(h->hw_report.p + 528, 48);
-        char *rd = cvma_hex_dup(h->hw_report.p + 128, 64);
+        struct cvma_azure_tdreport tr;
+        bool have = cvma_azure_tdreport_read(&h->hw_report, &tr);
+        char *mrtd = have ? cvma_hex_dup(tr.mr_td, sizeof tr.mr_td) : NULL;
+        char *rd = have ? cvma_hex_dup(tr.report_data, sizeof tr.report_data) : NULL;
         if (mrtd != NULL && rd != NULL) {
             json_object_set_new(o, "td_report",
                                 json_pack("{s:s, s:s}", "mr_td", mrtd, "report_data", rd));

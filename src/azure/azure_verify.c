@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "azure/azure.h"
+#include "azure/azure_internal.h"
 #include "collateral/source.h"
 #include "common/base64.h"
 #include "common/hex.h"
@@ -20,12 +21,6 @@
 #include "tdx/tdx.h"
 #include "tdx/tdx_internal.h"
 #include "tpm/tpm.h"
-
-/* Offsets inside the hardware reports (SEV-SNP ABI Table 22; Intel TDX Module ABI TDREPORT). */
-#define SNP_REPORT_DATA_OFF      0x50
-#define TDREPORT_TYPE_OFF        0
-#define TDREPORT_REPORT_DATA_OFF 128
-#define TDREPORT_MRTD_OFF        528
 
 /* The kind's claims: the hardware kind's object, the TPM's, and the runtime claims. */
 struct azure_claims {
@@ -112,8 +107,8 @@ static BIGNUM *jwk_bn(const json_t *j)
     return BN_bin2bn(buf, (int)n, NULL);
 }
 
-/* The HCLAkPub JWK of the runtime claims as a PEM public key (malloc'd). */
-static char *ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v)
+/* see azure/azure_internal.h */
+char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v)
 {
     json_t *keys = json_object_get(claims, "keys");
     const json_t *ak = NULL;
@@ -237,11 +232,12 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
     o.has_report_data = false; /* REPORT_DATA is the runtime claims' hash, checked here */
     o.has_nonce = false;
     if (tdx) {
-        const uint8_t *tr = h->hw_report.p;
-        if (tr[TDREPORT_TYPE_OFF] != 0x81) {
+        struct cvma_azure_tdreport tr;
+        if (!cvma_azure_tdreport_read(&h->hw_report, &tr) ||
+            tr.type != CVMA_AZURE_TDREPORT_TYPE_TDX) {
             cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
                         "azure: the hardware report is not a TDREPORT (type 0x%02x, 0x81 wanted)",
-                        tr[TDREPORT_TYPE_OFF]);
+                        tr.type);
             return false;
         }
         if (pc->td_quote.p == NULL) {
@@ -260,8 +256,9 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
             v->oom = true;
         } else if (cvma_tdx_quote_parse(pc->td_quote.p, pc->td_quote.len, &tpo, q, &qv) ==
                            CVMA_OK &&
-                   (CRYPTO_memcmp(q->body.mr_td, tr + TDREPORT_MRTD_OFF, 48) != 0 ||
-                    CRYPTO_memcmp(q->body.report_data, tr + TDREPORT_REPORT_DATA_OFF, 64) != 0)) {
+                   (CRYPTO_memcmp(q->body.mr_td, tr.mr_td, sizeof tr.mr_td) != 0 ||
+                    CRYPTO_memcmp(q->body.report_data, tr.report_data, sizeof tr.report_data) !=
+                            0)) {
             cvma_reject(v, CVMA_R_AZURE_TD_QUOTE_MISMATCH,
                         "azure-tdx: the TD quote's MRTD or REPORTDATA differ from the HCL "
                         "report's TDREPORT: the quote is of another TD or another report");
@@ -293,9 +290,6 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
     return true;
 }
 
-/* Runtime claims are a flat object of a few members and a JWK set (depth 4). */
-#define RUNTIME_CLAIMS_MAX_DEPTH 32
-
 /* j nests deeper than max levels (an object or array holding values is one level). */
 static bool json_depth_over(const json_t *j, int max)
 {
@@ -321,6 +315,78 @@ static bool json_depth_over(const json_t *j, int max)
     return false;
 }
 
+/* see azure/azure_internal.h */
+enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims, json_t **out,
+                                                 struct cvma_verdict *v)
+{
+    json_error_t je;
+    json_t *j = json_loadb((const char *)claims->p, claims->len, JSON_REJECT_DUPLICATES, &je);
+
+    *out = NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                           "azure: the runtime claims are not a JSON object (%s)", je.text);
+    }
+    /* They go into the result's claims a few levels down: nested deeper than any runtime
+     * claims are, they would make the result deeper than a JSON reader takes. */
+    if (json_depth_over(j, CVMA_AZURE_RUNTIME_CLAIMS_MAX_DEPTH)) {
+        json_decref(j);
+        return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                           "azure: the runtime claims nest deeper than %d levels",
+                           CVMA_AZURE_RUNTIME_CLAIMS_MAX_DEPTH);
+    }
+    *out = j;
+    return CVMA_OK;
+}
+
+/* see azure/azure_internal.h */
+bool cvma_azure_claims_user_data(const json_t *claims, uint8_t out[64])
+{
+    const char *ud = json_string_value(json_object_get(claims, "user-data"));
+    size_t n = 0;
+    if (ud == NULL || !cvma_hex_decode(ud, out, 64, &n) || n != 64) {
+        memset(out, 0, 64);
+        return false;
+    }
+    return true;
+}
+
+/* see azure/azure_internal.h */
+bool cvma_azure_tdreport_read(const struct cvma_span *hw, struct cvma_azure_tdreport *out)
+{
+    struct cvma_reader r;
+
+    memset(out, 0, sizeof *out);
+    cvma_reader_init(&r, hw->p, hw->len);
+    /* Intel TDX Module ABI, TDREPORT_STRUCT: REPORTMACSTRUCT (REPORTTYPE first, REPORTDATA at
+     * 128), then TEE_TCB_INFO (239 bytes) and reserved, then TDINFO (MRTD at 528). */
+    if (!cvma_reader_u8(&r, &out->type) ||
+        !cvma_reader_skip(&r, CVMA_AZURE_TDREPORT_REPORT_DATA_OFF - 1) ||
+        !cvma_reader_bytes(&r, out->report_data, sizeof out->report_data) ||
+        !cvma_reader_skip(&r, CVMA_AZURE_TDREPORT_MRTD_OFF -
+                                      (CVMA_AZURE_TDREPORT_REPORT_DATA_OFF + 64)) ||
+        !cvma_reader_bytes(&r, out->mr_td, sizeof out->mr_td)) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
+}
+
+/* see azure/azure_internal.h */
+bool cvma_azure_report_data(const struct cvma_span *hw, bool tdx, uint8_t out[64])
+{
+    struct cvma_reader r;
+    cvma_reader_init(&r, hw->p, hw->len);
+    if (!cvma_reader_skip(&r, tdx ? CVMA_AZURE_TDREPORT_REPORT_DATA_OFF
+                                  : CVMA_AZURE_SNP_REPORT_DATA_OFF) ||
+        !cvma_reader_bytes(&r, out, 64)) {
+        memset(out, 0, 64);
+        return false;
+    }
+    return true;
+}
+
 void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts, bool tdx,
                        struct cvma_result *res)
 {
@@ -333,7 +399,7 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     json_t *claims = NULL;
     char *ak_pem = NULL;
     uint8_t *wrapped = NULL;
-    const uint8_t *rd;
+    uint8_t rd[64];
 
     memset(&ev, 0, sizeof ev);
     cvma_result_init(&hw, tdx ? "tdx" : "sev-snp", opts->at);
@@ -359,7 +425,12 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     v->checks_required |= hw.verdict.checks_required;
 
     /* 2. REPORT_DATA = SHA-256(runtime claims) || 32 zero bytes. */
-    rd = h.hw_report.p + (tdx ? TDREPORT_REPORT_DATA_OFF : SNP_REPORT_DATA_OFF);
+    if (!cvma_azure_report_data(&h.hw_report, tdx, rd)) {
+        cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                    "azure: the hardware report (%zu bytes) is too short for REPORT_DATA",
+                    h.hw_report.len);
+        goto out;
+    }
     if (EVP_Digest(h.claims.p, h.claims.len, digest, NULL, EVP_sha256(), NULL) != 1) {
         v->oom = true;
         goto out;
@@ -374,26 +445,13 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
                     got, want);
         goto out;
     }
-    json_error_t je;
-    claims = json_loadb((const char *)h.claims.p, h.claims.len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(claims)) {
-        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                    "azure: the runtime claims are not a JSON object (%s)", je.text);
-        goto out;
-    }
-    /* They go into the result's claims a few levels down: nested deeper than any runtime
-     * claims are, they would make the result deeper than a JSON reader takes. */
-    if (json_depth_over(claims, RUNTIME_CLAIMS_MAX_DEPTH)) {
-        cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                    "azure: the runtime claims nest deeper than %d levels",
-                    RUNTIME_CLAIMS_MAX_DEPTH);
+    if (cvma_azure_runtime_claims_parse(&h.claims, &claims, v) != CVMA_OK) {
         goto out;
     }
     if (opts->has_report_data) {
         const char *ud = json_string_value(json_object_get(claims, "user-data"));
         uint8_t udb[64];
-        size_t udn = 0;
-        if (ud == NULL || !cvma_hex_decode(ud, udb, sizeof udb, &udn) || udn != 64 ||
+        if (!cvma_azure_claims_user_data(claims, udb) ||
             CRYPTO_memcmp(udb, opts->report_data, 64) != 0) {
             cvma_reject(
                     v, CVMA_R_NONCE_REPORT_DATA_MISMATCH,
@@ -403,7 +461,7 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     }
 
     /* 3. The AK from the claims; 4. the quote it signed; 5. its PCRs. */
-    if ((ak_pem = ak_pem_from_claims(claims, v)) == NULL) {
+    if ((ak_pem = cvma_azure_ak_pem_from_claims(claims, v)) == NULL) {
         goto out;
     }
     struct cvma_tpm_quote_in in;

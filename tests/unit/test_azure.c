@@ -5,8 +5,13 @@
  */
 #include <string.h>
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
 #include "azure/azure.h"
+#include "azure/azure_internal.h"
 #include "common/base64.h"
+#include "common/reader.h"
 #include "result/result.h"
 #include "testutil.h"
 #include "tu_azure.h"
@@ -189,6 +194,192 @@ static void test_azure_verify_refuses_the_wrong_kind_and_a_lone_report(void **st
     cvma_result_cleanup(&res);
 }
 
+/* The TDREPORT fields and REPORT_DATA are the bytes at their offsets; a short report is
+ * refused with the outputs zeroed (the bounds-checked reader, not pointer arithmetic). */
+static void test_azure_report_fields_are_read_at_their_offsets(void **state)
+{
+    uint8_t b[CVMA_AZURE_HW_REPORT_LEN], rd[64];
+    struct cvma_azure_tdreport tr;
+    (void)state;
+    for (size_t i = 0; i < sizeof b; i++) {
+        b[i] = (uint8_t)(i * 7 + 3);
+    }
+    b[0] = 0x81;
+    struct cvma_span hw = {b, sizeof b};
+    assert_true(cvma_azure_tdreport_read(&hw, &tr));
+    assert_int_equal(tr.type, 0x81);
+    assert_memory_equal(tr.report_data, b + 128, 64);
+    assert_memory_equal(tr.mr_td, b + 528, 48);
+    assert_true(cvma_azure_report_data(&hw, true, rd));
+    assert_memory_equal(rd, b + 128, 64);
+    assert_true(cvma_azure_report_data(&hw, false, rd));
+    assert_memory_equal(rd, b + 0x50, 64);
+
+    /* One byte short of MRTD's end, of REPORT_DATA's end. */
+    hw.len = 528 + 48 - 1;
+    assert_false(cvma_azure_tdreport_read(&hw, &tr));
+    assert_int_equal(tr.type, 0);
+    assert_true(cvma_bytes_are_zero(tr.report_data, 64));
+    assert_true(cvma_bytes_are_zero(tr.mr_td, 48));
+    hw.len = 528 + 48;
+    assert_true(cvma_azure_tdreport_read(&hw, &tr));
+    hw.len = 0x50 + 64 - 1;
+    assert_false(cvma_azure_report_data(&hw, false, rd));
+    assert_true(cvma_bytes_are_zero(rd, 64));
+    hw.len = 0x50 + 64;
+    assert_true(cvma_azure_report_data(&hw, false, rd));
+    assert_false(cvma_azure_report_data(&hw, true, rd));
+    assert_true(cvma_bytes_are_zero(rd, 64));
+}
+
+static json_t *claims_parsed(const char *text)
+{
+    struct cvma_span sp = {(const uint8_t *)text, strlen(text)};
+    struct cvma_verdict v;
+    json_t *j = NULL;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_runtime_claims_parse(&sp, &j, &v), CVMA_OK);
+    assert_int_equal(v.n_reasons, 0);
+    cvma_verdict_cleanup(&v);
+    return j;
+}
+
+static void expect_claims_refused(const char *text)
+{
+    struct cvma_span sp = {(const uint8_t *)text, strlen(text)};
+    struct cvma_verdict v;
+    json_t *j = (json_t *)json_object();
+    json_t *keep = j;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_runtime_claims_parse(&sp, &j, &v), CVMA_REJECTED);
+    assert_null(j);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED);
+    json_decref(keep);
+    cvma_verdict_cleanup(&v);
+}
+
+/* The runtime claims: an object nesting 32 levels at most, no duplicate members; user-data
+ * is 128 hex digits or nothing. */
+static void test_azure_runtime_claims_parse_and_user_data(void **state)
+{
+    char deep[200];
+    uint8_t ud[64];
+    (void)state;
+    /* {"a": 31 arrays}: 32 levels, taken; one more refused. */
+    snprintf(deep, sizeof deep, "{\"a\":%.*s0%.*s}", 31, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 31,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    json_decref(claims_parsed(deep));
+    snprintf(deep, sizeof deep, "{\"a\":%.*s0%.*s}", 32, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 32,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect_claims_refused(deep);
+    expect_claims_refused("[]");
+    expect_claims_refused("{\"keys\": [], \"keys\": []}");
+    expect_claims_refused("{");
+
+    char text[300];
+    char hex[129];
+    for (size_t i = 0; i < 64; i++) {
+        snprintf(hex + 2 * i, 3, "%02X", (unsigned)(i + 0xa0));
+    }
+    snprintf(text, sizeof text, "{\"user-data\": \"%s\"}", hex);
+    json_t *j = claims_parsed(text);
+    assert_true(cvma_azure_claims_user_data(j, ud));
+    for (size_t i = 0; i < 64; i++) {
+        assert_int_equal(ud[i], i + 0xa0);
+    }
+    json_decref(j);
+    /* 63 bytes, a non-digit, not a string: false, nothing left in ud. */
+    char bad[4][300];
+    snprintf(bad[0], sizeof bad[0], "{\"user-data\": \"%.126s\"}", hex);
+    snprintf(bad[1], sizeof bad[1], "{\"user-data\": \"%.127sg\"}", hex);
+    snprintf(bad[2], sizeof bad[2], "{\"user-data\": 1}");
+    snprintf(bad[3], sizeof bad[3], "{}");
+    for (size_t k = 0; k < 4; k++) {
+        j = claims_parsed(bad[k]);
+        memset(ud, 0xff, sizeof ud);
+        assert_false(cvma_azure_claims_user_data(j, ud));
+        assert_true(cvma_bytes_are_zero(ud, 64));
+        json_decref(j);
+    }
+}
+
+static void expect_ak_refused(const char *text)
+{
+    struct cvma_verdict v;
+    json_t *j = claims_parsed(text);
+    cvma_verdict_init(&v);
+    assert_null(cvma_azure_ak_pem_from_claims(j, &v));
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED);
+    cvma_verdict_cleanup(&v);
+    json_decref(j);
+}
+
+/* HCLAkPub becomes a PEM key with exactly the JWK's n and e, or is refused by name. */
+static void test_azure_ak_from_claims_is_the_jwk_key(void **state)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    char text[2048];
+    uint8_t rd[64];
+    struct cvma_verdict v;
+    BIGNUM *n0 = NULL, *e0 = NULL, *n1 = NULL, *e1 = NULL;
+    (void)state;
+    assert_non_null(k);
+    tu_azure_claims(k, "00", text, sizeof text, rd);
+    json_t *j = claims_parsed(text);
+    cvma_verdict_init(&v);
+    char *pem = cvma_azure_ak_pem_from_claims(j, &v);
+    assert_non_null(pem);
+    assert_int_equal(v.n_reasons, 0);
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *got = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    assert_non_null(got);
+    assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n0), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(k, "e", &e0), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(got, "n", &n1), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(got, "e", &e1), 1);
+    assert_int_equal(BN_cmp(n0, n1), 0);
+    assert_int_equal(BN_cmp(e0, e1), 0);
+    BN_free(n0);
+    BN_free(e0);
+    BN_free(n1);
+    BN_free(e1);
+    EVP_PKEY_free(got);
+    BIO_free(bio);
+    free(pem);
+    json_decref(j);
+    cvma_verdict_cleanup(&v);
+
+    /* The same key as the second HCLAkPub entry: only the first counts. */
+    const char *n64 = strstr(text, "\"n\": \"") + 6;
+    int nlen = (int)(strchr(n64, '"') - n64);
+    char t2[2300];
+    snprintf(t2, sizeof t2,
+             "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"EC\"}, {\"kid\": \"HCLAkPub\", "
+             "\"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"%.*s\"}]}",
+             nlen, n64);
+    expect_ak_refused(t2);
+    /* Padded base64 (JWKs are base64url without padding), an e that is not a string. */
+    snprintf(t2, sizeof t2,
+             "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": "
+             "\"%.*s==\"}]}",
+             nlen, n64);
+    expect_ak_refused(t2);
+    snprintf(t2, sizeof t2,
+             "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": 65537, \"n\": "
+             "\"%.*s\"}]}",
+             nlen, n64);
+    expect_ak_refused(t2);
+    /* Three bytes fewer: under 2,048 bits. */
+    snprintf(t2, sizeof t2,
+             "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": "
+             "\"%.*s\"}]}",
+             nlen - 4, n64 + 4);
+    expect_ak_refused(t2);
+    expect_ak_refused("{\"keys\": []}");
+    expect_ak_refused("{\"keys\": {\"kid\": \"HCLAkPub\"}}");
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +387,9 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_parse_refuses_malformed_reports),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
             cmocka_unit_test(test_azure_verify_refuses_the_wrong_kind_and_a_lone_report),
+            cmocka_unit_test(test_azure_report_fields_are_read_at_their_offsets),
+            cmocka_unit_test(test_azure_runtime_claims_parse_and_user_data),
+            cmocka_unit_test(test_azure_ak_from_claims_is_the_jwk_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
