@@ -17,6 +17,7 @@
 #include "common/base64.h"
 #include "common/hex.h"
 #include "common/reader.h"
+#include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
 #include "tdx/tdx_internal.h"
@@ -135,9 +136,11 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
     }
     const char *kty = json_string_value(json_object_get(ak, "kty"));
     if (kty == NULL || strcmp(kty, "RSA") != 0 || (n = jwk_bn(json_object_get(ak, "n"))) == NULL ||
-        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048) {
+        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048 ||
+        BN_num_bits(e) < 2 || !BN_is_odd(e)) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and \"e\"");
+                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and an odd "
+                    "\"e\" of at least 3");
         goto out;
     }
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
@@ -287,6 +290,17 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
     }
     cvma_snp_verify(h->hw_report.p, h->hw_report.len, &o, NULL, hw);
     free(parts);
+    /* The paravisor asks for the report at VMPL 0; the guest OS runs at a higher VMPL, and a
+     * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. */
+    const struct cvma_snp_claims *c = cvma_snp_claims_of(hw);
+    if (c != NULL && c->report.vmpl != 0) {
+        cvma_reject(v, CVMA_R_AZURE_HCL_VMPL,
+                    "azure-snp: the SEV-SNP report in the HCL report was made at VMPL %u, not 0: "
+                    "only the paravisor (VMPL 0) vouches for the runtime claims and the vTPM "
+                    "keys in them",
+                    (unsigned)c->report.vmpl);
+        return false;
+    }
     return true;
 }
 

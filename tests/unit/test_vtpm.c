@@ -450,6 +450,43 @@ static void test_azure_runtime_claims_too_deep(void **state)
     run_done(&r);
 }
 
+/* An HCL report whose SEV-SNP report was made above VMPL 0 (by the guest OS, not the
+ * paravisor) vouches for nothing: refused by name; the same at VMPL 0 is not. */
+static void test_azure_hcl_report_above_vmpl0_refused(void **state)
+{
+    (void)state;
+    static const char claims[] = "{\"keys\": []}";
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
+                                      {"tpm_signature", {junk, sizeof junk}}};
+    uint8_t rd[64] = {0};
+
+    assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
+    for (uint32_t vmpl = 0; vmpl <= 3; vmpl++) {
+        struct cvma_buf hcl = {0};
+        struct run r;
+        sim(&r, rd, vmpl);
+        make_hcl(&r.rep, claims, strlen(claims), &hcl);
+        r.vo.collateral_parts = parts;
+        r.vo.n_collateral_parts = 2;
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+        if (vmpl == 0) {
+            /* past the report: the claims hold no AK */
+            assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_HCL_VMPL));
+            assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED));
+        } else {
+            assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_AZURE_HCL_VMPL);
+            assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED));
+        }
+        cvma_buf_free(&hcl);
+        run_done(&r);
+    }
+}
+
 static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 {
     uint8_t nonce[32], akb[1024], rd[64];
@@ -545,6 +582,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
+            cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
