@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "atls/atls_frame.h"
 #include "atls/atls_http.h"
 #include "common/hex.h"
 #include "common/reader.h"
@@ -214,15 +215,11 @@ static bool read_all(SSL *ssl, uint8_t *p, size_t len)
 CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
                                                 const uint8_t *p, size_t len)
 {
-    uint8_t h[5];
+    uint8_t h[CVMA_ATLS_FRAME_HEAD];
     if (len > CVMA_ATLS_FRAME_MAX) {
         return CVMA_E_USAGE;
     }
-    h[0] = (uint8_t)type;
-    h[1] = (uint8_t)(len >> 24);
-    h[2] = (uint8_t)(len >> 16);
-    h[3] = (uint8_t)(len >> 8);
-    h[4] = (uint8_t)len;
+    cvma_atls_frame_head((uint8_t)type, (uint32_t)len, h);
     if (!write_all(ssl, h, sizeof h) || (len > 0 && !write_all(ssl, p, len))) {
         return CVMA_E_IO;
     }
@@ -244,23 +241,27 @@ CVMA_API size_t cvma_atls_frame_limit(uint8_t type)
     }
 }
 
-CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8_t **out,
-                                                  size_t *len, char *err, size_t err_len)
+void cvma_atls_frame_head(uint8_t type, uint32_t len, uint8_t h[CVMA_ATLS_FRAME_HEAD])
 {
-    uint8_t h[5], t = 0, *p = NULL;
+    h[0] = type;
+    h[1] = (uint8_t)(len >> 24);
+    h[2] = (uint8_t)(len >> 16);
+    h[3] = (uint8_t)(len >> 8);
+    h[4] = (uint8_t)len;
+}
+
+enum cvma_status cvma_atls_frame_read_head(const uint8_t *h, size_t len, uint8_t *type,
+                                           uint32_t *body_len, char *err, size_t err_len)
+{
+    uint8_t t = 0;
     uint32_t n = 0;
-    size_t have = 0, cap = 0;
     struct cvma_reader r;
-    *out = NULL;
-    *len = 0;
     *type = 0;
-    if (!read_all(ssl, h, sizeof h)) {
-        read_failed(ssl, "no frame", err, err_len);
-        return CVMA_E_IO;
-    }
-    cvma_reader_init(&r, h, sizeof h);
+    *body_len = 0;
+    cvma_reader_init(&r, h, len);
     if (!cvma_reader_u8(&r, &t) || !cvma_reader_u32be(&r, &n)) {
-        return CVMA_REJECTED;
+        cvma_errf(err, err_len, "atls: a frame cut short (%zu bytes of its header)", len);
+        return CVMA_E_IO;
     }
     if (cvma_atls_frame_limit(t) == 0) {
         cvma_errf(err, err_len, "atls: unknown frame type %u", t);
@@ -271,6 +272,56 @@ CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8
                   "atls: a frame of type %u announces %u bytes, over its limit of %zu", t, n,
                   cvma_atls_frame_limit(t));
         return CVMA_REJECTED;
+    }
+    *type = t;
+    *body_len = n;
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_atls_frame_parse(const uint8_t *buf, size_t len, uint8_t *type,
+                                       struct cvma_span *body, size_t *used, char *err,
+                                       size_t err_len)
+{
+    uint8_t t = 0;
+    uint32_t n = 0;
+    struct cvma_reader r;
+    enum cvma_status st;
+    *type = 0;
+    body->p = NULL;
+    body->len = 0;
+    *used = 0;
+    if ((st = cvma_atls_frame_read_head(buf, len, &t, &n, err, err_len)) != CVMA_OK) {
+        return st;
+    }
+    cvma_reader_init(&r, buf, len);
+    if (!cvma_reader_skip(&r, CVMA_ATLS_FRAME_HEAD) || !cvma_reader_span(&r, n, body)) {
+        body->p = NULL;
+        body->len = 0;
+        cvma_errf(err, err_len, "atls: a frame cut short (%zu of its %u bytes)",
+                  len - CVMA_ATLS_FRAME_HEAD, n);
+        return CVMA_E_IO;
+    }
+    *type = t;
+    *used = r.off;
+    return CVMA_OK;
+}
+
+CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8_t **out,
+                                                  size_t *len, char *err, size_t err_len)
+{
+    uint8_t h[CVMA_ATLS_FRAME_HEAD], t = 0, *p = NULL;
+    uint32_t n = 0;
+    size_t have = 0, cap = 0;
+    enum cvma_status st;
+    *out = NULL;
+    *len = 0;
+    *type = 0;
+    if (!read_all(ssl, h, sizeof h)) {
+        read_failed(ssl, "no frame", err, err_len);
+        return CVMA_E_IO;
+    }
+    if ((st = cvma_atls_frame_read_head(h, sizeof h, &t, &n, err, err_len)) != CVMA_OK) {
+        return st;
     }
     /* The buffer grows as the body arrives, doubling (so a large frame is copied a few times,
      * not once a chunk): a header alone costs one chunk at most, and what is held is never
