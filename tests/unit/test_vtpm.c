@@ -338,6 +338,21 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     assert_int_equal(r.res.status, CVMA_WARNING);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
 
+    /* One step with a manifest the report does not bind (found by fuzz_vtpm_svsm): refused,
+     * and the AK, activated by nothing, is no attested key either. */
+    uint8_t bad[1024];
+    memcpy(bad, man, ml);
+    bad[15] ^= 1; /* in authPolicy */
+    parts[0].data.p = bad;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    assert_null(cvma_tpm_attested_key(&r.res));
+    parts[0].data.p = man;
+
     /* Two steps: the credential for this EK and AK; the TPM returns its secret. */
     assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
     cvma_result_cleanup(&r.res);
