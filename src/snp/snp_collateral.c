@@ -28,8 +28,8 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
     cvma_buf_free(&c->crl);
 }
 
-/* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer when
- * absent. */
+/* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer (p NULL)
+ * when absent or empty. */
 static enum cvma_status read_opt(const struct cvma_collateral_src *src, const char *name,
                                  struct cvma_buf *out, struct cvma_verdict *v)
 {
@@ -38,6 +38,10 @@ static enum cvma_status read_opt(const struct cvma_collateral_src *src, const ch
         st = CVMA_OK; /* absent (or unreadable): treated as missing */
         out->p = NULL;
         out->len = 0;
+    } else if (st == CVMA_OK && out->len == 0) {
+        /* An empty part or file is missing too; its buffer (an empty read still owns one) is
+         * freed here, as the callers read another name into an empty buffer. */
+        cvma_buf_free(out);
     }
     (void)v;
     return st;

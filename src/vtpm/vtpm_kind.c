@@ -223,12 +223,15 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     if (tq.verdict.oom) {
         v->oom = true;
     }
-    if (bound && !activated_ok && session == NULL) {
+    if (!activated_ok && session == NULL) {
+        /* Also when the report did not vouch for the EK: the AK is then no attested key either
+         * (cvma_tpm_attested_key looks for this reason). */
         cvma_verdict_add(v, CVMA_R_VTPM_AK_EK_UNPROVEN, CVMA_SEV_WARNING,
-                         "svsm-vtpm: the SVSM report (VMPL 0) vouches for the vTPM's EK, but "
-                         "nothing here shows the AK is in that TPM: credential activation is "
-                         "interactive (the two-step flow, docs/vtpm-binding.md); whoever holds "
-                         "the AK's key could have made this quote");
+                         "svsm-vtpm: %s, but nothing here shows the AK is in that TPM: credential "
+                         "activation is interactive (the two-step flow, docs/vtpm-binding.md); "
+                         "whoever holds the AK's key could have made this quote",
+                         bound ? "the SVSM report (VMPL 0) vouches for the vTPM's EK"
+                               : "the SVSM report does not vouch for the vTPM's EK");
     }
 
 out:;

@@ -338,6 +338,21 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     assert_int_equal(r.res.status, CVMA_WARNING);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
 
+    /* One step with a manifest the report does not bind (found by fuzz_vtpm_svsm): refused,
+     * and the AK, activated by nothing, is no attested key either. */
+    uint8_t bad[1024];
+    memcpy(bad, man, ml);
+    bad[15] ^= 1; /* in authPolicy */
+    parts[0].data.p = bad;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    assert_null(cvma_tpm_attested_key(&r.res));
+    parts[0].data.p = man;
+
     /* Two steps: the credential for this EK and AK; the TPM returns its secret. */
     assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
     cvma_result_cleanup(&r.res);
@@ -572,6 +587,54 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     run_done(&r);
 }
 
+/*
+ * An empty collateral part (here: of an SVSM bundle) is missing collateral: the next name is
+ * read in its place (vcek.pem after vcek.der, cert_chain.pem after ask.pem) and the empty
+ * part's buffer is not leaked (found by fuzz/fuzz_vtpm_svsm.c; the leak shows under
+ * LeakSanitizer, in the sanitizer builds).
+ */
+static void test_vtpm_svsm_empty_collateral_parts_are_missing(void **state)
+{
+    uint8_t nonce[64], man[1024], rd[64];
+    TPMT_PUBLIC ek;
+    struct cvma_buf vcek, ask, ark, chain = {0};
+    struct cvma_named_part parts[4];
+    struct run r;
+    (void)state;
+    memset(nonce, 7, sizeof nonce);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    sha512_2(nonce, 64, man, ml, rd);
+    sim(&r, rd, 0);
+    char *vp = tu_path(r.dir, "vcek.der"), *sp = tu_path(r.dir, "ask.pem"),
+         *ap = tu_path(r.dir, "ark.pem");
+    tu_read(vp, &vcek);
+    tu_read(sp, &ask);
+    tu_read(ap, &ark);
+    chain.p = malloc(ask.len + ark.len);
+    assert_non_null(chain.p);
+    memcpy(chain.p, ask.p, ask.len);
+    memcpy(chain.p + ask.len, ark.p, ark.len);
+    chain.len = ask.len + ark.len;
+    parts[0] = (struct cvma_named_part){"vcek.der", {(const uint8_t *)"", 0}};
+    parts[1] = (struct cvma_named_part){"vcek.pem", {vcek.p, vcek.len}};
+    parts[2] = (struct cvma_named_part){"ask.pem", {(const uint8_t *)"", 0}};
+    parts[3] = (struct cvma_named_part){"cert_chain.pem", {chain.p, chain.len}};
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 4;
+    assert_true(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, NULL));
+    cvma_result_finish(&r.res);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    assert_true(r.res.claims.verified);
+    cvma_buf_free(&vcek);
+    cvma_buf_free(&ask);
+    cvma_buf_free(&ark);
+    cvma_buf_free(&chain);
+    free(vp);
+    free(sp);
+    free(ap);
+    run_done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +646,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
+            cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
