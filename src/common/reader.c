@@ -128,7 +128,7 @@ bool cvma_reader_span(struct cvma_reader *r, size_t n, struct cvma_span *out)
     if (!have(r, n)) {
         return false;
     }
-    out->p = r->p + r->off;
+    out->p = r->p != NULL ? r->p + r->off : NULL; /* (NULL, 0): no offset on a null pointer */
     out->len = n;
     r->off += n;
     return true;
@@ -159,7 +159,7 @@ bool cvma_reader_sub(struct cvma_reader *r, size_t n, struct cvma_reader *child)
 
 void cvma_reader_rest(struct cvma_reader *r, struct cvma_span *out)
 {
-    out->p = r->p + r->off;
+    out->p = r->p != NULL ? r->p + r->off : NULL;
     out->len = r->len - r->off;
     r->off = r->len;
 }

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "common/reader.h"
 #include "testutil.h"
 
 /* Entries in dir other than . and .. */
@@ -121,6 +122,39 @@ static void test_hex_decode_lower(void **state)
 }
 
 /* tu_rmtree under a $TMPDIR with a quote in it, a path past 512 bytes and a symbolic link out. */
+/* The reader's big-endian integers, its refusals at the end, and an empty input without a
+ * buffer (no offset is added to a null pointer: UBSan runs this). */
+static void test_reader_be_and_empty(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    struct cvma_reader r;
+    struct cvma_span sp;
+    uint64_t v64;
+    uint32_t v32;
+    uint16_t v16;
+
+    cvma_reader_init(&r, b, sizeof b);
+    assert_true(cvma_reader_u64be(&r, &v64));
+    assert_true(v64 == 0x0102030405060708ull);
+    assert_true(cvma_reader_u32be(&r, &v32));
+    assert_int_equal(v32, 0x090a0b0c);
+    assert_false(cvma_reader_u64be(&r, &v64)); /* 2 bytes left */
+    assert_true(v64 == 0);
+    assert_true(cvma_reader_u16be(&r, &v16));
+    assert_int_equal(v16, 0x0d0e);
+    assert_true(cvma_reader_at_end(&r));
+
+    cvma_reader_init(&r, NULL, 0);
+    assert_true(cvma_reader_span(&r, 0, &sp));
+    assert_null(sp.p);
+    assert_int_equal(sp.len, 0);
+    cvma_reader_rest(&r, &sp);
+    assert_null(sp.p);
+    assert_int_equal(sp.len, 0);
+    assert_false(cvma_reader_u8(&r, &(uint8_t){0}));
+}
+
 static void test_tu_rmtree_needs_no_shell(void **state)
 {
     (void)state;
@@ -192,6 +226,7 @@ int main(void)
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_hex_decode_lower),
+            cmocka_unit_test(test_reader_be_and_empty),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
