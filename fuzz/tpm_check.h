@@ -326,6 +326,12 @@ static inline void check_accepted_quote(struct cvma_span attest, struct cvma_spa
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
         CHECK(EVP_PKEY_get_bits(key) >= 2048);
         CHECK(!has_pub || pub->parameters.rsaDetail.keyBits == EVP_PKEY_get_bits(key));
+        /* the exponent: odd and not 1 (a TPM's 0 means 65537) */
+        BIGNUM *e = NULL;
+        bool e_ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) == 1 && BN_is_odd(e) &&
+                    !BN_is_one(e);
+        BN_free(e);
+        CHECK(e_ok);
     } else {
         char g[32] = "";
         size_t gl = 0;

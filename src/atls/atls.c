@@ -278,34 +278,6 @@ enum cvma_status cvma_atls_frame_read_head(const uint8_t *h, size_t len, uint8_t
     return CVMA_OK;
 }
 
-enum cvma_status cvma_atls_frame_parse(const uint8_t *buf, size_t len, uint8_t *type,
-                                       struct cvma_span *body, size_t *used, char *err,
-                                       size_t err_len)
-{
-    uint8_t t = 0;
-    uint32_t n = 0;
-    struct cvma_reader r;
-    enum cvma_status st;
-    *type = 0;
-    body->p = NULL;
-    body->len = 0;
-    *used = 0;
-    if ((st = cvma_atls_frame_read_head(buf, len, &t, &n, err, err_len)) != CVMA_OK) {
-        return st;
-    }
-    cvma_reader_init(&r, buf, len);
-    if (!cvma_reader_skip(&r, CVMA_ATLS_FRAME_HEAD) || !cvma_reader_span(&r, n, body)) {
-        body->p = NULL;
-        body->len = 0;
-        cvma_errf(err, err_len, "atls: a frame cut short (%zu of its %u bytes)",
-                  len - CVMA_ATLS_FRAME_HEAD, n);
-        return CVMA_E_IO;
-    }
-    *type = t;
-    *used = r.off;
-    return CVMA_OK;
-}
-
 CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8_t **out,
                                                   size_t *len, char *err, size_t err_len)
 {

@@ -1,8 +1,10 @@
 /*
  * aTLS frames (docs/atls.md) as bytes, without the connection: the 5-byte header (the type,
- * then the body's length, 4 bytes big-endian) written and read, and a whole frame read from a
- * buffer through the bounds-checked reader. Not public API: cvma_atls_write_frame and
- * cvma_atls_read_frame_ex keep the I/O and call these (fuzz/fuzz_atls_frame.c fuzzes them).
+ * then the body's length, 4 bytes big-endian) written and read through the bounds-checked
+ * reader. The header is all a frame has to interpret: cvma_atls_read_frame_ex then reads
+ * exactly the body's length, opaque bytes that each frame's user reads itself. Not public API:
+ * cvma_atls_write_frame and cvma_atls_read_frame_ex keep the I/O and call these
+ * (fuzz/fuzz_atls_frame.c fuzzes them).
  */
 #ifndef CVMA_ATLS_FRAME_H
 #define CVMA_ATLS_FRAME_H
@@ -24,17 +26,5 @@ void cvma_atls_frame_head(uint8_t type, uint32_t len, uint8_t h[CVMA_ATLS_FRAME_
 CVMA_MUST_USE enum cvma_status cvma_atls_frame_read_head(const uint8_t *h, size_t len,
                                                          uint8_t *type, uint32_t *body_len,
                                                          char *err, size_t err_len);
-
-/*
- * Reads the frame at the start of buf[0..len): its header as cvma_atls_frame_read_head reads
- * it, then its body. CVMA_OK: *type is the header's type, *body is buf[5..5 + the header's
- * length) (borrowed from buf) and *used is 5 + that length; later bytes are not looked at.
- * CVMA_REJECTED as cvma_atls_frame_read_head (decided from the header alone, whatever
- * follows); CVMA_E_IO: buf ends before the header or the body does (a frame cut short). err
- * (may be NULL) says which; on anything but CVMA_OK, *type is 0, *body empty and *used 0.
- */
-CVMA_MUST_USE enum cvma_status cvma_atls_frame_parse(const uint8_t *buf, size_t len, uint8_t *type,
-                                                     struct cvma_span *body, size_t *used,
-                                                     char *err, size_t err_len);
 
 #endif

@@ -136,11 +136,9 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
     }
     const char *kty = json_string_value(json_object_get(ak, "kty"));
     if (kty == NULL || strcmp(kty, "RSA") != 0 || (n = jwk_bn(json_object_get(ak, "n"))) == NULL ||
-        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048 ||
-        BN_num_bits(e) < 2 || !BN_is_odd(e)) {
+        (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
-                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and an odd "
-                    "\"e\" of at least 3");
+                    "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and \"e\"");
         goto out;
     }
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||

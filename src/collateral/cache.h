@@ -38,11 +38,10 @@
 
 #include "common/util.h"
 
-#define CVMA_CACHE_MAX_BODY                                                              \
-    ((size_t)4 << 20)                /* larger entries are refused (put) / corrupt (get) \
-                                      */
-#define CVMA_CACHE_HEADER_LEN    64u /* current format (CVMACE02) */
-#define CVMA_CACHE_HEADER_LEN_V1 56u /* first format (CVMACE01), read only */
+#define CVMA_CACHE_MAX_BODY                                                           \
+    ((size_t)4 << 20)             /* larger entries are refused (put) / corrupt (get) \
+                                   */
+#define CVMA_CACHE_HEADER_LEN 64u /* current format (CVMACE02) */
 
 /*
  * An entry file's layout: magic "CVMACE02", u64be expiry (0: never), u64be fetch time, u64be

@@ -527,9 +527,11 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
             goto out;
         }
         /* A download that landed between our lookup and our turn left the answer in the
-         * caches: look once more (not counted, not noted again), as of now (that entry's
-         * fetch time may be later than our first look, and a future one is too old): the
-         * local cache, then the shared one (without a local cache, that is where it is). */
+         * cache: look once more (not counted, not noted again), as of now (that entry's
+         * fetch time may be later than our first look, and a future one is too old). Not
+         * the shared store: threads may be waiting on us already, and their bound covers
+         * the download, not a Redis round trip (a flight stays in the table until its
+         * shared copy is written, so only a miss in the moment between the two is left). */
         now = (int64_t)time(NULL);
         if (net->cache != NULL) {
             if ((st = local_lookup(net, it, now, &body, &stale, &meta, &hit, &corrupt)) !=
@@ -537,10 +539,10 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 cvma_errf(err, err_len, "out of memory");
                 goto out;
             }
-        }
-        if (hit || shared_lookup(net, it, now, &body, &meta)) {
-            flight_land(flights, fl, CVMA_OK, &body, NULL);
-            goto done;
+            if (hit) {
+                flight_land(flights, fl, CVMA_OK, &body, NULL);
+                goto done;
+            }
         }
     }
     cvma_http_last_code_clear();

@@ -27,8 +27,8 @@
  * that failure as its own, with the stale-copy fallback as above, and does not download
  * either. A waiter is counted as a cache miss, never as a download. A thread that misses
  * after the download landed but before its shared copy is written takes those bytes the same
- * way. The first one also looks at the local cache, then the shared one, once more before
- * downloading, for a download that landed between its lookup and its turn.
+ * way. The first one also looks at the local cache once more before downloading, for a
+ * download that landed between its lookup and its turn.
  *
  * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
  * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty

@@ -236,6 +236,16 @@ static enum cvma_status ak_check_key(EVP_PKEY *key, struct cvma_verdict *v)
                                "tpm AK: an RSA key of %d bits, want at least %d", bits,
                                CVMA_TPM_AK_RSA_MIN_BITS);
         }
+        /* OpenSSL takes any exponent a key carries; under 1 every signature verifies. */
+        BIGNUM *e = NULL;
+        bool e_ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+                    BN_num_bits(e) >= 2 && BN_is_odd(e);
+        BN_free(e);
+        if (!e_ok) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: an RSA key whose public exponent is not odd and at "
+                               "least 3");
+        }
         return CVMA_OK;
     }
     if (kt == EVP_PKEY_EC) {

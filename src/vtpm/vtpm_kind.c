@@ -192,7 +192,8 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
                         "svsm-vtpm: the TPM returned another secret than the credential's: "
                         "the AK is not in the TPM whose EK the SVSM report vouches for");
         } else {
-            activated_ok = true;
+            /* the AK is in the TPM of that EK: an attested key only if the EK is vouched for */
+            activated_ok = bound;
         }
     }
 
@@ -223,9 +224,9 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     if (tq.verdict.oom) {
         v->oom = true;
     }
-    if (!activated_ok && session == NULL) {
-        /* Also when the report did not vouch for the EK: the AK is then no attested key either
-         * (cvma_tpm_attested_key looks for this reason). */
+    if (!activated_ok && (session == NULL || !bound)) {
+        /* Also when the report did not vouch for the EK, in one step or two: the AK is then no
+         * attested key either (cvma_tpm_attested_key looks for this reason). */
         cvma_verdict_add(v, CVMA_R_VTPM_AK_EK_UNPROVEN, CVMA_SEV_WARNING,
                          "svsm-vtpm: %s, but nothing here shows the AK is in that TPM: credential "
                          "activation is interactive (the two-step flow, docs/vtpm-binding.md); "

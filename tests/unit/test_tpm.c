@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
@@ -492,6 +493,46 @@ static void test_tpm_ak_ecc_point_size_must_match_the_curve(void **state)
     EVP_PKEY_free(ec);
 }
 
+/* An RSA AK whose public exponent is 1 (under which every signature verifies), even, or
+ * given as 1 in a TPMT_PUBLIC, is refused by name, as a PEM key and as a public area. */
+static void test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more(void **state)
+{
+    (void)state;
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+    BIGNUM *n = NULL;
+    TPMT_PUBLIC pub;
+    static const unsigned long bad[] = {1, 2, 65536};
+    assert_non_null(rsa);
+    assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* the same modulus with that exponent, as a PEM public key */
+        BIGNUM *e = BN_new();
+        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        OSSL_PARAM *params = NULL;
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+        EVP_PKEY *weak = NULL;
+        assert_true(e != NULL && bld != NULL && ctx != NULL && BN_set_word(e, bad[i]) == 1);
+        assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+        assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+        assert_non_null(params = OSSL_PARAM_BLD_to_param(bld));
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &weak, EVP_PKEY_PUBLIC_KEY, params), 1);
+        struct cvma_buf ak;
+        pem_bytes(weak, &ak);
+        expect_ak(rsa, &ak, "public exponent is not odd and at least 3");
+        EVP_PKEY_free(weak);
+        EVP_PKEY_CTX_free(ctx);
+        OSSL_PARAM_free(params);
+        OSSL_PARAM_BLD_free(bld);
+        BN_free(e);
+    }
+    public_of(rsa, &pub);
+    pub.parameters.rsaDetail.exponent = 1;
+    expect_public(rsa, &pub, "public exponent is not odd and at least 3");
+    BN_free(n);
+    EVP_PKEY_free(rsa);
+}
+
 /* A PEM AK on a curve other than NIST P-256/384/521 (secp256k1), whose ECDSA signature
  * verifies, is refused. */
 static void test_tpm_ak_pem_other_curve_refused(void **state)
@@ -516,6 +557,7 @@ int main(void)
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
             cmocka_unit_test(test_tpm_ak_rsa1024_refused),
+            cmocka_unit_test(test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more),
             cmocka_unit_test(test_tpm_ak_rsa_declared_size_must_match),
             cmocka_unit_test(test_tpm_ak_ecc_point_size_must_match_the_curve),
             cmocka_unit_test(test_tpm_ak_pem_other_curve_refused),

@@ -377,6 +377,19 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_CREDENTIAL_MISMATCH);
     assert_string_equal(claims_ak_binding(&r.res, b, sizeof b), "unproven");
 
+    /* The right secret, but the report vouches for no EK here (it was made for another
+     * nonce): the activation proves nothing about this vTPM, the AK is no attested key. */
+    r.vo.nonce[0] ^= 1;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret, sizeof s.cred.secret,
+                                 &r.res);
+    cvma_result_finish(&r.res);
+    r.vo.nonce[0] ^= 1;
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    assert_null(cvma_tpm_attested_key(&r.res));
+
     /* A session made for another AK, its secret returned: still refused. */
     parts[1].data = (struct cvma_span){ak2b, ak2l};
     assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s2, err, sizeof err), CVMA_OK);
