@@ -144,6 +144,26 @@ checked() {
         "no answer (wrong --trust-root or collateral, or the instance stopped? --logs DIR keeps" \
         "the instances' logs)"
 }
+# pinned_rounds TAG PIN WHAT ROUNDS_FILE: ROUNDS rounds of wrk (prefixed by PIN) against
+# instance C, each followed by an in-process run (PIN_BENCH); a line a round into ROUNDS_FILE,
+# BEFORE carried from one round to the next
+pinned_rounds() {
+    k=1
+    while [ $k -le "$ROUNDS" ]; do
+        nonces "$A" "$POOL" "$T/n1"
+        PIN_WRK=$2
+        c0=$(cpu "$CPID")
+        drive "$C" "$T/n1" "$T/$1_$k"
+        c1=$(cpu "$CPID")
+        checked "$T/$1_$k" "$3, round $k"
+        PIN_WRK=
+        inproc >"$T/$1_after_$k" || die "cvmattest bench (core 0) failed"
+        read AFTER _ <"$T/$1_after_$k"
+        echo "$T/$1_$k $c0 $c1 $BEFORE $AFTER" >>"$4"
+        BEFORE=$AFTER
+        k=$((k + 1))
+    done
+}
 # reap PID: waits for PID to exit, at most 15 s, then kills it (SIGKILL); its exit status
 reap() {
     i=0
@@ -274,41 +294,13 @@ if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
     PIN_BENCH="taskset -c 0"
     inproc >"$T/own_before" || die "cvmattest bench (core 0) failed"
     read BEFORE _ <"$T/own_before"
-    k=1
-    while [ $k -le "$ROUNDS" ]; do
-        nonces "$A" "$POOL" "$T/n1"
-        PIN_WRK="taskset -c $OTHERS"
-        c0=$(cpu "$CPID")
-        drive "$C" "$T/n1" "$T/r1c_$k"
-        c1=$(cpu "$CPID")
-        checked "$T/r1c_$k" "phase 1b, round $k"
-        PIN_WRK=
-        inproc >"$T/own_after_$k" || die "cvmattest bench (core 0) failed"
-        read AFTER _ <"$T/own_after_$k"
-        echo "$T/r1c_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds_own"
-        BEFORE=$AFTER
-        k=$((k + 1))
-    done
+    pinned_rounds r1c "taskset -c $OTHERS" "phase 1b" "$T/rounds_own"
     # --- 1c. the same instance with wrk and Redis on its core too ---
     # No wake-up crosses cores: what 1b's instance spends on waking the other core (a send
     # to a sleeping wrk or Redis there) is left out, while the core's caches are shared with
     # wrk and Redis; the instance's own CPU time is what counts, as in 1b.
     taskset -a -p -c 0 "$REDIS_PID" >/dev/null || die "taskset on redis-server failed"
-    k=1
-    while [ $k -le "$ROUNDS" ]; do
-        nonces "$A" "$POOL" "$T/n1"
-        PIN_WRK="taskset -c 0"
-        c0=$(cpu "$CPID")
-        drive "$C" "$T/n1" "$T/r1o_$k"
-        c1=$(cpu "$CPID")
-        checked "$T/r1o_$k" "phase 1c, round $k"
-        PIN_WRK=
-        inproc >"$T/one_after_$k" || die "cvmattest bench (core 0) failed"
-        read AFTER _ <"$T/one_after_$k"
-        echo "$T/r1o_$k $c0 $c1 $BEFORE $AFTER" >>"$T/rounds_one"
-        BEFORE=$AFTER
-        k=$((k + 1))
-    done
+    pinned_rounds r1o "taskset -c 0" "phase 1c" "$T/rounds_one"
     PIN_BENCH=
     kill -TERM "$CPID" 2>/dev/null
     reap "$CPID" 2>/dev/null || die "instance C did not exit 0 after SIGTERM (see its log)"

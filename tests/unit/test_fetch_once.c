@@ -267,22 +267,28 @@ static void test_a_failed_download_fails_every_waiter_and_none_hangs(void **stat
     workers_cleanup(w);
 }
 
-/* A download callback that takes far longer than its time-outs allow (a stuck download). */
-static enum cvma_status slow_download(const char *url, const struct cvma_http_opts *http,
+static atomic_int g_downloads;
+
+/* A download callback: counts the call, waits *arg seconds when arg is given (6: far longer
+ * than the time-outs of the test that passes it allow, a stuck download), gives BODY. */
+static enum cvma_status download_body(const char *url, const struct cvma_http_opts *http,
                                       struct cvma_buf *out, char *err, size_t err_len, void *arg)
 {
     (void)url;
     (void)http;
     (void)err;
     (void)err_len;
-    (void)arg;
-    sleep(6);
+    atomic_fetch_add(&g_downloads, 1);
+    if (arg != NULL) {
+        sleep(*(const unsigned *)arg);
+    }
     tu_buf_set(out, (const uint8_t *)BODY, strlen(BODY));
     return CVMA_OK;
 }
 
 static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
 {
+    static unsigned stuck_seconds = 6;
     struct fx *f = *state;
     struct worker w[N_THREADS];
     int leaders = 0;
@@ -298,7 +304,8 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
             .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
             .refreshable = true,
             .check = check_body,
-            .download = slow_download,
+            .download = download_body,
+            .arg = &stuck_seconds,
     };
     run_threads(f, &item, w);
     for (int i = 0; i < N_THREADS; i++) {
@@ -366,28 +373,13 @@ static void mem_put(void *arg, const char *key, const uint8_t *p, size_t len, in
     pthread_mutex_unlock(&m->lock);
 }
 
-static atomic_int g_downloads;
-
-static enum cvma_status counted_download(const char *url, const struct cvma_http_opts *http,
-                                         struct cvma_buf *out, char *err, size_t err_len, void *arg)
-{
-    (void)url;
-    (void)http;
-    (void)err;
-    (void)err_len;
-    (void)arg;
-    atomic_fetch_add(&g_downloads, 1);
-    tu_buf_set(out, (const uint8_t *)BODY, strlen(BODY));
-    return CVMA_OK;
-}
-
 static const struct cvma_collateral_item counted_item = {
         .what = "test CRL",
         .url = "http://127.0.0.1:9" ITEM_PATH,
         .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
         .refreshable = true,
         .check = check_body,
-        .download = counted_download,
+        .download = download_body,
 };
 
 /* No local cache, a shared store in memory: what the store tests have in common. */

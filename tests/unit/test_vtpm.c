@@ -436,6 +436,29 @@ static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
     out->p = b;
 }
 
+/* Verifies claims (n bytes) as azure-snp into r->res: an HCL report around a simulated
+ * SEV-SNP report made at vmpl with their hash as REPORT_DATA, and quote parts whose bytes do
+ * not matter (a quote is read after the runtime claims). The caller calls run_done. */
+static void azure_verify_claims(struct run *r, const char *claims, size_t n, uint32_t vmpl)
+{
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    static const struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
+                                                   {"tpm_signature", {junk, sizeof junk}}};
+    uint8_t rd[64] = {0};
+    struct cvma_buf hcl = {0};
+
+    assert_int_equal(EVP_Digest(claims, n, rd, NULL, EVP_sha256(), NULL), 1);
+    sim(r, rd, vmpl);
+    make_hcl(&r->rep, claims, n, &hcl);
+    r->vo.collateral_parts = parts;
+    r->vo.n_collateral_parts = 2;
+    cvma_result_cleanup(&r->res);
+    cvma_result_init(&r->res, "azure-snp", r->vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r->vo, false, &r->res);
+    cvma_result_finish(&r->res);
+    cvma_buf_free(&hcl);
+}
+
 /* Runtime claims the hardware vouches for, but nested deeper than runtime claims are (they
  * would make the result deeper than a JSON reader takes): refused by name. */
 static void test_azure_runtime_claims_too_deep(void **state)
@@ -443,8 +466,6 @@ static void test_azure_runtime_claims_too_deep(void **state)
     (void)state;
     char claims[512];
     size_t n = 0;
-    uint8_t rd[64] = {0};
-    struct cvma_buf hcl = {0};
     struct run r;
     for (int i = 0; i < 40; i++) {
         n += (size_t)snprintf(claims + n, sizeof claims - n, "{\"a\":");
@@ -454,19 +475,7 @@ static void test_azure_runtime_claims_too_deep(void **state)
         claims[n++] = '}';
     }
     claims[n] = '\0';
-    assert_int_equal(EVP_Digest(claims, n, rd, NULL, EVP_sha256(), NULL), 1);
-    sim(&r, rd, 0);
-    make_hcl(&r.rep, claims, n, &hcl);
-    /* a quote is read after the runtime claims: its bytes do not matter here */
-    static const uint8_t junk[4] = {1, 2, 3, 4};
-    struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
-                                      {"tpm_signature", {junk, sizeof junk}}};
-    r.vo.collateral_parts = parts;
-    r.vo.n_collateral_parts = 2;
-    cvma_result_cleanup(&r.res);
-    cvma_result_init(&r.res, "azure-snp", r.vo.at);
-    cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
-    cvma_result_finish(&r.res);
+    azure_verify_claims(&r, claims, n, 0);
     bool named = false;
     for (size_t i = 0; i < r.res.verdict.n_reasons; i++) {
         named |= r.res.verdict.reasons[i].code == CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED &&
@@ -474,7 +483,6 @@ static void test_azure_runtime_claims_too_deep(void **state)
     }
     assert_true(named);
     assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
-    cvma_buf_free(&hcl);
     run_done(&r);
 }
 
@@ -484,23 +492,10 @@ static void test_azure_hcl_report_above_vmpl0_refused(void **state)
 {
     (void)state;
     static const char claims[] = "{\"keys\": []}";
-    static const uint8_t junk[4] = {1, 2, 3, 4};
-    struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
-                                      {"tpm_signature", {junk, sizeof junk}}};
-    uint8_t rd[64] = {0};
 
-    assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
     for (uint32_t vmpl = 0; vmpl <= 3; vmpl++) {
-        struct cvma_buf hcl = {0};
         struct run r;
-        sim(&r, rd, vmpl);
-        make_hcl(&r.rep, claims, strlen(claims), &hcl);
-        r.vo.collateral_parts = parts;
-        r.vo.n_collateral_parts = 2;
-        cvma_result_cleanup(&r.res);
-        cvma_result_init(&r.res, "azure-snp", r.vo.at);
-        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
-        cvma_result_finish(&r.res);
+        azure_verify_claims(&r, claims, strlen(claims), vmpl);
         assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
         if (vmpl == 0) {
             /* past the report: the claims hold no AK */
@@ -510,7 +505,6 @@ static void test_azure_hcl_report_above_vmpl0_refused(void **state)
             assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_AZURE_HCL_VMPL);
             assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED));
         }
-        cvma_buf_free(&hcl);
         run_done(&r);
     }
 }
