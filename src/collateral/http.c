@@ -11,6 +11,9 @@
 
 #include <curl/curl.h>
 
+#include "collateral/http_internal.h"
+#include "common/reader.h"
+
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
 
@@ -80,54 +83,105 @@ static void hdr_clear(struct hdr_sink *hs)
     }
 }
 
-static bool is_space(char c)
+static bool is_space(uint8_t c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static uint8_t ascii_lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/* True when the span is the NUL-terminated name, ignoring ASCII case. */
+static bool name_is(const struct cvma_span *s, const char *name)
+{
+    size_t i = 0;
+
+    for (; i < s->len; i++) {
+        if (name[i] == '\0' || ascii_lower(s->p[i]) != ascii_lower((uint8_t)name[i])) {
+            return false;
+        }
+    }
+    return name[i] == '\0';
+}
+
+/* see collateral/http_internal.h */
+enum cvma_http_line cvma_http_header_line(const uint8_t *line, size_t n,
+                                          const struct cvma_http_header *want, size_t n_want,
+                                          size_t from, size_t *which, struct cvma_span *value)
+{
+    struct cvma_reader r;
+    struct cvma_span name = {NULL, 0}, v = {NULL, 0};
+    uint8_t c = 0;
+
+    *which = n_want;
+    value->p = NULL;
+    value->len = 0;
+    cvma_reader_init(&r, line, n);
+    if (cvma_reader_span(&r, 5, &name) && memcmp(name.p, "HTTP/", 5) == 0) {
+        return CVMA_HTTP_LINE_STATUS;
+    }
+    cvma_reader_init(&r, line, n);
+    while (cvma_reader_u8(&r, &c) && c != ':') {
+    }
+    if (c != ':') {
+        return CVMA_HTTP_LINE_IGNORED; /* the blank line ending the headers, or no name */
+    }
+    name.p = line;
+    name.len = r.off - 1;
+    cvma_reader_rest(&r, &v);
+    while (v.len > 0 && is_space(v.p[0])) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len > 0 && is_space(v.p[v.len - 1])) {
+        v.len--;
+    }
+    for (size_t i = from; i < n_want; i++) {
+        if (!name_is(&name, want[i].name)) {
+            continue;
+        }
+        *which = i;
+        *value = v;
+        return v.len > CVMA_HTTP_MAX_HEADER_VALUE ? CVMA_HTTP_LINE_TOO_LONG : CVMA_HTTP_LINE_WANTED;
+    }
+    return CVMA_HTTP_LINE_IGNORED;
 }
 
 static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
 {
     struct hdr_sink *hs = ud;
     size_t n = size * nitems; /* libcurl documents size == 1 */
-    size_t name_len = 0, a, b;
+    struct cvma_span v;
+    enum cvma_http_line k;
+    size_t i;
 
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-        hdr_clear(hs); /* a new response begins */
-        return n;
-    }
-    while (name_len < n && data[name_len] != ':') {
-        name_len++;
-    }
-    if (name_len == n) {
-        return n; /* the blank line ending the headers, or a line without a name */
-    }
-    for (size_t i = 0; i < hs->n; i++) {
-        if (strlen(hs->h[i].name) != name_len || strncasecmp(data, hs->h[i].name, name_len) != 0) {
-            continue;
+    /* Every wanted entry of that name gets the value (a name may be listed twice). */
+    for (size_t from = 0;; from = i + 1) {
+        k = cvma_http_header_line((const uint8_t *)data, n, hs->h, hs->n, from, &i, &v);
+        if (k == CVMA_HTTP_LINE_STATUS) {
+            hdr_clear(hs); /* a new response begins */
         }
-        a = name_len + 1;
-        b = n;
-        while (a < b && is_space(data[a])) {
-            a++;
+        if (k != CVMA_HTTP_LINE_WANTED && k != CVMA_HTTP_LINE_TOO_LONG) {
+            return n;
         }
-        while (b > a && is_space(data[b - 1])) {
-            b--;
-        }
-        if (b - a > CVMA_HTTP_MAX_HEADER_VALUE) {
+        if (k == CVMA_HTTP_LINE_TOO_LONG) {
             hs->too_big = true;
             return 0; /* aborts the transfer */
         }
-        char *val = malloc(b - a + 1);
+        char *val = malloc(v.len + 1);
         if (val == NULL) {
             hs->nomem = true;
             return 0;
         }
-        memcpy(val, data + a, b - a);
-        val[b - a] = '\0';
+        if (v.len > 0) {
+            memcpy(val, v.p, v.len);
+        }
+        val[v.len] = '\0';
         free(hs->h[i].value);
         hs->h[i].value = val;
     }
-    return n;
 }
 
 static void sink_reset(struct sink *s)
