@@ -73,10 +73,9 @@ static bool parse_sev_metadata(const uint8_t *p, size_t len, uint32_t off_from_e
     return true;
 }
 
-bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
-                     size_t err_len)
+static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
+                       size_t err_len)
 {
-    memset(info, 0, sizeof *info);
     if (len < FOOTER_END + ENTRY_HEADER_LEN) {
         cvma_errf(err, err_len, "firmware image too short (%zu bytes)", len);
         return false;
@@ -137,13 +136,24 @@ bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, 
     return true;
 }
 
+/* A refusal leaves the info all zero (no table, no entries read before the bad one). */
+bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
+                     size_t err_len)
+{
+    memset(info, 0, sizeof *info);
+    if (!ovmf_parse(p, len, info, err, err_len)) {
+        memset(info, 0, sizeof *info);
+        return false;
+    }
+    return true;
+}
+
 #define TDVF_SECTION_TYPE_MAX 9
 #define TDVF_SECTION_TD_INFO  7
 
-bool cvma_tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out, size_t cap,
-                     size_t *n, char *err, size_t err_len)
+static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out, size_t cap,
+                       size_t *n, char *err, size_t err_len)
 {
-    *n = 0;
     struct cvma_ovmf_info info;
     if (!cvma_ovmf_parse(p, len, &info, err, err_len)) {
         return false;
@@ -224,5 +234,21 @@ bool cvma_tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out
         }
     }
     *n = count;
+    return true;
+}
+
+/* A refusal leaves no sections: the count 0 and out[0..cap) all zero (none of those read
+ * before the bad one). */
+bool cvma_tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out, size_t cap,
+                     size_t *n, char *err, size_t err_len)
+{
+    *n = 0;
+    if (!tdvf_parse(p, len, out, cap, n, err, err_len)) {
+        *n = 0;
+        if (cap > 0) {
+            memset(out, 0, cap * sizeof *out);
+        }
+        return false;
+    }
     return true;
 }

@@ -559,6 +559,35 @@ static void authenticode(const uint8_t *p, size_t len, uint8_t out[48])
     assert_int_equal(n, 48);
 }
 
+/* A refused image gives nothing back: not the footer table nor the entries read before the
+ * bad one, not the TDVF sections read before the bad one (found by fuzz/fuzz_ovmf.c). */
+static void test_refusal_leaves_nothing(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct cvma_ovmf_info info;
+    struct cvma_tdvf_section secs[8], zero[8];
+    size_t n = 99;
+
+    img_init(&M);
+    img_u32_entry(&M, G_RESET, 0x8000b004);      /* read first: next to the footer */
+    img_u32_entry(&M, G_SEV_META, IMG_LEN + 16); /* then refused */
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "outside"));
+    assert_false(info.has_table);
+    assert_false(info.has_reset_eip);
+    assert_int_equal(info.reset_eip, 0);
+
+    img_tdx(&M, 0x4000);
+    tu_put64(M.p + 0x2000 + 16 + 2 * 32 + 8, 0x900001); /* the third section's GPA unaligned */
+    memset(secs, 0xa5, sizeof secs);
+    memset(zero, 0, sizeof zero);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "section 2 invalid"));
+    assert_int_equal(n, 0);
+    assert_memory_equal(secs, zero, sizeof secs);
+}
+
 static void test_pe_authenticode(void **state)
 {
     (void)state;
@@ -874,6 +903,7 @@ int main(void)
             cmocka_unit_test(test_snp_refusals),
             cmocka_unit_test(test_tdx_synthetic),
             cmocka_unit_test(test_code_only_tdvf_refused),
+            cmocka_unit_test(test_refusal_leaves_nothing),
             cmocka_unit_test(test_vectors),
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),
