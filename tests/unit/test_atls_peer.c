@@ -204,64 +204,50 @@ static void test_attest_peer_accepted(void **state)
     tu_tls_pair_close(&a);
 }
 
-static void test_attest_peer_error_frame(void **state)
+/* A fresh connection to a peer in mode, this end not attesting: the exchange must end with
+ * want and no result; err (n bytes) says why, *answered whether this end sent evidence. */
+static void expect_no_result(struct fixture *fx, enum peer_mode mode, enum cvma_status want,
+                             char *err, size_t n, bool *answered)
 {
-    struct fixture *fx = *state;
     struct tu_tls_pair a;
     struct peer p;
     struct cvma_result *r = NULL;
     uint8_t nonce[CVMA_ATLS_NONCE_LEN];
-    bool answered = false;
-    char err[512] = "";
+    *answered = false;
+    err[0] = '\0';
     tu_tls_pair_open(&a, 0);
-    assert_int_equal(run(&a, fx, &p, P_ERROR, NULL, &answered, nonce, &r, err, sizeof err),
-                     CVMA_REJECTED);
+    assert_int_equal(run(&a, fx, &p, mode, NULL, answered, nonce, &r, err, n), want);
     assert_null(r);
-    assert_string_equal(err, "the peer refuses: refused: \\x1b[2JNOPE");
     tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_error_frame(void **state)
+{
+    char err[512];
+    bool answered;
+    expect_no_result(*state, P_ERROR, CVMA_REJECTED, err, sizeof err, &answered);
+    assert_string_equal(err, "the peer refuses: refused: \\x1b[2JNOPE");
 }
 
 static void test_attest_peer_unexpected_frames(void **state)
 {
-    struct fixture *fx = *state;
-    struct tu_tls_pair a;
-    struct peer p;
-    struct cvma_result *r = NULL;
-    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
-    bool answered = false;
-    char err[512] = "";
-    tu_tls_pair_open(&a, 0);
-    assert_int_equal(run(&a, fx, &p, P_DATA, NULL, &answered, nonce, &r, err, sizeof err),
-                     CVMA_REJECTED);
-    assert_null(r);
+    char err[512];
+    bool answered;
+    expect_no_result(*state, P_DATA, CVMA_REJECTED, err, sizeof err, &answered);
     assert_string_equal(err, "unexpected frame 4 before the evidence");
-    tu_tls_pair_close(&a);
     /* A NONCE when this end does not attest (src NULL) is unexpected too. */
-    tu_tls_pair_open(&a, 0);
-    assert_int_equal(run(&a, fx, &p, P_NONCE, NULL, &answered, nonce, &r, err, sizeof err),
-                     CVMA_REJECTED);
-    assert_null(r);
+    expect_no_result(*state, P_NONCE, CVMA_REJECTED, err, sizeof err, &answered);
     assert_string_equal(err, "unexpected frame 1 before the evidence");
     assert_false(answered);
-    tu_tls_pair_close(&a);
 }
 
 static void test_attest_peer_closed_is_io(void **state)
 {
-    struct fixture *fx = *state;
-    struct tu_tls_pair a;
-    struct peer p;
-    struct cvma_result *r = NULL;
-    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
-    bool answered = false;
-    char err[512] = "";
-    tu_tls_pair_open(&a, 0);
-    assert_int_equal(run(&a, fx, &p, P_CLOSE, NULL, &answered, nonce, &r, err, sizeof err),
-                     CVMA_E_IO);
-    assert_null(r);
+    char err[512];
+    bool answered;
+    expect_no_result(*state, P_CLOSE, CVMA_E_IO, err, sizeof err, &answered);
     assert_non_null(strstr(err, "no evidence from the peer: "));
     assert_non_null(strstr(err, "closed"));
-    tu_tls_pair_close(&a);
 }
 
 static void test_attest_peer_mutual_answers_once(void **state)

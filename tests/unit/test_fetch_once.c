@@ -140,6 +140,18 @@ static void server_start(struct fx *f, const char *const *extra)
     free(body);
 }
 
+/* The item server_start serves. */
+static struct cvma_collateral_item served_item(const struct fx *f)
+{
+    return (struct cvma_collateral_item){
+            .what = "test CRL",
+            .url = f->url,
+            .cache_key = f->key,
+            .refreshable = true,
+            .check = check_body,
+    };
+}
+
 static void *run_get(void *arg)
 {
     struct worker *w = arg;
@@ -193,13 +205,7 @@ static void test_eight_threads_missing_one_item_download_it_once(void **state)
     struct cvma_buf cached = {0};
 
     server_start(f, NULL);
-    const struct cvma_collateral_item item = {
-            .what = "test CRL",
-            .url = f->url,
-            .cache_key = f->key,
-            .refreshable = true,
-            .check = check_body,
-    };
+    const struct cvma_collateral_item item = served_item(f);
     run_threads(f, &item, w);
     for (int i = 0; i < N_THREADS; i++) {
         if (w[i].st != CVMA_OK) {
@@ -239,13 +245,7 @@ static void test_a_failed_download_fails_every_waiter_and_none_hangs(void **stat
 
     f->http.max_retries = -1; /* one attempt: the server answers 500 after 1 s */
     server_start(f, extra);
-    const struct cvma_collateral_item item = {
-            .what = "test CRL",
-            .url = f->url,
-            .cache_key = f->key,
-            .refreshable = true,
-            .check = check_body,
-    };
+    const struct cvma_collateral_item item = served_item(f);
     double t0 = tu_now();
     run_threads(f, &item, w);
     /* All done within a few seconds of the one 1 s request, well before a waiter's own bound
