@@ -39,6 +39,7 @@ NASTY = b"\x1b[2J\x1b]0;owned\x07" + b"A" * 2986  # 3000 bytes: under the ERROR 
 
 if mode == "silent":  # connect, send nothing
     s = socket.create_connection(("127.0.0.1", port))
+    print("connected", flush=True)
     time.sleep(float(sys.argv[3]))
 elif mode == "trickle":  # a real ClientHello, one byte every 0.2 s
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -52,6 +53,7 @@ elif mode == "trickle":  # a real ClientHello, one byte every 0.2 s
         pass
     hello = out.read()
     s = socket.create_connection(("127.0.0.1", port))
+    print("connected", flush=True)
     end = time.time() + float(sys.argv[3])
     try:
         for b in hello:
@@ -64,6 +66,7 @@ elif mode == "trickle":  # a real ClientHello, one byte every 0.2 s
     time.sleep(max(0, end - time.time()))
 elif mode == "mute":  # TLS, then no frame
     s = tls_client()
+    print("connected", flush=True)
     time.sleep(float(sys.argv[3]))
 elif mode == "idle":  # one attestation, then silence
     s = tls_client()
@@ -154,8 +157,27 @@ EOF
 peer() {
     m=$1
     shift
+    : >"$T/$m.out"
     python3 "$T/peer.py" "$m" "$port" "$@" >"$T/$m.out" 2>&1 &
     pids="$pids $!"
+}
+# peer_ready MODE: waits (10 s at most) until the background peer MODE says it is connected
+# (python3 may take a while to start on a loaded machine: a fixed sleep is not enough)
+peer_ready() {
+    for _ in $(seq 100); do
+        grep -q '^connected$' "$T/$1.out" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "FAIL: the $1 peer did not connect"; cat "$T/$1.out"; fails=$((fails + 1))
+}
+# logged FILE PATTERN: has FILE PATTERN, once FILE holds it or after 10 s (a server logs a
+# closed connection a moment after the peer sees it closed)
+logged() {
+    for _ in $(seq 100); do
+        grep -q -- "$2" "$1" && break
+        sleep 0.1
+    done
+    has "$1" "$2"
 }
 # elapsed since START (whole seconds)
 since() { echo $(($(date +%s) - $1)); }
@@ -168,12 +190,12 @@ client() { $CVM atls-client --connect "127.0.0.1:$port" $V "$@"; }
 # --- a silent connection holds the only slot: freed after --handshake-timeout ---
 server ssilent --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
 peer silent 30
-sleep 0.5
+peer_ready silent
 start=$(date +%s)
 client_when_free "$T/c1.out" --send hello --timeout 10; check "served after a silent peer's time-out" 0 $?
 has "$T/c1.out" "reply: echo: hello"
 [ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
-has "$T/ssilent.err" "closing a connection: no TLS handshake within 1 s (--handshake-timeout)"
+logged "$T/ssilent.err" "closing a connection: no TLS handshake within 1 s (--handshake-timeout)"
 
 # --- all --max-connections slots held: a further client is refused at once (busy), not left
 # in the listen queue until its --timeout; refusals are logged at most once a second, none
@@ -181,7 +203,7 @@ has "$T/ssilent.err" "closing a connection: no TLS handshake within 1 s (--hands
 server sbusy --sim "$T/reg" --max-connections 1 --handshake-timeout 60 --connections 2
 peer silent 60
 holder=$!
-sleep 0.5
+peer_ready silent
 start=$(date +%s)
 client --timeout 20 >"$T/cb1.out" 2>&1; check "busy: a client beyond --max-connections: exit 3" 3 $?
 has "$T/cb1.out" "server closed the connection before the handshake completed (busy?)"
@@ -211,18 +233,18 @@ named=$(grep -c "busy: 1 of 1 connections held, refused 127\.0\.0\.1:" "$T/sbusy
 # --- slowloris: a ClientHello trickled a byte every 0.2 s (each wait is short; the phase is not)
 server sslow --sim "$T/reg" --max-connections 1 --handshake-timeout 2 --connections 2
 peer trickle 30
-sleep 0.5
+peer_ready trickle
 start=$(date +%s)
 client_when_free "$T/c2.out" --send hello --timeout 12; check "served after a trickling peer's time-out" 0 $?
 [ "$(since "$start")" -le 8 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
-has "$T/sslow.err" "no TLS handshake within 2 s"
+logged "$T/sslow.err" "no TLS handshake within 2 s"
 
 # --- TLS, then no frame: the same deadline covers the first frame ---
 server smute --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
 peer mute 30
-sleep 0.5
+peer_ready mute
 client_when_free "$T/c3.out" --send hello --timeout 10; check "served after a mute TLS peer's time-out" 0 $?
-has "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
+logged "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
 
 # --- idle after the first attestation: --idle-timeout ---
 server sidle --sim "$T/reg" --idle-timeout 1 --connections 1
@@ -247,8 +269,7 @@ python3 "$T/peer.py" flood "$port" >"$T/flood.out" 2>&1
 has "$T/flood.out" "flood: frame 2"
 has "$T/flood.out" "flood: frame 3 refused: too many NONCE frames: at most one every 5 s"
 [ "$(grep -c 'flood: frame 2' "$T/flood.out")" = 1 ] || { echo "FAIL: more than one evidence for a NONCE loop"; fails=$((fails + 1)); }
-sleep 0.2
-has "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
+logged "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
 has "$T/sflood.out" "attestation 1 sent"
 lacks "$T/sflood.out" "attestation 2 sent"
 $CVM atls-server --sim "$T/reg" --min-reattest-interval -1 >/dev/null 2>&1
@@ -257,11 +278,9 @@ check "--min-reattest-interval -1 is a usage error" 2 $?
 # --- frames over their type's limit, refused at the header ---
 server sbig --sim "$T/reg" --connections 2
 peer nonce-big
-sleep 1
 peer error-big
-sleep 1
-has "$T/sbig.err" "closing a connection: atls: a frame of type 1 announces 1048576 bytes, over its limit of 32"
-has "$T/sbig.err" "closing a connection: atls: a frame of type 3 announces 10240 bytes, over its limit of 4096"
+logged "$T/sbig.err" "closing a connection: atls: a frame of type 1 announces 1048576 bytes, over its limit of 32"
+logged "$T/sbig.err" "closing a connection: atls: a frame of type 3 announces 10240 bytes, over its limit of 4096"
 
 # --- DATA whose echo would be over the frame limit: an ERROR at once, not silence until the
 # peer's time-out (the idle time-out is long: the answer must not wait for it) ---
@@ -271,14 +290,12 @@ python3 "$T/peer.py" data-big "$port" >"$T/data-big.out" 2>&1
 has "$T/data-big.out" "data-big: 8388602 frame 4 8388608"
 has "$T/data-big.out" "data-big: 8388603 frame 3 [0-9]* refused: a DATA frame of 8388603 bytes: its echo would be over the frame limit of 8388608 bytes"
 [ "$(since "$start")" -le 15 ] || { echo "FAIL: the oversized DATA took $(since "$start") s"; fails=$((fails + 1)); }
-sleep 0.2
-has "$T/sdata.err" "closing a connection: a DATA frame of 8388603 bytes"
+logged "$T/sdata.err" "closing a connection: a DATA frame of 8388603 bytes"
 
 # --- a peer's ERROR text: capped, no control bytes ---
 server serr --sim "$T/reg" --connections 1
 python3 "$T/peer.py" error "$port" >/dev/null 2>&1
-sleep 0.2
-has "$T/serr.err" 'the client refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
+logged "$T/serr.err" 'the client refuses: \\x1b\[2J\\x1b\]0;owned\\x07AAA'
 has "$T/serr.err" "AAA ... (3000 bytes)"
 lacks "$T/serr.err" "$ESC"
 [ "$(wc -c <"$T/serr.err")" -lt 400 ] || { cat "$T/serr.err"; echo "FAIL: $(wc -c <"$T/serr.err") bytes printed"; fails=$((fails + 1)); }
