@@ -170,11 +170,13 @@ def svsm_seeds(cvmattest, out):
     vals = {(ALG_SHA256, 0): b"\x00" * 32}
     msg = attest(nonce, sel, pcr_digest(ALG_SHA256, sel, vals))
     sig = sign(ak_k, msg, ALG_RSASSA, ALG_SHA256)
-    for name, vmpl, flags in (("two_step", 0, 1 | 4), ("one_shot", 0, 0), ("two_step_wrong", 0, 3),
-                              ("vmpl1", 1, 1 | 4)):
+    # the last: a debug guest's report, refused for what it says (binds no EK)
+    for name, vmpl, flags, extra in (("two_step", 0, 1 | 4, []), ("one_shot", 0, 0, []),
+                                     ("two_step_wrong", 0, 3, []), ("vmpl1", 1, 1 | 4, []),
+                                     ("debug", 0, 1 | 4, ["--debug"])):
         with tempfile.TemporaryDirectory() as d:
             subprocess.run([cvmattest, "sim", "snp", "--out", d, "--report-data", rd.hex(),
-                            "--vmpl", str(vmpl)], check=True, stdout=subprocess.DEVNULL)
+                            "--vmpl", str(vmpl)] + extra, check=True, stdout=subprocess.DEVNULL)
             at = int(time.time())
             rd_ = lambda n: open(os.path.join(d, n), "rb").read()
             # flags: 1 the two-step flow (challenge, then the secret back), 2 a wrong secret, 4
