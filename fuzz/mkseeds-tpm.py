@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of fuzz/fuzz_tpm_quote.c and fuzz/fuzz_vtpm_svsm.c.
+"""Writes the seed corpora of fuzz/fuzz_tpm_quote.c, fuzz/fuzz_vtpm_svsm.c and
+fuzz/fuzz_vtpm_weak.c.
 
 usage: mkseeds-tpm.py CVMATTEST_BINARY FUZZ_DIR   (e.g. build/cvmattest fuzz)
 
 Software AKs and EKs (python3-cryptography), TPM structures marshalled by hand (TCG TPM 2.0
-Library Part 2), SEV-SNP reports from `cvmattest sim snp`. The input layouts are the ones the
-two targets' headers describe; keep them in step.
+Library Part 2), SEV-SNP reports and TDX quotes from `cvmattest sim snp|tdx`. The input layouts
+are the ones the targets' headers describe; keep them in step.
 """
 import hashlib
 import os
@@ -170,11 +171,13 @@ def svsm_seeds(cvmattest, out):
     vals = {(ALG_SHA256, 0): b"\x00" * 32}
     msg = attest(nonce, sel, pcr_digest(ALG_SHA256, sel, vals))
     sig = sign(ak_k, msg, ALG_RSASSA, ALG_SHA256)
-    for name, vmpl, flags in (("two_step", 0, 1 | 4), ("one_shot", 0, 0), ("two_step_wrong", 0, 3),
-                              ("vmpl1", 1, 1 | 4)):
+    # the last: a debug guest's report, refused for what it says (binds no EK)
+    for name, vmpl, flags, extra in (("two_step", 0, 1 | 4, []), ("one_shot", 0, 0, []),
+                                     ("two_step_wrong", 0, 3, []), ("vmpl1", 1, 1 | 4, []),
+                                     ("debug", 0, 1 | 4, ["--debug"])):
         with tempfile.TemporaryDirectory() as d:
             subprocess.run([cvmattest, "sim", "snp", "--out", d, "--report-data", rd.hex(),
-                            "--vmpl", str(vmpl)], check=True, stdout=subprocess.DEVNULL)
+                            "--vmpl", str(vmpl)] + extra, check=True, stdout=subprocess.DEVNULL)
             at = int(time.time())
             rd_ = lambda n: open(os.path.join(d, n), "rb").read()
             # flags: 1 the two-step flow (challenge, then the secret back), 2 a wrong secret, 4
@@ -184,10 +187,38 @@ def svsm_seeds(cvmattest, out):
                 rd_("ark.pem"), rd_("ask.pem"), rd_("vcek.der"), rd_("crl.der")))
 
 
+def weak_seeds(cvmattest, out):
+    nonce = bytes(range(0x20, 0x40))
+    ak = rsa_public(rsa.generate_private_key(65537, 2048), AK_ATTRS, ALG_RSASSA, ALG_SHA256)
+    rd = hashlib.sha512(nonce + ak).digest()
+    snp_names = ("ask.pem", "vcek.der", "crl.der")
+    tdx_names = ("tcb_info.json", "tcb_info_issuer_chain.pem", "qe_identity.json",
+                 "qe_identity_issuer_chain.pem", "pck_crl.der", "root_ca_crl.der")
+    # (name, sim arguments, the AK given): the AK the report names, another one, and reports
+    # that verify but are refused for what they say (a debug guest, an out-of-date TCB).
+    for name, sim, given in (("snp_bound", ["snp"], ak), ("snp_other_ak", ["snp"], ak[:-1]),
+                             ("snp_debug", ["snp", "--debug"], ak),
+                             ("tdx_bound", ["tdx"], ak), ("tdx_v5_bound", ["tdx", "--version", "5"], ak),
+                             ("tdx_out_of_date", ["tdx", "--tcb-status", "outofdate"], ak)):
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([cvmattest, "sim"] + sim + ["--out", d, "--report-data", rd.hex()],
+                           check=True, stdout=subprocess.DEVNULL)
+            at = int(time.time())
+            rd_ = lambda n: open(os.path.join(d, n), "rb").read()
+            if sim[0] == "snp":
+                ps = [rd_("report.bin"), given, nonce, rd_("ark.pem")] + [rd_(n) for n in snp_names]
+            else:
+                ps = ([rd_("quote.bin"), given, nonce, rd_("root_ca.pem"), b"", b"", b""] +
+                      [rd_(n) for n in tdx_names])
+            # flags: 1 trailing data allowed
+            write(out, name, bytes([0]) + struct.pack(">Q", at) + parts(*ps))
+
+
 def main():
     cvmattest, fuzz = sys.argv[1], sys.argv[2]
     quote_seeds(os.path.join(fuzz, "corpus", "tpm_quote"))
     svsm_seeds(cvmattest, os.path.join(fuzz, "corpus", "vtpm_svsm"))
+    weak_seeds(cvmattest, os.path.join(fuzz, "corpus", "vtpm_weak"))
 
 
 if __name__ == "__main__":

@@ -96,7 +96,11 @@ static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info
         return false;
     }
     info->has_table = true;
-    /* Entries run backwards from the footer: data, u16 size (all of it), GUID. */
+    /* Entries run backwards from the footer: data, u16 size (all of it), GUID. Each GUID read
+     * here may appear once: QEMU takes the first entry of a GUID it looks up, other tools the
+     * last, so an image naming two SEV metadata blocks (or two reset vectors, ...) has no one
+     * expected measurement. */
+    bool seen_reset = false, seen_hashes = false, seen_sev = false, seen_tdx = false;
     size_t end = footer, start = footer - (table_size - ENTRY_HEADER_LEN);
     while (end - start >= ENTRY_HEADER_LEN) {
         cvma_reader_init(&r, p + end - ENTRY_HEADER_LEN, ENTRY_HEADER_LEN);
@@ -107,6 +111,23 @@ static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info
         if (esize < ENTRY_HEADER_LEN || esize > end - start) {
             cvma_errf(err, err_len, "OVMF footer table entry of size %u does not fit", esize);
             return false;
+        }
+        bool *seen = memcmp(guid, GUID_SEV_ES_RESET_BLOCK, 16) == 0    ? &seen_reset
+                     : memcmp(guid, GUID_SEV_HASH_TABLE_RV, 16) == 0   ? &seen_hashes
+                     : memcmp(guid, GUID_SEV_METADATA, 16) == 0        ? &seen_sev
+                     : memcmp(guid, GUID_TDX_METADATA_OFFSET, 16) == 0 ? &seen_tdx
+                                                                       : NULL;
+        if (seen != NULL && *seen) {
+            cvma_errf(err, err_len,
+                      "OVMF footer table names the same entry twice (%s): ambiguous image",
+                      seen == &seen_reset    ? "SEV-ES reset block"
+                      : seen == &seen_hashes ? "SEV hashes table"
+                      : seen == &seen_sev    ? "SEV metadata"
+                                             : "TDX metadata offset");
+            return false;
+        }
+        if (seen != NULL) {
+            *seen = true;
         }
         struct cvma_span data = {p + end - esize, esize - ENTRY_HEADER_LEN};
         uint32_t v = 0;

@@ -32,7 +32,8 @@
  * VMPL 0 (VTPM_SVSM_VMPL), REPORT_DATA = SHA-512(nonce || manifest)
  * (VTPM_SVSM_MANIFEST_MISMATCH), the manifest a TPMT_PUBLIC of a restricted decryption key
  * (VTPM_EK_MALFORMED). res is filled as for an SEV-SNP report (tee set by the caller). *ek
- * (may be NULL) gets the EK when every check passed; returns true then.
+ * (may be NULL) gets the EK when every check passed (no error reason in res, the report's own
+ * included: a signed report refused for a debug guest vouches for nothing); returns true then.
  */
 bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonce[64],
                            const uint8_t *manifest, size_t manifest_len,
@@ -43,7 +44,9 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
  * The weaker binding: verifies the hardware report (an SEV-SNP report or a TDX quote, from
  * its bytes) with opts, then REPORT_DATA = SHA-512(nonce || ak) where ak are the AK's bytes as
  * given (VTPM_AK_BINDING_MISMATCH), and records VTPM_AK_BINDING_WEAK. Returns true when
- * the report verified and binds the AK.
+ * the report verified, binds the AK and res holds no error reason (a signed report refused for
+ * what it says, such as a debug guest or an out-of-date TCB, binds nothing: false, its reasons
+ * kept, no VTPM_AK_BINDING_WEAK).
  */
 bool cvma_vtpm_weak_verify(const uint8_t *report, size_t len, const uint8_t *nonce,
                            size_t nonce_len, const uint8_t *ak, size_t ak_len,

@@ -83,6 +83,9 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
                     (unsigned)a);
         ok = false;
     }
+    /* Signed but refused for what it says (a debug guest, a revoked ASK...): a report the
+     * verifier does not accept vouches for no EK. Its reasons say why. */
+    ok = ok && !cvma_verdict_has_error(v) && !v->oom;
     if (ok && ek != NULL) {
         *ek = pub;
     }
@@ -115,6 +118,11 @@ bool cvma_vtpm_weak_verify(const uint8_t *report, size_t len, const uint8_t *non
     }
     if (CRYPTO_memcmp(res->claims.report_data, want, 64) != 0) {
         reject_report_data(v, CVMA_R_VTPM_AK_BINDING_MISMATCH, res->claims.report_data, want, "AK");
+        return false;
+    }
+    if (cvma_verdict_has_error(v) || v->oom) {
+        /* Signed but refused for what it says (a debug guest, a TCB out of date...): a report
+         * the verifier does not accept vouches for no key. Its reasons say why. */
         return false;
     }
     cvma_verdict_add(v, CVMA_R_VTPM_AK_BINDING_WEAK, CVMA_SEV_WARNING,

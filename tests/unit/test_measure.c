@@ -588,6 +588,43 @@ static void test_refusal_leaves_nothing(void **state)
     assert_memory_equal(secs, zero, sizeof secs);
 }
 
+/* A footer table naming the same entry twice is refused: QEMU reads the first entry of a
+ * GUID, other tools the last. Two SEV metadata blocks (3 sections, then 1) used to give the
+ * last block's one section with the first block's other two left in the info past n_sev. */
+static void test_ovmf_repeated_entry_refused(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct cvma_ovmf_info info, zero;
+    const uint32_t one[][3] = {{0x900000, 0x1000, 1}};
+    uint8_t *md = M.p + 0x2000;
+
+    img_sev(&M, SEV_SECS, 3, false); /* the first SEV metadata entry, at 0x1000 */
+    memcpy(md, "ASEV", 4);
+    tu_put32(md + 4, 16 + 12);
+    tu_put32(md + 8, 1);
+    tu_put32(md + 12, 1);
+    tu_put32(md + 16, one[0][0]);
+    tu_put32(md + 20, one[0][1]);
+    tu_put32(md + 24, one[0][2]);
+    img_u32_entry(&M, G_SEV_META, IMG_LEN - 0x2000); /* a second one */
+    memset(&zero, 0, sizeof zero);
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "twice (SEV metadata)"));
+    assert_memory_equal(&info, &zero, sizeof info);
+
+    img_sev(&M, SEV_SECS, 3, false);
+    img_u32_entry(&M, G_RESET, 0x8000c004); /* a second reset block */
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "twice (SEV-ES reset block)"));
+
+    img_init(&M);
+    img_u32_entry(&M, G_TDX_OFF, 0x2000);
+    img_u32_entry(&M, G_TDX_OFF, 0x3000);
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "twice (TDX metadata offset)"));
+}
+
 static void test_pe_authenticode(void **state)
 {
     (void)state;
@@ -904,6 +941,7 @@ int main(void)
             cmocka_unit_test(test_tdx_synthetic),
             cmocka_unit_test(test_code_only_tdvf_refused),
             cmocka_unit_test(test_refusal_leaves_nothing),
+            cmocka_unit_test(test_ovmf_repeated_entry_refused),
             cmocka_unit_test(test_vectors),
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),

@@ -72,7 +72,7 @@ struct run {
 };
 
 /* Simulates an SEV-SNP report with report_data at vmpl; options to verify it offline. */
-static void sim(struct run *r, const uint8_t report_data[64], uint32_t vmpl)
+static void sim_snp(struct run *r, const uint8_t report_data[64], uint32_t vmpl, bool debug)
 {
     struct cvma_sim_snp_opts o;
     struct cvma_buf root;
@@ -80,6 +80,7 @@ static void sim(struct run *r, const uint8_t report_data[64], uint32_t vmpl)
     cvma_sim_snp_opts_default(&o);
     memcpy(o.report_data, report_data, 64);
     o.vmpl = vmpl;
+    o.debug = debug;
     r->dir = tu_tmpdir();
     if (cvma_sim_snp_write(&o, r->dir, err, sizeof err) != CVMA_OK) {
         fail_msg("sim: %s", err);
@@ -99,6 +100,11 @@ static void sim(struct run *r, const uint8_t report_data[64], uint32_t vmpl)
     cvma_buf_free(&root);
     free(rp);
     free(ap);
+}
+
+static void sim(struct run *r, const uint8_t report_data[64], uint32_t vmpl)
+{
+    sim_snp(r, report_data, vmpl, false);
 }
 
 static void run_done(struct run *r)
@@ -196,6 +202,48 @@ static void test_vtpm_weak_binding_is_named_weaker(void **state)
                                        &r.vo, &r.res));
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_AK_BINDING_MISMATCH);
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_BINDING_WEAK));
+    run_done(&r);
+}
+
+/* A report that verified but is refused for what it says (here a debug guest, whose memory the
+ * host can read) binds no AK: false, the report's reason kept, the binding not named weak. Both
+ * the weak binding and the SVSM binding (no EK given back). */
+static void test_vtpm_binding_of_a_refused_report_is_refused(void **state)
+{
+    const uint8_t nonce16[16] = "0123456789abcdef";
+    const uint8_t ak[] = "an AK public area";
+    uint8_t nonce[64], man[1024], rd[64];
+    TPMT_PUBLIC ek, got;
+    struct run r;
+    (void)state;
+    sha512_2(nonce16, sizeof nonce16, ak, sizeof ak, rd);
+    sim_snp(&r, rd, 0, true);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce16, sizeof nonce16, ak, sizeof ak,
+                                       &r.vo, &r.res));
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_DEBUG_ALLOWED);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_BINDING_WEAK));
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    run_done(&r);
+
+    /* The same report naming another AK: both reasons. */
+    sim_snp(&r, rd, 0, true);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce16, sizeof nonce16, ak,
+                                       sizeof ak - 1, &r.vo, &r.res));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_BINDING_MISMATCH));
+    run_done(&r);
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    sha512_2(nonce, 64, man, ml, rd);
+    sim_snp(&r, rd, 0, true);
+    memset(&got, 0xa5, sizeof got);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, &got));
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_DEBUG_ALLOWED);
+    for (size_t i = 0; i < sizeof got; i++) {
+        assert_int_equal(((const uint8_t *)&got)[i], 0xa5);
+    }
     run_done(&r);
 }
 
@@ -648,6 +696,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_binding_verifies_and_yields_the_ek),
             cmocka_unit_test(test_vtpm_svsm_binding_refusals),
             cmocka_unit_test(test_vtpm_weak_binding_is_named_weaker),
+            cmocka_unit_test(test_vtpm_binding_of_a_refused_report_is_refused),
             cmocka_unit_test(test_vtpm_credential_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
