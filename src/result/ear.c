@@ -1,5 +1,6 @@
 #include "result/ear.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,10 +384,13 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
         snprintf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
         return CVMA_REJECTED;
     }
-    if (max_age >= 0 && now > iat && (int64_t)(now - iat) > max_age) {
+    /* The age in unsigned arithmetic: now - iat overflows time_t for an iat far in the past
+     * (a signed claim, but any integer), and a wrapped age would pass as young. */
+    uint64_t age = now > iat ? (uint64_t)now - (uint64_t)iat : 0;
+    if (max_age >= 0 && age > (uint64_t)max_age) {
         cvma_time_format(iat, a, sizeof a);
-        snprintf(err, err_len, "too old: issued at %s, %lld s ago, over --max-age %lld s", a,
-                 (long long)(now - iat), (long long)max_age);
+        snprintf(err, err_len, "too old: issued at %s, %" PRIu64 " s ago, over --max-age %lld s", a,
+                 age, (long long)max_age);
         return CVMA_REJECTED;
     }
     const json_t *submods = json_object_get(claims, "submods");
