@@ -143,6 +143,21 @@ enum lk_result {
 };
 
 /*
+ * A lookup registry's answers, read from untrusted bytes (the service's 200 body, or our own
+ * cache entry, which anyone able to write the cache can change). zone (at least
+ * CVMA_REG_LABEL_VALUE_MAX + 1 bytes) is "" unless LK_LISTED, then the answer's zone label
+ * ("" when it has none); a zone present must be a label value (1..255 printable characters
+ * without spaces).
+ *   cvma_lookup_answer_read: a 200 body. LK_LISTED when a JSON object, else LK_UNAVAILABLE.
+ *   cvma_lookup_cached_read: {"listed": bool, "zone": str?}. LK_LISTED, LK_NOT_LISTED, or
+ *   LK_UNAVAILABLE (an unusable entry: a miss).
+ */
+enum lk_result cvma_lookup_answer_read(const uint8_t *p, size_t len, char *zone, size_t zone_len);
+enum lk_result cvma_lookup_cached_read(const uint8_t *p, size_t len, char *zone, size_t zone_len);
+/* The cache entry of a listed answer with zone ("": none), malloc'd; NULL when out of memory. */
+char *cvma_lookup_cache_text(const char *zone);
+
+/*
  * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless
  * cache is NULL); on LK_LISTED zone holds the answer's zone label ("" when none); detail
  * says why on LK_UNAVAILABLE.
