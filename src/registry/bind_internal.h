@@ -124,6 +124,15 @@ enum rb_result {
 };
 
 /*
+ * Reads a rollback state file's text, {"provider", "version", "merkle_root"} (at most
+ * STATE_FILE_MAX bytes; anyone who can write the cache directory can change it). true when it
+ * is a state of provider: *version (>= 1) and root (the 64 hex digits) then hold it. false when
+ * it is not (unreadable, another provider): *version is 0 and root all zero.
+ */
+CVMA_MUST_USE bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
+                                                 uint64_t *version, uint8_t root[32]);
+
+/*
  * Checks r against the rollback state kept in dir (NULL: no state, RB_NOT_CHECKED) and
  * records r when it is newer; detail says why on RB_ROLLBACK / RB_NOT_CHECKED.
  */
