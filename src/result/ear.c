@@ -449,6 +449,21 @@ static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c)
     return strcmp(x, y) == 0;
 }
 
+/* see result/ear.h */
+enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res, const char *text,
+                                                   size_t len, char *err, size_t err_len)
+{
+    json_error_t je;
+    json_t *prev = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (prev == NULL) {
+        snprintf(err, err_len, "the previous result is not JSON: %s", je.text);
+        return CVMA_E_USAGE;
+    }
+    enum cvma_status st = cvma_result_compare_previous(res, prev, err, err_len);
+    json_decref(prev);
+    return st;
+}
+
 enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const json_t *previous,
                                               char *err, size_t err_len)
 {
