@@ -15,6 +15,9 @@
 #include "eventlog/eventlog.h"
 #include "tdx/tdx.h"
 
+/* A --pcrs file: four banks of 24 hex digests take some 13 KiB. */
+#define PCRS_FILE_MAX (1 << 20)
+
 static void usage(FILE *f)
 {
     fputs("usage: cvmattest eventlog FILE [--json] [--format auto|tcg|tcg-sha1|ccel]\n"
@@ -26,65 +29,28 @@ static void usage(FILE *f)
           f);
 }
 
-/* {"sha256": {"0": "<hex>", ...}, ...} into quoted banks. */
+/* The --pcrs file: {"sha256": {"0": "<hex>", ...}, ...} into quoted banks. */
 static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_t *n_out, char *err,
                       size_t err_len)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    const char *bank, *idx;
-    json_t *regs, *val;
-    struct cvma_eventlog_quoted *q = NULL;
-    size_t n = 0;
+    struct cvma_buf b = {0};
+    char why[300];
+    bool ok;
 
     *out = NULL;
     *n_out = 0;
-    if (root == NULL || !json_is_object(root)) {
-        cvma_errf(err, err_len, "%s: not a JSON object (%s)", path, root ? "" : je.text);
-        goto fail;
+    enum cvma_status st = cvma_file_read(path, PCRS_FILE_MAX, &b);
+    if (st != CVMA_OK) {
+        cvma_errf(err, err_len, "%s: %s", path,
+                  st == CVMA_E_NOMEM ? "out of memory" : "cannot be read (or larger than 1 MiB)");
+        return false;
     }
-    if ((q = calloc(json_object_size(root) + 1, sizeof *q)) == NULL) {
-        cvma_errf(err, err_len, "out of memory");
-        goto fail;
+    ok = cvma_eventlog_quoted_read(b.p, b.len, out, n_out, why, sizeof why);
+    if (!ok) {
+        cvma_errf(err, err_len, "%s: %s", path, why);
     }
-    json_object_foreach(root, bank, regs)
-    {
-        uint16_t alg = cvma_eventlog_alg_of_name(bank);
-        if (alg == 0 || !json_is_object(regs)) {
-            cvma_errf(err, err_len,
-                      "%s: bank \"%s\" is not sha1, sha256, sha384 or sha512 with "
-                      "an object of PCRs",
-                      path, bank);
-            goto fail;
-        }
-        q[n].alg = alg;
-        json_object_foreach(regs, idx, val)
-        {
-            char *end = NULL;
-            unsigned long i = strtoul(idx, &end, 10);
-            size_t got = 0;
-            if (end == idx || *end != '\0' || i >= CVMA_EVENTLOG_NPCR || !json_is_string(val) ||
-                !cvma_hex_decode(json_string_value(val), q[n].reg[i], CVMA_EVENTLOG_MAX_DIGEST,
-                                 &got) ||
-                got != cvma_eventlog_alg_size(alg)) {
-                cvma_errf(err, err_len,
-                          "%s: %s PCR \"%s\" is not an index 0..23 with a hex "
-                          "digest of the bank's size",
-                          path, bank, idx);
-                goto fail;
-            }
-            q[n].mask |= 1u << i;
-        }
-        n++;
-    }
-    json_decref(root);
-    *out = q;
-    *n_out = n;
-    return true;
-fail:
-    free(q);
-    json_decref(root);
-    return false;
+    cvma_buf_free(&b);
+    return ok;
 }
 
 static void print_text(const struct cvma_eventlog *log, const json_t *events, const json_t *replay)

@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "args.h"
 #include "cmds.h"
+#include "server/config.h"
 #include "server/redis_store.h"
 #include "server/server.h"
 
-#define MAX_LIST 16
+/* A configuration file: a few hundred bytes in practice. */
+#define CONFIG_FILE_MAX (1 << 20)
 
 static const char usage[] =
         "usage: cvmattest serve [--config FILE] [options]\n"
@@ -77,65 +78,19 @@ enum {
     O_DRAIN,
 };
 
-struct serve {
-    struct cvma_verifier_config vc;
-    struct cvma_server_config sc;
-    const char *roots[MAX_LIST], *providers[MAX_LIST], *registries[MAX_LIST];
-    struct cvma_policy_config policies[MAX_LIST];
-    const char *nonce_key_file;
-    char *owned[8 * MAX_LIST]; /* strings made here (paths, policy names) */
-    size_t n_owned;
-    bool no_room; /* keep() failed: said why, the command exits 2 */
-};
-
 /* Keeps p (made here, NULL: out of memory) until the end. NULL when it cannot, with the reason
  * printed and no_room set: the caller stops with exit 2, never goes on without the string. */
-static const char *keep(struct serve *s, char *p)
+static const char *keep(struct cvma_serve_config *s, char *p)
 {
-    if (p == NULL) {
-        fprintf(stderr, "cvmattest serve: out of memory\n");
-        s->no_room = true;
-        return NULL;
-    }
-    if (s->n_owned >= sizeof s->owned / sizeof s->owned[0]) {
-        free(p);
-        cvma_cli_usage_error("serve",
-                             "too many paths and names from --config files and --named-policy "
-                             "(the limit is %zu)",
-                             sizeof s->owned / sizeof s->owned[0]);
-        s->no_room = true;
-        return NULL;
-    }
-    s->owned[s->n_owned++] = p;
-    return p;
-}
-
-static bool add(const char **list, size_t *n, const char *v)
-{
-    if (*n >= MAX_LIST || v == NULL) {
-        return false;
-    }
-    list[(*n)++] = v;
-    return true;
-}
-
-/* NAME=FILE into the policy table (name "" is the default policy; a later one replaces it). */
-static bool add_policy(struct serve *s, const char *name, const char *path)
-{
-    for (size_t i = 0; i < s->vc.n_policies; i++) {
-        if (strcmp(s->policies[i].name, name) == 0) {
-            s->policies[i].path = path;
-            return true;
+    const char *k = cvma_serve_config_keep(s, p);
+    if (k == NULL) {
+        if (s->no_memory) {
+            fprintf(stderr, "cvmattest serve: %s\n", s->no_room_why);
+        } else {
+            cvma_cli_usage_error("serve", "%s", s->no_room_why);
         }
     }
-    if (s->vc.n_policies >= MAX_LIST) {
-        return false;
-    }
-    s->policies[s->vc.n_policies].name = name;
-    s->policies[s->vc.n_policies].path = path;
-    s->vc.n_policies++;
-    s->vc.policies = s->policies;
-    return true;
+    return k;
 }
 
 static bool number(const char *v, long long max, long long *out)
@@ -150,149 +105,31 @@ static bool number(const char *v, long long max, long long *out)
     return true;
 }
 
-/* A path from the configuration file: relative ones are relative to the file's folder. */
-static const char *conf_path(struct serve *s, const char *dir, const char *p)
-{
-    if (p == NULL) {
-        return NULL;
-    }
-    if (p[0] == '/' || dir == NULL) {
-        return keep(s, strdup(p));
-    }
-    return keep(s, cvma_path_join(dir, p));
-}
-
 /* Reads the configuration file (docs/service.md). Prints why not and returns 2, else 0. */
-static int read_config(struct serve *s, const char *file)
+static int read_config(struct cvma_serve_config *s, const char *file)
 {
-    json_error_t je;
-    json_t *c = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
-    int rc = 2;
-    char *dir = NULL;
-    if (c == NULL || !json_is_object(c)) {
-        fprintf(stderr, "cvmattest serve: --config '%s': %s (line %d)\n", file,
-                c == NULL ? je.text : "not a JSON object", je.line);
-        goto out;
+    struct cvma_buf b = {0};
+    char err[600];
+    enum cvma_status st = cvma_file_read(file, CONFIG_FILE_MAX, &b);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest serve: --config '%s': %s\n", file,
+                st == CVMA_E_NOMEM ? "out of memory" : "cannot be read (or larger than 1 MiB)");
+        return 2;
     }
-    const char *slash = strrchr(file, '/');
-    dir = slash != NULL ? strndup(file, (size_t)(slash - file + (slash == file))) : NULL;
-    const char *k;
-    json_t *v;
-    json_object_foreach(c, k, v)
-    {
-        const char *str = json_string_value(v);
-        bool ok = true;
-        if (strcmp(k, "listen") == 0 && str != NULL) {
-            s->sc.listen = keep(s, strdup(str));
-        } else if (strcmp(k, "collateral") == 0 && str != NULL) {
-            s->vc.collateral_dir = conf_path(s, dir, str);
-        } else if (strcmp(k, "offline") == 0 && json_is_boolean(v)) {
-            s->vc.offline = json_is_true(v);
-        } else if (strcmp(k, "kds_url") == 0 && str != NULL) {
-            s->vc.kds_base_url = keep(s, strdup(str));
-        } else if (strcmp(k, "pcs_url") == 0 && str != NULL) {
-            s->vc.pcs_base_url = keep(s, strdup(str));
-        } else if (strcmp(k, "cache_dir") == 0 && str != NULL) {
-            s->vc.cache_dir = conf_path(s, dir, str);
-        } else if (strcmp(k, "result_key") == 0 && str != NULL) {
-            s->vc.result_key_file = conf_path(s, dir, str);
-        } else if (strcmp(k, "nonce_key") == 0 && str != NULL) {
-            s->nonce_key_file = conf_path(s, dir, str);
-        } else if (strcmp(k, "redis") == 0 && str != NULL) {
-            s->sc.redis_url = keep(s, strdup(str));
-        } else if (strcmp(k, "tls_cert") == 0 && str != NULL) {
-            s->sc.tls_cert_file = conf_path(s, dir, str);
-        } else if (strcmp(k, "tls_key") == 0 && str != NULL) {
-            s->sc.tls_key_file = conf_path(s, dir, str);
-        } else if ((strcmp(k, "trust_roots") == 0 || strcmp(k, "providers") == 0 ||
-                    strcmp(k, "registries") == 0) &&
-                   json_is_array(v)) {
-            size_t i;
-            json_t *e;
-            json_array_foreach(v, i, e)
-            {
-                const char *es = json_string_value(e);
-                if (es == NULL) {
-                    ok = false;
-                } else if (k[0] == 't') {
-                    ok = ok && add(s->roots, &s->vc.n_trust_root_files, conf_path(s, dir, es));
-                } else if (k[0] == 'r') {
-                    ok = ok && add(s->registries, &s->vc.n_registries, conf_path(s, dir, es));
-                } else {
-                    /* NAME=PUB: the key file relative to the configuration's folder */
-                    const char *eq = strchr(es, '=');
-                    const char *pub = eq != NULL ? conf_path(s, dir, eq + 1) : NULL;
-                    char *nv = NULL;
-                    if (pub != NULL && (nv = malloc((size_t)(eq - es) + strlen(pub) + 2)) != NULL) {
-                        memcpy(nv, es, (size_t)(eq - es + 1));
-                        memcpy(nv + (eq - es + 1), pub, strlen(pub) + 1);
-                    }
-                    ok = ok && add(s->providers, &s->vc.n_providers, keep(s, nv));
-                }
-            }
-        } else if (strcmp(k, "policies") == 0 && json_is_object(v)) {
-            const char *pn;
-            json_t *pv;
-            json_object_foreach(v, pn, pv)
-            {
-                const char *ps = json_string_value(pv);
-                const char *name = ok && ps != NULL ? keep(s, strdup(pn)) : NULL;
-                const char *path = name != NULL ? conf_path(s, dir, ps) : NULL;
-                ok = path != NULL && add_policy(s, name, path);
-            }
-        } else if (strcmp(k, "limits") == 0 && json_is_object(v)) {
-            const char *ln;
-            json_t *lv;
-            json_object_foreach(v, ln, lv)
-            {
-                json_int_t n = json_integer_value(lv);
-                if (!json_is_integer(lv) || n < 1 || n > 1000000000) {
-                    ok = false;
-                } else if (strcmp(ln, "threads") == 0 && n <= 256) {
-                    s->sc.threads = (unsigned)n;
-                } else if (strcmp(ln, "max_body") == 0) {
-                    s->sc.max_body = (size_t)n;
-                } else if (strcmp(ln, "timeout") == 0 && n <= 3600) {
-                    s->sc.timeout = (unsigned)n;
-                } else if (strcmp(ln, "drain") == 0 && n <= 3600) {
-                    s->sc.drain = (unsigned)n;
-                } else if (strcmp(ln, "nonce_ttl") == 0) {
-                    s->sc.nonce_ttl = n;
-                } else if (strcmp(ln, "token_ttl") == 0) {
-                    s->sc.token_ttl = n;
-                } else {
-                    ok = false;
-                }
-                if (!ok) {
-                    fprintf(stderr,
-                            "cvmattest serve: --config '%s': limits.%s is unknown or "
-                            "out of range\n",
-                            file, ln);
-                    goto out;
-                }
-            }
-        } else {
-            ok = false;
-        }
-        if (s->no_room) {
-            goto out; /* keep() said why */
-        }
-        if (!ok) {
-            fprintf(stderr,
-                    "cvmattest serve: --config '%s': member \"%s\" is unknown, of the "
-                    "wrong type, or too long a list\n",
-                    file, k);
-            goto out;
-        }
+    st = cvma_serve_config_read(s, b.p, b.len, file, err, sizeof err);
+    cvma_buf_free(&b);
+    if (st == CVMA_OK) {
+        return 0;
     }
-    rc = 0;
-out:
-    free(dir);
-    json_decref(c);
-    return rc;
+    if (s->no_room && !s->no_memory) {
+        cvma_cli_usage_error("serve", "%s", err);
+    } else {
+        fprintf(stderr, "cvmattest serve: %s\n", err);
+    }
+    return 2;
 }
 
-static int parse(struct serve *s, int argc, char **argv)
+static int parse(struct cvma_serve_config *s, int argc, char **argv)
 {
     static const struct option opts[] = {
             {"config", required_argument, NULL, O_CONFIG},
@@ -355,7 +192,7 @@ static int parse(struct serve *s, int argc, char **argv)
             s->sc.port_file = v;
             break;
         case O_TRUST_ROOT:
-            if (!add(s->roots, &s->vc.n_trust_root_files, v)) {
+            if (!cvma_serve_config_add(s->roots, &s->vc.n_trust_root_files, v)) {
                 return cvma_cli_usage_error("serve", "too many --trust-root");
             }
             break;
@@ -375,7 +212,7 @@ static int parse(struct serve *s, int argc, char **argv)
             s->vc.cache_dir = v;
             break;
         case O_POLICY:
-            if (!add_policy(s, "", v)) {
+            if (!cvma_serve_config_add_policy(s, "", v)) {
                 return cvma_cli_usage_error("serve", "too many policies");
             }
             break;
@@ -388,18 +225,18 @@ static int parse(struct serve *s, int argc, char **argv)
             if (name == NULL) {
                 return 2; /* keep() said why */
             }
-            if (!add_policy(s, name, eq + 1)) {
+            if (!cvma_serve_config_add_policy(s, name, eq + 1)) {
                 return cvma_cli_usage_error("serve", "too many policies");
             }
             break;
         }
         case O_PROVIDER:
-            if (!add(s->providers, &s->vc.n_providers, v)) {
+            if (!cvma_serve_config_add(s->providers, &s->vc.n_providers, v)) {
                 return cvma_cli_usage_error("serve", "too many --provider");
             }
             break;
         case O_REGISTRY:
-            if (!add(s->registries, &s->vc.n_registries, v)) {
+            if (!cvma_serve_config_add(s->registries, &s->vc.n_registries, v)) {
                 return cvma_cli_usage_error("serve", "too many --registry");
             }
             break;
@@ -458,7 +295,7 @@ static int parse(struct serve *s, int argc, char **argv)
 
 int cvma_cmd_serve(int argc, char **argv)
 {
-    struct serve *s = calloc(1, sizeof *s);
+    struct cvma_serve_config *s = calloc(1, sizeof *s);
     struct cvma_verifier *v = NULL;
     struct cvma_redis_store *store = NULL;
     struct cvma_state_store shared;
@@ -519,9 +356,7 @@ out:
         OPENSSL_cleanse(kb.p, kb.len);
     }
     cvma_buf_free(&kb);
-    for (size_t i = 0; i < s->n_owned; i++) {
-        free(s->owned[i]);
-    }
+    cvma_serve_config_cleanup(s);
     OPENSSL_cleanse(&s->sc.nonce_key, sizeof s->sc.nonce_key);
     free(s);
     return rc;

@@ -7,10 +7,16 @@
  *   3  a tlog-witness add-checkpoint request body
  *   4  a consistency proof JSON (then checked against fixed roots)
  *   5  a note verifier key and a signer key string
+ *   6  an entry bundle as the monitor fetches it (the next byte + 1 is the entry count),
+ *      checked against a reading by hand: lengths, spans, and nothing given back on refusal
+ *   7  a registry JWS as log append peeks at it (cvma_tlog_reg_peek); what it reads is
+ *      checked against the payload decoded here (base64url by hand, then jansson)
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "tlog/tlog.h"
 
@@ -33,6 +39,101 @@ static const struct cvma_note_vkey *fuzz_vkey(void)
     return &k;
 }
 
+/* The monitor's bundle rule by hand: cnt entries of (u16be length >= 1, bytes), nothing after. */
+static void check_bundle(const uint8_t *p, size_t n, size_t cnt)
+{
+    static struct cvma_span got[CVMA_TLOG_TILE_WIDTH];
+    char err[200];
+    size_t off = 0, i;
+    bool want = true;
+    memset(got, 0xa5, sizeof got);
+    bool ok = cvma_tlog_bundle_parse(p, n, cnt, got, err, sizeof err);
+    for (i = 0; i < cnt && want; i++) {
+        size_t l = n - off >= 2 ? (size_t)p[off] << 8 | p[off + 1] : 0;
+        want = l > 0 && n - off - 2 >= l;
+        if (want && ok && (got[i].p != p + off + 2 || got[i].len != l)) {
+            abort();
+        }
+        off += want ? 2 + l : 0;
+    }
+    want = want && off == n;
+    if (ok != want) {
+        abort();
+    }
+    for (i = 0; i < cnt && !ok; i++) {
+        if (got[i].p != NULL || got[i].len != 0) {
+            abort(); /* refused: nothing given back */
+        }
+    }
+}
+
+static int b64url_value(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '-'             ? 62
+           : c == '_'             ? 63
+                                  : -1;
+}
+
+/* The JWS payload (between the two dots) decoded here; NULL when it cannot be. */
+static json_t *payload_by_hand(const uint8_t *p, size_t n)
+{
+    const uint8_t *d1 = memchr(p, '.', n), *d2;
+    if (d1 == NULL || (d2 = memchr(d1 + 1, '.', n - (size_t)(d1 + 1 - p))) == NULL) {
+        return NULL;
+    }
+    size_t len = (size_t)(d2 - d1 - 1), k = 0;
+    uint8_t *out = malloc(len + 1);
+    uint32_t acc = 0;
+    int bits = 0;
+    json_t *j = NULL;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int v = b64url_value(d1[1 + i]);
+        if (v < 0) {
+            goto out;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (uint8_t)(acc >> bits);
+        }
+    }
+    j = json_loadb((const char *)out, k, JSON_REJECT_DUPLICATES, NULL);
+out:
+    free(out);
+    return j;
+}
+
+static void check_reg_peek(const uint8_t *p, size_t n)
+{
+    struct cvma_tlog_reg_info info;
+    char err[300];
+    memset(&info, 0xa5, sizeof info);
+    if (!cvma_tlog_reg_peek(p, n, &info, err, sizeof err)) {
+        static const struct cvma_tlog_reg_info zero;
+        if (memcmp(&info, &zero, sizeof info) != 0) {
+            abort(); /* refused: nothing given back */
+        }
+        return;
+    }
+    json_t *pl = payload_by_hand(p, n);
+    const json_t *jp = json_object_get(pl, "provider"), *jv = json_object_get(pl, "version");
+    if (!json_is_string(jp) || json_string_length(jp) < 1 ||
+        json_string_length(jp) > CVMA_REG_PROVIDER_MAX ||
+        strcmp(info.provider, json_string_value(jp)) != 0 || !json_is_integer(jv) ||
+        json_integer_value(jv) < 1 || info.version != (uint64_t)json_integer_value(jv) ||
+        strlen(info.kid) > CVMA_JWS_KID_MAX) {
+        abort();
+    }
+    json_decref(pl);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[300];
@@ -41,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
     case 0: {
         struct cvma_note note;
         if (cvma_note_parse(p, n, &note, err, sizeof err) == CVMA_OK) {
@@ -87,6 +188,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
+    case 6:
+        if (n >= 1) {
+            check_bundle(p + 1, n - 1, (size_t)p[0] + 1);
+        }
+        break;
+    case 7:
+        check_reg_peek(p, n);
+        break;
     default: {
         struct cvma_note_vkey v;
         struct cvma_note_skey s;

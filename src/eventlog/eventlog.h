@@ -127,6 +127,17 @@ void cvma_eventlog_cleanup(struct cvma_eventlog *log);
 void cvma_eventlog_replay(const struct cvma_eventlog *log, struct cvma_eventlog_replay *out);
 
 /*
+ * Reads quoted PCR banks from JSON text (eventlog --pcrs: {"sha256": {"0": "<hex>", ...},
+ * ...}): each member a bank named sha1, sha256, sha384 or sha512 with an object of PCRs, each
+ * PCR a decimal index 0..23 (digits only, given once) with a hex digest of the bank's size.
+ * *out (calloc'd, *n_out banks; the caller frees it) on success. false with err, *out NULL
+ * and *n_out 0 otherwise.
+ */
+CVMA_MUST_USE bool cvma_eventlog_quoted_read(const uint8_t *p, size_t len,
+                                             struct cvma_eventlog_quoted **out, size_t *n_out,
+                                             char *err, size_t err_len);
+
+/*
  * Compares a replay with quoted PCR banks. For each quoted bank: EVENTLOG_BANK_MISSING when
  * the log has no replayable bank of that algorithm; EVENTLOG_REPLAY_MISMATCH naming the bank,
  * the differing PCRs and the first event (in log order) that extended one of them. CVMA_OK

@@ -4,8 +4,10 @@
  * read through the reader, and text taken from it is reduced to printable ASCII.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "common/hex.h"
@@ -420,4 +422,80 @@ out:
     free(rp);
     cvma_eventlog_cleanup(&log);
     return o;
+}
+
+/* A PCR index: decimal digits only (no sign, space or "0x"), 0..CVMA_EVENTLOG_NPCR-1. */
+static bool pcr_index(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    if (s[0] == '\0') {
+        return false;
+    }
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c < '0' || *c > '9' || (v = v * 10 + (unsigned)(*c - '0')) >= CVMA_EVENTLOG_NPCR) {
+            return false;
+        }
+    }
+    *out = v;
+    return true;
+}
+
+/* see eventlog/eventlog.h */
+bool cvma_eventlog_quoted_read(const uint8_t *p, size_t len, struct cvma_eventlog_quoted **out,
+                               size_t *n_out, char *err, size_t err_len)
+{
+    json_error_t je;
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    const char *bank, *idx;
+    json_t *regs, *val;
+    struct cvma_eventlog_quoted *q = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    *n_out = 0;
+    if (root == NULL || !json_is_object(root)) {
+        cvma_errf(err, err_len, "not a JSON object (%s)", root ? "" : je.text);
+        goto fail;
+    }
+    if ((q = calloc(json_object_size(root) + 1, sizeof *q)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        goto fail;
+    }
+    json_object_foreach(root, bank, regs)
+    {
+        uint16_t alg = cvma_eventlog_alg_of_name(bank);
+        if (alg == 0 || !json_is_object(regs)) {
+            cvma_errf(err, err_len,
+                      "bank \"%s\" is not sha1, sha256, sha384 or sha512 with an object of PCRs",
+                      bank);
+            goto fail;
+        }
+        q[n].alg = alg;
+        json_object_foreach(regs, idx, val)
+        {
+            unsigned i = 0;
+            size_t got = 0;
+            /* One value per PCR: "7" and "07" name the same register. */
+            if (!pcr_index(idx, &i) || (q[n].mask & 1u << i) != 0 || !json_is_string(val) ||
+                !cvma_hex_decode(json_string_value(val), q[n].reg[i], CVMA_EVENTLOG_MAX_DIGEST,
+                                 &got) ||
+                got != cvma_eventlog_alg_size(alg)) {
+                cvma_errf(err, err_len,
+                          "%s PCR \"%s\" is not an index 0..23 (once) with a hex digest of the "
+                          "bank's size",
+                          bank, idx);
+                goto fail;
+            }
+            q[n].mask |= 1u << i;
+        }
+        n++;
+    }
+    json_decref(root);
+    *out = q;
+    *n_out = n;
+    return true;
+fail:
+    free(q);
+    json_decref(root);
+    return false;
 }

@@ -124,6 +124,15 @@ enum rb_result {
 };
 
 /*
+ * Reads a rollback state file's text, {"provider", "version", "merkle_root"} (at most
+ * STATE_FILE_MAX bytes; anyone who can write the cache directory can change it). true when it
+ * is a state of provider: *version (>= 1) and root (the 64 hex digits) then hold it. false when
+ * it is not (unreadable, another provider): *version is 0 and root all zero.
+ */
+CVMA_MUST_USE bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
+                                                 uint64_t *version, uint8_t root[32]);
+
+/*
  * Checks r against the rollback state kept in dir (NULL: no state, RB_NOT_CHECKED) and
  * records r when it is newer; detail says why on RB_ROLLBACK / RB_NOT_CHECKED.
  */
@@ -141,6 +150,21 @@ enum lk_result {
     LK_UNAVAILABLE,
     LK_NOMEM,
 };
+
+/*
+ * A lookup registry's answers, read from untrusted bytes (the service's 200 body, or our own
+ * cache entry, which anyone able to write the cache can change). zone (at least
+ * CVMA_REG_LABEL_VALUE_MAX + 1 bytes) is "" unless LK_LISTED, then the answer's zone label
+ * ("" when it has none); a zone present must be a label value (1..255 printable characters
+ * without spaces).
+ *   cvma_lookup_answer_read: a 200 body. LK_LISTED when a JSON object, else LK_UNAVAILABLE.
+ *   cvma_lookup_cached_read: {"listed": bool, "zone": str?}. LK_LISTED, LK_NOT_LISTED, or
+ *   LK_UNAVAILABLE (an unusable entry: a miss).
+ */
+enum lk_result cvma_lookup_answer_read(const uint8_t *p, size_t len, char *zone, size_t zone_len);
+enum lk_result cvma_lookup_cached_read(const uint8_t *p, size_t len, char *zone, size_t zone_len);
+/* The cache entry of a listed answer with zone ("": none), malloc'd; NULL when out of memory. */
+char *cvma_lookup_cache_text(const char *zone);
 
 /*
  * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless

@@ -37,13 +37,14 @@ static bool zone_ok(const char *zone)
     return ok;
 }
 
-/* Parses a cached answer {"listed": bool, "zone": str?}. */
-static enum lk_result cached_answer(const struct cvma_buf *b, char *zone, size_t zone_len)
+/* see registry/bind_internal.h */
+enum lk_result cvma_lookup_cached_read(const uint8_t *p, size_t len, char *zone, size_t zone_len)
 {
     json_error_t jerr;
-    json_t *j = json_loadb((const char *)b->p, b->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *l = json_object_get(j, "listed"), *z = json_object_get(j, "zone");
     enum lk_result r = LK_UNAVAILABLE; /* unusable entry: treat as a miss */
+    zone[0] = '\0';
     if (json_is_boolean(l)) {
         if (!json_is_true(l)) {
             r = LK_NOT_LISTED;
@@ -54,6 +55,35 @@ static enum lk_result cached_answer(const struct cvma_buf *b, char *zone, size_t
     }
     json_decref(j);
     return r;
+}
+
+/* see registry/bind_internal.h */
+enum lk_result cvma_lookup_answer_read(const uint8_t *p, size_t len, char *zone, size_t zone_len)
+{
+    json_error_t jerr;
+    json_t *ans = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *z = json_object_get(ans, "zone");
+    enum lk_result r = LK_UNAVAILABLE;
+    zone[0] = '\0';
+    if (json_is_object(ans) &&
+        (z == NULL || (json_is_string(z) && zone_ok(json_string_value(z))))) {
+        snprintf(zone, zone_len, "%s", z ? json_string_value(z) : "");
+        r = LK_LISTED;
+    }
+    json_decref(ans);
+    return r;
+}
+
+/* see registry/bind_internal.h */
+char *cvma_lookup_cache_text(const char *zone)
+{
+    json_t *c = json_pack("{s:b}", "listed", 1);
+    char *s = NULL;
+    if (c != NULL && (zone[0] == '\0' || json_object_set_new(c, "zone", json_string(zone)) == 0)) {
+        s = cvma_json_compact(c, NULL);
+    }
+    json_decref(c);
+    return s;
 }
 
 enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid[16],
@@ -69,7 +99,6 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
     enum lk_result r = LK_UNAVAILABLE;
     long code = 0;
     time_t now = time(NULL);
-    json_t *ans = NULL;
     int64_t ttl = o->lookup_ttl > 0 ? o->lookup_ttl : DEFAULT_LOOKUP_TTL;
     int64_t neg = o->lookup_negative_ttl > 0 ? o->lookup_negative_ttl : DEFAULT_NEG_TTL;
 
@@ -82,7 +111,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
             return LK_NOMEM;
         }
         if (cs == CVMA_CACHE_HIT) {
-            r = cached_answer(&body, zone, zone_len);
+            r = cvma_lookup_cached_read(body.p, body.len, zone, zone_len);
             cvma_buf_free(&body);
             if (r != LK_UNAVAILABLE) {
                 return r;
@@ -115,37 +144,23 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
         return LK_UNAVAILABLE;
     }
     /* 200: a small JSON object; its "zone" (when present) becomes the label. */
-    {
-        json_error_t jerr;
-        json_t *z;
-        ans = json_loadb((const char *)body.p, body.len, JSON_REJECT_DUPLICATES, &jerr);
-        z = json_object_get(ans, "zone");
-        if (!json_is_object(ans) ||
-            (z != NULL && !(json_is_string(z) && zone_ok(json_string_value(z))))) {
-            cvma_errf(detail, detail_len,
-                      "lookup registry %s: %s answered 200 without the expected JSON object "
-                      "(zone a short printable string)",
-                      lk->name, url);
-            goto out;
-        }
-        snprintf(zone, zone_len, "%s", z ? json_string_value(z) : "");
-        if (cache != NULL) {
-            json_t *c = json_pack("{s:b}", "listed", 1);
-            char *s = NULL;
-            if (c != NULL && (z == NULL || json_object_set(c, "zone", z) == 0) &&
-                (s = cvma_json_compact(c, NULL)) != NULL) {
-                if (cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s), (int64_t)now + ttl) !=
-                    CVMA_OK) {
-                    cvma_errf(detail, detail_len, "lookup answer not cached");
-                }
-            }
-            free(s);
-            json_decref(c);
-        }
-        r = LK_LISTED;
+    if (cvma_lookup_answer_read(body.p, body.len, zone, zone_len) != LK_LISTED) {
+        cvma_errf(detail, detail_len,
+                  "lookup registry %s: %s answered 200 without the expected JSON object "
+                  "(zone a short printable string)",
+                  lk->name, url);
+        goto out;
     }
+    if (cache != NULL) {
+        char *s = cvma_lookup_cache_text(zone);
+        if (s != NULL && cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s),
+                                        (int64_t)now + ttl) != CVMA_OK) {
+            cvma_errf(detail, detail_len, "lookup answer not cached");
+        }
+        free(s);
+    }
+    r = LK_LISTED;
 out:
-    json_decref(ans);
     cvma_buf_free(&body);
     return r;
 }

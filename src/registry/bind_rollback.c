@@ -27,6 +27,34 @@
  * version that passed every check, under an exclusive flock so concurrent verifiers do not
  * lose each other's updates.
  */
+/* see registry/bind_internal.h */
+bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
+                                   uint64_t *version, uint8_t root[32])
+{
+    json_error_t jerr;
+    json_int_t ver = 0;
+    size_t rl = 0;
+    bool ok = false;
+    json_t *st = len <= STATE_FILE_MAX
+                         ? json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)
+                         : NULL;
+    json_t *jv = json_object_get(st, "version");
+    json_t *jr = json_object_get(st, "merkle_root");
+    json_t *jp = json_object_get(st, "provider");
+
+    *version = 0;
+    if (json_is_integer(jv) && (ver = json_integer_value(jv)) >= 1 && json_is_string(jr) &&
+        json_string_length(jr) == 64 && cvma_hex_decode(json_string_value(jr), root, 32, &rl) &&
+        rl == 32 && json_is_string(jp) && strcmp(json_string_value(jp), provider) == 0) {
+        *version = (uint64_t)ver;
+        ok = true;
+    } else {
+        memset(root, 0, 32);
+    }
+    json_decref(st);
+    return ok;
+}
+
 enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
                                         char *detail, size_t detail_len)
 {
@@ -35,7 +63,6 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
     ssize_t got;
     size_t len = 0;
     enum rb_result res = RB_NOT_CHECKED;
-    json_t *st = NULL;
     bool have = false, corrupt = false;
     uint64_t seen = 0;
     uint8_t seen_root[32];
@@ -76,23 +103,9 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
         len += (size_t)got;
     }
     if (len > 0) {
-        json_error_t jerr;
-        json_int_t ver = 0;
-        json_t *jv, *jr, *jp;
-        size_t rl = 0;
-        st = len <= STATE_FILE_MAX ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-        jv = json_object_get(st, "version");
-        jr = json_object_get(st, "merkle_root");
-        jp = json_object_get(st, "provider");
-        if (json_is_integer(jv) && (ver = json_integer_value(jv)) >= 1 && json_is_string(jr) &&
-            json_string_length(jr) == 64 &&
-            cvma_hex_decode(json_string_value(jr), seen_root, 32, &rl) && rl == 32 &&
-            json_is_string(jp) && strcmp(json_string_value(jp), r->provider) == 0) {
-            have = true;
-            seen = (uint64_t)ver;
-        } else {
-            corrupt = true;
-        }
+        have = cvma_bind_rollback_state_read((const uint8_t *)buf, len, r->provider, &seen,
+                                             seen_root);
+        corrupt = !have;
     }
     if (have && r->version < seen) {
         cvma_errf(detail, detail_len,
@@ -128,7 +141,6 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
     }
     res = RB_OK;
 out:
-    json_decref(st);
     if (fd >= 0) {
         close(fd); /* releases the lock */
     }

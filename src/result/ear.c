@@ -1,5 +1,6 @@
 #include "result/ear.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,10 +384,13 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
         snprintf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
         return CVMA_REJECTED;
     }
-    if (max_age >= 0 && now > iat && (int64_t)(now - iat) > max_age) {
+    /* The age in unsigned arithmetic: now - iat overflows time_t for an iat far in the past
+     * (a signed claim, but any integer), and a wrapped age would pass as young. */
+    uint64_t age = now > iat ? (uint64_t)now - (uint64_t)iat : 0;
+    if (max_age >= 0 && age > (uint64_t)max_age) {
         cvma_time_format(iat, a, sizeof a);
-        snprintf(err, err_len, "too old: issued at %s, %lld s ago, over --max-age %lld s", a,
-                 (long long)(now - iat), (long long)max_age);
+        snprintf(err, err_len, "too old: issued at %s, %" PRIu64 " s ago, over --max-age %lld s", a,
+                 age, (long long)max_age);
         return CVMA_REJECTED;
     }
     const json_t *submods = json_object_get(claims, "submods");
@@ -443,6 +447,21 @@ static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c)
         return x == y;
     }
     return strcmp(x, y) == 0;
+}
+
+/* see result/ear.h */
+enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res, const char *text,
+                                                   size_t len, char *err, size_t err_len)
+{
+    json_error_t je;
+    json_t *prev = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (prev == NULL) {
+        snprintf(err, err_len, "the previous result is not JSON: %s", je.text);
+        return CVMA_E_USAGE;
+    }
+    enum cvma_status st = cvma_result_compare_previous(res, prev, err, err_len);
+    json_decref(prev);
+    return st;
 }
 
 enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const json_t *previous,

@@ -126,5 +126,10 @@ CVMA_MUST_USE enum cvma_status cvma_ear_decide(const json_t *claims, time_t now,
 CVMA_MUST_USE enum cvma_status cvma_result_compare_previous(struct cvma_result *res,
                                                             const json_t *previous, char *err,
                                                             size_t err_len);
+/* The same with the earlier result's JSON text (untrusted bytes: a file or a request member):
+ * CVMA_E_USAGE with err when it is not JSON either. */
+CVMA_MUST_USE enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res,
+                                                                 const char *text, size_t len,
+                                                                 char *err, size_t err_len);
 
 #endif

@@ -67,6 +67,29 @@ static unsigned tile_width(uint64_t count, uint64_t n)
     return w >= CVMA_TLOG_TILE_WIDTH ? 0 : (unsigned)w;
 }
 
+/* see tlog/tlog.h */
+bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt, struct cvma_span *entries,
+                            char *err, size_t err_len)
+{
+    struct cvma_reader r;
+    memset(entries, 0, cnt * sizeof *entries);
+    cvma_reader_init(&r, p, len);
+    for (size_t i = 0; i < cnt; i++) {
+        uint16_t n = 0;
+        if (!cvma_reader_u16be(&r, &n) || n == 0 || !cvma_reader_span(&r, n, &entries[i])) {
+            cvma_errf(err, err_len, "entry %zu malformed or missing", i);
+            memset(entries, 0, cnt * sizeof *entries);
+            return false;
+        }
+    }
+    if (!cvma_reader_at_end(&r)) {
+        cvma_errf(err, err_len, "bytes after its %zu entries", cnt);
+        memset(entries, 0, cnt * sizeof *entries);
+        return false;
+    }
+    return true;
+}
+
 enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
                                    cvma_tlog_entry_fn fn, void *ctx, struct cvma_checkpoint *cp,
                                    char *err, size_t err_len)
@@ -110,32 +133,24 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         unsigned pw = tile_width(cp->size, n);
         size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
         uint64_t first = n * CVMA_TLOG_TILE_WIDTH;
-        struct cvma_reader r;
+        struct cvma_span entries[CVMA_TLOG_TILE_WIDTH];
         cvma_buf_free(&b);
         if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
             (st = cvma_tlog_fetch(src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
             goto out;
         }
-        cvma_reader_init(&r, b.p, b.len);
+        if (!cvma_tlog_bundle_parse(b.p, b.len, cnt, entries, why, sizeof why)) {
+            cvma_errf(err, err_len, "%s: %s", rel, why);
+            st = CVMA_REJECTED;
+            goto out;
+        }
         for (size_t i = 0; i < cnt; i++) {
-            uint16_t len = 0;
-            struct cvma_span e;
-            if (!cvma_reader_u16be(&r, &len) || len == 0 || !cvma_reader_span(&r, len, &e)) {
-                cvma_errf(err, err_len, "%s: entry %zu malformed or missing", rel, i);
-                st = CVMA_REJECTED;
-                goto out;
-            }
-            cvma_merkle_leaf_hash(e.p, e.len, leaves[first + i]);
-            if (fn != NULL && fn(ctx, first + i, e.p, e.len) != 0) {
+            cvma_merkle_leaf_hash(entries[i].p, entries[i].len, leaves[first + i]);
+            if (fn != NULL && fn(ctx, first + i, entries[i].p, entries[i].len) != 0) {
                 cvma_errf(err, err_len, "entry %" PRIu64 " refused", first + i);
                 st = CVMA_REJECTED;
                 goto out;
             }
-        }
-        if (!cvma_reader_at_end(&r)) {
-            cvma_errf(err, err_len, "%s: bytes after its %zu entries", rel, cnt);
-            st = CVMA_REJECTED;
-            goto out;
         }
         cvma_buf_free(&b);
         if (!cvma_tlog_tile_path(0, n, pw, rel, sizeof rel) ||

@@ -243,6 +243,15 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *d
 CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max,
                                                struct cvma_buf *out, char *err, size_t err_len);
 
+/*
+ * Reads an entry bundle (c2sp.org/tlog-tiles: each entry a big-endian 16-bit length, then
+ * that many bytes) of exactly cnt (1..CVMA_TLOG_TILE_WIDTH) entries into entries[0..cnt),
+ * spans borrowed from p. false with err when an entry is empty, cut short or missing, or
+ * bytes follow the last one; entries[0..cnt) are then all empty.
+ */
+CVMA_MUST_USE bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt,
+                                          struct cvma_span *entries, char *err, size_t err_len);
+
 /* Called by cvma_tlog_monitor with each entry in order; a non-zero return stops the walk. */
 typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
 

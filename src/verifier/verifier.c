@@ -370,16 +370,9 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
     }
     cvma_policy_appraise(policy, res);
     if (req->previous_result != NULL) {
-        json_error_t je;
         char perr[256];
-        json_t *prev = json_loadb(req->previous_result, req->previous_result_len,
-                                  JSON_REJECT_DUPLICATES, &je);
-        if (prev == NULL) {
-            cvma_errf(err, err_len, "the previous result is not JSON: %s", je.text);
-            return CVMA_E_USAGE;
-        }
-        enum cvma_status st = cvma_result_compare_previous(res, prev, perr, sizeof perr);
-        json_decref(prev);
+        enum cvma_status st = cvma_result_compare_previous_text(
+                res, req->previous_result, req->previous_result_len, perr, sizeof perr);
         if (st != CVMA_OK) {
             cvma_errf(err, err_len, "%s", perr);
             return st;

@@ -1,4 +1,5 @@
 /* Results: the "undecided" flag, and the checks of a signed result (cvmattest result check). */
+#include <limits.h>
 #include <pthread.h>
 
 #include <openssl/rsa.h>
@@ -702,6 +703,23 @@ static void test_result_check_max_age(void **state)
     json_decref(c);
 }
 
+/* An iat far in the past: now - iat does not fit a time_t, and a wrapped age passed --max-age. */
+static void test_result_check_max_age_refuses_an_iat_far_in_the_past(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    char err[256] = "";
+    time_t now = time(NULL);
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(c, "iat", json_integer(LLONG_MIN));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, now, 3600, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "--max-age"));
+    assert_int_equal(check(tok, now, -1, &d, err, sizeof err), CVMA_OK);
+    free(tok);
+    json_decref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +740,7 @@ int main(void)
             cmocka_unit_test(test_result_check_refuses_wrong_profile),
             cmocka_unit_test(test_result_check_refuses_expired_and_early_tokens),
             cmocka_unit_test(test_result_check_max_age),
+            cmocka_unit_test(test_result_check_max_age_refuses_an_iat_far_in_the_past),
             cmocka_unit_test(test_signing_with_a_precomputed_kid),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -534,6 +534,47 @@ static void test_eventlog_too_many_events_is_refused(void **state)
     free(p);
 }
 
+/* eventlog --pcrs: the quoted banks file; one value per PCR, an index spelled in digits only. */
+static void test_eventlog_quoted_pcrs_file_gives_each_pcr_once(void **state)
+{
+    (void)state;
+    static const char d32[] =
+            "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"";
+    char text[600], err[300];
+    struct cvma_eventlog_quoted *q = NULL;
+    size_t n = 9;
+
+    snprintf(text, sizeof text, "{\"sha256\": {\"0\": %s, \"23\": %s}}", d32, d32);
+    assert_true(cvma_eventlog_quoted_read((const uint8_t *)text, strlen(text), &q, &n, err,
+                                          sizeof err));
+    assert_int_equal(n, 1);
+    assert_int_equal(q[0].alg, cvma_eventlog_alg_of_name("sha256"));
+    assert_int_equal(q[0].mask, 1u | 1u << 23);
+    assert_int_equal(q[0].reg[23][31], 0xff);
+    free(q);
+
+    static const struct {
+        const char *bank, *a, *b;
+    } refused[] = {
+            {"sha256", "0", "00"}, /* PCR 0 twice: which value? */
+            {"sha256", "7", "+7"}, {"sha256", " 1", "2"}, {"sha256", "24", "2"},
+            {"sha256", "", "2"},   {"sha1", "1", "2"}, /* a SHA-256 digest in the SHA-1 bank */
+            {"md5", "1", "2"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(text, sizeof text, "{\"%s\": {\"%s\": %s, \"%s\": %s}}", refused[i].bank,
+                 refused[i].a, d32, refused[i].b, d32);
+        q = (struct cvma_eventlog_quoted *)1;
+        n = 9;
+        assert_false(cvma_eventlog_quoted_read((const uint8_t *)text, strlen(text), &q, &n, err,
+                                               sizeof err));
+        assert_null(q);
+        assert_int_equal(n, 0);
+    }
+    assert_false(cvma_eventlog_quoted_read((const uint8_t *)"[1]", 3, &q, &n, err, sizeof err));
+    assert_non_null(strstr(err, "not a JSON object"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +586,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_replay_rules),
             cmocka_unit_test(test_eventlog_malformed_logs_are_refused_by_name),
             cmocka_unit_test(test_eventlog_too_many_events_is_refused),
+            cmocka_unit_test(test_eventlog_quoted_pcrs_file_gives_each_pcr_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,94 @@
+/*
+ * The service's configuration file read from its bytes (server/config.h): the members and
+ * their limits, relative paths, and refusals that name the member.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "server/config.h"
+#include "testutil.h"
+
+static enum cvma_status read_text(struct cvma_serve_config *s, const char *text, char *err,
+                                  size_t err_len)
+{
+    return cvma_serve_config_read(s, (const uint8_t *)text, strlen(text), "conf/serve.json", err,
+                                  err_len);
+}
+
+static void test_serve_config_reads_members_and_relative_paths(void **state)
+{
+    (void)state;
+    struct cvma_serve_config *s = calloc(1, sizeof *s);
+    char err[600] = "";
+    assert_non_null(s);
+    assert_int_equal(
+            read_text(s,
+                      "{\"listen\": \"127.0.0.1:0\", \"providers\": [\"acme=acme.pub\"], "
+                      "\"trust_roots\": [\"/abs/ark.pem\"], \"policies\": {\"\": \"p.json\"}, "
+                      "\"limits\": {\"threads\": 256, \"timeout\": 3600, \"max_body\": 4096}}",
+                      err, sizeof err),
+            CVMA_OK);
+    assert_string_equal(s->sc.listen, "127.0.0.1:0");
+    assert_int_equal(s->vc.n_providers, 1);
+    assert_string_equal(s->providers[0], "acme=conf/acme.pub");
+    assert_string_equal(s->roots[0], "/abs/ark.pem");
+    assert_int_equal(s->vc.n_policies, 1);
+    assert_string_equal(s->policies[0].path, "conf/p.json");
+    assert_int_equal(s->sc.threads, 256);
+    assert_int_equal(s->sc.timeout, 3600);
+    assert_int_equal(s->sc.max_body, 4096);
+    cvma_serve_config_cleanup(s);
+    free(s);
+}
+
+static void test_serve_config_refuses_out_of_range_limits(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+            "{\"limits\": {\"threads\": 257}}",       "{\"limits\": {\"timeout\": 3601}}",
+            "{\"limits\": {\"drain\": 0}}",           "{\"limits\": {\"max_body\": 1000000001}}",
+            "{\"limits\": {\"nonce_ttl\": \"300\"}}", "{\"limits\": {\"bogus\": 1}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cvma_serve_config *s = calloc(1, sizeof *s);
+        char err[600] = "";
+        assert_non_null(s);
+        assert_int_equal(read_text(s, bad[i], err, sizeof err), CVMA_E_USAGE);
+        assert_non_null(strstr(err, "is unknown or out of range"));
+        assert_int_equal(s->sc.threads, 0);
+        assert_int_equal(s->sc.timeout, 0);
+        cvma_serve_config_cleanup(s);
+        free(s);
+    }
+}
+
+/* A provider without '=' is a malformed member; it was reported as "out of memory". */
+static void test_serve_config_provider_without_key_names_the_member(void **state)
+{
+    (void)state;
+    struct cvma_serve_config *s = calloc(1, sizeof *s);
+    char err[600] = "";
+    assert_non_null(s);
+    assert_int_equal(read_text(s, "{\"providers\": [\"acme\"]}", err, sizeof err), CVMA_E_USAGE);
+    assert_false(s->no_room);
+    assert_non_null(strstr(err, "member \"providers\""));
+    assert_int_equal(s->vc.n_providers, 0);
+    cvma_serve_config_cleanup(s);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_serve_config_reads_members_and_relative_paths),
+            cmocka_unit_test(test_serve_config_refuses_out_of_range_limits),
+            cmocka_unit_test(test_serve_config_provider_without_key_names_the_member),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
