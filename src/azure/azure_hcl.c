@@ -107,18 +107,21 @@ json_t *cvma_azure_hcl_json(const struct cvma_azure_hcl *h)
 /* Skips whitespace; true when the JSON object's text holds "key" (a quick look, no parse). */
 static bool json_has_key(const uint8_t *p, size_t len, const char *key)
 {
-    size_t i = 0, n = strlen(key);
-    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
-        i++;
-    }
-    if (i >= len || p[i] != '{') {
+    struct cvma_reader r;
+    size_t n = strlen(key);
+    cvma_reader_init(&r, p, len);
+    cvma_reader_skip_ws(&r);
+    if (!cvma_reader_starts_with(&r, "{")) {
         return false;
     }
-    for (; i + n + 2 <= len; i++) {
-        if (p[i] == '"' && memcmp(p + i + 1, key, n) == 0 && p[i + 1 + n] == '"') {
+    do {
+        struct cvma_reader at = r; /* a quote, the key and a quote from here? */
+        uint8_t open = 0, close = 0;
+        if (cvma_reader_u8(&at, &open) && open == '"' && cvma_reader_starts_with(&at, key) &&
+            cvma_reader_skip(&at, n) && cvma_reader_u8(&at, &close) && close == '"') {
             return true;
         }
-    }
+    } while (cvma_reader_skip(&r, 1));
     return false;
 }
 

@@ -8,15 +8,23 @@
 
 #include "common/hex.h"
 #include "common/jscan.h"
+#include "common/reader.h"
 
-/* Four hex digits at p (the scanner has checked that they are there and are hex). */
-static unsigned hex4(const uint8_t *p)
+/* Four hex digits (the scanner has checked that they are there and are hex). */
+static bool hex4(struct cvma_reader *r, unsigned *out)
 {
     unsigned v = 0;
+    *out = 0;
     for (int i = 0; i < 4; i++) {
-        v = v << 4 | (unsigned)cvma_hex_nibble(p[i]);
+        uint8_t c;
+        int x;
+        if (!cvma_reader_u8(r, &c) || (x = cvma_hex_nibble(c)) < 0) {
+            return false;
+        }
+        v = v << 4 | (unsigned)x;
     }
-    return v;
+    *out = v;
+    return true;
 }
 
 static size_t put_utf8(char *d, unsigned cp)
@@ -44,35 +52,38 @@ static size_t put_utf8(char *d, unsigned cp)
 }
 
 /*
- * Decodes the inside of a string the scanner accepted (raw[0..n), between its quotes) into
- * d (at least n + 1 bytes: decoding never lengthens). False where jansson refuses what the
- * scanner lets through: text that is not UTF-8, \u0000, a lone or reversed surrogate.
+ * Decodes the inside of a string the scanner accepted (all of raw: the bytes between its
+ * quotes) into d (at least as many bytes plus one: decoding never lengthens). False where
+ * jansson refuses what the scanner lets through: text that is not UTF-8, \u0000, a lone or
+ * reversed surrogate.
  */
-static bool decode(const uint8_t *raw, size_t n, char *d, size_t *out_len)
+static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
 {
-    size_t i = 0, k = 0;
-    while (i < n) {
-        size_t run = i;
-        while (i < n && raw[i] != '\\' && raw[i] < 0x80) {
-            i++; /* plain ASCII (control characters are the scanner's refusal) */
-        }
-        memcpy(d + k, raw + run, i - run);
-        k += i - run;
-        if (i == n) {
+    size_t k = 0;
+    uint8_t c, e;
+    for (;;) {
+        struct cvma_reader at = *raw; /* where this character starts */
+        if (!cvma_reader_u8(raw, &c)) {
             break;
         }
-        if (raw[i] >= 0x80) {
-            size_t len = cvma_utf8_seq(raw + i, n - i);
-            if (len == 0) {
-                return false;
-            }
-            memcpy(d + k, raw + i, len);
-            k += len;
-            i += len;
+        if (c < 0x80 && c != '\\') {
+            d[k++] = (char)c; /* plain ASCII (control characters are the scanner's refusal) */
             continue;
         }
-        uint8_t e = raw[i + 1];
-        i += 2;
+        if (c >= 0x80) {
+            struct cvma_span tail;
+            cvma_reader_rest(&at, &tail);
+            size_t len = cvma_utf8_seq(tail.p, tail.len);
+            if (len == 0 || !cvma_reader_bytes(raw, (uint8_t *)d + k + 1, len - 1)) {
+                return false;
+            }
+            d[k] = (char)c;
+            k += len;
+            continue;
+        }
+        if (!cvma_reader_u8(raw, &e)) {
+            return false;
+        }
         switch (e) {
         case 'b':
             d[k++] = '\b';
@@ -90,20 +101,15 @@ static bool decode(const uint8_t *raw, size_t n, char *d, size_t *out_len)
             d[k++] = '\t';
             break;
         case 'u': {
-            unsigned cp = hex4(raw + i);
-            i += 4;
-            if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+            unsigned cp, lo;
+            if (!hex4(raw, &cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
                 return false;
             }
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (n - i < 6 || raw[i] != '\\' || raw[i + 1] != 'u') {
+                if (!cvma_reader_starts_with(raw, "\\u") || !cvma_reader_skip(raw, 2) ||
+                    !hex4(raw, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
                     return false;
                 }
-                unsigned lo = hex4(raw + i + 2);
-                if (lo < 0xDC00 || lo > 0xDFFF) {
-                    return false;
-                }
-                i += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
             k += put_utf8(d + k, cp);
@@ -127,12 +133,18 @@ static enum cvma_jflat_result string(struct cvma_jscan *s, char **out, size_t *o
     if (!cvma_jscan_string(s, NULL, 0, NULL, NULL, NULL)) {
         return CVMA_JFLAT_SYNTAX;
     }
+    struct cvma_reader all, raw;
     size_t n = s->off - start - 2;
+    cvma_reader_init(&all, s->p, s->len);
+    if (!cvma_reader_skip(&all, start + 1) || !cvma_reader_sub(&all, n, &raw)) {
+        s->off = start;
+        return CVMA_JFLAT_SYNTAX; /* not after a string the scanner accepted */
+    }
     char *d = malloc(n + 1);
     if (d == NULL) {
         return CVMA_JFLAT_NOMEM;
     }
-    if (!decode(s->p + start + 1, n, d, out_len)) {
+    if (!decode(&raw, d, out_len)) {
         free(d);
         s->off = start;
         return CVMA_JFLAT_SYNTAX;
@@ -245,11 +257,11 @@ static enum cvma_jflat_result scan(const uint8_t *p, size_t len, struct cvma_jfl
         if (cvma_jscan_at_end(&s)) {
             goto syntax;
         }
-        if (s.p[s.off] == ',') {
+        if (cvma_jscan_peek(&s) == ',') {
             s.off++;
             continue;
         }
-        if (s.p[s.off] == '}') {
+        if (cvma_jscan_peek(&s) == '}') {
             s.off++;
             break;
         }

@@ -164,6 +164,23 @@ void cvma_reader_rest(struct cvma_reader *r, struct cvma_span *out)
     r->off = r->len;
 }
 
+bool cvma_reader_starts_with(const struct cvma_reader *r, const char *s)
+{
+    size_t n = strlen(s);
+    return have(r, n) && (n == 0 || memcmp(r->p + r->off, s, n) == 0);
+}
+
+void cvma_reader_skip_ws(struct cvma_reader *r)
+{
+    while (have(r, 1)) {
+        uint8_t c = r->p[r->off];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            return;
+        }
+        r->off++;
+    }
+}
+
 bool cvma_bytes_are_zero(const uint8_t *p, size_t n)
 {
     uint8_t acc = 0;

@@ -34,6 +34,12 @@ CVMA_MUST_USE bool cvma_reader_sub(struct cvma_reader *r, size_t n, struct cvma_
 /* Borrows the rest of the input (possibly empty) and moves to the end. */
 void cvma_reader_rest(struct cvma_reader *r, struct cvma_span *out);
 
+/* Text read through the reader. True when the next bytes are the NUL-terminated s (never
+ * moves). */
+bool cvma_reader_starts_with(const struct cvma_reader *r, const char *s);
+/* Moves past ASCII whitespace (space, tab, CR, LF). */
+void cvma_reader_skip_ws(struct cvma_reader *r);
+
 /* True when every byte of the span is zero (constant-time is not needed: public data). */
 bool cvma_span_is_zero(const struct cvma_span *s);
 bool cvma_bytes_are_zero(const uint8_t *p, size_t n);

@@ -154,29 +154,40 @@ int cvma_eventlog_bank_index(const struct cvma_eventlog *log, uint16_t alg)
     return -1;
 }
 
-static uint32_t le32(const uint8_t *p)
+/* The first record's header in the SHA-1 format (TCG_PCR_EVENT, PFP 10.2.1): PCR index, event
+ * type, SHA-1 digest, event size; r is left at the event data. */
+static bool read_sha1_header(struct cvma_reader *r, const uint8_t *p, size_t len, uint32_t *pcr,
+                             uint32_t *type, uint32_t *size)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    cvma_reader_init(r, p, len);
+    return cvma_reader_u32le(r, pcr) && cvma_reader_u32le(r, type) && cvma_reader_skip(r, 20) &&
+           cvma_reader_u32le(r, size);
 }
 
 /* The first record in the SHA-1 format with EV_NO_ACTION and the Spec ID signature. */
 static bool has_spec_id(const uint8_t *p, size_t len)
 {
-    return len >= 32 + 16 && le32(p + 4) == CVMA_EV_NO_ACTION && le32(p + 28) >= 16 &&
-           memcmp(p + 32, spec_id_sig, sizeof spec_id_sig) == 0;
+    struct cvma_reader r;
+    struct cvma_span sig;
+    uint32_t pcr, type, size;
+    return read_sha1_header(&r, p, len, &pcr, &type, &size) && type == CVMA_EV_NO_ACTION &&
+           size >= 16 && cvma_reader_span(&r, sizeof spec_id_sig, &sig) &&
+           memcmp(sig.p, spec_id_sig, sizeof spec_id_sig) == 0;
 }
 
 /* see eventlog/eventlog.h */
 bool cvma_eventlog_detect(const uint8_t *p, size_t len)
 {
+    struct cvma_reader r;
+    uint32_t pcr, type, size;
     if (has_spec_id(p, len)) {
         return true;
     }
     /* A legacy SHA-1 log: a first record with a PCR index, a known event type and a size
      * that fits. Weaker than the Spec ID signature; only used where nothing else matched. */
-    return len >= 32 && le32(p) < CVMA_EVENTLOG_NPCR &&
-           cvma_eventlog_type_name(le32(p + 4)) != NULL && le32(p + 4) != CVMA_EV_PREBOOT_CERT &&
-           le32(p + 28) <= len - 32;
+    return read_sha1_header(&r, p, len, &pcr, &type, &size) && pcr < CVMA_EVENTLOG_NPCR &&
+           cvma_eventlog_type_name(type) != NULL && type != CVMA_EV_PREBOOT_CERT &&
+           size <= cvma_reader_left(&r);
 }
 
 void cvma_eventlog_cleanup(struct cvma_eventlog *log)
@@ -277,10 +288,16 @@ static void note_event(struct cvma_eventlog *log, const struct cvma_eventlog_eve
                        uint32_t *separators, struct cvma_verdict *v)
 {
     /* PFP 10.4.5.3: EV_NO_ACTION in PCR 0 carrying "StartupLocality\0" and one byte. */
-    if (e->type == CVMA_EV_NO_ACTION && e->pcr == 0 && e->data.len == 17 &&
-        memcmp(e->data.p, locality_sig, sizeof locality_sig) == 0) {
+    struct cvma_reader r;
+    struct cvma_span sig;
+    uint8_t locality;
+    cvma_reader_init(&r, e->data.p, e->data.len);
+    if (e->type == CVMA_EV_NO_ACTION && e->pcr == 0 &&
+        cvma_reader_span(&r, sizeof locality_sig, &sig) &&
+        memcmp(sig.p, locality_sig, sizeof locality_sig) == 0 && cvma_reader_u8(&r, &locality) &&
+        cvma_reader_at_end(&r)) {
         log->has_startup_locality = true;
-        log->startup_locality = e->data.p[16];
+        log->startup_locality = locality;
     }
     if (e->type == CVMA_EV_SEPARATOR && e->pcr < 32) {
         if (separators[e->pcr] == 1) {
@@ -294,14 +311,20 @@ static void note_event(struct cvma_eventlog *log, const struct cvma_eventlog_eve
     }
 }
 
-/* Offset where trailing 0x00 / 0xFF padding starts (len when the last byte is neither). */
+/* Offset where trailing 0x00 / 0xFF padding starts (len when the last byte is neither): just
+ * after the last byte that is neither. */
 static size_t padding_start(const uint8_t *p, size_t len)
 {
-    size_t i = len;
-    while (i > 0 && (p[i - 1] == 0x00 || p[i - 1] == 0xFF)) {
-        i--;
+    struct cvma_reader r;
+    uint8_t c;
+    size_t start = 0;
+    cvma_reader_init(&r, p, len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (c != 0x00 && c != 0xFF) {
+            start = r.off;
+        }
     }
-    return i;
+    return start;
 }
 
 /* Reads the records after the header (header: the Spec ID event, stored first, or NULL). */

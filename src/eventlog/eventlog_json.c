@@ -31,20 +31,32 @@ static json_t *hex_json(const uint8_t *p, size_t len)
     return s;
 }
 
-/* Printable ASCII of at most max bytes; other bytes as '?'; trailing NULs dropped. */
-static json_t *ascii_json(const uint8_t *p, size_t len)
+static bool printable(uint8_t c)
 {
-    while (len > 0 && p[len - 1] == 0) {
-        len--;
+    return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+}
+
+/* Printable ASCII of the span; other bytes as '?'; trailing NULs dropped. */
+static json_t *ascii_json(struct cvma_span d)
+{
+    struct cvma_reader r;
+    uint8_t c;
+    size_t len = 0, i = 0;
+    cvma_reader_init(&r, d.p, d.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (c != 0) {
+            len = r.off; /* up to the last byte that is not NUL */
+        }
     }
     char *s = malloc(len + 1);
     if (s == NULL) {
         return NULL;
     }
-    for (size_t i = 0; i < len; i++) {
-        s[i] = (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' || p[i] == '\t' ? (char)p[i] : '?';
+    cvma_reader_init(&r, d.p, len);
+    while (cvma_reader_u8(&r, &c)) {
+        s[i++] = printable(c) ? (char)c : '?';
     }
-    s[len] = '\0';
+    s[i] = '\0';
     json_t *j = json_string(s);
     free(s);
     return j;
@@ -53,19 +65,18 @@ static json_t *ascii_json(const uint8_t *p, size_t len)
 /* True when data is printable ASCII, perhaps NUL-terminated. */
 static bool is_text(struct cvma_span d)
 {
-    size_t n = d.len;
-    if (n > 0 && d.p[n - 1] == 0) {
-        n--;
-    }
-    if (n == 0) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!((d.p[i] >= 0x20 && d.p[i] < 0x7f) || d.p[i] == '\n' || d.p[i] == '\t')) {
-            return false;
+    struct cvma_reader r;
+    uint8_t c;
+    size_t n = 0;
+    cvma_reader_init(&r, d.p, d.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (printable(c)) {
+            n++;
+        } else if (c != 0 || !cvma_reader_at_end(&r)) {
+            return false; /* only the last byte may be the NUL */
         }
     }
-    return true;
+    return n > 0;
 }
 
 /* UCS-2 (little-endian) characters of a span to ASCII, '?' for others; stops at NUL. */
@@ -246,7 +257,7 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log)
                    log->format != CVMA_EVENTLOG_TCG_SHA1) {
             json_object_set_new(o, "text", json_string("Spec ID Event03"));
         } else if (is_text(e->data)) {
-            json_object_set_new(o, "text", ascii_json(e->data.p, e->data.len));
+            json_object_set_new(o, "text", ascii_json(e->data));
         }
         json_array_append_new(a, o);
     }
@@ -297,10 +308,14 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
              * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL). The last one is
              * what booted. */
             for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes); k++) {
-                size_t n = strlen(cmdline_prefixes[k]);
-                if (e->data.len >= n && memcmp(e->data.p, cmdline_prefixes[k], n) == 0) {
+                struct cvma_reader r;
+                struct cvma_span line;
+                cvma_reader_init(&r, e->data.p, e->data.len);
+                if (cvma_reader_starts_with(&r, cmdline_prefixes[k]) &&
+                    cvma_reader_skip(&r, strlen(cmdline_prefixes[k]))) {
+                    cvma_reader_rest(&r, &line);
                     json_decref(cmdline);
-                    cmdline = ascii_json(e->data.p + n, e->data.len - n);
+                    cmdline = ascii_json(line);
                 }
             }
             break;
@@ -364,7 +379,10 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             /* UEFI 2.10, 3.3: SecureBoot (EFI global variable) is 1 when enabled. */
             if (strcmp(var.name, "SecureBoot") == 0 &&
                 strcmp(var.guid, "8be4df61-93ca-11d2-aa0d-00e098032b8c") == 0) {
-                sb_enabled = var.data.len == 1 ? var.data.p[0] == 1 : 0;
+                struct cvma_reader r;
+                uint8_t b;
+                cvma_reader_init(&r, var.data.p, var.data.len);
+                sb_enabled = cvma_reader_u8(&r, &b) && cvma_reader_at_end(&r) && b == 1;
             }
             json_array_append_new(vars, vo);
             break;

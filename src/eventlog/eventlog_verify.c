@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/hex.h"
+#include "common/reader.h"
 #include "eventlog/eventlog.h"
 
 /* True when the event's digest in some replayable bank is the hash of p[0..n). */
@@ -56,17 +57,25 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
         return CVMA_OK;
     }
     for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
-        size_t n = strlen(prefixes[k]);
-        if (e->data.len >= n && memcmp(e->data.p, prefixes[k], n) == 0) {
-            const uint8_t *t = e->data.p + n;
-            size_t tl = e->data.len - n;
-            if (!digest_is_hash_of(log, e, t, tl) &&
-                !(tl > 0 && t[tl - 1] == 0 && digest_is_hash_of(log, e, t, tl - 1))) {
-                return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
-                                   "event #%zu EV_IPL at offset 0x%zx: its digest is not the hash "
-                                   "of the kernel command line it carries (changed in the log)",
-                                   e->index, e->offset);
-            }
+        struct cvma_reader r, last;
+        struct cvma_span t;
+        uint8_t end = 0xFF;
+        cvma_reader_init(&r, e->data.p, e->data.len);
+        if (!cvma_reader_starts_with(&r, prefixes[k]) ||
+            !cvma_reader_skip(&r, strlen(prefixes[k]))) {
+            continue;
+        }
+        cvma_reader_rest(&r, &t);
+        /* The command line as measured, or without the NUL that ends it in the log. */
+        cvma_reader_init(&last, t.p, t.len);
+        bool nul_ended = t.len > 0 && cvma_reader_skip(&last, t.len - 1) &&
+                         cvma_reader_u8(&last, &end) && end == 0;
+        if (!digest_is_hash_of(log, e, t.p, t.len) &&
+            !(nul_ended && digest_is_hash_of(log, e, t.p, t.len - 1))) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
+                               "event #%zu EV_IPL at offset 0x%zx: its digest is not the hash "
+                               "of the kernel command line it carries (changed in the log)",
+                               e->index, e->offset);
         }
     }
     return CVMA_OK;

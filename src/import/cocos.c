@@ -29,6 +29,7 @@
 
 #include "appraise/policy.h"
 #include "common/hex.h"
+#include "common/reader.h"
 
 #define MAX_KEY    64u
 #define MAX_BYTES  4096u /* a single bytes field (a CA bundle is a string, not bytes) */
@@ -90,57 +91,86 @@ static void put(struct imp *m, json_t *obj, const char *key, json_t *val)
  * unsigned integer literal that does not fit int64 so that it reaches us as a decimal string,
  * which protobuf JSON accepts for uint64 anyway. Only tokens outside strings are touched.
  */
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A byte that continues a number: an integer after it is no token of its own. */
+static bool in_number(uint8_t c)
+{
+    return is_digit(c) || c == '-' || c == '.' || c == 'e' || c == 'E' || c == '+';
+}
+
+/* The next byte without moving (0 at the end). */
+static uint8_t peek(struct cvma_reader r)
+{
+    uint8_t c = 0;
+    return cvma_reader_u8(&r, &c) ? c : 0;
+}
+
+/* How many digits follow (counted on a copy of the reader). */
+static size_t digit_run(struct cvma_reader r)
+{
+    size_t n = 0;
+    uint8_t c;
+    while (cvma_reader_u8(&r, &c) && is_digit(c)) {
+        n++;
+    }
+    return n;
+}
+
 static char *quote_big_ints(const uint8_t *p, size_t len, size_t *out_len)
 {
     char *out = malloc(len + len / 8 + 8); /* each quoted token has >= 19 digits */
+    struct cvma_reader r;
     size_t o = 0;
     bool in_str = false;
+    uint8_t c, prev = 0; /* the byte before (0 at the start: no number) */
     if (out == NULL) {
         return NULL;
     }
-    for (size_t i = 0; i < len;) {
-        uint8_t c = p[i];
+    cvma_reader_init(&r, p, len);
+    while (!cvma_reader_at_end(&r)) {
+        if (!in_str && is_digit(peek(r)) && !in_number(prev)) {
+            struct cvma_reader ahead = r;
+            struct cvma_span digits;
+            size_t nd = digit_run(r);
+            if (!cvma_reader_span(&ahead, nd, &digits)) {
+                break; /* cannot happen: digit_run counted them */
+            }
+            uint8_t next = peek(ahead);
+            bool plain = cvma_reader_at_end(&ahead) || !(next == '.' || next == 'e' || next == 'E');
+            bool big = nd > 19 || (nd == 19 && memcmp(digits.p, "9223372036854775807", 19) > 0);
+            bool quote = plain && big;
+            if (quote) {
+                out[o++] = '"';
+            }
+            if (!cvma_reader_bytes(&r, (uint8_t *)out + o, nd)) {
+                break;
+            }
+            o += nd;
+            if (quote) {
+                out[o++] = '"';
+            }
+            prev = '0';
+            continue;
+        }
+        if (!cvma_reader_u8(&r, &c)) {
+            break;
+        }
+        out[o++] = (char)c;
+        prev = c;
         if (in_str) {
-            out[o++] = (char)c;
-            i++;
-            if (c == '\\' && i < len) {
-                out[o++] = (char)p[i++];
+            if (c == '\\' && cvma_reader_u8(&r, &c)) {
+                out[o++] = (char)c;
+                prev = c;
             } else if (c == '"') {
                 in_str = false;
             }
-            continue;
-        }
-        if (c == '"') {
+        } else if (c == '"') {
             in_str = true;
-            out[o++] = (char)c;
-            i++;
-            continue;
         }
-        if (c >= '0' && c <= '9' &&
-            (i == 0 ||
-             !((p[i - 1] >= '0' && p[i - 1] <= '9') || p[i - 1] == '-' || p[i - 1] == '.' ||
-               p[i - 1] == 'e' || p[i - 1] == 'E' || p[i - 1] == '+'))) {
-            size_t j = i;
-            while (j < len && p[j] >= '0' && p[j] <= '9') {
-                j++;
-            }
-            bool plain = j == len || !(p[j] == '.' || p[j] == 'e' || p[j] == 'E');
-            size_t nd = j - i;
-            bool big = nd > 19 || (nd == 19 && memcmp(p + i, "9223372036854775807", 19) > 0);
-            if (plain && big) {
-                out[o++] = '"';
-                memcpy(out + o, p + i, nd);
-                o += nd;
-                out[o++] = '"';
-            } else {
-                memcpy(out + o, p + i, nd);
-                o += nd;
-            }
-            i = j;
-            continue;
-        }
-        out[o++] = (char)c;
-        i++;
     }
     out[o] = '\0';
     *out_len = o;

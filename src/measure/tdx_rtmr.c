@@ -15,6 +15,7 @@
  * bzImage's setup header first (x86_load_linux), which OVMF up to 2025.02 (Debian 12's
  * 2022.11 included) measures as is; later OVMF measures the unpatched image.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,20 +50,21 @@ static void put32(uint8_t *p, uint32_t v)
     }
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uint64_t mem_size,
                                 char *err, size_t err_len)
 {
     struct cvma_reader r;
-    uint32_t magic = 0;
-    uint16_t protocol = 0;
+    uint32_t magic = 0, initrd_addr_max = 0;
+    uint16_t protocol = 0, xloadflags = 0;
+    uint8_t loadflags = 0;
+    /* The real-mode kernel header (Linux boot protocol, "The Real-Mode Kernel Header"): the
+     * fields read before they are patched. */
     cvma_reader_init(&r, k, len);
     if (len < KERNEL_HDR_MIN || !cvma_reader_skip(&r, 0x202) || !cvma_reader_u32le(&r, &magic) ||
-        !cvma_reader_u16le(&r, &protocol) || magic != 0x53726448 /* "HdrS" */) {
+        !cvma_reader_u16le(&r, &protocol) || !cvma_reader_skip(&r, 0x211 - 0x208) ||
+        !cvma_reader_u8(&r, &loadflags) || !cvma_reader_skip(&r, 0x22c - 0x212) ||
+        !cvma_reader_u32le(&r, &initrd_addr_max) || !cvma_reader_skip(&r, 0x236 - 0x230) ||
+        !cvma_reader_u16le(&r, &xloadflags) || magic != 0x53726448 /* "HdrS" */) {
         cvma_errf(err, err_len, "the kernel is not a Linux bzImage (no \"HdrS\" setup header)");
         return false;
     }
@@ -74,7 +76,8 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uin
     }
     /* Boot protocol >= 2.02 with LOADED_HIGH: QEMU's real-mode and command-line addresses. */
     uint32_t real_addr = 0x10000, cmdline_addr = 0x20000;
-    if ((k[0x211] & 0x01) == 0) {
+    assert(r.off == 0x238);
+    if ((loadflags & 0x01) == 0) { /* LOADED_HIGH */
         real_addr = 0x90000;
         cmdline_addr = 0x9a000;
     }
@@ -86,10 +89,10 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uin
         return true;
     }
     uint32_t initrd_max = 0x37ffffff;
-    if (protocol >= 0x20c && (k[0x236] & 0x02) != 0) { /* XLF_CAN_BE_LOADED_ABOVE_4G */
+    if (protocol >= 0x20c && (xloadflags & 0x02) != 0) { /* XLF_CAN_BE_LOADED_ABOVE_4G */
         initrd_max = UINT32_MAX;
-    } else if (get32(k + 0x22c) != 0) { /* initrd_addr_max */
-        initrd_max = get32(k + 0x22c);
+    } else if (initrd_addr_max != 0) {
+        initrd_max = initrd_addr_max;
     }
     /* q35: RAM below 4 GiB ends at 2 GiB when the guest has 2.75 GiB or more, else at 2.75
      * GiB, or at its size when smaller. */

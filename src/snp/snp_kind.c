@@ -2,17 +2,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/reader.h"
 #include "snp/snp_internal.h"
 #include "verifier/kind.h"
 
 /* SEV-SNP ABI ATTESTATION_REPORT: VERSION u32 little-endian, 2..5 known. */
 static bool snp_detect(const uint8_t *p, size_t len)
 {
-    if (len < 4) {
-        return false;
-    }
-    uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    return v >= 2 && v <= 5;
+    struct cvma_reader r;
+    uint32_t version = 0;
+
+    cvma_reader_init(&r, p, len);
+    return cvma_reader_u32le(&r, &version) && version >= 2 && version <= 5;
 }
 
 static void snp_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,

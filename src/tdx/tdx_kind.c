@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include "collateral/source.h"
+#include "common/reader.h"
 #include "crypto/crypto.h"
 #include "eventlog/eventlog.h"
 #include "tdx/tdx_claims.h"
@@ -15,13 +16,13 @@
  * 0x00000081 (TDX). */
 static bool tdx_detect(const uint8_t *p, size_t len)
 {
-    if (len < 8) {
-        return false;
-    }
-    uint16_t ver = (uint16_t)(p[0] | p[1] << 8);
-    uint32_t tee =
-            (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-    return (ver == 4 || ver == 5) && tee == 0x81;
+    struct cvma_reader r;
+    uint16_t ver = 0, att_key_type = 0;
+    uint32_t tee = 0;
+
+    cvma_reader_init(&r, p, len);
+    return cvma_reader_u16le(&r, &ver) && cvma_reader_u16le(&r, &att_key_type) &&
+           cvma_reader_u32le(&r, &tee) && (ver == 4 || ver == 5) && tee == 0x81;
 }
 
 static void tdx_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,

@@ -11,15 +11,25 @@
 
 #include "collateral/source.h"
 #include "common/hex.h"
+#include "common/reader.h"
 #include "tpm/tpm.h"
 #include "verifier/kind.h"
 
-/* A TPMS_ATTEST starts with TPM_GENERATED_VALUE 0xff544347 ("\xffTCG"); a TPM2B_ATTEST has a
- * u16 size first. */
+/* A TPMS_ATTEST starts with TPM_GENERATED_VALUE 0xff544347 ("\xffTCG") and a u16 type; a
+ * TPM2B_ATTEST has a u16 size first (TPM 2.0 Part 2, 10.12.12). */
 static bool tpm_detect(const uint8_t *p, size_t len)
 {
-    static const uint8_t magic[4] = {0xff, 0x54, 0x43, 0x47};
-    return (len >= 6 && memcmp(p, magic, 4) == 0) || (len >= 8 && memcmp(p + 2, magic, 4) == 0);
+    struct cvma_reader r;
+    uint32_t magic = 0;
+    uint16_t size = 0, type = 0;
+
+    cvma_reader_init(&r, p, len);
+    if (cvma_reader_u32be(&r, &magic) && cvma_reader_u16be(&r, &type) && magic == 0xff544347u) {
+        return true;
+    }
+    cvma_reader_init(&r, p, len);
+    return cvma_reader_u16be(&r, &size) && cvma_reader_u32be(&r, &magic) &&
+           cvma_reader_u16be(&r, &type) && magic == 0xff544347u;
 }
 
 static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,

@@ -39,15 +39,18 @@ static int bank_by_size(size_t n)
 /* An index "0".."31" (no sign, no leading zeros beyond "0"). */
 static bool parse_index(const char *s, size_t n, unsigned *out)
 {
+    struct cvma_reader r;
+    uint8_t c;
     unsigned x = 0;
-    if (n == 0 || n > 2 || (n == 2 && s[0] == '0')) {
+    cvma_reader_init(&r, (const uint8_t *)s, n);
+    if (n == 0 || n > 2 || (n == 2 && cvma_reader_starts_with(&r, "0"))) {
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i])) {
+    while (cvma_reader_u8(&r, &c)) {
+        if (!isdigit(c)) {
             return false;
         }
-        x = x * 10 + (unsigned)(s[i] - '0');
+        x = x * 10 + (unsigned)(c - '0');
     }
     *out = x;
     return x < CVMA_TPM_PCR_COUNT;
@@ -57,18 +60,20 @@ static bool parse_index(const char *s, size_t n, unsigned *out)
 static enum cvma_status set_value(struct cvma_tpm_pcrs *out, int bank, unsigned idx,
                                   const char *hex, size_t hex_len, struct cvma_verdict *v)
 {
+    struct cvma_reader r;
     char buf[2 * 64 + 1];
     uint8_t val[64];
-    size_t n = 0;
-    if (hex_len >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) {
-        hex += 2;
-        hex_len -= 2;
+    size_t n = 0, digits;
+    cvma_reader_init(&r, (const uint8_t *)hex, hex_len);
+    if ((cvma_reader_starts_with(&r, "0x") || cvma_reader_starts_with(&r, "0X")) &&
+        !cvma_reader_skip(&r, 2)) {
+        return cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED, "tpm PCRs: PCR %u: no value", idx);
     }
-    if (hex_len >= sizeof buf) {
+    digits = cvma_reader_left(&r);
+    if (digits >= sizeof buf || !cvma_reader_bytes(&r, (uint8_t *)buf, digits)) {
         return cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED, "tpm PCRs: PCR %u: value too long", idx);
     }
-    memcpy(buf, hex, hex_len);
-    buf[hex_len] = '\0';
+    buf[digits] = '\0';
     if (!cvma_hex_decode(buf, val, sizeof val, &n) || n == 0) {
         return cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED, "tpm PCRs: PCR %u: '%s' is not hex", idx,
                            buf);
@@ -143,15 +148,60 @@ out:
     return st;
 }
 
-static void trim(const char **s, size_t *n)
+/* The span without the whitespace around it. */
+static struct cvma_span trimmed(struct cvma_span s)
 {
-    while (*n > 0 && isspace((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
+    struct cvma_reader r;
+    struct cvma_span out = {NULL, 0};
+    uint8_t c;
+    size_t first = 0, end = 0; /* the first byte that is not space, and just after the last */
+    bool seen = false;
+    cvma_reader_init(&r, s.p, s.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (!isspace(c)) {
+            first = seen ? first : r.off - 1;
+            end = r.off;
+            seen = true;
+        }
     }
-    while (*n > 0 && isspace((unsigned char)(*s)[*n - 1])) {
-        (*n)--;
+    cvma_reader_init(&r, s.p, end);
+    if (cvma_reader_skip(&r, first)) {
+        cvma_reader_rest(&r, &out);
     }
+    return out;
+}
+
+/* The next line (without its '\n'); false at the end of the text. */
+static bool next_line(struct cvma_reader *r, struct cvma_span *line)
+{
+    struct cvma_reader ahead = *r;
+    size_t n = 0;
+    uint8_t c;
+    if (cvma_reader_at_end(r)) {
+        return false;
+    }
+    while (cvma_reader_u8(&ahead, &c) && c != '\n') {
+        n++;
+    }
+    return cvma_reader_span(r, n, line) && (cvma_reader_at_end(r) || cvma_reader_skip(r, 1));
+}
+
+/* Splits "<key>:<value>" at its first colon; false when there is none. */
+static bool split_colon(struct cvma_span line, struct cvma_span *key, struct cvma_span *val)
+{
+    struct cvma_reader r, ahead;
+    size_t n = 0;
+    uint8_t c = 0;
+    cvma_reader_init(&r, line.p, line.len);
+    ahead = r;
+    while (cvma_reader_u8(&ahead, &c) && c != ':') {
+        n++;
+    }
+    if (c != ':' || !cvma_reader_span(&r, n, key) || !cvma_reader_skip(&r, 1)) {
+        return false;
+    }
+    cvma_reader_rest(&r, val);
+    return true;
 }
 
 /*
@@ -162,38 +212,33 @@ static void trim(const char **s, size_t *n)
 static enum cvma_status parse_yaml(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *out,
                                    struct cvma_verdict *v)
 {
-    const char *s = (const char *)p, *end = s + len;
+    struct cvma_reader r;
+    struct cvma_span line, k, val;
     int bank = -1;
     size_t found = 0;
 
-    while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        const char *line = s;
-        size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
-        const char *colon;
-        s = nl != NULL ? nl + 1 : end;
-        trim(&line, &n);
-        if (n == 0 || (colon = memchr(line, ':', n)) == NULL) {
+    cvma_reader_init(&r, p, len);
+    while (next_line(&r, &line)) {
+        unsigned idx;
+        line = trimmed(line);
+        if (line.len == 0 || !split_colon(line, &k, &val)) {
             continue;
         }
-        const char *k = line, *val = colon + 1;
-        size_t kn = (size_t)(colon - line), vn = n - kn - 1;
-        unsigned idx;
-        trim(&k, &kn);
-        trim(&val, &vn);
-        if (vn == 0) {
-            int b = bank_by_name(k, kn);
+        k = trimmed(k);
+        val = trimmed(val);
+        if (val.len == 0) {
+            int b = bank_by_name((const char *)k.p, k.len);
             if (b >= 0) {
                 bank = b;
-            } else if (kn != 4 || memcmp(k, "pcrs", 4) != 0) {
+            } else if (k.len != 4 || memcmp(k.p, "pcrs", 4) != 0) {
                 bank = -1; /* another section ("signature:") */
             }
             continue;
         }
-        if (bank < 0 || !parse_index(k, kn, &idx)) {
+        if (bank < 0 || !parse_index((const char *)k.p, k.len, &idx)) {
             continue;
         }
-        if (set_value(out, bank, idx, val, vn, v) != CVMA_OK) {
+        if (set_value(out, bank, idx, (const char *)val.p, val.len, v) != CVMA_OK) {
             return CVMA_REJECTED;
         }
         found++;
@@ -317,8 +362,11 @@ static bool parse_values(const uint8_t *p, size_t len, const TPML_PCR_SELECTION 
 
 static bool is_text(const uint8_t *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (!(isprint(p[i]) || isspace(p[i]))) {
+    struct cvma_reader r;
+    uint8_t c;
+    cvma_reader_init(&r, p, len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (!(isprint(c) || isspace(c))) {
             return false;
         }
     }
@@ -329,17 +377,19 @@ static bool is_text(const uint8_t *p, size_t len)
 enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
                                      struct cvma_tpm_pcrs *out, struct cvma_verdict *v)
 {
-    size_t i = 0;
+    struct cvma_reader r;
+    uint8_t c = 0;
     bool rejected = false;
     memset(out, 0, sizeof *out);
     if (len == 0 || len > PCRS_MAX) {
         return cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED, "tpm PCRs: %zu bytes", len);
     }
     if (is_text(p, len)) {
-        while (i < len && isspace(p[i])) {
-            i++;
+        /* The first byte that is not space: '{' opens JSON. */
+        cvma_reader_init(&r, p, len);
+        while (cvma_reader_u8(&r, &c) && isspace(c)) {
         }
-        if (i < len && p[i] == '{') {
+        if (c == '{') {
             return parse_json(p, len, out, v);
         }
         return parse_yaml(p, len, out, v);

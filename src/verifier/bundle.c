@@ -8,6 +8,7 @@
 
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/reader.h"
 
 static const char *const collateral_names[] = {
         "vcek.der",
@@ -181,21 +182,24 @@ static bool is_space(uint8_t c)
 /* Text with whitespace removed, when every byte is printable ASCII or whitespace. */
 static bool text_compact(const uint8_t *p, size_t len, char **out, size_t *out_len)
 {
+    struct cvma_reader r;
+    uint8_t c;
     char *s = malloc(len + 1);
     size_t n = 0;
     *out = NULL;
     if (s == NULL) {
         return false;
     }
-    for (size_t i = 0; i < len; i++) {
-        if (is_space(p[i])) {
+    cvma_reader_init(&r, p, len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (is_space(c)) {
             continue;
         }
-        if (p[i] < 0x21 || p[i] > 0x7e) {
+        if (c < 0x21 || c > 0x7e) {
             free(s);
             return false;
         }
-        s[n++] = (char)p[i];
+        s[n++] = (char)c;
     }
     s[n] = '\0';
     *out = s;
@@ -443,13 +447,13 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     if ((ev = evidence_alloc()) == NULL) {
         return CVMA_E_NOMEM;
     }
-    size_t i = 0;
-    while (i < len && is_space(p[i])) {
-        i++;
-    }
+    struct cvma_reader r;
+    cvma_reader_init(&r, p, len);
+    cvma_reader_skip_ws(&r);
+    bool json = cvma_reader_starts_with(&r, "{");
     /* JSON evidence of a kind of its own (Azure: Trustee's evidence) is the evidence part. */
     const struct cvma_kind *jk = NULL;
-    if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{' && len <= CVMA_EVIDENCE_MAX &&
+    if (inform == CVMA_INFORM_AUTO && json && len <= CVMA_EVIDENCE_MAX &&
         (jk = cvma_kind_detect(p, len)) != NULL) {
         if ((b.p = malloc(len)) == NULL) {
             st = CVMA_E_NOMEM;
@@ -462,7 +466,7 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
         if ((st = add_part(ev, CVMA_PART_EVIDENCE, NULL, &b)) != CVMA_OK) {
             goto out;
         }
-    } else if (inform == CVMA_INFORM_AUTO && i < len && p[i] == '{') {
+    } else if (inform == CVMA_INFORM_AUTO && json) {
         if (len > CVMA_BUNDLE_MAX) {
             cvma_errf(err, err_len, "the bundle is over %u bytes", CVMA_BUNDLE_MAX);
             goto out;
@@ -473,7 +477,7 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     } else {
         /* PEM (a certificate, a key, a CRL) is kept as it is, so that the kind table can
          * name what it is rather than fail to decode it. */
-        bool pem = len - i >= 10 && memcmp(p + i, "-----BEGIN", 10) == 0;
+        bool pem = cvma_reader_starts_with(&r, "-----BEGIN");
         if (inform != CVMA_INFORM_BIN && !pem && text_compact(p, len, &text, &tlen)) {
             if (tlen == 0) {
                 cvma_errf(err, err_len, "the evidence is empty (whitespace only)");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/reader.h"
 #include "verifier/kind.h"
 
 const struct cvma_kind *const cvma_kinds[] = {&cvma_kind_azure_snp,
@@ -46,53 +47,51 @@ const struct cvma_kind *cvma_kind_detect(const uint8_t *p, size_t len)
     return NULL;
 }
 
-static bool starts_with(const uint8_t *p, size_t len, const char *s)
-{
-    size_t n = strlen(s);
-    return len >= n && memcmp(p, s, n) == 0;
-}
-
 void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t out_len)
 {
-    size_t i = 0;
-    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
-        i++;
-    }
-    if (starts_with(p + i, len - i, "-----BEGIN CERTIFICATE-----") ||
-        starts_with(p + i, len - i, "-----BEGIN TRUSTED CERTIFICATE-----")) {
+    struct cvma_reader r;
+
+    cvma_reader_init(&r, p, len);
+    cvma_reader_skip_ws(&r);
+    if (cvma_reader_starts_with(&r, "-----BEGIN CERTIFICATE-----") ||
+        cvma_reader_starts_with(&r, "-----BEGIN TRUSTED CERTIFICATE-----")) {
         snprintf(out, out_len,
                  "this is an X.509 certificate (PEM), not evidence: a certificate is collateral "
                  "(--collateral DIR, docs/collateral.md)");
         return;
     }
-    if (starts_with(p + i, len - i, "-----BEGIN X509 CRL-----")) {
+    if (cvma_reader_starts_with(&r, "-----BEGIN X509 CRL-----")) {
         snprintf(out, out_len, "this is a CRL (PEM), not evidence: it is collateral");
         return;
     }
-    if (starts_with(p + i, len - i, "-----BEGIN")) {
+    if (cvma_reader_starts_with(&r, "-----BEGIN")) {
         snprintf(out, out_len, "this is a PEM file (a key or certificate?), not evidence");
         return;
     }
     /* DER SEQUENCE with a two-byte length, then a SEQUENCE (tbsCertificate / tbsCertList). */
-    if (len >= 8 && p[0] == 0x30 && p[1] == 0x82 && p[4] == 0x30 && p[5] == 0x82) {
+    uint8_t tag = 0, len_form = 0, inner_tag = 0, inner_len_form = 0;
+    uint16_t outer_len = 0, inner_len = 0;
+    cvma_reader_init(&r, p, len);
+    if (cvma_reader_u8(&r, &tag) && cvma_reader_u8(&r, &len_form) &&
+        cvma_reader_u16be(&r, &outer_len) && cvma_reader_u8(&r, &inner_tag) &&
+        cvma_reader_u8(&r, &inner_len_form) && cvma_reader_u16be(&r, &inner_len) && tag == 0x30 &&
+        len_form == 0x82 && inner_tag == 0x30 && inner_len_form == 0x82) {
         snprintf(out, out_len,
                  "this looks like a DER X.509 certificate or CRL, not evidence: it is "
                  "collateral (--collateral DIR)");
         return;
     }
     /* Intel DCAP quote header with TEE type 0 (SGX): version 3 (always SGX) or 4/5. */
-    if (len >= 8) {
-        uint16_t ver = (uint16_t)(p[0] | p[1] << 8);
-        uint32_t tee =
-                (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-        uint16_t key = (uint16_t)(p[2] | p[3] << 8);
-        if ((ver == 3 && (key == 2 || key == 3)) || ((ver == 4 || ver == 5) && tee == 0)) {
-            snprintf(out, out_len,
-                     "this is an Intel SGX quote (version %u, TEE type 0): SGX quotes are not "
-                     "supported, only TDX quotes (TEE type 0x81)",
-                     (unsigned)ver);
-            return;
-        }
+    uint16_t ver = 0, key = 0;
+    uint32_t tee = 0;
+    cvma_reader_init(&r, p, len);
+    if (cvma_reader_u16le(&r, &ver) && cvma_reader_u16le(&r, &key) && cvma_reader_u32le(&r, &tee) &&
+        ((ver == 3 && (key == 2 || key == 3)) || ((ver == 4 || ver == 5) && tee == 0))) {
+        snprintf(out, out_len,
+                 "this is an Intel SGX quote (version %u, TEE type 0): SGX quotes are not "
+                 "supported, only TDX quotes (TEE type 0x81)",
+                 (unsigned)ver);
+        return;
     }
     snprintf(out, out_len,
              "%zu bytes that are neither an SEV-SNP report, a TDX quote nor a TPM quote (use "

@@ -575,6 +575,22 @@ static void test_eventlog_quoted_pcrs_file_gives_each_pcr_once(void **state)
     assert_non_null(strstr(err, "not a JSON object"));
 }
 
+/* The detector reads the first record's header through the reader: the Spec ID event is
+ * found at its 48 bytes, not at 47; a legacy record's size must fit what follows it. */
+static void test_eventlog_detect_at_header_boundaries(void **state)
+{
+    (void)state;
+    uint8_t p[48] = {0};
+    p[4] = CVMA_EV_NO_ACTION; /* PCR 0, EV_NO_ACTION, zero SHA-1 digest */
+    p[28] = 16;               /* event size */
+    memcpy(p + 32, "Spec ID Event03", 16);
+    assert_true(cvma_eventlog_detect(p, sizeof p));
+    assert_false(cvma_eventlog_detect(p, sizeof p - 1)); /* and 16 bytes do not fit in 15 */
+    p[28] = 15;
+    assert_true(cvma_eventlog_detect(p, sizeof p - 1)); /* a legacy record: 15 bytes fit */
+    assert_false(cvma_eventlog_detect(p, 31));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +603,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_malformed_logs_are_refused_by_name),
             cmocka_unit_test(test_eventlog_too_many_events_is_refused),
             cmocka_unit_test(test_eventlog_quoted_pcrs_file_gives_each_pcr_once),
+            cmocka_unit_test(test_eventlog_detect_at_header_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "testutil.h"
 #include "tu_api.h"
 #include "verifier/bundle.h"
+#include "verifier/kind.h"
 
 struct fx {
     char *dir;     /* simulated SEV-SNP evidence and collateral */
@@ -400,6 +401,45 @@ static void test_library_cold_verifier_gives_the_same_answer(void **state)
     cvma_verifier_free(v);
 }
 
+/* The kind detectors read headers through the reader: each kind is found at the shortest
+ * length its header needs and not one byte shorter; unknown bytes are named by their shape. */
+static void test_library_kind_detection_at_header_boundaries(void **state)
+{
+    (void)state;
+    static const uint8_t snp[] = {2, 0, 0, 0};
+    static const uint8_t tdx[] = {4, 0, 2, 0, 0x81, 0, 0, 0};
+    static const uint8_t tpms[] = {0xff, 0x54, 0x43, 0x47, 0x80, 0x18};
+    static const uint8_t tpm2b[] = {0x00, 0x10, 0xff, 0x54, 0x43, 0x47, 0x80, 0x18};
+    static const uint8_t der[] = {0x30, 0x82, 0x01, 0x00, 0x30, 0x82, 0x00, 0x10};
+    static const uint8_t sgx[] = {3, 0, 2, 0, 0, 0, 0, 0};
+    static const char crl[] = " \r\n\t-----BEGIN X509 CRL-----";
+    char why[512];
+
+    assert_ptr_equal(cvma_kind_detect(snp, sizeof snp), &cvma_kind_snp);
+    assert_null(cvma_kind_detect(snp, sizeof snp - 1));
+    assert_ptr_equal(cvma_kind_detect(tdx, sizeof tdx), &cvma_kind_tdx);
+    assert_null(cvma_kind_detect(tdx, sizeof tdx - 1));
+    assert_ptr_equal(cvma_kind_detect(tpms, sizeof tpms), &cvma_kind_tpm);
+    assert_null(cvma_kind_detect(tpms, sizeof tpms - 1));
+    assert_ptr_equal(cvma_kind_detect(tpm2b, sizeof tpm2b), &cvma_kind_tpm);
+    assert_null(cvma_kind_detect(tpm2b, sizeof tpm2b - 1));
+
+    cvma_kind_explain_unknown(der, sizeof der, why, sizeof why);
+    assert_non_null(strstr(why, "DER X.509"));
+    cvma_kind_explain_unknown(der, sizeof der - 1, why, sizeof why);
+    assert_non_null(strstr(why, "7 bytes that are neither"));
+    cvma_kind_explain_unknown(sgx, sizeof sgx, why, sizeof why);
+    assert_non_null(strstr(why, "SGX quote (version 3"));
+    cvma_kind_explain_unknown(sgx, sizeof sgx - 1, why, sizeof why);
+    assert_non_null(strstr(why, "neither"));
+    cvma_kind_explain_unknown((const uint8_t *)crl, strlen(crl), why, sizeof why);
+    assert_non_null(strstr(why, "CRL (PEM)"));
+    cvma_kind_explain_unknown((const uint8_t *)crl, 14, why, sizeof why); /* "-----BEGIN" */
+    assert_non_null(strstr(why, "PEM file"));
+    cvma_kind_explain_unknown((const uint8_t *)crl, 13, why, sizeof why); /* "-----BEGI" */
+    assert_non_null(strstr(why, "neither"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +454,7 @@ int main(void)
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
+            cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -220,6 +220,35 @@ static void test_tu_rmtree_needs_no_shell(void **state)
     free(saved);
 }
 
+/* The reader's text helpers: whitespace skipped, a prefix compared without moving, nothing
+ * read past the end. */
+static void test_reader_text_helpers(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {' ', '\t', '\r', '\n', '{', 'x'};
+    struct cvma_reader r;
+
+    cvma_reader_init(&r, b, sizeof b);
+    assert_false(cvma_reader_starts_with(&r, "{"));
+    cvma_reader_skip_ws(&r);
+    assert_int_equal(r.off, 4);
+    assert_true(cvma_reader_starts_with(&r, "{"));
+    assert_true(cvma_reader_starts_with(&r, "{x"));
+    assert_true(cvma_reader_starts_with(&r, ""));
+    assert_false(cvma_reader_starts_with(&r, "{x}")); /* one byte past the end */
+    assert_int_equal(r.off, 4);
+    cvma_reader_skip_ws(&r);
+    assert_int_equal(r.off, 4);
+
+    cvma_reader_init(&r, b, 4); /* only whitespace */
+    cvma_reader_skip_ws(&r);
+    assert_true(cvma_reader_at_end(&r));
+    assert_false(cvma_reader_starts_with(&r, "{"));
+    cvma_reader_init(&r, NULL, 0);
+    cvma_reader_skip_ws(&r);
+    assert_true(cvma_reader_starts_with(&r, ""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +256,7 @@ int main(void)
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_hex_decode_lower),
             cmocka_unit_test(test_reader_be_and_empty),
+            cmocka_unit_test(test_reader_text_helpers),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
