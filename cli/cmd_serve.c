@@ -261,9 +261,9 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
         case O_MAX_BODY:
         case O_TIMEOUT:
         case O_DRAIN: {
-            long long max = c == O_THREADS                   ? 256
-                            : c == O_TIMEOUT || c == O_DRAIN ? 3600
-                                                             : 1000000000;
+            long long max = c == O_THREADS                   ? CVMA_SERVE_THREADS_MAX
+                            : c == O_TIMEOUT || c == O_DRAIN ? CVMA_SERVE_SECONDS_MAX
+                                                             : CVMA_SERVE_NUMBER_MAX;
             if (!number(v, max, &n)) {
                 return cvma_cli_usage_error("serve", "%s wants a number from 1 to %lld",
                                             argv[optind - 1], max);

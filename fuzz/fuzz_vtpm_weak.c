@@ -137,7 +137,7 @@ static void check_tdx(struct cvma_span q, const uint8_t **rd)
     }
     signed_len = body + body_len;
     /* signature_data_len, then the signature (r || s) and the attestation key (x || y) */
-    CHECK(q.len - signed_len >= 4 + 128 && le32(q.p + signed_len) >= 128);
+    CHECK(q.len >= signed_len && q.len - signed_len >= 4 + 128 && le32(q.p + signed_len) >= 128);
     const uint8_t *sig = q.p + signed_len + 4;
     pt[0] = 4;
     memcpy(pt + 1, sig + 64, 64);

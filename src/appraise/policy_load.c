@@ -14,6 +14,7 @@
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
+#include "common/util.h"
 #include "eventlog/eventlog.h"
 
 const char *const pol_tdx_status_names[POL_TDX_N_STATUSES] = {
@@ -752,14 +753,8 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
         json_t *iv;
         json_object_foreach(val, ik, iv)
         {
-            size_t n = strlen(ik);
             unsigned idx = 0;
-            bool ok = n >= 1 && n <= 2 && !(n == 2 && ik[0] == '0');
-            for (size_t c = 0; ok && c < n; c++) {
-                ok = ik[c] >= '0' && ik[c] <= '9';
-                idx = idx * 10 + (unsigned)(ik[c] - '0');
-            }
-            if (!ok || idx >= POL_TPM_PCRS) {
+            if (!cvma_pcr_index(ik, strlen(ik), POL_TPM_PCRS, &idx)) {
                 return fail(l, "%s.%.32s: not a PCR index 0..23", path, ik);
             }
             snprintf(k2, sizeof k2, "%u", idx);

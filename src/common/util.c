@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/reader.h"
+
 int cvma_status_exit_code(enum cvma_status st)
 {
     switch (st) {
@@ -258,4 +260,27 @@ size_t cvma_utf8_seq(const uint8_t *p, size_t n)
         return 0;
     }
     return len;
+}
+
+/* see common/util.h */
+bool cvma_pcr_index(const char *s, size_t n, unsigned count, unsigned *out)
+{
+    struct cvma_reader r;
+    uint8_t c;
+    unsigned x = 0;
+    cvma_reader_init(&r, (const uint8_t *)s, n);
+    if (n == 0 || n > 2 || (n == 2 && cvma_reader_starts_with(&r, "0"))) {
+        return false;
+    }
+    while (cvma_reader_u8(&r, &c)) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        x = x * 10 + (unsigned)(c - '0');
+    }
+    if (x >= count) {
+        return false;
+    }
+    *out = x;
+    return true;
 }

@@ -70,4 +70,11 @@ char *cvma_path_join(const char *dir, const char *name);
  * text (shortest form, no surrogates, at most U+10FFFF); 0 when it is not one. */
 size_t cvma_utf8_seq(const uint8_t *p, size_t n);
 
+/*
+ * A PCR (or RTMR) index as the project's files name it: "0".."99" in decimal digits, no sign,
+ * space, "0x" or leading zero ("07" is not 7: two spellings of one register would let a file
+ * give it twice). True and *out set when s[0..n) is one and below count.
+ */
+CVMA_MUST_USE bool cvma_pcr_index(const char *s, size_t n, unsigned count, unsigned *out);
+
 #endif

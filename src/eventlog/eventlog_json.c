@@ -12,6 +12,7 @@
 
 #include "common/hex.h"
 #include "common/reader.h"
+#include "common/util.h"
 #include "eventlog/eventlog.h"
 
 static void bank_label(const struct cvma_eventlog_bank *b, char *out, size_t n)
@@ -442,20 +443,11 @@ out:
     return o;
 }
 
-/* A PCR index: decimal digits only (no sign, space or "0x"), 0..CVMA_EVENTLOG_NPCR-1. */
+/* A PCR index 0..CVMA_EVENTLOG_NPCR-1 (common/util.h: decimal, no sign, space, "0x" or
+ * leading zero). */
 static bool pcr_index(const char *s, unsigned *out)
 {
-    unsigned v = 0;
-    if (s[0] == '\0') {
-        return false;
-    }
-    for (const char *c = s; *c != '\0'; c++) {
-        if (*c < '0' || *c > '9' || (v = v * 10 + (unsigned)(*c - '0')) >= CVMA_EVENTLOG_NPCR) {
-            return false;
-        }
-    }
-    *out = v;
-    return true;
+    return cvma_pcr_index(s, strlen(s), CVMA_EVENTLOG_NPCR, out);
 }
 
 /* see eventlog/eventlog.h */

@@ -11,6 +11,7 @@
 
 #include "common/hex.h"
 #include "common/reader.h"
+#include "common/util.h"
 #include "tpm/tpm.h"
 
 #define PCRS_MAX (1u << 20)
@@ -36,24 +37,10 @@ static int bank_by_size(size_t n)
     return -1;
 }
 
-/* An index "0".."31" (no sign, no leading zeros beyond "0"). */
+/* An index "0".."31" (common/util.h: no sign, no leading zeros beyond "0"). */
 static bool parse_index(const char *s, size_t n, unsigned *out)
 {
-    struct cvma_reader r;
-    uint8_t c;
-    unsigned x = 0;
-    cvma_reader_init(&r, (const uint8_t *)s, n);
-    if (n == 0 || n > 2 || (n == 2 && cvma_reader_starts_with(&r, "0"))) {
-        return false;
-    }
-    while (cvma_reader_u8(&r, &c)) {
-        if (!isdigit(c)) {
-            return false;
-        }
-        x = x * 10 + (unsigned)(c - '0');
-    }
-    *out = x;
-    return x < CVMA_TPM_PCR_COUNT;
+    return cvma_pcr_index(s, n, CVMA_TPM_PCR_COUNT, out);
 }
 
 /* Hex of one PCR value (an optional 0x, either case). bank < 0: from the size. */

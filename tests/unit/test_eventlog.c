@@ -557,6 +557,7 @@ static void test_eventlog_quoted_pcrs_file_gives_each_pcr_once(void **state)
         const char *bank, *a, *b;
     } refused[] = {
             {"sha256", "0", "00"}, /* PCR 0 twice: which value? */
+            {"sha256", "07", "1"}, /* a leading zero: not a spelling of PCR 7 */
             {"sha256", "7", "+7"}, {"sha256", " 1", "2"}, {"sha256", "24", "2"},
             {"sha256", "", "2"},   {"sha1", "1", "2"}, /* a SHA-256 digest in the SHA-1 bank */
             {"md5", "1", "2"},

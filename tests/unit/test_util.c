@@ -249,6 +249,26 @@ static void test_reader_text_helpers(void **state)
     assert_true(cvma_reader_starts_with(&r, ""));
 }
 
+/* A PCR index has one spelling: "7", never "07", "+7", " 7" or "0x7". */
+static void test_pcr_index_one_spelling(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"0", "7", "10", "23"};
+    static const char *const bad[] = {"", "07", "00", "+7", " 7", "7 ", "0x7", "24", "100", "-1"};
+    unsigned x = 99;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_true(cvma_pcr_index(ok[i], strlen(ok[i]), 24, &x));
+        assert_int_equal(x, (unsigned)atoi(ok[i]));
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        x = 99;
+        assert_false(cvma_pcr_index(bad[i], strlen(bad[i]), 24, &x));
+        assert_int_equal(x, 99);
+    }
+    assert_true(cvma_pcr_index("31", 2, 32, &x));
+    assert_false(cvma_pcr_index("7", 0, 24, &x)); /* the length given, not the NUL, counts */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +277,7 @@ int main(void)
             cmocka_unit_test(test_hex_decode_lower),
             cmocka_unit_test(test_reader_be_and_empty),
             cmocka_unit_test(test_reader_text_helpers),
+            cmocka_unit_test(test_pcr_index_one_spelling),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
