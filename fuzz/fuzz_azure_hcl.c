@@ -1,13 +1,166 @@
 /*
  * libFuzzer target: the Azure HCL report parser (and its JSON view), and Trustee's JSON
  * evidence reader with the HCL report it carries (the same bytes as both inputs).
+ *
+ * Answers are checked against a reading by hand here: the HCL report's header ("HCLA",
+ * version, request size and type), the hardware report slice, the runtime data header
+ * (report type, hash type, claims length) and the claims span, accepted or refused alike
+ * (a refusal gives back nothing); the JSON view's runtime claims against jansson's reading
+ * of the same span; the evidence's decoded parts against jansson and base64 / hex decoded
+ * here.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "azure/azure.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                    \
+    do {                                                                            \
+        if (!(c)) {                                                                 \
+            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The HCL report by hand: header 32 bytes, hardware report 1,184, runtime data header 20
+ * (size, version, report type, hash type, claims length), claims, padding. */
+static void check_hcl(const uint8_t *p, size_t len, enum cvma_status st,
+                      const struct cvma_azure_hcl *h)
+{
+    static const struct cvma_azure_hcl zero;
+    bool ok = len >= 1236 && memcmp(p, "HCLA", 4) == 0;
+    uint32_t cl = ok ? le32(p + 1232) : 0;
+    ok = ok && cl >= 1 && cl <= CVMA_AZURE_CLAIMS_MAX && len - 1236 >= cl &&
+         (le32(p + 1224) == 2 || le32(p + 1224) == 4) && le32(p + 1228) == 1;
+    CHECK((st == CVMA_OK) == ok);
+    if (!ok) {
+        CHECK(memcmp(h, &zero, sizeof zero) == 0); /* refused: nothing given back */
+        return;
+    }
+    CHECK(h->version == le32(p + 4) && h->request_size == le32(p + 8) &&
+          h->request_type == le32(p + 12));
+    CHECK(h->hw_report.p == p + 32 && h->hw_report.len == 1184);
+    CHECK(h->rt_size == le32(p + 1216) && h->rt_version == le32(p + 1220) &&
+          h->report_type == le32(p + 1224) && h->hash_type == 1);
+    CHECK(h->claims.p == p + 1236 && h->claims.len == cl);
+    CHECK(h->padding == len - 1236 - cl);
+
+    json_t *o = cvma_azure_hcl_json(h);
+    if (o == NULL) {
+        return;
+    }
+    json_t *c = json_loadb((const char *)p + 1236, cl, JSON_REJECT_DUPLICATES, NULL);
+    const json_t *rc = json_object_get(o, "runtime_claims");
+    CHECK(c != NULL ? json_equal(c, rc) : rc == NULL && json_object_get(o, "runtime_claims_error"));
+    CHECK(json_integer_value(json_object_get(o, "version")) == h->version);
+    CHECK(json_integer_value(json_object_get(o, "claims_length")) == (json_int_t)cl);
+    CHECK(strcmp(json_string_value(json_object_get(o, "report_type")),
+                 le32(p + 1224) == 2 ? "sev-snp" : "tdx") == 0);
+    json_decref(c);
+    json_decref(o);
+}
+
+static int b64v(char c)
+{
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '+' || c == '-' ? 62
+           : c == '/' || c == '_' ? 63
+                                  : -1;
+}
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A JSON value's bytes as Trustee writes them: base64 of either alphabet (padding dropped),
+ * hex when hex, or an array of 0..255. Compared with got; false when it does not decode. */
+static bool same_bytes(const json_t *j, bool hex, const uint8_t *got, size_t got_len)
+{
+    size_t k = 0;
+    if (json_is_array(j)) {
+        if (json_array_size(j) != got_len) {
+            return false;
+        }
+        for (size_t i = 0; i < got_len; i++) {
+            if (json_integer_value(json_array_get(j, i)) != got[i]) {
+                return false;
+            }
+        }
+        return got_len > 0;
+    }
+    const char *s = json_string_value(j);
+    size_t n = json_string_length(j);
+    if (s == NULL || n == 0) {
+        return false;
+    }
+    if (hex) {
+        if (n % 2 != 0 || n / 2 != got_len) {
+            return false;
+        }
+        for (size_t i = 0; i < got_len; i++) {
+            int a = hexv(s[2 * i]), b = hexv(s[2 * i + 1]);
+            if (a < 0 || b < 0 || got[i] != (a << 4 | b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    while (n > 0 && s[n - 1] == '=') {
+        n--;
+    }
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64v(s[i]);
+        if (v < 0) {
+            return false;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (k >= got_len || got[k++] != (uint8_t)(acc >> bits)) {
+                return false;
+            }
+        }
+    }
+    return k == got_len && got_len > 0;
+}
+
+static void check_evidence(const uint8_t *p, size_t len, const struct cvma_azure_evidence *ev)
+{
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+    const json_t *q = json_object_get(j, "tpm_quote"), *ver = json_object_get(j, "version");
+    CHECK(json_is_object(j) && json_is_object(q));
+    CHECK(ev->version == (ver != NULL ? (int)json_integer_value(ver) : 0));
+    CHECK(same_bytes(json_object_get(j, "hcl_report"), false, ev->hcl_report.p,
+                     ev->hcl_report.len));
+    CHECK(same_bytes(json_object_get(q, "message"), true, ev->quote_msg.p, ev->quote_msg.len));
+    CHECK(same_bytes(json_object_get(q, "signature"), true, ev->quote_sig.p, ev->quote_sig.len));
+    CHECK((json_object_get(j, "td_quote") != NULL) == (ev->td_quote.len > 0));
+    CHECK(ev->td_quote.len == 0 ||
+          same_bytes(json_object_get(j, "td_quote"), false, ev->td_quote.p, ev->td_quote.len));
+    CHECK((json_object_get(j, "vcek") != NULL) == (ev->vcek.len > 0));
+    CHECK((json_object_get(q, "pcrs") != NULL) == (ev->pcrs_json != NULL));
+    json_decref(j);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,14 +169,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cvma_verdict v;
 
     cvma_verdict_init(&v);
-    if (cvma_azure_hcl_parse(data, size, &h, &v) == CVMA_OK) {
-        json_decref(cvma_azure_hcl_json(&h));
-    }
+    memset(&h, 0xa5, sizeof h);
+    check_hcl(data, size, cvma_azure_hcl_parse(data, size, &h, &v), &h);
     if (cvma_azure_json_detect(data, size) &&
         cvma_azure_evidence_parse(data, size, &ev, &v) == CVMA_OK) {
-        if (cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, &v) == CVMA_OK) {
-            json_decref(cvma_azure_hcl_json(&h));
-        }
+        check_evidence(data, size, &ev);
+        memset(&h, 0xa5, sizeof h);
+        check_hcl(ev.hcl_report.p, ev.hcl_report.len,
+                  cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, &v), &h);
         cvma_azure_evidence_cleanup(&ev);
     }
     (void)cvma_verdict_finish(&v);

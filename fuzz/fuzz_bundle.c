@@ -3,15 +3,240 @@
  * binary; then the kind detection and the explanation of unknown bytes. Whatever is accepted
  * must have exactly one evidence part, collateral parts with known names and TPM parts with
  * known roles (tpm_quote, event_log, ...).
+ *
+ * What is given back is checked against a reading here: a bundle's parts (order, role, name,
+ * data) against jansson's reading of the same JSON with the data's base64 decoded here
+ * (strict RFC 4648 §4); a bare input's bytes against the input itself or its hex / base64
+ * decoded here; the kind against the bundle's "kind" or against the detection rules by hand
+ * (docs/bundle.md, kinds.c's order: azure-snp, azure-tdx, tdx, sev-snp, tpm; svsm-vtpm is
+ * never detected).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                    \
+    do {                                                                            \
+        if (!(c)) {                                                                 \
+            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+static bool ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The first byte after JSON whitespace is '{' and "key" (quoted) occurs from there on. */
+static bool has_key(const uint8_t *p, size_t n, const char *key)
+{
+    size_t i = 0, kl = strlen(key);
+    while (i < n && ws(p[i])) {
+        i++;
+    }
+    if (i == n || p[i] != '{') {
+        return false;
+    }
+    for (; n - i >= kl + 2; i++) {
+        if (p[i] == '"' && memcmp(p + i + 1, key, kl) == 0 && p[i + 1 + kl] == '"') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The detection rules by hand, in the table's order. */
+static const struct cvma_kind *detect(const uint8_t *p, size_t n)
+{
+    if (n >= 4 && memcmp(p, "HCLA", 4) == 0) {
+        /* the runtime data header's report type (offset 32 + 1,184 + 8), 0 when cut short */
+        uint32_t t = n >= 1228 ? le32(p + 1224) : 0;
+        return t == 4 ? &cvma_kind_azure_tdx : &cvma_kind_azure_snp;
+    }
+    if (n <= (8u << 20) && has_key(p, n, "hcl_report") && has_key(p, n, "tpm_quote") &&
+        !has_key(p, n, "cvmattest_bundle")) {
+        return has_key(p, n, "td_quote") ? &cvma_kind_azure_tdx : &cvma_kind_azure_snp;
+    }
+    if (n >= 8 && (p[0] | p[1] << 8) >= 4 && (p[0] | p[1] << 8) <= 5 && le32(p + 4) == 0x81) {
+        return &cvma_kind_tdx;
+    }
+    if (n >= 4 && le32(p) >= 2 && le32(p) <= 5) {
+        return &cvma_kind_snp;
+    }
+    if ((n >= 6 && memcmp(p, "\xff\x54\x43\x47", 4) == 0) ||
+        (n >= 8 && memcmp(p + 2, "\xff\x54\x43\x47", 4) == 0)) {
+        return &cvma_kind_tpm;
+    }
+    return NULL;
+}
+
+static int b64v(char c, bool url)
+{
+    return c >= 'A' && c <= 'Z'     ? c - 'A'
+           : c >= 'a' && c <= 'z'   ? c - 'a' + 26
+           : c >= '0' && c <= '9'   ? c - '0' + 52
+           : c == (url ? '-' : '+') ? 62
+           : c == (url ? '_' : '/') ? 63
+                                    : -1;
+}
+
+/* Strict base64 (std: padded to a multiple of 4; url: never padded) into a new buffer. */
+static uint8_t *b64(const char *s, size_t n, bool url, size_t *out_len)
+{
+    size_t pad = 0, k = 0;
+    if (!url) {
+        if (n % 4 != 0) {
+            return NULL;
+        }
+        while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
+            pad++;
+        }
+        n -= pad;
+    } else if (n % 4 == 1) {
+        return NULL;
+    }
+    if (!url && pad > 0 && (n + pad) % 4 != 0) {
+        return NULL;
+    }
+    if (!url && pad != (4 - n % 4) % 4) {
+        return NULL;
+    }
+    uint8_t *out = malloc(n + 1);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        int v = b64v(s[i], url);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (uint8_t)(acc >> bits);
+        }
+    }
+    if (out != NULL && (acc & ((1u << bits) - 1)) != 0) {
+        free(out); /* unused low bits set: not canonical */
+        return NULL;
+    }
+    *out_len = k;
+    return out;
+}
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static void check_bundle_parts(const uint8_t *p, size_t n, const struct cvma_evidence *ev)
+{
+    json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
+    const json_t *parts = json_object_get(j, "parts"), *kind = json_object_get(j, "kind");
+    size_t evidence = SIZE_MAX, quote = SIZE_MAX;
+    CHECK(json_is_object(j) && json_integer_value(json_object_get(j, "cvmattest_bundle")) == 1);
+    CHECK(json_is_array(parts) && json_array_size(parts) == ev->n_parts);
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        const json_t *pt = json_array_get(parts, i), *jr = json_object_get(pt, "role"),
+                     *jn = json_object_get(pt, "name"), *jd = json_object_get(pt, "data");
+        const struct cvma_bundle_part *got = &ev->parts[i];
+        const char *role = json_string_value(jr);
+        size_t dl = 0;
+        CHECK(role != NULL && json_is_string(jd));
+        CHECK(strlen(role) == json_string_length(jr)); /* a role is its whole string */
+        if (strcmp(role, "evidence") == 0) {
+            CHECK(got->role == CVMA_PART_EVIDENCE && got->name == NULL && jn == NULL);
+            CHECK(evidence == SIZE_MAX);
+            evidence = i;
+        } else if (strcmp(role, "collateral") == 0) {
+            CHECK(got->role == CVMA_PART_COLLATERAL && json_is_string(jn));
+            CHECK(strlen(got->name) == json_string_length(jn) &&
+                  strcmp(got->name, json_string_value(jn)) == 0);
+        } else {
+            CHECK(got->role == CVMA_PART_TPM && jn == NULL && strcmp(got->name, role) == 0);
+            quote = strcmp(role, "tpm_quote") == 0 ? i : quote;
+        }
+        uint8_t *d = b64(json_string_value(jd), json_string_length(jd), false, &dl);
+        CHECK(d != NULL && dl > 0 && dl == got->data.len && memcmp(d, got->data.p, dl) == 0);
+        free(d);
+    }
+    CHECK(ev->evidence_idx == (evidence != SIZE_MAX ? evidence : quote));
+    if (kind != NULL) {
+        CHECK(ev->kind != NULL && strlen(json_string_value(kind)) == json_string_length(kind) &&
+              ev->kind == cvma_kind_by_name(json_string_value(kind)));
+    }
+    json_decref(j);
+}
+
+/* A one-part input: its bytes as given, or its text decoded as hex or base64 here. */
+static void check_bare(const uint8_t *p, size_t n, enum cvma_inform inform,
+                       const struct cvma_evidence *ev)
+{
+    const struct cvma_bundle_part *e = &ev->parts[0];
+    char *t = malloc(n + 1);
+    size_t tl = 0, i = 0, dl = 0;
+    bool text = true;
+    CHECK(ev->n_parts == 1 && ev->evidence_idx == 0 && e->role == CVMA_PART_EVIDENCE);
+    CHECK(t != NULL);
+    for (size_t k = 0; k < n; k++) {
+        if (!ws(p[k])) {
+            text = text && p[k] >= 0x21 && p[k] <= 0x7e;
+            t[tl++] = (char)p[k];
+        }
+    }
+    while (i < n && ws(p[i])) {
+        i++;
+    }
+    bool pem = n - i >= 10 && memcmp(p + i, "-----BEGIN", 10) == 0;
+    bool json_kind = inform == CVMA_INFORM_AUTO && i < n && p[i] == '{';
+    if (inform == CVMA_INFORM_BIN || !text || pem || json_kind) {
+        CHECK(e->data.len == n && memcmp(e->data.p, p, n) == 0);
+        free(t);
+        return;
+    }
+    char *s = t;
+    if (tl >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && inform != CVMA_INFORM_BASE64) {
+        s += 2;
+        tl -= 2;
+    }
+    bool hex = tl > 0 && tl % 2 == 0;
+    for (size_t k = 0; k < tl && hex; k++) {
+        hex = hexv(s[k]) >= 0;
+    }
+    if (inform == CVMA_INFORM_HEX || (inform == CVMA_INFORM_AUTO && hex)) {
+        CHECK(hex && e->data.len == tl / 2);
+        for (size_t k = 0; k < tl / 2; k++) {
+            CHECK(e->data.p[k] == (hexv(s[2 * k]) << 4 | hexv(s[2 * k + 1])));
+        }
+        free(t);
+        return;
+    }
+    uint8_t *d = b64(s, tl, false, &dl);
+    if (d == NULL) {
+        d = b64(s, tl, true, &dl);
+    }
+    CHECK(d != NULL && dl > 0 && dl == e->data.len && memcmp(d, e->data.p, dl) == 0);
+    free(d);
+    free(t);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +279,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     struct cvma_span b = cvma_evidence_bytes(ev);
-    if (cvma_kind_detect(b.p, b.len) == NULL) {
+    const struct cvma_kind *want = detect(b.p, b.len);
+    CHECK(cvma_kind_detect(b.p, b.len) == want);
+    if (ev->from_bundle) {
+        check_bundle_parts(data, size, ev);
+        json_t *j = json_loadb((const char *)data, size, 0, NULL);
+        CHECK(json_object_get(j, "kind") != NULL || ev->kind == want);
+        json_decref(j);
+    } else {
+        check_bare(data, size, inform, ev);
+        CHECK(ev->kind == want);
+    }
+    if (want == NULL) {
         cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
     }
     cvma_evidence_free(ev);

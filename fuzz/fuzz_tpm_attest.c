@@ -1,13 +1,336 @@
 /*
  * libFuzzer target: the TPMS_ATTEST / TPM2B_ATTEST wrapper around libtss2-mu, then the PCR
  * value reader with the quote's selection (the same bytes as PCR input).
+ *
+ * Both answers are checked against a reading by hand here: the TPMS_ATTEST of a quote
+ * (TPM 2.0 Part 2 §10.12, big-endian: magic, type, qualifiedSigner, extraData, clockInfo,
+ * firmwareVersion, TPML_PCR_SELECTION, pcrDigest), accepted or refused alike; the PCR values
+ * of tpm2-tools' binary files ("serialized", little-endian, or "values" in the quote's
+ * selection order) and of JSON (read with jansson); nothing given back on refusal.
  */
+#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
 
 #include "tpm/tpm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                    \
+    do {                                                                            \
+        if (!(c)) {                                                                 \
+            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+struct rd {
+    const uint8_t *p;
+    size_t len, off;
+    bool ok;
+};
+
+static uint64_t be(struct rd *r, size_t n)
+{
+    uint64_t x = 0;
+    if (!r->ok || r->len - r->off < n) {
+        r->ok = false;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        x = x << 8 | r->p[r->off++];
+    }
+    return x;
+}
+
+/* A TPM2B: u16 size (at most max), then the bytes; *at is where they start. */
+static size_t tpm2b(struct rd *r, size_t max, size_t *at)
+{
+    size_t n = (size_t)be(r, 2);
+    if (!r->ok || n > max || r->len - r->off < n) {
+        r->ok = false;
+        return 0;
+    }
+    *at = r->off;
+    r->off += n;
+    return n;
+}
+
+static void check_attest(const uint8_t *p, size_t len, bool allow, enum cvma_status st,
+                         const struct cvma_tpm_attest *at)
+{
+    const TPMS_ATTEST *a = &at->a;
+    struct rd r = {p, len, 0, true};
+    size_t qs, ed, dg;
+    if (len >= 6 && memcmp(p + 2, "\xff\x54\x43\x47", 4) == 0) {
+        size_t n = (size_t)p[0] << 8 | p[1];
+        if (n > len - 2) {
+            CHECK(st != CVMA_OK);
+            return;
+        }
+        r.p = p + 2;
+        r.len = n;
+    }
+    uint32_t magic = (uint32_t)be(&r, 4);
+    uint16_t type = (uint16_t)be(&r, 2);
+    size_t qn = tpm2b(&r, sizeof a->qualifiedSigner.name, &qs);
+    size_t en = tpm2b(&r, sizeof a->extraData.buffer, &ed);
+    uint64_t clock = be(&r, 8);
+    uint32_t resets = (uint32_t)be(&r, 4), restarts = (uint32_t)be(&r, 4);
+    uint8_t safe = (uint8_t)be(&r, 1);
+    uint64_t fw = be(&r, 8);
+    uint32_t count = (uint32_t)be(&r, 4);
+    size_t sel_at = r.off;
+    r.ok = r.ok && magic == 0xff544347u && type == 0x8018 && count <= TPM2_NUM_PCR_BANKS;
+    for (uint32_t i = 0; i < count && r.ok; i++) {
+        (void)be(&r, 2);
+        size_t s = (size_t)be(&r, 1);
+        r.ok = r.ok && s <= 4 && r.len - r.off >= s;
+        r.off += r.ok ? s : 0;
+    }
+    size_t dn = tpm2b(&r, sizeof a->attested.quote.pcrDigest.buffer, &dg);
+    /* What follows the structure (in a TPM2B: inside and after it) must be zero or allowed. */
+    size_t end = (size_t)(r.p - p) + r.off;
+    bool rest_zero = true;
+    for (size_t i = end; r.ok && i < len; i++) {
+        rest_zero = rest_zero && p[i] == 0;
+    }
+    CHECK((st == CVMA_OK) == (r.ok && (rest_zero || allow)));
+    if (st != CVMA_OK) {
+        return;
+    }
+    CHECK(at->signed_bytes.p == r.p && at->signed_bytes.len == r.off);
+    CHECK(a->magic == magic && a->type == type);
+    CHECK(a->qualifiedSigner.size == qn && memcmp(a->qualifiedSigner.name, r.p + qs, qn) == 0);
+    CHECK(a->extraData.size == en && memcmp(a->extraData.buffer, r.p + ed, en) == 0);
+    CHECK(a->clockInfo.clock == clock && a->clockInfo.resetCount == resets &&
+          a->clockInfo.restartCount == restarts && a->clockInfo.safe == safe);
+    CHECK(a->firmwareVersion == fw);
+    const TPML_PCR_SELECTION *sel = &a->attested.quote.pcrSelect;
+    CHECK(sel->count == count);
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *s = r.p + sel_at;
+        size_t n = s[2];
+        CHECK(sel->pcrSelections[i].hash == (s[0] << 8 | s[1]));
+        CHECK(sel->pcrSelections[i].sizeofSelect == n);
+        CHECK(memcmp(sel->pcrSelections[i].pcrSelect, s + 3, n) == 0);
+        sel_at += 3 + n;
+    }
+    CHECK(a->attested.quote.pcrDigest.size == dn &&
+          memcmp(a->attested.quote.pcrDigest.buffer, r.p + dg, dn) == 0);
+}
+
+static int bank_of(uint16_t alg)
+{
+    return alg == 0x0004 ? 0 : alg == 0x000B ? 1 : alg == 0x000C ? 2 : alg == 0x000D ? 3 : -1;
+}
+
+static const size_t bank_size[4] = {20, 32, 48, 64};
+
+/* The selected PCRs in selection order, each bank's values size bytes. */
+struct sel_walk {
+    const TPML_PCR_SELECTION *sel;
+    uint32_t i;
+    unsigned idx;
+};
+
+static bool sel_next(struct sel_walk *w, int *bank, unsigned *idx)
+{
+    for (; w->i < w->sel->count; w->i++, w->idx = 0) {
+        const TPMS_PCR_SELECTION *s = &w->sel->pcrSelections[w->i];
+        for (; w->idx < 8u * s->sizeofSelect; w->idx++) {
+            if (s->pcrSelect[w->idx / 8] >> (w->idx % 8) & 1) {
+                *bank = bank_of(s->hash);
+                *idx = w->idx++;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static uint32_t le(const uint8_t *p, size_t n)
+{
+    uint32_t x = 0;
+    while (n-- > 0) {
+        x = x << 8 | p[n];
+    }
+    return x;
+}
+
+/*
+ * tpm2-tools' "serialized" PCR file: TPML_PCR_SELECTION (u32 count, 16 x {u16 hash, u8
+ * sizeofSelect, 4 bytes, 1 pad}), u32 list count, lists of {u32 count, 8 x {u16 size, 64
+ * bytes}}. 1: read into *want; 0: not this format; -1: the format, values not fitting.
+ */
+static int serialized(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *want)
+{
+    static TPML_PCR_SELECTION sel;
+    if (len < 136 || (len - 136) % 532 != 0 || le(p, 4) > 16) {
+        return 0;
+    }
+    memset(&sel, 0, sizeof sel);
+    sel.count = le(p, 4);
+    for (unsigned i = 0; i < 16; i++) {
+        const uint8_t *e = p + 4 + 8 * i;
+        sel.pcrSelections[i].hash = (uint16_t)le(e, 2);
+        sel.pcrSelections[i].sizeofSelect = e[2];
+        memcpy(sel.pcrSelections[i].pcrSelect, e + 3, 4);
+        if (i < sel.count && e[2] > 4) {
+            return 0;
+        }
+    }
+    size_t lists = le(p + 132, 4);
+    if (lists != (len - 136) / 532) {
+        return 0;
+    }
+    for (size_t l = 0; l < lists; l++) {
+        const uint8_t *lp = p + 136 + 532 * l;
+        if (le(lp, 4) > 8) {
+            return 0;
+        }
+        for (unsigned d = 0; d < 8; d++) {
+            if (le(lp + 4 + 66 * d, 2) > 64) {
+                return 0;
+            }
+        }
+    }
+    struct sel_walk w = {&sel, 0, 0};
+    for (size_t l = 0; l < lists; l++) {
+        const uint8_t *lp = p + 136 + 532 * l;
+        for (unsigned d = 0; d < le(lp, 4); d++) {
+            size_t sz = le(lp + 4 + 66 * d, 2);
+            int b;
+            unsigned idx;
+            if (!sel_next(&w, &b, &idx) || b < 0 || sz != bank_size[b]) {
+                return -1;
+            }
+            memcpy(want->v[b][idx], lp + 6 + 66 * d, sz);
+            want->set[b][idx] = true;
+        }
+    }
+    return 1;
+}
+
+/* The quote's selected values concatenated. */
+static bool values(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
+                   struct cvma_tpm_pcrs *want)
+{
+    struct sel_walk w = {sel, 0, 0};
+    size_t off = 0;
+    int b;
+    unsigned idx;
+    if (sel == NULL || len == 0) {
+        return false;
+    }
+    while (sel_next(&w, &b, &idx)) {
+        if (b < 0 || len - off < bank_size[b]) {
+            return false;
+        }
+        memcpy(want->v[b][idx], p + off, bank_size[b]);
+        want->set[b][idx] = true;
+        off += bank_size[b];
+    }
+    return off == len;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A JSON PCR value (hex, an optional 0x) equals the bank's value. */
+static bool same_hex(const char *s, const uint8_t *v, size_t n)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+    }
+    if (strlen(s) != 2 * n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+        if (h < 0 || l < 0 || v[i] != (h << 4 | l)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void check_json(const uint8_t *p, size_t len, const struct cvma_tpm_pcrs *got)
+{
+    static const char *const names[4] = {"sha1", "sha256", "sha384", "sha512"};
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+    size_t members = 0, set = 0;
+    CHECK(json_is_object(j));
+    for (int b = 0; b < 4; b++) {
+        for (unsigned i = 0; i < CVMA_TPM_PCR_COUNT; i++) {
+            char key[4];
+            if (!got->set[b][i]) {
+                continue;
+            }
+            set++;
+            snprintf(key, sizeof key, "%u", i);
+            const char *in_bank =
+                    json_string_value(json_object_get(json_object_get(j, names[b]), key));
+            const char *flat = json_string_value(json_object_get(j, key));
+            CHECK((in_bank != NULL && same_hex(in_bank, got->v[b][i], bank_size[b])) ||
+                  (flat != NULL && same_hex(flat, got->v[b][i], bank_size[b])));
+        }
+    }
+    const char *k;
+    json_t *val;
+    json_object_foreach(j, k, val)
+    {
+        members += json_is_object(val) ? json_object_size(val) : 1;
+    }
+    CHECK(set == members);
+    json_decref(j);
+}
+
+static void check_pcrs(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
+                       enum cvma_status st, const struct cvma_tpm_pcrs *got)
+{
+    static struct cvma_tpm_pcrs want, zero;
+    bool text = len > 0;
+    size_t i = 0;
+    if (st != CVMA_OK) {
+        CHECK(memcmp(got, &zero, sizeof zero) == 0); /* refused: nothing given back */
+        return;
+    }
+    for (size_t k = 0; k < len && text; k++) {
+        text = isprint(p[k]) || isspace(p[k]);
+    }
+    if (text) {
+        while (i < len && isspace(p[i])) {
+            i++;
+        }
+        if (p[i] == '{') {
+            check_json(p, len, got);
+        }
+        return;
+    }
+    memset(&want, 0, sizeof want);
+    int s = serialized(p, len, &want);
+    CHECK(s >= 0);
+    if (s == 0) {
+        memset(&want, 0, sizeof want);
+        CHECK(values(p, len, sel, &want));
+    }
+    for (int b = 0; b < 4; b++) {
+        for (unsigned x = 0; x < CVMA_TPM_PCR_COUNT; x++) {
+            CHECK(got->set[b][x] == want.set[b][x]);
+            CHECK(!want.set[b][x] || memcmp(got->v[b][x], want.v[b][x], bank_size[b]) == 0);
+        }
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,11 +345,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cvma_verdict_init(&v);
     bool allow = size > 0 && (data[size - 1] & 1);
     const TPML_PCR_SELECTION *sel = NULL;
-    if (cvma_tpm_attest_parse(data, size, allow, at, &v) == CVMA_OK) {
+    enum cvma_status st = cvma_tpm_attest_parse(data, size, allow, at, &v);
+    check_attest(data, size, allow, st, at);
+    if (st == CVMA_OK) {
         sel = &at->a.attested.quote.pcrSelect;
     }
-    bool parsed = cvma_tpm_pcrs_parse(data, size, sel, pcrs, &v) == CVMA_OK;
-    (void)parsed;
+    memset(pcrs, 0x5a, sizeof *pcrs);
+    st = cvma_tpm_pcrs_parse(data, size, sel, pcrs, &v);
+    check_pcrs(data, size, sel, st, pcrs);
     (void)cvma_verdict_finish(&v);
     cvma_verdict_cleanup(&v);
     free(pcrs);

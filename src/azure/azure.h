@@ -50,7 +50,8 @@ struct cvma_azure_hcl {
 bool cvma_azure_hcl_detect(const uint8_t *p, size_t len);
 
 /*
- * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED.
+ * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED
+ * (*out is then all cleared).
  * Trailing bytes after the claims are the report's padding (counted, not refused).
  */
 CVMA_MUST_USE enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len,

@@ -16,8 +16,10 @@ bool cvma_azure_hcl_detect(const uint8_t *p, size_t len)
     return len >= 4 && memcmp(p, "HCLA", 4) == 0;
 }
 
-enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
-                                      struct cvma_verdict *v)
+/* The parse proper; out may hold fields read before a refusal (cvma_azure_hcl_parse clears
+ * them). */
+static enum cvma_status hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
+                                  struct cvma_verdict *v)
 {
     struct cvma_reader r;
     struct cvma_span rest;
@@ -63,6 +65,18 @@ enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, struct cvma_
     cvma_reader_rest(&r, &rest);
     out->padding = rest.len;
     return CVMA_OK;
+}
+
+enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
+                                      struct cvma_verdict *v)
+{
+    enum cvma_status st = hcl_parse(p, len, out, v);
+    if (st != CVMA_OK) {
+        /* An out-parameter is set only on success: a report refused for its runtime data
+         * header gives back none of the header fields read before it. */
+        memset(out, 0, sizeof *out);
+    }
+    return st;
 }
 
 static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)

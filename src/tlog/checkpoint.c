@@ -67,6 +67,12 @@ bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint 
                   CVMA_TLOG_NAME_MAX);
         return false;
     }
+    /* The origin is kept as a C string: a NUL inside it would cut it short ("a\0b" would
+     * read as the origin "a"). A note's text never holds one; a bare checkpoint may. */
+    if (memchr(origin.p, '\0', origin.len) != NULL) {
+        cvma_errf(err, err_len, "checkpoint: origin line holds a NUL byte");
+        return false;
+    }
     if (!parse_dec(&size, &out->size)) {
         cvma_errf(err, err_len, "checkpoint: tree size is not a decimal number");
         return false;

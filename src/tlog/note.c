@@ -158,7 +158,8 @@ static bool parse_key(const char *s, size_t len, char *name, uint8_t key[32], ui
         }
     }
     *id = (uint32_t)strtoul(hex, &end, 16);
-    if (!cvma_note_name_ok(name) ||
+    /* A NUL inside the name would cut it short: "a\0b" is not the name "a". */
+    if (strlen(name) != (size_t)(p1 - s) || !cvma_note_name_ok(name) ||
         !cvma_base64_decode(p2 + 1, len - (size_t)(p2 + 1 - s), CVMA_B64_STD, raw, sizeof raw,
                             &rlen) ||
         rlen != 33 || raw[0] != CVMA_NOTE_ALG_ED25519) {
@@ -342,7 +343,8 @@ static bool parse_sig_line(const uint8_t *p, size_t n, struct cvma_note_sig *s)
     }
     memcpy(s->name, rest.p, (size_t)(sp - rest.p));
     s->name[sp - rest.p] = '\0';
-    if (!cvma_note_name_ok(s->name)) {
+    /* A NUL inside the name would cut it short: "a\0b" is not the name "a". */
+    if (strlen(s->name) != (size_t)(sp - rest.p) || !cvma_note_name_ok(s->name)) {
         return false;
     }
     size_t blen = rest.len - (size_t)(sp + 1 - rest.p);
@@ -356,8 +358,10 @@ static bool parse_sig_line(const uint8_t *p, size_t n, struct cvma_note_sig *s)
     return true;
 }
 
-enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note *out, char *err,
-                                 size_t err_len)
+/* The parse proper; out may hold signature lines read before a refusal (cvma_note_parse
+ * clears them). */
+static enum cvma_status note_parse(const uint8_t *p, size_t len, struct cvma_note *out, char *err,
+                                   size_t err_len)
 {
     size_t split = SIZE_MAX;
 
@@ -418,6 +422,19 @@ enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note 
     out->text[split + 1] = '\0';
     out->text_len = split + 1;
     return CVMA_OK;
+}
+
+enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note *out, char *err,
+                                 size_t err_len)
+{
+    enum cvma_status st = note_parse(p, len, out, err, err_len);
+    if (st != CVMA_OK) {
+        /* An out-parameter is set only on success: no signature line read before the
+         * refusal is given back. */
+        free(out->text);
+        memset(out, 0, sizeof *out);
+    }
+    return st;
 }
 
 static bool ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t mlen,

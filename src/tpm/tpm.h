@@ -69,7 +69,8 @@ CVMA_MUST_USE enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t le
  * Reads PCR values: JSON {"sha256": {"0": "<hex>", ...}, ...} (or a flat {"0": "<hex>"}, the
  * bank from the digest size), tpm2-tools YAML (tpm2_pcrread, tpm2_quote's standard output),
  * or tpm2-tools' binary PCR file (tpm2_quote -o, format "serialized"; format "values" needs
- * the quote's selection: sel). Reason: TPM_PCRS_MALFORMED.
+ * the quote's selection: sel). Reason: TPM_PCRS_MALFORMED; *out is then all cleared (no value
+ * read before the refusal is given back).
  */
 CVMA_MUST_USE enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len,
                                                    const TPML_PCR_SELECTION *sel,

@@ -360,9 +360,10 @@ static bool is_text(const uint8_t *p, size_t len)
     return true;
 }
 
-/* see tpm/tpm.h */
-enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
-                                     struct cvma_tpm_pcrs *out, struct cvma_verdict *v)
+/* The parse proper; out may hold values read before a refusal (cvma_tpm_pcrs_parse clears
+ * them). */
+static enum cvma_status pcrs_parse(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
+                                   struct cvma_tpm_pcrs *out, struct cvma_verdict *v)
 {
     struct cvma_reader r;
     uint8_t c = 0;
@@ -396,4 +397,17 @@ enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len, const TPML_PC
                        "tpm PCRs: %zu binary bytes that are neither tpm2-tools' serialized PCR "
                        "file nor the quoted values concatenated",
                        len);
+}
+
+/* see tpm/tpm.h */
+enum cvma_status cvma_tpm_pcrs_parse(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
+                                     struct cvma_tpm_pcrs *out, struct cvma_verdict *v)
+{
+    enum cvma_status st = pcrs_parse(p, len, sel, out, v);
+    if (st != CVMA_OK) {
+        /* An out-parameter is set only on success: a JSON or YAML text or a binary file
+         * refused halfway gives back none of the values read before the refusal. */
+        memset(out, 0, sizeof *out);
+    }
+    return st;
 }

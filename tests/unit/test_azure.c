@@ -37,6 +37,24 @@ static void expect_hcl_refused(const uint8_t *p, size_t len)
     cvma_verdict_cleanup(&v);
 }
 
+static void test_azure_hcl_parse_gives_back_nothing_when_it_refuses(void **state)
+{
+    static const struct cvma_azure_hcl zero;
+    uint8_t b[2600];
+    struct cvma_azure_hcl h;
+    struct cvma_verdict v;
+    (void)state;
+    size_t n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_SNP, 0);
+    /* An unknown hash type, read after the header and the hardware report. */
+    tu_put32(b + CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + 12, 2);
+    memset(&h, 0xa5, sizeof h);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, &h, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_HCL_MALFORMED);
+    assert_memory_equal(&h, &zero, sizeof h);
+    cvma_verdict_cleanup(&v);
+}
+
 static void test_azure_hcl_parse_reads_the_fields(void **state)
 {
     uint8_t b[2600];
@@ -387,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_azure_hcl_parse_reads_the_fields),
             cmocka_unit_test(test_azure_hcl_parse_refuses_malformed_reports),
+            cmocka_unit_test(test_azure_hcl_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
             cmocka_unit_test(test_azure_verify_refuses_the_wrong_kind_and_a_lone_report),
             cmocka_unit_test(test_azure_report_fields_are_read_at_their_offsets),

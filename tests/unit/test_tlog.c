@@ -172,6 +172,63 @@ static void test_go_example_vkey_and_note(void **state)
                                       66, &k, err, sizeof err));
 }
 
+/* A NUL inside a signer's or a key's name would cut the name short ("Peter\0x" is not
+ * "Peter"): refused, as any other byte a name may not hold. */
+static void test_names_with_a_nul_are_refused(void **state)
+{
+    (void)state;
+    static const char vkey[] =
+            "PeterNeumann\0x+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    static const char skey[] =
+            "PRIVATE+KEY+PeterNeumann\0x+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    static const char msg[] = "If you think cryptography is the answer to your problem,\n"
+                              "then you don't know what your problem is.\n"
+                              "\n"
+                              "\xe2\x80\x94 PeterNeumann\0x "
+                              "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSN"
+                              "XgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    struct cvma_note_vkey k;
+    struct cvma_note_skey sk;
+    struct cvma_note n;
+    char err[200];
+    assert_false(cvma_note_vkey_parse(vkey, sizeof vkey - 1, &k, err, sizeof err));
+    assert_false(cvma_note_skey_parse(skey, sizeof skey - 1, &sk, err, sizeof err));
+    assert_int_equal(cvma_note_parse((const uint8_t *)msg, sizeof msg - 1, &n, err, sizeof err),
+                     CVMA_REJECTED);
+}
+
+/* A checkpoint whose origin line holds a NUL is refused: the origin would be cut short. */
+static void test_checkpoint_parse_refuses_an_origin_with_a_nul(void **state)
+{
+    (void)state;
+    static const char cp[] = "example.com/a\0b\n2\n54P82ErB+rn/Xd7y764LSt1ueAsYz0FRbWSFGZbfgiI=\n";
+    struct cvma_checkpoint c;
+    char err[200];
+    assert_false(cvma_checkpoint_parse(cp, sizeof cp - 1, &c, err, sizeof err));
+    static const char ok[] = "example.com/a\n2\n54P82ErB+rn/Xd7y764LSt1ueAsYz0FRbWSFGZbfgiI=\n";
+    assert_true(cvma_checkpoint_parse(ok, sizeof ok - 1, &c, err, sizeof err));
+    assert_string_equal(c.origin, "example.com/a");
+}
+
+/* A note refused at a later signature line gives back none of the lines before it. */
+static void test_note_parse_gives_back_nothing_when_it_refuses(void **state)
+{
+    (void)state;
+    static const char msg[] = "text\n"
+                              "\n"
+                              "\xe2\x80\x94 PeterNeumann "
+                              "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSN"
+                              "XgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+                              "\xe2\x80\x94 PeterNeumann unterminated";
+    static const struct cvma_note zero;
+    struct cvma_note n;
+    char err[200];
+    memset(&n, 0xa5, sizeof n);
+    assert_int_equal(cvma_note_parse((const uint8_t *)msg, strlen(msg), &n, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_memory_equal(&n, &zero, sizeof n);
+}
+
 static void test_keygen_sign_cosign(void **state)
 {
     (void)state;
@@ -326,6 +383,9 @@ int main(void)
             cmocka_unit_test(test_all_pairs_up_to_70),
             cmocka_unit_test(test_tile_paths),
             cmocka_unit_test(test_go_example_vkey_and_note),
+            cmocka_unit_test(test_names_with_a_nul_are_refused),
+            cmocka_unit_test(test_note_parse_gives_back_nothing_when_it_refuses),
+            cmocka_unit_test(test_checkpoint_parse_refuses_an_origin_with_a_nul),
             cmocka_unit_test(test_keygen_sign_cosign),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_log_save_load_tiles),

@@ -267,6 +267,28 @@ static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+static void test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused(void **state)
+{
+    (void)state;
+    /* PCR 0 is good; PCR 1 is not: the refusal must not leave PCR 0 set. */
+    static const char js[] = "{\"sha256\": {\"0\": \"00000000000000000000000000000000"
+                             "00000000000000000000000000000000\", \"1\": \"0011\"}}";
+    static const char yaml[] = "sha256:\n  0 : 0x00000000000000000000000000000000"
+                               "00000000000000000000000000000000\n  1 : 0x0011\n";
+    static const struct cvma_tpm_pcrs zero;
+    struct cvma_tpm_pcrs p;
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tpm_pcrs_parse((const uint8_t *)js, strlen(js), NULL, &p, &v),
+                     CVMA_REJECTED);
+    assert_memory_equal(&p, &zero, sizeof p);
+    assert_int_equal(cvma_tpm_pcrs_parse((const uint8_t *)yaml, strlen(yaml), NULL, &p, &v),
+                     CVMA_REJECTED);
+    assert_memory_equal(&p, &zero, sizeof p);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_PCRS_MALFORMED);
+    cvma_verdict_cleanup(&v);
+}
+
 /* ---- AK bounds, on quotes signed here ------------------------------------------------- */
 
 static const uint8_t NONCE[4] = {0x6e, 0x6f, 0x6e, 0x63};
@@ -555,6 +577,7 @@ int main(void)
             cmocka_unit_test(test_tpm_gcp_quote_mutation_sweep),
             cmocka_unit_test(test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
+            cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
             cmocka_unit_test(test_tpm_ak_rsa1024_refused),
             cmocka_unit_test(test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more),
