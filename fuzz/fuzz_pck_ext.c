@@ -165,7 +165,7 @@ static bool read_tcb(const struct tlv *t, struct cvma_pck_ext *e)
     while (ok && (k = next_pair(&p, end, &oid, &val)) == 1) {
         for (unsigned n = 1; ok && n <= 18; n++) {
             char dotted[64];
-            long x;
+            long x = 0;
             snprintf(dotted, sizeof dotted, SGX ".2.%u", n);
             if (!oid_is(oid, dotted)) {
                 continue;
@@ -232,7 +232,7 @@ static bool read_ext(const uint8_t *p, size_t len, struct cvma_pck_ext *e)
     while (ok && (k = next_pair(&q, end, &oid, &val)) == 1) {
         for (int f = 0; ok && f < 7; f++) {
             char dotted[64];
-            long x;
+            long x = 0;
             snprintf(dotted, sizeof dotted, SGX "%s", arcs[f]);
             if (!oid_is(oid, dotted)) {
                 continue;
