@@ -209,7 +209,10 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
     cvma_reader_rest(&body, &sig_rest);
 
     enum cvma_status st = CVMA_OK;
-    if (!sig_component(&sr, rep->sig_r) || !sig_component(&ss, rep->sig_s)) {
+    /* Both, always: rep is fully written even when the report is refused (snp.h). */
+    bool r_ok = sig_component(&sr, rep->sig_r);
+    bool s_ok = sig_component(&ss, rep->sig_s);
+    if (!r_ok || !s_ok) {
         st = cvma_reject(v, CVMA_R_PARSE_UNSIGNED_RESERVED_NONZERO,
                          "snp report: signature R or S has non-zero bytes above the 48 of a "
                          "P-384 scalar (0x2D0..0x2E7 or 0x318..0x32F)");

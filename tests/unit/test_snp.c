@@ -362,6 +362,23 @@ static void test_snp_reserved_bytes(void **state)
     cvma_buf_free(&b);
 }
 
+/* A refused report is still fully written (snp.h): S is read even when R's padding is bad. */
+static void test_snp_refused_for_r_padding_still_reads_s(void **state)
+{
+    (void)state;
+    uint8_t b[CVMA_SNP_REPORT_SIZE] = {0};
+    struct cvma_snp_report rep;
+    struct cvma_verdict v;
+    b[0] = 2;                                               /* version */
+    b[CVMA_SNP_SIG_OFFSET + 48] = 1;                        /* R: a byte above its 48 */
+    b[CVMA_SNP_SIG_OFFSET + CVMA_SNP_SIG_COMPONENT] = 0x5A; /* S: least significant byte */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b, sizeof b, NULL, &rep, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_UNSIGNED_RESERVED_NONZERO);
+    assert_int_equal(rep.sig_s[47], 0x5A);
+    cvma_verdict_cleanup(&v);
+}
+
 /* The Turin TCB layout differs from Milan's (FMC first). */
 static void test_snp_turin_tcb_layout(void **state)
 {
@@ -536,6 +553,7 @@ int main(void)
             cmocka_unit_test(test_snp_unknown_version_is_refused),
             cmocka_unit_test(test_snp_trailing_bytes_rule),
             cmocka_unit_test(test_snp_reserved_bytes),
+            cmocka_unit_test(test_snp_refused_for_r_padding_still_reads_s),
             cmocka_unit_test(test_snp_turin_tcb_layout),
             cmocka_unit_test(test_snp_vcek_of_another_chip_is_refused),
             cmocka_unit_test(test_snp_synthetic_vcek_chain_is_refused),

@@ -1,0 +1,89 @@
+/*
+ * Helpers for fuzz targets that check a parser's answers against an independent reading of the
+ * same input: an abort on a wrong answer, little-endian reads by hand (no project reader), and
+ * comparisons of the claims JSON with the bytes it should show.
+ */
+#ifndef CVMA_FUZZ_CHECK_H
+#define CVMA_FUZZ_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define FZ_CHECK(c)                                                                      \
+    do {                                                                                 \
+        if (!(c)) {                                                                      \
+            fprintf(stderr, "fuzz: wrong answer: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
+            abort();                                                                     \
+        }                                                                                \
+    } while (0)
+
+static inline uint16_t fz_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t fz_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t fz_le64(const uint8_t *p)
+{
+    return (uint64_t)fz_le32(p) | (uint64_t)fz_le32(p + 4) << 32;
+}
+
+static inline bool fz_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* True when s is the lower-case hex of exactly the n bytes at p. */
+static inline bool fz_hex_is(const char *s, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    if (s == NULL || strlen(s) != 2 * n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[2 * i] != digits[p[i] >> 4] || s[2 * i + 1] != digits[p[i] & 15]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The string member key of JSON object o (NULL when absent or not a string). */
+static inline const char *fz_jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* True when member key of o is an integer equal to want. */
+static inline bool fz_jint_is(const json_t *o, const char *key, long long want)
+{
+    const json_t *j = json_object_get(o, key);
+    return json_is_integer(j) && json_integer_value(j) == want;
+}
+
+/* True when member key of o is the hex of the n-byte big-endian form of v. */
+static inline bool fz_jhex_be_is(const json_t *o, const char *key, uint64_t v, size_t n)
+{
+    uint8_t be[8];
+    for (size_t i = 0; i < n && n <= 8; i++) {
+        be[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    }
+    return n <= 8 && fz_hex_is(fz_jstr(o, key), be, n);
+}
+
+#endif
