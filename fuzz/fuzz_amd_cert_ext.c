@@ -134,21 +134,21 @@ static void check_value(const char *sfx, const struct amd_value *a,
                         const struct cvma_amd_cert_ext *e)
 {
     if (strcmp(sfx, ".1.1") == 0) {
-        FZ_CHECK(e->has_struct_version == a->ok);
-        FZ_CHECK(!a->ok || e->struct_version == a->n);
+        CHECK(e->has_struct_version == a->ok);
+        CHECK(!a->ok || e->struct_version == a->n);
     } else if (strcmp(sfx, ".1.2") == 0) {
-        FZ_CHECK(e->has_product_name == a->ok);
-        FZ_CHECK(!a->ok || strcmp(e->product_name, a->text) == 0);
+        CHECK(e->has_product_name == a->ok);
+        CHECK(!a->ok || strcmp(e->product_name, a->text) == 0);
     } else if (strcmp(sfx, ".1.5") == 0) {
-        FZ_CHECK(e->has_csp_id == a->ok);
-        FZ_CHECK(!a->ok || strcmp(e->csp_id, a->text) == 0);
+        CHECK(e->has_csp_id == a->ok);
+        CHECK(!a->ok || strcmp(e->csp_id, a->text) == 0);
     } else if (strcmp(sfx, ".1.4") == 0) {
-        FZ_CHECK(e->has_hwid == a->ok);
-        FZ_CHECK(!a->ok || (e->hwid_len == a->hwid_len && memcmp(e->hwid, a->hwid, 64) == 0));
+        CHECK(e->has_hwid == a->ok);
+        CHECK(!a->ok || (e->hwid_len == a->hwid_len && memcmp(e->hwid, a->hwid, 64) == 0));
     } else {
         int idx = sfx[5] - '0';
-        FZ_CHECK(e->has_spl[idx] == a->ok);
-        FZ_CHECK(!a->ok || e->spl[idx] == (uint8_t)a->n);
+        CHECK(e->has_spl[idx] == a->ok);
+        CHECK(!a->ok || e->spl[idx] == (uint8_t)a->n);
     }
 }
 
@@ -162,7 +162,7 @@ static void check_only(const char *sfx, const struct cvma_amd_cert_ext *e)
             check_value(cert_suffixes[i], &none, e);
         }
     }
-    FZ_CHECK(!e->has_spl[0]);
+    CHECK(!e->has_spl[0]);
 }
 
 static void check_cert(const uint8_t *data, size_t size, const struct cvma_amd_cert_ext *ext,
@@ -171,14 +171,14 @@ static void check_cert(const uint8_t *data, size_t size, const struct cvma_amd_c
     const unsigned char *q = data;
     X509 *x = d2i_X509(NULL, &q, (long)size);
     bool want_ok = true;
-    FZ_CHECK(x != NULL && (size_t)(q - data) == size);
+    CHECK(x != NULL && (size_t)(q - data) == size);
     for (size_t i = 0; i < N_CERT_SUFFIXES; i++) {
         char txt[64];
         struct amd_value last;
         memset(&last, 0, sizeof last);
         snprintf(txt, sizeof txt, "1.3.6.1.4.1.3704%s", cert_suffixes[i]);
         ASN1_OBJECT *obj = OBJ_txt2obj(txt, 1);
-        FZ_CHECK(obj != NULL);
+        CHECK(obj != NULL);
         /* Every occurrence must be well formed; the last one is the value kept. */
         for (int pos = X509_get_ext_by_OBJ(x, obj, -1); pos >= 0;
              pos = X509_get_ext_by_OBJ(x, obj, pos)) {
@@ -195,7 +195,7 @@ static void check_cert(const uint8_t *data, size_t size, const struct cvma_amd_c
         }
         ASN1_OBJECT_free(obj);
     }
-    FZ_CHECK((st == CVMA_OK) == want_ok);
+    CHECK((st == CVMA_OK) == want_ok);
     X509_free(x);
 }
 
@@ -212,8 +212,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (x != NULL) {
             memset(&ext, 0xA5, sizeof ext);
             enum cvma_status st = cvma_amd_cert_ext_parse(x, &ext, &v);
-            FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
-            FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
+            CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+            CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
             check_cert(data, size, &ext, st);
             X509_free(x);
         }
@@ -222,9 +222,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&ext, 0, sizeof ext);
         enum cvma_status st = cvma_amd_cert_ext_value(sfx, data + 1, size - 1, &ext, &v);
         struct amd_value a = read_value(sfx, data + 1, size - 1);
-        FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
-        FZ_CHECK((st == CVMA_OK) == a.ok);
-        FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
+        CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+        CHECK((st == CVMA_OK) == a.ok);
+        CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
         check_value(sfx, &a, &ext);
         check_only(sfx, &ext);
     }

@@ -17,21 +17,9 @@
 #include <jansson.h>
 
 #include "azure/azure.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* The HCL report by hand: header 32 bytes, hardware report 1,184, runtime data header 20
  * (size, version, report type, hash type, claims length), claims, padding. */
@@ -40,19 +28,19 @@ static void check_hcl(const uint8_t *p, size_t len, enum cvma_status st,
 {
     static const struct cvma_azure_hcl zero;
     bool ok = len >= 1236 && memcmp(p, "HCLA", 4) == 0;
-    uint32_t cl = ok ? le32(p + 1232) : 0;
+    uint32_t cl = ok ? fz_le32(p + 1232) : 0;
     ok = ok && cl >= 1 && cl <= CVMA_AZURE_CLAIMS_MAX && len - 1236 >= cl &&
-         (le32(p + 1224) == 2 || le32(p + 1224) == 4) && le32(p + 1228) == 1;
+         (fz_le32(p + 1224) == 2 || fz_le32(p + 1224) == 4) && fz_le32(p + 1228) == 1;
     CHECK((st == CVMA_OK) == ok);
     if (!ok) {
         CHECK(memcmp(h, &zero, sizeof zero) == 0); /* refused: nothing given back */
         return;
     }
-    CHECK(h->version == le32(p + 4) && h->request_size == le32(p + 8) &&
-          h->request_type == le32(p + 12));
+    CHECK(h->version == fz_le32(p + 4) && h->request_size == fz_le32(p + 8) &&
+          h->request_type == fz_le32(p + 12));
     CHECK(h->hw_report.p == p + 32 && h->hw_report.len == 1184);
-    CHECK(h->rt_size == le32(p + 1216) && h->rt_version == le32(p + 1220) &&
-          h->report_type == le32(p + 1224) && h->hash_type == 1);
+    CHECK(h->rt_size == fz_le32(p + 1216) && h->rt_version == fz_le32(p + 1220) &&
+          h->report_type == fz_le32(p + 1224) && h->hash_type == 1);
     CHECK(h->claims.p == p + 1236 && h->claims.len == cl);
     CHECK(h->padding == len - 1236 - cl);
 
@@ -66,7 +54,7 @@ static void check_hcl(const uint8_t *p, size_t len, enum cvma_status st,
     CHECK(json_integer_value(json_object_get(o, "version")) == h->version);
     CHECK(json_integer_value(json_object_get(o, "claims_length")) == (json_int_t)cl);
     CHECK(strcmp(json_string_value(json_object_get(o, "report_type")),
-                 le32(p + 1224) == 2 ? "sev-snp" : "tdx") == 0);
+                 fz_le32(p + 1224) == 2 ? "sev-snp" : "tdx") == 0);
     json_decref(c);
     json_decref(o);
 }

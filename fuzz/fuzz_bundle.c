@@ -18,18 +18,11 @@
 
 #include <jansson.h>
 
+#include "fuzz_check.h"
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
 
 static bool ws(uint8_t c)
 {
@@ -54,27 +47,22 @@ static bool has_key(const uint8_t *p, size_t n, const char *key)
     return false;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The detection rules by hand, in the table's order. */
 static const struct cvma_kind *detect(const uint8_t *p, size_t n)
 {
     if (n >= 4 && memcmp(p, "HCLA", 4) == 0) {
         /* the runtime data header's report type (offset 32 + 1,184 + 8), 0 when cut short */
-        uint32_t t = n >= 1228 ? le32(p + 1224) : 0;
+        uint32_t t = n >= 1228 ? fz_le32(p + 1224) : 0;
         return t == 4 ? &cvma_kind_azure_tdx : &cvma_kind_azure_snp;
     }
     if (n <= (8u << 20) && has_key(p, n, "hcl_report") && has_key(p, n, "tpm_quote") &&
         !has_key(p, n, "cvmattest_bundle")) {
         return has_key(p, n, "td_quote") ? &cvma_kind_azure_tdx : &cvma_kind_azure_snp;
     }
-    if (n >= 8 && (p[0] | p[1] << 8) >= 4 && (p[0] | p[1] << 8) <= 5 && le32(p + 4) == 0x81) {
+    if (n >= 8 && (p[0] | p[1] << 8) >= 4 && (p[0] | p[1] << 8) <= 5 && fz_le32(p + 4) == 0x81) {
         return &cvma_kind_tdx;
     }
-    if (n >= 4 && le32(p) >= 2 && le32(p) <= 5) {
+    if (n >= 4 && fz_le32(p) >= 2 && fz_le32(p) <= 5) {
         return &cvma_kind_snp;
     }
     if ((n >= 6 && memcmp(p, "\xff\x54\x43\x47", 4) == 0) ||

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 
-#define FZ_CHECK(c)                                                                      \
+#define CHECK(c)                                                                         \
     do {                                                                                 \
         if (!(c)) {                                                                      \
             fprintf(stderr, "fuzz: wrong answer: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
@@ -84,6 +86,32 @@ static inline bool fz_jhex_be_is(const json_t *o, const char *key, uint64_t v, s
         be[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
     }
     return n <= 8 && fz_hex_is(fz_jstr(o, key), be, n);
+}
+
+/* An ECDSA signature (r, s: big-endian byte strings) over msg with key and md, by OpenSSL
+ * (DER-encoded from r and s, then EVP_DigestVerify). False also when memory runs out. */
+static inline bool fz_ecdsa_rs_ok(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, size_t rl,
+                                  const uint8_t *s, size_t sl, const uint8_t *msg, size_t msg_len)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *br = BN_bin2bn(r, (int)rl, NULL), *bs = BN_bin2bn(s, (int)sl, NULL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t *der = NULL;
+    int derlen = 0;
+    bool ok = false;
+
+    if (es != NULL && br != NULL && bs != NULL && ctx != NULL && ECDSA_SIG_set0(es, br, bs) == 1) {
+        br = bs = NULL; /* es owns them */
+        ok = (derlen = i2d_ECDSA_SIG(es, &der)) > 0 &&
+             EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1 &&
+             EVP_DigestVerify(ctx, der, (size_t)derlen, msg, msg_len) == 1;
+    }
+    BN_free(br);
+    BN_free(bs);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+    EVP_MD_CTX_free(ctx);
+    return ok;
 }
 
 #endif

@@ -18,16 +18,9 @@
 #include <openssl/evp.h>
 
 #include "eventlog/eventlog.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
 
 #define MAX_EV 4096 /* far more records than a fuzz input of this size holds */
 
@@ -48,16 +41,6 @@ struct model {
     uint8_t loc;
     size_t padding, end;
 };
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 static size_t known_size(uint16_t alg)
 {
@@ -90,12 +73,12 @@ static bool spec_id(struct model *m, const uint8_t *d, size_t n)
     if (n < 28 || d[21] != 2 || (d[23] != 1 && d[23] != 2)) {
         return false;
     }
-    uint32_t k = le32(d + 24);
+    uint32_t k = fz_le32(d + 24);
     if (k == 0 || k > CVMA_EVENTLOG_MAX_BANKS || n - 28 < 4 * (size_t)k + 1) {
         return false;
     }
     for (uint32_t i = 0; i < k; i++) {
-        uint16_t alg = le16(d + 28 + 4 * i), sz = le16(d + 30 + 4 * i);
+        uint16_t alg = fz_le16(d + 28 + 4 * i), sz = fz_le16(d + 30 + 4 * i);
         size_t want = known_size(alg);
         if (sz == 0 || sz > 64 || (want != 0 && sz != want) || bank_of(m, alg) >= 0) {
             return false;
@@ -115,20 +98,20 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
     if (len > CVMA_EVENTLOG_MAX_SIZE || len < 32) {
         return;
     }
-    bool agile =
-            le32(p + 4) == 3 && le32(p + 28) >= 16 && len >= 48 && memcmp(p + 32, sid, 16) == 0;
+    bool agile = fz_le32(p + 4) == 3 && fz_le32(p + 28) >= 16 && len >= 48 &&
+                 memcmp(p + 32, sid, 16) == 0;
     if ((!agile && (f == CVMA_EVENTLOG_TCG || f == CVMA_EVENTLOG_CCEL)) ||
         (agile && f == CVMA_EVENTLOG_TCG_SHA1)) {
         return;
     }
     if (agile) {
-        size_t hs = le32(p + 28);
+        size_t hs = fz_le32(p + 28);
         if (len - 32 < hs || !spec_id(m, p + 32, hs)) {
             return;
         }
         m->ev[0].off = 0;
-        m->ev[0].pcr = le32(p);
-        m->ev[0].type = le32(p + 4);
+        m->ev[0].pcr = fz_le32(p);
+        m->ev[0].type = fz_le32(p + 4);
         m->ev[0].doff = 32;
         m->ev[0].dlen = hs;
         m->n = 1;
@@ -148,7 +131,7 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
             m->padding = len - off;
             break;
         }
-        if (m->n > 0 && len - off >= 4 && le32(p + off) == 0xFFFFFFFFu) {
+        if (m->n > 0 && len - off >= 4 && fz_le32(p + off) == 0xFFFFFFFFu) {
             return;
         }
         struct ev *e = &m->ev[m->n];
@@ -158,11 +141,11 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
         if (len - off < (agile ? 12u : 8u)) {
             return;
         }
-        e->pcr = le32(p + off);
-        e->type = le32(p + off + 4);
+        e->pcr = fz_le32(p + off);
+        e->type = fz_le32(p + off + 4);
         uint32_t count = 1;
         if (agile) {
-            count = le32(p + off + 8);
+            count = fz_le32(p + off + 8);
             at += 4;
             if (count != m->n_banks) {
                 return;
@@ -174,7 +157,7 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
                 if (len - at < 2) {
                     return;
                 }
-                alg = le16(p + at);
+                alg = fz_le16(p + at);
                 at += 2;
             }
             int b = bank_of(m, alg);
@@ -184,10 +167,10 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
             e->dig[b] = at;
             at += m->dsize[b];
         }
-        if (len - at < 4 || len - at - 4 < le32(p + at)) {
+        if (len - at < 4 || len - at - 4 < fz_le32(p + at)) {
             return;
         }
-        e->dlen = le32(p + at);
+        e->dlen = fz_le32(p + at);
         e->doff = at + 4;
         off = e->doff + e->dlen;
         if (e->pcr >= CVMA_EVENTLOG_NPCR) {

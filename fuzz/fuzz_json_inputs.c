@@ -29,20 +29,13 @@
 #include "common/hex.h"
 #include "crypto/jws.h"
 #include "eventlog/eventlog.h"
+#include "fuzz_check.h"
 #include "registry/bind_internal.h"
 #include "result/ear.h"
 #include "result/result.h"
 #include "server/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_json_inputs: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 static int nibble(char c)
 {

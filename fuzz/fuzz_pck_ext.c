@@ -55,8 +55,8 @@ static bool read_tlv(const uint8_t *p, size_t len, struct tlv *t)
         return false;
     }
     t->tag = p[0];
-    FZ_CHECK((t->tag & 0x1f) == tag && (t->tag & 0xc0) == cls &&
-             ((t->tag & 0x20) != 0) == (ret == 0x20));
+    CHECK((t->tag & 0x1f) == tag && (t->tag & 0xc0) == cls &&
+          ((t->tag & 0x20) != 0) == (ret == 0x20));
     t->val = q;
     t->val_len = (size_t)plen;
     t->size = hl + (size_t)plen;
@@ -280,19 +280,19 @@ static bool read_ext(const uint8_t *p, size_t len, struct cvma_pck_ext *e)
 
 static void check_same(const struct cvma_pck_ext *got, const struct cvma_pck_ext *want)
 {
-    FZ_CHECK(memcmp(got->ppid, want->ppid, 16) == 0);
-    FZ_CHECK(memcmp(got->sgx_tcb_comp, want->sgx_tcb_comp, 16) == 0);
-    FZ_CHECK(got->pcesvn == want->pcesvn);
-    FZ_CHECK(memcmp(got->cpusvn, want->cpusvn, 16) == 0);
-    FZ_CHECK(memcmp(got->pceid, want->pceid, 2) == 0);
-    FZ_CHECK(memcmp(got->fmspc, want->fmspc, 6) == 0);
-    FZ_CHECK(got->sgx_type == want->sgx_type);
-    FZ_CHECK(got->has_platform_instance_id == want->has_platform_instance_id);
-    FZ_CHECK(memcmp(got->platform_instance_id, want->platform_instance_id, 16) == 0);
-    FZ_CHECK(got->has_configuration == want->has_configuration);
-    FZ_CHECK(got->dynamic_platform == want->dynamic_platform);
-    FZ_CHECK(got->cached_keys == want->cached_keys);
-    FZ_CHECK(got->smt_enabled == want->smt_enabled);
+    CHECK(memcmp(got->ppid, want->ppid, 16) == 0);
+    CHECK(memcmp(got->sgx_tcb_comp, want->sgx_tcb_comp, 16) == 0);
+    CHECK(got->pcesvn == want->pcesvn);
+    CHECK(memcmp(got->cpusvn, want->cpusvn, 16) == 0);
+    CHECK(memcmp(got->pceid, want->pceid, 2) == 0);
+    CHECK(memcmp(got->fmspc, want->fmspc, 6) == 0);
+    CHECK(got->sgx_type == want->sgx_type);
+    CHECK(got->has_platform_instance_id == want->has_platform_instance_id);
+    CHECK(memcmp(got->platform_instance_id, want->platform_instance_id, 16) == 0);
+    CHECK(got->has_configuration == want->has_configuration);
+    CHECK(got->dynamic_platform == want->dynamic_platform);
+    CHECK(got->cached_keys == want->cached_keys);
+    CHECK(got->smt_enabled == want->smt_enabled);
 }
 
 /* On refusal the output is cleared: nothing set, the Configuration flags "absent". */
@@ -311,14 +311,14 @@ static void check_json(const struct cvma_pck_ext *e)
     json_t *o = q != NULL ? cvma_tdx_quote_json(q, e) : NULL;
     if (o != NULL) {
         const json_t *comps = json_object_get(o, "sgx_tcb_components");
-        FZ_CHECK(fz_hex_is(fz_jstr(o, "ppid"), e->ppid, 16));
-        FZ_CHECK(fz_hex_is(fz_jstr(o, "fmspc"), e->fmspc, 6));
-        FZ_CHECK(fz_hex_is(fz_jstr(o, "pceid"), e->pceid, 2));
-        FZ_CHECK(fz_hex_is(fz_jstr(o, "cpusvn"), e->cpusvn, 16));
-        FZ_CHECK(fz_jint_is(o, "pcesvn", e->pcesvn));
-        FZ_CHECK(json_array_size(comps) == 16);
+        CHECK(fz_hex_is(fz_jstr(o, "ppid"), e->ppid, 16));
+        CHECK(fz_hex_is(fz_jstr(o, "fmspc"), e->fmspc, 6));
+        CHECK(fz_hex_is(fz_jstr(o, "pceid"), e->pceid, 2));
+        CHECK(fz_hex_is(fz_jstr(o, "cpusvn"), e->cpusvn, 16));
+        CHECK(fz_jint_is(o, "pcesvn", e->pcesvn));
+        CHECK(json_array_size(comps) == 16);
         for (size_t i = 0; i < 16; i++) {
-            FZ_CHECK(json_integer_value(json_array_get(comps, i)) == e->sgx_tcb_comp[i]);
+            CHECK(json_integer_value(json_array_get(comps, i)) == e->sgx_tcb_comp[i]);
         }
     }
     json_decref(o);
@@ -337,7 +337,7 @@ static void check_cert(const uint8_t *data, size_t size)
     const unsigned char *q = data;
     X509 *mine = d2i_X509(NULL, &q, (long)size);
     ASN1_OBJECT *obj = OBJ_txt2obj(SGX, 1);
-    FZ_CHECK(mine != NULL && obj != NULL);
+    CHECK(mine != NULL && obj != NULL);
     int pos = X509_get_ext_by_OBJ(mine, obj, -1);
     bool want_ok = pos >= 0 && X509_get_ext_by_OBJ(mine, obj, pos) < 0;
     if (want_ok) {
@@ -346,8 +346,8 @@ static void check_cert(const uint8_t *data, size_t size)
     }
     cvma_verdict_init(&v);
     enum cvma_status st = cvma_pck_ext_parse(x, &got, &v);
-    FZ_CHECK((st == CVMA_OK) == want_ok);
-    FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
+    CHECK((st == CVMA_OK) == want_ok);
+    CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
     if (want_ok) {
         check_same(&got, &want);
     } else {
@@ -367,9 +367,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cvma_verdict_init(&v);
     memset(&e, 0xA5, sizeof e);
     enum cvma_status st = cvma_pck_ext_parse_der(data, size, &e, &v);
-    FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
-    FZ_CHECK((st == CVMA_OK) == want_ok);
-    FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
+    CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+    CHECK((st == CVMA_OK) == want_ok);
+    CHECK((st == CVMA_REJECTED) == cvma_verdict_has(&v, CVMA_R_CERT_EXTENSION_INVALID));
     if (st == CVMA_OK) {
         check_same(&e, &want);
         check_json(&e);

@@ -63,53 +63,53 @@ static void check_fields(const uint8_t *d, const struct cvma_snp_report *rep)
 {
     uint32_t version = fz_le32(d);
     uint8_t be[48];
-    FZ_CHECK(rep->version == version);
-    FZ_CHECK(rep->guest_svn == fz_le32(d + 0x004));
-    FZ_CHECK(rep->policy == fz_le64(d + 0x008));
-    FZ_CHECK(memcmp(rep->family_id, d + 0x010, 16) == 0);
-    FZ_CHECK(memcmp(rep->image_id, d + 0x020, 16) == 0);
-    FZ_CHECK(rep->vmpl == fz_le32(d + 0x030));
-    FZ_CHECK(rep->signature_algo == fz_le32(d + 0x034));
-    FZ_CHECK(rep->current_tcb == fz_le64(d + 0x038));
-    FZ_CHECK(rep->platform_info == fz_le64(d + 0x040));
-    FZ_CHECK(rep->signer_info == fz_le32(d + 0x048));
-    FZ_CHECK(memcmp(rep->report_data, d + 0x050, 64) == 0);
-    FZ_CHECK(memcmp(rep->measurement, d + 0x090, 48) == 0);
-    FZ_CHECK(memcmp(rep->host_data, d + 0x0C0, 32) == 0);
-    FZ_CHECK(memcmp(rep->id_key_digest, d + 0x0E0, 48) == 0);
-    FZ_CHECK(memcmp(rep->author_key_digest, d + 0x110, 48) == 0);
-    FZ_CHECK(memcmp(rep->report_id, d + 0x140, 32) == 0);
-    FZ_CHECK(memcmp(rep->report_id_ma, d + 0x160, 32) == 0);
-    FZ_CHECK(rep->reported_tcb == fz_le64(d + 0x180));
+    CHECK(rep->version == version);
+    CHECK(rep->guest_svn == fz_le32(d + 0x004));
+    CHECK(rep->policy == fz_le64(d + 0x008));
+    CHECK(memcmp(rep->family_id, d + 0x010, 16) == 0);
+    CHECK(memcmp(rep->image_id, d + 0x020, 16) == 0);
+    CHECK(rep->vmpl == fz_le32(d + 0x030));
+    CHECK(rep->signature_algo == fz_le32(d + 0x034));
+    CHECK(rep->current_tcb == fz_le64(d + 0x038));
+    CHECK(rep->platform_info == fz_le64(d + 0x040));
+    CHECK(rep->signer_info == fz_le32(d + 0x048));
+    CHECK(memcmp(rep->report_data, d + 0x050, 64) == 0);
+    CHECK(memcmp(rep->measurement, d + 0x090, 48) == 0);
+    CHECK(memcmp(rep->host_data, d + 0x0C0, 32) == 0);
+    CHECK(memcmp(rep->id_key_digest, d + 0x0E0, 48) == 0);
+    CHECK(memcmp(rep->author_key_digest, d + 0x110, 48) == 0);
+    CHECK(memcmp(rep->report_id, d + 0x140, 32) == 0);
+    CHECK(memcmp(rep->report_id_ma, d + 0x160, 32) == 0);
+    CHECK(rep->reported_tcb == fz_le64(d + 0x180));
     if (version >= 3) {
-        FZ_CHECK(rep->cpuid_fam_id == d[0x188] && rep->cpuid_mod_id == d[0x189] &&
-                 rep->cpuid_step == d[0x18A]);
-        FZ_CHECK(rep->product == product_of(d[0x188], d[0x189]));
+        CHECK(rep->cpuid_fam_id == d[0x188] && rep->cpuid_mod_id == d[0x189] &&
+              rep->cpuid_step == d[0x18A]);
+        CHECK(rep->product == product_of(d[0x188], d[0x189]));
     } else {
         /* v2 has no CPUID bytes: they are reserved and not to be read as CPUID. */
-        FZ_CHECK(rep->cpuid_fam_id == 0 && rep->cpuid_mod_id == 0 && rep->cpuid_step == 0);
-        FZ_CHECK(rep->product == CVMA_SNP_PRODUCT_UNKNOWN);
+        CHECK(rep->cpuid_fam_id == 0 && rep->cpuid_mod_id == 0 && rep->cpuid_step == 0);
+        CHECK(rep->product == CVMA_SNP_PRODUCT_UNKNOWN);
     }
-    FZ_CHECK(memcmp(rep->chip_id, d + 0x1A0, 64) == 0);
-    FZ_CHECK(rep->committed_tcb == fz_le64(d + 0x1E0));
-    FZ_CHECK(rep->current_build == d[0x1E8] && rep->current_minor == d[0x1E9] &&
-             rep->current_major == d[0x1EA]);
-    FZ_CHECK(rep->committed_build == d[0x1EC] && rep->committed_minor == d[0x1ED] &&
-             rep->committed_major == d[0x1EE]);
-    FZ_CHECK(rep->launch_tcb == fz_le64(d + 0x1F0));
+    CHECK(memcmp(rep->chip_id, d + 0x1A0, 64) == 0);
+    CHECK(rep->committed_tcb == fz_le64(d + 0x1E0));
+    CHECK(rep->current_build == d[0x1E8] && rep->current_minor == d[0x1E9] &&
+          rep->current_major == d[0x1EA]);
+    CHECK(rep->committed_build == d[0x1EC] && rep->committed_minor == d[0x1ED] &&
+          rep->committed_major == d[0x1EE]);
+    CHECK(rep->launch_tcb == fz_le64(d + 0x1F0));
     if (version >= 5) {
-        FZ_CHECK(rep->launch_mit_vector == fz_le64(d + 0x1F8));
-        FZ_CHECK(rep->current_mit_vector == fz_le64(d + 0x200));
+        CHECK(rep->launch_mit_vector == fz_le64(d + 0x1F8));
+        CHECK(rep->current_mit_vector == fz_le64(d + 0x200));
     } else {
-        FZ_CHECK(rep->launch_mit_vector == 0 && rep->current_mit_vector == 0);
+        CHECK(rep->launch_mit_vector == 0 && rep->current_mit_vector == 0);
     }
     scalar_be(d, 0x2A0, be);
-    FZ_CHECK(memcmp(rep->sig_r, be, 48) == 0);
+    CHECK(memcmp(rep->sig_r, be, 48) == 0);
     scalar_be(d, 0x2A0 + 72, be);
-    FZ_CHECK(memcmp(rep->sig_s, be, 48) == 0);
-    FZ_CHECK(memcmp(rep->signed_bytes, d, 0x2A0) == 0);
-    FZ_CHECK(cvma_snp_signing_key(rep) == ((fz_le32(d + 0x048) >> 2) & 7));
-    FZ_CHECK(cvma_snp_chip_id_masked(rep) == fz_zero(d + 0x1A0, 64));
+    CHECK(memcmp(rep->sig_s, be, 48) == 0);
+    CHECK(memcmp(rep->signed_bytes, d, 0x2A0) == 0);
+    CHECK(cvma_snp_signing_key(rep) == ((fz_le32(d + 0x048) >> 2) & 7));
+    CHECK(cvma_snp_chip_id_masked(rep) == fz_zero(d + 0x1A0, 64));
 }
 
 /* The claims JSON shows the same bytes. */
@@ -120,23 +120,23 @@ static void check_json(const uint8_t *d, const struct cvma_snp_report *rep)
     if (o == NULL) {
         return; /* out of memory */
     }
-    FZ_CHECK(fz_jint_is(o, "version", fz_le32(d)));
-    FZ_CHECK(fz_jint_is(o, "vmpl", fz_le32(d + 0x030)));
-    FZ_CHECK(fz_jint_is(o, "guest_svn", fz_le32(d + 0x004)));
-    FZ_CHECK(fz_jhex_be_is(json_object_get(o, "policy"), "raw", fz_le64(d + 0x008), 8));
-    FZ_CHECK(json_is_true(json_object_get(json_object_get(o, "policy"), "debug")) ==
-             ((d[0x00A] >> 3) & 1));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "report_data"), d + 0x050, 64));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "measurement"), d + 0x090, 48));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "host_data"), d + 0x0C0, 32));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "chip_id"), d + 0x1A0, 64));
-    FZ_CHECK(fz_jhex_be_is(json_object_get(o, "reported_tcb"), "raw", fz_le64(d + 0x180), 8));
-    FZ_CHECK(fz_jhex_be_is(json_object_get(o, "current_tcb"), "raw", fz_le64(d + 0x038), 8));
-    FZ_CHECK(fz_jhex_be_is(json_object_get(o, "launch_tcb"), "raw", fz_le64(d + 0x1F0), 8));
+    CHECK(fz_jint_is(o, "version", fz_le32(d)));
+    CHECK(fz_jint_is(o, "vmpl", fz_le32(d + 0x030)));
+    CHECK(fz_jint_is(o, "guest_svn", fz_le32(d + 0x004)));
+    CHECK(fz_jhex_be_is(json_object_get(o, "policy"), "raw", fz_le64(d + 0x008), 8));
+    CHECK(json_is_true(json_object_get(json_object_get(o, "policy"), "debug")) ==
+          ((d[0x00A] >> 3) & 1));
+    CHECK(fz_hex_is(fz_jstr(o, "report_data"), d + 0x050, 64));
+    CHECK(fz_hex_is(fz_jstr(o, "measurement"), d + 0x090, 48));
+    CHECK(fz_hex_is(fz_jstr(o, "host_data"), d + 0x0C0, 32));
+    CHECK(fz_hex_is(fz_jstr(o, "chip_id"), d + 0x1A0, 64));
+    CHECK(fz_jhex_be_is(json_object_get(o, "reported_tcb"), "raw", fz_le64(d + 0x180), 8));
+    CHECK(fz_jhex_be_is(json_object_get(o, "current_tcb"), "raw", fz_le64(d + 0x038), 8));
+    CHECK(fz_jhex_be_is(json_object_get(o, "launch_tcb"), "raw", fz_le64(d + 0x1F0), 8));
     scalar_be(d, 0x2A0, be);
-    FZ_CHECK(fz_hex_is(fz_jstr(json_object_get(o, "signature"), "r"), be, 48));
+    CHECK(fz_hex_is(fz_jstr(json_object_get(o, "signature"), "r"), be, 48));
     scalar_be(d, 0x2A0 + 72, be);
-    FZ_CHECK(fz_hex_is(fz_jstr(json_object_get(o, "signature"), "s"), be, 48));
+    CHECK(fz_hex_is(fz_jstr(json_object_get(o, "signature"), "s"), be, 48));
     json_decref(o);
 }
 
@@ -151,23 +151,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cvma_verdict_init(&v);
     memset(&rep, 0xA5, sizeof rep);
     enum cvma_status st = cvma_snp_report_parse(data, size, &po, &rep, &v);
-    FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+    CHECK(st == CVMA_OK || st == CVMA_REJECTED);
     /* A refusal always names an error; an acceptance never carries one. */
-    FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
+    CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
 
     if (size < REPORT_SIZE) {
-        FZ_CHECK(st == CVMA_REJECTED && cvma_verdict_has(&v, CVMA_R_PARSE_TRUNCATED));
-        FZ_CHECK(memcmp(&rep, &zero, sizeof rep) == 0);
+        CHECK(st == CVMA_REJECTED && cvma_verdict_has(&v, CVMA_R_PARSE_TRUNCATED));
+        CHECK(memcmp(&rep, &zero, sizeof rep) == 0);
         goto out;
     }
     uint32_t version = fz_le32(data);
     if (version < 2 || version > 5) {
-        FZ_CHECK(st == CVMA_REJECTED && cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_VERSION));
+        CHECK(st == CVMA_REJECTED && cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_VERSION));
         /* No field is read from a layout it does not know: at most the version and the raw
          * signed bytes are filled in. */
         rep.version = 0;
         memset(rep.signed_bytes, 0, sizeof rep.signed_bytes);
-        FZ_CHECK(memcmp(&rep, &zero, sizeof rep) == 0);
+        CHECK(memcmp(&rep, &zero, sizeof rep) == 0);
         goto out;
     }
 
@@ -177,25 +177,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t tlen = size - REPORT_SIZE;
     bool trailing_nz = !fz_zero(data + REPORT_SIZE, tlen);
     bool refuse = sig_pad_nz || unsigned_nz || (trailing_nz && !allow);
-    FZ_CHECK((st == CVMA_REJECTED) == refuse);
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_UNSIGNED_RESERVED_NONZERO) ==
-             (sig_pad_nz || unsigned_nz));
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_DATA) == trailing_nz);
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_ZEROS) == (tlen > 0 && !trailing_nz));
-    FZ_CHECK(!cvma_verdict_has(&v, CVMA_R_PARSE_TRUNCATED) &&
-             !cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_VERSION));
+    CHECK((st == CVMA_REJECTED) == refuse);
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_UNSIGNED_RESERVED_NONZERO) ==
+          (sig_pad_nz || unsigned_nz));
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_DATA) == trailing_nz);
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_ZEROS) == (tlen > 0 && !trailing_nz));
+    CHECK(!cvma_verdict_has(&v, CVMA_R_PARSE_TRUNCATED) &&
+          !cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_VERSION));
 
     /* Signed oddities are warnings, named but never refused for. */
     uint64_t policy = fz_le64(data + 0x008);
     bool unknown_bits = (policy >> 26) != 0 || ((policy >> 17) & 1) == 0 ||
                         (fz_le32(data + 0x048) >> 5) != 0 || (fz_le64(data + 0x040) >> 8) != 0;
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_RESERVED_NONZERO) ==
-             signed_reserved_nonzero(data, version));
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_BITS) == unknown_bits);
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_RESERVED_NONZERO) ==
+          signed_reserved_nonzero(data, version));
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_BITS) == unknown_bits);
 
     /* The fields are those of the bytes, accepted or not. */
     check_fields(data, &rep);
-    FZ_CHECK(rep.trailing_len == tlen);
+    CHECK(rep.trailing_len == tlen);
     if (st == CVMA_OK) {
         check_json(data, &rep);
     }

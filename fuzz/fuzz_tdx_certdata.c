@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == CVMA_E_NOMEM) {
         goto out;
     }
-    FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
-    FZ_CHECK((st == CVMA_OK) == e.ok);
-    FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
+    CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+    CHECK((st == CVMA_OK) == e.ok);
+    CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
     if (st == CVMA_OK) {
         check_sig_fields(data, size, &e, &q);
         json_t *o = cvma_tdx_quote_json(&q, NULL);
@@ -37,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_decref(o);
         }
     } else {
-        FZ_CHECK(cvma_verdict_has(&v, e.why));
+        CHECK(cvma_verdict_has(&v, e.why));
         /* What it kept is never longer than the input. */
-        FZ_CHECK(q.qe_auth_data.len <= size && q.pck_chain_pem.len <= size);
+        CHECK(q.qe_auth_data.len <= size && q.pck_chain_pem.len <= size);
     }
 out:
     cvma_tdx_quote_cleanup(&q);

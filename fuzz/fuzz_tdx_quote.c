@@ -98,58 +98,58 @@ static void check_quote(const uint8_t *d, const struct quote_expect *e,
     const uint8_t *b = d + e->body_off;
     const struct cvma_tdx_td_report *r = &q->body;
     bool v15 = e->body_size == 648;
-    FZ_CHECK(q->version == fz_le16(d) && q->att_key_type == 2 && q->tee_type == 0x81);
-    FZ_CHECK(q->reserved == fz_le32(d + 8));
-    FZ_CHECK(memcmp(q->qe_vendor_id, d + 0x0C, 16) == 0);
-    FZ_CHECK(memcmp(q->user_data, d + 0x1C, 20) == 0);
-    FZ_CHECK(q->body_size == e->body_size && q->body_type == (v15 ? 3 : 2));
-    FZ_CHECK(memcmp(r->tee_tcb_svn, b, 16) == 0);
-    FZ_CHECK(memcmp(r->mr_seam, b + 0x10, 48) == 0);
-    FZ_CHECK(memcmp(r->mr_signer_seam, b + 0x40, 48) == 0);
-    FZ_CHECK(r->seam_attributes == fz_le64(b + 0x70));
-    FZ_CHECK(r->td_attributes == fz_le64(b + 0x78));
-    FZ_CHECK(r->xfam == fz_le64(b + 0x80));
-    FZ_CHECK(memcmp(r->mr_td, b + 0x88, 48) == 0);
-    FZ_CHECK(memcmp(r->mr_config_id, b + 0xB8, 48) == 0);
-    FZ_CHECK(memcmp(r->mr_owner, b + 0xE8, 48) == 0);
-    FZ_CHECK(memcmp(r->mr_owner_config, b + 0x118, 48) == 0);
+    CHECK(q->version == fz_le16(d) && q->att_key_type == 2 && q->tee_type == 0x81);
+    CHECK(q->reserved == fz_le32(d + 8));
+    CHECK(memcmp(q->qe_vendor_id, d + 0x0C, 16) == 0);
+    CHECK(memcmp(q->user_data, d + 0x1C, 20) == 0);
+    CHECK(q->body_size == e->body_size && q->body_type == (v15 ? 3 : 2));
+    CHECK(memcmp(r->tee_tcb_svn, b, 16) == 0);
+    CHECK(memcmp(r->mr_seam, b + 0x10, 48) == 0);
+    CHECK(memcmp(r->mr_signer_seam, b + 0x40, 48) == 0);
+    CHECK(r->seam_attributes == fz_le64(b + 0x70));
+    CHECK(r->td_attributes == fz_le64(b + 0x78));
+    CHECK(r->xfam == fz_le64(b + 0x80));
+    CHECK(memcmp(r->mr_td, b + 0x88, 48) == 0);
+    CHECK(memcmp(r->mr_config_id, b + 0xB8, 48) == 0);
+    CHECK(memcmp(r->mr_owner, b + 0xE8, 48) == 0);
+    CHECK(memcmp(r->mr_owner_config, b + 0x118, 48) == 0);
     for (size_t i = 0; i < 4; i++) {
-        FZ_CHECK(memcmp(r->rtmr[i], b + 0x148 + 48 * i, 48) == 0);
+        CHECK(memcmp(r->rtmr[i], b + 0x148 + 48 * i, 48) == 0);
     }
-    FZ_CHECK(memcmp(r->report_data, b + 0x208, 64) == 0);
-    FZ_CHECK(r->is_v15 == v15);
+    CHECK(memcmp(r->report_data, b + 0x208, 64) == 0);
+    CHECK(r->is_v15 == v15);
     if (v15) {
-        FZ_CHECK(memcmp(r->tee_tcb_svn2, b + 0x248, 16) == 0);
-        FZ_CHECK(memcmp(r->mr_service_td, b + 0x258, 48) == 0);
+        CHECK(memcmp(r->tee_tcb_svn2, b + 0x248, 16) == 0);
+        CHECK(memcmp(r->mr_service_td, b + 0x258, 48) == 0);
     } else {
-        FZ_CHECK(fz_zero(r->tee_tcb_svn2, 16) && fz_zero(r->mr_service_td, 48));
+        CHECK(fz_zero(r->tee_tcb_svn2, 16) && fz_zero(r->mr_service_td, 48));
     }
     /* The signed region: header [+ body type and size] + body, nothing more. */
-    FZ_CHECK(q->signed_len == e->body_off + e->body_size);
-    FZ_CHECK(memcmp(q->signed_bytes, d, q->signed_len) == 0);
+    CHECK(q->signed_len == e->body_off + e->body_size);
+    CHECK(memcmp(q->signed_bytes, d, q->signed_len) == 0);
     check_sig_fields(d + e->sig_off, e->sig_len, &e->sig, q);
-    FZ_CHECK(q->trailing_len == e->trailing);
+    CHECK(q->trailing_len == e->trailing);
 }
 
 static void check_json(const uint8_t *d, const struct quote_expect *e, const json_t *o)
 {
     const uint8_t *b = d + e->body_off;
     const json_t *rtmr = json_object_get(o, "rtmr");
-    FZ_CHECK(fz_jint_is(o, "version", fz_le16(d)));
-    FZ_CHECK(fz_jint_is(o, "tee_type", 0x81));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "mr_td"), b + 0x88, 48));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "mr_signer_seam"), b + 0x40, 48));
-    FZ_CHECK(fz_hex_is(fz_jstr(o, "report_data"), b + 0x208, 64));
-    FZ_CHECK(fz_jhex_be_is(o, "xfam", fz_le64(b + 0x80), 8));
-    FZ_CHECK(fz_jhex_be_is(json_object_get(o, "td_attributes"), "raw", fz_le64(b + 0x78), 8));
-    FZ_CHECK(json_array_size(rtmr) == 4);
+    CHECK(fz_jint_is(o, "version", fz_le16(d)));
+    CHECK(fz_jint_is(o, "tee_type", 0x81));
+    CHECK(fz_hex_is(fz_jstr(o, "mr_td"), b + 0x88, 48));
+    CHECK(fz_hex_is(fz_jstr(o, "mr_signer_seam"), b + 0x40, 48));
+    CHECK(fz_hex_is(fz_jstr(o, "report_data"), b + 0x208, 64));
+    CHECK(fz_jhex_be_is(o, "xfam", fz_le64(b + 0x80), 8));
+    CHECK(fz_jhex_be_is(json_object_get(o, "td_attributes"), "raw", fz_le64(b + 0x78), 8));
+    CHECK(json_array_size(rtmr) == 4);
     for (size_t i = 0; i < 4; i++) {
-        FZ_CHECK(fz_hex_is(json_string_value(json_array_get(rtmr, i)), b + 0x148 + 48 * i, 48));
+        CHECK(fz_hex_is(json_string_value(json_array_get(rtmr, i)), b + 0x148 + 48 * i, 48));
     }
     if (e->body_size == 648) {
-        FZ_CHECK(fz_hex_is(fz_jstr(o, "mr_service_td"), b + 0x258, 48));
+        CHECK(fz_hex_is(fz_jstr(o, "mr_service_td"), b + 0x258, 48));
     } else {
-        FZ_CHECK(json_object_get(o, "mr_service_td") == NULL);
+        CHECK(json_object_get(o, "mr_service_td") == NULL);
     }
     check_qe_json(d + e->sig_off, o);
 }
@@ -167,19 +167,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == CVMA_E_NOMEM) {
         goto out;
     }
-    FZ_CHECK(st == CVMA_OK || st == CVMA_REJECTED);
-    FZ_CHECK((st == CVMA_OK) == e.ok);
-    FZ_CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
+    CHECK(st == CVMA_OK || st == CVMA_REJECTED);
+    CHECK((st == CVMA_OK) == e.ok);
+    CHECK((st == CVMA_REJECTED) == cvma_verdict_has_error(&v));
     if (st != CVMA_OK) {
-        FZ_CHECK(cvma_verdict_has(&v, e.why));
-        FZ_CHECK(q.qe_auth_data.len <= size && q.pck_chain_pem.len <= size);
+        CHECK(cvma_verdict_has(&v, e.why));
+        CHECK(q.qe_auth_data.len <= size && q.pck_chain_pem.len <= size);
         goto out;
     }
     check_quote(data, &e, &q);
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_DATA) ==
-             !fz_zero(data + size - e.trailing, e.trailing));
-    FZ_CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_ZEROS) ==
-             (e.trailing > 0 && fz_zero(data + size - e.trailing, e.trailing)));
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_DATA) ==
+          !fz_zero(data + size - e.trailing, e.trailing));
+    CHECK(cvma_verdict_has(&v, CVMA_R_PARSE_TRAILING_ZEROS) ==
+          (e.trailing > 0 && fz_zero(data + size - e.trailing, e.trailing)));
 
     const struct cvma_pck_ext *pp = NULL;
     STACK_OF(X509) *chain = cvma_x509_load_pem_stack(q.pck_chain_pem.p, q.pck_chain_pem.len);
@@ -190,8 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (o != NULL) {
         check_json(data, &e, o);
         if (pp != NULL) {
-            FZ_CHECK(fz_hex_is(fz_jstr(o, "fmspc"), pck.fmspc, 6));
-            FZ_CHECK(fz_hex_is(fz_jstr(o, "ppid"), pck.ppid, 16));
+            CHECK(fz_hex_is(fz_jstr(o, "fmspc"), pck.fmspc, 6));
+            CHECK(fz_hex_is(fz_jstr(o, "ppid"), pck.ppid, 16));
         }
         json_decref(o);
     }

@@ -16,17 +16,10 @@
 
 #include <jansson.h>
 
+#include "fuzz_check.h"
 #include "tpm/tpm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
 
 struct rd {
     const uint8_t *p;

@@ -70,33 +70,6 @@ enum {
 #define TDX_BODY10_LEN      584
 #define TDX_REPORT_DATA_OFF 520
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* An ECDSA signature (r, s as big-endian byte strings) over msg with key, by OpenSSL. */
-static bool ecdsa_ok(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, size_t rl, const uint8_t *s,
-                     size_t sl, const uint8_t *msg, size_t msg_len)
-{
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *br = BN_bin2bn(r, (int)rl, NULL), *bs = BN_bin2bn(s, (int)sl, NULL);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    uint8_t *der = NULL;
-    int derlen = 0;
-    bool ok = false;
-
-    CHECK(es != NULL && br != NULL && bs != NULL && ctx != NULL);
-    CHECK(ECDSA_SIG_set0(es, br, bs) == 1);
-    CHECK((derlen = i2d_ECDSA_SIG(es, &der)) > 0);
-    ok = EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1 &&
-         EVP_DigestVerify(ctx, der, (size_t)derlen, msg, msg_len) == 1;
-    OPENSSL_free(der);
-    ECDSA_SIG_free(es);
-    EVP_MD_CTX_free(ctx);
-    return ok;
-}
-
 /* An accepted SEV-SNP report: signed by the VCEK given; *rd its REPORT_DATA. */
 static void check_snp(struct cvma_span rep, struct cvma_span vcek, const uint8_t **rd)
 {
@@ -106,14 +79,14 @@ static void check_snp(struct cvma_span rep, struct cvma_span vcek, const uint8_t
     EVP_PKEY *key = NULL;
 
     CHECK(rep.len >= SNP_SIG_S_OFF + SNP_SIG_COMP_LEN);
-    CHECK(le32(rep.p) >= 2 && le32(rep.p) <= 5);
+    CHECK(fz_le32(rep.p) >= 2 && fz_le32(rep.p) <= 5);
     for (size_t i = 0; i < SNP_SIG_COMP_LEN; i++) { /* little-endian to big-endian */
         r[i] = rep.p[SNP_SIG_R_OFF + SNP_SIG_COMP_LEN - 1 - i];
         s[i] = rep.p[SNP_SIG_S_OFF + SNP_SIG_COMP_LEN - 1 - i];
     }
     CHECK((x = d2i_X509(NULL, &p, (long)vcek.len)) != NULL);
     CHECK((key = X509_get0_pubkey(x)) != NULL);
-    CHECK(ecdsa_ok(key, EVP_sha384(), r, sizeof r, s, sizeof s, rep.p, SNP_SIGNED_LEN));
+    CHECK(fz_ecdsa_rs_ok(key, EVP_sha384(), r, sizeof r, s, sizeof s, rep.p, SNP_SIGNED_LEN));
     X509_free(x);
     *rd = rep.p + SNP_REPORT_DATA_OFF;
 }
@@ -129,15 +102,15 @@ static void check_tdx(struct cvma_span q, const uint8_t **rd)
     OSSL_PARAM params[3];
 
     CHECK(q.len >= TDX_HEADER_LEN + 6);
-    CHECK((q.p[0] == 4 || q.p[0] == 5) && q.p[1] == 0 && le32(q.p + 4) == 0x81);
+    CHECK((q.p[0] == 4 || q.p[0] == 5) && q.p[1] == 0 && fz_le32(q.p + 4) == 0x81);
     if (q.p[0] == 5) {
-        body_len = le32(q.p + TDX_HEADER_LEN + 2);
+        body_len = fz_le32(q.p + TDX_HEADER_LEN + 2);
         body = TDX_HEADER_LEN + 6;
         CHECK(body_len >= TDX_REPORT_DATA_OFF + 64 && body_len <= q.len - body);
     }
     signed_len = body + body_len;
     /* signature_data_len, then the signature (r || s) and the attestation key (x || y) */
-    CHECK(q.len >= signed_len && q.len - signed_len >= 4 + 128 && le32(q.p + signed_len) >= 128);
+    CHECK(q.len >= signed_len && q.len - signed_len >= 4 + 128 && fz_le32(q.p + signed_len) >= 128);
     const uint8_t *sig = q.p + signed_len + 4;
     pt[0] = 4;
     memcpy(pt + 1, sig + 64, 64);
@@ -147,7 +120,7 @@ static void check_tdx(struct cvma_span q, const uint8_t **rd)
     CHECK((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL);
     CHECK(EVP_PKEY_fromdata_init(ctx) == 1 &&
           EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1);
-    CHECK(ecdsa_ok(key, EVP_sha256(), sig, 32, sig + 32, 32, q.p, signed_len));
+    CHECK(fz_ecdsa_rs_ok(key, EVP_sha256(), sig, 32, sig + 32, 32, q.p, signed_len));
     EVP_PKEY_free(key);
     EVP_PKEY_CTX_free(ctx);
     *rd = q.p + body + TDX_REPORT_DATA_OFF;

@@ -63,27 +63,27 @@ static inline void check_sig_fields(const uint8_t *s, size_t n, const struct sig
                                     const struct cvma_tdx_quote *q)
 {
     const uint8_t *qr = s + 0x86; /* QE report */
-    FZ_CHECK(e->ok);
-    FZ_CHECK(q->sig_data_len == n);
-    FZ_CHECK(memcmp(q->signature, s, 64) == 0);
-    FZ_CHECK(memcmp(q->attestation_key, s + 0x40, 64) == 0);
-    FZ_CHECK(q->cert_data_type == 6 && q->pck_cert_data_type == 5);
-    FZ_CHECK(memcmp(q->qe_report.raw, qr, 384) == 0);
-    FZ_CHECK(memcmp(q->qe_report.cpu_svn, qr, 16) == 0);
-    FZ_CHECK(q->qe_report.misc_select == fz_le32(qr + 0x10));
-    FZ_CHECK(memcmp(q->qe_report.attributes, qr + 0x30, 16) == 0);
-    FZ_CHECK(memcmp(q->qe_report.mr_enclave, qr + 0x40, 32) == 0);
-    FZ_CHECK(memcmp(q->qe_report.mr_signer, qr + 0x80, 32) == 0);
-    FZ_CHECK(q->qe_report.isv_prod_id == fz_le16(qr + 0x100));
-    FZ_CHECK(q->qe_report.isv_svn == fz_le16(qr + 0x102));
-    FZ_CHECK(memcmp(q->qe_report.report_data, qr + 0x140, 64) == 0);
-    FZ_CHECK(memcmp(q->qe_report_signature, s + 0x206, 64) == 0);
-    FZ_CHECK(q->qe_auth_data.len == e->auth_len);
-    FZ_CHECK(e->auth_len == 0 || memcmp(q->qe_auth_data.p, s + e->auth_off, e->auth_len) == 0);
+    CHECK(e->ok);
+    CHECK(q->sig_data_len == n);
+    CHECK(memcmp(q->signature, s, 64) == 0);
+    CHECK(memcmp(q->attestation_key, s + 0x40, 64) == 0);
+    CHECK(q->cert_data_type == 6 && q->pck_cert_data_type == 5);
+    CHECK(memcmp(q->qe_report.raw, qr, 384) == 0);
+    CHECK(memcmp(q->qe_report.cpu_svn, qr, 16) == 0);
+    CHECK(q->qe_report.misc_select == fz_le32(qr + 0x10));
+    CHECK(memcmp(q->qe_report.attributes, qr + 0x30, 16) == 0);
+    CHECK(memcmp(q->qe_report.mr_enclave, qr + 0x40, 32) == 0);
+    CHECK(memcmp(q->qe_report.mr_signer, qr + 0x80, 32) == 0);
+    CHECK(q->qe_report.isv_prod_id == fz_le16(qr + 0x100));
+    CHECK(q->qe_report.isv_svn == fz_le16(qr + 0x102));
+    CHECK(memcmp(q->qe_report.report_data, qr + 0x140, 64) == 0);
+    CHECK(memcmp(q->qe_report_signature, s + 0x206, 64) == 0);
+    CHECK(q->qe_auth_data.len == e->auth_len);
+    CHECK(e->auth_len == 0 || memcmp(q->qe_auth_data.p, s + e->auth_off, e->auth_len) == 0);
     /* The PEM chain: exactly its bytes, and a NUL after them for the PEM reader. */
-    FZ_CHECK(q->pck_chain_pem.len == e->pem_len && q->pck_chain_pem.p != NULL);
-    FZ_CHECK(memcmp(q->pck_chain_pem.p, s + e->pem_off, e->pem_len) == 0);
-    FZ_CHECK(q->pck_chain_pem.p[e->pem_len] == 0);
+    CHECK(q->pck_chain_pem.len == e->pem_len && q->pck_chain_pem.p != NULL);
+    CHECK(memcmp(q->pck_chain_pem.p, s + e->pem_off, e->pem_len) == 0);
+    CHECK(q->pck_chain_pem.p[e->pem_len] == 0);
 }
 
 /* The claims JSON shows the same QE report. */
@@ -91,11 +91,11 @@ static inline void check_qe_json(const uint8_t *s, const json_t *o)
 {
     const uint8_t *qr = s + 0x86;
     const json_t *j = json_object_get(o, "qe_report");
-    FZ_CHECK(fz_hex_is(fz_jstr(j, "mr_enclave"), qr + 0x40, 32));
-    FZ_CHECK(fz_hex_is(fz_jstr(j, "mr_signer"), qr + 0x80, 32));
-    FZ_CHECK(fz_hex_is(fz_jstr(j, "report_data"), qr + 0x140, 64));
-    FZ_CHECK(fz_jint_is(j, "isv_svn", fz_le16(qr + 0x102)));
-    FZ_CHECK(fz_jint_is(j, "isv_prod_id", fz_le16(qr + 0x100)));
+    CHECK(fz_hex_is(fz_jstr(j, "mr_enclave"), qr + 0x40, 32));
+    CHECK(fz_hex_is(fz_jstr(j, "mr_signer"), qr + 0x80, 32));
+    CHECK(fz_hex_is(fz_jstr(j, "report_data"), qr + 0x140, 64));
+    CHECK(fz_jint_is(j, "isv_svn", fz_le16(qr + 0x102)));
+    CHECK(fz_jint_is(j, "isv_prod_id", fz_le16(qr + 0x100)));
 }
 
 #endif

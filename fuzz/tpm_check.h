@@ -25,14 +25,7 @@
 
 #include "common/hex.h"
 #include "common/util.h"
-
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz: contract broken: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
+#include "fuzz_check.h"
 
 /*
  * The next length-prefixed part into *out, cut short by the input's end; false (and *out
@@ -201,9 +194,6 @@ static inline bool sig_ok(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const struct
             sig->sigAlg == TPM2_ALG_ECDSA ? sig->signature.ecdsa.hash : sig->signature.rsassa.hash;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
-    ECDSA_SIG *es = NULL;
-    uint8_t *der = NULL;
-    int derlen = 0;
     bool ok = false;
 
     if (ctx == NULL || md_of(hash) == NULL ||
@@ -211,19 +201,10 @@ static inline bool sig_ok(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const struct
         goto out;
     }
     if (sig->sigAlg == TPM2_ALG_ECDSA) {
-        BIGNUM *r = BN_bin2bn(sig->signature.ecdsa.signatureR.buffer,
-                              sig->signature.ecdsa.signatureR.size, NULL);
-        BIGNUM *s = BN_bin2bn(sig->signature.ecdsa.signatureS.buffer,
-                              sig->signature.ecdsa.signatureS.size, NULL);
-        if (r == NULL || s == NULL || (es = ECDSA_SIG_new()) == NULL || !ECDSA_SIG_set0(es, r, s)) {
-            BN_free(r);
-            BN_free(s);
-            goto out;
-        }
-        if ((derlen = i2d_ECDSA_SIG(es, &der)) <= 0) {
-            goto out;
-        }
-        ok = EVP_DigestVerify(ctx, der, (size_t)derlen, msg->p, msg->len) == 1;
+        ok = fz_ecdsa_rs_ok(key, md_of(hash), sig->signature.ecdsa.signatureR.buffer,
+                            sig->signature.ecdsa.signatureR.size,
+                            sig->signature.ecdsa.signatureS.buffer,
+                            sig->signature.ecdsa.signatureS.size, msg->p, msg->len);
     } else if (sig->sigAlg == TPM2_ALG_RSASSA || sig->sigAlg == TPM2_ALG_RSAPSS) {
         bool pss = sig->sigAlg == TPM2_ALG_RSAPSS;
         if (EVP_PKEY_CTX_set_rsa_padding(pctx, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) !=
@@ -235,8 +216,6 @@ static inline bool sig_ok(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const struct
                               msg->p, msg->len) == 1;
     }
 out:
-    OPENSSL_free(der);
-    ECDSA_SIG_free(es);
     EVP_MD_CTX_free(ctx);
     return ok;
 }
