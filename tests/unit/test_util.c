@@ -254,11 +254,12 @@ static void test_pcr_index_one_spelling(void **state)
 {
     (void)state;
     static const char *const ok[] = {"0", "7", "10", "23"};
+    static const unsigned ok_value[] = {0, 7, 10, 23};
     static const char *const bad[] = {"", "07", "00", "+7", " 7", "7 ", "0x7", "24", "100", "-1"};
     unsigned x = 99;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_true(cvma_pcr_index(ok[i], strlen(ok[i]), 24, &x));
-        assert_int_equal(x, (unsigned)atoi(ok[i]));
+        assert_int_equal(x, ok_value[i]);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         x = 99;
