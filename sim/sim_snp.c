@@ -326,6 +326,20 @@ static enum cvma_status add_dup_ext(struct sim *s, const char *suffix)
     return add_amd_int(s->leaf, suffix, 255);
 }
 
+/* tamper.leaf_critical_ext: the (first) extension with that suffix marked critical. */
+static enum cvma_status set_critical(X509 *x, const char *suffix)
+{
+    char oid[48];
+    snprintf(oid, sizeof oid, "%s.%s", AMD_OID_ARC, suffix);
+    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+    int pos = obj != NULL ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
+    ASN1_OBJECT_free(obj);
+    if (pos < 0 || X509_EXTENSION_set_critical(X509_get_ext(x, pos), 1) != 1) {
+        return CVMA_E_INTERNAL;
+    }
+    return CVMA_OK;
+}
+
 /*
  * The VCEK/VLEK extensions (AMD VCEK Certificate and KDS Interface spec), in the order AMD's
  * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1-.1.3.8 then .1.4 (VCEK) or .1.5 (VLEK);
@@ -381,6 +395,9 @@ static enum cvma_status add_leaf_exts(struct sim *s)
     }
     if (st == CVMA_OK && o->tamper.leaf_dup_ext != NULL) {
         st = add_dup_ext(s, o->tamper.leaf_dup_ext);
+    }
+    if (st == CVMA_OK && o->tamper.leaf_critical_ext != NULL) {
+        st = set_critical(x, o->tamper.leaf_critical_ext);
     }
     return st;
 }

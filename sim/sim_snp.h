@@ -90,6 +90,8 @@ struct cvma_sim_snp_opts {
          * a second time, after the others, with another value (INTEGERs 255, hwID with its
          * first byte inverted, productName "Genoa", csp_id "CN=other"). */
         const char *leaf_dup_ext;
+        /* Non-NULL: this AMD extension (named as for leaf_dup_ext) marked critical. */
+        const char *leaf_critical_ext;
         uint64_t current_tcb_xor;   /* applied to CURRENT_TCB before signing */
         uint64_t committed_tcb_xor; /* applied to COMMITTED_TCB before signing */
         bool has_cpuid;             /* CPUID bytes (v3+) instead of the product's */

@@ -594,6 +594,58 @@ static void test_amd_cert_ext_parse_refuses_an_oid_twice_and_reads_distinct_ones
     }
 }
 
+/*
+ * An AMD extension marked critical: the chain verification refuses it (OpenSSL does not
+ * handle the AMD OIDs, and the chain is verified without X509_V_FLAG_IGNORE_CRITICAL); the
+ * extension parser, which runs only after the chain verified, does not look at the flag.
+ */
+static void test_leaf_with_a_critical_amd_extension_is_refused_by_the_chain(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_critical_ext = "3.3";
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    expect_detail(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID, "unhandled critical extension");
+    done(&r);
+}
+
+/* An AMD extension value with a byte after its DER value (or hwID of 65 bytes) is refused. */
+static void test_amd_cert_ext_value_refuses_trailing_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *suffix;
+        uint8_t v[70];
+        size_t len;
+    } cases[] = {
+            {".1.1", {0x02, 0x01, 0x01, 0x00}, 4},
+            {".1.3.3", {0x02, 0x01, 0x08, 0x00}, 4},
+            {".1.2", {0x16, 0x02, 'M', 'i', 0x00}, 5},
+            {".1.5", {0x16, 0x02, 'C', 'N', 0x00}, 5},
+            {".1.4", {0}, 65},
+            {".1.4", {0x04, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00}, 11},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_amd_cert_ext ext;
+        struct cvma_verdict v;
+        memset(&ext, 0, sizeof ext);
+        cvma_verdict_init(&v);
+        /* Without the last byte the value is read. */
+        assert_int_equal(
+                cvma_amd_cert_ext_value(cases[i].suffix, cases[i].v, cases[i].len - 1, &ext, &v),
+                CVMA_OK);
+        assert_int_equal(
+                cvma_amd_cert_ext_value(cases[i].suffix, cases[i].v, cases[i].len, &ext, &v),
+                CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXTENSION_INVALID);
+        cvma_verdict_cleanup(&v);
+    }
+}
+
 static void test_signer_fields(void **state)
 {
     (void)state;
@@ -826,6 +878,8 @@ int main(void)
             cmocka_unit_test(test_leaf_defects),
             cmocka_unit_test(test_leaf_with_an_amd_extension_twice_is_refused),
             cmocka_unit_test(test_amd_cert_ext_parse_refuses_an_oid_twice_and_reads_distinct_ones),
+            cmocka_unit_test(test_leaf_with_a_critical_amd_extension_is_refused_by_the_chain),
+            cmocka_unit_test(test_amd_cert_ext_value_refuses_trailing_bytes),
             cmocka_unit_test(test_signer_fields),
             cmocka_unit_test(test_key_type_mismatch),
             cmocka_unit_test(test_garbage_vcek_is_cert_parse),
