@@ -7,7 +7,10 @@
  * sheet, arc 1.3.6.1.4.1.3704.1): the certificate again with d2i_X509 and
  * X509_get_ext_by_OBJ, each value with d2i_ASN1_INTEGER / d2i_ASN1_IA5STRING /
  * d2i_ASN1_OCTET_STRING. A value is expected to be accepted exactly when OpenSSL reads it as
- * the whole input and re-encodes it to the same bytes (DER), and it is in range.
+ * the whole input and re-encodes it to the same bytes (DER), and it is in range. A
+ * certificate is expected to be refused when any extension OID appears in it twice (RFC 5280
+ * 4.2; counted with X509_get_ext_by_OBJ from the next position), and a refused one to give
+ * back nothing.
  */
 #include <stdint.h>
 #include <string.h>
@@ -168,34 +171,43 @@ static void check_only(const char *sfx, const struct cvma_amd_cert_ext *e)
 static void check_cert(const uint8_t *data, size_t size, const struct cvma_amd_cert_ext *ext,
                        enum cvma_status st)
 {
+    static const struct cvma_amd_cert_ext zero;
     const unsigned char *q = data;
     X509 *x = d2i_X509(NULL, &q, (long)size);
     bool want_ok = true;
     CHECK(x != NULL && (size_t)(q - data) == size);
+    /* An OID seen again after its position: a duplicate, refused whatever the values. */
+    for (int i = 0; i < X509_get_ext_count(x); i++) {
+        const ASN1_OBJECT *obj = X509_EXTENSION_get_object(X509_get_ext(x, i));
+        if (X509_get_ext_by_OBJ(x, obj, i) >= 0) {
+            want_ok = false;
+        }
+    }
+    /* Every occurrence must be well formed (there is at most one when want_ok). */
+    struct amd_value vals[N_CERT_SUFFIXES];
+    memset(vals, 0, sizeof vals);
     for (size_t i = 0; i < N_CERT_SUFFIXES; i++) {
         char txt[64];
-        struct amd_value last;
-        memset(&last, 0, sizeof last);
         snprintf(txt, sizeof txt, "1.3.6.1.4.1.3704%s", cert_suffixes[i]);
         ASN1_OBJECT *obj = OBJ_txt2obj(txt, 1);
         CHECK(obj != NULL);
-        /* Every occurrence must be well formed; the last one is the value kept. */
         for (int pos = X509_get_ext_by_OBJ(x, obj, -1); pos >= 0;
              pos = X509_get_ext_by_OBJ(x, obj, pos)) {
             ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(x, pos));
-            struct amd_value a = read_value(cert_suffixes[i], ASN1_STRING_get0_data(os),
-                                            (size_t)ASN1_STRING_length(os));
-            want_ok = want_ok && a.ok;
-            if (a.ok) {
-                last = a;
-            }
-        }
-        if (want_ok) {
-            check_value(cert_suffixes[i], &last, ext);
+            vals[i] = read_value(cert_suffixes[i], ASN1_STRING_get0_data(os),
+                                 (size_t)ASN1_STRING_length(os));
+            want_ok = want_ok && vals[i].ok;
         }
         ASN1_OBJECT_free(obj);
     }
+    /* Accepted: each value as OpenSSL reads it (absent ones unset). */
+    for (size_t i = 0; want_ok && i < N_CERT_SUFFIXES; i++) {
+        check_value(cert_suffixes[i], &vals[i], ext);
+    }
     CHECK((st == CVMA_OK) == want_ok);
+    if (!want_ok) {
+        CHECK(memcmp(ext, &zero, sizeof zero) == 0); /* refused: nothing given back */
+    }
     X509_free(x);
 }
 

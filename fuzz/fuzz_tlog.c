@@ -6,8 +6,10 @@
  *   1  a checkpoint text, checked against a line-by-line reading (origin, size, root hash)
  *   2  a c2sp.org/tlog-proof@v1 file (then its inclusion proof against its checkpoint): the
  *      index, hashes, note and checkpoint by hand; the proof against an RFC 9162 2.1.3.2
- *      recomputation with OpenSSL's SHA-256 (the root it leads to verifies, no other does)
- *   3  a tlog-witness add-checkpoint request body, checked against a reading by hand
+ *      recomputation with OpenSSL's SHA-256 (the root it leads to verifies, no other does);
+ *      nothing given back on refusal
+ *   3  a tlog-witness add-checkpoint request body, checked against a reading by hand;
+ *      nothing given back on refusal (size, proof hashes, checkpoint all cleared)
  *   4  a consistency proof JSON, checked against jansson and base64 decoded here; the proof
  *      against an RFC 9162 2.1.4.2 recomputation with OpenSSL's SHA-256
  *   5  a note verifier key and a signer key string, checked against a reading by hand (name,
@@ -456,6 +458,10 @@ static void check_proof(const uint8_t *p, size_t n, enum cvma_status st,
     ok = ok && nst == CVMA_OK &&
          cvma_checkpoint_parse(note.text, note.text_len, &cp, err, sizeof err);
     CHECK((st == CVMA_OK) == ok || st == CVMA_E_NOMEM || nst == CVMA_E_NOMEM);
+    if (st != CVMA_OK) {
+        static const struct cvma_tlog_proof zero;
+        CHECK(memcmp(pr, &zero, sizeof zero) == 0); /* refused: nothing given back */
+    }
     if (ok && st == CVMA_OK) {
         CHECK(pr->index == index && pr->n_hashes == k && memcmp(pr->hashes, h, 32 * k) == 0);
         CHECK(pr->note.text_len == note.text_len &&
@@ -475,11 +481,14 @@ static void check_proof(const uint8_t *p, size_t n, enum cvma_status st,
 static void check_request(const uint8_t *p, size_t n)
 {
     static uint8_t proof[CVMA_TLOG_PROOF_MAX][32], h[CVMA_TLOG_PROOF_MAX][32];
-    uint64_t old = 0, want_old = 0;
-    size_t np = 0, k = 0, off = 0, ll;
+    static const uint8_t zero_proof[CVMA_TLOG_PROOF_MAX][32];
+    uint64_t old = 0xa5a5a5a5a5a5a5a5u, want_old = 0;
+    size_t np = 0xa5a5, k = 0, off = 0, ll;
     const uint8_t *l;
     struct cvma_span cp;
     char err[300];
+    memset(proof, 0xa5, sizeof proof);
+    memset(&cp, 0xa5, sizeof cp);
     bool got = cvma_witness_parse_request(p, n, &old, proof, &np, &cp, err, sizeof err);
     bool ok = line_at(p, n, &off, &l, &ll) && ll >= 5 && ll <= 23 && memcmp(l, "old ", 4) == 0 &&
               (ll == 5 || l[4] != '0');
@@ -499,6 +508,10 @@ static void check_request(const uint8_t *p, size_t n)
     if (ok) {
         CHECK(old == want_old && np == k && memcmp(proof, h, 32 * k) == 0);
         CHECK(cp.p == p + off && cp.len == n - off);
+    } else {
+        /* refused: nothing given back */
+        CHECK(old == 0 && np == 0 && cp.p == NULL && cp.len == 0);
+        CHECK(memcmp(proof, zero_proof, sizeof proof) == 0);
     }
 }
 
@@ -639,6 +652,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: {
         struct cvma_tlog_proof *pr = malloc(sizeof *pr);
         if (pr != NULL) {
+            memset(pr, 0xa5, sizeof *pr);
             enum cvma_status st = cvma_tlog_proof_parse(p, n, pr, err, sizeof err);
             check_proof(p, n, st, pr);
             if (st == CVMA_OK) {

@@ -308,6 +308,38 @@ static enum cvma_status add_amd_ia5(X509 *x, const char *suffix, const char *v)
     return st;
 }
 
+/* tamper.leaf_dup_ext: the extension suffix once more, with another value. */
+static enum cvma_status add_dup_ext(struct sim *s, const char *suffix)
+{
+    if (strcmp(suffix, "2") == 0) {
+        return add_amd_ia5(s->leaf, suffix, "Genoa");
+    }
+    if (strcmp(suffix, "5") == 0) {
+        return add_amd_ia5(s->leaf, suffix, "CN=other");
+    }
+    if (strcmp(suffix, "4") == 0) {
+        uint8_t hwid[64];
+        memcpy(hwid, s->chip_id, sizeof hwid);
+        hwid[0] ^= 0xff;
+        return cvma_sim_x509_add_raw_ext(s->leaf, AMD_OID_ARC ".4", false, hwid, s->pi->hwid_len);
+    }
+    return add_amd_int(s->leaf, suffix, 255);
+}
+
+/* tamper.leaf_critical_ext: the (first) extension with that suffix marked critical. */
+static enum cvma_status set_critical(X509 *x, const char *suffix)
+{
+    char oid[48];
+    snprintf(oid, sizeof oid, "%s.%s", AMD_OID_ARC, suffix);
+    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+    int pos = obj != NULL ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
+    ASN1_OBJECT_free(obj);
+    if (pos < 0 || X509_EXTENSION_set_critical(X509_get_ext(x, pos), 1) != 1) {
+        return CVMA_E_INTERNAL;
+    }
+    return CVMA_OK;
+}
+
 /*
  * The VCEK/VLEK extensions (AMD VCEK Certificate and KDS Interface spec), in the order AMD's
  * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1-.1.3.8 then .1.4 (VCEK) or .1.5 (VLEK);
@@ -354,12 +386,20 @@ static enum cvma_status add_leaf_exts(struct sim *s)
         return st;
     }
     if (o->vlek) {
-        return add_amd_ia5(x, "5", CVMA_SIM_SNP_CSP_ID);
+        st = add_amd_ia5(x, "5", CVMA_SIM_SNP_CSP_ID);
+    } else {
+        /* hwID: the raw chip_id bytes as the extension value, no DER tag (as AMD's). */
+        st = cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false,
+                                       o->tamper.has_leaf_hwid ? o->tamper.leaf_hwid : s->chip_id,
+                                       pi->hwid_len);
     }
-    /* hwID: the raw chip_id bytes as the extension value, no DER tag (as AMD's). */
-    return cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false,
-                                     o->tamper.has_leaf_hwid ? o->tamper.leaf_hwid : s->chip_id,
-                                     pi->hwid_len);
+    if (st == CVMA_OK && o->tamper.leaf_dup_ext != NULL) {
+        st = add_dup_ext(s, o->tamper.leaf_dup_ext);
+    }
+    if (st == CVMA_OK && o->tamper.leaf_critical_ext != NULL) {
+        st = set_critical(x, o->tamper.leaf_critical_ext);
+    }
+    return st;
 }
 
 static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)

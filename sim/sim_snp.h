@@ -86,6 +86,12 @@ struct cvma_sim_snp_opts {
         bool leaf_p256_key;            /* a P-256 leaf key (the report is then left unsigned) */
         bool has_leaf_hwid;            /* the VCEK's hwID instead of the chip's */
         uint8_t leaf_hwid[64];
+        /* Non-NULL: this AMD extension (the arc after 1.3.6.1.4.1.3704.1., e.g. "3.3" or "4")
+         * a second time, after the others, with another value (INTEGERs 255, hwID with its
+         * first byte inverted, productName "Genoa", csp_id "CN=other"). */
+        const char *leaf_dup_ext;
+        /* Non-NULL: this AMD extension (named as for leaf_dup_ext) marked critical. */
+        const char *leaf_critical_ext;
         uint64_t current_tcb_xor;   /* applied to CURRENT_TCB before signing */
         uint64_t committed_tcb_xor; /* applied to COMMITTED_TCB before signing */
         bool has_cpuid;             /* CPUID bytes (v3+) instead of the product's */

@@ -135,6 +135,33 @@ enum cvma_status cvma_amd_cert_ext_value(const char *suffix, const uint8_t *p, s
     return CVMA_OK; /* other AMD arcs: not interpreted */
 }
 
+/*
+ * RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular
+ * extension." OpenSSL's chain verification (3.0) refuses a duplicate only among the
+ * extensions it decodes itself (basicConstraints, keyUsage...), not an AMD one: without this
+ * a second hwID or SPL would silently replace the first. Any OID given twice is refused.
+ */
+static enum cvma_status refuse_duplicates(X509 *cert, int n, struct cvma_verdict *v)
+{
+    char oid[80];
+    for (int i = 1; i < n; i++) {
+        const ASN1_OBJECT *obj = X509_EXTENSION_get_object(X509_get_ext(cert, i));
+        for (int j = 0; j < i; j++) {
+            if (OBJ_cmp(obj, X509_EXTENSION_get_object(X509_get_ext(cert, j))) != 0) {
+                continue;
+            }
+            if (OBJ_obj2txt(oid, sizeof oid, obj, 1) <= 0) {
+                oid[0] = '\0';
+            }
+            return cvma_reject(v, CVMA_R_CERT_EXTENSION_INVALID,
+                               "AMD cert: extension %s appears more than once (extensions %d "
+                               "and %d; RFC 5280 4.2 allows one)",
+                               oid, j + 1, i + 1);
+        }
+    }
+    return CVMA_OK;
+}
+
 enum cvma_status cvma_amd_cert_ext_parse(X509 *cert, struct cvma_amd_cert_ext *out,
                                          struct cvma_verdict *v)
 {
@@ -142,6 +169,9 @@ enum cvma_status cvma_amd_cert_ext_parse(X509 *cert, struct cvma_amd_cert_ext *o
     enum cvma_status st = CVMA_OK;
     memset(out, 0, sizeof *out);
     int n = X509_get_ext_count(cert);
+    if ((st = refuse_duplicates(cert, n, v)) != CVMA_OK) {
+        return st;
+    }
     for (int i = 0; i < n; i++) {
         X509_EXTENSION *ext = X509_get_ext(cert, i);
         ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
@@ -159,6 +189,9 @@ enum cvma_status cvma_amd_cert_ext_parse(X509 *cert, struct cvma_amd_cert_ext *o
         if (cvma_amd_cert_ext_value(oid + arc, p, len, out, v) != CVMA_OK) {
             st = CVMA_REJECTED;
         }
+    }
+    if (st != CVMA_OK) {
+        memset(out, 0, sizeof *out); /* refused: no value read before the bad one is given back */
     }
     return st;
 }

@@ -34,9 +34,12 @@ struct cvma_amd_cert_ext {
 #define CVMA_AMD_SPL_FMC   9
 
 /*
- * Reads the AMD extensions of cert into out. A present but malformed extension records
- * CERT_EXTENSION_INVALID (naming the OID) and returns CVMA_REJECTED. Absent extensions are
- * left unset: the caller decides which are required.
+ * Reads the AMD extensions of cert into out. A present but malformed extension, or any
+ * extension OID (AMD's or another) that appears more than once in cert (RFC 5280 4.2),
+ * records CERT_EXTENSION_INVALID (naming the OID) and returns CVMA_REJECTED with *out
+ * cleared (no value read before the refusal is given back). Absent
+ * extensions are left unset: the caller decides which are required. The critical flag is not
+ * looked at (chain verification refuses an unhandled critical extension).
  */
 CVMA_MUST_USE enum cvma_status cvma_amd_cert_ext_parse(X509 *cert, struct cvma_amd_cert_ext *out,
                                                        struct cvma_verdict *v);

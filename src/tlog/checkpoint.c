@@ -117,8 +117,8 @@ void cvma_tlog_proof_cleanup(struct cvma_tlog_proof *p)
     memset(p, 0, sizeof *p);
 }
 
-enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len, struct cvma_tlog_proof *out,
-                                       char *err, size_t err_len)
+static enum cvma_status proof_parse(const uint8_t *p, size_t len, struct cvma_tlog_proof *out,
+                                    char *err, size_t err_len)
 {
     static const char index_prefix[] = "index ";
     struct cvma_reader r;
@@ -168,13 +168,24 @@ enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len, struct cvma
     }
     if (!cvma_checkpoint_parse(out->note.text, out->note.text_len, &out->cp, why, sizeof why)) {
         cvma_errf(err, err_len, "log proof: %s", why);
-        cvma_tlog_proof_cleanup(out);
         return CVMA_REJECTED;
     }
     return CVMA_OK;
 truncated:
     cvma_errf(err, err_len, "log proof: truncated before the checkpoint");
     return CVMA_REJECTED;
+}
+
+/* see tlog/tlog.h */
+enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len, struct cvma_tlog_proof *out,
+                                       char *err, size_t err_len)
+{
+    enum cvma_status st = proof_parse(p, len, out, err, err_len);
+    if (st != CVMA_OK) {
+        /* Refused: no index or hash read before the refusal is given back. */
+        cvma_tlog_proof_cleanup(out);
+    }
+    return st;
 }
 
 bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len, struct cvma_tlog_consistency *out,

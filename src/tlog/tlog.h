@@ -158,7 +158,9 @@ char *cvma_checkpoint_text(const struct cvma_checkpoint *c);
 
 /*
  * A c2sp.org/tlog-proof@v1 file: index, inclusion proof, then the checkpoint note (parsed
- * into note; its text into cp). CVMA_OK, CVMA_REJECTED (err), CVMA_E_NOMEM.
+ * into note; its text into cp). CVMA_OK, CVMA_REJECTED (err), CVMA_E_NOMEM. *out is cleared
+ * on entry and, on any status but CVMA_OK, cleared again and owns nothing (no index, hash or
+ * note read before the refusal is given back); after CVMA_OK, cvma_tlog_proof_cleanup frees it.
  */
 struct cvma_tlog_proof {
     uint64_t index;
@@ -311,7 +313,9 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
 
 /*
  * Parses an add-checkpoint request body ("old N\n", proof lines, "\n", checkpoint).
- * The checkpoint is borrowed from body. false with err when malformed.
+ * The checkpoint is borrowed from body. false with err when malformed; then every output is
+ * cleared (*old_size and *n_proof 0, all of proof zeroed, checkpoint empty): nothing read
+ * before the refusal is given back.
  */
 CVMA_MUST_USE bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
                                               uint8_t proof[CVMA_TLOG_PROOF_MAX][32],

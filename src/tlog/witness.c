@@ -55,14 +55,11 @@ char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *orig
     return cvma_path_join(dir, name);
 }
 
-bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
-                                uint8_t proof[CVMA_TLOG_PROOF_MAX][32], size_t *n_proof,
-                                struct cvma_span *checkpoint, char *err, size_t err_len)
+static bool parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
+                          uint8_t proof[CVMA_TLOG_PROOF_MAX][32], size_t *n_proof,
+                          struct cvma_span *checkpoint, char *err, size_t err_len)
 {
     struct cvma_reader r;
-    *old_size = 0;
-    *n_proof = 0;
-    memset(checkpoint, 0, sizeof *checkpoint);
     cvma_reader_init(&r, body, len);
     for (size_t line = 0;; line++) {
         const uint8_t *start = r.p + r.off;
@@ -104,6 +101,26 @@ bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_s
     }
     cvma_reader_rest(&r, checkpoint);
     return true;
+}
+
+/* see tlog/tlog.h */
+bool cvma_witness_parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
+                                uint8_t proof[CVMA_TLOG_PROOF_MAX][32], size_t *n_proof,
+                                struct cvma_span *checkpoint, char *err, size_t err_len)
+{
+    *old_size = 0;
+    *n_proof = 0;
+    memset(proof, 0, CVMA_TLOG_PROOF_MAX * sizeof proof[0]);
+    memset(checkpoint, 0, sizeof *checkpoint);
+    if (parse_request(body, len, old_size, proof, n_proof, checkpoint, err, err_len)) {
+        return true;
+    }
+    /* Refused: nothing read before the refusal (old size, proof hashes) is given back. */
+    *old_size = 0;
+    *n_proof = 0;
+    memset(proof, 0, CVMA_TLOG_PROOF_MAX * sizeof proof[0]);
+    memset(checkpoint, 0, sizeof *checkpoint);
+    return false;
 }
 
 enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cvma_note_skey *wk,

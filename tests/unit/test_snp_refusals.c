@@ -11,6 +11,7 @@
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
+#include "snp/amd_cert.h"
 #include "snp/snp_internal.h"
 #include "testutil.h"
 
@@ -498,6 +499,153 @@ static void test_leaf_defects(void **state)
     expect_error(&o, CVMA_R_CERT_KEY_UNSUPPORTED);
 }
 
+/*
+ * A VCEK or VLEK that carries one of the AMD extensions twice (the second with another value)
+ * is refused as CERT_EXTENSION_INVALID: RFC 5280 4.2 allows one instance, and keeping either
+ * value would be a guess. The chain itself verifies: OpenSSL 3.0's X509_verify_cert, as
+ * called here (non-strict), does not refuse a duplicated extension it does not decode itself,
+ * so no CERT_CHAIN_* reason comes before the extension parser's.
+ */
+static void test_leaf_with_an_amd_extension_twice_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *suffix;
+        bool vlek;
+    } cases[] = {{"1", false},   {"2", false},   {"3.1", false}, {"3.2", false},
+                 {"3.3", false}, {"3.8", false}, {"4", false},   {"5", true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        cvma_sim_snp_opts_default(&o);
+        o.vlek = cases[i].vlek;
+        o.tamper.leaf_dup_ext = cases[i].suffix;
+        sim_verify(&o, true, 0, &r);
+        if (r.res.status != CVMA_CONTRAINDICATED ||
+            cvma_verdict_first_error(&r.res.verdict) != CVMA_R_CERT_EXTENSION_INVALID) {
+            fail_msg(".1.%s twice: status %s, first error %s", cases[i].suffix,
+                     cvma_result_status_name(r.res.status),
+                     cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+        }
+        char want[64];
+        snprintf(want, sizeof want, "1.3.6.1.4.1.3704.1.%s appears more than once",
+                 cases[i].suffix);
+        expect_detail(&r.res.verdict, CVMA_R_CERT_EXTENSION_INVALID, want);
+        assert_null(tu_reason(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID));
+        done(&r);
+    }
+}
+
+/*
+ * The parser alone: a leaf with the SNP SPL twice is refused and gives back nothing; the
+ * same leaf with every extension once (different OIDs) is read whole.
+ */
+static void test_amd_cert_ext_parse_refuses_an_oid_twice_and_reads_distinct_ones(void **state)
+{
+    (void)state;
+    static const struct cvma_amd_cert_ext zero;
+    struct cvma_sim_snp_opts o;
+    struct cvma_amd_cert_ext ext;
+    struct cvma_verdict v;
+    struct cvma_buf der;
+    char err[256];
+    for (int dup = 0; dup < 2; dup++) {
+        char *d = tu_tmpdir();
+        cvma_sim_snp_opts_default(&o);
+        o.has_chip_id = true;
+        memset(o.chip_id, 0x5c, sizeof o.chip_id);
+        o.tamper.leaf_dup_ext = dup ? "3.3" : NULL;
+        if (cvma_sim_snp_write(&o, d, err, sizeof err) != CVMA_OK) {
+            fail_msg("sim: %s", err);
+        }
+        char *vp = tu_path(d, "vcek.der");
+        tu_read(vp, &der);
+        X509 *x = cvma_x509_load(der.p, der.len);
+        assert_non_null(x);
+        cvma_verdict_init(&v);
+        memset(&ext, 0xa5, sizeof ext);
+        enum cvma_status st = cvma_amd_cert_ext_parse(x, &ext, &v);
+        if (dup) {
+            assert_int_equal(st, CVMA_REJECTED);
+            assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXTENSION_INVALID);
+            expect_detail(&v, CVMA_R_CERT_EXTENSION_INVALID,
+                          "extension 1.3.6.1.4.1.3704.1.3.3 appears more than once");
+            assert_memory_equal(&ext, &zero, sizeof ext);
+        } else {
+            assert_int_equal(st, CVMA_OK);
+            assert_int_equal(v.n_reasons, 0);
+            assert_true(ext.has_struct_version && ext.has_product_name && ext.has_hwid);
+            assert_string_equal(ext.product_name, "Milan-B0");
+            for (int i = 1; i <= 8; i++) {
+                assert_true(ext.has_spl[i]);
+            }
+            assert_int_equal(ext.spl[CVMA_AMD_SPL_BL], o.tcb_bl);
+            assert_int_equal(ext.spl[CVMA_AMD_SPL_SNP], o.tcb_snp);
+            assert_int_equal(ext.spl[CVMA_AMD_SPL_UCODE], o.tcb_ucode);
+            assert_int_equal(ext.hwid_len, 64);
+            assert_memory_equal(ext.hwid, o.chip_id, 64);
+        }
+        cvma_verdict_cleanup(&v);
+        X509_free(x);
+        cvma_buf_free(&der);
+        free(vp);
+        tu_rmtree(d);
+        free(d);
+    }
+}
+
+/*
+ * An AMD extension marked critical: the chain verification refuses it (OpenSSL does not
+ * handle the AMD OIDs, and the chain is verified without X509_V_FLAG_IGNORE_CRITICAL); the
+ * extension parser, which runs only after the chain verified, does not look at the flag.
+ */
+static void test_leaf_with_a_critical_amd_extension_is_refused_by_the_chain(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_critical_ext = "3.3";
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    expect_detail(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID, "unhandled critical extension");
+    done(&r);
+}
+
+/* An AMD extension value with a byte after its DER value (or hwID of 65 bytes) is refused. */
+static void test_amd_cert_ext_value_refuses_trailing_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *suffix;
+        uint8_t v[70];
+        size_t len;
+    } cases[] = {
+            {".1.1", {0x02, 0x01, 0x01, 0x00}, 4},
+            {".1.3.3", {0x02, 0x01, 0x08, 0x00}, 4},
+            {".1.2", {0x16, 0x02, 'M', 'i', 0x00}, 5},
+            {".1.5", {0x16, 0x02, 'C', 'N', 0x00}, 5},
+            {".1.4", {0}, 65},
+            {".1.4", {0x04, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00}, 11},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_amd_cert_ext ext;
+        struct cvma_verdict v;
+        memset(&ext, 0, sizeof ext);
+        cvma_verdict_init(&v);
+        /* Without the last byte the value is read. */
+        assert_int_equal(
+                cvma_amd_cert_ext_value(cases[i].suffix, cases[i].v, cases[i].len - 1, &ext, &v),
+                CVMA_OK);
+        assert_int_equal(
+                cvma_amd_cert_ext_value(cases[i].suffix, cases[i].v, cases[i].len, &ext, &v),
+                CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_EXTENSION_INVALID);
+        cvma_verdict_cleanup(&v);
+    }
+}
+
 static void test_signer_fields(void **state)
 {
     (void)state;
@@ -728,6 +876,10 @@ int main(void)
             cmocka_unit_test(test_v2_report_without_product_asks_for_it_before_fetching),
             cmocka_unit_test(test_product_disagreements),
             cmocka_unit_test(test_leaf_defects),
+            cmocka_unit_test(test_leaf_with_an_amd_extension_twice_is_refused),
+            cmocka_unit_test(test_amd_cert_ext_parse_refuses_an_oid_twice_and_reads_distinct_ones),
+            cmocka_unit_test(test_leaf_with_a_critical_amd_extension_is_refused_by_the_chain),
+            cmocka_unit_test(test_amd_cert_ext_value_refuses_trailing_bytes),
             cmocka_unit_test(test_signer_fields),
             cmocka_unit_test(test_key_type_mismatch),
             cmocka_unit_test(test_garbage_vcek_is_cert_parse),

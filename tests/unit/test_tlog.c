@@ -229,6 +229,99 @@ static void test_note_parse_gives_back_nothing_when_it_refuses(void **state)
     assert_memory_equal(&n, &zero, sizeof n);
 }
 
+#define TEST_HASH_B64 "54P82ErB+rn/Xd7y764LSt1ueAsYz0FRbWSFGZbfgiI="
+
+/*
+ * A tlog-proof refused after its index and hashes were read (at its checkpoint note, or at a
+ * later hash line) gives back none of them; an accepted one gives back all.
+ */
+static void test_tlog_proof_parse_gives_back_nothing_when_it_refuses(void **state)
+{
+    (void)state;
+    static const char *const refused[] = {
+            /* the note's last signature line is unterminated */
+            CVMA_TLOG_PROOF_HEADER "\nindex 5\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\n\n"
+                                   "example.com/log\n9\n" TEST_HASH_B64 "\n\n"
+                                   "\xe2\x80\x94 PeterNeumann unterminated",
+            /* a valid note whose text is not a checkpoint */
+            CVMA_TLOG_PROOF_HEADER "\nindex 5\n" TEST_HASH_B64 "\n\n"
+                                   "not a checkpoint\n\n"
+                                   "\xe2\x80\x94 PeterNeumann "
+                                   "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSN"
+                                   "XgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+            /* the third hash line is not base64 of 32 bytes */
+            CVMA_TLOG_PROOF_HEADER "\nindex 5\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\nnope\n\n",
+    };
+    static const char accepted[] =
+            CVMA_TLOG_PROOF_HEADER "\nindex 5\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\n\n"
+                                   "example.com/log\n9\n" TEST_HASH_B64 "\n\n"
+                                   "\xe2\x80\x94 PeterNeumann "
+                                   "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSN"
+                                   "XgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    static struct cvma_tlog_proof zero, pr;
+    char err[200];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        memset(&pr, 0xa5, sizeof pr);
+        assert_int_equal(cvma_tlog_proof_parse((const uint8_t *)refused[i], strlen(refused[i]), &pr,
+                                               err, sizeof err),
+                         CVMA_REJECTED);
+        if (memcmp(&pr, &zero, sizeof pr) != 0) {
+            fail_msg("refused proof %zu (%s): output not cleared", i, err);
+        }
+    }
+    memset(&pr, 0xa5, sizeof pr);
+    assert_int_equal(cvma_tlog_proof_parse((const uint8_t *)accepted, strlen(accepted), &pr, err,
+                                           sizeof err),
+                     CVMA_OK);
+    assert_int_equal(pr.index, 5);
+    assert_int_equal(pr.n_hashes, 2);
+    assert_int_equal(pr.cp.size, 9);
+    assert_string_equal(pr.cp.origin, "example.com/log");
+    assert_int_equal(pr.note.n_sigs, 1);
+    cvma_tlog_proof_cleanup(&pr);
+}
+
+/*
+ * A witness add-checkpoint request refused after "old N" and some proof lines were read
+ * gives back neither the size nor any hash; an accepted one gives back all.
+ */
+static void test_witness_parse_request_gives_back_nothing_when_it_refuses(void **state)
+{
+    (void)state;
+    static const char *const refused[] = {
+            /* the third proof line is not base64 of 32 bytes */
+            "old 7\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\nnope\n\ncheckpoint",
+            /* no blank line before the checkpoint: the last line is unterminated */
+            "old 7\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\ncheckpoint",
+    };
+    static const char accepted[] = "old 7\n" TEST_HASH_B64 "\n" TEST_HASH_B64 "\n\ncheckpoint";
+    static uint8_t proof[CVMA_TLOG_PROOF_MAX][32], zero_proof[CVMA_TLOG_PROOF_MAX][32];
+    static const struct cvma_span zero_span;
+    uint64_t old;
+    size_t n_proof;
+    struct cvma_span cp;
+    char err[200];
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        old = 0xa5a5a5a5;
+        n_proof = 0xa5;
+        memset(proof, 0xa5, sizeof proof);
+        memset(&cp, 0xa5, sizeof cp);
+        assert_false(cvma_witness_parse_request((const uint8_t *)refused[i], strlen(refused[i]),
+                                                &old, proof, &n_proof, &cp, err, sizeof err));
+        assert_int_equal(old, 0);
+        assert_int_equal(n_proof, 0);
+        assert_memory_equal(proof, zero_proof, sizeof proof);
+        assert_memory_equal(&cp, &zero_span, sizeof cp);
+    }
+    assert_true(cvma_witness_parse_request((const uint8_t *)accepted, strlen(accepted), &old, proof,
+                                           &n_proof, &cp, err, sizeof err));
+    assert_int_equal(old, 7);
+    assert_int_equal(n_proof, 2);
+    assert_memory_equal(proof[0], proof[1], 32);
+    assert_int_equal(cp.len, strlen("checkpoint"));
+    assert_memory_equal(cp.p, "checkpoint", cp.len);
+}
+
 static void test_keygen_sign_cosign(void **state)
 {
     (void)state;
@@ -385,6 +478,8 @@ int main(void)
             cmocka_unit_test(test_go_example_vkey_and_note),
             cmocka_unit_test(test_names_with_a_nul_are_refused),
             cmocka_unit_test(test_note_parse_gives_back_nothing_when_it_refuses),
+            cmocka_unit_test(test_tlog_proof_parse_gives_back_nothing_when_it_refuses),
+            cmocka_unit_test(test_witness_parse_request_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_checkpoint_parse_refuses_an_origin_with_a_nul),
             cmocka_unit_test(test_keygen_sign_cosign),
             cmocka_unit_test(test_note_parse_refusals),
