@@ -72,58 +72,16 @@ static const struct cvma_kind *detect(const uint8_t *p, size_t n)
     return NULL;
 }
 
-static int b64v(char c, bool url)
-{
-    return c >= 'A' && c <= 'Z'     ? c - 'A'
-           : c >= 'a' && c <= 'z'   ? c - 'a' + 26
-           : c >= '0' && c <= '9'   ? c - '0' + 52
-           : c == (url ? '-' : '+') ? 62
-           : c == (url ? '_' : '/') ? 63
-                                    : -1;
-}
-
-/* Strict base64 (std: padded to a multiple of 4; url: never padded) into a new buffer. */
+/* Strict base64 (fz_b64_decode: std padded, url never padded) into a new buffer. */
 static uint8_t *b64(const char *s, size_t n, bool url, size_t *out_len)
 {
-    size_t pad = 0, k = 0;
-    if (!url) {
-        if (n % 4 != 0) {
-            return NULL;
-        }
-        while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
-            pad++;
-        }
-        n -= pad;
-    } else if (n % 4 == 1) {
-        return NULL;
-    }
-    if (!url && pad > 0 && (n + pad) % 4 != 0) {
-        return NULL;
-    }
-    if (!url && pad != (4 - n % 4) % 4) {
-        return NULL;
-    }
     uint8_t *out = malloc(n + 1);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; out != NULL && i < n; i++) {
-        int v = b64v(s[i], url);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[k++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (out != NULL && (acc & ((1u << bits) - 1)) != 0) {
-        free(out); /* unused low bits set: not canonical */
+    long k = out != NULL ? fz_b64_decode((const uint8_t *)s, n, url, out, n + 1) : -1;
+    if (k < 0) {
+        free(out);
         return NULL;
     }
-    *out_len = k;
+    *out_len = (size_t)k;
     return out;
 }
 
