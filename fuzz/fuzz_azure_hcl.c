@@ -7,7 +7,8 @@
  * (report type, hash type, claims length) and the claims span, accepted or refused alike
  * (a refusal gives back nothing); the JSON view's runtime claims against jansson's reading
  * of the same span; the evidence's decoded parts against jansson and base64 / hex decoded
- * here.
+ * here. Evidence of the documented form (read with jansson and decoded here) is never refused
+ * for its form, and a refusal gives back nothing.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,110 @@ static bool same_bytes(const json_t *j, bool hex, const uint8_t *got, size_t got
     return k == got_len && got_len > 0;
 }
 
+/* Base64 of either alphabet (not both in one string), with the padding its length needs or
+ * none, canonical, of at least one byte: how docs/azure.md says Trustee's bytes may come. */
+static bool b64_either_ok(const char *s, size_t n)
+{
+    bool url = strpbrk(s, "-_") != NULL;
+    size_t pad = 0;
+    if (url && strpbrk(s, "+/") != NULL) {
+        return false;
+    }
+    while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
+        pad++;
+    }
+    if (pad > 0 && n % 4 != 0) {
+        return false;
+    }
+    uint8_t *out = malloc(n + 1);
+    long k = -1;
+    if (out != NULL) {
+        /* unpadded: the URL-safe reading, on a copy in that alphabet */
+        char *t = malloc(n + 1);
+        if (t != NULL) {
+            for (size_t i = 0; i < n - pad; i++) {
+                t[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+            }
+            k = fz_b64_decode((const uint8_t *)t, n - pad, true, out, n + 1);
+            free(t);
+        }
+        free(out);
+    }
+    return k > 0;
+}
+
+/* A byte value of the documented form: a non-empty array of integers 0..255, or a non-empty
+ * string of hex (hex true; an even number of digits of either case) or base64. */
+static bool bytes_ok(const json_t *j, bool hex, size_t want_len)
+{
+    if (json_is_array(j)) {
+        size_t n = json_array_size(j);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(j, i);
+            if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > 255) {
+                return false;
+            }
+        }
+        return n > 0 && (want_len == 0 || n == want_len);
+    }
+    const char *s = json_string_value(j);
+    size_t n = json_string_length(j);
+    if (s == NULL || n == 0) {
+        return false;
+    }
+    if (!hex) {
+        return want_len == 0 && b64_either_ok(s, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (hexv(s[i]) < 0) {
+            return false;
+        }
+    }
+    return n % 2 == 0 && (want_len == 0 || n == 2 * want_len);
+}
+
+/* Whether the input is Trustee's JSON evidence as docs/azure.md describes it, read with
+ * jansson alone: only its members, "version" an integer, "hcl_report" (and "td_quote") bytes
+ * in base64, "tpm_quote" an object of "message" and "signature" in hex and "pcrs" (1..24 hex
+ * SHA-256 values), "vcek" PEM or base64. Such evidence must never be refused for its form. */
+static bool evidence_well_formed(const uint8_t *p, size_t len)
+{
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL), *val;
+    json_t *q = json_object_get(j, "tpm_quote");
+    const json_t *ver = json_object_get(j, "version");
+    const json_t *vcek = json_object_get(j, "vcek"), *tdq = json_object_get(j, "td_quote");
+    const json_t *pcrs = json_object_get(q, "pcrs");
+    const char *key;
+    bool ok = json_is_object(j) && json_is_object(q);
+    json_object_foreach(j, key, val)
+    {
+        ok = ok && (strcmp(key, "version") == 0 || strcmp(key, "hcl_report") == 0 ||
+                    strcmp(key, "tpm_quote") == 0 || strcmp(key, "vcek") == 0 ||
+                    strcmp(key, "td_quote") == 0);
+    }
+    json_object_foreach(q, key, val)
+    {
+        ok = ok && (strcmp(key, "message") == 0 || strcmp(key, "signature") == 0 ||
+                    strcmp(key, "pcrs") == 0);
+    }
+    ok = ok && (ver == NULL || json_is_integer(ver)) &&
+         bytes_ok(json_object_get(j, "hcl_report"), false, 0) &&
+         bytes_ok(json_object_get(q, "message"), true, 0) &&
+         bytes_ok(json_object_get(q, "signature"), true, 0) &&
+         (tdq == NULL || bytes_ok(tdq, false, 0)) &&
+         (vcek == NULL || bytes_ok(vcek, false, 0) ||
+          (json_is_string(vcek) && strncmp(json_string_value(vcek), "-----BEGIN", 10) == 0));
+    if (ok && pcrs != NULL) {
+        ok = json_is_array(pcrs) && json_array_size(pcrs) >= 1 && json_array_size(pcrs) <= 24;
+        for (size_t i = 0; ok && i < json_array_size(pcrs); i++) {
+            ok = json_is_string(json_array_get(pcrs, i)) &&
+                 bytes_ok(json_array_get(pcrs, i), true, 32);
+        }
+    }
+    json_decref(j);
+    return ok;
+}
+
 static void check_evidence(const uint8_t *p, size_t len, const struct cvma_azure_evidence *ev)
 {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
@@ -159,13 +264,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cvma_verdict_init(&v);
     memset(&h, 0xa5, sizeof h);
     check_hcl(data, size, cvma_azure_hcl_parse(data, size, &h, &v), &h);
-    if (cvma_azure_json_detect(data, size) &&
-        cvma_azure_evidence_parse(data, size, &ev, &v) == CVMA_OK) {
-        check_evidence(data, size, &ev);
-        memset(&h, 0xa5, sizeof h);
-        check_hcl(ev.hcl_report.p, ev.hcl_report.len,
-                  cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, &v), &h);
-        cvma_azure_evidence_cleanup(&ev);
+    bool well_formed = evidence_well_formed(data, size);
+    if (cvma_azure_json_detect(data, size) || well_formed) {
+        static const struct cvma_azure_evidence zero;
+        memset(&ev, 0xa5, sizeof ev);
+        if (cvma_azure_evidence_parse(data, size, &ev, &v) == CVMA_OK) {
+            check_evidence(data, size, &ev);
+            memset(&h, 0xa5, sizeof h);
+            check_hcl(ev.hcl_report.p, ev.hcl_report.len,
+                      cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, &v), &h);
+            cvma_azure_evidence_cleanup(&ev);
+        } else {
+            CHECK(!well_formed || v.oom); /* refused for its form only when it is not */
+            CHECK(memcmp(&ev, &zero, sizeof ev) == 0); /* refused: nothing given back */
+        }
     }
     (void)cvma_verdict_finish(&v);
     cvma_verdict_cleanup(&v);

@@ -10,6 +10,10 @@
  * decoded here; the kind against the bundle's "kind" or against the detection rules by hand
  * (docs/bundle.md, kinds.c's order: azure-snp, azure-tdx, tdx, sev-snp, tpm; svsm-vtpm is
  * never detected).
+ *
+ * A refusal is checked too: never of an input docs/bundle.md says must be read, by a reading
+ * here (bare bytes, hex text with or without 0x, base64 text of either alphabet; a bundle
+ * read with jansson: its members, roles, names and canonical base64 data).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -72,58 +76,16 @@ static const struct cvma_kind *detect(const uint8_t *p, size_t n)
     return NULL;
 }
 
-static int b64v(char c, bool url)
-{
-    return c >= 'A' && c <= 'Z'     ? c - 'A'
-           : c >= 'a' && c <= 'z'   ? c - 'a' + 26
-           : c >= '0' && c <= '9'   ? c - '0' + 52
-           : c == (url ? '-' : '+') ? 62
-           : c == (url ? '_' : '/') ? 63
-                                    : -1;
-}
-
-/* Strict base64 (std: padded to a multiple of 4; url: never padded) into a new buffer. */
+/* Strict base64 (fz_b64_decode: std padded, url never padded) into a new buffer. */
 static uint8_t *b64(const char *s, size_t n, bool url, size_t *out_len)
 {
-    size_t pad = 0, k = 0;
-    if (!url) {
-        if (n % 4 != 0) {
-            return NULL;
-        }
-        while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
-            pad++;
-        }
-        n -= pad;
-    } else if (n % 4 == 1) {
-        return NULL;
-    }
-    if (!url && pad > 0 && (n + pad) % 4 != 0) {
-        return NULL;
-    }
-    if (!url && pad != (4 - n % 4) % 4) {
-        return NULL;
-    }
     uint8_t *out = malloc(n + 1);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; out != NULL && i < n; i++) {
-        int v = b64v(s[i], url);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[k++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (out != NULL && (acc & ((1u << bits) - 1)) != 0) {
-        free(out); /* unused low bits set: not canonical */
+    long k = out != NULL ? fz_b64_decode((const uint8_t *)s, n, url, out, n + 1) : -1;
+    if (k < 0) {
+        free(out);
         return NULL;
     }
-    *out_len = k;
+    *out_len = (size_t)k;
     return out;
 }
 
@@ -133,6 +95,180 @@ static int hexv(char c)
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
+}
+
+/* An even, non-zero number of hex digits. */
+static bool hex_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (hexv(s[i]) < 0) {
+            return false;
+        }
+    }
+    return n > 0 && n % 2 == 0;
+}
+
+/* Strict base64 of at least one byte (standard padded, else URL-safe unpadded). */
+static bool b64_text(const char *s, size_t n)
+{
+    size_t dl = 0;
+    uint8_t *d = b64(s, n, false, &dl);
+    if (d == NULL) {
+        d = b64(s, n, true, &dl);
+    }
+    free(d);
+    return d != NULL && dl > 0;
+}
+
+/*
+ * Whether docs/bundle.md says a one-part input must be read (not JSON, which auto reads as a
+ * bundle): bin any bytes; auto bytes that are not text (printable ASCII and whitespace) or a
+ * PEM block, or text that is hex (an 0x prefix allowed) or base64 (either alphabet); hex and
+ * base64 text of their own form. Whitespace is dropped from text.
+ */
+static bool bare_must_read(const uint8_t *p, size_t n, enum cvma_inform inform)
+{
+    size_t i = 0, tl = 0;
+    bool text = true, ok = false;
+    while (i < n && ws(p[i])) {
+        i++;
+    }
+    if (n == 0 || n > CVMA_EVIDENCE_MAX || (inform == CVMA_INFORM_AUTO && i < n && p[i] == '{')) {
+        return false;
+    }
+    if (inform == CVMA_INFORM_BIN) {
+        return true;
+    }
+    char *t = malloc(n + 1);
+    CHECK(t != NULL);
+    for (size_t k = 0; k < n; k++) {
+        if (!ws(p[k])) {
+            text = text && p[k] >= 0x21 && p[k] <= 0x7e;
+            t[tl++] = (char)p[k];
+        }
+    }
+    bool pem = n - i >= 10 && memcmp(p + i, "-----BEGIN", 10) == 0;
+    if (!text || pem) {
+        ok = inform == CVMA_INFORM_AUTO;
+    } else {
+        const char *h = t;
+        size_t hl = tl;
+        if (hl >= 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X')) {
+            h += 2;
+            hl -= 2;
+        }
+        ok = (inform != CVMA_INFORM_BASE64 && hex_text(h, hl)) ||
+             (inform != CVMA_INFORM_HEX && b64_text(t, tl));
+    }
+    free(t);
+    return ok;
+}
+
+/* Collateral names (docs/bundle.md, docs/collateral.md). */
+static bool doc_collateral_name(const char *s)
+{
+    static const char *const names[] = {
+            "vcek.der",
+            "vcek.pem",
+            "vlek.der",
+            "vlek.pem",
+            "ask.pem",
+            "asvk.pem",
+            "ark.pem",
+            "cert_chain.pem",
+            "crl.der",
+            "tcb_info.json",
+            "tcb_info.sig.hex",
+            "qe_identity.json",
+            "qe_identity.sig.hex",
+            "tcb_info_issuer_chain.pem",
+            "qe_identity_issuer_chain.pem",
+            "pck_crl.der",
+            "root_ca_crl.der",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Whether the input is a bundle as docs/bundle.md describes it, read with jansson alone:
+ * "cvmattest_bundle": 1, "kind" absent or one of the documented names, 1..64 parts of "role",
+ * "data" (canonical padded base64 of at least one byte) and, for collateral only, a "name" of
+ * the list; one evidence part (a bundle of kind tpm may have a tpm_quote instead), each TPM
+ * role and collateral name at most once; no other member. Such a bundle must be read.
+ */
+static bool bundle_must_read(const uint8_t *p, size_t n)
+{
+    static const char *const roles[] = {"tpm_quote", "tpm_pcrs",  "tpm_signature",
+                                        "tpm_ak",    "event_log", "svsm_manifest"};
+    static const char *const kinds[] = {"sev-snp",   "snp",       "tdx",      "tpm",
+                                        "azure-snp", "azure-tdx", "svsm-vtpm"};
+    json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL), *val;
+    const json_t *parts = json_object_get(j, "parts"), *kind = json_object_get(j, "kind");
+    const char *key, *seen[64];
+    size_t n_seen = 0, n_evidence = 0;
+    bool ok = n <= CVMA_BUNDLE_MAX && json_is_object(j) &&
+              json_is_integer(json_object_get(j, "cvmattest_bundle")) &&
+              json_integer_value(json_object_get(j, "cvmattest_bundle")) == 1 &&
+              json_is_array(parts) && json_array_size(parts) >= 1 && json_array_size(parts) <= 64,
+         quote = false, known_kind = kind == NULL;
+    json_object_foreach(j, key, val)
+    {
+        ok = ok && (strcmp(key, "cvmattest_bundle") == 0 || strcmp(key, "kind") == 0 ||
+                    strcmp(key, "parts") == 0);
+    }
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && kind != NULL; i++) {
+        known_kind = known_kind ||
+                     (json_is_string(kind) && strcmp(json_string_value(kind), kinds[i]) == 0);
+    }
+    ok = ok && known_kind;
+    for (size_t i = 0; ok && i < json_array_size(parts); i++) {
+        json_t *pt = json_array_get(parts, i);
+        const json_t *jn = json_object_get(pt, "name"), *jd = json_object_get(pt, "data");
+        const char *role = json_string_value(json_object_get(pt, "role")), *id = NULL;
+        size_t dl = 0;
+        json_object_foreach(pt, key, val)
+        {
+            ok = ok &&
+                 (strcmp(key, "role") == 0 || strcmp(key, "name") == 0 || strcmp(key, "data") == 0);
+        }
+        uint8_t *d = json_is_string(jd)
+                             ? b64(json_string_value(jd), json_string_length(jd), false, &dl)
+                             : NULL;
+        free(d);
+        ok = ok && json_is_object(pt) && role != NULL && d != NULL && dl > 0;
+        if (!ok) {
+            break;
+        }
+        if (strcmp(role, "evidence") == 0) {
+            ok = jn == NULL && dl <= CVMA_EVIDENCE_MAX;
+            n_evidence++;
+        } else if (strcmp(role, "collateral") == 0) {
+            ok = json_is_string(jn) && doc_collateral_name(json_string_value(jn));
+            id = json_string_value(jn);
+        } else {
+            ok = jn == NULL;
+            for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++) {
+                id = strcmp(role, roles[k]) == 0 ? role : id;
+            }
+            ok = ok && id != NULL;
+            quote = quote || (id != NULL && strcmp(id, "tpm_quote") == 0);
+        }
+        for (size_t k = 0; ok && id != NULL && k < n_seen; k++) {
+            ok = strcmp(seen[k], id) != 0;
+        }
+        if (id != NULL) {
+            seen[n_seen++] = id;
+        }
+    }
+    ok = ok && (n_evidence == 1 || (n_evidence == 0 && quote && kind != NULL &&
+                                    strcmp(json_string_value(kind), "tpm") == 0));
+    json_decref(j);
+    return ok;
 }
 
 static void check_bundle_parts(const uint8_t *p, size_t n, const struct cvma_evidence *ev)
@@ -149,15 +285,13 @@ static void check_bundle_parts(const uint8_t *p, size_t n, const struct cvma_evi
         const char *role = json_string_value(jr);
         size_t dl = 0;
         CHECK(role != NULL && json_is_string(jd));
-        CHECK(strlen(role) == json_string_length(jr)); /* a role is its whole string */
         if (strcmp(role, "evidence") == 0) {
             CHECK(got->role == CVMA_PART_EVIDENCE && got->name == NULL && jn == NULL);
             CHECK(evidence == SIZE_MAX);
             evidence = i;
         } else if (strcmp(role, "collateral") == 0) {
             CHECK(got->role == CVMA_PART_COLLATERAL && json_is_string(jn));
-            CHECK(strlen(got->name) == json_string_length(jn) &&
-                  strcmp(got->name, json_string_value(jn)) == 0);
+            CHECK(strcmp(got->name, json_string_value(jn)) == 0);
         } else {
             CHECK(got->role == CVMA_PART_TPM && jn == NULL && strcmp(got->name, role) == 0);
             quote = strcmp(role, "tpm_quote") == 0 ? i : quote;
@@ -168,7 +302,7 @@ static void check_bundle_parts(const uint8_t *p, size_t n, const struct cvma_evi
     }
     CHECK(ev->evidence_idx == (evidence != SIZE_MAX ? evidence : quote));
     if (kind != NULL) {
-        CHECK(ev->kind != NULL && strlen(json_string_value(kind)) == json_string_length(kind) &&
+        CHECK(ev->kind != NULL && json_is_string(kind) &&
               ev->kind == cvma_kind_by_name(json_string_value(kind)));
     }
     json_decref(j);
@@ -200,26 +334,25 @@ static void check_bare(const uint8_t *p, size_t n, enum cvma_inform inform,
         free(t);
         return;
     }
-    char *s = t;
-    if (tl >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && inform != CVMA_INFORM_BASE64) {
-        s += 2;
-        tl -= 2;
+    /* hex: an 0x prefix allowed; base64: the text as it is */
+    const char *h = t;
+    size_t hl = tl;
+    if (hl >= 2 && h[0] == '0' && (h[1] == 'x' || h[1] == 'X') && inform != CVMA_INFORM_BASE64) {
+        h += 2;
+        hl -= 2;
     }
-    bool hex = tl > 0 && tl % 2 == 0;
-    for (size_t k = 0; k < tl && hex; k++) {
-        hex = hexv(s[k]) >= 0;
-    }
+    bool hex = hex_text(h, hl);
     if (inform == CVMA_INFORM_HEX || (inform == CVMA_INFORM_AUTO && hex)) {
-        CHECK(hex && e->data.len == tl / 2);
-        for (size_t k = 0; k < tl / 2; k++) {
-            CHECK(e->data.p[k] == (hexv(s[2 * k]) << 4 | hexv(s[2 * k + 1])));
+        CHECK(hex && e->data.len == hl / 2);
+        for (size_t k = 0; k < hl / 2; k++) {
+            CHECK(e->data.p[k] == (hexv(h[2 * k]) << 4 | hexv(h[2 * k + 1])));
         }
         free(t);
         return;
     }
-    uint8_t *d = b64(s, tl, false, &dl);
+    uint8_t *d = b64(t, tl, false, &dl);
     if (d == NULL) {
-        d = b64(s, tl, true, &dl);
+        d = b64(t, tl, true, &dl);
     }
     CHECK(d != NULL && dl > 0 && dl == e->data.len && memcmp(d, e->data.p, dl) == 0);
     free(d);
@@ -237,10 +370,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data++;
         size--;
     }
-    if (cvma_evidence_from_bytes(data, size, inform, &ev, err, sizeof err) != CVMA_OK) {
+    enum cvma_status st = cvma_evidence_from_bytes(data, size, inform, &ev, err, sizeof err);
+    if (st != CVMA_OK) {
         if (ev != NULL || strnlen(err, sizeof err) >= sizeof err) {
             abort();
         }
+        /* refused: never what the doc says must be read (a lack of memory aside) */
+        CHECK(st == CVMA_E_NOMEM || !bare_must_read(data, size, inform));
+        CHECK(st == CVMA_E_NOMEM || inform != CVMA_INFORM_AUTO || !bundle_must_read(data, size));
         return 0;
     }
     /* The evidence is the one "evidence" part or, in a TPM bundle without one, the

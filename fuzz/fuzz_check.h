@@ -65,6 +65,62 @@ static inline bool fz_hex_is(const char *s, const uint8_t *p, size_t n)
     return true;
 }
 
+/* A base64 character's value: the standard alphabet (RFC 4648 section 4: '+', '/') or, url true,
+ * the URL-safe one (section 5: '-', '_'); -1 for any other character ('=' included). */
+static inline int fz_b64_value(uint8_t c, bool url)
+{
+    return c >= 'A' && c <= 'Z'     ? c - 'A'
+           : c >= 'a' && c <= 'z'   ? c - 'a' + 26
+           : c >= '0' && c <= '9'   ? c - '0' + 52
+           : c == (url ? '-' : '+') ? 62
+           : c == (url ? '_' : '/') ? 63
+                                    : -1;
+}
+
+/*
+ * Strict base64 of s[0..n) into out (at most cap bytes): the standard alphabet padded to a
+ * multiple of 4 with exactly the '=' the length needs, or (url) the URL-safe one never padded
+ * and of a length that is not 1 mod 4; the unused low bits of the last character zero. The
+ * number of bytes, or -1 when s is not that (or decodes to more than cap bytes).
+ */
+static inline long fz_b64_decode(const uint8_t *s, size_t n, bool url, uint8_t *out, size_t cap)
+{
+    size_t pad = 0, k = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    if (!url) {
+        if (n % 4 != 0) {
+            return -1;
+        }
+        while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
+            pad++;
+        }
+        n -= pad;
+        if (pad != (4 - n % 4) % 4) {
+            return -1;
+        }
+    } else if (n % 4 == 1) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int v = fz_b64_value(s[i], url);
+        if (v < 0) {
+            return -1;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (k == cap) {
+                return -1;
+            }
+            out[k++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return acc == 0 ? (long)k : -1;
+}
+
 /* The string member key of JSON object o (NULL when absent or not a string). */
 static inline const char *fz_jstr(const json_t *o, const char *key)
 {

@@ -7,7 +7,9 @@
  * PFP 10.2: the SHA-1 format header record, the Spec ID event's banks and digest sizes,
  * TCG_PCR_EVENT2 records; the padding and CCEL rules of docs/eventlog.md): accepted or
  * refused alike, the format, the banks, every event's offset, register index, type, digests
- * and data, and the replay recomputed with OpenSSL's digests.
+ * and data, and the replay recomputed with OpenSSL's digests. The events and replay JSON are
+ * written out, read back with jansson and compared with the same walk and the replay: event
+ * count, indexes, registers, data sizes, digests and replayed registers in hex.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -238,6 +240,98 @@ static void check_replay(const struct model *m, const uint8_t *raw,
     }
 }
 
+/* A bank's name in the JSON, by hand: sha1/sha256/sha384/sha512, else alg_0x<hex>. */
+static void label_of(uint16_t alg, char out[16])
+{
+    const char *n = alg == 0x0004   ? "sha1"
+                    : alg == 0x000B ? "sha256"
+                    : alg == 0x000C ? "sha384"
+                    : alg == 0x000D ? "sha512"
+                                    : NULL;
+    if (n != NULL) {
+        snprintf(out, 16, "%s", n);
+    } else {
+        snprintf(out, 16, "alg_0x%04x", alg);
+    }
+}
+
+/* j written out as text and read back with jansson (NULL when j is NULL: no memory). */
+static json_t *reread(const json_t *j)
+{
+    char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_t *r = s != NULL ? json_loads(s, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    CHECK(j == NULL || s == NULL || r != NULL);
+    free(s);
+    return r;
+}
+
+/*
+ * The events and replay JSON, as text read back with jansson, against the walk by hand and
+ * the replay: every event's index, register (pcr, or a CCEL's mr_index and rtmr), data size
+ * and digests (the hex of the log's bytes, one per bank the event has, by bank name); the
+ * replayed registers of every bank that can be replayed, in hex.
+ */
+static void check_json_out(const struct model *m, const uint8_t *raw,
+                           const struct cvma_eventlog_replay *rp, const json_t *events,
+                           const json_t *replay)
+{
+    json_t *a = reread(events), *r = reread(replay);
+    bool ccel = m->format == CVMA_EVENTLOG_CCEL;
+    char label[16], key[8];
+    if (a != NULL) {
+        CHECK(json_is_array(a) && json_array_size(a) == m->n);
+        for (size_t i = 0; i < m->n; i++) {
+            const json_t *o = json_array_get(a, i), *d = json_object_get(o, "digests");
+            const struct ev *w = &m->ev[i];
+            size_t n_dig = 0;
+            CHECK(fz_jint_is(o, "index", (long long)i));
+            CHECK(fz_jint_is(o, "data_size", (long long)w->dlen));
+            if (ccel) {
+                CHECK(fz_jint_is(o, "mr_index", w->pcr) && json_object_get(o, "pcr") == NULL);
+                CHECK(w->type == 3 || w->pcr == 0 ? json_object_get(o, "rtmr") == NULL
+                                                  : fz_jint_is(o, "rtmr", (long long)w->pcr - 1));
+            } else {
+                CHECK(fz_jint_is(o, "pcr", w->pcr) && json_object_get(o, "mr_index") == NULL);
+            }
+            CHECK(json_is_object(d));
+            for (size_t b = 0; b < m->n_banks; b++) {
+                if (w->dig[b] == 0) {
+                    continue;
+                }
+                label_of(m->alg[b], label);
+                CHECK(fz_hex_is(fz_jstr(d, label), raw + w->dig[b], m->dsize[b]));
+                n_dig++;
+            }
+            CHECK(json_object_size(d) == n_dig);
+        }
+    }
+    if (r != NULL) {
+        const json_t *banks = json_object_get(r, ccel ? "rtmr" : "pcrs");
+        size_t n_valid = 0;
+        CHECK(json_is_object(r) && json_object_size(r) == 1);
+        for (size_t b = 0; b < m->n_banks; b++) {
+            if (known_md(m->alg[b]) == NULL) {
+                continue;
+            }
+            const json_t *regs = banks;
+            unsigned n = ccel ? CVMA_EVENTLOG_NRTMR : CVMA_EVENTLOG_NPCR;
+            if (!ccel) {
+                label_of(m->alg[b], label);
+                regs = json_object_get(banks, label);
+            }
+            CHECK(json_is_object(regs) && json_object_size(regs) == n);
+            for (unsigned i = 0; i < n; i++) {
+                snprintf(key, sizeof key, "%u", i);
+                CHECK(fz_hex_is(fz_jstr(regs, key), rp->reg[b][i], m->dsize[b]));
+            }
+            n_valid++;
+        }
+        CHECK(ccel ? (banks != NULL) == (n_valid > 0) : json_object_size(banks) == n_valid);
+    }
+    json_decref(a);
+    json_decref(r);
+}
+
 static void check_log(const struct model *m, const struct cvma_eventlog *log)
 {
     const uint8_t *raw = log->raw.p;
@@ -291,6 +385,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *a = cvma_eventlog_events_json(&log), *b = cvma_eventlog_replay_json(&log, rp),
                *c = cvma_eventlog_claims_json(&log);
         CHECK(a == NULL || json_array_size(a) == m.n);
+        check_json_out(&m, log.raw.p, rp, a, b);
         char *s = json_dumps(c, JSON_COMPACT);
         free(s);
         json_decref(a);

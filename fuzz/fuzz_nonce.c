@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "fuzz_check.h"
 #include "server/nonce.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,43 +47,17 @@ static void b64url(const uint8_t *p, size_t n, char out[96])
     }
 }
 
-static int sextet(char c)
-{
-    return c >= 'A' && c <= 'Z'   ? c - 'A'
-           : c >= 'a' && c <= 'z' ? c - 'a' + 26
-           : c >= '0' && c <= '9' ? c - '0' + 52
-           : c == '-'             ? 62
-           : c == '_'             ? 63
-                                  : -1;
-}
-
 /* The bytes of s when it is the canonical base64url of 32, 48 or 64 bytes (0 otherwise). */
 static size_t decode(const char *s, uint8_t out[64])
 {
-    size_t n = strlen(s), bits = 0, o = 0;
-    uint32_t acc = 0;
+    size_t n = strlen(s);
+    long o = n <= 86 ? fz_b64_decode((const uint8_t *)s, n, true, out, 64) : -1;
     char again[96];
-    if (n > 86) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int v = sextet(s[i]);
-        if (v < 0) {
-            return 0;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
     if (o != 32 && o != 48 && o != 64) {
         return 0;
     }
-    b64url(out, o, again);
-    return strcmp(again, s) == 0 ? o : 0;
+    b64url(out, (size_t)o, again);
+    return strcmp(again, s) == 0 ? (size_t)o : 0;
 }
 
 /* HMAC-SHA256(k, size byte || p[0..n)). */

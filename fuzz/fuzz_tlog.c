@@ -77,16 +77,6 @@ static void check_bundle(const uint8_t *p, size_t n, size_t cnt)
     }
 }
 
-static int b64url_value(uint8_t c)
-{
-    return c >= 'A' && c <= 'Z'   ? c - 'A'
-           : c >= 'a' && c <= 'z' ? c - 'a' + 26
-           : c >= '0' && c <= '9' ? c - '0' + 52
-           : c == '-'             ? 62
-           : c == '_'             ? 63
-                                  : -1;
-}
-
 /* A JWS segment decoded here: the protected header (header true: before the first dot) or the
  * payload (between the two dots); NULL when it cannot be. */
 static json_t *segment_by_hand(const uint8_t *p, size_t n, bool header)
@@ -96,28 +86,11 @@ static json_t *segment_by_hand(const uint8_t *p, size_t n, bool header)
         return NULL;
     }
     const uint8_t *seg = header ? p : d1 + 1;
-    size_t len = header ? (size_t)(d1 - p) : (size_t)(d2 - d1 - 1), k = 0;
+    size_t len = header ? (size_t)(d1 - p) : (size_t)(d2 - d1 - 1);
     uint8_t *out = malloc(len + 1);
-    uint32_t acc = 0;
-    int bits = 0;
-    json_t *j = NULL;
-    if (out == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(seg[i]);
-        if (v < 0) {
-            goto out;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[k++] = (uint8_t)(acc >> bits);
-        }
-    }
-    j = json_loadb((const char *)out, k, JSON_REJECT_DUPLICATES, NULL);
-out:
+    long k = out != NULL ? fz_b64_decode(seg, len, true, out, len + 1) : -1;
+    json_t *j =
+            k >= 0 ? json_loadb((const char *)out, (size_t)k, JSON_REJECT_DUPLICATES, NULL) : NULL;
     free(out);
     return j;
 }
@@ -144,45 +117,6 @@ static void check_reg_peek(const uint8_t *p, size_t n)
     CHECK(json_is_string(jk) ? strcmp(info.kid, json_string_value(jk)) == 0 : info.kid[0] == '\0');
     json_decref(pl);
     json_decref(hdr);
-}
-
-static int b64std_value(uint8_t c)
-{
-    return c == '+' ? 62 : c == '/' ? 63 : c == '-' || c == '_' ? -1 : b64url_value(c);
-}
-
-/* Strict standard base64 (padded, canonical) of at most cap bytes; -1 when it is not. */
-static long b64std(const uint8_t *s, size_t n, uint8_t *out, size_t cap)
-{
-    size_t pad = 0, k = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    if (n % 4 != 0) {
-        return -1;
-    }
-    while (pad < 2 && n > pad && s[n - 1 - pad] == '=') {
-        pad++;
-    }
-    n -= pad;
-    if (pad != (4 - n % 4) % 4) {
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int v = b64std_value(s[i]);
-        if (v < 0) {
-            return -1;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (k == cap) {
-                return -1;
-            }
-            out[k++] = (uint8_t)(acc >> bits);
-        }
-    }
-    return (acc & ((1u << bits) - 1)) == 0 ? (long)k : -1;
 }
 
 /* Decimal, no sign, no leading zero (but "0"), at most 2^63 - 1. */
@@ -275,7 +209,8 @@ static void check_note(const uint8_t *p, size_t n, enum cvma_status st, const st
              memcmp(l, "\xe2\x80\x94 ", 4) == 0;
         const uint8_t *sp = ok ? memchr(l + 4, ' ', ll - 4) : NULL;
         ok = sp != NULL && name_ok(l + 4, (size_t)(sp - l - 4));
-        long rl = ok ? b64std(sp + 1, ll - (size_t)(sp + 1 - l), raw, sizeof raw) : -1;
+        long rl =
+                ok ? fz_b64_decode(sp + 1, ll - (size_t)(sp + 1 - l), false, raw, sizeof raw) : -1;
         ok = rl >= 5;
         if (ok && st == CVMA_OK) {
             const struct cvma_note_sig *s = &nt->sigs[k];
@@ -309,7 +244,7 @@ static void check_checkpoint(const uint8_t *p, size_t n, bool got_ok,
     bool ok = line_at(p, n, &off, &o, &ol) && line_at(p, n, &off, &sz, &szl) &&
               line_at(p, n, &off, &rt, &rtl) && ol >= 1 && ol <= CVMA_TLOG_NAME_MAX &&
               memchr(o, '\0', ol) == NULL && dec(sz, szl, &size) &&
-              b64std(rt, rtl, root, sizeof root) == 32;
+              fz_b64_decode(rt, rtl, false, root, sizeof root) == 32;
     while (ok && off < n) {
         ok = line_at(p, n, &off, &ext, &el) && el > 0;
     }
@@ -449,7 +384,7 @@ static void check_proof(const uint8_t *p, size_t n, enum cvma_status st,
         if (!ok || ll == 0) {
             break;
         }
-        ok = k < CVMA_TLOG_PROOF_MAX && b64std(l, ll, h[k], 32) == 32;
+        ok = k < CVMA_TLOG_PROOF_MAX && fz_b64_decode(l, ll, false, h[k], 32) == 32;
         k++;
     }
     /* The note and its checkpoint: the parsers checked on their own in cases 0 and 1. */
@@ -501,7 +436,7 @@ static void check_request(const uint8_t *p, size_t n)
         if (!ok || ll == 0) {
             break;
         }
-        ok = k < CVMA_TLOG_PROOF_MAX && b64std(l, ll, h[k], 32) == 32;
+        ok = k < CVMA_TLOG_PROOF_MAX && fz_b64_decode(l, ll, false, h[k], 32) == 32;
         k++;
     }
     CHECK(got == ok);
@@ -531,8 +466,8 @@ static void check_consistency_json(const uint8_t *p, size_t n,
               json_array_size(hs) <= CVMA_TLOG_PROOF_MAX;
     for (size_t i = 0; ok && i < json_array_size(hs); i++) {
         const json_t *e = json_array_get(hs, i);
-        ok = json_is_string(e) &&
-             b64std((const uint8_t *)json_string_value(e), json_string_length(e), h[i], 32) == 32;
+        ok = json_is_string(e) && fz_b64_decode((const uint8_t *)json_string_value(e),
+                                                json_string_length(e), false, h[i], 32) == 32;
     }
     CHECK(got == ok);
     if (!ok) {
@@ -567,7 +502,8 @@ static bool key_by_hand(const uint8_t *s, size_t n, size_t *name_len, uint32_t *
         }
         *id = *id << 4 | (uint32_t)v;
     }
-    if (b64std(p1 + 10, n - (size_t)(p1 + 10 - s), raw, sizeof raw) != 33 || raw[0] != 0x01) {
+    if (fz_b64_decode(p1 + 10, n - (size_t)(p1 + 10 - s), false, raw, sizeof raw) != 33 ||
+        raw[0] != 0x01) {
         return false;
     }
     memcpy(key, raw + 1, 32);

@@ -6,7 +6,9 @@
  * (TPM 2.0 Part 2 §10.12, big-endian: magic, type, qualifiedSigner, extraData, clockInfo,
  * firmwareVersion, TPML_PCR_SELECTION, pcrDigest), accepted or refused alike; the PCR values
  * of tpm2-tools' binary files ("serialized", little-endian, or "values" in the quote's
- * selection order) and of JSON (read with jansson); nothing given back on refusal.
+ * selection order), of JSON (read with jansson) and of the simple YAML of tpm2_pcrread (read
+ * line by line here: the same values, or a refusal when one cannot be); nothing given back on
+ * refusal.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -288,18 +290,113 @@ static void check_json(const uint8_t *p, size_t len, const struct cvma_tpm_pcrs 
     json_decref(j);
 }
 
+/* Spaces, tabs and carriage returns around [*b, *e) dropped. */
+static void trim(const uint8_t **b, const uint8_t **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t' || **b == '\r')) {
+        (*b)++;
+    }
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) {
+        (*e)--;
+    }
+}
+
+/*
+ * The simple YAML of tpm2_pcrread (docs/tpm.md), read line by line here: lines "<bank>:"
+ * (sha1, sha256, sha384, sha512) and, under a bank, "<index 0..31> : <hex>" (an optional 0x,
+ * either case), an optional "pcrs:" line first, blank lines; spaces and tabs around each
+ * part. 1: that form, the values into *want; -1: that form, but a value of the wrong size,
+ * a PCR given twice or no value at all (to be refused); 0: something else (no claim).
+ */
+static int simple_yaml(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *want)
+{
+    static const char *const names[4] = {"sha1", "sha256", "sha384", "sha512"};
+    const uint8_t *end = p + len;
+    int bank = -1, res = 1;
+    size_t values = 0, lines = 0;
+    memset(want, 0, sizeof *want);
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *b = p, *e = nl != NULL ? nl : end, *colon;
+        p = nl != NULL ? nl + 1 : end;
+        trim(&b, &e);
+        if (b == e) {
+            continue;
+        }
+        lines++;
+        if ((colon = memchr(b, ':', (size_t)(e - b))) == NULL) {
+            return 0;
+        }
+        const uint8_t *kb = b, *ke = colon, *vb = colon + 1, *ve = e;
+        trim(&kb, &ke);
+        trim(&vb, &ve);
+        if (vb == ve) { /* a header */
+            int nb = -1;
+            for (int k = 0; k < 4; k++) {
+                nb = (size_t)(ke - kb) == strlen(names[k]) &&
+                                     memcmp(kb, names[k], (size_t)(ke - kb)) == 0
+                             ? k
+                             : nb;
+            }
+            if (nb < 0 && !(lines == 1 && ke - kb == 4 && memcmp(kb, "pcrs", 4) == 0)) {
+                return 0;
+            }
+            bank = nb;
+            continue;
+        }
+        /* "<index> : <hex>" under a bank */
+        unsigned idx = 0;
+        size_t kl = (size_t)(ke - kb), digits;
+        if (bank < 0 || kl == 0 || kl > 2 || (kl == 2 && kb[0] == '0')) {
+            return 0;
+        }
+        for (size_t k = 0; k < kl; k++) {
+            if (kb[k] < '0' || kb[k] > '9') {
+                return 0;
+            }
+            idx = idx * 10 + (unsigned)(kb[k] - '0');
+        }
+        if (idx >= CVMA_TPM_PCR_COUNT) {
+            return 0;
+        }
+        if (ve - vb >= 2 && vb[0] == '0' && (vb[1] == 'x' || vb[1] == 'X')) {
+            vb += 2;
+        }
+        digits = (size_t)(ve - vb);
+        for (size_t k = 0; k < digits; k++) {
+            if (hexval((char)vb[k]) < 0) {
+                return 0;
+            }
+        }
+        if (digits != 2 * bank_size[bank] || want->set[bank][idx]) {
+            res = -1; /* the form, but not a value it may have */
+            continue;
+        }
+        for (size_t k = 0; k < bank_size[bank]; k++) {
+            want->v[bank][idx][k] =
+                    (uint8_t)(hexval((char)vb[2 * k]) << 4 | hexval((char)vb[2 * k + 1]));
+        }
+        want->set[bank][idx] = true;
+        values++;
+    }
+    return values == 0 ? -1 : res;
+}
+
 static void check_pcrs(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *sel,
                        enum cvma_status st, const struct cvma_tpm_pcrs *got)
 {
     static struct cvma_tpm_pcrs want, zero;
     bool text = len > 0;
     size_t i = 0;
+    for (size_t k = 0; k < len && text; k++) {
+        text = isprint(p[k]) || isspace(p[k]);
+    }
+    /* the simple YAML form: accepted with exactly its values, or refused when they cannot be */
+    int y = text ? simple_yaml(p, len, &want) : 0;
+    CHECK(y == 0 || (st == CVMA_OK) == (y == 1));
     if (st != CVMA_OK) {
         CHECK(memcmp(got, &zero, sizeof zero) == 0); /* refused: nothing given back */
         return;
-    }
-    for (size_t k = 0; k < len && text; k++) {
-        text = isprint(p[k]) || isspace(p[k]);
     }
     if (text) {
         while (i < len && isspace(p[i])) {
@@ -307,6 +404,12 @@ static void check_pcrs(const uint8_t *p, size_t len, const TPML_PCR_SELECTION *s
         }
         if (p[i] == '{') {
             check_json(p, len, got);
+        }
+        for (int b = 0; b < 4 && y == 1; b++) {
+            for (unsigned x = 0; x < CVMA_TPM_PCR_COUNT; x++) {
+                CHECK(got->set[b][x] == want.set[b][x]);
+                CHECK(!want.set[b][x] || memcmp(got->v[b][x], want.v[b][x], bank_size[b]) == 0);
+            }
         }
         return;
     }

@@ -128,21 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool have_session = false;
     char err[256] = "";
 
-    if (size < 9) {
+    if (!split_flags_time_parts(data, size, P_N, names, &flags, &at, part, np, &n)) {
         return 0;
-    }
-    flags = data[0];
-    for (int i = 1; i <= 8; i++) {
-        at = at << 8 | data[i];
-    }
-    data += 9;
-    size -= 9;
-    for (int i = 0; i < P_N; i++) {
-        if (next_part(&data, &size, &part[i]) && names[i] != NULL) {
-            np[n].name = names[i];
-            np[n].data = part[i];
-            n++;
-        }
     }
     if (part[P_NONCE].len > 64) {
         part[P_NONCE].len = 64;

@@ -153,21 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     unsigned wl = 0;
 
-    if (size < 9) {
+    if (!split_flags_time_parts(data, size, P_N, names, &flags, &at, part, np, &n)) {
         return 0;
-    }
-    flags = data[0];
-    for (int i = 1; i <= 8; i++) {
-        at = at << 8 | data[i];
-    }
-    data += 9;
-    size -= 9;
-    for (int i = 0; i < P_N; i++) {
-        if (next_part(&data, &size, &part[i]) && names[i] != NULL) {
-            np[n].name = names[i];
-            np[n].data = part[i];
-            n++;
-        }
     }
     memset(&opts, 0, sizeof opts);
     opts.at = (time_t)(at & 0xffffffffffull); /* within time_t on every platform we build on */

@@ -1,7 +1,7 @@
 /*
- * Fuzz targets fuzz_tpm_quote and fuzz_vtpm_svsm: the input's length-prefixed parts, and a TPM
- * quote checked independently of the verifier (libtss2-mu and OpenSSL directly), to compare
- * with what the verifier accepted.
+ * Fuzz targets fuzz_tpm_quote, fuzz_vtpm_svsm and fuzz_vtpm_weak: the input's length-prefixed
+ * parts, and a TPM quote checked independently of the verifier (libtss2-mu and OpenSSL
+ * directly), to compare with what the verifier accepted.
  */
 #ifndef CVMA_FUZZ_TPM_CHECK_H
 #define CVMA_FUZZ_TPM_CHECK_H
@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
+#include "collateral/source.h"
 #include "common/hex.h"
 #include "common/util.h"
 #include "fuzz_check.h"
@@ -52,6 +53,38 @@ static inline bool next_part(const uint8_t **p, size_t *n, struct cvma_span *out
     out->len = len;
     *p += len;
     *n -= len;
+    return true;
+}
+
+/*
+ * The input of fuzz_vtpm_weak and fuzz_vtpm_svsm: a flags byte, the verification time (u64
+ * big-endian, seconds), then n_parts length-prefixed parts (next_part) into part[]. Every part
+ * given whose names[i] is not NULL is also a collateral part of that name, in order, into
+ * np[0..*n_np). False (nothing set) when the input is shorter than the flags and the time.
+ */
+static inline bool split_flags_time_parts(const uint8_t *data, size_t size, size_t n_parts,
+                                          const char *const names[], uint8_t *flags, uint64_t *at,
+                                          struct cvma_span part[], struct cvma_named_part np[],
+                                          size_t *n_np)
+{
+    if (size < 9) {
+        return false;
+    }
+    *flags = data[0];
+    *at = 0;
+    for (int i = 1; i <= 8; i++) {
+        *at = *at << 8 | data[i];
+    }
+    data += 9;
+    size -= 9;
+    *n_np = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        if (next_part(&data, &size, &part[i]) && names[i] != NULL) {
+            np[*n_np].name = names[i];
+            np[*n_np].data = part[i];
+            (*n_np)++;
+        }
+    }
     return true;
 }
 

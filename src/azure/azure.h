@@ -81,6 +81,7 @@ bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len);
 CVMA_MUST_USE enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
                                                          struct cvma_azure_evidence *out,
                                                          struct cvma_verdict *v);
+/* Frees the buffers and leaves *e zeroed (also what a refused parse leaves). */
 void cvma_azure_evidence_cleanup(struct cvma_azure_evidence *e);
 
 /*

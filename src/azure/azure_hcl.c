@@ -248,7 +248,7 @@ void cvma_azure_evidence_cleanup(struct cvma_azure_evidence *e)
     cvma_buf_free(&e->vcek);
     cvma_buf_free(&e->td_quote);
     free(e->pcrs_json);
-    e->pcrs_json = NULL;
+    memset(e, 0, sizeof *e); /* a refused parse gives back nothing, the version included */
 }
 
 enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,

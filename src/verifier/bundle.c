@@ -217,10 +217,13 @@ static bool all_hex(const char *s, size_t n)
     return n > 0 && n % 2 == 0;
 }
 
-/* Decodes text evidence: hex (optionally 0x-prefixed), base64 or base64url. */
-static enum cvma_status decode_text(const char *s, size_t n, enum cvma_inform inform,
+/* Decodes text evidence: hex (optionally 0x-prefixed), base64 or base64url. The prefix
+ * belongs to hex only: base64 text that starts with "0x" is decoded as it is. */
+static enum cvma_status decode_text(const char *text, size_t text_len, enum cvma_inform inform,
                                     struct cvma_buf *out, char *err, size_t err_len)
 {
+    const char *s = text;
+    size_t n = text_len;
     if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && inform != CVMA_INFORM_BASE64) {
         s += 2;
         n -= 2;
@@ -249,9 +252,9 @@ static enum cvma_status decode_text(const char *s, size_t n, enum cvma_inform in
         }
         return CVMA_OK;
     }
-    enum cvma_status st = cvma_base64_decode_buf(s, n, CVMA_B64_STD, out);
+    enum cvma_status st = cvma_base64_decode_buf(text, text_len, CVMA_B64_STD, out);
     if (st == CVMA_REJECTED) {
-        st = cvma_base64_decode_buf(s, n, CVMA_B64_URL, out);
+        st = cvma_base64_decode_buf(text, text_len, CVMA_B64_URL, out);
     }
     if (st == CVMA_REJECTED) {
         cvma_errf(err, err_len,

@@ -179,6 +179,24 @@ static void test_azure_evidence_parse_forms_and_refusals(void **state)
                     CVMA_REJECTED);
 }
 
+/* A refusal gives back nothing, not even the "version" read before the member that failed. */
+static void test_azure_evidence_refusal_gives_back_nothing(void **state)
+{
+    static const struct cvma_azure_evidence zero;
+    struct cvma_azure_evidence ev;
+    struct cvma_verdict v;
+    const char *bad = "{\"version\": 7, \"hcl_report\": \"SENMQQ\", \"tpm_quote\": "
+                      "{\"message\": \"ff\", \"signature\": \"01\"}, \"td_quote\": \"S*\"}";
+    (void)state;
+    cvma_verdict_init(&v);
+    memset(&ev, 0xa5, sizeof ev);
+    assert_int_equal(cvma_azure_evidence_parse((const uint8_t *)bad, strlen(bad), &ev, &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_EVIDENCE_MALFORMED);
+    assert_memory_equal(&ev, &zero, sizeof ev);
+    cvma_verdict_cleanup(&v);
+}
+
 /* The kind given must be the kind the HCL report holds; a report alone binds no quote. */
 static void test_azure_verify_refuses_the_wrong_kind_and_a_lone_report(void **state)
 {
@@ -407,6 +425,7 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_parse_refuses_malformed_reports),
             cmocka_unit_test(test_azure_hcl_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
+            cmocka_unit_test(test_azure_evidence_refusal_gives_back_nothing),
             cmocka_unit_test(test_azure_verify_refuses_the_wrong_kind_and_a_lone_report),
             cmocka_unit_test(test_azure_report_fields_are_read_at_their_offsets),
             cmocka_unit_test(test_azure_runtime_claims_parse_and_user_data),

@@ -226,6 +226,33 @@ static void expect_usage(const char *text, const char *needle)
     }
 }
 
+/* An 0x prefix marks hex text only: base64 text that starts with "0x" is read as it is. */
+static void test_library_0x_prefix_is_for_hex_only(void **state)
+{
+    static const uint8_t want[] = {0xd3, 0x14, 0x14, 0x14}; /* base64url "0xQUFA" */
+    struct cvma_evidence *ev = NULL;
+    char err[256];
+    (void)state;
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)"0xQUFA", 6, CVMA_INFORM_AUTO, &ev,
+                                              err, sizeof err),
+                     CVMA_OK);
+    struct cvma_span b = cvma_evidence_bytes(ev);
+    assert_int_equal(b.len, sizeof want);
+    assert_memory_equal(b.p, want, sizeof want);
+    cvma_evidence_free(ev);
+    ev = NULL;
+    /* "QUFBQQ==" is base64, but "0xQUFBQQ==" is neither hex nor base64 */
+    expect_usage("0xQUFBQQ==", "neither hex nor base64");
+    /* hex keeps its prefix, in either case */
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)"0X0102", 6, CVMA_INFORM_AUTO, &ev,
+                                              err, sizeof err),
+                     CVMA_OK);
+    b = cvma_evidence_bytes(ev);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(b.p, "\x01\x02", 2);
+    cvma_evidence_free(ev);
+}
+
 static void test_library_malformed_bundles_and_inputs_are_usage_errors(void **state)
 {
     (void)state;
@@ -449,6 +476,7 @@ int main(void)
             cmocka_unit_test(test_library_bundle_without_collateral_is_undecided_offline),
             cmocka_unit_test(test_library_hex_and_base64_text_are_decoded),
             cmocka_unit_test(test_library_malformed_bundles_and_inputs_are_usage_errors),
+            cmocka_unit_test(test_library_0x_prefix_is_for_hex_only),
             cmocka_unit_test(test_library_certificate_and_sgx_quote_are_named),
             cmocka_unit_test(test_library_configuration_errors_are_named),
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
