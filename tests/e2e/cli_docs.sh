@@ -1,13 +1,16 @@
 #!/bin/sh
-# The man page (docs/cvmattest.1) and the bash completion (cli/cvmattest.bash-completion)
-# against the CLI itself: the man page renders without warnings, every option the CLI's help
-# lists is in both, and the completion function completes commands, subcommands, options,
-# option values and file names.
+# The man page (docs/cvmattest.1), the bash completion (cli/cvmattest.bash-completion) and
+# docs/cli.md against the CLI itself: the man page renders without warnings; every option the
+# CLI's help lists is in all three, and nothing they name is unknown to it; each command's
+# options (the option column of its --help) are completed for that command and listed in
+# its section of docs/cli.md; every command has a section there; and the completion function
+# completes commands, subcommands, options, option values and file names.
 set -u
 CVM=${CVMATTEST_BIN:?}
 SRC=${CVMATTEST_SRC:?}
 MAN=$SRC/docs/cvmattest.1
 COMP=$SRC/cli/cvmattest.bash-completion
+CLIMD=$SRC/docs/cli.md
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
@@ -27,7 +30,7 @@ fi
 {
     $CVM verify --help; $CVM show --help; $CVM sim snp --help; $CVM sim tdx --help
     $CVM collateral fetch --help; $CVM result check --help; $CVM policy --help
-    $CVM registry help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help; $CVM tpm make-credential --help
+    $CVM registry help; $CVM registry log help; $CVM bench --help; $CVM host-check --help; $CVM eventlog --help; $CVM measure --help; $CVM launch --help; $CVM tpm check-quote --help; $CVM witness help; $CVM tpm make-credential --help
     $CVM collect --help; $CVM guest-check --help
     $CVM serve --help
     $CVM atls-server --help; $CVM atls-client --help
@@ -39,10 +42,67 @@ while read -r o; do
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$T/man.txt" || fail "man page lacks $o"
     grep -q -e "$o\([^a-z0-9-]\|\$\)" "$COMP" || fail "completion lacks $o"
 done <"$T/opts"
+# docs/cli.md, and nothing the three name that the CLI does not have (besides the examples of
+# the syntax --opt, an abbreviation --trust-r, an ambiguous --coll, and pkg-config's flags)
+optsin() { grep -o -- '--[a-z][a-z0-9-]*' "$@" | sort -u; }
+for o in $(optsin "$CLIMD" | comm -23 "$T/opts" -); do fail "docs/cli.md lacks $o"; done
+for f in "$T/man.txt" "$COMP" "$CLIMD"; do
+    for o in $(optsin "$f" | comm -13 "$T/opts" - | grep -vx -e --opt -e --trust-r -e --coll \
+            -e --cflags -e --libs); do
+        fail "$(basename "$f") names $o, which no --help lists"
+    done
+done
 for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm witness collect guest-check serve atls-server atls-client help version; do
     grep -q "^\.B.* $c\|^\.B $c\|^\.BR $c" "$T/man.txt" || fail "man page lacks command $c"
 done
-echo "ok   $(wc -l <"$T/opts") options checked in the man page and the completion"
+echo "ok   $(wc -l <"$T/opts") options checked in the man page, the completion and docs/cli.md"
+
+# --- each command's own options: completed for it, listed in its section of docs/cli.md ---
+cat >"$T/c.bash" <<EOS
+. "$COMP"
+c() { COMP_WORDS=("\$@"); COMP_CWORD=\$((\$# - 1)); COMPREPLY=(); _cvmattest; printf '%s\n' "\${COMPREPLY[@]}"; }
+EOS
+# section HEADING: the text of docs/cli.md's "### `HEADING..." section
+section() { awk -v h="### \`$1" 'index($0, h) == 1 { on = 1; print; next } /^### / { on = 0 } on' "$CLIMD"; }
+# help words | completion words (',' between several) | docs/cli.md sections (',' between)
+while IFS='|' read -r hw cw sec; do
+    # the option column: lines that start with an option, up to its description
+    $CVM $hw --help 2>&1 | grep -E '^ {2,8}--' | sed -E 's/^ +//; s/ {3,}.*//; s/  \(.*//' |
+        grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$T/own"
+    [ -s "$T/own" ] || fail "$hw --help: no options found"
+    : >"$T/comp"
+    echo "$cw" | tr ',' '\n' | while read -r w; do
+        bash -c ". '$T/c.bash'; c cvmattest $w --" >>"$T/comp" 2>&1
+    done
+    : >"$T/sec"
+    echo "$sec" | tr ',' '\n' | while read -r h; do section "$h" >>"$T/sec"; done
+    [ -s "$T/sec" ] || fail "docs/cli.md has no section for $hw"
+    for o in $(sort -u "$T/comp" | comm -23 "$T/own" -); do fail "completion of '$hw' lacks $o"; done
+    for o in $(optsin "$T/sec" | comm -23 "$T/own" -); do
+        fail "docs/cli.md's section on '$hw' lacks $o"
+    done
+    echo "ok   $hw: $(wc -l <"$T/own") options completed and in docs/cli.md"
+done <<'EOL'
+verify|verify x|verify
+bench|bench x|bench,verify
+sim snp|sim snp|sim
+sim tdx|sim tdx|sim
+collateral fetch|collateral fetch|collateral
+host-check|host-check|host-check
+measure snp|measure snp,measure tdx|measure
+launch|launch|launch
+tpm check-quote|tpm check-quote|tpm check-quote
+tpm make-credential|tpm make-credential|tpm make-credential
+collect|collect|collect
+guest-check|guest-check|guest-check
+serve|serve|serve
+atls-server|atls-server|atls-server
+atls-client|atls-client|atls-server
+EOL
+# every command the overview lists has a section of its own
+for c in $($CVM --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u); do
+    grep -q "^### .*\`$c[ \`|]" "$CLIMD" || fail "docs/cli.md has no section for the command $c"
+done
 
 # --- the completion function ---
 mkdir -p "$T/w/dir1" && : >"$T/w/evidence.bin" && : >"$T/w/root.pem"
