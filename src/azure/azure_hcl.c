@@ -1,4 +1,5 @@
 /* The Azure HCL report and Trustee's JSON evidence: see azure/azure.h and docs/azure.md. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,19 +191,22 @@ static bool json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
         }
         return true;
     }
-    /* Trustee writes base64url with padding: normalised to unpadded base64url. */
-    char *t = malloc(sl + 1);
-    size_t tl = 0;
-    if (t == NULL) {
+    /* Trustee writes base64url with padding; base64 with its own alphabet is read too. One
+     * alphabet only, and padding only as much as the length needs (the text's length then a
+     * multiple of 4): normalised to unpadded base64url, which the decoder reads strictly. */
+    bool url = strcspn(s, "-_") < sl, std = strcspn(s, "+/") < sl;
+    size_t tl = sl;
+    while (tl > 0 && sl - tl < 2 && s[tl - 1] == '=') {
+        tl--;
+    }
+    char *t = NULL;
+    if ((url && std) || (tl < sl && sl % 4 != 0) || (t = malloc(tl + 1)) == NULL) {
         cvma_buf_free(out);
         return false;
     }
-    for (size_t i = 0; i < sl; i++) {
+    for (size_t i = 0; i < tl; i++) {
         char c = s[i];
-        t[tl++] = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    while (tl > 0 && t[tl - 1] == '=') {
-        tl--;
+        t[i] = c == '+' ? '-' : c == '/' ? '_' : c;
     }
     bool ok = cvma_base64_decode(t, tl, CVMA_B64_URL, out->p, sl, &out->len) && out->len > 0;
     free(t);
@@ -223,6 +227,10 @@ static char *pcrs_to_json(const json_t *arr)
     for (size_t i = 0; i < json_array_size(arr); i++) {
         struct cvma_buf b;
         if (!json_bytes(json_array_get(arr, i), true, &b)) {
+            goto out;
+        }
+        if (b.len != 32) { /* the sha256 bank's values */
+            cvma_buf_free(&b);
             goto out;
         }
         char *h = cvma_hex_dup(b.p, b.len);
@@ -281,8 +289,10 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
     json_t *q = json_object_get(j, "tpm_quote");
     json_t *vcek = json_object_get(j, "vcek");
     json_t *tdq = json_object_get(j, "td_quote");
-    if (ver != NULL && !json_is_integer(ver)) {
-        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED, "azure evidence: \"version\" not a number");
+    if (ver != NULL && (!json_is_integer(ver) || json_integer_value(ver) < 0 ||
+                        json_integer_value(ver) > INT_MAX)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: \"version\" is not a number from 0 to %d", INT_MAX);
         goto out;
     }
     out->version = ver != NULL ? (int)json_integer_value(ver) : 0;

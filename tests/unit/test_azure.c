@@ -126,13 +126,17 @@ static void expect_evidence(const char *js, enum cvma_status want)
     cvma_verdict_cleanup(&v);
 }
 
+/* A SHA-256 PCR value in hex. */
+#define PCR0 "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff"
+
 static void test_azure_evidence_parse_forms_and_refusals(void **state)
 {
     struct cvma_azure_evidence ev;
     struct cvma_verdict v;
-    const char *ok = "{\"version\": 2, \"hcl_report\": \"SENMQQ==\", \"tpm_quote\": "
-                     "{\"message\": \"ff544347\", \"signature\": \"0102\", \"pcrs\": [\"00ff\"]}, "
-                     "\"vcek\": \"-----BEGIN CERTIFICATE-----\\n\"}";
+    const char *ok =
+            "{\"version\": 2, \"hcl_report\": \"SENMQQ==\", \"tpm_quote\": "
+            "{\"message\": \"ff544347\", \"signature\": \"0102\", \"pcrs\": [\"" PCR0 "\"]}, "
+            "\"vcek\": \"-----BEGIN CERTIFICATE-----\\n\"}";
     (void)state;
     cvma_verdict_init(&v);
     assert_true(cvma_azure_json_detect((const uint8_t *)ok, strlen(ok)));
@@ -147,7 +151,7 @@ static void test_azure_evidence_parse_forms_and_refusals(void **state)
     assert_memory_equal(ev.hcl_report.p, "HCLA", 4);
     assert_int_equal(ev.quote_msg.len, 4);
     assert_int_equal(ev.quote_sig.len, 2);
-    assert_string_equal(ev.pcrs_json, "{\"sha256\":{\"0\":\"00ff\"}}");
+    assert_string_equal(ev.pcrs_json, "{\"sha256\":{\"0\":\"" PCR0 "\"}}");
     assert_int_equal(ev.vcek.len, strlen("-----BEGIN CERTIFICATE-----\n"));
     cvma_azure_evidence_cleanup(&ev);
     cvma_verdict_cleanup(&v);
@@ -195,6 +199,66 @@ static void test_azure_evidence_refusal_gives_back_nothing(void **state)
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_EVIDENCE_MALFORMED);
     assert_memory_equal(&ev, &zero, sizeof ev);
     cvma_verdict_cleanup(&v);
+}
+
+/* Parses Trustee's JSON with hcl_report, pcrs and version as given. */
+static enum cvma_status trustee(const char *hcl, const char *pcr, const char *version)
+{
+    char js[512];
+    struct cvma_azure_evidence ev;
+    struct cvma_verdict v;
+    snprintf(js, sizeof js,
+             "{%s%s%s\"hcl_report\": \"%s\", \"tpm_quote\": {\"message\": \"ff\", "
+             "\"signature\": \"01\"%s%s%s}}",
+             version != NULL ? "\"version\": " : "", version != NULL ? version : "",
+             version != NULL ? ", " : "", hcl, pcr != NULL ? ", \"pcrs\": [\"" : "",
+             pcr != NULL ? pcr : "", pcr != NULL ? "\"]" : "");
+    cvma_verdict_init(&v);
+    enum cvma_status st = cvma_azure_evidence_parse((const uint8_t *)js, strlen(js), &ev, &v);
+    if (st == CVMA_OK) {
+        assert_int_equal(ev.hcl_report.len, 2);
+        assert_int_equal(ev.hcl_report.p[0], 0xfb);
+        assert_int_equal(ev.hcl_report.p[1], 0xff);
+        cvma_azure_evidence_cleanup(&ev);
+    } else {
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_EVIDENCE_MALFORMED);
+    }
+    cvma_verdict_cleanup(&v);
+    return st;
+}
+
+/* Trustee's base64: one alphabet, padding only as the length needs it; PCR values are
+ * SHA-256 digests; the version is a number that fits. */
+static void test_azure_trustee_reader_is_strict(void **state)
+{
+    char pcr[80];
+    (void)state;
+    memset(pcr, 'a', 64);
+    pcr[64] = '\0';
+    /* 0xfb 0xff: base64url "-_8=", base64 "+/8=", with or without the padding */
+    assert_int_equal(trustee("-_8=", NULL, NULL), CVMA_OK);
+    assert_int_equal(trustee("-_8", NULL, NULL), CVMA_OK);
+    assert_int_equal(trustee("+/8=", NULL, NULL), CVMA_OK);
+    assert_int_equal(trustee("+/8", NULL, NULL), CVMA_OK);
+    assert_int_equal(trustee("-/8=", NULL, NULL), CVMA_REJECTED); /* two alphabets */
+    assert_int_equal(trustee("+_8", NULL, NULL), CVMA_REJECTED);
+    assert_int_equal(trustee("-_8==", NULL, NULL), CVMA_REJECTED); /* more padding than needed */
+    assert_int_equal(trustee("-_8===", NULL, NULL), CVMA_REJECTED);
+    assert_int_equal(trustee("-_8====", NULL, NULL), CVMA_REJECTED);
+    assert_int_equal(trustee("-_=8", NULL, NULL), CVMA_REJECTED); /* padding inside */
+    assert_int_equal(trustee("-_9=", NULL, NULL), CVMA_REJECTED); /* bits left over */
+    assert_int_equal(trustee("-_8=", pcr, "1"), CVMA_OK);
+    pcr[62] = '\0'; /* 31 bytes */
+    assert_int_equal(trustee("-_8=", pcr, NULL), CVMA_REJECTED);
+    memset(pcr, 'b', 66); /* 33 bytes */
+    pcr[66] = '\0';
+    assert_int_equal(trustee("-_8=", pcr, NULL), CVMA_REJECTED);
+    assert_int_equal(trustee("-_8=", NULL, "0"), CVMA_OK);
+    assert_int_equal(trustee("-_8=", NULL, "2147483647"), CVMA_OK);
+    assert_int_equal(trustee("-_8=", NULL, "2147483648"), CVMA_REJECTED); /* no wrap to int */
+    assert_int_equal(trustee("-_8=", NULL, "4294967297"), CVMA_REJECTED);
+    assert_int_equal(trustee("-_8=", NULL, "-1"), CVMA_REJECTED);
+    assert_int_equal(trustee("-_8=", NULL, "1.0"), CVMA_REJECTED);
 }
 
 /* The kind given must be the kind the HCL report holds; a report alone binds no quote. */
@@ -426,6 +490,7 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
             cmocka_unit_test(test_azure_evidence_refusal_gives_back_nothing),
+            cmocka_unit_test(test_azure_trustee_reader_is_strict),
             cmocka_unit_test(test_azure_verify_refuses_the_wrong_kind_and_a_lone_report),
             cmocka_unit_test(test_azure_report_fields_are_read_at_their_offsets),
             cmocka_unit_test(test_azure_runtime_claims_parse_and_user_data),
