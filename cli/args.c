@@ -10,9 +10,36 @@ void cvma_cli_getopt_begin(void)
     opterr = 0;
 }
 
+/* The table of the scan in progress, to name the options an ambiguous abbreviation matches. */
+static const struct option *scan_opts;
+
 int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
 {
+    scan_opts = opts;
     return getopt_long(argc, argv, ":h", opts, NULL);
+}
+
+/* Prints the options of the scan's table that "--NAME[=...]" abbreviates when there are two
+ * or more (getopt_long accepts a prefix of one option only); false otherwise. */
+static bool ambiguous(const char *cmd, const char *arg)
+{
+    const char *name = arg + 2;
+    size_t n = strcspn(name, "=");
+    size_t matches = 0;
+    for (const struct option *o = scan_opts; o != NULL && o->name != NULL; o++) {
+        matches += strncmp(o->name, name, n) == 0;
+    }
+    if (n == 0 || matches < 2) {
+        return false;
+    }
+    fprintf(stderr, "cvmattest %s: '--%.*s' is ambiguous: it abbreviates", cmd, (int)n, name);
+    for (const struct option *o = scan_opts; o->name != NULL; o++) {
+        if (strncmp(o->name, name, n) == 0) {
+            fprintf(stderr, " --%s", o->name);
+        }
+    }
+    fputc('\n', stderr);
+    return true;
 }
 
 static void hint(const char *cmd)
@@ -34,6 +61,8 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
     } else if (is_long && optopt != 0 && strchr(arg, '=') != NULL) {
         fprintf(stderr, "cvmattest %s: %.*s takes no value\n", cmd, (int)(strchr(arg, '=') - arg),
                 arg);
+    } else if (is_long && ambiguous(cmd, arg)) {
+        /* named above */
     } else if (is_long) {
         fprintf(stderr, "cvmattest %s: unknown option '%s'\n", cmd, arg);
     } else {

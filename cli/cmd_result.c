@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "common/timeutil.h"
 #include "crypto/jws.h"
@@ -71,9 +72,8 @@ int cvma_cmd_result(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc - 1, argv + 1, longopts)) != -1) {
         switch (c) {
         case 'p':
             pub_path = optarg;
@@ -92,12 +92,8 @@ int cvma_cmd_result(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "cvmattest result check: %s needs a value\n", argv[optind]);
-            return 2;
         default:
-            fprintf(stderr, "cvmattest result check: unknown option '%s'\n", argv[optind]);
-            return 2;
+            return cvma_cli_bad_option("result check", c, argv + 1);
         }
     }
     for (int i = optind + 1; i < argc; i++) {

@@ -6,20 +6,21 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "eventlog/eventlog.h"
 #include "output.h"
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
 
-enum { O_JSON = 256, O_TRAILING, O_TEE, O_INFORM, O_HELP };
+enum { O_JSON = 256, O_TRAILING, O_TEE, O_INFORM };
 
 static const struct option show_options[] = {
         {"json", no_argument, NULL, O_JSON},
         {"allow-trailing-data", no_argument, NULL, O_TRAILING},
         {"tee", required_argument, NULL, O_TEE},
         {"inform", required_argument, NULL, O_INFORM},
-        {"help", no_argument, NULL, O_HELP},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
 
@@ -43,9 +44,8 @@ int cvma_cmd_show(int argc, char **argv)
     char err[512];
     int c, rc = 1;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", show_options, NULL)) != -1) {
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, show_options)) != -1) {
         switch (c) {
         case O_JSON:
             json = true;
@@ -72,15 +72,11 @@ int cvma_cmd_show(int argc, char **argv)
                 return 2;
             }
             break;
-        case O_HELP:
+        case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "cvmattest show: %s needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "cvmattest show: unknown option '%s'\n", argv[optind - 1]);
-            return 2;
+            return cvma_cli_bad_option("show", c, argv);
         }
     }
     for (int i = optind; i < argc; i++) {

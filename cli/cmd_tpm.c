@@ -196,8 +196,8 @@ static int make_credential(int argc, char **argv)
     int c, rc = 2;
 
     memset(&cred, 0, sizeof cred);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
         switch (c) {
         case O_EK:
             ek = optarg;

@@ -71,9 +71,7 @@ int cvma_cmd_verify(int argc, char **argv)
     }
     enum cvma_status st = cvma_verify(v, ev, &cv.req, &res, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest verify: %s%s\n",
-                cv.previous != NULL && st == CVMA_E_USAGE ? "--previous: " : "",
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        fprintf(stderr, "cvmattest verify: %s\n", st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = 2;
         goto out;
     }

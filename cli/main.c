@@ -1,4 +1,5 @@
 /* cvmattest: verify confidential-VM evidence. See README.md and docs/cli.md. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,11 @@ static int (*find(const char *name))(int, char **)
     return NULL;
 }
 
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -132,10 +138,15 @@ int main(int argc, char **argv)
     if (fn != NULL) {
         return fn(argc - 1, argv + 1);
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc == 2) {
+    if (strcmp(cmd, "help") == 0 || is_help(cmd)) {
+        if (argc == 2 || (argc == 3 && is_help(argv[2]))) {
             usage(stdout);
             return 0;
+        }
+        if (argc > 4) {
+            fprintf(stderr, "cvmattest help: at most a command and a subcommand, not '%s'\n",
+                    argv[4]);
+            return 2;
         }
         /* help CMD [SUB]: the same as CMD [SUB] --help */
         if ((fn = find(argv[2])) == NULL) {
@@ -149,6 +160,14 @@ int main(int argc, char **argv)
         return fn(n, sub);
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc == 3 && is_help(argv[2])) {
+            puts("usage: cvmattest version\n  prints the version");
+            return 0;
+        }
+        if (argc > 2) {
+            fprintf(stderr, "cvmattest version: takes no arguments, not '%s'\n", argv[2]);
+            return 2;
+        }
         puts("cvmattest " CVMATTEST_VERSION);
         return 0;
     }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/util.h"
@@ -54,7 +55,8 @@ static void help(const char *verb, bool bench)
           "  --offline                      never touch the network (the cache is read)\n"
           "  --at RFC3339                   verify as of this time\n"
           "  --report-data HEX              expected REPORT_DATA (zero-padded to 64 bytes)\n"
-          "  --nonce HEX                    TPM quote: expected extraData ('' for none)\n"
+          "  --nonce HEX                    TPM quote: expected extraData ('' for none;\n"
+          "                                 refused for evidence without a quote)\n"
           "  --trust-root FILE              also trust this root (test evidence only)\n"
           "  --allow-trailing-data          non-zero bytes after the evidence: a warning\n"
           "  --policy FILE                  appraisal policy (docs/policy.md)\n"
@@ -118,7 +120,6 @@ enum {
     O_LOG_PROOF,
     O_LOG_CONSISTENCY,
     O_LOG_URL,
-    O_HELP,
 };
 
 /* The option table of verify (bench adds --seconds and --cold). */
@@ -156,7 +157,7 @@ static const struct option verify_options[] = {
         {"log-proof", required_argument, NULL, O_LOG_PROOF},
         {"log-consistency", required_argument, NULL, O_LOG_CONSISTENCY},
         {"log-url", required_argument, NULL, O_LOG_URL},
-        {"help", no_argument, NULL, O_HELP},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
 
@@ -187,13 +188,12 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     cv->cfg.log_proofs = cv->log_proofs;
     cv->cfg.log_consistency = cv->log_consistency;
     cv->cfg.log_urls = cv->log_urls;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
+    cvma_cli_getopt_begin();
+    while ((c = cvma_cli_getopt(argc, argv, verify_options)) != -1) {
         const char *val = optarg;
         rc = 0;
         switch (c) {
-        case O_HELP:
+        case 'h':
             help(verb, bench);
             return -1;
         case O_JSON:
@@ -401,10 +401,8 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             cv->cold = true;
             cv->cfg.no_cache = true;
             break;
-        case ':':
-            return usage_error(verb, "%s needs a value", argv[optind - 1]);
         default:
-            return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+            return cvma_cli_bad_option(verb, c, argv);
         }
         if (rc != 0) {
             return rc;

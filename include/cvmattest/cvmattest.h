@@ -304,7 +304,10 @@ struct cvma_request {
     enum cvma_evidence_kind kind; /* CVMA_KIND_AUTO: from the evidence */
     bool has_report_data;         /* expect this REPORT_DATA (zero-padded to 64) */
     uint8_t report_data[64];
-    bool has_nonce; /* TPM quotes: expect this extraData (nonce_len 0: none at all) */
+    /* TPM quotes: expect this extraData (nonce_len 0: none at all). For a kind without a
+     * quote (sev-snp, tdx) cvma_verify refuses a nonce (CVMA_E_USAGE) rather than ignore
+     * it: such evidence carries its freshness in the report data. */
+    bool has_nonce;
     uint8_t nonce[64];
     size_t nonce_len;            /* 0..64 */
     const char *policy;          /* a configured policy's name; NULL: the default */
@@ -319,8 +322,9 @@ struct cvma_result;
  * collateral), bind the platform to a provider, appraise against the policy, compare with a
  * previous result, and compute the status. *out is always set when the status is CVMA_OK,
  * whatever the evidence's verdict (read it with cvma_result_status / cvma_result_exit_code).
- * Other statuses: CVMA_E_USAGE (unknown policy name, a malformed previous result; err says
- * which), CVMA_E_NOMEM. Free the result with cvma_result_free.
+ * Other statuses: CVMA_E_USAGE (unknown policy name, a malformed previous result, a nonce
+ * for evidence without a TPM quote; err says which), CVMA_E_NOMEM. Free the result with
+ * cvma_result_free.
  */
 CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                                       const struct cvma_request *req, struct cvma_result **out,

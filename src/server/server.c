@@ -34,6 +34,7 @@
 #include "server/pubkey.h"
 #include "server/web.h"
 #include "tpm/tpm.h"
+#include "verifier/kind.h"
 #include "verifier/verifier.h"
 
 #if MHD_VERSION < 0x00097002
@@ -447,12 +448,16 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         cvma_spent_begin(s->spent, nonce, now, exp, &spend);
         spending = true;
         /* The expected REPORT_DATA is the nonce, zero-padded to 64 bytes; kinds with a TPM
-         * quote check the nonce itself against the quote's extraData. */
+         * quote check the nonce itself against the quote's extraData (the others are given
+         * none: cvma_verify refuses a nonce it could not check). */
         rq.has_report_data = true;
         memcpy(rq.report_data, nb, nlen);
-        rq.has_nonce = true;
-        memcpy(rq.nonce, nb, nlen);
-        rq.nonce_len = nlen;
+        const struct cvma_kind *k = cvma_kind_by_id(cvma_evidence_kind(ev));
+        if (k != NULL && k->reads_tpm_parts) {
+            rq.has_nonce = true;
+            memcpy(rq.nonce, nb, nlen);
+            rq.nonce_len = nlen;
+        }
     }
     if (pub != NULL) {
         /* The key binding: REPORT_DATA is SHA-512(nonce || the key's DER SPKI). */

@@ -374,7 +374,7 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
         enum cvma_status st = cvma_result_compare_previous_text(
                 res, req->previous_result, req->previous_result_len, perr, sizeof perr);
         if (st != CVMA_OK) {
-            cvma_errf(err, err_len, "%s", perr);
+            cvma_errf(err, err_len, "the previous result: %s", perr);
             return st;
         }
     }
@@ -406,6 +406,16 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
     }
     if (k != NULL && k->verify == NULL) {
         cvma_errf(err, err_len, "%s evidence is recognised but its verification is not built yet",
+                  k->what);
+        return CVMA_E_USAGE;
+    }
+    if (req->has_nonce && k != NULL && !k->reads_tpm_parts) {
+        /* A nonce is a TPM quote's expected extraData; evidence without a quote carries its
+         * freshness in the report data. Ignoring the nonce would let a caller believe that
+         * something was checked that was not. */
+        cvma_errf(err, err_len,
+                  "a nonce is checked against a TPM quote's extraData, and %s evidence holds "
+                  "no TPM quote: its freshness is in the report data (expect that instead)",
                   k->what);
         return CVMA_E_USAGE;
     }

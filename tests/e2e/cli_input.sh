@@ -42,6 +42,24 @@ has "$T/out" "--valid-days" "help registry build is registry build --help"
 run $CVM help sim tdx; check "help sim tdx" 0 $rc
 has "$T/out" "--tcb-status" "help sim tdx is sim tdx --help"
 run $CVM help nosuch; check "help of an unknown command" 2 $rc
+run $CVM help --help; check "help --help" 0 $rc
+has "$T/out" "usage:" "help --help prints usage"
+empty "$T/err" "help --help: nothing on stderr"
+run $CVM version --help; check "version --help" 0 $rc
+has "$T/out" "usage: cvmattest version" "version --help prints its usage"
+run $CVM version extra; check "version with an operand" 2 $rc
+run $CVM help sim snp extra; check "help with three words" 2 $rc
+# -h is --help for every command and subcommand the overview lists
+for c in $($CVM --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u) "sim snp" "result check" \
+    "tpm check-quote" "tpm make-credential" "registry build" "policy check"; do
+    [ "$c" = help ] || [ "$c" = version ] && continue
+    # shellcheck disable=SC2086
+    $CVM $c --help >"$T/long" 2>&1
+    # shellcheck disable=SC2086
+    run $CVM $c -h
+    check "$c -h" 0 $rc
+    if cmp -s "$T/out" "$T/long"; then echo "ok   $c -h is $c --help"; else fail "$c -h differs from --help"; fi
+done
 
 # --- unknown options and missing values: exit 2, the option named, a pointer to --help
 for c in "show $T/s/report.bin" "verify $T/s/report.bin" "sim snp --out $T/x" "sim tdx --out $T/x" \
@@ -62,6 +80,15 @@ for c in "verify $T/s/report.bin --collateral" "sim snp --out" "sim tdx --out" \
     check "$c (no value)" 2 $rc
     has "$T/err" "needs a value" "$c: says a value is missing"
 done
+# an abbreviation of one option is that option; of several, it is named as ambiguous with them
+# shellcheck disable=SC2086
+run $CVM verify "$T/s/report.bin" --collateral "$T/s" --off --trust-r "$T/s/ark.pem" --json
+check "verify with unambiguous abbreviations" 0 $rc
+run $CVM verify "$T/s/report.bin" --re x; check "an ambiguous abbreviation" 2 $rc
+has "$T/err" "'--re' is ambiguous: it abbreviates --registry --result-out --report-data" \
+    "an ambiguous abbreviation names the options it could be"
+run $CVM sim snp --out "$T/x" --p=1; check "an ambiguous abbreviation with a value" 2 $rc
+has "$T/err" "'--p' is ambiguous" "an ambiguous --opt=value is named"
 run $CVM sim snp --out "$T/x" --debug=yes; check "a flag given a value" 2 $rc
 has "$T/err" "--debug takes no value" "a flag given a value is named"
 run $CVM registry check r --pub=; check "registry check --pub= (empty)" 2 $rc

@@ -41,6 +41,12 @@ $CVM sim snp --out "$T/rd" --report-data aabb >/dev/null; check "sim snp --repor
 $CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
     --report-data ccddeeff --report-data aabb >/dev/null; check "--report-data twice" 0 $?
 
+# --nonce is a TPM quote's extraData: a report has none, so the option is refused, not ignored
+$V --trust-root "$T/s/ark.pem" --nonce aabb >/dev/null 2>"$T/nonce.err"; check "--nonce for a report" 2 $?
+has "$T/nonce.err" "holds no TPM quote"
+$CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
+    --report-data aabb --nonce aabb >/dev/null 2>&1; check "--nonce with --report-data for a report" 2 $?
+
 head -c 3000 /dev/urandom | tr '\000-\377' '\200-\377' >"$T/rand.bin" 2>/dev/null || true
 printf '\377\377\377\377garbage' >"$T/junk.bin"
 $CVM verify "$T/junk.bin" --json >"$T/junk.json"; check "unknown format" 1 $?

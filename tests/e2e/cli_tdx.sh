@@ -31,6 +31,10 @@ has "$T/rl-ok.json" '"status": "affirming"'
 has "$T/rl-ok.json" '"severity": "info"'
 has "$T/rl-ok.json" "accepted by policy: tdx.accepted_tcb_statuses lists TDRelaunchAdvised"
 
+# a TD quote has no extraData: --nonce for it is refused, not ignored
+verify "$T/rl" --policy "$T/accept.json" --nonce 0011 >/dev/null 2>"$T/nonce.err"; check "--nonce for a TD quote" 2 $?
+has "$T/nonce.err" "TDX quote evidence holds no TPM quote"
+
 $CVM sim tdx --out "$T/x" --tcb-status relaunch --version 4 2>"$T/x.err"; check "relaunch needs v5" 2 $?
 has "$T/x.err" "relaunch needs quote version 5"
 

@@ -395,6 +395,56 @@ static void test_library_unknown_policy_name_is_a_usage_error(void **state)
     cvma_verifier_free(v);
 }
 
+/* A nonce is a TPM quote's extraData: SEV-SNP and TDX evidence has none, so a nonce given
+ * for it is refused rather than silently not checked, with the report data or without. */
+static void test_library_nonce_for_evidence_without_a_quote_is_refused(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    for (int with_rd = 0; with_rd < 2; with_rd++) {
+        memset(&req, 0, sizeof req);
+        req.has_nonce = true;
+        req.nonce_len = 4;
+        memcpy(req.nonce, "\x01\x02\x03\x04", 4);
+        req.has_report_data = with_rd != 0;
+        err[0] = '\0';
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+        assert_null(res);
+        assert_non_null(strstr(err, "SEV-SNP"));
+        assert_non_null(strstr(err, "no TPM quote"));
+        /* An empty nonce (a quote without extraData) is no different. */
+        req.nonce_len = 0;
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    }
+    /* Without the nonce the same request verifies. */
+    req.has_nonce = false;
+    req.has_report_data = false;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    /* TDX likewise. */
+    v = tu_verifier(f->root_ca, f->tdx, NULL, false);
+    char *quote = tu_path(f->tdx, "quote.bin");
+    assert_int_equal(cvma_evidence_from_file(quote, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    memset(&req, 0, sizeof req);
+    req.has_nonce = true;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "TDX"));
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(quote);
+}
+
 static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **state)
 {
     struct fx *f = *state;
@@ -482,6 +532,7 @@ int main(void)
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
+            cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
