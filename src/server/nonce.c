@@ -107,6 +107,7 @@ struct cvma_spent {
     struct spent_entry **b; /* BUCKETS chains */
     size_t n;               /* entries */
     time_t swept;           /* the last full sweep */
+    time_t margin;          /* seconds a spent nonce is kept past its expiry */
     /* redis (when pool is not NULL) */
     struct cvma_redis_pool *pool; /* connections of their own for the spends */
 };
@@ -152,6 +153,18 @@ void cvma_spent_free(struct cvma_spent *s)
     free(s);
 }
 
+void cvma_spent_set_margin(struct cvma_spent *s, int64_t margin)
+{
+    s->margin = (time_t)(margin < 0 ? 0 : margin > 1000000000 ? 1000000000 : margin);
+}
+
+/* Forgotten: expired, and the margin past (the nonce is refused as expired by every clock that
+ * is less than the margin behind). Written as a subtraction from now: no overflow. */
+static bool forgotten(const struct cvma_spent *s, const struct spent_entry *e, time_t now)
+{
+    return e->expires <= now - s->margin;
+}
+
 static size_t hash(const char *p)
 {
     size_t h = 1469598103934665603u;
@@ -161,14 +174,14 @@ static size_t hash(const char *p)
     return h % BUCKETS;
 }
 
-/* Under the lock: forgets every expired entry (when the store is full). */
+/* Under the lock: forgets every entry past its expiry and the margin (when the store is full). */
 static void sweep(struct cvma_spent *s, time_t now)
 {
     for (size_t i = 0; i < BUCKETS; i++) {
         struct spent_entry **pp = &s->b[i];
         while (*pp != NULL) {
             struct spent_entry *e = *pp;
-            if (e->expires <= now) {
+            if (forgotten(s, e, now)) {
                 *pp = e->next;
                 free(e);
                 s->n--;
@@ -188,7 +201,7 @@ static enum cvma_spend mark_memory(struct cvma_spent *s, const char *nonce, time
     struct spent_entry **pp = &s->b[h];
     while (*pp != NULL) {
         struct spent_entry *e = *pp;
-        if (e->expires <= now) { /* forget what has expired (it is refused as expired) */
+        if (forgotten(s, e, now)) { /* refused as expired (even by a clock a margin behind) */
             *pp = e->next;
             free(e);
             s->n--;
@@ -228,11 +241,13 @@ void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_
         op->decided = mark_memory(s, nonce, now, expires);
         return;
     }
-    long long ttl_ms = (long long)(expires - now) * 1000;
-    if (ttl_ms <= 0) {
+    if (expires <= now) {
         op->decided = CVMA_SPEND_REPLAY;
         return;
     }
+    /* Kept the margin past the expiry, as in memory: another instance whose clock is behind
+     * still finds it spent. */
+    long long ttl_ms = ((long long)(expires - now) + (long long)s->margin) * 1000;
     op->decided = CVMA_SPEND_UNAVAILABLE;
     redisContext *c = cvma_redis_take(s->pool);
     if (c == NULL) {

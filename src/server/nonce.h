@@ -1,8 +1,9 @@
 /*
  * Service nonces (docs/service.md): random bytes, an expiry and an HMAC-SHA256 over both,
  * base64url without padding. Any instance holding the HMAC key can check a nonce; a nonce is
- * single-use, and the spent ones are remembered until they expire, in memory or in Redis
- * (SET key 1 NX PX ttl, so that several instances refuse a replay seen by any of them).
+ * single-use, and the spent ones are remembered until they expire and a margin after (the
+ * clock-skew tolerance: cvma_spent_set_margin), in memory or in Redis (SET key 1 NX PX ttl, so
+ * that several instances refuse a replay seen by any of them).
  */
 #ifndef CVMA_SERVER_NONCE_H
 #define CVMA_SERVER_NONCE_H
@@ -54,9 +55,20 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 #define CVMA_SPENT_MAX (1u << 20)
 struct cvma_spent;
 
-/* NULL with err when the Redis URL is malformed (the server is not contacted yet). */
+/* NULL with err when the Redis URL is malformed (the server is not contacted yet). The margin
+ * is 0 until cvma_spent_set_margin. */
 struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len);
 void cvma_spent_free(struct cvma_spent *s);
+
+/*
+ * A spent nonce is remembered until margin seconds after its expiry, not only until its expiry:
+ * a nonce is refused as expired by the clock of the instance that checks it, and the clocks of
+ * instances sharing one Redis (or one clock stepped back) may disagree. Within the margin a
+ * nonce one instance takes for unexpired is still refused as spent, whatever another's clock
+ * (or a sweep) says. The service sets it to the nonce TTL (docs/service.md). Call before any
+ * spend; margin in 0..1000000000 (clamped).
+ */
+void cvma_spent_set_margin(struct cvma_spent *s, int64_t margin);
 
 enum cvma_spend {
     CVMA_SPEND_FIRST = 0,   /* not seen before: now spent */
@@ -64,8 +76,8 @@ enum cvma_spend {
     CVMA_SPEND_UNAVAILABLE, /* the store could not be asked (Redis down): fail closed */
 };
 
-/* Marks nonce (its text) spent until expires; atomic across threads (and, with Redis,
- * across instances). The same as cvma_spent_begin then cvma_spent_end. */
+/* Marks nonce (its text) spent until expires plus the margin; atomic across threads (and, with
+ * Redis, across instances). The same as cvma_spent_begin then cvma_spent_end. */
 enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t now,
                                 time_t expires);
 

@@ -851,6 +851,9 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     if ((s.spent = cvma_spent_new(s.cfg.redis_url, err, err_len)) == NULL) {
         goto out;
     }
+    /* Spent nonces are kept a nonce TTL past their expiry: instances whose clocks disagree by
+     * less than that never take a nonce for both unexpired and forgotten (docs/service.md). */
+    cvma_spent_set_margin(s.spent, s.cfg.nonce_ttl);
     if (s.cfg.redis_url != NULL && !cvma_spent_healthy(s.spent)) {
         fprintf(stderr,
                 "cvmattest serve: warning: redis %s does not answer yet; nonces are "

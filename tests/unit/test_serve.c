@@ -143,6 +143,52 @@ static void test_spent_memory(void **state)
     cvma_spent_free(sp);
 }
 
+/*
+ * With a margin (the service's: the nonce TTL), a nonce spent just before its expiry is still
+ * spent after it, for as long as the margin: another instance whose clock is behind (or this
+ * one's, stepped back) takes the nonce for unexpired and must find it spent, whatever a sweep
+ * at or after the expiry did meanwhile. Without the margin it was forgotten at its expiry.
+ */
+static void test_spent_memory_margin(void **state)
+{
+    (void)state;
+    char err[128];
+    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    assert_non_null(sp);
+    cvma_spent_set_margin(sp, 60);
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1059, 1060), CVMA_SPEND_FIRST);
+    /* checks at and after the expiry (each purges what it takes for forgotten first) */
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1060, 1060), CVMA_SPEND_REPLAY);
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1061, 1060), CVMA_SPEND_REPLAY);
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1119, 1060), CVMA_SPEND_REPLAY);
+    /* a clock stepped back after those: still spent */
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1059, 1060), CVMA_SPEND_REPLAY);
+    /* forgotten only once the margin is past too */
+    assert_int_equal(cvma_spent_mark(sp, "n1", 1120, 1180), CVMA_SPEND_FIRST);
+    cvma_spent_free(sp);
+}
+
+/* The full store's sweep keeps what is within the margin: the store stays full (fail closed)
+ * until the oldest are past their expiry and the margin. */
+static void test_spent_memory_full_margin(void **state)
+{
+    (void)state;
+    char err[128], name[32];
+    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    assert_non_null(sp);
+    cvma_spent_set_margin(sp, 60);
+    for (unsigned i = 0; i < CVMA_SPENT_MAX; i++) {
+        snprintf(name, sizeof name, "n%u", i);
+        assert_int_equal(cvma_spent_mark(sp, name, 1000, 1060), CVMA_SPEND_FIRST);
+    }
+    /* a sweep at the expiry and one within the margin forget none of them */
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1060, 1120), CVMA_SPEND_UNAVAILABLE);
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1119, 1180), CVMA_SPEND_UNAVAILABLE);
+    assert_int_equal(cvma_spent_mark(sp, "n7", 1119, 1060), CVMA_SPEND_REPLAY);
+    assert_int_equal(cvma_spent_mark(sp, "one more", 1120, 1180), CVMA_SPEND_FIRST);
+    cvma_spent_free(sp);
+}
+
 /* Full: refused (fail closed), never forgetting an unexpired nonce; usable again once they
  * expire. */
 static void test_spent_memory_full(void **state)
@@ -476,6 +522,31 @@ static void test_redis_restart(void **state)
     cvma_redis_store_free(rs);
 }
 
+/* In Redis a spent nonce's key lives until its expiry plus the margin (PX), as in memory. */
+static void test_spent_redis_margin(void **state)
+{
+    struct tredis *t = *state;
+    char err[128], cmd[128];
+    struct cvma_spent *sp = cvma_spent_new(t->url, err, sizeof err);
+    assert_non_null(sp);
+    cvma_spent_set_margin(sp, 300);
+    time_t now = time(NULL);
+    assert_int_equal(cvma_spent_mark(sp, "m1", now, now + 60), CVMA_SPEND_FIRST);
+    redisContext *c = raw_conn(t->port);
+    assert_non_null(c);
+    redisReply *r = redisCommand(c, "SELECT 2");
+    assert_non_null(r);
+    freeReplyObject(r);
+    snprintf(cmd, sizeof cmd, "PTTL cvmattest:nonce:%s", "m1");
+    long long pttl = int_cmd(c, cmd);
+    /* 360 s asked; a little less by the time it is read (never the 60 s of the expiry alone) */
+    assert_true(pttl > 350000 && pttl <= 360000);
+    redisFree(c);
+    /* an expired nonce is not written at all, with or without the margin */
+    assert_int_equal(cvma_spent_mark(sp, "m2", now, now), CVMA_SPEND_REPLAY);
+    cvma_spent_free(sp);
+}
+
 /* Service tokens: exp = iat + ttl, eat_nonce as given; result check's decision honours exp. */
 static void test_token_exp(void **state)
 {
@@ -519,12 +590,15 @@ int main(void)
             cmocka_unit_test(test_nonce_expiry),
             cmocka_unit_test(test_spent_memory),
             cmocka_unit_test(test_spent_memory_full),
+            cmocka_unit_test(test_spent_memory_margin),
+            cmocka_unit_test(test_spent_memory_full_margin),
             cmocka_unit_test(test_spent_redis_url),
             cmocka_unit_test(test_token_exp),
             cmocka_unit_test_setup_teardown(test_redis_pool, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_store_concurrent, redis_setup,
                                             redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_restart, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_spent_redis_margin, redis_setup, redis_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
