@@ -31,7 +31,8 @@ struct cvma_server_config {
 
 /*
  * Serves until SIGTERM or SIGINT, then stops accepting, lets the requests in flight finish
- * (at most cfg->drain seconds) and returns 0. Returns 2 with err when it cannot start.
+ * (at most cfg->drain seconds; a further SIGTERM or SIGINT meanwhile does not stop it) and
+ * returns 0, leaving SIGTERM and SIGINT ignored. Returns 2 with err when it cannot start.
  * The caller keeps v alive until this returns.
  */
 int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cfg, char *err,

@@ -4,8 +4,8 @@
 # backlog, so nginx fails over to another instance without a time-out); the request in flight
 # is answered; a request that begins after the signal (on a kept-alive connection) is refused
 # with 503 SHUTTING_DOWN before anything is done with it (nginx retries it elsewhere, its nonce
-# unspent); every answer then carries "Connection: close" (a file of the web page too); then it
-# exits 0.
+# unspent); every answer then carries "Connection: close" (a file of the web page too); a
+# second SIGTERM and a SIGINT during the drain do not cut it short; then it exits 0.
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -51,6 +51,17 @@ web.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
 time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
+# signalled again while draining (an impatient operator, a process manager): the drain goes on
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.1)
+os.kill(pid, signal.SIGINT)
+time.sleep(0.2)
+def running(pid):  # alive, not a zombie (the shell reaps it later)
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+check("signalled again while draining: still running", running(pid))
 
 # a new connection while draining: refused at once, not queued
 t0 = time.monotonic()
@@ -104,6 +115,8 @@ while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1));
 wait "$SPID"
 src=$?
 SPID=
-[ $src = 0 ] && echo "ok   exits 0 after draining" || { echo "FAIL exit $src after SIGTERM"; rc=1; }
+[ $src = 0 ] && echo "ok   exits 0 after draining (signalled three times)" || { echo "FAIL exit $src after SIGTERM"; rc=1; }
+grep -q 'signalled again: still draining' "$T/serve.log" && echo "ok   the further signals are logged" ||
+    { echo "FAIL the further signals are not logged"; rc=1; }
 [ $rc = 0 ] || { tail -5 "$T/serve.log"; exit 1; }
 echo "all drain tests passed"
