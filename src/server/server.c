@@ -407,8 +407,13 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
                          policy);
         goto out;
     }
-    if (cvma_evidence_from_bytes(raw.p, raw.len, CVMA_INFORM_AUTO, &ev, err, sizeof err) !=
-        CVMA_OK) {
+    st = cvma_evidence_from_bytes(raw.p, raw.len, CVMA_INFORM_AUTO, &ev, err, sizeof err);
+    if (st == CVMA_E_NOMEM || st == CVMA_E_INTERNAL) {
+        /* Not the client's fault: never answered as if the evidence were malformed. */
+        ret = send_error(c, r, 500, "INTERNAL", "%s", st == CVMA_E_NOMEM ? "out of memory" : err);
+        goto out;
+    }
+    if (st != CVMA_OK) {
         ret = send_error(c, r, 400, "BAD_EVIDENCE", "%s", err);
         goto out;
     }
