@@ -48,7 +48,10 @@ static const char usage[] =
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
         "  --threads N              worker threads (default 4)\n"
         "  --max-body BYTES         request body limit (default 1048576)\n"
-        "  --timeout SECONDS        idle client time-out (default 30)\n"
+        "  --timeout SECONDS        idle client time-out, and the time a request's body must\n"
+        "                           arrive in (default 30)\n"
+        "  --per-ip-connections N   connections at once from one address (default 64;\n"
+        "                           0: no limit; behind a load balancer, above its own)\n"
         "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n";
 
 enum {
@@ -76,6 +79,7 @@ enum {
     O_MAX_BODY,
     O_TIMEOUT,
     O_DRAIN,
+    O_PER_IP,
 };
 
 /* Keeps p (made here, NULL: out of memory) until the end. NULL when it cannot, with the reason
@@ -156,6 +160,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             {"max-body", required_argument, NULL, O_MAX_BODY},
             {"timeout", required_argument, NULL, O_TIMEOUT},
             {"drain", required_argument, NULL, O_DRAIN},
+            {"per-ip-connections", required_argument, NULL, O_PER_IP},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -254,6 +259,17 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_TLS_KEY:
             s->sc.tls_key_file = v;
+            break;
+        case O_PER_IP:
+            /* 0 (no limit) is allowed here, unlike the other numbers */
+            if (strcmp(v, "0") == 0) {
+                s->sc.per_ip_connections = -1;
+            } else if (number(v, CVMA_SERVE_CONNECTIONS_MAX, &n)) {
+                s->sc.per_ip_connections = (long)n;
+            } else {
+                return cvma_cli_usage_error("serve", "%s wants a number from 0 to %d",
+                                            argv[optind - 1], CVMA_SERVE_CONNECTIONS_MAX);
+            }
             break;
         case O_TOKEN_TTL:
         case O_NONCE_TTL:

@@ -103,6 +103,14 @@ static const char *conf_provider(struct cvma_serve_config *s, const char *dir, c
 static bool conf_limit(struct cvma_serve_config *s, const char *ln, const json_t *lv)
 {
     json_int_t n = json_integer_value(lv);
+    if (strcmp(ln, "per_ip_connections") == 0) {
+        /* 0: no limit (kept as negative: 0 in the struct is the default) */
+        if (!json_is_integer(lv) || n < 0 || n > CVMA_SERVE_CONNECTIONS_MAX) {
+            return false;
+        }
+        s->sc.per_ip_connections = n == 0 ? -1 : (long)n;
+        return true;
+    }
     if (!json_is_integer(lv) || n < 1 || n > CVMA_SERVE_NUMBER_MAX) {
         return false;
     }

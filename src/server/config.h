@@ -6,7 +6,8 @@
  *
  * What it trusts: nothing in the text. Every member is of a known name and type, every limit
  * within the command line's bounds (threads 1..256, timeout and drain 1..3600 seconds,
- * max_body, nonce_ttl and token_ttl 1..1000000000), and no list or name table overflows: a
+ * max_body, nonce_ttl and token_ttl 1..1000000000, per_ip_connections 0..1024 with 0 for no
+ * limit), and no list or name table overflows: a
  * setting is never dropped silently. Paths are taken as they are (the verifier opens them).
  */
 #ifndef CVMA_SERVER_CONFIG_H

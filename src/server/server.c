@@ -66,9 +66,12 @@ struct req {
     struct timespec start;
     char *body;
     size_t len, cap;
+    size_t over; /* bytes thrown away once the body is over the limit */
     bool too_large;
-    bool answered; /* a response was queued early (413 on Content-Length) */
-    bool late;     /* began after SIGTERM: refused, so its nonce is never spent */
+    bool answered;  /* a response was queued early (413 on Content-Length) */
+    bool late;      /* began after SIGTERM: refused, so its nonce is never spent */
+    bool oom;       /* the body could not be kept: answered 500 INTERNAL once it is read */
+    bool timed_out; /* the body did not come within --timeout: dropped (client time-out) */
     int status;
     const char *endpoint;
     char error[40]; /* the error code answered, "" when none */
@@ -636,6 +639,67 @@ static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct 
     return do_metrics(s, c, r);
 }
 
+/*
+ * A part of the body (n > 0 bytes at p). The body must be whole within --timeout of the
+ * request's headers (a client trickling bytes is never idle long enough for libmicrohttpd's
+ * time-out): a late body is dropped as a client time-out. Over --max-body it is thrown away, and
+ * past twice the limit not read on: the connection is closed (logged and counted as 413).
+ */
+static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, size_t n)
+{
+    if (r->answered) {
+        return MHD_NO; /* an answer is queued: the rest of the body is not read */
+    }
+    if (elapsed(&r->start) > (double)s->cfg.timeout) {
+        r->timed_out = true;
+        return MHD_NO; /* on_completed logs the client time-out */
+    }
+    if (r->too_large || n > s->cfg.max_body - r->len) {
+        if (!r->too_large) {
+            r->too_large = true;
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+        }
+        /* Thrown away up to as much again as the limit, so that a client that sent a little too
+         * much has its 413 (answered once the body ends: libmicrohttpd 0.9 takes no answer
+         * mid-body); a body that goes on past that is not read on. */
+        if (n > s->cfg.max_body - r->over) {
+            r->status = 413; /* logged and counted as the refusal it is, though unanswered */
+            snprintf(r->error, sizeof r->error, "BODY_TOO_LARGE");
+            logf_req(r,
+                     "error 413 BODY_TOO_LARGE: the body goes on past twice the limit of %zu "
+                     "bytes: the connection is closed, the rest not read",
+                     s->cfg.max_body);
+            return MHD_NO;
+        }
+        r->over += n;
+        return MHD_YES;
+    }
+    if (r->oom) {
+        return MHD_YES; /* read (within the limits) and answered 500 at the end */
+    }
+    if (n > r->cap - r->len) {
+        size_t cap = r->cap != 0 ? r->cap : 4096;
+        while (cap - r->len < n) {
+            cap *= 2;
+        }
+        char *b = realloc(r->body, cap);
+        if (b == NULL) {
+            r->oom = true;
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+            return MHD_YES;
+        }
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, p, n);
+    r->len += n;
+    return MHD_YES;
+}
+
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -650,7 +714,8 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         snprintf(r->rid, sizeof r->rid, "%s%08llx", s->rid_prefix,
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
-        r->endpoint = "other";
+        /* named now, so that a request ended before dispatch is logged and counted as one */
+        r->endpoint = strcmp(url, "/v1/verify") == 0 ? "verify" : "other";
         atomic_fetch_add(&s->active, 1);
         /* After the count (both sequentially consistent): the drain either waits for this
          * request or sees it refused, never stops in the middle of a verification. */
@@ -665,9 +730,9 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
                 r->too_large = true;
             }
         }
-        if (r->too_large && strcmp(url, "/v1/verify") == 0 && strcmp(method, "POST") == 0) {
-            /* Refused before the body is read; the connection is closed after. */
-            r->endpoint = "verify";
+        if (r->too_large) {
+            /* Refused before the body is read (whatever the endpoint: the body is never read
+             * past the limit); the connection is closed after. */
             r->answered = true;
             return send_error(c, r, 413, "BODY_TOO_LARGE",
                               "the body is over the limit of %zu bytes", s->cfg.max_body);
@@ -677,37 +742,16 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     if (*upload_size > 0) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (r->answered || r->too_large) {
-            return MHD_YES;
-        }
-        if (n > s->cfg.max_body - r->len) {
-            r->too_large = true;
-            free(r->body);
-            r->body = NULL;
-            r->len = r->cap = 0;
-            return MHD_YES;
-        }
-        if (r->len + n > r->cap) {
-            size_t cap = r->cap != 0 ? r->cap : 4096;
-            while (cap < r->len + n) {
-                cap *= 2;
-            }
-            char *b = realloc(r->body, cap);
-            if (b == NULL) {
-                return MHD_NO;
-            }
-            r->body = b;
-            r->cap = cap;
-        }
-        memcpy(r->body + r->len, upload, n);
-        r->len += n;
-        return MHD_YES;
+        return upload_part(s, r, upload, n);
     }
     if (r->answered) {
         return MHD_YES;
     }
     if (r->late) {
         return send_error(c, r, 503, "SHUTTING_DOWN", "this instance is stopping; retry");
+    }
+    if (r->oom) {
+        return send_error(c, r, 500, "INTERNAL", "out of memory (the request body)");
     }
     return dispatch(s, c, r, url, method);
 }
@@ -724,7 +768,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     double secs = elapsed(&r->start);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
         logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
-                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "client time-out" : "aborted");
+                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out ? "client time-out"
+                                                                               : "aborted");
         cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
     } else {
         /* One line a request (one write): endpoint, status, time and, for a verification,
@@ -828,6 +873,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     s.cfg.nonce_ttl = s.cfg.nonce_ttl > 0 ? s.cfg.nonce_ttl : 300;
     s.cfg.token_ttl = s.cfg.token_ttl > 0 ? s.cfg.token_ttl : 300;
     s.cfg.drain = s.cfg.drain != 0 ? s.cfg.drain : 30;
+    s.cfg.per_ip_connections = s.cfg.per_ip_connections != 0 ? s.cfg.per_ip_connections : 64;
     if (s.cfg.nonce_key.len == 0) {
         s.cfg.nonce_key.len = 32;
         if (RAND_bytes(s.cfg.nonce_key.key, 32) != 1) {
@@ -891,13 +937,14 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             {MHD_OPTION_END, 0, NULL},
     };
     /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. */
-    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd,
-                         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s.cfg.threads,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned int)1024, MHD_OPTION_ARRAY,
-                         cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+    d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)CVMA_SERVE_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            s.cfg.per_ip_connections < 0 ? 0u : (unsigned int)s.cfg.per_ip_connections,
+            MHD_OPTION_ARRAY, cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (d == NULL) {
         cvma_errf(err, err_len, "cannot listen on %s%s", s.cfg.listen,
                   cert_s != NULL ? " (or the TLS certificate and key are unusable)" : "");

@@ -17,10 +17,14 @@ struct cvma_server_config {
     const char *listen;              /* "HOST:PORT" (IPv4 or [IPv6]); port 0: the OS picks */
     unsigned threads;                /* worker threads; 0: 4 */
     size_t max_body;                 /* bytes; 0: 1 MiB */
-    unsigned timeout;                /* seconds a client may stay idle; 0: 30 */
+    unsigned timeout;                /* seconds a client may stay idle, and within which a
+                                      * request's body must be whole; 0: 30 */
     int64_t nonce_ttl;               /* seconds a nonce is valid; 0: 300 */
     int64_t token_ttl;               /* seconds a token is valid (exp); 0: 300 */
     unsigned drain;                  /* seconds SIGTERM waits for requests in flight; 0: 30 */
+    long per_ip_connections;         /* connections at once from one IP address (at most
+                                      * CVMA_SERVE_CONNECTIONS_MAX); 0: 64; negative: no
+                                      * limit */
     struct cvma_nonce_key nonce_key; /* len 0: random, this instance only; a fixed key only
                                       * with redis_url (cmd_serve refuses it without) */
     const char *redis_url;           /* NULL: spent nonces in memory */
@@ -28,6 +32,9 @@ struct cvma_server_config {
     const char *tls_key_file;
     const char *port_file; /* when set, the bound port is written there */
 };
+
+/* Connections at once, from all clients. */
+#define CVMA_SERVE_CONNECTIONS_MAX 1024
 
 /*
  * Serves until SIGTERM or SIGINT, then stops accepting, lets the requests in flight finish

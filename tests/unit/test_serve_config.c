@@ -68,6 +68,37 @@ static void test_serve_config_refuses_out_of_range_limits(void **state)
     }
 }
 
+/* limits.per_ip_connections: 0 is no limit (kept as negative: 0 in the struct is the default of
+ * 64), 1..1024 as given; beyond, or not a number, refused naming it. */
+static void test_serve_config_per_ip_connections(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        enum cvma_status st;
+        long want;
+    } cases[] = {
+            {"{\"limits\": {\"per_ip_connections\": 0}}", CVMA_OK, -1},
+            {"{\"limits\": {\"per_ip_connections\": 1}}", CVMA_OK, 1},
+            {"{\"limits\": {\"per_ip_connections\": 1024}}", CVMA_OK, 1024},
+            {"{\"limits\": {\"per_ip_connections\": 1025}}", CVMA_E_USAGE, 0},
+            {"{\"limits\": {\"per_ip_connections\": -1}}", CVMA_E_USAGE, 0},
+            {"{\"limits\": {\"per_ip_connections\": \"8\"}}", CVMA_E_USAGE, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_serve_config *s = calloc(1, sizeof *s);
+        char err[600] = "";
+        assert_non_null(s);
+        assert_int_equal(read_text(s, cases[i].text, err, sizeof err), cases[i].st);
+        assert_int_equal(s->sc.per_ip_connections, cases[i].want);
+        if (cases[i].st != CVMA_OK) {
+            assert_non_null(strstr(err, "limits.per_ip_connections is unknown or out of range"));
+        }
+        cvma_serve_config_cleanup(s);
+        free(s);
+    }
+}
+
 /* A provider without '=' is a malformed member; it was reported as "out of memory". */
 static void test_serve_config_provider_without_key_names_the_member(void **state)
 {
@@ -89,6 +120,7 @@ int main(void)
             cmocka_unit_test(test_serve_config_reads_members_and_relative_paths),
             cmocka_unit_test(test_serve_config_refuses_out_of_range_limits),
             cmocka_unit_test(test_serve_config_provider_without_key_names_the_member),
+            cmocka_unit_test(test_serve_config_per_ip_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
