@@ -452,6 +452,14 @@ eq "key binding without a nonce" "200 affirming P-256" "$st $(jq -r .status "$T/
 jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" '{evidence: $e, public_key: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"}' >"$T/bk4.json"
 st=$(post "$A/v1/verify" "$T/bk4.json" "$T/e")
 err_is "a public_key that is not a key" 400 BAD_PUBLIC_KEY "$st" "$T/e" "$ALOG"
+# with a nonce: refused before the nonce is spent, so the nonce verifies afterwards
+NPK=$(signed_for "$A" "$T/rpk.bin")
+jq -n --arg e "$(base64 -w0 "$T/rpk.bin")" --arg n "$NPK" '{evidence: $e, nonce: $n, public_key: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"}' >"$T/bpk.json"
+st=$(post "$A/v1/verify" "$T/bpk.json" "$T/e")
+err_is "a public_key that is not a key, with a nonce" 400 BAD_PUBLIC_KEY "$st" "$T/e" "$ALOG"
+body "$T/bpk2.json" "$T/rpk.bin" "$NPK"
+st=$(post "$A/v1/verify" "$T/bpk2.json" "$T/opk.json")
+eq "BAD_PUBLIC_KEY left the nonce unspent: it verifies after" "200 affirming" "$st $(jq -r .status "$T/opk.json")"
 
 # --- the vTPM AK as the attested key: Azure evidence without a public_key ---
 eq "token: no cnf without a key (plain SEV-SNP)" "null" "$(claims "$T/o1.json" | jq -c .cnf)"
@@ -616,6 +624,49 @@ if command -v redis-server >/dev/null 2>&1; then
     st=$(post "$G2/v1/verify" "$T/b20.json" "$T/o26.json")
     eq "redis restarted: the registry state is checked on a new connection" "200 affirming 00000000000000000002" \
         "$st $(jq -r .status "$T/o26.json") $(redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20)"
+    # a Redis that hangs (stopped; its port still open): a nonce is refused once the command
+    # time-out (2 s) has passed, never accepted; the command reached Redis, which spends the
+    # nonce once it goes on, so a retry is refused 409 (docs/operations.md)
+    N10=$(signed_for "$R1" "$T/r10.bin")
+    body "$T/b30.json" "$T/r10.bin" "$N10"
+    kill -STOP "$RPID"
+    st=$(curl -s -m 20 -o "$T/e" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/b30.json" "$R1/v1/verify")
+    kill -CONT "$RPID"
+    err_is "redis hangs: a nonce is refused (fails closed)" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
+    st=$(post "$R2/v1/verify" "$T/b30.json" "$T/e")
+    err_is "redis hung: the retry at another instance is refused, never accepted" 409 NONCE_REPLAYED "$st" "$T/e" "$T/R2.log"
+    # 503 SHUTTING_DOWN before the nonce is spent: the same request then works at another
+    # instance sharing the Redis
+    start R3 $COMMON $NKEY --redis "redis://127.0.0.1:$RP" --drain 20
+    N11=$(signed_for "$R1" "$T/r11.bin")
+    body "$T/b31.json" "$T/r11.bin" "$N11"
+    timeout 60 python3 - "$PORT" "$(cat "$T/R3.pid")" "$T/b31.json" "$T/b4.json" >"$T/sd.out" <<'PY'
+import http.client, json, os, signal, socket, sys, time
+port, pid, late, inflight = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ka = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+ka.request("GET", "/healthz")
+r = ka.getresponse(); r.read()
+body = open(inflight, "rb").read()
+slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+slow.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.5)
+ka.request("POST", "/v1/verify", body=open(late, "rb").read(),
+           headers={"Content-Type": "application/json"})
+r = ka.getresponse()
+try:
+    code = json.loads(r.read())["error"]["code"]
+except (ValueError, KeyError, TypeError):
+    code = None
+slow.sendall(body[10:])
+slow.recv(100)
+print(r.status, code)
+PY
+    eq "draining: a request with a nonce is refused 503 SHUTTING_DOWN" "503 SHUTTING_DOWN" "$(cat "$T/sd.out")"
+    st=$(post "$R2/v1/verify" "$T/b31.json" "$T/o31.json")
+    eq "SHUTTING_DOWN left the nonce unspent: it verifies at another instance" "200 affirming" "$st $(jq -r .status "$T/o31.json")"
     kill "$RPID"; wait "$RPID" 2>/dev/null
     st=$(curl -s -o "$T/e" -w '%{http_code}' "$R1/healthz")
     err_is "redis down: healthz" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/R1.log"
