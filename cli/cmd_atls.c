@@ -845,8 +845,9 @@ static bool read_head(SSL *ssl, char *buf, size_t cap, size_t *len)
     return false;
 }
 
-static void http_reply(SSL *ssl, const char *status, const char *type, const uint8_t *body,
-                       size_t len)
+/* The response; no body after the head when the request was a HEAD (RFC 9110, 9.3.2). */
+static void http_reply(SSL *ssl, bool head_only, const char *status, const char *type,
+                       const uint8_t *body, size_t len)
 {
     char head[256];
     int n = snprintf(head, sizeof head,
@@ -855,7 +856,7 @@ static void http_reply(SSL *ssl, const char *status, const char *type, const uin
                      status, type, len);
     size_t done = 0;
     if (n > 0 && (size_t)n < sizeof head && SSL_write_ex(ssl, head, (size_t)n, &done) == 1 &&
-        len > 0) {
+        len > 0 && !head_only) {
         (void)SSL_write_ex(ssl, body, len, &done);
     }
 }
@@ -879,12 +880,14 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         }
         return;
     }
+    bool head_only = head_len >= 5 && memcmp(head, "HEAD ", 5) == 0;
     if (mutual) {
         /* The endpoint checks no client: with --mutual it would hand out this server's
          * evidence to any peer, bypassing the client's attestation. */
         const char *msg = "{\"error\": \"the certificate-bound endpoint is off: this server "
                           "attests only to clients that attest too (--mutual)\"}\n";
-        http_reply(ssl, "403 Forbidden", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "403 Forbidden", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         fprintf(stderr, "cvmattest atls-server: an HTTP request refused (403): the "
                         "certificate-bound endpoint is off with --mutual\n");
         return;
@@ -896,27 +899,34 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
             cvma_atls_http_parse_request((const uint8_t *)head, head_len, nonce, &n);
     if (req == CVMA_ATLS_HTTP_NOT_FOUND) {
         const char *msg = "{\"error\": \"not found\"}\n";
-        http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "404 Not Found", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         return;
     }
     if (req != CVMA_ATLS_HTTP_OK ||
         cvma_atls_cert_binding(SSL_get_certificate(ssl), nonce, n, rd) != CVMA_OK) {
         const char *msg = "{\"error\": \"nonce: one nonce parameter, 16 to 64 bytes in hex\"}\n";
-        http_reply(ssl, "400 Bad Request", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "400 Bad Request", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         return;
     }
     if (src->evidence(src->ctx, rd, nonce, n, &ev, &ev_len, err, sizeof err) != CVMA_OK) {
         const char *msg = "{\"error\": \"no evidence\"}\n";
         fprintf(stderr, "cvmattest atls-server: %s\n", err);
-        http_reply(ssl, "500 Internal Server Error", "application/json", (const uint8_t *)msg,
-                   strlen(msg));
+        http_reply(ssl, head_only, "500 Internal Server Error", "application/json",
+                   (const uint8_t *)msg, strlen(msg));
         return;
     }
-    http_reply(ssl, "200 OK", "application/json", ev, ev_len);
+    http_reply(ssl, head_only, "200 OK", "application/json", ev, ev_len);
     printf("atls-server: certificate-bound evidence sent\n");
     fflush(stdout);
     free(ev);
 }
+
+/* A connection whose first byte is an uppercase ASCII letter is an HTTP request, never a frame. */
+_Static_assert(CVMA_ATLS_F_NONCE < 'A' && CVMA_ATLS_F_EVIDENCE < 'A' && CVMA_ATLS_F_ERROR < 'A' &&
+                       CVMA_ATLS_F_DATA < 'A',
+               "a frame type would read as the first letter of an HTTP method");
 
 /* One server connection. */
 static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_source *src,
@@ -948,8 +958,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     }
     uint8_t c0 = 0;
     size_t got = 0;
-    if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 == 'G') {
-        /* an HTTP request: certificate-bound mode (off with --mutual: 403) */
+    if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 >= 'A' && c0 <= 'Z') {
+        /* An HTTP request (its method token begins with an uppercase letter; frame types are
+         * 0x01..0x04): the certificate-bound endpoint (404 for another method or path, 403
+         * with --mutual). */
         serve_http(ssl, src, o->idle_timeout, o->mutual);
         SSL_shutdown(ssl);
         return;

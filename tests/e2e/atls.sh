@@ -183,7 +183,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
 
     # --- certificate-bound mode: GET /.well-known/cvmattest/evidence?nonce=HEX; the evidence
     # binds the serving certificate (here a given one) and the nonce, not the session ---
-    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 9
+    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 11
     client --cert-bound >"$T/c15.out" 2>&1; check "certificate-bound accepted" 0 $?
     has "$T/c15.out" "(certificate-bound): attestation 1: affirming"
     client --cert-bound --policy "$T/wrong.json" >"$T/c16.out" 2>&1
@@ -212,11 +212,24 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
         code=$(curl -sk -o /dev/null -w '%{http_code}' \
             "https://127.0.0.1:$port/.well-known/cvmattest/evidencex?nonce=$N")
         check "curl: a longer path is 404" 404 "$code"
+        # another method (not only GET begins an HTTP request): 404, as documented, not a
+        # connection closed without an answer
+        code=$(curl -sk -o /dev/null -w '%{http_code}' -X POST --data x \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: POST is 404" 404 "$code"
+        code=$(curl -sk -I -o "$T/head.out" -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: HEAD is 404" 404 "$code"
+        lacks "$T/head.out" "not found"
+        lacks "$T/cb.err" "unknown frame type"
         # --mutual: the endpoint is off (it checks no client): 403, even with a certificate
-        server cbm --sim "$T/reg" --mutual $V --connections 1
+        server cbm --sim "$T/reg" --mutual $V --connections 2
         code=$(curl -sk --cert "$T/c.pem" --key "$T/k.pem" -o "$T/cbm.json" -w '%{http_code}' \
             "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
         check "curl: --mutual server answers 403" 403 "$code"
+        code=$(curl -sk --cert "$T/c.pem" --key "$T/k.pem" -o /dev/null -w '%{http_code}' \
+            -X PUT --data x "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: --mutual server answers PUT 403" 403 "$code"
         has "$T/cbm.json" "certificate-bound endpoint is off"
         sleep 0.2
         lacks "$T/cbm.out" "certificate-bound evidence sent"
