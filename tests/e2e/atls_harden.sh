@@ -69,6 +69,11 @@ elif mode == "mute":  # TLS, then no frame
     s = tls_client()
     print("connected", flush=True)
     time.sleep(float(sys.argv[3]))
+elif mode == "http-slow":  # TLS, then the first byte of an HTTP request and nothing more
+    s = tls_client()
+    s.sendall(b"G")
+    print("connected", flush=True)
+    time.sleep(float(sys.argv[3]))
 elif mode == "idle":  # one attestation, then silence
     s = tls_client()
     s.sendall(frame(1, os.urandom(32)))
@@ -256,6 +261,17 @@ peer mute 30
 peer_ready mute
 client_when_free "$T/c3.out" --send hello --timeout 10; check "served after a mute TLS peer's time-out" 0 $?
 logged "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
+
+# --- the certificate-bound endpoint: "G", then nothing: the same deadline covers the HTTP
+# request ---
+server shttp --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
+peer http-slow 30
+peer_ready http-slow
+start=$(date +%s)
+client_when_free "$T/c3h.out" --send hello --timeout 10; check "served after a slow HTTP request's time-out" 0 $?
+has "$T/c3h.out" "reply: echo: hello"
+[ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+logged "$T/shttp.err" "closing a connection: no HTTP request in time (--handshake-timeout)"
 
 # --- idle after the first attestation: --idle-timeout ---
 server sidle --sim "$T/reg" --idle-timeout 1 --connections 1
