@@ -551,34 +551,50 @@ static bool timed_out(SSL *ssl)
     return d != NULL && d->expired;
 }
 
-/* Connects to addr; timeout_s > 0: the connect and each later wait on the socket time out. */
-static int tcp_connect(const char *addr, long timeout_s)
+/*
+ * Connects to addr; timeout_s > 0: the connect and each later wait on the socket time out.
+ * -1 on failure, with *why: 0 when addr is not HOST:PORT or names no host (a usage error),
+ * else why no connection was made: the last connect's errno (EINPROGRESS: timed out;
+ * ECONNREFUSED, EHOSTUNREACH, ...), or EAGAIN when the resolver did not answer.
+ */
+static int tcp_connect(const char *addr, long timeout_s, int *why)
 {
     char host[256], port[16];
     struct addrinfo hints, *res = NULL;
-    int fd = -1;
+    int fd = -1, gai;
+    *why = 0;
     if (!split_addr(addr, host, sizeof host, port, sizeof port)) {
         return -1;
     }
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
+    if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+        /* No answer from the resolver is no answer; a name it says does not exist is the
+         * caller's mistake. */
+        *why = gai == EAI_AGAIN ? EAGAIN : 0;
         return -1;
     }
+    *why = ECONNREFUSED; /* (getaddrinfo gives at least one address) */
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (fd >= 0 && timeout_s > 0) {
+        if (fd < 0) {
+            *why = errno;
+            continue;
+        }
+        if (timeout_s > 0) {
             set_timeouts(fd, timeout_s * 1000);
         }
-        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
             break;
         }
-        if (fd >= 0) {
-            close(fd);
-        }
+        *why = errno; /* EINPROGRESS when SO_SNDTIMEO ran out */
+        close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
+    if (fd >= 0) {
+        *why = 0;
+    }
     return fd;
 }
 
@@ -774,7 +790,7 @@ static enum cvma_status relay_evidence(void *ctx, const uint8_t report_data[64],
     SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
     SSL *ssl = NULL;
     uint8_t type = 0;
-    int fd = tcp_connect(addr, 30);
+    int why = 0, fd = tcp_connect(addr, 30, &why);
     (void)report_data;
     *out = NULL;
     if (sctx == NULL || fd < 0 || SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION) != 1 ||
@@ -829,8 +845,9 @@ static bool read_head(SSL *ssl, char *buf, size_t cap, size_t *len)
     return false;
 }
 
-static void http_reply(SSL *ssl, const char *status, const char *type, const uint8_t *body,
-                       size_t len)
+/* The response; no body after the head when the request was a HEAD (RFC 9110, 9.3.2). */
+static void http_reply(SSL *ssl, bool head_only, const char *status, const char *type,
+                       const uint8_t *body, size_t len)
 {
     char head[256];
     int n = snprintf(head, sizeof head,
@@ -839,7 +856,7 @@ static void http_reply(SSL *ssl, const char *status, const char *type, const uin
                      status, type, len);
     size_t done = 0;
     if (n > 0 && (size_t)n < sizeof head && SSL_write_ex(ssl, head, (size_t)n, &done) == 1 &&
-        len > 0) {
+        len > 0 && !head_only) {
         (void)SSL_write_ex(ssl, body, len, &done);
     }
 }
@@ -863,12 +880,14 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         }
         return;
     }
+    bool head_only = head_len >= 5 && memcmp(head, "HEAD ", 5) == 0;
     if (mutual) {
         /* The endpoint checks no client: with --mutual it would hand out this server's
          * evidence to any peer, bypassing the client's attestation. */
         const char *msg = "{\"error\": \"the certificate-bound endpoint is off: this server "
                           "attests only to clients that attest too (--mutual)\"}\n";
-        http_reply(ssl, "403 Forbidden", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "403 Forbidden", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         fprintf(stderr, "cvmattest atls-server: an HTTP request refused (403): the "
                         "certificate-bound endpoint is off with --mutual\n");
         return;
@@ -880,27 +899,34 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
             cvma_atls_http_parse_request((const uint8_t *)head, head_len, nonce, &n);
     if (req == CVMA_ATLS_HTTP_NOT_FOUND) {
         const char *msg = "{\"error\": \"not found\"}\n";
-        http_reply(ssl, "404 Not Found", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "404 Not Found", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         return;
     }
     if (req != CVMA_ATLS_HTTP_OK ||
         cvma_atls_cert_binding(SSL_get_certificate(ssl), nonce, n, rd) != CVMA_OK) {
         const char *msg = "{\"error\": \"nonce: one nonce parameter, 16 to 64 bytes in hex\"}\n";
-        http_reply(ssl, "400 Bad Request", "application/json", (const uint8_t *)msg, strlen(msg));
+        http_reply(ssl, head_only, "400 Bad Request", "application/json", (const uint8_t *)msg,
+                   strlen(msg));
         return;
     }
     if (src->evidence(src->ctx, rd, nonce, n, &ev, &ev_len, err, sizeof err) != CVMA_OK) {
         const char *msg = "{\"error\": \"no evidence\"}\n";
         fprintf(stderr, "cvmattest atls-server: %s\n", err);
-        http_reply(ssl, "500 Internal Server Error", "application/json", (const uint8_t *)msg,
-                   strlen(msg));
+        http_reply(ssl, head_only, "500 Internal Server Error", "application/json",
+                   (const uint8_t *)msg, strlen(msg));
         return;
     }
-    http_reply(ssl, "200 OK", "application/json", ev, ev_len);
+    http_reply(ssl, head_only, "200 OK", "application/json", ev, ev_len);
     printf("atls-server: certificate-bound evidence sent\n");
     fflush(stdout);
     free(ev);
 }
+
+/* A connection whose first byte is an uppercase ASCII letter is an HTTP request, never a frame. */
+_Static_assert(CVMA_ATLS_F_NONCE < 'A' && CVMA_ATLS_F_EVIDENCE < 'A' && CVMA_ATLS_F_ERROR < 'A' &&
+                       CVMA_ATLS_F_DATA < 'A',
+               "a frame type would read as the first letter of an HTTP method");
 
 /* One server connection. */
 static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_source *src,
@@ -932,8 +958,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     }
     uint8_t c0 = 0;
     size_t got = 0;
-    if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 == 'G') {
-        /* an HTTP request: certificate-bound mode (off with --mutual: 403) */
+    if (SSL_peek_ex(ssl, &c0, 1, &got) == 1 && got == 1 && c0 >= 'A' && c0 <= 'Z') {
+        /* An HTTP request (its method token begins with an uppercase letter; frame types are
+         * 0x01..0x04): the certificate-bound endpoint (404 for another method or path, 403
+         * with --mutual). */
         serve_http(ssl, src, o->idle_timeout, o->mutual);
         SSL_shutdown(ssl);
         return;
@@ -1334,7 +1362,8 @@ out:
     return rc;
 }
 
-/* atls-client --cert-bound: GET the well-known endpoint and verify. 0, 1 or 2. */
+/* atls-client --cert-bound: GET the well-known endpoint and verify. 0, 1, 2 or 3 (as the
+ * client's exit code). */
 static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const struct atls_opts *o)
 {
     uint8_t nonce[CVMA_ATLS_NONCE_LEN], *resp = NULL;
@@ -1352,13 +1381,18 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
                      "GET %s?nonce=%s HTTP/1.1\r\nHost: cvmattest\r\nConnection: close\r\n\r\n",
                      CVMA_ATLS_WELL_KNOWN, hex);
     if (n <= 0 || (size_t)n >= sizeof req || SSL_write_ex(ssl, req, (size_t)n, &done) != 1) {
-        fprintf(stderr, "cvmattest %s: cannot send the request\n", cmd);
-        return 2;
+        /* The connection broke (or timed out) before a result. */
+        fprintf(stderr, "cvmattest %s: cannot send the request%s\n", cmd,
+                timed_out(ssl) ? ": timed out" : "");
+        return timed_out(ssl) ? 3 : 1;
     }
     for (;;) {
         if (cap - len < 65536) {
             if (cap > CVMA_ATLS_FRAME_MAX) {
-                fprintf(stderr, "cvmattest %s: response too large\n", cmd);
+                /* More than any evidence can be: the server's answer is refused. */
+                fprintf(stderr, "cvmattest %s: response too large (over %u bytes)\n", cmd,
+                        CVMA_ATLS_FRAME_MAX);
+                rc = 1;
                 goto out;
             }
             uint8_t *p = realloc(resp, cap + 65536 + 1);
@@ -1420,7 +1454,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
     struct timespec made = {0, 0}, lease_end = {0, 0};
     struct lease lease = {.timed = false};
     bool answered = false;
-    int fd = -1, rc = parse(cmd, false, argc, argv, &o);
+    int fd = -1, why = 0, rc = parse(cmd, false, argc, argv, &o);
 
     if (rc != 0) {
         return rc < 0 ? 0 : rc;
@@ -1445,8 +1479,19 @@ int cvma_cmd_atls_client(int argc, char **argv)
         (ctx = make_ctx(cmd, &o, false)) == NULL) {
         goto out;
     }
-    if ((fd = tcp_connect(o.connect, o.timeout)) < 0) {
-        fprintf(stderr, "cvmattest %s: cannot connect to %s\n", cmd, o.connect);
+    if ((fd = tcp_connect(o.connect, o.timeout, &why)) < 0) {
+        if (why == 0) {
+            fprintf(stderr, "cvmattest %s: cannot connect to %s: not HOST:PORT of a known host\n",
+                    cmd, o.connect);
+            goto out; /* 2: a usage error */
+        }
+        /* No server accepted the connection (refused, unreachable, or no answer within
+         * --timeout): could not decide, nothing is accepted. */
+        fprintf(stderr, "cvmattest %s: cannot connect to %s: %s\n", cmd, o.connect,
+                why == EINPROGRESS || why == ETIMEDOUT
+                        ? "no answer in time (--timeout)"
+                        : (why == EAGAIN ? "the name cannot be resolved now" : strerror(why)));
+        rc = 3;
         goto out;
     }
     if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {

@@ -4,6 +4,7 @@
  */
 #include "cvmattest/atls.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,6 +399,17 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
     if ((st = src->evidence(src->ctx, rd, nonce, nonce_len, &ev, &ev_len, err, err_len)) !=
         CVMA_OK) {
         return st;
+    }
+    if (ev_len > CVMA_ATLS_FRAME_MAX) {
+        /* No EVIDENCE frame can carry it: say so to the peer, not leave it waiting. */
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "refused: the evidence is %zu bytes, over the frame limit of %u bytes", ev_len,
+                 CVMA_ATLS_FRAME_MAX);
+        (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
+        cvma_errf(err, err_len, "atls: %s", msg + strlen("refused: "));
+        free(ev);
+        return CVMA_E_USAGE;
     }
     st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, ev, ev_len);
     if (st == CVMA_E_IO) {

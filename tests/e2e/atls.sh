@@ -6,7 +6,8 @@
 # own evidence), stale nonce (a re-attestation answered with the first evidence), a TLS 1.2
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
 # and to an unregistered machine; the certificate-bound endpoint, through the client and
-# through curl.
+# through curl (other methods 404); no server accepting the connection (refused, or a listener
+# that never accepts): exit 3.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -182,7 +183,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
 
     # --- certificate-bound mode: GET /.well-known/cvmattest/evidence?nonce=HEX; the evidence
     # binds the serving certificate (here a given one) and the nonce, not the session ---
-    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 9
+    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 11
     client --cert-bound >"$T/c15.out" 2>&1; check "certificate-bound accepted" 0 $?
     has "$T/c15.out" "(certificate-bound): attestation 1: affirming"
     client --cert-bound --policy "$T/wrong.json" >"$T/c16.out" 2>&1
@@ -211,11 +212,24 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
         code=$(curl -sk -o /dev/null -w '%{http_code}' \
             "https://127.0.0.1:$port/.well-known/cvmattest/evidencex?nonce=$N")
         check "curl: a longer path is 404" 404 "$code"
+        # another method (not only GET begins an HTTP request): 404, as documented, not a
+        # connection closed without an answer
+        code=$(curl -sk -o /dev/null -w '%{http_code}' -X POST --data x \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: POST is 404" 404 "$code"
+        code=$(curl -sk -I -o "$T/head.out" -w '%{http_code}' \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: HEAD is 404" 404 "$code"
+        lacks "$T/head.out" "not found"
+        lacks "$T/cb.err" "unknown frame type"
         # --mutual: the endpoint is off (it checks no client): 403, even with a certificate
-        server cbm --sim "$T/reg" --mutual $V --connections 1
+        server cbm --sim "$T/reg" --mutual $V --connections 2
         code=$(curl -sk --cert "$T/c.pem" --key "$T/k.pem" -o "$T/cbm.json" -w '%{http_code}' \
             "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
         check "curl: --mutual server answers 403" 403 "$code"
+        code=$(curl -sk --cert "$T/c.pem" --key "$T/k.pem" -o /dev/null -w '%{http_code}' \
+            -X PUT --data x "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: --mutual server answers PUT 403" 403 "$code"
         has "$T/cbm.json" "certificate-bound endpoint is off"
         sleep 0.2
         lacks "$T/cbm.out" "certificate-bound evidence sent"
@@ -328,7 +342,40 @@ has "$T/lease4.err" "the client refuses: refused: the lease ran out before its r
 $CVM atls-client --connect 127.0.0.1:1 --misbehave reflect >/dev/null 2>&1
 check "client --misbehave reflect: usage" 2 $?
 
+# --- no server accepts the connection: could not decide (3), not a usage error ---
+# a port nobody listens on: refused at once
+free=$(python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start=$(date +%s)
+$CVM atls-client --connect "127.0.0.1:$free" $V --timeout 5 >"$T/c23.out" 2>&1
+check "a refused connection: exit 3" 3 $?
+has "$T/c23.out" "cannot connect to 127.0.0.1:$free: Connection refused"
+[ $(($(date +%s) - start)) -le 3 ] || { echo "FAIL: a refused connection took $(($(date +%s) - start)) s"; fails=$((fails + 1)); }
+# a listener that never accepts, its backlog full: the connect waits out --timeout
+: >"$T/full.out"
+python3 -c 'import socket, time
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(0)
+fill = []
+for _ in range(4):  # more than the backlog holds: further SYNs are dropped
+    c = socket.socket(); c.setblocking(False); c.connect_ex(ls.getsockname()); fill.append(c)
+time.sleep(0.5)
+print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+time.sleep(30)' >"$T/full.out" 2>&1 &
+pids="$pids $!"
+if listening_port "$T/full.out" 100; then
+    start=$(date +%s)
+    client --timeout 2 >"$T/c24.out" 2>&1; check "a listener that never accepts: exit 3" 3 $?
+    has "$T/c24.out" "cannot connect to 127.0.0.1:$port: no answer in time (--timeout)"
+    took=$(($(date +%s) - start))
+    [ "$took" -ge 1 ] && [ "$took" -le 6 ] || { echo "FAIL: the client gave up after $took s, want about 2"; fails=$((fails + 1)); }
+    client --cert-bound --timeout 2 >"$T/c24b.out" 2>&1; check "a listener that never accepts (--cert-bound): exit 3" 3 $?
+else
+    echo "FAIL: the full listener did not start"; cat "$T/full.out"; fails=$((fails + 1))
+fi
+
 # --- usage ---
+$CVM atls-client --connect 127.0.0.1 $V >"$T/c25.out" 2>&1; check "client --connect without a port" 2 $?
+has "$T/c25.out" "not HOST:PORT"
 $CVM atls-server --listen 127.0.0.1:0 >/dev/null 2>&1; check "server without --sim" 2 $?
 $CVM atls-client >/dev/null 2>&1; check "client without --connect" 2 $?
 $CVM atls-client --help >/dev/null; check "client --help" 0 $?

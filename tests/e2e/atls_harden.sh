@@ -1,14 +1,15 @@
 #!/bin/sh
 # Attested TLS against hostile peers (docs/atls.md, "Limits"): a peer that connects and sends
-# nothing, or trickles a ClientHello a byte at a time, loses its --max-connections slot after
-# --handshake-timeout (a real client is served next); while every slot is held a further
+# nothing, trickles a ClientHello a byte at a time, or begins an HTTP request and stops, loses
+# its --max-connections slot after --handshake-timeout (a real client is served next); while every slot is held a further
 # client is refused at once (busy: closed at the accept, the client exits 3 naming it); a silent connection after its first frame,
 # or one trickling a byte now and then, is closed after --idle-timeout; a client asking for evidence in a tight loop is cut off
 # (--min-reattest-interval) and a server asking the client twice is refused; frames over their
 # type's limit are refused at the header; DATA whose echo would be over the limit gets an ERROR;
 # a peer's ERROR text is printed capped and with no
 # control bytes; a server that never answers, or trickles its answer, makes the client give up
-# (--timeout, exit 3), session-bound or --cert-bound.
+# (--timeout, exit 3), session-bound or --cert-bound; a certificate-bound response over 8 MiB is
+# refused (exit 1).
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -66,6 +67,11 @@ elif mode == "trickle":  # a real ClientHello, one byte every 0.2 s
     time.sleep(max(0, end - time.time()))
 elif mode == "mute":  # TLS, then no frame
     s = tls_client()
+    print("connected", flush=True)
+    time.sleep(float(sys.argv[3]))
+elif mode == "http-slow":  # TLS, then the first byte of an HTTP request and nothing more
+    s = tls_client()
+    s.sendall(b"G")
     print("connected", flush=True)
     time.sleep(float(sys.argv[3]))
 elif mode == "idle":  # one attestation, then silence
@@ -131,6 +137,16 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
     print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
     c, _ = ls.accept()
     s = ctx.wrap_socket(c, server_side=True)
+    if mode == "server-huge":  # the certificate-bound request, answered with 9 MiB
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += s.recv(1)
+        try:
+            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + b"{" * (9 << 20))
+        except OSError:
+            print("server-huge: the client closed the connection", flush=True)
+        time.sleep(1)
+        sys.exit(0)
     read_frame(s)  # the client's NONCE
     if mode == "server-mute":
         time.sleep(20)
@@ -246,6 +262,17 @@ peer_ready mute
 client_when_free "$T/c3.out" --send hello --timeout 10; check "served after a mute TLS peer's time-out" 0 $?
 logged "$T/smute.err" "closing a connection: no first frame in time (--handshake-timeout)"
 
+# --- the certificate-bound endpoint: "G", then nothing: the same deadline covers the HTTP
+# request ---
+server shttp --sim "$T/reg" --max-connections 1 --handshake-timeout 1 --connections 2
+peer http-slow 30
+peer_ready http-slow
+start=$(date +%s)
+client_when_free "$T/c3h.out" --send hello --timeout 10; check "served after a slow HTTP request's time-out" 0 $?
+has "$T/c3h.out" "reply: echo: hello"
+[ "$(since "$start")" -le 6 ] || { echo "FAIL: the client waited $(since "$start") s"; fails=$((fails + 1)); }
+logged "$T/shttp.err" "closing a connection: no HTTP request in time (--handshake-timeout)"
+
 # --- idle after the first attestation: --idle-timeout ---
 server sidle --sim "$T/reg" --idle-timeout 1 --connections 1
 python3 "$T/peer.py" idle "$port" 4 >"$T/idle.out" 2>&1
@@ -327,6 +354,12 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     pyserver server-mute
     client --cert-bound --timeout 2 >"$T/c5b.out" 2>&1; check "--cert-bound: a server that never answers: exit 3" 3 $?
     has "$T/c5b.out" "no complete response: timed out"
+
+    # a certificate-bound response larger than any evidence: refused (the server's answer is
+    # bad), not a usage error
+    pyserver server-huge
+    client --cert-bound --timeout 20 >"$T/c5h.out" 2>&1; check "--cert-bound: a response too large: exit 1" 1 $?
+    has "$T/c5h.out" "response too large (over 8388608 bytes)"
 
     pyserver server-error
     client >"$T/c6.out" 2>&1; check "a server's ERROR: refused" 1 $?

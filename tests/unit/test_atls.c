@@ -453,6 +453,51 @@ static void test_atls_header_alone_allocates_a_chunk(void **state)
     tu_tls_pair_close(&a);
 }
 
+/* An evidence source whose evidence is one byte over the EVIDENCE frame's limit. */
+static enum cvma_status oversized_evidence(void *ctx, const uint8_t report_data[64],
+                                           const uint8_t *nonce, size_t nonce_len, uint8_t **out,
+                                           size_t *out_len, char *err, size_t err_len)
+{
+    (void)ctx;
+    (void)report_data;
+    (void)nonce;
+    (void)nonce_len;
+    (void)err;
+    (void)err_len;
+    *out_len = (size_t)CVMA_ATLS_FRAME_MAX + 1;
+    *out = calloc(1, *out_len);
+    return *out != NULL ? CVMA_OK : CVMA_E_NOMEM;
+}
+
+/*
+ * Evidence no EVIDENCE frame can carry: cvma_atls_answer says so, naming the size and the
+ * limit (not an empty message), and the peer gets an ERROR frame saying the same instead of
+ * waiting for evidence that never comes.
+ */
+static void test_atls_answer_refuses_oversized_evidence_and_tells_the_peer(void **state)
+{
+    struct tu_tls_pair a;
+    struct cvma_atls_source src = {.evidence = oversized_evidence};
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN], type = 0, *p = NULL;
+    size_t len = 0;
+    char err[256] = "";
+    (void)state;
+    memset(nonce, 7, sizeof nonce);
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(
+            cvma_atls_answer(a.s, CVMA_ATLS_SERVER, nonce, sizeof nonce, &src, err, sizeof err),
+            CVMA_E_USAGE);
+    assert_string_equal(
+            err, "atls: the evidence is 8388609 bytes, over the frame limit of 8388608 bytes");
+    assert_int_equal(cvma_atls_read_frame_ex(a.c, &type, &p, &len, err, sizeof err), CVMA_OK);
+    assert_int_equal(type, CVMA_ATLS_F_ERROR);
+    assert_string_equal((const char *)p,
+                        "refused: the evidence is 8388609 bytes, over the frame limit of 8388608 "
+                        "bytes");
+    free(p);
+    tu_tls_pair_close(&a);
+}
+
 static void test_atls_printable_caps_and_escapes(void **state)
 {
     char out[4 * CVMA_ATLS_ERROR_SHOWN + 32];
@@ -491,6 +536,7 @@ int main(void)
             cmocka_unit_test(test_atls_large_frame_read_in_chunks),
             cmocka_unit_test(test_atls_header_alone_allocates_a_chunk),
             cmocka_unit_test(test_atls_printable_caps_and_escapes),
+            cmocka_unit_test(test_atls_answer_refuses_oversized_evidence_and_tells_the_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

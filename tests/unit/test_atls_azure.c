@@ -5,8 +5,10 @@
  * runtime claims name over the binding's first 32 bytes, as a bundle) is accepted on that
  * session, and refused on another (ATLS_EVIDENCE_NOT_BOUND, and the verifier's
  * NONCE_REPORT_DATA_MISMATCH), or when only the quote is over something else
- * (TPM_NONCE_MISMATCH); the same in the certificate-bound mode. A bare TPM quote over the binding
- * is refused in both modes (it has no REPORT_DATA that could carry it).
+ * (TPM_NONCE_MISMATCH), or when the runtime claims carry no 64-byte user-data
+ * (ATLS_EVIDENCE_NOT_BOUND); the same in the certificate-bound mode. A bare TPM quote, and
+ * svsm-vtpm evidence (the SVSM's REPORT_DATA binds its own nonce and manifest), with the quote
+ * over the binding, are refused in both modes (no REPORT_DATA of theirs carries the binding).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "azure/azure.h"
 #include "common/base64.h"
@@ -56,21 +59,21 @@ static void add_part(char *out, size_t cap, const char *role, const uint8_t *p, 
 }
 
 /*
- * azure-snp evidence whose runtime claims name ak and carry user_data: an SEV-SNP report of
+ * azure-snp evidence whose runtime claims name ak and carry the user-data ud (text, meant to be
+ * hex): an SEV-SNP report of
  * the simulator (written into dir, with its VCEK and ARK) whose REPORT_DATA is their hash, in
  * an HCL report, and a quote by ak over quote_nonce: a bundle, malloc'd into *out.
  */
-static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_data[64],
-                             const uint8_t *quote_nonce, size_t quote_nonce_len, char **out)
+static size_t azure_evidence_ud(const char *dir, EVP_PKEY *ak, const char *ud,
+                                const uint8_t *quote_nonce, size_t quote_nonce_len, char **out)
 {
     struct cvma_sim_snp_opts so;
     struct cvma_buf rep = {0}, msg = {0}, sig = {0};
     uint8_t *hcl = NULL;
-    char claims[2048], ud[129], err[256];
+    char claims[2048], err[256];
 
     cvma_sim_snp_opts_default(&so);
     so.keep_keys = true;
-    cvma_hex_encode(user_data, 64, ud, sizeof ud);
     size_t cl = tu_azure_claims(ak, ud, claims, sizeof claims, so.report_data);
     if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
         fail_msg("sim: %s", err);
@@ -105,6 +108,15 @@ static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_d
     return (size_t)bl;
 }
 
+/* azure_evidence_ud with the user-data user_data (64 bytes, written as hex). */
+static size_t azure_evidence(const char *dir, EVP_PKEY *ak, const uint8_t user_data[64],
+                             const uint8_t *quote_nonce, size_t quote_nonce_len, char **out)
+{
+    char ud[129];
+    cvma_hex_encode(user_data, 64, ud, sizeof ud);
+    return azure_evidence_ud(dir, ak, ud, quote_nonce, quote_nonce_len, out);
+}
+
 /* A bare TPM quote by ak over quote_nonce, as a "tpm" bundle (the AK as a PEM public key). */
 static size_t tpm_evidence(EVP_PKEY *ak, const uint8_t *quote_nonce, size_t quote_nonce_len,
                            char **out)
@@ -134,6 +146,149 @@ static size_t tpm_evidence(EVP_PKEY *ak, const uint8_t *quote_nonce, size_t quot
     cvma_buf_free(&sig);
     *out = bundle;
     return (size_t)bl;
+}
+
+/* An EK's TPMT_PUBLIC (RSA-2048, the TCG template's attributes, a random modulus): the SVSM
+ * vTPM manifest. Its length is returned. */
+static size_t ek_manifest(uint8_t *out, size_t cap)
+{
+    TPMT_PUBLIC pub;
+    size_t off = 0;
+    memset(&pub, 0, sizeof pub);
+    pub.type = TPM2_ALG_RSA;
+    pub.nameAlg = TPM2_ALG_SHA256;
+    pub.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+                           TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+    pub.authPolicy.size = 32;
+    pub.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+    pub.parameters.rsaDetail.symmetric.keyBits.aes = 128;
+    pub.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+    pub.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    pub.parameters.rsaDetail.keyBits = 2048;
+    pub.unique.rsa.size = 256;
+    assert_int_equal(RAND_bytes(pub.unique.rsa.buffer, 256), 1);
+    pub.unique.rsa.buffer[0] |= 0x80;
+    pub.unique.rsa.buffer[255] |= 1;
+    assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, out, cap, &off), TSS2_RC_SUCCESS);
+    return off;
+}
+
+/* ak's TPMT_PUBLIC (a restricted RSASSA-SHA256 signing key, as a TPM's AK): its length. */
+static size_t ak_public(EVP_PKEY *ak, uint8_t *out, size_t cap)
+{
+    TPMT_PUBLIC pub;
+    BIGNUM *n = NULL;
+    size_t off = 0;
+    memset(&pub, 0, sizeof pub);
+    pub.type = TPM2_ALG_RSA;
+    pub.nameAlg = TPM2_ALG_SHA256;
+    pub.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+                           TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+    pub.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    pub.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+    pub.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+    pub.parameters.rsaDetail.keyBits = 2048;
+    pub.unique.rsa.size = 256;
+    assert_int_equal(EVP_PKEY_get_bn_param(ak, "n", &n), 1);
+    assert_int_equal(BN_bn2binpad(n, pub.unique.rsa.buffer, 256), 256);
+    BN_free(n);
+    assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, out, cap, &off), TSS2_RC_SUCCESS);
+    return off;
+}
+
+/* Whether res has error reasons, each one of the two codes a and b. */
+static bool errors_only(const struct cvma_result *res, const char *a, const char *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        const char *c = cvma_result_reason_code(res, i);
+        if (strcmp(cvma_result_reason_severity(res, i), "error") == 0) {
+            if (strcmp(c, a) != 0 && strcmp(c, b) != 0) {
+                return false;
+            }
+            n++;
+        }
+    }
+    return n > 0;
+}
+
+/*
+ * svsm-vtpm evidence (docs/vtpm-binding.md) made as well as a CVM could for this binding: the
+ * SVSM's SEV-SNP report at VMPL 0 (written into dir, with its VCEK and ARK) whose REPORT_DATA
+ * is SHA-512(quote_nonce zero-padded to 64 bytes || manifest), the manifest (an EK), and a
+ * quote by ak over quote_nonce, as a bundle malloc'd into *out. Its REPORT_DATA is the SVSM's,
+ * never the binding: there is no place for the binding in it.
+ */
+static size_t svsm_evidence(const char *dir, EVP_PKEY *ak, const uint8_t *quote_nonce,
+                            size_t quote_nonce_len, char **out)
+{
+    struct cvma_sim_snp_opts so;
+    struct cvma_buf rep = {0}, msg = {0}, sig = {0};
+    uint8_t man[1024], akp[1024], pad[64] = {0};
+    char err[256];
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+    assert_non_null(md);
+    assert_true(quote_nonce_len <= sizeof pad);
+    size_t ml = ek_manifest(man, sizeof man), al = ak_public(ak, akp, sizeof akp);
+    memcpy(pad, quote_nonce, quote_nonce_len);
+    cvma_sim_snp_opts_default(&so);
+    so.keep_keys = true;
+    so.vmpl = 0;
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha512(), NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(md, pad, sizeof pad), 1);
+    assert_int_equal(EVP_DigestUpdate(md, man, ml), 1);
+    assert_int_equal(EVP_DigestFinal_ex(md, so.report_data, NULL), 1);
+    EVP_MD_CTX_free(md);
+    if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    char *rp = tu_path(dir, "report.bin");
+    tu_read(rp, &rep);
+    free(rp);
+    tu_tpm_quote(ak, quote_nonce, quote_nonce_len, NULL, true, &msg, &sig);
+
+    size_t bcap = 4 * (rep.len + ml + msg.len + sig.len + al + sizeof PCRS0) + 1024;
+    char *parts = calloc(1, bcap), *bundle = malloc(bcap + 128);
+    assert_non_null(parts);
+    assert_non_null(bundle);
+    add_part(parts, bcap, "evidence", rep.p, rep.len);
+    add_part(parts, bcap, "svsm_manifest", man, ml);
+    add_part(parts, bcap, "tpm_quote", msg.p, msg.len);
+    add_part(parts, bcap, "tpm_signature", sig.p, sig.len);
+    add_part(parts, bcap, "tpm_ak", akp, al);
+    add_part(parts, bcap, "tpm_pcrs", (const uint8_t *)PCRS0, strlen(PCRS0));
+    int bl = snprintf(bundle, bcap + 128,
+                      "{\"cvmattest_bundle\": 1, \"kind\": \"svsm-vtpm\", \"parts\": [%s]}", parts);
+    assert_true(bl > 0 && (size_t)bl < bcap + 128);
+    free(parts);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    *out = bundle;
+    return (size_t)bl;
+}
+
+/* A verifier for the simulated chip last written into dir (each write makes a new ARK: a
+ * verifier made before it would refuse the chain, CERT_UNTRUSTED_ROOT, whatever else is wrong). */
+static struct cvma_verifier *renew_verifier(struct cvma_verifier *old, const char *ark,
+                                            const char *dir)
+{
+    cvma_verifier_free(old);
+    return tu_verifier(ark, dir, NULL, true);
+}
+
+/* The detail of res's reason code (NULL when it has none). */
+static const char *reason_detail(const struct cvma_result *res, const char *code)
+{
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        if (strcmp(cvma_result_reason_code(res, i), code) == 0) {
+            return cvma_result_reason_detail(res, i);
+        }
+    }
+    return NULL;
 }
 
 static void test_atls_azure_evidence_bound_by_user_data(void **state)
@@ -194,11 +349,13 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     } other_quotes[] = {{(const uint8_t *)"atls", 4}, {rd, sizeof rd}};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(other_quotes); i++) {
         len = azure_evidence(dir, ak, rd, other_quotes[i].p, other_quotes[i].len, &ev);
+        v = renew_verifier(v, ark, dir);
         assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res,
                                           err, sizeof err),
                          CVMA_OK);
         assert_int_not_equal(cvma_result_exit_code(res), 0);
         assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+        assert_false(cvma_result_has_reason(res, "CERT_UNTRUSTED_ROOT"));
         assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
         assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
         cvma_result_free(res);
@@ -215,6 +372,48 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
     cvma_result_free(res);
     free(ev);
+
+    /* svsm-vtpm evidence, its quote over the binding: the SVSM's REPORT_DATA cannot carry the
+     * binding, refused. (Its own certificates: another simulated chip in another folder.) */
+    char *sdir = tu_tmpdir(), *sark = tu_path(sdir, "ark.pem");
+    len = svsm_evidence(sdir, ak, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
+    struct cvma_verifier *sv = tu_verifier(sark, sdir, NULL, true);
+    assert_int_equal(cvma_atls_verify(a.c, sv, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
+                                      sizeof err),
+                     CVMA_OK);
+    assert_string_equal(cvma_result_tee(res), "svsm-vtpm");
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    /* refused for the binding alone (aTLS gives svsm-vtpm no nonce: the SVSM's REPORT_DATA
+     * is not checked either); the chain, the parts and the quote's signature are good */
+    assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    assert_true(errors_only(res, "NONCE_REPORT_DATA_MISMATCH", "VTPM_SVSM_MANIFEST_MISMATCH"));
+    cvma_result_free(res);
+    free(ev);
+    cvma_verifier_free(sv);
+    tu_rmtree(sdir);
+    free(sdir);
+    free(sark);
+
+    /* Runtime claims without a 64-byte user-data (none, or 32 bytes), the quote over the
+     * binding: not bound, and the aTLS check says why. */
+    const char *short_uds[] = {"",
+                               "0102030405060708091011121314151617181920212223242526272829303132"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(short_uds); i++) {
+        len = azure_evidence_ud(dir, ak, short_uds[i], rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
+        v = renew_verifier(v, ark, dir);
+        assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res,
+                                          err, sizeof err),
+                         CVMA_OK);
+        assert_string_equal(cvma_result_tee(res), "azure-snp");
+        assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+        assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+        assert_false(cvma_result_has_reason(res, "CERT_UNTRUSTED_ROOT"));
+        const char *d = reason_detail(res, "ATLS_EVIDENCE_NOT_BOUND");
+        assert_non_null(d);
+        assert_non_null(strstr(d, "carry no 64-byte user-data"));
+        cvma_result_free(res);
+        free(ev);
+    }
 
     EVP_PKEY_free(ak);
     cvma_verifier_free(v);
@@ -276,13 +475,35 @@ static void test_atls_azure_cert_bound(void **state)
         free(ev);
     }
 
+    /* svsm-vtpm evidence, its quote over the binding: refused as for a session. */
+    char *sdir = tu_tmpdir(), *sark = tu_path(sdir, "ark.pem");
+    len = svsm_evidence(sdir, ak, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
+    struct cvma_verifier *sv = tu_verifier(sark, sdir, NULL, true);
+    assert_int_equal(cvma_atls_verify_cert_bound(sv, leaf, NULL, nonce, sizeof nonce,
+                                                 (const uint8_t *)ev, len, &res, err, sizeof err),
+                     CVMA_OK);
+    assert_string_equal(cvma_result_tee(res), "svsm-vtpm");
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    /* refused for the binding alone (aTLS gives svsm-vtpm no nonce: the SVSM's REPORT_DATA
+     * is not checked either); the chain, the parts and the quote's signature are good */
+    assert_true(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
+    assert_true(errors_only(res, "NONCE_REPORT_DATA_MISMATCH", "VTPM_SVSM_MANIFEST_MISMATCH"));
+    cvma_result_free(res);
+    free(ev);
+    cvma_verifier_free(sv);
+    tu_rmtree(sdir);
+    free(sdir);
+    free(sark);
+
     /* The runtime claims bound, the quote over something else. */
     len = azure_evidence(dir, ak, rd, (const uint8_t *)"atls", 4, &ev);
+    v = renew_verifier(v, ark, dir);
     assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
                                                  (const uint8_t *)ev, len, &res, err, sizeof err),
                      CVMA_OK);
     assert_int_not_equal(cvma_result_exit_code(res), 0);
     assert_true(cvma_result_has_reason(res, "TPM_NONCE_MISMATCH"));
+    assert_false(cvma_result_has_reason(res, "CERT_UNTRUSTED_ROOT"));
     assert_false(cvma_result_has_reason(res, "NONCE_REPORT_DATA_MISMATCH"));
     cvma_result_free(res);
     free(ev);
