@@ -1,6 +1,7 @@
 #!/bin/sh
 # The registry transparency log end to end (docs/registry.md "Registry log"): log keygen,
-# append (and its refusals: not newer, another provider, too large), prove (inclusion,
+# append (and its refusals: not newer, another provider, too large, a bad signature, no
+# --provider), prove (inclusion,
 # tlog-proof, consistency), check (the monitor) and a tile altered on disk found by check;
 # witness keygen and cosign (and a witness refusing an inconsistent checkpoint).
 set -u
@@ -42,21 +43,25 @@ has "$T/acmelog.vkey" "^example.com/acme/log+[0-9a-f]\{8\}+AQ\|^example.com/acme
 $CVM registry log keygen --out "$T/acmelog" >/dev/null 2>&1; check "log keygen never overwrites" 2 $?
 
 L="$T/log"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
 has "$T/a1.out" "entry 0; checkpoint size 1"
 cp "$L/checkpoint" "$T/cp1"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r2.jws" >/dev/null
 check "append v2 (signature checked)" 0 $?
 cp "$L/checkpoint" "$T/cp2"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" 2>"$T/old.err"; check "append refuses an older version" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" 2>"$T/old.err"; check "append refuses an older version" 1 $?
 has "$T/old.err" "not newer"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/o9.jws" 2>"$T/oth.err"; check "append refuses another provider" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider other="$T/other.pub" "$T/o9.jws" 2>"$T/oth.err"; check "append refuses another provider" 1 $?
 has "$T/oth.err" "provider 'other'"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/big.jws" 2>"$T/big.err"; check "append refuses > 65,535 bytes" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/o9.jws" 2>"$T/oth2.err"; check "append refuses a registry not of --provider" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r3.jws" 2>"$T/np.err"; check "append without --provider (signature unchecked)" 2 $?
+has "$T/np.err" "provider"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/big.jws" 2>"$T/big.err"; check "append refuses > 65,535 bytes" 1 $?
 has "$T/big.err" "root-only"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/other.pub" "$T/r3.jws" 2>"$T/sig.err"
 check "append refuses a bad signature" 1 $?
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
+has "$T/sig.err" "REGISTRY_SIGNATURE_INVALID"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
 has "$L/checkpoint" "^example.com/acme/log$"
 has "$L/checkpoint" "^3$"
 [ -f "$L/tile/0/000.p/3" ] && [ -f "$L/tile/entries/000.p/3" ] || { echo "FAIL: tiles missing"; find "$L"; fails=$((fails + 1)); }
@@ -111,10 +116,10 @@ $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey"
 check "witness cosigns with a consistency proof" 0 $?
 # A split view: the provider signs another log of size 3 (r1, r3, r2).
 L2="$T/fork"
-for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/$r.jws" >/dev/null || exit 1; done
+for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/$r.jws" >/dev/null || exit 1; done
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f1.txt" --version 7 \
     --valid-days 30 --out "$T/r7.jws" >/dev/null || exit 1
-$CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/r7.jws" >/dev/null || exit 1
+$CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r7.jws" >/dev/null || exit 1
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L2/checkpoint" 2>"$T/sv.err" >/dev/null
 check "witness refuses a split view (same size, other root)" 1 $?
 has "$T/sv.err" "SPLIT VIEW"

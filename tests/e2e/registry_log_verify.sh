@@ -28,7 +28,7 @@ $CVM registry log keygen --out "$T/fake" --origin $O >/dev/null || exit 1
 for w in w1 w2 w3; do $CVM witness keygen --out "$T/$w" --name "witness.example/$w" >/dev/null || exit 1; done
 
 L="$T/L"; F="$T/F"
-ap() { $CVM registry log append --log "$1" --key "$T/log.key" "$T/$2.jws" >/dev/null || exit 1; }
+ap() { $CVM registry log append --log "$1" --key "$T/log.key" --provider cloud="$T/cloud.pub" "$T/$2.jws" >/dev/null || exit 1; }
 ap "$L" r1; cp "$L/checkpoint" "$T/L1"
 ap "$L" r2; cp "$L/checkpoint" "$T/L2"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L2"
 ap "$L" r3; cp "$L/checkpoint" "$T/L3"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L3"
