@@ -132,6 +132,13 @@ check "witness refuses a proof that does not verify" 1 $?
 has "$T/bp.err" "does not verify"
 $CVM witness cosign --state "$T/w3" --key "$T/w1.key" --log-vkey "$T/w2.vkey" "$L/checkpoint" 2>"$T/ul.err" >/dev/null
 check "witness refuses an unknown log" 1 $?
+# Another key under the log's origin (a fake log key): the witness knows the origin, and the
+# checkpoint has no signature by the key it knows for it.
+$CVM registry log keygen --out "$T/fakelog" --origin example.com/acme/log >/dev/null || exit 1
+$CVM registry log append --log "$T/fake" --key "$T/fakelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >/dev/null || exit 1
+$CVM witness cosign --state "$T/w4" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/fake/checkpoint" 2>"$T/fk.err" >/dev/null
+check "witness refuses a checkpoint signed by another key of the log's origin" 1 $?
+has "$T/fk.err" "REFUSED (403)"
 
 # witness serve: tlog-witness add-checkpoint over HTTP (OS-picked port on loopback).
 $CVM witness serve --state "$T/ws" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" \
@@ -160,6 +167,8 @@ post 0 - "$L/checkpoint" >"$T/h2"; has "$T/h2" "^409$"; has "$T/h2" "text/x.tlog
 post 1 "$T/f23.json" "$L/checkpoint" >"$T/h3"; has "$T/h3" "^422$"
 post 1 "$T/c13.json" "$L/checkpoint" >"$T/h4"; has "$T/h4" "^200$"
 post 3 - "$L2/checkpoint" >"$T/h5"; has "$T/h5" "^409$"
+post 0 - "$T/fake/checkpoint" >"$T/h6"; has "$T/h6" "^403$"
+post 5 - "$T/cp1" >"$T/h7"; has "$T/h7" "^400$"
 kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?
 
 # bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).
