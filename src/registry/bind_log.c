@@ -353,7 +353,13 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     if (bad_cosig) {
         return CVMA_OK;
     }
+    /* A log nobody witnessed lets its provider show each verifier a log of its own: at least
+     * one cosignature, whatever the caller configured (verify refuses --log-vkey without a
+     * --witness-vkey as a usage error; this keeps other callers from binding unwitnessed). */
     need = rs->witnesses_required != 0 ? rs->witnesses_required : rs->n_witnesses;
+    if (need == 0) {
+        need = 1;
+    }
     if (cosigned < need) {
         cvma_reject(v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES,
                     "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
