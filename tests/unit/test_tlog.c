@@ -8,6 +8,10 @@
  *     the Go sumdb example key of signed-note's test data;
  *   - tile paths (tlog-tiles' own example) and a log saved and loaded through tiles.
  */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
 #include "common/base64.h"
 #include "registry/bind_internal.h"
 #include "registry/registry.h"
@@ -661,6 +665,83 @@ static void test_bind_log_needs_a_witness_cosignature(void **state)
     logfx_cleanup(&f);
 }
 
+static void test_bind_log_state_never_moves_backwards(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 3, 0, 0, &v));
+    assert_int_equal(logfx_state_size(&f), 3);
+    cvma_verdict_cleanup(&v);
+    /* An older checkpoint proven a prefix of the newest: accepted, the newest stays. */
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 2, 2, 3, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 3);
+    cvma_verdict_cleanup(&v);
+    /* A newer one proven consistent replaces it. */
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 4, 3, 4, &v));
+    assert_int_equal(logfx_state_size(&f), 4);
+    cvma_verdict_cleanup(&v);
+    logfx_cleanup(&f);
+}
+
+/*
+ * Two verifiers sharing a cache directory: while one holds the log's state lock (as it does
+ * between reading the newest checkpoint and writing a newer one), another waits, then reads
+ * what the first wrote. Here the first moves the state from size 1 to 3 while the second
+ * verifies a checkpoint of size 2 with a proof from 1 to 2 only: read under the lock, the
+ * state is 3, so the second is REGISTRY_LOG_SHRANK (unlocked, it would have read size 1,
+ * accepted, and written size 2 over the other's 3).
+ */
+static void test_bind_log_state_is_read_under_the_lock(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    char *lock, *spath, *cp;
+    int fd, status = -1;
+    pid_t pid;
+
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 1, 0, 0, &v));
+    assert_int_equal(logfx_state_size(&f), 1);
+    cvma_verdict_cleanup(&v);
+    assert_non_null(lock = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".lock"));
+    assert_non_null(
+            spath = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint"));
+    assert_true((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    fflush(NULL);
+    assert_true((pid = fork()) >= 0);
+    if (pid == 0) {
+        struct cvma_verdict cv;
+        cvma_verdict_init(&cv);
+        bool ok = logfx_check(&f, true, 2, 1, 2, &cv);
+        _exit(!ok && tu_reason(&cv, CVMA_R_REGISTRY_LOG_SHRANK) != NULL ? 0 : 1);
+    }
+    usleep(300 * 1000); /* the other verifier is waiting for the lock by now */
+    struct cvma_checkpoint c3 = {.size = 3};
+    snprintf(c3.origin, sizeof c3.origin, "%s", LOGFX_ORIGIN);
+    cvma_merkle_subtree(&f.t, 0, 3, c3.root);
+    assert_non_null(cp = cvma_checkpoint_text(&c3)); /* the state holds the checkpoint's text */
+    assert_int_equal(cvma_file_write_atomic(spath, (const uint8_t *)cp, strlen(cp)), CVMA_OK);
+    assert_int_equal(flock(fd, LOCK_UN), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(logfx_state_size(&f), 3);
+    close(fd);
+    free(cp);
+    free(lock);
+    free(spath);
+    logfx_cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -678,6 +759,8 @@ int main(void)
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_log_save_load_tiles),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
+            cmocka_unit_test(test_bind_log_state_never_moves_backwards),
+            cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
