@@ -178,18 +178,24 @@ enum cvma_status cvma_registry_set_add_log_consistency(struct cvma_registry_set 
     return CVMA_OK;
 }
 
-static void prepare(struct log_proof_item *it)
+/* Parses a log proof once. Out of memory is not remembered as a refusal: the item stays
+ * unprepared (the next verification tries again) and CVMA_E_NOMEM is returned. */
+static enum cvma_status prepare(struct log_proof_item *it)
 {
+    enum cvma_status st;
     if (it->prepared) {
-        return;
+        return CVMA_OK;
     }
+    if (it->proof == NULL && (it->proof = malloc(sizeof *it->proof)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    st = cvma_tlog_proof_parse(it->bytes.p, it->bytes.len, it->proof, it->fail, sizeof it->fail);
+    if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    it->ok = st == CVMA_OK;
     it->prepared = true;
-    if ((it->proof = malloc(sizeof *it->proof)) == NULL) {
-        snprintf(it->fail, sizeof it->fail, "out of memory");
-        return;
-    }
-    it->ok = cvma_tlog_proof_parse(it->bytes.p, it->bytes.len, it->proof, it->fail,
-                                   sizeof it->fail) == CVMA_OK;
+    return CVMA_OK;
 }
 
 /* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
@@ -464,7 +470,9 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
     for (size_t i = 0; i < rs->n_log_proofs && found == NULL; i++) {
         struct log_proof_item *p = &rs->log_proofs[i];
-        prepare(p);
+        if (prepare(p) != CVMA_OK) {
+            return CVMA_E_NOMEM;
+        }
         if (!p->ok || strcmp(p->proof->cp.origin, lk->vk.name) != 0) {
             continue;
         }
