@@ -119,6 +119,15 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         st = CVMA_REJECTED;
         goto out;
     }
+    /* C2SP tlog-checkpoint: the origin line names the log, and the log's key carries that
+     * name (as the verifier requires of a log proof): a checkpoint of another log signed by
+     * the same key is not this log's. */
+    if (strcmp(cp->origin, vkey->name) != 0) {
+        cvma_errf(err, err_len, "checkpoint: origin \"%.255s\" is not the log key's name %s",
+                  cp->origin, vkey->name);
+        st = CVMA_REJECTED;
+        goto out;
+    }
     if (cp->size == 0) {
         st = CVMA_OK;
         goto out;
@@ -196,6 +205,9 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
     }
     st = CVMA_OK;
 out:
+    if (st != CVMA_OK) {
+        memset(cp, 0, sizeof *cp); /* a refused log gives back no checkpoint */
+    }
     cvma_buf_free(&b);
     cvma_note_cleanup(&note);
     cvma_merkle_cleanup(&tree);

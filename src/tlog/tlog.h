@@ -258,10 +258,11 @@ CVMA_MUST_USE bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t c
 typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
 
 /*
- * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey required), every
- * entry bundle and every hash tile at every level, recomputes every leaf hash and tree node,
- * and checks them against the tiles and the checkpoint's root; calls fn for each entry (fn
- * may be NULL). *cp gets the checkpoint. CVMA_OK, CVMA_REJECTED (err names the first
+ * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey, and an origin
+ * line equal to vkey's name, required), every entry bundle and every hash tile at every
+ * level, recomputes every leaf hash and tree node, and checks them against the tiles and the
+ * checkpoint's root; calls fn for each entry (fn may be NULL). *cp gets the checkpoint (all
+ * zero when the log is refused). CVMA_OK, CVMA_REJECTED (err names the first
  * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,

@@ -742,6 +742,46 @@ static void test_bind_log_state_is_read_under_the_lock(void **state)
     logfx_cleanup(&f);
 }
 
+/* The monitor trusts a checkpoint only under the name of the key that signed it. */
+static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300];
+    struct cvma_note_skey sk;
+    struct cvma_note_vkey vk;
+    struct cvma_checkpoint cp;
+    struct cvma_tlog l;
+    const uint8_t e[] = "registry 1\n";
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    /* The log key signs a checkpoint whose origin line names another log. */
+    cvma_tlog_init(&l, "example.com/other/log");
+    assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    err[0] = '\0';
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, NULL, &cp, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "example.com/other/log"));
+    assert_int_equal(cp.size, 0);
+    /* Its own origin: checked through. */
+    tu_rmtree(dir);
+    free(dir);
+    dir = tu_tmpdir();
+    cvma_tlog_init(&l, LOGFX_ORIGIN);
+    assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, NULL, &cp, err, sizeof err), CVMA_OK);
+    assert_int_equal(cp.size, 1);
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +801,7 @@ int main(void)
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
             cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
+            cmocka_unit_test(test_monitor_refuses_a_checkpoint_of_another_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
