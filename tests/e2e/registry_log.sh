@@ -1,9 +1,9 @@
 #!/bin/sh
 # The registry transparency log end to end (docs/registry.md "Registry log"): log keygen,
 # append (and its refusals: not newer, another provider, too large, a bad signature, no
-# --provider), prove (inclusion,
-# tlog-proof, consistency), check (the monitor) and a tile altered on disk found by check;
-# witness keygen and cosign (and a witness refusing an inconsistent checkpoint).
+# --provider), prove (inclusion, tlog-proof, consistency), check (the monitor, with and
+# without witnesses) and a tile altered on disk found by check; witness keygen and cosign
+# (and a witness refusing an inconsistent checkpoint, another key's, a bad request).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "registry_log: SKIP: python3 not installed" >&2; exit 77; }
@@ -114,6 +114,20 @@ check "witness wants a consistency proof" 1 $?
 has "$T/np.err" "last cosigned size is 1"
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/c13.json" "$L/checkpoint" >"$T/cs3"
 check "witness cosigns with a consistency proof" 0 $?
+# check --witness-vkey: the monitor wants the checkpoint cosigned, as verify does.
+cp -r "$L" "$T/lw"; cat "$T/cs3" >>"$T/lw/checkpoint"
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --quiet >"$T/cw.out"; check "log check, cosigned by the witness given" 0 $?
+has "$T/cw.out" "cosigned by at least 1 of the 1 witnesses given"
+$CVM registry log check --log "$L" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --quiet 2>"$T/cw1.err"; check "log check, no cosignature" 1 $?
+has "$T/cw1.err" "0 of the 1 given witnesses"
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witness-vkey "$T/w2.vkey" --quiet 2>/dev/null; check "log check, 1 of 2 witnesses" 1 $?
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witness-vkey "$T/w2.vkey" --witnesses 1 --quiet >/dev/null; check "log check --witnesses 1" 0 $?
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witnesses 2 2>/dev/null; check "log check --witnesses above those given" 2 $?
 # A split view: the provider signs another log of size 3 (r1, r3, r2).
 L2="$T/fork"
 for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/$r.jws" >/dev/null || exit 1; done

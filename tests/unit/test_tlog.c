@@ -762,7 +762,8 @@ static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
     assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
     cvma_tlog_cleanup(&l);
     err[0] = '\0';
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, NULL, &cp, err, sizeof err), CVMA_REJECTED);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_REJECTED);
     assert_non_null(strstr(err, "example.com/other/log"));
     assert_int_equal(cp.size, 0);
     /* Its own origin: checked through. */
@@ -773,7 +774,8 @@ static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
     assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
     assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
     cvma_tlog_cleanup(&l);
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, NULL, &cp, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_OK);
     assert_int_equal(cp.size, 1);
     cvma_note_skey_cleanup(&sk);
     free(skey);
