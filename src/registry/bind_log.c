@@ -345,7 +345,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
     char *spath = NULL;
     struct cvma_buf sb = {0};
     struct cvma_checkpoint prev;
-    char why[200], where[600], fdetail[300] = "";
+    char why[200] = "", where[600], fdetail[300] = "";
     bool store = true;
     int lock_fd = -1;
     enum cvma_status st;
@@ -367,12 +367,16 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         store = false;
     }
     if (cvma_file_read(spath, CHECKPOINT_MAX, &sb) == CVMA_OK) {
-        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) &&
-                      strcmp(prev.origin, p->cp.origin) == 0;
+        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why);
+        if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
+            snprintf(why, sizeof why, "a checkpoint of another origin");
+            parsed = false;
+        }
         cvma_buf_free(&sb);
         if (!parsed) {
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                             "%s: log state unreadable, replaced: %s", spath, why);
+                             "%s: log state unreadable%s: %s", spath, store ? ", replaced" : "",
+                             why);
         } else if (prev.size == p->cp.size) {
             if (memcmp(prev.root, p->cp.root, 32) != 0) {
                 keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
