@@ -28,9 +28,9 @@ const char cvma_reglog_keygen_usage[] =
         "        writes NAME.key (note signer key, mode 0600) and NAME.vkey (note verifier key);\n"
         "        ORIGIN, the log's checkpoint origin line, defaults to NAME's file name\n";
 const char cvma_reglog_append_usage[] =
-        "  log append --log DIR --key NAME.key [--provider NAME=PUB] REG.jws\n"
-        "        appends REG.jws (newer than the last, same provider) and rewrites "
-        "DIR/checkpoint\n";
+        "  log append --log DIR --key NAME.key --provider NAME=PUB REG.jws\n"
+        "        appends REG.jws (signed by the provider's key PUB, newer than the last, same\n"
+        "        provider) and rewrites DIR/checkpoint\n";
 
 static void log_usage(FILE *f)
 {
@@ -202,16 +202,19 @@ int cvma_reglog_append(int argc, char **argv)
             return cvma_reglog_bad_option("append", c, argv);
         }
     }
-    if (dir == NULL || keyf == NULL || argc - optind != 1) {
-        return cvma_reglog_usage_error("append", "--log DIR, --key NAME.key and one REG.jws");
+    if (dir == NULL || keyf == NULL || prov_spec == NULL || argc - optind != 1) {
+        /* --provider is required: the log holds only registries whose signature was checked
+         * (docs/registry.md "Running the log"), never one merely shaped like a registry. */
+        return cvma_reglog_usage_error("append", "--log DIR, --key NAME.key, --provider "
+                                                 "NAME=PUB and one REG.jws");
     }
     file = argv[optind];
     if (cvma_note_skey_load(keyf, &sk, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log append: %s\n", err);
         goto out;
     }
-    if (prov_spec != NULL && (pub = cvma_reglog_provider_key("append", prov_spec, prov.name,
-                                                             sizeof prov.name)) == NULL) {
+    if ((pub = cvma_reglog_provider_key("append", prov_spec, prov.name, sizeof prov.name)) ==
+        NULL) {
         goto out;
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &reg) != CVMA_OK) {
@@ -231,7 +234,7 @@ int cvma_reglog_append(int argc, char **argv)
         fprintf(stderr, "cvmattest registry log append: %s is not a registry: %s\n", file, err);
         goto out;
     }
-    if (pub != NULL) {
+    {
         struct cvma_registry r;
         struct cvma_verdict v;
         prov.key = pub;
@@ -244,6 +247,7 @@ int cvma_reglog_append(int argc, char **argv)
                     v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
                     v.n_reasons > 0 ? v.reasons[0].detail : "");
             cvma_verdict_cleanup(&v);
+            rc = st == CVMA_E_NOMEM ? EXIT_USAGE : EXIT_REJECTED;
             goto out;
         }
         cvma_verdict_cleanup(&v);

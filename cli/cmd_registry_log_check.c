@@ -15,9 +15,11 @@
 #include "tlog/tlog.h"
 
 const char cvma_reglog_check_usage[] =
-        "  log check --log DIR|URL --vkey NAME.vkey --provider NAME=PUB [--quiet]\n"
+        "  log check --log DIR|URL --vkey NAME.vkey --provider NAME=PUB\n"
+        "            [--witness-vkey W.vkey]... [--witnesses K] [--quiet]\n"
         "        the monitor: recomputes every tile and the root, checks every registry, and\n"
-        "        prints the platforms each version adds and removes (exit 1 on any mismatch)\n";
+        "        prints the platforms each version adds and removes (exit 1 on any mismatch);\n"
+        "        with --witness-vkey the checkpoint must be cosigned by K of them (default: all)\n";
 
 struct walk {
     struct cvma_reg_provider prov;
@@ -93,17 +95,23 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
 
 int cvma_reglog_check(int argc, char **argv)
 {
-    enum { O_LOG = 256, O_VKEY, O_PROVIDER, O_QUIET };
+    enum { O_LOG = 256, O_VKEY, O_PROVIDER, O_QUIET, O_WITNESS_VKEY, O_WITNESSES };
+    enum { WITNESSES_MAX = 16 };
     static const struct option opts[] = {
             {"log", required_argument, NULL, O_LOG},
             {"vkey", required_argument, NULL, O_VKEY},
             {"provider", required_argument, NULL, O_PROVIDER},
             {"quiet", no_argument, NULL, O_QUIET},
+            {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY},
+            {"witnesses", required_argument, NULL, O_WITNESSES},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
-    const char *src = NULL, *vkeyf = NULL, *prov_spec = NULL;
-    struct cvma_note_vkey vk;
+    const char *src = NULL, *vkeyf = NULL, *prov_spec = NULL, *wfiles[WITNESSES_MAX];
+    struct cvma_note_vkey vk, wit[WITNESSES_MAX];
+    size_t n_wit = 0;
+    uint64_t need = 0;
+    bool have_need = false;
     struct cvma_checkpoint cp;
     struct walk w;
     char err[400];
@@ -126,6 +134,18 @@ int cvma_reglog_check(int argc, char **argv)
         case O_QUIET:
             w.quiet = true;
             break;
+        case O_WITNESS_VKEY:
+            if (n_wit == WITNESSES_MAX) {
+                return cvma_reglog_usage_error("check", "too many --witness-vkey options");
+            }
+            wfiles[n_wit++] = optarg;
+            break;
+        case O_WITNESSES:
+            if (!cvma_regcli_parse_u64(optarg, 1, WITNESSES_MAX, &need)) {
+                return cvma_reglog_usage_error("check", "--witnesses wants 1..16");
+            }
+            have_need = true;
+            break;
         case 'h':
             cvma_reglog_help(cvma_reglog_check_usage);
             return EXIT_OK;
@@ -136,23 +156,44 @@ int cvma_reglog_check(int argc, char **argv)
     if (src == NULL || vkeyf == NULL || prov_spec == NULL || optind < argc) {
         return cvma_reglog_usage_error("check", "--log, --vkey and --provider are required");
     }
+    if (have_need && need > n_wit) {
+        return cvma_reglog_usage_error("check", "--witnesses above the number of --witness-vkey");
+    }
     if (cvma_note_vkey_load(vkeyf, &vk, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log check: %s\n", err);
         return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n_wit; i++) {
+        if (cvma_note_vkey_load(wfiles[i], &wit[i], err, sizeof err) != CVMA_OK) {
+            fprintf(stderr, "cvmattest registry log check: %s\n", err);
+            return EXIT_USAGE;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(wit[j].pub, wit[i].pub, sizeof wit[i].pub) == 0) {
+                fprintf(stderr, "cvmattest registry log check: witness %s given twice\n",
+                        wit[i].name);
+                return EXIT_USAGE;
+            }
+        }
     }
     if ((w.prov.key = cvma_reglog_provider_key("check", prov_spec, w.prov.name,
                                                sizeof w.prov.name)) == NULL) {
         return EXIT_USAGE;
     }
-    st = cvma_tlog_monitor(src, &vk, on_entry, &w, &cp, err, sizeof err);
+    st = cvma_tlog_monitor(src, &vk, wit, n_wit, (size_t)need, on_entry, &w, &cp, err, sizeof err);
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log check: %s: %s\n", src,
                 st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
     }
-    printf("log %s: %" PRIu64 " registries, every tile and the root verified%s\n", cp.origin,
-           cp.size, w.have_prev ? "" : " (empty)");
+    printf("log %s: %" PRIu64 " registries, every tile and the root verified%s", cp.origin, cp.size,
+           w.have_prev ? "" : " (empty)");
+    if (n_wit > 0) {
+        printf(", cosigned by at least %zu of the %zu witnesses given",
+               have_need ? (size_t)need : n_wit, n_wit);
+    }
+    printf("\n");
     rc = EXIT_OK;
 out:
     cvma_registry_cleanup(&w.prev);

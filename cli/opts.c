@@ -65,7 +65,8 @@ static void help(const char *verb, bool bench)
           "  --proof FILE                   an inclusion proof (repeatable)\n"
           "  --lookup-registry NAME=URL     a PPID lookup registry\n"
           "  --log-vkey PROVIDER=VKEY       the provider's registry log key: its registries\n"
-          "                                 only from its log (repeatable)\n"
+          "                                 only from its witnessed log (repeatable;\n"
+          "                                 needs --witness-vkey)\n"
           "  --witness-vkey FILE            a witness's verifier key (repeatable)\n"
           "  --witnesses K                  cosignatures required (default: every witness)\n"
           "  --log-proof FILE               a registry's tlog-proof (repeatable)\n"
@@ -431,6 +432,10 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                                            0) {
         return usage_error(verb, "--witness-vkey, --witnesses, --log-proof, --log-consistency and "
                                  "--log-url need a --log-vkey PROVIDER=VKEY");
+    }
+    if (cv->cfg.n_log_keys > 0 && cv->cfg.n_witness_keys == 0) {
+        return usage_error(verb, "--log-vkey needs at least one --witness-vkey: a log no witness "
+                                 "cosigns lets its provider show each verifier another log");
     }
     if (cv->cfg.n_providers > 0 &&
         cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {

@@ -190,8 +190,9 @@ struct cvma_verifier_config {
     /* The registry transparency log (docs/registry.md "Registry log"), in the CLI's syntax:
      * "PROVIDER=VKEYFILE" log keys (a provider with one has its registries accepted only
      * when a log proof shows them in a checkpoint signed by that key), witness verifier-key
-     * files, how many of them must have cosigned (0: all given), c2sp.org/tlog-proof@v1
-     * files, consistency proof files (from the newest checkpoint seen to a newer one). */
+     * files (at least one when a log key is given, else CVMA_E_USAGE), how many of them must have
+     * cosigned (0: all given), c2sp.org/tlog-proof@v1 files, consistency proof files (from the
+     * newest checkpoint seen to a newer one). */
     const char *const *log_keys;
     size_t n_log_keys;
     const char *const *witness_keys;

@@ -136,14 +136,21 @@ static enum cvma_status prepare_registry(struct cvma_registry_set *rs, struct re
     return CVMA_OK;
 }
 
-static void prepare_proof(struct proof_item *it)
+/* Parses a proof once. Out of memory is not remembered as a refusal: the item stays
+ * unprepared (the next verification tries again) and CVMA_E_NOMEM is returned. */
+static enum cvma_status prepare_proof(struct proof_item *it)
 {
+    enum cvma_status st;
     if (it->prepared) {
-        return;
+        return CVMA_OK;
     }
-    it->ok = cvma_reg_proof_parse(it->bytes.p, it->bytes.len, &it->proof, it->fail,
-                                  sizeof it->fail) == CVMA_OK;
+    st = cvma_reg_proof_parse(it->bytes.p, it->bytes.len, &it->proof, it->fail, sizeof it->fail);
+    if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    it->ok = st == CVMA_OK;
     it->prepared = true;
+    return CVMA_OK;
 }
 
 static bool preferred(const struct cvma_registry_bind_opts *o, const char *provider)
@@ -302,7 +309,10 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         struct proof_item *it = &rs->proofs[i];
         const struct cvma_reg_proof *pr = &it->proof;
         size_t match = SIZE_MAX, same_provider = SIZE_MAX;
-        prepare_proof(it);
+        if (prepare_proof(it) != CVMA_OK) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
         if (!it->ok) {
             cvma_reject(v, CVMA_R_REGISTRY_PROOF_INVALID, "%s: %s", it->origin, it->fail);
             failed = true;

@@ -5,7 +5,10 @@
  * given, and consistent with the newest checkpoint this verifier saw for that log.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,18 +178,24 @@ enum cvma_status cvma_registry_set_add_log_consistency(struct cvma_registry_set 
     return CVMA_OK;
 }
 
-static void prepare(struct log_proof_item *it)
+/* Parses a log proof once. Out of memory is not remembered as a refusal: the item stays
+ * unprepared (the next verification tries again) and CVMA_E_NOMEM is returned. */
+static enum cvma_status prepare(struct log_proof_item *it)
 {
+    enum cvma_status st;
     if (it->prepared) {
-        return;
+        return CVMA_OK;
     }
+    if (it->proof == NULL && (it->proof = malloc(sizeof *it->proof)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    st = cvma_tlog_proof_parse(it->bytes.p, it->bytes.len, it->proof, it->fail, sizeof it->fail);
+    if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    it->ok = st == CVMA_OK;
     it->prepared = true;
-    if ((it->proof = malloc(sizeof *it->proof)) == NULL) {
-        snprintf(it->fail, sizeof it->fail, "out of memory");
-        return;
-    }
-    it->ok = cvma_tlog_proof_parse(it->bytes.p, it->bytes.len, it->proof, it->fail,
-                                   sizeof it->fail) == CVMA_OK;
+    return CVMA_OK;
 }
 
 /* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
@@ -286,6 +295,162 @@ static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, cons
     free(path);
 }
 
+/*
+ * Opens and exclusively locks <dir>/tlog-state.<hash of origin>.lock, so that the newest
+ * checkpoint is read, compared and written by one verifier at a time: two verifiers sharing a
+ * cache directory never replace each other's newer checkpoint with an older one (as
+ * bind_rollback.c does for registry versions). The state file itself is replaced by rename,
+ * so the lock lives in a file of its own. Never through a symlink, never a FIFO or device.
+ */
+static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_out)
+{
+    struct stat sb;
+    char *lpath;
+    int fd;
+
+    *fd_out = -1;
+    if (cvma_mkdir_p(dir, 0700) != CVMA_OK) {
+        return CVMA_E_IO;
+    }
+    if ((lpath = cvma_tlog_state_path(dir, "tlog-state.", origin, ".lock")) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    free(lpath);
+    if (fd < 0) {
+        return CVMA_E_IO;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return CVMA_E_IO;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return CVMA_E_IO;
+        }
+    }
+    *fd_out = fd;
+    return CVMA_OK;
+}
+
+/* Step 4 of cvma_bind_log_check: the proof's checkpoint against the newest one kept in
+ * state_dir for its log, read, compared and (when newer) written under the log's lock. */
+static enum cvma_status check_state(const struct cvma_registry_set *rs,
+                                    const struct log_key_item *lk,
+                                    const struct log_proof_item *found, const char *state_dir,
+                                    struct cvma_verdict *v, bool *ok)
+{
+    const struct cvma_tlog_proof *p = found->proof;
+    char *spath = NULL;
+    struct cvma_buf sb = {0};
+    struct cvma_checkpoint prev;
+    char why[200] = "", where[600], fdetail[300] = "";
+    bool store = true;
+    int lock_fd = -1;
+    enum cvma_status st;
+
+    *ok = false;
+    if ((spath = cvma_tlog_state_path(state_dir, "tlog-state.", p->cp.origin, ".checkpoint")) ==
+        NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if ((st = lock_state(state_dir, p->cp.origin, &lock_fd)) == CVMA_E_NOMEM) {
+        free(spath);
+        return st;
+    }
+    if (st != CVMA_OK) {
+        /* Compared all the same (a refusal needs no lock), never written unlocked. */
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: the log state cannot be locked: a newer checkpoint is not stored",
+                         spath);
+        store = false;
+    }
+    if (cvma_file_read(spath, CHECKPOINT_MAX, &sb) == CVMA_OK) {
+        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why);
+        if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
+            snprintf(why, sizeof why, "a checkpoint of another origin");
+            parsed = false;
+        }
+        cvma_buf_free(&sb);
+        if (!parsed) {
+            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                             "%s: log state unreadable%s: %s", spath, store ? ", replaced" : "",
+                             why);
+        } else if (prev.size == p->cp.size) {
+            if (memcmp(prev.root, p->cp.root, 32) != 0) {
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s signed two checkpoints of size %" PRIu64
+                            " with different roots: the one seen before is %s, this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, spath,
+                            where[0] ? "kept as " : "could not be kept", where);
+                goto out;
+            }
+            store = false;
+        } else if (p->cp.size < prev.size) {
+            int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
+                                       fdetail, sizeof fdetail);
+            }
+            if (c != 1) {
+                cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
+                            "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
+                            " was seen before (%s) and no consistency proof shows this one is "
+                            "its prefix",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath);
+                goto out;
+            }
+            store = false; /* an older, consistent view: the newest stays */
+        } else {
+            int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
+            if (c == 0 && lk->url != NULL) {
+                c = fetched_consistent(lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
+                                       fdetail, sizeof fdetail);
+            }
+            if (c == 0) {
+                cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
+                            "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
+                            "; give --log-consistency (registry log prove --from %" PRIu64
+                            ") or --log-url%s%s",
+                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
+                            fdetail[0] ? ": " : "", fdetail);
+                goto out;
+            }
+            if (c < 0) {
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s checkpoint of size %" PRIu64
+                            " is not consistent with size %" PRIu64
+                            " seen before (%s): the consistency proof (given, or computed from "
+                            "the log's tiles) fails; this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
+                            where[0] ? "kept as " : "could not be kept", where);
+                goto out;
+            }
+        }
+    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: log state unreadable: consistency not checked", spath);
+        store = false;
+    }
+    /* Still under the lock: what is written is newer than what this verifier read, and no
+     * other verifier wrote since. */
+    if (store &&
+        cvma_file_write_atomic(spath, (const uint8_t *)p->note.text, p->note.text_len) != CVMA_OK) {
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: the newest log checkpoint could not be stored", spath);
+    }
+    *ok = true;
+out:
+    if (lock_fd >= 0) {
+        close(lock_fd); /* releases the lock */
+    }
+    free(spath);
+    return CVMA_OK;
+}
+
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
                                      const char *state_dir, struct cvma_verdict *v, bool *ok)
 {
@@ -309,7 +474,9 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
     for (size_t i = 0; i < rs->n_log_proofs && found == NULL; i++) {
         struct log_proof_item *p = &rs->log_proofs[i];
-        prepare(p);
+        if (prepare(p) != CVMA_OK) {
+            return CVMA_E_NOMEM;
+        }
         if (!p->ok || strcmp(p->proof->cp.origin, lk->vk.name) != 0) {
             continue;
         }
@@ -353,7 +520,13 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     if (bad_cosig) {
         return CVMA_OK;
     }
+    /* A log nobody witnessed lets its provider show each verifier a log of its own: at least
+     * one cosignature, whatever the caller configured (verify refuses --log-vkey without a
+     * --witness-vkey as a usage error; this keeps other callers from binding unwitnessed). */
     need = rs->witnesses_required != 0 ? rs->witnesses_required : rs->n_witnesses;
+    if (need == 0) {
+        need = 1;
+    }
     if (cosigned < need) {
         cvma_reject(v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES,
                     "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
@@ -368,90 +541,5 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         *ok = true;
         return CVMA_OK;
     }
-    char *spath = cvma_tlog_state_path(state_dir, "tlog-state.", p->cp.origin, ".checkpoint");
-    struct cvma_buf sb = {0};
-    struct cvma_checkpoint prev;
-    char why[200], where[600], fdetail[300] = "";
-    bool store = true;
-    if (spath == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    if (cvma_file_read(spath, CHECKPOINT_MAX, &sb) == CVMA_OK) {
-        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) &&
-                      strcmp(prev.origin, p->cp.origin) == 0;
-        cvma_buf_free(&sb);
-        if (!parsed) {
-            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                             "%s: log state unreadable, replaced: %s", spath, why);
-        } else if (prev.size == p->cp.size) {
-            if (memcmp(prev.root, p->cp.root, 32) != 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
-                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
-                            "%s: log %s signed two checkpoints of size %" PRIu64
-                            " with different roots: the one seen before is %s, this one %s%s",
-                            found->origin, p->cp.origin, p->cp.size, spath,
-                            where[0] ? "kept as " : "could not be kept", where);
-                free(spath);
-                return CVMA_OK;
-            }
-            store = false;
-        } else if (p->cp.size < prev.size) {
-            int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
-            if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
-                                       fdetail, sizeof fdetail);
-            }
-            if (c != 1) {
-                cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
-                            "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
-                            " was seen before (%s) and no consistency proof shows this one is "
-                            "its prefix",
-                            found->origin, p->cp.origin, p->cp.size, prev.size, spath);
-                free(spath);
-                return CVMA_OK;
-            }
-            store = false; /* an older, consistent view: the newest stays */
-        } else {
-            int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
-            if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
-                                       fdetail, sizeof fdetail);
-            }
-            if (c == 0) {
-                cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
-                            "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
-                            "; give --log-consistency (registry log prove --from %" PRIu64
-                            ") or --log-url%s%s",
-                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
-                            fdetail[0] ? ": " : "", fdetail);
-                free(spath);
-                return CVMA_OK;
-            }
-            if (c < 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
-                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
-                            "%s: log %s checkpoint of size %" PRIu64
-                            " is not consistent with size %" PRIu64
-                            " seen before (%s): the consistency proof (given, or computed from "
-                            "the log's tiles) fails; this one %s%s",
-                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
-                            where[0] ? "kept as " : "could not be kept", where);
-                free(spath);
-                return CVMA_OK;
-            }
-        }
-    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
-        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                         "%s: log state unreadable: consistency not checked", spath);
-        store = false;
-    }
-    if (store && (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
-                  cvma_file_write_atomic(spath, (const uint8_t *)p->note.text, p->note.text_len) !=
-                          CVMA_OK)) {
-        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                         "%s: the newest log checkpoint could not be stored", spath);
-    }
-    free(spath);
-    *ok = true;
-    return CVMA_OK;
+    return check_state(rs, lk, found, state_dir, v, ok);
 }

@@ -468,6 +468,9 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
         goto out;
     }
     if ((o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+        if (json_error_code(&jerr) == json_error_out_of_memory) {
+            st = CVMA_E_NOMEM; /* not the proof's fault: never a refusal */
+        }
         cvma_errf(err, err_len, "proof is not JSON: %s (line %d)", jerr.text, jerr.line);
         goto out;
     }

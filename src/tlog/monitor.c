@@ -90,9 +90,42 @@ bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt, struct cvm
     return true;
 }
 
+/* The checkpoint's cosignatures by the witnesses given: at least need (0: all) valid ones,
+ * and no invalid one. */
+static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey *w, size_t n,
+                      size_t need, char *err, size_t err_len)
+{
+    size_t valid = 0;
+    for (size_t i = 0; i < n; i++) {
+        switch (cvma_note_check_cosig(note, &w[i], NULL)) {
+        case CVMA_NOTE_VALID:
+            valid++;
+            break;
+        case CVMA_NOTE_INVALID:
+            cvma_errf(err, err_len, "checkpoint: the cosignature by witness %s does not verify",
+                      w[i].name);
+            return false;
+        case CVMA_NOTE_ABSENT:
+            break;
+        }
+    }
+    if (need == 0) {
+        need = n;
+    }
+    if (valid < need) {
+        cvma_errf(err, err_len,
+                  "checkpoint: %zu of the %zu given witnesses cosigned it, %zu required "
+                  "(cosignatures by other keys are ignored)",
+                  valid, n, need);
+        return false;
+    }
+    return true;
+}
+
 enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
-                                   cvma_tlog_entry_fn fn, void *ctx, struct cvma_checkpoint *cp,
-                                   char *err, size_t err_len)
+                                   const struct cvma_note_vkey *witnesses, size_t n_witnesses,
+                                   size_t need, cvma_tlog_entry_fn fn, void *ctx,
+                                   struct cvma_checkpoint *cp, char *err, size_t err_len)
 {
     struct cvma_buf b = {0};
     struct cvma_note note;
@@ -116,6 +149,19 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
     }
     if (cvma_note_check_sig(&note, vkey) != CVMA_NOTE_VALID) {
         cvma_errf(err, err_len, "checkpoint: no valid signature by %s", vkey->name);
+        st = CVMA_REJECTED;
+        goto out;
+    }
+    /* C2SP tlog-checkpoint: the origin line names the log, and the log's key carries that
+     * name (as the verifier requires of a log proof): a checkpoint of another log signed by
+     * the same key is not this log's. */
+    if (strcmp(cp->origin, vkey->name) != 0) {
+        cvma_errf(err, err_len, "checkpoint: origin \"%.255s\" is not the log key's name %s",
+                  cp->origin, vkey->name);
+        st = CVMA_REJECTED;
+        goto out;
+    }
+    if (n_witnesses > 0 && !witnessed(&note, witnesses, n_witnesses, need, err, err_len)) {
         st = CVMA_REJECTED;
         goto out;
     }
@@ -196,6 +242,9 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
     }
     st = CVMA_OK;
 out:
+    if (st != CVMA_OK) {
+        memset(cp, 0, sizeof *cp); /* a refused log gives back no checkpoint */
+    }
     cvma_buf_free(&b);
     cvma_note_cleanup(&note);
     cvma_merkle_cleanup(&tree);

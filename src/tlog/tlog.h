@@ -258,13 +258,19 @@ CVMA_MUST_USE bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t c
 typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
 
 /*
- * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey required), every
- * entry bundle and every hash tile at every level, recomputes every leaf hash and tree node,
- * and checks them against the tiles and the checkpoint's root; calls fn for each entry (fn
- * may be NULL). *cp gets the checkpoint. CVMA_OK, CVMA_REJECTED (err names the first
+ * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey, and an origin
+ * line equal to vkey's name, required), every entry bundle and every hash tile at every
+ * level, recomputes every leaf hash and tree node, and checks them against the tiles and the
+ * checkpoint's root; calls fn for each entry (fn may be NULL). With n_witnesses > 0 the
+ * checkpoint must also carry valid cosignatures by at least need of witnesses[] (need 0:
+ * all of them); an invalid cosignature by one of them refuses it, cosignatures by other
+ * keys count for nothing (as verify --witness-vkey). *cp gets the checkpoint (all zero when
+ * the log is refused). CVMA_OK, CVMA_REJECTED (err names the first
  * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
+                                                 const struct cvma_note_vkey *witnesses,
+                                                 size_t n_witnesses, size_t need,
                                                  cvma_tlog_entry_fn fn, void *ctx,
                                                  struct cvma_checkpoint *cp, char *err,
                                                  size_t err_len);

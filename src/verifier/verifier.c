@@ -177,6 +177,14 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
             cvma_errf(err, err_len, "--witness-vkey %s: %s", c->witness_keys[i], rerr);
         }
     }
+    if (st == CVMA_OK && c->n_log_keys > 0 && c->n_witness_keys == 0) {
+        /* The log is trusted for what its witnesses cosigned: without one, the provider could
+         * show each verifier a log of its own (docs/registry.md "Threat model"). */
+        cvma_errf(err, err_len,
+                  "--log-vkey needs at least one --witness-vkey: a log no witness cosigns "
+                  "lets its provider show each verifier another log");
+        st = CVMA_E_USAGE;
+    }
     if (st == CVMA_OK && (st = cvma_registry_set_witnesses_required(
                                   v->rs, c->witnesses_required, rerr, sizeof rerr)) != CVMA_OK) {
         cvma_errf(err, err_len, "--witnesses: %s", rerr);

@@ -43,7 +43,7 @@ REGS=""
 for ver in $(seq 1 260); do
     $CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet.txt" --version $ver \
         --valid-days 30 --out "$T/r$ver.jws" >/dev/null || exit 1
-    $CVM registry log append --log "$L" --key "$T/log.key" "$T/r$ver.jws" >/dev/null || exit 1
+    $CVM registry log append --log "$L" --key "$T/log.key" --provider cloud="$T/cloud.pub" "$T/r$ver.jws" >/dev/null || exit 1
     REGS="$REGS $T/r$ver.jws"
     [ $ver = 100 ] && cp "$L/checkpoint" "$T/cp100"
 done

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The registry transparency log end to end (docs/registry.md "Registry log"): log keygen,
-# append (and its refusals: not newer, another provider, too large), prove (inclusion,
-# tlog-proof, consistency), check (the monitor) and a tile altered on disk found by check;
-# witness keygen and cosign (and a witness refusing an inconsistent checkpoint).
+# append (and its refusals: not newer, another provider, too large, a bad signature, no
+# --provider), prove (inclusion, tlog-proof, consistency), check (the monitor, with and
+# without witnesses) and a tile altered on disk found by check; witness keygen and cosign
+# (and a witness refusing an inconsistent checkpoint, another key's, a bad request).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "registry_log: SKIP: python3 not installed" >&2; exit 77; }
@@ -42,21 +43,25 @@ has "$T/acmelog.vkey" "^example.com/acme/log+[0-9a-f]\{8\}+AQ\|^example.com/acme
 $CVM registry log keygen --out "$T/acmelog" >/dev/null 2>&1; check "log keygen never overwrites" 2 $?
 
 L="$T/log"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
 has "$T/a1.out" "entry 0; checkpoint size 1"
 cp "$L/checkpoint" "$T/cp1"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r2.jws" >/dev/null
 check "append v2 (signature checked)" 0 $?
 cp "$L/checkpoint" "$T/cp2"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r1.jws" 2>"$T/old.err"; check "append refuses an older version" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" 2>"$T/old.err"; check "append refuses an older version" 1 $?
 has "$T/old.err" "not newer"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/o9.jws" 2>"$T/oth.err"; check "append refuses another provider" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider other="$T/other.pub" "$T/o9.jws" 2>"$T/oth.err"; check "append refuses another provider" 1 $?
 has "$T/oth.err" "provider 'other'"
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/big.jws" 2>"$T/big.err"; check "append refuses > 65,535 bytes" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/o9.jws" 2>"$T/oth2.err"; check "append refuses a registry not of --provider" 1 $?
+$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r3.jws" 2>"$T/np.err"; check "append without --provider (signature unchecked)" 2 $?
+has "$T/np.err" "provider"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/big.jws" 2>"$T/big.err"; check "append refuses > 65,535 bytes" 1 $?
 has "$T/big.err" "root-only"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/other.pub" "$T/r3.jws" 2>"$T/sig.err"
 check "append refuses a bad signature" 1 $?
-$CVM registry log append --log "$L" --key "$T/acmelog.key" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
+has "$T/sig.err" "REGISTRY_SIGNATURE_INVALID"
+$CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
 has "$L/checkpoint" "^example.com/acme/log$"
 has "$L/checkpoint" "^3$"
 [ -f "$L/tile/0/000.p/3" ] && [ -f "$L/tile/entries/000.p/3" ] || { echo "FAIL: tiles missing"; find "$L"; fails=$((fails + 1)); }
@@ -109,12 +114,26 @@ check "witness wants a consistency proof" 1 $?
 has "$T/np.err" "last cosigned size is 1"
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/c13.json" "$L/checkpoint" >"$T/cs3"
 check "witness cosigns with a consistency proof" 0 $?
+# check --witness-vkey: the monitor wants the checkpoint cosigned, as verify does.
+cp -r "$L" "$T/lw"; cat "$T/cs3" >>"$T/lw/checkpoint"
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --quiet >"$T/cw.out"; check "log check, cosigned by the witness given" 0 $?
+has "$T/cw.out" "cosigned by at least 1 of the 1 witnesses given"
+$CVM registry log check --log "$L" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --quiet 2>"$T/cw1.err"; check "log check, no cosignature" 1 $?
+has "$T/cw1.err" "0 of the 1 given witnesses"
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witness-vkey "$T/w2.vkey" --quiet 2>/dev/null; check "log check, 1 of 2 witnesses" 1 $?
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witness-vkey "$T/w2.vkey" --witnesses 1 --quiet >/dev/null; check "log check --witnesses 1" 0 $?
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/w1.vkey" --witnesses 2 2>/dev/null; check "log check --witnesses above those given" 2 $?
 # A split view: the provider signs another log of size 3 (r1, r3, r2).
 L2="$T/fork"
-for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/$r.jws" >/dev/null || exit 1; done
+for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/$r.jws" >/dev/null || exit 1; done
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f1.txt" --version 7 \
     --valid-days 30 --out "$T/r7.jws" >/dev/null || exit 1
-$CVM registry log append --log "$L2" --key "$T/acmelog.key" "$T/r7.jws" >/dev/null || exit 1
+$CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r7.jws" >/dev/null || exit 1
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L2/checkpoint" 2>"$T/sv.err" >/dev/null
 check "witness refuses a split view (same size, other root)" 1 $?
 has "$T/sv.err" "SPLIT VIEW"
@@ -127,6 +146,13 @@ check "witness refuses a proof that does not verify" 1 $?
 has "$T/bp.err" "does not verify"
 $CVM witness cosign --state "$T/w3" --key "$T/w1.key" --log-vkey "$T/w2.vkey" "$L/checkpoint" 2>"$T/ul.err" >/dev/null
 check "witness refuses an unknown log" 1 $?
+# Another key under the log's origin (a fake log key): the witness knows the origin, and the
+# checkpoint has no signature by the key it knows for it.
+$CVM registry log keygen --out "$T/fakelog" --origin example.com/acme/log >/dev/null || exit 1
+$CVM registry log append --log "$T/fake" --key "$T/fakelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >/dev/null || exit 1
+$CVM witness cosign --state "$T/w4" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/fake/checkpoint" 2>"$T/fk.err" >/dev/null
+check "witness refuses a checkpoint signed by another key of the log's origin" 1 $?
+has "$T/fk.err" "REFUSED (403)"
 
 # witness serve: tlog-witness add-checkpoint over HTTP (OS-picked port on loopback).
 $CVM witness serve --state "$T/ws" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" \
@@ -155,6 +181,8 @@ post 0 - "$L/checkpoint" >"$T/h2"; has "$T/h2" "^409$"; has "$T/h2" "text/x.tlog
 post 1 "$T/f23.json" "$L/checkpoint" >"$T/h3"; has "$T/h3" "^422$"
 post 1 "$T/c13.json" "$L/checkpoint" >"$T/h4"; has "$T/h4" "^200$"
 post 3 - "$L2/checkpoint" >"$T/h5"; has "$T/h5" "^409$"
+post 0 - "$T/fake/checkpoint" >"$T/h6"; has "$T/h6" "^403$"
+post 5 - "$T/cp1" >"$T/h7"; has "$T/h7" "^400$"
 kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?
 
 # bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).

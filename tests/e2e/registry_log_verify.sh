@@ -4,7 +4,8 @@
 # platform; refused are a registry not in the log, a checkpoint not signed by the log key,
 # too few cosignatures, a cosignature by an unknown witness (ignored: too few), a bad
 # cosignature, a split view (same size, other root; or a failing consistency proof), a log
-# that shrank, and a grown log without a consistency proof.
+# that shrank, and a grown log without a consistency proof; and a log key without any
+# witness key (a usage error: an unwitnessed log proves nothing about other verifiers' view).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "registry_log_verify: SKIP: python3 not installed" >&2; exit 77; }
@@ -28,7 +29,7 @@ $CVM registry log keygen --out "$T/fake" --origin $O >/dev/null || exit 1
 for w in w1 w2 w3; do $CVM witness keygen --out "$T/$w" --name "witness.example/$w" >/dev/null || exit 1; done
 
 L="$T/L"; F="$T/F"
-ap() { $CVM registry log append --log "$1" --key "$T/log.key" "$T/$2.jws" >/dev/null || exit 1; }
+ap() { $CVM registry log append --log "$1" --key "$T/log.key" --provider cloud="$T/cloud.pub" "$T/$2.jws" >/dev/null || exit 1; }
 ap "$L" r1; cp "$L/checkpoint" "$T/L1"
 ap "$L" r2; cp "$L/checkpoint" "$T/L2"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L2"
 ap "$L" r3; cp "$L/checkpoint" "$T/L3"; $CVM registry log prove --log "$L" --registry "$T/r1.jws" --tlog-proof >"$T/p-L3"
@@ -81,40 +82,51 @@ v g $W12 --log-proof "$T/p1-bad" >"$T/o7"; check "a bad cosignature" 1 $?
 has "$T/o7" REGISTRY_LOG_COSIGNATURE_INVALID
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --cache-dir "$T/cache-h" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
-    --log-vkey cloud="$T/fake.vkey" --log-proof "$T/p1-12" --json >"$T/o8"
+    --log-vkey cloud="$T/fake.vkey" $W12 --log-proof "$T/p1-12" --json >"$T/o8"
 check "a checkpoint not signed by the log key" 1 $?
 has "$T/o8" REGISTRY_LOG_SIGNATURE_INVALID
 v h2 --witnesses 3 $W12 --log-proof "$T/p1-12" >/dev/null 2>&1; check "--witnesses above the witnesses given" 2 $?
+v h3 --log-proof "$T/p1-12" >/dev/null 2>"$T/nw.err"; check "--log-vkey without a --witness-vkey" 2 $?
+has "$T/nw.err" "needs at least one --witness-vkey"
+[ ! -d "$T/cache-h3" ] || { echo "FAIL: usage error after verifying"; fails=$((fails + 1)); }
 
-# Consistency with the newest checkpoint seen (no witnesses: the log alone).
-v k --log-proof "$T/p-L2" >/dev/null; check "size 2 seen" 0 $?
-v k --log-proof "$T/p-F2" >"$T/o9"; check "split view: size 2 with another root" 1 $?
+# Consistency with the newest checkpoint seen. Each checkpoint here is cosigned by w1 from a
+# fresh state, as a witness colluding with the provider would: what catches the split view
+# is this verifier's own state. (Until the witness requirement, these ran on the log alone.)
+cw() { # name checkpoint proof: appends w1's cosignature of checkpoint to proof as proof.w
+    $CVM witness cosign --state "$T/wf-$1" --key "$T/w1.key" --log-vkey "$T/log.vkey" "$2" >"$T/cw-$1" || exit 1
+    cat "$3" "$T/cw-$1" >"$3.w"
+}
+cw L2 "$T/L2" "$T/p-L2"; cw L3 "$T/L3" "$T/p-L3"; cw F2 "$F/checkpoint" "$T/p-F2"
+W1="--witness-vkey $T/w1.vkey"
+v k $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen" 0 $?
+v k $W1 --log-proof "$T/p-F2.w" >"$T/o9"; check "split view: size 2 with another root" 1 $?
 has "$T/o9" REGISTRY_SPLIT_VIEW
 ls "$T/cache-k" | grep -q '^tlog-conflict\.' || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
-v k --log-proof "$T/p1-bare" >"$T/o10"; check "a log that shrank" 1 $?
+v k $W1 --log-proof "$T/p1-1" >"$T/o10"; check "a log that shrank" 1 $?
 has "$T/o10" REGISTRY_LOG_SHRANK
-v k --log-proof "$T/p1-bare" --log-consistency "$T/c1-3.json" >/dev/null
+v k $W1 --log-proof "$T/p1-1" --log-consistency "$T/c1-3.json" >/dev/null
 check "an older checkpoint without a proof to the newer: still shrank" 1 $?
-v k --log-proof "$T/p-L3" >"$T/o11"; check "grown without a consistency proof" 1 $?
+v k $W1 --log-proof "$T/p-L3.w" >"$T/o11"; check "grown without a consistency proof" 1 $?
 has "$T/o11" REGISTRY_LOG_UNPROVEN
-v k --log-proof "$T/p-L3" --log-consistency "$T/c2-3.json" >/dev/null; check "grown, proven consistent" 0 $?
-v k --log-proof "$T/p-L2" --log-consistency "$T/c2-3.json" >/dev/null; check "an older consistent checkpoint" 0 $?
-v m --log-proof "$T/p-F2" >/dev/null; check "the fork seen first" 0 $?
-v m --log-proof "$T/p-L3" --log-consistency "$T/c2-3.json" >"$T/o12"
+v k $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3.json" >/dev/null; check "grown, proven consistent" 0 $?
+v k $W1 --log-proof "$T/p-L2.w" --log-consistency "$T/c2-3.json" >/dev/null; check "an older consistent checkpoint" 0 $?
+v m $W1 --log-proof "$T/p-F2.w" >/dev/null; check "the fork seen first" 0 $?
+v m $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3.json" >"$T/o12"
 check "split view: the consistency proof fails" 1 $?
 has "$T/o12" REGISTRY_SPLIT_VIEW
 
 # --log-url: the consistency proof computed from the log's own tiles (a directory here).
-v q --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (q)" 0 $?
-v q --log-proof "$T/p-L3" --log-url cloud="$L" >/dev/null; check "grown, consistency from the log's tiles" 0 $?
-v q --log-proof "$T/p-L2" --log-url cloud="$L" >/dev/null; check "an older checkpoint, proven from the tiles" 0 $?
-v r --log-proof "$T/p-F2" >/dev/null; check "the fork seen first (r)" 0 $?
-v r --log-proof "$T/p-L3" --log-url cloud="$L" >"$T/o13"; check "split view found from the log's tiles" 1 $?
+v q $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (q)" 0 $?
+v q $W1 --log-proof "$T/p-L3.w" --log-url cloud="$L" >/dev/null; check "grown, consistency from the log's tiles" 0 $?
+v q $W1 --log-proof "$T/p-L2.w" --log-url cloud="$L" >/dev/null; check "an older checkpoint, proven from the tiles" 0 $?
+v r $W1 --log-proof "$T/p-F2.w" >/dev/null; check "the fork seen first (r)" 0 $?
+v r $W1 --log-proof "$T/p-L3.w" --log-url cloud="$L" >"$T/o13"; check "split view found from the log's tiles" 1 $?
 has "$T/o13" REGISTRY_SPLIT_VIEW
-v s --log-proof "$T/p-L2" >/dev/null; check "size 2 seen (s)" 0 $?
-v s --log-proof "$T/p-L3" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
+v s $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (s)" 0 $?
+v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
 has "$T/o14" REGISTRY_LOG_UNPROVEN
-v t --log-url other="$L" --log-proof "$T/p-L2" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
+v t $W1 --log-url other="$L" --log-proof "$T/p-L2.w" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
 
 # Without --log-vkey, today's behaviour.
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \

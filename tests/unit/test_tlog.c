@@ -8,6 +8,12 @@
  *     the Go sumdb example key of signed-note's test data;
  *   - tile paths (tlog-tiles' own example) and a log saved and loaded through tiles.
  */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include "common/base64.h"
+#include "registry/bind_internal.h"
 #include "registry/registry.h"
 #include "testutil.h"
 #include "tlog/tlog.h"
@@ -468,6 +474,316 @@ static void test_log_save_load_tiles(void **state)
     free(dir);
 }
 
+/* ---------- binding with the registry log (src/registry/bind_log.c) ---------- */
+
+#define LOGFX_ORIGIN "example.com/acme/log"
+
+/* Four log entries, the log key and one witness key (their vkeys as files in dir), and the
+ * tree over the entries: proofs of entry 0 in checkpoints of size 1..4. */
+struct logfx {
+    char *dir, *state;
+    struct cvma_note_skey log, wit;
+    char logv_spec[600], witv[600];
+    char entry[4][32];
+    struct cvma_merkle t;
+};
+
+static void logfx_init(struct logfx *f)
+{
+    char *sk = NULL, *vk = NULL, err[200];
+    uint8_t leaves[4][32];
+    memset(f, 0, sizeof *f);
+    f->dir = tu_tmpdir();
+    f->state = tu_path(f->dir, "state");
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &sk, &vk, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(sk, strlen(sk), &f->log, err, sizeof err));
+    char *p = tu_path(f->dir, "log.vkey");
+    tu_write(p, (const uint8_t *)vk, strlen(vk));
+    snprintf(f->logv_spec, sizeof f->logv_spec, "acme=%s", p);
+    free(p);
+    free(sk);
+    free(vk);
+    assert_int_equal(cvma_note_keygen("witness.example/w1", &sk, &vk, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(sk, strlen(sk), &f->wit, err, sizeof err));
+    p = tu_path(f->dir, "w1.vkey");
+    tu_write(p, (const uint8_t *)vk, strlen(vk));
+    snprintf(f->witv, sizeof f->witv, "%s", p);
+    free(p);
+    free(sk);
+    free(vk);
+    for (int i = 0; i < 4; i++) {
+        snprintf(f->entry[i], sizeof f->entry[i], "registry %d\n", i);
+        cvma_merkle_leaf_hash((const uint8_t *)f->entry[i], strlen(f->entry[i]), leaves[i]);
+    }
+    assert_int_equal(cvma_merkle_build_hashes(&f->t, (const uint8_t(*)[32])leaves, 4), CVMA_OK);
+}
+
+static void logfx_cleanup(struct logfx *f)
+{
+    cvma_merkle_cleanup(&f->t);
+    cvma_note_skey_cleanup(&f->log);
+    cvma_note_skey_cleanup(&f->wit);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->state);
+}
+
+/* The signed checkpoint of size n (cosigned by the witness when cosign), malloc'd. */
+static char *logfx_checkpoint(struct logfx *f, uint64_t n, bool cosign)
+{
+    struct cvma_checkpoint c = {.size = n};
+    char *text, *sig, *cosig = NULL, *all;
+    snprintf(c.origin, sizeof c.origin, "%s", LOGFX_ORIGIN);
+    cvma_merkle_subtree(&f->t, 0, n, c.root);
+    assert_non_null(text = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&f->log, text, strlen(text)));
+    if (cosign) {
+        assert_non_null(cosig = cvma_note_cosign_line(&f->wit, text, strlen(text), 1767225600));
+    }
+    size_t len = strlen(text) + 1 + strlen(sig) + (cosig ? strlen(cosig) : 0) + 1;
+    assert_non_null(all = malloc(len));
+    snprintf(all, len, "%s\n%s%s", text, sig, cosig ? cosig : "");
+    free(text);
+    free(sig);
+    free(cosig);
+    return all;
+}
+
+/* Writes a c2sp.org/tlog-proof@v1 of entry 0 in the checkpoint of size n; returns its path. */
+static char *logfx_proof(struct logfx *f, uint64_t n, bool cosign)
+{
+    uint8_t path[CVMA_REG_PATH_MAX][32];
+    size_t k = cvma_merkle_inclusion_proof(&f->t, 0, n, path);
+    char name[32], b64[64], *cp = logfx_checkpoint(f, n, cosign), *file;
+    size_t cap = 4096, len;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    len = (size_t)snprintf(out, cap, "c2sp.org/tlog-proof@v1\nindex 0\n");
+    for (size_t i = 0; i < k; i++) {
+        assert_true(cvma_base64_encode_to(path[i], 32, CVMA_B64_STD, b64, sizeof b64));
+        len += (size_t)snprintf(out + len, cap - len, "%s\n", b64);
+    }
+    len += (size_t)snprintf(out + len, cap - len, "\n%s", cp);
+    assert_true(len < cap);
+    snprintf(name, sizeof name, "proof-%llu%s", (unsigned long long)n, cosign ? "w" : "");
+    file = tu_path(f->dir, name);
+    tu_write(file, (const uint8_t *)out, len);
+    free(out);
+    free(cp);
+    return file;
+}
+
+/* Writes the consistency proof from size a to size b; returns its path. */
+static char *logfx_consistency(struct logfx *f, uint64_t a, uint64_t b)
+{
+    uint8_t h[CVMA_REG_PATH_MAX][32];
+    size_t k = cvma_merkle_consistency_proof(&f->t, a, b, h);
+    char name[32], b64[64], out[2048], *file;
+    size_t len = (size_t)snprintf(out, sizeof out,
+                                  "{\"old_size\": %llu, \"new_size\": %llu, \"hashes\": [",
+                                  (unsigned long long)a, (unsigned long long)b);
+    for (size_t i = 0; i < k; i++) {
+        assert_true(cvma_base64_encode_to(h[i], 32, CVMA_B64_STD, b64, sizeof b64));
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s\"%s\"", i ? ", " : "", b64);
+    }
+    len += (size_t)snprintf(out + len, sizeof out - len, "]}\n");
+    snprintf(name, sizeof name, "cons-%llu-%llu", (unsigned long long)a, (unsigned long long)b);
+    file = tu_path(f->dir, name);
+    tu_write(file, (const uint8_t *)out, len);
+    return file;
+}
+
+/* cvma_bind_log_check of entry 0 as provider acme's registry: the log key, the witness when
+ * witness, the log proof of size n, the consistency proof a -> b when a > 0. */
+static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, uint64_t b,
+                        struct cvma_verdict *v)
+{
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    struct reg_item it;
+    char err[300], *proof = logfx_proof(f, n, witness), *cons = NULL;
+    bool ok = false;
+
+    assert_non_null(rs);
+    assert_int_equal(cvma_registry_set_add_log_key(rs, f->logv_spec, err, sizeof err), CVMA_OK);
+    if (witness) {
+        assert_int_equal(cvma_registry_set_add_witness(rs, f->witv, err, sizeof err), CVMA_OK);
+    }
+    assert_int_equal(cvma_registry_set_add_log_proof(rs, proof, err, sizeof err), CVMA_OK);
+    if (a > 0) {
+        cons = logfx_consistency(f, a, b);
+        assert_int_equal(cvma_registry_set_add_log_consistency(rs, cons, err, sizeof err), CVMA_OK);
+    }
+    memset(&it, 0, sizeof it);
+    it.origin = "reg0.jws";
+    it.bytes.p = (uint8_t *)f->entry[0];
+    it.bytes.len = strlen(f->entry[0]);
+    snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
+    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, v, &ok), CVMA_OK);
+    cvma_registry_set_free(rs);
+    free(proof);
+    free(cons);
+    return ok;
+}
+
+/* The size of the checkpoint kept in the state directory (0: none). */
+static uint64_t logfx_state_size(struct logfx *f)
+{
+    char *p = cvma_tlog_state_path(f->state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint");
+    struct cvma_buf b = {0};
+    struct cvma_checkpoint c;
+    char err[200];
+    uint64_t n = 0;
+    assert_non_null(p);
+    if (cvma_file_read(p, 1 << 16, &b) == CVMA_OK) {
+        assert_true(cvma_checkpoint_parse((const char *)b.p, b.len, &c, err, sizeof err));
+        n = c.size;
+    }
+    cvma_buf_free(&b);
+    free(p);
+    return n;
+}
+
+static void test_bind_log_needs_a_witness_cosignature(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    logfx_init(&f);
+    /* A checkpoint the log key signed, and no witness given: never bound. */
+    cvma_verdict_init(&v);
+    assert_false(logfx_check(&f, false, 1, 0, 0, &v));
+    assert_non_null(tu_reason_must(&v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES));
+    assert_true(tu_detail_has(&v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES, "1 required"));
+    assert_int_equal(logfx_state_size(&f), 0);
+    cvma_verdict_cleanup(&v);
+    /* The same checkpoint cosigned by the witness given: bound. */
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 1, 0, 0, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 1);
+    cvma_verdict_cleanup(&v);
+    logfx_cleanup(&f);
+}
+
+static void test_bind_log_state_never_moves_backwards(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 3, 0, 0, &v));
+    assert_int_equal(logfx_state_size(&f), 3);
+    cvma_verdict_cleanup(&v);
+    /* An older checkpoint proven a prefix of the newest: accepted, the newest stays. */
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 2, 2, 3, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 3);
+    cvma_verdict_cleanup(&v);
+    /* A newer one proven consistent replaces it. */
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 4, 3, 4, &v));
+    assert_int_equal(logfx_state_size(&f), 4);
+    cvma_verdict_cleanup(&v);
+    logfx_cleanup(&f);
+}
+
+/*
+ * Two verifiers sharing a cache directory: while one holds the log's state lock (as it does
+ * between reading the newest checkpoint and writing a newer one), another waits, then reads
+ * what the first wrote. Here the first moves the state from size 1 to 3 while the second
+ * verifies a checkpoint of size 2 with a proof from 1 to 2 only: read under the lock, the
+ * state is 3, so the second is REGISTRY_LOG_SHRANK (unlocked, it would have read size 1,
+ * accepted, and written size 2 over the other's 3).
+ */
+static void test_bind_log_state_is_read_under_the_lock(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    char *lock, *spath, *cp;
+    int fd, status = -1;
+    pid_t pid;
+
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 1, 0, 0, &v));
+    assert_int_equal(logfx_state_size(&f), 1);
+    cvma_verdict_cleanup(&v);
+    assert_non_null(lock = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".lock"));
+    assert_non_null(
+            spath = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint"));
+    assert_true((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    fflush(NULL);
+    assert_true((pid = fork()) >= 0);
+    if (pid == 0) {
+        struct cvma_verdict cv;
+        cvma_verdict_init(&cv);
+        bool ok = logfx_check(&f, true, 2, 1, 2, &cv);
+        _exit(!ok && tu_reason(&cv, CVMA_R_REGISTRY_LOG_SHRANK) != NULL ? 0 : 1);
+    }
+    usleep(300 * 1000); /* the other verifier is waiting for the lock by now */
+    struct cvma_checkpoint c3 = {.size = 3};
+    snprintf(c3.origin, sizeof c3.origin, "%s", LOGFX_ORIGIN);
+    cvma_merkle_subtree(&f.t, 0, 3, c3.root);
+    assert_non_null(cp = cvma_checkpoint_text(&c3)); /* the state holds the checkpoint's text */
+    assert_int_equal(cvma_file_write_atomic(spath, (const uint8_t *)cp, strlen(cp)), CVMA_OK);
+    assert_int_equal(flock(fd, LOCK_UN), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(logfx_state_size(&f), 3);
+    close(fd);
+    free(cp);
+    free(lock);
+    free(spath);
+    logfx_cleanup(&f);
+}
+
+/* The monitor trusts a checkpoint only under the name of the key that signed it. */
+static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300];
+    struct cvma_note_skey sk;
+    struct cvma_note_vkey vk;
+    struct cvma_checkpoint cp;
+    struct cvma_tlog l;
+    const uint8_t e[] = "registry 1\n";
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    /* The log key signs a checkpoint whose origin line names another log. */
+    cvma_tlog_init(&l, "example.com/other/log");
+    assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    err[0] = '\0';
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_non_null(strstr(err, "example.com/other/log"));
+    assert_int_equal(cp.size, 0);
+    /* Its own origin: checked through. */
+    tu_rmtree(dir);
+    free(dir);
+    dir = tu_tmpdir();
+    cvma_tlog_init(&l, LOGFX_ORIGIN);
+    assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cp.size, 1);
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +800,10 @@ int main(void)
             cmocka_unit_test(test_keygen_sign_cosign),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_log_save_load_tiles),
+            cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
+            cmocka_unit_test(test_bind_log_state_never_moves_backwards),
+            cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
+            cmocka_unit_test(test_monitor_refuses_a_checkpoint_of_another_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
