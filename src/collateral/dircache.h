@@ -5,10 +5,13 @@
  * decoded issuer chains and CRLs and the documents' bytes). Vendor-free: a value is an object
  * of the loader's with its own copy and free functions, under a tag chosen by the loader.
  *
- * Invalidation: every use stats the files again (device, inode, size, modification and
- * change times to the nanosecond, or absence); an entry is used only when all of them are as
- * they were when it was stored, so a file replaced (by rename or rewritten in place), added
- * or removed is read and decoded again on the next verification. The loader stamps before
+ * Invalidation: an entry is used only when every file is as it was when it was stored
+ * (device, inode, size, modification and change times to the nanosecond, or absence), so a
+ * file replaced (by rename or rewritten in place), added or removed is read and decoded again
+ * on the next verification. That state (the stamp) is taken by stat, or, where the directory
+ * can be watched with inotify (a local file system, a path and files without symbolic links),
+ * kept while the watch reports no event: one read of an empty event queue instead of a stat
+ * a file (cvma_dircache_stamp_watched). The loader stamps before
  * and after reading and stores only when both stamps agree. Values are copied out under the
  * lock, so a reader never sees an entry that another thread replaces. File times advance in
  * clock ticks, not nanoseconds: a file changed less than CVMA_DIRCACHE_SETTLE_SECONDS ago is
@@ -31,6 +34,9 @@
 #define CVMA_DIRCACHE_MAX_FILES 8
 /* Files whose modification or change time is this close to now are not cached. */
 #define CVMA_DIRCACHE_SETTLE_SECONDS 1
+/* A watched stamp is taken by stat again at least this often (what a watch cannot see: a
+ * parent directory renamed, say, is seen within this time). */
+#define CVMA_DIRCACHE_RECHECK_SECONDS 1
 
 /* What stat said of each file of the set (a cache key together with the tag and dir). */
 struct cvma_dircache_stamp {
@@ -57,6 +63,21 @@ void cvma_dircache_free(struct cvma_dircache *c);
  */
 bool cvma_dircache_stamp(const char *dir, const char *const *names, size_t n,
                          struct cvma_dircache_stamp *out);
+
+/*
+ * As cvma_dircache_stamp, through c's watch of dir: the stamp taken last for (tag, dir, names)
+ * while no inotify event about dir came since it was taken and it is younger than
+ * CVMA_DIRCACHE_RECHECK_SECONDS; else taken by stat, and kept when dir can be watched (on
+ * ext2/3/4, xfs, btrfs, tmpfs or f2fs, named by a path that is its real path, no file of
+ * names a symbolic link or a file with other names) and nothing happened in it while stat
+ * ran. An event is queued by the system call that changes the directory, so a change that
+ * was made before this call is seen by it. c NULL, no inotify (or a failed read of it), or more
+ * than a few directories: by stat every time. A child of a fork makes its own inotify queue (the
+ * inherited one is its parent's) and takes its first stamps by stat.
+ */
+bool cvma_dircache_stamp_watched(struct cvma_dircache *c, const char *tag, const char *dir,
+                                 const char *const *names, size_t n,
+                                 struct cvma_dircache_stamp *out);
 
 /* True when both stamps saw the same files in the same state. */
 bool cvma_dircache_stamp_equal(const struct cvma_dircache_stamp *a,
@@ -88,8 +109,10 @@ void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char 
                            const struct cvma_dircache_stamp *stamp, void *obj,
                            const struct cvma_dircache_obj_ops *ops);
 
-/* Counters since creation (for tests and metrics). */
+/* Counters since creation (for tests and metrics): watched counts the stamps answered by a
+ * watch (no stat). */
 uint64_t cvma_dircache_hits(const struct cvma_dircache *c);
+uint64_t cvma_dircache_watched(const struct cvma_dircache *c);
 uint64_t cvma_dircache_misses(const struct cvma_dircache *c);
 
 #endif

@@ -195,7 +195,7 @@ static enum cvma_status load_dir_cached(struct cvma_dircache *dc, const char *di
     void *hit = NULL;
     enum cvma_status st;
 
-    if (!cvma_dircache_stamp(dir, names, n, &before)) {
+    if (!cvma_dircache_stamp_watched(dc, tag, dir, names, n, &before)) {
         return load_dir(&src, vlek, c, v);
     }
     st = cvma_dircache_get_obj(dc, tag, dir, &before, &obj_ops, &hit);

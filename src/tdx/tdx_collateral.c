@@ -822,7 +822,7 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     size_t n_reasons = v->n_reasons;
 
     if (dc == NULL || src->dir == NULL || !parts_irrelevant(src) ||
-        !cvma_dircache_stamp(src->dir, file_names, F_COUNT_, &before)) {
+        !cvma_dircache_stamp_watched(dc, tag, src->dir, file_names, F_COUNT_, &before)) {
         return cvma_tdx_collateral_load(src, c, v);
     }
     memset(c, 0, sizeof *c);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -391,6 +394,217 @@ static void test_dircache_capacity_evicts_the_least_recently_used(void **state)
     assert_int_equal(tobj_frees, 4);
 }
 
+/* A new directory by its real path on a file system the cache watches (collateral/dircache.h),
+ * NULL (the test skipped) where the temporary directory is on another. */
+static char *watchable_tmpdir(void)
+{
+    static const unsigned long types[] = {0xEF53UL, 0x58465342UL, 0x9123683EUL, 0x01021994UL,
+                                          0xF2F52010UL};
+    char *t = tu_tmpdir(), *d = realpath(t, NULL);
+    struct statfs fs;
+    assert_non_null(d);
+    free(t);
+    assert_int_equal(statfs(d, &fs), 0);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if ((unsigned long)fs.f_type == types[i]) {
+            return d;
+        }
+    }
+    tu_rmtree(d);
+    free(d);
+    skip();
+    return NULL;
+}
+
+/* Writes text to dir/name (replacing it in place). */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char *p = tu_path(dir, name);
+    tu_write(p, (const uint8_t *)text, strlen(text));
+    free(p);
+}
+
+/* A watched stamp of dir (names a and b): asserts it equals one taken by stat now, and
+ * whether it came from the watch (no stat). */
+static void watched(struct cvma_dircache *dc, const char *dir, bool from_watch,
+                    struct cvma_dircache_stamp *out)
+{
+    static const char *const names[] = {"a", "b"};
+    struct cvma_dircache_stamp now;
+    uint64_t before = cvma_dircache_watched(dc);
+    assert_true(cvma_dircache_stamp_watched(dc, "t", dir, names, 2, out));
+    assert_int_equal(cvma_dircache_watched(dc), before + (from_watch ? 1 : 0));
+    assert_true(cvma_dircache_stamp(dir, names, 2, &now));
+    assert_true(cvma_dircache_stamp_equal(out, &now));
+}
+
+/* The watch answers while nothing changes, and every kind of change is seen by the very next
+ * stamp: a rewrite in place at the same size, a file added, replaced by rename, removed, its
+ * mode changed, and the directory itself renamed away with another put in its place. */
+static void test_dircache_watched_stamp_sees_every_change_at_once(void **state)
+{
+    (void)state;
+    char *d = watchable_tmpdir();
+    if (d == NULL) {
+        return;
+    }
+    struct cvma_dircache *dc = cvma_dircache_new(2);
+    struct cvma_dircache_stamp s, t;
+    assert_non_null(dc);
+    put(d, "a", "1");
+
+    watched(dc, d, false, &s); /* the first by stat */
+    watched(dc, d, true, &t);
+    assert_true(cvma_dircache_stamp_equal(&s, &t));
+    watched(dc, d, true, &t);
+
+    put(d, "a", "2"); /* same size, maybe the same clock tick */
+    watched(dc, d, false, &t);
+    watched(dc, d, true, &t);
+
+    put(d, "b", "x");
+    watched(dc, d, false, &t);
+    assert_true(t.f[1].present);
+    watched(dc, d, true, &t);
+
+    char *a = tu_path(d, "a"), *tmp = tu_path(d, "a.new");
+    tu_write(tmp, (const uint8_t *)"3", 1);
+    watched(dc, d, false, &s); /* another file of the directory: the watch cannot tell */
+    assert_int_equal(rename(tmp, a), 0);
+    watched(dc, d, false, &t);
+    assert_true(t.f[0].ino != s.f[0].ino);
+    watched(dc, d, true, &t);
+
+    char *b = tu_path(d, "b");
+    assert_int_equal(unlink(b), 0);
+    watched(dc, d, false, &t);
+    assert_false(t.f[1].present);
+    watched(dc, d, true, &t);
+
+    assert_int_equal(chmod(a, 0600), 0);
+    watched(dc, d, false, &t);
+    watched(dc, d, true, &s);
+
+    /* the directory renamed away, another made under its name: seen, and watched in turn */
+    size_t dl = strlen(d);
+    char *old = malloc(dl + 5);
+    assert_non_null(old);
+    memcpy(old, d, dl);
+    memcpy(old + dl, ".old", 5);
+    assert_int_equal(rename(d, old), 0);
+    assert_int_equal(mkdir(d, 0700), 0);
+    put(d, "a", "1");
+    watched(dc, d, false, &t);
+    assert_true(t.f[0].ino != s.f[0].ino);
+    watched(dc, d, true, &t);
+    put(old, "a", "9"); /* the old directory is not the one watched any more */
+    watched(dc, d, true, &t);
+    put(d, "a", "8");
+    watched(dc, d, false, &t);
+    watched(dc, d, true, &t);
+
+    /* taken by stat again after CVMA_DIRCACHE_RECHECK_SECONDS however quiet the watch */
+    struct timespec pause = {CVMA_DIRCACHE_RECHECK_SECONDS, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    watched(dc, d, false, &t);
+    watched(dc, d, true, &t);
+
+    cvma_dircache_free(dc);
+    tu_rmtree(old);
+    tu_rmtree(d);
+    free(old);
+    free(a);
+    free(b);
+    free(tmp);
+    free(d);
+}
+
+/* A child of a fork shares its parent's inotify queue: it makes its own instead, so an event
+ * it causes is still seen by the parent. */
+static void test_dircache_watched_stamp_survives_a_fork(void **state)
+{
+    (void)state;
+    char *d = watchable_tmpdir();
+    if (d == NULL) {
+        return;
+    }
+    struct cvma_dircache *dc = cvma_dircache_new(2);
+    struct cvma_dircache_stamp t;
+    assert_non_null(dc);
+    put(d, "a", "1");
+    watched(dc, d, false, &t);
+    watched(dc, d, true, &t);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static const char *const names[] = {"a", "b"};
+        struct cvma_dircache_stamp c;
+        put(d, "a", "2");
+        bool ok = cvma_dircache_stamp_watched(dc, "t", d, names, 2, &c) &&
+                  cvma_dircache_stamp_watched(dc, "t", d, names, 2, &c);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    watched(dc, d, false, &t); /* the child's change, seen here */
+    watched(dc, d, true, &t);
+    cvma_dircache_free(dc);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* Nothing the watch could not see is answered by it: a file that is a symbolic link (its
+ * target can change elsewhere), a directory named through a symbolic link. */
+static void test_dircache_watched_stamp_not_used_through_links(void **state)
+{
+    (void)state;
+    struct cvma_dircache *dc = cvma_dircache_new(2);
+    char *d = tu_tmpdir(), *e = tu_tmpdir();
+    struct cvma_dircache_stamp t;
+    assert_non_null(dc);
+    put(e, "target", "1");
+    char *target = tu_path(e, "target"), *a = tu_path(d, "a");
+    assert_int_equal(symlink(target, a), 0);
+    watched(dc, d, false, &t);
+    watched(dc, d, false, &t);
+    put(e, "target", "22"); /* seen through the link: by stat */
+    watched(dc, d, false, &t);
+    assert_int_equal(t.f[0].size, 2);
+
+    /* a file with a second name elsewhere: written through that name, the event goes to the
+     * other directory */
+    char *b = tu_path(d, "b"), *other = tu_path(e, "b-too");
+    assert_int_equal(unlink(a), 0);
+    put(d, "a", "1");
+    put(d, "b", "1");
+    assert_int_equal(link(b, other), 0);
+    watched(dc, d, false, &t);
+    watched(dc, d, false, &t);
+    put(e, "b-too", "22");
+    watched(dc, d, false, &t);
+    assert_int_equal(t.f[1].size, 2);
+    free(b);
+    free(other);
+
+    char *via = tu_path(d, "via");
+    assert_int_equal(symlink(e, via), 0);
+    put(e, "a", "1");
+    watched(dc, via, false, &t);
+    watched(dc, via, false, &t);
+    assert_int_equal(cvma_dircache_watched(dc), 0);
+
+    cvma_dircache_free(dc);
+    tu_rmtree(d);
+    tu_rmtree(e);
+    free(via);
+    free(target);
+    free(a);
+    free(d);
+    free(e);
+}
+
 static void test_dircache_cold_verifier_has_none(void **state)
 {
     struct fx *f = *state;
@@ -407,6 +621,9 @@ int main(void)
             cmocka_unit_test(test_dircache_sees_a_valid_file_replaced_by_rename),
             cmocka_unit_test(test_dircache_stamp_tracks_absence_and_contents),
             cmocka_unit_test(test_dircache_capacity_evicts_the_least_recently_used),
+            cmocka_unit_test(test_dircache_watched_stamp_sees_every_change_at_once),
+            cmocka_unit_test(test_dircache_watched_stamp_survives_a_fork),
+            cmocka_unit_test(test_dircache_watched_stamp_not_used_through_links),
             cmocka_unit_test(test_dircache_cold_verifier_has_none),
             cmocka_unit_test(test_dircache_tdx_hits_and_sees_a_rewritten_tcb_info),
     };
