@@ -14,6 +14,7 @@
 
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/util.h"
 #include "eventlog/eventlog.h"
 
@@ -1263,7 +1264,12 @@ enum cvma_status cvma_policy_load_bytes(const uint8_t *bytes, size_t len, struct
     p->snp.vmpl = p->snp.min_fw_build = -1;
     p->tdx.grace = -1;
     /* Duplicate keys are refused: which of two values a policy means is not a guess to make. */
-    root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    root = cvma_json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (oom) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
     if (root == NULL) {
         fail(&l, "not valid JSON at line %d, column %d: %s", je.line, je.column, je.text);
         goto out;

@@ -268,7 +268,13 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
     json_t *val;
 
     memset(out, 0, sizeof *out);
-    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (oom) {
+        v->oom = true; /* an error, never a verdict on the evidence */
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
     if (!json_is_object(j)) {
         cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                     "azure evidence: not a JSON object (line %d: %s)", je.line,

@@ -16,6 +16,7 @@
 #include "collateral/source.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 #include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
@@ -332,9 +333,14 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
                                                  struct cvma_verdict *v)
 {
     json_error_t je;
-    json_t *j = json_loadb((const char *)claims->p, claims->len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *j = cvma_json_loadb(claims->p, claims->len, JSON_REJECT_DUPLICATES, &je, &oom);
 
     *out = NULL;
+    if (oom) {
+        v->oom = true; /* an error, never a verdict on the evidence */
+        return CVMA_E_NOMEM;
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,

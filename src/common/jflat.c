@@ -8,6 +8,7 @@
 
 #include "common/hex.h"
 #include "common/jscan.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 
 /* Four hex digits (the scanner has checked that they are there and are hex). */
@@ -298,8 +299,12 @@ static enum cvma_jflat_result classify(const uint8_t *p, size_t len,
                                        size_t what_len)
 {
     json_error_t je;
-    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
     enum cvma_jflat_result r = CVMA_JFLAT_SYNTAX;
+    if (oom) {
+        return CVMA_JFLAT_NOMEM;
+    }
     if (j == NULL) {
         snprintf(what, what_len, "at byte %d: %s", je.position, je.text);
         return r;

@@ -477,9 +477,14 @@ enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_j
         cvma_errf(err, err_len, "protected header is not base64url");
         goto out;
     }
-    if ((hdr = json_loadb((const char *)hdr_bytes.p, hdr_bytes.len, JSON_REJECT_DUPLICATES,
-                          &jerr)) == NULL ||
-        !json_is_object(hdr)) {
+    bool oom;
+    hdr = cvma_json_loadb(hdr_bytes.p, hdr_bytes.len, JSON_REJECT_DUPLICATES, &jerr, &oom);
+    if (oom) {
+        e = CVMA_JWS_NOMEM;
+        cvma_errf(err, err_len, "out of memory");
+        goto out;
+    }
+    if (hdr == NULL || !json_is_object(hdr)) {
         cvma_errf(err, err_len, "protected header is not a JSON object%s%s", hdr ? "" : ": ",
                   hdr ? "" : jerr.text);
         goto out;
@@ -588,8 +593,13 @@ enum cvma_jws_error cvma_jws_verify(const char *token, size_t len, EVP_PKEY *key
 json_t *cvma_jws_payload_json(const struct cvma_jws *jws, char *err, size_t err_len)
 {
     json_error_t jerr;
-    json_t *j = json_loadb((const char *)jws->payload.p, jws->payload.len, JSON_REJECT_DUPLICATES,
-                           &jerr);
+    bool oom;
+    json_t *j =
+            cvma_json_loadb(jws->payload.p, jws->payload.len, JSON_REJECT_DUPLICATES, &jerr, &oom);
+    if (oom) {
+        cvma_errf(err, err_len, "out of memory");
+        return NULL;
+    }
     if (j == NULL) {
         cvma_errf(err, err_len, "payload is not JSON: %s (line %d)", jerr.text, jerr.line);
         return NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/timeutil.h"
 
 #define JSON_SAFE_MAX ((json_int_t)9007199254740991LL) /* 2^53 - 1: exact in every JSON reader */
@@ -467,8 +468,9 @@ enum cvma_status cvma_reg_proof_parse(const uint8_t *p, size_t len, struct cvma_
         cvma_errf(err, err_len, "proof of %zu bytes, at most %zu", len, CVMA_REG_PROOF_FILE_MAX);
         goto out;
     }
-    if ((o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
+    bool oom;
+    if ((o = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr, &oom)) == NULL) {
+        if (oom) {
             st = CVMA_E_NOMEM; /* not the proof's fault: never a refusal */
         }
         cvma_errf(err, err_len, "proof is not JSON: %s (line %d)", jerr.text, jerr.line);

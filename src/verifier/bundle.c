@@ -179,8 +179,9 @@ static bool is_space(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Text with whitespace removed, when every byte is printable ASCII or whitespace. */
-static bool text_compact(const uint8_t *p, size_t len, char **out, size_t *out_len)
+/* Text with whitespace removed, when every byte is printable ASCII or whitespace: CVMA_OK;
+ * CVMA_REJECTED when a byte is not; CVMA_E_NOMEM (never read as "not text"). */
+static enum cvma_status text_compact(const uint8_t *p, size_t len, char **out, size_t *out_len)
 {
     struct cvma_reader r;
     uint8_t c;
@@ -188,7 +189,7 @@ static bool text_compact(const uint8_t *p, size_t len, char **out, size_t *out_l
     size_t n = 0;
     *out = NULL;
     if (s == NULL) {
-        return false;
+        return CVMA_E_NOMEM;
     }
     cvma_reader_init(&r, p, len);
     while (cvma_reader_u8(&r, &c)) {
@@ -197,14 +198,14 @@ static bool text_compact(const uint8_t *p, size_t len, char **out, size_t *out_l
         }
         if (c < 0x21 || c > 0x7e) {
             free(s);
-            return false;
+            return CVMA_REJECTED;
         }
         s[n++] = (char)c;
     }
     s[n] = '\0';
     *out = s;
     *out_len = n;
-    return true;
+    return CVMA_OK;
 }
 
 static bool all_hex(const char *s, size_t n)
@@ -277,10 +278,14 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
 {
     json_error_t je;
     enum cvma_status st = CVMA_E_USAGE;
-    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
     bool have_evidence = false;
     const char *kind = NULL;
 
+    if (oom) {
+        return CVMA_E_NOMEM;
+    }
     if (j == NULL) {
         cvma_errf(err, err_len, "bundle: not JSON (line %d: %s)", je.line, je.text);
         return CVMA_E_USAGE;
@@ -481,7 +486,13 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
         /* PEM (a certificate, a key, a CRL) is kept as it is, so that the kind table can
          * name what it is rather than fail to decode it. */
         bool pem = cvma_reader_starts_with(&r, "-----BEGIN");
-        if (inform != CVMA_INFORM_BIN && !pem && text_compact(p, len, &text, &tlen)) {
+        enum cvma_status tst = CVMA_REJECTED;
+        if (inform != CVMA_INFORM_BIN && !pem &&
+            (tst = text_compact(p, len, &text, &tlen)) == CVMA_E_NOMEM) {
+            st = tst;
+            goto out;
+        }
+        if (tst == CVMA_OK) {
             if (tlen == 0) {
                 cvma_errf(err, err_len, "the evidence is empty (whitespace only)");
                 goto out;
