@@ -393,9 +393,12 @@ json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *e
     pthread_once(&json_alloc_once, json_alloc_install);
     unsigned long before = json_alloc_failures;
     json_t *j = json_loadb((const char *)p, len, flags, error);
-    *oom = (json_alloc_counted && json_alloc_failures != before) ||
-           (j == NULL &&
-            (json_error_code(error) == json_error_out_of_memory || error->text[0] == '\0'));
+    if (json_alloc_counted) {
+        *oom = json_alloc_failures != before;
+    } else { /* a program's own allocator: only what jansson says (every refusal has a text) */
+        *oom = j == NULL &&
+               (json_error_code(error) == json_error_out_of_memory || error->text[0] == '\0');
+    }
     if (*oom) {
         json_decref(j);
         j = NULL;

@@ -530,6 +530,9 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     ev = NULL;
     st = CVMA_OK;
 out:
+    if (st == CVMA_E_NOMEM) {
+        cvma_errf(err, err_len, "out of memory");
+    }
     free(text);
     cvma_buf_free(&b);
     cvma_evidence_free(ev);

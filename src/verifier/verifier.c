@@ -511,6 +511,14 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         cvma_result_free(res);
         return st;
     }
+    if (res->verdict.oom) {
+        /* A reason or a part of the evidence could not be kept: the verdict would be a
+         * refusal that names no reason (or none of the right one). Out of memory is the
+         * call's error, never the evidence's verdict. */
+        cvma_result_free(res);
+        cvma_errf(err, err_len, "out of memory");
+        return CVMA_E_NOMEM;
+    }
     cvma_result_finish(res);
     *out = res;
     return CVMA_OK;
