@@ -76,7 +76,7 @@ static void rollback_state(const uint8_t *p, size_t n)
     uint8_t root[32], want_root[32];
     static const uint8_t zero[32];
     memset(root, 0xa5, sizeof root);
-    bool ok = cvma_bind_rollback_state_read(p, n, "acme", &version, root);
+    bool ok = cvma_bind_rollback_state_read(p, n, "acme", &version, root, NULL);
 
     json_t *j = n <= STATE_FILE_MAX ? json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL)
                                     : NULL;

@@ -154,42 +154,49 @@ bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)
 
 /*
  * Bytes of a JSON value: a string (base64, base64url with or without padding, or hex when
- * hex is true) or, in older evidence, an array of numbers 0..255.
+ * hex is true) or, in older evidence, an array of numbers 0..255. CVMA_REJECTED when it is
+ * none of those, CVMA_E_NOMEM when memory ran out (never read as malformed).
  */
-static bool json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
+static enum cvma_status json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
 {
     out->p = NULL;
     out->len = 0;
     if (json_is_array(j)) {
         size_t n = json_array_size(j);
-        if (n == 0 || (out->p = malloc(n)) == NULL) {
-            return false;
+        if (n == 0) {
+            return CVMA_REJECTED;
+        }
+        if ((out->p = malloc(n)) == NULL) {
+            return CVMA_E_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {
             const json_t *e = json_array_get(j, i);
             if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > 255) {
                 cvma_buf_free(out);
-                return false;
+                return CVMA_REJECTED;
             }
             out->p[i] = (uint8_t)json_integer_value(e);
         }
         out->len = n;
-        return true;
+        return CVMA_OK;
     }
     if (!json_is_string(j)) {
-        return false;
+        return CVMA_REJECTED;
     }
     const char *s = json_string_value(j);
     size_t sl = json_string_length(j);
-    if (sl == 0 || (out->p = malloc(sl)) == NULL) {
-        return false;
+    if (sl == 0) {
+        return CVMA_REJECTED;
+    }
+    if ((out->p = malloc(sl)) == NULL) {
+        return CVMA_E_NOMEM;
     }
     if (hex) {
         if (!cvma_hex_decode(s, out->p, sl, &out->len) || out->len == 0) {
             cvma_buf_free(out);
-            return false;
+            return CVMA_REJECTED;
         }
-        return true;
+        return CVMA_OK;
     }
     /* Trustee writes base64url with padding; base64 with its own alphabet is read too. One
      * alphabet only, and padding only as much as the length needs (the text's length then a
@@ -199,10 +206,14 @@ static bool json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
     while (tl > 0 && sl - tl < 2 && s[tl - 1] == '=') {
         tl--;
     }
-    char *t = NULL;
-    if ((url && std) || (tl < sl && sl % 4 != 0) || (t = malloc(tl + 1)) == NULL) {
+    if ((url && std) || (tl < sl && sl % 4 != 0)) {
         cvma_buf_free(out);
-        return false;
+        return CVMA_REJECTED;
+    }
+    char *t = malloc(tl + 1);
+    if (t == NULL) {
+        cvma_buf_free(out);
+        return CVMA_E_NOMEM;
     }
     for (size_t i = 0; i < tl; i++) {
         char c = s[i];
@@ -212,25 +223,34 @@ static bool json_bytes(const json_t *j, bool hex, struct cvma_buf *out)
     free(t);
     if (!ok) {
         cvma_buf_free(out);
+        return CVMA_REJECTED;
     }
-    return ok;
+    return CVMA_OK;
 }
 
-static char *pcrs_to_json(const json_t *arr)
+/* The PCR values as {"sha256": {"0": "<hex>", ...}} into *out: CVMA_REJECTED when they are not
+ * 1..24 hex SHA-256 values, CVMA_E_NOMEM when memory ran out. */
+static enum cvma_status pcrs_to_json(const json_t *arr, char **out)
 {
+    enum cvma_status st = CVMA_E_NOMEM;
     json_t *bank = json_object(), *o = json_pack("{s:o}", "sha256", bank);
-    char *s = NULL, key[24];
-    if (o == NULL || !json_is_array(arr) || json_array_size(arr) == 0 ||
-        json_array_size(arr) > 24) {
+    char key[24];
+    *out = NULL;
+    if (o == NULL) {
+        goto out;
+    }
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 24) {
+        st = CVMA_REJECTED;
         goto out;
     }
     for (size_t i = 0; i < json_array_size(arr); i++) {
         struct cvma_buf b;
-        if (!json_bytes(json_array_get(arr, i), true, &b)) {
+        if ((st = json_bytes(json_array_get(arr, i), true, &b)) != CVMA_OK) {
             goto out;
         }
         if (b.len != 32) { /* the sha256 bank's values */
             cvma_buf_free(&b);
+            st = CVMA_REJECTED;
             goto out;
         }
         char *h = cvma_hex_dup(b.p, b.len);
@@ -238,14 +258,15 @@ static char *pcrs_to_json(const json_t *arr)
         snprintf(key, sizeof key, "%zu", i);
         if (h == NULL || json_object_set_new(bank, key, json_string(h)) != 0) {
             free(h);
+            st = CVMA_E_NOMEM;
             goto out;
         }
         free(h);
     }
-    s = cvma_json_compact(o, NULL);
+    st = (*out = cvma_json_compact(o, NULL)) != NULL ? CVMA_OK : CVMA_E_NOMEM;
 out:
     json_decref(o);
-    return s;
+    return st;
 }
 
 void cvma_azure_evidence_cleanup(struct cvma_azure_evidence *e)
@@ -302,19 +323,33 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
         goto out;
     }
     out->version = ver != NULL ? (int)json_integer_value(ver) : 0;
-    if (!json_bytes(json_object_get(j, "hcl_report"), false, &out->hcl_report)) {
+    enum cvma_status bst = json_bytes(json_object_get(j, "hcl_report"), false, &out->hcl_report);
+    if (bst != CVMA_OK) {
+        if (bst == CVMA_E_NOMEM) {
+            goto nomem;
+        }
         cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                     "azure evidence: \"hcl_report\" is missing or not base64 (or a byte array)");
         goto out;
     }
-    if (!json_is_object(q) || !json_bytes(json_object_get(q, "message"), true, &out->quote_msg) ||
-        !json_bytes(json_object_get(q, "signature"), true, &out->quote_sig)) {
+    bst = json_is_object(q) ? json_bytes(json_object_get(q, "message"), true, &out->quote_msg)
+                            : CVMA_REJECTED;
+    if (bst == CVMA_OK) {
+        bst = json_bytes(json_object_get(q, "signature"), true, &out->quote_sig);
+    }
+    if (bst != CVMA_OK) {
+        if (bst == CVMA_E_NOMEM) {
+            goto nomem;
+        }
         cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                     "azure evidence: \"tpm_quote\" needs \"message\" and \"signature\" in hex");
         goto out;
     }
     if (json_object_get(q, "pcrs") != NULL &&
-        (out->pcrs_json = pcrs_to_json(json_object_get(q, "pcrs"))) == NULL) {
+        (bst = pcrs_to_json(json_object_get(q, "pcrs"), &out->pcrs_json)) != CVMA_OK) {
+        if (bst == CVMA_E_NOMEM) {
+            goto nomem;
+        }
         cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                     "azure evidence: \"tpm_quote\".\"pcrs\" must be 1..24 hex SHA-256 values");
         goto out;
@@ -324,23 +359,32 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
         if (s != NULL && strncmp(s, "-----BEGIN", 10) == 0) {
             size_t n = json_string_length(vcek);
             if ((out->vcek.p = malloc(n)) == NULL) {
-                v->oom = true;
-                goto out;
+                goto nomem;
             }
             memcpy(out->vcek.p, s, n);
             out->vcek.len = n;
-        } else if (!json_bytes(vcek, false, &out->vcek)) {
+        } else if ((bst = json_bytes(vcek, false, &out->vcek)) != CVMA_OK) {
+            if (bst == CVMA_E_NOMEM) {
+                goto nomem;
+            }
             cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                         "azure evidence: \"vcek\" is neither PEM nor base64 DER");
             goto out;
         }
     }
-    if (tdq != NULL && !json_bytes(tdq, false, &out->td_quote)) {
+    if (tdq != NULL && (bst = json_bytes(tdq, false, &out->td_quote)) != CVMA_OK) {
+        if (bst == CVMA_E_NOMEM) {
+            goto nomem;
+        }
         cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
                     "azure evidence: \"td_quote\" is not base64 (or a byte array)");
         goto out;
     }
     st = CVMA_OK;
+    goto out;
+nomem:
+    v->oom = true; /* an error, never a verdict on the evidence */
+    st = CVMA_E_NOMEM;
 out:
     json_decref(j);
     if (st != CVMA_OK) {

@@ -14,6 +14,7 @@
 #include "azure/azure.h"
 #include "azure/azure_internal.h"
 #include "collateral/source.h"
+#include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
 #include "common/json_out.h"
@@ -121,6 +122,7 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
     EVP_PKEY *pk = NULL;
     BIO *bio = NULL;
     char *pem = NULL;
+    unsigned long failures = cvma_allocfail_count(); /* OpenSSL's, below */
 
     for (size_t i = 0; json_is_array(keys) && i < json_array_size(keys); i++) {
         const json_t *k = json_array_get(keys, i);
@@ -138,6 +140,10 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
     const char *kty = json_string_value(json_object_get(ak, "kty"));
     if (kty == NULL || strcmp(kty, "RSA") != 0 || (n = jwk_bn(json_object_get(ak, "n"))) == NULL ||
         (e = jwk_bn(json_object_get(ak, "e"))) == NULL || BN_num_bits(n) < 2048) {
+        if (cvma_allocfail_count() != failures) {
+            v->oom = true; /* not the key's fault */
+            goto out;
+        }
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                     "azure: HCLAkPub is not an RSA JWK of at least 2048 bits with \"n\" and \"e\"");
         goto out;
@@ -150,6 +156,10 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
         EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0 ||
         (bio = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(bio, pk)) {
+        if (cvma_allocfail_count() != failures) {
+            v->oom = true;
+            goto out;
+        }
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
                     "azure: HCLAkPub could not be made into an RSA public key");
         goto out;
@@ -160,6 +170,11 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
         memcpy(pem, data, (size_t)len);
         pem[len] = '\0';
     } else {
+        v->oom = true;
+    }
+    if (pem != NULL && cvma_allocfail_count() != failures) {
+        free(pem); /* OpenSSL could not allocate on the way: the key is not to be trusted */
+        pem = NULL;
         v->oom = true;
     }
 out:

@@ -1,10 +1,10 @@
 #include "common/json_out.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/allocfail.h"
 #include "common/hex.h"
 
 /* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
@@ -362,39 +362,13 @@ char *cvma_json_compact(const json_t *j, size_t *len)
     return b.p;
 }
 
-/* jansson's allocations, failed ones counted for the calling thread (cvma_json_loadb). */
-static _Thread_local unsigned long json_alloc_failures;
-static bool json_alloc_counted;
-static pthread_once_t json_alloc_once = PTHREAD_ONCE_INIT;
-
-static void *json_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p == NULL) {
-        json_alloc_failures++;
-    }
-    return p;
-}
-
-static void json_alloc_install(void)
-{
-    json_malloc_t m = NULL;
-    json_free_t f = NULL;
-    json_get_alloc_funcs(&m, &f);
-    /* only over jansson's defaults: blocks of either are malloc's, freed by free */
-    if (m == malloc && f == free) {
-        json_set_alloc_funcs(json_alloc, free);
-        json_alloc_counted = true;
-    }
-}
-
 json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *error, bool *oom)
 {
-    pthread_once(&json_alloc_once, json_alloc_install);
-    unsigned long before = json_alloc_failures;
+    bool counted = (cvma_allocfail_counted() & CVMA_ALLOCFAIL_JANSSON) != 0;
+    unsigned long before = cvma_allocfail_count();
     json_t *j = json_loadb((const char *)p, len, flags, error);
-    if (json_alloc_counted) {
-        *oom = json_alloc_failures != before;
+    if (counted) {
+        *oom = cvma_allocfail_count() != before;
     } else { /* a program's own allocator: only what jansson says (every refusal has a text) */
         *oom = j == NULL &&
                (json_error_code(error) == json_error_out_of_memory || error->text[0] == '\0');

@@ -100,9 +100,9 @@ CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);
  * json_loadb, telling a text jansson refuses from a failed allocation: *oom is set when an
  * allocation failed during the call (whatever jansson returned: an object it built may lack
  * what the allocation was for), so that callers answer "out of memory", never "not JSON" nor
- * a verdict on a half-read document. Allocation failures are seen through jansson's allocator
- * functions, installed once (plain malloc and free, counted per thread) unless the program set
- * its own; then only jansson's own out-of-memory code and an empty error text tell.
+ * a verdict on a half-read document. Allocation failures are seen through the counting allocator
+ * (common/allocfail.h) unless the program gave jansson its own; then only jansson's own
+ * out-of-memory code and an empty error text tell.
  * tests/unit/test_oom.c fails each allocation in turn.
  */
 json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *error, bool *oom);

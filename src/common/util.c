@@ -42,14 +42,19 @@ void cvma_buf_free(struct cvma_buf *b)
 enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
 {
     enum cvma_status st = CVMA_E_IO;
-    FILE *f = NULL;
     uint8_t *p = NULL;
     size_t cap = 0, len = 0;
+    int fd;
 
     out->p = NULL;
     out->len = 0;
-    if ((f = fopen(path, "rb")) == NULL) {
-        goto out;
+    /* open and read, not stdio: fopen allocates, and a stream whose buffer cannot be
+     * allocated reads a byte at a time, so out of memory would pass unseen or as absence */
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
     }
     for (;;) {
         if (len == cap) {
@@ -68,14 +73,18 @@ enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_bu
             p = np;
             cap = ncap;
         }
-        size_t n = fread(p + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                goto out;
+        ssize_t n = read(fd, p + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
             }
+            st = errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+            goto out;
+        }
+        if (n == 0) {
             break;
         }
+        len += (size_t)n;
     }
     if (len > max_len) {
         goto out;
@@ -86,9 +95,7 @@ enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_bu
     st = CVMA_OK;
 out:
     free(p);
-    if (f != NULL) {
-        fclose(f);
-    }
+    close(fd);
     return st;
 }
 

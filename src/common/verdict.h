@@ -48,6 +48,16 @@ enum cvma_status cvma_reject(struct cvma_verdict *v, enum cvma_reason code, cons
 enum cvma_status cvma_verdict_add(struct cvma_verdict *v, enum cvma_reason code,
                                   enum cvma_severity sev, const char *fmt, ...) CVMA_PRINTF(4, 5);
 void cvma_verdict_pass(struct cvma_verdict *v, enum cvma_check check);
+
+/* st, having set v->oom when st is CVMA_E_NOMEM: for a step that tells out of memory by its
+ * status alone, so that the verdict is not a refusal for a check that merely did not run. */
+static inline enum cvma_status cvma_verdict_step(struct cvma_verdict *v, enum cvma_status st)
+{
+    if (st == CVMA_E_NOMEM) {
+        v->oom = true;
+    }
+    return st;
+}
 /*
  * The trailing-data rule (docs/verification.md), the same for every kind: bytes after the
  * evidence's own end are unsigned. Zeros are padding (PARSE_TRAILING_ZEROS, info); anything else is

@@ -49,8 +49,9 @@ void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *ou
  * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */
 struct cvma_p384_pub;
 /* enum cvma_p384_backend: the public header (a verifier configuration). */
-/* From an EVP_PKEY that must be an EC key on secp384r1; NULL otherwise. */
-struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey);
+/* From an EVP_PKEY that must be an EC key on secp384r1 (a valid point); NULL otherwise, or
+ * with *oom set when memory ran out. */
+struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey, bool *oom);
 void cvma_p384_pub_free(struct cvma_p384_pub *pub);
 /* Thread-safe: pub is only read, so one key may be checked from many threads at once. An
  * unknown backend value verifies nothing (false). */
@@ -71,7 +72,8 @@ bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const 
  * another thread prepares its own for that call instead of waiting.
  */
 struct cvma_p256_verifier;
-struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey); /* takes a reference */
+/* Takes a reference to pkey. NULL when it cannot be used, with *oom set when memory ran out. */
+struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey, bool *oom);
 void cvma_p256_verifier_free(struct cvma_p256_verifier *pv);
 bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg, size_t len,
                               const uint8_t sig[64]);

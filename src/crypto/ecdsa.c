@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gmp.h>
-#include <nettle/bignum.h>
-#include <nettle/dsa.h>
 #include <nettle/ecc-curve.h>
 #include <nettle/ecc.h>
 #include <nettle/ecdsa.h>
@@ -19,20 +16,49 @@
 
 #include "crypto/crypto.h"
 
+/* P-384 numbers as nettle's low-level functions take them: least significant limb first. */
+#define P384_LIMBS (48 / sizeof(mp_limb_t))
+/* Room for ecc_ecdsa_verify's scratch (nettle 3.8 asks for 5 * 6 + mul_itch limbs on P-384,
+ * a few hundred); checked against nettle's own figure when a key is made. */
+#define P384_SCRATCH_LIMBS 1024
+
 struct cvma_p384_pub {
-    struct ecc_point point; /* nettle */
-    EVP_PKEY *pkey;         /* OpenSSL (own reference) */
+    mp_limb_t xy[2 * P384_LIMBS]; /* the point, affine: x then y (nettle) */
+    EVP_PKEY *pkey;               /* OpenSSL (own reference) */
 };
 
-struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey)
+/*
+ * nettle's low-level verification, which takes numbers as limbs and scratch space from the
+ * caller, is used rather than ecdsa_verify: that one goes through GMP's mpz numbers and
+ * allocator, and GMP ends the process when an allocation fails (as it documents), where a
+ * verifier out of memory must answer so. This one allocates nothing.
+ */
+static void limbs_from_be(mp_limb_t *out, const uint8_t be[48])
+{
+    for (size_t i = 0; i < P384_LIMBS; i++) {
+        const uint8_t *q = be + (P384_LIMBS - 1 - i) * sizeof(mp_limb_t);
+        mp_limb_t l = 0;
+        for (size_t k = 0; k < sizeof(mp_limb_t); k++) {
+            l = (l << 8) | q[k];
+        }
+        out[i] = l;
+    }
+}
+
+struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey, bool *oom)
 {
     uint8_t pt[1 + 2 * 48];
     size_t ptlen = 0;
     char group[32];
     size_t glen = 0;
     struct cvma_p384_pub *pub = NULL;
-    mpz_t x, y;
+    const struct ecc_curve *curve = nettle_get_secp_384r1();
 
+    *oom = false;
+    if ((size_t)ecc_size(curve) != P384_LIMBS ||
+        (size_t)ecc_ecdsa_verify_itch(curve) > P384_SCRATCH_LIMBS) {
+        return NULL; /* not the nettle this was written for */
+    }
     if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
         !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                         &glen) ||
@@ -43,19 +69,22 @@ struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey)
         ptlen != sizeof pt || pt[0] != 0x04) {
         return NULL; /* only uncompressed points */
     }
-    if ((pub = calloc(1, sizeof *pub)) == NULL) {
+    /* The point is on the curve, its coordinates below the prime, and not at infinity:
+     * nettle's low-level check takes that as given. OpenSSL's decoder checked it when the
+     * certificate was read; checked again here, where the key is made once per chain. */
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pkey, NULL);
+    int on_curve = pc != NULL ? EVP_PKEY_public_check_quick(pc) : 0;
+    EVP_PKEY_CTX_free(pc);
+    if (on_curve != 1) {
         return NULL;
     }
-    ecc_point_init(&pub->point, nettle_get_secp_384r1());
-    mpz_init(x);
-    mpz_init(y);
-    nettle_mpz_set_str_256_u(x, 48, pt + 1);
-    nettle_mpz_set_str_256_u(y, 48, pt + 1 + 48);
-    int ok = ecc_point_set(&pub->point, x, y);
-    mpz_clear(x);
-    mpz_clear(y);
-    if (!ok || EVP_PKEY_up_ref(pkey) != 1) {
-        ecc_point_clear(&pub->point);
+    if ((pub = calloc(1, sizeof *pub)) == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    limbs_from_be(pub->xy, pt + 1);
+    limbs_from_be(pub->xy + P384_LIMBS, pt + 1 + 48);
+    if (EVP_PKEY_up_ref(pkey) != 1) {
         free(pub);
         return NULL;
     }
@@ -68,7 +97,6 @@ void cvma_p384_pub_free(struct cvma_p384_pub *pub)
     if (pub == NULL) {
         return;
     }
-    ecc_point_clear(&pub->point);
     EVP_PKEY_free(pub->pkey);
     free(pub);
 }
@@ -76,13 +104,11 @@ void cvma_p384_pub_free(struct cvma_p384_pub *pub)
 static bool verify_nettle(const struct cvma_p384_pub *pub, const uint8_t digest[48],
                           const uint8_t r[48], const uint8_t s[48])
 {
-    struct dsa_signature sig;
-    dsa_signature_init(&sig);
-    nettle_mpz_set_str_256_u(sig.r, 48, r);
-    nettle_mpz_set_str_256_u(sig.s, 48, s);
-    int ok = ecdsa_verify(&pub->point, 48, digest, &sig);
-    dsa_signature_clear(&sig);
-    return ok == 1;
+    mp_limb_t rl[P384_LIMBS], sl[P384_LIMBS], scratch[P384_SCRATCH_LIMBS];
+    limbs_from_be(rl, r);
+    limbs_from_be(sl, s);
+    /* 0 < r, s < n is checked by nettle */
+    return ecc_ecdsa_verify(nettle_get_secp_384r1(), pub->xy, 48, digest, rl, sl, scratch) == 1;
 }
 
 /* DER-encodes (r, s) as an ECDSA-Sig-Value for OpenSSL. */
@@ -168,9 +194,10 @@ struct cvma_p256_verifier {
     pthread_mutex_t mu;
 };
 
-struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey)
+struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey, bool *oom)
 {
     struct cvma_p256_verifier *pv = calloc(1, sizeof *pv);
+    *oom = pv == NULL;
     if (pv == NULL || pkey == NULL || pthread_mutex_init(&pv->mu, NULL) != 0) {
         free(pv);
         return NULL;

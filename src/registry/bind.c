@@ -205,7 +205,11 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     if (platform_parse(&res->platform, &plat, v) != CVMA_OK) {
         return CVMA_REJECTED;
     }
-    have_cache = cvma_cache_init(&cache, o->cache_dir) == CVMA_OK;
+    enum cvma_status cst = cvma_cache_init(&cache, o->cache_dir);
+    if (cst == CVMA_E_NOMEM) {
+        goto out; /* not "no state directory": that would only warn */
+    }
+    have_cache = cst == CVMA_OK;
     if (rs->n_regs > 0 && (valid = calloc(rs->n_regs, sizeof *valid)) == NULL) {
         goto out;
     }
@@ -246,6 +250,9 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
                              "%s: rollback not checked: %s", it->origin, detail);
             break;
+        case RB_NOMEM:
+            st = CVMA_E_NOMEM;
+            goto out;
         case RB_UNAVAILABLE:
             /* Not used: the platform is bound by another registry, or undecided below. */
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,

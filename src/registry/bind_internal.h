@@ -121,16 +121,19 @@ enum rb_result {
     RB_ROLLBACK,
     RB_NOT_CHECKED, /* no rollback state kept (no usable directory): a warning */
     RB_UNAVAILABLE, /* a shared state store is configured but did not answer: undecided */
+    RB_NOMEM,       /* out of memory: nothing checked, nothing written; the call's error */
 };
 
 /*
  * Reads a rollback state file's text, {"provider", "version", "merkle_root"} (at most
  * STATE_FILE_MAX bytes; anyone who can write the cache directory can change it). true when it
  * is a state of provider: *version (>= 1) and root (the 64 hex digits) then hold it. false when
- * it is not (unreadable, another provider): *version is 0 and root all zero.
+ * it is not (unreadable, another provider): *version is 0 and root all zero. *oom (may be
+ * NULL) is set when it could not be read for want of memory: then it is not known to be
+ * unreadable, and must not be replaced.
  */
 CVMA_MUST_USE bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
-                                                 uint64_t *version, uint8_t root[32]);
+                                                 uint64_t *version, uint8_t root[32], bool *oom);
 
 /*
  * Checks r against the rollback state kept in dir (NULL: no state, RB_NOT_CHECKED) and

@@ -16,6 +16,7 @@
 #include "collateral/cache.h"
 #include "collateral/http.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 #include "registry/bind_internal.h"
 #include "registry/registry.h"
@@ -29,15 +30,18 @@
  */
 /* see registry/bind_internal.h */
 bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
-                                   uint64_t *version, uint8_t root[32])
+                                   uint64_t *version, uint8_t root[32], bool *oom)
 {
     json_error_t jerr;
     json_int_t ver = 0;
     size_t rl = 0;
-    bool ok = false;
+    bool ok = false, no_mem = false;
     json_t *st = len <= STATE_FILE_MAX
-                         ? json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)
+                         ? cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr, &no_mem)
                          : NULL;
+    if (oom != NULL) {
+        *oom = no_mem;
+    }
     json_t *jv = json_object_get(st, "version");
     json_t *jr = json_object_get(st, "merkle_root");
     json_t *jp = json_object_get(st, "provider");
@@ -69,7 +73,12 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
     struct stat sb;
 
     detail[0] = '\0';
-    if (dir == NULL || cvma_mkdir_p(dir, 0700) != CVMA_OK) {
+    enum cvma_status mst = dir != NULL ? cvma_mkdir_p(dir, 0700) : CVMA_E_IO;
+    if (mst == CVMA_E_NOMEM) {
+        cvma_errf(detail, detail_len, "out of memory");
+        return RB_NOMEM;
+    }
+    if (mst != CVMA_OK) {
         cvma_errf(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
         return RB_NOT_CHECKED;
     }
@@ -103,8 +112,15 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
         len += (size_t)got;
     }
     if (len > 0) {
+        bool oom = false;
         have = cvma_bind_rollback_state_read((const uint8_t *)buf, len, r->provider, &seen,
-                                             seen_root);
+                                             seen_root, &oom);
+        if (oom) {
+            /* Not known to be unreadable: replacing it would lose the version seen. */
+            cvma_errf(detail, detail_len, "out of memory");
+            res = RB_NOMEM;
+            goto out;
+        }
         corrupt = !have;
     }
     if (have && r->version < seen) {

@@ -235,7 +235,13 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     if (crl != NULL && (st = check_crl(crl, ark, ask, c->vlek, opts->at, ch, v)) != CVMA_OK) {
         goto out;
     }
-    if ((ch->pub = cvma_p384_pub_new(X509_get0_pubkey(leaf))) == NULL) {
+    bool oom = false;
+    if ((ch->pub = cvma_p384_pub_new(X509_get0_pubkey(leaf), &oom)) == NULL) {
+        if (oom) {
+            v->oom = true;
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
         st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "%s: key is not ECDSA P-384", lname);
         goto out;
     }
@@ -504,7 +510,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         v->oom = true;
         goto out;
     }
-    if (cvma_snp_report_parse(p, len, &popts, rep, v) != CVMA_OK) {
+    if (cvma_verdict_step(v, cvma_snp_report_parse(p, len, &popts, rep, v)) != CVMA_OK) {
         goto out;
     }
     cvma_verdict_pass(v, CVMA_CHECK_PARSE);
@@ -557,7 +563,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             res->undecided = true;
             goto out;
         }
-        if (cst != CVMA_OK) {
+        if (cvma_verdict_step(v, cst) != CVMA_OK) {
             goto out;
         }
         coll = &fetched;
@@ -583,7 +589,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         ch = NULL;
     }
     if (ch == NULL) {
-        if (verify_chain(coll, opts, &ch, v) != CVMA_OK) {
+        if (cvma_verdict_step(v, verify_chain(coll, opts, &ch, v)) != CVMA_OK) {
             goto out;
         }
         /* Only the chain is cached, never a verdict on a report. Without a cache this is
@@ -610,7 +616,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
 
-    if (decide_product(rep, product_given, ch, &product, v) != CVMA_OK) {
+    if (cvma_verdict_step(v, decide_product(rep, product_given, ch, &product, v)) != CVMA_OK) {
         goto out;
     }
 

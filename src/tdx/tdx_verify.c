@@ -271,7 +271,12 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "PCK key is not an EC key");
         goto out;
     }
-    if ((ch->pck_verifier = cvma_p256_verifier_new(ch->pck_pub)) == NULL) {
+    bool oom = false;
+    if ((ch->pck_verifier = cvma_p256_verifier_new(ch->pck_pub, &oom)) == NULL) {
+        if (oom) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
         st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED, "PCK key is not a P-256 key");
         goto out;
     }
@@ -413,13 +418,13 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         v->oom = true;
         goto out;
     }
-    if (cvma_tdx_quote_parse(p, len, &popts, q, v) != CVMA_OK) {
+    if (cvma_verdict_step(v, cvma_tdx_quote_parse(p, len, &popts, q, v)) != CVMA_OK) {
         goto out;
     }
     cvma_verdict_pass(v, CVMA_CHECK_PARSE);
 
     if (held == NULL) {
-        enum cvma_status cst = cvma_tdx_collateral_get(q, opts, &loaded, v);
+        enum cvma_status cst = cvma_verdict_step(v, cvma_tdx_collateral_get(q, opts, &loaded, v));
         if (cst == CVMA_UNDECIDED) {
             res->undecided = true;
             goto out;
@@ -448,7 +453,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         ch = NULL;
     }
     if (ch == NULL) {
-        if (verify_pck_chain(q, c, opts, &ch, v) != CVMA_OK) {
+        if (cvma_verdict_step(v, verify_pck_chain(q, c, opts, &ch, v)) != CVMA_OK) {
             goto out;
         }
         /* Without a cache this is just our reference to ch. */
@@ -483,8 +488,9 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         cvma_chain_ref_release(co_ref);
         if (!known) {
             struct coll_ok *co_new = NULL;
-            if (cvma_tdx_collateral_verify(c, ch->root, opts->at, opts->collateral_grace_seconds,
-                                           v) != CVMA_OK) {
+            if (cvma_verdict_step(v, cvma_tdx_collateral_verify(c, ch->root, opts->at,
+                                                                opts->collateral_grace_seconds,
+                                                                v)) != CVMA_OK) {
                 goto out;
             }
             /* Stale-but-within-grace verifies with a warning: do not cache that. */
@@ -570,8 +576,13 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         ak = cvma_chain_ref_val(ak_ref);
         if (ak == NULL) {
             EVP_PKEY *pk = att_key_new(q->attestation_key);
-            ak = pk != NULL ? cvma_p256_verifier_new(pk) : NULL;
+            bool oom = false;
+            ak = pk != NULL ? cvma_p256_verifier_new(pk, &oom) : NULL;
             EVP_PKEY_free(pk);
+            if (oom) {
+                v->oom = true;
+                goto out;
+            }
             if (ak == NULL) {
                 cvma_reject(v, CVMA_R_TDX_QUOTE_SIGNATURE_INVALID,
                             "the attestation key is not a point on P-256");

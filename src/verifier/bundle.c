@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
 #include "common/reader.h"
@@ -446,6 +447,7 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     char *text = NULL;
     size_t tlen = 0;
     enum cvma_status st = CVMA_E_USAGE;
+    unsigned long failures = cvma_allocfail_count();
 
     *out = NULL;
     if (len == 0) {
@@ -530,6 +532,13 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     ev = NULL;
     st = CVMA_OK;
 out:
+    if (cvma_allocfail_count() != failures) {
+        /* jansson or OpenSSL could not allocate: what was read may lack a part, and a
+         * refusal may be the lost allocation's (common/allocfail.h) */
+        cvma_evidence_free(*out);
+        *out = NULL;
+        st = CVMA_E_NOMEM;
+    }
     if (st == CVMA_E_NOMEM) {
         cvma_errf(err, err_len, "out of memory");
     }

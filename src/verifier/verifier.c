@@ -14,6 +14,7 @@
 #include "appraise/policy.h"
 #include "collateral/dircache.h"
 #include "collateral/fetch.h"
+#include "common/allocfail.h"
 #include "common/hex.h"
 #include "common/json_out.h"
 #include "crypto/crypto.h"
@@ -400,6 +401,7 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
     const struct cvma_policy *policy;
     bool found = false;
     enum cvma_status st;
+    unsigned long failures = cvma_allocfail_count();
 
     *out = NULL;
     policy = cvma_verifier_policy(v, req->policy, &found);
@@ -511,9 +513,11 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         cvma_result_free(res);
         return st;
     }
-    if (res->verdict.oom) {
+    if (res->verdict.oom || cvma_allocfail_count() != failures) {
         /* A reason or a part of the evidence could not be kept: the verdict would be a
-         * refusal that names no reason (or none of the right one). Out of memory is the
+         * refusal that names no reason (or none of the right one). Or OpenSSL or jansson
+         * could not allocate, which they do not always report: a certificate would look
+         * malformed, a decoder would be skipped (common/allocfail.h). Out of memory is the
          * call's error, never the evidence's verdict. */
         cvma_result_free(res);
         cvma_errf(err, err_len, "out of memory");

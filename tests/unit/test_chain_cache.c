@@ -427,8 +427,10 @@ static void test_p384_backends_agree_and_unknown_backend_verifies_nothing(void *
     assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), r, 48), 48);
     assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), s, 48), 48);
     ECDSA_SIG_free(sig);
-    struct cvma_p384_pub *pub = cvma_p384_pub_new(key);
+    bool oom = true;
+    struct cvma_p384_pub *pub = cvma_p384_pub_new(key, &oom);
     assert_non_null(pub);
+    assert_false(oom);
     assert_true(cvma_p384_verify(pub, CVMA_P384_NETTLE, digest, r, s));
     assert_true(cvma_p384_verify(pub, CVMA_P384_OPENSSL, digest, r, s));
     assert_false(cvma_p384_verify(pub, (enum cvma_p384_backend)7, digest, r, s));

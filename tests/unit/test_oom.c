@@ -15,17 +15,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
-#include <gmp.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
+#include "azure/azure.h"
+#include "azure/azure_internal.h"
+#include "collateral/dircache.h"
+#include "common/allocfail.h"
 #include "common/base64.h"
+#include "common/hex.h"
 #include "common/jflat.h"
+#include "crypto/jws.h"
 #include "cvmattest/cvmattest.h"
+#include "registry/registry.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
 #include "tu_api.h"
+#include "tu_azure.h"
 #include "verifier/bundle.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -92,6 +103,7 @@ void free(void *p)
 
 struct fx {
     char *snp, *tdx;
+    char *provider, *registry; /* "cloud=PUBFILE" and the registry file listing the SNP chip */
     struct cvma_buf report, bundle, quote, tdx_bundle;
 };
 
@@ -109,21 +121,38 @@ static void with_bundle(const char *dir, const char *name, const char *kind,
     free(p);
 }
 
-static void *gmp_alloc(size_t n)
+/* Provider "cloud": its key into f->snp, and a registry it signed that lists the simulated
+ * SEV-SNP chip (CHIP_ID, report offset 0x1A0). */
+static void write_registry(struct fx *f)
 {
-    return __libc_malloc(n);
-}
-
-static void *gmp_realloc(void *p, size_t old, size_t n)
-{
-    (void)old;
-    return __libc_realloc(p, n);
-}
-
-static void gmp_free(void *p, size_t n)
-{
-    (void)n;
-    __libc_free(p);
+    EVP_PKEY *k = cvma_jws_key_generate(CVMA_JWS_ES256);
+    char *pub = tu_path(f->snp, "cloud.pub");
+    char hex[129], text[256], err[256];
+    struct cvma_reg_entries e;
+    char *jws = NULL;
+    assert_non_null(k);
+    FILE *fp = fopen(pub, "w");
+    assert_non_null(fp);
+    assert_int_equal(PEM_write_PUBKEY(fp, k), 1);
+    assert_int_equal(fclose(fp), 0);
+    assert_true(f->report.len > 0x1A0 + 64);
+    cvma_hex_encode(f->report.p + 0x1A0, 64, hex, sizeof hex);
+    snprintf(text, sizeof text, "amd chip_id %s region=eu-1\n", hex);
+    cvma_reg_entries_init(&e);
+    assert_int_equal(cvma_reg_entries_parse(text, strlen(text), "fleet", &e, err, sizeof err),
+                     CVMA_OK);
+    struct cvma_reg_build_opts o = {"cloud", 1, (int64_t)time(NULL) - 60, 86400, true};
+    assert_int_equal(cvma_registry_build(&o, &e, k, &jws, NULL, err, sizeof err), CVMA_OK);
+    f->registry = tu_path(f->snp, "cloud.jws");
+    tu_write(f->registry, (const uint8_t *)jws, strlen(jws));
+    size_t plen = strlen("cloud=") + strlen(pub) + 1;
+    f->provider = malloc(plen);
+    assert_non_null(f->provider);
+    snprintf(f->provider, plen, "cloud=%s", pub);
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+    free(pub);
+    EVP_PKEY_free(k);
 }
 #endif
 
@@ -148,10 +177,7 @@ static int setup(void **state)
     }
     with_bundle(f->snp, "report.bin", "sev-snp", &f->report, &f->bundle);
     with_bundle(f->tdx, "quote.bin", "tdx", &f->quote, &f->tdx_bundle);
-    /* GMP (under nettle's P-384 check) ends the process when an allocation fails: its
-     * allocations are left out of the count (a verifier out of memory there dies, as GMP
-     * documents; see the sweep of cvma_verify below). */
-    mp_set_memory_functions(gmp_alloc, gmp_realloc, gmp_free);
+    write_registry(f);
     *state = f;
     return 0;
 #endif
@@ -167,6 +193,8 @@ static int teardown(void **state)
     tu_rmtree(f->tdx);
     free(f->snp);
     free(f->tdx);
+    free(f->provider);
+    free(f->registry);
     cvma_buf_free(&f->report);
     cvma_buf_free(&f->bundle);
     cvma_buf_free(&f->quote);
@@ -279,69 +307,306 @@ static void test_oom_evidence_reader_answers_nomem_at_every_allocation(void **st
 #endif
 }
 
+#ifndef OOM_SANITIZED
 /*
- * A whole verification (a verifier with its caches warm, as a service runs it) with the n-th
- * allocation failed: CVMA_E_NOMEM, or a result. A result may still be affirming where the
- * library the allocation was for copes without it (OpenSSL tries its next decoder, say), but a
- * refusal always names its reason: never a verdict made of a lost allocation alone.
+ * cvma_verify of ev with the n-th allocation failed, for n = 1, 2... until a verification runs
+ * to its end without a failure: each failed one must answer CVMA_E_NOMEM and no result. Not a
+ * refusal (an allocation lost is not a reason to refuse evidence: a certificate OpenSSL could
+ * not decode for want of memory must not read as malformed), and not an affirming result
+ * either (OpenSSL copes with some failures by trying another way, and whether it checked all
+ * the same is not for a verdict to guess). Every verification that runs to its end must give
+ * the status of the first. Returns the allocations a whole verification makes.
  */
-static void test_oom_verify_never_refuses_without_a_reason(void **state)
+static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev, const char *what)
+{
+    char err[256];
+    struct cvma_request req;
+    struct cvma_result *res = NULL;
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    enum cvma_result_status want = cvma_result_status(res);
+    cvma_result_free(res);
+    long n, bad = 0;
+    for (n = 1; n < 200000; n++) {
+        res = NULL;
+        failed = false;
+        countdown = n;
+        enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
+        countdown = 0;
+        if (!failed) {
+            assert_int_equal(st, CVMA_OK);
+            assert_int_equal(cvma_result_status(res), want);
+            cvma_result_free(res);
+            if (bad > 0) {
+                fail_msg("%s: %ld of %ld failed allocations were not answered CVMA_E_NOMEM", what,
+                         bad, n - 1);
+            }
+            return n - 1;
+        }
+        if (st != CVMA_E_NOMEM && ++bad <= 10) { /* the first few, then the count */
+            print_error("%s: allocation %ld failed: status %d, %s%s, want CVMA_E_NOMEM\n", what, n,
+                        (int)st,
+                        res == NULL                         ? "no result"
+                        : cvma_result_reason_count(res) > 0 ? cvma_result_reason_code(res, 0)
+                                                            : "a result",
+                        res != NULL && cvma_result_status(res) == CVMA_AFFIRMING ? " (affirming)"
+                                                                                 : "");
+        }
+        cvma_result_free(res);
+    }
+    fail_msg("%s: no end to the allocations", what);
+    return n;
+}
+
+/* f's SEV-SNP report or TDX quote, read. */
+static struct cvma_evidence *evidence_of(const struct cvma_buf *b)
+{
+    struct cvma_evidence *ev = NULL;
+    char err[256];
+    assert_int_equal(cvma_evidence_from_bytes(b->p, b->len, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    return ev;
+}
+
+/* Collateral files are decoded once only when older than the directory cache's settling
+ * time (collateral/dircache.h): the warm sweeps wait for it. */
+static void let_settle(void)
+{
+    static bool settled;
+    if (!settled) {
+        sleep(CVMA_DIRCACHE_SETTLE_SECONDS + 1);
+        settled = true;
+    }
+}
+
+/* sweep_verify of evidence b with dir's collateral and dir/root as the trust root. */
+static void sweep_dir(const char *dir, const char *root, const struct cvma_buf *b, bool cold,
+                      const char *what)
+{
+    char *r = tu_path(dir, root);
+    struct cvma_verifier *v = tu_verifier(r, dir, NULL, cold);
+    struct cvma_evidence *ev = evidence_of(b);
+    assert_true(sweep_verify(v, ev, what) > 1);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(r);
+}
+#endif
+
+/* A verifier with its caches warm, as a service runs it: the chain and the collateral
+ * directory's files from the caches. */
+static void test_oom_warm_verify_answers_nomem_at_every_allocation(void **state)
 {
 #ifdef OOM_SANITIZED
     (void)state;
     skip();
 #else
     struct fx *f = *state;
+    let_settle();
+    sweep_dir(f->snp, "ark.pem", &f->report, false, "SEV-SNP, warm");
+    sweep_dir(f->tdx, "root_ca.pem", &f->quote, false, "TDX, warm");
+#endif
+}
+
+/* A verifier without caches: every certificate, CRL and collateral document decoded and every
+ * chain verified again, each time. */
+static void test_oom_cold_verify_answers_nomem_at_every_allocation(void **state)
+{
+#ifdef OOM_SANITIZED
+    (void)state;
+    skip();
+#else
+    struct fx *f = *state;
+    sweep_dir(f->snp, "ark.pem", &f->report, true, "SEV-SNP, cold");
+    sweep_dir(f->tdx, "root_ca.pem", &f->quote, true, "TDX, cold");
+#endif
+}
+
+#ifndef OOM_SANITIZED
+/* A verifier of f's SEV-SNP evidence that binds it to provider "cloud" by its registry. */
+static struct cvma_verifier *registry_verifier(const struct fx *f, bool no_cache)
+{
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
     char *ark = tu_path(f->snp, "ark.pem");
-    struct cvma_verifier *v = tu_verifier(ark, f->snp, NULL, false);
-    struct cvma_evidence *ev = NULL;
+    char *cache = tu_path(f->snp, no_cache ? "cache-cold" : "cache-warm");
+    const char *roots[] = {ark};
+    const char *providers[] = {f->provider};
+    const char *registries[] = {f->registry};
     char err[256];
-    long nomem = 0, n;
-    assert_int_equal(cvma_evidence_from_bytes(f->report.p, f->report.len, CVMA_INFORM_AUTO, &ev,
-                                              err, sizeof err),
-                     CVMA_OK);
-    for (n = 0; n < 200000; n++) { /* n = 0: no failure, the caches filled */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = f->snp;
+    cfg.offline = true;
+    cfg.no_cache = no_cache;
+    cfg.cache_dir = cache; /* the registry's rollback state: this test's own */
+    cfg.providers = providers;
+    cfg.n_providers = 1;
+    cfg.registries = registries;
+    cfg.n_registries = 1;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    free(ark);
+    free(cache);
+    return v;
+}
+#endif
+
+/* The binding to a provider's registry (docs/registry.md), warm and cold: out of memory there
+ * is the call's error too, never UNREGISTERED_PLATFORM nor a result without the provider. */
+static void test_oom_registry_binding_answers_nomem_at_every_allocation(void **state)
+{
+#ifdef OOM_SANITIZED
+    (void)state;
+    skip();
+#else
+    struct fx *f = *state;
+    struct cvma_evidence *ev = evidence_of(&f->report);
+    for (int cold = 0; cold < 2; cold++) {
+        struct cvma_verifier *v = registry_verifier(f, cold != 0);
         struct cvma_request req;
         struct cvma_result *res = NULL;
+        char err[256];
         memset(&req, 0, sizeof req);
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        char *js = cvma_result_json(res, false);
+        assert_non_null(js);
+        if (strstr(js, "\"provider\":\"cloud\"") == NULL) {
+            fail_msg("not bound to the provider: %s", js);
+        }
+        free(js);
+        cvma_result_free(res);
+        let_settle();
+        assert_true(sweep_verify(v, ev, cold ? "registry, cold" : "registry, warm") > 1);
+        cvma_verifier_free(v);
+    }
+    cvma_evidence_free(ev);
+#endif
+}
+
+#ifndef OOM_SANITIZED
+/* Azure's readers with the n-th allocation failed: never a success and never a refusal, but
+ * the verdict marked out of memory; nothing left allocated. kind 0: Trustee's evidence JSON,
+ * 1: the runtime claims, 2: the attestation key from the claims. */
+static void sweep_azure(int kind, const char *text)
+{
+    long n;
+    for (n = 1; n < 100000; n++) {
+        struct cvma_verdict v;
+        struct cvma_azure_evidence e;
+        struct cvma_span sp = {(const uint8_t *)text, strlen(text)};
+        json_t *claims = NULL;
+        enum cvma_status st = CVMA_OK;
+        cvma_verdict_init(&v);
+        if (kind == 2) {
+            assert_int_equal(cvma_azure_runtime_claims_parse(&sp, &claims, &v), CVMA_OK);
+            cvma_verdict_cleanup(&v);
+            cvma_verdict_init(&v);
+        }
+        ERR_clear_error();
+        long before = live;
         failed = false;
         countdown = n;
-        enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
+        if (kind == 0) {
+            st = cvma_azure_evidence_parse(sp.p, sp.len, &e, &v);
+            if (st == CVMA_OK) {
+                cvma_azure_evidence_cleanup(&e);
+            }
+        } else if (kind == 1) {
+            st = cvma_azure_runtime_claims_parse(&sp, &claims, &v);
+        } else {
+            char *pem = cvma_azure_ak_pem_from_claims(claims, &v);
+            st = pem != NULL ? CVMA_OK : CVMA_REJECTED;
+            free(pem);
+        }
         countdown = 0;
-        if (st == CVMA_E_NOMEM) {
-            assert_true(failed);
-            assert_null(res);
-            nomem++;
-            continue;
+        if (kind == 1) {
+            json_decref(claims);
+            claims = NULL;
         }
-        assert_int_equal(st, CVMA_OK);
-        if (cvma_result_status(res) == CVMA_CONTRAINDICATED) {
-            if (cvma_result_reason_count(res) == 0) {
-                fail_msg("allocation %ld failed: contraindicated without a reason", n);
-            }
-            if (!failed) {
-                fail_msg("contraindicated without a failed allocation: %s",
-                         cvma_result_reason_code(res, 0));
-            }
+        bool oom = v.oom, reasons = v.n_reasons > 0;
+        cvma_verdict_cleanup(&v);
+        ERR_clear_error(); /* OpenSSL's queue keeps copies of an error's file and function */
+        if (live != before) {
+            fail_msg("azure %d: allocation %ld failed: %ld blocks left behind", kind, n,
+                     live - before);
         }
-        cvma_result_free(res);
-        if (n > 0 && !failed) {
-            break;
+        json_decref(claims);
+        if (!failed) {
+            assert_int_equal(st, CVMA_OK);
+            assert_true(n > 1);
+            return;
+        }
+        if (st == CVMA_OK || !oom || reasons) {
+            fail_msg("azure %d: allocation %ld failed: status %d, %s, %s", kind, n, (int)st,
+                     oom ? "out of memory" : "not marked out of memory",
+                     reasons ? "a reason recorded" : "no reason");
         }
     }
-    assert_true(n > 1 && nomem > 0);
-    cvma_evidence_free(ev);
-    cvma_verifier_free(v);
-    free(ark);
+    fail_msg("azure %d: no end to the allocations", kind);
+}
+#endif
+
+static void test_oom_azure_readers_answer_nomem_at_every_allocation(void **state)
+{
+    (void)state;
+#ifdef OOM_SANITIZED
+    skip();
+#else
+    sweep_azure(0, "{\"version\": 2, \"hcl_report\": \"SENMQQ==\", \"tpm_quote\": "
+                   "{\"message\": \"ff544347\", \"signature\": \"0102\", \"pcrs\": [\""
+                   "0000000000000000000000000000000000000000000000000000000000000000\"]}, "
+                   "\"vcek\": \"-----BEGIN CERTIFICATE-----\\n\"}");
+    sweep_azure(0, "{\"hcl_report\": [72, 67, 76, 65], \"tpm_quote\": {\"message\": [255], "
+                   "\"signature\": [1]}, \"td_quote\": \"SENMQQ\"}");
+    /* An RSA key as the runtime claims name it (a JWK), and user data beside it. */
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    char claims[2048];
+    uint8_t rd[64];
+    assert_non_null(k);
+    assert_true(tu_azure_claims(k, "00ff", claims, sizeof claims, rd) > 0);
+    sweep_azure(1, claims);
+    sweep_azure(2, claims);
+    EVP_PKEY_free(k);
+#endif
+}
+
+/* OpenSSL's and jansson's failed allocations are counted (common/allocfail.h): installed when
+ * the library was loaded, before anything of OpenSSL's was allocated. */
+static void test_oom_library_allocations_are_counted(void **state)
+{
+    (void)state;
+    assert_int_equal(cvma_allocfail_counted(), CVMA_ALLOCFAIL_OPENSSL | CVMA_ALLOCFAIL_JANSSON);
+#ifndef OOM_SANITIZED
+    unsigned long before = cvma_allocfail_count();
+    failed = false;
+    countdown = 1;
+    BIGNUM *bn = BN_new();
+    countdown = 0;
+    assert_true(failed);
+    assert_null(bn);
+    assert_int_equal(cvma_allocfail_count(), before + 1);
+    ERR_clear_error();
+    countdown = 1;
+    json_t *j = json_string("x");
+    countdown = 0;
+    assert_null(j);
+    assert_int_equal(cvma_allocfail_count(), before + 2);
 #endif
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_oom_library_allocations_are_counted),
             cmocka_unit_test(test_oom_evidence_reader_answers_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_request_body_answers_nomem_at_every_allocation),
-            cmocka_unit_test(test_oom_verify_never_refuses_without_a_reason),
+            cmocka_unit_test(test_oom_warm_verify_answers_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_cold_verify_answers_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_registry_binding_answers_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_azure_readers_answer_nomem_at_every_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
