@@ -12,6 +12,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/allocfail.h"
+
 struct entry {
     char *tag, *dir; /* NULL tag: empty slot */
     struct cvma_dircache_stamp stamp;
@@ -130,6 +132,23 @@ void cvma_dircache_free(struct cvma_dircache *c)
     free(c);
 }
 
+/* dir/name into out (cvma_path_join's rule, on the stack: a stamp allocates nothing, so it
+ * cannot fail for want of memory). false when it does not fit. */
+static bool join_into(char out[PATH_MAX], const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    bool slash = a > 0 && dir[a - 1] != '/';
+    if (a + slash + b >= PATH_MAX) {
+        return false;
+    }
+    memcpy(out, dir, a);
+    if (slash) {
+        out[a++] = '/';
+    }
+    memcpy(out + a, name, b + 1);
+    return true;
+}
+
 bool cvma_dircache_stamp(const char *dir, const char *const *names, size_t n,
                          struct cvma_dircache_stamp *out)
 {
@@ -140,13 +159,12 @@ bool cvma_dircache_stamp(const char *dir, const char *const *names, size_t n,
     out->n = n;
     for (size_t i = 0; i < n; i++) {
         struct stat sb;
-        char *path = cvma_path_join(dir, names[i]);
-        if (path == NULL) {
+        char path[PATH_MAX];
+        if (!join_into(path, dir, names[i])) {
             return false;
         }
         int r = stat(path, &sb);
         int e = errno;
-        free(path);
         if (r != 0) {
             if (e == ENOENT || e == ENOTDIR) {
                 continue; /* absent: present stays false */
@@ -283,7 +301,9 @@ void cvma_dircache_put_obj(struct cvma_dircache *c, const char *tag, const char 
                            const struct cvma_dircache_obj_ops *ops)
 {
     struct entry n = {0};
-    if (too_recent(stamp) || (n.tag = strdup(tag)) == NULL || (n.dir = strdup(dir)) == NULL) {
+    /* Nothing decoded while an allocation failed is kept (common/allocfail.h). */
+    if (too_recent(stamp) || cvma_allocfail_since_begin() || (n.tag = strdup(tag)) == NULL ||
+        (n.dir = strdup(dir)) == NULL) {
         entry_clear(&n);
         ops->free(obj);
         return;
@@ -481,13 +501,12 @@ static bool no_links(const char *dir, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct stat sb;
-        char *path = cvma_path_join(dir, names[i]);
-        if (path == NULL) {
+        char path[PATH_MAX];
+        if (!join_into(path, dir, names[i])) {
             return false;
         }
         int r = lstat(path, &sb);
         int e = errno;
-        free(path);
         /* a link, or a file with another name elsewhere (changed through that name, the
          * event goes to the other directory) */
         if (r == 0 ? S_ISLNK(sb.st_mode) || (!S_ISDIR(sb.st_mode) && sb.st_nlink > 1)

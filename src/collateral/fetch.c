@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/allocfail.h"
 #include "common/reader.h"
 #include "common/timeutil.h"
 
@@ -546,8 +547,15 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         }
     }
     cvma_http_last_code_clear();
+    unsigned long failures = cvma_allocfail_count();
     st = it->download != NULL ? it->download(it->url, http, &body, err, err_len, it->arg)
                               : cvma_http_get(http, it->url, &body, NULL, err, err_len);
+    if (st != CVMA_OK && cvma_allocfail_count() != failures) {
+        /* OpenSSL (under curl's TLS) could not allocate: not the server's failure, and not
+         * the waiters' either (common/allocfail.h) */
+        cvma_errf(err, err_len, "%s from %s: out of memory", it->what, it->url);
+        st = CVMA_E_NOMEM;
+    }
     if (cvma_http_last_code() >= 0) { /* a request was made */
         cvma_stats_fetch(net->hooks, item_source(it), cvma_http_last_code());
     }
@@ -563,7 +571,18 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         goto out;
     }
     expires_at = 0;
-    if (!it->check(&body, now, &expires_at, why, sizeof why, it->arg)) {
+    failures = cvma_allocfail_count();
+    bool checked = it->check(&body, now, &expires_at, why, sizeof why, it->arg);
+    if (cvma_allocfail_count() != failures) {
+        /* decided while OpenSSL or jansson could not allocate: neither kept nor handed on */
+        cvma_buf_free(&body);
+        st = CVMA_E_NOMEM;
+        if (fl != NULL) {
+            flight_land(flights, fl, st, NULL, "out of memory");
+        }
+        goto out;
+    }
+    if (!checked) {
         cvma_errf(err, err_len, "%s from %s: %s (%zu bytes); not cached", it->what, it->url, why,
                   it->size != NULL ? it->size(&body, it->arg) : body.len);
         cvma_buf_free(&body);

@@ -487,7 +487,7 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
             cvma_errf(err, err_len, "%s %s: HTTP %ld after %d attempt%s", m, url, code, attempt + 1,
                       attempt == 0 ? "" : "s");
         } else {
-            if (s.nomem || hs.nomem) {
+            if (s.nomem || hs.nomem || rc == CURLE_OUT_OF_MEMORY) {
                 cvma_errf(err, err_len, "%s %s: out of memory", m, url);
                 st = CVMA_E_NOMEM;
                 goto out;

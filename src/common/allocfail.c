@@ -7,7 +7,10 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-static _Thread_local unsigned long failures;
+/* initial-exec: in a library loaded by dlopen, a thread's first touch of a dynamic TLS variable
+ * allocates, which is no place to be when an allocation has just failed */
+static _Thread_local unsigned long failures __attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned long begun __attribute__((tls_model("initial-exec")));
 static unsigned counted; /* written once, under install_once */
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
@@ -110,6 +113,35 @@ unsigned cvma_allocfail_counted(void)
 unsigned long cvma_allocfail_count(void)
 {
     return failures;
+}
+
+void cvma_allocfail_begin(void)
+{
+    begun = failures;
+}
+
+bool cvma_allocfail_since_begin(void)
+{
+    return failures != begun;
+}
+
+/* Unloaded (dlclose): OpenSSL and jansson must not be left calling into code that is gone.
+ * Every block was the C library's, so their defaults free them as well. */
+__attribute__((destructor)) static void allocfail_at_unload(void)
+{
+    CRYPTO_malloc_fn om = NULL;
+    CRYPTO_realloc_fn orl = NULL;
+    CRYPTO_free_fn of = NULL;
+    CRYPTO_get_mem_functions(&om, &orl, &of);
+    if (om == ossl_malloc && orl == ossl_realloc && of == ossl_free) {
+        (void)CRYPTO_set_mem_functions(CRYPTO_malloc, CRYPTO_realloc, CRYPTO_free);
+    }
+    json_malloc_t jm = NULL;
+    json_free_t jf = NULL;
+    json_get_alloc_funcs(&jm, &jf);
+    if (jm == json_malloc) {
+        json_set_alloc_funcs(malloc, free);
+    }
 }
 
 /* At load time, before the program's first OpenSSL allocation where it can be. */

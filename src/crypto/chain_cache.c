@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/allocfail.h"
+
 /* A stored value. refs counts the cache's own reference (while it sits in the table) plus
  * every reference handed out; whoever drops it to zero frees the value. Only the count is
  * touched without the cache's lock, so a node may outlive its cache. */
@@ -120,6 +122,11 @@ struct cvma_chain_ref *cvma_chain_cache_put(struct cvma_chain_cache *c, const ui
             free_fn(val);
         }
         return NULL;
+    }
+    /* Made while an allocation failed (OpenSSL may have marked a certificate processed
+     * without finishing): the caller's to use this once, never kept (common/allocfail.h). */
+    if (cvma_allocfail_since_begin()) {
+        c = NULL;
     }
     r->val = val;
     r->free_fn = free_fn;

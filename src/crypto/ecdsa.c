@@ -4,6 +4,7 @@
  * docs/performance.md); the OpenSSL path stays selectable so the benchmark can compare.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 
 struct cvma_p384_pub {
     mp_limb_t xy[2 * P384_LIMBS]; /* the point, affine: x then y (nettle) */
+    bool nettle;                  /* nettle is the one this was written for: xy is usable */
     EVP_PKEY *pkey;               /* OpenSSL (own reference) */
 };
 
@@ -55,10 +57,6 @@ struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey, bool *oom)
     const struct ecc_curve *curve = nettle_get_secp_384r1();
 
     *oom = false;
-    if ((size_t)ecc_size(curve) != P384_LIMBS ||
-        (size_t)ecc_ecdsa_verify_itch(curve) > P384_SCRATCH_LIMBS) {
-        return NULL; /* not the nettle this was written for */
-    }
     if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
         !EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                         &glen) ||
@@ -82,6 +80,9 @@ struct cvma_p384_pub *cvma_p384_pub_new(EVP_PKEY *pkey, bool *oom)
         *oom = true;
         return NULL;
     }
+    /* A nettle of other sizes than the one this was written for verifies through OpenSSL. */
+    pub->nettle = (size_t)ecc_size(curve) == P384_LIMBS &&
+                  (size_t)ecc_ecdsa_verify_itch(curve) <= P384_SCRATCH_LIMBS;
     limbs_from_be(pub->xy, pt + 1);
     limbs_from_be(pub->xy + P384_LIMBS, pt + 1 + 48);
     if (EVP_PKEY_up_ref(pkey) != 1) {
@@ -157,6 +158,9 @@ bool cvma_p384_verify(const struct cvma_p384_pub *pub, enum cvma_p384_backend ba
     }
     switch (backend) {
     case CVMA_P384_NETTLE:
+        if (!pub->nettle) {
+            return verify_digest_openssl(pub->pkey, digest, 48, r, s, 48);
+        }
         return verify_nettle(pub, digest, r, s);
     case CVMA_P384_OPENSSL:
         return verify_digest_openssl(pub->pkey, digest, 48, r, s, 48);
@@ -174,18 +178,26 @@ bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const 
     return verify_digest_openssl(pkey, digest, 32, sig, sig + 32, 32);
 }
 
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256_md; /* written once, under sha256_once */
-
-static void sha256_fetch(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
+static _Atomic(EVP_MD *) sha256_md; /* set once it was fetched */
 
 const EVP_MD *cvma_sha256_md(void)
 {
-    pthread_once(&sha256_once, sha256_fetch);
-    return sha256_md;
+    EVP_MD *md = atomic_load_explicit(&sha256_md, memory_order_acquire);
+    if (md != NULL) {
+        return md;
+    }
+    /* Fetched until it succeeds: a fetch that failed (out of memory) is not the answer for
+     * the life of the process. Two threads may both fetch; one keeps its own. */
+    if ((md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+        return NULL;
+    }
+    EVP_MD *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&sha256_md, &none, md, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        EVP_MD_free(md);
+        md = none;
+    }
+    return md;
 }
 
 struct cvma_p256_verifier {

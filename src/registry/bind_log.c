@@ -309,8 +309,9 @@ static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_
     int fd;
 
     *fd_out = -1;
-    if (cvma_mkdir_p(dir, 0700) != CVMA_OK) {
-        return CVMA_E_IO;
+    enum cvma_status mst = cvma_mkdir_p(dir, 0700);
+    if (mst != CVMA_OK) {
+        return mst == CVMA_E_NOMEM ? mst : CVMA_E_IO;
     }
     if ((lpath = cvma_tlog_state_path(dir, "tlog-state.", origin, ".lock")) == NULL) {
         return CVMA_E_NOMEM;
@@ -366,7 +367,13 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                          spath);
         store = false;
     }
-    if (cvma_file_read(spath, CHECKPOINT_MAX, &sb) == CVMA_OK) {
+    enum cvma_status rst = cvma_file_read(spath, CHECKPOINT_MAX, &sb);
+    if (rst == CVMA_E_NOMEM) {
+        /* not "unreadable": that would only warn, and the state would not be compared */
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    if (rst == CVMA_OK) {
         bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why);
         if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
             snprintf(why, sizeof why, "a checkpoint of another origin");
@@ -448,7 +455,7 @@ out:
         close(lock_fd); /* releases the lock */
     }
     free(spath);
-    return CVMA_OK;
+    return st == CVMA_E_NOMEM ? st : CVMA_OK;
 }
 
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,

@@ -100,11 +100,21 @@ const void *cvma_evidence_prepared(const struct cvma_evidence *ev, const struct 
     pthread_mutex_lock(&m->lock);
     if (!m->done) {
         struct cvma_span b = cvma_evidence_bytes(ev);
-        m->kind = k;
-        m->prepared = k->prepare(b.p, b.len, opts);
-        m->done = true;
+        void *prepared = k->prepare(b.p, b.len, opts);
+        if (cvma_allocfail_since_begin()) {
+            /* Prepared while an allocation failed: not kept, so that the next call, which
+             * memory may allow, prepares it afresh (common/allocfail.h). This call goes on
+             * without it, and its verification answers out of memory. */
+            if (prepared != NULL) {
+                k->prepared_free(prepared);
+            }
+        } else {
+            m->kind = k;
+            m->prepared = prepared;
+            m->done = true;
+        }
     }
-    if (m->kind == k) {
+    if (m->done && m->kind == k) {
         out = m->prepared;
     }
     pthread_mutex_unlock(&m->lock);
@@ -448,6 +458,7 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     size_t tlen = 0;
     enum cvma_status st = CVMA_E_USAGE;
     unsigned long failures = cvma_allocfail_count();
+    cvma_allocfail_begin();
 
     *out = NULL;
     if (len == 0) {

@@ -242,6 +242,7 @@ static enum cvma_status load_result_key(struct cvma_verifier *v, const char *pat
 enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
                                    struct cvma_verifier **out, char *err, size_t err_len)
 {
+    cvma_allocfail_begin();
     struct cvma_verifier *v = calloc(1, sizeof *v);
     enum cvma_status st = CVMA_E_NOMEM;
 
@@ -331,6 +332,12 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
             goto fail;
         }
     }
+    if (cvma_allocfail_since_begin()) {
+        /* OpenSSL or jansson could not allocate while a trust root, a key, a policy or a
+         * registry was read: it may be refused or hold less for it (common/allocfail.h) */
+        st = CVMA_E_NOMEM;
+        goto fail;
+    }
     *out = v;
     return CVMA_OK;
 fail:
@@ -403,6 +410,7 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
     enum cvma_status st;
     unsigned long failures = cvma_allocfail_count();
 
+    cvma_allocfail_begin();
     *out = NULL;
     policy = cvma_verifier_policy(v, req->policy, &found);
     if (!found) {

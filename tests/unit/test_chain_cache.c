@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/ec.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "crypto/chain_cache.h"
@@ -405,21 +406,15 @@ static void test_threads_verify_snp_and_tdx_through_one_cache(void **state)
 
 /* --- the P-384 backend as a per-call choice ------------------------------------------------- */
 
-static void test_p384_backends_agree_and_unknown_backend_verifies_nothing(void **state)
+/* An ECDSA P-384 signature by key over the 48-byte digest, as 48-byte big-endian r and s. */
+static void p384_sign(EVP_PKEY *key, const uint8_t digest[48], uint8_t r[48], uint8_t s[48])
 {
-    (void)state;
-    EVP_PKEY *key = EVP_EC_gen("P-384");
-    assert_non_null(key);
-    uint8_t digest[48], r[48], s[48];
     unsigned char der[128];
     size_t derlen = sizeof der;
-    for (size_t i = 0; i < sizeof digest; i++) {
-        digest[i] = (uint8_t)(i * 7 + 1);
-    }
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
     assert_non_null(ctx);
     assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_sign(ctx, der, &derlen, digest, sizeof digest), 1);
+    assert_int_equal(EVP_PKEY_sign(ctx, der, &derlen, digest, 48), 1);
     EVP_PKEY_CTX_free(ctx);
     const unsigned char *pp = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &pp, (long)derlen);
@@ -427,6 +422,18 @@ static void test_p384_backends_agree_and_unknown_backend_verifies_nothing(void *
     assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), r, 48), 48);
     assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), s, 48), 48);
     ECDSA_SIG_free(sig);
+}
+
+static void test_p384_backends_agree_and_unknown_backend_verifies_nothing(void **state)
+{
+    (void)state;
+    EVP_PKEY *key = EVP_EC_gen("P-384");
+    assert_non_null(key);
+    uint8_t digest[48], r[48], s[48];
+    for (size_t i = 0; i < sizeof digest; i++) {
+        digest[i] = (uint8_t)(i * 7 + 1);
+    }
+    p384_sign(key, digest, r, s);
     bool oom = true;
     struct cvma_p384_pub *pub = cvma_p384_pub_new(key, &oom);
     assert_non_null(pub);
@@ -437,6 +444,66 @@ static void test_p384_backends_agree_and_unknown_backend_verifies_nothing(void *
     digest[0] ^= 1;
     assert_false(cvma_p384_verify(pub, CVMA_P384_NETTLE, digest, r, s));
     assert_false(cvma_p384_verify(pub, CVMA_P384_OPENSSL, digest, r, s));
+    cvma_p384_pub_free(pub);
+    EVP_PKEY_free(key);
+}
+
+/* n - v for 48-byte big-endian numbers (v < n). */
+static void p384_n_minus(const uint8_t v[48], uint8_t out[48])
+{
+    static const char n_hex[] = "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
+                                "581a0db248b0a77aecec196accc52973";
+    uint8_t n[48];
+    tu_hex(n_hex, n, sizeof n);
+    int borrow = 0;
+    for (size_t i = 48; i-- > 0;) {
+        int d = n[i] - v[i] - borrow;
+        borrow = d < 0;
+        out[i] = (uint8_t)(d + (borrow ? 256 : 0));
+    }
+}
+
+/* Both backends agree over many signatures, and on the values at the edges of 0 < r, s < n:
+ * (r, n - s) is the same signature (ECDSA is malleable so), 0 and n and above are none. */
+static void test_p384_backends_agree_at_the_edges(void **state)
+{
+    (void)state;
+    EVP_PKEY *key = EVP_EC_gen("P-384");
+    assert_non_null(key);
+    bool oom = true;
+    struct cvma_p384_pub *pub = cvma_p384_pub_new(key, &oom);
+    assert_non_null(pub);
+    for (int round = 0; round < 64; round++) {
+        uint8_t digest[48], r[48], s[48], t[48];
+        assert_int_equal(RAND_bytes(digest, sizeof digest), 1);
+        p384_sign(key, digest, r, s);
+        for (int b = 0; b < 2; b++) {
+            enum cvma_p384_backend be = b ? CVMA_P384_OPENSSL : CVMA_P384_NETTLE;
+            assert_true(cvma_p384_verify(pub, be, digest, r, s));
+            p384_n_minus(s, t);
+            assert_true(cvma_p384_verify(pub, be, digest, r, t));
+            t[47] ^= 1;
+            assert_false(cvma_p384_verify(pub, be, digest, r, t));
+            memcpy(t, r, 48);
+            t[round % 48] ^= (uint8_t)(1u << (round % 8));
+            assert_false(cvma_p384_verify(pub, be, digest, t, s));
+            memcpy(t, s, 48);
+            t[(round * 5) % 48] ^= 0x80;
+            assert_false(cvma_p384_verify(pub, be, digest, r, t));
+            if (round == 0) {
+                static const uint8_t zero[48];
+                uint8_t n[48], ones[48];
+                p384_n_minus(zero, n);
+                memset(ones, 0xff, sizeof ones);
+                assert_false(cvma_p384_verify(pub, be, digest, zero, s));
+                assert_false(cvma_p384_verify(pub, be, digest, r, zero));
+                assert_false(cvma_p384_verify(pub, be, digest, n, s));
+                assert_false(cvma_p384_verify(pub, be, digest, r, n));
+                assert_false(cvma_p384_verify(pub, be, digest, ones, s));
+                assert_false(cvma_p384_verify(pub, be, digest, r, ones));
+            }
+        }
+    }
     cvma_p384_pub_free(pub);
     EVP_PKEY_free(key);
 }
@@ -452,6 +519,7 @@ int main(void)
             cmocka_unit_test(test_threads_share_one_small_cache),
             cmocka_unit_test(test_threads_verify_snp_and_tdx_through_one_cache),
             cmocka_unit_test(test_p384_backends_agree_and_unknown_backend_verifies_nothing),
+            cmocka_unit_test(test_p384_backends_agree_at_the_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

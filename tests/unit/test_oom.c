@@ -393,6 +393,79 @@ static void sweep_dir(const char *dir, const char *root, const struct cvma_buf *
 }
 #endif
 
+#ifndef OOM_SANITIZED
+/*
+ * A fresh verifier (empty caches) whose first verification of b has the n-th allocation
+ * failed, then a second with none: the first answers CVMA_E_NOMEM (or affirms, where the
+ * allocation was only to keep something in a cache), the second exactly what a verifier
+ * never short of memory answers. Nothing made while an allocation failed may stay in
+ * a cache (OpenSSL, say, marks a certificate processed when an allocation inside that failed,
+ * and a chain kept from then on would be refused ever after). Every stride-th allocation
+ * (CVMA_OOM_STRIDE=1 for all of them).
+ */
+static void sweep_refill(const char *dir, const char *root, const struct cvma_buf *b,
+                         const char *what)
+{
+    const char *env = getenv("CVMA_OOM_STRIDE");
+    long stride = env != NULL ? strtol(env, NULL, 10) : 13, n, tried = 0;
+    if (stride < 1) {
+        stride = 13;
+    }
+    char *r = tu_path(dir, root);
+    char err[256];
+    struct cvma_request req;
+    memset(&req, 0, sizeof req);
+    let_settle();
+    for (n = 1; n < 200000; n += stride) {
+        struct cvma_verifier *v = tu_verifier(r, dir, NULL, false);
+        struct cvma_evidence *ev = evidence_of(b);
+        struct cvma_result *res = NULL;
+        failed = false;
+        countdown = n;
+        enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
+        countdown = 0;
+        bool done = !failed;
+        /* An allocation only for keeping something in a cache may fail without a word: the
+         * verification itself is whole (what it verified is only not kept). */
+        if (failed && st != CVMA_E_NOMEM &&
+            (st != CVMA_OK || cvma_result_status(res) != CVMA_AFFIRMING)) {
+            fail_msg("%s: allocation %ld failed: status %d, want CVMA_E_NOMEM", what, n, (int)st);
+        }
+        cvma_result_free(res);
+        res = NULL;
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        if (cvma_result_status(res) != CVMA_AFFIRMING) {
+            fail_msg("%s: after allocation %ld failed, the next verification is %s (%s)", what, n,
+                     cvma_result_status_name(cvma_result_status(res)),
+                     cvma_result_reason_count(res) > 0 ? cvma_result_reason_code(res, 0) : "-");
+        }
+        cvma_result_free(res);
+        cvma_evidence_free(ev);
+        cvma_verifier_free(v);
+        tried++;
+        if (done) {
+            break;
+        }
+    }
+    assert_true(tried > 10);
+    free(r);
+}
+#endif
+
+/* What a verification made while an allocation failed is not kept for the next. */
+static void test_oom_nothing_made_short_of_memory_is_kept(void **state)
+{
+#ifdef OOM_SANITIZED
+    (void)state;
+    skip();
+#else
+    struct fx *f = *state;
+    sweep_refill(f->snp, "ark.pem", &f->report, "SEV-SNP report, fresh verifier");
+    sweep_refill(f->snp, "ark.pem", &f->bundle, "SEV-SNP bundle, fresh verifier");
+    sweep_refill(f->tdx, "root_ca.pem", &f->quote, "TDX quote, fresh verifier");
+#endif
+}
+
 /* A verifier with its caches warm, as a service runs it: the chain and the collateral
  * directory's files from the caches. */
 static void test_oom_warm_verify_answers_nomem_at_every_allocation(void **state)
@@ -605,6 +678,7 @@ int main(void)
             cmocka_unit_test(test_oom_request_body_answers_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_warm_verify_answers_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_cold_verify_answers_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_nothing_made_short_of_memory_is_kept),
             cmocka_unit_test(test_oom_registry_binding_answers_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_azure_readers_answer_nomem_at_every_allocation),
     };
