@@ -102,6 +102,17 @@ run "example: unreadable trust root" 2 "" "$T/s/bundle.json" --trust-root "$T/no
 run "example: report without collateral, offline" 3 contraindicated "$T/s/report.bin" \
     --offline --trust-root "$T/s/ark.pem"
 
+# Loaded as a plugin and unloaded: the library gives OpenSSL and jansson counting allocators
+# when it is loaded (docs/architecture.md, "Out of memory"); a program that keeps using them
+# after dlclose must not call into the unloaded library. tests/interop/unload.c.
+# shellcheck disable=SC2046
+$CC $SAN "$SRC/tests/interop/unload.c" $(pkg-config --cflags --libs jansson libcrypto) -ldl \
+    -o "$T/unload" 2>"$T/cc-unload.log"
+check "cc unload.c" 0 $?
+"$T/unload" "$P/lib/libcvmattest.so" >"$T/unload.out" 2>&1
+check "dlopen, use, dlclose, then jansson and OpenSSL" 0 $?
+grep -q "unloaded cleanly" "$T/unload.out" || { fail "unload: $(cat "$T/unload.out")"; }
+
 # Static: libcvmattest.a with the dependencies pkg-config lists for it (Requires.private,
 # Libs.private). A fully static link also needs every dependency's own static archives
 # (libcurl's, in particular), which a Debian system usually lacks; that is only reported.
