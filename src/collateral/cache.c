@@ -153,7 +153,7 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
         goto out;
     }
-    st = cvma_file_read(path, CVMA_CACHE_HEADER_LEN + CVMA_CACHE_MAX_BODY, &raw);
+    st = cvma_file_read_regular(path, CVMA_CACHE_HEADER_LEN + CVMA_CACHE_MAX_BODY, &raw);
     if (st == CVMA_E_NOMEM) {
         goto out;
     }

@@ -42,7 +42,7 @@ enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src,
     if (path == NULL) {
         return CVMA_E_NOMEM;
     }
-    enum cvma_status st = cvma_file_read(path, max_len, out);
+    enum cvma_status st = cvma_file_read_regular(path, max_len, out);
     free(path);
     return st;
 }

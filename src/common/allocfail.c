@@ -11,7 +11,6 @@
  * allocates, which is no place to be when an allocation has just failed */
 static _Thread_local unsigned long failures __attribute__((tls_model("initial-exec")));
 static _Thread_local unsigned long begun __attribute__((tls_model("initial-exec")));
-static unsigned counted; /* written once, under install_once */
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
 /* OpenSSL's CRYPTO_malloc, CRYPTO_realloc and CRYPTO_free as 3.0 writes them (nothing for 0
@@ -62,52 +61,44 @@ static void *json_malloc(size_t n)
     return p;
 }
 
-static void install(void)
+/* Whether OpenSSL's allocators are (with mine: these) its defaults, or these. */
+static bool ossl_are(bool mine)
 {
-    CRYPTO_malloc_fn om = NULL;
-    CRYPTO_realloc_fn orl = NULL;
-    CRYPTO_free_fn of = NULL;
-    CRYPTO_get_mem_functions(&om, &orl, &of);
-    /* Over OpenSSL's own functions only; it refuses once it has allocated anything. */
-    if (om == CRYPTO_malloc && orl == CRYPTO_realloc && of == CRYPTO_free &&
-        CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1) {
-        counted |= CVMA_ALLOCFAIL_OPENSSL;
-    }
-    json_malloc_t jm = NULL;
-    json_free_t jf = NULL;
-    json_get_alloc_funcs(&jm, &jf);
-    /* Over jansson's defaults only: blocks of either are malloc's, freed by free. */
-    if (jm == malloc && jf == free) {
-        json_set_alloc_funcs(json_malloc, free);
-        counted |= CVMA_ALLOCFAIL_JANSSON;
-    }
+    CRYPTO_malloc_fn m = NULL;
+    CRYPTO_realloc_fn r = NULL;
+    CRYPTO_free_fn f = NULL;
+    CRYPTO_get_mem_functions(&m, &r, &f);
+    return mine ? m == ossl_malloc && r == ossl_realloc && f == ossl_free
+                : m == CRYPTO_malloc && r == CRYPTO_realloc && f == CRYPTO_free;
 }
 
-unsigned cvma_allocfail_install(void)
+/* Whether jansson's allocators are (with mine: these) its defaults, or these. */
+static bool json_are(bool mine)
 {
-    pthread_once(&install_once, install);
-    return counted;
+    json_malloc_t m = NULL;
+    json_free_t f = NULL;
+    json_get_alloc_funcs(&m, &f);
+    return f == free && m == (mine ? json_malloc : malloc);
+}
+
+/* Over the libraries' own defaults only (blocks of either are malloc's, freed by free);
+ * OpenSSL refuses once it has allocated anything through its own. */
+static void install(void)
+{
+    if (ossl_are(false)) {
+        (void)CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
+    }
+    if (json_are(false)) {
+        json_set_alloc_funcs(json_malloc, free);
+    }
 }
 
 unsigned cvma_allocfail_counted(void)
 {
-    unsigned now = cvma_allocfail_install();
-    /* A program may have set its own allocators since (OpenSSL accepts that until its first
-     * allocation): then that library is no longer counted. */
-    CRYPTO_malloc_fn om = NULL;
-    CRYPTO_realloc_fn orl = NULL;
-    CRYPTO_free_fn of = NULL;
-    CRYPTO_get_mem_functions(&om, &orl, &of);
-    if (om != ossl_malloc || orl != ossl_realloc || of != ossl_free) {
-        now &= ~(unsigned)CVMA_ALLOCFAIL_OPENSSL;
-    }
-    json_malloc_t jm = NULL;
-    json_free_t jf = NULL;
-    json_get_alloc_funcs(&jm, &jf);
-    if (jm != json_malloc || jf != free) {
-        now &= ~(unsigned)CVMA_ALLOCFAIL_JANSSON;
-    }
-    return now;
+    pthread_once(&install_once, install);
+    /* Checked each time: a program may have set its own allocators since. */
+    return (ossl_are(true) ? CVMA_ALLOCFAIL_OPENSSL : 0u) |
+           (json_are(true) ? CVMA_ALLOCFAIL_JANSSON : 0u);
 }
 
 unsigned long cvma_allocfail_count(void)
@@ -129,17 +120,10 @@ bool cvma_allocfail_since_begin(void)
  * Every block was the C library's, so their defaults free them as well. */
 __attribute__((destructor)) static void allocfail_at_unload(void)
 {
-    CRYPTO_malloc_fn om = NULL;
-    CRYPTO_realloc_fn orl = NULL;
-    CRYPTO_free_fn of = NULL;
-    CRYPTO_get_mem_functions(&om, &orl, &of);
-    if (om == ossl_malloc && orl == ossl_realloc && of == ossl_free) {
+    if (ossl_are(true)) {
         (void)CRYPTO_set_mem_functions(CRYPTO_malloc, CRYPTO_realloc, CRYPTO_free);
     }
-    json_malloc_t jm = NULL;
-    json_free_t jf = NULL;
-    json_get_alloc_funcs(&jm, &jf);
-    if (jm == json_malloc) {
+    if (json_are(true)) {
         json_set_alloc_funcs(malloc, free);
     }
 }
@@ -147,5 +131,5 @@ __attribute__((destructor)) static void allocfail_at_unload(void)
 /* At load time, before the program's first OpenSSL allocation where it can be. */
 __attribute__((constructor)) static void allocfail_at_load(void)
 {
-    cvma_allocfail_install();
+    pthread_once(&install_once, install);
 }

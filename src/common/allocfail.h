@@ -32,12 +32,8 @@ enum cvma_allocfail_lib {
     CVMA_ALLOCFAIL_JANSSON = 1u << 1,
 };
 
-/* Installs the counting allocators where the libraries still have their defaults (once, from
- * any thread; run at load time). Returns the libraries counted, a mask of the above. */
-unsigned cvma_allocfail_install(void);
-
-/* The libraries whose failed allocations are counted now (installing first if need be): those
- * whose allocators are still the ones installed. */
+/* The libraries whose failed allocations are counted now (a mask of the above): those whose
+ * allocators are the ones installed at load (installed first if the constructor did not run). */
 unsigned cvma_allocfail_counted(void);
 
 /* The calling thread's count of failed allocations in the counted libraries. */

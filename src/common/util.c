@@ -39,22 +39,29 @@ void cvma_buf_free(struct cvma_buf *b)
     b->len = 0;
 }
 
-enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
+static enum cvma_status file_read(const char *path, size_t max_len, bool regular,
+                                  struct cvma_buf *out)
 {
     enum cvma_status st = CVMA_E_IO;
     uint8_t *p = NULL;
     size_t cap = 0, len = 0;
     int fd;
+    struct stat sb;
 
     out->p = NULL;
     out->len = 0;
     /* open and read, not stdio: fopen allocates, and a stream whose buffer cannot be
-     * allocated reads a byte at a time, so out of memory would pass unseen or as absence */
+     * allocated reads a byte at a time, so out of memory would pass unseen or as absence.
+     * O_NONBLOCK: opening a FIFO does not wait for a writer (no effect on a regular file). */
     do {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         return errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+    }
+    if (regular && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        return CVMA_E_IO;
     }
     for (;;) {
         if (len == cap) {
@@ -97,6 +104,16 @@ out:
     free(p);
     close(fd);
     return st;
+}
+
+enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
+{
+    return file_read(path, max_len, false, out);
+}
+
+enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct cvma_buf *out)
+{
+    return file_read(path, max_len, true, out);
 }
 
 enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size_t len)

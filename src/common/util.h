@@ -39,6 +39,10 @@ void cvma_buf_free(struct cvma_buf *b);
  */
 CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
                                               struct cvma_buf *out);
+/* The same for a regular file only: a FIFO, a device or a directory is CVMA_E_IO at once,
+ * never a read that waits (files found in a directory, such as collateral). */
+CVMA_MUST_USE enum cvma_status cvma_file_read_regular(const char *path, size_t max_len,
+                                                      struct cvma_buf *out);
 
 /*
  * Writes bytes to path atomically: a fresh temporary file in the same directory (created

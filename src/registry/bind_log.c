@@ -367,7 +367,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                          spath);
         store = false;
     }
-    enum cvma_status rst = cvma_file_read(spath, CHECKPOINT_MAX, &sb);
+    enum cvma_status rst = cvma_file_read_regular(spath, CHECKPOINT_MAX, &sb);
     if (rst == CVMA_E_NOMEM) {
         /* not "unreadable": that would only warn, and the state would not be compared */
         st = CVMA_E_NOMEM;

@@ -182,7 +182,7 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         goto out;
     }
     /* The checkpoint last cosigned for this origin: its text (origin, size, root). */
-    if (cvma_file_read(spath, 64 << 10, &sb) == CVMA_OK) {
+    if (cvma_file_read_regular(spath, 64 << 10, &sb) == CVMA_OK) {
         if (!cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) ||
             strcmp(prev.origin, cp.origin) != 0) {
             cvma_errf(err, err_len, "%s: corrupt state: %s", spath, why);

@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/reader.h"
 #include "testutil.h"
@@ -55,6 +56,32 @@ static void test_mkdir_p(void **state)
     free(file);
     free(deep);
     free(tmp);
+}
+
+/* A collateral file that is a FIFO (no writer) or a directory is unreadable at once: never a
+ * verification that waits forever. cvma_file_read_regular reads regular files as before. */
+static void test_file_read_regular_never_waits(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *fifo = tu_path(dir, "vcek.der"), *file = tu_path(dir, "ark.pem");
+    struct cvma_buf b;
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    tu_write(file, (const uint8_t *)"abc", 3);
+    alarm(20); /* a hang fails the test instead of stalling the suite */
+    assert_int_equal(cvma_file_read_regular(fifo, 1024, &b), CVMA_E_IO);
+    assert_null(b.p);
+    assert_int_equal(cvma_file_read_regular(dir, 1024, &b), CVMA_E_IO);
+    alarm(0);
+    assert_int_equal(cvma_file_read_regular(file, 1024, &b), CVMA_OK);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.p, "abc", 3);
+    cvma_buf_free(&b);
+    assert_int_equal(cvma_file_read_regular(file, 2, &b), CVMA_E_IO); /* over max_len */
+    tu_rmtree(dir);
+    free(fifo);
+    free(file);
+    free(dir);
 }
 
 static void test_file_write_atomic_mode(void **state)
@@ -274,6 +301,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
+            cmocka_unit_test(test_file_read_regular_never_waits),
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_hex_decode_lower),
             cmocka_unit_test(test_reader_be_and_empty),
