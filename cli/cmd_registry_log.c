@@ -280,10 +280,20 @@ int cvma_reglog_append(int argc, char **argv)
             goto out;
         }
     }
-    if ((st = cvma_tlog_append(&l, reg.p, reg.len)) != CVMA_OK ||
-        (st = cvma_tlog_save(&l, dir, &sk, err, sizeof err)) != CVMA_OK) {
+    err[0] = '\0';
+    if ((st = cvma_tlog_append(&l, reg.p, reg.len)) != CVMA_OK) {
+        if (st == CVMA_E_USAGE) {
+            snprintf(err, sizeof err, "%s: the log is full (%zu entries at most)", dir,
+                     (size_t)CVMA_REG_ENTRIES_MAX);
+        }
+    } else {
+        st = cvma_tlog_save(&l, dir, &sk, err, sizeof err);
+    }
+    if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log append: %s\n",
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+                st == CVMA_E_NOMEM ? "out of memory"
+                : err[0]           ? err
+                                   : "cannot append");
         rc = EXIT_USAGE;
         goto out;
     }

@@ -7,6 +7,29 @@
 #include "common/timeutil.h"
 #include "tdx/tdx_claims.h"
 
+void cvma_put_text(const char *s, FILE *f)
+{
+    if (!cvma_text_needs_escape(s)) {
+        fputs(s, f);
+        return;
+    }
+    size_t cap = strlen(s) * 4 + 1;
+    char *e = malloc(cap);
+    if (e == NULL) {
+        fputs("(text not shown: out of memory)", f);
+        return;
+    }
+    fputs(cvma_text_escape(s, e, cap), f);
+    free(e);
+}
+
+/* indent, then key and ": " */
+static void put_key(int indent, const char *k, FILE *f)
+{
+    fprintf(f, "%*s", indent, "");
+    cvma_put_text(k, f);
+}
+
 void cvma_print_fields(const json_t *o, int indent, FILE *f)
 {
     const char *k;
@@ -16,7 +39,8 @@ void cvma_print_fields(const json_t *o, int indent, FILE *f)
         k = json_object_iter_key(it);
         val = json_object_iter_value(it);
         if (json_is_object(val)) {
-            fprintf(f, "%*s%s:\n", indent, "", k);
+            put_key(indent, k, f);
+            fputs(":\n", f);
             cvma_print_fields(val, indent + 2, f);
             continue;
         }
@@ -24,17 +48,23 @@ void cvma_print_fields(const json_t *o, int indent, FILE *f)
             json_is_string(json_array_get(val, 0))) {
             for (size_t i = 0; i < json_array_size(val); i++) {
                 const char *e = json_string_value(json_array_get(val, i));
-                fprintf(f, "%*s%s[%zu]: %s\n", indent, "", k, i, e ? e : "?");
+                put_key(indent, k, f);
+                fprintf(f, "[%zu]: ", i);
+                cvma_put_text(e ? e : "?", f);
+                fputc('\n', f);
             }
             continue;
         }
-        char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+        put_key(indent, k, f);
+        fputs(": ", f);
         if (json_is_string(val)) {
-            fprintf(f, "%*s%s: %s\n", indent, "", k, json_string_value(val));
+            cvma_put_text(json_string_value(val), f);
         } else {
-            fprintf(f, "%*s%s: %s\n", indent, "", k, s ? s : "?");
+            char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+            cvma_put_text(s ? s : "?", f); /* JSON: escaped already */
+            free(s);
         }
-        free(s);
+        fputc('\n', f);
     }
 }
 
@@ -58,7 +88,8 @@ static void print_tdx(const struct cvma_tdx_claims *c, FILE *f)
         fprintf(f, "(none)");
     }
     for (size_t i = 0; i < t->advisory_ids.n; i++) {
-        fprintf(f, "%s%s", i ? ", " : "", t->advisory_ids.ids[i]);
+        fputs(i ? ", " : "", f);
+        cvma_put_text(t->advisory_ids.ids[i], f);
     }
     fputc('\n', f);
     for (size_t i = 0; i < 4; i++) {
@@ -100,10 +131,13 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         cvma_platform_id_string(pl, id, sizeof id);
         fprintf(f, "platform:     %s %s %s\n", vendor ? vendor : "(null)", type ? type : "(null)",
                 pl->has_id ? id : "(masked)");
-        fprintf(f, "provider:     %s",
-                pl->bound ? pl->provider : "(none: not bound to a provider registry)");
+        fputs("provider:     ", f);
+        cvma_put_text(pl->bound ? pl->provider : "(none: not bound to a provider registry)", f);
         for (size_t i = 0; i < pl->n_labels; i++) {
-            fprintf(f, " %s=%s", pl->labels[i].key, pl->labels[i].value);
+            fputc(' ', f);
+            cvma_put_text(pl->labels[i].key, f);
+            fputc('=', f);
+            cvma_put_text(pl->labels[i].value, f);
         }
         fputc('\n', f);
     }

@@ -10,7 +10,11 @@
 
 /* Prints res as JSON or as text; false (said on stderr) when the JSON could not be made. */
 bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f);
-/* Prints a JSON object as indented "key: value" lines. */
+/* Writes s to f, each byte that could steer a terminal as \xNN (cvma_text_escape): for
+ * text from evidence, a peer or a registry. */
+void cvma_put_text(const char *s, FILE *f);
+/* Prints a JSON object as indented "key: value" lines (its keys and strings through
+ * cvma_put_text). */
 void cvma_print_fields(const json_t *o, int indent, FILE *f);
 
 #endif

@@ -247,6 +247,85 @@ void cvma_errf(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
+    /* An error may quote a name or text from evidence or a peer: no control bytes leave it.
+     * (The copy is made only then; when it cannot be, such bytes become '?'.) */
+    if (cvma_text_needs_escape(err)) {
+        char *copy = strdup(err);
+        if (copy != NULL) {
+            cvma_text_escape(copy, err, err_len);
+            free(copy);
+        } else {
+            for (char *c = err; *c; c++) {
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) {
+                    *c = '?';
+                }
+            }
+        }
+    }
+}
+
+/* The length of the character at p (n bytes left) kept as it is, 0 when it is escaped. */
+static size_t kept_len(const uint8_t *p, size_t n)
+{
+    if (p[0] >= 0x20 && p[0] < 0x7f) {
+        return 1;
+    }
+    if (p[0] < 0x80) {
+        return 0; /* C0 controls and DEL */
+    }
+    size_t len = cvma_utf8_seq(p, n);
+    if (len == 2 && p[0] == 0xC2 && p[1] < 0xA0) {
+        return 0; /* U+0080..U+009F: the C1 controls (CSI, OSC...) */
+    }
+    return len;
+}
+
+/* see common/util.h */
+bool cvma_text_needs_escape(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = kept_len(p + i, n - i);
+        if (k == 0) {
+            return true;
+        }
+        i += k;
+    }
+    return false;
+}
+
+/* see common/util.h */
+char *cvma_text_escape(const char *in, char *out, size_t out_size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)in;
+    size_t n = strlen(in), o = 0;
+    if (out_size == 0) {
+        return out;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = kept_len(p + i, n - i);
+        if (k == 0) {
+            if (o + 4 >= out_size) {
+                break;
+            }
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[p[i] >> 4];
+            out[o++] = hex[p[i] & 15];
+            i++;
+            continue;
+        }
+        if (o + k >= out_size) {
+            break;
+        }
+        memcpy(out + o, p + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
+    return out;
 }
 
 /* see common/util.h */

@@ -75,6 +75,19 @@ char *cvma_path_join(const char *dir, const char *name);
 size_t cvma_utf8_seq(const uint8_t *p, size_t n);
 
 /*
+ * Text that may hold bytes from evidence or a peer, made safe to show on a terminal or in a
+ * log: true when s holds a byte cvma_text_escape would rewrite.
+ */
+bool cvma_text_needs_escape(const char *s);
+/*
+ * Copies in to out (always NUL-terminated; cut at a whole character when out is full), every
+ * byte that could steer a terminal or forge a log line written as \xNN: the C0 controls
+ * (newline, ESC...), DEL, the C1 controls U+0080..U+009F, and bytes that are not UTF-8.
+ * Printable ASCII and the rest of UTF-8 are kept. Returns out. in and out must not overlap.
+ */
+char *cvma_text_escape(const char *in, char *out, size_t out_size);
+
+/*
  * A PCR (or RTMR) index as the project's files name it: "0".."99" in decimal digits, no sign,
  * space, "0x" or leading zero ("07" is not 7: two spellings of one register would let a file
  * give it twice). True and *out set when s[0..n) is one and below count.

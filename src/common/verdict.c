@@ -36,6 +36,13 @@ static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code, enum
     r->code = code;
     r->severity = sev;
     vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    /* A detail may quote a name or text from evidence: shown on terminals and in logs, it
+     * holds no control bytes (cvma_text_escape). */
+    if (cvma_text_needs_escape(r->detail)) {
+        char raw[sizeof r->detail];
+        memcpy(raw, r->detail, sizeof raw);
+        cvma_text_escape(raw, r->detail, sizeof r->detail);
+    }
     return sev == CVMA_SEV_ERROR ? CVMA_REJECTED : CVMA_OK;
 }
 

@@ -231,7 +231,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         }
         /* A provider with a log key: only a registry its witnessed log shows. */
         bool logged = true;
-        if (cvma_bind_log_check(rs, it, have_cache ? cache.dir : NULL, v, &logged) != CVMA_OK) {
+        if (cvma_bind_log_check(rs, it, have_cache ? cache.dir : NULL, o, v, &logged) != CVMA_OK) {
             goto out;
         }
         if (!logged) {

@@ -87,13 +87,16 @@ struct cvma_registry_set {
 void cvma_bind_log_free(struct cvma_registry_set *rs);
 
 /*
- * When it's provider has a log key: the registry must be in a checkpoint of that log (a log
+ * When its provider has a log key: the registry must be in a checkpoint of that log (a log
  * proof), signed by the log key, cosigned by enough witnesses, and consistent with the newest
- * checkpoint seen for that log (kept in state_dir; NULL: not checked, a warning). Records the
- * reasons in v; *ok false when the registry must not be used. CVMA_E_NOMEM or CVMA_OK.
+ * checkpoint seen for that log (kept in state_dir; NULL: not checked, a warning). Where no
+ * consistency proof was given, the log's tiles are read from its --log-url with o->http, never
+ * over the network when o->offline. Records the reasons in v; *ok false when the registry must
+ * not be used. CVMA_E_NOMEM or CVMA_OK.
  */
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
-                                     const char *state_dir, struct cvma_verdict *v, bool *ok);
+                                     const char *state_dir, const struct cvma_registry_bind_opts *o,
+                                     struct cvma_verdict *v, bool *ok);
 
 /* Appends to a bounded detail string. */
 static inline void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);

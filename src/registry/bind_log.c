@@ -224,9 +224,9 @@ static int consistent(const struct cvma_registry_set *rs, uint64_t old, const ui
  * hash to old_root and the first new ones to new_root (which is what a consistency proof
  * shows). 1 consistent, -1 not, 0 the tiles could not be had (detail says why).
  */
-static int fetched_consistent(const char *url, uint64_t old, const uint8_t old_root[32],
-                              uint64_t new, const uint8_t new_root[32], char *detail,
-                              size_t detail_len)
+static int fetched_consistent(const struct cvma_registry_bind_opts *o, const char *url,
+                              uint64_t old, const uint8_t old_root[32], uint64_t new,
+                              const uint8_t new_root[32], char *detail, size_t detail_len)
 {
     uint8_t(*leaves)[32] = NULL;
     struct cvma_merkle t;
@@ -237,6 +237,10 @@ static int fetched_consistent(const char *url, uint64_t old, const uint8_t old_r
 
     memset(&t, 0, sizeof t);
     detail[0] = '\0';
+    if (o->offline && cvma_tlog_src_is_url(url)) {
+        snprintf(detail, detail_len, "offline: the log's tiles at %s not fetched", url);
+        return 0;
+    }
     if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
         snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
         return 0;
@@ -251,8 +255,8 @@ static int fetched_consistent(const char *url, uint64_t old, const uint8_t old_r
             }
             cvma_buf_free(&b);
             if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel) &&
-                cvma_tlog_fetch(url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail, detail_len) ==
-                        CVMA_OK &&
+                cvma_tlog_fetch(&o->http, url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail,
+                                detail_len) == CVMA_OK &&
                 b.len >= cnt * 32) {
                 memcpy(leaves[n * CVMA_TLOG_TILE_WIDTH], b.p, cnt * 32);
                 got = true;
@@ -340,7 +344,8 @@ static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_
 static enum cvma_status check_state(const struct cvma_registry_set *rs,
                                     const struct log_key_item *lk,
                                     const struct log_proof_item *found, const char *state_dir,
-                                    struct cvma_verdict *v, bool *ok)
+                                    const struct cvma_registry_bind_opts *o, struct cvma_verdict *v,
+                                    bool *ok)
 {
     const struct cvma_tlog_proof *p = found->proof;
     char *spath = NULL;
@@ -398,7 +403,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         } else if (p->cp.size < prev.size) {
             int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
             if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
+                c = fetched_consistent(o, lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
                                        fdetail, sizeof fdetail);
             }
             if (c != 1) {
@@ -413,7 +418,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         } else {
             int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
             if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
+                c = fetched_consistent(o, lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
                                        fdetail, sizeof fdetail);
             }
             if (c == 0) {
@@ -459,7 +464,8 @@ out:
 }
 
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
-                                     const char *state_dir, struct cvma_verdict *v, bool *ok)
+                                     const char *state_dir, const struct cvma_registry_bind_opts *o,
+                                     struct cvma_verdict *v, bool *ok)
 {
     const struct log_key_item *lk = NULL;
     struct log_proof_item *found = NULL;
@@ -548,5 +554,5 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         *ok = true;
         return CVMA_OK;
     }
-    return check_state(rs, lk, found, state_dir, v, ok);
+    return check_state(rs, lk, found, state_dir, o, v, ok);
 }

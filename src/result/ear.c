@@ -265,9 +265,9 @@ enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, j
     }
     /* RFC 7519 5.1: "JWT", compared without regard to case. */
     if (!jws.has_typ || strcasecmp(jws.typ, "JWT") != 0) {
-        snprintf(err, err_len, "signed, but the header's typ is %s%s%s, not \"JWT\"",
-                 jws.has_typ ? "\"" : "", jws.has_typ ? jws.typ : "missing",
-                 jws.has_typ ? "\"" : "");
+        cvma_errf(err, err_len, "signed, but the header's typ is %s%s%s, not \"JWT\"",
+                  jws.has_typ ? "\"" : "", jws.has_typ ? jws.typ : "missing",
+                  jws.has_typ ? "\"" : "");
         cvma_jws_cleanup(&jws);
         return CVMA_REJECTED;
     }
@@ -279,13 +279,13 @@ enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, j
     const char *profile = json_string_value(json_object_get(c, "eat_profile"));
     if (profile == NULL || !json_is_integer(json_object_get(c, "iat")) ||
         !json_is_object(json_object_get(c, "submods"))) {
-        snprintf(err, err_len, "signed, but not an EAR: eat_profile, iat or submods missing");
+        cvma_errf(err, err_len, "signed, but not an EAR: eat_profile, iat or submods missing");
         json_decref(c);
         return CVMA_REJECTED;
     }
     if (strcmp(profile, CVMA_EAR_PROFILE) != 0) {
-        snprintf(err, err_len, "signed, but eat_profile is \"%.100s\", not \"%s\"", profile,
-                 CVMA_EAR_PROFILE);
+        cvma_errf(err, err_len, "signed, but eat_profile is \"%.100s\", not \"%s\"", profile,
+                  CVMA_EAR_PROFILE);
         json_decref(c);
         return CVMA_REJECTED;
     }
@@ -364,24 +364,24 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
     if (!numeric_date(claims, "iat", &has_iat, &iat) || !has_iat ||
         !numeric_date(claims, "exp", &has_exp, &exp) ||
         !numeric_date(claims, "nbf", &has_nbf, &nbf)) {
-        snprintf(err, err_len, "iat, exp or nbf is not an integer NumericDate (iat is required)");
+        cvma_errf(err, err_len, "iat, exp or nbf is not an integer NumericDate (iat is required)");
         return CVMA_REJECTED;
     }
     d->iat = iat;
     cvma_time_format(now, b, sizeof b);
     if (iat > now + CVMA_EAR_CLOCK_SKEW) {
         cvma_time_format(iat, a, sizeof a);
-        snprintf(err, err_len, "issued in the future: iat %s, now %s", a, b);
+        cvma_errf(err, err_len, "issued in the future: iat %s, now %s", a, b);
         return CVMA_REJECTED;
     }
     if (has_exp && now >= exp) {
         cvma_time_format(exp, a, sizeof a);
-        snprintf(err, err_len, "expired: exp %s, now %s", a, b);
+        cvma_errf(err, err_len, "expired: exp %s, now %s", a, b);
         return CVMA_REJECTED;
     }
     if (has_nbf && now < nbf) {
         cvma_time_format(nbf, a, sizeof a);
-        snprintf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
+        cvma_errf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
         return CVMA_REJECTED;
     }
     /* The age in unsigned arithmetic: now - iat overflows time_t for an iat far in the past
@@ -389,13 +389,13 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
     uint64_t age = now > iat ? (uint64_t)now - (uint64_t)iat : 0;
     if (max_age >= 0 && age > (uint64_t)max_age) {
         cvma_time_format(iat, a, sizeof a);
-        snprintf(err, err_len, "too old: issued at %s, %" PRIu64 " s ago, over --max-age %lld s", a,
-                 age, (long long)max_age);
+        cvma_errf(err, err_len, "too old: issued at %s, %" PRIu64 " s ago, over --max-age %lld s",
+                  a, age, (long long)max_age);
         return CVMA_REJECTED;
     }
     const json_t *submods = json_object_get(claims, "submods");
     if (json_object_size(submods) == 0) {
-        snprintf(err, err_len, "no appraisal: submods is empty");
+        cvma_errf(err, err_len, "no appraisal: submods is empty");
         return CVMA_REJECTED;
     }
     /* Every submodule counts: the token is as good as its worst appraisal. */
@@ -407,7 +407,7 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
         enum cvma_ear_tier t;
         const char *st = json_string_value(json_object_get(sub, "ear.status"));
         if (!json_is_object(sub) || !tier_from_name(st, &t)) {
-            snprintf(err, err_len, "submodule \"%.64s\": ear.status missing or unknown", name);
+            cvma_errf(err, err_len, "submodule \"%.64s\": ear.status missing or unknown", name);
             return CVMA_REJECTED;
         }
         if (first || tier_rank(t) > tier_rank(d->tier)) {
@@ -456,7 +456,7 @@ enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res, cons
     json_error_t je;
     json_t *prev = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (prev == NULL) {
-        snprintf(err, err_len, "the previous result is not JSON: %s", je.text);
+        cvma_errf(err, err_len, "the previous result is not JSON: %s", je.text);
         return CVMA_E_USAGE;
     }
     enum cvma_status st = cvma_result_compare_previous(res, prev, err, err_len);
@@ -470,7 +470,7 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     const json_t *ppl = json_object_get(previous, "platform");
     const json_t *pclaims = json_object_get(previous, "claims");
     if (!json_is_object(previous) || !json_is_object(ppl) || !json_is_object(pclaims)) {
-        snprintf(err, err_len, "not a cvmattest result (no platform or claims object)");
+        cvma_errf(err, err_len, "not a cvmattest result (no platform or claims object)");
         return CVMA_E_USAGE;
     }
     if (!res->platform.present) {

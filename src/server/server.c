@@ -928,7 +928,10 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
 
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    /* poll, not epoll: libmicrohttpd 0.9.75's epoll (edge-triggered) misses a close that
+     * arrives with the last data (part of a body, then FIN), and holds that connection, its
+     * per-address slot and a drain until --timeout; poll sees it at once. */
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                          MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                          (cert_s != NULL ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls_opts[] = {

@@ -94,10 +94,14 @@ enum cvma_status cvma_tlog_append(struct cvma_tlog *l, const uint8_t *e, size_t 
     if (len == 0 || len > CVMA_TLOG_ENTRY_MAX) {
         return CVMA_E_USAGE;
     }
+    if (l->size >= CVMA_REG_ENTRIES_MAX) {
+        return CVMA_E_USAGE; /* full */
+    }
     if (l->size == l->cap) {
+        /* Doubling, capped at the limit: a loaded log's cap is its size, whatever it is. */
         size_t nc = l->cap == 0 ? 1024 : l->cap * 2;
         if (nc > CVMA_REG_ENTRIES_MAX) {
-            return CVMA_E_USAGE;
+            nc = CVMA_REG_ENTRIES_MAX;
         }
         uint8_t(*q)[32] = realloc(l->leaves, nc * 32);
         if (q == NULL) {
@@ -161,7 +165,7 @@ static enum cvma_status read_rel(const char *dir, const char *rel, size_t max, s
     if (path == NULL) {
         return CVMA_E_NOMEM;
     }
-    st = cvma_file_read(path, max, out);
+    st = cvma_file_read_regular(path, max, out);
     free(path);
     return st;
 }

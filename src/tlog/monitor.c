@@ -18,17 +18,19 @@
 #define CHECKPOINT_MAX ((size_t)64 << 10)
 #define BUNDLE_MAX     ((size_t)CVMA_TLOG_TILE_WIDTH * (CVMA_TLOG_ENTRY_MAX + 2))
 
-static bool is_url(const char *s)
+/* see tlog/tlog.h */
+bool cvma_tlog_src_is_url(const char *s)
 {
     return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
-enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max, struct cvma_buf *out,
-                                 char *err, size_t err_len)
+/* see tlog/tlog.h */
+enum cvma_status cvma_tlog_fetch(const struct cvma_http_opts *ho, const char *src, const char *rel,
+                                 size_t max, struct cvma_buf *out, char *err, size_t err_len)
 {
     enum cvma_status st;
     memset(out, 0, sizeof *out);
-    if (is_url(src)) {
+    if (cvma_tlog_src_is_url(src)) {
         struct cvma_http_opts o;
         long code = 0;
         size_t n = strlen(src) + strlen(rel) + 2;
@@ -37,7 +39,11 @@ enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max, s
             return CVMA_E_NOMEM;
         }
         snprintf(url, n, "%s%s%s", src, src[strlen(src) - 1] == '/' ? "" : "/", rel);
-        cvma_http_opts_init(&o);
+        if (ho != NULL) {
+            o = *ho;
+        } else {
+            cvma_http_opts_init(&o);
+        }
         o.max_body = max;
         o.max_retries = -1;
         st = cvma_http_get(&o, url, out, &code, err, err_len);
@@ -53,7 +59,7 @@ enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max, s
     if (path == NULL) {
         return CVMA_E_NOMEM;
     }
-    st = cvma_file_read(path, max, out);
+    st = cvma_file_read_regular(path, max, out);
     if (st == CVMA_E_IO) {
         cvma_errf(err, err_len, "%s: cannot read (or larger than %zu bytes)", path, max);
     }
@@ -138,7 +144,8 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
     memset(&note, 0, sizeof note);
     memset(&tree, 0, sizeof tree);
     memset(cp, 0, sizeof *cp);
-    if ((st = cvma_tlog_fetch(src, "checkpoint", CHECKPOINT_MAX, &b, err, err_len)) != CVMA_OK) {
+    if ((st = cvma_tlog_fetch(NULL, src, "checkpoint", CHECKPOINT_MAX, &b, err, err_len)) !=
+        CVMA_OK) {
         return st;
     }
     if ((st = cvma_note_parse(b.p, b.len, &note, why, sizeof why)) != CVMA_OK ||
@@ -182,7 +189,7 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         struct cvma_span entries[CVMA_TLOG_TILE_WIDTH];
         cvma_buf_free(&b);
         if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
-            (st = cvma_tlog_fetch(src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
+            (st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
             goto out;
         }
         if (!cvma_tlog_bundle_parse(b.p, b.len, cnt, entries, why, sizeof why)) {
@@ -200,7 +207,7 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         }
         cvma_buf_free(&b);
         if (!cvma_tlog_tile_path(0, n, pw, rel, sizeof rel) ||
-            (st = cvma_tlog_fetch(src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
+            (st = cvma_tlog_fetch(NULL, src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
                     CVMA_OK) {
             goto out;
         }
@@ -229,8 +236,8 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
             size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
             cvma_buf_free(&b);
             if (!cvma_tlog_tile_path(lv, n, pw, rel, sizeof rel) ||
-                (st = cvma_tlog_fetch(src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
-                        CVMA_OK) {
+                (st = cvma_tlog_fetch(NULL, src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err,
+                                      err_len)) != CVMA_OK) {
                 goto out;
             }
             if (b.len != cnt * 32 || memcmp(b.p, nodes[n * CVMA_TLOG_TILE_WIDTH], cnt * 32) != 0) {

@@ -212,7 +212,8 @@ bool cvma_tlog_tile_path(int level, uint64_t index, unsigned width, char *out, s
 
 void cvma_tlog_init(struct cvma_tlog *l, const char *origin);
 void cvma_tlog_cleanup(struct cvma_tlog *l);
-/* Appends one entry (1..65,535 bytes). CVMA_OK, CVMA_E_USAGE (size), CVMA_E_NOMEM. */
+/* Appends one entry (1..65,535 bytes). CVMA_OK, CVMA_E_USAGE (the entry's size, or the log
+ * already holds CVMA_REG_ENTRIES_MAX entries), CVMA_E_NOMEM. */
 CVMA_MUST_USE enum cvma_status cvma_tlog_append(struct cvma_tlog *l, const uint8_t *e, size_t len);
 /* Builds the tree (if needed) and gives the root; size 0 has SHA-256(""). */
 CVMA_MUST_USE enum cvma_status cvma_tlog_root(struct cvma_tlog *l, uint8_t root[32]);
@@ -239,11 +240,16 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *d
 /* Reading a published log (the monitor) and registries as log entries                       */
 
 /*
- * Reads DIR/rel, or GETs URL/rel when src starts with http:// or https:// (at most max
- * bytes). CVMA_OK, CVMA_E_IO (missing, unreachable, not 200; err), CVMA_E_NOMEM.
+ * Reads DIR/rel (a regular file only: a FIFO there is missing, never a read that waits), or
+ * GETs URL/rel when src starts with http:// or https:// (at most max bytes) with the options
+ * ho (NULL: the defaults of collateral/http.h; its max_body and retries are set here).
+ * CVMA_OK, CVMA_E_IO (missing, unreachable, not 200; err), CVMA_E_NOMEM.
  */
-CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const char *src, const char *rel, size_t max,
-                                               struct cvma_buf *out, char *err, size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const struct cvma_http_opts *ho, const char *src,
+                                               const char *rel, size_t max, struct cvma_buf *out,
+                                               char *err, size_t err_len);
+/* True when src names a URL (http:// or https://), which cvma_tlog_fetch GETs. */
+bool cvma_tlog_src_is_url(const char *src);
 
 /*
  * Reads an entry bundle (c2sp.org/tlog-tiles: each entry a big-endian 16-bit length, then

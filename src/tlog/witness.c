@@ -60,6 +60,10 @@ static bool parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
                           struct cvma_span *checkpoint, char *err, size_t err_len)
 {
     struct cvma_reader r;
+    if (body == NULL || len == 0) { /* an empty POST: no pointer to walk from */
+        cvma_errf(err, err_len, "request: empty");
+        return false;
+    }
     cvma_reader_init(&r, body, len);
     for (size_t line = 0;; line++) {
         const uint8_t *start = r.p + r.off;
@@ -143,8 +147,12 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
     *known_size = 0;
     memset(&note, 0, sizeof note);
     memset(&prev, 0, sizeof prev);
-    if (cvma_note_parse(note_p, note_len, &note, why, sizeof why) != CVMA_OK ||
-        !cvma_checkpoint_parse(note.text, note.text_len, &cp, why, sizeof why)) {
+    enum cvma_status pst = cvma_note_parse(note_p, note_len, &note, why, sizeof why);
+    if (pst == CVMA_E_NOMEM) {
+        cvma_errf(err, err_len, "out of memory");
+        goto out; /* CVMA_WITNESS_ERROR: not the request's fault */
+    }
+    if (pst != CVMA_OK || !cvma_checkpoint_parse(note.text, note.text_len, &cp, why, sizeof why)) {
         cvma_errf(err, err_len, "%s", why);
         res = CVMA_WITNESS_BAD_REQUEST;
         goto out;
@@ -181,8 +189,14 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);
         goto out;
     }
-    /* The checkpoint last cosigned for this origin: its text (origin, size, root). */
-    if (cvma_file_read_regular(spath, 64 << 10, &sb) == CVMA_OK) {
+    /* The checkpoint last cosigned for this origin: its text (origin, size, root), written
+     * below from a note of at most CVMA_TLOG_NOTE_MAX bytes, so read back with that limit. */
+    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
+    if (rst == CVMA_E_NOMEM) {
+        cvma_errf(err, err_len, "out of memory");
+        goto out;
+    }
+    if (rst == CVMA_OK) {
         if (!cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) ||
             strcmp(prev.origin, cp.origin) != 0) {
             cvma_errf(err, err_len, "%s: corrupt state: %s", spath, why);

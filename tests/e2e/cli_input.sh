@@ -155,6 +155,20 @@ run $CVM show "$T/s/bundle.json" --json; check "show a bundle" 0 $rc
 has "$T/out" '"version"' "show a bundle prints the report's fields"
 run $CVM show "$T/t/bundle.json"; check "show a TDX bundle" 0 $rc
 run $CVM verify "$T/s/bundle.json" --offline --trust-root "$T/s/ark.pem"; check "SNP bundle.json verifies alone" 0 $rc
+# A part's name is the bundle's (untrusted) text: quoted in the error with its control bytes
+# as \xNN, so a bundle cannot write escape sequences or forged lines to a terminal or a log.
+python3 - "$T/s/bundle.json" "$T/evil.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["parts"].append({"role": "collateral", "name": "tpm_\x1b]0;owned\x07\x1b[2J\nFAKE: affirming",
+                   "data": "AAAA"})
+json.dump(b, open(sys.argv[2], "w"))
+PY
+run $CVM verify "$T/evil.json" --offline --trust-root "$T/s/ark.pem"; check "a bundle part with control bytes in its name" 2 $rc
+has "$T/err" 'tpm_\x1b]0;owned\x07\x1b[2J\x0aFAKE: affirming' "the part's name is quoted escaped"
+if LC_ALL=C grep -q "$(printf '\033')" "$T/err" || [ "$(wc -l <"$T/err")" -ne 1 ]; then
+    fail "a control byte or a second line from the bundle reached stderr"
+fi
 run $CVM verify "$T/t/bundle.json" --offline --trust-root "$T/t/root_ca.pem"; check "TDX bundle.json verifies alone" 0 $rc
 run $CVM verify "$T/t/bundle.json" --offline --json; check "TDX bundle.json without --trust-root" 1 $rc
 

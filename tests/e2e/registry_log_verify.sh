@@ -127,6 +127,34 @@ v s $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (s)" 0 $?
 v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
 has "$T/o14" REGISTRY_LOG_UNPROVEN
 v t $W1 --log-url other="$L" --log-proof "$T/p-L2.w" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
+# A FIFO in the log's directory where a tile should be: missing at once, never a wait.
+cp -r "$L" "$T/Lfifo" && rm "$T/Lfifo/tile/0/000.p/3" && mkfifo "$T/Lfifo/tile/0/000.p/3" &&
+    rm -f "$T/Lfifo/tile/0/000" || exit 1
+v w $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (w)" 0 $?
+timeout 20 sh -c 'v() { "$@"; }; v "$0" verify "$1/g/report.bin" --collateral "$1/g" \
+    --trust-root "$1/g/ark.pem" --offline --cache-dir "$1/cache-w" --provider cloud="$1/cloud.pub" \
+    --registry "$1/r1.jws" --log-vkey cloud="$1/log.vkey" --json --witness-vkey "$1/w1.vkey" \
+    --log-proof "$1/p-L3.w" --log-url cloud="$1/Lfifo"' "$CVM" "$T" >"$T/o17"
+check "a FIFO for a tile: unproven at once (124 is a hang)" 1 $?
+has "$T/o17" REGISTRY_LOG_UNPROVEN
+# The log's tiles over HTTP: read when online, never fetched with --offline.
+python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
+HTTPD=$!
+i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+v x $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (x)" 0 $?
+v x $W1 --log-proof "$T/p-L3.w" --log-url cloud="http://127.0.0.1:$HPORT/" >"$T/o18"
+check "--offline: the log's tiles not fetched over HTTP" 1 $?
+has "$T/o18" "offline: the log's tiles at http://127.0.0.1:$HPORT/ not fetched"
+if grep -q "GET /tile" "$T/http.out"; then echo "FAIL: a tile fetched with --offline"; fails=$((fails + 1)); fi
+# online (the collateral is all in the directory: nothing else is fetched)
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" \
+    --cache-dir "$T/cache-x" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+    --log-vkey cloud="$T/log.vkey" --json $W1 --log-proof "$T/p-L3.w" \
+    --log-url cloud="http://127.0.0.1:$HPORT/" >/dev/null
+check "online: consistency from the log's tiles over HTTP" 0 $?
+grep -q "GET /tile/0/000.p/3" "$T/http.out" || { echo "FAIL: tile not fetched online"; fails=$((fails + 1)); }
+kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
 
 # Without --log-vkey, today's behaviour.
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \

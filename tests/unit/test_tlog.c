@@ -319,6 +319,10 @@ static void test_witness_parse_request_gives_back_nothing_when_it_refuses(void *
         assert_memory_equal(proof, zero_proof, sizeof proof);
         assert_memory_equal(&cp, &zero_span, sizeof cp);
     }
+    /* An empty POST body reaches the parser as (NULL, 0): refused, no pointer arithmetic on
+     * NULL (UBSan stopped the witness server here). */
+    assert_false(cvma_witness_parse_request(NULL, 0, &old, proof, &n_proof, &cp, err, sizeof err));
+    assert_string_equal(err, "request: empty");
     assert_true(cvma_witness_parse_request((const uint8_t *)accepted, strlen(accepted), &old, proof,
                                            &n_proof, &cp, err, sizeof err));
     assert_int_equal(old, 7);
@@ -387,6 +391,74 @@ static void test_keygen_sign_cosign(void **state)
     free(all);
 }
 
+/* A new note key pair called name, parsed. */
+static void note_keys(const char *name, struct cvma_note_skey *sk, struct cvma_note_vkey *vk)
+{
+    char *skey = NULL, *vkey = NULL, err[200];
+    assert_int_equal(cvma_note_keygen(name, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), vk, err, sizeof err));
+    free(skey);
+    free(vkey);
+}
+
+/* A checkpoint with extension lines well over 64 KiB (still under CVMA_TLOG_NOTE_MAX) is
+ * cosigned, and the state it leaves is read back on the next request: before, the state was
+ * written whole and read back with a 64 KiB limit, and every later request for that log
+ * failed with "cannot read". */
+static void test_witness_state_of_a_large_checkpoint(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cp = NULL, *sig = NULL, *cosig = NULL, err[300];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk;
+    struct cvma_checkpoint c = {.size = 1};
+    uint64_t known = 0;
+
+    struct cvma_note_vkey wv;
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    memset(c.root, 0xcd, 32);
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    /* 700 extension lines of 106 bytes: about 74 KB of text */
+    size_t ext = 700 * 107, cpl = strlen(cp);
+    char *text = malloc(cpl + ext + 1);
+    assert_non_null(text);
+    memcpy(text, cp, cpl);
+    for (size_t i = 0; i < 700; i++) {
+        char *l = text + cpl + i * 107;
+        snprintf(l, 108, "x%05zu", i);
+        memset(l + 6, 'y', 100);
+        l[106] = '\n';
+    }
+    text[cpl + ext] = '\0';
+    assert_non_null(sig = cvma_note_sign_line(&sk, text, cpl + ext));
+    size_t len = cpl + ext + 1 + strlen(sig);
+    assert_true(len > (size_t)64 << 10 && len < CVMA_TLOG_NOTE_MAX);
+    char *note = malloc(len + 1);
+    assert_non_null(note);
+    snprintf(note, len + 1, "%s\n%s", text, sig);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len,
+                                          round == 0 ? 0 : 1, NULL, 0, 1700000000, &cosig, &known,
+                                          err, sizeof err),
+                         CVMA_WITNESS_OK);
+        assert_non_null(cosig);
+        assert_int_equal(known, 1);
+        free(cosig);
+        cosig = NULL;
+    }
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(cp);
+    free(sig);
+    free(text);
+    free(note);
+    free(dir);
+}
+
 static void test_note_parse_refusals(void **state)
 {
     (void)state;
@@ -405,6 +477,21 @@ static void test_note_parse_refusals(void **state)
                 cvma_note_parse((const uint8_t *)bad[i], strlen(bad[i]), &n, err, sizeof err),
                 CVMA_REJECTED);
     }
+}
+
+/* A log at the limit refuses another entry as full (CVMA_E_USAGE) before allocating. */
+static void test_log_full(void **state)
+{
+    (void)state;
+    struct cvma_tlog l;
+    cvma_tlog_init(&l, "example.com/log");
+    l.size = CVMA_REG_ENTRIES_MAX;
+    l.cap = CVMA_REG_ENTRIES_MAX;
+    assert_int_equal(cvma_tlog_append(&l, (const uint8_t *)"x", 1), CVMA_E_USAGE);
+    assert_int_equal(l.size, CVMA_REG_ENTRIES_MAX);
+    l.size = 0;
+    l.cap = 0;
+    cvma_tlog_cleanup(&l);
 }
 
 static void test_log_save_load_tiles(void **state)
@@ -598,6 +685,7 @@ static char *logfx_consistency(struct logfx *f, uint64_t a, uint64_t b)
 static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, uint64_t b,
                         struct cvma_verdict *v)
 {
+    static const struct cvma_registry_bind_opts no_opts;
     struct cvma_registry_set *rs = cvma_registry_set_new();
     struct reg_item it;
     char err[300], *proof = logfx_proof(f, n, witness), *cons = NULL;
@@ -618,7 +706,7 @@ static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, u
     it.bytes.p = (uint8_t *)f->entry[0];
     it.bytes.len = strlen(f->entry[0]);
     snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
-    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, v, &ok), CVMA_OK);
+    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok), CVMA_OK);
     cvma_registry_set_free(rs);
     free(proof);
     free(cons);
@@ -798,6 +886,8 @@ int main(void)
             cmocka_unit_test(test_witness_parse_request_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_checkpoint_parse_refuses_an_origin_with_a_nul),
             cmocka_unit_test(test_keygen_sign_cosign),
+            cmocka_unit_test(test_log_full),
+            cmocka_unit_test(test_witness_state_of_a_large_checkpoint),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_log_save_load_tiles),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/reader.h"
+#include "common/verdict.h"
 #include "testutil.h"
 
 /* Entries in dir other than . and .. */
@@ -297,6 +298,48 @@ static void test_pcr_index_one_spelling(void **state)
     assert_false(cvma_pcr_index("7", 0, 24, &x)); /* the length given, not the NUL, counts */
 }
 
+/* Text from evidence or a peer, escaped for terminals and logs: controls (C0, DEL, C1) and
+ * bytes that are not UTF-8 become \xNN, other UTF-8 stays; cut at a whole character. */
+static void test_text_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+            {"plain text, [ok] ~", "plain text, [ok] ~"},
+            {"tpm_\x1b]0;owned\x07\x1b[2J\nFAKE: affirming",
+             "tpm_\\x1b]0;owned\\x07\\x1b[2J\\x0aFAKE: affirming"},
+            {"del\x7f tab\t cr\r", "del\\x7f tab\\x09 cr\\x0d"},
+            {"csi \xc2\x9b"
+             "2J",
+             "csi \\xc2\\x9b2J"}, /* U+009B */
+            {"nbsp \xc2\xa0 dash \xe2\x80\x94 e \xc3\xa9",
+             "nbsp \xc2\xa0 dash \xe2\x80\x94 e \xc3\xa9"},
+            {"bad \xff \xc3(", "bad \\xff \\xc3("}, /* not UTF-8 */
+            {"overlong \xc0\xaf", "overlong \\xc0\\xaf"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool same = strcmp(cases[i].in, cases[i].want) == 0;
+        assert_int_equal(cvma_text_needs_escape(cases[i].in), !same);
+        assert_string_equal(cvma_text_escape(cases[i].in, out, sizeof out), cases[i].want);
+    }
+    /* cut at a whole character: never half an escape or half a UTF-8 sequence */
+    assert_string_equal(cvma_text_escape("ab\x1b", out, 5), "ab");
+    assert_string_equal(cvma_text_escape("ab\xe2\x80\x94", out, 5), "ab");
+    assert_string_equal(cvma_text_escape("ab\xe2\x80\x94", out, 6), "ab\xe2\x80\x94");
+    assert_string_equal(cvma_text_escape("x", out, 1), "");
+    /* errors and reason details are escaped where they are made */
+    char err[32];
+    cvma_errf(err, sizeof err, "name '%s'", "a\x1b[2Jb");
+    assert_string_equal(err, "name 'a\\x1b[2Jb'");
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    (void)cvma_reject(&v, CVMA_R_PARSE_UNKNOWN_FORMAT, "part '%s'", "x\ny");
+    assert_string_equal(v.reasons[0].detail, "part 'x\\x0ay'");
+    cvma_verdict_cleanup(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +351,7 @@ int main(void)
             cmocka_unit_test(test_reader_text_helpers),
             cmocka_unit_test(test_pcr_index_one_spelling),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
+            cmocka_unit_test(test_text_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

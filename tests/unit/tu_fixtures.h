@@ -58,7 +58,11 @@ static void fx_result(struct cvma_result *res, bool tdx)
     cvma_result_init(res, tdx ? "tdx" : "sev-snp", 1790000000);
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s",
              tdx ? "intel-sgx-root" : "amd-ark-genoa");
-    cvma_reject(&res->verdict, CVMA_R_CRL_NOT_CHECKED, "no CRL \"quoted\"\ttab\\ and \x01 control");
+    cvma_reject(&res->verdict, CVMA_R_CRL_NOT_CHECKED, "(replaced below)");
+    /* Written past cvma_reject, which escapes control bytes where a detail is made: the
+     * writers' own JSON escaping is what this checks. */
+    snprintf(res->verdict.reasons[0].detail, sizeof res->verdict.reasons[0].detail, "%s",
+             "no CRL \"quoted\"\ttab\\ and \x01 control");
     cvma_reject(&res->verdict, CVMA_R_POLICY_MEASUREMENT, "measurement 0a0b is not allowed");
     if (tdx) {
         struct cvma_tdx_quote *q = calloc(1, sizeof *q);
