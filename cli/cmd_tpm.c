@@ -154,7 +154,13 @@ static int check_quote(int argc, char **argv)
     cvma_result_init(&res, "tpm", time(NULL));
     cvma_tpm_quote_verify(&in, &res);
     cvma_result_finish(&res);
-    rc = cvma_print_result(&res, json, stdout) ? cvma_result_exit_code(&res) : 2;
+    if (res.verdict.oom) {
+        /* as cvma_verify: out of memory is the command's error, never a verdict */
+        fprintf(stderr, "cvmattest tpm check-quote: out of memory\n");
+        rc = 2;
+    } else {
+        rc = cvma_print_result(&res, json, stdout) ? cvma_result_exit_code(&res) : 2;
+    }
     cvma_result_cleanup(&res);
 out:
     cvma_buf_free(&mb);

@@ -436,8 +436,9 @@ static enum cvma_status make_crl(struct sim *s, char *err, size_t err_len)
     enum cvma_status st;
     X509 *revoked[1] = {s->ask};
 
-    if ((s->crl = cvma_sim_crl_new(s->ark, days_from(s->now, -1), days_from(s->now, 30), revoked,
-                                   s->o->revoke_ask ? 1 : 0)) == NULL) {
+    if ((s->crl = cvma_sim_crl_new(s->ark, days_from(s->now, -1),
+                                   s->o->tamper.crl_no_next_update ? 0 : days_from(s->now, 30),
+                                   revoked, s->o->revoke_ask ? 1 : 0)) == NULL) {
         cvma_sim_errf(err, err_len, "sim snp: building the CRL");
         return CVMA_E_INTERNAL;
     }

@@ -98,6 +98,7 @@ struct cvma_sim_snp_opts {
         uint8_t cpuid[3];
         uint32_t signer_info_or; /* OR-ed into the signer info word before signing */
         uint32_t signature_algo; /* non-zero: SIGNATURE_ALGO instead of 1 */
+        bool crl_no_next_update; /* the ARK's CRL has no nextUpdate (RFC 5280 wants one) */
     } tamper;
 };
 

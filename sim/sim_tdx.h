@@ -131,6 +131,7 @@ struct cvma_sim_tdx_opts {
         bool qe_identity_sig_wrong;   /* QE Identity signed by another key */
         bool pck_cn_wrong;            /* the PCK leaf's CN is not "... PCK Certificate" */
         bool qe_report_data_tail;     /* QE report_data[63] non-zero (the PCK signs it) */
+        bool pck_crl_no_next_update;  /* the PCK CRL has no nextUpdate (RFC 5280 wants one) */
     } tamper;
     bool has_mr_service_td; /* v5 only: bind a service TD (else MRSERVICETD is zero) */
     uint8_t mr_service_td[48];

@@ -225,7 +225,8 @@ enum cvma_status cvma_sim_tdx_make_hierarchy(struct tdx_sim *s, char *err, size_
 /* ---- CRLs ---- */
 
 /* A CRL by issuer as Intel's: CRL number 1, AKI = the issuer's SKI; entries keyCompromise. */
-static X509_CRL *make_crl(const struct tdx_sim *s, X509 *issuer, EVP_PKEY *key, X509 *revoked)
+static X509_CRL *make_crl(const struct tdx_sim *s, X509 *issuer, EVP_PKEY *key, X509 *revoked,
+                          bool no_next_update)
 {
     X509_CRL *crl = NULL, *ret = NULL;
     ASN1_INTEGER *num = NULL;
@@ -236,8 +237,9 @@ static X509_CRL *make_crl(const struct tdx_sim *s, X509 *issuer, EVP_PKEY *key, 
     if (ski == NULL) {
         goto out;
     }
-    if ((crl = cvma_sim_crl_new(issuer, days_from(s->now, -1), days_from(s->now, CRL_DAYS),
-                                &revoked, revoked != NULL ? 1 : 0)) == NULL) {
+    if ((crl = cvma_sim_crl_new(issuer, days_from(s->now, -1),
+                                no_next_update ? 0 : days_from(s->now, CRL_DAYS), &revoked,
+                                revoked != NULL ? 1 : 0)) == NULL) {
         goto out;
     }
     if ((num = ASN1_INTEGER_new()) == NULL || ASN1_INTEGER_set(num, 1) != 1 ||
@@ -276,11 +278,12 @@ out:
 /* see sim/sim_tdx_internal.h */
 enum cvma_status cvma_sim_tdx_make_crls(struct tdx_sim *s, char *err, size_t err_len)
 {
-    if ((s->pck_crl = make_crl(s, s->pca, s->pca_key, s->o->revoke_pck ? s->pck : NULL)) == NULL) {
+    if ((s->pck_crl = make_crl(s, s->pca, s->pca_key, s->o->revoke_pck ? s->pck : NULL,
+                               s->o->tamper.pck_crl_no_next_update)) == NULL) {
         cvma_sim_errf(err, err_len, "sim tdx: building the PCK CRL");
         return CVMA_E_INTERNAL;
     }
-    if ((s->root_crl = make_crl(s, s->root, s->root_key, NULL)) == NULL) {
+    if ((s->root_crl = make_crl(s, s->root, s->root_key, NULL, false)) == NULL) {
         cvma_sim_errf(err, err_len, "sim tdx: building the root CA CRL");
         return CVMA_E_INTERNAL;
     }

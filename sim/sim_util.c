@@ -355,12 +355,13 @@ X509_CRL *cvma_sim_crl_new(const X509 *issuer, time_t this_update, time_t next_u
     X509_REVOKED *rev = NULL;
 
     if ((crl = X509_CRL_new()) == NULL || (last = ASN1_TIME_set(NULL, this_update)) == NULL ||
-        (next = ASN1_TIME_set(NULL, next_update)) == NULL) {
+        (next_update != 0 && (next = ASN1_TIME_set(NULL, next_update)) == NULL)) {
         goto out;
     }
     if (X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
         X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) != 1 ||
-        X509_CRL_set1_lastUpdate(crl, last) != 1 || X509_CRL_set1_nextUpdate(crl, next) != 1) {
+        X509_CRL_set1_lastUpdate(crl, last) != 1 ||
+        (next != NULL && X509_CRL_set1_nextUpdate(crl, next) != 1)) {
         goto out;
     }
     for (size_t i = 0; i < n_revoked; i++) {

@@ -99,8 +99,8 @@ CVMA_MUST_USE enum cvma_status cvma_sim_crl_sign(X509_CRL *crl, EVP_PKEY *key,
 
 /*
  * A new v2 CRL issued by issuer (its subject becomes the CRL issuer), thisUpdate this_update,
- * nextUpdate next_update, listing the serials of the n_revoked certificates in revoked
- * (revocation date this_update). Unsigned: call cvma_sim_crl_sign.
+ * nextUpdate next_update (0: none, a defect), listing the serials of the n_revoked certificates in
+ * revoked (revocation date this_update). Unsigned: call cvma_sim_crl_sign.
  */
 X509_CRL *cvma_sim_crl_new(const X509 *issuer, time_t this_update, time_t next_update,
                            X509 *const *revoked, size_t n_revoked);

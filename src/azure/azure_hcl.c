@@ -332,6 +332,19 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
                     "azure evidence: \"hcl_report\" is missing or not base64 (or a byte array)");
         goto out;
     }
+    if (json_is_object(q)) {
+        const char *qk;
+        json_t *qv;
+        json_object_foreach(q, qk, qv)
+        {
+            if (strcmp(qk, "message") != 0 && strcmp(qk, "signature") != 0 &&
+                strcmp(qk, "pcrs") != 0) {
+                cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                            "azure evidence: unknown member \"tpm_quote\".\"%s\"", qk);
+                goto out;
+            }
+        }
+    }
     bst = json_is_object(q) ? json_bytes(json_object_get(q, "message"), true, &out->quote_msg)
                             : CVMA_REJECTED;
     if (bst == CVMA_OK) {

@@ -194,10 +194,31 @@ struct pieces {
     bool vcek_pem;
 };
 
+/* Nothing accepted that was not checked: a bundle's tpm_* part that this form of Azure
+ * evidence does not read (all of them beside Trustee's JSON, which carries its own quote;
+ * any but tpm_quote, tpm_signature and tpm_pcrs beside a bare HCL report) is named. */
+static void name_unused_tpm_parts(const struct cvma_verify_opts *opts, bool json_form,
+                                  struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+        const char *n = opts->collateral_parts[i].name;
+        if (strncmp(n, "tpm_", 4) != 0 ||
+            (!json_form && (strcmp(n, "tpm_quote") == 0 || strcmp(n, "tpm_signature") == 0 ||
+                            strcmp(n, "tpm_pcrs") == 0))) {
+            continue;
+        }
+        cvma_reject(v, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                    "the bundle has a %s part, but %s: it was not checked and gives no claims", n,
+                    json_form ? "Trustee's JSON evidence carries its own TPM quote"
+                              : "Azure evidence does not read it (the AK is the HCL report's)");
+    }
+}
+
 static bool pieces_get(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
                        struct cvma_azure_evidence *ev, struct pieces *pc, struct cvma_verdict *v)
 {
     memset(pc, 0, sizeof *pc);
+    name_unused_tpm_parts(opts, !cvma_azure_hcl_detect(p, len), v);
     if (cvma_azure_hcl_detect(p, len)) {
         const struct cvma_named_part *q = cvma_verify_opts_part(opts, "tpm_quote");
         const struct cvma_named_part *s = cvma_verify_opts_part(opts, "tpm_signature");

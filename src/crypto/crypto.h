@@ -72,7 +72,10 @@ bool cvma_p256_verify_raw(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const 
  * another thread prepares its own for that call instead of waiting.
  */
 struct cvma_p256_verifier;
-/* Takes a reference to pkey. NULL when it cannot be used, with *oom set when memory ran out. */
+/* True when k is an EC key on P-256 (its named group prime256v1). */
+bool cvma_pkey_is_p256(EVP_PKEY *k);
+/* Takes a reference to pkey. NULL when it cannot be used (not a P-256 key, among others), with
+ * *oom set when memory ran out. */
 struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey, bool *oom);
 void cvma_p256_verifier_free(struct cvma_p256_verifier *pv);
 bool cvma_p256_verifier_check(struct cvma_p256_verifier *pv, const uint8_t *msg, size_t len,

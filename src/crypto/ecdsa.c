@@ -206,11 +206,26 @@ struct cvma_p256_verifier {
     pthread_mutex_t mu;
 };
 
+/* see crypto/crypto.h */
+bool cvma_pkey_is_p256(EVP_PKEY *k)
+{
+    char group[32];
+    size_t glen = 0;
+    return k != NULL && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
+           EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                          &glen) == 1 &&
+           strcmp(group, "prime256v1") == 0;
+}
+
 struct cvma_p256_verifier *cvma_p256_verifier_new(EVP_PKEY *pkey, bool *oom)
 {
+    *oom = false;
+    if (!cvma_pkey_is_p256(pkey)) {
+        return NULL; /* another curve (secp256k1 has 256-bit numbers too): not this check's */
+    }
     struct cvma_p256_verifier *pv = calloc(1, sizeof *pv);
     *oom = pv == NULL;
-    if (pv == NULL || pkey == NULL || pthread_mutex_init(&pv->mu, NULL) != 0) {
+    if (pv == NULL || pthread_mutex_init(&pv->mu, NULL) != 0) {
         free(pv);
         return NULL;
     }

@@ -702,3 +702,20 @@ enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eventlog *log,
     }
     return CVMA_OK;
 }
+
+/* see eventlog/eventlog.h */
+bool cvma_eventlog_digest_is_hash_of(const struct cvma_eventlog *log,
+                                     const struct cvma_eventlog_event *e, const uint8_t *p,
+                                     size_t n)
+{
+    for (size_t b = 0; b < log->n_banks; b++) {
+        const EVP_MD *md = cvma_eventlog_alg_md(log->banks[b].alg);
+        uint8_t h[EVP_MAX_MD_SIZE];
+        unsigned hl = 0;
+        if (md != NULL && e->digest[b] != NULL && EVP_Digest(p, n, h, &hl, md, NULL) == 1 &&
+            hl == log->banks[b].size && memcmp(h, e->digest[b], hl) == 0) {
+            return true;
+        }
+    }
+    return false;
+}

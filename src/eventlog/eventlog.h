@@ -209,6 +209,11 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log);
  * secure_boot (enabled, variables measured with sizes and SHA-256 of their data, authorities).
  */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log);
+/* True when the event's digest in some bank of the log (a bank it still has a digest for) is
+ * the hash of p[0..n). */
+bool cvma_eventlog_digest_is_hash_of(const struct cvma_eventlog *log,
+                                     const struct cvma_eventlog_event *e, const uint8_t *p,
+                                     size_t n);
 /*
  * What `cvmattest show` prints for a log: format, banks, event count, replay, claims. NULL
  * on a parse failure (reasons in v). *heading is set for text output.

@@ -267,12 +267,28 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log)
 
 static const char *const cmdline_prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline "};
 
+/*
+ * True when e was measured into TPM PCR pcr: its index in a TPM log; in a CCEL the CC-MR that
+ * PCR maps to (UEFI 2.10, 38.4.1: PCR 0 to MRTD = CC-MR 0, PCR 1 and 7 to RTMR 0 = CC-MR 1,
+ * PCR 2..6 to RTMR 1 = CC-MR 2, PCR 8..15 to RTMR 2 = CC-MR 3).
+ */
+static bool in_pcr(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
+                   unsigned pcr)
+{
+    if (log->format != CVMA_EVENTLOG_CCEL) {
+        return e->pcr == pcr;
+    }
+    unsigned mr = pcr == 0 ? 0 : pcr == 1 || pcr == 7 ? 1 : pcr <= 6 ? 2 : pcr <= 15 ? 3 : 99;
+    return e->pcr == mr;
+}
+
 /* see eventlog/eventlog.h */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
 {
     json_t *o = json_object(), *apps = json_array(), *vars = json_array(), *auths = json_array();
     json_t *cmdline = NULL, *gpt = NULL, *sb = json_object();
     int sb_enabled = -1;
+    bool pcr7_separated = false; /* PCR 7's EV_SEPARATOR seen: Secure Boot's state is before */
     char path[512];
 
     if (o == NULL || apps == NULL || vars == NULL || auths == NULL || sb == NULL) {
@@ -290,8 +306,20 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         if (e->type == CVMA_EV_NO_ACTION) {
             continue;
         }
+        /*
+         * Each claim comes from the register the PC Client PFP (or GRUB) measures it into, and
+         * from the first such event: a register the guest can still extend after boot (PCR 8,
+         * RTMR 2, any PCR a quote covers) must not let a later event, replayed as it may be,
+         * stand in for what booted.
+         */
         switch (e->type) {
+        case CVMA_EV_SEPARATOR:
+            pcr7_separated = pcr7_separated || in_pcr(log, e, 7);
+            break;
         case CVMA_EV_EFI_BOOT_SERVICES_APP: {
+            if (!in_pcr(log, e, 4)) {
+                break; /* PFP 3.3.4.5: boot applications are measured into PCR 4 */
+            }
             json_t *app = json_object();
             json_object_set_new(app, "event", json_integer((json_int_t)e->index));
             json_object_set_new(app, "digests", digests_json(log, e));
@@ -306,16 +334,18 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         }
         case CVMA_EV_IPL:
             /* GRUB (PFP does not define it): "kernel_cmdline: " / "grub_kernel_cmdline "
-             * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL). The last one is
-             * what booted. */
-            for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes); k++) {
+             * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL); the first one, as
+             * the guest can extend PCR 8 with more once it runs. */
+            if (cmdline != NULL || !in_pcr(log, e, 8)) {
+                break;
+            }
+            for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes) && cmdline == NULL; k++) {
                 struct cvma_reader r;
                 struct cvma_span line;
                 cvma_reader_init(&r, e->data.p, e->data.len);
                 if (cvma_reader_starts_with(&r, cmdline_prefixes[k]) &&
                     cvma_reader_skip(&r, strlen(cmdline_prefixes[k]))) {
                     cvma_reader_rest(&r, &line);
-                    json_decref(cmdline);
                     cmdline = ascii_json(line);
                 }
             }
@@ -326,6 +356,11 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             char guid[37];
             uint32_t n_entries, entry_size;
             uint64_t n_parts;
+            /* PCR 5 (PFP 3.3.4.6), the first; in verification its data is what its digest
+             * covers (else EVENTLOG_EVENT_DATA_MISMATCH, and no claims) */
+            if (gpt != NULL || !in_pcr(log, e, 5)) {
+                break;
+            }
             cvma_reader_init(&r, e->data.p, e->data.len);
             if (!cvma_reader_sub(&r, 92, &hdr) || !cvma_reader_skip(&hdr, 56) ||
                 !read_guid(&hdr, guid) || !cvma_reader_skip(&hdr, 8) ||
@@ -333,7 +368,6 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
                 !cvma_reader_u64le(&r, &n_parts) || entry_size < 128) {
                 break;
             }
-            json_decref(gpt);
             gpt = json_object();
             json_t *parts = json_array();
             json_object_set_new(gpt, "event", json_integer((json_int_t)e->index));
@@ -362,7 +396,19 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         case CVMA_EV_EFI_VARIABLE_AUTHORITY: {
             uint8_t md[32];
             unsigned int md_len = 0;
-            if (!parse_variable(e->data, &var)) {
+            /* PCR 7 (PFP 3.3.4.8): the Secure Boot configuration before PCR 7's separator
+             * (in verification its digest covers its data, else EVENTLOG_EVENT_DATA_MISMATCH),
+             * the authorities of the images verified after it. An authority's data counts
+             * only when its digest covers it: the whole UEFI_VARIABLE_DATA as the PFP says, or
+             * the variable's data alone, as shim measures it. */
+            if (!in_pcr(log, e, 7) || !parse_variable(e->data, &var)) {
+                break;
+            }
+            if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG
+                        ? pcr7_separated
+                        : !cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len) &&
+                                  !cvma_eventlog_digest_is_hash_of(log, e, var.data.p,
+                                                                   var.data.len)) {
                 break;
             }
             json_t *vo = json_object();
@@ -378,7 +424,7 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
                 break;
             }
             /* UEFI 2.10, 3.3: SecureBoot (EFI global variable) is 1 when enabled. */
-            if (strcmp(var.name, "SecureBoot") == 0 &&
+            if (sb_enabled < 0 && strcmp(var.name, "SecureBoot") == 0 &&
                 strcmp(var.guid, "8be4df61-93ca-11d2-aa0d-00e098032b8c") == 0) {
                 struct cvma_reader r;
                 uint8_t b;

@@ -14,29 +14,16 @@
 #include "common/reader.h"
 #include "eventlog/eventlog.h"
 
-/* True when the event's digest in some replayable bank is the hash of p[0..n). */
-static bool digest_is_hash_of(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
-                              const uint8_t *p, size_t n)
-{
-    for (size_t b = 0; b < log->n_banks; b++) {
-        const EVP_MD *md = cvma_eventlog_alg_md(log->banks[b].alg);
-        uint8_t h[EVP_MAX_MD_SIZE];
-        unsigned hl = 0;
-        if (md != NULL && e->digest[b] != NULL && EVP_Digest(p, n, h, &hl, md, NULL) == 1 &&
-            hl == log->banks[b].size && memcmp(h, e->digest[b], hl) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /*
  * The claims read some events' data, which replay does not vouch for: only the digests are
  * extended. Where the digest is by definition the hash of what the claim reads, that is
  * checked: an EFI variable event (PFP 10.4.2: the digest of UEFI_VARIABLE_DATA, the whole
- * event data: Secure Boot state) and GRUB's kernel command line (the digest of the text after
+ * event data: Secure Boot state), the GPT event (PFP 10.4.4: the digest of UEFI_GPT_DATA,
+ * the whole event data) and GRUB's kernel command line (the digest of the text after
  * "kernel_cmdline: ", with or without its NUL). A mismatch means the event data was changed
- * after measurement: EVENTLOG_EVENT_DATA_MISMATCH, and no claims.
+ * after measurement: EVENTLOG_EVENT_DATA_MISMATCH, and no claims. (An authority event's data
+ * is not always what its digest covers, shim's being one: the claims take it only when it
+ * is, cvma_eventlog_claims_json.)
  */
 static enum cvma_status check_event_data(const struct cvma_eventlog *log,
                                          const struct cvma_eventlog_event *e,
@@ -44,12 +31,13 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
 {
     static const char *const prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline "};
     const char *tn = cvma_eventlog_type_name(e->type);
-    if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG) {
-        if (!digest_is_hash_of(log, e, e->data.p, e->data.len)) {
+    if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG || e->type == CVMA_EV_EFI_GPT_EVENT) {
+        if (!cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len)) {
             return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
                                "event #%zu %s at offset 0x%zx: its digest is not the hash of its "
-                               "data (the measured variable was changed in the log)",
-                               e->index, tn ? tn : "?", e->offset);
+                               "data (the measured %s was changed in the log)",
+                               e->index, tn ? tn : "?", e->offset,
+                               e->type == CVMA_EV_EFI_GPT_EVENT ? "partition table" : "variable");
         }
         return CVMA_OK;
     }
@@ -70,8 +58,8 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
         cvma_reader_init(&last, t.p, t.len);
         bool nul_ended = t.len > 0 && cvma_reader_skip(&last, t.len - 1) &&
                          cvma_reader_u8(&last, &end) && end == 0;
-        if (!digest_is_hash_of(log, e, t.p, t.len) &&
-            !(nul_ended && digest_is_hash_of(log, e, t.p, t.len - 1))) {
+        if (!cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len) &&
+            !(nul_ended && cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len - 1))) {
             return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
                                "event #%zu EV_IPL at offset 0x%zx: its digest is not the hash "
                                "of the kernel command line it carries (changed in the log)",
@@ -161,7 +149,10 @@ static json_t *claims_of(const struct cvma_eventlog *log, const struct cvma_even
 static bool parse(const uint8_t *p, size_t len, struct cvma_eventlog *log,
                   struct cvma_eventlog_replay **rp, struct cvma_result *res)
 {
-    if (cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, log, &res->verdict) != CVMA_OK) {
+    enum cvma_status st = cvma_eventlog_parse(p, len, CVMA_EVENTLOG_AUTO, log, &res->verdict);
+    if (st != CVMA_OK) {
+        /* out of memory is the call's error, not a log quietly left out */
+        res->verdict.oom = res->verdict.oom || st == CVMA_E_NOMEM;
         return false;
     }
     if ((*rp = malloc(sizeof **rp)) == NULL) {
@@ -229,8 +220,15 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
     if (!parse(p, len, &log, &rp, res)) {
         goto out;
     }
-    if (n_quoted == 0 || (cmp = calloc(n_quoted, sizeof *cmp)) == NULL) {
-        res->verdict.oom = n_quoted != 0;
+    if (n_quoted == 0) {
+        (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
+                               "the quote covers none of PCRs 0..23: the event log (%zu events) "
+                               "was compared with nothing and gives no claims",
+                               log.n_events);
+        goto out;
+    }
+    if ((cmp = calloc(n_quoted, sizeof *cmp)) == NULL) {
+        res->verdict.oom = true;
         goto out;
     }
     /* A quoted PCR that no event extends is compared only when it still holds its start

@@ -64,6 +64,13 @@ enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, con
         cvma_errf(err, err_len, "%s", why);
         return st;
     }
+    for (size_t i = 0; i < rs->n_witnesses; i++) {
+        if (memcmp(rs->witnesses[i].pub, it.vk.pub, 32) == 0) {
+            cvma_errf(err, err_len, "log key %s is witness %s's key: a log cannot witness itself",
+                      it.vk.name, rs->witnesses[i].name);
+            return CVMA_E_USAGE;
+        }
+    }
     if ((n = grow(rs->log_keys, rs->n_log_keys, sizeof *n)) == NULL) {
         return CVMA_E_NOMEM;
     }
@@ -106,6 +113,15 @@ enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs, con
     for (size_t i = 0; i < rs->n_witnesses; i++) {
         if (memcmp(rs->witnesses[i].pub, vk.pub, 32) == 0) {
             cvma_errf(err, err_len, "witness %s given twice", vk.name);
+            return CVMA_E_USAGE;
+        }
+    }
+    /* A witness holding a log's own key lets that log's operator alone make the cosignatures
+     * that are to show other parties saw the same log. */
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (memcmp(rs->log_keys[i].vk.pub, vk.pub, 32) == 0) {
+            cvma_errf(err, err_len, "witness %s has log %s's key: a log cannot witness itself",
+                      vk.name, rs->log_keys[i].vk.name);
             return CVMA_E_USAGE;
         }
     }

@@ -113,9 +113,11 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
     if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &ch->crl_this_update)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
     }
+    /* RFC 5280 5.1.2.5: conforming CRL issuers include nextUpdate; a CRL without one (or
+     * with one that cannot be read) would never expire, so it is not taken. */
     if (X509_CRL_get0_nextUpdate(crl) == NULL ||
         !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &ch->crl_next_update)) {
-        ch->crl_next_update = (time_t)INT64_MAX;
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: no readable nextUpdate");
     }
     ch->has_crl = true;
     if (at < ch->crl_this_update || at > ch->crl_next_update) {

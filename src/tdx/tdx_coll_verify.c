@@ -63,10 +63,11 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
     if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &last)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable thisUpdate");
     }
-    if (X509_CRL_get0_nextUpdate(crl) == NULL) {
-        next = (time_t)INT64_MAX;
-    } else if (!cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next)) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: unreadable nextUpdate");
+    /* RFC 5280 5.1.2.5: a conforming CRL has a nextUpdate; without one it would never
+     * expire, so it is not taken. */
+    if (X509_CRL_get0_nextUpdate(crl) == NULL ||
+        !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &next)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "Root CA CRL: no readable nextUpdate");
     }
     if (at < last || at > next) {
         char win[CVMA_DETAIL_MAX];
@@ -89,16 +90,6 @@ static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *wh
         return st;
     }
     return CVMA_OK;
-}
-
-static bool key_is_p256(EVP_PKEY *k)
-{
-    char group[32];
-    size_t glen = 0;
-    return k != NULL && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
-           EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                          &glen) &&
-           strcmp(group, "prime256v1") == 0;
 }
 
 /* see tdx/tdx_collateral.h */
@@ -186,7 +177,7 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
         goto out;
     }
     key = X509_get0_pubkey(signer);
-    if (!key_is_p256(key)) {
+    if (!cvma_pkey_is_p256(key)) {
         st = cvma_reject(v, CVMA_R_CERT_KEY_UNSUPPORTED,
                          "%s signing certificate '%s': key is not ECDSA P-256", what, cn);
         goto out;

@@ -253,11 +253,13 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     if (ch->crl_checked) {
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
         for (size_t i = 0; i < 2; i++) {
-            time_t tu, nu = (time_t)INT64_MAX;
+            time_t tu, nu;
+            /* a CRL without nextUpdate would never expire (RFC 5280 5.1.2.5 wants one) */
             if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crls[i]), &tu) ||
-                (X509_CRL_get0_nextUpdate(crls[i]) != NULL &&
-                 !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crls[i]), &nu))) {
-                st = cvma_reject(v, CVMA_R_CRL_INVALID, "unreadable CRL dates");
+                X509_CRL_get0_nextUpdate(crls[i]) == NULL ||
+                !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crls[i]), &nu)) {
+                st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: no readable thisUpdate and nextUpdate",
+                                 i == 0 ? "PCK CRL" : "Root CA CRL");
                 goto out;
             }
             win_add(&ch->w, tu, nu);

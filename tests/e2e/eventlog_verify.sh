@@ -48,6 +48,45 @@ q --eventlog "$T/missing.bin" >/dev/null 2>&1
 [ $? = 2 ] || fail "unreadable --eventlog: exit 2"
 ok "tpm check-quote --eventlog: a changed log is refused by name"
 
+# Out of memory for the log's copy: the call's error (exit 2), never a verdict that quietly
+# lacks the log (a malloc of exactly the log's size made to fail by an LD_PRELOAD shim).
+CC=$(command -v cc || command -v gcc || true)
+if [ -z "$CC" ] || grep -q __asan_init "$CVM" 2>/dev/null; then
+    echo "note: no C compiler, or a sanitized binary: out of memory for the log is not checked"
+else
+    cat >"$T/failmalloc.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+void *malloc(size_t n)
+{
+    static void *(*real)(size_t);
+    static size_t fail;
+    if (fail == 0) {
+        const char *e = getenv("CVMA_TEST_FAIL_MALLOC");
+        fail = e != NULL ? (size_t)strtoull(e, NULL, 10) : (size_t)-1;
+    }
+    if (n == fail) {
+        return NULL;
+    }
+    if (real == NULL) {
+        real = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    }
+    return real(n);
+}
+EOF
+    if "$CC" -shared -fPIC -o "$T/failmalloc.so" "$T/failmalloc.c" -ldl 2>"$T/cc.err"; then
+        LD_PRELOAD="$T/failmalloc.so" CVMA_TEST_FAIL_MALLOC=$(wc -c <"$G/eventlog.bin") \
+            q --eventlog "$G/eventlog.bin" --json >"$T/oom.json" 2>"$T/oom.err"
+        st=$?
+        [ $st = 2 ] && grep -q "out of memory" "$T/oom.err" &&
+            ok "tpm check-quote --eventlog: out of memory for the log is an error (exit 2)" ||
+            { fail "out of memory for the log: exit $st"; cat "$T/oom.err"; head -c 300 "$T/oom.json"; }
+    else
+        echo "note: the malloc shim did not build: out of memory for the log is not checked"
+    fi
+fi
+
 # The same as a bundle for `verify`.
 bundle() {
     jq -n --arg q "$(base64 -w0 "$G/quote_attest.bin")" --arg s "$(base64 -w0 "$G/quote_sig.tpmt")" \

@@ -88,6 +88,9 @@ has "$T/o8" REGISTRY_LOG_SIGNATURE_INVALID
 v h2 --witnesses 3 $W12 --log-proof "$T/p1-12" >/dev/null 2>&1; check "--witnesses above the witnesses given" 2 $?
 v h3 --log-proof "$T/p1-12" >/dev/null 2>"$T/nw.err"; check "--log-vkey without a --witness-vkey" 2 $?
 has "$T/nw.err" "needs at least one --witness-vkey"
+v h4 --witness-vkey "$T/log.vkey" --log-proof "$T/p1-12" >/dev/null 2>"$T/self.err"
+check "the log's own key as a witness" 2 $?
+has "$T/self.err" "a log cannot witness itself"
 [ ! -d "$T/cache-h3" ] || { echo "FAIL: usage error after verifying"; fails=$((fails + 1)); }
 
 # Consistency with the newest checkpoint seen. Each checkpoint here is cosigned by w1 from a

@@ -10,6 +10,7 @@
 
 #include "azure/azure.h"
 #include "azure/azure_internal.h"
+#include "collateral/source.h"
 #include "common/base64.h"
 #include "common/reader.h"
 #include "result/result.h"
@@ -181,6 +182,10 @@ static void test_azure_evidence_parse_forms_and_refusals(void **state)
     expect_evidence("{\"version\": \"1\", \"hcl_report\": \"SENMQQ\", \"tpm_quote\": "
                     "{\"message\": \"ff\", \"signature\": \"01\"}}",
                     CVMA_REJECTED);
+    /* unknown members inside tpm_quote too (docs/azure.md) */
+    expect_evidence("{\"hcl_report\": \"SENMQQ\", \"tpm_quote\": {\"message\": \"ff\", "
+                    "\"signature\": \"01\", \"ak\": \"00\"}}",
+                    CVMA_REJECTED);
 }
 
 /* A refusal gives back nothing, not even the "version" read before the member that failed. */
@@ -292,6 +297,31 @@ static void test_azure_verify_refuses_the_wrong_kind_and_a_lone_report(void **st
     cvma_result_finish(&res);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_AZURE_HCL_REPORT_TYPE);
     assert_int_not_equal(res.status, CVMA_AFFIRMING);
+    cvma_result_cleanup(&res);
+
+    /* A bundle's tpm_* parts that this form does not read are named, never silently left:
+     * all of them beside Trustee's JSON, tpm_ak beside a bare HCL report. */
+    struct cvma_named_part parts[2] = {{.name = "tpm_ak"}, {.name = "tpm_pcrs"}};
+    o.collateral_parts = parts;
+    o.n_collateral_parts = 2;
+    cvma_result_init(&res, "azure-snp", o.at);
+    cvma_azure_verify((const uint8_t *)js, strlen(js), &o, false, &res);
+    cvma_result_finish(&res);
+    size_t named = 0;
+    for (size_t i = 0; i < res.verdict.n_reasons; i++) {
+        named += res.verdict.reasons[i].code == CVMA_R_PARSE_BUNDLE_PART_NOT_USED;
+    }
+    assert_int_equal(named, 2);
+    cvma_result_cleanup(&res);
+    cvma_result_init(&res, "azure-tdx", o.at);
+    cvma_azure_verify(b, n, &o, true, &res);
+    cvma_result_finish(&res);
+    named = 0;
+    for (size_t i = 0; i < res.verdict.n_reasons; i++) {
+        named += res.verdict.reasons[i].code == CVMA_R_PARSE_BUNDLE_PART_NOT_USED &&
+                 strstr(res.verdict.reasons[i].detail, "tpm_ak") != NULL;
+    }
+    assert_int_equal(named, 1);
     cvma_result_cleanup(&res);
 }
 

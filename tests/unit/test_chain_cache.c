@@ -508,6 +508,35 @@ static void test_p384_backends_agree_at_the_edges(void **state)
     EVP_PKEY_free(key);
 }
 
+/* The P-256 verifier is made for P-256 keys only: a key on secp256k1 (numbers of the same
+ * size) or P-384 gets none, and that is not "out of memory". (A PCK on another curve is then
+ * CERT_KEY_UNSUPPORTED, where it used to be taken as a P-256 key.) */
+static void test_p256_verifier_wants_a_p256_key(void **state)
+{
+    (void)state;
+    static const char *const others[] = {"secp256k1", "P-384"};
+    bool oom = true;
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    assert_non_null(k);
+    assert_true(cvma_pkey_is_p256(k));
+    struct cvma_p256_verifier *pv = cvma_p256_verifier_new(k, &oom);
+    assert_non_null(pv);
+    assert_false(oom);
+    cvma_p256_verifier_free(pv);
+    EVP_PKEY_free(k);
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        k = EVP_EC_gen(others[i]);
+        assert_non_null(k);
+        oom = true;
+        assert_false(cvma_pkey_is_p256(k));
+        assert_null(cvma_p256_verifier_new(k, &oom));
+        assert_false(oom);
+        EVP_PKEY_free(k);
+    }
+    assert_null(cvma_p256_verifier_new(NULL, &oom));
+    assert_false(oom);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +549,7 @@ int main(void)
             cmocka_unit_test(test_threads_verify_snp_and_tdx_through_one_cache),
             cmocka_unit_test(test_p384_backends_agree_and_unknown_backend_verifies_nothing),
             cmocka_unit_test(test_p384_backends_agree_at_the_edges),
+            cmocka_unit_test(test_p256_verifier_wants_a_p256_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

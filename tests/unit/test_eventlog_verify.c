@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "common/base64.h"
 #include "common/hex.h"
@@ -688,6 +689,158 @@ static void test_eventlog_verify_event_data_is_checked(void **state)
     cvma_buf_free(&ccel);
 }
 
+/* Appends a TCG_PCR_EVENT2 to a crypto-agile log: its digest in every bank of the log is the
+ * hash of hashed[0..hn) (the event's data when hashed is NULL). */
+static void append_event(struct cvma_buf *log, uint32_t pcr, uint32_t type, const void *data,
+                         size_t n, const void *hashed, size_t hn)
+{
+    struct cvma_eventlog l;
+    struct cvma_verdict v;
+    uint8_t rec[4096];
+    size_t o = 0;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log->p, log->len, CVMA_EVENTLOG_AUTO, &l, &v), CVMA_OK);
+    if (hashed == NULL) {
+        hashed = data;
+        hn = n;
+    }
+#define PUT32(x)                                  \
+    do {                                          \
+        uint32_t x_ = (x);                        \
+        for (int k_ = 0; k_ < 4; k_++) {          \
+            rec[o++] = (uint8_t)(x_ >> (8 * k_)); \
+        }                                         \
+    } while (0)
+    PUT32(pcr);
+    PUT32(type);
+    PUT32((uint32_t)l.n_banks);
+    for (size_t b = 0; b < l.n_banks; b++) {
+        unsigned hl = 0;
+        rec[o++] = (uint8_t)l.banks[b].alg;
+        rec[o++] = (uint8_t)(l.banks[b].alg >> 8);
+        assert_int_equal(
+                EVP_Digest(hashed, hn, rec + o, &hl, cvma_eventlog_alg_md(l.banks[b].alg), NULL),
+                1);
+        o += hl;
+    }
+    PUT32((uint32_t)n);
+#undef PUT32
+    assert_true(o + n <= sizeof rec);
+    memcpy(rec + o, data, n);
+    o += n;
+    /* the log's own end: a log padded after its last event gets the event at that end */
+    size_t end = l.end;
+    cvma_eventlog_cleanup(&l);
+    cvma_verdict_cleanup(&v);
+    uint8_t *q = realloc(log->p, end + o);
+    assert_non_null(q);
+    memcpy(q + end, rec, o);
+    log->p = q;
+    log->len = end + o;
+}
+
+/* UEFI_VARIABLE_DATA for an EFI global variable name (ASCII) with its data. */
+static size_t efi_var(uint8_t *out, const char *name, const uint8_t *data, size_t n)
+{
+    static const uint8_t global[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+                                       0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
+    size_t o = 0, nl = strlen(name);
+    memcpy(out, global, 16);
+    o = 16;
+    for (int k = 0; k < 8; k++) {
+        out[o++] = (uint8_t)((uint64_t)nl >> (8 * k));
+    }
+    for (int k = 0; k < 8; k++) {
+        out[o++] = (uint8_t)((uint64_t)n >> (8 * k));
+    }
+    for (size_t i = 0; i < nl; i++) {
+        out[o++] = (uint8_t)name[i];
+        out[o++] = 0;
+    }
+    memcpy(out + o, data, n);
+    return o + n;
+}
+
+/*
+ * Each claim comes from the register its event is measured into, and the first such event: a
+ * guest that can extend a quoted PCR after boot (PCR 23, PCR 8, PCR 7 after its separator)
+ * must not turn Secure Boot on, replace the kernel command line or add a boot application,
+ * even with events that replay. An authority event whose digest does not cover its data is
+ * not claimed; a GPT event whose digest is not its data's hash is refused.
+ */
+static void test_eventlog_verify_claims_from_their_registers_only(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(
+            tu_vectors(),
+            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin");
+    tu_read(p, &b);
+    struct cvma_result *res = self_verify(b.p, b.len);
+    json_t *c = claims_eventlog(res);
+    assert_non_null(c);
+    json_t *sb = json_object_get(c, "secure_boot");
+    assert_true(json_is_false(json_object_get(sb, "enabled")));
+    char *cmdline = strdup(json_string_value(json_object_get(c, "kernel_cmdline")));
+    size_t apps = json_array_size(json_object_get(c, "efi_boot_applications"));
+    size_t auths = json_array_size(json_object_get(sb, "authorities"));
+    assert_non_null(cmdline);
+    json_decref(c);
+    cvma_result_free(res);
+
+    uint8_t var[256], one = 1;
+    size_t vn = efi_var(var, "SecureBoot", &one, 1);
+    static const char fake_cmd[] = "kernel_cmdline: /vmlinuz module.sig_enforce=1";
+    append_event(&b, 23, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, var, vn, NULL, 0);
+    append_event(&b, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, var, vn, NULL,
+                 0);                              /* after PCR 7's separator */
+    const size_t pl = strlen("kernel_cmdline: "); /* GRUB hashes the text after it */
+    append_event(&b, 8, CVMA_EV_IPL, fake_cmd, sizeof fake_cmd - 1, fake_cmd + pl,
+                 sizeof fake_cmd - 1 - pl);
+    append_event(&b, 23, CVMA_EV_IPL, fake_cmd, sizeof fake_cmd - 1, fake_cmd + pl,
+                 sizeof fake_cmd - 1 - pl);
+    append_event(&b, 23, CVMA_EV_EFI_BOOT_SERVICES_APP, "app", 3, NULL, 0);
+    /* authorities: one whose digest covers its data (claimed), one whose does not */
+    uint8_t cert[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t avar[256];
+    size_t an = efi_var(avar, "db", cert, sizeof cert);
+    append_event(&b, 7, CVMA_EV_EFI_VARIABLE_AUTHORITY, avar, an, NULL, 0);
+    append_event(&b, 7, CVMA_EV_EFI_VARIABLE_AUTHORITY, avar, an, "other", 5);
+    res = self_verify(b.p, b.len);
+    c = claims_eventlog(res);
+    if (c == NULL) {
+        fail_msg("no claims: %s", errors(res));
+    }
+    sb = json_object_get(c, "secure_boot");
+    assert_true(json_is_false(json_object_get(sb, "enabled")));
+    assert_string_equal(json_string_value(json_object_get(c, "kernel_cmdline")), cmdline);
+    assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), apps);
+    assert_int_equal(json_array_size(json_object_get(sb, "authorities")), auths + 1);
+    json_decref(c);
+    cvma_result_free(res);
+
+    /* a GPT event (PCR 5) whose digest is not the hash of its data */
+    uint8_t gpt[92 + 8] = {0};
+    append_event(&b, 5, CVMA_EV_EFI_GPT_EVENT, gpt, sizeof gpt, "other", 5);
+    res = self_verify(b.p, b.len);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+
+    /* a quote covering no PCR: the log is compared with nothing, and says so */
+    res = calloc(1, sizeof *res);
+    assert_non_null(res);
+    cvma_result_init(res, "tpm", 0);
+    cvma_eventlog_verify_pcrs(b.p, b.len, NULL, 0, res);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+    free(cmdline);
+    free(p);
+    cvma_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +853,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_event_data_is_checked),
             cmocka_unit_test(test_eventlog_verify_claims_only_from_compared_pcrs),
             cmocka_unit_test(test_eventlog_verify_only_quoted_banks_digests),
+            cmocka_unit_test(test_eventlog_verify_claims_from_their_registers_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

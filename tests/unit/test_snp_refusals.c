@@ -162,6 +162,17 @@ static void test_stale_crl_is_refused(void **state)
     done(&r);
 }
 
+/* A CRL without nextUpdate would never go stale: refused (RFC 5280 wants one), where it used
+ * to be taken as valid forever. */
+static void test_crl_without_next_update_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.crl_no_next_update = true;
+    expect_error(&o, CVMA_R_CRL_INVALID);
+}
+
 static void test_crl_from_another_root_is_refused(void **state)
 {
     (void)state;
@@ -865,6 +876,7 @@ int main(void)
             cmocka_unit_test(test_expired_and_future_vcek_are_refused),
             cmocka_unit_test(test_stale_crl_is_refused),
             cmocka_unit_test(test_crl_from_another_root_is_refused),
+            cmocka_unit_test(test_crl_without_next_update_is_refused),
             cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
             cmocka_unit_test(test_vcek_of_another_chip),
             cmocka_unit_test(test_masked_chip_id_is_a_warning),

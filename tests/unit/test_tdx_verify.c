@@ -723,16 +723,18 @@ static void test_sim_refusals(void **state)
             {"qe_identity_sig_wrong", 7, CVMA_R_COLLATERAL_SIGNATURE_INVALID},
             {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
             {"qe_report_data_tail", 9, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
+            {"pck_crl_no_next_update", 10, CVMA_R_CRL_INVALID},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
         struct simrun r;
         cvma_sim_tdx_opts_default(&o);
-        bool *flags[] = {&o.tamper.qe_report_data_wrong, &o.tamper.qe_auth_data_flip,
-                         &o.tamper.pck_sig_wrong,        &o.tamper.wrong_fmspc_in_tcb_info,
-                         &o.tamper.mrsigner_seam_wrong,  &o.tamper.qe_mrsigner_wrong,
-                         &o.tamper.tcb_info_sig_wrong,   &o.tamper.qe_identity_sig_wrong,
-                         &o.tamper.pck_cn_wrong,         &o.tamper.qe_report_data_tail};
+        bool *flags[] = {&o.tamper.qe_report_data_wrong,  &o.tamper.qe_auth_data_flip,
+                         &o.tamper.pck_sig_wrong,         &o.tamper.wrong_fmspc_in_tcb_info,
+                         &o.tamper.mrsigner_seam_wrong,   &o.tamper.qe_mrsigner_wrong,
+                         &o.tamper.tcb_info_sig_wrong,    &o.tamper.qe_identity_sig_wrong,
+                         &o.tamper.pck_cn_wrong,          &o.tamper.qe_report_data_tail,
+                         &o.tamper.pck_crl_no_next_update};
         *flags[cases[i].off] = true;
         sim_run(&o, 0, &r);
         if (r.res.status != CVMA_CONTRAINDICATED ||
