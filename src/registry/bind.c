@@ -153,6 +153,22 @@ static enum cvma_status prepare_proof(struct proof_item *it)
     return CVMA_OK;
 }
 
+/* see registry/registry.h */
+enum cvma_status cvma_registry_set_prepare(struct cvma_registry_set *rs)
+{
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        if (prepare_registry(rs, &rs->regs[i]) != CVMA_OK) {
+            return CVMA_E_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < rs->n_proofs; i++) {
+        if (prepare_proof(&rs->proofs[i]) != CVMA_OK) {
+            return CVMA_E_NOMEM;
+        }
+    }
+    return cvma_bind_log_prepare(rs);
+}
+
 static bool preferred(const struct cvma_registry_bind_opts *o, const char *provider)
 {
     for (size_t i = 0; o->prefer != NULL && i < o->n_prefer; i++) {

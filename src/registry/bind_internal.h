@@ -85,6 +85,8 @@ struct cvma_registry_set {
 
 /* Frees the registry-log members of the set. */
 void cvma_bind_log_free(struct cvma_registry_set *rs);
+/* Parses every log proof of the set once (cvma_registry_set_prepare). CVMA_OK, CVMA_E_NOMEM. */
+enum cvma_status cvma_bind_log_prepare(struct cvma_registry_set *rs);
 
 /*
  * When its provider has a log key: the registry must be in a checkpoint of that log (a log

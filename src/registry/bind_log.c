@@ -214,6 +214,17 @@ static enum cvma_status prepare(struct log_proof_item *it)
     return CVMA_OK;
 }
 
+/* see registry/bind_internal.h */
+enum cvma_status cvma_bind_log_prepare(struct cvma_registry_set *rs)
+{
+    for (size_t i = 0; i < rs->n_log_proofs; i++) {
+        if (prepare(&rs->log_proofs[i]) != CVMA_OK) {
+            return CVMA_E_NOMEM;
+        }
+    }
+    return CVMA_OK;
+}
+
 /* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
  * given, -1 given but does not verify. */
 static int consistent(const struct cvma_registry_set *rs, uint64_t old, const uint8_t old_root[32],

@@ -452,4 +452,14 @@ CVMA_MUST_USE enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                                                   const struct cvma_registry_bind_opts *o,
                                                   struct cvma_result *res);
 
+/*
+ * Parses and verifies, once, every registry, proof and log proof of the set that
+ * cvma_registry_bind would otherwise prepare on first use. CVMA_OK or CVMA_E_NOMEM (then
+ * call it again later: what could not be prepared stays unprepared). After it has returned
+ * CVMA_OK, cvma_registry_bind only reads the set, so several threads may bind with it at
+ * once, without a lock held across their lookups and log fetches (the verifier calls this
+ * under its lock, then binds outside it).
+ */
+CVMA_MUST_USE enum cvma_status cvma_registry_set_prepare(struct cvma_registry_set *rs);
+
 #endif

@@ -377,9 +377,15 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
         if (policy != NULL) {
             bo.n_prefer = cvma_policy_required_providers(policy, &bo.prefer);
         }
+        /* The set is prepared once under the lock; binding then only reads it, so one
+         * verification's lookup or log fetch (network time-outs of seconds) does not hold
+         * up every other verification that binds. */
         pthread_mutex_lock(&v->rs_lock);
-        enum cvma_status st = cvma_registry_bind(v->rs, &bo, res);
+        enum cvma_status st = cvma_registry_set_prepare(v->rs);
         pthread_mutex_unlock(&v->rs_lock);
+        if (st == CVMA_OK) {
+            st = cvma_registry_bind(v->rs, &bo, res);
+        }
         if (st == CVMA_E_NOMEM) {
             res->verdict.oom = true;
         }

@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "common/util.h"
 #include "crypto/jws.h"
+#include "registry/registry.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "verifier/bundle.h"
@@ -185,6 +187,76 @@ static int add_items(const char *dir, const char *label, const char *kind,
     return 0;
 }
 
+/* acme's key (its public half into pub) and a registry listing the four simulated platforms
+ * (into reg): 0, or -1 with the reason on stderr. */
+static int write_registry(const char *pub, const char *reg)
+{
+    char entries[512], a[129], b[129];
+    for (int i = 0; i < 64; i++) {
+        memcpy(a + 2 * i, "5a", 2);
+        memcpy(b + 2 * i, "5b", 2);
+    }
+    a[128] = b[128] = '\0';
+    snprintf(entries, sizeof entries,
+             "amd chip_id %s region=a\namd chip_id %s region=b\n"
+             "intel ppid 33333333333333333333333333333333 region=c\n"
+             "intel ppid 34343434343434343434343434343434 region=d\n",
+             a, b);
+    struct cvma_reg_entries e;
+    struct cvma_reg_build_opts o = {"acme", 1, (int64_t)time(NULL) - 60, 30 * 86400, true};
+    char *jws = NULL, err[300] = "";
+    EVP_PKEY *k = cvma_jws_key_generate(CVMA_JWS_ES256);
+    FILE *f = NULL;
+    int rc = -1;
+    cvma_reg_entries_init(&e);
+    if (k == NULL ||
+        cvma_reg_entries_parse(entries, strlen(entries), "fleet", &e, err, sizeof err) != CVMA_OK ||
+        cvma_registry_build(&o, &e, k, &jws, NULL, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "FAIL: registry: %s\n", err);
+        goto out;
+    }
+    if ((f = fopen(pub, "w")) == NULL || PEM_write_PUBKEY(f, k) != 1 || fclose(f) != 0) {
+        fprintf(stderr, "FAIL: cannot write %s\n", pub);
+        goto out;
+    }
+    f = NULL;
+    if ((f = fopen(reg, "w")) == NULL || fputs(jws, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "FAIL: cannot write %s\n", reg);
+        goto out;
+    }
+    f = NULL;
+    rc = 0;
+out:
+    if (f != NULL) {
+        fclose(f);
+    }
+    cvma_reg_entries_cleanup(&e);
+    free(jws);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+/* True when the item's result names acme as its platform's provider. */
+static bool bound_to_acme(struct cvma_verifier *v, const struct item *it)
+{
+    struct cvma_request req;
+    struct cvma_result *res = NULL;
+    char err[256] = "";
+    memset(&req, 0, sizeof req);
+    if (cvma_verify(v, it->ev, &req, &res, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "FAIL %s: %s\n", it->name, err);
+        return false;
+    }
+    char *json = cvma_result_json(res, false);
+    bool ok = json != NULL && strstr(json, "\"provider\":\"acme\"") != NULL;
+    if (!ok) {
+        fprintf(stderr, "FAIL %s: not bound to acme: %.300s\n", it->name, json ? json : "?");
+    }
+    free(json);
+    cvma_result_free(res);
+    return ok;
+}
+
 static int run_phase(const char *label, struct cvma_verifier_config *cfg)
 {
     struct cvma_verifier *v = NULL;
@@ -250,8 +322,11 @@ int main(void)
         return 1;
     }
 
+    /* Fixed platform ids, so that the registry of the last phase can list them. */
     struct cvma_sim_snp_opts so;
     cvma_sim_snp_opts_default(&so);
+    so.has_chip_id = true;
+    memset(so.chip_id, 0x5a, sizeof so.chip_id);
     if (cvma_sim_snp_write(&so, d_snp1, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "FAIL: sim snp: %s\n", err);
         return 1;
@@ -259,18 +334,24 @@ int main(void)
     cvma_sim_snp_opts_default(&so);
     so.product = CVMA_SNP_PRODUCT_GENOA;
     so.vlek = true;
+    so.has_chip_id = true;
+    memset(so.chip_id, 0x5b, sizeof so.chip_id);
     if (cvma_sim_snp_write(&so, d_snp2, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "FAIL: sim snp --vlek: %s\n", err);
         return 1;
     }
     struct cvma_sim_tdx_opts to;
     cvma_sim_tdx_opts_default(&to);
+    to.has_ppid = true;
+    memset(to.ppid, 0x33, sizeof to.ppid);
     if (cvma_sim_tdx_write(&to, d_tdx1, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "FAIL: sim tdx: %s\n", err);
         return 1;
     }
     cvma_sim_tdx_opts_default(&to);
     to.version = 5;
+    to.has_ppid = true;
+    memset(to.ppid, 0x34, sizeof to.ppid);
     if (cvma_sim_tdx_write(&to, d_tdx2, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "FAIL: sim tdx --version 5: %s\n", err);
         return 1;
@@ -330,6 +411,36 @@ int main(void)
     cfg.p384_backend = CVMA_P384_NETTLE;
     cfg.no_cache = true;
     failures += run_phase("no cache", &cfg);
+
+    /* Provider binding: a registry lists the four platforms, so every good item is still
+     * affirming, now bound; the threads bind at once (the set is prepared under the
+     * verifier's lock, then only read: no lock across lookups or log fetches). */
+    cfg.no_cache = false;
+    char *pub = cvma_path_join(top, "acme.pub"), *reg = cvma_path_join(top, "acme.jws");
+    char prov[300];
+    if (pub == NULL || reg == NULL || write_registry(pub, reg) != 0) {
+        return 1;
+    }
+    snprintf(prov, sizeof prov, "acme=%s", pub);
+    const char *provs[] = {prov}, *regs[] = {reg};
+    cfg.providers = provs;
+    cfg.n_providers = 1;
+    cfg.registries = regs;
+    cfg.n_registries = 1;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "FAIL: cvma_verifier_new with a registry: %s\n", err);
+        return 1;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        failures += verify_one(v, &items[i], true);
+        if (items[i].want_status == CVMA_AFFIRMING && !bound_to_acme(v, &items[i])) {
+            failures++;
+        }
+    }
+    cvma_verifier_free(v);
+    failures += run_phase("bound to a provider's registry", &cfg);
+    free(pub);
+    free(reg);
 
     for (size_t i = 0; i < n_items; i++) {
         cvma_evidence_free(items[i].ev);

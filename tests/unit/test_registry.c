@@ -11,20 +11,27 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "common/base64.h"
 #include "common/verdict.h"
 #include "crypto/jws.h"
+#include "cvmattest/cvmattest.h"
 #include "registry/registry.h"
 #include "result/result.h"
+#include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
 #include "testutil.h"
 #include "tu_server.h"
+#include "verifier/bundle.h"
 
 #define CHIP_A                                                                                   \
     "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b" \
@@ -1743,6 +1750,139 @@ static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **sta
     close(refusing);
 }
 
+/* ========================= binding in a shared verifier ========================= */
+
+struct slow_verify {
+    struct cvma_verifier *v;
+    struct cvma_evidence *ev;
+    atomic_int done;
+    enum cvma_status st;
+    struct cvma_result *res;
+};
+
+static void *slow_verify_main(void *arg)
+{
+    struct slow_verify *s = arg;
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    s->st = cvma_verify(s->v, s->ev, &req, &s->res, err, sizeof err);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/*
+ * One verifier, two threads: a TDX verification whose PPID no registry lists asks a lookup
+ * registry that takes 5 s to answer; an SEV-SNP verification a registry binds, started while
+ * that lookup is on its way, is answered first. (The verifier prepares its registry set under
+ * its lock and binds outside it: a lookup or a log fetch, with time-outs of seconds, used to
+ * hold up every verification that binds.)
+ */
+static void test_verifier_binds_without_waiting_for_another_lookup(void **state)
+{
+    (void)state;
+    struct bfx f;
+    struct server srv;
+    char err[300], spec[128], prov[300];
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *snp = tu_path(f.tmp, "snp"), *tdx = tu_path(f.tmp, "tdx");
+    struct cvma_sim_snp_opts so;
+    struct cvma_sim_tdx_opts to;
+    cvma_sim_snp_opts_default(&so);
+    so.has_chip_id = true;
+    memset(so.chip_id, 0x5a, sizeof so.chip_id);
+    assert_int_equal(cvma_sim_snp_write(&so, snp, err, sizeof err), CVMA_OK);
+    cvma_sim_tdx_opts_default(&to);
+    assert_int_equal(cvma_sim_tdx_write(&to, tdx, err, sizeof err), CVMA_OK);
+    /* acme lists the SEV-SNP chip only */
+    char entries[300], hex[129];
+    for (int i = 0; i < 64; i++) {
+        memcpy(hex + 2 * i, "5a", 2);
+    }
+    hex[128] = '\0';
+    snprintf(entries, sizeof entries, "amd chip_id %s\n", hex);
+    EVP_PKEY *key = cvma_jws_key_generate(CVMA_JWS_ES256);
+    assert_non_null(key);
+    char *jws = build_reg(key, "acme", 1, (int64_t)time(NULL) - 60, 30 * 86400, true, entries, NULL,
+                          NULL);
+    char *reg = tu_path(f.tmp, "acme.jws"), *pub = tu_path(f.tmp, "acme.pub");
+    tu_write(reg, (const uint8_t *)jws, strlen(jws));
+    FILE *pf = fopen(pub, "w");
+    assert_non_null(pf);
+    assert_int_equal(PEM_write_PUBKEY(pf, key), 1);
+    assert_int_equal(fclose(pf), 0);
+    const char *extra[] = {"--delay", "5", NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra));
+
+    snprintf(spec, sizeof spec, "slow=http://127.0.0.1:%d/hosts/", srv.port);
+    snprintf(prov, sizeof prov, "acme=%s", pub);
+    char *r1 = tu_path(snp, "ark.pem"), *r2 = tu_path(tdx, "root_ca.pem");
+    char *cache = tu_path(f.tmp, "cache");
+    const char *roots[] = {r1, r2}, *provs[] = {prov}, *regs[] = {reg}, *looks[] = {spec};
+    struct cvma_verifier_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 2;
+    cfg.providers = provs;
+    cfg.n_providers = 1;
+    cfg.registries = regs;
+    cfg.n_registries = 1;
+    cfg.lookup_registries = looks;
+    cfg.n_lookup_registries = 1;
+    cfg.cache_dir = cache;
+    cfg.kds_base_url = "http://127.0.0.1:1"; /* the bundles carry their collateral */
+    cfg.pcs_base_url = "http://127.0.0.1:1";
+    struct cvma_verifier *v = NULL;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    char *tb = tu_path(tdx, "bundle.json"), *sb = tu_path(snp, "bundle.json");
+    char *tq = tu_path(tdx, "quote.bin"), *sr = tu_path(snp, "report.bin");
+    struct cvma_buf qb, rb;
+    tu_read(tq, &qb);
+    tu_read(sr, &rb);
+    /* DIR/bundle.json, as `cvmattest sim` writes it (the simulator library does not) */
+    assert_int_equal(cvma_bundle_write(tb, "tdx", qb.p, qb.len, tdx), CVMA_OK);
+    assert_int_equal(cvma_bundle_write(sb, "sev-snp", rb.p, rb.len, snp), CVMA_OK);
+    cvma_buf_free(&qb);
+    cvma_buf_free(&rb);
+    free(tq), free(sr);
+    struct cvma_evidence *tev = NULL, *sev = NULL;
+    assert_int_equal(cvma_evidence_from_file(tb, CVMA_INFORM_AUTO, &tev, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_evidence_from_file(sb, CVMA_INFORM_AUTO, &sev, err, sizeof err), CVMA_OK);
+
+    struct slow_verify slow = {.v = v, .ev = tev};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_verify_main, &slow), 0);
+    usleep(1500 * 1000); /* the TDX verification is in its lookup by now (it takes 5 s) */
+    struct cvma_request req;
+    struct cvma_result *res = NULL;
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_verify(v, sev, &req, &res, err, sizeof err), CVMA_OK);
+    bool other_done = atomic_load(&slow.done) != 0;
+    char *json = cvma_result_json(res, false);
+    assert_non_null(json);
+    if (strstr(json, "\"provider\":\"acme\"") == NULL) {
+        fail_msg("SEV-SNP not bound to acme: %.400s", json);
+    }
+    free(json);
+    cvma_result_free(res);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_false(other_done); /* answered while the lookup was still on its way */
+    assert_int_equal(slow.st, CVMA_OK);
+    assert_true(cvma_result_has_reason(slow.res, "REGISTRY_PLATFORM_NOT_LISTED") ||
+                cvma_result_has_reason(slow.res, "REGISTRY_UNAVAILABLE"));
+    cvma_result_free(slow.res);
+    server_stop(&srv);
+    cvma_evidence_free(tev);
+    cvma_evidence_free(sev);
+    cvma_verifier_free(v);
+    free(tb), free(sb), free(r1), free(r2), free(cache), free(reg), free(pub), free(jws);
+    free(snp), free(tdx);
+    EVP_PKEY_free(key);
+    bfx_cleanup(&f);
+}
+
 int main(void)
 {
     g_now = time(NULL);
@@ -1784,6 +1924,7 @@ int main(void)
             cmocka_unit_test(test_lookup_plain_http_reaches_only_loopback),
             cmocka_unit_test(test_lookup_registry_listed_not_listed_and_cached),
             cmocka_unit_test(test_lookup_registry_unavailable_is_undecided),
+            cmocka_unit_test(test_verifier_binds_without_waiting_for_another_lookup),
             cmocka_unit_test(test_lookup_not_consulted_when_a_signed_registry_lists_it),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
