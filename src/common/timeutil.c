@@ -43,7 +43,9 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         !digits(s + 8, 2, &D)) {
         return false;
     }
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
+    /* Before 1970 is no time a verification, a collateral or a registry can have (and a
+     * negative time_t formats as no RFC 3339 date). */
+    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
         return false;
     }
     const char *p = s + 10;
@@ -81,6 +83,11 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         if (*p != '\0') {
             return false;
         }
+        /* A leap second only ends a UTC day (23:59:60Z, or that instant at an offset): it is
+         * then the next day's first second, as POSIX time counts it. */
+        if (sec == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439) {
+            return false;
+        }
     }
     long long t = days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec - off;
     *out = (time_t)t;
@@ -90,7 +97,9 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
 void cvma_time_format(time_t t, char *out, size_t out_size)
 {
     struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    /* RFC 3339 has four-digit years: anything else is not written as a date */
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 0 - 1900 || tm.tm_year > 9999 - 1900 ||
+        strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
         snprintf(out, out_size, "invalid-time");
     }
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/reader.h"
+#include "common/timeutil.h"
 #include "common/verdict.h"
 #include "testutil.h"
 
@@ -340,6 +341,35 @@ static void test_text_escape(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* RFC 3339 times: a leap second only where one can be (the end of a UTC day), nothing before
+ * 1970, and a date written only with a four-digit year. */
+static void test_rfc3339_parse_and_format(void **state)
+{
+    (void)state;
+    time_t t = 0, u = 0;
+    char out[40];
+    assert_true(cvma_time_parse_rfc3339("2026-12-04T12:30:59Z", &t));
+    cvma_time_format(t, out, sizeof out);
+    assert_string_equal(out, "2026-12-04T12:30:59Z");
+    assert_false(cvma_time_parse_rfc3339("2026-12-04T12:30:60Z", &t)); /* no leap second here */
+    assert_true(cvma_time_parse_rfc3339("2016-12-31T23:59:60Z", &t));  /* one was here */
+    assert_true(cvma_time_parse_rfc3339("2017-01-01T00:00:00Z", &u));
+    assert_int_equal(t, u);
+    assert_true(cvma_time_parse_rfc3339("2016-12-31T18:59:60-05:00", &t)); /* the same, at -5 */
+    assert_int_equal(t, u);
+    assert_false(cvma_time_parse_rfc3339("2016-12-31T23:59:60+01:00", &t));
+    assert_false(cvma_time_parse_rfc3339("2016-12-31T23:59:61Z", &t));
+    assert_false(cvma_time_parse_rfc3339("0000-01-01T00:00:00Z", &t));
+    assert_false(cvma_time_parse_rfc3339("1969-12-31T23:59:59Z", &t));
+    assert_true(cvma_time_parse_rfc3339("1970-01-01T00:00:00Z", &t));
+    assert_int_equal(t, 0);
+    assert_true(cvma_time_parse_rfc3339("9999-12-31T23:59:59Z", &t));
+    cvma_time_format(t, out, sizeof out);
+    assert_string_equal(out, "9999-12-31T23:59:59Z");
+    cvma_time_format(t + 1, out, sizeof out); /* year 10000 */
+    assert_string_equal(out, "invalid-time");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +382,7 @@ int main(void)
             cmocka_unit_test(test_pcr_index_one_spelling),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
             cmocka_unit_test(test_text_escape),
+            cmocka_unit_test(test_rfc3339_parse_and_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
