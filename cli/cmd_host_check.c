@@ -72,6 +72,11 @@ int cvma_cmd_host_check(int argc, char **argv)
     }
     if (o.root != NULL) {
         struct stat st;
+        if (strlen(o.root) >= sizeof(((struct cvma_host_report *)0)->root)) {
+            /* kept whole or refused: a shortened path would be another directory */
+            return cvma_cli_usage_error("host-check", "--root: at most %zu characters",
+                                        sizeof(((struct cvma_host_report *)0)->root) - 1);
+        }
         if (o.root[0] == '\0' || stat(o.root, &st) != 0 || !S_ISDIR(st.st_mode)) {
             return cvma_cli_usage_error("host-check", "--root %s: not a directory", o.root);
         }

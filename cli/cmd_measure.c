@@ -442,6 +442,15 @@ static int measure_tdx(const struct mopts *o)
             fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->initrd);
             goto out;
         }
+        if (o->initrd != NULL && initrd.len == 0) {
+            /* OVMF measures no initrd and appends no "initrd=" for an empty one, while QEMU
+             * still patches the kernel's header: neither model here; refused, not guessed */
+            fprintf(stderr,
+                    "cvmattest measure tdx: --initrd %s is empty: leave --initrd out for a "
+                    "guest without one\n",
+                    o->initrd);
+            goto out;
+        }
         rin.kernel = kernel.p;
         rin.kernel_len = kernel.len;
         rin.initrd = o->initrd != NULL ? initrd.p : NULL;

@@ -753,9 +753,45 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
 
 /* ---------- output ---------- */
 
+/* Removes dir/name left by an earlier collection (absent is fine): the raw directory holds
+ * what this collection returned, nothing of another's beside it. */
+static enum cvma_status remove_stale(const char *dir, const char *name)
+{
+    char *p = cvma_path_join(dir, name);
+    if (p == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    enum cvma_status st = unlink(p) == 0 || errno == ENOENT ? CVMA_OK : CVMA_E_IO;
+    free(p);
+    return st;
+}
+
+/* Removes every cert-*.bin of dir (an earlier collection's certificate table). */
+static enum cvma_status remove_stale_certs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    enum cvma_status st = CVMA_OK;
+    if (d == NULL) {
+        return CVMA_E_IO;
+    }
+    while (st == CVMA_OK && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 8 && strncmp(e->d_name, "cert-", 5) == 0 &&
+            strcmp(e->d_name + n - 4, ".bin") == 0) {
+            st = remove_stale(dir, e->d_name);
+        }
+    }
+    closedir(d);
+    return st;
+}
+
 enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c, const char *dir)
 {
     enum cvma_status st = cvma_mkdir_p(dir, 0755);
+    if (st == CVMA_OK) {
+        st = remove_stale_certs(dir);
+    }
     const struct {
         const char *name;
         const struct cvma_buf *b;
@@ -769,6 +805,8 @@ enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c, const 
             st = p != NULL ? cvma_file_write_atomic(p, files[i].b->p, files[i].b->len)
                            : CVMA_E_NOMEM;
             free(p);
+        } else {
+            st = remove_stale(dir, files[i].name);
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->certs.n; i++) {
@@ -799,6 +837,8 @@ enum cvma_status cvma_tpm_collected_write_raw(const struct cvma_tpm_collected *t
             st = p != NULL ? cvma_file_write_atomic(p, files[i].b->p, files[i].b->len)
                            : CVMA_E_NOMEM;
             free(p);
+        } else {
+            st = remove_stale(dir, files[i].name);
         }
     }
     return st;

@@ -217,7 +217,11 @@ static void read_hcl(ESYS_CONTEXT *ctx, struct cvma_tpm_collected *t)
                          &chunk) != TSS2_RC_SUCCESS) {
             goto out;
         }
-        memcpy(buf + have, chunk->buffer, chunk->size < n ? chunk->size : n);
+        if (chunk->size != n) { /* a short read: never written out with a gap in it */
+            Esys_Free(chunk);
+            goto out;
+        }
+        memcpy(buf + have, chunk->buffer, n);
         have += n;
         Esys_Free(chunk);
     }

@@ -28,6 +28,9 @@ struct cvma_sev_section {
     uint32_t gpa, size, type;
 };
 
+/* Where TDVF sections (and SEV metadata sections) may lie: below 4 GiB. */
+#define CVMA_TDVF_GPA_END 0x100000000ull
+
 struct cvma_tdvf_section {
     uint32_t data_offset, raw_size;
     uint64_t mem_addr, mem_size;

@@ -253,6 +253,23 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
                       i, len, s->data_offset, s->raw_size);
             return false;
         }
+        /* Every section's pages are measured or added one by one: the image's word alone
+         * must not make that endless. TDVF's sections lie below 4 GiB (firmware volumes,
+         * temporary memory, the TD HOB) and do not overlap. */
+        if (s->mem_addr > CVMA_TDVF_GPA_END || s->mem_size > CVMA_TDVF_GPA_END - s->mem_addr) {
+            cvma_errf(err, err_len,
+                      "TDX metadata section %u (type %u) at 0x%llx, 0x%llx bytes: past 4 GiB", i,
+                      s->type, (unsigned long long)s->mem_addr, (unsigned long long)s->mem_size);
+            return false;
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            const struct cvma_tdvf_section *o = &out[j];
+            if (s->mem_size != 0 && o->mem_size != 0 && s->mem_addr < o->mem_addr + o->mem_size &&
+                o->mem_addr < s->mem_addr + s->mem_size) {
+                cvma_errf(err, err_len, "TDX metadata sections %u and %u overlap", j, i);
+                return false;
+            }
+        }
     }
     *n = count;
     return true;

@@ -292,6 +292,20 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
             cvma_errf(err, err_len, "SEV metadata section %zu not page aligned", i);
             return false;
         }
+        /* Each page is measured: below 4 GiB, no two sections over the same pages, so the
+         * image cannot make the work endless (nor describe a guest QEMU could not launch). */
+        if ((uint64_t)s->gpa + s->size > CVMA_TDVF_GPA_END) {
+            cvma_errf(err, err_len, "SEV metadata section %zu ends past 4 GiB", i);
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const struct cvma_sev_section *o = &info.sev[j];
+            if (s->size != 0 && o->size != 0 && (uint64_t)s->gpa < (uint64_t)o->gpa + o->size &&
+                (uint64_t)o->gpa < (uint64_t)s->gpa + s->size) {
+                cvma_errf(err, err_len, "SEV metadata sections %zu and %zu overlap", j, i);
+                return false;
+            }
+        }
         switch (s->type) {
         case CVMA_SEV_SEC_MEM:
             gctx_empty_pages(&g, in->vmm == CVMA_SNP_VMM_GCE ? PT_UNMEASURED : PT_ZERO, s->gpa,

@@ -84,6 +84,20 @@ else
     fail "collect snp without certificates: exit $rc: $(cat "$T/out")"
 fi
 mv "$T/certs.saved" "$T/snp-dev/sev-guest.certs"
+# the raw directory holds one collection: collected again into the same bundle name without
+# the host's certificates, none of the first collection's certificates stays beside the report
+$CVM collect --nonce "$NONCE" --out "$T/again.json" --tsm-root "$T/none" \
+    --dev-root "$T/snp-dev" >/dev/null 2>&1 || fail "collect snp (again.json)"
+ls "$T/again.json.raw" | grep -q '^cert-' || fail "again.json: no certificates in the raw directory"
+mv "$T/snp-dev/sev-guest.certs" "$T/certs.saved"
+$CVM collect --nonce "$NONCE" --out "$T/again.json" --tsm-root "$T/none" \
+    --dev-root "$T/snp-dev" >/dev/null 2>&1 || fail "collect snp again without certificates"
+mv "$T/certs.saved" "$T/snp-dev/sev-guest.certs"
+if ls "$T/again.json.raw" | grep -q -E '^(cert-|auxblob$)'; then
+    fail "a second collection left the first one's certificates: $(ls "$T/again.json.raw" | tr '\n' ' ')"
+else
+    ok "the raw directory holds the last collection only"
+fi
 
 # --- a report for another nonce is refused by collect, raw bytes kept ---
 $CVM collect --nonce "$OTHER" --out "$T/wrong.json" --tsm-root "$T/snp-tsm" >"$T/out" 2>&1

@@ -111,6 +111,12 @@ else
     fail "pcs_server.py did not report a port"
 fi
 
+# a --root longer than the report keeps is refused, not shortened into another directory
+long=$(printf 'a%.0s' $(seq 300))
+$CVM host-check --root "/$long" >/dev/null 2>"$T/long.err"
+[ $? = 2 ] && grep -q "at most 255 characters" "$T/long.err" &&
+    ok "--root of 301 characters: refused (exit 2)" || fail "--root too long: $(cat "$T/long.err")"
+
 # --- this machine ---
 $CVM host-check --pccs-url none >"$T/here.txt"
 rc=$?

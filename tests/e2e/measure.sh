@@ -169,6 +169,9 @@ fi
 expect_fail "--initrd without --memory (qemu patch)" "memory SIZE is needed" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/initrd.img"
 expect_fail "--memory without --kernel" "need --kernel" "$CVM" measure tdx --tdvf "$FW" --memory 4G
+: >"$T/empty.img"
+expect_fail "an empty --initrd (OVMF measures none, QEMU still patches the kernel)" "is empty" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/empty.img" --memory 4G
 expect_fail "bad --kernel-patch" "qemu or none" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --kernel-patch ovmf
 expect_fail "a kernel that is not PE" "not a PE/COFF image" \

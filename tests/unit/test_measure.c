@@ -323,6 +323,16 @@ static void test_snp_refusals(void **state)
     in.kernel_sha256 = NULL;
     assert_true(cvma_measure_snp(&in, v, err, sizeof err));
 
+    /* sections over the same pages, and one that ends past 4 GiB */
+    const uint32_t overlap[][3] = {{0x800000, 0x9000, 1}, {0x808000, 0x1000, 2}};
+    img_sev(&M, overlap, 2, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "sections 0 and 1 overlap"));
+    const uint32_t high[][3] = {{0xfffff000, 0x2000, 1}};
+    img_sev(&M, high, 1, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "past 4 GiB"));
+
     /* an unknown section type */
     const uint32_t unknown[][3] = {{0x800000, 0x1000, 1}, {0x801000, 0x1000, 9}};
     img_sev(&M, unknown, 2, false);
@@ -501,6 +511,18 @@ static void test_tdx_synthetic(void **state)
     assert_false(
             cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
     assert_non_null(strstr(err, "no TDX metadata"));
+    /* a section the image says is 2^64 - 2^23 bytes (each of its pages would be hashed: a
+     * practically endless run), and sections over the same pages, are refused */
+    img_tdx(&M, 0x4000);
+    tu_put64(M.p + 0x2000 + 16 + 2 * 32 + 16, 0xfffffffffffff000ull - 0x900000);
+    assert_false(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_non_null(strstr(err, "past 4 GiB"));
+    img_tdx(&M, 0x4000);
+    tu_put64(M.p + 0x2000 + 16 + 2 * 32 + 8, 0x809000); /* PermMem over the TD_HOB page */
+    assert_false(
+            cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
+    assert_non_null(strstr(err, "sections 1 and 2 overlap"));
 }
 
 /* ---- TDX RTMR 1 and 2 ---- */
