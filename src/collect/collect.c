@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "common/reader.h"
 
 #define SNP_REPORT_LEN      0x4A0u
@@ -373,7 +375,17 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         cvma_errf(why, why_len, "%s: absent", report);
         goto out;
     }
-    (void)snprintf(name, sizeof name, "cvmattest-%ld", (long)getpid());
+    /* the pid and 8 random bytes: a container whose collector always has the same pid must
+     * not meet an entry a killed run left behind (mkdir would fail, and the report come from
+     * the next source instead) */
+    uint8_t rnd[8];
+    char rhex[17];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        cvma_errf(why, why_len, "no random bytes for the configfs entry's name");
+        goto out;
+    }
+    cvma_hex_encode(rnd, sizeof rnd, rhex, sizeof rhex);
+    (void)snprintf(name, sizeof name, "cvmattest-%ld-%s", (long)getpid(), rhex);
     if ((entry = cvma_path_join(report, name)) == NULL ||
         (tmpl = cvma_path_join(report, ".template")) == NULL) {
         rs = CVMA_E_NOMEM;
