@@ -592,31 +592,40 @@ static MHD_Result_t send_web(struct MHD_Connection *c, struct req *r, const stru
     return ret;
 }
 
+/* The endpoint a URL names, as the log and /metrics label it. */
+static const char *endpoint_of(const char *url)
+{
+    static const struct {
+        const char *url, *name;
+    } eps[] = {{"/v1/verify", "verify"},
+               {"/v1/nonce", "nonce"},
+               {"/v1/keys", "keys"},
+               {"/healthz", "healthz"},
+               {"/metrics", "metrics"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(eps); i++) {
+        if (strcmp(url, eps[i].url) == 0) {
+            return eps[i].name;
+        }
+    }
+    return cvma_web_find(url) != NULL ? "web" : "other";
+}
+
 static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct req *r,
                              const char *url, const char *method)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (strcmp(url, "/v1/verify") == 0) {
-        r->endpoint = "verify";
+    r->endpoint = endpoint_of(url);
+    if (strcmp(r->endpoint, "verify") == 0) {
         if (strcmp(method, "POST") != 0) {
             return send_error(c, r, 405, "METHOD_NOT_ALLOWED", "/v1/verify wants POST");
         }
         return do_verify(s, c, r);
     }
-    if (strcmp(url, "/v1/nonce") == 0) {
-        r->endpoint = "nonce";
-    } else if (strcmp(url, "/v1/keys") == 0) {
-        r->endpoint = "keys";
-    } else if (strcmp(url, "/healthz") == 0) {
-        r->endpoint = "healthz";
-    } else if (strcmp(url, "/metrics") == 0) {
-        r->endpoint = "metrics";
-    } else if (cvma_web_find(url) != NULL) {
-        r->endpoint = "web";
+    if (strcmp(r->endpoint, "web") == 0) {
         return get ? send_web(c, r, cvma_web_find(url))
                    : send_error(c, r, 405, "METHOD_NOT_ALLOWED", "%.100s wants GET", url);
-    } else {
-        r->endpoint = "other";
+    }
+    if (strcmp(r->endpoint, "other") == 0) {
         return send_error(c, r, 404, "NOT_FOUND", "no such endpoint: %.100s", url);
     }
     if (!get) {
@@ -700,6 +709,18 @@ static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, 
     return MHD_YES;
 }
 
+/* MHD_get_connection_values: counts the Content-Length headers (names are case-blind). */
+static MHD_Result_t count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (key != NULL && strcasecmp(key, "Content-Length") == 0) {
+        ++*(unsigned *)cls;
+    }
+    return MHD_YES;
+}
+
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -715,12 +736,19 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
         snprintf(r->rid, sizeof r->rid, "%s%08llx", s->rid_prefix,
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
         /* named now, so that a request ended before dispatch is logged and counted as one */
-        r->endpoint = strcmp(url, "/v1/verify") == 0 ? "verify" : "other";
+        r->endpoint = endpoint_of(url);
         atomic_fetch_add(&s->active, 1);
         /* After the count (both sequentially consistent): the drain either waits for this
          * request or sees it refused, never stops in the middle of a verification. */
         r->late = atomic_load(&draining);
         *con_cls = r;
+        unsigned n_cl = 0;
+        (void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_content_length, &n_cl);
+        if (n_cl > 1) {
+            /* libmicrohttpd reads the first; a proxy in front may read the last: two bodies */
+            r->answered = true;
+            return send_error(c, r, 400, "BAD_REQUEST", "%u Content-Length headers", n_cl);
+        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL) {
             char *end = NULL;

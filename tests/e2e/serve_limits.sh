@@ -213,6 +213,42 @@ time.sleep(0.5)
 got = healthz(lp)
 check("clients gone with part of a body sent: their slots free at once", got == "HTTP/1.1 200 OK",
       got)
+
+# --- two Content-Length headers: refused (libmicrohttpd reads the first, a proxy may read the
+# last, and the two would see two different requests) ---
+s = socket.create_connection(("127.0.0.1", lp), timeout=5)
+s.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 2\r\ncontent-length: 20\r\n\r\n{}")
+ans = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        ans += d
+except (ConnectionResetError, socket.timeout):
+    pass
+s.close()
+check("two Content-Length headers: 400 BAD_REQUEST",
+      ans.startswith(b"HTTP/1.1 400") and b"BAD_REQUEST" in ans and
+      b"2 Content-Length headers" in ans, repr(ans[:300]))
+# --- a body over the limit to /v1/nonce, refused from its headers, is counted as nonce's ---
+s = socket.create_connection(("127.0.0.1", lp), timeout=5)
+s.sendall(b"POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n")
+ans = s.recv(200)
+s.close()
+s = socket.create_connection(("127.0.0.1", lp), timeout=5)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+m = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    m += d
+m = m.decode(errors="replace")
+want = 'cvmattest_http_requests_total{endpoint="nonce",status="413",error="BODY_TOO_LARGE"} 1'
+check("an early 413 at /v1/nonce is counted for nonce", ans.startswith(b"HTTP/1.1 413") and want in m,
+      "\n".join(l for l in m.splitlines() if "413" in l))
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/L.log"; }
