@@ -73,6 +73,19 @@ def healthz(port, sock=None):
     except socket.timeout:
         return "timeout"
 
+def metrics(port):
+    """The text of GET /metrics."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    m = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        m += d
+    s.close()
+    return m.decode(errors="replace")
+
 def closed_by_server(s, seconds):
     """Waits up to seconds for the server to end the connection; the time it took, or None."""
     t0 = time.monotonic()
@@ -185,15 +198,7 @@ check("the chunked body is logged as 413 BODY_TOO_LARGE", "error 413 BODY_TOO_LA
       text[-400:])
 check("the client gone mid-body is logged as aborted",
       "verify: connection ended before an answer (aborted)" in text, text[-400:])
-s = socket.create_connection(("127.0.0.1", lp), timeout=5)
-s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-m = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    m += d
-m = m.decode(errors="replace")
+m = metrics(lp)
 want = 'cvmattest_http_requests_total{endpoint="verify",status="0",error="CLIENT_ABORTED"} 2'
 check("/metrics counts both as CLIENT_ABORTED", want in m,
       "\n".join(l for l in m.splitlines() if "CLIENT_ABORTED" in l or "413" in l))
@@ -237,15 +242,7 @@ s = socket.create_connection(("127.0.0.1", lp), timeout=5)
 s.sendall(b"POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n")
 ans = s.recv(200)
 s.close()
-s = socket.create_connection(("127.0.0.1", lp), timeout=5)
-s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-m = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    m += d
-m = m.decode(errors="replace")
+m = metrics(lp)
 want = 'cvmattest_http_requests_total{endpoint="nonce",status="413",error="BODY_TOO_LARGE"} 1'
 check("an early 413 at /v1/nonce is counted for nonce", ans.startswith(b"HTTP/1.1 413") and want in m,
       "\n".join(l for l in m.splitlines() if "413" in l))
