@@ -388,6 +388,15 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
     uint8_t *ev = NULL;
     size_t ev_len = 0;
 
+    if (nonce_len != CVMA_ATLS_NONCE_LEN) {
+        /* the peer's mistake: said to it in an ERROR frame, not left to a bare close */
+        char msg[96];
+        snprintf(msg, sizeof msg, "refused: a nonce is %d bytes, not %zu", CVMA_ATLS_NONCE_LEN,
+                 nonce_len);
+        (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
+        cvma_errf(err, err_len, "atls: %s", msg + strlen("refused: "));
+        return CVMA_REJECTED;
+    }
     if ((st = cvma_atls_binding(ssl, role, SSL_get_certificate(ssl), nonce, nonce_len, rd, err,
                                 err_len)) != CVMA_OK) {
         return st;

@@ -106,6 +106,12 @@ elif mode == "flood":  # NONCE frames in a tight loop
             print("flood: closed after", i, "nonces", flush=True)
             break
         print("flood: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""), flush=True)
+elif mode == "nonce-short":  # a NONCE of 16 bytes: the answer is an ERROR frame saying so
+    s = tls_client()
+    s.sendall(frame(1, os.urandom(16)))
+    t, p = read_frame(s)
+    print("nonce-short: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+          flush=True)
 elif mode == "data-big":  # DATA whose echo is 8 MiB exactly, then one byte more
     s = tls_client()
     s.sendall(frame(1, os.urandom(32)))
@@ -288,6 +294,11 @@ has "$T/strickle.err" "closing a connection: idle too long (--idle-timeout)"
 server slease --sim "$T/reg" --idle-timeout 3 --connections 1
 client --reattest-every 1 --rounds 2 >"$T/c4.out" 2>&1; check "re-attestation within --idle-timeout" 0 $?
 has "$T/c4.out" "attestation 3: affirming"
+
+# --- a NONCE of the wrong length is answered with an ERROR frame, not a bare close ---
+server sshort --sim "$T/reg" --connections 1
+python3 "$T/peer.py" nonce-short "$port" >"$T/short.out" 2>&1
+has "$T/short.out" "nonce-short: frame 3 refused: a nonce is 32 bytes, not 16"
 
 # --- a NONCE loop is cut off ---
 # (5 s: well above the time one evidence takes, even on a loaded machine)
