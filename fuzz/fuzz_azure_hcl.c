@@ -10,6 +10,7 @@
  * here. Evidence of the documented form (read with jansson and decoded here) is never refused
  * for its form, and a refusal gives back nothing.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,7 +220,9 @@ static bool evidence_well_formed(const uint8_t *p, size_t len)
         ok = ok && (strcmp(key, "message") == 0 || strcmp(key, "signature") == 0 ||
                     strcmp(key, "pcrs") == 0);
     }
-    ok = ok && (ver == NULL || json_is_integer(ver)) &&
+    ok = ok &&
+         (ver == NULL || (json_is_integer(ver) && json_integer_value(ver) >= 0 &&
+                          json_integer_value(ver) <= INT_MAX)) &&
          bytes_ok(json_object_get(j, "hcl_report"), false, 0) &&
          bytes_ok(json_object_get(q, "message"), true, 0) &&
          bytes_ok(json_object_get(q, "signature"), true, 0) &&
