@@ -264,18 +264,45 @@ void cvma_errf(char *err, size_t err_len, const char *fmt, ...)
     }
 }
 
-/* The length of the character at p (n bytes left) kept as it is, 0 when it is escaped. */
-static size_t kept_len(const uint8_t *p, size_t n)
+/* see common/util.h */
+size_t cvma_text_plain_len(const uint8_t *p, size_t n, bool backslash)
 {
-    if (p[0] >= 0x20 && p[0] < 0x7f) {
-        return 1;
+    if (p[0] < 0x20 || p[0] == 0x7f || (backslash && p[0] == '\\')) {
+        return 0; /* C0 controls, DEL (and for logs the backslash) */
     }
-    if (p[0] < 0x80) {
-        return 0; /* C0 controls and DEL */
+    size_t k = cvma_utf8_seq(p, n);
+    if ((k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+        (k == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))) {
+        return 0; /* U+0080..U+009F (NEL, CSI, OSC...), U+2028 and U+2029 */
     }
-    size_t len = cvma_utf8_seq(p, n);
-    if (len == 2 && p[0] == 0xC2 && p[1] < 0xA0) {
-        return 0; /* U+0080..U+009F: the C1 controls (CSI, OSC...) */
+    return k;
+}
+
+/* see common/util.h */
+size_t cvma_text_escape_into(char *out, size_t cap, size_t len, const char *s, size_t n,
+                             bool backslash)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const uint8_t *p = (const uint8_t *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = cvma_text_plain_len(p + i, n - i, backslash);
+        if (k == 0) {
+            if (cap - len < 4) {
+                break;
+            }
+            out[len++] = '\\';
+            out[len++] = 'x';
+            out[len++] = hexd[p[i] >> 4];
+            out[len++] = hexd[p[i] & 0xf];
+            i++;
+            continue;
+        }
+        if (cap - len < k) {
+            break;
+        }
+        memcpy(out + len, p + i, k);
+        len += k;
+        i += k;
     }
     return len;
 }
@@ -286,7 +313,7 @@ bool cvma_text_needs_escape(const char *s)
     const uint8_t *p = (const uint8_t *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t k = kept_len(p + i, n - i);
+        size_t k = cvma_text_plain_len(p + i, n - i, false);
         if (k == 0) {
             return true;
         }
@@ -298,33 +325,9 @@ bool cvma_text_needs_escape(const char *s)
 /* see common/util.h */
 char *cvma_text_escape(const char *in, char *out, size_t out_size)
 {
-    static const char hex[] = "0123456789abcdef";
-    const uint8_t *p = (const uint8_t *)in;
-    size_t n = strlen(in), o = 0;
-    if (out_size == 0) {
-        return out;
+    if (out_size > 0) {
+        out[cvma_text_escape_into(out, out_size - 1, 0, in, strlen(in), false)] = '\0';
     }
-    for (size_t i = 0; i < n;) {
-        size_t k = kept_len(p + i, n - i);
-        if (k == 0) {
-            if (o + 4 >= out_size) {
-                break;
-            }
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[p[i] >> 4];
-            out[o++] = hex[p[i] & 15];
-            i++;
-            continue;
-        }
-        if (o + k >= out_size) {
-            break;
-        }
-        memcpy(out + o, p + i, k);
-        o += k;
-        i += k;
-    }
-    out[o] = '\0';
     return out;
 }
 

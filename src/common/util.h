@@ -75,16 +75,23 @@ char *cvma_path_join(const char *dir, const char *name);
 size_t cvma_utf8_seq(const uint8_t *p, size_t n);
 
 /*
- * Text that may hold bytes from evidence or a peer, made safe to show on a terminal or in a
- * log: true when s holds a byte cvma_text_escape would rewrite.
+ * Text that may hold bytes from evidence, a peer or a request, made safe to show on a terminal
+ * or in a log. cvma_text_plain_len: how many bytes of p[0..n) (n > 0) stay as they are, the
+ * UTF-8 character they begin, or 0 when the first byte is to be written as \xNN: a C0 control
+ * (newline, ESC...), DEL, a byte that does not begin a UTF-8 character, a byte of the C1
+ * controls U+0080..U+009F or of U+2028 / U+2029 (which some readers take for line breaks),
+ * and with backslash set the backslash (a log, where the escapes must be unambiguous).
  */
+size_t cvma_text_plain_len(const uint8_t *p, size_t n, bool backslash);
+/* Appends s[0..n), escaped so, to out[len..cap); stops before a character or escape that does
+ * not fit (no NUL written). The new length. */
+size_t cvma_text_escape_into(char *out, size_t cap, size_t len, const char *s, size_t n,
+                             bool backslash);
+/* True when s holds a byte cvma_text_escape would rewrite. */
 bool cvma_text_needs_escape(const char *s);
-/*
- * Copies in to out (always NUL-terminated; cut at a whole character when out is full), every
- * byte that could steer a terminal or forge a log line written as \xNN: the C0 controls
- * (newline, ESC...), DEL, the C1 controls U+0080..U+009F, and bytes that are not UTF-8.
- * Printable ASCII and the rest of UTF-8 are kept. Returns out. in and out must not overlap.
- */
+/* Copies in to out escaped (the backslash kept: text for people), always NUL-terminated and
+ * cut at a whole character or escape when out is full. Returns out. in and out must not
+ * overlap. Reason details (common/verdict.c) and errors (cvma_errf) are made so. */
 char *cvma_text_escape(const char *in, char *out, size_t out_size);
 
 /*

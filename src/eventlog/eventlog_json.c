@@ -289,6 +289,7 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
     json_t *cmdline = NULL, *gpt = NULL, *sb = json_object();
     int sb_enabled = -1;
     bool pcr7_separated = false; /* PCR 7's EV_SEPARATOR seen: Secure Boot's state is before */
+    bool gpt_seen = false;       /* the first GPT event of PCR 5 is the only one read */
     char path[512];
 
     if (o == NULL || apps == NULL || vars == NULL || auths == NULL || sb == NULL) {
@@ -358,9 +359,10 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             uint64_t n_parts;
             /* PCR 5 (PFP 3.3.4.6), the first; in verification its data is what its digest
              * covers (else EVENTLOG_EVENT_DATA_MISMATCH, and no claims) */
-            if (gpt != NULL || !in_pcr(log, e, 5)) {
+            if (gpt_seen || !in_pcr(log, e, 5)) {
                 break;
             }
+            gpt_seen = true; /* even when it does not parse: no later one stands in for it */
             cvma_reader_init(&r, e->data.p, e->data.len);
             if (!cvma_reader_sub(&r, 92, &hdr) || !cvma_reader_skip(&hdr, 56) ||
                 !read_guid(&hdr, guid) || !cvma_reader_skip(&hdr, 8) ||

@@ -85,59 +85,6 @@ static double elapsed(const struct timespec *a)
     return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/*
- * How many bytes of p[0..n) log_escape copies as they are: the length of the UTF-8 character
- * they begin, or 0 when the first byte is written as \xNN: a control character (below 0x20,
- * 0x7f), the backslash, a byte that does not begin a UTF-8 character, and the bytes of a
- * character some readers take for a line break or a terminal command: the C1 controls
- * U+0080..U+009F (NEL, CSI...) and U+2028, U+2029.
- */
-static size_t log_plain(const uint8_t *p, size_t n)
-{
-    if (p[0] < 0x20 || p[0] == 0x7f || p[0] == '\\') {
-        return 0;
-    }
-    size_t k = cvma_utf8_seq(p, n);
-    if ((k == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
-        (k == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))) {
-        return 0;
-    }
-    return k;
-}
-
-/*
- * Appends the text of s (n bytes) to out[*len..cap) for a log line, what log_plain refuses
- * written as \xNN, so nothing a request carries (a URL path, a policy name) can end the line
- * and begin a forged one, nor pass for an escape. Stops before a character or escape that does
- * not fit.
- */
-static void log_escape(char *out, size_t cap, size_t *len, const char *s, size_t n)
-{
-    static const char hexd[] = "0123456789abcdef";
-    const uint8_t *p = (const uint8_t *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = log_plain(p + i, n - i);
-        if (k == 0) {
-            if (cap - *len < 4) {
-                return;
-            }
-            out[(*len)++] = '\\';
-            out[(*len)++] = 'x';
-            out[(*len)++] = hexd[p[i] >> 4];
-            out[(*len)++] = hexd[p[i] & 0xf];
-            i++;
-            continue;
-        }
-        if (cap - *len < k) {
-            return;
-        }
-        memcpy(out + *len, p + i, k);
-        *len += k;
-        i += k;
-    }
-}
-
 static void logf_req(const struct req *r, const char *fmt, ...) CVMA_PRINTF(2, 3);
 static void logf_req(const struct req *r, const char *fmt, ...)
 {
@@ -150,8 +97,10 @@ static void logf_req(const struct req *r, const char *fmt, ...)
     int pn = snprintf(line, sizeof line, "cvmattest serve: request_id=%s ",
                       r != NULL ? r->rid : "-");
     size_t n = pn < 0 ? 0 : (size_t)pn;
-    /* The text is escaped (it holds what the request sent); one byte is left for the '\n'. */
-    log_escape(line, sizeof line - 1, &n, text, tlen);
+    /* The text is escaped, the backslash too (it holds what the request sent: a URL path, a
+     * policy name cannot end the line and begin a forged one, nor pass for an escape); one
+     * byte is left for the '\n'. */
+    n = cvma_text_escape_into(line, sizeof line - 1, n, text, tlen, true);
     line[n++] = '\n';
     /* One write(2) a line: no stdio lock for the worker threads to wait on, and lines of
      * different requests never interleave. */

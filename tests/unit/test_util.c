@@ -330,6 +330,15 @@ static void test_text_escape(void **state)
     assert_string_equal(cvma_text_escape("ab\xe2\x80\x94", out, 5), "ab");
     assert_string_equal(cvma_text_escape("ab\xe2\x80\x94", out, 6), "ab\xe2\x80\x94");
     assert_string_equal(cvma_text_escape("x", out, 1), "");
+    /* U+2028 (a line break to some readers) is escaped; the backslash only for logs */
+    assert_string_equal(cvma_text_escape("a\xe2\x80\xa8"
+                                         "b\\c",
+                                         out, sizeof out),
+                        "a\\xe2\\x80\\xa8b\\c");
+    char logl[32];
+    size_t ln = cvma_text_escape_into(logl, sizeof logl - 1, 0, "p\\q\n", 4, true);
+    logl[ln] = '\0';
+    assert_string_equal(logl, "p\\x5cq\\x0a");
     /* errors and reason details are escaped where they are made */
     char err[32];
     cvma_errf(err, sizeof err, "name '%s'", "a\x1b[2Jb");
