@@ -48,8 +48,8 @@ static const char usage[] =
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
         "  --threads N              worker threads (default 4)\n"
         "  --max-body BYTES         request body limit (default 1048576)\n"
-        "  --timeout SECONDS        idle client time-out, and the time a request's body must\n"
-        "                           arrive in (default 30)\n"
+        "  --timeout SECONDS        idle client time-out, and the time a request's header\n"
+        "                           and its body must each arrive in (default 30)\n"
         "  --per-ip-connections N   connections at once from one address (default 64;\n"
         "                           0: no limit; behind a load balancer, above its own)\n"
         "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n";

@@ -88,19 +88,25 @@
     const ul = $('checks');
     clear(ul);
     const reasons = Array.isArray(res.reasons) ? res.reasons : [];
-    // A result that carries its own list of checks is shown as it is.
-    if (Array.isArray(res.checks)) {
-      for (const c of res.checks) {
-        const ok = c && (c.ok === true || c.passed === true || c.result === 'pass');
-        ul.appendChild(line(ok ? 'ok' : 'error', ok ? '✓' : '✗', c && (c.name || c.check),
-          c && (c.reason || c.code), c && c.detail));
-      }
-    }
     const used = new Set();
     const hasProvider = res.platform && res.platform.provider;
-    // Evidence that did not parse was not checked further: its other groups are not "passed".
+    // A group with no reason of its own is "passed" only when it is known to have run. The
+    // verifier stops early on evidence that did not parse, and on a chain, revocation or
+    // signature it cannot verify: the result then has empty claims (docs/results.md: claims
+    // are filled exactly when the evidence's signature verified), and the later groups never
+    // ran. An undecided result lacked collateral: what needed it was not decided.
     const unparsed = reasons.some((r) => r && r.severity === 'error' &&
       typeof r.code === 'string' && r.code.startsWith('PARSE_'));
+    const claims = res.claims && typeof res.claims === 'object' ? res.claims : {};
+    const unsigned = Object.keys(claims).length === 0;
+    const undecided = res.undecided === true;
+    function notRun(g) {
+      if (g.prefixes.includes('PARSE_')) return null;
+      if (unparsed) return 'not checked (the evidence did not parse)';
+      if (unsigned) return 'not checked (the evidence\'s signature was not verified)';
+      if (undecided && !g.nonce) return 'not decided (collateral could not be had)';
+      return null;
+    }
     for (const g of GROUPS) {
       const mine = reasons.filter((r) => r && typeof r.code === 'string' &&
         g.prefixes.some((p) => r.code.startsWith(p)));
@@ -114,8 +120,8 @@
         ul.appendChild(line('error', '✗', g.name + ': refused'));
       } else if (warned) {
         ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));
-      } else if (unparsed && !g.prefixes.includes('PARSE_')) {
-        ul.appendChild(line('skipped', '–', g.name + ': not checked (the evidence did not parse)'));
+      } else if (notRun(g) !== null) {
+        ul.appendChild(line('skipped', '–', g.name + ': ' + notRun(g)));
       } else {
         ul.appendChild(line('ok', '✓', g.name + ': passed'));
       }
@@ -128,7 +134,8 @@
     for (const r of reasons) {
       if (used.has(r) || !r) continue;
       const kind = r.severity === 'error' ? 'error' : r.severity === 'warning' ? 'warning' : 'info';
-      ul.appendChild(line(kind + ' reason', kind === 'error' ? '✗' : '!', r.severity, r.code, r.detail));
+      const mark = kind === 'error' ? '✗' : kind === 'warning' ? '!' : 'i';
+      ul.appendChild(line(kind + ' reason', mark, r.severity, r.code, r.detail));
     }
   }
 
@@ -232,7 +239,11 @@
       if (!r.ok || j === null || typeof j !== 'object' || j.error) {
         showError(r.status, j && j.error ? j.error : { message: 'not a JSON answer' });
       } else {
-        showResult(j, nonce !== '');
+        try {
+          showResult(j, nonce !== '');
+        } catch (e) {
+          showError(r.status, { code: 'PAGE', message: 'the answer could not be shown: ' + String(e) });
+        }
       }
       // A nonce is single-use: the next request needs a new one.
       if (nonce !== '') $('nonce').value = '';
@@ -247,9 +258,14 @@
   async function onNonce() {
     try {
       const r = await fetch('/v1/nonce');
-      const j = await r.json();
-      if (!r.ok || typeof j.nonce !== 'string') {
-        showError(r.status, j && j.error);
+      let j = null;
+      try {
+        j = await r.json();
+      } catch (e) {
+        j = null;
+      }
+      if (!r.ok || j === null || typeof j !== 'object' || typeof j.nonce !== 'string') {
+        showError(r.status, j && j.error ? j.error : { message: 'not a JSON answer' });
         return;
       }
       $('nonce').value = j.nonce;

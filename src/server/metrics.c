@@ -36,6 +36,7 @@ struct cvma_metrics {
     size_t n_rsn;
     struct hist h[8];
     size_t n_h;
+    unsigned long long slow_headers; /* connections closed: no whole request in time */
 };
 
 struct cvma_metrics *cvma_metrics_new(void)
@@ -205,6 +206,13 @@ static void put_counters(struct out *o, const struct counters *cs)
     }
 }
 
+void cvma_metrics_slow_clients(struct cvma_metrics *m, unsigned n)
+{
+    pthread_mutex_lock(&m->lock);
+    m->slow_headers += n;
+    pthread_mutex_unlock(&m->lock);
+}
+
 char *cvma_metrics_text(struct cvma_metrics *m, int in_flight, const struct cvma_verifier *v)
 {
     struct out o = {malloc(8192), 0, 8192, false};
@@ -219,6 +227,11 @@ char *cvma_metrics_text(struct cvma_metrics *m, int in_flight, const struct cvma
         put(&o, "cvmattest_http_requests_total{endpoint=\"%s\",status=\"%d\",error=\"%s\"} %llu\n",
             m->req[i].a, m->req[i].status, m->req[i].b, m->req[i].n);
     }
+    put(&o,
+        "# HELP cvmattest_http_slow_clients_total Connections closed without an answer: no "
+        "whole request header within --timeout.\n# TYPE cvmattest_http_slow_clients_total "
+        "counter\ncvmattest_http_slow_clients_total %llu\n",
+        m->slow_headers);
     put(&o, "# HELP cvmattest_http_request_duration_seconds Time from the first byte of a "
             "request to its answer.\n# TYPE cvmattest_http_request_duration_seconds "
             "histogram\n");

@@ -16,6 +16,9 @@ void cvma_metrics_request(struct cvma_metrics *m, const char *endpoint, int stat
 /* One verification's outcome: its status and every reason by code. */
 void cvma_metrics_result(struct cvma_metrics *m, const struct cvma_result *r);
 
+/* n connections closed for want of a whole request header in time (slow clients). */
+void cvma_metrics_slow_clients(struct cvma_metrics *m, unsigned n);
+
 /* The exposition text (malloc'd), with in_flight as a gauge and the verifier's counters
  * (cvma_verifier_counters; v may be NULL) as cvmattest_<name>_total. */
 char *cvma_metrics_text(struct cvma_metrics *m, int in_flight, const struct cvma_verifier *v);

@@ -43,8 +43,26 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
+/*
+ * One connection, for the time limit on a request's header (sweep_slow). libmicrohttpd 0.9.75
+ * closes a connection that stays silent for --timeout, but not one that trickles its header a
+ * byte at a time: the sweep closes a connection that has not sent a whole request header
+ * within --timeout (and a little more, so that a merely idle one is left to libmicrohttpd) of
+ * its start or of its previous request's end. The header's own size is bounded by
+ * libmicrohttpd's memory pool; a body's time by upload_part.
+ */
+struct conn {
+    struct conn *prev, *next; /* in server.conns, under conns_lock */
+    int fd;
+    bool shut;              /* shut down by the sweep (under conns_lock) */
+    atomic_llong since_ms;  /* CLOCK_MONOTONIC: the connection's start or last request's end */
+    atomic_bool in_request; /* from a request's whole header to its completion */
+};
+
 struct server {
     struct cvma_verifier *v;
+    pthread_mutex_t conns_lock;
+    struct conn *conns;
     struct cvma_server_config cfg;
     struct cvma_spent *spent;
     struct cvma_metrics *metrics;
@@ -74,9 +92,17 @@ struct req {
     bool timed_out; /* the body did not come within --timeout: dropped (client time-out) */
     int status;
     const char *endpoint;
-    char error[40]; /* the error code answered, "" when none */
-    char note[96];  /* a verification's kind, verdict and reasons: in the request's log line */
+    const char *allow; /* a 405's Allow header: the methods the URL takes */
+    char error[40];    /* the error code answered, "" when none */
+    char note[96];     /* a verification's kind, verdict and reasons: in the request's log line */
 };
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static double elapsed(const struct timespec *a)
 {
@@ -134,6 +160,10 @@ static MHD_Result_t queue(struct MHD_Connection *c, struct req *r, int status, c
     MHD_add_response_header(resp, "Content-Type", ctype);
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (status == 405 && r->allow != NULL) {
+        MHD_add_response_header(resp, "Allow", r->allow); /* RFC 9110 15.5.6: a 405 has one */
+    }
     if (atomic_load(&draining)) {
         MHD_add_response_header(resp, "Connection", "close");
     }
@@ -566,10 +596,12 @@ static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct 
     r->endpoint = endpoint_of(url);
     if (strcmp(r->endpoint, "verify") == 0) {
         if (strcmp(method, "POST") != 0) {
+            r->allow = "POST";
             return send_error(c, r, 405, "METHOD_NOT_ALLOWED", "/v1/verify wants POST");
         }
         return do_verify(s, c, r);
     }
+    r->allow = "GET, HEAD";
     if (strcmp(r->endpoint, "web") == 0) {
         return get ? send_web(c, r, cvma_web_find(url))
                    : send_error(c, r, 405, "METHOD_NOT_ALLOWED", "%.100s wants GET", url);
@@ -658,6 +690,24 @@ static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, 
     return MHD_YES;
 }
 
+/*
+ * MHD_OPTION_UNESCAPE_CALLBACK: a URL's path and arguments are percent-decoded as
+ * libmicrohttpd would, except one that holds an encoded NUL (%00), which is left as sent:
+ * decoded, it would end the string early and "/app.js%00.html" would be served as "/app.js".
+ * Left encoded, it names no endpoint (404) and is no valid argument.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    for (const char *p = s; (p = strchr(p, '%')) != NULL; p++) {
+        if (p[1] == '0' && p[2] == '0') {
+            return strlen(s);
+        }
+    }
+    return MHD_http_unescape(s);
+}
+
 /* MHD_get_connection_values: counts the Content-Length headers (names are case-blind). */
 static MHD_Result_t count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
                                          const char *value)
@@ -668,6 +718,87 @@ static MHD_Result_t count_content_length(void *cls, enum MHD_ValueKind kind, con
         ++*(unsigned *)cls;
     }
     return MHD_YES;
+}
+
+/* The connection's entry (NULL when it has none: made before the notification, or closed). */
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's entry is made when it starts and freed when it
+ * closes; libmicrohttpd closes the descriptor only after this notification, so the sweep,
+ * under the same lock, never shuts down a descriptor that is closed or reused. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn *k = ci != NULL ? calloc(1, sizeof *k) : NULL;
+        if (k == NULL) {
+            /* not tracked, so not served: its header would have no time limit */
+            if (ci != NULL) {
+                shutdown(ci->connect_fd, SHUT_RDWR);
+            }
+            logf_req(NULL, "out of memory: a new connection is closed");
+            return;
+        }
+        k->fd = ci->connect_fd;
+        atomic_init(&k->since_ms, now_ms());
+        atomic_init(&k->in_request, false);
+        pthread_mutex_lock(&s->conns_lock);
+        k->next = s->conns;
+        if (s->conns != NULL) {
+            s->conns->prev = k;
+        }
+        s->conns = k;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = k;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL) {
+        struct conn *k = *socket_context;
+        pthread_mutex_lock(&s->conns_lock);
+        if (k->prev != NULL) {
+            k->prev->next = k->next;
+        } else {
+            s->conns = k->next;
+        }
+        if (k->next != NULL) {
+            k->next->prev = k->prev;
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = NULL;
+        free(k);
+    }
+}
+
+/* Shuts down the connections that have not sent a whole request header within --timeout and
+ * 2 s of their start or previous request's end (the 2 s leave a silent one to libmicrohttpd's
+ * idle time-out, which comes first); libmicrohttpd then sees them end and closes them. Run
+ * once a second by the main thread. */
+static void sweep_slow(struct server *s)
+{
+    long long now = now_ms(), limit = ((long long)s->cfg.timeout + 2) * 1000;
+    unsigned n = 0;
+    pthread_mutex_lock(&s->conns_lock);
+    for (struct conn *k = s->conns; k != NULL; k = k->next) {
+        if (!k->shut && !atomic_load(&k->in_request) && now - atomic_load(&k->since_ms) > limit) {
+            shutdown(k->fd, SHUT_RDWR);
+            k->shut = true;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&s->conns_lock);
+    if (n > 0) {
+        cvma_metrics_slow_clients(s->metrics, n);
+        logf_req(NULL,
+                 "%u connection(s) closed unanswered: no whole request header within %u s "
+                 "(client time-out)",
+                 n, s->cfg.timeout);
+    }
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -682,6 +813,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
             return MHD_NO;
         }
         clock_gettime(CLOCK_MONOTONIC, &r->start);
+        struct conn *k = conn_of(c);
+        if (k != NULL) {
+            atomic_store(&k->in_request, true); /* its header is whole: out of the sweep's way */
+        }
         snprintf(r->rid, sizeof r->rid, "%s%08llx", s->rid_prefix,
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
         /* named now, so that a request ended before dispatch is logged and counted as one */
@@ -738,11 +873,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct server *s = cls;
     struct req *r = *con_cls;
-    (void)c;
     if (r == NULL) {
         return;
     }
     double secs = elapsed(&r->start);
+    struct conn *k = conn_of(c);
+    if (k != NULL) {
+        /* the next request's header has --timeout from now */
+        atomic_store(&k->since_ms, now_ms());
+        atomic_store(&k->in_request, false);
+    }
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
         logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
                  toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out ? "client time-out"
@@ -838,6 +978,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     uint8_t pfx[4];
 
     memset(&s, 0, sizeof s);
+    pthread_mutex_init(&s.conns_lock, NULL);
     atomic_store(&draining, false);
     s.v = v;
     s.cfg = *cfg;
@@ -921,7 +1062,8 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
             (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_LIMIT,
+            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            &s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned int)CVMA_SERVE_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             s.cfg.per_ip_connections < 0 ? 0u : (unsigned int)s.cfg.per_ip_connections,
             MHD_OPTION_ARRAY, cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
@@ -945,8 +1087,11 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         }
     }
 
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0) {
+    /* Waits for SIGTERM or SIGINT, sweeping slow clients out once a second. */
+    int sig;
+    struct timespec second = {1, 0};
+    while ((sig = sigtimedwait(&set, NULL, &second)) <= 0) {
+        sweep_slow(&s);
     }
     fprintf(stderr, "cvmattest serve: %s: no new connections; draining %d request(s)\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.active));
@@ -992,5 +1137,6 @@ out:
     }
     free(key_s);
     OPENSSL_cleanse(&s.cfg.nonce_key, sizeof s.cfg.nonce_key); /* who has it can mint nonces */
+    pthread_mutex_destroy(&s.conns_lock);
     return rc;
 }

@@ -2,7 +2,8 @@
 # `cvmattest serve` against slow and greedy clients (docs/service.md "Limits"): connections at
 # once from one address (--per-ip-connections: the one over is closed unanswered, the default
 # is 64, 0 is none); a body trickled a byte a second is cut off once --timeout has passed since
-# the headers (logged as a client time-out); an endless chunked body over --max-body is not
+# the headers (logged as a client time-out), and a header trickled in closed after --timeout
+# + 2 s; an endless chunked body over --max-body is not
 # read on (the connection ends, the refusal logged as 413 BODY_TOO_LARGE); and the requests
 # ended without an answer are counted in /metrics as CLIENT_ABORTED. Out of memory while the
 # body is read is answered 500 INTERNAL (a realloc made to fail by an LD_PRELOAD shim built
@@ -246,6 +247,46 @@ m = metrics(lp)
 want = 'cvmattest_http_requests_total{endpoint="nonce",status="413",error="BODY_TOO_LARGE"} 1'
 check("an early 413 at /v1/nonce is counted for nonce", ans.startswith(b"HTTP/1.1 413") and want in m,
       "\n".join(l for l in m.splitlines() if "413" in l))
+
+# --- a header trickled a byte every 0.3 s: never idle for --timeout (3 s), closed unanswered
+# once 3 s and the sweep's 2 s have passed since the connection began; a connection idle after
+# its answer is closed by the idle time-out (3 s) and not counted as slow ---
+ka = socket.create_connection(("127.0.0.1", lp), timeout=5)
+ka.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+ka_answer = ka.recv(300)
+s = socket.create_connection(("127.0.0.1", lp), timeout=5)
+t0 = time.monotonic()
+line = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+sent, ended, answer = 0, None, b""
+while sent < len(line) and ended is None and time.monotonic() - t0 < 15:
+    try:
+        s.sendall(line[sent:sent + 1])
+        sent += 1
+    except (ConnectionResetError, BrokenPipeError):
+        ended = time.monotonic() - t0
+        break
+    r, _, _ = select.select([s], [], [], 0.3)
+    if r:
+        try:
+            answer = s.recv(300)
+        except (ConnectionResetError, BrokenPipeError):
+            answer = b""
+        if answer == b"" or answer:
+            ended = time.monotonic() - t0
+s.close()
+ka_closed = closed_by_server(ka, 2.0)
+ka.close()
+check("a header trickled a byte every 0.3 s is closed unanswered after --timeout (3 s) + 2 s",
+      ended is not None and 4.5 < ended < 8.5 and answer == b"",
+      "ended %s after %d bytes, answer %r" % (ended, sent, answer[:60]))
+check("a kept-alive connection idle after its answer is closed by the idle time-out",
+      ka_answer.startswith(b"HTTP/1.1 200") and ka_closed is not None,
+      "answer %r, closed %s" % (ka_answer[:40], ka_closed))
+m = metrics(lp)
+check("the slow header is counted once in /metrics, the idle connection not",
+      "cvmattest_http_slow_clients_total 1\n" in m,
+      "\n".join(l for l in m.splitlines() if "slow" in l))
+check("the slow header is logged", "no whole request header within 3 s" in open(log).read())
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/L.log"; }
