@@ -115,7 +115,12 @@ static const char *tee_name_list(unsigned mask, char *buf, size_t n)
 static void appraise_common(const struct cvma_policy *p, struct cvma_result *res)
 {
     struct cvma_verdict *v = &res->verdict;
-    if (p->has_report_data && CRYPTO_memcmp(res->claims.report_data, p->report_data, 64) != 0) {
+    if (p->has_report_data && res->claims.measurement_len == 0) {
+        /* A TPM quote alone has no REPORT_DATA (its claims have none): nothing to compare,
+         * and 64 zero bytes are not a claim. */
+        missing(v, "report_data", "report_data (the evidence has no hardware REPORT_DATA)");
+    } else if (p->has_report_data &&
+               CRYPTO_memcmp(res->claims.report_data, p->report_data, 64) != 0) {
         char got[129], want[129];
         cvma_hex_encode(res->claims.report_data, 64, got, sizeof got);
         cvma_hex_encode(p->report_data, 64, want, sizeof want);

@@ -114,7 +114,7 @@ static bool want_object(const json_t *j, const char *path, struct ld *l)
     return true;
 }
 
-/* A string without embedded NUL, 1..max characters. */
+/* A string without embedded NUL, 1..max bytes of UTF-8. */
 static bool want_string(const json_t *j, const char *path, size_t max, struct ld *l)
 {
     if (!json_is_string(j)) {
@@ -122,7 +122,7 @@ static bool want_string(const json_t *j, const char *path, size_t max, struct ld
     }
     size_t n = json_string_length(j);
     if (n == 0 || n > max || strlen(json_string_value(j)) != n) {
-        return fail(l, "%s: expected a string of 1..%zu characters without NUL", path, max);
+        return fail(l, "%s: expected a string of 1..%zu bytes (UTF-8) without NUL", path, max);
     }
     return true;
 }
@@ -387,6 +387,11 @@ static bool load_tcb_rule(json_t *obj, const char *path, const char *key, struct
             if (!r->by_product[k].set) {
                 return fail(l, "%s: names no component (fmc, bootloader, tee, snp, microcode)",
                             ppp);
+            }
+            if (r->by_product[k].fmc >= 0 && strcmp(product_names[k], "Turin") != 0) {
+                /* it would bind no report: a rule that is never enforced */
+                return fail(l, "%s.fmc: %s has no FMC (only Turin's TCB has one)", ppp,
+                            product_names[k]);
             }
             any = true;
         }

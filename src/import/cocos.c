@@ -918,9 +918,20 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
                  p, n, i == 0 ? "author_key_digests" : "id_key_digests");
         }
     }
+    /* go-sev-guest refuses every report when the key hashes it must find are not given: a
+     * translation that checks less (AUTHOR_KEY_EN alone, or nothing) would accept what the
+     * source refuses. */
+    if (require_author && author == NULL) {
+        fail(m, "policy.require_author_key: no trusted_author_key_hashes: go-sev-guest refuses "
+                "every report then, and the imported policy would check AUTHOR_KEY_EN alone; list "
+                "the author key's SHA-384 (SEV-SNP ABI format) in trusted_author_key_hashes");
+        goto out;
+    }
     if (require_id_block && author == NULL && id == NULL) {
-        drop(m, "policy.require_id_block: not carried: no trusted key hashes to check the ID "
-                "block against");
+        fail(m, "policy.require_id_block: no trusted_id_key_hashes or trusted_author_key_hashes: "
+                "go-sev-guest refuses every report then, and the imported policy would not check "
+                "the ID block; list the keys' SHA-384 (SEV-SNP ABI format)");
+        goto out;
     }
     TAKE("product");
     if (v != NULL && !snp_product(v, p, product, m)) {
@@ -1086,8 +1097,9 @@ static bool import_pcrs(json_t *j, struct imp *m)
         }
         if (json_object_size(regs) > 0) {
             drop(m,
-                 "pcr_values.%.32s (PCRs %s): vTPM PCR values are not part of a cvmattest "
-                 "policy",
+                 "pcr_values.%.32s (PCRs %s): Cocos checks them against its vTPM's quote; to "
+                 "check them here, write them as tpm.pcrs, which apply to the vTPM quote of the "
+                 "kinds that carry one",
                  bank, list);
         }
     }

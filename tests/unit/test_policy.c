@@ -862,6 +862,22 @@ static void test_tdx_report_data_and_service_td(void **state)
     cvma_result_cleanup(&res);
     cvma_policy_free(p);
 
+    /* A TPM quote alone has no REPORT_DATA: the rule has nothing to compare, even with a
+     * value of zeros (the claims' unused 64 bytes). */
+    static const char *const rds[] = {"{\"report_data\": \"00\"}", "{\"report_data\": \"01\"}"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(rds); i++) {
+        p = load_ok(rds[i]);
+        memset(&res, 0, sizeof res);
+        cvma_result_init(&res, "tpm", 1700000000);
+        res.claims.verified = true;
+        cvma_policy_appraise(p, &res);
+        expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING, "report_data: the result has no",
+                      "no hardware REPORT_DATA");
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_REPORT_DATA));
+        cvma_result_cleanup(&res);
+        cvma_policy_free(p);
+    }
+
     /* A TD report 1.5 with a bound service TD: pinning it accepts the binding. */
     q.version = 5;
     q.body_type = 3;
@@ -1238,6 +1254,12 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
                                                              "range 0..255"},
             {"{\"snp\": {\"minimum_tcb\": {}}}", "snp.minimum_tcb: names no component"},
+            /* a component the product does not have would bind no report */
+            {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"fmc\": 1}}}}}",
+             "snp.minimum_tcb.by_product.Milan.fmc: Milan has no FMC"},
+            {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Genoa\": {\"snp\": 1, "
+             "\"fmc\": 1}}}}}",
+             "snp.minimum_launch_tcb.by_product.Genoa.fmc: Genoa has no FMC"},
             {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Naples\": {\"snp\": 1}}}}}",
              "snp.minimum_tcb.by_product.Naples: unknown field"},
             {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Turin\": {}}}}}",
@@ -1788,6 +1810,16 @@ static void test_cocos_import_refusals(void **state)
                    "policy.minimum_version: \"1.x\" is not \"major.minor\"");
     import_refused("{\"policy\": {\"require_id_block\": 1}}",
                    "policy.require_id_block: expected true or false");
+    /* go-sev-guest refuses every report when the key hashes to find are not given: never
+     * translated into a policy that checks less */
+    import_refused("{\"policy\": {\"require_author_key\": true}}",
+                   "policy.require_author_key: no trusted_author_key_hashes");
+    import_refused("{\"policy\": {\"require_author_key\": true, \"trusted_id_key_hashes\": [\""
+                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}}",
+                   "policy.require_author_key: no trusted_author_key_hashes");
+    import_refused(
+            "{\"policy\": {\"require_id_block\": true}}",
+            "policy.require_id_block: no trusted_id_key_hashes or trusted_author_key_hashes");
     import_refused("{\"policy\": {\"familyId\": \"AA==\", \"family_id\": \"AA==\"}}",
                    "field family_id given twice");
     import_refused("{\"policy\": {\"product\": {\"name\": \"SEV_PRODUCT_NAPLES\"}}}",
