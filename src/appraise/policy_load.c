@@ -741,6 +741,9 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
     if (!want_object(pcrs, "tpm.pcrs", l)) {
         return false;
     }
+    if (json_object_size(pcrs) == 0) {
+        return fail(l, "tpm.pcrs: names no bank (an empty allow-list would allow anything)");
+    }
     json_object_foreach(pcrs, key, val)
     {
         char path[64], k2[8];
@@ -754,6 +757,9 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
         snprintf(path, sizeof path, "tpm.pcrs.%s", pol_tpm_bank_name((size_t)b));
         if (!want_object(val, path, l)) {
             return false;
+        }
+        if (json_object_size(val) == 0) {
+            return fail(l, "%s: names no PCR (an empty allow-list would allow anything)", path);
         }
         const char *ik;
         json_t *iv;

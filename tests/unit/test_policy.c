@@ -1254,6 +1254,9 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
                                                              "range 0..255"},
             {"{\"snp\": {\"minimum_tcb\": {}}}", "snp.minimum_tcb: names no component"},
+            /* an empty allow-list would allow anything */
+            {"{\"tpm\": {\"pcrs\": {}}}", "tpm.pcrs: names no bank"},
+            {"{\"tpm\": {\"pcrs\": {\"sha256\": {}}}}", "tpm.pcrs.sha256: names no PCR"},
             /* a component the product does not have would bind no report */
             {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"fmc\": 1}}}}}",
              "snp.minimum_tcb.by_product.Milan.fmc: Milan has no FMC"},
