@@ -348,6 +348,13 @@ static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struc
                                "TPMT_PUBLIC nor a TPM2B_PUBLIC",
                                in->len);
         }
+        /* libtss2-mu reads the public area whatever its size field says */
+        if ((size_t)p2.size != in->len - 2) {
+            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                               "tpm AK: a TPM2B_PUBLIC whose size field says %u bytes, but its "
+                               "public area is %zu",
+                               (unsigned)p2.size, in->len - 2);
+        }
         ak->pub = p2.publicArea;
         ak->pub_bytes.p = in->p + 2;
         ak->pub_bytes.len = in->len - 2;
@@ -641,11 +648,33 @@ static json_t *hex_json(const uint8_t *p, size_t n)
     return j;
 }
 
+/* Whether any entry of sel for hash alg from entry `from` on selects PCR idx. */
+static bool selects(const TPML_PCR_SELECTION *sel, uint32_t from, TPMI_ALG_HASH alg, unsigned idx)
+{
+    for (uint32_t k = from; k < sel->count; k++) {
+        const TPMS_PCR_SELECTION *t = &sel->pcrSelections[k];
+        if (t->hash == alg && idx / 8 < t->sizeofSelect &&
+            (t->pcrSelect[idx / 8] & (1u << (idx % 8))) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* claims.tpm.pcr_select: each bank once, with the PCRs of all its entries (a TPM may list a
+ * bank twice: libtpms does for "sha256:0+sha256:7"), ascending. */
 static json_t *selection_json(const TPML_PCR_SELECTION *sel)
 {
     json_t *o = json_object();
     for (uint32_t i = 0; o != NULL && i < sel->count; i++) {
         const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
+        bool seen = false;
+        for (uint32_t k = 0; k < i; k++) {
+            seen = seen || sel->pcrSelections[k].hash == s->hash;
+        }
+        if (seen) {
+            continue; /* its PCRs are in the bank's first entry's list */
+        }
         int bank = cvma_tpm_bank_of_alg(s->hash);
         char name[16];
         json_t *a = json_array();
@@ -654,8 +683,8 @@ static json_t *selection_json(const TPML_PCR_SELECTION *sel)
         } else {
             snprintf(name, sizeof name, "0x%04x", (unsigned)s->hash);
         }
-        for (unsigned idx = 0; a != NULL && idx < 8u * s->sizeofSelect; idx++) {
-            if (s->pcrSelect[idx / 8] & (1u << (idx % 8))) {
+        for (unsigned idx = 0; a != NULL && idx < 8u * sizeof s->pcrSelect; idx++) {
+            if (selects(sel, i, s->hash, idx)) {
                 json_array_append_new(a, json_integer(idx));
             }
         }

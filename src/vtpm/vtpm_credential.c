@@ -27,7 +27,9 @@ bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLIC *out)
     }
     off = 0;
     memset(&p2, 0, sizeof p2);
-    if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(p, len, &off, &p2) == TSS2_RC_SUCCESS && off == len) {
+    /* the size field too: libtss2-mu reads the public area whatever it says */
+    if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(p, len, &off, &p2) == TSS2_RC_SUCCESS && off == len &&
+        (size_t)p2.size == len - 2) {
         *out = p2.publicArea;
         return true;
     }

@@ -68,22 +68,29 @@ static const struct cvma_claims_ops svsm_claims_ops = {
         .part = svsm_claims_part,
 };
 
-/* The EK (the manifest) and the AK's public area of the bundle; false with err set. */
+/* The EK (the manifest) and the AK's public area of the bundle; false with err set and, when
+ * given, *code the reason: PARSE_TRUNCATED for a missing part, VTPM_EK_MALFORMED or
+ * TPM_AK_MALFORMED for one that is not a public area. */
 static bool keys_of(const struct cvma_verify_opts *opts, TPMT_PUBLIC *ek, TPMT_PUBLIC *ak,
-                    const char **err)
+                    const char **err, enum cvma_reason *code)
 {
     const struct cvma_named_part *m = cvma_verify_opts_part(opts, "svsm_manifest");
     const struct cvma_named_part *a = cvma_verify_opts_part(opts, "tpm_ak");
+    enum cvma_reason unused;
+    code = code != NULL ? code : &unused;
     if (m == NULL || a == NULL) {
+        *code = CVMA_R_PARSE_TRUNCATED;
         *err = m == NULL ? "the bundle has no svsm_manifest part (the vTPM EK's TPMT_PUBLIC)"
                          : "the bundle has no tpm_ak part";
         return false;
     }
     if (!cvma_tpm_public_read(m->data.p, m->data.len, ek)) {
-        *err = "the svsm_manifest part is not a TPMT_PUBLIC";
+        *code = CVMA_R_VTPM_EK_MALFORMED;
+        *err = "the svsm_manifest part is not exactly one TPMT_PUBLIC";
         return false;
     }
     if (!cvma_tpm_public_read(a->data.p, a->data.len, ak)) {
+        *code = CVMA_R_TPM_AK_MALFORMED;
         *err = "the tpm_ak part is not a TPMT_PUBLIC or TPM2B_PUBLIC (a credential is made "
                "for the AK's name, which needs its public area)";
         return false;
@@ -105,7 +112,7 @@ enum cvma_status cvma_vtpm_svsm_challenge(const struct cvma_verify_opts *opts,
     TPMT_PUBLIC ek, ak;
     const char *why = NULL;
     memset(s, 0, sizeof *s);
-    if (!keys_of(opts, &ek, &ak, &why)) {
+    if (!keys_of(opts, &ek, &ak, &why, NULL)) {
         cvma_errf(err, err_len, "svsm-vtpm: %s", why);
         return CVMA_E_USAGE;
     }
@@ -154,13 +161,18 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     const struct cvma_named_part *sig = cvma_verify_opts_part(opts, "tpm_signature");
     const struct cvma_named_part *m = cvma_verify_opts_part(opts, "svsm_manifest");
     const struct cvma_named_part *akp = cvma_verify_opts_part(opts, "tpm_ak");
-    if (!keys_of(opts, &ek, &ak, &why) || q == NULL || sig == NULL || m == NULL || akp == NULL) {
+    enum cvma_reason keys_bad = CVMA_R_COUNT_;
+    if (q == NULL || sig == NULL || m == NULL || akp == NULL) {
+        (void)keys_of(opts, &ek, &ak, &why, NULL);
         cvma_reject(v, CVMA_R_PARSE_TRUNCATED,
                     "svsm-vtpm: %s: the kind is the SVSM's report with the vTPM manifest, the "
                     "quote (tpm_quote, tpm_signature) and the AK (tpm_ak)",
                     why != NULL ? why : "the bundle has no tpm_quote or tpm_signature part");
         goto out;
     }
+    /* A manifest or AK that is no public area is named after the report is checked, so that
+     * the report's own reasons are shown too. */
+    (void)keys_of(opts, &ek, &ak, &why, &keys_bad);
     if (!opts->has_nonce || opts->nonce_len == 0) {
         cvma_reject(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH,
                     "svsm-vtpm: no --nonce: the SVSM's REPORT_DATA is SHA-512(nonce || "
@@ -174,6 +186,13 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     memcpy(nonce, opts->nonce, opts->nonce_len);
     bound = cvma_vtpm_svsm_verify(p, len, nonce, m->data.p, m->data.len, opts, &hw, &ek_bound);
     v->checks_required |= hw.verdict.checks_required;
+    if (keys_bad != CVMA_R_COUNT_) {
+        /* (the report's check names a manifest that is no TPMT_PUBLIC itself) */
+        if (!cvma_verdict_has(&hw.verdict, keys_bad)) {
+            cvma_reject(v, keys_bad, "svsm-vtpm: %s", why);
+        }
+        goto out; /* no EK or AK to tie the quote to */
+    }
     if (!cvma_tpm_public_name(&ek, &ek_name) || !cvma_tpm_public_name(&ak, &ak_name)) {
         cvma_reject(v, CVMA_R_VTPM_EK_MALFORMED,
                     "svsm-vtpm: the EK or AK has a name algorithm not supported");

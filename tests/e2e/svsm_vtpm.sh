@@ -119,6 +119,24 @@ rc=$?
 [ $rc = 1 ] && jq -e '[.reasons[] | select(.severity == "error") | .code] == ["VTPM_EK_MALFORMED"]' ne.json >/dev/null &&
     ok "a manifest that is the AK, not an EK: VTPM_EK_MALFORMED" || fail "not an EK: exit $rc $(head -c 1500 ne.json)"
 
+# A manifest of the EK and one byte more (not exactly one TPMT_PUBLIC), which the report
+# commits to: VTPM_EK_MALFORMED, and the report is still checked (its claims are there).
+{ cat manifest; printf '\000'; } >manifest.long
+RD3=$(rd "$NONCE" manifest.long)
+$CVM sim snp --out svc4 --vmpl 0 --report-data "$RD3" >/dev/null || fail "sim snp (long manifest)"
+jq --arg r "$(base64 -w0 svc4/report.bin)" --arg m "$(base64 -w0 manifest.long)" --arg v "$(base64 -w0 svc4/vcek.der)" \
+    --arg c "$(base64 -w0 svc4/cert_chain.pem)" --arg l "$(base64 -w0 svc4/crl.der)" \
+    '.parts |= (map(select(.role != "collateral")
+        | if .role == "evidence" then .data = $r elif .role == "svsm_manifest" then .data = $m else . end)
+      + [{role: "collateral", name: "vcek.der", data: $v}, {role: "collateral", name: "cert_chain.pem", data: $c},
+         {role: "collateral", name: "crl.der", data: $l}])' b.json >longm.json
+$CVM verify longm.json --nonce "$NONCE" --offline --trust-root svc4/ark.pem --json >lm.json 2>&1
+rc=$?
+[ $rc = 1 ] && jq -e '[.reasons[] | select(.severity == "error") | .code] == ["VTPM_EK_MALFORMED"]
+    and (.claims.measurement | length) == 96' lm.json >/dev/null &&
+    ok "a manifest of an EK and a byte more: VTPM_EK_MALFORMED, the report still checked" ||
+    fail "long manifest: exit $rc $(head -c 1500 lm.json)"
+
 # Without the manifest part; the bundle read as plain SEV-SNP names the unused manifest.
 jq '.parts |= map(select(.role != "svsm_manifest"))' b.json >nom.json
 $CVM verify nom.json --nonce "$NONCE" $V >nm.json 2>&1

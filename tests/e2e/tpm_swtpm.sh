@@ -27,6 +27,8 @@ t tpm2_pcrextend 16:sha256=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043
 NONCE=5e1f0c0ffee0ddba11cafe0123456789
 t tpm2_quote -c ak.ctx -l sha256:0,7,16 -q $NONCE -m q.msg -s q.sig -o q.pcrs -g sha256
 tpm2_quote -c ak.ctx -l sha256:0,7,16 -q $NONCE -m q2.msg -s q2.sig -o q2.pcrs -g sha256 >q.yaml 2>&1
+# a bank selected twice (libtpms keeps "sha256:0+sha256:7" as two entries)
+t tpm2_quote -c ak.ctx -l sha256:0+sha256:7 -q $NONCE -m dup.msg -s dup.sig -o dup.pcrs -g sha256
 tpm2_flushcontext -t >/dev/null 2>&1
 tpm2_pcrread sha256:0,7,16 >pcrread.yaml 2>&1
 PCR16=$(sed -n 's/^ *16 *: 0x\([0-9A-Fa-f]*\)$/\1/p' pcrread.yaml | tr 'A-F' 'a-f')
@@ -46,6 +48,11 @@ lacks ok.json '"severity": "error"'
 [ "$(jq -r '.claims.tpm.ak.name' ok.json)" = "$(od -An -tx1 -v ak.name | tr -d ' \n')" ] && echo "ok   the AK name is the TPM's" ||
     { echo "FAIL: ak.name $(jq -r '.claims.tpm.ak.name' ok.json)"; fails=$((fails + 1)); }
 $Q --ak ak.tpmt --pcrs pcrread.yaml --nonce $NONCE >/dev/null; check "quote, AK TPMT_PUBLIC, PCRs tpm2_pcrread YAML" 0 $?
+$CVM tpm check-quote --msg dup.msg --sig dup.sig --ak ak.tpm2b --pcrs dup.pcrs --nonce $NONCE --json >dup.json
+check "quote of a bank selected twice" 0 $?
+[ "$(jq -c '.claims.tpm.pcr_select' dup.json)" = '{"sha256":[0,7]}' ] && [ "$(jq -c '.claims.tpm.pcrs.sha256 | keys' dup.json)" = '["0","7"]' ] &&
+    echo "ok   a bank selected twice: pcr_select has both entries' PCRs, once" ||
+    { echo "FAIL: pcr_select $(jq -c '.claims.tpm.pcr_select' dup.json), pcrs $(jq -c '.claims.tpm.pcrs' dup.json)"; fails=$((fails + 1)); }
 $CVM tpm check-quote --msg q2.msg --sig q2.sig --ak ak.tpmt --pcrs q.yaml --nonce $NONCE >/dev/null
 check "quote, PCRs from tpm2_quote's own output" 0 $?
 printf '{"sha256": {"0": "%s", "7": "%s", "16": "%s"}}' \

@@ -444,6 +444,32 @@ static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
     EVP_PKEY_free(ec);
 }
 
+/* An AK as a TPM2B_PUBLIC: taken when its size field is its public area's, refused when it
+ * says anything else (libtss2-mu does not compare them). */
+static void test_tpm_ak_tpm2b_size_must_match(void **state)
+{
+    (void)state;
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    TPMT_PUBLIC pub;
+    struct cvma_buf t, ak;
+    assert_non_null(ec);
+    public_of(ec, &pub);
+    public_bytes(&pub, &t);
+    for (int i = 0; i < 3; i++) {
+        uint16_t size = (uint16_t)(i == 0 ? t.len : i == 1 ? 10 : t.len - 1);
+        uint8_t *b = malloc(t.len + 2);
+        assert_non_null(b);
+        b[0] = (uint8_t)(size >> 8);
+        b[1] = (uint8_t)size;
+        memcpy(b + 2, t.p, t.len);
+        tu_buf_set(&ak, b, t.len + 2);
+        free(b);
+        expect_ak(ec, &ak, i == 0 ? NULL : "TPM2B_PUBLIC whose size field says");
+    }
+    cvma_buf_free(&t);
+    EVP_PKEY_free(ec);
+}
+
 /* A 1024-bit RSA AK whose signature verifies: refused as PEM and as TPMT_PUBLIC. */
 static void test_tpm_ak_rsa1024_refused(void **state)
 {
@@ -580,6 +606,7 @@ int main(void)
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
             cmocka_unit_test(test_tpm_ak_rsa1024_refused),
+            cmocka_unit_test(test_tpm_ak_tpm2b_size_must_match),
             cmocka_unit_test(test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more),
             cmocka_unit_test(test_tpm_ak_rsa_declared_size_must_match),
             cmocka_unit_test(test_tpm_ak_ecc_point_size_must_match_the_curve),
