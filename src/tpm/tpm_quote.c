@@ -931,6 +931,13 @@ void cvma_tpm_quote_verify(const struct cvma_tpm_quote_in *in, struct cvma_resul
     }
     if (pcrs_ok && in->eventlog.p != NULL) {
         eventlog_check(&in->eventlog, &at->a.attested.quote.pcrSelect, pcrs, res);
+    } else if (in->eventlog.p != NULL) {
+        /* nothing was accepted that was not checked: the log is named as unused */
+        cvma_reject(v, CVMA_R_EVENTLOG_NOT_USED,
+                    "tpm quote: an event log came, but %s: the log was not replayed and gives "
+                    "no claims",
+                    in->pcrs.p == NULL ? "no PCR values did (it is compared with them)"
+                                       : "the PCR values were refused");
     }
 
     if (in->ak_bound_by == NULL) {

@@ -40,6 +40,14 @@ q --eventlog "$G/eventlog.bin" --json >"$T/out.json"
     fail "claims.eventlog.efi_boot_applications"
 ok "tpm check-quote --eventlog: the log replays to the quoted PCRs, claims.eventlog"
 
+# The log without PCR values: nothing to compare it with, named (a warning), no claims.
+$CVM tpm check-quote --msg "$G/quote_attest.bin" --sig "$G/quote_sig.tpmt" --ak "$G/ak_public.tpmt" \
+    --nonce '' --eventlog "$G/eventlog.bin" --json >"$T/nopcrs.json"
+[ $? = 0 ] && jq -e 'any(.reasons[]; .code == "EVENTLOG_NOT_USED" and .severity == "warning")
+    and (.claims.eventlog == null)' "$T/nopcrs.json" >/dev/null ||
+    fail "check-quote --eventlog without --pcrs: EVENTLOG_NOT_USED, no claims.eventlog"
+ok "tpm check-quote --eventlog without --pcrs: the log named as not used"
+
 q --eventlog "$T/bad.bin" >"$T/out.txt" 2>&1
 [ $? = 1 ] || fail "check-quote with a changed log: exit 1"
 grep -q 'EVENTLOG_REPLAY_MISMATCH: sha1 bank: PCR 7 differs.*#1 EV_EFI_VARIABLE_DRIVER_CONFIG' \
