@@ -74,9 +74,22 @@ static enum cvma_status add_root(struct cvma_verifier *v, const char *path, char
         return CVMA_E_IO;
     }
     X509 *x = cvma_x509_load(b.p, b.len);
+    /* One root a file: a PEM file of several certificates (a chain such as AMD's
+     * cert_chain.pem, ASK first) would have its first one trusted and the rest passed over. */
+    STACK_OF(X509) *all = x != NULL ? cvma_x509_load_pem_stack(b.p, b.len) : NULL;
+    int n_certs = all != NULL ? sk_X509_num(all) : 0;
+    sk_X509_pop_free(all, X509_free);
     cvma_buf_free(&b);
     if (x == NULL) {
         cvma_errf(err, err_len, "--trust-root '%s' is not a PEM or DER certificate", path);
+        return CVMA_E_USAGE;
+    }
+    if (n_certs > 1) {
+        X509_free(x);
+        cvma_errf(err, err_len,
+                  "--trust-root '%s' holds %d certificates: give each root in a file of its own "
+                  "(--trust-root is repeatable)",
+                  path, n_certs);
         return CVMA_E_USAGE;
     }
     if (!cvma_x509_spki_sha256(x, v->root_spki[n])) {

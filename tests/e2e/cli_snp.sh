@@ -29,6 +29,10 @@ fi
 
 $V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?
 has "$T/nr.json" CERT_UNTRUSTED_ROOT
+# a --trust-root file of two certificates (a chain): refused, not its first one trusted
+cat "$T/s/ask.pem" "$T/s/ark.pem" >"$T/two.pem"
+$V --trust-root "$T/two.pem" >/dev/null 2>"$T/two.err"; check "--trust-root of two certificates" 2 $?
+has "$T/two.err" "holds 2 certificates"
 
 $CVM verify "$T/none.bin" >/dev/null 2>&1; check "missing file" 2 $?
 $CVM verify "$T/s/report.bin" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
