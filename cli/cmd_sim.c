@@ -138,7 +138,8 @@ static void snp_usage(FILE *f)
           "  --chip-id HEX           64 bytes; turin: 8 bytes, or 64 with zeros after byte 8\n"
           "                          (default: random)\n"
           "  --debug                 set policy bit 19 (DEBUG)\n"
-          "  --vmpl N                0..3 (default 0)\n"
+          "  --vmpl N|host           0..3 (default 0); host: 0xFFFFFFFF, a report the host\n"
+          "                          requested (SNP_HV_REPORT_REQ), which verify refuses\n"
           "  --tcb BL,TEE,SNP,UCODE  TCB SPLs, each 0..255 (default 3,0,8,115)\n"
           "  --fmc N                 turin FMC SPL 0..255 (default 1)\n"
           "  --vlek                  sign with a VLEK under an ASVK (SIGNING_KEY = 1)\n"
@@ -322,8 +323,12 @@ static int sim_snp(int argc, char **argv)
             chip_hex = val; /* its length rule depends on --product, which may come later */
             break;
         case O_VMPL:
+            if (strcmp(val, "host") == 0) {
+                o.vmpl = CVMA_SIM_SNP_VMPL_HOST; /* a report the host asked for */
+                break;
+            }
             if (!parse_uint(val, 3, &v)) {
-                fprintf(stderr, "cvmattest sim snp: --vmpl: '%s' is not 0..3\n", val);
+                fprintf(stderr, "cvmattest sim snp: --vmpl: '%s' is not 0..3 or host\n", val);
                 return EXIT_USAGE;
             }
             o.vmpl = (uint32_t)v;

@@ -166,7 +166,7 @@ static enum cvma_status check_opts(const struct cvma_sim_snp_opts *o, char *err,
         cvma_sim_errf(err, err_len, "sim snp: unknown product");
         return CVMA_E_USAGE;
     }
-    if (o->vmpl > 3) {
+    if (o->vmpl > 3 && o->vmpl != CVMA_SIM_SNP_VMPL_HOST) {
         cvma_sim_errf(err, err_len, "sim snp: vmpl %u out of range 0..3", (unsigned)o->vmpl);
         return CVMA_E_USAGE;
     }
@@ -539,6 +539,9 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
     put_u64le(rep + OFF_CURRENT_TCB, tcb ^ o->tamper.current_tcb_xor);
     put_u64le(rep + OFF_COMMITTED_TCB, tcb ^ o->tamper.committed_tcb_xor);
     put_u32le(rep + OFF_SIGNER_INFO, (signing_key << SIGNING_KEY_SHIFT) | o->tamper.signer_info_or);
+    if (o->tamper.vmpl != 0) {
+        put_u32le(rep + OFF_VMPL, o->tamper.vmpl);
+    }
     if (o->tamper.signature_algo != 0) {
         put_u32le(rep + OFF_SIGNATURE_ALGO, o->tamper.signature_algo);
     }

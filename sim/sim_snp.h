@@ -48,6 +48,9 @@
 /* Default leaf validity, days after now. */
 #define CVMA_SIM_SNP_VALIDITY_DAYS 3650
 
+/* VMPL of a report the host requested (SNP_HV_REPORT_REQ), not a guest. */
+#define CVMA_SIM_SNP_VMPL_HOST 0xFFFFFFFFu
+
 struct cvma_sim_snp_opts {
     unsigned version;              /* report version: 2, 3, 4 (v3 layout) or 5 */
     enum cvma_snp_product product; /* MILAN, GENOA or TURIN */
@@ -58,7 +61,7 @@ struct cvma_sim_snp_opts {
     bool has_chip_id;    /* else random (Turin: 8 random bytes, then zeros) */
     uint8_t chip_id[64]; /* Turin: bytes 8..63 must be zero */
     bool debug;          /* policy bit 19 */
-    uint32_t vmpl;       /* 0..3 */
+    uint32_t vmpl;       /* 0..3, or CVMA_SIM_SNP_VMPL_HOST */
     uint8_t tcb_bl, tcb_tee, tcb_snp, tcb_ucode;
     uint8_t tcb_fmc;   /* Turin only; ignored for Milan/Genoa */
     bool vlek;         /* sign with a VLEK (SIGNING_KEY = 1) issued by an ASVK */
@@ -98,6 +101,7 @@ struct cvma_sim_snp_opts {
         uint8_t cpuid[3];
         uint32_t signer_info_or; /* OR-ed into the signer info word before signing */
         uint32_t signature_algo; /* non-zero: SIGNATURE_ALGO instead of 1 */
+        uint32_t vmpl;           /* non-zero: VMPL instead of the option's (any value) */
         bool crl_no_next_update; /* the ARK's CRL has no nextUpdate (RFC 5280 wants one) */
     } tamper;
 };

@@ -57,6 +57,11 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
             instance = worse(instance, TC_CRYPTO_FAIL);
             hardware = worse(hardware, TC_CRYPTO_FAIL);
             break;
+        case CVMA_R_SNP_HOST_REQUESTED_REPORT:
+        case CVMA_R_SNP_VMPL_INVALID:
+            /* the report data names nothing of this guest's: its identity is not attested */
+            instance = worse(instance, tier);
+            break;
         case CVMA_R_SNP_DEBUG_ALLOWED:
         case CVMA_R_TDX_DEBUG:
             config = worse(config, tier);

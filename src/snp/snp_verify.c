@@ -665,6 +665,18 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     set_platform(res, rep, ch, vlek);
 
+    /* A guest asks for its report at VMPL 0..3. The host can ask the firmware for a report on
+     * the guest too (SNP_HV_REPORT_REQ): its VMPL is 0xFFFFFFFF and its REPORT_DATA what the
+     * host chose, so it binds no nonce or key of the guest's (AMD SEV-SNP ABI, 56860). */
+    if (rep->vmpl == 0xFFFFFFFFu) {
+        cvma_reject(v, CVMA_R_SNP_HOST_REQUESTED_REPORT,
+                    "VMPL=0xFFFFFFFF: the host requested this report, and its REPORT_DATA is the "
+                    "host's choice, not the guest's");
+    } else if (rep->vmpl > 3) {
+        cvma_reject(v, CVMA_R_SNP_VMPL_INVALID,
+                    "VMPL=%" PRIu32 ": a guest-requested report has VMPL 0..3", rep->vmpl);
+    }
+
     /* Appraisal that needs no policy file. A debug guest is refused by default: the host can
      * read its memory. Only a policy with snp.allow_debug true lowers this to a warning. */
     if (rep->policy & CVMA_SNP_POLICY_DEBUG) {

@@ -29,6 +29,12 @@ fi
 
 $V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?
 has "$T/nr.json" CERT_UNTRUSTED_ROOT
+# a report the host requested (VMPL 0xFFFFFFFF): its REPORT_DATA is the host's, refused even
+# when it is the one expected
+$CVM sim snp --out "$T/hv" --vmpl host --report-data c0ffee >/dev/null; check "sim snp --vmpl host" 0 $?
+$CVM verify "$T/hv/report.bin" --collateral "$T/hv" --offline --trust-root "$T/hv/ark.pem" \
+    --report-data c0ffee --json >"$T/hv.json"; check "a host-requested report" 1 $?
+has "$T/hv.json" SNP_HOST_REQUESTED_REPORT
 # a --trust-root file of two certificates (a chain): refused, not its first one trusted
 cat "$T/s/ask.pem" "$T/s/ark.pem" >"$T/two.pem"
 $V --trust-root "$T/two.pem" >/dev/null 2>"$T/two.err"; check "--trust-root of two certificates" 2 $?

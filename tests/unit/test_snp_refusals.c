@@ -287,6 +287,28 @@ static void test_debug_guest_is_refused_by_default_and_claimed(void **state)
     done(&r);
 }
 
+/* A report the host requested (VMPL 0xFFFFFFFF) carries the host's REPORT_DATA: refused, even
+ * with a REPORT_DATA that matches; and a VMPL of 4..0xFFFFFFFE is no guest's. */
+static void test_host_requested_report_and_bad_vmpl_are_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.vmpl = CVMA_SIM_SNP_VMPL_HOST;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_SNP_HOST_REQUESTED_REPORT);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_HOST_REQUESTED_REPORT, "the host requested");
+    assert_true(r.res.claims.verified); /* genuine firmware output: its claims are shown */
+    done(&r);
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.vmpl = 4;
+    expect_error(&o, CVMA_R_SNP_VMPL_INVALID);
+    o.tamper.vmpl = 0xFFFFFFFEu;
+    expect_error(&o, CVMA_R_SNP_VMPL_INVALID);
+}
+
 /* snp.allow_debug true: the same guest is accepted with the same reason as a warning. */
 static void test_debug_guest_allowed_by_policy_is_a_warning(void **state)
 {
@@ -882,6 +904,7 @@ int main(void)
             cmocka_unit_test(test_masked_chip_id_is_a_warning),
             cmocka_unit_test(test_debug_guest_is_refused_by_default_and_claimed),
             cmocka_unit_test(test_debug_guest_allowed_by_policy_is_a_warning),
+            cmocka_unit_test(test_host_requested_report_and_bad_vmpl_are_refused),
             cmocka_unit_test(test_tcb_relations),
             cmocka_unit_test(test_committed_tcb_above_current_is_refused),
             cmocka_unit_test(test_product_option_decides_a_v2_report),
