@@ -340,11 +340,18 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
         if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
             /* v2 reports carry no CPUID. --product says which KDS to ask (cvma_snp_verify
              * sets rep->product from it); else only a given VCEK could tell. */
+            char why[64];
+            if (rep->version >= 3) {
+                snprintf(why, sizeof why, "its CPUID family 0x%02x model 0x%02x is none known",
+                         rep->cpuid_fam_id, rep->cpuid_mod_id);
+            } else {
+                snprintf(why, sizeof why, "no CPUID bytes");
+            }
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                        "report v%u names no product (no CPUID bytes): give --product "
+                        "report v%u names no product (%s): give --product "
                         "milan|genoa|turin to fetch its collateral, or the VCEK and cert chain "
                         "with --collateral DIR",
-                        rep->version);
+                        rep->version, why);
             st = CVMA_UNDECIDED;
             goto out;
         }

@@ -437,6 +437,15 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
                            "%s is %s but the leaf productName is '%s'", src,
                            cvma_snp_product_name(p), ch->ext.product_name);
     }
+    if (p == CVMA_SNP_PRODUCT_UNKNOWN && !given && rep->version >= 3) {
+        /* The report names its CPU, but none of the products known here: the TCB layout is
+         * then the certificate's product's, which is said rather than guessed silently. */
+        cvma_verdict_add(v, CVMA_R_SNP_PRODUCT_UNKNOWN, CVMA_SEV_WARNING,
+                         "report CPUID family 0x%02x model 0x%02x is no product known here "
+                         "(Milan, Genoa, Turin); the product is taken from the %s",
+                         rep->cpuid_fam_id, rep->cpuid_mod_id,
+                         from_cert != CVMA_SNP_PRODUCT_UNKNOWN ? "leaf's productName" : "root");
+    }
     if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
         p = from_cert;
     }

@@ -518,6 +518,20 @@ static void test_product_disagreements(void **state)
     o.version = 2;
     o.tamper.leaf_no_product_name = true;
     expect_error(&o, CVMA_R_SNP_PRODUCT_UNKNOWN);
+    /* A v5 report whose CPUID (family 0x19 model 0x30) is no known product: the VCEK's
+     * product is used, and that is said (a warning), never taken silently. */
+    struct run r;
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.has_cpuid = true;
+    o.tamper.cpuid[0] = 0x19;
+    o.tamper.cpuid[1] = 0x30;
+    o.tamper.cpuid[2] = 0x01;
+    sim_verify(&o, true, 0, &r);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    assert_int_equal(tu_severity_of(&r.res.verdict, CVMA_R_SNP_PRODUCT_UNKNOWN), CVMA_SEV_WARNING);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_UNKNOWN,
+                  "family 0x19 model 0x30 is no product known here");
+    done(&r);
 }
 
 static void test_leaf_defects(void **state)
