@@ -24,7 +24,9 @@ static const char qe_json[] =
         "\"nextUpdate\":\"2025-02-01T00:00:00Z\",\"tcbEvaluationDataNumber\":1,"
         "\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
         "\"attributes\":\"11000000000000000000000000000000\","
-        "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"isvprodid\":2,"
+        "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
+        "\"mrsigner\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+        "\"isvprodid\":2,"
         "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":4},\"tcbDate\":\"2024-01-01T00:00:00Z\","
         "\"tcbStatus\":\"UpToDate\"},{\"tcb\":{\"isvsvn\":1},\"tcbDate\":\"2023-01-01T00:00:00Z\","
         "\"tcbStatus\":\"OutOfDate\",\"advisoryIDs\":[\"INTEL-SA-1\"]}]}";

@@ -154,6 +154,13 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
         }
     }
     cvma_x509_subject_cn(signer, cn, sizeof cn);
+    /* Intel's root issues other certificates too (the PCK CAs): the TCB Info and QE Identity
+     * are signed by the TCB Signing one only (QVL's TCBSigningChain checks the same name). */
+    if (strstr(cn, "SGX TCB Signing") == NULL) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s signing certificate is '%s', not an SGX TCB Signing one", what, cn);
+        goto out;
+    }
     if (X509_check_ca(signer) != 0) {
         st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
                          "%s signing certificate '%s' is a CA certificate, not a signing one", what,

@@ -77,8 +77,7 @@ struct cvma_tdx_qe_identity {
     time_t issue_date, next_update;
     uint32_t miscselect, miscselect_mask;
     uint8_t attributes[16], attributes_mask[16];
-    bool has_mrsigner;
-    uint8_t mrsigner[32];
+    uint8_t mrsigner[32]; /* required */
     uint16_t isvprodid;
     int tcb_evaluation_data_number;
     struct cvma_tdx_qe_level *levels; /* sorted by isvsvn, descending (as QVL) */

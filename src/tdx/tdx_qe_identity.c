@@ -29,7 +29,7 @@ enum cvma_status cvma_tdx_qe_identity_parse(const uint8_t *p, size_t len,
 {
     const struct cvma_tdxc_pctx c = {"QE Identity", v};
     enum cvma_status st;
-    json_t *root = NULL, *levels, *e, *mrs;
+    json_t *root = NULL, *levels, *e;
     const char *id;
     long long num;
     uint8_t m4[4];
@@ -86,12 +86,11 @@ enum cvma_status cvma_tdx_qe_identity_parse(const uint8_t *p, size_t len,
                 CVMA_OK) {
         goto out;
     }
-    /* mrsigner: checked only when the identity has one (QVL 4.1.2.9.7). */
-    if ((mrs = json_object_get(root, "mrsigner")) != NULL) {
-        if ((st = cvma_tdxc_get_hex(&c, root, "", "mrsigner", out->mrsigner, 32)) != CVMA_OK) {
-            goto out;
-        }
-        out->has_mrsigner = true;
+    /* mrsigner: required (QVL's EnclaveIdentity parser wants it, and every identity Intel
+     * publishes has it); compared whenever it is there, so an identity without it would let a
+     * QE of any signer through. */
+    if ((st = cvma_tdxc_get_hex(&c, root, "", "mrsigner", out->mrsigner, 32)) != CVMA_OK) {
+        goto out;
     }
     if ((st = cvma_tdxc_get_int(&c, root, "", "isvprodid", 0, 65535, &num)) != CVMA_OK) {
         goto out;

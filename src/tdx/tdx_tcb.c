@@ -133,8 +133,8 @@ static enum cvma_status check_qe(const struct cvma_tdx_qe_identity *qi,
                                got, want, i);
         }
     }
-    /* (c) only if the identity has one. */
-    if (qi->has_mrsigner && memcmp(qe->mr_signer, qi->mrsigner, 32) != 0) {
+    /* (c) always: the identity must have one (its parser requires it). */
+    if (memcmp(qe->mr_signer, qi->mrsigner, 32) != 0) {
         cvma_hex_encode(qe->mr_signer, 32, got, sizeof got);
         cvma_hex_encode(qi->mrsigner, 32, want, sizeof want);
         return cvma_reject(v, CVMA_R_TDX_QE_IDENTITY_MISMATCH, "QE MRSIGNER %s differs from %s",

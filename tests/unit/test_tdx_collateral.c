@@ -208,7 +208,6 @@ static void test_load_dir_reads_bare_objects_with_sig_hex(void **state)
     assert_int_equal(c.tcb_info.modules[1].levels[0].isvsvn, 4);
     assert_string_equal(c.qe_identity.id, "TD_QE");
     assert_int_equal(c.qe_identity.isvprodid, 2);
-    assert_true(c.qe_identity.has_mrsigner);
     assert_int_equal(c.qe_identity.mrsigner[0], 0xdc);
     assert_int_equal(c.qe_identity.miscselect_mask, 0xffffffffu);
     assert_int_equal(c.qe_identity.attributes_mask[0], 0xfb);
@@ -827,6 +826,27 @@ static void test_synthetic_chain_verifies_and_revocation_is_enforced(void **stat
     assert_int_equal(v.n_reasons, 0);
     cvma_verdict_cleanup(&v);
 
+    /* Signed by another certificate the root issued (not the TCB Signing one): refused. */
+    {
+        EVP_PKEY *ok = EVP_EC_gen("P-256");
+        X509 *other = make_cert("Some Other Intel Service", ok, k.root, k.root_key, false, 3);
+        STACK_OF(X509) *oc = sk_X509_new_null();
+        struct cvma_tdx_signed_json od;
+        assert_non_null(ok);
+        sk_X509_push(oc, other);
+        sk_X509_push(oc, k.root);
+        X509_up_ref(k.root);
+        syn_doc(ok, "tcbInfo", "{\"id\":\"TDX\",\"x\":[1,2,3]}", &od);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_signed_json_verify(&od, oc, k.root, empty, now, "doc", &v),
+                         CVMA_REJECTED);
+        assert_true(tu_detail_has(&v, CVMA_R_CERT_CHAIN_INVALID, "not an SGX TCB Signing one"));
+        cvma_verdict_cleanup(&v);
+        cvma_tdx_signed_json_cleanup(&od);
+        sk_X509_pop_free(oc, X509_free);
+        EVP_PKEY_free(ok);
+    }
+
     /* No CRL: verified, with CRL_NOT_CHECKED noted. */
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_signed_json_verify(&doc, k.chain, k.root, NULL, now, "doc", &v),
@@ -1254,11 +1274,12 @@ static void test_qe_identity_parser_refuses_malformed_fields(void **state)
         free(b);
         free(a);
     }
-    /* No mrsigner: allowed, then not compared. */
+    /* No mrsigner: refused (compared only when there, it would let a QE of any signer in). */
     char *e = replace(j, "\"mrsigner\":\"" QE_MRSIGNER "\",", "");
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)e, strlen(e), &qi, &v), CVMA_OK);
-    assert_false(qi.has_mrsigner);
+    assert_int_equal(cvma_tdx_qe_identity_parse((const uint8_t *)e, strlen(e), &qi, &v),
+                     CVMA_REJECTED);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "mrsigner"));
     cvma_tdx_qe_identity_cleanup(&qi);
     cvma_verdict_cleanup(&v);
     free(e);
