@@ -73,7 +73,10 @@ struct ctx {
     long pccs_timeout_s;
     bool oom;
     /* CPUID results read once */
-    int cpuid_err; /* 0, or errno of the first failed read */
+    int cpuid_err; /* 0, or errno of reading leaf 0 (nothing else is read then) */
+    int leaf1_err; /* 0, or errno of reading leaf 1: family, model and hypervisor unknown */
+    int brand_err; /* 0, or errno of reading the brand string (leaves 0x80000002..4) */
+    uint32_t brand_leaf;
     char vendor[13];
     char brand[49];
     uint32_t family, model, stepping;
@@ -337,21 +340,49 @@ static void msr_unknown(struct ctx *c, int i, uint32_t msr, int err)
     }
 }
 
-static void cpuid_unknown(struct ctx *c, int i)
+/* A check that needs CPUID leaf_ (read with error err) or leaf 0 (c->cpuid_err) is unknown:
+ * never decided on the zeros a failed read leaves. */
+static void cpuid_unknown(struct ctx *c, int i, uint32_t leaf_, int err)
 {
-    set(c, i, CVMA_HOST_UNKNOWN,
-        c->live ? "CPUID is not available on this architecture"
-                : "the tree has no cvmattest-cpuid/ (docs/host-check.md: tree layout)",
-        "CPUID not readable: %s", strerror(c->cpuid_err));
+    char hint[160];
+    if (c->cpuid_err != 0) {
+        leaf_ = 0;
+        err = c->cpuid_err;
+    }
+    if (c->live) {
+        snprintf(hint, sizeof hint, "CPUID is not available on this architecture");
+    } else if (err == ENOENT) {
+        snprintf(hint, sizeof hint,
+                 "the tree has no cvmattest-cpuid/ (docs/host-check.md: Prepared trees)");
+    } else {
+        snprintf(hint, sizeof hint,
+                 "the tree's cvmattest-cpuid/0x%08" PRIx32
+                 " must hold one line EAX EBX ECX EDX in hex (docs/host-check.md: Prepared trees)",
+                 leaf_);
+    }
+    set(c, i, CVMA_HOST_UNKNOWN, hint, "CPUID leaf 0x%" PRIx32 " could not be read: %s", leaf_,
+        strerror(err));
+}
+
+/* For the checks that read family, model, stepping or the hypervisor bit (CPUID leaf 1): true,
+ * and the check set unknown, when leaf 0 or leaf 1 could not be read. */
+static bool leaf1_unknown(struct ctx *c, int i)
+{
+    if (c->cpuid_err == 0 && c->leaf1_err == 0) {
+        return false;
+    }
+    cpuid_unknown(c, i, 1, c->leaf1_err);
+    return true;
 }
 
 static void check_bare_metal(struct ctx *c, int parent, const char *id)
 {
     int i = add(c, parent, id, "Bare metal", "cpu_support",
                 "CPUID 1 ECX bit 31 clear: not running under a hypervisor");
-    if (c->cpuid_err != 0) {
-        cpuid_unknown(c, i);
-    } else if (c->hypervisor) {
+    if (leaf1_unknown(c, i)) {
+        return;
+    }
+    if (c->hypervisor) {
         set(c, i, CVMA_HOST_FAIL,
             "run on the bare-metal host: confidential VMs are launched by the host's own kernel",
             "a virtual machine (CPUID 1 ECX bit 31 set)");
@@ -370,7 +401,7 @@ static void read_cpu(struct ctx *c)
     memcpy(c->vendor + 4, &r[3], 4);
     memcpy(c->vendor + 8, &r[2], 4);
     c->vendor[12] = '\0';
-    if (cpuid(c, 1, 0, r) == 0) {
+    if ((c->leaf1_err = cpuid(c, 1, 0, r)) == 0) {
         uint32_t base_fam = (r[0] >> 8) & 0xf, ext_fam = (r[0] >> 20) & 0xff;
         uint32_t base_mod = (r[0] >> 4) & 0xf, ext_mod = (r[0] >> 16) & 0xf;
         c->family = base_fam == 0xf ? base_fam + ext_fam : base_fam;
@@ -379,7 +410,8 @@ static void read_cpu(struct ctx *c)
         c->hypervisor = r[2] >> 31 & 1;
     }
     for (uint32_t l = 0; l < 3; l++) {
-        if (cpuid(c, 0x80000002u + l, 0, r) != 0) {
+        if ((c->brand_err = cpuid(c, 0x80000002u + l, 0, r)) != 0) {
+            c->brand_leaf = 0x80000002u + l;
             c->brand[0] = '\0';
             break;
         }
@@ -696,6 +728,9 @@ static void check_microcode(struct ctx *c, int parent)
 {
     int i = add(c, parent, "snp.firmware.microcode", "Microcode vs AMD-SB-3019", "firmware",
                 "running microcode patch level (/proc/cpuinfo) against AMD-SB-3019's minimum");
+    if (leaf1_unknown(c, i)) {
+        return; /* the part (family, model, stepping) and the hypervisor bit are not known */
+    }
     char buf[4096];
     int err = read_text(c, "/proc/cpuinfo", buf, sizeof buf);
     const char *m = err == 0 ? strstr(buf, "\nmicrocode") : NULL;
@@ -758,15 +793,17 @@ static void check_snp(struct ctx *c)
     int g = add(c, top, "snp.cpu", "CPU", "cpu_support", "vendor, generation and CPUID flags");
     int i = add(c, g, "snp.cpu.vendor", "AMD CPU", "cpu_support", "CPUID 0 vendor AuthenticAMD");
     if (c->cpuid_err != 0) {
-        cpuid_unknown(c, i);
+        cpuid_unknown(c, i, 0, c->cpuid_err);
     } else {
         set(c, i, amd ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "SEV-SNP needs an AMD EPYC processor",
             "%s", c->vendor);
     }
     i = add(c, g, "snp.cpu.generation", "EPYC Milan or newer", "cpu_support",
             "family 19h (Milan, Genoa, Bergamo, Siena) or 1Ah (Turin), brand EPYC");
-    if (c->cpuid_err != 0) {
-        cpuid_unknown(c, i);
+    if (leaf1_unknown(c, i)) {
+        /* family and model not known: said so */
+    } else if (amd && c->family >= 0x19 && c->brand_err != 0) {
+        cpuid_unknown(c, i, c->brand_leaf, c->brand_err); /* EPYC or not: the brand says */
     } else if (amd && c->family >= 0x19 && strstr(c->brand, "EPYC") != NULL) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand,
             c->family, c->model);
@@ -788,8 +825,7 @@ static void check_snp(struct ctx *c)
         i = add(c, g, cpu_flags[k].id, cpu_flags[k].name, "cpu_support",
                 "the processor implements it");
         if (c->cpuid_err != 0 || err != 0) {
-            c->cpuid_err = c->cpuid_err ? c->cpuid_err : err;
-            cpuid_unknown(c, i);
+            cpuid_unknown(c, i, 0x8000001fu, err);
         } else if (r[0] >> cpu_flags[k].bit & 1) {
             set(c, i, CVMA_HOST_PASS, NULL, "CPUID 0x8000001F EAX=0x%08" PRIx32, r[0]);
         } else {
@@ -1030,7 +1066,7 @@ static void check_tdx(struct ctx *c)
     int g = add(c, top, "tdx.cpu", "CPU", "cpu_support", "vendor, generation and CPUID flags");
     int i = add(c, g, "tdx.cpu.vendor", "Intel CPU", "cpu_support", "CPUID 0 vendor GenuineIntel");
     if (c->cpuid_err != 0) {
-        cpuid_unknown(c, i);
+        cpuid_unknown(c, i, 0, c->cpuid_err);
     } else {
         set(c, i, intel ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "TDX needs an Intel Xeon processor",
             "%s", c->vendor);
@@ -1041,9 +1077,7 @@ static void check_tdx(struct ctx *c)
     bool gen_ok = intel && c->family == 6 &&
                   (c->model == 0xcf || c->model == 0xad || c->model == 0xae || c->model == 0xaf ||
                    c->model == 0xdd);
-    if (c->cpuid_err != 0) {
-        cpuid_unknown(c, i);
-    } else {
+    if (!leaf1_unknown(c, i)) {
         set(c, i, gen_ok ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
             "TDX (generally available) needs a 5th generation Xeon Scalable (Emerald Rapids) or "
             "newer; 4th generation parts had TDX only in limited releases",
@@ -1055,8 +1089,7 @@ static void check_tdx(struct ctx *c)
             "Total Memory Encryption, the base of TDX's memory encryption");
     int err = cpuid(c, 7, 0, r);
     if (c->cpuid_err != 0 || err != 0) {
-        c->cpuid_err = c->cpuid_err ? c->cpuid_err : err;
-        cpuid_unknown(c, i);
+        cpuid_unknown(c, i, 7, err);
     } else {
         set(c, i, r[2] >> 13 & 1 ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
             "the processor (or the hypervisor this runs under) does not offer TME",
@@ -1070,8 +1103,7 @@ static void check_tdx(struct ctx *c)
     } else if (err == 0) {
         set(c, i, CVMA_HOST_FAIL, "run host-check on the host, not inside a TD", "a TDX guest");
     } else {
-        c->cpuid_err = err;
-        cpuid_unknown(c, i);
+        cpuid_unknown(c, i, 0x21, err);
     }
 
     g = add(c, top, "tdx.bios", "BIOS configuration", "bios_configured",

@@ -117,6 +117,49 @@ static void test_host_json_is_a_tree(void **s)
     free(dir);
 }
 
+static const struct cvma_host_check *check(const struct cvma_host_report *r, const char *id)
+{
+    const struct cvma_host_check *k = cvma_host_report_find(r, id);
+    assert_non_null(k);
+    return k;
+}
+
+/* CPUID leaf 0 of an AMD processor (EAX EBX ECX EDX: "Auth" "cAMD" "enti") */
+#define CPUID0_AMD "00000010 68747541 444d4163 69746e65\n"
+
+/* A CPUID leaf 1 that cannot be read leaves family, model and the hypervisor bit unknown: the
+ * checks that need them are unknown (saying leaf 1 could not be read), never pass on zeros. A
+ * leaf that cannot be read is unknown for its own checks only. */
+static void test_host_cpuid_leaf1_unreadable_is_unknown(void **s)
+{
+    (void)s;
+    char *dir = tu_tmpdir();
+    put(dir, "cvmattest-cpuid/0x00000000", CPUID0_AMD);
+    put(dir, "cvmattest-cpuid/0x00000001", "zz zz zz zz\n");
+    put(dir, "cvmattest-cpuid/0x8000001f", "zz\n");
+    put(dir, "proc/cpuinfo", "processor\t: 0\nmicrocode\t: 0xa101154\n");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = cvma_host_check_run(&o);
+    assert_non_null(r);
+    static const char *const ids[] = {"snp.cpu.bare_metal", "snp.cpu.generation",
+                                      "snp.firmware.microcode", "tdx.cpu.bare_metal",
+                                      "tdx.cpu.generation"};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        const struct cvma_host_check *x = check(r, ids[k]);
+        assert_int_equal(x->state, CVMA_HOST_UNKNOWN);
+        assert_non_null(strstr(x->message, "CPUID leaf 0x1 could not be read"));
+        assert_non_null(strstr(x->fix_hint, "cvmattest-cpuid/0x00000001"));
+    }
+    assert_int_equal(state(r, "snp.cpu.vendor"), CVMA_HOST_PASS);
+    assert_int_equal(state(r, "snp.cpu.sev_snp"), CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(check(r, "snp.cpu.sev_snp")->message, "leaf 0x8000001f"));
+    /* leaf 0x8000001F is not leaf 0: the TDX vendor check still reads the vendor */
+    assert_int_equal(state(r, "tdx.cpu.vendor"), CVMA_HOST_FAIL);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
  * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
 static void test_host_pccs_unreachable_fails(void **s)
@@ -161,6 +204,7 @@ int main(void)
             cmocka_unit_test(test_host_msr_needs_the_module),
             cmocka_unit_test(test_host_json_is_a_tree),
             cmocka_unit_test(test_host_pccs_unreachable_fails),
+            cmocka_unit_test(test_host_cpuid_leaf1_unreadable_is_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
