@@ -81,9 +81,11 @@ int cvma_cmd_host_check(int argc, char **argv)
             return cvma_cli_usage_error("host-check", "--root %s: not a directory", o.root);
         }
     }
-    struct cvma_host_report *r = cvma_host_check_run(&o);
-    if (r == NULL) {
-        fprintf(stderr, "cvmattest host-check: out of memory\n");
+    struct cvma_host_report *r = NULL;
+    char err[512];
+    enum cvma_status st = cvma_host_check_run(&o, &r, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest host-check: %s\n", err);
         return 2;
     }
     int rc = r->snp_ready || r->tdx_ready ? 0 : 1;

@@ -1,16 +1,19 @@
 /* Host readiness checks: see host.h and docs/host-check.md. */
+#define _GNU_SOURCE /* O_PATH */
 #include "host/host.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -67,7 +70,7 @@ static const uint8_t GUID_TDX_METADATA[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98
 
 struct ctx {
     struct cvma_host_report *r;
-    const char *root; /* "" for the running machine, else the tree without a trailing '/' */
+    int rootfd; /* -1 for the running machine, else the tree's directory (O_PATH) */
     bool live;
     const char *pccs_url;
     long pccs_timeout_s;
@@ -145,14 +148,43 @@ static int leaf(struct ctx *c, int parent, const char *id, const char *name, con
 
 /* ---- reading under the root ---- */
 
-static char *rpath(const struct ctx *c, const char *abs)
+/* Opens abs (an absolute path) for reading. On the running machine, as it is. Under a tree,
+ * relative to the tree's directory with openat2 RESOLVE_IN_ROOT: "..", absolute symlinks and
+ * magic links resolve inside the tree as if it were "/", so no path in the tree reaches the
+ * machine's own files. The fd, or -1 with errno set. */
+static int open_under(const struct ctx *c, const char *abs, int flags)
 {
-    size_t n = strlen(c->root) + strlen(abs) + 1;
-    char *p = malloc(n);
-    if (p != NULL) {
-        snprintf(p, n, "%s%s", c->root, abs);
+    if (c->rootfd < 0) {
+        return open(abs, flags | O_CLOEXEC);
     }
-    return p;
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, c->rootfd, abs, &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    return (int)fd;
+}
+
+/* stat of abs under the root (symlinks followed inside it): 0 or an errno value. */
+static int stat_under(const struct ctx *c, const char *abs, struct stat *st)
+{
+    if (c->rootfd < 0) {
+        return stat(abs, st) == 0 ? 0 : errno;
+    }
+    int fd = open_under(c, abs, O_PATH);
+    if (fd < 0) {
+        return errno;
+    }
+    int err = fstat(fd, st) == 0 ? 0 : errno;
+    close(fd);
+    return err;
+}
+
+static bool exists(const struct ctx *c, const char *abs)
+{
+    struct stat st;
+    return stat_under(c, abs, &st) == 0;
 }
 
 /* Reads a small text file under the root into buf (NUL-terminated, trailing newline cut).
@@ -160,18 +192,12 @@ static char *rpath(const struct ctx *c, const char *abs)
 static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len)
 {
     buf[0] = '\0';
-    char *p = rpath(c, abs);
-    if (p == NULL) {
-        return ENOMEM;
-    }
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    int err = fd < 0 ? errno : 0;
-    free(p);
+    int fd = open_under(c, abs, O_RDONLY);
     if (fd < 0) {
-        return err;
+        return errno;
     }
     ssize_t got = read(fd, buf, len - 1);
-    err = got < 0 ? errno : 0;
+    int err = got < 0 ? errno : 0;
     close(fd);
     if (got < 0) {
         return err;
@@ -183,31 +209,86 @@ static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len
     return 0;
 }
 
-static bool exists(const struct ctx *c, const char *abs)
+/* Reads a whole file under the root, at most max bytes, into *out (cleared first). Returns 0 or
+ * an errno value: ENOENT and the like when it is not there, EISDIR, EFBIG (larger than max),
+ * ENOMEM, or what read said. */
+static int read_file(const struct ctx *c, const char *abs, size_t max, struct cvma_buf *out)
 {
-    char *p = rpath(c, abs);
     struct stat st;
-    bool ok = p != NULL && stat(p, &st) == 0;
+    uint8_t *p = NULL;
+    size_t cap = 0, len = 0;
+    int err = 0;
+
+    out->p = NULL;
+    out->len = 0;
+    int fd = open_under(c, abs, O_RDONLY);
+    if (fd < 0) {
+        return errno;
+    }
+    if (fstat(fd, &st) != 0) {
+        err = errno;
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        err = EISDIR;
+        goto out;
+    }
+    if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+        err = EFBIG; /* known before reading it */
+        goto out;
+    }
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            ncap = ncap > max + 1 ? max + 1 : ncap;
+            if (ncap <= cap) {
+                err = EFBIG;
+                goto out;
+            }
+            uint8_t *np = realloc(p, ncap);
+            if (np == NULL) {
+                err = ENOMEM;
+                goto out;
+            }
+            p = np;
+            cap = ncap;
+        }
+        ssize_t n = read(fd, p + len, cap - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            err = errno;
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    if (len > max) {
+        err = EFBIG;
+        goto out;
+    }
+    out->p = p;
+    out->len = len;
+    p = NULL;
+out:
     free(p);
-    return ok;
+    close(fd);
+    return err;
 }
 
 /* Reads n bytes at offset off of a file under the root (the cpuid and msr driver layout).
  * Returns 0, or an errno value (EIO also for a short read: no such register). */
 static int read_at(const struct ctx *c, const char *abs, uint64_t off, uint8_t *out, size_t n)
 {
-    char *p = rpath(c, abs);
-    if (p == NULL) {
-        return ENOMEM;
-    }
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    int err = fd < 0 ? errno : 0;
-    free(p);
+    int fd = open_under(c, abs, O_RDONLY);
     if (fd < 0) {
-        return err;
+        return errno;
     }
     ssize_t got = pread(fd, out, n, (off_t)off);
-    err = got < 0 ? errno : (size_t)got != n ? EIO : 0;
+    int err = got < 0 ? errno : (size_t)got != n ? EIO : 0;
     close(fd);
     return err;
 }
@@ -475,20 +556,26 @@ static void check_kernel_config(struct ctx *c, int parent, const char *tee, cons
     int g = add(c, parent, tee[0] == 's' ? "snp.kernel.config" : "tdx.kernel.config",
                 "Kernel options", "kernel", "read from /boot/config-RELEASE");
     struct cvma_buf cfg = {0};
-    char *path = NULL;
     int err = read_text(c, "/proc/sys/kernel/osrelease", rel, sizeof rel);
-    if (err == 0) {
+    /* the release names a file only as one path component: no '/', not "." or ".." */
+    bool rel_ok = err == 0 && rel[0] != '\0' && strchr(rel, '/') == NULL && strcmp(rel, ".") != 0 &&
+                  strcmp(rel, "..") != 0;
+    if (rel_ok) {
         char abs[200];
         snprintf(abs, sizeof abs, "/boot/config-%s", rel);
-        if ((path = rpath(c, abs)) == NULL || cvma_file_read(path, 16u << 20, &cfg) != CVMA_OK) {
-            err = ENOENT;
-        }
+        err = read_file(c, abs, 16u << 20, &cfg);
     }
     for (size_t k = 0; opts[k] != NULL; k++) {
         snprintf(id, sizeof id, "%s.kernel.config.%s", tee, opts[k]);
         char name[96];
         snprintf(name, sizeof name, "CONFIG_%s", opts[k]);
         int i = add(c, g, id, name, "kernel", why[k]);
+        if (err == 0 && !rel_ok) {
+            set(c, i, CVMA_HOST_UNKNOWN,
+                "/proc/sys/kernel/osrelease does not hold a release that names a file in /boot",
+                "kernel release '%s' is not a file name: config not read", rel);
+            continue;
+        }
         if (err != 0) {
             set(c, i, CVMA_HOST_UNKNOWN,
                 "the kernel config is not at /boot/config-$(uname -r); zcat /proc/config.gz there",
@@ -519,7 +606,6 @@ static void check_kernel_config(struct ctx *c, int parent, const char *tee, cons
         }
     }
     cvma_buf_free(&cfg);
-    free(path);
 }
 
 /* A kvm module parameter that must be Y/1. */
@@ -551,14 +637,12 @@ static void check_kvm_param(struct ctx *c, int parent, const char *id, const cha
 
 static bool file_contains(const struct ctx *c, const char *abs, const uint8_t *needle, size_t n)
 {
-    char *p = rpath(c, abs);
     struct cvma_buf b = {0};
     bool found = false;
-    if (p != NULL && cvma_file_read(p, 512u << 20, &b) == CVMA_OK && b.len >= n) {
+    if (read_file(c, abs, 512u << 20, &b) == 0 && b.len >= n) {
         found = find_bytes(b.p, b.len, needle, n) != SIZE_MAX;
     }
     cvma_buf_free(&b);
-    free(p);
     return found;
 }
 
@@ -1028,8 +1112,11 @@ static void check_qgs(struct ctx *c, int parent)
                 "qgsd running (its process) or its socket present");
     bool sock = exists(c, "/var/run/tdx-qgs/qgs.socket") || exists(c, "/run/tdx-qgs/qgs.socket");
     bool proc = false;
-    char *pdir = rpath(c, "/proc");
-    DIR *d = pdir != NULL ? opendir(pdir) : NULL;
+    int pfd = open_under(c, "/proc", O_RDONLY | O_DIRECTORY);
+    DIR *d = pfd >= 0 ? fdopendir(pfd) : NULL;
+    if (d == NULL && pfd >= 0) {
+        close(pfd);
+    }
     struct dirent *e;
     while (d != NULL && !proc && (e = readdir(d)) != NULL) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') {
@@ -1045,7 +1132,6 @@ static void check_qgs(struct ctx *c, int parent)
     if (d != NULL) {
         closedir(d);
     }
-    free(pdir);
     if (proc || sock) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s%s%s", proc ? "qgs process running" : "",
             proc && sock ? ", " : "", sock ? "socket /var/run/tdx-qgs/qgs.socket" : "");
@@ -1212,32 +1298,80 @@ static void finish(struct cvma_host_report *r)
     r->tdx_attestation = a != NULL ? a->state : CVMA_HOST_UNKNOWN;
 }
 
-struct cvma_host_report *cvma_host_check_run(const struct cvma_host_options *opts)
+/* Opens the tree's directory for open_under and checks that openat2 confines reads to it.
+ * CVMA_OK, CVMA_E_IO (err says why) or CVMA_E_NOMEM. */
+static enum cvma_status open_root(struct ctx *c, const char *root, char *err, size_t err_len)
 {
-    struct cvma_host_report *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        return NULL;
+    if ((c->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        int e = errno;
+        cvma_errf(err, err_len, "--root %s: %s", root, strerror(e));
+        return e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
     }
-    struct ctx c = {.r = r};
+    int fd = open_under(c, "/", O_PATH | O_DIRECTORY);
+    if (fd < 0) {
+        /* Without openat2 (Linux < 5.6, or a filter that hides it) a symlink or ".." in the
+         * tree would reach the machine's own files: refused rather than read unconfined. */
+        int e = errno;
+        cvma_errf(err, err_len,
+                  "--root %s: cannot read the tree confined to it: openat2 with "
+                  "RESOLVE_IN_ROOT (Linux 5.6 or newer): %s",
+                  root, strerror(e));
+        return e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+    }
+    close(fd);
+    return CVMA_OK;
+}
+
+/* see host/host.h */
+enum cvma_status cvma_host_check_run(const struct cvma_host_options *opts,
+                                     struct cvma_host_report **out, char *err, size_t err_len)
+{
+    enum cvma_status st = CVMA_E_NOMEM;
+    struct ctx c = {.rootfd = -1};
+    struct cvma_host_report *r = NULL;
+
+    *out = NULL;
+    cvma_errf(err, err_len, "%s", "");
     const char *root = opts != NULL && opts->root != NULL ? opts->root : "/";
+    if (root[0] == '\0' || strlen(root) >= sizeof r->root) {
+        /* kept whole or refused: a shortened path would be another directory */
+        cvma_errf(err, err_len, "--root: empty or longer than %zu characters", sizeof r->root - 1);
+        return CVMA_E_USAGE;
+    }
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
+        goto out;
+    }
+    c.r = r;
     snprintf(r->root, sizeof r->root, "%s", root);
     size_t rl = strlen(r->root);
     while (rl > 1 && r->root[rl - 1] == '/') {
         r->root[--rl] = '\0';
     }
     c.live = strcmp(r->root, "/") == 0;
-    c.root = c.live ? "" : r->root;
+    if (!c.live && (st = open_root(&c, r->root, err, err_len)) != CVMA_OK) {
+        goto out;
+    }
     c.pccs_url = opts != NULL && opts->pccs_url != NULL ? opts->pccs_url : DEFAULT_PCCS_URL;
     c.pccs_timeout_s = opts != NULL && opts->pccs_timeout_s > 0 ? opts->pccs_timeout_s : 5;
     read_cpu(&c);
     check_snp(&c);
     check_tdx(&c);
     if (c.oom) {
-        cvma_host_report_free(r);
-        return NULL;
+        st = CVMA_E_NOMEM;
+        cvma_errf(err, err_len, "out of memory");
+        goto out;
     }
     finish(r);
-    return r;
+    *out = r;
+    r = NULL;
+    st = CVMA_OK;
+out:
+    if (c.rootfd >= 0) {
+        close(c.rootfd);
+    }
+    cvma_host_report_free(r);
+    return st;
 }
 
 void cvma_host_report_free(struct cvma_host_report *r)

@@ -12,7 +12,10 @@
  * (TDX: quote generation service, PCCS, registration) is reported beside it.
  *
  * What it reads, always under opts->root ("/" for the running machine): proc/, sys/, boot/,
- * dev/, usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). On the running machine
+ * dev/, usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). Under another root every
+ * path is resolved inside it (openat2 RESOLVE_IN_ROOT: "..", absolute and relative symlinks
+ * stay in the tree), and the kernel release names a config file only when it is one path
+ * component. On the running machine
  * CPUID is the cpuid instruction, MSRs are read through the msr driver (/dev/cpu/0/msr) and
  * /dev/sev answers the SEV and SNP PLATFORM_STATUS ioctls. Under another root, stand-in files
  * replace them (docs/host-check.md, "Prepared trees"): ROOT/cvmattest-cpuid/0xLLLLLLLL holds
@@ -30,6 +33,8 @@
 #include <stdio.h>
 
 #include <jansson.h>
+
+#include "common/util.h"
 
 enum cvma_host_state { CVMA_HOST_PASS, CVMA_HOST_FAIL, CVMA_HOST_UNKNOWN };
 
@@ -59,9 +64,14 @@ struct cvma_host_options {
     long pccs_timeout_s;  /* <= 0: 5 */
 };
 
-/* Runs every check. Returns the report (caller frees with cvma_host_report_free) or NULL when
- * out of memory. Never fails on what it finds: that is in the report. */
-struct cvma_host_report *cvma_host_check_run(const struct cvma_host_options *opts);
+/* Runs every check. CVMA_OK and *out the report (the caller frees it with
+ * cvma_host_report_free). Never fails on what it finds: that is in the report. Otherwise *out
+ * is NULL, err (may be NULL) says why, and the status is CVMA_E_USAGE (a root that is empty or
+ * does not fit in the report), CVMA_E_IO (the root cannot be opened, or cannot be read confined
+ * to it: openat2 with RESOLVE_IN_ROOT, Linux 5.6, is needed) or CVMA_E_NOMEM. */
+CVMA_MUST_USE enum cvma_status cvma_host_check_run(const struct cvma_host_options *opts,
+                                                   struct cvma_host_report **out, char *err,
+                                                   size_t err_len);
 void cvma_host_report_free(struct cvma_host_report *r);
 
 /* The report as JSON (docs/host-check.md; the shape of `snphost ok --json`); NULL on OOM. */

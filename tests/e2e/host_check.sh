@@ -35,6 +35,13 @@ ok() { echo "ok   $*"; }
 state() { jq -r --arg id "$2" '[.tests[] | .. | objects | select(.id? == $id)][0].status' "$1"; }
 hint() { jq -r --arg id "$2" '[.tests[] | .. | objects | select(.id? == $id)][0].fix_hint // ""' "$1"; }
 
+# reading a tree needs openat2 (Linux 5.6 or newer); without it host-check refuses --root
+mkdir "$T/empty"
+if ! $CVM host-check --root "$T/empty" --pccs-url none >/dev/null 2>"$T/empty.err" &&
+   grep -q openat2 "$T/empty.err"; then
+    skip "$(cat "$T/empty.err")"
+fi
+
 # --- ready trees ---
 for tee in snp tdx; do
     $MK $tee "$T/$tee" || { fail "mktree $tee"; continue; }
@@ -110,6 +117,24 @@ if [ -s "$T/pcs.port" ]; then
 else
     fail "pcs_server.py did not report a port"
 fi
+
+# --root confines every read to the tree: an absolute symlink to a file outside resolves inside
+# the tree (not there: unknown), and a release with '/' names no config file
+mkdir -p "$T/outside" && echo 9.9.0-outside >"$T/outside/osrelease"
+cp -R "$T/snp" "$T/links"
+rm "$T/links/proc/sys/kernel/osrelease"
+ln -s "$T/outside/osrelease" "$T/links/proc/sys/kernel/osrelease"
+$CVM host-check --root "$T/links" --json --pccs-url none >"$T/links.json"
+[ "$(state "$T/links.json" snp.kernel.version)" = unknown ] && ! grep -q 9.9.0 "$T/links.json" &&
+    ok "--root: an absolute symlink out of the tree is not followed out" ||
+    fail "--root: symlink out of the tree: snp.kernel.version $(state "$T/links.json" snp.kernel.version)"
+cp -R "$T/snp" "$T/rel"
+echo "x/../../boot/config-6.11.0-test" >"$T/rel/proc/sys/kernel/osrelease"
+mkdir -p "$T/rel/boot/config-x"
+$CVM host-check --root "$T/rel" --json --pccs-url none >"$T/rel.json"
+[ "$(state "$T/rel.json" snp.kernel.config.KVM)" = unknown ] &&
+    ok "--root: a kernel release with '/' names no config file (unknown)" ||
+    fail "--root: release with '/': snp.kernel.config.KVM $(state "$T/rel.json" snp.kernel.config.KVM)"
 
 # a --root longer than the report keeps is refused, not shortened into another directory
 long=$(printf 'a%.0s' $(seq 300))

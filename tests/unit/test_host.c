@@ -4,11 +4,20 @@
  * module is unknown, and a present register decides.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/host.h"
@@ -32,6 +41,38 @@ static void put(const char *root, const char *rel, const char *text)
     fclose(f);
 }
 
+/* Whether this kernel (and whatever runs the test: valgrind 3.19 does not know the call) has
+ * openat2, which reading a tree needs. */
+static bool have_openat2(void)
+{
+#ifdef SYS_openat2
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+    if (fd >= 0) {
+        close((int)fd);
+        return true;
+    }
+    return errno != ENOSYS && errno != EPERM;
+#else
+    return false;
+#endif
+}
+
+/* Runs the checks, which must run (skipped where a tree cannot be read: no openat2). */
+static struct cvma_host_report *run(const struct cvma_host_options *o)
+{
+    struct cvma_host_report *r = NULL;
+    char err[256];
+    enum cvma_status st = cvma_host_check_run(o, &r, err, sizeof err);
+    if (st != CVMA_OK && !have_openat2()) {
+        fprintf(stderr, "skip: openat2 not available here (Linux 5.6 or newer): %s\n", err);
+        skip();
+    }
+    assert_int_equal(st, CVMA_OK);
+    assert_non_null(r);
+    return r;
+}
+
 static enum cvma_host_state state(const struct cvma_host_report *r, const char *id)
 {
     const struct cvma_host_check *k = cvma_host_report_find(r, id);
@@ -44,7 +85,7 @@ static void test_host_empty_tree_is_unknown_not_fail(void **s)
     (void)s;
     char *dir = tu_tmpdir();
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
-    struct cvma_host_report *r = cvma_host_check_run(&o);
+    struct cvma_host_report *r = run(&o);
     assert_non_null(r);
     assert_false(r->snp_ready);
     assert_false(r->tdx_ready);
@@ -65,7 +106,7 @@ static void test_host_msr_needs_the_module(void **s)
     char *dir = tu_tmpdir();
     put(dir, "cvmattest-msr/0xc0010010", "1800000\n");
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
-    struct cvma_host_report *r = cvma_host_check_run(&o);
+    struct cvma_host_report *r = run(&o);
     assert_non_null(r);
     /* no dev/cpu/0/msr: the module is not loaded, so the value is not trusted to be there */
     assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_UNKNOWN);
@@ -73,7 +114,7 @@ static void test_host_msr_needs_the_module(void **s)
     cvma_host_report_free(r);
 
     put(dir, "dev/cpu/0/msr", "");
-    r = cvma_host_check_run(&o);
+    r = run(&o);
     assert_non_null(r);
     assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_PASS);
     assert_int_equal(state(r, "snp.bios.snp_en"), CVMA_HOST_PASS);
@@ -82,7 +123,7 @@ static void test_host_msr_needs_the_module(void **s)
     cvma_host_report_free(r);
 
     put(dir, "cvmattest-msr/0xc0010010", "800000\n");
-    r = cvma_host_check_run(&o);
+    r = run(&o);
     assert_non_null(r);
     assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_PASS);
     assert_int_equal(state(r, "snp.bios.snp_en"), CVMA_HOST_FAIL);
@@ -98,7 +139,7 @@ static void test_host_json_is_a_tree(void **s)
     (void)s;
     char *dir = tu_tmpdir();
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
-    struct cvma_host_report *r = cvma_host_check_run(&o);
+    struct cvma_host_report *r = run(&o);
     assert_non_null(r);
     json_t *j = cvma_host_report_json(r);
     assert_non_null(j);
@@ -139,7 +180,7 @@ static void test_host_cpuid_leaf1_unreadable_is_unknown(void **s)
     put(dir, "cvmattest-cpuid/0x8000001f", "zz\n");
     put(dir, "proc/cpuinfo", "processor\t: 0\nmicrocode\t: 0xa101154\n");
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
-    struct cvma_host_report *r = cvma_host_check_run(&o);
+    struct cvma_host_report *r = run(&o);
     assert_non_null(r);
     static const char *const ids[] = {"snp.cpu.bare_metal", "snp.cpu.generation",
                                       "snp.firmware.microcode", "tdx.cpu.bare_metal",
@@ -160,6 +201,134 @@ static void test_host_cpuid_leaf1_unreadable_is_unknown(void **s)
     free(dir);
 }
 
+/* Under --root every path stays in the tree: an absolute symlink resolves inside it (here to a
+ * file the tree does not have), and ".." in a relative one stops at the tree's top. Neither
+ * reads the files outside that they point at. */
+static void test_host_root_symlinks_stay_in_the_tree(void **s)
+{
+    (void)s;
+    char *out = tu_tmpdir(), *dir = tu_tmpdir(), link[1024], target[1024];
+    put(out, "osrelease", "9.9.0-outside\n");
+    put(out, "boot/config-6.11.0-t", "CONFIG_KVM=y\nCONFIG_KVM_AMD=y\n");
+    put(dir, "proc/sys/kernel/x", "");
+    snprintf(link, sizeof link, "%s/proc/sys/kernel/osrelease", dir);
+    snprintf(target, sizeof target, "%s/osrelease", out);
+    assert_int_equal(symlink(target, link), 0); /* absolute, to the file outside */
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "snp.kernel.version");
+    assert_int_equal(k->state, CVMA_HOST_UNKNOWN);
+    assert_null(strstr(k->message, "9.9.0"));
+    cvma_host_report_free(r);
+
+    assert_int_equal(unlink(link), 0);
+    put(dir, "proc/sys/kernel/osrelease", "6.11.0-t\n");
+    /* boot -> ../<outside>/boot: one ".." more than the tree has */
+    const char *base = strrchr(out, '/') + 1;
+    snprintf(link, sizeof link, "%s/boot", dir);
+    snprintf(target, sizeof target, "../%s/boot", base);
+    assert_int_equal(symlink(target, link), 0);
+    r = run(&o);
+    assert_int_equal(state(r, "snp.kernel.version"), CVMA_HOST_PASS);
+    assert_int_equal(state(r, "snp.kernel.config.KVM"), CVMA_HOST_UNKNOWN);
+    assert_int_equal(state(r, "snp.kernel.config.KVM_AMD"), CVMA_HOST_UNKNOWN);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    assert_true(tu_rmtree(out));
+    free(dir);
+    free(out);
+}
+
+/* The kernel release names /boot/config-RELEASE only when it is one path component: a release
+ * with '/' (here leading to a config elsewhere in the tree) is not followed. */
+static void test_host_release_with_slash_names_no_file(void **s)
+{
+    (void)s;
+    char *dir = tu_tmpdir();
+    put(dir, "proc/sys/kernel/osrelease", "x/../../cfg\n");
+    put(dir, "boot/config-x/keep", "");
+    put(dir, "cfg", "CONFIG_KVM=y\nCONFIG_KVM_AMD=y\n");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "snp.kernel.config.KVM");
+    assert_int_equal(k->state, CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(k->message, "is not a file name"));
+    cvma_host_report_free(r);
+    static const char *const bad[] = {"..\n", ".\n"};
+    for (size_t n = 0; n < 2; n++) {
+        put(dir, "proc/sys/kernel/osrelease", bad[n]);
+        r = run(&o);
+        assert_non_null(strstr(check(r, "snp.kernel.config.KVM")->message, "is not a file name"));
+        cvma_host_report_free(r);
+    }
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
+/* Where openat2 is not available (here a seccomp filter answers ENOSYS) a tree is refused
+ * with a reason, never read unconfined. In a child, which the filter stays with. */
+static void test_host_root_refused_without_openat2(void **s)
+{
+    (void)s;
+#if defined(__x86_64__) && defined(SYS_openat2)
+    char *dir = tu_tmpdir();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+            _exit(77);
+        }
+        struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+        struct cvma_host_report *r = NULL;
+        char err[256];
+        enum cvma_status st = cvma_host_check_run(&o, &r, err, sizeof err);
+        _exit(st == CVMA_E_IO && r == NULL && strstr(err, "openat2") != NULL &&
+                              strstr(err, strerror(ENOSYS)) != NULL
+                      ? 0
+                      : 1);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77) {
+        skip(); /* no seccomp here */
+    }
+    assert_int_equal(WEXITSTATUS(ws), 0);
+#else
+    skip();
+#endif
+}
+
+/* A root the report cannot keep whole, or an empty one, is refused. */
+static void test_host_root_too_long_is_refused(void **s)
+{
+    (void)s;
+    char root[400], err[256];
+    memset(root, 'a', sizeof root - 1);
+    root[0] = '/';
+    root[sizeof root - 1] = '\0';
+    struct cvma_host_options o = {.root = root, .pccs_url = "none"};
+    struct cvma_host_report *r = NULL;
+    assert_int_equal(cvma_host_check_run(&o, &r, err, sizeof err), CVMA_E_USAGE);
+    assert_null(r);
+    o.root = "";
+    assert_int_equal(cvma_host_check_run(&o, &r, err, sizeof err), CVMA_E_USAGE);
+    assert_null(r);
+}
+
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
  * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
 static void test_host_pccs_unreachable_fails(void **s)
@@ -172,7 +341,7 @@ static void test_host_pccs_unreachable_fails(void **s)
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
 
     struct cvma_host_options o = {.root = dir, .pccs_url = url, .pccs_timeout_s = 2};
-    struct cvma_host_report *r = cvma_host_check_run(&o);
+    struct cvma_host_report *r = run(&o);
     assert_non_null(r);
     const struct cvma_host_check *k = cvma_host_report_find(r, "tdx.attestation.pccs");
     assert_non_null(k);
@@ -184,7 +353,7 @@ static void test_host_pccs_unreachable_fails(void **s)
     cvma_host_report_free(r);
 
     o.pccs_url = "ftp://127.0.0.1";
-    r = cvma_host_check_run(&o);
+    r = run(&o);
     assert_non_null(r);
     k = cvma_host_report_find(r, "tdx.attestation.pccs");
     assert_non_null(k);
@@ -205,6 +374,10 @@ int main(void)
             cmocka_unit_test(test_host_json_is_a_tree),
             cmocka_unit_test(test_host_pccs_unreachable_fails),
             cmocka_unit_test(test_host_cpuid_leaf1_unreadable_is_unknown),
+            cmocka_unit_test(test_host_root_symlinks_stay_in_the_tree),
+            cmocka_unit_test(test_host_release_with_slash_names_no_file),
+            cmocka_unit_test(test_host_root_refused_without_openat2),
+            cmocka_unit_test(test_host_root_too_long_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
