@@ -750,19 +750,34 @@ static int fmt_tcb(char *out, size_t n, uint64_t v, bool turin)
                     t.bl, t.tee, t.snp, t.ucode);
 }
 
-/* Issues a /dev/sev PLATFORM_STATUS (cmd) or reads its stand-in file. 0 or an errno value;
- * fw_err gets the firmware's error code for a failed ioctl. */
-static int sev_status(const struct ctx *c, uint32_t cmd, uint8_t *out, size_t len, uint32_t *fw_err)
+/* Issues a /dev/sev PLATFORM_STATUS (cmd) or reads its stand-in file. 0 when out holds the
+ * answer. Otherwise an errno value: about /dev/sev itself (ENOENT: no device; EIO: the firmware
+ * refused the command, fw_err its error code), or, with *standin set, about the stand-in file of
+ * a tree whose dev/sev exists (missing, unreadable, or ENODATA: shorter than the structure),
+ * which says nothing about the host. */
+static int sev_status(const struct ctx *c, uint32_t cmd, uint8_t *out, size_t len, uint32_t *fw_err,
+                      bool *standin)
 {
     *fw_err = 0;
+    *standin = false;
     memset(out, 0, len);
     if (!c->live) {
         const char *abs = cmd == SEV_CMD_PLATFORM_STATUS ? "/cvmattest-ioctl/sev_platform_status"
                                                          : "/cvmattest-ioctl/snp_platform_status";
-        if (!exists(c, "/dev/sev")) {
-            return ENOENT;
+        struct stat st;
+        int err = stat_under(c, "/dev/sev", &st);
+        if (err != 0) {
+            return err;
         }
-        return read_at(c, abs, 0, out, len);
+        *standin = true;
+        int fd = open_under(c, abs, O_RDONLY);
+        if (fd < 0) {
+            return errno;
+        }
+        ssize_t got = pread(fd, out, len, 0);
+        err = got < 0 ? errno : (size_t)got < len ? ENODATA : 0;
+        close(fd);
+        return err;
     }
     int fd = open("/dev/sev", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -779,6 +794,21 @@ static int sev_status(const struct ctx *c, uint32_t cmd, uint8_t *out, size_t le
     memcpy(fw_err, arg + 12, 4);
     close(fd);
     return err;
+}
+
+/* A stand-in for an ioctl's answer that cannot be read: unknown, never a failure of the host. */
+static void standin_unknown(struct ctx *c, int i, const char *file, size_t len, int err)
+{
+    char hint[200];
+    snprintf(hint, sizeof hint,
+             "the tree's cvmattest-ioctl/%s must hold the ioctl's %zu-byte answer "
+             "(docs/host-check.md: Prepared trees)",
+             file, len);
+    if (err == ENODATA) {
+        set(c, i, CVMA_HOST_UNKNOWN, hint, "cvmattest-ioctl/%s: shorter than %zu bytes", file, len);
+    } else {
+        set(c, i, CVMA_HOST_UNKNOWN, hint, "cvmattest-ioctl/%s: %s", file, strerror(err));
+    }
 }
 
 static void dev_sev_unknown(struct ctx *c, int i, int err, uint32_t fw_err)
@@ -987,13 +1017,11 @@ static void check_snp(struct ctx *c)
     uint32_t fw_err = 0;
     i = add(c, g, "snp.firmware.dev_sev", "/dev/sev present", "firmware",
             "the ccp driver found the Secure Processor");
-    err = sev_status(c, SEV_CMD_PLATFORM_STATUS, sev, sizeof sev, &fw_err);
+    bool standin = false;
+    err = sev_status(c, SEV_CMD_PLATFORM_STATUS, sev, sizeof sev, &fw_err, &standin);
     int ver = add(c, g, "snp.firmware.version", "SEV firmware >= 1.51", "firmware",
                   "SEV PLATFORM_STATUS API version (SEV-SNP needs 1.51)");
-    if (err == ENOENT && !c->live) {
-        dev_sev_unknown(c, i, ENOENT, 0);
-        dev_sev_unknown(c, ver, ENOENT, 0);
-    } else if (err != 0 && err != EIO) {
+    if (err != 0 && !standin && err != EIO) {
         dev_sev_unknown(c, i, err, fw_err);
         dev_sev_unknown(c, ver, err, fw_err);
     } else {
@@ -1001,8 +1029,10 @@ static void check_snp(struct ctx *c)
         struct cvma_reader rd;
         uint8_t maj = 0, min = 0, state = 0;
         cvma_reader_init(&rd, sev, sizeof sev);
-        if (err != 0 || !cvma_reader_u8(&rd, &maj) || !cvma_reader_u8(&rd, &min) ||
-            !cvma_reader_u8(&rd, &state)) {
+        if (err != 0 && standin) {
+            standin_unknown(c, ver, "sev_platform_status", sizeof sev, err);
+        } else if (err != 0 || !cvma_reader_u8(&rd, &maj) || !cvma_reader_u8(&rd, &min) ||
+                   !cvma_reader_u8(&rd, &state)) {
             set(c, ver, CVMA_HOST_UNKNOWN, "check dmesg for ccp/SEV messages",
                 "SEV PLATFORM_STATUS returned no data");
         } else if (maj > SNP_MIN_FW_MAJOR || (maj == SNP_MIN_FW_MAJOR && min >= SNP_MIN_FW_MINOR)) {
@@ -1018,8 +1048,11 @@ static void check_snp(struct ctx *c)
                   "SNP_PLATFORM_STATUS state INIT and the RMP initialized");
     int tcb = add(c, g, "snp.firmware.tcb", "TCB versions", "firmware",
                   "current, reported and committed TCB (SNP_PLATFORM_STATUS)");
-    err = sev_status(c, SNP_CMD_PLATFORM_STATUS, snp, sizeof snp, &fw_err);
-    if (err != 0 && err != EIO) {
+    err = sev_status(c, SNP_CMD_PLATFORM_STATUS, snp, sizeof snp, &fw_err, &standin);
+    if (err != 0 && standin) {
+        standin_unknown(c, ini, "snp_platform_status", sizeof snp, err);
+        standin_unknown(c, tcb, "snp_platform_status", sizeof snp, err);
+    } else if (err != 0 && err != EIO) {
         dev_sev_unknown(c, ini, err, fw_err);
         dev_sev_unknown(c, tcb, err, fw_err);
     } else {
@@ -1034,9 +1067,10 @@ static void check_snp(struct ctx *c)
             !cvma_reader_u32le(&rd, &build) || !cvma_reader_u32le(&rd, &feat) ||
             !cvma_reader_u32le(&rd, &guests) || !cvma_reader_u64le(&rd, &cur) ||
             !cvma_reader_u64le(&rd, &rep)) {
+            /* the firmware answered the command with an error (the ioctl's EIO) */
             set(c, ini, CVMA_HOST_FAIL,
                 "SNP_PLATFORM_STATUS failed: the firmware has no SNP; see the firmware version",
-                "SNP_PLATFORM_STATUS returned no data");
+                "SNP_PLATFORM_STATUS refused by the firmware (error 0x%" PRIx32 ")", fw_err);
             set(c, tcb, CVMA_HOST_UNKNOWN, "SNP_PLATFORM_STATUS is needed", "not available");
         } else {
             if (state == 1 && (flags & 1)) {

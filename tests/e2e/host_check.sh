@@ -118,6 +118,22 @@ else
     fail "pcs_server.py did not report a port"
 fi
 
+# dev/sev there but the ioctls' stand-ins missing or short: input not read, unknown, never fail
+cp -R "$T/snp" "$T/noioctl" && rm -r "$T/noioctl/cvmattest-ioctl"
+$CVM host-check --root "$T/noioctl" --json --pccs-url none >"$T/noioctl.json"
+cp -R "$T/snp" "$T/shortioctl"
+head -c 20 "$T/snp/cvmattest-ioctl/snp_platform_status" >"$T/shortioctl/cvmattest-ioctl/snp_platform_status"
+$CVM host-check --root "$T/shortioctl" --json --pccs-url none >"$T/shortioctl.json"
+if [ "$(state "$T/noioctl.json" snp.firmware.dev_sev)" = pass ] &&
+   [ "$(jq '[.tests[] | .. | objects | select(.category? == "firmware" and .sub == null and .status == "fail")] | length' "$T/noioctl.json")" = 0 ] &&
+   [ "$(state "$T/noioctl.json" snp.firmware.version)" = unknown ] &&
+   [ "$(state "$T/shortioctl.json" snp.firmware.snp_init)" = unknown ] &&
+   [ "$(state "$T/shortioctl.json" snp.firmware.tcb)" = unknown ]; then
+    ok "dev/sev with its ioctl stand-ins missing or short: firmware checks unknown, none fail"
+else
+    fail "ioctl stand-ins missing or short: dev_sev $(state "$T/noioctl.json" snp.firmware.dev_sev), version $(state "$T/noioctl.json" snp.firmware.version), snp_init $(state "$T/shortioctl.json" snp.firmware.snp_init)"
+fi
+
 # --root confines every read to the tree: an absolute symlink to a file outside resolves inside
 # the tree (not there: unknown), and a release with '/' names no config file
 mkdir -p "$T/outside" && echo 9.9.0-outside >"$T/outside/osrelease"

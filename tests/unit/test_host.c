@@ -329,6 +329,64 @@ static void test_host_root_too_long_is_refused(void **s)
     assert_null(r);
 }
 
+/* Writes len bytes to root/rel. */
+static void put_bytes(const char *root, const char *rel, const void *p, size_t len)
+{
+    char path[512];
+    put(root, rel, "");
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, len, f), len);
+    fclose(f);
+}
+
+/* With dev/sev in the tree, a stand-in for an ioctl's answer that is missing or short is input
+ * that could not be read: the firmware checks are unknown, never "/dev/sev not present" or a
+ * failure of the firmware. Whole stand-ins decide. */
+static void test_host_sev_standins_missing_or_short_are_unknown(void **s)
+{
+    (void)s;
+    static const char *const fw[] = {"snp.firmware.version", "snp.firmware.snp_init",
+                                     "snp.firmware.tcb"};
+    char *dir = tu_tmpdir();
+    put(dir, "dev/sev", "");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    assert_int_equal(state(r, "snp.firmware.dev_sev"), CVMA_HOST_PASS);
+    for (size_t k = 0; k < 3; k++) {
+        const struct cvma_host_check *x = check(r, fw[k]);
+        assert_int_equal(x->state, CVMA_HOST_UNKNOWN);
+        assert_non_null(strstr(x->message, "cvmattest-ioctl/"));
+        assert_non_null(strstr(x->fix_hint, "cvmattest-ioctl/"));
+    }
+    cvma_host_report_free(r);
+
+    /* SEV 1.55 state 1; SNP 1.55, INIT, RMP initialized, current = reported TCB */
+    uint8_t sev[12] = {1, 55, 1}, snp[32] = {1, 55, 1, 1};
+    snp[16] = snp[24] = 0x09;
+    put_bytes(dir, "cvmattest-ioctl/sev_platform_status", sev, 2);
+    put_bytes(dir, "cvmattest-ioctl/snp_platform_status", snp, 31);
+    r = run(&o);
+    assert_int_equal(state(r, "snp.firmware.dev_sev"), CVMA_HOST_PASS);
+    for (size_t k = 0; k < 3; k++) {
+        const struct cvma_host_check *x = check(r, fw[k]);
+        assert_int_equal(x->state, CVMA_HOST_UNKNOWN);
+        assert_non_null(strstr(x->message, "shorter than"));
+    }
+    cvma_host_report_free(r);
+
+    put_bytes(dir, "cvmattest-ioctl/sev_platform_status", sev, sizeof sev);
+    put_bytes(dir, "cvmattest-ioctl/snp_platform_status", snp, sizeof snp);
+    r = run(&o);
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(state(r, fw[k]), CVMA_HOST_PASS);
+    }
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
  * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
 static void test_host_pccs_unreachable_fails(void **s)
@@ -378,6 +436,7 @@ int main(void)
             cmocka_unit_test(test_host_release_with_slash_names_no_file),
             cmocka_unit_test(test_host_root_refused_without_openat2),
             cmocka_unit_test(test_host_root_too_long_is_refused),
+            cmocka_unit_test(test_host_sev_standins_missing_or_short_are_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
