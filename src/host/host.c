@@ -81,6 +81,7 @@ struct ctx {
     int brand_err; /* 0, or errno of reading the brand string (leaves 0x80000002..4) */
     uint32_t brand_leaf;
     char vendor[13];
+    char vendor_text[12 * 4 + 1]; /* the 12 bytes escaped, for messages */
     char brand[49];
     uint32_t family, model, stepping;
     bool hypervisor; /* CPUID 1 ECX bit 31: running under a hypervisor */
@@ -127,10 +128,15 @@ static void set(struct ctx *c, int i, enum cvma_host_state st, const char *hint,
     struct cvma_host_check *k = &c->r->checks[i];
     k->state = st;
     if (fmt != NULL) {
+        char raw[sizeof k->message];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(k->message, sizeof k->message, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* Messages quote text from the host or the tree: every one leaves escaped (control
+         * bytes and invalid UTF-8 as \xNN, cut at a whole character), so a terminal shows it as
+         * text and JSON keeps it (jansson drops a string that is not UTF-8). */
+        cvma_text_escape(raw, k->message, sizeof k->message);
     }
     if (hint != NULL && st != CVMA_HOST_PASS) {
         snprintf(k->fix_hint, sizeof k->fix_hint, "%s", hint);
@@ -187,11 +193,14 @@ static bool exists(const struct ctx *c, const char *abs)
     return stat_under(c, abs, &st) == 0;
 }
 
-/* Reads a small text file under the root into buf (NUL-terminated, trailing newline cut).
- * Returns 0 or an errno value. */
-static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len)
+/* Reads a small text file under the root into buf (NUL-terminated, trailing newline cut);
+ * *n (may be NULL) gets its length, NUL bytes included. Returns 0 or an errno value. */
+static int read_text_n(const struct ctx *c, const char *abs, char *buf, size_t len, size_t *n)
 {
     buf[0] = '\0';
+    if (n != NULL) {
+        *n = 0;
+    }
     int fd = open_under(c, abs, O_RDONLY);
     if (fd < 0) {
         return errno;
@@ -206,7 +215,23 @@ static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len
     while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' ')) {
         buf[--got] = '\0';
     }
+    if (n != NULL) {
+        *n = (size_t)got;
+    }
     return 0;
+}
+
+static int read_text(const struct ctx *c, const char *abs, char *buf, size_t len)
+{
+    return read_text_n(c, abs, buf, len, NULL);
+}
+
+/* Text read from the host or the tree (buf[0..n), NUL bytes included), escaped to show in a
+ * message: out holds at least 4 * n + 1 bytes, or is cut at a whole character. */
+static const char *shown(const char *buf, size_t n, char *out, size_t out_len)
+{
+    out[cvma_text_escape_into(out, out_len - 1, 0, buf, n, false)] = '\0';
+    return out;
 }
 
 /* Reads a whole file under the root, at most max bytes, into *out (cleared first). Returns 0 or
@@ -482,6 +507,7 @@ static void read_cpu(struct ctx *c)
     memcpy(c->vendor + 4, &r[3], 4);
     memcpy(c->vendor + 8, &r[2], 4);
     c->vendor[12] = '\0';
+    shown(c->vendor, 12, c->vendor_text, sizeof c->vendor_text);
     if ((c->leaf1_err = cpuid(c, 1, 0, r)) == 0) {
         uint32_t base_fam = (r[0] >> 8) & 0xf, ext_fam = (r[0] >> 20) & 0xff;
         uint32_t base_mod = (r[0] >> 4) & 0xf, ext_mod = (r[0] >> 16) & 0xf;
@@ -529,22 +555,24 @@ static bool parse_release(const char *rel, unsigned *maj, unsigned *min)
 static void check_kernel_version(struct ctx *c, int parent, const char *id, unsigned want_maj,
                                  unsigned want_min, const char *why)
 {
-    char rel[128], hint[256];
+    char rel[128], text[4 * sizeof rel], hint[256];
+    size_t n = 0;
     int i = add(c, parent, id, "Kernel version", "kernel", why);
-    int err = read_text(c, "/proc/sys/kernel/osrelease", rel, sizeof rel);
+    int err = read_text_n(c, "/proc/sys/kernel/osrelease", rel, sizeof rel, &n);
+    const char *t = shown(rel, n, text, sizeof text);
     unsigned maj, min;
     if (err != 0) {
         set(c, i, CVMA_HOST_UNKNOWN, "mount /proc (or give --root a tree with proc/)",
             "/proc/sys/kernel/osrelease: %s", strerror(err));
     } else if (!parse_release(rel, &maj, &min)) {
-        set(c, i, CVMA_HOST_UNKNOWN, "report this kernel release string", "release '%s'", rel);
+        set(c, i, CVMA_HOST_UNKNOWN, "report this kernel release string", "release '%s'", t);
     } else if (maj > want_maj || (maj == want_maj && min >= want_min)) {
-        set(c, i, CVMA_HOST_PASS, NULL, "%s (>= %u.%u)", rel, want_maj, want_min);
+        set(c, i, CVMA_HOST_PASS, NULL, "%s (>= %u.%u)", t, want_maj, want_min);
     } else {
         snprintf(hint, sizeof hint,
                  "install a kernel >= %u.%u (or a distribution kernel with the %s backports)",
                  want_maj, want_min, strncmp(id, "snp", 3) == 0 ? "SEV-SNP host" : "TDX host");
-        set(c, i, CVMA_HOST_FAIL, hint, "%s (< %u.%u)", rel, want_maj, want_min);
+        set(c, i, CVMA_HOST_FAIL, hint, "%s (< %u.%u)", t, want_maj, want_min);
     }
 }
 
@@ -552,14 +580,16 @@ static void check_kernel_version(struct ctx *c, int parent, const char *id, unsi
 static void check_kernel_config(struct ctx *c, int parent, const char *tee, const char *const *opts,
                                 const char *const *why)
 {
-    char rel[128], id[48];
+    char rel[128], text[4 * sizeof rel], id[48];
+    size_t n = 0;
     int g = add(c, parent, tee[0] == 's' ? "snp.kernel.config" : "tdx.kernel.config",
                 "Kernel options", "kernel", "read from /boot/config-RELEASE");
     struct cvma_buf cfg = {0};
-    int err = read_text(c, "/proc/sys/kernel/osrelease", rel, sizeof rel);
-    /* the release names a file only as one path component: no '/', not "." or ".." */
-    bool rel_ok = err == 0 && rel[0] != '\0' && strchr(rel, '/') == NULL && strcmp(rel, ".") != 0 &&
-                  strcmp(rel, "..") != 0;
+    int err = read_text_n(c, "/proc/sys/kernel/osrelease", rel, sizeof rel, &n);
+    /* the release names a file only as one path component: no '/', not "." or ".." (and no NUL
+     * byte, which would end the name early) */
+    bool rel_ok = err == 0 && rel[0] != '\0' && n == strlen(rel) && strchr(rel, '/') == NULL &&
+                  strcmp(rel, ".") != 0 && strcmp(rel, "..") != 0;
     if (rel_ok) {
         char abs[200];
         snprintf(abs, sizeof abs, "/boot/config-%s", rel);
@@ -573,7 +603,8 @@ static void check_kernel_config(struct ctx *c, int parent, const char *tee, cons
         if (err == 0 && !rel_ok) {
             set(c, i, CVMA_HOST_UNKNOWN,
                 "/proc/sys/kernel/osrelease does not hold a release that names a file in /boot",
-                "kernel release '%s' is not a file name: config not read", rel);
+                "kernel release '%s' is not a file name: config not read",
+                shown(rel, n, text, sizeof text));
             continue;
         }
         if (err != 0) {
@@ -612,38 +643,92 @@ static void check_kernel_config(struct ctx *c, int parent, const char *tee, cons
 static void check_kvm_param(struct ctx *c, int parent, const char *id, const char *mod,
                             const char *param, const char *hint)
 {
-    char abs[128], val[32], name[96];
+    char abs[128], val[32], text[4 * sizeof val], name[96], mdir[64];
+    size_t n = 0;
+    struct stat st;
     snprintf(abs, sizeof abs, "/sys/module/%s/parameters/%s", mod, param);
     snprintf(name, sizeof name, "%s.%s", mod, param);
-    int i = add(c, parent, id, name, "kernel", "KVM module parameter, from /sys/module");
-    int err = read_text(c, abs, val, sizeof val);
-    char mdir[64];
     snprintf(mdir, sizeof mdir, "/sys/module/%s", mod);
-    if (err == 0 && (strcmp(val, "Y") == 0 || strcmp(val, "1") == 0)) {
-        set(c, i, CVMA_HOST_PASS, NULL, "%s=%s", name, val);
+    int i = add(c, parent, id, name, "kernel", "KVM module parameter, from /sys/module");
+    int err = read_text_n(c, abs, val, sizeof val, &n);
+    const char *t = shown(val, n, text, sizeof text);
+    int merr = err == ENOENT ? stat_under(c, mdir, &st) : 0;
+    if (err == 0 && n == strlen(val) && (strcmp(val, "Y") == 0 || strcmp(val, "1") == 0)) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s=%s", name, t);
     } else if (err == 0) {
-        set(c, i, CVMA_HOST_FAIL, hint, "%s=%s", name, val);
-    } else if (!exists(c, mdir)) {
+        set(c, i, CVMA_HOST_FAIL, hint, "%s=%s", name, t);
+    } else if (err == ENOENT && merr == ENOENT) {
         char h[300];
         snprintf(h, sizeof h, "load the module: modprobe %s (%s)", mod, hint);
         set(c, i, CVMA_HOST_FAIL, h, "module %s not loaded", mod);
-    } else {
+    } else if (err == ENOENT && merr == 0) {
         set(c, i, CVMA_HOST_FAIL, hint, "%s: parameter absent (this kernel's %s lacks it)", name,
             mod);
+    } else {
+        /* a parameter (or the module's directory) that is there but cannot be read */
+        set(c, i, CVMA_HOST_UNKNOWN, "check that /sys is mounted and readable here",
+            "%s not readable: %s", err != ENOENT ? abs : mdir,
+            strerror(err != ENOENT ? err : merr));
     }
 }
 
 /* ---- files: QEMU and OVMF ---- */
 
-static bool file_contains(const struct ctx *c, const char *abs, const uint8_t *needle, size_t n)
+#define VMM_FILE_MAX (512u << 20)
+
+/* Whether the file abs under the root holds needle: 0 and *found, or the errno of reading it
+ * (EISDIR, EFBIG above VMM_FILE_MAX, EACCES...), which decides nothing. */
+static int file_contains(const struct ctx *c, const char *abs, const uint8_t *needle, size_t n,
+                         bool *found)
 {
     struct cvma_buf b = {0};
-    bool found = false;
-    if (read_file(c, abs, 512u << 20, &b) == 0 && b.len >= n) {
-        found = find_bytes(b.p, b.len, needle, n) != SIZE_MAX;
+    *found = false;
+    int err = read_file(c, abs, VMM_FILE_MAX, &b);
+    if (err == 0 && b.len >= n) {
+        *found = find_bytes(b.p, b.len, needle, n) != SIZE_MAX;
     }
     cvma_buf_free(&b);
-    return found;
+    return err;
+}
+
+/* Looks for needle in the first of paths that carries it. *capable: that path; else *unread:
+ * the first that is there but could not be read (*unread_err why), and *present the first that
+ * is there at all. */
+static void find_in_files(const struct ctx *c, const char *const *paths, const uint8_t *needle,
+                          size_t n, const char **capable, const char **present, const char **unread,
+                          int *unread_err)
+{
+    *capable = *present = *unread = NULL;
+    *unread_err = 0;
+    for (size_t k = 0; paths[k] != NULL; k++) {
+        bool has = false;
+        struct stat st;
+        int err = stat_under(c, paths[k], &st);
+        if (err == ENOENT || err == ENOTDIR) {
+            continue; /* not there */
+        }
+        *present = *present != NULL ? *present : paths[k];
+        if (err == 0) {
+            err = file_contains(c, paths[k], needle, n, &has);
+        }
+        if (err != 0 && *unread == NULL) {
+            *unread = paths[k];
+            *unread_err = err;
+        }
+        if (has) {
+            *capable = paths[k];
+            return;
+        }
+    }
+}
+
+/* A QEMU or OVMF file that is there but could not be read: unknown, it may carry the TEE. */
+static void vmm_unreadable(struct ctx *c, int i, const char *path, int err)
+{
+    set(c, i, CVMA_HOST_UNKNOWN,
+        "make the file readable to this user (a regular file of at most 512 MiB), or run as "
+        "root",
+        "%s could not be read: %s", path, err == EFBIG ? "larger than 512 MiB" : strerror(err));
 }
 
 static const char *const QEMU_PATHS[] = {"/usr/bin/qemu-system-x86_64",
@@ -672,18 +757,14 @@ static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qo
     snprintf(id, sizeof id, "%s.vmm.qemu", tee);
     int i = add(c, g, id, "QEMU supports the TEE", "vmm",
                 "qemu-system-x86_64 present and carrying the TEE's guest object type");
-    const char *found = NULL, *capable = NULL;
-    for (size_t k = 0; QEMU_PATHS[k] != NULL; k++) {
-        if (exists(c, QEMU_PATHS[k])) {
-            found = found ? found : QEMU_PATHS[k];
-            if (file_contains(c, QEMU_PATHS[k], (const uint8_t *)qom, strlen(qom))) {
-                capable = QEMU_PATHS[k];
-                break;
-            }
-        }
-    }
+    const char *found = NULL, *capable = NULL, *unread = NULL;
+    int uerr = 0;
+    find_in_files(c, QEMU_PATHS, (const uint8_t *)qom, strlen(qom), &capable, &found, &unread,
+                  &uerr);
     if (capable != NULL) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s has the '%s' object", capable, qom);
+    } else if (unread != NULL) {
+        vmm_unreadable(c, i, unread, uerr);
     } else if (found != NULL) {
         set(c, i, CVMA_HOST_FAIL, qemu_hint, "%s lacks the '%s' object (too old)", found, qom);
     } else {
@@ -693,19 +774,12 @@ static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qo
     snprintf(id, sizeof id, "%s.vmm.ovmf", tee);
     i = add(c, g, id, "OVMF supports the TEE", "vmm",
             "an OVMF image whose GUIDed footer table names the TEE's metadata");
-    found = capable = NULL;
-    for (size_t k = 0; OVMF_PATHS[k] != NULL; k++) {
-        if (exists(c, OVMF_PATHS[k])) {
-            found = found ? found : OVMF_PATHS[k];
-            if (file_contains(c, OVMF_PATHS[k], guid, 16)) {
-                capable = OVMF_PATHS[k];
-                break;
-            }
-        }
-    }
+    find_in_files(c, OVMF_PATHS, guid, 16, &capable, &found, &unread, &uerr);
     if (capable != NULL) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s carries the %s metadata", capable,
             tee[0] == 's' ? "SEV" : "TDX");
+    } else if (unread != NULL) {
+        vmm_unreadable(c, i, unread, uerr);
     } else {
         snprintf(msg, sizeof msg, "%s", found ? found : "no OVMF image found");
         set(c, i, CVMA_HOST_FAIL, ovmf_hint, "%s%s", msg,
@@ -910,7 +984,7 @@ static void check_snp(struct ctx *c)
         cpuid_unknown(c, i, 0, c->cpuid_err);
     } else {
         set(c, i, amd ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "SEV-SNP needs an AMD EPYC processor",
-            "%s", c->vendor);
+            "%s", c->vendor_text);
     }
     i = add(c, g, "snp.cpu.generation", "EPYC Milan or newer", "cpu_support",
             "family 19h (Milan, Genoa, Bergamo, Siena) or 1Ah (Turin), brand EPYC");
@@ -923,8 +997,8 @@ static void check_snp(struct ctx *c)
             c->family, c->model);
     } else {
         set(c, i, CVMA_HOST_FAIL, "SEV-SNP needs an EPYC 7003 (Milan) or newer server processor",
-            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand[0] ? c->brand : c->vendor,
-            c->family, c->model);
+            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")",
+            c->brand[0] ? c->brand : c->vendor_text, c->family, c->model);
     }
     check_bare_metal(c, g, "snp.cpu.bare_metal");
     int err = cpuid(c, 0x8000001fu, 0, r);
@@ -1189,7 +1263,7 @@ static void check_tdx(struct ctx *c)
         cpuid_unknown(c, i, 0, c->cpuid_err);
     } else {
         set(c, i, intel ? CVMA_HOST_PASS : CVMA_HOST_FAIL, "TDX needs an Intel Xeon processor",
-            "%s", c->vendor);
+            "%s", c->vendor_text);
     }
     i = add(c, g, "tdx.cpu.generation", "Xeon 5th gen or newer", "cpu_support",
             "family 6 model 0xCF (Emerald Rapids), 0xAD/0xAE (Granite Rapids), 0xAF (Sierra "
@@ -1201,8 +1275,8 @@ static void check_tdx(struct ctx *c)
         set(c, i, gen_ok ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
             "TDX (generally available) needs a 5th generation Xeon Scalable (Emerald Rapids) or "
             "newer; 4th generation parts had TDX only in limited releases",
-            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand[0] ? c->brand : c->vendor,
-            c->family, c->model);
+            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")",
+            c->brand[0] ? c->brand : c->vendor_text, c->family, c->model);
     }
     check_bare_metal(c, g, "tdx.cpu.bare_metal");
     i = add(c, g, "tdx.cpu.tme", "TME (CPUID 7 ECX bit 13)", "cpu_support",
@@ -1515,7 +1589,8 @@ json_t *cvma_host_report_json(const struct cvma_host_report *r)
     if (r->tdx_ready) {
         json_array_append_new(ready, json_string("tdx"));
     }
-    json_object_set_new(o, "root", json_string(r->root));
+    char root[4 * sizeof r->root];
+    json_object_set_new(o, "root", json_string(cvma_text_escape(r->root, root, sizeof root)));
     json_object_set_new(o, "ready", ready);
     json_object_set_new(o, "snp", json_pack("{s:b}", "ready", r->snp_ready));
     json_object_set_new(o, "tdx",

@@ -387,6 +387,112 @@ static void test_host_sev_standins_missing_or_short_are_unknown(void **s)
     free(dir);
 }
 
+/* A QEMU or OVMF file that is there but cannot be read (a directory, a file over the 512 MiB
+ * the check reads) may carry the TEE: unknown, never "lacks the object" or "no GUID". */
+static void test_host_vmm_file_unreadable_is_unknown(void **s)
+{
+    (void)s;
+    char *dir = tu_tmpdir(), path[512];
+    put(dir, "usr/bin/qemu-system-x86_64/x", "");
+    put(dir, "usr/share/ovmf/OVMF.fd", "");
+    snprintf(path, sizeof path, "%s/usr/share/ovmf/OVMF.fd", dir);
+    assert_int_equal(truncate(path, (off_t)513 << 20), 0); /* sparse: nothing written */
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "snp.vmm.qemu");
+    assert_int_equal(k->state, CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(k->message, "/usr/bin/qemu-system-x86_64 could not be read"));
+    k = check(r, "tdx.vmm.ovmf");
+    assert_int_equal(k->state, CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(k->message, "larger than 512 MiB"));
+    cvma_host_report_free(r);
+
+    /* one readable image without the GUID and one that cannot be read: still not known */
+    put(dir, "usr/share/OVMF/OVMF_CODE.fd", "no guid here");
+    r = run(&o);
+    assert_int_equal(state(r, "snp.vmm.ovmf"), CVMA_HOST_UNKNOWN);
+    cvma_host_report_free(r);
+    assert_int_equal(unlink(path), 0);
+    r = run(&o);
+    assert_int_equal(state(r, "snp.vmm.ovmf"), CVMA_HOST_FAIL);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
+/* A kvm module parameter that is there but cannot be read is unknown; an absent one (module
+ * loaded) and an absent module still fail. */
+static void test_host_kvm_param_unreadable_is_unknown(void **s)
+{
+    (void)s;
+    char *dir = tu_tmpdir();
+    put(dir, "sys/module/kvm_amd/parameters/sev/x", ""); /* a directory: read says EISDIR */
+    put(dir, "sys/module/kvm_amd/parameters/sev_snp", "Y\n");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "snp.kernel.kvm_amd.sev");
+    assert_int_equal(k->state, CVMA_HOST_UNKNOWN);
+    assert_non_null(strstr(k->message, "not readable"));
+    assert_int_equal(state(r, "snp.kernel.kvm_amd.sev_snp"), CVMA_HOST_PASS);
+    k = check(r, "snp.kernel.kvm_amd.sev_es");
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    assert_non_null(strstr(k->message, "parameter absent"));
+    k = check(r, "tdx.kernel.kvm_intel.tdx");
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    assert_non_null(strstr(k->message, "not loaded"));
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
+/* The message (a node of the JSON tree) of check id, or NULL. */
+static const char *json_message(json_t *node, const char *id)
+{
+    if (strcmp(json_string_value(json_object_get(node, "id")), id) == 0) {
+        return json_string_value(json_object_get(node, "message"));
+    }
+    json_t *sub = json_object_get(node, "sub");
+    for (size_t k = 0; k < json_array_size(sub); k++) {
+        const char *m = json_message(json_array_get(sub, k), id);
+        if (m != NULL) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Text from the tree (kernel release, CPUID vendor, module parameters) is shown escaped: control
+ * bytes, NUL and invalid UTF-8 as \xNN, in the report and in its JSON, where the message stays. */
+static void test_host_tree_text_is_escaped(void **s)
+{
+    (void)s;
+    char *dir = tu_tmpdir();
+    put(dir, "proc/sys/kernel/osrelease", "6.1\x1b[31m\xff\n");
+    /* vendor bytes (EBX EDX ECX) "A\x01\x1b\x00" "enti" "cAMD" */
+    put(dir, "cvmattest-cpuid/0x00000000", "00000010 001b0141 444d4163 69746e65\n");
+    put(dir, "sys/module/kvm_intel/parameters/tdx", "N\x07\xc3(\n");
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "tdx.kernel.version");
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    assert_string_equal(k->message, "6.1\\x1b[31m\\xff (< 6.16)");
+    assert_string_equal(check(r, "tdx.cpu.vendor")->message, "A\\x01\\x1b\\x00enticAMD");
+    assert_string_equal(check(r, "tdx.kernel.kvm_intel.tdx")->message,
+                        "kvm_intel.tdx=N\\x07\\xc3(");
+    json_t *j = cvma_host_report_json(r);
+    assert_non_null(j);
+    json_t *tdx = json_array_get(json_object_get(j, "tests"), 1);
+    const char *m = json_message(tdx, "tdx.kernel.version");
+    assert_non_null(m);
+    assert_string_equal(m, k->message);
+    assert_non_null(json_message(tdx, "tdx.cpu.vendor"));
+    assert_non_null(json_message(tdx, "tdx.kernel.kvm_intel.tdx"));
+    json_decref(j);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
  * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
 static void test_host_pccs_unreachable_fails(void **s)
@@ -437,6 +543,9 @@ int main(void)
             cmocka_unit_test(test_host_root_refused_without_openat2),
             cmocka_unit_test(test_host_root_too_long_is_refused),
             cmocka_unit_test(test_host_sev_standins_missing_or_short_are_unknown),
+            cmocka_unit_test(test_host_vmm_file_unreadable_is_unknown),
+            cmocka_unit_test(test_host_kvm_param_unreadable_is_unknown),
+            cmocka_unit_test(test_host_tree_text_is_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
