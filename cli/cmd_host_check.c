@@ -1,6 +1,7 @@
 /* cvmattest host-check [--root DIR] [--json]: can this host run SEV-SNP or TDX guests
- * (docs/host-check.md). Exit 0 when at least one TEE is ready, 1 when neither is, 2 on usage
- * errors. */
+ * (docs/host-check.md). Exit 0 when at least one TEE is ready, 1 when neither is (each has a
+ * failing check), 3 when that is not decided (a TEE with no failing check, only unknown ones:
+ * DESIGN.md's "could not decide"), 2 on usage errors or a tree that cannot be read. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static const char usage[] =
         "  --json              the tree of checks as JSON\n"
         "  --pccs-url URL      the PCCS to probe (default https://localhost:8081; none: skip)\n"
         "  --pccs-timeout S    seconds to wait for it (default 5)\n"
-        "exit codes: 0 at least one TEE ready, 1 neither, 2 usage error\n";
+        "exit codes: 0 at least one TEE ready, 1 neither (each fails a check), 2 usage error,\n"
+        "  3 not decided (no TEE ready, one with no failing check but some unknown)\n";
 
 int cvma_cmd_host_check(int argc, char **argv)
 {
@@ -88,7 +90,7 @@ int cvma_cmd_host_check(int argc, char **argv)
         fprintf(stderr, "cvmattest host-check: %s\n", err);
         return 2;
     }
-    int rc = r->snp_ready || r->tdx_ready ? 0 : 1;
+    int rc = r->snp_ready || r->tdx_ready ? 0 : r->undecided ? 3 : 1;
     if (json) {
         json_t *j = cvma_host_report_json(r);
         if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {

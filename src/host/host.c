@@ -1401,8 +1401,12 @@ static void finish(struct cvma_host_report *r)
     const struct cvma_host_check *s = cvma_host_report_find(r, "snp");
     const struct cvma_host_check *t = cvma_host_report_find(r, "tdx");
     const struct cvma_host_check *a = cvma_host_report_find(r, "tdx.attestation");
-    r->snp_ready = s != NULL && s->state == CVMA_HOST_PASS;
-    r->tdx_ready = t != NULL && t->state == CVMA_HOST_PASS;
+    r->snp_state = s != NULL ? s->state : CVMA_HOST_UNKNOWN;
+    r->tdx_state = t != NULL ? t->state : CVMA_HOST_UNKNOWN;
+    r->snp_ready = r->snp_state == CVMA_HOST_PASS;
+    r->tdx_ready = r->tdx_state == CVMA_HOST_PASS;
+    r->undecided = !r->snp_ready && !r->tdx_ready &&
+                   (r->snp_state == CVMA_HOST_UNKNOWN || r->tdx_state == CVMA_HOST_UNKNOWN);
     r->tdx_attestation = a != NULL ? a->state : CVMA_HOST_UNKNOWN;
 }
 
@@ -1592,9 +1596,13 @@ json_t *cvma_host_report_json(const struct cvma_host_report *r)
     char root[4 * sizeof r->root];
     json_object_set_new(o, "root", json_string(cvma_text_escape(r->root, root, sizeof root)));
     json_object_set_new(o, "ready", ready);
-    json_object_set_new(o, "snp", json_pack("{s:b}", "ready", r->snp_ready));
+    json_object_set_new(o, "undecided", json_boolean(r->undecided));
+    json_object_set_new(o, "snp",
+                        json_pack("{s:b,s:s}", "ready", r->snp_ready, "status",
+                                  cvma_host_state_name(r->snp_state)));
     json_object_set_new(o, "tdx",
-                        json_pack("{s:b,s:s}", "ready", r->tdx_ready, "attestation",
+                        json_pack("{s:b,s:s,s:s}", "ready", r->tdx_ready, "status",
+                                  cvma_host_state_name(r->tdx_state), "attestation",
                                   cvma_host_state_name(r->tdx_attestation)));
     json_object_set_new(o, "tests", tests);
     json_object_set_new(o, "failures", fails);
@@ -1622,6 +1630,20 @@ static int depth(const struct cvma_host_report *r, size_t k)
     return d;
 }
 
+/* Lists the leaf checks of tee ("snp", "tdx"; not its attestation group) in state st. */
+static void print_leaves(const struct cvma_host_report *r, FILE *f, const char *tee,
+                         enum cvma_host_state st)
+{
+    size_t tl = strlen(tee);
+    for (size_t k = 0; k < r->n; k++) {
+        const struct cvma_host_check *x = &r->checks[k];
+        if (!x->group && x->state == st && strncmp(x->id, tee, tl) == 0 && x->id[tl] == '.' &&
+            strncmp(x->id, "tdx.attestation", 15) != 0) {
+            fprintf(f, "  %s: %s%s%s\n", x->id, x->name, x->message[0] ? ": " : "", x->message);
+        }
+    }
+}
+
 void cvma_host_report_print(const struct cvma_host_report *r, FILE *f)
 {
     static const char *const tag[] = {"PASS", "FAIL", "UNKNOWN"};
@@ -1629,8 +1651,11 @@ void cvma_host_report_print(const struct cvma_host_report *r, FILE *f)
         const struct cvma_host_check *x = &r->checks[k];
         int d = depth(r, k);
         if (d == 0) {
-            bool ready = strcmp(x->id, "snp") == 0 ? r->snp_ready : r->tdx_ready;
-            fprintf(f, "%s%s: %s\n", k ? "\n" : "", x->name, ready ? "READY" : "NOT READY");
+            enum cvma_host_state st = strcmp(x->id, "snp") == 0 ? r->snp_state : r->tdx_state;
+            fprintf(f, "%s%s: %s\n", k ? "\n" : "", x->name,
+                    st == CVMA_HOST_PASS      ? "READY"
+                    : st == CVMA_HOST_UNKNOWN ? "UNDECIDED (no check failed, some unknown)"
+                                              : "NOT READY");
             continue;
         }
         fprintf(f, "%*s[%s] %s", 2 * d, "", tag[x->state], x->name);
@@ -1652,13 +1677,28 @@ void cvma_host_report_print(const struct cvma_host_report *r, FILE *f)
         }
         return;
     }
-    fputs("neither SEV-SNP nor TDX is available on this host:\n", f);
-    for (size_t k = 0; k < r->n; k++) {
-        const struct cvma_host_check *x = &r->checks[k];
-        if (!x->group && x->state == CVMA_HOST_FAIL && strncmp(x->id, "tdx.attestation", 15) != 0) {
-            fprintf(f, "  %s: %s%s%s\n", x->id, x->name, x->message[0] ? ": " : "", x->message);
+    if (r->undecided) {
+        /* no failure of the host to report: name what could not be decided */
+        bool s = r->snp_state == CVMA_HOST_UNKNOWN, t = r->tdx_state == CVMA_HOST_UNKNOWN;
+        fprintf(f,
+                "undecided: %s%s%s failed no check, but these could not be decided "
+                "(unknown; see their hints above):\n",
+                s ? "SEV-SNP" : "", s && t ? " and " : "", t ? "TDX" : "");
+        if (s) {
+            print_leaves(r, f, "snp", CVMA_HOST_UNKNOWN);
         }
+        if (t) {
+            print_leaves(r, f, "tdx", CVMA_HOST_UNKNOWN);
+        }
+        if (!s || !t) {
+            fprintf(f, "%s is not available on this host:\n", s ? "TDX" : "SEV-SNP");
+            print_leaves(r, f, s ? "tdx" : "snp", CVMA_HOST_FAIL);
+        }
+        return;
     }
+    fputs("neither SEV-SNP nor TDX is available on this host:\n", f);
+    print_leaves(r, f, "snp", CVMA_HOST_FAIL);
+    print_leaves(r, f, "tdx", CVMA_HOST_FAIL);
     size_t unk = 0;
     for (size_t k = 0; k < r->n; k++) {
         unk += !r->checks[k].group && r->checks[k].state == CVMA_HOST_UNKNOWN;

@@ -8,8 +8,10 @@
  *             message users search for);
  *  - unknown: it could not be determined here (not root, msr module not loaded, a file that
  *             is not there, a virtual machine that does not pass the MSR through). Never fail.
- * A TEE is ready when every check of its launch subtrees passes; attestation readiness
- * (TDX: quote generation service, PCCS, registration) is reported beside it.
+ * A TEE is ready when every check of its launch subtrees passes, not ready when one fails, and
+ * undecided when none fails but some are unknown (a part without a recorded microcode minimum,
+ * no root): not reported as a failure of the host. Attestation readiness (TDX: quote
+ * generation service, PCCS, registration) is reported beside it.
  *
  * What it reads, always under opts->root ("/" for the running machine): proc/, sys/, boot/,
  * dev/, usr/bin and usr/share (QEMU, OVMF), var/run (the QGS socket). Under another root every
@@ -54,6 +56,10 @@ struct cvma_host_report {
     struct cvma_host_check *checks; /* parents before their children */
     size_t n, cap;
     bool snp_ready, tdx_ready;
+    enum cvma_host_state snp_state, tdx_state; /* combined state of each TEE's launch checks */
+    /* Neither TEE is ready and one has no failing check, only unknown ones: whether this host
+     * can run confidential VMs is not decided (the CLI's exit 3). */
+    bool undecided;
     enum cvma_host_state tdx_attestation; /* combined state of tdx.attestation */
     char root[256];
 };

@@ -2,7 +2,11 @@
 # cvmattest host-check (docs/host-check.md):
 #  - prepared trees (tests/host/mktree.py): a ready SEV-SNP host and a ready TDX host (exit 0,
 #    every launch check pass), then one tree per requirement left out, each named: the check
-#    that must catch it says fail with a fix hint (unknown, never fail, for the msr module);
+#    that must catch it says fail with a fix hint (unknown, never fail, for the msr module:
+#    then nothing fails in that TEE and the host is undecided, exit 3);
+#  - undecided hosts (exit 3, "undecided: ..." naming the unknown checks, never "neither ...
+#    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
+#  - --root confined to the tree (symlinks, a release with '/');
 #  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
 #    closed port;
 #  - this machine: neither TEE ready here (exit 1, "neither ... is available" with reasons);
@@ -77,7 +81,7 @@ while read -r tee item id; do
     h=$(hint "$d.json" "$id")
     want=fail
     [ "$item" = msr-module ] && want=unknown
-    case $item in qgs) wantrc=0 ;; *) wantrc=1 ;; esac
+    case $item in qgs) wantrc=0 ;; msr-module) wantrc=3 ;; *) wantrc=1 ;; esac
     if [ "$st" = "$want" ] && [ -n "$h" ] && [ $rc -eq $wantrc ]; then
         ok "$tee without $item: $id $st, exit $rc; to do: $h"
     else
@@ -96,6 +100,34 @@ grep -q 'virt/tdx: TDX not supported by the host platform' "$T/w-tdx-keyids.json
     ok "KeyID failure quotes the kernel message" || fail "KeyID failure lacks the kernel message"
 grep -q 'AMD-SB-3019' "$T/w-snp-microcode.json" && ok "microcode failure names AMD-SB-3019" ||
     fail "microcode failure does not name AMD-SB-3019"
+
+# --- undecided: no TEE ready, one with nothing failed but some checks unknown (exit 3) ---
+# a ready Turin host (family 1Ah model 02h): no AMD-SB-3019 figure recorded, microcode unknown
+cp -R "$T/snp" "$T/turin"
+echo "00B00F21 00000000 00000000 00000000" >"$T/turin/cvmattest-cpuid/0x00000001"
+$CVM host-check --root "$T/turin" --json --pccs-url none >"$T/turin.json"
+rc=$?
+$CVM host-check --root "$T/turin" --pccs-url none >"$T/turin.txt"
+rct=$?
+if [ $rc -eq 3 ] && [ $rct -eq 3 ] && [ "$(jq -r '.undecided' "$T/turin.json")" = true ] &&
+   [ "$(jq -r '.snp.status' "$T/turin.json")" = unknown ] &&
+   [ "$(jq -r '.snp.ready' "$T/turin.json")" = false ] &&
+   [ "$(state "$T/turin.json" snp.firmware.microcode)" = unknown ] &&
+   grep -q '^undecided: SEV-SNP failed no check' "$T/turin.txt" &&
+   grep -q '^  snp.firmware.microcode: ' "$T/turin.txt" &&
+   grep -q '^TDX is not available on this host:' "$T/turin.txt" &&
+   ! grep -q 'neither SEV-SNP nor TDX' "$T/turin.txt"; then
+    ok "ready Turin host (microcode unknown): undecided, exit 3, the unknown check named"
+else
+    fail "Turin host: exit $rc/$rct (want 3), undecided $(jq -r .undecided "$T/turin.json"), snp.status $(jq -r .snp.status "$T/turin.json"); text: $(tail -5 "$T/turin.txt")"
+fi
+# a real failure beside the unknown one stays a failure (exit 1)
+cp -R "$T/turin" "$T/turin-rmp"
+echo 0 >"$T/turin-rmp/cvmattest-msr/0xc0010132"
+$CVM host-check --root "$T/turin-rmp" --pccs-url none >"$T/turin-rmp.txt"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^neither SEV-SNP nor TDX is available on this host:' "$T/turin-rmp.txt" &&
+    ok "Turin host without the RMP: not ready, exit 1" || fail "Turin host without the RMP: exit $rc, want 1"
 
 # --- TDX attestation readiness: PCCS reachable or not ---
 python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 60 >"$T/pcs.port" &
@@ -121,6 +153,8 @@ fi
 # dev/sev there but the ioctls' stand-ins missing or short: input not read, unknown, never fail
 cp -R "$T/snp" "$T/noioctl" && rm -r "$T/noioctl/cvmattest-ioctl"
 $CVM host-check --root "$T/noioctl" --json --pccs-url none >"$T/noioctl.json"
+rc=$?
+[ $rc -eq 3 ] && ok "ioctl stand-ins missing: undecided, exit 3" || fail "ioctl stand-ins missing: exit $rc, want 3"
 cp -R "$T/snp" "$T/shortioctl"
 head -c 20 "$T/snp/cvmattest-ioctl/snp_platform_status" >"$T/shortioctl/cvmattest-ioctl/snp_platform_status"
 $CVM host-check --root "$T/shortioctl" --json --pccs-url none >"$T/shortioctl.json"
@@ -165,6 +199,10 @@ $CVM host-check --pccs-url none --json >"$T/here.json"
 if [ "$(jq -r '.snp.ready or .tdx.ready' "$T/here.json")" = true ]; then
     echo "note: this machine is a ready host; the 'neither' assertions do not apply"
     [ $rc -eq 0 ] || fail "this machine: ready but exit $rc"
+elif [ "$(jq -r .undecided "$T/here.json")" = true ]; then
+    echo "note: this machine is undecided (no TEE fails a check); the 'neither' assertions do not apply"
+    [ $rc -eq 3 ] || fail "this machine: undecided but exit $rc"
+    grep -q "^undecided: " "$T/here.txt" || fail "this machine: undecided without the 'undecided:' line"
 else
     [ $rc -eq 1 ] || fail "this machine: exit $rc, want 1"
     grep -q "neither SEV-SNP nor TDX is available on this host" "$T/here.txt" &&

@@ -1,7 +1,10 @@
 /*
  * Host readiness checks (src/host/host.h) on trees written here: a bare tree decides nothing
  * (CPUID and MSR checks unknown, never fail), an MSR file read under a tree that lacks the msr
- * module is unknown, and a present register decides.
+ * module is unknown, and a present register decides. Input that cannot be read (a CPUID leaf,
+ * an ioctl stand-in, a QEMU or OVMF file, a module parameter) is unknown, never fail; reads stay
+ * inside the tree (symlinks, the kernel release, no openat2: refused); text from the tree is
+ * escaped; a host with only unknown checks left is undecided, not failed.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -147,6 +150,12 @@ static void test_host_json_is_a_tree(void **s)
     assert_int_equal(json_array_size(tests), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(tests, 0), "id")), "snp");
     assert_true(json_array_size(json_object_get(json_array_get(tests, 0), "sub")) > 0);
+    /* both TEEs fail a check here (no dev/sev, no kvm_intel): not ready, and decided */
+    assert_false(json_boolean_value(json_object_get(j, "undecided")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "snp"), "status")),
+                        "fail");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "tdx"), "status")),
+                        "fail");
     json_t *sum = json_object_get(j, "summary");
     assert_int_equal(json_integer_value(json_object_get(sum, "total")),
                      json_integer_value(json_object_get(sum, "passed")) +
@@ -493,6 +502,65 @@ static void test_host_tree_text_is_escaped(void **s)
     free(dir);
 }
 
+/* A report whose SEV-SNP checks pass but one, which is unknown, and whose TDX fails: undecided.
+ * The text names the unknown check and TDX's failure, never "neither ... is available"; the
+ * JSON says "undecided": true and SEV-SNP's status unknown, not ready. */
+static void test_host_undecided_is_not_a_failure(void **s)
+{
+    (void)s;
+    struct cvma_host_check checks[5] = {
+            {.id = "snp", .name = "SEV-SNP host", .category = "tee", .parent = -1, .group = true},
+            {.id = "snp.cpu.vendor", .name = "AMD CPU", .category = "cpu_support", .parent = 0},
+            {.id = "snp.firmware.microcode",
+             .name = "Microcode",
+             .category = "firmware",
+             .parent = 0,
+             .state = CVMA_HOST_UNKNOWN,
+             .message = "no figure for this part"},
+            {.id = "tdx",
+             .name = "TDX host",
+             .category = "tee",
+             .parent = -1,
+             .group = true,
+             .state = CVMA_HOST_FAIL},
+            {.id = "tdx.cpu.vendor",
+             .name = "Intel CPU",
+             .category = "cpu_support",
+             .parent = 3,
+             .state = CVMA_HOST_FAIL,
+             .message = "AuthenticAMD"},
+    };
+    checks[0].state = CVMA_HOST_UNKNOWN;
+    struct cvma_host_report r = {.checks = checks,
+                                 .n = 5,
+                                 .cap = 5,
+                                 .snp_state = CVMA_HOST_UNKNOWN,
+                                 .tdx_state = CVMA_HOST_FAIL,
+                                 .undecided = true,
+                                 .tdx_attestation = CVMA_HOST_UNKNOWN,
+                                 .root = "/"};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    cvma_host_report_print(&r, f);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(strstr(text, "SEV-SNP host: UNDECIDED"));
+    assert_non_null(strstr(text, "\nundecided: SEV-SNP failed no check"));
+    assert_non_null(
+            strstr(text, "\n  snp.firmware.microcode: Microcode: no figure for this part\n"));
+    assert_non_null(strstr(text, "\nTDX is not available on this host:\n  tdx.cpu.vendor: "));
+    assert_null(strstr(text, "neither"));
+    free(text);
+    json_t *j = cvma_host_report_json(&r);
+    assert_non_null(j);
+    assert_true(json_boolean_value(json_object_get(j, "undecided")));
+    assert_false(json_boolean_value(json_object_get(json_object_get(j, "snp"), "ready")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "snp"), "status")),
+                        "unknown");
+    json_decref(j);
+}
+
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
  * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
 static void test_host_pccs_unreachable_fails(void **s)
@@ -546,6 +614,7 @@ int main(void)
             cmocka_unit_test(test_host_vmm_file_unreadable_is_unknown),
             cmocka_unit_test(test_host_kvm_param_unreadable_is_unknown),
             cmocka_unit_test(test_host_tree_text_is_escaped),
+            cmocka_unit_test(test_host_undecided_is_not_a_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
