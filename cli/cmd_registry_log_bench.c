@@ -4,6 +4,8 @@
  * a directory; then inclusion and consistency proofs checked (docs/performance.md).
  */
 #define _XOPEN_SOURCE 700 /* nftw: removing the temporary log */
+#include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,8 +22,9 @@
 const char cvma_reglog_bench_usage[] =
         "  log bench [--entries N] [--entry-bytes B] [--proof-checks K] [--dir DIR] [--json]\n"
         "        appends N entries of B bytes (default 1000000 of 200) and writes the tiles and\n"
-        "        the checkpoint (to DIR, else a temporary directory removed afterwards), then\n"
-        "        times K inclusion and K consistency proof checks\n";
+        "        the checkpoint (to DIR, which must be missing or empty, else a temporary\n"
+        "        directory removed afterwards), then times K inclusion and K consistency proof\n"
+        "        checks\n";
 
 static double now_s(void)
 {
@@ -36,6 +39,24 @@ static uint64_t rng_next(uint64_t *s)
     *s ^= *s >> 7;
     *s ^= *s << 17;
     return *s;
+}
+
+/* --dir: missing, or an empty directory. The bench writes a log of its own there, with tiles
+ * and a checkpoint over those of any log already in it: a real log would be destroyed. */
+static bool dir_usable(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool empty = true;
+
+    if (d == NULL) {
+        return errno == ENOENT;
+    }
+    while (empty && (e = readdir(d)) != NULL) {
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    }
+    closedir(d);
+    return empty;
 }
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
@@ -107,6 +128,13 @@ int cvma_reglog_bench(int argc, char **argv)
     }
     if (optind < argc) {
         return cvma_reglog_usage_error("bench", "takes no operands");
+    }
+    if (dir != NULL && !dir_usable(dir)) {
+        fprintf(stderr,
+                "cvmattest registry log bench: --dir %s exists and is not an empty directory: "
+                "the bench writes a log of its own there (give a new or empty directory)\n",
+                dir);
+        return EXIT_USAGE;
     }
     if (dir == NULL) {
         if (mkdtemp(tmpdir) == NULL) {

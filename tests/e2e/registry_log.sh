@@ -189,5 +189,18 @@ kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?
 $CVM bench registry-log --entries 3000 --proof-checks 2000 --json >"$T/bench.json"; check "bench registry-log" 0 $?
 has "$T/bench.json" '"entries": 3000'
 has "$T/bench.json" '"consistency_check_us"'
+# --dir: a new or empty directory only; the real log in $L is refused and left as it was.
+find "$L" -type f -exec sha256sum {} + | sort >"$T/log.before"
+$CVM registry log bench --entries 20 --proof-checks 10 --dir "$L" >"$T/lb.out" 2>"$T/lb.err"
+check "log bench --dir into an existing log" 2 $?
+has "$T/lb.err" "is not an empty directory"
+find "$L" -type f -exec sha256sum {} + | sort >"$T/log.after"
+cmp -s "$T/log.before" "$T/log.after" || { echo "FAIL: log bench --dir changed the log"; fails=$((fails + 1)); }
+$CVM registry log check --log "$L" --vkey "$T/acmelog.vkey" --provider "acme=$T/acme.pub" --quiet \
+    >/dev/null 2>&1; check "the log checks after a refused bench --dir" 0 $?
+mkdir "$T/benchdir"
+$CVM registry log bench --entries 20 --proof-checks 10 --dir "$T/benchdir" >/dev/null
+check "log bench --dir into an empty directory" 0 $?
+[ -s "$T/benchdir/checkpoint" ] || { echo "FAIL: log bench --dir kept no checkpoint"; fails=$((fails + 1)); }
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
