@@ -43,6 +43,7 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
     struct cvma_registry r;
     struct cvma_verdict v;
     char origin[48];
+    int rc = 1;
 
     memset(&r, 0, sizeof r);
     cvma_verdict_init(&v);
@@ -51,16 +52,14 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
         fprintf(stderr, "cvmattest registry log check: entry %" PRIu64 ": %s: %s\n", index,
                 v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
                 v.n_reasons > 0 ? v.reasons[0].detail : "");
-        cvma_registry_cleanup(&r);
-        return 1;
+        goto out;
     }
     if (w->have_prev && r.version <= w->prev.version) {
         fprintf(stderr,
                 "cvmattest registry log check: entry %" PRIu64 ": version %" PRIu64
                 " after version %" PRIu64 "\n",
                 index, r.version, w->prev.version);
-        cvma_registry_cleanup(&r);
-        return 1;
+        goto out;
     }
     if (!w->quiet) {
         if (!r.has_entries) {
@@ -88,9 +87,14 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
         }
     }
     cvma_registry_cleanup(&w->prev);
-    w->prev = r;
+    w->prev = r; /* w owns it now */
+    memset(&r, 0, sizeof r);
     w->have_prev = true;
-    return 0;
+    rc = 0;
+out:
+    cvma_registry_cleanup(&r);
+    cvma_verdict_cleanup(&v);
+    return rc;
 }
 
 int cvma_reglog_check(int argc, char **argv)
