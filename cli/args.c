@@ -1,22 +1,73 @@
 #include "args.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The longest option table a scan checks (the others' options are not checked for conflicts). */
+#define SCAN_MAX 64
+
+/* The scan in progress: its table (to name the options an ambiguous abbreviation matches),
+ * the options given so far, the first option given of each CVMA_CLI_ONE_OF group (index + 1),
+ * and the options a ':' or CVMA_CLI_CONFLICT is about. */
+static const struct option *scan_opts;
+static bool scan_seen[SCAN_MAX];
+static int scan_group[8];
+static const struct option *bad_opt, *bad_other;
+static bool bad_dashes; /* ':' for a value taken from the next argument that begins with "--" */
 
 void cvma_cli_getopt_begin(void)
 {
     optind = 0; /* 0, not 1: glibc then forgets any state left by an earlier scan */
     opterr = 0;
+    memset(scan_seen, 0, sizeof scan_seen);
+    memset(scan_group, 0, sizeof scan_group);
+    bad_opt = bad_other = NULL;
+    bad_dashes = false;
 }
-
-/* The table of the scan in progress, to name the options an ambiguous abbreviation matches. */
-static const struct option *scan_opts;
 
 int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
 {
+    int idx = -1;
+    int c;
+
     scan_opts = opts;
-    return getopt_long(argc, argv, ":h", opts, NULL);
+    bad_opt = bad_other = NULL;
+    bad_dashes = false;
+    c = getopt_long(argc, argv, ":h", opts, &idx);
+    if (c == -1 || c == ':' || c == '?' || idx < 0) {
+        return c; /* the end, getopt's own errors, or -h */
+    }
+    const struct option *o = &opts[idx];
+    int marks = o->val & CVMA_CLI_MARKS;
+    if (o->has_arg == required_argument) {
+        /* Given as the next argument (not --opt=value), optarg is that argument itself. */
+        bool next_arg = optind > 0 && optarg == argv[optind - 1];
+        if ((optarg[0] == '\0' && (marks & CVMA_CLI_EMPTY) == 0) ||
+            (next_arg && strncmp(optarg, "--", 2) == 0)) {
+            bad_opt = o;
+            bad_dashes = optarg[0] != '\0';
+            return ':';
+        }
+        if (idx < SCAN_MAX && scan_seen[idx] && (marks & CVMA_CLI_MANY) == 0) {
+            bad_opt = bad_other = o;
+            return CVMA_CLI_CONFLICT;
+        }
+    }
+    if (idx < SCAN_MAX) {
+        scan_seen[idx] = true;
+    }
+    int g = (marks >> 18) & 7; /* CVMA_CLI_ONE_OF(g) */
+    if (g != 0) {
+        if (scan_group[g] != 0 && scan_group[g] != idx + 1) {
+            bad_opt = &opts[scan_group[g] - 1];
+            bad_other = o;
+            return CVMA_CLI_CONFLICT;
+        }
+        scan_group[g] = idx + 1;
+    }
+    return o->val & ~CVMA_CLI_MARKS;
 }
 
 /* Prints the options of the scan's table that "--NAME[=...]" abbreviates when there are two
@@ -52,7 +103,20 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
     const char *arg = optind > 0 ? argv[optind - 1] : "";
     bool is_long = strncmp(arg, "--", 2) == 0;
 
-    if (c == ':') {
+    if (c == CVMA_CLI_CONFLICT && bad_opt != NULL && bad_opt == bad_other) {
+        fprintf(stderr, "cvmattest %s: --%s given twice (it takes one value)\n", cmd,
+                bad_opt->name);
+    } else if (c == CVMA_CLI_CONFLICT && bad_opt != NULL && bad_other != NULL) {
+        fprintf(stderr, "cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
+                bad_other->name);
+    } else if (c == ':' && bad_opt != NULL && bad_dashes) {
+        fprintf(stderr,
+                "cvmattest %s: --%s needs a value ('%s' is an option; a value that begins with "
+                "-- is given as --%s=VALUE)\n",
+                cmd, bad_opt->name, arg, bad_opt->name);
+    } else if (c == ':' && bad_opt != NULL) {
+        fprintf(stderr, "cvmattest %s: --%s needs a value\n", cmd, bad_opt->name);
+    } else if (c == ':') {
         if (is_long) {
             fprintf(stderr, "cvmattest %s: %s needs a value\n", cmd, arg);
         } else {

@@ -11,16 +11,35 @@
 
 #include "common/util.h"
 
+/*
+ * Marks an option table's val may carry (OR'd into it; cvma_cli_getopt returns val without
+ * them). Without a mark an option that takes a value takes one non-empty value, once.
+ */
+#define CVMA_CLI_MANY      0x10000     /* may be given again: each value counts (a list) */
+#define CVMA_CLI_EMPTY     0x20000     /* its value may be empty: '' means something (--nonce '') */
+#define CVMA_CLI_ONE_OF(g) ((g) << 18) /* g in 1..7: options of one group exclude each other */
+#define CVMA_CLI_MARKS     0x1f0000
+
+/* cvma_cli_getopt for an option given twice, or with one of its CVMA_CLI_ONE_OF group. */
+#define CVMA_CLI_CONFLICT '!'
+
 /* Starts a new scan of an argv (argv[0] is the command's name; options and operands may be
  * mixed, "--" ends the options). Errors are not printed by getopt itself. */
 void cvma_cli_getopt_begin(void);
 
-/* The next option of opts (getopt_long with optstring ":h": -h is the short --help when the
- * table maps "help" to 'h'); ':' for a missing value, '?' for an unknown option, -1 at the
- * end (the operands are then argv[optind..argc-1]). */
+/*
+ * The next option of opts (getopt_long with optstring ":h": -h is the short --help when the
+ * table maps "help" to 'h'), its val without the marks above; -1 at the end (the operands are
+ * then argv[optind..argc-1]); '?' for an unknown option; ':' for a missing value: none, an
+ * empty one (unless CVMA_CLI_EMPTY), or one taken from the next argument that begins with
+ * "--" (`--out --help`: an option, not a value; `--out=--x` is the value "--x");
+ * CVMA_CLI_CONFLICT for an option that takes a value given again (unless CVMA_CLI_MANY) or
+ * one of a CVMA_CLI_ONE_OF group after another of it (a flag repeated is no conflict).
+ */
 int cvma_cli_getopt(int argc, char **argv, const struct option *opts);
 
-/* For ':' and '?' from cvma_cli_getopt: prints why on stderr and returns the exit code 2. */
+/* For ':', '?' and CVMA_CLI_CONFLICT from cvma_cli_getopt: prints why on stderr and returns
+ * the exit code 2. */
 int cvma_cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints "cvmattest CMD: MESSAGE" and where the options are on stderr; returns 2. */

@@ -237,11 +237,6 @@ static int fetch_cmd(int argc, char **argv)
         default:
             return cvma_cli_bad_option("collateral fetch", c, argv);
         }
-        if (optarg[0] == '\0') {
-            const char *a = argv[optind - 1];
-            return cvma_cli_usage_error("collateral fetch", "%.*s needs a value",
-                                        (int)strcspn(a, "="), a);
-        }
         *dst = optarg;
     }
     for (int i = optind; i < argc; i++) {

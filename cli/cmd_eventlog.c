@@ -107,9 +107,12 @@ static void print_text(const struct cvma_eventlog *log, const json_t *events, co
 int cvma_cmd_eventlog(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"json", no_argument, NULL, 'j'},       {"format", required_argument, NULL, 'f'},
-            {"pcrs", required_argument, NULL, 'p'}, {"tdx-quote", required_argument, NULL, 'q'},
-            {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+            {"json", no_argument, NULL, 'j'},
+            {"format", required_argument, NULL, 'f'},
+            {"pcrs", required_argument, NULL, 'p' | CVMA_CLI_ONE_OF(1)},
+            {"tdx-quote", required_argument, NULL, 'q' | CVMA_CLI_ONE_OF(1)},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *pcrs_file = NULL, *quote_file = NULL;
     enum cvma_eventlog_format format = CVMA_EVENTLOG_AUTO;
@@ -162,9 +165,6 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     if (optind + 1 != argc) {
         return cvma_cli_usage_error("eventlog", "takes exactly one FILE");
-    }
-    if (pcrs_file != NULL && quote_file != NULL) {
-        return cvma_cli_usage_error("eventlog", "--pcrs and --tdx-quote exclude each other");
     }
     file = argv[optind];
     if (cvma_file_read(file, CVMA_EVENTLOG_MAX_SIZE, &b) != CVMA_OK) {

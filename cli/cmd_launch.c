@@ -378,7 +378,7 @@ int cvma_cmd_launch(int argc, char **argv)
             {"memory", required_argument, NULL, O_MEMORY},
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
-            {"append", required_argument, NULL, O_APPEND},
+            {"append", required_argument, NULL, O_APPEND | CVMA_CLI_EMPTY},
             {"svsm", required_argument, NULL, O_SVSM},
             {"vcpu-type", required_argument, NULL, O_VCPU_TYPE},
             {"guest-features", required_argument, NULL, O_FEATURES},

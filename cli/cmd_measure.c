@@ -560,15 +560,15 @@ out:
 int cvma_cmd_measure(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"ovmf", required_argument, NULL, O_OVMF},
-            {"tdvf", required_argument, NULL, O_TDVF},
+            {"ovmf", required_argument, NULL, O_OVMF | CVMA_CLI_ONE_OF(1)},
+            {"tdvf", required_argument, NULL, O_TDVF | CVMA_CLI_ONE_OF(1)},
             {"vcpus", required_argument, NULL, O_VCPUS},
             {"vcpu-type", required_argument, NULL, O_VCPU_TYPE},
             {"vmm", required_argument, NULL, O_VMM},
             {"guest-features", required_argument, NULL, O_FEATURES},
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
-            {"append", required_argument, NULL, O_APPEND},
+            {"append", required_argument, NULL, O_APPEND | CVMA_CLI_EMPTY},
             {"page-order", required_argument, NULL, O_PAGE_ORDER},
             {"json", no_argument, NULL, O_JSON},
             {"policy-out", required_argument, NULL, O_POLICY_OUT},

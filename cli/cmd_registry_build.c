@@ -82,8 +82,8 @@ int cvma_regcli_build(int argc, char **argv)
         O_IAT
     };
     static const struct option opts[] = {
-            {"include-entries", no_argument, NULL, O_INCLUDE},
-            {"root-only", no_argument, NULL, O_ROOT_ONLY},
+            {"include-entries", no_argument, NULL, O_INCLUDE | CVMA_CLI_ONE_OF(1)},
+            {"root-only", no_argument, NULL, O_ROOT_ONLY | CVMA_CLI_ONE_OF(1)},
             {"provider", required_argument, NULL, O_PROVIDER},
             {"key", required_argument, NULL, O_KEY},
             {"entries", required_argument, NULL, O_ENTRIES},

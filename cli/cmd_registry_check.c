@@ -34,9 +34,12 @@ int cvma_regcli_check(int argc, char **argv)
 {
     enum { O_QUIET = 256, O_PUB, O_AT, O_PROOF };
     static const struct option opts[] = {
-            {"quiet", no_argument, NULL, O_QUIET}, {"pub", required_argument, NULL, O_PUB},
-            {"at", required_argument, NULL, O_AT}, {"proof", required_argument, NULL, O_PROOF},
-            {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+            {"quiet", no_argument, NULL, O_QUIET},
+            {"pub", required_argument, NULL, O_PUB},
+            {"at", required_argument, NULL, O_AT},
+            {"proof", required_argument, NULL, O_PROOF | CVMA_CLI_MANY},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *pubf = NULL, *at_s = NULL;
     const char *proofs[MAX_PROOFS];

@@ -106,7 +106,7 @@ int cvma_reglog_check(int argc, char **argv)
             {"vkey", required_argument, NULL, O_VKEY},
             {"provider", required_argument, NULL, O_PROVIDER},
             {"quiet", no_argument, NULL, O_QUIET},
-            {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY},
+            {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY | CVMA_CLI_MANY},
             {"witnesses", required_argument, NULL, O_WITNESSES},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},

@@ -42,8 +42,8 @@ int cvma_reglog_prove(int argc, char **argv)
     enum { O_LOG = 256, O_REGISTRY, O_FROM, O_TLOG_PROOF };
     static const struct option opts[] = {
             {"log", required_argument, NULL, O_LOG},
-            {"registry", required_argument, NULL, O_REGISTRY},
-            {"from", required_argument, NULL, O_FROM},
+            {"registry", required_argument, NULL, O_REGISTRY | CVMA_CLI_ONE_OF(1)},
+            {"from", required_argument, NULL, O_FROM | CVMA_CLI_ONE_OF(1)},
             {"tlog-proof", no_argument, NULL, O_TLOG_PROOF},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},

@@ -54,8 +54,8 @@ int cvma_regcli_prove(int argc, char **argv)
             {"entries", required_argument, NULL, O_ENTRIES},
             {"id", required_argument, NULL, O_ID},
             {"out", required_argument, NULL, O_OUT},
-            {"provider", required_argument, NULL, O_PROVIDER},
-            {"registry", required_argument, NULL, O_REGISTRY},
+            {"provider", required_argument, NULL, O_PROVIDER | CVMA_CLI_ONE_OF(1)},
+            {"registry", required_argument, NULL, O_REGISTRY | CVMA_CLI_ONE_OF(1)},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -101,9 +101,6 @@ int cvma_regcli_prove(int argc, char **argv)
     }
     if (entries_f == NULL || id == NULL || out == NULL) {
         return cvma_regcli_usage_error("prove", "--entries, --id and --out are required");
-    }
-    if (provider != NULL && reg != NULL) {
-        return cvma_regcli_usage_error("prove", "give --provider or --registry, not both");
     }
     if (provider != NULL && !cvma_reg_provider_name_ok(provider)) {
         return cvma_regcli_usage_error("prove", "--provider: not a valid provider name");

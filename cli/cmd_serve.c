@@ -139,16 +139,16 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             {"config", required_argument, NULL, O_CONFIG},
             {"listen", required_argument, NULL, O_LISTEN},
             {"port-file", required_argument, NULL, O_PORT_FILE},
-            {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+            {"trust-root", required_argument, NULL, O_TRUST_ROOT | CVMA_CLI_MANY},
             {"collateral", required_argument, NULL, O_COLLATERAL},
             {"offline", no_argument, NULL, O_OFFLINE},
             {"kds-url", required_argument, NULL, O_KDS},
             {"pcs-url", required_argument, NULL, O_PCS},
             {"cache-dir", required_argument, NULL, O_CACHE},
             {"policy", required_argument, NULL, O_POLICY},
-            {"named-policy", required_argument, NULL, O_NAMED_POLICY},
-            {"provider", required_argument, NULL, O_PROVIDER},
-            {"registry", required_argument, NULL, O_REGISTRY},
+            {"named-policy", required_argument, NULL, O_NAMED_POLICY | CVMA_CLI_MANY},
+            {"provider", required_argument, NULL, O_PROVIDER | CVMA_CLI_MANY},
+            {"registry", required_argument, NULL, O_REGISTRY | CVMA_CLI_MANY},
             {"sign-result", required_argument, NULL, O_SIGN},
             {"token-ttl", required_argument, NULL, O_TOKEN_TTL},
             {"nonce-ttl", required_argument, NULL, O_NONCE_TTL},
@@ -174,7 +174,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             fputs(usage, stdout);
             return -1;
         }
-        if (c == ':' || c == '?') {
+        if (c == ':' || c == '?' || c == CVMA_CLI_CONFLICT) {
             return cvma_cli_bad_option("serve", c, argv);
         }
         if (c == O_CONFIG && read_config(s, optarg) != 0) {

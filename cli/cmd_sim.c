@@ -80,7 +80,7 @@ static const struct option tdx_options[] = {
         {"out", required_argument, NULL, O_OUT},
         {"version", required_argument, NULL, O_VERSION},
         {"mr-td", required_argument, NULL, O_MR_TD},
-        {"rtmr", required_argument, NULL, O_RTMR},
+        {"rtmr", required_argument, NULL, O_RTMR | CVMA_CLI_MANY},
         {"report-data", required_argument, NULL, O_REPORT_DATA},
         {"mr-config-id", required_argument, NULL, O_MR_CONFIG_ID},
         {"debug", no_argument, NULL, O_DEBUG},
@@ -277,9 +277,6 @@ static int sim_snp(int argc, char **argv)
             }
             break;
         case O_OUT:
-            if (val[0] == '\0') {
-                return cvma_cli_usage_error("sim snp", "--out needs a value");
-            }
             out_dir = val;
             break;
         case O_VERSION:
@@ -512,9 +509,6 @@ static int sim_tdx(int argc, char **argv)
             dev_tree = val;
             break;
         case O_OUT:
-            if (val[0] == '\0') {
-                return cvma_cli_usage_error("sim tdx", "--out needs a value");
-            }
             out_dir = val;
             break;
         case O_VERSION:

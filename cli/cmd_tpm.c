@@ -57,7 +57,7 @@ static int check_quote(int argc, char **argv)
             {"ak", required_argument, NULL, O_AK},
             {"pcrs", required_argument, NULL, O_PCRS},
             {"eventlog", required_argument, NULL, O_EVENTLOG},
-            {"nonce", required_argument, NULL, O_NONCE},
+            {"nonce", required_argument, NULL, O_NONCE | CVMA_CLI_EMPTY},
             {"json", no_argument, NULL, O_JSON},
             {"allow-trailing-data", no_argument, NULL, O_TRAILING},
             {"help", no_argument, NULL, 'h'},

@@ -159,7 +159,7 @@ static int cosign(int argc, char **argv)
     static const struct option opts[] = {
             {"state", required_argument, NULL, O_STATE},
             {"key", required_argument, NULL, O_KEY},
-            {"log-vkey", required_argument, NULL, O_LOG_VKEY},
+            {"log-vkey", required_argument, NULL, O_LOG_VKEY | CVMA_CLI_MANY},
             {"proof", required_argument, NULL, O_PROOF},
             {"time", required_argument, NULL, O_TIME},
             {"help", no_argument, NULL, 'h'},

@@ -156,7 +156,7 @@ int cvma_witness_serve(int argc, char **argv)
     static const struct option opts[] = {
             {"state", required_argument, NULL, O_STATE},
             {"key", required_argument, NULL, O_KEY},
-            {"log-vkey", required_argument, NULL, O_LOG_VKEY},
+            {"log-vkey", required_argument, NULL, O_LOG_VKEY | CVMA_CLI_MANY},
             {"listen", required_argument, NULL, O_LISTEN},
             {"port-file", required_argument, NULL, O_PORT_FILE},
             {"help", no_argument, NULL, 'h'},

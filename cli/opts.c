@@ -135,10 +135,10 @@ static const struct option verify_options[] = {
         {"kds-url", required_argument, NULL, O_KDS},
         {"pcs-url", required_argument, NULL, O_PCS},
         {"cache-dir", required_argument, NULL, O_CACHE},
-        {"provider", required_argument, NULL, O_PROVIDER},
-        {"registry", required_argument, NULL, O_REGISTRY},
-        {"proof", required_argument, NULL, O_PROOF},
-        {"lookup-registry", required_argument, NULL, O_LOOKUP},
+        {"provider", required_argument, NULL, O_PROVIDER | CVMA_CLI_MANY},
+        {"registry", required_argument, NULL, O_REGISTRY | CVMA_CLI_MANY},
+        {"proof", required_argument, NULL, O_PROOF | CVMA_CLI_MANY},
+        {"lookup-registry", required_argument, NULL, O_LOOKUP | CVMA_CLI_MANY},
         {"policy", required_argument, NULL, O_POLICY},
         {"collateral-grace", required_argument, NULL, O_GRACE},
         {"collateral-max-age", required_argument, NULL, O_MAX_AGE},
@@ -147,17 +147,17 @@ static const struct option verify_options[] = {
         {"previous", required_argument, NULL, O_PREVIOUS},
         {"at", required_argument, NULL, O_AT},
         {"report-data", required_argument, NULL, O_REPORT_DATA},
-        {"nonce", required_argument, NULL, O_NONCE},
-        {"trust-root", required_argument, NULL, O_TRUST_ROOT},
+        {"nonce", required_argument, NULL, O_NONCE | CVMA_CLI_EMPTY},
+        {"trust-root", required_argument, NULL, O_TRUST_ROOT | CVMA_CLI_MANY},
         {"seconds", required_argument, NULL, O_SECONDS},
         {"cold", no_argument, NULL, O_COLD},
         {"threads", required_argument, NULL, O_THREADS},
-        {"log-vkey", required_argument, NULL, O_LOG_VKEY},
-        {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY},
+        {"log-vkey", required_argument, NULL, O_LOG_VKEY | CVMA_CLI_MANY},
+        {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY | CVMA_CLI_MANY},
         {"witnesses", required_argument, NULL, O_WITNESSES},
-        {"log-proof", required_argument, NULL, O_LOG_PROOF},
-        {"log-consistency", required_argument, NULL, O_LOG_CONSISTENCY},
-        {"log-url", required_argument, NULL, O_LOG_URL},
+        {"log-proof", required_argument, NULL, O_LOG_PROOF | CVMA_CLI_MANY},
+        {"log-consistency", required_argument, NULL, O_LOG_CONSISTENCY | CVMA_CLI_MANY},
+        {"log-url", required_argument, NULL, O_LOG_URL | CVMA_CLI_MANY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -302,9 +302,6 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             rc = push(verb, "--trust-root", cv->roots, &cv->cfg.n_trust_root_files, val);
             break;
         case O_POLICY:
-            if (cv->policy.path != NULL) {
-                return usage_error(verb, "--policy given twice");
-            }
             cv->policy.path = val;
             cv->cfg.policies = &cv->policy;
             cv->cfg.n_policies = 1;
@@ -352,8 +349,6 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             break;
         case O_REPORT_DATA: {
             size_t n = 0;
-            /* The last one counts, zero-padded: nothing of an earlier --report-data remains. */
-            memset(cv->req.report_data, 0, sizeof cv->req.report_data);
             if (!cvma_hex_decode(val, cv->req.report_data, sizeof cv->req.report_data, &n)) {
                 return usage_error(verb, "--report-data wants up to 64 bytes of hex, not '%s'",
                                    val);

@@ -94,6 +94,69 @@ has "$T/err" "--debug takes no value" "a flag given a value is named"
 run $CVM registry check r --pub=; check "registry check --pub= (empty)" 2 $rc
 run $CVM collateral fetch "$T/s/report.bin" --out=; check "collateral fetch --out= (empty)" 2 $rc
 has "$T/err" "--out needs a value" "collateral fetch --out= is named"
+run $CVM collateral fetch "$T/s/report.bin" --out ''; check "collateral fetch --out '' (empty)" 2 $rc
+has "$T/err" "collateral fetch: --out needs a value" "collateral fetch --out '' is named"
+# an empty value where empty means nothing: exit 2 before anything is verified (an empty
+# $NONCE must not expect a REPORT_DATA of 64 zero bytes)
+for o in "--report-data=" "--report-data ''" "--cache-dir ''" "--kds-url=" "--collateral ''" \
+    "--policy=" "--tee ''"; do
+    eval "run \$CVM verify \"\$T/s/report.bin\" --offline --trust-root \"\$T/s/ark.pem\" $o"
+    check "verify $o (empty)" 2 $rc
+    has "$T/err" "needs a value" "verify $o: a value is missing"
+    empty "$T/out" "verify $o: no verdict"
+done
+run $CVM sim snp --out "$T/zero"; check "sim snp (REPORT_DATA zero)" 0 $rc
+run $CVM verify "$T/zero/report.bin" --collateral "$T/zero" --offline --trust-root "$T/zero/ark.pem" \
+    --report-data ''
+check "--report-data '' does not expect 64 zero bytes" 2 $rc
+run $CVM collateral fetch "$T/s/report.bin" --out "$T/cf" --cache-dir=; check "collateral fetch --cache-dir=" 2 $rc
+run $CVM registry keygen --out "$T/ok" --alg ''; check "registry keygen --alg ''" 2 $rc
+[ -e "$T/ok.key" ] && fail "registry keygen --alg '' wrote a key"
+run $CVM registry keygen --out "$T/ok"; check "registry keygen" 0 $rc
+# a value that begins with -- is not taken from the next argument: that is the next option
+(cd "$T" && $CVM registry keygen --out --help >out 2>err); rc=$?
+check "registry keygen --out --help" 2 $rc
+has "$T/err" "--out needs a value" "registry keygen --out --help: the value is missing"
+[ -e "$T/--help.key" ] && fail "registry keygen --out --help wrote --help.key"
+run $CVM collateral fetch "$T/s/report.bin" --out --cache-dir "$T/cc"
+check "collateral fetch --out --cache-dir DIR" 2 $rc
+has "$T/err" "--out needs a value" "collateral fetch --out --cache-dir: the value is missing"
+[ -e "$T/--cache-dir" ] || [ -e "$T/cc" ] && fail "collateral fetch --out --cache-dir wrote something"
+(cd "$T" && $CVM registry keygen --out=--k >out 2>err); rc=$?
+check "registry keygen --out=--k (a value with =)" 0 $rc
+[ -e "$T/--k.key" ] || fail "registry keygen --out=--k: no --k.key"
+run $CVM verify "$T/s/report.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" --nonce --json
+check "verify --nonce --json" 2 $rc
+has "$T/err" "--nonce needs a value" "verify --nonce --json: the value is missing"
+
+# --- an option that takes one value, given twice; options that exclude each other
+printf 'amd chip_id %s\n' "$(printf '5a%.0s' $(seq 64))" >"$T/e1.txt"
+RB="registry build --provider=cloud --key=$T/ok.key --entries=$T/e1.txt --valid-days=30"
+# shellcheck disable=SC2086
+{
+    run $CVM $RB --version 1 --version 2 --out "$T/r2.jws"; check "registry build --version twice" 2 $rc
+    has "$T/err" "--version given twice" "registry build --version twice: named"
+    run $CVM $RB --version 1 --out "$T/r2.jws" --include-entries --root-only
+    check "registry build --include-entries --root-only" 2 $rc
+    has "$T/err" "--include-entries and --root-only exclude each other" "--include-entries --root-only: named"
+    [ -e "$T/r2.jws" ] && fail "registry build with a refused option wrote its registry"
+    run $CVM $RB --version 1 --out "$T/r2.jws" --root-only --root-only
+    check "registry build --root-only twice (a flag)" 0 $rc
+    run $CVM verify "$T/s/report.bin" $SV --tee snp --tee tdx; check "verify --tee twice" 2 $rc
+    has "$T/err" "--tee given twice" "verify --tee twice: named"
+    empty "$T/out" "verify --tee twice: no verdict"
+    run $CVM verify "$T/s/report.bin" $SV --report-data 00 --report-data 00; check "verify --report-data twice" 2 $rc
+    run $CVM verify "$T/s/report.bin" $SV --trust-root "$T/t/root_ca.pem" --json
+    check "verify --trust-root twice (repeatable)" 0 $rc
+    run $CVM measure snp --ovmf "$T/e1.txt" --tdvf "$T/e1.txt" --vcpus 1 --vcpu-type EPYC-v4
+    check "measure snp --ovmf --tdvf" 2 $rc
+    has "$T/err" "--ovmf and --tdvf exclude each other" "--ovmf --tdvf: named"
+    run $CVM eventlog "$T/e1.txt" --pcrs a --pcrs b; check "eventlog --pcrs twice" 2 $rc
+    run $CVM show "$T/s/report.bin" --tee snp --tee=snp; check "show --tee twice" 2 $rc
+    run $CVM registry log prove --log "$T" --registry "$T/r2.jws" --from 1
+    check "registry log prove --registry --from" 2 $rc
+    has "$T/err" "--registry and --from exclude each other" "--registry --from: named"
+}
 
 # --- --opt=value is --opt value
 # shellcheck disable=SC2086

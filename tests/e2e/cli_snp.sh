@@ -46,10 +46,13 @@ $CVM verify "$T/s/report.bin" --at yesterday >/dev/null 2>&1; check "bad --at" 2
 $CVM verify "$T/s/report.bin" --report-data xyz >/dev/null 2>&1; check "bad --report-data" 2 $?
 $CVM bogus >/dev/null 2>&1; check "unknown command" 2 $?
 
-# --report-data given twice: the last one, zero-padded, with nothing left of the first.
+# --report-data given twice: refused, not the last one silently (exit 2, no verdict).
 $CVM sim snp --out "$T/rd" --report-data aabb >/dev/null; check "sim snp --report-data" 0 $?
 $CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
-    --report-data ccddeeff --report-data aabb >/dev/null; check "--report-data twice" 0 $?
+    --report-data ccddeeff --report-data aabb >"$T/rd.out" 2>&1; check "--report-data twice" 2 $?
+has "$T/rd.out" "report-data given twice"
+$CVM verify "$T/rd/report.bin" --collateral "$T/rd" --offline --trust-root "$T/rd/ark.pem" \
+    --report-data aabb >/dev/null; check "--report-data, zero-padded" 0 $?
 
 # --nonce is a TPM quote's extraData: a report has none, so the option is refused, not ignored
 $V --trust-root "$T/s/ark.pem" --nonce aabb >/dev/null 2>"$T/nonce.err"; check "--nonce for a report" 2 $?
