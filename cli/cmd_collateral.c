@@ -1,6 +1,6 @@
 /*
  * cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]
- *                                              [--cache-dir DIR]
+ *                                              [--cache-dir DIR] [--product NAME]
  *
  * Writes everything an offline verification of EVIDENCE needs into DIR, under the collateral
  * directory names of docs/collateral.md, so that `verify EVIDENCE --collateral DIR --offline`
@@ -34,7 +34,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]\n"
-          "                                   [--cache-dir DIR]\n"
+          "                                   [--cache-dir DIR] [--product milan|genoa|turin]\n"
           "Writes everything an offline verification of EVIDENCE (an SEV-SNP report or a TDX\n"
           "quote) needs into DIR (created if missing), with the file names of --collateral:\n"
           "  SEV-SNP: vcek.der (or vlek.der), ask.pem (or asvk.pem), ark.pem, crl.der\n"
@@ -44,6 +44,9 @@ static void usage(FILE *f)
           "  --kds-url URL    AMD KDS base URL (default https://kdsintf.amd.com)\n"
           "  --pcs-url URL    Intel PCS or PCCS base URL (default Intel PCS)\n"
           "  --cache-dir DIR  collateral cache (default $CVMATTEST_CACHE, else the XDG cache)\n"
+          "  --product milan|genoa|turin\n"
+          "                   SEV-SNP report v2 (no product field): its product, which picks\n"
+          "                   the KDS URLs\n"
           "Nothing is verified here. Exit 0 when every file is written, 3 when something could\n"
           "not be fetched, 1 when the evidence does not parse, 2 on usage errors.\n",
           f);
@@ -133,6 +136,18 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
     if (cvma_snp_report_parse(ev->p, ev->len, &po, &rep, v) != CVMA_OK) {
         return 1;
     }
+    /* --product, as verify takes it: for a report that names none (v2); one that does must
+     * name the same. */
+    if (vo->snp_product != CVMA_SNP_PRODUCT_UNKNOWN) {
+        enum cvma_snp_product want = (enum cvma_snp_product)vo->snp_product;
+        if (rep.product != CVMA_SNP_PRODUCT_UNKNOWN && rep.product != want) {
+            fprintf(stderr,
+                    "cvmattest collateral fetch: the report's CPUID names %s, --product %s\n",
+                    cvma_snp_product_name(rep.product), cvma_snp_product_name(want));
+            return 2;
+        }
+        rep.product = want;
+    }
     if ((st = cvma_snp_collateral_get(&rep, vo, &c, v)) != CVMA_OK) {
         rc = st == CVMA_UNDECIDED ? 3 : 1;
         goto out;
@@ -208,9 +223,13 @@ static int fetch_cmd(int argc, char **argv)
     enum cvma_evidence_kind kind;
     int rc, c;
     static const struct option opts[] = {
-            {"out", required_argument, NULL, 'o'},     {"kds-url", required_argument, NULL, 'k'},
-            {"pcs-url", required_argument, NULL, 'p'}, {"cache-dir", required_argument, NULL, 'c'},
-            {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+            {"out", required_argument, NULL, 'o'},
+            {"kds-url", required_argument, NULL, 'k'},
+            {"pcs-url", required_argument, NULL, 'p'},
+            {"cache-dir", required_argument, NULL, 'c'},
+            {"product", required_argument, NULL, 'P'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
     };
 
     memset(&vo, 0, sizeof vo);
@@ -231,13 +250,22 @@ static int fetch_cmd(int argc, char **argv)
         case 'c':
             dst = &vo.cache_dir;
             break;
+        case 'P':
+            if ((vo.snp_product = cvma_cli_snp_product(optarg)) == 0) {
+                return cvma_cli_usage_error("collateral fetch",
+                                            "--product must be milan, genoa or turin, not '%s'",
+                                            optarg);
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
         default:
             return cvma_cli_bad_option("collateral fetch", c, argv);
         }
-        *dst = optarg;
+        if (dst != NULL) {
+            *dst = optarg;
+        }
     }
     for (int i = optind; i < argc; i++) {
         if (file != NULL) {

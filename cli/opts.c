@@ -162,6 +162,18 @@ static const struct option verify_options[] = {
         {NULL, 0, NULL, 0},
 };
 
+/* see opts.h */
+int cvma_cli_snp_product(const char *name)
+{
+    static const char *const names[] = {"milan", "genoa", "turin"}; /* enum cvma_snp_product 1.. */
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if (strcasecmp(name, names[i]) == 0) {
+            return (int)i + 1;
+        }
+    }
+    return 0;
+}
+
 static int push(const char *verb, const char *opt, const char **list, size_t *n, const char *val)
 {
     if (*n >= CVMA_CLI_MAX_LIST) {
@@ -235,13 +247,7 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             break;
         case O_PRODUCT:
             /* SEV-SNP: the product of a report that names none (v2 has no CPUID bytes). */
-            if (strcasecmp(val, "milan") == 0) {
-                cv->cfg.snp_product = 1;
-            } else if (strcasecmp(val, "genoa") == 0) {
-                cv->cfg.snp_product = 2;
-            } else if (strcasecmp(val, "turin") == 0) {
-                cv->cfg.snp_product = 3;
-            } else {
+            if ((cv->cfg.snp_product = cvma_cli_snp_product(val)) == 0) {
                 return usage_error(verb, "--product must be milan, genoa or turin, not '%s'", val);
             }
             break;

@@ -67,5 +67,28 @@ rc=$?
 grep -q -- "--product must be milan, genoa or turin, not 'venice'" "$TMP/out4" \
     || { cat "$TMP/out4" >&2; fail "--product venice: no usage message"; }
 
+# 5. collateral fetch takes --product as verify does: without it undecided, naming the option.
+F="$CVMATTEST_BIN collateral fetch $TMP/s/report.bin --kds-url http://127.0.0.1:$PORT"
+$F --cache-dir "$TMP/cache5" --out "$TMP/c5" >"$TMP/out5" 2>&1
+rc=$?
+[ $rc -eq 3 ] || { cat "$TMP/out5" >&2; fail "collateral fetch of v2 without --product: exit $rc, want 3"; }
+grep -q 'give --product milan|genoa|turin' "$TMP/out5" \
+    || { cat "$TMP/out5" >&2; fail "collateral fetch without --product: no --product hint"; }
+
+# 6. collateral fetch --product genoa: the files an offline verification needs.
+$F --cache-dir "$TMP/cache6" --out "$TMP/c6" --product genoa >"$TMP/out6" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat "$TMP/out6" >&2; fail "collateral fetch --product genoa: exit $rc, want 0"; }
+"$CVMATTEST_BIN" verify "$TMP/s/report.bin" --collateral "$TMP/c6" --offline \
+    --cache-dir "$TMP/cache6b" --trust-root "$TMP/s/ark.pem" >"$TMP/out6b" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat "$TMP/out6b" >&2; fail "verify with the fetched collateral: exit $rc, want 0"; }
+
+# 7. collateral fetch --product of no known product: a usage error.
+$F --out "$TMP/c7" --product venice >"$TMP/out7" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$TMP/out7" >&2; fail "collateral fetch --product venice: exit $rc, want 2"; }
+[ ! -e "$TMP/c7" ] || fail "collateral fetch --product venice wrote --out"
+
 echo "snp_product: OK"
 exit 0
