@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -146,6 +147,77 @@ int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
     hint(cmd);
     return 2;
+}
+
+/* see args.h */
+bool cvma_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || s[n] != '\0') {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* see args.h */
+bool cvma_cli_hex64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+    }
+    size_t n = strspn(s, "0123456789abcdefABCDEF");
+    if (n == 0 || n > 16 || s[n] != '\0') {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        unsigned d = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+/* see args.h */
+bool cvma_cli_mem_size(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    size_t n = strspn(s, "0123456789");
+    unsigned shift = 20; /* a bare number: MiB, as QEMU's -m */
+    uint64_t v = 0;
+    char digits[24];
+
+    if (n == 0 || n >= sizeof digits) {
+        return false;
+    }
+    if (s[n] != '\0') {
+        /* s[n] is no NUL here, so neither is its upper case: strchr finds a unit or nothing */
+        const char *u = s[n + 1] == '\0' ? strchr(units, toupper((unsigned char)s[n])) : NULL;
+        if (u == NULL) {
+            return false;
+        }
+        shift = 10u * (unsigned)(u - units + 1);
+    }
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (!cvma_cli_uint(digits, 1, UINT64_MAX >> shift, &v)) {
+        return false;
+    }
+    *out = v << shift;
+    return true;
 }
 
 /* see args.h */

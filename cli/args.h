@@ -6,7 +6,9 @@
 #define CVMA_CLI_ARGS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/util.h"
@@ -44,6 +46,18 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints "cvmattest CMD: MESSAGE" and where the options are on stderr; returns 2. */
 int cvma_cli_usage_error(const char *cmd, const char *fmt, ...) CVMA_PRINTF(2, 3);
+
+/*
+ * Option values read strictly: the whole string, nothing strtoul would skip or take (no
+ * space, sign, or second "0x"). false (*out untouched) for anything else.
+ *   cvma_cli_uint:     decimal digits, lo..hi.
+ *   cvma_cli_hex64:    1..16 hex digits after an optional "0x" or "0X".
+ *   cvma_cli_mem_size: QEMU's -m SIZE: digits and an optional K, M, G or T (either case; a
+ *                      bare number is MiB), in bytes; not 0, not above 2^64 - 1.
+ */
+bool cvma_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+bool cvma_cli_hex64(const char *s, uint64_t *out);
+bool cvma_cli_mem_size(const char *s, uint64_t *out);
 
 /* A command with subcommands: a name and the function given argv from the subcommand on. */
 struct cvma_cli_sub {

@@ -4,6 +4,7 @@
  * with the expected launch measurement beside it (docs/measure.md).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,8 @@ static const char launch_usage[] =
         "\n"
         "  --tee snp|tdx            the TEE\n"
         "  --ovmf FILE              the firmware: a single OVMF.fd, given with -bios\n"
-        "  --vcpus N                vCPUs\n"
-        "  --memory SIZE            guest memory (QEMU's -m: 4096, 4G, 512M)\n"
+        "  --vcpus N                vCPUs (1..512)\n"
+        "  --memory SIZE            guest memory (QEMU's -m: 4096 MiB, 4G, 512M; whole MiB)\n"
         "  --kernel FILE            direct kernel boot (SEV-SNP: kernel-hashes=on)\n"
         "  --initrd FILE            with --kernel\n"
         "  --append STRING          the kernel command line, with --kernel\n"
@@ -251,17 +252,31 @@ static void print_quoted(const char *s, FILE *f)
     fputc('\'', f);
 }
 
-static bool valid_memory(const char *m)
-{
-    size_t d = strspn(m, "0123456789");
-    return d > 0 && (m[d] == '\0' || (strchr("KMGTkmgt", m[d]) != NULL && m[d + 1] == '\0'));
-}
-
 struct lopts {
     const char *tee, *ovmf, *vcpus, *memory, *kernel, *initrd, *append, *svsm, *vcpu_type;
     const char *features, *qemu, *kvm;
     bool print;
+    /* The numbers, read strictly from the strings above: QEMU is given these, never the
+     * strings (QEMU reads "4096" as MiB after -m, as bytes after size=). */
+    unsigned n_vcpus;
+    uint64_t memory_mib;
+    char memory_arg[32];     /* memory_mib with its unit, the same after -m and size= */
+    uint64_t guest_features; /* SEV_FEATURES; 0x1 when not given */
 };
+
+/* MiB in the largest unit that holds it whole (4096 -> "4G"): with its unit, QEMU's -m and a
+ * memory backend's size= read the same amount (a bare number is MiB to one, bytes to the
+ * other). */
+static void memory_string(uint64_t mib, char *out, size_t out_len)
+{
+    static const char units[] = "MGT";
+    size_t u = 0;
+    while (u + 1 < sizeof units - 1 && mib % 1024 == 0) {
+        mib /= 1024;
+        u++;
+    }
+    snprintf(out, out_len, "%" PRIu64 "%c", mib, units[u]);
+}
 
 static bool sha256_path(const char *path, uint8_t out[32])
 {
@@ -275,8 +290,7 @@ static bool sha256_path(const char *path, uint8_t out[32])
 
 /* The expected measurement as a comment line for the command line's output. */
 static bool expected_measurement(const struct lopts *o, const struct qemu_caps *c, bool snp,
-                                 unsigned vcpus, char *line, size_t line_len, char *err,
-                                 size_t err_len)
+                                 char *line, size_t line_len, char *err, size_t err_len)
 {
     struct cvma_buf fw = {0};
     uint8_t v[48], kh[32], ih[32];
@@ -291,9 +305,11 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
         return false;
     }
     if (snp) {
-        struct cvma_snp_measure_in in = {.ovmf = fw.p, .ovmf_len = fw.len, .vcpus = vcpus};
+        struct cvma_snp_measure_in in = {.ovmf = fw.p,
+                                         .ovmf_len = fw.len,
+                                         .vcpus = o->n_vcpus,
+                                         .guest_features = o->guest_features};
         const char *vt = o->vcpu_type != NULL ? o->vcpu_type : "EPYC-v4";
-        in.guest_features = o->features != NULL ? strtoull(o->features, NULL, 16) : 1;
         if (!cvma_snp_vcpu_sig(vt, &in.vcpu_sig)) {
             cvma_errf(err, err_len, "--vcpu-type: unknown CPU model '%s'", vt);
             goto out;
@@ -313,7 +329,7 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
         cvma_hex_encode(v, 48, hex, sizeof hex);
         snprintf(line, line_len,
                  "# expected measurement (sev-snp; qemu, %u vCPUs %s, guest features 0x%llx): %s",
-                 vcpus, vt, (unsigned long long)in.guest_features, hex);
+                 o->n_vcpus, vt, (unsigned long long)in.guest_features, hex);
     } else {
         enum cvma_tdx_page_order order =
                 c->memfd_private ? CVMA_TDX_ORDER_TWO : CVMA_TDX_ORDER_SINGLE;
@@ -336,7 +352,7 @@ static void build_snp(struct argvec *a, const struct lopts *o, const struct qemu
     addf(a, "q35,confidential-guest-support=sev0,vmport=off,memory-backend=ram1%s",
          o->svsm != NULL ? ",igvm-cfg=igvm0" : "");
     add(a, "-object");
-    addf(a, "memory-backend-memfd,id=ram1,size=%s,share=true,prealloc=false", o->memory);
+    addf(a, "memory-backend-memfd,id=ram1,size=%s,share=true,prealloc=false", o->memory_arg);
     add(a, "-object");
     addf(a, "sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1%s",
          o->kernel != NULL ? ",kernel-hashes=on" : "");
@@ -356,7 +372,7 @@ static void build_tdx(struct argvec *a, const struct lopts *o, const struct qemu
     if (c->memfd_private) {
         /* Intel's TDX QEMU trees before upstream: private memory through this backend. */
         add(a, "-object");
-        addf(a, "memory-backend-memfd-private,id=ram1,size=%s", o->memory);
+        addf(a, "memory-backend-memfd-private,id=ram1,size=%s", o->memory_arg);
     }
     add(a, "-object");
     if (c->major >= 8) {
@@ -388,10 +404,11 @@ int cvma_cmd_launch(int argc, char **argv)
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
-    struct lopts o = {.qemu = "qemu-system-x86_64", .kvm = "/dev/kvm"};
+    struct lopts o = {.qemu = "qemu-system-x86_64", .kvm = "/dev/kvm", .guest_features = 1};
     struct qemu_caps caps;
     struct argvec a = {0};
-    char err[512] = "", mline[512] = "", *end = NULL;
+    char err[512] = "", mline[512] = "";
+    uint64_t n = 0;
     int c, rc = EXIT_USAGE;
 
     cvma_cli_getopt_begin();
@@ -456,15 +473,19 @@ int cvma_cmd_launch(int argc, char **argv)
     if (o.vcpus == NULL || o.memory == NULL) {
         return cvma_cli_usage_error("launch", "--vcpus N and --memory SIZE are required");
     }
-    errno = 0;
-    unsigned long vcpus = strtoul(o.vcpus, &end, 10);
-    if (errno != 0 || end == o.vcpus || *end != '\0' || vcpus < 1 || vcpus > 512) {
+    if (!cvma_cli_uint(o.vcpus, 1, 512, &n)) {
         return cvma_cli_usage_error("launch", "--vcpus: a number 1..512, not '%s'", o.vcpus);
     }
-    if (!valid_memory(o.memory)) {
-        return cvma_cli_usage_error("launch", "--memory: a size like 4096, 4G or 512M, not '%s'",
+    o.n_vcpus = (unsigned)n;
+    /* Whole MiB, at most 16 TiB: given to -m and to the memory backend's size alike. */
+    if (!cvma_cli_mem_size(o.memory, &n) || n % (1u << 20) != 0 || n > ((uint64_t)16 << 40)) {
+        return cvma_cli_usage_error("launch",
+                                    "--memory: a size like 4096 (MiB), 4G or 512M, a whole "
+                                    "number of MiB up to 16T, not '%s'",
                                     o.memory);
     }
+    o.memory_mib = n >> 20;
+    memory_string(o.memory_mib, o.memory_arg, sizeof o.memory_arg);
     if (o.kernel == NULL && (o.initrd != NULL || o.append != NULL)) {
         return cvma_cli_usage_error("launch", "--initrd and --append need --kernel");
     }
@@ -476,11 +497,9 @@ int cvma_cmd_launch(int argc, char **argv)
         return cvma_cli_usage_error("launch", "--svsm: the IGVM image holds the firmware; "
                                               "drop --ovmf");
     }
-    if (o.features != NULL) {
-        const char *f = o.features + (strncmp(o.features, "0x", 2) == 0 ? 2 : 0);
-        if (*f == '\0' || strspn(f, "0123456789abcdefABCDEF") != strlen(f) || strlen(f) > 16) {
-            return cvma_cli_usage_error("launch", "--guest-features: hex, not '%s'", o.features);
-        }
+    if (o.features != NULL && !cvma_cli_hex64(o.features, &o.guest_features)) {
+        return cvma_cli_usage_error("launch", "--guest-features: 1 to 16 hex digits, not '%s'",
+                                    o.features);
     }
 
     if (!probe(o.qemu, &caps, err, sizeof err)) {
@@ -508,8 +527,7 @@ int cvma_cmd_launch(int argc, char **argv)
                 caps.version);
         goto out;
     }
-    if (!expected_measurement(&o, &caps, snp, (unsigned)vcpus, mline, sizeof mline, err,
-                              sizeof err)) {
+    if (!expected_measurement(&o, &caps, snp, mline, sizeof mline, err, sizeof err)) {
         fprintf(stderr, "cvmattest launch: %s\n", err);
         goto out;
     }
@@ -526,9 +544,9 @@ int cvma_cmd_launch(int argc, char **argv)
         build_tdx(&a, &o, &caps);
     }
     add(&a, "-smp");
-    add(&a, o.vcpus);
+    addf(&a, "%u", o.n_vcpus);
     add(&a, "-m");
-    add(&a, o.memory);
+    add(&a, o.memory_arg);
     if (o.ovmf != NULL) {
         /* One image with -bios: kernel hashes (SNP) and TDVF (TDX) need it, not pflash. */
         add(&a, "-bios");

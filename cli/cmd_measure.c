@@ -3,7 +3,6 @@
  * on the host from its firmware and launch inputs (docs/measure.md). Every input that changes
  * the value is an option and is written beside the value (--json) and into --policy-out.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +196,7 @@ static int measure_snp(const struct mopts *o)
     struct cvma_snp_measure_in in = {.guest_features = 1, .vmm = CVMA_SNP_VMM_QEMU};
     struct cvma_buf fw = {0};
     uint8_t kernel_h[32], initrd_h[32], fw_h[32], ld[48];
-    char err[512] = "", *end = NULL;
+    char err[512] = "";
     json_t *out = NULL, *inputs = NULL;
     int rc = EXIT_USAGE;
 
@@ -212,9 +211,8 @@ static int measure_snp(const struct mopts *o)
     if (o->vcpus == NULL) {
         return cvma_cli_usage_error("measure snp", "--vcpus N is required (one VMSA each)");
     }
-    errno = 0;
-    unsigned long v = strtoul(o->vcpus, &end, 10);
-    if (errno != 0 || end == o->vcpus || *end != '\0' || v < 1 || v > 512) {
+    uint64_t v = 0;
+    if (!cvma_cli_uint(o->vcpus, 1, 512, &v)) {
         return cvma_cli_usage_error("measure snp", "--vcpus: a number 1..512, not '%s'", o->vcpus);
     }
     in.vcpus = (unsigned)v;
@@ -237,18 +235,9 @@ static int measure_snp(const struct mopts *o)
         return cvma_cli_usage_error("measure snp", "--vcpu-type: --vmm %s fixes the vCPU type",
                                     o->vmm);
     }
-    if (o->features != NULL) {
-        const char *f = o->features;
-        if (strncmp(f, "0x", 2) == 0 || strncmp(f, "0X", 2) == 0) {
-            f += 2;
-        }
-        errno = 0;
-        unsigned long long fv = strtoull(f, &end, 16);
-        if (errno != 0 || end == f || *end != '\0' || *f == '-') {
-            return cvma_cli_usage_error("measure snp", "--guest-features: hex, not '%s'",
-                                        o->features);
-        }
-        in.guest_features = fv;
+    if (o->features != NULL && !cvma_cli_hex64(o->features, &in.guest_features)) {
+        return cvma_cli_usage_error("measure snp", "--guest-features: 1 to 16 hex digits, not '%s'",
+                                    o->features);
     }
     if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL)) {
         return cvma_cli_usage_error("measure snp", "--initrd and --append need --kernel");
@@ -318,31 +307,6 @@ out:
     return rc;
 }
 
-/* QEMU's -m: a number of MiB, or with a K, M, G or T suffix. */
-static bool parse_memory(const char *m, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(m, &end, 10);
-    unsigned shift = 20;
-    if (errno != 0 || end == m || m[0] == '-') {
-        return false;
-    }
-    if (*end != '\0') {
-        static const char units[] = "KMGT";
-        const char *u = end[1] == '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
-        if (u == NULL) {
-            return false;
-        }
-        shift = 10u * (unsigned)(u - units + 1);
-    }
-    if (v == 0 || v > (UINT64_MAX >> shift)) {
-        return false;
-    }
-    *out = (uint64_t)v << shift;
-    return true;
-}
-
 static json_t *hex_list(const uint8_t *ev, size_t n)
 {
     json_t *a = json_array();
@@ -402,7 +366,7 @@ static int measure_tdx(const struct mopts *o)
                                         o->kernel_patch);
         }
     }
-    if (o->memory != NULL && !parse_memory(o->memory, &rin.mem_size)) {
+    if (o->memory != NULL && !cvma_cli_mem_size(o->memory, &rin.mem_size)) {
         return cvma_cli_usage_error("measure tdx",
                                     "--memory: a size like 4096, 4G or 512M, not "
                                     "'%s'",

@@ -112,6 +112,43 @@ fi
 [ $? -eq 2 ] && ok "bad --tee refused" || fail "bad --tee"
 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory lots --print >/dev/null 2>&1
 [ $? -eq 2 ] && ok "bad --memory refused" || fail "bad --memory"
+# a bare --memory is MiB for -m and for the memory backend's size= alike (which read a bare
+# number as MiB and as bytes): both are given the size with its unit
+for pair in "snp upstream-qemu-10.1" "tdx intel-tdx-qemu-7.2"; do
+    set -- $pair
+    tee=$1
+    "$CVM" launch --tee "$tee" --ovmf "$FW" --vcpus 2 --memory 4096 --kvm-device "$T/kvm" \
+        --qemu "$T/qemu-$2" --print >"$T/out" 2>"$T/err"
+    if grep -q "size=4G" "$T/out" && grep -q -- "-m 4G" "$T/out" && ! grep -q "4096" "$T/out"; then
+        ok "$tee --memory 4096: -m 4G and size=4G"
+    else
+        fail "$tee --memory 4096: $(grep -e size= -e '-m ' "$T/out") $(cat "$T/err")"
+    fi
+done
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 2 --memory 1536 --kvm-device "$T/kvm" \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>&1
+grep -q "size=1536M" "$T/out" && grep -q -- "-m 1536M" "$T/out" && ok "--memory 1536: 1536M" ||
+    fail "--memory 1536: $(grep -e size= -e '-m ' "$T/out")"
+for m in 0 " 4096" +4096 4097K 17T 4GB; do
+    "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory "$m" --print >/dev/null 2>"$T/err"
+    [ $? -eq 2 ] && grep -q "a size like" "$T/err" && ok "--memory '$m' refused" ||
+        fail "--memory '$m': $(cat "$T/err")"
+done
+# numbers read strictly, and QEMU given the number read, not the text
+for v in " +2" +2 " 2" 0 513; do
+    "$CVM" launch --tee snp --ovmf "$FW" --vcpus "$v" --memory 1G --print >/dev/null 2>"$T/err"
+    [ $? -eq 2 ] && grep -q "a number 1..512" "$T/err" && ok "--vcpus '$v' refused" ||
+        fail "--vcpus '$v': $(cat "$T/err")"
+done
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 02 --memory 1G --kvm-device "$T/kvm" \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>&1
+grep -q -- "-smp 2 " "$T/out" && ok "--vcpus 02: -smp 2" || fail "--vcpus 02: $(grep smp "$T/out")"
+for f in " -1" +1 0x0x1 0x; do
+    "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 1G --guest-features "$f" --print \
+        >/dev/null 2>"$T/err"
+    [ $? -eq 2 ] && grep -q "hex digits" "$T/err" && ok "--guest-features '$f' refused" ||
+        fail "--guest-features '$f': $(cat "$T/err")"
+done
 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 1G --qemu "$T/none" --print >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "cannot run" "$T/err" && ok "missing QEMU refused" || fail "missing QEMU"
 "$CVM" launch --help | grep -q -- "--print" && ok "launch --help" || fail "launch --help"

@@ -64,6 +64,18 @@ else
 fi
 
 # --- --json: the value and every input beside it ---
+# --guest-features: hex digits, 0x once at most; --vcpus: decimal digits (no sign or space)
+for f in " -1" "-1" "+1" "0x0x1" "0x" "x1" "1 " "12345678901234567"; do
+    expect_fail "--guest-features '$f'" "hex digits" \
+        "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC-v4 --guest-features="$f"
+done
+for v in " +2" "+2" " 2" "2 " "0x2"; do
+    expect_fail "--vcpus '$v'" "a number 1..512" \
+        "$CVM" measure snp --ovmf "$FW" --vcpus="$v" --vcpu-type EPYC-v4
+done
+run "$CVM" measure snp --ovmf "$FW" --vcpus 4 --vcpu-type EPYC-Milan --guest-features 0X21 --json
+[ "$rc" -eq 0 ] && [ "$(printf '%s' "$out" | jq -r .inputs.guest_features)" = 0x21 ] &&
+    ok "--guest-features 0X21 is 0x21" || fail "--guest-features 0X21: rc=$rc $err"
 run "$CVM" measure snp --ovmf "$FW" --vcpus 4 --vcpu-type EPYC-Milan --guest-features 0x21 --json
 if [ "$rc" -eq 0 ] &&
     printf '%s' "$out" | jq -e '.tee == "sev-snp" and (.measurement | test("^[0-9a-f]{96}$"))
@@ -169,6 +181,10 @@ fi
 expect_fail "--initrd without --memory (qemu patch)" "memory SIZE is needed" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/initrd.img"
 expect_fail "--memory without --kernel" "need --kernel" "$CVM" measure tdx --tdvf "$FW" --memory 4G
+for m in " 4G" "+4G" "4GB" "0" "-1G"; do
+    expect_fail "--memory '$m'" "a size like" \
+        "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory="$m"
+done
 : >"$T/empty.img"
 expect_fail "an empty --initrd (OVMF measures none, QEMU still patches the kernel)" "is empty" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/empty.img" --memory 4G
@@ -176,7 +192,8 @@ expect_fail "bad --kernel-patch" "qemu or none" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --kernel-patch ovmf
 expect_fail "a kernel that is not PE" "not a PE/COFF image" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/initrd.img" --kernel-patch none
-args="--tdvf $FW --kernel $T/k.efi --initrd $T/initrd.img --memory 4G"
+base="--tdvf $FW --kernel $T/k.efi --initrd $T/initrd.img"
+args="$base --memory 4G"
 run "$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda1" --json \
     --policy-out "$T/tdx.json"
 mrtd=$(printf '%s' "$out" | jq -r .measurement)
@@ -194,7 +211,7 @@ fi
 r2b=$("$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda2" --json | jq -r .rtmrs.rtmr2)
 r1b=$("$CVM" measure tdx --tdvf "$FW" --kernel "$T/k2.efi" --initrd "$T/initrd.img" \
     --memory 4G --append "console=hvc0 root=/dev/vda1" --json | jq -r .rtmrs.rtmr1)
-r1c=$("$CVM" measure tdx $args --memory 1G --append "console=hvc0 root=/dev/vda1" --json |
+r1c=$("$CVM" measure tdx $base --memory 1G --append "console=hvc0 root=/dev/vda1" --json |
     jq -r .rtmrs.rtmr1)
 [ "$r2b" != "$r2" ] && [ ${#r2b} -eq 96 ] && ok "another command line gives another RTMR 2" ||
     fail "RTMR 2 ignores the command line"
@@ -214,7 +231,7 @@ expect_fail "--acpi-tables without --memory" "needs --memory" \
 expect_fail "--acpi-tables with a blob missing" "cannot read" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory 4G --acpi-tables "$T"
 r0a=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
-r0b=$("$CVM" measure tdx $args --memory 1G --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
+r0b=$("$CVM" measure tdx $base --memory 1G --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
 head -c 9000 /dev/urandom >"$T/acpi/tables"
 r0c=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
 if [ ${#r0a} -eq 96 ] && [ "$r0a" != "$r0b" ] && [ "$r0a" != "$r0c" ] && [ ${#r0c} -eq 96 ]; then
