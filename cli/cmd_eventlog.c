@@ -29,7 +29,8 @@ static void usage(FILE *f)
           f);
 }
 
-/* The --pcrs file: {"sha256": {"0": "<hex>", ...}, ...} into quoted banks. */
+/* The --pcrs file: {"sha256": {"0": "<hex>", ...}, ...} into quoted banks, each with at
+ * least one value: a file that names none would compare nothing and "match". */
 static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_t *n_out, char *err,
                       size_t err_len)
 {
@@ -50,6 +51,22 @@ static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_
         cvma_errf(err, err_len, "%s: %s", path, why);
     }
     cvma_buf_free(&b);
+    if (ok && *n_out == 0) {
+        cvma_errf(err, err_len, "%s names no PCR bank: nothing to compare the replay with", path);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < *n_out; i++) {
+        if ((*out)[i].mask == 0) {
+            cvma_errf(err, err_len, "%s: bank %s names no PCR: nothing to compare it with", path,
+                      cvma_eventlog_alg_name((*out)[i].alg));
+            ok = false;
+        }
+    }
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+        *n_out = 0;
+    }
     return ok;
 }
 

@@ -39,6 +39,19 @@ $CVM eventlog "$C/tcg_sha256" --pcrs "$T/bad.json" >/dev/null 2>"$T/err"
 grep -q 'EVENTLOG_REPLAY_MISMATCH: sha256 bank: PCR 8 differs.*#7 EV_IPL' "$T/err" ||
     { fail "mismatch names bank and event"; cat "$T/err"; }
 ok "eventlog --pcrs: match, and a mismatch names the bank and first event"
+# PCR values that name nothing compare nothing: refused (exit 2), never "matches"
+echo '{}' >"$T/none.json"
+echo '{"sha256": {}}' >"$T/nobank.json"
+jq '. + {sha1: {}}' "$T/pcrs.json" >"$T/onebankempty.json"
+for f in none nobank onebankempty; do
+    $CVM eventlog "$C/tcg_sha256" --pcrs "$T/$f.json" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc = 2 ] && grep -q "names no PCR" "$T/err" && ! grep -q matches "$T/out"; then
+        ok "eventlog --pcrs $f.json (no values): refused"
+    else
+        fail "eventlog --pcrs $f.json: exit $rc, want 2: $(cat "$T/err") $(tail -1 "$T/out")"
+    fi
+done
 
 # Malformed: truncated.
 $CVM eventlog "$C/truncated" >/dev/null 2>"$T/err"
