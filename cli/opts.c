@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,8 +378,9 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             }
             errno = 0;
             cv->seconds = strtod(val, &end);
-            if (errno != 0 || end == val || *end != '\0' || cv->seconds <= 0 ||
-                cv->seconds > 3600) {
+            /* isfinite: NaN fails every comparison, and --json would print it (not JSON) */
+            if (errno != 0 || end == val || *end != '\0' || !isfinite(cv->seconds) ||
+                cv->seconds <= 0 || cv->seconds > 3600) {
                 return usage_error(verb, "--seconds wants a number in (0, 3600], not '%s'", val);
             }
             break;

@@ -179,6 +179,14 @@ run $CVM registry check "$T/r.jws" --pub="$T/p.pub" --quiet; check "registry che
 run $CVM policy import --from=nope "$T/e.txt"; check "policy import --from=nope" 2 $rc
 has "$T/err" "--from nope is not supported" "policy import --from=VALUE is read as --from VALUE"
 
+# --- bench --seconds: a number in (0, 3600]; NaN fails every comparison and is no number
+for s in nan NAN -nan inf 0 3601 ""; do
+    # shellcheck disable=SC2086
+    run $CVM bench "$T/s/report.bin" $SV --seconds="$s" --json
+    check "bench --seconds '$s'" 2 $rc
+    empty "$T/out" "bench --seconds '$s': nothing on stdout"
+done
+
 # --- bench --sign-result KEY: each result signed, as serve does (no token file)
 openssl ecparam -name prime256v1 -genkey -noout -out "$T/ear.pem" 2>/dev/null
 # shellcheck disable=SC2086
