@@ -430,7 +430,7 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
     }
     if (cv->cfg.n_log_keys == 0 && cv->cfg.n_witness_keys + cv->cfg.n_log_proofs +
-                                                   cv->cfg.n_log_consistency +
+                                                   cv->cfg.n_log_consistency + cv->cfg.n_log_urls +
                                                    cv->cfg.witnesses_required >
                                            0) {
         return usage_error(verb, "--witness-vkey, --witnesses, --log-proof, --log-consistency and "
@@ -471,6 +471,13 @@ int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
         return usage_error(verb,
                            "--result-out '%s': its directory does not exist or is not "
                            "writable",
+                           cv->result_out);
+    }
+    /* The token replaces a file that is there: one that is not a regular file (a directory,
+     * a FIFO, a device) could not be replaced, and the verdict would be printed first. */
+    struct stat sb;
+    if (cv->result_out != NULL && stat(cv->result_out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        return usage_error(verb, "--result-out '%s' is there and is not a regular file",
                            cv->result_out);
     }
     st = cvma_verifier_new(&cv->cfg, out, err, sizeof err);

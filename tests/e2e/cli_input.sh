@@ -287,6 +287,15 @@ done
     check "--result-out in a missing directory" 2 $rc
     has "$T/err" "--result-out" "--result-out: named"
     empty "$T/out" "--result-out missing directory: no verdict"
+    mkdir "$T/tokdir"
+    run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tokdir"
+    check "--result-out that is a directory" 2 $rc
+    has "$T/err" "is not a regular file" "--result-out a directory: said so"
+    empty "$T/out" "--result-out a directory: no verdict"
+    run $CVM verify "$T/s/report.bin" $SV --log-url acme=http://127.0.0.1:9
+    check "--log-url without --log-vkey" 2 $rc
+    has "$T/err" "need a --log-vkey" "--log-url without --log-vkey: said so"
+    empty "$T/out" "--log-url without --log-vkey: no verdict"
     run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok"
     check "--sign-result with a key" 0 $rc
     [ -s "$T/tok" ] || fail "--sign-result with a key: no token written"
