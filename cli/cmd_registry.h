@@ -47,9 +47,15 @@ int cvma_regcli_bad_option(const char *sub, int c, char **argv);
 
 /* A decimal integer lo..hi, digits only. */
 bool cvma_regcli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
-/* Writes a whole file with the given mode; O_EXCL when exclusive; fsync when durable. */
-bool cvma_regcli_write_file(const char *path, const void *p, size_t len, mode_t mode,
-                            bool exclusive, bool durable);
+/*
+ * A new key pair: the private key created at kpath (mode 0600, fsynced; never over a file that
+ * is there, nor through a symlink), then the public half written atomically at ppath (a
+ * symlink there is replaced, not followed). When the public half cannot be written the new
+ * private key is removed again, so that a second run is not refused by it. Says why not on
+ * stderr as "cvmattest CMD: ..."; true when both are written.
+ */
+bool cvma_regcli_write_key_pair(const char *cmd, const char *kpath, const void *key, size_t key_len,
+                                const char *ppath, const void *pub, size_t pub_len);
 /* a then b, newly allocated (NULL when out of memory). */
 char *cvma_regcli_concat(const char *a, const char *b);
 /* A PEM key on P-256 or P-384 (printing why not, then NULL). */

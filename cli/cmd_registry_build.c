@@ -51,8 +51,9 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
         if (ok) {
             size_t n = strlen(s);
             s[n] = '\n'; /* replaces the NUL: the file ends with a newline */
-            /* No fsync per proof: a fleet has millions, and they can be made again. */
-            ok = cvma_regcli_write_file(path, s, n + 1, 0644, false, false);
+            /* Atomic (a symlink is replaced, never followed), but no fsync per proof: a fleet
+             * has millions, and they can be made again. */
+            ok = cvma_file_write_atomic_nosync(path, (const uint8_t *)s, n + 1, 0644) == CVMA_OK;
         }
         if (!ok) {
             fprintf(stderr, "cvmattest registry build: cannot write proof %s\n", path ? path : id);

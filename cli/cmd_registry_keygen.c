@@ -1,5 +1,4 @@
 /* cvmattest registry keygen --out NAME [--alg ES256|ES384]: a provider's signing key. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,13 +68,8 @@ int cvma_regcli_keygen(int argc, char **argv)
         fprintf(stderr, "cvmattest registry keygen: key generation failed\n");
         goto out;
     }
-    if (!cvma_regcli_write_file(kpath, priv.p, priv.len, 0600, true, true)) {
-        fprintf(stderr, "cvmattest registry keygen: cannot create %s: %s%s\n", kpath,
-                strerror(errno), errno == EEXIST ? " (a key is never overwritten)" : "");
-        goto out;
-    }
-    if (!cvma_regcli_write_file(ppath, pub.p, pub.len, 0644, false, true)) {
-        fprintf(stderr, "cvmattest registry keygen: cannot write %s: %s\n", ppath, strerror(errno));
+    if (!cvma_regcli_write_key_pair("registry keygen", kpath, priv.p, priv.len, ppath, pub.p,
+                                    pub.len)) {
         goto out;
     }
     cvma_hex_encode(thumb, 32, kid, sizeof kid);

@@ -8,7 +8,6 @@
  * Exit codes: 0 done, 1 a registry refused (not newer, another provider, too large) or a log
  * that does not verify, 2 usage error or unreadable input or output.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -129,15 +128,8 @@ int cvma_reglog_keygen(int argc, char **argv)
     skey[kl] = '\0';
     char *kline = cvma_regcli_concat(skey, "\n"), *vline = cvma_regcli_concat(vkey, "\n");
     bool ok = kline != NULL && vline != NULL;
-    if (ok && !cvma_regcli_write_file(kpath, kline, kl + 1, 0600, true, true)) {
-        fprintf(stderr, "cvmattest registry log keygen: cannot create %s: %s%s\n", kpath,
-                strerror(errno), errno == EEXIST ? " (a key is never overwritten)" : "");
-        ok = false;
-    } else if (ok && !cvma_regcli_write_file(vpath, vline, vl + 1, 0644, false, true)) {
-        fprintf(stderr, "cvmattest registry log keygen: cannot write %s: %s\n", vpath,
-                strerror(errno));
-        ok = false;
-    }
+    ok = ok && cvma_regcli_write_key_pair("registry log keygen", kpath, kline, kl + 1, vpath, vline,
+                                          vl + 1);
     if (kline != NULL) {
         OPENSSL_cleanse(kline, kl);
     }

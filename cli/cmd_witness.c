@@ -9,7 +9,6 @@
  */
 #include "cmd_witness.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -125,13 +124,8 @@ static int keygen(int argc, char **argv)
         (vl = cvma_regcli_concat(vkey, "\n")) == NULL) {
         goto out;
     }
-    if (!cvma_regcli_write_file(kpath, kl, strlen(kl), 0600, true, true)) {
-        fprintf(stderr, "cvmattest witness keygen: cannot create %s: %s%s\n", kpath,
-                strerror(errno), errno == EEXIST ? " (a key is never overwritten)" : "");
-        goto out;
-    }
-    if (!cvma_regcli_write_file(vpath, vl, strlen(vl), 0644, false, true)) {
-        fprintf(stderr, "cvmattest witness keygen: cannot write %s\n", vpath);
+    if (!cvma_regcli_write_key_pair("witness keygen", kpath, kl, strlen(kl), vpath, vl,
+                                    strlen(vl))) {
         goto out;
     }
     printf("%s\n", vkey);

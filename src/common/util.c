@@ -116,13 +116,9 @@ enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct
     return file_read(path, max_len, true, out);
 }
 
-enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size_t len)
-{
-    return cvma_file_write_atomic_mode(path, p, len, 0644);
-}
-
-enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p, size_t len,
-                                             mode_t mode)
+/* cvma_file_write_atomic_mode, with or without the fsync (util.h). */
+static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t len, mode_t mode,
+                                     bool durable)
 {
     enum cvma_status st = CVMA_E_IO;
     size_t plen = strlen(path);
@@ -164,7 +160,7 @@ enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p,
         }
         off += (size_t)n;
     }
-    if (fsync(fd) != 0) {
+    if (durable && fsync(fd) != 0) {
         goto out;
     }
     if (close(fd) != 0) {
@@ -185,6 +181,23 @@ out:
     }
     free(tmp);
     return st;
+}
+
+enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p, size_t len)
+{
+    return cvma_file_write_atomic_mode(path, p, len, 0644);
+}
+
+enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p, size_t len,
+                                             mode_t mode)
+{
+    return write_atomic(path, p, len, mode, true);
+}
+
+enum cvma_status cvma_file_write_atomic_nosync(const char *path, const uint8_t *p, size_t len,
+                                               mode_t mode)
+{
+    return write_atomic(path, p, len, mode, false);
 }
 
 enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode)

@@ -49,12 +49,17 @@ CVMA_MUST_USE enum cvma_status cvma_file_read_regular(const char *path, size_t m
  * exclusively, never through a symlink), fsync, rename over path. Readers see the old file or
  * the new one, never a part. cvma_file_write_atomic creates it with mode 0644,
  * cvma_file_write_atomic_mode with mode (0600 for private keys; the umask applies).
+ * A symlink at path is replaced, never written through. cvma_file_write_atomic_nosync skips
+ * the fsync: readers still see the old file or the new one, but after a crash the new one may
+ * be lost; for many files that can be made again (a registry's proofs, a million of them).
  * CVMA_OK, CVMA_E_IO (nothing left behind) or CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
                                                       size_t len);
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic_mode(const char *path, const uint8_t *p,
                                                            size_t len, mode_t mode);
+CVMA_MUST_USE enum cvma_status cvma_file_write_atomic_nosync(const char *path, const uint8_t *p,
+                                                             size_t len, mode_t mode);
 
 /*
  * mkdir -p: creates dir and every missing parent, each with mode (the umask applies;

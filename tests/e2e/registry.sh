@@ -31,8 +31,24 @@ has "$T/acme.pub" "BEGIN PUBLIC KEY"
 $CVM registry keygen --out "$T/acme" >/dev/null 2>"$T/kg2.err"; check "keygen refuses to overwrite" 2 $?
 has "$T/kg2.err" "never overwritten"
 $CVM registry keygen --out "$T/other" --alg ES384 >/dev/null; check "keygen ES384" 0 $?
+# the public file: a symlink there is replaced, not written through; one that cannot be
+# written leaves no private key behind (a rerun would be refused by it)
+echo keep >"$T/victim"
+ln -s "$T/victim" "$T/sl.pub"
+$CVM registry keygen --out "$T/sl" >/dev/null; check "keygen over a symlinked .pub" 0 $?
+[ "$(cat "$T/victim")" = keep ] || { echo "FAIL: keygen wrote through the .pub symlink"; fails=$((fails + 1)); }
+[ -f "$T/sl.pub" ] && [ ! -L "$T/sl.pub" ] || { echo "FAIL: sl.pub is not a file of its own"; fails=$((fails + 1)); }
+mkdir "$T/dir.pub"
+$CVM registry keygen --out "$T/dir" >/dev/null 2>"$T/kg3.err"; check "keygen, .pub not writable" 2 $?
+has "$T/kg3.err" "dir.key removed again"
+[ -e "$T/dir.key" ] && { echo "FAIL: keygen left dir.key without its .pub"; fails=$((fails + 1)); }
+rmdir "$T/dir.pub"
+$CVM registry keygen --out "$T/dir" >/dev/null; check "keygen again once the .pub can be written" 0 $?
 
-# build with proofs and entries, then check.
+# build with proofs and entries, then check. A proof's name that is a symlink is replaced,
+# not written through.
+mkdir "$T/proofs"
+ln -s "$T/victim" "$T/proofs/$PPID.json"
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 3 \
     --valid-days 30 --out "$T/reg.jws" --include-entries --proofs-dir "$T/proofs" >"$T/build.out"
 check "build" 0 $?
@@ -40,6 +56,8 @@ has "$T/build.out" "4 platforms"
 [ "$(ls "$T/proofs" | wc -l)" = 4 ] || { echo "FAIL: want 4 proofs"; ls "$T/proofs"; fails=$((fails + 1)); }
 [ -f "$T/proofs/$PPID.json" ] && [ -f "$T/proofs/$CHIP.json" ] && [ -f "$T/proofs/cc-us-east-2.amazonaws.com.json" ] \
     || { echo "FAIL: proofs not named by id"; fails=$((fails + 1)); }
+[ "$(cat "$T/victim")" = keep ] && [ ! -L "$T/proofs/$PPID.json" ] ||
+    { echo "FAIL: build wrote a proof through a symlink"; fails=$((fails + 1)); }
 $CVM registry check "$T/reg.jws" --pub "$T/acme.pub" >"$T/check.out" 2>"$T/check.err"; check "check" 0 $?
 has "$T/check.out" '"provider": "acme"'
 has "$T/check.out" '"version": 3'

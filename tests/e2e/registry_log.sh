@@ -41,6 +41,22 @@ $CVM registry log keygen --out "$T/acmelog" --origin example.com/acme/log >"$T/k
 has "$T/acmelog.key" "^PRIVATE+KEY+example.com/acme/log+[0-9a-f]\{8\}+"
 has "$T/acmelog.vkey" "^example.com/acme/log+[0-9a-f]\{8\}+AQ\|^example.com/acme/log+[0-9a-f]\{8\}+A"
 $CVM registry log keygen --out "$T/acmelog" >/dev/null 2>&1; check "log keygen never overwrites" 2 $?
+# the .vkey: a symlink there is replaced, not written through; one that cannot be written
+# leaves no .key behind (log keygen and witness keygen alike)
+echo keep >"$T/victim"
+for k in "registry log" witness; do
+    n=$(echo "$k" | tr -d ' ')
+    ln -s "$T/victim" "$T/$n-sl.vkey"
+    $CVM $k keygen --out "$T/$n-sl" >/dev/null; check "$k keygen over a symlinked .vkey" 0 $?
+    [ "$(cat "$T/victim")" = keep ] && [ ! -L "$T/$n-sl.vkey" ] ||
+        { echo "FAIL: $k keygen wrote through the .vkey symlink"; fails=$((fails + 1)); }
+    mkdir "$T/$n-d.vkey"
+    $CVM $k keygen --out "$T/$n-d" >/dev/null 2>"$T/kgd.err"; check "$k keygen, .vkey not writable" 2 $?
+    has "$T/kgd.err" "$n-d.key removed again"
+    [ -e "$T/$n-d.key" ] && { echo "FAIL: $k keygen left a .key without its .vkey"; fails=$((fails + 1)); }
+    rmdir "$T/$n-d.vkey"
+    $CVM $k keygen --out "$T/$n-d" >/dev/null; check "$k keygen again once the .vkey can be written" 0 $?
+done
 
 L="$T/log"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?

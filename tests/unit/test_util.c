@@ -129,6 +129,53 @@ static void test_file_write_atomic_mode(void **state)
     free(tmp);
 }
 
+/* A symlink where the file goes is replaced, never written through (a .pub pointing at
+ * another file must not overwrite it); the same without the fsync. */
+static void test_file_write_atomic_replaces_symlink(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *victim = tu_path(tmp, "victim");
+    char *link = tu_path(tmp, "k.pub");
+    char *proof = tu_path(tmp, "proof.json");
+    struct stat sb;
+    struct cvma_buf got = {0};
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_file_write_atomic(victim, (const uint8_t *)"keep", 4), CVMA_OK);
+    assert_int_equal(symlink("victim", link), 0);
+    assert_int_equal(cvma_file_write_atomic(link, (const uint8_t *)"pub", 3), CVMA_OK);
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    tu_read(victim, &got);
+    assert_int_equal(got.len, 4);
+    assert_memory_equal(got.p, "keep", 4);
+    cvma_buf_free(&got);
+
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("victim", link), 0);
+    assert_int_equal(cvma_file_write_atomic_nosync(link, (const uint8_t *)"p2", 2, 0644), CVMA_OK);
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    tu_read(victim, &got);
+    assert_memory_equal(got.p, "keep", 4);
+    cvma_buf_free(&got);
+    assert_int_equal(cvma_file_write_atomic_nosync(proof, (const uint8_t *)"{}", 2, 0644), CVMA_OK);
+    assert_int_equal(stat(proof, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    tu_read(proof, &got);
+    assert_int_equal(got.len, 2);
+    cvma_buf_free(&got);
+    assert_int_equal(dir_entries(tmp), 3);
+
+    umask(old);
+    tu_rmtree(tmp);
+    free(proof);
+    free(link);
+    free(victim);
+    free(tmp);
+}
+
 static void test_hex_decode_lower(void **state)
 {
     (void)state;
@@ -385,6 +432,7 @@ int main(void)
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_file_read_regular_never_waits),
             cmocka_unit_test(test_file_write_atomic_mode),
+            cmocka_unit_test(test_file_write_atomic_replaces_symlink),
             cmocka_unit_test(test_hex_decode_lower),
             cmocka_unit_test(test_reader_be_and_empty),
             cmocka_unit_test(test_reader_text_helpers),
