@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "common/hex.h"
 #include "eventlog/eventlog.h"
+#include "output.h"
 #include "tdx/tdx.h"
 
 /* A --pcrs file: four banks of 24 hex digests take some 13 KiB. */
@@ -246,13 +247,17 @@ int cvma_cmd_eventlog(int argc, char **argv)
         if (compared) {
             json_object_set_new(out, "matches_quote", json_boolean(!cvma_verdict_has_error(&v)));
         }
-        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
+        if (!cvma_print_json(out, stdout)) {
+            goto out; /* not written whole: exit 2, never the comparison's code */
+        }
     } else {
         print_text(&log, events, replay);
         if (compared) {
             printf("replay %s the quote\n",
                    cvma_verdict_has_error(&v) ? "DIFFERS from" : "matches");
+        }
+        if (!cvma_print_flush(stdout)) {
+            goto out;
         }
     }
     rc = cvma_verdict_has_error(&v) ? 1 : 0;

@@ -17,6 +17,7 @@
 #include "common/json_out.h"
 #include "common/util.h"
 #include "measure/measure.h"
+#include "output.h"
 
 #define EXIT_OK    0
 #define EXIT_USAGE 2
@@ -182,13 +183,14 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
         }
         json_object_set_new(out, "policy_out", json_string(o->policy_out));
     }
+    bool written;
     if (o->json) {
-        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
+        written = cvma_print_json(out, stdout);
     } else {
         printf("%s\n", hex);
+        written = cvma_print_flush(stdout);
     }
-    return rc;
+    return written ? rc : EXIT_USAGE; /* a value not written whole is no value */
 }
 
 static int measure_snp(const struct mopts *o)

@@ -132,8 +132,10 @@ int cvma_cmd_result(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    json_dumpf(claims, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', stdout);
+    if (!cvma_print_json(claims, stdout)) {
+        rc = 2; /* the claims not written whole: no decision to exit by */
+        goto out;
+    }
     char when[32];
     cvma_time_format(d.iat, when, sizeof when);
     if (d.tier == CVMA_EAR_AFFIRMING || d.tier == CVMA_EAR_WARNING) {

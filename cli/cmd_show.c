@@ -33,6 +33,18 @@ static void usage(FILE *f)
           f);
 }
 
+/* The fields on stdout, as JSON or text; false (said) when they could not be written whole:
+ * exit 2 then, as verify, never 0 over half of them. */
+static bool print(const json_t *o, bool json, const char *heading)
+{
+    if (json) {
+        return cvma_print_json(o, stdout);
+    }
+    printf("%s\n", heading);
+    cvma_print_fields(o, 2, stdout);
+    return cvma_print_flush(stdout);
+}
+
 int cvma_cmd_show(int argc, char **argv)
 {
     const char *file = NULL;
@@ -105,17 +117,9 @@ int cvma_cmd_show(int argc, char **argv)
         /* Not evidence of a kind: a measured-boot log (TCG or TDX CCEL), shown as one. */
         const char *heading = "";
         json_t *o = cvma_eventlog_show(b.p, b.len, &heading, &v);
-        if (o != NULL) {
-            if (json) {
-                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                fputc('\n', stdout);
-            } else {
-                printf("%s\n", heading);
-                cvma_print_fields(o, 2, stdout);
-            }
-            json_decref(o);
-        }
-        rc = v.oom ? 2 : cvma_verdict_has_error(&v) ? 1 : 0;
+        bool written = o == NULL || print(o, json, heading);
+        json_decref(o);
+        rc = v.oom || !written ? 2 : cvma_verdict_has_error(&v) ? 1 : 0;
     } else if (kind == NULL) {
         char why[512];
         cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
@@ -128,15 +132,8 @@ int cvma_cmd_show(int argc, char **argv)
         const char *heading = "";
         json_t *o = kind->show(b.p, b.len, allow_trailing, &heading, &v);
         if (o != NULL) {
-            if (json) {
-                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                fputc('\n', stdout);
-            } else {
-                printf("%s\n", heading);
-                cvma_print_fields(o, 2, stdout);
-            }
+            rc = !print(o, json, heading) ? 2 : cvma_verdict_has_error(&v) ? 1 : 0;
             json_decref(o);
-            rc = cvma_verdict_has_error(&v) ? 1 : 0;
         } else if (v.oom) {
             rc = 2;
         }

@@ -122,6 +122,20 @@ static int (*find(const char *name))(int, char **)
     return NULL;
 }
 
+/*
+ * Every command's exit: what it wrote on standard output and could not be written whole (a
+ * full disk, a closed pipe) is an error, exit 2, never the command's own code over part of its
+ * output. A command that exits 2 already said why.
+ */
+static int finish(int rc)
+{
+    if (rc != 2 && (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "cvmattest: standard output could not be written\n");
+        return 2;
+    }
+    return rc;
+}
+
 static bool is_help(const char *arg)
 {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
@@ -136,12 +150,12 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     int (*fn)(int, char **) = find(cmd);
     if (fn != NULL) {
-        return fn(argc - 1, argv + 1);
+        return finish(fn(argc - 1, argv + 1));
     }
     if (strcmp(cmd, "help") == 0 || is_help(cmd)) {
         if (argc == 2 || (argc == 3 && is_help(argv[2]))) {
             usage(stdout);
-            return 0;
+            return finish(0);
         }
         if (argc > 4) {
             fprintf(stderr, "cvmattest help: at most a command and a subcommand, not '%s'\n",
@@ -157,19 +171,19 @@ int main(int argc, char **argv)
         char *sub[4] = {argv[2], argc > 3 ? argv[3] : NULL, NULL, NULL};
         int n = argc > 3 ? 2 : 1;
         sub[n++] = (char *)(uintptr_t) "--help";
-        return fn(n, sub);
+        return finish(fn(n, sub));
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc == 3 && is_help(argv[2])) {
             puts("usage: cvmattest version\n  prints the version");
-            return 0;
+            return finish(0);
         }
         if (argc > 2) {
             fprintf(stderr, "cvmattest version: takes no arguments, not '%s'\n", argv[2]);
             return 2;
         }
         puts("cvmattest " CVMATTEST_VERSION);
-        return 0;
+        return finish(0);
     }
     fprintf(stderr, "cvmattest: unknown command '%s'\n", cmd);
     usage(stderr);

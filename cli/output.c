@@ -7,6 +7,35 @@
 #include "common/timeutil.h"
 #include "tdx/tdx_claims.h"
 
+/* Flushes f and says on stderr when anything written to it was lost ("WHAT could not be
+ * written"); false then. */
+static bool flushed(FILE *f, bool ok, const char *what)
+{
+    ok = fflush(f) == 0 && !ferror(f) && ok;
+    if (!ok) {
+        fprintf(stderr, "cvmattest: %s could not be written\n", what);
+    }
+    return ok;
+}
+
+static bool json_written(const json_t *o, FILE *f, const char *what)
+{
+    bool ok = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', f) != EOF;
+    return flushed(f, ok, what);
+}
+
+/* see output.h */
+bool cvma_print_json(const json_t *o, FILE *f)
+{
+    return json_written(o, f, "the output");
+}
+
+/* see output.h */
+bool cvma_print_flush(FILE *f)
+{
+    return flushed(f, true, "the output");
+}
+
 void cvma_put_text(const char *s, FILE *f)
 {
     if (!cvma_text_needs_escape(s)) {
@@ -109,12 +138,8 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
         }
         /* Written whole or not at all as far as the exit code goes: a full disk or a closed
          * stdout is an error, never the verdict's code over nothing or half a result. */
-        bool ok = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
-                  fputc('\n', f) != EOF && fflush(f) == 0;
+        bool ok = json_written(o, f, "the result");
         json_decref(o);
-        if (!ok) {
-            fprintf(stderr, "cvmattest: the result could not be written\n");
-        }
         return ok;
     }
     char when[32];
@@ -156,9 +181,5 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
                 r->detail);
     }
     /* As for JSON: a result that could not be written whole is an error, not the verdict. */
-    if (fflush(f) != 0 || ferror(f)) {
-        fprintf(stderr, "cvmattest: the result could not be written\n");
-        return false;
-    }
-    return true;
+    return flushed(f, true, "the result");
 }

@@ -25,6 +25,26 @@ if [ -w /dev/full ]; then
     has "$T/full.err" "could not be written"
     $V --trust-root "$T/s/ark.pem" >/dev/full 2>"$T/full2.err"; check "verify (text) to a full disk" 2 $?
     has "$T/full2.err" "could not be written"
+    # so for every command: exit 2, never its own code over part of its output
+    $CVM show "$T/s/report.bin" --json >/dev/full 2>"$T/full3.err"; check "show --json to a full disk" 2 $?
+    has "$T/full3.err" "could not be written"
+    $CVM show "$T/s/report.bin" >/dev/full 2>"$T/full4.err"; check "show (text) to a full disk" 2 $?
+    has "$T/full4.err" "could not be written"
+    openssl ecparam -name prime256v1 -genkey -noout -out "$T/ear.key" 2>/dev/null
+    openssl ec -in "$T/ear.key" -pubout -out "$T/ear.pub" 2>/dev/null
+    $V --trust-root "$T/s/ark.pem" --sign-result "$T/ear.key" --result-out "$T/ear.jwt" >/dev/null
+    check "verify --sign-result" 0 $?
+    $CVM result check "$T/ear.jwt" --pub "$T/ear.pub" >/dev/null 2>&1; check "result check" 0 $?
+    $CVM result check "$T/ear.jwt" --pub "$T/ear.pub" >/dev/full 2>"$T/full5.err"
+    check "result check to a full disk" 2 $?
+    has "$T/full5.err" "could not be written"
+    echo '{}' >"$T/empty-policy.json"
+    $CVM policy check "$T/empty-policy.json" >/dev/null; check "policy check" 0 $?
+    $CVM policy check "$T/empty-policy.json" >/dev/full 2>"$T/full7.err"
+    check "any command's output to a full disk (policy check)" 2 $?
+    has "$T/full7.err" "standard output could not be written"
+    $CVM version >/dev/full 2>"$T/full6.err"; check "version to a full disk" 2 $?
+    has "$T/full6.err" "standard output could not be written"
 fi
 
 $V --json >"$T/nr.json"; check "verify without --trust-root" 1 $?

@@ -39,6 +39,15 @@ $CVM eventlog "$C/tcg_sha256" --pcrs "$T/bad.json" >/dev/null 2>"$T/err"
 grep -q 'EVENTLOG_REPLAY_MISMATCH: sha256 bank: PCR 8 differs.*#7 EV_IPL' "$T/err" ||
     { fail "mismatch names bank and event"; cat "$T/err"; }
 ok "eventlog --pcrs: match, and a mismatch names the bank and first event"
+# output that cannot be written whole: exit 2, never the comparison's code
+if [ -w /dev/full ]; then
+    $CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs.json" --json >/dev/full 2>"$T/err"
+    [ $? = 2 ] && grep -q "could not be written" "$T/err" && ok "eventlog --json to a full disk: exit 2" ||
+        fail "eventlog --json to a full disk"
+    $CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs.json" >/dev/full 2>"$T/err"
+    [ $? = 2 ] && grep -q "could not be written" "$T/err" && ok "eventlog (text) to a full disk: exit 2" ||
+        fail "eventlog (text) to a full disk"
+fi
 # PCR values that name nothing compare nothing: refused (exit 2), never "matches"
 echo '{}' >"$T/none.json"
 echo '{"sha256": {}}' >"$T/nobank.json"

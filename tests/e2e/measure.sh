@@ -73,6 +73,15 @@ for v in " +2" "+2" " 2" "2 " "0x2"; do
     expect_fail "--vcpus '$v'" "a number 1..512" \
         "$CVM" measure snp --ovmf "$FW" --vcpus="$v" --vcpu-type EPYC-v4
 done
+if [ -w /dev/full ]; then
+    for j in --json ""; do
+        # shellcheck disable=SC2086
+        "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC-v4 $j >/dev/full 2>"$T/err"
+        rc=$?
+        [ $rc -eq 2 ] && grep -q "could not be written" "$T/err" &&
+            ok "measure snp $j to a full disk: exit 2" || fail "measure snp $j to a full disk: rc=$rc"
+    done
+fi
 run "$CVM" measure snp --ovmf "$FW" --vcpus 4 --vcpu-type EPYC-Milan --guest-features 0X21 --json
 [ "$rc" -eq 0 ] && [ "$(printf '%s' "$out" | jq -r .inputs.guest_features)" = 0x21 ] &&
     ok "--guest-features 0X21 is 0x21" || fail "--guest-features 0X21: rc=$rc $err"
