@@ -24,13 +24,41 @@ static const struct option show_options[] = {
         {NULL, 0, NULL, 0},
 };
 
+/* The kinds show parses (the kind table's, in its order), joined by sep, the last by last. */
+static void put_kinds(FILE *f, const char *sep, const char *last)
+{
+    size_t n = 0, i = 0;
+    for (const struct cvma_kind *const *k = cvma_kinds; *k != NULL; k++) {
+        n += (*k)->show != NULL;
+    }
+    for (const struct cvma_kind *const *k = cvma_kinds; *k != NULL; k++) {
+        if ((*k)->show != NULL) {
+            i++;
+            fprintf(f, "%s%s", i == 1 ? "" : i == n ? last : sep, (*k)->cli_name);
+        }
+    }
+}
+
+/* --tee names no kind show parses: exit 2, naming those it does. */
+static int bad_tee(const char *name)
+{
+    fprintf(stderr, "cvmattest show: --tee must be ");
+    put_kinds(stderr, ", ", " or ");
+    fprintf(stderr, ", not '%s'\n(run 'cvmattest show --help' for the options)\n", name);
+    return 2;
+}
+
 static void usage(FILE *f)
 {
-    fputs("usage: cvmattest show FILE [--json] [--tee snp|tdx] [--inform bin|hex|base64]\n"
+    fputs("usage: cvmattest show FILE [--json] [--tee KIND] [--inform bin|hex|base64]\n"
           "                      [--allow-trailing-data]\n"
           "  parse evidence (a bundle, a bare report or quote, hex or base64 text, or - for\n"
-          "  standard input) and print every field. Nothing is verified.\n",
+          "  standard input) and print every field. Nothing is verified.\n"
+          "  --tee KIND   the evidence kind (default: detected from the bytes):\n"
+          "               ",
           f);
+    put_kinds(f, ", ", " or ");
+    fputs("\n", f);
 }
 
 /* The fields on stdout, as JSON or text; false (said) when they could not be written whole:
@@ -68,8 +96,7 @@ int cvma_cmd_show(int argc, char **argv)
         case O_TEE:
             kind = cvma_kind_by_name(optarg);
             if (kind == NULL || kind->show == NULL) {
-                fprintf(stderr, "cvmattest show: --tee %s is not supported yet\n", optarg);
-                return 2;
+                return bad_tee(optarg);
             }
             break;
         case O_INFORM:

@@ -220,6 +220,14 @@ base64 "$T/s/report.bin" >"$T/r.b64"
     has "$T/err" "hex" "--inform hex on base64 text says why"
     run $CVM verify "$T/r.hex" --inform octal $SV; check "--inform octal" 2 $rc
 }
+run $CVM show "$T/s/report.bin" --tee bogus; check "show --tee bogus" 2 $rc
+has "$T/err" "--tee must be" "show --tee bogus names the kinds"
+has "$T/err" "not 'bogus'" "show --tee bogus names the value"
+for k in $(sed -n "s/.*--tee must be \(.*\), not 'bogus'/\1/p" "$T/err" | sed 's/ or /, /' | tr -d ,); do
+    run $CVM show "$T/s/report.bin" --tee "$k"
+    [ "$rc" = 2 ] && grep -q "tee" "$T/err" && fail "show --tee $k: named as a kind, but refused"
+done
+run $CVM show "$T/s/report.bin" --tee snp; check "show --tee snp" 0 $rc
 run $CVM show "$T/r.hex"; check "show hex text" 0 $rc
 has "$T/out" "SEV-SNP" "show hex text names the report"
 run $CVM show "$T/s/bundle.json" --json; check "show a bundle" 0 $rc
