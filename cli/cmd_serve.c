@@ -26,6 +26,7 @@ static const char usage[] =
         "  SIGINT, then drains the requests in flight and exits 0.\n"
         "  --config FILE            JSON configuration (docs/service.md); options given\n"
         "                           on the command line add to it or override it\n"
+        "                           (repeatable: each file adds to or overrides the last)\n"
         "  --listen ADDR            HOST:PORT (default 127.0.0.1:8080; port 0: any free one)\n"
         "  --port-file FILE         write the port listened on to FILE\n"
         "  --trust-root FILE        also trust this root (test evidence only; repeatable)\n"
@@ -136,7 +137,7 @@ static int read_config(struct cvma_serve_config *s, const char *file)
 static int parse(struct cvma_serve_config *s, int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"config", required_argument, NULL, O_CONFIG},
+            {"config", required_argument, NULL, O_CONFIG | CVMA_CLI_MANY},
             {"listen", required_argument, NULL, O_LISTEN},
             {"port-file", required_argument, NULL, O_PORT_FILE},
             {"trust-root", required_argument, NULL, O_TRUST_ROOT | CVMA_CLI_MANY},
