@@ -76,7 +76,9 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
         return CVMA_NONCE_MALFORMED;
     }
     size_t mac_len = n / 2, body = n - mac_len, rnd = body - EXP_LEN;
-    if (!mac(k, raw, body, n, m) || CRYPTO_memcmp(m, raw + body, mac_len) != 0) {
+    bool forged = !mac(k, raw, body, n, m) || CRYPTO_memcmp(m, raw + body, mac_len) != 0;
+    OPENSSL_cleanse(m, sizeof m); /* the right MAC for what was sent: a nonce, were it read */
+    if (forged) {
         return CVMA_NONCE_FORGED;
     }
     uint64_t exp = 0;
@@ -296,6 +298,46 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
     struct cvma_spend_op op;
     cvma_spent_begin(s, nonce, now, expires, &op);
     return cvma_spent_end(&op);
+}
+
+/* CONFIG GET name: its value into out (an array reply [name, value]); false when unreadable. */
+static bool config_get(redisContext *c, const char *name, char *out, size_t n)
+{
+    redisReply *r = redisCommand(c, "CONFIG GET %s", name);
+    bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+              r->element[1]->type == REDIS_REPLY_STRING;
+    if (ok) {
+        snprintf(out, n, "%s", r->element[1]->str);
+    }
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    return ok;
+}
+
+enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, size_t why_len)
+{
+    char policy[64], maxmem[32];
+    if (s->pool == NULL) {
+        return CVMA_SPENT_KEEPS;
+    }
+    redisContext *c = cvma_redis_take(s->pool);
+    if (c == NULL) {
+        snprintf(why, why_len, "redis does not answer");
+        return CVMA_SPENT_UNKNOWN;
+    }
+    bool ok = config_get(c, "maxmemory-policy", policy, sizeof policy) &&
+              config_get(c, "maxmemory", maxmem, sizeof maxmem);
+    cvma_redis_give(s->pool, c, ok);
+    if (!ok) {
+        snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered");
+        return CVMA_SPENT_UNKNOWN;
+    }
+    snprintf(why, why_len, "maxmemory-policy %s, maxmemory %s", policy, maxmem);
+    if (strcmp(policy, "noeviction") == 0 || strcmp(maxmem, "0") == 0) {
+        return CVMA_SPENT_KEEPS; /* (maxmemory 0: no limit, nothing is evicted) */
+    }
+    return CVMA_SPENT_EVICTS;
 }
 
 bool cvma_spent_healthy(struct cvma_spent *s)

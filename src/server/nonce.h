@@ -101,4 +101,14 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op);
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);
 
+/*
+ * With Redis: whether it may evict keys, and so forget a spent nonce (a replay would then be
+ * accepted). CVMA_SPENT_EVICTS when maxmemory is set and maxmemory-policy is not noeviction
+ * (why: the policy and limit), CVMA_SPENT_KEEPS when it keeps every key, CVMA_SPENT_UNKNOWN when
+ * its configuration cannot be read (CONFIG disabled, not answering; why says so). The memory
+ * store keeps its nonces: CVMA_SPENT_KEEPS.
+ */
+enum cvma_spent_eviction { CVMA_SPENT_KEEPS, CVMA_SPENT_EVICTS, CVMA_SPENT_UNKNOWN };
+enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, size_t why_len);
+
 #endif

@@ -1028,6 +1028,25 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                 "cvmattest serve: warning: redis %s does not answer yet; nonces are "
                 "refused until it does\n",
                 s.cfg.redis_url);
+    } else if (s.cfg.redis_url != NULL) {
+        /* A Redis that evicts keys under memory pressure can forget a spent nonce, and a
+         * replay of it would then be accepted: refused, as the promise is no replay. */
+        char why[160];
+        enum cvma_spent_eviction e = cvma_spent_eviction(s.spent, why, sizeof why);
+        if (e == CVMA_SPENT_EVICTS) {
+            cvma_errf(err, err_len,
+                      "redis %s may evict keys (%s): a spent nonce could be forgotten and its "
+                      "replay accepted; set maxmemory-policy noeviction, or give the nonces a "
+                      "Redis of their own that does not evict (docs/operations.md)",
+                      s.cfg.redis_url, why);
+            goto out;
+        }
+        if (e == CVMA_SPENT_UNKNOWN) {
+            fprintf(stderr,
+                    "cvmattest serve: warning: redis %s: %s; make sure it does not evict keys "
+                    "(maxmemory-policy noeviction), or a spent nonce could be forgotten\n",
+                    s.cfg.redis_url, why);
+        }
     }
     if (v->result_key != NULL && !cvma_ear_key_id(v->result_key, s.kid)) {
         cvma_errf(err, err_len, "out of memory (or an unusable result key)");

@@ -564,6 +564,16 @@ if command -v redis-server >/dev/null 2>&1; then
     # kept a nonce TTL (300 s) past the nonce's expiry: instances whose clocks disagree by less
     # than that never take it for both unexpired and forgotten
     [ "$ttl" -gt 300000 ] && [ "$ttl" -le 600000 ] && ok "redis: the spent nonce is kept a TTL past its expiry ($ttl ms)" || fail "redis pttl $ttl"
+    # a Redis that may evict keys could forget a spent nonce (and accept its replay): refused
+    redis-cli -p "$RP" config set maxmemory 100mb >/dev/null
+    redis-cli -p "$RP" config set maxmemory-policy volatile-lru >/dev/null
+    timeout 20 $CVM serve $COMMON $NKEY --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$RP" 2>"$T/evict.err"
+    est=$?
+    redis-cli -p "$RP" config set maxmemory-policy noeviction >/dev/null
+    redis-cli -p "$RP" config set maxmemory 0 >/dev/null
+    [ $est = 2 ] && grep -q 'may evict keys (maxmemory-policy volatile-lru' "$T/evict.err" &&
+        ok "redis: a Redis that may evict keys is refused at start (exit 2)" ||
+        fail "redis eviction: exit $est, $(cat "$T/evict.err")"
     # the registry rollback state in Redis: an instance that saw registry v2 makes another
     # instance (its own cache directory, so no state file is shared) refuse v1
     CHIPR=$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')
