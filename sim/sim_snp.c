@@ -386,7 +386,9 @@ static enum cvma_status add_leaf_exts(struct sim *s)
         return st;
     }
     if (o->vlek) {
-        st = add_amd_ia5(x, "5", CVMA_SIM_SNP_CSP_ID);
+        st = add_amd_ia5(x, "5",
+                         o->tamper.leaf_csp_id != NULL ? o->tamper.leaf_csp_id
+                                                       : CVMA_SIM_SNP_CSP_ID);
     } else {
         /* hwID: the raw chip_id bytes as the extension value, no DER tag (as AMD's). */
         st = cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false,

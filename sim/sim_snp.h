@@ -102,6 +102,7 @@ struct cvma_sim_snp_opts {
         uint32_t signer_info_or; /* OR-ed into the signer info word before signing */
         uint32_t signature_algo; /* non-zero: SIGNATURE_ALGO instead of 1 */
         uint32_t vmpl;           /* non-zero: VMPL instead of the option's (any value) */
+        const char *leaf_csp_id; /* non-NULL: the VLEK's cspID instead of the simulated one */
         bool crl_no_next_update; /* the ARK's CRL has no nextUpdate (RFC 5280 wants one) */
     } tamper;
 };

@@ -124,7 +124,10 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
         return LK_UNAVAILABLE;
     }
     ho.max_body = CVMA_REG_LOOKUP_BODY_MAX;
-    st = cvma_http_get(&ho, url, &body, &code, err, sizeof err);
+    /* The answer must come from the URL of this PPID: a redirect could lead anywhere (to
+     * another host's answer, or one about no PPID at all). A 3xx is "another status". */
+    static const struct cvma_http_request rq = {.no_redirects = true};
+    st = cvma_http_do(&ho, url, &rq, &body, &code, err, sizeof err);
     if (st == CVMA_E_NOMEM) {
         return LK_NOMEM;
     }

@@ -481,9 +481,12 @@ static void set_platform(struct cvma_result *res, const struct cvma_snp_report *
             csp += 3;
         }
         pl->id_type = CVMA_PLATFORM_VLEK;
-        pl->id_len = strnlen(csp, sizeof pl->id);
-        memcpy(pl->id, csp, pl->id_len);
-        pl->has_id = true;
+        size_t n = strlen(csp);
+        if (n <= sizeof pl->id) {
+            pl->id_len = n;
+            memcpy(pl->id, csp, n);
+            pl->has_id = true;
+        } /* else longer than an identifier is kept: none (cut short, it would be another's) */
         if (!cvma_snp_chip_id_masked(rep)) {
             /* Unmasked on a VLEK host: a registry may list the chip too (docs/registry.md). */
             pl->has_chip_id = true;

@@ -1729,6 +1729,26 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
     server_stop(&srv);
     bfx_cleanup(&f);
+
+    /* A redirect (to another path's answer, which is a listed one): not followed, undecided.
+     * The answer must come from the PPID's own URL. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    answer = tu_path(f.tmp, "other.json");
+    static const char other[] = "{\"zone\": \"elsewhere\"}";
+    tu_write(answer, (const uint8_t *)other, strlen(other));
+    free(answer);
+    char redir[160];
+    snprintf(route, sizeof route, "/other=other.json");
+    snprintf(redir, sizeof redir, "/%s=/other", PPID_A);
+    const char *extra3[] = {"--route", route, "--redirect", redir, NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra3));
+    snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", srv.port);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_false(f.res.platform.bound);
+    server_stop(&srv);
+    bfx_cleanup(&f);
 }
 
 static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **state)

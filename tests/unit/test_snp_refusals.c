@@ -309,6 +309,30 @@ static void test_host_requested_report_and_bad_vmpl_are_refused(void **state)
     expect_error(&o, CVMA_R_SNP_VMPL_INVALID);
 }
 
+/* A VLEK cspID longer than a platform identifier holds (253) gives no identifier: cut short,
+ * it would be another's (a registry entry for its first 253 characters would bind it). */
+static void test_vlek_csp_id_too_long_gives_no_platform_id(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    char csp[256];
+    memset(csp, 'a', 254);
+    csp[254] = '\0';
+    cvma_sim_snp_opts_default(&o);
+    o.vlek = true;
+    o.tamper.leaf_csp_id = csp;
+    sim_verify(&o, true, 0, &r);
+    assert_true(r.res.platform.present);
+    assert_false(r.res.platform.has_id);
+    done(&r);
+    csp[253] = '\0'; /* 253: the longest kept, whole */
+    sim_verify(&o, true, 0, &r);
+    assert_true(r.res.platform.has_id);
+    assert_int_equal(r.res.platform.id_len, 253);
+    done(&r);
+}
+
 /* snp.allow_debug true: the same guest is accepted with the same reason as a warning. */
 static void test_debug_guest_allowed_by_policy_is_a_warning(void **state)
 {
@@ -919,6 +943,7 @@ int main(void)
             cmocka_unit_test(test_debug_guest_is_refused_by_default_and_claimed),
             cmocka_unit_test(test_debug_guest_allowed_by_policy_is_a_warning),
             cmocka_unit_test(test_host_requested_report_and_bad_vmpl_are_refused),
+            cmocka_unit_test(test_vlek_csp_id_too_long_gives_no_platform_id),
             cmocka_unit_test(test_tcb_relations),
             cmocka_unit_test(test_committed_tcb_above_current_is_refused),
             cmocka_unit_test(test_product_option_decides_a_v2_report),
