@@ -10,6 +10,7 @@
  */
 #include "cmd_registry.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -178,6 +179,25 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
         fprintf(stderr, "cvmattest registry %s: %s lists no platform\n", cmd, path);
         cvma_reg_entries_cleanup(e);
         return EXIT_USAGE;
+    }
+    /* Proof files and prove --id name a platform by its id alone: a cspID that reads as a
+     * PPID or CHIP_ID (32 or 128 hex digits) could name two platforms. */
+    for (size_t i = 0; i < e->n; i++) {
+        const struct cvma_reg_entry *en = &e->v[i];
+        size_t hex = 0;
+        while (en->id_type == CVMA_REG_VLEK_CSP && hex < en->id_len && isxdigit(en->id[hex])) {
+            hex++;
+        }
+        if (en->id_type == CVMA_REG_VLEK_CSP && hex == en->id_len &&
+            (en->id_len == 2 * CVMA_REG_PPID_LEN || en->id_len == 2 * CVMA_REG_CHIP_ID_LEN)) {
+            fprintf(stderr,
+                    "cvmattest registry %s: %s:%u: vlek_csp '%.*s' reads as a %s (hex of its "
+                    "length): proof files and prove --id name a platform by its id alone\n",
+                    cmd, path, (unsigned)en->line, (int)en->id_len, (const char *)en->id,
+                    en->id_len == 2 * CVMA_REG_PPID_LEN ? "PPID" : "CHIP_ID");
+            cvma_reg_entries_cleanup(e);
+            return EXIT_USAGE;
+        }
     }
     return EXIT_OK;
 }

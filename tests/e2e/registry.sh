@@ -132,6 +132,11 @@ printf 'intel ppid %s\n\nintel ppid %s region=x\n' "$PPID" "$PPID" >"$T/dup.txt"
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/dup.txt" --version 1 \
     --valid-days 1 --out "$T/dup.jws" 2>"$T/dup.err"; check "duplicate entries" 2 $?
 has "$T/dup.err" "dup.txt:3: same platform as line 1"
+# a cspID that reads as a PPID: proof files and prove --id would name two platforms
+printf 'intel ppid %s\namd vlek_csp %s\n' "$PPID" "$PPID" >"$T/amb.txt"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/amb.txt" --version 1 \
+    --valid-days 1 --out "$T/amb.jws" 2>"$T/amb.err"; check "a vlek_csp that reads as a PPID" 2 $?
+has "$T/amb.err" "amb.txt:2: vlek_csp '$PPID' reads as a PPID"
 
 # Usage errors.
 $CVM registry build --provider 'a b' --key "$T/acme.key" --entries "$T/fleet.txt" --version 1 \
