@@ -257,11 +257,30 @@ int cvma_reglog_append(int argc, char **argv)
                     err);
             goto out;
         }
-        if (strcmp(last.provider, info.provider) != 0 || strcmp(last.kid, info.kid) != 0) {
+        if (strcmp(last.provider, info.provider) != 0) {
             fprintf(stderr,
-                    "cvmattest registry log append: %s is signed for provider '%s' (kid %.16s), "
-                    "the log holds provider '%s' (kid %.16s)\n",
-                    file, info.provider, info.kid, last.provider, last.kid);
+                    "cvmattest registry log append: %s is signed for provider '%s', the log "
+                    "holds provider '%s'\n",
+                    file, info.provider, last.provider);
+            goto out;
+        }
+        /* The log holds one key's registries: its last one must verify with the key that
+         * verified this one (a header's kid is the signer's say-so, not a check). */
+        struct cvma_registry lr;
+        struct cvma_verdict lv;
+        memset(&lr, 0, sizeof lr);
+        cvma_verdict_init(&lv);
+        st = cvma_registry_verify(l.last.p, l.last.len, "the log's last registry", &prov, 1, &lr,
+                                  &lv);
+        cvma_registry_cleanup(&lr);
+        cvma_verdict_cleanup(&lv);
+        if (st != CVMA_OK) {
+            fprintf(stderr, "cvmattest registry log append: %s\n",
+                    st == CVMA_E_NOMEM
+                            ? "out of memory"
+                            : "the log's last registry does not verify with the --provider key "
+                              "that verified this one: the log holds one key's registries");
+            rc = st == CVMA_E_NOMEM ? EXIT_USAGE : EXIT_REJECTED;
             goto out;
         }
         if (info.version <= last.version) {

@@ -77,6 +77,39 @@ has "$T/big.err" "root-only"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/other.pub" "$T/r3.jws" 2>"$T/sig.err"
 check "append refuses a bad signature" 1 $?
 has "$T/sig.err" "REGISTRY_SIGNATURE_INVALID"
+# provider acme's name, another key (the header's kid made the old key's): the log's last
+# registry does not verify with it, so it is not appended
+$CVM registry build --provider acme --key "$T/other.key" --entries "$T/f3.txt" --version 8 \
+    --valid-days 30 --out "$T/k8.jws" >/dev/null || exit 1
+# (k8kid: re-signed with the other key after its header's kid was made acme's key's)
+if python3 -c 'import cryptography' 2>/dev/null; then
+    python3 - "$T/k8.jws" "$T/r2.jws" "$T/other.key" "$T/k8kid.jws" <<'PY' || exit 1
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+def b64(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+def seg(s):
+    return json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+h8, p8, _ = open(sys.argv[1]).read().strip().split(".")
+h = seg(h8)
+h["kid"] = seg(open(sys.argv[2]).read().strip().split(".")[0])["kid"]
+hdr = b64(json.dumps(h, separators=(",", ":")).encode())
+key = serialization.load_pem_private_key(open(sys.argv[3], "rb").read(), None)
+r, s = decode_dss_signature(key.sign((hdr + "." + p8).encode(), ec.ECDSA(hashes.SHA256())))
+open(sys.argv[4], "w").write(hdr + "." + p8 + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big")) + "\n")
+PY
+    KS="k8 k8kid"
+else
+    echo "note: no python3-cryptography: the kid case is not checked"
+    KS=k8
+fi
+for k in $KS; do
+    $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/other.pub" "$T/$k.jws" 2>"$T/$k.err"
+    check "append refuses acme's registry signed by another key ($k)" 1 $?
+    has "$T/$k.err" "does not verify with the --provider key"
+done
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r3.jws" >/dev/null; check "append v3" 0 $?
 has "$L/checkpoint" "^example.com/acme/log$"
 has "$L/checkpoint" "^3$"
