@@ -201,7 +201,8 @@ static void client_help(void)
            "\nexit codes: 0 accepted, 1 refused (or the connection broke before a result),\n"
            "2 usage error, a file that cannot be read or a result that cannot be written,\n"
            "3 no answer in time or the server busy (closed the connection before the\n"
-           "handshake completed), or a renewal verified after the lease it renews ran out\n",
+           "handshake completed), a renewal verified after the lease it renews ran out, or\n"
+           "an undecided result (collateral or a registry could not be had)\n",
            verify_help);
 }
 
@@ -756,7 +757,8 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
  * NONCE with this end's evidence when src is given (once per connection: *answered), verifies
  * the EVIDENCE. Returns 0 accepted, 1 refused (or the connection closed before the evidence),
- * 2 error, 3 the peer did not answer in time; *res is the result when there is one.
+ * 2 error, 3 undecided (collateral or a registry could not be had, as verify's exit 3) or the
+ * peer did not answer in time; *res is the result when there is one.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, const struct cvma_atls_source *src,
@@ -766,7 +768,7 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
     enum cvma_status st =
             cvma_atls_attest_peer(ssl, v, chk, src, answered, nonce, res, err, sizeof err);
     if (st == CVMA_OK) {
-        return cvma_result_exit_code(*res) == 0 ? 0 : 1;
+        return cvma_result_exit_code(*res); /* 0, 1, or 3: undecided is not "refused" */
     }
     if (st == CVMA_E_IO && timed_out(ssl)) {
         fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
@@ -990,7 +992,18 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
              * --idle-timeout in all. */
             deadline_arm(deadline_of(ssl), o->idle_timeout);
         }
-        if (type == CVMA_ATLS_F_DATA && attested_client) {
+        if (type == CVMA_ATLS_F_DATA && !(attested_client && answered)) {
+            /* No application data before this end attested (and, with --mutual, the client):
+             * a careless client must not get data from an unattested session. */
+            static const char msg[] = "refused: DATA before attestation: a client sends a NONCE "
+                                      "first (and, with --mutual, its own evidence)";
+            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                        sizeof msg - 1);
+            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                    msg + strlen("refused: "));
+            break;
+        }
+        if (type == CVMA_ATLS_F_DATA) {
             if (len > CVMA_ATLS_FRAME_MAX - 6) {
                 /* Its echo would be over a frame's limit: say so, not leave the peer waiting. */
                 char msg[160];
@@ -1019,6 +1032,18 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 break;
             }
         } else if (type == CVMA_ATLS_F_NONCE) {
+            if (len != CVMA_ATLS_NONCE_LEN) {
+                /* Before anything else (with --mutual, before the client is verified): a
+                 * nonce this end will refuse costs no verification and no waiting. */
+                char msg[96];
+                snprintf(msg, sizeof msg, "refused: a nonce is %d bytes, not %zu",
+                         CVMA_ATLS_NONCE_LEN, len);
+                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                            strlen(msg));
+                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                        msg + strlen("refused: "));
+                break;
+            }
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
             if (answered && o->min_reattest > 0 &&
@@ -1430,9 +1455,9 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
-    rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL) ? 2
-         : cvma_result_exit_code(r) == 0                                               ? 0
-                                                                                       : 1;
+    rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL)
+                 ? 2
+                 : cvma_result_exit_code(r); /* 0, 1, or 3 (undecided) */
 out:
     cvma_result_free(r);
     X509_free(peer);

@@ -112,6 +112,27 @@ elif mode == "nonce-short":  # a NONCE of 16 bytes: the answer is an ERROR frame
     t, p = read_frame(s)
     print("nonce-short: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
+elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty NONCE
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    s.settimeout(5)  # the answer comes at once, or the server is waiting for evidence
+    s.sendall(frame(1, b""))
+    try:
+        t, p = read_frame(s)
+    except socket.timeout:
+        t, p = "none (timed out)", None
+    print("nonce-empty-mutual: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+          flush=True)
+elif mode == "data-first":  # DATA before any NONCE
+    s = tls_client()
+    s.sendall(frame(4, b"hello"))
+    t, p = read_frame(s)
+    print("data-first: frame", t, (p[:120].decode("ascii", "replace") if t in (3, 4) else ""),
+          flush=True)
 elif mode == "data-big":  # DATA whose echo is 8 MiB exactly, then one byte more
     s = tls_client()
     s.sendall(frame(1, os.urandom(32)))
@@ -299,6 +320,24 @@ has "$T/c4.out" "attestation 3: affirming"
 server sshort --sim "$T/reg" --connections 1
 python3 "$T/peer.py" nonce-short "$port" >"$T/short.out" 2>&1
 has "$T/short.out" "nonce-short: frame 3 refused: a nonce is 32 bytes, not 16"
+# the same before anything else on a --mutual server: no verification, no wait for evidence
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=peer -days 1 \
+    -keyout "$T/peer.key" -out "$T/peer.pem" >/dev/null 2>&1 || { echo "FAIL: openssl req"; exit 1; }
+server smshort --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
+python3 "$T/peer.py" nonce-empty-mutual "$port" "$T/peer.pem" "$T/peer.key" >"$T/mshort.out" 2>&1
+has "$T/mshort.out" "nonce-empty-mutual: frame 3 refused: a nonce is 32 bytes, not 0"
+
+# --- DATA before any attestation: an ERROR frame, never an echo ---
+server sdata --sim "$T/reg" --connections 1
+python3 "$T/peer.py" data-first "$port" >"$T/dfirst.out" 2>&1
+has "$T/dfirst.out" "data-first: frame 3 refused: DATA before attestation"
+
+# --- collateral that cannot be had: the client is undecided (exit 3, as verify), not refused ---
+cp -r "$T/reg" "$T/nocoll"
+rm -f "$T/nocoll/vcek.der" "$T/nocoll/vcek.pem" "$T/nocoll/cert_chain.pem" "$T/nocoll/ask.pem" "$T/nocoll/crl.der"
+server snocoll --sim "$T/nocoll" --connections 1
+CVMATTEST_CACHE="$T/cache-empty" client --json >"$T/nocoll.out" 2>&1; check "collateral that cannot be had: undecided" 3 $?
+has "$T/nocoll.out" '"undecided": true'
 
 # --- a NONCE loop is cut off ---
 # (5 s: well above the time one evidence takes, even on a loaded machine)
