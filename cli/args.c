@@ -43,10 +43,10 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
     const struct option *o = &opts[idx];
     int marks = o->val & CVMA_CLI_MARKS;
     if (o->has_arg == required_argument) {
-        /* Given as the next argument (not --opt=value), optarg is that argument itself. */
-        bool next_arg = optind > 0 && optarg == argv[optind - 1];
-        if ((optarg[0] == '\0' && (marks & CVMA_CLI_EMPTY) == 0) ||
-            (next_arg && strncmp(optarg, "--", 2) == 0)) {
+        /* A value that begins with "--" is refused in both spellings (--opt value and
+         * --opt=value are equivalent, DESIGN.md): taken from the next argument it is the next
+         * option, a value forgotten. A file of such a name is given as ./--NAME. */
+        if ((optarg[0] == '\0' && (marks & CVMA_CLI_EMPTY) == 0) || strncmp(optarg, "--", 2) == 0) {
             bad_opt = o;
             bad_dashes = optarg[0] != '\0';
             return ':';
@@ -112,9 +112,9 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
                 bad_other->name);
     } else if (c == ':' && bad_opt != NULL && bad_dashes) {
         fprintf(stderr,
-                "cvmattest %s: --%s needs a value ('%s' is an option; a value that begins with "
-                "-- is given as --%s=VALUE)\n",
-                cmd, bad_opt->name, arg, bad_opt->name);
+                "cvmattest %s: --%s needs a value, and no value begins with -- ('%s': a file of "
+                "such a name is ./--NAME)\n",
+                cmd, bad_opt->name, arg);
     } else if (c == ':' && bad_opt != NULL) {
         fprintf(stderr, "cvmattest %s: --%s needs a value\n", cmd, bad_opt->name);
     } else if (c == ':') {

@@ -166,9 +166,13 @@ static int open_under(const struct ctx *c, const char *abs, int flags)
     struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     long fd;
+    int again = 0;
     do {
         fd = syscall(SYS_openat2, c->rootfd, abs, &how, sizeof how);
-    } while (fd < 0 && errno == EINTR);
+        /* EAGAIN: a rename or mount anywhere on the machine raced a lookup through ".."
+         * (RESOLVE_IN_ROOT's own check); the lookup is simply made again, a bounded number
+         * of times. */
+    } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++again < 64)));
     return (int)fd;
 }
 

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,14 @@ struct cvma_spent {
     time_t margin;          /* seconds a spent nonce is kept past its expiry */
     /* redis (when pool is not NULL) */
     struct cvma_redis_pool *pool; /* connections of their own for the spends */
+    /* enum evict_state: whether Redis may evict (and so forget) a spent nonce, once known */
+    atomic_int evict;
 };
+
+/* What is known of Redis's eviction: checked at start, or at the first spend when Redis did
+ * not answer then; spends are refused (fail closed) while it may evict. */
+enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_YES };
+static bool spend_allowed(struct cvma_spent *s);
 
 struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len)
 {
@@ -251,6 +259,9 @@ void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_
      * still finds it spent. */
     long long ttl_ms = ((long long)(expires - now) + (long long)s->margin) * 1000;
     op->decided = CVMA_SPEND_UNAVAILABLE;
+    if (!spend_allowed(s)) {
+        return;
+    }
     redisContext *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         return;
@@ -300,10 +311,14 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
     return cvma_spent_end(&op);
 }
 
-/* CONFIG GET name: its value into out (an array reply [name, value]); false when unreadable. */
-static bool config_get(redisContext *c, const char *name, char *out, size_t n)
+/* CONFIG GET name: its value into out (an array reply [name, value]); false when unreadable,
+ * and *answered false when no answer came at all (the connection is then not reused). */
+static bool config_get(redisContext *c, const char *name, char *out, size_t n, bool *answered)
 {
     redisReply *r = redisCommand(c, "CONFIG GET %s", name);
+    if (r == NULL) {
+        *answered = false;
+    }
     bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
               r->element[1]->type == REDIS_REPLY_STRING;
     if (ok) {
@@ -324,26 +339,61 @@ enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, si
     redisContext *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         snprintf(why, why_len, "redis does not answer");
-        return CVMA_SPENT_UNKNOWN;
+        return CVMA_SPENT_UNKNOWN; /* not known yet: asked again at the next spend */
     }
-    bool ok = config_get(c, "maxmemory-policy", policy, sizeof policy) &&
-              config_get(c, "maxmemory", maxmem, sizeof maxmem);
-    cvma_redis_give(s->pool, c, ok);
+    /* An error answer (CONFIG disabled) is an answer: the connection stays usable. */
+    bool answered = true,
+         ok = config_get(c, "maxmemory-policy", policy, sizeof policy, &answered) &&
+              config_get(c, "maxmemory", maxmem, sizeof maxmem, &answered);
+    cvma_redis_give(s->pool, c, answered);
     if (!ok) {
         snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered");
+        if (answered) {
+            atomic_store(&s->evict, EVICT_NO); /* cannot be told: warned, not asked again */
+        }
         return CVMA_SPENT_UNKNOWN;
     }
     snprintf(why, why_len, "maxmemory-policy %s, maxmemory %s", policy, maxmem);
     if (strcmp(policy, "noeviction") == 0 || strcmp(maxmem, "0") == 0) {
+        atomic_store(&s->evict, EVICT_NO);
         return CVMA_SPENT_KEEPS; /* (maxmemory 0: no limit, nothing is evicted) */
     }
+    atomic_store(&s->evict, EVICT_YES);
     return CVMA_SPENT_EVICTS;
+}
+
+/* A spend with Redis: false (refused, fail closed) while Redis may evict keys. Checked at the
+ * first spend when Redis did not answer at start; said once on stderr. */
+static bool spend_allowed(struct cvma_spent *s)
+{
+    int e = atomic_load(&s->evict);
+    if (e == EVICT_UNCHECKED) {
+        char why[160];
+        enum cvma_spent_eviction r = cvma_spent_eviction(s, why, sizeof why);
+        if (r == CVMA_SPENT_EVICTS) {
+            fprintf(stderr,
+                    "cvmattest serve: redis may evict keys (%s): a spent nonce could be "
+                    "forgotten and its replay accepted; nonces are refused until it is "
+                    "restarted with maxmemory-policy noeviction and this instance too\n",
+                    why);
+        } else if (r == CVMA_SPENT_UNKNOWN && atomic_load(&s->evict) == EVICT_NO) {
+            fprintf(stderr,
+                    "cvmattest serve: warning: redis: %s; make sure it does not evict keys "
+                    "(maxmemory-policy noeviction), or a spent nonce could be forgotten\n",
+                    why);
+        }
+        e = atomic_load(&s->evict);
+    }
+    return e != EVICT_YES;
 }
 
 bool cvma_spent_healthy(struct cvma_spent *s)
 {
     if (s->pool == NULL) {
         return true;
+    }
+    if (atomic_load(&s->evict) == EVICT_YES) {
+        return false; /* every nonce is refused */
     }
     bool ok = false;
     redisContext *c = cvma_redis_take(s->pool);

@@ -122,9 +122,13 @@ run $CVM collateral fetch "$T/s/report.bin" --out --cache-dir "$T/cc"
 check "collateral fetch --out --cache-dir DIR" 2 $rc
 has "$T/err" "--out needs a value" "collateral fetch --out --cache-dir: the value is missing"
 [ -e "$T/--cache-dir" ] || [ -e "$T/cc" ] && fail "collateral fetch --out --cache-dir wrote something"
+# the same with = (the two spellings are equivalent); such a file is ./--NAME
 (cd "$T" && $CVM registry keygen --out=--k >out 2>err); rc=$?
-check "registry keygen --out=--k (a value with =)" 0 $rc
-[ -e "$T/--k.key" ] || fail "registry keygen --out=--k: no --k.key"
+check "registry keygen --out=--k" 2 $rc
+[ -e "$T/--k.key" ] && fail "registry keygen --out=--k wrote --k.key"
+(cd "$T" && $CVM registry keygen --out ./--k >out 2>err); rc=$?
+check "registry keygen --out ./--k" 0 $rc
+[ -e "$T/--k.key" ] || fail "registry keygen --out ./--k: no --k.key"
 run $CVM verify "$T/s/report.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" --nonce --json
 check "verify --nonce --json" 2 $rc
 has "$T/err" "--nonce needs a value" "verify --nonce --json: the value is missing"

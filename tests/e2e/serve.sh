@@ -574,6 +574,22 @@ if command -v redis-server >/dev/null 2>&1; then
     [ $est = 2 ] && grep -q 'may evict keys (maxmemory-policy volatile-lru' "$T/evict.err" &&
         ok "redis: a Redis that may evict keys is refused at start (exit 2)" ||
         fail "redis eviction: exit $est, $(cat "$T/evict.err")"
+    # the same Redis, not answering yet when the instance starts: checked at the first spend,
+    # and nonces refused (503) while it may evict
+    RP3=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    start RE $COMMON $NKEY --redis "redis://127.0.0.1:$RP3"
+    RE=http://127.0.0.1:$PORT
+    redis-server --bind 127.0.0.1 --port "$RP3" --save '' --appendonly no --dir "$T" \
+        --maxmemory 100mb --maxmemory-policy allkeys-lru >"$T/redis3.log" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    while ! redis-cli -p "$RP3" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    N7=$(signed_for "$RE" "$T/r7.bin")
+    body "$T/b11.json" "$T/r7.bin" "$N7"
+    st=$(post "$RE/v1/verify" "$T/b11.json" "$T/e")
+    err_is "redis that may evict keys, seen at the first spend" 503 NONCE_STORE_UNAVAILABLE "$st" "$T/e" "$T/RE.log"
+    grep -q 'redis may evict keys (maxmemory-policy allkeys-lru' "$T/RE.log" &&
+        ok "redis: the eviction is said in the log" || fail "redis eviction log: $(tail -3 "$T/RE.log")"
     # the registry rollback state in Redis: an instance that saw registry v2 makes another
     # instance (its own cache directory, so no state file is shared) refuse v1
     CHIPR=$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')
