@@ -177,6 +177,9 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
         cvma_reject(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH,
                     "svsm-vtpm: no --nonce: the SVSM's REPORT_DATA is SHA-512(nonce || "
                     "manifest) and the quote's extraData the nonce; without it neither is fresh");
+        if (keys_bad != CVMA_R_COUNT_) {
+            cvma_reject(v, keys_bad, "svsm-vtpm: %s", why); /* named here too */
+        }
         goto out;
     }
 
