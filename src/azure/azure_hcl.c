@@ -143,8 +143,11 @@ static bool json_has_key(const uint8_t *p, size_t len, const char *key)
 bool cvma_azure_json_detect(const uint8_t *p, size_t len)
 {
     /* A bundle (docs/bundle.md) is never Trustee's evidence, whatever strings it holds. */
-    return len <= (8u << 20) && json_has_key(p, len, "hcl_report") &&
-           json_has_key(p, len, "tpm_quote") && !json_has_key(p, len, "cvmattest_bundle");
+    /* Trustee's evidence, or its older form ("report" and "quote", byte arrays). */
+    return len <= (8u << 20) && !json_has_key(p, len, "cvmattest_bundle") &&
+           ((json_has_key(p, len, "hcl_report") && json_has_key(p, len, "tpm_quote")) ||
+            (json_has_key(p, len, "report") && json_has_key(p, len, "quote") &&
+             json_has_key(p, len, "message") && json_has_key(p, len, "signature")));
 }
 
 bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)
@@ -306,14 +309,25 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
     {
         if (strcmp(key, "version") != 0 && strcmp(key, "hcl_report") != 0 &&
             strcmp(key, "tpm_quote") != 0 && strcmp(key, "vcek") != 0 &&
-            strcmp(key, "td_quote") != 0) {
+            strcmp(key, "td_quote") != 0 && strcmp(key, "report") != 0 &&
+            strcmp(key, "quote") != 0) {
             cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED, "azure evidence: unknown member \"%s\"",
                         key);
             goto out;
         }
     }
+    /* The older form names them "report" and "quote": one spelling or the other, not both. */
+    json_t *hcl = json_object_get(j, "hcl_report"), *q = json_object_get(j, "tpm_quote");
+    if ((hcl != NULL && json_object_get(j, "report") != NULL) ||
+        (q != NULL && json_object_get(j, "quote") != NULL)) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure evidence: both \"hcl_report\" and \"report\" (or \"tpm_quote\" and "
+                    "\"quote\"): which one is the evidence?");
+        goto out;
+    }
+    hcl = hcl != NULL ? hcl : json_object_get(j, "report");
+    q = q != NULL ? q : json_object_get(j, "quote");
     json_t *ver = json_object_get(j, "version");
-    json_t *q = json_object_get(j, "tpm_quote");
     json_t *vcek = json_object_get(j, "vcek");
     json_t *tdq = json_object_get(j, "td_quote");
     if (ver != NULL && (!json_is_integer(ver) || json_integer_value(ver) < 0 ||
@@ -323,7 +337,7 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
         goto out;
     }
     out->version = ver != NULL ? (int)json_integer_value(ver) : 0;
-    enum cvma_status bst = json_bytes(json_object_get(j, "hcl_report"), false, &out->hcl_report);
+    enum cvma_status bst = json_bytes(hcl, false, &out->hcl_report);
     if (bst != CVMA_OK) {
         if (bst == CVMA_E_NOMEM) {
             goto nomem;

@@ -1,4 +1,5 @@
 /* Verification of Azure CVM evidence: see azure/azure.h and docs/azure.md. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,14 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
 
     o.has_report_data = false; /* REPORT_DATA is the runtime claims' hash, checked here */
     o.has_nonce = false;
+    /* A member of the other kind is not evidence of this one: named, never passed over. */
+    if (tdx ? pc->vcek.p != NULL : pc->td_quote.p != NULL) {
+        cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                    "azure-%s: the evidence carries \"%s\", which only azure-%s evidence has: "
+                    "it is not checked, and the evidence is not one kind's",
+                    tdx ? "tdx" : "snp", tdx ? "vcek" : "td_quote", tdx ? "snp" : "tdx");
+        return false;
+    }
     if (tdx) {
         struct cvma_azure_tdreport tr;
         if (!cvma_azure_tdreport_read(&h->hw_report, &tr) ||
@@ -323,17 +332,22 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
         o.collateral_parts = parts;
         o.n_collateral_parts = n + 1;
     }
+    /* The paravisor asks for the report at VMPL 0; the guest OS runs at a higher VMPL, and a
+     * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. Read
+     * from the report's bytes, so that it stops the chain whether or not the report's
+     * signature or collateral could be checked. */
+    struct cvma_reader rr;
+    uint32_t vmpl = 0;
+    cvma_reader_init(&rr, h->hw_report.p, h->hw_report.len);
+    bool vmpl_read = cvma_reader_skip(&rr, 0x30) && cvma_reader_u32le(&rr, &vmpl);
     cvma_snp_verify(h->hw_report.p, h->hw_report.len, &o, NULL, hw);
     free(parts);
-    /* The paravisor asks for the report at VMPL 0; the guest OS runs at a higher VMPL, and a
-     * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. */
-    const struct cvma_snp_claims *c = cvma_snp_claims_of(hw);
-    if (c != NULL && c->report.vmpl != 0) {
+    if (vmpl_read && vmpl != 0) {
         cvma_reject(v, CVMA_R_AZURE_HCL_VMPL,
-                    "azure-snp: the SEV-SNP report in the HCL report was made at VMPL %u, not 0: "
-                    "only the paravisor (VMPL 0) vouches for the runtime claims and the vTPM "
-                    "keys in them",
-                    (unsigned)c->report.vmpl);
+                    "azure-snp: the SEV-SNP report in the HCL report was made at VMPL %" PRIu32
+                    ", not 0: only the paravisor (VMPL 0) vouches for the runtime claims and the "
+                    "vTPM keys in them",
+                    vmpl);
         return false;
     }
     return true;

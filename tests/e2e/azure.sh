@@ -133,6 +133,31 @@ has "$T/x.json" AZURE_EVIDENCE_MALFORMED
 $CVM verify "$S/evidence-v2.json" --tee azure-tdx --nonce "$N2" $V >"$T/t.json" 2>&1
 check "SNP evidence as azure-tdx refused" 1 $?
 has "$T/t.json" AZURE_HCL_REPORT_TYPE
+# a td_quote in SNP evidence: not one kind's, refused by name (never passed over)
+python3 - "$S/evidence-v2.json" "$T/tdq.json" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["td_quote"] = "AAAA"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+$CVM verify "$T/tdq.json" --tee azure-snp --nonce "$N2" $V >"$T/tq.json" 2>&1
+check "a td_quote in azure-snp evidence refused" 1 $?
+has "$T/tq.json" 'carries \\"td_quote\\", which only azure-tdx'
+# the SNP report made at VMPL 1 (its signature no longer holds) and without the VCEK: still
+# AZURE_HCL_VMPL, a refusal (exit 1), not "collateral unavailable" (exit 3)
+python3 - "$S/evidence-v2.json" "$T/vmpl1.json" <<'PY' || exit 1
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+h = d["hcl_report"]
+b = bytearray(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))
+b[32 + 0x30] = 1
+d["hcl_report"] = base64.urlsafe_b64encode(bytes(b)).decode().rstrip("=")
+del d["vcek"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+CVMATTEST_CACHE="$T/empty-cache" $CVM verify "$T/vmpl1.json" --tee azure-snp --nonce "$N2" $V >"$T/vm.json" 2>&1
+check "an HCL report at VMPL 1 without its VCEK refused" 1 $?
+has "$T/vm.json" AZURE_HCL_VMPL
 
 # 6. The bundle form verifies; a bare HCL report without the quote parts does not.
 $CVM verify "$T/bundle.json" --nonce "$N2" $V >"$T/b.json" 2>&1
