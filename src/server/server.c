@@ -55,6 +55,7 @@ struct conn {
     struct conn *prev, *next; /* in server.conns, under conns_lock */
     int fd;
     bool shut;              /* shut down by the sweep (under conns_lock) */
+    bool cut;               /* to be shut down by this sweep (under conns_lock) */
     atomic_llong since_ms;  /* CLOCK_MONOTONIC: the connection's start or last request's end */
     atomic_bool in_request; /* from a request's whole header to its completion */
 };
@@ -785,20 +786,26 @@ static void sweep_slow(struct server *s)
     unsigned n = 0;
     pthread_mutex_lock(&s->conns_lock);
     for (struct conn *k = s->conns; k != NULL; k = k->next) {
-        if (!k->shut && !atomic_load(&k->in_request) && now - atomic_load(&k->since_ms) > limit) {
-            shutdown(k->fd, SHUT_RDWR);
-            k->shut = true;
-            n++;
-        }
+        k->cut =
+                !k->shut && !atomic_load(&k->in_request) && now - atomic_load(&k->since_ms) > limit;
+        n += k->cut;
     }
-    pthread_mutex_unlock(&s->conns_lock);
     if (n > 0) {
+        /* Counted and logged before the connections end: a client that sees its connection
+         * closed and then asks /metrics finds it counted. */
         cvma_metrics_slow_clients(s->metrics, n);
         logf_req(NULL,
                  "%u connection(s) closed unanswered: no whole request header within %u s "
                  "(client time-out)",
                  n, s->cfg.timeout);
+        for (struct conn *k = s->conns; k != NULL; k = k->next) {
+            if (k->cut) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->shut = true;
+            }
+        }
     }
+    pthread_mutex_unlock(&s->conns_lock);
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
