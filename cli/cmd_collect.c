@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -171,9 +172,14 @@ int cvma_cmd_collect(int argc, char **argv)
     }
     st = tpm_only ? CVMA_OK : cvma_collect(&o, &c, err, sizeof err);
     /* Raw bytes first: kept whatever parsing said. */
-    rst = (c.evidence.len > 0 || c.tdreport.len > 0) ? cvma_collected_write_raw(&c, raw_dir)
-                                                     : CVMA_OK;
-    if (rst == CVMA_OK && want_tpm) {
+    /* Both halves are written (or their files removed) whenever the directory holds anything
+     * of this collection or of an earlier one: what it holds is this collection's only (a
+     * TPM-only run leaves no earlier outblob, a run without --tpm no earlier tpm_*). */
+    struct stat rsb;
+    bool raw_any = c.evidence.len > 0 || c.tdreport.len > 0 || tpm.quote.len > 0 ||
+                   tpm.hcl_report.len > 0 || stat(raw_dir, &rsb) == 0;
+    rst = raw_any ? cvma_collected_write_raw(&c, raw_dir) : CVMA_OK;
+    if (rst == CVMA_OK && raw_any) {
         rst = cvma_tpm_collected_write_raw(&tpm, raw_dir);
     }
     if (rst != CVMA_OK) {
@@ -203,6 +209,12 @@ int cvma_cmd_collect(int argc, char **argv)
     if (want_tpm) {
         printf("cvmattest collect: vTPM quote (%s)%s\n", tcti,
                tpm.hcl_report.len > 0 ? ", HCL report from NV 0x01400001 kept raw" : "");
+        if (tpm.hcl_problem != NULL) {
+            fprintf(stderr,
+                    "cvmattest collect: warning: NV 0x01400001 (Azure's HCL report) is there "
+                    "but was not read: %s; no hcl_report.bin\n",
+                    tpm.hcl_problem);
+        }
     }
     if (tpm_only) {
         printf("cvmattest collect: wrote %s\n", out);

@@ -145,6 +145,8 @@ struct cvma_tpm_collected {
     struct cvma_buf ak;         /* TPM2B_PUBLIC */
     struct cvma_buf pcrs;       /* JSON {"sha256": {"0": "<hex>", ...}} */
     struct cvma_buf hcl_report; /* NV 0x01400001 when present (Azure), else empty */
+    /* NULL, or why NV 0x01400001 is there but was not read (then hcl_report is empty) */
+    const char *hcl_problem;
 };
 
 void cvma_tpm_collected_free(struct cvma_tpm_collected *t);

@@ -200,21 +200,38 @@ static void read_hcl(ESYS_CONTEXT *ctx, struct cvma_tpm_collected *t)
     if (!present) {
         return; /* not an Azure vTPM: asking for the index would only log errors */
     }
+    t->hcl_problem = "its public area could not be read";
     if (Esys_TR_FromTPMPublic(ctx, CVMA_TPM_AZURE_HCL_NV, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                               &nv) != TSS2_RC_SUCCESS ||
         Esys_NV_ReadPublic(ctx, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name) !=
                 TSS2_RC_SUCCESS) {
         goto out;
     }
+    /* Read with the index's own authorization when it allows that (AUTHREAD), else with the
+     * owner's (OWNERREAD, an empty owner password: how Azure's vTPM reads it). */
+    TPMA_NV attrs = pub->nvPublic.attributes;
+    ESYS_TR auth = (attrs & TPMA_NV_AUTHREAD) != 0    ? nv
+                   : (attrs & TPMA_NV_OWNERREAD) != 0 ? ESYS_TR_RH_OWNER
+                                                      : ESYS_TR_NONE;
     size_t size = pub->nvPublic.dataSize;
-    if (size == 0 || size > CVMA_COLLECT_MAX_BLOB || (buf = malloc(size)) == NULL) {
+    if (auth == ESYS_TR_NONE) {
+        t->hcl_problem = "it allows neither its own nor the owner's authorization to read it";
         goto out;
     }
+    if (size == 0 || size > CVMA_COLLECT_MAX_BLOB) {
+        t->hcl_problem = "its size is 0 or over the limit";
+        goto out;
+    }
+    if ((buf = malloc(size)) == NULL) {
+        t->hcl_problem = "out of memory";
+        goto out;
+    }
+    t->hcl_problem = "the read was refused or came back short";
     while (have < size) {
         TPM2B_MAX_NV_BUFFER *chunk = NULL;
         UINT16 n = (UINT16)(size - have > 512 ? 512 : size - have);
-        if (Esys_NV_Read(ctx, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, (UINT16)have,
-                         &chunk) != TSS2_RC_SUCCESS) {
+        if (Esys_NV_Read(ctx, auth, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n,
+                         (UINT16)have, &chunk) != TSS2_RC_SUCCESS) {
             goto out;
         }
         if (chunk->size != n) { /* a short read: never written out with a gap in it */
@@ -227,6 +244,7 @@ static void read_hcl(ESYS_CONTEXT *ctx, struct cvma_tpm_collected *t)
     }
     t->hcl_report.p = buf;
     t->hcl_report.len = size;
+    t->hcl_problem = NULL;
     buf = NULL;
 out:
     free(buf);

@@ -58,6 +58,22 @@ rc=$?
     $CVM verify "$T/both.json" --offline --report-data "$NONCE" --trust-root "$T/snp/ark.pem" >/dev/null &&
     ok "SEV-SNP and vTPM: one bundle, the hardware report verifies" ||
     fail "collect --tpm with snp: exit $rc: $(cat "$T/out")"
+# the raw directory holds one collection: again without --tpm, the TPM files are gone; then
+# --tpm-only, the report's files are gone
+$CVM collect --nonce "$NONCE" --out "$T/both.json" --tsm-root "$T/tsm" --dev-root "$T/none" >/dev/null 2>&1 ||
+    fail "collect again without --tpm"
+if ls "$T/both.json.raw" | grep -q '^tpm_'; then
+    fail "a collection without --tpm left the earlier TPM files: $(ls "$T/both.json.raw" | tr '\n' ' ')"
+else
+    ok "without --tpm, the earlier collection's TPM files are removed"
+fi
+$CVM collect --tpm-only --nonce "$NONCE" --out "$T/both.json" --tpm-tcti "$TCTI" >/dev/null 2>&1 ||
+    fail "collect again --tpm-only"
+if ls "$T/both.json.raw" | grep -q -E '^(outblob|auxblob|cert-)'; then
+    fail "a --tpm-only collection left the earlier report's files: $(ls "$T/both.json.raw" | tr '\n' ' ')"
+else
+    ok "--tpm-only: the earlier collection's report files are removed"
+fi
 
 # --- Azure's HCL report in NV 0x01400001 ---
 python3 -c 'import sys; sys.stdout.buffer.write(b"HCLA" + bytes(range(256)) * 4)' >"$T/hcl.bin"
@@ -68,6 +84,24 @@ rc=$?
 [ $rc -eq 0 ] && grep -q "HCL report from NV 0x01400001 kept raw" "$T/out" &&
     cmp -s "$T/hcl.bin" "$T/az.json.raw/hcl_report.bin" &&
     ok "NV 0x01400001 present: its bytes are kept (hcl_report.bin)" || fail "HCL NV: exit $rc: $(cat "$T/out")"
+# the index readable with the owner's authorization only (no AUTHREAD): read so
+tpm2_nvundefine 0x01400001 -C o >/dev/null 2>&1
+tpm2_nvdefine 0x01400001 -C o -s "$(wc -c <"$T/hcl.bin")" -a "ownerwrite|ownerread" >/dev/null 2>&1 &&
+    tpm2_nvwrite 0x01400001 -C o -i "$T/hcl.bin" >/dev/null 2>&1 || fail "tpm2_nvdefine/nvwrite 0x01400001 (owner)"
+$CVM collect --tpm-only --nonce "$NONCE" --out "$T/az2.json" --tpm-tcti "$TCTI" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$T/hcl.bin" "$T/az2.json.raw/hcl_report.bin" &&
+    ok "NV 0x01400001 readable with the owner's authorization only: read" ||
+    fail "HCL NV (owner read): exit $rc: $(cat "$T/out")"
+# readable by neither (platform read only): said, not silently dropped
+tpm2_nvundefine 0x01400001 -C o >/dev/null 2>&1
+tpm2_nvdefine 0x01400001 -C o -s 16 -a "ownerwrite|ppread" >/dev/null 2>&1 || fail "tpm2_nvdefine 0x01400001 (ppread)"
+$CVM collect --tpm-only --nonce "$NONCE" --out "$T/az3.json" --tpm-tcti "$TCTI" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "NV 0x01400001 (Azure's HCL report) is there but was not read" "$T/out" &&
+    [ ! -e "$T/az3.json.raw/hcl_report.bin" ] &&
+    ok "NV 0x01400001 that cannot be read: said on stderr" || fail "HCL NV unreadable: exit $rc: $(cat "$T/out")"
+tpm2_nvundefine 0x01400001 -C o >/dev/null 2>&1
 
 # --- no TPM there ---
 $CVM collect --tpm-only --nonce "$NONCE" --out "$T/x.json" --dev-root "$T/none" >"$T/out" 2>&1
