@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
+
 /* The longest option table a scan checks (the others' options are not checked for conflicts). */
 #define SCAN_MAX 64
 
@@ -183,9 +185,7 @@ bool cvma_cli_hex64(const char *s, uint64_t *out)
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        unsigned d = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-        v = v << 4 | d;
+        v = v << 4 | (unsigned)cvma_hex_nibble((unsigned char)s[i]);
     }
     *out = v;
     return true;

@@ -41,22 +41,6 @@ static void registry_usage(FILE *f)
     fputs("run 'cvmattest registry COMMAND --help' for one command\n", f);
 }
 
-bool cvma_regcli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-    if (s == NULL || *s < '0' || *s > '9') {
-        return false;
-    }
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 void cvma_regcli_help(const char *usage)
 {
     fputs("usage: cvmattest registry COMMAND [options]   (formats: docs/registry.md)\n", stdout);

@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "args.h" /* cvma_cli_uint: the registry commands' numbers */
 #include "registry/registry.h"
 
 #define EXIT_OK       0
@@ -45,8 +46,6 @@ int cvma_regcli_usage_error(const char *sub, const char *msg);
 /* A bad option reported by cvma_cli_getopt (args.h); returns EXIT_USAGE. */
 int cvma_regcli_bad_option(const char *sub, int c, char **argv);
 
-/* A decimal integer lo..hi, digits only. */
-bool cvma_regcli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /*
  * A new key pair: the private key created at kpath (mode 0600, fsynced; never over a file that
  * is there, nor through a symlink), then the public half written atomically at ppath (a

@@ -87,10 +87,10 @@ int cvma_regcli_bench(int argc, char **argv)
     if (optind < argc) {
         return cvma_regcli_usage_error("bench", "takes no operands");
     }
-    if (n_s != NULL && !cvma_regcli_parse_u64(n_s, 1, CVMA_REG_ENTRIES_MAX, &n)) {
+    if (n_s != NULL && !cvma_cli_uint(n_s, 1, CVMA_REG_ENTRIES_MAX, &n)) {
         return cvma_regcli_usage_error("bench", "--entries must be 1..16777216");
     }
-    if (k_s != NULL && !cvma_regcli_parse_u64(k_s, 1, 100000000, &k)) {
+    if (k_s != NULL && !cvma_cli_uint(k_s, 1, 100000000, &k)) {
         return cvma_regcli_usage_error("bench", "--proof-checks must be 1..100000000");
     }
 

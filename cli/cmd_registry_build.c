@@ -167,10 +167,10 @@ int cvma_regcli_build(int argc, char **argv)
                                        "--provider: 1..64 characters of [A-Za-z0-9._-], starting "
                                        "with a letter or digit");
     }
-    if (!cvma_regcli_parse_u64(ver_s, 1, 9007199254740991ULL, &version)) {
+    if (!cvma_cli_uint(ver_s, 1, 9007199254740991ULL, &version)) {
         return cvma_regcli_usage_error("build", "--version must be an integer 1..2^53-1");
     }
-    if (!cvma_regcli_parse_u64(days_s, 1, 3650, &days)) {
+    if (!cvma_cli_uint(days_s, 1, 3650, &days)) {
         return cvma_regcli_usage_error("build", "--valid-days must be an integer 1..3650");
     }
     if (iat_s != NULL && !cvma_time_parse_rfc3339(iat_s, &iat)) {

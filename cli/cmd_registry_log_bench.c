@@ -99,17 +99,17 @@ int cvma_reglog_bench(int argc, char **argv)
     while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
         switch (c) {
         case O_ENTRIES:
-            if (!cvma_regcli_parse_u64(optarg, 2, CVMA_REG_ENTRIES_MAX, &n)) {
+            if (!cvma_cli_uint(optarg, 2, CVMA_REG_ENTRIES_MAX, &n)) {
                 return cvma_reglog_usage_error("bench", "--entries wants 2..16777216");
             }
             break;
         case O_BYTES:
-            if (!cvma_regcli_parse_u64(optarg, 16, CVMA_TLOG_ENTRY_MAX, &eb)) {
+            if (!cvma_cli_uint(optarg, 16, CVMA_TLOG_ENTRY_MAX, &eb)) {
                 return cvma_reglog_usage_error("bench", "--entry-bytes wants 16..65535");
             }
             break;
         case O_CHECKS:
-            if (!cvma_regcli_parse_u64(optarg, 1, 100000000, &k)) {
+            if (!cvma_cli_uint(optarg, 1, 100000000, &k)) {
                 return cvma_reglog_usage_error("bench", "--proof-checks wants 1..100000000");
             }
             break;

@@ -145,7 +145,7 @@ int cvma_reglog_check(int argc, char **argv)
             wfiles[n_wit++] = optarg;
             break;
         case O_WITNESSES:
-            if (!cvma_regcli_parse_u64(optarg, 1, WITNESSES_MAX, &need)) {
+            if (!cvma_cli_uint(optarg, 1, WITNESSES_MAX, &need)) {
                 return cvma_reglog_usage_error("check", "--witnesses wants 1..16");
             }
             have_need = true;

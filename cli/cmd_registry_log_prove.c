@@ -85,8 +85,7 @@ int cvma_reglog_prove(int argc, char **argv)
     if (dir == NULL || optind < argc || (regf == NULL) == (from_s == NULL)) {
         return cvma_reglog_usage_error("prove", "--log DIR and one of --registry or --from");
     }
-    if (from_s != NULL &&
-        (tlog_proof || !cvma_regcli_parse_u64(from_s, 1, (uint64_t)INT64_MAX, &from))) {
+    if (from_s != NULL && (tlog_proof || !cvma_cli_uint(from_s, 1, (uint64_t)INT64_MAX, &from))) {
         return cvma_reglog_usage_error("prove", "--from wants a size >= 1 (and no --tlog-proof)");
     }
     if ((st = cvma_tlog_load(&l, dir, NULL, NULL, err, sizeof err)) != CVMA_OK) {

@@ -207,7 +207,7 @@ static int cosign(int argc, char **argv)
         return cvma_witness_usage_error("cosign",
                                         "--state, --key, --log-vkey and one CHECKPOINT file");
     }
-    if (time_s != NULL && !cvma_regcli_parse_u64(time_s, 0, (uint64_t)INT64_MAX, &now)) {
+    if (time_s != NULL && !cvma_cli_uint(time_s, 0, (uint64_t)INT64_MAX, &now)) {
         return cvma_witness_usage_error("cosign", "--time wants Unix seconds");
     }
     if (cvma_note_skey_load(keyf, &wk, err, sizeof err) != CVMA_OK) {

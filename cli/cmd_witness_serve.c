@@ -206,7 +206,7 @@ int cvma_witness_serve(int argc, char **argv)
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     if (colon == NULL || (size_t)(colon - listen_s) >= sizeof host ||
-        !cvma_regcli_parse_u64(colon + 1, 0, 65535, &port)) {
+        !cvma_cli_uint(colon + 1, 0, 65535, &port)) {
         return cvma_witness_usage_error("serve", "--listen wants IPV4:PORT");
     }
     memcpy(host, listen_s, (size_t)(colon - listen_s));

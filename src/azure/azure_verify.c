@@ -336,10 +336,16 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
      * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. Read
      * from the report's bytes, so that it stops the chain whether or not the report's
      * signature or collateral could be checked. */
-    struct cvma_reader rr;
-    uint32_t vmpl = 0;
-    cvma_reader_init(&rr, h->hw_report.p, h->hw_report.len);
-    bool vmpl_read = cvma_reader_skip(&rr, 0x30) && cvma_reader_u32le(&rr, &vmpl);
+    struct cvma_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_snp_report *rep = malloc(sizeof *rep);
+    struct cvma_verdict scratch; /* the report's own parse reasons come from cvma_snp_verify */
+    cvma_verdict_init(&scratch);
+    bool vmpl_read = rep != NULL && cvma_snp_report_parse(h->hw_report.p, h->hw_report.len, &po,
+                                                          rep, &scratch) == CVMA_OK;
+    uint32_t vmpl = vmpl_read ? rep->vmpl : 0;
+    v->oom = v->oom || rep == NULL || scratch.oom;
+    cvma_verdict_cleanup(&scratch);
+    free(rep);
     cvma_snp_verify(h->hw_report.p, h->hw_report.len, &o, NULL, hw);
     free(parts);
     if (vmpl_read && vmpl != 0) {

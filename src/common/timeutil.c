@@ -98,7 +98,7 @@ void cvma_time_format(time_t t, char *out, size_t out_size)
 {
     struct tm tm;
     /* RFC 3339 has four-digit years: anything else is not written as a date */
-    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 0 - 1900 || tm.tm_year > 9999 - 1900 ||
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900 ||
         strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
         snprintf(out, out_size, "invalid-time");
     }

@@ -163,8 +163,12 @@ static int open_under(const struct ctx *c, const char *abs, int flags)
     if (c->rootfd < 0) {
         return open(abs, flags | O_CLOEXEC);
     }
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    /* O_NONBLOCK: a FIFO in a tree must not hold the run waiting for a writer (it is then
+     * refused below); for the regular files and directories of a tree it changes nothing.
+     * (openat2 takes no other flag beside O_PATH, which opens nothing.) */
+    struct open_how how = {
+            .flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) == 0 ? O_NONBLOCK : 0)),
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     long fd;
     int again = 0;
     do {
@@ -173,6 +177,13 @@ static int open_under(const struct ctx *c, const char *abs, int flags)
          * (RESOLVE_IN_ROOT's own check); the lookup is simply made again, a bounded number
          * of times. */
     } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++again < 64)));
+    struct stat st;
+    if (fd >= 0 && (flags & O_PATH) == 0 && fstat((int)fd, &st) == 0 &&
+        (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        close((int)fd);
+        errno = EINVAL; /* read from, a stand-in is a file (a stat, O_PATH, may be of a socket) */
+        return -1;
+    }
     return (int)fd;
 }
 

@@ -150,6 +150,7 @@ RB="registry build --provider=cloud --key=$T/ok.key --entries=$T/e1.txt --valid-
     has "$T/err" "--tee given twice" "verify --tee twice: named"
     empty "$T/out" "verify --tee twice: no verdict"
     run $CVM verify "$T/s/report.bin" $SV --report-data 00 --report-data 00; check "verify --report-data twice" 2 $rc
+    has "$T/err" "--report-data given twice" "--report-data twice: named"
     run $CVM verify "$T/s/report.bin" $SV --trust-root "$T/t/root_ca.pem" --json
     check "verify --trust-root twice (repeatable)" 0 $rc
     run $CVM measure snp --ovmf "$T/e1.txt" --tdvf "$T/e1.txt" --vcpus 1 --vcpu-type EPYC-v4
@@ -227,7 +228,9 @@ base64 "$T/s/report.bin" >"$T/r.b64"
 run $CVM show "$T/s/report.bin" --tee bogus; check "show --tee bogus" 2 $rc
 has "$T/err" "--tee must be" "show --tee bogus names the kinds"
 has "$T/err" "not 'bogus'" "show --tee bogus names the value"
-for k in $(sed -n "s/.*--tee must be \(.*\), not 'bogus'/\1/p" "$T/err" | sed 's/ or /, /' | tr -d ,); do
+kinds=$(sed -n "s/.*--tee must be \(.*\), not 'bogus'/\1/p" "$T/err" | sed 's/ or /, /' | tr -d ,)
+[ "$(echo $kinds | wc -w)" -ge 6 ] || fail "show --tee bogus: fewer than six kinds read from '$(cat "$T/err")'"
+for k in $kinds; do
     run $CVM show "$T/s/report.bin" --tee "$k"
     [ "$rc" = 2 ] && grep -q "tee" "$T/err" && fail "show --tee $k: named as a kind, but refused"
 done

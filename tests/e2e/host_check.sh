@@ -185,6 +185,15 @@ $CVM host-check --root "$T/rel" --json --pccs-url none >"$T/rel.json"
 [ "$(state "$T/rel.json" snp.kernel.config.KVM)" = unknown ] &&
     ok "--root: a kernel release with '/' names no config file (unknown)" ||
     fail "--root: release with '/': snp.kernel.config.KVM $(state "$T/rel.json" snp.kernel.config.KVM)"
+# a FIFO in the tree (the kernel config) does not hold the run waiting for a writer: unknown
+cp -R "$T/snp" "$T/fifo"
+rel=$(cat "$T/fifo/proc/sys/kernel/osrelease")
+rm -f "$T/fifo/boot/config-$rel" && mkfifo "$T/fifo/boot/config-$rel"
+timeout 20 $CVM host-check --root "$T/fifo" --json --pccs-url none >"$T/fifo.json"
+frc=$?
+[ $frc != 124 ] && [ "$(state "$T/fifo.json" snp.kernel.config.KVM)" = unknown ] &&
+    ok "--root: a FIFO in the tree is unknown, not waited on" ||
+    fail "--root: FIFO: exit $frc, snp.kernel.config.KVM $(state "$T/fifo.json" snp.kernel.config.KVM)"
 
 # a --root longer than the report keeps is refused, not shortened into another directory
 long=$(printf 'a%.0s' $(seq 300))

@@ -424,6 +424,10 @@ static void test_rfc3339_parse_and_format(void **state)
     assert_string_equal(out, "9999-12-31T23:59:59Z");
     cvma_time_format(t + 1, out, sizeof out); /* year 10000 */
     assert_string_equal(out, "invalid-time");
+    cvma_time_format((time_t)-60000000000LL, out, sizeof out); /* year 68: three digits short */
+    assert_string_equal(out, "invalid-time");
+    cvma_time_format((time_t)-30610224000LL, out, sizeof out); /* 1000-01-01, four digits */
+    assert_string_equal(out, "1000-01-01T00:00:00Z");
 }
 
 int main(void)
