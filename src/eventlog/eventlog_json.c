@@ -189,7 +189,7 @@ json_t *cvma_eventlog_replay_json(const struct cvma_eventlog *log,
                                   const struct cvma_eventlog_replay *rp)
 {
     json_t *o = json_object(), *banks = json_object();
-    char label[16], idx[8];
+    char label[16], idx[12];
     bool ccel = log->format == CVMA_EVENTLOG_CCEL;
     if (o == NULL || banks == NULL) {
         json_decref(o);
