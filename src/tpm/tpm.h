@@ -133,6 +133,13 @@ const void *cvma_tpm_bound_claims_part(const struct cvma_tpm_bound_claims *b,
 void cvma_tpm_bound_claims_free(struct cvma_tpm_bound_claims *b);
 
 /*
+ * A TPM clock (milliseconds, TPMS_CLOCK_INFO.clock) as JSON: a number, or a decimal string above
+ * 2^63 - 1 (a JSON number past it would read as negative; only an owner's TPM2_ClockSet so far
+ * ahead gets there). NULL: no memory.
+ */
+json_t *cvma_tpm_clock_json(uint64_t clock);
+
+/*
  * The vTPM AK of a result of kind tpm, azure-snp, azure-tdx or svsm-vtpm as a JWK (new
  * reference), from the typed claims: the AK the quote verified with, held by the quote's claims
  * (kind tpm) or by the kind's claims that hold the quote's (cvma_claims_find); its JWK is the

@@ -4,6 +4,7 @@
  * "tpm_signature", "tpm_ak" and "tpm_pcrs", the TCG event log as "event_log" (docs/bundle.md),
  * the expected nonce from the request (--nonce).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,11 +95,13 @@ static json_t *tpm_show(const uint8_t *p, size_t len, bool allow_trailing, const
             json_object_set_new(o, "extra_data", json_string(h));
             free(h);
         }
-        json_object_set_new(o, "clock", json_integer((json_int_t)a->clockInfo.clock));
+        json_object_set_new(o, "clock", cvma_tpm_clock_json(a->clockInfo.clock));
         json_object_set_new(o, "reset_count", json_integer(a->clockInfo.resetCount));
         json_object_set_new(o, "restart_count", json_integer(a->clockInfo.restartCount));
         json_object_set_new(o, "safe", json_boolean(a->clockInfo.safe));
-        json_object_set_new(o, "firmware_version", json_integer((json_int_t)a->firmwareVersion));
+        char fw[19];
+        snprintf(fw, sizeof fw, "%016llx", (unsigned long long)a->firmwareVersion);
+        json_object_set_new(o, "firmware_version", json_string(fw));
         if ((h = cvma_hex_dup(a->attested.quote.pcrDigest.buffer,
                               a->attested.quote.pcrDigest.size)) != NULL) {
             json_object_set_new(o, "pcr_digest", json_string(h));

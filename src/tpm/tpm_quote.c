@@ -635,6 +635,16 @@ out:
 
 /* ---- claims ---------------------------------------------------------------------------- */
 
+json_t *cvma_tpm_clock_json(uint64_t clock)
+{
+    if (clock <= (uint64_t)INT64_MAX) {
+        return json_integer((json_int_t)clock);
+    }
+    char d[24];
+    snprintf(d, sizeof d, "%llu", (unsigned long long)clock);
+    return json_string(d);
+}
+
 static json_t *hex_json(const uint8_t *p, size_t n)
 {
     char *h = malloc(2 * n + 1);
@@ -813,7 +823,7 @@ static json_t *claims_json(const struct cvma_tpm_attest *at, const TPMT_SIGNATUR
     json_object_set_new(t, "qualified_signer",
                         hex_json(a->qualifiedSigner.name, a->qualifiedSigner.size));
     json_object_set_new(t, "extra_data", hex_json(a->extraData.buffer, a->extraData.size));
-    json_object_set_new(t, "clock", json_integer((json_int_t)a->clockInfo.clock));
+    json_object_set_new(t, "clock", cvma_tpm_clock_json(a->clockInfo.clock));
     json_object_set_new(t, "reset_count", json_integer(a->clockInfo.resetCount));
     json_object_set_new(t, "restart_count", json_integer(a->clockInfo.restartCount));
     json_object_set_new(t, "safe", json_boolean(a->clockInfo.safe));

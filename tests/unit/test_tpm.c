@@ -234,6 +234,24 @@ static void test_tpm_gcp_quote_mutation_sweep(void **state)
     gcp_free(&g);
 }
 
+/* A clock past 2^63 - 1 (an owner's TPM2_ClockSet) is a decimal string, never a negative
+ * number; below it a number. */
+static void test_tpm_clock_json_never_negative(void **state)
+{
+    (void)state;
+    json_t *j = cvma_tpm_clock_json(UINT64_C(0x8000000000000000));
+    assert_true(json_is_string(j));
+    assert_string_equal(json_string_value(j), "9223372036854775808");
+    json_decref(j);
+    j = cvma_tpm_clock_json(UINT64_MAX);
+    assert_string_equal(json_string_value(j), "18446744073709551615");
+    json_decref(j);
+    j = cvma_tpm_clock_json((uint64_t)INT64_MAX);
+    assert_true(json_is_integer(j));
+    assert_true(json_integer_value(j) == INT64_MAX);
+    json_decref(j);
+}
+
 static void test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml(void **state)
 {
     (void)state;
@@ -601,6 +619,7 @@ int main(void)
             cmocka_unit_test(test_tpm_gcp_quote_rejects_a_changed_pcr_value),
             cmocka_unit_test(test_tpm_gcp_quote_rejects_trailing_bytes),
             cmocka_unit_test(test_tpm_gcp_quote_mutation_sweep),
+            cmocka_unit_test(test_tpm_clock_json_never_negative),
             cmocka_unit_test(test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
