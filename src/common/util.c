@@ -39,12 +39,60 @@ void cvma_buf_free(struct cvma_buf *b)
     b->len = 0;
 }
 
+int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
+{
+    uint8_t *p = NULL;
+    size_t cap = 0, len = 0;
+    int err = 0;
+
+    out->p = NULL;
+    out->len = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            uint8_t *np;
+            if (ncap > max_len + 1) {
+                ncap = max_len + 1;
+            }
+            if (ncap <= cap) {
+                err = EFBIG; /* larger than max_len */
+                goto out;
+            }
+            if ((np = realloc(p, ncap)) == NULL) {
+                err = ENOMEM;
+                goto out;
+            }
+            p = np;
+            cap = ncap;
+        }
+        ssize_t n = read(fd, p + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            err = errno;
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    if (len > max_len) {
+        err = EFBIG;
+        goto out;
+    }
+    out->p = p;
+    out->len = len;
+    p = NULL;
+out:
+    free(p);
+    return err;
+}
+
 static enum cvma_status file_read(const char *path, size_t max_len, bool regular,
                                   struct cvma_buf *out)
 {
-    enum cvma_status st = CVMA_E_IO;
-    uint8_t *p = NULL;
-    size_t cap = 0, len = 0;
     int fd;
     struct stat sb;
 
@@ -63,47 +111,9 @@ static enum cvma_status file_read(const char *path, size_t max_len, bool regular
         close(fd);
         return CVMA_E_IO;
     }
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            uint8_t *np;
-            if (ncap > max_len + 1) {
-                ncap = max_len + 1;
-            }
-            if (ncap <= cap) {
-                goto out; /* larger than max_len */
-            }
-            if ((np = realloc(p, ncap)) == NULL) {
-                st = CVMA_E_NOMEM;
-                goto out;
-            }
-            p = np;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, p + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            st = errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t)n;
-    }
-    if (len > max_len) {
-        goto out;
-    }
-    out->p = p;
-    out->len = len;
-    p = NULL;
-    st = CVMA_OK;
-out:
-    free(p);
+    int err = cvma_fd_read_all(fd, max_len, out);
     close(fd);
-    return st;
+    return err == 0 ? CVMA_OK : err == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
 }
 
 enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)

@@ -34,6 +34,12 @@ struct cvma_buf {
 void cvma_buf_free(struct cvma_buf *b);
 
 /*
+ * Reads fd to its end, at most max_len bytes, into *out (cleared first; the caller closes fd).
+ * Returns 0, or an errno value: EFBIG when there is more than max_len, ENOMEM, or read's.
+ */
+CVMA_MUST_USE int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out);
+
+/*
  * Reads a whole file (at most max_len bytes) into *out. Returns CVMA_OK, CVMA_E_IO (missing,
  * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first.
  */

@@ -255,8 +255,6 @@ static const char *shown(const char *buf, size_t n, char *out, size_t out_len)
 static int read_file(const struct ctx *c, const char *abs, size_t max, struct cvma_buf *out)
 {
     struct stat st;
-    uint8_t *p = NULL;
-    size_t cap = 0, len = 0;
     int err = 0;
 
     out->p = NULL;
@@ -277,44 +275,8 @@ static int read_file(const struct ctx *c, const char *abs, size_t max, struct cv
         err = EFBIG; /* known before reading it */
         goto out;
     }
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            ncap = ncap > max + 1 ? max + 1 : ncap;
-            if (ncap <= cap) {
-                err = EFBIG;
-                goto out;
-            }
-            uint8_t *np = realloc(p, ncap);
-            if (np == NULL) {
-                err = ENOMEM;
-                goto out;
-            }
-            p = np;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, p + len, cap - len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            err = errno;
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t)n;
-    }
-    if (len > max) {
-        err = EFBIG;
-        goto out;
-    }
-    out->p = p;
-    out->len = len;
-    p = NULL;
+    err = cvma_fd_read_all(fd, max, out);
 out:
-    free(p);
     close(fd);
     return err;
 }
