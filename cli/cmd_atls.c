@@ -455,6 +455,14 @@ struct deadline {
     struct timespec end;
 };
 
+/* Milliseconds from now (CLOCK_MONOTONIC) to end; 0 or less when it is past. */
+static long ms_until(struct timespec end)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+}
+
 static void set_timeouts(int fd, long ms)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
@@ -475,10 +483,7 @@ static long deadline_cb(BIO *b, int oper, const char *argp, size_t len, int argi
         return ret;
     }
     if (d->total && (oper == BIO_CB_READ || oper == BIO_CB_WRITE)) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = (long)(d->end.tv_sec - now.tv_sec) * 1000 +
-                    (d->end.tv_nsec - now.tv_nsec) / 1000000;
+        long left = ms_until(d->end);
         if (left <= 0) {
             d->expired = true;
             return -1; /* the read or write fails without waiting */
@@ -531,9 +536,7 @@ static void deadline_arm(struct deadline *d, long secs)
  * read or write at once, as expired. */
 static void deadline_arm_at(struct deadline *d, struct timespec end)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long left = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+    long left = ms_until(end);
     d->expired = false;
     d->total = true;
     d->end = end;
@@ -553,7 +556,8 @@ static bool timed_out(SSL *ssl)
 }
 
 /*
- * Connects to addr; timeout_s > 0: the connect and each later wait on the socket time out.
+ * Connects to addr; timeout_s > 0: every address tried within timeout_s in all (and each later
+ * wait on the socket times out; callers set their own deadline after the connect).
  * -1 on failure, with *why: 0 when addr is not HOST:PORT or names no host (a usage error),
  * else why no connection was made: the last connect's errno (EINPROGRESS: timed out;
  * ECONNREFUSED, EHOSTUNREACH, ...), or EAGAIN when the resolver did not answer.
@@ -576,14 +580,22 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
         return -1;
     }
     *why = ECONNREFUSED; /* (getaddrinfo gives at least one address) */
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += timeout_s;
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
+        long left = ms_until(end);
+        if (timeout_s > 0 && left <= 0) {
+            *why = ETIMEDOUT;
+            break;
+        }
         fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
         if (fd < 0) {
             *why = errno;
             continue;
         }
         if (timeout_s > 0) {
-            set_timeouts(fd, timeout_s * 1000);
+            set_timeouts(fd, left);
         }
         if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
             break;
@@ -1504,6 +1516,10 @@ int cvma_cmd_atls_client(int argc, char **argv)
         (ctx = make_ctx(cmd, &o, false)) == NULL) {
         goto out;
     }
+    /* The connect and the handshake within --timeout in all. */
+    struct timespec connect_end;
+    clock_gettime(CLOCK_MONOTONIC, &connect_end);
+    connect_end.tv_sec += o.timeout;
     if ((fd = tcp_connect(o.connect, o.timeout, &why)) < 0) {
         if (why == 0) {
             fprintf(stderr, "cvmattest %s: cannot connect to %s: not HOST:PORT of a known host\n",
@@ -1522,8 +1538,10 @@ int cvma_cmd_atls_client(int argc, char **argv)
     if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
         goto out;
     }
-    /* The connect's handshake, and later each exchange, within --timeout in all. */
+    /* The handshake in what is left of --timeout after the connect, and later each exchange
+     * within --timeout in all. */
     deadline_start(&d, ssl, fd, o.timeout, 0);
+    deadline_arm_at(&d, connect_end);
     rc = 1;
     int cr = SSL_connect(ssl), cerr = errno;
     if (cr != 1) {
@@ -1538,8 +1556,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
             goto out;
         }
         if (timed_out(ssl)) {
-            fprintf(stderr, "cvmattest %s: no TLS handshake within %ld s (--timeout)\n", cmd,
-                    o.timeout);
+            fprintf(stderr,
+                    "cvmattest %s: the connect and the TLS handshake took over %ld s (--timeout)\n",
+                    cmd, o.timeout);
             ERR_clear_error();
             rc = 3;
             goto out;

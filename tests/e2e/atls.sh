@@ -372,6 +372,37 @@ if listening_port "$T/full.out" 100; then
 else
     echo "FAIL: the full listener did not start"; cat "$T/full.out"; fails=$((fails + 1))
 fi
+# the connect and the handshake share --timeout: a listener whose backlog is full for 0.5 s (the
+# client's first SYN is dropped, the connect ends at a retransmission 1 s or 3 s later), then
+# accepts every connection and never shakes hands: the client gives up about --timeout after it began, not --timeout after
+# the connect (it waited about 1 + 3 s before)
+: >"$T/late.out"
+python3 -c 'import socket, time
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(0)
+fill = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(ls.getsockname()); fill.append(c)
+time.sleep(0.5)
+print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+time.sleep(0.5)
+ls.settimeout(0.05)
+held = []
+end = time.time() + 30
+while time.time() < end:  # from now on every connection is accepted, none shaken hands with
+    try:
+        held.append(ls.accept()[0])
+    except socket.timeout:
+        pass' >"$T/late.out" 2>&1 &
+pids="$pids $!"
+if listening_port "$T/late.out" 100; then
+    t0=$(date +%s%N)
+    client --timeout 3 >"$T/c24c.out" 2>&1; check "a connect in about 1 s, then no handshake: exit 3" 3 $?
+    has "$T/c24c.out" "the connect and the TLS handshake took over 3 s (--timeout)"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [ "$ms" -le 3600 ] || { echo "FAIL: the client gave up after $ms ms, want about 3000 (--timeout covers the connect and the handshake together)"; fails=$((fails + 1)); }
+else
+    echo "FAIL: the late listener did not start"; cat "$T/late.out"; fails=$((fails + 1))
+fi
 
 # --- usage ---
 $CVM atls-client --connect 127.0.0.1 $V >"$T/c25.out" 2>&1; check "client --connect without a port" 2 $?
