@@ -162,7 +162,8 @@ CVMA_MUST_USE bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t i
                                               uint64_t mem_size, char *err, size_t err_len);
 
 /* The digest of the LoadOptions OVMF gives the kernel: the command line in UTF-16LE with its
- * terminator, " initrd=initrd" appended with an initrd. */
+ * terminator, " initrd=initrd" appended with an initrd. (An empty command line without an
+ * initrd gives no LoadOptions and no event: cvma_measure_tdx_rtmr emits none then.) */
 CVMA_MUST_USE bool cvma_tdx_cmdline_digest(const char *append, bool has_initrd, uint8_t out[48]);
 
 /* An RTMR replayed from 48 zero bytes over n event digests (48 bytes each, in a row). */

@@ -10,7 +10,8 @@
  *     without a NUL);
  *   RTMR 2 (CC-MR 3, PCRs 8..15), by the Linux EFI stub: the LoadOptions OVMF hands it (the
  *     command line in UTF-16LE with its terminator, " initrd=initrd" appended when there is
- *     an initrd), then the initrd's contents.
+ *     an initrd; none at all, so no event, for an empty command line without an initrd),
+ *     then the initrd's contents.
  * The kernel image OVMF measures is the one QEMU hands it over fw_cfg: QEMU patches the
  * bzImage's setup header first (x86_load_linux), which OVMF up to 2025.02 (Debian 12's
  * 2022.11 included) measures as is; later OVMF measures the unpatched image.
@@ -188,15 +189,22 @@ bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in, struct cvma_tdx_rt
         goto hash_err;
     }
     out->n_rtmr1 = 5;
-    if (!cvma_tdx_cmdline_digest(in->append, in->initrd != NULL, out->rtmr2_events[0])) {
-        goto hash_err;
-    }
-    out->n_rtmr2 = 1;
-    if (in->initrd != NULL) {
-        if (!sha384(in->initrd, in->initrd_len, out->rtmr2_events[1])) {
+    /* An empty command line without an initrd: QEMU's command-line size is 1 (the NUL
+     * alone), so OVMF's X86QemuLoadImageLib gives the kernel no LoadOptions (size 0), and the
+     * EFI stub measures LoadOptions only when their size is not 0. RTMR 2 stays all zeros. */
+    bool empty_cmdline = in->append == NULL || in->append[0] == '\0';
+    if (!empty_cmdline || in->initrd != NULL) {
+        if (!cvma_tdx_cmdline_digest(in->append, in->initrd != NULL,
+                                     out->rtmr2_events[out->n_rtmr2])) {
             goto hash_err;
         }
-        out->n_rtmr2 = 2;
+        out->n_rtmr2++;
+    }
+    if (in->initrd != NULL) {
+        if (!sha384(in->initrd, in->initrd_len, out->rtmr2_events[out->n_rtmr2])) {
+            goto hash_err;
+        }
+        out->n_rtmr2++;
     }
     if (!cvma_tdx_rtmr_replay(out->rtmr1_events[0], out->n_rtmr1, out->rtmr1) ||
         !cvma_tdx_rtmr_replay(out->rtmr2_events[0], out->n_rtmr2, out->rtmr2)) {

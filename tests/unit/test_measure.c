@@ -753,7 +753,8 @@ static void test_tdx_rtmr_model(void **state)
     (void)state;
     uint8_t d[48], want[48], ev[2][48];
     /* Python: sha384("console=hvc0 root=/dev/vda1 initrd=initrd".encode("utf-16-le") +
-     * b"\0\0"); sha384(b"\0\0") for an empty command line without initrd. */
+     * b"\0\0"); sha384(b"\0\0"), the digest of a lone terminator (cvma_measure_tdx_rtmr emits
+     * no event for an empty command line without an initrd: OVMF passes no LoadOptions). */
     assert_true(cvma_tdx_cmdline_digest("console=hvc0 root=/dev/vda1", true, d));
     tu_hex("cb2744b431ec500423bbfb5ba55555e384a6017c13958f19e443cd8d6983d182f1ff54c831db8e06589"
            "52f591bde602f",
@@ -816,6 +817,45 @@ static void test_tdx_rtmr_model(void **state)
     assert_int_equal(o2.n_rtmr2, 1);
     assert_true(cvma_tdx_cmdline_digest("console=ttyS0", false, d));
     assert_memory_equal(o2.rtmr2_events[0], d, 48);
+    free(img);
+}
+
+/* An empty command line without an initrd: QEMU's command-line size is 1 (the NUL alone),
+ * OVMF gives the kernel no LoadOptions (size (1 - 1) * 2 = 0), and the EFI stub measures
+ * LoadOptions only when their size is not 0: no RTMR 2 event, RTMR 2 all zeros. With an
+ * initrd, the LoadOptions are " initrd=initrd" and are measured. */
+static void test_tdx_rtmr2_empty_cmdline_has_no_event(void **state)
+{
+    (void)state;
+    uint8_t *img = malloc(PE_LEN), initrd[64], zero[48] = {0}, d[48];
+    char err[256] = "";
+    struct cvma_tdx_rtmr_out o;
+    assert_non_null(img);
+    make_pe(img, false);
+    memset(initrd, 0x5a, sizeof initrd);
+    struct cvma_tdx_rtmr_in in = {
+            .kernel = img, .kernel_len = PE_LEN, .qemu_patch = true, .mem_size = 4ull << 30};
+    const char *empty[] = {NULL, ""};
+    for (size_t i = 0; i < 2; i++) {
+        in.append = empty[i];
+        in.initrd = NULL;
+        in.initrd_len = 0;
+        assert_true(cvma_measure_tdx_rtmr(&in, &o, err, sizeof err));
+        assert_int_equal(o.n_rtmr2, 0);
+        assert_memory_equal(o.rtmr2, zero, 48);
+        assert_int_equal(o.n_rtmr1, 5); /* RTMR 1 unchanged: the kernel is still loaded */
+        in.initrd = initrd;
+        in.initrd_len = sizeof initrd;
+        assert_true(cvma_measure_tdx_rtmr(&in, &o, err, sizeof err));
+        assert_int_equal(o.n_rtmr2, 2);
+        /* Python: sha384(" initrd=initrd".encode("utf-16-le") + b"\0\0") */
+        tu_hex("c319595b2bb091f3dd05269a56e1299fafcd721c98e7520fa80c9915df630d3cecbc2060607b91"
+               "e486b6e646cfbc50dd",
+               d, 48);
+        assert_memory_equal(o.rtmr2_events[0], d, 48);
+        assert_int_equal(EVP_Digest(initrd, sizeof initrd, d, NULL, EVP_sha384(), NULL), 1);
+        assert_memory_equal(o.rtmr2_events[1], d, 48);
+    }
     free(img);
 }
 
@@ -968,6 +1008,7 @@ int main(void)
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),
             cmocka_unit_test(test_tdx_rtmr_model),
+            cmocka_unit_test(test_tdx_rtmr2_empty_cmdline_has_no_event),
             cmocka_unit_test(test_tdx_rtmr1_events_vs_real_ccel),
             cmocka_unit_test(test_tdx_rtmr0_events_vs_real_ccel),
     };
