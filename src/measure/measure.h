@@ -156,10 +156,13 @@ CVMA_MUST_USE bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in,
                                          struct cvma_tdx_rtmr_out *out, char *err, size_t err_len);
 
 /* QEMU's x86_load_linux patch of a bzImage's setup header (type_of_loader, loadflags,
- * heap_end_ptr, cmd_line_ptr, and with an initrd ramdisk_image and ramdisk_size for a q35
- * guest of mem_size bytes). */
-CVMA_MUST_USE bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len,
-                                              uint64_t mem_size, char *err, size_t err_len);
+ * heap_end_ptr, cmd_line_ptr, vid_mode when the command line append (NULL: empty) has
+ * "vga=", and with an initrd ramdisk_image and ramdisk_size for a q35 guest of mem_size
+ * bytes). False (err set) for what QEMU refuses: not a bzImage, an invalid "vga=", an initrd
+ * that does not fit. */
+CVMA_MUST_USE bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append,
+                                              uint64_t initrd_len, uint64_t mem_size, char *err,
+                                              size_t err_len);
 
 /* The digest of the LoadOptions OVMF gives the kernel: the command line in UTF-16LE with its
  * terminator, " initrd=initrd" appended with an initrd. (An empty command line without an

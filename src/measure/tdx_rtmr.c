@@ -13,7 +13,8 @@
  *     an initrd; none at all, so no event, for an empty command line without an initrd),
  *     then the initrd's contents.
  * The kernel image OVMF measures is the one QEMU hands it over fw_cfg: QEMU patches the
- * bzImage's setup header first (x86_load_linux), which OVMF up to 2025.02 (Debian 12's
+ * bzImage's setup header first (x86_load_linux, vid_mode too when the command line has
+ * "vga="), which OVMF up to 2025.02 (Debian 12's
  * 2022.11 included) measures as is; later OVMF measures the unpatched image.
  */
 #include <assert.h>
@@ -51,9 +52,85 @@ static void put32(uint8_t *p, uint32_t v)
     }
 }
 
-bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uint64_t mem_size,
-                                char *err, size_t err_len)
+static bool is_digit_in(char c, unsigned base, unsigned *v)
 {
+    unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                 : c >= 'a' && c <= 'z' ? (unsigned)(c - 'a' + 10)
+                 : c >= 'A' && c <= 'Z' ? (unsigned)(c - 'A' + 10)
+                                        : 99u;
+    *v = d;
+    return d < base;
+}
+
+/* QEMU's "vga=" handling (x86_load_linux): the first "vga=" anywhere in the command line
+ * sets the setup header's vid_mode (0x1fa): "normal" 0xffff, "ext" 0xfffe, "ask" 0xfffd (a
+ * prefix match, as QEMU's strncmp), else a number as qemu_strtoui(base 0) reads it (leading
+ * white space, "0x" hex, "0" octal, at most UINT_MAX), which must end at the NUL or a space;
+ * QEMU exits on anything else, and so do we. The value is stored in 16 bits, as QEMU's
+ * stw_le_p. A minus sign is refused: QEMU versions read negative numbers differently. */
+static bool qemu_vga_mode(const char *cmdline, bool *set, uint16_t *mode, char *err, size_t err_len)
+{
+    const char *v = strstr(cmdline, "vga=");
+    *set = false;
+    *mode = 0;
+    if (v == NULL) {
+        return true;
+    }
+    v += 4;
+    uint64_t val = 0;
+    if (strncmp(v, "normal", 6) == 0) {
+        val = 0xffff;
+    } else if (strncmp(v, "ext", 3) == 0) {
+        val = 0xfffe;
+    } else if (strncmp(v, "ask", 3) == 0) {
+        val = 0xfffd;
+    } else {
+        const char *q = v;
+        unsigned base = 10, d = 0;
+        while (*q == ' ' || (*q >= '\t' && *q <= '\r')) {
+            q++;
+        }
+        if (*q == '-') {
+            cvma_errf(err, err_len,
+                      "--append: a negative 'vga=' value is not modelled (QEMU versions "
+                      "differ on it)");
+            return false;
+        }
+        if (*q == '+') {
+            q++;
+        }
+        if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X') && is_digit_in(q[2], 16, &d)) {
+            base = 16;
+            q += 2;
+        } else if (q[0] == '0') {
+            base = 8;
+        }
+        const char *digits = q;
+        while (is_digit_in(*q, base, &d)) {
+            val = val * base + d;
+            if (val > UINT32_MAX) { /* QEMU: ERANGE past UINT_MAX */
+                break;
+            }
+            q++;
+        }
+        if (q == digits || val > UINT32_MAX || (*q != '\0' && *q != ' ')) {
+            cvma_errf(err, err_len,
+                      "--append: invalid 'vga=' kernel parameter (QEMU refuses it: a number, "
+                      "normal, ext or ask)");
+            return false;
+        }
+    }
+    *set = true;
+    *mode = (uint16_t)val;
+    return true;
+}
+
+bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append, uint64_t initrd_len,
+                                uint64_t mem_size, char *err, size_t err_len)
+{
+    const char *cmdline = append != NULL ? append : "";
+    bool vga_set = false;
+    uint16_t vga_mode = 0;
     struct cvma_reader r;
     uint32_t magic = 0, initrd_addr_max = 0;
     uint16_t protocol = 0, xloadflags = 0;
@@ -81,6 +158,12 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, uint64_t initrd_len, uin
     if ((loadflags & 0x01) == 0) { /* LOADED_HIGH */
         real_addr = 0x90000;
         cmdline_addr = 0x9a000;
+    }
+    if (!qemu_vga_mode(cmdline, &vga_set, &vga_mode, err, err_len)) {
+        return false;
+    }
+    if (vga_set) {
+        put16(k + 0x1fa, vga_mode); /* vid_mode */
     }
     k[0x210] = 0xb0;                                                /* type_of_loader: QEMU */
     k[0x211] |= 0x80;                                               /* loadflags: CAN_USE_HEAP */
@@ -171,9 +254,9 @@ bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in, struct cvma_tdx_rt
         return false;
     }
     memcpy(k, in->kernel, in->kernel_len);
-    if (in->qemu_patch &&
-        !cvma_tdx_qemu_patch_kernel(k, in->kernel_len, in->initrd != NULL ? in->initrd_len : 0,
-                                    in->mem_size, err, err_len)) {
+    if (in->qemu_patch && !cvma_tdx_qemu_patch_kernel(k, in->kernel_len, in->append,
+                                                      in->initrd != NULL ? in->initrd_len : 0,
+                                                      in->mem_size, err, err_len)) {
         goto out;
     }
     if (!cvma_pe_authenticode(k, in->kernel_len, "SHA384", out->kernel_authenticode, 48, &dlen, err,

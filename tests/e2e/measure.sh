@@ -201,6 +201,32 @@ expect_fail "bad --kernel-patch" "qemu or none" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --kernel-patch ovmf
 expect_fail "a kernel that is not PE" "not a PE/COFF image" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/initrd.img" --kernel-patch none
+expect_fail "an --append with a 'vga=' QEMU refuses" "invalid 'vga='" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "console=ttyS0 vga=bogus"
+# QEMU writes vid_mode for vga=: the kernel TDVF measures changes (not with --kernel-patch none).
+ka=$("$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "console=ttyS0" --json |
+    jq -r .inputs.kernel_authenticode_sha384)
+kb=$("$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "console=ttyS0 vga=normal" \
+    --json | jq -r .inputs.kernel_authenticode_sha384)
+[ ${#ka} -eq 96 ] && [ ${#kb} -eq 96 ] && [ "$ka" != "$kb" ] &&
+    ok "vga=normal in --append changes the kernel QEMU hands TDVF" ||
+    fail "vga= ignored by the qemu patch ($ka, $kb)"
+# An empty command line without an initrd: OVMF passes no LoadOptions, the stub measures
+# nothing, RTMR 2 stays all zeros.
+zero48=$(printf '%096d' 0)
+for a in "" none; do
+    if [ "$a" = none ]; then
+        run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --json
+    else
+        run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "" --json
+    fi
+    if [ "$rc" -eq 0 ] && printf '%s' "$out" |
+        jq -e --arg z "$zero48" '.rtmrs.rtmr2 == $z and .rtmr_events.rtmr2 == []' >/dev/null; then
+        ok "no command line ($a), no initrd: no RTMR 2 event, RTMR 2 all zeros"
+    else
+        fail "empty command line ($a): rc=$rc $(printf '%s' "$out" | jq -c .rtmr_events.rtmr2)"
+    fi
+done
 base="--tdvf $FW --kernel $T/k.efi --initrd $T/initrd.img"
 args="$base --memory 4G"
 run "$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda1" --json \

@@ -723,7 +723,7 @@ static void test_qemu_kernel_patch(void **state)
     make_pe(img, false);
     /* 4 GiB of RAM: 2 GiB below 4 GiB, less QEMU's 0x28000 bytes of ACPI data; the kernel
      * can take an initrd anywhere (XLF_CAN_BE_LOADED_ABOVE_4G), so the limit is that. */
-    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x1800, 4ull << 30, err, sizeof err));
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 4ull << 30, err, sizeof err));
     assert_int_equal(img[0x210], 0xb0);
     assert_int_equal(img[0x211], 0x81);
     assert_int_equal(img[0x224] | img[0x225] << 8, 0xfe00);
@@ -732,19 +732,103 @@ static void test_qemu_kernel_patch(void **state)
     assert_int_equal(tu_le32(img + 0x21c), 0x1800);
     /* 1 GiB: RAM ends at 1 GiB. */
     make_pe(img, false);
-    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x1800, 1ull << 30, err, sizeof err));
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 1ull << 30, err, sizeof err));
     assert_int_equal(tu_le32(img + 0x218), (0x3ffd7fffu - 0x1800u) & ~4095u);
     /* Without an initrd, nothing depends on the memory. */
     make_pe(img, false);
-    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0, 0, err, sizeof err));
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0, 0, err, sizeof err));
     assert_int_equal(tu_le32(img + 0x218), 0);
     /* Not a bzImage; an initrd too large. */
     make_pe(img, false);
-    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0x7ffd8000, 4ull << 30, err, sizeof err));
+    assert_false(
+            cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x7ffd8000, 4ull << 30, err, sizeof err));
     assert_non_null(strstr(err, "does not fit"));
     img[0x202] = 'X';
-    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, 0, 0, err, sizeof err));
+    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0, 0, err, sizeof err));
     assert_non_null(strstr(err, "not a Linux bzImage"));
+    free(img);
+}
+
+/* QEMU writes vid_mode (0x1fa) when the command line has "vga=" (x86_load_linux), and exits
+ * on a value it cannot read: the kernel TDVF measures, so RTMR 1, depends on it. */
+static void test_qemu_kernel_patch_vga(void **state)
+{
+    (void)state;
+    uint8_t *img = malloc(PE_LEN), d0[48], d1[48];
+    char err[256] = "";
+    assert_non_null(img);
+    const struct {
+        const char *append;
+        unsigned mode;
+    } ok[] = {{"console=ttyS0 vga=normal", 0xffff},
+              {"vga=ext", 0xfffe},
+              {"vga=ask quiet", 0xfffd},
+              {"vga=normalish", 0xffff}, /* QEMU compares the first 6 bytes only */
+              {"vga=791", 791},
+              {"vga=0x317 quiet", 0x317},
+              {"vga=010", 8},          /* base 0: a leading 0 is octal */
+              {"vga=0x12345", 0x2345}, /* stored in 16 bits */
+              {"novga=1 vga=2", 1},    /* the first "vga=" anywhere */
+              {"vga= 5", 5}};          /* strtoul skips white space */
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(ok); i++) {
+        make_pe(img, false);
+        if (!cvma_tdx_qemu_patch_kernel(img, PE_LEN, ok[i].append, 0, 0, err, sizeof err)) {
+            fail_msg("%s: %s", ok[i].append, err);
+        }
+        assert_int_equal(img[0x1fa] | img[0x1fb] << 8, ok[i].mode);
+    }
+    /* Without "vga=", the field is the file's. */
+    make_pe(img, false);
+    img[0x1fa] = 0x34;
+    img[0x1fb] = 0x12;
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, "console=ttyS0", 0, 0, err, sizeof err));
+    assert_int_equal(img[0x1fa] | img[0x1fb] << 8, 0x1234);
+    /* What QEMU refuses ("invalid 'vga=' kernel parameter"), refused. */
+    const char *bad[] = {"vga=",   "vga=foo",        "vga=12x", "vga=0x",
+                         "vga=08", "vga=4294967296", "vga=1,2", "vga=-1"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        make_pe(img, false);
+        err[0] = '\0';
+        if (cvma_tdx_qemu_patch_kernel(img, PE_LEN, bad[i], 0, 0, err, sizeof err)) {
+            fail_msg("accepted %s", bad[i]);
+        }
+        assert_non_null(strstr(err, "vga="));
+    }
+    /* The largest value QEMU takes. */
+    make_pe(img, false);
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, "vga=4294967295", 0, 0, err, sizeof err));
+    assert_int_equal(img[0x1fa] | img[0x1fb] << 8, 0xffff);
+
+    /* Through the whole model: vga= moves the kernel digest (and RTMR 1) with the QEMU patch,
+     * not without it. */
+    make_pe(img, false);
+    struct cvma_tdx_rtmr_in in = {.kernel = img, .kernel_len = PE_LEN, .qemu_patch = true};
+    struct cvma_tdx_rtmr_out o0, o1;
+    in.append = "console=ttyS0";
+    assert_true(cvma_measure_tdx_rtmr(&in, &o0, err, sizeof err));
+    in.append = "console=ttyS0 vga=normal";
+    assert_true(cvma_measure_tdx_rtmr(&in, &o1, err, sizeof err));
+    assert_memory_not_equal(o0.kernel_authenticode, o1.kernel_authenticode, 48);
+    assert_memory_not_equal(o0.rtmr1, o1.rtmr1, 48);
+    /* by hand: the file with the header QEMU writes, vid_mode included */
+    uint8_t *want = malloc(PE_LEN);
+    assert_non_null(want);
+    memcpy(want, img, PE_LEN);
+    assert_true(cvma_tdx_qemu_patch_kernel(want, PE_LEN, NULL, 0, 0, err, sizeof err));
+    want[0x1fa] = want[0x1fb] = 0xff;
+    authenticode(want, PE_LEN, d0);
+    assert_memory_equal(o1.kernel_authenticode, d0, 48);
+    in.append = "console=ttyS0 vga=bogus";
+    assert_false(cvma_measure_tdx_rtmr(&in, &o1, err, sizeof err));
+    in.qemu_patch = false;
+    in.append = "console=ttyS0";
+    assert_true(cvma_measure_tdx_rtmr(&in, &o0, err, sizeof err));
+    in.append = "console=ttyS0 vga=normal";
+    assert_true(cvma_measure_tdx_rtmr(&in, &o1, err, sizeof err));
+    assert_memory_equal(o0.kernel_authenticode, o1.kernel_authenticode, 48);
+    authenticode(img, PE_LEN, d1);
+    assert_memory_equal(o1.kernel_authenticode, d1, 48);
+    free(want);
     free(img);
 }
 
@@ -1007,6 +1091,7 @@ int main(void)
             cmocka_unit_test(test_vectors),
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),
+            cmocka_unit_test(test_qemu_kernel_patch_vga),
             cmocka_unit_test(test_tdx_rtmr_model),
             cmocka_unit_test(test_tdx_rtmr2_empty_cmdline_has_no_event),
             cmocka_unit_test(test_tdx_rtmr1_events_vs_real_ccel),
