@@ -134,11 +134,12 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append, uint
     struct cvma_reader r;
     uint32_t magic = 0, initrd_addr_max = 0;
     uint16_t protocol = 0, xloadflags = 0;
-    uint8_t loadflags = 0;
+    uint8_t loadflags = 0, setup_sects = 0;
     /* The real-mode kernel header (Linux boot protocol, "The Real-Mode Kernel Header"): the
      * fields read before they are patched. */
     cvma_reader_init(&r, k, len);
-    if (len < KERNEL_HDR_MIN || !cvma_reader_skip(&r, 0x202) || !cvma_reader_u32le(&r, &magic) ||
+    if (len < KERNEL_HDR_MIN || !cvma_reader_skip(&r, 0x1f1) || !cvma_reader_u8(&r, &setup_sects) ||
+        !cvma_reader_skip(&r, 0x202 - 0x1f2) || !cvma_reader_u32le(&r, &magic) ||
         !cvma_reader_u16le(&r, &protocol) || !cvma_reader_skip(&r, 0x211 - 0x208) ||
         !cvma_reader_u8(&r, &loadflags) || !cvma_reader_skip(&r, 0x22c - 0x212) ||
         !cvma_reader_u32le(&r, &initrd_addr_max) || !cvma_reader_skip(&r, 0x236 - 0x230) ||
@@ -152,12 +153,31 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append, uint
                   protocol & 0xff);
         return false;
     }
-    /* Boot protocol >= 2.02 with LOADED_HIGH: QEMU's real-mode and command-line addresses. */
+    /* QEMU: setup_sects 0 means 4; the setup (and the header) must lie within the file. */
+    size_t setup_size = ((size_t)(setup_sects == 0 ? 4 : setup_sects) + 1) * 512;
+    if (setup_size > len) {
+        cvma_errf(err, err_len,
+                  "invalid kernel header: %zu bytes of setup in a file of %zu (QEMU refuses it)",
+                  setup_size, len);
+        return false;
+    }
+    /* QEMU's real-mode and command-line addresses: boot protocol >= 2.02 with LOADED_HIGH at
+     * 0x10000 and 0x20000; without LOADED_HIGH at 0x90000, the command line below 0x9a000 by
+     * its length plus 16, rounded down to 16 (QEMU's cmdline_size). */
     uint32_t real_addr = 0x10000, cmdline_addr = 0x20000;
     assert(r.off == 0x238);
     if ((loadflags & 0x01) == 0) { /* LOADED_HIGH */
+        size_t cmdline_size = (strlen(cmdline) + 16) & ~(size_t)15;
         real_addr = 0x90000;
-        cmdline_addr = 0x9a000;
+        /* the heap (heap_end_ptr, 16 bits) between the setup and the command line */
+        if (cmdline_size > 0x9a000 - 0x90000 - 0x200) {
+            cvma_errf(err, err_len,
+                      "--append: a command line of %zu bytes does not fit below 0x9a000 for "
+                      "a kernel without LOADED_HIGH",
+                      strlen(cmdline));
+            return false;
+        }
+        cmdline_addr = (uint32_t)(0x9a000 - cmdline_size);
     }
     if (!qemu_vga_mode(cmdline, &vga_set, &vga_mode, err, err_len)) {
         return false;
@@ -172,11 +192,16 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append, uint
     if (initrd_len == 0) {
         return true;
     }
-    uint32_t initrd_max = 0x37ffffff;
+    /* QEMU: protocol >= 2.03 (always here) takes initrd_addr_max as the kernel declares it,
+     * 0 included (no initrd fits below 0: QEMU refuses it), unless the kernel can take an
+     * initrd above 4 GiB. */
+    uint32_t initrd_max = initrd_addr_max;
     if (protocol >= 0x20c && (xloadflags & 0x02) != 0) { /* XLF_CAN_BE_LOADED_ABOVE_4G */
         initrd_max = UINT32_MAX;
-    } else if (initrd_addr_max != 0) {
-        initrd_max = initrd_addr_max;
+    } else if (initrd_addr_max == 0) {
+        cvma_errf(err, err_len,
+                  "the kernel declares initrd_addr_max 0: QEMU refuses any initrd for it");
+        return false;
     }
     /* q35: RAM below 4 GiB ends at 2 GiB when the guest has 2.75 GiB or more, else at 2.75
      * GiB, or at its size when smaller. */

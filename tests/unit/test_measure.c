@@ -749,6 +749,77 @@ static void test_qemu_kernel_patch(void **state)
     free(img);
 }
 
+/* x86_load_linux's corner cases, copied: a kernel without LOADED_HIGH gets its command line
+ * at 0x9a000 - ((strlen + 16) & ~15); a kernel declaring initrd_addr_max 0 (and not
+ * XLF_CAN_BE_LOADED_ABOVE_4G) gets no initrd (QEMU refuses it; we used to fall back to
+ * 0x37ffffff); a setup larger than the file is an invalid header. */
+static void test_qemu_kernel_patch_corner_cases(void **state)
+{
+    (void)state;
+    uint8_t *img = malloc(PE_LEN);
+    char err[256] = "";
+    assert_non_null(img);
+    const struct {
+        const char *append;
+        uint32_t cmdline_addr;
+    } low[] = {{NULL, 0x99ff0}, {"console=ttyS0", 0x99ff0}, {"0123456789abcdef", 0x99fe0}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(low); i++) {
+        make_pe(img, false);
+        img[0x211] = 0; /* no LOADED_HIGH */
+        assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, low[i].append, 0, 0, err, sizeof err));
+        assert_int_equal(tu_le32(img + 0x228), low[i].cmdline_addr);
+        assert_int_equal(img[0x224] | img[0x225] << 8, low[i].cmdline_addr - 0x90000 - 0x200);
+        assert_int_equal(img[0x211], 0x80);
+    }
+    /* a command line that would run into the setup and heap of a low kernel */
+    char *longcl = malloc(0x9e01);
+    assert_non_null(longcl);
+    memset(longcl, 'a', 0x9e00);
+    longcl[0x9e00] = '\0';
+    make_pe(img, false);
+    img[0x211] = 0;
+    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, longcl, 0, 0, err, sizeof err));
+    assert_non_null(strstr(err, "LOADED_HIGH"));
+    free(longcl);
+
+    /* initrd_addr_max 0 without XLF_CAN_BE_LOADED_ABOVE_4G: no initrd */
+    make_pe(img, false);
+    memset(img + 0x22c, 0, 4);
+    img[0x236] = 0;
+    assert_false(
+            cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 4ull << 30, err, sizeof err));
+    assert_non_null(strstr(err, "initrd_addr_max 0"));
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0, 4ull << 30, err, sizeof err));
+    /* the same below boot protocol 2.12, where QEMU ignores xloadflags */
+    make_pe(img, false);
+    memset(img + 0x22c, 0, 4);
+    img[0x206] = 0x0b;
+    assert_false(
+            cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 4ull << 30, err, sizeof err));
+    /* with it (2.12 and later), initrd_addr_max does not matter */
+    make_pe(img, false);
+    memset(img + 0x22c, 0, 4);
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 4ull << 30, err, sizeof err));
+    assert_int_equal(tu_le32(img + 0x218), (0x7ffd7fffu - 0x1800u) & ~4095u);
+    /* otherwise it is the limit: 0x100000 - 1 */
+    make_pe(img, false);
+    img[0x236] = 0;
+    memset(img + 0x22c, 0, 4);
+    img[0x22e] = 0x10;
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0x1800, 4ull << 30, err, sizeof err));
+    assert_int_equal(tu_le32(img + 0x218), (0x100000u - 0x1800u) & ~4095u);
+
+    /* setup_sects: 0 means 4 (0xa00 bytes, fits); 0x10 gives 0x2200 bytes, more than the file */
+    make_pe(img, false);
+    img[0x1f1] = 0;
+    assert_true(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0, 0, err, sizeof err));
+    make_pe(img, false);
+    img[0x1f1] = 0x10;
+    assert_false(cvma_tdx_qemu_patch_kernel(img, PE_LEN, NULL, 0, 0, err, sizeof err));
+    assert_non_null(strstr(err, "invalid kernel header"));
+    free(img);
+}
+
 /* QEMU writes vid_mode (0x1fa) when the command line has "vga=" (x86_load_linux), and exits
  * on a value it cannot read: the kernel TDVF measures, so RTMR 1, depends on it. */
 static void test_qemu_kernel_patch_vga(void **state)
@@ -1092,6 +1163,7 @@ int main(void)
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),
             cmocka_unit_test(test_qemu_kernel_patch_vga),
+            cmocka_unit_test(test_qemu_kernel_patch_corner_cases),
             cmocka_unit_test(test_tdx_rtmr_model),
             cmocka_unit_test(test_tdx_rtmr2_empty_cmdline_has_no_event),
             cmocka_unit_test(test_tdx_rtmr1_events_vs_real_ccel),
