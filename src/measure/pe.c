@@ -98,15 +98,22 @@ bool cvma_pe_authenticode(const uint8_t *p, size_t len, const char *md_name, uin
         goto trunc;
     }
     /* The optional header (with the data directory entries it declares) and the section
-     * table lie within the headers, which lie within the image. */
+     * table lie within the headers, which lie within the image (EDK2's PeCoffLoaderGetPeHeader
+     * refuses an image whose sections "overflow section headers"). */
     const size_t sec_table = opt + opt_size;
     if (size_of_headers > len || checksum_off + 4 > size_of_headers ||
-        (has_cert_dir && cert_dir_off + 8 > size_of_headers) ||
-        sec_table + (size_t)n_secs * 40 > len) {
+        (has_cert_dir && cert_dir_off + 8 > size_of_headers)) {
         cvma_errf(err, err_len,
                   "PE headers (SizeOfHeaders %u, %u sections) do not fit the "
                   "image of %zu bytes",
                   size_of_headers, n_secs, len);
+        return false;
+    }
+    if (sec_table + (size_t)n_secs * 40 > size_of_headers) {
+        cvma_errf(err, err_len,
+                  "PE section table (%u sections at 0x%zx) ends past SizeOfHeaders 0x%x "
+                  "(EDK2 refuses the image)",
+                  n_secs, sec_table, size_of_headers);
         return false;
     }
     if (n_secs > PE_MAX_SECTIONS) {

@@ -706,6 +706,19 @@ static void test_pe_authenticode(void **state)
     assert_non_null(strstr(err, "do not fit"));
     assert_false(cvma_pe_authenticode(img, PE_LEN - 8, "SHA384", b, 48, &n, err, sizeof err));
     assert_non_null(strstr(err, "runs past the end"));
+    /* A section table that ends past SizeOfHeaders (EDK2 refuses the image): SizeOfHeaders
+     * 0x100 with the Certificate Table entry dropped (NumberOfRvaAndSizes 4) so that CheckSum
+     * and the data directory still fit; the section table, at 0x188, does not. */
+    make_pe(img, false);
+    img[0x80 + 24 + 60] = 0x00;
+    img[0x80 + 24 + 61] = 0x01;
+    img[0x80 + 24 + 108] = 4;
+    assert_false(cvma_pe_authenticode(img, PE_LEN, "SHA384", b, 48, &n, err, sizeof err));
+    assert_non_null(strstr(err, "ends past SizeOfHeaders"));
+    /* the table ending exactly at SizeOfHeaders is fine: 0x188 + 2 * 40 = 0x1d8 */
+    img[0x80 + 24 + 60] = 0xd8;
+    assert_true(cvma_pe_authenticode(img, PE_LEN, "SHA384", b, 48, &n, err, sizeof err));
+    make_pe(img, false);
     img[0x80] = 'X';
     assert_false(cvma_pe_authenticode(img, PE_LEN, "SHA384", b, 48, &n, err, sizeof err));
     assert_non_null(strstr(err, "not a PE/COFF image"));
