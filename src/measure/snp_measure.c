@@ -271,6 +271,14 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
         cvma_errf(err, err_len, "the firmware has no SEV-ES reset block (AP reset vector)");
         return false;
     }
+    /* QEMU refuses a zero reset address ("SEV-ES reset address is zero"): the APs' VMSAs
+     * would start at 0. */
+    if (in->vcpus > 1 && info.reset_eip == 0) {
+        cvma_errf(err, err_len,
+                  "the firmware's SEV-ES reset block gives the AP reset address 0 (QEMU "
+                  "refuses it)");
+        return false;
+    }
     bool has_hashes_section = false;
     for (size_t i = 0; i < info.n_sev; i++) {
         has_hashes_section |= info.sev[i].type == CVMA_SEV_KERNEL_HASHES;
@@ -280,6 +288,15 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
                   "--kernel given but the firmware has no SNP kernel-hashes section: the "
                   "kernel, initrd and command line would not be measured (use an OVMF built "
                   "with kernel hashes, e.g. AmdSev)");
+        return false;
+    }
+    /* QEMU (sev_add_kernel_loader_hashes) refuses a hashes table area smaller than the
+     * padded table it writes: "guest firmware hashes table area is invalid". */
+    if (in->kernel_sha256 != NULL && info.hashes_table_size < CVMA_SEV_HASHES_TABLE_LEN) {
+        cvma_errf(err, err_len,
+                  "the firmware's SEV hashes table area is invalid (size %u, the table needs "
+                  "%u bytes): QEMU refuses --kernel with it",
+                  info.hashes_table_size, CVMA_SEV_HASHES_TABLE_LEN);
         return false;
     }
 

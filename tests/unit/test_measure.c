@@ -323,6 +323,28 @@ static void test_snp_refusals(void **state)
     in.kernel_sha256 = NULL;
     assert_true(cvma_measure_snp(&in, v, err, sizeof err));
 
+    /* QEMU refuses a hashes table area smaller than its 176-byte padded table (with
+     * --kernel), and an AP reset address of 0. */
+    in.kernel_sha256 = kh;
+    img_sev(&M, SEV_SECS, 5, true);
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    tu_put32(M.p + M.table_end + 4, 175); /* the hashes table entry's size (GPA, size) */
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "hashes table area is invalid"));
+    tu_put32(M.p + M.table_end + 4, 176);
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    tu_put32(M.p + M.table_end + 4, 0);
+    in.kernel_sha256 = NULL; /* the size matters only with --kernel */
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    img_sev(&M, SEV_SECS, 5, false);
+    in.vcpus = 2;
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    tu_put32(M.p + M.table_end, 0); /* the reset block: the last entry written */
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "reset address 0"));
+    in.vcpus = 1; /* one vCPU: no AP, the reset vector unused */
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+
     /* sections over the same pages, and one that ends past 4 GiB */
     const uint32_t overlap[][3] = {{0x800000, 0x9000, 1}, {0x808000, 0x1000, 2}};
     img_sev(&M, overlap, 2, false);
