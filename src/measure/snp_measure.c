@@ -323,6 +323,16 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
                 return false;
             }
         }
+        /* QEMU measures every page of a SECRETS or CPUID section (SNP_LAUNCH_UPDATE over
+         * its length), sev-snp-measure one page whatever the size: only a one-page section
+         * has one expected measurement. */
+        if ((s->type == CVMA_SEV_SECRETS || s->type == CVMA_SEV_CPUID) && s->size != PAGE) {
+            cvma_errf(err, err_len,
+                      "SEV metadata section %zu (%s) is 0x%x bytes, not one page: VMMs and "
+                      "calculators measure it differently",
+                      i, s->type == CVMA_SEV_SECRETS ? "SECRETS" : "CPUID", s->size);
+            return false;
+        }
         switch (s->type) {
         case CVMA_SEV_SEC_MEM:
             gctx_empty_pages(&g, in->vmm == CVMA_SNP_VMM_GCE ? PT_UNMEASURED : PT_ZERO, s->gpa,

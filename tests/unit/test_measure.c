@@ -355,6 +355,22 @@ static void test_snp_refusals(void **state)
     assert_false(cvma_measure_snp(&in, v, err, sizeof err));
     assert_non_null(strstr(err, "past 4 GiB"));
 
+    /* a SECRETS or CPUID section of other than one page: QEMU measures its every page,
+     * sev-snp-measure one */
+    const uint32_t sizes[] = {0, 0x2000};
+    for (size_t t = 2; t <= 3; t++) {
+        for (size_t k = 0; k < 2; k++) {
+            const uint32_t odd[][3] = {{0x800000, 0x1000, 1}, {0x801000, sizes[k], (uint32_t)t}};
+            img_sev(&M, odd, 2, false);
+            err[0] = '\0';
+            assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+            assert_non_null(strstr(err, "not one page"));
+        }
+        const uint32_t one[][3] = {{0x800000, 0x1000, 1}, {0x801000, 0x1000, (uint32_t)t}};
+        img_sev(&M, one, 2, false);
+        assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    }
+
     /* an unknown section type */
     const uint32_t unknown[][3] = {{0x800000, 0x1000, 1}, {0x801000, 0x1000, 9}};
     img_sev(&M, unknown, 2, false);
