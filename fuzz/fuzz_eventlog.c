@@ -185,7 +185,7 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
         }
         m->n++;
     }
-    m->end = off - m->padding;
+    m->end = off; /* padding starts where the walk stopped */
     bool ccel_shape = m->n_banks == 1 && m->alg[0] == 0x000C;
     for (size_t i = 1; i < m->n && ccel_shape; i++) {
         ccel_shape = m->ev[i].type == 3 || (m->ev[i].pcr >= 1 && m->ev[i].pcr <= 4);
@@ -277,7 +277,7 @@ static void check_json_out(const struct model *m, const uint8_t *raw,
 {
     json_t *a = reread(events), *r = reread(replay);
     bool ccel = m->format == CVMA_EVENTLOG_CCEL;
-    char label[16], key[8];
+    char label[16], key[12];
     if (a != NULL) {
         CHECK(json_is_array(a) && json_array_size(a) == m->n);
         for (size_t i = 0; i < m->n; i++) {

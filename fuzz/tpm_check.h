@@ -286,7 +286,7 @@ static inline void check_pcr_claims(const json_t *tpm, const TPMS_ATTEST *a, con
         const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
         const char *bank = bank_name(s->hash);
         for (unsigned idx = 0; idx < 8u * s->sizeofSelect; idx++) {
-            char key[8];
+            char key[12];
             size_t vl = 0;
             if ((s->pcrSelect[idx / 8] & (1u << (idx % 8))) == 0) {
                 continue;

@@ -423,7 +423,7 @@ static enum cvma_status parse_events(struct cvma_eventlog *log, struct cvma_read
         }
         note_event(log, &log->events[log->n_events - 1], separators, v);
     }
-    log->end = r->off - log->padding_len;
+    log->end = r->off; /* the padding (if any) starts here: the loop stopped before it */
     return CVMA_OK;
 }
 

@@ -491,6 +491,10 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &v), CVMA_OK);
     assert_true(cvma_verdict_has(&v, CVMA_R_EVENTLOG_PADDING));
     assert_int_equal(log.n_events, 2);
+    /* the log ends where the padding starts: after the last event's data */
+    assert_int_equal(log.padding_len, 16);
+    assert_int_equal(log.end, b.len - 16);
+    assert_int_equal(log.end, log.events[1].data.p + log.events[1].data.len - log.raw.p);
     cvma_eventlog_cleanup(&log);
     cvma_verdict_cleanup(&v);
 
