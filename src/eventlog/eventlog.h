@@ -169,7 +169,9 @@ CVMA_MUST_USE enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eve
  * _rtmrs: a CCEL against a TDX quote's RTMR 0..2 (RTMR 3: EVENTLOG_RTMR3_NOT_IN_LOG, info).
  * _pcrs: a TCG log against the PCR values a TPM quote's digest covers. A covered PCR that no
  * event extends and that does not hold its start value is not compared
- * (EVENTLOG_PCR_NOT_IN_LOG, info): the log says nothing about it.
+ * (EVENTLOG_PCR_NOT_IN_LOG, info): the log says nothing about it. When no quoted PCR is left
+ * to compare (none quoted, or every one left out so), EVENTLOG_NOT_COMPARED (warning) and no
+ * claims.
  */
 void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr[4][48],
                                 struct cvma_result *res);

@@ -252,11 +252,22 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
             }
         }
     }
+    bool any = false;
     for (size_t q = 0; q < n_quoted; q++) {
         int b = cvma_eventlog_bank_index(&log, cmp[q].alg);
+        any = any || cmp[q].mask != 0;
         if (b >= 0 && b < CVMA_EVENTLOG_MAX_BANKS && rp->valid[b]) {
             compared[b] |= cmp[q].mask;
         }
+    }
+    if (!any) {
+        /* Every quoted PCR was left out above: comparing would compare nothing and "agree". */
+        (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
+                               "no PCR the quote covers is one the event log (%zu events) "
+                               "extends or leaves at its start value: the log was compared "
+                               "with nothing and gives no claims",
+                               log.n_events);
+        goto out;
     }
     if (cvma_eventlog_compare_pcrs(&log, rp, cmp, n_quoted, &res->verdict) != CVMA_OK ||
         trusted_view(&log, compared, false, &view, &kept, &res->verdict) != CVMA_OK) {

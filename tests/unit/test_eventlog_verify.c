@@ -841,6 +841,48 @@ static void test_eventlog_verify_claims_from_their_registers_only(void **state)
     cvma_buf_free(&b);
 }
 
+/* Every quoted PCR is one no event of the log extends (a log holding its header alone): each
+ * is left out as EVENTLOG_PCR_NOT_IN_LOG, nothing is compared, and that is said, with no
+ * claims. */
+static void test_eventlog_verify_nothing_compared_gives_no_claims(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_eventlog log;
+    struct cvma_eventlog_quoted q[CVMA_EVENTLOG_MAX_BANKS];
+    size_t n = 0;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    struct cvma_eventlog_replay *rp = malloc(sizeof *rp);
+    struct cvma_result *res = calloc(1, sizeof *res);
+    assert_non_null(rp);
+    assert_non_null(res);
+    cvma_result_init(res, "tpm", 0);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &res->verdict),
+                     CVMA_OK);
+    cvma_eventlog_replay(&log, rp);
+    for (size_t k = 0; k < log.n_banks; k++) {
+        if (rp->valid[k]) {
+            q[n].alg = log.banks[k].alg;
+            q[n].mask = rp->extended[k]; /* PCRs that do not hold their start value */
+            assert_true(q[n].mask != 0);
+            memcpy(q[n].reg, rp->reg[k], sizeof q[n].reg);
+            n++;
+        }
+    }
+    size_t header_only = log.events[1].offset; /* the Spec ID event alone */
+    cvma_eventlog_cleanup(&log);
+    free(rp);
+    cvma_eventlog_verify_pcrs(b.p, header_only, q, n, res);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_PCR_NOT_IN_LOG));
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED));
+    assert_null(res->claims.eventlog);
+    cvma_result_free(res);
+    free(p);
+    cvma_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +896,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_claims_only_from_compared_pcrs),
             cmocka_unit_test(test_eventlog_verify_only_quoted_banks_digests),
             cmocka_unit_test(test_eventlog_verify_claims_from_their_registers_only),
+            cmocka_unit_test(test_eventlog_verify_nothing_compared_gives_no_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
