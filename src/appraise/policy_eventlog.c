@@ -71,27 +71,27 @@ void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
     json_decref(claims);
 }
 
-/* True when some boot application has a digest equal (hex, any case) to want. */
-static bool has_boot_app(const json_t *apps, const char *want)
+/* True when some digest of the boot application app (claims.eventlog.efi_boot_applications[])
+ * is one of the n allowed (lower-case hex: the policy loader lowers them). shown gets its
+ * digests ("sha256 <hex>, ..."), for the reason's detail. */
+static bool boot_app_allowed(const json_t *app, char *const *allowed, size_t n, char *shown,
+                             size_t shown_len)
 {
-    size_t i;
-    json_t *app;
-    json_array_foreach(apps, i, app)
+    const char *bank;
+    json_t *d;
+    size_t used = 0;
+    shown[0] = '\0';
+    json_object_foreach(json_object_get(app, "digests"), bank, d)
     {
-        const char *bank;
-        json_t *d;
-        json_object_foreach(json_object_get(app, "digests"), bank, d)
-        {
-            const char *h = json_string_value(d);
-            if (h != NULL && strlen(h) == strlen(want)) {
-                bool eq = true;
-                for (size_t k = 0; eq && h[k]; k++) {
-                    char c = (h[k] >= 'A' && h[k] <= 'F') ? (char)(h[k] - 'A' + 'a') : h[k];
-                    eq = c == want[k];
-                }
-                if (eq) {
-                    return true;
-                }
+        const char *h = json_string_value(d);
+        if (h == NULL) {
+            continue;
+        }
+        int k = snprintf(shown + used, shown_len - used, "%s%s %s", used ? ", " : "", bank, h);
+        used = k > 0 && (size_t)k < shown_len - used ? used + (size_t)k : used;
+        for (size_t i = 0; i < n; i++) {
+            if (strcasecmp(h, allowed[i]) == 0) {
+                return true;
             }
         }
     }
@@ -217,13 +217,28 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
         }
     }
     check_required_events(e, log, v);
+    /*
+     * An allowlist, not a list of what must be present: a guest can extend PCR 4 (RTMR 1) once
+     * it runs and log a matching event, so an expected digest among the measured ones proves
+     * nothing; only when every boot application measured is one the policy allows does the
+     * list say what booted. Each one not allowed is named; none measured fails too.
+     */
     const json_t *apps = json_object_get(log, "efi_boot_applications");
-    for (size_t i = 0; i < e->n_boot_apps; i++) {
-        if (!has_boot_app(apps, e->boot_apps[i])) {
+    if (e->n_boot_apps > 0 && json_array_size(apps) == 0) {
+        cvma_reject(v, CVMA_R_POLICY_BOOT_APPLICATION,
+                    "eventlog.efi_boot_applications: the log measured no EFI boot application "
+                    "in the compared registers (PCR 4, RTMR 1)");
+    }
+    for (size_t i = 0; e->n_boot_apps > 0 && i < json_array_size(apps); i++) {
+        const json_t *app = json_array_get(apps, i);
+        const char *path = json_string_value(json_object_get(app, "path"));
+        char shown[400];
+        if (!boot_app_allowed(app, e->boot_apps, e->n_boot_apps, shown, sizeof shown)) {
             cvma_reject(v, CVMA_R_POLICY_BOOT_APPLICATION,
-                        "eventlog.efi_boot_applications[%zu]: no measured boot application has "
-                        "digest %s (%zu measured)",
-                        i, e->boot_apps[i], json_array_size(apps));
+                        "eventlog.efi_boot_applications: the boot application of event #%lld "
+                        "(%.60s) is not allowed: %s",
+                        (long long)json_integer_value(json_object_get(app, "event")),
+                        path != NULL ? path : "no path", shown[0] ? shown : "no digest");
         }
     }
 }

@@ -119,7 +119,7 @@ struct pol_eventlog {
     char *kernel_cmdline; /* exact, or NULL */
     char **cmdline_contains;
     size_t n_cmdline_contains;
-    char **boot_apps; /* lowercase hex digests, each required among efi_boot_applications */
+    char **boot_apps; /* lowercase hex digests: every measured EFI boot application must have one */
     size_t n_boot_apps;
     struct pol_event_rule *events; /* required_events */
     size_t n_events;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "appraise/policy.h"
 #include "common/base64.h"
 #include "common/hex.h"
 #include "cvmattest/cvmattest.h"
@@ -883,6 +884,105 @@ static void test_eventlog_verify_nothing_compared_gives_no_claims(void **state)
     cvma_buf_free(&b);
 }
 
+/* The number of res's reasons of the code. */
+static size_t count_reason(const struct cvma_result *res, enum cvma_reason code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        n += res->verdict.reasons[i].code == code;
+    }
+    return n;
+}
+
+/* Appraises res with the policy text. */
+static void appraise(struct cvma_result *res, const char *text)
+{
+    struct cvma_policy *pol = NULL;
+    char err[256];
+    if (cvma_policy_load_bytes((const uint8_t *)text, strlen(text), &pol, err, sizeof err) !=
+        CVMA_OK) {
+        fail_msg("policy: %s", err);
+    }
+    cvma_policy_appraise(pol, res);
+    cvma_policy_free(pol);
+}
+
+/*
+ * eventlog.efi_boot_applications is an allowlist: a guest that booted another shim can extend
+ * PCR 4 with the expected one's digest once it runs and log it, so the listed digests being
+ * present proves nothing. Every boot application measured must be listed (an appended PCR 4
+ * application is named by its digest), and a log that measured none fails too.
+ */
+static void test_eventlog_verify_boot_applications_are_an_allowlist(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    struct cvma_result *res = self_verify(b.p, b.len);
+    const json_t *apps = json_object_get(res->claims.eventlog, "efi_boot_applications");
+    size_t n_apps = json_array_size(apps), i;
+    const json_t *app;
+    char listed[4096] = "", text[8192];
+    size_t used = 0;
+    assert_true(n_apps >= 2);
+    json_array_foreach(apps, i, app)
+    {
+        const char *h =
+                json_string_value(json_object_get(json_object_get(app, "digests"), "sha256"));
+        assert_non_null(h);
+        used += (size_t)snprintf(listed + used, sizeof listed - used, "%s\"%s\"", i ? ", " : "", h);
+        assert_true(used < sizeof listed);
+    }
+    snprintf(text, sizeof text, "{\"eventlog\": {\"efi_boot_applications\": [%s]}}", listed);
+    appraise(res, text);
+    assert_int_equal(count_reason(res, CVMA_R_POLICY_BOOT_APPLICATION), 0);
+    cvma_result_free(res);
+
+    /* Only the first listed: each of the others is named. */
+    const char *first_end = strchr(listed + 1, '"');
+    assert_non_null(first_end);
+    snprintf(text, sizeof text, "{\"eventlog\": {\"efi_boot_applications\": [%.*s]}}",
+             (int)(first_end - listed + 1), listed);
+    res = self_verify(b.p, b.len);
+    appraise(res, text);
+    assert_int_equal(count_reason(res, CVMA_R_POLICY_BOOT_APPLICATION), n_apps - 1);
+    cvma_result_free(res);
+
+    /* A boot application appended to PCR 4 (what a running guest can do): every listed one is
+     * still measured, yet the one not listed is refused by its digest. */
+    static const char other[] = "another shim";
+    uint8_t image_load[32] = {0}; /* UEFI_IMAGE_LOAD_EVENT with an empty device path */
+    uint8_t h[32];
+    char hex[65];
+    unsigned hl = 0;
+    assert_int_equal(EVP_Digest(other, strlen(other), h, &hl, EVP_sha256(), NULL), 1);
+    cvma_hex_encode(h, sizeof h, hex, sizeof hex);
+    append_event(&b, 4, CVMA_EV_EFI_BOOT_SERVICES_APP, image_load, sizeof image_load, other,
+                 strlen(other));
+    snprintf(text, sizeof text, "{\"eventlog\": {\"efi_boot_applications\": [%s]}}", listed);
+    res = self_verify(b.p, b.len);
+    assert_int_equal(
+            json_array_size(json_object_get(res->claims.eventlog, "efi_boot_applications")),
+            n_apps + 1);
+    appraise(res, text);
+    assert_int_equal(count_reason(res, CVMA_R_POLICY_BOOT_APPLICATION), 1);
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_BOOT_APPLICATION, hex);
+    cvma_result_free(res);
+
+    /* PCR 4 not quoted: no boot application is claimed, and the rule cannot pass. */
+    res = self_verify_mask(b.p, b.len, 0xFFFFFFu & ~(1u << 4));
+    assert_int_equal(
+            json_array_size(json_object_get(res->claims.eventlog, "efi_boot_applications")), 0);
+    appraise(res, text);
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_BOOT_APPLICATION,
+                     "measured no EFI boot application");
+    cvma_result_free(res);
+    free(p);
+    cvma_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +997,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_only_quoted_banks_digests),
             cmocka_unit_test(test_eventlog_verify_claims_from_their_registers_only),
             cmocka_unit_test(test_eventlog_verify_nothing_compared_gives_no_claims),
+            cmocka_unit_test(test_eventlog_verify_boot_applications_are_an_allowlist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
