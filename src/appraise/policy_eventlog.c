@@ -176,6 +176,11 @@ static void check_required_events(const struct pol_eventlog *e, const json_t *lo
     }
 }
 
+/* Why claims.eventlog.kernel_cmdline can be null (eventlog_json.c). */
+#define CMDLINE_ABSENT                                                                    \
+    "no GRUB kernel_cmdline event in the compared registers, or several different ones: " \
+    "none is known to be the one that booted"
+
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
 {
@@ -203,8 +208,7 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
         cvma_reject(v, CVMA_R_POLICY_KERNEL_CMDLINE,
                     "eventlog.kernel_cmdline: the measured command line is %s%.200s%s, expected "
                     "\"%.200s\"",
-                    cmdline ? "\"" : "",
-                    cmdline ? cmdline : "absent (no GRUB kernel_cmdline event)",
+                    cmdline ? "\"" : "", cmdline ? cmdline : "absent (" CMDLINE_ABSENT ")",
                     cmdline ? "\"" : "", e->kernel_cmdline);
     }
     for (size_t i = 0; i < e->n_cmdline_contains; i++) {
@@ -212,8 +216,7 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
             cvma_reject(v, CVMA_R_POLICY_KERNEL_CMDLINE,
                         "eventlog.kernel_cmdline_contains[%zu]: \"%.200s\" is not in the measured "
                         "command line%s",
-                        i, e->cmdline_contains[i],
-                        cmdline ? "" : " (absent: no GRUB kernel_cmdline event)");
+                        i, e->cmdline_contains[i], cmdline ? "" : " (absent: " CMDLINE_ABSENT ")");
         }
     }
     check_required_events(e, log, v);

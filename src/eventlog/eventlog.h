@@ -207,8 +207,9 @@ json_t *cvma_eventlog_replay_json(const struct cvma_eventlog *log,
 json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log);
 /*
  * The claims of the events that matter for appraisal: efi_boot_applications (digests, device
- * path text), kernel_cmdline (the last GRUB kernel_cmdline), gpt (disk GUID, partitions),
- * secure_boot (enabled, variables measured with sizes and SHA-256 of their data, authorities).
+ * path text), kernel_cmdline (the GRUB kernel_cmdline of PCR 8; null when there is none, or
+ * when PCR 8 holds several different ones), gpt (disk GUID, partitions), secure_boot (enabled,
+ * variables measured with sizes and SHA-256 of their data, authorities).
  */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log);
 /* True when the event's digest in some bank of the log (a bank it still has a digest for) is

@@ -37,23 +37,34 @@ static bool printable(uint8_t c)
     return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
 }
 
+/* The span without its trailing NULs. */
+static struct cvma_span without_trailing_nuls(struct cvma_span d)
+{
+    struct cvma_reader r;
+    uint8_t c;
+    size_t len = 0;
+    cvma_reader_init(&r, d.p, d.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (c != 0) {
+            len = r.off;
+        }
+    }
+    d.len = len;
+    return d;
+}
+
 /* Printable ASCII of the span; other bytes as '?'; trailing NULs dropped. */
 static json_t *ascii_json(struct cvma_span d)
 {
     struct cvma_reader r;
     uint8_t c;
-    size_t len = 0, i = 0;
-    cvma_reader_init(&r, d.p, d.len);
-    while (cvma_reader_u8(&r, &c)) {
-        if (c != 0) {
-            len = r.off; /* up to the last byte that is not NUL */
-        }
-    }
-    char *s = malloc(len + 1);
+    size_t i = 0;
+    d = without_trailing_nuls(d);
+    char *s = malloc(d.len + 1);
     if (s == NULL) {
         return NULL;
     }
-    cvma_reader_init(&r, d.p, len);
+    cvma_reader_init(&r, d.p, d.len);
     while (cvma_reader_u8(&r, &c)) {
         s[i++] = printable(c) ? (char)c : '?';
     }
@@ -287,6 +298,8 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
 {
     json_t *o = json_object(), *apps = json_array(), *vars = json_array(), *auths = json_array();
     json_t *cmdline = NULL, *gpt = NULL, *sb = json_object();
+    bool cmdline_conflict = false; /* PCR 8 holds different command lines: none is claimed */
+    struct cvma_span cmdline_first = {NULL, 0}; /* the first one's bytes, its NULs dropped */
     int sb_enabled = -1;
     bool pcr7_separated = false; /* PCR 7's EV_SEPARATOR seen: Secure Boot's state is before */
     bool gpt_seen = false;       /* the first GPT event of PCR 5 is the only one read */
@@ -309,9 +322,10 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         }
         /*
          * Each claim comes from the register the PC Client PFP (or GRUB) measures it into, and
-         * from the first such event: a register the guest can still extend after boot (PCR 8,
-         * RTMR 2, any PCR a quote covers) must not let a later event, replayed as it may be,
-         * stand in for what booted.
+         * from the first such event (the command line: from the only one, however often it
+         * is measured): a register the guest can still extend after boot (PCR 8, RTMR 2, any
+         * PCR a quote covers) must not let a later event, replayed as it may be, stand in for
+         * what booted. Boot applications are all claimed: the policy's list is an allowlist.
          */
         switch (e->type) {
         case CVMA_EV_SEPARATOR:
@@ -333,24 +347,40 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             json_array_append_new(apps, app);
             break;
         }
-        case CVMA_EV_IPL:
+        case CVMA_EV_IPL: {
             /* GRUB (PFP does not define it): "kernel_cmdline: " / "grub_kernel_cmdline "
-             * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL); the first one, as
-             * the guest can extend PCR 8 with more once it runs. */
-            if (cmdline != NULL || !in_pcr(log, e, 8)) {
+             * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL). The guest can extend
+             * PCR 8 with more once it runs: when the register holds different command lines,
+             * none of them is the one that booted for certain, and none is claimed. (When boot
+             * measured none, one added later cannot be told apart: docs/eventlog.md.) */
+            struct cvma_span line = {NULL, 0};
+            bool found = false;
+            if (cmdline_conflict || !in_pcr(log, e, 8)) {
                 break;
             }
-            for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes) && cmdline == NULL; k++) {
+            for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes) && !found; k++) {
                 struct cvma_reader r;
-                struct cvma_span line;
                 cvma_reader_init(&r, e->data.p, e->data.len);
                 if (cvma_reader_starts_with(&r, cmdline_prefixes[k]) &&
                     cvma_reader_skip(&r, strlen(cmdline_prefixes[k]))) {
                     cvma_reader_rest(&r, &line);
-                    cmdline = ascii_json(line);
+                    line = without_trailing_nuls(line);
+                    found = true;
                 }
             }
+            if (!found) {
+                break;
+            }
+            if (cmdline == NULL) {
+                cmdline_first = line;
+                cmdline = ascii_json(line);
+                break;
+            }
+            /* the same line again (GRUB's two prefixes, or with and without its NUL) is one */
+            cmdline_conflict = line.len != cmdline_first.len ||
+                               (line.len > 0 && memcmp(line.p, cmdline_first.p, line.len) != 0);
             break;
+        }
         case CVMA_EV_EFI_GPT_EVENT: {
             /* UEFI_GPT_DATA (PFP 10.4.4): the 92-byte GPT header, a u64 count, the entries. */
             struct cvma_reader r, hdr;
@@ -441,6 +471,10 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         }
     }
     json_object_set_new(o, "efi_boot_applications", apps);
+    if (cmdline_conflict) {
+        json_decref(cmdline);
+        cmdline = NULL;
+    }
     json_object_set_new(o, "kernel_cmdline", cmdline != NULL ? cmdline : json_null());
     json_object_set_new(o, "gpt", gpt != NULL ? gpt : json_null());
     json_object_set_new(sb, "enabled", sb_enabled < 0 ? json_null() : json_boolean(sb_enabled));

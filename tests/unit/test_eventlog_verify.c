@@ -762,6 +762,29 @@ static size_t efi_var(uint8_t *out, const char *name, const uint8_t *data, size_
     return o + n;
 }
 
+/* The number of res's reasons of the code. */
+static size_t count_reason(const struct cvma_result *res, enum cvma_reason code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        n += res->verdict.reasons[i].code == code;
+    }
+    return n;
+}
+
+/* Appraises res with the policy text. */
+static void appraise(struct cvma_result *res, const char *text)
+{
+    struct cvma_policy *pol = NULL;
+    char err[256];
+    if (cvma_policy_load_bytes((const uint8_t *)text, strlen(text), &pol, err, sizeof err) !=
+        CVMA_OK) {
+        fail_msg("policy: %s", err);
+    }
+    cvma_policy_appraise(pol, res);
+    cvma_policy_free(pol);
+}
+
 /*
  * Each claim comes from the register its event is measured into, and the first such event: a
  * guest that can extend a quoted PCR after boot (PCR 23, PCR 8, PCR 7 after its separator)
@@ -792,6 +815,18 @@ static void test_eventlog_verify_claims_from_their_registers_only(void **state)
 
     uint8_t var[256], one = 1;
     size_t vn = efi_var(var, "SecureBoot", &one, 1);
+    /* the same command line again, with GRUB's other prefix and a NUL: still one */
+    char same[1024];
+    int sl = snprintf(same, sizeof same, "grub_kernel_cmdline %s", cmdline);
+    assert_true(sl > 0 && (size_t)sl < sizeof same);
+    append_event(&b, 8, CVMA_EV_IPL, same, (size_t)sl + 1, cmdline, strlen(cmdline));
+    res = self_verify(b.p, b.len);
+    c = claims_eventlog(res);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "kernel_cmdline")), cmdline);
+    json_decref(c);
+    cvma_result_free(res);
+
     static const char fake_cmd[] = "kernel_cmdline: /vmlinuz module.sig_enforce=1";
     append_event(&b, 23, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, var, vn, NULL, 0);
     append_event(&b, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, var, vn, NULL,
@@ -815,7 +850,11 @@ static void test_eventlog_verify_claims_from_their_registers_only(void **state)
     }
     sb = json_object_get(c, "secure_boot");
     assert_true(json_is_false(json_object_get(sb, "enabled")));
-    assert_string_equal(json_string_value(json_object_get(c, "kernel_cmdline")), cmdline);
+    /* PCR 8 now holds two different command lines: neither is claimed, and a rule on the
+     * command line fails */
+    assert_true(json_is_null(json_object_get(c, "kernel_cmdline")));
+    appraise(res, "{\"eventlog\": {\"kernel_cmdline_contains\": [\"module.sig_enforce=1\"]}}");
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_KERNEL_CMDLINE, "several different");
     assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), apps);
     assert_int_equal(json_array_size(json_object_get(sb, "authorities")), auths + 1);
     json_decref(c);
@@ -882,29 +921,6 @@ static void test_eventlog_verify_nothing_compared_gives_no_claims(void **state)
     cvma_result_free(res);
     free(p);
     cvma_buf_free(&b);
-}
-
-/* The number of res's reasons of the code. */
-static size_t count_reason(const struct cvma_result *res, enum cvma_reason code)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
-        n += res->verdict.reasons[i].code == code;
-    }
-    return n;
-}
-
-/* Appraises res with the policy text. */
-static void appraise(struct cvma_result *res, const char *text)
-{
-    struct cvma_policy *pol = NULL;
-    char err[256];
-    if (cvma_policy_load_bytes((const uint8_t *)text, strlen(text), &pol, err, sizeof err) !=
-        CVMA_OK) {
-        fail_msg("policy: %s", err);
-    }
-    cvma_policy_appraise(pol, res);
-    cvma_policy_free(pol);
 }
 
 /*
