@@ -26,7 +26,9 @@ static void usage(FILE *f)
           "  parse a TCG event log (binary_bios_measurements) or a TDX CCEL, print its events\n"
           "  and the PCR (or RTMR) values it replays to. --pcrs compares the replay with\n"
           "  {\"sha256\": {\"0\": \"<hex>\", ...}}; --tdx-quote with the quote's RTMR 0..2.\n"
-          "  The log itself proves nothing: only a match with a verified quote does.\n",
+          "  The log itself proves nothing: only a match with a verified quote does. When\n"
+          "  compared, --json claims are those of the compared registers only, their event\n"
+          "  data checked (null when the replay differs or that data was changed).\n",
           f);
 }
 
@@ -134,7 +136,8 @@ int cvma_cmd_eventlog(int argc, char **argv)
     };
     const char *file = NULL, *pcrs_file = NULL, *quote_file = NULL;
     enum cvma_eventlog_format format = CVMA_EVENTLOG_AUTO;
-    bool json = false, compared = false;
+    bool json = false, compared = false, matches = false;
+    uint32_t mask[CVMA_EVENTLOG_MAX_BANKS] = {0}; /* the registers compared, by bank of the log */
     struct cvma_buf b = {0}, qb = {0};
     struct cvma_eventlog log;
     struct cvma_eventlog_replay *rp = NULL;
@@ -142,7 +145,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     struct cvma_tdx_quote *q = NULL;
     size_t n_quoted = 0;
     struct cvma_verdict v;
-    json_t *events = NULL, *replay = NULL, *out = NULL;
+    json_t *events = NULL, *replay = NULL, *out = NULL, *claims = NULL;
     char err[512];
     int c, rc = 2;
 
@@ -222,16 +225,35 @@ int cvma_cmd_eventlog(int argc, char **argv)
         goto out;
     }
     cvma_eventlog_replay(&log, rp);
+    /* The verdict carries the outcome; rc follows it below. */
     if (quoted != NULL) {
-        /* The verdict carries the outcome; rc follows it below. */
-        enum cvma_status cst = cvma_eventlog_compare_pcrs(&log, rp, quoted, n_quoted, &v);
-        (void)cst;
         compared = true;
+        matches = cvma_eventlog_compare_pcrs(&log, rp, quoted, n_quoted, &v) == CVMA_OK;
+        for (size_t i = 0; i < n_quoted; i++) {
+            int bi = cvma_eventlog_bank_index(&log, quoted[i].alg);
+            if (bi >= 0) {
+                mask[bi] |= quoted[i].mask;
+            }
+        }
     } else if (q != NULL) {
-        enum cvma_status cst =
-                cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])q->body.rtmr, &v);
-        (void)cst;
+        int bi = cvma_eventlog_bank_index(&log, CVMA_TPM_ALG_SHA384);
         compared = true;
+        matches = cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])q->body.rtmr, &v) ==
+                  CVMA_OK;
+        if (bi >= 0) {
+            mask[bi] = 0x7u; /* RTMR 0..2: RTMR 3 is not compared */
+        }
+    }
+    if (json && !compared) {
+        /* Nothing compared: the whole log's claims, which vouch for nothing (as `show`). */
+        claims = cvma_eventlog_claims_json(&log);
+    } else if (matches) {
+        /* Compared and agreed: the claims verification would draw, from the registers that
+         * were compared, with the event data they read checked (in text too: the exit code
+         * says so); none when it was changed. */
+        if (cvma_eventlog_checked_claims(&log, mask, &claims, &v) == CVMA_E_NOMEM) {
+            goto out;
+        }
     }
     events = cvma_eventlog_events_json(&log);
     replay = cvma_eventlog_replay_json(&log, rp);
@@ -243,9 +265,10 @@ int cvma_cmd_eventlog(int argc, char **argv)
         json_object_set_new(out, "format", json_string(cvma_eventlog_format_name(log.format)));
         json_object_set(out, "events", events);
         json_object_update(out, replay);
-        json_object_set_new(out, "claims", cvma_eventlog_claims_json(&log));
+        json_object_set_new(out, "claims", claims != NULL ? claims : json_null());
+        claims = NULL;
         if (compared) {
-            json_object_set_new(out, "matches_quote", json_boolean(!cvma_verdict_has_error(&v)));
+            json_object_set_new(out, "matches_quote", json_boolean(matches));
         }
         if (!cvma_print_json(out, stdout)) {
             goto out; /* not written whole: exit 2, never the comparison's code */
@@ -253,8 +276,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     } else {
         print_text(&log, events, replay);
         if (compared) {
-            printf("replay %s the quote\n",
-                   cvma_verdict_has_error(&v) ? "DIFFERS from" : "matches");
+            printf("replay %s the quote\n", matches ? "matches" : "DIFFERS from");
         }
         if (!cvma_print_flush(stdout)) {
             goto out;
@@ -268,6 +290,7 @@ report:
     }
 out:
     json_decref(out);
+    json_decref(claims);
     json_decref(events);
     json_decref(replay);
     free(rp);

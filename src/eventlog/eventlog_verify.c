@@ -164,6 +164,25 @@ static bool parse(const uint8_t *p, size_t len, struct cvma_eventlog *log,
 }
 
 /* see eventlog/eventlog.h */
+enum cvma_status cvma_eventlog_checked_claims(const struct cvma_eventlog *log,
+                                              const uint32_t bank_mask[CVMA_EVENTLOG_MAX_BANKS],
+                                              json_t **out, struct cvma_verdict *v)
+{
+    struct cvma_eventlog view;
+    struct cvma_eventlog_event *kept = NULL;
+    enum cvma_status st;
+
+    *out = NULL;
+    st = trusted_view(log, bank_mask, log->format == CVMA_EVENTLOG_CCEL, &view, &kept, v);
+    if (st == CVMA_OK && (*out = cvma_eventlog_claims_json(&view)) == NULL) {
+        v->oom = true;
+        st = CVMA_E_NOMEM;
+    }
+    free(kept);
+    return st;
+}
+
+/* see eventlog/eventlog.h */
 void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr[4][48],
                                 struct cvma_result *res)
 {

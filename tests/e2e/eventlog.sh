@@ -30,8 +30,23 @@ grep -q EVENTLOG_DUPLICATE_SEPARATOR "$T/err" || fail "duplicate separator noted
 ok "eventlog --json: events, pcrs, claims, quirks noted"
 
 # Compare with PCR values: its own replay matches; one changed value is refused by name.
+# This synthetic log's variable, GPT and command-line events (PCR 5, 7, 8) carry data their
+# digests are not the hash of: compared, they are refused as verification refuses them, and
+# the claims are left out; compared over PCR 0..4 alone, the claims are those of PCR 0..4.
 jq '{sha256: .pcrs.sha256}' "$T/out.json" >"$T/pcrs.json"
-$CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs.json" >/dev/null 2>&1 || fail "own replay must match"
+jq '{sha256: (.pcrs.sha256 | with_entries(select((.key | tonumber) < 5)))}' "$T/out.json" \
+    >"$T/pcrs04.json"
+$CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs04.json" --json >"$T/cmp.json" 2>"$T/err" ||
+    fail "own replay of PCR 0..4 must match"
+jq -e '.matches_quote == true and .claims.kernel_cmdline == null and
+       .claims.secure_boot.enabled == null and .claims.gpt == null' "$T/cmp.json" >/dev/null ||
+    fail "claims of a comparison over PCR 0..4: only theirs ($(jq -c .claims "$T/cmp.json"))"
+$CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs.json" --json >"$T/cmp.json" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] && grep -q 'EVENTLOG_EVENT_DATA_MISMATCH: event #7 EV_IPL' "$T/err" &&
+    jq -e '.matches_quote == true and .claims == null' "$T/cmp.json" >/dev/null ||
+    fail "own replay of every PCR: exit $rc, want 1 with the changed event data named, no claims"
+ok "eventlog --pcrs --json: claims only from the compared PCRs, event data checked"
 jq '.sha256["8"] = "00000000000000000000000000000000000000000000000000000000000000ff"' \
     "$T/pcrs.json" >"$T/bad.json"
 $CVM eventlog "$C/tcg_sha256" --pcrs "$T/bad.json" >/dev/null 2>"$T/err"
@@ -80,7 +95,24 @@ if [ -n "$V" ] && [ -d "$V/tdx/v4-gce-ccel-gotdxguest" ]; then
     [ "$(jq -r '.matches_quote' "$T/ccel.json")" = true ] || fail "matches_quote"
     grep -q EVENTLOG_RTMR3_NOT_IN_LOG "$T/err" || fail "RTMR 3 reported as info"
     [ "$(jq -r '.rtmr["0"]' "$T/ccel.json" | cut -c1-8)" = 3fa2f61f ] || fail "RTMR 0 value"
+    jq -e '.claims.kernel_cmdline | contains("module.sig_enforce=1")' "$T/ccel.json" >/dev/null ||
+        fail "GCE CCEL: the command line claimed"
     ok "GCE CCEL replays to its quote's RTMR 0..2"
+    # The command line changed in the log (its digest not): the replay still matches, but the
+    # claims are refused as verify refuses them, never shown beside "matches_quote": true.
+    # (the last "rootwait ro" is the kernel_cmdline event's; GRUB's grub_cmd holds it too)
+    python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.rindex(b"rootwait ro")
+open(sys.argv[2], "wb").write(d[:i] + b"init=/bin/s" + d[i + 11:])' "$G/ccel_data.dat" "$T/ccel_bad.dat" ||
+        fail "changing the CCEL"
+    $CVM eventlog "$T/ccel_bad.dat" --tdx-quote "$G/cos-113-tdx-quote.dat" --json \
+        >"$T/ccel.json" 2>"$T/err"
+    rc=$?
+    if [ $rc = 1 ] && grep -q 'EVENTLOG_EVENT_DATA_MISMATCH: event #[0-9]* EV_IPL' "$T/err" &&
+        jq -e '.matches_quote == true and .claims == null' "$T/ccel.json" >/dev/null; then
+        ok "GCE CCEL with a changed command line: no claims, refused by name"
+    else
+        fail "changed CCEL command line: exit $rc, want 1 and no claims: $(cat "$T/err")"
+    fi
 else
     echo "note: shared vectors absent, CCEL-vs-quote check skipped"
 fi
