@@ -95,12 +95,18 @@ static void print_text(const struct cvma_eventlog *log, const json_t *events, co
         const char *txt = json_string_value(json_object_get(e, "text"));
         const char *var = json_string_value(json_object_get(e, "variable"));
         const char *path = json_string_value(json_object_get(e, "path"));
-        if (var != NULL) {
-            printf("  %s", var);
-        } else if (path != NULL) {
-            printf("  %s", path);
+        /* Event data is the log's: a newline or an escape in it must not print as one. */
+        if (var != NULL || path != NULL) {
+            fputs("  ", stdout);
+            cvma_put_text(var != NULL ? var : path, stdout);
         } else if (txt != NULL) {
-            printf("  %.80s%s", txt, strlen(txt) > 80 ? "..." : "");
+            char shown[81];
+            snprintf(shown, sizeof shown, "%s", txt);
+            fputs("  ", stdout);
+            cvma_put_text(shown, stdout);
+            if (strlen(txt) > 80) {
+                fputs("...", stdout);
+            }
         }
         putchar('\n');
     }

@@ -77,6 +77,18 @@ for f in none nobank onebankempty; do
     fi
 done
 
+# Text output: event data's control characters are escaped, so no event prints a line of its
+# own (here a command line carrying a newline and a false PCR line).
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.rindex(b"ro quiet")
+open(sys.argv[2], "wb").write(d[:i] + b"\nPCR 9: " + d[i + 8:])' "$C/tcg_sha256" "$T/nl.bin" ||
+    fail "writing a log with a newline in its text"
+$CVM eventlog "$T/nl.bin" >"$T/out" 2>/dev/null
+if ! grep -q '^PCR 9: ' "$T/out" && grep -q 'vmlinuz \\x0aPCR 9: ' "$T/out"; then
+    ok "eventlog (text): control characters of event data escaped"
+else
+    fail "eventlog (text): a newline of event data printed as it is: $(cat "$T/out")"
+fi
+
 # Malformed: truncated.
 $CVM eventlog "$C/truncated" >/dev/null 2>"$T/err"
 [ $? = 1 ] && grep -q EVENTLOG_TRUNCATED "$T/err" || fail "truncated log: EVENTLOG_TRUNCATED"
