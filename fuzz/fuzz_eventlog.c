@@ -89,13 +89,14 @@ static bool spec_id(struct model *m, const uint8_t *d, size_t n)
         m->dsize[m->n_banks++] = sz;
     }
     size_t at = 28 + 4 * (size_t)k;
-    return n - at - 1 >= d[at];
+    return n - at - 1 == d[at]; /* vendorInfo ends the event */
 }
 
 static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventlog_format f)
 {
     static const char sid[16] = "Spec ID Event03", loc[16] = "StartupLocality";
     size_t off = 0, pad = 0;
+    bool pcr0_extended = false;
     memset(m, 0, sizeof *m);
     if (len > CVMA_EVENTLOG_MAX_SIZE || len < 32) {
         return;
@@ -110,6 +111,11 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
         size_t hs = fz_le32(p + 28);
         if (len - 32 < hs || !spec_id(m, p + 32, hs)) {
             return;
+        }
+        for (size_t i = 8; i < 28; i++) {
+            if (p[i] != 0) {
+                return; /* the header's SHA-1 digest field is zeros */
+            }
         }
         m->ev[0].off = 0;
         m->ev[0].pcr = fz_le32(p);
@@ -180,9 +186,13 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
         }
         CHECK(m->n < MAX_EV - 1);
         if (e->type == 3 && e->pcr == 0 && e->dlen == 17 && memcmp(p + e->doff, loc, 16) == 0) {
+            if (m->has_loc || pcr0_extended) {
+                return; /* one StartupLocality, before PCR 0 is extended */
+            }
             m->has_loc = true;
             m->loc = p[e->doff + 16];
         }
+        pcr0_extended = pcr0_extended || (e->type != 3 && e->pcr == 0);
         m->n++;
     }
     m->end = off; /* padding starts where the walk stopped */
@@ -195,6 +205,9 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
                 : ccel_shape              ? CVMA_EVENTLOG_CCEL
                                           : CVMA_EVENTLOG_TCG;
     m->ok = m->format != CVMA_EVENTLOG_CCEL || ccel_shape;
+    /* the header event's index: PCR 0, or in a CCEL CC-MR 0 or 1 */
+    m->ok = m->ok &&
+            (!agile || m->ev[0].pcr == 0 || (m->format == CVMA_EVENTLOG_CCEL && m->ev[0].pcr == 1));
 }
 
 /* The replay by hand: PCRs 17..22 start at all ones, PCR 0's last byte is the startup

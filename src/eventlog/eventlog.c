@@ -281,11 +281,24 @@ static enum cvma_status parse_spec_id(struct cvma_eventlog *log, struct cvma_spa
         return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
                            "Spec ID Event03: vendorInfo runs past the event's %zu bytes", data.len);
     }
+    /* PFP 10.4.5.1: vendorInfo is the structure's last field; its eventSize is the structure's. */
+    if (!cvma_reader_at_end(&r)) {
+        return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
+                           "Spec ID Event03: %zu bytes after vendorInfo (the event is %zu bytes)",
+                           cvma_reader_left(&r), data.len);
+    }
     return CVMA_OK;
 }
 
-static void note_event(struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
-                       uint32_t *separators, struct cvma_verdict *v)
+/* What parse_events has seen so far, for the checks that depend on order. */
+struct seen {
+    uint32_t separators[32];
+    bool pcr0_extended;
+    size_t pcr0_extend; /* the index of the first event extending PCR 0 */
+};
+
+static enum cvma_status note_event(struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
+                                   struct seen *seen, struct cvma_verdict *v)
 {
     /* PFP 10.4.5.3: EV_NO_ACTION in PCR 0 carrying "StartupLocality\0" and one byte. */
     struct cvma_reader r;
@@ -296,9 +309,29 @@ static void note_event(struct cvma_eventlog *log, const struct cvma_eventlog_eve
         cvma_reader_span(&r, sizeof locality_sig, &sig) &&
         memcmp(sig.p, locality_sig, sizeof locality_sig) == 0 && cvma_reader_u8(&r, &locality) &&
         cvma_reader_at_end(&r)) {
+        /* It gives PCR 0's start value: one, logged before anything extends PCR 0 (PFP
+         * 10.4.5.3). A second one, or one after an extend, would say PCR 0 started at
+         * another value than the one already extended from: neither is replayed. */
+        if (log->has_startup_locality) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID,
+                               "event #%zu at offset 0x%zx: a second StartupLocality event "
+                               "(locality %u, the first said %u)",
+                               e->index, e->offset, locality, log->startup_locality);
+        }
+        if (seen->pcr0_extended) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID,
+                               "event #%zu at offset 0x%zx: a StartupLocality event after event "
+                               "#%zu extended PCR 0",
+                               e->index, e->offset, seen->pcr0_extend);
+        }
         log->has_startup_locality = true;
         log->startup_locality = locality;
     }
+    if (e->type != CVMA_EV_NO_ACTION && e->pcr == 0 && !seen->pcr0_extended) {
+        seen->pcr0_extended = true;
+        seen->pcr0_extend = e->index;
+    }
+    uint32_t *separators = seen->separators;
     if (e->type == CVMA_EV_SEPARATOR && e->pcr < 32) {
         if (separators[e->pcr] == 1) {
             /* Seen in real firmware; replayed as it is. */
@@ -309,6 +342,21 @@ static void note_event(struct cvma_eventlog *log, const struct cvma_eventlog_eve
         }
         separators[e->pcr]++;
     }
+    return CVMA_OK;
+}
+
+/* True when every byte of the span is zero. */
+static bool all_zero(struct cvma_span s)
+{
+    struct cvma_reader r;
+    uint8_t c;
+    cvma_reader_init(&r, s.p, s.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (c != 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Offset where trailing 0x00 / 0xFF padding starts (len when the last byte is neither): just
@@ -333,8 +381,10 @@ static enum cvma_status parse_events(struct cvma_eventlog *log, struct cvma_read
                                      struct cvma_verdict *v)
 {
     size_t cap = 0, pad = padding_start(r->p, r->len);
-    uint32_t separators[32] = {0};
+    struct seen seen;
     enum cvma_status st;
+
+    memset(&seen, 0, sizeof seen);
 
     if (header != NULL && (st = add_event(log, &cap, header, v)) != CVMA_OK) {
         return st;
@@ -421,7 +471,9 @@ static enum cvma_status parse_events(struct cvma_eventlog *log, struct cvma_read
         if ((st = add_event(log, &cap, &e, v)) != CVMA_OK) {
             return st;
         }
-        note_event(log, &log->events[log->n_events - 1], separators, v);
+        if ((st = note_event(log, &log->events[log->n_events - 1], &seen, v)) != CVMA_OK) {
+            return st;
+        }
     }
     log->end = r->off; /* the padding (if any) starts here: the loop stopped before it */
     return CVMA_OK;
@@ -479,13 +531,20 @@ enum cvma_status cvma_eventlog_parse(const uint8_t *p, size_t len, enum cvma_eve
     if (agile) {
         /* PFP 10.4.5.1: the first record is in the SHA-1 format; its data is the header. */
         struct cvma_eventlog_event e;
+        struct cvma_span sha1;
         uint32_t size = 0;
         memset(&e, 0, sizeof e);
         if (!cvma_reader_u32le(&r, &e.pcr) || !cvma_reader_u32le(&r, &e.type) ||
-            !cvma_reader_skip(&r, 20) || !cvma_reader_u32le(&r, &size) ||
+            !cvma_reader_span(&r, 20, &sha1) || !cvma_reader_u32le(&r, &size) ||
             !cvma_reader_span(&r, size, &e.data)) {
             return cvma_reject(v, CVMA_R_EVENTLOG_TRUNCATED,
                                "Spec ID Event03 of %u bytes runs past the end of the log", size);
+        }
+        /* PFP 10.4.5.1: the header event is EV_NO_ACTION (detection checked the type) with
+         * a SHA-1 digest of zeros; its index is checked once the format is known. */
+        if (!all_zero(sha1)) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
+                               "Spec ID Event03: its SHA-1 digest field is not all zeros");
         }
         if ((st = parse_spec_id(log, e.data, v)) != CVMA_OK) {
             return st;
@@ -496,6 +555,15 @@ enum cvma_status cvma_eventlog_parse(const uint8_t *p, size_t len, enum cvma_eve
         log->format = format != CVMA_EVENTLOG_AUTO ? format
                       : looks_like_ccel(log)       ? CVMA_EVENTLOG_CCEL
                                                    : CVMA_EVENTLOG_TCG;
+        /* PFP 10.4.5.1: PCR 0. A CCEL's TDVF logs it at CC-MR 1 (RTMR 0, where it maps
+         * PCR 0) or 0; both are seen in real CCELs. */
+        uint32_t hdr_index = log->events[0].pcr;
+        if (hdr_index != 0 && !(log->format == CVMA_EVENTLOG_CCEL && hdr_index == 1)) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID, "Spec ID Event03: index %u (%s)",
+                               hdr_index,
+                               log->format == CVMA_EVENTLOG_CCEL ? "a CCEL's is CC-MR 0 or 1"
+                                                                 : "PCR 0 required");
+        }
     } else {
         log->banks[0].alg = CVMA_TPM_ALG_SHA1;
         log->banks[0].size = 20;

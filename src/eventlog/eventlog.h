@@ -109,7 +109,8 @@ bool cvma_eventlog_detect(const uint8_t *p, size_t len);
  * Parses a log (format AUTO detects it). log owns a copy of the bytes afterwards; free with
  * cvma_eventlog_cleanup (also after a failure). Reasons: EVENTLOG_TRUNCATED,
  * EVENTLOG_HEADER_INVALID, EVENTLOG_DIGEST_INVALID, EVENTLOG_INDEX_INVALID,
- * EVENTLOG_TOO_MANY_EVENTS, EVENTLOG_TRAILING_DATA (errors: CVMA_REJECTED), EVENTLOG_PADDING and
+ * EVENTLOG_TOO_MANY_EVENTS, EVENTLOG_TRAILING_DATA, EVENTLOG_STARTUP_LOCALITY_INVALID (errors:
+ * CVMA_REJECTED), EVENTLOG_PADDING and
  * EVENTLOG_DUPLICATE_SEPARATOR (info). CVMA_E_NOMEM on allocation failure.
  */
 CVMA_MUST_USE enum cvma_status cvma_eventlog_parse(const uint8_t *p, size_t len,

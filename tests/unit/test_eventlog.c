@@ -442,6 +442,51 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_HEADER_INVALID);
     cvma_verdict_cleanup(&v);
 
+    /* PFP 10.4.5.1: a byte after vendorInfo inside the header event; the header event in
+     * PCR 1 of a TCG log; its SHA-1 digest field not zero. */
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    put(&b, (const uint8_t[]){0}, 1);
+    b.p[28]++; /* the header event's eventSize */
+    event(&b, 4, CVMA_EV_IPL, CVMA_TPM_ALG_SHA256, 32, 1, "a", 1);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "after vendorInfo"));
+    cvma_verdict_cleanup(&v);
+    b.len = 0;
+    header(&b, 1, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 4, CVMA_EV_IPL, CVMA_TPM_ALG_SHA256, 32, 1, "a", 1);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "index 1"));
+    cvma_verdict_cleanup(&v);
+    b.p[0] = 0;
+    b.p[8 + 19] = 1; /* the last byte of the header's SHA-1 digest field */
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "SHA-1 digest"));
+    cvma_verdict_cleanup(&v);
+
+    /* PFP 10.4.5.3: one StartupLocality event, before any event extends PCR 0. */
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 0, CVMA_EV_NO_ACTION, CVMA_TPM_ALG_SHA256, 32, 0, "StartupLocality\0\3", 17);
+    event(&b, 0, CVMA_EV_NO_ACTION, CVMA_TPM_ALG_SHA256, 32, 0, "StartupLocality\0\0", 17);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v),
+                     CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID, "a second"));
+    cvma_verdict_cleanup(&v);
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 0, CVMA_EV_POST_CODE, CVMA_TPM_ALG_SHA256, 32, 0x11, "a", 1);
+    event(&b, 0, CVMA_EV_NO_ACTION, CVMA_TPM_ALG_SHA256, 32, 0, "StartupLocality\0\3", 17);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v),
+                     CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID, "after event #1"));
+    cvma_verdict_cleanup(&v);
+
     /* A SHA-256 bank announced with 20-byte digests. */
     b.len = 0;
     header(&b, 0, CVMA_TPM_ALG_SHA256, 20, 1);
@@ -511,6 +556,25 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     assert_int_equal(cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])rtmr, &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+
+    /* The reverse: a CCEL compared with PCR values. */
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA384, 48, 1);
+    event(&b, 1, CVMA_EV_IPL, CVMA_TPM_ALG_SHA384, 48, 1, "a", 1);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &v), CVMA_OK);
+    assert_int_equal(log.format, CVMA_EVENTLOG_CCEL);
+    cvma_eventlog_replay(&log, rp);
+    struct cvma_eventlog_quoted q;
+    memset(&q, 0, sizeof q);
+    q.alg = CVMA_TPM_ALG_SHA384;
+    q.mask = 1u << 1;
+    memcpy(q.reg[1], rp->reg[0][0], 48); /* what CC-MR 1 replays to */
+    assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "a CCEL records RTMRs"));
     free(rp);
     cvma_eventlog_cleanup(&log);
     cvma_verdict_cleanup(&v);
