@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -169,7 +170,7 @@ int cvma_reglog_append(int argc, char **argv)
     struct cvma_reg_provider prov;
     EVP_PKEY *pub = NULL;
     char err[400];
-    int rc = EXIT_USAGE, c;
+    int rc = EXIT_USAGE, c, lock = -1;
     enum cvma_status st;
 
     memset(&sk, 0, sizeof sk);
@@ -244,6 +245,15 @@ int cvma_reglog_append(int argc, char **argv)
         }
         cvma_verdict_cleanup(&v);
     }
+    /* One append at a time, from the load to the checkpoint written: two appends that both
+     * loaded size N would each sign a checkpoint of size N+1 (a split view signed by the log
+     * key) and mix their tiles. */
+    if ((st = cvma_tlog_lock(dir, true, &lock, err, sizeof err)) != CVMA_OK) {
+        fprintf(stderr, "cvmattest registry log append: %s\n",
+                st == CVMA_E_NOMEM ? "out of memory" : err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if ((st = cvma_tlog_load(&l, dir, &sk.v, sk.v.name, err, sizeof err)) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log append: %s\n", err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
@@ -313,6 +323,9 @@ int cvma_reglog_append(int argc, char **argv)
            file, info.provider, info.version, l.size - 1, l.size);
     rc = EXIT_OK;
 out:
+    if (lock >= 0) {
+        close(lock); /* releases the lock */
+    }
     EVP_PKEY_free(pub);
     cvma_buf_free(&reg);
     cvma_tlog_cleanup(&l);

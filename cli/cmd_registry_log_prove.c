@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -56,7 +57,7 @@ int cvma_reglog_prove(int argc, char **argv)
     uint64_t from = 0;
     json_t *j = NULL;
     char err[400];
-    int rc = EXIT_USAGE, c;
+    int rc = EXIT_USAGE, c, lock = -1;
     enum cvma_status st;
 
     cvma_tlog_init(&l, NULL);
@@ -87,6 +88,13 @@ int cvma_reglog_prove(int argc, char **argv)
     }
     if (from_s != NULL && (tlog_proof || !cvma_cli_uint(from_s, 1, (uint64_t)INT64_MAX, &from))) {
         return cvma_reglog_usage_error("prove", "--from wants a size >= 1 (and no --tlog-proof)");
+    }
+    /* Shared with other readers, never with an append: the checkpoint read again below for
+     * --tlog-proof is the one the proof was computed from. */
+    if ((st = cvma_tlog_lock(dir, false, &lock, err, sizeof err)) != CVMA_OK) {
+        fprintf(stderr, "cvmattest registry log prove: %s\n",
+                st == CVMA_E_NOMEM ? "out of memory" : err);
+        goto out;
     }
     if ((st = cvma_tlog_load(&l, dir, NULL, NULL, err, sizeof err)) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log prove: %s\n", err);
@@ -160,6 +168,9 @@ int cvma_reglog_prove(int argc, char **argv)
     printf("\n");
     rc = EXIT_OK;
 out:
+    if (lock >= 0) {
+        close(lock); /* releases the lock */
+    }
     json_decref(j);
     cvma_buf_free(&reg);
     cvma_buf_free(&cpb);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -317,17 +318,15 @@ out:
     return st;
 }
 
-/* Writes DIR/rel (creating its directory) through a temporary file and rename. */
+/* Writes DIR/rel (creating its directory) through a fresh temporary file (created
+ * exclusively, never through a symlink: common/util.h) and rename. */
 static enum cvma_status write_rel(const char *dir, const char *rel, const uint8_t *p, size_t n,
                                   bool durable)
 {
-    enum cvma_status st = CVMA_E_IO;
-    char *path = cvma_path_join(dir, rel), *tmp = NULL, *slash;
-    int fd = -1;
-    size_t off = 0;
+    enum cvma_status st;
+    char *path = cvma_path_join(dir, rel), *slash;
 
-    if (path == NULL || (tmp = malloc(strlen(path) + 8)) == NULL) {
-        free(path);
+    if (path == NULL) {
         return CVMA_E_NOMEM;
     }
     slash = strrchr(path, '/');
@@ -336,42 +335,60 @@ static enum cvma_status write_rel(const char *dir, const char *rel, const uint8_
         st = cvma_mkdir_p(path, 0755);
         *slash = '/';
         if (st != CVMA_OK) {
-            goto out;
+            free(path);
+            return st;
         }
     }
-    snprintf(tmp, strlen(path) + 8, "%s.tmp~", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
-        st = CVMA_E_IO;
-        goto out;
-    }
-    while (off < n) {
-        ssize_t w = write(fd, p + off, n - off);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            st = CVMA_E_IO;
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if ((durable && fsync(fd) != 0) || close(fd) != 0) {
-        fd = -1;
-        st = CVMA_E_IO;
-        goto out;
-    }
-    fd = -1;
-    st = rename(tmp, path) == 0 ? CVMA_OK : CVMA_E_IO;
-out:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (st != CVMA_OK && tmp != NULL) {
-        unlink(tmp);
-    }
-    free(tmp);
+    st = durable ? cvma_file_write_atomic_mode(path, p, n, 0644)
+                 : cvma_file_write_atomic_nosync(path, p, n, 0644);
     free(path);
     return st;
+}
+
+enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, int *fd_out, char *err,
+                                size_t err_len)
+{
+    struct stat sb;
+    char *lpath;
+    int fd;
+
+    *fd_out = -1;
+    if (exclusive) {
+        enum cvma_status mst = cvma_mkdir_p(dir, 0755);
+        if (mst != CVMA_OK) {
+            cvma_errf(err, err_len, "%s: cannot create the log directory", dir);
+            return mst == CVMA_E_NOMEM ? mst : CVMA_E_IO;
+        }
+    }
+    if ((lpath = cvma_path_join(dir, "lock")) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    /* Never through a symlink, never a FIFO or device (an open or a lock that waits). */
+    fd = open(lpath,
+              (exclusive ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+              0644);
+    if (fd < 0) {
+        cvma_errf(err, err_len, "%s: cannot open the log's lock file: %s", lpath, strerror(errno));
+        free(lpath);
+        return CVMA_E_IO;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        cvma_errf(err, err_len, "%s: the log's lock is not a regular file", lpath);
+        close(fd);
+        free(lpath);
+        return CVMA_E_IO;
+    }
+    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+        if (errno != EINTR) {
+            cvma_errf(err, err_len, "%s: cannot lock: %s", lpath, strerror(errno));
+            close(fd);
+            free(lpath);
+            return CVMA_E_IO;
+        }
+    }
+    free(lpath);
+    *fd_out = fd;
+    return CVMA_OK;
 }
 
 enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,

@@ -229,6 +229,15 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_load(struct cvma_tlog *l, const char *d
                                               const struct cvma_note_vkey *vkey, const char *origin,
                                               char *err, size_t err_len);
 /*
+ * Locks DIR/lock (created when missing; never through a symlink, and a regular file only):
+ * exclusively for an append, held from before cvma_tlog_load until after cvma_tlog_save, so
+ * two appends never sign two checkpoints of one size nor mix their tiles; shared for a reader
+ * that reads the log more than once (prove). exclusive also creates DIR. *fd gets the lock
+ * (close it to release). CVMA_OK, CVMA_E_IO (err), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, int *fd, char *err,
+                                              size_t err_len);
+/*
  * Writes the tiles and entry bundles that changed since load (or all of them for a new log)
  * and then DIR/checkpoint (atomically, signed by key). CVMA_OK, CVMA_E_IO, CVMA_E_NOMEM.
  */

@@ -248,6 +248,53 @@ else
     echo "note: valgrind not usable here: the leak of a refused entry is not checked"
 fi
 
+# Appends at once (8 a round, 2 rounds, versions rising): one at a time under DIR/lock, each
+# is either appended (and no two were given one checkpoint size: two signed checkpoints of
+# one size would be a split view signed by the log key) or refused as not newer, and the log
+# still verifies. Without the lock two appends both load size N and sign size N+1.
+P="$T/par"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f1.txt" --version 100 \
+    --valid-days 30 --out "$T/p100.jws" >/dev/null || exit 1
+$CVM registry log append --log "$P" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+    "$T/p100.jws" >/dev/null; check "append before the parallel ones" 0 $?
+appended=1
+for round in 1 2; do
+    for i in 1 2 3 4 5 6 7 8; do
+        $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f2.txt" \
+            --version $((100 + round * 10 + i)) --valid-days 30 --out "$T/p$round-$i.jws" >/dev/null || exit 1
+    done
+    for i in 1 2 3 4 5 6 7 8; do
+        $CVM registry log append --log "$P" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+            "$T/p$round-$i.jws" >"$T/par$round-$i.out" 2>"$T/par$round-$i.err" &
+    done
+    wait
+    for i in 1 2 3 4 5 6 7 8; do
+        if grep -q "checkpoint size" "$T/par$round-$i.out"; then
+            appended=$((appended + 1))
+            sed -n 's/.*checkpoint size \([0-9]*\)$/\1/p' "$T/par$round-$i.out" >>"$T/par-sizes"
+        elif ! grep -q "not newer than the last one appended" "$T/par$round-$i.err"; then
+            echo "FAIL: parallel append $round-$i: neither appended nor refused as not newer"
+            cat "$T/par$round-$i.err"; fails=$((fails + 1))
+        fi
+    done
+done
+dup=$(sort "$T/par-sizes" | uniq -d)
+[ -z "$dup" ] || { echo "FAIL: parallel appends signed checkpoints of one size: $dup"; fails=$((fails + 1)); }
+[ "$(sed -n 2p "$P/checkpoint")" = "$appended" ] ||
+    { echo "FAIL: checkpoint size $(sed -n 2p "$P/checkpoint"), $appended appended"; fails=$((fails + 1)); }
+$CVM registry log check --log "$P" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" --quiet \
+    >/dev/null 2>"$T/par-chk.err"; check "log check after parallel appends" 0 $?
+[ -z "$(find "$P" -name '*.tmp*')" ] || { echo "FAIL: a temporary file left in the log"; fails=$((fails + 1)); }
+echo "parallel appends: $appended of 17 appended"
+# prove holds a shared lock: a lock file that is not a regular file (or a symlink) is refused.
+mkdir "$T/pl" && cp -r "$P/checkpoint" "$P/tile" "$T/pl/" && mkfifo "$T/pl/lock"
+$CVM registry log prove --log "$T/pl" --from 1 >/dev/null 2>"$T/pl.err"; check "prove, the lock a FIFO" 2 $?
+has "$T/pl.err" "not a regular file"
+rm "$T/pl/lock" && ln -s "$T/victim" "$T/pl/lock"
+$CVM registry log append --log "$T/pl" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+    "$T/p100.jws" >/dev/null 2>"$T/pl2.err"; check "append, the lock a symlink" 2 $?
+has "$T/pl2.err" "cannot open the log's lock file"
+
 # bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).
 $CVM bench registry-log --entries 3000 --proof-checks 2000 --json >"$T/bench.json"; check "bench registry-log" 0 $?
 has "$T/bench.json" '"entries": 3000'
