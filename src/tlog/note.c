@@ -322,40 +322,60 @@ static bool text_ok(const uint8_t *p, size_t n)
     return true;
 }
 
-/* One "— name base64" line (without its '\n'). */
-static bool parse_sig_line(const uint8_t *p, size_t n, struct cvma_note_sig *s)
+/* One "— name base64" line (without its '\n'). A signature of more than CVMA_TLOG_SIG_MAX
+ * bytes after its key ID (a post-quantum cosignature, say) is read but not kept: s->len says
+ * how long it is, and no key this code checks signs so long (signed-note.md: signatures of
+ * unknown keys are ignored, never a reason to refuse the note). CVMA_OK, CVMA_REJECTED (not
+ * such a line), CVMA_E_NOMEM. */
+static enum cvma_status parse_sig_line(const uint8_t *p, size_t n, struct cvma_note_sig *s)
 {
     struct cvma_reader r;
     struct cvma_span dash, rest;
-    uint8_t raw[4 + CVMA_TLOG_SIG_MAX];
-    size_t rlen = 0;
+    uint8_t small[4 + CVMA_TLOG_SIG_MAX], *raw = small;
+    size_t rlen = 0, cap = sizeof small;
     const uint8_t *sp;
+    bool ok;
 
     memset(s, 0, sizeof *s);
     cvma_reader_init(&r, p, n);
     if (!cvma_reader_span(&r, 4, &dash) || memcmp(dash.p, em_dash, 3) != 0 || dash.p[3] != ' ') {
-        return false;
+        return CVMA_REJECTED;
     }
     cvma_reader_rest(&r, &rest);
     sp = memchr(rest.p, ' ', rest.len);
     if (sp == NULL || sp == rest.p || (size_t)(sp - rest.p) > CVMA_TLOG_NAME_MAX) {
-        return false;
+        return CVMA_REJECTED;
     }
     memcpy(s->name, rest.p, (size_t)(sp - rest.p));
     s->name[sp - rest.p] = '\0';
     /* A NUL inside the name would cut it short: "a\0b" is not the name "a". */
     if (strlen(s->name) != (size_t)(sp - rest.p) || !cvma_note_name_ok(s->name)) {
-        return false;
+        memset(s, 0, sizeof *s);
+        return CVMA_REJECTED;
     }
     size_t blen = rest.len - (size_t)(sp + 1 - rest.p);
-    if (!cvma_base64_decode((const char *)sp + 1, blen, CVMA_B64_STD, raw, sizeof raw, &rlen) ||
-        rlen < 5) {
-        return false;
+    /* Sized from the base64 length: the whole note is at most CVMA_TLOG_NOTE_MAX bytes. */
+    if (cvma_base64_decoded_max(blen) > cap) {
+        cap = cvma_base64_decoded_max(blen);
+        if ((raw = malloc(cap)) == NULL) {
+            memset(s, 0, sizeof *s);
+            return CVMA_E_NOMEM;
+        }
     }
-    s->id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
-    s->len = rlen - 4;
-    memcpy(s->sig, raw + 4, s->len);
-    return true;
+    ok = cvma_base64_decode((const char *)sp + 1, blen, CVMA_B64_STD, raw, cap, &rlen) && rlen >= 5;
+    if (ok) {
+        s->id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+        s->len = rlen - 4;
+        if (s->len <= CVMA_TLOG_SIG_MAX) {
+            memcpy(s->sig, raw + 4, s->len);
+        }
+    } else {
+        memset(s, 0, sizeof *s);
+    }
+    if (raw != small) {
+        free(raw);
+    }
+    return ok ? CVMA_OK : CVMA_REJECTED;
 }
 
 /* The parse proper; out may hold signature lines read before a refusal (cvma_note_parse
@@ -401,12 +421,15 @@ static enum cvma_status note_parse(const uint8_t *p, size_t len, struct cvma_not
             cvma_errf(err, err_len, "more than %d note signatures", CVMA_TLOG_SIGS_MAX);
             return CVMA_REJECTED;
         }
+        enum cvma_status lst = CVMA_REJECTED;
         if (!cvma_reader_span(&r, (size_t)(nl - start), &line) || !cvma_reader_skip(&r, 1) ||
-            !parse_sig_line(line.p, line.len, &out->sigs[out->n_sigs])) {
-            cvma_errf(err, err_len, "note signature line %zu is not '\xe2\x80\x94 NAME BASE64'",
-                      out->n_sigs + 1);
+            (lst = parse_sig_line(line.p, line.len, &out->sigs[out->n_sigs])) != CVMA_OK) {
+            if (lst != CVMA_E_NOMEM) {
+                cvma_errf(err, err_len, "note signature line %zu is not '\xe2\x80\x94 NAME BASE64'",
+                          out->n_sigs + 1);
+            }
             memset(out, 0, sizeof *out);
-            return CVMA_REJECTED;
+            return lst == CVMA_E_NOMEM ? lst : CVMA_REJECTED;
         }
         out->n_sigs++;
     }

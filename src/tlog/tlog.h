@@ -94,8 +94,9 @@ CVMA_MUST_USE enum cvma_status cvma_note_skey_load(const char *path, struct cvma
 struct cvma_note_sig {
     char name[CVMA_TLOG_NAME_MAX + 1];
     uint32_t id;
-    size_t len; /* signature bytes after the key ID */
-    uint8_t sig[CVMA_TLOG_SIG_MAX];
+    size_t len; /* signature bytes after the key ID (may be above CVMA_TLOG_SIG_MAX) */
+    uint8_t sig[CVMA_TLOG_SIG_MAX]; /* those bytes when len <= CVMA_TLOG_SIG_MAX; else
+                                     * not kept: a signature no key checked here makes */
 };
 
 /* A parsed note. The text is copied (NUL-terminated); _cleanup frees. */
@@ -111,7 +112,10 @@ void cvma_note_cleanup(struct cvma_note *n);
 /*
  * Splits a signed note (signed-note.md): text (valid UTF-8, no control characters but '\n',
  * ending in '\n'), one blank line, signature lines. Signature lines with a name but an
- * unparseable signature are refused. CVMA_OK, CVMA_REJECTED (err says why), CVMA_E_NOMEM.
+ * unparseable signature (not strict base64 of a 4-byte key ID and at least one byte) are
+ * refused; a longer signature than CVMA_TLOG_SIG_MAX is kept by name, key ID and length only
+ * (an unknown signature, ignored; the note is at most CVMA_TLOG_NOTE_MAX bytes). CVMA_OK,
+ * CVMA_REJECTED (err says why), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note *out,
                                                char *err, size_t err_len);

@@ -479,6 +479,105 @@ static void test_note_parse_refusals(void **state)
     }
 }
 
+/* "— name base64(id || n bytes)\n", malloc'd: a signature line of any length. */
+static char *long_sig_line(const char *name, uint32_t id, size_t n)
+{
+    uint8_t *raw = malloc(4 + n);
+    assert_non_null(raw);
+    raw[0] = (uint8_t)(id >> 24);
+    raw[1] = (uint8_t)(id >> 16);
+    raw[2] = (uint8_t)(id >> 8);
+    raw[3] = (uint8_t)id;
+    for (size_t i = 0; i < n; i++) {
+        raw[4 + i] = (uint8_t)(i * 7 + 1);
+    }
+    char *b64 = cvma_base64_encode(raw, 4 + n, CVMA_B64_STD);
+    assert_non_null(b64);
+    size_t len = 4 + strlen(name) + 1 + strlen(b64) + 2;
+    char *line = malloc(len);
+    assert_non_null(line);
+    snprintf(line, len, "\xe2\x80\x94 %s %s\n", name, b64);
+    free(raw);
+    free(b64);
+    return line;
+}
+
+/* signed-note: a signature line of a key the reader does not know is ignored, whatever its
+ * length (an ML-DSA-44 cosignature is 4 + 8 + 2420 bytes). It used to make the whole note
+ * invalid above 128 bytes, so a checkpoint carrying one was refused by the witness, the
+ * monitor and the verifier. A long line in the name and key ID of a key that is checked is
+ * that key's invalid signature. */
+static void test_note_long_unknown_signature_is_ignored(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cp = NULL, *sig = NULL, *cosig = NULL, *pq = NULL, *mine = NULL,
+         *tiny = NULL, err[300];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 3};
+    struct cvma_note n;
+    uint64_t known = 0;
+
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    memset(c.root, 0x5a, 32);
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+    assert_non_null(pq = long_sig_line("pq.example/w9", 0x01020304, 8 + 2420));
+    assert_non_null(tiny = long_sig_line("tiny.example/w8", 0x05060708, 1));
+    size_t len = strlen(cp) + 1 + strlen(sig) + strlen(pq) + strlen(tiny);
+    char *note = malloc(len + 1);
+    assert_non_null(note);
+    snprintf(note, len + 1, "%s\n%s%s%s", cp, sig, pq, tiny);
+
+    assert_int_equal(cvma_note_parse((const uint8_t *)note, len, &n, err, sizeof err), CVMA_OK);
+    assert_int_equal(n.n_sigs, 3);
+    assert_string_equal(n.sigs[1].name, "pq.example/w9");
+    assert_int_equal(n.sigs[1].id, 0x01020304);
+    assert_int_equal(n.sigs[1].len, 8 + 2420);
+    assert_int_equal(n.sigs[2].len, 1);
+    assert_int_equal(cvma_note_check_sig(&n, &vk), CVMA_NOTE_VALID);
+    assert_int_equal(cvma_note_check_cosig(&n, &wv, NULL), CVMA_NOTE_ABSENT);
+    cvma_note_cleanup(&n);
+
+    /* The witness cosigns it. */
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
+                                      1700000000, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_OK);
+    assert_non_null(cosig);
+
+    /* A long line named as the witness, with its cosignature key ID: its bad cosignature. */
+    assert_non_null(mine = long_sig_line(wv.name, wv.cosig_id, 8 + 2420));
+    size_t len2 = strlen(cp) + 1 + strlen(sig) + strlen(mine);
+    char *note2 = malloc(len2 + 1);
+    assert_non_null(note2);
+    snprintf(note2, len2 + 1, "%s\n%s%s", cp, sig, mine);
+    assert_int_equal(cvma_note_parse((const uint8_t *)note2, len2, &n, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_note_check_cosig(&n, &wv, NULL), CVMA_NOTE_INVALID);
+    cvma_note_cleanup(&n);
+
+    /* Four bytes (a key ID and no signature) are still not a signature line. */
+    free(tiny);
+    assert_non_null(tiny = long_sig_line("tiny.example/w8", 0x05060708, 0));
+    snprintf(note2, len2 + 1, "%s\n%s%s", cp, sig, tiny);
+    assert_int_equal(cvma_note_parse((const uint8_t *)note2, strlen(note2), &n, err, sizeof err),
+                     CVMA_REJECTED);
+
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(cp);
+    free(sig);
+    free(cosig);
+    free(pq);
+    free(mine);
+    free(tiny);
+    free(note);
+    free(note2);
+    free(dir);
+}
+
 /* A log at the limit refuses another entry as full (CVMA_E_USAGE) before allocating. */
 static void test_log_full(void **state)
 {
@@ -889,6 +988,7 @@ int main(void)
             cmocka_unit_test(test_log_full),
             cmocka_unit_test(test_witness_state_of_a_large_checkpoint),
             cmocka_unit_test(test_note_parse_refusals),
+            cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_log_save_load_tiles),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
