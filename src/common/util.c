@@ -126,6 +126,35 @@ enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct
     return file_read(path, max_len, true, out);
 }
 
+enum cvma_status cvma_dir_fsync(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return CVMA_E_IO;
+    }
+    bool ok = fsync(fd) == 0;
+    return close(fd) == 0 && ok ? CVMA_OK : CVMA_E_IO;
+}
+
+/* fsync of the directory that holds path (its entries: a rename or a new name in it). */
+static enum cvma_status parent_fsync(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return cvma_dir_fsync(".");
+    }
+    if (slash == path) {
+        return cvma_dir_fsync("/");
+    }
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    enum cvma_status st = cvma_dir_fsync(dir);
+    free(dir);
+    return st;
+}
+
 /* cvma_file_write_atomic_mode, with or without the fsync (util.h). */
 static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t len, mode_t mode,
                                      bool durable)
@@ -181,14 +210,17 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
     if (rename(tmp, path) != 0) {
         goto out;
     }
-    st = CVMA_OK;
+    /* The rename is durable only once the directory's entry is: without this the file can
+     * come back as it was before after a power loss (a witness's or a verifier's state moving
+     * backwards). tmp is gone by now: the error leaves path new, but perhaps not durable. */
+    st = durable ? parent_fsync(path) : CVMA_OK;
+    free(tmp);
+    return st;
 out:
     if (fd >= 0) {
         close(fd);
     }
-    if (st != CVMA_OK) {
-        unlink(tmp);
-    }
+    unlink(tmp);
     free(tmp);
     return st;
 }

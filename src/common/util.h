@@ -58,7 +58,9 @@ CVMA_MUST_USE enum cvma_status cvma_file_read_regular(const char *path, size_t m
  * A symlink at path is replaced, never written through. cvma_file_write_atomic_nosync skips
  * the fsync: readers still see the old file or the new one, but after a crash the new one may
  * be lost; for many files that can be made again (a registry's proofs, a million of them).
- * CVMA_OK, CVMA_E_IO (nothing left behind) or CVMA_E_NOMEM.
+ * The durable ones also fsync the directory after the rename, so the new name survives a
+ * power loss too. CVMA_OK, CVMA_E_IO (nothing left behind, except when that last fsync
+ * fails: path then holds the new bytes, perhaps not durably) or CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
                                                       size_t len);
@@ -66,6 +68,10 @@ CVMA_MUST_USE enum cvma_status cvma_file_write_atomic_mode(const char *path, con
                                                            size_t len, mode_t mode);
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic_nosync(const char *path, const uint8_t *p,
                                                              size_t len, mode_t mode);
+
+/* fsync of a directory (its entries: names created, renamed or removed in it). CVMA_OK or
+ * CVMA_E_IO (it cannot be opened as a directory, or the fsync failed). */
+CVMA_MUST_USE enum cvma_status cvma_dir_fsync(const char *dir);
 
 /*
  * mkdir -p: creates dir and every missing parent, each with mode (the umask applies;

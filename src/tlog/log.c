@@ -319,12 +319,17 @@ out:
 }
 
 /* Writes DIR/rel (creating its directory) through a fresh temporary file (created
- * exclusively, never through a symlink: common/util.h) and rename. */
+ * exclusively, never through a symlink: common/util.h) and rename. durable: the file and its
+ * directory entry are fsynced, and so is each directory between DIR and the file that this
+ * write created (a tile in a new tile/0/x001/ would otherwise be lost after a power loss
+ * while the checkpoint that needs it stayed). */
 static enum cvma_status write_rel(const char *dir, const char *rel, const uint8_t *p, size_t n,
                                   bool durable)
 {
-    enum cvma_status st;
+    enum cvma_status st = CVMA_OK;
     char *path = cvma_path_join(dir, rel), *slash;
+    bool made = false;
+    struct stat sb;
 
     if (path == NULL) {
         return CVMA_E_NOMEM;
@@ -332,15 +337,24 @@ static enum cvma_status write_rel(const char *dir, const char *rel, const uint8_
     slash = strrchr(path, '/');
     if (slash != NULL) {
         *slash = '\0';
+        made = stat(path, &sb) != 0;
         st = cvma_mkdir_p(path, 0755);
         *slash = '/';
-        if (st != CVMA_OK) {
-            free(path);
-            return st;
+    }
+    if (st == CVMA_OK) {
+        st = durable ? cvma_file_write_atomic_mode(path, p, n, 0644)
+                     : cvma_file_write_atomic_nosync(path, p, n, 0644);
+    }
+    /* The file's own directory was fsynced by the write; then each parent up to DIR. */
+    if (st == CVMA_OK && durable && made && (slash = strrchr(path, '/')) != NULL) {
+        size_t dlen = strlen(dir);
+        *slash = '\0';
+        while (st == CVMA_OK && strlen(path) > dlen && (slash = strrchr(path, '/')) != NULL &&
+               (size_t)(slash - path) >= dlen) {
+            *slash = '\0';
+            st = cvma_dir_fsync(path);
         }
     }
-    st = durable ? cvma_file_write_atomic_mode(path, p, n, 0644)
-                 : cvma_file_write_atomic_nosync(path, p, n, 0644);
     free(path);
     return st;
 }

@@ -295,6 +295,44 @@ $CVM registry log append --log "$T/pl" --key "$T/acmelog.key" --provider acme="$
     "$T/p100.jws" >/dev/null 2>"$T/pl2.err"; check "append, the lock a symlink" 2 $?
 has "$T/pl2.err" "cannot open the log's lock file"
 
+# Durable writes: after the rename of the witness's state and of the log's checkpoint, the
+# directory holding it is fsynced (else either can come back as it was after a power loss).
+if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
+    dirsync() { # strace log, file: its last rename is followed by an fsync of its directory
+        python3 - "$1" "$2" <<'PY'
+import os, re, sys
+log, target = open(sys.argv[1]).read().splitlines(), sys.argv[2]
+d = os.path.dirname(target)
+at = [i for i, l in enumerate(log) if re.search(r'rename\("[^"]*", "%s"\) = 0' % re.escape(target), l)]
+if not at:
+    sys.exit("no rename to %s" % target)
+fd = None
+for l in log[at[-1] + 1:]:
+    m = re.search(r'open(?:at)?\((?:AT_FDCWD, )?"%s", [^)]*O_DIRECTORY[^)]*\) = (\d+)' % re.escape(d), l)
+    if m:
+        fd = m.group(1)
+    elif fd is not None and re.search(r'fsync\(%s\) += 0' % fd, l):
+        sys.exit(0)
+sys.exit("%s renamed, %s not fsynced after" % (target, d))
+PY
+    }
+    DS="$T/dsync"
+    mkdir "$DS"
+    strace -f -o "$DS/w.trace" -e trace=open,openat,rename,renameat,renameat2,fsync \
+        $CVM witness cosign --state "$DS/ws" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/cp1" >/dev/null
+    check "witness cosign under strace" 0 $?
+    dirsync "$DS/w.trace" "$(ls -d "$DS"/ws/log-* | head -1)"; check "witness state: directory fsynced after the rename" 0 $?
+    strace -f -o "$DS/a.trace" -e trace=open,openat,rename,renameat,renameat2,fsync \
+        $CVM registry log append --log "$DS/log" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+        "$T/r1.jws" >/dev/null; check "append under strace" 0 $?
+    dirsync "$DS/a.trace" "$DS/log/checkpoint"; check "log checkpoint: directory fsynced after the rename" 0 $?
+    dirsync "$DS/a.trace" "$DS/log/tile/0/000.p/1"; check "log tile: directory fsynced after the rename" 0 $?
+    grep -q "fsync" "$DS/a.trace" && grep -q "\"$DS/log/tile\", O_RDONLY.*O_DIRECTORY" "$DS/a.trace" ||
+        { echo "FAIL: the new tile/ directory's parent entries not fsynced"; fails=$((fails + 1)); }
+else
+    echo "note: strace not usable here: the directory fsyncs are not checked"
+fi
+
 # bench registry-log (small, so the suite stays quick; docs/performance.md has the 1,000,000 run).
 $CVM bench registry-log --entries 3000 --proof-checks 2000 --json >"$T/bench.json"; check "bench registry-log" 0 $?
 has "$T/bench.json" '"entries": 3000'
