@@ -14,8 +14,7 @@
 
 #include "registry/bind_internal.h"
 
-#define LOG_PROOF_MAX  ((size_t)64 << 10)
-#define CHECKPOINT_MAX ((size_t)64 << 10)
+#define LOG_PROOF_MAX ((size_t)64 << 10)
 
 void cvma_bind_log_free(struct cvma_registry_set *rs)
 {
@@ -226,7 +225,7 @@ enum cvma_status cvma_bind_log_prepare(struct cvma_registry_set *rs)
 }
 
 /* The consistency proof given from old to new that verifies, if any: 1 verified, 0 none
- * given, -1 given but does not verify. */
+ * given, -1 given but does not verify (which proves nothing: unsigned hashes). */
 static int consistent(const struct cvma_registry_set *rs, uint64_t old, const uint8_t old_root[32],
                       uint64_t new, const uint8_t new_root[32])
 {
@@ -312,18 +311,27 @@ out:
     return res;
 }
 
-/* Keeps the conflicting checkpoint beside the state (evidence of a split view). */
+/* Keeps the conflicting checkpoint beside the state, evidence of a split view that a third
+ * party can check: tlog-conflict.<hash>.<size>.<time> holds the new log proof (its signed
+ * checkpoint last), and the same name with ".seen" the state as read, the signed checkpoint
+ * seen before (a bare text when an earlier version stored it). */
 static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, const uint8_t *raw,
-                          size_t raw_len, char *where, size_t where_len)
+                          size_t raw_len, const struct cvma_buf *seen, char *where,
+                          size_t where_len)
 {
-    char suffix[48];
-    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, (long long)time(NULL));
+    char suffix[56];
+    long long now = (long long)time(NULL);
+    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, now);
     char *path = cvma_tlog_state_path(dir, "tlog-conflict.", p->cp.origin, suffix);
+    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld.seen", p->cp.size, now);
+    char *spath = cvma_tlog_state_path(dir, "tlog-conflict.", p->cp.origin, suffix);
     where[0] = '\0';
-    if (path != NULL && cvma_file_write_atomic(path, raw, raw_len) == CVMA_OK) {
-        snprintf(where, where_len, "%s", path);
+    if (path != NULL && spath != NULL && cvma_file_write_atomic(path, raw, raw_len) == CVMA_OK &&
+        cvma_file_write_atomic(spath, seen->p, seen->len) == CVMA_OK) {
+        snprintf(where, where_len, "%s (the one seen before: %s)", path, spath);
     }
     free(path);
+    free(spath);
 }
 
 /*
@@ -399,26 +407,35 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                          spath);
         store = false;
     }
-    enum cvma_status rst = cvma_file_read_regular(spath, CHECKPOINT_MAX, &sb);
+    /* The state is the signed checkpoint note (bare text from earlier versions): a note of
+     * at most CVMA_TLOG_NOTE_MAX bytes, written below from a log proof. */
+    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
     if (rst == CVMA_E_NOMEM) {
         /* not "unreadable": that would only warn, and the state would not be compared */
         st = CVMA_E_NOMEM;
         goto out;
     }
     if (rst == CVMA_OK) {
-        bool parsed = cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why);
+        bool is_signed = false;
+        enum cvma_status pst =
+                cvma_tlog_state_parse(sb.p, sb.len, &prev, &is_signed, why, sizeof why);
+        if (pst == CVMA_E_NOMEM) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        bool parsed = pst == CVMA_OK;
         if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
             snprintf(why, sizeof why, "a checkpoint of another origin");
             parsed = false;
         }
-        cvma_buf_free(&sb);
         if (!parsed) {
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
                              "%s: log state unreadable%s: %s", spath, store ? ", replaced" : "",
                              why);
         } else if (prev.size == p->cp.size) {
             if (memcmp(prev.root, p->cp.root, 32) != 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, &sb, where,
+                              sizeof where);
                 cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
                             "%s: log %s signed two checkpoints of size %" PRIu64
                             " with different roots: the one seen before is %s, this one %s%s",
@@ -427,26 +444,52 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                 goto out;
             }
             store = false;
-        } else if (p->cp.size < prev.size) {
-            int c = consistent(rs, p->cp.size, p->cp.root, prev.size, prev.root);
+        } else {
+            /* Smaller or larger: a consistency proof between the two, given or computed from
+             * the log's tiles. A given proof that fails proves nothing either way (its
+             * hashes are nobody's signed word): the tiles are still tried, and only tiles
+             * that hash to one signed root and not to the other prove a split view. */
+            bool shrank = p->cp.size < prev.size;
+            uint64_t lo = shrank ? p->cp.size : prev.size, hi = shrank ? prev.size : p->cp.size;
+            const uint8_t *lo_root = shrank ? p->cp.root : prev.root;
+            const uint8_t *hi_root = shrank ? prev.root : p->cp.root;
+            int given = consistent(rs, lo, lo_root, hi, hi_root);
+            int c = given == 1 ? 1 : 0;
             if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(o, lk->url, p->cp.size, p->cp.root, prev.size, prev.root,
-                                       fdetail, sizeof fdetail);
+                c = fetched_consistent(o, lk->url, lo, lo_root, hi, hi_root, fdetail,
+                                       sizeof fdetail);
             }
-            if (c != 1) {
+            if (c < 0) {
+                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, &sb, where,
+                              sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s checkpoint of size %" PRIu64
+                            " is not consistent with size %" PRIu64
+                            " seen before (%s): the log's tiles hash to the checkpoint of size "
+                            "%" PRIu64 ", and their first %" PRIu64
+                            " leaves not to the other; this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath, hi, lo,
+                            where[0] ? "kept as " : "could not be kept", where);
+                goto out;
+            }
+            if (c == 0 && given < 0) {
+                cvma_reject(v, CVMA_R_REGISTRY_LOG_CONSISTENCY_INVALID,
+                            "%s: log %s checkpoint of size %" PRIu64 ", size %" PRIu64
+                            " seen before (%s): the --log-consistency proof from %" PRIu64
+                            " to %" PRIu64 " does not verify%s%s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath, lo, hi,
+                            lk->url != NULL ? ", nor could the log's tiles settle it" : "",
+                            fdetail[0] ? ": " : "", fdetail);
+                goto out;
+            }
+            if (c == 0 && shrank) {
                 cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
                             "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
                             " was seen before (%s) and no consistency proof shows this one is "
-                            "its prefix",
-                            found->origin, p->cp.origin, p->cp.size, prev.size, spath);
+                            "its prefix%s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
+                            fdetail[0] ? ": " : "", fdetail);
                 goto out;
-            }
-            store = false; /* an older, consistent view: the newest stays */
-        } else {
-            int c = consistent(rs, prev.size, prev.root, p->cp.size, p->cp.root);
-            if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(o, lk->url, prev.size, prev.root, p->cp.size, p->cp.root,
-                                       fdetail, sizeof fdetail);
             }
             if (c == 0) {
                 cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
@@ -457,16 +500,8 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                             fdetail[0] ? ": " : "", fdetail);
                 goto out;
             }
-            if (c < 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, where, sizeof where);
-                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
-                            "%s: log %s checkpoint of size %" PRIu64
-                            " is not consistent with size %" PRIu64
-                            " seen before (%s): the consistency proof (given, or computed from "
-                            "the log's tiles) fails; this one %s%s",
-                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
-                            where[0] ? "kept as " : "could not be kept", where);
-                goto out;
+            if (shrank) {
+                store = false; /* an older, consistent view: the newest stays */
             }
         }
     } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
@@ -476,8 +511,10 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
     }
     /* Still under the lock: what is written is newer than what this verifier read, and no
      * other verifier wrote since. */
-    if (store &&
-        cvma_file_write_atomic(spath, (const uint8_t *)p->note.text, p->note.text_len) != CVMA_OK) {
+    /* The whole signed note (signatures and cosignatures): a later split view then has two
+     * checkpoints signed by the log key to show. */
+    if (store && cvma_file_write_atomic(spath, found->bytes.p + p->note_off,
+                                        found->bytes.len - p->note_off) != CVMA_OK) {
         cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
                          "%s: the newest log checkpoint could not be stored", spath);
     }
@@ -486,6 +523,7 @@ out:
     if (lock_fd >= 0) {
         close(lock_fd); /* releases the lock */
     }
+    cvma_buf_free(&sb);
     free(spath);
     return st == CVMA_E_NOMEM ? st : CVMA_OK;
 }

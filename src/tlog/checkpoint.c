@@ -94,6 +94,29 @@ bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint 
     return true;
 }
 
+enum cvma_status cvma_tlog_state_parse(const uint8_t *p, size_t len, struct cvma_checkpoint *out,
+                                       bool *is_signed, char *err, size_t err_len)
+{
+    struct cvma_note note;
+    char why[200];
+    enum cvma_status st;
+
+    *is_signed = false;
+    memset(out, 0, sizeof *out);
+    st = cvma_note_parse(p, len, &note, why, sizeof why);
+    if (st == CVMA_E_NOMEM) {
+        return st;
+    }
+    if (st == CVMA_OK) {
+        bool ok = cvma_checkpoint_parse(note.text, note.text_len, out, err, err_len);
+        cvma_note_cleanup(&note);
+        *is_signed = ok;
+        return ok ? CVMA_OK : CVMA_REJECTED;
+    }
+    /* Not a note: the bare text of earlier versions, or nothing. */
+    return cvma_checkpoint_parse((const char *)p, len, out, err, err_len) ? CVMA_OK : CVMA_REJECTED;
+}
+
 char *cvma_checkpoint_text(const struct cvma_checkpoint *c)
 {
     char b64[48];
@@ -161,6 +184,7 @@ static enum cvma_status proof_parse(const uint8_t *p, size_t len, struct cvma_tl
         }
         out->n_hashes++;
     }
+    out->note_off = r.off;
     cvma_reader_rest(&r, &rest);
     if ((st = cvma_note_parse(rest.p, rest.len, &out->note, why, sizeof why)) != CVMA_OK) {
         cvma_errf(err, err_len, "log proof: checkpoint: %s", why);

@@ -150,6 +150,16 @@ struct cvma_checkpoint {
 /* Parses a checkpoint note text (the text, not the signatures). false with err on error. */
 CVMA_MUST_USE bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint *out,
                                          char *err, size_t err_len);
+/*
+ * A log's state as a witness or a verifier keeps it: the signed checkpoint note last accepted
+ * (its text into *out, *is_signed true), or the bare checkpoint text earlier versions wrote
+ * (*is_signed false; read so that an upgrade does not forget the size seen). A note never
+ * reads as a bare text (its blank line) nor a text as a note. CVMA_OK, CVMA_REJECTED (err),
+ * CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tlog_state_parse(const uint8_t *p, size_t len,
+                                                     struct cvma_checkpoint *out, bool *is_signed,
+                                                     char *err, size_t err_len);
 /* dir/<prefix><the first 16 bytes of SHA-256(origin) in hex><suffix>: where a log's state (its
  * last checkpoint, a conflict) is kept under a name the origin cannot steer. NULL: no memory. */
 char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *origin,
@@ -172,6 +182,7 @@ struct cvma_tlog_proof {
     uint8_t hashes[CVMA_TLOG_PROOF_MAX][32];
     struct cvma_note note;
     struct cvma_checkpoint cp;
+    size_t note_off; /* where the signed checkpoint note starts in the bytes parsed */
 };
 CVMA_MUST_USE enum cvma_status cvma_tlog_proof_parse(const uint8_t *p, size_t len,
                                                      struct cvma_tlog_proof *out, char *err,

@@ -189,16 +189,23 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);
         goto out;
     }
-    /* The checkpoint last cosigned for this origin: its text (origin, size, root), written
-     * below from a note of at most CVMA_TLOG_NOTE_MAX bytes, so read back with that limit. */
+    /* The checkpoint last cosigned for this origin: the signed note as it came (earlier
+     * versions kept its bare text), written below from a note of at most CVMA_TLOG_NOTE_MAX
+     * bytes, so read back with that limit. */
     enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
     if (rst == CVMA_E_NOMEM) {
         cvma_errf(err, err_len, "out of memory");
         goto out;
     }
     if (rst == CVMA_OK) {
-        if (!cvma_checkpoint_parse((const char *)sb.p, sb.len, &prev, why, sizeof why) ||
-            strcmp(prev.origin, cp.origin) != 0) {
+        bool is_signed = false;
+        enum cvma_status sst =
+                cvma_tlog_state_parse(sb.p, sb.len, &prev, &is_signed, why, sizeof why);
+        if (sst == CVMA_E_NOMEM) {
+            cvma_errf(err, err_len, "out of memory");
+            goto out;
+        }
+        if (sst != CVMA_OK || strcmp(prev.origin, cp.origin) != 0) {
             cvma_errf(err, err_len, "%s: corrupt state: %s", spath, why);
             goto out;
         }
@@ -215,16 +222,24 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         goto out;
     }
     if (have_prev && prev.size == cp.size && memcmp(prev.root, cp.root, 32) != 0) {
-        /* Two checkpoints of one size with different roots: keep both as evidence. */
-        char suffix[40];
+        /* Two checkpoints of one size with different roots: keep both as evidence, each the
+         * signed note as it came (conflict-...: the new one; conflict-....seen: the one
+         * cosigned before, from the state). */
+        char suffix[48];
         snprintf(suffix, sizeof suffix, "-%" PRIu64, now);
         char *cpath = cvma_tlog_state_path(state_dir, "conflict-", cp.origin, suffix);
-        bool kept = cpath != NULL && cvma_file_write_atomic(cpath, note_p, note_len) == CVMA_OK;
+        snprintf(suffix, sizeof suffix, "-%" PRIu64 ".seen", now);
+        char *seen = cvma_tlog_state_path(state_dir, "conflict-", cp.origin, suffix);
+        bool kept = cpath != NULL && seen != NULL &&
+                    cvma_file_write_atomic(cpath, note_p, note_len) == CVMA_OK &&
+                    cvma_file_write_atomic(seen, sb.p, sb.len) == CVMA_OK;
         cvma_errf(err, err_len,
                   "SPLIT VIEW: log '%s' signed two checkpoints of size %" PRIu64
-                  " with different roots (the new one %s%s)",
-                  cp.origin, cp.size, kept ? "kept as " : "could not be kept", kept ? cpath : "");
+                  " with different roots (%s%s%s%s)",
+                  cp.origin, cp.size, kept ? "the new one kept as " : "could not be kept",
+                  kept ? cpath : "", kept ? ", the one cosigned before as " : "", kept ? seen : "");
         free(cpath);
+        free(seen);
         res = CVMA_WITNESS_CONFLICT;
         goto out;
     }
@@ -247,8 +262,8 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         goto out;
     }
     /* Persist before answering (tlog-witness). */
-    if (cvma_file_write_atomic_mode(spath, (const uint8_t *)note.text, note.text_len, 0600) !=
-        CVMA_OK) {
+    /* The whole signed note: evidence, should the log later sign another tree of its size. */
+    if (cvma_file_write_atomic_mode(spath, note_p, note_len, 0600) != CVMA_OK) {
         cvma_errf(err, err_len, "%s: cannot write", spath);
         free(*cosig);
         *cosig = NULL;

@@ -187,6 +187,14 @@ $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey"
 check "witness refuses a split view (same size, other root)" 1 $?
 has "$T/sv.err" "SPLIT VIEW"
 ls "$WS" | grep -q "^conflict-" || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
+# Both checkpoints kept signed by the log key (the state holds the whole signed note): the
+# evidence a third party can check.
+for f in "$WS"/conflict-*; do
+    grep -q "^— example.com/acme/log " "$f" ||
+        { echo "FAIL: $f holds no log signature"; fails=$((fails + 1)); }
+done
+[ "$(ls "$WS" | grep -c '^conflict-.*\.seen$')" = 1 ] && [ "$(ls "$WS" | grep -c '^conflict-')" = 2 ] ||
+    { echo "FAIL: the split view's two checkpoints not both kept"; ls "$WS"; fails=$((fails + 1)); }
 W2S="$T/w2state"
 $CVM witness cosign --state "$W2S" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" "$T/cp2" >/dev/null || exit 1
 $CVM registry log prove --log "$L2" --from 2 >"$T/f23.json" || exit 1

@@ -106,6 +106,13 @@ v k $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen" 0 $?
 v k $W1 --log-proof "$T/p-F2.w" >"$T/o9"; check "split view: size 2 with another root" 1 $?
 has "$T/o9" REGISTRY_SPLIT_VIEW
 ls "$T/cache-k" | grep -q '^tlog-conflict\.' || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
+# Both kept signed by the log key: the new one (a log proof ending in the signed checkpoint)
+# and the one seen before (.seen, the state as it was: the whole signed note).
+for f in "$T"/cache-k/tlog-conflict.*; do
+    grep -q "^— $O " "$f" || { echo "FAIL: $f holds no log signature"; fails=$((fails + 1)); }
+done
+ls "$T/cache-k" | grep -q '^tlog-conflict\..*\.seen$' || { echo "FAIL: the checkpoint seen before not kept"; fails=$((fails + 1)); }
+grep -q "^— $O " "$T"/cache-k/tlog-state.*.checkpoint || { echo "FAIL: the state lacks the log signature"; fails=$((fails + 1)); }
 v k $W1 --log-proof "$T/p1-1" >"$T/o10"; check "a log that shrank" 1 $?
 has "$T/o10" REGISTRY_LOG_SHRANK
 v k $W1 --log-proof "$T/p1-1" --log-consistency "$T/c1-3.json" >/dev/null
@@ -116,8 +123,36 @@ v k $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3.json" >/dev/null; che
 v k $W1 --log-proof "$T/p-L2.w" --log-consistency "$T/c2-3.json" >/dev/null; check "an older consistent checkpoint" 0 $?
 v m $W1 --log-proof "$T/p-F2.w" >/dev/null; check "the fork seen first" 0 $?
 v m $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3.json" >"$T/o12"
-check "split view: the consistency proof fails" 1 $?
-has "$T/o12" REGISTRY_SPLIT_VIEW
+check "a given consistency proof that fails" 1 $?
+# unsigned hashes that fail prove nothing: not a split view, nothing kept as evidence
+has "$T/o12" REGISTRY_LOG_CONSISTENCY_INVALID
+if grep -q REGISTRY_SPLIT_VIEW "$T/o12"; then echo "FAIL: a failing proof file called a split view"; fails=$((fails + 1)); fi
+ls "$T/cache-m" | grep -q '^tlog-conflict\.' && { echo "FAIL: a conflict kept for a failing proof file"; fails=$((fails + 1)); }
+v m $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3.json" --log-url cloud="$L" >"$T/o12b"
+check "a failing proof file, then the log's tiles prove the fork" 1 $?
+has "$T/o12b" REGISTRY_SPLIT_VIEW
+ls "$T/cache-m" | grep -q '^tlog-conflict\.' || { echo "FAIL: proven fork not kept"; fails=$((fails + 1)); }
+# A corrupt proof file does not stop --log-url from proving the growth consistent.
+python3 - "$T/c2-3.json" "$T/c2-3-bad.json" <<'PY'
+import base64, json, sys
+c = json.load(open(sys.argv[1]))
+h = bytearray(base64.b64decode(c["hashes"][0])); h[0] ^= 1
+c["hashes"][0] = base64.b64encode(bytes(h)).decode()
+json.dump(c, open(sys.argv[2], "w"))
+PY
+v y $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (y)" 0 $?
+v y $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3-bad.json" >"$T/o19"
+check "grown, the proof file corrupt" 1 $?
+has "$T/o19" REGISTRY_LOG_CONSISTENCY_INVALID
+v y $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3-bad.json" --log-url cloud="$L" >/dev/null
+check "grown, the proof file corrupt, consistency from the log's tiles" 0 $?
+# The log shrank to a fork: the tiles of the one seen prove it, a split view in that branch too.
+v z $W1 --log-proof "$T/p-L3.w" >/dev/null; check "size 3 seen (z)" 0 $?
+v z $W1 --log-proof "$T/p-F2.w" >"$T/o20"; check "shrank to a fork, no tiles" 1 $?
+has "$T/o20" REGISTRY_LOG_SHRANK
+v z $W1 --log-proof "$T/p-F2.w" --log-url cloud="$L" >"$T/o21"; check "shrank to a fork the tiles prove" 1 $?
+has "$T/o21" REGISTRY_SPLIT_VIEW
+ls "$T/cache-z" | grep -q '^tlog-conflict\..*\.seen$' || { echo "FAIL: shrunk fork not kept"; fails=$((fails + 1)); }
 
 # --log-url: the consistency proof computed from the log's own tiles (a directory here).
 v q $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (q)" 0 $?
