@@ -89,6 +89,17 @@ bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint 
             return false;
         }
     }
+    /* The empty tree has one root, SHA-256("") (RFC 9162 2.1.1): a size-0 checkpoint with any
+     * other is no tree at all, never cosigned, monitored or kept. */
+    static const uint8_t empty[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+                                      0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+                                      0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+                                      0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    if (out->size == 0 && memcmp(out->root, empty, 32) != 0) {
+        cvma_errf(err, err_len, "checkpoint: size 0 with a root other than SHA-256(\"\")");
+        memset(out, 0, sizeof *out);
+        return false;
+    }
     memcpy(out->origin, origin.p, origin.len);
     out->origin[origin.len] = '\0';
     return true;

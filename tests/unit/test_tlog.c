@@ -578,6 +578,49 @@ static void test_note_long_unknown_signature_is_ignored(void **state)
     free(dir);
 }
 
+/* A size-0 checkpoint is accepted only with the empty tree's root, SHA-256("") (RFC 9162
+ * 2.1.1): before, its root was never looked at, and a witness cosigned size 0 with any root. */
+static void test_size_0_checkpoint_needs_the_empty_root(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cp = NULL, *sig = NULL, *cosig = NULL, err[300];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 0}, back;
+    uint64_t known = 0;
+
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    for (int good = 0; good < 2; good++) {
+        if (good) {
+            tu_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", c.root, 32);
+        } else {
+            memset(c.root, 0x11, 32);
+        }
+        assert_non_null(cp = cvma_checkpoint_text(&c));
+        assert_int_equal(cvma_checkpoint_parse(cp, strlen(cp), &back, err, sizeof err), good);
+        assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+        size_t len = strlen(cp) + 1 + strlen(sig);
+        char *note = malloc(len + 1);
+        assert_non_null(note);
+        snprintf(note, len + 1, "%s\n%s", cp, sig);
+        assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
+                                          1700000000, &cosig, &known, err, sizeof err),
+                         good ? CVMA_WITNESS_OK : CVMA_WITNESS_BAD_REQUEST);
+        assert_true(good ? cosig != NULL : cosig == NULL);
+        free(cosig);
+        cosig = NULL;
+        free(note);
+        free(cp);
+        free(sig);
+    }
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(dir);
+}
+
 /* A log at the limit refuses another entry as full (CVMA_E_USAGE) before allocating. */
 static void test_log_full(void **state)
 {
@@ -993,6 +1036,7 @@ int main(void)
             cmocka_unit_test(test_witness_state_of_a_large_checkpoint),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
+            cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
             cmocka_unit_test(test_log_save_load_tiles),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
