@@ -187,7 +187,7 @@ static bool name_ok(const uint8_t *s, size_t n)
             return false;
         }
     }
-    return n >= 1 && n <= CVMA_TLOG_NAME_MAX;
+    return n >= 1 && n <= CVMA_TLOG_NAME_MAX && utf8_text(s, n); /* and valid UTF-8 */
 }
 
 /* The note split by hand: the text up to the last "\n\n" (with one '\n'), then lines
@@ -200,7 +200,7 @@ static void check_note(const uint8_t *p, size_t n, enum cvma_status st, const st
     for (size_t i = n; ok && i >= 2 && split == SIZE_MAX; i--) {
         split = p[i - 1] == '\n' && p[i - 2] == '\n' ? i - 2 : SIZE_MAX;
     }
-    ok = ok && split != SIZE_MAX && split > 0 && utf8_text(p, split + 1);
+    ok = ok && split != SIZE_MAX && split > 0 && utf8_text(p, n); /* the whole message */
     for (off = split + 2; ok && off < n; k++) {
         const uint8_t *l;
         size_t ll;

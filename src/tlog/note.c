@@ -33,12 +33,17 @@ bool cvma_note_name_ok(const char *name)
     if (n == 0 || n > CVMA_TLOG_NAME_MAX) {
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)name[i];
-        /* signed-note.md: no spaces, no '+', no control characters (UTF-8 above 0x7f kept). */
+        /* signed-note.md: no spaces, no '+', no control characters; valid UTF-8. */
         if (c <= 0x20 || c == 0x7f || c == '+') {
             return false;
         }
+        size_t k = c < 0x80 ? 1 : cvma_utf8_seq((const uint8_t *)name + i, n - i);
+        if (k == 0) {
+            return false;
+        }
+        i += k;
     }
     return true;
 }
@@ -401,8 +406,10 @@ static enum cvma_status note_parse(const uint8_t *p, size_t len, struct cvma_not
         cvma_errf(err, err_len, "not a signed note: no blank line before signatures");
         return CVMA_REJECTED;
     }
-    if (!text_ok(p, split + 1)) {
-        cvma_errf(err, err_len, "note text is not UTF-8 without control characters");
+    /* The whole message, signature lines too (as Go's note.Open reads it): a name in a
+     * signature line is UTF-8 as much as the text is. */
+    if (!text_ok(p, len)) {
+        cvma_errf(err, err_len, "note is not UTF-8 without control characters");
         return CVMA_REJECTED;
     }
     /* Signature lines: each ends in '\n'. */

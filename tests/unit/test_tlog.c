@@ -471,12 +471,26 @@ static void test_note_parse_refusals(void **state)
             "text\n\n\xe2\x80\x94 name !!!!\n",
             "ctl\x01\n\n\xe2\x80\x94 name AAAAAAAA\n",
             "text\n\n\xe2\x80\x94 name AAAAAAAA",
+            /* not UTF-8 in a signature line (a name, then a stray continuation byte):
+             * Go's note.Open refuses the whole message */
+            "text\n\n\xe2\x80\x94 n\xffme AAAAAAAA\n",
+            "text\n\n\xe2\x80\x94 name AAAAAAAA\n\xe2\x80\x94 na\xc0\x80 AAAAAAAA\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(
                 cvma_note_parse((const uint8_t *)bad[i], strlen(bad[i]), &n, err, sizeof err),
                 CVMA_REJECTED);
     }
+    /* A name in UTF-8 is one (signed-note: no spaces, '+' or controls), a name that is not
+     * UTF-8 is none: keys and signature lines alike. */
+    static const char good[] = "text\n\n\xe2\x80\x94 n\xc3\xa4me AAAAAAAA\n";
+    assert_int_equal(cvma_note_parse((const uint8_t *)good, strlen(good), &n, err, sizeof err),
+                     CVMA_OK);
+    cvma_note_cleanup(&n);
+    assert_true(cvma_note_name_ok("n\xc3\xa4me"));
+    assert_false(cvma_note_name_ok("n\xffme"));
+    assert_false(cvma_note_name_ok("n\xc3"));
+    assert_false(cvma_note_name_ok("\xed\xa0\x80")); /* a surrogate */
 }
 
 /* "— name base64(id || n bytes)\n", malloc'd: a signature line of any length. */
