@@ -120,6 +120,9 @@
         ul.appendChild(line('error', '✗', g.name + ': refused'));
       } else if (warned) {
         ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));
+      } else if (mine.some((r) => r.code === 'NONCE_NOT_CHECKED')) {
+        // REPORT_DATA was compared with nothing: no nonce was given, so freshness is unknown.
+        ul.appendChild(line('skipped', '–', g.name + ': not checked (no nonce was given)'));
       } else if (notRun(g) !== null) {
         ul.appendChild(line('skipped', '–', g.name + ': ' + notRun(g)));
       } else {

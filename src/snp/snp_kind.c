@@ -91,4 +91,5 @@ const struct cvma_kind cvma_kind_snp = {
         .prepare = snp_prepare,
         .prepared_free = snp_prepared_free,
         .show = snp_show,
+        .freshness_in_report_data = true,
 };

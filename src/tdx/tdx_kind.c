@@ -133,4 +133,5 @@ const struct cvma_kind cvma_kind_tdx = {
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
         .reads_event_log = true,
+        .freshness_in_report_data = true,
 };

@@ -51,6 +51,12 @@ struct cvma_kind {
     /* True when verify reads the bundle's tpm_* parts (a vTPM quote); for other kinds such
      * parts are named in the result as not verified (PARSE_BUNDLE_PART_NOT_USED). */
     bool reads_tpm_parts;
+    /* True when the evidence's freshness and key binding are its REPORT_DATA and nothing in
+     * the kind's own verification checks it (sev-snp, tdx): only an expected value from the
+     * request or the policy does. Without one, cvma_verify notes NONCE_NOT_CHECKED. Kinds
+     * whose REPORT_DATA binds something checked by the kind (azure-*: the runtime claims;
+     * svsm-vtpm: the nonce and manifest) carry their freshness in a quote's nonce instead. */
+    bool freshness_in_report_data;
 };
 
 /* The rows, in detection order; NULL-terminated. */

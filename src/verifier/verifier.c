@@ -375,6 +375,26 @@ const struct cvma_policy *cvma_verifier_policy(const struct cvma_verifier *v, co
     return NULL;
 }
 
+/*
+ * Evidence whose freshness is its REPORT_DATA, authentic, and compared with nothing: neither
+ * the request (--report-data, the service's nonce, a public-key or aTLS binding) nor the
+ * policy (report_data) gave an expected value. Said, not refused: a caller may bind the
+ * evidence itself (docs/verification.md "Not checked by verify alone").
+ */
+static void note_report_data_unchecked(const struct cvma_kind *k, const struct cvma_policy *policy,
+                                       const struct cvma_request *req, struct cvma_result *res)
+{
+    uint8_t expected[64];
+    if (k == NULL || !k->freshness_in_report_data || !res->claims.verified ||
+        req->has_report_data || (policy != NULL && cvma_policy_report_data(policy, expected))) {
+        return;
+    }
+    cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED,
+                "%s: REPORT_DATA was compared with no expected value (--report-data, a service "
+                "nonce, a policy's report_data): freshness and binding not checked",
+                k->what);
+}
+
 /* Everything after the evidence verified: provider binding, policy, previous result. */
 static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_policy *policy,
                                  const struct cvma_request *req, time_t at, struct cvma_result *res,
@@ -540,6 +560,7 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         cvma_result_free(res);
         return st;
     }
+    note_report_data_unchecked(k, policy, req, res);
     if (res->verdict.oom || cvma_allocfail_count() != failures) {
         /* A reason or a part of the evidence could not be kept: the verdict would be a
          * refusal that names no reason (or none of the right one). Or OpenSSL or jansson

@@ -188,10 +188,18 @@ try:
        js("return document.getElementById('verdict').getAttribute('data-status');"))
     eq('affirming bundle: exit status 0', '0', js("return document.getElementById('exit-status').textContent;"))
     lines = js(LINES)
-    if len(lines) >= 4 and all(l['kind'] == 'ok' and l['bg'] == GREEN for l in lines):
-        ok('affirming bundle: %d check lines, all green' % len(lines))
+    # No nonce was given: the nonce group is not checked, and says why (NONCE_NOT_CHECKED).
+    nonce = [l for l in lines if 'Nonce (REPORT_DATA)' in l['text'] or l['code'] == 'NONCE_NOT_CHECKED']
+    rest = [l for l in lines if l not in nonce]
+    if len(rest) >= 4 and all(l['kind'] == 'ok' and l['bg'] == GREEN for l in rest):
+        ok('affirming bundle: %d check lines, all green' % len(rest))
     else:
         fail('affirming bundle: check lines %r' % lines)
+    if ([l['kind'] for l in nonce] == ['skipped', 'info reason'] and 'not checked' in nonce[0]['text']
+            and 'freshness' in nonce[1]['text']):
+        ok('affirming bundle without a nonce: the nonce group not checked, NONCE_NOT_CHECKED its note')
+    else:
+        fail('affirming bundle without a nonce: nonce lines %r' % nonce)
     eq('platform provider shown', 'acme', js("return document.getElementById('platform-provider').textContent;"))
     eq('platform region shown', 'eu-west-1', js("return document.getElementById('platform-region').textContent;"))
     eq('platform vendor shown', 'amd', js("return document.getElementById('platform-vendor').textContent.toLowerCase();"))
@@ -213,9 +221,10 @@ try:
     eq('TDX bundle: verdict affirming', 'affirming',
        js("return document.getElementById('verdict').getAttribute('data-status');"))
     lines = js(LINES)
+    rest = [l for l in lines if 'Nonce (REPORT_DATA)' not in l['text'] and l['code'] != 'NONCE_NOT_CHECKED']
     if (any(l['text'].endswith('Intel TDX quote: passed') and l['bg'] == GREEN for l in lines)
-            and all(l['kind'] == 'ok' for l in lines)):
-        ok('TDX bundle: %d green lines, Intel TDX quote among them' % len(lines))
+            and all(l['kind'] == 'ok' for l in rest) and len(rest) == len(lines) - 2):
+        ok('TDX bundle: %d green lines, Intel TDX quote among them' % len(rest))
     else:
         fail('TDX bundle: lines %r' % lines)
     eq('TDX bundle: tee', 'tdx', js("return document.getElementById('tee').textContent;"))
@@ -272,6 +281,8 @@ try:
     lines = js(LINES)
     (ok if any(l['code'] == 'NONCE_REPORT_DATA_MISMATCH' and l['bg'] == RED for l in lines) else fail)(
         'with the nonce: NONCE_REPORT_DATA_MISMATCH in a red line')
+    (ok if not any(l['code'] == 'NONCE_NOT_CHECKED' for l in lines) else fail)(
+        'with the nonce: REPORT_DATA was compared, no NONCE_NOT_CHECKED')
 
     # 3b. A nonce again, with a bundle under a root the service does not trust: the verifier
     # stops at the chain, so neither the report nor the nonce was checked: only parsing is green.

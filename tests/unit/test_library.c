@@ -478,6 +478,67 @@ static void test_library_cold_verifier_gives_the_same_answer(void **state)
     cvma_verifier_free(v);
 }
 
+/* The verification of evidence whose freshness is its REPORT_DATA, with nothing to compare it
+ * with, says so: NONCE_NOT_CHECKED, info, so the status and exit code stay the same. An
+ * expected value from the request or the policy leaves it out. */
+static void expect_nonce_not_checked(struct cvma_verifier *v, const char *path, bool give_rd,
+                                     bool want)
+{
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    req.has_report_data = give_rd; /* the simulator's REPORT_DATA: 64 zero bytes */
+    assert_int_equal(cvma_evidence_from_file(path, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_int_equal(cvma_result_exit_code(res), 0);
+    assert_int_equal(cvma_result_has_reason(res, "NONCE_NOT_CHECKED"), want);
+    assert_int_equal(cvma_result_reason_count(res), want ? 1 : 0);
+    if (want) {
+        assert_string_equal(cvma_result_reason_severity(res, 0), "info");
+        assert_non_null(strstr(cvma_result_reason_detail(res, 0),
+                               "REPORT_DATA was compared with no expected value"));
+    }
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+}
+
+static void test_library_report_data_compared_with_nothing_is_noted(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
+    expect_nonce_not_checked(v, f->bundle, false, true);
+    expect_nonce_not_checked(v, f->bundle, true, false);
+    cvma_verifier_free(v);
+    v = tu_verifier(f->root_ca, NULL, NULL, false);
+    expect_nonce_not_checked(v, f->tbundle, false, true);
+    expect_nonce_not_checked(v, f->tbundle, true, false);
+    cvma_verifier_free(v);
+
+    /* a policy's report_data is an expected value too */
+    static const char pol[] = "{\"report_data\": \"00\"}";
+    char *pp = tu_path(f->dir, "rd-policy.json");
+    tu_write(pp, (const uint8_t *)pol, sizeof pol - 1);
+    const char *roots[] = {f->ark, f->root_ca};
+    struct cvma_policy_config pc = {NULL, pp};
+    struct cvma_verifier_config cfg;
+    char err[256];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 2;
+    cfg.offline = true;
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    expect_nonce_not_checked(v, f->bundle, false, false);
+    expect_nonce_not_checked(v, f->tbundle, false, false);
+    cvma_verifier_free(v);
+    free(pp);
+}
+
 /* The kind detectors read headers through the reader: each kind is found at the shortest
  * length its header needs and not one byte shorter; unknown bytes are named by their shape. */
 static void test_library_kind_detection_at_header_boundaries(void **state)
@@ -534,6 +595,7 @@ int main(void)
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
+            cmocka_unit_test(test_library_report_data_compared_with_nothing_is_noted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
