@@ -343,7 +343,9 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
     for (size_t i = 0; i < json_array_size(parts); i++) {
         json_t *pt = json_array_get(parts, i);
         const char *role = json_string_value(json_object_get(pt, "role"));
-        const char *name = json_string_value(json_object_get(pt, "name"));
+        /* jn, not only its string: a "name" of another type is a member all the same */
+        const json_t *jn = json_object_get(pt, "name");
+        const char *name = json_string_value(jn);
         const char *data = json_string_value(json_object_get(pt, "data"));
         struct cvma_buf b = {0};
         enum cvma_part_role r;
@@ -364,8 +366,8 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
                 cvma_errf(err, err_len, "bundle: more than one \"evidence\" part");
                 goto out;
             }
-            if (name != NULL) {
-                cvma_errf(err, err_len, "bundle: the evidence part has no \"name\"");
+            if (jn != NULL) {
+                cvma_errf(err, err_len, "bundle: part %zu: the evidence part has no \"name\"", i);
                 goto out;
             }
             r = CVMA_PART_EVIDENCE;
@@ -373,8 +375,12 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             if (name == NULL || !cvma_bundle_collateral_name_ok(name)) {
                 cvma_errf(err, err_len,
                           "bundle: part %zu: collateral needs a \"name\" of docs/collateral.md "
-                          "(vcek.der, tcb_info.json, ...), not '%s'",
-                          i, name ? name : "(none)");
+                          "(vcek.der, tcb_info.json, ...), not %s%s%s",
+                          i, name ? "'" : "",
+                          name         ? name
+                          : jn != NULL ? "a JSON value other than a string"
+                                       : "(none)",
+                          name ? "'" : "");
                 goto out;
             }
             for (size_t k = 0; k < ev->n_parts; k++) {
@@ -385,7 +391,7 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             }
             r = CVMA_PART_COLLATERAL;
         } else if (cvma_bundle_tpm_role_ok(role)) {
-            if (name != NULL) {
+            if (jn != NULL) {
                 cvma_errf(err, err_len, "bundle: part %zu: a %s part has no \"name\"", i, role);
                 goto out;
             }
@@ -418,6 +424,15 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             st = CVMA_E_USAGE;
             goto out;
         }
+        if (r == CVMA_PART_EVIDENCE && b.len > CVMA_EVIDENCE_MAX) {
+            cvma_errf(err, err_len,
+                      "bundle: part %zu (evidence): %zu bytes, over the %u an evidence part may "
+                      "hold",
+                      i, b.len, CVMA_EVIDENCE_MAX);
+            cvma_buf_free(&b);
+            st = CVMA_E_USAGE;
+            goto out;
+        }
         if (r == CVMA_PART_EVIDENCE) {
             ev->evidence_idx = ev->n_parts;
             have_evidence = true;
@@ -428,17 +443,29 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
         }
         st = CVMA_E_USAGE;
     }
-    if (!have_evidence) {
-        /* A TPM quote bundle: the quote is the evidence. */
+    if (!have_evidence && (ev->kind == NULL || ev->kind->id == CVMA_KIND_TPM)) {
+        /* A TPM quote bundle: the quote is the evidence, and the bundle is of kind tpm
+         * whether it says so or not (docs/bundle.md). */
         for (size_t k = 0; k < ev->n_parts; k++) {
-            if (ev->parts[k].role == CVMA_PART_TPM && strcmp(ev->parts[k].name, "tpm_quote") == 0) {
-                ev->evidence_idx = k;
-                have_evidence = true;
+            if (ev->parts[k].role != CVMA_PART_TPM || strcmp(ev->parts[k].name, "tpm_quote") != 0) {
+                continue;
             }
+            if (ev->parts[k].data.len > CVMA_EVIDENCE_MAX) {
+                cvma_errf(err, err_len,
+                          "bundle: part %zu (tpm_quote, the evidence): %zu bytes, over the %u an "
+                          "evidence part may hold",
+                          k, ev->parts[k].data.len, CVMA_EVIDENCE_MAX);
+                goto out;
+            }
+            ev->evidence_idx = k;
+            ev->kind = &cvma_kind_tpm;
+            have_evidence = true;
         }
     }
     if (!have_evidence) {
-        cvma_errf(err, err_len, "bundle: no \"evidence\" part (nor a \"tpm_quote\")");
+        cvma_errf(err, err_len,
+                  "bundle: no \"evidence\" part (only a bundle of kind tpm, or of no kind, may "
+                  "have a \"tpm_quote\" part instead)");
         goto out;
     }
     ev->from_bundle = true;

@@ -478,6 +478,109 @@ static void test_library_cold_verifier_gives_the_same_answer(void **state)
     cvma_verifier_free(v);
 }
 
+/* A one-part bundle {kind, parts: [{role, data: base64 of n bytes, first 02 00 00 00}]}. */
+static char *one_part_bundle(const char *kind, const char *role, size_t n)
+{
+    uint8_t *d = calloc(1, n);
+    assert_non_null(d);
+    d[0] = 2; /* an SEV-SNP report's version, so that the bytes are not refused as unknown */
+    char *b64 = cvma_base64_encode(d, n, CVMA_B64_STD);
+    assert_non_null(b64);
+    size_t len = strlen(b64) + 200;
+    char *t = malloc(len);
+    assert_non_null(t);
+    snprintf(t, len,
+             "{\"cvmattest_bundle\": 1, %s%s%s\"parts\": [{\"role\": \"%s\", \"data\": \"%s\"}]}",
+             kind ? "\"kind\": \"" : "", kind ? kind : "", kind ? "\", " : "", role, b64);
+    free(b64);
+    free(d);
+    return t;
+}
+
+/* docs/bundle.md: the evidence part (or the tpm_quote that stands for it) is at most 1 MiB,
+ * as bare evidence is; one byte more is a usage error that names the part. */
+static void test_library_bundle_evidence_part_over_1_mib_is_a_usage_error(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kind, *role;
+    } cases[] = {{"sev-snp", "evidence"}, {NULL, "evidence"}, {"tpm", "tpm_quote"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_evidence *ev = NULL;
+        char err[512];
+        char *t = one_part_bundle(cases[i].kind, cases[i].role, CVMA_EVIDENCE_MAX);
+        assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)t, strlen(t), CVMA_INFORM_AUTO,
+                                                  &ev, err, sizeof err),
+                         CVMA_OK);
+        assert_int_equal(cvma_evidence_bytes(ev).len, CVMA_EVIDENCE_MAX);
+        cvma_evidence_free(ev);
+        free(t);
+        t = one_part_bundle(cases[i].kind, cases[i].role, CVMA_EVIDENCE_MAX + 1);
+        char want[64];
+        snprintf(want, sizeof want, "part 0 (%s", cases[i].role);
+        expect_usage(t, want);
+        expect_usage(t, "1048577 bytes, over the 1048576");
+        free(t);
+    }
+}
+
+/* docs/bundle.md: an evidence or TPM part has no "name"; a member of any JSON type is one
+ * (json_string_value of a number or object is NULL, which once let it through). */
+static void test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_parts(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+            "{\"anything\": [1, 2, 3]}", "7", "null", "true", "[]", "\"\"", "\"x\""};
+    char t[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(t, sizeof t,
+                 "{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"name\": %s, "
+                 "\"data\": \"AgAAAA==\"}]}",
+                 names[i]);
+        expect_usage(t, "part 0: the evidence part has no \"name\"");
+        snprintf(t, sizeof t,
+                 "{\"cvmattest_bundle\": 1, \"kind\": \"tpm\", \"parts\": [{\"role\": "
+                 "\"tpm_quote\", \"name\": %s, \"data\": \"AgAAAA==\"}]}",
+                 names[i]);
+        expect_usage(t, "part 0: a tpm_quote part has no \"name\"");
+        snprintf(t, sizeof t,
+                 "{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"event_log\", \"name\": %s, \"data\": \"AgAAAA==\"}]}",
+                 names[i]);
+        expect_usage(t, "part 1: a event_log part has no \"name\"");
+    }
+    expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
+                 "\"AgAAAA==\"}, {\"role\": \"collateral\", \"name\": 7, \"data\": \"AgAAAA==\"}]}",
+                 "not a JSON value other than a string");
+}
+
+/* docs/bundle.md: only a bundle of kind tpm (or of no kind, which then is kind tpm) may have a
+ * tpm_quote part instead of its evidence part. */
+static void test_library_tpm_quote_stands_for_the_evidence_only_in_a_tpm_bundle(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"sev-snp", "tdx", "azure-snp", "azure-tdx", "svsm-vtpm"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char *t = one_part_bundle(kinds[i], "tpm_quote", 4);
+        expect_usage(t, "no \"evidence\" part (only a bundle of kind tpm");
+        free(t);
+    }
+    const char *ok[] = {"tpm", NULL};
+    for (size_t i = 0; i < 2; i++) {
+        struct cvma_evidence *ev = NULL;
+        char err[512];
+        char *t = one_part_bundle(ok[i], "tpm_quote", 4);
+        assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)t, strlen(t), CVMA_INFORM_AUTO,
+                                                  &ev, err, sizeof err),
+                         CVMA_OK);
+        /* 02 00 00 00 would be detected as an SEV-SNP report: the role says what it is */
+        assert_int_equal(cvma_evidence_kind(ev), CVMA_KIND_TPM);
+        assert_int_equal(cvma_evidence_bytes(ev).len, 4);
+        cvma_evidence_free(ev);
+        free(t);
+    }
+}
+
 /* The verification of evidence whose freshness is its REPORT_DATA, with nothing to compare it
  * with, says so: NONCE_NOT_CHECKED, info, so the status and exit code stay the same. An
  * expected value from the request or the policy leaves it out. */
@@ -595,6 +698,10 @@ int main(void)
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
+            cmocka_unit_test(test_library_bundle_evidence_part_over_1_mib_is_a_usage_error),
+            cmocka_unit_test(
+                    test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_parts),
+            cmocka_unit_test(test_library_tpm_quote_stands_for_the_evidence_only_in_a_tpm_bundle),
             cmocka_unit_test(test_library_report_data_compared_with_nothing_is_noted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
