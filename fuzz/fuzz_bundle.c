@@ -13,7 +13,10 @@
  *
  * A refusal is checked too: never of an input docs/bundle.md says must be read, by a reading
  * here (bare bytes, hex text with or without 0x, base64 text of either alphabet; a bundle
- * read with jansson: its members, roles, names and canonical base64 data).
+ * read with jansson: its members, roles, names and canonical base64 data). And the reverse for
+ * bundles: a bundle that is read is one that docs/bundle.md says must be read, so valid JSON
+ * outside its rules (a "name" of any type on an evidence or TPM part, an evidence part over
+ * 1 MiB, a tpm_quote standing for the evidence of another kind) is refused.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -198,8 +201,9 @@ static bool doc_collateral_name(const char *s)
  * Whether the input is a bundle as docs/bundle.md describes it, read with jansson alone:
  * "cvmattest_bundle": 1, "kind" absent or one of the documented names, 1..64 parts of "role",
  * "data" (canonical padded base64 of at least one byte) and, for collateral only, a "name" of
- * the list; one evidence part (a bundle of kind tpm may have a tpm_quote instead), each TPM
- * role and collateral name at most once; no other member. Such a bundle must be read.
+ * the list; one evidence part of at most 1 MiB (a bundle of kind tpm, or of no kind, may
+ * have a tpm_quote of at most 1 MiB instead), each TPM role and collateral name at most once;
+ * no other member. Such a bundle must be read, and no other is.
  */
 static bool bundle_must_read(const uint8_t *p, size_t n)
 {
@@ -210,7 +214,7 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
     json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL), *val;
     const json_t *parts = json_object_get(j, "parts"), *kind = json_object_get(j, "kind");
     const char *key, *seen[64];
-    size_t n_seen = 0, n_evidence = 0;
+    size_t n_seen = 0, n_evidence = 0, quote_len = 0;
     bool ok = n <= CVMA_BUNDLE_MAX && json_is_object(j) &&
               json_is_integer(json_object_get(j, "cvmattest_bundle")) &&
               json_integer_value(json_object_get(j, "cvmattest_bundle")) == 1 &&
@@ -256,7 +260,10 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
                 id = strcmp(role, roles[k]) == 0 ? role : id;
             }
             ok = ok && id != NULL;
-            quote = quote || (id != NULL && strcmp(id, "tpm_quote") == 0);
+            if (id != NULL && strcmp(id, "tpm_quote") == 0) {
+                quote = true;
+                quote_len = dl;
+            }
         }
         for (size_t k = 0; ok && id != NULL && k < n_seen; k++) {
             ok = strcmp(seen[k], id) != 0;
@@ -265,8 +272,8 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
             seen[n_seen++] = id;
         }
     }
-    ok = ok && (n_evidence == 1 || (n_evidence == 0 && quote && kind != NULL &&
-                                    strcmp(json_string_value(kind), "tpm") == 0));
+    ok = ok && (n_evidence == 1 || (n_evidence == 0 && quote && quote_len <= CVMA_EVIDENCE_MAX &&
+                                    (kind == NULL || strcmp(json_string_value(kind), "tpm") == 0)));
     json_decref(j);
     return ok;
 }
@@ -407,9 +414,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct cvma_kind *want = detect(b.p, b.len);
     CHECK(cvma_kind_detect(b.p, b.len) == want);
     if (ev->from_bundle) {
+        /* read: then docs/bundle.md says it must be (over-acceptance is a bug too) */
+        CHECK(inform == CVMA_INFORM_AUTO && bundle_must_read(data, size));
         check_bundle_parts(data, size, ev);
         json_t *j = json_loadb((const char *)data, size, 0, NULL);
-        CHECK(json_object_get(j, "kind") != NULL || ev->kind == want);
+        /* no kind: detected from the evidence part, and a tpm_quote standing for it is kind tpm */
+        CHECK(json_object_get(j, "kind") != NULL ||
+              ev->kind == (n_evidence == 1 ? want : &cvma_kind_tpm));
         json_decref(j);
     } else {
         check_bare(data, size, inform, ev);
