@@ -35,7 +35,19 @@ static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code, enum
     struct cvma_verdict_reason *r = &v->reasons[v->n_reasons++];
     r->code = code;
     r->severity = sev;
-    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    if (strcmp(fmt, "%s") == 0) {
+        /* A detail given whole (a fixed text, a merged reason's): copied as vsnprintf would,
+         * truncated to the buffer, without its cost on every verification that notes one. */
+        const char *s = va_arg(ap, const char *);
+        if (s == NULL) {
+            s = "(null)"; /* as glibc's vsnprintf writes it */
+        }
+        size_t n = strnlen(s, sizeof r->detail - 1);
+        memcpy(r->detail, s, n);
+        r->detail[n] = '\0';
+    } else {
+        vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    }
     /* A detail may quote a name or text from evidence: shown on terminals and in logs, it
      * holds no control bytes (cvma_text_escape). */
     if (cvma_text_needs_escape(r->detail)) {

@@ -389,10 +389,11 @@ static void note_report_data_unchecked(const struct cvma_kind *k, const struct c
         req->has_report_data || (policy != NULL && cvma_policy_report_data(policy, expected))) {
         return;
     }
-    cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED,
-                "%s: REPORT_DATA was compared with no expected value (--report-data, a service "
-                "nonce, a policy's report_data): freshness and binding not checked",
-                k->what);
+    /* One fixed text (the result's tee names the kind): most verifications without a nonce
+     * carry it, so it is copied rather than formatted. */
+    cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED, "%s",
+                "REPORT_DATA was compared with no expected value (--report-data, a service "
+                "nonce, a policy's report_data): freshness and binding not checked");
 }
 
 /* Everything after the evidence verified: provider binding, policy, previous result. */
