@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hex.h"
 
@@ -19,6 +20,7 @@ static bool scan_seen[SCAN_MAX];
 static int scan_group[8];
 static const struct option *bad_opt, *bad_other;
 static bool bad_dashes; /* ':' for a value taken from the next argument that begins with "--" */
+static bool bad_url;    /* ':' for a CVMA_CLI_URL value that is not http:// or https:// */
 
 void cvma_cli_getopt_begin(void)
 {
@@ -28,6 +30,7 @@ void cvma_cli_getopt_begin(void)
     memset(scan_group, 0, sizeof scan_group);
     bad_opt = bad_other = NULL;
     bad_dashes = false;
+    bad_url = false;
 }
 
 int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
@@ -38,6 +41,7 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
     scan_opts = opts;
     bad_opt = bad_other = NULL;
     bad_dashes = false;
+    bad_url = false;
     c = getopt_long(argc, argv, ":h", opts, &idx);
     if (c == -1 || c == ':' || c == '?' || idx < 0) {
         return c; /* the end, getopt's own errors, or -h */
@@ -51,6 +55,14 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
         if ((optarg[0] == '\0' && (marks & CVMA_CLI_EMPTY) == 0) || strncmp(optarg, "--", 2) == 0) {
             bad_opt = o;
             bad_dashes = optarg[0] != '\0';
+            return ':';
+        }
+        /* Collateral is fetched over http:// or https:// only (docs/collateral.md): any other
+         * scheme would fail at the first fetch, long after the options were read. */
+        if ((marks & CVMA_CLI_URL) != 0 && strncasecmp(optarg, "http://", 7) != 0 &&
+            strncasecmp(optarg, "https://", 8) != 0) {
+            bad_opt = o;
+            bad_url = true;
             return ':';
         }
         if (idx < SCAN_MAX && scan_seen[idx] && (marks & CVMA_CLI_MANY) == 0) {
@@ -112,6 +124,9 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
     } else if (c == CVMA_CLI_CONFLICT && bad_opt != NULL && bad_other != NULL) {
         fprintf(stderr, "cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
                 bad_other->name);
+    } else if (c == ':' && bad_opt != NULL && bad_url) {
+        fprintf(stderr, "cvmattest %s: --%s must be an http:// or https:// URL, not '%s'\n", cmd,
+                bad_opt->name, optarg != NULL ? optarg : "");
     } else if (c == ':' && bad_opt != NULL && bad_dashes) {
         fprintf(stderr,
                 "cvmattest %s: --%s needs a value, and no value begins with -- ('%s': a file of "

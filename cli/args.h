@@ -20,7 +20,8 @@
 #define CVMA_CLI_MANY      0x10000     /* may be given again: each value counts (a list) */
 #define CVMA_CLI_EMPTY     0x20000     /* its value may be empty: '' means something (--nonce '') */
 #define CVMA_CLI_ONE_OF(g) ((g) << 18) /* g in 1..7: options of one group exclude each other */
-#define CVMA_CLI_MARKS     0x1f0000
+#define CVMA_CLI_URL       0x200000    /* its value is a base URL: http:// or https:// only */
+#define CVMA_CLI_MARKS     0x3f0000
 
 /* cvma_cli_getopt for an option given twice, or with one of its CVMA_CLI_ONE_OF group. */
 #define CVMA_CLI_CONFLICT '!'
@@ -34,7 +35,8 @@ void cvma_cli_getopt_begin(void);
  * table maps "help" to 'h'), its val without the marks above; -1 at the end (the operands are
  * then argv[optind..argc-1]); '?' for an unknown option; ':' for a missing value: none, an
  * empty one (unless CVMA_CLI_EMPTY), or one taken from the next argument that begins with
- * "--" (`--out --help`: an option, not a value; `--out=--x` is the value "--x");
+ * "--" (`--out --help`: an option, not a value; `--out=--x` is the value "--x"), or, for an
+ * option marked CVMA_CLI_URL, a value that does not begin with http:// or https://;
  * CVMA_CLI_CONFLICT for an option that takes a value given again (unless CVMA_CLI_MANY) or
  * one of a CVMA_CLI_ONE_OF group after another of it (a flag repeated is no conflict).
  */

@@ -224,8 +224,8 @@ static int fetch_cmd(int argc, char **argv)
     int rc, c;
     static const struct option opts[] = {
             {"out", required_argument, NULL, 'o'},
-            {"kds-url", required_argument, NULL, 'k'},
-            {"pcs-url", required_argument, NULL, 'p'},
+            {"kds-url", required_argument, NULL, 'k' | CVMA_CLI_URL},
+            {"pcs-url", required_argument, NULL, 'p' | CVMA_CLI_URL},
             {"cache-dir", required_argument, NULL, 'c'},
             {"product", required_argument, NULL, 'P'},
             {"help", no_argument, NULL, 'h'},

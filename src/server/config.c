@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -163,6 +164,12 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
             s->vc.collateral_dir = conf_path(s, dir, str);
         } else if (strcmp(k, "offline") == 0 && json_is_boolean(v)) {
             s->vc.offline = json_is_true(v);
+        } else if ((strcmp(k, "kds_url") == 0 || strcmp(k, "pcs_url") == 0) && str != NULL &&
+                   strncasecmp(str, "http://", 7) != 0 && strncasecmp(str, "https://", 8) != 0) {
+            /* as --kds-url / --pcs-url: collateral comes over http:// or https:// only */
+            cvma_errf(err, err_len, "--config '%s': %s must be an http:// or https:// URL", file,
+                      k);
+            goto out;
         } else if (strcmp(k, "kds_url") == 0 && str != NULL) {
             s->vc.kds_base_url = cvma_serve_config_keep(s, strdup(str));
         } else if (strcmp(k, "pcs_url") == 0 && str != NULL) {

@@ -156,7 +156,9 @@ enum cvma_status cvma_pcs_collateral_get(const struct cvma_pcs *p, const uint8_t
         (st = cvma_pcs_fetch_qe_identity(p, &qe, v, err, sizeof err)) != CVMA_OK ||
         (st = cvma_pcs_fetch_pck_crl(p, ca, &pck, v, err, sizeof err)) != CVMA_OK ||
         (st = cvma_pcs_fetch_root_ca_crl(p, &root, v, err, sizeof err)) != CVMA_OK) {
-        st = st == CVMA_E_USAGE ? st : unavailable(v, st, err);
+        /* Every failure to get an item, a URL the HTTP client refuses (CVMA_E_USAGE) included,
+         * is collateral not had: undecided with its reason, as for SEV-SNP. */
+        st = unavailable(v, st, err);
         goto out;
     }
     if ((c->tcb_info_chain = cvma_x509_load_pem_stack(tcb.issuer_chain.p, tcb.issuer_chain.len)) ==

@@ -105,6 +105,19 @@ for o in "--report-data=" "--report-data ''" "--cache-dir ''" "--kds-url=" "--co
     has "$T/err" "needs a value" "verify $o: a value is missing"
     empty "$T/out" "verify $o: no verdict"
 done
+# a base URL of another scheme is refused at the options (exit 2, named), never a fetch that
+# fails later without a collateral reason
+for o in "--kds-url ftp://x" "--pcs-url file:///tmp" "--kds-url=kdsintf.amd.com"; do
+    eval "run \$CVM verify \"\$T/s/report.bin\" --trust-root \"\$T/s/ark.pem\" $o"
+    check "verify $o" 2 $rc
+    has "$T/err" "must be an http:// or https:// URL" "verify $o: the scheme is named"
+    empty "$T/out" "verify $o: no verdict"
+done
+run $CVM collateral fetch "$T/s/report.bin" --out "$T/cfu" --pcs-url ftp://x
+check "collateral fetch --pcs-url ftp://x" 2 $rc
+has "$T/err" "--pcs-url must be an http:// or https:// URL" "collateral fetch --pcs-url ftp: named"
+run timeout 20 $CVM serve --kds-url gopher://x --listen 127.0.0.1:0; check "serve --kds-url gopher://x" 2 $rc
+has "$T/err" "--kds-url must be an http:// or https:// URL" "serve --kds-url gopher: named"
 run $CVM sim snp --out "$T/zero"; check "sim snp (REPORT_DATA zero)" 0 $rc
 run $CVM verify "$T/zero/report.bin" --collateral "$T/zero" --offline --trust-root "$T/zero/ark.pem" \
     --report-data ''

@@ -1736,6 +1736,27 @@ static void test_tcb_qe_identity_must_match(void **state)
 /* PCS client against tests/pcs_server.py                                                    */
 /* ---------------------------------------------------------------------------------------- */
 
+/* A base URL the HTTP client refuses (not http:// or https://) is collateral not had: undecided
+ * with COLLATERAL_UNAVAILABLE naming the URL, never a failure without a reason. */
+static void test_pcs_refused_scheme_is_unavailable(void **state)
+{
+    (void)state;
+    struct cvma_pcs pcs;
+    struct cvma_tdx_collateral c;
+    struct cvma_verdict v;
+    uint8_t fmspc[6] = {0x50, 0x80, 0x6f, 0, 0, 0};
+
+    cvma_pcs_init(&pcs);
+    pcs.base_url = "ftp://127.0.0.1:1";
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_pcs_collateral_get(&pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
+                     CVMA_UNDECIDED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_UNAVAILABLE);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "only http:// and https://"));
+    assert_true(v.undecided);
+    cvma_verdict_cleanup(&v);
+}
+
 static void test_pcs_url_decode(void **state)
 {
     (void)state;
@@ -2275,6 +2296,7 @@ int main(void)
             cmocka_unit_test(test_tcb_module_identity_must_match),
             cmocka_unit_test(test_tcb_qe_identity_must_match),
             cmocka_unit_test(test_pcs_url_decode),
+            cmocka_unit_test(test_pcs_refused_scheme_is_unavailable),
             cmocka_unit_test(test_pcs_ca_of_pck_reads_the_issuer),
             cmocka_unit_test_setup_teardown(test_pcs_fetches_collateral_that_verifies, srv_setup,
                                             srv_teardown),
