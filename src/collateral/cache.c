@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -300,4 +301,23 @@ void cvma_cache_age_text(int64_t fetched_at, int64_t now, char *out, size_t n)
     } else {
         snprintf(out, n, "%lld h %lld min", (long long)(age / 3600), (long long)(age % 3600 / 60));
     }
+}
+
+/* see collateral/cache.h */
+enum cvma_status cvma_cache_remove(const struct cvma_cache *c, const char *key)
+{
+    char *path;
+    enum cvma_status st = CVMA_OK;
+
+    if (c == NULL || c->dir == NULL) {
+        return CVMA_OK;
+    }
+    if ((path = cvma_cache_entry_path(c, key)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        st = CVMA_E_IO;
+    }
+    free(path);
+    return st;
 }

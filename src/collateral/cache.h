@@ -138,6 +138,15 @@ CVMA_MUST_USE enum cvma_status cvma_cache_put_ex(const struct cvma_cache *c, con
                                                  int64_t fetched_at);
 
 /*
+ * Removes key's entry, if there is one: for collateral that passed its form check but then
+ * failed verification (a certificate that does not chain to the pinned root, a CRL or
+ * document whose signature does not verify), so that the next use fetches it again instead
+ * of failing on the same bytes for ever. CVMA_OK (also when there was no entry), CVMA_E_IO
+ * (it could not be removed), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_cache_remove(const struct cvma_cache *c, const char *key);
+
+/*
  * Maximum age of collateral that changes (CRLs, TCB Info, QE Identity): when the verifier may
  * fetch, a cached copy fetched longer ago than this is fetched again, even before its own
  * nextUpdate, so a revocation or a TCB recovery is seen within a day (Intel's PCCS refreshes

@@ -573,6 +573,10 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     expires_at = 0;
     failures = cvma_allocfail_count();
     bool checked = it->check(&body, now, &expires_at, why, sizeof why, it->arg);
+    if (checked && it->admit != NULL) {
+        int64_t unused = 0;
+        checked = it->admit(&body, now, &unused, why, sizeof why, it->arg);
+    }
     if (cvma_allocfail_count() != failures) {
         /* decided while OpenSSL or jansson could not allocate: neither kept nor handed on */
         cvma_buf_free(&body);

@@ -93,6 +93,51 @@ enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what, cons
                                 struct cvma_buf *out, struct cvma_verdict *v, char *err,
                                 size_t err_len)
 {
+    return cvma_kds_fetch_ex(k, what, path, refreshable, check, NULL, arg, out, v, err, err_len);
+}
+
+/* The cache key of {base URL}{path}: "amd-kds " and the URL (malloc'd), NULL when out of
+ * memory. */
+static char *kds_key(const struct cvma_kds *k, const char *path, char **url_out)
+{
+    const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
+    char *url = cvma_collateral_join_url(base, path), *key = NULL;
+    size_t key_len;
+
+    if (url != NULL && (key = malloc(key_len = sizeof "amd-kds " + strlen(url))) != NULL) {
+        snprintf(key, key_len, "amd-kds %s", url);
+    }
+    if (url_out != NULL && key != NULL) {
+        *url_out = url;
+    } else {
+        free(url);
+    }
+    return key;
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path)
+{
+    char *key;
+    enum cvma_status st;
+
+    if (k->cache == NULL) {
+        return CVMA_OK;
+    }
+    if ((key = kds_key(k, path, NULL)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    st = cvma_cache_remove(k->cache, key);
+    free(key);
+    return st;
+}
+
+/* see collateral/kds.h */
+enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path,
+                                   bool refreshable, cvma_collateral_check_fn check,
+                                   cvma_collateral_check_fn admit, void *arg, struct cvma_buf *out,
+                                   struct cvma_verdict *v, char *err, size_t err_len)
+{
     const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
     char *url = NULL, *key = NULL;
     size_t key_len;
@@ -115,6 +160,7 @@ enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what, cons
                 .cache_key = key,
                 .refreshable = refreshable,
                 .check = check,
+                .admit = admit,
                 .arg = arg,
         };
         st = cvma_collateral_get(&net, &item, out, v, err, err_len);

@@ -102,4 +102,15 @@ CVMA_MUST_USE enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const ch
                                               struct cvma_buf *out, struct cvma_verdict *v,
                                               char *err, size_t err_len);
 
+/* cvma_kds_fetch with admit (collateral/fetch.h: a check of downloaded bytes only; NULL:
+ * none). */
+CVMA_MUST_USE enum cvma_status
+cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, bool refreshable,
+                  cvma_collateral_check_fn check, cvma_collateral_check_fn admit, void *arg,
+                  struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
+
+/* Removes the cache entry of {base URL}{path} (cvma_cache_remove); CVMA_OK when k has no
+ * cache. */
+CVMA_MUST_USE enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path);
+
 #endif

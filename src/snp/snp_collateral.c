@@ -302,6 +302,9 @@ static enum cvma_status get_crl(const struct cvma_snp_report *rep,
         snprintf(url, sizeof url, "(URL too long)");
     }
     st = cvma_kds_fetch_crl(kds, product, vlek, &c->crl, v, err, sizeof err);
+    if (st == CVMA_OK) {
+        c->crl_fetched = true;
+    }
     if (st == CVMA_OK || st == CVMA_E_NOMEM) {
         return st;
     }
@@ -378,6 +381,7 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
         if (st != CVMA_OK) {
             goto fail;
         }
+        c->leaf_fetched = true;
     }
     if (c->ask.len == 0 || c->ark.len == 0) {
         struct cvma_buf chain = {0};
@@ -386,6 +390,7 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
             goto fail;
         }
         st = split_chain(&chain, c, "KDS cert_chain", v);
+        c->chain_fetched = true;
         cvma_buf_free(&chain);
         if (st != CVMA_OK) {
             goto out;
@@ -403,6 +408,60 @@ fail:
 out:
     cvma_cache_cleanup(&cache);
     return st;
+}
+
+/* see snp/snp_internal.h */
+void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
+                               const struct cvma_verify_opts *opts,
+                               const struct cvma_snp_collateral *c, bool leaf, bool chain, bool crl,
+                               char *what, size_t what_len)
+{
+    struct cvma_kds kds;
+    struct cvma_cache cache = {0};
+    enum cvma_snp_product product = rep->product;
+    struct cvma_snp_tcb tcb;
+    size_t used = 0;
+    bool failed = false;
+
+    snprintf(what, what_len, "nothing");
+    cvma_kds_init(&kds);
+    kds.base_url = opts->kds_base_url;
+    if (cvma_cache_init(&cache, opts->cache_dir) != CVMA_OK) {
+        return;
+    }
+    kds.cache = &cache;
+    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+        product = product_of_ark(&c->ark);
+    }
+    const struct {
+        bool on;
+        const char *name;
+    } items[] = {{leaf && c->leaf_fetched, c->vlek ? "VLEK" : "VCEK"},
+                 {chain && c->chain_fetched, "cert_chain"},
+                 {crl && c->crl_fetched, "CRL"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(items); i++) {
+        enum cvma_status st;
+        if (!items[i].on) {
+            continue;
+        }
+        if (i == 0) {
+            cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);
+            st = cvma_kds_evict_vcek(&kds, product, rep->chip_id, &tcb);
+        } else {
+            st = cvma_kds_evict_product_file(&kds, product, c->vlek, i == 1 ? "cert_chain" : "crl");
+        }
+        if (st != CVMA_OK) {
+            failed = true;
+            continue;
+        }
+        int w = snprintf(what + used, what_len - used, "%s%s", used ? ", " : "", items[i].name);
+        used += w > 0 && (size_t)w < what_len - used ? (size_t)w : 0;
+    }
+    if (failed) {
+        snprintf(what + used, what_len - used, "%s(a cache entry could not be removed)",
+                 used ? " " : "");
+    }
+    cvma_cache_cleanup(&cache);
 }
 
 enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,

@@ -16,9 +16,27 @@ struct cvma_snp_collateral {
     struct cvma_buf crl; /* optional: len 0 when absent */
     bool vlek;           /* leaf read from vlek.* / ask from asvk.* */
     char crl_note[512];  /* why there is no CRL, when a fetch of it failed */
+    /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
+     * network, a mirror or whoever can write the cache chose), false when given (the evidence
+     * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that
+     * fails its own checks is the collateral's fault, not the evidence's (docs/collateral.md). */
+    bool leaf_fetched;
+    bool chain_fetched; /* the ASK/ASVK or the ARK from a KDS cert_chain */
+    bool crl_fetched;
 };
 
 void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);
+
+/*
+ * Removes from the on-disk cache the fetched pieces named (leaf, chain, crl; a piece that was
+ * not fetched is skipped), so that the next verification fetches them again. what (what_len
+ * bytes) receives the names of those removed ("VCEK, cert_chain"), or says that none could
+ * be. Used when fetched collateral fails its own checks.
+ */
+void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
+                               const struct cvma_verify_opts *opts,
+                               const struct cvma_snp_collateral *c, bool leaf, bool chain, bool crl,
+                               char *what, size_t what_len);
 
 /*
  * Gathers the collateral for rep: from opts->collateral_dir first, then (unless offline) from

@@ -10,7 +10,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/hex.h"
 #include "crypto/crypto.h"
+#include "snp/amd_cert.h"
 
 enum body_kind {
     BODY_CERT_DER,  /* VCEK */
@@ -129,6 +131,86 @@ static bool check_cb(const struct cvma_buf *bytes, int64_t now, int64_t *expires
     return true;
 }
 
+/* What a VCEK download must be for (the admit callback's arg): the kind first, so that
+ * check_cb reads it too. */
+struct vcek_want {
+    enum body_kind kind; /* BODY_CERT_DER */
+    const uint8_t *hwid; /* 64 bytes, or 8 on Turin */
+    size_t hwid_len;
+    struct cvma_kds_spl spl;
+};
+
+/* One SPL extension against the URL's value: why it differs, or NULL. */
+static bool spl_differs(const struct cvma_amd_cert_ext *e, int idx, uint8_t want, const char *name,
+                        char *why, size_t why_len)
+{
+    if (!e->has_spl[idx]) {
+        snprintf(why, why_len, "a certificate without the %s extension, not a VCEK", name);
+        return true;
+    }
+    if (e->spl[idx] != want) {
+        snprintf(why, why_len, "a VCEK for %s=%u, not the %s=%u asked for", name, e->spl[idx], name,
+                 want);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The admit callback of a VCEK download: its hwID and SPL extensions are those in the URL it
+ * was fetched from (AMD VCEK spec: KDS signs a VCEK for that chip at that TCB). A mirror or a
+ * network that serves anything else (another chip's VCEK, an ARK, a certificate of another
+ * TCB) is refused before the bytes are cached. Runs on downloads only, never on cache hits.
+ */
+static bool admit_vcek(const struct cvma_buf *bytes, int64_t now, int64_t *expires_at, char *why,
+                       size_t why_len, void *arg)
+{
+    const struct vcek_want *w = arg;
+    const unsigned char *q = bytes->p;
+    struct cvma_amd_cert_ext ext;
+    struct cvma_verdict scratch;
+    X509 *x = d2i_X509(NULL, &q, (long)bytes->len);
+    bool ok = false;
+
+    (void)now;
+    (void)expires_at;
+    cvma_verdict_init(&scratch);
+    if (x == NULL) {
+        snprintf(why, why_len, "not one DER X.509 certificate");
+        goto out;
+    }
+    if (cvma_amd_cert_ext_parse(x, &ext, &scratch) != CVMA_OK) {
+        snprintf(why, why_len, "AMD extensions: %s",
+                 scratch.n_reasons > 0 ? scratch.reasons[0].detail : "unreadable");
+        goto out;
+    }
+    if (!ext.has_hwid || ext.hwid_len != w->hwid_len ||
+        memcmp(ext.hwid, w->hwid, w->hwid_len) != 0) {
+        char got[2 * 64 + 1];
+        if (ext.has_hwid) {
+            cvma_hex_encode(ext.hwid, ext.hwid_len, got, sizeof got);
+        }
+        snprintf(why, why_len, "%s%.16s%s, not a VCEK for the hwID asked for",
+                 ext.has_hwid ? "a certificate for hwID " : "a certificate without a hwID",
+                 ext.has_hwid ? got : "", ext.has_hwid ? "..." : "");
+        goto out;
+    }
+    if (spl_differs(&ext, CVMA_AMD_SPL_BL, w->spl.bootloader, "blSPL", why, why_len) ||
+        spl_differs(&ext, CVMA_AMD_SPL_TEE, w->spl.tee, "teeSPL", why, why_len) ||
+        spl_differs(&ext, CVMA_AMD_SPL_SNP, w->spl.snp, "snpSPL", why, why_len) ||
+        spl_differs(&ext, CVMA_AMD_SPL_UCODE, w->spl.microcode, "ucodeSPL", why, why_len) ||
+        (w->spl.has_fmc &&
+         spl_differs(&ext, CVMA_AMD_SPL_FMC, w->spl.fmc, "fmcSPL", why, why_len))) {
+        goto out;
+    }
+    ok = true;
+out:
+    ERR_clear_error();
+    X509_free(x);
+    cvma_verdict_cleanup(&scratch);
+    return ok;
+}
+
 /* see snp/snp_kds.h */
 enum cvma_status cvma_kds_vcek_url(enum cvma_snp_product product, const uint8_t chip_id[64],
                                    const struct cvma_snp_tcb *tcb, char *out, size_t n)
@@ -155,8 +237,13 @@ enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_pro
                                      struct cvma_buf *out, struct cvma_verdict *v, char *err,
                                      size_t err_len)
 {
-    static const enum body_kind kind = BODY_CERT_DER;
     char path[CVMA_KDS_PATH_MAX];
+    bool turin = product == CVMA_SNP_PRODUCT_TURIN;
+    struct vcek_want want = {
+            BODY_CERT_DER,
+            chip_id,
+            turin ? 8 : 64,
+            {turin, tcb->fmc, tcb->bootloader, tcb->tee, tcb->snp, tcb->microcode}};
 
     out->p = NULL;
     out->len = 0;
@@ -165,8 +252,34 @@ enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_pro
         return CVMA_E_USAGE;
     }
     /* A VCEK for one chip and TCB never changes: not refreshed, never expires. */
-    return cvma_kds_fetch(k, kind_name(kind), path, false, check_cb, (void *)(uintptr_t)&kind, out,
-                          v, err, err_len);
+    return cvma_kds_fetch_ex(k, kind_name(want.kind), path, false, check_cb, admit_vcek, &want, out,
+                             v, err, err_len);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_evict_vcek(const struct cvma_kds *k, enum cvma_snp_product product,
+                                     const uint8_t chip_id[64], const struct cvma_snp_tcb *tcb)
+{
+    char path[CVMA_KDS_PATH_MAX];
+
+    if (cvma_kds_vcek_url(product, chip_id, tcb, path, sizeof path) != CVMA_OK) {
+        return CVMA_E_USAGE;
+    }
+    return cvma_kds_evict(k, path);
+}
+
+/* see snp/snp_kds.h */
+enum cvma_status cvma_kds_evict_product_file(const struct cvma_kds *k,
+                                             enum cvma_snp_product product, bool vlek,
+                                             const char *file)
+{
+    const char *name = kds_product(product);
+    char path[CVMA_KDS_PATH_MAX];
+
+    if (name == NULL || cvma_kds_product_path(name, vlek, file, path, sizeof path) != CVMA_OK) {
+        return CVMA_E_USAGE;
+    }
+    return cvma_kds_evict(k, path);
 }
 
 static enum cvma_status fetch_product_file(const struct cvma_kds *k, const enum body_kind *kind,

@@ -44,6 +44,20 @@ CVMA_MUST_USE enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k,
                                                   struct cvma_buf *out, struct cvma_verdict *v,
                                                   char *err, size_t err_len);
 
+/*
+ * Remove the cache entry of the VCEK for chip_id at tcb, or of a product file ("cert_chain",
+ * "crl"): collateral that passed its form check but failed verification (see
+ * cvma_snp_collateral_evict). CVMA_OK also when there was none or k has no cache; CVMA_E_IO,
+ * CVMA_E_USAGE (unknown product), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_kds_evict_vcek(const struct cvma_kds *k,
+                                                   enum cvma_snp_product product,
+                                                   const uint8_t chip_id[64],
+                                                   const struct cvma_snp_tcb *tcb);
+CVMA_MUST_USE enum cvma_status cvma_kds_evict_product_file(const struct cvma_kds *k,
+                                                           enum cvma_snp_product product, bool vlek,
+                                                           const char *file);
+
 /* The full URL of the CRL for product (vlek: the VLEK CRL) under k's base URL, into out.
  * CVMA_OK, or CVMA_E_USAGE for an unknown product or a too small buffer (out is then ""). */
 CVMA_MUST_USE enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k,

@@ -468,6 +468,101 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
     return CVMA_OK;
 }
 
+/* True when an error check_binding recorded (from reason index since) says the leaf is not
+ * the certificate for this report's chip and TCB. A masked CHIP_ID is the report's own. */
+static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
+{
+    for (size_t i = since; i < v->n_reasons; i++) {
+        enum cvma_reason r = v->reasons[i].code;
+        if (v->reasons[i].severity == CVMA_SEV_ERROR && r != CVMA_R_SNP_CHIP_ID_MASKED) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The first error recorded since reason index `since`, or NULL. */
+static const struct cvma_verdict_reason *first_error_since(const struct cvma_verdict *v,
+                                                           size_t since)
+{
+    for (size_t i = since; i < v->n_reasons; i++) {
+        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * After the chain failed (its first error: first): which fetched pieces are at fault. The
+ * cert_chain is when its ARK is no trusted root or does not sign its ASK/ASVK; the leaf is
+ * when, under a sound chain, the ASK/ASVK does not sign it; the CRL is when it is what failed
+ * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
+ * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
+ */
+static bool fetched_at_fault(const struct cvma_snp_collateral *c,
+                             const struct cvma_verify_opts *opts, enum cvma_reason first,
+                             bool *leaf_bad, bool *chain_bad, bool *crl_bad)
+{
+    struct cvma_chain_pin pins[CVMA_ARRAY_LEN(amd_roots)];
+    X509 *leaf = NULL, *ask = NULL, *ark = NULL;
+    char hex[65];
+    bool chain_ok;
+
+    *leaf_bad = *chain_bad = false;
+    *crl_bad = c->crl_fetched && first == CVMA_R_CRL_INVALID;
+    if (!c->leaf_fetched && !c->chain_fetched) {
+        return *crl_bad;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
+        pins[i].spki_sha256 = amd_roots[i].spki_sha256;
+    }
+    ark = cvma_x509_load(c->ark.p, c->ark.len);
+    ask = cvma_x509_load(c->ask.p, c->ask.len);
+    chain_ok = ark != NULL && ask != NULL &&
+               cvma_chain_pick_anchor(ark, pins, CVMA_ARRAY_LEN(pins), opts->trust_roots, NULL,
+                                      opts->n_trust_roots, hex) >= 0 &&
+               X509_verify(ask, X509_get0_pubkey(ark)) == 1;
+    *chain_bad = c->chain_fetched && !chain_ok;
+    if (chain_ok && c->leaf_fetched) {
+        leaf = cvma_x509_load(c->leaf.p, c->leaf.len);
+        *leaf_bad = leaf == NULL || X509_verify(leaf, X509_get0_pubkey(ask)) != 1;
+    }
+    ERR_clear_error();
+    X509_free(leaf);
+    X509_free(ask);
+    X509_free(ark);
+    return *leaf_bad || *chain_bad || *crl_bad;
+}
+
+/*
+ * Fetched collateral failed its own checks: that says nothing about the evidence (a hostile
+ * network or mirror can only withhold collateral, docs/collateral.md). The errors recorded
+ * since `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3) that quotes the
+ * first of them, and the pieces at fault leave the on-disk cache, so the next verification
+ * fetches them again instead of failing on the same bytes for ever.
+ */
+static void fetched_collateral_refused(struct cvma_result *res, const struct cvma_snp_report *rep,
+                                       const struct cvma_verify_opts *opts,
+                                       const struct cvma_snp_collateral *c, size_t since, bool leaf,
+                                       bool chain, bool crl)
+{
+    struct cvma_verdict *v = &res->verdict;
+    const struct cvma_verdict_reason *first = first_error_since(v, since);
+    char removed[128], detail[CVMA_DETAIL_MAX];
+    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
+
+    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    cvma_snp_collateral_evict(rep, opts, c, leaf, chain, crl, removed, sizeof removed);
+    v->n_reasons = since;
+    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                "collateral fetched from AMD KDS or the cache fails its own checks (%s: %s); "
+                "removed from the cache: %s. It says nothing about the evidence; the next "
+                "verification fetches it again",
+                code, detail, removed);
+    res->undecided = true;
+}
+
 static void set_platform(struct cvma_result *res, const struct cvma_snp_report *rep,
                          const struct snp_chain *ch, bool vlek)
 {
@@ -603,7 +698,15 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         ch = NULL;
     }
     if (ch == NULL) {
-        if (cvma_verdict_step(v, verify_chain(coll, opts, &ch, v)) != CVMA_OK) {
+        size_t since = v->n_reasons;
+        enum cvma_status cst = verify_chain(coll, opts, &ch, v);
+        if (cvma_verdict_step(v, cst) != CVMA_OK) {
+            const struct cvma_verdict_reason *first = first_error_since(v, since);
+            bool bl, bc, bcrl;
+            if (cst == CVMA_REJECTED && first != NULL &&
+                fetched_at_fault(coll, opts, first->code, &bl, &bc, &bcrl)) {
+                fetched_collateral_refused(res, rep, opts, coll, since, bl, bc, bcrl);
+            }
             goto out;
         }
         /* Only the chain is cached, never a verdict on a report. Without a cache this is
@@ -630,13 +733,26 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     cvma_verdict_pass(v, CVMA_CHECK_REVOCATION);
 
-    if (cvma_verdict_step(v, decide_product(rep, product_given, ch, &product, v)) != CVMA_OK) {
+    size_t since = v->n_reasons;
+    enum cvma_status pst = decide_product(rep, product_given, ch, &product, v);
+    if (cvma_verdict_step(v, pst) != CVMA_OK) {
+        /* A fetched leaf or chain of another product than the one whose URLs were asked. */
+        if (pst == CVMA_REJECTED && (coll->leaf_fetched || coll->chain_fetched)) {
+            fetched_collateral_refused(res, rep, opts, coll, since, true, true, false);
+        }
         goto out;
     }
 
     /* The certificate-to-report ties first: when someone hands over the VCEK of another chip
      * or TCB, they say why the signature will not verify. */
+    since = v->n_reasons;
     check_binding(rep, product, ch, vlek, v);
+    if (coll->leaf_fetched && v->n_reasons > since && binding_blames_leaf(v, since)) {
+        /* The fetched VCEK is not the one its URL (this report's CHIP_ID and REPORTED_TCB)
+         * asked for: the cache or the network's doing, not the evidence's. */
+        fetched_collateral_refused(res, rep, opts, coll, since, true, false, false);
+        goto out;
+    }
 
     /* SEV-SNP ABI: ECDSA P-384 over SHA-384 of report bytes 0x000..0x29F. */
     if (EVP_Digest(rep->signed_bytes, CVMA_SNP_SIGNED_SIZE, digest, &dlen, EVP_sha384(), NULL) !=
