@@ -342,8 +342,9 @@ static enum cvma_status set_critical(X509 *x, const char *suffix)
 
 /*
  * The VCEK/VLEK extensions (AMD VCEK Certificate and KDS Interface spec), in the order AMD's
- * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1-.1.3.8 then .1.4 (VCEK) or .1.5 (VLEK);
- * Turin puts fmcSPL (.1.3.9) right after productName and has no .1.3.4.
+ * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1 .1.3.2 .1.3.4-.1.3.7 .1.3.3 .1.3.8 then
+ * .1.4 (VCEK) or .1.5 (VLEK), snpSPL (.1.3.3) after the reserved SPLs; Turin .1.1 .1.2, fmcSPL
+ * (.1.3.9), .1.3.1-.1.3.3, .1.3.5-.1.3.8 (no .1.3.4), then .1.4 or .1.5.
  */
 static enum cvma_status add_leaf_exts(struct sim *s)
 {
@@ -373,16 +374,24 @@ static enum cvma_status add_leaf_exts(struct sim *s)
     if (st != CVMA_OK) {
         return st;
     }
-    if ((st = add_amd_int(x, "3.2", o->tcb_tee)) != CVMA_OK ||
-        (st = add_amd_int(x, "3.3", o->tcb_snp)) != CVMA_OK) {
+    if ((st = add_amd_int(x, "3.2", o->tcb_tee)) != CVMA_OK) {
+        return st;
+    }
+    /* Turin: snpSPL straight after teeSPL; Milan/Genoa: after spl_4 .. spl_7. */
+    if (pi->turin_layout && (st = add_amd_int(x, "3.3", o->tcb_snp)) != CVMA_OK) {
         return st;
     }
     if (!pi->turin_layout && (st = add_amd_int(x, "3.4", 0)) != CVMA_OK) {
         return st;
     }
     if ((st = add_amd_int(x, "3.5", 0)) != CVMA_OK || (st = add_amd_int(x, "3.6", 0)) != CVMA_OK ||
-        (st = add_amd_int(x, "3.7", 0)) != CVMA_OK ||
-        (st = add_amd_int(x, "3.8", o->tcb_ucode)) != CVMA_OK) {
+        (st = add_amd_int(x, "3.7", 0)) != CVMA_OK) {
+        return st;
+    }
+    if (!pi->turin_layout && (st = add_amd_int(x, "3.3", o->tcb_snp)) != CVMA_OK) {
+        return st;
+    }
+    if ((st = add_amd_int(x, "3.8", o->tcb_ucode)) != CVMA_OK) {
         return st;
     }
     if (o->vlek) {

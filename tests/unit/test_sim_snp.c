@@ -324,9 +324,10 @@ static void test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id(void *
     vcek = tu_run_pem(&r, "vcek.pem", 0);
 
     ext_oids(vcek, oids, sizeof oids);
+    /* AMD's order (as every real Milan/Genoa VCEK and VLEK): snpSPL .3.3 after .3.7. */
     assert_string_equal(oids, AMD_ARC "1 " AMD_ARC "2 " AMD_ARC "3.1 " AMD_ARC "3.2 " AMD_ARC
-                                      "3.3 " AMD_ARC "3.4 " AMD_ARC "3.5 " AMD_ARC "3.6 " AMD_ARC
-                                      "3.7 " AMD_ARC "3.8 " AMD_ARC "4");
+                                      "3.4 " AMD_ARC "3.5 " AMD_ARC "3.6 " AMD_ARC "3.7 " AMD_ARC
+                                      "3.3 " AMD_ARC "3.8 " AMD_ARC "4");
     assert_ext_bytes(vcek, AMD_ARC "1", v0, sizeof v0);
     assert_ext_bytes(vcek, AMD_ARC "2", name, sizeof name);
     assert_ext_bytes(vcek, AMD_ARC "3.1", bl, sizeof bl);
@@ -343,6 +344,45 @@ static void test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id(void *
 
     X509_free(vcek);
     tu_run_cleanup(&r);
+}
+
+/* The leaf's extensions, in the order of a real VCEK/VLEK of the same product and kind. */
+static void test_sim_snp_leaf_extension_order_is_that_of_real_certs(void **state)
+{
+    static const struct {
+        const char *rel;
+        enum cvma_snp_product product;
+        bool vlek;
+    } real[] = {
+            {"snp/milan-v2-gosevguest/vcek.der", CVMA_SNP_PRODUCT_MILAN, false},
+            {"snp/milan-v3-vlek-coco-trustee/vlek.der", CVMA_SNP_PRODUCT_MILAN, true},
+            {"snp/genoa-v3-azure-hcl/vcek.pem", CVMA_SNP_PRODUCT_GENOA, false},
+            {"snp/turin-v5-anolis-trustee/vcek.der", CVMA_SNP_PRODUCT_TURIN, false},
+    };
+
+    (void)state;
+    TU_NEED_VECTORS();
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        struct tu_run r;
+        struct cvma_sim_snp_opts o;
+        X509 *want = tu_vec_cert(real[i].rel), *got;
+        char want_oids[1024], got_oids[1024];
+
+        tu_run_init(&r);
+        cvma_sim_snp_opts_default(&o);
+        o.product = real[i].product;
+        o.vlek = real[i].vlek;
+        run_sim(&r, &o);
+        got = tu_run_pem(&r, real[i].vlek ? "vlek.pem" : "vcek.pem", 0);
+        ext_oids(want, want_oids, sizeof want_oids);
+        ext_oids(got, got_oids, sizeof got_oids);
+        if (strcmp(got_oids, want_oids) != 0) {
+            fail_msg("%s: sim %s, real %s", real[i].rel, got_oids, want_oids);
+        }
+        X509_free(got);
+        X509_free(want);
+        tu_run_cleanup(&r);
+    }
 }
 
 static void test_sim_snp_crl_is_signed_by_ark_and_lists_nothing(void **state)
@@ -707,6 +747,7 @@ int main(void)
             cmocka_unit_test(test_sim_snp_report_signature_verifies_with_vcek),
             cmocka_unit_test(test_sim_snp_chain_verifies_vcek_ask_ark),
             cmocka_unit_test(test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id),
+            cmocka_unit_test(test_sim_snp_leaf_extension_order_is_that_of_real_certs),
             cmocka_unit_test(test_sim_snp_crl_is_signed_by_ark_and_lists_nothing),
             cmocka_unit_test(test_sim_snp_revoke_ask_lists_ask_serial),
             cmocka_unit_test(test_sim_snp_turin_uses_turin_tcb_layout_and_8_byte_hwid),
