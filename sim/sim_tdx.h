@@ -27,7 +27,8 @@
  * seam_attributes 0; mr_signer_seam = the module MRSIGNER below (also in TCB Info); mr_seam
  * random. The signature data is as the quote format has it: quote signature by a fresh attestation
  * key, the key, certification data type 6 holding the QE report (SGX REPORT body: misc_select 0,
- * attributes 11 00.., random mr_enclave, mr_signer = the QE MRSIGNER below, isv_prod_id 2,
+ * attributes 15 00 00 00 00 00 00 00 E7 00.. (flags INIT | MODE64BIT | PROVISIONKEY, XFRM E7, as
+ * real TD QE reports), random mr_enclave, mr_signer = the QE MRSIGNER below, isv_prod_id 2,
  * isv_svn 4, cpu_svn = the PCK's CPUSVN, report_data = SHA-256(attestation key x||y || QE
  * auth data) || 0^32) signed by the PCK key, 32 bytes of QE auth data (00 01 .. 1F, as
  * Intel's QE), and certification data type 5: the PEM chain PCK, Platform CA, root, ending
@@ -42,7 +43,8 @@
  * SGX components and PCESVN, the quote's tee_tcb_svn) lands on a level of status tcb_status:
  * see cvma_sim_tdx_write below. The TDX module identity TDX_%02X (tee_tcb_svn[1]) has one
  * level, isvsvn tee_tcb_svn[0]-1 (0 if that is 0), UpToDate (two for relaunch, below); the QE
- * identity one level, isvsvn 4, UpToDate.
+ * identity one level, isvsvn 4, UpToDate, and Intel's attributes 11 00.. under mask
+ * FBFFFFFFFFFFFFFF 00..: the QE report's attributes match only once masked (MODE64BIT, XFRM).
  *
  * Files written into dir (collateral directory names: docs/collateral.md):
  *   quote.bin                     the quote

@@ -16,7 +16,9 @@
 #define COLLATERAL_DAYS  30
 #define STALE_ISSUE_DAYS 60
 
-/* The QE identity's attributes mask (its attributes: cvma_sim_tdx_qe_attributes). */
+/* The QE identity's attributes and mask, as Intel publishes them for the TD QE: the QE report
+ * (sim_tdx_quote.c: 15 00.. E7 00..) matches them only under the mask. */
+static const uint8_t qe_attributes[16] = {0x11};
 static const uint8_t qe_attributes_mask[16] = {0xFB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 
 /* ---- TCB Info and QE Identity (Intel PCS v4 JSON) ---- */
@@ -347,7 +349,7 @@ static json_t *qe_identity_json(const struct tdx_sim *s, time_t issue, time_t ne
     ok = jset(qi, "tcbEvaluationDataNumber", json_integer(CVMA_SIM_TDX_TCB_EVAL_NUM)) && ok;
     ok = jset(qi, "miscselect", jhex(miscselect, 4)) && ok;
     ok = jset(qi, "miscselectMask", jhex(miscselect_mask, 4)) && ok;
-    ok = jset(qi, "attributes", jhex(cvma_sim_tdx_qe_attributes, 16)) && ok;
+    ok = jset(qi, "attributes", jhex(qe_attributes, 16)) && ok;
     ok = jset(qi, "attributesMask", jhex(qe_attributes_mask, 16)) && ok;
     ok = jset(qi, "mrsigner", jhex(s->qe_mrsigner, 32)) && ok;
     ok = jset(qi, "isvprodid", json_integer(CVMA_SIM_TDX_QE_ISV_PROD_ID)) && ok;

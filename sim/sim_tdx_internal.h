@@ -23,10 +23,6 @@
 #define QE_AUTH_DATA_LEN 32u
 #define P256_LEN         32u
 
-/* QE attributes as Intel's TD QE reports them (INIT | MODE64BIT): in the QE report and in
- * the QE Identity. */
-extern const uint8_t cvma_sim_tdx_qe_attributes[16];
-
 /* One run: the options, the identities drawn for it, and everything it makes. */
 struct tdx_sim {
     const struct cvma_sim_tdx_opts *o;

@@ -61,8 +61,11 @@
 static const uint8_t intel_qe_vendor_id[16] = {0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
                                                0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07};
 
-/* QE attributes as Intel's TD QE reports them (INIT | MODE64BIT). */
-const uint8_t cvma_sim_tdx_qe_attributes[16] = {0x11};
+/* The QE report's SGX ATTRIBUTES, as Intel's TD QE reports them: flags 0x15 (INIT |
+ * MODE64BIT | PROVISIONKEY), XFRM 0xE7. The QE Identity (sim_tdx_collateral.c) has Intel's
+ * attributes 0x11 under mask FBFF..FF 0000..00: MODE64BIT and XFRM are masked out, so a
+ * verifier accepts this report only when it applies the mask. */
+static const uint8_t qe_report_attributes[16] = {0x15, 0, 0, 0, 0, 0, 0, 0, 0xE7};
 
 /* ---- the quote ---- */
 
@@ -143,7 +146,7 @@ static enum cvma_status make_qe_report(struct tdx_sim *s, const uint8_t att_xy[2
     memset(rep, 0, QE_REPORT_SIZE);
     memcpy(rep + QE_CPU_SVN, s->o->sgx_tcb_comp, 16);
     put_u32le(rep + QE_MISC_SELECT, 0);
-    memcpy(rep + QE_ATTRIBUTES, cvma_sim_tdx_qe_attributes, sizeof cvma_sim_tdx_qe_attributes);
+    memcpy(rep + QE_ATTRIBUTES, qe_report_attributes, sizeof qe_report_attributes);
     if ((st = cvma_sim_random(rep + QE_MR_ENCLAVE, 32)) != CVMA_OK) {
         return st;
     }

@@ -633,6 +633,44 @@ static void test_sim_tdx_quote_signature_verifies_with_attestation_key(void **st
     tu_run_cleanup(&r);
 }
 
+/* The QE report's ATTRIBUTES (SGX REPORT body 0x030) are those of real quotes, v4 and v5. */
+static void test_sim_tdx_qe_report_attributes_are_those_of_real_quotes(void **state)
+{
+    static const struct {
+        const char *rel;
+        unsigned version;
+    } real[] = {
+            {"tdx/v4-v5-coco-trustee/tdx_quote_4.dat", 4},
+            {"tdx/v4-v5-coco-trustee/tdx_quote_5.dat", 5},
+            {"tdx/v5-gotdxguest/quote.bin", 5},
+    };
+
+    (void)state;
+    TU_NEED_VECTORS();
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        struct tu_run r;
+        struct cvma_sim_tdx_opts o;
+        struct quote want, got;
+        struct cvma_buf b = tu_vec_read(real[i].rel);
+
+        quote_split(&b, &want);
+        assert_int_equal(want.version, real[i].version);
+        tu_run_init(&r);
+        cvma_sim_tdx_opts_default(&o);
+        o.version = real[i].version;
+        run_sim(&r, &o);
+        quote_split(&r.out, &got);
+        if (memcmp(got.qe_report + 0x030, want.qe_report + 0x030, 16) != 0) {
+            char g[33], w[33];
+            cvma_hex_encode(got.qe_report + 0x030, 16, g, sizeof g);
+            cvma_hex_encode(want.qe_report + 0x030, 16, w, sizeof w);
+            fail_msg("%s: sim QE attributes %s, real %s", real[i].rel, g, w);
+        }
+        tu_run_cleanup(&r);
+        cvma_buf_free(&b);
+    }
+}
+
 static void test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key(void **state)
 {
     struct tu_run r;
@@ -641,7 +679,8 @@ static void test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key(void 
     X509 *pck, *pca;
     uint8_t bound[64 + 32], h[32], qe_mrsigner[32], rep[384];
     unsigned int n = 0;
-    static const uint8_t attributes[16] = {0x11};
+    /* As real TD QE reports: INIT | MODE64BIT | PROVISIONKEY, XFRM E7. */
+    static const uint8_t attributes[16] = {0x15, 0, 0, 0, 0, 0, 0, 0, 0xE7};
     static const uint8_t cpusvn[16] = {3, 3, 2, 2, 4, 1, 0, 5};
 
     (void)state;
@@ -891,6 +930,20 @@ static void test_sim_tdx_collateral_signatures_cover_exact_inner_bytes(void **st
     assert_string_equal(jstr(qi.json, "miscselectMask"), "FFFFFFFF");
     assert_string_equal(jstr(qi.json, "attributes"), "11000000000000000000000000000000");
     assert_string_equal(jstr(qi.json, "attributesMask"), "FBFFFFFFFFFFFFFF0000000000000000");
+    /* The QE report's attributes differ from the identity's and match only under the mask
+     * (MODE64BIT and XFRM masked out), as with Intel's QE: a verifier must apply it. */
+    {
+        uint8_t want[16], mask[16];
+        size_t n = 0;
+        assert_true(cvma_hex_decode(jstr(qi.json, "attributes"), want, sizeof want, &n));
+        assert_int_equal(n, 16);
+        assert_true(cvma_hex_decode(jstr(qi.json, "attributesMask"), mask, sizeof mask, &n));
+        assert_int_equal(n, 16);
+        assert_memory_not_equal(q.qe_report + 0x030, want, 16);
+        for (size_t i = 0; i < 16; i++) {
+            assert_int_equal(q.qe_report[0x030 + i] & mask[i], want[i]);
+        }
+    }
     seed_hash(CVMA_SIM_TDX_QE_MRSIGNER_SEED, EVP_sha256(), qe_mrsigner);
     jhex_eq(qi.json, "mrsigner", qe_mrsigner, 32);
     jhex_eq(qi.json, "mrsigner", q.qe_report + 0x080, 32);
@@ -1376,6 +1429,7 @@ int main(void)
             cmocka_unit_test(test_sim_tdx_v4_quote_has_spec_layout),
             cmocka_unit_test(test_sim_tdx_quote_signature_verifies_with_attestation_key),
             cmocka_unit_test(test_sim_tdx_qe_report_signed_by_pck_and_binds_attestation_key),
+            cmocka_unit_test(test_sim_tdx_qe_report_attributes_are_those_of_real_quotes),
             cmocka_unit_test(test_sim_tdx_pck_chain_and_tcb_signing_chain_verify_to_root),
             cmocka_unit_test(test_sim_tdx_pck_extension_carries_ppid_fmspc_and_tcb),
             cmocka_unit_test(test_sim_tdx_collateral_signatures_cover_exact_inner_bytes),
