@@ -510,9 +510,10 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
 
     memset(rep, 0, CVMA_SNP_REPORT_SIZE);
     put_u32le(rep + OFF_VERSION, o->version);
-    put_u32le(rep + OFF_GUEST_SVN, 1);
+    /* GUEST_SVN, family_id and image_id come from the ID block; there is none, so they are
+     * zero, as in real reports of guests launched without one. */
+    put_u32le(rep + OFF_GUEST_SVN, 0);
     put_u64le(rep + OFF_POLICY, policy);
-    /* family_id, image_id: zero (no ID block) */
     put_u32le(rep + OFF_VMPL, o->vmpl);
     put_u32le(rep + OFF_SIGNATURE_ALGO, SIG_ALGO_ECDSA_P384_SHA384);
     put_u64le(rep + OFF_CURRENT_TCB, tcb);

@@ -174,7 +174,7 @@ static void test_sim_snp_milan_report_has_spec_layout(void **state)
 
     assert_int_equal(r.out.len, 1184);
     assert_int_equal(tu_le32(rep + 0x000), 5);
-    assert_int_equal(tu_le32(rep + 0x004), 1);
+    assert_int_equal(tu_le32(rep + 0x004), 0); /* guest_svn: from the ID block; none */
     assert_int_equal(tu_le64(rep + 0x008), 0x30000);
     assert_true(tu_all_bytes(rep + 0x010, 32, 0)); /* family_id, image_id */
     assert_int_equal(tu_le32(rep + 0x030), 2);
@@ -200,6 +200,42 @@ static void test_sim_snp_milan_report_has_spec_layout(void **state)
     assert_memory_equal(rep + 0x1F0, tcb, 8);
     assert_true(tu_all_bytes(rep + 0x1F8, 0x2A0 - 0x1F8, 0)); /* mit vectors 0, reserved */
     assert_true(tu_all_bytes(rep + 0x330, 0x4A0 - 0x330, 0)); /* unsigned tail */
+    tu_run_cleanup(&r);
+}
+
+/* With no ID block, GUEST_SVN is 0 as in every real report launched without one. */
+static void test_sim_snp_guest_svn_is_that_of_real_reports_without_id_block(void **state)
+{
+    static const char *const real[] = {
+            "snp/milan-v2-gosevguest/report.bin",
+            "snp/milan-v3-vlek-anolis-trustee/report.bin",
+            "snp/milan-v3-vlek-coco-trustee/report.bin",
+            "snp/milan-v5-gcp-teekit/report.bin",
+            "snp/turin-v5-anolis-trustee/report.bin",
+    };
+    struct tu_run r;
+    struct cvma_sim_snp_opts o;
+
+    (void)state;
+    TU_NEED_VECTORS();
+    tu_run_init(&r);
+    cvma_sim_snp_opts_default(&o);
+    run_sim(&r, &o);
+    /* The sim has no ID block: family_id, image_id, id_key_digest, author_key_digest zero. */
+    assert_true(tu_all_bytes(r.out.p + 0x010, 32, 0));
+    assert_true(tu_all_bytes(r.out.p + 0x0E0, 96, 0));
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        struct cvma_buf b = tu_vec_read(real[i]);
+
+        assert_int_equal(b.len, 1184);
+        assert_true(tu_all_bytes(b.p + 0x010, 32, 0));
+        assert_true(tu_all_bytes(b.p + 0x0E0, 96, 0));
+        if (tu_le32(r.out.p + 0x004) != tu_le32(b.p + 0x004)) {
+            fail_msg("%s: sim guest_svn %u, real %u", real[i], tu_le32(r.out.p + 0x004),
+                     tu_le32(b.p + 0x004));
+        }
+        cvma_buf_free(&b);
+    }
     tu_run_cleanup(&r);
 }
 
@@ -744,6 +780,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_sim_snp_milan_report_has_spec_layout),
+            cmocka_unit_test(test_sim_snp_guest_svn_is_that_of_real_reports_without_id_block),
             cmocka_unit_test(test_sim_snp_report_signature_verifies_with_vcek),
             cmocka_unit_test(test_sim_snp_chain_verifies_vcek_ask_ark),
             cmocka_unit_test(test_sim_snp_vcek_has_only_amd_extensions_and_hwid_is_chip_id),
