@@ -637,43 +637,111 @@ struct dir_obj {
     X509_CRL *pck_crl, *root_ca_crl;
 };
 
+/* The item each file belongs to (CVMA_TDX_ITEM_*). */
+static const unsigned file_item[F_COUNT_] = {
+        CVMA_TDX_ITEM_TCB_INFO,    CVMA_TDX_ITEM_TCB_INFO,    CVMA_TDX_ITEM_QE_IDENTITY,
+        CVMA_TDX_ITEM_QE_IDENTITY, CVMA_TDX_ITEM_TCB_INFO,    CVMA_TDX_ITEM_QE_IDENTITY,
+        CVMA_TDX_ITEM_PCK_CRL,     CVMA_TDX_ITEM_ROOT_CA_CRL,
+};
+
+/* Appends name to the list in out (", " between names). */
+static void list_add(char *out, size_t out_len, size_t *used, const char *name)
+{
+    if (*used < out_len) {
+        int w = snprintf(out + *used, out_len - *used, "%s%s", *used ? ", " : "", name);
+        *used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/*
+ * Which items the files present make up. An item is given when its required files are all
+ * present (a document and its issuer chain; a CRL), absent when none of its files is, and
+ * partial otherwise. *have: the given ones; *part: the partial ones; absent (may be NULL):
+ * the required files missing, by name.
+ */
+static void items_present(const bool *missing, unsigned *have, unsigned *part, char *absent,
+                          size_t absent_len)
+{
+    unsigned any = 0, lacking = 0;
+    size_t used = 0;
+
+    if (absent != NULL && absent_len > 0) {
+        absent[0] = '\0';
+    }
+    for (int i = 0; i < F_COUNT_; i++) {
+        bool optional = i == F_TCB_SIG || i == F_QE_SIG;
+        if (!missing[i]) {
+            any |= file_item[i];
+        } else if (!optional) {
+            lacking |= file_item[i];
+            if (absent != NULL) {
+                list_add(absent, absent_len, &used, file_names[i]);
+            }
+        }
+    }
+    *have = CVMA_TDX_ITEMS_ALL & ~lacking;
+    *part = any & lacking;
+}
+
 /*
  * Decodes the files read from src (f, missing: read_files) into c; frees f. pre not NULL:
- * the certificate chains and CRLs already decoded (taken from pre), not from f.
+ * the certificate chains and CRLs already decoded (taken from pre), not from f. given NULL:
+ * every item is required; else items whose files are all absent are skipped and *given says
+ * which were loaded (cvma_tdx_collateral_load_cached).
  */
 static enum cvma_status decode_files(const struct cvma_collateral_src *src, struct cvma_buf *f,
                                      const bool *missing, struct dir_obj *pre,
-                                     struct cvma_tdx_collateral *c, struct cvma_verdict *v)
+                                     struct cvma_tdx_collateral *c, unsigned *given,
+                                     char *absent_out, size_t absent_out_len,
+                                     struct cvma_verdict *v)
 {
     char where[512];
     enum cvma_status st = CVMA_OK;
     char absent[256];
-    size_t used = 0;
+    unsigned have = 0, part = 0;
 
     memset(c, 0, sizeof *c);
-    absent[0] = '\0';
-    for (int i = 0; i < F_COUNT_; i++) {
-        bool optional = i == F_TCB_SIG || i == F_QE_SIG;
-        if (missing[i] && !optional && used < sizeof absent) {
-            int w = snprintf(absent + used, sizeof absent - used, "%s%s", used ? ", " : "",
-                             file_names[i]);
-            used += w > 0 ? (size_t)w : 0;
+    items_present(missing, &have, &part, absent, sizeof absent);
+    if (given != NULL) {
+        *given = 0;
+        if (absent_out != NULL && absent_out_len > 0) {
+            snprintf(absent_out, absent_out_len, "%s", absent);
         }
     }
-    if (absent[0] != '\0') {
+    if (given == NULL ? have != CVMA_TDX_ITEMS_ALL : part != 0) {
+        char partial[256];
+        size_t used = 0;
+        partial[0] = '\0';
+        for (int i = 0; i < F_COUNT_; i++) {
+            bool optional = i == F_TCB_SIG || i == F_QE_SIG;
+            if ((part & file_item[i]) != 0 && missing[i] && !optional) {
+                list_add(partial, sizeof partial, &used, file_names[i]);
+            }
+        }
         cvma_collateral_src_describe(src, where, sizeof where);
-        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                    "TDX collateral directory %s lacks (or cannot read) %s", where, absent);
+        if (given == NULL) {
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                        "TDX collateral directory %s lacks (or cannot read) %s", where, absent);
+        } else {
+            /* Fetching the whole item would throw away the file that was given. */
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                        "TDX collateral directory %s gives part of an item and lacks (or cannot "
+                        "read) %s: a document goes with its issuer chain; give both, or neither "
+                        "to have the item fetched",
+                        where, partial);
+        }
         v->undecided = true;
         st = CVMA_UNDECIDED;
         goto out;
     }
-    if ((st = load_doc(&c->tcb_info_doc, &f[F_TCB_INFO], &f[F_TCB_SIG], missing[F_TCB_SIG],
-                       "tcbInfo", "TCB Info", file_names[F_TCB_INFO], file_names[F_TCB_SIG], v)) !=
-                CVMA_OK ||
-        (st = load_doc(&c->qe_identity_doc, &f[F_QE_ID], &f[F_QE_SIG], missing[F_QE_SIG],
-                       "enclaveIdentity", "QE Identity", file_names[F_QE_ID], file_names[F_QE_SIG],
-                       v)) != CVMA_OK) {
+    if (((have & CVMA_TDX_ITEM_TCB_INFO) != 0 &&
+         (st = load_doc(&c->tcb_info_doc, &f[F_TCB_INFO], &f[F_TCB_SIG], missing[F_TCB_SIG],
+                        "tcbInfo", "TCB Info", file_names[F_TCB_INFO], file_names[F_TCB_SIG], v)) !=
+                 CVMA_OK) ||
+        ((have & CVMA_TDX_ITEM_QE_IDENTITY) != 0 &&
+         (st = load_doc(&c->qe_identity_doc, &f[F_QE_ID], &f[F_QE_SIG], missing[F_QE_SIG],
+                        "enclaveIdentity", "QE Identity", file_names[F_QE_ID], file_names[F_QE_SIG],
+                        v)) != CVMA_OK)) {
         goto out;
     }
     if (pre != NULL) {
@@ -684,35 +752,42 @@ static enum cvma_status decode_files(const struct cvma_collateral_src *src, stru
         pre->tcb_info_chain = pre->qe_identity_chain = NULL;
         pre->pck_crl = pre->root_ca_crl = NULL;
     }
-    if (c->tcb_info_chain == NULL && (c->tcb_info_chain = cvma_x509_load_pem_stack(
-                                              f[F_TCB_CHAIN].p, f[F_TCB_CHAIN].len)) == NULL) {
+    if ((have & CVMA_TDX_ITEM_TCB_INFO) != 0 && c->tcb_info_chain == NULL &&
+        (c->tcb_info_chain = cvma_x509_load_pem_stack(f[F_TCB_CHAIN].p, f[F_TCB_CHAIN].len)) ==
+                NULL) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: no PEM certificate", file_names[F_TCB_CHAIN]);
         goto out;
     }
-    if (c->qe_identity_chain == NULL && (c->qe_identity_chain = cvma_x509_load_pem_stack(
-                                                 f[F_QE_CHAIN].p, f[F_QE_CHAIN].len)) == NULL) {
+    if ((have & CVMA_TDX_ITEM_QE_IDENTITY) != 0 && c->qe_identity_chain == NULL &&
+        (c->qe_identity_chain = cvma_x509_load_pem_stack(f[F_QE_CHAIN].p, f[F_QE_CHAIN].len)) ==
+                NULL) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE, "%s: no PEM certificate", file_names[F_QE_CHAIN]);
         goto out;
     }
-    if (c->pck_crl == NULL &&
+    if ((have & CVMA_TDX_ITEM_PCK_CRL) != 0 && c->pck_crl == NULL &&
         (c->pck_crl = cvma_tdx_crl_load_any(f[F_PCK_CRL].p, f[F_PCK_CRL].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: not a DER, PEM or hex-encoded CRL",
                          file_names[F_PCK_CRL]);
         goto out;
     }
-    if (c->root_ca_crl == NULL &&
+    if ((have & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 && c->root_ca_crl == NULL &&
         (c->root_ca_crl = cvma_tdx_crl_load_any(f[F_ROOT_CRL].p, f[F_ROOT_CRL].len)) == NULL) {
         st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: not a DER, PEM or hex-encoded CRL",
                          file_names[F_ROOT_CRL]);
         goto out;
     }
-    if ((st = cvma_tdx_tcb_info_parse(c->tcb_info_doc.signed_part.p,
-                                      c->tcb_info_doc.signed_part.len, &c->tcb_info, v)) !=
-                CVMA_OK ||
-        (st = cvma_tdx_qe_identity_parse(c->qe_identity_doc.signed_part.p,
-                                         c->qe_identity_doc.signed_part.len, &c->qe_identity, v)) !=
-                CVMA_OK) {
+    if (((have & CVMA_TDX_ITEM_TCB_INFO) != 0 &&
+         (st = cvma_tdx_tcb_info_parse(c->tcb_info_doc.signed_part.p,
+                                       c->tcb_info_doc.signed_part.len, &c->tcb_info, v)) !=
+                 CVMA_OK) ||
+        ((have & CVMA_TDX_ITEM_QE_IDENTITY) != 0 &&
+         (st = cvma_tdx_qe_identity_parse(c->qe_identity_doc.signed_part.p,
+                                          c->qe_identity_doc.signed_part.len, &c->qe_identity,
+                                          v)) != CVMA_OK)) {
         goto out;
+    }
+    if (given != NULL) {
+        *given = have;
     }
     st = CVMA_OK;
 out:
@@ -738,7 +813,7 @@ enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
     if ((st = read_files(src, f, missing)) != CVMA_OK) {
         return st;
     }
-    return decode_files(src, f, missing, NULL, c, v);
+    return decode_files(src, f, missing, NULL, c, NULL, NULL, 0, v);
 }
 
 /* True when no bundle part is one of the files of the directory (the directory alone counts). */
@@ -808,7 +883,8 @@ static const struct cvma_dircache_obj_ops dir_obj_ops = {.dup = dir_obj_dup, .fr
 /* see tdx/tdx_collateral.h */
 enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
                                                  const struct cvma_collateral_src *src,
-                                                 struct cvma_tdx_collateral *c,
+                                                 struct cvma_tdx_collateral *c, unsigned *given,
+                                                 char *absent, size_t absent_len,
                                                  struct cvma_verdict *v)
 {
     static const char tag[] = "tdx";
@@ -820,10 +896,15 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     void *got = NULL;
     enum cvma_status st;
     size_t n_reasons = v->n_reasons;
+    unsigned have = 0;
 
     if (dc == NULL || src->dir == NULL || !parts_irrelevant(src) ||
         !cvma_dircache_stamp_watched(dc, tag, src->dir, file_names, F_COUNT_, &before)) {
-        return cvma_tdx_collateral_load(src, c, v);
+        memset(c, 0, sizeof *c);
+        if ((st = read_files(src, f, missing)) != CVMA_OK) {
+            return st;
+        }
+        return decode_files(src, f, missing, NULL, c, given, absent, absent_len, v);
     }
     memset(c, 0, sizeof *c);
     st = cvma_dircache_get_obj(dc, tag, src->dir, &before, &dir_obj_ops, &got);
@@ -834,7 +915,7 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
         memcpy(f, o->f, sizeof f);
         memcpy(missing, o->missing, sizeof missing);
         memset(o->f, 0, sizeof o->f);
-        st = decode_files(src, f, missing, o, c, v);
+        st = decode_files(src, f, missing, o, c, given, absent, absent_len, v);
         dir_obj_free(o);
         return st;
     }
@@ -854,8 +935,16 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     if (store) {
         memcpy(o->missing, missing, sizeof missing);
     }
-    st = decode_files(src, f, missing, NULL, c, v);
-    if (store && st == CVMA_OK && v->n_reasons == n_reasons &&
+    st = decode_files(src, f, missing, NULL, c, given != NULL ? &have : NULL, absent, absent_len,
+                      v);
+    if (given == NULL && st == CVMA_OK) {
+        have = CVMA_TDX_ITEMS_ALL;
+    } else if (given != NULL) {
+        *given = have;
+    }
+    /* A directory that lacks an item (the caller fetches it) is not stored: pre (a hit) is
+     * only ever a complete set. */
+    if (store && st == CVMA_OK && have == CVMA_TDX_ITEMS_ALL && v->n_reasons == n_reasons &&
         (o->tcb_info_chain = X509_chain_up_ref(c->tcb_info_chain)) != NULL &&
         (o->qe_identity_chain = X509_chain_up_ref(c->qe_identity_chain)) != NULL &&
         X509_CRL_up_ref(c->pck_crl) == 1 && (o->pck_crl = c->pck_crl) != NULL &&

@@ -91,6 +91,14 @@ struct cvma_tdx_signed_json {
     uint8_t signature[64];
 };
 
+/* The four items of TDX collateral, as bits: each is fetched (or taken from the cache) as a
+ * whole, with its issuer chain where it has one. */
+#define CVMA_TDX_ITEM_TCB_INFO    1u /* tcb_info.json (+ .sig.hex), tcb_info_issuer_chain.pem */
+#define CVMA_TDX_ITEM_QE_IDENTITY 2u /* qe_identity.json (+ .sig.hex), its issuer chain */
+#define CVMA_TDX_ITEM_PCK_CRL     4u /* pck_crl.der */
+#define CVMA_TDX_ITEM_ROOT_CA_CRL 8u /* root_ca_crl.der */
+#define CVMA_TDX_ITEMS_ALL        15u
+
 struct cvma_tdx_collateral {
     struct cvma_tdx_signed_json tcb_info_doc;
     struct cvma_tdx_signed_json qe_identity_doc;
@@ -100,6 +108,12 @@ struct cvma_tdx_collateral {
     X509_CRL *root_ca_crl;
     struct cvma_tdx_tcb_info tcb_info;
     struct cvma_tdx_qe_identity qe_identity;
+    /* CVMA_TDX_ITEM_* bits of the items that came from Intel PCS (or a PCCS) or the on-disk
+     * cache: what the network, a mirror or whoever can write the cache chose. 0 for what was
+     * given (--collateral DIR, the evidence bundle, a caller's preloaded collateral). Fetched
+     * collateral that fails its own checks is the collateral's fault, not the evidence's
+     * (docs/collateral.md). */
+    unsigned fetched;
 };
 
 /* Frees everything c owns and zeroes it. Safe on a zeroed struct and twice. */
@@ -130,12 +144,20 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_load(const struct cvma_collat
  * dc is not NULL and src is a directory alone (no bundle part names one of its files), the
  * files' bytes are read once and used again while stat shows each of them unchanged; they
  * are decoded, and their signatures and chains checked by the caller, on every use. Only a
- * set of files that decoded without a reason is stored. dc NULL: cvma_tdx_collateral_load.
+ * complete set of files that decoded without a reason is stored. dc NULL: read every time.
+ *
+ * given NULL: every item is required, as cvma_tdx_collateral_load. given not NULL: an item
+ * whose files are all absent is left out of c (the caller gets it elsewhere), *given receives
+ * the CVMA_TDX_ITEM_* bits of the items loaded, and absent (absent_len bytes, may be NULL)
+ * the names of the files missing ("pck_crl.der"). An item given in part (a document without
+ * its issuer chain, or the reverse) is COLLATERAL_UNAVAILABLE, CVMA_UNDECIDED: nothing the
+ * user gave is replaced behind their back.
  */
 struct cvma_dircache;
 CVMA_MUST_USE enum cvma_status
 cvma_tdx_collateral_load_cached(struct cvma_dircache *dc, const struct cvma_collateral_src *src,
-                                struct cvma_tdx_collateral *c, struct cvma_verdict *v);
+                                struct cvma_tdx_collateral *c, unsigned *given, char *absent,
+                                size_t absent_len, struct cvma_verdict *v);
 
 /*
  * Finds the exact bytes of the value of top-level key `key` ("tcbInfo" or "enclaveIdentity")

@@ -12,6 +12,7 @@
 
 #include "collateral/cache.h"
 #include "collateral/source.h"
+#include "common/util.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_internal.h"
 #include "tdx/tdx_pcs.h"
@@ -60,9 +61,11 @@ bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
     return ok;
 }
 
+/* The items in want (CVMA_TDX_ITEM_*) from Intel PCS or the on-disk cache (offline: the cache
+ * only) into held->c; the others in it are kept. */
 static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
-                                 const struct cvma_verify_opts *opts, struct cvma_tdx_held *held,
-                                 struct cvma_verdict *v)
+                                 const struct cvma_verify_opts *opts, unsigned want,
+                                 struct cvma_tdx_held *held, struct cvma_verdict *v)
 {
     enum cvma_status st;
     struct cvma_pcs pcs;
@@ -94,11 +97,31 @@ static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
     if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
         pcs.cache = &cache;
     }
-    st = cvma_pcs_collateral_get(&pcs, pck.fmspc, ca, &held->c, v);
+    st = cvma_pcs_collateral_fill(&pcs, pck.fmspc, ca, want, &held->c, v);
 out:
     cvma_cache_cleanup(&cache);
     sk_X509_pop_free(certs, X509_free);
     return st;
+}
+
+/* After items missing from the collateral directory could not be had: say so in the reason
+ * the fetch recorded (COLLATERAL_UNAVAILABLE, from index since), so that it does not read as
+ * if the directory had been ignored. */
+static void name_dir_gap(struct cvma_verdict *v, size_t since,
+                         const struct cvma_collateral_src *src, const char *absent)
+{
+    char where[256], detail[CVMA_DETAIL_MAX];
+
+    for (size_t i = since; i < v->n_reasons; i++) {
+        if (v->reasons[i].code != CVMA_R_COLLATERAL_UNAVAILABLE) {
+            continue;
+        }
+        cvma_collateral_src_describe(src, where, sizeof where);
+        cvma_errf(detail, sizeof detail, "TDX collateral directory %s lacks %s: %s", where, absent,
+                  v->reasons[i].detail);
+        cvma_errf(v->reasons[i].detail, sizeof v->reasons[i].detail, "%s", detail);
+        return;
+    }
 }
 
 enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
@@ -114,22 +137,22 @@ enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
         src.dir = NULL;
         st = cvma_tdx_collateral_load(&src, &held->c, v);
     } else if (cvma_collateral_src_any(&src)) {
-        struct cvma_verdict scratch;
-        cvma_verdict_init(&scratch);
+        /* What the directory (or bundle) gives is used as is; only the items it lacks come
+         * from PCS or the cache, online or offline (docs/collateral.md). */
         struct cvma_dircache *dc =
                 opts->collateral_hooks != NULL ? opts->collateral_hooks->dir_cache : NULL;
-        st = cvma_tdx_collateral_load_cached(dc, &src, &held->c, &scratch);
-        if (st == CVMA_UNDECIDED && !opts->offline) {
-            /* Not (all) in the directory: Intel PCS, as when no directory is given. */
-            cvma_verdict_cleanup(&scratch);
-            cvma_tdx_collateral_cleanup(&held->c);
-            st = from_pcs(q, opts, held, v);
-        } else {
-            cvma_verdict_merge(v, &scratch);
-            cvma_verdict_cleanup(&scratch);
+        unsigned given = 0;
+        char absent[256];
+        st = cvma_tdx_collateral_load_cached(dc, &src, &held->c, &given, absent, sizeof absent, v);
+        if (st == CVMA_OK && given != CVMA_TDX_ITEMS_ALL) {
+            size_t since = v->n_reasons;
+            st = from_pcs(q, opts, CVMA_TDX_ITEMS_ALL & ~given, held, v);
+            if (st == CVMA_UNDECIDED && given != 0) {
+                name_dir_gap(v, since, &src, absent);
+            }
         }
     } else {
-        st = from_pcs(q, opts, held, v);
+        st = from_pcs(q, opts, CVMA_TDX_ITEMS_ALL, held, v);
     }
     if (st == CVMA_OK && !cvma_tdx_held_seal(held)) {
         st = CVMA_E_NOMEM;

@@ -146,43 +146,63 @@ enum cvma_status cvma_pcs_collateral_get(const struct cvma_pcs *p, const uint8_t
                                          enum cvma_pcs_ca ca, struct cvma_tdx_collateral *c,
                                          struct cvma_verdict *v)
 {
-    enum cvma_status st;
+    memset(c, 0, sizeof *c);
+    return cvma_pcs_collateral_fill(p, fmspc, ca, CVMA_TDX_ITEMS_ALL, c, v);
+}
+
+/* see tdx/tdx_pcs.h */
+enum cvma_status cvma_pcs_collateral_fill(const struct cvma_pcs *p, const uint8_t fmspc[6],
+                                          enum cvma_pcs_ca ca, unsigned want,
+                                          struct cvma_tdx_collateral *c, struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_OK;
     struct cvma_pcs_answer tcb = {{NULL, 0}, {NULL, 0}}, qe = tcb, pck = tcb, root = tcb;
     char err[512];
 
-    memset(c, 0, sizeof *c);
     err[0] = '\0';
-    if ((st = cvma_pcs_fetch_tcb_info(p, fmspc, &tcb, v, err, sizeof err)) != CVMA_OK ||
-        (st = cvma_pcs_fetch_qe_identity(p, &qe, v, err, sizeof err)) != CVMA_OK ||
-        (st = cvma_pcs_fetch_pck_crl(p, ca, &pck, v, err, sizeof err)) != CVMA_OK ||
-        (st = cvma_pcs_fetch_root_ca_crl(p, &root, v, err, sizeof err)) != CVMA_OK) {
+    if (((want & CVMA_TDX_ITEM_TCB_INFO) != 0 &&
+         (st = cvma_pcs_fetch_tcb_info(p, fmspc, &tcb, v, err, sizeof err)) != CVMA_OK) ||
+        ((want & CVMA_TDX_ITEM_QE_IDENTITY) != 0 &&
+         (st = cvma_pcs_fetch_qe_identity(p, &qe, v, err, sizeof err)) != CVMA_OK) ||
+        ((want & CVMA_TDX_ITEM_PCK_CRL) != 0 &&
+         (st = cvma_pcs_fetch_pck_crl(p, ca, &pck, v, err, sizeof err)) != CVMA_OK) ||
+        ((want & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 &&
+         (st = cvma_pcs_fetch_root_ca_crl(p, &root, v, err, sizeof err)) != CVMA_OK)) {
         /* Every failure to get an item, a URL the HTTP client refuses (CVMA_E_USAGE) included,
          * is collateral not had: undecided with its reason, as for SEV-SNP. */
         st = unavailable(v, st, err);
         goto out;
     }
-    if ((c->tcb_info_chain = cvma_x509_load_pem_stack(tcb.issuer_chain.p, tcb.issuer_chain.len)) ==
-                NULL ||
-        (c->qe_identity_chain = cvma_x509_load_pem_stack(qe.issuer_chain.p, qe.issuer_chain.len)) ==
-                NULL) {
+    /* From here on every item asked for came from PCS or the cache. */
+    c->fetched |= want & CVMA_TDX_ITEMS_ALL;
+    if (((want & CVMA_TDX_ITEM_TCB_INFO) != 0 &&
+         (c->tcb_info_chain = cvma_x509_load_pem_stack(tcb.issuer_chain.p, tcb.issuer_chain.len)) ==
+                 NULL) ||
+        ((want & CVMA_TDX_ITEM_QE_IDENTITY) != 0 &&
+         (c->qe_identity_chain =
+                  cvma_x509_load_pem_stack(qe.issuer_chain.p, qe.issuer_chain.len)) == NULL)) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE, "PCS issuer chain: no PEM certificate");
         goto out;
     }
-    if ((c->pck_crl = cvma_tdx_crl_load_any(pck.body.p, pck.body.len)) == NULL ||
-        (c->root_ca_crl = cvma_tdx_crl_load_any(root.body.p, root.body.len)) == NULL) {
+    if (((want & CVMA_TDX_ITEM_PCK_CRL) != 0 &&
+         (c->pck_crl = cvma_tdx_crl_load_any(pck.body.p, pck.body.len)) == NULL) ||
+        ((want & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 &&
+         (c->root_ca_crl = cvma_tdx_crl_load_any(root.body.p, root.body.len)) == NULL)) {
         st = cvma_reject(v, CVMA_R_CRL_INVALID, "PCS: a CRL does not parse");
         goto out;
     }
-    if ((st = cvma_tdx_signed_json_load(&c->tcb_info_doc, &tcb.body, NULL, "tcbInfo", "TCB Info",
-                                        v)) != CVMA_OK ||
-        (st = cvma_tdx_signed_json_load(&c->qe_identity_doc, &qe.body, NULL, "enclaveIdentity",
-                                        "QE Identity", v)) != CVMA_OK ||
-        (st = cvma_tdx_tcb_info_parse(c->tcb_info_doc.signed_part.p,
-                                      c->tcb_info_doc.signed_part.len, &c->tcb_info, v)) !=
-                CVMA_OK ||
-        (st = cvma_tdx_qe_identity_parse(c->qe_identity_doc.signed_part.p,
-                                         c->qe_identity_doc.signed_part.len, &c->qe_identity, v)) !=
-                CVMA_OK) {
+    if (((want & CVMA_TDX_ITEM_TCB_INFO) != 0 &&
+         ((st = cvma_tdx_signed_json_load(&c->tcb_info_doc, &tcb.body, NULL, "tcbInfo", "TCB Info",
+                                          v)) != CVMA_OK ||
+          (st = cvma_tdx_tcb_info_parse(c->tcb_info_doc.signed_part.p,
+                                        c->tcb_info_doc.signed_part.len, &c->tcb_info, v)) !=
+                  CVMA_OK)) ||
+        ((want & CVMA_TDX_ITEM_QE_IDENTITY) != 0 &&
+         ((st = cvma_tdx_signed_json_load(&c->qe_identity_doc, &qe.body, NULL, "enclaveIdentity",
+                                          "QE Identity", v)) != CVMA_OK ||
+          (st = cvma_tdx_qe_identity_parse(c->qe_identity_doc.signed_part.p,
+                                           c->qe_identity_doc.signed_part.len, &c->qe_identity,
+                                           v)) != CVMA_OK))) {
         goto out;
     }
     st = CVMA_OK;

@@ -42,14 +42,24 @@ CVMA_MUST_USE enum cvma_status cvma_pcs_fetch_root_ca_crl(const struct cvma_pcs 
  * Fills c (cleared first) with everything one TDX platform needs, as
  * cvma_tdx_collateral_load_dir does from a directory: TCB Info for fmspc, QE Identity, both
  * issuer chains, the PCK CRL of `ca` and the Root CA CRL, the two documents parsed.
- * Returns CVMA_OK; CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE (and v->undecided) when anything
- * cannot be had; CVMA_REJECTED with COLLATERAL_INVALID / CERT_PARSE / CRL_INVALID when what was
- * had is malformed (cannot normally happen: fetches are form-checked); CVMA_E_NOMEM. c is
- * empty after any failure.
+ * Every item is marked fetched (c->fetched). Returns CVMA_OK; CVMA_UNDECIDED with
+ * COLLATERAL_UNAVAILABLE (and v->undecided) when anything cannot be had; CVMA_REJECTED with
+ * COLLATERAL_INVALID / CERT_PARSE / CRL_INVALID when what was had is malformed (cannot normally
+ * happen: fetches are form-checked); CVMA_E_NOMEM. c is empty after any failure.
  */
 CVMA_MUST_USE enum cvma_status cvma_pcs_collateral_get(const struct cvma_pcs *p,
                                                        const uint8_t fmspc[6], enum cvma_pcs_ca ca,
                                                        struct cvma_tdx_collateral *c,
                                                        struct cvma_verdict *v);
+
+/*
+ * The same for the items in want only (CVMA_TDX_ITEM_* bits): the others in c (given by the
+ * user: a collateral directory lacking some items) are kept as they are. The items had are
+ * marked in c->fetched. Statuses as cvma_pcs_collateral_get; c (all of it) is empty after
+ * any failure.
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_pcs_collateral_fill(const struct cvma_pcs *p, const uint8_t fmspc[6], enum cvma_pcs_ca ca,
+                         unsigned want, struct cvma_tdx_collateral *c, struct cvma_verdict *v);
 
 #endif
