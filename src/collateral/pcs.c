@@ -341,6 +341,32 @@ static char *item_url(const struct cvma_pcs *p, enum cvma_pcs_item item, const u
 }
 
 /* see collateral/pcs.h */
+enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item item,
+                                const uint8_t *fmspc, enum cvma_pcs_ca ca)
+{
+    char err[128], *url, *key;
+    size_t key_len;
+    enum cvma_status st;
+
+    if (p->cache == NULL) {
+        return CVMA_OK;
+    }
+    if ((url = item_url(p, item, fmspc, ca, err, sizeof err)) == NULL) {
+        return CVMA_E_USAGE;
+    }
+    key_len = sizeof "intel-pcs " + strlen(url);
+    if ((key = malloc(key_len)) == NULL) {
+        free(url);
+        return CVMA_E_NOMEM;
+    }
+    snprintf(key, key_len, "intel-pcs %s", url);
+    st = cvma_cache_remove(p->cache, key);
+    free(key);
+    free(url);
+    return st;
+}
+
+/* see collateral/pcs.h */
 enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item item,
                                 const uint8_t *fmspc, enum cvma_pcs_ca ca, cvma_pcs_check_fn check,
                                 void *arg, struct cvma_pcs_answer *out, struct cvma_verdict *v,

@@ -135,6 +135,16 @@ CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvm
                                               char *err, size_t err_len);
 
 /*
+ * Removes the cache entry of one item (the arguments as for cvma_pcs_fetch), if there is one:
+ * an answer that passed its form check but then failed verification (a signature or chain
+ * that is not Intel's), so that the next use fetches it again instead of failing on the same
+ * bytes until it is older than the maximum age. CVMA_OK also when there was none or p has no
+ * cache; CVMA_E_IO, CVMA_E_USAGE (bad arguments), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item item,
+                                              const uint8_t *fmspc, enum cvma_pcs_ca ca);
+
+/*
  * An answer as one cache entry: magic (8 bytes) || u64be body length || body || u64be chain
  * length || chain. frame: false when out of memory. unframe: *ok false (a corrupt entry) on
  * another magic or any length that does not add up to the bytes given, exactly; then *a is

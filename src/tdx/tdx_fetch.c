@@ -104,6 +104,61 @@ out:
     return st;
 }
 
+/* see tdx/tdx_internal.h */
+void cvma_tdx_collateral_evict(const struct cvma_tdx_quote *q, const struct cvma_verify_opts *opts,
+                               unsigned items, char *what, size_t what_len)
+{
+    static const struct {
+        unsigned bit;
+        enum cvma_pcs_item item;
+    } order[] = {{CVMA_TDX_ITEM_TCB_INFO, CVMA_PCS_TCB_INFO},
+                 {CVMA_TDX_ITEM_QE_IDENTITY, CVMA_PCS_QE_IDENTITY},
+                 {CVMA_TDX_ITEM_PCK_CRL, CVMA_PCS_PCK_CRL},
+                 {CVMA_TDX_ITEM_ROOT_CA_CRL, CVMA_PCS_ROOT_CA_CRL}};
+    struct cvma_pcs pcs;
+    struct cvma_cache cache = {0};
+    struct cvma_pck_ext pck;
+    struct cvma_verdict scratch;
+    enum cvma_pcs_ca ca = CVMA_PCS_CA_PLATFORM;
+    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+    X509 *leaf = certs != NULL ? sk_X509_value(certs, 0) : NULL;
+    size_t used = 0;
+    bool failed = false;
+
+    snprintf(what, what_len, "nothing");
+    cvma_verdict_init(&scratch);
+    memset(&pck, 0, sizeof pck);
+    /* The FMSPC and the CA chose the URLs, hence the cache keys, when the items were had. */
+    if (leaf == NULL || cvma_pck_ext_parse(leaf, &pck, &scratch) != CVMA_OK ||
+        !cvma_pcs_ca_of_pck(leaf, &ca) || cvma_cache_init(&cache, opts->cache_dir) != CVMA_OK) {
+        failed = true;
+        goto out;
+    }
+    cvma_pcs_init(&pcs);
+    pcs.base_url = opts->pcs_base_url;
+    pcs.cache = &cache;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
+        if ((items & order[i].bit) == 0) {
+            continue;
+        }
+        if (cvma_pcs_evict(&pcs, order[i].item, pck.fmspc, ca) != CVMA_OK) {
+            failed = true;
+            continue;
+        }
+        int w = snprintf(what + used, what_len - used, "%s%s", used ? ", " : "",
+                         cvma_pcs_item_name(order[i].item));
+        used += w > 0 && (size_t)w < what_len - used ? (size_t)w : 0;
+    }
+out:
+    if (failed) {
+        snprintf(what + used, what_len - used, "%s(a cache entry could not be removed)",
+                 used ? " " : "");
+    }
+    cvma_cache_cleanup(&cache);
+    cvma_verdict_cleanup(&scratch);
+    sk_X509_pop_free(certs, X509_free);
+}
+
 /* After items missing from the collateral directory could not be had: say so in the reason
  * the fetch recorded (COLLATERAL_UNAVAILABLE, from index since), so that it does not read as
  * if the directory had been ignored. */

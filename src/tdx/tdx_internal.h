@@ -33,6 +33,15 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quo
                                                        struct cvma_tdx_held *held,
                                                        struct cvma_verdict *v);
 
+/*
+ * Removes from the on-disk cache the PCS items named (CVMA_TDX_ITEM_* bits) that collateral
+ * for q was had under, so that the next verification fetches them again. what (what_len bytes)
+ * receives the names of those removed ("TCB Info, Root CA CRL"), or says that some could not
+ * be. Used when fetched collateral fails its own checks.
+ */
+void cvma_tdx_collateral_evict(const struct cvma_tdx_quote *q, const struct cvma_verify_opts *opts,
+                               unsigned items, char *what, size_t what_len);
+
 void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts *opts,
                      const struct cvma_tdx_held *preloaded, struct cvma_result *res);
 

@@ -352,6 +352,147 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
     }
 }
 
+/* The first error recorded since reason index `since`, or NULL. */
+static const struct cvma_verdict_reason *first_error_since(const struct cvma_verdict *v,
+                                                           size_t since)
+{
+    for (size_t i = since; i < v->n_reasons; i++) {
+        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
+/* True unless crl was issued and signed by issuer and has a nextUpdate (without one a CRL
+ * would never expire: CRL_INVALID). */
+static bool crl_not_from(X509_CRL *crl, X509 *issuer)
+{
+    EVP_PKEY *key = issuer != NULL ? X509_get0_pubkey(issuer) : NULL;
+    bool ok = crl != NULL && key != NULL &&
+              X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) == 0 &&
+              X509_CRL_verify(crl, key) == 1 && X509_CRL_get0_nextUpdate(crl) != NULL;
+    ERR_clear_error();
+    return !ok;
+}
+
+/*
+ * After the PCK chain failed with a CRL_INVALID: which fetched CRLs (CVMA_TDX_ITEM_* bits) are
+ * at fault. Only under the quote's root when it is trusted (pinned or --trust-root) and, for
+ * the PCK CRL, a PCK CA that root signed: otherwise the quote's own chain is what fails, and
+ * that is the evidence's fault. Failure path only.
+ */
+static unsigned pck_chain_blames(const struct cvma_tdx_quote *q,
+                                 const struct cvma_tdx_collateral *c,
+                                 const struct cvma_verify_opts *opts, enum cvma_reason first)
+{
+    static const struct cvma_chain_pin intel_root = {intel_root_spki_sha256};
+    STACK_OF(X509) *certs = NULL;
+    unsigned bad = 0;
+    char hex[65];
+
+    if (first != CVMA_R_CRL_INVALID ||
+        (c->fetched & (CVMA_TDX_ITEM_PCK_CRL | CVMA_TDX_ITEM_ROOT_CA_CRL)) == 0 ||
+        (certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len)) == NULL) {
+        return 0;
+    }
+    int n = sk_X509_num(certs);
+    X509 *root = n >= 2 ? sk_X509_value(certs, n - 1) : NULL;
+    if (root != NULL && cvma_chain_pick_anchor(root, &intel_root, 1, opts->trust_roots, NULL,
+                                               opts->n_trust_roots, hex) >= 0) {
+        if ((c->fetched & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 && crl_not_from(c->root_ca_crl, root)) {
+            bad |= CVMA_TDX_ITEM_ROOT_CA_CRL;
+        }
+        X509 *pck_ca = n == 3 ? sk_X509_value(certs, 1) : NULL;
+        if ((c->fetched & CVMA_TDX_ITEM_PCK_CRL) != 0 && pck_ca != NULL &&
+            X509_verify(pck_ca, X509_get0_pubkey(root)) == 1 && crl_not_from(c->pck_crl, pck_ca)) {
+            bad |= CVMA_TDX_ITEM_PCK_CRL;
+        }
+    }
+    ERR_clear_error();
+    sk_X509_pop_free(certs, X509_free);
+    return bad;
+}
+
+/* Reasons cvma_tdx_signed_json_verify gives when a document's chain or signature is not the
+ * pinned root's (not a validity window, not a revocation by a CRL the root signed). */
+static bool doc_not_signed(enum cvma_reason r)
+{
+    return r == CVMA_R_CERT_PARSE || r == CVMA_R_CERT_CHAIN_INVALID ||
+           r == CVMA_R_CERT_UNTRUSTED_ROOT || r == CVMA_R_CERT_KEY_UNSUPPORTED ||
+           r == CVMA_R_COLLATERAL_SIGNATURE_INVALID;
+}
+
+/*
+ * After cvma_tdx_collateral_verify failed with first: which fetched items are at fault. A
+ * Root CA CRL the root did not sign; else the first document (in the order they are verified)
+ * whose chain or signature fails on its own, when it was fetched. Failure path only.
+ */
+static unsigned collateral_blames(const struct cvma_tdx_collateral *c, X509 *root, time_t at,
+                                  enum cvma_reason first)
+{
+    const struct {
+        unsigned bit;
+        const struct cvma_tdx_signed_json *doc;
+        STACK_OF(X509) * chain;
+        const char *what;
+    } docs[] = {
+            {CVMA_TDX_ITEM_TCB_INFO, &c->tcb_info_doc, c->tcb_info_chain, "TCB Info"},
+            {CVMA_TDX_ITEM_QE_IDENTITY, &c->qe_identity_doc, c->qe_identity_chain, "QE Identity"}};
+
+    if (c->fetched == 0) {
+        return 0;
+    }
+    if (first == CVMA_R_CRL_INVALID) {
+        return (c->fetched & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 && crl_not_from(c->root_ca_crl, root)
+                       ? CVMA_TDX_ITEM_ROOT_CA_CRL
+                       : 0;
+    }
+    if (!doc_not_signed(first)) {
+        return 0;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(docs); i++) {
+        struct cvma_verdict scratch;
+        cvma_verdict_init(&scratch);
+        enum cvma_status st = cvma_tdx_signed_json_verify(docs[i].doc, docs[i].chain, root, NULL,
+                                                          at, docs[i].what, &scratch);
+        const struct cvma_verdict_reason *fe = first_error_since(&scratch, 0);
+        bool fault = st == CVMA_REJECTED && fe != NULL && doc_not_signed(fe->code);
+        cvma_verdict_cleanup(&scratch);
+        if (st != CVMA_OK) {
+            return fault && (c->fetched & docs[i].bit) != 0 ? docs[i].bit : 0;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Fetched collateral failed its own checks: that says nothing about the evidence (a hostile
+ * network, mirror or cache can only withhold collateral, docs/collateral.md). The errors
+ * recorded since `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3) quoting
+ * the first of them, and the items at fault leave the on-disk cache, so the next verification
+ * fetches them again instead of failing on the same bytes until the maximum age.
+ */
+static void fetched_collateral_refused(struct cvma_result *res, const struct cvma_tdx_quote *q,
+                                       const struct cvma_verify_opts *opts, size_t since,
+                                       unsigned items)
+{
+    struct cvma_verdict *v = &res->verdict;
+    const struct cvma_verdict_reason *first = first_error_since(v, since);
+    char removed[128], detail[CVMA_DETAIL_MAX];
+    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
+
+    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    cvma_tdx_collateral_evict(q, opts, items, removed, sizeof removed);
+    v->n_reasons = since;
+    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                "collateral fetched from Intel PCS or the cache fails its own checks (%s: %s); "
+                "removed from the cache: %s. It says nothing about the evidence; the next "
+                "verification fetches it again",
+                code, detail, removed);
+    res->undecided = true;
+}
+
 bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
 {
     static const struct {
@@ -455,7 +596,16 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         ch = NULL;
     }
     if (ch == NULL) {
-        if (cvma_verdict_step(v, verify_pck_chain(q, c, opts, &ch, v)) != CVMA_OK) {
+        size_t since = v->n_reasons;
+        enum cvma_status pst = verify_pck_chain(q, c, opts, &ch, v);
+        if (cvma_verdict_step(v, pst) != CVMA_OK) {
+            const struct cvma_verdict_reason *first = first_error_since(v, since);
+            unsigned bad = pst == CVMA_REJECTED && first != NULL
+                                   ? pck_chain_blames(q, c, opts, first->code)
+                                   : 0;
+            if (bad != 0) {
+                fetched_collateral_refused(res, q, opts, since, bad);
+            }
             goto out;
         }
         /* Without a cache this is just our reference to ch. */
@@ -490,9 +640,17 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         cvma_chain_ref_release(co_ref);
         if (!known) {
             struct coll_ok *co_new = NULL;
-            if (cvma_verdict_step(v, cvma_tdx_collateral_verify(c, ch->root, opts->at,
-                                                                opts->collateral_grace_seconds,
-                                                                v)) != CVMA_OK) {
+            size_t since = v->n_reasons;
+            enum cvma_status vst = cvma_tdx_collateral_verify(c, ch->root, opts->at,
+                                                              opts->collateral_grace_seconds, v);
+            if (cvma_verdict_step(v, vst) != CVMA_OK) {
+                const struct cvma_verdict_reason *first = first_error_since(v, since);
+                unsigned bad = vst == CVMA_REJECTED && first != NULL
+                                       ? collateral_blames(c, ch->root, opts->at, first->code)
+                                       : 0;
+                if (bad != 0) {
+                    fetched_collateral_refused(res, q, opts, since, bad);
+                }
                 goto out;
             }
             /* Stale-but-within-grace verifies with a warning: do not cache that. */
