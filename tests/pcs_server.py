@@ -5,7 +5,8 @@ Listens on 127.0.0.1 only, on a port the OS picks; prints that port as the first
 stdout, then serves until killed or until --max-seconds have passed.
 
   pcs_server.py [--dir DIR] [--route PATH=FILE]... [--hex-route PATH=FILE]...
-                [--header 'PATH|NAME|FILE']... [--log FILE] [--max-seconds N]
+                [--header 'PATH|NAME|FILE']... [--redirect PATH=LOCATION]... [--log FILE]
+                [--max-seconds N]
 
 --route PATH=FILE      answer GET PATH with the bytes of FILE (relative to --dir unless
                        absolute). A PATH containing '?' must match the request's path and query
@@ -17,6 +18,9 @@ stdout, then serves until killed or until --max-seconds have passed.
                        with the answer to PATH (matched as for --route), send the header NAME
                        whose value is FILE's text URL-encoded (every byte outside
                        A-Z a-z 0-9 -_.~ as %XX), as PCS sends issuer chains. Repeatable.
+--redirect PATH=LOCATION
+                       answer GET PATH (matched as for --route, before the routes) with 302
+                       and Location: LOCATION, taken as given. The split is at the first '='.
 --log FILE             append one line per request: "<status> <path?query>".
 --max-seconds N        exit by itself after N seconds (default 120).
 
@@ -38,6 +42,7 @@ def parse_args(argv):
     ap.add_argument("--route", action="append", default=[], metavar="PATH=FILE")
     ap.add_argument("--hex-route", action="append", default=[], metavar="PATH=FILE")
     ap.add_argument("--header", action="append", default=[], metavar="PATH|NAME|FILE")
+    ap.add_argument("--redirect", action="append", default=[], metavar="PATH=LOCATION")
     ap.add_argument("--log", default=None)
     ap.add_argument("--max-seconds", type=float, default=120.0)
     args = ap.parse_args(argv)
@@ -57,8 +62,15 @@ def parse_args(argv):
         if len(parts) != 3 or not parts[0].startswith("/") or not parts[1] or not parts[2]:
             ap.error("--header wants 'PATH|NAME|FILE': %r" % h)
         headers.setdefault(parts[0], []).append((parts[1], resolve(parts[2])))
+    redirects = {}
+    for r in args.redirect:
+        path, sep, loc = r.partition("=")
+        if not sep or not path.startswith("/") or not loc:
+            ap.error("--redirect wants PATH=LOCATION with PATH starting with '/': %r" % r)
+        redirects[path] = loc
     args.routes = routes
     args.headers = headers
+    args.redirects = redirects
     return args
 
 
@@ -71,6 +83,10 @@ def lookup(table, path):
 def make_handler(args):
     class Handler(standin_http.base_handler(args.log, "pcs-test")):
         def do_GET(self):
+            loc = lookup(args.redirects, self.path)
+            if loc is not None:
+                self._send(302, b"moved\n", [("Location", loc)])
+                return
             route = lookup(args.routes, self.path)
             if route is None:
                 self._send(404, b"not found\n")

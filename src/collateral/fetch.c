@@ -548,8 +548,11 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     }
     cvma_http_last_code_clear();
     unsigned long failures = cvma_allocfail_count();
-    st = it->download != NULL ? it->download(it->url, http, &body, err, err_len, it->arg)
-                              : cvma_http_get(http, it->url, &body, NULL, err, err_len);
+    /* Collateral comes from the server asked: a redirect elsewhere is not followed. */
+    static const struct cvma_http_request collateral_get = {.same_origin = true};
+    st = it->download != NULL
+                 ? it->download(it->url, http, &body, err, err_len, it->arg)
+                 : cvma_http_do(http, it->url, &collateral_get, &body, NULL, err, err_len);
     if (st != CVMA_OK && cvma_allocfail_count() != failures) {
         /* OpenSSL (under curl's TLS) could not allocate: not the server's failure, and not
          * the waiters' either (common/allocfail.h) */

@@ -9,7 +9,8 @@
  *      kept to fall back on. A damaged entry, or one that fails the check, is ignored and v
  *      receives COLLATERAL_CACHE_CORRUPT (info).
  *   2. Offline: a miss is CVMA_UNDECIDED ("offline and not in cache").
- *   3. The download (the item's download callback, else a plain HTTP GET).
+ *   3. The download (the item's download callback, else an HTTP GET that follows redirects
+ *      to the same origin only: collateral/http.h, same_origin).
  *   4. The check again, on the downloaded bytes: what fails it is never cached. Passing bytes
  *      are cached (best effort) with the expiry the check computed.
  *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v

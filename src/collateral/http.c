@@ -304,6 +304,45 @@ static long retry_wait_ms(const struct cvma_http_opts *o, int attempt, curl_off_
     return wait > CVMA_HTTP_MAX_WAIT_MS ? CVMA_HTTP_MAX_WAIT_MS : wait;
 }
 
+/* A redirect status libcurl would follow. */
+static bool is_redirect(long code)
+{
+    return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+/* True when a and b (absolute URLs) have the same scheme, host and port (the default port of
+ * the scheme when none is written). Anything that does not parse is another origin. */
+static bool same_origin(const char *a, const char *b)
+{
+    static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+    CURLU *ua = curl_url(), *ub = curl_url();
+    bool same = ua != NULL && ub != NULL && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+                curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK;
+
+    for (size_t i = 0; same && i < sizeof parts / sizeof parts[0]; i++) {
+        char *pa = NULL, *pb = NULL;
+        unsigned flags = parts[i] == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0;
+        same = curl_url_get(ua, parts[i], &pa, flags) == CURLUE_OK &&
+               curl_url_get(ub, parts[i], &pb, flags) == CURLUE_OK && strcasecmp(pa, pb) == 0;
+        curl_free(pa);
+        curl_free(pb);
+    }
+    curl_url_cleanup(ua);
+    curl_url_cleanup(ub);
+    return same;
+}
+
+/* Where errors say the request went: url, and the URL it was redirected to when that is
+ * another (at NULL or equal to url: url alone). */
+static void where_text(const char *url, const char *at, char *out, size_t out_len)
+{
+    if (at == NULL || strcmp(at, url) == 0) {
+        cvma_errf(out, out_len, "%s", url);
+    } else {
+        cvma_errf(out, out_len, "%s (redirected to %s)", url, at);
+    }
+}
+
 #define SETOPT(h, opt, val)                                                            \
     do {                                                                               \
         if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {                         \
@@ -348,6 +387,9 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
     const char *m;
     long code = 0;
     bool https, post, head;
+    char *hop_url = NULL; /* same_origin: the URL a followed redirect went to */
+    char where[2048];
+    int hops = 0;
 
     if (rq == NULL) {
         rq = &get;
@@ -412,9 +454,10 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
     cerr[0] = '\0';
     SETOPT(h, CURLOPT_URL, url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (!rq->no_redirects && !post) {
+    if (!rq->no_redirects && !post && !rq->same_origin) {
         /* Follow redirects, but never to another scheme and never from https down to http.
-         * A POST follows none: a 307/308 would send its body again, elsewhere. */
+         * A POST follows none: a 307/308 would send its body again, elsewhere. same_origin:
+         * followed below, one hop at a time, each checked before it is requested. */
         SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
         SETOPT(h, CURLOPT_MAXREDIRS, 3L);
         SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
@@ -473,39 +516,77 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
         if (http_code != NULL) {
             *http_code = code;
         }
+        {
+            char *eff = NULL;
+            (void)curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+            where_text(url, hop_url != NULL ? hop_url : eff, where, sizeof where);
+        }
+        if (rc == CURLE_OK && rq->same_origin && !rq->no_redirects && !post && is_redirect(code)) {
+            char *loc = NULL, *next;
+            (void)curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
+            if (loc != NULL) {
+                /* Collateral comes from the server asked, whatever its answers say: a
+                 * redirect elsewhere (another host, port or scheme) is not requested. */
+                if (!same_origin(url, loc)) {
+                    cvma_errf(err, err_len,
+                              "%s %s: HTTP %ld redirects to %s, another origin (scheme, host "
+                              "or port): not followed",
+                              m, where, code, loc);
+                    st = CVMA_UNDECIDED;
+                    goto out;
+                }
+                if (hops >= 3) {
+                    cvma_errf(err, err_len, "%s %s: HTTP %ld, a redirect after 3: not followed", m,
+                              where, code);
+                    st = CVMA_UNDECIDED;
+                    goto out;
+                }
+                if ((next = strdup(loc)) == NULL) {
+                    cvma_errf(err, err_len, "%s %s: out of memory", m, where);
+                    st = CVMA_E_NOMEM;
+                    goto out;
+                }
+                free(hop_url);
+                hop_url = next;
+                hops++;
+                SETOPT(h, CURLOPT_URL, hop_url);
+                attempt--; /* a hop is not an attempt */
+                continue;
+            }
+        }
         if (rc == CURLE_OK) {
             if (code == 200 || (rq->any_status && code > 0)) {
                 break;
             }
             retryable = !rq->any_status && (code == 429 || (code >= 500 && code <= 599));
             if (!retryable) {
-                cvma_errf(err, err_len, "%s %s: HTTP %ld", m, url, code);
+                cvma_errf(err, err_len, "%s %s: HTTP %ld", m, where, code);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             (void)curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-            cvma_errf(err, err_len, "%s %s: HTTP %ld after %d attempt%s", m, url, code, attempt + 1,
-                      attempt == 0 ? "" : "s");
+            cvma_errf(err, err_len, "%s %s: HTTP %ld after %d attempt%s", m, where, code,
+                      attempt + 1, attempt == 0 ? "" : "s");
         } else {
             if (s.nomem || hs.nomem || rc == CURLE_OUT_OF_MEMORY) {
-                cvma_errf(err, err_len, "%s %s: out of memory", m, url);
+                cvma_errf(err, err_len, "%s %s: out of memory", m, where);
                 st = CVMA_E_NOMEM;
                 goto out;
             }
             if (hs.too_big) {
-                cvma_errf(err, err_len, "%s %s: a response header is longer than %zu bytes", m, url,
-                          CVMA_HTTP_MAX_HEADER_VALUE);
+                cvma_errf(err, err_len, "%s %s: a response header is longer than %zu bytes", m,
+                          where, CVMA_HTTP_MAX_HEADER_VALUE);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-                cvma_errf(err, err_len, "%s %s: response larger than %zu bytes", m, url,
+                cvma_errf(err, err_len, "%s %s: response larger than %zu bytes", m, where,
                           o.max_body);
                 st = CVMA_UNDECIDED;
                 goto out;
             }
             retryable = transient_curl_error(rc);
-            cvma_errf(err, err_len, "%s %s: %s after %d attempt%s", m, url,
+            cvma_errf(err, err_len, "%s %s: %s after %d attempt%s", m, where,
                       cerr[0] != '\0' ? cerr : curl_easy_strerror(rc), attempt + 1,
                       attempt == 0 ? "" : "s");
             if (!retryable) {
@@ -537,6 +618,7 @@ out:
         hdr_clear(&hs);
     }
     free(s.p);
+    free(hop_url);
     curl_easy_cleanup(h);
     curl_slist_free_all(req_hdrs);
     return st;

@@ -10,7 +10,8 @@
  *
  * Behaviour:
  * - Only http:// and https:// URLs; redirects are followed (at most 3), never to another
- *   scheme and never from https down to http.
+ *   scheme and never from https down to http; with same_origin (collateral) never to another
+ *   scheme, host or port either, and such a redirect is not requested.
  * - Retries (at most max_retries more attempts) only on HTTP 429, HTTP 5xx and on transport
  *   errors that may be transient (connection refused/reset, timeout, DNS failure). The wait
  *   before retry i (0-based) is backoff_base_ms << i; a longer Retry-After header (seconds
@@ -21,7 +22,9 @@
  * - A request with any_status is not retried on an HTTP status either (every answer is final);
  *   its GET/HEAD transport errors are retried as above.
  * - A body larger than max_body bytes aborts the transfer. HEAD keeps no body.
- * - Error texts name the method and the URL ("POST URL: HTTP 503 after 1 attempt").
+ * - Error texts name the method and the URL ("POST URL: HTTP 503 after 1 attempt"), and the
+ *   URL a redirect led to when the failure came from there ("GET URL (redirected to URL2):
+ *   HTTP 404").
  * - Never writes to stdout or stderr.
  */
 #ifndef CVMA_COLLATERAL_HTTP_H
@@ -104,6 +107,10 @@ struct cvma_http_request {
     size_t body_len;
     bool any_status;   /* an HTTP answer of any status is CVMA_OK, with its body and code */
     bool no_redirects; /* a 3xx is the answer, not followed (always so for POST) */
+    /* Redirects are followed only to the same origin as url (scheme, host and port, the
+     * scheme's default port when none is written), at most 3; one to another origin is not
+     * requested: CVMA_UNDECIDED, err naming where it pointed. Collateral GETs set it. */
+    bool same_origin;
     /* TLS peer and host name NOT verified. For reachability probes only (host-check's PCCS),
      * never for a request whose answer is used: HEAD only, any other method is CVMA_E_USAGE. */
     bool no_tls_verify;

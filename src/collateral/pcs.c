@@ -200,7 +200,8 @@ static enum cvma_status download_answer(const struct cvma_http_opts *http, enum 
     enum cvma_status st;
 
     memset(a, 0, sizeof *a);
-    const struct cvma_http_request rq = {.hdrs = h, .n_hdrs = nh};
+    /* Collateral comes from the server asked: a redirect elsewhere is not followed. */
+    const struct cvma_http_request rq = {.hdrs = h, .n_hdrs = nh, .same_origin = true};
     st = cvma_http_do(http, url, &rq, &a->body, NULL, err, err_len);
     if (st != CVMA_OK) {
         return st;

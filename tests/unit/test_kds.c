@@ -859,6 +859,50 @@ static void test_http_refuses_a_redirect_to_another_scheme(void **state)
     assert_int_equal(tu_log_lines(f->log), 3);
 }
 
+/* same_origin (collateral GETs): a redirect to another port or host is not requested, the
+ * error naming where it pointed; one to the same origin is followed (at most 3), and an error
+ * after it names the URL it led to. A plain GET still follows the other port. */
+static void test_http_same_origin_redirects_only(void **state)
+{
+    struct fx *f = *state;
+    char other[96], host[96], url[128];
+    int port = tu_free_port();
+    snprintf(other, sizeof other, "/port=http://127.0.0.1:%d/file", port);
+    snprintf(host, sizeof host, "/host=http://127.0.0.2:%d/file", port);
+    const char *args[] = {"--route",    "/file=" MILAN_VCEK_FILE,
+                          "--redirect", other,
+                          "--redirect", host,
+                          "--redirect", "/same=/file",
+                          "--redirect", "/gone=/missing",
+                          NULL};
+    struct cvma_http_request so = {.same_origin = true};
+    struct cvma_buf b = {0};
+    long code = 0;
+
+    server_start(f, args);
+    snprintf(url, sizeof url, "%s/port", f->base);
+    assert_int_equal(get(f, url, &so, &b, &code), CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(f->err, "another origin"));
+    assert_non_null(strstr(f->err, other + strlen("/port=")));
+    snprintf(url, sizeof url, "%s/host", f->base);
+    assert_int_equal(get(f, url, &so, &b, &code), CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "another origin"));
+    assert_non_null(strstr(f->err, "127.0.0.2"));
+    snprintf(url, sizeof url, "%s/same", f->base);
+    assert_int_equal(get(f, url, &so, &b, &code), CVMA_OK);
+    assert_int_equal(code, 200);
+    cvma_buf_free(&b);
+    snprintf(url, sizeof url, "%s/gone", f->base);
+    assert_int_equal(get(f, url, &so, &b, &code), CVMA_UNDECIDED);
+    assert_non_null(strstr(f->err, "(redirected to "));
+    assert_non_null(strstr(f->err, "/missing"));
+    assert_int_equal(get(f, url, NULL, &b, &code), CVMA_UNDECIDED); /* libcurl following */
+    assert_non_null(strstr(f->err, "(redirected to "));
+    assert_non_null(strstr(f->err, "/missing"));
+    assert_false(has_line(f->log, "200 /port") || has_line(f->log, "200 /host"));
+}
+
 /* A POST follows no redirect: a 307 (which would send the body again to its Location) is the
  * answer, with any_status handed back, else undecided. */
 static void test_http_post_follows_no_redirect(void **state)
@@ -1468,6 +1512,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(
                     test_https_verifies_the_server_and_never_redirects_down_to_http, fx_setup,
                     fx_teardown),
+            cmocka_unit_test_setup_teardown(test_http_same_origin_redirects_only, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_post_follows_no_redirect, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_http_post_and_any_status_are_not_retried_on_503,
