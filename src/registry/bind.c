@@ -254,8 +254,8 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             failed = true;
             continue;
         }
-        switch (cvma_bind_rollback_check_store(o->store, have_cache ? cache.dir : NULL, &it->reg,
-                                               detail, sizeof detail)) {
+        switch (cvma_bind_rollback_check_store(rs, o->store, have_cache ? cache.dir : NULL,
+                                               &it->reg, detail, sizeof detail)) {
         case RB_OK:
             break;
         case RB_ROLLBACK:

@@ -9,6 +9,7 @@
 #ifndef CVMA_REGISTRY_BIND_INTERNAL_H
 #define CVMA_REGISTRY_BIND_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,21 @@ struct log_proof_item {
     struct cvma_tlog_proof *proof;
 };
 
+/*
+ * The highest registry version this process saw per provider, with a shared state store
+ * (bind_rollback.c): a floor that does not depend on the store keeping what it recorded.
+ */
+struct rb_floor {
+    char provider[CVMA_REG_PROVIDER_MAX + 1];
+    uint64_t version;
+    uint8_t root[32];
+    bool persisted; /* also recorded in the state file of the cache directory */
+};
+
 struct cvma_registry_set {
+    pthread_mutex_t floor_lock; /* guards floors and n_floors */
+    struct rb_floor *floors;
+    size_t n_floors;
     struct cvma_reg_provider *prov;
     size_t n_prov;
     struct reg_item *regs;
@@ -146,9 +161,19 @@ CVMA_MUST_USE bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, c
  */
 enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
                                         char *detail, size_t detail_len);
-/* The same through store->registry_seen when the store has one, else the files of dir;
- * RB_UNAVAILABLE when the store does not answer (detail says why). */
-enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *store, const char *dir,
+/*
+ * The same through store->registry_seen when the store has one, else the files of dir
+ * (cvma_bind_rollback_check). With a store, two floors come first, so a store that lost what
+ * it recorded (restarted empty, a lagging replica, flushed) cannot bring an older registry
+ * back: the highest version this process saw (rs; NULL: none kept) and the state file of dir,
+ * read the first time a provider's registry is seen and written when its version rises, so the
+ * file costs nothing per verification once it is known. A registry below either floor is
+ * RB_ROLLBACK and the store is raised to the floor. A state file that cannot be kept gives
+ * RB_NOT_CHECKED once the store answered OK (the store's check was made; detail says what was
+ * not). RB_UNAVAILABLE when the store does not answer (detail says why).
+ */
+enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
+                                              const struct cvma_state_store *store, const char *dir,
                                               const struct cvma_registry *r, char *detail,
                                               size_t detail_len);
 

@@ -59,8 +59,9 @@ bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *pro
     return ok;
 }
 
-enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
-                                        char *detail, size_t detail_len)
+/* cvma_bind_rollback_check; on RB_ROLLBACK *seen and seen_root hold the state's version. */
+static enum rb_result file_check(const char *dir, const struct cvma_registry *r, char *detail,
+                                 size_t detail_len, uint64_t *seen_out, uint8_t seen_root[32])
 {
     char path[4200], buf[STATE_FILE_MAX + 1], root_hex[65];
     int fd = -1;
@@ -69,10 +70,11 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
     enum rb_result res = RB_NOT_CHECKED;
     bool have = false, corrupt = false;
     uint64_t seen = 0;
-    uint8_t seen_root[32];
     struct stat sb;
 
     detail[0] = '\0';
+    *seen_out = 0;
+    memset(seen_root, 0, 32);
     enum cvma_status mst = dir != NULL ? cvma_mkdir_p(dir, 0700) : CVMA_E_IO;
     if (mst == CVMA_E_NOMEM) {
         cvma_errf(detail, detail_len, "out of memory");
@@ -128,6 +130,7 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
                   "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
                   " already seen (%s)",
                   r->provider, r->version, seen, path);
+        *seen_out = seen;
         res = RB_ROLLBACK;
         goto out;
     }
@@ -136,6 +139,7 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
                   "provider %s: registry version %" PRIu64 " has another merkle_root than the "
                   "version %" PRIu64 " already seen: two different registries under one version",
                   r->provider, r->version, seen);
+        *seen_out = seen;
         res = RB_ROLLBACK;
         goto out;
     }
@@ -163,20 +167,147 @@ out:
     return res;
 }
 
-enum rb_result cvma_bind_rollback_check_store(const struct cvma_state_store *store, const char *dir,
+enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
+                                        char *detail, size_t detail_len)
+{
+    uint64_t seen;
+    uint8_t seen_root[32];
+    return file_check(dir, r, detail, detail_len, &seen, seen_root);
+}
+
+/* ---------- the floors under a shared state store ---------- */
+
+/* This process's floor for provider into *out; false when it has none (or rs is NULL). */
+static bool floor_get(struct cvma_registry_set *rs, const char *provider, struct rb_floor *out)
+{
+    bool found = false;
+    if (rs == NULL) {
+        return false;
+    }
+    pthread_mutex_lock(&rs->floor_lock);
+    for (size_t i = 0; i < rs->n_floors && !found; i++) {
+        if (strcmp(rs->floors[i].provider, provider) == 0) {
+            *out = rs->floors[i];
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&rs->floor_lock);
+    return found;
+}
+
+/* Raises this process's floor for f->provider to f (never lowers it; the same version and
+ * root only adds persisted). false: out of memory, nothing changed. */
+static bool floor_raise(struct cvma_registry_set *rs, const struct rb_floor *f)
+{
+    bool ok = true;
+    size_t i;
+    if (rs == NULL) {
+        return true;
+    }
+    pthread_mutex_lock(&rs->floor_lock);
+    for (i = 0; i < rs->n_floors && strcmp(rs->floors[i].provider, f->provider) != 0; i++) {
+    }
+    if (i == rs->n_floors) {
+        struct rb_floor *nf = grow(rs->floors, rs->n_floors, sizeof *nf);
+        if (nf == NULL) {
+            ok = false;
+        } else {
+            rs->floors = nf;
+            rs->floors[rs->n_floors++] = *f;
+        }
+    } else if (f->version > rs->floors[i].version) {
+        rs->floors[i] = *f;
+    } else if (f->version == rs->floors[i].version &&
+               memcmp(f->root, rs->floors[i].root, 32) == 0) {
+        rs->floors[i].persisted = rs->floors[i].persisted || f->persisted;
+    }
+    pthread_mutex_unlock(&rs->floor_lock);
+    return ok;
+}
+
+/* A store that lost its record (or lags) is raised back to a floor; best effort: the
+ * registry below the floor is refused whatever the store answers. */
+static void raise_store(const struct cvma_state_store *store, const struct rb_floor *f)
+{
+    uint64_t seen = 0;
+    char why[256];
+    (void)store->registry_seen(store->arg, f->provider, f->version, f->root, &seen, why,
+                               sizeof why);
+}
+
+enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
+                                              const struct cvma_state_store *store, const char *dir,
                                               const struct cvma_registry *r, char *detail,
                                               size_t detail_len)
 {
     uint64_t seen = 0;
-    char why[256] = "";
+    char why[256] = "", local_why[CVMA_DETAIL_MAX] = "";
+    struct rb_floor f, mine;
+    enum rb_result local = RB_OK;
 
     if (store == NULL || store->registry_seen == NULL) {
         return cvma_bind_rollback_check(dir, r, detail, detail_len);
     }
     detail[0] = '\0';
+    /* 1. What this process saw: in memory, no system call. */
+    bool have = floor_get(rs, r->provider, &f);
+    if (have && (r->version < f.version ||
+                 (r->version == f.version && memcmp(f.root, r->merkle_root, 32) != 0))) {
+        raise_store(store, &f);
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " %s version %" PRIu64
+                  " this instance already saw",
+                  r->provider, r->version,
+                  r->version < f.version ? "is older than" : "has another merkle_root than",
+                  f.version);
+        return RB_ROLLBACK;
+    }
+    /* 2. The state file: the first time this process sees the provider's registry, when the
+     * version rises, and until the file could be written. */
+    if (!have || r->version > f.version || !f.persisted) {
+        uint64_t fv = 0;
+        uint8_t froot[32];
+        local = file_check(dir, r, local_why, sizeof local_why, &fv, froot);
+        if (local == RB_NOMEM) {
+            cvma_errf(detail, detail_len, "out of memory");
+            return RB_NOMEM;
+        }
+        if (local == RB_ROLLBACK) {
+            memset(&f, 0, sizeof f);
+            snprintf(f.provider, sizeof f.provider, "%s", r->provider);
+            f.version = fv;
+            memcpy(f.root, froot, 32);
+            f.persisted = true;
+            if (!floor_raise(rs, &f)) {
+                cvma_errf(detail, detail_len, "out of memory");
+                return RB_NOMEM;
+            }
+            raise_store(store, &f);
+            cvma_errf(detail, detail_len, "%s", local_why);
+            return RB_ROLLBACK;
+        }
+    }
+    /* r is at or above both floors: it becomes this process's floor. */
+    memset(&mine, 0, sizeof mine);
+    snprintf(mine.provider, sizeof mine.provider, "%s", r->provider);
+    mine.version = r->version;
+    memcpy(mine.root, r->merkle_root, 32);
+    mine.persisted = local == RB_OK;
+    if (!floor_raise(rs, &mine)) {
+        cvma_errf(detail, detail_len, "out of memory");
+        return RB_NOMEM;
+    }
+    /* 3. The fleet's record (raised to r when it has none or a lower one). */
     switch (store->registry_seen(store->arg, r->provider, r->version, r->merkle_root, &seen, why,
                                  sizeof why)) {
     case CVMA_STORE_OK:
+        if (local != RB_OK) {
+            cvma_errf(detail, detail_len,
+                      "checked against the shared state store only; this instance's state file "
+                      "was not: %s",
+                      local_why);
+            return RB_NOT_CHECKED;
+        }
         return RB_OK;
     case CVMA_STORE_OLDER:
         cvma_errf(detail, detail_len,

@@ -24,7 +24,12 @@
 
 struct cvma_registry_set *cvma_registry_set_new(void)
 {
-    return calloc(1, sizeof(struct cvma_registry_set));
+    struct cvma_registry_set *rs = calloc(1, sizeof *rs);
+    if (rs != NULL && pthread_mutex_init(&rs->floor_lock, NULL) != 0) {
+        free(rs);
+        return NULL;
+    }
+    return rs;
 }
 
 void cvma_registry_set_free(struct cvma_registry_set *rs)
@@ -48,6 +53,8 @@ void cvma_registry_set_free(struct cvma_registry_set *rs)
     for (size_t i = 0; i < rs->n_lookups; i++) {
         free(rs->lookups[i].base);
     }
+    pthread_mutex_destroy(&rs->floor_lock);
+    free(rs->floors);
     free(rs->prov);
     free(rs->regs);
     free(rs->proofs);

@@ -244,29 +244,126 @@ static void test_state_store_registry_rollback_through_the_store(void **state)
     const struct cvma_state_store st = {&f, f_registry, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
+    char *dir = tu_tmpdir();
 
     memset(&r, 0, sizeof r);
     snprintf(r.provider, sizeof r.provider, "acme");
     r.version = 1;
     f.registry_answer = CVMA_STORE_OK;
-    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail), RB_OK);
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
+                     RB_OK);
+    /* no state directory: the store's check was made, the local floor not kept (a warning) */
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, NULL, &r, detail, sizeof detail),
+                     RB_NOT_CHECKED);
+    assert_non_null(strstr(detail, "checked against the shared state store only"));
     f.registry_answer = CVMA_STORE_OLDER;
     f.seen = 2;
-    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
                      RB_ROLLBACK);
     assert_non_null(strstr(detail, "version 1 is older than version 2"));
     f.registry_answer = CVMA_STORE_CONFLICT;
     f.seen = 1;
-    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
                      RB_ROLLBACK);
     assert_non_null(strstr(detail, "another merkle_root"));
     f.registry_answer = CVMA_STORE_UNAVAILABLE;
-    assert_int_equal(cvma_bind_rollback_check_store(&st, NULL, &r, detail, sizeof detail),
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
                      RB_UNAVAILABLE);
     assert_non_null(strstr(detail, "down for the test"));
     /* No store: the state files (no directory here: not checked). */
-    assert_int_equal(cvma_bind_rollback_check_store(NULL, NULL, &r, detail, sizeof detail),
+    assert_int_equal(cvma_bind_rollback_check_store(NULL, NULL, NULL, &r, detail, sizeof detail),
                      RB_NOT_CHECKED);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A store that forgets: every answer is "recorded" (Redis restarted empty, flushed, or a
+ * replica that never had the key); it keeps the last version it was asked to record. */
+struct forgetful {
+    uint64_t last;
+};
+
+static enum cvma_store_answer forget_registry(void *arg, const char *provider, uint64_t version,
+                                              const uint8_t root[32], uint64_t *seen, char *err,
+                                              size_t err_len)
+{
+    struct forgetful *f = arg;
+    (void)provider, (void)root, (void)err, (void)err_len;
+    f->last = version;
+    *seen = version;
+    return CVMA_STORE_OK;
+}
+
+static void reg_version(struct cvma_registry *r, uint64_t version, uint8_t root_byte)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->provider, sizeof r->provider, "acme");
+    r->version = version;
+    memset(r->merkle_root, root_byte, sizeof r->merkle_root);
+}
+
+/* A store that lost what it recorded cannot bring an older registry back: the floor in memory
+ * refuses it in the same process, the state file of the cache directory after a restart; each
+ * time the store is raised back to the floor. */
+static void test_state_store_registry_floor_outlives_the_store(void **state)
+{
+    (void)state;
+    struct forgetful f = {0};
+    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL};
+    struct cvma_registry r;
+    char detail[512];
+    char *dir = tu_tmpdir();
+    char *file = tu_path(dir, "registry-state.acme.json");
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    assert_non_null(rs);
+
+    reg_version(&r, 2, 0xaa);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_OK);
+    assert_true(tu_exists(dir, "registry-state.acme.json"));
+    /* the same process, the store forgot: the floor in memory */
+    reg_version(&r, 1, 0xbb);
+    f.last = 0;
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "version 1 is older than version 2 this instance already saw"));
+    assert_int_equal(f.last, 2); /* raised back to the floor */
+    /* the same version under another root */
+    reg_version(&r, 2, 0xcc);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "another merkle_root"));
+    /* once known, the floor costs no file access: the file removed is not written again */
+    assert_int_equal(remove(file), 0);
+    reg_version(&r, 2, 0xaa);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_OK);
+    assert_false(tu_exists(dir, "registry-state.acme.json"));
+    /* a higher version is written to the file */
+    reg_version(&r, 3, 0xdd);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_OK);
+    assert_true(tu_exists(dir, "registry-state.acme.json"));
+    cvma_registry_set_free(rs);
+
+    /* a restart (a new set, nothing in memory), the same cache directory: the state file */
+    rs = cvma_registry_set_new();
+    assert_non_null(rs);
+    reg_version(&r, 2, 0xaa);
+    f.last = 0;
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "version 2 is older than version 3 already seen"));
+    assert_int_equal(f.last, 3);
+    /* the floor read from the file is kept in memory */
+    assert_int_equal(remove(file), 0);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_ROLLBACK);
+    assert_non_null(strstr(detail, "this instance already saw"));
+    cvma_registry_set_free(rs);
+    free(file);
+    tu_rmtree(dir);
+    free(dir);
 }
 
 int main(void)
@@ -276,6 +373,7 @@ int main(void)
             cmocka_unit_test(test_state_store_value_failing_the_check_is_not_used),
             cmocka_unit_test(test_state_store_times_are_checked),
             cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
+            cmocka_unit_test(test_state_store_registry_floor_outlives_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

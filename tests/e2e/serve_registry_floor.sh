@@ -1,0 +1,99 @@
+#!/bin/sh
+# Registry rollback with `serve --redis` when Redis loses what it recorded (restarted empty,
+# a lagging replica, FLUSHALL): each instance keeps its own floor, the state file of its
+# --cache-dir and the highest version in memory, so an older registry stays refused and Redis
+# is raised back (docs/operations.md, "What each instance keeps locally").
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in curl jq python3 redis-server redis-cli; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+eq() { # name, want, got
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
+}
+post() { curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$1"; }
+# start NAME OPTIONS...: a server on a free port; sets PORT, leaves NAME.log and NAME.pid
+start() {
+    name=$1
+    shift
+    rm -f "$T/$name.port"
+    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
+    echo $! >"$T/$name.pid"
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    PORT=$(cat "$T/$name.port" 2>/dev/null)
+    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
+}
+stop() { kill "$(cat "$T/$1.pid")"; wait "$(cat "$T/$1.pid")" 2>/dev/null; }
+# verdict OUT: status, whether REGISTRY_ROLLBACK is among the reasons, the provider
+verdict() { jq -r '"\(.status) \([.reasons[].code] | index("REGISTRY_ROLLBACK") != null) \(.platform.provider)"' "$1"; }
+redis_version() { redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20; }
+
+$CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+CHIP=$(od -An -tx1 -j 0x1A0 -N 64 "$T/s/report.bin" | tr -d ' \n')
+$CVM registry keygen --out "$T/acme" >/dev/null || { echo "FAIL registry keygen"; exit 1; }
+printf 'amd chip_id %s region=eu-1\n' "$CHIP" >"$T/fleet.txt"
+for ver in 1 2; do
+    $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version $ver \
+        --valid-days 30 --include-entries --out "$T/reg$ver.jws" >/dev/null || { echo "FAIL registry build v$ver"; exit 1; }
+done
+jq -n --arg e "$(base64 -w0 "$T/s/report.bin")" '{evidence: $e}' >"$T/body.json"
+
+# a Redis without persistence, as one that restarts empty
+RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --redis redis://127.0.0.1:$RP --provider acme=$T/acme.pub"
+
+# 1. registry v2 seen: recorded in Redis and in the instance's state file
+start A $COMMON --registry "$T/reg2.jws" --cache-dir "$T/g"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o1.json")
+eq "registry v2 binds" "200 affirming false acme" "$st $(verdict "$T/o1.json")"
+eq "v2 in redis" "00000000000000000002" "$(redis_version)"
+[ -f "$T/g/registry-state.acme.json" ] && ok "v2 in the state file of --cache-dir" ||
+    fail "no state file in --cache-dir: $(ls -la "$T/g" 2>&1)"
+stop A
+
+# 2. Redis forgets; an instance restarted with registry v1 and the same --cache-dir refuses it
+#    (the state file) and raises Redis back to v2
+redis-cli -p "$RP" flushall >/dev/null
+start B $COMMON --registry "$T/reg1.jws" --cache-dir "$T/g"
+B=http://127.0.0.1:$PORT
+st=$(post "$B/v1/verify" "$T/body.json" "$T/o2.json")
+eq "after FLUSHALL, a restart with v1 and the same --cache-dir: refused" "200 contraindicated true null" "$st $(verdict "$T/o2.json")"
+jq -r '.reasons[] | select(.code == "REGISTRY_ROLLBACK") | .detail' "$T/o2.json" | grep -q 'version 1 is older than version 2 already seen' &&
+    ok "the reason names both versions" || fail "rollback detail: $(jq -c .reasons "$T/o2.json")"
+eq "redis raised back to v2" "00000000000000000002" "$(redis_version)"
+
+# 3. the same instance, no restart: Redis flushed again and the state file gone, v1 is still
+#    refused (the floor in memory) and Redis raised again
+redis-cli -p "$RP" flushall >/dev/null
+rm -f "$T/g/registry-state.acme.json"
+st=$(post "$B/v1/verify" "$T/body.json" "$T/o3.json")
+eq "the same instance, redis flushed and the state file removed: still refused" "200 contraindicated true null" "$st $(verdict "$T/o3.json")"
+jq -r '.reasons[] | select(.code == "REGISTRY_ROLLBACK") | .detail' "$T/o3.json" | grep -q 'this instance already saw' &&
+    ok "refused by the instance's floor in memory" || fail "rollback detail: $(jq -c .reasons "$T/o3.json")"
+eq "redis raised back to v2 again" "00000000000000000002" "$(redis_version)"
+
+# 4. so another instance with v1 and a cache directory of its own is refused through Redis
+start C $COMMON --registry "$T/reg1.jws" --cache-dir "$T/c"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o4.json")
+eq "another instance with v1 and its own --cache-dir: refused through redis" "200 contraindicated true null" "$st $(verdict "$T/o4.json")"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all serve registry floor tests passed"
