@@ -175,7 +175,9 @@ struct cvma_verifier_config {
     int snp_product; /* SEV-SNP report v2 (no product field): 0 unknown, 1 milan, 2 genoa,
                       * 3 turin */
 
-    /* Appraisal. The policy a request names, or the default one (name NULL/""). */
+    /* Appraisal. The policy a request names, or the default one (name NULL/""). With none at
+     * all, requests are appraised with no policy; with named ones but no default, a request
+     * that names none is refused (cvma_verify: CVMA_E_USAGE), never appraised with none. */
     const struct cvma_policy_config *policies;
     size_t n_policies;
 
@@ -326,9 +328,9 @@ struct cvma_result;
  * collateral), bind the platform to a provider, appraise against the policy, compare with a
  * previous result, and compute the status. *out is always set when the status is CVMA_OK,
  * whatever the evidence's verdict (read it with cvma_result_status / cvma_result_exit_code).
- * Other statuses: CVMA_E_USAGE (unknown policy name, a malformed previous result, a nonce
- * for evidence without a TPM quote; err says which), CVMA_E_NOMEM. Free the result with
- * cvma_result_free.
+ * Other statuses: CVMA_E_USAGE (unknown policy name; no name while policies are configured
+ * but none is the default; a malformed previous result; a nonce for evidence without a TPM
+ * quote; err says which), CVMA_E_NOMEM. Free the result with cvma_result_free.
  */
 CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                                       const struct cvma_request *req, struct cvma_result **out,

@@ -385,6 +385,11 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     }
     bool found;
     (void)cvma_verifier_policy(s->v, policy, &found);
+    if (!found && (policy == NULL || policy[0] == '\0')) {
+        ret = send_error(c, r, 400, "UNKNOWN_POLICY",
+                         "no \"policy\" named and no default policy is configured: name one");
+        goto out;
+    }
     if (!found) {
         ret = send_error(c, r, 400, "UNKNOWN_POLICY", "no policy named \"%.64s\" is configured",
                          policy);

@@ -365,7 +365,9 @@ const struct cvma_policy *cvma_verifier_policy(const struct cvma_verifier *v, co
                                                bool *found)
 {
     const char *n = name != NULL ? name : "";
-    *found = n[0] == '\0'; /* no default configured: appraise with none */
+    /* No policy at all configured: the default is none. Named policies without a default: a
+     * request that names none is refused, never appraised with no policy. */
+    *found = n[0] == '\0' && v->n_policies == 0;
     for (size_t i = 0; i < v->n_policies; i++) {
         if (strcmp(v->policies[i].name, n) == 0) {
             *found = true;
@@ -453,6 +455,10 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
     cvma_allocfail_begin();
     *out = NULL;
     policy = cvma_verifier_policy(v, req->policy, &found);
+    if (!found && (req->policy == NULL || req->policy[0] == '\0')) {
+        cvma_errf(err, err_len, "no policy named and no default policy is configured");
+        return CVMA_E_USAGE;
+    }
     if (!found) {
         cvma_errf(err, err_len, "no policy named '%s' is configured", req->policy);
         return CVMA_E_USAGE;

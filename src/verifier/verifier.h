@@ -45,7 +45,9 @@ struct cvma_verifier {
     bool has_store;
 };
 
-/* The policy configured under name (NULL or "": the default); NULL when none. */
+/* The policy configured under name (NULL or "": the default); NULL when none. *found is false
+ * for a name not configured, and for the default when policies are configured but no default
+ * is (never appraised with no policy); true with NULL when no policy is configured at all. */
 const struct cvma_policy *cvma_verifier_policy(const struct cvma_verifier *v, const char *name,
                                                bool *found);
 

@@ -31,6 +31,7 @@ $CVM sim snp --out "$T/s" --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 
 $CVM registry keygen --out "$T/v" >/dev/null || { echo "FAIL keygen"; exit 1; }
 openssl rand -out "$T/nonce.key" 32
 printf '{"version": 1, "name": "tdx-only", "allowed_tees": ["tdx"]}\n' >"$T/tdx-only.json"
+printf '{"version": 1, "name": "any"}\n' >"$T/any.json" # constrains nothing
 # snp_resign.py REPORT KEY HEX OUT: the SEV-SNP report with REPORT_DATA = HEX, signed again.
 RESIGN=$(cd "$(dirname "$0")/lib" && pwd)/snp_resign.py
 b64url_hex() { # base64url (no padding) -> hex
@@ -79,7 +80,7 @@ err_is() {
     fi
 }
 
-start A $COMMON --named-policy tdx-only="$T/tdx-only.json" --max-body 65536
+start A $COMMON --policy "$T/any.json" --named-policy tdx-only="$T/tdx-only.json" --max-body 65536
 A=http://127.0.0.1:$PORT
 ALOG=$T/A.log
 
@@ -170,6 +171,23 @@ eq "named policy tdx-only refuses SEV-SNP" "200 contraindicated" "$st $(jq -r .s
 body "$T/b7.json" "$T/s/report.bin" "" nosuch
 st=$(post "$A/v1/verify" "$T/b7.json" "$T/e")
 err_is "unknown policy" 400 UNKNOWN_POLICY "$st" "$T/e" "$ALOG"
+# named policies and no default: a request naming none is refused, never appraised with none
+start NP $COMMON --named-policy tdx-only="$T/tdx-only.json"
+NP=http://127.0.0.1:$PORT
+st=$(post "$NP/v1/verify" "$T/b4.json" "$T/e")
+err_is "named policies, no default: a request naming none" 400 UNKNOWN_POLICY "$st" "$T/e" "$T/NP.log"
+grep -q 'no default policy is configured' "$T/e" && ok "no default policy: the message says so" || fail "no default message: $(cat "$T/e")"
+jq '. + {policy: ""}' "$T/b4.json" >"$T/b4e.json"
+st=$(post "$NP/v1/verify" "$T/b4e.json" "$T/e")
+err_is "named policies, no default: an empty policy name" 400 UNKNOWN_POLICY "$st" "$T/e" "$T/NP.log"
+st=$(post "$NP/v1/verify" "$T/b6.json" "$T/o6n.json")
+eq "named policies, no default: the named one applies" "200 contraindicated POLICY_TEE_NOT_ALLOWED" "$st $(jq -r '"\(.status) \([.reasons[] | select(.severity == "error")][0].code)"' "$T/o6n.json")"
+kill "$(cat "$T/NP.pid")"
+# the quick start, serve --policy FILE: FILE is the default, applied to a request naming none
+start QS $COMMON --policy "$T/tdx-only.json"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/b4.json" "$T/o4q.json")
+eq "serve --policy FILE: the default policy applies" "200 contraindicated POLICY_TEE_NOT_ALLOWED" "$st $(jq -r '"\(.status) \([.reasons[] | select(.severity == "error")][0].code)"' "$T/o4q.json")"
+kill "$(cat "$T/QS.pid")"
 
 # --- errors ---
 printf '{"evidence": ' >"$T/bad.json"
@@ -367,7 +385,7 @@ $CVM registry build --provider acme --key "$T/conf/acme.key" --entries "$T/conf/
 cat >"$T/conf/serve.json" <<EOF2
 {"listen": "127.0.0.1:0", "trust_roots": ["../s/ark.pem"], "collateral": "../s", "offline": true,
  "providers": ["acme=acme.pub"], "registries": ["acme.jws"], "cache_dir": "cache",
- "policies": {"tdx-only": "p.json"}, "result_key": "../v.key",
+ "policies": {"": "../any.json", "tdx-only": "p.json"}, "result_key": "../v.key",
  "limits": {"threads": 2, "max_body": 4096, "token_ttl": 60, "nonce_ttl": 90}}
 EOF2
 start C --config "$T/conf/serve.json"

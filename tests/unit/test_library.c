@@ -395,6 +395,69 @@ static void test_library_unknown_policy_name_is_a_usage_error(void **state)
     cvma_verifier_free(v);
 }
 
+/* Named policies and no default one: a request that names no policy is refused, never
+ * appraised with no policy; with a default (the CLI's --policy) it gets that one. */
+static void test_library_no_default_policy_refuses_a_request_naming_none(void **state)
+{
+    struct fx *f = *state;
+    static const char pol[] =
+            "{\"version\": 1, \"name\": \"tdx-only\", \"allowed_tees\": [\"tdx\"]}";
+    char *pp = tu_path(f->dir, "tdx-only.json");
+    tu_write(pp, (const uint8_t *)pol, sizeof pol - 1);
+    struct cvma_policy_config named = {"strict", pp}, both[] = {{"strict", pp}, {"", pp}};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[256];
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = (const char *const *)&f->ark;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = f->dir;
+    cfg.offline = true;
+    cfg.policies = &named;
+    cfg.n_policies = 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "no default policy is configured"));
+    req.policy = "";
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    /* the named one applies: SEV-SNP is not a TEE it allows */
+    req.policy = "strict";
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_true(cvma_result_has_reason(res, "POLICY_TEE_NOT_ALLOWED"));
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+
+    /* with a default: a request naming none gets it */
+    cfg.policies = both;
+    cfg.n_policies = 2;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    req.policy = NULL;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_true(cvma_result_has_reason(res, "POLICY_TEE_NOT_ALLOWED"));
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+
+    /* no policy configured at all: appraised with none, as before */
+    cfg.policies = NULL;
+    cfg.n_policies = 0;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_false(cvma_result_has_reason(res, "POLICY_TEE_NOT_ALLOWED"));
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+    cvma_evidence_free(ev);
+    free(pp);
+}
+
 /* A nonce is a TPM quote's extraData: SEV-SNP and TDX evidence has none, so a nonce given
  * for it is refused rather than silently not checked, with the report data or without. */
 static void test_library_nonce_for_evidence_without_a_quote_is_refused(void **state)
@@ -694,6 +757,7 @@ int main(void)
             cmocka_unit_test(test_library_certificate_and_sgx_quote_are_named),
             cmocka_unit_test(test_library_configuration_errors_are_named),
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
+            cmocka_unit_test(test_library_no_default_policy_refuses_a_request_naming_none),
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
