@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -310,6 +311,24 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
     return 0;
 }
 
+/*
+ * A secret key file that group or others may read or write: said on stderr at start, naming
+ * the file and its mode (docs/operations.md asks for 0600). Not refused: test keys and keys
+ * on shared read-only storage are often 0644. A file that cannot be looked at is left to the
+ * read that follows, which names it.
+ */
+static void warn_key_mode(const char *what, const char *path)
+{
+    struct stat sb;
+    if (path == NULL || stat(path, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
+        return;
+    }
+    fprintf(stderr,
+            "cvmattest serve: warning: %s '%s' has mode %04o: group or others may read or change "
+            "this secret key; chmod 600 it\n",
+            what, path, (unsigned)(sb.st_mode & 07777));
+}
+
 int cvma_cmd_serve(int argc, char **argv)
 {
     struct cvma_serve_config *s = calloc(1, sizeof *s);
@@ -339,6 +358,9 @@ int cvma_cmd_serve(int argc, char **argv)
                 "key");
         goto out;
     }
+    warn_key_mode("--nonce-key", s->nonce_key_file);
+    warn_key_mode("--sign-result", s->vc.result_key_file);
+    warn_key_mode("--tls-key", s->sc.tls_key_file);
     if (s->nonce_key_file != NULL) {
         if (cvma_file_read(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
             kb.len > CVMA_NONCE_KEY_MAX) {

@@ -410,9 +410,24 @@ grep -q bogus "$T/badconf.err" && ok "config: the member is named" || fail "conf
 # --- TLS ---
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
+chmod 600 "$T/tls.key" "$T/v.key"
 start D $COMMON --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
+grep -q 'has mode' "$T/D.log" && fail "keys of mode 0600: warned: $(grep 'has mode' "$T/D.log")" || ok "keys of mode 0600: no warning"
 eq "TLS: healthz over https" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && fail "TLS: plain HTTP answered" || ok "TLS: plain HTTP refused"
+# secret keys that group or others may read: a warning naming the file and its mode, and the
+# service starts all the same
+cp "$T/v.key" "$T/v644.key"
+cp "$T/tls.key" "$T/tls640.key"
+chmod 644 "$T/v644.key"
+chmod 640 "$T/tls640.key"
+start KM --trust-root "$T/s/ark.pem" --collateral "$T/s" --offline --sign-result "$T/v644.key" --tls-cert "$T/tls.crt" --tls-key "$T/tls640.key"
+grep -q "warning: --sign-result '$T/v644.key' has mode 0644: group or others may read" "$T/KM.log" &&
+    ok "a result key of mode 0644: warned at start" || fail "result key mode: $(head -3 "$T/KM.log")"
+grep -q "warning: --tls-key '$T/tls640.key' has mode 0640" "$T/KM.log" &&
+    ok "a TLS key of mode 0640: warned at start" || fail "TLS key mode: $(head -3 "$T/KM.log")"
+eq "keys readable by others: the service starts all the same" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
+kill "$(cat "$T/KM.pid")"
 # --config given many times: more paths than cmd_serve keeps is a usage error, never TLS and
 # the result key silently dropped (plain HTTP, unsigned)
 printf '{"listen": "127.0.0.1:0", "tls_cert": "%s", "tls_key": "%s", "result_key": "%s"}\n' \
@@ -568,8 +583,11 @@ if command -v redis-server >/dev/null 2>&1; then
     PIDS="$PIDS $RPID"
     i=0
     while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    chmod 644 "$T/nonce.key"
     start R1 $COMMON $NKEY --redis "redis://127.0.0.1:$RP"
     R1=http://127.0.0.1:$PORT
+    grep -q "warning: --nonce-key '$T/nonce.key' has mode 0644" "$T/R1.log" &&
+        ok "a nonce key of mode 0644: warned at start" || fail "nonce key mode: $(head -3 "$T/R1.log")"
     start R2 $COMMON $NKEY --redis "redis://127.0.0.1:$RP/0"
     R2=http://127.0.0.1:$PORT
     N6=$(signed_for "$R1" "$T/r6.bin")
