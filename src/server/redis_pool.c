@@ -24,11 +24,24 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
                           char *err, size_t err_len)
 {
     const char *p = url;
+    if (strncmp(p, "rediss://", 9) == 0) {
+        cvma_errf(err, err_len,
+                  "--redis: TLS (rediss://) is not supported; keep Redis reachable by the "
+                  "instances only (docs/operations.md)");
+        return false;
+    }
     if (strncmp(p, "redis://", 8) != 0) {
         cvma_errf(err, err_len, "--redis wants redis://HOST[:PORT][/DB], not '%s'", url);
         return false;
     }
     p += 8;
+    if (strchr(p, '@') != NULL) {
+        /* Not read as a host, and not echoed: it may hold a password. */
+        cvma_errf(err, err_len,
+                  "--redis: a user or password in the URL: Redis AUTH is not supported; keep "
+                  "Redis reachable by the instances only (docs/operations.md)");
+        return false;
+    }
     size_t hl = strcspn(p, ":/");
     if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
         cvma_errf(err, err_len, "--redis '%s': no host", url);
