@@ -143,6 +143,17 @@ enum cvma_reason cvma_verdict_first_error(const struct cvma_verdict *v)
     return CVMA_R_COUNT_;
 }
 
+const struct cvma_verdict_reason *cvma_verdict_first_error_since(const struct cvma_verdict *v,
+                                                                 size_t since)
+{
+    for (size_t i = since; i < v->n_reasons; i++) {
+        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
+            return &v->reasons[i];
+        }
+    }
+    return NULL;
+}
+
 bool cvma_verdict_has_error(const struct cvma_verdict *v)
 {
     return v->oom || cvma_verdict_first_error(v) != CVMA_R_COUNT_;

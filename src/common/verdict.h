@@ -75,6 +75,9 @@ bool cvma_verdict_has(const struct cvma_verdict *v, enum cvma_reason code);
 bool cvma_verdict_has_error(const struct cvma_verdict *v);
 /* The first error reason, or CVMA_R_COUNT_ when none. */
 enum cvma_reason cvma_verdict_first_error(const struct cvma_verdict *v);
+/* The first error recorded at reason index `since` or after, or NULL. */
+const struct cvma_verdict_reason *cvma_verdict_first_error_since(const struct cvma_verdict *v,
+                                                                 size_t since);
 
 /*
  * Final status. Adds INTERNAL_CHECK_SKIPPED for each required check that never passed when

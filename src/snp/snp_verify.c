@@ -481,18 +481,6 @@ static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
     return false;
 }
 
-/* The first error recorded since reason index `since`, or NULL. */
-static const struct cvma_verdict_reason *first_error_since(const struct cvma_verdict *v,
-                                                           size_t since)
-{
-    for (size_t i = since; i < v->n_reasons; i++) {
-        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
-            return &v->reasons[i];
-        }
-    }
-    return NULL;
-}
-
 /*
  * After the chain failed (its first error: first): which fetched pieces are at fault. The
  * cert_chain is when its ARK is no trusted root or does not sign its ASK/ASVK; the leaf is
@@ -548,7 +536,7 @@ static void fetched_collateral_refused(struct cvma_result *res, const struct cvm
                                        bool chain, bool crl)
 {
     struct cvma_verdict *v = &res->verdict;
-    const struct cvma_verdict_reason *first = first_error_since(v, since);
+    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
     char removed[128], detail[CVMA_DETAIL_MAX];
     const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
 
@@ -701,7 +689,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         size_t since = v->n_reasons;
         enum cvma_status cst = verify_chain(coll, opts, &ch, v);
         if (cvma_verdict_step(v, cst) != CVMA_OK) {
-            const struct cvma_verdict_reason *first = first_error_since(v, since);
+            const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
             bool bl, bc, bcrl;
             if (cst == CVMA_REJECTED && first != NULL &&
                 fetched_at_fault(coll, opts, first->code, &bl, &bc, &bcrl)) {

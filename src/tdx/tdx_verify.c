@@ -352,18 +352,6 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
     }
 }
 
-/* The first error recorded since reason index `since`, or NULL. */
-static const struct cvma_verdict_reason *first_error_since(const struct cvma_verdict *v,
-                                                           size_t since)
-{
-    for (size_t i = since; i < v->n_reasons; i++) {
-        if (v->reasons[i].severity == CVMA_SEV_ERROR) {
-            return &v->reasons[i];
-        }
-    }
-    return NULL;
-}
-
 /* True unless crl was issued and signed by issuer and has a nextUpdate (without one a CRL
  * would never expire: CRL_INVALID). */
 static bool crl_not_from(X509_CRL *crl, X509 *issuer)
@@ -456,7 +444,7 @@ static unsigned collateral_blames(const struct cvma_tdx_collateral *c, X509 *roo
         cvma_verdict_init(&scratch);
         enum cvma_status st = cvma_tdx_signed_json_verify(docs[i].doc, docs[i].chain, root, NULL,
                                                           at, docs[i].what, &scratch);
-        const struct cvma_verdict_reason *fe = first_error_since(&scratch, 0);
+        const struct cvma_verdict_reason *fe = cvma_verdict_first_error_since(&scratch, 0);
         bool fault = st == CVMA_REJECTED && fe != NULL && doc_not_signed(fe->code);
         cvma_verdict_cleanup(&scratch);
         if (st != CVMA_OK) {
@@ -478,7 +466,7 @@ static void fetched_collateral_refused(struct cvma_result *res, const struct cvm
                                        unsigned items)
 {
     struct cvma_verdict *v = &res->verdict;
-    const struct cvma_verdict_reason *first = first_error_since(v, since);
+    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
     char removed[128], detail[CVMA_DETAIL_MAX];
     const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
 
@@ -599,7 +587,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         size_t since = v->n_reasons;
         enum cvma_status pst = verify_pck_chain(q, c, opts, &ch, v);
         if (cvma_verdict_step(v, pst) != CVMA_OK) {
-            const struct cvma_verdict_reason *first = first_error_since(v, since);
+            const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
             unsigned bad = pst == CVMA_REJECTED && first != NULL
                                    ? pck_chain_blames(q, c, opts, first->code)
                                    : 0;
@@ -644,7 +632,7 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             enum cvma_status vst = cvma_tdx_collateral_verify(c, ch->root, opts->at,
                                                               opts->collateral_grace_seconds, v);
             if (cvma_verdict_step(v, vst) != CVMA_OK) {
-                const struct cvma_verdict_reason *first = first_error_since(v, since);
+                const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
                 unsigned bad = vst == CVMA_REJECTED && first != NULL
                                        ? collateral_blames(c, ch->root, opts->at, first->code)
                                        : 0;
