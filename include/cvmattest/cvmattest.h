@@ -147,6 +147,15 @@ struct cvma_state_store {
     enum cvma_store_answer (*collateral_get)(void *arg, const char *key, uint8_t **p, size_t *len);
     void (*collateral_put)(void *arg, const char *key, const uint8_t *p, size_t len,
                            int64_t ttl_seconds);
+    /*
+     * Removes the entry collateral_put wrote under key, if any: the verifier calls it (only)
+     * when bytes it had from the store, the local cache or a download passed their form check
+     * but then failed verification (a chain or signature that is not the trusted root's), as
+     * it removes them from the on-disk cache, so that no instance is handed them again; best
+     * effort. NULL: such an entry stays until its TTL (every instance that gets it is
+     * undecided until then).
+     */
+    void (*collateral_del)(void *arg, const char *key);
 };
 
 /*

@@ -160,6 +160,16 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     return hit;
 }
 
+/* see collateral/fetch.h */
+void cvma_collateral_shared_del(const struct cvma_collateral_hooks *h, const char *cache_key)
+{
+    const struct cvma_state_store *s = h != NULL ? h->store : NULL;
+
+    if (s != NULL && s->collateral_del != NULL) {
+        s->collateral_del(s->arg, cache_key);
+    }
+}
+
 /* Shares downloaded bytes with the fleet: kept for their remaining validity, at most the
  * maximum age. */
 static void shared_put(const struct cvma_collateral_net *net, const struct cvma_collateral_item *it,

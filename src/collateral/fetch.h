@@ -92,6 +92,13 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_get(const struct cvma_collateral_
                                                    char *err, size_t err_len);
 
 /*
+ * Removes the entry under cache_key from the fleet's shared cache (h->store's collateral_del),
+ * as evicting collateral that failed verification removes it from the on-disk cache; nothing
+ * when h, its store or collateral_del is NULL. Best effort: the store says nothing back.
+ */
+void cvma_collateral_shared_del(const struct cvma_collateral_hooks *h, const char *cache_key);
+
+/*
  * The downloads in progress of one verifier (or any set of threads sharing a cache): a small
  * table under a mutex, keyed by cache key, with one condition variable. Lent through
  * struct cvma_collateral_hooks. new: NULL when out of memory. free: only when no thread is

@@ -121,13 +121,11 @@ enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path)
     char *key;
     enum cvma_status st;
 
-    if (k->cache == NULL) {
-        return CVMA_OK;
-    }
     if ((key = kds_key(k, path, NULL)) == NULL) {
         return CVMA_E_NOMEM;
     }
-    st = cvma_cache_remove(k->cache, key);
+    st = k->cache != NULL ? cvma_cache_remove(k->cache, key) : CVMA_OK;
+    cvma_collateral_shared_del(k->hooks, key);
     free(key);
     return st;
 }

@@ -109,8 +109,8 @@ cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, 
                   cvma_collateral_check_fn check, cvma_collateral_check_fn admit, void *arg,
                   struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
 
-/* Removes the cache entry of {base URL}{path} (cvma_cache_remove); CVMA_OK when k has no
- * cache. */
+/* Removes the cache entry of {base URL}{path} (cvma_cache_remove; CVMA_OK when k has no
+ * cache) and the fleet's shared copy (k->hooks, cvma_collateral_shared_del). */
 CVMA_MUST_USE enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path);
 
 #endif

@@ -349,9 +349,6 @@ enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item ite
     size_t key_len;
     enum cvma_status st;
 
-    if (p->cache == NULL) {
-        return CVMA_OK;
-    }
     if ((url = item_url(p, item, fmspc, ca, err, sizeof err)) == NULL) {
         return CVMA_E_USAGE;
     }
@@ -361,7 +358,8 @@ enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item ite
         return CVMA_E_NOMEM;
     }
     snprintf(key, key_len, "intel-pcs %s", url);
-    st = cvma_cache_remove(p->cache, key);
+    st = p->cache != NULL ? cvma_cache_remove(p->cache, key) : CVMA_OK;
+    cvma_collateral_shared_del(p->hooks, key);
     free(key);
     free(url);
     return st;

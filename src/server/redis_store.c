@@ -173,6 +173,20 @@ static void collateral_put(void *arg, const char *key, const uint8_t *p, size_t 
     done(rs, c, r, r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0);
 }
 
+static void collateral_del(void *arg, const char *key)
+{
+    struct cvma_redis_store *rs = arg;
+    char k[96];
+
+    collateral_key(key, k);
+    redisContext *c = cvma_redis_take(rs->pool);
+    if (c == NULL) {
+        return;
+    }
+    redisReply *r = redisCommand(c, "DEL %s", k);
+    done(rs, c, r, r != NULL && r->type == REDIS_REPLY_INTEGER);
+}
+
 void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store *out)
 {
     memset(out, 0, sizeof *out);
@@ -180,4 +194,5 @@ void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store
     out->registry_seen = registry_seen;
     out->collateral_get = collateral_get;
     out->collateral_put = collateral_put;
+    out->collateral_del = collateral_del;
 }

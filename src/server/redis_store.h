@@ -6,14 +6,16 @@
  *   cvmattest:registry:<provider>     "<version, 20 digits> <merkle_root hex>", raised only,
  *                                     by one Lua script (EVAL): compare and set in one step
  *   cvmattest:collateral:<sha256 hex of the item's cache key>
- *                                     the verifier's value, SET ... PX ttl
+ *                                     the verifier's value, SET ... PX ttl; DEL when
+ *                                     the verifier refuses it (collateral_del)
  *
  * Each operation runs on a connection of its own from a pool (server/redis_pool.h: hiredis
  * contexts are not thread-safe), so workers neither queue on one lock nor behind one stalled
  * command; an idle connection Redis closed (a restart) is replaced before use, and one with
  * an error or a reply out of step is freed. Every command has a 2 s time-out. Unreachable
  * Redis: registry_seen answers CVMA_STORE_UNAVAILABLE (REGISTRY_ROLLBACK_NOT_CHECKED),
- * collateral_get CVMA_STORE_UNAVAILABLE (the verifier fetches as on a miss).
+ * collateral_get CVMA_STORE_UNAVAILABLE (the verifier fetches as on a miss); a put or del
+ * that fails is not retried.
  */
 #ifndef CVMA_SERVER_REDIS_STORE_H
 #define CVMA_SERVER_REDIS_STORE_H

@@ -426,10 +426,10 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
     snprintf(what, what_len, "nothing");
     cvma_kds_init(&kds);
     kds.base_url = opts->kds_base_url;
-    if (cvma_cache_init(&cache, opts->cache_dir) != CVMA_OK) {
-        return;
+    kds.hooks = opts->collateral_hooks; /* the fleet's shared copy goes too */
+    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
+        kds.cache = &cache;
     }
-    kds.cache = &cache;
     if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
         product = product_of_ark(&c->ark);
     }

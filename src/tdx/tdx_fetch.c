@@ -130,13 +130,16 @@ void cvma_tdx_collateral_evict(const struct cvma_tdx_quote *q, const struct cvma
     memset(&pck, 0, sizeof pck);
     /* The FMSPC and the CA chose the URLs, hence the cache keys, when the items were had. */
     if (leaf == NULL || cvma_pck_ext_parse(leaf, &pck, &scratch) != CVMA_OK ||
-        !cvma_pcs_ca_of_pck(leaf, &ca) || cvma_cache_init(&cache, opts->cache_dir) != CVMA_OK) {
+        !cvma_pcs_ca_of_pck(leaf, &ca)) {
         failed = true;
         goto out;
     }
     cvma_pcs_init(&pcs);
     pcs.base_url = opts->pcs_base_url;
-    pcs.cache = &cache;
+    pcs.hooks = opts->collateral_hooks; /* the fleet's shared copy goes too */
+    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
+        pcs.cache = &cache;
+    }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
         if ((items & order[i].bit) == 0) {
             continue;

@@ -2,7 +2,9 @@
  * The shared-state seam (struct cvma_state_store): the collateral path reads the fleet's
  * cache when the local one cannot answer, fills it after a download with a TTL bounded by the
  * maximum age, never trusts what fails the item's check; registry rollback goes through
- * registry_seen when the store has one. (The Redis implementation: tests/e2e/serve.sh.)
+ * registry_seen when the store has one; collateral that fails verification leaves it
+ * (collateral_del) as it leaves the on-disk cache. (The Redis implementation:
+ * tests/e2e/serve.sh.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +18,11 @@
 
 #include "collateral/cache.h"
 #include "collateral/fetch.h"
+#include "cvmattest/cvmattest.h"
 #include "registry/bind_internal.h"
+#include "sim/sim_snp.h"
 #include "testutil.h"
+#include "tu_api.h"
 
 /* A store in memory: one collateral value, a recorded registry answer. */
 struct fake {
@@ -102,7 +107,7 @@ static enum cvma_status download(const char *url, const struct cvma_http_opts *h
 static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats, bool offline,
                             const char *body, struct cvma_buf *out)
 {
-    const struct cvma_state_store st = {f, f_registry, f_get, f_put};
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
     const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h};
     const struct cvma_collateral_item it = {.what = "CRL",
@@ -120,7 +125,7 @@ static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats,
 static enum cvma_status get_cached(struct fake *f, struct cvma_collateral_stats *stats,
                                    struct cvma_cache *c, struct cvma_buf *out)
 {
-    const struct cvma_state_store st = {f, f_registry, f_get, f_put};
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
     const struct cvma_collateral_net net = {true, NULL, c, 0, &h};
     const struct cvma_collateral_item it = {.what = "CRL",
@@ -241,7 +246,7 @@ static void test_state_store_registry_rollback_through_the_store(void **state)
 {
     (void)state;
     struct fake f = {0};
-    const struct cvma_state_store st = {&f, f_registry, NULL, NULL};
+    const struct cvma_state_store st = {&f, f_registry, NULL, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
     char *dir = tu_tmpdir();
@@ -309,7 +314,7 @@ static void test_state_store_registry_floor_outlives_the_store(void **state)
 {
     (void)state;
     struct forgetful f = {0};
-    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL};
+    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
     char *dir = tu_tmpdir();
@@ -366,12 +371,150 @@ static void test_state_store_registry_floor_outlives_the_store(void **state)
     free(dir);
 }
 
+/* A store of SEV-SNP collateral in memory, one value per item (told apart by the end of the
+ * cache key), that records what it is asked to delete. */
+enum { KEYED_VCEK, KEYED_CHAIN, KEYED_CRL, KEYED_N };
+
+struct keyed {
+    struct cvma_buf val[KEYED_N]; /* as collateral_put writes them: header, then the bytes */
+    char vcek_key[512];           /* the VCEK's cache key, as last asked for */
+    char deleted[4][512];
+    int n_deleted;
+};
+
+static int keyed_slot(struct keyed *k, const char *key)
+{
+    size_t n = strlen(key);
+    if (n >= 11 && strcmp(key + n - 11, "/cert_chain") == 0) {
+        return KEYED_CHAIN;
+    }
+    if (n >= 4 && strcmp(key + n - 4, "/crl") == 0) {
+        return KEYED_CRL;
+    }
+    snprintf(k->vcek_key, sizeof k->vcek_key, "%s", key);
+    return KEYED_VCEK;
+}
+
+static enum cvma_store_answer k_get(void *arg, const char *key, uint8_t **p, size_t *len)
+{
+    struct keyed *k = arg;
+    const struct cvma_buf *b = &k->val[keyed_slot(k, key)];
+    if (b->p == NULL) {
+        return CVMA_STORE_MISS;
+    }
+    *p = malloc(b->len);
+    memcpy(*p, b->p, b->len);
+    *len = b->len;
+    return CVMA_STORE_OK;
+}
+
+static void k_put(void *arg, const char *key, const uint8_t *p, size_t len, int64_t ttl)
+{
+    (void)arg, (void)key, (void)p, (void)len, (void)ttl; /* offline: nothing is downloaded */
+}
+
+static void k_del(void *arg, const char *key)
+{
+    struct keyed *k = arg;
+    cvma_buf_free(&k->val[keyed_slot(k, key)]);
+    if (k->n_deleted < 4) {
+        snprintf(k->deleted[k->n_deleted++], sizeof k->deleted[0], "%s", key);
+    }
+}
+
+/* The slot holds the file name of the run in dir, as another instance would have shared it:
+ * fetched now, no expiry of its own. */
+static void keyed_set(struct keyed *k, int slot, const char *dir, const char *name)
+{
+    struct cvma_buf b;
+    char *p = tu_path(dir, name);
+    tu_read(p, &b);
+    free(p);
+    cvma_buf_free(&k->val[slot]);
+    k->val[slot].len = 16 + b.len;
+    k->val[slot].p = calloc(1, k->val[slot].len);
+    put_be64(k->val[slot].p, (uint64_t)time(NULL));
+    memcpy(k->val[slot].p + 16, b.p, b.len);
+    cvma_buf_free(&b);
+}
+
+/* A VCEK in the fleet's cache for the right chip and TCB that does not chain to the trusted
+ * ARK (another machine's, under another root) makes the result undecided and is deleted from
+ * the store, not handed to every instance until its TTL; once the right one is shared, the
+ * same evidence is affirming. */
+static void test_state_store_collateral_failing_verification_is_deleted(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char *dir = tu_tmpdir(), err[256];
+    char *a = tu_path(dir, "a"), *b = tu_path(dir, "b"), *cache = tu_path(dir, "cache");
+    char *ark = tu_path(a, "ark.pem"), *report = tu_path(a, "report.bin");
+    struct keyed k;
+    const struct cvma_state_store st = {&k, NULL, k_get, k_put, k_del};
+    const char *roots[] = {ark};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    struct cvma_result *res;
+
+    cvma_sim_snp_opts_default(&o);
+    o.has_chip_id = true;
+    memset(o.chip_id, 0xcd, sizeof o.chip_id);
+    assert_int_equal(cvma_sim_snp_write(&o, a, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_sim_snp_write(&o, b, err, sizeof err), CVMA_OK);
+    memset(&k, 0, sizeof k);
+    keyed_set(&k, KEYED_VCEK, b, "vcek.der");
+    keyed_set(&k, KEYED_CHAIN, a, "cert_chain.pem");
+    keyed_set(&k, KEYED_CRL, a, "crl.der");
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.offline = true; /* the store still answers */
+    cfg.kds_base_url = "http://127.0.0.1:9";
+    cfg.cache_dir = cache;
+    cfg.state_store = &st;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+
+    res = tu_verify_path(v, report);
+    assert_true(cvma_result_has_reason(res, "COLLATERAL_UNAVAILABLE"));
+    assert_int_equal(cvma_result_exit_code(res), 3);
+    cvma_result_free(res);
+    /* only the VCEK was deleted, under the key it was asked for by */
+    assert_int_equal(k.n_deleted, 1);
+    assert_non_null(strstr(k.deleted[0], "amd-kds http://127.0.0.1:9/vcek/v1/Milan/cdcd"));
+    assert_string_equal(k.deleted[0], k.vcek_key);
+    assert_null(k.val[KEYED_VCEK].p);
+    assert_non_null(k.val[KEYED_CHAIN].p);
+    assert_non_null(k.val[KEYED_CRL].p);
+
+    /* another instance fetched and shared the right one */
+    keyed_set(&k, KEYED_VCEK, a, "vcek.der");
+    res = tu_verify_path(v, report);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    assert_int_equal(cvma_result_exit_code(res), 0);
+    cvma_result_free(res);
+    assert_int_equal(k.n_deleted, 1);
+    cvma_verifier_free(v);
+
+    for (int i = 0; i < KEYED_N; i++) {
+        cvma_buf_free(&k.val[i]);
+    }
+    tu_rmtree(dir);
+    free(dir);
+    free(a);
+    free(b);
+    free(cache);
+    free(ark);
+    free(report);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_state_store_collateral_shared_between_two_fetchers),
             cmocka_unit_test(test_state_store_value_failing_the_check_is_not_used),
             cmocka_unit_test(test_state_store_times_are_checked),
+            cmocka_unit_test(test_state_store_collateral_failing_verification_is_deleted),
             cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
             cmocka_unit_test(test_state_store_registry_floor_outlives_the_store),
     };
