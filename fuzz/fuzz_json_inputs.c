@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -358,6 +359,11 @@ static bool member_ok(const char *k, const json_t *v)
     static const char *const strings[] = {"listen",    "collateral", "kds_url",   "pcs_url",
                                           "cache_dir", "result_key", "nonce_key", "redis",
                                           "tls_cert",  "tls_key"};
+    if (strcmp(k, "kds_url") == 0 || strcmp(k, "pcs_url") == 0) {
+        /* collateral comes over http:// or https:// only (docs/collateral.md) */
+        return json_is_string(v) && (strncasecmp(json_string_value(v), "http://", 7) == 0 ||
+                                     strncasecmp(json_string_value(v), "https://", 8) == 0);
+    }
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (strcmp(k, strings[i]) == 0) {
             return json_is_string(v);
