@@ -29,21 +29,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$CVM" sim tdx --out "$TMP/t" >/dev/null || fail "sim tdx"
-TCB=/tdx/certification/v4/tcb
-QE=/tdx/certification/v4/qe/identity
-PCK=/sgx/certification/v4/pckcrl
-python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 120 --dir "$TMP/t" \
-    --log "$TMP/pcs.log" \
-    --route "$TCB=tcb_info.json" --header "$TCB|TCB-Info-Issuer-Chain|tcb_info_issuer_chain.pem" \
-    --route "$QE=qe_identity.json" \
-    --header "$QE|SGX-Enclave-Identity-Issuer-Chain|qe_identity_issuer_chain.pem" \
-    --route "$PCK=pck_crl.der" --header "$PCK|SGX-PCK-CRL-Issuer-Chain|pck_crl_issuer_chain.pem" \
-    --hex-route "/sgx/certification/v4/rootcacrl=root_ca_crl.der" >"$TMP/port" &
-PCS_PID=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$TMP/port" ] || fail "pcs_server.py did not report a port"
-PCS="http://127.0.0.1:$(head -n 1 "$TMP/port")"
+. "$CVMATTEST_SRC/tests/e2e/lib/pcs.sh"
+pcs_start "$TMP/t" "$TMP/pcs.log"
 touch "$TMP/pcs.log"
 
 run() { # DIR, then more verify options
