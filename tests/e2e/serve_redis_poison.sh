@@ -31,11 +31,8 @@ jq -n --arg e "$(base64 -w0 "$T/a/report.bin")" '{evidence: $e}' >"$T/body.json"
 KDS=http://127.0.0.1:9
 VCEK_KEY="amd-kds $KDS/vcek/v1/Milan/$CHIP?blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=115"
 
-RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+. "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
+redis_start
 
 # share CACHE_KEY FILE: as an instance would after a download (fetched now, no expiry)
 rkey() { printf 'cvmattest:collateral:%s' "$(printf '%s' "$1" | sha256sum | cut -c1-64)"; }

@@ -53,11 +53,8 @@ done
 jq -n --arg e "$(base64 -w0 "$T/s/report.bin")" '{evidence: $e}' >"$T/body.json"
 
 # a Redis without persistence, as one that restarts empty
-RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+. "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
+redis_start
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --redis redis://127.0.0.1:$RP --provider acme=$T/acme.pub"
 
 # 1. registry v2 seen: recorded in Redis and in the instance's state file
