@@ -470,6 +470,24 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
 
 /* True when an error check_binding recorded (from reason index since) says the leaf is not
  * the certificate for this report's chip and TCB. A masked CHIP_ID is the report's own. */
+/*
+ * True when the report itself breaks a tie check_binding makes, whatever the certificate: its
+ * REPORTED_TCB's reserved bytes are not zero (no VCEK address carries them), or a Turin CHIP_ID
+ * has bytes past its 8 ID bytes. Such a report is the evidence's fault (refused), never a
+ * reason to find a fetched VCEK at fault and evict it.
+ */
+static bool binding_fault_in_report(const struct cvma_snp_report *rep,
+                                    enum cvma_snp_product product)
+{
+    bool turin = product == CVMA_SNP_PRODUCT_TURIN;
+    for (int byte = turin ? 4 : 2; byte <= (turin ? 6 : 5); byte++) {
+        if ((uint8_t)(rep->reported_tcb >> (8 * byte)) != 0) {
+            return true;
+        }
+    }
+    return turin && !cvma_bytes_are_zero(rep->chip_id + 8, 56);
+}
+
 static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
 {
     for (size_t i = since; i < v->n_reasons; i++) {
@@ -735,7 +753,8 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
      * or TCB, they say why the signature will not verify. */
     since = v->n_reasons;
     check_binding(rep, product, ch, vlek, v);
-    if (coll->leaf_fetched && v->n_reasons > since && binding_blames_leaf(v, since)) {
+    if (coll->leaf_fetched && v->n_reasons > since && binding_blames_leaf(v, since) &&
+        !binding_fault_in_report(rep, product)) {
         /* The fetched VCEK is not the one its URL (this report's CHIP_ID and REPORTED_TCB)
          * asked for: the cache or the network's doing, not the evidence's. */
         fetched_collateral_refused(res, rep, opts, coll, since, true, false, false);

@@ -100,6 +100,19 @@ $CVM verify "$TMP/bad.bin" --trust-root "$TMP/a/ark.pem" --kds-url "$KDS" --cach
 expect "tampered report" 1 "SNP_REPORT_SIGNATURE_INVALID"
 no "tampered report" "COLLATERAL_UNAVAILABLE"
 
+# 5b. A report whose REPORTED_TCB has a reserved byte set (no VCEK address carries it) breaks
+# the tie with the cached VCEK by itself: refused as the evidence's, the VCEK stays cached
+# (offline afterwards, the genuine report is still affirming).
+cp "$TMP/a/report.bin" "$TMP/rsv.bin" || fail "cp"
+printf '\001' | dd of="$TMP/rsv.bin" bs=1 seek=$((0x182)) conv=notrunc 2>/dev/null || fail "dd"
+$CVM verify "$TMP/rsv.bin" --trust-root "$TMP/a/ark.pem" --kds-url "$KDS" --cache-dir "$C" \
+    >"$TMP/out" 2>&1; rc=$?
+[ "$rc" -eq 1 ] || { cat "$TMP/out" >&2; fail "reserved TCB byte: exit $rc, want 1"; }
+no "reserved TCB byte" "COLLATERAL_UNAVAILABLE"
+$CVM verify "$TMP/a/report.bin" --trust-root "$TMP/a/ark.pem" --kds-url "$KDS" --cache-dir "$C" \
+    --offline >"$TMP/out" 2>&1; rc=$?
+expect "the cached VCEK kept after a report's own fault" 0 "status: *affirming"
+
 # 6. The same VCEK of another root given in --collateral DIR is the user's: rejected (exit 1).
 mkdir "$TMP/dir" && cp "$TMP/b/vcek.der" "$TMP/a/cert_chain.pem" "$TMP/a/crl.der" "$TMP/dir/"
 $CVM verify "$TMP/a/report.bin" --trust-root "$TMP/a/ark.pem" --collateral "$TMP/dir" --offline \
