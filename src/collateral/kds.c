@@ -136,19 +136,15 @@ enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, c
                                    cvma_collateral_check_fn admit, void *arg, struct cvma_buf *out,
                                    struct cvma_verdict *v, char *err, size_t err_len)
 {
-    const char *base = k->base_url != NULL ? k->base_url : CVMA_KDS_DEFAULT_BASE_URL;
-    char *url = NULL, *key = NULL;
-    size_t key_len;
+    char *url = NULL, *key;
     enum cvma_status st = CVMA_E_NOMEM;
 
     out->p = NULL;
     out->len = 0;
-    if ((url = cvma_collateral_join_url(base, path)) == NULL ||
-        (key = malloc(key_len = sizeof "amd-kds " + strlen(url))) == NULL) {
+    if ((key = kds_key(k, path, &url)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
         goto out;
     }
-    snprintf(key, key_len, "amd-kds %s", url);
     {
         const struct cvma_collateral_net net = {k->offline, &k->http, k->cache, k->max_age,
                                                 k->hooks};

@@ -341,23 +341,31 @@ static char *item_url(const struct cvma_pcs *p, enum cvma_pcs_item item, const u
     return cvma_collateral_join_url(base, path);
 }
 
+/* The cache key of url: "intel-pcs " and the URL (malloc'd), NULL when out of memory. */
+static char *pcs_key(const char *url)
+{
+    size_t key_len = sizeof "intel-pcs " + strlen(url);
+    char *key = malloc(key_len);
+    if (key != NULL) {
+        snprintf(key, key_len, "intel-pcs %s", url);
+    }
+    return key;
+}
+
 /* see collateral/pcs.h */
 enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item item,
                                 const uint8_t *fmspc, enum cvma_pcs_ca ca)
 {
-    char err[128], *url, *key;
-    size_t key_len;
+    char err[128] = "", *url, *key;
     enum cvma_status st;
 
     if ((url = item_url(p, item, fmspc, ca, err, sizeof err)) == NULL) {
-        return CVMA_E_USAGE;
+        return err[0] != '\0' ? CVMA_E_USAGE : CVMA_E_NOMEM;
     }
-    key_len = sizeof "intel-pcs " + strlen(url);
-    if ((key = malloc(key_len)) == NULL) {
+    if ((key = pcs_key(url)) == NULL) {
         free(url);
         return CVMA_E_NOMEM;
     }
-    snprintf(key, key_len, "intel-pcs %s", url);
     st = p->cache != NULL ? cvma_cache_remove(p->cache, key) : CVMA_OK;
     cvma_collateral_shared_del(p->hooks, key);
     free(key);
@@ -375,7 +383,6 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
     struct cvma_buf framed = {0};
     struct item_ctx ic = {item, fmspc, check, arg};
     char *url = NULL, *key = NULL;
-    size_t key_len;
     bool ok = false;
 
     memset(out, 0, sizeof *out);
@@ -391,12 +398,10 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
         cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
-    key_len = sizeof "intel-pcs " + strlen(url);
-    if ((key = malloc(key_len)) == NULL) {
+    if ((key = pcs_key(url)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
         goto out;
     }
-    snprintf(key, key_len, "intel-pcs %s", url);
     {
         /* All four change over time: each is refreshed once older than the maximum age. */
         const struct cvma_collateral_net net = {p->offline, &p->http, p->cache, p->max_age,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,35 @@ void cvma_buf_free(struct cvma_buf *b)
     free(b->p);
     b->p = NULL;
     b->len = 0;
+}
+
+int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
+{
+    struct stat sb;
+    int fd, e;
+
+    *fd_out = -1;
+    do {
+        fd = open(path,
+                  (exclusive ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                  mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return EINVAL;
+    }
+    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+        if (errno != EINTR) {
+            e = errno;
+            close(fd);
+            return e;
+        }
+    }
+    *fd_out = fd;
+    return 0;
 }
 
 int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)

@@ -34,6 +34,14 @@ struct cvma_buf {
 void cvma_buf_free(struct cvma_buf *b);
 
 /*
+ * Opens path (created with mode when missing, never through a symbolic link) and takes an
+ * flock on it, exclusive or shared, waiting for it; *fd_out is the locked descriptor (closing
+ * it unlocks). Returns 0, or an errno value: EINVAL when path is not a regular file (a FIFO or
+ * a device, whose open or lock could wait), else open's or flock's.
+ */
+CVMA_MUST_USE int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out);
+
+/*
  * Reads fd to its end, at most max_len bytes, into *out (cleared first; the caller closes fd).
  * Returns 0, or an errno value: EFBIG when there is more than max_len, ENOMEM, or read's.
  */

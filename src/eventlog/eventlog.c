@@ -345,20 +345,6 @@ static enum cvma_status note_event(struct cvma_eventlog *log, const struct cvma_
     return CVMA_OK;
 }
 
-/* True when every byte of the span is zero. */
-static bool all_zero(struct cvma_span s)
-{
-    struct cvma_reader r;
-    uint8_t c;
-    cvma_reader_init(&r, s.p, s.len);
-    while (cvma_reader_u8(&r, &c)) {
-        if (c != 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Offset where trailing 0x00 / 0xFF padding starts (len when the last byte is neither): just
  * after the last byte that is neither. */
 static size_t padding_start(const uint8_t *p, size_t len)
@@ -542,7 +528,7 @@ enum cvma_status cvma_eventlog_parse(const uint8_t *p, size_t len, enum cvma_eve
         }
         /* PFP 10.4.5.1: the header event is EV_NO_ACTION (detection checked the type) with
          * a SHA-1 digest of zeros; its index is checked once the format is known. */
-        if (!all_zero(sha1)) {
+        if (!cvma_span_is_zero(&sha1)) {
             return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
                                "Spec ID Event03: its SHA-1 digest field is not all zeros");
         }

@@ -160,6 +160,18 @@ CVMA_MUST_USE enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eve
                                                            struct cvma_verdict *v);
 
 /*
+ * The claims (as cvma_eventlog_claims_json) drawn as verification draws them: from the events
+ * of the registers bank_mask names (bit i: PCR i, or RTMR i of a CCEL, compared in bank b of
+ * the log), each event keeping only those banks' digests, and the event data the claims read
+ * checked against its digest (EVENTLOG_EVENT_DATA_MISMATCH: CVMA_REJECTED, *out NULL). Only
+ * for registers that were compared with a quote and agreed. *out is owned by the caller.
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_eventlog_checked_claims(const struct cvma_eventlog *log,
+                             const uint32_t bank_mask[CVMA_EVENTLOG_MAX_BANKS], json_t **out,
+                             struct cvma_verdict *v);
+
+/*
  * An event log that came with evidence (bundle part "event_log"), checked against the registers
  * the verified evidence vouches for (eventlog_verify.c). Called by a kind's verification once
  * the quote verified; reasons go to res->verdict (parse errors, EVENTLOG_REPLAY_MISMATCH naming
@@ -174,18 +186,6 @@ CVMA_MUST_USE enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eve
  * to compare (none quoted, or every one left out so), EVENTLOG_NOT_COMPARED (warning) and no
  * claims.
  */
-/*
- * The claims (as cvma_eventlog_claims_json) drawn as verification draws them: from the events
- * of the registers bank_mask names (bit i: PCR i, or RTMR i of a CCEL, compared in bank b of
- * the log), each event keeping only those banks' digests, and the event data the claims read
- * checked against its digest (EVENTLOG_EVENT_DATA_MISMATCH: CVMA_REJECTED, *out NULL). Only
- * for registers that were compared with a quote and agreed. *out is owned by the caller.
- */
-CVMA_MUST_USE enum cvma_status
-cvma_eventlog_checked_claims(const struct cvma_eventlog *log,
-                             const uint32_t bank_mask[CVMA_EVENTLOG_MAX_BANKS], json_t **out,
-                             struct cvma_verdict *v);
-
 void cvma_eventlog_verify_rtmrs(const uint8_t *p, size_t len, const uint8_t rtmr[4][48],
                                 struct cvma_result *res);
 void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,

@@ -298,6 +298,7 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
 {
     json_t *o = json_object(), *apps = json_array(), *vars = json_array(), *auths = json_array();
     json_t *cmdline = NULL, *gpt = NULL, *sb = json_object();
+    bool cmdline_seen = false;     /* a command line was measured (cmdline NULL: no memory) */
     bool cmdline_conflict = false; /* PCR 8 holds different command lines: none is claimed */
     struct cvma_span cmdline_first = {NULL, 0}; /* the first one's bytes, its NULs dropped */
     int sb_enabled = -1;
@@ -371,12 +372,14 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             if (!found) {
                 break;
             }
-            if (cmdline == NULL) {
+            if (!cmdline_seen) {
+                cmdline_seen = true;
                 cmdline_first = line;
                 cmdline = ascii_json(line);
                 break;
             }
-            /* the same line again (GRUB's two prefixes, or with and without its NUL) is one */
+            /* the same line again (GRUB's two prefixes, or with and without its NUL) is one;
+             * once two differ, none is claimed (A, B, A too) */
             cmdline_conflict = line.len != cmdline_first.len ||
                                (line.len > 0 && memcmp(line.p, cmdline_first.p, line.len) != 0);
             break;

@@ -343,9 +343,7 @@ static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, cons
  */
 static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_out)
 {
-    struct stat sb;
     char *lpath;
-    int fd;
 
     *fd_out = -1;
     enum cvma_status mst = cvma_mkdir_p(dir, 0700);
@@ -355,23 +353,9 @@ static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_
     if ((lpath = cvma_tlog_state_path(dir, "tlog-state.", origin, ".lock")) == NULL) {
         return CVMA_E_NOMEM;
     }
-    fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    int e = cvma_lock_file(lpath, true, 0600, fd_out);
     free(lpath);
-    if (fd < 0) {
-        return CVMA_E_IO;
-    }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return CVMA_E_IO;
-    }
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            close(fd);
-            return CVMA_E_IO;
-        }
-    }
-    *fd_out = fd;
-    return CVMA_OK;
+    return e == 0 ? CVMA_OK : e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
 }
 
 /* Step 4 of cvma_bind_log_check: the proof's checkpoint against the newest one kept in

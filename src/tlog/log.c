@@ -362,7 +362,6 @@ static enum cvma_status write_rel(const char *dir, const char *rel, const uint8_
 enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, int *fd_out, char *err,
                                 size_t err_len)
 {
-    struct stat sb;
     char *lpath;
     int fd;
 
@@ -378,27 +377,16 @@ enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, int *fd_out, ch
         return CVMA_E_NOMEM;
     }
     /* Never through a symlink, never a FIFO or device (an open or a lock that waits). */
-    fd = open(lpath,
-              (exclusive ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-              0644);
-    if (fd < 0) {
-        cvma_errf(err, err_len, "%s: cannot open the log's lock file: %s", lpath, strerror(errno));
-        free(lpath);
-        return CVMA_E_IO;
-    }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    int e = cvma_lock_file(lpath, exclusive, 0644, &fd);
+    if (e == EINVAL) {
         cvma_errf(err, err_len, "%s: the log's lock is not a regular file", lpath);
-        close(fd);
-        free(lpath);
-        return CVMA_E_IO;
+    } else if (e != 0) {
+        cvma_errf(err, err_len, "%s: cannot open the log's lock file or lock it: %s", lpath,
+                  strerror(e));
     }
-    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-        if (errno != EINTR) {
-            cvma_errf(err, err_len, "%s: cannot lock: %s", lpath, strerror(errno));
-            close(fd);
-            free(lpath);
-            return CVMA_E_IO;
-        }
+    if (e != 0) {
+        free(lpath);
+        return e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
     }
     free(lpath);
     *fd_out = fd;

@@ -184,7 +184,7 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
     }
     if (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
         (lpath = cvma_path_join(state_dir, "lock")) == NULL ||
-        (lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(lock, LOCK_EX) != 0 ||
+        cvma_lock_file(lpath, true, 0600, &lock) != 0 ||
         (spath = cvma_tlog_state_path(state_dir, "log-", cp.origin, "")) == NULL) {
         cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);
         goto out;
