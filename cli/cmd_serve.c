@@ -46,7 +46,8 @@ static const char usage[] =
         "                           instance; needs --redis (default: random, this process\n"
         "                           only)\n"
         "  --redis URL              spent nonces, registry rollback state and fetched\n"
-        "                           collateral in Redis (redis://HOST[:PORT][/DB])\n"
+        "                           collateral in Redis (redis://[USER@]HOST[:PORT][/DB])\n"
+        "  --redis-password-file FILE   Redis's AUTH password (the file's first line)\n"
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
         "  --threads N              worker threads (default 4)\n"
         "  --max-body BYTES         request body limit (default 1048576)\n"
@@ -75,6 +76,7 @@ enum {
     O_NONCE_TTL,
     O_NONCE_KEY,
     O_REDIS,
+    O_REDIS_PASSWORD,
     O_TLS_CERT,
     O_TLS_KEY,
     O_THREADS,
@@ -156,6 +158,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             {"nonce-ttl", required_argument, NULL, O_NONCE_TTL},
             {"nonce-key", required_argument, NULL, O_NONCE_KEY},
             {"redis", required_argument, NULL, O_REDIS},
+            {"redis-password-file", required_argument, NULL, O_REDIS_PASSWORD},
             {"tls-cert", required_argument, NULL, O_TLS_CERT},
             {"tls-key", required_argument, NULL, O_TLS_KEY},
             {"threads", required_argument, NULL, O_THREADS},
@@ -256,6 +259,9 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
         case O_REDIS:
             s->sc.redis_url = v;
             break;
+        case O_REDIS_PASSWORD:
+            s->redis_password_file = v;
+            break;
         case O_TLS_CERT:
             s->sc.tls_cert_file = v;
             break;
@@ -329,6 +335,50 @@ static void warn_key_mode(const char *what, const char *path)
             what, path, (unsigned)(sb.st_mode & 07777));
 }
 
+/*
+ * The Redis password from its file into *out (malloc'd): the first line, without its "\n" or
+ * "\r\n"; at most 1024 bytes, not empty, and nothing after the first line (a second line is
+ * more likely a wrong file than a password). false with the reason printed.
+ */
+#define REDIS_PASSWORD_MAX 1024
+static bool read_redis_password(const char *file, char **out)
+{
+    struct cvma_buf b = {0};
+    const char *why = NULL;
+    *out = NULL;
+    enum cvma_status st = cvma_file_read(file, REDIS_PASSWORD_MAX + 2, &b);
+    size_t n = b.len;
+    if (st != CVMA_OK) {
+        why = st == CVMA_E_NOMEM ? "out of memory" : "unreadable, or over 1024 bytes";
+    } else {
+        if (n > 0 && b.p[n - 1] == '\n') {
+            n--;
+            if (n > 0 && b.p[n - 1] == '\r') {
+                n--;
+            }
+        }
+        if (n == 0) {
+            why = "empty";
+        } else if (n > REDIS_PASSWORD_MAX) {
+            why = "over 1024 bytes";
+        } else if (memchr(b.p, '\0', n) != NULL || memchr(b.p, '\n', n) != NULL ||
+                   memchr(b.p, '\r', n) != NULL) {
+            why = "more than one line, or a NUL byte";
+        } else if ((*out = strndup((const char *)b.p, n)) == NULL) {
+            why = "out of memory";
+        }
+    }
+    if (b.p != NULL) {
+        OPENSSL_cleanse(b.p, b.len);
+    }
+    cvma_buf_free(&b);
+    if (why != NULL) {
+        fprintf(stderr, "cvmattest serve: --redis-password-file '%s': %s\n", file, why);
+        return false;
+    }
+    return true;
+}
+
 int cvma_cmd_serve(int argc, char **argv)
 {
     struct cvma_serve_config *s = calloc(1, sizeof *s);
@@ -337,6 +387,7 @@ int cvma_cmd_serve(int argc, char **argv)
     struct cvma_state_store shared;
     struct cvma_buf kb = {0};
     char err[512] = "";
+    char *redis_password = NULL;
     int rc = 2;
 
     if (s == NULL) {
@@ -358,6 +409,17 @@ int cvma_cmd_serve(int argc, char **argv)
                 "key");
         goto out;
     }
+    if (s->redis_password_file != NULL && s->sc.redis_url == NULL) {
+        rc = cvma_cli_usage_error("serve", "--redis-password-file (or the configuration's "
+                                           "\"redis_password_file\") needs --redis");
+        goto out;
+    }
+    warn_key_mode("--redis-password-file", s->redis_password_file);
+    if (s->redis_password_file != NULL &&
+        !read_redis_password(s->redis_password_file, &redis_password)) {
+        goto out;
+    }
+    s->sc.redis_password = redis_password;
     warn_key_mode("--nonce-key", s->nonce_key_file);
     warn_key_mode("--sign-result", s->vc.result_key_file);
     warn_key_mode("--tls-key", s->sc.tls_key_file);
@@ -373,7 +435,8 @@ int cvma_cmd_serve(int argc, char **argv)
     }
     if (s->sc.redis_url != NULL) {
         /* With --redis the registry rollback state and fetched collateral are the fleet's. */
-        if ((store = cvma_redis_store_new(s->sc.redis_url, err, sizeof err)) == NULL) {
+        if ((store = cvma_redis_store_new(s->sc.redis_url, redis_password, err, sizeof err)) ==
+            NULL) {
             fprintf(stderr, "cvmattest serve: %s\n", err);
             goto out;
         }
@@ -395,6 +458,10 @@ out:
         OPENSSL_cleanse(kb.p, kb.len);
     }
     cvma_buf_free(&kb);
+    if (redis_password != NULL) {
+        OPENSSL_cleanse(redis_password, strlen(redis_password));
+        free(redis_password);
+    }
     cvma_serve_config_cleanup(s);
     OPENSSL_cleanse(&s->sc.nonce_key, sizeof s->sc.nonce_key);
     free(s);

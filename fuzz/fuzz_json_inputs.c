@@ -356,8 +356,9 @@ static bool limit_ok(const char *name, const json_t *v)
 /* Is member k = v valid, by docs/service.md? */
 static bool member_ok(const char *k, const json_t *v)
 {
-    static const char *const strings[] = {"listen",    "collateral", "kds_url",   "pcs_url",
-                                          "cache_dir", "result_key", "nonce_key", "redis",
+    static const char *const strings[] = {"listen",    "collateral", "kds_url",
+                                          "pcs_url",   "cache_dir",  "result_key",
+                                          "nonce_key", "redis",      "redis_password_file",
                                           "tls_cert",  "tls_key"};
     if (strcmp(k, "kds_url") == 0 || strcmp(k, "pcs_url") == 0) {
         /* collateral comes over http:// or https:// only (docs/collateral.md) */
@@ -432,6 +433,8 @@ static void check_settings(const struct cvma_serve_config *s, const json_t *j)
             CHECK(path_is(s->sc.tls_key_file, str));
         } else if (strcmp(k, "nonce_key") == 0) {
             CHECK(path_is(s->nonce_key_file, str));
+        } else if (strcmp(k, "redis_password_file") == 0) {
+            CHECK(path_is(s->redis_password_file, str));
         } else if (strcmp(k, "offline") == 0) {
             CHECK(s->vc.offline == json_is_true(v));
         } else if (strcmp(k, "trust_roots") == 0 || strcmp(k, "registries") == 0) {

@@ -34,6 +34,7 @@ struct cvma_serve_config {
             *registries[CVMA_SERVE_LIST_MAX];
     struct cvma_policy_config policies[CVMA_SERVE_LIST_MAX];
     const char *nonce_key_file;
+    const char *redis_password_file;
     char *owned[CVMA_SERVE_OWNED_MAX]; /* strings made here (paths, policy names) */
     size_t n_owned;
     bool no_room;   /* a string could not be kept: the command stops (exit 2) */

@@ -122,7 +122,8 @@ struct cvma_spent {
 enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_YES };
 static bool spend_allowed(struct cvma_spent *s);
 
-struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len)
+struct cvma_spent *cvma_spent_new(const char *redis_url, const char *redis_password, char *err,
+                                  size_t err_len)
 {
     struct cvma_spent *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -136,7 +137,7 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_l
         return NULL;
     }
     if (redis_url != NULL) {
-        if ((s->pool = cvma_redis_pool_new(redis_url, err, err_len)) == NULL) {
+        if ((s->pool = cvma_redis_pool_new(redis_url, redis_password, err, err_len)) == NULL) {
             cvma_spent_free(s);
             return NULL;
         }
@@ -400,10 +401,16 @@ bool cvma_spent_healthy(struct cvma_spent *s)
     if (c != NULL) {
         redisReply *r = redisCommand(c, "PING");
         ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        cvma_redis_pool_note_reply(s->pool, r);
         if (r != NULL) {
             freeReplyObject(r);
         }
         cvma_redis_give(s->pool, c, ok);
     }
     return ok;
+}
+
+bool cvma_spent_auth_refused(struct cvma_spent *s, char *why, size_t why_len)
+{
+    return s->pool != NULL && cvma_redis_pool_auth_refused(s->pool, why, why_len);
 }

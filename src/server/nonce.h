@@ -56,8 +56,10 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 struct cvma_spent;
 
 /* NULL with err when the Redis URL is malformed (the server is not contacted yet). The margin
- * is 0 until cvma_spent_set_margin. */
-struct cvma_spent *cvma_spent_new(const char *redis_url, char *err, size_t err_len);
+ * is 0 until cvma_spent_set_margin. redis_password (NULL: none): Redis's AUTH password
+ * (server/redis_pool.h). */
+struct cvma_spent *cvma_spent_new(const char *redis_url, const char *redis_password, char *err,
+                                  size_t err_len);
 void cvma_spent_free(struct cvma_spent *s);
 
 /*
@@ -100,6 +102,10 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op);
 
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);
+
+/* With Redis: whether it refused the password (or wants one and none is configured), with
+ * Redis's words in why; asked after cvma_spent_healthy answered false. */
+bool cvma_spent_auth_refused(struct cvma_spent *s, char *why, size_t why_len);
 
 /*
  * With Redis: whether it may evict keys, and so forget a spent nonce (a replay would then be

@@ -9,19 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/util.h"
 
 struct cvma_redis_pool {
     pthread_mutex_t lock;
     char host[CVMA_REDIS_HOST_MAX];
     int port, db;
+    char user[CVMA_REDIS_USER_MAX]; /* "": AUTH with the password alone */
+    char *password;                 /* NULL: no AUTH */
     char name[CVMA_REDIS_HOST_MAX + 8];
     redisContext *idle[CVMA_REDIS_POOL_IDLE]; /* under lock */
     size_t n_idle;
+    char auth_refused[160]; /* under lock: Redis's words when the last connection was refused */
 };
 
 bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
-                          char *err, size_t err_len)
+                          char user[CVMA_REDIS_USER_MAX], char *err, size_t err_len)
 {
     const char *p = url;
     if (strncmp(p, "rediss://", 9) == 0) {
@@ -35,12 +40,34 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
         return false;
     }
     p += 8;
-    if (strchr(p, '@') != NULL) {
-        /* Not read as a host, and not echoed: it may hold a password. */
-        cvma_errf(err, err_len,
-                  "--redis: a user or password in the URL: Redis AUTH is not supported; keep "
-                  "Redis reachable by the instances only (docs/operations.md)");
-        return false;
+    user[0] = '\0';
+    const char *at = strchr(p, '@');
+    if (at != NULL) {
+        /* USER@: the userinfo is never echoed (a password may be in it by mistake). */
+        size_t ul = (size_t)(at - p);
+        if (memchr(p, ':', ul) != NULL) {
+            cvma_errf(err, err_len,
+                      "--redis: a password in the URL is refused (a command line is readable by "
+                      "every local user): give it in --redis-password-file FILE "
+                      "(docs/operations.md)");
+            return false;
+        }
+        if (ul == 0 || ul >= (size_t)CVMA_REDIS_USER_MAX || memchr(p, '/', ul) != NULL ||
+            strchr(at + 1, '@') != NULL) {
+            cvma_errf(err, err_len, "--redis: a malformed user in the URL (redis://USER@HOST...)");
+            return false;
+        }
+        for (size_t i = 0; i < ul; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch <= 0x20 || ch >= 0x7f) {
+                cvma_errf(err, err_len,
+                          "--redis: the user in the URL has a space or control character");
+                return false;
+            }
+        }
+        memcpy(user, p, ul);
+        user[ul] = '\0';
+        p = at + 1;
     }
     size_t hl = strcspn(p, ":/");
     if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
@@ -82,14 +109,26 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
     return true;
 }
 
-struct cvma_redis_pool *cvma_redis_pool_new(const char *url, char *err, size_t err_len)
+struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const char *password, char *err,
+                                            size_t err_len)
 {
     struct cvma_redis_pool *p = calloc(1, sizeof *p);
     if (p == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
-    if (!cvma_redis_url_parse(url, p->host, &p->port, &p->db, err, err_len)) {
+    if (!cvma_redis_url_parse(url, p->host, &p->port, &p->db, p->user, err, err_len)) {
+        free(p);
+        return NULL;
+    }
+    if (p->user[0] != '\0' && password == NULL) {
+        cvma_errf(err, err_len,
+                  "--redis names a user but no password is given (--redis-password-file)");
+        free(p);
+        return NULL;
+    }
+    if (password != NULL && (p->password = strdup(password)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
         free(p);
         return NULL;
     }
@@ -106,6 +145,10 @@ void cvma_redis_pool_free(struct cvma_redis_pool *p)
     for (size_t i = 0; i < p->n_idle; i++) {
         redisFree(p->idle[i]);
     }
+    if (p->password != NULL) {
+        OPENSSL_cleanse(p->password, strlen(p->password));
+        free(p->password);
+    }
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -115,9 +158,50 @@ const char *cvma_redis_pool_name(const struct cvma_redis_pool *p)
     return p->name;
 }
 
-/* A new connection to host:port (2 s time-outs) that selects database db when it is not 0,
- * or NULL. */
-static redisContext *connect_db(const struct cvma_redis_pool *p)
+static void set_refused(struct cvma_redis_pool *p, const char *why)
+{
+    pthread_mutex_lock(&p->lock);
+    snprintf(p->auth_refused, sizeof p->auth_refused, "%s", why);
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t why_len)
+{
+    pthread_mutex_lock(&p->lock);
+    bool refused = p->auth_refused[0] != '\0';
+    snprintf(why, why_len, "%s", p->auth_refused);
+    pthread_mutex_unlock(&p->lock);
+    return refused;
+}
+
+void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisReply *r)
+{
+    if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+        strncmp(r->str, "NOAUTH", 6) == 0) {
+        set_refused(p, r->str);
+    }
+}
+
+/* AUTH [USER] PASSWORD on c; false when Redis does not answer OK (its words recorded). */
+static bool authenticate(struct cvma_redis_pool *p, redisContext *c)
+{
+    redisReply *r = p->user[0] != '\0' ? redisCommand(c, "AUTH %s %s", p->user, p->password)
+                                       : redisCommand(c, "AUTH %s", p->password);
+    bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+    if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+        /* Redis's own words (WRONGPASS, or ERR when it has no password set): never the
+         * password, which Redis does not repeat. */
+        set_refused(p, r->str != NULL ? r->str : "AUTH refused");
+    }
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+    return ok;
+}
+
+/* A new connection to host:port (2 s time-outs), authenticated when the pool has a password,
+ * that selects database db when it is not 0, or NULL. */
+static redisContext *connect_db(struct cvma_redis_pool *p)
 {
     struct timeval tv = {2, 0};
     redisContext *c = redisConnectWithTimeout(p->host, p->port, tv);
@@ -127,9 +211,17 @@ static redisContext *connect_db(const struct cvma_redis_pool *p)
         }
         return NULL;
     }
+    if (p->password != NULL) {
+        if (!authenticate(p, c)) {
+            redisFree(c);
+            return NULL;
+        }
+        set_refused(p, "");
+    }
     if (p->db != 0) {
         redisReply *r = redisCommand(c, "SELECT %d", p->db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+        cvma_redis_pool_note_reply(p, r);
         if (r != NULL) {
             freeReplyObject(r);
         }

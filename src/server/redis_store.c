@@ -37,14 +37,15 @@ static const char rollback_lua[] =
         "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])\n"
         "return {0, ARGV[1]}\n";
 
-struct cvma_redis_store *cvma_redis_store_new(const char *url, char *err, size_t err_len)
+struct cvma_redis_store *cvma_redis_store_new(const char *url, const char *password, char *err,
+                                              size_t err_len)
 {
     struct cvma_redis_store *rs = calloc(1, sizeof *rs);
     if (rs == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
-    if ((rs->pool = cvma_redis_pool_new(url, err, err_len)) == NULL) {
+    if ((rs->pool = cvma_redis_pool_new(url, password, err, err_len)) == NULL) {
         free(rs);
         return NULL;
     }

@@ -1029,13 +1029,24 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                   s.cfg.tls_cert_file, s.cfg.tls_key_file);
         goto out;
     }
-    if ((s.spent = cvma_spent_new(s.cfg.redis_url, err, err_len)) == NULL) {
+    if ((s.spent = cvma_spent_new(s.cfg.redis_url, s.cfg.redis_password, err, err_len)) == NULL) {
         goto out;
     }
     /* Spent nonces are kept a nonce TTL past their expiry: instances whose clocks disagree by
      * less than that never take a nonce for both unexpired and forgotten (docs/service.md). */
     cvma_spent_set_margin(s.spent, s.cfg.nonce_ttl);
-    if (s.cfg.redis_url != NULL && !cvma_spent_healthy(s.spent)) {
+    char refused[160];
+    bool answers = s.cfg.redis_url == NULL || cvma_spent_healthy(s.spent);
+    if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused)) {
+        /* Redis answers but not to us: a configuration error, not an outage to wait out. */
+        cvma_errf(err, err_len,
+                  "redis %s refused %s (%s): check --redis-password-file and the user in "
+                  "--redis (docs/operations.md)",
+                  s.cfg.redis_url,
+                  s.cfg.redis_password != NULL ? "the password" : "a client without a password",
+                  refused);
+        goto out;
+    } else if (!answers) {
         fprintf(stderr,
                 "cvmattest serve: warning: redis %s does not answer yet; nonces are "
                 "refused until it does\n",

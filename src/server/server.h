@@ -28,6 +28,7 @@ struct cvma_server_config {
     struct cvma_nonce_key nonce_key; /* len 0: random, this instance only; a fixed key only
                                       * with redis_url (cmd_serve refuses it without) */
     const char *redis_url;           /* NULL: spent nonces in memory */
+    const char *redis_password;      /* Redis's AUTH password (NULL: none) */
     const char *tls_cert_file;       /* both or neither: HTTPS */
     const char *tls_key_file;
     const char *port_file; /* when set, the bound port is written there */

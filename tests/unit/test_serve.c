@@ -131,7 +131,7 @@ static void test_spent_memory(void **state)
 {
     (void)state;
     char err[128];
-    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(NULL, NULL, err, sizeof err);
     assert_non_null(sp);
     assert_int_equal(cvma_spent_mark(sp, "n1", 1000, 1060), CVMA_SPEND_FIRST);
     assert_int_equal(cvma_spent_mark(sp, "n2", 1000, 1060), CVMA_SPEND_FIRST);
@@ -153,7 +153,7 @@ static void test_spent_memory_margin(void **state)
 {
     (void)state;
     char err[128];
-    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(NULL, NULL, err, sizeof err);
     assert_non_null(sp);
     cvma_spent_set_margin(sp, 60);
     assert_int_equal(cvma_spent_mark(sp, "n1", 1059, 1060), CVMA_SPEND_FIRST);
@@ -174,7 +174,7 @@ static void test_spent_memory_full_margin(void **state)
 {
     (void)state;
     char err[128], name[32];
-    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(NULL, NULL, err, sizeof err);
     assert_non_null(sp);
     cvma_spent_set_margin(sp, 60);
     for (unsigned i = 0; i < CVMA_SPENT_MAX; i++) {
@@ -195,7 +195,7 @@ static void test_spent_memory_full(void **state)
 {
     (void)state;
     char err[128], name[32];
-    struct cvma_spent *sp = cvma_spent_new(NULL, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(NULL, NULL, err, sizeof err);
     assert_non_null(sp);
     for (unsigned i = 0; i < CVMA_SPENT_MAX; i++) {
         snprintf(name, sizeof name, "n%u", i);
@@ -216,10 +216,31 @@ static void test_spent_redis_url(void **state)
                                 "redis://h:99999", "redis://h:1/x", "redis://h/1/2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        assert_null(cvma_spent_new(bad[i], err, sizeof err));
+        assert_null(cvma_spent_new(bad[i], NULL, err, sizeof err));
         assert_true(err[0] != '\0');
     }
-    struct cvma_spent *sp = cvma_spent_new("redis://127.0.0.1:1/3", err, sizeof err);
+    /* A user (an ACL user) wants a password; a password in the URL, an empty or malformed
+     * user are refused whatever the password file says. */
+    static const char *bad_auth[] = {"redis://u@h",     "redis://u:p@h", "redis://:p@h",
+                                     "redis://@h",      "redis://u@v@h", "redis://a b@h",
+                                     "redis://u/x@h:1", "rediss://h"};
+    for (size_t i = 0; i < sizeof bad_auth / sizeof bad_auth[0]; i++) {
+        err[0] = '\0';
+        assert_null(cvma_spent_new(bad_auth[i], i == 0 ? NULL : "pw", err, sizeof err));
+        assert_true(err[0] != '\0');
+        assert_null(strstr(err, "pw")); /* nothing of a password is echoed */
+    }
+    char host[CVMA_REDIS_HOST_MAX], user[CVMA_REDIS_USER_MAX];
+    int port = 0, db = -1;
+    assert_true(cvma_redis_url_parse("redis://cvm.1@10.0.0.5:6380/2", host, &port, &db, user, err,
+                                     sizeof err));
+    assert_string_equal(host, "10.0.0.5");
+    assert_string_equal(user, "cvm.1");
+    assert_int_equal(port, 6380);
+    assert_int_equal(db, 2);
+    assert_true(cvma_redis_url_parse("redis://h", host, &port, &db, user, err, sizeof err));
+    assert_string_equal(user, "");
+    struct cvma_spent *sp = cvma_spent_new("redis://127.0.0.1:1/3", NULL, err, sizeof err);
     assert_non_null(sp);
     /* nobody listens on port 1: unavailable, never "first" (fail closed) */
     assert_int_equal(cvma_spent_mark(sp, "n1", 1000, 1060), CVMA_SPEND_UNAVAILABLE);
@@ -341,7 +362,7 @@ static void test_redis_pool(void **state)
 {
     struct tredis *t = *state;
     char err[128], name[64];
-    struct cvma_redis_pool *p = cvma_redis_pool_new(t->url, err, sizeof err);
+    struct cvma_redis_pool *p = cvma_redis_pool_new(t->url, NULL, err, sizeof err);
     assert_non_null(p);
     snprintf(name, sizeof name, "127.0.0.1:%d", t->port);
     assert_string_equal(cvma_redis_pool_name(p), name);
@@ -427,7 +448,7 @@ static void test_redis_store_concurrent(void **state)
 {
     struct tredis *t = *state;
     char err[128];
-    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, err, sizeof err);
+    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, NULL, err, sizeof err);
     assert_non_null(rs);
     struct store_worker w[2];
     pthread_t th[2];
@@ -472,10 +493,10 @@ static void test_redis_restart(void **state)
     size_t len = 0;
     uint64_t seen = 0;
     struct cvma_state_store st;
-    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, err, sizeof err);
+    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, NULL, err, sizeof err);
     assert_non_null(rs);
     cvma_redis_store_iface(rs, &st);
-    struct cvma_spent *sp = cvma_spent_new(t->url, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(t->url, NULL, err, sizeof err);
     assert_non_null(sp);
     time_t now = time(NULL);
     memset(root, 7, sizeof root);
@@ -527,7 +548,7 @@ static void test_spent_redis_margin(void **state)
 {
     struct tredis *t = *state;
     char err[128], cmd[128];
-    struct cvma_spent *sp = cvma_spent_new(t->url, err, sizeof err);
+    struct cvma_spent *sp = cvma_spent_new(t->url, NULL, err, sizeof err);
     assert_non_null(sp);
     cvma_spent_set_margin(sp, 300);
     time_t now = time(NULL);

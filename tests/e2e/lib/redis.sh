@@ -1,12 +1,16 @@
 # Sourced by the e2e tests of `serve --redis` that need a Redis of their own; not a test itself
 # (CMake registers tests/e2e/*.sh only). The sourcing script has checked for redis-server,
 # redis-cli and python3 and made T (a temporary directory) and PIDS (stopped at exit).
-# redis_start: a redis-server on a free loopback port without persistence (as one that
-# restarts empty), its files in T; sets RP (its port) and waits until it answers (5 s at most).
+# redis_start [OPTION...]: a redis-server on a free loopback port without persistence (as one
+# that restarts empty), its files in T, given OPTIONs too (--requirepass PW, say); sets RP (its
+# port) and waits until it answers, a NOAUTH error counting as an answer (5 s at most).
 redis_start() {
     RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
+    redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" "$@" >"$T/redis.log" 2>&1 &
     PIDS="$PIDS $!"
     _i=0
-    while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    while ! redis-cli -p "$RP" ping 2>&1 | grep -q -e PONG -e NOAUTH && [ $_i -lt 50 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
 }

@@ -1,0 +1,110 @@
+#!/bin/sh
+# `serve --redis` with a Redis that wants a password (docs/operations.md, "Redis"): the password
+# comes from --redis-password-file (or the configuration's "redis_password_file"), never from
+# the URL; a user in the URL is a Redis 6 ACL user. A Redis that answers but refuses the
+# instance (no password, a wrong one) stops it at start (exit 2) with Redis's words; with the
+# right password, spent nonces are shared through it as without one.
+set -u
+CVM=${CVMATTEST_BIN:?}
+for p in curl jq python3 redis-server redis-cli; do
+    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
+done
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+export CVMATTEST_CACHE="$T/cache"
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+eq() { # name, want, got
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
+}
+post() { curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$1"; }
+# start NAME OPTIONS...: a server on a free port; sets PORT, leaves NAME.log and NAME.pid
+start() {
+    name=$1
+    shift
+    rm -f "$T/$name.port"
+    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
+    echo $! >"$T/$name.pid"
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    PORT=$(cat "$T/$name.port" 2>/dev/null)
+    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
+}
+# refused NAME WANT_TEXT OPTIONS...: serve exits 2 at once, saying WANT_TEXT (grep -F), and
+# never echoing a password
+refused() {
+    name=$1
+    want=$2
+    shift 2
+    timeout 20 $CVM serve --listen 127.0.0.1:0 "$@" 2>"$T/$name.err"
+    rc=$?
+    if [ $rc = 2 ] && grep -qF -- "$want" "$T/$name.err" && ! grep -q -e 'pw one' -e 'wrong pw' -e 's3cret' "$T/$name.err"; then
+        ok "$name: exit 2, '$want'"
+    else
+        fail "$name: exit $rc, $(cat "$T/$name.err")"
+    fi
+}
+
+$CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+openssl rand -out "$T/nonce.key" 32
+jq -n --arg e "$(base64 -w0 "$T/s/report.bin")" '{evidence: $e}' >"$T/body.json"
+printf 'pw one\n' >"$T/pw"
+printf 'user pw\r\n' >"$T/pw-user"
+printf 'wrong pw\n' >"$T/bad"
+: >"$T/empty"
+printf 'a\nb\n' >"$T/two-lines"
+chmod 600 "$T/pw" "$T/pw-user" "$T/bad" "$T/empty" "$T/two-lines"
+
+. "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
+redis_start --requirepass 'pw one'
+redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER cvm on '>user pw' '~cvmattest:*' '+@all' >/dev/null ||
+    { echo "FAIL ACL SETUSER"; exit 1; }
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --nonce-key $T/nonce.key"
+R=redis://127.0.0.1:$RP
+
+# 1. refused at start, each with its reason
+refused "no password, Redis wants one" "refused a client without a password (NOAUTH" $COMMON --redis "$R"
+refused "a wrong password" "refused the password (WRONGPASS" $COMMON --redis "$R" --redis-password-file "$T/bad"
+refused "a wrong user" "refused the password (WRONGPASS" $COMMON --redis "redis://nobody@127.0.0.1:$RP" --redis-password-file "$T/pw"
+refused "a password in the URL" "a password in the URL is refused" $COMMON --redis "redis://cvm:s3cret@127.0.0.1:$RP"
+refused "a user without a password" "names a user but no password is given" $COMMON --redis "redis://cvm@127.0.0.1:$RP"
+refused "a password file without --redis" "needs --redis" --trust-root "$T/s/ark.pem" --redis-password-file "$T/pw"
+refused "an empty password file" "'$T/empty': empty" $COMMON --redis "$R" --redis-password-file "$T/empty"
+refused "a password file of two lines" "more than one line" $COMMON --redis "$R" --redis-password-file "$T/two-lines"
+refused "a missing password file" "unreadable" $COMMON --redis "$R" --redis-password-file "$T/none"
+
+# 2. the password alone (requirepass), in database 2; and the ACL user from a configuration
+#    file (its path relative to the file), with a CRLF line end: one nonce is spent once
+start A $COMMON --redis "$R/2" --redis-password-file "$T/pw"
+A=http://127.0.0.1:$PORT
+mkdir "$T/conf"
+cp "$T/pw-user" "$T/conf/redis.pw"
+jq -n --arg r "redis://cvm@127.0.0.1:$RP/2" '{redis: $r, redis_password_file: "redis.pw"}' >"$T/conf/serve.json"
+start B $COMMON --config "$T/conf/serve.json"
+B=http://127.0.0.1:$PORT
+N=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
+jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/b1.json"
+eq "a nonce of A verified at B (the ACL user)" 200 "$(post "$B/v1/verify" "$T/b1.json" "$T/o1.json")"
+eq "its replay at A (the password alone): 409" "409 NONCE_REPLAYED" \
+    "$(post "$A/v1/verify" "$T/b1.json" "$T/o2.json") $(jq -r .error.code "$T/o2.json")"
+eq "the spent nonce is in database 2" 1 \
+    "$(redis-cli -p "$RP" --no-auth-warning -a 'pw one' -n 2 exists "cvmattest:nonce:$N")"
+eq "healthz at A" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$A/healthz")"
+grep -q -e 'pw one' -e 'user pw' "$T/A.log" "$T/B.log" && fail "a password in a log" || ok "no password in the logs"
+
+# 3. a password file readable by others: warned at start, as the keys are
+chmod 644 "$T/pw"
+start C $COMMON --redis "$R" --redis-password-file "$T/pw"
+grep -q "warning: --redis-password-file '$T/pw' has mode 0644" "$T/C.log" &&
+    ok "a password file of mode 0644: warned at start" || fail "password file mode: $(head -3 "$T/C.log")"
+
+[ $fails = 0 ] && echo "serve_redis_auth: all passed" || echo "serve_redis_auth: $fails failed"
+[ $fails = 0 ]
