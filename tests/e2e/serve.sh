@@ -4,26 +4,8 @@
 # to the evidence and single-use (also across two instances sharing one redis-server started
 # here), concurrent clients, client time-outs, the configuration file, TLS, and SIGTERM
 # draining a request in flight.
-set -u
-CVM=${CVMATTEST_BIN:?}
-for p in curl jq python3 openssl; do
-    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
-done
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export CVMATTEST_CACHE="$T/cache"
-fails=0
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-eq() { # name, want, got
-    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
-}
+. "$(dirname "$0")/lib/serve.sh"
+serve_setup curl jq python3 openssl
 
 # --- fixtures: a simulated SNP CVM (keys kept to re-sign its report), the result key, the
 # nonce key shared by the instances ---
@@ -46,21 +28,6 @@ body() {
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --sign-result $T/v.key"
 # the shared nonce key: only with --redis (a fixed key without a shared spent-nonce store is refused)
 NKEY="--nonce-key $T/nonce.key"
-# start NAME OPTIONS...: a server on a free port; sets PORT and leaves NAME.log, NAME.pid
-start() {
-    name=$1
-    shift
-    rm -f "$T/$name.port"
-    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
-    echo $! >"$T/$name.pid"
-    PIDS="$PIDS $!"
-    i=0
-    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    PORT=$(cat "$T/$name.port" 2>/dev/null)
-    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
-}
-# post URL BODYFILE OUT: POST JSON, prints the HTTP status
-post() { curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$1"; }
 # nonce URL [SIZE]: a fresh nonce
 nonce() { curl -sf "$1/v1/nonce${2:+?size=$2}" | jq -r .nonce; }
 # signed_for URL OUT: evidence whose REPORT_DATA is a fresh nonce from URL; prints the nonce

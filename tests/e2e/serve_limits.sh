@@ -8,34 +8,12 @@
 # ended without an answer are counted in /metrics as CLIENT_ABORTED. Out of memory while the
 # body is read is answered 500 INTERNAL (a realloc made to fail by an LD_PRELOAD shim built
 # here, when a C compiler is found and the binary is not sanitized).
-set -u
-CVM=${CVMATTEST_BIN:?}
+. "$(dirname "$0")/lib/serve.sh"
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+serve_setup
 
 $CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline"
-# start NAME OPTIONS...: a server on a free port; sets PORT
-start() {
-    name=$1
-    shift
-    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
-    PIDS="$PIDS $!"
-    i=0
-    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    PORT=$(cat "$T/$name.port" 2>/dev/null)
-    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
-}
 
 # --- usage: the range of --per-ip-connections ---
 for bad in -1 1025 x; do

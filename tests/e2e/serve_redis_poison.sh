@@ -3,25 +3,8 @@
 # chip and TCB under another root, put in Redis under the VCEK's key, makes the result
 # undecided and is deleted from Redis (docs/service.md, "Collateral"); once the right one is
 # shared, the same evidence is affirming. Offline: only Redis answers.
-set -u
-CVM=${CVMATTEST_BIN:?}
-for p in curl jq python3 redis-server redis-cli; do
-    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
-done
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-eq() { # name, want, got
-    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
-}
+. "$(dirname "$0")/lib/serve.sh"
+serve_setup curl jq python3 redis-server redis-cli
 
 # Two simulated machines with the same CHIP_ID and TCB, each under its own test root.
 CHIP=$(printf 'cd%.0s' $(seq 64))
@@ -45,23 +28,18 @@ share "$VCEK_KEY" "$T/b/vcek.der"
 share "amd-kds $KDS/vcek/v1/Milan/cert_chain" "$T/a/cert_chain.pem"
 share "amd-kds $KDS/vcek/v1/Milan/crl" "$T/a/crl.der"
 
-$CVM serve --listen 127.0.0.1:0 --port-file "$T/port" --offline --kds-url "$KDS" \
-    --cache-dir "$T/cache" --trust-root "$T/a/ark.pem" --redis "redis://127.0.0.1:$RP" 2>"$T/serve.log" &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$T/port" 2>/dev/null)
-[ -n "$PORT" ] || { echo "FAIL serve did not start"; cat "$T/serve.log"; exit 1; }
-post() { curl -s -o "$1" -H 'Content-Type: application/json' --data-binary @"$T/body.json" \
-    "http://127.0.0.1:$PORT/v1/verify"; }
+start serve --offline --kds-url "$KDS" --cache-dir "$T/cache" --trust-root "$T/a/ark.pem" \
+    --redis "redis://127.0.0.1:$RP"
+# verify OUT: the evidence posted, the answer in OUT
+verify() { post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$1" >/dev/null; }
 
-post "$T/o1.json"
+verify "$T/o1.json"
 eq "a VCEK of another root from Redis: undecided" "true COLLATERAL_UNAVAILABLE" \
     "$(jq -r '"\(.undecided) \([.reasons[].code] | map(select(. == "COLLATERAL_UNAVAILABLE")) | .[0])"' "$T/o1.json")"
 eq "it is deleted from Redis" 0 "$(redis-cli -p "$RP" exists "$(rkey "$VCEK_KEY")")"
 eq "the cert_chain stays in Redis" 1 "$(redis-cli -p "$RP" exists "$(rkey "amd-kds $KDS/vcek/v1/Milan/cert_chain")")"
 share "$VCEK_KEY" "$T/a/vcek.der"
-post "$T/o2.json"
+verify "$T/o2.json"
 eq "the right VCEK shared: affirming" affirming "$(jq -r .status "$T/o2.json")"
 [ $fails -eq 0 ] || { cat "$T/serve.log"; jq -c .reasons "$T/o1.json"; redis-cli -p "$RP" keys "*"; exit 1; }
 echo "serve_redis_poison: OK"

@@ -3,41 +3,8 @@
 # a lagging replica, FLUSHALL): each instance keeps its own floor, the state file of its
 # --cache-dir and the highest version in memory, so an older registry stays refused and Redis
 # is raised back (docs/operations.md, "What each instance keeps locally").
-set -u
-CVM=${CVMATTEST_BIN:?}
-for p in curl jq python3 redis-server redis-cli; do
-    command -v $p >/dev/null 2>&1 || { echo "SKIP: $p not found (make deps installs it)"; exit 77; }
-done
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-export CVMATTEST_CACHE="$T/cache"
-fails=0
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-eq() { # name, want, got
-    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$3', want '$2'"; fi
-}
-post() { curl -s -o "$3" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$1"; }
-# start NAME OPTIONS...: a server on a free port; sets PORT, leaves NAME.log and NAME.pid
-start() {
-    name=$1
-    shift
-    rm -f "$T/$name.port"
-    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
-    echo $! >"$T/$name.pid"
-    PIDS="$PIDS $!"
-    i=0
-    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    PORT=$(cat "$T/$name.port" 2>/dev/null)
-    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
-}
-stop() { kill "$(cat "$T/$1.pid")"; wait "$(cat "$T/$1.pid")" 2>/dev/null; }
+. "$(dirname "$0")/lib/serve.sh"
+serve_setup curl jq python3 redis-server redis-cli
 # verdict OUT: status, whether REGISTRY_ROLLBACK is among the reasons, the provider
 verdict() { jq -r '"\(.status) \([.reasons[].code] | index("REGISTRY_ROLLBACK") != null) \(.platform.provider)"' "$1"; }
 redis_version() { redis-cli -p "$RP" get cvmattest:registry:acme | cut -c1-20; }
