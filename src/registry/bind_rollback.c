@@ -25,8 +25,9 @@
 
 /*
  * <dir>/registry-state.<provider>.json = {"provider", "version", "merkle_root"}: the highest
- * version that passed every check, under an exclusive flock so concurrent verifiers do not
- * lose each other's updates.
+ * version that passed every check. Read, compared and replaced (atomically, by rename) under an
+ * exclusive flock on <dir>/registry-state.<provider>.lock, so concurrent verifiers do not lose
+ * each other's updates.
  */
 /* see registry/bind_internal.h */
 bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *provider,
@@ -63,8 +64,8 @@ bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *pro
 static enum rb_result file_check(const char *dir, const struct cvma_registry *r, char *detail,
                                  size_t detail_len, uint64_t *seen_out, uint8_t seen_root[32])
 {
-    char path[4200], buf[STATE_FILE_MAX + 1], root_hex[65];
-    int fd = -1;
+    char path[4200], lpath[4200], buf[STATE_FILE_MAX + 1], root_hex[65], lock_why[300] = "";
+    int fd = -1, lock_fd = -1;
     ssize_t got;
     size_t len = 0;
     enum rb_result res = RB_NOT_CHECKED;
@@ -85,25 +86,38 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
         return RB_NOT_CHECKED;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/registry-state.%s.json", dir, r->provider) >=
-        sizeof path) {
+                sizeof path ||
+        (size_t)snprintf(lpath, sizeof lpath, "%s/registry-state.%s.lock", dir, r->provider) >=
+                sizeof lpath) {
         cvma_errf(detail, detail_len, "state path too long");
         return RB_NOT_CHECKED;
     }
-    /* Never through a symlink (it would truncate whatever it points at) and never a FIFO or
-     * device (a read that waits forever): the state is a plain file or it is not checked. */
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600)) < 0) {
-        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
-        return RB_NOT_CHECKED;
+    /* The state is replaced by rename, never rewritten in place (a crash, a kill or a full disk
+     * between a truncate and its write would leave an empty file), so the lock that keeps
+     * concurrent verifiers from losing each other's updates lives in a file of its own, as
+     * bind_log.c's does. Never through a symlink, never a FIFO or device. */
+    int e = cvma_lock_file(lpath, true, 0600, &lock_fd);
+    if (e == ENOMEM) {
+        cvma_errf(detail, detail_len, "out of memory");
+        return RB_NOMEM;
     }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (e != 0) {
+        /* Compared all the same (a refusal needs no lock), never written unlocked. */
+        cvma_errf(lock_why, sizeof lock_why, "cannot lock %s: %s", lpath,
+                  e == EINVAL ? "not a regular file" : strerror(e));
+    }
+    /* Never through a symlink (a write would then be the link's, or it would be replaced by a
+     * file of ours) and never a FIFO or device (a read that waits forever): the state is a
+     * plain file or it is not checked. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0 && errno != ENOENT) {
+        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
         cvma_errf(detail, detail_len, "%s is not a regular file", path);
         goto out;
     }
-    if (flock(fd, LOCK_EX) != 0) {
-        cvma_errf(detail, detail_len, "cannot lock %s: %s", path, strerror(errno));
-        goto out;
-    }
-    while (len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) != 0) {
+    while (fd >= 0 && len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) != 0) {
         if (got < 0) {
             if (errno == EINTR) {
                 continue;
@@ -113,10 +127,13 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
         }
         len += (size_t)got;
     }
-    if (len > 0) {
+    if (fd >= 0) {
+        /* A file that exists is a state or it is corrupt, an empty one too: an empty file is
+         * not a first use (no state is ever written empty), and taking it for one would
+         * accept any older registry and record it as the floor. */
         bool oom = false;
-        have = cvma_bind_rollback_state_read((const uint8_t *)buf, len, r->provider, &seen,
-                                             seen_root, &oom);
+        have = len > 0 && cvma_bind_rollback_state_read((const uint8_t *)buf, len, r->provider,
+                                                        &seen, seen_root, &oom);
         if (oom) {
             /* Not known to be unreadable: replacing it would lose the version seen. */
             cvma_errf(detail, detail_len, "out of memory");
@@ -144,25 +161,47 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
         goto out;
     }
     if (!have || r->version > seen) {
+        if (lock_fd < 0) {
+            cvma_errf(detail, detail_len, "%s%s; version %" PRIu64 " not recorded", lock_why,
+                      corrupt ? " and the state there is unreadable" : "", r->version);
+            goto out;
+        }
         cvma_hex_encode(r->merkle_root, 32, root_hex, sizeof root_hex);
         int n = snprintf(buf, sizeof buf,
                          "{\"provider\": \"%s\", \"version\": %" PRIu64
                          ", \"merkle_root\": \"%s\"}\n",
                          r->provider, r->version, root_hex);
-        if (n <= 0 || (size_t)n >= sizeof buf || ftruncate(fd, 0) != 0 ||
-            pwrite(fd, buf, (size_t)n, 0) != (ssize_t)n || fsync(fd) != 0) {
-            cvma_errf(detail, detail_len, "cannot write %s: %s", path, strerror(errno));
+        /* A fresh file, fsynced, renamed over the state, the directory fsynced: after a crash
+         * the state is the old one or the new one, never a part (common/util.h). */
+        enum cvma_status wst =
+                n > 0 && (size_t)n < sizeof buf
+                        ? cvma_file_write_atomic_mode(path, (const uint8_t *)buf, (size_t)n, 0600)
+                        : CVMA_E_INTERNAL;
+        if (wst == CVMA_E_NOMEM) {
+            cvma_errf(detail, detail_len, "out of memory");
+            res = RB_NOMEM;
+            goto out;
+        }
+        if (wst != CVMA_OK) {
+            cvma_errf(detail, detail_len, "cannot write %s%s", path,
+                      corrupt ? " (its state is unreadable)" : "");
             goto out;
         }
     }
     if (corrupt) {
-        cvma_errf(detail, detail_len, "%s was unreadable and has been replaced", path);
+        cvma_errf(detail, detail_len, "%s was unreadable (%s) and has been replaced", path,
+                  len == 0 ? "empty" : "not a state of this provider");
         goto out; /* not checked this time: the old state is lost */
     }
+    /* Without the lock too: the state is only ever replaced whole, and nothing was to be
+     * written. */
     res = RB_OK;
 out:
     if (fd >= 0) {
-        close(fd); /* releases the lock */
+        close(fd);
+    }
+    if (lock_fd >= 0) {
+        close(lock_fd); /* releases the lock */
     }
     return res;
 }

@@ -425,8 +425,10 @@ struct cvma_registry_bind_opts {
  *     for rollback: the highest version seen per provider (and its merkle_root) is kept in
  *     <cache_dir>/registry-state.<provider>.json; an older version, or the same version with
  *     another root, than the state or than another valid registry of the set is
- *     REGISTRY_ROLLBACK; a newer one that passed every check replaces it.
- *     When the state cannot be read or written: REGISTRY_ROLLBACK_NOT_CHECKED (warning).
+ *     REGISTRY_ROLLBACK; a newer one that passed every check replaces it (atomically, by
+ *     rename, under a flock on registry-state.<provider>.lock).
+ *     When the state cannot be read or written, or is not a state (an empty file too, never
+ *     taken for a first use): REGISTRY_ROLLBACK_NOT_CHECKED (warning).
  *     Each registry given must pass: any failure is an error reason even when another
  *     registry lists the platform.
  *  2. the platform is looked up in the included entries of every valid registry, and in

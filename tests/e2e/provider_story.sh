@@ -70,6 +70,12 @@ check "root-only with proof" 0 $?
 # Rollback: version 1 after version 2 was seen.
 v reg $B --registry "$T/cloud.jws" --json >"$T/r7.json"; check "rollback refused" 1 $?
 has "$T/r7.json" REGISTRY_ROLLBACK
+# An emptied state file (a write cut short, a reset) is no first use: version 1 is used with
+# the warning that the rollback was not checked, never recorded silently as the new floor.
+: >"$T/cache/registry-state.cloud.json"
+v reg $B --registry "$T/cloud.jws" --json >"$T/r10.json"; check "emptied state: used with a warning" 0 $?
+has "$T/r10.json" REGISTRY_ROLLBACK_NOT_CHECKED
+has "$T/r10.json" 'registry-state.cloud.json was unreadable (empty)'
 
 # Policy: a debug guest is refused; the policy can require a provider.
 $CVM sim snp --out "$T/dbg" --chip-id "$chip" --debug >/dev/null

@@ -1392,6 +1392,80 @@ static void test_bind_rollback_state_never_follows_a_symlink(void **state)
     free(v1);
 }
 
+/* An empty state file (an earlier version's in-place rewrite cut between its truncate and its
+ * write, or a reset) is not a first use: an older registry after it is used with the warning,
+ * never silently recorded as the new floor. */
+static void test_bind_rollback_empty_state_is_not_a_first_use(void **state)
+{
+    struct bfx f;
+    (void)state;
+    char *v2 = valid_reg("acme", g_key256, 2, true, NULL, NULL);
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *file = tu_path(f.cache, "registry-state.acme.json");
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    cvma_registry_set_free(f.rs);
+
+    tu_write(file, (const uint8_t *)"", 0);
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "unreadable (empty)"));
+    /* replaced by the version at hand: the next time it is a state again */
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_int_equal(f.res.verdict.n_reasons, 0);
+    bfx_cleanup(&f);
+    free(file);
+    free(v1);
+    free(v2);
+}
+
+/* The state is replaced by rename, never rewritten in place: a file that held the old state
+ * (a hard link to it) still holds it whole after a newer version was recorded, so no moment
+ * exists at which the state's name holds an empty or partial file. */
+static void test_bind_rollback_state_is_replaced_never_rewritten(void **state)
+{
+    struct bfx f;
+    struct cvma_buf b;
+    (void)state;
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    char *v2 = valid_reg("acme", g_key256, 2, true, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *file = tu_path(f.cache, "registry-state.acme.json");
+    char *old = tu_path(f.tmp, "old-state.json");
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_int_equal(link(file, old), 0);
+    cvma_registry_set_free(f.rs);
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_int_equal(f.res.verdict.n_reasons, 0);
+    static const char was[] = "{\"provider\": \"acme\", \"version\": 1,";
+    static const char now[] = "{\"provider\": \"acme\", \"version\": 2,";
+    tu_read(old, &b);
+    assert_true(b.len > sizeof was && memcmp(b.p, was, sizeof was - 1) == 0);
+    cvma_buf_free(&b);
+    tu_read(file, &b);
+    assert_true(b.len > sizeof now && memcmp(b.p, now, sizeof now - 1) == 0);
+    cvma_buf_free(&b);
+    bfx_cleanup(&f);
+    free(old);
+    free(file);
+    free(v1);
+    free(v2);
+}
+
 static void test_bind_reasons_for_bad_proofs(void **state)
 {
     struct bfx f;
@@ -1938,6 +2012,8 @@ int main(void)
             cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
             cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
+            cmocka_unit_test(test_bind_rollback_empty_state_is_not_a_first_use),
+            cmocka_unit_test(test_bind_rollback_state_is_replaced_never_rewritten),
             cmocka_unit_test(test_bind_reasons_for_bad_proofs),
             cmocka_unit_test(test_bind_platforms_that_cannot_be_bound),
             cmocka_unit_test(test_set_loading_errors_are_usage_errors),
