@@ -42,7 +42,8 @@ static enum cvma_status platform_parse(const struct cvma_platform *pl, struct pl
     memset(p, 0, sizeof *p);
     if (!pl->present) {
         return cvma_reject(v, CVMA_R_REGISTRY_NO_PLATFORM_ID,
-                           "the result names no platform (vendor and id_type missing)");
+                           "the evidence carries no platform identifier (a bare TPM quote, "
+                           "say): no registry can list it, so no provider is bound");
     }
     p->primary.id = p->id;
     if (pl->vendor == CVMA_PLATFORM_AMD && pl->id_type == CVMA_PLATFORM_CHIP_ID) {
@@ -218,9 +219,6 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     if (cvma_registry_set_empty(rs)) {
         return CVMA_OK;
     }
-    if (platform_parse(&res->platform, &plat, v) != CVMA_OK) {
-        return CVMA_REJECTED;
-    }
     enum cvma_status cst = cvma_cache_init(&cache, o->cache_dir);
     if (cst == CVMA_E_NOMEM) {
         goto out; /* not "no state directory": that would only warn */
@@ -304,6 +302,13 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             valid[i] = false;
             failed = true;
         }
+    }
+
+    /* Every registry given was checked above, whatever the platform: the operator named them
+     * and hears of a bad one even when the evidence carries nothing a registry can list. */
+    if (platform_parse(&res->platform, &plat, v) != CVMA_OK) {
+        st = CVMA_REJECTED;
+        goto out;
     }
 
     /* 2a. Included entries, in the order the registries were given; the providers the caller

@@ -442,8 +442,9 @@ struct cvma_registry_bind_opts {
  * AMD platforms: id_type "chip_id" binds to `amd chip_id` entries (a null or all-zero id is
  * REGISTRY_CHIP_ID_MASKED); "vlek" binds to `amd vlek_csp` entries by name, and also to
  * `amd chip_id` entries when the platform carries a non-zero CHIP_ID (has_chip_id).
- * Intel: "ppid" binds to `intel ppid` entries. A platform with no usable id (no PPID,
- * unknown vendor) is REGISTRY_NO_PLATFORM_ID.
+ * Intel: "ppid" binds to `intel ppid` entries. A platform with no usable id (none at all,
+ * as for a bare TPM quote; no PPID; unknown vendor) is REGISTRY_NO_PLATFORM_ID, recorded after
+ * step 1, so the registries given are checked all the same.
  * On success platform.provider is the first provider found (registries in the order given,
  * then lookup registries) and platform.labels that entry's labels.
  * Returns CVMA_OK (bound), CVMA_REJECTED (reasons recorded in res->verdict; not listed is

@@ -403,7 +403,10 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
                                  const struct cvma_request *req, time_t at, struct cvma_result *res,
                                  char *err, size_t err_len)
 {
-    if (res->platform.present && v->rs != NULL) {
+    /* Verified evidence binds whether or not it names a platform: evidence that names none (a
+     * bare TPM quote) is REGISTRY_NO_PLATFORM_ID once registries are given, never a silent
+     * pass (docs/registry.md "Binding"). Unverified evidence binds nothing. */
+    if (v->rs != NULL && (res->platform.present || res->claims.verified)) {
         struct cvma_registry_bind_opts bo;
         memset(&bo, 0, sizeof bo);
         bo.at = at;

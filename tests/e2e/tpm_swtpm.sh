@@ -3,7 +3,8 @@
 # temporary directory): an EK and AKs (RSASSA, RSAPSS, ECDSA) made with tpm2-tools, a PCR
 # extended, quotes with a nonce verified by `tpm check-quote` and `verify` of a bundle; each
 # refusal by name: wrong nonce, tampered quote, PCR value off the digest, a signature by
-# another key, an AK without fixedTPM, an RSA-1024 AK.
+# another key, an AK without fixedTPM, an RSA-1024 AK; a registry given with a bare quote
+# (REGISTRY_NO_PLATFORM_ID).
 set -u
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek tpm2_quote python3 jq base64; do
@@ -181,6 +182,21 @@ $CVM verify bundle.json --nonce $NONCE --report-data "$(printf 'ab%.0s' $(seq 64
 check "verify bundle --report-data (a quote cannot bind it)" 1 $?
 grep -q NONCE_REPORT_DATA_MISMATCH vr.json && echo "ok   --report-data on a quote: NONCE_REPORT_DATA_MISMATCH" || { echo "FAIL: --report-data on a quote"; fails=$((fails + 1)); }
 has vw.json TPM_NONCE_MISMATCH
+# Registries given: a bare quote names no platform, so no provider can be bound. Said by name
+# (never a silent pass), and the registries are still checked (a bad one is named too).
+$CVM registry keygen --out acme >/dev/null && $CVM registry keygen --out other >/dev/null
+printf 'intel ppid 00112233445566778899aabbccddeeff region=us-1\n' >fleet.txt
+$CVM registry build --provider acme --key acme.key --entries fleet.txt --version 1 --valid-days 1 \
+    --out acme.jws >/dev/null; check "registry build" 0 $?
+$CVM verify bundle.json --nonce $NONCE --provider acme=acme.pub --registry acme.jws \
+    --cache-dir "$T/cache" --offline --json >vreg.json
+check "verify bundle with a registry: no platform to bind" 1 $?
+has vreg.json REGISTRY_NO_PLATFORM_ID
+$CVM verify bundle.json --nonce $NONCE --provider acme=other.pub --registry acme.jws \
+    --cache-dir "$T/cache" --offline --json >vbad.json
+check "verify bundle with a registry under another key" 1 $?
+has vbad.json REGISTRY_SIGNATURE_INVALID
+has vbad.json REGISTRY_NO_PLATFORM_ID
 jq '.parts |= map(select(.role != "tpm_signature"))' bundle.json >nosig.json
 $CVM verify nosig.json --nonce $NONCE >/dev/null; check "bundle without a signature part" 1 $?
 jq '.parts += [{role: "tpm_ak", data: "AAAA"}]' bundle.json >twice.json

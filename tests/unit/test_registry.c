@@ -1571,6 +1571,15 @@ static void test_bind_platforms_that_cannot_be_bound(void **state)
         assert_first_error(&f, want[i]);
         bfx_cleanup(&f);
     }
+    /* The registries given are checked all the same: one under another key is named beside
+     * the platform that cannot be bound (evidence naming none: a bare TPM quote). */
+    bfx_init(&f, json_object());
+    add_provider(&f, "acme", g_key256b);
+    add_reg(&f, jws, "acme.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    assert_true(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_NO_PLATFORM_ID));
+    bfx_cleanup(&f);
     free(jws);
 }
 
