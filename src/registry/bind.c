@@ -405,7 +405,9 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         }
     }
 
-    /* 3. Lookup registries: Intel PPIDs only, and only when nothing signed lists it. */
+    /* 3. Lookup registries: Intel PPIDs only, and only when nothing signed lists it, even for
+     * a preferred provider (docs/registry.md "Binding", step 5): an unsigned answer never
+     * displaces a signed listing. */
     if (bound_provider == NULL && !failed && rs->n_lookups > 0) {
         if (plat.primary.vendor != CVMA_REG_INTEL) {
             append(consulted, sizeof consulted,

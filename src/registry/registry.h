@@ -410,8 +410,9 @@ struct cvma_registry_bind_opts {
     int64_t lookup_ttl;          /* seconds a "listed" answer is cached; 0: 3600 */
     int64_t lookup_negative_ttl; /* seconds a "not listed" (404) answer is cached; 0: 600 */
     struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
-    const char *const *prefer;   /* providers to name first when several list the platform
-                                    (the policy's required_providers); may be NULL */
+    const char *const *prefer;   /* providers to name first when several registries or proofs
+                                    list the platform (the policy's required_providers; lookup
+                                    registries are not asked for them); may be NULL */
     size_t n_prefer;
     /* The fleet's rollback state (cvmattest.h struct cvma_state_store, registry_seen); NULL
      * or no registry_seen: the state files of cache_dir. */
@@ -445,8 +446,10 @@ struct cvma_registry_bind_opts {
  * Intel: "ppid" binds to `intel ppid` entries. A platform with no usable id (none at all,
  * as for a bare TPM quote; no PPID; unknown vendor) is REGISTRY_NO_PLATFORM_ID, recorded after
  * step 1, so the registries given are checked all the same.
- * On success platform.provider is the first provider found (registries in the order given,
- * then lookup registries) and platform.labels that entry's labels.
+ * On success platform.provider is the first provider that lists the platform (included entries
+ * in the order the registries were given, then proofs; a provider in o->prefer that lists it
+ * there before the others; a lookup registry only when none of those lists it, whatever
+ * o->prefer says) and platform.labels that entry's labels.
  * Returns CVMA_OK (bound), CVMA_REJECTED (reasons recorded in res->verdict; not listed is
  * REGISTRY_PLATFORM_NOT_LISTED), CVMA_UNDECIDED (only REGISTRY_UNAVAILABLE stands in the
  * way; res->undecided set), CVMA_E_NOMEM.

@@ -1848,6 +1848,14 @@ static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **sta
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "us-1");
+    /* Not even for a policy that requires the lookup's provider (docs/registry.md "Binding",
+     * step 5): the signed listing stands, and that policy then refuses it. */
+    static const char *const want_google[] = {"google"};
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    f.o.prefer = want_google;
+    f.o.n_prefer = 1;
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-1");
     free(jws);
     bfx_cleanup(&f);
     close(refusing);
