@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the registry parsers. The first byte picks what the rest is:
- *   0  a registry JWS (decode, provider look-up, signature, payload)
+ *   0  a registry JWS (decode, provider look-up, signature, payload; and what its payload
+ *      claims, read unverified as for a registry that failed)
  *   1  a registry payload: signed here with the target's own key, so the payload checks after
  *      the signature (members, entries, re-hashing to merkle_root) are reached
  *   2  an inclusion proof (JSON parse, audit path check)
@@ -32,8 +33,13 @@ static void one_registry(const uint8_t *p, size_t n)
 {
     struct cvma_reg_provider prov = {"acme", fuzz_key()};
     struct cvma_registry r;
+    struct cvma_registry_claimed c;
     struct cvma_verdict v;
     cvma_verdict_init(&v);
+    if (cvma_registry_claimed_read(p, n, &c) == CVMA_OK && c.ok &&
+        (c.leaf_count == 0 || memchr(c.provider, '\0', sizeof c.provider) == NULL)) {
+        abort(); /* a claim read is a leaf_count in range and a terminated provider name */
+    }
     if (cvma_registry_verify(p, n, "fuzz", &prov, 1, &r, &v) == CVMA_OK) {
         if (cvma_registry_check_time(&r, 1800000000, "fuzz", &v) == CVMA_OK && r.has_entries &&
             r.entries.n > 0) {

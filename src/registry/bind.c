@@ -133,6 +133,11 @@ static enum cvma_status prepare_registry(struct cvma_registry_set *rs, struct re
         snprintf(it->fail_detail, sizeof it->fail_detail, "%s: could not be read", it->origin);
     }
     cvma_verdict_cleanup(&tmp);
+    memset(&it->claimed, 0, sizeof it->claimed);
+    if (it->fail_code != CVMA_R_COUNT_ &&
+        cvma_registry_claimed_read(it->bytes.p, it->bytes.len, &it->claimed) != CVMA_OK) {
+        return CVMA_E_NOMEM; /* left unprepared: the next binding tries again */
+    }
     it->prepared = true;
     return CVMA_OK;
 }
@@ -336,7 +341,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     for (size_t i = 0; i < rs->n_proofs; i++) {
         struct proof_item *it = &rs->proofs[i];
         const struct cvma_reg_proof *pr = &it->proof;
-        size_t match = SIZE_MAX, same_provider = SIZE_MAX;
+        size_t match = SIZE_MAX, same_provider = SIZE_MAX, failed_match = SIZE_MAX;
         if (prepare_proof(it) != CVMA_OK) {
             st = CVMA_E_NOMEM;
             goto out;
@@ -361,8 +366,19 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         }
         for (size_t j = 0; j < rs->n_regs; j++) {
             const struct cvma_registry *r = &rs->regs[j].reg;
-            if (rs->regs[j].fail_code != CVMA_R_COUNT_ ||
-                (pr->has_provider && strcmp(pr->provider, r->provider) != 0)) {
+            const struct cvma_registry_claimed *c = &rs->regs[j].claimed;
+            if (rs->regs[j].fail_code != CVMA_R_COUNT_) {
+                /* A registry that failed step 1 (its reason recorded): matched by what its
+                 * payload claims, and only when no verified registry matches. */
+                if (c->ok && failed_match == SIZE_MAX &&
+                    (!pr->has_provider || strcmp(pr->provider, c->provider) == 0) &&
+                    memcmp(c->merkle_root, pr->merkle_root, 32) == 0 &&
+                    c->leaf_count == pr->tree_size) {
+                    failed_match = j;
+                }
+                continue;
+            }
+            if (pr->has_provider && strcmp(pr->provider, r->provider) != 0) {
                 continue;
             }
             if (same_provider == SIZE_MAX) {
@@ -373,6 +389,12 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                 match = j;
                 break;
             }
+        }
+        if (match == SIZE_MAX && failed_match != SIZE_MAX) {
+            /* A proof for a registry that failed step 1 adds nothing: its reason stands. */
+            append(consulted, sizeof consulted, "%sproof %s (for %s, not valid)",
+                   consulted[0] ? "; " : "", it->origin, rs->regs[failed_match].origin);
+            continue;
         }
         if (match == SIZE_MAX) {
             char a[65], b[65];

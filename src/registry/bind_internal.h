@@ -32,6 +32,9 @@ struct reg_item {
     enum cvma_reason fail_code; /* CVMA_R_COUNT_ when it verified */
     char fail_detail[CVMA_DETAIL_MAX];
     struct cvma_registry reg;
+    /* When it failed: what its payload claims, unverified, to tell a proof for it (which then
+     * adds nothing) from a proof for no registry given. */
+    struct cvma_registry_claimed claimed;
 };
 
 struct proof_item {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include "common/hex.h"
 #include "common/json_out.h"
 #include "common/timeutil.h"
@@ -371,6 +372,46 @@ out:
     json_decref(pl);
     cvma_jws_cleanup(&j);
     return st;
+}
+
+/* see registry/registry.h */
+enum cvma_status cvma_registry_claimed_read(const uint8_t *jws, size_t len,
+                                            struct cvma_registry_claimed *out)
+{
+    const uint8_t *dot1, *dot2;
+    struct cvma_buf pl = {0};
+    json_error_t jerr;
+    json_int_t count = 0;
+    bool oom = false;
+
+    memset(out, 0, sizeof *out);
+    if (len > CVMA_REG_FILE_MAX || (dot1 = memchr(jws, '.', len)) == NULL ||
+        (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws))) == NULL) {
+        return CVMA_OK;
+    }
+    enum cvma_status st = cvma_base64_decode_buf((const char *)(dot1 + 1),
+                                                 (size_t)(dot2 - dot1 - 1), CVMA_B64_URL, &pl);
+    if (st != CVMA_OK) {
+        return st == CVMA_E_NOMEM ? st : CVMA_OK;
+    }
+    json_t *o = cvma_json_loadb(pl.p, pl.len, JSON_REJECT_DUPLICATES, &jerr, &oom);
+    cvma_buf_free(&pl);
+    if (oom) {
+        return CVMA_E_NOMEM;
+    }
+    json_t *prov = json_object_get(o, "provider");
+    if (json_is_object(o) && get_hash(o, "merkle_root", out->merkle_root) &&
+        get_int(o, "leaf_count", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &count)) {
+        out->ok = true;
+        out->leaf_count = (uint64_t)count;
+        if (json_is_string(prov) && cvma_reg_provider_name_ok(json_string_value(prov))) {
+            snprintf(out->provider, sizeof out->provider, "%s", json_string_value(prov));
+        }
+    } else {
+        memset(out->merkle_root, 0, sizeof out->merkle_root);
+    }
+    json_decref(o);
+    return CVMA_OK;
 }
 
 enum cvma_status cvma_registry_check_time(const struct cvma_registry *r, time_t at,

@@ -293,6 +293,27 @@ CVMA_MUST_USE enum cvma_status cvma_registry_verify(const uint8_t *jws, size_t l
                                                     size_t n_providers, struct cvma_registry *out,
                                                     struct cvma_verdict *v);
 
+/*
+ * What a registry's payload claims, read WITHOUT verifying anything (signature, provider key,
+ * typ, the payload's other members): only to tell which registry a proof points at when that
+ * registry failed cvma_registry_verify, so that the proof is not refused as pointing at no
+ * registry while the registry's own reason stands. Never trust it for anything else.
+ */
+struct cvma_registry_claimed {
+    bool ok;                                  /* merkle_root and leaf_count could be read */
+    char provider[CVMA_REG_PROVIDER_MAX + 1]; /* "" when the payload names no valid provider */
+    uint8_t merkle_root[32];
+    uint64_t leaf_count;
+};
+
+/*
+ * Reads the payload of the compact JWS jws (any header, any signature: the part between the
+ * first two dots, base64url) into *out (cleared first). CVMA_OK, also when nothing could be
+ * read (out->ok false), or CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_registry_claimed_read(const uint8_t *jws, size_t len,
+                                                          struct cvma_registry_claimed *out);
+
 /* nbf <= at < next_update, else REGISTRY_NOT_YET_VALID / REGISTRY_EXPIRED (CVMA_REJECTED). */
 CVMA_MUST_USE enum cvma_status cvma_registry_check_time(const struct cvma_registry *r, time_t at,
                                                         const char *origin, struct cvma_verdict *v);
@@ -435,8 +456,10 @@ struct cvma_registry_bind_opts {
  *  2. the platform is looked up in the included entries of every valid registry, and in
  *     every proof whose leaf is this platform: the proof's audit path must lead to its root,
  *     and that root must be the merkle_root (and tree_size the leaf_count) of a valid
- *     registry of the provider it names; otherwise REGISTRY_PROOF_INVALID. Proofs for other
- *     platforms are ignored.
+ *     registry of the provider it names; otherwise REGISTRY_PROOF_INVALID, except for a
+ *     proof whose root, tree_size and provider are those a registry that failed step 1
+ *     claims (cvma_registry_claimed_read): it adds nothing, that registry's reason stands.
+ *     Proofs for other platforms are ignored.
  *  3. only when no registry lists it and the platform is an Intel PPID: each lookup
  *     registry is asked (from the cache when fresh): 200 = listed (label "zone"), 404 = not
  *     listed, anything else or unreachable = REGISTRY_UNAVAILABLE and res->undecided.

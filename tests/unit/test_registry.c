@@ -1530,6 +1530,43 @@ static void test_bind_reasons_for_bad_proofs(void **state)
     assert_first_error(&f, CVMA_R_REGISTRY_PROOF_INVALID);
     bfx_cleanup(&f);
 
+    /* A valid proof for a registry that failed step 1 (under another key; signed by a
+     * provider whose key was not given): the registry's own reason, not PROOF_INVALID. */
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256b);
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, ip), "p.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_PROOF_INVALID));
+    bfx_cleanup(&f);
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "globex", g_key256b);
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json(NULL, &e, &t, ip), "p.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNKNOWN_PROVIDER);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_PROOF_INVALID));
+    bfx_cleanup(&f);
+    /* A broken copy given before the registry itself: the proof is for the valid one, which
+     * binds (the broken copy is still an error). */
+    char *broken = strdup(jws);
+    assert_non_null(broken);
+    char *sig = strrchr(broken, '.') + 10;
+    *sig = *sig == 'A' ? 'B' : 'A';
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, broken, "broken.jws");
+    add_reg(&f, jws, "acme.jws");
+    add_proof_json(&f, cvma_reg_proof_to_json("acme", &e, &t, ip), "p.json");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_PROOF_INVALID));
+    assert_true(f.res.platform.bound);
+    assert_string_equal(f.res.platform.provider, "acme");
+    bfx_cleanup(&f);
+    free(broken);
+
     /* A proof for an expired registry: the registry's own reason, not PROOF_INVALID. */
     bfx_init(&f, plat("intel", "ppid", PPID_A));
     add_provider(&f, "acme", g_key256);
