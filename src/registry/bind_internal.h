@@ -101,6 +101,14 @@ struct cvma_registry_set {
     size_t n_cons;
 };
 
+/*
+ * true (err says why) when name, about to be added as a lookup registry (lookup) or as a
+ * signed registry's provider (a --provider key, a --log-vkey), is already the other kind: an
+ * unsigned lookup answer must never pass for a provider's signed registry.
+ */
+bool cvma_registry_set_name_clash(const struct cvma_registry_set *rs, const char *name, bool lookup,
+                                  char *err, size_t err_len);
+
 /* Frees the registry-log members of the set. */
 void cvma_bind_log_free(struct cvma_registry_set *rs);
 /* Parses every log proof of the set once (cvma_registry_set_prepare). CVMA_OK, CVMA_E_NOMEM. */

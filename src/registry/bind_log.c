@@ -59,6 +59,9 @@ enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, con
             return CVMA_E_USAGE;
         }
     }
+    if (cvma_registry_set_name_clash(rs, it.provider, false, err, err_len)) {
+        return CVMA_E_USAGE;
+    }
     if ((st = cvma_note_vkey_load(eq + 1, &it.vk, why, sizeof why)) != CVMA_OK) {
         cvma_errf(err, err_len, "%s", why);
         return st;

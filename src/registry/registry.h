@@ -360,8 +360,8 @@ void cvma_registry_set_free(struct cvma_registry_set *rs);
 
 /*
  * --provider NAME=PUBFILE: reads a PEM public key (P-256 or P-384). CVMA_E_USAGE for a bad
- * spec, a bad name, a name given twice or a file that is no such key; CVMA_E_IO when the
- * file cannot be read. err says which.
+ * spec, a bad name, a name given twice, a name that is a lookup registry's, or a file that is
+ * no such key; CVMA_E_IO when the file cannot be read. err says which.
  */
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_provider(struct cvma_registry_set *rs,
                                                               const char *spec, char *err,
@@ -387,14 +387,17 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_proof_mem(struct cvma_regis
                                                                const char *origin);
 /*
  * --lookup-registry NAME=BASE_URL: BASE_URL must be https://..., or http:// to 127.0.0.1,
- * localhost or [::1]. A trailing '/' is dropped. CVMA_E_USAGE otherwise.
+ * localhost or [::1]. A trailing '/' is dropped. CVMA_E_USAGE otherwise, and when NAME is a
+ * signed registry's provider (a --provider key or a --log-vkey, given before or after): an
+ * unsigned lookup answer must never pass for that provider's signed registry.
  */
 CVMA_MUST_USE enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs,
                                                             const char *spec, char *err,
                                                             size_t err_len);
 /*
  * The registry log (docs/registry.md "Registry log"). --log-vkey PROVIDER=VKEYFILE: that
- * provider's registries are then accepted only from its log. --witness-vkey FILE: a witness.
+ * provider's registries are then accepted only from its log (PROVIDER may not be a lookup
+ * registry's name). --witness-vkey FILE: a witness.
  * --witnesses K (0: every witness given). --log-proof FILE: a c2sp.org/tlog-proof@v1 file
  * (read here, at most 64 KiB; parsed when binding). --log-consistency FILE: a consistency
  * proof JSON. CVMA_E_USAGE (bad spec or content; err), CVMA_E_IO, CVMA_E_NOMEM.

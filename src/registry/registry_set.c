@@ -83,6 +83,51 @@ static bool split_spec(const char *spec, char name[CVMA_REG_PROVIDER_MAX + 1], c
     return cvma_reg_provider_name_ok(name);
 }
 
+/*
+ * A name is a signed registry's provider (--provider, --log-vkey) or a lookup registry's,
+ * never both: an unsigned lookup answer would otherwise pass for that provider's signed
+ * registry (a policy's required_providers, the result's platform.provider).
+ */
+static bool is_lookup_name(const struct cvma_registry_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n_lookups; i++) {
+        if (strcmp(rs->lookups[i].name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_signed_name(const struct cvma_registry_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n_prov; i++) {
+        if (strcmp(rs->prov[i].name, name) == 0) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (strcmp(rs->log_keys[i].provider, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* see registry/bind_internal.h */
+bool cvma_registry_set_name_clash(const struct cvma_registry_set *rs, const char *name, bool lookup,
+                                  char *err, size_t err_len)
+{
+    if (lookup ? !is_signed_name(rs, name) : !is_lookup_name(rs, name)) {
+        return false;
+    }
+    cvma_errf(err, err_len,
+              "%s is both a signed registry's provider (--provider, --log-vkey) and a lookup "
+              "registry (--lookup-registry): an unsigned lookup answer would pass for %s's "
+              "signed registry; give the lookup registry another name",
+              name, name);
+    return true;
+}
+
 static void unprepare(struct cvma_registry_set *rs)
 {
     for (size_t i = 0; i < rs->n_regs; i++) {
@@ -110,6 +155,9 @@ enum cvma_status cvma_registry_set_add_provider_key(struct cvma_registry_set *rs
             cvma_errf(err, err_len, "provider %s given twice", name);
             return CVMA_E_USAGE;
         }
+    }
+    if (cvma_registry_set_name_clash(rs, name, false, err, err_len)) {
+        return CVMA_E_USAGE;
     }
     if ((np = grow(rs->prov, rs->n_prov, sizeof *np)) == NULL) {
         return CVMA_E_NOMEM;
@@ -286,6 +334,9 @@ enum cvma_status cvma_registry_set_add_lookup(struct cvma_registry_set *rs, cons
     if (!split_spec(spec, name, &url)) {
         cvma_errf(err, err_len, "--lookup-registry wants NAME=BASE_URL, got \"%.80s\"",
                   spec ? spec : "");
+        return CVMA_E_USAGE;
+    }
+    if (cvma_registry_set_name_clash(rs, name, true, err, err_len)) {
         return CVMA_E_USAGE;
     }
     if (!base_url_ok(url)) {

@@ -57,6 +57,11 @@ check "required provider named when two list the machine" 0 $?
 has "$T/r8.json" '"provider": "cloud"'
 # A provider key with nothing to bind with is a usage error.
 v reg $B >/dev/null 2>&1; check "--provider without a registry" 2 $?
+# So is a lookup registry named as a signed registry's provider: its unsigned answer could
+# pass for cloud's signed registry (a policy's required_providers).
+v reg $B --registry "$T/cloud.jws" --lookup-registry cloud=https://lookup.example/v1 >/dev/null 2>"$T/clash.err"
+check "--lookup-registry under a --provider's name" 2 $?
+has "$T/clash.err" "cloud is both a signed registry's provider"
 # A VLEK host that does not mask CHIP_ID can be listed by its chip.
 $CVM sim snp --out "$T/vc" --vlek --chip-id "$chip" >/dev/null
 v vc --offline --provider othercloud="$T/other.pub" --registry "$T/other.jws" --json >"$T/r9.json"

@@ -1685,6 +1685,18 @@ static void test_set_loading_errors_are_usage_errors(void **state)
                      CVMA_OK);
     assert_int_equal(cvma_registry_set_add_provider_key(rs, "acme", g_key256b, err, sizeof err),
                      CVMA_E_USAGE);
+    /* A name is a signed registry's provider or a lookup registry's, never both (in either
+     * order): an unsigned lookup answer would pass for acme's signed registry. */
+    assert_int_equal(
+            cvma_registry_set_add_lookup(rs, "acme=https://hosts.example/v1", err, sizeof err),
+            CVMA_E_USAGE);
+    assert_non_null(strstr(err, "acme is both a signed registry's provider"));
+    assert_int_equal(cvma_registry_set_add_provider_key(rs, "g", g_key256b, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "g is both a signed registry's provider"));
+    assert_int_equal(cvma_registry_set_add_log_key(rs, "g=/nonexistent/g.vkey", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "g is both a signed registry's provider"));
     cvma_registry_set_free(rs);
     cvma_registry_set_free(NULL);
 }
