@@ -1572,6 +1572,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
         goto out;
     }
     if (o.cert_bound) {
+        /* The request and its response within --timeout of their own (docs/atls.md), not in
+         * what the connect and the handshake left of theirs. */
+        deadline_arm(&d, o.timeout);
         rc = cert_bound(cmd, ssl, v, &o);
         goto out;
     }

@@ -8,7 +8,8 @@
 # type's limit are refused at the header; DATA whose echo would be over the limit gets an ERROR;
 # a peer's ERROR text is printed capped and with no
 # control bytes; a server that never answers, or trickles its answer, makes the client give up
-# (--timeout, exit 3), session-bound or --cert-bound; a certificate-bound response over 8 MiB is
+# (--timeout, exit 3), session-bound or --cert-bound (whose response has a --timeout of its own
+# after a slow handshake); a certificate-bound response over 8 MiB is
 # refused (exit 1).
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
@@ -163,7 +164,36 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
     ls.listen(1)
     print("listening 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
     c, _ = ls.accept()
+    if mode == "server-slow-cb":
+        time.sleep(2)  # the TLS handshake 2 s after the connect
     s = ctx.wrap_socket(c, server_side=True)
+    if mode == "server-slow-cb":  # the certificate-bound request answered 1.5 s after it came,
+        # with the response of a real atls-server holding the same certificate and key (port
+        # sys.argv[5]): the evidence binds the certificate, not the session
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += s.recv(1)
+        t0 = time.time()
+        cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        cctx.check_hostname = False
+        cctx.verify_mode = ssl.CERT_NONE
+        cctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        r = cctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[5]))))
+        r.sendall(head)
+        resp = b""
+        try:
+            while True:
+                d = r.recv(65536)
+                if not d:
+                    break
+                resp += d
+        except (ssl.SSLError, OSError):
+            pass
+        time.sleep(max(0.0, 1.5 - (time.time() - t0)))
+        s.sendall(resp)
+        print("server-slow-cb: answered %d bytes" % len(resp), flush=True)
+        time.sleep(1)
+        sys.exit(0)
     if mode == "server-huge":  # the certificate-bound request, answered with 9 MiB
         head = b""
         while not head.endswith(b"\r\n\r\n"):
@@ -404,6 +434,20 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     pyserver server-mute
     client --cert-bound --timeout 2 >"$T/c5b.out" 2>&1; check "--cert-bound: a server that never answers: exit 3" 3 $?
     has "$T/c5b.out" "no complete response: timed out"
+
+    # --cert-bound: the response has a --timeout of its own, not what the connect and the
+    # handshake left (a handshake after 2 s, the response 1.5 s after the request: 3.5 s in all,
+    # within --timeout 3 of each)
+    server realcb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 1
+    rport=$port
+    : >"$T/server-slow-cb.out"
+    python3 "$T/peer.py" server-slow-cb 0 "$T/c.pem" "$T/k.pem" "$rport" >"$T/server-slow-cb.out" 2>&1 &
+    pids="$pids $!"
+    listening_port "$T/server-slow-cb.out" 100 || { echo "FAIL: python server server-slow-cb did not start"; exit 1; }
+    client --cert-bound --timeout 3 >"$T/c5s.out" 2>&1
+    check "--cert-bound: a slow handshake leaves the response its own --timeout" 0 $?
+    has "$T/c5s.out" "(certificate-bound): attestation 1: affirming"
+    lacks "$T/c5s.out" "timed out"
 
     # a certificate-bound response larger than any evidence: refused (the server's answer is
     # bad), not a usage error
