@@ -183,13 +183,15 @@ static void client_help(void)
            "                                 JSON's \"lease\"); the platform moving is\n"
            "                                 PLATFORM_CHANGED, and the connection is closed\n"
            "                                 when the new one is refused\n"
-           "  --rounds N                     re-attestations before closing (default 3)\n"
+           "  --rounds N                     re-attestations before closing (default 3;\n"
+           "                                 with --reattest-every)\n"
            "  --send TEXT                    application data after each attestation\n"
            "  --timeout SECONDS              give up when the server does not connect, shake\n"
            "                                 hands or answer within this (default 30; exit 3)\n"
            "  --cert-bound                   GET " CVMA_ATLS_WELL_KNOWN "?nonce=\n"
            "                                 instead: evidence bound to the server's certificate\n"
-           "                                 and the nonce, not to the session (docs/atls.md)\n"
+           "                                 and the nonce, not to the session (docs/atls.md);\n"
+           "                                 not with --mutual, --reattest-every or --send\n"
            "  --mutual --sim DIR             attest this end too, from the simulator's DIR\n"
            "  --mutual --collect             attest this end too, collecting on this CVM\n"
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
@@ -210,7 +212,7 @@ struct atls_opts {
     const char *listen, *connect, *cert, *key, *relay, *misbehave, *send;
     struct cvma_sim_atls sim;
     struct cvma_collect_atls collect;
-    bool mutual, json, cert_bound, use_collect;
+    bool mutual, json, cert_bound, use_collect, rounds_given;
     long connections, max_connections, reattest, rounds;
     long handshake_timeout, idle_timeout, min_reattest, timeout;
     struct cvma_verifier_config cfg;
@@ -339,6 +341,7 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                 o->reattest = n;
             } else {
                 o->rounds = n;
+                o->rounds_given = true;
             }
             break;
         case O_HANDSHAKE_TIMEOUT:
@@ -403,6 +406,22 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     if (!server && o->mutual && o->sim.n_dirs == 0 && !o->use_collect) {
         return cvma_cli_usage_error(cmd,
                                     "--mutual needs --sim DIR or --collect (this end's evidence)");
+    }
+    /* The client: an option that would do nothing here is refused, never ignored silently. */
+    if (!server && o->cert_bound && o->mutual) {
+        return cvma_cli_usage_error(cmd, "--cert-bound and --mutual do not go together: the "
+                                         "certificate-bound mode attests the server only");
+    }
+    if (!server && o->cert_bound && (o->reattest > 0 || o->send != NULL)) {
+        return cvma_cli_usage_error(cmd, "--cert-bound holds no connection: no --reattest-every "
+                                         "or --send with it");
+    }
+    if (!server && !o->mutual && (o->sim.n_dirs > 0 || o->use_collect)) {
+        return cvma_cli_usage_error(cmd, "--sim and --collect give this end's evidence: they go "
+                                         "with --mutual");
+    }
+    if (!server && o->rounds_given && o->reattest == 0) {
+        return cvma_cli_usage_error(cmd, "--rounds goes with --reattest-every");
     }
     return 0;
 }

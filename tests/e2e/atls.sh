@@ -7,7 +7,9 @@
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
 # and to an unregistered machine; the certificate-bound endpoint, through the client and
 # through curl (other methods 404); no server accepting the connection (refused, or a listener
-# that never accepts): exit 3.
+# that never accepts): exit 3; client options that would do nothing (--sim or --collect without
+# --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
+# --send) are usage errors.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -410,6 +412,23 @@ has "$T/c25.out" "not HOST:PORT"
 $CVM atls-server --listen 127.0.0.1:0 >/dev/null 2>&1; check "server without --sim" 2 $?
 $CVM atls-client >/dev/null 2>&1; check "client without --connect" 2 $?
 $CVM atls-client --help >/dev/null; check "client --help" 0 $?
+# options that would do nothing are refused, never ignored (a port nobody listens on: a client
+# that parsed them would get exit 3)
+# usage_error WANT ARGS...: atls-client ARGS exits 2 saying WANT
+usage_error() {
+    want=$1
+    shift
+    $CVM atls-client --connect "127.0.0.1:$free" $V "$@" >"$T/u.out" 2>&1
+    check "atls-client $*: usage" 2 $?
+    has "$T/u.out" "$want"
+}
+usage_error "they go with --mutual" --sim "$T/cli"
+usage_error "they go with --mutual" --collect
+usage_error "they go with --mutual" --collect --tsm-root "$T/none" --dev-root "$T/none"
+usage_error "--rounds goes with --reattest-every" --rounds 2
+usage_error "--cert-bound and --mutual do not go together" --cert-bound --mutual --sim "$T/cli"
+usage_error "--cert-bound holds no connection" --cert-bound --reattest-every 1
+usage_error "--cert-bound holds no connection" --cert-bound --send hi
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
