@@ -77,7 +77,7 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
         if (!cvma_reader_bytes(&r, guid, 16) || !cvma_reader_u32le(&r, &off) ||
             !cvma_reader_u32le(&r, &n)) {
             cvma_errf(err, err_len, "certificate table: no all-zero terminator entry");
-            return false;
+            goto refused;
         }
         if (cvma_bytes_are_zero(guid, 16) && off == 0 && n == 0) {
             break;
@@ -85,7 +85,7 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
         if (out->n == CVMA_COLLECT_MAX_CERTS) {
             cvma_errf(err, err_len, "certificate table: more than %u entries",
                       CVMA_COLLECT_MAX_CERTS);
-            return false;
+            goto refused;
         }
         struct cvma_snp_cert_entry *e = &out->e[out->n];
         memcpy(e->guid, guid, 16);
@@ -106,7 +106,7 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
         for (size_t k = 0; k < out->n; k++) {
             if (memcmp(out->e[k].guid, guid, 16) == 0) {
                 cvma_errf(err, err_len, "certificate table: GUID %s twice", e->guid_str);
-                return false;
+                goto refused;
             }
         }
         out->n++;
@@ -123,13 +123,18 @@ bool cvma_snp_certtable_parse(const uint8_t *p, size_t len, struct cvma_snp_cert
                       "certificate table: entry %s: offset %zu length %zu outside the table "
                       "(%zu bytes, header %zu)",
                       e->guid_str, off, n, len, hdr_end);
-            return false;
+            goto refused;
         }
         if (has_vlek && e->bundle_name != NULL && strcmp(e->bundle_name, "ask.pem") == 0) {
             e->bundle_name = "asvk.pem";
         }
     }
     return true;
+refused:
+    /* A refused table yields no entries: those counted before the fault have no data yet
+     * (blobs are located after the header), and none of the table is to be used. */
+    memset(out, 0, sizeof *out);
+    return false;
 }
 
 /* ---------- small file helpers ---------- */
@@ -822,6 +827,9 @@ enum cvma_status cvma_collected_write_raw(const struct cvma_collected *c, const 
         }
     }
     for (size_t i = 0; st == CVMA_OK && i < c->certs.n; i++) {
+        if (c->certs.e[i].data.p == NULL) {
+            continue; /* (a parsed table's entries always have data: never an empty file) */
+        }
         char name[64];
         (void)snprintf(name, sizeof name, "cert-%s.bin", c->certs.e[i].guid_str);
         char *p = cvma_path_join(dir, name);

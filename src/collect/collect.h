@@ -57,7 +57,9 @@ struct cvma_snp_certtable {
 /*
  * Parses a GHCB certificate table (untrusted: the host fills it). Entries up to the all-zero
  * terminator; each blob must lie after the header and inside the table. The ASK GUID is named
- * asvk.pem when the table holds a VLEK. False with a message in err on a malformed table.
+ * asvk.pem when the table holds a VLEK. False with a message in err on a malformed table (no
+ * terminator, more than CVMA_COLLECT_MAX_CERTS entries, a GUID twice, a blob outside the
+ * table); out then holds no entries (n 0).
  */
 CVMA_MUST_USE bool cvma_snp_certtable_parse(const uint8_t *p, size_t len,
                                             struct cvma_snp_certtable *out, char *err,

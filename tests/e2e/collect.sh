@@ -6,7 +6,8 @@
 #    another nonce;
 #  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
-#  - an unknown certificate-table GUID is kept raw, not bundled;
+#  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
+#    outside it, a GUID twice) is refused, exit 1, with no cert-*.bin written;
 #  - /dev/tdx_guest alone: no quote without configfs-tsm, said so;
 #  - guest-check on prepared trees and on this machine (no CVM: exit 1, what it looked for).
 # Needs CVMATTEST_BIN and jq.
@@ -144,6 +145,40 @@ rc=$?
     [ -s "$T/bad.json.raw/auxblob" ] &&
     ok "malformed certificate table: exit 1, raw auxblob kept" ||
     fail "malformed table: exit $rc: $(cat "$T/out")"
+
+# a table listing the VCEK twice is refused whole: exit 1, no bundle, the raw auxblob kept and
+# no cert-*.bin beside it (not even empty files for the entries read before the fault)
+cp -R "$T/snp-dev" "$T/dup-dev"
+python3 - "$T/dup-dev/sev-guest.certs" <<'PY' || fail "python: duplicate GUID table"
+import struct, sys
+p = sys.argv[1]
+t = open(p, "rb").read()
+ents = []
+i = 0
+while t[i:i + 24] != b"\0" * 24:
+    g, off, n = t[i:i + 16], *struct.unpack("<II", t[i + 16:i + 24])
+    ents.append((g, t[off:off + n]))
+    i += 24
+vcek = bytes.fromhex("63da758de6644564adc5f4b93be8accd")
+assert any(g == vcek for g, _ in ents), "no VCEK entry in the simulator's table"
+ents.append((vcek, b"a second VCEK"))
+hdr = 24 * (len(ents) + 1)
+out, blobs = b"", b""
+for g, d in ents:
+    out += g + struct.pack("<II", hdr + len(blobs), len(d))
+    blobs += d
+open(p, "wb").write(out + b"\0" * 24 + blobs)
+PY
+$CVM collect --nonce "$NONCE" --out "$T/dup.json" --tsm-root "$T/none" --dev-root "$T/dup-dev" \
+    >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "GUID 63da758d-e664-4564-adc5-f4b93be8accd twice" "$T/out" &&
+    [ ! -e "$T/dup.json" ] && cmp -s "$T/dup-dev/sev-guest.certs" "$T/dup.json.raw/auxblob" &&
+    ! ls "$T/dup.json.raw" | grep -q '^cert-'; then
+    ok "a certificate table with a GUID twice: exit 1, raw auxblob kept, no cert-*.bin"
+else
+    fail "duplicate GUID: exit $rc: $(cat "$T/out"); raw: $(ls -s "$T/dup.json.raw" 2>&1 | tr '\n' ' ')"
+fi
 
 # --- under an SVSM: privlevel is set to the floor ---
 $CVM sim snp --out "$T/svsm" --vmpl 2 --report-data "$NONCE" --tsm-tree "$T/svsm-tsm" \

@@ -73,23 +73,38 @@ static void test_certtable_refusals(void **state)
     put_entry(t, 0, G_VCEK, 48, 9);
     assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
     assert_non_null(strstr(err, "outside the table"));
+    assert_int_equal(ct.n, 0);
     /* blob inside the header */
     put_entry(t, 0, G_VCEK, 8, 4);
     assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
     assert_non_null(strstr(err, "outside the table"));
+    assert_int_equal(ct.n, 0);
     /* offset overflow */
     put_entry(t, 0, G_VCEK, 0xffffffffu, 0xffffffffu);
     assert_false(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_int_equal(ct.n, 0);
     /* no terminator */
     put_entry(t, 0, G_VCEK, 48, 4);
     assert_false(cvma_snp_certtable_parse(t, 24, &ct, err, sizeof err));
     assert_non_null(strstr(err, "terminator"));
+    assert_int_equal(ct.n, 0);
     /* the same GUID twice */
     uint8_t d[3 * 24 + 8] = {0};
     put_entry(d, 0, G_VCEK, 72, 4);
     put_entry(d, 1, G_VCEK, 76, 4);
     assert_false(cvma_snp_certtable_parse(d, sizeof d, &ct, err, sizeof err));
     assert_non_null(strstr(err, "twice"));
+    assert_int_equal(ct.n, 0);
+    /* more than 16 entries (distinct GUIDs, each blob inside the table) */
+    uint8_t m[18 * 24 + 17] = {0};
+    for (uint8_t i = 0; i < 17; i++) {
+        uint8_t g[16] = {0};
+        g[0] = (uint8_t)(i + 1);
+        put_entry(m, i, g, 18 * 24 + i, 1);
+    }
+    assert_false(cvma_snp_certtable_parse(m, sizeof m, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "more than 16 entries"));
+    assert_int_equal(ct.n, 0);
     /* empty table: just the terminator */
     uint8_t z[24] = {0};
     assert_true(cvma_snp_certtable_parse(z, sizeof z, &ct, err, sizeof err));
