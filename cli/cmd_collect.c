@@ -232,7 +232,11 @@ int cvma_cmd_collect(int argc, char **argv)
     if (c.attempts > 1) {
         printf(", %u reads (generation changed)", c.attempts);
     }
-    if (c.ext_retried) {
+    if (c.certs_over > 0) {
+        printf(", the host's certificate table (%u bytes) is over the %u-byte limit: not read, "
+               "the plain report",
+               (unsigned)c.certs_over, CVMA_SNP_CERTTABLE_MAX);
+    } else if (c.ext_retried) {
         printf(", no certificates from the host");
     }
     if (strcmp(c.kind, "sev-snp") == 0) {

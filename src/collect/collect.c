@@ -587,6 +587,8 @@ static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_op
     for (int tries = 0; tries < 3; tries++) {
         free(certs);
         if ((certs = calloc(1, certs_len)) == NULL) {
+            cvma_errf(why, why_len, "%s: out of memory for a certificate buffer of %u bytes", path,
+                      certs_len);
             rs = CVMA_E_NOMEM;
             goto out;
         }
@@ -600,23 +602,39 @@ static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_op
         io.req_data = (uint64_t)(uintptr_t)&ext;
         io.resp_data = (uint64_t)(uintptr_t)&resp;
         if (ioctl(fd, SNP_GET_EXT_REPORT, &io) == 0) {
-            if ((rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len)) ==
-                        CVMA_OK &&
-                (c->aux.p = malloc(certs_len)) != NULL) {
-                memcpy(c->aux.p, certs, certs_len);
-                c->aux.len = certs_len;
+            if ((rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len)) !=
+                CVMA_OK) {
+                goto out;
             }
+            /* The host's certificates came with the report: not dropped for want of memory. */
+            if ((c->aux.p = malloc(certs_len)) == NULL) {
+                cvma_errf(why, why_len,
+                          "%s: out of memory for the host's certificate table (%u bytes)", path,
+                          certs_len);
+                rs = CVMA_E_NOMEM;
+                goto out;
+            }
+            memcpy(c->aux.p, certs, certs_len);
+            c->aux.len = certs_len;
             goto out;
         }
         if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
-            ext.certs_len > certs_len && ext.certs_len <= CVMA_SNP_CERTTABLE_MAX) {
+            ext.certs_len > CVMA_SNP_CERTTABLE_MAX) {
+            /* A table over the limit is not read (it is host-supplied: the limit bounds what
+             * the host can make the guest allocate); the plain report, said as such. */
+            c->certs_over = ext.certs_len;
+            break;
+        }
+        if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
+            ext.certs_len > certs_len) {
             /* the size the host needs, in whole pages as the driver wants */
             certs_len = (ext.certs_len + 4095u) & ~4095u;
             continue;
         }
         break;
     }
-    /* The host has no certificates (or no extended requests): the plain report. */
+    /* The host has no certificates (or no extended requests), or a table over the limit: the
+     * plain report. */
     c->ext_retried = true;
     memset(&resp, 0, sizeof resp);
     memset(&io, 0, sizeof io);

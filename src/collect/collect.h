@@ -90,6 +90,9 @@ struct cvma_collected {
     bool svsm_service;               /* the SVSM's vTPM service report; manifest holds the
                                       * manifest (the vTPM EK's TPMT_PUBLIC) */
     bool ext_retried;                /* /dev/sev-guest: no certificates, plain report used */
+    uint32_t certs_over;             /* /dev/sev-guest: the size of certificate table the host
+                                      * asked for, over CVMA_SNP_CERTTABLE_MAX (not read: the
+                                      * plain report used); 0 otherwise */
     struct cvma_buf evidence;        /* outblob, or the report from the ioctl response */
     struct cvma_buf aux;             /* auxblob or the ioctl's certificate table (may be empty) */
     struct cvma_buf manifest;        /* manifestblob (may be empty) */

@@ -4,6 +4,8 @@
 #    host's certificate table, and without it), TDX through configfs-tsm; each bundle then
 #    verified end to end with --offline --report-data NONCE (affirming), and refused with
 #    another nonce;
+#  - the /dev/sev-guest ioctls (an LD_PRELOAD shim): a host certificate table over 64 KiB is
+#    named, not taken for "no certificates"; out of memory for the table is an error;
 #  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
 #  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
@@ -98,6 +100,111 @@ if ls "$T/again.json.raw" | grep -q -E '^(cert-|auxblob$)'; then
     fail "a second collection left the first one's certificates: $(ls "$T/again.json.raw" | tr '\n' ' ')"
 else
     ok "the raw directory holds the last collection only"
+fi
+
+# --- the real /dev/sev-guest path (the ioctls), through an LD_PRELOAD shim built here: the
+# host asks for a certificate buffer over the 64 KiB limit (said so, the plain report used);
+# memory for the host's certificate table runs out (an error, not a report without them) ---
+CC=$(command -v cc || command -v gcc || true)
+if [ -z "$CC" ] || grep -q __asan_init "$CVM" 2>/dev/null; then
+    echo "note: no C compiler, or a sanitized binary: the sev-guest ioctl path is not checked"
+else
+    cat >"$T/sevshim.c" <<'EOF'
+/* /dev/sev-guest's ioctls for collect (any fd): SNP_GET_EXT_REPORT answers "invalid length"
+ * asking for CVMA_TEST_CERTS_LEN bytes while its buffer is smaller, else the response in
+ * CVMA_TEST_SNP_RESP and an empty certificate table; SNP_GET_REPORT answers that response.
+ * CVMA_TEST_FAIL_MALLOC: malloc of exactly that size fails. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/sev-guest.h>
+#include <sys/ioctl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void *__libc_malloc(size_t n);
+
+void *malloc(size_t n)
+{
+    const char *e = getenv("CVMA_TEST_FAIL_MALLOC");
+    if (e != NULL && n == (size_t)strtoull(e, NULL, 10)) {
+        return NULL;
+    }
+    return __libc_malloc(n);
+}
+
+static int answer(struct snp_guest_request_ioctl *io)
+{
+    struct snp_report_resp *resp = (struct snp_report_resp *)(uintptr_t)io->resp_data;
+    FILE *f = fopen(getenv("CVMA_TEST_SNP_RESP"), "rb");
+    size_t n = f != NULL ? fread(resp->data, 1, sizeof resp->data, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n == sizeof resp->data ? 0 : -1;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (req == SNP_GET_EXT_REPORT) {
+        struct snp_guest_request_ioctl *io = arg;
+        struct snp_ext_report_req *ext = (struct snp_ext_report_req *)(uintptr_t)io->req_data;
+        uint32_t want = (uint32_t)strtoul(getenv("CVMA_TEST_CERTS_LEN"), NULL, 10);
+        if (ext->certs_len < want) {
+            ext->certs_len = want;
+            io->exitinfo2 = (uint64_t)SNP_GUEST_VMM_ERR_INVALID_LEN << SNP_GUEST_VMM_ERR_SHIFT;
+            errno = EINVAL;
+            return -1;
+        }
+        return answer(io);
+    }
+    if (req == SNP_GET_REPORT) {
+        return answer(arg);
+    }
+    int (*real)(int, unsigned long, ...) =
+            (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+    return real(fd, req, arg);
+}
+EOF
+    if "$CC" -shared -fPIC -o "$T/sevshim.so" "$T/sevshim.c" -ldl 2>"$T/cc.err"; then
+        mkdir -p "$T/ioctl-dev"
+        ln -s /dev/null "$T/ioctl-dev/sev-guest" # a character device: the ioctl path
+        # the host asks for 128 KiB: over the limit, not read; the plain report, said so
+        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=131072 \
+            CVMA_TEST_SNP_RESP="$T/snp-dev/sev-guest.ext-report" \
+            $CVM collect --nonce "$NONCE" --out "$T/over.json" --tsm-root "$T/none" \
+            --dev-root "$T/ioctl-dev" >"$T/out" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ] &&
+            grep -q "via /dev/sev-guest, the host's certificate table (131072 bytes) is over the 65536-byte limit: not read, the plain report" "$T/out" &&
+            ! grep -q "no certificates from the host" "$T/out" &&
+            [ "$(jq '.parts | length' "$T/over.json")" = 1 ]; then
+            ok "/dev/sev-guest: a certificate table over 64 KiB is named as such, the plain report used"
+        else
+            fail "sev-guest table over the limit: exit $rc: $(cat "$T/out")"
+        fi
+        # the host asks for 20 KiB (grown to), then memory for the table runs out: an error
+        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=20480 CVMA_TEST_FAIL_MALLOC=20480 \
+            CVMA_TEST_SNP_RESP="$T/snp-dev/sev-guest.ext-report" \
+            $CVM collect --nonce "$NONCE" --out "$T/nomem.json" --tsm-root "$T/none" \
+            --dev-root "$T/ioctl-dev" >"$T/out" 2>&1
+        rc=$?
+        if [ $rc -ne 0 ] && [ $rc -ne 1 ] && [ ! -e "$T/nomem.json" ] &&
+            grep -q "out of memory for the host's certificate table (20480 bytes)" "$T/out"; then
+            ok "/dev/sev-guest: no memory for the host's certificate table: exit $rc, no bundle without it"
+        else
+            fail "sev-guest table out of memory: exit $rc: $(cat "$T/out")"
+        fi
+    else
+        fail "cannot build the sev-guest ioctl shim: $(cat "$T/cc.err")"
+    fi
 fi
 
 # --- a report for another nonce is refused by collect, raw bytes kept ---
