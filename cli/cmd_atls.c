@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -68,6 +69,7 @@ enum {
     O_IDLE_TIMEOUT,
     O_MIN_REATTEST,
     O_TIMEOUT,
+    O_CLIENT_LEASE,
 };
 
 static const struct option server_options[] = {
@@ -84,6 +86,7 @@ static const struct option server_options[] = {
         {"handshake-timeout", required_argument, NULL, O_HANDSHAKE_TIMEOUT},
         {"idle-timeout", required_argument, NULL, O_IDLE_TIMEOUT},
         {"min-reattest-interval", required_argument, NULL, O_MIN_REATTEST},
+        {"client-lease", required_argument, NULL, O_CLIENT_LEASE},
         {"cert", required_argument, NULL, O_CERT},
         {"key", required_argument, NULL, O_KEY},
         {"mutual", no_argument, NULL, O_MUTUAL},
@@ -106,7 +109,8 @@ static const struct option client_options[] = {
         {"misbehave", required_argument, NULL, O_MISBEHAVE},
         {"cert-bound", no_argument, NULL, O_CERT_BOUND},
         {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"sim", required_argument, NULL, O_SIM},
+        {"sim", required_argument, NULL, O_SIM | CVMA_CLI_MANY},
+        {"switch-after", required_argument, NULL, O_SWITCH_AFTER},
         {"collect", no_argument, NULL, O_COLLECT},
         {"tsm-root", required_argument, NULL, O_TSM_ROOT},
         {"dev-root", required_argument, NULL, O_DEV_ROOT},
@@ -167,7 +171,12 @@ static void server_help(void)
            "  --cert FILE --key FILE         the TLS certificate and key (default: a fresh\n"
            "                                 P-256 key, self-signed: the evidence vouches for it)\n"
            "  --mutual                       require the client's evidence too (the\n"
-           "                                 certificate-bound endpoint then answers 403)\n\n%s",
+           "                                 certificate-bound endpoint then answers 403)\n"
+           "  --client-lease SECONDS         (with --mutual) re-attest each client SECONDS after\n"
+           "                                 its last accepted result, on the live connection;\n"
+           "                                 its evidence is due within --handshake-timeout,\n"
+           "                                 and the connection is closed when it is refused\n"
+           "                                 (a move is PLATFORM_CHANGED) or late\n\n%s",
            verify_help);
 }
 
@@ -192,7 +201,10 @@ static void client_help(void)
            "                                 instead: evidence bound to the server's certificate\n"
            "                                 and the nonce, not to the session (docs/atls.md);\n"
            "                                 not with --mutual, --reattest-every or --send\n"
-           "  --mutual --sim DIR             attest this end too, from the simulator's DIR\n"
+           "  --mutual --sim DIR             attest this end too, from the simulator's DIR;\n"
+           "                                 answers the server's renewals (--client-lease)\n"
+           "  --switch-after N               (tests, with several --mutual --sim DIR) answer\n"
+           "                                 attestation i from the (i/N)-th DIR (a migration)\n"
            "  --mutual --collect             attest this end too, collecting on this CVM\n"
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
            "                                 /sys/kernel/config/tsm and /dev\n"
@@ -214,7 +226,7 @@ struct atls_opts {
     struct cvma_collect_atls collect;
     bool mutual, json, cert_bound, use_collect, rounds_given;
     long connections, max_connections, reattest, rounds;
-    long handshake_timeout, idle_timeout, min_reattest, timeout;
+    long handshake_timeout, idle_timeout, min_reattest, timeout, client_lease;
     struct cvma_verifier_config cfg;
     struct cvma_policy_config policy;
     const char *roots[CVMA_CLI_MAX_LIST], *providers[CVMA_CLI_MAX_LIST],
@@ -348,11 +360,12 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         case O_IDLE_TIMEOUT:
         case O_MIN_REATTEST:
         case O_TIMEOUT:
-            if (!parse_long(optarg, c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT ? 1 : 0, &n) ||
-                n > 86400) {
-                return cvma_cli_usage_error(
-                        cmd, "'%s' is not a valid number of seconds (%s to 86400)", optarg,
-                        c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT ? "1" : "0");
+        case O_CLIENT_LEASE: {
+            bool from_one = c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT || c == O_CLIENT_LEASE;
+            if (!parse_long(optarg, from_one ? 1 : 0, &n) || n > 86400) {
+                return cvma_cli_usage_error(cmd,
+                                            "'%s' is not a valid number of seconds (%s to 86400)",
+                                            optarg, from_one ? "1" : "0");
             }
             if (c == O_HANDSHAKE_TIMEOUT) {
                 o->handshake_timeout = n;
@@ -360,10 +373,13 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                 o->idle_timeout = n;
             } else if (c == O_MIN_REATTEST) {
                 o->min_reattest = n;
+            } else if (c == O_CLIENT_LEASE) {
+                o->client_lease = n;
             } else {
                 o->timeout = n;
             }
             break;
+        }
         case O_TRUST_ROOT:
             rc = push(cmd, o->roots, &o->cfg.n_trust_root_files, optarg);
             break;
@@ -422,6 +438,15 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     }
     if (!server && o->rounds_given && o->reattest == 0) {
         return cvma_cli_usage_error(cmd, "--rounds goes with --reattest-every");
+    }
+    if (!server && o->sim.switch_after > 0 && o->sim.n_dirs < 2) {
+        return cvma_cli_usage_error(cmd, "--switch-after goes with several --mutual --sim DIR");
+    }
+    if (!server && o->sim.n_dirs > 1 && o->sim.switch_after == 0) {
+        return cvma_cli_usage_error(cmd, "several --sim DIR need --switch-after N");
+    }
+    if (server && o->client_lease > 0 && !o->mutual) {
+        return cvma_cli_usage_error(cmd, "--client-lease goes with --mutual");
     }
     return 0;
 }
@@ -572,6 +597,34 @@ static bool timed_out(SSL *ssl)
 {
     const struct deadline *d = (const struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl));
     return d != NULL && d->expired;
+}
+
+/* Whether a comes before b (CLOCK_MONOTONIC). */
+static bool ts_before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+/*
+ * Waits until the peer sends something (a frame to read) or until comes. True: something to
+ * read (or the socket failed: the read says how); false: until came first. Nothing is read.
+ */
+static bool frame_before(SSL *ssl, int fd, struct timespec until)
+{
+    for (;;) {
+        if (SSL_has_pending(ssl)) {
+            return true;
+        }
+        long left = ms_until(until);
+        if (left <= 0) {
+            return false;
+        }
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r = poll(&pf, 1, left > 86400000L ? 86400000 : (int)left);
+        if (r > 0 || (r < 0 && errno != EINTR)) {
+            return true;
+        }
+    }
 }
 
 /*
@@ -784,9 +837,21 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
     return written;
 }
 
+/* After a re-attestation verified against the previous result (either end's lease on its
+ * peer): a platform that moved (PLATFORM_CHANGED) is said, and whether the connection is closed
+ * for it (refused: the new platform is not acceptable). */
+static void say_moved(const char *who, const char *peer, const struct cvma_result *r, bool refused)
+{
+    if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
+        printf("%s: the %s's platform changed (a migration)%s\n", who, peer,
+               refused ? "; the new platform is refused: closing the connection" : "");
+        fflush(stdout);
+    }
+}
+
 /*
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
- * NONCE with this end's evidence when src is given (once per connection: *answered), verifies
+ * NONCE with this end's evidence when src is given (once while *answered is false), verifies
  * the EVIDENCE. Returns 0 accepted, 1 refused (or the connection closed before the evidence),
  * 2 error, 3 undecided (collateral or a registry could not be had, as verify's exit 3) or the
  * peer did not answer in time; *res is the result when there is one.
@@ -961,6 +1026,101 @@ _Static_assert(CVMA_ATLS_F_NONCE < 'A' && CVMA_ATLS_F_EVIDENCE < 'A' && CVMA_ATL
                        CVMA_ATLS_F_DATA < 'A',
                "a frame type would read as the first letter of an HTTP method");
 
+/*
+ * atls-server --mutual --client-lease (docs/atls.md, "The server's lease on a mutual client"):
+ * each accepted result of the client holds for --client-lease seconds; then the server sends a
+ * NONCE on the live connection, and the client's EVIDENCE is due within --handshake-timeout.
+ * It is verified as the client verifies the server's renewals (cvma_atls_verify with the
+ * previous result: a move is PLATFORM_CHANGED); refused, undecided or late, the connection is
+ * closed. Meanwhile the connection goes on as before (DATA is echoed, the client's NONCE
+ * answered).
+ */
+#define CLIENT_LEASE_NONCES 16 /* the last nonces sent to the client, for ATLS_NONCE_STALE */
+
+struct client_lease {
+    bool on, pending;
+    unsigned n;                         /* the client's results so far */
+    char *prev;                         /* the last accepted one (JSON) */
+    struct timespec due;                /* the next NONCE (not pending) */
+    struct timespec end;                /* its EVIDENCE's deadline (pending) */
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN]; /* the pending NONCE */
+    uint8_t old[CLIENT_LEASE_NONCES][CVMA_ATLS_NONCE_LEN];
+    size_t n_old;
+};
+
+static void lease_remember(struct client_lease *cl, const uint8_t nonce[CVMA_ATLS_NONCE_LEN])
+{
+    if (cl->n_old == CLIENT_LEASE_NONCES) {
+        memmove(cl->old[0], cl->old[1], sizeof cl->old - sizeof cl->old[0]);
+        cl->n_old--;
+    }
+    memcpy(cl->old[cl->n_old++], nonce, CVMA_ATLS_NONCE_LEN);
+}
+
+/* An accepted result r of the client: the next renewal is due secs from now. False when out of
+ * memory. */
+static bool lease_renew(struct client_lease *cl, const struct cvma_result *r, long secs)
+{
+    char *j = r != NULL ? cvma_result_json(r, false) : NULL;
+    if (j == NULL) {
+        return false;
+    }
+    free(cl->prev);
+    cl->prev = j;
+    clock_gettime(CLOCK_MONOTONIC, &cl->due);
+    cl->due.tv_sec += secs;
+    cl->pending = false;
+    return true;
+}
+
+/* The renewal: a fresh NONCE to the client, its EVIDENCE due answer_s from now. */
+static bool lease_ask(SSL *ssl, struct client_lease *cl, long answer_s)
+{
+    if (RAND_bytes(cl->nonce, sizeof cl->nonce) != 1 ||
+        cvma_atls_write_frame(ssl, CVMA_ATLS_F_NONCE, cl->nonce, sizeof cl->nonce) != CVMA_OK) {
+        return false;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &cl->end);
+    cl->end.tv_sec += answer_s;
+    cl->pending = true;
+    return true;
+}
+
+/* The client's EVIDENCE for the pending renewal: verified against the previous result. True
+ * when accepted (the lease renewed); false after the refusal was sent (the caller closes). */
+static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, struct client_lease *cl,
+                        const struct atls_opts *o, const uint8_t *ev, size_t ev_len)
+{
+    struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT,
+                                  .previous_result = cl->prev,
+                                  .previous_result_len = strlen(cl->prev),
+                                  .old_nonces = (const uint8_t(*)[CVMA_ATLS_NONCE_LEN])cl->old,
+                                  .n_old_nonces = cl->n_old};
+    struct cvma_result *r = NULL;
+    char why[1024] = "";
+    enum cvma_status st = cvma_atls_verify(ssl, v, &chk, cl->nonce, sizeof cl->nonce, ev, ev_len,
+                                           &r, why, sizeof why);
+    int rc = st == CVMA_OK ? cvma_result_exit_code(r) : 1; /* 0, 1, or 3 (undecided) */
+    cl->n++;
+    if (r != NULL) {
+        (void)print_result("atls-server: client", cl->n, r, o->json, NULL); /* a log */
+    } else {
+        fprintf(stderr, "cvmattest %s: client attestation %u: refused: %s\n", cmd, cl->n, why);
+    }
+    say_moved("atls-server", "client", r, rc != 0);
+    lease_remember(cl, cl->nonce);
+    bool ok = rc == 0 && lease_renew(cl, r, o->client_lease);
+    if (!ok) {
+        cvma_atls_send_refusal(ssl, r);
+        fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
+                cmd, cl->n,
+                rc == 0 ? "accepted but cannot be kept (out of memory)"
+                        : (rc == 3 ? "undecided" : "refused"));
+    }
+    cvma_result_free(r);
+    return ok;
+}
+
 /* One server connection. */
 static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_source *src,
                       struct cvma_verifier *v)
@@ -972,6 +1132,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     bool attested_client = !o->mutual, answered = false;
     unsigned n = 0, frames = 0;
     struct timespec last_nonce = {0, 0};
+    struct client_lease cl = {.on = o->mutual && o->client_lease > 0};
 
     if (SSL_accept(ssl) != 1) {
         if (timed_out(ssl)) {
@@ -1000,15 +1161,41 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
         return;
     }
     for (;;) {
+        struct deadline *d = deadline_of(ssl);
         if (frames > 0) {
             /* Each later frame, and the answer to it, within --idle-timeout in all. */
-            deadline_arm(deadline_of(ssl), o->idle_timeout);
+            deadline_arm(d, o->idle_timeout);
+        }
+        if (cl.on && attested_client && !cl.pending) {
+            /* The client's next frame, until its lease is due (or the idle time-out comes
+             * first: the read below then says so). */
+            bool idle_first = d->total && !ts_before(cl.due, d->end);
+            if (!frame_before(ssl, d->fd, idle_first ? d->end : cl.due) && !idle_first) {
+                if (!lease_ask(ssl, &cl, o->handshake_timeout)) {
+                    fprintf(stderr,
+                            "cvmattest %s: closing a connection: the client's renewal could not "
+                            "be asked for\n",
+                            cmd);
+                    break;
+                }
+                continue;
+            }
+        }
+        if (cl.pending && (!d->total || ts_before(cl.end, d->end))) {
+            /* Whatever comes next, the client's evidence included, by the renewal's deadline. */
+            deadline_arm_at(d, cl.end);
         }
         enum cvma_status rs = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err);
         if (rs != CVMA_OK && timed_out(ssl)) {
+            char late[160];
+            snprintf(late, sizeof late,
+                     "no evidence from the client within %ld s of its renewal's NONCE "
+                     "(--client-lease, --handshake-timeout)",
+                     o->handshake_timeout);
             fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
                     frames == 0 ? "no first frame in time (--handshake-timeout)"
-                                : "idle too long (--idle-timeout)");
+                    : cl.pending && ms_until(cl.end) <= 0 ? late
+                                                          : "idle too long (--idle-timeout)");
             break;
         }
         if (rs == CVMA_REJECTED) {
@@ -1108,6 +1295,16 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                     cvma_result_free(r);
                     break;
                 }
+                if (cl.on) {
+                    /* --client-lease: this result holds for that long, then is renewed. */
+                    cl.n = 1;
+                    lease_remember(&cl, mine);
+                    if (!lease_renew(&cl, r, o->client_lease)) {
+                        fprintf(stderr, "cvmattest %s: closing a connection: out of memory\n", cmd);
+                        cvma_result_free(r);
+                        break;
+                    }
+                }
                 cvma_result_free(r);
                 attested_client = true;
             }
@@ -1144,6 +1341,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             clock_gettime(CLOCK_MONOTONIC, &last_nonce);
             printf("atls-server: attestation %u sent\n", n);
             fflush(stdout);
+        } else if (type == CVMA_ATLS_F_EVIDENCE && cl.pending) {
+            if (!lease_check(cmd, ssl, v, &cl, o, p, len)) {
+                break;
+            }
         } else if (type == CVMA_ATLS_F_ERROR) {
             char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
             fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd,
@@ -1158,6 +1359,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     }
     free(p);
     free(first);
+    free(cl.prev);
     SSL_shutdown(ssl);
 }
 
@@ -1418,6 +1620,75 @@ out:
     return rc;
 }
 
+/*
+ * atls-client --mutual: a frame the server sent unasked, outside the client's own attestations
+ * (docs/atls.md, "The server's lease on a mutual client"). A NONCE is answered with this end's
+ * evidence, at most one a second (*answered_at: when the last one answered was read); an
+ * ERROR is the server's refusal. 0 answered; else the exit code (1 refused, closed or
+ * an unexpected frame; 2 this end's evidence could not be made).
+ */
+static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t *p, size_t len,
+                          const struct cvma_atls_source *src, struct timespec *answered_at)
+{
+    char err[1024] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
+    struct timespec now, next = *answered_at;
+    if (type == CVMA_ATLS_F_ERROR) {
+        fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
+                cvma_atls_printable(p, len, shown, sizeof shown));
+        return 1;
+    }
+    if (type != CVMA_ATLS_F_NONCE || src == NULL) {
+        fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
+        return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    next.tv_sec += 1;
+    if (ts_before(now, next)) {
+        /* Each NONCE costs evidence: a server asking faster is cut off. */
+        static const char msg[] = "refused: too many NONCE frames: at most one every 1 s";
+        (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, sizeof msg - 1);
+        fprintf(stderr, "cvmattest %s: closing the connection: %s\n", cmd,
+                msg + strlen("refused: "));
+        return 1;
+    }
+    enum cvma_status st = cvma_atls_answer(ssl, CVMA_ATLS_CLIENT, p, len, src, err, sizeof err);
+    if (st != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+        return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
+    }
+    *answered_at = now; /* when the NONCE was read: never after the server's next lease starts */
+    printf("atls-client: attested again, for the server's lease on this end\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* atls-client --mutual between its own attestations: waits until until, answering what the
+ * server sends meanwhile (client_unasked), each frame and its answer within --timeout. 0 at
+ * until; else the exit code (3: a frame begun and not finished in time). */
+static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct timespec until,
+                       const struct cvma_atls_source *src, struct timespec *answered_at,
+                       long timeout)
+{
+    while (frame_before(ssl, d->fd, until)) {
+        uint8_t type = 0, *p = NULL;
+        size_t len = 0;
+        char err[512] = "";
+        deadline_arm(d, timeout);
+        if (cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err) != CVMA_OK) {
+            bool late = timed_out(ssl);
+            fprintf(stderr, "cvmattest %s: %s\n", cmd,
+                    late ? "a frame from the server not finished in time" : err);
+            return late ? 3 : 1;
+        }
+        int rc = client_unasked(cmd, ssl, type, p, len, src, answered_at);
+        free(p);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* atls-client --cert-bound: GET the well-known endpoint and verify. 0, 1, 2 or 3 (as the
  * client's exit code). */
 static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const struct atls_opts *o)
@@ -1509,6 +1780,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
     struct deadline d;
     struct timespec made = {0, 0}, lease_end = {0, 0};
     struct lease lease = {.timed = false};
+    /* the last time this end answered a NONCE of the server (mutual: at most one a second
+     * between its own attestations) */
+    struct timespec answered_at = {0, 0};
     bool answered = false;
     int fd = -1, why = 0, rc = parse(cmd, false, argc, argv, &o);
 
@@ -1609,13 +1883,32 @@ int cvma_cmd_atls_client(int argc, char **argv)
              * due by that result's valid_until (the deadline), which it renews. */
             struct timespec at = made;
             at.tv_sec += o.reattest;
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+            if (srcp != NULL) {
+                /* Mutual: the server may renew its lease on this end meanwhile. */
+                if ((rc = client_wait(cmd, ssl, &d, at, srcp, &answered_at, o.timeout)) != 0) {
+                    goto out;
+                }
+            } else {
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+                }
             }
+            /* One NONCE of the server may come while this end waits for the server's evidence
+             * (the two leases' renewals crossing), as in the first attestation. */
+            answered = false;
             deadline_arm_at(&d, lease_end);
         } else {
             deadline_arm(&d, o.timeout);
         }
+        bool answered_before = answered;
+        struct timespec began;
+        clock_gettime(CLOCK_MONOTONIC, &began);
         rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
+        if (answered && !answered_before) {
+            answered_at = began; /* (not later than the answer: see client_unasked) */
+            if (i > 0) {
+                printf("atls-client: attested again, for the server's lease on this end\n");
+            }
+        }
         if (i > 0 && rc == 0 && o.misbehave != NULL) {
             /* (tests) late-renewal: as if the verification had taken until after the lease
              * it renews ran out */
@@ -1670,10 +1963,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
             rc = 2; /* a result not shown is not acted on */
             goto out;
         }
-        if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
-            printf("atls-client: the server's platform changed (a migration)%s\n",
-                   rc == 0 ? "" : "; the new platform is refused: closing the connection");
-        }
+        say_moved("atls-client", "server", r, rc != 0);
         if (rc != 0) {
             deadline_arm(&d, o.timeout); /* the refusal's own time (the lease may be over) */
             cvma_atls_send_refusal(ssl, r);
@@ -1690,10 +1980,25 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (o.send != NULL) {
             uint8_t type = 0, *p = NULL;
             size_t len = 0;
+            bool got = false;
             deadline_arm(&d, o.timeout);
             if (cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, (const uint8_t *)o.send,
-                                      strlen(o.send)) != CVMA_OK ||
-                cvma_atls_read_frame(ssl, &type, &p, &len) != CVMA_OK || type != CVMA_ATLS_F_DATA) {
+                                      strlen(o.send)) == CVMA_OK) {
+                while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
+                    if ((got = type == CVMA_ATLS_F_DATA) || srcp == NULL ||
+                        type != CVMA_ATLS_F_NONCE) {
+                        break;
+                    }
+                    /* Mutual: the server's lease on this end came due meanwhile. */
+                    rc = client_unasked(cmd, ssl, type, p, len, srcp, &answered_at);
+                    free(p);
+                    p = NULL;
+                    if (rc != 0) {
+                        goto out;
+                    }
+                }
+            }
+            if (!got) {
                 free(p);
                 rc = timed_out(ssl) ? 3 : 1;
                 fprintf(stderr, "cvmattest %s: no reply to the application data%s\n", cmd,

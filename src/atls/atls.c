@@ -558,7 +558,7 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
                                                 uint8_t nonce[CVMA_ATLS_NONCE_LEN],
                                                 struct cvma_result **out, char *err, size_t err_len)
 {
-    static const char again[] = "refused: one NONCE per connection: this end attests once";
+    static const char again[] = "refused: too many NONCE frames: this end has attested already";
     char why[512] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
     uint8_t type = 0, *p = NULL;
     size_t len = 0;
@@ -594,7 +594,8 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
         }
         if (*answered) {
             free(p);
-            /* This end attests once per connection: a peer asking again is refused. */
+            /* Producing evidence is costly: while *answered is set (once per connection,
+             * unless the caller allows a renewal) a peer asking again is refused. */
             (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)again,
                                         sizeof again - 1);
             cvma_errf(err, err_len, "the peer asked for evidence again: %s", again);

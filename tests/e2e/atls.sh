@@ -5,8 +5,9 @@
 # evidence (another session), reflected evidence (mutual mode, the peer echoing the client's
 # own evidence), stale nonce (a re-attestation answered with the first evidence), a TLS 1.2
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
-# and to an unregistered machine; the certificate-bound endpoint, through the client and
-# through curl (other methods 404); no server accepting the connection (refused, or a listener
+# and to an unregistered machine: the client's lease on the server, and the server's on a
+# mutual client (--client-lease, the client moving); the certificate-bound endpoint, through
+# the client and through curl (other methods 404); no server accepting the connection (refused, or a listener
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
 # --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
 # --send) are usage errors.
@@ -279,6 +280,50 @@ has "$T/c14.out" "closing the connection"
 lacks "$T/c14.out" "attestation 3"
 sleep 0.2
 has "$T/mig2.err" "the client refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
+
+# --- the server's lease on a mutual client (--client-lease 1: 1 s after each accepted result of
+# the client, the server asks it again on the live connection; the client answers between its
+# own re-attestations of the server, every 3 s here): the client moves mid-connection ---
+# cl NAME ARGS...: a --mutual --client-lease 1 server NAME, then the client with ARGS (output in
+# $T/NAME.c); the client's exit code
+cl() {
+    name=$1
+    shift
+    server "$name" --sim "$T/reg" --mutual $V --client-lease 1 --connections 1
+    client --mutual --reattest-every 3 --rounds 1 "$@" >"$T/$name.c" 2>&1
+    r=$?
+    for _ in $(seq 50); do grep -q "client: attestation 2:" "$T/$name.out" && break; sleep 0.1; done
+    return $r
+}
+# renewed on the same platform: kept, application data goes on
+cl cl0 --sim "$T/cli" --send ping; check "--client-lease: renewed on the same platform" 0 $?
+has "$T/cl0.c" "attested again, for the server's lease on this end"
+[ "$(grep -c 'reply: echo: ping' "$T/cl0.c")" = 2 ] ||
+    { echo "FAIL: 2 replies wanted"; cat "$T/cl0.c"; fails=$((fails + 1)); }
+has "$T/cl0.out" "client: attestation 2: affirming (sev-snp)"
+lacks "$T/cl0.out" "platform changed"
+lacks "$T/cl0.err" "closing a connection"
+# moved to another registered machine: PLATFORM_CHANGED (a warning), kept
+cl cl1 --sim "$T/cli" --sim "$T/reg" --switch-after 1
+check "--client-lease: the client moved to a registered machine: kept" 0 $?
+has "$T/cl1.out" "client: attestation 2: warning (sev-snp)"
+has "$T/cl1.out" PLATFORM_CHANGED
+has "$T/cl1.out" "atls-server: the client's platform changed (a migration)$"
+lacks "$T/cl1.err" "closing a connection"
+# moved to a machine its provider does not list: the server refuses it and closes the connection
+cl cl2 --sim "$T/cli" --sim "$T/unreg" --switch-after 1 --send ping
+check "--client-lease: the client moved to an unregistered machine: closed" 1 $?
+has "$T/cl2.c" "the peer refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
+has "$T/cl2.out" "client: attestation 1: affirming (sev-snp)"
+has "$T/cl2.out" "client: attestation 2: contraindicated (sev-snp)"
+has "$T/cl2.out" PLATFORM_CHANGED
+has "$T/cl2.out" REGISTRY_PLATFORM_NOT_LISTED
+has "$T/cl2.out" "the client's platform changed (a migration); the new platform is refused: closing the connection"
+has "$T/cl2.err" "closing a connection: the client's attestation 2 was refused"
+lacks "$T/cl2.c" "attestation 2:"
+$CVM atls-server --sim "$T/reg" --client-lease 1 >"$T/u.out" 2>&1
+check "--client-lease without --mutual: usage" 2 $?
+has "$T/u.out" "--client-lease goes with --mutual"
 
 # --- the lease in each accepted result's JSON: valid until the result's time + --reattest-every
 # + --timeout (the same instant as the summary line); null without --reattest-every; none on a

@@ -467,7 +467,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     has "$T/c7.out" "the peer asked for evidence again"
     sleep 0.2
     has "$T/server-nonce-twice.out" "server: first answer: frame 2"
-    has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: one NONCE per connection: this end attests once"
+    has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: too many NONCE frames: this end has attested already"
 else
     echo "FAIL: openssl cannot make a test certificate"; fails=$((fails + 1))
 fi
