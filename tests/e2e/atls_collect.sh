@@ -3,7 +3,8 @@
 #  - atls-server --collect through a configfs-tsm tree the simulator wrote, its template
 #    without outblob, and a responder (below) standing for the TEE: it signs a report for
 #    whatever REPORT_DATA collect writes to inblob; the client accepts (policy, registry);
-#  - mutual mode: atls-client --mutual --collect, accepted by a --mutual server;
+#  - mutual mode: atls-client --mutual --collect, accepted by a --mutual server; a server's
+#    lease on it (--client-lease) answered after its --handshake-timeout closes the connection;
 #  - a static tree (an outblob precomputed for another REPORT_DATA) is refused at start
 #    (exit 1), and a machine with no CVM interfaces fails with what was looked for (exit 2).
 # Needs CVMATTEST_BIN and python3 with cryptography (make deps).
@@ -121,6 +122,17 @@ server slow --collect --tsm-root "$T/slow-tsm" --dev-root "$T/none" --min-reatte
 python3 "$T/again.py" "$port" >"$T/again.out" 2>&1
 has "$T/again.out" "again: nonce 1 frame 2"
 has "$T/again.out" "again: nonce 2 frame 3 refused: too many NONCE frames: at most one every 1 s"
+
+# --- the server's lease on a mutual client (--client-lease) answered late: the client's TEE
+# takes 1.5 s, the renewal's evidence is due within --handshake-timeout 1: the server closes the
+# connection, whatever the client does meanwhile ---
+server late --sim "$T/peer" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1
+$CVM atls-client --connect "127.0.0.1:$port" $V --mutual --collect --tsm-root "$T/slow-tsm" \
+    --dev-root "$T/none" --reattest-every 5 --rounds 1 >"$T/late.c" 2>&1
+check "--client-lease: a renewal answered late closes the connection" 1 $?
+wait_for "$T/late.err" "closing a connection: no evidence from the client within 1 s of its renewal's NONCE (--client-lease, --handshake-timeout)"
+has "$T/late.out" "client: attestation 1: affirming (sev-snp)"
+lacks "$T/late.out" "client: attestation 2"
 
 # --- a static tree cannot sign a new REPORT_DATA: refused at start ---
 $CVM atls-server --collect --tsm-root "$T/static-tsm" --dev-root "$T/none" >"$T/s.out" 2>&1
