@@ -295,26 +295,14 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
         }
         /* The quote's TD report must be the TDREPORT's (MRTD and REPORTDATA), whether or
          * not its collateral can be had; its own parse reasons come from cvma_tdx_verify. */
-        struct cvma_tdx_parse_opts tpo = {.allow_trailing_data = true};
-        struct cvma_tdx_quote *q = calloc(1, sizeof *q);
-        struct cvma_verdict qv;
-        cvma_verdict_init(&qv);
-        if (q == NULL) {
-            v->oom = true;
-        } else if (cvma_tdx_quote_parse(pc->td_quote.p, pc->td_quote.len, &tpo, q, &qv) ==
-                           CVMA_OK &&
-                   (CRYPTO_memcmp(q->body.mr_td, tr.mr_td, sizeof tr.mr_td) != 0 ||
-                    CRYPTO_memcmp(q->body.report_data, tr.report_data, sizeof tr.report_data) !=
-                            0)) {
+        struct cvma_tdx_td_report body;
+        if (cvma_tdx_quote_peek(pc->td_quote.p, pc->td_quote.len, &body, &v->oom) &&
+            (CRYPTO_memcmp(body.mr_td, tr.mr_td, sizeof tr.mr_td) != 0 ||
+             CRYPTO_memcmp(body.report_data, tr.report_data, sizeof tr.report_data) != 0)) {
             cvma_reject(v, CVMA_R_AZURE_TD_QUOTE_MISMATCH,
                         "azure-tdx: the TD quote's MRTD or REPORTDATA differ from the HCL "
                         "report's TDREPORT: the quote is of another TD or another report");
         }
-        if (q != NULL) {
-            cvma_tdx_quote_cleanup(q);
-            free(q);
-        }
-        cvma_verdict_cleanup(&qv);
         cvma_tdx_verify(pc->td_quote.p, pc->td_quote.len, &o, NULL, hw);
         return true;
     }
@@ -336,15 +324,11 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
      * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. Read
      * from the report's bytes, so that it stops the chain whether or not the report's
      * signature or collateral could be checked. */
-    struct cvma_parse_opts po = {.allow_trailing_data = true};
     struct cvma_snp_report *rep = malloc(sizeof *rep);
-    struct cvma_verdict scratch; /* the report's own parse reasons come from cvma_snp_verify */
-    cvma_verdict_init(&scratch);
-    bool vmpl_read = rep != NULL && cvma_snp_report_parse(h->hw_report.p, h->hw_report.len, &po,
-                                                          rep, &scratch) == CVMA_OK;
+    bool vmpl_read =
+            rep != NULL && cvma_snp_report_peek(h->hw_report.p, h->hw_report.len, rep, &v->oom);
     uint32_t vmpl = vmpl_read ? rep->vmpl : 0;
-    v->oom = v->oom || rep == NULL || scratch.oom;
-    cvma_verdict_cleanup(&scratch);
+    v->oom = v->oom || rep == NULL;
     free(rep);
     cvma_snp_verify(h->hw_report.p, h->hw_report.len, &o, NULL, hw);
     free(parts);

@@ -97,6 +97,17 @@ CVMA_MUST_USE enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t le
                                                      struct cvma_snp_report *rep,
                                                      struct cvma_verdict *v);
 
+/*
+ * Reads the report in p for the checks that depend on its bytes alone (the VMPL, REPORT_DATA a
+ * binding commits to), so that evidence they refuse is refused whether or not the report's
+ * signature or collateral can be checked: parsed as cvma_snp_report_parse does, with trailing
+ * data allowed and its reasons not kept (the report's verification, cvma_snp_verify, records
+ * them). Fills rep (the caller's) and returns true when the bytes are a usable report; false
+ * otherwise, or when memory ran out (then *oom is set true; it is never cleared).
+ */
+CVMA_MUST_USE bool cvma_snp_report_peek(const uint8_t *p, size_t len, struct cvma_snp_report *rep,
+                                        bool *oom);
+
 /* Splits a TCB_VERSION with the layout of the product (Turin: FMC first). */
 void cvma_snp_tcb_split(uint64_t raw, enum cvma_snp_product product, struct cvma_snp_tcb *out);
 

@@ -260,3 +260,17 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
     }
     return st;
 }
+
+/* see snp/snp.h */
+bool cvma_snp_report_peek(const uint8_t *p, size_t len, struct cvma_snp_report *rep, bool *oom)
+{
+    struct cvma_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_verdict scratch; /* the report's own reasons come from its verification */
+    bool ok;
+
+    cvma_verdict_init(&scratch);
+    ok = cvma_snp_report_parse(p, len, &po, rep, &scratch) == CVMA_OK && !scratch.oom;
+    *oom = *oom || scratch.oom;
+    cvma_verdict_cleanup(&scratch);
+    return ok;
+}

@@ -117,6 +117,15 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_quote_parse(const uint8_t *p, size_t len
 void cvma_tdx_quote_cleanup(struct cvma_tdx_quote *q);
 
 /*
+ * As cvma_snp_report_peek, for a TDX quote: its TD report (the quote's body) into body (the
+ * caller's; zeroed when false), read whether or not the quote's signature or collateral can be
+ * checked, with trailing data allowed and the parse reasons not kept (cvma_tdx_verify records
+ * them). false: no usable quote, or no memory (then *oom is set true).
+ */
+CVMA_MUST_USE bool cvma_tdx_quote_peek(const uint8_t *p, size_t len,
+                                       struct cvma_tdx_td_report *body, bool *oom);
+
+/*
  * Parses a signature-data blob alone (quote format: signature, attestation key, certification
  * data type 6 wrapping QE report, QE report signature, QE auth data, type 5 PCK chain); len is
  * its signature_data_len and must be used exactly. Fills only the signature-data fields of q

@@ -386,3 +386,28 @@ void cvma_tdx_quote_cleanup(struct cvma_tdx_quote *q)
     cvma_buf_free(&q->qe_auth_data);
     cvma_buf_free(&q->pck_chain_pem);
 }
+
+/* see tdx/tdx.h */
+bool cvma_tdx_quote_peek(const uint8_t *p, size_t len, struct cvma_tdx_td_report *body, bool *oom)
+{
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_tdx_quote *q = calloc(1, sizeof *q);
+    struct cvma_verdict scratch; /* the quote's own reasons come from its verification */
+    bool ok = false;
+
+    memset(body, 0, sizeof *body);
+    cvma_verdict_init(&scratch);
+    if (q == NULL) {
+        *oom = true;
+        return false;
+    }
+    if (cvma_tdx_quote_parse(p, len, &po, q, &scratch) == CVMA_OK && !scratch.oom) {
+        *body = q->body;
+        ok = true;
+    }
+    *oom = *oom || scratch.oom;
+    cvma_verdict_cleanup(&scratch);
+    cvma_tdx_quote_cleanup(q);
+    free(q);
+    return ok;
+}

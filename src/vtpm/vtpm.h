@@ -31,7 +31,10 @@
  * Verifies an SVSM vTPM attestation: the SEV-SNP report (as cvma_snp_verify does, with opts),
  * VMPL 0 (VTPM_SVSM_VMPL), REPORT_DATA = SHA-512(nonce || manifest)
  * (VTPM_SVSM_MANIFEST_MISMATCH), the manifest a TPMT_PUBLIC of a restricted decryption key
- * (VTPM_EK_MALFORMED). res is filled as for an SEV-SNP report (tee set by the caller). *ek
+ * (VTPM_EK_MALFORMED). VMPL and REPORT_DATA are read from the report's bytes
+ * (cvma_snp_report_peek), so these three are checked whether or not the report's signature or
+ * collateral could be (a binding they refuse is refused, not undecided). res is filled as for
+ * an SEV-SNP report (tee set by the caller). *ek
  * (may be NULL) gets the EK when every check passed (no error reason in res, the report's own
  * included: a signed report refused for a debug guest vouches for nothing); returns true then.
  */
@@ -43,7 +46,8 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
 /*
  * The weaker binding: verifies the hardware report (an SEV-SNP report or a TDX quote, from
  * its bytes) with opts, then REPORT_DATA = SHA-512(nonce || ak) where ak are the AK's bytes as
- * given (VTPM_AK_BINDING_MISMATCH), and records VTPM_AK_BINDING_WEAK. Returns true when
+ * given (VTPM_AK_BINDING_MISMATCH; REPORT_DATA read from the report's bytes, so also when its
+ * signature or collateral cannot be checked), and records VTPM_AK_BINDING_WEAK. Returns true when
  * the report verified, binds the AK and res holds no error reason (a signed report refused for
  * what it says, such as a debug guest or an out-of-date TCB, binds nothing: false, its reasons
  * kept, no VTPM_AK_BINDING_WEAK).

@@ -1,4 +1,5 @@
 /* Binding a vTPM key to a verified hardware report: see vtpm/vtpm.h and docs/vtpm-binding.md. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -8,6 +9,7 @@
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
+#include "tdx/tdx.h"
 #include "verifier/kind.h"
 #include "vtpm/vtpm.h"
 
@@ -39,30 +41,39 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
 {
     struct cvma_verify_opts o = *opts;
     struct cvma_verdict *v = &res->verdict;
+    struct cvma_snp_report *rep = NULL;
     TPMT_PUBLIC pub;
     uint8_t want[64];
     size_t off = 0;
-    bool ok = true;
+    bool ok = false;
 
     o.has_report_data = false; /* REPORT_DATA is checked here, against the manifest */
     cvma_snp_verify(report, len, &o, NULL, res);
-    const struct cvma_snp_claims *c = cvma_snp_claims_of(res);
-    if (c == NULL) {
-        return false; /* the report's own reasons say why */
+    /* VMPL, REPORT_DATA and the manifest are read from the report's bytes, so that a binding
+     * they refuse is refused whether or not the report's signature or collateral could be
+     * checked (not left undecided); only a verified report vouches for the EK (below). */
+    if ((rep = malloc(sizeof *rep)) == NULL) {
+        v->oom = true;
+        goto out;
     }
-    if (c->report.vmpl != 0) {
+    if (!cvma_snp_report_peek(report, len, rep, &v->oom)) {
+        goto out; /* no report: its own reasons (cvma_snp_verify's) say why */
+    }
+    ok = true;
+    if (rep->vmpl != 0) {
         cvma_reject(v, CVMA_R_VTPM_SVSM_VMPL,
                     "svsm: the report carrying the vTPM manifest was made at VMPL %u: only the "
                     "SVSM at VMPL 0 can vouch for the vTPM",
-                    (unsigned)c->report.vmpl);
+                    (unsigned)rep->vmpl);
         ok = false;
     }
     if (!sha512_2(nonce, 64, manifest, manifest_len, want)) {
         v->oom = true;
-        return false;
+        ok = false;
+        goto out;
     }
-    if (CRYPTO_memcmp(c->report.report_data, want, 64) != 0) {
-        reject_report_data(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH, c->report.report_data, want,
+    if (CRYPTO_memcmp(rep->report_data, want, 64) != 0) {
+        reject_report_data(v, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH, rep->report_data, want,
                            "manifest");
         ok = false;
     }
@@ -72,7 +83,8 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
         cvma_reject(v, CVMA_R_VTPM_EK_MALFORMED,
                     "svsm: the vTPM manifest (%zu bytes) is not exactly one TPMT_PUBLIC",
                     manifest_len);
-        return false;
+        ok = false;
+        goto out;
     }
     TPMA_OBJECT a = pub.objectAttributes;
     if (!(a & TPMA_OBJECT_RESTRICTED) || !(a & TPMA_OBJECT_DECRYPT) ||
@@ -83,11 +95,40 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
                     (unsigned)a);
         ok = false;
     }
-    /* Signed but refused for what it says (a debug guest, a revoked ASK...): a report the
-     * verifier does not accept vouches for no EK. Its reasons say why. */
-    ok = ok && !cvma_verdict_has_error(v) && !v->oom;
+    /* Only a report whose signature and collateral verified vouches for the EK, and only one
+     * the verifier accepts: signed but refused for what it says (a debug guest, a revoked
+     * ASK...), it vouches for none. Its reasons say why. */
+    ok = ok && cvma_snp_claims_of(res) != NULL && !cvma_verdict_has_error(v) && !v->oom;
     if (ok && ek != NULL) {
         *ek = pub;
+    }
+out:
+    free(rep);
+    return ok;
+}
+
+/* REPORT_DATA of an SEV-SNP report or a TDX quote (kind k), read from its bytes whether or not
+ * its signature or collateral could be checked; false when the bytes are not one (its
+ * verification's reasons say why) or memory ran out (v->oom). */
+static bool report_data_of(const struct cvma_kind *k, const uint8_t *report, size_t len,
+                           uint8_t out[64], struct cvma_verdict *v)
+{
+    bool ok = false;
+    if (k->id == CVMA_KIND_SNP) {
+        struct cvma_snp_report *rep = malloc(sizeof *rep);
+        if (rep == NULL) {
+            v->oom = true;
+        } else if (cvma_snp_report_peek(report, len, rep, &v->oom)) {
+            memcpy(out, rep->report_data, 64);
+            ok = true;
+        }
+        free(rep);
+    } else {
+        struct cvma_tdx_td_report body;
+        if (cvma_tdx_quote_peek(report, len, &body, &v->oom)) {
+            memcpy(out, body.report_data, 64);
+            ok = true;
+        }
     }
     return ok;
 }
@@ -99,7 +140,7 @@ bool cvma_vtpm_weak_verify(const uint8_t *report, size_t len, const uint8_t *non
     struct cvma_verify_opts o = *opts;
     const struct cvma_kind *k = cvma_kind_detect(report, len);
     struct cvma_verdict *v = &res->verdict;
-    uint8_t want[64];
+    uint8_t want[64], rd[64];
 
     if (k == NULL || (k->id != CVMA_KIND_SNP && k->id != CVMA_KIND_TDX)) {
         cvma_reject(v, CVMA_R_PARSE_UNKNOWN_FORMAT,
@@ -109,20 +150,23 @@ bool cvma_vtpm_weak_verify(const uint8_t *report, size_t len, const uint8_t *non
     }
     o.has_report_data = false;
     k->verify(report, len, &o, NULL, res);
-    if (!res->claims.verified) {
+    /* REPORT_DATA from the report's bytes: a report naming another key is refused whether or
+     * not its signature or collateral could be checked. */
+    if (!report_data_of(k, report, len, rd, v)) {
         return false;
     }
     if (!sha512_2(nonce, nonce_len, ak, ak_len, want)) {
         v->oom = true;
         return false;
     }
-    if (CRYPTO_memcmp(res->claims.report_data, want, 64) != 0) {
-        reject_report_data(v, CVMA_R_VTPM_AK_BINDING_MISMATCH, res->claims.report_data, want, "AK");
+    if (CRYPTO_memcmp(rd, want, 64) != 0) {
+        reject_report_data(v, CVMA_R_VTPM_AK_BINDING_MISMATCH, rd, want, "AK");
         return false;
     }
-    if (cvma_verdict_has_error(v) || v->oom) {
-        /* Signed but refused for what it says (a debug guest, a TCB out of date...): a report
-         * the verifier does not accept vouches for no key. Its reasons say why. */
+    if (!res->claims.verified || cvma_verdict_has_error(v) || v->oom) {
+        /* Not verified (its reasons say why, or it is undecided), or signed but refused for
+         * what it says (a debug guest, a TCB out of date...): a report the verifier does not
+         * accept vouches for no key. */
         return false;
     }
     cvma_verdict_add(v, CVMA_R_VTPM_AK_BINDING_WEAK, CVMA_SEV_WARNING,

@@ -7,7 +7,8 @@
 # In one step the AK-to-EK link is unproven (VTPM_AK_EK_UNPROVEN, warning, never affirming);
 # each broken link is refused by name: another nonce, a report at VMPL 2, a manifest that is
 # no EK, a bundle without its manifest; a manifest part in a bundle of another kind is named
-# (warning: not checked).
+# (warning: not checked). Without the VCEK, a report whose bytes refuse the binding is still
+# refused (exit 1), not undecided.
 set -u
 CVM=${CVMATTEST_BIN:?}
 for p in swtpm tpm2_createek python3 jq base64 sha512sum; do
@@ -147,5 +148,36 @@ $CVM verify assnp.json --report-data "$RD" $V >as.json 2>&1
 [ $? = 0 ] && jq -e '.status == "warning"
     and any(.reasons[]; .code == "PARSE_BUNDLE_PART_NOT_USED" and (.detail | test("svsm_manifest")))' as.json >/dev/null &&
     ok "the manifest in a bundle of kind sev-snp: PARSE_BUNDLE_PART_NOT_USED" || fail "as sev-snp: $(head -c 1500 as.json)"
+
+# Without the VCEK (offline, an empty cache) the report's signature cannot be checked, but
+# what its bytes say still is: another nonce is refused (exit 1), not undecided; the right one
+# stays undecided (exit 3).
+jq '.parts |= map(select(.name != "vcek.der"))' b.json >novcek.json
+CVMATTEST_CACHE="$T/empty-cache" $CVM verify novcek.json --nonce "00$NONCE" $V >nv.json 2>&1
+rc=$?
+[ $rc = 1 ] && jq -e '.undecided == false and any(.reasons[]; .code == "VTPM_SVSM_MANIFEST_MISMATCH")
+    and any(.reasons[]; .code == "COLLATERAL_UNAVAILABLE")' nv.json >/dev/null &&
+    ok "no VCEK, another nonce: VTPM_SVSM_MANIFEST_MISMATCH, refused (exit 1)" ||
+    fail "no VCEK, another nonce: exit $rc $(head -c 1500 nv.json)"
+CVMATTEST_CACHE="$T/empty-cache" $CVM verify novcek.json --nonce "$NONCE" $V >nv2.json 2>&1
+rc=$?
+[ $rc = 3 ] && jq -e '.undecided == true and all(.reasons[]; (.code | startswith("VTPM_SVSM")) | not)' \
+    nv2.json >/dev/null && ok "no VCEK, the right nonce: undecided (exit 3)" ||
+    fail "no VCEK, right nonce: exit $rc $(head -c 1500 nv2.json)"
+
+# A real SEV-SNP report (VMPL 0, REPORT_DATA of another binding) as the SVSM's, without its
+# VCEK: refused for its REPORT_DATA.
+R=${CVMATTEST_VECTORS:-}/snp/milan-v2-coco-trustee/report.bin
+if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -f "$R" ]; then
+    jq --arg r "$(base64 -w0 "$R")" '.parts |= map(select(.role != "collateral")
+        | if .role == "evidence" then .data = $r else . end)' b.json >real.json
+    CVMATTEST_CACHE="$T/empty-cache" $CVM verify real.json --nonce "$NONCE" --offline --json >real.out 2>&1
+    rc=$?
+    [ $rc = 1 ] && jq -e 'any(.reasons[]; .code == "VTPM_SVSM_MANIFEST_MISMATCH")' real.out >/dev/null &&
+        ok "a real report committing to something else, no VCEK: VTPM_SVSM_MANIFEST_MISMATCH" ||
+        fail "real report: exit $rc $(head -c 1500 real.out)"
+else
+    echo "SKIP (part): shared test vectors not found (set CVMATTEST_VECTORS)"
+fi
 
 [ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

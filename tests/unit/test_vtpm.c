@@ -5,6 +5,7 @@
  * The activation round trip on a real TPM is tests/e2e/vtpm_credential.sh.
  */
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -16,6 +17,7 @@
 #include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
 #include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx_claims.h"
@@ -245,6 +247,145 @@ static void test_vtpm_binding_of_a_refused_report_is_refused(void **state)
         assert_int_equal(((const uint8_t *)&got)[i], 0xa5);
     }
     run_done(&r);
+}
+
+/* The simulated report's VCEK removed: offline, its signature cannot be checked (undecided). */
+static void drop_vcek(struct run *r)
+{
+    static const char *const names[] = {"vcek.der", "vcek.pem"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        char *vp = tu_path(r->dir, names[i]);
+        assert_int_equal(unlink(vp), 0);
+        free(vp);
+    }
+}
+
+/* What a report's bytes say is checked whether or not its signature could be: a binding they
+ * refuse is refused (exit 1), not undecided; one they do not refuse stays undecided (exit 3) and
+ * gives back no EK. Without the VCEK, offline. */
+static void test_vtpm_svsm_binding_refused_from_the_report_bytes_without_collateral(void **state)
+{
+    uint8_t nonce[64], other[64], man[1024], sman[1024], rd[64], srd[64];
+    TPMT_PUBLIC ek, got;
+    struct run r;
+    (void)state;
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    memcpy(other, nonce, 64);
+    other[0] ^= 1;
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    sha512_2(nonce, 64, man, ml, rd);
+
+    /* Everything right, but the signature cannot be checked: undecided, no EK. */
+    sim(&r, rd, 0);
+    drop_vcek(&r);
+    memset(&got, 0xa5, sizeof got);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, &got));
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_result_exit_code(&r.res), 3);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+    for (size_t i = 0; i < sizeof got; i++) {
+        assert_int_equal(((const uint8_t *)&got)[i], 0xa5);
+    }
+    run_done(&r);
+
+    /* Another nonce: REPORT_DATA names another manifest. */
+    sim(&r, rd, 0);
+    drop_vcek(&r);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, other, man, ml, &r.vo, &r.res, NULL));
+    cvma_result_finish(&r.res);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH));
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    run_done(&r);
+
+    /* Made at VMPL 2. */
+    sim(&r, rd, 2);
+    drop_vcek(&r);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, NULL));
+    cvma_result_finish(&r.res);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_SVSM_VMPL));
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    run_done(&r);
+
+    /* A manifest that is a signing key, which the report commits to. */
+    size_t sml = make_ek(sman, sizeof sman,
+                         TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_RESTRICTED |
+                                 TPMA_OBJECT_SIGN_ENCRYPT,
+                         &ek);
+    sha512_2(nonce, 64, sman, sml, srd);
+    sim(&r, srd, 0);
+    drop_vcek(&r);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, sman, sml, &r.vo, &r.res, NULL));
+    cvma_result_finish(&r.res);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_EK_MALFORMED));
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    run_done(&r);
+}
+
+/* The weaker binding likewise: REPORT_DATA of an SEV-SNP report or a TDX quote naming another
+ * AK is refused whether or not the report's signature could be checked. */
+static void test_vtpm_weak_binding_refused_from_the_report_bytes_without_collateral(void **state)
+{
+    const uint8_t nonce[16] = "0123456789abcdef";
+    const uint8_t ak[] = "an AK public area";
+    struct cvma_sim_tdx_opts to;
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    struct cvma_buf q;
+    uint8_t rd[64];
+    char err[256];
+    struct run r;
+    (void)state;
+    sha512_2(nonce, sizeof nonce, ak, sizeof ak, rd);
+
+    /* SEV-SNP, the right AK: undecided, not bound. */
+    sim(&r, rd, 0);
+    drop_vcek(&r);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce, sizeof nonce, ak, sizeof ak,
+                                       &r.vo, &r.res));
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_result_exit_code(&r.res), 3);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_BINDING_WEAK));
+    run_done(&r);
+
+    /* SEV-SNP, another AK: refused. */
+    sim(&r, rd, 0);
+    drop_vcek(&r);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce, sizeof nonce, ak, sizeof ak - 1,
+                                       &r.vo, &r.res));
+    cvma_result_finish(&r.res);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_BINDING_MISMATCH));
+    assert_int_equal(cvma_result_exit_code(&r.res), 1);
+    run_done(&r);
+
+    /* A TDX quote with no collateral at all: the right AK undecided, another refused. */
+    char *dir = tu_tmpdir(), *empty = tu_tmpdir(), *qp = tu_path(dir, "quote.bin");
+    cvma_sim_tdx_opts_default(&to);
+    memcpy(to.report_data, rd, 64);
+    if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    tu_read(qp, &q);
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = empty;
+    vo.cache_dir = empty;
+    vo.offline = true;
+    for (int other = 0; other <= 1; other++) {
+        cvma_result_init(&res, "tdx", vo.at);
+        assert_false(cvma_vtpm_weak_verify(q.p, q.len, nonce, sizeof nonce, ak,
+                                           sizeof ak - (size_t)other, &vo, &res));
+        cvma_result_finish(&res);
+        assert_int_equal(cvma_result_exit_code(&res), other ? 1 : 3);
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_VTPM_AK_BINDING_MISMATCH) == other);
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_VTPM_AK_BINDING_WEAK));
+        cvma_result_cleanup(&res);
+    }
+    cvma_buf_free(&q);
+    tu_rmtree(dir);
+    tu_rmtree(empty);
+    free(dir);
+    free(empty);
+    free(qp);
 }
 
 static void test_vtpm_credential_two_steps(void **state)
@@ -697,6 +838,10 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_binding_refusals),
             cmocka_unit_test(test_vtpm_weak_binding_is_named_weaker),
             cmocka_unit_test(test_vtpm_binding_of_a_refused_report_is_refused),
+            cmocka_unit_test(
+                    test_vtpm_svsm_binding_refused_from_the_report_bytes_without_collateral),
+            cmocka_unit_test(
+                    test_vtpm_weak_binding_refused_from_the_report_bytes_without_collateral),
             cmocka_unit_test(test_vtpm_credential_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
