@@ -116,8 +116,18 @@ enum cvma_status cvma_vtpm_svsm_challenge(const struct cvma_verify_opts *opts,
         cvma_errf(err, err_len, "svsm-vtpm: %s", why);
         return CVMA_E_USAGE;
     }
-    if (!cvma_tpm_public_name(&ek, &s->ek_name) || !cvma_tpm_public_name(&ak, &s->ak_name)) {
-        cvma_errf(err, err_len, "svsm-vtpm: the EK or AK has a name algorithm not supported");
+    if (!cvma_tpm_public_name(&ek, &s->ek_name)) {
+        cvma_errf(err, err_len,
+                  "svsm-vtpm: the EK's name algorithm 0x%04x is not supported (SHA-1, SHA-256, "
+                  "SHA-384, SHA-512)",
+                  (unsigned)ek.nameAlg);
+        return CVMA_E_USAGE;
+    }
+    if (!cvma_tpm_public_name(&ak, &s->ak_name)) {
+        cvma_errf(err, err_len,
+                  "svsm-vtpm: the AK's name algorithm 0x%04x is not supported (SHA-1, SHA-256, "
+                  "SHA-384, SHA-512): a credential is made for the AK's name",
+                  (unsigned)ak.nameAlg);
         return CVMA_E_USAGE;
     }
     enum cvma_status st = cvma_tpm_make_credential(&ek, &s->ak_name, &s->cred);
@@ -150,9 +160,10 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     TPM2B_NAME ek_name, ak_name;
     uint8_t nonce[64];
     const char *why = NULL;
-    bool bound = false, activated_ok = false;
+    bool bound = false, activated_ok = false, named = true;
 
     memset(&ek_name, 0, sizeof ek_name);
+    memset(&ak_name, 0, sizeof ak_name);
     cvma_result_init(&hw, "sev-snp", opts->at);
     cvma_result_init(&tq, "tpm", opts->at);
     v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
@@ -196,14 +207,29 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
         }
         goto out; /* no EK or AK to tie the quote to */
     }
-    if (!cvma_tpm_public_name(&ek, &ek_name) || !cvma_tpm_public_name(&ak, &ak_name)) {
+    /* The names a credential is made for (nameAlg || H(public area)), each key's own fault
+     * when it cannot be had; the quote is checked all the same. */
+    if (!cvma_tpm_public_name(&ek, &ek_name)) {
+        memset(&ek_name, 0, sizeof ek_name);
         cvma_reject(v, CVMA_R_VTPM_EK_MALFORMED,
-                    "svsm-vtpm: the EK or AK has a name algorithm not supported");
-        goto out;
+                    "svsm-vtpm: the EK's name algorithm 0x%04x is not supported (SHA-1, SHA-256, "
+                    "SHA-384, SHA-512): no credential can be made for it",
+                    (unsigned)ek.nameAlg);
+        named = false;
+    }
+    if (!cvma_tpm_public_name(&ak, &ak_name)) {
+        memset(&ak_name, 0, sizeof ak_name);
+        cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                    "svsm-vtpm: the AK's name algorithm 0x%04x is not supported (SHA-1, SHA-256, "
+                    "SHA-384, SHA-512): a credential is made for the AK's name, so the AK can "
+                    "never be tied to the EK",
+                    (unsigned)ak.nameAlg);
+        named = false;
     }
 
-    /* 2. The AK tied to that EK: only by the credential-activation round trip. */
-    if (session != NULL) {
+    /* 2. The AK tied to that EK: only by the credential-activation round trip, which needs
+     * both names. */
+    if (session != NULL && named) {
         if (!names_equal(&session->ek_name, &ek_name) ||
             !names_equal(&session->ak_name, &ak_name)) {
             cvma_reject(v, CVMA_R_VTPM_CREDENTIAL_MISMATCH,
@@ -246,7 +272,7 @@ void cvma_vtpm_svsm_bundle_verify(const uint8_t *p, size_t len, const struct cvm
     if (tq.verdict.oom) {
         v->oom = true;
     }
-    if (!activated_ok && (session == NULL || !bound)) {
+    if (!activated_ok && (session == NULL || !bound || !named)) {
         /* Also when the report did not vouch for the EK, in one step or two: the AK is then no
          * attested key either (cvma_tpm_attested_key looks for this reason). */
         cvma_verdict_add(v, CVMA_R_VTPM_AK_EK_UNPROVEN, CVMA_SEV_WARNING,

@@ -418,8 +418,9 @@ static void test_vtpm_credential_two_steps(void **state)
 
 /* ---- the svsm-vtpm evidence kind: the two-step flow with a software AK and quote ---- */
 
-/* An RSA-2048 AK in software: its TPMT_PUBLIC (restricted signing key, RSASSA-SHA256). */
-static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
+/* An RSA-2048 AK in software: its TPMT_PUBLIC (restricted signing key, RSASSA-SHA256) with
+ * the name algorithm name_alg. */
+static EVP_PKEY *make_ak_named(uint8_t *out, size_t cap, size_t *len, TPMI_ALG_HASH name_alg)
 {
     EVP_PKEY *k = EVP_RSA_gen(2048);
     BIGNUM *n = NULL;
@@ -429,7 +430,7 @@ static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
     assert_int_equal(EVP_PKEY_get_bn_param(k, "n", &n), 1);
     memset(&pub, 0, sizeof pub);
     pub.type = TPM2_ALG_RSA;
-    pub.nameAlg = TPM2_ALG_SHA256;
+    pub.nameAlg = name_alg;
     pub.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                            TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
                            TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
@@ -443,6 +444,12 @@ static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
     assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, out, cap, &off), TSS2_RC_SUCCESS);
     *len = off;
     return k;
+}
+
+/* An RSA-2048 AK in software, named with SHA-256. */
+static EVP_PKEY *make_ak(uint8_t *out, size_t cap, size_t *len)
+{
+    return make_ak_named(out, cap, len, TPM2_ALG_SHA256);
 }
 
 /* claims.<key>.tpm.ak.jwk (key NULL: claims.tpm.ak.jwk) of res's claims JSON (new reference). */
@@ -605,11 +612,106 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     run_done(&r);
 }
 
-/* ---- the attested key: the AK as the verifier holds it (typed claims), per kind ---- */
-
 static const char PCRS0[] =
         "{\"sha256\": {\"0\": "
         "\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
+
+/* An AK (or EK) whose name cannot be computed (name algorithm SM3_256, 0x0012): named by its
+ * own reason (TPM_AK_MALFORMED for the AK, VTPM_EK_MALFORMED for the EK), and the quote is
+ * still checked (its reasons and claims are there); the challenge says which key. */
+static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
+{
+    uint8_t nonce[32], man[1024], akb[1024], rd[64], pad[64] = {0};
+    TPMT_PUBLIC ek;
+    struct cvma_buf msg = {0}, sig = {0};
+    struct cvma_vtpm_svsm_session s;
+    struct cvma_named_part parts[5];
+    struct run r;
+    size_t akl = 0, off = 0;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    EVP_PKEY *ak = make_ak_named(akb, sizeof akb, &akl, TPM2_ALG_SM3_256);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    memcpy(pad, nonce, sizeof nonce);
+    sha512_2(pad, 64, man, ml, rd);
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    sim(&r, rd, 0);
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 5;
+    r.vo.has_nonce = true;
+    memcpy(r.vo.nonce, nonce, sizeof nonce);
+    r.vo.nonce_len = sizeof nonce;
+
+    /* The AK: TPM_AK_MALFORMED, the EK not blamed, the quote verified (its claims). */
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TPM_AK_MALFORMED);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_EK_MALFORMED));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    json_t *jwk = claims_ak_jwk(&r.res, "svsm_vtpm");
+    assert_non_null(jwk);
+    json_decref(jwk);
+    assert_null(cvma_tpm_attested_key(&r.res));
+    /* ... and a quote that fails is named too. */
+    r.vo.nonce[0] ^= 1;
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    r.vo.nonce[0] ^= 1;
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_AK_MALFORMED));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_NONCE_MISMATCH));
+    /* The challenge names the AK. */
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "the AK's name algorithm 0x0012"));
+    cvma_vtpm_svsm_session_cleanup(&s);
+    run_done(&r);
+
+    /* The EK named with SM3 (the report commits to it), the AK with SHA-256: VTPM_EK_MALFORMED
+     * only, and the quote still checked. */
+    EVP_PKEY_free(ak);
+    ak = make_ak(akb, sizeof akb, &akl);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    parts[1].data = (struct cvma_span){akb, akl};
+    parts[2].data = (struct cvma_span){msg.p, msg.len};
+    parts[3].data = (struct cvma_span){sig.p, sig.len};
+    ek.nameAlg = TPM2_ALG_SM3_256;
+    assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&ek, man, sizeof man, &off), TSS2_RC_SUCCESS);
+    assert_int_equal(off, ml);
+    sha512_2(pad, 64, man, ml, rd);
+    sim(&r, rd, 0);
+    r.vo.collateral_parts = parts;
+    r.vo.n_collateral_parts = 5;
+    r.vo.has_nonce = true;
+    memcpy(r.vo.nonce, nonce, sizeof nonce);
+    r.vo.nonce_len = sizeof nonce;
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_EK_MALFORMED);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_AK_MALFORMED));
+    jwk = claims_ak_jwk(&r.res, "svsm_vtpm");
+    assert_non_null(jwk);
+    json_decref(jwk);
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "the EK's name algorithm 0x0012"));
+    cvma_vtpm_svsm_session_cleanup(&s);
+
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    run_done(&r);
+}
+
+/* ---- the attested key: the AK as the verifier holds it (typed claims), per kind ---- */
 
 /* An HCL report (SEV-SNP): header, the report rep, the runtime data header, the claims. */
 static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
@@ -844,6 +946,7 @@ int main(void)
                     test_vtpm_weak_binding_refused_from_the_report_bytes_without_collateral),
             cmocka_unit_test(test_vtpm_credential_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
+            cmocka_unit_test(test_vtpm_svsm_kind_unnamed_keys_named_apart),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
