@@ -306,7 +306,8 @@ static void trim(const uint8_t **b, const uint8_t **e)
  * (sha1, sha256, sha384, sha512) and, under a bank, "<index 0..31> : <hex>" (an optional 0x,
  * either case), an optional "pcrs:" line first, blank lines; spaces and tabs around each
  * part. 1: that form, the values into *want; -1: that form, but a value of the wrong size,
- * a PCR given twice or no value at all (to be refused); 0: something else (no claim).
+ * a PCR given twice, a key of digits and signs that is no index 0..31 without leading zeros
+ * ("32", "07", "-1") or no value at all (to be refused); 0: something else (no claim).
  */
 static int simple_yaml(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *want)
 {
@@ -347,17 +348,23 @@ static int simple_yaml(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *want)
         /* "<index> : <hex>" under a bank */
         unsigned idx = 0;
         size_t kl = (size_t)(ke - kb), digits;
-        if (bank < 0 || kl == 0 || kl > 2 || (kl == 2 && kb[0] == '0')) {
+        bool all_digits = true;
+        if (bank < 0 || kl == 0) {
             return 0;
         }
         for (size_t k = 0; k < kl; k++) {
-            if (kb[k] < '0' || kb[k] > '9') {
-                return 0;
+            if (kb[k] != '+' && kb[k] != '-' && (kb[k] < '0' || kb[k] > '9')) {
+                return 0; /* no key of digits and signs */
             }
-            idx = idx * 10 + (unsigned)(kb[k] - '0');
+            if (kb[k] >= '0' && kb[k] <= '9') {
+                idx = idx < 100 ? idx * 10 + (unsigned)(kb[k] - '0') : idx;
+            } else {
+                all_digits = false;
+            }
         }
-        if (idx >= CVMA_TPM_PCR_COUNT) {
-            return 0;
+        if (!all_digits || kl > 2 || (kl == 2 && kb[0] == '0') || idx >= CVMA_TPM_PCR_COUNT) {
+            res = -1; /* meant as an index, but none: refused */
+            continue;
         }
         if (ve - vb >= 2 && vb[0] == '0' && (vb[1] == 'x' || vb[1] == 'X')) {
             vb += 2;

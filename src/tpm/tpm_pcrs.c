@@ -194,7 +194,9 @@ static bool split_colon(struct cvma_span line, struct cvma_span *key, struct cvm
 /*
  * tpm2-tools YAML (tpm2_pcrread; tpm2_quote's "pcrs:" section): a line "<bank>:" opens a
  * bank, lines "<index> : 0x<hex>" give its values; other lines ("quoted: ...", "sig: ...")
- * are not PCRs and are skipped.
+ * are not PCRs and are skipped. Inside a bank, a key meant as an index (a digit or a sign
+ * first) must be one, "0".."31" as tpm2-tools writes it: "32", "07" or "-1" are refused as
+ * the JSON reader refuses them, never passed over.
  */
 static enum cvma_status parse_yaml(const uint8_t *p, size_t len, struct cvma_tpm_pcrs *out,
                                    struct cvma_verdict *v)
@@ -222,8 +224,18 @@ static enum cvma_status parse_yaml(const uint8_t *p, size_t len, struct cvma_tpm
             }
             continue;
         }
-        if (bank < 0 || !parse_index((const char *)k.p, k.len, &idx)) {
+        if (bank < 0) {
             continue;
+        }
+        if (!parse_index((const char *)k.p, k.len, &idx)) {
+            if (k.len > 0 && (isdigit(k.p[0]) || k.p[0] == '+' || k.p[0] == '-')) {
+                return cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED,
+                                   "tpm PCRs: %s: '%.*s' is no PCR index (0..31, no leading "
+                                   "zeros)",
+                                   cvma_tpm_bank_name(bank), (int)(k.len > 16 ? 16 : k.len),
+                                   (const char *)k.p);
+            }
+            continue; /* another key ("calcDigest") */
         }
         if (set_value(out, bank, idx, (const char *)val.p, val.len, v) != CVMA_OK) {
             return CVMA_REJECTED;

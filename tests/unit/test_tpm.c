@@ -272,6 +272,46 @@ static void test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* Inside a bank, a key meant as an index that is not one (above 31, a leading zero, a sign,
+ * hex) is refused as in JSON, not passed over; other keys (tpm2_quote's "calcDigest") are. */
+static void test_tpm_pcrs_parse_refuses_a_yaml_key_that_is_no_index(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"32", "99", "07", "00", "-1", "+1", "0x1", "123", "1a"};
+    static const char *const values[] = {
+            "0x0000000000000000000000000000000000000000000000000000000000000000", "0xzz"};
+    char yaml[512];
+    struct cvma_tpm_pcrs p;
+    struct cvma_verdict v;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
+        for (size_t j = 0; j < CVMA_ARRAY_LEN(values); j++) {
+            snprintf(yaml, sizeof yaml,
+                     "sha256:\n"
+                     "  0 : 0x0000000000000000000000000000000000000000000000000000000000000000\n"
+                     "  %s : %s\n",
+                     keys[i], values[j]);
+            cvma_verdict_init(&v);
+            if (cvma_tpm_pcrs_parse((const uint8_t *)yaml, strlen(yaml), NULL, &p, &v) !=
+                CVMA_REJECTED) {
+                fail_msg("key '%s', value '%s': accepted", keys[i], values[j]);
+            }
+            assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_PCRS_MALFORMED);
+            assert_false(p.set[1][0]);
+            cvma_verdict_cleanup(&v);
+        }
+    }
+    /* A key that is no index at all is not a PCR line. */
+    snprintf(yaml, sizeof yaml,
+             "sha256:\n"
+             "  0 : 0x0000000000000000000000000000000000000000000000000000000000000000\n"
+             "calcDigest: 0xzz\n");
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tpm_pcrs_parse((const uint8_t *)yaml, strlen(yaml), NULL, &p, &v),
+                     CVMA_OK);
+    assert_true(p.set[1][0]);
+    cvma_verdict_cleanup(&v);
+}
+
 static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
 {
     (void)state;
@@ -621,6 +661,7 @@ int main(void)
             cmocka_unit_test(test_tpm_gcp_quote_mutation_sweep),
             cmocka_unit_test(test_tpm_clock_json_never_negative),
             cmocka_unit_test(test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml),
+            cmocka_unit_test(test_tpm_pcrs_parse_refuses_a_yaml_key_that_is_no_index),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
