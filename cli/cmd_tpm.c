@@ -241,8 +241,8 @@ static int make_credential(int argc, char **argv)
         goto done;
     }
     if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {
-        rc = cvma_cli_usage_error(verb, "no credential for this EK (an RSA EK of template L-1: "
-                                        "SHA-256, AES-128-CFB)");
+        rc = cvma_cli_usage_error(verb, "no credential for this EK (an RSA-2048 EK of template "
+                                        "L-1: SHA-256, AES-128-CFB)");
         goto done;
     }
     /* tpm2-tools' credential file: magic 0xBADCC0DE, version 1, TPM2B_ID_OBJECT,

@@ -80,7 +80,9 @@ static void check_attest(const uint8_t *p, size_t len, bool allow, enum cvma_sta
     uint64_t fw = be(&r, 8);
     uint32_t count = (uint32_t)be(&r, 4);
     size_t sel_at = r.off;
-    r.ok = r.ok && magic == 0xff544347u && type == 0x8018 && count <= TPM2_NUM_PCR_BANKS;
+    /* safe is a TPMI_YES_NO: 0 or 1 */
+    r.ok = r.ok && magic == 0xff544347u && type == 0x8018 && safe <= 1 &&
+           count <= TPM2_NUM_PCR_BANKS;
     for (uint32_t i = 0; i < count && r.ok; i++) {
         (void)be(&r, 2);
         size_t s = (size_t)be(&r, 1);

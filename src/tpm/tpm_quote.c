@@ -103,6 +103,13 @@ enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t len, bool allow_
                            "tpm quote: the %zu bytes do not unmarshal as a TPMS_ATTEST",
                            out->signed_bytes.len);
     }
+    /* TPM 2.0 Part 2 §10.11.1: clockInfo.safe is a TPMI_YES_NO, NO (0) or YES (1) (§9.2);
+     * libtss2-mu reads any byte. */
+    if (out->a.clockInfo.safe > 1) {
+        return cvma_reject(v, CVMA_R_TPM_ATTEST_MALFORMED,
+                           "tpm quote: clockInfo.safe is 0x%02x, a TPMI_YES_NO is 0 or 1",
+                           (unsigned)out->a.clockInfo.safe);
+    }
     if (off < out->signed_bytes.len) {
         /* Bytes after the structure (inside a TPM2B they are even signed): not part of it. */
         size_t evlen = (size_t)(out->signed_bytes.p - p) + off;

@@ -69,10 +69,11 @@ CVMA_MUST_USE bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLI
 CVMA_MUST_USE bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name);
 
 /*
- * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA EK with SHA-256 nameAlg and
- * AES-128-CFB, as the TCG default EK template L-1): a fresh 32-byte secret, the seed
- * encrypted to the EK (RSA-OAEP, label "IDENTITY"), the secret wrapped for ak_name.
- * Returns CVMA_OK, CVMA_E_USAGE (an EK of another kind), CVMA_E_NOMEM or CVMA_E_INTERNAL.
+ * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA-2048 EK with SHA-256 nameAlg and
+ * AES-128-CFB, as the TCG default EK template L-1: keyBits 2048 and a 256-byte modulus without
+ * a leading zero byte): a fresh 32-byte secret, the seed encrypted to the EK (RSA-OAEP, label
+ * "IDENTITY"), the secret wrapped for ak_name. Returns CVMA_OK, CVMA_E_USAGE (an EK of another
+ * kind or size), CVMA_E_NOMEM or CVMA_E_INTERNAL.
  */
 CVMA_MUST_USE enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek,
                                                         const TPM2B_NAME *ak_name,

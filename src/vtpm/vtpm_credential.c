@@ -140,12 +140,17 @@ enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek, const TPM2B_NAM
     int len1 = 0, len2 = 0;
 
     memset(out, 0, sizeof *out);
+    /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
+     * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
+     * encrypted under the key the EK declares (a shorter modulus is a weaker key). */
     if (ek->type != TPM2_ALG_RSA || ek->nameAlg != TPM2_ALG_SHA256 ||
         ek->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
         ek->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
-        ek->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB || ak_name->size < 2 ||
+        ek->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB ||
+        ek->parameters.rsaDetail.keyBits != 2048 || ek->unique.rsa.size != 2048 / 8 ||
+        ek->unique.rsa.buffer[0] == 0 || ak_name->size < 2 ||
         ak_name->size > sizeof ak_name->name) {
-        return CVMA_E_USAGE; /* only the RSA EK template L-1 (SHA-256, AES-128-CFB) */
+        return CVMA_E_USAGE;
     }
     if (RAND_bytes(out->secret, sizeof out->secret) != 1 || RAND_bytes(seed, sizeof seed) != 1 ||
         (pk = rsa_from_public(ek)) == NULL) {

@@ -476,6 +476,49 @@ static void expect_pem(EVP_PKEY *key, const char *want)
     expect_ak(key, &ak, want);
 }
 
+/* clockInfo.safe is a TPMI_YES_NO: a quote (validly signed) with any other byte there is
+ * refused as malformed, by the verifier and by the parser show uses. */
+static void test_tpm_attest_safe_other_than_0_or_1_refused(void **state)
+{
+    static const uint8_t safe[] = {0, 1, 2, 0x80, 0xff};
+    (void)state;
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    assert_non_null(key);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(safe); i++) {
+        struct cvma_buf attest, sig, ak;
+        struct cvma_result res;
+        struct cvma_tpm_attest *at = calloc(1, sizeof *at);
+        struct cvma_verdict v;
+        uint8_t digest[32];
+        assert_non_null(at);
+        memset(digest, 0x5a, sizeof digest);
+        tu_tpm_quote_safe_byte(key, NONCE, sizeof NONCE, digest, safe[i], &attest, &sig);
+        pem_bytes(key, &ak);
+        run_ak(&attest, &sig, &ak, &res);
+        cvma_verdict_init(&v);
+        enum cvma_status st = cvma_tpm_attest_parse(attest.p, attest.len, false, at, &v);
+        if (safe[i] <= 1) {
+            assert_int_equal(res.status, CVMA_WARNING);
+            assert_true(res.claims.verified);
+            assert_int_equal(st, CVMA_OK);
+            assert_int_equal(at->a.clockInfo.safe, safe[i]);
+        } else {
+            assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+            assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TPM_ATTEST_MALFORMED);
+            assert_non_null(strstr(res.verdict.reasons[0].detail, "clockInfo.safe"));
+            assert_int_equal(st, CVMA_REJECTED);
+            assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_ATTEST_MALFORMED);
+        }
+        cvma_verdict_cleanup(&v);
+        cvma_result_cleanup(&res);
+        cvma_buf_free(&attest);
+        cvma_buf_free(&sig);
+        cvma_buf_free(&ak);
+        free(at);
+    }
+    EVP_PKEY_free(key);
+}
+
 /* The helpers make quotes that verify: RSA-2048, P-256 and P-384 AKs, as TPMT_PUBLIC and PEM. */
 static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
 {
@@ -664,6 +707,7 @@ int main(void)
             cmocka_unit_test(test_tpm_pcrs_parse_refuses_a_yaml_key_that_is_no_index),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
+            cmocka_unit_test(test_tpm_attest_safe_other_than_0_or_1_refused),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
             cmocka_unit_test(test_tpm_ak_rsa1024_refused),
             cmocka_unit_test(test_tpm_ak_tpm2b_size_must_match),

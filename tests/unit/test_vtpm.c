@@ -411,7 +411,24 @@ static void test_vtpm_credential_two_steps(void **state)
     assert_false(cvma_tpm_credential_check(&c, wrong, sizeof wrong));
     assert_false(cvma_tpm_credential_check(&c, c.secret, 31));
     cvma_tpm_credential_cleanup(&c);
-    /* Only the RSA template L-1. */
+    /* Only the RSA template L-1: RSA-2048, keyBits 2048 = 8 x the modulus' 256 bytes, the
+     * modulus without a leading zero byte. */
+    TPMT_PUBLIC bad = ek;
+    bad.parameters.rsaDetail.keyBits = 1024;
+    bad.unique.rsa.size = 128;
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    bad = ek;
+    bad.unique.rsa.size = 128; /* keyBits 2048, a 1024-bit modulus */
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    bad = ek;
+    bad.parameters.rsaDetail.keyBits = 4096; /* a 2048-bit modulus */
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    bad = ek;
+    bad.unique.rsa.buffer[0] = 0; /* 256 bytes, but under 2048 bits */
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    bad = ek;
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_OK);
+    cvma_tpm_credential_cleanup(&c);
     ek.type = TPM2_ALG_ECC;
     assert_int_equal(cvma_tpm_make_credential(&ek, &name, &c), CVMA_E_USAGE);
 }

@@ -18,13 +18,13 @@
 
 /*
  * A quote of PCR 0 (sha256) with extraData nonce[0..nonce_len), the PCR digest pcr_digest (NULL:
- * SHA-256 of 32 zero bytes) and clockInfo.safe as safe, signed by k with SHA-256 (RSASSA for an
- * RSA key, else ECDSA with r and s of the key's size): the TPMS_ATTEST into msg, the
- * TPMT_SIGNATURE into sig.
+ * SHA-256 of 32 zero bytes) and the byte safe as clockInfo.safe (a TPMI_YES_NO: 0 or 1, other
+ * values for tests of their refusal), signed by k with SHA-256 (RSASSA for an RSA key, else
+ * ECDSA with r and s of the key's size): the TPMS_ATTEST into msg, the TPMT_SIGNATURE into sig.
  */
-static inline void tu_tpm_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len,
-                                const uint8_t *pcr_digest, bool safe, struct cvma_buf *msg,
-                                struct cvma_buf *sig)
+static inline void tu_tpm_quote_safe_byte(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len,
+                                          const uint8_t *pcr_digest, uint8_t safe,
+                                          struct cvma_buf *msg, struct cvma_buf *sig)
 {
     TPMS_ATTEST a;
     TPMT_SIGNATURE ts;
@@ -35,7 +35,7 @@ static inline void tu_tpm_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_
     a.type = TPM2_ST_ATTEST_QUOTE;
     a.extraData.size = (UINT16)nonce_len;
     memcpy(a.extraData.buffer, nonce, nonce_len);
-    a.clockInfo.safe = safe ? 1 : 0;
+    a.clockInfo.safe = safe;
     a.attested.quote.pcrSelect.count = 1;
     a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
     a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
@@ -79,6 +79,14 @@ static inline void tu_tpm_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_
     off = 0;
     assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, buf, sizeof buf, &off), TSS2_RC_SUCCESS);
     tu_buf_set(sig, buf, off);
+}
+
+/* As tu_tpm_quote_safe_byte, with clockInfo.safe YES (1) or NO (0). */
+static inline void tu_tpm_quote(EVP_PKEY *k, const uint8_t *nonce, size_t nonce_len,
+                                const uint8_t *pcr_digest, bool safe, struct cvma_buf *msg,
+                                struct cvma_buf *sig)
+{
+    tu_tpm_quote_safe_byte(k, nonce, nonce_len, pcr_digest, safe ? 1 : 0, msg, sig);
 }
 
 #endif
