@@ -117,7 +117,9 @@ struct cvma_tpm_bound_claims {
  * trust anchor and platform. When hw's claims verified: the common claims (measurement,
  * report_data, debug) are copied into res, the claims objects of hw and tq (tq's only when
  * they verified) are moved into *out and the quote's event-log claims into res; returns true,
- * the caller then sets its kind object on res. out NULL (the caller's kind object could not
+ * the caller then sets its kind object on res. When hw's own verdict holds an error (before
+ * any policy, which may later accept it: a debug guest), the quote's AK is no attested key
+ * (cvma_tpm_attested_key gives NULL). out NULL (the caller's kind object could not
  * be allocated) marks v out of memory. Returns false when nothing was moved.
  * The quote's reasons are not merged here (each caller maps them).
  */
@@ -145,7 +147,9 @@ json_t *cvma_tpm_clock_json(uint64_t clock);
  * (kind tpm) or by the kind's claims that hold the quote's (cvma_claims_find); its JWK is the
  * claims JSON's claims.tpm.ak.jwk (claims.azure.tpm.ak.jwk, claims.svsm_vtpm.tpm.ak.jwk).
  * NULL for other kinds, unverified claims, an AK nothing vouches for (TPM_AK_NOT_BOUND,
- * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH), or no memory.
+ * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH), an AK whose hardware report had an error
+ * reason before any policy (cvma_tpm_merge_bound; a debug guest a policy accepts), or no
+ * memory.
  * The caller decides whether the result vouches for it (not contraindicated).
  */
 json_t *cvma_tpm_attested_key(const struct cvma_result *res);

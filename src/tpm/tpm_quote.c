@@ -990,6 +990,9 @@ bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struc
 {
     unsigned both = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
     unsigned done = hw->verdict.checks_done;
+    /* The hardware report's own verdict, before any policy: an error there (a debug guest, a
+     * revoked key, a TCB out of date) is kept in mind even if a policy later accepts it. */
+    bool hw_refused = cvma_verdict_has_error(&hw->verdict) || hw->verdict.oom;
 
     cvma_verdict_merge(v, &hw->verdict);
     if (!(tq->verdict.checks_done & CVMA_CHECK_SIGNATURE) ||
@@ -1018,6 +1021,16 @@ bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struc
     hw->claims.ops = NULL;
     hw->claims.kind = NULL;
     if (tq->claims.verified) {
+        /* One rule for every kind a hardware report binds a vTPM to: a report the verifier
+         * refused for what it says vouches for no AK, even when a policy accepts its reason
+         * afterwards (snp.allow_debug: the host can read the paravisor's or SVSM's memory, and
+         * the AK's private key with it). The quote's claims stay; its AK is no attested key
+         * (cvma_tpm_attested_key, the service's token cnf). */
+        if (hw_refused && tq->claims.ops == &tpm_claims_ops) {
+            struct tpm_claims *tc = tq->claims.kind;
+            EVP_PKEY_free(tc->ak);
+            tc->ak = NULL;
+        }
         out->tpm_ops = tq->claims.ops;
         out->tpm = tq->claims.kind;
         tq->claims.ops = NULL;

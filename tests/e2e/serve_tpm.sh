@@ -12,6 +12,9 @@
 #   bind, or a nonce only in extraData, NONCE_REPORT_DATA_MISMATCH and no cnf.
 # - svsm-vtpm: with a nonce, the AK-EK link unproven (VTPM_AK_EK_UNPROVEN): no cnf; with a
 #   public_key, NONCE_REPORT_DATA_MISMATCH and no cnf.
+# - azure-snp of a debug guest, under a policy that accepts it (snp.allow_debug): a warning,
+#   and no cnf (the host can read the paravisor's memory, the AK's key with it); the same guest
+#   without debug under that policy: cnf.jwk is the AK.
 set -u
 RESIGN_LIB=$(cd "$(dirname "$0")/lib" && pwd)
 export RESIGN_LIB
@@ -70,7 +73,7 @@ RK_JWK=$(jq -cS . rk.jwk)
 # mk.py MODE NONCE_HEX USER_DATA_HEX OUT: a bundle of kind tpm, azure-snp or svsm-vtpm around
 # the quote q.msg / q.sig / q.pcrs; azure-snp and svsm-vtpm with the simulated report signed
 # again over the REPORT_DATA they need (the runtime claims' SHA-256; SHA-512(nonce zero-padded
-# || manifest)).
+# || manifest)); with DEBUG=1 in the environment, with the guest policy's DEBUG bit set too.
 cat >mk.py <<'PY'
 import base64, hashlib, json, os, struct, sys
 mode, nonce, user_data, out = sys.argv[1:5]
@@ -78,7 +81,10 @@ b64 = lambda b: base64.b64encode(b).decode()
 rd = lambda p: open(p, "rb").read()
 sys.path.insert(0, os.environ["RESIGN_LIB"])
 from snp_resign import load_key, resign as snp_resign
-resign = lambda report_data: snp_resign(rd("s/report.bin"), load_key("s/vcek-key.pem"), report_data)
+base = bytearray(rd("s/report.bin"))
+if os.environ.get("DEBUG"):
+    base[0x0A] |= 0x08  # guest POLICY (u64 at 0x08), bit 19: DEBUG
+resign = lambda report_data: snp_resign(bytes(base), load_key("s/vcek-key.pem"), report_data)
 quote = [{"role": "tpm_quote", "data": b64(rd("q.msg"))},
          {"role": "tpm_signature", "data": b64(rd("q.sig"))},
          {"role": "tpm_pcrs", "data": b64(rd("q.pcrs"))}]
@@ -211,6 +217,33 @@ st=$(ask s2 sv2.b "$NB64" rk.pub)
 eq "svsm-vtpm, public_key: contraindicated NONCE_REPORT_DATA_MISMATCH" \
     "200 contraindicated yes" "$st $(jq -r .status s2.json) $(has_reason s2 NONCE_REPORT_DATA_MISMATCH)"
 eq "svsm-vtpm, public_key: no cnf" "null" "$(cnf s2)"
+
+# --- azure-snp, a debug guest a policy accepts: a warning, but the AK is not attested ---
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+printf '{"allowed_tees": ["azure-snp"], "snp": {"allow_debug": true}}\n' >debug.json
+rm -f port
+$CVM serve --listen 127.0.0.1:0 --port-file port --trust-root s/ark.pem --offline \
+    --sign-result v.key --policy debug.json 2>>serve.log &
+SPID=$!
+i=0
+while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s port ] || { echo "FAIL the service (debug policy) did not start"; cat serve.log; exit 1; }
+A=http://127.0.0.1:$(cat port)
+fresh
+DEBUG=1 python3 mk.py azure-snp "$NHEX" "$(pad64 "$NHEX")" az5.b || { echo "FAIL mk.py azure-snp (debug)"; exit 1; }
+st=$(ask a5 az5.b "$NB64")
+eq "azure-snp, a debug guest the policy accepts: 200 warning SNP_DEBUG_ALLOWED, no error" \
+    "200 warning yes " "$st $(jq -r .status a5.json) $(has_reason a5 SNP_DEBUG_ALLOWED) $(errors a5)"
+eq "azure-snp, a debug guest the policy accepts: the result names the AK" "$AK_JWK" \
+    "$(jq -cS .claims.azure.tpm.ak.jwk a5.json)"
+eq "azure-snp, a debug guest the policy accepts: no cnf (the AK is not attested)" "null" "$(cnf a5)"
+fresh
+python3 mk.py azure-snp "$NHEX" "$(pad64 "$NHEX")" az6.b
+st=$(ask a6 az6.b "$NB64")
+eq "azure-snp, no debug, the same policy: 200 affirming" "200 affirming " \
+    "$st $(jq -r .status a6.json) $(errors a6)"
+eq "azure-snp, no debug, the same policy: cnf.jwk is the AK" "$AK_JWK" "$(cnf a6)"
 
 [ $fails = 0 ] || { echo "--- serve.log"; tail -n 20 serve.log; }
 exit $((fails > 0))

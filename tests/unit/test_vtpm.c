@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
+#include "appraise/policy.h"
 #include "azure/azure.h"
 #include "collateral/source.h"
 #include "crypto/crypto.h"
@@ -902,6 +903,112 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     run_done(&r);
 }
 
+/* One rule for the kinds that bind a vTPM to hardware: a report refused for what it says
+ * before any policy (here a debug guest, whose memory and so the AK's key the host can read)
+ * vouches for no AK, even when the policy accepts the guest (snp.allow_debug): the result may
+ * be a warning, the quote's claims and AK are shown, but the AK is no attested key (no cnf).
+ * Azure (the AK from the runtime claims) and svsm-vtpm (after a successful activation) alike;
+ * the same guest without debug under the same policy is attested. */
+static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
+{
+    static const char policy_azure[] =
+            "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"allow_debug\": true}}";
+    static const char policy_svsm[] =
+            "{\"allowed_tees\": [\"svsm-vtpm\"], \"snp\": {\"allow_debug\": true}}";
+    uint8_t nonce[32], akb[1024], man[1024], rd[64], pad[64] = {0};
+    char claims[1024], err[256];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[5];
+    struct cvma_vtpm_svsm_session s;
+    struct cvma_policy *pa = NULL, *ps = NULL;
+    TPMT_PUBLIC ek;
+    struct run r;
+    (void)state;
+
+    assert_int_equal(cvma_policy_load_bytes((const uint8_t *)policy_azure, strlen(policy_azure),
+                                            &pa, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_policy_load_bytes((const uint8_t *)policy_svsm, strlen(policy_svsm), &ps,
+                                            err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
+    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
+    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+
+    /* azure-snp */
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    for (int debug = 1; debug >= 0; debug--) {
+        sim_snp(&r, rd, 0, debug != 0);
+        make_hcl(&r.rep, claims, cl, &hcl);
+        r.vo.collateral_parts = parts;
+        r.vo.n_collateral_parts = 3;
+        r.vo.has_nonce = true;
+        memcpy(r.vo.nonce, nonce, sizeof nonce);
+        r.vo.nonce_len = sizeof nonce;
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        cvma_policy_appraise(pa, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(r.res.status, debug ? CVMA_WARNING : CVMA_AFFIRMING);
+        assert_false(cvma_verdict_has_error(&r.res.verdict));
+        assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED) == debug);
+        if (debug) {
+            json_t *shown = claims_ak_jwk(&r.res, "azure");
+            assert_non_null(shown); /* the quote verified with it, and says so */
+            json_decref(shown);
+            assert_null(cvma_tpm_attested_key(&r.res));
+        } else {
+            expect_attested(&r.res, "azure", ak);
+        }
+        cvma_buf_free(&hcl);
+        run_done(&r);
+    }
+
+    /* svsm-vtpm, two steps, the credential's secret returned */
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    memcpy(pad, nonce, sizeof nonce);
+    sha512_2(pad, 64, man, ml, rd);
+    parts[3] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
+    parts[4] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
+    for (int debug = 1; debug >= 0; debug--) {
+        sim_snp(&r, rd, 0, debug != 0);
+        r.vo.collateral_parts = parts;
+        r.vo.n_collateral_parts = 5;
+        r.vo.has_nonce = true;
+        memcpy(r.vo.nonce, nonce, sizeof nonce);
+        r.vo.nonce_len = sizeof nonce;
+        assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+        cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret,
+                                     sizeof s.cred.secret, &r.res);
+        cvma_policy_appraise(ps, &r.res);
+        cvma_result_finish(&r.res);
+        assert_false(cvma_verdict_has_error(&r.res.verdict));
+        if (debug) {
+            assert_int_equal(r.res.status, CVMA_WARNING);
+            assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_DEBUG_ALLOWED));
+            assert_null(cvma_tpm_attested_key(&r.res));
+        } else {
+            assert_int_equal(r.res.status, CVMA_AFFIRMING);
+            expect_attested(&r.res, "svsm_vtpm", ak);
+        }
+        cvma_vtpm_svsm_session_cleanup(&s);
+        run_done(&r);
+    }
+
+    cvma_policy_free(pa);
+    cvma_policy_free(ps);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
 /*
  * An empty collateral part (here: of an SVSM bundle) is missing collateral: the next name is
  * read in its place (vcek.pem after vcek.der, cert_chain.pem after ask.pem) and the empty
@@ -965,6 +1072,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_kind_two_steps),
             cmocka_unit_test(test_vtpm_svsm_kind_unnamed_keys_named_apart),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
+            cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
             cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
