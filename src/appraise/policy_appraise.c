@@ -497,6 +497,7 @@ static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cv
         if (r->code != code || r->severity < sev) {
             continue;
         }
+        r->waived = r->waived || r->severity == CVMA_SEV_ERROR;
         r->severity = sev;
         size_t used = strnlen(r->detail, sizeof r->detail);
         if (used > sizeof r->detail - 1 - nl) {

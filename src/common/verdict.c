@@ -35,6 +35,7 @@ static enum cvma_status vadd(struct cvma_verdict *v, enum cvma_reason code, enum
     struct cvma_verdict_reason *r = &v->reasons[v->n_reasons++];
     r->code = code;
     r->severity = sev;
+    r->waived = false;
     if (strcmp(fmt, "%s") == 0) {
         /* A detail given whole (a fixed text, a merged reason's): copied as vsnprintf would,
          * truncated to the buffer, without its cost on every verification that notes one. */
@@ -216,4 +217,14 @@ const char *cvma_result_status_name(enum cvma_result_status s)
         return "contraindicated";
     }
     return "contraindicated";
+}
+
+bool cvma_verdict_has_waived_error(const struct cvma_verdict *v)
+{
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        if (v->reasons[i].waived) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -25,6 +25,7 @@ enum cvma_check {
 struct cvma_verdict_reason {
     enum cvma_reason code;
     enum cvma_severity severity;
+    bool waived; /* an error a policy accepted (its severity lowered, "accepted by policy") */
     char detail[CVMA_DETAIL_MAX];
 };
 
@@ -73,6 +74,9 @@ void cvma_verdict_merge(struct cvma_verdict *dst, const struct cvma_verdict *src
 
 bool cvma_verdict_has(const struct cvma_verdict *v, enum cvma_reason code);
 bool cvma_verdict_has_error(const struct cvma_verdict *v);
+/* Whether a policy accepted a reason that was an error (a debug guest under allow_debug, a TCB
+ * status under accepted_tcb_statuses): the evidence is accepted, but it vouches for no key. */
+bool cvma_verdict_has_waived_error(const struct cvma_verdict *v);
 /* The first error reason, or CVMA_R_COUNT_ when none. */
 enum cvma_reason cvma_verdict_first_error(const struct cvma_verdict *v);
 /* The first error recorded at reason index `since` or after, or NULL. */

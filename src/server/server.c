@@ -491,8 +491,11 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     }
     if (s->v->result_key != NULL) {
         /* The key is attested only by evidence that binds it and is not refused: the request's
-         * key (bound through REPORT_DATA), else the vTPM AK of the evidence (docs/service.md). */
-        bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED;
+         * key (bound through REPORT_DATA), else the vTPM AK of the evidence (docs/service.md).
+         * Evidence accepted only because a policy waived one of its errors (a debug guest: the
+         * host may read the key) vouches for no key, as for the AK (tpm/tpm.h). */
+        bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED &&
+                     !cvma_verdict_has_waived_error(&res->verdict);
         json_t *ak = bound && jwk == NULL ? cvma_tpm_attested_key(res) : NULL;
         const json_t *cnf = bound ? (jwk != NULL ? jwk : ak) : NULL;
         enum cvma_status sst = cvma_ear_sign_with(res, &rt, s->v->result_signer, res->policy_id,

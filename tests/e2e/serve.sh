@@ -14,6 +14,7 @@ $CVM registry keygen --out "$T/v" >/dev/null || { echo "FAIL keygen"; exit 1; }
 openssl rand -out "$T/nonce.key" 32
 printf '{"version": 1, "name": "tdx-only", "allowed_tees": ["tdx"]}\n' >"$T/tdx-only.json"
 printf '{"version": 1, "name": "any"}\n' >"$T/any.json" # constrains nothing
+printf '{"version": 1, "name": "debug-ok", "snp": {"allow_debug": true}}\n' >"$T/debug-ok.json"
 # snp_resign.py REPORT KEY HEX OUT: the SEV-SNP report with REPORT_DATA = HEX, signed again.
 RESIGN=$(cd "$(dirname "$0")/lib" && pwd)/snp_resign.py
 b64url_hex() { # base64url (no padding) -> hex
@@ -47,7 +48,8 @@ err_is() {
     fi
 }
 
-start A $COMMON --policy "$T/any.json" --named-policy tdx-only="$T/tdx-only.json" --max-body 65536
+start A $COMMON --policy "$T/any.json" --named-policy tdx-only="$T/tdx-only.json" \
+    --named-policy debug-ok="$T/debug-ok.json" --max-body 65536
 A=http://127.0.0.1:$PORT
 ALOG=$T/A.log
 
@@ -458,6 +460,19 @@ python3 "$RESIGN" "$T/s/report.bin" "$T/s/vcek-key.pem" "$RDK3" "$T/rk3.bin"
 jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" --rawfile k "$T/ak.pub" '{evidence: $e, public_key: $k}' >"$T/bk3.json"
 st=$(post "$A/v1/verify" "$T/bk3.json" "$T/ok3.json")
 eq "key binding without a nonce" "200 affirming P-256" "$st $(jq -r .status "$T/ok3.json") $(claims "$T/ok3.json" | jq -r .cnf.jwk.crv)"
+# a debug guest accepted by a policy's allow_debug vouches for no key (the host may read it):
+# a warning, and no cnf; the same guest under the default policy is refused
+python3 -c 'import sys; r = bytearray(open(sys.argv[1], "rb").read()); r[0x0A] |= 0x08; open(sys.argv[2], "wb").write(r)' \
+    "$T/s/report.bin" "$T/dbg.bin"
+python3 "$RESIGN" "$T/dbg.bin" "$T/s/vcek-key.pem" "$RDK3" "$T/rk5.bin"
+jq -n --arg e "$(base64 -w0 "$T/rk5.bin")" --rawfile k "$T/ak.pub" '{evidence: $e, public_key: $k, policy: "debug-ok"}' >"$T/bk5.json"
+st=$(post "$A/v1/verify" "$T/bk5.json" "$T/ok5.json")
+eq "key binding, a debug guest under allow_debug: a warning without cnf" "200 warning true null" \
+    "$st $(jq -r .status "$T/ok5.json") $(jq '[.reasons[].code] | index("SNP_DEBUG_ALLOWED") != null' "$T/ok5.json") $(claims "$T/ok5.json" | jq -c .cnf)"
+jq 'del(.policy)' "$T/bk5.json" >"$T/bk6.json"
+st=$(post "$A/v1/verify" "$T/bk6.json" "$T/ok6.json")
+eq "key binding, a debug guest under the default policy: refused" "200 contraindicated null" \
+    "$st $(jq -r .status "$T/ok6.json") $(claims "$T/ok6.json" | jq -c .cnf)"
 jq -n --arg e "$(base64 -w0 "$T/rk3.bin")" '{evidence: $e, public_key: "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"}' >"$T/bk4.json"
 st=$(post "$A/v1/verify" "$T/bk4.json" "$T/e")
 err_is "a public_key that is not a key" 400 BAD_PUBLIC_KEY "$st" "$T/e" "$ALOG"
