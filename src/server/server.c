@@ -44,20 +44,24 @@ typedef enum MHD_Result MHD_Result_t;
 #endif
 
 /*
- * One connection, for the time limit on a request's header (sweep_slow). libmicrohttpd 0.9.75
- * closes a connection that stays silent for --timeout, but not one that trickles its header a
- * byte at a time: the sweep closes a connection that has not sent a whole request header
- * within --timeout (and a little more, so that a merely idle one is left to libmicrohttpd) of
- * its start or of its previous request's end. The header's own size is bounded by
- * libmicrohttpd's memory pool; a body's time by upload_part.
+ * One connection, for the time limits on a request's header and body (sweep_slow).
+ * libmicrohttpd 0.9.75 closes a connection that stays silent for --timeout, but not one that
+ * trickles its header a byte at a time: the sweep closes a connection that has not sent a whole
+ * request header within --timeout (and a little more, so that a merely idle one is left to
+ * libmicrohttpd) of its start or of its previous request's end. The header's own size is
+ * bounded by libmicrohttpd's memory pool. A body must be whole within --timeout of its header:
+ * upload_part sees the bytes of the body itself, but a chunked body's framing (chunk-size
+ * digits, chunk extensions, trailer fields) never reaches it, so the sweep also closes a
+ * connection whose body is still awaited past its deadline.
  */
 struct conn {
     struct conn *prev, *next; /* in server.conns, under conns_lock */
     int fd;
-    bool shut;              /* shut down by the sweep (under conns_lock) */
-    bool cut;               /* to be shut down by this sweep (under conns_lock) */
-    atomic_llong since_ms;  /* CLOCK_MONOTONIC: the connection's start or last request's end */
-    atomic_bool in_request; /* from a request's whole header to its completion */
+    bool shut;               /* shut down by the sweep (under conns_lock) */
+    bool cut;                /* to be shut down by this sweep (under conns_lock) */
+    atomic_llong since_ms;   /* CLOCK_MONOTONIC: the connection's start or last request's end */
+    atomic_bool in_request;  /* from a request's whole header to its completion */
+    atomic_llong body_by_ms; /* CLOCK_MONOTONIC: when the request's body is due; 0: none due */
 };
 
 struct server {
@@ -98,11 +102,17 @@ struct req {
     char note[96];     /* a verification's kind, verdict and reasons: in the request's log line */
 };
 
+/* The time t in milliseconds (CLOCK_MONOTONIC's, as now_ms), rounded down. */
+static long long ms_of(const struct timespec *t)
+{
+    return (long long)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
 static long long now_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return ms_of(&t);
 }
 
 static double elapsed(const struct timespec *a)
@@ -641,8 +651,10 @@ static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct 
 /*
  * A part of the body (n > 0 bytes at p). The body must be whole within --timeout of the
  * request's headers (a client trickling bytes is never idle long enough for libmicrohttpd's
- * time-out): a late body is dropped as a client time-out. Over --max-body it is thrown away, and
- * past twice the limit not read on: the connection is closed (logged and counted as 413).
+ * time-out): a late body is dropped as a client time-out, here when its bytes come late, by
+ * sweep_slow when only a chunked body's framing does (it never reaches this function). Over
+ * --max-body it is thrown away, and past twice the limit not read on: the connection is closed
+ * (logged and counted as 413).
  */
 static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, size_t n)
 {
@@ -759,6 +771,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         k->fd = ci->connect_fd;
         atomic_init(&k->since_ms, now_ms());
         atomic_init(&k->in_request, false);
+        atomic_init(&k->body_by_ms, 0);
         pthread_mutex_lock(&s->conns_lock);
         k->next = s->conns;
         if (s->conns != NULL) {
@@ -786,17 +799,25 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 /* Shuts down the connections that have not sent a whole request header within --timeout and
  * 2 s of their start or previous request's end (the 2 s leave a silent one to libmicrohttpd's
- * idle time-out, which comes first); libmicrohttpd then sees them end and closes them. Run
- * once a second by the main thread. */
+ * idle time-out, which comes first), and those whose request's body is past its deadline
+ * (--timeout after its header: a chunked body can trickle framing that never reaches
+ * upload_part, each byte resetting libmicrohttpd's idle time-out); libmicrohttpd then sees
+ * them end and closes them (a late body is logged and counted by on_completed, as its
+ * request's). Run once a second by the main thread. */
 static void sweep_slow(struct server *s)
 {
     long long now = now_ms(), limit = ((long long)s->cfg.timeout + 2) * 1000;
     unsigned n = 0;
+    bool any = false;
     pthread_mutex_lock(&s->conns_lock);
     for (struct conn *k = s->conns; k != NULL; k = k->next) {
-        k->cut =
+        long long due = atomic_load(&k->body_by_ms);
+        bool slow_header =
                 !k->shut && !atomic_load(&k->in_request) && now - atomic_load(&k->since_ms) > limit;
-        n += k->cut;
+        bool slow_body = !k->shut && due != 0 && now > due;
+        k->cut = slow_header || slow_body;
+        n += slow_header;
+        any = any || k->cut;
     }
     if (n > 0) {
         /* Counted and logged before the connections end: a client that sees its connection
@@ -806,6 +827,8 @@ static void sweep_slow(struct server *s)
                  "%u connection(s) closed unanswered: no whole request header within %u s "
                  "(client time-out)",
                  n, s->cfg.timeout);
+    }
+    if (any) {
         for (struct conn *k = s->conns; k != NULL; k = k->next) {
             if (k->cut) {
                 shutdown(k->fd, SHUT_RDWR);
@@ -864,6 +887,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
             return send_error(c, r, 413, "BODY_TOO_LARGE",
                               "the body is over the limit of %zu bytes", s->cfg.max_body);
         }
+        if (k != NULL) {
+            /* the body is due --timeout from now, however it trickles in (sweep_slow) */
+            atomic_store(&k->body_by_ms, ms_of(&r->start) + (long long)s->cfg.timeout * 1000);
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -873,6 +900,16 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     }
     if (r->answered) {
         return MHD_YES;
+    }
+    /* The body is whole: what follows (a verification) is not counted against it. Cleared
+     * before the check, so the sweep cuts no request this check lets through. */
+    struct conn *k = conn_of(c);
+    if (k != NULL) {
+        atomic_store(&k->body_by_ms, 0);
+    }
+    if (elapsed(&r->start) > (double)s->cfg.timeout) {
+        r->timed_out = true; /* its last bytes came late (a chunked body's framing, say) */
+        return MHD_NO;       /* on_completed logs the client time-out */
     }
     if (r->late) {
         return send_error(c, r, 503, "SHUTTING_DOWN", "this instance is stopping; retry");
@@ -893,15 +930,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     double secs = elapsed(&r->start);
     struct conn *k = conn_of(c);
+    bool body_late = false; /* ended with its body still due past its deadline (sweep_slow) */
     if (k != NULL) {
+        long long due = atomic_exchange(&k->body_by_ms, 0);
+        body_late = due != 0 && now_ms() > due;
         /* the next request's header has --timeout from now */
         atomic_store(&k->since_ms, now_ms());
         atomic_store(&k->in_request, false);
     }
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
+        bool time_out = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out || body_late;
         logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
-                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out ? "client time-out"
-                                                                               : "aborted");
+                 time_out ? "client time-out" : "aborted");
         cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
     } else {
         /* One line a request (one write): endpoint, status, time and, for a verification,
@@ -1149,6 +1189,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long swept = now_ms();
     while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {
         /* Waits 10 ms, taking a further SIGTERM or SIGINT (an impatient operator, a process
          * manager that signals twice): the drain goes on, never cut short by the signal's
@@ -1157,6 +1198,11 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         if (sigtimedwait(&set, NULL, &ts) > 0) {
             fprintf(stderr, "cvmattest serve: signalled again: still draining %d request(s)\n",
                     atomic_load(&s.active));
+        }
+        if (now_ms() - swept >= 1000) {
+            /* still once a second: a body trickled in does not hold the drain past its time */
+            sweep_slow(&s);
+            swept = now_ms();
         }
     }
     int left = atomic_load(&s.active);

@@ -1,0 +1,207 @@
+#!/bin/sh
+# `cvmattest serve` and how a request's body is framed (docs/service.md "Errors" and "Limits on
+# clients"):
+# - a chunked body whose framing trickles in (trailer fields after the last chunk, a chunk
+#   extension, chunk-size digits: bytes that are not the body's own, each one resetting
+#   libmicrohttpd's idle time-out) is cut off, unanswered, once --timeout has passed since the
+#   headers, as a body trickled under Content-Length is: logged as a client time-out and
+#   counted as CLIENT_ABORTED; one whose last byte comes just past --timeout is not answered
+#   either; one that comes in time is; and it does not hold a drain past --timeout.
+set -u
+CVM=${CVMATTEST_BIN:?}
+command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+
+$CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline"
+# start NAME OPTIONS...: a server on a free port; sets PORT and SPID
+start() {
+    name=$1
+    shift
+    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    i=0
+    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    PORT=$(cat "$T/$name.port" 2>/dev/null)
+    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
+}
+
+# F: the framing tests (the default --max-body of 1 MiB); D: the drain
+start F $COMMON --timeout 3
+FP=$PORT
+start D $COMMON --timeout 3 --drain 20
+DP=$PORT
+DPID=$SPID
+
+cat >"$T/lib.py" <<'PY'
+import select, socket, time
+
+HEAD = (b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n")
+
+def trickle(port, first, byte, every, seconds, last=None):
+    """Sends HEAD and first, then byte every `every` seconds for up to `seconds` (then last,
+    if given). Returns (when the server ended the connection, seconds after the headers, or
+    None; what it answered)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(HEAD)
+    t0 = time.monotonic()
+    s.sendall(first)
+    answer, ended = b"", None
+    while ended is None:
+        left = seconds - (time.monotonic() - t0)
+        if left <= 0:
+            break
+        r, _, _ = select.select([s], [], [], min(every, left))
+        if r:
+            try:
+                d = s.recv(65536)
+            except ConnectionResetError:
+                d = b""
+            if d == b"":
+                ended = time.monotonic() - t0
+                break
+            answer += d
+            continue
+        if time.monotonic() - t0 >= seconds:
+            break
+        try:
+            s.sendall(byte)
+        except (ConnectionResetError, BrokenPipeError):
+            ended = time.monotonic() - t0
+    if ended is None and last is not None:
+        try:
+            s.sendall(last)
+        except (ConnectionResetError, BrokenPipeError):
+            ended = time.monotonic() - t0
+    if ended is None:
+        s.settimeout(5)
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                answer += d
+            ended = time.monotonic() - t0
+        except ConnectionResetError:
+            ended = time.monotonic() - t0
+        except socket.timeout:
+            pass
+    s.close()
+    return ended, answer
+
+def exchange(port, data, wait=5):
+    """Sends data in one write; returns (all the server sent, whether it closed)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    s.sendall(data)
+    got, closed = b"", False
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                closed = True
+                break
+            got += d
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        pass
+    s.close()
+    return got, closed
+
+def metrics(port):
+    got, _ = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    return got.decode(errors="replace")
+PY
+
+timeout 120 python3 - "$FP" "$T/F.log" "$T" <<'PY'
+import sys, threading
+sys.path.insert(0, sys.argv[3])
+from lib import HEAD, exchange, metrics, trickle
+port, log = int(sys.argv[1]), sys.argv[2]
+fails = 0
+def check(name, ok, detail=""):
+    global fails
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    fails += 0 if ok else 1
+
+# --- a chunked body's framing trickled a byte every 2 s (never idle for --timeout, 3 s; none
+# of it reaches the body): cut off unanswered once 3 s have passed since the headers (the
+# service looks once a second), for 20 s otherwise. The three at once. ---
+cases = [
+    ("trailer fields after the last chunk", b"2\r\n{}\r\n0\r\nX-Pad: ", b"a"),
+    ("a chunk extension", b"2\r\n{}\r\n1;", b"a"),
+    ("chunk-size digits", b"2\r\n{}\r\n", b"0"),
+]
+got = {}
+def run(name, first, byte):
+    got[name] = trickle(port, first, byte, 2.0, 20)
+threads = [threading.Thread(target=run, args=c) for c in cases]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for name, _, _ in cases:
+    ended, answer = got[name]
+    check("chunked, %s trickled: cut off unanswered after --timeout (3 s)" % name,
+          ended is not None and 2.5 < ended < 6.5 and answer == b"",
+          "ended %s, answer %r" % (ended, answer[:60]))
+
+# --- the last byte just past --timeout: not answered (checked before the request is served,
+# not only by the once-a-second look) ---
+ended, answer = trickle(port, b"2\r\n{}\r\n0\r\nX-Pad: ", b"a", 1.0, 3.2, last=b"\r\n\r\n")
+check("chunked, ended 3.2 s after its headers: closed unanswered",
+      ended is not None and answer == b"", "ended %s, answer %r" % (ended, answer[:60]))
+# --- framing trickled but whole within --timeout: answered (the body "{}" read) ---
+ended, answer = trickle(port, b"2\r\n{}\r\n0\r\nX-Pad: ", b"a", 0.5, 2.0, last=b"\r\n\r\n")
+check("chunked, trailer whole within --timeout: answered",
+      answer.startswith(b"HTTP/1.1 400") and b"evidence" in answer, repr(answer[:200]))
+
+text = open(log).read()
+n = text.count("verify: connection ended before an answer (client time-out)")
+check("the four late bodies are logged as client time-outs", n == 4, "%d in\n%s" % (n, text))
+m = metrics(port)
+want = 'cvmattest_http_requests_total{endpoint="verify",status="0",error="CLIENT_ABORTED"} 4'
+check("/metrics counts them as CLIENT_ABORTED", want in m,
+      "\n".join(l for l in m.splitlines() if "verify" in l))
+check("none is counted as a slow header", "cvmattest_http_slow_clients_total 0\n" in m,
+      "\n".join(l for l in m.splitlines() if "slow" in l))
+
+sys.exit(1 if fails else 0)
+PY
+[ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/F.log"; }
+
+# --- a drain is not held past --timeout by a chunked body's trailer trickled in ---
+python3 - "$DP" "$T" >"$T/drain.out" 2>&1 <<'PY' &
+import sys
+sys.path.insert(0, sys.argv[2])
+from lib import trickle
+print(trickle(int(sys.argv[1]), b"2\r\n{}\r\n0\r\nX-Pad: ", b"a", 1.0, 25))
+PY
+TPID=$!
+sleep 1
+t0=$(date +%s)
+kill -TERM "$DPID"
+wait "$DPID"
+st=$?
+took=$(($(date +%s) - t0))
+wait "$TPID"
+if [ $st = 0 ] && [ $took -le 8 ] && ! grep -q 'drain time-out' "$T/D.log"; then
+    ok "a trickled trailer does not hold the drain: exit 0 after ${took} s"
+else
+    fail "drain with a trickled trailer: exit $st after ${took} s; $(tail -3 "$T/D.log")"
+fi
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all HTTP framing tests passed"
