@@ -729,14 +729,23 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return MHD_http_unescape(s);
 }
 
-/* MHD_get_connection_values: counts the Content-Length headers (names are case-blind). */
-static MHD_Result_t count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
-                                         const char *value)
+/* The headers that frame a request's body, counted (names are case-blind). */
+struct framing {
+    unsigned content_length;
+    unsigned transfer_encoding;
+};
+
+/* MHD_get_connection_values: counts the Content-Length and Transfer-Encoding headers. */
+static MHD_Result_t count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
 {
+    struct framing *f = cls;
     (void)kind;
     (void)value;
     if (key != NULL && strcasecmp(key, "Content-Length") == 0) {
-        ++*(unsigned *)cls;
+        f->content_length++;
+    } else if (key != NULL && strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
     }
     return MHD_YES;
 }
@@ -845,7 +854,6 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
 {
     struct server *s = cls;
     struct req *r = *con_cls;
-    (void)version;
     if (r == NULL) {
         if ((r = calloc(1, sizeof *r)) == NULL) {
             return MHD_NO;
@@ -864,12 +872,35 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
          * request or sees it refused, never stops in the middle of a verification. */
         r->late = atomic_load(&draining);
         *con_cls = r;
-        unsigned n_cl = 0;
-        (void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_content_length, &n_cl);
-        if (n_cl > 1) {
+        struct framing f = {0, 0};
+        (void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+        if (f.content_length > 1) {
             /* libmicrohttpd reads the first; a proxy in front may read the last: two bodies */
             r->answered = true;
-            return send_error(c, r, 400, "BAD_REQUEST", "%u Content-Length headers", n_cl);
+            return send_error(c, r, 400, "BAD_REQUEST", "%u Content-Length headers",
+                              f.content_length);
+        }
+        if (f.transfer_encoding > 0) {
+            /* RFC 9112 6.1 and 6.3: Transfer-Encoding with Content-Length, or in an HTTP/1.0
+             * request, is framing a proxy in front may read otherwise (by Content-Length: the
+             * rest of the body would pass for a request of its own), and a coding other than
+             * chunked alone leaves the body's length unknown; libmicrohttpd follows chunked and
+             * keeps the connection. Refused from the headers, the connection closed after. */
+            const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+            const char *why = NULL;
+            if (f.transfer_encoding > 1) {
+                why = "more than one Transfer-Encoding header";
+            } else if (f.content_length > 0) {
+                why = "Transfer-Encoding with Content-Length";
+            } else if (strcmp(version, MHD_HTTP_VERSION_1_0) == 0) {
+                why = "Transfer-Encoding in an HTTP/1.0 request";
+            } else if (te == NULL || strcasecmp(te, "chunked") != 0) {
+                why = "a Transfer-Encoding other than chunked";
+            }
+            if (why != NULL) {
+                r->answered = true;
+                return send_error(c, r, 400, "BAD_REQUEST", "%s", why);
+            }
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL) {

@@ -6,7 +6,11 @@
 #   libmicrohttpd's idle time-out) is cut off, unanswered, once --timeout has passed since the
 #   headers, as a body trickled under Content-Length is: logged as a client time-out and
 #   counted as CLIENT_ABORTED; one whose last byte comes just past --timeout is not answered
-#   either; one that comes in time is; and it does not hold a drain past --timeout.
+#   either; one that comes in time is; and it does not hold a drain past --timeout;
+# - Transfer-Encoding with Content-Length (a smuggled request after the chunked body, for a
+#   proxy that goes by Content-Length), a coding other than chunked, two Transfer-Encoding
+#   headers, or Transfer-Encoding in an HTTP/1.0 request: one 400 BAD_REQUEST, the connection
+#   closed, nothing read after it answered (RFC 9112 6.1, 6.3).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -177,6 +181,40 @@ check("/metrics counts them as CLIENT_ABORTED", want in m,
       "\n".join(l for l in m.splitlines() if "verify" in l))
 check("none is counted as a slow header", "cvmattest_http_slow_clients_total 0\n" in m,
       "\n".join(l for l in m.splitlines() if "slow" in l))
+
+# --- Transfer-Encoding with Content-Length, all in one write with a request after the body:
+# one 400, the connection closed, the GET never answered ---
+nonce = b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\n\r\n"
+def refused(name, data, why):
+    got, closed = exchange(port, data)
+    check(name + ": one 400 BAD_REQUEST, the connection closed",
+          got.startswith(b"HTTP/1.1 400") and b'"BAD_REQUEST"' in got and why in got and
+          got.count(b"HTTP/1.1 ") == 1 and closed, "closed %s, %r" % (closed, got[:400]))
+refused("Transfer-Encoding and Content-Length",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + nonce,
+        b"Transfer-Encoding with Content-Length")
+refused("Transfer-Encoding and Content-Length: 0, to GET /v1/nonce",
+        b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Length: 0\r\n\r\n0\r\n\r\n" + nonce, b"Transfer-Encoding with Content-Length")
+refused("Transfer-Encoding gzip, chunked",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + nonce,
+        b"other than chunked")
+refused("two Transfer-Encoding headers",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" +
+        nonce, b"more than one Transfer-Encoding")
+refused("Transfer-Encoding in HTTP/1.0",
+        b"POST /v1/verify HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" +
+        nonce, b"HTTP/1.0")
+# chunked alone (any case) is read, and the connection kept: both answered
+got, _ = exchange(port, HEAD.replace(b"chunked", b"Chunked") + b"2\r\n{}\r\n0\r\n\r\n" + nonce +
+                  b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+check("chunked alone: read, the connection kept for the next request",
+      got.startswith(b"HTTP/1.1 400") and b"evidence" in got and
+      b"HTTP/1.1 200" in got and b'"nonce"' in got, repr(got[:400]))
 
 sys.exit(1 if fails else 0)
 PY
