@@ -349,10 +349,6 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     if (!content_type_json(c)) {
         return send_error(c, r, 415, "BAD_CONTENT_TYPE", "POST /v1/verify wants application/json");
     }
-    if (r->too_large) {
-        return send_error(c, r, 413, "BODY_TOO_LARGE", "the body is over the limit of %zu bytes",
-                          s->cfg.max_body);
-    }
     /* The body: one object of string members, read without building a tree (common/jflat.h,
      * jansson's rules). */
     char what[80];
@@ -941,6 +937,12 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     if (elapsed(&r->start) > (double)s->cfg.timeout) {
         r->timed_out = true; /* its last bytes came late (a chunked body's framing, say) */
         return MHD_NO;       /* on_completed logs the client time-out */
+    }
+    if (r->too_large) {
+        /* a chunked body over the limit, thrown away (upload_part): refused whatever the
+         * endpoint, before anything else is looked at (the body's type, the method) */
+        return send_error(c, r, 413, "BODY_TOO_LARGE", "the body is over the limit of %zu bytes",
+                          s->cfg.max_body);
     }
     if (r->late) {
         return send_error(c, r, 503, "SHUTTING_DOWN", "this instance is stopping; retry");

@@ -10,7 +10,9 @@
 # - Transfer-Encoding with Content-Length (a smuggled request after the chunked body, for a
 #   proxy that goes by Content-Length), a coding other than chunked, two Transfer-Encoding
 #   headers, or Transfer-Encoding in an HTTP/1.0 request: one 400 BAD_REQUEST, the connection
-#   closed, nothing read after it answered (RFC 9112 6.1, 6.3).
+#   closed, nothing read after it answered (RFC 9112 6.1, 6.3);
+# - a chunked body over --max-body is answered 413 whatever the endpoint: GET /v1/nonce, and
+#   POST /v1/verify with a Content-Type that is not JSON (413 before 415).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -216,6 +218,21 @@ check("chunked alone: read, the connection kept for the next request",
       got.startswith(b"HTTP/1.1 400") and b"evidence" in got and
       b"HTTP/1.1 200" in got and b'"nonce"' in got, repr(got[:400]))
 
+# --- a chunked body over --max-body (1 MiB) but not past twice it: 413 when it ends, whatever
+# the endpoint and before the content type is looked at ---
+body = b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(17)) + b"0\r\n\r\n"
+for name, head in [
+        ("GET /v1/nonce", b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\n"),
+        ("POST /v1/verify as text/plain",
+         b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n")]:
+    got, _ = exchange(port, head + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body)
+    check("a chunked body of 1.1 MB to %s: 413 BODY_TOO_LARGE" % name,
+          got.startswith(b"HTTP/1.1 413") and b"BODY_TOO_LARGE" in got, repr(got[:200]))
+m = metrics(port)
+for ep in ("nonce", "verify"):
+    want = 'cvmattest_http_requests_total{endpoint="%s",status="413",error="BODY_TOO_LARGE"} 1' % ep
+    check("/metrics counts the 413 for %s" % ep, want in m,
+          "\n".join(l for l in m.splitlines() if "413" in l))
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/F.log"; }
