@@ -282,7 +282,10 @@ long cvma_http_max_duration_ms(const struct cvma_http_opts *in)
     long total = o.timeout_ms < CVMA_HTTP_DURATION_TIMEOUT_CAP_MS
                          ? o.timeout_ms
                          : CVMA_HTTP_DURATION_TIMEOUT_CAP_MS;
-    return attempts * (connect + total) + (attempts - 1) * CVMA_HTTP_MAX_WAIT_MS;
+    /* A same-origin redirect is a request of its own, not an attempt: at most
+     * CVMA_HTTP_MAX_HOPS of them in all, each with its own time-outs. */
+    return (attempts + CVMA_HTTP_MAX_HOPS) * (connect + total) +
+           (attempts - 1) * CVMA_HTTP_MAX_WAIT_MS;
 }
 
 /* Wait before retry number `attempt` (0-based): base << attempt, or the server's
@@ -459,7 +462,7 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
          * A POST follows none: a 307/308 would send its body again, elsewhere. same_origin:
          * followed below, one hop at a time, each checked before it is requested. */
         SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
-        SETOPT(h, CURLOPT_MAXREDIRS, 3L);
+        SETOPT(h, CURLOPT_MAXREDIRS, (long)CVMA_HTTP_MAX_HOPS);
         SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
     }
     SETOPT(h, CURLOPT_NOSIGNAL, 1L);
@@ -535,7 +538,7 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
                     st = CVMA_UNDECIDED;
                     goto out;
                 }
-                if (hops >= 3) {
+                if (hops >= CVMA_HTTP_MAX_HOPS) {
                     cvma_errf(err, err_len, "%s %s: HTTP %ld, a redirect after 3: not followed", m,
                               where, code);
                     st = CVMA_UNDECIDED;

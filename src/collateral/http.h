@@ -55,14 +55,17 @@ struct cvma_http_opts {
 /* Fills o with the explicit default values (same effect as zeroing it). */
 void cvma_http_opts_init(struct cvma_http_opts *o);
 
+/* Redirects followed for one request, at most (libcurl's own, or same-origin hops). */
+#define CVMA_HTTP_MAX_HOPS 3
+
 /* Each time-out counted by cvma_http_max_duration_ms is capped at this (1 hour). */
 #define CVMA_HTTP_DURATION_TIMEOUT_CAP_MS 3600000L
 
 /*
- * The longest a GET with these options (NULL: defaults) may take: every attempt's connect and
- * transfer time-outs (each capped at CVMA_HTTP_DURATION_TIMEOUT_CAP_MS, so the sum cannot
- * overflow) and every wait between attempts at its cap, the options read as cvma_http_get
- * reads them.
+ * The longest a GET with these options (NULL: defaults) may take: every attempt's and every
+ * same-origin redirect hop's connect and transfer time-outs (each capped at
+ * CVMA_HTTP_DURATION_TIMEOUT_CAP_MS, so the sum cannot overflow) and every wait between
+ * attempts at its cap, the options read as cvma_http_get reads them.
  */
 long cvma_http_max_duration_ms(const struct cvma_http_opts *o);
 

@@ -293,11 +293,13 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
     struct worker w[N_THREADS];
     int leaders = 0;
 
-    /* Waiters wait 0.2 + 0.3 s and the margin (2 s): 2.5 s, far less than the 6 s. */
+    /* Waiters wait 0.2 + 0.3 s for the one attempt and each of the 3 same-origin redirect
+     * hops, and the margin (2 s): 4 s, less than the 6 s. */
     f->http.max_retries = -1;
     f->http.connect_timeout_ms = 200;
     f->http.timeout_ms = 300;
-    assert_int_equal(cvma_fetch_flight_wait_ms(&f->http), 500 + CVMA_FETCH_FLIGHT_MARGIN_MS);
+    assert_int_equal(cvma_fetch_flight_wait_ms(&f->http),
+                     (1 + CVMA_HTTP_MAX_HOPS) * 500L + CVMA_FETCH_FLIGHT_MARGIN_MS);
     const struct cvma_collateral_item item = {
             .what = "test CRL",
             .url = "http://127.0.0.1:9" ITEM_PATH,
@@ -316,8 +318,8 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
         }
         assert_int_equal(w[i].st, CVMA_UNDECIDED);
         assert_null(w[i].out.p);
-        assert_non_null(strstr(w[i].err, "did not finish within 2500 ms"));
-        assert_true(w[i].seconds >= 2.3 && w[i].seconds < 5.5); /* it did wait */
+        assert_non_null(strstr(w[i].err, "did not finish within 4000 ms"));
+        assert_true(w[i].seconds >= 3.8 && w[i].seconds < 5.9); /* it did wait */
     }
     assert_int_equal(leaders, 1);
     workers_cleanup(w);
@@ -462,21 +464,22 @@ static void test_a_miss_while_the_shared_copy_is_written_takes_the_download(void
     mem_store_cleanup(&m);
 }
 
-/* The bound on a wait follows the HTTP options: every attempt and every pause between. */
+/* The bound on a wait follows the HTTP options: every attempt, every same-origin redirect hop
+ * (a request of its own) and every pause between attempts. */
 static void test_flight_wait_bound_covers_every_attempt(void **state)
 {
     (void)state;
     struct cvma_http_opts o;
 
-    /* Defaults: 4 attempts of 10 + 30 s, 3 pauses of at most 5 s, the margin. */
+    /* Defaults: 4 attempts and 3 hops of 10 + 30 s, 3 pauses of at most 5 s, the margin. */
     assert_int_equal(cvma_fetch_flight_wait_ms(NULL),
-                     4 * 40000L + 3 * CVMA_HTTP_MAX_WAIT_MS + CVMA_FETCH_FLIGHT_MARGIN_MS);
+                     7 * 40000L + 3 * CVMA_HTTP_MAX_WAIT_MS + CVMA_FETCH_FLIGHT_MARGIN_MS);
     cvma_http_opts_init(&o);
     o.max_retries = 1000; /* clamped as the client clamps it */
     o.connect_timeout_ms = 1;
     o.timeout_ms = 1;
     assert_int_equal(cvma_fetch_flight_wait_ms(&o),
-                     (CVMA_HTTP_RETRIES_LIMIT + 1) * 2L +
+                     (CVMA_HTTP_RETRIES_LIMIT + 1 + CVMA_HTTP_MAX_HOPS) * 2L +
                              CVMA_HTTP_RETRIES_LIMIT * CVMA_HTTP_MAX_WAIT_MS +
                              CVMA_FETCH_FLIGHT_MARGIN_MS);
     /* Time-outs near LONG_MAX: capped, never an overflow into a negative bound. */
@@ -484,7 +487,8 @@ static void test_flight_wait_bound_covers_every_attempt(void **state)
     o.connect_timeout_ms = LONG_MAX;
     o.timeout_ms = LONG_MAX / 2;
     assert_int_equal(cvma_fetch_flight_wait_ms(&o),
-                     (CVMA_HTTP_RETRIES_LIMIT + 1) * 2 * CVMA_HTTP_DURATION_TIMEOUT_CAP_MS +
+                     (CVMA_HTTP_RETRIES_LIMIT + 1 + CVMA_HTTP_MAX_HOPS) * 2 *
+                                     CVMA_HTTP_DURATION_TIMEOUT_CAP_MS +
                              CVMA_HTTP_RETRIES_LIMIT * CVMA_HTTP_MAX_WAIT_MS +
                              CVMA_FETCH_FLIGHT_MARGIN_MS);
 }
