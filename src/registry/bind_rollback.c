@@ -117,6 +117,12 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
         cvma_errf(detail, detail_len, "%s is not a regular file", path);
         goto out;
     }
+    /* Versions before the lock file locked the state itself and rewrote it in place
+     * (truncate, then write): a shared lock on it waits out such a writer sharing the cache
+     * directory, so its truncated file is never read as an empty, corrupt one and replaced
+     * with an older version (the wait is resumed after a signal; a failure: read as it is). */
+    while (fd >= 0 && flock(fd, LOCK_SH) != 0 && errno == EINTR) {
+    }
     while (fd >= 0 && len < sizeof buf && (got = read(fd, buf + len, sizeof buf - len)) != 0) {
         if (got < 0) {
             if (errno == EINTR) {

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1427,6 +1428,61 @@ static void test_bind_rollback_empty_state_is_not_a_first_use(void **state)
     free(v2);
 }
 
+/* An earlier version's writer holds the state's own lock while it rewrites the file in place
+ * (truncated, then written): a check meanwhile waits for it, never reads the truncated file as
+ * an empty, corrupt state and replaces it with an older version. */
+struct old_writer {
+    int fd;
+    const uint8_t *state;
+    size_t len;
+};
+
+static void *old_writer_finish(void *arg)
+{
+    struct old_writer *w = arg;
+    struct timespec t = {0, 300 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    assert_int_equal(pwrite(w->fd, w->state, w->len, 0), (ssize_t)w->len);
+    assert_int_equal(flock(w->fd, LOCK_UN), 0);
+    return NULL;
+}
+
+static void test_bind_rollback_waits_for_an_older_writer(void **state)
+{
+    struct bfx f;
+    struct cvma_buf b;
+    pthread_t th;
+    (void)state;
+    char *v2 = valid_reg("acme", g_key256, 2, true, NULL, NULL);
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    char *file = tu_path(f.cache, "registry-state.acme.json");
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v2, "v2.jws");
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    cvma_registry_set_free(f.rs);
+    tu_read(file, &b);
+
+    struct old_writer w = {open(file, O_RDWR), b.p, b.len};
+    assert_true(w.fd >= 0);
+    assert_int_equal(flock(w.fd, LOCK_EX), 0);
+    assert_int_equal(ftruncate(w.fd, 0), 0);
+    assert_int_equal(pthread_create(&th, NULL, old_writer_finish, &w), 0);
+    f.rs = cvma_registry_set_new();
+    bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v1, "v1.jws");
+    assert_int_equal(do_bind(&f), CVMA_REJECTED);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+    close(w.fd);
+    cvma_buf_free(&b);
+    bfx_cleanup(&f);
+    free(file);
+    free(v1);
+    free(v2);
+}
+
 /* The state is replaced by rename, never rewritten in place: a file that held the old state
  * (a hard link to it) still holds it whole after a newer version was recorded, so no moment
  * exists at which the state's name holds an empty or partial file. */
@@ -2079,6 +2135,7 @@ int main(void)
             cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_rollback_empty_state_is_not_a_first_use),
+            cmocka_unit_test(test_bind_rollback_waits_for_an_older_writer),
             cmocka_unit_test(test_bind_rollback_state_is_replaced_never_rewritten),
             cmocka_unit_test(test_bind_reasons_for_bad_proofs),
             cmocka_unit_test(test_bind_platforms_that_cannot_be_bound),
