@@ -13,42 +13,19 @@
 #   closed, nothing read after it answered (RFC 9112 6.1, 6.3);
 # - a chunked body over --max-body is answered 413 whatever the endpoint: GET /v1/nonce, and
 #   POST /v1/verify with a Content-Type that is not JSON (413 before 415).
-set -u
-CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/serve.sh"
+serve_setup
 
 $CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline"
-# start NAME OPTIONS...: a server on a free port; sets PORT and SPID
-start() {
-    name=$1
-    shift
-    $CVM serve --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
-    SPID=$!
-    PIDS="$PIDS $SPID"
-    i=0
-    while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    PORT=$(cat "$T/$name.port" 2>/dev/null)
-    [ -n "$PORT" ] || { echo "FAIL $name did not start"; cat "$T/$name.log"; exit 1; }
-}
 
 # F: the framing tests (the default --max-body of 1 MiB); D: the drain
 start F $COMMON --timeout 3
 FP=$PORT
 start D $COMMON --timeout 3 --drain 20
 DP=$PORT
-DPID=$SPID
+DPID=$(cat "$T/D.pid")
 
 cat >"$T/lib.py" <<'PY'
 import select, socket, time
