@@ -9,10 +9,13 @@
  * snake_case name of every field, so both are read; bytes are base64 (standard or URL-safe,
  * padding optional); 64-bit integers are numbers or decimal strings.
  *
- * proto3 scalars have no presence: an absent uint64 "policy" or bool
- * "permit_provisional_firmware" is 0 / false to go-sev-guest, which then enforces it. The
- * importer carries those two faithfully even when absent; empty bytes and zero minimums
- * constrain nothing there and produce nothing here.
+ * proto3 scalars have no presence: an absent bool "permit_provisional_firmware" is false to
+ * go-sev-guest, which then enforces it, and the importer carries that faithfully; an absent
+ * uint64 "policy" is 0, which go-sev-guest refuses outright (reserved bit 17 must be 1), so
+ * the importer refuses it too. Empty bytes and zero minimums constrain nothing there and
+ * produce nothing here. A setting with which the source refuses every report (a guest policy
+ * go-sev-guest cannot parse, required keys without their hashes, a TDX QE or PCE SVN minimum)
+ * is refused rather than translated into a policy that accepts reports.
  *
  * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
  * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
@@ -637,7 +640,7 @@ static bool repeated_count(json_t *v, const char *path, size_t *n, struct imp *m
 }
 
 /* Guest POLICY (SEV-SNP ABI spec, guest policy) under go-sev-guest's mixed max/min reading. */
-static void snp_guest_policy(uint64_t pol, const char *path, json_t *snp, struct imp *m)
+static void snp_guest_policy(uint64_t pol, json_t *snp, struct imp *m)
 {
     json_t *gp = json_object();
     if (gp == NULL) {
@@ -668,14 +671,41 @@ static void snp_guest_policy(uint64_t pol, const char *path, json_t *snp, struct
         snprintf(abi, sizeof abi, "%u.%u", maj, min);
         put(m, gp, "minimum_abi", json_string(abi));
     }
+    /* go-sev-guest parses the report's POLICY with abi.ParseSnpPolicy, which refuses bit 17
+     * clear or any of bits 63:26 set, whatever the configuration says. */
+    put(m, gp, "reject_unknown_bits", json_true());
     put(m, snp, "guest_policy", gp);
     put(m, snp, "allow_debug", json_boolean(pol >> 19 & 1));
-    if (pol >> 26 != 0) {
-        drop(m,
-             "%s: bits 0x%016" PRIx64 " are reserved in the SEV-SNP ABI (go-sev-guest "
-             "refuses them); not carried",
-             path, (uint64_t)(pol & ~((1ull << 26) - 1)));
+}
+
+/*
+ * go-sev-guest's PolicyToOptions parses the configured policy with abi.ParseSnpPolicy, which
+ * refuses reserved bit 17 clear ("policy[17] is reserved, must be 1") and bits 63:26 set:
+ * Cocos then verifies nothing, and no translation would be faithful.
+ */
+static bool snp_guest_policy_valid(bool given, uint64_t pol, const char *path, struct imp *m)
+{
+    if (!given) {
+        return fail(m,
+                    "%s: absent, which go-sev-guest reads as 0 and refuses (\"policy[17] is "
+                    "reserved, must be 1\"), so Cocos verifies nothing with this file; give the "
+                    "guest policy the reports may have (e.g. 196608, 0x30000: SMT allowed)",
+                    path);
     }
+    if (pol >> 26 != 0) {
+        return fail(m,
+                    "%s: 0x%016" PRIx64 " sets reserved bits 63:26 (0x%016" PRIx64
+                    "), which go-sev-guest refuses, so Cocos verifies nothing with this file",
+                    path, pol, (uint64_t)(pol & ~((1ull << 26) - 1)));
+    }
+    if ((pol >> 17 & 1) == 0) {
+        return fail(m,
+                    "%s: 0x%016" PRIx64 " has reserved bit 17 clear, which go-sev-guest refuses "
+                    "(\"policy[17] is reserved, must be 1\"), so Cocos verifies nothing with "
+                    "this file; set bit 17 (0x20000)",
+                    path, pol);
+    }
+    return true;
 }
 
 /* PLATFORM_INFO (SEV-SNP ABI spec, PLATFORM_INFO) under go-sev-guest's mixed reading. */
@@ -702,6 +732,9 @@ static void snp_platform_info(uint64_t pi, const char *path, json_t *snp, struct
             put(m, o, req[i].key, json_true());
         }
     }
+    /* go-sev-guest checks a configured platform_info with abi.ParseSnpPlatformInfo, which
+     * refuses bits it does not know in the report. */
+    put(m, o, "reject_unknown_bits", json_true());
     put(m, snp, "platform_info", o);
     if (pi >> 8 != 0) {
         drop(m, "%s: bits 0x%016" PRIx64 " have no defined meaning; not carried", path,
@@ -757,12 +790,17 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
     if (u > 0) {
         put(m, snp, "minimum_guest_svn", json_integer((json_int_t)u));
     }
-    /* proto3: an absent policy is 0, which go-sev-guest enforces (no SMT, MA or debug). */
+    /* proto3: an absent policy is 0, which go-sev-guest refuses; checked once every value
+     * has been read, so that a malformed one is named first. */
     TAKE("policy");
     if (!get_uint(v, p, UINT64_MAX, &u, m)) {
         goto out;
     }
-    snp_guest_policy(u, p, snp, m);
+    bool gpol_given = v != NULL && !json_is_null(v);
+    uint64_t gpol = u;
+    char gpol_path[192];
+    snprintf(gpol_path, sizeof gpol_path, "%s", p);
+    snp_guest_policy(u, snp, m);
     if (!snp_bytes(&g, "family_id", 16, snp, "family_id", false, m) ||
         !snp_bytes(&g, "image_id", 16, snp, "image_id", false, m)) {
         goto out;
@@ -935,6 +973,9 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
     }
     TAKE("product");
     if (v != NULL && !snp_product(v, p, product, m)) {
+        goto out;
+    }
+    if (!snp_guest_policy_valid(gpol_given, gpol, gpol_path, m)) {
         goto out;
     }
 #undef TAKE
@@ -1130,11 +1171,15 @@ static bool import_tdx_header(json_t *j, const char *path, struct imp *m)
         if (!get_uint(v, p, 0xffff, &u, m)) {
             goto out;
         }
+        /* go-tdx-guest compares it with header bytes that are reserved, and zero, in every
+         * TDX quote: a minimum above 0 refuses every quote, which no translation carries. */
         if (u > 0) {
-            drop(m,
-                 "%s: go-tdx-guest reads it from reserved bytes of a TDX quote header: it "
-                 "checks nothing (the QE's SVN is judged against Intel's QE Identity)",
-                 p);
+            fail(m,
+                 "%s: %" PRIu64 ": go-tdx-guest compares it with reserved bytes of the TDX quote "
+                 "header, zero in every TDX quote, so Cocos refuses every quote with this file; "
+                 "set it to 0 (cvmattest judges the QE's SVN against Intel's QE Identity)",
+                 p, u);
+            goto out;
         }
     }
     json_decref(v);
@@ -1350,6 +1395,56 @@ out:
 
 /* ---- entry point ------------------------------------------------------------------------ */
 
+/* go-sev-guest's check.Policy fields (proto/check.proto), by their proto names. */
+/* clang-format off */
+static const char *const snp_policy_fields[] = {
+    "minimum_guest_svn", "policy", "family_id", "image_id", "vmpl", "minimum_tcb",
+    "minimum_launch_tcb", "platform_info", "require_author_key", "report_data", "measurement",
+    "host_data", "report_id_ma", "chip_id", "minimum_build", "minimum_version",
+    "permit_provisional_firmware", "require_id_block", "trusted_author_keys",
+    "trusted_author_key_hashes", "trusted_id_keys", "trusted_id_key_hashes", "product",
+    "report_id", "minimum_tcb_turin", "minimum_launch_tcb_turin"};
+/* clang-format on */
+
+static bool has_snp_field(const struct msg *g)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(snp_policy_fields); i++) {
+        if (json_object_get(g->vals, snp_policy_fields[i]) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A policy object with no field of either library: protobuf JSON would ignore every one of
+ * them (names other than the proto name or its lowerCamelCase JSON name are unknown), so there
+ * is no telling SEV-SNP from TDX, and guessing one would import a policy that checks nothing
+ * the file meant to check.
+ */
+static bool unrecognised_policy(const struct msg *g, struct imp *m)
+{
+    char list[256];
+    size_t o = 0;
+    const char *key;
+    json_t *val;
+    list[0] = '\0';
+    json_object_foreach(g->orig, key, val)
+    {
+        if (o < sizeof list - 40) {
+            int k = snprintf(list + o, sizeof list - o, "%s\"%.32s\"", o ? ", " : "",
+                             json_string_value(val));
+            o += k > 0 ? (size_t)k : 0;
+        }
+    }
+    return fail(m,
+                "policy: no field of go-sev-guest's check.Policy or go-tdx-guest's "
+                "checkconfig.Policy (headerPolicy, tdQuoteBodyPolicy) among {%s}, so neither "
+                "SEV-SNP nor TDX; field names are the proto names (td_quote_body_policy) or "
+                "their lowerCamelCase JSON names (tdQuoteBodyPolicy)",
+                list);
+}
+
 /* see import/cocos.h */
 enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
                                           json_t **dropped, char *err, size_t errlen)
@@ -1404,6 +1499,10 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
     }
     bool is_tdx = json_object_get(pol.vals, "header_policy") != NULL ||
                   json_object_get(pol.vals, "td_quote_body_policy") != NULL;
+    if (!is_tdx && !has_snp_field(&pol)) {
+        unrecognised_policy(&pol, &m);
+        goto out;
+    }
     put(&m, res, "name",
         json_string(is_tdx ? "imported from a Cocos AI TDX policy"
                            : "imported from a Cocos AI SEV-SNP policy"));

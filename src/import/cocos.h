@@ -20,8 +20,11 @@
  * array of strings, one per setting that could not be carried over, each starting with the
  * setting's path as written ("policy.report_id: ...", "rootOfTrust.checkCrl: ..."); the caller
  * owns both (json_decref). Otherwise both are NULL: CVMA_E_USAGE with err naming the field
- * when the input is not JSON, not a Cocos policy, or holds a malformed value (bad base64,
- * wrong length, wrong type, out of range); CVMA_E_NOMEM. len <= CVMA_POLICY_MAX_BYTES.
+ * when the input is not JSON, not a Cocos policy (a "policy" object with no field of either
+ * library), holds a malformed value (bad base64, wrong length, wrong type, out of range), or
+ * a setting with which the source refuses every report (a guest policy absent, with bit 17
+ * clear or bits 63:26 set; required keys without their hashes; a TDX QE or PCE SVN minimum
+ * above 0); CVMA_E_NOMEM. len <= CVMA_POLICY_MAX_BYTES.
  */
 CVMA_MUST_USE enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t **out,
                                                         json_t **dropped, char *err, size_t errlen);

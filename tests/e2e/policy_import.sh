@@ -42,6 +42,7 @@ $CVM policy import --from cocos "$EX/cocos-snp.json" >"$T/snp.json" 2>"$T/err"
 check "import cocos snp" 0 $?
 has "$T/snp.json" '"measurements"'
 has "$T/snp.json" '"microcode": 213'
+has "$T/snp.json" '"reject_unknown_bits": true'
 has "$T/err" "not carried over: pcr_values.sha256 (PCRs 0,9)"
 has "$T/err" "not carried over: root_of_trust.check_crl"
 has "$T/err" "2 setting(s) not carried over"
@@ -64,6 +65,22 @@ has "$T/err" "policy.measurement: not valid base64"
 printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "AAAA"}}}' >"$T/c2.json"
 $CVM policy import --from cocos "$T/c2.json" >/dev/null 2>"$T/err"; check "import wrong length" 2 $?
 has "$T/err" "policy.tdQuoteBodyPolicy.mrTd: 3 bytes, expected 48"
+# Files with which Cocos verifies nothing are refused, not turned into a policy that accepts:
+# an absent guest policy (0 to go-sev-guest, which refuses it), reserved bit 17 clear, no field
+# of either library (no guessing SEV-SNP), a TDX QE SVN minimum (reserved header bytes).
+printf '{"policy": {"measurement": "%s"}}' "$(printf 'q6ur%.0s' $(seq 16))" >"$T/c3.json"
+$CVM policy import --from cocos "$T/c3.json" --out "$T/c3.out" 2>"$T/err"; check "import no guest policy" 2 $?
+has "$T/err" "policy.policy: absent, which go-sev-guest reads as 0 and refuses"
+[ -e "$T/c3.out" ] && { echo "FAIL: a refused import wrote --out"; fails=$((fails + 1)); }
+printf '{"policy": {"policy": 65536}}' >"$T/c4.json"
+$CVM policy import --from cocos "$T/c4.json" >/dev/null 2>"$T/err"; check "import bit 17 clear" 2 $?
+has "$T/err" "reserved bit 17 clear"
+printf '{"policy": {"TdQuoteBodyPolicy": {"MrTd": "AAAA"}}}' >"$T/c5.json"
+$CVM policy import --from cocos "$T/c5.json" >/dev/null 2>"$T/err"; check "import unknown spelling" 2 $?
+has "$T/err" "so neither SEV-SNP nor TDX"
+printf '{"policy": {"headerPolicy": {"minimumQeSvn": 2}}}' >"$T/c6.json"
+$CVM policy import --from cocos "$T/c6.json" >/dev/null 2>"$T/err"; check "import QE SVN minimum" 2 $?
+has "$T/err" "policy.headerPolicy.minimumQeSvn: 2: go-tdx-guest"
 $CVM policy import --from cocos "$T/none.json" >/dev/null 2>&1; check "import missing file" 2 $?
 $CVM policy import --from veraison "$EX/cocos-snp.json" >/dev/null 2>&1; check "import --from other" 2 $?
 $CVM policy import "$EX/cocos-snp.json" >/dev/null 2>&1; check "import without --from" 2 $?

@@ -1675,13 +1675,19 @@ static void test_cocos_snp_camel_case(void **state)
     assert_true(json_is_true(json_object_get(pi, "require_ecc_en")));
     assert_true(json_is_true(json_object_get(pi, "require_alias_check_complete")));
     assert_null(json_object_get(pi, "require_rapl_dis"));
+    /* go-sev-guest refuses unknown bits in a report's POLICY always, in its PLATFORM_INFO
+     * when platform_info is configured. */
+    assert_true(json_is_true(json_object_get(pi, "reject_unknown_bits")));
+    assert_true(json_is_true(
+            json_object_get(json_object_get(snp, "guest_policy"), "reject_unknown_bits")));
     static const char *const want[] = {"rootOfTrust.disallowNetwork:"};
     expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
     json_decref(o);
     json_decref(dropped);
 
     /* A generic minimum_tcb without a product: Milan and Genoa only, and it says so. */
-    o = import_ok("{\"policy\": {\"minimumTcb\": \"15352208179752599555\"}}", &dropped);
+    o = import_ok("{\"policy\": {\"minimumTcb\": \"15352208179752599555\", \"policy\": 131072}}",
+                  &dropped);
     json_t *bp = json_object_get(json_object_get(json_object_get(o, "snp"), "minimum_tcb"),
                                  "by_product");
     assert_non_null(json_object_get(bp, "Milan"));
@@ -1745,7 +1751,7 @@ static void test_cocos_tdx_snake_case(void **state)
     char *rd = b64_fill(0xaa, 64), *other = b64_fill(0x01, 16);
     char text[2048];
     snprintf(text, sizeof text,
-             "{\"policy\": {\"header_policy\": {\"minimum_qe_svn\": 3, \"minimum_pce_svn\": 0,"
+             "{\"policy\": {\"header_policy\": {\"minimum_qe_svn\": 0, \"minimum_pce_svn\": 0,"
              " \"qe_vendor_id\": \"%s\"},"
              " \"td_quote_body_policy\": {\"any_mr_td\": [\"%s\", \"%s\"], \"mr_config_id\": "
              "\"%s\", \"report_data\": \"%s\", \"tdattributes_debug\": false}},"
@@ -1759,7 +1765,6 @@ static void test_cocos_tdx_snake_case(void **state)
     assert_string_equal(sget(o, "report_data"), R64("aa"));
     assert_true(json_is_false(json_object_get(json_object_get(o, "tdx"), "allow_debug")));
     static const char *const want[] = {
-            "policy.header_policy.minimum_qe_svn:",
             "policy.header_policy.qe_vendor_id:",
             "root_of_trust.cabundle_paths:",
     };
@@ -1827,14 +1832,16 @@ static void test_cocos_import_refusals(void **state)
                    "field family_id given twice");
     import_refused("{\"policy\": {\"product\": {\"name\": \"SEV_PRODUCT_NAPLES\"}}}",
                    "policy.product.name: \"SEV_PRODUCT_NAPLES\" is not a SevProductName");
-    import_refused("{\"policy\": {}, \"root_of_trust\": {\"product_line\": \"Rome\"}}",
+    import_refused("{\"policy\": {\"policy\": 196608}, \"root_of_trust\": {\"product_line\": "
+                   "\"Rome\"}}",
                    "root_of_trust.product_line: \"Rome\" is not Milan, Genoa or Turin");
     import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"AA==\"]}}}",
                    "policy.tdQuoteBodyPolicy.rtmrs[0]: 1 bytes, expected 48");
     import_refused("{\"policy\": {\"tdQuoteBodyPolicy\": {\"anyMrTd\": [\"\"]}}}", "an empty MRTD");
     import_refused("{\"policy\": {\"headerPolicy\": {\"minimumQeSvn\": 70000}}}",
                    "policy.headerPolicy.minimumQeSvn: 70000 is out of range");
-    import_refused("{\"policy\": {}, \"pcr_values\": []}", "pcr_values: expected an object");
+    import_refused("{\"policy\": {\"policy\": 196608}, \"pcr_values\": []}",
+                   "pcr_values: expected an object");
     const char nul[] = "{\"policy\": {}}\0{}";
     json_t *out = NULL, *dropped = NULL;
     char err[256];
@@ -1842,14 +1849,64 @@ static void test_cocos_import_refusals(void **state)
                                               err, sizeof err),
                      CVMA_E_USAGE);
 
-    /* proto3 defaults: an empty SEV-SNP policy still forbids SMT, MA and debug, as
-     * go-sev-guest enforces policy 0, and requires COMMITTED == CURRENT. */
-    out = import_ok("{\"policy\": {}}", &dropped);
+    /* proto3 defaults: an absent guest policy is 0, which go-sev-guest's PolicyToOptions
+     * refuses (reserved bit 17 must be 1), as it refuses reserved bits 63:26: Cocos verifies
+     * nothing with such a file, so nothing is imported. Malformed values are named first. */
+    import_refused("{\"policy\": {\"measurement\": null, \"vmpl\": 0}}",
+                   "policy.policy: absent, which go-sev-guest reads as 0 and refuses");
+    import_refused("{\"policy\": {\"policy\": null}}", "policy.policy: absent");
+    import_refused("{\"policy\": {\"policy\": 65536}}",
+                   "policy.policy: 0x0000000000010000 has reserved bit 17 clear");
+    import_refused("{\"policy\": {\"policy\": \"0\"}}", "has reserved bit 17 clear");
+    import_refused(
+            "{\"policy\": {\"policy\": \"67305472\"}}",
+            "policy.policy: 0x0000000004030000 sets reserved bits 63:26 (0x0000000004000000)");
+    import_refused("{\"policy\": {\"policy\": 18446744073709551615}}", "sets reserved bits 63:26");
+    import_refused("{\"policy\": {\"policy\": 65536, \"vmpl\": 9}}",
+                   "policy.vmpl: 9 is out of range");
+
+    /* No field of either library: not guessed to be SEV-SNP (whose import would check
+     * nothing the file meant). protobuf JSON reads proto names and lowerCamelCase only. */
+    import_refused("{\"policy\": {}}", "policy: no field of go-sev-guest's check.Policy or "
+                                       "go-tdx-guest's checkconfig.Policy");
+    import_refused("{\"policy\": {\"TdQuoteBodyPolicy\": {\"MrTd\": \"AAAA\"}}}",
+                   "among {\"TdQuoteBodyPolicy\"}, so neither SEV-SNP nor TDX");
+    import_refused("{\"policy\": {\"Measurement\": \"AAAA\", \"POLICY\": 196608}}",
+                   "among {\"Measurement\", \"POLICY\"}");
+
+    /* go-tdx-guest's QE and PCE SVN minima read header bytes that are zero in every TDX
+     * quote: above 0 it refuses every quote, so nothing is imported. */
+    import_refused("{\"policy\": {\"headerPolicy\": {\"minimumQeSvn\": 1}}}",
+                   "policy.headerPolicy.minimumQeSvn: 1: go-tdx-guest compares it with reserved "
+                   "bytes");
+    import_refused("{\"policy\": {\"header_policy\": {\"minimum_pce_svn\": \"7\"}, "
+                   "\"td_quote_body_policy\": {}}}",
+                   "policy.header_policy.minimum_pce_svn: 7: go-tdx-guest");
+
+    /* The smallest policy go-sev-guest accepts, 0x20000: no SMT, MA or debug, unknown bits
+     * refused, COMMITTED == CURRENT required. */
+    out = import_ok("{\"policy\": {\"policy\": 131072}}", &dropped);
     json_t *snp = json_object_get(out, "snp");
+    json_t *gp = json_object_get(snp, "guest_policy");
     assert_true(json_is_false(json_object_get(snp, "allow_debug")));
-    assert_true(json_is_false(json_object_get(json_object_get(snp, "guest_policy"), "allow_smt")));
+    assert_true(json_is_false(json_object_get(gp, "allow_smt")));
+    assert_true(json_is_false(json_object_get(gp, "allow_migrate_ma")));
+    assert_true(json_is_true(json_object_get(gp, "reject_unknown_bits")));
+    assert_null(json_object_get(snp, "platform_info"));
     assert_true(json_is_true(json_object_get(snp, "require_committed_equals_current")));
     assert_int_equal(json_array_size(dropped), 0);
+    json_decref(out);
+    json_decref(dropped);
+
+    /* TDX in either protobuf JSON spelling, zero SVN minima accepted. */
+    out = import_ok("{\"policy\": {\"tdQuoteBodyPolicy\": {}, \"headerPolicy\": "
+                    "{\"minimumQeSvn\": 0}}}",
+                    &dropped);
+    assert_string_equal(sget(out, "allowed_tees.0"), "tdx");
+    json_decref(out);
+    json_decref(dropped);
+    out = import_ok("{\"policy\": {\"td_quote_body_policy\": {}}}", &dropped);
+    assert_string_equal(sget(out, "allowed_tees.0"), "tdx");
     json_decref(out);
     json_decref(dropped);
 }
