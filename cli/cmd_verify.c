@@ -55,7 +55,9 @@ int cvma_cmd_verify(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     /* Everything that can be checked before verifying is: options, policy, keys, the
-     * evidence, the previous result. None of them may fail after a verdict is printed. */
+     * evidence, the previous result, --result-out (an earlier token is removed here). None of
+     * them may fail after a verdict is printed; only signing and writing the token can, and
+     * then there is no token and the exit code is 2. */
     if ((rc = cvma_cli_verifier_new(&cv, "verify", &v)) != 0 ||
         (rc = cvma_cli_evidence(&cv, "verify", &ev)) != 0) {
         goto out;

@@ -1,5 +1,6 @@
 #include "opts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -16,6 +17,7 @@
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "verifier/bundle.h"
 
 static int usage_error(const char *verb, const char *fmt, ...) CVMA_PRINTF(2, 3);
 
@@ -462,23 +464,137 @@ static bool out_dir_writable(const char *path)
     return ok;
 }
 
-int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
-                          struct cvma_verifier **out)
+/* Whether path is the file tok describes (same device and inode). */
+static bool same_file(const struct stat *tok, const char *path)
 {
-    char err[768];
-    enum cvma_status st;
-    if (cv->result_out != NULL && !out_dir_writable(cv->result_out)) {
+    struct stat sb;
+    return path != NULL && stat(path, &sb) == 0 && sb.st_dev == tok->st_dev &&
+           sb.st_ino == tok->st_ino;
+}
+
+/* "NAME=FILE" options: the file. */
+static const char *after_eq(const char *s)
+{
+    const char *eq = strchr(s, '=');
+    return eq != NULL ? eq + 1 : s;
+}
+
+/*
+ * The input file --result-out would replace (writing the token over the --sign-result key,
+ * the evidence, a policy...), as "--option 'path'" in buf, or NULL when it names none.
+ */
+static const char *result_out_input(const struct cvma_cli_verify *cv, const struct stat *tok,
+                                    char *buf, size_t buflen)
+{
+    const struct cvma_verifier_config *c = &cv->cfg;
+    struct {
+        const char *opt;
+        const char *const *list;
+        size_t n;
+        bool named; /* NAME=FILE */
+    } lists[] = {
+            {"--trust-root", c->trust_root_files, c->n_trust_root_files, false},
+            {"--provider", c->providers, c->n_providers, true},
+            {"--registry", c->registries, c->n_registries, false},
+            {"--proof", c->proofs, c->n_proofs, false},
+            {"--log-vkey", c->log_keys, c->n_log_keys, true},
+            {"--witness-vkey", c->witness_keys, c->n_witness_keys, false},
+            {"--log-proof", c->log_proofs, c->n_log_proofs, false},
+            {"--log-consistency", c->log_consistency, c->n_log_consistency, false},
+    };
+    const struct {
+        const char *opt, *path;
+    } one[] = {
+            {"evidence", strcmp(cv->file, "-") == 0 ? NULL : cv->file},
+            {"--sign-result", c->result_key_file},
+            {"--policy", c->n_policies > 0 ? c->policies[0].path : NULL},
+            {"--previous", cv->previous},
+    };
+    struct stat sb;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(one); i++) {
+        if (same_file(tok, one[i].path)) {
+            snprintf(buf, buflen, "%s '%s'", one[i].opt, one[i].path);
+            return buf;
+        }
+    }
+    if (strcmp(cv->file, "-") == 0 && fstat(STDIN_FILENO, &sb) == 0 && sb.st_dev == tok->st_dev &&
+        sb.st_ino == tok->st_ino) {
+        snprintf(buf, buflen, "the evidence read from standard input");
+        return buf;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(lists); i++) {
+        for (size_t k = 0; k < lists[i].n; k++) {
+            const char *path = lists[i].named ? after_eq(lists[i].list[k]) : lists[i].list[k];
+            if (same_file(tok, path)) {
+                snprintf(buf, buflen, "%s '%s'", lists[i].opt, path);
+                return buf;
+            }
+        }
+    }
+    /* The collateral directory's files (docs/collateral.md names). */
+    DIR *d = c->collateral_dir != NULL ? opendir(c->collateral_dir) : NULL;
+    const char *hit = NULL;
+    if (d != NULL) {
+        struct dirent *e;
+        char path[4096];
+        while (hit == NULL && (e = readdir(d)) != NULL) {
+            if (!cvma_bundle_collateral_name_ok(e->d_name)) {
+                continue;
+            }
+            int k = snprintf(path, sizeof path, "%s/%s", c->collateral_dir, e->d_name);
+            if (k > 0 && (size_t)k < sizeof path && same_file(tok, path)) {
+                snprintf(buf, buflen, "--collateral file '%s'", path);
+                hit = buf;
+            }
+        }
+        closedir(d);
+    }
+    return hit;
+}
+
+/*
+ * --result-out TOKEN: checked before anything is verified, and an earlier TOKEN removed, so
+ * that TOKEN exists after the command only when this run wrote it (any verdict), never a
+ * token of an earlier run beside an exit 2.
+ */
+static int result_out_prepare(const struct cvma_cli_verify *cv, const char *verb)
+{
+    char what[4200];
+    struct stat sb;
+    if (!out_dir_writable(cv->result_out)) {
         return usage_error(verb,
                            "--result-out '%s': its directory does not exist or is not "
                            "writable",
                            cv->result_out);
     }
+    if (stat(cv->result_out, &sb) != 0) {
+        return 0; /* not there (a dangling link is replaced, not followed) */
+    }
     /* The token replaces a file that is there: one that is not a regular file (a directory,
      * a FIFO, a device) could not be replaced, and the verdict would be printed first. */
-    struct stat sb;
-    if (cv->result_out != NULL && stat(cv->result_out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    if (!S_ISREG(sb.st_mode)) {
         return usage_error(verb, "--result-out '%s' is there and is not a regular file",
                            cv->result_out);
+    }
+    if (result_out_input(cv, &sb, what, sizeof what) != NULL) {
+        return usage_error(verb, "--result-out '%s' is %s: the token would replace an input",
+                           cv->result_out, what);
+    }
+    if (unlink(cv->result_out) != 0 && errno != ENOENT) {
+        return usage_error(verb, "--result-out '%s': cannot remove the earlier token: %s",
+                           cv->result_out, strerror(errno));
+    }
+    return 0;
+}
+
+int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
+                          struct cvma_verifier **out)
+{
+    char err[768];
+    enum cvma_status st;
+    int rc;
+    if (cv->result_out != NULL && (rc = result_out_prepare(cv, verb)) != 0) {
+        return rc;
     }
     st = cvma_verifier_new(&cv->cfg, out, err, sizeof err);
     if (st != CVMA_OK) {

@@ -327,6 +327,44 @@ done
     run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok"
     check "--sign-result with a key" 0 $rc
     [ -s "$T/tok" ] || fail "--sign-result with a key: no token written"
+    # An earlier TOKEN is removed before verifying: after an exit 2 there is no token, never
+    # the one of an earlier run (a nonce for evidence without a TPM quote, a missing file).
+    run $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok" --nonce 00
+    check "--result-out, then an exit 2 from the verification" 2 $rc
+    [ -e "$T/tok" ] && fail "--result-out: an earlier token survives an exit 2"
+    cp "$T/p.key" "$T/tok"
+    run $CVM verify "$T/nosuch.bin" $SV --sign-result "$T/p.key" --result-out "$T/tok"
+    check "--result-out, then unreadable evidence" 2 $rc
+    [ -e "$T/tok" ] && fail "--result-out: an earlier token survives unreadable evidence"
+    # --result-out naming an input is refused, the input untouched: the key, the evidence
+    # (also through a link, or as standard input), the policy, a trust root, collateral.
+    cp "$T/p.key" "$T/k.pem"
+    cp "$T/s/report.bin" "$T/ev.bin"
+    ln -s "$T/ev.bin" "$T/ev.link"
+    printf '{"snp": {"vmpl": 0}}\n' >"$T/pol.json"
+    cp -r "$T/s" "$T/s2"
+    for a in "k.pem:--sign-result" "ev.bin:evidence" "ev.link:evidence" "pol.json:--policy" \
+        "s/ark.pem:--trust-root" "s2/vcek.pem:--collateral file"; do
+        f=${a%%:*}
+        cp "$T/$f" "$T/before"
+        run $CVM verify "$T/ev.bin" --collateral "$T/s2" --offline --trust-root "$T/s/ark.pem" \
+            --policy "$T/pol.json" --sign-result "$T/k.pem" --result-out "$T/$f"
+        check "--result-out naming an input ($f)" 2 $rc
+        has "$T/err" "is ${a#*:}" "--result-out $f: the input named"
+        empty "$T/out" "--result-out $f: no verdict"
+        cmp -s "$T/before" "$T/$f" || fail "--result-out $f: the input was changed"
+    done
+    run $CVM verify - $SV --sign-result "$T/k.pem" --result-out "$T/ev.bin" <"$T/ev.bin"
+    check "--result-out naming the standard input" 2 $rc
+    has "$T/err" "the evidence read from standard input" "--result-out stdin: named"
+    cmp -s "$T/s/report.bin" "$T/ev.bin" || fail "--result-out stdin: the evidence was changed"
+    $CVM verify "$T/ev.bin" $SV --json >"$T/prev.json"
+    cp "$T/prev.json" "$T/before"
+    run $CVM verify "$T/ev.bin" $SV --previous "$T/prev.json" --sign-result "$T/k.pem" \
+        --result-out "$T/prev.json"
+    check "--result-out naming --previous" 2 $rc
+    has "$T/err" "is --previous" "--result-out --previous: named"
+    cmp -s "$T/before" "$T/prev.json" || fail "--result-out --previous: the result was changed"
     printf '{"snp": {"no_such_field": 1}}\n' >"$T/badpol.json"
     printf '{bad\n' >"$T/notjson.json"
     for p in badpol notjson; do
