@@ -21,7 +21,8 @@ static const char usage[] =
         "  --root DIR          read proc/, sys/, boot/, dev/ under DIR (a prepared tree) instead\n"
         "                      of this machine; CPUID and /dev/sev from stand-in files there\n"
         "  --json              the tree of checks as JSON\n"
-        "  --pccs-url URL      the PCCS to probe (default https://localhost:8081; none: skip)\n"
+        "  --pccs-url URL      the PCCS to probe (default https://localhost:8081, none with\n"
+        "                      --root; none: skip)\n"
         "  --pccs-timeout S    seconds to wait for it (default 5)\n"
         "exit codes: 0 at least one TEE ready, 1 neither (each fails a check), 2 usage error,\n"
         "  3 not decided (no TEE ready, one with no failing check but some unknown)\n";

@@ -37,9 +37,10 @@
 #define MSR_AMD64_SYSCFG          0xC0010010u /* bit 23 MemEncryptionModeEn, 24 SNPEn */
 #define MSR_AMD64_RMP_BASE        0xC0010132u
 #define MSR_AMD64_RMP_END         0xC0010133u
-#define MSR_IA32_TME_ACTIVATE     0x982u  /* bit 0 lock, bit 1 enable */
-#define MSR_IA32_MKTME_KEYID_PART 0x87u   /* 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs */
-#define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u /* bit 11 SEAMRR enabled */
+#define MSR_AMD64_RMP_CFG         0xC0010136u /* bit 0 SegmentedRMP enabled (Turin and later) */
+#define MSR_IA32_TME_ACTIVATE     0x982u      /* bit 0 lock, bit 1 enable */
+#define MSR_IA32_MKTME_KEYID_PART 0x87u       /* 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs */
+#define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u     /* bit 11 SEAMRR enabled */
 
 /* /dev/sev ioctl (Linux uapi linux/psp-sev.h): SEV_ISSUE_CMD = _IOWR('S', 0, 16 bytes). */
 #define SEV_CMD_PLATFORM_STATUS 1u
@@ -529,8 +530,22 @@ static bool parse_release(const char *rel, unsigned *maj, unsigned *min)
     return true;
 }
 
+/* Whether a module parameter reads Y or 1 (anything else, or unreadable: false). */
+static bool param_on(const struct ctx *c, const char *mod, const char *param)
+{
+    char abs[128], val[32];
+    size_t n = 0;
+    snprintf(abs, sizeof abs, "/sys/module/%s/parameters/%s", mod, param);
+    return read_text_n(c, abs, val, sizeof val, &n) == 0 && n == strlen(val) &&
+           (strcmp(val, "Y") == 0 || strcmp(val, "1") == 0);
+}
+
+/* backport: the module parameter ("kvm_intel.tdx") whose Y shows a kernel older than the
+ * minimum carries the host support as a distribution backport (then the version is only a
+ * note), or NULL. */
 static void check_kernel_version(struct ctx *c, int parent, const char *id, unsigned want_maj,
-                                 unsigned want_min, const char *why)
+                                 unsigned want_min, const char *why, const char *backport,
+                                 bool backport_on)
 {
     char rel[128], text[4 * sizeof rel], hint[256];
     size_t n = 0;
@@ -545,6 +560,10 @@ static void check_kernel_version(struct ctx *c, int parent, const char *id, unsi
         set(c, i, CVMA_HOST_UNKNOWN, "report this kernel release string", "release '%s'", t);
     } else if (maj > want_maj || (maj == want_maj && min >= want_min)) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s (>= %u.%u)", t, want_maj, want_min);
+    } else if (backport != NULL && backport_on) {
+        set(c, i, CVMA_HOST_PASS, NULL,
+            "%s (< %u.%u, but %s=Y: a distribution kernel with the host support backported)", t,
+            want_maj, want_min, backport);
     } else {
         snprintf(hint, sizeof hint,
                  "install a kernel >= %u.%u (or a distribution kernel with the %s backports)",
@@ -1001,6 +1020,21 @@ static void check_snp(struct ctx *c)
         }
     }
 
+    /* SNP_PLATFORM_STATUS, read once: the RMP check and the firmware checks use it */
+    uint8_t snp[SNP_STATUS_LEN];
+    uint32_t snp_fw_err = 0;
+    bool snp_standin = false;
+    int snp_err =
+            sev_status(c, SNP_CMD_PLATFORM_STATUS, snp, sizeof snp, &snp_fw_err, &snp_standin);
+    bool snp_rmp_init = false;
+    if (snp_err == 0) {
+        /* struct sev_user_data_snp_status: api_major, api_minor, state, is_rmp_initialized:1 */
+        struct cvma_reader rd;
+        uint8_t flags = 0;
+        cvma_reader_init(&rd, snp, sizeof snp);
+        snp_rmp_init = cvma_reader_skip(&rd, 3) && cvma_reader_u8(&rd, &flags) && (flags & 1);
+    }
+
     /* BIOS: SYSCFG and the RMP */
     g = add(c, top, "snp.bios", "BIOS configuration", "bios_configured",
             "what firmware setup enables (MSRs, via the msr driver)");
@@ -1025,11 +1059,42 @@ static void check_snp(struct ctx *c)
             "SYSCFG=0x%016" PRIx64, syscfg);
     }
     i = add(c, g, "snp.bios.rmp", "RMP table reserved", "bios_configured",
-            "MSRs 0xC0010132/0xC0010133 RMP_BASE/RMP_END non-zero");
-    uint64_t rb = 0, re = 0;
-    if ((merr = rdmsr(c, MSR_AMD64_RMP_BASE, &rb)) != 0 ||
-        (merr = rdmsr(c, MSR_AMD64_RMP_END, &re)) != 0) {
-        msr_unknown(c, i, MSR_AMD64_RMP_BASE, merr);
+            "SNP_PLATFORM_STATUS RMP initialized, else MSRs 0xC0010132/0xC0010133 "
+            "RMP_BASE/RMP_END non-zero (RMP_BASE alone for a segmented RMP: RMP_CFG "
+            "0xC0010136 bit 0)");
+    uint64_t rb = 0, re = 0, rcfg = 0;
+    uint32_t which = MSR_AMD64_RMP_BASE;
+    /* RMP_CFG exists from Turin on; where it cannot be read the RMP is contiguous. */
+    bool segmented = rdmsr(c, MSR_AMD64_RMP_CFG, &rcfg) == 0 && (rcfg & 1) != 0;
+    if ((merr = rdmsr(c, MSR_AMD64_RMP_BASE, &rb)) == 0 && !segmented) {
+        which = MSR_AMD64_RMP_END;
+        merr = rdmsr(c, MSR_AMD64_RMP_END, &re);
+    }
+    if (snp_rmp_init) {
+        /* the firmware's own word: SNP_INIT found the RMP and initialized it */
+        if (merr != 0) {
+            set(c, i, CVMA_HOST_PASS, NULL, "RMP initialized (SNP_PLATFORM_STATUS)");
+        } else if (segmented) {
+            set(c, i, CVMA_HOST_PASS, NULL,
+                "RMP initialized (SNP_PLATFORM_STATUS); segmented, RMP_BASE=0x%" PRIx64, rb);
+        } else {
+            set(c, i, CVMA_HOST_PASS, NULL,
+                "RMP initialized (SNP_PLATFORM_STATUS); RMP 0x%" PRIx64 " - 0x%" PRIx64, rb, re);
+        }
+    } else if (merr != 0) {
+        msr_unknown(c, i, which, merr);
+    } else if (segmented) {
+        /* Segmented RMP (AMD APM vol. 2, RMP_CFG): RMP_BASE locates the RMP bookkeeping and
+         * segment table; RMP_END is not used and reads zero. */
+        if (rb == 0) {
+            set(c, i, CVMA_HOST_FAIL,
+                "BIOS: enable SNP memory coverage / RMP table; dmesg says " KMSG_RMP,
+                "segmented RMP (RMP_CFG=0x%" PRIx64 "), RMP_BASE=0", rcfg);
+        } else {
+            set(c, i, CVMA_HOST_PASS, NULL,
+                "segmented RMP (RMP_CFG=0x%" PRIx64 "), RMP_BASE=0x%" PRIx64 " (RMP_END unused)",
+                rcfg, rb);
+        }
     } else if (rb == 0 || re == 0 || rb > re) {
         set(c, i, CVMA_HOST_FAIL,
             "BIOS: enable SNP memory coverage / RMP table; dmesg says " KMSG_RMP,
@@ -1041,17 +1106,13 @@ static void check_snp(struct ctx *c)
     /* Kernel */
     g = add(c, top, "snp.kernel", "Kernel", "kernel", "version, options, kvm_amd parameters");
     check_kernel_version(c, g, "snp.kernel.version", SNP_MIN_KERNEL_MAJOR, SNP_MIN_KERNEL_MINOR,
-                         "SEV-SNP host support (KVM) is upstream since Linux 6.11");
+                         "SEV-SNP host support (KVM) is upstream since Linux 6.11", NULL, false);
+    /* Host requirements only: the SEV guest driver (SEV_GUEST) belongs to guest kernels. */
     static const char *const snp_opts[] = {
-            "KVM",       "KVM_AMD", "KVM_AMD_SEV", "AMD_MEM_ENCRYPT", "CRYPTO_DEV_CCP",
-            "SEV_GUEST", NULL};
-    static const char *const snp_why[] = {
-            "KVM",
-            "KVM for AMD-V",
-            "SEV support in kvm_amd",
-            "memory encryption (SME/SEV)",
-            "the AMD Secure Processor driver (/dev/sev)",
-            "the SEV guest driver, for guests built from this kernel"};
+            "KVM", "KVM_AMD", "KVM_AMD_SEV", "AMD_MEM_ENCRYPT", "CRYPTO_DEV_CCP", NULL};
+    static const char *const snp_why[] = {"KVM", "KVM for AMD-V", "SEV support in kvm_amd",
+                                          "memory encryption (SME/SEV)",
+                                          "the AMD Secure Processor driver (/dev/sev)"};
     check_kernel_config(c, g, "snp", snp_opts, snp_why);
     check_kvm_param(c, g, "snp.kernel.kvm_amd.sev", "kvm_amd", "sev",
                     "modprobe kvm_amd sev=1 (BIOS: SEV enabled, SEV ASIDs > 0)");
@@ -1064,7 +1125,7 @@ static void check_snp(struct ctx *c)
     /* Firmware: /dev/sev platform status */
     g = add(c, top, "snp.firmware", "SEV firmware", "firmware",
             "the AMD Secure Processor, through /dev/sev");
-    uint8_t sev[SEV_STATUS_LEN], snp[SNP_STATUS_LEN];
+    uint8_t sev[SEV_STATUS_LEN];
     uint32_t fw_err = 0;
     i = add(c, g, "snp.firmware.dev_sev", "/dev/sev present", "firmware",
             "the ccp driver found the Secure Processor");
@@ -1098,8 +1159,11 @@ static void check_snp(struct ctx *c)
     int ini = add(c, g, "snp.firmware.snp_init", "SNP initialized", "firmware",
                   "SNP_PLATFORM_STATUS state INIT and the RMP initialized");
     int tcb = add(c, g, "snp.firmware.tcb", "TCB versions", "firmware",
-                  "current, reported and committed TCB (SNP_PLATFORM_STATUS)");
-    err = sev_status(c, SNP_CMD_PLATFORM_STATUS, snp, sizeof snp, &fw_err, &standin);
+                  "reported TCB not above the current TCB in any component "
+                  "(SNP_PLATFORM_STATUS)");
+    err = snp_err;
+    fw_err = snp_fw_err;
+    standin = snp_standin;
     if (err != 0 && standin) {
         standin_unknown(c, ini, "snp_platform_status", sizeof snp, err);
         standin_unknown(c, tcb, "snp_platform_status", sizeof snp, err);
@@ -1138,13 +1202,31 @@ static void check_snp(struct ctx *c)
             char a[128], b[128];
             fmt_tcb(a, sizeof a, cur, turin);
             fmt_tcb(b, sizeof b, rep, turin);
-            set(c, tcb, cur == rep ? CVMA_HOST_PASS : CVMA_HOST_FAIL,
-                "the reported TCB lags the current one: the host set an older REPORTED_TCB "
-                "(SNP_SET_CONFIG) or has not committed the firmware (SNP_COMMIT); guests get "
-                "VCEKs for the older TCB",
-                "current %s; reported %s; committed: not in SNP_PLATFORM_STATUS, read "
-                "COMMITTED_TCB of a guest's report (cvmattest show)",
-                a, b);
+            struct tcb tc = tcb_split(cur, turin), tr = tcb_split(rep, turin);
+            bool above = tr.fmc > tc.fmc || tr.bl > tc.bl || tr.tee > tc.tee || tr.snp > tc.snp ||
+                         tr.ucode > tc.ucode;
+            bool below = tr.fmc < tc.fmc || tr.bl < tc.bl || tr.tee < tc.tee || tr.snp < tc.snp ||
+                         tr.ucode < tc.ucode;
+            if (above) {
+                set(c, tcb, CVMA_HOST_FAIL,
+                    "the firmware reports a TCB above the one it runs (SNP_SET_CONFIG accepts "
+                    "no such value): reset REPORTED_TCB (snphost config reset) or update the "
+                    "firmware, and report it to the BIOS vendor",
+                    "reported %s is above current %s in a component", b, a);
+            } else if (below) {
+                /* A REPORTED_TCB set lower with SNP_SET_CONFIG is a host's legitimate choice
+                 * (e.g. to keep guests on VCEKs of a TCB a fleet shares). */
+                set(c, tcb, CVMA_HOST_PASS, NULL,
+                    "note: reported %s below current %s (set with SNP_SET_CONFIG, or firmware "
+                    "not committed): guests' reports and VCEKs carry the reported TCB; "
+                    "committed: read COMMITTED_TCB of a guest's report (cvmattest show)",
+                    b, a);
+            } else {
+                set(c, tcb, CVMA_HOST_PASS, NULL,
+                    "current %s; reported the same; committed: not in SNP_PLATFORM_STATUS, "
+                    "read COMMITTED_TCB of a guest's report (cvmattest show)",
+                    a);
+            }
         }
     }
     check_microcode(c, g);
@@ -1162,7 +1244,8 @@ static void check_pccs(struct ctx *c, int parent)
     int i = add(c, parent, "tdx.attestation.pccs", "PCCS reachable", "attestation",
                 "the caching service the quote provider fetches collateral from");
     if (strcmp(c->pccs_url, "none") == 0) {
-        set(c, i, CVMA_HOST_UNKNOWN, "give --pccs-url URL to check it", "not checked");
+        set(c, i, CVMA_HOST_UNKNOWN, "give --pccs-url URL to check it",
+            c->live ? "not checked" : "not checked: --root reads nothing outside the tree");
         return;
     }
     char url[512], err[768];
@@ -1315,8 +1398,12 @@ static void check_tdx(struct ctx *c)
     }
 
     g = add(c, top, "tdx.kernel", "Kernel", "kernel", "version, options, kvm_intel parameters");
+    /* Distribution kernels (Ubuntu 24.04's, CentOS Stream's) carry TDX host support backported
+     * to older releases; kvm_intel.tdx=Y shows it is there and enabled. */
     check_kernel_version(c, g, "tdx.kernel.version", TDX_MIN_KERNEL_MAJOR, TDX_MIN_KERNEL_MINOR,
-                         "TDX host support (KVM) is upstream since Linux 6.16");
+                         "TDX host support (KVM) is upstream since Linux 6.16; older kernels "
+                         "with kvm_intel.tdx=Y carry it as a backport",
+                         "kvm_intel.tdx", param_on(c, "kvm_intel", "tdx"));
     static const char *const tdx_opts[] = {
             "KVM", "KVM_INTEL", "KVM_INTEL_TDX", "INTEL_TDX_HOST", "VSOCKETS", "VHOST_VSOCK", NULL};
     static const char *const tdx_why[] = {"KVM",
@@ -1441,7 +1528,10 @@ enum cvma_status cvma_host_check_run(const struct cvma_host_options *opts,
     if (!c.live && (st = open_root(&c, r->root, err, err_len)) != CVMA_OK) {
         goto out;
     }
-    c.pccs_url = opts != NULL && opts->pccs_url != NULL ? opts->pccs_url : DEFAULT_PCCS_URL;
+    /* Under --root nothing outside the tree is read: no PCCS probe unless one is named. */
+    c.pccs_url = opts != NULL && opts->pccs_url != NULL ? opts->pccs_url
+                 : c.live                               ? DEFAULT_PCCS_URL
+                                                        : "none";
     c.pccs_timeout_s = opts != NULL && opts->pccs_timeout_s > 0 ? opts->pccs_timeout_s : 5;
     read_cpu(&c);
     check_snp(&c);

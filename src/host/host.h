@@ -25,7 +25,8 @@
  * ROOT/cvmattest-msr/0xNNNNNNNN holds the MSR's value in hex; ROOT/dev/sev must exist and
  * ROOT/cvmattest-ioctl/sev_platform_status (12 bytes) and snp_platform_status (32 bytes) hold
  * the ioctls' output structures in the kernel's uapi layout (linux/psp-sev.h).
- * Nothing is written. The PCCS check makes one HTTP request (opts->pccs_url).
+ * Nothing is written. The PCCS check makes one HTTP request (opts->pccs_url; by default
+ * none under another root, which is all that is read).
  */
 #ifndef CVMA_HOST_HOST_H
 #define CVMA_HOST_HOST_H
@@ -66,7 +67,8 @@ struct cvma_host_report {
 
 struct cvma_host_options {
     const char *root;     /* NULL or "/" = this machine */
-    const char *pccs_url; /* NULL = https://localhost:8081; "none" = not checked (unknown) */
+    const char *pccs_url; /* NULL = https://localhost:8081 for "/", "none" under another root;
+                           * "none" = not checked (unknown) */
     long pccs_timeout_s;  /* <= 0: 5 */
 };
 

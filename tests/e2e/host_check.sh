@@ -4,6 +4,10 @@
 #    every launch check pass), then one tree per requirement left out, each named: the check
 #    that must catch it says fail with a fix hint (unknown, never fail, for the msr module:
 #    then nothing fails in that TEE and the host is undecided, exit 3);
+#  - variants of a ready host that must stay ready (a REPORTED_TCB set lower, no guest driver
+#    in the host kernel, a segmented RMP whose RMP_END is zero, a TDX kernel older than 6.16
+#    with kvm_intel.tdx=Y);
+#  - --root probes no PCCS unless --pccs-url names one;
 #  - undecided hosts (exit 3, "undecided: ..." naming the unknown checks, never "neither ...
 #    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
 #  - --root confined to the tree (symlinks, a release with '/');
@@ -93,6 +97,54 @@ while read -r tee item id; do
         grep -q "modprobe msr" "$d.json" || fail "$tee without the msr module: no 'modprobe msr' hint"
     fi
 done <"$T/items"
+# --- variants of a ready host: still ready, the check that might have said fail passes ---
+$MK --list-variants >"$T/variants" || fail "mktree --list-variants"
+[ -s "$T/variants" ] || fail "mktree --list-variants lists nothing"
+while read -r tee variant id; do
+    d="$T/v-$tee-$variant"
+    $MK $tee "$d" --variant "$variant" || { fail "mktree $tee --variant $variant"; continue; }
+    $CVM host-check --root "$d" --json --pccs-url none >"$d.json"
+    rc=$?
+    st=$(state "$d.json" "$id")
+    if [ "$st" = pass ] && [ $rc -eq 0 ] && [ "$(jq -r ".$tee.ready" "$d.json")" = true ]; then
+        ok "$tee $variant: $id pass, ready, exit 0"
+    else
+        fail "$tee $variant: $id is '$st' (want pass), exit $rc (want 0): $(jq -c '.failures' "$d.json")"
+    fi
+done <"$T/variants"
+grep -q 'note: reported 0xd315000000000309' "$T/v-snp-reported-tcb-lower.json" &&
+    ok "a lower REPORTED_TCB is a note naming both TCBs" || fail "lower REPORTED_TCB: no note"
+grep -q 'segmented RMP' "$T/v-snp-segmented-rmp.json" || grep -q 'RMP initialized' "$T/v-snp-segmented-rmp.json" ||
+    fail "segmented RMP: the message says neither"
+grep -q 'kvm_intel.tdx=Y' "$T/v-tdx-backported-kernel.json" &&
+    ok "TDX kernel 6.8 with kvm_intel.tdx=Y: the version is a note" || fail "backported TDX kernel: no note"
+# without kvm_intel.tdx=Y an old kernel still fails its version check
+cp -R "$T/v-tdx-backported-kernel" "$T/old-tdx"
+echo N >"$T/old-tdx/sys/module/kvm_intel/parameters/tdx"
+$CVM host-check --root "$T/old-tdx" --json --pccs-url none >"$T/old-tdx.json"
+[ "$(state "$T/old-tdx.json" tdx.kernel.version)" = fail ] &&
+    ok "TDX kernel 6.8 with kvm_intel.tdx=N: version fails" ||
+    fail "TDX kernel 6.8, tdx=N: tdx.kernel.version $(state "$T/old-tdx.json" tdx.kernel.version)"
+# the segmented RMP read from the MSRs alone (the firmware's stand-in gone: it says nothing)
+cp -R "$T/v-snp-segmented-rmp" "$T/segmsr" && rm -r "$T/segmsr/cvmattest-ioctl"
+$CVM host-check --root "$T/segmsr" --json --pccs-url none >"$T/segmsr.json"
+[ "$(state "$T/segmsr.json" snp.bios.rmp)" = pass ] && grep -q 'RMP_END unused' "$T/segmsr.json" &&
+    ok "segmented RMP from RMP_CFG and RMP_BASE: pass" ||
+    fail "segmented RMP from the MSRs: snp.bios.rmp $(state "$T/segmsr.json" snp.bios.rmp)"
+echo 0 >"$T/segmsr/cvmattest-msr/0xc0010136"
+$CVM host-check --root "$T/segmsr" --json --pccs-url none >"$T/segmsr0.json"
+[ "$(state "$T/segmsr0.json" snp.bios.rmp)" = fail ] &&
+    ok "RMP_END zero without a segmented RMP: fail" ||
+    fail "RMP_END zero, RMP_CFG 0: snp.bios.rmp $(state "$T/segmsr0.json" snp.bios.rmp)"
+
+# --root reads nothing outside the tree: no PCCS probe unless --pccs-url names one
+$CVM host-check --root "$T/tdx" --json --pccs-timeout 2 >"$T/nourl.json"
+rc=$?
+[ $rc -eq 0 ] && [ "$(state "$T/nourl.json" tdx.attestation.pccs)" = unknown ] &&
+    grep -q 'reads nothing outside the tree' "$T/nourl.json" &&
+    ok "--root without --pccs-url: PCCS not probed (unknown)" ||
+    fail "--root without --pccs-url: tdx.attestation.pccs $(state "$T/nourl.json" tdx.attestation.pccs), exit $rc"
+
 # failures quote the kernel messages users search for
 grep -q 'Memory for the RMP table has not been reserved by BIOS' "$T/w-snp-rmp.json" &&
     ok "RMP failure quotes the kernel message" || fail "RMP failure lacks the kernel message"
@@ -122,12 +174,12 @@ else
     fail "Turin host: exit $rc/$rct (want 3), undecided $(jq -r .undecided "$T/turin.json"), snp.status $(jq -r .snp.status "$T/turin.json"); text: $(tail -5 "$T/turin.txt")"
 fi
 # a real failure beside the unknown one stays a failure (exit 1)
-cp -R "$T/turin" "$T/turin-rmp"
-echo 0 >"$T/turin-rmp/cvmattest-msr/0xc0010132"
-$CVM host-check --root "$T/turin-rmp" --pccs-url none >"$T/turin-rmp.txt"
+cp -R "$T/turin" "$T/turin-smee"
+echo 0 >"$T/turin-smee/cvmattest-msr/0xc0010010"
+$CVM host-check --root "$T/turin-smee" --pccs-url none >"$T/turin-smee.txt"
 rc=$?
-[ $rc -eq 1 ] && grep -q '^neither SEV-SNP nor TDX is available on this host:' "$T/turin-rmp.txt" &&
-    ok "Turin host without the RMP: not ready, exit 1" || fail "Turin host without the RMP: exit $rc, want 1"
+[ $rc -eq 1 ] && grep -q '^neither SEV-SNP nor TDX is available on this host:' "$T/turin-smee.txt" &&
+    ok "Turin host without SMEE: not ready, exit 1" || fail "Turin host without SMEE: exit $rc, want 1"
 
 # --- TDX attestation readiness: PCCS reachable or not ---
 python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 60 >"$T/pcs.port" &

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Writes a prepared host tree for `cvmattest host-check --root DIR` (docs/host-check.md).
 
-usage: mktree.py snp|tdx DIR [--without ITEM]
+usage: mktree.py snp|tdx DIR [--without ITEM | --variant VARIANT]
 
 snp: a ready SEV-SNP host (EPYC Genoa, SMEE and SNPEn set, RMP reserved, Linux 6.11, kvm_amd
 sev_snp=Y, SEV firmware 1.55, SNP initialized, QEMU with sev-snp-guest, OVMF with SEV metadata).
 tdx: a ready TDX host (Xeon Emerald Rapids, TME locked and enabled, SEAMRR, 32 TDX KeyIDs,
 Linux 6.16, kvm_intel tdx=Y, QEMU with tdx-guest, TDVF with TDX metadata, qgs running).
 --without ITEM leaves one requirement out (ITEMS lists them with the check that must catch it).
+--variant VARIANT writes a ready host that differs from the plain one in a way that must not
+make it fail (VARIANTS lists them with the check that must still pass).
 """
 import os
 import struct
@@ -32,7 +34,7 @@ ITEMS = {
         "dev-sev": "snp.firmware.dev_sev",
         "firmware-1.51": "snp.firmware.version",
         "snp-init": "snp.firmware.snp_init",
-        "tcb-match": "snp.firmware.tcb",
+        "tcb-reported-above": "snp.firmware.tcb",
         "microcode": "snp.firmware.microcode",
         "qemu": "snp.vmm.qemu",
         "qemu-snp": "snp.vmm.qemu",
@@ -55,6 +57,22 @@ ITEMS = {
         "qemu-tdx": "tdx.vmm.qemu",
         "ovmf-tdx": "tdx.vmm.ovmf",
         "qgs": "tdx.attestation.qgs",  # attestation: the host stays ready
+    },
+}
+
+# variant -> the check that must still pass (and the host stays ready, exit 0)
+VARIANTS = {
+    "snp": {
+        # REPORTED_TCB set below CURRENT_TCB with SNP_SET_CONFIG: a host's legitimate choice
+        "reported-tcb-lower": "snp.firmware.tcb",
+        # CONFIG_SEV_GUEST is the guest driver: not a host requirement
+        "no-sev-guest": "snp.kernel.config",
+        # segmented RMP (RMP_CFG bit 0, Turin and later): RMP_END reads zero by design
+        "segmented-rmp": "snp.bios.rmp",
+    },
+    "tdx": {
+        # a distribution kernel older than 6.16 with the TDX host support backported
+        "backported-kernel": "tdx.kernel.version",
     },
 }
 
@@ -115,9 +133,13 @@ def snp(root, w):
     if "snp-en" not in w:
         syscfg |= 1 << 24
     msrs = {0xC0010010: syscfg, 0xC0010132: 0 if "rmp" in w else 0x100000000,
-            0xC0010133: 0 if "rmp" in w else 0x101FFFFFF}
+            0xC0010133: 0 if "rmp" in w or "segmented-rmp" in w else 0x101FFFFFF}
+    if "segmented-rmp" in w:
+        msrs[0xC0010136] = 0x2401  # SegmentedRMP enabled, 64 GiB segments
     write_msrs(root, msrs, w)
-    opts = ["KVM", "KVM_AMD", "KVM_AMD_SEV", "AMD_MEM_ENCRYPT", "CRYPTO_DEV_CCP", "SEV_GUEST"]
+    opts = ["KVM", "KVM_AMD", "KVM_AMD_SEV", "AMD_MEM_ENCRYPT", "CRYPTO_DEV_CCP"]
+    if "no-sev-guest" not in w:
+        opts.append("SEV_GUEST")
     opts = [o for o in opts if not ("config-" + o.lower().replace("_", "-")) in w]
     kernel(root, "6.10.0-test" if "kernel-6.11" in w else "6.11.0-test", opts)
     if "kvm-amd" not in w:
@@ -130,8 +152,13 @@ def snp(root, w):
         put(root, "cvmattest-ioctl/sev_platform_status",
             struct.pack("<BBBIBI", major, minor, 1, 0, 21, 0))
         cur = 0xDB18000000000309  # ucode 0xdb, snp 0x18, tee 0, bl 9
-        rep = cur if "tcb-match" not in w else 0xD315000000000309
-        state, rmp = (0, 0) if "snp-init" in w else (1, 1)
+        rep = cur
+        if "tcb-reported-above" in w:
+            rep = 0xDB19000000000309  # snp 0x19 > 0x18
+        elif "reported-tcb-lower" in w:
+            rep = 0xD315000000000309  # microcode 0xd3, snp 0x15: lower
+        # no RMP reserved: SNP_INIT fails, the firmware says not initialized
+        state, rmp = (0, 0) if "snp-init" in w or "rmp" in w else (1, 1)
         put(root, "cvmattest-ioctl/snp_platform_status",
             struct.pack("<BBBBIIIQQ", major, minor, state, rmp, 21, 0, 0, cur, rep))
     put(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nmicrocode\t: %s\n" %
@@ -156,8 +183,15 @@ def tdx(root, w):
     write_msrs(root, msrs, w)
     opts = ["KVM", "KVM_INTEL", "KVM_INTEL_TDX", "INTEL_TDX_HOST", "VSOCKETS", "VHOST_VSOCK"]
     opts = [o for o in opts if not ("config-" + o.lower().replace("_", "-")) in w]
-    kernel(root, "6.15.0-test" if "kernel-6.16" in w else "6.16.0-test", opts)
-    put(root, "sys/module/kvm_intel/parameters/tdx", "N\n" if "kvm-intel-tdx" in w else "Y\n")
+    release = "6.16.0-test"
+    if "kernel-6.16" in w:
+        release = "6.15.0-test"
+    elif "backported-kernel" in w:
+        release = "6.8.0-1028-intel"
+    kernel(root, release, opts)
+    put(root, "sys/module/kvm_intel/parameters/nested", "Y\n")
+    if "kernel-6.16" not in w:  # an upstream kernel before 6.16 has no kvm_intel.tdx
+        put(root, "sys/module/kvm_intel/parameters/tdx", "N\n" if "kvm-intel-tdx" in w else "Y\n")
     put(root, "usr/bin/qemu-system-x86_64",
         b"\x7fELF..." + (b"sev-guest\0" if "qemu-tdx" in w else b"tdx-guest\0"))
     put(root, "usr/share/ovmf/OVMF.fd", b"\xff" * 64 + (b"" if "ovmf-tdx" in w else GUID_TDX))
@@ -168,17 +202,19 @@ def tdx(root, w):
 
 def main():
     args = sys.argv[1:]
-    if len(args) == 1 and args[0] == "--list":
-        for tee, items in ITEMS.items():
+    if len(args) == 1 and args[0] in ("--list", "--list-variants"):
+        for tee, items in (ITEMS if args[0] == "--list" else VARIANTS).items():
             for item, check in items.items():
                 print(tee, item, check)
         return 0
-    if len(args) not in (2, 4) or args[0] not in ITEMS or (len(args) == 4 and args[2] != "--without"):
+    if (len(args) not in (2, 4) or args[0] not in ITEMS or
+            (len(args) == 4 and args[2] not in ("--without", "--variant"))):
         print(__doc__, file=sys.stderr)
         return 2
     without = set()
     if len(args) == 4:
-        if args[3] not in ITEMS[args[0]]:
+        known = ITEMS if args[2] == "--without" else VARIANTS
+        if args[3] not in known[args[0]]:
             print("unknown item " + args[3], file=sys.stderr)
             return 2
         without.add(args[3])
