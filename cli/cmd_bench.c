@@ -57,9 +57,13 @@ static bool sign_once(struct cvma_jws_signer *signer, const struct cvma_result *
     return ok;
 }
 
-/* One full verification; on the first one a failure is printed. */
-static bool verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
-                        const struct cvma_evidence *ev, const struct cvma_request *req, bool report)
+/*
+ * One full verification: 0 when it passed, else the exit code `verify` would give (2 when it
+ * could not run or the result could not be signed, 1 refused, 3 undecided). On the first one
+ * (report) a failure is printed.
+ */
+static int verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
+                       const struct cvma_evidence *ev, const struct cvma_request *req, bool report)
 {
     struct cvma_result *res = NULL;
     char err[256];
@@ -67,19 +71,20 @@ static bool verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
         if (report) {
             fprintf(stderr, "cvmattest bench: %s\n", err);
         }
-        return false;
+        return 2;
     }
-    bool ok = cvma_result_status(res) != CVMA_CONTRAINDICATED;
-    if (!ok && report) {
-        fprintf(stderr, "cvmattest bench: the evidence does not verify; not benchmarking:\n");
+    int rc = cvma_result_status(res) != CVMA_CONTRAINDICATED ? 0 : cvma_result_exit_code(res);
+    if (rc != 0 && report) {
+        fprintf(stderr, "cvmattest bench: the evidence does not verify%s; not benchmarking:\n",
+                rc == 3 ? " (undecided)" : "");
         (void)cvma_print_result(res, false, stderr);
     }
-    if (ok && signer != NULL && !sign_once(signer, res)) {
+    if (rc == 0 && signer != NULL && !sign_once(signer, res)) {
         fprintf(stderr, "cvmattest bench: the result could not be signed\n");
-        ok = false;
+        rc = 2;
     }
     cvma_result_free(res);
-    return ok;
+    return rc;
 }
 
 /* One thread's run: verifications until the time is up, 16 between clock readings. */
@@ -100,7 +105,7 @@ static void *run_loop(void *arg)
     double t0 = now_s(), t = t0;
     while (t - t0 < r->seconds && !atomic_load(r->failed)) {
         for (int k = 0; k < 16; k++) {
-            if (!verify_once(r->v, r->signer, r->ev, r->req, false)) {
+            if (verify_once(r->v, r->signer, r->ev, r->req, false) != 0) {
                 atomic_store(r->failed, true);
                 break;
             }
@@ -166,9 +171,9 @@ int cvma_cmd_bench(int argc, char **argv)
     }
     /* The verifier's signer, as the service signs with it. */
     signer = v->result_signer;
-    /* One verification that must pass: benchmarking a rejection would measure nothing. */
-    if (!verify_once(v, signer, ev, &cv.req, true)) {
-        rc = 1;
+    /* One verification that must pass: benchmarking a rejection would measure nothing. Its
+     * exit code is verify's (3 when undecided: collateral missing, not a rejection). */
+    if ((rc = verify_once(v, signer, ev, &cv.req, true)) != 0) {
         goto out;
     }
 

@@ -43,7 +43,8 @@ static void help(const char *verb, bool bench)
                "  through one verifier and reports the rate per thread (a core each, with\n"
                "  every core busy as in a loaded service); --cold turns every cache off;\n"
                "  --sign-result KEY also writes the result JSON and signs its EAR token every\n"
-               "  time, as the service does\n\n");
+               "  time, as the service does; --result-out and --previous are verify's only.\n"
+               "  The evidence must verify first, else the exit code is verify's (1, 3).\n\n");
     } else {
         printf("usage: cvmattest %s FILE [options] [--json]\n"
                "  FILE is a bundle (docs/bundle.md), a bare report or quote, hex or base64 text\n"
@@ -427,6 +428,10 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     if (bench && cv->result_out != NULL) {
         return usage_error(verb, "bench writes no token; --sign-result KEY alone signs one per "
                                  "verification");
+    }
+    if (bench && cv->previous != NULL) {
+        return usage_error(verb, "bench compares with no earlier result: --previous is for "
+                                 "verify");
     }
     if (!bench && (cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");

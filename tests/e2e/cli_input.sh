@@ -218,6 +218,18 @@ has "$T/out" '"signed": false' "bench without --sign-result signs nothing"
 run $CVM bench "$T/s/report.bin" $SV --sign-result "$T/ear.pem" --result-out "$T/tok"
 check "bench --result-out" 2 $rc
 has "$T/err" "bench writes no token" "bench --result-out is refused by name"
+# shellcheck disable=SC2086
+run $CVM bench "$T/s/report.bin" $SV --previous "$T/out" --seconds 0.2
+check "bench --previous" 2 $rc
+has "$T/err" "--previous is for verify" "bench --previous is refused by name"
+empty "$T/out" "bench --previous: nothing benchmarked"
+# the first verification's exit code is verify's: 3 undecided (no collateral, offline), 1 refused
+run $CVM bench "$T/s/report.bin" --offline --trust-root "$T/s/ark.pem" --seconds 0.2
+check "bench, first verification undecided" 3 $rc
+has "$T/err" "(undecided); not benchmarking" "bench undecided: said so"
+run $CVM bench "$T/s/report.bin" --collateral "$T/s" --offline --trust-root "$T/t/root_ca.pem" \
+    --seconds 0.2
+check "bench, first verification refused" 1 $rc
 
 # --- evidence forms
 run $CVM verify - --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" <"$T/s/report.bin"
