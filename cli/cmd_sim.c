@@ -150,7 +150,8 @@ static void snp_usage(FILE *f)
           "  --tsm-tree DIR          also write a configfs-tsm tree for `collect --tsm-root`\n"
           "  --dev-tree DIR          also write a /dev tree (sev-guest stand-in) for\n"
           "                          `collect --dev-root` (docs/collect.md)\n"
-          "  --privlevel-floor N     the tsm tree's privlevel_floor, 0..3 (>0: under an SVSM)\n"
+          "  --privlevel-floor N     the tsm tree's privlevel_floor, 0..3 (>0: under an SVSM);\n"
+          "                          needs --tsm-tree, as --tsm-manifest does\n"
           "  --tsm-manifest FILE     the tsm tree's manifestblob (an SVSM service manifest;\n"
           "                          give --report-data SHA-512(nonce || manifest))\n"
           "Writes report.bin, bundle.json, ark.pem, ask.pem|asvk.pem, "
@@ -232,6 +233,7 @@ static int sim_snp(int argc, char **argv)
     const char *out_dir = NULL, *chip_hex = NULL, *fmc_arg = NULL;
     const char *tsm_tree = NULL, *dev_tree = NULL, *manifest = NULL;
     unsigned long floor = 0;
+    bool floor_given = false;
     char err[512];
     enum cvma_status st;
     unsigned long v;
@@ -275,6 +277,7 @@ static int sim_snp(int argc, char **argv)
             if (!parse_uint(val, 3, &floor)) {
                 return cvma_cli_usage_error("sim snp", "--privlevel-floor wants 0..3");
             }
+            floor_given = true;
             break;
         case O_OUT:
             out_dir = val;
@@ -366,6 +369,13 @@ static int sim_snp(int argc, char **argv)
         snp_usage(stderr);
         return EXIT_USAGE;
     }
+    /* Both describe the tsm tree: without one they would be ignored. */
+    if ((floor_given || manifest != NULL) && tsm_tree == NULL) {
+        return cvma_cli_usage_error("sim snp",
+                                    "%s describes the configfs-tsm tree: give --tsm-tree "
+                                    "DIR too",
+                                    floor_given ? "--privlevel-floor" : "--tsm-manifest");
+    }
     if (fmc_arg != NULL && o.product != CVMA_SNP_PRODUCT_TURIN) {
         fprintf(stderr, "cvmattest sim snp: --fmc: only Turin has an FMC SPL (use --product "
                         "turin)\n");
@@ -420,7 +430,7 @@ static void tdx_usage(FILE *f)
           "  --out DIR               output directory (created if missing)\n"
           "  --version 4|5           quote version (default 4; 5 carries TD report 1.5)\n"
           "  --mr-td HEX             exactly 48 bytes (default: random)\n"
-          "  --rtmr N=HEX            RTMR N (0..3), exactly 48 bytes; repeatable\n"
+          "  --rtmr N=HEX            RTMR N (0..3), exactly 48 bytes; repeatable, once per N\n"
           "                          (default: RTMR0-2 random, RTMR3 zero)\n"
           "  --report-data HEX       up to 64 bytes, zero-padded (default: zeros)\n"
           "  --mr-config-id HEX      up to 48 bytes, zero-padded (default: zeros)\n"
@@ -532,6 +542,9 @@ static int sim_tdx(int argc, char **argv)
                 return EXIT_USAGE;
             }
             size_t n = (size_t)(val[0] - '0');
+            if (o.has_rtmr[n]) {
+                return cvma_cli_usage_error("sim tdx", "--rtmr %zu given twice", n);
+            }
             if (!parse_hex_kind("tdx", "--rtmr", val + 2, o.rtmr[n], sizeof o.rtmr[n],
                                 sizeof o.rtmr[n], &len)) {
                 return EXIT_USAGE;

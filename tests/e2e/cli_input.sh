@@ -188,6 +188,18 @@ run $CVM sim snp --out="$T/s2" --vmpl=1 --product=genoa; check "sim snp --out=DI
 run $CVM show "$T/s2/report.bin" --json; check "show of sim snp --out=DIR" 0 $rc
 has "$T/out" '"vmpl": 1' "sim snp --vmpl=1 took effect"
 run $CVM sim tdx --out="$T/t2" --ppid="$(printf '3c%.0s' $(seq 16))"; check "sim tdx --out=DIR --ppid=HEX" 0 $rc
+# options that describe the tsm tree need --tsm-tree; an RTMR given twice is refused
+run $CVM sim snp --out "$T/s3" --privlevel-floor 1; check "sim snp --privlevel-floor without --tsm-tree" 2 $rc
+has "$T/err" "give --tsm-tree DIR too" "sim snp --privlevel-floor alone: said so"
+[ -e "$T/s3" ] && fail "sim snp --privlevel-floor alone: wrote $T/s3"
+printf 'manifest' >"$T/manifest.bin"
+run $CVM sim snp --out "$T/s3" --tsm-manifest "$T/manifest.bin"; check "sim snp --tsm-manifest without --tsm-tree" 2 $rc
+has "$T/err" "--tsm-manifest describes the configfs-tsm tree" "sim snp --tsm-manifest alone: said so"
+run $CVM sim snp --out "$T/s3" --privlevel-floor 1 --tsm-tree "$T/tsm3"; check "sim snp --privlevel-floor --tsm-tree" 0 $rc
+R0=$(printf 'aa%.0s' $(seq 48)); R1=$(printf 'bb%.0s' $(seq 48))
+run $CVM sim tdx --out "$T/t3" --rtmr "0=$R0" --rtmr "0=$R1"; check "sim tdx --rtmr 0 twice" 2 $rc
+has "$T/err" "--rtmr 0 given twice" "sim tdx --rtmr twice: said so"
+run $CVM sim tdx --out "$T/t3" --rtmr "0=$R0" --rtmr "2=$R1"; check "sim tdx --rtmr 0 and 2" 0 $rc
 run $CVM registry keygen --out="$T/p"; check "registry keygen --out=NAME" 0 $rc
 printf 'amd chip_id %s\n' "$(printf '5a%.0s' $(seq 64))" >"$T/e.txt"
 run $CVM registry build --provider=cloud --key="$T/p.key" --entries="$T/e.txt" --version=1 \
