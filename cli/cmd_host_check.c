@@ -13,6 +13,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "host/host.h"
+#include "output.h"
 
 static const char usage[] =
         "usage: cvmattest host-check [--root DIR] [--json] [--pccs-url URL] [--pccs-timeout S]\n"
@@ -94,11 +95,11 @@ int cvma_cmd_host_check(int argc, char **argv)
     int rc = r->snp_ready || r->tdx_ready ? 0 : r->undecided ? 3 : 1;
     if (json) {
         json_t *j = cvma_host_report_json(r);
-        if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        if (j == NULL) {
             fprintf(stderr, "cvmattest host-check: out of memory\n");
             rc = 2;
-        } else {
-            fputc('\n', stdout);
+        } else if (!cvma_print_json(j, stdout)) {
+            rc = 2; /* a full disk, a closed pipe: said so ("the output could not be written") */
         }
         json_decref(j);
     } else {

@@ -277,6 +277,16 @@ if [ ! -e /dev/cpu/0/msr ] || [ "$(id -u)" != 0 ]; then
         fail "this machine: $n BIOS checks fail without the msr module or root"
 fi
 
+# output that cannot be written (a full disk) is said to be so, exit 2, not "out of memory"
+if [ -w /dev/full ]; then
+    $CVM host-check --root "$T/snp" --json --pccs-url none >/dev/full 2>"$T/full.err"
+    rc=$?
+    [ $rc -eq 2 ] && grep -q 'the output could not be written' "$T/full.err" &&
+        ! grep -q 'out of memory' "$T/full.err" &&
+        ok "--json on a full disk: 'the output could not be written', exit 2" ||
+        fail "--json on a full disk: exit $rc, said: $(cat "$T/full.err")"
+fi
+
 # --- usage ---
 $CVM host-check --help >/dev/null; [ $? -eq 0 ] || fail "--help exit"
 $CVM host-check --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--bogus: want exit 2"
