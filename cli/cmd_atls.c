@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 
 #include "args.h"
+#include "atls/atls_frame.h"
 #include "atls/atls_http.h"
 #include "cmds.h"
 #include "collect/collect.h"
@@ -211,7 +212,11 @@ static void client_help(void)
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n"
            "  --misbehave late-renewal       (tests) after a renewal is verified, wait until\n"
            "                                 the lease it renews has run out, as a slow\n"
-           "                                 verification would\n\n%s"
+           "                                 verification would\n"
+           "  --misbehave straddle|straddle-slow  (tests, with --mutual) after the first\n"
+           "                                 attestation, DATA frames whose TLS records each\n"
+           "                                 end inside the next frame (a record every 0.1 s /\n"
+           "                                 4 s), the server's NONCE frames unanswered\n\n%s"
            "\nexit codes: 0 accepted, 1 refused (or the connection broke before a result),\n"
            "2 usage error, a file that cannot be read or a result that cannot be written,\n"
            "3 no answer in time or the server busy (closed the connection before the\n"
@@ -252,6 +257,12 @@ static int push(const char *cmd, const char **list, size_t *n, const char *v)
     }
     list[(*n)++] = v;
     return 0;
+}
+
+/* Whether the test-only --misbehave MODE is on. */
+static bool misbehaving(const struct atls_opts *o, const char *mode)
+{
+    return o->misbehave != NULL && strcmp(o->misbehave, mode) == 0;
 }
 
 /* Parses argv; 0 parsed, -1 help printed, else the exit code. */
@@ -326,9 +337,12 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             break;
         case O_MISBEHAVE:
             if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0
-                       : strcmp(optarg, "late-renewal") != 0) {
+                       : strcmp(optarg, "late-renewal") != 0 && strcmp(optarg, "straddle") != 0 &&
+                                 strcmp(optarg, "straddle-slow") != 0) {
                 return cvma_cli_usage_error(cmd, "--misbehave: %s, not '%s'",
-                                            server ? "reflect or replay" : "late-renewal", optarg);
+                                            server ? "reflect or replay"
+                                                   : "late-renewal, straddle or straddle-slow",
+                                            optarg);
             }
             o->misbehave = optarg;
             break;
@@ -444,6 +458,14 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     }
     if (!server && o->sim.n_dirs > 1 && o->sim.switch_after == 0) {
         return cvma_cli_usage_error(cmd, "several --sim DIR need --switch-after N");
+    }
+    if ((misbehaving(o, "straddle") || misbehaving(o, "straddle-slow")) &&
+        (!o->mutual || o->reattest > 0 || o->send != NULL || o->cert_bound)) {
+        return cvma_cli_usage_error(cmd,
+                                    "--misbehave %s goes with --mutual, without "
+                                    "--reattest-every or --send (it sends DATA of its own, "
+                                    "for the server's lease on this end)",
+                                    o->misbehave);
     }
     if (server && o->client_lease > 0 && !o->mutual) {
         return cvma_cli_usage_error(cmd, "--client-lease goes with --mutual");
@@ -592,6 +614,16 @@ static struct deadline *deadline_of(SSL *ssl)
     return (struct deadline *)BIO_get_callback_arg(SSL_get_rbio(ssl));
 }
 
+/* Back to a deadline saved earlier (a copy of *d): the same end, or none. */
+static void deadline_restore(struct deadline *d, const struct deadline *saved)
+{
+    if (saved->total) {
+        deadline_arm_at(d, saved->end);
+    } else {
+        deadline_arm(d, 0);
+    }
+}
+
 /* Whether a wait on ssl timed out. */
 static bool timed_out(SSL *ssl)
 {
@@ -608,16 +640,18 @@ static bool ts_before(struct timespec a, struct timespec b)
 /*
  * Waits until the peer sends something (a frame to read) or until comes. True: something to
  * read (or the socket failed: the read says how); false: until came first. Nothing is read.
+ * The time is looked at first: bytes the TLS layer already holds do not make until wait (a
+ * peer ending each record inside its next frame keeps some there all the time).
  */
 static bool frame_before(SSL *ssl, int fd, struct timespec until)
 {
     for (;;) {
-        if (SSL_has_pending(ssl)) {
-            return true;
-        }
         long left = ms_until(until);
         if (left <= 0) {
             return false;
+        }
+        if (SSL_has_pending(ssl)) {
+            return true;
         }
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         int r = poll(&pf, 1, left > 86400000L ? 86400000 : (int)left);
@@ -1162,15 +1196,22 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     }
     for (;;) {
         struct deadline *d = deadline_of(ssl);
+        /* What ends the next read: the idle time-out (or, for the first frame, the
+         * handshake's), the client's lease coming due (a frame begun before), or the deadline
+         * of the renewal asked for. */
+        enum { BY_IDLE, BY_DUE, BY_RENEWAL } by = BY_IDLE;
         if (frames > 0) {
             /* Each later frame, and the answer to it, within --idle-timeout in all. */
             deadline_arm(d, o->idle_timeout);
         }
-        if (cl.on && attested_client && !cl.pending) {
-            /* The client's next frame, until its lease is due (or the idle time-out comes
-             * first: the read below then says so). */
-            bool idle_first = d->total && !ts_before(cl.due, d->end);
-            if (!frame_before(ssl, d->fd, idle_first ? d->end : cl.due) && !idle_first) {
+        const struct deadline idle = *d; /* the answer's, whatever ends the read */
+        if (cl.on && attested_client && !cl.pending && (!d->total || ts_before(cl.due, d->end))) {
+            /* The client's lease comes due before the idle time-out (after it, the read below
+             * says the connection was idle). Once it is due, the NONCE goes out before anything
+             * more of the client is read: frame_before looks at the time before at the bytes
+             * the TLS layer holds, which a client ending each record inside its next frame
+             * keeps there all the time. */
+            if (!frame_before(ssl, d->fd, cl.due)) {
                 if (!lease_ask(ssl, &cl, o->handshake_timeout)) {
                     fprintf(stderr,
                             "cvmattest %s: closing a connection: the client's renewal could not "
@@ -1180,22 +1221,40 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 }
                 continue;
             }
+            /* A frame begun before the due time is read first, but it cannot hold the NONCE
+             * off: it is due within --handshake-timeout of that time, as the renewal's evidence
+             * would be (under the idle time-out alone, a frame sent slowly, begun just before
+             * each due time, would stretch every lease by up to --idle-timeout). */
+            struct timespec bound = cl.due;
+            bound.tv_sec += o->handshake_timeout;
+            if (!d->total || ts_before(bound, d->end)) {
+                deadline_arm_at(d, bound);
+                by = BY_DUE;
+            }
         }
         if (cl.pending && (!d->total || ts_before(cl.end, d->end))) {
             /* Whatever comes next, the client's evidence included, by the renewal's deadline. */
             deadline_arm_at(d, cl.end);
+            by = BY_RENEWAL;
         }
         enum cvma_status rs = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err);
         if (rs != CVMA_OK && timed_out(ssl)) {
-            char late[160];
-            snprintf(late, sizeof late,
-                     "no evidence from the client within %ld s of its renewal's NONCE "
-                     "(--client-lease, --handshake-timeout)",
-                     o->handshake_timeout);
+            char late[192];
+            if (by == BY_RENEWAL) {
+                snprintf(late, sizeof late,
+                         "no evidence from the client within %ld s of its renewal's NONCE "
+                         "(--client-lease, --handshake-timeout)",
+                         o->handshake_timeout);
+            } else {
+                snprintf(late, sizeof late,
+                         "a frame begun before the client's renewal was due, not finished within "
+                         "%ld s of that (--client-lease, --handshake-timeout)",
+                         o->handshake_timeout);
+            }
             fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                    frames == 0 ? "no first frame in time (--handshake-timeout)"
-                    : cl.pending && ms_until(cl.end) <= 0 ? late
-                                                          : "idle too long (--idle-timeout)");
+                    frames == 0     ? "no first frame in time (--handshake-timeout)"
+                    : by == BY_IDLE ? "idle too long (--idle-timeout)"
+                                    : late);
             break;
         }
         if (rs == CVMA_REJECTED) {
@@ -1209,6 +1268,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             /* The answer to the first frame: out of the handshake deadline, within
              * --idle-timeout in all. */
             deadline_arm(deadline_of(ssl), o->idle_timeout);
+        } else if (by == BY_DUE) {
+            /* The answer to a frame begun before the due time: within the idle time-out, as
+             * any frame's (the NONCE follows it). */
+            deadline_restore(d, &idle);
         }
         if (type == CVMA_ATLS_F_DATA && !(attested_client && answered)) {
             /* No application data before this end attested (and, with --mutual, the client):
@@ -1631,7 +1694,7 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
                           const struct cvma_atls_source *src, struct timespec *answered_at)
 {
     char err[1024] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-    struct timespec now, next = *answered_at;
+    struct timespec now, next;
     if (type == CVMA_ATLS_F_ERROR) {
         fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
                 cvma_atls_printable(p, len, shown, sizeof shown));
@@ -1642,6 +1705,7 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
+    next = *answered_at;
     next.tv_sec += 1;
     if (ts_before(now, next)) {
         /* Each NONCE costs evidence: a server asking faster is cut off. */
@@ -1687,6 +1751,73 @@ static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct tim
         }
     }
     return 0;
+}
+
+/*
+ * atls-client --misbehave straddle|straddle-slow (tests; docs/atls.md, "The server's lease on a
+ * mutual client"): after the first attestation, DATA frames without end, each TLS record the
+ * rest of one frame and the first byte of the next, so that the server's TLS layer always
+ * holds part of a frame; a record every pace_ms. The server's NONCE frames are left
+ * unanswered. Until the server closes the connection (1) or timeout_s have passed (0: the
+ * server kept it); what was sent and received is printed either way.
+ */
+static int straddle(const char *cmd, SSL *ssl, struct deadline *d, long pace_ms, long timeout_s)
+{
+    static const char payload[] = "straddle";
+    enum { FRAME = CVMA_ATLS_FRAME_HEAD + sizeof payload - 1 };
+    uint8_t fr[FRAME], rec[FRAME + 1];
+    unsigned records = 0, echoes = 0, nonces = 0;
+    bool closed = false;
+    struct timespec end, next;
+
+    cvma_atls_frame_head(CVMA_ATLS_F_DATA, sizeof payload - 1, fr);
+    memcpy(fr + CVMA_ATLS_FRAME_HEAD, payload, sizeof payload - 1);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += timeout_s;
+    while (!closed && ms_until(end) > 0) {
+        /* The first record a whole frame, each later one the rest of the frame begun before;
+         * each ends with the first byte of the next frame. */
+        size_t n = records == 0 ? FRAME : FRAME - 1, done = 0;
+        memcpy(rec, records == 0 ? fr : fr + 1, n);
+        rec[n++] = fr[0];
+        deadline_arm(d, timeout_s);
+        if (SSL_write_ex(ssl, rec, n, &done) != 1) {
+            closed = true;
+            break;
+        }
+        records++;
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        next.tv_sec += pace_ms / 1000;
+        next.tv_nsec += (pace_ms % 1000) * 1000000;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        while (!closed && frame_before(ssl, d->fd, next)) {
+            uint8_t type = 0, *p = NULL;
+            size_t len = 0;
+            deadline_arm(d, timeout_s);
+            if (cvma_atls_read_frame(ssl, &type, &p, &len) != CVMA_OK) {
+                closed = true;
+            } else if (type == CVMA_ATLS_F_DATA) {
+                echoes++;
+            } else if (type == CVMA_ATLS_F_NONCE) {
+                if (nonces++ == 0) {
+                    printf("atls-client: a NONCE of the server, left unanswered (--misbehave "
+                           "straddle)\n");
+                    fflush(stdout);
+                }
+            } else {
+                closed = client_unasked(cmd, ssl, type, p, len, NULL, NULL) != 0;
+            }
+            free(p);
+        }
+    }
+    printf("atls-client: straddle: %u records, %u echoes, %u NONCE frames unanswered: %s\n",
+           records, echoes, nonces,
+           closed ? "the server closed the connection" : "the server kept the connection");
+    fflush(stdout);
+    return closed ? 1 : 0;
 }
 
 /* atls-client --cert-bound: GET the well-known endpoint and verify. 0, 1, 2 or 3 (as the
@@ -2010,6 +2141,10 @@ int cvma_cmd_atls_client(int argc, char **argv)
             free(p);
         }
         fflush(stdout);
+        if (misbehaving(&o, "straddle") || misbehaving(&o, "straddle-slow")) {
+            rc = straddle(cmd, ssl, &d, misbehaving(&o, "straddle") ? 100 : 4000, o.timeout);
+            goto out;
+        }
     }
     rc = 0;
 out:

@@ -6,7 +6,9 @@
 # own evidence), stale nonce (a re-attestation answered with the first evidence), a TLS 1.2
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
 # and to an unregistered machine: the client's lease on the server, and the server's on a
-# mutual client (--client-lease, the client moving); the certificate-bound endpoint, through
+# mutual client (--client-lease, the client moving; a client keeping part of a frame in the
+# server's TLS layer, or finishing a frame slowly, still asked and closed in time); the
+# certificate-bound endpoint, through
 # the client and through curl (other methods 404); no server accepting the connection (refused, or a listener
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
 # --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
@@ -321,6 +323,24 @@ has "$T/cl2.out" REGISTRY_PLATFORM_NOT_LISTED
 has "$T/cl2.out" "the client's platform changed (a migration); the new platform is refused: closing the connection"
 has "$T/cl2.err" "closing a connection: the client's attestation 2 was refused"
 lacks "$T/cl2.c" "attestation 2:"
+# a client that keeps part of a frame in the server's TLS layer all the time (--misbehave
+# straddle: each record the rest of one DATA frame and the first byte of the next, every 0.1 s)
+# and answers nothing: the renewal is asked for when due all the same, and the connection
+# closed --handshake-timeout later
+server st --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1
+client --mutual --sim "$T/cli" --misbehave straddle --timeout 8 >"$T/st.c" 2>&1
+check "--client-lease: a client straddling its frames is asked for its renewal, then closed" 1 $?
+has "$T/st.c" "a NONCE of the server, left unanswered"
+has "$T/st.c" "the server closed the connection"
+wait_for "$T/st.err" "closing a connection: no evidence from the client within 1 s of its renewal's NONCE"
+# a frame begun before the lease is due and finished slowly (--misbehave straddle-slow: a record
+# every 4 s) is due within --handshake-timeout of the due time, not --idle-timeout (300 s)
+server st2 --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1
+client --mutual --sim "$T/cli" --misbehave straddle-slow --timeout 12 >"$T/st2.c" 2>&1
+check "--client-lease: a frame begun before the renewal is due cannot hold it off" 1 $?
+has "$T/st2.c" "the server closed the connection"
+lacks "$T/st2.c" "a NONCE of the server"
+wait_for "$T/st2.err" "closing a connection: a frame begun before the client's renewal was due, not finished within 1 s of that (--client-lease, --handshake-timeout)"
 $CVM atls-server --sim "$T/reg" --client-lease 1 >"$T/u.out" 2>&1
 check "--client-lease without --mutual: usage" 2 $?
 has "$T/u.out" "--client-lease goes with --mutual"
@@ -474,6 +494,9 @@ usage_error "--rounds goes with --reattest-every" --rounds 2
 usage_error "--cert-bound and --mutual do not go together" --cert-bound --mutual --sim "$T/cli"
 usage_error "--cert-bound holds no connection" --cert-bound --reattest-every 1
 usage_error "--cert-bound holds no connection" --cert-bound --send hi
+usage_error "--misbehave straddle goes with --mutual" --misbehave straddle
+usage_error "--misbehave straddle-slow goes with --mutual" --mutual --sim "$T/cli" \
+    --misbehave straddle-slow --send hi
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

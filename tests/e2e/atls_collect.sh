@@ -95,7 +95,6 @@ server mu --sim "$T/peer" --mutual $V --connections 1
 $CVM atls-client --connect "127.0.0.1:$port" $V --mutual $COLLECT --send hi >"$T/c2.out" 2>&1
 check "mutual: collected client evidence accepted" 0 $?
 has "$T/c2.out" "attestation 1: affirming (sev-snp)"
-wait_for() { for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done; has "$1" "$2"; }
 wait_for "$T/mu.out" "affirming (sev-snp)"
 
 # --- --min-reattest-interval runs from the previous answer, not from the previous NONCE's
