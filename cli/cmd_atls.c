@@ -216,7 +216,10 @@ static void client_help(void)
            "  --misbehave straddle|straddle-slow  (tests, with --mutual) after the first\n"
            "                                 attestation, DATA frames whose TLS records each\n"
            "                                 end inside the next frame (a record every 0.1 s /\n"
-           "                                 4 s), the server's NONCE frames unanswered\n\n%s"
+           "                                 4 s), the server's NONCE frames unanswered\n"
+           "  --misbehave cross-renewal      (tests, with --mutual --reattest-every) when the\n"
+           "                                 server's NONCE comes, begin this end's own round\n"
+           "                                 at once and answer it inside (renewals crossing)\n\n%s"
            "\nexit codes: 0 accepted, 1 refused (or the connection broke before a result),\n"
            "2 usage error, a file that cannot be read or a result that cannot be written,\n"
            "3 no answer in time or the server busy (closed the connection before the\n"
@@ -338,10 +341,12 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         case O_MISBEHAVE:
             if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0
                        : strcmp(optarg, "late-renewal") != 0 && strcmp(optarg, "straddle") != 0 &&
-                                 strcmp(optarg, "straddle-slow") != 0) {
+                                 strcmp(optarg, "straddle-slow") != 0 &&
+                                 strcmp(optarg, "cross-renewal") != 0) {
                 return cvma_cli_usage_error(cmd, "--misbehave: %s, not '%s'",
                                             server ? "reflect or replay"
-                                                   : "late-renewal, straddle or straddle-slow",
+                                                   : "late-renewal, straddle, straddle-slow or "
+                                                     "cross-renewal",
                                             optarg);
             }
             o->misbehave = optarg;
@@ -466,6 +471,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                                     "--reattest-every or --send (it sends DATA of its own, "
                                     "for the server's lease on this end)",
                                     o->misbehave);
+    }
+    if (misbehaving(o, "cross-renewal") && (!o->mutual || o->reattest == 0)) {
+        return cvma_cli_usage_error(cmd, "--misbehave cross-renewal goes with --mutual and "
+                                         "--reattest-every (it begins this end's renewals)");
     }
     if (server && o->client_lease > 0 && !o->mutual) {
         return cvma_cli_usage_error(cmd, "--client-lease goes with --mutual");
@@ -635,6 +644,17 @@ static bool timed_out(SSL *ssl)
 static bool ts_before(struct timespec a, struct timespec b)
 {
     return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+/* t moved on by ns nanoseconds (ns >= 0). */
+static void ts_add_ns(struct timespec *t, int64_t ns)
+{
+    t->tv_sec += (time_t)(ns / 1000000000);
+    t->tv_nsec += (long)(ns % 1000000000);
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
 }
 
 /*
@@ -1073,6 +1093,7 @@ _Static_assert(CVMA_ATLS_F_NONCE < 'A' && CVMA_ATLS_F_EVIDENCE < 'A' && CVMA_ATL
 
 struct client_lease {
     bool on, pending;
+    bool extended;                      /* end moved for an answer to the client (pending) */
     unsigned n;                         /* the client's results so far */
     char *prev;                         /* the last accepted one (JSON) */
     struct timespec due;                /* the next NONCE (not pending) */
@@ -1117,6 +1138,7 @@ static bool lease_ask(SSL *ssl, struct client_lease *cl, long answer_s)
     clock_gettime(CLOCK_MONOTONIC, &cl->end);
     cl->end.tv_sec += answer_s;
     cl->pending = true;
+    cl->extended = false;
     return true;
 }
 
@@ -1371,6 +1393,12 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 cvma_result_free(r);
                 attested_client = true;
             }
+            if (cl.pending) {
+                /* The two leases' renewals crossing (the client began a round of its own
+                 * before it read the renewal's NONCE): this end's evidence, which may be slow,
+                 * within the idle time-out, not by the renewal's deadline. */
+                deadline_restore(d, &idle);
+            }
             enum cvma_status st = CVMA_OK;
             if (o->misbehave != NULL && strcmp(o->misbehave, "reflect") == 0) {
                 /* Ask the client to attest to its own nonce, and send that back as ours. */
@@ -1402,6 +1430,15 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             /* --min-reattest-interval runs from the answer, not from the NONCE's arrival: a
              * client asking again at once after slow evidence is still too fast. */
             clock_gettime(CLOCK_MONOTONIC, &last_nonce);
+            if (cl.pending && !cl.extended) {
+                /* The client's evidence for the renewal may have come meanwhile, behind its
+                 * NONCE: it is late by when it came, not by when this end, busy with its own
+                 * evidence, could read it. The deadline moves by the time the answer took,
+                 * once a renewal (a client asking again and again gains no more time). */
+                ts_add_ns(&cl.end, (int64_t)(last_nonce.tv_sec - now.tv_sec) * 1000000000 +
+                                           (last_nonce.tv_nsec - now.tv_nsec));
+                cl.extended = true;
+            }
             printf("atls-server: attestation %u sent\n", n);
             fflush(stdout);
         } else if (type == CVMA_ATLS_F_EVIDENCE && cl.pending) {
@@ -1728,16 +1765,26 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
 
 /* atls-client --mutual between its own attestations: waits until until, answering what the
  * server sends meanwhile (client_unasked), each frame and its answer within --timeout. 0 at
- * until; else the exit code (3: a frame begun and not finished in time). */
+ * until; else the exit code (3: a frame begun and not finished in time). cross (tests,
+ * --misbehave cross-renewal): a NONCE of the server is left unread and the wait ends at once,
+ * so that this end's round begins with its own NONCE and answers the server's inside it. */
 static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct timespec until,
                        const struct cvma_atls_source *src, struct timespec *answered_at,
-                       long timeout)
+                       long timeout, bool cross)
 {
     while (frame_before(ssl, d->fd, until)) {
         uint8_t type = 0, *p = NULL;
         size_t len = 0;
         char err[512] = "";
         deadline_arm(d, timeout);
+        if (cross && SSL_peek_ex(ssl, &type, 1, &len) == 1 && len == 1 &&
+            type == CVMA_ATLS_F_NONCE) {
+            printf("atls-client: a NONCE of the server: this end's own round begins first, the "
+                   "renewals crossing (--misbehave cross-renewal)\n");
+            fflush(stdout);
+            return 0;
+        }
+        len = 0;
         if (cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err) != CVMA_OK) {
             bool late = timed_out(ssl);
             fprintf(stderr, "cvmattest %s: %s\n", cmd,
@@ -1787,12 +1834,7 @@ static int straddle(const char *cmd, SSL *ssl, struct deadline *d, long pace_ms,
         }
         records++;
         clock_gettime(CLOCK_MONOTONIC, &next);
-        next.tv_sec += pace_ms / 1000;
-        next.tv_nsec += (pace_ms % 1000) * 1000000;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
+        ts_add_ns(&next, (int64_t)pace_ms * 1000000);
         while (!closed && frame_before(ssl, d->fd, next)) {
             uint8_t type = 0, *p = NULL;
             size_t len = 0;
@@ -2016,7 +2058,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
             at.tv_sec += o.reattest;
             if (srcp != NULL) {
                 /* Mutual: the server may renew its lease on this end meanwhile. */
-                if ((rc = client_wait(cmd, ssl, &d, at, srcp, &answered_at, o.timeout)) != 0) {
+                if ((rc = client_wait(cmd, ssl, &d, at, srcp, &answered_at, o.timeout,
+                                      misbehaving(&o, "cross-renewal"))) != 0) {
                     goto out;
                 }
             } else {
@@ -2040,7 +2083,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
                 printf("atls-client: attested again, for the server's lease on this end\n");
             }
         }
-        if (i > 0 && rc == 0 && o.misbehave != NULL) {
+        if (i > 0 && rc == 0 && misbehaving(&o, "late-renewal")) {
             /* (tests) late-renewal: as if the verification had taken until after the lease
              * it renews ran out */
             struct timespec late = lease_end;

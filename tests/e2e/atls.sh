@@ -497,6 +497,8 @@ usage_error "--cert-bound holds no connection" --cert-bound --send hi
 usage_error "--misbehave straddle goes with --mutual" --misbehave straddle
 usage_error "--misbehave straddle-slow goes with --mutual" --mutual --sim "$T/cli" \
     --misbehave straddle-slow --send hi
+usage_error "--misbehave cross-renewal goes with --mutual and --reattest-every" --mutual \
+    --sim "$T/cli" --misbehave cross-renewal
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

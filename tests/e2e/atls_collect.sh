@@ -4,7 +4,9 @@
 #    without outblob, and a responder (below) standing for the TEE: it signs a report for
 #    whatever REPORT_DATA collect writes to inblob; the client accepts (policy, registry);
 #  - mutual mode: atls-client --mutual --collect, accepted by a --mutual server; a server's
-#    lease on it (--client-lease) answered after its --handshake-timeout closes the connection;
+#    lease on it (--client-lease) answered after its --handshake-timeout closes the connection,
+#    one answered in time while the server made slow evidence for the client's own round (the
+#    renewals crossing) does not;
 #  - a static tree (an outblob precomputed for another REPORT_DATA) is refused at start
 #    (exit 1), and a machine with no CVM interfaces fails with what was looked for (exit 2).
 # Needs CVMATTEST_BIN and python3 with cryptography (make deps).
@@ -132,6 +134,20 @@ check "--client-lease: a renewal answered late closes the connection" 1 $?
 wait_for "$T/late.err" "closing a connection: no evidence from the client within 1 s of its renewal's NONCE (--client-lease, --handshake-timeout)"
 has "$T/late.out" "client: attestation 1: affirming (sev-snp)"
 lacks "$T/late.out" "client: attestation 2"
+
+# --- the two leases' renewals crossing: the server's renewal NONCE out, the client begins a
+# round of its own first (the test-only --misbehave cross-renewal) and answers the NONCE inside
+# it; the server's own evidence takes 1.5 s (a slow TEE), longer than --handshake-timeout 1,
+# and the client's evidence, in the socket behind its NONCE all along, is on time: kept ---
+server cross --collect --tsm-root "$T/slow-tsm" --dev-root "$T/none" --mutual $V \
+    --client-lease 3 --handshake-timeout 1 --connections 1
+$CVM atls-client --connect "127.0.0.1:$port" $V --mutual --sim "$T/peer" --reattest-every 30 \
+    --rounds 1 --misbehave cross-renewal >"$T/cross.c" 2>&1
+check "--client-lease: renewals crossing, the server's evidence slow: kept" 0 $?
+has "$T/cross.c" "the renewals crossing"
+has "$T/cross.c" "attestation 2: affirming (sev-snp)"
+wait_for "$T/cross.out" "client: attestation 2: affirming (sev-snp)"
+lacks "$T/cross.err" "closing a connection"
 
 # --- a static tree cannot sign a new REPORT_DATA: refused at start ---
 $CVM atls-server --collect --tsm-root "$T/static-tsm" --dev-root "$T/none" >"$T/s.out" 2>&1
