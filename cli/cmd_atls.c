@@ -157,6 +157,8 @@ static void server_help(void)
            "  --relay HOST:PORT              (tests) evidence fetched from another aTLS server\n"
            "  --misbehave reflect|replay     (tests) reflect the client's own evidence back /\n"
            "                                 answer re-attestations with the first evidence\n"
+           "  --misbehave late-check         (tests, with --client-lease) finish verifying each\n"
+           "                                 renewal of the client after its deadline\n"
            "  --connections N                exit after N connections served (default: never)\n"
            "  --max-connections N            serve at most N connections at once, a thread\n"
            "                                 each (default 16); further ones are refused at\n"
@@ -339,12 +341,13 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             o->sim.dirs[o->sim.n_dirs++] = optarg;
             break;
         case O_MISBEHAVE:
-            if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0
+            if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0 &&
+                                 strcmp(optarg, "late-check") != 0
                        : strcmp(optarg, "late-renewal") != 0 && strcmp(optarg, "straddle") != 0 &&
                                  strcmp(optarg, "straddle-slow") != 0 &&
                                  strcmp(optarg, "cross-renewal") != 0) {
                 return cvma_cli_usage_error(cmd, "--misbehave: %s, not '%s'",
-                                            server ? "reflect or replay"
+                                            server ? "reflect, replay or late-check"
                                                    : "late-renewal, straddle, straddle-slow or "
                                                      "cross-renewal",
                                             optarg);
@@ -478,6 +481,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     }
     if (server && o->client_lease > 0 && !o->mutual) {
         return cvma_cli_usage_error(cmd, "--client-lease goes with --mutual");
+    }
+    if (misbehaving(o, "late-check") && o->client_lease == 0) {
+        return cvma_cli_usage_error(cmd, "--misbehave late-check goes with --client-lease (it "
+                                         "delays the checks of the client's renewals)");
     }
     return 0;
 }
@@ -630,6 +637,24 @@ static void deadline_restore(struct deadline *d, const struct deadline *saved)
         deadline_arm_at(d, saved->end);
     } else {
         deadline_arm(d, 0);
+    }
+}
+
+/*
+ * This end's refusal of its peer: an ERROR frame, msg or, when msg is NULL, the "refused: CODE"
+ * of the result r (cvma_atls_send_refusal), written under a deadline of its own, secs from now
+ * (left armed for the close that follows). The exchange's deadline may have passed while the
+ * result was made (a slow verification, collateral fetched online): a write after it fails at
+ * once, and the peer would see the connection closed instead of the reason. Both ends refuse
+ * through here.
+ */
+static void refuse_peer(SSL *ssl, long secs, const struct cvma_result *r, const char *msg)
+{
+    deadline_arm(deadline_of(ssl), secs);
+    if (msg != NULL) {
+        (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
+    } else {
+        cvma_atls_send_refusal(ssl, r);
     }
 }
 
@@ -1156,6 +1181,13 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     char why[1024] = "";
     enum cvma_status st = cvma_atls_verify(ssl, v, &chk, cl->nonce, sizeof cl->nonce, ev, ev_len,
                                            &r, why, sizeof why);
+    if (misbehaving(o, "late-check")) {
+        /* (tests) as if the verification had run past the renewal's deadline */
+        struct timespec late = cl->end;
+        late.tv_sec++;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &late, NULL) == EINTR) {
+        }
+    }
     int rc = st == CVMA_OK ? cvma_result_exit_code(r) : 1; /* 0, 1, or 3 (undecided) */
     cl->n++;
     if (r != NULL) {
@@ -1167,7 +1199,8 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     lease_remember(cl, cl->nonce);
     bool ok = rc == 0 && lease_renew(cl, r, o->client_lease);
     if (!ok) {
-        cvma_atls_send_refusal(ssl, r);
+        /* The renewal's deadline may be over (a verification that fetched collateral). */
+        refuse_peer(ssl, o->handshake_timeout, r, NULL);
         fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
                 cmd, cl->n,
                 rc == 0 ? "accepted but cannot be kept (out of memory)"
@@ -1376,7 +1409,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                     (void)print_result("atls-server: client", n, r, o->json, NULL); /* a log */
                 }
                 if (rc != 0) {
-                    cvma_atls_send_refusal(ssl, r);
+                    refuse_peer(ssl, o->handshake_timeout, r, NULL);
                     cvma_result_free(r);
                     break;
                 }
@@ -1400,7 +1433,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 deadline_restore(d, &idle);
             }
             enum cvma_status st = CVMA_OK;
-            if (o->misbehave != NULL && strcmp(o->misbehave, "reflect") == 0) {
+            if (misbehaving(o, "reflect")) {
                 /* Ask the client to attest to its own nonce, and send that back as ours. */
                 uint8_t t2 = 0, *ev = NULL;
                 size_t ev_len = 0;
@@ -1410,9 +1443,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                     st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, ev, ev_len);
                 }
                 free(ev);
-            } else if (o->misbehave != NULL && first != NULL) {
+            } else if (misbehaving(o, "replay") && first != NULL) {
                 st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, first, first_len);
-            } else if (o->misbehave != NULL) {
+            } else if (misbehaving(o, "replay")) {
                 uint8_t rd[64];
                 if ((st = cvma_atls_binding(ssl, CVMA_ATLS_SERVER, SSL_get_certificate(ssl), p, len,
                                             rd, err, sizeof err)) == CVMA_OK &&
@@ -2107,11 +2140,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
                     "cvmattest %s: attestation %ld was verified after the lease of attestation "
                     "%ld ended (%s): closing the connection\n",
                     cmd, i + 1, i, was);
-            /* The deadline (the lease's end) has passed: a fresh one for the ERROR frame and
-             * the close, or OpenSSL's writes would fail at once and the peer see no reason. */
-            deadline_arm(&d, o.timeout);
-            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
-                                        sizeof msg - 1);
+            /* The deadline (the lease's end) has passed: the refusal has one of its own. */
+            refuse_peer(ssl, o.timeout, NULL, msg);
             cvma_result_free(r);
             rc = 3;
             goto out;
@@ -2139,8 +2169,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         }
         say_moved("atls-client", "server", r, rc != 0);
         if (rc != 0) {
-            deadline_arm(&d, o.timeout); /* the refusal's own time (the lease may be over) */
-            cvma_atls_send_refusal(ssl, r);
+            refuse_peer(ssl, o.timeout, r, NULL); /* (the lease may be over) */
             cvma_result_free(r);
             goto out;
         }

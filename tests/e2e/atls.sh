@@ -7,7 +7,8 @@
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
 # and to an unregistered machine: the client's lease on the server, and the server's on a
 # mutual client (--client-lease, the client moving; a client keeping part of a frame in the
-# server's TLS layer, or finishing a frame slowly, still asked and closed in time); the
+# server's TLS layer, or finishing a frame slowly, still asked and closed in time; a renewal
+# refused after a verification past its deadline still tells the client why); the
 # certificate-bound endpoint, through
 # the client and through curl (other methods 404); no server accepting the connection (refused, or a listener
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
@@ -340,6 +341,16 @@ client --mutual --sim "$T/cli" --misbehave straddle-slow --timeout 12 >"$T/st2.c
 check "--client-lease: a frame begun before the renewal is due cannot hold it off" 1 $?
 has "$T/st2.c" "the server closed the connection"
 lacks "$T/st2.c" "a NONCE of the server"
+# a renewal refused after its verification ran past the renewal's deadline (the test-only
+# atls-server --misbehave late-check, as collateral fetched online would make it): the refusal
+# still reaches the client, which says why
+server lc --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --misbehave late-check \
+    --connections 1
+client --mutual --reattest-every 10 --rounds 1 --sim "$T/cli" --sim "$T/unreg" --switch-after 1 \
+    >"$T/lc.c" 2>&1
+check "--client-lease: a renewal refused after a slow verification: refused, the client told" 1 $?
+has "$T/lc.c" "the peer refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
+wait_for "$T/lc.err" "closing a connection: the client's attestation 2 was refused"
 wait_for "$T/st2.err" "closing a connection: a frame begun before the client's renewal was due, not finished within 1 s of that (--client-lease, --handshake-timeout)"
 $CVM atls-server --sim "$T/reg" --client-lease 1 >"$T/u.out" 2>&1
 check "--client-lease without --mutual: usage" 2 $?
@@ -408,6 +419,9 @@ for _ in $(seq 50); do grep -q "the client refuses" "$T/lease4.err" && break; sl
 has "$T/lease4.err" "the client refuses: refused: the lease ran out before its renewal was verified"
 $CVM atls-client --connect 127.0.0.1:1 --misbehave reflect >/dev/null 2>&1
 check "client --misbehave reflect: usage" 2 $?
+$CVM atls-server --sim "$T/reg" --mutual --misbehave late-check >"$T/u.out" 2>&1
+check "server --misbehave late-check without --client-lease: usage" 2 $?
+has "$T/u.out" "--misbehave late-check goes with --client-lease"
 
 # --- no server accepts the connection: could not decide (3), not a usage error ---
 # a port nobody listens on: refused at once
