@@ -212,9 +212,9 @@ static void client_help(void)
            "  --tsm-root DIR --dev-root DIR  (with --collect) trees standing for\n"
            "                                 /sys/kernel/config/tsm and /dev\n"
            "  --cert FILE --key FILE         the TLS certificate and key (default: fresh)\n"
-           "  --misbehave late-renewal       (tests) after a renewal is verified, wait until\n"
-           "                                 the lease it renews has run out, as a slow\n"
-           "                                 verification would\n"
+           "  --misbehave late-renewal       (tests, with --reattest-every) after a renewal\n"
+           "                                 is verified, wait until the lease it renews has\n"
+           "                                 run out, as a slow verification would\n"
            "  --misbehave straddle|straddle-slow  (tests, with --mutual) after the first\n"
            "                                 attestation, DATA frames whose TLS records each\n"
            "                                 end inside the next frame (a record every 0.1 s /\n"
@@ -460,6 +460,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     }
     if (!server && o->rounds_given && o->reattest == 0) {
         return cvma_cli_usage_error(cmd, "--rounds goes with --reattest-every");
+    }
+    if (misbehaving(o, "late-renewal") && o->reattest == 0) {
+        return cvma_cli_usage_error(cmd, "--misbehave late-renewal goes with --reattest-every (it "
+                                         "delays the renewals)");
     }
     if (!server && o->sim.switch_after > 0 && o->sim.n_dirs < 2) {
         return cvma_cli_usage_error(cmd, "--switch-after goes with several --mutual --sim DIR");
@@ -1754,11 +1758,12 @@ out:
 }
 
 /*
- * atls-client --mutual: a frame the server sent unasked, outside the client's own attestations
- * (docs/atls.md, "The server's lease on a mutual client"). A NONCE is answered with this end's
- * evidence, at most one a second (*answered_at: when the last one answered was read); an
- * ERROR is the server's refusal. 0 answered; else the exit code (1 refused, closed or
- * an unexpected frame; 2 this end's evidence could not be made).
+ * atls-client: a frame the server sent unasked, outside the client's own attestations (between
+ * them, or while the reply to --send is awaited; docs/atls.md, "The server's lease on a mutual
+ * client"). With --mutual (src given) a NONCE is answered with this end's evidence, at most one
+ * a second (*answered_at: when the last one answered was read); without, it is unexpected. An
+ * ERROR is the server's refusal. 0 answered; else the exit code (1 refused, closed or an
+ * unexpected frame; 2 this end's evidence could not be made).
  */
 static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t *p, size_t len,
                           const struct cvma_atls_source *src, struct timespec *answered_at)
@@ -2185,26 +2190,30 @@ int cvma_cmd_atls_client(int argc, char **argv)
             size_t len = 0;
             bool got = false;
             deadline_arm(&d, o.timeout);
-            if (cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, (const uint8_t *)o.send,
-                                      strlen(o.send)) == CVMA_OK) {
-                while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
-                    if ((got = type == CVMA_ATLS_F_DATA) || srcp == NULL ||
-                        type != CVMA_ATLS_F_NONCE) {
-                        break;
-                    }
-                    /* Mutual: the server's lease on this end came due meanwhile. */
-                    rc = client_unasked(cmd, ssl, type, p, len, srcp, &answered_at);
-                    free(p);
-                    p = NULL;
-                    if (rc != 0) {
-                        goto out;
-                    }
+            /* Read even when the write failed: the server may have refused this end and closed
+             * the connection, its ERROR waiting to be read. */
+            bool sent = cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, (const uint8_t *)o.send,
+                                              strlen(o.send)) == CVMA_OK;
+            while (cvma_atls_read_frame(ssl, &type, &p, &len) == CVMA_OK) {
+                if ((got = type == CVMA_ATLS_F_DATA)) {
+                    break;
+                }
+                /* What else the server sends meanwhile, as between attestations: its NONCE
+                 * (mutual: its lease on this end came due) answered, its ERROR (a refusal, of
+                 * this end's renewal for one) said. */
+                rc = client_unasked(cmd, ssl, type, p, len, srcp, &answered_at);
+                free(p);
+                p = NULL;
+                if (rc != 0) {
+                    goto out;
                 }
             }
             if (!got) {
                 free(p);
                 rc = timed_out(ssl) ? 3 : 1;
-                fprintf(stderr, "cvmattest %s: no reply to the application data%s\n", cmd,
+                fprintf(stderr, "cvmattest %s: %s%s\n", cmd,
+                        sent ? "no reply to the application data"
+                             : "cannot send the application data",
                         rc == 3 ? ": timed out" : "");
                 goto out;
             }

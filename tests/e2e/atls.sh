@@ -13,7 +13,8 @@
 # the client and through curl (other methods 404); no server accepting the connection (refused, or a listener
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
 # --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
-# --send) are usage errors.
+# --send, the test-only --misbehave modes without what they act on) are usage errors; a
+# refusal arriving while the client awaits the reply to --send is reported as such.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -351,6 +352,18 @@ client --mutual --reattest-every 10 --rounds 1 --sim "$T/cli" --sim "$T/unreg" -
 check "--client-lease: a renewal refused after a slow verification: refused, the client told" 1 $?
 has "$T/lc.c" "the peer refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
 wait_for "$T/lc.err" "closing a connection: the client's attestation 2 was refused"
+# the server's refusal arriving while the client waits for the reply to --send: the renewals
+# crossing (--misbehave cross-renewal: the client begins its own round when the server's NONCE
+# comes and answers it inside), the server refuses the client's new platform after the client
+# has sent its DATA: the client says why, as between attestations
+server cx --sim "$T/reg" --mutual $V --client-lease 2 --connections 1
+client --mutual --reattest-every 30 --rounds 1 --sim "$T/cli" --sim "$T/unreg" --switch-after 1 \
+    --send ping --misbehave cross-renewal >"$T/cx.c" 2>&1
+check "--client-lease: refused while the client awaits its reply to --send: refused" 1 $?
+has "$T/cx.c" "the renewals crossing"
+has "$T/cx.c" "attestation 2: affirming (sev-snp)"
+has "$T/cx.c" "the peer refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
+lacks "$T/cx.c" "no reply to the application data"
 wait_for "$T/st2.err" "closing a connection: a frame begun before the client's renewal was due, not finished within 1 s of that (--client-lease, --handshake-timeout)"
 $CVM atls-server --sim "$T/reg" --client-lease 1 >"$T/u.out" 2>&1
 check "--client-lease without --mutual: usage" 2 $?
@@ -513,6 +526,7 @@ usage_error "--misbehave straddle-slow goes with --mutual" --mutual --sim "$T/cl
     --misbehave straddle-slow --send hi
 usage_error "--misbehave cross-renewal goes with --mutual and --reattest-every" --mutual \
     --sim "$T/cli" --misbehave cross-renewal
+usage_error "--misbehave late-renewal goes with --reattest-every" --misbehave late-renewal
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
