@@ -203,8 +203,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(cvma_verdict_has(v, CVMA_R_VTPM_AK_BINDING_MISMATCH));
         }
     }
+    /* A mismatch is read from the report's bytes, also when its signature or collateral
+     * could not be checked (the refusal does not wait for them): never with a binding. */
     if (cvma_verdict_has(v, CVMA_R_VTPM_AK_BINDING_MISMATCH)) {
-        CHECK(!ok && res.claims.verified && !names_ak);
+        CHECK(!ok && !names_ak);
     }
     cvma_result_cleanup(&res);
     X509_free(root);
