@@ -35,6 +35,7 @@
 #include "snp/snp_claims.h"
 #include "tdx/tdx_claims.h"
 #include "tpm_check.h"
+#include "verifier/kind.h"
 #include "vtpm/vtpm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -204,9 +205,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* A mismatch is read from the report's bytes, also when its signature or collateral
-     * could not be checked (the refusal does not wait for them): never with a binding. */
+     * could not be checked (the refusal does not wait for them): for an SEV-SNP report, its
+     * REPORT_DATA bytes are not SHA-512(nonce || AK). */
     if (cvma_verdict_has(v, CVMA_R_VTPM_AK_BINDING_MISMATCH)) {
-        CHECK(!ok && !names_ak);
+        const struct cvma_kind *k = cvma_kind_detect(part[P_REPORT].p, part[P_REPORT].len);
+        CHECK(!ok && k != NULL && (k->id == CVMA_KIND_SNP || k->id == CVMA_KIND_TDX));
+        if (k->id == CVMA_KIND_SNP) {
+            CHECK(part[P_REPORT].len >= SNP_REPORT_DATA_OFF + 64 &&
+                  memcmp(part[P_REPORT].p + SNP_REPORT_DATA_OFF, want, 64) != 0);
+        }
     }
     cvma_result_cleanup(&res);
     X509_free(root);
