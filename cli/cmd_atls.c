@@ -1192,12 +1192,17 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &late, NULL) == EINTR) {
         }
     }
-    int rc = st == CVMA_OK ? cvma_result_exit_code(r) : 1; /* 0, 1, or 3 (undecided) */
+    /* 0, 1, or 3 (undecided); 2 when this end failed (memory, an internal error), as
+     * attest_peer maps it */
+    int rc = st == CVMA_OK                            ? cvma_result_exit_code(r)
+             : st == CVMA_REJECTED || st == CVMA_E_IO ? 1
+                                                      : 2;
     cl->n++;
     if (r != NULL) {
         (void)print_result("atls-server: client", cl->n, r, o->json, NULL); /* a log */
     } else {
-        fprintf(stderr, "cvmattest %s: client attestation %u: refused: %s\n", cmd, cl->n, why);
+        fprintf(stderr, "cvmattest %s: client attestation %u: %s: %s\n", cmd, cl->n,
+                rc == 2 ? "error" : "refused", why);
     }
     say_moved("atls-server", "client", r, rc != 0);
     lease_remember(cl, cl->nonce);
@@ -1208,7 +1213,9 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
         fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
                 cmd, cl->n,
                 rc == 0 ? "accepted but cannot be kept (out of memory)"
-                        : (rc == 3 ? "undecided" : "refused"));
+                        : (rc == 3   ? "undecided"
+                           : rc == 2 ? "not checked (an error here)"
+                                     : "refused"));
     }
     cvma_result_free(r);
     return ok;
@@ -1271,6 +1278,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
              * the TLS layer holds, which a client ending each record inside its next frame
              * keeps there all the time. */
             if (!frame_before(ssl, d->fd, cl.due)) {
+                /* The NONCE's write too is bounded (a client that stops reading fills the
+                 * send buffer; with --idle-timeout 0 nothing else would end it). */
+                deadline_arm(d, o->handshake_timeout);
                 if (!lease_ask(ssl, &cl, o->handshake_timeout)) {
                     fprintf(stderr,
                             "cvmattest %s: closing a connection: the client's renewal could not "
@@ -2161,11 +2171,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         lease_end = now;
         lease_end.tv_sec += o.reattest + o.timeout;
         if (part) {
-            lease_end.tv_nsec += 1000000000L - wall.tv_nsec;
-            if (lease_end.tv_nsec >= 1000000000L) {
-                lease_end.tv_nsec -= 1000000000L;
-                lease_end.tv_sec++;
-            }
+            ts_add_ns(&lease_end, 1000000000L - wall.tv_nsec);
         }
         if (r != NULL && !print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease)) {
             cvma_result_free(r);

@@ -73,7 +73,7 @@ static int verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
         }
         return 2;
     }
-    int rc = cvma_result_status(res) != CVMA_CONTRAINDICATED ? 0 : cvma_result_exit_code(res);
+    int rc = cvma_result_exit_code(res);
     if (rc != 0 && report) {
         fprintf(stderr, "cvmattest bench: the evidence does not verify%s; not benchmarking:\n",
                 rc == 3 ? " (undecided)" : "");

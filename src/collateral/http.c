@@ -539,8 +539,8 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
                     goto out;
                 }
                 if (hops >= CVMA_HTTP_MAX_HOPS) {
-                    cvma_errf(err, err_len, "%s %s: HTTP %ld, a redirect after 3: not followed", m,
-                              where, code);
+                    cvma_errf(err, err_len, "%s %s: HTTP %ld, a redirect after %d: not followed", m,
+                              where, code, CVMA_HTTP_MAX_HOPS);
                     st = CVMA_UNDECIDED;
                     goto out;
                 }

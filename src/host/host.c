@@ -23,6 +23,7 @@
 #include "collateral/http.h"
 #include "common/reader.h"
 #include "common/util.h"
+#include "snp/snp.h"
 
 /* Minimums: Linux gained SEV-SNP host support (KVM) in 6.11 and TDX host support in 6.16. The
  * SEV firmware must implement SNP ABI 1.51 (the kernel's SNP_MIN_API_MAJOR/MINOR). */
@@ -785,39 +786,24 @@ static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qo
 
 /* ---- SEV-SNP ---- */
 
-struct tcb {
-    unsigned fmc, bl, tee, snp, ucode;
-};
-
-static struct tcb tcb_split(uint64_t v, bool turin)
+/* SNP ABI TCB_VERSION, as the verifier reads it (Turin's layout has an FMC byte). */
+static struct cvma_snp_tcb tcb_split(uint64_t v, bool turin)
 {
-    struct tcb t = {0};
-    /* SNP ABI TCB_VERSION: Milan/Genoa BL,TEE,rsvd[4],SNP,UCODE; Turin FMC,BL,TEE,SNP,rsvd[3],UCODE
-     */
-    if (turin) {
-        t.fmc = v & 0xff;
-        t.bl = (v >> 8) & 0xff;
-        t.tee = (v >> 16) & 0xff;
-        t.snp = (v >> 24) & 0xff;
-    } else {
-        t.bl = v & 0xff;
-        t.tee = (v >> 8) & 0xff;
-        t.snp = (v >> 48) & 0xff;
-    }
-    t.ucode = (v >> 56) & 0xff;
+    struct cvma_snp_tcb t;
+    cvma_snp_tcb_split(v, turin ? CVMA_SNP_PRODUCT_TURIN : CVMA_SNP_PRODUCT_MILAN, &t);
     return t;
 }
 
 static int fmt_tcb(char *out, size_t n, uint64_t v, bool turin)
 {
-    struct tcb t = tcb_split(v, turin);
+    struct cvma_snp_tcb t = tcb_split(v, turin);
     if (turin) {
         return snprintf(out, n,
                         "0x%016" PRIx64 " (fmc %u, bootloader %u, tee %u, snp %u, microcode %u)", v,
-                        t.fmc, t.bl, t.tee, t.snp, t.ucode);
+                        t.fmc, t.bootloader, t.tee, t.snp, t.microcode);
     }
     return snprintf(out, n, "0x%016" PRIx64 " (bootloader %u, tee %u, snp %u, microcode %u)", v,
-                    t.bl, t.tee, t.snp, t.ucode);
+                    t.bootloader, t.tee, t.snp, t.microcode);
 }
 
 /* Issues a /dev/sev PLATFORM_STATUS (cmd) or reads its stand-in file. 0 when out holds the
@@ -1202,11 +1188,11 @@ static void check_snp(struct ctx *c)
             char a[128], b[128];
             fmt_tcb(a, sizeof a, cur, turin);
             fmt_tcb(b, sizeof b, rep, turin);
-            struct tcb tc = tcb_split(cur, turin), tr = tcb_split(rep, turin);
-            bool above = tr.fmc > tc.fmc || tr.bl > tc.bl || tr.tee > tc.tee || tr.snp > tc.snp ||
-                         tr.ucode > tc.ucode;
-            bool below = tr.fmc < tc.fmc || tr.bl < tc.bl || tr.tee < tc.tee || tr.snp < tc.snp ||
-                         tr.ucode < tc.ucode;
+            struct cvma_snp_tcb tc = tcb_split(cur, turin), tr = tcb_split(rep, turin);
+            bool above = tr.fmc > tc.fmc || tr.bootloader > tc.bootloader || tr.tee > tc.tee ||
+                         tr.snp > tc.snp || tr.microcode > tc.microcode;
+            bool below = tr.fmc < tc.fmc || tr.bootloader < tc.bootloader || tr.tee < tc.tee ||
+                         tr.snp < tc.snp || tr.microcode < tc.microcode;
             if (above) {
                 set(c, tcb, CVMA_HOST_FAIL,
                     "the firmware reports a TCB above the one it runs (SNP_SET_CONFIG accepts "

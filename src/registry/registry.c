@@ -385,7 +385,7 @@ enum cvma_status cvma_registry_claimed_read(const uint8_t *jws, size_t len,
     bool oom = false;
 
     memset(out, 0, sizeof *out);
-    if (len > CVMA_REG_FILE_MAX || (dot1 = memchr(jws, '.', len)) == NULL ||
+    if (len == 0 || len > CVMA_REG_FILE_MAX || (dot1 = memchr(jws, '.', len)) == NULL ||
         (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws))) == NULL) {
         return CVMA_OK;
     }

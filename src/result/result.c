@@ -395,3 +395,21 @@ bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platfor
     return a->present == b->present && a->vendor == b->vendor && a->id_type == b->id_type &&
            a->has_id == b->has_id && a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
 }
+
+void cvma_result_fetched_collateral_refused(struct cvma_result *res, size_t since,
+                                            const char *source, const char *removed)
+{
+    struct cvma_verdict *v = &res->verdict;
+    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
+    char detail[CVMA_DETAIL_MAX];
+    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
+
+    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    v->n_reasons = since;
+    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                "collateral fetched from %s or the cache fails its own checks (%s: %s); "
+                "removed from the cache: %s. It says nothing about the evidence; the next "
+                "verification fetches it again",
+                source, code, detail, removed);
+    res->undecided = true;
+}

@@ -181,6 +181,16 @@ void cvma_result_cleanup(struct cvma_result *res);
 void cvma_result_finish(struct cvma_result *res);
 /* The exit code (README.md) for a finished result. */
 int cvma_result_exit_code(const struct cvma_result *res);
+
+/*
+ * Fetched collateral failed its own checks, which says nothing about the evidence (a hostile
+ * network, mirror or cache can only withhold collateral, docs/collateral.md): the errors
+ * recorded from reason index `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3)
+ * quoting the first of them. source names where it came from ("AMD KDS"), removed what the
+ * caller has already taken out of the cache, so the next verification fetches it again.
+ */
+void cvma_result_fetched_collateral_refused(struct cvma_result *res, size_t since,
+                                            const char *source, const char *removed);
 /*
  * The result's JSON text (docs/results.md), compact, appended to b; spans[i] is set to where the
  * value of the top-level member names[i] is (len 0: absent; n may be 0). Written without a

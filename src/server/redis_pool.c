@@ -177,7 +177,7 @@ bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t w
 void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisReply *r)
 {
     if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
-        strncmp(r->str, "NOAUTH", 6) == 0) {
+        (strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "NOPERM", 6) == 0)) {
         set_refused(p, r->str);
     }
 }

@@ -55,9 +55,11 @@ const char *cvma_redis_pool_name(const struct cvma_redis_pool *p);
 /* Whether Redis refused this pool's authentication: the last new connection's AUTH answered
  * with an error (a wrong password or user; cleared when a later one succeeds), or a reply
  * noted by cvma_redis_pool_note_reply was NOAUTH (Redis wants a password and none is
- * configured). true with Redis's own words in why. */
+ * configured) or NOPERM (the ACL user may not run the command). true with Redis's own words in why.
+ */
 bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t why_len);
-/* Records r when it is Redis's NOAUTH error (anything else is ignored). */
+/* Records r when it is Redis's NOAUTH error, or NOPERM (an ACL user not allowed the command:
+ * PING, SELECT); anything else is ignored. */
 struct redisReply;
 void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisReply *r);
 

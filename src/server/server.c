@@ -1119,7 +1119,9 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                   "redis %s refused %s (%s): check --redis-password-file and the user in "
                   "--redis (docs/operations.md)",
                   s.cfg.redis_url,
-                  s.cfg.redis_password != NULL ? "the password" : "a client without a password",
+                  strncmp(refused, "NOPERM", 6) == 0 ? "a command to this instance's ACL user"
+                  : s.cfg.redis_password != NULL     ? "the password"
+                                                     : "a client without a password",
                   refused);
         goto out;
     } else if (!answers) {

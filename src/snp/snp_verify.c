@@ -468,8 +468,6 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
     return CVMA_OK;
 }
 
-/* True when an error check_binding recorded (from reason index since) says the leaf is not
- * the certificate for this report's chip and TCB. A masked CHIP_ID is the report's own. */
 /*
  * True when the report itself breaks a tie check_binding makes, whatever the certificate: its
  * REPORTED_TCB's reserved bytes are not zero (no VCEK address carries them), or a Turin CHIP_ID
@@ -488,6 +486,8 @@ static bool binding_fault_in_report(const struct cvma_snp_report *rep,
     return turin && !cvma_bytes_are_zero(rep->chip_id + 8, 56);
 }
 
+/* True when an error check_binding recorded (from reason index since) says the leaf is not
+ * the certificate for this report's chip and TCB. A masked CHIP_ID is the report's own. */
 static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
 {
     for (size_t i = since; i < v->n_reasons; i++) {
@@ -542,31 +542,18 @@ static bool fetched_at_fault(const struct cvma_snp_collateral *c,
 }
 
 /*
- * Fetched collateral failed its own checks: that says nothing about the evidence (a hostile
- * network or mirror can only withhold collateral, docs/collateral.md). The errors recorded
- * since `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3) that quotes the
- * first of them, and the pieces at fault leave the on-disk cache, so the next verification
- * fetches them again instead of failing on the same bytes for ever.
+ * Fetched collateral failed its own checks: the items at fault leave the on-disk cache (and
+ * the fleet's), then the errors since `since` become COLLATERAL_UNAVAILABLE
+ * (cvma_result_fetched_collateral_refused).
  */
 static void fetched_collateral_refused(struct cvma_result *res, const struct cvma_snp_report *rep,
                                        const struct cvma_verify_opts *opts,
                                        const struct cvma_snp_collateral *c, size_t since, bool leaf,
                                        bool chain, bool crl)
 {
-    struct cvma_verdict *v = &res->verdict;
-    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
-    char removed[128], detail[CVMA_DETAIL_MAX];
-    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
-
-    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    char removed[128];
     cvma_snp_collateral_evict(rep, opts, c, leaf, chain, crl, removed, sizeof removed);
-    v->n_reasons = since;
-    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                "collateral fetched from AMD KDS or the cache fails its own checks (%s: %s); "
-                "removed from the cache: %s. It says nothing about the evidence; the next "
-                "verification fetches it again",
-                code, detail, removed);
-    res->undecided = true;
+    cvma_result_fetched_collateral_refused(res, since, "AMD KDS", removed);
 }
 
 static void set_platform(struct cvma_result *res, const struct cvma_snp_report *rep,

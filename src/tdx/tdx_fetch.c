@@ -61,46 +61,61 @@ bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
     return ok;
 }
 
+/*
+ * The PCS client for q, as every fetch and eviction of its collateral sets it up: the FMSPC and
+ * the CA of its PCK certificate choose the URLs, hence the cache keys. On CVMA_OK *pcs uses
+ * *cache (when the cache directory can be used; cvma_cache_cleanup it either way); else the
+ * reason is in v.
+ */
+static enum cvma_status pcs_for_quote(const struct cvma_tdx_quote *q,
+                                      const struct cvma_verify_opts *opts, struct cvma_pcs *pcs,
+                                      struct cvma_cache *cache, struct cvma_pck_ext *pck,
+                                      enum cvma_pcs_ca *ca, struct cvma_verdict *v)
+{
+    enum cvma_status st;
+    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+
+    if (certs == NULL) {
+        return cvma_reject(v, CVMA_R_CERT_PARSE, "the quote's PCK chain holds no PEM certificate");
+    }
+    X509 *leaf = sk_X509_value(certs, 0);
+    if ((st = cvma_pck_ext_parse(leaf, pck, v)) != CVMA_OK) {
+        goto out;
+    }
+    if (!cvma_pcs_ca_of_pck(leaf, ca)) {
+        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK,
+                         "the PCK certificate's issuer is neither the "
+                         "PCK Platform CA nor the PCK Processor CA");
+        goto out;
+    }
+    cvma_pcs_init(pcs);
+    pcs->base_url = opts->pcs_base_url;
+    pcs->offline = opts->offline;
+    pcs->max_age = opts->collateral_max_age;
+    pcs->hooks = opts->collateral_hooks; /* the fleet's shared copy */
+    if (cvma_cache_init(cache, opts->cache_dir) == CVMA_OK) {
+        pcs->cache = cache;
+    }
+out:
+    sk_X509_pop_free(certs, X509_free);
+    return st;
+}
+
 /* The items in want (CVMA_TDX_ITEM_*) from Intel PCS or the on-disk cache (offline: the cache
  * only) into held->c; the others in it are kept. */
 static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
                                  const struct cvma_verify_opts *opts, unsigned want,
                                  struct cvma_tdx_held *held, struct cvma_verdict *v)
 {
-    enum cvma_status st;
     struct cvma_pcs pcs;
     struct cvma_cache cache = {0};
     struct cvma_pck_ext pck;
     enum cvma_pcs_ca ca;
-    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
-
-    if (certs == NULL) {
-        return cvma_reject(v, CVMA_R_CERT_PARSE,
-                           "the quote's PCK chain holds no PEM "
-                           "certificate");
+    enum cvma_status st = pcs_for_quote(q, opts, &pcs, &cache, &pck, &ca, v);
+    if (st == CVMA_OK) {
+        st = cvma_pcs_collateral_fill(&pcs, pck.fmspc, ca, want, &held->c, v);
     }
-    X509 *leaf = sk_X509_value(certs, 0);
-    if ((st = cvma_pck_ext_parse(leaf, &pck, v)) != CVMA_OK) {
-        goto out;
-    }
-    if (!cvma_pcs_ca_of_pck(leaf, &ca)) {
-        st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK,
-                         "the PCK certificate's issuer is neither the "
-                         "PCK Platform CA nor the PCK Processor CA");
-        goto out;
-    }
-    cvma_pcs_init(&pcs);
-    pcs.base_url = opts->pcs_base_url;
-    pcs.offline = opts->offline;
-    pcs.max_age = opts->collateral_max_age;
-    pcs.hooks = opts->collateral_hooks;
-    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
-        pcs.cache = &cache;
-    }
-    st = cvma_pcs_collateral_fill(&pcs, pck.fmspc, ca, want, &held->c, v);
-out:
     cvma_cache_cleanup(&cache);
-    sk_X509_pop_free(certs, X509_free);
     return st;
 }
 
@@ -120,25 +135,16 @@ void cvma_tdx_collateral_evict(const struct cvma_tdx_quote *q, const struct cvma
     struct cvma_pck_ext pck;
     struct cvma_verdict scratch;
     enum cvma_pcs_ca ca = CVMA_PCS_CA_PLATFORM;
-    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
-    X509 *leaf = certs != NULL ? sk_X509_value(certs, 0) : NULL;
     size_t used = 0;
     bool failed = false;
 
     snprintf(what, what_len, "nothing");
     cvma_verdict_init(&scratch);
     memset(&pck, 0, sizeof pck);
-    /* The FMSPC and the CA chose the URLs, hence the cache keys, when the items were had. */
-    if (leaf == NULL || cvma_pck_ext_parse(leaf, &pck, &scratch) != CVMA_OK ||
-        !cvma_pcs_ca_of_pck(leaf, &ca)) {
+    /* The same set-up as the fetch's: the same URLs, hence the same cache keys. */
+    if (pcs_for_quote(q, opts, &pcs, &cache, &pck, &ca, &scratch) != CVMA_OK) {
         failed = true;
         goto out;
-    }
-    cvma_pcs_init(&pcs);
-    pcs.base_url = opts->pcs_base_url;
-    pcs.hooks = opts->collateral_hooks; /* the fleet's shared copy goes too */
-    if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
-        pcs.cache = &cache;
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
         if ((items & order[i].bit) == 0) {
@@ -159,7 +165,6 @@ out:
     }
     cvma_cache_cleanup(&cache);
     cvma_verdict_cleanup(&scratch);
-    sk_X509_pop_free(certs, X509_free);
 }
 
 /* After items missing from the collateral directory could not be had: say so in the reason

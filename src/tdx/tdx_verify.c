@@ -455,30 +455,17 @@ static unsigned collateral_blames(const struct cvma_tdx_collateral *c, X509 *roo
 }
 
 /*
- * Fetched collateral failed its own checks: that says nothing about the evidence (a hostile
- * network, mirror or cache can only withhold collateral, docs/collateral.md). The errors
- * recorded since `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3) quoting
- * the first of them, and the items at fault leave the on-disk cache, so the next verification
- * fetches them again instead of failing on the same bytes until the maximum age.
+ * Fetched collateral failed its own checks: the items at fault leave the on-disk cache (and
+ * the fleet's), then the errors since `since` become COLLATERAL_UNAVAILABLE
+ * (cvma_result_fetched_collateral_refused).
  */
 static void fetched_collateral_refused(struct cvma_result *res, const struct cvma_tdx_quote *q,
                                        const struct cvma_verify_opts *opts, size_t since,
                                        unsigned items)
 {
-    struct cvma_verdict *v = &res->verdict;
-    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
-    char removed[128], detail[CVMA_DETAIL_MAX];
-    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
-
-    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    char removed[128];
     cvma_tdx_collateral_evict(q, opts, items, removed, sizeof removed);
-    v->n_reasons = since;
-    cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                "collateral fetched from Intel PCS or the cache fails its own checks (%s: %s); "
-                "removed from the cache: %s. It says nothing about the evidence; the next "
-                "verification fetches it again",
-                code, detail, removed);
-    res->undecided = true;
+    cvma_result_fetched_collateral_refused(res, since, "Intel PCS", removed);
 }
 
 bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)

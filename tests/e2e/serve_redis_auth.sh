@@ -35,6 +35,9 @@ chmod 600 "$T/pw" "$T/pw-user" "$T/bad" "$T/empty" "$T/two-lines"
 redis_start --requirepass 'pw one'
 redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER cvm on '>user pw' '~cvmattest:*' '+@all' >/dev/null ||
     { echo "FAIL ACL SETUSER"; exit 1; }
+# a user that may not PING (nor anything but GET): NOPERM
+redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER mute on '>user pw' '~cvmattest:*' '+get' >/dev/null ||
+    { echo "FAIL ACL SETUSER mute"; exit 1; }
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --nonce-key $T/nonce.key"
 R=redis://127.0.0.1:$RP
 
@@ -42,6 +45,7 @@ R=redis://127.0.0.1:$RP
 refused "no password, Redis wants one" "refused a client without a password (NOAUTH" $COMMON --redis "$R"
 refused "a wrong password" "refused the password (WRONGPASS" $COMMON --redis "$R" --redis-password-file "$T/bad"
 refused "a wrong user" "refused the password (WRONGPASS" $COMMON --redis "redis://nobody@127.0.0.1:$RP" --redis-password-file "$T/pw"
+refused "an ACL user without PING" "refused a command to this instance's ACL user (NOPERM" $COMMON --redis "redis://mute@127.0.0.1:$RP" --redis-password-file "$T/pw-user"
 refused "a password in the URL" "a password in the URL is refused" $COMMON --redis "redis://cvm:s3cret@127.0.0.1:$RP"
 refused "a user without a password" "names a user but no password is given" $COMMON --redis "redis://cvm@127.0.0.1:$RP"
 refused "a password file without --redis" "needs --redis" --trust-root "$T/s/ark.pem" --redis-password-file "$T/pw"

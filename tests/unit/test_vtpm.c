@@ -110,6 +110,18 @@ static void sim(struct run *r, const uint8_t report_data[64], uint32_t vmpl)
     sim_snp(r, report_data, vmpl, false);
 }
 
+/* The bundle's five TPM parts (svsm_manifest, tpm_ak, tpm_quote, tpm_signature, tpm_pcrs)
+ * and the nonce, as the verifier is given them. */
+static void with_parts(struct run *r, const struct cvma_named_part parts[5], const uint8_t *nonce,
+                       size_t nonce_len)
+{
+    r->vo.collateral_parts = parts;
+    r->vo.n_collateral_parts = 5;
+    r->vo.has_nonce = true;
+    memcpy(r->vo.nonce, nonce, nonce_len);
+    r->vo.nonce_len = nonce_len;
+}
+
 static void run_done(struct run *r)
 {
     cvma_result_cleanup(&r->res);
@@ -537,11 +549,7 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
 
     /* One step: everything verifies, the AK-to-EK link is unproven: a warning. */
     sim(&r, rd, 0);
-    r.vo.collateral_parts = parts;
-    r.vo.n_collateral_parts = 5;
-    r.vo.has_nonce = true;
-    memcpy(r.vo.nonce, nonce, sizeof nonce);
-    r.vo.nonce_len = sizeof nonce;
+    with_parts(&r, parts, nonce, sizeof nonce);
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
     cvma_result_finish(&r.res);
     assert_false(cvma_verdict_has_error(&r.res.verdict));
@@ -661,11 +669,7 @@ static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
     parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
     parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
     sim(&r, rd, 0);
-    r.vo.collateral_parts = parts;
-    r.vo.n_collateral_parts = 5;
-    r.vo.has_nonce = true;
-    memcpy(r.vo.nonce, nonce, sizeof nonce);
-    r.vo.nonce_len = sizeof nonce;
+    with_parts(&r, parts, nonce, sizeof nonce);
 
     /* The AK: TPM_AK_MALFORMED, the EK not blamed, the quote verified (its claims). */
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
@@ -707,11 +711,7 @@ static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
     assert_int_equal(off, ml);
     sha512_2(pad, 64, man, ml, rd);
     sim(&r, rd, 0);
-    r.vo.collateral_parts = parts;
-    r.vo.n_collateral_parts = 5;
-    r.vo.has_nonce = true;
-    memcpy(r.vo.nonce, nonce, sizeof nonce);
-    r.vo.nonce_len = sizeof nonce;
+    with_parts(&r, parts, nonce, sizeof nonce);
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
     cvma_result_finish(&r.res);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_EK_MALFORMED);
@@ -977,11 +977,7 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     parts[4] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
     for (int debug = 1; debug >= 0; debug--) {
         sim_snp(&r, rd, 0, debug != 0);
-        r.vo.collateral_parts = parts;
-        r.vo.n_collateral_parts = 5;
-        r.vo.has_nonce = true;
-        memcpy(r.vo.nonce, nonce, sizeof nonce);
-        r.vo.nonce_len = sizeof nonce;
+        with_parts(&r, parts, nonce, sizeof nonce);
         assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
         cvma_result_cleanup(&r.res);
         cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
