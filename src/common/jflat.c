@@ -63,13 +63,22 @@ static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
     size_t k = 0;
     uint8_t c, e;
     for (;;) {
+        /* A run of plain ASCII in one copy. */
+        struct cvma_reader ahead = *raw;
+        struct cvma_span rest;
+        cvma_reader_rest(&ahead, &rest);
+        size_t run = cvma_json_plain_run(rest.p, rest.len);
+        if (run > 0) {
+            memcpy(d + k, rest.p, run);
+            k += run;
+            if (!cvma_reader_skip(raw, run)) {
+                return false; /* cannot be: run bytes are there */
+            }
+            continue;
+        }
         struct cvma_reader at = *raw; /* where this character starts */
         if (!cvma_reader_u8(raw, &c)) {
             break;
-        }
-        if (c < 0x80 && c != '\\') {
-            d[k++] = (char)c; /* plain ASCII (control characters are the scanner's refusal) */
-            continue;
         }
         if (c >= 0x80) {
             struct cvma_span tail;
@@ -82,6 +91,7 @@ static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
             k += len;
             continue;
         }
+        /* c is '\\' (control characters and '"' were the scanner's refusal): an escape */
         if (!cvma_reader_u8(raw, &e)) {
             return false;
         }

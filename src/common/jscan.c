@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/json_out.h"
 
 /*
  * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
@@ -28,6 +29,11 @@ bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *
     s->off++;
     for (;;) {
         uint8_t c, out;
+        if (dec == NULL) {
+            /* Only scanning: a run of plain ASCII (nothing escaped, closing or refused) is
+             * passed over at once. Escapes and other bytes are checked one by one below. */
+            s->off += cvma_json_plain_run(s->p + s->off, s->len - s->off);
+        }
         if (cvma_jscan_at_end(s)) {
             return false;
         }

@@ -43,6 +43,35 @@ static void test_accepts(void **state)
     assert_null(f[0].value);
 }
 
+/* A string with one escape, one UTF-8 character or one refused byte at each place around
+ * the reader's eight-byte words: decoded (or refused) as jansson does. */
+static void test_runs(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"\\\"",         "\\\\", "\\n",  "\\u00e9", "\xc3\xa9",
+                                      "\xe2\x82\xac", "\x01", "\xff", "\"",      ""};
+    char text[96], what[80];
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        for (size_t at = 0; at < 20; at++) {
+            snprintf(text, sizeof text, "{\"nonce\":\"%.*s%s%.*s\"}", (int)at,
+                     "abcdefghijklmnopqrstu", odd[i], (int)(19 - at), "ABCDEFGHIJKLMNOPQRSTU");
+            json_error_t je;
+            json_t *ref = json_loads(text, 0, &je);
+            enum cvma_jflat_result r = parse(text, what, sizeof what);
+            if (ref == NULL) {
+                assert_int_equal(r, CVMA_JFLAT_SYNTAX);
+                continue;
+            }
+            assert_int_equal(r, CVMA_JFLAT_OK);
+            const json_t *n = json_object_get(ref, "nonce");
+            assert_int_equal(f[1].len, json_string_length(n));
+            assert_memory_equal(f[1].value, json_string_value(n), f[1].len);
+            cvma_jflat_free(f, NF);
+            json_decref(ref);
+        }
+    }
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -121,6 +150,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_accepts),
+            cmocka_unit_test(test_runs),
             cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -255,12 +255,47 @@ static void test_member_writers(void **state)
     free(b.p);
 }
 
+/* The word-at-a-time run finder against the byte rule: every byte value at every place of
+ * runs that end inside, at and past the eight-byte words, from aligned and odd starts; and
+ * the writer still matches jansson for strings with one special byte anywhere. */
+static void test_plain_run(void **state)
+{
+    (void)state;
+    uint8_t buf[40];
+    for (unsigned v = 0; v < 256; v++) {
+        bool plain = v >= 0x20 && v < 0x80 && v != '"' && v != '\\';
+        for (size_t start = 0; start < 3; start++) {
+            for (size_t len = 1; len <= 24; len++) {
+                for (size_t at = 0; at < len; at++) {
+                    memset(buf, 'A', sizeof buf);
+                    buf[start + at] = (uint8_t)v;
+                    size_t want = plain ? len : at;
+                    assert_int_equal(cvma_json_plain_run(buf + start, len), want);
+                }
+            }
+        }
+    }
+    assert_int_equal(cvma_json_plain_run(buf, 0), 0);
+    static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9"};
+    char text[48];
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        for (size_t at = 0; at < 20; at++) {
+            snprintf(text, sizeof text, "%.*s%s%.*s", (int)at, "abcdefghijklmnopqrstu", odd[i],
+                     (int)(19 - at), "ABCDEFGHIJKLMNOPQRSTU");
+            json_t *j = json_string(text);
+            assert_non_null(j);
+            same(j);
+            json_decref(j);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_scalars_and_escapes), cmocka_unit_test(test_refusals),
             cmocka_unit_test(test_random_trees),        cmocka_unit_test(test_result),
-            cmocka_unit_test(test_member_writers),
+            cmocka_unit_test(test_member_writers),      cmocka_unit_test(test_plain_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
