@@ -1054,28 +1054,21 @@ static bool import_snp_root(json_t *j, const char *path, const char **product, s
         }
     }
     json_decref(v);
-    v = take(&g, "cabundle_paths", p, sizeof p);
-    if (!repeated_count(v, p, &n, m)) {
-        goto out;
+    static const char *const bundles[] = {"cabundle_paths", "cabundles"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bundles); i++) {
+        v = take(&g, bundles[i], p, sizeof p);
+        if (!repeated_count(v, p, &n, m)) {
+            goto out;
+        }
+        if (n > 0) {
+            drop(m,
+                 "%s: trust anchors are not policy in cvmattest (pinned AMD roots; "
+                 "verify --trust-root for test roots)",
+                 p);
+        }
+        json_decref(v);
+        v = NULL;
     }
-    if (n > 0) {
-        drop(m,
-             "%s: trust anchors are not policy in cvmattest (pinned AMD roots; "
-             "verify --trust-root for test roots)",
-             p);
-    }
-    json_decref(v);
-    v = take(&g, "cabundles", p, sizeof p);
-    if (!repeated_count(v, p, &n, m)) {
-        goto out;
-    }
-    if (n > 0) {
-        drop(m,
-             "%s: trust anchors are not policy in cvmattest (pinned AMD roots; "
-             "verify --trust-root for test roots)",
-             p);
-    }
-    json_decref(v);
     v = take(&g, "check_crl", p, sizeof p);
     if (!get_bool(v, p, &flag, m)) {
         goto out;

@@ -205,6 +205,27 @@ enum cvma_status cvma_registry_set_add_provider(struct cvma_registry_set *rs, co
     return st;
 }
 
+/* A registry's or proof's own copies of its name and bytes; false (nothing kept) when out of
+ * memory. */
+static bool copy_input(const char *origin, const uint8_t *p, size_t len, char **origin_out,
+                       struct cvma_buf *bytes)
+{
+    char *o = strdup(origin);
+    uint8_t *b = malloc(len ? len : 1);
+    if (o == NULL || b == NULL) {
+        free(o);
+        free(b);
+        return false;
+    }
+    if (len) {
+        memcpy(b, p, len);
+    }
+    *origin_out = o;
+    bytes->p = b;
+    bytes->len = len;
+    return true;
+}
+
 enum cvma_status cvma_registry_set_add_registry_mem(struct cvma_registry_set *rs, const uint8_t *p,
                                                     size_t len, const char *origin)
 {
@@ -219,15 +240,9 @@ enum cvma_status cvma_registry_set_add_registry_mem(struct cvma_registry_set *rs
     it = &nr[rs->n_regs];
     memset(it, 0, sizeof *it);
     it->fail_code = CVMA_R_COUNT_;
-    if ((it->origin = strdup(origin ? origin : "registry")) == NULL ||
-        (it->bytes.p = malloc(len ? len : 1)) == NULL) {
-        free(it->origin);
+    if (!copy_input(origin ? origin : "registry", p, len, &it->origin, &it->bytes)) {
         return CVMA_E_NOMEM;
     }
-    if (len) {
-        memcpy(it->bytes.p, p, len);
-    }
-    it->bytes.len = len;
     rs->n_regs++;
     return CVMA_OK;
 }
@@ -260,15 +275,9 @@ enum cvma_status cvma_registry_set_add_proof_mem(struct cvma_registry_set *rs, c
     rs->proofs = np;
     it = &np[rs->n_proofs];
     memset(it, 0, sizeof *it);
-    if ((it->origin = strdup(origin ? origin : "proof")) == NULL ||
-        (it->bytes.p = malloc(len ? len : 1)) == NULL) {
-        free(it->origin);
+    if (!copy_input(origin ? origin : "proof", p, len, &it->origin, &it->bytes)) {
         return CVMA_E_NOMEM;
     }
-    if (len) {
-        memcpy(it->bytes.p, p, len);
-    }
-    it->bytes.len = len;
     rs->n_proofs++;
     return CVMA_OK;
 }
