@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/crypto.h>
 
@@ -182,11 +183,54 @@ void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisRep
     }
 }
 
+/*
+ * AUTH [USER] PASSWORD written to c's socket as RESP by us, from a buffer wiped after: hiredis
+ * would format the command into buffers of its own that it frees without wiping. False when
+ * it could not be sent whole (within the socket's time-out).
+ */
+static bool send_auth(const struct cvma_redis_pool *p, redisContext *c)
+{
+    size_t ul = strlen(p->user), pl = strlen(p->password);
+    /* "*3\r\n$4\r\nAUTH\r\n" (14), two "$<length>\r\n" (at most 23 each), the two values and
+     * their "\r\n" */
+    size_t cap = 14 + 2 * 23 + ul + 2 + pl + 2 + 1;
+    char *m = malloc(cap);
+    if (m == NULL) {
+        return false;
+    }
+    int n = ul > 0 ? snprintf(m, cap, "*3\r\n$4\r\nAUTH\r\n$%zu\r\n%s\r\n$%zu\r\n", ul, p->user, pl)
+                   : snprintf(m, cap, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", pl);
+    bool ok = n > 0 && (size_t)n + pl + 2 < cap;
+    size_t len = 0;
+    if (ok) {
+        memcpy(m + n, p->password, pl);
+        memcpy(m + (size_t)n + pl, "\r\n", 2);
+        len = (size_t)n + pl + 2;
+    }
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = send(c->fd, m + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    OPENSSL_cleanse(m, cap);
+    free(m);
+    return ok;
+}
+
 /* AUTH [USER] PASSWORD on c; false when Redis does not answer OK (its words recorded). */
 static bool authenticate(struct cvma_redis_pool *p, redisContext *c)
 {
-    redisReply *r = p->user[0] != '\0' ? redisCommand(c, "AUTH %s %s", p->user, p->password)
-                                       : redisCommand(c, "AUTH %s", p->password);
+    void *reply = NULL;
+    if (!send_auth(p, c) || redisGetReply(c, &reply) != REDIS_OK) {
+        if (reply != NULL) {
+            freeReplyObject(reply);
+        }
+        return false;
+    }
+    redisReply *r = reply;
     bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
     if (r != NULL && r->type == REDIS_REPLY_ERROR) {
         /* Redis's own words (WRONGPASS, or ERR when it has no password set): never the
