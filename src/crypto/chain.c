@@ -47,6 +47,9 @@ enum cvma_status cvma_chain_reject(int err, const char *role, X509 *cert, X509_S
     case X509_V_ERR_CRL_SIGNATURE_FAILURE:
     case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
     case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    /* A thisUpdate or nextUpdate OpenSSL cannot read is the CRL's fault, not the chain's. */
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
         return cvma_reject(v, CVMA_R_CRL_INVALID, "CRL for the %s: %s", role,
                            X509_verify_cert_error_string(err));
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:

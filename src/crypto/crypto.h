@@ -28,6 +28,13 @@ X509_CRL *cvma_crl_load(const uint8_t *p, size_t len);
 
 /* An ASN1_TIME (UTCTime or GeneralizedTime) as seconds since the epoch, UTC. */
 CVMA_MUST_USE bool cvma_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out);
+/*
+ * A CRL's thisUpdate or nextUpdate as seconds since the epoch, read as strictly as OpenSSL's
+ * own CRL check reads it (X509_cmp_time): UTCTime YYMMDDHHMMSSZ or GeneralizedTime
+ * YYYYMMDDHHMMSSZ only (RFC 5280 5.1.2.4-5). False when t is NULL or in any other form, so
+ * that a CRL time counts as readable in the same cases whichever path checks the CRL.
+ */
+CVMA_MUST_USE bool cvma_crl_time(const ASN1_TIME *t, time_t *out);
 /* An ASN1_TIME in RFC 3339 ("2025-03-01T00:00:00Z") into out; "(none)" when t is NULL. */
 void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len);
 

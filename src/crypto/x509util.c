@@ -170,6 +170,15 @@ bool cvma_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
     return true;
 }
 
+bool cvma_crl_time(const ASN1_TIME *t, time_t *out)
+{
+    time_t any = 0;
+
+    *out = 0;
+    /* X509_cmp_time returns 0 only when it cannot read t (never for equal times). */
+    return t != NULL && X509_cmp_time(t, &any) != 0 && cvma_asn1_time_to_time_t(t, out);
+}
+
 void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len)
 {
     time_t when;

@@ -251,15 +251,13 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         win_add(&ch->w, from, to);
     }
     if (ch->crl_checked) {
+        /* OpenSSL checked their issuers and signatures; the times as crl_not_from reads them
+         * (a CRL without nextUpdate would never expire, RFC 5280 5.1.2.5). */
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
         for (size_t i = 0; i < 2; i++) {
             time_t tu, nu;
-            /* a CRL without nextUpdate would never expire (RFC 5280 5.1.2.5 wants one) */
-            if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crls[i]), &tu) ||
-                X509_CRL_get0_nextUpdate(crls[i]) == NULL ||
-                !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crls[i]), &nu)) {
-                st = cvma_reject(v, CVMA_R_CRL_INVALID, "%s: no readable thisUpdate and nextUpdate",
-                                 i == 0 ? "PCK CRL" : "Root CA CRL");
+            if ((st = cvma_tdx_crl_times(crls[i], i == 0 ? "PCK CRL" : "Root CA CRL", &tu, &nu,
+                                         v)) != CVMA_OK) {
                 goto out;
             }
             win_add(&ch->w, tu, nu);
@@ -352,16 +350,19 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
     }
 }
 
-/* True unless crl was issued and signed by issuer and has a nextUpdate (without one a CRL
- * would never expire: CRL_INVALID). */
+/* True when crl fails cvma_tdx_crl_check against issuer: the same conditions under which the
+ * real checks give CRL_INVALID for a CRL that parsed (issuer, signature, readable thisUpdate
+ * and nextUpdate), so a CRL is blamed exactly when it is what the check refused. */
 static bool crl_not_from(X509_CRL *crl, X509 *issuer)
 {
-    EVP_PKEY *key = issuer != NULL ? X509_get0_pubkey(issuer) : NULL;
-    bool ok = crl != NULL && key != NULL &&
-              X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) == 0 &&
-              X509_CRL_verify(crl, key) == 1 && X509_CRL_get0_nextUpdate(crl) != NULL;
+    struct cvma_verdict scratch;
+    enum cvma_status st;
+
+    cvma_verdict_init(&scratch);
+    st = cvma_tdx_crl_check(crl, issuer, "CRL", NULL, NULL, &scratch);
+    cvma_verdict_cleanup(&scratch);
     ERR_clear_error();
-    return !ok;
+    return st != CVMA_OK;
 }
 
 /*

@@ -740,6 +740,28 @@ static X509_CRL *make_crl(X509 *issuer, EVP_PKEY *key, X509 *revoked)
     return crl;
 }
 
+/* make_crl with its thisUpdate replaced by the ASN.1 time `when` of the given type (taken as
+ * is, however malformed), signed again. */
+static X509_CRL *make_crl_this_update(X509 *issuer, EVP_PKEY *key, int type, const char *when)
+{
+    X509_CRL *crl = make_crl(issuer, key, NULL);
+    ASN1_TIME *t = ASN1_STRING_type_new(type);
+    assert_non_null(t);
+    assert_int_equal(ASN1_STRING_set(t, when, -1), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
+    assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+    ASN1_TIME_free(t);
+    return crl;
+}
+
+/* Times in the form RFC 5280 allows but OpenSSL's CRL check cannot read, and one both refuse. */
+static const struct {
+    int type;
+    const char *when;
+} odd_times[] = {{V_ASN1_UTCTIME, "ZZZZZZZZZZZZZ"},
+                 {V_ASN1_GENERALIZEDTIME, "20250101000000.5Z"},
+                 {V_ASN1_UTCTIME, "250101000000+0100"}};
+
 /* ECDSA P-256/SHA-256 over msg as raw r || s. */
 static void sign_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t out[64])
 {
@@ -806,6 +828,42 @@ static void syn_doc(EVP_PKEY *key, const char *outer_key, const char *inner,
     cvma_verdict_init(&v);
     assert_int_equal(cvma_tdx_signed_json_load(doc, &b, NULL, outer_key, "doc", &v), CVMA_OK);
     cvma_verdict_cleanup(&v);
+}
+
+/* The one check of whether a CRL may be taken: its issuer, its signature, and a thisUpdate
+ * and nextUpdate in the form OpenSSL's CRL check reads (anything else is CRL_INVALID, whatever
+ * path meets it first). */
+static void test_crl_check_refuses_what_openssl_cannot_read(void **state)
+{
+    (void)state;
+    struct syn_pki k;
+    struct cvma_verdict v;
+    time_t tu = 1, nu = 1;
+
+    pki_make(&k, "P-256");
+    X509_CRL *good = make_crl(k.root, k.root_key, NULL);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_crl_check(good, k.root, "Root CA CRL", &tu, &nu, &v), CVMA_OK);
+    assert_true(tu > 0 && nu > tu);
+    /* Another issuer's key, another issuer's name. */
+    assert_int_equal(cvma_tdx_crl_check(good, k.signer, "Root CA CRL", &tu, &nu, &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_INVALID);
+    assert_int_equal(tu, 0);
+    cvma_verdict_cleanup(&v);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(odd_times); i++) {
+        X509_CRL *odd =
+                make_crl_this_update(k.root, k.root_key, odd_times[i].type, odd_times[i].when);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_crl_check(odd, k.root, "Root CA CRL", NULL, NULL, &v),
+                         CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_INVALID);
+        assert_true(tu_detail_has(&v, CVMA_R_CRL_INVALID, "thisUpdate"));
+        cvma_verdict_cleanup(&v);
+        X509_CRL_free(odd);
+    }
+    X509_CRL_free(good);
+    pki_free(&k);
 }
 
 static void test_synthetic_chain_verifies_and_revocation_is_enforced(void **state)
@@ -2067,10 +2125,11 @@ static void test_pcs_ca_of_pck_reads_the_issuer(void **state)
 /* ---------------------------------------------------------------------------------------- */
 
 struct sim_tdx {
-    char *dir;         /* sim output */
-    char *served;      /* the PCK CRL the server answers with (changed by the test) */
-    X509 *root;        /* root_ca.pem */
-    X509_CRL *revoked; /* a PCK CRL by the same Platform CA that lists the PCK */
+    char *dir;                    /* sim output */
+    char *served;                 /* the PCK CRL the server answers with (changed by the test) */
+    X509 *root;                   /* root_ca.pem */
+    X509_CRL *revoked;            /* a PCK CRL by the same Platform CA that lists the PCK */
+    X509_CRL *odd_this_update[3]; /* PCK CRLs by that CA with odd_times[i] as thisUpdate */
     struct cvma_buf quote;
 };
 
@@ -2123,6 +2182,10 @@ static void sim_tdx_make(struct srv *s, struct sim_tdx *t)
     STACK_OF(X509) *pck_chain = cvma_x509_load_pem_stack(q.pck_chain_pem.p, q.pck_chain_pem.len);
     assert_non_null(pck_chain);
     t->revoked = make_crl(sk_X509_value(ca_chain, 0), ca_key, sk_X509_value(pck_chain, 0));
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(odd_times); i++) {
+        t->odd_this_update[i] = make_crl_this_update(sk_X509_value(ca_chain, 0), ca_key,
+                                                     odd_times[i].type, odd_times[i].when);
+    }
     sk_X509_pop_free(pck_chain, X509_free);
     sk_X509_pop_free(ca_chain, X509_free);
     EVP_PKEY_free(ca_key);
@@ -2134,6 +2197,9 @@ static void sim_tdx_free(struct sim_tdx *t)
 {
     X509_free(t->root);
     X509_CRL_free(t->revoked);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(odd_times); i++) {
+        X509_CRL_free(t->odd_this_update[i]);
+    }
     cvma_buf_free(&t->quote);
     free(t->dir);
     free(t->served);
@@ -2257,6 +2323,43 @@ static void test_pcs_max_age_refetches_a_changed_pck_crl(void **state)
     sim_tdx_free(&t);
 }
 
+/* A fetched PCK CRL that the PCK CA signed but whose thisUpdate OpenSSL's CRL check cannot
+ * read is the collateral's fault, not the quote's: COLLATERAL_UNAVAILABLE (from CRL_INVALID,
+ * never CERT_CHAIN_INVALID), and the CRL leaves the cache, so the next verification fetches
+ * it again (and only it) instead of failing on the cached copy until its maximum age. */
+static void test_pcs_pck_crl_with_unreadable_this_update_is_evicted(void **state)
+{
+    struct srv *s = *state;
+    if (!server_prereqs()) {
+        skip();
+    }
+    struct sim_tdx t;
+    struct cvma_result res;
+
+    sim_tdx_make(s, &t);
+    start_sim_pcs(s, &t);
+    char *good = tu_path(t.dir, "pck_crl.der");
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(odd_times); i++) {
+        write_crl(t.served, t.odd_this_update[i]);
+        /* Any age is too old: all four fetched again. */
+        assert_int_equal(verify_sim(s, &t, -1, &res), 3);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);
+        assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "CRL_INVALID"));
+        assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "PCK CRL"));
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CERT_CHAIN_INVALID));
+        cvma_result_cleanup(&res);
+
+        /* Within the maximum age the rest comes from the cache; the PCK CRL was removed. */
+        tu_copy(good, t.served);
+        int before = requests(s, 200);
+        assert_int_equal(verify_sim(s, &t, 0, &res), 0);
+        cvma_result_cleanup(&res);
+        assert_int_equal(requests(s, 200), before + 1);
+    }
+    free(good);
+    sim_tdx_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2278,6 +2381,7 @@ int main(void)
             cmocka_unit_test(test_collateral_not_yet_valid),
             cmocka_unit_test(test_root_ca_crl_out_of_date_is_crl_expired),
             cmocka_unit_test(test_chain_must_end_in_the_pinned_root),
+            cmocka_unit_test(test_crl_check_refuses_what_openssl_cannot_read),
             cmocka_unit_test(test_synthetic_chain_verifies_and_revocation_is_enforced),
             cmocka_unit_test(test_signing_key_must_be_p256),
             cmocka_unit_test(test_synthetic_tcb_info_parses_and_sorts_as_qvl),
@@ -2308,6 +2412,8 @@ int main(void)
                                             srv_teardown),
             cmocka_unit_test_setup_teardown(test_pcs_max_age_refetches_a_changed_pck_crl, srv_setup,
                                             srv_teardown),
+            cmocka_unit_test_setup_teardown(test_pcs_pck_crl_with_unreadable_this_update_is_evicted,
+                                            srv_setup, srv_teardown),
     };
     /* Loopback only, whatever proxy the environment names. */
     setenv("no_proxy", "127.0.0.1,localhost", 1);
