@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "cmds.h"
+#include "registry/registry.h"
 #include "server/config.h"
 #include "server/redis_store.h"
 #include "server/server.h"
@@ -336,6 +337,37 @@ static void warn_key_mode(const char *what, const char *path)
 }
 
 /*
+ * Registries with no directory for their rollback state: said on stderr at start, naming what
+ * is lost (docs/service.md). With --redis, rollback is checked against Redis and the highest
+ * version this process saw, but not against a state file that outlives both; without it, not
+ * at all (each result says so).
+ */
+static void warn_state_dir(const struct cvma_serve_config *s)
+{
+    char why[512];
+
+    if (s->vc.n_registries == 0 ||
+        cvma_registry_state_dir_usable(s->vc.cache_dir, why, sizeof why)) {
+        return;
+    }
+    if (s->sc.redis_url != NULL) {
+        fprintf(stderr,
+                "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
+                "checked against Redis and the highest version this process saw only, so a Redis "
+                "that loses its data while the instances restart lets an older registry back "
+                "in; give --cache-dir a directory this instance can write\n",
+                why);
+    } else {
+        fprintf(stderr,
+                "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
+                "not checked, and every result that uses a registry carries "
+                "REGISTRY_ROLLBACK_NOT_CHECKED; give --cache-dir a directory this instance can "
+                "write (or use --redis)\n",
+                why);
+    }
+}
+
+/*
  * The Redis password from its file into *out (malloc'd): the first line, without its "\n" or
  * "\r\n"; at most 1024 bytes, not empty, and nothing after the first line (a second line is
  * more likely a wrong file than a password). false with the reason printed.
@@ -433,6 +465,7 @@ int cvma_cmd_serve(int argc, char **argv)
         memcpy(s->sc.nonce_key.key, kb.p, kb.len);
         s->sc.nonce_key.len = kb.len;
     }
+    warn_state_dir(s);
     if (s->sc.redis_url != NULL) {
         /* With --redis the registry rollback state and fetched collateral are the fleet's. */
         if ((store = cvma_redis_store_new(s->sc.redis_url, redis_password, err, sizeof err)) ==

@@ -107,12 +107,14 @@ struct cvma_policy_config {
  * (a fleet behind a load balancer) must agree on, kept where all of them reach it. Without
  * one, each process keeps it to itself: the registry rollback state in files of the cache
  * directory, collateral in the on-disk cache. With registry_seen, the verifier still keeps the
- * state file and the highest version it saw in memory as floors under the store, so a store
- * that loses what it recorded never brings an older registry back (the store is raised to the
- * floor instead). Every function may be NULL (that part stays local) and is called from any
- * thread at once: the implementation locks what it needs. The verifier copies this struct;
- * arg must outlive the verifier. (The service's Redis store, docs/service.md, is one
- * implementation.)
+ * state file (when it has a cache directory) and the highest version it saw in memory as
+ * floors under the store, so a store that loses what it recorded never brings an older
+ * registry back (the store is raised to the floor instead). Without a cache directory the
+ * store and the floor in memory are the check: a store that loses its records while the
+ * process restarts then accepts an older registry again. Every function may be NULL (that part
+ * stays local) and is called from any thread at once: the implementation locks what it needs. The
+ * verifier copies this struct; arg must outlive the verifier. (The service's Redis store,
+ * docs/service.md, is one implementation.)
  */
 enum cvma_store_answer {
     CVMA_STORE_OK = 0,      /* done: recorded, or found */

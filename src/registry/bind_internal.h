@@ -179,9 +179,12 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
  * back: the highest version this process saw (rs; NULL: none kept) and the state file of dir,
  * read the first time a provider's registry is seen and written when its version rises, so the
  * file costs nothing per verification once it is known. A registry below either floor is
- * RB_ROLLBACK and the store is raised to the floor. A state file that cannot be kept gives
- * RB_NOT_CHECKED once the store answered OK (the store's check was made; detail says what was
- * not). RB_UNAVAILABLE when the store does not answer (detail says why).
+ * RB_ROLLBACK and the store is raised to the floor. Without a state directory (dir NULL, or
+ * one that cannot be created) there is no file floor: the store's answer and the floor in
+ * memory decide (RB_OK when the store answered OK). A state file in a directory there is that
+ * cannot be kept (unreadable, unlockable, unwritable) gives RB_NOT_CHECKED once the store
+ * answered OK (the store's check was made; detail says what was not). RB_UNAVAILABLE when the
+ * store does not answer (detail says why).
  */
 enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
                                               const struct cvma_state_store *store, const char *dir,

@@ -212,6 +212,35 @@ out:
     return res;
 }
 
+/* see registry/registry.h */
+bool cvma_registry_state_dir_usable(const char *cache_dir, char *why, size_t why_len)
+{
+    struct cvma_cache cache = {0};
+    bool ok = false;
+
+    enum cvma_status st = cvma_cache_init(&cache, cache_dir);
+    if (st != CVMA_OK) {
+        cvma_errf(why, why_len, "%s",
+                  st == CVMA_E_NOMEM
+                          ? "out of memory"
+                          : "no --cache-dir, $CVMATTEST_CACHE, $XDG_CACHE_HOME or $HOME");
+        goto out;
+    }
+    if ((st = cvma_mkdir_p(cache.dir, 0700)) != CVMA_OK) {
+        cvma_errf(why, why_len, "%s cannot be created%s", cache.dir,
+                  st == CVMA_E_NOMEM ? " (out of memory)" : "");
+        goto out;
+    }
+    if (access(cache.dir, W_OK | X_OK) != 0) {
+        cvma_errf(why, why_len, "%s: %s", cache.dir, strerror(errno));
+        goto out;
+    }
+    ok = true;
+out:
+    cvma_cache_cleanup(&cache);
+    return ok;
+}
+
 enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_registry *r,
                                         char *detail, size_t detail_len)
 {
@@ -308,8 +337,21 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
         return RB_ROLLBACK;
     }
     /* 2. The state file: the first time this process sees the provider's registry, when the
-     * version rises, and until the file could be written. */
+     * version rises, and until the file could be written. Only in a directory there is: with
+     * none (no cache directory at all, or one that cannot be created) the store's record is the
+     * check, over this process's floor; what that loses (a store that forgets while every
+     * instance restarts) is the deployment's, said once at start (serve) rather than as a
+     * warning on every result, and r counts as kept, so the directory is not retried per call. */
+    bool dir_usable = false;
     if (!have || r->version > f.version || !f.persisted) {
+        enum cvma_status mst = dir != NULL ? cvma_mkdir_p(dir, 0700) : CVMA_E_IO;
+        if (mst == CVMA_E_NOMEM) {
+            cvma_errf(detail, detail_len, "out of memory");
+            return RB_NOMEM;
+        }
+        dir_usable = mst == CVMA_OK;
+    }
+    if (dir_usable) {
         uint64_t fv = 0;
         uint8_t froot[32];
         local = file_check(dir, r, local_why, sizeof local_why, &fv, froot);

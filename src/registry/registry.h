@@ -423,6 +423,16 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_consistency(struct cvma
                                                                      const char *path, char *err,
                                                                      size_t err_len);
 
+/*
+ * Whether cache_dir (NULL: the default, resolved as cvma_registry_bind resolves it) can hold
+ * the registry state: the rollback state files and witnessed logs' newest checkpoints. Creates
+ * it when missing. true when it is a directory this process can write; false otherwise, with
+ * why (the directory and the error; may be NULL). A service says so at start: without it,
+ * rollback rests on the shared store alone (or is not checked) and log consistency is not
+ * checked.
+ */
+bool cvma_registry_state_dir_usable(const char *cache_dir, char *why, size_t why_len);
+
 /* True when no registry, proof or lookup registry was added (binding not requested). */
 bool cvma_registry_set_empty(const struct cvma_registry_set *rs);
 
@@ -453,7 +463,9 @@ struct cvma_registry_bind_opts {
  *     REGISTRY_ROLLBACK; a newer one that passed every check replaces it (atomically, by
  *     rename, under a flock on registry-state.<provider>.lock).
  *     When the state cannot be read or written, or is not a state (an empty file too, never
- *     taken for a first use): REGISTRY_ROLLBACK_NOT_CHECKED (warning).
+ *     taken for a first use): REGISTRY_ROLLBACK_NOT_CHECKED (warning). With o->store and no
+ *     state directory (none, or one that cannot be created), the store's record and the
+ *     process's floor in memory are the check: no warning.
  *     Each registry given must pass: any failure is an error reason even when another
  *     registry lists the platform.
  *  2. the platform is looked up in the included entries of every valid registry, and in

@@ -257,10 +257,10 @@ static void test_state_store_registry_rollback_through_the_store(void **state)
     f.registry_answer = CVMA_STORE_OK;
     assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
                      RB_OK);
-    /* no state directory: the store's check was made, the local floor not kept (a warning) */
+    /* no state directory: the store's check is the check (no warning; serve says it at start) */
     assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, NULL, &r, detail, sizeof detail),
-                     RB_NOT_CHECKED);
-    assert_non_null(strstr(detail, "checked against the shared state store only"));
+                     RB_OK);
+    assert_string_equal(detail, "");
     f.registry_answer = CVMA_STORE_OLDER;
     f.seen = 2;
     assert_int_equal(cvma_bind_rollback_check_store(NULL, &st, dir, &r, detail, sizeof detail),
@@ -369,6 +369,77 @@ static void test_state_store_registry_floor_outlives_the_store(void **state)
     free(file);
     tu_rmtree(dir);
     free(dir);
+}
+
+/* With a store and no directory for the state file (none at all, or one that cannot be
+ * created), rollback is checked by the store and the floor in memory: a registry that passes
+ * is RB_OK (no REGISTRY_ROLLBACK_NOT_CHECKED on every result), an older one is refused by the
+ * store or, when the store forgot, by the floor, which raises the store back. */
+static void test_state_store_registry_rollback_with_the_store_alone(void **state)
+{
+    (void)state;
+    struct forgetful f = {0};
+    struct fake fk = {0};
+    const struct cvma_state_store forgets = {&f, forget_registry, NULL, NULL, NULL};
+    const struct cvma_state_store st = {&fk, f_registry, NULL, NULL, NULL};
+    struct cvma_registry r;
+    char detail[512];
+    char *tmp = tu_tmpdir();
+    char *file = tu_path(tmp, "a-file");
+    char *under_file = tu_path(file, "cache"); /* cannot be created: a file is in the way */
+    const char *dirs[] = {NULL, under_file};
+
+    tu_write(file, (const uint8_t *)"x", 1);
+    for (size_t i = 0; i < 2; i++) {
+        struct cvma_registry_set *rs = cvma_registry_set_new();
+        assert_non_null(rs);
+        f.last = 0;
+        reg_version(&r, 2, 0xaa);
+        assert_int_equal(
+                cvma_bind_rollback_check_store(rs, &forgets, dirs[i], &r, detail, sizeof detail),
+                RB_OK);
+        assert_string_equal(detail, "");
+        assert_int_equal(f.last, 2);
+        /* again: still OK, the store asked each time */
+        f.last = 0;
+        assert_int_equal(
+                cvma_bind_rollback_check_store(rs, &forgets, dirs[i], &r, detail, sizeof detail),
+                RB_OK);
+        assert_int_equal(f.last, 2);
+        /* the store forgot: the floor in memory refuses v1 and raises the store back */
+        reg_version(&r, 1, 0xbb);
+        f.last = 0;
+        assert_int_equal(
+                cvma_bind_rollback_check_store(rs, &forgets, dirs[i], &r, detail, sizeof detail),
+                RB_ROLLBACK);
+        assert_non_null(strstr(detail, "this instance already saw"));
+        assert_int_equal(f.last, 2);
+        /* a higher version: OK, the new floor */
+        reg_version(&r, 3, 0xcc);
+        assert_int_equal(
+                cvma_bind_rollback_check_store(rs, &forgets, dirs[i], &r, detail, sizeof detail),
+                RB_OK);
+        assert_string_equal(detail, "");
+        cvma_registry_set_free(rs);
+
+        /* a fresh process: what the store recorded refuses an older registry */
+        rs = cvma_registry_set_new();
+        assert_non_null(rs);
+        fk.registry_answer = CVMA_STORE_OLDER;
+        fk.seen = 3;
+        reg_version(&r, 2, 0xaa);
+        assert_int_equal(
+                cvma_bind_rollback_check_store(rs, &st, dirs[i], &r, detail, sizeof detail),
+                RB_ROLLBACK);
+        assert_non_null(strstr(detail, "version 2 is older than version 3"));
+        cvma_registry_set_free(rs);
+    }
+    /* the directory was never made */
+    assert_false(tu_exists(file, "cache"));
+    free(under_file);
+    free(file);
+    tu_rmtree(tmp);
+    free(tmp);
 }
 
 /* A store of SEV-SNP collateral in memory, one value per item (told apart by the end of the
@@ -517,6 +588,7 @@ int main(void)
             cmocka_unit_test(test_state_store_collateral_failing_verification_is_deleted),
             cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
             cmocka_unit_test(test_state_store_registry_floor_outlives_the_store),
+            cmocka_unit_test(test_state_store_registry_rollback_with_the_store_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
