@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "collateral/cache.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "tlog/tlog.h"
 #include "verifier/bundle.h"
 
 static int usage_error(const char *verb, const char *fmt, ...) CVMA_PRINTF(2, 3);
@@ -557,6 +559,95 @@ static const char *result_out_input(const struct cvma_cli_verify *cv, const stru
     return hit;
 }
 
+/* Whether the resolved path is the resolved directory dir or lies beneath it. */
+static bool path_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/') {
+        return true;
+    }
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * Whether TOKEN lies inside the directory dir (any depth, links resolved): the token's
+ * directory, or the file a TOKEN that is there resolves to.
+ */
+static bool token_inside(const char *tok_dir, const char *tok_file, const char *dir)
+{
+    char *rdir = realpath(dir, NULL);
+    bool in;
+    if (rdir == NULL) {
+        return false; /* not there, or not searchable: TOKEN's directory was, so not in it */
+    }
+    in = path_within(tok_dir, rdir) || (tok_file != NULL && path_within(tok_file, rdir));
+    free(rdir);
+    return in;
+}
+
+/*
+ * The input directory TOKEN lies inside, as "inside --option 'dir'" in buf, or NULL when it
+ * lies in none: the collateral cache (also where registry rollback state is kept; read with
+ * --offline too), --log-url directories of log tiles, and a collateral file name in
+ * --collateral. The token, or the removal of an earlier one, would add, replace or remove a
+ * file there that later verifications read.
+ */
+static const char *result_out_input_dir(const struct cvma_cli_verify *cv, char *buf, size_t buflen)
+{
+    const struct cvma_verifier_config *c = &cv->cfg;
+    const char *hit = NULL;
+    char *copy = strdup(cv->result_out);
+    char *copy2 = strdup(cv->result_out);
+    char *tok_dir = copy != NULL ? realpath(dirname(copy), NULL) : NULL;
+    const char *base = copy2 != NULL ? basename(copy2) : "";
+    char *tok_file = realpath(cv->result_out, NULL); /* NULL when not there */
+    char *rdir = NULL;
+    struct cvma_cache cache = {0};
+
+    if (tok_dir == NULL || copy2 == NULL) {
+        snprintf(buf, buflen, "in a directory that cannot be resolved");
+        hit = buf;
+        goto out;
+    }
+    /* --collateral is read by file name, in the directory itself (docs/collateral.md): a
+     * token under such a name there would be read as collateral by the next run. Other
+     * names are not read, and the file the name is there is result_out_input's. */
+    if (c->collateral_dir != NULL && (rdir = realpath(c->collateral_dir, NULL)) != NULL &&
+        strcmp(tok_dir, rdir) == 0 && cvma_bundle_collateral_name_ok(base)) {
+        snprintf(buf, buflen, "a collateral file name in --collateral '%s'", c->collateral_dir);
+        hit = buf;
+        goto out;
+    }
+    /* cvma_cache_init names the directory the verifier would use; it creates nothing. */
+    if (cvma_cache_init(&cache, c->cache_dir) == CVMA_OK &&
+        token_inside(tok_dir, tok_file, cache.dir)) {
+        if (c->cache_dir != NULL) {
+            snprintf(buf, buflen, "inside --cache-dir '%s'", cache.dir);
+        } else {
+            snprintf(buf, buflen, "inside the collateral cache '%s' (no --cache-dir given)",
+                     cache.dir);
+        }
+        hit = buf;
+        goto out;
+    }
+    for (size_t i = 0; i < c->n_log_urls; i++) {
+        const char *src = after_eq(c->log_urls[i]);
+        if (!cvma_tlog_src_is_url(src) && token_inside(tok_dir, tok_file, src)) {
+            snprintf(buf, buflen, "inside --log-url '%s'", c->log_urls[i]);
+            hit = buf;
+            goto out;
+        }
+    }
+out:
+    cvma_cache_cleanup(&cache);
+    free(rdir);
+    free(tok_file);
+    free(tok_dir);
+    free(copy2);
+    free(copy);
+    return hit;
+}
+
 /*
  * --result-out TOKEN: checked before anything is verified, and an earlier TOKEN removed, so
  * that TOKEN exists after the command only when this run wrote it (any verdict), never a
@@ -572,17 +663,22 @@ static int result_out_prepare(const struct cvma_cli_verify *cv, const char *verb
                            "writable",
                            cv->result_out);
     }
-    if (stat(cv->result_out, &sb) != 0) {
-        return 0; /* not there (a dangling link is replaced, not followed) */
+    if (stat(cv->result_out, &sb) == 0) {
+        /* The token replaces a file that is there: one that is not a regular file (a
+         * directory, a FIFO, a device) could not be replaced, and the verdict would be
+         * printed first. Not there: a dangling link is replaced, not followed. */
+        if (!S_ISREG(sb.st_mode)) {
+            return usage_error(verb, "--result-out '%s' is there and is not a regular file",
+                               cv->result_out);
+        }
+        if (result_out_input(cv, &sb, what, sizeof what) != NULL) {
+            return usage_error(verb, "--result-out '%s' is %s: the token would replace an input",
+                               cv->result_out, what);
+        }
     }
-    /* The token replaces a file that is there: one that is not a regular file (a directory,
-     * a FIFO, a device) could not be replaced, and the verdict would be printed first. */
-    if (!S_ISREG(sb.st_mode)) {
-        return usage_error(verb, "--result-out '%s' is there and is not a regular file",
-                           cv->result_out);
-    }
-    if (result_out_input(cv, &sb, what, sizeof what) != NULL) {
-        return usage_error(verb, "--result-out '%s' is %s: the token would replace an input",
+    /* Also a TOKEN that is not there yet: writing it would add a file to the directory. */
+    if (result_out_input_dir(cv, what, sizeof what) != NULL) {
+        return usage_error(verb, "--result-out '%s' is %s: the token would change an input",
                            cv->result_out, what);
     }
     if (unlink(cv->result_out) != 0 && errno != ENOENT) {

@@ -43,8 +43,9 @@ int cvma_cli_snp_product(const char *name);
 /*
  * Makes the verifier of cv (prints why not and returns the exit code 2, else 0). With
  * --result-out TOKEN, first checks TOKEN (writable directory; if there, a regular file and
- * none of the input files) and removes an earlier TOKEN, so that it exists afterwards only
- * when this run wrote it.
+ * none of the input files; there or not, outside the input directories: the collateral
+ * cache, --log-url directories, a collateral file name in --collateral) and removes an
+ * earlier TOKEN, so that it exists afterwards only when this run wrote it.
  */
 int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
                           struct cvma_verifier **out);

@@ -389,6 +389,41 @@ done
     check "--result-out naming --previous" 2 $rc
     has "$T/err" "is --previous" "--result-out --previous: named"
     cmp -s "$T/before" "$T/prev.json" || fail "--result-out --previous: the result was changed"
+    # --result-out inside a directory verify reads is refused, the directory untouched, also
+    # for a TOKEN not there yet (writing it would add a file): the collateral cache (given or
+    # the default one), a --log-url directory of log tiles (any depth), a collateral file name
+    # in --collateral; a TOKEN that is a link into one. Elsewhere the same command runs.
+    mkdir -p "$T/cd/sub" "$T/cache" "$T/tiles/tile" "$T/s3"
+    cp "$T/s/"*.pem "$T/s/"*.der "$T/s3/"
+    printf 'entry\n' >"$T/cd/old.entry"
+    printf 'tile\n' >"$T/tiles/checkpoint"
+    ln -s "$T/cd/old.entry" "$T/cd.link"
+    $CVM registry log keygen --out "$T/lg" --origin example.com/acme/log >/dev/null ||
+        fail "registry log keygen"
+    $CVM witness keygen --out "$T/wt" --name witness.example/w >/dev/null || fail "witness keygen"
+    LU="--log-vkey acme=$T/lg.vkey --witness-vkey $T/wt.vkey --log-url acme=$T/tiles"
+    for a in "cd/old.entry:inside --cache-dir" "cd/new.tok:inside --cache-dir" \
+        "cd/sub/new.tok:inside --cache-dir" "cd.link:inside --cache-dir" \
+        "cache/new.tok:inside the collateral cache" "tiles/checkpoint:inside --log-url" \
+        "tiles/tile/new.tok:inside --log-url" "s3/vlek.der:a collateral file name in --collateral"; do
+        f=${a%%:*}
+        cdir="--cache-dir $T/cd"
+        [ "$f" = cache/new.tok ] && cdir="" # the default: CVMATTEST_CACHE
+        ls -lR --full-time "$T/cd" "$T/cache" "$T/tiles" "$T/s3" >"$T/dirs.before"
+        cp "$T/cd/old.entry" "$T/before"
+        run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
+            $cdir $LU --sign-result "$T/k.pem" --result-out "$T/$f"
+        check "--result-out in an input directory ($f)" 2 $rc
+        has "$T/err" "is ${a#*:}" "--result-out $f: the directory named"
+        empty "$T/out" "--result-out $f: no verdict"
+        ls -lR --full-time "$T/cd" "$T/cache" "$T/tiles" "$T/s3" >"$T/dirs.after"
+        cmp -s "$T/dirs.before" "$T/dirs.after" || fail "--result-out $f: a directory was changed"
+        cmp -s "$T/before" "$T/cd/old.entry" || fail "--result-out $f: the entry was changed"
+    done
+    run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
+        --cache-dir "$T/cd" $LU --sign-result "$T/k.pem" --result-out "$T/s3/tok"
+    check "--result-out outside the input directories (another name in --collateral)" 0 $rc
+    [ -s "$T/s3/tok" ] || fail "--result-out another name in --collateral: no token written"
     printf '{"snp": {"no_such_field": 1}}\n' >"$T/badpol.json"
     printf '{bad\n' >"$T/notjson.json"
     for p in badpol notjson; do
