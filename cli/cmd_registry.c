@@ -122,13 +122,12 @@ EVP_PKEY *cvma_regcli_load_key(const char *cmd, const char *path, bool private_k
 {
     struct cvma_buf b;
     EVP_PKEY *k;
-    if (cvma_file_read(path, KEY_FILE_MAX, &b) != CVMA_OK) {
+    if (cvma_file_read_secret(path, KEY_FILE_MAX, &b) != CVMA_OK) {
         fprintf(stderr, "cvmattest registry %s: cannot read %s\n", cmd, path);
         return NULL;
     }
     k = cvma_jws_key_from_pem(b.p, b.len, private_key);
-    OPENSSL_cleanse(b.p, b.len);
-    cvma_buf_free(&b);
+    cvma_buf_free_secret(&b);
     if (k == NULL) {
         fprintf(stderr,
                 "cvmattest registry %s: %s is not an unencrypted PEM %s key on P-256 or "

@@ -367,43 +367,11 @@ static void warn_state_dir(const struct cvma_serve_config *s)
     }
 }
 
-/*
- * The Redis password from its file into *out (malloc'd): the first line, without its "\n" or
- * "\r\n"; at most 1024 bytes, not empty, and nothing after the first line (a second line is
- * more likely a wrong file than a password). false with the reason printed.
- */
-#define REDIS_PASSWORD_MAX 1024
+/* The Redis password from its file (cvma_serve_redis_password_read); false with the reason
+ * printed. */
 static bool read_redis_password(const char *file, char **out)
 {
-    struct cvma_buf b = {0};
-    const char *why = NULL;
-    *out = NULL;
-    enum cvma_status st = cvma_file_read(file, REDIS_PASSWORD_MAX + 2, &b);
-    size_t n = b.len;
-    if (st != CVMA_OK) {
-        why = st == CVMA_E_NOMEM ? "out of memory" : "unreadable, or over 1024 bytes";
-    } else {
-        if (n > 0 && b.p[n - 1] == '\n') {
-            n--;
-            if (n > 0 && b.p[n - 1] == '\r') {
-                n--;
-            }
-        }
-        if (n == 0) {
-            why = "empty";
-        } else if (n > REDIS_PASSWORD_MAX) {
-            why = "over 1024 bytes";
-        } else if (memchr(b.p, '\0', n) != NULL || memchr(b.p, '\n', n) != NULL ||
-                   memchr(b.p, '\r', n) != NULL) {
-            why = "more than one line, or a NUL byte";
-        } else if ((*out = strndup((const char *)b.p, n)) == NULL) {
-            why = "out of memory";
-        }
-    }
-    if (b.p != NULL) {
-        OPENSSL_cleanse(b.p, b.len);
-    }
-    cvma_buf_free(&b);
+    const char *why = cvma_serve_redis_password_read(file, out);
     if (why != NULL) {
         fprintf(stderr, "cvmattest serve: --redis-password-file '%s': %s\n", file, why);
         return false;
@@ -456,7 +424,7 @@ int cvma_cmd_serve(int argc, char **argv)
     warn_key_mode("--sign-result", s->vc.result_key_file);
     warn_key_mode("--tls-key", s->sc.tls_key_file);
     if (s->nonce_key_file != NULL) {
-        if (cvma_file_read(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
+        if (cvma_file_read_secret(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
             kb.len > CVMA_NONCE_KEY_MAX) {
             fprintf(stderr, "cvmattest serve: --nonce-key '%s': unreadable, or not 16..64 bytes\n",
                     s->nonce_key_file);
@@ -487,10 +455,7 @@ int cvma_cmd_serve(int argc, char **argv)
 out:
     cvma_verifier_free(v);
     cvma_redis_store_free(store);
-    if (kb.p != NULL) {
-        OPENSSL_cleanse(kb.p, kb.len);
-    }
-    cvma_buf_free(&kb);
+    cvma_buf_free_secret(&kb);
     if (redis_password != NULL) {
         OPENSSL_cleanse(redis_password, strlen(redis_password));
         free(redis_password);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/reader.h"
 
 int cvma_status_exit_code(enum cvma_status st)
@@ -69,7 +71,17 @@ int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
     return 0;
 }
 
-int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
+/* p's cap bytes wiped, then freed (p NULL: nothing). */
+static void free_wiped(uint8_t *p, size_t cap)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, cap);
+        free(p);
+    }
+}
+
+/* cvma_fd_read_all; secret: every block wiped before it is freed (cvma_file_read_secret). */
+static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
 {
     uint8_t *p = NULL;
     size_t cap = 0, len = 0;
@@ -88,7 +100,18 @@ int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
                 err = EFBIG; /* larger than max_len */
                 goto out;
             }
-            if ((np = realloc(p, ncap)) == NULL) {
+            if (secret) {
+                /* Copied, not realloc'd: realloc may move the bytes and free the old block
+                 * as it is. */
+                if ((np = malloc(ncap)) == NULL) {
+                    err = ENOMEM;
+                    goto out;
+                }
+                if (len > 0) {
+                    memcpy(np, p, len);
+                }
+                free_wiped(p, cap);
+            } else if ((np = realloc(p, ncap)) == NULL) {
                 err = ENOMEM;
                 goto out;
             }
@@ -116,11 +139,20 @@ int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
     out->len = len;
     p = NULL;
 out:
-    free(p);
+    if (secret) {
+        free_wiped(p, cap);
+    } else {
+        free(p);
+    }
     return err;
 }
 
-static enum cvma_status file_read(const char *path, size_t max_len, bool regular,
+int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
+{
+    return read_all(fd, max_len, false, out);
+}
+
+static enum cvma_status file_read(const char *path, size_t max_len, bool regular, bool secret,
                                   struct cvma_buf *out)
 {
     int fd;
@@ -141,19 +173,34 @@ static enum cvma_status file_read(const char *path, size_t max_len, bool regular
         close(fd);
         return CVMA_E_IO;
     }
-    int err = cvma_fd_read_all(fd, max_len, out);
+    int err = read_all(fd, max_len, secret, out);
     close(fd);
     return err == 0 ? CVMA_OK : err == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
 }
 
 enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
 {
-    return file_read(path, max_len, false, out);
+    return file_read(path, max_len, false, true, out);
 }
 
 enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct cvma_buf *out)
 {
-    return file_read(path, max_len, true, out);
+    return file_read(path, max_len, true, false, out);
+}
+
+/* see common/util.h */
+enum cvma_status cvma_file_read_secret(const char *path, size_t max_len, struct cvma_buf *out)
+{
+    return file_read(path, max_len, false, true, out);
+}
+
+/* see common/util.h */
+void cvma_buf_free_secret(struct cvma_buf *b)
+{
+    if (b != NULL && b->p != NULL) {
+        OPENSSL_cleanse(b->p, b->len);
+    }
+    cvma_buf_free(b);
 }
 
 enum cvma_status cvma_dir_fsync(const char *dir)

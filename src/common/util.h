@@ -57,6 +57,17 @@ CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
  * never a read that waits (files found in a directory, such as collateral). */
 CVMA_MUST_USE enum cvma_status cvma_file_read_regular(const char *path, size_t max_len,
                                                       struct cvma_buf *out);
+/*
+ * The same as cvma_file_read for a file that holds a secret (a password, a private key):
+ * every block it allocated is wiped (OPENSSL_cleanse) before it is freed, on every path: a
+ * buffer grown (copied, never realloc'd, which could free the old block unwiped), a file
+ * larger than max_len, a read error. On CVMA_OK the caller owns *out and wipes it with
+ * cvma_buf_free_secret.
+ */
+CVMA_MUST_USE enum cvma_status cvma_file_read_secret(const char *path, size_t max_len,
+                                                     struct cvma_buf *out);
+/* Wipes b's bytes (OPENSSL_cleanse), then cvma_buf_free. b->p NULL: nothing to do. */
+void cvma_buf_free_secret(struct cvma_buf *b);
 
 /*
  * Writes bytes to path atomically: a fresh temporary file in the same directory (created

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 /* see server/config.h */
 void cvma_serve_config_cleanup(struct cvma_serve_config *s)
@@ -251,4 +252,38 @@ out:
     free(dir);
     json_decref(c);
     return st;
+}
+
+/* see server/config.h */
+const char *cvma_serve_redis_password_read(const char *file, char **out)
+{
+    struct cvma_buf b = {0};
+    const char *why = NULL;
+    size_t n;
+
+    *out = NULL;
+    /* Two bytes more for the line end; a longer file is refused with its bytes wiped. */
+    enum cvma_status st = cvma_file_read_secret(file, CVMA_SERVE_REDIS_PASSWORD_MAX + 2, &b);
+    if (st != CVMA_OK) {
+        return st == CVMA_E_NOMEM ? "out of memory" : "unreadable, or over 1024 bytes";
+    }
+    n = b.len;
+    if (n > 0 && b.p[n - 1] == '\n') {
+        n--;
+        if (n > 0 && b.p[n - 1] == '\r') {
+            n--;
+        }
+    }
+    if (n == 0) {
+        why = "empty";
+    } else if (n > CVMA_SERVE_REDIS_PASSWORD_MAX) {
+        why = "over 1024 bytes";
+    } else if (memchr(b.p, '\0', n) != NULL || memchr(b.p, '\n', n) != NULL ||
+               memchr(b.p, '\r', n) != NULL) {
+        why = "more than one line, or a NUL byte";
+    } else if ((*out = strndup((const char *)b.p, n)) == NULL) {
+        why = "out of memory";
+    }
+    cvma_buf_free_secret(&b);
+    return why;
 }

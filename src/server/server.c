@@ -994,14 +994,11 @@ static char *read_text(const char *path)
 {
     struct cvma_buf b = {0};
     char *s = NULL;
-    if (cvma_file_read(path, 1u << 20, &b) == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
+    if (cvma_file_read_secret(path, 1u << 20, &b) == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
         memcpy(s, b.p, b.len);
         s[b.len] = '\0';
     }
-    if (b.p != NULL) {
-        OPENSSL_cleanse(b.p, b.len);
-    }
-    cvma_buf_free(&b);
+    cvma_buf_free_secret(&b);
     return s;
 }
 

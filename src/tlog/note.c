@@ -258,13 +258,12 @@ enum cvma_status cvma_note_skey_load(const char *path, struct cvma_note_skey *ou
     struct cvma_buf b = {0};
     char why[200];
     memset(out, 0, sizeof *out);
-    if (cvma_file_read(path, 4096, &b) != CVMA_OK) {
+    if (cvma_file_read_secret(path, 4096, &b) != CVMA_OK) {
         cvma_errf(err, err_len, "cannot read %s", path);
         return CVMA_E_IO;
     }
     bool ok = cvma_note_skey_parse((const char *)b.p, b.len, out, why, sizeof why);
-    OPENSSL_cleanse(b.p, b.len);
-    cvma_buf_free(&b);
+    cvma_buf_free_secret(&b);
     if (!ok) {
         cvma_errf(err, err_len, "%s: %s", path, why);
         return CVMA_E_USAGE;

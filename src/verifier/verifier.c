@@ -228,13 +228,12 @@ static enum cvma_status load_result_key(struct cvma_verifier *v, const char *pat
                                         size_t err_len)
 {
     struct cvma_buf kb;
-    if (cvma_file_read(path, MAX_KEY_FILE, &kb) != CVMA_OK) {
+    if (cvma_file_read_secret(path, MAX_KEY_FILE, &kb) != CVMA_OK) {
         cvma_errf(err, err_len, "cannot read --sign-result key '%s'", path);
         return CVMA_E_IO;
     }
     v->result_key = cvma_jws_key_from_pem(kb.p, kb.len, true);
-    OPENSSL_cleanse(kb.p, kb.len);
-    cvma_buf_free(&kb);
+    cvma_buf_free_secret(&kb);
     if (v->result_key == NULL) {
         cvma_errf(err, err_len,
                   "--sign-result '%s' is not an unencrypted P-256 or P-384 private key (PEM)",

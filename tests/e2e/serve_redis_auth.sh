@@ -29,7 +29,9 @@ printf 'user pw\r\n' >"$T/pw-user"
 printf 'wrong pw\n' >"$T/bad"
 : >"$T/empty"
 printf 'a\nb\n' >"$T/two-lines"
-chmod 600 "$T/pw" "$T/pw-user" "$T/bad" "$T/empty" "$T/two-lines"
+head -c 1025 /dev/zero | tr '\0' p >"$T/long"   # one byte over the limit, no line end
+head -c 2000 /dev/zero | tr '\0' p >"$T/longer" # over what is read at all
+chmod 600 "$T/pw" "$T/pw-user" "$T/bad" "$T/empty" "$T/two-lines" "$T/long" "$T/longer"
 
 . "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
 redis_start --requirepass 'pw one'
@@ -52,6 +54,8 @@ refused "a password file without --redis" "needs --redis" --trust-root "$T/s/ark
 refused "an empty password file" "'$T/empty': empty" $COMMON --redis "$R" --redis-password-file "$T/empty"
 refused "a password file of two lines" "more than one line" $COMMON --redis "$R" --redis-password-file "$T/two-lines"
 refused "a missing password file" "unreadable" $COMMON --redis "$R" --redis-password-file "$T/none"
+refused "a password of 1025 bytes" "'$T/long': over 1024 bytes" $COMMON --redis "$R" --redis-password-file "$T/long"
+refused "a password file of 2000 bytes" "unreadable, or over 1024 bytes" $COMMON --redis "$R" --redis-password-file "$T/longer"
 
 # 2. the password alone (requirepass), in database 2; and the ACL user from a configuration
 #    file (its path relative to the file), with a CRLF line end: one nonce is spent once
