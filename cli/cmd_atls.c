@@ -882,10 +882,11 @@ static char *json_with_lease(const struct cvma_result *r, const struct lease *l)
 
 /* Prints a result: one line, its reasons, the JSON with --json. lease: what an accepted result
  * of a connection gives (NULL: no lease: a certificate-bound result, or a client's result at
- * the server; no "valid until" and no "lease" member). False when it could not be written
- * whole (out of memory for the JSON, or stdout failing). */
+ * the server; no "valid until" and no "lease" member). note: said at the end of the line (NULL:
+ * nothing). False when it could not be written whole (out of memory for the JSON, or stdout
+ * failing). */
 static bool print_result(const char *who, unsigned n, const struct cvma_result *r, bool json,
-                         const struct lease *lease)
+                         const struct lease *lease, const char *note)
 {
     char until[32] = "the end of the connection";
     bool ok = cvma_result_exit_code(r) == 0, written = true;
@@ -894,9 +895,10 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
     }
     /* Connection threads print results at once: a result's lines stay together. */
     flockfile(stdout);
-    printf("%s: attestation %u: %s (%s)%s%s\n", who, n,
+    printf("%s: attestation %u: %s (%s)%s%s%s\n", who, n,
            cvma_result_status_name(cvma_result_status(r)), cvma_result_tee(r),
-           ok && lease != NULL ? ", valid until " : "", ok && lease != NULL ? until : "");
+           ok && lease != NULL ? ", valid until " : "", ok && lease != NULL ? until : "",
+           note != NULL ? note : "");
     for (size_t i = 0; i < cvma_result_reason_count(r); i++) {
         printf("  %s %s: %s\n", cvma_result_reason_severity(r, i), cvma_result_reason_code(r, i),
                cvma_result_reason_detail(r, i));
@@ -1171,10 +1173,25 @@ static bool lease_ask(SSL *ssl, struct client_lease *cl, long answer_s)
     return true;
 }
 
-/* The client's EVIDENCE for the pending renewal: verified against the previous result. True
- * when accepted (the lease renewed); false after the refusal was sent (the caller closes). */
+/* b - a in nanoseconds (CLOCK_MONOTONIC). */
+static int64_t ts_diff_ns(struct timespec a, struct timespec b)
+{
+    return (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+}
+
+/*
+ * The client's EVIDENCE for the pending renewal, read at arrived: verified against the previous
+ * result. True when accepted (the lease renewed); false after the refusal was sent (the caller
+ * closes).
+ *
+ * Lateness is judged by the evidence's arrival: it was read by the renewal's deadline (cl->end,
+ * the read's own deadline), so the client delivered in time, and the time its verification
+ * takes (collateral fetched online) is this end's. A verification that finished after the
+ * deadline is not silent, though: the result's line says by how much.
+ */
 static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, struct client_lease *cl,
-                        const struct atls_opts *o, const uint8_t *ev, size_t ev_len)
+                        const struct atls_opts *o, const uint8_t *ev, size_t ev_len,
+                        struct timespec arrived)
 {
     struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_CLIENT,
                                   .previous_result = cl->prev,
@@ -1198,11 +1215,24 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
              : st == CVMA_REJECTED || st == CVMA_E_IO ? 1
                                                       : 2;
     cl->n++;
+    struct timespec verified;
+    char note[160] = "";
+    clock_gettime(CLOCK_MONOTONIC, &verified);
+    if (ts_before(cl->end, verified)) {
+        int64_t late = ts_diff_ns(cl->end, verified), early = ts_diff_ns(arrived, cl->end);
+        snprintf(note, sizeof note,
+                 ", verified %lld.%03lld s after the renewal's deadline (its evidence came "
+                 "%lld.%03lld s before it: on time)",
+                 (long long)(late / 1000000000), (long long)(late % 1000000000 / 1000000),
+                 (long long)(early > 0 ? early / 1000000000 : 0),
+                 (long long)(early > 0 ? early % 1000000000 / 1000000 : 0));
+    }
     if (r != NULL) {
-        (void)print_result("atls-server: client", cl->n, r, o->json, NULL); /* a log */
+        (void)print_result("atls-server: client", cl->n, r, o->json, NULL,
+                           note[0] != '\0' ? note : NULL); /* a log */
     } else {
-        fprintf(stderr, "cvmattest %s: client attestation %u: %s: %s\n", cmd, cl->n,
-                rc == 2 ? "error" : "refused", why);
+        fprintf(stderr, "cvmattest %s: client attestation %u: %s: %s%s\n", cmd, cl->n,
+                rc == 2 ? "error" : "refused", why, note);
     }
     say_moved("atls-server", "client", r, rc != 0);
     lease_remember(cl, cl->nonce);
@@ -1307,6 +1337,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             by = BY_RENEWAL;
         }
         enum cvma_status rs = cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err);
+        struct timespec read_at; /* when the frame was in whole: a renewal's arrival */
+        clock_gettime(CLOCK_MONOTONIC, &read_at);
         if (rs != CVMA_OK && timed_out(ssl)) {
             char late[192];
             if (by == BY_RENEWAL) {
@@ -1420,7 +1452,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 bool unused = false;
                 int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
                 if (r != NULL) {
-                    (void)print_result("atls-server: client", n, r, o->json, NULL); /* a log */
+                    (void)print_result("atls-server: client", n, r, o->json, NULL,
+                                       NULL); /* a log */
                 }
                 if (rc != 0) {
                     refuse_peer(ssl, o->handshake_timeout, r, NULL);
@@ -1489,7 +1522,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             printf("atls-server: attestation %u sent\n", n);
             fflush(stdout);
         } else if (type == CVMA_ATLS_F_EVIDENCE && cl.pending) {
-            if (!lease_check(cmd, ssl, v, &cl, o, p, len)) {
+            if (!lease_check(cmd, ssl, v, &cl, o, p, len, read_at)) {
                 break;
             }
         } else if (type == CVMA_ATLS_F_ERROR) {
@@ -1978,7 +2011,7 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
-    rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL)
+    rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL, NULL)
                  ? 2
                  : cvma_result_exit_code(r); /* 0, 1, or 3 (undecided) */
 out:
@@ -2173,7 +2206,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (part) {
             ts_add_ns(&lease_end, 1000000000L - wall.tv_nsec);
         }
-        if (r != NULL && !print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease)) {
+        if (r != NULL &&
+            !print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease, NULL)) {
             cvma_result_free(r);
             rc = 2; /* a result not shown is not acted on */
             goto out;

@@ -352,6 +352,17 @@ client --mutual --reattest-every 10 --rounds 1 --sim "$T/cli" --sim "$T/unreg" -
 check "--client-lease: a renewal refused after a slow verification: refused, the client told" 1 $?
 has "$T/lc.c" "the peer refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
 wait_for "$T/lc.err" "closing a connection: the client's attestation 2 was refused"
+# a renewal accepted after its verification ran past the renewal's deadline (late-check again,
+# the client on its own platform): its evidence came in time, so it is kept, but the result's
+# line says it was verified after the deadline and by how much (late-check: 1 s past it)
+server la --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 2 --misbehave late-check \
+    --connections 1
+client --mutual --reattest-every 3 --rounds 1 --sim "$T/cli" --send ping >"$T/la.c" 2>&1
+check "--client-lease: a renewal accepted after a slow verification: kept" 0 $?
+has "$T/la.c" "attested again, for the server's lease on this end"
+wait_for "$T/la.out" "client: attestation 2: affirming (sev-snp), verified 1\.[0-9]* s after the renewal's deadline (its evidence came [0-9.]* s before it: on time)"
+has "$T/la.out" "client: attestation 1: affirming (sev-snp)$"
+lacks "$T/la.err" "closing a connection"
 # the server's refusal arriving while the client waits for the reply to --send: the renewals
 # crossing (--misbehave cross-renewal: the client begins its own round when the server's NONCE
 # comes and answers it inside), the server refuses the client's new platform after the client
