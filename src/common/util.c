@@ -180,7 +180,7 @@ static enum cvma_status file_read(const char *path, size_t max_len, bool regular
 
 enum cvma_status cvma_file_read(const char *path, size_t max_len, struct cvma_buf *out)
 {
-    return file_read(path, max_len, false, true, out);
+    return file_read(path, max_len, false, false, out);
 }
 
 enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct cvma_buf *out)
