@@ -27,6 +27,23 @@ void cvma_note_skey_cleanup(struct cvma_note_skey *k)
     OPENSSL_cleanse(k, sizeof *k);
 }
 
+/* The code point of the k-byte UTF-8 sequence at p (already checked by cvma_utf8_seq). */
+static uint32_t utf8_code_point(const unsigned char *p, size_t k)
+{
+    uint32_t cp = k == 2 ? p[0] & 0x1fu : k == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
+    for (size_t j = 1; j < k; j++) {
+        cp = cp << 6 | (p[j] & 0x3fu);
+    }
+    return cp;
+}
+
+/* Unicode's White_Space characters beyond ASCII (signed-note: a key name has no spaces). */
+static bool unicode_space(uint32_t cp)
+{
+    return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
 bool cvma_note_name_ok(const char *name)
 {
     size_t n = strlen(name);
@@ -35,12 +52,14 @@ bool cvma_note_name_ok(const char *name)
     }
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)name[i];
-        /* signed-note.md: no spaces, no '+', no control characters; valid UTF-8. */
+        /* signed-note.md: no spaces (Unicode's too), no '+', no control characters; valid
+         * UTF-8. */
         if (c <= 0x20 || c == 0x7f || c == '+') {
             return false;
         }
         size_t k = c < 0x80 ? 1 : cvma_utf8_seq((const uint8_t *)name + i, n - i);
-        if (k == 0) {
+        if (k == 0 ||
+            (k > 1 && unicode_space(utf8_code_point((const unsigned char *)name + i, k)))) {
             return false;
         }
         i += k;
@@ -539,6 +558,10 @@ enum cvma_note_check cvma_note_check_cosig(const struct cvma_note *n,
         for (int b = 0; b < 8; b++) {
             t = t << 8 | s->sig[b];
         }
+        if (t > (uint64_t)INT64_MAX) {
+            /* tlog-cosignature: the timestamp MUST NOT exceed 2^63 - 1 */
+            return CVMA_NOTE_INVALID;
+        }
         if ((m = cosig_message(n->text, n->text_len, t, &mlen)) == NULL) {
             return CVMA_NOTE_INVALID; /* fails closed */
         }
@@ -589,9 +612,12 @@ char *cvma_note_cosign_line(const struct cvma_note_skey *k, const char *text, si
 {
     uint8_t sig[72];
     size_t mlen = 0;
-    uint8_t *m = cosig_message(text, text_len, timestamp, &mlen);
+    uint8_t *m = NULL;
     bool ok;
-    if (m == NULL) {
+    if (timestamp > (uint64_t)INT64_MAX) {
+        return NULL; /* tlog-cosignature: at most 2^63 - 1 */
+    }
+    if ((m = cosig_message(text, text_len, timestamp, &mlen)) == NULL) {
         return NULL;
     }
     for (int b = 0; b < 8; b++) {

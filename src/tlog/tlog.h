@@ -62,7 +62,8 @@ struct cvma_note_skey {
 
 void cvma_note_skey_cleanup(struct cvma_note_skey *k);
 
-/* True when name is a valid key name: non-empty, printable UTF-8/ASCII, no space, no '+'. */
+/* True when name is a valid key name: non-empty, printable UTF-8/ASCII, no space (ASCII or
+ * Unicode White_Space), no '+'. */
 bool cvma_note_name_ok(const char *name);
 
 /* SHA-256(name || 0x0A || alg || pub)[:4], big-endian. */
@@ -128,13 +129,15 @@ enum cvma_note_check {
 
 /* The note's type-0x01 signature by k. */
 enum cvma_note_check cvma_note_check_sig(const struct cvma_note *n, const struct cvma_note_vkey *k);
-/* The note's tlog-cosignature/v1 by k; *timestamp gets its time when valid (may be NULL). */
+/* The note's tlog-cosignature/v1 by k; *timestamp gets its time when valid (may be NULL).
+ * A timestamp above 2^63 - 1 makes it CVMA_NOTE_INVALID (tlog-cosignature). */
 enum cvma_note_check cvma_note_check_cosig(const struct cvma_note *n,
                                            const struct cvma_note_vkey *k, uint64_t *timestamp);
 
 /* A signature line "— name base64\n" over text (type 0x01), malloc'd; NULL on failure. */
 char *cvma_note_sign_line(const struct cvma_note_skey *k, const char *text, size_t text_len);
-/* A cosignature line (type 0x04) over checkpoint text at timestamp, malloc'd. */
+/* A cosignature line (type 0x04) over checkpoint text at timestamp, malloc'd; NULL on
+ * failure or when timestamp is above 2^63 - 1. */
 char *cvma_note_cosign_line(const struct cvma_note_skey *k, const char *text, size_t text_len,
                             uint64_t timestamp);
 

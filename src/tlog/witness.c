@@ -139,7 +139,7 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
     struct cvma_checkpoint cp, prev;
     const struct cvma_note_vkey *lk = NULL;
     struct cvma_buf sb = {0};
-    char *spath = NULL, *lpath = NULL, why[200];
+    char *spath = NULL, *lpath = NULL, why[200] = "";
     int lock = -1;
     bool have_prev = false;
 
@@ -205,7 +205,12 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
             cvma_errf(err, err_len, "out of memory");
             goto out;
         }
-        if (sst != CVMA_OK || strcmp(prev.origin, cp.origin) != 0) {
+        if (sst == CVMA_OK && strcmp(prev.origin, cp.origin) != 0) {
+            /* Parsed, but not this log's: say so (why holds nothing from the parse). */
+            snprintf(why, sizeof why, "a checkpoint of another origin ('%.100s')", prev.origin);
+            sst = CVMA_REJECTED;
+        }
+        if (sst != CVMA_OK) {
             cvma_errf(err, err_len, "%s: corrupt state: %s", spath, why);
             goto out;
         }

@@ -459,6 +459,135 @@ static void test_witness_state_of_a_large_checkpoint(void **state)
     free(dir);
 }
 
+/* A state file of one log that holds another origin's checkpoint is reported as that: before,
+ * the message carried an uninitialised buffer (and witness serve sent it to the client). */
+static void test_witness_state_of_another_origin(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cp = NULL, *other = NULL, *sig = NULL, *cosig = NULL, err[400];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 1};
+    uint64_t known = 0;
+
+    note_keys("example.com/a", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    memset(c.root, 0x42, 32);
+    snprintf(c.origin, sizeof c.origin, "example.com/b");
+    assert_non_null(other = cvma_checkpoint_text(&c));
+    snprintf(c.origin, sizeof c.origin, "example.com/a");
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+    size_t len = strlen(cp) + 1 + strlen(sig);
+    char *note = malloc(len + 1);
+    assert_non_null(note);
+    snprintf(note, len + 1, "%s\n%s", cp, sig);
+
+    char *spath = cvma_tlog_state_path(dir, "log-", "example.com/a", "");
+    assert_non_null(spath);
+    FILE *f = fopen(spath, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(other, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+
+    memset(err, 0x7f, sizeof err);
+    err[sizeof err - 1] = '\0';
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 1, NULL, 0,
+                                      1700000000, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_ERROR);
+    assert_null(cosig);
+    assert_non_null(strstr(err, "corrupt state: a checkpoint of another origin"));
+    assert_non_null(strstr(err, "example.com/b"));
+
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(spath);
+    free(cp);
+    free(other);
+    free(sig);
+    free(note);
+    free(dir);
+}
+
+/* A tlog-cosignature line by wk over text at timestamp t, signed here whatever t is. */
+static char *raw_cosig_line(const struct cvma_note_skey *wk, const char *text, uint64_t t)
+{
+    char head[64];
+    int h = snprintf(head, sizeof head, "cosignature/v1\ntime %" PRIu64 "\n", t);
+    size_t tl = strlen(text), mlen = (size_t)h + tl, slen = 64;
+    uint8_t *m = malloc(mlen), raw[4 + 72];
+    assert_non_null(m);
+    memcpy(m, head, (size_t)h);
+    memcpy(m + h, text, tl);
+    for (int b = 0; b < 4; b++) {
+        raw[b] = (uint8_t)(wk->v.cosig_id >> (24 - 8 * b));
+    }
+    for (int b = 0; b < 8; b++) {
+        raw[4 + b] = (uint8_t)(t >> (56 - 8 * b));
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, wk->key), 1);
+    assert_int_equal(EVP_DigestSign(ctx, raw + 12, &slen, m, mlen), 1);
+    assert_int_equal(slen, 64);
+    EVP_MD_CTX_free(ctx);
+    free(m);
+    char *b64 = cvma_base64_encode(raw, sizeof raw, CVMA_B64_STD);
+    assert_non_null(b64);
+    size_t n = 4 + strlen(wk->v.name) + 1 + strlen(b64) + 2;
+    char *line = malloc(n);
+    assert_non_null(line);
+    snprintf(line, n, "\xe2\x80\x94 %s %s\n", wk->v.name, b64);
+    free(b64);
+    return line;
+}
+
+/* tlog-cosignature: a timestamp MUST NOT exceed 2^63 - 1. A cosignature at 2^63, validly
+ * signed, was accepted as valid; it is now invalid, and none is made at such a time. */
+static void test_cosig_timestamp_above_2_63(void **state)
+{
+    (void)state;
+    char *cp = NULL, *sig = NULL, err[200];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 1};
+    struct cvma_note n;
+    uint64_t ts = 0;
+
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    memset(c.root, 0x33, 32);
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+    static const uint64_t times[] = {(uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(times); i++) {
+        char *co = raw_cosig_line(&wk, cp, times[i]);
+        size_t len = strlen(cp) + 1 + strlen(sig) + strlen(co);
+        char *note = malloc(len + 1);
+        assert_non_null(note);
+        snprintf(note, len + 1, "%s\n%s%s", cp, sig, co);
+        assert_int_equal(cvma_note_parse((const uint8_t *)note, len, &n, err, sizeof err), CVMA_OK);
+        ts = 0;
+        assert_int_equal(cvma_note_check_cosig(&n, &wv, &ts),
+                         i == 0 ? CVMA_NOTE_VALID : CVMA_NOTE_INVALID);
+        assert_true(ts == (i == 0 ? (uint64_t)INT64_MAX : 0));
+        cvma_note_cleanup(&n);
+        free(note);
+        free(co);
+    }
+    char *mine = cvma_note_cosign_line(&wk, cp, strlen(cp), (uint64_t)INT64_MAX);
+    assert_non_null(mine);
+    free(mine);
+    assert_null(cvma_note_cosign_line(&wk, cp, strlen(cp), (uint64_t)INT64_MAX + 1));
+
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(cp);
+    free(sig);
+}
+
 static void test_note_parse_refusals(void **state)
 {
     (void)state;
@@ -491,6 +620,53 @@ static void test_note_parse_refusals(void **state)
     assert_false(cvma_note_name_ok("n\xffme"));
     assert_false(cvma_note_name_ok("n\xc3"));
     assert_false(cvma_note_name_ok("\xed\xa0\x80")); /* a surrogate */
+    /* Unicode spaces are spaces (signed-note): U+0085, U+00A0, U+1680, U+2000-U+200A,
+     * U+2028, U+2029, U+202F, U+205F, U+3000; their neighbours are not. */
+    static const char *const spaces[] = {
+            "a\xc2\x85"
+            "b",
+            "a\xc2\xa0"
+            "b",
+            "a\xe1\x9a\x80"
+            "b",
+            "a\xe2\x80\x80"
+            "b",
+            "a\xe2\x80\x85"
+            "b",
+            "a\xe2\x80\x8a"
+            "b",
+            "a\xe2\x80\xa8"
+            "b",
+            "a\xe2\x80\xa9"
+            "b",
+            "a\xe2\x80\xaf"
+            "b",
+            "a\xe2\x81\x9f"
+            "b",
+            "a\xe3\x80\x80"
+            "b",
+            "\xc2\xa0",
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(spaces); i++) {
+        assert_false(cvma_note_name_ok(spaces[i]));
+    }
+    static const char *const not_spaces[] = {
+            "a\xc2\x86"
+            "b",
+            "a\xc2\xa1"
+            "b",
+            "a\xe2\x80\x8b"
+            "b",
+            "a\xe2\x80\xa7"
+            "b",
+            "a\xe3\x80\x81"
+            "b",
+            "a\xf0\x9f\x98\x80"
+            "b",
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(not_spaces); i++) {
+        assert_true(cvma_note_name_ok(not_spaces[i]));
+    }
 }
 
 /* "— name base64(id || n bytes)\n", malloc'd: a signature line of any length. */
@@ -1048,6 +1224,8 @@ int main(void)
             cmocka_unit_test(test_keygen_sign_cosign),
             cmocka_unit_test(test_log_full),
             cmocka_unit_test(test_witness_state_of_a_large_checkpoint),
+            cmocka_unit_test(test_witness_state_of_another_origin),
+            cmocka_unit_test(test_cosig_timestamp_above_2_63),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
