@@ -172,6 +172,14 @@ int cvma_reglog_check(int argc, char **argv)
             fprintf(stderr, "cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
         }
+        /* as verify refuses it: a log's own cosignatures show no one else saw that log */
+        if (memcmp(wit[i].pub, vk.pub, sizeof vk.pub) == 0) {
+            fprintf(stderr,
+                    "cvmattest registry log check: witness %s has log %s's key: a log cannot "
+                    "witness itself\n",
+                    wit[i].name, vk.name);
+            return EXIT_USAGE;
+        }
         for (size_t j = 0; j < i; j++) {
             if (memcmp(wit[j].pub, wit[i].pub, sizeof wit[i].pub) == 0) {
                 fprintf(stderr, "cvmattest registry log check: witness %s given twice\n",

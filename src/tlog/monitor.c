@@ -96,16 +96,35 @@ bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt, struct cvm
     return true;
 }
 
+/* True when w[i]'s key is the log's or an earlier witness's: its cosignature is checked but
+ * does not count again (nor at all for the log's key: a log cannot witness itself). */
+static bool counted_before(const struct cvma_note_vkey *log, const struct cvma_note_vkey *w,
+                           size_t i)
+{
+    if (memcmp(w[i].pub, log->pub, sizeof w[i].pub) == 0) {
+        return true;
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (memcmp(w[j].pub, w[i].pub, sizeof w[i].pub) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The checkpoint's cosignatures by the witnesses given: at least need (0: all) valid ones,
- * and no invalid one. */
-static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey *w, size_t n,
-                      size_t need, char *err, size_t err_len)
+ * each key counted once, and no invalid one. */
+static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey *log,
+                      const struct cvma_note_vkey *w, size_t n, size_t need, char *err,
+                      size_t err_len)
 {
     size_t valid = 0;
     for (size_t i = 0; i < n; i++) {
         switch (cvma_note_check_cosig(note, &w[i], NULL)) {
         case CVMA_NOTE_VALID:
-            valid++;
+            if (!counted_before(log, w, i)) {
+                valid++;
+            }
             break;
         case CVMA_NOTE_INVALID:
             cvma_errf(err, err_len, "checkpoint: the cosignature by witness %s does not verify",
@@ -168,7 +187,7 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         st = CVMA_REJECTED;
         goto out;
     }
-    if (n_witnesses > 0 && !witnessed(&note, witnesses, n_witnesses, need, err, err_len)) {
+    if (n_witnesses > 0 && !witnessed(&note, vkey, witnesses, n_witnesses, need, err, err_len)) {
         st = CVMA_REJECTED;
         goto out;
     }

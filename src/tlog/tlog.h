@@ -297,8 +297,9 @@ typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, s
  * checkpoint's root; calls fn for each entry (fn may be NULL). With n_witnesses > 0 the
  * checkpoint must also carry valid cosignatures by at least need of witnesses[] (need 0:
  * all of them); an invalid cosignature by one of them refuses it, cosignatures by other
- * keys count for nothing (as verify --witness-vkey). *cp gets the checkpoint (all zero when
- * the log is refused). CVMA_OK, CVMA_REJECTED (err names the first
+ * keys count for nothing (as verify --witness-vkey). A key given twice counts once, and
+ * vkey's own key given as a witness counts for nothing (a log cannot witness itself). *cp gets the
+ * checkpoint (all zero when the log is refused). CVMA_OK, CVMA_REJECTED (err names the first
  * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,

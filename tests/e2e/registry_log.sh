@@ -177,6 +177,10 @@ $CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="
     --witness-vkey "$T/w1.vkey" --witness-vkey "$T/w2.vkey" --witnesses 1 --quiet >/dev/null; check "log check --witnesses 1" 0 $?
 $CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
     --witness-vkey "$T/w1.vkey" --witnesses 2 2>/dev/null; check "log check --witnesses above those given" 2 $?
+# the log's own key is no witness (as for verify): a usage error, not a missing cosignature
+$CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
+    --witness-vkey "$T/acmelog.vkey" --quiet 2>"$T/cwself.err" >/dev/null; check "log check, the log's key as a witness" 2 $?
+has "$T/cwself.err" "a log cannot witness itself"
 # A split view: the provider signs another log of size 3 (r1, r3, r2).
 L2="$T/fork"
 for r in r1 r2; do $CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/$r.jws" >/dev/null || exit 1; done

@@ -1208,6 +1208,66 @@ static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
     free(dir);
 }
 
+/* The monitor counts each witness key once and never the log's own key: before, a key given
+ * twice made one cosignature count twice, and the log's own cosignature counted as a
+ * witness's. */
+static void test_monitor_counts_each_witness_key_once(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint cp;
+    struct cvma_note n;
+    struct cvma_tlog l;
+    struct cvma_buf b = {0};
+    const uint8_t e[] = "registry 1\n";
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    note_keys("witness.example/w1", &wk, &wv);
+    cvma_tlog_init(&l, LOGFX_ORIGIN);
+    assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    /* The checkpoint cosigned by w1 and by the log's own key. */
+    char *path = tu_path(dir, "checkpoint");
+    assert_int_equal(cvma_file_read_regular(path, CVMA_TLOG_NOTE_MAX, &b), CVMA_OK);
+    assert_int_equal(cvma_note_parse(b.p, b.len, &n, err, sizeof err), CVMA_OK);
+    char *c1 = cvma_note_cosign_line(&wk, n.text, n.text_len, 1700000000);
+    char *c2 = cvma_note_cosign_line(&sk, n.text, n.text_len, 1700000000);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    cvma_note_cleanup(&n);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    assert_true(fputs(c1, f) >= 0 && fputs(c2, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+
+    const struct cvma_note_vkey one[] = {wv}, twice[] = {wv, wv}, self[] = {wv, vk};
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, one, 1, 1, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, twice, 2, 2, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_non_null(strstr(err, "1 of the 2 given witnesses"));
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, self, 2, 2, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, twice, 2, 1, NULL, NULL, &cp, err, sizeof err),
+                     CVMA_OK);
+
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    cvma_buf_free(&b);
+    free(c1);
+    free(c2);
+    free(path);
+    free(skey);
+    free(vkey);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1226,6 +1286,7 @@ int main(void)
             cmocka_unit_test(test_witness_state_of_a_large_checkpoint),
             cmocka_unit_test(test_witness_state_of_another_origin),
             cmocka_unit_test(test_cosig_timestamp_above_2_63),
+            cmocka_unit_test(test_monitor_counts_each_witness_key_once),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
