@@ -515,65 +515,36 @@ out:
     return st == CVMA_E_NOMEM ? st : CVMA_OK;
 }
 
-enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
-                                     const char *state_dir, const struct cvma_registry_bind_opts *o,
-                                     struct cvma_verdict *v, bool *ok)
+/* Steps 2 to 4 of cvma_bind_log_check for one log proof whose inclusion path verifies,
+ * recorded in cv (a verdict of its own, so that a candidate that fails leaves nothing behind
+ * when another passes). *step gets the step that refused it (5: none). */
+static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
+                                        const struct log_key_item *lk,
+                                        const struct log_proof_item *found, const char *state_dir,
+                                        const struct cvma_registry_bind_opts *o,
+                                        struct cvma_verdict *cv, bool *ok, int *step)
 {
-    const struct log_key_item *lk = NULL;
-    struct log_proof_item *found = NULL;
-    uint8_t leaf[32];
-    size_t for_log = 0, cosigned = 0, need;
+    const struct cvma_tlog_proof *p = found->proof;
+    size_t cosigned = 0, need;
     bool bad_cosig = false;
 
-    *ok = true;
-    for (size_t i = 0; i < rs->n_log_keys; i++) {
-        if (strcmp(rs->log_keys[i].provider, it->reg.provider) == 0) {
-            lk = &rs->log_keys[i];
-        }
-    }
-    if (lk == NULL) {
-        return CVMA_OK; /* this provider's registries need no log */
-    }
     *ok = false;
-    /* 1. A log proof from these exact bytes to a checkpoint of this log. */
-    cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
-    for (size_t i = 0; i < rs->n_log_proofs && found == NULL; i++) {
-        struct log_proof_item *p = &rs->log_proofs[i];
-        if (prepare(p) != CVMA_OK) {
-            return CVMA_E_NOMEM;
-        }
-        if (!p->ok || strcmp(p->proof->cp.origin, lk->vk.name) != 0) {
-            continue;
-        }
-        for_log++;
-        if (cvma_merkle_verify(leaf, p->proof->index, p->proof->cp.size,
-                               (const uint8_t(*)[32])p->proof->hashes, p->proof->n_hashes,
-                               p->proof->cp.root)) {
-            found = p;
-        }
-    }
-    if (found == NULL) {
-        cvma_reject(v, CVMA_R_REGISTRY_NOT_IN_LOG,
-                    "%s: provider %s registries must come from log %s, and no --log-proof "
-                    "shows this registry in it (%zu proof(s) for that log)",
-                    it->origin, it->reg.provider, lk->vk.name, for_log);
-        return CVMA_OK;
-    }
-    const struct cvma_tlog_proof *p = found->proof;
+    *step = 2;
     /* 2. The log's signature, 3. the witnesses' cosignatures. */
     if (cvma_note_check_sig(&p->note, &lk->vk) != CVMA_NOTE_VALID) {
-        cvma_reject(v, CVMA_R_REGISTRY_LOG_SIGNATURE_INVALID,
+        cvma_reject(cv, CVMA_R_REGISTRY_LOG_SIGNATURE_INVALID,
                     "%s: the checkpoint (size %" PRIu64 ") has no valid signature by log key %s",
                     found->origin, p->cp.size, lk->vk.name);
         return CVMA_OK;
     }
+    *step = 3;
     for (size_t i = 0; i < rs->n_witnesses; i++) {
         switch (cvma_note_check_cosig(&p->note, &rs->witnesses[i], NULL)) {
         case CVMA_NOTE_VALID:
             cosigned++;
             break;
         case CVMA_NOTE_INVALID:
-            cvma_reject(v, CVMA_R_REGISTRY_LOG_COSIGNATURE_INVALID,
+            cvma_reject(cv, CVMA_R_REGISTRY_LOG_COSIGNATURE_INVALID,
                         "%s: the cosignature by witness %s does not verify", found->origin,
                         rs->witnesses[i].name);
             bad_cosig = true;
@@ -593,18 +564,128 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         need = 1;
     }
     if (cosigned < need) {
-        cvma_reject(v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES,
+        cvma_reject(cv, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES,
                     "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
                     "(cosignatures by other keys are ignored)",
                     found->origin, cosigned, rs->n_witnesses, need);
         return CVMA_OK;
     }
+    *step = 4;
     /* 4. Consistency with the newest checkpoint seen for this log. */
     if (state_dir == NULL) {
-        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+        cvma_verdict_add(cv, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
                          "%s: log consistency not checked: no state directory", found->origin);
         *ok = true;
-        return CVMA_OK;
+    } else {
+        enum cvma_status st = check_state(rs, lk, found, state_dir, o, cv, ok);
+        if (st != CVMA_OK) {
+            return st;
+        }
     }
-    return check_state(rs, lk, found, state_dir, o, v, ok);
+    if (*ok) {
+        *step = 5;
+    }
+    return CVMA_OK;
+}
+
+enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
+                                     const char *state_dir, const struct cvma_registry_bind_opts *o,
+                                     struct cvma_verdict *v, bool *ok)
+{
+    const struct log_key_item *lk = NULL;
+    uint8_t leaf[32];
+    size_t for_log = 0, n_cand = 0, *cand = NULL;
+    char unparsed[600] = "";
+    size_t ulen = 0;
+    struct cvma_verdict best;
+    int best_step = 0;
+    enum cvma_status st = CVMA_OK;
+
+    *ok = true;
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (strcmp(rs->log_keys[i].provider, it->reg.provider) == 0) {
+            lk = &rs->log_keys[i];
+        }
+    }
+    if (lk == NULL) {
+        return CVMA_OK; /* this provider's registries need no log */
+    }
+    *ok = false;
+    cvma_verdict_init(&best);
+    if (rs->n_log_proofs > 0 && (cand = calloc(rs->n_log_proofs, sizeof *cand)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    /* 1. Log proofs from these exact bytes to a checkpoint of this log: every one, largest
+     * tree first (a stable insertion), each then checked through steps 2 to 4 until one
+     * passes. A proof that cannot be parsed is named with its error. */
+    cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
+    for (size_t i = 0; i < rs->n_log_proofs; i++) {
+        struct log_proof_item *p = &rs->log_proofs[i];
+        if (prepare(p) != CVMA_OK) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        if (!p->ok) {
+            if (ulen < sizeof unparsed) {
+                int w = snprintf(unparsed + ulen, sizeof unparsed - ulen, "; %s cannot be read: %s",
+                                 p->origin, p->fail);
+                ulen = w < 0 ? sizeof unparsed : ulen + (size_t)w;
+            }
+            continue;
+        }
+        if (strcmp(p->proof->cp.origin, lk->vk.name) != 0) {
+            continue;
+        }
+        for_log++;
+        if (cvma_merkle_verify(leaf, p->proof->index, p->proof->cp.size,
+                               (const uint8_t(*)[32])p->proof->hashes, p->proof->n_hashes,
+                               p->proof->cp.root)) {
+            size_t k = n_cand++;
+            while (k > 0 && rs->log_proofs[cand[k - 1]].proof->cp.size < p->proof->cp.size) {
+                cand[k] = cand[k - 1];
+                k--;
+            }
+            cand[k] = i;
+        }
+    }
+    if (n_cand == 0) {
+        cvma_reject(v, CVMA_R_REGISTRY_NOT_IN_LOG,
+                    "%s: provider %s registries must come from log %s, and no --log-proof "
+                    "shows this registry in it (%zu proof(s) for that log%s)",
+                    it->origin, it->reg.provider, lk->vk.name, for_log, unparsed);
+        goto out;
+    }
+    for (size_t c = 0; c < n_cand; c++) {
+        const struct log_proof_item *found = &rs->log_proofs[cand[c]];
+        struct cvma_verdict cv;
+        bool pass = false;
+        int step = 0;
+        cvma_verdict_init(&cv);
+        st = check_candidate(rs, lk, found, state_dir, o, &cv, &pass, &step);
+        if (st != CVMA_OK) {
+            cvma_verdict_cleanup(&cv);
+            goto out;
+        }
+        /* The first that passes is taken; a split view is never passed over for another
+         * proof: it is evidence against the log whatever else was given. */
+        if (pass || cvma_verdict_has(&cv, CVMA_R_REGISTRY_SPLIT_VIEW)) {
+            cvma_verdict_merge(v, &cv);
+            cvma_verdict_cleanup(&cv);
+            *ok = pass;
+            goto out;
+        }
+        /* None yet: keep the refusal that got furthest (the largest tree's on a tie). */
+        if (step > best_step) {
+            cvma_verdict_cleanup(&best);
+            best = cv;
+            best_step = step;
+        } else {
+            cvma_verdict_cleanup(&cv);
+        }
+    }
+    cvma_verdict_merge(v, &best);
+out:
+    cvma_verdict_cleanup(&best);
+    free(cand);
+    return st;
 }

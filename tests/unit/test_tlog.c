@@ -1066,6 +1066,124 @@ static uint64_t logfx_state_size(struct logfx *f)
     return n;
 }
 
+/* cvma_bind_log_check of entry 0 with the witness given and the log proofs in files[], in
+ * that order. */
+static bool logfx_check_proofs(struct logfx *f, char *const *files, size_t n,
+                               struct cvma_verdict *v)
+{
+    static const struct cvma_registry_bind_opts no_opts;
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    struct reg_item it;
+    char err[300];
+    bool ok = false;
+
+    assert_non_null(rs);
+    assert_int_equal(cvma_registry_set_add_log_key(rs, f->logv_spec, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_witness(rs, f->witv, err, sizeof err), CVMA_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cvma_registry_set_add_log_proof(rs, files[i], err, sizeof err), CVMA_OK);
+    }
+    memset(&it, 0, sizeof it);
+    it.origin = "reg0.jws";
+    it.bytes.p = (uint8_t *)f->entry[0];
+    it.bytes.len = strlen(f->entry[0]);
+    snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
+    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok), CVMA_OK);
+    cvma_registry_set_free(rs);
+    return ok;
+}
+
+/* Every log proof that includes the registry is tried: an under-cosigned one listed first no
+ * longer hides a fully cosigned one after it, and of two that pass the largest tree is taken.
+ * When none passes, the refusal that got furthest is reported. */
+static void test_bind_log_tries_every_proof(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    logfx_init(&f);
+    char *bare3 = logfx_proof(&f, 3, false), *cos2 = logfx_proof(&f, 2, true),
+         *cos4 = logfx_proof(&f, 4, true);
+
+    char *first[] = {bare3, cos2};
+    cvma_verdict_init(&v);
+    assert_true(logfx_check_proofs(&f, first, 2, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 2);
+    cvma_verdict_cleanup(&v);
+
+    /* Size 2 seen: size 4 without a consistency proof is unproven, and size 2 passes. */
+    char *all[] = {bare3, cos2, cos4};
+    cvma_verdict_init(&v);
+    assert_true(logfx_check_proofs(&f, all, 3, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 2);
+    cvma_verdict_cleanup(&v);
+
+    /* Nothing seen: both pass, the largest is taken. */
+    assert_true(tu_rmtree(f.state));
+    char *both[] = {cos2, cos4};
+    cvma_verdict_init(&v);
+    assert_true(logfx_check_proofs(&f, both, 2, &v));
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(logfx_state_size(&f), 4);
+    cvma_verdict_cleanup(&v);
+
+    char *none[] = {bare3};
+    cvma_verdict_init(&v);
+    assert_false(logfx_check_proofs(&f, none, 1, &v));
+    assert_non_null(tu_reason_must(&v, CVMA_R_REGISTRY_LOG_TOO_FEW_COSIGNATURES));
+    cvma_verdict_cleanup(&v);
+
+    free(bare3);
+    free(cos2);
+    free(cos4);
+    logfx_cleanup(&f);
+}
+
+/* A --log-proof that cannot be parsed is named, with its error, in REGISTRY_NOT_IN_LOG: it
+ * was dropped silently ("0 proof(s) for that log"). */
+static void test_bind_log_names_an_unparseable_proof(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    struct cvma_buf b = {0};
+    logfx_init(&f);
+    char *good = logfx_proof(&f, 2, true);
+    /* the same proof with CRLF line ends */
+    assert_int_equal(cvma_file_read(good, 1 << 16, &b), CVMA_OK);
+    char *crlf = malloc(2 * b.len + 1);
+    assert_non_null(crlf);
+    size_t n = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        if (b.p[i] == '\n') {
+            crlf[n++] = '\r';
+        }
+        crlf[n++] = (char)b.p[i];
+    }
+    char *bad = tu_path(f.dir, "crlf.proof");
+    tu_write(bad, (const uint8_t *)crlf, n);
+
+    char *files[] = {bad};
+    cvma_verdict_init(&v);
+    assert_false(logfx_check_proofs(&f, files, 1, &v));
+    assert_non_null(tu_reason_must(&v, CVMA_R_REGISTRY_NOT_IN_LOG));
+    assert_true(tu_detail_has(&v, CVMA_R_REGISTRY_NOT_IN_LOG, "crlf.proof cannot be read: "));
+    cvma_verdict_cleanup(&v);
+    /* beside one that proves it: bound */
+    char *two[] = {bad, good};
+    cvma_verdict_init(&v);
+    assert_true(logfx_check_proofs(&f, two, 2, &v));
+    cvma_verdict_cleanup(&v);
+
+    cvma_buf_free(&b);
+    free(crlf);
+    free(bad);
+    free(good);
+    logfx_cleanup(&f);
+}
+
 static void test_bind_log_needs_a_witness_cosignature(void **state)
 {
     (void)state;
@@ -1287,6 +1405,8 @@ int main(void)
             cmocka_unit_test(test_witness_state_of_another_origin),
             cmocka_unit_test(test_cosig_timestamp_above_2_63),
             cmocka_unit_test(test_monitor_counts_each_witness_key_once),
+            cmocka_unit_test(test_bind_log_tries_every_proof),
+            cmocka_unit_test(test_bind_log_names_an_unparseable_proof),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
