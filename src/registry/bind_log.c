@@ -317,20 +317,18 @@ out:
 /* Keeps the conflicting checkpoint beside the state, evidence of a split view that a third
  * party can check: tlog-conflict.<hash>.<size>.<time> holds the new log proof (its signed
  * checkpoint last), and the same name with ".seen" the state as read, the signed checkpoint
- * seen before (a bare text when an earlier version stored it). */
+ * seen before (a bare text when an earlier version stored it). Created exclusively: a second
+ * conflict in the same second gets "-1", "-2", ... after the time, never overwriting one. */
 static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, const uint8_t *raw,
                           size_t raw_len, const struct cvma_buf *seen, char *where,
                           size_t where_len)
 {
-    char suffix[56];
+    char suffix[56], *path = NULL, *spath = NULL;
     long long now = (long long)time(NULL);
     snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, now);
-    char *path = cvma_tlog_state_path(dir, "tlog-conflict.", p->cp.origin, suffix);
-    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld.seen", p->cp.size, now);
-    char *spath = cvma_tlog_state_path(dir, "tlog-conflict.", p->cp.origin, suffix);
     where[0] = '\0';
-    if (path != NULL && spath != NULL && cvma_file_write_atomic(path, raw, raw_len) == CVMA_OK &&
-        cvma_file_write_atomic(spath, seen->p, seen->len) == CVMA_OK) {
+    if (cvma_tlog_keep_evidence(dir, "tlog-conflict.", p->cp.origin, suffix, raw, raw_len, seen->p,
+                                seen->len, &path, &spath) == CVMA_OK) {
         snprintf(where, where_len, "%s (the one seen before: %s)", path, spath);
     }
     free(path);

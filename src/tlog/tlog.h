@@ -167,6 +167,17 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_state_parse(const uint8_t *p, size_t le
  * last checkpoint, a conflict) is kept under a name the origin cannot steer. NULL: no memory. */
 char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *origin,
                            const char *suffix);
+/* Keeps two checkpoints that conflict as evidence: dir/<prefix><hash of origin><suffix>
+ * holding a and the same name plus ".seen" holding b, each created exclusively (never over
+ * an existing file, never through a symlink) and fsynced; when either name is taken, "-1",
+ * "-2", ... is added to the suffix, so two conflicts in the same second both stay. *path_out
+ * and *seen_out get the names (malloc'd, the caller frees). CVMA_OK, CVMA_E_IO (nothing
+ * kept), CVMA_E_NOMEM. */
+CVMA_MUST_USE enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix,
+                                                       const char *origin, const char *suffix,
+                                                       const uint8_t *a, size_t a_len,
+                                                       const uint8_t *b, size_t b_len,
+                                                       char **path_out, char **seen_out);
 /* "origin\nsize\nbase64 root\n", malloc'd. */
 char *cvma_checkpoint_text(const struct cvma_checkpoint *c);
 

@@ -55,6 +55,81 @@ char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *orig
     return cvma_path_join(dir, name);
 }
 
+/* Creates path exclusively (never over a file, never through a symlink) holding p: 0, or
+ * the errno (EEXIST: the name is taken; nothing is left behind on any error). */
+static int create_exclusive(const char *path, const uint8_t *p, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return errno;
+    }
+    int e = 0;
+    for (size_t off = 0; off < len && e == 0;) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno != EINTR) {
+            e = errno;
+        } else if (w > 0) {
+            off += (size_t)w;
+        }
+    }
+    if (e == 0 && fsync(fd) != 0) {
+        e = errno;
+    }
+    if (close(fd) != 0 && e == 0) {
+        e = errno;
+    }
+    if (e != 0) {
+        unlink(path);
+    }
+    return e;
+}
+
+enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix, const char *origin,
+                                         const char *suffix, const uint8_t *a, size_t a_len,
+                                         const uint8_t *b, size_t b_len, char **path_out,
+                                         char **seen_out)
+{
+    *path_out = NULL;
+    *seen_out = NULL;
+    for (unsigned n = 0; n < 1000; n++) {
+        char sfx[96], *path, *seen;
+        if (n == 0) {
+            snprintf(sfx, sizeof sfx, "%s", suffix);
+        } else {
+            snprintf(sfx, sizeof sfx, "%s-%u", suffix, n);
+        }
+        if ((path = cvma_tlog_state_path(dir, prefix, origin, sfx)) == NULL) {
+            return CVMA_E_NOMEM;
+        }
+        size_t sl = strlen(path) + sizeof ".seen";
+        if ((seen = malloc(sl)) == NULL) {
+            free(path);
+            return CVMA_E_NOMEM;
+        }
+        snprintf(seen, sl, "%s.seen", path);
+        int e = create_exclusive(path, a, a_len);
+        if (e == 0) {
+            e = create_exclusive(seen, b, b_len);
+            if (e != 0) {
+                unlink(path); /* a pair or nothing */
+            }
+        }
+        if (e == 0) {
+            enum cvma_status ds = cvma_dir_fsync(dir); /* the names too, where it can */
+            (void)ds;
+            *path_out = path;
+            *seen_out = seen;
+            return CVMA_OK;
+        }
+        free(path);
+        free(seen);
+        if (e != EEXIST) {
+            return e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+        }
+    }
+    return CVMA_E_IO; /* a thousand pairs under one name: keep what is there */
+}
+
 static bool parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
                           uint8_t proof[CVMA_TLOG_PROOF_MAX][32], size_t *n_proof,
                           struct cvma_span *checkpoint, char *err, size_t err_len)
@@ -230,14 +305,10 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         /* Two checkpoints of one size with different roots: keep both as evidence, each the
          * signed note as it came (conflict-...: the new one; conflict-....seen: the one
          * cosigned before, from the state). */
-        char suffix[48];
+        char suffix[48], *cpath = NULL, *seen = NULL;
         snprintf(suffix, sizeof suffix, "-%" PRIu64, now);
-        char *cpath = cvma_tlog_state_path(state_dir, "conflict-", cp.origin, suffix);
-        snprintf(suffix, sizeof suffix, "-%" PRIu64 ".seen", now);
-        char *seen = cvma_tlog_state_path(state_dir, "conflict-", cp.origin, suffix);
-        bool kept = cpath != NULL && seen != NULL &&
-                    cvma_file_write_atomic(cpath, note_p, note_len) == CVMA_OK &&
-                    cvma_file_write_atomic(seen, sb.p, sb.len) == CVMA_OK;
+        bool kept = cvma_tlog_keep_evidence(state_dir, "conflict-", cp.origin, suffix, note_p,
+                                            note_len, sb.p, sb.len, &cpath, &seen) == CVMA_OK;
         cvma_errf(err, err_len,
                   "SPLIT VIEW: log '%s' signed two checkpoints of size %" PRIu64
                   " with different roots (%s%s%s%s)",

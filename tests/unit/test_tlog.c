@@ -588,6 +588,76 @@ static void test_cosig_timestamp_above_2_63(void **state)
     free(sig);
 }
 
+/* A note of the checkpoint (origin, size, every root byte r) signed by sk, malloc'd. */
+static char *signed_checkpoint(const struct cvma_note_skey *sk, const char *origin, uint64_t size,
+                               uint8_t r, size_t *len)
+{
+    struct cvma_checkpoint c = {.size = size};
+    snprintf(c.origin, sizeof c.origin, "%s", origin);
+    memset(c.root, r, 32);
+    char *cp = cvma_checkpoint_text(&c), *sig = NULL;
+    assert_non_null(cp);
+    assert_non_null(sig = cvma_note_sign_line(sk, cp, strlen(cp)));
+    *len = strlen(cp) + 1 + strlen(sig);
+    char *note = malloc(*len + 1);
+    assert_non_null(note);
+    snprintf(note, *len + 1, "%s\n%s", cp, sig);
+    free(cp);
+    free(sig);
+    return note;
+}
+
+/* Two split views in the same second are both kept: the evidence files were named to the
+ * second and written by rename, so the second replaced the first. */
+static void test_witness_keeps_every_split_view(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cosig = NULL, err[600];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    uint64_t known = 0;
+    size_t len;
+
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    char *note = signed_checkpoint(&sk, "example.com/log", 1, 0x01, &len);
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
+                                      1700000000, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_OK);
+    free(cosig);
+    free(note);
+    for (int i = 0; i < 3; i++) {
+        note = signed_checkpoint(&sk, "example.com/log", 1, (uint8_t)(0x02 + i), &len);
+        assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 1, NULL, 0,
+                                          1700000100, &cosig, &known, err, sizeof err),
+                         CVMA_WITNESS_CONFLICT);
+        assert_null(cosig);
+        assert_non_null(strstr(err, "the new one kept as "));
+        if (i > 0) {
+            char want[16];
+            snprintf(want, sizeof want, "-1700000100-%d,", i);
+            assert_non_null(strstr(err, want));
+        }
+        /* each new checkpoint is in its own file, unchanged */
+        char *p = cvma_tlog_state_path(dir, "conflict-", "example.com/log",
+                                       i == 0   ? "-1700000100"
+                                       : i == 1 ? "-1700000100-1"
+                                                : "-1700000100-2");
+        struct cvma_buf b = {0};
+        assert_non_null(p);
+        assert_int_equal(cvma_file_read(p, 1 << 16, &b), CVMA_OK);
+        assert_int_equal(b.len, len);
+        assert_memory_equal(b.p, note, len);
+        cvma_buf_free(&b);
+        free(p);
+        free(note);
+    }
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(dir);
+}
+
 static void test_note_parse_refusals(void **state)
 {
     (void)state;
@@ -1407,6 +1477,7 @@ int main(void)
             cmocka_unit_test(test_monitor_counts_each_witness_key_once),
             cmocka_unit_test(test_bind_log_tries_every_proof),
             cmocka_unit_test(test_bind_log_names_an_unparseable_proof),
+            cmocka_unit_test(test_witness_keeps_every_split_view),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
