@@ -218,11 +218,6 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         }
         for (size_t i = 0; i < cnt; i++) {
             cvma_merkle_leaf_hash(entries[i].p, entries[i].len, leaves[first + i]);
-            if (fn != NULL && fn(ctx, first + i, entries[i].p, entries[i].len) != 0) {
-                cvma_errf(err, err_len, "entry %" PRIu64 " refused", first + i);
-                st = CVMA_REJECTED;
-                goto out;
-            }
         }
         cvma_buf_free(&b);
         if (!cvma_tlog_tile_path(0, n, pw, rel, sizeof rel) ||
@@ -261,6 +256,39 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
             }
             if (b.len != cnt * 32 || memcmp(b.p, nodes[n * CVMA_TLOG_TILE_WIDTH], cnt * 32) != 0) {
                 cvma_errf(err, err_len, "%s does not match the tree", rel);
+                st = CVMA_REJECTED;
+                goto out;
+            }
+        }
+    }
+    /* Only now, every tile and the root verified, are the entries given to fn: read again
+     * (keeping every bundle could take gigabytes), each held to the leaf hash verified above,
+     * so a log that changes between the two reads is refused, never passed on. */
+    for (uint64_t n = 0; fn != NULL && n * CVMA_TLOG_TILE_WIDTH < cp->size; n++) {
+        unsigned pw = tile_width(cp->size, n);
+        size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
+        uint64_t first = n * CVMA_TLOG_TILE_WIDTH;
+        struct cvma_span entries[CVMA_TLOG_TILE_WIDTH];
+        cvma_buf_free(&b);
+        if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
+            (st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
+            goto out;
+        }
+        if (!cvma_tlog_bundle_parse(b.p, b.len, cnt, entries, why, sizeof why)) {
+            cvma_errf(err, err_len, "%s: %s", rel, why);
+            st = CVMA_REJECTED;
+            goto out;
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            uint8_t h[32];
+            cvma_merkle_leaf_hash(entries[i].p, entries[i].len, h);
+            if (memcmp(h, leaves[first + i], 32) != 0) {
+                cvma_errf(err, err_len, "%s changed while the log was read", rel);
+                st = CVMA_REJECTED;
+                goto out;
+            }
+            if (fn(ctx, first + i, entries[i].p, entries[i].len) != 0) {
+                cvma_errf(err, err_len, "entry %" PRIu64 " refused", first + i);
                 st = CVMA_REJECTED;
                 goto out;
             }

@@ -305,7 +305,9 @@ typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, s
  * The monitor: fetches src's checkpoint (a valid type-0x01 signature by vkey, and an origin
  * line equal to vkey's name, required), every entry bundle and every hash tile at every
  * level, recomputes every leaf hash and tree node, and checks them against the tiles and the
- * checkpoint's root; calls fn for each entry (fn may be NULL). With n_witnesses > 0 the
+ * checkpoint's root; then, only once all of that verified, calls fn for each entry in
+ * order (fn may be NULL; the bundles are read again for it, each entry held to the leaf
+ * hash verified). With n_witnesses > 0 the
  * checkpoint must also carry valid cosignatures by at least need of witnesses[] (need 0:
  * all of them); an invalid cosignature by one of them refuses it, cosignatures by other
  * keys count for nothing (as verify --witness-vkey). A key given twice counts once, and

@@ -1456,6 +1456,67 @@ static void test_monitor_counts_each_witness_key_once(void **state)
     free(dir);
 }
 
+static int count_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len)
+{
+    (void)index;
+    (void)e;
+    (void)len;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The monitor gives no entry to its callback before every tile and the root verified: a
+ * hash tile altered on disk used to be found only after the entries it covers were passed
+ * on. */
+static void test_monitor_calls_back_only_after_verifying(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300];
+    struct cvma_note_skey sk;
+    struct cvma_note_vkey vk;
+    struct cvma_checkpoint cp;
+    struct cvma_tlog l;
+    struct cvma_buf b = {0};
+    int seen = 0;
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    cvma_tlog_init(&l, LOGFX_ORIGIN);
+    for (int i = 0; i < 3; i++) {
+        char e[32];
+        int w = snprintf(e, sizeof e, "registry %d\n", i);
+        assert_int_equal(cvma_tlog_append(&l, (const uint8_t *)e, (size_t)w), CVMA_OK);
+    }
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, err, sizeof err),
+            CVMA_OK);
+    assert_int_equal(seen, 3);
+
+    /* The level-0 hash tile altered: refused, and no entry given to the callback. */
+    char *tile = tu_path(dir, "tile/0/000.p/3");
+    assert_int_equal(cvma_file_read(tile, 1 << 16, &b), CVMA_OK);
+    assert_int_equal(b.len, 3 * 32);
+    b.p[40] ^= 1;
+    tu_write(tile, b.p, b.len);
+    seen = 0;
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, err, sizeof err),
+            CVMA_REJECTED);
+    assert_non_null(strstr(err, "does not match"));
+    assert_int_equal(seen, 0);
+
+    cvma_buf_free(&b);
+    cvma_note_skey_cleanup(&sk);
+    free(tile);
+    free(skey);
+    free(vkey);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1478,6 +1539,7 @@ int main(void)
             cmocka_unit_test(test_bind_log_tries_every_proof),
             cmocka_unit_test(test_bind_log_names_an_unparseable_proof),
             cmocka_unit_test(test_witness_keeps_every_split_view),
+            cmocka_unit_test(test_monitor_calls_back_only_after_verifying),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
