@@ -142,6 +142,14 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
         if (m->n > 0 && len - off >= 4 && fz_le32(p + off) == 0xFFFFFFFFu) {
             return;
         }
+        /* a fixed header of zeros (legacy 32 bytes, agile 12) is padding with bytes after it */
+        size_t fixed = agile ? 12u : 32u, z = 0;
+        while (z < fixed && z < len - off && p[off + z] == 0x00) {
+            z++;
+        }
+        if (m->n > 0 && z == fixed) {
+            return;
+        }
         struct ev *e = &m->ev[m->n];
         size_t at = off + 8;
         memset(e, 0, sizeof *e);

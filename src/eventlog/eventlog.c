@@ -361,6 +361,46 @@ static size_t padding_start(const uint8_t *p, size_t len)
     return start;
 }
 
+/* Offset of the first byte at or after r's offset that is neither 0x00 nor 0xFF (r->len when
+ * every byte left is padding). */
+static size_t first_non_padding(const struct cvma_reader *r)
+{
+    struct cvma_reader scan = *r;
+    size_t at = scan.off;
+    uint8_t c;
+    while (cvma_reader_u8(&scan, &c)) {
+        if (c != 0x00 && c != 0xFF) {
+            return at;
+        }
+        at = scan.off;
+    }
+    return r->len;
+}
+
+/* Whether the record at r's offset starts as firmware's unwritten buffer does, rather than as an
+ * event: index 0xFFFFFFFF is no register (erased flash); a fixed header of zeros is no event
+ * either: legacy, PCR 0 EV_PREBOOT_CERT with an all-zero SHA-1 digest and no data (pcr, type,
+ * digest, size: 32 bytes); crypto-agile, PCR 0 type 0 with no digests (pcr, type, count: 12
+ * bytes), which the header's bank count never allows. */
+static bool looks_like_padding(const struct cvma_reader *r, bool agile)
+{
+    struct cvma_reader peek = *r;
+    size_t fixed = agile ? 12 : 32;
+    uint32_t idx = 0;
+    uint8_t c;
+
+    if (cvma_reader_u32le(&peek, &idx) && idx == 0xFFFFFFFFu) {
+        return true;
+    }
+    peek = *r;
+    for (size_t i = 0; i < fixed; i++) {
+        if (!cvma_reader_u8(&peek, &c) || c != 0x00) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Reads the records after the header (header: the Spec ID event, stored first, or NULL). */
 static enum cvma_status parse_events(struct cvma_eventlog *log, struct cvma_reader *r, bool agile,
                                      const struct cvma_eventlog_event *header,
@@ -394,14 +434,12 @@ static enum cvma_status parse_events(struct cvma_eventlog *log, struct cvma_read
                                    log->padding_len, r->off);
             break;
         }
-        /* Index 0xFFFFFFFF is no register: the padding starts here, yet bytes follow it. */
-        struct cvma_reader peek = *r;
-        uint32_t idx = 0;
-        if (log->n_events > 0 && cvma_reader_u32le(&peek, &idx) && idx == 0xFFFFFFFFu) {
+        /* Padding starts here, yet other bytes follow it: never read them as events. */
+        if (log->n_events > 0 && looks_like_padding(r, agile)) {
             return cvma_reject(v, CVMA_R_EVENTLOG_TRAILING_DATA,
                                "padding after the last event (offset 0x%zx) is followed by other "
                                "bytes at offset 0x%zx",
-                               r->off, pad);
+                               r->off, first_non_padding(r));
         }
         if (!cvma_reader_u32le(r, &e.pcr) || !cvma_reader_u32le(r, &e.type) ||
             (agile && !cvma_reader_u32le(r, &count))) {

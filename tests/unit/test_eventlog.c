@@ -580,6 +580,99 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* A legacy (SHA-1 only) record: PCR, type, SHA-1 digest of fill bytes, data. */
+static void legacy_event(struct blob *b, uint32_t pcr, uint32_t type, uint8_t fill,
+                         const void *data, uint32_t data_len)
+{
+    uint8_t d[20];
+    memset(d, fill, sizeof d);
+    put32(b, pcr);
+    put32(b, type);
+    put(b, d, sizeof d);
+    put32(b, data_len);
+    put(b, data, data_len);
+}
+
+static void put_fill(struct blob *b, uint8_t c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        put(b, &c, 1);
+    }
+}
+
+/* Padding is only what runs to the end of the log: a run of 0x00 or 0xFF with an event after it
+ * is refused as trailing data, in both formats, and the detail names where the other bytes
+ * start (the first byte that is neither 0x00 nor 0xFF). */
+static void test_eventlog_padding_followed_by_an_event_is_trailing_data(void **state)
+{
+    (void)state;
+    struct blob b;
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+    char want[80];
+    size_t pad_at;
+
+    /* Legacy SHA-1: an event, 64 zero bytes, then an EV_SEPARATOR in PCR 0. Read as records,
+     * the zeros would be two EV_PREBOOT_CERT events extending PCR 0. */
+    b.len = 0;
+    legacy_event(&b, 0, CVMA_EV_POST_CODE, 1, "a", 1);
+    pad_at = b.len;
+    put_fill(&b, 0x00, 64);
+    legacy_event(&b, 0, CVMA_EV_SEPARATOR, 2, (const uint8_t[]){0, 0, 0, 0}, 4);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_TRAILING_DATA);
+    /* the separator's PCR index is zeros too: its type (4) is the first other byte */
+    snprintf(want, sizeof want, "(offset 0x%zx) is followed by other bytes at offset 0x%zx", pad_at,
+             pad_at + 64 + 4);
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_TRAILING_DATA, want);
+    cvma_verdict_cleanup(&v);
+
+    /* The same zeros at the end are padding, noted; the log has one event. */
+    b.len = pad_at + 64;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &v), CVMA_OK);
+    assert_true(cvma_verdict_has(&v, CVMA_R_EVENTLOG_PADDING));
+    assert_int_equal(log.n_events, 1);
+    assert_int_equal(log.padding_len, 64);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+
+    /* Legacy, 0xFF padding then other bytes. */
+    b.len = pad_at;
+    put_fill(&b, 0xFF, 40);
+    put(&b, "junk", 4);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_TRAILING_DATA);
+    snprintf(want, sizeof want, "followed by other bytes at offset 0x%zx", pad_at + 40);
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_TRAILING_DATA, want);
+    cvma_verdict_cleanup(&v);
+
+    /* Crypto-agile: zeros between two events are refused as trailing data, not as a record
+     * with no digests. */
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 4, CVMA_EV_IPL, CVMA_TPM_ALG_SHA256, 32, 1, "a", 1);
+    pad_at = b.len;
+    put_fill(&b, 0x00, 64);
+    event(&b, 4, CVMA_EV_SEPARATOR, CVMA_TPM_ALG_SHA256, 32, 2, (const uint8_t[]){0, 0, 0, 0}, 4);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_TRAILING_DATA);
+    snprintf(want, sizeof want, "(offset 0x%zx) is followed by other bytes at offset 0x%zx", pad_at,
+             pad_at + 64);
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_TRAILING_DATA, want);
+    cvma_verdict_cleanup(&v);
+
+    /* Crypto-agile, 0xFF padding then "junk": the detail points at the junk, not past it. */
+    b.len = pad_at;
+    put_fill(&b, 0xFF, 16);
+    put(&b, "junk", 4);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v), CVMA_R_EVENTLOG_TRAILING_DATA);
+    snprintf(want, sizeof want, "followed by other bytes at offset 0x%zx", pad_at + 16);
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_TRAILING_DATA, want);
+    cvma_verdict_cleanup(&v);
+}
+
 /* More events than the parser keeps: a legacy SHA-1 log of 100001 small events. */
 static void test_eventlog_too_many_events_is_refused(void **state)
 {
@@ -670,6 +763,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_claims_of_ubuntu_log),
             cmocka_unit_test(test_eventlog_replay_rules),
             cmocka_unit_test(test_eventlog_malformed_logs_are_refused_by_name),
+            cmocka_unit_test(test_eventlog_padding_followed_by_an_event_is_trailing_data),
             cmocka_unit_test(test_eventlog_too_many_events_is_refused),
             cmocka_unit_test(test_eventlog_quoted_pcrs_file_gives_each_pcr_once),
             cmocka_unit_test(test_eventlog_detect_at_header_boundaries),
