@@ -712,9 +712,11 @@ static enum cvma_status report_mismatch(const struct cvma_eventlog *log,
     const struct cvma_eventlog_event *e = first_extending(log, b, diff);
     if (e != NULL) {
         const char *tn = cvma_eventlog_type_name(e->type);
+        /* Only where to start looking: the log cannot tell which event is false. */
         snprintf(ev, sizeof ev,
-                 "first event that differs: #%zu %s (0x%08x) in %s %u at offset 0x%zx", e->index,
-                 tn ? tn : "unknown type", e->type, ccel ? "CC-MR" : "PCR", e->pcr, e->offset);
+                 "first event extending %s: #%zu %s (0x%08x) in %s %u at offset 0x%zx",
+                 used > 2 ? "them" : "it", e->index, tn ? tn : "unknown type", e->type,
+                 ccel ? "CC-MR" : "PCR", e->pcr, e->offset);
     } else {
         snprintf(ev, sizeof ev, "no event in the log extends %s", used > 2 ? "them" : "it");
     }

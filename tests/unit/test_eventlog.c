@@ -191,6 +191,15 @@ static void test_eventlog_sha1_log_replays_to_quoted_pcrs(void **state)
     assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
     assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "sha1 bank: PCR 12 differs"));
     assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "in PCR 12"));
+    /* the log cannot tell which event is false: the detail says where to start looking */
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "; first event extending it: #");
+    /* and PCR 13 as well: the first event extending either of them */
+    q.reg[13][0] ^= 1;
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "PCR 12, 13 differ from the quote");
+    TU_ASSERT_DETAIL(&v, CVMA_R_EVENTLOG_REPLAY_MISMATCH, "; first event extending them: #");
     json_decref(pcrs);
     free(path);
     cvma_eventlog_cleanup(&log);
