@@ -880,6 +880,15 @@ static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *
             return fail(l, "%s: an event type name (\"EV_IPL\") or 0x and 8 lowercase hex digits",
                         p);
         }
+        /* The claims name only the types of PFP 10.4.1 and write any other in hex: an unknown
+         * name (a typo) could never match: the rule would refuse all evidence. */
+        uint32_t known = 0;
+        if (t[0] == 'E' && !cvma_eventlog_type_of_name(t, &known)) {
+            return fail(l,
+                        "%s: \"%s\" is not an event type name of the TCG PC Client spec (give "
+                        "any other type as 0x and 8 lowercase hex digits)",
+                        p, t);
+        }
         /* The claims name every type they know ("EV_IPL") and write only the others in hex:
          * a known type given in hex is matched by its name. */
         if (t[0] == '0') {

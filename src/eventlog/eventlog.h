@@ -194,6 +194,8 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
 
 /* Names: "EV_IPL", "sha256" (NULL for unknown), "tcg", "tcg-sha1", "ccel". */
 const char *cvma_eventlog_type_name(uint32_t type);
+/* The type cvma_eventlog_type_name gives name for; false (and *type 0) for any other name. */
+bool cvma_eventlog_type_of_name(const char *name, uint32_t *type);
 const char *cvma_eventlog_alg_name(uint16_t alg);
 /* A TPM hash algorithm's digest size and OpenSSL digest (sha1, sha256, sha384, sha512; 0 and
  * NULL for any other). The TPM2_ALG_ values of tss2 are the same numbers. */

@@ -493,6 +493,29 @@ static void test_required_provider_waits_for_an_undecided_binding(void **state)
     cvma_policy_free(p);
 }
 
+/* eventlog.required_events[].type: the claims name only the PFP's event types and write any
+ * other in hex, so an unknown name (a typo) is refused at load rather than never matching. */
+static void test_required_event_type_must_be_a_known_name(void **state)
+{
+    (void)state;
+    static const char *good[] = {"EV_EFI_BOOT_SERVICES_APPLICATION", "EV_SEPARATOR", "0x80000007",
+                                 "0x0000abcd"};
+    char json[200];
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(good); i++) {
+        snprintf(json, sizeof json,
+                 "{\"eventlog\": {\"required_events\": [{\"pcr\": 4, \"type\": \"%s\"}]}}",
+                 good[i]);
+        cvma_policy_free(load_ok(json));
+    }
+    load_refused("{\"eventlog\": {\"required_events\": [{\"pcr\": 4, \"type\": "
+                 "\"EV_EFI_BOOT_SERVICE_APPLICATION\"}]}}",
+                 "eventlog.required_events[0].type: \"EV_EFI_BOOT_SERVICE_APPLICATION\" is not "
+                 "an event type name");
+    load_refused("{\"eventlog\": {\"required_events\": [{\"rtmr\": 1, \"type\": "
+                 "\"EV_IPL\"}, {\"rtmr\": 1, \"type\": \"EV_FOO\"}]}}",
+                 "eventlog.required_events[1].type: \"EV_FOO\" is not an event type name");
+}
+
 /*
  * A claim a rule needs but the result lacks. The claims are typed: a verified report always
  * has its VMPL and TCB components, so what can be missing is the kind's own claims (a
@@ -1921,6 +1944,7 @@ int main(void)
             cmocka_unit_test(test_snp_committed_tcb_rule),
             cmocka_unit_test(test_snp_debug_rule),
             cmocka_unit_test(test_common_rules_on_snp),
+            cmocka_unit_test(test_required_event_type_must_be_a_known_name),
             cmocka_unit_test(test_missing_claim_is_refused),
             cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
             cmocka_unit_test(test_snp_all_failing_rules_are_reported),
