@@ -196,11 +196,14 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
     }
     if (e->require_secure_boot) {
         const json_t *en = json_object_get(json_object_get(log, "secure_boot"), "enabled");
+        /* The claims hold only the events of registers compared with the quote: a log that
+         * measures SecureBoot in a register the quote does not cover shows it unmeasured too. */
         if (!json_is_true(en)) {
             cvma_reject(v, CVMA_R_POLICY_SECURE_BOOT,
                         "eventlog.secure_boot: the log shows Secure Boot %s",
                         json_is_false(en) ? "disabled (SecureBoot variable not 1)"
-                                          : "unmeasured (no SecureBoot variable event)");
+                                          : "unmeasured (no SecureBoot variable event in the "
+                                            "compared registers (PCR 7 / RTMR 0))");
         }
     }
     const char *cmdline = json_string_value(json_object_get(log, "kernel_cmdline"));

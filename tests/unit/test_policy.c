@@ -461,6 +461,39 @@ static void test_common_rules_on_snp(void **state)
     cvma_policy_free(p);
 }
 
+/* eventlog.secure_boot: on, off, and not measured in the registers compared with the quote (the
+ * claims hold only those registers' events: the log may measure SecureBoot elsewhere). */
+static void test_secure_boot_rule_says_which_registers_it_read(void **state)
+{
+    (void)state;
+    static const char *claims[] = {"{\"secure_boot\": {\"enabled\": true}}",
+                                   "{\"secure_boot\": {\"enabled\": false}}",
+                                   "{\"secure_boot\": {\"enabled\": null}}"};
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    struct cvma_policy *p = load_ok("{\"eventlog\": {\"secure_boot\": true}}");
+    good_snp(&r);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(claims); i++) {
+        snp_result(&r, r.product, &res);
+        res.claims.eventlog = json_loads(claims[i], 0, NULL);
+        assert_non_null(res.claims.eventlog);
+        cvma_policy_appraise(p, &res);
+        if (i == 0) {
+            assert_int_equal(count_policy(&res.verdict), 0);
+        } else if (i == 1) {
+            expect_reason(&res.verdict, CVMA_R_POLICY_SECURE_BOOT,
+                          "eventlog.secure_boot: the log shows Secure Boot disabled", NULL);
+        } else {
+            expect_reason(&res.verdict, CVMA_R_POLICY_SECURE_BOOT,
+                          "Secure Boot unmeasured (no SecureBoot variable event in the compared "
+                          "registers (PCR 7 / RTMR 0))",
+                          NULL);
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_policy_free(p);
+}
+
 /* A claim a rule needs but the result lacks never lets the rule pass. */
 static void test_required_provider_waits_for_an_undecided_binding(void **state)
 {
@@ -1945,6 +1978,7 @@ int main(void)
             cmocka_unit_test(test_snp_debug_rule),
             cmocka_unit_test(test_common_rules_on_snp),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
+            cmocka_unit_test(test_secure_boot_rule_says_which_registers_it_read),
             cmocka_unit_test(test_missing_claim_is_refused),
             cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
             cmocka_unit_test(test_snp_all_failing_rules_are_reported),
