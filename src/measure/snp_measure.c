@@ -255,7 +255,18 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
                   (unsigned long long)in->guest_features);
         return false;
     }
-    if (in->ovmf_len == 0 || in->ovmf_len % PAGE != 0 || in->ovmf_len > 0x100000000ull) {
+    /* The firmware is mapped to end at 4 GiB, one page-sized launch update at a time. */
+    if (in->ovmf_len == 0) {
+        cvma_errf(err, err_len, "the firmware image is empty");
+        return false;
+    }
+    if (in->ovmf_len > 0x100000000ull) {
+        cvma_errf(err, err_len,
+                  "firmware image size %zu is over 4 GiB: it is mapped to end at 4 GiB",
+                  in->ovmf_len);
+        return false;
+    }
+    if (in->ovmf_len % PAGE != 0) {
         cvma_errf(err, err_len, "firmware image size %zu is not a whole number of pages",
                   in->ovmf_len);
         return false;
@@ -283,11 +294,20 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
     for (size_t i = 0; i < info.n_sev; i++) {
         has_hashes_section |= info.sev[i].type == CVMA_SEV_KERNEL_HASHES;
     }
-    if (in->kernel_sha256 != NULL && (!has_hashes_section || !info.has_hashes_table)) {
+    if (in->kernel_sha256 != NULL && !has_hashes_section) {
         cvma_errf(err, err_len,
                   "--kernel given but the firmware has no SNP kernel-hashes section: the "
                   "kernel, initrd and command line would not be measured (use an OVMF built "
                   "with kernel hashes, e.g. AmdSev)");
+        return false;
+    }
+    /* QEMU (sev_add_kernel_loader_hashes) finds where to write the table by this footer
+     * entry, and refuses --kernel without it. */
+    if (in->kernel_sha256 != NULL && !info.has_hashes_table) {
+        cvma_errf(err, err_len,
+                  "--kernel given but the firmware's OVMF footer table has no SEV hashes-table "
+                  "entry (SEV_HASH_TABLE_RV), or it gives GPA 0: QEMU would not know where to "
+                  "write the kernel hashes");
         return false;
     }
     /* QEMU (sev_add_kernel_loader_hashes) refuses a hashes table area smaller than the

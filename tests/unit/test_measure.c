@@ -322,6 +322,36 @@ static void test_snp_refusals(void **state)
     assert_non_null(strstr(err, "kernel-hashes section"));
     in.kernel_sha256 = NULL;
     assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    /* a kernel-hashes section, but no SEV hashes-table footer entry, or one at GPA 0: QEMU
+     * cannot place the table */
+    in.kernel_sha256 = kh;
+    img_sev(&M, SEV_SECS, 5, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(
+            strstr(err, "no SEV hashes-table entry (SEV_HASH_TABLE_RV), or it gives GPA 0"));
+    img_sev(&M, SEV_SECS, 5, true);
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    tu_put32(M.p + M.table_end, 0); /* the hashes table entry's GPA: the last entry written */
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(
+            strstr(err, "no SEV hashes-table entry (SEV_HASH_TABLE_RV), or it gives GPA 0"));
+    assert_null(strstr(err, "kernel-hashes section"));
+
+    /* The image size: empty, past 4 GiB, or not whole pages, each said as it is. The size is
+     * checked before any byte is read, so the larger sizes need no buffer of that size. */
+    img_sev(&M, SEV_SECS, 5, true);
+    in.ovmf_len = 0;
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "the firmware image is empty"));
+    if (SIZE_MAX > 0x100000000ull) {
+        in.ovmf_len = (size_t)0x100001000ull;
+        assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+        assert_non_null(strstr(err, "is over 4 GiB"));
+    }
+    in.ovmf_len = IMG_LEN - 1;
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "is not a whole number of pages"));
+    in.ovmf_len = IMG_LEN;
 
     /* QEMU refuses a hashes table area smaller than its 176-byte padded table (with
      * --kernel), and an AP reset address of 0. */
