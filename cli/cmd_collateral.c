@@ -1,15 +1,25 @@
 /*
  * cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]
  *                                              [--cache-dir DIR] [--product NAME]
+ *                                              [--trust-root FILE]...
  *
  * Writes everything an offline verification of EVIDENCE needs into DIR, under the collateral
  * directory names of docs/collateral.md, so that `verify EVIDENCE --collateral DIR --offline`
  * decides without the network. The collateral comes through the same fetch path as `verify` (the
- * cache, then AMD KDS or Intel PCS): nothing here downloads on its own, and nothing is
- * verified here either (the offline verification does that against the pinned roots).
+ * cache, then AMD KDS or Intel PCS): nothing here downloads on its own.
  *
- * Exit codes: 0 every file written; 3 something could not be fetched (stderr says what);
- * 1 the evidence does not parse; 2 usage errors, unreadable evidence, unwritable DIR.
+ * Before anything is written, EVIDENCE is verified with what was fetched, exactly as `verify`
+ * would verify it online. What is in --collateral DIR is the user's own choice and used as it
+ * is, so fetched collateral that fails its own checks (a hostile mirror or a poisoned cache:
+ * a VCEK or CRL not signed by the chain, a chain to no trusted root) must not land there, or
+ * it would turn genuine evidence into a rejection. Such collateral leaves the cache, nothing is
+ * written and the exit code is 3, as for collateral that cannot be had. A rejection the
+ * evidence itself earns (its signature, its TCB) does not stop the writing: the offline
+ * verification will say the same.
+ *
+ * Exit codes: 0 every file written; 3 something could not be fetched, or what was fetched fails
+ * its own checks (stderr says what); 1 the evidence does not parse; 2 usage errors, unreadable
+ * evidence or --trust-root, unwritable DIR.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,12 +39,15 @@
 #include "tdx/tdx_internal.h"
 #include "verifier/bundle.h"
 
-#define MAX_EVIDENCE (1u << 20)
+#define MAX_EVIDENCE  (1u << 20)
+#define MAX_ROOTS     16
+#define MAX_ROOT_FILE (64u << 10)
 
 static void usage(FILE *f)
 {
     fputs("usage: cvmattest collateral fetch EVIDENCE --out DIR [--kds-url URL] [--pcs-url URL]\n"
           "                                   [--cache-dir DIR] [--product milan|genoa|turin]\n"
+          "                                   [--trust-root FILE]...\n"
           "Writes everything an offline verification of EVIDENCE (an SEV-SNP report or a TDX\n"
           "quote) needs into DIR (created if missing), with the file names of --collateral:\n"
           "  SEV-SNP: vcek.der (or vlek.der), ask.pem (or asvk.pem), ark.pem, crl.der\n"
@@ -47,8 +60,13 @@ static void usage(FILE *f)
           "  --product milan|genoa|turin\n"
           "                   SEV-SNP report v2 (no product field): its product, which picks\n"
           "                   the KDS URLs\n"
-          "Nothing is verified here. Exit 0 when every file is written, 3 when something could\n"
-          "not be fetched, 1 when the evidence does not parse, 2 on usage errors.\n",
+          "  --trust-root FILE\n"
+          "                   also trust this root (test evidence only; repeatable)\n"
+          "EVIDENCE is verified with the fetched collateral first, as verify does online;\n"
+          "collateral that fails its own checks (not signed by its chain, a chain to no trusted\n"
+          "root) leaves the cache and nothing is written. Exit 0 when every file is written,\n"
+          "3 when something could not be fetched or fails its own checks, 1 when the evidence\n"
+          "does not parse, 2 on usage errors.\n",
           f);
 }
 
@@ -123,6 +141,41 @@ static void print_reasons(const struct cvma_verdict *v)
     }
 }
 
+/*
+ * Verifies the evidence with the collateral just fetched, as verify does online. True when
+ * the verifier refused some of that collateral (it has then left the cache, and stderr says
+ * why): the caller writes nothing. A verdict on the evidence itself is not looked at here.
+ */
+static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_opts *vo,
+                            const struct cvma_snp_collateral *snp, const struct cvma_tdx_held *tdx)
+{
+    struct cvma_verify_opts o = *vo;
+    struct cvma_result res;
+    bool refused;
+
+    o.allow_trailing_data = true; /* as the parse above */
+    cvma_result_init(&res, snp != NULL ? "sev-snp" : "tdx", o.at);
+    if (snp != NULL) {
+        cvma_snp_verify(ev->p, ev->len, &o, snp, &res);
+    } else {
+        cvma_tdx_verify(ev->p, ev->len, &o, tdx, &res);
+    }
+    /* With the collateral given, the verification is undecided only when it refused fetched
+     * collateral (cvma_result_fetched_collateral_refused). */
+    refused = res.undecided;
+    if (refused) {
+        for (size_t i = 0; i < res.verdict.n_reasons; i++) {
+            if (res.verdict.reasons[i].code == CVMA_R_COLLATERAL_UNAVAILABLE) {
+                fprintf(stderr, "cvmattest collateral fetch: %s: %s\n",
+                        cvma_reason_name(res.verdict.reasons[i].code),
+                        res.verdict.reasons[i].detail);
+            }
+        }
+    }
+    cvma_result_cleanup(&res);
+    return refused;
+}
+
 static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *vo, const char *out,
                      struct cvma_verdict *v)
 {
@@ -155,6 +208,10 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
     if (c.crl.len == 0) {
         /* Online, a CRL that cannot be had is undecided already; this is a safety net. */
         fprintf(stderr, "cvmattest collateral fetch: no AMD CRL (%s)\n", c.crl_note);
+        rc = 3;
+        goto out;
+    }
+    if (fetched_refused(ev, vo, &c, NULL)) {
         rc = 3;
         goto out;
     }
@@ -192,6 +249,10 @@ static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         rc = st == CVMA_UNDECIDED ? 3 : 1;
         goto out;
     }
+    if (fetched_refused(ev, vo, NULL, &held)) {
+        rc = 3;
+        goto out;
+    }
     if (cvma_mkdir_p(out, 0755) != CVMA_OK) {
         fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
@@ -214,12 +275,35 @@ out:
     return rc;
 }
 
+/* One --trust-root: a PEM or DER certificate. False (stderr says why) when it is not. */
+static bool load_root(const char *path, X509 **out)
+{
+    struct cvma_buf b;
+
+    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
+        fprintf(stderr, "cvmattest collateral fetch: cannot read --trust-root file '%s'\n", path);
+        return false;
+    }
+    *out = cvma_x509_load(b.p, b.len);
+    cvma_buf_free(&b);
+    if (*out == NULL) {
+        fprintf(stderr,
+                "cvmattest collateral fetch: --trust-root '%s' is not a PEM or DER certificate\n",
+                path);
+        return false;
+    }
+    return true;
+}
+
 static int fetch_cmd(int argc, char **argv)
 {
     struct cvma_verify_opts vo;
     struct cvma_verdict v;
     struct cvma_buf ev = {0};
     const char *file = NULL, *out = NULL;
+    const char *root_files[MAX_ROOTS];
+    X509 *roots[MAX_ROOTS];
+    size_t n_roots = 0;
     enum cvma_evidence_kind kind;
     int rc, c;
     static const struct option opts[] = {
@@ -228,6 +312,7 @@ static int fetch_cmd(int argc, char **argv)
             {"pcs-url", required_argument, NULL, 'p' | CVMA_CLI_URL},
             {"cache-dir", required_argument, NULL, 'c'},
             {"product", required_argument, NULL, 'P'},
+            {"trust-root", required_argument, NULL, 't' | CVMA_CLI_MANY},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -257,6 +342,13 @@ static int fetch_cmd(int argc, char **argv)
                                             optarg);
             }
             break;
+        case 't':
+            if (n_roots >= MAX_ROOTS) {
+                return cvma_cli_usage_error("collateral fetch", "at most %d --trust-root",
+                                            MAX_ROOTS);
+            }
+            root_files[n_roots++] = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -281,6 +373,16 @@ static int fetch_cmd(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    for (size_t i = 0; i < n_roots; i++) {
+        if (!load_root(root_files[i], &roots[i])) {
+            for (size_t j = 0; j < i; j++) {
+                X509_free(roots[j]);
+            }
+            return 2;
+        }
+    }
+    vo.trust_roots = roots;
+    vo.n_trust_roots = n_roots;
     {
         /* Any evidence form verify takes: a bundle, bare bytes, hex or base64, or - */
         struct cvma_evidence *e = NULL;
@@ -288,13 +390,15 @@ static int fetch_cmd(int argc, char **argv)
         enum cvma_status est = cvma_evidence_from_file(file, CVMA_INFORM_AUTO, &e, err, sizeof err);
         if (est != CVMA_OK) {
             fprintf(stderr, "cvmattest collateral fetch: %s\n", err);
-            return 2;
+            rc = 2;
+            goto done;
         }
         struct cvma_span b = cvma_evidence_bytes(e);
         kind = cvma_evidence_kind(e);
         if ((ev.p = malloc(b.len)) == NULL) {
             cvma_evidence_free(e);
-            return 2;
+            rc = 2;
+            goto done;
         }
         memcpy(ev.p, b.p, b.len);
         ev.len = b.len;
@@ -320,11 +424,15 @@ static int fetch_cmd(int argc, char **argv)
     }
     print_reasons(&v);
     if (rc == 3) {
-        fprintf(stderr, "cvmattest collateral fetch: collateral could not be fetched; nothing "
-                        "was written\n");
+        fprintf(stderr, "cvmattest collateral fetch: collateral could not be fetched, or what "
+                        "was fetched fails its own checks; nothing was written\n");
     }
     cvma_verdict_cleanup(&v);
     cvma_buf_free(&ev);
+done:
+    for (size_t i = 0; i < n_roots; i++) {
+        X509_free(roots[i]);
+    }
     return rc;
 }
 

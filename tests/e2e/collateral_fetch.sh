@@ -4,7 +4,10 @@
 #  - SEV-SNP without a CRL: fetched from KDS when online; a failed fetch is undecided (exit 3);
 #    offline it is CRL_NOT_CHECKED naming the KDS URL;
 #  - --collateral-max-age: a cached CRL younger than it is not fetched again, an older one is;
-#  - `cvmattest collateral fetch` then an offline verification, for SEV-SNP and TDX.
+#  - `cvmattest collateral fetch` then an offline verification, for SEV-SNP and TDX;
+#  - `cvmattest collateral fetch` of collateral that fails its own checks (a CRL, a VCEK or a
+#    TCB Info signed by another key, as a hostile mirror or a poisoned cache would serve):
+#    exit 3, nothing written, the bad item out of the cache.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
 set -u
 
@@ -102,7 +105,7 @@ expect "bad --collateral-max-age" 2 "$TMP/o7"
 
 # 8. collateral fetch, then an offline verification from what it wrote.
 "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-out" --kds-url "$KDS" \
-    --cache-dir "$TMP/c4" >"$TMP/o8" 2>&1; rc=$?
+    --cache-dir "$TMP/c4" --trust-root "$TMP/s/ark.pem" >"$TMP/o8" 2>&1; rc=$?
 expect "collateral fetch snp" 0 "$TMP/o8"
 for f in vcek.der ask.pem ark.pem crl.der; do
     [ -s "$TMP/snp-out/$f" ] || fail "collateral fetch snp: no $f"
@@ -120,6 +123,26 @@ grep -q 'COLLATERAL_UNAVAILABLE: .*127.0.0.1:9/vcek/v1/Milan/' "$TMP/o10" \
     || { cat "$TMP/o10" >&2; fail "collateral fetch: failure does not name the URL"; }
 [ ! -e "$TMP/snp-none" ] || fail "collateral fetch wrote something after a failure"
 
+# 10. collateral fetch when KDS serves a CRL, then a VCEK, signed by another key (another
+# simulated AMD chain, same chip): exit 3, nothing written, the item out of the cache, so that
+# once KDS serves the right one the same cache gives it and the files are written.
+"$CVM" sim snp --out "$TMP/s2" --chip-id "$CHIP" >/dev/null || fail "sim snp (other keys)"
+for item in crl.der vcek.der; do
+    cp "$TMP/s/$item" "$TMP/$item.good" && cp "$TMP/s2/$item" "$TMP/s/$item" || fail "cp $item"
+    "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-bad" --kds-url "$KDS" \
+        --cache-dir "$TMP/c8-$item" --trust-root "$TMP/s/ark.pem" >"$TMP/o10b" 2>&1; rc=$?
+    expect "collateral fetch, foreign $item" 3 "$TMP/o10b"
+    grep -q 'COLLATERAL_UNAVAILABLE: collateral fetched from AMD KDS or the cache fails its own checks' \
+        "$TMP/o10b" || { cat "$TMP/o10b" >&2; fail "foreign $item: no refusal saying why"; }
+    grep -q 'nothing was written' "$TMP/o10b" || { cat "$TMP/o10b" >&2; fail "foreign $item: no 'nothing was written'"; }
+    [ ! -e "$TMP/snp-bad" ] || fail "collateral fetch wrote the foreign $item"
+    cp "$TMP/$item.good" "$TMP/s/$item" || fail "cp $item back"
+    "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-ok-$item" --kds-url "$KDS" \
+        --cache-dir "$TMP/c8-$item" --trust-root "$TMP/s/ark.pem" >"$TMP/o10c" 2>&1; rc=$?
+    expect "collateral fetch after the foreign $item" 0 "$TMP/o10c"
+    cmp -s "$TMP/snp-ok-$item/$item" "$TMP/s/$item" || fail "the foreign $item stayed in the cache"
+done
+
 # ---- TDX -------------------------------------------------------------------------------
 "$CVM" sim tdx --out "$TMP/t" >/dev/null || fail "sim tdx"
 TCB=/tdx/certification/v4/tcb
@@ -135,7 +158,7 @@ PCS_PID=$pid
 PCS="http://127.0.0.1:$(head -n 1 "$TMP/pcs_server.py.port")"
 
 "$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-out" --pcs-url="$PCS" \
-    --cache-dir "$TMP/c6" >"$TMP/o11" 2>&1; rc=$?
+    --cache-dir "$TMP/c6" --trust-root "$TMP/t/root_ca.pem" >"$TMP/o11" 2>&1; rc=$?
 expect "collateral fetch tdx" 0 "$TMP/o11"
 for f in tcb_info.json qe_identity.json tcb_info_issuer_chain.pem qe_identity_issuer_chain.pem \
     pck_crl.der root_ca_crl.der; do
@@ -151,6 +174,19 @@ grep -q 'status: *affirming' "$TMP/o12" || { cat "$TMP/o12" >&2; fail "tdx offli
     --cache-dir "$TMP/c7" >"$TMP/o13" 2>&1; rc=$?
 expect "collateral fetch, PCS unreachable" 3 "$TMP/o13"
 grep -q 'COLLATERAL_UNAVAILABLE' "$TMP/o13" || { cat "$TMP/o13" >&2; fail "no COLLATERAL_UNAVAILABLE"; }
+
+# PCS serves a TCB Info signed by another key (another simulated Intel chain): exit 3, nothing
+# written.
+"$CVM" sim tdx --out "$TMP/t2" >/dev/null || fail "sim tdx (other keys)"
+cp "$TMP/t/tcb_info.json" "$TMP/tcb_info.json.good" && cp "$TMP/t2/tcb_info.json" "$TMP/t/tcb_info.json" \
+    || fail "cp tcb_info.json"
+"$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-bad" --pcs-url="$PCS" \
+    --cache-dir "$TMP/c9" --trust-root "$TMP/t/root_ca.pem" >"$TMP/o14" 2>&1; rc=$?
+expect "collateral fetch, foreign TCB Info" 3 "$TMP/o14"
+grep -q 'COLLATERAL_UNAVAILABLE: collateral fetched from Intel PCS or the cache fails its own checks' \
+    "$TMP/o14" || { cat "$TMP/o14" >&2; fail "foreign TCB Info: no refusal saying why"; }
+[ ! -e "$TMP/tdx-bad" ] || fail "collateral fetch wrote the foreign TCB Info"
+cp "$TMP/tcb_info.json.good" "$TMP/t/tcb_info.json" || fail "cp tcb_info.json back"
 
 # ---- usage -----------------------------------------------------------------------------
 "$CVM" collateral fetch --help >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || fail "--help: exit $rc"

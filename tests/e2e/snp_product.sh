@@ -76,7 +76,8 @@ grep -q 'give --product milan|genoa|turin' "$TMP/out5" \
     || { cat "$TMP/out5" >&2; fail "collateral fetch without --product: no --product hint"; }
 
 # 6. collateral fetch --product genoa: the files an offline verification needs.
-$F --cache-dir "$TMP/cache6" --out "$TMP/c6" --product genoa >"$TMP/out6" 2>&1
+$F --cache-dir "$TMP/cache6" --out "$TMP/c6" --product genoa --trust-root "$TMP/s/ark.pem" \
+    >"$TMP/out6" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { cat "$TMP/out6" >&2; fail "collateral fetch --product genoa: exit $rc, want 0"; }
 "$CVMATTEST_BIN" verify "$TMP/s/report.bin" --collateral "$TMP/c6" --offline \
