@@ -502,7 +502,8 @@ static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
 /*
  * After the chain failed (its first error: first): which fetched pieces are at fault. The
  * cert_chain is when its ARK is no trusted root or does not sign its ASK/ASVK; the leaf is
- * when, under a sound chain, the ASK/ASVK does not sign it; the CRL is when it is what failed
+ * when, under a sound chain, the ASK/ASVK does not sign it, and then a fetched cert_chain is
+ * too if its ASK/ASVK is not the leaf's issuer by name; the CRL is when it is what failed
  * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
  * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
  */
@@ -533,6 +534,12 @@ static bool fetched_at_fault(const struct cvma_snp_collateral *c,
     if (chain_ok && c->leaf_fetched) {
         leaf = cvma_x509_load(c->leaf.p, c->leaf.len);
         *leaf_bad = leaf == NULL || X509_verify(leaf, X509_get0_pubkey(ask)) != 1;
+        /* A chain the ARK signs may still be the wrong one for this leaf: another product's
+         * (SEV-Genoa), or the ASVK chain at the VCEK URL (SEV-VLEK-Milan). Kept, it would
+         * fail every genuine VCEK fetched after it for as long as it is cached, so when its
+         * ASK/ASVK is not the one the leaf names as issuer it goes too (one download). */
+        *chain_bad = *leaf_bad && c->chain_fetched && leaf != NULL &&
+                     X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(ask)) != 0;
     }
     ERR_clear_error();
     X509_free(leaf);

@@ -6,6 +6,7 @@
 #  - a VCEK for the right chip and TCB that does not chain to the trusted ARK: exit 3
 #    (COLLATERAL_UNAVAILABLE), removed from the cache; once the right one is served: affirming;
 #  - the same for a cert_chain of another root and a CRL the ARK did not sign;
+#  - the ASVK chain (right ARK) at the VCEK URL, under which the VCEK fails: both removed;
 #  - a report whose signature fails under a VCEK that chains is still contraindicated (exit 1).
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
 set -u
@@ -31,7 +32,7 @@ trap cleanup EXIT INT TERM
 # Two simulated machines with the same CHIP_ID and TCB, each under its own test root: B's
 # VCEK has the hwID and SPLs A's report asks for, but does not chain to A's root.
 CHIP=$(printf 'cd%.0s' $(seq 64))
-"$CVM" sim snp --out "$TMP/a" --chip-id "$CHIP" >/dev/null || fail "sim snp a"
+"$CVM" sim snp --out "$TMP/a" --chip-id "$CHIP" --keep-keys >/dev/null || fail "sim snp a"
 "$CVM" sim snp --out "$TMP/b" --chip-id "$CHIP" >/dev/null || fail "sim snp b"
 cmp -s "$TMP/a/ark.pem" "$TMP/b/ark.pem" && skip "sim snp made the same root twice"
 mkdir "$TMP/srv" || fail "mkdir"
@@ -84,6 +85,26 @@ serve "$TMP/b/cert_chain.pem" cert_chain.pem
 run; expect "cert_chain of another root" 3 "removed from the cache: cert_chain"
 serve "$TMP/a/cert_chain.pem" cert_chain.pem
 run; expect "cert_chain fixed on the server" 0 "status: *affirming"
+
+# 3b. The ASVK chain served at the VCEK URL (under the same ARK, but the ASVK is not the
+# VCEK's issuer): the chain is sound by itself, yet it goes too, not only the VCEK, or every
+# later run would evict the genuine VCEK and fail again under the cached wrong chain. Once the
+# right chain is served: affirming.
+rm -rf "$C"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/k2.pem" 2>/dev/null &&
+    openssl req -new -key "$TMP/k2.pem" -out "$TMP/asvk.req" -subj "/OU=Engineering/C=US/\
+L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=SEV-VLEK-Milan" \
+        -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+        -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
+    openssl x509 -req -in "$TMP/asvk.req" -CA "$TMP/a/ark.pem" -CAkey "$TMP/a/ark-key.pem" \
+        -copy_extensions copy -set_serial 2 -days 365 -sigopt rsa_padding_mode:pss \
+        -sigopt rsa_pss_saltlen:48 -sha384 -out "$TMP/asvk.pem" 2>/dev/null ||
+    fail "openssl: an ASVK under A's ARK"
+cat "$TMP/asvk.pem" "$TMP/a/ark.pem" >"$TMP/chain2.pem" || fail "cat"
+serve "$TMP/chain2.pem" cert_chain.pem
+run; expect "ASVK chain at the VCEK URL" 3 "removed from the cache: VCEK, cert_chain"
+serve "$TMP/a/cert_chain.pem" cert_chain.pem
+run; expect "cert_chain fixed after a VCEK failed under it" 0 "status: *affirming"
 
 # 4. A CRL that A's ARK did not sign (B's): undecided, then affirming.
 rm -rf "$C"
