@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/hex.h"
 
@@ -128,6 +129,29 @@ enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path)
     cvma_collateral_shared_del(k->hooks, key);
     free(key);
     return st;
+}
+
+/* see collateral/kds.h */
+bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t *expired_at)
+{
+    struct cvma_buf body = {0};
+    struct cvma_cache_meta meta;
+    enum cvma_cache_state state = CVMA_CACHE_MISS;
+    char *key;
+    bool expired = false;
+
+    *expired_at = 0;
+    if (k->cache == NULL || (key = kds_key(k, path, NULL)) == NULL) {
+        return false;
+    }
+    if (cvma_cache_lookup_ex(k->cache, key, (int64_t)time(NULL), &body, &state, &meta) == CVMA_OK &&
+        state == CVMA_CACHE_EXPIRED) {
+        expired = true;
+        *expired_at = meta.expires_at;
+    }
+    cvma_buf_free(&body);
+    free(key);
+    return expired;
 }
 
 /* see collateral/kds.h */

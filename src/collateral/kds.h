@@ -109,6 +109,12 @@ cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, 
                   cvma_collateral_check_fn check, cvma_collateral_check_fn admit, void *arg,
                   struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
 
+/* True when k's cache holds an intact entry for {base URL}{path} whose expiry time has passed
+ * (a miss for cvma_kds_fetch, and so offline no answer); *expired_at is then that time. False
+ * when there is no cache, no entry, a damaged one, a current one, or no memory. */
+CVMA_MUST_USE bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path,
+                                           int64_t *expired_at);
+
 /* Removes the cache entry of {base URL}{path} (cvma_cache_remove; CVMA_OK when k has no
  * cache) and the fleet's shared copy (k->hooks, cvma_collateral_shared_del). */
 CVMA_MUST_USE enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path);

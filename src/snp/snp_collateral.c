@@ -14,6 +14,7 @@
 #include "collateral/dircache.h"
 #include "collateral/source.h"
 #include "collateral/stats.h"
+#include "common/timeutil.h"
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
@@ -309,8 +310,19 @@ static enum cvma_status get_crl(const struct cvma_snp_report *rep,
         return st;
     }
     if (opts->offline) {
-        snprintf(c->crl_note, sizeof c->crl_note,
-                 "offline, and no crl.der given or cached; AMD KDS serves it at %s", url);
+        int64_t expired_at;
+        if (cvma_kds_crl_cached_expired(kds, product, vlek, &expired_at)) {
+            /* Not absent: the cached copy is past its nextUpdate, so it is not used. */
+            char when[32];
+            cvma_time_format((time_t)expired_at, when, sizeof when);
+            snprintf(c->crl_note, sizeof c->crl_note,
+                     "offline, no crl.der given, and the cached CRL expired at %s (its "
+                     "nextUpdate); AMD KDS serves a current one at %s",
+                     when, url);
+        } else {
+            snprintf(c->crl_note, sizeof c->crl_note,
+                     "offline, and no crl.der given or cached; AMD KDS serves it at %s", url);
+        }
         return CVMA_OK;
     }
     cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the AMD CRL: %s", err);

@@ -15,7 +15,7 @@ struct cvma_snp_collateral {
     struct cvma_buf ark;
     struct cvma_buf crl; /* optional: len 0 when absent */
     bool vlek;           /* leaf read from vlek.* / ask from asvk.* */
-    char crl_note[512];  /* why there is no CRL, when a fetch of it failed */
+    char crl_note[640];  /* why there is no CRL, when a fetch of it failed */
     /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
      * network, a mirror or whoever can write the cache chose), false when given (the evidence
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that

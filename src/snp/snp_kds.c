@@ -320,6 +320,20 @@ enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_prod
 }
 
 /* see snp/snp_kds.h */
+bool cvma_kds_crl_cached_expired(const struct cvma_kds *k, enum cvma_snp_product product, bool vlek,
+                                 int64_t *expired_at)
+{
+    const char *name = kds_product(product);
+    char path[CVMA_KDS_PATH_MAX];
+
+    *expired_at = 0;
+    if (name == NULL || cvma_kds_product_path(name, vlek, "crl", path, sizeof path) != CVMA_OK) {
+        return false;
+    }
+    return cvma_kds_cached_expired(k, path, expired_at);
+}
+
+/* see snp/snp_kds.h */
 enum cvma_status cvma_kds_crl_url(const struct cvma_kds *k, enum cvma_snp_product product,
                                   bool vlek, char *out, size_t n)
 {

@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 
 #include "appraise/policy.h"
+#include "collateral/cache.h"
+#include "collateral/kds.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
@@ -522,6 +524,75 @@ static void test_v2_report_without_product_asks_for_it_before_fetching(void **st
     free(d);
 }
 
+/* Offline, without crl.der: CRL_NOT_CHECKED (a warning) either way, but a cached CRL past its
+ * nextUpdate is named as such, not as a CRL nobody ever fetched. */
+static void test_offline_expired_cached_crl_is_named_in_crl_not_checked(void **state)
+{
+    (void)state;
+    char err[256];
+    struct cvma_sim_snp_opts o;
+    struct cvma_buf crl, rep, root;
+    struct cvma_cache cache = {0};
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    X509 *roots[1];
+    char *d = tu_tmpdir();
+    char *crl_path = tu_path(d, "crl.der"), *rp = tu_path(d, "report.bin"),
+         *ap = tu_path(d, "ark.pem");
+
+    cvma_sim_snp_opts_default(&o);
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    tu_read(crl_path, &crl);
+    assert_int_equal(unlink(crl_path), 0); /* the directory gives no CRL */
+    assert_int_equal(cvma_cache_init(&cache, d), CVMA_OK);
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    roots[0] = cvma_x509_load(root.p, root.len);
+    assert_non_null(roots[0]);
+    memset(&vo, 0, sizeof vo);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    vo.cache_dir = d;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    for (int cached = 0; cached < 2; cached++) {
+        if (cached) {
+            /* The CRL in the cache as an entry that expired an hour ago. */
+            assert_int_equal(cvma_cache_put(&cache,
+                                            "amd-kds " CVMA_KDS_DEFAULT_BASE_URL
+                                            "/vcek/v1/Milan/crl",
+                                            crl.p, crl.len, (int64_t)time(NULL) - 3600),
+                             CVMA_OK);
+        }
+        vo.at = time(NULL);
+        cvma_result_init(&res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+        cvma_result_finish(&res);
+        assert_false(res.undecided);
+        if (cached) {
+            expect_detail(&res.verdict, CVMA_R_CRL_NOT_CHECKED,
+                          "offline, no crl.der given, and the cached CRL expired at ");
+            expect_detail(&res.verdict, CVMA_R_CRL_NOT_CHECKED,
+                          "AMD KDS serves a current one at " CVMA_KDS_DEFAULT_BASE_URL
+                          "/vcek/v1/Milan/crl");
+        } else {
+            expect_detail(&res.verdict, CVMA_R_CRL_NOT_CHECKED,
+                          "offline, and no crl.der given or cached; AMD KDS serves it at");
+        }
+        cvma_result_cleanup(&res);
+    }
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    cvma_buf_free(&crl);
+    cvma_cache_cleanup(&cache);
+    tu_rmtree(d);
+    free(rp);
+    free(ap);
+    free(crl_path);
+    free(d);
+}
+
 static void test_product_disagreements(void **state)
 {
     (void)state;
@@ -948,6 +1019,7 @@ int main(void)
             cmocka_unit_test(test_committed_tcb_above_current_is_refused),
             cmocka_unit_test(test_product_option_decides_a_v2_report),
             cmocka_unit_test(test_v2_report_without_product_asks_for_it_before_fetching),
+            cmocka_unit_test(test_offline_expired_cached_crl_is_named_in_crl_not_checked),
             cmocka_unit_test(test_product_disagreements),
             cmocka_unit_test(test_leaf_defects),
             cmocka_unit_test(test_leaf_with_an_amd_extension_twice_is_refused),
