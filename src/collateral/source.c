@@ -3,15 +3,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "common/verdict.h"
 
 bool cvma_collateral_src_any(const struct cvma_collateral_src *src)
 {
     return src != NULL && (src->n_parts > 0 || src->dir != NULL);
 }
 
-enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src, const char *name,
-                                          size_t max_len, struct cvma_buf *out)
+enum cvma_status cvma_collateral_src_read_ex(const struct cvma_collateral_src *src,
+                                             const char *name, size_t max_len, struct cvma_buf *out,
+                                             bool *present)
 {
+    bool dummy;
+    if (present == NULL) {
+        present = &dummy;
+    }
+    *present = false;
     out->p = NULL;
     out->len = 0;
     if (src == NULL) {
@@ -23,6 +32,7 @@ enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src,
             continue;
         }
         if (pt->data.len > max_len) {
+            *present = true;
             return CVMA_E_IO;
         }
         /* One spare byte so that an empty part still owns a buffer. */
@@ -43,8 +53,44 @@ enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src,
         return CVMA_E_NOMEM;
     }
     enum cvma_status st = cvma_file_read_regular(path, max_len, out);
+    if (st == CVMA_E_IO) {
+        /* Absent, or no regular file (docs/collateral.md: treated as missing), or there but
+         * not readable or too large: only the last is present. */
+        struct stat sb;
+        *present = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+    }
     free(path);
     return st;
+}
+
+enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src, const char *name,
+                                          size_t max_len, struct cvma_buf *out)
+{
+    return cvma_collateral_src_read_ex(src, name, max_len, out, NULL);
+}
+
+enum cvma_status cvma_collateral_src_read_given(const struct cvma_collateral_src *src,
+                                                const char *name, size_t max_len,
+                                                struct cvma_buf *out, bool *missing,
+                                                struct cvma_verdict *v)
+{
+    bool present;
+    char where[512];
+    enum cvma_status st = cvma_collateral_src_read_ex(src, name, max_len, out, &present);
+
+    *missing = false;
+    if (st != CVMA_E_IO) {
+        return st;
+    }
+    if (!present) {
+        *missing = true;
+        return CVMA_OK;
+    }
+    cvma_collateral_src_describe(src, where, sizeof where);
+    return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
+                       "%s in %s is there but cannot be read or is over %zu bytes; what is given "
+                       "there is used as is, never fetched instead",
+                       name, where, max_len);
 }
 
 void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len)

@@ -9,6 +9,8 @@
 
 #include "common/util.h"
 
+struct cvma_verdict;
+
 /* One named piece of collateral in memory (borrowed bytes). */
 struct cvma_named_part {
     const char *name; /* a collateral file name: "vcek.der", "tcb_info.json", ... */
@@ -32,6 +34,28 @@ bool cvma_collateral_src_any(const struct cvma_collateral_src *src);
 CVMA_MUST_USE enum cvma_status cvma_collateral_src_read(const struct cvma_collateral_src *src,
                                                         const char *name, size_t max_len,
                                                         struct cvma_buf *out);
+
+/*
+ * cvma_collateral_src_read, also telling why CVMA_E_IO: *present (may be NULL) is true when
+ * `name` is there but was not read: a bundle part over max_len bytes, or dir/name a regular
+ * file (or a link to one) that cannot be read or is over max_len bytes. Only then: an absent
+ * name, or one that is no regular file (a FIFO, a device, a directory), is not present.
+ */
+CVMA_MUST_USE enum cvma_status cvma_collateral_src_read_ex(const struct cvma_collateral_src *src,
+                                                           const char *name, size_t max_len,
+                                                           struct cvma_buf *out, bool *present);
+
+/*
+ * The loaders' read of `name` from src (both vendors): CVMA_OK with *out holding the bytes,
+ * or CVMA_OK with *out empty (p NULL) and *missing true when src does not have it. A name
+ * that is there but cannot be read or is over max_len bytes is not taken for missing (it
+ * would then be fetched in its place): COLLATERAL_INVALID naming it and where, CVMA_REJECTED.
+ * An empty file or part is returned as read (callers decide). CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_collateral_src_read_given(const struct cvma_collateral_src *src,
+                                                              const char *name, size_t max_len,
+                                                              struct cvma_buf *out, bool *missing,
+                                                              struct cvma_verdict *v);
 
 /* "the bundle and DIR", "the bundle" or "DIR": where src reads, for messages. */
 void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len);

@@ -30,21 +30,19 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
 }
 
 /* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer (p NULL)
- * when absent or empty. */
+ * when absent or empty; a file that is there but cannot be read or is too large is refused
+ * (COLLATERAL_INVALID, cvma_collateral_src_read_given), never taken for missing and fetched. */
 static enum cvma_status read_opt(const struct cvma_collateral_src *src, const char *name,
                                  struct cvma_buf *out, struct cvma_verdict *v)
 {
-    enum cvma_status st = cvma_collateral_src_read(src, name, MAX_COLLATERAL_FILE, out);
-    if (st == CVMA_E_IO) {
-        st = CVMA_OK; /* absent (or unreadable): treated as missing */
-        out->p = NULL;
-        out->len = 0;
-    } else if (st == CVMA_OK && out->len == 0) {
+    bool missing;
+    enum cvma_status st =
+            cvma_collateral_src_read_given(src, name, MAX_COLLATERAL_FILE, out, &missing, v);
+    if (st == CVMA_OK && out->len == 0) {
         /* An empty part or file is missing too; its buffer (an empty read still owns one) is
          * freed here, as the callers read another name into an empty buffer. */
         cvma_buf_free(out);
     }
-    (void)v;
     return st;
 }
 

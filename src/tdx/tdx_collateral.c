@@ -545,17 +545,12 @@ enum cvma_status cvma_tdx_signed_json_load(struct cvma_tdx_signed_json *doc, str
 }
 
 /* Reads name from src; absent or unreadable leaves out empty and sets *missing. */
+/* Absent: *missing. There but unreadable or too large: COLLATERAL_INVALID, as for SEV-SNP
+ * (cvma_collateral_src_read_given), never taken for missing and fetched in its place. */
 static enum cvma_status read_file(const struct cvma_collateral_src *src, const char *name,
-                                  struct cvma_buf *out, bool *missing)
+                                  struct cvma_buf *out, bool *missing, struct cvma_verdict *v)
 {
-    enum cvma_status st = cvma_collateral_src_read(src, name, MAX_COLLATERAL_FILE, out);
-
-    *missing = false;
-    if (st == CVMA_E_IO) {
-        *missing = true;
-        return CVMA_OK;
-    }
-    return st;
+    return cvma_collateral_src_read_given(src, name, MAX_COLLATERAL_FILE, out, missing, v);
 }
 
 enum file_idx {
@@ -610,13 +605,13 @@ enum cvma_status cvma_tdx_collateral_load_dir(const char *dir, struct cvma_tdx_c
 /* Reads every file of file_names from src into f (absent: empty, missing set). On failure f
  * is freed. */
 static enum cvma_status read_files(const struct cvma_collateral_src *src, struct cvma_buf *f,
-                                   bool *missing)
+                                   bool *missing, struct cvma_verdict *v)
 {
     enum cvma_status st = CVMA_OK;
 
     memset(f, 0, sizeof *f * F_COUNT_);
     for (int i = 0; i < F_COUNT_ && st == CVMA_OK; i++) {
-        st = read_file(src, file_names[i], &f[i], &missing[i]);
+        st = read_file(src, file_names[i], &f[i], &missing[i], v);
     }
     if (st != CVMA_OK) {
         for (int i = 0; i < F_COUNT_; i++) {
@@ -810,7 +805,7 @@ enum cvma_status cvma_tdx_collateral_load(const struct cvma_collateral_src *src,
     enum cvma_status st;
 
     memset(c, 0, sizeof *c);
-    if ((st = read_files(src, f, missing)) != CVMA_OK) {
+    if ((st = read_files(src, f, missing, v)) != CVMA_OK) {
         return st;
     }
     return decode_files(src, f, missing, NULL, c, NULL, NULL, 0, v);
@@ -901,7 +896,7 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     if (dc == NULL || src->dir == NULL || !parts_irrelevant(src) ||
         !cvma_dircache_stamp_watched(dc, tag, src->dir, file_names, F_COUNT_, &before)) {
         memset(c, 0, sizeof *c);
-        if ((st = read_files(src, f, missing)) != CVMA_OK) {
+        if ((st = read_files(src, f, missing, v)) != CVMA_OK) {
             return st;
         }
         return decode_files(src, f, missing, NULL, c, given, absent, absent_len, v);
@@ -922,7 +917,7 @@ enum cvma_status cvma_tdx_collateral_load_cached(struct cvma_dircache *dc,
     if (st == CVMA_E_NOMEM) {
         return st;
     }
-    if ((st = read_files(src, f, missing)) != CVMA_OK) {
+    if ((st = read_files(src, f, missing, v)) != CVMA_OK) {
         return st;
     }
     /* Stored only when it decodes without a reason and the files did not move meanwhile. */

@@ -593,6 +593,58 @@ static void test_offline_expired_cached_crl_is_named_in_crl_not_checked(void **s
     free(d);
 }
 
+/* A file in --collateral DIR that is there but over the size limit (or unreadable) is
+ * refused naming it, never taken for missing (and so fetched, or here: the CRL skipped). */
+static void test_oversized_collateral_file_is_invalid_not_missing(void **state)
+{
+    (void)state;
+    char err[256];
+    struct cvma_sim_snp_opts o;
+    struct cvma_buf rep, root;
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    X509 *roots[1];
+    char *d = tu_tmpdir();
+    char *crl_path = tu_path(d, "crl.der"), *rp = tu_path(d, "report.bin"),
+         *ap = tu_path(d, "ark.pem");
+    size_t n = (1u << 20) + 1;
+    uint8_t *big = calloc(1, n);
+
+    assert_non_null(big);
+    cvma_sim_snp_opts_default(&o);
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    tu_write(crl_path, big, n);
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    roots[0] = cvma_x509_load(root.p, root.len);
+    assert_non_null(roots[0]);
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = d;
+    vo.offline = true;
+    vo.cache_dir = d;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    cvma_result_init(&res, "sev-snp", vo.at);
+    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_false(res.undecided);
+    expect_detail(&res.verdict, CVMA_R_COLLATERAL_INVALID, "crl.der in ");
+    expect_detail(&res.verdict, CVMA_R_COLLATERAL_INVALID, "never fetched instead");
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_NOT_CHECKED));
+    cvma_result_cleanup(&res);
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    free(big);
+    tu_rmtree(d);
+    free(rp);
+    free(ap);
+    free(crl_path);
+    free(d);
+}
+
 static void test_product_disagreements(void **state)
 {
     (void)state;
@@ -1020,6 +1072,7 @@ int main(void)
             cmocka_unit_test(test_product_option_decides_a_v2_report),
             cmocka_unit_test(test_v2_report_without_product_asks_for_it_before_fetching),
             cmocka_unit_test(test_offline_expired_cached_crl_is_named_in_crl_not_checked),
+            cmocka_unit_test(test_oversized_collateral_file_is_invalid_not_missing),
             cmocka_unit_test(test_product_disagreements),
             cmocka_unit_test(test_leaf_defects),
             cmocka_unit_test(test_leaf_with_an_amd_extension_twice_is_refused),

@@ -294,6 +294,33 @@ static void test_load_dir_missing_files_are_unavailable(void **state)
     free(d);
 }
 
+/* A file that is there but over the size limit (or unreadable) is refused naming it, as for
+ * SEV-SNP: never taken for missing, which would fetch it in its place. */
+static void test_load_dir_oversized_file_is_invalid_not_missing(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir(), *p = tu_path(d, "tcb_info.json");
+    size_t n = (1u << 20) + 1; /* MAX_COLLATERAL_FILE (tdx/tdx_coll_internal.h) + 1 */
+    uint8_t *big = calloc(1, n);
+    struct cvma_tdx_collateral c;
+    struct cvma_verdict v;
+
+    assert_non_null(big);
+    tu_write(p, big, n);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_INVALID);
+    assert_false(v.undecided);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID,
+                              "tcb_info.json in ")); /* named, and where */
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "never fetched instead"));
+    cvma_verdict_cleanup(&v);
+    free(big);
+    free(p);
+    tu_rmtree(d);
+    free(d);
+}
+
 static void test_load_dir_bare_object_without_sig_hex_is_invalid(void **state)
 {
     (void)state;
@@ -2370,6 +2397,7 @@ int main(void)
             cmocka_unit_test(test_load_dir_reads_pcs_bodies),
             cmocka_unit_test(test_load_dir_refuses_sgx_collateral_as_invalid),
             cmocka_unit_test(test_load_dir_missing_files_are_unavailable),
+            cmocka_unit_test(test_load_dir_oversized_file_is_invalid_not_missing),
             cmocka_unit_test(test_load_dir_bare_object_without_sig_hex_is_invalid),
             cmocka_unit_test(test_load_dir_accepts_a_hex_root_ca_crl),
             cmocka_unit_test(test_verify_uptodate_collateral_at_manifest_time),
