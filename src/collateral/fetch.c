@@ -109,8 +109,8 @@ static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m
 /*
  * The fleet's shared cache (struct cvma_state_store): true when it holds bytes for the item
  * that are unexpired, not older than the maximum age (for what is refreshed online) and pass
- * the check; then *body owns them, *meta says their times, and they are copied to the local
- * cache. Anything else is a miss.
+ * the check and the admit check, as a download must; then *body owns them, *meta says their times,
+ * and they are copied to the local cache. Anything else is a miss.
  */
 static bool shared_lookup(const struct cvma_collateral_net *net,
                           const struct cvma_collateral_item *it, int64_t now, struct cvma_buf *body,
@@ -132,10 +132,13 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
         shared_value_parse(p, len, &m, &b)) {
         /* The store's times are its word: a fetch time in the future is not believed, and the
          * bytes' own expiry (the check's) bounds the one in the header. */
+        int64_t unused = 0;
         hit = m.fetched_at <= now &&
               !(it->refreshable && !net->offline &&
                 cvma_cache_too_old(m.fetched_at, now, net->max_age)) &&
-              it->check(&b, now, &expires_at, why, sizeof why, it->arg);
+              it->check(&b, now, &expires_at, why, sizeof why, it->arg) &&
+              /* Anyone who can write the store wrote these: admitted as a download is. */
+              (it->admit == NULL || it->admit(&b, now, &unused, why, sizeof why, it->arg));
         if (hit && expires_at != 0 && (m.expires_at == 0 || expires_at < m.expires_at)) {
             m.expires_at = expires_at;
         }

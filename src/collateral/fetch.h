@@ -76,10 +76,11 @@ struct cvma_collateral_item {
     const char *cache_key; /* the full cache key */
     bool refreshable;      /* changes over time: refreshed online once older than max_age */
     cvma_collateral_check_fn check;
-    /* NULL, or a further check of downloaded bytes only, after check and before they are
-     * cached (never run on a cache hit, so it adds nothing to a cached verification): that
-     * the bytes are what was asked for (a VCEK for the chip and TCB in its URL). Bytes that
-     * fail it are refused as those failing check are: not cached, CVMA_UNDECIDED. */
+    /* NULL, or a further check of downloaded bytes, after check and before they are cached,
+     * and of bytes from the fleet's shared cache (written by others), never of a local cache
+     * hit (so it adds nothing to a cached verification): that the bytes are what was asked
+     * for (a VCEK for the chip and TCB in its URL). Downloaded bytes that fail it are refused
+     * as those failing check are: not cached, CVMA_UNDECIDED; shared ones are a miss. */
     cvma_collateral_check_fn admit;
     cvma_collateral_download_fn download; /* NULL: cvma_http_get */
     cvma_collateral_size_fn size;         /* NULL: bytes->len */

@@ -464,6 +464,60 @@ static void test_a_miss_while_the_shared_copy_is_written_takes_the_download(void
     mem_store_cleanup(&m);
 }
 
+#define OTHER "ITEM-BYTES: well-formed, but not what the URL asked for\n"
+
+/* Form: BODY or OTHER. Admitted (what the URL asked for): BODY only. */
+static bool check_either(const struct cvma_buf *b, int64_t now, int64_t *expires_at, char *why,
+                         size_t why_len, void *arg)
+{
+    if (b->len == strlen(OTHER) && memcmp(b->p, OTHER, b->len) == 0) {
+        return true;
+    }
+    return check_body(b, now, expires_at, why, why_len, arg);
+}
+
+/* The shared cache is written by others: a value that passes the form check but not the
+ * admit check (a VCEK for another chip or TCB under this one's key) is a miss, and the item
+ * is downloaded as if the store had nothing; only the download is then used and shared. */
+static void test_a_shared_value_that_fails_admit_is_a_miss(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf out = {0};
+    struct cvma_verdict v;
+    char err[512];
+    const struct cvma_collateral_item item = {
+            .what = "test VCEK",
+            .url = "http://127.0.0.1:9" ITEM_PATH,
+            .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
+            .check = check_either,
+            .admit = check_body,
+            .download = download_body,
+    };
+
+    use_mem_store(f, &m, &store);
+    m.len = 16 + strlen(OTHER); /* fetched now, no expiry (fetch.c's shared value) */
+    m.v = calloc(1, m.len);
+    assert_non_null(m.v);
+    int64_t now = (int64_t)time(NULL);
+    for (int i = 0; i < 8; i++) {
+        m.v[7 - i] = (uint8_t)((uint64_t)now >> (8 * i));
+    }
+    memcpy(m.v + 16, OTHER, strlen(OTHER));
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_collateral_get(&f->net, &item, &out, &v, err, sizeof err), CVMA_OK);
+    assert_int_equal(out.len, strlen(BODY));
+    assert_memory_equal(out.p, BODY, strlen(BODY));
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_int_equal(atomic_load(&f->stats.shared_hits), 0);
+    assert_int_equal(m.len, 16 + strlen(BODY)); /* the download replaced it */
+    assert_memory_equal(m.v + 16, BODY, strlen(BODY));
+    cvma_buf_free(&out);
+    cvma_verdict_cleanup(&v);
+    mem_store_cleanup(&m);
+}
+
 /* The bound on a wait follows the HTTP options: every attempt, every same-origin redirect hop
  * (a request of its own) and every pause between attempts. */
 static void test_flight_wait_bound_covers_every_attempt(void **state)
@@ -503,6 +557,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(
                     test_a_miss_while_the_shared_copy_is_written_takes_the_download, fx_setup,
                     fx_teardown),
+            cmocka_unit_test_setup_teardown(test_a_shared_value_that_fails_admit_is_a_miss,
+                                            fx_setup, fx_teardown),
     };
     const struct CMUnitTest with_server[] = {
             cmocka_unit_test_setup_teardown(test_eight_threads_missing_one_item_download_it_once,
