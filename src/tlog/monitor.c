@@ -147,6 +147,29 @@ static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey 
     return true;
 }
 
+/* Entry bundle n (partial width pw: cnt entries) of src into b, its entries into entries
+ * (pointing into b); rel gets its path. */
+static enum cvma_status read_bundle(const char *src, uint64_t n, unsigned pw, size_t cnt,
+                                    struct cvma_buf *b, struct cvma_span *entries, char *rel,
+                                    size_t rel_len, char *err, size_t err_len)
+{
+    char why[200];
+    enum cvma_status st;
+    cvma_buf_free(b);
+    if (!cvma_tlog_tile_path(-1, n, pw, rel, rel_len)) {
+        cvma_errf(err, err_len, "entry bundle %" PRIu64 ": no path", n);
+        return CVMA_E_INTERNAL;
+    }
+    if ((st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, b, err, err_len)) != CVMA_OK) {
+        return st;
+    }
+    if (!cvma_tlog_bundle_parse(b->p, b->len, cnt, entries, why, sizeof why)) {
+        cvma_errf(err, err_len, "%s: %s", rel, why);
+        return CVMA_REJECTED;
+    }
+    return CVMA_OK;
+}
+
 enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
                                    const struct cvma_note_vkey *witnesses, size_t n_witnesses,
                                    size_t need, cvma_tlog_entry_fn fn, void *ctx,
@@ -206,14 +229,8 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
         uint64_t first = n * CVMA_TLOG_TILE_WIDTH;
         struct cvma_span entries[CVMA_TLOG_TILE_WIDTH];
-        cvma_buf_free(&b);
-        if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
-            (st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
-            goto out;
-        }
-        if (!cvma_tlog_bundle_parse(b.p, b.len, cnt, entries, why, sizeof why)) {
-            cvma_errf(err, err_len, "%s: %s", rel, why);
-            st = CVMA_REJECTED;
+        if ((st = read_bundle(src, n, pw, cnt, &b, entries, rel, sizeof rel, err, err_len)) !=
+            CVMA_OK) {
             goto out;
         }
         for (size_t i = 0; i < cnt; i++) {
@@ -269,14 +286,8 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
         uint64_t first = n * CVMA_TLOG_TILE_WIDTH;
         struct cvma_span entries[CVMA_TLOG_TILE_WIDTH];
-        cvma_buf_free(&b);
-        if (!cvma_tlog_tile_path(-1, n, pw, rel, sizeof rel) ||
-            (st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, &b, err, err_len)) != CVMA_OK) {
-            goto out;
-        }
-        if (!cvma_tlog_bundle_parse(b.p, b.len, cnt, entries, why, sizeof why)) {
-            cvma_errf(err, err_len, "%s: %s", rel, why);
-            st = CVMA_REJECTED;
+        if ((st = read_bundle(src, n, pw, cnt, &b, entries, rel, sizeof rel, err, err_len)) !=
+            CVMA_OK) {
             goto out;
         }
         for (size_t i = 0; i < cnt; i++) {
