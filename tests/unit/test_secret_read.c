@@ -35,11 +35,11 @@
 #endif
 #endif
 
+#ifndef SECRET_SANITIZED
 /* 16 bytes that appear nowhere but in the secret files written here. */
 static const char MARK[] = "Zq7#secret-MARK!";
 #define MARK_LEN (sizeof MARK - 1)
 
-#ifndef SECRET_SANITIZED
 static bool watching;   /* one thread only */
 static long unwiped;    /* blocks freed or realloc'd with the marker in them */
 static long freed_seen; /* blocks freed while watching (the watch saw something) */
@@ -77,7 +77,6 @@ void free(void *p)
     }
     __libc_free(p);
 }
-#endif
 
 /* dir/name holding n bytes of the marker repeated, then tail (may be ""). */
 static char *write_secret(const char *dir, const char *name, size_t n, const char *tail)
@@ -92,6 +91,7 @@ static char *write_secret(const char *dir, const char *name, size_t n, const cha
     assert_int_equal(fclose(fp), 0);
     return path;
 }
+#endif
 
 static int setup(void **state)
 {
