@@ -147,6 +147,21 @@ static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey 
     return true;
 }
 
+/* Tile n of level (-1: the entry bundle; partial width pw) of src into b; rel gets its path.
+ * A path that cannot be made is an error, never a tile. */
+static enum cvma_status read_tile(const char *src, int level, uint64_t n, unsigned pw,
+                                  struct cvma_buf *b, char *rel, size_t rel_len, char *err,
+                                  size_t err_len)
+{
+    cvma_buf_free(b);
+    if (!cvma_tlog_tile_path(level, n, pw, rel, rel_len)) {
+        cvma_errf(err, err_len, "tile %d/%" PRIu64 ": no path", level, n);
+        return CVMA_E_INTERNAL;
+    }
+    return cvma_tlog_fetch(NULL, src, rel, level < 0 ? BUNDLE_MAX : CVMA_TLOG_TILE_WIDTH * 32, b,
+                           err, err_len);
+}
+
 /* Entry bundle n (partial width pw: cnt entries) of src into b, its entries into entries
  * (pointing into b); rel gets its path. */
 static enum cvma_status read_bundle(const char *src, uint64_t n, unsigned pw, size_t cnt,
@@ -154,13 +169,8 @@ static enum cvma_status read_bundle(const char *src, uint64_t n, unsigned pw, si
                                     size_t rel_len, char *err, size_t err_len)
 {
     char why[200];
-    enum cvma_status st;
-    cvma_buf_free(b);
-    if (!cvma_tlog_tile_path(-1, n, pw, rel, rel_len)) {
-        cvma_errf(err, err_len, "entry bundle %" PRIu64 ": no path", n);
-        return CVMA_E_INTERNAL;
-    }
-    if ((st = cvma_tlog_fetch(NULL, src, rel, BUNDLE_MAX, b, err, err_len)) != CVMA_OK) {
+    enum cvma_status st = read_tile(src, -1, n, pw, b, rel, rel_len, err, err_len);
+    if (st != CVMA_OK) {
         return st;
     }
     if (!cvma_tlog_bundle_parse(b->p, b->len, cnt, entries, why, sizeof why)) {
@@ -236,10 +246,7 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         for (size_t i = 0; i < cnt; i++) {
             cvma_merkle_leaf_hash(entries[i].p, entries[i].len, leaves[first + i]);
         }
-        cvma_buf_free(&b);
-        if (!cvma_tlog_tile_path(0, n, pw, rel, sizeof rel) ||
-            (st = cvma_tlog_fetch(NULL, src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err, err_len)) !=
-                    CVMA_OK) {
+        if ((st = read_tile(src, 0, n, pw, &b, rel, sizeof rel, err, err_len)) != CVMA_OK) {
             goto out;
         }
         if (b.len != cnt * 32 || memcmp(b.p, leaves[first], cnt * 32) != 0) {
@@ -265,10 +272,7 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < c; n++) {
             unsigned pw = tile_width(c, n);
             size_t cnt = pw == 0 ? CVMA_TLOG_TILE_WIDTH : pw;
-            cvma_buf_free(&b);
-            if (!cvma_tlog_tile_path(lv, n, pw, rel, sizeof rel) ||
-                (st = cvma_tlog_fetch(NULL, src, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, err,
-                                      err_len)) != CVMA_OK) {
+            if ((st = read_tile(src, lv, n, pw, &b, rel, sizeof rel, err, err_len)) != CVMA_OK) {
                 goto out;
             }
             if (b.len != cnt * 32 || memcmp(b.p, nodes[n * CVMA_TLOG_TILE_WIDTH], cnt * 32) != 0) {
