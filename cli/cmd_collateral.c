@@ -38,10 +38,9 @@
 #include "snp/snp_internal.h"
 #include "tdx/tdx_internal.h"
 #include "verifier/bundle.h"
+#include "verifier/verifier.h"
 
-#define MAX_EVIDENCE  (1u << 20)
-#define MAX_ROOTS     16
-#define MAX_ROOT_FILE (64u << 10)
+#define MAX_EVIDENCE (1u << 20)
 
 static void usage(FILE *f)
 {
@@ -275,21 +274,12 @@ out:
     return rc;
 }
 
-/* One --trust-root: a PEM or DER certificate. False (stderr says why) when it is not. */
+/* One --trust-root (cvma_trust_root_load, as verify reads it). False (stderr says why). */
 static bool load_root(const char *path, X509 **out)
 {
-    struct cvma_buf b;
-
-    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
-        fprintf(stderr, "cvmattest collateral fetch: cannot read --trust-root file '%s'\n", path);
-        return false;
-    }
-    *out = cvma_x509_load(b.p, b.len);
-    cvma_buf_free(&b);
-    if (*out == NULL) {
-        fprintf(stderr,
-                "cvmattest collateral fetch: --trust-root '%s' is not a PEM or DER certificate\n",
-                path);
+    char err[512];
+    if (cvma_trust_root_load(path, out, err, sizeof err) != CVMA_OK) {
+        fprintf(stderr, "cvmattest collateral fetch: %s\n", err);
         return false;
     }
     return true;
@@ -301,8 +291,8 @@ static int fetch_cmd(int argc, char **argv)
     struct cvma_verdict v;
     struct cvma_buf ev = {0};
     const char *file = NULL, *out = NULL;
-    const char *root_files[MAX_ROOTS];
-    X509 *roots[MAX_ROOTS];
+    const char *root_files[CVMA_MAX_TRUST_ROOTS];
+    X509 *roots[CVMA_MAX_TRUST_ROOTS];
     size_t n_roots = 0;
     enum cvma_evidence_kind kind;
     int rc, c;
@@ -343,9 +333,9 @@ static int fetch_cmd(int argc, char **argv)
             }
             break;
         case 't':
-            if (n_roots >= MAX_ROOTS) {
+            if (n_roots >= CVMA_MAX_TRUST_ROOTS) {
                 return cvma_cli_usage_error("collateral fetch", "at most %d --trust-root",
-                                            MAX_ROOTS);
+                                            CVMA_MAX_TRUST_ROOTS);
             }
             root_files[n_roots++] = optarg;
             break;

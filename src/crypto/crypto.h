@@ -17,6 +17,11 @@
 X509 *cvma_x509_load(const uint8_t *p, size_t len);
 /* Parses every PEM certificate in p into a new stack (in order). NULL when none parse. */
 STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len);
+/* A --trust-root file: one certificate, PEM or DER, at most 1 MiB. CVMA_OK and *out (owned);
+ * else err says why: CVMA_E_IO unreadable, CVMA_E_USAGE not a certificate, or a PEM file of
+ * several (a chain such as AMD's cert_chain.pem, ASK first, would have its first one trusted
+ * and the rest passed over). */
+enum cvma_status cvma_trust_root_load(const char *path, X509 **out, char *err, size_t err_len);
 /* DER-encodes a certificate into out (owned). */
 CVMA_MUST_USE bool cvma_x509_to_der(X509 *x, struct cvma_buf *out);
 /* SHA-256 of the DER SubjectPublicKeyInfo. */

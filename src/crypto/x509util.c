@@ -62,6 +62,36 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
     return warm(x);
 }
 
+/* see crypto/crypto.h */
+enum cvma_status cvma_trust_root_load(const char *path, X509 **out, char *err, size_t err_len)
+{
+    struct cvma_buf b;
+    *out = NULL;
+    if (cvma_file_read(path, 1u << 20, &b) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read --trust-root file '%s'", path);
+        return CVMA_E_IO;
+    }
+    X509 *x = cvma_x509_load(b.p, b.len);
+    STACK_OF(X509) *all = x != NULL ? cvma_x509_load_pem_stack(b.p, b.len) : NULL;
+    int n_certs = all != NULL ? sk_X509_num(all) : 0;
+    sk_X509_pop_free(all, X509_free);
+    cvma_buf_free(&b);
+    if (x == NULL) {
+        cvma_errf(err, err_len, "--trust-root '%s' is not a PEM or DER certificate", path);
+        return CVMA_E_USAGE;
+    }
+    if (n_certs > 1) {
+        X509_free(x);
+        cvma_errf(err, err_len,
+                  "--trust-root '%s' holds %d certificates: give each root in a file of its own "
+                  "(--trust-root is repeatable)",
+                  path, n_certs);
+        return CVMA_E_USAGE;
+    }
+    *out = x;
+    return CVMA_OK;
+}
+
 STACK_OF(X509) * cvma_x509_load_pem_stack(const uint8_t *p, size_t len)
 {
     STACK_OF(X509) *sk = NULL;

@@ -22,8 +22,7 @@
 #include "registry/registry.h"
 #include "result/ear.h"
 
-#define MAX_ROOT_FILE (1u << 20)
-#define MAX_KEY_FILE  (1u << 20)
+#define MAX_KEY_FILE (1u << 20)
 
 static char *dup_or_null(const char *s)
 {
@@ -63,34 +62,15 @@ void cvma_verifier_free(struct cvma_verifier *v)
 static enum cvma_status add_root(struct cvma_verifier *v, const char *path, char *err,
                                  size_t err_len)
 {
-    struct cvma_buf b;
     size_t n = v->vo.n_trust_roots;
     if (n >= CVMA_MAX_TRUST_ROOTS) {
         cvma_errf(err, err_len, "too many trust roots (max %d)", CVMA_MAX_TRUST_ROOTS);
         return CVMA_E_USAGE;
     }
-    if (cvma_file_read(path, MAX_ROOT_FILE, &b) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read --trust-root file '%s'", path);
-        return CVMA_E_IO;
-    }
-    X509 *x = cvma_x509_load(b.p, b.len);
-    /* One root a file: a PEM file of several certificates (a chain such as AMD's
-     * cert_chain.pem, ASK first) would have its first one trusted and the rest passed over. */
-    STACK_OF(X509) *all = x != NULL ? cvma_x509_load_pem_stack(b.p, b.len) : NULL;
-    int n_certs = all != NULL ? sk_X509_num(all) : 0;
-    sk_X509_pop_free(all, X509_free);
-    cvma_buf_free(&b);
-    if (x == NULL) {
-        cvma_errf(err, err_len, "--trust-root '%s' is not a PEM or DER certificate", path);
-        return CVMA_E_USAGE;
-    }
-    if (n_certs > 1) {
-        X509_free(x);
-        cvma_errf(err, err_len,
-                  "--trust-root '%s' holds %d certificates: give each root in a file of its own "
-                  "(--trust-root is repeatable)",
-                  path, n_certs);
-        return CVMA_E_USAGE;
+    X509 *x = NULL;
+    enum cvma_status st = cvma_trust_root_load(path, &x, err, err_len);
+    if (st != CVMA_OK) {
+        return st;
     }
     if (!cvma_x509_spki_sha256(x, v->root_spki[n])) {
         X509_free(x);
