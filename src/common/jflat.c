@@ -91,8 +91,9 @@ static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
             k += len;
             continue;
         }
-        /* c is '\\' (control characters and '"' were the scanner's refusal): an escape */
-        if (!cvma_reader_u8(raw, &e)) {
+        /* An escape: anything else here (a control character, '"') is the scanner's refusal,
+         * and refused again should the two ever disagree. */
+        if (c != '\\' || !cvma_reader_u8(raw, &e)) {
             return false;
         }
         switch (e) {

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "common/hex.h"
-#include "common/json_out.h"
 
 /*
  * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
@@ -17,6 +16,31 @@
  * 0xFF: such a string can never equal the ASCII keys looked for here. *escaped (may be NULL)
  * says whether any escape occurred.
  */
+/* see common/jscan.h. Eight bytes at a time while none of them is special (the SWAR tests
+ * of "Bit Twiddling Hacks": a byte with its top bit set, below 0x20, equal to '"' or '\\');
+ * they may flag a word with no such byte, never miss one, and the word flagged is read byte
+ * by byte. */
+size_t cvma_json_plain_run(const uint8_t *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t q = x ^ ('"' * ones), bs = x ^ ('\\' * ones);
+        /* With every byte below 0x80 (x's top bits clear), a byte's top bit after a
+         * subtraction is set exactly when it was below what was subtracted or a lower byte
+         * borrowed, and a lower byte borrows only when it is special itself. */
+        if (((x | (x - 0x20 * ones) | (q - ones) | (bs - ones)) & highs) != 0) {
+            break;
+        }
+    }
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') {
+        i++;
+    }
+    return i;
+}
+
 bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *dec_len,
                        bool *overflow, bool *escaped)
 {

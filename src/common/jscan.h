@@ -67,4 +67,8 @@ CVMA_MUST_USE bool cvma_jscan_value(struct cvma_jscan *s, unsigned depth);
 CVMA_MUST_USE bool cvma_jscan_object_span(const uint8_t *p, size_t len, size_t max_len,
                                           struct cvma_span *span);
 
+/* How many bytes at the start of s[0..len) a JSON string holds as they are, in either
+ * direction: ASCII from 0x20, neither '"' nor '\\' (nothing to escape, decode or refuse). */
+size_t cvma_json_plain_run(const uint8_t *s, size_t len);
+
 #endif

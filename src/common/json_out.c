@@ -6,6 +6,7 @@
 
 #include "common/allocfail.h"
 #include "common/hex.h"
+#include "common/jscan.h"
 
 /* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
 static bool reserve(struct cvma_strbuf *b, size_t n)
@@ -48,40 +49,6 @@ bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n)
     b->len += n;
     b->p[b->len] = '\0';
     return true;
-}
-
-/* The ASCII bytes a string must escape: control characters, '"' and '\\'. */
-static const bool must_escape[128] = {
-        [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-        [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-        [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-        [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-        [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
-};
-
-/* see common/json_out.h. Eight bytes at a time while none of them is special (the SWAR tests
- * of "Bit Twiddling Hacks": a byte with its top bit set, below 0x20, equal to '"' or '\\');
- * they may flag a word with no such byte, never miss one, and the word flagged is read byte
- * by byte. */
-size_t cvma_json_plain_run(const uint8_t *s, size_t len)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-    for (; len - i >= 8; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        uint64_t q = x ^ ('"' * ones), bs = x ^ ('\\' * ones);
-        /* With every byte below 0x80 (x's top bits clear), a byte's top bit after a
-         * subtraction is set exactly when it was below what was subtracted or a lower byte
-         * borrowed, and a lower byte borrows only when it is special itself. */
-        if (((x | (x - 0x20 * ones) | (q - ones) | (bs - ones)) & highs) != 0) {
-            break;
-        }
-    }
-    while (i < len && s[i] < 0x80 && !must_escape[s[i]]) {
-        i++;
-    }
-    return i;
 }
 
 /* lossy: a byte that does not begin a UTF-8 sequence is written as U+FFFD instead of failing. */

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "common/jscan.h"
 #include "common/util.h"
 
 #define CVMA_JSON_OUT_MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH */
@@ -44,10 +45,6 @@ bool cvma_strbuf_add(struct cvma_strbuf *b, const char *s, size_t n);
 /* Appends the compact text of j (any type at the top). False when j is NULL, too deep, holds
  * text that is not UTF-8, or memory ran out; b->failed is then set. */
 bool cvma_json_write(struct cvma_strbuf *b, const json_t *j);
-
-/* How many bytes at the start of s[0..len) a JSON string holds as they are, in either
- * direction: ASCII from 0x20, neither '"' nor '\\' (nothing to escape, decode or refuse). */
-size_t cvma_json_plain_run(const uint8_t *s, size_t len);
 
 /* Appends s[0..len) as a JSON string (quoted, escaped as above); false when it is not
  * UTF-8 or memory ran out. */

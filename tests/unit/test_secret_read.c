@@ -213,6 +213,7 @@ static void test_file_read_secret_wipes_what_it_outgrew(void **state)
     cvma_buf_free_secret(&b);
     watching = false;
     assert_null(b.p);
+    assert_true(freed_seen > 0);
     assert_int_equal(unwiped, 0);
     watch();
     assert_int_equal(cvma_file_read_secret(path, 10000, &b), CVMA_E_IO);
