@@ -171,6 +171,25 @@ static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_
             }
         }
     }
+    /* Not refused is not checked: a verification refused early for the evidence's own sake
+     * (its signature algorithm, product, PCK certificate) never reached the chain, the CRLs or
+     * the TCB collateral, and what is written then is said to be unchecked. */
+    unsigned need =
+            CVMA_CHECK_CHAIN | CVMA_CHECK_REVOCATION | (tdx != NULL ? CVMA_CHECK_COLLATERAL : 0u);
+    if (!refused && res.verdict.oom) {
+        fprintf(stderr, "cvmattest collateral fetch: out of memory while checking the "
+                        "collateral\n");
+        refused = true;
+    } else if (!refused && (res.verdict.checks_done & need) != need) {
+        unsigned done = res.verdict.checks_done;
+        fprintf(stderr,
+                "cvmattest collateral fetch: warning: the evidence was refused before its %s "
+                "was checked, so the files written were not all checked (an offline verify of "
+                "this evidence stops at the same step)\n",
+                (done & CVMA_CHECK_CHAIN) == 0        ? "certificate chain"
+                : (done & CVMA_CHECK_REVOCATION) == 0 ? "revocation"
+                                                      : "TCB collateral");
+    }
     cvma_result_cleanup(&res);
     return refused;
 }

@@ -115,6 +115,20 @@ done
 expect "offline verify of fetched snp collateral" 0 "$TMP/o9"
 grep -q 'status: *affirming' "$TMP/o9" || { cat "$TMP/o9" >&2; fail "snp offline: not affirming"; }
 
+# 8b. Evidence refused before its chain is checked (SIGNATURE_ALGO 2): the files are written,
+# and collateral fetch says they were not all checked.
+cp "$TMP/s/report.bin" "$TMP/algo.bin" && printf '\002' |
+    dd of="$TMP/algo.bin" bs=1 seek=52 conv=notrunc 2>/dev/null || fail "patch SIGNATURE_ALGO"
+"$CVM" collateral fetch "$TMP/algo.bin" --out "$TMP/algo-out" --kds-url "$KDS" \
+    --cache-dir "$TMP/c4" --trust-root "$TMP/s/ark.pem" >"$TMP/o8b" 2>&1; rc=$?
+expect "collateral fetch, evidence refused early" 0 "$TMP/o8b"
+grep -q 'refused before its certificate chain was checked, so the files written were not all checked' \
+    "$TMP/o8b" || { cat "$TMP/o8b" >&2; fail "collateral fetch: unchecked files not said"; }
+if grep -q 'were not all checked' "$TMP/o8"; then
+    cat "$TMP/o8" >&2
+    fail "collateral fetch snp: checked files called unchecked"
+fi
+
 # 9. collateral fetch with KDS unreachable: exit 3, saying what, nothing written.
 "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-none" \
     --kds-url http://127.0.0.1:9 --cache-dir "$TMP/c5" >"$TMP/o10" 2>&1; rc=$?
