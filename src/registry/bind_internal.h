@@ -182,10 +182,10 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
  * back: the highest version this process saw (rs; NULL: none kept) and the state file of dir,
  * read the first time a provider's registry is seen and written when its version rises, so the
  * file costs nothing per verification once it is known. A registry below either floor is
- * RB_ROLLBACK and the store is raised to the floor. Without a state directory (dir NULL, or
- * one that cannot be created) there is no file floor: the store's answer and the floor in
- * memory decide (RB_OK when the store answered OK). A state file in a directory there is that
- * cannot be kept (unreadable, unlockable, unwritable) gives RB_NOT_CHECKED once the store
+ * RB_ROLLBACK and the store is raised to the floor. Without a state directory (dir NULL) there
+ * is no file floor: the store's answer and the floor in memory decide (RB_OK when the store
+ * answered OK). A directory that cannot be created, or a state file in it that cannot be kept
+ * (unreadable, unlockable, unwritable), gives RB_NOT_CHECKED once the store
  * answered OK (the store's check was made; detail says what was not). RB_UNAVAILABLE when the
  * store does not answer (detail says why).
  */

@@ -337,19 +337,23 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
         return RB_ROLLBACK;
     }
     /* 2. The state file: the first time this process sees the provider's registry, when the
-     * version rises, and until the file could be written. Only in a directory there is: with
-     * none (no cache directory at all, or one that cannot be created) the store's record is the
-     * check, over this process's floor; what that loses (a store that forgets while every
-     * instance restarts) is the deployment's, said once at start (serve) rather than as a
-     * warning on every result, and r counts as kept, so the directory is not retried per call. */
+     * version rises, and until the file could be written. With no cache directory at all the
+     * store's record is the check, over this process's floor; what that loses (a store that
+     * forgets while every instance restarts) is the deployment's, said once at start (serve),
+     * and r counts as kept. A directory there is but that cannot be made, like a state file
+     * that cannot be written, is said in the result (RB_NOT_CHECKED below) and retried. */
     bool dir_usable = false;
-    if (!have || r->version > f.version || !f.persisted) {
-        enum cvma_status mst = dir != NULL ? cvma_mkdir_p(dir, 0700) : CVMA_E_IO;
+    if (dir != NULL && (!have || r->version > f.version || !f.persisted)) {
+        enum cvma_status mst = cvma_mkdir_p(dir, 0700);
         if (mst == CVMA_E_NOMEM) {
             cvma_errf(detail, detail_len, "out of memory");
             return RB_NOMEM;
         }
         dir_usable = mst == CVMA_OK;
+        if (!dir_usable) {
+            local = RB_NOT_CHECKED;
+            cvma_errf(local_why, sizeof local_why, "the state directory %s cannot be created", dir);
+        }
     }
     if (dir_usable) {
         uint64_t fv = 0;

@@ -464,8 +464,8 @@ struct cvma_registry_bind_opts {
  *     rename, under a flock on registry-state.<provider>.lock).
  *     When the state cannot be read or written, or is not a state (an empty file too, never
  *     taken for a first use): REGISTRY_ROLLBACK_NOT_CHECKED (warning). With o->store and no
- *     state directory (none, or one that cannot be created), the store's record and the
- *     process's floor in memory are the check: no warning.
+ *     cache directory at all, the store's record and the process's floor in memory are the
+ *     check: no warning (a named directory that cannot be created: the warning).
  *     Each registry given must pass: any failure is an error reason even when another
  *     registry lists the platform.
  *  2. the platform is looked up in the included entries of every valid registry, and in

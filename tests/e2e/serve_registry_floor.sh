@@ -59,15 +59,15 @@ start C $COMMON --registry "$T/reg1.jws" --cache-dir "$T/c"
 st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o4.json")
 eq "another instance with v1 and its own --cache-dir: refused through redis" "200 contraindicated true null" "$st $(verdict "$T/o4.json")"
 
-# 5. an instance with no usable cache directory (a file where it would be): rollback is checked
-#    against Redis and the floor in memory, without REGISTRY_ROLLBACK_NOT_CHECKED on every
-#    result; serve says at start what is lost
+# 5. an instance whose cache directory cannot be made (a file where it would be): rollback is
+#    checked against Redis and the floor in memory; each result says the state file was not
+#    kept (REGISTRY_ROLLBACK_NOT_CHECKED, a warning), and serve says at start what is lost
 printf 'x' >"$T/afile"
 start D $COMMON --registry "$T/reg2.jws" --cache-dir "$T/afile/cache"
 st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o5.json")
-eq "no usable --cache-dir, v2: affirming" "200 affirming false acme" "$st $(verdict "$T/o5.json")"
-eq "no usable --cache-dir: no REGISTRY_ROLLBACK_NOT_CHECKED" "false" \
-    "$(jq '[.reasons[].code] | index("REGISTRY_ROLLBACK_NOT_CHECKED") != null' "$T/o5.json")"
+eq "unusable --cache-dir, v2: bound, with a warning" "200 warning false acme" "$st $(verdict "$T/o5.json")"
+eq "unusable --cache-dir: REGISTRY_ROLLBACK_NOT_CHECKED names the directory" "true" \
+    "$(jq '[.reasons[] | select(.code == "REGISTRY_ROLLBACK_NOT_CHECKED") | .detail | test("cannot be created")] | any' "$T/o5.json")"
 grep -q 'warning: no usable state directory.*checked against Redis' "$T/D.log" &&
     ok "serve warns at start that the floor is Redis and memory only" || fail "no start warning: $(cat "$T/D.log")"
 stop D
