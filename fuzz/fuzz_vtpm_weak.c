@@ -205,14 +205,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* A mismatch is read from the report's bytes, also when its signature or collateral
-     * could not be checked (the refusal does not wait for them): for an SEV-SNP report, its
-     * REPORT_DATA bytes are not SHA-512(nonce || AK). */
+     * could not be checked (the refusal does not wait for them): the REPORT_DATA bytes of the
+     * SEV-SNP report or TDX quote are not SHA-512(nonce || AK). */
     if (cvma_verdict_has(v, CVMA_R_VTPM_AK_BINDING_MISMATCH)) {
         const struct cvma_kind *k = cvma_kind_detect(part[P_REPORT].p, part[P_REPORT].len);
         CHECK(!ok && k != NULL && (k->id == CVMA_KIND_SNP || k->id == CVMA_KIND_TDX));
         if (k->id == CVMA_KIND_SNP) {
             CHECK(part[P_REPORT].len >= SNP_REPORT_DATA_OFF + 64 &&
                   memcmp(part[P_REPORT].p + SNP_REPORT_DATA_OFF, want, 64) != 0);
+        } else {
+            /* a TDX quote: REPORT_DATA in the TD report body, after the header (and, in v5,
+             * the body's type and size) */
+            size_t body = part[P_REPORT].p[0] == 5 ? TDX_HEADER_LEN + 6 : TDX_HEADER_LEN;
+            CHECK(part[P_REPORT].len >= body + TDX_REPORT_DATA_OFF + 64 &&
+                  memcmp(part[P_REPORT].p + body + TDX_REPORT_DATA_OFF, want, 64) != 0);
         }
     }
     cvma_result_cleanup(&res);
