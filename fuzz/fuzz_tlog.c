@@ -179,11 +179,29 @@ static bool utf8_text(const uint8_t *p, size_t n)
     return true;
 }
 
-/* A key or signer name (signed-note.md): 1..255 bytes, none a space, '+' or control. */
+/* Whether a Unicode space beyond ASCII is encoded at s[0..n): matched as UTF-8 bytes (U+0085,
+ * U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000). */
+static bool utf8_space_at(const uint8_t *s, size_t n)
+{
+    if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0)) {
+        return true;
+    }
+    if (n < 3) {
+        return false;
+    }
+    return (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) ||
+           (s[0] == 0xe2 && s[1] == 0x80 &&
+            (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf) && s[2] >= 0x80) ||
+           (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) ||
+           (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80);
+}
+
+/* A key or signer name (signed-note.md): 1..255 bytes, none a space (Unicode's too), '+' or
+ * control. */
 static bool name_ok(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (s[i] <= 0x20 || s[i] == 0x7f || s[i] == '+') {
+        if (s[i] <= 0x20 || s[i] == 0x7f || s[i] == '+' || utf8_space_at(s + i, n - i)) {
             return false;
         }
     }
