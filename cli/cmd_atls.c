@@ -847,6 +847,14 @@ static bool closed_early(SSL *ssl, int ret, int err)
            ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
+/* What a client says (exit 3) when the server closed before the handshake completed. */
+static void say_closed_early(const char *cmd)
+{
+    fprintf(stderr,
+            "cvmattest %s: server closed the connection before the handshake completed (busy?)\n",
+            cmd);
+}
+
 /*
  * The lease an accepted result of atls-client gives (docs/atls.md, "Re-attestation: a lease"):
  * with --reattest-every it holds until until (the time the result was made + --reattest-every
@@ -2068,6 +2076,14 @@ int cvma_cmd_atls_client(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &connect_end);
     connect_end.tv_sec += o.timeout;
     if ((fd = tcp_connect(o.connect, o.timeout, &why)) < 0) {
+        if (why == ECONNRESET) {
+            /* The server accepted and reset the connection before connect() returned here: a
+             * busy atls-server resets at the accept, and on a loaded machine it can do so
+             * before this end runs again. */
+            say_closed_early(cmd);
+            rc = 3;
+            goto out;
+        }
         if (why == 0) {
             fprintf(stderr, "cvmattest %s: cannot connect to %s: not HOST:PORT of a known host\n",
                     cmd, o.connect);
@@ -2094,10 +2110,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
     if (cr != 1) {
         if (closed_early(ssl, cr, cerr)) {
             /* A server with every --max-connections slot held closes at the accept. */
-            fprintf(stderr,
-                    "cvmattest %s: server closed the connection before the handshake completed "
-                    "(busy?)\n",
-                    cmd);
+            say_closed_early(cmd);
             ERR_clear_error();
             rc = 3;
             goto out;
