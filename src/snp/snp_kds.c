@@ -282,23 +282,87 @@ enum cvma_status cvma_kds_evict_product_file(const struct cvma_kds *k,
     return cvma_kds_evict(k, path);
 }
 
-static enum cvma_status fetch_product_file(const struct cvma_kds *k, const enum body_kind *kind,
+/* What a cert_chain download must be (the admit callback's arg): the kind first, so that
+ * check_cb reads it too. */
+struct chain_want {
+    enum body_kind kind; /* BODY_CHAIN_PEM */
+    const char *product; /* KDS's name: "Milan" */
+    bool vlek;
+};
+
+/*
+ * The admit callback of a cert_chain download: the ASK (SEV-<product>) or, on the VLEK path,
+ * the ASVK (SEV-VLEK-<product>), then the ARK (ARK-<product>) that issued it, by AMD's names
+ * (docs/snp.md). A chain of another product or of the other path (the ASVK chain at the VCEK
+ * URL) has sound signatures of its own, so the verification could only find it wrong against
+ * a leaf; refused here, before the bytes are cached, it cannot fail a VCEK given by the user
+ * or fetched later. Runs on downloads (and the fleet's shared copy), never on the private
+ * cache's hits.
+ */
+static bool admit_chain(const struct cvma_buf *bytes, int64_t now, int64_t *expires_at, char *why,
+                        size_t why_len, void *arg)
+{
+    const struct chain_want *w = arg;
+    char want_ca[64], want_ark[64], cn[128];
+    BIO *bio = BIO_new_mem_buf(bytes->p, (int)bytes->len);
+    X509 *ca = NULL, *ark = NULL;
+    bool ok = false;
+
+    (void)now;
+    (void)expires_at;
+    snprintf(want_ca, sizeof want_ca, w->vlek ? "SEV-VLEK-%s" : "SEV-%s", w->product);
+    snprintf(want_ark, sizeof want_ark, "ARK-%s", w->product);
+    if (bio == NULL || (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+        (ark = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+        snprintf(why, why_len, "not a PEM chain of two certificates");
+        goto out;
+    }
+    cvma_x509_subject_cn(ca, cn, sizeof cn);
+    if (strcmp(cn, want_ca) != 0) {
+        snprintf(why, why_len, "a chain whose %s is '%s', not the '%s' of the %s path",
+                 w->vlek ? "ASVK" : "ASK", cn, want_ca, w->vlek ? "VLEK" : "VCEK");
+        goto out;
+    }
+    cvma_x509_subject_cn(ark, cn, sizeof cn);
+    if (strcmp(cn, want_ark) != 0) {
+        snprintf(why, why_len, "a chain whose ARK is '%s', not '%s'", cn, want_ark);
+        goto out;
+    }
+    if (X509_NAME_cmp(X509_get_issuer_name(ca), X509_get_subject_name(ark)) != 0) {
+        snprintf(why, why_len, "a chain whose %s is not issued by the ARK after it",
+                 w->vlek ? "ASVK" : "ASK");
+        goto out;
+    }
+    ok = true;
+out:
+    ERR_clear_error();
+    X509_free(ca);
+    X509_free(ark);
+    BIO_free(bio);
+    return ok;
+}
+
+/* A product's file (cert_chain, crl) from KDS; arg (its first member the body kind) goes to
+ * check_cb and admit (NULL: none). */
+static enum cvma_status fetch_product_file(const struct cvma_kds *k, const void *arg,
+                                           cvma_collateral_check_fn admit,
                                            enum cvma_snp_product product, bool vlek,
                                            const char *file, struct cvma_buf *out,
                                            struct cvma_verdict *v, char *err, size_t err_len)
 {
+    enum body_kind kind = *(const enum body_kind *)arg;
     const char *name = kds_product(product);
     char path[CVMA_KDS_PATH_MAX];
 
     out->p = NULL;
     out->len = 0;
     if (name == NULL || cvma_kds_product_path(name, vlek, file, path, sizeof path) != CVMA_OK) {
-        cvma_errf(err, err_len, "%s: KDS serves no product %d", kind_name(*kind), (int)product);
+        cvma_errf(err, err_len, "%s: KDS serves no product %d", kind_name(kind), (int)product);
         return CVMA_E_USAGE;
     }
     /* Only CRLs change; a chain is the same bytes for as long as it exists. */
-    return cvma_kds_fetch(k, kind_name(*kind), path, *kind == BODY_CRL_DER, check_cb,
-                          (void *)(uintptr_t)kind, out, v, err, err_len);
+    return cvma_kds_fetch_ex(k, kind_name(kind), path, kind == BODY_CRL_DER, check_cb, admit,
+                             (void *)(uintptr_t)arg, out, v, err, err_len);
 }
 
 /* see snp/snp_kds.h */
@@ -306,8 +370,9 @@ enum cvma_status cvma_kds_fetch_cert_chain(const struct cvma_kds *k, enum cvma_s
                                            bool vlek, struct cvma_buf *out, struct cvma_verdict *v,
                                            char *err, size_t err_len)
 {
-    static const enum body_kind kind = BODY_CHAIN_PEM;
-    return fetch_product_file(k, &kind, product, vlek, "cert_chain", out, v, err, err_len);
+    struct chain_want want = {BODY_CHAIN_PEM, kds_product(product), vlek};
+    return fetch_product_file(k, &want, admit_chain, product, vlek, "cert_chain", out, v, err,
+                              err_len);
 }
 
 /* see snp/snp_kds.h */
@@ -316,7 +381,7 @@ enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_prod
                                     char *err, size_t err_len)
 {
     static const enum body_kind kind = BODY_CRL_DER;
-    return fetch_product_file(k, &kind, product, vlek, "crl", out, v, err, err_len);
+    return fetch_product_file(k, &kind, NULL, product, vlek, "crl", out, v, err, err_len);
 }
 
 /* see snp/snp_kds.h */

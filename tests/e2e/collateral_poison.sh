@@ -6,7 +6,8 @@
 #  - a VCEK for the right chip and TCB that does not chain to the trusted ARK: exit 3
 #    (COLLATERAL_UNAVAILABLE), removed from the cache; once the right one is served: affirming;
 #  - the same for a cert_chain of another root and a CRL the ARK did not sign;
-#  - the ASVK chain (right ARK) at the VCEK URL, under which the VCEK fails: both removed;
+#  - the ASVK chain (right ARK) or another product's at the VCEK URL: refused by its names
+#    before it is cached (exit 3), the VCEK kept, a VCEK given in --collateral not blamed;
 #  - a report whose signature fails under a VCEK that chains is still contraindicated (exit 1).
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
 set -u
@@ -86,10 +87,10 @@ run; expect "cert_chain of another root" 3 "removed from the cache: cert_chain"
 serve "$TMP/a/cert_chain.pem" cert_chain.pem
 run; expect "cert_chain fixed on the server" 0 "status: *affirming"
 
-# 3b. The ASVK chain served at the VCEK URL (under the same ARK, but the ASVK is not the
-# VCEK's issuer): the chain is sound by itself, yet it goes too, not only the VCEK, or every
-# later run would evict the genuine VCEK and fail again under the cached wrong chain. Once the
-# right chain is served: affirming.
+# 3b. The ASVK chain served at the VCEK URL (under the same ARK, sound by itself, but the
+# ASVK is not the VCEK's issuer): refused by its names before it is cached (undecided), the
+# genuine VCEK kept; once the right chain is served: affirming. A VCEK given by the user is
+# not blamed for it either (3c).
 rm -rf "$C"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/k2.pem" 2>/dev/null &&
     openssl req -new -key "$TMP/k2.pem" -out "$TMP/asvk.req" -subj "/OU=Engineering/C=US/\
@@ -102,9 +103,43 @@ L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=SEV-VLEK-Mil
     fail "openssl: an ASVK under A's ARK"
 cat "$TMP/asvk.pem" "$TMP/a/ark.pem" >"$TMP/chain2.pem" || fail "cat"
 serve "$TMP/chain2.pem" cert_chain.pem
-run; expect "ASVK chain at the VCEK URL" 3 "removed from the cache: VCEK, cert_chain"
+run; expect "ASVK chain at the VCEK URL" 3 "COLLATERAL_UNAVAILABLE"
+expect "ASVK chain at the VCEK URL" 3 "ASK is 'SEV-VLEK-Milan', not the 'SEV-Milan' of the VCEK path"
+no "ASVK chain at the VCEK URL" "removed from the cache"
+[ "$(entries)" = 1 ] || fail "ASVK chain at the VCEK URL: $(entries) cache entries, want the VCEK's"
+# 3c. ... and with the VCEK given in --collateral DIR (the chain fetched): undecided, not the
+# user's VCEK rejected
+mkdir "$TMP/given" && cp "$TMP/a/vcek.der" "$TMP/given/" || fail "cp"
+run --collateral "$TMP/given"; expect "ASVK chain under a given VCEK" 3 "COLLATERAL_UNAVAILABLE"
+no "ASVK chain under a given VCEK" "CERT_CHAIN_INVALID"
+# another product's chain (names of SEV-Genoa, under A's ARK): refused alike
+openssl req -new -key "$TMP/k2.pem" -out "$TMP/genoa.req" -subj "/OU=Engineering/C=US/\
+L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=SEV-Genoa" \
+    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+    -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
+    openssl x509 -req -in "$TMP/genoa.req" -CA "$TMP/a/ark.pem" -CAkey "$TMP/a/ark-key.pem" \
+        -copy_extensions copy -set_serial 3 -days 365 -sigopt rsa_padding_mode:pss \
+        -sigopt rsa_pss_saltlen:48 -sha384 -out "$TMP/genoa.pem" 2>/dev/null ||
+    fail "openssl: a SEV-Genoa ASK under A's ARK"
+cat "$TMP/genoa.pem" "$TMP/a/ark.pem" >"$TMP/chain3.pem" || fail "cat"
+serve "$TMP/chain3.pem" cert_chain.pem
+run; expect "a Genoa ASK at the Milan URL" 3 "ASK is 'SEV-Genoa', not the 'SEV-Milan'"
 serve "$TMP/a/cert_chain.pem" cert_chain.pem
-run; expect "cert_chain fixed after a VCEK failed under it" 0 "status: *affirming"
+run; expect "cert_chain fixed after a wrong one was refused" 0 "status: *affirming"
+# 3d. The ASVK chain already in the cache (written there before chains were checked by name,
+# or by hand): the VCEK fetched fails under it, and both go, not only the VCEK (else every
+# later run would evict the genuine VCEK again); then affirming.
+rm -rf "$C" && mkdir -m 700 "$C" || fail "mkdir cache"
+python3 - "$C" "amd-kds $KDS/vcek/v1/Milan/cert_chain" "$TMP/chain2.pem" <<'EOF2' || fail "plant"
+import hashlib, struct, sys, time
+d, key, body = sys.argv[1], sys.argv[2].encode(), open(sys.argv[3], "rb").read()
+head = b"CVMACE02" + struct.pack(">QQQ", 0, int(time.time()), len(body))
+dig = hashlib.sha256(head + struct.pack(">Q", len(key)) + key + body).digest()
+name = hashlib.sha256(key).hexdigest() + ".entry"
+open(d + "/" + name, "wb").write(head + dig + body)
+EOF2
+run; expect "ASVK chain in the cache" 3 "removed from the cache: VCEK, cert_chain"
+run; expect "cert_chain fetched again after the cached one went" 0 "status: *affirming"
 
 # 4. A CRL that A's ARK did not sign (B's): undecided, then affirming.
 rm -rf "$C"
