@@ -12,7 +12,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,40 +60,14 @@ int cvma_regcli_bad_option(const char *sub, int c, char **argv)
     return cvma_cli_bad_option(cmd, c, argv);
 }
 
-/* Creates path with p (O_EXCL: never an existing file, nor through a symlink), fsynced. */
-static bool create_file(const char *path, const void *p, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    size_t off = 0;
-    bool ok = fd >= 0;
-
-    while (ok && off < len) {
-        ssize_t n = write(fd, (const char *)p + off, len - off);
-        if (n < 0 && errno != EINTR) {
-            ok = false;
-        } else if (n > 0) {
-            off += (size_t)n;
-        }
-    }
-    ok = ok && fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0) {
-        ok = false;
-    }
-    if (!ok && fd >= 0) {
-        int e = errno;
-        unlink(path); /* created here: nothing of it is left */
-        errno = e;
-    }
-    return ok;
-}
-
 /* see cmd_registry.h */
 bool cvma_regcli_write_key_pair(const char *cmd, const char *kpath, const void *key, size_t key_len,
                                 const char *ppath, const void *pub, size_t pub_len)
 {
-    if (!create_file(kpath, key, key_len, 0600)) {
-        fprintf(stderr, "cvmattest %s: cannot create %s: %s%s\n", cmd, kpath, strerror(errno),
-                errno == EEXIST ? " (a key is never overwritten)" : "");
+    int ce = cvma_file_create_exclusive(kpath, key, key_len, 0600);
+    if (ce != 0) {
+        fprintf(stderr, "cvmattest %s: cannot create %s: %s%s\n", cmd, kpath, strerror(ce),
+                ce == EEXIST ? " (a key is never overwritten)" : "");
         return false;
     }
     if (cvma_file_write_atomic(ppath, pub, pub_len) != CVMA_OK) {

@@ -232,6 +232,51 @@ static enum cvma_status parent_fsync(const char *path)
     return st;
 }
 
+/* Writes p[0..len) to fd whole, a write interrupted by a signal retried. 0, or an errno
+ * value: write's, or EIO for a write that wrote nothing (which would else be retried for
+ * ever). */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        if (n == 0) {
+            return EIO;
+        }
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* see common/util.h */
+int cvma_file_create_exclusive(const char *path, const uint8_t *p, size_t len, mode_t mode)
+{
+    int fd, e;
+    do {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno;
+    }
+    e = write_all(fd, p, len);
+    if (e == 0 && fsync(fd) != 0) {
+        e = errno;
+    }
+    if (close(fd) != 0 && e == 0) {
+        e = errno;
+    }
+    if (e != 0) {
+        unlink(path); /* created here, by this call: nothing of it is left */
+    }
+    return e;
+}
+
 /* cvma_file_write_atomic_mode, with or without the fsync (util.h). */
 static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t len, mode_t mode,
                                      bool durable)
@@ -265,18 +310,7 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
         free(tmp);
         return CVMA_E_IO;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, p + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (durable && fsync(fd) != 0) {
+    if (write_all(fd, p, len) != 0 || (durable && fsync(fd) != 0)) {
         goto out;
     }
     if (close(fd) != 0) {

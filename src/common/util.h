@@ -70,6 +70,15 @@ CVMA_MUST_USE enum cvma_status cvma_file_read_secret(const char *path, size_t ma
 void cvma_buf_free_secret(struct cvma_buf *b);
 
 /*
+ * Creates path with mode (O_CREAT | O_EXCL, the umask applies: never over an existing file,
+ * never through a symbolic link) holding p[0..len), written whole and fsynced. Returns 0, or
+ * an errno value: EEXIST when the name is taken, EIO for a write that wrote nothing, else
+ * open's, write's, fsync's or close's; on any error the file it created is removed again.
+ */
+CVMA_MUST_USE int cvma_file_create_exclusive(const char *path, const uint8_t *p, size_t len,
+                                             mode_t mode);
+
+/*
  * Writes bytes to path atomically: a fresh temporary file in the same directory (created
  * exclusively, never through a symlink), fsync, rename over path. Readers see the old file or
  * the new one, never a part. cvma_file_write_atomic creates it with mode 0644,

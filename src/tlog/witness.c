@@ -4,7 +4,6 @@
  * tlog/tlog.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,35 +54,6 @@ char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *orig
     return cvma_path_join(dir, name);
 }
 
-/* Creates path exclusively (never over a file, never through a symlink) holding p: 0, or
- * the errno (EEXIST: the name is taken; nothing is left behind on any error). */
-static int create_exclusive(const char *path, const uint8_t *p, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return errno;
-    }
-    int e = 0;
-    for (size_t off = 0; off < len && e == 0;) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w < 0 && errno != EINTR) {
-            e = errno;
-        } else if (w > 0) {
-            off += (size_t)w;
-        }
-    }
-    if (e == 0 && fsync(fd) != 0) {
-        e = errno;
-    }
-    if (close(fd) != 0 && e == 0) {
-        e = errno;
-    }
-    if (e != 0) {
-        unlink(path);
-    }
-    return e;
-}
-
 enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix, const char *origin,
                                          const char *suffix, const uint8_t *a, size_t a_len,
                                          const uint8_t *b, size_t b_len, char **path_out,
@@ -107,9 +77,9 @@ enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix, co
             return CVMA_E_NOMEM;
         }
         snprintf(seen, sl, "%s.seen", path);
-        int e = create_exclusive(path, a, a_len);
+        int e = cvma_file_create_exclusive(path, a, a_len, 0644);
         if (e == 0) {
-            e = create_exclusive(seen, b, b_len);
+            e = cvma_file_create_exclusive(seen, b, b_len, 0644);
             if (e != 0) {
                 unlink(path); /* a pair or nothing */
             }

@@ -1,9 +1,11 @@
 /*
- * The one helper for each common job (common/util.h, common/hex.h): mkdir -p, atomic file
- * write with a mode, strict lower-case hex decoding; and the tests' own tu_rmtree.
+ * The one helper for each common job (common/util.h, common/hex.h): mkdir -p, exclusive
+ * create, atomic file write with a mode, strict lower-case hex decoding; and the tests' own
+ * tu_rmtree.
  */
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/reader.h"
@@ -26,6 +28,19 @@ static size_t dir_entries(const char *dir)
     }
     closedir(d);
     return n;
+}
+
+/* write(2) as the library calls it (the executable's own definition wins over the C
+ * library's): with write_gives_zero set, every write reports 0 bytes written, as no regular
+ * file does but a broken file system or device may. */
+static bool write_gives_zero;
+
+ssize_t write(int fd, const void *p, size_t n)
+{
+    if (write_gives_zero && n > 0) {
+        return 0;
+    }
+    return (ssize_t)syscall(SYS_write, fd, p, n);
 }
 
 static void test_mkdir_p(void **state)
@@ -84,6 +99,53 @@ static void test_file_read_regular_never_waits(void **state)
     free(fifo);
     free(file);
     free(dir);
+}
+
+/* An exclusive create: the mode given, never over an existing file or through a symlink, and
+ * a write that writes nothing is an error (EIO) that leaves nothing behind, never a loop. */
+static void test_file_create_exclusive(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *key = tu_path(tmp, "w.key"), *link = tu_path(tmp, "l.key");
+    char *other = tu_path(tmp, "other"), *zero = tu_path(tmp, "zero");
+    struct cvma_buf got = {0};
+    struct stat sb;
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_file_create_exclusive(key, (const uint8_t *)"secret", 6, 0600), 0);
+    assert_int_equal(stat(key, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(cvma_file_create_exclusive(key, (const uint8_t *)"new", 3, 0600), EEXIST);
+    tu_read(key, &got);
+    assert_int_equal(got.len, 6); /* the first one kept */
+    assert_memory_equal(got.p, "secret", 6);
+    cvma_buf_free(&got);
+    assert_int_equal(symlink(other, link), 0);
+    assert_int_equal(cvma_file_create_exclusive(link, (const uint8_t *)"x", 1, 0600), EEXIST);
+    assert_int_equal(access(other, F_OK), -1);
+
+    alarm(20); /* a write retried for ever fails the test instead of stalling the suite */
+    write_gives_zero = true;
+    int e = cvma_file_create_exclusive(zero, (const uint8_t *)"abc", 3, 0600);
+    enum cvma_status st = cvma_file_write_atomic_mode(key, (const uint8_t *)"abc", 3, 0600);
+    write_gives_zero = false;
+    alarm(0);
+    assert_int_equal(e, EIO);
+    assert_int_equal(access(zero, F_OK), -1); /* removed again */
+    assert_int_equal(st, CVMA_E_IO);
+    assert_int_equal(dir_entries(tmp), 2); /* w.key as it was, l.key; no temporary file */
+    tu_read(key, &got);
+    assert_int_equal(got.len, 6);
+    cvma_buf_free(&got);
+
+    umask(old);
+    tu_rmtree(tmp);
+    free(zero);
+    free(other);
+    free(link);
+    free(key);
+    free(tmp);
 }
 
 static void test_file_write_atomic_mode(void **state)
@@ -435,6 +497,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_file_read_regular_never_waits),
+            cmocka_unit_test(test_file_create_exclusive),
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_file_write_atomic_replaces_symlink),
             cmocka_unit_test(test_hex_decode_lower),
