@@ -196,12 +196,19 @@ static bool utf8_space_at(const uint8_t *s, size_t n)
            (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80);
 }
 
+/* Whether a C1 control (U+0080..U+009F) is encoded at s[0..n): C2 80..C2 9F. */
+static bool utf8_c1_at(const uint8_t *s, size_t n)
+{
+    return n >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+}
+
 /* A key or signer name (signed-note.md): 1..255 bytes, none a space (Unicode's too), '+' or
- * control. */
+ * a control (C0, DEL, C1). */
 static bool name_ok(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (s[i] <= 0x20 || s[i] == 0x7f || s[i] == '+' || utf8_space_at(s + i, n - i)) {
+        if (s[i] <= 0x20 || s[i] == 0x7f || s[i] == '+' || utf8_space_at(s + i, n - i) ||
+            utf8_c1_at(s + i, n - i)) {
             return false;
         }
     }

@@ -500,10 +500,19 @@ char *cvma_text_escape(const char *in, char *out, size_t out_size)
 /* see common/util.h */
 size_t cvma_utf8_seq(const uint8_t *p, size_t n)
 {
+    uint32_t cp;
+    return cvma_utf8_decode(p, n, &cp);
+}
+
+/* see common/util.h */
+size_t cvma_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
+{
     uint8_t c = p[0];
     size_t len;
     uint32_t v;
+    *cp = 0;
     if (c < 0x80) {
+        *cp = c;
         return 1;
     }
     if (c >= 0xC2 && c <= 0xDF) {
@@ -531,6 +540,7 @@ size_t cvma_utf8_seq(const uint8_t *p, size_t n)
         (len == 4 && v < 0x10000)) {
         return 0;
     }
+    *cp = v;
     return len;
 }
 

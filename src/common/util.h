@@ -118,6 +118,8 @@ char *cvma_path_join(const char *dir, const char *name);
 /* The length (1 to 4) of the UTF-8 sequence that starts p[0..n), n > 0, as jansson accepts
  * text (shortest form, no surrogates, at most U+10FFFF); 0 when it is not one. */
 size_t cvma_utf8_seq(const uint8_t *p, size_t n);
+/* The same, with *cp set to the character's code point (0 when it is not one). */
+size_t cvma_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
 
 /*
  * Text that may hold bytes from evidence, a peer or a request, made safe to show on a terminal

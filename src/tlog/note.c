@@ -27,16 +27,6 @@ void cvma_note_skey_cleanup(struct cvma_note_skey *k)
     OPENSSL_cleanse(k, sizeof *k);
 }
 
-/* The code point of the k-byte UTF-8 sequence at p (already checked by cvma_utf8_seq). */
-static uint32_t utf8_code_point(const unsigned char *p, size_t k)
-{
-    uint32_t cp = k == 2 ? p[0] & 0x1fu : k == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
-    for (size_t j = 1; j < k; j++) {
-        cp = cp << 6 | (p[j] & 0x3fu);
-    }
-    return cp;
-}
-
 /* Unicode's White_Space characters beyond ASCII (signed-note: a key name has no spaces). */
 static bool unicode_space(uint32_t cp)
 {
@@ -46,20 +36,18 @@ static bool unicode_space(uint32_t cp)
 
 bool cvma_note_name_ok(const char *name)
 {
+    const uint8_t *p = (const uint8_t *)name;
     size_t n = strlen(name);
     if (n == 0 || n > CVMA_TLOG_NAME_MAX) {
         return false;
     }
     for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)name[i];
-        /* signed-note.md: no spaces (Unicode's too), no '+', no control characters; valid
-         * UTF-8. */
-        if (c <= 0x20 || c == 0x7f || c == '+') {
-            return false;
-        }
-        size_t k = c < 0x80 ? 1 : cvma_utf8_seq((const uint8_t *)name + i, n - i);
-        if (k == 0 ||
-            (k > 1 && unicode_space(utf8_code_point((const unsigned char *)name + i, k)))) {
+        uint32_t cp;
+        size_t k = cvma_utf8_decode(p + i, n - i, &cp);
+        /* signed-note.md: valid UTF-8, no spaces (Unicode's too), no '+'; and no control
+         * characters: C0 (below the space), DEL and C1 (U+0080..U+009F), which a terminal or
+         * a log may act on when the name is shown. */
+        if (k == 0 || cp <= 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '+' || unicode_space(cp)) {
             return false;
         }
         i += k;
@@ -122,8 +110,9 @@ enum cvma_status cvma_note_keygen(const char *name, char **skey, char **vkey, ch
     *skey = *vkey = NULL;
     memset(&v, 0, sizeof v);
     if (!cvma_note_name_ok(name)) {
-        cvma_errf(err, err_len, "key name '%s': 1..%d characters, no spaces, no '+'", name,
-                  CVMA_TLOG_NAME_MAX);
+        cvma_errf(err, err_len,
+                  "key name '%s': 1..%d bytes of UTF-8, no spaces, no '+', no control characters",
+                  name, CVMA_TLOG_NAME_MAX);
         return CVMA_E_USAGE;
     }
     if (RAND_bytes(seed, sizeof seed) != 1 ||

@@ -62,8 +62,9 @@ struct cvma_note_skey {
 
 void cvma_note_skey_cleanup(struct cvma_note_skey *k);
 
-/* True when name is a valid key name: non-empty, printable UTF-8/ASCII, no space (ASCII or
- * Unicode White_Space), no '+'. */
+/* True when name is a valid key name (signed-note): 1..CVMA_TLOG_NAME_MAX bytes of UTF-8, no
+ * space (ASCII or Unicode White_Space), no '+', no control character (C0, DEL, C1). The
+ * parsers (keys, signature lines) and keygen all hold names to it. */
 bool cvma_note_name_ok(const char *name);
 
 /* SHA-256(name || 0x0A || alg || pub)[:4], big-endian. */
