@@ -118,7 +118,7 @@ int cvma_reglog_check(int argc, char **argv)
     bool have_need = false;
     struct cvma_checkpoint cp;
     struct walk w;
-    char err[400];
+    char err[640]; /* two key names of up to 255 bytes each */
     int rc = EXIT_USAGE, c;
     enum cvma_status st;
 
@@ -172,20 +172,11 @@ int cvma_reglog_check(int argc, char **argv)
             fprintf(stderr, "cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
         }
-        /* as verify refuses it: a log's own cosignatures show no one else saw that log */
-        if (memcmp(wit[i].pub, vk.pub, sizeof vk.pub) == 0) {
-            fprintf(stderr,
-                    "cvmattest registry log check: witness %s has log %s's key: a log cannot "
-                    "witness itself\n",
-                    wit[i].name, vk.name);
+        /* as verify refuses them: the log's own key, a witness given twice */
+        if (cvma_tlog_witness_key_check(&wit[i], &vk, wit, i, err, sizeof err) !=
+            CVMA_WITNESS_KEY_OK) {
+            fprintf(stderr, "cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (memcmp(wit[j].pub, wit[i].pub, sizeof wit[i].pub) == 0) {
-                fprintf(stderr, "cvmattest registry log check: witness %s given twice\n",
-                        wit[i].name);
-                return EXIT_USAGE;
-            }
         }
     }
     if ((w.prov.key = cvma_reglog_provider_key("check", prov_spec, w.prov.name,

@@ -67,7 +67,8 @@ enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, con
         return st;
     }
     for (size_t i = 0; i < rs->n_witnesses; i++) {
-        if (memcmp(rs->witnesses[i].pub, it.vk.pub, 32) == 0) {
+        if (cvma_tlog_witness_key_check(&rs->witnesses[i], &it.vk, NULL, 0, NULL, 0) ==
+            CVMA_WITNESS_KEY_IS_LOG) {
             cvma_errf(err, err_len, "log key %s is witness %s's key: a log cannot witness itself",
                       it.vk.name, rs->witnesses[i].name);
             return CVMA_E_USAGE;
@@ -112,18 +113,14 @@ enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs, con
     if (st != CVMA_OK) {
         return st;
     }
-    for (size_t i = 0; i < rs->n_witnesses; i++) {
-        if (memcmp(rs->witnesses[i].pub, vk.pub, 32) == 0) {
-            cvma_errf(err, err_len, "witness %s given twice", vk.name);
-            return CVMA_E_USAGE;
-        }
+    /* tlog.h's witness-key rule: once, and never a log's own key (checked against each). */
+    if (cvma_tlog_witness_key_check(&vk, NULL, rs->witnesses, rs->n_witnesses, err, err_len) !=
+        CVMA_WITNESS_KEY_OK) {
+        return CVMA_E_USAGE;
     }
-    /* A witness holding a log's own key lets that log's operator alone make the cosignatures
-     * that are to show other parties saw the same log. */
     for (size_t i = 0; i < rs->n_log_keys; i++) {
-        if (memcmp(rs->log_keys[i].vk.pub, vk.pub, 32) == 0) {
-            cvma_errf(err, err_len, "witness %s has log %s's key: a log cannot witness itself",
-                      vk.name, rs->log_keys[i].vk.name);
+        if (cvma_tlog_witness_key_check(&vk, &rs->log_keys[i].vk, NULL, 0, err, err_len) !=
+            CVMA_WITNESS_KEY_OK) {
             return CVMA_E_USAGE;
         }
     }

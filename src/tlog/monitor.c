@@ -96,22 +96,6 @@ bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt, struct cvm
     return true;
 }
 
-/* True when w[i]'s key is the log's or an earlier witness's: its cosignature is checked but
- * does not count again (nor at all for the log's key: a log cannot witness itself). */
-static bool counted_before(const struct cvma_note_vkey *log, const struct cvma_note_vkey *w,
-                           size_t i)
-{
-    if (memcmp(w[i].pub, log->pub, sizeof w[i].pub) == 0) {
-        return true;
-    }
-    for (size_t j = 0; j < i; j++) {
-        if (memcmp(w[j].pub, w[i].pub, sizeof w[i].pub) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The checkpoint's cosignatures by the witnesses given: at least need (0: all) valid ones,
  * each key counted once, and no invalid one. */
 static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey *log,
@@ -122,7 +106,8 @@ static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey 
     for (size_t i = 0; i < n; i++) {
         switch (cvma_note_check_cosig(note, &w[i], NULL)) {
         case CVMA_NOTE_VALID:
-            if (!counted_before(log, w, i)) {
+            /* checked, but not counted for the log's key nor again for a repeated one */
+            if (cvma_tlog_witness_key_check(&w[i], log, w, i, NULL, 0) == CVMA_WITNESS_KEY_OK) {
                 valid++;
             }
             break;

@@ -299,6 +299,25 @@ bool cvma_tlog_src_is_url(const char *src);
 CVMA_MUST_USE bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt,
                                           struct cvma_span *entries, char *err, size_t err_len);
 
+/*
+ * The witness-key rule of every reader of cosignatures (the monitor, registry log check, the
+ * verifier's log proofs): a witness is its key, compared by public key whatever its name
+ * (which cvma_note_vkey_parse has checked). A log's own key is no witness: its operator alone
+ * could then make the cosignatures that are to show that others saw the same log. A key given
+ * twice is one witness. Checks w against log (the log's key; NULL: none) and then against
+ * earlier[0..n_earlier) (the witness keys given before it). err (may be NULL) gets
+ * "witness W has log L's key: a log cannot witness itself" or "witness W given twice".
+ */
+enum cvma_witness_key {
+    CVMA_WITNESS_KEY_OK,
+    CVMA_WITNESS_KEY_IS_LOG,   /* the log's own key */
+    CVMA_WITNESS_KEY_REPEATED, /* the key of an earlier witness */
+};
+CVMA_MUST_USE enum cvma_witness_key
+cvma_tlog_witness_key_check(const struct cvma_note_vkey *w, const struct cvma_note_vkey *log,
+                            const struct cvma_note_vkey *earlier, size_t n_earlier, char *err,
+                            size_t err_len);
+
 /* Called by cvma_tlog_monitor with each entry in order; a non-zero return stops the walk. */
 typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, size_t len);
 

@@ -40,6 +40,26 @@ int cvma_witness_http_status(enum cvma_witness_result r)
 }
 
 /* see tlog/tlog.h */
+enum cvma_witness_key cvma_tlog_witness_key_check(const struct cvma_note_vkey *w,
+                                                  const struct cvma_note_vkey *log,
+                                                  const struct cvma_note_vkey *earlier,
+                                                  size_t n_earlier, char *err, size_t err_len)
+{
+    if (log != NULL && memcmp(w->pub, log->pub, sizeof w->pub) == 0) {
+        cvma_errf(err, err_len, "witness %s has log %s's key: a log cannot witness itself", w->name,
+                  log->name);
+        return CVMA_WITNESS_KEY_IS_LOG;
+    }
+    for (size_t i = 0; i < n_earlier; i++) {
+        if (memcmp(w->pub, earlier[i].pub, sizeof w->pub) == 0) {
+            cvma_errf(err, err_len, "witness %s given twice", w->name);
+            return CVMA_WITNESS_KEY_REPEATED;
+        }
+    }
+    return CVMA_WITNESS_KEY_OK;
+}
+
+/* see tlog/tlog.h */
 char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *origin,
                            const char *suffix)
 {

@@ -1522,6 +1522,37 @@ static void test_monitor_counts_each_witness_key_once(void **state)
     free(dir);
 }
 
+/* The one witness-key rule (monitor, registry log check, verifier): a key is compared by its
+ * public key whatever its name; the log's own key is checked first, then earlier witnesses. */
+static void test_witness_key_rule(void **state)
+{
+    (void)state;
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv, alias, w[3];
+    char err[600];
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    char *s = vkey_renamed(&wv, "witness.example/alias");
+    assert_true(cvma_note_vkey_parse(s, strlen(s), &alias, err, sizeof err));
+    free(s);
+    w[0] = wv;
+    w[1] = alias;
+    w[2] = vk;
+    assert_int_equal(cvma_tlog_witness_key_check(&w[0], &vk, w, 0, err, sizeof err),
+                     CVMA_WITNESS_KEY_OK);
+    assert_int_equal(cvma_tlog_witness_key_check(&w[1], &vk, w, 1, err, sizeof err),
+                     CVMA_WITNESS_KEY_REPEATED);
+    assert_string_equal(err, "witness witness.example/alias given twice");
+    assert_int_equal(cvma_tlog_witness_key_check(&w[2], &vk, w, 2, err, sizeof err),
+                     CVMA_WITNESS_KEY_IS_LOG);
+    assert_string_equal(err, "witness example.com/log has log example.com/log's key: a log "
+                             "cannot witness itself");
+    assert_int_equal(cvma_tlog_witness_key_check(&w[2], NULL, w, 2, NULL, 0),
+                     CVMA_WITNESS_KEY_OK); /* no log to compare with */
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+}
+
 static int count_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len)
 {
     (void)index;
@@ -1602,6 +1633,7 @@ int main(void)
             cmocka_unit_test(test_witness_state_of_another_origin),
             cmocka_unit_test(test_cosig_timestamp_above_2_63),
             cmocka_unit_test(test_monitor_counts_each_witness_key_once),
+            cmocka_unit_test(test_witness_key_rule),
             cmocka_unit_test(test_bind_log_tries_every_proof),
             cmocka_unit_test(test_bind_log_names_an_unparseable_proof),
             cmocka_unit_test(test_witness_keeps_every_split_view),
