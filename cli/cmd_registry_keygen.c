@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "args.h"
 #include "cmd_registry.h"
 #include "common/hex.h"
@@ -77,10 +75,7 @@ int cvma_regcli_keygen(int argc, char **argv)
            cvma_jws_alg_name(alg), kid);
     rc = EXIT_OK;
 out:
-    if (priv.p != NULL) {
-        OPENSSL_cleanse(priv.p, priv.len);
-    }
-    cvma_buf_free(&priv);
+    cvma_buf_free_secret(&priv);
     cvma_buf_free(&pub);
     EVP_PKEY_free(key);
     free(kpath);

@@ -71,15 +71,6 @@ int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
     return 0;
 }
 
-/* p's cap bytes wiped, then freed (p NULL: nothing). */
-static void free_wiped(uint8_t *p, size_t cap)
-{
-    if (p != NULL) {
-        OPENSSL_cleanse(p, cap);
-        free(p);
-    }
-}
-
 /* cvma_fd_read_all; secret: every block wiped before it is freed (cvma_file_read_secret). */
 static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
 {
@@ -110,7 +101,8 @@ static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
                 if (len > 0) {
                     memcpy(np, p, len);
                 }
-                free_wiped(p, cap);
+                struct cvma_buf old = {p, cap}; /* the whole block, not only what was read */
+                cvma_buf_free_secret(&old);
             } else if ((np = realloc(p, ncap)) == NULL) {
                 err = ENOMEM;
                 goto out;
@@ -140,7 +132,8 @@ static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
     p = NULL;
 out:
     if (secret) {
-        free_wiped(p, cap);
+        struct cvma_buf rest = {p, cap};
+        cvma_buf_free_secret(&rest);
     } else {
         free(p);
     }
