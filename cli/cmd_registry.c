@@ -96,7 +96,8 @@ EVP_PKEY *cvma_regcli_load_key(const char *cmd, const char *path, bool private_k
     struct cvma_buf b;
     EVP_PKEY *k;
     if (cvma_file_read_secret(path, KEY_FILE_MAX, &b) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry %s: cannot read %s\n", cmd, path);
+        fprintf(stderr, "cvmattest registry %s: cannot read %s: %s\n", cmd, path,
+                cvma_file_read_strerror(errno));
         return NULL;
     }
     k = cvma_jws_key_from_pem(b.p, b.len, private_key);

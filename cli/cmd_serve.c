@@ -424,10 +424,11 @@ int cvma_cmd_serve(int argc, char **argv)
     warn_key_mode("--sign-result", s->vc.result_key_file);
     warn_key_mode("--tls-key", s->sc.tls_key_file);
     if (s->nonce_key_file != NULL) {
-        if (cvma_file_read_secret(s->nonce_key_file, 4096, &kb) != CVMA_OK || kb.len < 16 ||
-            kb.len > CVMA_NONCE_KEY_MAX) {
-            fprintf(stderr, "cvmattest serve: --nonce-key '%s': unreadable, or not 16..64 bytes\n",
-                    s->nonce_key_file);
+        enum cvma_status ks = cvma_file_read_secret(s->nonce_key_file, 4096, &kb);
+        if (ks != CVMA_OK || kb.len < 16 || kb.len > CVMA_NONCE_KEY_MAX) {
+            fprintf(stderr, "cvmattest serve: --nonce-key '%s': %s\n", s->nonce_key_file,
+                    ks != CVMA_OK && errno == EINVAL ? "not a regular file"
+                                                     : "unreadable, or not 16..64 bytes");
             goto out;
         }
         memcpy(s->sc.nonce_key.key, kb.p, kb.len);

@@ -148,7 +148,7 @@ int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
 static enum cvma_status file_read(const char *path, size_t max_len, bool regular, bool secret,
                                   struct cvma_buf *out)
 {
-    int fd;
+    int fd, err = 0;
     struct stat sb;
 
     out->p = NULL;
@@ -157,17 +157,28 @@ static enum cvma_status file_read(const char *path, size_t max_len, bool regular
      * allocated reads a byte at a time, so out of memory would pass unseen or as absence.
      * O_NONBLOCK: opening a FIFO does not wait for a writer (no effect on a regular file). */
     do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        return errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+        return errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO; /* errno: open's */
     }
-    if (regular && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-        close(fd);
-        return CVMA_E_IO;
+    if (fstat(fd, &sb) != 0) {
+        err = errno;
+    } else if (!S_ISREG(sb.st_mode) && (regular || secret)) {
+        err = EINVAL; /* a FIFO, a device, a directory: never a read that waits */
+    } else if (!S_ISREG(sb.st_mode)) {
+        /* Anything else (a pipe such as /dev/stdin, a terminal) is read as before, waiting for
+         * its data; a FIFO that had no writer at the open reads as empty. */
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+            err = errno;
+        }
     }
-    int err = read_all(fd, max_len, secret, out);
+    if (err == 0) {
+        err = read_all(fd, max_len, secret, out);
+    }
     close(fd);
+    errno = err;
     return err == 0 ? CVMA_OK : err == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
 }
 
@@ -185,6 +196,19 @@ enum cvma_status cvma_file_read_regular(const char *path, size_t max_len, struct
 enum cvma_status cvma_file_read_secret(const char *path, size_t max_len, struct cvma_buf *out)
 {
     return file_read(path, max_len, false, true, out);
+}
+
+/* see common/util.h */
+const char *cvma_file_read_strerror(int e)
+{
+    switch (e) {
+    case EINVAL:
+        return "not a regular file";
+    case EFBIG:
+        return "larger than allowed";
+    default:
+        return strerror(e);
+    }
 }
 
 /* see common/util.h */

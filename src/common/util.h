@@ -49,23 +49,31 @@ CVMA_MUST_USE int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
 
 /*
  * Reads a whole file (at most max_len bytes) into *out. Returns CVMA_OK, CVMA_E_IO (missing,
- * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first.
+ * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first. The open never
+ * waits: a FIFO without a writer reads as empty; a file that is not a regular one (a pipe
+ * such as /dev/stdin, a terminal) is then read as it comes. After CVMA_E_IO errno says why:
+ * open's, fstat's or read's, EFBIG (larger than max_len) or, for the readers of regular files
+ * only below, EINVAL (not a regular file); cvma_file_read_strerror words it.
  */
 CVMA_MUST_USE enum cvma_status cvma_file_read(const char *path, size_t max_len,
                                               struct cvma_buf *out);
-/* The same for a regular file only: a FIFO, a device or a directory is CVMA_E_IO at once,
- * never a read that waits (files found in a directory, such as collateral). */
+/* The same for a regular file only: a FIFO, a device or a directory is CVMA_E_IO at once
+ * (errno EINVAL), never a read that waits (files found in a directory, such as collateral). */
 CVMA_MUST_USE enum cvma_status cvma_file_read_regular(const char *path, size_t max_len,
                                                       struct cvma_buf *out);
 /*
- * The same as cvma_file_read for a file that holds a secret (a password, a private key):
- * every block it allocated is wiped (OPENSSL_cleanse) before it is freed, on every path: a
- * buffer grown (copied, never realloc'd, which could free the old block unwiped), a file
- * larger than max_len, a read error. On CVMA_OK the caller owns *out and wipes it with
- * cvma_buf_free_secret.
+ * The same as cvma_file_read_regular for a file that holds a secret (a password, a private
+ * key): a regular file only, so that a FIFO named by mistake or by someone else cannot hold
+ * a service waiting at start. Every block it allocated is wiped (OPENSSL_cleanse) before it
+ * is freed, on every path: a buffer grown (copied, never realloc'd, which could free the old
+ * block unwiped), a file larger than max_len, a read error. On CVMA_OK the caller owns *out
+ * and wipes it with cvma_buf_free_secret.
  */
 CVMA_MUST_USE enum cvma_status cvma_file_read_secret(const char *path, size_t max_len,
                                                      struct cvma_buf *out);
+/* Why a file reader above returned CVMA_E_IO, from the errno it left: "not a regular file"
+ * (EINVAL), "larger than allowed" (EFBIG), else strerror's words. */
+const char *cvma_file_read_strerror(int e);
 /* Wipes b's bytes (OPENSSL_cleanse), then cvma_buf_free. b->p NULL: nothing to do. */
 void cvma_buf_free_secret(struct cvma_buf *b);
 

@@ -3,6 +3,7 @@
  */
 #include "server/config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +266,9 @@ const char *cvma_serve_redis_password_read(const char *file, char **out)
     /* Two bytes more for the line end; a longer file is refused with its bytes wiped. */
     enum cvma_status st = cvma_file_read_secret(file, CVMA_SERVE_REDIS_PASSWORD_MAX + 2, &b);
     if (st != CVMA_OK) {
-        return st == CVMA_E_NOMEM ? "out of memory" : "unreadable, or over 1024 bytes";
+        return st == CVMA_E_NOMEM ? "out of memory"
+               : errno == EINVAL  ? "not a regular file"
+                                  : "unreadable, or over 1024 bytes";
     }
     n = b.len;
     if (n > 0 && b.p[n - 1] == '\n') {

@@ -988,13 +988,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&s->active, 1);
 }
 
-/* A PEM file as a NUL-terminated string (libmicrohttpd wants one); NULL when unreadable. The
- * file's bytes are cleansed after the copy (the TLS private key is read this way). */
-static char *read_text(const char *path)
+/* A PEM file (a regular one) as a NUL-terminated string (libmicrohttpd wants one); NULL when
+ * unreadable, with why set. The file's bytes are cleansed after the copy (the TLS private key
+ * is read this way). */
+static char *read_text(const char *path, const char **why)
 {
     struct cvma_buf b = {0};
     char *s = NULL;
-    if (cvma_file_read_secret(path, 1u << 20, &b) == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
+    enum cvma_status st = cvma_file_read_secret(path, 1u << 20, &b);
+    *why = st == CVMA_OK ? "out of memory" : cvma_file_read_strerror(errno);
+    if (st == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
         memcpy(s, b.p, b.len);
         s[b.len] = '\0';
     }
@@ -1096,11 +1099,16 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         cvma_errf(err, err_len, "--tls-cert and --tls-key go together");
         return 2;
     }
-    if (s.cfg.tls_cert_file != NULL && ((cert_s = read_text(s.cfg.tls_cert_file)) == NULL ||
-                                        (key_s = read_text(s.cfg.tls_key_file)) == NULL)) {
-        cvma_errf(err, err_len, "cannot read --tls-cert '%s' or --tls-key '%s'",
-                  s.cfg.tls_cert_file, s.cfg.tls_key_file);
-        goto out;
+    if (s.cfg.tls_cert_file != NULL) {
+        const char *why = NULL;
+        if ((cert_s = read_text(s.cfg.tls_cert_file, &why)) == NULL) {
+            cvma_errf(err, err_len, "cannot read --tls-cert '%s': %s", s.cfg.tls_cert_file, why);
+            goto out;
+        }
+        if ((key_s = read_text(s.cfg.tls_key_file, &why)) == NULL) {
+            cvma_errf(err, err_len, "cannot read --tls-key '%s': %s", s.cfg.tls_key_file, why);
+            goto out;
+        }
     }
     if ((s.spent = cvma_spent_new(s.cfg.redis_url, s.cfg.redis_password, err, err_len)) == NULL) {
         goto out;

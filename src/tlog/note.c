@@ -2,6 +2,7 @@
  * C2SP signed-note with Ed25519 (type 0x01) and tlog-cosignature/v1 (type 0x04), and the key
  * strings Go's golang.org/x/mod/sumdb/note uses. See tlog/tlog.h.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,7 +268,7 @@ enum cvma_status cvma_note_skey_load(const char *path, struct cvma_note_skey *ou
     char why[200];
     memset(out, 0, sizeof *out);
     if (cvma_file_read_secret(path, 4096, &b) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read %s", path);
+        cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(errno));
         return CVMA_E_IO;
     }
     bool ok = cvma_note_skey_parse((const char *)b.p, b.len, out, why, sizeof why);

@@ -4,6 +4,7 @@
  */
 #include "verifier/verifier.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,8 @@ static enum cvma_status load_result_key(struct cvma_verifier *v, const char *pat
 {
     struct cvma_buf kb;
     if (cvma_file_read_secret(path, MAX_KEY_FILE, &kb) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read --sign-result key '%s'", path);
+        cvma_errf(err, err_len, "cannot read --sign-result key '%s': %s", path,
+                  cvma_file_read_strerror(errno));
         return CVMA_E_IO;
     }
     v->result_key = cvma_jws_key_from_pem(kb.p, kb.len, true);

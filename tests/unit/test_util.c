@@ -148,6 +148,41 @@ static void test_file_create_exclusive(void **state)
     free(tmp);
 }
 
+/* A secret file that is a FIFO (no writer) or a directory is refused at once, errno EINVAL
+ * ("not a regular file"): a service no longer waits at start for a writer. Any other file read
+ * through cvma_file_read no longer waits at the open either: such a FIFO reads as empty. */
+static void test_file_read_secret_never_waits(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *fifo = tu_path(dir, "redis.pw"), *file = tu_path(dir, "nonce.key");
+    struct cvma_buf b;
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    tu_write(file, (const uint8_t *)"abc", 3);
+    alarm(20); /* a hang fails the test instead of stalling the suite */
+    errno = 0;
+    assert_int_equal(cvma_file_read_secret(fifo, 1024, &b), CVMA_E_IO);
+    assert_int_equal(errno, EINVAL);
+    assert_string_equal(cvma_file_read_strerror(errno), "not a regular file");
+    assert_null(b.p);
+    errno = 0;
+    assert_int_equal(cvma_file_read_secret(dir, 1024, &b), CVMA_E_IO);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(cvma_file_read(fifo, 1024, &b), CVMA_OK);
+    assert_int_equal(b.len, 0);
+    cvma_buf_free(&b);
+    alarm(0);
+    assert_int_equal(cvma_file_read_secret(file, 1024, &b), CVMA_OK);
+    assert_int_equal(b.len, 3);
+    cvma_buf_free_secret(&b);
+    assert_int_equal(cvma_file_read_secret(file, 2, &b), CVMA_E_IO);
+    assert_string_equal(cvma_file_read_strerror(errno), "larger than allowed");
+    tu_rmtree(dir);
+    free(fifo);
+    free(file);
+    free(dir);
+}
+
 static void test_file_write_atomic_mode(void **state)
 {
     (void)state;
@@ -497,6 +532,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_file_read_regular_never_waits),
+            cmocka_unit_test(test_file_read_secret_never_waits),
             cmocka_unit_test(test_file_create_exclusive),
             cmocka_unit_test(test_file_write_atomic_mode),
             cmocka_unit_test(test_file_write_atomic_replaces_symlink),

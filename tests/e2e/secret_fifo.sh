@@ -1,0 +1,67 @@
+#!/bin/sh
+# A secret file (a password, a private key) that is a FIFO with no writer, or another file that
+# is not a regular file, is refused at once, naming the file: "not a regular file". Before,
+# the file was opened with a blocking open() and `cvmattest serve` waited for a writer for
+# ever at start. Other inputs read through the same reader (a policy) no longer wait either:
+# a FIFO without a writer reads as empty, and a pipe that has one (/dev/stdin) still works.
+# Each command runs under `timeout`, so a regression fails (124) instead of hanging the suite.
+# Needs CVMATTEST_BIN (ctest sets it).
+set -u
+CVM=${CVMATTEST_BIN:?}
+command -v mkfifo >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 ||
+    { echo "secret_fifo: SKIP: mkfifo or timeout not found" >&2; exit 77; }
+T=$(mktemp -d /tmp/cvma-e2e-secret-fifo.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+ok() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+# refused NAME FILE COMMAND...: exit 2 within the time-out, stderr naming FILE and saying why
+refused() {
+    name=$1
+    file=$2
+    shift 2
+    timeout 10 "$@" >/dev/null 2>"$T/err"
+    rc=$?
+    if [ $rc = 2 ] && grep -qF -- "$file" "$T/err" && grep -qF "not a regular file" "$T/err"; then
+        ok "$name: exit 2, '$(head -c 300 "$T/err")'"
+    else
+        fail "$name: exit $rc (124 is a hang), stderr: $(head -c 300 "$T/err")"
+    fi
+}
+
+export CVMATTEST_CACHE="$T/cache"
+$CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+mkfifo -m 600 "$T/fifo" || exit 1
+mkdir -m 700 "$T/dir" || exit 1
+S="--trust-root $T/s/ark.pem --collateral $T/s --offline --listen 127.0.0.1:0"
+# --redis names a port nothing listens on: each secret is read before Redis is reached.
+R="--redis redis://127.0.0.1:1"
+
+# 1. serve: each secret file as a FIFO, then as a directory
+for f in "$T/fifo" "$T/dir"; do
+    refused "serve --redis-password-file $(basename "$f")" "$f" $CVM serve $S $R --redis-password-file "$f"
+    refused "serve --nonce-key $(basename "$f")" "$f" $CVM serve $S $R --nonce-key "$f"
+    refused "serve --sign-result $(basename "$f")" "$f" $CVM serve $S --sign-result "$f"
+    refused "serve --tls-key $(basename "$f")" "$f" $CVM serve $S --tls-cert "$T/s/ark.pem" --tls-key "$f"
+done
+
+# 2. the other secret keys: a registry's signing key, a log's and a witness's note keys
+printf 'amd chip_id %0128d\n' 1 >"$T/fleet.txt"
+refused "registry build --key" "$T/fifo" $CVM registry build --provider acme --key "$T/fifo" \
+    --entries "$T/fleet.txt" --version 1 --valid-days 30 --out "$T/r.jws"
+$CVM registry log keygen --out "$T/log" --origin example.com/log >/dev/null || exit 1
+printf 'example.com/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n' >"$T/cp"
+refused "witness cosign --key" "$T/fifo" $CVM witness cosign --state "$T/ws" --key "$T/fifo" \
+    --log-vkey "$T/log.vkey" "$T/cp"
+
+# 3. a file that is not secret, read through the same reader: a FIFO without a writer is read
+#    at once (as empty: here not a policy), never waited for; a pipe with a writer as before
+timeout 10 $CVM policy check "$T/fifo" >/dev/null 2>&1
+rc=$?
+if [ $rc != 124 ] && [ $rc != 0 ]; then ok "policy check FIFO: exit $rc at once"; else fail "policy check FIFO: exit $rc"; fi
+printf '{}\n' | timeout 10 $CVM policy check /dev/stdin >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc = 0 ]; then ok "policy check /dev/stdin (a pipe)"; else fail "policy check /dev/stdin: exit $rc, $(cat "$T/err")"; fi
+
+[ $fails = 0 ] && echo "secret_fifo: all passed" || echo "secret_fifo: $fails failed"
+[ $fails = 0 ]
