@@ -18,8 +18,9 @@
  * verification will say the same.
  *
  * Exit codes: 0 every file written; 3 something could not be fetched, or what was fetched fails
- * its own checks (stderr says what); 1 the evidence does not parse; 2 usage errors, unreadable
- * evidence or --trust-root, unwritable DIR.
+ * its own checks (stderr says what); 1 the evidence does not parse, or (TDX) its PCK chain does
+ * not chain to a trusted root, which the fetch checks before it asks for anything by the PCK
+ * certificate's values; 2 usage errors, unreadable evidence or --trust-root, unwritable DIR.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,7 +66,8 @@ static void usage(FILE *f)
           "collateral that fails its own checks (not signed by its chain, a chain to no trusted\n"
           "root) leaves the cache and nothing is written. Exit 0 when every file is written,\n"
           "3 when something could not be fetched or fails its own checks, 1 when the evidence\n"
-          "does not parse, 2 on usage errors.\n",
+          "does not parse or (TDX) its PCK chain does not chain to a trusted root (checked\n"
+          "before anything is fetched), 2 on usage errors.\n",
           f);
 }
 

@@ -89,6 +89,9 @@ enum cvma_status cvma_chain_verify(const struct cvma_chain_req *req, STACK_OF(X5
     if ((req->flags & CVMA_CHAIN_STRICT) != 0) {
         flags |= X509_V_FLAG_X509_STRICT;
     }
+    if ((req->flags & CVMA_CHAIN_NO_TIME) != 0) {
+        flags |= X509_V_FLAG_NO_CHECK_TIME;
+    }
     if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, req->anchor) != 1) {
         goto out;
     }
@@ -105,7 +108,10 @@ enum cvma_status cvma_chain_verify(const struct cvma_chain_req *req, STACK_OF(X5
         goto out;
     }
     X509_STORE_CTX_set_flags(ctx, flags);
-    X509_STORE_CTX_set_time(ctx, 0, req->at);
+    /* OpenSSL takes a set time over X509_V_FLAG_NO_CHECK_TIME: set it only when checked. */
+    if ((req->flags & CVMA_CHAIN_NO_TIME) == 0) {
+        X509_STORE_CTX_set_time(ctx, 0, req->at);
+    }
     if (X509_verify_cert(ctx) != 1) {
         int depth = X509_STORE_CTX_get_error_depth(ctx);
         st = cvma_chain_reject(X509_STORE_CTX_get_error(ctx), cvma_chain_role(req, depth),

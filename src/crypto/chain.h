@@ -22,6 +22,10 @@
 
 /* X509_V_FLAG_X509_STRICT. Not for AMD: VCEKs have no Authority Key Identifier. */
 #define CVMA_CHAIN_STRICT 1u
+/* X509_V_FLAG_NO_CHECK_TIME: signatures and shape only, no validity window (req->at unused).
+ * Only for a check that a full one at req->at follows (the TDX PCK chain before anything is
+ * fetched by its values); never the whole verification of a chain. */
+#define CVMA_CHAIN_NO_TIME 2u
 
 struct cvma_chain_req {
     X509 *leaf; /* depth 0 */

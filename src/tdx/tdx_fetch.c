@@ -1,8 +1,11 @@
 /*
  * Collateral for a TDX quote: from the --collateral directory, or from Intel PCS (or a PCCS
  * with the same API) through the on-disk cache. The FMSPC and the PCK CA that select what to
- * fetch are read from the quote's PCK certificate before its chain is verified: they only
- * choose what to fetch; the chain, the FMSPC match and every signature are checked afterwards.
+ * fetch are read from the quote's PCK certificate, and only once the PCK chain's signatures
+ * chain to a trusted root (cvma_tdx_pck_chain_precheck): a quote with a forged PCK certificate
+ * (any FMSPC it likes) is refused without a request or a cache look-up. The CRLs and validity
+ * times of that chain, the FMSPC match and every other signature are checked afterwards, by
+ * the verification, with the collateral.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,9 +66,10 @@ bool cvma_tdx_held_seal(struct cvma_tdx_held *held)
 
 /*
  * The PCS client for q, as every fetch and eviction of its collateral sets it up: the FMSPC and
- * the CA of its PCK certificate choose the URLs, hence the cache keys. On CVMA_OK *pcs uses
- * *cache (when the cache directory can be used; cvma_cache_cleanup it either way); else the
- * reason is in v.
+ * the CA of its PCK certificate choose the URLs, hence the cache keys. Only for a quote whose
+ * PCK chain has been checked: by cvma_tdx_pck_chain_precheck before a fetch, in full before an
+ * eviction. On CVMA_OK *pcs uses *cache (when the cache directory can be used;
+ * cvma_cache_cleanup it either way); else the reason is in v.
  */
 static enum cvma_status pcs_for_quote(const struct cvma_tdx_quote *q,
                                       const struct cvma_verify_opts *opts, struct cvma_pcs *pcs,
@@ -102,7 +106,8 @@ out:
 }
 
 /* The items in want (CVMA_TDX_ITEM_*) from Intel PCS or the on-disk cache (offline: the cache
- * only) into held->c; the others in it are kept. */
+ * only) into held->c; the others in it are kept. A quote whose PCK chain does not chain to a
+ * trusted root is refused first (CVMA_REJECTED), asking for nothing. */
 static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
                                  const struct cvma_verify_opts *opts, unsigned want,
                                  struct cvma_tdx_held *held, struct cvma_verdict *v)
@@ -111,8 +116,13 @@ static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
     struct cvma_cache cache = {0};
     struct cvma_pck_ext pck;
     enum cvma_pcs_ca ca;
-    enum cvma_status st = pcs_for_quote(q, opts, &pcs, &cache, &pck, &ca, v);
-    if (st == CVMA_OK) {
+    /* Nothing is asked for by the PCK certificate's values before its chain is the trusted
+     * root's; the CRLs among what is fetched are for the full check. */
+    enum cvma_status st = cvma_tdx_pck_chain_precheck(q, opts, v);
+    if (st != CVMA_OK) {
+        return st;
+    }
+    if ((st = pcs_for_quote(q, opts, &pcs, &cache, &pck, &ca, v)) == CVMA_OK) {
         st = cvma_pcs_collateral_fill(&pcs, pck.fmspc, ca, want, &held->c, v);
     }
     cvma_cache_cleanup(&cache);

@@ -34,6 +34,22 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quo
                                                        struct cvma_verdict *v);
 
 /*
+ * The quote's PCK chain checked before anything is fetched (or looked up in the cache) by
+ * values its PCK certificate holds (FMSPC, CA type): PCK leaf -> PCK Platform/Processor CA ->
+ * the pinned Intel SGX Root CA or a --trust-root, the leaf an SGX PCK Certificate, every
+ * signature and the shape as the full check verifies them, but without the CRLs (collateral,
+ * fetched afterwards) and without validity times (left to the full check, which names them).
+ * So a forged PCK certificate costs no request. CVMA_OK; CVMA_REJECTED with the reason the
+ * full check would give (CERT_PARSE, CERT_UNTRUSTED_ROOT, TDX_PCK_NOT_PCK,
+ * CERT_CHAIN_INVALID); CVMA_E_NOMEM. Not a verification of the chain: cvma_tdx_verify still
+ * checks it in full. A chain the full check passed before (opts->chain_cache remembers it) is
+ * not checked again here.
+ */
+CVMA_MUST_USE enum cvma_status cvma_tdx_pck_chain_precheck(const struct cvma_tdx_quote *q,
+                                                           const struct cvma_verify_opts *opts,
+                                                           struct cvma_verdict *v);
+
+/*
  * Removes from the on-disk cache the PCS items named (CVMA_TDX_ITEM_* bits) that collateral
  * for q was had under, so that the next verification fetches them again. what (what_len bytes)
  * receives the names of those removed ("TCB Info, Root CA CRL"), or says that some could not

@@ -5,12 +5,17 @@
  * the QE report signature by the PCK key and the attestation key binding; the quote
  * signature; the TCB evaluation; then the appraisal that needs no policy file.
  *
+ * Before any collateral is fetched by the PCK certificate's values (FMSPC, CA type), the PCK
+ * chain's signatures are checked up to the same roots (cvma_tdx_pck_chain_precheck, for
+ * tdx_fetch.c): the same code as the full check, without the CRLs and the times.
+ *
  * Caching (docs/performance.md): a verified PCK chain, a verified collateral set, and the
  * attestation keys seen are kept in the chain cache, keyed by SHA-256 over the exact bytes
- * they came from (and the trust roots in force). Every time-dependent fact is re-checked on
- * every use; outside a window the item is verified in full again so the reason is named.
- * Entries are held by counted references (crypto/chain_cache.h), so one cache may serve
- * many threads verifying at once.
+ * they came from (and the trust roots in force); so is a marker that a chain passed the full
+ * check, which spares the pre-check its signatures and nothing else. Every time-dependent fact is
+ * re-checked on every use; outside a window the item is verified in full again so the reason is
+ * named. Entries are held by counted references (crypto/chain_cache.h), so one cache may serve many
+ * threads verifying at once.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -132,9 +137,10 @@ static bool key_of(const char *tag, const struct cvma_span *parts, size_t n,
     return ok;
 }
 
-/* Which anchor the chain's last certificate is: the pinned Intel root or a --trust-root. */
-static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *opts,
-                                    struct tdx_chain *ch, struct cvma_verdict *v)
+/* Which anchor the chain's last certificate is: the pinned Intel root or a --trust-root. Its
+ * name goes to anchor (anchor_len bytes). */
+static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *opts, char *anchor,
+                                    size_t anchor_len, struct cvma_verdict *v)
 {
     static const struct cvma_chain_pin intel_root = {intel_root_spki_sha256};
     char hex[65], cn[128];
@@ -145,11 +151,11 @@ static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *o
         return cvma_reject(v, CVMA_R_CERT_PARSE, "root of the PCK chain: cannot encode its key");
     }
     if (k == 0) {
-        snprintf(ch->anchor, sizeof ch->anchor, "intel-sgx-root-ca");
+        snprintf(anchor, anchor_len, "intel-sgx-root-ca");
         return CVMA_OK;
     }
     if (k == 1) {
-        snprintf(ch->anchor, sizeof ch->anchor, "test-root:%s", hex);
+        snprintf(anchor, anchor_len, "test-root:%s", hex);
         return CVMA_OK;
     }
     cvma_x509_subject_cn(root, cn, sizeof cn);
@@ -159,20 +165,32 @@ static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *o
                        cn, hex);
 }
 
-/* PCK leaf -> PCK CA -> root, with both CRLs when the collateral has them. */
-static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
-                                         const struct cvma_tdx_collateral *c,
-                                         const struct cvma_verify_opts *opts,
-                                         struct tdx_chain **out, struct cvma_verdict *v)
+/*
+ * The quote's PCK chain: PCK leaf -> PCK CA -> root, the root pinned or a --trust-root (its name
+ * in anchor), the leaf an SGX PCK Certificate, verified by OpenSSL in strict mode. Two depths:
+ * - full false: the signatures and the shape only, no validity times and no CRLs (c unused).
+ *   This is the check before anything is fetched by values the PCK certificate holds (FMSPC,
+ *   CA type): the collateral, the CRLs among it, comes afterwards. For a chain that does not
+ *   chain to a trusted root it gives the reason the full check would give.
+ * - full true: at opts->at, and with the PCK CRL and the Root CA CRL of c (may be NULL) for
+ *   every certificate when c holds both.
+ * On CVMA_OK *certs (the quote's certificates, leaf first, root last) and *path (may be NULL:
+ * the verified path) are the caller's; on failure both are NULL and the reason is in v.
+ */
+static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, bool full,
+                                       const struct cvma_tdx_collateral *c,
+                                       const struct cvma_verify_opts *opts, char *anchor,
+                                       size_t anchor_len, STACK_OF(X509) * *certs_out,
+                                       STACK_OF(X509) * *path, struct cvma_verdict *v)
 {
+    static const char *const roles[] = {"PCK certificate", "PCK CA", "Intel SGX Root CA"};
     enum cvma_status st = CVMA_E_INTERNAL;
-    STACK_OF(X509) *certs = NULL, *untrusted = NULL, *path = NULL;
-    struct tdx_chain *ch = NULL;
+    STACK_OF(X509) *certs = NULL, *untrusted = NULL;
     char cn[128];
 
-    *out = NULL;
-    if ((ch = calloc(1, sizeof *ch)) == NULL) {
-        return CVMA_E_NOMEM;
+    *certs_out = NULL;
+    if (path != NULL) {
+        *path = NULL;
     }
     certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
     if (certs == NULL || sk_X509_num(certs) < 2) {
@@ -184,7 +202,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
     }
     X509 *leaf = sk_X509_value(certs, 0);
     X509 *root = sk_X509_value(certs, sk_X509_num(certs) - 1);
-    if ((st = pick_anchor(root, opts, ch, v)) != CVMA_OK) {
+    if ((st = pick_anchor(root, opts, anchor, anchor_len, v)) != CVMA_OK) {
         goto out;
     }
     cvma_x509_subject_cn(leaf, cn, sizeof cn);
@@ -203,27 +221,90 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
             goto out;
         }
     }
-    ch->crl_checked = c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
     {
-        static const char *const roles[] = {"PCK certificate", "PCK CA", "Intel SGX Root CA"};
-        X509_CRL *crls[2] = {c != NULL ? c->pck_crl : NULL, c != NULL ? c->root_ca_crl : NULL};
+        bool with_crls = full && c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
+        X509_CRL *crls[2] = {with_crls ? c->pck_crl : NULL, with_crls ? c->root_ca_crl : NULL};
         const struct cvma_chain_req req = {
                 .leaf = leaf,
                 .intermediates = untrusted,
                 .anchor = root,
                 .crls = crls,
-                .n_crls = ch->crl_checked ? 2 : 0,
+                .n_crls = with_crls ? 2 : 0,
                 .at = opts->at,
-                .flags = CVMA_CHAIN_STRICT,
+                .flags = CVMA_CHAIN_STRICT | (full ? 0 : CVMA_CHAIN_NO_TIME),
                 .roles = roles,
                 .n_roles = CVMA_ARRAY_LEN(roles),
                 .name = "PCK",
                 .issuers = "PCK CA/root",
         };
-        if ((st = cvma_chain_verify(&req, &path, v)) != CVMA_OK) {
+        if ((st = cvma_chain_verify(&req, path, v)) != CVMA_OK) {
             goto out;
         }
     }
+    *certs_out = certs;
+    certs = NULL;
+    st = CVMA_OK;
+out:
+    sk_X509_free(untrusted); /* borrowed certificates */
+    sk_X509_pop_free(certs, X509_free);
+    return st;
+}
+
+/* The chain-cache key of "this PCK chain's signatures chain to a trusted root": its bytes and
+ * the trust roots in force. False when it cannot be computed (out of memory). */
+static bool pck_signed_key(const struct cvma_tdx_quote *q, const struct cvma_verify_opts *opts,
+                           uint8_t out[32])
+{
+    struct cvma_span part = {q->pck_chain_pem.p, q->pck_chain_pem.len};
+    return key_of("tdx-pck-signed", &part, 1, opts, out);
+}
+
+/* see tdx/tdx_internal.h */
+enum cvma_status cvma_tdx_pck_chain_precheck(const struct cvma_tdx_quote *q,
+                                             const struct cvma_verify_opts *opts,
+                                             struct cvma_verdict *v)
+{
+    STACK_OF(X509) *certs = NULL;
+    char anchor[96];
+    uint8_t key[32];
+    enum cvma_status st;
+
+    /* A chain that passed the full check before (the marker is put only then) has signatures
+     * that chain to these roots: nothing left for this check to do. */
+    if (opts->chain_cache != NULL && pck_signed_key(q, opts, key)) {
+        struct cvma_chain_ref *mark = cvma_chain_cache_get(opts->chain_cache, key);
+        bool known = mark != NULL;
+        cvma_chain_ref_release(mark);
+        if (known) {
+            return CVMA_OK;
+        }
+    }
+    st = check_pck_path(q, false, NULL, opts, anchor, sizeof anchor, &certs, NULL, v);
+    sk_X509_pop_free(certs, X509_free);
+    return st;
+}
+
+/* PCK leaf -> PCK CA -> root, with both CRLs when the collateral has them. */
+static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
+                                         const struct cvma_tdx_collateral *c,
+                                         const struct cvma_verify_opts *opts,
+                                         struct tdx_chain **out, struct cvma_verdict *v)
+{
+    enum cvma_status st = CVMA_E_INTERNAL;
+    STACK_OF(X509) *certs = NULL, *path = NULL;
+    struct tdx_chain *ch = NULL;
+
+    *out = NULL;
+    if ((ch = calloc(1, sizeof *ch)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    ch->crl_checked = c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
+    if ((st = check_pck_path(q, true, c, opts, ch->anchor, sizeof ch->anchor, &certs, &path, v)) !=
+        CVMA_OK) {
+        goto out;
+    }
+    X509 *leaf = sk_X509_value(certs, 0);
+    X509 *root = sk_X509_value(certs, sk_X509_num(certs) - 1);
     /* One window for the verified path (latest notBefore, earliest notAfter): the quote
      * decides how many PEM certificates it carries, and a window per certificate could push
      * the CRL windows below out of the MAX_WINDOWS a cached chain is re-checked against. */
@@ -291,7 +372,6 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
 out:
     tdx_chain_free(ch);
     sk_X509_pop_free(path, X509_free);
-    sk_X509_free(untrusted); /* borrowed certificates */
     sk_X509_pop_free(certs, X509_free);
     return st;
 }
@@ -589,6 +669,14 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             ch = NULL;
             v->oom = true;
             goto out;
+        }
+        /* The full check passed (times, and the CRLs when the collateral has both): the
+         * pre-check before a fetch may skip its signature work for this chain from now on
+         * (cvma_tdx_pck_chain_precheck). The entry's presence is the marker: no value. Only
+         * the pre-check reads it, never this full check. */
+        uint8_t mark[32];
+        if (opts->chain_cache != NULL && pck_signed_key(q, opts, mark)) {
+            cvma_chain_ref_release(cvma_chain_cache_put(opts->chain_cache, mark, NULL, NULL));
         }
     }
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);

@@ -8,6 +8,8 @@
 #  - `cvmattest collateral fetch` of collateral that fails its own checks (a CRL, a VCEK or a
 #    TCB Info signed by another key, as a hostile mirror or a poisoned cache would serve):
 #    exit 3, nothing written, the bad item out of the cache.
+#  - `cvmattest collateral fetch` of a TDX quote whose PCK chain ends in an untrusted root:
+#    exit 1 (CERT_UNTRUSTED_ROOT) before any request, nothing written.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
 set -u
 
@@ -185,9 +187,19 @@ expect "offline verify of fetched tdx collateral" 0 "$TMP/o12"
 grep -q 'status: *affirming' "$TMP/o12" || { cat "$TMP/o12" >&2; fail "tdx offline: not affirming"; }
 
 "$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-none" --pcs-url http://127.0.0.1:9 \
-    --cache-dir "$TMP/c7" >"$TMP/o13" 2>&1; rc=$?
+    --cache-dir "$TMP/c7" --trust-root "$TMP/t/root_ca.pem" >"$TMP/o13" 2>&1; rc=$?
 expect "collateral fetch, PCS unreachable" 3 "$TMP/o13"
 grep -q 'COLLATERAL_UNAVAILABLE' "$TMP/o13" || { cat "$TMP/o13" >&2; fail "no COLLATERAL_UNAVAILABLE"; }
+
+# Without --trust-root the quote's PCK chain ends in no trusted root: refused (exit 1) before
+# anything is asked of PCS by its PCK certificate's values (docs/collateral.md), nothing written.
+before=$(wc -l <"$TMP/pcs.log")
+"$CVM" collateral fetch "$TMP/t/quote.bin" --out "$TMP/tdx-untrusted" --pcs-url="$PCS" \
+    --cache-dir "$TMP/c7b" >"$TMP/o13b" 2>&1; rc=$?
+expect "collateral fetch, untrusted PCK chain" 1 "$TMP/o13b"
+grep -q 'CERT_UNTRUSTED_ROOT' "$TMP/o13b" || { cat "$TMP/o13b" >&2; fail "untrusted PCK chain: no CERT_UNTRUSTED_ROOT"; }
+[ "$(wc -l <"$TMP/pcs.log")" = "$before" ] || { cat "$TMP/pcs.log" >&2; fail "untrusted PCK chain: PCS was asked"; }
+[ ! -e "$TMP/tdx-untrusted" ] || fail "collateral fetch wrote files for an untrusted PCK chain"
 
 # PCS serves a TCB Info signed by another key (another simulated Intel chain): exit 3, nothing
 # written.

@@ -23,6 +23,7 @@
 
 #include "common/timeutil.h"
 #include "common/verdict.h"
+#include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "result/result.h"
 #include "sim/sim_tdx.h"
@@ -2251,24 +2252,37 @@ static void start_sim_pcs(struct srv *s, const struct sim_tdx *t)
     srv_start(s, args);
 }
 
+/* The options of a verification through the PCS stand-in and the cache, trusting root. */
+static void sim_opts(struct srv *s, X509 **root, int64_t max_age, struct cvma_verify_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->at = time(NULL);
+    o->pcs_base_url = s->base;
+    o->cache_dir = s->cache_dir;
+    o->collateral_max_age = max_age;
+    o->trust_roots = root;
+    o->n_trust_roots = 1;
+}
+
+/* One full verification of quote with o; its exit code. */
+static int verify_quote(const struct cvma_buf *quote, const struct cvma_verify_opts *o,
+                        struct cvma_result *res)
+{
+    cvma_result_init(res, "tdx", o->at);
+    cvma_tdx_verify(quote->p, quote->len, o, NULL, res);
+    cvma_result_finish(res);
+    tu_dump(&res->verdict);
+    return cvma_result_exit_code(res);
+}
+
 /* One full verification of the simulated quote through the PCS stand-in and the cache. */
 static int verify_sim(struct srv *s, struct sim_tdx *t, int64_t max_age, struct cvma_result *res)
 {
     struct cvma_verify_opts o;
     X509 *roots[1] = {t->root};
 
-    memset(&o, 0, sizeof o);
-    o.at = time(NULL);
-    o.pcs_base_url = s->base;
-    o.cache_dir = s->cache_dir;
-    o.collateral_max_age = max_age;
-    o.trust_roots = roots;
-    o.n_trust_roots = 1;
-    cvma_result_init(res, "tdx", o.at);
-    cvma_tdx_verify(t->quote.p, t->quote.len, &o, NULL, res);
-    cvma_result_finish(res);
-    tu_dump(&res->verdict);
-    return cvma_result_exit_code(res);
+    sim_opts(s, roots, max_age, &o);
+    return verify_quote(&t->quote, &o, res);
 }
 
 static void write_crl(const char *path, X509_CRL *crl)
@@ -2387,6 +2401,229 @@ static void test_pcs_pck_crl_with_unreadable_this_update_is_evicted(void **state
     sim_tdx_free(&t);
 }
 
+/* Every request the stand-in logged, whatever its answer. */
+static int all_requests(const struct srv *s)
+{
+    struct cvma_buf b = {0};
+    int n = 0;
+    if (cvma_file_read(s->log, 1 << 20, &b) != CVMA_OK) {
+        return 0; /* no log yet: no request */
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        n += b.p[i] == '\n';
+    }
+    cvma_buf_free(&b);
+    return n;
+}
+
+static void put_le(struct cvma_buf *b, uint32_t x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        b->p[b->len++] = (uint8_t)(x >> (8 * i));
+    }
+}
+
+static void put_raw(struct cvma_buf *b, const void *p, size_t n)
+{
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+/* q (a v4 quote) with its PEM PCK chain replaced by the certificates of chain (leaf first): the
+ * signature data re-assembled around it, every signature of the quote left as it was. */
+static void quote_with_chain(const struct cvma_tdx_quote *q, STACK_OF(X509) * chain,
+                             struct cvma_buf *out)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    assert_non_null(bio);
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        assert_int_equal(PEM_write_bio_X509(bio, sk_X509_value(chain, i)), 1);
+    }
+    long pem_len = BIO_get_mem_data(bio, &pem);
+    assert_true(pem_len > 0);
+    size_t cert_size =
+            CVMA_SGX_REPORT_SIZE + 64 + 2 + q->qe_auth_data.len + 2 + 4 + (size_t)pem_len;
+    size_t sig_size = 64 + 64 + 2 + 4 + cert_size;
+    assert_non_null(out->p = malloc(q->signed_len + 4 + sig_size));
+    out->len = 0;
+    put_raw(out, q->signed_bytes, q->signed_len);
+    put_le(out, (uint32_t)sig_size, 4);
+    put_raw(out, q->signature, 64);
+    put_raw(out, q->attestation_key, 64);
+    put_le(out, CVMA_TDX_CERT_QE_REPORT, 2);
+    put_le(out, (uint32_t)cert_size, 4);
+    put_raw(out, q->qe_report.raw, CVMA_SGX_REPORT_SIZE);
+    put_raw(out, q->qe_report_signature, 64);
+    put_le(out, (uint32_t)q->qe_auth_data.len, 2);
+    if (q->qe_auth_data.len > 0) {
+        put_raw(out, q->qe_auth_data.p, q->qe_auth_data.len);
+    }
+    put_le(out, CVMA_TDX_CERT_PCK_CHAIN, 2);
+    put_le(out, (uint32_t)pem_len, 4);
+    put_raw(out, pem, (size_t)pem_len);
+    BIO_free(bio);
+}
+
+/* The PEM certificates of a parsed quote's PCK chain. */
+static STACK_OF(X509) * quote_chain(const struct cvma_buf *quote, struct cvma_tdx_quote *q)
+{
+    struct cvma_tdx_parse_opts po = {.allow_trailing_data = false};
+    struct cvma_verdict v;
+    STACK_OF(X509) * sk;
+
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_quote_parse(quote->p, quote->len, &po, q, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+    assert_non_null(sk = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len));
+    assert_int_equal(sk_X509_num(sk), 3);
+    return sk;
+}
+
+/* The FMSPC and the CA type that choose what is fetched come from the PCK certificate, so they
+ * are read only once its chain's signatures chain to the trusted root: a forged PCK certificate
+ * naming an FMSPC the stand-in does not know makes no request (a 404 is not cached: each such
+ * quote would cost one) and is refused with the reason the full check gives. The forgery: the
+ * PCK leaf of another simulator run (FMSPC 0123456789AB), its Authority Key Identifier made the
+ * trusted PCK CA's and re-signed by a key that CA does not hold, sent with the trusted PCK CA and
+ * root (byte for byte); and that other run's quote as it is, ending in its own root. */
+static void test_pcs_forged_pck_chain_makes_no_request(void **state)
+{
+    struct srv *s = *state;
+    if (!server_prereqs()) {
+        skip();
+    }
+    struct sim_tdx t;
+    struct cvma_sim_tdx_opts so;
+    struct cvma_tdx_quote qa, qb;
+    struct cvma_buf other = {0}, forged = {0};
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    char err[256];
+    X509 *roots[1];
+
+    sim_tdx_make(s, &t);
+    roots[0] = t.root;
+    start_sim_pcs(s, &t);
+
+    /* The other run, under its own root, with an FMSPC the stand-in has no TCB Info for. */
+    char *odir = tu_path(s->tmp, "other");
+    cvma_sim_tdx_opts_default(&so);
+    tu_hex("0123456789ab", so.fmspc, 6);
+    if (cvma_sim_tdx_write(&so, odir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    char *f = tu_path(odir, "quote.bin");
+    tu_read(f, &other);
+    free(f);
+
+    STACK_OF(X509) *ca = quote_chain(&t.quote, &qa); /* PCK, PCK CA, root: all trusted */
+    STACK_OF(X509) *ob = quote_chain(&other, &qb);
+    X509 *leaf = X509_dup(sk_X509_value(ob, 0));
+    assert_non_null(leaf);
+    assert_int_equal(
+            X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(sk_X509_value(ca, 1))),
+            0);
+    X509_EXTENSION_free(
+            X509_delete_ext(leaf, X509_get_ext_by_NID(leaf, NID_authority_key_identifier, -1)));
+    tu_add_ext(leaf, sk_X509_value(ca, 1), NID_authority_key_identifier, "keyid:always");
+    EVP_PKEY *stranger = EVP_EC_gen("P-256");
+    assert_non_null(stranger);
+    assert_true(X509_sign(leaf, stranger, EVP_sha256()) > 0);
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    assert_non_null(chain);
+    assert_true(sk_X509_push(chain, leaf) > 0);
+    assert_true(sk_X509_push(chain, sk_X509_value(ca, 1)) > 0);
+    assert_true(sk_X509_push(chain, sk_X509_value(ca, 2)) > 0);
+    quote_with_chain(&qb, chain, &forged);
+
+    /* 1. Online: refused as the chain's, not undecided, and the stand-in asked nothing. */
+    sim_opts(s, roots, 0, &o);
+    assert_int_equal(verify_quote(&forged, &o, &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    assert_true(tu_detail_has(&res.verdict, CVMA_R_CERT_CHAIN_INVALID, "PCK certificate"));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+    cvma_result_cleanup(&res);
+    assert_int_equal(all_requests(s), 0);
+
+    /* 2. The full check, with all the collateral in a directory, names the same reason. */
+    o.collateral_dir = t.dir;
+    o.offline = true;
+    assert_int_equal(verify_quote(&forged, &o, &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    cvma_result_cleanup(&res);
+
+    /* 3. The fetch alone (what `collateral fetch` runs first), with a chain cache: refused,
+     *    no request, and nothing remembered for a chain that was never fully checked. */
+    {
+        struct cvma_tdx_held held;
+        struct cvma_verdict v;
+        struct cvma_tdx_quote qf;
+        struct cvma_tdx_parse_opts po = {.allow_trailing_data = false};
+        struct cvma_chain_cache *cache = cvma_chain_cache_new(16);
+        assert_non_null(cache);
+        sim_opts(s, roots, 0, &o);
+        o.chain_cache = cache;
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_quote_parse(forged.p, forged.len, &po, &qf, &v), CVMA_OK);
+        assert_int_equal(cvma_tdx_collateral_get(&qf, &o, &held, &v), CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_CHAIN_INVALID);
+        assert_int_equal(cvma_chain_cache_count(cache), 0);
+        cvma_verdict_cleanup(&v);
+        cvma_tdx_quote_cleanup(&qf);
+        cvma_chain_cache_free(cache);
+    }
+    assert_int_equal(all_requests(s), 0);
+
+    /* 4. The other run's quote as it is: its chain ends in a root nobody trusts here. */
+    sim_opts(s, roots, 0, &o);
+    assert_int_equal(verify_quote(&other, &o, &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_UNTRUSTED_ROOT);
+    cvma_result_cleanup(&res);
+    assert_int_equal(all_requests(s), 0);
+
+    /* 5. The genuine quote: fetched (the stand-in was there all along), then affirming. */
+    assert_int_equal(verify_quote(&t.quote, &o, &res), 0);
+    cvma_result_cleanup(&res);
+    assert_int_equal(all_requests(s), 4);
+    assert_int_equal(requests(s, 200), 4);
+
+    /* 6. With a chain cache: the first run's full check leaves the marker the next run's
+     *    check before the fetch finds (one more hit than without it); the forged chain, which
+     *    the check refuses again, is still not remembered. */
+    {
+        struct cvma_chain_cache *cache = cvma_chain_cache_new(16);
+        assert_non_null(cache);
+        o.chain_cache = cache;
+        assert_int_equal(verify_quote(&t.quote, &o, &res), 0);
+        cvma_result_cleanup(&res);
+        size_t hits = cvma_chain_cache_hits(cache), n = cvma_chain_cache_count(cache);
+        assert_int_equal(verify_quote(&t.quote, &o, &res), 0);
+        cvma_result_cleanup(&res);
+        /* The marker, the chain, the collateral, the QE report, the attestation key. */
+        assert_int_equal(cvma_chain_cache_hits(cache), hits + 5);
+        assert_int_equal(verify_quote(&forged, &o, &res), 1);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+        cvma_result_cleanup(&res);
+        assert_int_equal(cvma_chain_cache_count(cache), n);
+        cvma_chain_cache_free(cache);
+        o.chain_cache = NULL;
+    }
+    assert_int_equal(all_requests(s), 4); /* both from the on-disk cache */
+
+    sk_X509_free(chain); /* borrowed certificates */
+    X509_free(leaf);
+    EVP_PKEY_free(stranger);
+    sk_X509_pop_free(ca, X509_free);
+    sk_X509_pop_free(ob, X509_free);
+    cvma_tdx_quote_cleanup(&qa);
+    cvma_tdx_quote_cleanup(&qb);
+    cvma_buf_free(&forged);
+    cvma_buf_free(&other);
+    free(odir);
+    sim_tdx_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2442,6 +2679,8 @@ int main(void)
                                             srv_teardown),
             cmocka_unit_test_setup_teardown(test_pcs_pck_crl_with_unreadable_this_update_is_evicted,
                                             srv_setup, srv_teardown),
+            cmocka_unit_test_setup_teardown(test_pcs_forged_pck_chain_makes_no_request, srv_setup,
+                                            srv_teardown),
     };
     /* Loopback only, whatever proxy the environment names. */
     setenv("no_proxy", "127.0.0.1,localhost", 1);

@@ -370,19 +370,29 @@ static void test_vtpm_weak_binding_refused_from_the_report_bytes_without_collate
     assert_int_equal(cvma_result_exit_code(&r.res), 1);
     run_done(&r);
 
-    /* A TDX quote with no collateral at all: the right AK undecided, another refused. */
+    /* A TDX quote with no collateral at all: the right AK undecided, another refused. Its
+     * root is trusted: a PCK chain to no trusted root would be refused before the cache is
+     * asked for its collateral (docs/tdx.md, step 2), the right AK then too. */
     char *dir = tu_tmpdir(), *empty = tu_tmpdir(), *qp = tu_path(dir, "quote.bin");
+    char *rootp = tu_path(dir, "root_ca.pem");
+    struct cvma_buf root_pem;
+    X509 *root;
     cvma_sim_tdx_opts_default(&to);
     memcpy(to.report_data, rd, 64);
     if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
         fail_msg("sim tdx: %s", err);
     }
     tu_read(qp, &q);
+    tu_read(rootp, &root_pem);
+    assert_non_null(root = cvma_x509_load(root_pem.p, root_pem.len));
+    cvma_buf_free(&root_pem);
     memset(&vo, 0, sizeof vo);
     vo.at = time(NULL);
     vo.collateral_dir = empty;
     vo.cache_dir = empty;
     vo.offline = true;
+    vo.trust_roots = &root;
+    vo.n_trust_roots = 1;
     for (int other = 0; other <= 1; other++) {
         cvma_result_init(&res, "tdx", vo.at);
         assert_false(cvma_vtpm_weak_verify(q.p, q.len, nonce, sizeof nonce, ak,
@@ -394,6 +404,8 @@ static void test_vtpm_weak_binding_refused_from_the_report_bytes_without_collate
         cvma_result_cleanup(&res);
     }
     cvma_buf_free(&q);
+    X509_free(root);
+    free(rootp);
     tu_rmtree(dir);
     tu_rmtree(empty);
     free(dir);
