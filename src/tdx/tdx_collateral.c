@@ -544,9 +544,9 @@ enum cvma_status cvma_tdx_signed_json_load(struct cvma_tdx_signed_json *doc, str
     return CVMA_OK;
 }
 
-/* Reads name from src; absent or unreadable leaves out empty and sets *missing. */
-/* Absent: *missing. There but unreadable or too large: COLLATERAL_INVALID, as for SEV-SNP
- * (cvma_collateral_src_read_given), never taken for missing and fetched in its place. */
+/* Reads name from src. Absent, or no regular file (a FIFO, a device, a directory): out empty
+ * and *missing. A regular file there but unreadable or too large: COLLATERAL_INVALID, as for
+ * SEV-SNP (cvma_collateral_src_read_given), never taken for missing and fetched in its place. */
 static enum cvma_status read_file(const struct cvma_collateral_src *src, const char *name,
                                   struct cvma_buf *out, bool *missing, struct cvma_verdict *v)
 {
@@ -714,15 +714,19 @@ static enum cvma_status decode_files(const struct cvma_collateral_src *src, stru
             }
         }
         cvma_collateral_src_describe(src, where, sizeof where);
+        /* Missing is absent or no regular file (a FIFO, a device, a directory: never read);
+         * a regular file that cannot be read or is too large was refused as
+         * COLLATERAL_INVALID by read_file already. */
         if (given == NULL) {
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                        "TDX collateral directory %s lacks (or cannot read) %s", where, absent);
+                        "TDX collateral directory %s lacks %s (absent, or not a regular file)",
+                        where, absent);
         } else {
             /* Fetching the whole item would throw away the file that was given. */
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
-                        "TDX collateral directory %s gives part of an item and lacks (or cannot "
-                        "read) %s: a document goes with its issuer chain; give both, or neither "
-                        "to have the item fetched",
+                        "TDX collateral directory %s gives part of an item and lacks %s (absent, "
+                        "or not a regular file): a document goes with its issuer chain; give "
+                        "both, or neither to have the item fetched",
                         where, partial);
         }
         v->undecided = true;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -291,6 +292,18 @@ static void test_load_dir_missing_files_are_unavailable(void **state)
     assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "root_ca_crl.der"));
     assert_false(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "sig.hex"));
     cvma_verdict_cleanup(&v);
+
+    /* A FIFO under a file's name is missing too (never opened and waited on), and the reason
+     * says what missing covers: a regular file that cannot be read is COLLATERAL_INVALID. */
+    char *fifo = tu_path(d, "tcb_info.json");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_UNDECIDED);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "tcb_info.json"));
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "absent, or not a regular file"));
+    assert_false(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "cannot read"));
+    cvma_verdict_cleanup(&v);
+    free(fifo);
     tu_rmtree(d);
     free(d);
 }
