@@ -185,3 +185,61 @@ bool cvma_chain_window(X509 *const *certs, size_t n, time_t *from, time_t *to, s
     }
     return true;
 }
+
+/* see crypto/chain.h */
+enum cvma_status cvma_crl_times(X509_CRL *crl, const char *what, time_t *this_update,
+                                time_t *next_update, struct cvma_verdict *v)
+{
+    time_t last, next;
+
+    if (this_update != NULL) {
+        *this_update = 0;
+    }
+    if (next_update != NULL) {
+        *next_update = 0;
+    }
+    if (!cvma_crl_time(X509_CRL_get0_lastUpdate(crl), &last)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: unreadable thisUpdate", what);
+    }
+    /* RFC 5280 5.1.2.5: a conforming CRL has a nextUpdate; without one it would never
+     * expire, so it is not taken. */
+    if (!cvma_crl_time(X509_CRL_get0_nextUpdate(crl), &next)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: no readable nextUpdate", what);
+    }
+    if (this_update != NULL) {
+        *this_update = last;
+    }
+    if (next_update != NULL) {
+        *next_update = next;
+    }
+    return CVMA_OK;
+}
+
+/* see crypto/chain.h */
+enum cvma_status cvma_crl_check(X509_CRL *crl, X509 *issuer, const char *what, time_t *this_update,
+                                time_t *next_update, struct cvma_verdict *v)
+{
+    EVP_PKEY *key = issuer != NULL ? X509_get0_pubkey(issuer) : NULL;
+    char cn[128];
+
+    if (this_update != NULL) {
+        *this_update = 0;
+    }
+    if (next_update != NULL) {
+        *next_update = 0;
+    }
+    if (crl == NULL || issuer == NULL) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: %s", what,
+                           crl == NULL ? "missing" : "no issuer to check it against");
+    }
+    cvma_x509_subject_cn(issuer, cn, sizeof cn);
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: its issuer is not '%s'", what, cn);
+    }
+    if (key == NULL || X509_CRL_verify(crl, key) != 1) {
+        ERR_clear_error();
+        return cvma_reject(v, CVMA_R_CRL_INVALID,
+                           "%s: signature does not verify with the key of '%s'", what, cn);
+    }
+    return cvma_crl_times(crl, what, this_update, next_update, v);
+}

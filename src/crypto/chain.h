@@ -84,4 +84,25 @@ int cvma_chain_pick_anchor(X509 *root, const struct cvma_chain_pin *pins, size_t
 CVMA_MUST_USE bool cvma_chain_window(X509 *const *certs, size_t n, time_t *from, time_t *to,
                                      size_t *bad_index);
 
+/*
+ * Whether a CRL may be taken at all, whatever the time: issued by issuer (the CRL's issuer
+ * name is issuer's subject), signed by issuer's key, and with a thisUpdate and a nextUpdate
+ * readable as OpenSSL's CRL check reads them (cvma_crl_time; a CRL without nextUpdate would
+ * never expire, RFC 5280 5.1.2.5). `what` names the CRL in the detail. The one definition of
+ * CRL_INVALID for a CRL that parsed, for every vendor: the AMD CRL (SEV-SNP), Intel's Root CA
+ * CRL, the PCK chain's CRL times, and the verifiers' choice of which fetched CRL is at fault.
+ * On success *this_update and *next_update (either may be NULL) are the CRL's window; whether
+ * a time lies in it is the caller's (CRL_EXPIRED). Reasons: CRL_INVALID (CVMA_REJECTED).
+ */
+CVMA_MUST_USE enum cvma_status cvma_crl_check(X509_CRL *crl, X509 *issuer, const char *what,
+                                              time_t *this_update, time_t *next_update,
+                                              struct cvma_verdict *v);
+
+/*
+ * The thisUpdate and nextUpdate of crl (as cvma_crl_check reads them) when its issuer and
+ * signature were checked elsewhere (OpenSSL's chain verification). Reasons: CRL_INVALID.
+ */
+CVMA_MUST_USE enum cvma_status cvma_crl_times(X509_CRL *crl, const char *what, time_t *this_update,
+                                              time_t *next_update, struct cvma_verdict *v);
+
 #endif

@@ -94,30 +94,17 @@ static enum cvma_status pick_anchor(X509 *ark, const struct cvma_verify_opts *op
                        cn, hex);
 }
 
-/* The CRL: signed by the ARK, current at `at`, and not listing the ASK/ASVK. */
+/* The CRL: taken (cvma_crl_check: issued and signed by the ARK, its times readable), current
+ * at `at`, and not listing the ASK/ASVK. */
 static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek, time_t at,
                                   struct snp_chain *ch, struct cvma_verdict *v)
 {
-    EVP_PKEY *arkkey = X509_get0_pubkey(ark);
     X509_REVOKED *rev = NULL;
+    enum cvma_status st =
+            cvma_crl_check(crl, ark, "AMD CRL", &ch->crl_this_update, &ch->crl_next_update, v);
 
-    if (arkkey == NULL || X509_CRL_verify(crl, arkkey) != 1) {
-        ERR_clear_error();
-        return cvma_reject(v, CVMA_R_CRL_INVALID,
-                           "AMD CRL: signature does not verify with the "
-                           "ARK's key");
-    }
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: issuer is not the ARK");
-    }
-    if (!cvma_asn1_time_to_time_t(X509_CRL_get0_lastUpdate(crl), &ch->crl_this_update)) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
-    }
-    /* RFC 5280 5.1.2.5: conforming CRL issuers include nextUpdate; a CRL without one (or
-     * with one that cannot be read) would never expire, so it is not taken. */
-    if (X509_CRL_get0_nextUpdate(crl) == NULL ||
-        !cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &ch->crl_next_update)) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "AMD CRL: no readable nextUpdate");
+    if (st != CVMA_OK) {
+        return st;
     }
     ch->has_crl = true;
     if (at < ch->crl_this_update || at > ch->crl_next_update) {
@@ -131,9 +118,8 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
         if (bn != NULL) {
             serial = BN_bn2hex(bn);
         }
-        enum cvma_status st =
-                cvma_reject(v, CVMA_R_CERT_REVOKED, "%s serial %s is revoked by the ARK's CRL",
-                            vlek ? "ASVK" : "ASK", serial ? serial : "?");
+        st = cvma_reject(v, CVMA_R_CERT_REVOKED, "%s serial %s is revoked by the ARK's CRL",
+                         vlek ? "ASVK" : "ASK", serial ? serial : "?");
         OPENSSL_free(serial);
         BN_free(bn);
         return st;

@@ -46,70 +46,11 @@ static char *serial_hex(X509 *x)
     return s;
 }
 
-/* see tdx/tdx_collateral.h */
-enum cvma_status cvma_tdx_crl_times(X509_CRL *crl, const char *what, time_t *this_update,
-                                    time_t *next_update, struct cvma_verdict *v)
-{
-    time_t last, next;
-
-    if (this_update != NULL) {
-        *this_update = 0;
-    }
-    if (next_update != NULL) {
-        *next_update = 0;
-    }
-    if (!cvma_crl_time(X509_CRL_get0_lastUpdate(crl), &last)) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: unreadable thisUpdate", what);
-    }
-    /* RFC 5280 5.1.2.5: a conforming CRL has a nextUpdate; without one it would never
-     * expire, so it is not taken. */
-    if (!cvma_crl_time(X509_CRL_get0_nextUpdate(crl), &next)) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: no readable nextUpdate", what);
-    }
-    if (this_update != NULL) {
-        *this_update = last;
-    }
-    if (next_update != NULL) {
-        *next_update = next;
-    }
-    return CVMA_OK;
-}
-
-/* see tdx/tdx_collateral.h */
-enum cvma_status cvma_tdx_crl_check(X509_CRL *crl, X509 *issuer, const char *what,
-                                    time_t *this_update, time_t *next_update,
-                                    struct cvma_verdict *v)
-{
-    EVP_PKEY *key = issuer != NULL ? X509_get0_pubkey(issuer) : NULL;
-    char cn[128];
-
-    if (this_update != NULL) {
-        *this_update = 0;
-    }
-    if (next_update != NULL) {
-        *next_update = 0;
-    }
-    if (crl == NULL || issuer == NULL) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: %s", what,
-                           crl == NULL ? "missing" : "no issuer to check it against");
-    }
-    cvma_x509_subject_cn(issuer, cn, sizeof cn);
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
-        return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: its issuer is not '%s'", what, cn);
-    }
-    if (key == NULL || X509_CRL_verify(crl, key) != 1) {
-        ERR_clear_error();
-        return cvma_reject(v, CVMA_R_CRL_INVALID,
-                           "%s: signature does not verify with the key of '%s'", what, cn);
-    }
-    return cvma_tdx_crl_times(crl, what, this_update, next_update, v);
-}
-
-/* The Root CA CRL: taken (cvma_tdx_crl_check) and current at `at`. */
+/* The Root CA CRL: taken (cvma_crl_check) and current at `at`. */
 static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, struct cvma_verdict *v)
 {
     time_t last, next;
-    enum cvma_status st = cvma_tdx_crl_check(crl, root, "Root CA CRL", &last, &next, v);
+    enum cvma_status st = cvma_crl_check(crl, root, "Root CA CRL", &last, &next, v);
 
     if (st != CVMA_OK) {
         return st;

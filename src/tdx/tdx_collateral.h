@@ -199,28 +199,6 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_qe_identity_parse(const uint8_t *p, size
                                                           struct cvma_verdict *v);
 
 /*
- * Whether an Intel CRL may be taken at all, whatever the time: issued by issuer (the CRL's
- * issuer name is issuer's subject), signed by issuer's key, and with a thisUpdate and a
- * nextUpdate readable as OpenSSL's CRL check reads them (cvma_crl_time; a CRL without
- * nextUpdate would never expire, RFC 5280 5.1.2.5). `what` names the CRL in the detail. The
- * one definition of CRL_INVALID for a CRL that parsed: the Root CA CRL check here, the PCK
- * chain's CRL times, and the verifier's choice of which fetched CRL is at fault all use it.
- * On success *this_update and *next_update (either may be NULL) are the CRL's window; whether
- * a time lies in it is the caller's (CRL_EXPIRED). Reasons: CRL_INVALID (CVMA_REJECTED).
- */
-CVMA_MUST_USE enum cvma_status cvma_tdx_crl_check(X509_CRL *crl, X509 *issuer, const char *what,
-                                                  time_t *this_update, time_t *next_update,
-                                                  struct cvma_verdict *v);
-
-/*
- * The thisUpdate and nextUpdate of crl (as cvma_tdx_crl_check reads them) when its issuer and
- * signature were checked elsewhere (OpenSSL's chain verification). Reasons: CRL_INVALID.
- */
-CVMA_MUST_USE enum cvma_status cvma_tdx_crl_times(X509_CRL *crl, const char *what,
-                                                  time_t *this_update, time_t *next_update,
-                                                  struct cvma_verdict *v);
-
-/*
  * Verifies the collateral as of `at`: each issuer chain up to `root` (which the caller has
  * pinned; the chain's last certificate must be byte-identical to it), the Root CA CRL (signed
  * by root, current, not listing the chain's certificates), the ECDSA P-256 signature over the

@@ -337,8 +337,8 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
         for (size_t i = 0; i < 2; i++) {
             time_t tu, nu;
-            if ((st = cvma_tdx_crl_times(crls[i], i == 0 ? "PCK CRL" : "Root CA CRL", &tu, &nu,
-                                         v)) != CVMA_OK) {
+            if ((st = cvma_crl_times(crls[i], i == 0 ? "PCK CRL" : "Root CA CRL", &tu, &nu, v)) !=
+                CVMA_OK) {
                 goto out;
             }
             win_add(&ch->w, tu, nu);
@@ -430,7 +430,7 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
     }
 }
 
-/* True when crl fails cvma_tdx_crl_check against issuer: the same conditions under which the
+/* True when crl fails cvma_crl_check against issuer: the same conditions under which the
  * real checks give CRL_INVALID for a CRL that parsed (issuer, signature, readable thisUpdate
  * and nextUpdate), so a CRL is blamed exactly when it is what the check refused. */
 static bool crl_not_from(X509_CRL *crl, X509 *issuer)
@@ -439,7 +439,7 @@ static bool crl_not_from(X509_CRL *crl, X509 *issuer)
     enum cvma_status st;
 
     cvma_verdict_init(&scratch);
-    st = cvma_tdx_crl_check(crl, issuer, "CRL", NULL, NULL, &scratch);
+    st = cvma_crl_check(crl, issuer, "CRL", NULL, NULL, &scratch);
     cvma_verdict_cleanup(&scratch);
     ERR_clear_error();
     return st != CVMA_OK;

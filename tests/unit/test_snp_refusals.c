@@ -4,6 +4,9 @@
  */
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "appraise/policy.h"
@@ -22,22 +25,29 @@ struct run {
     struct cvma_result res;
 };
 
+/* Simulates with o into a new temp dir (r->dir). */
+static void sim_write(const struct cvma_sim_snp_opts *o, struct run *r)
+{
+    char err[256];
+    r->dir = tu_tmpdir();
+    if (cvma_sim_snp_write(o, r->dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+}
+
 /*
- * Simulates with o into a temp dir, then verifies (offline, test root trusted) with --product
- * product (0: none) and, when policy is not NULL, appraises with that policy JSON.
+ * Verifies r->dir's report (offline, its collateral from r->dir, the test root trusted when
+ * trust) with --product product (0: none) and, when policy is not NULL, appraises with that
+ * policy JSON.
  */
-static void sim_verify_ex(const struct cvma_sim_snp_opts *o, bool trust, time_t at,
-                          enum cvma_snp_product product, const char *policy, struct run *r)
+static void verify_dir(struct run *r, bool trust, time_t at, enum cvma_snp_product product,
+                       const char *policy)
 {
     char err[256];
     struct cvma_buf rep, root;
     struct cvma_verify_opts vo;
     X509 *roots[1] = {NULL};
 
-    r->dir = tu_tmpdir();
-    if (cvma_sim_snp_write(o, r->dir, err, sizeof err) != CVMA_OK) {
-        fail_msg("sim: %s", err);
-    }
     char *rp = tu_path(r->dir, "report.bin"), *ap = tu_path(r->dir, "ark.pem");
     tu_read(rp, &rep);
     tu_read(ap, &root);
@@ -68,6 +78,13 @@ static void sim_verify_ex(const struct cvma_sim_snp_opts *o, bool trust, time_t 
     cvma_buf_free(&root);
     free(rp);
     free(ap);
+}
+
+static void sim_verify_ex(const struct cvma_sim_snp_opts *o, bool trust, time_t at,
+                          enum cvma_snp_product product, const char *policy, struct run *r)
+{
+    sim_write(o, r);
+    verify_dir(r, trust, at, product, policy);
 }
 
 static void sim_verify(const struct cvma_sim_snp_opts *o, bool trust, time_t at, struct run *r)
@@ -187,38 +204,77 @@ static void test_crl_from_another_root_is_refused(void **state)
     sim_verify(&o, true, 0, &r);
     done(&r);
     /* Same run again, but with the other hierarchy's CRL. */
-    r.dir = tu_tmpdir();
-    assert_int_equal(cvma_sim_snp_write(&o, r.dir, err, sizeof err), CVMA_OK);
+    sim_write(&o, &r);
     char *from = tu_path(other, "crl.der"), *to = tu_path(r.dir, "crl.der");
     tu_copy(from, to);
-    {
-        struct cvma_buf rep, root;
-        struct cvma_verify_opts vo;
-        char *rp = tu_path(r.dir, "report.bin"), *ap = tu_path(r.dir, "ark.pem");
-        tu_read(rp, &rep);
-        tu_read(ap, &root);
-        X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
-        memset(&vo, 0, sizeof vo);
-        vo.at = time(NULL);
-        vo.collateral_dir = r.dir;
-        vo.offline = true;
-        vo.trust_roots = roots;
-        vo.n_trust_roots = 1;
-        cvma_result_init(&r.res, "sev-snp", vo.at);
-        cvma_snp_verify(rep.p, rep.len, &vo, NULL, &r.res);
-        cvma_result_finish(&r.res);
-        assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
-        X509_free(roots[0]);
-        cvma_buf_free(&rep);
-        cvma_buf_free(&root);
-        free(rp);
-        free(ap);
-    }
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
     done(&r);
     tu_rmtree(other);
     free(other);
     free(from);
     free(to);
+}
+
+/* A CRL the ARK signed whose thisUpdate is in a form RFC 5280 allows but OpenSSL's own CRL
+ * check cannot read (a UTCTime with an offset, fractional seconds): CRL_INVALID, as for TDX
+ * (one cvma_crl_check), where the SEV-SNP check used to take it. */
+static void test_crl_with_unreadable_this_update_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        int type;
+        const char *when;
+    } odd[] = {{V_ASN1_UTCTIME, "250101000000+0100"},
+               {V_ASN1_GENERALIZEDTIME, "20250101000000.5Z"}};
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf kb, ab;
+
+    cvma_sim_snp_opts_default(&o);
+    o.keep_keys = true;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(odd); i++) {
+        sim_write(&o, &r);
+        char *kp = tu_path(r.dir, "ark-key.pem"), *ap = tu_path(r.dir, "ark.pem"),
+             *cp = tu_path(r.dir, "crl.der");
+        tu_read(kp, &kb);
+        tu_read(ap, &ab);
+        BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+        EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        X509 *ark = cvma_x509_load(ab.p, ab.len);
+        X509_CRL *crl = X509_CRL_new();
+        ASN1_TIME *t = ASN1_STRING_type_new(odd[i].type), *next = ASN1_TIME_new();
+        assert_non_null(key);
+        assert_non_null(ark);
+        assert_non_null(crl);
+        assert_int_equal(ASN1_STRING_set(t, odd[i].when, -1), 1);
+        assert_non_null(X509_gmtime_adj(next, 30L * 86400));
+        assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+        assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
+        assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
+        assert_int_equal(X509_CRL_set1_nextUpdate(crl, next), 1);
+        assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
+        unsigned char *der = NULL;
+        int n = i2d_X509_CRL(crl, &der);
+        assert_true(n > 0);
+        tu_write(cp, der, (size_t)n);
+        verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+        assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+        expect_detail(&r.res.verdict, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
+        OPENSSL_free(der);
+        ASN1_TIME_free(t);
+        ASN1_TIME_free(next);
+        X509_CRL_free(crl);
+        X509_free(ark);
+        EVP_PKEY_free(key);
+        BIO_free(bio);
+        cvma_buf_free(&kb);
+        cvma_buf_free(&ab);
+        free(kp);
+        free(ap);
+        free(cp);
+        done(&r);
+    }
 }
 
 static void test_vcek_tcb_differs_from_reported_tcb(void **state)
@@ -1059,6 +1115,7 @@ int main(void)
             cmocka_unit_test(test_expired_and_future_vcek_are_refused),
             cmocka_unit_test(test_stale_crl_is_refused),
             cmocka_unit_test(test_crl_from_another_root_is_refused),
+            cmocka_unit_test(test_crl_with_unreadable_this_update_is_refused),
             cmocka_unit_test(test_crl_without_next_update_is_refused),
             cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
             cmocka_unit_test(test_vcek_of_another_chip),
