@@ -34,6 +34,7 @@
 #include "common/hex.h"
 #include "common/reasons.h"
 #include "common/timeutil.h"
+#include "common/util.h"
 #include "cvmattest/atls.h"
 #include "opts.h"
 #include "result/result.h"
@@ -773,6 +774,75 @@ static int verify_any(int ok, X509_STORE_CTX *x)
     return 1; /* aTLS: the evidence vouches for the key, not a CA */
 }
 
+/*
+ * --cert (PEM certificates, this end's first, then its chain) and --key (a PEM private key)
+ * into ctx, read through the project's readers, not OpenSSL's file functions: the key's buffer
+ * is wiped, and a key file that is not a regular file (a FIFO without a writer) is refused at
+ * once rather than waited on. False after saying why.
+ */
+static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const char *key)
+{
+    struct cvma_buf cb = {0}, kb = {0};
+    BIO *bio = NULL;
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    bool ok = false;
+    int n = 0;
+
+    if (cvma_file_read(cert, 1u << 20, &cb) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: cannot read --cert '%s': %s\n", cmd, cert,
+                cvma_file_read_strerror(errno));
+        goto out;
+    }
+    if (cvma_file_read_secret(key, 1u << 20, &kb) != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: cannot read --key '%s': %s\n", cmd, key,
+                cvma_file_read_strerror(errno));
+        goto out;
+    }
+    if ((bio = BIO_new_mem_buf(cb.p, (int)cb.len)) == NULL) {
+        goto oom;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if ((n == 0 ? SSL_CTX_use_certificate(ctx, x) : SSL_CTX_add1_chain_cert(ctx, x)) != 1) {
+            fprintf(stderr, "cvmattest %s: --cert '%s': certificate %d cannot be used\n", cmd, cert,
+                    n + 1);
+            goto out;
+        }
+        X509_free(x);
+        x = NULL;
+        n++;
+    }
+    if (n == 0) {
+        fprintf(stderr, "cvmattest %s: --cert '%s' holds no PEM certificate\n", cmd, cert);
+        goto out;
+    }
+    BIO_free(bio);
+    if ((bio = BIO_new_mem_buf(kb.p, (int)kb.len)) == NULL) {
+        goto oom;
+    }
+    if ((k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+        fprintf(stderr, "cvmattest %s: --key '%s' holds no PEM private key (unencrypted)\n", cmd,
+                key);
+        goto out;
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, k) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        fprintf(stderr, "cvmattest %s: --key '%s' is not the key of --cert '%s'\n", cmd, key, cert);
+        goto out;
+    }
+    ok = true;
+    goto out;
+oom:
+    fprintf(stderr, "cvmattest %s: out of memory\n", cmd);
+out:
+    ERR_clear_error();
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(bio);
+    cvma_buf_free(&cb);
+    cvma_buf_free_secret(&kb);
+    return ok;
+}
+
 /* A TLS 1.3-only context with this end's certificate. NULL after printing why. */
 static SSL_CTX *make_ctx(const char *cmd, const struct atls_opts *o, bool server)
 {
@@ -786,8 +856,11 @@ static SSL_CTX *make_ctx(const char *cmd, const struct atls_opts *o, bool server
         goto out;
     }
     if (o->cert != NULL) {
-        ok = SSL_CTX_use_certificate_chain_file(ctx, o->cert) == 1 &&
-             SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) == 1;
+        if (!use_cert_key(cmd, ctx, o->cert, o->key)) {
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+        ok = true;
     } else {
         ok = cvma_atls_self_signed(server ? "cvmattest atls server" : "cvmattest atls client", 30,
                                    &k, &x) == CVMA_OK &&

@@ -4,6 +4,7 @@
 # the file was opened with a blocking open() and `cvmattest serve` waited for a writer for
 # ever at start. Other inputs read through the same reader (a policy) no longer wait either:
 # a FIFO without a writer reads as empty, and a pipe that has one (/dev/stdin) still works.
+# aTLS's --key likewise (it was opened by OpenSSL's own file functions).
 # Each command runs under `timeout`, so a regression fails (124) instead of hanging the suite.
 # Needs CVMATTEST_BIN (ctest sets it).
 set -u
@@ -53,6 +54,25 @@ $CVM registry log keygen --out "$T/log" --origin example.com/log >/dev/null || e
 printf 'example.com/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n' >"$T/cp"
 refused "witness cosign --key" "$T/fifo" $CVM witness cosign --state "$T/ws" --key "$T/fifo" \
     --log-vkey "$T/log.vkey" "$T/cp"
+
+# 2b. aTLS: --key read by our reader, not OpenSSL's file functions (which would wait on a FIFO)
+if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/k.pem" \
+        -out "$T/c.pem" -subj /CN=atls -days 1 >/dev/null 2>&1; then
+    for f in "$T/fifo" "$T/dir"; do
+        refused "atls-server --key $(basename "$f")" "$f" $CVM atls-server --listen 127.0.0.1:0 \
+            --sim "$T/s" --cert "$T/c.pem" --key "$f"
+        refused "atls-client --key $(basename "$f")" "$f" $CVM atls-client \
+            --connect 127.0.0.1:1 --trust-root "$T/s/ark.pem" --cert "$T/c.pem" --key "$f"
+    done
+    # a FIFO as --cert is read at once, as empty: no certificate in it
+    timeout 10 $CVM atls-server --listen 127.0.0.1:0 --sim "$T/s" --cert "$T/fifo" \
+        --key "$T/k.pem" >/dev/null 2>"$T/err"
+    rc=$?
+    if [ $rc = 2 ] && grep -q "holds no PEM certificate" "$T/err"; then ok "atls-server --cert FIFO: exit 2"; else fail "atls-server --cert FIFO: exit $rc, $(head -c 300 "$T/err")"; fi
+else
+    echo "note: openssl cannot make a certificate: the aTLS cases are not run"
+fi
 
 # 3. a file that is not secret, read through the same reader: a FIFO without a writer is read
 #    at once (as empty: here not a policy), never waited for; a pipe with a writer as before
