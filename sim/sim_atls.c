@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "common/base64.h"
 #include "common/json_out.h"
+#include "common/util.h"
 #include "sim/sim_util.h"
 #include "snp/snp.h"
 
@@ -43,15 +46,19 @@ static const char *const coll_names[] = {
         "root_ca_crl.der",
 };
 
+/* dir/name, a PEM private key in a regular file (never waited on), or NULL. */
 static EVP_PKEY *load_key(const char *dir, const char *name)
 {
     char *path = cvma_path_join(dir, name);
+    struct cvma_buf b = {0};
     EVP_PKEY *k = NULL;
-    FILE *f = path != NULL ? fopen(path, "rb") : NULL;
-    if (f != NULL) {
-        k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-        fclose(f);
+    if (path != NULL && cvma_file_read_secret(path, 1u << 20, &b) == CVMA_OK) {
+        BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
+        k = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        ERR_clear_error();
     }
+    cvma_buf_free_secret(&b);
     free(path);
     return k;
 }
