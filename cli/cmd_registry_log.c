@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "args.h"
 #include "cmd_registry.h"
 #include "common/util.h"
@@ -131,20 +129,14 @@ int cvma_reglog_keygen(int argc, char **argv)
     bool ok = kline != NULL && vline != NULL;
     ok = ok && cvma_regcli_write_key_pair("registry log keygen", kpath, kline, kl + 1, vpath, vline,
                                           vl + 1);
-    if (kline != NULL) {
-        OPENSSL_cleanse(kline, kl);
-    }
-    free(kline);
+    cvma_str_free_secret(kline);
     free(vline);
     if (ok) {
         printf("%s\n", vkey);
         rc = EXIT_OK;
     }
 out:
-    if (skey != NULL) {
-        OPENSSL_cleanse(skey, strlen(skey));
-    }
-    free(skey);
+    cvma_str_free_secret(skey);
     free(vkey);
     free(kpath);
     free(vpath);

@@ -457,10 +457,7 @@ out:
     cvma_verifier_free(v);
     cvma_redis_store_free(store);
     cvma_buf_free_secret(&kb);
-    if (redis_password != NULL) {
-        OPENSSL_cleanse(redis_password, strlen(redis_password));
-        free(redis_password);
-    }
+    cvma_str_free_secret(redis_password);
     cvma_serve_config_cleanup(s);
     OPENSSL_cleanse(&s->sc.nonce_key, sizeof s->sc.nonce_key);
     free(s);

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #include "args.h"
 #include "cmd_registry.h"
 #include "cmds.h"
@@ -131,15 +129,9 @@ static int keygen(int argc, char **argv)
     printf("%s\n", vkey);
     rc = EXIT_OK;
 out:
-    if (skey != NULL) {
-        OPENSSL_cleanse(skey, strlen(skey));
-    }
-    if (kl != NULL) {
-        OPENSSL_cleanse(kl, strlen(kl));
-    }
-    free(skey);
+    cvma_str_free_secret(skey);
     free(vkey);
-    free(kl);
+    cvma_str_free_secret(kl);
     free(vl);
     free(kpath);
     free(vpath);

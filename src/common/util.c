@@ -220,6 +220,14 @@ void cvma_buf_free_secret(struct cvma_buf *b)
     cvma_buf_free(b);
 }
 
+void cvma_str_free_secret(char *s)
+{
+    if (s != NULL) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
 enum cvma_status cvma_dir_fsync(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

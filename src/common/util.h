@@ -76,6 +76,9 @@ CVMA_MUST_USE enum cvma_status cvma_file_read_secret(const char *path, size_t ma
 const char *cvma_file_read_strerror(int e);
 /* Wipes b's bytes (OPENSSL_cleanse), then cvma_buf_free. b->p NULL: nothing to do. */
 void cvma_buf_free_secret(struct cvma_buf *b);
+/* The same for a secret held as a C string (a password, a key's text): wiped to its NUL, then
+ * freed. NULL: nothing to do. */
+void cvma_str_free_secret(char *s);
 
 /*
  * Creates path with mode (O_CREAT | O_EXCL, the umask applies: never over an existing file,

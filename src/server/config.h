@@ -71,9 +71,9 @@ CVMA_MUST_USE enum cvma_status cvma_serve_config_read(struct cvma_serve_config *
 
 /*
  * serve --redis-password-file FILE: the Redis AUTH password, the file's first line without
- * its "\n" or "\r\n", into *out (malloc'd; the caller wipes it with OPENSSL_cleanse before
- * free). At most CVMA_SERVE_REDIS_PASSWORD_MAX bytes, not empty, and nothing after the first
- * line (a second line is more likely a wrong file than a password). NULL when read, else
+ * its "\n" or "\r\n", into *out (malloc'd; the caller wipes and frees it with
+ * cvma_str_free_secret). At most CVMA_SERVE_REDIS_PASSWORD_MAX bytes, not empty, and nothing after
+ * the first line (a second line is more likely a wrong file than a password). NULL when read, else
  * why not in English (*out NULL). Whatever was read is wiped before it is freed, on every
  * path (too long, unreadable, refused, out of memory).
  */

@@ -146,10 +146,7 @@ void cvma_redis_pool_free(struct cvma_redis_pool *p)
     for (size_t i = 0; i < p->n_idle; i++) {
         redisFree(p->idle[i]);
     }
-    if (p->password != NULL) {
-        OPENSSL_cleanse(p->password, strlen(p->password));
-        free(p->password);
-    }
+    cvma_str_free_secret(p->password);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

@@ -1263,10 +1263,7 @@ out:
     cvma_metrics_free(s.metrics);
     cvma_spent_free(s.spent);
     free(cert_s);
-    if (key_s != NULL) {
-        OPENSSL_cleanse(key_s, strlen(key_s)); /* the TLS private key */
-    }
-    free(key_s);
+    cvma_str_free_secret(key_s);                               /* the TLS private key */
     OPENSSL_cleanse(&s.cfg.nonce_key, sizeof s.cfg.nonce_key); /* who has it can mint nonces */
     pthread_mutex_destroy(&s.conns_lock);
     return rc;
