@@ -155,24 +155,20 @@ static enum cvma_status file_read(const char *path, size_t max_len, bool regular
     out->len = 0;
     /* open and read, not stdio: fopen allocates, and a stream whose buffer cannot be
      * allocated reads a byte at a time, so out of memory would pass unseen or as absence.
-     * O_NONBLOCK: opening a FIFO does not wait for a writer (no effect on a regular file). */
+     * The readers of regular files open with O_NONBLOCK, so that a FIFO named where a regular
+     * file belongs is refused at once instead of waiting for a writer (no effect on a regular
+     * file); the plain reader waits, as for any named pipe the user gave on purpose. */
+    bool only_regular = regular || secret;
     do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        fd = open(path, O_RDONLY | O_CLOEXEC | (only_regular ? O_NONBLOCK : 0));
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         return errno == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO; /* errno: open's */
     }
     if (fstat(fd, &sb) != 0) {
         err = errno;
-    } else if (!S_ISREG(sb.st_mode) && (regular || secret)) {
+    } else if (only_regular && !S_ISREG(sb.st_mode)) {
         err = EINVAL; /* a FIFO, a device, a directory: never a read that waits */
-    } else if (!S_ISREG(sb.st_mode)) {
-        /* Anything else (a pipe such as /dev/stdin, a terminal) is read as before, waiting for
-         * its data; a FIFO that had no writer at the open reads as empty. */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
-            err = errno;
-        }
     }
     if (err == 0) {
         err = read_all(fd, max_len, secret, out);

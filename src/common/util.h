@@ -49,9 +49,9 @@ CVMA_MUST_USE int cvma_fd_read_all(int fd, size_t max_len, struct cvma_buf *out)
 
 /*
  * Reads a whole file (at most max_len bytes) into *out. Returns CVMA_OK, CVMA_E_IO (missing,
- * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first. The open never
- * waits: a FIFO without a writer reads as empty; a file that is not a regular one (a pipe
- * such as /dev/stdin, a terminal) is then read as it comes. After CVMA_E_IO errno says why:
+ * unreadable, or larger than max_len) or CVMA_E_NOMEM. *out is cleared first. A file that is
+ * not a regular one (a named pipe, /dev/stdin, a terminal) is read as it comes: the open of a
+ * FIFO waits for its writer, as the user who named it expects. After CVMA_E_IO errno says why:
  * open's, fstat's or read's, EFBIG (larger than max_len) or, for the readers of regular files
  * only below, EINVAL (not a regular file); cvma_file_read_strerror words it.
  */
