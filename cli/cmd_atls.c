@@ -35,6 +35,7 @@
 #include "common/reasons.h"
 #include "common/timeutil.h"
 #include "common/util.h"
+#include "crypto/crypto.h"
 #include "cvmattest/atls.h"
 #include "opts.h"
 #include "result/result.h"
@@ -775,10 +776,12 @@ static int verify_any(int ok, X509_STORE_CTX *x)
 }
 
 /*
- * --cert (PEM certificates, this end's first, then its chain) and --key (a PEM private key)
- * into ctx, read through the project's readers, not OpenSSL's file functions: the key's buffer
- * is wiped, and a key file that is not a regular file (a FIFO without a writer) is refused at
- * once rather than waited on. False after saying why.
+ * --cert (PEM certificates, this end's first, then its chain) and --key (an unencrypted PEM
+ * private key; the same file as --cert may hold both) into ctx, read through the project's
+ * secret reader, not OpenSSL's file functions: regular files only (a FIFO or a directory is
+ * refused at once, never waited on), their buffers wiped after, and never a passphrase prompt.
+ * Every certificate block must read: a damaged one in the chain is an error, as OpenSSL's
+ * SSL_CTX_use_certificate_chain_file has it, not the end of the chain. False after saying why.
  */
 static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const char *key)
 {
@@ -789,7 +792,7 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
     bool ok = false;
     int n = 0;
 
-    if (cvma_file_read(cert, 1u << 20, &cb) != CVMA_OK) {
+    if (cvma_file_read_secret(cert, 1u << 20, &cb) != CVMA_OK) {
         fprintf(stderr, "cvmattest %s: cannot read --cert '%s': %s\n", cmd, cert,
                 cvma_file_read_strerror(errno));
         goto out;
@@ -800,9 +803,25 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
         goto out;
     }
     if ((bio = BIO_new_mem_buf(cb.p, (int)cb.len)) == NULL) {
-        goto oom;
+        fprintf(stderr, "cvmattest %s: out of memory\n", cmd);
+        goto out;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    ERR_clear_error();
+    for (;;) {
+        x = n == 0 ? PEM_read_bio_X509_AUX(bio, NULL, cvma_pem_no_passphrase, NULL)
+                   : PEM_read_bio_X509(bio, NULL, cvma_pem_no_passphrase, NULL);
+        if (x == NULL) {
+            /* The end of the blocks, or one that does not read. */
+            unsigned long e = ERR_peek_last_error();
+            if (n > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM &&
+                ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+                break;
+            }
+            fprintf(stderr, "cvmattest %s: --cert '%s': %s\n", cmd, cert,
+                    n == 0 ? "holds no PEM certificate"
+                           : "a certificate block after the first does not read");
+            goto out;
+        }
         if ((n == 0 ? SSL_CTX_use_certificate(ctx, x) : SSL_CTX_add1_chain_cert(ctx, x)) != 1) {
             fprintf(stderr, "cvmattest %s: --cert '%s': certificate %d cannot be used\n", cmd, cert,
                     n + 1);
@@ -812,16 +831,8 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
         x = NULL;
         n++;
     }
-    if (n == 0) {
-        fprintf(stderr, "cvmattest %s: --cert '%s' holds no PEM certificate\n", cmd, cert);
-        goto out;
-    }
-    BIO_free(bio);
-    if ((bio = BIO_new_mem_buf(kb.p, (int)kb.len)) == NULL) {
-        goto oom;
-    }
-    if ((k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-        fprintf(stderr, "cvmattest %s: --key '%s' holds no PEM private key (unencrypted)\n", cmd,
+    if ((k = cvma_pem_private_key(kb.p, kb.len)) == NULL) {
+        fprintf(stderr, "cvmattest %s: --key '%s' holds no unencrypted PEM private key\n", cmd,
                 key);
         goto out;
     }
@@ -830,15 +841,12 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
         goto out;
     }
     ok = true;
-    goto out;
-oom:
-    fprintf(stderr, "cvmattest %s: out of memory\n", cmd);
 out:
     ERR_clear_error();
     X509_free(x);
     EVP_PKEY_free(k);
     BIO_free(bio);
-    cvma_buf_free(&cb);
+    cvma_buf_free_secret(&cb);
     cvma_buf_free_secret(&kb);
     return ok;
 }

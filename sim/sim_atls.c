@@ -6,14 +6,12 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "common/base64.h"
 #include "common/json_out.h"
 #include "common/util.h"
+#include "crypto/crypto.h"
 #include "sim/sim_util.h"
 #include "snp/snp.h"
 
@@ -53,10 +51,7 @@ static EVP_PKEY *load_key(const char *dir, const char *name)
     struct cvma_buf b = {0};
     EVP_PKEY *k = NULL;
     if (path != NULL && cvma_file_read_secret(path, 1u << 20, &b) == CVMA_OK) {
-        BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
-        k = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-        BIO_free(bio);
-        ERR_clear_error();
+        k = cvma_pem_private_key(b.p, b.len);
     }
     cvma_buf_free_secret(&b);
     free(path);

@@ -28,6 +28,12 @@ CVMA_MUST_USE bool cvma_x509_to_der(X509 *x, struct cvma_buf *out);
 CVMA_MUST_USE bool cvma_x509_spki_sha256(X509 *x, uint8_t out[32]);
 /* Subject CN into out (truncated), "" when absent. */
 void cvma_x509_subject_cn(X509 *x, char *out, size_t out_len);
+/* The passphrase callback that refuses: an encrypted key must never make us prompt on a tty
+ * (OpenSSL's default without a callback) and wait there. */
+int cvma_pem_no_passphrase(char *buf, int size, int rwflag, void *u);
+/* The first PEM private key in p (len bytes, at most INT_MAX), never prompting: NULL for an
+ * encrypted key, as for anything that is not one. OpenSSL's error queue is cleared. */
+EVP_PKEY *cvma_pem_private_key(const uint8_t *p, size_t len);
 /* Parses a CRL, DER or PEM. */
 X509_CRL *cvma_crl_load(const uint8_t *p, size_t len);
 

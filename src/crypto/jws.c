@@ -17,6 +17,7 @@
 
 #include "common/base64.h"
 #include "common/json_out.h"
+#include "crypto/crypto.h"
 
 #define P256_LEN 32
 #define P384_LEN 48
@@ -90,31 +91,21 @@ EVP_PKEY *cvma_jws_key_generate(enum cvma_jws_alg alg)
     return EVP_EC_gen(alg == CVMA_JWS_ES384 ? "P-384" : "P-256");
 }
 
-/* Passphrase callback that refuses: an encrypted key must never make us prompt on a tty. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
 EVP_PKEY *cvma_jws_key_from_pem(const uint8_t *p, size_t len, bool want_private)
 {
     BIO *bio;
     EVP_PKEY *key = NULL;
     enum cvma_jws_alg alg;
 
-    if (p == NULL || len == 0 || len > (1u << 20) || (bio = BIO_new_mem_buf(p, (int)len)) == NULL) {
+    if (p == NULL || len == 0 || len > (1u << 20)) {
         return NULL;
     }
     if (want_private) {
-        key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    } else {
-        key = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+        key = cvma_pem_private_key(p, len);
+    } else if ((bio = BIO_new_mem_buf(p, (int)len)) != NULL) {
+        key = PEM_read_bio_PUBKEY(bio, NULL, cvma_pem_no_passphrase, NULL);
+        BIO_free(bio);
     }
-    BIO_free(bio);
     if (key != NULL && !cvma_jws_key_alg(key, &alg)) {
         EVP_PKEY_free(key);
         key = NULL;

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,4 +300,25 @@ X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x)
         }
     }
     return NULL;
+}
+
+/* see crypto/crypto.h */
+int cvma_pem_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+/* see crypto/crypto.h */
+EVP_PKEY *cvma_pem_private_key(const uint8_t *p, size_t len)
+{
+    BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(p, (int)len) : NULL;
+    EVP_PKEY *k =
+            bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, cvma_pem_no_passphrase, NULL) : NULL;
+    BIO_free(bio);
+    ERR_clear_error();
+    return k;
 }

@@ -293,7 +293,7 @@ struct chain_want {
 /*
  * The admit callback of a cert_chain download: the ASK (SEV-<product>) or, on the VLEK path,
  * the ASVK (SEV-VLEK-<product>), then the ARK (ARK-<product>) that issued it, by AMD's names
- * (docs/snp.md). A chain of another product or of the other path (the ASVK chain at the VCEK
+ * (docs/collateral.md). A chain of another product or of the other path (the ASVK chain at the VCEK
  * URL) has sound signatures of its own, so the verification could only find it wrong against
  * a leaf; refused here, before the bytes are cached, it cannot fail a VCEK given by the user
  * or fetched later. Runs on downloads (and the fleet's shared copy), never on the private
