@@ -202,17 +202,28 @@ static bool utf8_c1_at(const uint8_t *s, size_t n)
     return n >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
 }
 
-/* A key or signer name (signed-note.md): 1..255 bytes, none a space (Unicode's too), '+' or
- * a control (C0, DEL, C1). */
-static bool name_ok(const uint8_t *s, size_t n)
+/* A signer name in a signature line (signed-note.md): 1..255 bytes of UTF-8, none a space
+ * (Unicode's too), '+' or a C0 control. C1 controls pass: an unknown signer is ignored. */
+static bool sig_name_ok(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (s[i] <= 0x20 || s[i] == 0x7f || s[i] == '+' || utf8_space_at(s + i, n - i) ||
-            utf8_c1_at(s + i, n - i)) {
+        if (s[i] <= 0x20 || s[i] == '+' || utf8_space_at(s + i, n - i)) {
             return false;
         }
     }
-    return n >= 1 && n <= CVMA_TLOG_NAME_MAX && utf8_text(s, n); /* and valid UTF-8 */
+    /* valid UTF-8, and no DEL (as in the whole note) */
+    return n >= 1 && n <= CVMA_TLOG_NAME_MAX && utf8_text(s, n);
+}
+
+/* A key's name (verifier and signer keys): a signer name without DEL or a C1 control either. */
+static bool key_name_ok(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == 0x7f || utf8_c1_at(s + i, n - i)) {
+            return false;
+        }
+    }
+    return sig_name_ok(s, n);
 }
 
 /* The note split by hand: the text up to the last "\n\n" (with one '\n'), then lines
@@ -232,7 +243,7 @@ static void check_note(const uint8_t *p, size_t n, enum cvma_status st, const st
         ok = k < CVMA_TLOG_SIGS_MAX && line_at(p, n, &off, &l, &ll) && ll >= 4 &&
              memcmp(l, "\xe2\x80\x94 ", 4) == 0;
         const uint8_t *sp = ok ? memchr(l + 4, ' ', ll - 4) : NULL;
-        ok = sp != NULL && name_ok(l + 4, (size_t)(sp - l - 4));
+        ok = sp != NULL && sig_name_ok(l + 4, (size_t)(sp - l - 4));
         /* Any length of signature: one longer than CVMA_TLOG_SIG_MAX is kept by its length. */
         size_t bl = ok ? ll - (size_t)(sp + 1 - l) : 0;
         uint8_t *raw = ok ? malloc(bl + 1) : NULL;
@@ -522,7 +533,8 @@ static bool key_by_hand(const uint8_t *s, size_t n, size_t *name_len, uint32_t *
         n--;
     }
     const uint8_t *p1 = memchr(s, '+', n);
-    if (p1 == NULL || !name_ok(s, (size_t)(p1 - s)) || n - (size_t)(p1 - s) < 10 || p1[9] != '+') {
+    if (p1 == NULL || !key_name_ok(s, (size_t)(p1 - s)) || n - (size_t)(p1 - s) < 10 ||
+        p1[9] != '+') {
         return false;
     }
     *name_len = (size_t)(p1 - s);

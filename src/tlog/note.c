@@ -35,7 +35,11 @@ static bool unicode_space(uint32_t cp)
            cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
-bool cvma_note_name_ok(const char *name)
+/* signed-note.md: a key name is valid UTF-8, non-empty, without spaces (Unicode's too) or '+';
+ * no C0 control either, which a note holds nowhere but its newlines. own: the stricter rule of
+ * the names this code makes or is configured with, which also refuses DEL and the C1 controls
+ * (U+0080..U+009F), as a terminal or a log may act on them when the name is shown. */
+static bool name_ok(const char *name, bool own)
 {
     const uint8_t *p = (const uint8_t *)name;
     size_t n = strlen(name);
@@ -45,15 +49,23 @@ bool cvma_note_name_ok(const char *name)
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t k = cvma_utf8_decode(p + i, n - i, &cp);
-        /* signed-note.md: valid UTF-8, no spaces (Unicode's too), no '+'; and no control
-         * characters: C0 (below the space), DEL and C1 (U+0080..U+009F), which a terminal or
-         * a log may act on when the name is shown. */
-        if (k == 0 || cp <= 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '+' || unicode_space(cp)) {
+        if (k == 0 || cp <= 0x20 || cp == '+' || unicode_space(cp) ||
+            (own && cp >= 0x7f && cp <= 0x9f)) {
             return false;
         }
         i += k;
     }
     return true;
+}
+
+bool cvma_note_name_ok(const char *name)
+{
+    return name_ok(name, true);
+}
+
+bool cvma_note_sig_name_ok(const char *name)
+{
+    return name_ok(name, false);
 }
 
 uint32_t cvma_note_key_id(const char *name, uint8_t alg, const uint8_t pub[32])
@@ -361,8 +373,13 @@ static enum cvma_status parse_sig_line(const uint8_t *p, size_t n, struct cvma_n
     }
     memcpy(s->name, rest.p, (size_t)(sp - rest.p));
     s->name[sp - rest.p] = '\0';
-    /* A NUL inside the name would cut it short: "a\0b" is not the name "a". */
-    if (strlen(s->name) != (size_t)(sp - rest.p) || !cvma_note_name_ok(s->name)) {
+    /* A NUL inside the name would cut it short: "a\0b" is not the name "a". The name is held
+     * to signed-note's rule only, not to the one of the names this code makes or is given
+     * (cvma_note_name_ok): a signer it does not know may carry a C1 control in its name, and
+     * its line is then ignored like any unknown signature, never a reason to refuse the note.
+     * It never matches a known key (whose name has no such character), and no message shows
+     * it. */
+    if (strlen(s->name) != (size_t)(sp - rest.p) || !cvma_note_sig_name_ok(s->name)) {
         memset(s, 0, sizeof *s);
         return CVMA_REJECTED;
     }

@@ -62,10 +62,17 @@ struct cvma_note_skey {
 
 void cvma_note_skey_cleanup(struct cvma_note_skey *k);
 
-/* True when name is a valid key name (signed-note): 1..CVMA_TLOG_NAME_MAX bytes of UTF-8, no
- * space (ASCII or Unicode White_Space), no '+', no control character (C0, DEL, C1). The
- * parsers (keys, signature lines) and keygen all hold names to it. */
+/* True when name is a valid name for a key this code makes or is given: 1..CVMA_TLOG_NAME_MAX
+ * bytes of UTF-8, no space (ASCII or Unicode White_Space), no '+' (signed-note), and no
+ * control character (C0, DEL, C1), as such names are shown. Keygen and the key parsers
+ * (verifier keys, signer keys, witness keys) hold names to it. */
 bool cvma_note_name_ok(const char *name);
+/* True when name is a valid signer name in a signature line (signed-note's rule alone):
+ * 1..CVMA_TLOG_NAME_MAX bytes of UTF-8, no space (ASCII or Unicode White_Space), no '+', no C0
+ * control (which a note holds nowhere but its newlines). The C1 controls pass (and DEL, which
+ * cvma_note_parse refuses anywhere in a note): a signer the reader does not know is ignored,
+ * never a reason to refuse the note. cvma_note_parse holds signature lines to it. */
+bool cvma_note_sig_name_ok(const char *name);
 
 /* SHA-256(name || 0x0A || alg || pub)[:4], big-endian. */
 uint32_t cvma_note_key_id(const char *name, uint8_t alg, const uint8_t pub[32]);
@@ -94,7 +101,8 @@ CVMA_MUST_USE enum cvma_status cvma_note_skey_load(const char *path, struct cvma
 /* Notes                                                                                     */
 
 struct cvma_note_sig {
-    char name[CVMA_TLOG_NAME_MAX + 1];
+    char name[CVMA_TLOG_NAME_MAX + 1]; /* cvma_note_sig_name_ok's rule: may hold C1 controls,
+                                        * so shown only escaped (cvma_errf does) */
     uint32_t id;
     size_t len; /* signature bytes after the key ID (may be above CVMA_TLOG_SIG_MAX) */
     uint8_t sig[CVMA_TLOG_SIG_MAX]; /* those bytes when len <= CVMA_TLOG_SIG_MAX; else
@@ -112,12 +120,14 @@ struct cvma_note {
 void cvma_note_cleanup(struct cvma_note *n);
 
 /*
- * Splits a signed note (signed-note.md): text (valid UTF-8, no control characters but '\n',
- * ending in '\n'), one blank line, signature lines. Signature lines with a name but an
- * unparseable signature (not strict base64 of a 4-byte key ID and at least one byte) are
- * refused; a longer signature than CVMA_TLOG_SIG_MAX is kept by name, key ID and length only
- * (an unknown signature, ignored; the note is at most CVMA_TLOG_NOTE_MAX bytes). CVMA_OK,
- * CVMA_REJECTED (err says why), CVMA_E_NOMEM.
+ * Splits a signed note (signed-note.md): text (ending in '\n'), one blank line, signature
+ * lines, the whole valid UTF-8 without control characters but '\n' (C0 and DEL). A signature
+ * line's name is held to cvma_note_sig_name_ok, not to cvma_note_name_ok: the line of a signer
+ * with a C1 control in its name is kept and, as no key's name read by cvma_note_vkey_parse is
+ * its name, ignored by the checks. Signature lines with a name but an unparseable signature (not
+ * strict base64 of a 4-byte key ID and at least one byte) are refused; a longer signature than
+ * CVMA_TLOG_SIG_MAX is kept by name, key ID and length only (an unknown signature, ignored; the
+ * note is at most CVMA_TLOG_NOTE_MAX bytes). CVMA_OK, CVMA_REJECTED (err says why), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_note_parse(const uint8_t *p, size_t len, struct cvma_note *out,
                                                char *err, size_t err_len);
