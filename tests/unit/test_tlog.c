@@ -1633,6 +1633,19 @@ static void test_witness_key_rule(void **state)
                              "cannot witness itself");
     assert_int_equal(cvma_tlog_witness_key_check(&w[2], NULL, w, 2, NULL, 0),
                      CVMA_WITNESS_KEY_OK); /* no log to compare with */
+    /* A key that is both the log's and an earlier witness's (given first under another name):
+     * the log's key is named, not the repetition. */
+    struct cvma_note_vkey both[2];
+    s = vkey_renamed(&vk, "witness.example/log-alias");
+    assert_true(cvma_note_vkey_parse(s, strlen(s), &both[0], err, sizeof err));
+    free(s);
+    both[1] = vk;
+    assert_int_equal(cvma_tlog_witness_key_check(&both[1], &vk, both, 1, err, sizeof err),
+                     CVMA_WITNESS_KEY_IS_LOG);
+    assert_string_equal(err, "witness example.com/log has log example.com/log's key: a log "
+                             "cannot witness itself");
+    assert_int_equal(cvma_tlog_witness_key_check(&both[1], NULL, both, 1, NULL, 0),
+                     CVMA_WITNESS_KEY_REPEATED); /* it is the earlier one's key */
     cvma_note_skey_cleanup(&sk);
     cvma_note_skey_cleanup(&wk);
 }
