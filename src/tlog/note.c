@@ -305,8 +305,7 @@ void cvma_note_cleanup(struct cvma_note *n)
  * '\n' (signed-note.md). */
 static bool text_ok(const uint8_t *p, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
+    for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
         if (c < 0x80) {
             if ((c < 0x20 && c != '\n') || c == 0x7f) {
@@ -315,34 +314,11 @@ static bool text_ok(const uint8_t *p, size_t n)
             i++;
             continue;
         }
-        size_t k;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
+        size_t k = cvma_utf8_seq(p + i, n - i);
+        if (k == 0) {
             return false;
         }
-        if (n - i - 1 < k) {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xc0) != 0x80) {
-                return false;
-            }
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return false;
-        }
-        i += k + 1;
+        i += k;
     }
     return true;
 }
