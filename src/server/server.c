@@ -997,7 +997,10 @@ static char *read_text(const char *path, const char **why)
     char *s = NULL;
     enum cvma_status st = cvma_file_read_secret(path, 1u << 20, &b);
     *why = st == CVMA_OK ? "out of memory" : cvma_file_read_strerror(errno);
-    if (st == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
+    if (st == CVMA_OK && b.len > 0 && memchr(b.p, '\0', b.len) != NULL) {
+        /* Not PEM text; and the string's wipe (cvma_str_free_secret) stops at the first NUL. */
+        *why = "it holds a NUL byte (not PEM text)";
+    } else if (st == CVMA_OK && (s = malloc(b.len + 1)) != NULL) {
         memcpy(s, b.p, b.len);
         s[b.len] = '\0';
     }

@@ -46,6 +46,12 @@ for f in "$T/fifo" "$T/dir"; do
     refused "serve --tls-key $(basename "$f")" "$f" $CVM serve $S --tls-cert "$T/s/ark.pem" --tls-key "$f"
 done
 
+# 1b. a TLS key with a NUL byte is no PEM text (and a string's wipe would stop at the NUL)
+printf 'x\000y\n' >"$T/nul.key"
+timeout 10 $CVM serve $S --tls-cert "$T/s/ark.pem" --tls-key "$T/nul.key" >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc = 2 ] && grep -q "holds a NUL byte" "$T/err"; then ok "serve --tls-key with a NUL byte: exit 2"; else fail "serve --tls-key with a NUL byte: exit $rc, $(head -c 300 "$T/err")"; fi
+
 # 2. the other secret keys: a registry's signing key, a log's and a witness's note keys
 printf 'amd chip_id %0128d\n' 1 >"$T/fleet.txt"
 refused "registry build --key" "$T/fifo" $CVM registry build --provider acme --key "$T/fifo" \
