@@ -724,6 +724,7 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
     char host[256], port[16];
     struct addrinfo hints, *res = NULL;
     int fd = -1, gai;
+    bool reset = false;
     *why = 0;
     if (!split_addr(addr, host, sizeof host, port, sizeof port)) {
         return -1;
@@ -758,12 +759,15 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
             break;
         }
         *why = errno; /* EINPROGRESS when SO_SNDTIMEO ran out */
+        reset = reset || errno == ECONNRESET;
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
     if (fd >= 0) {
         *why = 0;
+    } else if (reset) {
+        *why = ECONNRESET; /* a server at one address reset us (busy): said over a later error */
     }
     return fd;
 }

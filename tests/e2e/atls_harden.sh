@@ -304,7 +304,9 @@ else
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 int connect(int fd, const struct sockaddr *a, socklen_t n)
 {
@@ -323,6 +325,26 @@ int connect(int fd, const struct sockaddr *a, socklen_t n)
     }
     return 0;
 }
+
+/* With CVMA_TEST_SECOND_PORT set, every answer gets a second address: the first's copy with
+ * that port, after it. */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **) =
+            (int (*)(const char *, const char *, const struct addrinfo *,
+                     struct addrinfo **))dlsym(RTLD_NEXT, "getaddrinfo");
+    const char *second = getenv("CVMA_TEST_SECOND_PORT");
+    struct addrinfo *more = NULL;
+    int r = real(node, service, hints, res);
+    if (r != 0 || second == NULL || (*res)->ai_family != AF_INET ||
+        real(node, second, hints, &more) != 0) {
+        return r;
+    }
+    more->ai_next = (*res)->ai_next; /* (freeaddrinfo frees the list whole) */
+    (*res)->ai_next = more;
+    return 0;
+}
 EOF2
     if "$CC" -shared -fPIC -o "$T/slowconnect.so" "$T/slowconnect.c" -ldl 2>"$T/cc.err"; then
         # (not through client, a shell function: the shim for this command alone)
@@ -331,6 +353,14 @@ EOF2
         check "busy: reset before connect() returned: exit 3" 3 $?
         has "$T/cb2r.out" "server closed the connection before the handshake completed (busy?)"
         busy_extra=1
+        # a name with two addresses, the busy server's first and then one nobody listens on
+        # (CVMA_TEST_SECOND_PORT: the shim's getaddrinfo adds it): the reset is what is said,
+        # not the later address's refusal
+        CVMA_TEST_SECOND_PORT=1 LD_PRELOAD="$T/slowconnect.so" $CVM atls-client \
+            --connect "127.0.0.1:$port" $V --timeout 20 >"$T/cb2m.out" 2>&1
+        check "busy: reset at the first of two addresses: exit 3" 3 $?
+        has "$T/cb2m.out" "server closed the connection before the handshake completed (busy?)"
+        busy_extra=2
     else
         echo "FAIL: the connect shim does not build"; cat "$T/cc.err"; fails=$((fails + 1))
     fi
