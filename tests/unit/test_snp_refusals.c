@@ -654,51 +654,25 @@ static void test_offline_expired_cached_crl_is_named_in_crl_not_checked(void **s
 static void test_oversized_collateral_file_is_invalid_not_missing(void **state)
 {
     (void)state;
-    char err[256];
     struct cvma_sim_snp_opts o;
-    struct cvma_buf rep, root;
-    struct cvma_verify_opts vo;
-    struct cvma_result res;
-    X509 *roots[1];
-    char *d = tu_tmpdir();
-    char *crl_path = tu_path(d, "crl.der"), *rp = tu_path(d, "report.bin"),
-         *ap = tu_path(d, "ark.pem");
+    struct run r;
     size_t n = (1u << 20) + 1;
     uint8_t *big = calloc(1, n);
 
     assert_non_null(big);
     cvma_sim_snp_opts_default(&o);
-    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    sim_write(&o, &r);
+    char *crl_path = tu_path(r.dir, "crl.der");
     tu_write(crl_path, big, n);
-    tu_read(rp, &rep);
-    tu_read(ap, &root);
-    roots[0] = cvma_x509_load(root.p, root.len);
-    assert_non_null(roots[0]);
-    memset(&vo, 0, sizeof vo);
-    vo.at = time(NULL);
-    vo.collateral_dir = d;
-    vo.offline = true;
-    vo.cache_dir = d;
-    vo.trust_roots = roots;
-    vo.n_trust_roots = 1;
-    cvma_result_init(&res, "sev-snp", vo.at);
-    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
-    cvma_result_finish(&res);
-    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
-    assert_false(res.undecided);
-    expect_detail(&res.verdict, CVMA_R_COLLATERAL_INVALID, "crl.der in ");
-    expect_detail(&res.verdict, CVMA_R_COLLATERAL_INVALID, "never fetched instead");
-    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_NOT_CHECKED));
-    cvma_result_cleanup(&res);
-    X509_free(roots[0]);
-    cvma_buf_free(&rep);
-    cvma_buf_free(&root);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_false(r.res.undecided);
+    expect_detail(&r.res.verdict, CVMA_R_COLLATERAL_INVALID, "crl.der in ");
+    expect_detail(&r.res.verdict, CVMA_R_COLLATERAL_INVALID, "never fetched instead");
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
+    done(&r);
     free(big);
-    tu_rmtree(d);
-    free(rp);
-    free(ap);
     free(crl_path);
-    free(d);
 }
 
 static void test_product_disagreements(void **state)
@@ -917,45 +891,22 @@ static void test_key_type_mismatch(void **state)
 {
     (void)state;
     struct cvma_sim_snp_opts o;
-    char err[256];
+    struct run r;
     cvma_sim_snp_opts_default(&o);
     o.tamper.signer_info_or = 1u << 2; /* report says VLEK, but it is signed by the VCEK */
-    char *d = tu_tmpdir();
-    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
-    char *a = tu_path(d, "vcek.der"), *b = tu_path(d, "vlek.der");
-    char *c = tu_path(d, "ask.pem"), *e = tu_path(d, "asvk.pem");
+    sim_write(&o, &r);
+    char *a = tu_path(r.dir, "vcek.der"), *b = tu_path(r.dir, "vlek.der");
+    char *c = tu_path(r.dir, "ask.pem"), *e = tu_path(r.dir, "asvk.pem");
     tu_copy(a, b);
     tu_copy(c, e);
-    struct cvma_buf rep, root;
-    char *rp = tu_path(d, "report.bin"), *ap = tu_path(d, "ark.pem");
-    tu_read(rp, &rep);
-    tu_read(ap, &root);
-    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
-    struct cvma_verify_opts vo;
-    struct cvma_result res;
-    memset(&vo, 0, sizeof vo);
-    vo.at = time(NULL);
-    vo.collateral_dir = d;
-    vo.offline = true;
-    vo.trust_roots = roots;
-    vo.n_trust_roots = 1;
-    cvma_result_init(&res, "sev-snp", vo.at);
-    cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
-    cvma_result_finish(&res);
-    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH));
-    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
-    cvma_result_cleanup(&res);
-    X509_free(roots[0]);
-    cvma_buf_free(&rep);
-    cvma_buf_free(&root);
-    tu_rmtree(d);
-    free(d);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_SNP_KEY_TYPE_MISMATCH));
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    done(&r);
     free(a);
     free(b);
     free(c);
     free(e);
-    free(rp);
-    free(ap);
 }
 
 static void test_garbage_vcek_is_cert_parse(void **state)
