@@ -92,16 +92,21 @@ run; expect "cert_chain fixed on the server" 0 "status: *affirming"
 # genuine VCEK kept; once the right chain is served: affirming. A VCEK given by the user is
 # not blamed for it either (3c).
 rm -rf "$C"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/k2.pem" 2>/dev/null &&
-    openssl req -new -key "$TMP/k2.pem" -out "$TMP/asvk.req" -subj "/OU=Engineering/C=US/\
-L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=SEV-VLEK-Milan" \
+# chain_under_a CN SERIAL OUT: a chain of a CA certificate named CN, signed by A's ARK as AMD
+# signs (RSA-PSS, SHA-384), then that ARK
+chain_under_a() {
+    openssl req -new -key "$TMP/k2.pem" -out "$TMP/ca.req" -subj "/OU=Engineering/C=US/\
+L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=$1" \
         -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
         -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
-    openssl x509 -req -in "$TMP/asvk.req" -CA "$TMP/a/ark.pem" -CAkey "$TMP/a/ark-key.pem" \
-        -copy_extensions copy -set_serial 2 -days 365 -sigopt rsa_padding_mode:pss \
-        -sigopt rsa_pss_saltlen:48 -sha384 -out "$TMP/asvk.pem" 2>/dev/null ||
-    fail "openssl: an ASVK under A's ARK"
-cat "$TMP/asvk.pem" "$TMP/a/ark.pem" >"$TMP/chain2.pem" || fail "cat"
+        openssl x509 -req -in "$TMP/ca.req" -CA "$TMP/a/ark.pem" -CAkey "$TMP/a/ark-key.pem" \
+            -copy_extensions copy -set_serial "$2" -days 365 -sigopt rsa_padding_mode:pss \
+            -sigopt rsa_pss_saltlen:48 -sha384 -out "$TMP/ca.pem" 2>/dev/null &&
+        cat "$TMP/ca.pem" "$TMP/a/ark.pem" >"$3" || fail "openssl: a $1 under A's ARK"
+}
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/k2.pem" 2>/dev/null ||
+    fail "openssl genpkey"
+chain_under_a SEV-VLEK-Milan 2 "$TMP/chain2.pem"
 serve "$TMP/chain2.pem" cert_chain.pem
 run; expect "ASVK chain at the VCEK URL" 3 "COLLATERAL_UNAVAILABLE"
 expect "ASVK chain at the VCEK URL" 3 "ASK is 'SEV-VLEK-Milan', not the 'SEV-Milan' of the VCEK path"
@@ -113,15 +118,7 @@ mkdir "$TMP/given" && cp "$TMP/a/vcek.der" "$TMP/given/" || fail "cp"
 run --collateral "$TMP/given"; expect "ASVK chain under a given VCEK" 3 "COLLATERAL_UNAVAILABLE"
 no "ASVK chain under a given VCEK" "CERT_CHAIN_INVALID"
 # another product's chain (names of SEV-Genoa, under A's ARK): refused alike
-openssl req -new -key "$TMP/k2.pem" -out "$TMP/genoa.req" -subj "/OU=Engineering/C=US/\
-L=Santa Clara/ST=CA/O=cvmattest simulated Advanced Micro Devices/CN=SEV-Genoa" \
-    -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-    -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
-    openssl x509 -req -in "$TMP/genoa.req" -CA "$TMP/a/ark.pem" -CAkey "$TMP/a/ark-key.pem" \
-        -copy_extensions copy -set_serial 3 -days 365 -sigopt rsa_padding_mode:pss \
-        -sigopt rsa_pss_saltlen:48 -sha384 -out "$TMP/genoa.pem" 2>/dev/null ||
-    fail "openssl: a SEV-Genoa ASK under A's ARK"
-cat "$TMP/genoa.pem" "$TMP/a/ark.pem" >"$TMP/chain3.pem" || fail "cat"
+chain_under_a SEV-Genoa 3 "$TMP/chain3.pem"
 serve "$TMP/chain3.pem" cert_chain.pem
 run; expect "a Genoa ASK at the Milan URL" 3 "ASK is 'SEV-Genoa', not the 'SEV-Milan'"
 serve "$TMP/a/cert_chain.pem" cert_chain.pem
