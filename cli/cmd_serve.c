@@ -427,8 +427,7 @@ int cvma_cmd_serve(int argc, char **argv)
         enum cvma_status ks = cvma_file_read_secret(s->nonce_key_file, 4096, &kb);
         if (ks != CVMA_OK || kb.len < 16 || kb.len > CVMA_NONCE_KEY_MAX) {
             fprintf(stderr, "cvmattest serve: --nonce-key '%s': %s\n", s->nonce_key_file,
-                    ks != CVMA_OK && errno == EINVAL ? "not a regular file"
-                                                     : "unreadable, or not 16..64 bytes");
+                    ks != CVMA_OK ? cvma_file_read_strerror(errno) : "not 16..64 bytes");
             goto out;
         }
         memcpy(s->sc.nonce_key.key, kb.p, kb.len);

@@ -9,13 +9,6 @@
 
 #include "common/hex.h"
 
-/*
- * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
- * is non-NULL the decoded text is written there (dec_cap bytes, not NUL-terminated) and
- * *dec_len set; *overflow says it did not fit. A code point above 0x7F decodes to the byte
- * 0xFF: such a string can never equal the ASCII keys looked for here. *escaped (may be NULL)
- * says whether any escape occurred.
- */
 /* see common/jscan.h. Eight bytes at a time while none of them is special (the SWAR tests
  * of "Bit Twiddling Hacks": a byte with its top bit set, below 0x20, equal to '"' or '\\');
  * they may flag a word with no such byte, never miss one, and the word flagged is read byte
@@ -41,6 +34,13 @@ size_t cvma_json_plain_run(const uint8_t *s, size_t len)
     return i;
 }
 
+/*
+ * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
+ * is non-NULL the decoded text is written there (dec_cap bytes, not NUL-terminated) and
+ * *dec_len set; *overflow says it did not fit. A code point above 0x7F decodes to the byte
+ * 0xFF: such a string can never equal the ASCII keys looked for here. *escaped (may be NULL)
+ * says whether any escape occurred.
+ */
 bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *dec_len,
                        bool *overflow, bool *escaped)
 {

@@ -544,15 +544,6 @@ enum cvma_status cvma_tdx_signed_json_load(struct cvma_tdx_signed_json *doc, str
     return CVMA_OK;
 }
 
-/* Reads name from src. Absent, or no regular file (a FIFO, a device, a directory): out empty
- * and *missing. A regular file there but unreadable or too large: COLLATERAL_INVALID, as for
- * SEV-SNP (cvma_collateral_src_read_given), never taken for missing and fetched in its place. */
-static enum cvma_status read_file(const struct cvma_collateral_src *src, const char *name,
-                                  struct cvma_buf *out, bool *missing, struct cvma_verdict *v)
-{
-    return cvma_collateral_src_read_given(src, name, MAX_COLLATERAL_FILE, out, missing, v);
-}
-
 enum file_idx {
     F_TCB_INFO,
     F_TCB_SIG,
@@ -611,7 +602,10 @@ static enum cvma_status read_files(const struct cvma_collateral_src *src, struct
 
     memset(f, 0, sizeof *f * F_COUNT_);
     for (int i = 0; i < F_COUNT_ && st == CVMA_OK; i++) {
-        st = read_file(src, file_names[i], &f[i], &missing[i], v);
+        /* Absent, or no regular file: missing. A regular file there but unreadable or too
+         * large: COLLATERAL_INVALID, never taken for missing and fetched in its place. */
+        st = cvma_collateral_src_read_given(src, file_names[i], MAX_COLLATERAL_FILE, &f[i],
+                                            &missing[i], v);
     }
     if (st != CVMA_OK) {
         for (int i = 0; i < F_COUNT_; i++) {
