@@ -177,9 +177,10 @@ static void check_required_events(const struct pol_eventlog *e, const json_t *lo
 }
 
 /* Why claims.eventlog.kernel_cmdline can be null (eventlog_json.c). */
-#define CMDLINE_ABSENT                                                                    \
-    "no GRUB kernel_cmdline event in the compared registers, or several different ones: " \
-    "none is known to be the one that booted"
+#define CMDLINE_ABSENT                                                                       \
+    "no GRUB kernel_cmdline event in the compared registers, several different ones, or an " \
+    "event there that could hide one, as in every CCEL (pin RTMR 2): none is known to be "   \
+    "the one that booted"
 
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)

@@ -826,3 +826,16 @@ bool cvma_eventlog_digest_is_hash_of(const struct cvma_eventlog *log,
     }
     return false;
 }
+
+/* see eventlog/eventlog.h */
+bool cvma_eventlog_digest_is_hash_of_text(const struct cvma_eventlog *log,
+                                          const struct cvma_eventlog_event *e, struct cvma_span t)
+{
+    struct cvma_reader last;
+    uint8_t end = 0xFF;
+    cvma_reader_init(&last, t.p, t.len);
+    bool nul_ended = t.len > 0 && cvma_reader_skip(&last, t.len - 1) &&
+                     cvma_reader_u8(&last, &end) && end == 0;
+    return cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len) ||
+           (nul_ended && cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len - 1));
+}

@@ -222,9 +222,11 @@ json_t *cvma_eventlog_replay_json(const struct cvma_eventlog *log,
 json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log);
 /*
  * The claims of the events that matter for appraisal: efi_boot_applications (digests, device
- * path text), kernel_cmdline (the GRUB kernel_cmdline of PCR 8; null when there is none, or
- * when PCR 8 holds several different ones), gpt (disk GUID, partitions), secure_boot (enabled,
- * variables measured with sizes and SHA-256 of their data, authorities).
+ * path text), kernel_cmdline (the GRUB kernel_cmdline of PCR 8; null when there is none,
+ * when PCR 8 holds several different ones or an event that could hide one), gpt (disk GUID,
+ * partitions), secure_boot (enabled, variables measured with sizes and SHA-256 of their data,
+ * authorities). No claim lets an event's type, or data its digest does not cover, decide
+ * that the event does not count (docs/eventlog.md).
  */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log);
 /* True when the event's digest in some bank of the log (a bank it still has a digest for) is
@@ -232,6 +234,9 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log);
 bool cvma_eventlog_digest_is_hash_of(const struct cvma_eventlog *log,
                                      const struct cvma_eventlog_event *e, const uint8_t *p,
                                      size_t n);
+/* The same for a text as GRUB measures it: with, or without, the NUL that ends it in t. */
+bool cvma_eventlog_digest_is_hash_of_text(const struct cvma_eventlog *log,
+                                          const struct cvma_eventlog_event *e, struct cvma_span t);
 /*
  * What `cvmattest show` prints for a log: format, banks, event count, replay, claims. NULL
  * on a parse failure (reasons in v). *heading is set for text output.

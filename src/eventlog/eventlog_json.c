@@ -276,7 +276,27 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log)
     return a;
 }
 
-static const char *const cmdline_prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline "};
+/*
+ * Replay vouches for each event's register and digests, never for its type or (mostly) its
+ * data: whoever hands over the log can relabel an event (a separator as something else, a
+ * boot application as an action, GRUB's "kernel_cmdline: " as "grub_cmd: ") and it still
+ * replays, while a guest that runs can extend the registers with events of its own, after
+ * everything that booted. So no claim lets an event's type or an uncovered part of its data
+ * decide whether the event counts (docs/eventlog.md, "What the claims may be drawn from"):
+ * an event counts for what its digest shows it measured (the hash of its data, or of the
+ * text after a GRUB prefix), and an event whose digest shows nothing is taken as what it
+ * could hide. Types only add events, never remove one.
+ */
+
+/* GRUB's text events: the prefix (not measured), then the text its digest is the hash of.
+ * The first CMDLINE_PREFIXES are the kernel command line's (upstream, then distributions'). */
+static const char *const grub_prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline ",
+                                            "grub_cmd: ",       "grub_cmd ",
+                                            "module_cmdline: ", "grub_module_cmdline "};
+#define CMDLINE_PREFIXES 2
+
+/* GRUB's commands that load a Linux kernel: what follows is the kernel's command line. */
+static const char *const linux_commands[] = {"linux ", "linuxefi ", "linux16 "};
 
 /*
  * True when e was measured into TPM PCR pcr: its index in a TPM log; in a CCEL the CC-MR that
@@ -293,18 +313,211 @@ static bool in_pcr(const struct cvma_eventlog *log, const struct cvma_eventlog_e
     return e->pcr == mr;
 }
 
+/* True when e's digest is the hash of its whole data: the data is what was measured. */
+static bool data_measured(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
+{
+    return cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len);
+}
+
+/* A separator (PFP 10.4.1: the digest of 4 bytes, 0 or, after an error, all ones), known by
+ * its digest whatever its type says; an event typed EV_SEPARATOR counts too. */
+static bool is_separator(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
+{
+    static const uint8_t zero[4] = {0, 0, 0, 0}, ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+    return e->type == CVMA_EV_SEPARATOR || cvma_eventlog_digest_is_hash_of(log, e, zero, 4) ||
+           cvma_eventlog_digest_is_hash_of(log, e, ones, 4);
+}
+
+/* The text a GRUB text event measured: the data after one of grub_prefixes (*which, its
+ * index) or the whole data (*which = -1), whose hash the digest is (with or without the NUL
+ * that ends it in the log); returned without trailing NULs. False: the digest is the hash of
+ * no such text. */
+static bool grub_text(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
+                      struct cvma_span *text, int *which)
+{
+    for (size_t k = 0; k <= CVMA_ARRAY_LEN(grub_prefixes); k++) {
+        const char *prefix = k < CVMA_ARRAY_LEN(grub_prefixes) ? grub_prefixes[k] : "";
+        struct cvma_reader r;
+        struct cvma_span t;
+        cvma_reader_init(&r, e->data.p, e->data.len);
+        if (!cvma_reader_starts_with(&r, prefix) || !cvma_reader_skip(&r, strlen(prefix))) {
+            continue;
+        }
+        cvma_reader_rest(&r, &t);
+        if (cvma_eventlog_digest_is_hash_of_text(log, e, t)) {
+            *text = without_trailing_nuls(t);
+            *which = k < CVMA_ARRAY_LEN(grub_prefixes) ? (int)k : -1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The kernel command lines PCR 8 (RTMR 2) measured: claimed only when there is one. */
+struct cmdlines {
+    struct cvma_span claimed; /* the first kernel_cmdline event's text, as the kernel got it */
+    char *canon;              /* the first command line seen, its GRUB quoting undone */
+    bool conflict;            /* two differ: none is the one that booted for certain */
+    bool hidden;              /* an event of the register measured what its data does not show */
+    bool nomem;
+};
+
+/*
+ * A command line with GRUB's quoting undone (grub-core/lib/cmdline.c: an argument holding a
+ * space is put in double quotes, and a backslash or quote in it gets a backslash): the
+ * arguments joined by spaces, as GRUB measures the command that gave them. NULL: no memory.
+ */
+static char *unquoted(struct cvma_span line)
+{
+    struct cvma_reader r;
+    uint8_t c;
+    size_t n = 0;
+    char *out = malloc(line.len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    cvma_reader_init(&r, line.p, line.len);
+    while (cvma_reader_u8(&r, &c)) {
+        if (c == '\\' && cvma_reader_u8(&r, &c)) {
+            out[n++] = (char)c;
+        } else if (c != '"') {
+            out[n++] = (char)c;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* A command line measured (quoted: the loader's, with GRUB's quoting; else a command's). */
+static void cmdline_add(struct cmdlines *c, struct cvma_span line, bool quoted)
+{
+    char *canon = NULL;
+    if (quoted) {
+        canon = unquoted(line);
+    } else if ((canon = malloc(line.len + 1)) != NULL) {
+        if (line.len > 0) {
+            memcpy(canon, line.p, line.len);
+        }
+        canon[line.len] = '\0';
+    }
+    if (canon == NULL) {
+        c->nomem = true;
+        return;
+    }
+    if (c->canon == NULL) {
+        c->canon = canon;
+        return;
+    }
+    /* the same line again (GRUB's command and its loader's event, two prefixes, with and
+     * without a NUL) is one; once two differ, none is claimed (A, B, A too) */
+    c->conflict = c->conflict || strcmp(canon, c->canon) != 0;
+    free(canon);
+}
+
+/*
+ * GRUB measures each command it runs ("grub_cmd: linux /vmlinuz root=... ro") and the Linux
+ * loader then the command line it passes ("kernel_cmdline: /vmlinuz root=... ro"), both into
+ * PCR 8; the prefixes are not measured. So every text of the register is read whatever its
+ * prefix: a kernel_cmdline one and the arguments of a linux command are command lines, and
+ * one relabelled cannot hide, since the command that loaded the kernel is there as well. An
+ * event whose digest is the hash of no text could be either, hidden: then none is claimed.
+ * The claim is the text of a kernel_cmdline event, when all agree.
+ */
+static void cmdline_event(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
+                          struct cmdlines *c)
+{
+    struct cvma_span text;
+    int which;
+    if (!grub_text(log, e, &text, &which)) {
+        c->hidden = true;
+        return;
+    }
+    if (which >= 0 && which < CMDLINE_PREFIXES) {
+        if (c->claimed.p == NULL) {
+            c->claimed = text;
+        }
+        cmdline_add(c, text, true);
+    }
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(linux_commands); k++) {
+        struct cvma_reader r;
+        struct cvma_span args;
+        cvma_reader_init(&r, text.p, text.len);
+        if (cvma_reader_starts_with(&r, linux_commands[k]) &&
+            cvma_reader_skip(&r, strlen(linux_commands[k]))) {
+            cvma_reader_rest(&r, &args);
+            cmdline_add(c, args, false);
+        }
+    }
+}
+
+/* UEFI_GPT_DATA (PFP 10.4.4): the 92-byte GPT header, a u64 count, the entries. NULL when d
+ * is none (with sig, only one whose header starts "EFI PART"). */
+static json_t *gpt_json(const struct cvma_eventlog_event *e, bool sig)
+{
+    struct cvma_reader r, hdr;
+    char guid[37];
+    uint32_t n_entries, entry_size;
+    uint64_t n_parts;
+    cvma_reader_init(&r, e->data.p, e->data.len);
+    if (!cvma_reader_sub(&r, 92, &hdr) || (sig && !cvma_reader_starts_with(&hdr, "EFI PART")) ||
+        !cvma_reader_skip(&hdr, 56) || !read_guid(&hdr, guid) || !cvma_reader_skip(&hdr, 8) ||
+        !cvma_reader_u32le(&hdr, &n_entries) || !cvma_reader_u32le(&hdr, &entry_size) ||
+        !cvma_reader_u64le(&r, &n_parts) || entry_size < 128) {
+        return NULL;
+    }
+    json_t *gpt = json_object();
+    json_t *parts = json_array();
+    json_object_set_new(gpt, "event", json_integer((json_int_t)e->index));
+    json_object_set_new(gpt, "disk_guid", json_string(guid));
+    for (uint64_t k = 0; k < n_parts && parts != NULL; k++) {
+        struct cvma_reader pe;
+        char tguid[37], uguid[37], name[40];
+        struct cvma_span nm;
+        size_t used = 0;
+        if (!cvma_reader_sub(&r, entry_size, &pe) || !read_guid(&pe, tguid) ||
+            !read_guid(&pe, uguid) || !cvma_reader_skip(&pe, 24) ||
+            !cvma_reader_span(&pe, 72, &nm)) {
+            break;
+        }
+        ucs2_ascii(nm, name, sizeof name, &used);
+        json_t *po = json_object();
+        json_object_set_new(po, "type_guid", json_string(tguid));
+        json_object_set_new(po, "unique_guid", json_string(uguid));
+        json_object_set_new(po, "name", json_string(name));
+        json_array_append_new(parts, po);
+    }
+    json_object_set_new(gpt, "partitions", parts);
+    return gpt;
+}
+
+static json_t *boot_app_json(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
+{
+    char path[512];
+    uint64_t image_len = 0;
+    json_t *app = json_object();
+    json_object_set_new(app, "event", json_integer((json_int_t)e->index));
+    json_object_set_new(app, "digests", digests_json(log, e));
+    if (parse_image_load(e->data, &image_len, path, sizeof path)) {
+        json_object_set_new(app, "image_length", json_integer((json_int_t)image_len));
+        if (path[0] != '\0') {
+            json_object_set_new(app, "path", json_string(path));
+        }
+    }
+    return app;
+}
+
 /* see eventlog/eventlog.h */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
 {
     json_t *o = json_object(), *apps = json_array(), *vars = json_array(), *auths = json_array();
-    json_t *cmdline = NULL, *gpt = NULL, *sb = json_object();
-    bool cmdline_seen = false;     /* a command line was measured (cmdline NULL: no memory) */
-    bool cmdline_conflict = false; /* PCR 8 holds different command lines: none is claimed */
-    struct cvma_span cmdline_first = {NULL, 0}; /* the first one's bytes, its NULs dropped */
+    json_t *gpt = NULL, *sb = json_object();
+    struct cmdlines cmd = {0};
     int sb_enabled = -1;
-    bool pcr7_separated = false; /* PCR 7's EV_SEPARATOR seen: Secure Boot's state is before */
-    bool gpt_seen = false;       /* the first GPT event of PCR 5 is the only one read */
-    char path[512];
+    bool ccel = log->format == CVMA_EVENTLOG_CCEL;
+    bool pcr7_separated = false; /* PCR 7's separator seen: Secure Boot's state is before */
+    bool pcr4_separated = false; /* PCR 4's (RTMR 1's) separator seen */
+    bool pcr5_separated = false; /* PCR 5's (RTMR 1's) separator seen */
+    bool gpt_done = false;       /* the first GPT is the only one read, or one may be hidden */
 
     if (o == NULL || apps == NULL || vars == NULL || auths == NULL || sb == NULL) {
         json_decref(o);
@@ -317,135 +530,70 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
     for (size_t i = 0; i < log->n_events; i++) {
         const struct cvma_eventlog_event *e = &log->events[i];
         struct efi_var var;
-        uint64_t image_len = 0;
         if (e->type == CVMA_EV_NO_ACTION) {
-            continue;
+            continue; /* never extended: relabelling a measured event so fails replay */
         }
+        bool sep = is_separator(log, e);
         /*
          * Each claim comes from the register the PC Client PFP (or GRUB) measures it into, and
          * from the first such event (the command line: from the only one, however often it
          * is measured): a register the guest can still extend after boot (PCR 8, RTMR 2, any
          * PCR a quote covers) must not let a later event, replayed as it may be, stand in for
-         * what booted. Boot applications are all claimed: the policy's list is an allowlist.
+         * what booted.
          */
-        switch (e->type) {
-        case CVMA_EV_SEPARATOR:
-            pcr7_separated = pcr7_separated || in_pcr(log, e, 7);
-            break;
-        case CVMA_EV_EFI_BOOT_SERVICES_APP: {
-            if (!in_pcr(log, e, 4)) {
-                break; /* PFP 3.3.4.5: boot applications are measured into PCR 4 */
+        if (in_pcr(log, e, 4)) {
+            /* PFP 3.3.4.5: boot applications, into PCR 4. All are claimed (the policy's list
+             * is an allowlist), and so is every event there whose digest is neither a
+             * separator's nor the hash of its data: an application relabelled. (In a CCEL,
+             * RTMR 1 holds PCR 2..6 and only those after its separator: before it come the
+             * firmware's drivers and blobs, and a guest cannot add events there.) */
+            if (e->type == CVMA_EV_EFI_BOOT_SERVICES_APP ||
+                ((pcr4_separated || !ccel) && !sep && !data_measured(log, e))) {
+                json_array_append_new(apps, boot_app_json(log, e));
             }
-            json_t *app = json_object();
-            json_object_set_new(app, "event", json_integer((json_int_t)e->index));
-            json_object_set_new(app, "digests", digests_json(log, e));
-            if (parse_image_load(e->data, &image_len, path, sizeof path)) {
-                json_object_set_new(app, "image_length", json_integer((json_int_t)image_len));
-                if (path[0] != '\0') {
-                    json_object_set_new(app, "path", json_string(path));
-                }
-            }
-            json_array_append_new(apps, app);
-            break;
+            pcr4_separated = pcr4_separated || sep;
         }
-        case CVMA_EV_IPL: {
-            /* GRUB (PFP does not define it): "kernel_cmdline: " / "grub_kernel_cmdline "
-             * followed by the command line, in PCR 8 (CC-MR 3 in a CCEL). The guest can extend
-             * PCR 8 with more once it runs: when the register holds different command lines,
-             * none of them is the one that booted for certain, and none is claimed. (When boot
-             * measured none, one added later cannot be told apart: docs/eventlog.md.) */
-            struct cvma_span line = {NULL, 0};
-            bool found = false;
-            if (cmdline_conflict || !in_pcr(log, e, 8)) {
-                break;
-            }
-            for (size_t k = 0; k < CVMA_ARRAY_LEN(cmdline_prefixes) && !found; k++) {
-                struct cvma_reader r;
-                cvma_reader_init(&r, e->data.p, e->data.len);
-                if (cvma_reader_starts_with(&r, cmdline_prefixes[k]) &&
-                    cvma_reader_skip(&r, strlen(cmdline_prefixes[k]))) {
-                    cvma_reader_rest(&r, &line);
-                    line = without_trailing_nuls(line);
-                    found = true;
-                }
-            }
-            if (!found) {
-                break;
-            }
-            if (!cmdline_seen) {
-                cmdline_seen = true;
-                cmdline_first = line;
-                cmdline = ascii_json(line);
-                break;
-            }
-            /* the same line again (GRUB's two prefixes, or with and without its NUL) is one;
-             * once two differ, none is claimed (A, B, A too) */
-            cmdline_conflict = line.len != cmdline_first.len ||
-                               (line.len > 0 && memcmp(line.p, cmdline_first.p, line.len) != 0);
-            break;
+        if (in_pcr(log, e, 8)) {
+            cmdline_event(log, e, &cmd);
         }
-        case CVMA_EV_EFI_GPT_EVENT: {
-            /* UEFI_GPT_DATA (PFP 10.4.4): the 92-byte GPT header, a u64 count, the entries. */
-            struct cvma_reader r, hdr;
-            char guid[37];
-            uint32_t n_entries, entry_size;
-            uint64_t n_parts;
-            /* PCR 5 (PFP 3.3.4.6), the first; in verification its data is what its digest
-             * covers (else EVENTLOG_EVENT_DATA_MISMATCH, and no claims) */
-            if (gpt_seen || !in_pcr(log, e, 5)) {
-                break;
-            }
-            gpt_seen = true; /* even when it does not parse: no later one stands in for it */
-            cvma_reader_init(&r, e->data.p, e->data.len);
-            if (!cvma_reader_sub(&r, 92, &hdr) || !cvma_reader_skip(&hdr, 56) ||
-                !read_guid(&hdr, guid) || !cvma_reader_skip(&hdr, 8) ||
-                !cvma_reader_u32le(&hdr, &n_entries) || !cvma_reader_u32le(&hdr, &entry_size) ||
-                !cvma_reader_u64le(&r, &n_parts) || entry_size < 128) {
-                break;
-            }
-            gpt = json_object();
-            json_t *parts = json_array();
-            json_object_set_new(gpt, "event", json_integer((json_int_t)e->index));
-            json_object_set_new(gpt, "disk_guid", json_string(guid));
-            for (uint64_t k = 0; k < n_parts && parts != NULL; k++) {
-                struct cvma_reader pe;
-                char tguid[37], uguid[37], name[40];
-                struct cvma_span nm;
-                size_t used = 0;
-                if (!cvma_reader_sub(&r, entry_size, &pe) || !read_guid(&pe, tguid) ||
-                    !read_guid(&pe, uguid) || !cvma_reader_skip(&pe, 24) ||
-                    !cvma_reader_span(&pe, 72, &nm)) {
-                    break;
+        if (in_pcr(log, e, 5) && !gpt_done) {
+            /* PCR 5 (PFP 3.3.4.6): the partition table, the first one measured. Typed so, or
+             * known by its data and digest; an event before it that measured what its data
+             * does not show could be the real one, relabelled: then none is claimed. */
+            if (e->type == CVMA_EV_EFI_GPT_EVENT) {
+                gpt_done = true; /* even when it does not parse: no later one stands in */
+                gpt = gpt_json(e, false);
+            } else if (data_measured(log, e)) {
+                if ((gpt = gpt_json(e, true)) != NULL) {
+                    gpt_done = true;
                 }
-                ucs2_ascii(nm, name, sizeof name, &used);
-                json_t *po = json_object();
-                json_object_set_new(po, "type_guid", json_string(tguid));
-                json_object_set_new(po, "unique_guid", json_string(uguid));
-                json_object_set_new(po, "name", json_string(name));
-                json_array_append_new(parts, po);
+            } else if (!sep && (pcr5_separated || !ccel)) {
+                gpt_done = true;
             }
-            json_object_set_new(gpt, "partitions", parts);
-            break;
+            pcr5_separated = pcr5_separated || sep;
         }
-        case CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG:
-        case CVMA_EV_EFI_VARIABLE_AUTHORITY: {
+        if (in_pcr(log, e, 7)) {
+            bool before = !pcr7_separated;
+            pcr7_separated = pcr7_separated || sep;
+            /* PCR 7 (PFP 3.3.4.8): the Secure Boot configuration before its separator (an
+             * EFI variable whose digest covers its data, whatever its type; typed so, its
+             * digest is checked in verification: EVENTLOG_EVENT_DATA_MISMATCH), the
+             * authorities of the images verified after it. An authority's data counts only
+             * when its digest covers it: the whole UEFI_VARIABLE_DATA as the PFP says, or the
+             * variable's data alone, as shim measures it. A guest cannot add events before
+             * the separator, which is known by its digest. */
+            if (sep || !parse_variable(e->data, &var)) {
+                continue;
+            }
+            bool authority = e->type == CVMA_EV_EFI_VARIABLE_AUTHORITY;
+            if (authority ? !data_measured(log, e) && !cvma_eventlog_digest_is_hash_of(
+                                                              log, e, var.data.p, var.data.len)
+                          : !before || (e->type != CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG &&
+                                        !data_measured(log, e))) {
+                continue;
+            }
             uint8_t md[32];
             unsigned int md_len = 0;
-            /* PCR 7 (PFP 3.3.4.8): the Secure Boot configuration before PCR 7's separator
-             * (in verification its digest covers its data, else EVENTLOG_EVENT_DATA_MISMATCH),
-             * the authorities of the images verified after it. An authority's data counts
-             * only when its digest covers it: the whole UEFI_VARIABLE_DATA as the PFP says, or
-             * the variable's data alone, as shim measures it. */
-            if (!in_pcr(log, e, 7) || !parse_variable(e->data, &var)) {
-                break;
-            }
-            if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG
-                        ? pcr7_separated
-                        : !cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len) &&
-                                  !cvma_eventlog_digest_is_hash_of(log, e, var.data.p,
-                                                                   var.data.len)) {
-                break;
-            }
             json_t *vo = json_object();
             json_object_set_new(vo, "event", json_integer((json_int_t)e->index));
             json_object_set_new(vo, "name", json_string(var.name));
@@ -454,9 +602,9 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             if (EVP_Digest(var.data.p, var.data.len, md, &md_len, EVP_sha256(), NULL) == 1) {
                 json_object_set_new(vo, "data_sha256", hex_json(md, md_len));
             }
-            if (e->type == CVMA_EV_EFI_VARIABLE_AUTHORITY) {
+            if (authority) {
                 json_array_append_new(auths, vo);
-                break;
+                continue;
             }
             /* UEFI 2.10, 3.3: SecureBoot (EFI global variable) is 1 when enabled. */
             if (sb_enabled < 0 && strcmp(var.name, "SecureBoot") == 0 &&
@@ -467,18 +615,23 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
                 sb_enabled = cvma_reader_u8(&r, &b) && cvma_reader_at_end(&r) && b == 1;
             }
             json_array_append_new(vars, vo);
-            break;
         }
-        default:
-            break;
-        }
+    }
+    free(cmd.canon);
+    if (cmd.nomem) {
+        json_decref(o);
+        json_decref(apps);
+        json_decref(vars);
+        json_decref(auths);
+        json_decref(sb);
+        json_decref(gpt);
+        return NULL;
     }
     json_object_set_new(o, "efi_boot_applications", apps);
-    if (cmdline_conflict) {
-        json_decref(cmdline);
-        cmdline = NULL;
-    }
-    json_object_set_new(o, "kernel_cmdline", cmdline != NULL ? cmdline : json_null());
+    json_object_set_new(o, "kernel_cmdline",
+                        cmd.claimed.p != NULL && !cmd.conflict && !cmd.hidden
+                                ? ascii_json(cmd.claimed)
+                                : json_null());
     json_object_set_new(o, "gpt", gpt != NULL ? gpt : json_null());
     json_object_set_new(sb, "enabled", sb_enabled < 0 ? json_null() : json_boolean(sb_enabled));
     json_object_set_new(sb, "variables", vars);

@@ -45,9 +45,8 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
         return CVMA_OK;
     }
     for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
-        struct cvma_reader r, last;
+        struct cvma_reader r;
         struct cvma_span t;
-        uint8_t end = 0xFF;
         cvma_reader_init(&r, e->data.p, e->data.len);
         if (!cvma_reader_starts_with(&r, prefixes[k]) ||
             !cvma_reader_skip(&r, strlen(prefixes[k]))) {
@@ -55,11 +54,7 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
         }
         cvma_reader_rest(&r, &t);
         /* The command line as measured, or without the NUL that ends it in the log. */
-        cvma_reader_init(&last, t.p, t.len);
-        bool nul_ended = t.len > 0 && cvma_reader_skip(&last, t.len - 1) &&
-                         cvma_reader_u8(&last, &end) && end == 0;
-        if (!cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len) &&
-            !(nul_ended && cvma_eventlog_digest_is_hash_of(log, e, t.p, t.len - 1))) {
+        if (!cvma_eventlog_digest_is_hash_of_text(log, e, t)) {
             return cvma_reject(v, CVMA_R_EVENTLOG_EVENT_DATA_MISMATCH,
                                "event #%zu EV_IPL at offset 0x%zx: its digest is not the hash "
                                "of the kernel command line it carries (changed in the log)",

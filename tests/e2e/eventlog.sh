@@ -24,7 +24,11 @@ $CVM eventlog "$C/tcg_sha256" --json >"$T/out.json" 2>"$T/err" || fail "eventlog
 [ "$(jq -r '.pcrs.sha256["0"]' "$T/out.json")" = \
   0000000000000000000000000000000000000000000000000000000000000003 ] || fail "StartupLocality 3 in PCR 0"
 [ "$(jq -r '.pcrs.sha256["17"]' "$T/out.json" | tr -d f)" = "" ] || fail "PCR 17 starts at 0xFF"
-[ "$(jq -r '.claims.kernel_cmdline' "$T/out.json")" = "/vmlinuz ro quiet" ] || fail "kernel_cmdline claim"
+# (its PCR 8 event's digest is not the hash of the text it carries: that text is no claim, the
+# event may hide another one; the event list shows it)
+[ "$(jq -r '.claims.kernel_cmdline' "$T/out.json")" = null ] || fail "kernel_cmdline not claimed"
+jq -e '[.events[].text] | index("kernel_cmdline: /vmlinuz ro quiet") != null' "$T/out.json" \
+    >/dev/null || fail "the command line event listed"
 [ "$(jq -r '.claims.secure_boot.enabled' "$T/out.json")" = true ] || fail "secure_boot.enabled"
 grep -q EVENTLOG_DUPLICATE_SEPARATOR "$T/err" || fail "duplicate separator noted"
 ok "eventlog --json: events, pcrs, claims, quirks noted"
@@ -107,8 +111,10 @@ if [ -n "$V" ] && [ -d "$V/tdx/v4-gce-ccel-gotdxguest" ]; then
     [ "$(jq -r '.matches_quote' "$T/ccel.json")" = true ] || fail "matches_quote"
     grep -q EVENTLOG_RTMR3_NOT_IN_LOG "$T/err" || fail "RTMR 3 reported as info"
     [ "$(jq -r '.rtmr["0"]' "$T/ccel.json" | cut -c1-8)" = 3fa2f61f ] || fail "RTMR 0 value"
-    jq -e '.claims.kernel_cmdline | contains("module.sig_enforce=1")' "$T/ccel.json" >/dev/null ||
-        fail "GCE CCEL: the command line claimed"
+    # RTMR 2 holds files and MOK lists too, whose data does not show what they measured (one
+    # could be the real command line relabelled): no command line is claimed from a CCEL.
+    jq -e '.claims.kernel_cmdline == null and .claims.secure_boot.enabled == false' \
+        "$T/ccel.json" >/dev/null || fail "GCE CCEL: no command line claimed, Secure Boot off"
     ok "GCE CCEL replays to its quote's RTMR 0..2"
     # The command line changed in the log (its digest not): the replay still matches, but the
     # claims are refused as verify refuses them, never shown beside "matches_quote": true.

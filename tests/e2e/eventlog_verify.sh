@@ -128,13 +128,19 @@ tdx_bundle() { # DIR RTMR1
         "$1/bundle.json" >"$1/with_log.json"
 }
 tdx_bundle "$T/tdx" "$(r 1)"
-echo '{"tdx": {}, "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}}' >"$T/pol.json"
+echo '{"tdx": {"rtmr2": "'"$(r 2)"'"}}' >"$T/pol.json"
 $CVM verify "$T/tdx/with_log.json" --trust-root "$T/tdx/root_ca.pem" --policy "$T/pol.json" \
     --offline --json >"$T/v.json"
 [ $? = 0 ] || { fail "verify TDX bundle with its CCEL: exit 0"; jq -c .reasons "$T/v.json"; }
 [ "$(jq -r '.status' "$T/v.json")" = affirming ] || fail "TDX with CCEL: affirming"
 [ "$(jq -r '.claims.eventlog.format' "$T/v.json")" = ccel ] || fail "TDX: claims.eventlog"
 [ "$(jq -r '.claims.eventlog.rtmr["1"]' "$T/v.json")" = "$(r 1)" ] || fail "TDX: rtmr 1"
+# A CCEL gives no command line (RTMR 2 holds files too, docs/eventlog.md): a rule on it fails.
+echo '{"tdx": {}, "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}}' >"$T/cl.json"
+$CVM verify "$T/tdx/with_log.json" --trust-root "$T/tdx/root_ca.pem" --policy "$T/cl.json" \
+    --offline >"$T/v.txt" 2>&1
+[ $? = 1 ] && grep -q 'POLICY_KERNEL_CMDLINE.*absent' "$T/v.txt" ||
+    { fail "TDX, command line rule on a CCEL: exit 1, POLICY_KERNEL_CMDLINE"; cat "$T/v.txt"; }
 echo '{"tdx": {}, "eventlog": {"secure_boot": true}}' >"$T/sb.json"
 $CVM verify "$T/tdx/with_log.json" --trust-root "$T/tdx/root_ca.pem" --policy "$T/sb.json" \
     --offline >"$T/v.txt" 2>&1

@@ -27,8 +27,9 @@
 #include "tu_vectors.h"
 #include "verifier/bundle.h"
 
-#define CCEL "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat"
-#define GCP  "tpm/gcp-windows-quote-goattestation/"
+#define CCEL          "tdx/v4-gce-ccel-gotdxguest/ccel_data.dat"
+#define EV_EFI_ACTION 0x80000007u
+#define GCP           "tpm/gcp-windows-quote-goattestation/"
 
 /* Appends a part {"role": role, "data": base64(p)} to the bundle JSON file at path. */
 static void bundle_add(const char *path, const char *role, const uint8_t *p, size_t len)
@@ -437,15 +438,18 @@ static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
     cvma_buf_free(&log);
 }
 
-/* Policy on a TDX quote with its CCEL: RTMRs (tdx.rtmrN) and the log's command line; the GCE
- * log shows Secure Boot off, which eventlog.secure_boot refuses. */
+/* Policy on a TDX quote with its CCEL: RTMRs (tdx.rtmrN) and the log's claims; the GCE log
+ * shows Secure Boot off, which eventlog.secure_boot refuses. RTMR 2 holds PCR 9's and 14's
+ * measurements too (files, MOK lists), whose data does not show what they measured: any of
+ * them could be the real command line relabelled, so none is claimed and a rule on it fails;
+ * pinning RTMR 2 binds the command line. */
 static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
     struct cvma_buf ccel;
     uint8_t rtmr[3][48];
-    char hex[97], text[1024];
+    char hex[97], hex2[97], text[1024];
     char *path = tu_path(tu_vectors(), CCEL), *dir = tu_tmpdir();
     tu_read(path, &ccel);
     ccel_rtmrs(&ccel, rtmr);
@@ -453,14 +457,20 @@ static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
     char *root = tu_path(dir, "root_ca.pem");
 
     cvma_hex_encode(rtmr[1], 48, hex, sizeof hex);
-    snprintf(text, sizeof text,
-             "{\"tdx\": {\"rtmr1\": \"%s\"}, \"eventlog\": {\"kernel_cmdline_contains\": "
-             "[\"module.sig_enforce=1\", \"console=ttyS0,115200\"]}}",
-             hex);
+    cvma_hex_encode(rtmr[2], 48, hex2, sizeof hex2);
+    snprintf(text, sizeof text, "{\"tdx\": {\"rtmr1\": \"%s\", \"rtmr2\": \"%s\"}}", hex, hex2);
     char *pol = policy(dir, text);
     struct cvma_result *res = verify_p(root, bp, false, pol);
     assert_string_equal(errors(res), "");
     assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    free(pol);
+
+    pol = policy(dir, "{\"tdx\": {}, \"eventlog\": {\"kernel_cmdline_contains\": "
+                      "[\"module.sig_enforce=1\"]}}");
+    res = verify_p(root, bp, false, pol);
+    assert_string_equal(errors(res), "POLICY_KERNEL_CMDLINE ");
+    assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
     cvma_result_free(res);
     free(pol);
 
@@ -999,6 +1009,253 @@ static void test_eventlog_verify_boot_applications_are_an_allowlist(void **state
     cvma_buf_free(&b);
 }
 
+/*
+ * Rewrites event index (as the log numbers it) of a crypto-agile log: its type, and its data
+ * when data is given (the digests are kept, so the log still replays). Returns the event's
+ * register.
+ */
+static uint32_t relabel(struct cvma_buf *log, size_t index, uint32_t type, const void *data,
+                        size_t n)
+{
+    struct cvma_eventlog l;
+    struct cvma_verdict v;
+    const struct cvma_eventlog_event *e = NULL;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log->p, log->len, CVMA_EVENTLOG_AUTO, &l, &v), CVMA_OK);
+    for (size_t i = 0; i < l.n_events; i++) {
+        if (l.events[i].index == index) {
+            e = &l.events[i];
+        }
+    }
+    if (e == NULL) {
+        fail_msg("no event %zu", index);
+        return 0;
+    }
+    uint32_t pcr = e->pcr;
+    size_t at = e->offset, data_at = (size_t)(e->data.p - l.raw.p), old_n = e->data.len;
+    cvma_eventlog_cleanup(&l);
+    cvma_verdict_cleanup(&v);
+    for (int k = 0; k < 4; k++) {
+        log->p[at + 4 + (size_t)k] = (uint8_t)(type >> (8 * k));
+    }
+    if (data == NULL) {
+        return pcr;
+    }
+    uint8_t *q = malloc(log->len - old_n + n);
+    assert_non_null(q);
+    memcpy(q, log->p, data_at);
+    for (int k = 0; k < 4; k++) {
+        q[data_at - 4 + (size_t)k] = (uint8_t)((uint32_t)n >> (8 * k));
+    }
+    memcpy(q + data_at, data, n);
+    memcpy(q + data_at + n, log->p + data_at + old_n, log->len - data_at - old_n);
+    free(log->p);
+    log->p = q;
+    log->len = log->len - old_n + n;
+    return pcr;
+}
+
+/* The index of the first event of the log in register pcr of type type whose data holds
+ * needle (NULL: any), or SIZE_MAX. */
+static size_t find_event(const struct cvma_buf *log, uint32_t pcr, uint32_t type,
+                         const char *needle)
+{
+    struct cvma_eventlog l;
+    struct cvma_verdict v;
+    size_t found = SIZE_MAX;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log->p, log->len, CVMA_EVENTLOG_AUTO, &l, &v), CVMA_OK);
+    for (size_t i = 0; i < l.n_events && found == SIZE_MAX; i++) {
+        const struct cvma_eventlog_event *e = &l.events[i];
+        if (e->pcr == pcr && e->type == type &&
+            (needle == NULL || memmem(e->data.p, e->data.len, needle, strlen(needle)) != NULL)) {
+            found = e->index;
+        }
+    }
+    cvma_eventlog_cleanup(&l);
+    cvma_verdict_cleanup(&v);
+    return found;
+}
+
+/* A copy of the data of event index of the log (*n: its length). */
+static uint8_t *event_data(const struct cvma_buf *log, size_t index, size_t *n)
+{
+    struct cvma_eventlog l;
+    struct cvma_verdict v;
+    uint8_t *out = NULL;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(log->p, log->len, CVMA_EVENTLOG_AUTO, &l, &v), CVMA_OK);
+    for (size_t i = 0; i < l.n_events; i++) {
+        if (l.events[i].index == index) {
+            *n = l.events[i].data.len;
+            out = malloc(*n + 1);
+            assert_non_null(out);
+            memcpy(out, l.events[i].data.p, *n);
+        }
+    }
+    assert_non_null(out);
+    cvma_eventlog_cleanup(&l);
+    cvma_verdict_cleanup(&v);
+    return out;
+}
+
+/* The claims of log replayed against itself (claims.eventlog; fails when there are none). */
+static json_t *self_claims(const struct cvma_buf *log)
+{
+    struct cvma_result *res = self_verify(log->p, log->len);
+    json_t *c = claims_eventlog(res);
+    if (c == NULL) {
+        fail_msg("no claims: %s", errors(res));
+    }
+    cvma_result_free(res);
+    return c;
+}
+
+/*
+ * Replay covers each event's register and digests, not its type nor the prefix GRUB puts
+ * before the text it measures: whoever hands over the log can relabel events, and a guest
+ * that runs can extend the registers after boot. Neither turns Secure Boot on, replaces the
+ * command line, drops a boot application from the allowlist's view or swaps the partition
+ * table (the attacks a review made on the Ubuntu 21.04 log, which boots with Secure Boot off).
+ */
+static void test_eventlog_verify_relabelled_events_hide_nothing(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf orig, b;
+    char *p = tu_path(
+            tu_vectors(),
+            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin");
+    tu_read(p, &orig);
+    json_t *c = self_claims(&orig);
+    size_t n_apps = json_array_size(json_object_get(c, "efi_boot_applications"));
+    json_int_t gpt_event = json_integer_value(json_object_get(json_object_get(c, "gpt"), "event"));
+    assert_true(n_apps >= 2 && gpt_event > 0);
+    assert_true(json_is_false(json_object_get(json_object_get(c, "secure_boot"), "enabled")));
+    char *cmdline = strdup(json_string_value(json_object_get(c, "kernel_cmdline")));
+    json_decref(c);
+    const size_t sb = find_event(&orig, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, NULL);
+    const size_t sep7 = find_event(&orig, 7, CVMA_EV_SEPARATOR, NULL);
+    assert_true(sb != SIZE_MAX && sep7 != SIZE_MAX && sb < sep7);
+
+    /* Secure Boot: the SecureBoot=0 event and PCR 7's separator relabelled, SecureBoot=1
+     * appended to PCR 7: the separator is known by its digest, SecureBoot=0 by its data. */
+    uint8_t var[256], one = 1;
+    size_t vn = efi_var(var, "SecureBoot", &one, 1);
+    b = (struct cvma_buf){malloc(orig.len), orig.len};
+    assert_non_null(b.p);
+    memcpy(b.p, orig.p, orig.len);
+    relabel(&b, sb, CVMA_EV_EFI_VARIABLE_BOOT, NULL, 0);
+    relabel(&b, sep7, EV_EFI_ACTION, NULL, 0);
+    append_event(&b, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, var, vn, NULL, 0);
+    c = self_claims(&b);
+    assert_true(json_is_false(json_object_get(json_object_get(c, "secure_boot"), "enabled")));
+    json_decref(c);
+    /* the SecureBoot=0 event's data changed as well (its digest then shows nothing): Secure
+     * Boot's state is unknown, never on */
+    relabel(&b, sb, CVMA_EV_EFI_VARIABLE_BOOT, "x", 1);
+    struct cvma_result *res = self_verify(b.p, b.len);
+    assert_true(json_is_null(
+            json_object_get(json_object_get(res->claims.eventlog, "secure_boot"), "enabled")));
+    appraise(res, "{\"eventlog\": {\"secure_boot\": true}}");
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_POLICY_SECURE_BOOT));
+    cvma_result_free(res);
+    cvma_buf_free(&b);
+
+    /* The command line: GRUB's kernel_cmdline event relabelled as a command, another one
+     * appended to PCR 8: the linux command that loaded the kernel still holds the real one,
+     * so the two differ and none is claimed. */
+    static const char fake[] = "kernel_cmdline: /vmlinuz root=/dev/sda1 module.sig_enforce=1";
+    const size_t pl = strlen("kernel_cmdline: ");
+    const size_t kc = find_event(&orig, 8, CVMA_EV_IPL, "kernel_cmdline: ");
+    const size_t lc = find_event(&orig, 8, CVMA_EV_IPL, "grub_cmd: linux ");
+    assert_true(kc != SIZE_MAX && lc != SIZE_MAX);
+    /* the same text (and NUL, if any) after the other prefix */
+    size_t kn = 0, cl = strlen("grub_cmd: ");
+    uint8_t *kd = event_data(&orig, kc, &kn), text[2048];
+    assert_true(kn > pl && kn - pl + cl <= sizeof text);
+    memcpy(text, "grub_cmd: ", cl);
+    memcpy(text + cl, kd + pl, kn - pl);
+    size_t tl = cl + kn - pl;
+    free(kd);
+    b = (struct cvma_buf){malloc(orig.len), orig.len};
+    assert_non_null(b.p);
+    memcpy(b.p, orig.p, orig.len);
+    relabel(&b, kc, CVMA_EV_IPL, text, tl);
+    append_event(&b, 8, CVMA_EV_IPL, fake, sizeof fake - 1, fake + pl, sizeof fake - 1 - pl);
+    res = self_verify(b.p, b.len);
+    assert_non_null(res->claims.eventlog);
+    assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+    appraise(res, "{\"eventlog\": {\"kernel_cmdline_contains\": [\"module.sig_enforce=1\"]}}");
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_KERNEL_CMDLINE, "absent");
+    cvma_result_free(res);
+    /* the linux command hidden too (another type, data its digest is not the hash of), and
+     * a linux command of the fake appended: an event of PCR 8 shows nothing, none claimed */
+    relabel(&b, lc, EV_EFI_ACTION, "x", 1);
+    relabel(&b, kc, EV_EFI_ACTION, "y", 1);
+    static const char fake_cmd[] = "grub_cmd: linux /vmlinuz root=/dev/sda1 module.sig_enforce=1";
+    append_event(&b, 8, CVMA_EV_IPL, fake_cmd, sizeof fake_cmd - 1, fake_cmd + cl,
+                 sizeof fake_cmd - 1 - cl);
+    c = self_claims(&b);
+    assert_true(json_is_null(json_object_get(c, "kernel_cmdline")));
+    json_decref(c);
+    cvma_buf_free(&b);
+
+    /* A boot application relabelled as an action: still a boot application (its digest is
+     * not the hash of its data), so the allowlist still sees it. */
+    const size_t app = find_event(&orig, 4, CVMA_EV_EFI_BOOT_SERVICES_APP, NULL);
+    assert_true(app != SIZE_MAX);
+    b = (struct cvma_buf){malloc(orig.len), orig.len};
+    assert_non_null(b.p);
+    memcpy(b.p, orig.p, orig.len);
+    relabel(&b, app, EV_EFI_ACTION, "Calling EFI Application from Boot Option", 40);
+    c = self_claims(&b);
+    assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps);
+    json_decref(c);
+    cvma_buf_free(&b);
+
+    /* The partition table relabelled: still read, by its data; with its data changed too and
+     * another appended, none is claimed (the first may be hidden). */
+    b = (struct cvma_buf){malloc(orig.len), orig.len};
+    assert_non_null(b.p);
+    memcpy(b.p, orig.p, orig.len);
+    relabel(&b, (size_t)gpt_event, EV_EFI_ACTION, NULL, 0);
+    c = self_claims(&b);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "gpt"), "event")),
+                     gpt_event);
+    json_decref(c);
+    uint8_t gpt[92 + 8] = {'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T'};
+    gpt[84] = 128; /* SizeOfPartitionEntry (no entries) */
+    relabel(&b, (size_t)gpt_event, EV_EFI_ACTION, "z", 1);
+    append_event(&b, 5, CVMA_EV_EFI_GPT_EVENT, gpt, sizeof gpt, NULL, 0);
+    c = self_claims(&b);
+    assert_true(json_is_null(json_object_get(c, "gpt")));
+    json_decref(c);
+    cvma_buf_free(&b);
+
+    free(cmdline);
+    cvma_buf_free(&orig);
+    free(p);
+}
+
+/* GRUB quotes an argument holding a space in the command line it passes (COS's dm="..."),
+ * where the linux command it measured holds it bare: the same line, claimed. */
+static void test_eventlog_verify_cmdline_with_grub_quoting(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-cos-101-amd-sev.bin");
+    tu_read(p, &b);
+    json_t *c = self_claims(&b);
+    const char *cl = json_string_value(json_object_get(c, "kernel_cmdline"));
+    assert_non_null(cl);
+    assert_non_null(strstr(cl, " \"dm=1 vroot none ro 1,"));
+    json_decref(c);
+    cvma_buf_free(&b);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1014,6 +1271,8 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_claims_from_their_registers_only),
             cmocka_unit_test(test_eventlog_verify_nothing_compared_gives_no_claims),
             cmocka_unit_test(test_eventlog_verify_boot_applications_are_an_allowlist),
+            cmocka_unit_test(test_eventlog_verify_relabelled_events_hide_nothing),
+            cmocka_unit_test(test_eventlog_verify_cmdline_with_grub_quoting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
