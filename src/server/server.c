@@ -89,6 +89,7 @@ struct req {
     struct timespec start;
     char *body;
     size_t len, cap;
+    size_t got;  /* the body's bytes within the limit, kept or not (len stays 0 after oom) */
     size_t over; /* bytes thrown away once the body is over the limit */
     bool too_large;
     bool answered;  /* a response was queued early (413 on Content-Length) */
@@ -661,7 +662,7 @@ static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, 
         r->timed_out = true;
         return MHD_NO; /* on_completed logs the client time-out */
     }
-    if (r->too_large || n > s->cfg.max_body - r->len) {
+    if (r->too_large || n > s->cfg.max_body - r->got) {
         if (!r->too_large) {
             r->too_large = true;
             free(r->body);
@@ -683,6 +684,7 @@ static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, 
         r->over += n;
         return MHD_YES;
     }
+    r->got += n; /* counted even when not kept: the limits hold after out of memory too */
     if (r->oom) {
         return MHD_YES; /* read (within the limits) and answered 500 at the end */
     }

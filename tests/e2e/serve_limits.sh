@@ -7,7 +7,8 @@
 # read on (the connection ends, the refusal logged as 413 BODY_TOO_LARGE); and the requests
 # ended without an answer are counted in /metrics as CLIENT_ABORTED. Out of memory while the
 # body is read is answered 500 INTERNAL (a realloc made to fail by an LD_PRELOAD shim built
-# here, when a C compiler is found and the binary is not sanitized).
+# here, when a C compiler is found and the binary is not sanitized), and after it a chunked
+# body over --max-body is still 413 and an endless one still not read on.
 . "$(dirname "$0")/lib/serve.sh"
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
 serve_setup
@@ -316,6 +317,62 @@ PY
         [ "$got" = "500 INTERNAL" ] && ok "out of memory for the body: 500 INTERNAL" || fail "out of memory for the body: '$got'"
         grep -q 'error 500 INTERNAL: out of memory (the request body)' "$T/O.log" &&
             ok "out of memory for the body: logged" || fail "oom not logged: $(tail -3 "$T/O.log")"
+        # the limits still hold once the body could not be kept (its bytes counted though
+        # dropped): a chunked body over --max-body (1 MiB) is 413, not 500; an endless one is
+        # not read on past twice the limit, not until --timeout (30 s)
+        timeout 60 python3 - "$PORT" <<'PY'
+import select, socket, sys, time
+port = int(sys.argv[1])
+fails = 0
+def check(name, ok, detail=""):
+    global fails
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    fails += 0 if ok else 1
+HEAD = (b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n")
+chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(HEAD + b"Connection: close\r\n\r\n" + chunk * 17 + b"0\r\n\r\n")
+got = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+except (ConnectionResetError, socket.timeout):
+    pass
+s.close()
+check("out of memory, then a chunked body of 1.1 MB: 413 BODY_TOO_LARGE",
+      got.startswith(b"HTTP/1.1 413") and b"BODY_TOO_LARGE" in got, repr(got[:200]))
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(HEAD + b"\r\n")
+s.setblocking(False)
+t0, ended, total = time.monotonic(), None, 0
+while time.monotonic() - t0 < 10 and ended is None:
+    try:
+        # from where the last send stopped: a chunk cut short would be framing libmicrohttpd
+        # refuses, and the connection would end for that
+        total += s.send(chunk[total % len(chunk):])
+    except BlockingIOError:
+        pass
+    except (ConnectionResetError, BrokenPipeError):
+        ended = time.monotonic() - t0
+        break
+    r, _, _ = select.select([s], [], [], 0.01)
+    if r:
+        try:
+            d = s.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            d = b""
+        if d == b"":
+            ended = time.monotonic() - t0
+s.close()
+check("out of memory, then an endless chunked body: the connection ends at once",
+      ended is not None and ended < 3, "ended %s, %d bytes sent" % (ended, total))
+sys.exit(1 if fails else 0)
+PY
+        [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/O.log"; }
     else
         fail "the realloc shim does not build: $(cat "$T/cc.err")"
     fi
