@@ -291,9 +291,39 @@ static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int stat
 
 /* ---- endpoints ---- */
 
+/* The URL's "size" arguments. libmicrohttpd gives one without '=' ("?size") a NULL value,
+ * which MHD_lookup_connection_value cannot tell from no argument at all. */
+struct size_arg {
+    const char *value; /* the first "size" with a value; NULL: none */
+    bool valueless;    /* a "size" without a value */
+};
+
+/* MHD_get_connection_values over the URL's arguments: the "size" ones. */
+static MHD_Result_t find_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    struct size_arg *a = cls;
+    (void)kind;
+    if (key == NULL || strcmp(key, "size") != 0) {
+        return MHD_YES;
+    }
+    if (value == NULL) {
+        a->valueless = true;
+    } else if (a->value == NULL) {
+        a->value = value;
+    }
+    return MHD_YES;
+}
+
 static MHD_Result_t do_nonce(struct server *s, struct MHD_Connection *c, struct req *r)
 {
-    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "size");
+    struct size_arg a = {NULL, false};
+    (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, find_size, &a);
+    if (a.valueless) {
+        return send_error(c, r, 400, "BAD_NONCE_SIZE",
+                          "size has no value: it must be 32, 48 or 64");
+    }
+    const char *q = a.value;
     size_t size = 32;
     if (q != NULL) {
         if (strcmp(q, "32") == 0) {

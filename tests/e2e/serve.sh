@@ -95,6 +95,12 @@ for sz in "" 32 48 64; do
 done
 st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/nonce?size=7")
 err_is "nonce size=7" 400 BAD_NONCE_SIZE "$st" "$T/e" "$ALOG"
+# a size with no value, or an empty one, is no size of the three (libmicrohttpd gives "?size" a
+# NULL value, once taken for no size: 200 and 32 bytes)
+for q in "size" "size=" "size=48&size" "size&size=48"; do
+    st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/nonce?$q")
+    err_is "nonce ?$q" 400 BAD_NONCE_SIZE "$st" "$T/e" "$ALOG"
+done
 
 # --- POST /v1/verify: evidence bound to a nonce ---
 N1=$(signed_for "$A" "$T/r1.bin")
