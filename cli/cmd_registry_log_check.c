@@ -168,7 +168,7 @@ int cvma_reglog_check(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < n_wit; i++) {
-        if (cvma_note_vkey_load(wfiles[i], &wit[i], err, sizeof err) != CVMA_OK) {
+        if (cvma_note_witness_vkey_load(wfiles[i], &wit[i], err, sizeof err) != CVMA_OK) {
             fprintf(stderr, "cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
         }

@@ -526,7 +526,8 @@ static void check_consistency_json(const uint8_t *p, size_t n,
 }
 
 /* A key string by hand: NAME+KEYID+BASE64(type || key), trailing "\n", "\r", " " dropped. */
-static bool key_by_hand(const uint8_t *s, size_t n, size_t *name_len, uint32_t *id, uint8_t key[32])
+static bool key_by_hand_typed(const uint8_t *s, size_t n, size_t *name_len, uint32_t *id,
+                              uint8_t key[32], uint8_t *type)
 {
     uint8_t raw[40];
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) {
@@ -549,11 +550,19 @@ static bool key_by_hand(const uint8_t *s, size_t n, size_t *name_len, uint32_t *
         *id = *id << 4 | (uint32_t)v;
     }
     if (fz_b64_decode(p1 + 10, n - (size_t)(p1 + 10 - s), false, raw, sizeof raw) != 33 ||
-        raw[0] != 0x01) {
+        (raw[0] != 0x01 && raw[0] != 0x04)) {
         return false;
     }
+    *type = raw[0];
     memcpy(key, raw + 1, 32);
     return true;
+}
+
+/* A key of type 0x01 (a log's, a signer's). */
+static bool key_by_hand(const uint8_t *s, size_t n, size_t *name_len, uint32_t *id, uint8_t key[32])
+{
+    uint8_t type = 0;
+    return key_by_hand_typed(s, n, name_len, id, key, &type) && type == 0x01;
 }
 
 static uint32_t key_id(const uint8_t *name, size_t n, uint8_t type, const uint8_t pub[32])
@@ -585,6 +594,19 @@ static void check_keys(const uint8_t *p, size_t n)
     } else {
         CHECK(strlen(v.name) == nl && memcmp(v.name, p, nl) == 0 && v.id == id &&
               memcmp(v.pub, key, 32) == 0 && v.cosig_id == key_id(p, nl, 0x04, key));
+    }
+    /* a witness's: type 0x01, or 0x04 with the cosignature key ID */
+    uint8_t type = 0;
+    ok = key_by_hand_typed(p, n, &nl, &id, key, &type) && id == key_id(p, nl, type, key);
+    memset(&v, 0xa5, sizeof v);
+    got = cvma_note_witness_vkey_parse((const char *)p, n, &v, err, sizeof err);
+    CHECK(got == ok);
+    if (!got) {
+        CHECK(memcmp(&v, &zero, sizeof v) == 0);
+    } else {
+        CHECK(strlen(v.name) == nl && memcmp(v.name, p, nl) == 0 &&
+              v.id == key_id(p, nl, 0x01, key) && memcmp(v.pub, key, 32) == 0 &&
+              v.cosig_id == key_id(p, nl, 0x04, key));
     }
     ok = n >= 12 && memcmp(p, "PRIVATE+KEY+", 12) == 0 &&
          key_by_hand(p + 12, n - 12, &nl, &id, key);

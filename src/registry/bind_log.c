@@ -109,7 +109,7 @@ enum cvma_status cvma_registry_set_add_witness(struct cvma_registry_set *rs, con
                                                char *err, size_t err_len)
 {
     struct cvma_note_vkey vk, *n;
-    enum cvma_status st = cvma_note_vkey_load(path, &vk, err, err_len);
+    enum cvma_status st = cvma_note_witness_vkey_load(path, &vk, err, err_len);
     if (st != CVMA_OK) {
         return st;
     }

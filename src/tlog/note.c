@@ -150,9 +150,10 @@ out:
     return st;
 }
 
-/* Splits "name+hex8+base64" (after any prefix), checking the ID matches. */
+/* Splits "name+hex8+base64(type || key)" (after any prefix): the name, the key, the key ID as
+ * written and the type (0x01 Ed25519, or 0x04 a cosigner's); the caller checks both. */
 static bool parse_key(const char *s, size_t len, char *name, uint8_t key[32], uint32_t *id,
-                      char *err, size_t err_len)
+                      uint8_t *alg, char *err, size_t err_len)
 {
     const char *p1, *p2;
     uint8_t raw[40];
@@ -188,27 +189,38 @@ static bool parse_key(const char *s, size_t len, char *name, uint8_t key[32], ui
     if (strlen(name) != (size_t)(p1 - s) || !cvma_note_name_ok(name) ||
         !cvma_base64_decode(p2 + 1, len - (size_t)(p2 + 1 - s), CVMA_B64_STD, raw, sizeof raw,
                             &rlen) ||
-        rlen != 33 || raw[0] != CVMA_NOTE_ALG_ED25519) {
+        rlen != 33 || (raw[0] != CVMA_NOTE_ALG_ED25519 && raw[0] != CVMA_NOTE_ALG_COSIG_V1)) {
         cvma_errf(err, err_len, "not an Ed25519 note key (name, or base64 of 0x01 || 32 bytes)");
         OPENSSL_cleanse(raw, sizeof raw);
         return false;
     }
+    *alg = raw[0];
     memcpy(key, raw + 1, 32);
     OPENSSL_cleanse(raw, sizeof raw);
     return true;
 }
 
-bool cvma_note_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out, char *err,
-                          size_t err_len)
+/* A verifier key; a witness's (cosigner) may be of type 0x04 too (tlog-cosignature:
+ * "MAY be encoded as vkeys with signature type 0x04"), its key ID then computed with 0x04. */
+static bool vkey_parse(const char *s, size_t len, bool cosigner, struct cvma_note_vkey *out,
+                       char *err, size_t err_len)
 {
     uint32_t id = 0;
+    uint8_t alg = 0;
     memset(out, 0, sizeof *out);
-    if (!parse_key(s, len, out->name, out->pub, &id, err, err_len)) {
+    if (!parse_key(s, len, out->name, out->pub, &id, &alg, err, err_len)) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    if (alg == CVMA_NOTE_ALG_COSIG_V1 && !cosigner) {
+        cvma_errf(err, err_len,
+                  "note key '%s' is a cosigner's (type 0x04): a witness key, not a log's",
+                  out->name);
         memset(out, 0, sizeof *out);
         return false;
     }
     fill_ids(out);
-    if (out->id != id) {
+    if ((alg == CVMA_NOTE_ALG_COSIG_V1 ? out->cosig_id : out->id) != id) {
         cvma_errf(err, err_len, "note key '%s': key ID %08" PRIx32 " does not match the key",
                   out->name, id);
         memset(out, 0, sizeof *out);
@@ -217,12 +229,25 @@ bool cvma_note_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out,
     return true;
 }
 
+bool cvma_note_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out, char *err,
+                          size_t err_len)
+{
+    return vkey_parse(s, len, false, out, err, err_len);
+}
+
+bool cvma_note_witness_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out, char *err,
+                                  size_t err_len)
+{
+    return vkey_parse(s, len, true, out, err, err_len);
+}
+
 bool cvma_note_skey_parse(const char *s, size_t len, struct cvma_note_skey *out, char *err,
                           size_t err_len)
 {
     static const char prefix[] = "PRIVATE+KEY+";
     uint8_t seed[32];
     uint32_t id = 0;
+    uint8_t alg = 0;
     size_t plen = 32;
     bool ok = false;
 
@@ -231,8 +256,12 @@ bool cvma_note_skey_parse(const char *s, size_t len, struct cvma_note_skey *out,
         cvma_errf(err, err_len, "not a note signer key (PRIVATE+KEY+NAME+KEYID+BASE64)");
         return false;
     }
-    if (!parse_key(s + sizeof prefix - 1, len - (sizeof prefix - 1), out->v.name, seed, &id, err,
-                   err_len)) {
+    if (!parse_key(s + sizeof prefix - 1, len - (sizeof prefix - 1), out->v.name, seed, &id, &alg,
+                   err, err_len)) {
+        goto out;
+    }
+    if (alg != CVMA_NOTE_ALG_ED25519) {
+        cvma_errf(err, err_len, "not an Ed25519 note signer key (type 0x01)");
         goto out;
     }
     if ((out->key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)) == NULL ||
@@ -254,8 +283,8 @@ out:
     return ok;
 }
 
-enum cvma_status cvma_note_vkey_load(const char *path, struct cvma_note_vkey *out, char *err,
-                                     size_t err_len)
+static enum cvma_status vkey_load(const char *path, bool cosigner, struct cvma_note_vkey *out,
+                                  char *err, size_t err_len)
 {
     struct cvma_buf b = {0};
     char why[200];
@@ -264,13 +293,25 @@ enum cvma_status cvma_note_vkey_load(const char *path, struct cvma_note_vkey *ou
         cvma_errf(err, err_len, "cannot read %s", path);
         return CVMA_E_IO;
     }
-    bool ok = cvma_note_vkey_parse((const char *)b.p, b.len, out, why, sizeof why);
+    bool ok = vkey_parse((const char *)b.p, b.len, cosigner, out, why, sizeof why);
     cvma_buf_free(&b);
     if (!ok) {
         cvma_errf(err, err_len, "%s: %s", path, why);
         return CVMA_E_USAGE;
     }
     return CVMA_OK;
+}
+
+enum cvma_status cvma_note_vkey_load(const char *path, struct cvma_note_vkey *out, char *err,
+                                     size_t err_len)
+{
+    return vkey_load(path, false, out, err, err_len);
+}
+
+enum cvma_status cvma_note_witness_vkey_load(const char *path, struct cvma_note_vkey *out,
+                                             char *err, size_t err_len)
+{
+    return vkey_load(path, true, out, err, err_len);
 }
 
 enum cvma_status cvma_note_skey_load(const char *path, struct cvma_note_skey *out, char *err,

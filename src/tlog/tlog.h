@@ -84,9 +84,14 @@ uint32_t cvma_note_key_id(const char *name, uint8_t alg, const uint8_t pub[32]);
 CVMA_MUST_USE enum cvma_status cvma_note_keygen(const char *name, char **skey, char **vkey,
                                                 char *err, size_t err_len);
 
-/* Parses a verifier key string (trailing newline and spaces allowed). false, err set, else. */
+/* Parses a verifier key string (trailing newline and spaces allowed). false, err set, else.
+ * The witness form also takes a cosigner key of type 0x04 (tlog-cosignature), whose key ID
+ * is the one its cosignatures carry; a log's key or a signer's is of type 0x01 only. */
 CVMA_MUST_USE bool cvma_note_vkey_parse(const char *s, size_t len, struct cvma_note_vkey *out,
                                         char *err, size_t err_len);
+CVMA_MUST_USE bool cvma_note_witness_vkey_parse(const char *s, size_t len,
+                                                struct cvma_note_vkey *out, char *err,
+                                                size_t err_len);
 CVMA_MUST_USE bool cvma_note_skey_parse(const char *s, size_t len, struct cvma_note_skey *out,
                                         char *err, size_t err_len);
 /* The verifier key string of v (malloc'd), NULL on allocation failure. */
@@ -94,6 +99,9 @@ char *cvma_note_vkey_string(const struct cvma_note_vkey *v);
 /* Reads a .vkey / .key file (at most 4 KiB). CVMA_OK, CVMA_E_IO, CVMA_E_USAGE (err). */
 CVMA_MUST_USE enum cvma_status cvma_note_vkey_load(const char *path, struct cvma_note_vkey *out,
                                                    char *err, size_t err_len);
+CVMA_MUST_USE enum cvma_status cvma_note_witness_vkey_load(const char *path,
+                                                           struct cvma_note_vkey *out, char *err,
+                                                           size_t err_len);
 CVMA_MUST_USE enum cvma_status cvma_note_skey_load(const char *path, struct cvma_note_skey *out,
                                                    char *err, size_t err_len);
 

@@ -76,6 +76,19 @@ has "$T/o3" REGISTRY_NOT_IN_LOG
 v d $W12 --log-proof "$T/p1-1" >"$T/o4"; check "too few cosignatures" 1 $?
 has "$T/o4" REGISTRY_LOG_TOO_FEW_COSIGNATURES
 v e $W12 --witnesses 1 --log-proof "$T/p1-1" >/dev/null; check "--witnesses 1" 0 $?
+# w1's key as a cosigner key (type 0x04, keyed by its cosignatures' ID: tlog-cosignature)
+python3 - "$T/w1.vkey" "$T/w1-04.vkey" <<'PY' || exit 1
+import base64, hashlib, sys
+name, _, b64 = open(sys.argv[1]).read().strip().split("+", 2)
+pub = base64.b64decode(b64)[1:]
+kid = hashlib.sha256(name.encode() + b"\n\x04" + pub).digest()[:4].hex()
+open(sys.argv[2], "w").write("%s+%s+%s\n" % (name, kid, base64.b64encode(b"\x04" + pub).decode()))
+PY
+v e4 --witness-vkey "$T/w1-04.vkey" --witnesses 1 --log-proof "$T/p1-1" >"$T/o5"
+check "a witness key of type 0x04" 0 $?
+has "$T/o5" '"provider": "cloud"'
+v e5 --witness-vkey "$T/w1-04.vkey" --witness-vkey "$T/w1.vkey" --log-proof "$T/p1-1" \
+    >/dev/null 2>&1; check "one witness given in both forms" 2 $?
 v f $W12 --log-proof "$T/p1-13" >"$T/o6"; check "a cosignature by an unknown witness counts for nothing" 1 $?
 has "$T/o6" REGISTRY_LOG_TOO_FEW_COSIGNATURES
 v g $W12 --log-proof "$T/p1-bad" >"$T/o7"; check "a bad cosignature" 1 $?

@@ -9,6 +9,7 @@
  *   - tile paths (tlog-tiles' own example) and a log saved and loaded through tiles.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 
@@ -370,6 +371,26 @@ static void test_keygen_sign_cosign(void **state)
     assert_int_equal(cvma_note_check_cosig(&n, &wv, &ts), CVMA_NOTE_VALID);
     assert_int_equal(ts, 1700000000);
     assert_int_equal(cvma_note_check_cosig(&n, &vk, NULL), CVMA_NOTE_ABSENT);
+    /* The witness's key as a cosigner key (type 0x04, its ID the cosignatures' one:
+     * tlog-cosignature): a witness key, the same as the 0x01 form; never a log's key. */
+    {
+        uint8_t raw[33] = {CVMA_NOTE_ALG_COSIG_V1};
+        memcpy(raw + 1, wv.pub, 32);
+        char *b64 = cvma_base64_encode(raw, sizeof raw, CVMA_B64_STD), c4[CVMA_TLOG_NAME_MAX + 80];
+        assert_non_null(b64);
+        snprintf(c4, sizeof c4, "%s+%08" PRIx32 "+%s\n", wv.name, wv.cosig_id, b64);
+        struct cvma_note_vkey w4;
+        assert_true(cvma_note_witness_vkey_parse(c4, strlen(c4), &w4, err, sizeof err));
+        assert_memory_equal(w4.pub, wv.pub, 32);
+        assert_int_equal(w4.cosig_id, wv.cosig_id);
+        assert_int_equal(cvma_note_check_cosig(&n, &w4, NULL), CVMA_NOTE_VALID);
+        assert_false(cvma_note_vkey_parse(c4, strlen(c4), &w4, err, sizeof err));
+        assert_non_null(strstr(err, "cosigner"));
+        /* the 0x01 form's key ID with type 0x04: refused */
+        snprintf(c4, sizeof c4, "%s+%08" PRIx32 "+%s", wv.name, wv.id, b64);
+        assert_false(cvma_note_witness_vkey_parse(c4, strlen(c4), &w4, err, sizeof err));
+        free(b64);
+    }
     n.sigs[1].sig[3] ^= 1; /* the timestamp is signed */
     assert_int_equal(cvma_note_check_cosig(&n, &wv, NULL), CVMA_NOTE_INVALID);
 
