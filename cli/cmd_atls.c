@@ -225,7 +225,8 @@ static void client_help(void)
            "                                 server's NONCE comes, begin this end's own round\n"
            "                                 at once and answer it inside (renewals crossing)\n\n%s"
            "\nexit codes: 0 accepted, 1 refused (or the connection broke before a result),\n"
-           "2 usage error, a file that cannot be read or a result that cannot be written,\n"
+           "2 usage error, a file that cannot be read, this end's evidence (--mutual) that\n"
+           "cannot be made or a result that cannot be written,\n"
            "3 no answer in time or the server busy (closed the connection before the\n"
            "handshake completed), a renewal verified after the lease it renews ran out, or\n"
            "an undecided result (collateral or a registry could not be had)\n",
@@ -1028,21 +1029,76 @@ static void say_moved(const char *who, const char *peer, const struct cvma_resul
 }
 
 /*
+ * This end's own evidence source (the server's, the mutual client's --sim or --collect),
+ * watched: failed is set when the source could not make evidence (a simulator directory
+ * without its key, a TEE that did not answer in time). The library hands back the source's own
+ * status, and its CVMA_E_IO reads like the peer's connection failing: the flag keeps this
+ * end's failure apart, so that it is said as this end's (the client's exit 2) and not as a
+ * refusal of the peer.
+ */
+struct own_source {
+    struct cvma_atls_source src; /* what the library is given: inner, watched */
+    const struct cvma_atls_source *inner;
+    bool failed;
+};
+
+static enum cvma_status own_evidence(void *ctx, const uint8_t report_data[64], const uint8_t *nonce,
+                                     size_t nonce_len, uint8_t **out, size_t *out_len, char *err,
+                                     size_t err_len)
+{
+    struct own_source *os = ctx;
+    enum cvma_status st = os->inner->evidence(os->inner->ctx, report_data, nonce, nonce_len, out,
+                                              out_len, err, err_len);
+    if (st != CVMA_OK) {
+        os->failed = true;
+    }
+    return st;
+}
+
+/* inner watched by os (which must stay where it is while the source returned is in use). */
+static const struct cvma_atls_source *own_source_init(struct own_source *os,
+                                                      const struct cvma_atls_source *inner)
+{
+    os->src.evidence = own_evidence;
+    os->src.ctx = os;
+    os->inner = inner;
+    os->failed = false;
+    return &os->src;
+}
+
+/*
+ * The ERROR this end sends when its own source failed, in the style of the others (docs/atls.md)
+ * but not the bare "refused" of a refusal, which would blame the peer. It says no more (no
+ * path, no device of this end): the peer learns only that this end could not attest.
+ */
+static const char own_failed_msg[] = "refused: this end could not produce its evidence";
+
+/*
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
- * NONCE with this end's evidence when src is given (once while *answered is false), verifies
+ * NONCE with this end's evidence when own is given (once while *answered is false), verifies
  * the EVIDENCE. Returns 0 accepted, 1 refused (or the connection closed before the evidence),
- * 2 error, 3 undecided (collateral or a registry could not be had, as verify's exit 3) or the
- * peer did not answer in time; *res is the result when there is one.
+ * 2 error (this end's own evidence could not be made: own->failed; sending the peer
+ * own_failed_msg is the caller's), 3 undecided (collateral or a registry could not be had, as
+ * verify's exit 3) or the peer did not answer in time; *res is the result when there is one.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
-                       struct cvma_atls_check *chk, const struct cvma_atls_source *src,
-                       bool *answered, uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
+                       struct cvma_atls_check *chk, struct own_source *own, bool *answered,
+                       uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
 {
     char err[1024] = "";
+    const struct cvma_atls_source *src = NULL;
+    if (own != NULL) {
+        own->failed = false;
+        src = &own->src;
+    }
     enum cvma_status st =
             cvma_atls_attest_peer(ssl, v, chk, src, answered, nonce, res, err, sizeof err);
     if (st == CVMA_OK) {
         return cvma_result_exit_code(*res); /* 0, 1, or 3: undecided is not "refused" */
+    }
+    if (own != NULL && own->failed) {
+        fprintf(stderr, "cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
+        return 2;
     }
     if (st == CVMA_E_IO && timed_out(ssl)) {
         fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
@@ -1356,6 +1412,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     unsigned n = 0, frames = 0;
     struct timespec last_nonce = {0, 0};
     struct client_lease cl = {.on = o->mutual && o->client_lease > 0};
+    struct own_source own; /* this connection's answers: src, watched */
+    const struct cvma_atls_source *own_src = own_source_init(&own, src);
 
     if (SSL_accept(ssl) != 1) {
         if (timed_out(ssl)) {
@@ -1573,6 +1631,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 deadline_restore(d, &idle);
             }
             enum cvma_status st = CVMA_OK;
+            own.failed = false;
             if (misbehaving(o, "reflect")) {
                 /* Ask the client to attest to its own nonce, and send that back as ours. */
                 uint8_t t2 = 0, *ev = NULL;
@@ -1589,12 +1648,22 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 uint8_t rd[64];
                 if ((st = cvma_atls_binding(ssl, CVMA_ATLS_SERVER, SSL_get_certificate(ssl), p, len,
                                             rd, err, sizeof err)) == CVMA_OK &&
-                    (st = src->evidence(src->ctx, rd, p, len, &first, &first_len, err,
-                                        sizeof err)) == CVMA_OK) {
+                    (st = own_src->evidence(own_src->ctx, rd, p, len, &first, &first_len, err,
+                                            sizeof err)) == CVMA_OK) {
                     st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, first, first_len);
                 }
             } else {
-                st = cvma_atls_answer(ssl, CVMA_ATLS_SERVER, p, len, src, err, sizeof err);
+                st = cvma_atls_answer(ssl, CVMA_ATLS_SERVER, p, len, own_src, err, sizeof err);
+            }
+            if (st != CVMA_OK && own.failed) {
+                /* This end's fault, not the client's: the client is told so, not left to a
+                 * bare close. */
+                refuse_peer(ssl, o->handshake_timeout, NULL, own_failed_msg);
+                fprintf(stderr,
+                        "cvmattest %s: closing a connection: attestation %u: this end's evidence "
+                        "could not be made: %s\n",
+                        cmd, n, err);
+                break;
             }
             if (st != CVMA_OK) {
                 fprintf(stderr, "cvmattest %s: attestation %u: %s\n", cmd, n, err);
@@ -1896,13 +1965,15 @@ out:
 /*
  * atls-client: a frame the server sent unasked, outside the client's own attestations (between
  * them, or while the reply to --send is awaited; docs/atls.md, "The server's lease on a mutual
- * client"). With --mutual (src given) a NONCE is answered with this end's evidence, at most one
+ * client"). With --mutual (own given) a NONCE is answered with this end's evidence, at most one
  * a second (*answered_at: when the last one answered was read); without, it is unexpected. An
  * ERROR is the server's refusal. 0 answered; else the exit code (1 refused, closed or an
- * unexpected frame; 2 this end's evidence could not be made).
+ * unexpected frame; 2 this end's evidence could not be made: the server is sent
+ * own_failed_msg, under a deadline of timeout seconds, since the source may have used the
+ * exchange's).
  */
 static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t *p, size_t len,
-                          const struct cvma_atls_source *src, struct timespec *answered_at)
+                          struct own_source *own, struct timespec *answered_at, long timeout)
 {
     char err[1024] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
     struct timespec now, next;
@@ -1911,7 +1982,7 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
                 cvma_atls_printable(p, len, shown, sizeof shown));
         return 1;
     }
-    if (type != CVMA_ATLS_F_NONCE || src == NULL) {
+    if (type != CVMA_ATLS_F_NONCE || own == NULL) {
         fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
         return 1;
     }
@@ -1926,7 +1997,14 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
                 msg + strlen("refused: "));
         return 1;
     }
-    enum cvma_status st = cvma_atls_answer(ssl, CVMA_ATLS_CLIENT, p, len, src, err, sizeof err);
+    own->failed = false;
+    enum cvma_status st =
+            cvma_atls_answer(ssl, CVMA_ATLS_CLIENT, p, len, &own->src, err, sizeof err);
+    if (st != CVMA_OK && own->failed) {
+        fprintf(stderr, "cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
+        refuse_peer(ssl, timeout, NULL, own_failed_msg);
+        return 2;
+    }
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
         return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
@@ -1943,8 +2021,8 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
  * --misbehave cross-renewal): a NONCE of the server is left unread and the wait ends at once,
  * so that this end's round begins with its own NONCE and answers the server's inside it. */
 static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct timespec until,
-                       const struct cvma_atls_source *src, struct timespec *answered_at,
-                       long timeout, bool cross)
+                       struct own_source *own, struct timespec *answered_at, long timeout,
+                       bool cross)
 {
     while (frame_before(ssl, d->fd, until)) {
         uint8_t type = 0, *p = NULL;
@@ -1965,7 +2043,7 @@ static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct tim
                     late ? "a frame from the server not finished in time" : err);
             return late ? 3 : 1;
         }
-        int rc = client_unasked(cmd, ssl, type, p, len, src, answered_at);
+        int rc = client_unasked(cmd, ssl, type, p, len, own, answered_at, timeout);
         free(p);
         if (rc != 0) {
             return rc;
@@ -2024,7 +2102,7 @@ static int straddle(const char *cmd, SSL *ssl, struct deadline *d, long pace_ms,
                     fflush(stdout);
                 }
             } else {
-                closed = client_unasked(cmd, ssl, type, p, len, NULL, NULL) != 0;
+                closed = client_unasked(cmd, ssl, type, p, len, NULL, NULL, timeout_s) != 0;
             }
             free(p);
         }
@@ -2118,7 +2196,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
 {
     const char *cmd = "atls-client";
     struct atls_opts o;
-    struct cvma_atls_source src, *srcp = NULL;
+    struct cvma_atls_source src;
+    struct own_source own, *ownp = NULL; /* mutual: this end's evidence, watched */
     struct cvma_verifier *v = NULL;
     SSL_CTX *ctx = NULL;
     SSL *ssl = NULL;
@@ -2142,10 +2221,12 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if ((rc = collect_works(cmd, &src)) != 0) {
             return rc;
         }
-        srcp = &src;
     } else if (o.mutual) {
         cvma_sim_atls_source(&o.sim, &src);
-        srcp = &src;
+    }
+    if (o.mutual) {
+        (void)own_source_init(&own, &src);
+        ownp = &own;
     }
     if ((rc = make_verifier(cmd, &o, &v)) != 0) {
         return rc;
@@ -2235,9 +2316,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
              * due by that result's valid_until (the deadline), which it renews. */
             struct timespec at = made;
             at.tv_sec += o.reattest;
-            if (srcp != NULL) {
+            if (ownp != NULL) {
                 /* Mutual: the server may renew its lease on this end meanwhile. */
-                if ((rc = client_wait(cmd, ssl, &d, at, srcp, &answered_at, o.timeout,
+                if ((rc = client_wait(cmd, ssl, &d, at, ownp, &answered_at, o.timeout,
                                       misbehaving(&o, "cross-renewal"))) != 0) {
                     goto out;
                 }
@@ -2255,8 +2336,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
         bool answered_before = answered;
         struct timespec began;
         clock_gettime(CLOCK_MONOTONIC, &began);
-        rc = attest_peer(cmd, ssl, v, &chk, srcp, &answered, nonces[i], &r);
-        if (answered && !answered_before) {
+        rc = attest_peer(cmd, ssl, v, &chk, ownp, &answered, nonces[i], &r);
+        if (answered && !answered_before && ownp != NULL && !ownp->failed) {
             answered_at = began; /* (not later than the answer: see client_unasked) */
             if (i > 0) {
                 printf("atls-client: attested again, for the server's lease on this end\n");
@@ -2312,7 +2393,9 @@ int cvma_cmd_atls_client(int argc, char **argv)
         }
         say_moved("atls-client", "server", r, rc != 0);
         if (rc != 0) {
-            refuse_peer(ssl, o.timeout, r, NULL); /* (the lease may be over) */
+            /* (the lease may be over) This end's own evidence failing is no refusal of the
+             * server: it is told so instead. */
+            refuse_peer(ssl, o.timeout, r, ownp != NULL && ownp->failed ? own_failed_msg : NULL);
             cvma_result_free(r);
             goto out;
         }
@@ -2339,7 +2422,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
                 /* What else the server sends meanwhile, as between attestations: its NONCE
                  * (mutual: its lease on this end came due) answered, its ERROR (a refusal, of
                  * this end's renewal for one) said. */
-                rc = client_unasked(cmd, ssl, type, p, len, srcp, &answered_at);
+                rc = client_unasked(cmd, ssl, type, p, len, ownp, &answered_at, o.timeout);
                 free(p);
                 p = NULL;
                 if (rc != 0) {

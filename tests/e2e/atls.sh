@@ -14,7 +14,9 @@
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
 # --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
 # --send, the test-only --misbehave modes without what they act on) are usage errors; a
-# refusal arriving while the client awaits the reply to --send is reported as such.
+# refusal arriving while the client awaits the reply to --send is reported as such; an end
+# whose own evidence cannot be made (a simulator directory without its key) says so to its
+# peer, not "refused", and a mutual client exits 2.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -149,6 +151,22 @@ has "$T/mu2.out" SNP_DEBUG_ALLOWED
 # Without --mutual the client has no evidence to give.
 server mu3 --sim "$T/reg" --mutual $V --connections 1
 client >"$T/c9.out" 2>&1; check "mutual: client without evidence refused" 1 $?
+# This end's own evidence that cannot be made (a simulator directory without its VCEK key) is
+# this end's fault: the client exits 2 and tells the server so, not "refused"; the server's own
+# in mutual mode is told to the client (which exits 1: it got no evidence), not a bare close.
+cp -r "$T/cli" "$T/nokey" && rm "$T/nokey/vcek-key.pem"
+server mu4 --sim "$T/reg" --mutual $V --connections 1
+client --mutual --sim "$T/nokey" >"$T/c9b.out" 2>&1
+check "mutual: the client's own evidence cannot be made: exit 2" 2 $?
+has "$T/c9b.out" "this end's evidence could not be made: sim atls: .*lacks vcek-key.pem"
+lacks "$T/c9b.out" "the peer refuses"
+wait_for "$T/mu4.err" "the peer refuses: refused: this end could not produce its evidence$"
+server mu5 --sim "$T/nokey" --mutual $V --connections 1
+client --mutual --sim "$T/cli" >"$T/c9c.out" 2>&1
+check "mutual: the server's own evidence cannot be made: refused (1)" 1 $?
+has "$T/c9c.out" "the peer refuses: refused: this end could not produce its evidence$"
+has "$T/mu5.out" "client: attestation 1: affirming (sev-snp)"
+wait_for "$T/mu5.err" "closing a connection: attestation 1: this end's evidence could not be made: sim atls: .*lacks vcek-key.pem"
 
 # --- refused: reflected evidence (the server sends the client's nonce back and echoes the
 # client's own evidence as its own) ---
@@ -325,6 +343,15 @@ has "$T/cl2.out" REGISTRY_PLATFORM_NOT_LISTED
 has "$T/cl2.out" "the client's platform changed (a migration); the new platform is refused: closing the connection"
 has "$T/cl2.err" "closing a connection: the client's attestation 2 was refused"
 lacks "$T/cl2.c" "attestation 2:"
+# the client's own evidence for the renewal cannot be made (it moved to a simulator directory
+# without its key): its own fault, exit 2, and the server told so, not "refused"
+server cl3 --sim "$T/reg" --mutual $V --client-lease 1 --connections 1
+client --mutual --reattest-every 5 --rounds 1 --sim "$T/cli" --sim "$T/nokey" --switch-after 1 \
+    >"$T/cl3.c" 2>&1
+check "--client-lease: the client's own renewal evidence cannot be made: exit 2" 2 $?
+has "$T/cl3.c" "this end's evidence could not be made: sim atls: .*lacks vcek-key.pem"
+lacks "$T/cl3.c" "the peer refuses"
+wait_for "$T/cl3.err" "the client refuses: refused: this end could not produce its evidence$"
 # a client that keeps part of a frame in the server's TLS layer all the time (--misbehave
 # straddle: each record the rest of one DATA frame and the first byte of the next, every 0.1 s)
 # and answers nothing: the renewal is asked for when due all the same, and the connection
