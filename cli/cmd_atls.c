@@ -132,7 +132,7 @@ static const struct option client_options[] = {
 };
 
 static const char verify_help[] =
-        "verifying the peer (the client; the server with --mutual):\n"
+        "verifying the peer (the client; the server only with --mutual):\n"
         "  --trust-root FILE              also trust this root (test evidence; repeatable)\n"
         "  --collateral DIR               offline collateral (docs/collateral.md)\n"
         "  --offline                      never touch the network\n"
@@ -435,6 +435,10 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     if (o->use_collect && (o->sim.n_dirs > 0 || o->relay != NULL)) {
         return cvma_cli_usage_error(cmd, "--collect or --sim/--relay, not both");
     }
+    if (server && o->relay != NULL && o->sim.n_dirs > 0) {
+        return cvma_cli_usage_error(cmd, "--relay or --sim, not both: with --relay the evidence "
+                                         "comes from the other server");
+    }
     if (!o->use_collect && (o->collect.tsm_root != NULL || o->collect.dev_root != NULL)) {
         return cvma_cli_usage_error(cmd, "--tsm-root and --dev-root go with --collect");
     }
@@ -468,10 +472,15 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         return cvma_cli_usage_error(cmd, "--misbehave late-renewal goes with --reattest-every (it "
                                          "delays the renewals)");
     }
-    if (!server && o->sim.switch_after > 0 && o->sim.n_dirs < 2) {
-        return cvma_cli_usage_error(cmd, "--switch-after goes with several --mutual --sim DIR");
+    /* Both ends (the server's --relay and --collect take no --sim): --switch-after moves
+     * between the --sim directories, and only it reaches the second one. */
+    if (o->sim.switch_after > 0 && o->sim.n_dirs < 2) {
+        return cvma_cli_usage_error(cmd,
+                                    "--switch-after goes with several %s DIR (it moves "
+                                    "between them)",
+                                    server ? "--sim" : "--mutual --sim");
     }
-    if (!server && o->sim.n_dirs > 1 && o->sim.switch_after == 0) {
+    if (o->sim.n_dirs > 1 && o->sim.switch_after == 0) {
         return cvma_cli_usage_error(cmd, "several --sim DIR need --switch-after N");
     }
     if ((misbehaving(o, "straddle") || misbehaving(o, "straddle-slow")) &&
@@ -488,6 +497,24 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     }
     if (server && o->client_lease > 0 && !o->mutual) {
         return cvma_cli_usage_error(cmd, "--client-lease goes with --mutual");
+    }
+    if (server && !o->mutual) {
+        /* The server verifies a client only with --mutual (its verifier is made then alone):
+         * without it the verify options would do nothing. */
+        const char *given = o->cfg.n_trust_root_files > 0   ? "--trust-root"
+                            : o->cfg.collateral_dir != NULL ? "--collateral"
+                            : o->cfg.offline                ? "--offline"
+                            : o->cfg.n_policies > 0         ? "--policy"
+                            : o->cfg.n_providers > 0        ? "--provider"
+                            : o->cfg.n_registries > 0       ? "--registry"
+                            : o->json                       ? "--json"
+                                                            : NULL;
+        if (given != NULL) {
+            return cvma_cli_usage_error(cmd,
+                                        "%s goes with --mutual: it is for verifying the client, "
+                                        "and without --mutual the server verifies none",
+                                        given);
+        }
     }
     if (misbehaving(o, "late-check") && o->client_lease == 0) {
         return cvma_cli_usage_error(cmd, "--misbehave late-check goes with --client-lease (it "

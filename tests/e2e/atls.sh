@@ -13,10 +13,11 @@
 # the client and through curl (other methods 404); no server accepting the connection (refused, or a listener
 # that never accepts): exit 3; client options that would do nothing (--sim or --collect without
 # --mutual, --rounds without --reattest-every, --cert-bound with --mutual, --reattest-every or
-# --send, the test-only --misbehave modes without what they act on) are usage errors; a
-# refusal arriving while the client awaits the reply to --send is reported as such; an end
-# whose own evidence cannot be made (a simulator directory without its key) says so to its
-# peer, not "refused", and a mutual client exits 2.
+# --send, the test-only --misbehave modes without what they act on) are usage errors, and so
+# are the server's (the verify options without --mutual, --relay with --sim, --switch-after
+# without several --sim and several without it); a refusal arriving while the client awaits the
+# reply to --send is reported as such; an end whose own evidence cannot be made (a simulator
+# directory without its key) says so to its peer, not "refused", and a mutual client exits 2.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -565,6 +566,29 @@ usage_error "--misbehave straddle-slow goes with --mutual" --mutual --sim "$T/cl
 usage_error "--misbehave cross-renewal goes with --mutual and --reattest-every" --mutual \
     --sim "$T/cli" --misbehave cross-renewal
 usage_error "--misbehave late-renewal goes with --reattest-every" --misbehave late-renewal
+# the server's too: the verify options without --mutual (it verifies no client then), --relay
+# with --sim, --switch-after without several --sim, several --sim without --switch-after (under
+# timeout: a server that parsed them would listen until killed)
+# server_usage_error WANT ARGS...: atls-server ARGS exits 2 saying WANT
+server_usage_error() {
+    want=$1
+    shift
+    timeout 10 $CVM atls-server "$@" >"$T/u.out" 2>&1
+    check "atls-server $*: usage" 2 $?
+    has "$T/u.out" "$want"
+}
+for opt in "--trust-root $T/reg/ark.pem" "--collateral $T/reg" --offline "--policy $T/want.json" \
+    "--provider cloud=$T/cloud.pub" "--registry $T/cloud.jws" --json; do
+    # shellcheck disable=SC2086 # an option and its value
+    server_usage_error "${opt%% *} goes with --mutual: it is for verifying the client" \
+        --sim "$T/reg" $opt
+done
+server_usage_error "--relay or --sim, not both" --relay 127.0.0.1:1 --sim "$T/reg"
+server_usage_error "--switch-after goes with several --sim DIR" --sim "$T/reg" --switch-after 1
+server_usage_error "--switch-after goes with several --sim DIR" --relay 127.0.0.1:1 \
+    --switch-after 1
+server_usage_error "--switch-after goes with several --sim DIR" --collect --switch-after 1
+server_usage_error "several --sim DIR need --switch-after N" --sim "$T/reg" --sim "$T/reg2"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
