@@ -30,15 +30,21 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
-/* Maps the reasons onto the trustworthiness vector, written as its JSON object. */
+/*
+ * Maps what verified, then the reasons, onto the trustworthiness vector, written as its JSON
+ * object. hardware 2 (genuine) and runtime-opaque 2 (encrypted memory) are claimed only for a
+ * verified TEE hardware report, which is what shows both: a bare TPM quote shows neither (its AK
+ * may be any key), so both stay 0, no claim (AR4SI).
+ */
 static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
 {
     bool verified = res->claims.verified;
+    bool hw_report = verified && res->claims.hardware;
     int instance = verified ? TC_AFFIRMING : TC_NONE;
     int config = verified ? TC_AFFIRMING : TC_NONE;
     int exec = TC_NONE;
-    int hardware = verified ? TC_AFFIRMING : TC_NONE;
-    int runtime = verified ? TC_AFFIRMING : TC_NONE; /* memory encrypted by the TEE */
+    int hardware = hw_report ? TC_AFFIRMING : TC_NONE;
+    int runtime = hw_report ? TC_AFFIRMING : TC_NONE; /* memory encrypted by the TEE */
 
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {
         const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
@@ -66,6 +72,14 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
         case CVMA_R_TDX_DEBUG:
             config = worse(config, tier);
             runtime = worse(runtime, tier);
+            break;
+        case CVMA_R_TPM_AK_NOT_BOUND:
+            /* Nothing ties the quote's AK to hardware: whatever else verified, the quote does
+             * not show it genuine (no claim, or the worse value a reason gave). */
+            instance = worse(instance, tier);
+            if (hardware == TC_AFFIRMING) {
+                hardware = TC_NONE;
+            }
             break;
         case CVMA_R_TDX_TCB_NEEDS_ACTION:
         case CVMA_R_TDX_TCB_OUT_OF_DATE:

@@ -141,6 +141,11 @@ struct cvma_claims_ops {
 
 struct cvma_claims {
     bool verified; /* the evidence signature verified: everything below is set (else JSON {}) */
+    /* A TEE hardware report (SEV-SNP report, TDX quote) is among what verified: the evidence is
+     * one (sev-snp, tdx) or holds one (azure-snp, azure-tdx, svsm-vtpm). False for a bare TPM
+     * quote, which no hardware vouches for: the EAR vector then claims neither genuine hardware
+     * nor TEE-encrypted memory (docs/results.md). */
+    bool hardware;
     uint8_t measurement[CVMA_CLAIMS_MEASUREMENT_MAX];
     size_t measurement_len; /* 48: SEV-SNP MEASUREMENT, TDX MRTD */
     uint8_t report_data[64];

@@ -189,5 +189,6 @@ bool cvma_snp_claims_set(struct cvma_result *res, const struct cvma_snp_report *
     memcpy(cl->report_data, rep->report_data, sizeof cl->report_data);
     cl->debug = (rep->policy & CVMA_SNP_POLICY_DEBUG) != 0;
     cl->verified = true;
+    cl->hardware = true;
     return true;
 }

@@ -232,5 +232,6 @@ bool cvma_tdx_claims_set(struct cvma_result *res, const struct cvma_tdx_quote *q
     memcpy(cl->report_data, q->body.report_data, sizeof cl->report_data);
     cl->debug = (q->body.td_attributes & CVMA_TDX_TD_ATTR_TUD_MASK) != 0;
     cl->verified = true;
+    cl->hardware = true;
     return true;
 }

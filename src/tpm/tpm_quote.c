@@ -1016,6 +1016,7 @@ bool cvma_tpm_merge_bound(struct cvma_verdict *v, struct cvma_result *res, struc
     res->claims.measurement_len = hw->claims.measurement_len;
     memcpy(res->claims.report_data, hw->claims.report_data, 64);
     res->claims.debug = hw->claims.debug;
+    res->claims.hardware = hw->claims.hardware;
     out->hw_ops = hw->claims.ops;
     out->hw = hw->claims.kind;
     hw->claims.ops = NULL;

@@ -2,12 +2,18 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "common/base64.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
+#include "sim/sim_snp.h"
 #include "testutil.h"
+#include "tpm/tpm.h"
+#include "tu_api.h"
+#include "tu_tpm.h"
+#include "verifier/bundle.h"
 
 /* R64("ab") is 64 bytes of 0xab in hex. */
 #define R4(s)  s s s s
@@ -159,62 +165,165 @@ static char *header_kid(const char *tok)
     return kid;
 }
 
+static const char *const vector_names[5] = {"instance-identity", "configuration", "executables",
+                                            "hardware", "runtime-opaque"};
+
+/* Fails unless the token claims of res (submodule res->tee) carry the vector want; what names
+ * the case in the message. */
+static void expect_vector(const struct cvma_result *res, const int want[5], const char *what)
+{
+    json_t *c = cvma_ear_claims(res, NULL, time(NULL), NULL);
+    assert_non_null(c);
+    json_t *vec = json_object_get(json_object_get(json_object_get(c, "submods"), res->tee),
+                                  "ear.trustworthiness-vector");
+    assert_non_null(vec);
+    assert_int_equal(json_object_size(vec), 5);
+    for (size_t k = 0; k < 5; k++) {
+        json_t *m = json_object_get(vec, vector_names[k]);
+        if (m == NULL || json_integer_value(m) != want[k]) {
+            fail_msg("%s: %s is %lld, want %d", what, vector_names[k],
+                     m != NULL ? (long long)json_integer_value(m) : -1LL, want[k]);
+        }
+    }
+    json_decref(c);
+}
+
 /*
- * The trustworthiness vector from the reasons, as docs/results.md states it: each reason class
- * and the exact vector it gives (instance-identity, configuration, executables, hardware,
- * runtime-opaque).
+ * The trustworthiness vector from what verified and the reasons, as docs/results.md states it:
+ * each reason class, on evidence with or without a TEE hardware report, and the exact vector it
+ * gives (instance-identity, configuration, executables, hardware, runtime-opaque).
  */
 static void test_trustworthiness_vector_of_each_reason_class(void **state)
 {
     (void)state;
     static const struct {
+        const char *tee;
         bool verified;
+        bool hardware;         /* a TEE hardware report verified (claims.hardware) */
         enum cvma_reason code; /* CVMA_R_COUNT_: none */
         enum cvma_severity sev;
         int want[5];
     } cases[] = {
-            {true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
-            {false, CVMA_R_SNP_REPORT_SIGNATURE_INVALID, CVMA_SEV_ERROR, {99, 0, 0, 99, 0}},
-            {false, CVMA_R_CERT_UNTRUSTED_ROOT, CVMA_SEV_ERROR, {99, 0, 0, 99, 0}},
-            {true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_ERROR, {97, 2, 0, 2, 2}},
-            {true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING, {32, 2, 0, 2, 2}},
-            {true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
-            {true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
-            {true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
-            {true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
-            {true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
-            {true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR, {2, 96, 0, 2, 2}},
-            {true, CVMA_R_COLLATERAL_UNAVAILABLE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
-            {true, CVMA_R_CRL_NOT_CHECKED, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            /* clang-format off */
+            {"sev-snp", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            {"sev-snp", false, false, CVMA_R_SNP_REPORT_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
+            {"sev-snp", false, false, CVMA_R_CERT_UNTRUSTED_ROOT, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_ERROR,
+             {97, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING,
+             {32, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
+            {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
+            {"sev-snp", true, true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR,
+             {2, 96, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_COLLATERAL_UNAVAILABLE, CVMA_SEV_ERROR,
+             {2, 2, 0, 96, 2}},
+            {"sev-snp", true, true, CVMA_R_CRL_NOT_CHECKED, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            /* The kinds that hold a hardware report beside a vTPM quote. */
+            {"azure-snp", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            {"svsm-vtpm", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            /* A bare TPM quote: no hardware shown genuine, no TEE memory encryption checked. */
+            {"tpm", true, false, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 0, 0}},
+            {"tpm", true, false, CVMA_R_TPM_AK_NOT_BOUND, CVMA_SEV_WARNING, {32, 2, 0, 0, 0}},
+            {"tpm", true, false, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 0, 0}},
+            /* An AK nothing binds never leaves hardware genuine, whatever else verified. */
+            {"azure-tdx", true, true, CVMA_R_TPM_AK_NOT_BOUND, CVMA_SEV_WARNING,
+             {32, 2, 0, 0, 2}},
+            /* clang-format on */
     };
-    static const char *const names[5] = {"instance-identity", "configuration", "executables",
-                                         "hardware", "runtime-opaque"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cvma_result res;
-        cvma_result_init(&res, "sev-snp", time(NULL));
+        char what[64];
+        cvma_result_init(&res, cases[i].tee, time(NULL));
         res.claims.verified = cases[i].verified;
+        res.claims.hardware = cases[i].hardware;
         if (cases[i].code != CVMA_R_COUNT_) {
             assert_int_equal(
                     cvma_verdict_add(&res.verdict, cases[i].code, cases[i].sev, "case %zu", i),
                     cases[i].sev == CVMA_SEV_ERROR ? CVMA_REJECTED : CVMA_OK);
         }
         res.status = cvma_verdict_has_error(&res.verdict) ? CVMA_CONTRAINDICATED : CVMA_AFFIRMING;
-        json_t *c = cvma_ear_claims(&res, NULL, time(NULL), NULL);
-        assert_non_null(c);
-        json_t *vec = json_object_get(json_object_get(json_object_get(c, "submods"), "sev-snp"),
-                                      "ear.trustworthiness-vector");
-        assert_non_null(vec);
-        assert_int_equal(json_object_size(vec), 5);
-        for (size_t k = 0; k < 5; k++) {
-            json_t *m = json_object_get(vec, names[k]);
-            if (m == NULL || json_integer_value(m) != cases[i].want[k]) {
-                fail_msg("case %zu: %s is %lld, want %d", i, names[k],
-                         m != NULL ? (long long)json_integer_value(m) : -1LL, cases[i].want[k]);
-            }
-        }
-        json_decref(c);
+        snprintf(what, sizeof what, "case %zu (%s)", i, cases[i].tee);
+        expect_vector(&res, cases[i].want, what);
         cvma_result_cleanup(&res);
     }
+}
+
+/*
+ * The vector of evidence verified for real: a simulated SEV-SNP report shows genuine hardware
+ * and encrypted memory (hardware and runtime-opaque 2); a TPM quote checked alone, its AK bound
+ * to nothing (TPM_AK_NOT_BOUND), shows neither (both 0, no claim).
+ */
+static void test_trustworthiness_vector_claims_hardware_only_for_a_hardware_report(void **state)
+{
+    (void)state;
+    static const int snp_want[5] = {2, 2, 0, 2, 2}, tpm_want[5] = {32, 2, 0, 0, 0};
+    static const uint8_t nonce[4] = {0xaa, 0xbb, 0xcc, 0xdd};
+    struct cvma_sim_snp_opts so;
+    struct cvma_buf rep, attest, sig, ak;
+    struct cvma_result tres;
+    struct cvma_tpm_quote_in in;
+    char err[256];
+    char *dir = tu_tmpdir();
+    char *ark = tu_path(dir, "ark.pem"), *bundle = tu_path(dir, "bundle.json");
+    char *report = tu_path(dir, "report.bin");
+
+    cvma_sim_snp_opts_default(&so);
+    if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim: %s", err);
+    }
+    tu_read(report, &rep);
+    assert_int_equal(cvma_bundle_write(bundle, "sev-snp", rep.p, rep.len, dir), CVMA_OK);
+    struct cvma_verifier *v = tu_verifier(ark, NULL, NULL, false);
+    struct cvma_result *res = tu_verify_path(v, bundle);
+    assert_int_equal(res->status, CVMA_AFFIRMING);
+    expect_vector(res, snp_want, "sev-snp");
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    assert_non_null(key);
+    tu_tpm_quote(key, nonce, sizeof nonce, NULL, true, &attest, &sig);
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    assert_non_null(bio);
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
+    long n = BIO_get_mem_data(bio, &pem);
+    tu_buf_set(&ak, (const uint8_t *)pem, (size_t)n);
+    BIO_free(bio);
+    memset(&in, 0, sizeof in);
+    in.attest.p = attest.p;
+    in.attest.len = attest.len;
+    in.sig.p = sig.p;
+    in.sig.len = sig.len;
+    in.ak.p = ak.p;
+    in.ak.len = ak.len;
+    in.has_nonce = true;
+    in.nonce = nonce;
+    in.nonce_len = sizeof nonce;
+    cvma_result_init(&tres, "tpm", time(NULL));
+    cvma_tpm_quote_verify(&in, &tres);
+    cvma_result_finish(&tres);
+    assert_true(tres.claims.verified);
+    assert_false(cvma_verdict_has_error(&tres.verdict));
+    assert_true(cvma_verdict_has(&tres.verdict, CVMA_R_TPM_AK_NOT_BOUND));
+    expect_vector(&tres, tpm_want, "tpm");
+    cvma_result_cleanup(&tres);
+    EVP_PKEY_free(key);
+    cvma_buf_free(&attest);
+    cvma_buf_free(&sig);
+    cvma_buf_free(&ak);
+    cvma_buf_free(&rep);
+    tu_rmtree(dir);
+    free(report);
+    free(bundle);
+    free(ark);
+    free(dir);
 }
 
 /*
@@ -733,6 +842,8 @@ int main(void)
             cmocka_unit_test(test_claims_text_is_the_jansson_object),
             cmocka_unit_test(test_result_text),
             cmocka_unit_test(test_trustworthiness_vector_of_each_reason_class),
+            cmocka_unit_test(
+                    test_trustworthiness_vector_claims_hardware_only_for_a_hardware_report),
             cmocka_unit_test(test_signer_threads),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),

@@ -868,6 +868,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     cvma_result_finish(&res);
     assert_true(cvma_verdict_has(&res.verdict, CVMA_R_TPM_AK_NOT_BOUND));
     assert_true(res.claims.verified);
+    assert_false(res.claims.hardware); /* no hardware report: the EAR vector claims none */
     assert_null(cvma_tpm_attested_key(&res));
     cvma_result_cleanup(&res);
 
@@ -890,6 +891,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     cvma_result_finish(&r.res);
     assert_false(cvma_verdict_has_error(&r.res.verdict));
     expect_attested(&r.res, "azure", ak);
+    assert_true(r.res.claims.hardware); /* the SEV-SNP report's, kept by the kind's claims */
     /* The hardware's claims are found the same way (the snp policy section reads them), and
      * no TDX claims are found in SEV-SNP evidence. */
     assert_non_null(cvma_claims_find(&r.res.claims, &cvma_snp_claims_ops));
