@@ -16,7 +16,8 @@
  * read with jansson: its members, roles, names and canonical base64 data). And the reverse for
  * bundles: a bundle that is read is one that docs/bundle.md says must be read, so valid JSON
  * outside its rules (a "name" of any type on an evidence or TPM part, an evidence part over
- * 1 MiB, a tpm_quote standing for the evidence of another kind) is refused.
+ * 1 MiB, a tpm_quote standing for the evidence of another kind, a tpm_quote beside the evidence
+ * part of a bundle of kind tpm) is refused.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -202,8 +203,9 @@ static bool doc_collateral_name(const char *s)
  * "cvmattest_bundle": 1, "kind" absent or one of the documented names, 1..64 parts of "role",
  * "data" (canonical padded base64 of at least one byte) and, for collateral only, a "name" of
  * the list; one evidence part of at most 1 MiB (a bundle of kind tpm, or of no kind, may
- * have a tpm_quote of at most 1 MiB instead), each TPM role and collateral name at most once;
- * no other member. Such a bundle must be read, and no other is.
+ * have a tpm_quote of at most 1 MiB instead, and has no tpm_quote besides an evidence part),
+ * each TPM role and collateral name at most once; no other member. Such a bundle must be read,
+ * and no other is.
  */
 static bool bundle_must_read(const uint8_t *p, size_t n)
 {
@@ -215,6 +217,7 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
     const json_t *parts = json_object_get(j, "parts"), *kind = json_object_get(j, "kind");
     const char *key, *seen[64];
     size_t n_seen = 0, n_evidence = 0, quote_len = 0;
+    const struct cvma_kind *evidence_kind = NULL; /* detected from the evidence part */
     bool ok = n <= CVMA_BUNDLE_MAX && json_is_object(j) &&
               json_is_integer(json_object_get(j, "cvmattest_bundle")) &&
               json_integer_value(json_object_get(j, "cvmattest_bundle")) == 1 &&
@@ -243,6 +246,7 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
         uint8_t *d = json_is_string(jd)
                              ? b64(json_string_value(jd), json_string_length(jd), false, &dl)
                              : NULL;
+        const struct cvma_kind *dk = d != NULL ? detect(d, dl) : NULL;
         free(d);
         ok = ok && json_is_object(pt) && role != NULL && d != NULL && dl > 0;
         if (!ok) {
@@ -251,6 +255,7 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
         if (strcmp(role, "evidence") == 0) {
             ok = jn == NULL && dl <= CVMA_EVIDENCE_MAX;
             n_evidence++;
+            evidence_kind = dk;
         } else if (strcmp(role, "collateral") == 0) {
             ok = json_is_string(jn) && doc_collateral_name(json_string_value(jn));
             id = json_string_value(jn);
@@ -274,6 +279,10 @@ static bool bundle_must_read(const uint8_t *p, size_t n)
     }
     ok = ok && (n_evidence == 1 || (n_evidence == 0 && quote && quote_len <= CVMA_EVIDENCE_MAX &&
                                     (kind == NULL || strcmp(json_string_value(kind), "tpm") == 0)));
+    /* kind tpm (named, or detected from the evidence part) with a tpm_quote besides: refused */
+    ok = ok && !(n_evidence == 1 && quote &&
+                 (kind == NULL ? evidence_kind == &cvma_kind_tpm
+                               : strcmp(json_string_value(kind), "tpm") == 0));
     json_decref(j);
     return ok;
 }

@@ -468,6 +468,25 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
                   "have a \"tpm_quote\" part instead)");
         goto out;
     }
+    if (ev->parts[ev->evidence_idx].role == CVMA_PART_EVIDENCE) {
+        /* Kind tpm verifies the quote in its evidence part and reads no tpm_quote (the kinds
+         * that hold a vTPM quote beside a hardware report read it there): a tpm_quote part too
+         * is a second quote that nothing would check or name, refused as a second evidence
+         * part is. The kind is the bundle's, or the evidence's detected one when it has none. */
+        struct cvma_span e = cvma_evidence_bytes(ev);
+        const struct cvma_kind *bk = ev->kind != NULL ? ev->kind : cvma_kind_detect(e.p, e.len);
+        for (size_t k = 0; bk != NULL && bk->id == CVMA_KIND_TPM && k < ev->n_parts; k++) {
+            if (ev->parts[k].role == CVMA_PART_TPM && strcmp(ev->parts[k].name, "tpm_quote") == 0) {
+                cvma_errf(err, err_len,
+                          "bundle: part %zu (evidence) and part %zu (tpm_quote) each give the "
+                          "quote of a bundle of kind tpm%s: the tpm_quote would not be checked; "
+                          "give the quote once, as \"evidence\" or as \"tpm_quote\"",
+                          ev->evidence_idx, k,
+                          ev->kind != NULL ? "" : " (detected from the evidence part)");
+                goto out;
+            }
+        }
+    }
     ev->from_bundle = true;
     st = index_parts(ev);
 out:

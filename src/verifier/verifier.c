@@ -516,6 +516,17 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
                             ev->coll[i].name, k->what);
             }
         }
+        for (size_t i = 0; k->id == CVMA_KIND_TPM && i < ev->n_coll; i++) {
+            /* Kind tpm verifies the evidence bytes as its quote. A bundle read as another kind
+             * and verified as tpm (--tee tpm) may hold a tpm_quote part besides, which nothing
+             * checked (a bundle of kind tpm with both is refused when read). */
+            if (strcmp(ev->coll[i].name, "tpm_quote") == 0 && ev->coll[i].data.p != bytes.p) {
+                cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                            "the bundle has a tpm_quote part besides its evidence part, and TPM "
+                            "quote verification verifies the evidence part: the tpm_quote was "
+                            "not checked and gives no claims");
+            }
+        }
         for (size_t i = 0; k->id != CVMA_KIND_SVSM_VTPM && i < ev->n_coll; i++) {
             if (strcmp(ev->coll[i].name, "svsm_manifest") == 0) {
                 cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,

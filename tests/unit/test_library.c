@@ -644,6 +644,57 @@ static void test_library_tpm_quote_stands_for_the_evidence_only_in_a_tpm_bundle(
     }
 }
 
+/* A bundle with an evidence part (ff 54 43 47 80 18: a TPMS_ATTEST's start, detected as kind
+ * tpm) and a tpm_quote part; %s is the "kind" member or nothing. */
+#define TWO_QUOTES                                                                               \
+    "{\"cvmattest_bundle\": 1, %s\"parts\": [{\"role\": \"evidence\", \"data\": \"/1RDR4AY\"}, " \
+    "{\"role\": \"tpm_quote\", \"data\": \"/1RDR4AZ\"}]}"
+
+/* docs/bundle.md: kind tpm verifies its evidence part as the quote, so a bundle of kind tpm
+ * (named, or detected from the evidence part) with a tpm_quote part besides is refused, naming
+ * both parts: the tpm_quote would be neither checked nor named. The kinds that read a tpm_quote
+ * beside their evidence read such bundles; one read as another kind and verified as tpm (the
+ * request's kind, --tee tpm) names the tpm_quote as not used. */
+static void test_library_tpm_bundle_with_evidence_and_tpm_quote_is_refused(void **state)
+{
+    struct fx *f = *state;
+    static const char *const kinds[] = {"sev-snp", "azure-snp", "azure-tdx", "svsm-vtpm"};
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char t[512], k[64], err[512];
+
+    snprintf(t, sizeof t, TWO_QUOTES, "\"kind\": \"tpm\", ");
+    expect_usage(t, "part 0 (evidence) and part 1 (tpm_quote) each give the quote of a bundle "
+                    "of kind tpm:");
+    snprintf(t, sizeof t, TWO_QUOTES, "");
+    expect_usage(t, "part 0 (evidence) and part 1 (tpm_quote) each give the quote of a bundle "
+                    "of kind tpm (detected from the evidence part)");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        snprintf(k, sizeof k, "\"kind\": \"%s\", ", kinds[i]);
+        snprintf(t, sizeof t, TWO_QUOTES, k);
+        assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)t, strlen(t), CVMA_INFORM_AUTO,
+                                                  &ev, err, sizeof err),
+                         CVMA_OK);
+        assert_int_equal(cvma_evidence_kind(ev), cvma_kind_by_name(kinds[i])->id);
+        cvma_evidence_free(ev);
+        ev = NULL;
+    }
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
+    snprintf(t, sizeof t, TWO_QUOTES, "\"kind\": \"sev-snp\", ");
+    assert_int_equal(cvma_evidence_from_bytes((const uint8_t *)t, strlen(t), CVMA_INFORM_AUTO, &ev,
+                                              err, sizeof err),
+                     CVMA_OK);
+    memset(&req, 0, sizeof req);
+    req.kind = CVMA_KIND_TPM;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_string_equal(cvma_result_tee(res), "tpm");
+    assert_true(cvma_result_has_reason(res, "PARSE_BUNDLE_PART_NOT_USED"));
+    cvma_result_free(res);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+}
+
 /* The verification of evidence whose freshness is its REPORT_DATA, with nothing to compare it
  * with, says so: NONCE_NOT_CHECKED, info, so the status and exit code stay the same. An
  * expected value from the request or the policy leaves it out. */
@@ -766,6 +817,7 @@ int main(void)
             cmocka_unit_test(
                     test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_parts),
             cmocka_unit_test(test_library_tpm_quote_stands_for_the_evidence_only_in_a_tpm_bundle),
+            cmocka_unit_test(test_library_tpm_bundle_with_evidence_and_tpm_quote_is_refused),
             cmocka_unit_test(test_library_report_data_compared_with_nothing_is_noted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
