@@ -14,8 +14,9 @@
  * uint64 "policy" is 0, which go-sev-guest refuses outright (reserved bit 17 must be 1), so
  * the importer refuses it too. Empty bytes and zero minimums constrain nothing there and
  * produce nothing here. A setting with which the source refuses every report (a guest policy
- * go-sev-guest cannot parse, required keys without their hashes, a TDX QE or PCE SVN minimum)
- * is refused rather than translated into a policy that accepts reports.
+ * go-sev-guest cannot parse, required keys without their hashes, a TDX QE or PCE SVN minimum,
+ * a QE vendor ID other than Intel's, an mr_td that any_mr_td does not list) is refused rather
+ * than translated into a policy that accepts reports.
  *
  * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
  * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
@@ -1180,8 +1181,18 @@ static bool import_tdx_header(json_t *j, const char *path, struct imp *m)
     if (!get_bytes(v, p, 16, 0, b, sizeof b, &n, m)) {
         goto out;
     }
+    /* go-tdx-guest compares it with the quote header's QE_VENDOR_ID exactly: another value
+     * refuses every quote of Intel's QE, the only QE whose quotes cvmattest verifies
+     * (PARSE_TDX_QE_VENDOR). */
     if (n > 0 && memcmp(b, intel_qe_vendor_id, 16) != 0) {
-        drop(m, "%s: not Intel's QE; cvmattest accepts only Intel's QE vendor ID", p);
+        char hex[33];
+        cvma_hex_encode(b, 16, hex, sizeof hex);
+        fail(m,
+             "%s: %s is not Intel's QE vendor ID (939a7233f79c4ca9940a0db3957f0607): "
+             "go-tdx-guest requires the quote header's to equal it, so Cocos refuses every "
+             "quote of Intel's QE with this file; remove it or give Intel's",
+             p, hex);
+        goto out;
     }
     drop_rest(&g, "unknown to go-tdx-guest's HeaderPolicy", m);
     ok = true;
@@ -1278,7 +1289,24 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
         }
     }
     if (mrtd_n > 0) {
-        /* go-tdx-guest checks both: the exact mr_td is the narrower rule. */
+        /* go-tdx-guest checks both, each on its own (validate.go exactByteMatch: MrTd exactly,
+         * AnyMrTd by any entry): with mr_td in the list the exact mr_td is the rule; with
+         * mr_td not in it no quote passes both, which no translation carries. */
+        bool listed = any == NULL;
+        char want[97];
+        cvma_hex_encode(mrtd, 48, want, sizeof want);
+        for (size_t i = 0; any != NULL && i < json_array_size(any); i++) {
+            listed = listed || strcmp(json_string_value(json_array_get(any, i)), want) == 0;
+        }
+        if (!listed) {
+            fail(m,
+                 "%s: does not hold the mr_td %s: go-tdx-guest requires MR_TD to equal mr_td and "
+                 "to be one of these, so Cocos refuses every quote with this file; add mr_td to "
+                 "the list, or give one of the two",
+                 p, want);
+            json_decref(any);
+            goto out;
+        }
         put(m, tdx, "mr_td", json_pack("[o]", hexj(mrtd, 48)));
         if (any != NULL) {
             drop(m, "%s: narrowed to mr_td, which go-tdx-guest also requires", p);

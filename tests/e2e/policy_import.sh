@@ -67,7 +67,8 @@ $CVM policy import --from cocos "$T/c2.json" >/dev/null 2>"$T/err"; check "impor
 has "$T/err" "policy.tdQuoteBodyPolicy.mrTd: 3 bytes, expected 48"
 # Files with which Cocos verifies nothing are refused, not turned into a policy that accepts:
 # an absent guest policy (0 to go-sev-guest, which refuses it), reserved bit 17 clear, no field
-# of either library (no guessing SEV-SNP), a TDX QE SVN minimum (reserved header bytes).
+# of either library (no guessing SEV-SNP), a TDX QE SVN minimum (reserved header bytes), a QE
+# vendor ID other than Intel's, an mrTd that anyMrTd does not list (go-tdx-guest checks both).
 printf '{"policy": {"measurement": "%s"}}' "$(printf 'q6ur%.0s' $(seq 16))" >"$T/c3.json"
 $CVM policy import --from cocos "$T/c3.json" --out "$T/c3.out" 2>"$T/err"; check "import no guest policy" 2 $?
 has "$T/err" "policy.policy: absent, which go-sev-guest reads as 0 and refuses"
@@ -81,6 +82,14 @@ has "$T/err" "so neither SEV-SNP nor TDX"
 printf '{"policy": {"headerPolicy": {"minimumQeSvn": 2}}}' >"$T/c6.json"
 $CVM policy import --from cocos "$T/c6.json" >/dev/null 2>"$T/err"; check "import QE SVN minimum" 2 $?
 has "$T/err" "policy.headerPolicy.minimumQeSvn: 2: go-tdx-guest"
+printf '{"policy": {"headerPolicy": {"qeVendorId": "k5pyM/ecTKmUzHhytvFxIw=="}}}' >"$T/c7.json"
+$CVM policy import --from cocos "$T/c7.json" --out "$T/c7.out" 2>"$T/err"; check "import QE vendor ID" 2 $?
+has "$T/err" "policy.headerPolicy.qeVendorId: 939a7233f79c4ca994cc7872b6f17123 is not Intel's"
+[ -e "$T/c7.out" ] && { echo "FAIL: a refused import wrote --out"; fails=$((fails + 1)); }
+printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "%s", "anyMrTd": ["%s"]}}}' \
+    "$(printf 'AAAA%.0s' $(seq 16))" "$(printf 'BBBB%.0s' $(seq 16))" >"$T/c8.json"
+$CVM policy import --from cocos "$T/c8.json" >/dev/null 2>"$T/err"; check "import mrTd not in anyMrTd" 2 $?
+has "$T/err" "policy.tdQuoteBodyPolicy.anyMrTd: does not hold the mr_td 0000"
 $CVM policy import --from cocos "$T/none.json" >/dev/null 2>&1; check "import missing file" 2 $?
 $CVM policy import --from veraison "$EX/cocos-snp.json" >/dev/null 2>&1; check "import --from other" 2 $?
 $CVM policy import "$EX/cocos-snp.json" >/dev/null 2>&1; check "import without --from" 2 $?

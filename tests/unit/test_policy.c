@@ -1804,7 +1804,7 @@ static void test_cocos_tdx_snake_case(void **state)
 {
     (void)state;
     char *a = b64_fill(0xd1, 48), *b = b64_fill(0xd2, 48), *cfg = b64_fill(0xc1, 48);
-    char *rd = b64_fill(0xaa, 64), *other = b64_fill(0x01, 16);
+    char *rd = b64_fill(0xaa, 64), *intel = b64(intel_qe, sizeof intel_qe);
     char text[2048];
     snprintf(text, sizeof text,
              "{\"policy\": {\"header_policy\": {\"minimum_qe_svn\": 0, \"minimum_pce_svn\": 0,"
@@ -1812,7 +1812,7 @@ static void test_cocos_tdx_snake_case(void **state)
              " \"td_quote_body_policy\": {\"any_mr_td\": [\"%s\", \"%s\"], \"mr_config_id\": "
              "\"%s\", \"report_data\": \"%s\", \"tdattributes_debug\": false}},"
              " \"root_of_trust\": {\"cabundle_paths\": [\"/etc/x.pem\"]}, \"pcr_values\": {}}",
-             other, a, b, cfg, rd);
+             intel, a, b, cfg, rd);
     json_t *dropped = NULL;
     json_t *o = import_ok(text, &dropped);
     assert_string_equal(sget(o, "tdx.mr_td.0"), R48("d1"));
@@ -1821,7 +1821,6 @@ static void test_cocos_tdx_snake_case(void **state)
     assert_string_equal(sget(o, "report_data"), R64("aa"));
     assert_true(json_is_false(json_object_get(json_object_get(o, "tdx"), "allow_debug")));
     static const char *const want[] = {
-            "policy.header_policy.qe_vendor_id:",
             "root_of_trust.cabundle_paths:",
     };
     expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
@@ -1849,7 +1848,54 @@ static void test_cocos_tdx_snake_case(void **state)
     free(b);
     free(cfg);
     free(rd);
-    free(other);
+    free(intel);
+}
+
+/*
+ * go-tdx-guest (validate.go, exactByteMatch) compares qe_vendor_id with the quote header's, and
+ * checks mr_td and any_mr_td each on its own: a vendor ID other than Intel's, or an mr_td the
+ * list does not hold, refuses every quote, so the file is refused (it was imported as a policy
+ * accepting Intel quotes, or the mr_td alone). An mr_td the list holds is the exact mr_td.
+ */
+static void test_cocos_tdx_settings_that_refuse_every_quote_are_refused(void **state)
+{
+    (void)state;
+    char *a = b64_fill(0xd1, 48), *b = b64_fill(0xd2, 48), *c = b64_fill(0xd3, 48);
+    char text[1024];
+    import_refused(
+            "{\"policy\": {\"headerPolicy\": {\"qeVendorId\": \"k5pyM/ecTKmUzHhytvFxIw==\"}}}",
+            "policy.headerPolicy.qeVendorId: 939a7233f79c4ca994cc7872b6f17123 is not "
+            "Intel's QE vendor ID");
+    import_refused(
+            "{\"policy\": {\"header_policy\": {\"qe_vendor_id\": \"AQEBAQEBAQEBAQEBAQEBAQ==\"}}}",
+            "policy.header_policy.qe_vendor_id: 01010101010101010101010101010101 is not "
+            "Intel's");
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"tdQuoteBodyPolicy\": {\"mrTd\": \"%s\", \"anyMrTd\": [\"%s\", "
+             "\"%s\"]}}}",
+             a, b, c);
+    import_refused(text, "policy.tdQuoteBodyPolicy.anyMrTd: does not hold the mr_td " R48("d1"));
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"td_quote_body_policy\": {\"any_mr_td\": [\"%s\"], \"mr_td\": "
+             "\"%s\"}}}",
+             b, a);
+    import_refused(text, "policy.td_quote_body_policy.any_mr_td: does not hold the mr_td");
+
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"tdQuoteBodyPolicy\": {\"mrTd\": \"%s\", \"anyMrTd\": [\"%s\", "
+             "\"%s\"]}}}",
+             a, b, a);
+    json_t *dropped = NULL;
+    json_t *o = import_ok(text, &dropped);
+    assert_string_equal(sget(o, "tdx.mr_td.0"), R48("d1"));
+    assert_null(sget(o, "tdx.mr_td.1"));
+    static const char *const want[] = {"policy.tdQuoteBodyPolicy.anyMrTd: narrowed to mr_td"};
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+    json_decref(o);
+    json_decref(dropped);
+    free(a);
+    free(b);
+    free(c);
 }
 
 static void test_cocos_import_refusals(void **state)
@@ -1998,6 +2044,7 @@ int main(void)
             cmocka_unit_test(test_cocos_snp_camel_case),
             cmocka_unit_test(test_cocos_tdx_camel_case),
             cmocka_unit_test(test_cocos_tdx_snake_case),
+            cmocka_unit_test(test_cocos_tdx_settings_that_refuse_every_quote_are_refused),
             cmocka_unit_test(test_cocos_import_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
