@@ -23,6 +23,7 @@
 #include "collateral/http.h"
 #include "common/reader.h"
 #include "common/util.h"
+#include "measure/measure.h"
 #include "snp/snp.h"
 
 /* Minimums: Linux gained SEV-SNP host support (KVM) in 6.11 and TDX host support in 6.16. The
@@ -50,14 +51,6 @@
 #define SNP_STATUS_LEN          32u
 
 #define DEFAULT_PCCS_URL "https://localhost:8081"
-
-/* OVMF GUIDed footer table entries (edk2 OvmfPkg ResetVector), as stored (little-endian
- * fields): SEV metadata dc886566-984a-4798-a75e-5585a7bf67cc, TDX metadata
- * e47a6535-984a-4798-865e-4685a7bf8ec2. */
-static const uint8_t GUID_SEV_METADATA[16] = {0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
-                                              0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc};
-static const uint8_t GUID_TDX_METADATA[16] = {0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
-                                              0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2};
 
 /* Kernel messages quoted in fix hints: the strings users find in dmesg (drivers/crypto/ccp/
  * sev-dev.c, arch/x86/virt/svm/sev.c, arch/x86/virt/vmx/tdx/tdx.c, arch/x86/kvm/vmx/tdx.c). */
@@ -673,50 +666,104 @@ static void check_kvm_param(struct ctx *c, int parent, const char *id, const cha
 
 #define VMM_FILE_MAX (512u << 20)
 
-/* Whether the file abs under the root holds needle: 0 and *found, or the errno of reading it
- * (EISDIR, EFBIG above VMM_FILE_MAX, EACCES...), which decides nothing. */
-static int file_contains(const struct ctx *c, const char *abs, const uint8_t *needle, size_t n,
-                         bool *found)
-{
-    struct cvma_buf b = {0};
-    *found = false;
-    int err = read_file(c, abs, VMM_FILE_MAX, &b);
-    if (err == 0 && b.len >= n) {
-        *found = find_bytes(b.p, b.len, needle, n) != SIZE_MAX;
-    }
-    cvma_buf_free(&b);
-    return err;
-}
+/* A test of a file's bytes: true when they serve the check (note then says what was found),
+ * false with why in note. */
+typedef bool (*file_test_fn)(const uint8_t *p, size_t len, const void *arg, char *note,
+                             size_t note_len);
 
-/* Looks for needle in the first of paths that carries it. *capable: that path; else *unread:
- * the first that is there but could not be read (*unread_err why), and *present the first that
- * is there at all. */
-static void find_in_files(const struct ctx *c, const char *const *paths, const uint8_t *needle,
-                          size_t n, const char **capable, const char **present, const char **unread,
-                          int *unread_err)
+/* The first of paths whose bytes pass test: *capable, and note holds the test's note. Otherwise
+ * *unread: the first that is there but could not be read (EISDIR, EFBIG above VMM_FILE_MAX,
+ * EACCES...: *unread_err), which decides nothing; *present: the first that is there at all; and
+ * note names each file read that failed the test with the test's reason ("PATH: WHY; ..."),
+ * cut short where it does not fit. */
+static void find_in_files(const struct ctx *c, const char *const *paths, file_test_fn test,
+                          const void *arg, const char **capable, const char **present,
+                          const char **unread, int *unread_err, char *note, size_t note_len)
 {
+    size_t used = 0;
+
     *capable = *present = *unread = NULL;
     *unread_err = 0;
+    note[0] = '\0';
     for (size_t k = 0; paths[k] != NULL; k++) {
-        bool has = false;
         struct stat st;
         int err = stat_under(c, paths[k], &st);
         if (err == ENOENT || err == ENOTDIR) {
             continue; /* not there */
         }
         *present = *present != NULL ? *present : paths[k];
+        struct cvma_buf b = {0};
         if (err == 0) {
-            err = file_contains(c, paths[k], needle, n, &has);
+            err = read_file(c, paths[k], VMM_FILE_MAX, &b);
         }
-        if (err != 0 && *unread == NULL) {
-            *unread = paths[k];
-            *unread_err = err;
+        if (err != 0) {
+            if (*unread == NULL) {
+                *unread = paths[k];
+                *unread_err = err;
+            }
+            cvma_buf_free(&b);
+            continue;
         }
+        char why[256] = "";
+        bool has = test(b.p, b.len, arg, why, sizeof why);
+        cvma_buf_free(&b);
         if (has) {
             *capable = paths[k];
+            snprintf(note, note_len, "%s", why);
             return;
         }
+        if (used < note_len) {
+            int w = snprintf(note + used, note_len - used, "%s%s: %s", used > 0 ? "; " : "",
+                             paths[k], why);
+            used = w < 0 ? note_len : used + (size_t)w;
+        }
     }
+}
+
+/* QEMU: the binary holds the QOM type name arg. */
+static bool has_qom_type(const uint8_t *p, size_t len, const void *arg, char *note, size_t note_len)
+{
+    const char *qom = arg;
+    bool has = find_bytes(p, len, (const uint8_t *)qom, strlen(qom)) != SIZE_MAX;
+    snprintf(note, note_len, "%s the '%s' object", has ? "has" : "lacks", qom);
+    return has;
+}
+
+/* OVMF for SEV-SNP: SEV metadata that the footer table names and that lies within the image,
+ * read by the parser `cvmattest measure snp` uses (the GUID alone says nothing of it). */
+static bool ovmf_has_sev(const uint8_t *p, size_t len, const void *arg, char *note, size_t note_len)
+{
+    struct cvma_ovmf_info info;
+    (void)arg;
+    if (!cvma_ovmf_parse(p, len, &info, note, note_len)) {
+        return false;
+    }
+    if (!info.has_table) {
+        snprintf(note, note_len, "no OVMF footer table (not an OVMF image built for SEV)");
+        return false;
+    }
+    if (!info.has_sev_metadata) {
+        snprintf(note, note_len, "its OVMF footer table names no SEV metadata");
+        return false;
+    }
+    snprintf(note, note_len, "SEV metadata with %zu section%s", info.n_sev,
+             info.n_sev == 1 ? "" : "s");
+    return true;
+}
+
+/* OVMF (TDVF) for TDX: TDX metadata whose sections lie within the image, read by the parser
+ * `cvmattest measure tdx` uses. Debian's code-only OVMF_CODE.fd names TDX metadata whose
+ * offsets are those of the unified image: refused, with the parser's word for it. */
+static bool ovmf_has_tdx(const uint8_t *p, size_t len, const void *arg, char *note, size_t note_len)
+{
+    struct cvma_tdvf_section secs[CVMA_MEASURE_MAX_SECTIONS];
+    size_t n = 0;
+    (void)arg;
+    if (!cvma_tdvf_parse(p, len, secs, CVMA_ARRAY_LEN(secs), &n, note, note_len)) {
+        return false;
+    }
+    snprintf(note, note_len, "TDX metadata with %zu TDVF section%s", n, n == 1 ? "" : "s");
+    return true;
 }
 
 /* A QEMU or OVMF file that is there but could not be read: unknown, it may carry the TEE. */
@@ -745,9 +792,9 @@ static const char *const OVMF_PATHS[] = {"/usr/share/ovmf/OVMF.fd",
                                          NULL};
 
 static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qom,
-                      const uint8_t guid[16], const char *qemu_hint, const char *ovmf_hint)
+                      file_test_fn ovmf_test, const char *qemu_hint, const char *ovmf_hint)
 {
-    char id[48], msg[384];
+    char id[48], note[sizeof c->r->checks[0].message];
     snprintf(id, sizeof id, "%s.vmm", tee);
     int g = add(c, parent, id, "QEMU and OVMF", "vmm", "the VMM and the guest firmware");
 
@@ -756,8 +803,8 @@ static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qo
                 "qemu-system-x86_64 present and carrying the TEE's guest object type");
     const char *found = NULL, *capable = NULL, *unread = NULL;
     int uerr = 0;
-    find_in_files(c, QEMU_PATHS, (const uint8_t *)qom, strlen(qom), &capable, &found, &unread,
-                  &uerr);
+    find_in_files(c, QEMU_PATHS, has_qom_type, qom, &capable, &found, &unread, &uerr, note,
+                  sizeof note);
     if (capable != NULL) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s has the '%s' object", capable, qom);
     } else if (unread != NULL) {
@@ -770,17 +817,18 @@ static void check_vmm(struct ctx *c, int parent, const char *tee, const char *qo
 
     snprintf(id, sizeof id, "%s.vmm.ovmf", tee);
     i = add(c, g, id, "OVMF supports the TEE", "vmm",
-            "an OVMF image whose GUIDed footer table names the TEE's metadata");
-    find_in_files(c, OVMF_PATHS, guid, 16, &capable, &found, &unread, &uerr);
+            "an OVMF image whose GUIDed footer table names the TEE's metadata, valid for that "
+            "image (what cvmattest measure reads)");
+    find_in_files(c, OVMF_PATHS, ovmf_test, NULL, &capable, &found, &unread, &uerr, note,
+                  sizeof note);
     if (capable != NULL) {
-        set(c, i, CVMA_HOST_PASS, NULL, "%s carries the %s metadata", capable,
-            tee[0] == 's' ? "SEV" : "TDX");
+        set(c, i, CVMA_HOST_PASS, NULL, "%s carries %s", capable, note);
     } else if (unread != NULL) {
         vmm_unreadable(c, i, unread, uerr);
+    } else if (found != NULL) {
+        set(c, i, CVMA_HOST_FAIL, ovmf_hint, "no usable image: %s", note);
     } else {
-        snprintf(msg, sizeof msg, "%s", found ? found : "no OVMF image found");
-        set(c, i, CVMA_HOST_FAIL, ovmf_hint, "%s%s", msg,
-            found ? ": no image with the metadata GUID" : "");
+        set(c, i, CVMA_HOST_FAIL, ovmf_hint, "no OVMF image found");
     }
 }
 
@@ -1217,7 +1265,7 @@ static void check_snp(struct ctx *c)
     }
     check_microcode(c, g);
 
-    check_vmm(c, top, "snp", "sev-snp-guest", GUID_SEV_METADATA,
+    check_vmm(c, top, "snp", "sev-snp-guest", ovmf_has_sev,
               "install QEMU >= 9.1 (upstream SEV-SNP guests, object sev-snp-guest)",
               "install an OVMF built with SEV support (AmdSevX64, e.g. OVMF.amdsev.fd; the "
               "ovmf package's OVMF.fd where it carries the SEV metadata)");
@@ -1403,11 +1451,11 @@ static void check_tdx(struct ctx *c)
                     "boot with kvm_intel.tdx=1 (and nohibernate); dmesg says " KMSG_TDXBIO
                     " when the BIOS did not enable TDX");
 
-    check_vmm(c, top, "tdx", "tdx-guest", GUID_TDX_METADATA,
+    check_vmm(c, top, "tdx", "tdx-guest", ovmf_has_tdx,
               "install QEMU >= 10.1 (upstream TDX guests, object tdx-guest) or your "
               "distribution's TDX build",
               "install a TDX-capable OVMF (IntelTdx build, e.g. OVMF.inteltdx.fd; Debian's unified "
-              "OVMF.fd carries TDX metadata)");
+              "OVMF.fd carries TDX metadata, its code-only OVMF_CODE*.fd images cannot boot a TD)");
 
     g = add(c, top, "tdx.attestation", "Attestation", "attestation",
             "quote generation and collateral (does not decide launch readiness)");

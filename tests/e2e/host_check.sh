@@ -4,6 +4,9 @@
 #    every launch check pass), then one tree per requirement left out, each named: the check
 #    that must catch it says fail with a fix hint (unknown, never fail, for the msr module:
 #    then nothing fails in that TEE and the host is undecided, exit 3);
+#  - OVMF images read as measure reads them: SEV metadata pointing outside the image and a
+#    code-only image (TDX metadata past its end) fail; Debian's OVMF_CODE.fd and OVMF.fd
+#    where installed;
 #  - variants of a ready host that must stay ready (a REPORTED_TCB set lower, no guest driver
 #    in the host kernel, a segmented RMP whose RMP_END is zero, a TDX kernel older than 6.16
 #    with kvm_intel.tdx=Y);
@@ -136,6 +139,26 @@ $CVM host-check --root "$T/segmsr" --json --pccs-url none >"$T/segmsr0.json"
 [ "$(state "$T/segmsr0.json" snp.bios.rmp)" = fail ] &&
     ok "RMP_END zero without a segmented RMP: fail" ||
     fail "RMP_END zero, RMP_CFG 0: snp.bios.rmp $(state "$T/segmsr0.json" snp.bios.rmp)"
+
+# Debian's own images: the code-only OVMF_CODE.fd names TDX metadata that points past its end
+# (tdx.vmm.ovmf fails, saying so), the unified OVMF.fd carries both (the items ovmf-tdx-unified
+# and ovmf-sev-metadata-in-image above build such images on any machine)
+if [ -f /usr/share/OVMF/OVMF_CODE.fd ] && [ -f /usr/share/ovmf/OVMF.fd ]; then
+    mkdir -p "$T/deb/usr/share/OVMF" "$T/deb/proc/sys/kernel"
+    cp /usr/share/OVMF/OVMF_CODE.fd "$T/deb/usr/share/OVMF/"
+    $CVM host-check --root "$T/deb" --json --pccs-url none >"$T/deb.json"
+    m=$(jq -r '[.tests[] | .. | objects | select(.id? == "tdx.vmm.ovmf")][0].message' "$T/deb.json")
+    [ "$(state "$T/deb.json" tdx.vmm.ovmf)" = fail ] && case $m in *code-only*) true ;; *) false ;; esac &&
+        ok "Debian's OVMF_CODE.fd: tdx.vmm.ovmf fail ($m)" ||
+        fail "Debian's OVMF_CODE.fd: tdx.vmm.ovmf $(state "$T/deb.json" tdx.vmm.ovmf): $m"
+    mkdir -p "$T/deb/usr/share/ovmf" && cp /usr/share/ovmf/OVMF.fd "$T/deb/usr/share/ovmf/"
+    $CVM host-check --root "$T/deb" --json --pccs-url none >"$T/deb2.json"
+    [ "$(state "$T/deb2.json" tdx.vmm.ovmf)" = pass ] && [ "$(state "$T/deb2.json" snp.vmm.ovmf)" = pass ] &&
+        ok "Debian's unified OVMF.fd: snp.vmm.ovmf and tdx.vmm.ovmf pass" ||
+        fail "Debian's OVMF.fd: snp.vmm.ovmf $(state "$T/deb2.json" snp.vmm.ovmf), tdx.vmm.ovmf $(state "$T/deb2.json" tdx.vmm.ovmf)"
+else
+    echo "skip Debian's OVMF images: /usr/share/OVMF/OVMF_CODE.fd or /usr/share/ovmf/OVMF.fd not installed (package ovmf; make deps)"
+fi
 
 # --root reads nothing outside the tree: no PCCS probe unless --pccs-url names one
 $CVM host-check --root "$T/tdx" --json --pccs-timeout 2 >"$T/nourl.json"

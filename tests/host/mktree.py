@@ -39,6 +39,8 @@ ITEMS = {
         "qemu": "snp.vmm.qemu",
         "qemu-snp": "snp.vmm.qemu",
         "ovmf-sev": "snp.vmm.ovmf",
+        # the footer table names SEV metadata, but it points outside the image
+        "ovmf-sev-metadata-in-image": "snp.vmm.ovmf",
     },
     "tdx": {
         "intel-cpu": "tdx.cpu.vendor",
@@ -56,6 +58,9 @@ ITEMS = {
         "kvm-intel-tdx": "tdx.kernel.kvm_intel.tdx",
         "qemu-tdx": "tdx.vmm.qemu",
         "ovmf-tdx": "tdx.vmm.ovmf",
+        # a code-only image (as Debian's OVMF_CODE.fd): its TDX metadata has the offsets of
+        # the unified image, past its end
+        "ovmf-tdx-unified": "tdx.vmm.ovmf",
         "qgs": "tdx.attestation.qgs",  # attestation: the host stays ready
     },
 }
@@ -76,8 +81,42 @@ VARIANTS = {
     },
 }
 
+# OVMF footer table GUIDs as stored (edk2 OvmfPkg ResetVector), and the TDVF descriptor's
+GUID_FOOTER = bytes.fromhex("de82b596b21ff745baeaa366c55a082d")
 GUID_SEV = bytes.fromhex("666588dc4a989847a75e5585a7bf67cc")
 GUID_TDX = bytes.fromhex("35657ae44a989847865e4685a7bf8ec2")
+GUID_TDX_DESC = bytes.fromhex("f3f9eae98e16d544a8eb7f4d8738f6ae")
+
+VARS_LEN = 0x8000  # the unified image: a variable store, then the code (CODE_LEN)
+CODE_LEN = 0x10000
+
+
+def ovmf(sev=True, tdx=True, sev_in_image=True, code_only=False):
+    """A small OVMF image in the unified layout (variables, then code ending in the footer
+    table), with SEV metadata (SEC_MEM, SECRETS, CPUID) and TDX metadata (one measured BFV
+    section: the code) as host-check and measure read them. code_only: the code part alone,
+    whose TDX section then points past the image's end, as in Debian's OVMF_CODE.fd."""
+    img = bytearray(b"\xff" * VARS_LEN + bytes((i * 7 + 3) & 0xff for i in range(CODE_LEN)))
+    n = len(img)
+    entries = b""  # written backwards from the footer: data, u16 size, GUID
+    if sev:
+        at = n - 0x1000  # "ASEV" in the code part
+        secs = [(0x800000, 0x9000, 1), (0x80d000, 0x1000, 2), (0x80e000, 0x1000, 3)]
+        img[at:at + 16] = b"ASEV" + struct.pack("<III", 16 + 12 * len(secs), 1, len(secs))
+        for k, sec in enumerate(secs):
+            img[at + 16 + 12 * k:at + 28 + 12 * k] = struct.pack("<III", *sec)
+        off = n - at if sev_in_image else n + 0x1000
+        entries = struct.pack("<IH", off, 22) + GUID_SEV + entries
+    if tdx:
+        at = n - 0x2000  # "TDVF" in the code part, after its GUID
+        img[at - 16:at] = GUID_TDX_DESC
+        img[at:at + 16] = b"TDVF" + struct.pack("<III", 16 + 32, 1, 1)
+        img[at + 16:at + 48] = struct.pack("<IIQQII", VARS_LEN, CODE_LEN, 0x100000000 - CODE_LEN,
+                                           CODE_LEN, 1, 1)  # CFV, MR.EXTEND
+        entries = struct.pack("<IH", n - at, 22) + GUID_TDX + entries
+    table = entries + struct.pack("<H", 18 + len(entries)) + GUID_FOOTER
+    img[n - 32 - len(table):n - 32] = table
+    return bytes(img[VARS_LEN:] if code_only else img)
 
 
 def put(root, rel, data, mode="w"):
@@ -166,7 +205,8 @@ def snp(root, w):
     if "qemu" not in w:
         put(root, "usr/bin/qemu-system-x86_64",
             b"\x7fELF..." + (b"sev-guest\0" if "qemu-snp" in w else b"sev-snp-guest\0"))
-    put(root, "usr/share/ovmf/OVMF.fd", b"\xff" * 64 + (b"" if "ovmf-sev" in w else GUID_SEV))
+    put(root, "usr/share/ovmf/OVMF.fd",
+        ovmf(sev="ovmf-sev" not in w, sev_in_image="ovmf-sev-metadata-in-image" not in w))
 
 
 def tdx(root, w):
@@ -194,7 +234,10 @@ def tdx(root, w):
         put(root, "sys/module/kvm_intel/parameters/tdx", "N\n" if "kvm-intel-tdx" in w else "Y\n")
     put(root, "usr/bin/qemu-system-x86_64",
         b"\x7fELF..." + (b"sev-guest\0" if "qemu-tdx" in w else b"tdx-guest\0"))
-    put(root, "usr/share/ovmf/OVMF.fd", b"\xff" * 64 + (b"" if "ovmf-tdx" in w else GUID_TDX))
+    if "ovmf-tdx-unified" in w:
+        put(root, "usr/share/OVMF/OVMF_CODE.fd", ovmf(code_only=True))
+    else:
+        put(root, "usr/share/ovmf/OVMF.fd", ovmf(tdx="ovmf-tdx" not in w))
     if "qgs" not in w:
         put(root, "proc/4242/comm", "qgs\n")
         put(root, "var/run/tdx-qgs/qgs.socket", b"")

@@ -4,7 +4,8 @@
  * module is unknown, and a present register decides. Input that cannot be read (a CPUID leaf,
  * an ioctl stand-in, a QEMU or OVMF file, a module parameter) is unknown, never fail; reads stay
  * inside the tree (symlinks, the kernel release, no openat2: refused); text from the tree is
- * escaped; a host with only unknown checks left is undecided, not failed.
+ * escaped; a host with only unknown checks left is undecided, not failed. The OVMF checks read
+ * the image's metadata, not the GUID alone (Debian's code-only OVMF_CODE.fd is no TDVF).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -429,6 +430,62 @@ static void test_host_vmm_file_unreadable_is_unknown(void **s)
     free(dir);
 }
 
+/* Copies a file of this machine into the tree; false (nothing written) when it is absent. */
+static bool copy_in(const char *root, const char *from, const char *rel)
+{
+    struct cvma_buf b = {0};
+    if (cvma_file_read(from, 64u << 20, &b) != CVMA_OK) {
+        return false;
+    }
+    put_bytes(root, rel, b.p, b.len);
+    cvma_buf_free(&b);
+    return true;
+}
+
+/* The OVMF checks read the metadata as cvmattest measure does, not the GUID alone: Debian's
+ * code-only OVMF_CODE.fd names TDX metadata whose sections lie past its end (the offsets of
+ * the unified image), so tdx.vmm.ovmf fails on it and says why; its SEV metadata lies within
+ * it. The unified OVMF.fd passes both. (tests/e2e/host_check.sh does the same with images
+ * built there, on any machine.) */
+static void test_host_ovmf_code_only_is_not_tdx_capable(void **s)
+{
+    (void)s;
+    const char *code = "/usr/share/OVMF/OVMF_CODE.fd", *unified = "/usr/share/ovmf/OVMF.fd";
+    char *dir = tu_tmpdir();
+    if (!copy_in(dir, code, "usr/share/OVMF/OVMF_CODE.fd")) {
+        fprintf(stderr, "SKIP: %s not installed (Debian's ovmf package; make deps)\n", code);
+        assert_true(tu_rmtree(dir));
+        free(dir);
+        skip();
+    }
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    struct cvma_host_report *r = run(&o);
+    const struct cvma_host_check *k = check(r, "tdx.vmm.ovmf");
+    assert_int_equal(k->state, CVMA_HOST_FAIL);
+    assert_non_null(strstr(k->message, "/usr/share/OVMF/OVMF_CODE.fd: TDX metadata section"));
+    assert_non_null(strstr(k->message, "code-only"));
+    assert_non_null(strstr(k->fix_hint, "unified"));
+    k = check(r, "snp.vmm.ovmf");
+    assert_int_equal(k->state, CVMA_HOST_PASS);
+    assert_non_null(strstr(k->message, "carries SEV metadata"));
+    cvma_host_report_free(r);
+
+    if (!copy_in(dir, unified, "usr/share/ovmf/OVMF.fd")) {
+        fprintf(stderr, "SKIP: %s not installed (Debian's ovmf package; make deps)\n", unified);
+        assert_true(tu_rmtree(dir));
+        free(dir);
+        skip();
+    }
+    r = run(&o);
+    k = check(r, "tdx.vmm.ovmf");
+    assert_int_equal(k->state, CVMA_HOST_PASS);
+    assert_non_null(strstr(k->message, "/usr/share/ovmf/OVMF.fd carries TDX metadata"));
+    assert_int_equal(state(r, "snp.vmm.ovmf"), CVMA_HOST_PASS);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
 /* A kvm module parameter that is there but cannot be read is unknown; an absent one (module
  * loaded) and an absent module still fail. */
 static void test_host_kvm_param_unreadable_is_unknown(void **s)
@@ -612,6 +669,7 @@ int main(void)
             cmocka_unit_test(test_host_root_too_long_is_refused),
             cmocka_unit_test(test_host_sev_standins_missing_or_short_are_unknown),
             cmocka_unit_test(test_host_vmm_file_unreadable_is_unknown),
+            cmocka_unit_test(test_host_ovmf_code_only_is_not_tdx_capable),
             cmocka_unit_test(test_host_kvm_param_unreadable_is_unknown),
             cmocka_unit_test(test_host_tree_text_is_escaped),
             cmocka_unit_test(test_host_undecided_is_not_a_failure),
