@@ -308,10 +308,11 @@ int cvma_cmd_guest_check(int argc, char **argv)
     cvma_guest_probe(tsm, dev, cpuinfo, &g);
     tsm = tsm != NULL ? tsm : CVMA_COLLECT_TSM_ROOT;
     dev = dev != NULL ? dev : CVMA_COLLECT_DEV_ROOT;
-    /* A TDX quote needs configfs-tsm; SEV-SNP works through either interface. */
-    usable = g.tee != NULL && (g.tsm || (strcmp(g.tee, "sev-snp") == 0 && g.sev_guest));
+    /* A TDX quote needs configfs-tsm that works; SEV-SNP works through either interface. */
+    usable = cvma_guest_collect_possible(&g);
 
     const char *missing[5];
+    char provider_msg[128];
     size_t n_missing = 0;
     if (g.tee == NULL) {
         missing[n_missing++] = "no TEE guest interface: this machine is no confidential VM";
@@ -324,8 +325,17 @@ int cvma_cmd_guest_check(int argc, char **argv)
     }
     if (g.tsm && !g.tsm_probed) {
         missing[n_missing++] =
-                "configfs-tsm: no report entry could be made or read (not root, or no TSM provider "
-                "loaded)";
+                g.tee != NULL && strcmp(g.tee, "tdx") == 0
+                        ? "configfs-tsm: no report entry could be made or read (not root, or no "
+                          "TSM provider loaded): needed for a TDX quote"
+                        : "configfs-tsm: no report entry could be made or read (not root, or no "
+                          "TSM provider loaded)";
+    } else if (g.tsm && g.tee != NULL && !usable) {
+        /* an entry was made, but collect refuses its provider */
+        snprintf(provider_msg, sizeof provider_msg,
+                 "configfs-tsm: provider '%s' is not one collect reads (%s)", g.tsm_provider,
+                 strcmp(g.tee, "tdx") == 0 ? "tdx_guest" : "sev_guest");
+        missing[n_missing++] = provider_msg;
     }
     if (!g.tpmrm && !g.tpm) {
         missing[n_missing++] = "no TPM (tpmrm0, tpm0): no vTPM quote (--tpm)";

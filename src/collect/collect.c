@@ -363,8 +363,9 @@ static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cv
 
 /* ---------- configfs-tsm ---------- */
 
+/* *present: root/report exists (whatever came of it after). */
 static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cvma_collected *c,
-                                    char *why, size_t why_len)
+                                    bool *present, char *why, size_t why_len)
 {
     const char *root = o->tsm_root != NULL ? o->tsm_root : CVMA_COLLECT_TSM_ROOT;
     char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
@@ -373,6 +374,7 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
     enum cvma_status rs = CVMA_E_IO;
     bool made = false;
 
+    *present = false;
     if (report == NULL) {
         return CVMA_E_NOMEM;
     }
@@ -380,6 +382,7 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         cvma_errf(why, why_len, "%s: absent", report);
         goto out;
     }
+    *present = true;
     /* the pid and 8 random bytes: a container whose collector always has the same pid must
      * not meet an entry a killed run left behind (mkdir would fail, and the report come from
      * the next source instead) */
@@ -700,9 +703,10 @@ static enum cvma_status collect_dev_snp(const struct cvma_collect_opts *o, struc
     return rs;
 }
 
-/* /dev/tdx_guest gives a TDREPORT only; a quote needs configfs-tsm (or a QGS). */
+/* /dev/tdx_guest gives a TDREPORT only; a quote needs configfs-tsm (or a QGS). tsm_present:
+ * configfs-tsm was there but gave no quote, rather than absent. */
 static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struct cvma_collected *c,
-                                        char *why, size_t why_len)
+                                        bool tsm_present, char *why, size_t why_len)
 {
     const char *dev = o->dev_root != NULL ? o->dev_root : CVMA_COLLECT_DEV_ROOT;
     struct stat st;
@@ -742,12 +746,13 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
     cvma_reader_init(&r, c->tdreport.p, c->tdreport.len);
     bool carries = c->tdreport.len > 0 && cvma_reader_skip(&r, 128) &&
                    cvma_reader_bytes(&r, rd, sizeof rd) && memcmp(rd, o->nonce, 64) == 0;
-    cvma_errf(why, why_len,
-              "%s: %s; a TDX quote needs configfs-tsm (Linux 6.7 or later), which is absent", path,
+    cvma_errf(why, why_len, "%s: %s; a TDX quote needs configfs-tsm (Linux 6.7 or later), %s", path,
               c->tdreport.len == 0 ? "present, no TDREPORT read"
               : carries            ? "TDREPORT over the nonce read (kept raw, not verifiable off "
                                      "the TD)"
-                                   : "TDREPORT read but it does not carry the nonce (kept raw)");
+                                   : "TDREPORT read but it does not carry the nonce (kept raw)",
+              tsm_present ? "which is present but gave no quote (why: see configfs-tsm)"
+                          : "which is absent");
     free(path);
     return CVMA_E_IO;
 }
@@ -759,7 +764,8 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
     enum cvma_status rs;
 
     memset(c, 0, sizeof *c);
-    rs = collect_tsm(o, c, w1, sizeof w1);
+    bool tsm_present = false;
+    rs = collect_tsm(o, c, &tsm_present, w1, sizeof w1);
     if (rs == CVMA_OK) {
         return check_nonce(o, c, err, err_len);
     }
@@ -778,7 +784,7 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
         return rs;
     }
     cvma_collected_free(c);
-    rs = collect_dev_tdx(o, c, w3, sizeof w3);
+    rs = collect_dev_tdx(o, c, tsm_present, w3, sizeof w3);
     cvma_errf(err, err_len,
               "no evidence collected; looked for configfs-tsm (%s), "
               "SEV-SNP (%s), TDX (%s)",

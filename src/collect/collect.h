@@ -222,4 +222,11 @@ bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
 void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cpuinfo,
                       struct cvma_guest_info *out);
 
+/* Whether cvma_collect can give evidence on the guest g describes: TDX only through
+ * configfs-tsm (/dev/tdx_guest gives a TDREPORT, no quote), so its probe entry must have been
+ * made and name the tdx_guest provider; SEV-SNP through either that (provider sev_guest) or
+ * /dev/sev-guest. A configfs-tsm that is there but gave no entry (not root, no TSM provider)
+ * does not count. */
+bool cvma_guest_collect_possible(const struct cvma_guest_info *g);
+
 #endif

@@ -215,3 +215,16 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
         g->tee = "tdx";
     }
 }
+
+/* see collect.h */
+bool cvma_guest_collect_possible(const struct cvma_guest_info *g)
+{
+    if (g->tee == NULL) {
+        return false;
+    }
+    bool tdx = strcmp(g->tee, "tdx") == 0;
+    /* collect_tsm reads these two providers only */
+    bool tsm_ok = g->tsm && g->tsm_probed &&
+                  strcmp(g->tsm_provider, tdx ? "tdx_guest" : "sev_guest") == 0;
+    return tdx ? tsm_ok : tsm_ok || g->sev_guest;
+}

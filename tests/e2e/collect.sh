@@ -10,8 +10,10 @@
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
 #  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
 #    outside it, a GUID twice) is refused, exit 1, with no cert-*.bin written;
-#  - /dev/tdx_guest alone: no quote without configfs-tsm, said so;
-#  - guest-check on prepared trees and on this machine (no CVM: exit 1, what it looked for).
+#  - /dev/tdx_guest alone: no quote without configfs-tsm, said so (absent, or present but
+#    giving no entry);
+#  - guest-check on prepared trees and on this machine (no CVM: exit 1, what it looked for);
+#    TDX is usable only when configfs-tsm gives an entry with the tdx_guest provider.
 # Needs CVMATTEST_BIN and jq.
 set -u
 
@@ -354,6 +356,7 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "a TDX quote needs configfs-tsm" "$T/out" &&
     ok "/dev/tdx_guest without configfs-tsm: exit 2, says a quote needs configfs-tsm" ||
     fail "tdx dev only: exit $rc: $(cat "$T/out")"
+cp "$T/out" "$T/out-tdx-none"
 
 # the /dev/tdx_guest stand-in with a TDREPORT (REPORTDATA at 128): kept raw, still no quote
 python3 -c 'import sys
@@ -423,6 +426,36 @@ rc=$?
 [ $rc -eq 0 ] && jq -e '.configfs_tsm.present and any(.missing[]; test("no report entry could be made"))' \
     "$T/g.json" >/dev/null && ok "guest-check: an unreadable configfs-tsm is named" ||
     fail "guest-check empty tsm: exit $rc $(cat "$T/g.json")"
+# a TDX guest whose configfs-tsm is there but gives no entry (not root, no TSM provider): no
+# quote can be had, so collect is not possible (exit 1), and collect says configfs-tsm is
+# present but gave no quote, not that it is absent
+$CVM guest-check --json --tsm-root "$T/empty-tsm" --dev-root "$T/tdx-dev" --cpuinfo "$T/cpuinfo-tdx" >"$T/g.json"
+rc=$?
+$CVM guest-check --tsm-root "$T/empty-tsm" --dev-root "$T/tdx-dev" --cpuinfo "$T/cpuinfo-tdx" >"$T/g.txt"
+rc2=$?
+[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && jq -e '.tee == "tdx" and (.usable | not) and .configfs_tsm.present
+    and any(.missing[]; test("no report entry could be made.*needed for a TDX quote"))' "$T/g.json" >/dev/null &&
+    grep -qx 'collect: not possible here' "$T/g.txt" &&
+    ok "guest-check: TDX with a configfs-tsm that gives no entry: not usable, exit 1" ||
+    fail "guest-check tdx, configfs-tsm failing: exit $rc/$rc2 $(cat "$T/g.json" "$T/g.txt")"
+$CVM collect --nonce "$NONCE" --out "$T/tdx5.json" --tsm-root "$T/empty-tsm" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "needs configfs-tsm (Linux 6.7 or later), which is present but gave no quote" "$T/out" &&
+    ! grep -q "which is absent" "$T/out" &&
+    ok "collect: TDX with a configfs-tsm that gives no entry: exit 2, says it is present" ||
+    fail "collect tdx, configfs-tsm failing: exit $rc: $(cat "$T/out")"
+grep -q "which is absent" "$T/out-tdx-none" &&
+    ok "collect: TDX without configfs-tsm: says it is absent" ||
+    fail "collect tdx, no configfs-tsm: $(cat "$T/out-tdx-none")"
+# an entry whose provider collect does not read: not usable either, and named
+cp -R "$T/tdx-tsm" "$T/acme-tsm" && echo acme_guest >"$T/acme-tsm/report/.template/provider"
+$CVM guest-check --json --tsm-root "$T/acme-tsm" --dev-root "$T/tdx-dev" --cpuinfo "$T/cpuinfo-tdx" >"$T/g.json"
+rc=$?
+[ $rc -eq 1 ] && jq -e '.tee == "tdx" and (.usable | not)
+    and any(.missing[]; test("provider .acme_guest. is not one collect reads"))' "$T/g.json" >/dev/null &&
+    ok "guest-check: TDX with a provider collect does not read: not usable, named" ||
+    fail "guest-check tdx, provider acme_guest: exit $rc $(cat "$T/g.json")"
 # sev_snp in the CPU flags is also a host's flag: not a guest by itself
 $CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
 rc=$?

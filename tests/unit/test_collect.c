@@ -1,7 +1,9 @@
 /*
  * src/collect: the SNP certificate table parser (host-supplied, untrusted) and the
  * configfs-tsm flow on a plain tree: generation checked around outblob (a change makes
- * collect read again), privlevel written under an SVSM. End-to-end runs through the
+ * collect read again), privlevel written under an SVSM; guest-check's "can collect work here"
+ * (a TDX guest needs configfs-tsm that gives an entry, not one that is merely there) and
+ * collect naming such a configfs-tsm present, not absent. End-to-end runs through the
  * simulator's trees are in tests/e2e/collect.sh.
  */
 #include <dirent.h>
@@ -244,6 +246,93 @@ static void test_tsm_svsm_privlevel(void **state)
     assert_string_equal(h.privlevel, "2\n");
 }
 
+/* ---- guest-check: can collect work here? ---- */
+
+/* A TDX guest whose configfs-tsm report/ is there but gives no entry (not root, no TSM
+ * provider: in a tree, no .template): cvma_guest_probe sees it, yet collect cannot work, and
+ * collect says configfs-tsm is present but gave no quote, not that it is absent. */
+static void test_guest_tdx_tsm_that_fails_is_not_usable(void **state)
+{
+    (void)state;
+    char *root = tu_tmpdir();
+    char *tsm = cvma_path_join(root, "tsm"), *dev = cvma_path_join(root, "dev");
+    char *report = cvma_path_join(tsm, "report"), *none = cvma_path_join(root, "none");
+    char *cpuinfo = cvma_path_join(root, "cpuinfo");
+    assert_int_equal(cvma_mkdir_p(report, 0755), CVMA_OK);
+    assert_int_equal(cvma_mkdir_p(dev, 0755), CVMA_OK);
+    put_file(dev, "tdx_guest", "", 0);
+    put_file(root, "cpuinfo", "processor\t: 0\nflags\t\t: fpu\n", 27);
+
+    struct cvma_guest_info g;
+    cvma_guest_probe(tsm, dev, cpuinfo, &g);
+    assert_string_equal(g.tee, "tdx");
+    assert_true(g.tsm);
+    assert_false(g.tsm_probed);
+    assert_false(cvma_guest_collect_possible(&g));
+
+    struct cvma_collect_opts o;
+    struct cvma_collected c;
+    char err[1024] = "";
+    memset(&o, 0, sizeof o);
+    o.nonce_len = 64;
+    o.tsm_root = tsm;
+    o.dev_root = dev;
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "a plain tree without a usable report/.template"));
+    assert_non_null(strstr(err, "a TDX quote needs configfs-tsm (Linux 6.7 or later), which is "
+                                "present but gave no quote"));
+    assert_null(strstr(err, "which is absent"));
+    cvma_collected_free(&c);
+
+    /* no configfs-tsm at all: absent, as before */
+    o.tsm_root = none;
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "a TDX quote needs configfs-tsm (Linux 6.7 or later), which is "
+                                "absent"));
+    cvma_collected_free(&c);
+
+    assert_true(tu_rmtree(root));
+    free(root);
+    free(tsm);
+    free(dev);
+    free(report);
+    free(none);
+    free(cpuinfo);
+}
+
+/* TDX needs configfs-tsm probed with the tdx_guest provider; SEV-SNP configfs-tsm probed with
+ * sev_guest or /dev/sev-guest. Present alone is not enough. */
+static void test_guest_collect_possible_by_tee(void **state)
+{
+    (void)state;
+    struct cvma_guest_info g;
+
+    memset(&g, 0, sizeof g);
+    assert_false(cvma_guest_collect_possible(&g)); /* no TEE */
+    g.tee = "tdx";
+    g.tdx_guest = true;
+    assert_false(cvma_guest_collect_possible(&g)); /* /dev/tdx_guest alone: no quote */
+    g.tsm = true;
+    assert_false(cvma_guest_collect_possible(&g)); /* report/ there, no entry made */
+    g.tsm_probed = true;
+    snprintf(g.tsm_provider, sizeof g.tsm_provider, "acme_guest");
+    assert_false(cvma_guest_collect_possible(&g)); /* a provider collect refuses */
+    snprintf(g.tsm_provider, sizeof g.tsm_provider, "tdx_guest");
+    assert_true(cvma_guest_collect_possible(&g));
+
+    memset(&g, 0, sizeof g);
+    g.tee = "sev-snp";
+    g.tsm = true;
+    g.sev_guest = true;
+    assert_true(cvma_guest_collect_possible(&g)); /* /dev/sev-guest, configfs-tsm failing */
+    g.sev_guest = false;
+    g.tsm_probed = true;
+    snprintf(g.tsm_provider, sizeof g.tsm_provider, "sev_guest");
+    assert_true(cvma_guest_collect_possible(&g)); /* configfs-tsm alone */
+    g.tsm_probed = false;
+    assert_false(cvma_guest_collect_possible(&g));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +343,8 @@ int main(void)
             cmocka_unit_test(test_tsm_generation_changed_once),
             cmocka_unit_test(test_tsm_generation_always_changes),
             cmocka_unit_test(test_tsm_svsm_privlevel),
+            cmocka_unit_test(test_guest_tdx_tsm_that_fails_is_not_usable),
+            cmocka_unit_test(test_guest_collect_possible_by_tee),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
