@@ -176,6 +176,88 @@ static void check_required_events(const struct pol_eventlog *e, const json_t *lo
     }
 }
 
+/* The next parameter of a kernel command line from *at, as the kernel splits them (its
+ * next_arg: spaces separate, double quotes group; a value's quotes, or the whole
+ * parameter's, are not part of it): its key (up to '=') and value (NULL: none). False at the
+ * end. */
+struct kparam {
+    const char *key, *val;
+    size_t key_len, val_len;
+};
+
+static bool next_param(const char **at, struct kparam *p)
+{
+    const char *s = *at;
+    while (*s == ' ' || *s == '\t' || *s == '\n') {
+        s++;
+    }
+    if (*s == '\0') {
+        *at = s;
+        return false;
+    }
+    bool quoted = *s == '"', in_quote = quoted;
+    const char *start = s + (quoted ? 1 : 0), *eq = NULL, *end = start;
+    for (; *end != '\0' && (in_quote || (*end != ' ' && *end != '\t' && *end != '\n')); end++) {
+        if (*end == '=' && eq == NULL) {
+            eq = end;
+        }
+        if (*end == '"') {
+            in_quote = !in_quote;
+        }
+    }
+    *at = end;
+    const char *stop = end;
+    if ((quoted || (eq != NULL && eq[1] == '"')) && stop > start && stop[-1] == '"') {
+        stop--; /* the closing quote */
+    }
+    p->key = start;
+    if (eq == NULL) {
+        p->key_len = (size_t)(stop - start);
+        p->val = NULL;
+        p->val_len = 0;
+        return true;
+    }
+    p->key_len = (size_t)(eq - start);
+    p->val = eq + 1 + (eq[1] == '"' ? 1 : 0);
+    p->val_len = stop >= p->val ? (size_t)(stop - p->val) : 0;
+    return true;
+}
+
+/*
+ * eventlog.kernel_cmdline_contains: want is a whole parameter of the kernel's command line (up
+ * to its "--", after which the parameters are init's). "key=value": the last parameter with
+ * that key has that value, as the kernel takes a parameter given twice (a later
+ * "module.sig_enforce=0" undoes an earlier "=1"); a bare flag: one parameter is it. A substring
+ * would match "module.sig_enforce=10" too. *why says what was found instead, when it helps.
+ */
+static bool cmdline_has(const char *cmdline, const char *want, const char **why)
+{
+    const char *eq = strchr(want, '='), *at = cmdline;
+    size_t kl = eq != NULL ? (size_t)(eq - want) : strlen(want);
+    bool found = false, last_ok = false;
+    struct kparam p;
+    *why = NULL;
+    while (next_param(&at, &p)) {
+        if (p.val == NULL && p.key_len == 2 && memcmp(p.key, "--", 2) == 0) {
+            break;
+        }
+        if (p.key_len != kl || memcmp(p.key, want, kl) != 0) {
+            continue;
+        }
+        found = true;
+        if (eq == NULL) {
+            last_ok = last_ok || p.val == NULL;
+        } else {
+            last_ok = p.val != NULL && p.val_len == strlen(eq + 1) &&
+                      memcmp(p.val, eq + 1, p.val_len) == 0;
+        }
+    }
+    if (found && !last_ok && eq != NULL) {
+        *why = "the last parameter with its key has another value";
+    }
+    return last_ok;
+}
+
 /* Why claims.eventlog.kernel_cmdline can be null (eventlog_json.c). */
 #define CMDLINE_ABSENT                                                                       \
     "no GRUB kernel_cmdline event in the compared registers, several different ones, or an " \
@@ -216,11 +298,13 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                     cmdline ? "\"" : "", e->kernel_cmdline);
     }
     for (size_t i = 0; i < e->n_cmdline_contains; i++) {
-        if (cmdline == NULL || strstr(cmdline, e->cmdline_contains[i]) == NULL) {
+        const char *why = NULL;
+        if (cmdline == NULL || !cmdline_has(cmdline, e->cmdline_contains[i], &why)) {
             cvma_reject(v, CVMA_R_POLICY_KERNEL_CMDLINE,
-                        "eventlog.kernel_cmdline_contains[%zu]: \"%.200s\" is not in the measured "
-                        "command line%s",
-                        i, e->cmdline_contains[i], cmdline ? "" : " (absent: " CMDLINE_ABSENT ")");
+                        "eventlog.kernel_cmdline_contains[%zu]: \"%.200s\" is not a parameter of "
+                        "the measured command line%s%s%s",
+                        i, e->cmdline_contains[i], cmdline ? "" : " (absent: " CMDLINE_ABSENT ")",
+                        why != NULL ? ": " : "", why != NULL ? why : "");
         }
     }
     check_required_events(e, log, v);

@@ -927,8 +927,13 @@ static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *
             return fail(l, "out of memory");
         }
     }
-    if (r->type == NULL && r->digest_len == 0 && r->data == NULL) {
-        return fail(l, "%s: give at least one of \"type\", \"digest\", \"data\"", path);
+    /* An event's type is not measured: whoever hands over the log can label any event so
+     * (docs/eventlog.md). Only a digest, or data hashed to one, says what was measured. */
+    if (r->digest_len == 0 && r->data == NULL) {
+        return fail(l,
+                    "%s: give \"digest\" or \"data\" (a type alone proves nothing: replay does "
+                    "not vouch for an event's type)",
+                    path);
     }
     return true;
 }
@@ -983,9 +988,25 @@ static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
             }
         }
     }
-    return get_strings(j, P, "kernel_cmdline_contains", false, &e->cmdline_contains,
-                       &e->n_cmdline_contains, l) &&
-           get_strings(j, P, "efi_boot_applications", true, &e->boot_apps, &e->n_boot_apps, l);
+    if (!get_strings(j, P, "kernel_cmdline_contains", false, &e->cmdline_contains,
+                     &e->n_cmdline_contains, l)) {
+        return false;
+    }
+    /* Each is one parameter as the kernel reads it (policy_eventlog.c): its quotes are not
+     * part of it, nor space around it, and "--" ends the kernel's parameters. */
+    for (size_t i = 0; i < e->n_cmdline_contains; i++) {
+        const char *w = e->cmdline_contains[i];
+        size_t n = strlen(w);
+        if (n == 0 || strchr(w, '"') != NULL || strcmp(w, "--") == 0 || w[0] == '=' ||
+            strchr(" \t\n", w[0]) != NULL || strchr(" \t\n", w[n - 1]) != NULL) {
+            return fail(l,
+                        "eventlog.kernel_cmdline_contains[%zu]: \"%.100s\" is not one kernel "
+                        "parameter (\"key=value\" or a flag: no quotes, no space around it, not "
+                        "\"--\")",
+                        i, w);
+        }
+    }
+    return get_strings(j, P, "efi_boot_applications", true, &e->boot_apps, &e->n_boot_apps, l);
 }
 
 /* azure: {secure_boot, tpm_enabled, console_enabled: each the exact runtime claim;

@@ -141,20 +141,26 @@ req() { # name, expected exit, required_events JSON, [jq test]
 }
 req "required events: the command line by its text, the CRTM event by its digest" 0 \
     '[{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"},
-      {"pcr": 0, "type": "EV_S_CRTM_VERSION", "digest": "'"$CRTM"'"}, {"pcr": 7, "type": "EV_SEPARATOR"}]' \
+      {"pcr": 0, "type": "EV_S_CRTM_VERSION", "digest": "'"$CRTM"'"},
+      {"pcr": 7, "type": "EV_SEPARATOR", "digest": "df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119"}]' \
     'all(.reasons[]; .severity != "error")'
 req "required event with another command line: POLICY_REQUIRED_EVENT" 1 \
     '[{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0"}]' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
      and any(.reasons[]; .detail | test("required_events\\[0\\]: no measured event of PCR 8 of type EV_IPL"))'
 req "required event of a PCR the quote does not cover: POLICY_REQUIRED_EVENT" 1 \
-    '[{"pcr": 9, "type": "EV_IPL"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
+    '[{"pcr": 9, "type": "EV_IPL", "data": "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"}]' \
+    'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
 req "required event of another type in that PCR: POLICY_REQUIRED_EVENT" 1 \
     '[{"pcr": 0, "type": "EV_POST_CODE", "digest": "'"$CRTM"'"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
 printf '{"eventlog": {"required_events": [{"type": "EV_IPL"}]}}\n' >badreq.json
 $CVM policy check badreq.json >badreq.out 2>&1
 [ $? = 2 ] && grep -q 'required_events\[0\]: give exactly one of "pcr"' badreq.out &&
     ok "a required event without its register is refused at load" || fail "load: $(cat badreq.out)"
+printf '{"eventlog": {"required_events": [{"pcr": 7, "type": "EV_SEPARATOR"}]}}\n' >badreq.json
+$CVM policy check badreq.json >badreq.out 2>&1
+[ $? = 2 ] && grep -q 'a type alone proves nothing' badreq.out &&
+    ok "a required event by its type alone is refused at load" || fail "load: $(cat badreq.out)"
 
 # azure-tdx, simulated the same way: a TDREPORT in the HCL report (MRTD and REPORTDATA = the
 # runtime claims' SHA-256), the simulated TD quote of that TD, Trustee's JSON evidence, the log

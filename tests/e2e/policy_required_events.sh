@@ -1,7 +1,8 @@
 #!/bin/sh
 # eventlog.required_events on a TDX CCEL (docs/policy.md): a simulated TDX quote carrying the
 # RTMRs the GCE CCEL replays to, the CCEL as its event_log part. A required event is matched by
-# its RTMR, type and a digest that is the hash of the given data (EV_EFI_ACTION strings); an
+# its RTMR, type and a digest that is the hash of the given data (EV_EFI_ACTION strings; a type
+# alone is refused at load: replay does not vouch for it); an
 # event not in the log, or required in RTMR 3 (runtime extends: never compared), is
 # POLICY_REQUIRED_EVENT. (The TCG-log side runs in tests/e2e/azure_eventlog.sh.)
 set -u
@@ -32,7 +33,7 @@ req() { # name, expected exit, required_events JSON, [jq test]
 }
 req "CCEL: Exit Boot Services measured in RTMR 1" 0 \
     '[{"rtmr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation"},
-      {"rtmr": 1, "type": "EV_EFI_BOOT_SERVICES_APPLICATION"}]' \
+      {"rtmr": 1, "data": "Exit Boot Services Returned with Success"}]' \
     '.status == "affirming" and (.claims.eventlog.measured_events | length) > 0'
 req "CCEL: a known type given in hex (0x80000007 = EV_EFI_ACTION) matches it" 0 \
     '[{"rtmr": 1, "type": "0x80000007", "data": "Exit Boot Services Invocation"}]' \
@@ -42,8 +43,10 @@ req "CCEL: an action that was not measured: POLICY_REQUIRED_EVENT" 1 \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
      and any(.reasons[]; .detail | test("no measured event of RTMR 1 of type EV_EFI_ACTION"))'
 req "CCEL: an event required in RTMR 3 (never compared): POLICY_REQUIRED_EVENT" 1 \
-    '[{"rtmr": 3, "type": "EV_EFI_ACTION"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
+    '[{"rtmr": 3, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation"}]' \
+    'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
 req "CCEL: a pcr rule does not match RTMR events" 1 \
-    '[{"pcr": 1, "type": "EV_EFI_ACTION"}]' 'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
+    '[{"pcr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation"}]' \
+    'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
 
 [ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

@@ -494,6 +494,64 @@ static void test_secure_boot_rule_says_which_registers_it_read(void **state)
     cvma_policy_free(p);
 }
 
+/* eventlog.kernel_cmdline_contains: each entry is a whole kernel parameter, and for
+ * "key=value" the last parameter with that key (the one the kernel keeps) has that value; a
+ * substring or a later value undoing it does not pass. Parameters after "--" are init's. */
+static void test_cmdline_contains_is_a_whole_parameter(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cmdline;
+        bool ok;
+    } cases[] = {
+            {"/vmlinuz ro module.sig_enforce=1 quiet", true},
+            {"module.sig_enforce=1", true},
+            {"/vmlinuz ro module.sig_enforce=10", false},
+            {"/vmlinuz ro xmodule.sig_enforce=1", false},
+            {"/vmlinuz module.sig_enforce=1 module.sig_enforce=0", false},
+            {"/vmlinuz module.sig_enforce=0 module.sig_enforce=1", true},
+            {"/vmlinuz module.sig_enforce=\"1\"", true},
+            {"/vmlinuz \"module.sig_enforce=1\"", true},
+            {"/vmlinuz -- module.sig_enforce=1", false},
+            {"/vmlinuz dm=\"1 module.sig_enforce=1\" ro", false},
+    };
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    struct cvma_policy *p = load_ok(
+            "{\"eventlog\": {\"kernel_cmdline_contains\": [\"module.sig_enforce=1\", \"ro\"]}}");
+    good_snp(&r);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        char line[300];
+        snprintf(line, sizeof line, "%s%s", cases[i].cmdline,
+                 strstr(cases[i].cmdline, " ro") != NULL ? "" : " ro");
+        snp_result(&r, r.product, &res);
+        res.claims.eventlog = json_pack("{s:s}", "kernel_cmdline", line);
+        assert_non_null(res.claims.eventlog);
+        cvma_policy_appraise(p, &res);
+        if (cases[i].ok != (count_policy(&res.verdict) == 0)) {
+            fail_msg("\"%s\": want %s", line, cases[i].ok ? "pass" : "refused");
+        }
+        cvma_result_cleanup(&res);
+    }
+    /* the last value given is named as the cause */
+    snp_result(&r, r.product, &res);
+    res.claims.eventlog = json_pack("{s:s}", "kernel_cmdline",
+                                    "ro module.sig_enforce=1 "
+                                    "module.sig_enforce=0");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_KERNEL_CMDLINE,
+                  "the last parameter with its key has another value", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    static const char *bad[] = {" ro", "ro ", "a=\"b\"", "--", "=1"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        char json[200];
+        snprintf(json, sizeof json, "{\"eventlog\": {\"kernel_cmdline_contains\": [\"%s\"]}}",
+                 strcmp(bad[i], "a=\"b\"") == 0 ? "a=\\\"b\\\"" : bad[i]);
+        load_refused(json, "is not one kernel parameter");
+    }
+}
+
 /* A claim a rule needs but the result lacks never lets the rule pass. */
 static void test_required_provider_waits_for_an_undecided_binding(void **state)
 {
@@ -536,16 +594,23 @@ static void test_required_event_type_must_be_a_known_name(void **state)
     char json[200];
     for (size_t i = 0; i < CVMA_ARRAY_LEN(good); i++) {
         snprintf(json, sizeof json,
-                 "{\"eventlog\": {\"required_events\": [{\"pcr\": 4, \"type\": \"%s\"}]}}",
+                 "{\"eventlog\": {\"required_events\": [{\"pcr\": 4, \"type\": \"%s\", "
+                 "\"data\": \"x\"}]}}",
                  good[i]);
         cvma_policy_free(load_ok(json));
     }
+    /* a type alone proves nothing: replay does not vouch for it */
+    load_refused("{\"eventlog\": {\"required_events\": [{\"pcr\": 7, \"type\": "
+                 "\"EV_SEPARATOR\"}]}}",
+                 "eventlog.required_events[0]: give \"digest\" or \"data\" (a type alone proves "
+                 "nothing");
     load_refused("{\"eventlog\": {\"required_events\": [{\"pcr\": 4, \"type\": "
                  "\"EV_EFI_BOOT_SERVICE_APPLICATION\"}]}}",
                  "eventlog.required_events[0].type: \"EV_EFI_BOOT_SERVICE_APPLICATION\" is not "
                  "an event type name");
     load_refused("{\"eventlog\": {\"required_events\": [{\"rtmr\": 1, \"type\": "
-                 "\"EV_IPL\"}, {\"rtmr\": 1, \"type\": \"EV_FOO\"}]}}",
+                 "\"EV_IPL\", \"data\": \"x\"}, {\"rtmr\": 1, \"type\": \"EV_FOO\", "
+                 "\"data\": \"x\"}]}}",
                  "eventlog.required_events[1].type: \"EV_FOO\" is not an event type name");
 }
 
@@ -2025,6 +2090,7 @@ int main(void)
             cmocka_unit_test(test_common_rules_on_snp),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
             cmocka_unit_test(test_secure_boot_rule_says_which_registers_it_read),
+            cmocka_unit_test(test_cmdline_contains_is_a_whole_parameter),
             cmocka_unit_test(test_missing_claim_is_refused),
             cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
             cmocka_unit_test(test_snp_all_failing_rules_are_reported),
