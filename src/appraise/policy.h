@@ -24,7 +24,10 @@
  * Appraisal records every failing rule as a POLICY_ reason in res->verdict (all of them, not
  * only the first), each naming the policy field, the expected and the actual value; a claim a
  * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
- * claim). It never removes a reason. The only reasons it changes are lowered with
+ * claim). Nor on PCRs (and the event log replayed to them) of a TPM quote whose AK nothing
+ * vouches for: with TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN or VTPM_CREDENTIAL_MISMATCH in the
+ * verdict, the tpm.pcrs and eventlog rules fail with POLICY_TPM_AK unless tpm.ak_spki_sha256
+ * lists the AK. It never removes a reason. The only reasons it changes are lowered with
  * "(accepted by policy: ...)" appended to their detail: to info, the TDX TCB-status reason
  * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
  * tdx.accepted_tcb_statuses lists, and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the

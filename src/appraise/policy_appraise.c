@@ -670,8 +670,6 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
         appraise_snp(&p->snp, cvma_snp_claims_of(res), &res->verdict);
     } else if (tee == POL_TEE_TDX && p->tdx.present) {
         appraise_tdx(&p->tdx, cvma_tdx_claims_of(res), &res->verdict);
-    } else if (tee == POL_TEE_TPM && p->tpm.present) {
-        cvma_policy_appraise_tpm(&p->tpm, res);
     }
     /* Azure: the snp / tdx section applies to the hardware report inside the HCL report,
      * the tpm section to the vTPM quote's PCRs, the azure section to the runtime claims. */
@@ -684,13 +682,12 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     if (tee == POL_TEE_SVSM_VTPM && p->snp.present) {
         appraise_snp(&p->snp, cvma_claims_find(&res->claims, &cvma_snp_claims_ops), &res->verdict);
     }
-    if ((tee & (POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0 && p->tpm.present) {
-        cvma_policy_appraise_tpm(&p->tpm, res);
-    }
     if ((tee & POL_TEE_AZURE) != 0 && p->azure.present) {
         cvma_policy_appraise_azure(&p->azure, res);
     }
-    if (p->eventlog.present) {
-        cvma_policy_appraise_eventlog(&p->eventlog, res);
-    }
+    /* The tpm section on the quote of kind tpm and on the vTPM quote of the others; eventlog on
+     * any kind. Both only on registers whose quote's AK something vouches for. */
+    bool tpm_applies = (tee & (POL_TEE_TPM | POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0;
+    cvma_policy_appraise_quote(tpm_applies && p->tpm.present ? &p->tpm : NULL,
+                               p->eventlog.present ? &p->eventlog : NULL, res);
 }

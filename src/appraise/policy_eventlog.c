@@ -1,10 +1,12 @@
 /*
- * Appraisal of TPM PCRs (tpm.pcrs) and of the claims of an event log that replayed to the
- * verified registers (eventlog), docs/policy.md. Both read the JSON the verifiers keep for
- * these claims: claims.tpm (the quote's object; its pcrs hold only values the quote's digest
- * covers) and claims.eventlog (set only when the log agreed with the quote). A rule never
- * passes for want of a claim: a PCR the quote does not cover, a missing log, a log with no
- * command line each fail their rule by name.
+ * Appraisal of a TPM quote's AK and PCRs (tpm.ak_spki_sha256, tpm.pcrs) and of the claims of an
+ * event log that replayed to the verified registers (eventlog), docs/policy.md. Both read the
+ * JSON the verifiers keep for these claims: claims.tpm (the quote's object; its pcrs hold only
+ * values the quote's digest covers) and claims.eventlog (set only when the log agreed with the
+ * quote). A rule never passes for want of a claim: a PCR the quote does not cover, a missing
+ * log, a log with no command line each fail their rule by name. Nor does it pass on registers
+ * a quote by an AK nothing vouches for claims (no hardware report binds it, the policy does not
+ * pin it): those fail with POLICY_TPM_AK (docs/tpm.md, "Why a quote alone is never affirming").
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,24 +18,9 @@
 #include "common/hex.h"
 #include "eventlog/eventlog.h"
 
-/* see appraise/policy_internal.h */
-void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
+/* tpm.pcrs on the quote's claims tpm (its pcrs hold only values the quote's digest covers). */
+static void appraise_pcrs(const struct pol_tpm *t, const json_t *tpm, struct cvma_verdict *v)
 {
-    json_t *claims = cvma_result_claims_json(res);
-    struct cvma_verdict *v = &res->verdict;
-
-    if (claims == NULL) {
-        v->oom = true;
-        return;
-    }
-    /* The quote's claims: claims.tpm, or the vTPM's: claims.azure.tpm, claims.svsm_vtpm.tpm. */
-    json_t *tpm = json_object_get(claims, "tpm");
-    if (tpm == NULL) {
-        tpm = json_object_get(json_object_get(claims, "azure"), "tpm");
-    }
-    if (tpm == NULL) {
-        tpm = json_object_get(json_object_get(claims, "svsm_vtpm"), "tpm");
-    }
     json_t *pcrs = json_object_get(tpm, "pcrs");
     for (size_t b = 0; b < POL_TPM_BANKS; b++) {
         for (size_t i = 0; i < POL_TPM_PCRS; i++) {
@@ -68,7 +55,6 @@ void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res)
             }
         }
     }
-    json_decref(claims);
 }
 
 /* True when some digest of the boot application app (claims.eventlog.efi_boot_applications[])
@@ -264,8 +250,8 @@ static bool cmdline_has(const char *cmdline, const char *want, const char **why)
     "event there that could hide one, as in every CCEL (pin RTMR 2): none is known to be "   \
     "the one that booted"
 
-/* see appraise/policy_internal.h */
-void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
+/* The eventlog rules on claims.eventlog (set only when the log agreed with the registers). */
+static void appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res)
 {
     const json_t *log = res->claims.eventlog;
     struct cvma_verdict *v = &res->verdict;
@@ -332,6 +318,115 @@ void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_res
                         path != NULL ? path : "no path", shown[0] ? shown : "no digest");
         }
     }
+}
+
+/*
+ * tpm.ak_spki_sha256: the quote's AK (spki, the hex of claims.tpm.ak.spki_sha256, NULL when the
+ * result has none) is one the policy trusts. Returns true when it is.
+ */
+static bool ak_pinned(const struct pol_values *pin, const char *spki, struct cvma_verdict *v)
+{
+    uint8_t got[32];
+    size_t got_len = 0;
+    char want[65];
+
+    if (spki == NULL || !cvma_hex_decode(spki, got, sizeof got, &got_len) || got_len != 32) {
+        cvma_reject(v, CVMA_R_POLICY_CLAIM_MISSING,
+                    "tpm.ak_spki_sha256: the result has no valid claim tpm.ak.spki_sha256 to "
+                    "check it against");
+        return false;
+    }
+    for (size_t i = 0; i < pin->n; i++) {
+        if (memcmp(pin->v + i * 32, got, 32) == 0) {
+            return true;
+        }
+    }
+    cvma_hex_encode(pin->v, 32, want, sizeof want);
+    if (pin->n == 1) {
+        cvma_reject(v, CVMA_R_POLICY_TPM_AK,
+                    "tpm.ak_spki_sha256: the quote's AK has spki_sha256=%.64s, expected %s", spki,
+                    want);
+    } else {
+        cvma_reject(v, CVMA_R_POLICY_TPM_AK,
+                    "tpm.ak_spki_sha256: the quote's AK has spki_sha256=%.64s, not one of the %zu "
+                    "trusted (first: %s)",
+                    spki, pin->n, want);
+    }
+    return false;
+}
+
+/* Why nothing verified vouches for the quote's AK, or NULL when something does (a hardware
+ * report binds it: azure-snp, azure-tdx, svsm-vtpm with the AK-EK link proven). */
+static const char *ak_unvouched(const struct cvma_verdict *v)
+{
+    if (cvma_verdict_has(v, CVMA_R_TPM_AK_NOT_BOUND)) {
+        return "no hardware report binds it (TPM_AK_NOT_BOUND)";
+    }
+    if (cvma_verdict_has(v, CVMA_R_VTPM_AK_EK_UNPROVEN)) {
+        return "the SVSM report names the vTPM's EK, but nothing shows the AK is in that TPM "
+               "(VTPM_AK_EK_UNPROVEN)";
+    }
+    if (cvma_verdict_has(v, CVMA_R_VTPM_CREDENTIAL_MISMATCH)) {
+        return "its credential activation failed (VTPM_CREDENTIAL_MISMATCH)";
+    }
+    return NULL;
+}
+
+/* see appraise/policy_internal.h */
+void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventlog *e,
+                                struct cvma_result *res)
+{
+    struct cvma_verdict *v = &res->verdict;
+    bool pcr_rules = t != NULL && t->has_pcrs, log_rules = e != NULL && e->present;
+    bool pin_rule = t != NULL && t->ak_spki_sha256.set;
+    const char *why = ak_unvouched(v);
+
+    if (!pcr_rules && !pin_rule && (!log_rules || why == NULL)) {
+        /* no rule on the quote: the event-log rules alone read claims.eventlog */
+        if (log_rules) {
+            appraise_eventlog(e, res);
+        }
+        return;
+    }
+    json_t *claims = cvma_result_claims_json(res);
+    if (claims == NULL) {
+        v->oom = true;
+        return;
+    }
+    /* The quote's claims: claims.tpm, or the vTPM's: claims.azure.tpm, claims.svsm_vtpm.tpm. */
+    json_t *tpm = json_object_get(claims, "tpm");
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "azure"), "tpm");
+    }
+    if (tpm == NULL) {
+        tpm = json_object_get(json_object_get(claims, "svsm_vtpm"), "tpm");
+    }
+    const char *spki =
+            json_string_value(json_object_get(json_object_get(tpm, "ak"), "spki_sha256"));
+    bool pinned = pin_rule && ak_pinned(&t->ak_spki_sha256, spki, v);
+
+    /*
+     * A quote whose AK nothing vouches for says what whoever holds that key chose: anyone can
+     * make such a key in a software TPM and sign any PCR values (docs/tpm.md). Its PCRs, and
+     * the log replayed to them, are then appraised only when the policy itself trusts the key.
+     */
+    if (why != NULL && !pinned && (pcr_rules || log_rules)) {
+        cvma_reject(v, CVMA_R_POLICY_TPM_AK,
+                    "%s%s%s: the quote's AK (spki_sha256 %.64s) is vouched for by nothing: %s, and "
+                    "tpm.ak_spki_sha256 %s; its PCRs and any event log replayed to them could be "
+                    "anyone's (if you trust this key, list it in tpm.ak_spki_sha256)",
+                    pcr_rules ? "tpm.pcrs" : "", pcr_rules && log_rules ? ", " : "",
+                    log_rules ? "eventlog" : "", spki != NULL ? spki : "unknown", why,
+                    pin_rule ? "does not list it" : "is not set");
+    } else {
+        if (pcr_rules) {
+            appraise_pcrs(t, tpm, v);
+        }
+        if (log_rules) {
+            appraise_eventlog(e, res);
+        }
+    }
+    json_decref(claims);
 }
 
 /* One boolean runtime claim against its rule (-1: not constrained). */

@@ -91,12 +91,16 @@ struct pol_tdx {
     int64_t grace;     /* -1 unset */
 };
 
-/* TPM PCR values allowed per bank (sha1, sha256, sha384, sha512) and index 0..23. */
+/* TPM PCR values allowed per bank (sha1, sha256, sha384, sha512) and index 0..23, and the
+ * AKs the policy trusts (SHA-256 of each one's SubjectPublicKeyInfo, claims.tpm.ak.spki_sha256):
+ * the only thing that vouches for the AK of a quote no hardware report binds. */
 #define POL_TPM_BANKS 4
 #define POL_TPM_PCRS  24
 struct pol_tpm {
     bool present;
+    bool has_pcrs; /* some pcrs[][] is set */
     struct pol_values pcrs[POL_TPM_BANKS][POL_TPM_PCRS];
+    struct pol_values ak_spki_sha256;
 };
 /* Bank b of pol_tpm.pcrs: its name ("sha1", "sha256", "sha384", "sha512") and digest size. */
 const char *pol_tpm_bank_name(size_t b);
@@ -163,9 +167,16 @@ struct cvma_policy {
     struct pol_azure azure;
 };
 
-/* tpm.pcrs and eventlog rules on a verified result (policy_eventlog.c). */
-void cvma_policy_appraise_tpm(const struct pol_tpm *t, struct cvma_result *res);
-void cvma_policy_appraise_eventlog(const struct pol_eventlog *e, struct cvma_result *res);
+/*
+ * The rules on a TPM quote's AK and registers and on the event log replayed to the verified
+ * registers, on a verified result (policy_eventlog.c): t the tpm section when it applies to the
+ * evidence's kind (else NULL), e the eventlog section (NULL when absent). When the result says
+ * nothing vouches for the quote's AK (TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN,
+ * VTPM_CREDENTIAL_MISMATCH) and t->ak_spki_sha256 does not list it, the tpm.pcrs and eventlog
+ * rules fail with one POLICY_TPM_AK and are not looked at: those registers could be anyone's.
+ */
+void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventlog *e,
+                                struct cvma_result *res);
 /* azure rules on the runtime claims of a verified azure-snp / azure-tdx result. */
 void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res);
 

@@ -724,10 +724,10 @@ size_t pol_tpm_bank_size(size_t b)
 }
 
 /* tpm: {"pcrs": {"sha256": {"7": "<hex>" or a list, ...}, ...}}: allowed values per bank and
- * PCR index 0..23. */
+ * PCR index 0..23; "ak_spki_sha256": the AKs trusted, 32 bytes each, none twice. */
 static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
 {
-    static const char *const keys[] = {"pcrs", NULL};
+    static const char *const keys[] = {"pcrs", "ak_spki_sha256", NULL};
     const char *key;
     json_t *val, *pcrs;
 
@@ -735,9 +735,23 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
         return false;
     }
     t->present = true;
+    if (!get_values(j, "tpm", "ak_spki_sha256", 32, &t->ak_spki_sha256, l)) {
+        return false;
+    }
+    /* A key listed twice is a typo for another key (which one was meant is not a guess). */
+    for (size_t a = 0; a < t->ak_spki_sha256.n; a++) {
+        for (size_t b = a + 1; b < t->ak_spki_sha256.n; b++) {
+            if (memcmp(t->ak_spki_sha256.v + a * 32, t->ak_spki_sha256.v + b * 32, 32) == 0) {
+                return fail(l,
+                            "tpm.ak_spki_sha256[%zu]: the same key as [%zu] (a value given twice)",
+                            b, a);
+            }
+        }
+    }
     if ((pcrs = json_object_get(j, "pcrs")) == NULL) {
         return true;
     }
+    t->has_pcrs = true;
     if (!want_object(pcrs, "tpm.pcrs", l)) {
         return false;
     }
@@ -1206,10 +1220,13 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         }
     } else {
         /* A policy that speaks about some TEEs accepts only those (docs/policy.md); the
-         * snp / tdx / tpm sections name the plain kinds, an azure section both azure kinds. */
-        p->allowed_tees =
-                (p->snp.present ? POL_TEE_SNP : 0u) | (p->tdx.present ? POL_TEE_TDX : 0u) |
-                (p->tpm.present ? POL_TEE_TPM : 0u) | (p->azure.present ? POL_TEE_AZURE : 0u);
+         * snp / tdx / tpm sections name the plain kinds, an azure section both azure kinds.
+         * Beside an azure section, tpm is the Azure vTPM's: a bare quote (kind tpm, an AK
+         * anyone can make) would skip every azure rule, so it is not admitted by default. */
+        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
+                          (p->tdx.present ? POL_TEE_TDX : 0u) |
+                          (p->tpm.present && !p->azure.present ? POL_TEE_TPM : 0u) |
+                          (p->azure.present ? POL_TEE_AZURE : 0u);
     }
     return true;
 }
@@ -1254,6 +1271,7 @@ void cvma_policy_free(struct cvma_policy *p)
             values_free(&p->tpm.pcrs[b][i]);
         }
     }
+    values_free(&p->tpm.ak_spki_sha256);
     for (size_t i = 0; i < p->azure.n_vm_unique_ids; i++) {
         free(p->azure.vm_unique_ids[i]);
     }

@@ -60,9 +60,12 @@ rc=$?
     fail "verify: exit $rc $(cat v.err) $(head -c 2000 v.json)"
 
 # Policies: allowed_tees names svsm-vtpm explicitly; the snp section applies to the SVSM's
-# report, tpm.pcrs to the vTPM's PCRs.
+# report, tpm.pcrs to the vTPM's PCRs. In one step nothing proves the AK is in the vTPM the
+# report names (VTPM_AK_EK_UNPROVEN): its PCRs count only with the AK pinned by the policy.
 M=$(jq -r '.claims.svsm_vtpm.snp.measurement' v.json)
 P0=$(jq -r '.claims.svsm_vtpm.tpm.pcrs.sha256["0"]' v.json)
+AK=$(jq -r '.claims.svsm_vtpm.tpm.ak.spki_sha256' v.json)
+[ ${#AK} = 64 ] || fail "no claims.svsm_vtpm.tpm.ak.spki_sha256: $AK"
 pol() { # name, expected exit, policy, jq test
     printf '%s\n' "$3" >p.json
     $CVM verify b.json --nonce "$NONCE" --policy p.json $V >p.out 2>&1
@@ -70,14 +73,22 @@ pol() { # name, expected exit, policy, jq test
     if [ $rc = "$2" ] && jq -e "$4" p.out >/dev/null; then ok "$1"; else
         fail "$1: exit $rc $(jq -c '[.reasons[] | .code + ": " + .detail]' p.out 2>/dev/null | head -c 1200)"; fi
 }
-pol "policy: svsm-vtpm with its measurement, VMPL 0 and PCR 0" 0 \
+pol "policy: svsm-vtpm with its measurement, VMPL 0 and PCR 0, the AK not pinned: POLICY_TPM_AK" 1 \
     '{"allowed_tees": ["svsm-vtpm"], "snp": {"measurements": ["'"$M"'"], "vmpl": 0},
-      "tpm": {"pcrs": {"sha256": {"0": "'"$P0"'"}}}}' 'all(.reasons[]; .severity != "error")'
+      "tpm": {"pcrs": {"sha256": {"0": "'"$P0"'"}}}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TPM_AK"]
+     and any(.reasons[]; .code == "POLICY_TPM_AK" and (.detail | contains("'"$AK"'"))
+         and (.detail | contains("VTPM_AK_EK_UNPROVEN")))'
+pol "policy: svsm-vtpm with its measurement, VMPL 0 and PCR 0, the AK pinned" 0 \
+    '{"allowed_tees": ["svsm-vtpm"], "snp": {"measurements": ["'"$M"'"], "vmpl": 0},
+      "tpm": {"ak_spki_sha256": ["'"$AK"'"], "pcrs": {"sha256": {"0": "'"$P0"'"}}}}' \
+    'all(.reasons[]; .severity != "error") and any(.reasons[]; .code == "VTPM_AK_EK_UNPROVEN")'
 pol "policy: another measurement: POLICY_MEASUREMENT" 1 \
     '{"allowed_tees": ["svsm-vtpm"], "snp": {"measurements": ["'"$(printf '%096d' 0)"'"]}}' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_MEASUREMENT"]'
-pol "policy: another PCR 0: POLICY_PCR" 1 \
-    '{"allowed_tees": ["svsm-vtpm"], "tpm": {"pcrs": {"sha256": {"0": "'"$(printf '%064d' 1)"'"}}}}' \
+pol "policy: another PCR 0 (the AK pinned): POLICY_PCR" 1 \
+    '{"allowed_tees": ["svsm-vtpm"], "tpm": {"ak_spki_sha256": "'"$AK"'",
+      "pcrs": {"sha256": {"0": "'"$(printf '%064d' 1)"'"}}}}' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_PCR"]'
 pol "policy: sev-snp does not cover svsm-vtpm: POLICY_TEE_NOT_ALLOWED" 1 \
     '{"snp": {"measurements": ["'"$M"'"]}}' \

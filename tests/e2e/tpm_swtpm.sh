@@ -174,6 +174,41 @@ $CVM verify bundle.json --nonce $NONCE --json >vb.json; check "verify bundle" 0 
 has vb.json '"status": "warning"'
 has vb.json TPM_AK_NOT_BOUND
 [ "$(jq -r '.claims.tpm.pcrs.sha256["16"]' vb.json)" = "$PCR16" ] && echo "ok   verify: PCR 16 claimed" || { echo "FAIL: verify PCR 16"; fails=$((fails + 1)); }
+# Policies on a bare quote: nothing but the policy can vouch for its AK (tpm.ak_spki_sha256,
+# the key's hash as claims.tpm.ak.spki_sha256 and the trust anchor give it). Unpinned, the
+# rules on its PCRs and log fail (POLICY_TPM_AK, naming the AK); pinned, they are appraised.
+AKH=$(jq -r '.claims.tpm.ak.spki_sha256' vb.json)
+[ "tpm-ak:$AKH" = "$(jq -r '.trust_anchor' vb.json)" ] && echo "ok   the trust anchor names the AK's spki_sha256" ||
+    { echo "FAIL: trust anchor $(jq -r '.trust_anchor' vb.json), AK $AKH"; fails=$((fails + 1)); }
+vpol() { # name, expected exit, policy, jq test
+    printf '%s\n' "$3" >pol.json
+    $CVM verify bundle.json --nonce $NONCE --policy pol.json --json >pol.out 2>&1
+    rc=$?
+    if [ $rc = "$2" ] && jq -e "$4" pol.out >/dev/null; then echo "ok   $1"; else
+        echo "FAIL $1: exit $rc $(jq -c '[.reasons[] | .code + ": " + .detail]' pol.out 2>/dev/null | head -c 1200)"
+        fails=$((fails + 1))
+    fi
+}
+errs='[.reasons[] | select(.severity == "error") | .code]'
+vpol "policy: PCR 16, the AK not pinned: POLICY_TPM_AK naming the AK" 1 \
+    '{"tpm": {"pcrs": {"sha256": {"16": "'"$PCR16"'"}}}}' \
+    "$errs == [\"POLICY_TPM_AK\"] and any(.reasons[]; .code == \"POLICY_TPM_AK\"
+     and (.detail | startswith(\"tpm.pcrs: \")) and (.detail | contains(\"$AKH\")))"
+vpol "policy: an event-log rule, the AK not pinned: POLICY_TPM_AK" 1 \
+    '{"eventlog": {"secure_boot": true}}' "$errs == [\"POLICY_TPM_AK\"]"
+vpol "policy: PCR 16, the AK pinned: appraised (warning TPM_AK_NOT_BOUND)" 0 \
+    '{"tpm": {"ak_spki_sha256": ["'"$AKH"'"], "pcrs": {"sha256": {"16": "'"$PCR16"'"}}}}' \
+    "$errs == [] and .status == \"warning\" and any(.reasons[]; .code == \"TPM_AK_NOT_BOUND\")"
+vpol "policy: another PCR 16, the AK pinned: POLICY_PCR" 1 \
+    '{"tpm": {"ak_spki_sha256": "'"$AKH"'", "pcrs": {"sha256": {"16": "'"$(printf '%064d' 1)"'"}}}}' \
+    "$errs == [\"POLICY_PCR\"]"
+vpol "policy: another AK pinned: POLICY_TPM_AK for the pin and for the PCRs" 1 \
+    '{"tpm": {"ak_spki_sha256": "'"$(printf '%064d' 1)"'", "pcrs": {"sha256": {"16": "'"$PCR16"'"}}}}' \
+    "$errs == [\"POLICY_TPM_AK\", \"POLICY_TPM_AK\"]"
+vpol "policy: tpm and azure sections, no allowed_tees: a bare quote is POLICY_TEE_NOT_ALLOWED" 1 \
+    '{"tpm": {"ak_spki_sha256": "'"$AKH"'", "pcrs": {"sha256": {"16": "'"$PCR16"'"}}},
+      "azure": {"secure_boot": true}}' \
+    "$errs == [\"POLICY_TEE_NOT_ALLOWED\"]"
 $CVM verify bundle.json --json >vn.json; check "verify bundle without --nonce" 0 $?
 has vn.json TPM_NONCE_NOT_CHECKED
 $CVM verify bundle.json --nonce ff --json >vw.json; check "verify bundle, wrong nonce" 1 $?

@@ -366,8 +366,13 @@ static void test_eventlog_verify_tpm_pcr_not_in_log_is_not_compared(void **state
     cvma_buf_free(&log);
 }
 
+/* The GCP sample's AK: SHA-256 of its SubjectPublicKeyInfo (claims.tpm.ak.spki_sha256). */
+#define GCP_AK "2190373af1e3553a94c7dfec53b1c789bd48213d9b3d0cf8d82c8333edbb9c8c"
+
 /* Policy on the GCP Windows quote and its log: tpm.pcrs, Secure Boot, boot applications, and
- * a command line the log does not have; without the log the event-log rules fail by name. */
+ * a command line the log does not have; without the log the event-log rules fail by name. A
+ * bare quote's AK is vouched for by nothing (TPM_AK_NOT_BOUND): the rules on its PCRs and log
+ * count only with the AK pinned (tpm.ak_spki_sha256), else they fail with POLICY_TPM_AK. */
 static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
 {
     (void)state;
@@ -377,17 +382,32 @@ static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
     tu_read(path, &log);
     char *bp = tpm_bundle(dir, &log);
 
-    char *pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {"
-                            "\"0\": \"51C323DE0C0C694F4601CDD02BEB58FF13629F74\", "
-                            "\"7\": [\"0000000000000000000000000000000000000000\", "
-                            "\"859a5877266b5c909613468091a73380a5386786\"]}}}, "
-                            "\"eventlog\": {\"secure_boot\": true, \"efi_boot_applications\": "
-                            "[\"57a3e40bae6ae5ab1427c6aff22aa4f06e158ef4\"]}}");
+#define GCP_RULES                                                       \
+    "\"pcrs\": {\"sha1\": {"                                            \
+    "\"0\": \"51C323DE0C0C694F4601CDD02BEB58FF13629F74\", "             \
+    "\"7\": [\"0000000000000000000000000000000000000000\", "            \
+    "\"859a5877266b5c909613468091a73380a5386786\"]}}}, "                \
+    "\"eventlog\": {\"secure_boot\": true, \"efi_boot_applications\": " \
+    "[\"57a3e40bae6ae5ab1427c6aff22aa4f06e158ef4\"]}}"
+    /* not pinned: every rule on the PCRs and the log fails, with one reason naming the AK */
+    char *pol = policy(dir, "{\"tpm\": {" GCP_RULES);
     struct cvma_result *res = verify_p(NULL, bp, true, pol);
+    assert_string_equal(errors(res), "POLICY_TPM_AK ");
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_TPM_AK,
+                     "tpm.pcrs, eventlog: the quote's AK (spki_sha256 " GCP_AK ")");
+    TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_TPM_AK, "could be anyone's");
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    cvma_result_free(res);
+    free(pol);
+    /* pinned: appraised, every rule passes; the verifier's warning stays */
+    pol = policy(dir, "{\"tpm\": {\"ak_spki_sha256\": [\"" GCP_AK "\"], " GCP_RULES);
+    res = verify_p(NULL, bp, true, pol);
     assert_string_equal(errors(res), "");
+    assert_true(cvma_result_has_reason(res, "TPM_AK_NOT_BOUND"));
     assert_int_equal(cvma_result_status(res), CVMA_WARNING);
     cvma_result_free(res);
     free(pol);
+#undef GCP_RULES
 
     /* A list entry that is not a digest is refused when the policy loads. */
     struct cvma_policy_config pc = {.path = NULL};
@@ -403,7 +423,7 @@ static void test_eventlog_verify_policy_on_tpm_pcrs_and_log(void **state)
     assert_non_null(strstr(err, "tpm.pcrs.sha1.24: not a PCR index"));
     free(pol);
 
-    pol = policy(dir, "{\"tpm\": {\"pcrs\": {\"sha1\": {\"7\": "
+    pol = policy(dir, "{\"tpm\": {\"ak_spki_sha256\": \"" GCP_AK "\", \"pcrs\": {\"sha1\": {\"7\": "
                       "\"0000000000000000000000000000000000000000\"}, \"sha256\": {\"0\": "
                       "\"0000000000000000000000000000000000000000000000000000000000000000\"}}}, "
                       "\"eventlog\": {\"kernel_cmdline_contains\": [\"ro\"], "

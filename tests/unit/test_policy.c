@@ -461,6 +461,74 @@ static void test_common_rules_on_snp(void **state)
     cvma_policy_free(p);
 }
 
+/* Without allowed_tees, a tpm section admits a bare quote (kind tpm) only when the policy has no
+ * azure section: beside one, tpm is the Azure vTPM's, and a bare quote (an AK anyone can make)
+ * would skip every azure rule. svsm-vtpm is never a default; explicit lists stay as written. */
+static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        unsigned want;
+    } cases[] = {
+            {"{\"tpm\": {}}", POL_TEE_TPM},
+            {"{\"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE},
+            {"{\"azure\": {}}", POL_TEE_AZURE},
+            {"{\"snp\": {}, \"tpm\": {}}", POL_TEE_SNP | POL_TEE_TPM},
+            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE},
+            {"{\"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE},
+            {"{\"allowed_tees\": [\"tpm\", \"azure-snp\"], \"tpm\": {}, \"azure\": {}}",
+             POL_TEE_TPM | POL_TEE_AZURE_SNP},
+            {"{\"eventlog\": {\"secure_boot\": true}}", 0u},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_policy *p = load_ok(cases[i].json);
+        if (p->allowed_tees != cases[i].want) {
+            fail_msg("%s: allowed_tees 0x%x, want 0x%x", cases[i].json, p->allowed_tees,
+                     cases[i].want);
+        }
+        cvma_policy_free(p);
+    }
+
+    /* The reviewer's case: tpm.pcrs and azure rules, a bare quote: refused by kind. */
+    static const char *const kinds[] = {"tpm", "azure-snp", "azure-tdx", "svsm-vtpm"};
+    struct cvma_policy *p = load_ok("{\"tpm\": {\"pcrs\": {\"sha1\": {\"0\": \"" R16("00") R4(
+            "00") "\"}}}, \"azure\": {\"secure_boot\": true, \"console_enabled\": false}}");
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(kinds); i++) {
+        struct cvma_result res;
+        memset(&res, 0, sizeof res);
+        cvma_result_init(&res, kinds[i], 1700000000);
+        res.claims.verified = true;
+        cvma_policy_appraise(p, &res);
+        if (i == 0 || i == 3) {
+            expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, kinds[i],
+                          "accepts only azure-snp, azure-tdx");
+        } else {
+            assert_false(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED));
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_policy_free(p);
+}
+
+/* tpm.ak_spki_sha256 reads claims.tpm.ak.spki_sha256: a result without it fails the rule by
+ * name (the rules on real quotes: test_vtpm.c, test_eventlog_verify.c). */
+static void test_tpm_ak_pin_without_an_ak_claim_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_policy *p = load_ok("{\"tpm\": {\"ak_spki_sha256\": [\"" R32("ab") "\"]}}");
+    struct cvma_result res;
+    memset(&res, 0, sizeof res);
+    cvma_result_init(&res, "tpm", 1700000000);
+    res.claims.verified = true;
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING, "tpm.ak_spki_sha256: the result has",
+                  "tpm.ak.spki_sha256");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
 /* eventlog.secure_boot: on, off, and not measured in the registers compared with the quote (the
  * claims hold only those registers' events: the log may measure SecureBoot elsewhere). */
 static void test_secure_boot_rule_says_which_registers_it_read(void **state)
@@ -1378,6 +1446,18 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             /* an empty allow-list would allow anything */
             {"{\"tpm\": {\"pcrs\": {}}}", "tpm.pcrs: names no bank"},
             {"{\"tpm\": {\"pcrs\": {\"sha256\": {}}}}", "tpm.pcrs.sha256: names no PCR"},
+            {"{\"tpm\": {\"ak_spki_sha256\": []}}",
+             "tpm.ak_spki_sha256: expected 1..256 values, got 0"},
+            {"{\"tpm\": {\"ak_spki_sha256\": [\"" R32("ab") "\", \"" R32("AB") "\"]}}",
+             "tpm.ak_spki_sha256[1]: the same key as [0] (a value given twice)"},
+            {"{\"tpm\": {\"ak_spki_sha256\": \"" R48("ab") "\"}}",
+             "tpm.ak_spki_sha256: expected 64 hex digits (32 bytes), got 96 characters"},
+            {"{\"tpm\": {\"ak_spki_sha256\": [\""
+             "0x" R16("ab") R8("ab") R4("ab") R2("ab") "ab"
+                                                       "\"]}}",
+             "tpm.ak_spki_sha256[0]: not hex"},
+            {"{\"tpm\": {\"ak_spki_sha256\": {}}}",
+             "tpm.ak_spki_sha256: expected a hex string or a list of them, got an object"},
             /* a component the product does not have would bind no report */
             {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Milan\": {\"fmc\": 1}}}}}",
              "snp.minimum_tcb.by_product.Milan.fmc: Milan has no FMC"},
@@ -2088,6 +2168,8 @@ int main(void)
             cmocka_unit_test(test_snp_committed_tcb_rule),
             cmocka_unit_test(test_snp_debug_rule),
             cmocka_unit_test(test_common_rules_on_snp),
+            cmocka_unit_test(test_tpm_section_admits_a_bare_quote_by_default_only_without_azure),
+            cmocka_unit_test(test_tpm_ak_pin_without_an_ak_claim_is_refused),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
             cmocka_unit_test(test_secure_boot_rule_says_which_registers_it_read),
             cmocka_unit_test(test_cmdline_contains_is_a_whole_parameter),

@@ -917,6 +917,231 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     run_done(&r);
 }
 
+/* ---- policy: a quote's PCRs and log count only when something vouches for its AK ---- */
+
+#define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define O64 "0000000000000000000000000000000000000000000000000000000000000001"
+
+/* The hex SHA-256 of k's SubjectPublicKeyInfo, as claims.tpm.ak.spki_sha256 should say. */
+static void spki_hex(EVP_PKEY *k, char out[65])
+{
+    uint8_t *der = NULL, h[32];
+    int n = i2d_PUBKEY(k, &der);
+    assert_true(n > 0);
+    assert_int_equal(EVP_Digest(der, (size_t)n, h, NULL, EVP_sha256(), NULL), 1);
+    OPENSSL_free(der);
+    cvma_hex_encode(h, 32, out, 65);
+}
+
+/* Appraises res (verified, not finished) with the policy text: its error codes, space-separated,
+ * must be want, and each needle (NULL: none) must be in the detail of a POLICY_TPM_AK. */
+static void expect_policy(struct cvma_result *res, const char *policy, const char *want,
+                          const char *needle1, const char *needle2)
+{
+    struct cvma_policy *p = NULL;
+    char err[256], got[256] = "";
+    size_t n = 0;
+    if (cvma_policy_load_bytes((const uint8_t *)policy, strlen(policy), &p, err, sizeof err) !=
+        CVMA_OK) {
+        fail_msg("policy %s: %s", policy, err);
+    }
+    cvma_policy_appraise(p, res);
+    cvma_policy_free(p);
+    for (size_t i = 0; i < res->verdict.n_reasons; i++) {
+        if (res->verdict.reasons[i].severity == CVMA_SEV_ERROR) {
+            int k = snprintf(got + n, sizeof got - n, "%s%s", n > 0 ? " " : "",
+                             cvma_reason_name(res->verdict.reasons[i].code));
+            n += k > 0 && (size_t)k < sizeof got - n ? (size_t)k : 0;
+        }
+    }
+    if (strcmp(got, want) != 0) {
+        tu_dump(&res->verdict);
+        fail_msg("policy %s: errors '%s', want '%s'", policy, got, want);
+    }
+    if (needle1 != NULL) {
+        TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_TPM_AK, needle1);
+    }
+    if (needle2 != NULL) {
+        TU_ASSERT_DETAIL(&res->verdict, CVMA_R_POLICY_TPM_AK, needle2);
+    }
+}
+
+/* A quote of kind tpm verified into res, its AK vouched for by bound_by (NULL: nothing). */
+static void tpm_result(struct cvma_tpm_quote_in *in, const char *bound_by, struct cvma_result *res)
+{
+    in->ak_bound_by = bound_by;
+    cvma_result_init(res, "tpm", time(NULL));
+    cvma_tpm_quote_verify(in, res);
+    assert_false(cvma_verdict_has_error(&res->verdict));
+    assert_true(res->claims.verified);
+}
+
+/*
+ * tpm.pcrs and eventlog rules read registers a quote claims; a quote by an AK nothing vouches
+ * for (a bare quote: TPM_AK_NOT_BOUND; svsm-vtpm in one step: VTPM_AK_EK_UNPROVEN) claims what
+ * whoever made the key chose. Its rules fail with one POLICY_TPM_AK naming the AK, unless
+ * tpm.ak_spki_sha256 lists that AK; then they are appraised as usual (the verifier's warning
+ * stays). An AK a hardware report binds (azure-snp, svsm-vtpm activated) needs no pin, and a
+ * pin it does not match is POLICY_TPM_AK by itself.
+ */
+static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
+{
+    uint8_t nonce[32], akb[1024], man[1024], rd[64], pad[64] = {0};
+    char spki[65], upper[65], claims[1024], err[256], pol[1024];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[5];
+    struct cvma_vtpm_svsm_session s;
+    struct cvma_tpm_quote_in in;
+    struct cvma_result res;
+    TPMT_PUBLIC ek;
+    struct run r;
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    spki_hex(ak, spki);
+    for (size_t i = 0; i < sizeof upper; i++) {
+        upper[i] = (char)(spki[i] >= 'a' && spki[i] <= 'f' ? spki[i] - 'a' + 'A' : spki[i]);
+    }
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    memset(&in, 0, sizeof in);
+    in.attest = (struct cvma_span){msg.p, msg.len};
+    in.sig = (struct cvma_span){sig.p, sig.len};
+    in.ak = (struct cvma_span){akb, akl};
+    in.pcrs = (struct cvma_span){(const uint8_t *)PCRS0, strlen(PCRS0)};
+    in.has_nonce = true;
+    in.nonce = nonce;
+    in.nonce_len = sizeof nonce;
+
+    /* tpm, a bare quote: the PCR rule, the event-log rule, both (one reason) */
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res, "{\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
+                  "POLICY_TPM_AK", spki, "tpm.pcrs: the quote's AK");
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_POLICY_TPM_AK, "TPM_AK_NOT_BOUND");
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_POLICY_TPM_AK, "tpm.ak_spki_sha256 is not set");
+    cvma_result_cleanup(&res);
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res, "{\"eventlog\": {\"secure_boot\": true}}", "POLICY_TPM_AK", spki,
+                  "eventlog: the quote's AK");
+    cvma_result_cleanup(&res);
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res,
+                  "{\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}, "
+                  "\"eventlog\": {\"secure_boot\": true}}",
+                  "POLICY_TPM_AK", "tpm.pcrs, eventlog: ", "could be anyone's");
+    cvma_result_cleanup(&res);
+
+    /* pinned (either case, among others): appraised as usual, the warning kept */
+    snprintf(pol, sizeof pol,
+             "{\"tpm\": {\"ak_spki_sha256\": [\"" O64 "\", \"%s\"], \"pcrs\": {\"sha256\": "
+             "{\"0\": \"" Z64 "\"}}}}",
+             upper);
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res, pol, "", NULL, NULL);
+    assert_int_equal(tu_severity_of(&res.verdict, CVMA_R_TPM_AK_NOT_BOUND), CVMA_SEV_WARNING);
+    cvma_result_finish(&res);
+    assert_int_equal(res.status, CVMA_WARNING);
+    cvma_result_cleanup(&res);
+    snprintf(pol, sizeof pol,
+             "{\"tpm\": {\"ak_spki_sha256\": \"%s\", \"pcrs\": {\"sha256\": {\"0\": \"" O64
+             "\"}}}, \"eventlog\": {\"secure_boot\": true}}",
+             spki);
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res, pol, "POLICY_PCR POLICY_EVENTLOG_MISSING", NULL, NULL);
+    cvma_result_cleanup(&res);
+
+    /* pinned, another key: the pin fails, and the rules on the registers with it */
+    tpm_result(&in, NULL, &res);
+    expect_policy(&res,
+                  "{\"tpm\": {\"ak_spki_sha256\": \"" O64 "\", \"pcrs\": {\"sha256\": {\"0\": "
+                  "\"" Z64 "\"}}}}",
+                  "POLICY_TPM_AK POLICY_TPM_AK", "expected " O64,
+                  "tpm.ak_spki_sha256 does not list it");
+    cvma_result_cleanup(&res);
+
+    /* tpm, the AK vouched for: no pin needed; a pin of another key fails by itself */
+    tpm_result(&in, "test", &res);
+    expect_policy(&res, "{\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}", "", NULL,
+                  NULL);
+    cvma_result_cleanup(&res);
+    tpm_result(&in, "test", &res);
+    expect_policy(&res,
+                  "{\"tpm\": {\"ak_spki_sha256\": \"" O64 "\", \"pcrs\": {\"sha256\": {\"0\": "
+                  "\"" O64 "\"}}}}",
+                  "POLICY_TPM_AK POLICY_PCR", "tpm.ak_spki_sha256: the quote's AK has", spki);
+    cvma_result_cleanup(&res);
+
+    /* svsm-vtpm in one step (the AK-EK link unproven), then in two (proven) */
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    memcpy(pad, nonce, sizeof nonce);
+    sha512_2(pad, 64, man, ml, rd);
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    sim(&r, rd, 0);
+    with_parts(&r, parts, nonce, sizeof nonce);
+    static const char svsm_pcr[] = "{\"allowed_tees\": [\"svsm-vtpm\"], \"tpm\": {\"pcrs\": "
+                                   "{\"sha256\": {\"0\": \"" Z64 "\"}}}}";
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    expect_policy(&r.res, svsm_pcr, "POLICY_TPM_AK", "VTPM_AK_EK_UNPROVEN", spki);
+    snprintf(pol, sizeof pol,
+             "{\"allowed_tees\": [\"svsm-vtpm\"], \"tpm\": {\"ak_spki_sha256\": \"%s\", "
+             "\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
+             spki);
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
+    expect_policy(&r.res, pol, "", NULL, NULL);
+    assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_OK);
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret, sizeof s.cred.secret,
+                                 &r.res);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
+    expect_policy(&r.res, svsm_pcr, "", NULL, NULL);
+    cvma_vtpm_svsm_session_cleanup(&s);
+    run_done(&r);
+
+    /* azure-snp: the runtime claims the report vouches for hold the AK */
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    sim(&r, rd, 0);
+    make_hcl(&r.rep, claims, cl, &hcl);
+    r.vo.collateral_parts = parts + 2;
+    r.vo.n_collateral_parts = 3;
+    r.vo.has_nonce = true;
+    memcpy(r.vo.nonce, nonce, sizeof nonce);
+    r.vo.nonce_len = sizeof nonce;
+    for (int pin = 0; pin < 2; pin++) {
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        assert_false(cvma_verdict_has_error(&r.res.verdict));
+        if (pin == 0) {
+            expect_policy(&r.res,
+                          "{\"allowed_tees\": [\"azure-snp\"], \"tpm\": {\"pcrs\": {\"sha256\": "
+                          "{\"0\": \"" Z64 "\"}}}}",
+                          "", NULL, NULL);
+        } else {
+            expect_policy(&r.res,
+                          "{\"allowed_tees\": [\"azure-snp\"], \"tpm\": {\"ak_spki_sha256\": \"" O64
+                          "\", \"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
+                          "POLICY_TPM_AK", "tpm.ak_spki_sha256: the quote's AK has", spki);
+        }
+    }
+    cvma_buf_free(&hcl);
+    run_done(&r);
+
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
 /* One rule for the kinds that bind a vTPM to hardware: a report refused for what it says
  * before any policy (here a debug guest, whose memory and so the AK's key the host can read)
  * vouches for no AK, even when the policy accepts the guest (snp.allow_debug): the result may
@@ -1083,6 +1308,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_kind_unnamed_keys_named_apart),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
+            cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
             cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
