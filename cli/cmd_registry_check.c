@@ -104,11 +104,8 @@ int cvma_regcli_check(int argc, char **argv)
     /* The key given is the provider's, whatever name the payload carries: find the name
      * first (unverified), then verify everything with that key. */
     {
-        size_t len = b.len;
+        size_t len = cvma_registry_token_len(b.p, b.len); /* as cvma_registry_verify reads it */
         struct cvma_jws j;
-        while (len > 0 && (b.p[len - 1] == '\n' || b.p[len - 1] == '\r')) {
-            len--;
-        }
         snprintf(prov.name, sizeof prov.name, "-");
         if (cvma_jws_decode((const char *)b.p, len, &j, NULL, 0) == CVMA_JWS_OK) {
             json_t *pl = cvma_jws_payload_json(&j, NULL, 0);

@@ -263,9 +263,9 @@ static void window_detail(const char *role, const char *name_kind, const char *n
     if (has_from && at < tf) {
         snprintf(out, out_len, "%s: verification time %s is before %s %s (%s %s)%s", who, w,
                  from_label, a, to_label, b, hint);
-    } else if (has_to && at > tt) {
-        snprintf(out, out_len, "%s: verification time %s is after %s %s (%s %s)%s", who, w,
-                 to_label, b, from_label, a, hint);
+    } else if (has_to && at >= tt) { /* OpenSSL: the end itself is past */
+        snprintf(out, out_len, "%s: verification time %s is %s %s %s (%s %s)%s", who, w,
+                 at > tt ? "after" : "at", to_label, b, from_label, a, hint);
     } else {
         /* OpenSSL said so, but the dates we read put `at` inside: name them all the same. */
         snprintf(out, out_len, "%s: outside its window at verification time %s (%s %s .. %s %s)%s",

@@ -107,7 +107,7 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
         return st;
     }
     ch->has_crl = true;
-    if (at < ch->crl_this_update || at > ch->crl_next_update) {
+    if (at < ch->crl_this_update || at >= ch->crl_next_update) {
         char win[CVMA_DETAIL_MAX];
         cvma_crl_window_detail(crl, "AMD CRL", at, win, sizeof win);
         return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
@@ -249,13 +249,14 @@ out:
     return st;
 }
 
-/* Time-dependent checks of a cached chain: all still inside their windows? */
+/* Time-dependent checks of a cached chain: all still inside their windows? As OpenSSL
+ * judges them in the full check, notAfter and nextUpdate themselves are past. */
 static bool chain_current(const struct snp_chain *ch, time_t at)
 {
-    if (at < ch->not_before || at > ch->not_after) {
+    if (at < ch->not_before || at >= ch->not_after) {
         return false;
     }
-    if (ch->has_crl && (at < ch->crl_this_update || at > ch->crl_next_update)) {
+    if (ch->has_crl && (at < ch->crl_this_update || at >= ch->crl_next_update)) {
         return false;
     }
     return true;

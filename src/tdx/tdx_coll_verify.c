@@ -55,7 +55,7 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
     if (st != CVMA_OK) {
         return st;
     }
-    if (at < last || at > next) {
+    if (at < last || at >= next) { /* nextUpdate itself is past, as OpenSSL has it */
         char win[CVMA_DETAIL_MAX];
         cvma_crl_window_detail(crl, "Root CA CRL", at, win, sizeof win);
         return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);

@@ -44,16 +44,21 @@ static const char intel_root_spki_sha256[] =
 
 #define MAX_WINDOWS 8
 
+/* The validity windows a cached item was verified for, each as the full check judges it:
+ * a certificate's or CRL's (OpenSSL) ends before its notAfter / nextUpdate second, TCB Info's
+ * and QE Identity's (check_window) at their nextUpdate second included. */
 struct windows {
     time_t from[MAX_WINDOWS], to[MAX_WINDOWS];
+    bool to_past[MAX_WINDOWS]; /* the `to` second itself is outside */
     size_t n;
 };
 
-static void win_add(struct windows *w, time_t from, time_t to)
+static void win_add(struct windows *w, time_t from, time_t to, bool to_past)
 {
     if (w->n < MAX_WINDOWS) {
         w->from[w->n] = from;
         w->to[w->n] = to;
+        w->to_past[w->n] = to_past;
         w->n++;
     }
 }
@@ -61,7 +66,7 @@ static void win_add(struct windows *w, time_t from, time_t to)
 static bool win_ok(const struct windows *w, time_t at)
 {
     for (size_t i = 0; i < w->n; i++) {
-        if (at < w->from[i] || at > w->to[i]) {
+        if (at < w->from[i] || at > w->to[i] || (w->to_past[i] && at == w->to[i])) {
             return false;
         }
     }
@@ -329,7 +334,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
                                      : "Intel SGX Root CA");
             goto out;
         }
-        win_add(&ch->w, from, to);
+        win_add(&ch->w, from, to, true);
     }
     if (ch->crl_checked) {
         /* OpenSSL checked their issuers and signatures; the times as crl_not_from reads them
@@ -341,7 +346,7 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
                 CVMA_OK) {
                 goto out;
             }
-            win_add(&ch->w, tu, nu);
+            win_add(&ch->w, tu, nu, true);
         }
     }
     if ((st = cvma_pck_ext_parse(leaf, &ch->pck, v)) != CVMA_OK) {
@@ -403,8 +408,8 @@ static EVP_PKEY *att_key_new(const uint8_t xy[64])
 
 static void collateral_windows(const struct cvma_tdx_collateral *c, struct windows *w)
 {
-    win_add(w, c->tcb_info.issue_date, c->tcb_info.next_update);
-    win_add(w, c->qe_identity.issue_date, c->qe_identity.next_update);
+    win_add(w, c->tcb_info.issue_date, c->tcb_info.next_update, false);
+    win_add(w, c->qe_identity.issue_date, c->qe_identity.next_update, false);
     STACK_OF(X509) * chains[] = {c->tcb_info_chain, c->qe_identity_chain};
     for (size_t k = 0; k < 2; k++) {
         time_t from = 0, to = (time_t)INT64_MAX;
@@ -418,7 +423,7 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
                 to = na;
             }
         }
-        win_add(w, from, to);
+        win_add(w, from, to, true);
     }
     if (c->root_ca_crl != NULL) {
         time_t tu = 0, nu = (time_t)INT64_MAX, t;
@@ -426,7 +431,7 @@ static void collateral_windows(const struct cvma_tdx_collateral *c, struct windo
             cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(c->root_ca_crl), &t)) {
             nu = t;
         }
-        win_add(w, tu, nu);
+        win_add(w, tu, nu, true);
     }
 }
 

@@ -59,6 +59,10 @@ has "$T/build.out" "4 platforms"
 [ "$(cat "$T/victim")" = keep ] && [ ! -L "$T/proofs/$PPID.json" ] ||
     { echo "FAIL: build wrote a proof through a symlink"; fails=$((fails + 1)); }
 $CVM registry check "$T/reg.jws" --pub "$T/acme.pub" >"$T/check.out" 2>"$T/check.err"; check "check" 0 $?
+# a space or tab before the final newline: the token is read as verify reads it
+{ tr -d '\n' <"$T/reg.jws"; printf ' \t\n'; } >"$T/spaced.jws"
+$CVM registry check "$T/spaced.jws" --pub "$T/acme.pub" >/dev/null 2>"$T/sp.err"
+check "check of a registry ending in spaces" 0 $?
 has "$T/check.out" '"provider": "acme"'
 has "$T/check.out" '"version": 3'
 has "$T/check.out" '"leaf_count": 4'

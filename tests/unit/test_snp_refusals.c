@@ -218,15 +218,28 @@ static void test_crl_from_another_root_is_refused(void **state)
 
 /* A CRL the ARK signed whose thisUpdate is in a form RFC 5280 allows but OpenSSL's own CRL
  * check cannot read (a UTCTime with an offset, fractional seconds): CRL_INVALID, as for TDX
- * (one cvma_crl_check), where the SEV-SNP check used to take it. */
+ * (one cvma_crl_check), where the SEV-SNP check used to take it. So is one with a critical
+ * extension nothing processes, or a delta CRL (RFC 5280 5.2); a non-critical unknown one is
+ * taken. */
 static void test_crl_with_unreadable_this_update_is_refused(void **state)
 {
     (void)state;
     static const struct {
         int type;
         const char *when;
-    } odd[] = {{V_ASN1_UTCTIME, "250101000000+0100"},
-               {V_ASN1_GENERALIZEDTIME, "20250101000000.5Z"}};
+        const char *ext; /* an extension's OID, or NULL */
+        bool critical;
+        const char *want; /* the CRL_INVALID detail, or NULL: taken */
+    } odd[] = {{V_ASN1_UTCTIME, "250101000000+0100", NULL, false, "AMD CRL: unreadable thisUpdate"},
+               {V_ASN1_GENERALIZEDTIME, "20250101000000.5Z", NULL, false,
+                "AMD CRL: unreadable thisUpdate"},
+               /* RFC 5280 5.2: a critical extension not processed, a delta CRL */
+               {0, NULL, "1.2.3.4.5", true,
+                "a critical extension this check does not process (1.2.3.4.5)"},
+               {0, NULL, "2.5.29.28", true,
+                "a critical extension this check does not process (2.5.29.28)"},
+               {0, NULL, "2.5.29.27", false, "a delta CRL (deltaCRLIndicator)"},
+               {0, NULL, "1.2.3.4.5", false, NULL}};
     struct cvma_sim_snp_opts o;
     struct run r;
     struct cvma_buf kb, ab;
@@ -243,12 +256,32 @@ static void test_crl_with_unreadable_this_update_is_refused(void **state)
         EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
         X509 *ark = cvma_x509_load(ab.p, ab.len);
         X509_CRL *crl = X509_CRL_new();
-        ASN1_TIME *t = ASN1_STRING_type_new(odd[i].type), *next = ASN1_TIME_new();
+        ASN1_TIME *t = odd[i].when != NULL ? ASN1_STRING_type_new(odd[i].type) : ASN1_TIME_new(),
+                  *next = ASN1_TIME_new();
         assert_non_null(key);
         assert_non_null(ark);
         assert_non_null(crl);
-        assert_int_equal(ASN1_STRING_set(t, odd[i].when, -1), 1);
+        if (odd[i].when != NULL) {
+            assert_int_equal(ASN1_STRING_set(t, odd[i].when, -1), 1);
+        } else {
+            assert_non_null(X509_gmtime_adj(t, -86400));
+        }
         assert_non_null(X509_gmtime_adj(next, 30L * 86400));
+        if (odd[i].ext != NULL) {
+            /* an INTEGER 0 as the value: the check goes by OID and criticality alone */
+            static const unsigned char zero[] = {0x02, 0x01, 0x00};
+            ASN1_OBJECT *obj = OBJ_txt2obj(odd[i].ext, 1);
+            ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+            assert_non_null(obj);
+            assert_non_null(val);
+            assert_int_equal(ASN1_OCTET_STRING_set(val, zero, sizeof zero), 1);
+            X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, obj, odd[i].critical, val);
+            assert_non_null(ext);
+            assert_int_equal(X509_CRL_add_ext(crl, ext, -1), 1);
+            X509_EXTENSION_free(ext);
+            ASN1_OCTET_STRING_free(val);
+            ASN1_OBJECT_free(obj);
+        }
         assert_int_equal(X509_CRL_set_version(crl, 1), 1);
         assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
         assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
@@ -259,8 +292,12 @@ static void test_crl_with_unreadable_this_update_is_refused(void **state)
         assert_true(n > 0);
         tu_write(cp, der, (size_t)n);
         verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
-        assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
-        expect_detail(&r.res.verdict, CVMA_R_CRL_INVALID, "AMD CRL: unreadable thisUpdate");
+        if (odd[i].want == NULL) {
+            assert_int_equal(r.res.status, CVMA_AFFIRMING); /* not critical: taken */
+        } else {
+            assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+            expect_detail(&r.res.verdict, CVMA_R_CRL_INVALID, odd[i].want);
+        }
         OPENSSL_free(der);
         ASN1_TIME_free(t);
         ASN1_TIME_free(next);
@@ -999,6 +1036,93 @@ static void test_skipped_check_is_never_affirming(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* The earliest end of the chain's and the CRL's windows in the simulator's directory d. */
+static time_t window_end(const char *d)
+{
+    static const char *const pems[] = {"vcek.pem", "ask.pem", "ark.pem"};
+    time_t end = (time_t)INT64_MAX, t;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(pems); i++) {
+        struct cvma_buf b;
+        char *p = tu_path(d, pems[i]);
+        tu_read(p, &b);
+        X509 *x = cvma_x509_load(b.p, b.len);
+        assert_non_null(x);
+        assert_true(cvma_asn1_time_to_time_t(X509_get0_notAfter(x), &t));
+        end = t < end ? t : end;
+        X509_free(x);
+        cvma_buf_free(&b);
+        free(p);
+    }
+    struct cvma_buf b;
+    char *p = tu_path(d, "crl.der");
+    tu_read(p, &b);
+    const unsigned char *q = b.p;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &q, (long)b.len);
+    assert_non_null(crl);
+    assert_true(cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t));
+    end = t < end ? t : end;
+    X509_CRL_free(crl);
+    cvma_buf_free(&b);
+    free(p);
+    return end;
+}
+
+/* OpenSSL takes a notAfter or nextUpdate second itself as past: a cached chain is judged the
+ * same way, so a verification at that second is refused whether the chain was cached or not
+ * (a cache hit used to accept it). */
+static void test_chain_cache_and_full_check_agree_at_the_end_second(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    char err[256];
+    cvma_sim_snp_opts_default(&o);
+    o.cert_validity_days = 20;
+    char *d = tu_tmpdir();
+    assert_int_equal(cvma_sim_snp_write(&o, d, err, sizeof err), CVMA_OK);
+    time_t end = window_end(d);
+    struct cvma_buf rep, root;
+    char *rp = tu_path(d, "report.bin"), *ap = tu_path(d, "ark.pem");
+    tu_read(rp, &rep);
+    tu_read(ap, &root);
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    for (int cached = 0; cached < 2; cached++) {
+        struct cvma_chain_cache *cache = cvma_chain_cache_new(2);
+        struct cvma_verify_opts vo;
+        struct cvma_result res;
+        memset(&vo, 0, sizeof vo);
+        vo.collateral_dir = d;
+        vo.offline = true;
+        vo.trust_roots = roots;
+        vo.n_trust_roots = 1;
+        vo.chain_cache = cached ? cache : NULL;
+        time_t times[] = {end - 1, end};
+        for (size_t i = 0; i < 2; i++) {
+            vo.at = times[i];
+            cvma_result_init(&res, "sev-snp", vo.at);
+            cvma_snp_verify(rep.p, rep.len, &vo, NULL, &res);
+            cvma_result_finish(&res);
+            if (i == 0) {
+                assert_int_equal(res.status, CVMA_AFFIRMING);
+            } else {
+                enum cvma_reason r = cvma_verdict_first_error(&res.verdict);
+                if (r != CVMA_R_CERT_EXPIRED && r != CVMA_R_CRL_EXPIRED) {
+                    fail_msg("%s: at the window's end second: %s", cached ? "cached" : "fresh",
+                             cvma_reason_name(r));
+                }
+            }
+            cvma_result_cleanup(&res);
+        }
+        cvma_chain_cache_free(cache);
+    }
+    X509_free(roots[0]);
+    cvma_buf_free(&rep);
+    cvma_buf_free(&root);
+    free(rp);
+    free(ap);
+    tu_rmtree(d);
+    free(d);
+}
+
 /* The chain cache is keyed by the bytes and re-checks the time on every use. */
 static void test_chain_cache_rechecks_time(void **state)
 {
@@ -1093,6 +1217,7 @@ int main(void)
             cmocka_unit_test(test_report_data_expected),
             cmocka_unit_test(test_skipped_check_is_never_affirming),
             cmocka_unit_test(test_chain_cache_rechecks_time),
+            cmocka_unit_test(test_chain_cache_and_full_check_agree_at_the_end_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
