@@ -67,9 +67,6 @@ static enum cvma_fetch_source item_source(const struct cvma_collateral_item *it)
     return CVMA_FETCH_OTHER;
 }
 
-/* Shared-store values: fetched_at and expires_at (8 bytes each, big-endian), then the bytes. */
-#define SHARED_HEADER 16
-
 static void put_be64(uint8_t *p, int64_t v)
 {
     for (int i = 7; i >= 0; i--) {
@@ -84,10 +81,10 @@ static const struct cvma_state_store *shared_store(const struct cvma_collateral_
     return s != NULL && s->collateral_get != NULL && s->collateral_put != NULL ? s : NULL;
 }
 
-/* A shared-store value, as shared_put writes it: its times into *m (as the store says them;
- * the caller decides what to believe) and its bytes, at least one and at most
- * CVMA_CACHE_MAX_BODY, into *body (pointing into p, not owned). False: not such a
- * value. */
+/* A shared-store value (collateral/fetch.h), as shared_put writes it: its times into *m (as
+ * the store says them; the caller decides what to believe) and its bytes, at least one, into
+ * *body (pointing into p, not owned). False: not such a value, or longer than
+ * CVMA_SHARED_VALUE_MAX (the bound a store may apply before it reads a value). */
 static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m,
                                struct cvma_buf *body)
 {
@@ -95,8 +92,8 @@ static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m
     uint64_t fetched, expires;
 
     cvma_reader_init(&r, p, len);
-    if (!cvma_reader_u64be(&r, &fetched) || !cvma_reader_u64be(&r, &expires) ||
-        cvma_reader_at_end(&r) || cvma_reader_left(&r) > CVMA_CACHE_MAX_BODY) {
+    if (len > CVMA_SHARED_VALUE_MAX || !cvma_reader_u64be(&r, &fetched) ||
+        !cvma_reader_u64be(&r, &expires) || cvma_reader_at_end(&r)) {
         return false;
     }
     m->fetched_at = (int64_t)fetched;
@@ -188,13 +185,13 @@ static void shared_put(const struct cvma_collateral_net *net, const struct cvma_
     if (expires_at != 0 && expires_at - now < ttl) {
         ttl = expires_at - now;
     }
-    if (ttl <= 0 || (v = malloc(SHARED_HEADER + body->len)) == NULL) {
+    if (ttl <= 0 || (v = malloc(CVMA_SHARED_VALUE_HEADER + body->len)) == NULL) {
         return;
     }
     put_be64(v, now);
     put_be64(v + 8, expires_at);
-    memcpy(v + SHARED_HEADER, body->p, body->len);
-    s->collateral_put(s->arg, it->cache_key, v, SHARED_HEADER + body->len, ttl);
+    memcpy(v + CVMA_SHARED_VALUE_HEADER, body->p, body->len);
+    s->collateral_put(s->arg, it->cache_key, v, CVMA_SHARED_VALUE_HEADER + body->len, ttl);
     free(v);
 }
 

@@ -93,6 +93,15 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_get(const struct cvma_collateral_
                                                    char *err, size_t err_len);
 
 /*
+ * A value of the fleet's shared cache (struct cvma_state_store, collateral_put): the fetch time
+ * and the expiry (8 bytes each, big-endian), then the bytes as fetched, at least one and at
+ * most CVMA_CACHE_MAX_BODY. Anything else read from the store is a miss. A store may refuse a
+ * longer value before reading it whole (the service's Redis store does): no verifier wrote it.
+ */
+#define CVMA_SHARED_VALUE_HEADER 16u
+#define CVMA_SHARED_VALUE_MAX    (CVMA_SHARED_VALUE_HEADER + CVMA_CACHE_MAX_BODY)
+
+/*
  * Removes the entry under cache_key from the fleet's shared cache (h->store's collateral_del),
  * as evicting collateral that failed verification removes it from the on-disk cache; nothing
  * when h, its store or collateral_del is NULL. Best effort: the store says nothing back.

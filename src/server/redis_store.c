@@ -9,6 +9,7 @@
 
 #include <openssl/sha.h>
 
+#include "collateral/fetch.h"
 #include "common/hex.h"
 #include "common/util.h"
 #include "server/redis_pool.h"
@@ -142,11 +143,18 @@ static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t
     if (c == NULL) {
         return CVMA_STORE_UNAVAILABLE;
     }
-    redisReply *r = redisCommand(c, "GET %s", k);
+    /* No verifier writes a value longer than CVMA_SHARED_VALUE_MAX (collateral/fetch.h), and
+     * one that is would be refused after it was read: so at most one byte more is asked for
+     * (GETRANGE's end is inclusive), and a reply of that length is a miss, as any other value
+     * no verifier wrote is, never copied. Whoever can write to Redis can store up to 512 MB
+     * under a key; a plain GET would have each worker that misses read it all, then copy it.
+     * GETRANGE answers "" for a key that is absent: a miss too (no value is empty). */
+    redisReply *r =
+            redisCommand(c, "GETRANGE %s 0 %llu", k, (unsigned long long)CVMA_SHARED_VALUE_MAX);
     bool in_step = r != NULL && (r->type == REDIS_REPLY_NIL || r->type == REDIS_REPLY_STRING);
-    if (in_step && r->type == REDIS_REPLY_NIL) {
+    if (in_step && (r->type == REDIS_REPLY_NIL || r->len == 0 || r->len > CVMA_SHARED_VALUE_MAX)) {
         a = CVMA_STORE_MISS;
-    } else if (in_step && r->len > 0 && (*p = malloc(r->len)) != NULL) {
+    } else if (in_step && (*p = malloc(r->len)) != NULL) {
         memcpy(*p, r->str, r->len);
         *len = r->len;
         a = CVMA_STORE_OK;

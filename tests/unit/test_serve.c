@@ -10,8 +10,11 @@
 #include <sys/wait.h>
 
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
+#include "collateral/fetch.h"
 #include "common/base64.h"
+#include "common/hex.h"
 #include "crypto/jws.h"
 #include "result/ear.h"
 #include "server/nonce.h"
@@ -543,6 +546,92 @@ static void test_redis_restart(void **state)
     cvma_redis_store_free(rs);
 }
 
+/* Redis's count of the bytes it has sent to all clients (INFO stats). */
+static unsigned long long redis_bytes_out(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "INFO stats");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    const char *f = strstr(r->str, "total_net_output_bytes:");
+    assert_non_null(f);
+    unsigned long long n = strtoull(f + strlen("total_net_output_bytes:"), NULL, 10);
+    freeReplyObject(r);
+    return n;
+}
+
+/* Sets the store's key for the cache key "amd-kds big" to len bytes of 'v' (on c, database 2). */
+static void plant_collateral(redisContext *c, size_t len)
+{
+    uint8_t d[32];
+    char hex[65], k[96];
+    char *v = malloc(len);
+    assert_non_null(v);
+    memset(v, 'v', len);
+    SHA256((const unsigned char *)"amd-kds big", strlen("amd-kds big"), d);
+    cvma_hex_encode(d, sizeof d, hex, sizeof hex);
+    snprintf(k, sizeof k, "cvmattest:collateral:%s", hex);
+    redisReply *r = redisCommand(c, "SET %s %b", k, v, len);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    free(v);
+}
+
+/* Whoever can write to Redis can put up to 512 MB under a collateral key. A value longer than
+ * any a verifier writes (CVMA_SHARED_VALUE_MAX: the header and CVMA_CACHE_MAX_BODY) is a miss,
+ * handed to no one, and is not read whole: Redis sends the store at most one byte more than the
+ * bound. A value of exactly the bound is answered (the verifier parses it). */
+static void test_redis_store_refuses_a_collateral_value_over_the_bound(void **state)
+{
+    struct tredis *t = *state;
+    char err[128];
+    uint8_t *got = NULL;
+    size_t len = 0;
+    struct cvma_state_store st;
+    struct timeval tv = {10, 0};
+    struct cvma_redis_store *rs = cvma_redis_store_new(t->url, NULL, err, sizeof err);
+    assert_non_null(rs);
+    cvma_redis_store_iface(rs, &st);
+    redisContext *raw = raw_conn(t->port);
+    assert_non_null(raw);
+    assert_int_equal(redisSetTimeout(raw, tv), REDIS_OK);
+    redisReply *r = redisCommand(raw, "SELECT 2");
+    assert_non_null(r);
+    freeReplyObject(r);
+
+    plant_collateral(raw, CVMA_SHARED_VALUE_MAX);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds big", &got, &len), CVMA_STORE_OK);
+    assert_int_equal(len, CVMA_SHARED_VALUE_MAX);
+    free(got);
+    got = NULL;
+
+    plant_collateral(raw, CVMA_SHARED_VALUE_MAX + 1);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds big", &got, &len), CVMA_STORE_MISS);
+    assert_null(got);
+    assert_int_equal(len, 0);
+
+    /* Three times the bound: what Redis sent for the get is the bound and a byte, and a little
+     * for INFO's own answer, not 12 MiB. */
+    plant_collateral(raw, 3 * CVMA_SHARED_VALUE_MAX);
+    unsigned long long before = redis_bytes_out(raw);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds big", &got, &len), CVMA_STORE_MISS);
+    assert_null(got);
+    unsigned long long sent = redis_bytes_out(raw) - before;
+    assert_true(sent > CVMA_SHARED_VALUE_MAX);
+    assert_true(sent < CVMA_SHARED_VALUE_MAX + 65536);
+
+    /* the store still answers on that connection (the reply was read in step) */
+    st.collateral_put(st.arg, "amd-kds crl", (const uint8_t *)"crl", 3, 60);
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds crl", &got, &len), CVMA_STORE_OK);
+    assert_int_equal(len, 3);
+    free(got);
+    /* absent: a miss */
+    assert_int_equal(st.collateral_get(st.arg, "amd-kds none", &got, &len), CVMA_STORE_MISS);
+    assert_null(got);
+    redisFree(raw);
+    cvma_redis_store_free(rs);
+}
+
 /* In Redis a spent nonce's key lives until its expiry plus the margin (PX), as in memory. */
 static void test_spent_redis_margin(void **state)
 {
@@ -619,6 +708,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_redis_store_concurrent, redis_setup,
                                             redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_restart, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_redis_store_refuses_a_collateral_value_over_the_bound, redis_setup,
+                    redis_teardown),
             cmocka_unit_test_setup_teardown(test_spent_redis_margin, redis_setup, redis_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
