@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,86 @@ static const struct cvma_state_store *shared_store(const struct cvma_collateral_
     return s != NULL && s->collateral_get != NULL && s->collateral_put != NULL ? s : NULL;
 }
 
+/*
+ * Single flight: one entry per item being downloaded. The table owns the list and the lock;
+ * an entry is freed by the last of its leader and waiters to leave (refs). Once done is set
+ * (under the lock, by the leader) st, body and err never change again, so a participant
+ * holding a reference reads them without the lock.
+ */
+struct flight {
+    struct flight *next; /* in the table until it failed or its leader is through */
+    char *key;
+    unsigned refs;
+    bool done;
+    enum cvma_status st;  /* the download's outcome, once done */
+    struct cvma_buf body; /* CVMA_OK: the bytes as the leader checked and cached them */
+    char err[CVMA_DETAIL_MAX];
+};
+
+struct cvma_fetch_flights {
+    pthread_mutex_t lock;
+    pthread_cond_t landed; /* broadcast whenever a flight is done */
+    struct flight *head;
+    /* Evictions against the copies being written (keep_begin): shared by a write of a cached
+     * copy, exclusive for an eviction, which counts itself in evictions once it has removed
+     * the item. */
+    pthread_rwlock_t evict_lock;
+    atomic_uint_least64_t evictions;
+};
+
+/*
+ * Copies written after an eviction. The bytes a thread had from the shared store or from its
+ * download are written to the local cache (and, downloaded, to the shared store) after it has
+ * had them, and by then another thread may have had the same bytes (from the shared store, the
+ * single flight, the local cache), found them bad in verification and evicted them
+ * (cvma_collateral_evict): written after that, refused bytes would come back, for up to the
+ * maximum age in the shared store and, a VCEK, for good on disk. So a thread reads the count
+ * of evictions before it asks for bytes, and writes them only while no eviction has been
+ * counted since, holding the shared side of evict_lock for the write; an eviction removes
+ * under the exclusive side and counts itself after removing. Either the write comes first and
+ * the eviction removes what it wrote, or the eviction comes first and the write is not made.
+ * One count for every item: an eviction (collateral that failed verification: rare) costs
+ * the copies being written at that moment their write, never their use, and the next miss
+ * fetches them. (Writing the shared copy before the waiters are woken would order the leader's
+ * write alone, not the copy from the shared store to disk, and would add a Redis round trip to
+ * the waiters' bound.) A write and an eviction wait at most for each other's store round
+ * trip (its time-outs) or disk write. Without a flights table nothing is ordered.
+ */
+static uint_least64_t evictions_now(struct cvma_fetch_flights *t)
+{
+    return t != NULL ? atomic_load(&t->evictions) : 0;
+}
+
+/* True when bytes asked for after evictions_now gave since may be written: the caller writes,
+ * then calls keep_end. False: an eviction was counted since (or the lock failed), write
+ * nothing. */
+static bool keep_begin(struct cvma_fetch_flights *t, uint_least64_t since)
+{
+    if (t == NULL) {
+        return true;
+    }
+    if (pthread_rwlock_rdlock(&t->evict_lock) != 0) {
+        return false;
+    }
+    if (atomic_load(&t->evictions) == since) {
+        return true;
+    }
+    pthread_rwlock_unlock(&t->evict_lock);
+    return false;
+}
+
+static void keep_end(struct cvma_fetch_flights *t)
+{
+    if (t != NULL) {
+        pthread_rwlock_unlock(&t->evict_lock);
+    }
+}
+
+static struct cvma_fetch_flights *flights_of(const struct cvma_collateral_net *net)
+{
+    return net->hooks != NULL ? net->hooks->flights : NULL;
+}
+
 /* A shared-store value (collateral/fetch.h), as shared_put writes it: its times into *m (as
  * the store says them; the caller decides what to believe) and its bytes, at least one, into
  * *body (pointing into p, not owned). False: not such a value, or longer than
@@ -114,6 +195,7 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
                           struct cvma_cache_meta *meta)
 {
     const struct cvma_state_store *s = shared_store(net);
+    struct cvma_fetch_flights *t = flights_of(net);
     uint8_t *p = NULL;
     size_t len = 0;
     bool hit = false;
@@ -124,6 +206,7 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     if (s == NULL || net->max_age < 0) {
         return false;
     }
+    uint_least64_t since = evictions_now(t); /* before the store is asked: keep_begin */
     struct cvma_buf b;
     if (s->collateral_get(s->arg, it->cache_key, &p, &len) == CVMA_STORE_OK && p != NULL &&
         shared_value_parse(p, len, &m, &b)) {
@@ -152,30 +235,48 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     if (hit) {
         *meta = m;
     }
-    if (hit && net->cache != NULL) {
+    /* Not after an eviction of what the store gave (keep_begin): another thread may have had
+     * the same bytes and refused them since. */
+    if (hit && net->cache != NULL && keep_begin(t, since)) {
         enum cvma_status put_st = cvma_cache_put_ex(net->cache, it->cache_key, body->p, body->len,
                                                     m.expires_at, m.fetched_at);
         (void)put_st;
+        keep_end(t);
     }
     return hit;
 }
 
 /* see collateral/fetch.h */
-void cvma_collateral_shared_del(const struct cvma_collateral_hooks *h, const char *cache_key)
+enum cvma_status cvma_collateral_evict(const struct cvma_cache *cache,
+                                       const struct cvma_collateral_hooks *h, const char *cache_key)
 {
+    struct cvma_fetch_flights *t = h != NULL ? h->flights : NULL;
     const struct cvma_state_store *s = h != NULL ? h->store : NULL;
+    bool locked = t != NULL && pthread_rwlock_wrlock(&t->evict_lock) == 0;
 
+    enum cvma_status st = cache != NULL ? cvma_cache_remove(cache, cache_key) : CVMA_OK;
     if (s != NULL && s->collateral_del != NULL) {
         s->collateral_del(s->arg, cache_key);
     }
+    /* Counted once removed: a thread that reads the new count asks for the item after it
+     * left both caches (keep_begin). */
+    if (t != NULL) {
+        atomic_fetch_add(&t->evictions, 1);
+    }
+    if (locked) {
+        pthread_rwlock_unlock(&t->evict_lock);
+    }
+    return st;
 }
 
 /* Shares downloaded bytes with the fleet: kept for their remaining validity, at most the
- * maximum age. */
+ * maximum age; not when an eviction was counted since `since` (keep_begin). */
 static void shared_put(const struct cvma_collateral_net *net, const struct cvma_collateral_item *it,
-                       const struct cvma_buf *body, int64_t now, int64_t expires_at)
+                       const struct cvma_buf *body, int64_t now, int64_t expires_at,
+                       uint_least64_t since)
 {
     const struct cvma_state_store *s = shared_store(net);
+    struct cvma_fetch_flights *t = flights_of(net);
     int64_t ttl = cvma_cache_max_age(net->max_age);
     uint8_t *v;
 
@@ -191,38 +292,19 @@ static void shared_put(const struct cvma_collateral_net *net, const struct cvma_
     put_be64(v, now);
     put_be64(v + 8, expires_at);
     memcpy(v + CVMA_SHARED_VALUE_HEADER, body->p, body->len);
-    s->collateral_put(s->arg, it->cache_key, v, CVMA_SHARED_VALUE_HEADER + body->len, ttl);
+    if (keep_begin(t, since)) {
+        s->collateral_put(s->arg, it->cache_key, v, CVMA_SHARED_VALUE_HEADER + body->len, ttl);
+        keep_end(t);
+    }
     free(v);
 }
-
-/*
- * Single flight: one entry per item being downloaded. The table owns the list and the lock;
- * an entry is freed by the last of its leader and waiters to leave (refs). Once done is set
- * (under the lock, by the leader) st, body and err never change again, so a participant
- * holding a reference reads them without the lock.
- */
-struct flight {
-    struct flight *next; /* in the table until it failed or its leader is through */
-    char *key;
-    unsigned refs;
-    bool done;
-    enum cvma_status st;  /* the download's outcome, once done */
-    struct cvma_buf body; /* CVMA_OK: the bytes as the leader checked and cached them */
-    char err[CVMA_DETAIL_MAX];
-};
-
-struct cvma_fetch_flights {
-    pthread_mutex_t lock;
-    pthread_cond_t landed; /* broadcast whenever a flight is done */
-    struct flight *head;
-};
 
 /* see collateral/fetch.h */
 struct cvma_fetch_flights *cvma_fetch_flights_new(void)
 {
     struct cvma_fetch_flights *f = calloc(1, sizeof *f);
     pthread_condattr_t ca;
-    bool have_ca = false, have_lock = false;
+    bool have_ca = false, have_lock = false, have_cond = false;
 
     if (f == NULL) {
         return NULL;
@@ -240,9 +322,17 @@ struct cvma_fetch_flights *cvma_fetch_flights_new(void)
     if (pthread_cond_init(&f->landed, &ca) != 0) {
         goto fail;
     }
+    have_cond = true;
+    if (pthread_rwlock_init(&f->evict_lock, NULL) != 0) {
+        goto fail;
+    }
+    atomic_init(&f->evictions, 0);
     pthread_condattr_destroy(&ca);
     return f;
 fail:
+    if (have_cond) {
+        pthread_cond_destroy(&f->landed);
+    }
     if (have_lock) {
         pthread_mutex_destroy(&f->lock);
     }
@@ -260,6 +350,7 @@ void cvma_fetch_flights_free(struct cvma_fetch_flights *f)
         return;
     }
     /* Every flight leaves the table before its leader returns, so the list is empty here. */
+    pthread_rwlock_destroy(&f->evict_lock);
     pthread_cond_destroy(&f->landed);
     pthread_mutex_destroy(&f->lock);
     free(f);
@@ -450,7 +541,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     struct cvma_cache_meta meta = {0, 0};
     struct cvma_http_opts defaults;
     const struct cvma_http_opts *http = net->http;
-    struct cvma_fetch_flights *flights = net->hooks != NULL ? net->hooks->flights : NULL;
+    struct cvma_fetch_flights *flights = flights_of(net);
     struct flight *fl = NULL;
     bool leader = false, hit = false, corrupt = false;
     char why[CVMA_DETAIL_MAX];
@@ -556,6 +647,8 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
             }
         }
     }
+    /* Before the request: what it brings is written only while no eviction followed. */
+    uint_least64_t since = evictions_now(flights);
     cvma_http_last_code_clear();
     unsigned long failures = cvma_allocfail_count();
     /* Collateral comes from the server asked: a redirect elsewhere is not followed. */
@@ -613,18 +706,20 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         st = CVMA_UNDECIDED;
         goto out;
     }
-    if (net->cache != NULL) {
+    if (net->cache != NULL && keep_begin(flights, since)) {
         /* Best effort: a read-only or full cache costs a refetch next time, nothing more. */
         enum cvma_status put_st =
                 cvma_cache_put(net->cache, it->cache_key, body.p, body.len, expires_at);
         (void)put_st;
+        keep_end(flights);
     }
     /* The waiters have what they need now: the shared copy (Redis, up to its own time-outs)
-     * is written after they are let go, not inside their wait bound. */
+     * is written after they are let go, not inside their wait bound. One of them may find the
+     * bytes bad and evict them first: then it is not written at all (keep_begin). */
     if (fl != NULL) {
         flight_land(flights, fl, CVMA_OK, &body, NULL);
     }
-    shared_put(net, it, &body, now, expires_at);
+    shared_put(net, it, &body, now, expires_at, since);
     goto done;
 use_stale:
     body = stale;

@@ -31,6 +31,10 @@
  * way. The first one also looks at the local cache once more before downloading, for a
  * download that landed between its lookup and its turn.
  *
+ * Evictions (cvma_collateral_evict, same hooks): bytes had from the shared store or a download
+ * are written to the caches only while no eviction has begun since they were asked for, so a
+ * thread that refused and evicted them is never followed by a write that brings them back.
+ *
  * Returns CVMA_OK (*out owns the bytes, as cached), CVMA_UNDECIDED (err says why, with the
  * URL; the caller records COLLATERAL_UNAVAILABLE), CVMA_E_USAGE or CVMA_E_NOMEM; *out is empty
  * on any status but CVMA_OK. Nothing is printed. Thread-safe when the callbacks are.
@@ -102,11 +106,17 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_get(const struct cvma_collateral_
 #define CVMA_SHARED_VALUE_MAX    (CVMA_SHARED_VALUE_HEADER + CVMA_CACHE_MAX_BODY)
 
 /*
- * Removes the entry under cache_key from the fleet's shared cache (h->store's collateral_del),
- * as evicting collateral that failed verification removes it from the on-disk cache; nothing
- * when h, its store or collateral_del is NULL. Best effort: the store says nothing back.
+ * Evicts the item under cache_key, bytes that passed their checks but then failed
+ * verification: removes its entry from cache (may be NULL: none) and from the fleet's shared
+ * cache (h->store's collateral_del, best effort; nothing when h, its store or collateral_del
+ * is NULL). With h->flights, no copy of the item had before the eviction is written to either
+ * cache after it by cvma_collateral_get (a copy from the shared store to the local cache, a
+ * download to both), so no thread of this verifier puts the refused bytes back; their use by
+ * the verification that had them is not changed. Returns cvma_cache_remove's status.
  */
-void cvma_collateral_shared_del(const struct cvma_collateral_hooks *h, const char *cache_key);
+CVMA_MUST_USE enum cvma_status cvma_collateral_evict(const struct cvma_cache *cache,
+                                                     const struct cvma_collateral_hooks *h,
+                                                     const char *cache_key);
 
 /*
  * The downloads in progress of one verifier (or any set of threads sharing a cache): a small

@@ -125,8 +125,7 @@ enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path)
     if ((key = kds_key(k, path, NULL)) == NULL) {
         return CVMA_E_NOMEM;
     }
-    st = k->cache != NULL ? cvma_cache_remove(k->cache, key) : CVMA_OK;
-    cvma_collateral_shared_del(k->hooks, key);
+    st = cvma_collateral_evict(k->cache, k->hooks, key);
     free(key);
     return st;
 }

@@ -115,8 +115,8 @@ cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, 
 CVMA_MUST_USE bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path,
                                            int64_t *expired_at);
 
-/* Removes the cache entry of {base URL}{path} (cvma_cache_remove; CVMA_OK when k has no
- * cache) and the fleet's shared copy (k->hooks, cvma_collateral_shared_del). */
+/* Removes the cache entry of {base URL}{path} (CVMA_OK when k has no cache) and the fleet's
+ * shared copy: cvma_collateral_evict with k->hooks. */
 CVMA_MUST_USE enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path);
 
 #endif

@@ -366,8 +366,7 @@ enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item ite
         free(url);
         return CVMA_E_NOMEM;
     }
-    st = p->cache != NULL ? cvma_cache_remove(p->cache, key) : CVMA_OK;
-    cvma_collateral_shared_del(p->hooks, key);
+    st = cvma_collateral_evict(p->cache, p->hooks, key);
     free(key);
     free(url);
     return st;

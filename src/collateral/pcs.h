@@ -138,8 +138,8 @@ CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvm
  * Removes the cache entry of one item (the arguments as for cvma_pcs_fetch), if there is one:
  * an answer that passed its form check but then failed verification (a signature or chain
  * that is not Intel's), so that the next use fetches it again instead of failing on the same
- * bytes until it is older than the maximum age. The fleet's shared copy goes too (p->hooks,
- * cvma_collateral_shared_del). CVMA_OK also when there was none or p has no cache;
+ * bytes until it is older than the maximum age. The fleet's shared copy goes too
+ * (cvma_collateral_evict with p->hooks). CVMA_OK also when there was none or p has no cache;
  * CVMA_E_IO, CVMA_E_USAGE (bad arguments), CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item item,

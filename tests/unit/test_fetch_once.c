@@ -328,29 +328,70 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
 /*
  * A shared store (the fleet's cache, as with --redis) in memory. Its put can be held before
  * it stores anything (hold_put), to catch a thread missing while the leader writes the shared
- * copy.
+ * copy, or until the item has been deleted (wait_del: at most 0.5 s once an eviction has
+ * begun, evicting, and 5 s in all), to let a waiter evict what the leader is about to write.
+ * With evict_in_get, get takes the value, then evicts the item through that fixture's hooks
+ * (as another thread would between the store's answer and the copy to disk), then answers
+ * (on the test's main thread only: it asserts).
  */
+struct fx;
 struct mem_store {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     uint8_t *v;
     size_t len;
     bool hold_put, in_put, release_put;
+    bool wait_del, deleted, evicting;
+    double evicting_since;
+    int gets;
+    struct fx *evict_in_get;
+    pthread_t downloader; /* the thread whose download callback ran (download_when_joined) */
 };
 
 static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, size_t *len)
 {
     struct mem_store *m = arg;
     enum cvma_store_answer a = CVMA_STORE_MISS;
-    (void)key;
     pthread_mutex_lock(&m->lock);
+    m->gets++;
+    pthread_cond_broadcast(&m->cond);
     if (m->v != NULL && (*p = malloc(m->len)) != NULL) {
         memcpy(*p, m->v, m->len);
         *len = m->len;
         a = CVMA_STORE_OK;
     }
+    struct fx *evict = m->evict_in_get;
     pthread_mutex_unlock(&m->lock);
+    if (evict != NULL) {
+        assert_int_equal(cvma_collateral_evict(evict->net.cache, &evict->hooks, key), CVMA_OK);
+    }
     return a;
+}
+
+static void mem_del(void *arg, const char *key)
+{
+    struct mem_store *m = arg;
+    (void)key;
+    pthread_mutex_lock(&m->lock);
+    free(m->v);
+    m->v = NULL;
+    m->len = 0;
+    m->deleted = true;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Waits on m->cond (its lock held) for at most 50 ms. */
+static void mem_wait_a_little(struct mem_store *m)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&m->cond, &m->lock, &ts);
 }
 
 static void mem_put(void *arg, const char *key, const uint8_t *p, size_t len, int64_t ttl)
@@ -366,6 +407,10 @@ static void mem_put(void *arg, const char *key, const uint8_t *p, size_t len, in
     pthread_cond_broadcast(&m->cond);
     while (hold && !m->release_put) {
         pthread_cond_wait(&m->cond, &m->lock);
+    }
+    for (double t0 = tu_now(); m->wait_del && !m->deleted && tu_now() - t0 < 5.0 &&
+                               !(m->evicting && tu_now() - m->evicting_since > 0.5);) {
+        mem_wait_a_little(m);
     }
     free(m->v);
     if ((m->v = malloc(len)) != NULL) {
@@ -464,6 +509,147 @@ static void test_a_miss_while_the_shared_copy_is_written_takes_the_download(void
     mem_store_cleanup(&m);
 }
 
+/* A shared value of BODY, fetched now, with no expiry (fetch.c's shared value), in m. */
+static void mem_store_body(struct mem_store *m)
+{
+    int64_t now = (int64_t)time(NULL);
+    m->len = 16 + strlen(BODY);
+    m->v = calloc(1, m->len);
+    assert_non_null(m->v);
+    for (int i = 0; i < 8; i++) {
+        m->v[7 - i] = (uint8_t)((uint64_t)now >> (8 * i));
+    }
+    memcpy(m->v + 16, BODY, strlen(BODY));
+}
+
+/* A copy from the shared store to the local cache is not written once the item has been
+ * evicted since the store was asked: whoever evicted it had the same bytes and refused them,
+ * and on disk they would be handed out again (a VCEK for good). Here the eviction comes
+ * between the store's answer and the copy, as another thread's would; the bytes are still
+ * this call's answer. */
+static void test_a_shared_value_evicted_meanwhile_is_not_copied_to_disk(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf cached = {0};
+
+    use_mem_store(f, &m, &store);
+    store.collateral_del = mem_del;
+    f->net.cache = &f->cache;
+    mem_store_body(&m);
+    m.evict_in_get = f;
+    get_ok(f);
+    assert_true(m.deleted);
+    assert_null(m.v);
+    assert_int_equal(cvma_cache_get(&f->cache, counted_item.cache_key, &cached), CVMA_E_IO);
+    assert_int_equal(atomic_load(&g_downloads), 0);
+    assert_int_equal(atomic_load(&f->stats.shared_hits), 1);
+    /* Without an eviction the copy is written as before. */
+    m.evict_in_get = NULL;
+    mem_store_body(&m);
+    get_ok(f);
+    assert_int_equal(cvma_cache_get(&f->cache, counted_item.cache_key, &cached), CVMA_OK);
+    cvma_buf_free(&cached);
+    mem_store_cleanup(&m);
+}
+
+/* A download callback (arg: the struct mem_store): records its thread, waits until two threads
+ * have asked the store (the leader and the one that will wait on it), then 0.2 s for the
+ * second to join the flight, and gives BODY. */
+static enum cvma_status download_when_joined(const char *url, const struct cvma_http_opts *http,
+                                             struct cvma_buf *out, char *err, size_t err_len,
+                                             void *arg)
+{
+    struct mem_store *m = arg;
+    (void)url;
+    (void)http;
+    (void)err;
+    (void)err_len;
+    atomic_fetch_add(&g_downloads, 1);
+    pthread_mutex_lock(&m->lock);
+    m->downloader = pthread_self();
+    for (double t0 = tu_now(); m->gets < 2 && tu_now() - t0 < 5.0;) {
+        mem_wait_a_little(m);
+    }
+    pthread_mutex_unlock(&m->lock);
+    usleep(200000);
+    tu_buf_set(out, (const uint8_t *)BODY, strlen(BODY));
+    return CVMA_OK;
+}
+
+struct evicting_get {
+    struct fx *f;
+    struct mem_store *m;
+    const struct cvma_collateral_item *item;
+};
+
+/* Gets the item; the thread that did not download it then finds it bad (as a verification
+ * would) and evicts it. */
+static void *run_get_then_evict(void *arg)
+{
+    struct evicting_get *g = arg;
+    struct cvma_buf out = {0};
+    char err[512];
+    enum cvma_status st = cvma_collateral_get(&g->f->net, g->item, &out, NULL, err, sizeof err);
+    cvma_buf_free(&out);
+    if (st != CVMA_OK) {
+        return (void *)"get failed";
+    }
+    pthread_mutex_lock(&g->m->lock);
+    bool leader = pthread_equal(g->m->downloader, pthread_self());
+    if (!leader) {
+        g->m->evicting = true;
+        g->m->evicting_since = tu_now();
+        pthread_cond_broadcast(&g->m->cond);
+    }
+    pthread_mutex_unlock(&g->m->lock);
+    if (!leader &&
+        cvma_collateral_evict(g->f->net.cache, &g->f->hooks, g->item->cache_key) != CVMA_OK) {
+        return (void *)"evict failed";
+    }
+    return NULL;
+}
+
+/* The leader of a download writes the shared copy after it has woken its waiters; a waiter
+ * that finds the bytes bad and evicts them before that write must not see them come back to
+ * the shared store (for up to the maximum age). The leader's shared put waits here until the
+ * waiter's eviction has deleted the item, or 0.5 s once the eviction began (an eviction
+ * ordered after that write waits for it). */
+static void test_a_download_a_waiter_evicted_is_not_written_back(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf cached = {0};
+    pthread_t th[2];
+    struct evicting_get g;
+    void *res;
+    struct cvma_collateral_item item = counted_item;
+
+    use_mem_store(f, &m, &store);
+    store.collateral_del = mem_del;
+    f->net.cache = &f->cache;
+    m.wait_del = true;
+    item.download = download_when_joined;
+    item.arg = &m;
+    g = (struct evicting_get){f, &m, &item};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, run_get_then_evict, &g), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(th[i], &res), 0);
+        if (res != NULL) {
+            fail_msg("thread %d: %s", i, (const char *)res);
+        }
+    }
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_true(m.deleted);
+    assert_null(m.v); /* the evicted bytes did not come back to the shared store */
+    assert_int_equal(cvma_cache_get(&f->cache, item.cache_key, &cached), CVMA_E_IO);
+    mem_store_cleanup(&m);
+}
+
 #define OTHER "ITEM-BYTES: well-formed, but not what the URL asked for\n"
 
 /* Form: BODY or OTHER. Admitted (what the URL asked for): BODY only. */
@@ -558,6 +744,11 @@ int main(void)
                     test_a_miss_while_the_shared_copy_is_written_takes_the_download, fx_setup,
                     fx_teardown),
             cmocka_unit_test_setup_teardown(test_a_shared_value_that_fails_admit_is_a_miss,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_shared_value_evicted_meanwhile_is_not_copied_to_disk, fx_setup,
+                    fx_teardown),
+            cmocka_unit_test_setup_teardown(test_a_download_a_waiter_evicted_is_not_written_back,
                                             fx_setup, fx_teardown),
     };
     const struct CMUnitTest with_server[] = {
