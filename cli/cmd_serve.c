@@ -355,14 +355,15 @@ static void warn_state_dir(const struct cvma_serve_config *s)
                 "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
                 "checked against Redis and the highest version this process saw only, so a Redis "
                 "that loses its data while the instances restart lets an older registry back "
-                "in; give --cache-dir a directory this instance can write\n",
+                "in; give --cache-dir a directory this instance can write and no one else "
+                "can\n",
                 why);
     } else {
         fprintf(stderr,
                 "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
                 "not checked, and every result that uses a registry carries "
                 "REGISTRY_ROLLBACK_NOT_CHECKED; give --cache-dir a directory this instance can "
-                "write (or use --redis)\n",
+                "write and no one else can (or use --redis)\n",
                 why);
     }
 }

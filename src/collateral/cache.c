@@ -151,6 +151,11 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
     if (meta != NULL) {
         memset(meta, 0, sizeof *meta);
     }
+    /* A directory others can write (or none yet) holds no entry to believe: a miss. */
+    if (cvma_private_dir(c->dir, false, NULL, 0) != CVMA_OK) {
+        st = CVMA_OK;
+        goto out;
+    }
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
         goto out;
     }
@@ -259,7 +264,7 @@ enum cvma_status cvma_cache_put_ex(const struct cvma_cache *c, const char *key, 
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
         goto out;
     }
-    if ((st = cvma_mkdir_p(c->dir, 0700)) != CVMA_OK) {
+    if ((st = cvma_private_dir(c->dir, true, NULL, 0)) != CVMA_OK) {
         goto out;
     }
     st = cvma_file_write_atomic(path, entry, CVMA_CACHE_HEADER_LEN + len);
@@ -301,6 +306,17 @@ void cvma_cache_age_text(int64_t fetched_at, int64_t now, char *out, size_t n)
     } else {
         snprintf(out, n, "%lld h %lld min", (long long)(age / 3600), (long long)(age % 3600 / 60));
     }
+}
+
+/* see collateral/cache.h */
+bool cvma_cache_dir_refused(const struct cvma_cache *c, char *why, size_t why_len)
+{
+    struct stat sb;
+
+    if (c == NULL || c->dir == NULL || (lstat(c->dir, &sb) != 0 && errno == ENOENT)) {
+        return false;
+    }
+    return cvma_private_dir(c->dir, false, why, why_len) != CVMA_OK;
 }
 
 /* see collateral/cache.h */

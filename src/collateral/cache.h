@@ -4,7 +4,10 @@
  * Location: the directory given to cvma_cache_init, else $CVMATTEST_CACHE, else
  * $XDG_CACHE_HOME/cvmattest (only when XDG_CACHE_HOME is an absolute path, as the XDG spec
  * requires), else $HOME/.cache/cvmattest. Missing directories are created (mode 0700) on the
- * first put, never on a get.
+ * first put, never on a get. The directory is used only while it is private to the user
+ * (cvma_private_dir: not a symbolic link, owned by the effective user or root, no write bit for
+ * group or others): otherwise every get is a miss and every put fails (CVMA_E_IO), as with a
+ * directory that cannot be created. Whoever else can write it could write entries.
  *
  * Keys are arbitrary strings ("amd-kds https://kdsintf.amd.com/vcek/v1/Milan/..."). The file
  * name is the lower-case hex SHA-256 of the key plus ".entry", so nothing in a key can name a
@@ -83,6 +86,10 @@ enum cvma_cache_state {
  */
 CVMA_MUST_USE enum cvma_status cvma_cache_init(struct cvma_cache *c, const char *dir);
 
+/* True when c's directory exists but is not private to the user (cvma_private_dir), so that
+ * the cache is not used; why (may be NULL) then says why. False when it does not exist yet. */
+bool cvma_cache_dir_refused(const struct cvma_cache *c, char *why, size_t why_len);
+
 /* Frees c->dir. Safe on a zeroed struct and twice. */
 void cvma_cache_cleanup(struct cvma_cache *c);
 
@@ -125,7 +132,8 @@ CVMA_MUST_USE enum cvma_status cvma_cache_get(const struct cvma_cache *c, const 
 /*
  * Stores body p/len under key, replacing any entry, atomically. expires_at is Unix seconds;
  * 0 means the entry never expires. Creates the directory (0700) if needed.
- * Returns CVMA_OK, CVMA_E_IO (directory or file could not be written), CVMA_E_USAGE (body
+ * Returns CVMA_OK, CVMA_E_IO (directory or file could not be written, or the directory is not
+ * private to the user), CVMA_E_USAGE (body
  * larger than CVMA_CACHE_MAX_BODY, negative expiry) or CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_cache_put(const struct cvma_cache *c, const char *key,

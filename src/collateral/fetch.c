@@ -577,7 +577,11 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         goto done;
     }
     if (net->offline) {
-        cvma_errf(err, err_len, "%s %s: offline and not in cache", it->what, it->url);
+        char dir_why[CVMA_DETAIL_MAX / 2];
+        bool refused = cvma_cache_dir_refused(net->cache, dir_why, sizeof dir_why);
+        cvma_errf(err, err_len, "%s %s: offline and not in cache%s%s%s", it->what, it->url,
+                  refused ? " (cache directory not used: " : "", refused ? dir_why : "",
+                  refused ? ")" : "");
         st = CVMA_UNDECIDED;
         goto out;
     }

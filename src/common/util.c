@@ -409,6 +409,47 @@ out:
     return st;
 }
 
+/* see common/util.h */
+enum cvma_status cvma_private_dir(const char *dir, bool create, char *why, size_t why_len)
+{
+    struct stat sb;
+
+    if (create) {
+        enum cvma_status st = cvma_mkdir_p(dir, 0700);
+        if (st == CVMA_E_NOMEM) {
+            cvma_errf(why, why_len, "out of memory");
+            return st;
+        }
+        if (st != CVMA_OK) {
+            cvma_errf(why, why_len, "%s cannot be created", dir);
+            return CVMA_E_IO;
+        }
+    }
+    if (lstat(dir, &sb) != 0) {
+        cvma_errf(why, why_len, "%s: %s", dir, strerror(errno));
+        return CVMA_E_IO;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        cvma_errf(why, why_len, "%s is a symbolic link, not a directory of its own", dir);
+        return CVMA_E_IO;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        cvma_errf(why, why_len, "%s is not a directory", dir);
+        return CVMA_E_IO;
+    }
+    if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+        cvma_errf(why, why_len, "%s is owned by uid %lu, not by this user (uid %lu) or root", dir,
+                  (unsigned long)sb.st_uid, (unsigned long)geteuid());
+        return CVMA_E_IO;
+    }
+    if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        cvma_errf(why, why_len, "%s is writable by group or others (mode %04o)", dir,
+                  (unsigned)(sb.st_mode & 07777));
+        return CVMA_E_IO;
+    }
+    return CVMA_OK;
+}
+
 char *cvma_path_join(const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name);

@@ -120,6 +120,18 @@ CVMA_MUST_USE enum cvma_status cvma_dir_fsync(const char *dir);
  */
 CVMA_MUST_USE enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode);
 
+/*
+ * A directory for what the verifier believes as it finds it (cache entries, rollback floors):
+ * when create is true, made as cvma_mkdir_p(dir, 0700) makes it; then, created or found, it
+ * must be a directory itself (not a symbolic link: lstat) owned by the effective user or by
+ * root, with no write bit for group or others. Whoever else can write a directory can replace
+ * what is in it. Its parents are not checked. CVMA_OK; CVMA_E_IO, with why saying which of
+ * these dir fails and naming it ("... cannot be created", "... is writable by group or others
+ * (mode 0777)"); CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status cvma_private_dir(const char *dir, bool create, char *why,
+                                                size_t why_len);
+
 /* Formats a one-line error message into err (err may be NULL or err_len 0: nothing). */
 void cvma_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
 

@@ -374,6 +374,19 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
     enum cvma_status st;
 
     *ok = false;
+    /* A directory others can write is as good as none (the state and conflicts kept there
+     * could be replaced): not read, not written, and said, as without a state directory. */
+    char dir_why[CVMA_DETAIL_MAX / 2];
+    if ((st = cvma_private_dir(state_dir, true, dir_why, sizeof dir_why)) != CVMA_OK) {
+        if (st == CVMA_E_NOMEM) {
+            return st;
+        }
+        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                         "%s: log consistency not checked: state directory %s", found->origin,
+                         dir_why);
+        *ok = true;
+        return CVMA_OK;
+    }
     if ((spath = cvma_tlog_state_path(state_dir, "tlog-state.", p->cp.origin, ".checkpoint")) ==
         NULL) {
         return CVMA_E_NOMEM;

@@ -76,13 +76,18 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
     detail[0] = '\0';
     *seen_out = 0;
     memset(seen_root, 0, 32);
-    enum cvma_status mst = dir != NULL ? cvma_mkdir_p(dir, 0700) : CVMA_E_IO;
+    /* A directory others can write is as good as none: whoever can write it can lower or
+     * remove the floor (cvma_private_dir). */
+    char dir_why[CVMA_DETAIL_MAX / 2];
+    enum cvma_status mst =
+            dir != NULL ? cvma_private_dir(dir, true, dir_why, sizeof dir_why) : CVMA_E_IO;
     if (mst == CVMA_E_NOMEM) {
         cvma_errf(detail, detail_len, "out of memory");
         return RB_NOMEM;
     }
     if (mst != CVMA_OK) {
-        cvma_errf(detail, detail_len, "state directory %s cannot be created", dir ? dir : "(none)");
+        cvma_errf(detail, detail_len, "state directory %s",
+                  dir ? dir_why : "(none) cannot be created");
         return RB_NOT_CHECKED;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/registry-state.%s.json", dir, r->provider) >=
@@ -226,9 +231,7 @@ bool cvma_registry_state_dir_usable(const char *cache_dir, char *why, size_t why
                           : "no --cache-dir, $CVMATTEST_CACHE, $XDG_CACHE_HOME or $HOME");
         goto out;
     }
-    if ((st = cvma_mkdir_p(cache.dir, 0700)) != CVMA_OK) {
-        cvma_errf(why, why_len, "%s cannot be created%s", cache.dir,
-                  st == CVMA_E_NOMEM ? " (out of memory)" : "");
+    if ((st = cvma_private_dir(cache.dir, true, why, why_len)) != CVMA_OK) {
         goto out;
     }
     if (access(cache.dir, W_OK | X_OK) != 0) {
@@ -344,7 +347,8 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
      * that cannot be written, is said in the result (RB_NOT_CHECKED below) and retried. */
     bool dir_usable = false;
     if (dir != NULL && (!have || r->version > f.version || !f.persisted)) {
-        enum cvma_status mst = cvma_mkdir_p(dir, 0700);
+        char dir_why[CVMA_DETAIL_MAX / 2];
+        enum cvma_status mst = cvma_private_dir(dir, true, dir_why, sizeof dir_why);
         if (mst == CVMA_E_NOMEM) {
             cvma_errf(detail, detail_len, "out of memory");
             return RB_NOMEM;
@@ -352,7 +356,7 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
         dir_usable = mst == CVMA_OK;
         if (!dir_usable) {
             local = RB_NOT_CHECKED;
-            cvma_errf(local_why, sizeof local_why, "the state directory %s cannot be created", dir);
+            cvma_errf(local_why, sizeof local_why, "the state directory %s", dir_why);
         }
     }
     if (dir_usable) {

@@ -430,7 +430,9 @@ CVMA_MUST_USE enum cvma_status cvma_registry_set_add_log_consistency(struct cvma
 /*
  * Whether cache_dir (NULL: the default, resolved as cvma_registry_bind resolves it) can hold
  * the registry state: the rollback state files and witnessed logs' newest checkpoints. Creates
- * it when missing. true when it is a directory this process can write; false otherwise, with
+ * it when missing. true when it is a directory this process can write and no one else can
+ * (cvma_private_dir: owned by the effective user or root, no write bit for group or others,
+ * not a symbolic link); false otherwise, with
  * why (the directory and the error; may be NULL). A service says so at start: without it,
  * rollback rests on the shared store alone (or is not checked) and log consistency is not
  * checked.

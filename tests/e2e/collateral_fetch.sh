@@ -4,6 +4,7 @@
 #  - SEV-SNP without a CRL: fetched from KDS when online; a failed fetch is undecided (exit 3);
 #    offline it is CRL_NOT_CHECKED naming the KDS URL;
 #  - --collateral-max-age: a cached CRL younger than it is not fetched again, an older one is;
+#  - a --cache-dir others can write is neither written nor read (offline: exit 3 saying why);
 #  - `cvmattest collateral fetch` then an offline verification, for SEV-SNP and TDX;
 #  - `cvmattest collateral fetch` of collateral that fails its own checks (a CRL, a VCEK or a
 #    TCB Info signed by another key, as a hostile mirror or a poisoned cache would serve):
@@ -104,6 +105,28 @@ grep -q 'CRL_NOT_CHECKED: .*AMD KDS serves it at https://kdsintf.amd.com/vcek/v1
 # 7. Usage: --collateral-max-age wants seconds.
 $V --collateral-max-age soon >"$TMP/o7" 2>&1; rc=$?
 expect "bad --collateral-max-age" 2 "$TMP/o7"
+
+# 7b. A cache directory others can write is not used (docs/collateral.md, "The cache"): as
+#     one that cannot be created, nothing is written to it or read from it; offline that is
+#     exit 3 with COLLATERAL_UNAVAILABLE saying why; private again (0700), it is used.
+V2="$CVM verify $TMP/s/report.bin --trust-root $TMP/s/ark.pem --cache-dir $TMP/c5 --kds-url $KDS"
+mkdir "$TMP/c5" && chmod 0777 "$TMP/c5" || fail "mkdir c5"
+$V2 >"$TMP/o7b" 2>&1; rc=$?
+expect "online, world-writable --cache-dir" 0 "$TMP/o7b"
+[ -z "$(ls "$TMP/c5")" ] || { ls -l "$TMP/c5" >&2; fail "written to a world-writable --cache-dir"; }
+chmod 0700 "$TMP/c5"
+$V2 >"$TMP/o7b" 2>&1; rc=$?
+expect "online, --cache-dir 0700" 0 "$TMP/o7b"
+[ -n "$(ls "$TMP/c5")" ] || fail "nothing cached in a private --cache-dir"
+chmod 0777 "$TMP/c5"
+$V2 --offline >"$TMP/o7c" 2>&1; rc=$?
+expect "offline, world-writable --cache-dir holding the entries" 3 "$TMP/o7c"
+grep -q "COLLATERAL_UNAVAILABLE: .*offline and not in cache (cache directory not used: $TMP/c5 is writable by group or others (mode 0777))" \
+    "$TMP/o7c" || { cat "$TMP/o7c" >&2; fail "world-writable --cache-dir: no COLLATERAL_UNAVAILABLE saying why"; }
+chmod 0700 "$TMP/c5"
+$V2 --offline >"$TMP/o7c" 2>&1; rc=$?
+expect "offline, --cache-dir 0700" 0 "$TMP/o7c"
+grep -q 'status: *affirming' "$TMP/o7c" || { cat "$TMP/o7c" >&2; fail "private --cache-dir: not affirming"; }
 
 # 8. collateral fetch, then an offline verification from what it wrote.
 "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/snp-out" --kds-url "$KDS" \

@@ -75,5 +75,25 @@ start E $COMMON --registry "$T/reg1.jws" --cache-dir "$T/afile/cache"
 st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o6.json")
 eq "no usable --cache-dir, v1: refused through redis" "200 contraindicated true null" "$st $(verdict "$T/o6.json")"
 
+# 6. an instance whose cache directory others can write (chmod 0777) does as in 5: the
+#    directory is not used for the state file (whoever can write it could lower the floor),
+#    each result says so, serve says so at start; made private (0700) it is used again
+mkdir "$T/w" && chmod 0777 "$T/w"
+start F $COMMON --registry "$T/reg2.jws" --cache-dir "$T/w"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o7.json")
+eq "world-writable --cache-dir, v2: bound, with a warning" "200 warning false acme" "$st $(verdict "$T/o7.json")"
+eq "world-writable --cache-dir: REGISTRY_ROLLBACK_NOT_CHECKED names it and its mode" "true" \
+    "$(jq --arg d "$T/w is writable by group or others (mode 0777)" '[.reasons[] | select(.code == "REGISTRY_ROLLBACK_NOT_CHECKED") | .detail | contains($d)] | any' "$T/o7.json")"
+grep -q "warning: no usable state directory ($T/w is writable by group or others (mode 0777)).*checked against Redis" "$T/F.log" &&
+    ok "serve warns at start, naming the directory's mode" || fail "no start warning: $(cat "$T/F.log")"
+[ ! -e "$T/w/registry-state.acme.json" ] && ok "no state file written there" || fail "state file written in a world-writable --cache-dir"
+stop F
+chmod 0700 "$T/w"
+start G $COMMON --registry "$T/reg2.jws" --cache-dir "$T/w"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o8.json")
+eq "the same --cache-dir made 0700: bound, no warning" "200 affirming false acme" "$st $(verdict "$T/o8.json")"
+[ -f "$T/w/registry-state.acme.json" ] && ok "the state file is written there" || fail "no state file in the private --cache-dir"
+stop G
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all serve registry floor tests passed"

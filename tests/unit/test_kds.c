@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "collateral/cache.h"
+#include "collateral/fetch.h"
 #include "collateral/http.h"
 #include "common/hex.h"
 #include "common/verdict.h"
@@ -347,6 +348,65 @@ static void test_cache_dir_is_created_0700_on_first_put_only(void **state)
     assert_int_equal(sb.st_mode & 0777, 0700);
     cvma_cache_cleanup(&c);
     cvma_cache_cleanup(&c); /* twice is harmless */
+}
+
+/* Any well-formed bytes (the offline case below never gets as far as checking them). */
+static bool check_any(const struct cvma_buf *b, int64_t now, int64_t *expires_at, char *why,
+                      size_t why_len, void *arg)
+{
+    (void)b;
+    (void)now;
+    (void)expires_at;
+    (void)why;
+    (void)why_len;
+    (void)arg;
+    return true;
+}
+
+/* A cache directory others can write is not used (docs/collateral.md, "The cache"): its
+ * entries are not read, nothing is written to it, and an offline miss says why; as private
+ * again (0700, or 0755) it is used as before. */
+static void test_cache_dir_others_can_write_is_not_used(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_buf b = {0};
+    char why[512], err[1024], want[512];
+    static const uint8_t body[] = "collateral";
+    const struct cvma_collateral_item item = {
+            .what = "VCEK",
+            .url = "https://kds.example/vcek",
+            .cache_key = "k",
+            .check = check_any,
+    };
+    const struct cvma_collateral_net offline = {.offline = true, .cache = &f->cache};
+
+    /* not there yet: not refused (the first put makes it) */
+    assert_false(cvma_cache_dir_refused(&f->cache, why, sizeof why));
+    assert_int_equal(cvma_cache_put(&f->cache, "k", body, sizeof body, 0), CVMA_OK);
+    assert_int_equal(cvma_cache_get(&f->cache, "k", &b), CVMA_OK);
+    cvma_buf_free(&b);
+    assert_false(cvma_cache_dir_refused(&f->cache, why, sizeof why));
+
+    assert_int_equal(chmod(f->cache_dir, 0777), 0);
+    snprintf(want, sizeof want, "%s is writable by group or others (mode 0777)", f->cache_dir);
+    assert_true(cvma_cache_dir_refused(&f->cache, why, sizeof why));
+    assert_string_equal(why, want);
+    assert_int_equal(cvma_cache_get(&f->cache, "k", &b), CVMA_E_IO); /* there, not read */
+    assert_null(b.p);
+    assert_int_equal(cvma_cache_put(&f->cache, "k2", body, sizeof body, 0), CVMA_E_IO);
+    assert_int_equal(cvma_collateral_get(&offline, &item, &b, NULL, err, sizeof err),
+                     CVMA_UNDECIDED);
+    assert_null(b.p);
+    assert_non_null(strstr(err, "offline and not in cache (cache directory not used: "));
+    assert_non_null(strstr(err, want));
+
+    assert_int_equal(chmod(f->cache_dir, 0755), 0);
+    assert_false(cvma_cache_dir_refused(&f->cache, why, sizeof why));
+    assert_int_equal(cvma_cache_get(&f->cache, "k2", &b), CVMA_E_IO); /* never written */
+    assert_int_equal(cvma_collateral_get(&offline, &item, &b, NULL, err, sizeof err), CVMA_OK);
+    assert_int_equal(b.len, sizeof body);
+    cvma_buf_free(&b);
+    assert_int_equal(chmod(f->cache_dir, 0700), 0);
 }
 
 static void test_cache_expired_entry_is_a_miss(void **state)
@@ -1464,6 +1524,8 @@ int main(void)
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_cache_dir_is_created_0700_on_first_put_only,
                                             fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cache_dir_others_can_write_is_not_used, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_cache_expired_entry_is_a_miss, fx_setup,
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_cache_corrupt_entry_is_reported_as_corrupt,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -20,6 +21,7 @@
 #include "collateral/fetch.h"
 #include "cvmattest/cvmattest.h"
 #include "registry/bind_internal.h"
+#include "registry/registry.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
 #include "tu_api.h"
@@ -443,6 +445,62 @@ static void test_state_store_registry_rollback_with_the_store_alone(void **state
     free(tmp);
 }
 
+/* A state directory others can write is as one that cannot be created: the rollback state in
+ * it is neither read (a floor there could have been raised, to refuse a genuine registry, or
+ * lowered) nor written, and the result says so (RB_NOT_CHECKED naming the directory and its
+ * mode), with a store too; private again, the state is read and refuses an older registry. */
+static void test_state_store_registry_state_dir_others_can_write_is_not_used(void **state)
+{
+    (void)state;
+    struct forgetful f = {0};
+    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL};
+    struct cvma_registry r;
+    struct cvma_buf before, after;
+    char detail[512], want[512];
+    char *dir = tu_tmpdir();
+    char *file = tu_path(dir, "registry-state.acme.json");
+    static const char floor5[] =
+            "{\"provider\": \"acme\", \"version\": 5, \"merkle_root\": "
+            "\"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"}\n";
+
+    tu_write(file, (const uint8_t *)floor5, sizeof floor5 - 1);
+    assert_int_equal(chmod(dir, 0777), 0);
+    snprintf(want, sizeof want, "%s is writable by group or others (mode 0777)", dir);
+    reg_version(&r, 2, 0xaa);
+    assert_int_equal(cvma_bind_rollback_check(dir, &r, detail, sizeof detail), RB_NOT_CHECKED);
+    assert_non_null(strstr(detail, want));
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    assert_non_null(rs);
+    assert_int_equal(cvma_bind_rollback_check_store(rs, &st, dir, &r, detail, sizeof detail),
+                     RB_NOT_CHECKED);
+    assert_non_null(strstr(detail, "checked against the shared state store only"));
+    assert_non_null(strstr(detail, want));
+    assert_int_equal(f.last, 2);
+    cvma_registry_set_free(rs);
+    /* not written either */
+    reg_version(&r, 7, 0xdd);
+    tu_read(file, &before);
+    assert_int_equal(cvma_bind_rollback_check(dir, &r, detail, sizeof detail), RB_NOT_CHECKED);
+    tu_read(file, &after);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.p, before.p, before.len);
+    cvma_buf_free(&before);
+    cvma_buf_free(&after);
+    /* private again: the floor there refuses version 2 */
+    assert_int_equal(chmod(dir, 0700), 0);
+    reg_version(&r, 2, 0xaa);
+    assert_int_equal(cvma_bind_rollback_check(dir, &r, detail, sizeof detail), RB_ROLLBACK);
+    assert_non_null(strstr(detail, "older than version 5 already seen"));
+    char why[512];
+    assert_true(cvma_registry_state_dir_usable(dir, why, sizeof why));
+    assert_int_equal(chmod(dir, 0770), 0);
+    assert_false(cvma_registry_state_dir_usable(dir, why, sizeof why));
+    assert_non_null(strstr(why, "writable by group or others (mode 0770)"));
+    free(file);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* A store of SEV-SNP collateral in memory, one value per item (told apart by the end of the
  * cache key), that records what it is asked to delete. */
 enum { KEYED_VCEK, KEYED_CHAIN, KEYED_CRL, KEYED_N };
@@ -590,6 +648,7 @@ int main(void)
             cmocka_unit_test(test_state_store_registry_rollback_through_the_store),
             cmocka_unit_test(test_state_store_registry_floor_outlives_the_store),
             cmocka_unit_test(test_state_store_registry_rollback_with_the_store_alone),
+            cmocka_unit_test(test_state_store_registry_state_dir_others_can_write_is_not_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,64 @@ ssize_t write(int fd, const void *p, size_t n)
     return (ssize_t)syscall(SYS_write, fd, p, n);
 }
 
+/* A directory for state the verifier believes: made 0700, or found; refused when others can
+ * write it (group or other write bit), when it is a symbolic link or not a directory, or
+ * cannot be made, each saying so and naming it. */
+static void test_private_dir_refuses_a_directory_others_can_write(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *dir = tu_path(tmp, "state/d");
+    char *file = tu_path(tmp, "f");
+    char *under_file = tu_path(tmp, "f/x");
+    char *link = tu_path(tmp, "link");
+    char why[512], want[700];
+    struct stat sb;
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_E_IO); /* absent */
+    assert_int_equal(cvma_private_dir(dir, true, why, sizeof why), CVMA_OK);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_OK);
+    static const mode_t fine[] = {0700, 0755, 0500, 01700};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(fine); i++) {
+        assert_int_equal(chmod(dir, fine[i]), 0);
+        assert_int_equal(cvma_private_dir(dir, true, why, sizeof why), CVMA_OK);
+    }
+    static const mode_t open_to_others[] = {0777, 0770, 0702, 01777, 0720};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(open_to_others); i++) {
+        assert_int_equal(chmod(dir, open_to_others[i]), 0);
+        assert_int_equal(cvma_private_dir(dir, true, why, sizeof why), CVMA_E_IO);
+        snprintf(want, sizeof want, "%s is writable by group or others (mode %04o)", dir,
+                 (unsigned)open_to_others[i]);
+        assert_string_equal(why, want);
+    }
+    assert_int_equal(chmod(dir, 0700), 0);
+    assert_int_equal(symlink(dir, link), 0);
+    assert_int_equal(cvma_private_dir(link, true, why, sizeof why), CVMA_E_IO);
+    assert_non_null(strstr(why, "is a symbolic link"));
+    tu_write(file, (const uint8_t *)"x", 1);
+    assert_int_equal(cvma_private_dir(file, false, why, sizeof why), CVMA_E_IO);
+    snprintf(want, sizeof want, "%s is not a directory", file);
+    assert_string_equal(why, want);
+    assert_int_equal(cvma_private_dir(under_file, true, why, sizeof why), CVMA_E_IO);
+    snprintf(want, sizeof want, "%s cannot be created", under_file);
+    assert_string_equal(why, want);
+    /* owned by root (as for a service whose directory root made): fine when it is private */
+    if (stat("/", &sb) == 0 && sb.st_uid == 0 && (sb.st_mode & 022) == 0) {
+        assert_int_equal(cvma_private_dir("/", false, why, sizeof why), CVMA_OK);
+    }
+
+    umask(old);
+    tu_rmtree(tmp);
+    free(link);
+    free(under_file);
+    free(file);
+    free(dir);
+    free(tmp);
+}
+
 static void test_mkdir_p(void **state)
 {
     (void)state;
@@ -548,6 +606,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
+            cmocka_unit_test(test_private_dir_refuses_a_directory_others_can_write),
             cmocka_unit_test(test_file_read_regular_never_waits),
             cmocka_unit_test(test_file_read_secret_never_waits),
             cmocka_unit_test(test_file_create_exclusive),
