@@ -229,6 +229,11 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log);
  * that the event does not count (docs/eventlog.md).
  */
 json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log);
+/* GRUB's prefixes of the texts it measures (its digest is the hash of what follows), the
+ * kernel command line's first: the claims and verification's data check read the same. */
+#define CVMA_EVENTLOG_GRUB_PREFIXES    6
+#define CVMA_EVENTLOG_CMDLINE_PREFIXES 2
+extern const char *const cvma_eventlog_grub_prefixes[CVMA_EVENTLOG_GRUB_PREFIXES];
 /* True when the event's digest in some bank of the log (a bank it still has a digest for) is
  * the hash of p[0..n). */
 bool cvma_eventlog_digest_is_hash_of(const struct cvma_eventlog *log,

@@ -288,12 +288,14 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log)
  * could hide. Types only add events, never remove one.
  */
 
-/* GRUB's text events: the prefix (not measured), then the text its digest is the hash of.
- * The first CMDLINE_PREFIXES are the kernel command line's (upstream, then distributions'). */
-static const char *const grub_prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline ",
-                                            "grub_cmd: ",       "grub_cmd ",
-                                            "module_cmdline: ", "grub_module_cmdline "};
-#define CMDLINE_PREFIXES 2
+/* see eventlog/eventlog.h: GRUB's text events, the prefix (not measured), then the text its
+ * digest is the hash of. The first CVMA_EVENTLOG_CMDLINE_PREFIXES are the kernel command
+ * line's (upstream, then distributions'). */
+const char *const cvma_eventlog_grub_prefixes[CVMA_EVENTLOG_GRUB_PREFIXES] = {
+        "kernel_cmdline: ", "grub_kernel_cmdline ", "grub_cmd: ",
+        "grub_cmd ",        "module_cmdline: ",     "grub_module_cmdline "};
+#define grub_prefixes    cvma_eventlog_grub_prefixes
+#define CMDLINE_PREFIXES CVMA_EVENTLOG_CMDLINE_PREFIXES
 
 /* GRUB's commands that load a Linux kernel: what follows is the kernel's command line. */
 static const char *const linux_commands[] = {"linux ", "linuxefi ", "linux16 "};
@@ -320,11 +322,12 @@ static bool data_measured(const struct cvma_eventlog *log, const struct cvma_eve
 }
 
 /* A separator (PFP 10.4.1: the digest of 4 bytes, 0 or, after an error, all ones), known by
- * its digest whatever its type says; an event typed EV_SEPARATOR counts too. */
+ * its digest alone: its type says nothing either way (an application typed EV_SEPARATOR is
+ * still an application). */
 static bool is_separator(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
 {
     static const uint8_t zero[4] = {0, 0, 0, 0}, ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
-    return e->type == CVMA_EV_SEPARATOR || cvma_eventlog_digest_is_hash_of(log, e, zero, 4) ||
+    return cvma_eventlog_digest_is_hash_of(log, e, zero, 4) ||
            cvma_eventlog_digest_is_hash_of(log, e, ones, 4);
 }
 

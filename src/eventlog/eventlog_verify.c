@@ -29,7 +29,6 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
                                          const struct cvma_eventlog_event *e,
                                          struct cvma_verdict *v)
 {
-    static const char *const prefixes[] = {"kernel_cmdline: ", "grub_kernel_cmdline "};
     const char *tn = cvma_eventlog_type_name(e->type);
     if (e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG || e->type == CVMA_EV_EFI_GPT_EVENT) {
         if (!cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len)) {
@@ -44,12 +43,12 @@ static enum cvma_status check_event_data(const struct cvma_eventlog *log,
     if (e->type != CVMA_EV_IPL) {
         return CVMA_OK;
     }
-    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+    for (size_t k = 0; k < CVMA_EVENTLOG_CMDLINE_PREFIXES; k++) {
         struct cvma_reader r;
         struct cvma_span t;
         cvma_reader_init(&r, e->data.p, e->data.len);
-        if (!cvma_reader_starts_with(&r, prefixes[k]) ||
-            !cvma_reader_skip(&r, strlen(prefixes[k]))) {
+        const char *prefix = cvma_eventlog_grub_prefixes[k];
+        if (!cvma_reader_starts_with(&r, prefix) || !cvma_reader_skip(&r, strlen(prefix))) {
             continue;
         }
         cvma_reader_rest(&r, &t);

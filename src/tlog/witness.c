@@ -247,8 +247,14 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         res = CVMA_WITNESS_BAD_REQUEST;
         goto out;
     }
-    if (cvma_mkdir_p(state_dir, 0700) != CVMA_OK ||
-        (lpath = cvma_path_join(state_dir, "lock")) == NULL ||
+    /* The checkpoints last cosigned are believed as found: a directory others can write
+     * would let them roll one back, and this witness would cosign a split view. */
+    char dwhy[300];
+    if (cvma_private_dir(state_dir, true, dwhy, sizeof dwhy) != CVMA_OK) {
+        cvma_errf(err, err_len, "state directory not used: %s", dwhy);
+        goto out;
+    }
+    if ((lpath = cvma_path_join(state_dir, "lock")) == NULL ||
         cvma_lock_file(lpath, true, 0600, &lock) != 0 ||
         (spath = cvma_tlog_state_path(state_dir, "log-", cp.origin, "")) == NULL) {
         cvma_errf(err, err_len, "%s: cannot use the state directory", state_dir);

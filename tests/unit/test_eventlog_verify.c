@@ -1232,6 +1232,11 @@ static void test_eventlog_verify_relabelled_events_hide_nothing(void **state)
     c = self_claims(&b);
     assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps);
     json_decref(c);
+    /* nor as a separator: a separator is known by its digest alone */
+    relabel(&b, app, CVMA_EV_SEPARATOR, NULL, 0);
+    c = self_claims(&b);
+    assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps);
+    json_decref(c);
     cvma_buf_free(&b);
 
     /* The partition table relabelled: still read, by its data; with its data changed too and

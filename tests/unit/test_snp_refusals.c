@@ -1140,6 +1140,8 @@ static void test_chain_cache_rechecks_time(void **state)
             }
             cvma_result_cleanup(&res);
         }
+        /* cached: the run at the end second found the chain, and judged its time */
+        assert_int_equal(cvma_chain_cache_hits(cache), cached ? 1 : 0);
         cvma_chain_cache_free(cache);
     }
     X509_free(roots[0]);

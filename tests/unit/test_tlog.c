@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "common/base64.h"
@@ -629,7 +630,8 @@ static char *signed_checkpoint(const struct cvma_note_skey *sk, const char *orig
 }
 
 /* Two split views in the same second are both kept: the evidence files were named to the
- * second and written by rename, so the second replaced the first. */
+ * second and written by rename, so the second replaced the first. (And the state directory
+ * is one no one else can write: the checkpoints there are believed as found.) */
 static void test_witness_keeps_every_split_view(void **state)
 {
     (void)state;
@@ -642,6 +644,14 @@ static void test_witness_keeps_every_split_view(void **state)
     note_keys("example.com/log", &sk, &vk);
     note_keys("witness.example/w1", &wk, &wv);
     char *note = signed_checkpoint(&sk, "example.com/log", 1, 0x01, &len);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
+                                      1700000000, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_ERROR);
+    assert_null(cosig);
+    assert_non_null(strstr(err, "state directory not used: "));
+    assert_non_null(strstr(err, "writable by group or others"));
+    assert_int_equal(chmod(dir, 0700), 0);
     assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
                                       1700000000, &cosig, &known, err, sizeof err),
                      CVMA_WITNESS_OK);
