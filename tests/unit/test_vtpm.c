@@ -830,6 +830,21 @@ static void test_azure_hcl_report_above_vmpl0_refused(void **state)
     }
 }
 
+/* A bare quote's input: the quote msg/sig by the AK akb[0..akl), PCRS0, the 32-byte nonce. */
+static void quote_in(struct cvma_tpm_quote_in *in, const struct cvma_buf *msg,
+                     const struct cvma_buf *sig, const uint8_t *akb, size_t akl,
+                     const uint8_t nonce[32])
+{
+    memset(in, 0, sizeof *in);
+    in->attest = (struct cvma_span){msg->p, msg->len};
+    in->sig = (struct cvma_span){sig->p, sig->len};
+    in->ak = (struct cvma_span){akb, akl};
+    in->pcrs = (struct cvma_span){(const uint8_t *)PCRS0, strlen(PCRS0)};
+    in->has_nonce = true;
+    in->nonce = nonce;
+    in->nonce_len = 32;
+}
+
 static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 {
     uint8_t nonce[32], akb[1024], rd[64];
@@ -847,14 +862,7 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
 
     /* tpm: a quote whose AK something vouches for; the same quote with nothing: none. */
-    memset(&in, 0, sizeof in);
-    in.attest = (struct cvma_span){msg.p, msg.len};
-    in.sig = (struct cvma_span){sig.p, sig.len};
-    in.ak = (struct cvma_span){akb, akl};
-    in.pcrs = (struct cvma_span){(const uint8_t *)PCRS0, strlen(PCRS0)};
-    in.has_nonce = true;
-    in.nonce = nonce;
-    in.nonce_len = sizeof nonce;
+    quote_in(&in, &msg, &sig, akb, akl, nonce);
     in.ak_bound_by = "test";
     cvma_result_init(&res, "tpm", time(NULL));
     cvma_tpm_quote_verify(&in, &res);
@@ -1005,14 +1013,7 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
         upper[i] = (char)(spki[i] >= 'a' && spki[i] <= 'f' ? spki[i] - 'a' + 'A' : spki[i]);
     }
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
-    memset(&in, 0, sizeof in);
-    in.attest = (struct cvma_span){msg.p, msg.len};
-    in.sig = (struct cvma_span){sig.p, sig.len};
-    in.ak = (struct cvma_span){akb, akl};
-    in.pcrs = (struct cvma_span){(const uint8_t *)PCRS0, strlen(PCRS0)};
-    in.has_nonce = true;
-    in.nonce = nonce;
-    in.nonce_len = sizeof nonce;
+    quote_in(&in, &msg, &sig, akb, akl, nonce);
 
     /* tpm, a bare quote: the PCR rule, the event-log rule, both (one reason) */
     tpm_result(&in, NULL, &res);
