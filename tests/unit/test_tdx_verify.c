@@ -459,7 +459,8 @@ static void put_bytes(struct cvma_buf *b, const uint8_t *p, size_t n)
 }
 
 /* The quote decides how many PEM certificates its chain carries (extra ones are unsigned and
- * unused). However many, a cached chain must still re-check the PCK CRL's nextUpdate. */
+ * unused). However many, a cached chain must still re-check the PCK CRL's nextUpdate, and
+ * judge its very second as the fresh check does. */
 static void test_cached_chain_rechecks_crl_time_whatever_the_chain_length(void **state)
 {
     (void)state;
@@ -519,6 +520,16 @@ static void test_cached_chain_rechecks_crl_time_whatever_the_chain_length(void *
     verify_file(tq, d, "2025-07-19T09:00:00Z", NULL, false, 0, cache, &res);
     assert_int_equal(res.status, CVMA_AFFIRMING);
     cvma_result_cleanup(&res);
+    /* The nextUpdate second itself is past, as OpenSSL judges the fresh check: fresh and
+     * cached alike (a cache hit used to accept it); the second before is inside. */
+    verify_file(tq, d, "2025-07-19T10:00:34Z", NULL, false, 0, cache, &res);
+    assert_int_equal(res.status, CVMA_AFFIRMING);
+    cvma_result_cleanup(&res);
+    for (int cached = 0; cached < 2; cached++) {
+        verify_file(tq, d, "2025-07-19T10:00:35Z", NULL, false, 0, cached ? cache : NULL, &res);
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+        cvma_result_cleanup(&res);
+    }
     verify_file(tq, d, "2025-07-19T10:10:00Z", NULL, false, 0, NULL, &res);
     assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
     cvma_result_cleanup(&res);
