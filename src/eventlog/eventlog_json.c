@@ -294,8 +294,6 @@ json_t *cvma_eventlog_events_json(const struct cvma_eventlog *log)
 const char *const cvma_eventlog_grub_prefixes[CVMA_EVENTLOG_GRUB_PREFIXES] = {
         "kernel_cmdline: ", "grub_kernel_cmdline ", "grub_cmd: ",
         "grub_cmd ",        "module_cmdline: ",     "grub_module_cmdline "};
-#define grub_prefixes    cvma_eventlog_grub_prefixes
-#define CMDLINE_PREFIXES CVMA_EVENTLOG_CMDLINE_PREFIXES
 
 /* GRUB's commands that load a Linux kernel: what follows is the kernel's command line. */
 static const char *const linux_commands[] = {"linux ", "linuxefi ", "linux16 "};
@@ -331,15 +329,15 @@ static bool is_separator(const struct cvma_eventlog *log, const struct cvma_even
            cvma_eventlog_digest_is_hash_of(log, e, ones, 4);
 }
 
-/* The text a GRUB text event measured: the data after one of grub_prefixes (*which, its
- * index) or the whole data (*which = -1), whose hash the digest is (with or without the NUL
+/* The text a GRUB text event measured: the data after one of cvma_eventlog_grub_prefixes (*which,
+ * its index) or the whole data (*which = -1), whose hash the digest is (with or without the NUL
  * that ends it in the log); returned without trailing NULs. False: the digest is the hash of
  * no such text. */
 static bool grub_text(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e,
                       struct cvma_span *text, int *which)
 {
-    for (size_t k = 0; k <= CVMA_ARRAY_LEN(grub_prefixes); k++) {
-        const char *prefix = k < CVMA_ARRAY_LEN(grub_prefixes) ? grub_prefixes[k] : "";
+    for (size_t k = 0; k <= CVMA_EVENTLOG_GRUB_PREFIXES; k++) {
+        const char *prefix = k < CVMA_EVENTLOG_GRUB_PREFIXES ? cvma_eventlog_grub_prefixes[k] : "";
         struct cvma_reader r;
         struct cvma_span t;
         cvma_reader_init(&r, e->data.p, e->data.len);
@@ -349,7 +347,7 @@ static bool grub_text(const struct cvma_eventlog *log, const struct cvma_eventlo
         cvma_reader_rest(&r, &t);
         if (cvma_eventlog_digest_is_hash_of_text(log, e, t)) {
             *text = without_trailing_nuls(t);
-            *which = k < CVMA_ARRAY_LEN(grub_prefixes) ? (int)k : -1;
+            *which = k < CVMA_EVENTLOG_GRUB_PREFIXES ? (int)k : -1;
             return true;
         }
     }
@@ -435,7 +433,7 @@ static void cmdline_event(const struct cvma_eventlog *log, const struct cvma_eve
         c->hidden = true;
         return;
     }
-    if (which >= 0 && which < CMDLINE_PREFIXES) {
+    if (which >= 0 && which < CVMA_EVENTLOG_CMDLINE_PREFIXES) {
         if (c->claimed.p == NULL) {
             c->claimed = text;
         }
