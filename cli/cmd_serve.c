@@ -56,7 +56,9 @@ static const char usage[] =
         "                           and its body must each arrive in (default 30)\n"
         "  --per-ip-connections N   connections at once from one address (default 64;\n"
         "                           0: no limit; behind a load balancer, above its own)\n"
-        "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n";
+        "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n"
+        "  --fetch-budget N         collateral downloads a minute, for all threads (default\n"
+        "                           60; 0: no limit); beyond: COLLATERAL_UNAVAILABLE\n";
 
 enum {
     O_CONFIG = 256,
@@ -85,6 +87,7 @@ enum {
     O_TIMEOUT,
     O_DRAIN,
     O_PER_IP,
+    O_FETCH_BUDGET,
 };
 
 /* Keeps p (made here, NULL: out of memory) until the end. NULL when it cannot, with the reason
@@ -100,6 +103,17 @@ static const char *keep(struct cvma_serve_config *s, char *p)
         }
     }
     return k;
+}
+
+/* The long name of the option whose value (without marks) is c, for messages. */
+static const char *opt_name(const struct option *opts, int c)
+{
+    for (const struct option *o = opts; o->name != NULL; o++) {
+        if ((o->val & ~CVMA_CLI_MARKS) == c) {
+            return o->name;
+        }
+    }
+    return "?";
 }
 
 static bool number(const char *v, long long max, long long *out)
@@ -167,6 +181,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             {"timeout", required_argument, NULL, O_TIMEOUT},
             {"drain", required_argument, NULL, O_DRAIN},
             {"per-ip-connections", required_argument, NULL, O_PER_IP},
+            {"fetch-budget", required_argument, NULL, O_FETCH_BUDGET},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -276,8 +291,19 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             } else if (number(v, CVMA_SERVE_CONNECTIONS_MAX, &n)) {
                 s->sc.per_ip_connections = (long)n;
             } else {
-                return cvma_cli_usage_error("serve", "%s wants a number from 0 to %d",
-                                            argv[optind - 1], CVMA_SERVE_CONNECTIONS_MAX);
+                return cvma_cli_usage_error("serve", "--%s wants a number from 0 to %d, not '%s'",
+                                            opt_name(opts, c), CVMA_SERVE_CONNECTIONS_MAX, v);
+            }
+            break;
+        case O_FETCH_BUDGET:
+            /* 0 (no limit) is allowed, as for --per-ip-connections */
+            if (strcmp(v, "0") == 0) {
+                s->fetch_budget = -1;
+            } else if (number(v, CVMA_SERVE_FETCH_BUDGET_MAX, &n)) {
+                s->fetch_budget = (long)n;
+            } else {
+                return cvma_cli_usage_error("serve", "--%s wants a number from 0 to %d, not '%s'",
+                                            opt_name(opts, c), CVMA_SERVE_FETCH_BUDGET_MAX, v);
             }
             break;
         case O_TOKEN_TTL:
@@ -290,8 +316,8 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
                             : c == O_TIMEOUT || c == O_DRAIN ? CVMA_SERVE_SECONDS_MAX
                                                              : CVMA_SERVE_NUMBER_MAX;
             if (!number(v, max, &n)) {
-                return cvma_cli_usage_error("serve", "%s wants a number from 1 to %lld",
-                                            argv[optind - 1], max);
+                return cvma_cli_usage_error("serve", "--%s wants a number from 1 to %lld, not '%s'",
+                                            opt_name(opts, c), max, v);
             }
             if (c == O_TOKEN_TTL) {
                 s->sc.token_ttl = n;
@@ -445,6 +471,7 @@ int cvma_cmd_serve(int argc, char **argv)
         cvma_redis_store_iface(store, &shared);
         s->vc.state_store = &shared;
     }
+    cvma_serve_config_fetch_budget(s);
     if (cvma_verifier_new(&s->vc, &v, err, sizeof err) != CVMA_OK) {
         fprintf(stderr, "cvmattest serve: %s\n", err);
         goto out;

@@ -183,6 +183,11 @@ struct cvma_verifier_config {
     bool collateral_max_age_given;      /* else 24 hours */
     int64_t collateral_max_age_seconds; /* online, cached CRLs, TCB Info and QE Identity
                                          * fetched longer ago are fetched again; 0: always */
+    /* Downloads of collateral this verifier may start a minute, shared by its threads (a
+     * burst of as many at once); a download beyond them is not made and the item is
+     * COLLATERAL_UNAVAILABLE, so made-up evidence cannot make it ask a vendor service
+     * without bound. 0: no limit. Cache hits spend nothing. */
+    unsigned fetch_budget_per_minute;
     int snp_product; /* SEV-SNP report v2 (no product field): 0 unknown, 1 milan, 2 genoa,
                       * 3 turin */
 
@@ -260,6 +265,8 @@ CVMA_API void cvma_verifier_free(struct cvma_verifier *v);
  *   collateral_fetches{source,status}: downloads by source ("kds", "pcs", "crl" for any
  *       CRL, "other") and final HTTP status ("200", "404", ...; "error" when no HTTP answer
  *       came: refused, timed out, TLS failure); only combinations seen so far are reported.
+ *   collateral_budget_refusals{source}: downloads not made because the download budget
+ *       (fetch_budget_per_minute) was spent; only with a budget, every source.
  * cvma_verifier_counters calls fn once per counter, in a stable order, from the calling
  * thread; everything it is given is valid during that call only. Every value only grows.
  * Counters and labels may be added in later versions (never renamed or removed), so a caller

@@ -107,7 +107,49 @@ struct cvma_fetch_flights {
      * the item. */
     pthread_rwlock_t evict_lock;
     atomic_uint_least64_t evictions;
+    struct cvma_fetch_budget budget; /* under lock */
 };
+
+/* see collateral/fetch.h */
+bool cvma_fetch_budget_take(struct cvma_fetch_budget *b, int64_t now_ms, int64_t *wait_ms)
+{
+    *wait_ms = 0;
+    if (b->per_minute == 0) {
+        return true;
+    }
+    /* One download each interval, and up to per_minute at once: a download may start when
+     * the theoretical arrival time is at most the burst's tolerance ahead of now. */
+    int64_t interval = 60000 / (int64_t)b->per_minute;
+    if (interval < 1) {
+        interval = 1;
+    }
+    int64_t tolerance = interval * ((int64_t)b->per_minute - 1);
+    int64_t tat = b->tat_ms > now_ms ? b->tat_ms : now_ms;
+    if (tat - tolerance > now_ms) {
+        *wait_ms = tat - tolerance - now_ms;
+        return false;
+    }
+    b->tat_ms = tat + interval;
+    return true;
+}
+
+/* A download may start now (true), else *wait_ms until one may, of *per_minute a minute. */
+static bool budget_take(struct cvma_fetch_flights *t, int64_t *wait_ms, unsigned *per_minute)
+{
+    *wait_ms = 0;
+    *per_minute = 0;
+    if (t == NULL) {
+        return true;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pthread_mutex_lock(&t->lock);
+    bool ok = cvma_fetch_budget_take(&t->budget, now_ms, wait_ms);
+    *per_minute = t->budget.per_minute;
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
 
 /*
  * Copies written after an eviction. The bytes a thread had from the shared store or from its
@@ -354,6 +396,17 @@ void cvma_fetch_flights_free(struct cvma_fetch_flights *f)
     pthread_cond_destroy(&f->landed);
     pthread_mutex_destroy(&f->lock);
     free(f);
+}
+
+/* see collateral/fetch.h */
+void cvma_fetch_flights_set_budget(struct cvma_fetch_flights *f, unsigned per_minute)
+{
+    if (f != NULL) {
+        pthread_mutex_lock(&f->lock);
+        f->budget.per_minute = per_minute;
+        f->budget.tat_ms = 0;
+        pthread_mutex_unlock(&f->lock);
+    }
 }
 
 /* see collateral/fetch.h */
@@ -650,6 +703,24 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 goto done;
             }
         }
+    }
+    /* The budget: a download not made is a failed one (its waiters and the stale copy as
+     * for any other failure), and no request leaves. */
+    int64_t wait_ms = 0;
+    unsigned per_minute = 0;
+    if (!budget_take(flights, &wait_ms, &per_minute)) {
+        cvma_stats_budget_refused(net->hooks, item_source(it));
+        cvma_errf(err, err_len,
+                  "%s %s: not downloaded: this verifier's download budget (%u a minute) is "
+                  "spent; the next download may start in %lld s",
+                  it->what, it->url, per_minute, (long long)((wait_ms + 999) / 1000));
+        st = CVMA_UNDECIDED;
+        flight_land(flights, fl, st, NULL, err);
+        if (stale.p != NULL) {
+            note_stale(net, it, &meta, now, err, v);
+            goto use_stale;
+        }
+        goto out;
     }
     /* Before the request: what it brings is written only while no eviction followed. */
     uint_least64_t since = evictions_now(flights);

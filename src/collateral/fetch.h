@@ -31,6 +31,16 @@
  * way. The first one also looks at the local cache once more before downloading, for a
  * download that landed between its lookup and its turn.
  *
+ * Download budget (cvma_fetch_flights_set_budget, same hooks): a verifier may be given a
+ * number of downloads a minute, shared by its threads. A download it would start beyond them
+ * is not started: the item is CVMA_UNDECIDED (err says the budget is spent and when the next
+ * download may start), its waiters share that outcome, and a cached copy too old to be the
+ * answer is the fallback as for any failed refresh. Cache hits, the shared store and waiters
+ * spend nothing; every download does, whatever its outcome. So evidence that names collateral
+ * no one has (an SEV-SNP report with a made-up CHIP_ID or TCB: its VCEK cannot be had before
+ * the report is checked) cannot make a service ask the vendor more than that a minute, nor
+ * hold its threads in the vendor's rate limits (429 and retries).
+ *
  * Evictions (cvma_collateral_evict, same hooks): bytes had from the shared store or a download
  * are written to the caches only while no eviction has begun since they were asked for, so a
  * thread that refused and evicted them is never followed by a write that brings them back.
@@ -126,6 +136,24 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_evict(const struct cvma_cache *ca
  */
 struct cvma_fetch_flights *cvma_fetch_flights_new(void);
 void cvma_fetch_flights_free(struct cvma_fetch_flights *f);
+
+/*
+ * Limits the downloads of every thread using f to per_minute a minute (0: no limit, as made):
+ * a burst of per_minute at once, then one each 60/per_minute seconds (the generic cell rate
+ * algorithm, on the monotonic clock). Set before the threads start.
+ */
+void cvma_fetch_flights_set_budget(struct cvma_fetch_flights *f, unsigned per_minute);
+
+/*
+ * The budget's arithmetic, apart for tests: state is the theoretical arrival time (ms, 0 at
+ * first), now_ms a monotonic time. True and the state moved on when a download may start
+ * now; false with *wait_ms (>= 1) until the next one may.
+ */
+struct cvma_fetch_budget {
+    unsigned per_minute; /* 0: no limit */
+    int64_t tat_ms;
+};
+bool cvma_fetch_budget_take(struct cvma_fetch_budget *b, int64_t now_ms, int64_t *wait_ms);
 
 /* How long a waiter waits for another thread's download with these options (NULL: defaults):
  * the longest the download may take (cvma_http_max_duration_ms) plus

@@ -49,3 +49,14 @@ void cvma_stats_fetch(const struct cvma_collateral_hooks *h, enum cvma_fetch_sou
     }
     atomic_fetch_add_explicit(&h->stats->fetches[s][http_status], 1, memory_order_relaxed);
 }
+
+void cvma_stats_budget_refused(const struct cvma_collateral_hooks *h, enum cvma_fetch_source s)
+{
+    if (h == NULL || h->stats == NULL) {
+        return;
+    }
+    if ((unsigned)s >= CVMA_FETCH_N_SOURCES) {
+        s = CVMA_FETCH_OTHER;
+    }
+    atomic_fetch_add_explicit(&h->stats->budget_refusals[s], 1, memory_order_relaxed);
+}

@@ -33,6 +33,8 @@ struct cvma_collateral_stats {
     atomic_uint_least64_t shared_hits;   /* the state store's collateral cache answered */
     atomic_uint_least64_t shared_misses; /* asked, and it could not */
     atomic_uint_least64_t fetches[CVMA_FETCH_N_SOURCES][CVMA_FETCH_STATUS_SLOTS];
+    /* downloads not made because the verifier's download budget was spent (fetch.h) */
+    atomic_uint_least64_t budget_refusals[CVMA_FETCH_N_SOURCES];
 };
 
 struct cvma_dircache;
@@ -57,5 +59,6 @@ void cvma_stats_cache(const struct cvma_collateral_hooks *h, bool hit);
 void cvma_stats_shared(const struct cvma_collateral_hooks *h, bool hit);
 void cvma_stats_fetch(const struct cvma_collateral_hooks *h, enum cvma_fetch_source s,
                       long http_status);
+void cvma_stats_budget_refused(const struct cvma_collateral_hooks *h, enum cvma_fetch_source s);
 
 #endif

@@ -102,6 +102,14 @@ static const char *conf_provider(struct cvma_serve_config *s, const char *dir, c
     return cvma_serve_config_keep(s, nv);
 }
 
+/* see server/config.h */
+void cvma_serve_config_fetch_budget(struct cvma_serve_config *s)
+{
+    s->vc.fetch_budget_per_minute = s->fetch_budget < 0    ? 0u
+                                    : s->fetch_budget == 0 ? CVMA_SERVE_FETCH_BUDGET_DEFAULT
+                                                           : (unsigned)s->fetch_budget;
+}
+
 /* One member of "limits" into s; false when unknown or out of range. */
 static bool conf_limit(struct cvma_serve_config *s, const char *ln, const json_t *lv)
 {
@@ -112,6 +120,14 @@ static bool conf_limit(struct cvma_serve_config *s, const char *ln, const json_t
             return false;
         }
         s->sc.per_ip_connections = n == 0 ? -1 : (long)n;
+        return true;
+    }
+    if (strcmp(ln, "fetch_budget") == 0) {
+        /* downloads a minute; 0: no limit (kept as negative, as above) */
+        if (!json_is_integer(lv) || n < 0 || n > CVMA_SERVE_FETCH_BUDGET_MAX) {
+            return false;
+        }
+        s->fetch_budget = n == 0 ? -1 : (long)n;
         return true;
     }
     if (!json_is_integer(lv) || n < 1 || n > CVMA_SERVE_NUMBER_MAX) {

@@ -6,8 +6,8 @@
  *
  * What it trusts: nothing in the text. Every member is of a known name and type, every limit
  * within the command line's bounds (threads 1..256, timeout and drain 1..3600 seconds,
- * max_body, nonce_ttl and token_ttl 1..1000000000, per_ip_connections 0..1024 with 0 for no
- * limit), and no list or name table overflows: a
+ * max_body, nonce_ttl and token_ttl 1..1000000000, per_ip_connections 0..1024 and
+ * fetch_budget 0..100000 with 0 for no limit), and no list or name table overflows: a
  * setting is never dropped silently. Paths are taken as they are (the verifier opens them).
  */
 #ifndef CVMA_SERVER_CONFIG_H
@@ -21,11 +21,13 @@
 #include "cvmattest/cvmattest.h"
 #include "server/server.h"
 
-#define CVMA_SERVE_LIST_MAX    16 /* trust roots, providers, registries, policies */
-#define CVMA_SERVE_OWNED_MAX   (8 * CVMA_SERVE_LIST_MAX)
-#define CVMA_SERVE_THREADS_MAX 256
-#define CVMA_SERVE_SECONDS_MAX 3600 /* timeout, drain */
-#define CVMA_SERVE_NUMBER_MAX  1000000000
+#define CVMA_SERVE_LIST_MAX             16 /* trust roots, providers, registries, policies */
+#define CVMA_SERVE_OWNED_MAX            (8 * CVMA_SERVE_LIST_MAX)
+#define CVMA_SERVE_THREADS_MAX          256
+#define CVMA_SERVE_SECONDS_MAX          3600 /* timeout, drain */
+#define CVMA_SERVE_NUMBER_MAX           1000000000
+#define CVMA_SERVE_FETCH_BUDGET_MAX     100000
+#define CVMA_SERVE_FETCH_BUDGET_DEFAULT 60 /* collateral downloads a minute */
 
 struct cvma_serve_config {
     struct cvma_verifier_config vc;
@@ -35,12 +37,18 @@ struct cvma_serve_config {
     struct cvma_policy_config policies[CVMA_SERVE_LIST_MAX];
     const char *nonce_key_file;
     const char *redis_password_file;
+    long fetch_budget;                 /* collateral downloads a minute: 0 the default
+                                        * (CVMA_SERVE_FETCH_BUDGET_DEFAULT), negative no limit; into
+                                        * vc.fetch_budget_per_minute by cvma_serve_config_fetch_budget */
     char *owned[CVMA_SERVE_OWNED_MAX]; /* strings made here (paths, policy names) */
     size_t n_owned;
     bool no_room;   /* a string could not be kept: the command stops (exit 2) */
     bool no_memory; /* ... because memory ran out */
     char no_room_why[160];
 };
+
+/* Sets s->vc.fetch_budget_per_minute from s->fetch_budget (its default, or no limit). */
+void cvma_serve_config_fetch_budget(struct cvma_serve_config *s);
 
 /* Frees the strings kept (the struct's pointers to them are left dangling: end of use). */
 void cvma_serve_config_cleanup(struct cvma_serve_config *s);

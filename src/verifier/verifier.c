@@ -269,6 +269,8 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
         st = CVMA_E_NOMEM;
         goto fail;
     }
+    cvma_fetch_flights_set_budget(v->hooks.flights, cfg->fetch_budget_per_minute);
+    v->fetch_budget = cfg->fetch_budget_per_minute;
     if (cfg->state_store != NULL) {
         v->store = *cfg->state_store;
         v->has_store = true;
@@ -729,5 +731,12 @@ void cvma_verifier_counters(const struct cvma_verifier *v, cvma_counter_fn fn, v
                    "Collateral downloads by source and final HTTP status (error: no answer).",
                    fetch_keys, vals, 2, n);
         }
+    }
+    for (int src = 0; v->fetch_budget > 0 && src < CVMA_FETCH_N_SOURCES; src++) {
+        static const char *const source_key[] = {"source"};
+        const char *const vals[] = {cvma_fetch_source_name((enum cvma_fetch_source)src)};
+        report(fn, arg, "collateral_budget_refusals",
+               "Collateral downloads not made: the download budget was spent.", source_key, vals, 1,
+               atomic_load_explicit(&st->budget_refusals[src], memory_order_relaxed));
     }
 }

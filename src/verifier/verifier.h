@@ -43,6 +43,7 @@ struct cvma_verifier {
     struct cvma_collateral_hooks hooks; /* lent to every call (vo.collateral_hooks) */
     struct cvma_state_store store;      /* the configuration's copy */
     bool has_store;
+    unsigned fetch_budget; /* downloads a minute (hooks.flights); 0: no limit */
 };
 
 /* The policy configured under name (NULL or "": the default); NULL when none. *found is false

@@ -704,6 +704,117 @@ static void test_a_shared_value_that_fails_admit_is_a_miss(void **state)
     mem_store_cleanup(&m);
 }
 
+/* The download budget's arithmetic: a burst of per_minute, then one each 60/per_minute s, a
+ * full burst again after a long pause, and no limit at 0. */
+static void test_budget_allows_a_burst_then_one_an_interval(void **state)
+{
+    (void)state;
+    struct cvma_fetch_budget b = {3, 0};
+    int64_t wait = -1;
+
+    for (int i = 0; i < 3; i++) {
+        assert_true(cvma_fetch_budget_take(&b, 1000, &wait));
+        assert_int_equal(wait, 0);
+    }
+    assert_false(cvma_fetch_budget_take(&b, 1000, &wait));
+    assert_int_equal(wait, 20000); /* one each 20 s */
+    assert_false(cvma_fetch_budget_take(&b, 20999, &wait));
+    assert_int_equal(wait, 1);
+    assert_true(cvma_fetch_budget_take(&b, 21000, &wait));
+    assert_false(cvma_fetch_budget_take(&b, 21000, &wait));
+    assert_int_equal(wait, 20000);
+    /* a refusal spends nothing: the next one is still 20 s after the last one taken */
+    assert_true(cvma_fetch_budget_take(&b, 41000, &wait));
+    /* after a long pause, a whole burst again, and no more */
+    for (int i = 0; i < 3; i++) {
+        assert_true(cvma_fetch_budget_take(&b, 1000000, &wait));
+    }
+    assert_false(cvma_fetch_budget_take(&b, 1000000, &wait));
+    /* 0: no limit */
+    struct cvma_fetch_budget none = {0, 0};
+    for (int i = 0; i < 1000; i++) {
+        assert_true(cvma_fetch_budget_take(&none, 5, &wait));
+    }
+    /* more than one a millisecond: one each millisecond, the burst whole */
+    struct cvma_fetch_budget fast = {100000, 0};
+    for (int i = 0; i < 100000; i++) {
+        assert_true(cvma_fetch_budget_take(&fast, 7, &wait));
+    }
+    assert_false(cvma_fetch_budget_take(&fast, 7, &wait));
+    assert_int_equal(wait, 1);
+}
+
+/* A download item of BODY under key (the download callback: no request leaves). */
+static struct cvma_collateral_item budget_item(const char *key)
+{
+    return (struct cvma_collateral_item){
+            .what = "test VCEK",
+            .url = key + strlen("amd-kds "),
+            .cache_key = key,
+            .refreshable = false,
+            .check = check_body,
+            .download = download_body,
+    };
+}
+
+/* With a budget of 2 a minute, a third download is not made: undecided, saying why, counted;
+ * cached items and the shared store still answer; a refresh that the budget stops falls back
+ * on the cached copy with COLLATERAL_STALE_CACHE. */
+static void test_a_spent_budget_downloads_nothing(void **state)
+{
+    struct fx *f = *state;
+    static const char *const keys[] = {"amd-kds http://127.0.0.1:9/vcek/a",
+                                       "amd-kds http://127.0.0.1:9/vcek/b",
+                                       "amd-kds http://127.0.0.1:9/vcek/c"};
+    struct cvma_buf out = {0};
+    struct cvma_verdict v;
+    char err[512];
+
+    atomic_store(&g_downloads, 0);
+    cvma_fetch_flights_set_budget(f->hooks.flights, 2);
+    for (int i = 0; i < 2; i++) {
+        const struct cvma_collateral_item it = budget_item(keys[i]);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_collateral_get(&f->net, &it, &out, &v, err, sizeof err), CVMA_OK);
+        cvma_buf_free(&out);
+        cvma_verdict_cleanup(&v);
+    }
+    assert_int_equal(atomic_load(&g_downloads), 2);
+    const struct cvma_collateral_item third = budget_item(keys[2]);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_collateral_get(&f->net, &third, &out, &v, err, sizeof err),
+                     CVMA_UNDECIDED);
+    assert_null(out.p);
+    assert_int_equal(atomic_load(&g_downloads), 2); /* no request */
+    assert_non_null(strstr(err, "test VCEK http://127.0.0.1:9/vcek/c: not downloaded: this "
+                                "verifier's download budget (2 a minute) is spent; the next "
+                                "download may start in "));
+    assert_int_equal(atomic_load(&f->stats.budget_refusals[CVMA_FETCH_KDS]), 1);
+    assert_int_equal(fetches(f, CVMA_FETCH_KDS, 0), 0);
+    cvma_verdict_cleanup(&v);
+    /* what is cached spends nothing */
+    const struct cvma_collateral_item first = budget_item(keys[0]);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_collateral_get(&f->net, &first, &out, &v, err, sizeof err), CVMA_OK);
+    assert_memory_equal(out.p, BODY, strlen(BODY));
+    cvma_buf_free(&out);
+    cvma_verdict_cleanup(&v);
+    /* a refresh the budget stops: the cached copy, with the reason's warning */
+    struct cvma_collateral_item again = budget_item(keys[1]);
+    again.refreshable = true;
+    f->net.max_age = -1; /* every online use refreshes */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_collateral_get(&f->net, &again, &out, &v, err, sizeof err), CVMA_OK);
+    assert_memory_equal(out.p, BODY, strlen(BODY));
+    assert_int_equal(v.n_reasons, 1);
+    assert_int_equal(v.reasons[0].code, CVMA_R_COLLATERAL_STALE_CACHE);
+    assert_non_null(strstr(v.reasons[0].detail, "download budget (2 a minute) is spent"));
+    assert_int_equal(atomic_load(&g_downloads), 2);
+    assert_int_equal(atomic_load(&f->stats.budget_refusals[CVMA_FETCH_KDS]), 2);
+    cvma_buf_free(&out);
+    cvma_verdict_cleanup(&v);
+}
+
 /* The bound on a wait follows the HTTP options: every attempt, every same-origin redirect hop
  * (a request of its own) and every pause between attempts. */
 static void test_flight_wait_bound_covers_every_attempt(void **state)
@@ -738,6 +849,9 @@ int main(void)
     int rc;
     const struct CMUnitTest self_contained[] = {
             cmocka_unit_test(test_flight_wait_bound_covers_every_attempt),
+            cmocka_unit_test(test_budget_allows_a_burst_then_one_an_interval),
+            cmocka_unit_test_setup_teardown(test_a_spent_budget_downloads_nothing, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_a_waiter_gives_up_after_the_download_time_out,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(

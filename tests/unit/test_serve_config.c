@@ -99,6 +99,42 @@ static void test_serve_config_per_ip_connections(void **state)
     }
 }
 
+/* limits.fetch_budget: 0 is no limit (kept as negative), 1..100000 downloads a minute as
+ * given; beyond, or not a number, refused naming it. Into the verifier's configuration: the
+ * default (60) when not given, 0 (no limit) for 0. */
+static void test_serve_config_fetch_budget(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        enum cvma_status st;
+        long want;
+        unsigned per_minute;
+    } cases[] = {
+            {"{}", CVMA_OK, 0, CVMA_SERVE_FETCH_BUDGET_DEFAULT},
+            {"{\"limits\": {\"fetch_budget\": 0}}", CVMA_OK, -1, 0},
+            {"{\"limits\": {\"fetch_budget\": 1}}", CVMA_OK, 1, 1},
+            {"{\"limits\": {\"fetch_budget\": 100000}}", CVMA_OK, 100000, 100000},
+            {"{\"limits\": {\"fetch_budget\": 100001}}", CVMA_E_USAGE, 0, 60},
+            {"{\"limits\": {\"fetch_budget\": -1}}", CVMA_E_USAGE, 0, 60},
+            {"{\"limits\": {\"fetch_budget\": true}}", CVMA_E_USAGE, 0, 60},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_serve_config *s = calloc(1, sizeof *s);
+        char err[600] = "";
+        assert_non_null(s);
+        assert_int_equal(read_text(s, cases[i].text, err, sizeof err), cases[i].st);
+        assert_int_equal(s->fetch_budget, cases[i].want);
+        cvma_serve_config_fetch_budget(s);
+        assert_int_equal(s->vc.fetch_budget_per_minute, cases[i].per_minute);
+        if (cases[i].st != CVMA_OK) {
+            assert_non_null(strstr(err, "limits.fetch_budget is unknown or out of range"));
+        }
+        cvma_serve_config_cleanup(s);
+        free(s);
+    }
+}
+
 /* A provider without '=' is a malformed member; it was reported as "out of memory". */
 static void test_serve_config_provider_without_key_names_the_member(void **state)
 {
@@ -121,6 +157,7 @@ int main(void)
             cmocka_unit_test(test_serve_config_refuses_out_of_range_limits),
             cmocka_unit_test(test_serve_config_provider_without_key_names_the_member),
             cmocka_unit_test(test_serve_config_per_ip_connections),
+            cmocka_unit_test(test_serve_config_fetch_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
