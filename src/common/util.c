@@ -410,6 +410,56 @@ out:
 }
 
 /* see common/util.h */
+/*
+ * The directories above dir, as the kernel resolves them (realpath: a symbolic link among
+ * them is followed, and the directories it leads to are what is checked): each owned by the
+ * effective user or root, and writable by no one else unless sticky (/tmp: there no one else
+ * may rename or remove what is not theirs). Whoever may write one of them may rename dir
+ * away and put one of theirs in its place.
+ */
+static enum cvma_status private_ancestors(const char *dir, char *why, size_t why_len)
+{
+    char *real = realpath(dir, NULL);
+    if (real == NULL) {
+        if (errno == ENOMEM) {
+            cvma_errf(why, why_len, "out of memory");
+            return CVMA_E_NOMEM;
+        }
+        cvma_errf(why, why_len, "%s: %s", dir, strerror(errno));
+        return CVMA_E_IO;
+    }
+    enum cvma_status st = CVMA_OK;
+    for (char *slash = strrchr(real, '/'); slash != NULL; slash = strrchr(real, '/')) {
+        bool root = slash == real;
+        slash[root ? 1 : 0] = '\0'; /* the parent of what is left; "/" last */
+        struct stat sb;
+        if (stat(real, &sb) != 0) {
+            cvma_errf(why, why_len, "%s: its parent %s: %s", dir, real, strerror(errno));
+            st = CVMA_E_IO;
+            break;
+        }
+        if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+            cvma_errf(why, why_len,
+                      "%s: its parent %s is owned by uid %lu, not by this user (uid %lu) or root",
+                      dir, real, (unsigned long)sb.st_uid, (unsigned long)geteuid());
+            st = CVMA_E_IO;
+            break;
+        }
+        if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (sb.st_mode & S_ISVTX) == 0) {
+            cvma_errf(why, why_len,
+                      "%s: its parent %s is writable by group or others (mode %04o) and not sticky",
+                      dir, real, (unsigned)(sb.st_mode & 07777));
+            st = CVMA_E_IO;
+            break;
+        }
+        if (root) {
+            break;
+        }
+    }
+    free(real);
+    return st;
+}
+
 enum cvma_status cvma_private_dir(const char *dir, bool create, char *why, size_t why_len)
 {
     struct stat sb;
@@ -447,7 +497,7 @@ enum cvma_status cvma_private_dir(const char *dir, bool create, char *why, size_
                   (unsigned)(sb.st_mode & 07777));
         return CVMA_E_IO;
     }
-    return CVMA_OK;
+    return private_ancestors(dir, why, why_len);
 }
 
 char *cvma_path_join(const char *dir, const char *name)

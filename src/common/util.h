@@ -125,9 +125,12 @@ CVMA_MUST_USE enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode);
  * when create is true, made as cvma_mkdir_p(dir, 0700) makes it; then, created or found, it
  * must be a directory itself (not a symbolic link: lstat) owned by the effective user or by
  * root, with no write bit for group or others. Whoever else can write a directory can replace
- * what is in it. Its parents are not checked. CVMA_OK; CVMA_E_IO, with why saying which of
- * these dir fails and naming it ("... cannot be created", "... is writable by group or others
- * (mode 0777)"); CVMA_E_NOMEM.
+ * what is in it. So must every directory above it (as realpath resolves them: a symbolic link
+ * among them leads to what is checked), except that one writable by others may be sticky
+ * (/tmp): whoever can write a parent can rename dir away and put another in its place.
+ * CVMA_OK; CVMA_E_IO, with why saying which of these dir fails and naming it ("... cannot be
+ * created", "... is writable by group or others (mode 0777)", "...: its parent P is writable
+ * by group or others (mode 0777) and not sticky"); CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_private_dir(const char *dir, bool create, char *why,
                                                 size_t why_len);

@@ -8,6 +8,7 @@
  * (the test executable's own win over the library's); a countdown fails the n-th call. Builds
  * with a sanitizer keep their own allocator: there the test is skipped.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,10 +59,13 @@ void *__libc_calloc(size_t k, size_t n);
 void *__libc_realloc(void *p, size_t n);
 void __libc_free(void *p);
 
+/* True for the allocation that fails, with errno ENOMEM as the C library's malloc sets it
+ * (POSIX; realpath, say, reports it so). */
 static bool fail_now(void)
 {
     if (countdown > 0 && --countdown == 0) {
         failed = true;
+        errno = ENOMEM;
         return true;
     }
     return false;

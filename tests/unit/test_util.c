@@ -104,6 +104,67 @@ static void test_private_dir_refuses_a_directory_others_can_write(void **state)
     free(tmp);
 }
 
+/* The directories above a private one: one that others may write (not sticky) or that
+ * another user owns lets them rename it away and put theirs in its place, so it is refused,
+ * naming the parent; a sticky one (as /tmp) is fine; a symbolic link among them is followed
+ * to what it leads to. */
+static void test_private_dir_refuses_parents_others_can_write(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char *open_dir = tu_path(tmp, "open");
+    char *dir = tu_path(tmp, "open/mid/d");
+    char *mid = tu_path(tmp, "open/mid");
+    char *link = tu_path(tmp, "via");
+    char *via = tu_path(tmp, "via/mid/d");
+    char why[700], want[900];
+    mode_t old = umask(022);
+
+    assert_int_equal(cvma_private_dir(dir, true, why, sizeof why), CVMA_OK);
+    static const mode_t fine[] = {0755, 0700, 01777, 01770};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(fine); i++) {
+        assert_int_equal(chmod(open_dir, fine[i]), 0);
+        assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_OK);
+    }
+    static const mode_t open_to_others[] = {0777, 0775, 0757};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(open_to_others); i++) {
+        assert_int_equal(chmod(open_dir, open_to_others[i]), 0);
+        assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_E_IO);
+        snprintf(want, sizeof want,
+                 "%s: its parent %s is writable by group or others (mode %04o) and not sticky", dir,
+                 open_dir, (unsigned)open_to_others[i]);
+        assert_string_equal(why, want);
+        /* the same parent two levels up, and created on the way */
+        assert_int_equal(cvma_private_dir(dir, true, why, sizeof why), CVMA_E_IO);
+    }
+    /* through a symbolic link: the directory it leads to is what counts */
+    assert_int_equal(symlink(open_dir, link), 0);
+    assert_int_equal(cvma_private_dir(via, false, why, sizeof why), CVMA_E_IO);
+    assert_non_null(strstr(why, "its parent "));
+    assert_non_null(strstr(why, "/open is writable by group or others (mode 0757)"));
+    assert_int_equal(chmod(open_dir, 0755), 0);
+    assert_int_equal(cvma_private_dir(via, false, why, sizeof why), CVMA_OK);
+    /* owned by another user (root may give it away; others cannot) */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(mid, 4242, (gid_t)-1), 0);
+        assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_E_IO);
+        snprintf(want, sizeof want,
+                 "%s: its parent %s is owned by uid 4242, not by this user (uid 0) or root", dir,
+                 mid);
+        assert_string_equal(why, want);
+        assert_int_equal(chown(mid, 0, (gid_t)-1), 0);
+        assert_int_equal(cvma_private_dir(dir, false, why, sizeof why), CVMA_OK);
+    }
+    umask(old);
+    tu_rmtree(tmp);
+    free(via);
+    free(link);
+    free(mid);
+    free(dir);
+    free(open_dir);
+    free(tmp);
+}
+
 static void test_mkdir_p(void **state)
 {
     (void)state;
@@ -607,6 +668,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mkdir_p),
             cmocka_unit_test(test_private_dir_refuses_a_directory_others_can_write),
+            cmocka_unit_test(test_private_dir_refuses_parents_others_can_write),
             cmocka_unit_test(test_file_read_regular_never_waits),
             cmocka_unit_test(test_file_read_secret_never_waits),
             cmocka_unit_test(test_file_create_exclusive),
