@@ -15,6 +15,7 @@
 #include "cmds.h"
 #include "registry/registry.h"
 #include "server/config.h"
+#include "server/redis_pool.h"
 #include "server/redis_store.h"
 #include "server/server.h"
 
@@ -47,8 +48,12 @@ static const char usage[] =
         "                           instance; needs --redis (default: random, this process\n"
         "                           only)\n"
         "  --redis URL              spent nonces, registry rollback state and fetched\n"
-        "                           collateral in Redis (redis://[USER@]HOST[:PORT][/DB])\n"
+        "                           collateral in Redis (redis://[USER@]HOST[:PORT][/DB];\n"
+        "                           rediss:// for TLS)\n"
         "  --redis-password-file FILE   Redis's AUTH password (the file's first line)\n"
+        "  --redis-ca FILE          rediss://: the CA certificates (PEM) Redis's certificate\n"
+        "                           must chain to (default: the system's)\n"
+        "  --redis-cert FILE --redis-key FILE   rediss://: a client certificate and its key\n"
         "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM)\n"
         "  --threads N              worker threads (default 4)\n"
         "  --max-body BYTES         request body limit (default 1048576)\n"
@@ -80,6 +85,9 @@ enum {
     O_NONCE_KEY,
     O_REDIS,
     O_REDIS_PASSWORD,
+    O_REDIS_CA,
+    O_REDIS_CERT,
+    O_REDIS_KEY,
     O_TLS_CERT,
     O_TLS_KEY,
     O_THREADS,
@@ -174,6 +182,9 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             {"nonce-key", required_argument, NULL, O_NONCE_KEY},
             {"redis", required_argument, NULL, O_REDIS},
             {"redis-password-file", required_argument, NULL, O_REDIS_PASSWORD},
+            {"redis-ca", required_argument, NULL, O_REDIS_CA},
+            {"redis-cert", required_argument, NULL, O_REDIS_CERT},
+            {"redis-key", required_argument, NULL, O_REDIS_KEY},
             {"tls-cert", required_argument, NULL, O_TLS_CERT},
             {"tls-key", required_argument, NULL, O_TLS_KEY},
             {"threads", required_argument, NULL, O_THREADS},
@@ -277,6 +288,15 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_REDIS_PASSWORD:
             s->redis_password_file = v;
+            break;
+        case O_REDIS_CA:
+            s->sc.redis_ca_file = v;
+            break;
+        case O_REDIS_CERT:
+            s->sc.redis_cert_file = v;
+            break;
+        case O_REDIS_KEY:
+            s->sc.redis_key_file = v;
             break;
         case O_TLS_CERT:
             s->sc.tls_cert_file = v;
@@ -436,12 +456,25 @@ int cvma_cmd_serve(int argc, char **argv)
                 "key");
         goto out;
     }
+    if ((s->sc.redis_ca_file != NULL || s->sc.redis_cert_file != NULL ||
+         s->sc.redis_key_file != NULL) &&
+        (s->sc.redis_url == NULL || strncmp(s->sc.redis_url, "rediss://", 9) != 0)) {
+        rc = cvma_cli_usage_error("serve", "--redis-ca, --redis-cert and --redis-key (or the "
+                                           "configuration's \"redis_ca\", \"redis_cert\", "
+                                           "\"redis_key\") need --redis rediss://...");
+        goto out;
+    }
+    if ((s->sc.redis_cert_file != NULL) != (s->sc.redis_key_file != NULL)) {
+        rc = cvma_cli_usage_error("serve", "--redis-cert and --redis-key go together");
+        goto out;
+    }
     if (s->redis_password_file != NULL && s->sc.redis_url == NULL) {
         rc = cvma_cli_usage_error("serve", "--redis-password-file (or the configuration's "
                                            "\"redis_password_file\") needs --redis");
         goto out;
     }
     warn_key_mode("--redis-password-file", s->redis_password_file);
+    warn_key_mode("--redis-key", s->sc.redis_key_file);
     if (s->redis_password_file != NULL &&
         !read_redis_password(s->redis_password_file, &redis_password)) {
         goto out;
@@ -463,8 +496,9 @@ int cvma_cmd_serve(int argc, char **argv)
     warn_state_dir(s);
     if (s->sc.redis_url != NULL) {
         /* With --redis the registry rollback state and fetched collateral are the fleet's. */
-        if ((store = cvma_redis_store_new(s->sc.redis_url, redis_password, err, sizeof err)) ==
-            NULL) {
+        const struct cvma_redis_opts ro = {redis_password, s->sc.redis_ca_file,
+                                           s->sc.redis_cert_file, s->sc.redis_key_file};
+        if ((store = cvma_redis_store_new(s->sc.redis_url, &ro, err, sizeof err)) == NULL) {
             fprintf(stderr, "cvmattest serve: %s\n", err);
             goto out;
         }

@@ -202,6 +202,12 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
             s->sc.redis_url = cvma_serve_config_keep(s, strdup(str));
         } else if (strcmp(k, "redis_password_file") == 0 && str != NULL) {
             s->redis_password_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "redis_ca") == 0 && str != NULL) {
+            s->sc.redis_ca_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "redis_cert") == 0 && str != NULL) {
+            s->sc.redis_cert_file = conf_path(s, dir, str);
+        } else if (strcmp(k, "redis_key") == 0 && str != NULL) {
+            s->sc.redis_key_file = conf_path(s, dir, str);
         } else if (strcmp(k, "tls_cert") == 0 && str != NULL) {
             s->sc.tls_cert_file = conf_path(s, dir, str);
         } else if (strcmp(k, "tls_key") == 0 && str != NULL) {

@@ -122,8 +122,8 @@ struct cvma_spent {
 enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_YES };
 static bool spend_allowed(struct cvma_spent *s);
 
-struct cvma_spent *cvma_spent_new(const char *redis_url, const char *redis_password, char *err,
-                                  size_t err_len)
+struct cvma_spent *cvma_spent_new(const char *redis_url, const struct cvma_redis_opts *redis,
+                                  char *err, size_t err_len)
 {
     struct cvma_spent *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -137,7 +137,7 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, const char *redis_passw
         return NULL;
     }
     if (redis_url != NULL) {
-        if ((s->pool = cvma_redis_pool_new(redis_url, redis_password, err, err_len)) == NULL) {
+        if ((s->pool = cvma_redis_pool_new(redis_url, redis, err, err_len)) == NULL) {
             cvma_spent_free(s);
             return NULL;
         }
@@ -263,35 +263,28 @@ void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_
     if (!spend_allowed(s)) {
         return;
     }
-    redisContext *c = cvma_redis_take(s->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         return;
     }
     /* SET NX is the spend: atomic in Redis whichever instance asks first. */
-    int done = 0;
-    if (redisAppendCommand(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms) != REDIS_OK) {
-        redisFree(c);
+    if (!cvma_redis_send(c, "SET cvmattest:nonce:%s 1 NX PX %lld", nonce, ttl_ms)) {
+        cvma_redis_give(s->pool, c, false);
         return;
-    }
-    while (!done) {
-        if (redisBufferWrite(c, &done) != REDIS_OK) {
-            redisFree(c);
-            return;
-        }
     }
     op->c = c;
 }
 
 enum cvma_spend cvma_spent_end(struct cvma_spend_op *op)
 {
-    redisContext *c = op->c;
+    struct cvma_redis_conn *c = op->c;
     redisReply *r = NULL;
     enum cvma_spend out = CVMA_SPEND_UNAVAILABLE;
     if (c == NULL) {
         return op->decided;
     }
     op->c = NULL;
-    if (redisGetReply(c, (void **)&r) == REDIS_OK && r != NULL) {
+    if ((r = cvma_redis_reply(c)) != NULL) {
         if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0) {
             out = CVMA_SPEND_FIRST;
         } else if (r->type == REDIS_REPLY_NIL) {
@@ -314,9 +307,10 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
 
 /* CONFIG GET name: its value into out (an array reply [name, value]); false when unreadable,
  * and *answered false when no answer came at all (the connection is then not reused). */
-static bool config_get(redisContext *c, const char *name, char *out, size_t n, bool *answered)
+static bool config_get(struct cvma_redis_conn *c, const char *name, char *out, size_t n,
+                       bool *answered)
 {
-    redisReply *r = redisCommand(c, "CONFIG GET %s", name);
+    redisReply *r = cvma_redis_command(c, "CONFIG GET %s", name);
     if (r == NULL) {
         *answered = false;
     }
@@ -337,7 +331,7 @@ enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, si
     if (s->pool == NULL) {
         return CVMA_SPENT_KEEPS;
     }
-    redisContext *c = cvma_redis_take(s->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         snprintf(why, why_len, "redis does not answer");
         return CVMA_SPENT_UNKNOWN; /* not known yet: asked again at the next spend */
@@ -397,9 +391,9 @@ bool cvma_spent_healthy(struct cvma_spent *s)
         return false; /* every nonce is refused */
     }
     bool ok = false;
-    redisContext *c = cvma_redis_take(s->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(s->pool);
     if (c != NULL) {
-        redisReply *r = redisCommand(c, "PING");
+        redisReply *r = cvma_redis_command(c, "PING");
         ok = r != NULL && r->type == REDIS_REPLY_STATUS;
         cvma_redis_pool_note_reply(s->pool, r);
         if (r != NULL) {
@@ -413,4 +407,9 @@ bool cvma_spent_healthy(struct cvma_spent *s)
 bool cvma_spent_auth_refused(struct cvma_spent *s, char *why, size_t why_len)
 {
     return s->pool != NULL && cvma_redis_pool_auth_refused(s->pool, why, why_len);
+}
+
+bool cvma_spent_tls_failed(struct cvma_spent *s, char *why, size_t why_len)
+{
+    return s->pool != NULL && cvma_redis_pool_tls_failed(s->pool, why, why_len);
 }

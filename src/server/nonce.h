@@ -55,11 +55,12 @@ enum cvma_nonce_check cvma_nonce_check(const struct cvma_nonce_key *k, const cha
 #define CVMA_SPENT_MAX (1u << 20)
 struct cvma_spent;
 
-/* NULL with err when the Redis URL is malformed (the server is not contacted yet). The margin
- * is 0 until cvma_spent_set_margin. redis_password (NULL: none): Redis's AUTH password
- * (server/redis_pool.h). */
-struct cvma_spent *cvma_spent_new(const char *redis_url, const char *redis_password, char *err,
-                                  size_t err_len);
+/* NULL with err when the Redis URL or its options are refused (the server is not contacted
+ * yet). The margin is 0 until cvma_spent_set_margin. redis (NULL: none): Redis's AUTH
+ * password and TLS files (server/redis_pool.h). */
+struct cvma_redis_opts;
+struct cvma_spent *cvma_spent_new(const char *redis_url, const struct cvma_redis_opts *redis,
+                                  char *err, size_t err_len);
 void cvma_spent_free(struct cvma_spent *s);
 
 /*
@@ -93,7 +94,7 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
  */
 struct cvma_spend_op {
     struct cvma_spent *s;
-    struct redisContext *c; /* the command is out on c; NULL: decided */
+    struct cvma_redis_conn *c; /* the command is out on c; NULL: decided */
     enum cvma_spend decided;
 };
 void cvma_spent_begin(struct cvma_spent *s, const char *nonce, time_t now, time_t expires,
@@ -106,6 +107,9 @@ bool cvma_spent_healthy(struct cvma_spent *s);
 /* With Redis: whether it refused the password (or wants one and none is configured), with
  * Redis's words in why; asked after cvma_spent_healthy answered false. */
 bool cvma_spent_auth_refused(struct cvma_spent *s, char *why, size_t why_len);
+/* With rediss://: whether the TLS handshake with Redis failed once its port answered
+ * (redis_pool.h, cvma_redis_pool_tls_failed), with why; asked as cvma_spent_auth_refused. */
+bool cvma_spent_tls_failed(struct cvma_spent *s, char *why, size_t why_len);
 
 /*
  * With Redis: whether it may evict keys, and so forget a spent nonce (a replay would then be

@@ -1,18 +1,42 @@
 /* Connections to the service's Redis (see server/redis_pool.h). */
 #include "server/redis_pool.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "common/util.h"
+
+/* Connect, TLS handshake and every command's send and reply, each. */
+#define REDIS_TIMEOUT_MS 2000
+
+struct cvma_redis_conn {
+    struct cvma_redis_pool *pool;
+    int fd;
+    SSL *ssl; /* NULL: plain TCP */
+    redisReader *reader;
+    bool broken; /* an I/O error, a time-out or a malformed reply: never reused */
+};
 
 struct cvma_redis_pool {
     pthread_mutex_t lock;
@@ -20,27 +44,24 @@ struct cvma_redis_pool {
     int port, db;
     char user[CVMA_REDIS_USER_MAX]; /* "": AUTH with the password alone */
     char *password;                 /* NULL: no AUTH */
+    SSL_CTX *tls;                   /* rediss://; NULL: plain TCP */
     char name[CVMA_REDIS_HOST_MAX + 8];
-    redisContext *idle[CVMA_REDIS_POOL_IDLE]; /* under lock */
+    struct cvma_redis_conn *idle[CVMA_REDIS_POOL_IDLE]; /* under lock */
     size_t n_idle;
     char auth_refused[160]; /* under lock: Redis's words when the last connection was refused */
+    char tls_failed[600];   /* under lock: why the last new connection's handshake failed */
 };
 
 bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *port, int *db,
-                          char user[CVMA_REDIS_USER_MAX], char *err, size_t err_len)
+                          char user[CVMA_REDIS_USER_MAX], bool *tls, char *err, size_t err_len)
 {
     const char *p = url;
-    if (strncmp(p, "rediss://", 9) == 0) {
-        cvma_errf(err, err_len,
-                  "--redis: TLS (rediss://) is not supported; keep Redis reachable by the "
-                  "instances only (docs/operations.md)");
+    *tls = strncmp(p, "rediss://", 9) == 0;
+    if (!*tls && strncmp(p, "redis://", 8) != 0) {
+        cvma_errf(err, err_len, "--redis wants redis[s]://HOST[:PORT][/DB], not '%s'", url);
         return false;
     }
-    if (strncmp(p, "redis://", 8) != 0) {
-        cvma_errf(err, err_len, "--redis wants redis://HOST[:PORT][/DB], not '%s'", url);
-        return false;
-    }
-    p += 8;
+    p += *tls ? 9 : 8;
     user[0] = '\0';
     const char *at = strchr(p, '@');
     if (at != NULL) {
@@ -110,15 +131,124 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
     return true;
 }
 
-struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const char *password, char *err,
-                                            size_t err_len)
+/* The PEM certificates of a regular file into the store (at least one); false with why. */
+static bool load_ca(X509_STORE *store, const char *file, char *why, size_t why_len)
+{
+    struct cvma_buf b = {0};
+    if (cvma_file_read_regular(file, 1u << 20, &b) != CVMA_OK) {
+        cvma_errf(why, why_len, "%s", cvma_file_read_strerror(errno));
+        return false;
+    }
+    BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
+    int n = 0;
+    X509 *x = NULL;
+    while (bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        n += X509_STORE_add_cert(store, x) == 1;
+        X509_free(x);
+    }
+    BIO_free(bio);
+    cvma_buf_free(&b);
+    ERR_clear_error();
+    if (n == 0) {
+        cvma_errf(why, why_len, "no PEM certificate in it");
+    }
+    return n > 0;
+}
+
+/* The client certificate (PEM chain, leaf first) and its unencrypted key (a secret file:
+ * regular, wiped after) into ctx; false with why. */
+static bool load_client(SSL_CTX *ctx, const char *cert, const char *key, char *why, size_t why_len)
+{
+    struct cvma_buf cb = {0}, kb = {0};
+    bool ok = false;
+    BIO *bio = NULL;
+    X509 *x = NULL;
+    EVP_PKEY *pk = NULL;
+    if (cvma_file_read_regular(cert, 1u << 20, &cb) != CVMA_OK) {
+        cvma_errf(why, why_len, "--redis-cert '%s': %s", cert, cvma_file_read_strerror(errno));
+        return false;
+    }
+    if (cvma_file_read_secret(key, 1u << 20, &kb) != CVMA_OK) {
+        cvma_errf(why, why_len, "--redis-key '%s': %s", key, cvma_file_read_strerror(errno));
+        cvma_buf_free(&cb);
+        return false;
+    }
+    if ((bio = BIO_new_mem_buf(cb.p, (int)cb.len)) == NULL ||
+        (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+        SSL_CTX_use_certificate(ctx, x) != 1) {
+        cvma_errf(why, why_len, "--redis-cert '%s': no PEM certificate in it", cert);
+        goto out;
+    }
+    /* the rest of the file: the chain up to (not always including) the root */
+    for (X509 *ca; (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;) {
+        if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+            X509_free(ca);
+        }
+    }
+    BIO_free(bio);
+    if ((bio = BIO_new_mem_buf(kb.p, (int)kb.len)) == NULL ||
+        (pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ||
+        SSL_CTX_use_PrivateKey(ctx, pk) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        cvma_errf(why, why_len,
+                  "--redis-key '%s': not an unencrypted PEM private key that matches "
+                  "--redis-cert",
+                  key);
+        goto out;
+    }
+    ok = true;
+out:
+    BIO_free(bio);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+    cvma_buf_free(&cb);
+    cvma_buf_free_secret(&kb);
+    ERR_clear_error();
+    return ok;
+}
+
+/* The client side of rediss://: TLS 1.2 or later, the server's chain verified (ca_file, else
+ * the system's store), a client certificate when given. NULL with err. */
+static SSL_CTX *tls_context(const struct cvma_redis_opts *o, char *err, size_t err_len)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    const char *ca = o != NULL ? o->ca_file : NULL;
+    const char *cert = o != NULL ? o->cert_file : NULL, *key = o != NULL ? o->key_file : NULL;
+    char why[200];
+    if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+        cvma_errf(err, err_len, "out of memory");
+        goto fail;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ca != NULL && !load_ca(SSL_CTX_get_cert_store(ctx), ca, why, sizeof why)) {
+        cvma_errf(err, err_len, "--redis-ca '%s': %s", ca, why);
+        goto fail;
+    }
+    if (ca == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        cvma_errf(err, err_len, "rediss://: the system's CA store cannot be read (--redis-ca)");
+        goto fail;
+    }
+    if (cert != NULL && !load_client(ctx, cert, key, err, err_len)) {
+        goto fail;
+    }
+    ERR_clear_error();
+    return ctx;
+fail:
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const struct cvma_redis_opts *o,
+                                            char *err, size_t err_len)
 {
     struct cvma_redis_pool *p = calloc(1, sizeof *p);
+    bool tls = false;
+    const char *password = o != NULL ? o->password : NULL;
     if (p == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
-    if (!cvma_redis_url_parse(url, p->host, &p->port, &p->db, p->user, err, err_len)) {
+    if (!cvma_redis_url_parse(url, p->host, &p->port, &p->db, p->user, &tls, err, err_len)) {
         free(p);
         return NULL;
     }
@@ -128,8 +258,27 @@ struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const char *passwor
         free(p);
         return NULL;
     }
+    if (o != NULL && (o->ca_file != NULL || o->cert_file != NULL || o->key_file != NULL)) {
+        if (!tls) {
+            cvma_errf(err, err_len,
+                      "--redis-ca, --redis-cert and --redis-key are for TLS: the URL must be "
+                      "rediss://");
+            free(p);
+            return NULL;
+        }
+        if ((o->cert_file == NULL) != (o->key_file == NULL)) {
+            cvma_errf(err, err_len, "--redis-cert and --redis-key go together");
+            free(p);
+            return NULL;
+        }
+    }
+    if (tls && (p->tls = tls_context(o, err, err_len)) == NULL) {
+        free(p);
+        return NULL;
+    }
     if (password != NULL && (p->password = strdup(password)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
+        SSL_CTX_free(p->tls);
         free(p);
         return NULL;
     }
@@ -138,14 +287,33 @@ struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const char *passwor
     return p;
 }
 
+static void conn_free(struct cvma_redis_conn *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->ssl != NULL) {
+        /* No close_notify: the socket is closed at once, and Redis reads that as the end. */
+        SSL_free(c->ssl);
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    if (c->reader != NULL) {
+        redisReaderFree(c->reader);
+    }
+    free(c);
+}
+
 void cvma_redis_pool_free(struct cvma_redis_pool *p)
 {
     if (p == NULL) {
         return;
     }
     for (size_t i = 0; i < p->n_idle; i++) {
-        redisFree(p->idle[i]);
+        conn_free(p->idle[i]);
     }
+    SSL_CTX_free(p->tls);
     cvma_str_free_secret(p->password);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -156,20 +324,35 @@ const char *cvma_redis_pool_name(const struct cvma_redis_pool *p)
     return p->name;
 }
 
-static void set_refused(struct cvma_redis_pool *p, const char *why)
+static void set_note(struct cvma_redis_pool *p, char *note, size_t note_len, const char *why)
 {
     pthread_mutex_lock(&p->lock);
-    snprintf(p->auth_refused, sizeof p->auth_refused, "%s", why);
+    snprintf(note, note_len, "%s", why);
     pthread_mutex_unlock(&p->lock);
+}
+
+static void set_refused(struct cvma_redis_pool *p, const char *why)
+{
+    set_note(p, p->auth_refused, sizeof p->auth_refused, why);
+}
+
+static bool get_note(struct cvma_redis_pool *p, const char *note, char *why, size_t why_len)
+{
+    pthread_mutex_lock(&p->lock);
+    bool set = note[0] != '\0';
+    snprintf(why, why_len, "%s", note);
+    pthread_mutex_unlock(&p->lock);
+    return set;
 }
 
 bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t why_len)
 {
-    pthread_mutex_lock(&p->lock);
-    bool refused = p->auth_refused[0] != '\0';
-    snprintf(why, why_len, "%s", p->auth_refused);
-    pthread_mutex_unlock(&p->lock);
-    return refused;
+    return get_note(p, p->auth_refused, why, why_len);
+}
+
+bool cvma_redis_pool_tls_failed(struct cvma_redis_pool *p, char *why, size_t why_len)
+{
+    return get_note(p, p->tls_failed, why, why_len);
 }
 
 void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisReply *r)
@@ -180,12 +363,236 @@ void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisRep
     }
 }
 
+/* --- one connection's I/O: blocking, with the socket's time-outs (SO_RCVTIMEO, SO_SNDTIMEO) */
+
+/* After a failed SSL_read or SSL_write: an alert from Redis (with TLS 1.3 a client certificate it
+ * refuses, or none when it wants one, is said only after the handshake, on the first read) is noted
+ * as the handshake's failure would be; the end of the connection or a time-out is not. */
+static void note_tls_error(struct cvma_redis_conn *c)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL) {
+        char es[160], why[sizeof c->pool->tls_failed];
+        ERR_error_string_n(e, es, sizeof es);
+        snprintf(why, sizeof why, "TLS with %s failed: %s", c->pool->name, es);
+        set_note(c->pool, c->pool->tls_failed, sizeof c->pool->tls_failed, why);
+    }
+    ERR_clear_error();
+}
+
+/* Writes all of m, or breaks c. */
+static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
+{
+    for (size_t off = 0; !c->broken && off < len;) {
+        if (c->ssl != NULL) {
+            size_t w = 0;
+            if (SSL_write_ex(c->ssl, m + off, len - off, &w) != 1) {
+                note_tls_error(c);
+                c->broken = true;
+            }
+            off += w;
+            continue;
+        }
+        ssize_t w = send(c->fd, m + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            c->broken = true;
+        } else {
+            off += (size_t)w;
+        }
+    }
+    return !c->broken;
+}
+
+/* Reads what is there (at least a byte) into the reader, or breaks c. */
+static bool conn_fill(struct cvma_redis_conn *c)
+{
+    char buf[16384];
+    size_t n = 0;
+    for (;;) {
+        if (c->ssl != NULL) {
+            if (SSL_read_ex(c->ssl, buf, sizeof buf, &n) != 1) {
+                note_tls_error(c);
+                n = 0;
+            }
+        } else {
+            ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            n = r > 0 ? (size_t)r : 0;
+        }
+        break;
+    }
+    if (n == 0 || redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
+        c->broken = true;
+    }
+    return !c->broken;
+}
+
+redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
+{
+    void *reply = NULL;
+    while (!c->broken) {
+        if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+            c->broken = true; /* a malformed reply: the stream is out of step */
+            break;
+        }
+        if (reply != NULL) {
+            return reply;
+        }
+        (void)conn_fill(c);
+    }
+    return NULL;
+}
+
+static bool conn_vsend(struct cvma_redis_conn *c, const char *fmt, va_list ap)
+{
+    char *cmd = NULL;
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    if (len < 0 || cmd == NULL) {
+        c->broken = true;
+        return false;
+    }
+    bool ok = conn_write(c, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    return ok;
+}
+
+bool cvma_redis_send(struct cvma_redis_conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = conn_vsend(c, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+redisReply *cvma_redis_command(struct cvma_redis_conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = conn_vsend(c, fmt, ap);
+    va_end(ap);
+    return ok ? cvma_redis_reply(c) : NULL;
+}
+
+void cvma_redis_conn_break(struct cvma_redis_conn *c)
+{
+    c->broken = true;
+}
+
+/* A TCP connection to host:port within the time-out (each address the name gives in turn),
+ * blocking after, with the time-outs on every send and receive; -1 when none answers. */
+static int tcp_connect(const char *host, int port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &res) != 0) {
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc != 0 && errno == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            rc = poll(&pfd, 1, REDIS_TIMEOUT_MS) == 1 &&
+                                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+                                 soerr == 0
+                         ? 0
+                         : -1;
+        }
+        struct timeval tv = {REDIS_TIMEOUT_MS / 1000, (REDIS_TIMEOUT_MS % 1000) * 1000};
+        int one = 1, fl = rc == 0 ? fcntl(fd, F_GETFL) : -1;
+        if (rc != 0 || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+            (ai->ai_family != AF_UNIX &&
+             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* The TLS handshake on c for p's host: the name (SNI, and the certificate's DNS names) or
+ * the IP address it is. False, with why noted in p->tls_failed. */
+static bool tls_handshake(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
+{
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, p->host, ip) == 1 || inet_pton(AF_INET6, p->host, ip) == 1;
+    char why[sizeof p->tls_failed];
+    if ((c->ssl = SSL_new(p->tls)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+        (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), p->host) != 1
+               : (SSL_set_tlsext_host_name(c->ssl, p->host) != 1 ||
+                  SSL_set1_host(c->ssl, p->host) != 1))) {
+        ERR_clear_error();
+        set_note(p, p->tls_failed, sizeof p->tls_failed, "out of memory");
+        return false;
+    }
+    if (SSL_connect(c->ssl) == 1) {
+        set_note(p, p->tls_failed, sizeof p->tls_failed, "");
+        return true;
+    }
+    long vr = SSL_get_verify_result(c->ssl);
+    unsigned long e = ERR_peek_last_error();
+    if (vr != X509_V_OK) {
+        snprintf(why, sizeof why, "the certificate of %s does not verify: %s", p->name,
+                 X509_verify_cert_error_string(vr));
+    } else if (e != 0) {
+        char es[160];
+        ERR_error_string_n(e, es, sizeof es);
+        snprintf(why, sizeof why, "TLS with %s failed: %s", p->name, es);
+    } else {
+        snprintf(why, sizeof why, "TLS with %s failed: the connection ended or timed out", p->name);
+    }
+    ERR_clear_error();
+    set_note(p, p->tls_failed, sizeof p->tls_failed, why);
+    return false;
+}
+
 /*
- * AUTH [USER] PASSWORD written to c's socket as RESP by us, from a buffer wiped after: hiredis
- * would format the command into buffers of its own that it frees without wiping. False when
- * it could not be sent whole (within the socket's time-out).
+ * With TLS 1.3 Redis judges the client's certificate (or its absence, under tls-auth-clients
+ * yes) after the client's handshake is done: a refusal comes as an alert, or as the end of the
+ * connection, at the first exchange. So a new TLS connection exchanges a PING first (any
+ * reply counts, NOAUTH too); when none comes, that is noted as the handshake's failure.
  */
-static bool send_auth(const struct cvma_redis_pool *p, redisContext *c)
+static bool tls_accepted(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
+{
+    redisReply *r = cvma_redis_command(c, "PING");
+    if (r != NULL) {
+        freeReplyObject(r);
+        return true;
+    }
+    char why[sizeof p->tls_failed];
+    if (!get_note(p, p->tls_failed, why, sizeof why)) { /* no alert was read: say what it is */
+        snprintf(why, sizeof why,
+                 "TLS with %s failed: Redis ended the connection after the handshake, before "
+                 "any reply (a client certificate it does not accept, or none when it wants "
+                 "one: --redis-cert, --redis-key)",
+                 p->name);
+        set_note(p, p->tls_failed, sizeof p->tls_failed, why);
+    }
+    return false;
+}
+
+/*
+ * AUTH [USER] PASSWORD sent on c from a buffer of ours wiped after: hiredis would format the
+ * command into buffers of its own that it frees without wiping. False when it could not be
+ * sent whole (within the time-out).
+ */
+static bool send_auth(const struct cvma_redis_pool *p, struct cvma_redis_conn *c)
 {
     size_t ul = strlen(p->user), pl = strlen(p->password);
     /* "*3\r\n$4\r\nAUTH\r\n" (14), two "$<length>\r\n" (at most 23 each), the two values and
@@ -198,19 +605,10 @@ static bool send_auth(const struct cvma_redis_pool *p, redisContext *c)
     int n = ul > 0 ? snprintf(m, cap, "*3\r\n$4\r\nAUTH\r\n$%zu\r\n%s\r\n$%zu\r\n", ul, p->user, pl)
                    : snprintf(m, cap, "*2\r\n$4\r\nAUTH\r\n$%zu\r\n", pl);
     bool ok = n > 0 && (size_t)n + pl + 2 < cap;
-    size_t len = 0;
     if (ok) {
         memcpy(m + n, p->password, pl);
         memcpy(m + (size_t)n + pl, "\r\n", 2);
-        len = (size_t)n + pl + 2;
-    }
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = send(c->fd, m + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        ok = w > 0;
-        off += ok ? (size_t)w : 0;
+        ok = conn_write(c, m, (size_t)n + pl + 2);
     }
     OPENSSL_cleanse(m, cap);
     free(m);
@@ -218,16 +616,9 @@ static bool send_auth(const struct cvma_redis_pool *p, redisContext *c)
 }
 
 /* AUTH [USER] PASSWORD on c; false when Redis does not answer OK (its words recorded). */
-static bool authenticate(struct cvma_redis_pool *p, redisContext *c)
+static bool authenticate(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
 {
-    void *reply = NULL;
-    if (!send_auth(p, c) || redisGetReply(c, &reply) != REDIS_OK) {
-        if (reply != NULL) {
-            freeReplyObject(reply);
-        }
-        return false;
-    }
-    redisReply *r = reply;
+    redisReply *r = send_auth(p, c) ? cvma_redis_reply(c) : NULL;
     bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
     if (r != NULL && r->type == REDIS_REPLY_ERROR) {
         /* Redis's own words (WRONGPASS, or ERR when it has no password set): never the
@@ -240,44 +631,77 @@ static bool authenticate(struct cvma_redis_pool *p, redisContext *c)
     return ok;
 }
 
-/* A new connection to host:port (2 s time-outs), authenticated when the pool has a password,
- * that selects database db when it is not 0, or NULL. */
-static redisContext *connect_db(struct cvma_redis_pool *p)
+/* A new connection to host:port (TLS for rediss://), authenticated when the pool has a
+ * password, that selects database db when it is not 0, or NULL. */
+static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
 {
-    struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout(p->host, p->port, tv);
-    if (c == NULL || c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-        if (c != NULL) {
-            redisFree(c);
-        }
+    struct cvma_redis_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->fd = -1;
+    c->pool = p;
+    if ((c->reader = redisReaderCreate()) == NULL || (c->fd = tcp_connect(p->host, p->port)) < 0 ||
+        (p->tls != NULL && (!tls_handshake(p, c) || !tls_accepted(p, c)))) {
+        conn_free(c);
         return NULL;
     }
     if (p->password != NULL) {
         if (!authenticate(p, c)) {
-            redisFree(c);
+            conn_free(c);
             return NULL;
         }
         set_refused(p, "");
     }
     if (p->db != 0) {
-        redisReply *r = redisCommand(c, "SELECT %d", p->db);
+        redisReply *r = cvma_redis_command(c, "SELECT %d", p->db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
         cvma_redis_pool_note_reply(p, r);
         if (r != NULL) {
             freeReplyObject(r);
         }
         if (!ok) {
-            redisFree(c);
+            conn_free(c);
             return NULL;
         }
     }
     return c;
 }
 
-struct redisContext *cvma_redis_take(struct cvma_redis_pool *p)
+/*
+ * An idle connection has nothing to read: readable (or hung up) means Redis closed it (a
+ * restart, its idle time-out), or, over TLS, sent a record that is not data (a TLS 1.3
+ * session ticket or key update), which is read here without waiting. True when c may carry
+ * a command.
+ */
+static bool idle_usable(struct cvma_redis_conn *c)
+{
+    if (c->ssl != NULL && SSL_pending(c->ssl) > 0) {
+        return false;
+    }
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) == 0) {
+        return true;
+    }
+    if (c->ssl == NULL || (pfd.revents & (POLLHUP | POLLERR)) != 0) {
+        return false;
+    }
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        return false;
+    }
+    char b;
+    size_t n = 0;
+    bool usable =
+            SSL_peek_ex(c->ssl, &b, 1, &n) != 1 && SSL_get_error(c->ssl, 0) == SSL_ERROR_WANT_READ;
+    ERR_clear_error();
+    return fcntl(c->fd, F_SETFL, fl) == 0 && usable;
+}
+
+struct cvma_redis_conn *cvma_redis_take(struct cvma_redis_pool *p)
 {
     for (;;) {
-        redisContext *c = NULL;
+        struct cvma_redis_conn *c = NULL;
         pthread_mutex_lock(&p->lock);
         if (p->n_idle > 0) {
             c = p->idle[--p->n_idle];
@@ -286,30 +710,25 @@ struct redisContext *cvma_redis_take(struct cvma_redis_pool *p)
         if (c == NULL) {
             return connect_db(p);
         }
-        /* An idle connection has nothing to read: readable or hung up means Redis closed it
-         * (a restart, its idle timeout). Dropped before a command goes out on it; a command
-         * already sent is never sent again (a SET NX that did reach Redis would then read as
-         * a replay). */
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) == 0) {
+        /* Dropped before a command goes out on it; a command already sent is never sent
+         * again (a SET NX that did reach Redis would then read as a replay). */
+        if (idle_usable(c)) {
             return c;
         }
-        redisFree(c);
+        conn_free(c);
     }
 }
 
-void cvma_redis_give(struct cvma_redis_pool *p, struct redisContext *c, bool in_step)
+void cvma_redis_give(struct cvma_redis_pool *p, struct cvma_redis_conn *c, bool in_step)
 {
     if (c == NULL) {
         return;
     }
     pthread_mutex_lock(&p->lock);
-    if (in_step && c->err == 0 && p->n_idle < CVMA_REDIS_POOL_IDLE) {
+    if (in_step && !c->broken && p->n_idle < CVMA_REDIS_POOL_IDLE) {
         p->idle[p->n_idle++] = c;
         c = NULL;
     }
     pthread_mutex_unlock(&p->lock);
-    if (c != NULL) {
-        redisFree(c);
-    }
+    conn_free(c);
 }

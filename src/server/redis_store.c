@@ -38,15 +38,15 @@ static const char rollback_lua[] =
         "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])\n"
         "return {0, ARGV[1]}\n";
 
-struct cvma_redis_store *cvma_redis_store_new(const char *url, const char *password, char *err,
-                                              size_t err_len)
+struct cvma_redis_store *cvma_redis_store_new(const char *url, const struct cvma_redis_opts *o,
+                                              char *err, size_t err_len)
 {
     struct cvma_redis_store *rs = calloc(1, sizeof *rs);
     if (rs == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
-    if ((rs->pool = cvma_redis_pool_new(url, password, err, err_len)) == NULL) {
+    if ((rs->pool = cvma_redis_pool_new(url, o, err, err_len)) == NULL) {
         free(rs);
         return NULL;
     }
@@ -64,7 +64,8 @@ void cvma_redis_store_free(struct cvma_redis_store *rs)
 
 /* The end of an operation on c: back to the pool when its reply r was in step, else freed
  * (never reused); r is freed. */
-static void done(struct cvma_redis_store *rs, redisContext *c, redisReply *r, bool in_step)
+static void done(struct cvma_redis_store *rs, struct cvma_redis_conn *c, redisReply *r,
+                 bool in_step)
 {
     if (r != NULL) {
         freeReplyObject(r);
@@ -83,13 +84,13 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
     snprintf(ver, sizeof ver, "%020" PRIu64, version);
     cvma_hex_encode(merkle_root, 32, root, sizeof root);
     *seen = 0;
-    redisContext *c = cvma_redis_take(rs->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
     if (c == NULL) {
         cvma_errf(err, err_len, "redis %s cannot be reached", cvma_redis_pool_name(rs->pool));
         return CVMA_STORE_UNAVAILABLE;
     }
-    redisReply *r = redisCommand(c, "EVAL %s 1 cvmattest:registry:%s %s %s", rollback_lua, provider,
-                                 ver, root);
+    redisReply *r = cvma_redis_command(c, "EVAL %s 1 cvmattest:registry:%s %s %s", rollback_lua,
+                                       provider, ver, root);
     bool in_step = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                    r->element[0]->type == REDIS_REPLY_INTEGER &&
                    (r->element[1]->type == REDIS_REPLY_STRING ||
@@ -139,7 +140,7 @@ static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t
     *p = NULL;
     *len = 0;
     collateral_key(key, k);
-    redisContext *c = cvma_redis_take(rs->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
     if (c == NULL) {
         return CVMA_STORE_UNAVAILABLE;
     }
@@ -149,8 +150,8 @@ static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t
      * no verifier wrote is, never copied. Whoever can write to Redis can store up to 512 MB
      * under a key; a plain GET would have each worker that misses read it all, then copy it.
      * GETRANGE answers "" for a key that is absent: a miss too (no value is empty). */
-    redisReply *r =
-            redisCommand(c, "GETRANGE %s 0 %llu", k, (unsigned long long)CVMA_SHARED_VALUE_MAX);
+    redisReply *r = cvma_redis_command(c, "GETRANGE %s 0 %llu", k,
+                                       (unsigned long long)CVMA_SHARED_VALUE_MAX);
     bool in_step = r != NULL && (r->type == REDIS_REPLY_NIL || r->type == REDIS_REPLY_STRING);
     if (in_step && (r->type == REDIS_REPLY_NIL || r->len == 0 || r->len > CVMA_SHARED_VALUE_MAX)) {
         a = CVMA_STORE_MISS;
@@ -173,12 +174,12 @@ static void collateral_put(void *arg, const char *key, const uint8_t *p, size_t 
         return;
     }
     collateral_key(key, k);
-    redisContext *c = cvma_redis_take(rs->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
     if (c == NULL) {
         return;
     }
-    redisReply *r = redisCommand(c, "SET %s %b PX %lld", k, (const char *)p, len,
-                                 (long long)ttl_seconds * 1000);
+    redisReply *r = cvma_redis_command(c, "SET %s %b PX %lld", k, (const char *)p, len,
+                                       (long long)ttl_seconds * 1000);
     done(rs, c, r, r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0);
 }
 
@@ -188,11 +189,11 @@ static void collateral_del(void *arg, const char *key)
     char k[96];
 
     collateral_key(key, k);
-    redisContext *c = cvma_redis_take(rs->pool);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
     if (c == NULL) {
         return;
     }
-    redisReply *r = redisCommand(c, "DEL %s", k);
+    redisReply *r = cvma_redis_command(c, "DEL %s", k);
     done(rs, c, r, r != NULL && r->type == REDIS_REPLY_INTEGER);
 }
 

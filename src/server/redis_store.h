@@ -24,10 +24,12 @@
 
 struct cvma_redis_store;
 
-/* url: redis://[USER@]HOST[:PORT][/DB]; password: its AUTH password (NULL: none). NULL with
- * err when malformed or out of memory (no connection is made yet). */
-struct cvma_redis_store *cvma_redis_store_new(const char *url, const char *password, char *err,
-                                              size_t err_len);
+/* url: redis[s]://[USER@]HOST[:PORT][/DB]; o: its password and TLS files (NULL: none;
+ * server/redis_pool.h). NULL with err when malformed or out of memory (no connection is made
+ * yet). */
+struct cvma_redis_opts;
+struct cvma_redis_store *cvma_redis_store_new(const char *url, const struct cvma_redis_opts *o,
+                                              char *err, size_t err_len);
 void cvma_redis_store_free(struct cvma_redis_store *rs);
 
 /* The store's functions, for cvma_verifier_config.state_store (rs must outlive the verifier). */

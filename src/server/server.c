@@ -32,6 +32,7 @@
 #include "result/result.h"
 #include "server/metrics.h"
 #include "server/pubkey.h"
+#include "server/redis_pool.h"
 #include "server/web.h"
 #include "tpm/tpm.h"
 #include "verifier/kind.h"
@@ -1160,6 +1161,9 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     int rc = 2;
     uint8_t pfx[4];
 
+    /* A peer that closed (a client, Redis over TLS, whose writes are not send(MSG_NOSIGNAL))
+     * is an error to handle, not a signal that ends the service. */
+    signal(SIGPIPE, SIG_IGN);
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.conns_lock, NULL);
     atomic_store(&draining, false);
@@ -1205,13 +1209,15 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             goto out;
         }
     }
-    if ((s.spent = cvma_spent_new(s.cfg.redis_url, s.cfg.redis_password, err, err_len)) == NULL) {
+    const struct cvma_redis_opts ro = {s.cfg.redis_password, s.cfg.redis_ca_file,
+                                       s.cfg.redis_cert_file, s.cfg.redis_key_file};
+    if ((s.spent = cvma_spent_new(s.cfg.redis_url, &ro, err, err_len)) == NULL) {
         goto out;
     }
     /* Spent nonces are kept a nonce TTL past their expiry: instances whose clocks disagree by
      * less than that never take a nonce for both unexpired and forgotten (docs/service.md). */
     cvma_spent_set_margin(s.spent, s.cfg.nonce_ttl);
-    char refused[160];
+    char refused[600];
     bool answers = s.cfg.redis_url == NULL || cvma_spent_healthy(s.spent);
     if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused)) {
         /* Redis answers but not to us: a configuration error, not an outage to wait out. */
@@ -1223,6 +1229,13 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
                   : s.cfg.redis_password != NULL     ? "the password"
                                                      : "a client without a password",
                   refused);
+        goto out;
+    } else if (!answers && cvma_spent_tls_failed(s.spent, refused, sizeof refused)) {
+        /* Its port answers, but TLS with it fails: the certificates or the URL are wrong. */
+        cvma_errf(err, err_len,
+                  "redis %s: %s: check --redis-ca, --redis-cert and --redis-key, and that the "
+                  "URL's host is the one its certificate names (docs/operations.md)",
+                  s.cfg.redis_url, refused);
         goto out;
     } else if (!answers) {
         fprintf(stderr,
@@ -1264,7 +1277,6 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    signal(SIGPIPE, SIG_IGN);
 
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll (edge-triggered) misses a close that
      * arrives with the last data (part of a body, then FIN), and holds that connection, its

@@ -29,7 +29,10 @@ struct cvma_server_config {
                                       * with redis_url (cmd_serve refuses it without) */
     const char *redis_url;           /* NULL: spent nonces in memory */
     const char *redis_password;      /* Redis's AUTH password (NULL: none) */
-    const char *tls_cert_file;       /* both or neither: HTTPS */
+    const char *redis_ca_file;       /* rediss://: server/redis_pool.h (NULL: none) */
+    const char *redis_cert_file;
+    const char *redis_key_file;
+    const char *tls_cert_file; /* both or neither: HTTPS */
     const char *tls_key_file;
     const char *port_file; /* when set, the bound port is written there */
 };

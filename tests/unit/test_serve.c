@@ -226,23 +226,40 @@ static void test_spent_redis_url(void **state)
      * user are refused whatever the password file says. */
     static const char *bad_auth[] = {"redis://u@h",     "redis://u:p@h", "redis://:p@h",
                                      "redis://@h",      "redis://u@v@h", "redis://a b@h",
-                                     "redis://u/x@h:1", "rediss://h"};
+                                     "redis://u/x@h:1", "rediss://u:p@h"};
+    const struct cvma_redis_opts pw = {.password = "pw"};
     for (size_t i = 0; i < sizeof bad_auth / sizeof bad_auth[0]; i++) {
         err[0] = '\0';
-        assert_null(cvma_spent_new(bad_auth[i], i == 0 ? NULL : "pw", err, sizeof err));
+        assert_null(cvma_spent_new(bad_auth[i], i == 0 ? NULL : &pw, err, sizeof err));
         assert_true(err[0] != '\0');
         assert_null(strstr(err, "pw")); /* nothing of a password is echoed */
     }
     char host[CVMA_REDIS_HOST_MAX], user[CVMA_REDIS_USER_MAX];
     int port = 0, db = -1;
-    assert_true(cvma_redis_url_parse("redis://cvm.1@10.0.0.5:6380/2", host, &port, &db, user, err,
-                                     sizeof err));
+    bool tls = true;
+    assert_true(cvma_redis_url_parse("redis://cvm.1@10.0.0.5:6380/2", host, &port, &db, user, &tls,
+                                     err, sizeof err));
     assert_string_equal(host, "10.0.0.5");
     assert_string_equal(user, "cvm.1");
     assert_int_equal(port, 6380);
     assert_int_equal(db, 2);
-    assert_true(cvma_redis_url_parse("redis://h", host, &port, &db, user, err, sizeof err));
+    assert_false(tls);
+    assert_true(cvma_redis_url_parse("redis://h", host, &port, &db, user, &tls, err, sizeof err));
     assert_string_equal(user, "");
+    assert_true(cvma_redis_url_parse("rediss://h.example:6380/1", host, &port, &db, user, &tls, err,
+                                     sizeof err));
+    assert_true(tls);
+    assert_string_equal(host, "h.example");
+    assert_int_equal(port, 6380);
+    /* TLS files: for rediss:// only, a certificate with its key, files that load */
+    const struct cvma_redis_opts ca_only = {.ca_file = "/nonexistent/ca.pem"};
+    assert_null(cvma_spent_new("redis://h", &ca_only, err, sizeof err));
+    assert_non_null(strstr(err, "the URL must be rediss://"));
+    assert_null(cvma_spent_new("rediss://h", &ca_only, err, sizeof err));
+    assert_non_null(strstr(err, "--redis-ca '/nonexistent/ca.pem': "));
+    const struct cvma_redis_opts cert_only = {.cert_file = "/nonexistent/c.pem"};
+    assert_null(cvma_spent_new("rediss://h", &cert_only, err, sizeof err));
+    assert_non_null(strstr(err, "--redis-cert and --redis-key go together"));
     struct cvma_spent *sp = cvma_spent_new("redis://127.0.0.1:1/3", NULL, err, sizeof err);
     assert_non_null(sp);
     /* nobody listens on port 1: unavailable, never "first" (fail closed) */
@@ -359,6 +376,17 @@ static long long int_cmd(redisContext *c, const char *cmd)
     return v;
 }
 
+/* The same on a pool's connection. */
+static long long pool_int_cmd(struct cvma_redis_conn *c, const char *cmd)
+{
+    redisReply *r = cvma_redis_command(c, cmd); /* (split at spaces, as redisCommand) */
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
 /* The pool: a connection each for two holders at once, in the URL's database; given back,
  * they are taken again; one with an error is not kept. */
 static void test_redis_pool(void **state)
@@ -369,30 +397,30 @@ static void test_redis_pool(void **state)
     assert_non_null(p);
     snprintf(name, sizeof name, "127.0.0.1:%d", t->port);
     assert_string_equal(cvma_redis_pool_name(p), name);
-    redisContext *a = cvma_redis_take(p), *b = cvma_redis_take(p);
+    struct cvma_redis_conn *a = cvma_redis_take(p), *b = cvma_redis_take(p);
     assert_non_null(a);
     assert_non_null(b);
-    long long ia = int_cmd(a, "CLIENT ID"), ib = int_cmd(b, "CLIENT ID");
+    long long ia = pool_int_cmd(a, "CLIENT ID"), ib = pool_int_cmd(b, "CLIENT ID");
     assert_true(ia != ib);
-    redisReply *r = redisCommand(a, "SET pooltest 1");
+    redisReply *r = cvma_redis_command(a, "SET pooltest 1");
     assert_non_null(r);
     freeReplyObject(r);
-    assert_int_equal(int_cmd(b, "EXISTS pooltest"), 1); /* the same database */
+    assert_int_equal(pool_int_cmd(b, "EXISTS pooltest"), 1); /* the same database */
     redisContext *raw = raw_conn(t->port);
     assert_non_null(raw);
     assert_int_equal(int_cmd(raw, "EXISTS pooltest"), 0); /* not database 0 */
     redisFree(raw);
     cvma_redis_give(p, a, true);
     cvma_redis_give(p, b, true);
-    redisContext *c = cvma_redis_take(p);
+    struct cvma_redis_conn *c = cvma_redis_take(p);
     assert_non_null(c);
-    long long ic = int_cmd(c, "CLIENT ID");
+    long long ic = pool_int_cmd(c, "CLIENT ID");
     assert_true(ic == ia || ic == ib);
-    c->err = REDIS_ERR_IO; /* as after a time-out: freed, not kept */
+    cvma_redis_conn_break(c); /* as after a time-out: freed, not kept */
     cvma_redis_give(p, c, true);
-    redisContext *d = cvma_redis_take(p);
+    struct cvma_redis_conn *d = cvma_redis_take(p);
     assert_non_null(d);
-    assert_int_equal(int_cmd(d, "CLIENT ID"), ic == ia ? ib : ia);
+    assert_int_equal(pool_int_cmd(d, "CLIENT ID"), ic == ia ? ib : ia);
     cvma_redis_give(p, d, true);
     cvma_redis_pool_free(p);
 }

@@ -1,0 +1,126 @@
+#!/bin/sh
+# `serve --redis rediss://...` (docs/operations.md, "Redis over TLS"): Redis's TLS port,
+# its certificate checked against --redis-ca and the URL's host, a client certificate
+# (--redis-cert/--redis-key) when Redis asks for one (tls-auth-clients yes, its default).
+# Spent nonces go through it as over TCP: a nonce spent at one instance is a replay at the
+# other. A certificate that does not verify, a host it is not for, a missing client
+# certificate and a port that speaks no TLS each stop an instance at start (exit 2), saying
+# why; TLS files without rediss:// are a usage error.
+. "$(dirname "$0")/lib/serve.sh"
+serve_setup curl jq python3 redis-server redis-cli openssl
+
+$CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
+openssl rand -out "$T/nonce.key" 32
+jq -n --arg e "$(base64 -w0 "$T/s/report.bin")" '{evidence: $e}' >"$T/body.json"
+
+# --- a CA, Redis's certificate (localhost and 127.0.0.1), a client certificate; another CA ---
+# cert NAME CA SUBJECT [SAN]: a P-256 key and a certificate for it signed by CA's key
+cert() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
+        -subj "/CN=$3" -out "$T/$1.csr" 2>/dev/null &&
+        { [ -z "${4:-}" ] || printf 'subjectAltName=%s\n' "$4" >"$T/$1.ext"; } &&
+        openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" -CAcreateserial \
+            -days 2 ${4:+-extfile "$T/$1.ext"} -out "$T/$1.pem" 2>/dev/null
+}
+for ca in ca other; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$ca.key" \
+        -subj "/CN=test $ca" -days 2 -out "$T/$ca.pem" 2>/dev/null || { echo "FAIL CA"; exit 1; }
+done
+cert redis ca "redis" "DNS:localhost,IP:127.0.0.1" && cert client ca "cvmattest" &&
+    cert stranger other "stranger" || { echo "FAIL certificates"; exit 1; }
+chmod 600 "$T"/*.key
+
+. "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
+# Redis on a plain port (RP) and a TLS port (TP), client certificates required
+TP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis_start --tls-port "$TP" --tls-cert-file "$T/redis.pem" --tls-key-file "$T/redis.key" \
+    --tls-ca-cert-file "$T/ca.pem" --tls-auth-clients yes
+redis-cli -p "$TP" --tls --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key" ping 2>/dev/null |
+    grep -q PONG || { echo "SKIP: redis-server without TLS"; cat "$T/redis.log"; exit 77; }
+
+COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --nonce-key $T/nonce.key"
+CLIENT="--redis-ca $T/ca.pem --redis-cert $T/client.pem --redis-key $T/client.key"
+# refused NAME WANT_TEXT OPTIONS...: serve exits 2 at once, saying WANT_TEXT (grep -F)
+refused() {
+    name=$1
+    want=$2
+    shift 2
+    timeout 20 $CVM serve --listen 127.0.0.1:0 "$@" 2>"$T/$name.err"
+    rc=$?
+    if [ $rc = 2 ] && grep -qF -- "$want" "$T/$name.err"; then
+        ok "$name: exit 2, '$want'"
+    else
+        fail "$name: exit $rc, $(cat "$T/$name.err")"
+    fi
+}
+
+# 1. two instances over TLS, by IP address and by name (the latter from a configuration
+#    file, its paths relative to it): a nonce spent at one is a replay at the other
+start A $COMMON --redis "rediss://127.0.0.1:$TP/2" $CLIENT
+A=http://127.0.0.1:$PORT
+mkdir "$T/conf"
+cp "$T/ca.pem" "$T/client.pem" "$T/client.key" "$T/conf/"
+jq -n --arg r "rediss://localhost:$TP/2" \
+    '{redis: $r, redis_ca: "ca.pem", redis_cert: "client.pem", redis_key: "client.key"}' \
+    >"$T/conf/serve.json"
+start B $COMMON --config "$T/conf/serve.json"
+B=http://127.0.0.1:$PORT
+N=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
+jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/b1.json"
+eq "a nonce of A verified at B (rediss://localhost)" 200 "$(post "$B/v1/verify" "$T/b1.json" "$T/o1.json")"
+eq "its replay at A (rediss://127.0.0.1): 409" "409 NONCE_REPLAYED" \
+    "$(post "$A/v1/verify" "$T/b1.json" "$T/o2.json") $(jq -r .error.code "$T/o2.json")"
+eq "the spent nonce is in database 2" 1 \
+    "$(redis-cli -p "$RP" -n 2 exists "cvmattest:nonce:$N")"
+# many at once: the pool's TLS connections are kept and reused
+i=0
+: >"$T/codes"
+posts=
+while [ $i -lt 20 ]; do
+    n=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
+    jq --arg n "$n" '. + {nonce: $n}' "$T/body.json" >"$T/b$i.json"
+    (echo "$(post "$A/v1/verify" "$T/b$i.json" "$T/x$i.json")" >>"$T/codes") &
+    posts="$posts $!"
+    i=$((i + 1))
+done
+for p in $posts; do wait "$p"; done
+eq "20 verifications at once over TLS: all 200" 20 "$(grep -c 200 "$T/codes")"
+eq "healthz at A" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$A/healthz")"
+eq "clients Redis sees over TLS: no more than A's and B's workers" 1 \
+    "$([ "$(redis-cli -p "$RP" client list | grep -c .)" -le 10 ] && echo 1)"
+
+# 2. refused at start, each saying why
+refused "another CA" "does not verify" $COMMON --redis "rediss://127.0.0.1:$TP" \
+    --redis-ca "$T/other.pem" --redis-cert "$T/client.pem" --redis-key "$T/client.key"
+refused "the system's CA store" "does not verify" $COMMON --redis "rediss://127.0.0.1:$TP" \
+    --redis-cert "$T/client.pem" --redis-key "$T/client.key"
+cert othername ca "redis" "DNS:other.example,IP:10.9.9.9"
+redis-cli -p "$RP" config set tls-cert-file "$T/othername.pem" tls-key-file "$T/othername.key" |
+    grep -q OK || fail "CONFIG SET tls-cert-file"
+refused "a host name the certificate is not for" "does not verify: hostname mismatch" $COMMON \
+    --redis "rediss://localhost:$TP" $CLIENT
+refused "an IP address the certificate is not for" "does not verify: IP address mismatch" \
+    $COMMON --redis "rediss://127.0.0.1:$TP" $CLIENT
+redis-cli -p "$RP" config set tls-cert-file "$T/redis.pem" tls-key-file "$T/redis.key" |
+    grep -q OK || fail "CONFIG SET tls-cert-file back"
+refused "no client certificate" "TLS with 127.0.0.1:$TP failed" $COMMON --redis "rediss://127.0.0.1:$TP" \
+    --redis-ca "$T/ca.pem"
+refused "a client certificate of another CA" "TLS with 127.0.0.1:$TP failed" $COMMON \
+    --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/stranger.pem" \
+    --redis-key "$T/stranger.key"
+refused "a port without TLS" "TLS with 127.0.0.1:$RP failed" $COMMON \
+    --redis "rediss://127.0.0.1:$RP" $CLIENT
+refused "TLS files with a plain URL" "need --redis rediss://" $COMMON --redis "redis://127.0.0.1:$RP" $CLIENT
+refused "a certificate without its key" "--redis-cert and --redis-key go together" $COMMON \
+    --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem"
+refused "a key that is not the certificate's" "not an unencrypted PEM private key that matches" \
+    $COMMON --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" \
+    --redis-cert "$T/client.pem" --redis-key "$T/stranger.key"
+refused "a CA file that is not PEM" "--redis-ca '$T/body.json': no PEM certificate in it" \
+    $COMMON --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/body.json"
+mkfifo "$T/fifo.key"
+refused "a key that is a FIFO" "not a regular file" $COMMON --redis "rediss://127.0.0.1:$TP" \
+    --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem" --redis-key "$T/fifo.key"
+
+[ $fails = 0 ] && echo "serve_redis_tls: all passed" || echo "serve_redis_tls: $fails failed"
+[ $fails = 0 ]
