@@ -369,6 +369,16 @@ static const char *ak_unvouched(const struct cvma_verdict *v)
     if (cvma_verdict_has(v, CVMA_R_VTPM_CREDENTIAL_MISMATCH)) {
         return "its credential activation failed (VTPM_CREDENTIAL_MISMATCH)";
     }
+    /* A debug guest's hardware report binds the AK, but the host can read the guest's memory,
+     * the paravisor's or SVSM's with the AK's private key in it: accepted by the policy
+     * (allow_debug), the report vouches for no AK (tpm/tpm.h, cvma_tpm_merge_bound). */
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &v->reasons[i];
+        if (r->waived && (r->code == CVMA_R_SNP_DEBUG_ALLOWED || r->code == CVMA_R_TDX_DEBUG)) {
+            return "the hardware report that binds it is a debug guest's, accepted only by the "
+                   "policy's allow_debug (the host can read the AK's private key)";
+        }
+    }
     return NULL;
 }
 

@@ -297,6 +297,9 @@ const char *const cvma_eventlog_grub_prefixes[CVMA_EVENTLOG_GRUB_PREFIXES] = {
 
 /* GRUB's commands that load a Linux kernel: what follows is the kernel's command line. */
 static const char *const linux_commands[] = {"linux ", "linuxefi ", "linux16 "};
+/* GRUB commands that start an image with load options of their own (EFI chainloader: a
+ * kernel's EFI stub takes them as its command line), which no kernel_cmdline event shows. */
+static const char *const chain_commands[] = {"chainloader "};
 
 /*
  * True when e was measured into TPM PCR pcr: its index in a TPM log; in a CCEL the CC-MR that
@@ -317,6 +320,31 @@ static bool in_pcr(const struct cvma_eventlog *log, const struct cvma_eventlog_e
 static bool data_measured(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
 {
     return cvma_eventlog_digest_is_hash_of(log, e, e->data.p, e->data.len);
+}
+
+/*
+ * True when e's digest is the hash of its data and that data is text (printable ASCII, a NUL
+ * at its end allowed): an action string (PFP 10.4.4, EV_EFI_ACTION: "Calling EFI Application
+ * from Boot Option", ...), whatever its type says. A boot application's digest is its
+ * Authenticode hash, itself the hash of one byte string (ranges of its PE file, PE/COFF
+ * headers among them, so never text): an application relabelled with that string as its data
+ * passes data_measured, never this.
+ */
+static bool text_measured(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
+{
+    size_t n = e->data.len;
+    if (n > 0 && e->data.p[n - 1] == '\0') {
+        n--;
+    }
+    if (n == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (e->data.p[i] < 0x20 || e->data.p[i] > 0x7e) {
+            return false;
+        }
+    }
+    return data_measured(log, e);
 }
 
 /* A separator (PFP 10.4.1: the digest of 4 bytes, 0 or, after an error, all ones), known by
@@ -360,8 +388,29 @@ struct cmdlines {
     char *canon;              /* the first command line seen, its GRUB quoting undone */
     bool conflict;            /* two differ: none is the one that booted for certain */
     bool hidden;              /* an event of the register measured what its data does not show */
+    bool chained;             /* an image was started with load options (chain_commands) */
     bool nomem;
 };
+
+/*
+ * True when a command line holds text the claim shows as it is and that the kernel splits as
+ * the policy's rules do: printable ASCII, spaces, tabs and line ends (NULs at its end). The
+ * kernel also splits at \v, \f, \r and 0xA0 (lib/ctype.c isspace), where a rule would see
+ * one parameter: such a line is not claimed.
+ */
+static bool cmdline_plain(struct cvma_span t)
+{
+    size_t n = t.len;
+    while (n > 0 && t.p[n - 1] == '\0') {
+        n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((t.p[i] < 0x20 || t.p[i] > 0x7e) && t.p[i] != '\t' && t.p[i] != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
 
 /*
  * A command line with GRUB's quoting undone (grub-core/lib/cmdline.c: an argument holding a
@@ -438,6 +487,11 @@ static void cmdline_event(const struct cvma_eventlog *log, const struct cvma_eve
             c->claimed = text;
         }
         cmdline_add(c, text, true);
+    }
+    for (size_t k = 0; k < CVMA_ARRAY_LEN(chain_commands); k++) {
+        struct cvma_reader r;
+        cvma_reader_init(&r, text.p, text.len);
+        c->chained = c->chained || cvma_reader_starts_with(&r, chain_commands[k]);
     }
     for (size_t k = 0; k < CVMA_ARRAY_LEN(linux_commands); k++) {
         struct cvma_reader r;
@@ -545,11 +599,12 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         if (in_pcr(log, e, 4)) {
             /* PFP 3.3.4.5: boot applications, into PCR 4. All are claimed (the policy's list
              * is an allowlist), and so is every event there whose digest is neither a
-             * separator's nor the hash of its data: an application relabelled. (In a CCEL,
-             * RTMR 1 holds PCR 2..6 and only those after its separator: before it come the
-             * firmware's drivers and blobs, and a guest cannot add events there.) */
+             * separator's nor the hash of text its data holds (text_measured): an application
+             * relabelled. (In a CCEL, RTMR 1 holds PCR 2..6 and only those after its
+             * separator: before it come the firmware's drivers and blobs, and a guest cannot
+             * add events there.) */
             if (e->type == CVMA_EV_EFI_BOOT_SERVICES_APP ||
-                ((pcr4_separated || !ccel) && !sep && !data_measured(log, e))) {
+                ((pcr4_separated || !ccel) && !sep && !text_measured(log, e))) {
                 json_array_append_new(apps, boot_app_json(log, e));
             }
             pcr4_separated = pcr4_separated || sep;
@@ -629,8 +684,11 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
         return NULL;
     }
     json_object_set_new(o, "efi_boot_applications", apps);
+    /* (A CCEL never gives one: its RTMR 2 also holds PCR 9's files and PCR 14's MOK lists,
+     * whose data does not show what they measured: docs/eventlog.md.) */
     json_object_set_new(o, "kernel_cmdline",
-                        cmd.claimed.p != NULL && !cmd.conflict && !cmd.hidden
+                        !ccel && cmd.claimed.p != NULL && !cmd.conflict && !cmd.hidden &&
+                                        !cmd.chained && cmdline_plain(cmd.claimed)
                                 ? ascii_json(cmd.claimed)
                                 : json_null());
     json_object_set_new(o, "gpt", gpt != NULL ? gpt : json_null());

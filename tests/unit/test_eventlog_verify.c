@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "appraise/policy.h"
 #include "common/base64.h"
@@ -1237,6 +1238,20 @@ static void test_eventlog_verify_relabelled_events_hide_nothing(void **state)
     c = self_claims(&b);
     assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps);
     json_decref(c);
+    /* nor as an action whose data is what its digest is the hash of: an application's
+     * Authenticode hash is the hash of one byte string (ranges of its PE file), which is not
+     * text; only text measured as it is (an action string) is not an application */
+    static const uint8_t pe_ranges[] = {'M', 'Z', 0x90, 0x00, 0x03, 0x00, 0x00, 0x00,
+                                        'P', 'E', 0x00, 0x00, 0x64, 0x86, 0x02, 0x00};
+    append_event(&b, 4, EV_EFI_ACTION, pe_ranges, sizeof pe_ranges, NULL, 0);
+    c = self_claims(&b);
+    assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps + 1);
+    json_decref(c);
+    static const char action[] = "Exit Boot Services Invocation";
+    append_event(&b, 4, EV_EFI_ACTION, action, sizeof action - 1, NULL, 0);
+    c = self_claims(&b);
+    assert_int_equal(json_array_size(json_object_get(c, "efi_boot_applications")), n_apps + 1);
+    json_decref(c);
     cvma_buf_free(&b);
 
     /* The partition table relabelled: still read, by its data; with its data changed too and
@@ -1281,6 +1296,139 @@ static void test_eventlog_verify_cmdline_with_grub_quoting(void **state)
     free(p);
 }
 
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++) {
+        p[k] = (uint8_t)(v >> (8 * k));
+    }
+}
+
+/*
+ * A crypto-agile log of one bank (SHA-256, or SHA-384 for a CCEL) holding GRUB's text events
+ * into register reg: each text whole, with a NUL, its digest the hash of what follows its
+ * prefix ("grub_cmd: " or "kernel_cmdline: "), as GRUB measures them.
+ */
+static void tiny_grub_log(struct cvma_buf *out, bool ccel, uint32_t reg, const char *const *texts,
+                          size_t n)
+{
+    static const char spec[] = "Spec ID Event03";
+    const uint16_t alg = ccel ? 0x000C : 0x000B;
+    const size_t dl = ccel ? 48 : 32;
+    uint8_t *b = calloc(1, 8192), *q = b;
+    assert_non_null(b);
+    /* the header event (TCG_PCR_EVENT, SHA-1 form): EV_NO_ACTION and the Spec ID Event */
+    uint8_t sid[64] = {0};
+    size_t sl = 0;
+    memcpy(sid, spec, sizeof spec); /* with its NUL: 16 bytes */
+    sl = 16 + 4;                    /* platformClass 0 */
+    sid[sl++] = 0;                  /* minor */
+    sid[sl++] = 2;                  /* major */
+    sid[sl++] = 0;                  /* errata */
+    sid[sl++] = 2;                  /* uintnSize */
+    put_le32(sid + sl, 1);
+    sl += 4;
+    sid[sl++] = (uint8_t)alg;
+    sid[sl++] = (uint8_t)(alg >> 8);
+    sid[sl++] = (uint8_t)dl;
+    sid[sl++] = 0;
+    sid[sl++] = 0; /* vendorInfoSize */
+    put_le32(q, 0);
+    put_le32(q + 4, 3); /* EV_NO_ACTION */
+    q += 8 + 20;
+    put_le32(q, (uint32_t)sl);
+    memcpy(q + 4, sid, sl);
+    q += 4 + sl;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = texts[i], *hashed = strchr(t, ':') + 2;
+        size_t tl = strlen(t) + 1;
+        assert_true((size_t)(q - b) + 14 + dl + 4 + tl < 8192);
+        put_le32(q, reg);
+        put_le32(q + 4, CVMA_EV_IPL);
+        put_le32(q + 8, 1);
+        q[12] = (uint8_t)alg;
+        q[13] = (uint8_t)(alg >> 8);
+        q += 14;
+        if (ccel) {
+            SHA384((const unsigned char *)hashed, strlen(hashed), q);
+        } else {
+            SHA256((const unsigned char *)hashed, strlen(hashed), q);
+        }
+        q += dl;
+        put_le32(q, (uint32_t)tl);
+        memcpy(q + 4, t, tl);
+        q += 4 + tl;
+    }
+    out->p = b;
+    out->len = (size_t)(q - b);
+}
+
+/* No command line is claimed when the log cannot show the one the kernel got: a chainloader
+ * (its load options are an EFI stub kernel's command line, and no kernel_cmdline event shows
+ * them), a byte the kernel splits at but a policy rule would not (\v, \f, \r, 0xA0), or a
+ * CCEL (its RTMR 2 may hold measurements whose data shows nothing). The same lines without
+ * any of these are claimed. */
+static void test_eventlog_verify_cmdline_not_claimed_when_unsure(void **state)
+{
+    (void)state;
+    struct cvma_buf b;
+    static const char *const plain[] = {"grub_cmd: linux /vmlinuz ro init=/sbin/init",
+                                        "kernel_cmdline: /vmlinuz ro init=/sbin/init"};
+    tiny_grub_log(&b, false, 8, plain, 2);
+    json_t *c = self_claims(&b);
+    assert_string_equal(json_string_value(json_object_get(c, "kernel_cmdline")),
+                        "/vmlinuz ro init=/sbin/init");
+    json_decref(c);
+    cvma_buf_free(&b);
+
+    static const char *const chained[] = {"grub_cmd: linux /vmlinuz ro init=/sbin/init",
+                                          "kernel_cmdline: /vmlinuz ro init=/sbin/init",
+                                          "grub_cmd: chainloader /vmlinuz ro init=/bin/sh"};
+    tiny_grub_log(&b, false, 8, chained, 3);
+    c = self_claims(&b);
+    assert_true(json_is_null(json_object_get(c, "kernel_cmdline")));
+    json_decref(c);
+    cvma_buf_free(&b);
+
+    static const char *const seps[] = {"\v", "\f", "\r", "\xa0"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(seps); i++) {
+        char l1[128], l2[128];
+        snprintf(l1, sizeof l1, "grub_cmd: linux /vmlinuz ro init=/sbin/init quiet%sinit=/bin/sh",
+                 seps[i]);
+        snprintf(l2, sizeof l2, "kernel_cmdline: /vmlinuz ro init=/sbin/init quiet%sinit=/bin/sh",
+                 seps[i]);
+        const char *const odd[] = {l1, l2};
+        tiny_grub_log(&b, false, 8, odd, 2);
+        struct cvma_result *res = self_verify(b.p, b.len);
+        assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
+        appraise(res, "{\"eventlog\": {\"kernel_cmdline_contains\": [\"init=/sbin/init\"]}}");
+        assert_true(cvma_verdict_has(&res->verdict, CVMA_R_POLICY_KERNEL_CMDLINE));
+        cvma_result_free(res);
+        cvma_buf_free(&b);
+    }
+
+    /* a CCEL of GRUB's two events alone in RTMR 2 (CC-MR 3), against a quote that has them */
+    TU_NEED_VECTORS();
+    uint8_t rtmr[3][48];
+    char *dir = tu_tmpdir();
+    tiny_grub_log(&b, true, 3, plain, 2);
+    ccel_rtmrs(&b, rtmr);
+    char *bp = tdx_bundle(dir, rtmr, &b);
+    char *root = tu_path(dir, "root_ca.pem");
+    struct cvma_result *res = verify(root, bp, false);
+    assert_false(cvma_result_has_reason(res, "EVENTLOG_REPLAY_MISMATCH"));
+    json_t *e = claims_eventlog(res);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "format")), "ccel");
+    assert_true(json_is_null(json_object_get(e, "kernel_cmdline")));
+    json_decref(e);
+    cvma_result_free(res);
+    cvma_buf_free(&b);
+    tu_rmtree(dir);
+    free(root);
+    free(bp);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1298,6 +1446,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_boot_applications_are_an_allowlist),
             cmocka_unit_test(test_eventlog_verify_relabelled_events_hide_nothing),
             cmocka_unit_test(test_eventlog_verify_cmdline_with_grub_quoting),
+            cmocka_unit_test(test_eventlog_verify_cmdline_not_claimed_when_unsure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1155,13 +1155,16 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
             "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"allow_debug\": true}}";
     static const char policy_svsm[] =
             "{\"allowed_tees\": [\"svsm-vtpm\"], \"snp\": {\"allow_debug\": true}}";
+    static const char policy_pcrs[] =
+            "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"allow_debug\": true}, "
+            "\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}";
     uint8_t nonce[32], akb[1024], man[1024], rd[64], pad[64] = {0};
     char claims[1024], err[256];
     size_t akl = 0;
     struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
     struct cvma_named_part parts[5];
     struct cvma_vtpm_svsm_session s;
-    struct cvma_policy *pa = NULL, *ps = NULL;
+    struct cvma_policy *pa = NULL, *ps = NULL, *pp = NULL;
     TPMT_PUBLIC ek;
     struct run r;
     (void)state;
@@ -1170,6 +1173,9 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
                                             &pa, err, sizeof err),
                      CVMA_OK);
     assert_int_equal(cvma_policy_load_bytes((const uint8_t *)policy_svsm, strlen(policy_svsm), &ps,
+                                            err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_policy_load_bytes((const uint8_t *)policy_pcrs, strlen(policy_pcrs), &pp,
                                             err, sizeof err),
                      CVMA_OK);
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
@@ -1205,6 +1211,14 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
         } else {
             expect_attested(&r.res, "azure", ak);
         }
+        /* a rule on the quote's PCRs: a debug guest's AK vouches for nothing (POLICY_TPM_AK) */
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        cvma_policy_appraise(pp, &r.res);
+        cvma_result_finish(&r.res);
+        assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_POLICY_TPM_AK) == debug);
+        assert_int_equal(r.res.status, debug ? CVMA_CONTRAINDICATED : CVMA_AFFIRMING);
         cvma_buf_free(&hcl);
         run_done(&r);
     }
@@ -1239,6 +1253,7 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     }
 
     cvma_policy_free(pa);
+    cvma_policy_free(pp);
     cvma_policy_free(ps);
     cvma_buf_free(&msg);
     cvma_buf_free(&sig);
