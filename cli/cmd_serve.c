@@ -62,8 +62,8 @@ static const char usage[] =
         "  --per-ip-connections N   connections at once from one address (default 64;\n"
         "                           0: no limit; behind a load balancer, above its own)\n"
         "  --drain SECONDS          on SIGTERM, wait this long for requests (default 30)\n"
-        "  --fetch-budget N         collateral downloads a minute, for all threads (default\n"
-        "                           60; 0: no limit); beyond: COLLATERAL_UNAVAILABLE\n";
+        "  --fetch-budget N         SEV-SNP VCEK downloads a minute, for all threads\n"
+        "                           (default 60; 0: no limit); beyond: COLLATERAL_UNAVAILABLE\n";
 
 enum {
     O_CONFIG = 256,
@@ -122,6 +122,12 @@ static const char *opt_name(const struct option *opts, int c)
         }
     }
     return "?";
+}
+
+/* True for a number that is 0 ("0", "00"): where 0 means no limit. */
+static bool zero(const char *v)
+{
+    return v[0] != '\0' && strspn(v, "0") == strlen(v);
 }
 
 static bool number(const char *v, long long max, long long *out)
@@ -306,7 +312,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_PER_IP:
             /* 0 (no limit) is allowed here, unlike the other numbers */
-            if (strcmp(v, "0") == 0) {
+            if (zero(v)) {
                 s->sc.per_ip_connections = -1;
             } else if (number(v, CVMA_SERVE_CONNECTIONS_MAX, &n)) {
                 s->sc.per_ip_connections = (long)n;
@@ -317,7 +323,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_FETCH_BUDGET:
             /* 0 (no limit) is allowed, as for --per-ip-connections */
-            if (strcmp(v, "0") == 0) {
+            if (zero(v)) {
                 s->fetch_budget = -1;
             } else if (number(v, CVMA_SERVE_FETCH_BUDGET_MAX, &n)) {
                 s->fetch_budget = (long)n;
@@ -392,11 +398,19 @@ static void warn_state_dir(const struct cvma_serve_config *s)
 {
     char why[512];
 
-    if (s->vc.n_registries == 0 ||
-        cvma_registry_state_dir_usable(s->vc.cache_dir, why, sizeof why)) {
+    if (cvma_registry_state_dir_usable(s->vc.cache_dir, why, sizeof why)) {
         return;
     }
-    if (s->sc.redis_url != NULL) {
+    if (s->vc.n_registries == 0) {
+        /* the collateral cache is the same directory: said, not silently done without */
+        fprintf(stderr,
+                "cvmattest serve: warning: no usable cache directory (%s): collateral is not "
+                "cached, so %s; give --cache-dir a directory this instance can write and no "
+                "one else can\n",
+                why,
+                s->vc.offline ? "offline only --collateral DIR can answer"
+                              : "each verification that needs collateral fetches it again");
+    } else if (s->sc.redis_url != NULL) {
         fprintf(stderr,
                 "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
                 "checked against Redis and the highest version this process saw only, so a Redis "

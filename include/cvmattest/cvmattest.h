@@ -183,10 +183,11 @@ struct cvma_verifier_config {
     bool collateral_max_age_given;      /* else 24 hours */
     int64_t collateral_max_age_seconds; /* online, cached CRLs, TCB Info and QE Identity
                                          * fetched longer ago are fetched again; 0: always */
-    /* Downloads of collateral this verifier may start a minute, shared by its threads (a
-     * burst of as many at once); a download beyond them is not made and the item is
-     * COLLATERAL_UNAVAILABLE, so made-up evidence cannot make it ask a vendor service
-     * without bound. 0: no limit. Cache hits spend nothing. */
+    /* Downloads this verifier may start a minute, shared by its threads (a burst of as many
+     * at once), of the collateral evidence names before anything of it can be checked (an
+     * SEV-SNP VCEK, by CHIP_ID and TCB); a download beyond them is not made and the item is
+     * COLLATERAL_UNAVAILABLE, so made-up reports cannot make it ask AMD KDS without bound.
+     * 0: no limit. Cache hits, certificate chains, CRLs and TDX collateral spend nothing. */
     unsigned fetch_budget_per_minute;
     int snp_product; /* SEV-SNP report v2 (no product field): 0 unknown, 1 milan, 2 genoa,
                       * 3 turin */

@@ -118,18 +118,17 @@ bool cvma_fetch_budget_take(struct cvma_fetch_budget *b, int64_t now_ms, int64_t
         return true;
     }
     /* One download each interval, and up to per_minute at once: a download may start when
-     * the theoretical arrival time is at most the burst's tolerance ahead of now. */
-    int64_t interval = 60000 / (int64_t)b->per_minute;
-    if (interval < 1) {
-        interval = 1;
-    }
+     * the theoretical arrival time is at most the burst's tolerance ahead of now. In
+     * microseconds, the interval rounded up: never more than per_minute a minute. */
+    const int64_t now = now_ms * 1000;
+    int64_t interval = (60000000 + (int64_t)b->per_minute - 1) / (int64_t)b->per_minute;
     int64_t tolerance = interval * ((int64_t)b->per_minute - 1);
-    int64_t tat = b->tat_ms > now_ms ? b->tat_ms : now_ms;
-    if (tat - tolerance > now_ms) {
-        *wait_ms = tat - tolerance - now_ms;
+    int64_t tat = b->tat_us > now ? b->tat_us : now;
+    if (tat - tolerance > now) {
+        *wait_ms = (tat - tolerance - now + 999) / 1000;
         return false;
     }
-    b->tat_ms = tat + interval;
+    b->tat_us = tat + interval;
     return true;
 }
 
@@ -404,7 +403,7 @@ void cvma_fetch_flights_set_budget(struct cvma_fetch_flights *f, unsigned per_mi
     if (f != NULL) {
         pthread_mutex_lock(&f->lock);
         f->budget.per_minute = per_minute;
-        f->budget.tat_ms = 0;
+        f->budget.tat_us = 0;
         pthread_mutex_unlock(&f->lock);
     }
 }
@@ -708,7 +707,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
      * for any other failure), and no request leaves. */
     int64_t wait_ms = 0;
     unsigned per_minute = 0;
-    if (!budget_take(flights, &wait_ms, &per_minute)) {
+    if (it->budgeted && !budget_take(flights, &wait_ms, &per_minute)) {
         cvma_stats_budget_refused(net->hooks, item_source(it));
         cvma_errf(err, err_len,
                   "%s %s: not downloaded: this verifier's download budget (%u a minute) is "

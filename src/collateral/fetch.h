@@ -32,14 +32,15 @@
  * download that landed between its lookup and its turn.
  *
  * Download budget (cvma_fetch_flights_set_budget, same hooks): a verifier may be given a
- * number of downloads a minute, shared by its threads. A download it would start beyond them
- * is not started: the item is CVMA_UNDECIDED (err says the budget is spent and when the next
- * download may start), its waiters share that outcome, and a cached copy too old to be the
- * answer is the fallback as for any failed refresh. Cache hits, the shared store and waiters
- * spend nothing; every download does, whatever its outcome. So evidence that names collateral
- * no one has (an SEV-SNP report with a made-up CHIP_ID or TCB: its VCEK cannot be had before
- * the report is checked) cannot make a service ask the vendor more than that a minute, nor
- * hold its threads in the vendor's rate limits (429 and retries).
+ * number of downloads a minute, shared by its threads, for the items marked budgeted: those
+ * evidence names before anything of it can be checked (an SEV-SNP VCEK, by the report's
+ * CHIP_ID and TCB). A download of one beyond them is not started: the item is CVMA_UNDECIDED
+ * (err says the budget is spent and when the next download may start) and its waiters share
+ * that outcome. Cache hits, the shared store and waiters spend nothing; every budgeted
+ * download does, whatever its outcome (with its retries: up to 4 requests). So evidence that
+ * names collateral no one has (a made-up CHIP_ID) cannot make a service ask the vendor more
+ * than that a minute, and product-wide items (certificate chains, CRLs) and those named by
+ * evidence already checked (TDX: after its PCK chain) are never held back by it.
  *
  * Evictions (cvma_collateral_evict, same hooks): bytes had from the shared store or a download
  * are written to the caches only while no eviction has begun since they were asked for, so a
@@ -89,6 +90,8 @@ struct cvma_collateral_item {
     const char *url;       /* the full URL */
     const char *cache_key; /* the full cache key */
     bool refreshable;      /* changes over time: refreshed online once older than max_age */
+    bool budgeted; /* its download spends the download budget (cvma_fetch_flights_set_budget):
+                    * an item evidence names before anything of it can be checked */
     cvma_collateral_check_fn check;
     /* NULL, or a further check of downloaded bytes, after check and before they are cached,
      * and of bytes from the fleet's shared cache (written by others), never of a local cache
@@ -145,13 +148,14 @@ void cvma_fetch_flights_free(struct cvma_fetch_flights *f);
 void cvma_fetch_flights_set_budget(struct cvma_fetch_flights *f, unsigned per_minute);
 
 /*
- * The budget's arithmetic, apart for tests: state is the theoretical arrival time (ms, 0 at
+ * The budget's arithmetic, apart for tests: state is the theoretical arrival time (µs, 0 at
  * first), now_ms a monotonic time. True and the state moved on when a download may start
- * now; false with *wait_ms (>= 1) until the next one may.
+ * now; false with *wait_ms (>= 1) until the next one may. per_minute at most 100000 (serve's
+ * bound; far below where the arithmetic could overflow).
  */
 struct cvma_fetch_budget {
     unsigned per_minute; /* 0: no limit */
-    int64_t tat_ms;
+    int64_t tat_us;
 };
 bool cvma_fetch_budget_take(struct cvma_fetch_budget *b, int64_t now_ms, int64_t *wait_ms);
 

@@ -94,7 +94,8 @@ enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what, cons
                                 struct cvma_buf *out, struct cvma_verdict *v, char *err,
                                 size_t err_len)
 {
-    return cvma_kds_fetch_ex(k, what, path, refreshable, check, NULL, arg, out, v, err, err_len);
+    return cvma_kds_fetch_ex(k, what, path, refreshable, false, check, NULL, arg, out, v, err,
+                             err_len);
 }
 
 /* The cache key of {base URL}{path}: "amd-kds " and the URL (malloc'd), NULL when out of
@@ -155,7 +156,7 @@ bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t
 
 /* see collateral/kds.h */
 enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path,
-                                   bool refreshable, cvma_collateral_check_fn check,
+                                   bool refreshable, bool budgeted, cvma_collateral_check_fn check,
                                    cvma_collateral_check_fn admit, void *arg, struct cvma_buf *out,
                                    struct cvma_verdict *v, char *err, size_t err_len)
 {
@@ -176,6 +177,7 @@ enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, c
                 .url = url,
                 .cache_key = key,
                 .refreshable = refreshable,
+                .budgeted = budgeted,
                 .check = check,
                 .admit = admit,
                 .arg = arg,

@@ -103,11 +103,14 @@ CVMA_MUST_USE enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const ch
                                               char *err, size_t err_len);
 
 /* cvma_kds_fetch with admit (collateral/fetch.h: a check of downloaded bytes only; NULL:
- * none). */
-CVMA_MUST_USE enum cvma_status
-cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, bool refreshable,
-                  cvma_collateral_check_fn check, cvma_collateral_check_fn admit, void *arg,
-                  struct cvma_buf *out, struct cvma_verdict *v, char *err, size_t err_len);
+ * none) and budgeted (its download spends the verifier's download budget: an item whose URL
+ * evidence names before anything of it can be checked, a VCEK by CHIP_ID and TCB). */
+CVMA_MUST_USE enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what,
+                                                 const char *path, bool refreshable, bool budgeted,
+                                                 cvma_collateral_check_fn check,
+                                                 cvma_collateral_check_fn admit, void *arg,
+                                                 struct cvma_buf *out, struct cvma_verdict *v,
+                                                 char *err, size_t err_len);
 
 /* True when k's cache holds an intact entry for {base URL}{path} whose expiry time has passed
  * (a miss for cvma_kds_fetch, and so offline no answer); *expired_at is then that time. False

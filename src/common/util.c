@@ -410,16 +410,57 @@ out:
 }
 
 /* see common/util.h */
+/* One directory above dir (path): owned by the effective user or root, and writable by no
+ * one else unless sticky. */
+static enum cvma_status private_parent(const char *dir, const char *path, char *why, size_t why_len)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        cvma_errf(why, why_len, "%s: its parent %s: %s", dir, path, strerror(errno));
+        return CVMA_E_IO;
+    }
+    if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+        cvma_errf(why, why_len,
+                  "%s: its parent %s is owned by uid %lu, not by this user (uid %lu) or root", dir,
+                  path, (unsigned long)sb.st_uid, (unsigned long)geteuid());
+        return CVMA_E_IO;
+    }
+    if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (sb.st_mode & S_ISVTX) == 0) {
+        cvma_errf(why, why_len,
+                  "%s: its parent %s is writable by group or others (mode %04o) and not sticky",
+                  dir, path, (unsigned)(sb.st_mode & 07777));
+        return CVMA_E_IO;
+    }
+    return CVMA_OK;
+}
+
+/* Checks p's parents one by one, from its own up to "/", cutting p (writable) at each '/'. */
+static enum cvma_status private_parents_of(const char *dir, char *p, char *why, size_t why_len)
+{
+    enum cvma_status st = CVMA_OK;
+    for (char *slash = strrchr(p, '/'); st == CVMA_OK && slash != NULL; slash = strrchr(p, '/')) {
+        bool root = slash == p;
+        slash[root ? 1 : 0] = '\0'; /* the parent of what is left; "/" last */
+        st = private_parent(dir, p, why, why_len);
+        if (root) {
+            break;
+        }
+    }
+    return st;
+}
+
 /*
- * The directories above dir, as the kernel resolves them (realpath: a symbolic link among
- * them is followed, and the directories it leads to are what is checked): each owned by the
- * effective user or root, and writable by no one else unless sticky (/tmp: there no one else
- * may rename or remove what is not theirs). Whoever may write one of them may rename dir
- * away and put one of theirs in its place.
+ * The directories above dir: those the kernel resolves it through (realpath: a symbolic link
+ * among them is followed, and the directories it leads to are checked), and those its path
+ * names as given (made absolute), so that a symbolic link in a directory others can write,
+ * which they could point elsewhere, is refused too. Each owned by the effective user or
+ * root, and writable by no one else unless sticky (/tmp: there no one else may rename or
+ * remove what is not theirs). Whoever may write one of them may rename dir away (or repoint
+ * a link to it) and put one of theirs in its place.
  */
 static enum cvma_status private_ancestors(const char *dir, char *why, size_t why_len)
 {
-    char *real = realpath(dir, NULL);
+    char *real = realpath(dir, NULL), *given = NULL;
     if (real == NULL) {
         if (errno == ENOMEM) {
             cvma_errf(why, why_len, "out of memory");
@@ -428,34 +469,31 @@ static enum cvma_status private_ancestors(const char *dir, char *why, size_t why
         cvma_errf(why, why_len, "%s: %s", dir, strerror(errno));
         return CVMA_E_IO;
     }
-    enum cvma_status st = CVMA_OK;
-    for (char *slash = strrchr(real, '/'); slash != NULL; slash = strrchr(real, '/')) {
-        bool root = slash == real;
-        slash[root ? 1 : 0] = '\0'; /* the parent of what is left; "/" last */
-        struct stat sb;
-        if (stat(real, &sb) != 0) {
-            cvma_errf(why, why_len, "%s: its parent %s: %s", dir, real, strerror(errno));
+    enum cvma_status st = private_parents_of(dir, real, why, why_len);
+    if (st == CVMA_OK) {
+        char cwd[4096];
+        if (dir[0] == '/') {
+            given = strdup(dir);
+        } else if (getcwd(cwd, sizeof cwd) != NULL) {
+            given = cvma_path_join(cwd, dir);
+        } else {
+            cvma_errf(why, why_len, "%s: the current directory: %s", dir, strerror(errno));
             st = CVMA_E_IO;
-            break;
         }
-        if (sb.st_uid != geteuid() && sb.st_uid != 0) {
-            cvma_errf(why, why_len,
-                      "%s: its parent %s is owned by uid %lu, not by this user (uid %lu) or root",
-                      dir, real, (unsigned long)sb.st_uid, (unsigned long)geteuid());
-            st = CVMA_E_IO;
-            break;
-        }
-        if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (sb.st_mode & S_ISVTX) == 0) {
-            cvma_errf(why, why_len,
-                      "%s: its parent %s is writable by group or others (mode %04o) and not sticky",
-                      dir, real, (unsigned)(sb.st_mode & 07777));
-            st = CVMA_E_IO;
-            break;
-        }
-        if (root) {
-            break;
+        if (st == CVMA_OK && given == NULL) {
+            cvma_errf(why, why_len, "out of memory");
+            st = CVMA_E_NOMEM;
         }
     }
+    if (st == CVMA_OK) {
+        /* trailing slashes name dir itself, not a parent */
+        size_t n = strlen(given);
+        while (n > 1 && given[n - 1] == '/') {
+            given[--n] = '\0';
+        }
+        st = private_parents_of(dir, given, why, why_len);
+    }
+    free(given);
     free(real);
     return st;
 }

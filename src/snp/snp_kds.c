@@ -251,9 +251,10 @@ enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_pro
         cvma_errf(err, err_len, "VCEK: KDS serves no product %d", (int)product);
         return CVMA_E_USAGE;
     }
-    /* A VCEK for one chip and TCB never changes: not refreshed, never expires. */
-    return cvma_kds_fetch_ex(k, kind_name(want.kind), path, false, check_cb, admit_vcek, &want, out,
-                             v, err, err_len);
+    /* A VCEK for one chip and TCB never changes: not refreshed, never expires. Its URL is
+     * the report's CHIP_ID and TCB, which nothing checks before the VCEK is had: budgeted. */
+    return cvma_kds_fetch_ex(k, kind_name(want.kind), path, false, true, check_cb, admit_vcek,
+                             &want, out, v, err, err_len);
 }
 
 /* see snp/snp_kds.h */
@@ -361,7 +362,7 @@ static enum cvma_status fetch_product_file(const struct cvma_kds *k, const void 
         return CVMA_E_USAGE;
     }
     /* Only CRLs change; a chain is the same bytes for as long as it exists. */
-    return cvma_kds_fetch_ex(k, kind_name(kind), path, kind == BODY_CRL_DER, check_cb, admit,
+    return cvma_kds_fetch_ex(k, kind_name(kind), path, kind == BODY_CRL_DER, false, check_cb, admit,
                              (void *)(uintptr_t)arg, out, v, err, err_len);
 }
 

@@ -4,7 +4,8 @@
 # stand-in, tests/kds_server.py on 127.0.0.1, answers 404 to everything, as KDS does for a
 # made-up CHIP_ID): with a budget of 1, the first report costs one request to KDS, and the
 # next ones none: COLLATERAL_UNAVAILABLE saying the budget is spent, counted in /metrics. The
-# range of the option is checked, and a budget of 0 is no limit.
+# range of the option is checked, and a budget of 0 is no limit. A cache directory serve will
+# not use (below a directory others can write) is warned about at start.
 . "$(dirname "$0")/lib/serve.sh"
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
 command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not found"; exit 77; }
@@ -73,5 +74,12 @@ eq "--fetch-budget 0: KDS asked twice" 2 "$(wc -l <"$T/kds.log")"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -q budget_refusals &&
     fail "--fetch-budget 0: a budget counter in /metrics" || ok "--fetch-budget 0: no budget counter"
 stop N
+
+# --- a cache directory below one others can write is not used, and serve says so at start ---
+mkdir -p "$T/open" && chmod 0777 "$T/open"
+start O $ONLINE --cache-dir "$T/open/cache"
+grep -q "warning: no usable cache directory ($T/open/cache: its parent $T/open is writable by group or others (mode 0777) and not sticky): collateral is not cached" "$T/O.log" &&
+    ok "a cache directory below a 0777 one: warned at start" || fail "refused cache: $(head -3 "$T/O.log")"
+stop O
 
 [ $fails = 0 ] || exit 1

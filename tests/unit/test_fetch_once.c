@@ -742,6 +742,24 @@ static void test_budget_allows_a_burst_then_one_an_interval(void **state)
     }
     assert_false(cvma_fetch_budget_take(&fast, 7, &wait));
     assert_int_equal(wait, 1);
+    /* over a minute after the burst, never more than per_minute, whatever the rounding */
+    static const unsigned rates[] = {7, 16000, 25000, 30001, 59999, 100000};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(rates); i++) {
+        struct cvma_fetch_budget r = {rates[i], 0};
+        unsigned long granted = 0;
+        while (cvma_fetch_budget_take(&r, 0, &wait)) {
+            granted++;
+        }
+        assert_int_equal(granted, rates[i]); /* the burst */
+        granted = 0;
+        for (int64_t t = 1; t <= 60000; t++) {
+            while (cvma_fetch_budget_take(&r, t, &wait)) {
+                granted++;
+            }
+        }
+        /* (the interval rounded up to a microsecond: at most 0.1% fewer) */
+        assert_true(granted <= rates[i] && granted + 1 + rates[i] / 1000 >= rates[i]);
+    }
 }
 
 /* A download item of BODY under key (the download callback: no request leaves). */
@@ -752,6 +770,7 @@ static struct cvma_collateral_item budget_item(const char *key)
             .url = key + strlen("amd-kds "),
             .cache_key = key,
             .refreshable = false,
+            .budgeted = true,
             .check = check_body,
             .download = download_body,
     };
@@ -810,6 +829,15 @@ static void test_a_spent_budget_downloads_nothing(void **state)
     assert_int_equal(v.reasons[0].code, CVMA_R_COLLATERAL_STALE_CACHE);
     assert_non_null(strstr(v.reasons[0].detail, "download budget (2 a minute) is spent"));
     assert_int_equal(atomic_load(&g_downloads), 2);
+    assert_int_equal(atomic_load(&f->stats.budget_refusals[CVMA_FETCH_KDS]), 2);
+    cvma_buf_free(&out);
+    cvma_verdict_cleanup(&v);
+    /* an item not budgeted (a product's chain or CRL) is downloaded all the same */
+    struct cvma_collateral_item chain = budget_item("amd-kds http://127.0.0.1:9/vcek/chain");
+    chain.budgeted = false;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_collateral_get(&f->net, &chain, &out, &v, err, sizeof err), CVMA_OK);
+    assert_int_equal(atomic_load(&g_downloads), 3);
     assert_int_equal(atomic_load(&f->stats.budget_refusals[CVMA_FETCH_KDS]), 2);
     cvma_buf_free(&out);
     cvma_verdict_cleanup(&v);

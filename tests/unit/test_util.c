@@ -144,6 +144,32 @@ static void test_private_dir_refuses_parents_others_can_write(void **state)
     assert_non_null(strstr(why, "/open is writable by group or others (mode 0757)"));
     assert_int_equal(chmod(open_dir, 0755), 0);
     assert_int_equal(cvma_private_dir(via, false, why, sizeof why), CVMA_OK);
+    /* a link in a directory others can write: they could point it elsewhere, so refused,
+     * however private what it leads to is (created or found) */
+    char *w = tu_path(tmp, "w"), *wl = tu_path(tmp, "w/link"), *wd = tu_path(tmp, "w/link/cache");
+    char *priv = tu_path(tmp, "open/mid");
+    assert_int_equal(mkdir(w, 0700), 0);
+    assert_int_equal(symlink(priv, wl), 0);
+    assert_int_equal(chmod(w, 0777), 0);
+    assert_int_equal(cvma_private_dir(wd, true, why, sizeof why), CVMA_E_IO);
+    snprintf(want, sizeof want,
+             "%s: its parent %s is writable by group or others (mode 0777) and not sticky", wd, w);
+    assert_string_equal(why, want);
+    assert_int_equal(chmod(w, 0755), 0);
+    assert_int_equal(cvma_private_dir(wd, true, why, sizeof why), CVMA_OK);
+    /* relative: the same, from the current directory */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tmp), 0);
+    assert_int_equal(cvma_private_dir("w/link/cache", false, why, sizeof why), CVMA_OK);
+    assert_int_equal(chmod(w, 0777), 0);
+    assert_int_equal(cvma_private_dir("w/link/cache", false, why, sizeof why), CVMA_E_IO);
+    assert_non_null(strstr(why, "/w is writable by group or others"));
+    assert_int_equal(chdir(cwd), 0);
+    free(priv);
+    free(wd);
+    free(wl);
+    free(w);
     /* owned by another user (root may give it away; others cannot) */
     if (geteuid() == 0) {
         assert_int_equal(chown(mid, 4242, (gid_t)-1), 0);
