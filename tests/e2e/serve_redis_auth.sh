@@ -6,20 +6,10 @@
 # right password, spent nonces are shared through it as without one.
 . "$(dirname "$0")/lib/serve.sh"
 serve_setup curl jq python3 redis-server redis-cli
-# refused NAME WANT_TEXT OPTIONS...: serve exits 2 at once, saying WANT_TEXT (grep -F), and
-# never echoing a password
-refused() {
-    name=$1
-    want=$2
-    shift 2
-    timeout 20 $CVM serve --listen 127.0.0.1:0 "$@" 2>"$T/$name.err"
-    rc=$?
-    if [ $rc = 2 ] && grep -qF -- "$want" "$T/$name.err" && ! grep -q -e 'pw one' -e 'wrong pw' -e 's3cret' "$T/$name.err"; then
-        ok "$name: exit 2, '$want'"
-    else
-        fail "$name: exit $rc, $(cat "$T/$name.err")"
-    fi
-}
+# the refusals at start (lib/redis.sh: refused) never echo a password
+SECRETS='pw one
+wrong pw
+s3cret'
 
 $CVM sim snp --out "$T/s" >/dev/null || { echo "FAIL sim snp"; exit 1; }
 openssl rand -out "$T/nonce.key" 32

@@ -40,19 +40,6 @@ redis-cli -p "$TP" --tls --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/c
 
 COMMON="--trust-root $T/s/ark.pem --collateral $T/s --offline --nonce-key $T/nonce.key"
 CLIENT="--redis-ca $T/ca.pem --redis-cert $T/client.pem --redis-key $T/client.key"
-# refused NAME WANT_TEXT OPTIONS...: serve exits 2 at once, saying WANT_TEXT (grep -F)
-refused() {
-    name=$1
-    want=$2
-    shift 2
-    timeout 20 $CVM serve --listen 127.0.0.1:0 "$@" 2>"$T/$name.err"
-    rc=$?
-    if [ $rc = 2 ] && grep -qF -- "$want" "$T/$name.err"; then
-        ok "$name: exit 2, '$want'"
-    else
-        fail "$name: exit $rc, $(cat "$T/$name.err")"
-    fi
-}
 
 # 1. two instances over TLS, by IP address and by name (the latter from a configuration
 #    file, its paths relative to it): a nonce spent at one is a replay at the other

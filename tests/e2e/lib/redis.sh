@@ -14,3 +14,19 @@ redis_start() {
         _i=$((_i + 1))
     done
 }
+# refused NAME WANT_TEXT OPTIONS...: `serve OPTIONS` exits 2 at once (20 s at most), saying
+# WANT_TEXT (grep -F), and its stderr holds none of the words in SECRETS (grep patterns, one
+# a line; none when unset): a refusal at start, never echoing a password
+refused() {
+    _name=$1
+    _want=$2
+    shift 2
+    timeout 20 $CVM serve --listen 127.0.0.1:0 "$@" 2>"$T/$_name.err"
+    _rc=$?
+    if [ $_rc = 2 ] && grep -qF -- "$_want" "$T/$_name.err" &&
+        { [ -z "${SECRETS:-}" ] || ! printf '%s\n' "$SECRETS" | grep -q -f - "$T/$_name.err"; }; then
+        ok "$_name: exit 2, '$_want'"
+    else
+        fail "$_name: exit $_rc, $(cat "$T/$_name.err")"
+    fi
+}
