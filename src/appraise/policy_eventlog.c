@@ -357,8 +357,9 @@ static bool ak_pinned(const struct pol_values *pin, const char *spki, struct cvm
 
 /* Why nothing verified vouches for the quote's AK, or NULL when something does (a hardware
  * report binds it: azure-snp, azure-tdx, svsm-vtpm with the AK-EK link proven). */
-static const char *ak_unvouched(const struct cvma_verdict *v)
+static const char *ak_unvouched(const struct cvma_result *res)
 {
+    const struct cvma_verdict *v = &res->verdict;
     if (cvma_verdict_has(v, CVMA_R_TPM_AK_NOT_BOUND)) {
         return "no hardware report binds it (TPM_AK_NOT_BOUND)";
     }
@@ -372,7 +373,12 @@ static const char *ak_unvouched(const struct cvma_verdict *v)
     /* A debug guest's hardware report binds the AK, but the host can read the guest's memory,
      * the paravisor's or SVSM's with the AK's private key in it: accepted by the policy
      * (allow_debug), the report vouches for no AK (tpm/tpm.h, cvma_tpm_merge_bound). */
-    for (size_t i = 0; i < v->n_reasons; i++) {
+    static const char *const bound[] = {"azure-snp", "azure-tdx", "svsm-vtpm"};
+    bool vtpm = false;
+    for (size_t i = 0; i < sizeof bound / sizeof bound[0]; i++) {
+        vtpm = vtpm || (res->tee != NULL && strcmp(res->tee, bound[i]) == 0);
+    }
+    for (size_t i = 0; vtpm && i < v->n_reasons; i++) {
         const struct cvma_verdict_reason *r = &v->reasons[i];
         if (r->waived && (r->code == CVMA_R_SNP_DEBUG_ALLOWED || r->code == CVMA_R_TDX_DEBUG)) {
             return "the hardware report that binds it is a debug guest's, accepted only by the "
@@ -389,7 +395,7 @@ void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventl
     struct cvma_verdict *v = &res->verdict;
     bool pcr_rules = t != NULL && t->has_pcrs, log_rules = e != NULL && e->present;
     bool pin_rule = t != NULL && t->ak_spki_sha256.set;
-    const char *why = ak_unvouched(v);
+    const char *why = ak_unvouched(res);
 
     if (!pcr_rules && !pin_rule && (!log_rules || why == NULL)) {
         /* no rule on the quote: the event-log rules alone read claims.eventlog */

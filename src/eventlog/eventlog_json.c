@@ -347,6 +347,14 @@ static bool text_measured(const struct cvma_eventlog *log, const struct cvma_eve
     return data_measured(log, e);
 }
 
+/* True when e's digest is the hash of its data and that data is a UEFI GPT (it starts "EFI
+ * PART"): in a CCEL, RTMR 1 holds PCR 5's partition table beside PCR 4's applications. An
+ * application's Authenticode preimage starts with its PE file's "MZ", never so. */
+static bool gpt_measured(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
+{
+    return e->data.len >= 8 && memcmp(e->data.p, "EFI PART", 8) == 0 && data_measured(log, e);
+}
+
 /* A separator (PFP 10.4.1: the digest of 4 bytes, 0 or, after an error, all ones), known by
  * its digest alone: its type says nothing either way (an application typed EV_SEPARATOR is
  * still an application). */
@@ -604,7 +612,8 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
              * separator: before it come the firmware's drivers and blobs, and a guest cannot
              * add events there.) */
             if (e->type == CVMA_EV_EFI_BOOT_SERVICES_APP ||
-                ((pcr4_separated || !ccel) && !sep && !text_measured(log, e))) {
+                ((pcr4_separated || !ccel) && !sep && !text_measured(log, e) &&
+                 !(ccel && gpt_measured(log, e)))) {
                 json_array_append_new(apps, boot_app_json(log, e));
             }
             pcr4_separated = pcr4_separated || sep;

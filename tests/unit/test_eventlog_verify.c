@@ -118,6 +118,9 @@ static json_t *claims_eventlog(const struct cvma_result *res)
     return e;
 }
 
+/* tdx_bundle's quotes are a debug TD's (TD_ATTRIBUTES.DEBUG) */
+static bool g_tdx_debug;
+
 /* A simulated TDX quote whose RTMR 0..2 are rtmr (RTMR 3 zero), bundled with the CCEL. */
 static char *tdx_bundle(const char *dir, uint8_t rtmr[3][48], const struct cvma_buf *ccel)
 {
@@ -125,6 +128,7 @@ static char *tdx_bundle(const char *dir, uint8_t rtmr[3][48], const struct cvma_
     struct cvma_buf q;
     char err[256];
     cvma_sim_tdx_opts_default(&to);
+    to.debug = g_tdx_debug;
     for (int i = 0; i < 3; i++) {
         to.has_rtmr[i] = true;
         memcpy(to.rtmr[i], rtmr[i], 48);
@@ -180,7 +184,12 @@ static void test_eventlog_verify_tdx_ccel_replays_to_the_quote(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "format")), "ccel");
     assert_int_equal(json_object_size(json_object_get(e, "rtmr")), 3);
     assert_non_null(json_object_get(e, "secure_boot"));
-    assert_true(json_array_size(json_object_get(e, "efi_boot_applications")) > 0);
+    /* exactly the shim and GRUB: not the GPT beside them in RTMR 1 (its digest is the hash of
+     * its binary data, as an application relabelled with its Authenticode bytes would be) */
+    json_t *apps = json_object_get(e, "efi_boot_applications");
+    assert_int_equal(json_array_size(apps), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(apps, 0), "event")), 18);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(apps, 1), "event")), 24);
     json_decref(e);
     cvma_result_free(res);
 
@@ -494,6 +503,25 @@ static void test_eventlog_verify_policy_on_tdx_rtmrs_and_ccel(void **state)
     assert_true(json_is_null(json_object_get(res->claims.eventlog, "kernel_cmdline")));
     cvma_result_free(res);
     free(pol);
+
+    /* a debug TD the policy accepts: its log's rules are appraised as for any TD (no TPM AK
+     * is involved: POLICY_TPM_AK is about a vTPM's key) */
+    g_tdx_debug = true;
+    char *dbg = tu_tmpdir(), *bpd = tdx_bundle(dbg, rtmr, &ccel),
+         *rootd = tu_path(dbg, "root_ca.pem");
+    g_tdx_debug = false;
+    pol = policy(dir,
+                 "{\"tdx\": {\"allow_debug\": true}, \"eventlog\": {\"kernel_cmdline_contains\": "
+                 "[\"module.sig_enforce=1\"]}}");
+    res = verify_p(rootd, bpd, false, pol);
+    assert_true(cvma_verdict_has(&res->verdict, CVMA_R_TDX_DEBUG));
+    assert_string_equal(errors(res), "POLICY_KERNEL_CMDLINE ");
+    cvma_result_free(res);
+    free(pol);
+    tu_rmtree(dbg);
+    free(rootd);
+    free(bpd);
+    free(dbg);
 
     pol = policy(dir, "{\"tdx\": {}, \"eventlog\": {\"secure_boot\": true, "
                       "\"kernel_cmdline\": \"ro quiet\"}}");
