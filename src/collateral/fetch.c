@@ -119,7 +119,8 @@ bool cvma_fetch_budget_take(struct cvma_fetch_budget *b, int64_t now_ms, int64_t
     }
     /* One download each interval, and up to per_minute at once: a download may start when
      * the theoretical arrival time is at most the burst's tolerance ahead of now. In
-     * microseconds, the interval rounded up: never more than per_minute a minute. */
+     * microseconds, the interval rounded up: the steady rate never above per_minute a minute
+     * (a full burst comes on top of it in the first minute). */
     const int64_t now = now_ms * 1000;
     int64_t interval = (60000000 + (int64_t)b->per_minute - 1) / (int64_t)b->per_minute;
     int64_t tolerance = interval * ((int64_t)b->per_minute - 1);

@@ -434,13 +434,26 @@ static enum cvma_status private_parent(const char *dir, const char *path, char *
     return CVMA_OK;
 }
 
-/* Checks p's parents one by one, from its own up to "/", cutting p (writable) at each '/'. */
-static enum cvma_status private_parents_of(const char *dir, char *p, char *why, size_t why_len)
+/* Checks p's parents one by one, from its own up to "/", cutting p (writable) at each '/'.
+ * links: p is the path as given, whose components may be symbolic links: each must be owned
+ * by the effective user or root (in a sticky directory its owner could still replace it). */
+static enum cvma_status private_parents_of(const char *dir, char *p, bool links, char *why,
+                                           size_t why_len)
 {
     enum cvma_status st = CVMA_OK;
     for (char *slash = strrchr(p, '/'); st == CVMA_OK && slash != NULL; slash = strrchr(p, '/')) {
         bool root = slash == p;
         slash[root ? 1 : 0] = '\0'; /* the parent of what is left; "/" last */
+        struct stat lb;
+        if (links && lstat(p, &lb) == 0 && S_ISLNK(lb.st_mode) && lb.st_uid != geteuid() &&
+            lb.st_uid != 0) {
+            cvma_errf(why, why_len,
+                      "%s: its parent %s is a symbolic link owned by uid %lu, not by this user "
+                      "(uid %lu) or root",
+                      dir, p, (unsigned long)lb.st_uid, (unsigned long)geteuid());
+            st = CVMA_E_IO;
+            break;
+        }
         st = private_parent(dir, p, why, why_len);
         if (root) {
             break;
@@ -469,7 +482,7 @@ static enum cvma_status private_ancestors(const char *dir, char *why, size_t why
         cvma_errf(why, why_len, "%s: %s", dir, strerror(errno));
         return CVMA_E_IO;
     }
-    enum cvma_status st = private_parents_of(dir, real, why, why_len);
+    enum cvma_status st = private_parents_of(dir, real, false, why, why_len);
     if (st == CVMA_OK) {
         char cwd[4096];
         if (dir[0] == '/') {
@@ -491,7 +504,7 @@ static enum cvma_status private_ancestors(const char *dir, char *why, size_t why
         while (n > 1 && given[n - 1] == '/') {
             given[--n] = '\0';
         }
-        st = private_parents_of(dir, given, why, why_len);
+        st = private_parents_of(dir, given, true, why, why_len);
     }
     free(given);
     free(real);
@@ -513,7 +526,18 @@ enum cvma_status cvma_private_dir(const char *dir, bool create, char *why, size_
             return CVMA_E_IO;
         }
     }
-    if (lstat(dir, &sb) != 0) {
+    /* lstat of "link/" would follow the link: the name without its trailing slashes */
+    char *bare = strdup(dir);
+    if (bare == NULL) {
+        cvma_errf(why, why_len, "out of memory");
+        return CVMA_E_NOMEM;
+    }
+    for (size_t n = strlen(bare); n > 1 && bare[n - 1] == '/'; n--) {
+        bare[n - 1] = '\0';
+    }
+    int lr = lstat(bare, &sb);
+    free(bare);
+    if (lr != 0) {
         cvma_errf(why, why_len, "%s: %s", dir, strerror(errno));
         return CVMA_E_IO;
     }

@@ -27,15 +27,17 @@
 
 #include "common/util.h"
 
-/* Connect, TLS handshake and every command's send and reply, each. */
+/* The deadline of each operation: connect and TLS handshake together, a command's send, a
+ * reply. */
 #define REDIS_TIMEOUT_MS 2000
 
 struct cvma_redis_conn {
     struct cvma_redis_pool *pool;
-    int fd;
+    int fd;   /* non-blocking: every wait is a poll against an operation's deadline */
     SSL *ssl; /* NULL: plain TCP */
     redisReader *reader;
-    bool broken; /* an I/O error, a time-out or a malformed reply: never reused */
+    bool broken;    /* an I/O error, a time-out or a malformed reply: never reused */
+    bool timed_out; /* broken by a deadline */
 };
 
 struct cvma_redis_pool {
@@ -365,9 +367,10 @@ void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisRep
 
 /* --- one connection's I/O: blocking, with the socket's time-outs (SO_RCVTIMEO, SO_SNDTIMEO) */
 
-/* After a failed SSL_read or SSL_write: an alert from Redis (with TLS 1.3 a client certificate it
- * refuses, or none when it wants one, is said only after the handshake, on the first read) is noted
- * as the handshake's failure would be; the end of the connection or a time-out is not. */
+/* After a failed SSL call: an alert from Redis or another TLS error (with TLS 1.3 a client
+ * certificate it refuses, or none when it wants one, is said only after the handshake, at
+ * the first exchange) is noted as the handshake's failure would be; a time-out or the end of
+ * the connection is not (an outage, not a configuration to correct). */
 static void note_tls_error(struct cvma_redis_conn *c)
 {
     unsigned long e = ERR_peek_last_error();
@@ -380,60 +383,118 @@ static void note_tls_error(struct cvma_redis_conn *c)
     ERR_clear_error();
 }
 
-/* Writes all of m, or breaks c. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits until c's socket is ready for events, or the deadline (monotonic ms) passes: then
+ * false, c broken and timed_out. Every operation on a connection (its connect and handshake,
+ * a command's send, a reply) has one deadline for all its reads and writes, so a peer that
+ * trickles bytes cannot hold a worker longer than it.
+ */
+static bool wait_ready(struct cvma_redis_conn *c, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            c->broken = c->timed_out = true;
+            return false;
+        }
+        struct pollfd pfd = {.fd = c->fd, .events = events};
+        int n = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+        if (n > 0) {
+            return true; /* readable, writable, or an error or hang-up the call will see */
+        }
+        if (n < 0 && errno != EINTR) {
+            c->broken = true;
+            return false;
+        }
+    }
+}
+
+/* After an SSL call failed with ret: true when it only wants the socket ready (waited for);
+ * else c is broken (the error noted when it is TLS's). */
+static bool ssl_retry(struct cvma_redis_conn *c, int ret, int64_t deadline)
+{
+    int e = SSL_get_error(c->ssl, ret);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return wait_ready(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+    }
+    note_tls_error(c);
+    c->broken = true;
+    return false;
+}
+
+/* Writes all of m within REDIS_TIMEOUT_MS, or breaks c. */
 static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
 {
+    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
     for (size_t off = 0; !c->broken && off < len;) {
         if (c->ssl != NULL) {
             size_t w = 0;
-            if (SSL_write_ex(c->ssl, m + off, len - off, &w) != 1) {
-                note_tls_error(c);
-                c->broken = true;
+            int ret = SSL_write_ex(c->ssl, m + off, len - off, &w);
+            if (ret == 1) {
+                off += w;
+            } else {
+                (void)ssl_retry(c, ret, deadline);
             }
-            off += w;
             continue;
         }
         ssize_t w = send(c->fd, m + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            c->broken = true;
-        } else {
+        if (w > 0) {
             off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            (void)wait_ready(c, POLLOUT, deadline);
+        } else if (!(w < 0 && errno == EINTR)) {
+            c->broken = true;
         }
     }
     return !c->broken;
 }
 
-/* Reads what is there (at least a byte) into the reader, or breaks c. */
-static bool conn_fill(struct cvma_redis_conn *c)
+/* Reads what is there (at least a byte) into the reader before the deadline, or breaks c. */
+static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
 {
     char buf[16384];
-    size_t n = 0;
-    for (;;) {
+    while (!c->broken) {
+        size_t n = 0;
         if (c->ssl != NULL) {
-            if (SSL_read_ex(c->ssl, buf, sizeof buf, &n) != 1) {
-                note_tls_error(c);
-                n = 0;
+            int ret = SSL_read_ex(c->ssl, buf, sizeof buf, &n);
+            if (ret != 1) {
+                (void)ssl_retry(c, ret, deadline); /* (the end of the stream: broken) */
+                continue;
             }
         } else {
             ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                (void)wait_ready(c, POLLIN, deadline);
+                continue;
+            }
             if (r < 0 && errno == EINTR) {
                 continue;
             }
-            n = r > 0 ? (size_t)r : 0;
+            if (r <= 0) {
+                c->broken = true; /* the end of the connection, or an error */
+                break;
+            }
+            n = (size_t)r;
+        }
+        if (redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
+            c->broken = true;
         }
         break;
-    }
-    if (n == 0 || redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
-        c->broken = true;
     }
     return !c->broken;
 }
 
 redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
 {
+    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
     void *reply = NULL;
     while (!c->broken) {
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
@@ -443,7 +504,7 @@ redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
         if (reply != NULL) {
             return reply;
         }
-        (void)conn_fill(c);
+        (void)conn_fill(c, deadline);
     }
     return NULL;
 }
@@ -484,9 +545,11 @@ void cvma_redis_conn_break(struct cvma_redis_conn *c)
     c->broken = true;
 }
 
-/* A TCP connection to host:port within the time-out (each address the name gives in turn),
- * blocking after, with the time-outs on every send and receive; -1 when none answers. */
-static int tcp_connect(const char *host, int port)
+/* A non-blocking TCP connection to host:port made before the deadline (each address the name
+ * gives in turn, within what is left), or -1. (The name is resolved by getaddrinfo, which
+ * has no time-out of its own: give Redis as an address, or a name the host resolves at
+ * once.) */
+static int tcp_connect(const char *host, int port, int64_t deadline)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char service[8];
@@ -502,22 +565,19 @@ static int tcp_connect(const char *host, int port)
         }
         int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (rc != 0 && errno == EINPROGRESS) {
+            int64_t left = deadline - now_ms();
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
             int soerr = 0;
             socklen_t sl = sizeof soerr;
-            rc = poll(&pfd, 1, REDIS_TIMEOUT_MS) == 1 &&
+            rc = left > 0 && poll(&pfd, 1, (int)left) == 1 &&
                                  getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
                                  soerr == 0
                          ? 0
                          : -1;
         }
-        struct timeval tv = {REDIS_TIMEOUT_MS / 1000, (REDIS_TIMEOUT_MS % 1000) * 1000};
-        int one = 1, fl = rc == 0 ? fcntl(fd, F_GETFL) : -1;
-        if (rc != 0 || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
-            (ai->ai_family != AF_UNIX &&
-             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)) {
+        int one = 1;
+        if (rc != 0 || (ai->ai_family != AF_UNIX &&
+                        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)) {
             close(fd);
             fd = -1;
         }
@@ -526,9 +586,10 @@ static int tcp_connect(const char *host, int port)
     return fd;
 }
 
-/* The TLS handshake on c for p's host: the name (SNI, and the certificate's DNS names) or
- * the IP address it is. False, with why noted in p->tls_failed. */
-static bool tls_handshake(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
+/* The TLS handshake on c for p's host, before the deadline: the name (SNI, and the
+ * certificate's DNS names, never its subject's CN) or the IP address it is. False, with why
+ * noted in p->tls_failed unless it timed out or the connection ended. */
+static bool tls_handshake(struct cvma_redis_pool *p, struct cvma_redis_conn *c, int64_t deadline)
 {
     unsigned char ip[16];
     bool is_ip = inet_pton(AF_INET, p->host, ip) == 1 || inet_pton(AF_INET6, p->host, ip) == 1;
@@ -538,35 +599,37 @@ static bool tls_handshake(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
                : (SSL_set_tlsext_host_name(c->ssl, p->host) != 1 ||
                   SSL_set1_host(c->ssl, p->host) != 1))) {
         ERR_clear_error();
-        set_note(p, p->tls_failed, sizeof p->tls_failed, "out of memory");
+        c->broken = true;
         return false;
     }
-    if (SSL_connect(c->ssl) == 1) {
-        set_note(p, p->tls_failed, sizeof p->tls_failed, "");
-        return true;
+    SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    for (;;) {
+        int ret = SSL_connect(c->ssl);
+        if (ret == 1) {
+            set_note(p, p->tls_failed, sizeof p->tls_failed, "");
+            return true;
+        }
+        long vr = SSL_get_verify_result(c->ssl);
+        if (vr != X509_V_OK) {
+            snprintf(why, sizeof why, "the certificate of %s does not verify: %s", p->name,
+                     X509_verify_cert_error_string(vr));
+            ERR_clear_error();
+            set_note(p, p->tls_failed, sizeof p->tls_failed, why);
+            c->broken = true;
+            return false;
+        }
+        if (!ssl_retry(c, ret, deadline)) {
+            return false; /* (noted by ssl_retry when TLS's own error) */
+        }
     }
-    long vr = SSL_get_verify_result(c->ssl);
-    unsigned long e = ERR_peek_last_error();
-    if (vr != X509_V_OK) {
-        snprintf(why, sizeof why, "the certificate of %s does not verify: %s", p->name,
-                 X509_verify_cert_error_string(vr));
-    } else if (e != 0) {
-        char es[160];
-        ERR_error_string_n(e, es, sizeof es);
-        snprintf(why, sizeof why, "TLS with %s failed: %s", p->name, es);
-    } else {
-        snprintf(why, sizeof why, "TLS with %s failed: the connection ended or timed out", p->name);
-    }
-    ERR_clear_error();
-    set_note(p, p->tls_failed, sizeof p->tls_failed, why);
-    return false;
 }
 
 /*
  * With TLS 1.3 Redis judges the client's certificate (or its absence, under tls-auth-clients
  * yes) after the client's handshake is done: a refusal comes as an alert, or as the end of the
  * connection, at the first exchange. So a new TLS connection exchanges a PING first (any
- * reply counts, NOAUTH too); when none comes, that is noted as the handshake's failure.
+ * reply counts, NOAUTH too); when the connection ends instead (not a time-out), that is noted
+ * as the handshake's failure.
  */
 static bool tls_accepted(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
 {
@@ -576,7 +639,7 @@ static bool tls_accepted(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
         return true;
     }
     char why[sizeof p->tls_failed];
-    if (!get_note(p, p->tls_failed, why, sizeof why)) { /* no alert was read: say what it is */
+    if (!c->timed_out && !get_note(p, p->tls_failed, why, sizeof why)) {
         snprintf(why, sizeof why,
                  "TLS with %s failed: Redis ended the connection after the handshake, before "
                  "any reply (a client certificate it does not accept, or none when it wants "
@@ -631,18 +694,21 @@ static bool authenticate(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
     return ok;
 }
 
-/* A new connection to host:port (TLS for rediss://), authenticated when the pool has a
- * password, that selects database db when it is not 0, or NULL. */
+/* A new connection to host:port (TLS for rediss://; connect and handshake within
+ * REDIS_TIMEOUT_MS), authenticated when the pool has a password, that selects database db
+ * when it is not 0, or NULL. */
 static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
 {
     struct cvma_redis_conn *c = calloc(1, sizeof *c);
     if (c == NULL) {
         return NULL;
     }
+    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
     c->fd = -1;
     c->pool = p;
-    if ((c->reader = redisReaderCreate()) == NULL || (c->fd = tcp_connect(p->host, p->port)) < 0 ||
-        (p->tls != NULL && (!tls_handshake(p, c) || !tls_accepted(p, c)))) {
+    if ((c->reader = redisReaderCreate()) == NULL ||
+        (c->fd = tcp_connect(p->host, p->port, deadline)) < 0 ||
+        (p->tls != NULL && (!tls_handshake(p, c, deadline) || !tls_accepted(p, c)))) {
         conn_free(c);
         return NULL;
     }
@@ -668,15 +734,21 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     return c;
 }
 
+/* True when c's reader holds bytes of no reply yet read: a reply beyond the one expected. */
+static bool unread(const struct cvma_redis_conn *c)
+{
+    return c->reader->len > c->reader->pos;
+}
+
 /*
  * An idle connection has nothing to read: readable (or hung up) means Redis closed it (a
  * restart, its idle time-out), or, over TLS, sent a record that is not data (a TLS 1.3
- * session ticket or key update), which is read here without waiting. True when c may carry
- * a command.
+ * session ticket or key update), which is read here without waiting (the socket does not
+ * block). True when c may carry a command.
  */
 static bool idle_usable(struct cvma_redis_conn *c)
 {
-    if (c->ssl != NULL && SSL_pending(c->ssl) > 0) {
+    if (unread(c) || (c->ssl != NULL && SSL_pending(c->ssl) > 0)) {
         return false;
     }
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
@@ -686,16 +758,13 @@ static bool idle_usable(struct cvma_redis_conn *c)
     if (c->ssl == NULL || (pfd.revents & (POLLHUP | POLLERR)) != 0) {
         return false;
     }
-    int fl = fcntl(c->fd, F_GETFL);
-    if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        return false;
-    }
     char b;
     size_t n = 0;
-    bool usable =
-            SSL_peek_ex(c->ssl, &b, 1, &n) != 1 && SSL_get_error(c->ssl, 0) == SSL_ERROR_WANT_READ;
     ERR_clear_error();
-    return fcntl(c->fd, F_SETFL, fl) == 0 && usable;
+    int ret = SSL_peek_ex(c->ssl, &b, 1, &n);
+    bool usable = ret != 1 && SSL_get_error(c->ssl, ret) == SSL_ERROR_WANT_READ;
+    ERR_clear_error();
+    return usable;
 }
 
 struct cvma_redis_conn *cvma_redis_take(struct cvma_redis_pool *p)
@@ -725,7 +794,7 @@ void cvma_redis_give(struct cvma_redis_pool *p, struct cvma_redis_conn *c, bool 
         return;
     }
     pthread_mutex_lock(&p->lock);
-    if (in_step && !c->broken && p->n_idle < CVMA_REDIS_POOL_IDLE) {
+    if (in_step && !c->broken && !unread(c) && p->n_idle < CVMA_REDIS_POOL_IDLE) {
         p->idle[p->n_idle++] = c;
         c = NULL;
     }

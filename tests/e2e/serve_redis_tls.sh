@@ -5,7 +5,8 @@
 # Spent nonces go through it as over TCP: a nonce spent at one instance is a replay at the
 # other. A certificate that does not verify, a host it is not for, a missing client
 # certificate and a port that speaks no TLS each stop an instance at start (exit 2), saying
-# why; TLS files without rediss:// are a usage error.
+# why; TLS files without rediss:// are a usage error. A peer that trickles bytes holds no
+# worker past the 2 s deadline of an operation.
 . "$(dirname "$0")/lib/serve.sh"
 serve_setup curl jq python3 redis-server redis-cli openssl
 
@@ -95,8 +96,65 @@ refused "no client certificate" "TLS with 127.0.0.1:$TP failed" $COMMON --redis 
 refused "a client certificate of another CA" "TLS with 127.0.0.1:$TP failed" $COMMON \
     --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/stranger.pem" \
     --redis-key "$T/stranger.key"
-refused "a port without TLS" "TLS with 127.0.0.1:$RP failed" $COMMON \
-    --redis "rediss://127.0.0.1:$RP" $CLIENT
+# fake PORTFILE MODE: a server on a free loopback port that answers every connection with a
+# Redis error in plain text (plain: a Redis without TLS there, once it reads a line), or with
+# one byte every 1.5 s, forever (trickle); its port into PORTFILE
+fake() {
+    python3 - "$1" "$2" <<'PY' &
+import socket, sys, threading, time
+port_file, mode = sys.argv[1], sys.argv[2]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+def serve(c):
+    try:
+        if mode == "plain":
+            c.recv(4096)
+            c.sendall(b"-ERR unknown command\r\n")
+            time.sleep(0.5)
+        else:
+            while True:
+                c.sendall(b"\x16")
+                time.sleep(1.5)
+    except OSError:
+        pass
+    c.close()
+deadline = time.time() + 120
+s.settimeout(1)
+while time.time() < deadline:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+    PIDS="$PIDS $!"
+    _i=0
+    while [ ! -s "$1" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+fake "$T/plain.port" plain
+refused "a port that speaks no TLS" "TLS with 127.0.0.1:$(cat "$T/plain.port") failed" $COMMON \
+    --redis "rediss://127.0.0.1:$(cat "$T/plain.port")" $CLIENT
+# a peer that trickles bytes: every operation has one deadline (2 s), not one a read, so the
+# instance starts at once, warning that Redis does not answer, and a nonce is refused (503)
+# within it, never a worker held
+fake "$T/trickle.port" trickle
+start S $COMMON --redis "rediss://127.0.0.1:$(cat "$T/trickle.port")" $CLIENT
+grep -q "does not answer yet" "$T/S.log" && ok "a trickling peer: serve starts, warning" ||
+    fail "a trickling peer: $(cat "$T/S.log")"
+S=http://127.0.0.1:$PORT
+N=$(curl -sf "$S/v1/nonce" | jq -r .nonce)
+jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/bs.json"
+t0=$(date +%s%N)
+eq "a trickling peer: a nonce is refused" "503 NONCE_STORE_UNAVAILABLE" \
+    "$(post "$S/v1/verify" "$T/bs.json" "$T/os.json") $(jq -r .error.code "$T/os.json")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 5000 ] && ok "a trickling peer: answered in $ms ms (< 5 s)" ||
+    fail "a trickling peer: answered in $ms ms"
+stop S
 refused "TLS files with a plain URL" "need --redis rediss://" $COMMON --redis "redis://127.0.0.1:$RP" $CLIENT
 refused "a certificate without its key" "--redis-cert and --redis-key go together" $COMMON \
     --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem"

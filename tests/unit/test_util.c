@@ -166,6 +166,25 @@ static void test_private_dir_refuses_parents_others_can_write(void **state)
     assert_int_equal(cvma_private_dir("w/link/cache", false, why, sizeof why), CVMA_E_IO);
     assert_non_null(strstr(why, "/w is writable by group or others"));
     assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(chmod(w, 0755), 0);
+    /* "link/" is the link, not what it leads to */
+    char *wl_slash = tu_path(tmp, "w/link/");
+    assert_int_equal(cvma_private_dir(wl_slash, false, why, sizeof why), CVMA_E_IO);
+    assert_non_null(strstr(why, "is a symbolic link"));
+    free(wl_slash);
+    /* a link another user owns (root may give one away): its owner could repoint it, even
+     * in a sticky directory */
+    if (geteuid() == 0) {
+        assert_int_equal(lchown(wl, 4242, (gid_t)-1), 0);
+        assert_int_equal(cvma_private_dir(wd, false, why, sizeof why), CVMA_E_IO);
+        snprintf(want, sizeof want,
+                 "%s: its parent %s is a symbolic link owned by uid 4242, not by this user (uid "
+                 "0) or root",
+                 wd, wl);
+        assert_string_equal(why, want);
+        assert_int_equal(lchown(wl, 0, (gid_t)-1), 0);
+        assert_int_equal(cvma_private_dir(wd, false, why, sizeof why), CVMA_OK);
+    }
     free(priv);
     free(wd);
     free(wl);
