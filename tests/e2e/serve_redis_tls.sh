@@ -152,7 +152,9 @@ t0=$(date +%s%N)
 eq "a trickling peer: a nonce is refused" "503 NONCE_STORE_UNAVAILABLE" \
     "$(post "$S/v1/verify" "$T/bs.json" "$T/os.json") $(jq -r .error.code "$T/os.json")"
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$ms" -lt 5000 ] && ok "a trickling peer: answered in $ms ms (< 5 s)" ||
+# (two operations at most: the eviction check, then the spend; 2 s each, with room for a
+# sanitizer build on a busy machine)
+[ "$ms" -lt 9000 ] && ok "a trickling peer: answered in $ms ms (< 9 s)" ||
     fail "a trickling peer: answered in $ms ms"
 stop S
 refused "TLS files with a plain URL" "need --redis rediss://" $COMMON --redis "redis://127.0.0.1:$RP" $CLIENT
