@@ -6,6 +6,8 @@
  * when present, is 1..255 printable characters without spaces; a cache entry needs a boolean
  * "listed". The zone given back is the JSON's, byte for byte, and "" on any other answer.
  * A listed answer's cache entry (cvma_lookup_cache_text) must read back as the same answer.
+ * The same bytes as a failure's cache entry (cvma_lookup_cached_failure): exactly {"failed":
+ * a string of 1..300 bytes}, and cvma_lookup_failure_text's entry reads back the same.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +88,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                : LK_UNAVAILABLE;
     got = cvma_lookup_cached_read(data, size, zone, sizeof zone);
     check_zone(got, want, zone, z);
+
+    /* As a failure's cache entry: exactly {"failed": a string of 1..300 bytes}, its text given
+     * back (cut to the buffer); written back, it reads as the same failure. */
+    const json_t *f = json_object_get(j, "failed");
+    bool want_failed = json_is_object(j) && json_object_size(j) == 1 && json_is_string(f) &&
+                       json_string_length(f) >= 1 &&
+                       json_string_length(f) <= CVMA_LOOKUP_FAILED_MAX;
+    char why[CVMA_LOOKUP_FAILED_MAX + 1], small[8];
+    memset(why, 'X', sizeof why);
+    if (cvma_lookup_cached_failure(data, size, why, sizeof why) != want_failed ||
+        (want_failed && (strlen(why) != strnlen(json_string_value(f), json_string_length(f)) ||
+                         memcmp(why, json_string_value(f), strlen(why)) != 0)) ||
+        (!want_failed && why[0] != '\0')) {
+        abort();
+    }
+    if (cvma_lookup_cached_failure(data, size, small, sizeof small) != want_failed ||
+        strlen(small) >= sizeof small) {
+        abort();
+    }
+    if (want_failed && strlen(why) == json_string_length(f)) { /* no NUL inside */
+        char *text = cvma_lookup_failure_text(why);
+        char back[CVMA_LOOKUP_FAILED_MAX + 1];
+        if (text != NULL &&
+            (!cvma_lookup_cached_failure((const uint8_t *)text, strlen(text), back, sizeof back) ||
+             strcmp(back, why) != 0)) {
+            abort();
+        }
+        free(text);
+    }
 
     json_decref(j);
     return 0;

@@ -23,6 +23,7 @@
 #define STATE_FILE_MAX     4096
 #define DEFAULT_LOOKUP_TTL 3600
 #define DEFAULT_NEG_TTL    600
+#define DEFAULT_FAIL_TTL   60
 #define LOOKUP_URL_MAX     2048
 
 struct reg_item {
@@ -215,6 +216,13 @@ enum lk_result cvma_lookup_answer_read(const uint8_t *p, size_t len, char *zone,
 enum lk_result cvma_lookup_cached_read(const uint8_t *p, size_t len, char *zone, size_t zone_len);
 /* The cache entry of a listed answer with zone ("": none), malloc'd; NULL when out of memory. */
 char *cvma_lookup_cache_text(const char *zone);
+/* A failed lookup's cache entry, {"failed": why} (why 1..CVMA_LOOKUP_FAILED_MAX bytes): true
+ * with why copied (at most why_len - 1 bytes) when the entry is one, else false (and why ""). */
+#define CVMA_LOOKUP_FAILED_MAX 300
+bool cvma_lookup_cached_failure(const uint8_t *p, size_t len, char *why, size_t why_len);
+/* That entry's text for why (cut at CVMA_LOOKUP_FAILED_MAX bytes), malloc'd; NULL when out of
+ * memory. */
+char *cvma_lookup_failure_text(const char *why);
 
 /*
  * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless

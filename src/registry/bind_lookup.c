@@ -86,6 +86,55 @@ char *cvma_lookup_cache_text(const char *zone)
     return s;
 }
 
+/* see registry/bind_internal.h */
+bool cvma_lookup_cached_failure(const uint8_t *p, size_t len, char *why, size_t why_len)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *f = json_object_get(j, "failed");
+    bool failed = json_is_object(j) && json_object_size(j) == 1 && json_is_string(f) &&
+                  json_string_length(f) > 0 && json_string_length(f) <= CVMA_LOOKUP_FAILED_MAX;
+    if (why_len > 0) {
+        why[0] = '\0';
+        if (failed) {
+            size_t n = json_string_length(f) < why_len ? json_string_length(f) : why_len - 1;
+            memcpy(why, json_string_value(f), n);
+            why[n] = '\0';
+        }
+    }
+    json_decref(j);
+    return failed;
+}
+
+/* see registry/bind_internal.h */
+char *cvma_lookup_failure_text(const char *why)
+{
+    size_t n = strnlen(why, CVMA_LOOKUP_FAILED_MAX);
+    json_t *c = json_object();
+    char *s = NULL;
+    if (c != NULL &&
+        json_object_set_new(c, "failed", json_stringn(n > 0 ? why : "?", n > 0 ? n : 1)) == 0) {
+        s = cvma_json_compact(c, NULL);
+    }
+    json_decref(c);
+    return s;
+}
+
+/* A failure kept in the cache for fail seconds: the lookup is not asked again meanwhile (a
+ * registry that is down would otherwise cost every verification its time-outs and retries).
+ * Best effort: a cache that cannot be written costs the next verification a request. */
+static void note_failure(const struct cvma_cache *cache, const char *key, const char *why,
+                         time_t now, int64_t fail)
+{
+    char *s = cache != NULL ? cvma_lookup_failure_text(why) : NULL;
+    if (s != NULL) {
+        enum cvma_status st =
+                cvma_cache_put(cache, key, (const uint8_t *)s, strlen(s), (int64_t)now + fail);
+        (void)st;
+    }
+    free(s);
+}
+
 enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid[16],
                                 const struct cvma_cache *cache,
                                 const struct cvma_registry_bind_opts *o, char *zone,
@@ -101,6 +150,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
     time_t now = time(NULL);
     int64_t ttl = o->lookup_ttl > 0 ? o->lookup_ttl : DEFAULT_LOOKUP_TTL;
     int64_t neg = o->lookup_negative_ttl > 0 ? o->lookup_negative_ttl : DEFAULT_NEG_TTL;
+    int64_t fail = o->lookup_failure_ttl > 0 ? o->lookup_failure_ttl : DEFAULT_FAIL_TTL;
 
     zone[0] = '\0';
     cvma_hex_encode(ppid, 16, hex, sizeof hex);
@@ -111,6 +161,15 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
             return LK_NOMEM;
         }
         if (cs == CVMA_CACHE_HIT) {
+            char why[CVMA_LOOKUP_FAILED_MAX + 1];
+            if (cvma_lookup_cached_failure(body.p, body.len, why, sizeof why)) {
+                cvma_buf_free(&body);
+                cvma_errf(detail, detail_len,
+                          "lookup registry %s: %s failed within the last %lld s (%s); it is not "
+                          "asked again until then",
+                          lk->name, url, (long long)fail, why);
+                return LK_UNAVAILABLE;
+            }
             r = cvma_lookup_cached_read(body.p, body.len, zone, zone_len);
             cvma_buf_free(&body);
             if (r != LK_UNAVAILABLE) {
@@ -144,6 +203,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
     }
     if (st != CVMA_OK) {
         cvma_errf(detail, detail_len, "lookup registry %s: %s", lk->name, err);
+        note_failure(cache, key, err, now, fail);
         return LK_UNAVAILABLE;
     }
     /* 200: a small JSON object; its "zone" (when present) becomes the label. */
@@ -152,6 +212,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
                   "lookup registry %s: %s answered 200 without the expected JSON object "
                   "(zone a short printable string)",
                   lk->name, url);
+        note_failure(cache, key, "a 200 without the expected JSON object", now, fail);
         goto out;
     }
     if (cache != NULL) {

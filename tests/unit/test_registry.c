@@ -1762,11 +1762,14 @@ static void test_set_loading_errors_are_usage_errors(void **state)
 struct server {
     pid_t pid;
     int port;
+    char *log; /* its request log: a line a request */
 };
 
 /* Starts tests/kds_server.py (127.0.0.1, OS-chosen port): 1 when it listens on s->port; 0 when
  * it cannot run here (no CVMATTEST_SRC directory, no script in it, no python3): the test skips;
  * -1 when it ran but printed no port: the child is stopped and the test fails. */
+static void server_stop(struct server *s);
+
 static int server_start(struct server *s, const char *dir, const char *const *extra)
 {
     const char *src = getenv("CVMATTEST_SRC");
@@ -1783,11 +1786,12 @@ static int server_start(struct server *s, const char *dir, const char *const *ex
         free(script);
         return 0;
     }
-    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, dir, NULL, extra);
+    s->log = tu_path(dir, "requests.log");
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, dir, s->log, extra);
     s->port = tu_server_start(argv, &s->pid);
     free(script);
     if (s->port <= 0) {
-        tu_server_stop(&s->pid);
+        server_stop(s);
         return -1;
     }
     return 1;
@@ -1796,6 +1800,8 @@ static int server_start(struct server *s, const char *dir, const char *const *ex
 static void server_stop(struct server *s)
 {
     tu_server_stop(&s->pid);
+    free(s->log);
+    s->log = NULL;
 }
 
 #define NEED_SERVER(started)                                                                    \
@@ -1870,20 +1876,28 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     int port = 0, refusing = tu_refusing_port(&port);
     (void)state;
 
-    /* Unreachable (nothing listens): undecided, never a pass. */
+    /* Offline with nothing cached: undecided, never a pass. */
     bfx_init(&f, plat("intel", "ppid", PPID_A));
     snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d", port);
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
-    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
-    assert_true(f.res.undecided);
-    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
-    assert_false(f.res.platform.bound); /* JSON "provider": null */
-    /* Offline with nothing cached: the same. */
-    bfx_next(&f, plat("intel", "ppid", PPID_A));
     f.o.offline = true;
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
     assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
     assert_non_null(strstr(f.res.verdict.reasons[0].detail, "offline"));
+    /* Unreachable (nothing listens): the same. */
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    f.o.offline = false;
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_true(f.res.undecided);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_false(f.res.platform.bound); /* JSON "provider": null */
+    /* ... and not asked again for a minute: the next one is undecided at once, saying so */
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail,
+                           "failed within the last 60 s (GET http://127.0.0.1:"));
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "it is not asked again until then"));
     bfx_cleanup(&f);
     close(refusing); /* the rest needs a server (and may be skipped) */
 
@@ -1896,6 +1910,13 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
     assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
     assert_non_null(strstr(f.res.verdict.reasons[0].detail, "500"));
+    /* a failure is not asked again within lookup_failure_ttl: no request for the next one */
+    int before = tu_log_lines(srv.log);
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    f.o.lookup_failure_ttl = 1;
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "failed within the last 1 s"));
+    assert_int_equal(tu_log_lines(srv.log), before);
     server_stop(&srv);
     bfx_next(&f, plat("intel", "ppid", PPID_A));
     f.o.offline = true;
