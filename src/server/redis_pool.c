@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/util.h"
+#include "crypto/crypto.h"
 
 /* The deadline of each operation: connect and TLS handshake together, a command's send, a
  * reply. */
@@ -141,15 +142,13 @@ static bool load_ca(X509_STORE *store, const char *file, char *why, size_t why_l
         cvma_errf(why, why_len, "%s", cvma_file_read_strerror(errno));
         return false;
     }
-    BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
-    int n = 0;
-    X509 *x = NULL;
-    while (bio != NULL && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        n += X509_STORE_add_cert(store, x) == 1;
-        X509_free(x);
-    }
-    BIO_free(bio);
+    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(b.p, b.len);
     cvma_buf_free(&b);
+    int n = 0;
+    for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+        n += X509_STORE_add_cert(store, sk_X509_value(certs, i)) == 1;
+    }
+    sk_X509_pop_free(certs, X509_free);
     ERR_clear_error();
     if (n == 0) {
         cvma_errf(why, why_len, "no PEM certificate in it");
@@ -158,13 +157,13 @@ static bool load_ca(X509_STORE *store, const char *file, char *why, size_t why_l
 }
 
 /* The client certificate (PEM chain, leaf first) and its unencrypted key (a secret file:
- * regular, wiped after) into ctx; false with why. */
+ * regular, wiped after; an encrypted one is refused, never prompted for) into ctx; false
+ * with why. */
 static bool load_client(SSL_CTX *ctx, const char *cert, const char *key, char *why, size_t why_len)
 {
     struct cvma_buf cb = {0}, kb = {0};
     bool ok = false;
-    BIO *bio = NULL;
-    X509 *x = NULL;
+    STACK_OF(X509) *chain = NULL;
     EVP_PKEY *pk = NULL;
     if (cvma_file_read_regular(cert, 1u << 20, &cb) != CVMA_OK) {
         cvma_errf(why, why_len, "--redis-cert '%s': %s", cert, cvma_file_read_strerror(errno));
@@ -175,22 +174,20 @@ static bool load_client(SSL_CTX *ctx, const char *cert, const char *key, char *w
         cvma_buf_free(&cb);
         return false;
     }
-    if ((bio = BIO_new_mem_buf(cb.p, (int)cb.len)) == NULL ||
-        (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
-        SSL_CTX_use_certificate(ctx, x) != 1) {
+    if ((chain = cvma_x509_load_pem_stack(cb.p, cb.len)) == NULL ||
+        SSL_CTX_use_certificate(ctx, sk_X509_value(chain, 0)) != 1) {
         cvma_errf(why, why_len, "--redis-cert '%s': no PEM certificate in it", cert);
         goto out;
     }
     /* the rest of the file: the chain up to (not always including) the root */
-    for (X509 *ca; (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;) {
-        if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
-            X509_free(ca);
+    for (int i = 1; i < sk_X509_num(chain); i++) {
+        if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(chain, i)) != 1) {
+            cvma_errf(why, why_len, "out of memory");
+            goto out;
         }
     }
-    BIO_free(bio);
-    if ((bio = BIO_new_mem_buf(kb.p, (int)kb.len)) == NULL ||
-        (pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ||
-        SSL_CTX_use_PrivateKey(ctx, pk) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    if ((pk = cvma_pem_private_key(kb.p, kb.len)) == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
         cvma_errf(why, why_len,
                   "--redis-key '%s': not an unencrypted PEM private key that matches "
                   "--redis-cert",
@@ -199,8 +196,7 @@ static bool load_client(SSL_CTX *ctx, const char *cert, const char *key, char *w
     }
     ok = true;
 out:
-    BIO_free(bio);
-    X509_free(x);
+    sk_X509_pop_free(chain, X509_free);
     EVP_PKEY_free(pk);
     cvma_buf_free(&cb);
     cvma_buf_free_secret(&kb);

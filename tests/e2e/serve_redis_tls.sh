@@ -165,6 +165,12 @@ refused "a key that is not the certificate's" "not an unencrypted PEM private ke
     --redis-cert "$T/client.pem" --redis-key "$T/stranger.key"
 refused "a CA file that is not PEM" "--redis-ca '$T/body.json': no PEM certificate in it" \
     $COMMON --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/body.json"
+# an encrypted key: refused, never a passphrase prompt that waits (cvma_pem_private_key)
+openssl pkey -in "$T/client.key" -aes256 -passout pass:x -out "$T/enc.key" 2>/dev/null &&
+    chmod 600 "$T/enc.key"
+refused "an encrypted key" "not an unencrypted PEM private key" $COMMON \
+    --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem" \
+    --redis-key "$T/enc.key"
 mkfifo "$T/fifo.key"
 refused "a key that is a FIFO" "not a regular file" $COMMON --redis "rediss://127.0.0.1:$TP" \
     --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem" --redis-key "$T/fifo.key"
