@@ -141,9 +141,7 @@ static bool budget_take(struct cvma_fetch_flights *t, int64_t *wait_ms, unsigned
     if (t == NULL) {
         return true;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now_ms = cvma_monotonic_ms();
     pthread_mutex_lock(&t->lock);
     bool ok = cvma_fetch_budget_take(&t->budget, now_ms, wait_ms);
     *per_minute = t->budget.per_minute;

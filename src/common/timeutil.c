@@ -103,3 +103,10 @@ void cvma_time_format(time_t t, char *out, size_t out_size)
         snprintf(out, out_size, "invalid-time");
     }
 }
+
+int64_t cvma_monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}

@@ -13,5 +13,8 @@
 CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
 void cvma_time_format(time_t t, char *out, size_t out_size);
+/* CLOCK_MONOTONIC in milliseconds, rounded down: for deadlines and rates, which a wall-clock
+ * step must not stretch or cut. */
+int64_t cvma_monotonic_ms(void);
 
 #endif

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/timeutil.h"
 #include "common/util.h"
 #include "crypto/crypto.h"
 
@@ -379,13 +380,6 @@ static void note_tls_error(struct cvma_redis_conn *c)
     ERR_clear_error();
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Waits until c's socket is ready for events, or the deadline (monotonic ms) passes: then
  * false, c broken and timed_out. Every operation on a connection (its connect and handshake,
@@ -395,7 +389,7 @@ static int64_t now_ms(void)
 static bool wait_ready(struct cvma_redis_conn *c, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - cvma_monotonic_ms();
         if (left <= 0) {
             c->broken = c->timed_out = true;
             return false;
@@ -429,7 +423,7 @@ static bool ssl_retry(struct cvma_redis_conn *c, int ret, int64_t deadline)
 /* Writes all of m within REDIS_TIMEOUT_MS, or breaks c. */
 static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
 {
-    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
+    const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     for (size_t off = 0; !c->broken && off < len;) {
         if (c->ssl != NULL) {
             size_t w = 0;
@@ -490,7 +484,7 @@ static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
 
 redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
 {
-    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
+    const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     void *reply = NULL;
     while (!c->broken) {
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
@@ -561,7 +555,7 @@ static int tcp_connect(const char *host, int port, int64_t deadline)
         }
         int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (rc != 0 && errno == EINPROGRESS) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - cvma_monotonic_ms();
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
             int soerr = 0;
             socklen_t sl = sizeof soerr;
@@ -699,7 +693,7 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     if (c == NULL) {
         return NULL;
     }
-    const int64_t deadline = now_ms() + REDIS_TIMEOUT_MS;
+    const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     c->fd = -1;
     c->pool = p;
     if ((c->reader = redisReaderCreate()) == NULL ||

@@ -25,6 +25,7 @@
 #include "common/hex.h"
 #include "common/jflat.h"
 #include "common/json_out.h"
+#include "common/timeutil.h"
 #include "common/util.h"
 #include "crypto/jwk.h"
 #include "crypto/jws.h"
@@ -104,17 +105,10 @@ struct req {
     char note[96];     /* a verification's kind, verdict and reasons: in the request's log line */
 };
 
-/* The time t in milliseconds (CLOCK_MONOTONIC's, as now_ms), rounded down. */
+/* The time t in milliseconds (CLOCK_MONOTONIC's, as cvma_monotonic_ms), rounded down. */
 static long long ms_of(const struct timespec *t)
 {
     return (long long)t->tv_sec * 1000 + t->tv_nsec / 1000000;
-}
-
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return ms_of(&t);
 }
 
 static double elapsed(const struct timespec *a)
@@ -889,7 +883,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             return;
         }
         k->fd = ci->connect_fd;
-        atomic_init(&k->since_ms, now_ms());
+        atomic_init(&k->since_ms, cvma_monotonic_ms());
         atomic_init(&k->in_request, false);
         atomic_init(&k->body_by_ms, 0);
         pthread_mutex_lock(&s->conns_lock);
@@ -926,7 +920,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * request's). Run once a second by the main thread. */
 static void sweep_slow(struct server *s)
 {
-    long long now = now_ms(), limit = ((long long)s->cfg.timeout + 2) * 1000;
+    long long now = cvma_monotonic_ms(), limit = ((long long)s->cfg.timeout + 2) * 1000;
     unsigned n = 0;
     bool any = false;
     pthread_mutex_lock(&s->conns_lock);
@@ -1059,9 +1053,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     bool body_late = false; /* ended with its body still due past its deadline (sweep_slow) */
     if (k != NULL) {
         long long due = atomic_exchange(&k->body_by_ms, 0);
-        body_late = due != 0 && now_ms() > due;
+        body_late = due != 0 && cvma_monotonic_ms() > due;
         /* the next request's header has --timeout from now */
-        atomic_store(&k->since_ms, now_ms());
+        atomic_store(&k->since_ms, cvma_monotonic_ms());
         atomic_store(&k->in_request, false);
     }
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
@@ -1336,7 +1330,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    long long swept = now_ms();
+    long long swept = cvma_monotonic_ms();
     while (atomic_load(&s.active) > 0 && elapsed(&t0) < (double)s.cfg.drain) {
         /* Waits 10 ms, taking a further SIGTERM or SIGINT (an impatient operator, a process
          * manager that signals twice): the drain goes on, never cut short by the signal's
@@ -1346,10 +1340,10 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             fprintf(stderr, "cvmattest serve: signalled again: still draining %d request(s)\n",
                     atomic_load(&s.active));
         }
-        if (now_ms() - swept >= 1000) {
+        if (cvma_monotonic_ms() - swept >= 1000) {
             /* still once a second: a body trickled in does not hold the drain past its time */
             sweep_slow(&s);
-            swept = now_ms();
+            swept = cvma_monotonic_ms();
         }
     }
     int left = atomic_load(&s.active);
