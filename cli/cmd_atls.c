@@ -33,6 +33,7 @@
 #include "collect/collect.h"
 #include "common/hex.h"
 #include "common/reasons.h"
+#include "common/resolve.h"
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "crypto/crypto.h"
@@ -759,16 +760,22 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
     }
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
-    if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-        /* No answer from the resolver is no answer; a name it says does not exist is the
-         * caller's mistake. */
-        *why = gai == EAI_AGAIN ? EAGAIN : 0;
-        return -1;
-    }
-    *why = ECONNREFUSED; /* (getaddrinfo gives at least one address) */
+    /* The name's look-up counts in timeout_s too. */
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     end.tv_sec += timeout_s;
+    int64_t deadline = timeout_s > 0 ? cvma_monotonic_ms() + (int64_t)timeout_s * 1000 : 0;
+    if ((gai = cvma_getaddrinfo_until(host, port, &hints, deadline, &res)) != 0) {
+        /* No answer from the resolver is no answer (in time: ETIMEDOUT); a name it says does
+         * not exist is the caller's mistake. */
+        if (gai == EAI_AGAIN) {
+            *why = deadline != 0 && cvma_monotonic_ms() >= deadline ? ETIMEDOUT : EAGAIN;
+        } else if (gai == EAI_SYSTEM || gai == EAI_MEMORY) {
+            *why = gai == EAI_MEMORY || errno == 0 ? ENOMEM : errno;
+        }
+        return -1;
+    }
+    *why = ECONNREFUSED; /* (getaddrinfo gives at least one address) */
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
         long left = ms_until(end);
         if (timeout_s > 0 && left <= 0) {

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/resolve.h"
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "crypto/crypto.h"
@@ -535,16 +536,14 @@ void cvma_redis_conn_break(struct cvma_redis_conn *c)
     c->broken = true;
 }
 
-/* A non-blocking TCP connection to host:port made before the deadline (each address the name
- * gives in turn, within what is left), or -1. (The name is resolved by getaddrinfo, which
- * has no time-out of its own: give Redis as an address, or a name the host resolves at
- * once.) */
+/* A non-blocking TCP connection to host:port made before the deadline (the name's look-up,
+ * then each address it gives in turn, within what is left), or -1. */
 static int tcp_connect(const char *host, int port, int64_t deadline)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
-    if (getaddrinfo(host, service, &hints, &res) != 0) {
+    if (cvma_getaddrinfo_until(host, service, &hints, deadline, &res) != 0) {
         return -1;
     }
     int fd = -1;

@@ -307,7 +307,9 @@ else
 #include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 int connect(int fd, const struct sockaddr *a, socklen_t n)
 {
     int (*real)(int, const struct sockaddr *, socklen_t) =
@@ -327,7 +329,8 @@ int connect(int fd, const struct sockaddr *a, socklen_t n)
 }
 
 /* With CVMA_TEST_SECOND_PORT set, every answer gets a second address: the first's copy with
- * that port, after it. */
+ * that port, after it. The name in CVMA_TEST_HANG_NAME is looked up by a resolver that does
+ * not answer for a minute. */
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res)
 {
@@ -335,6 +338,12 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
             (int (*)(const char *, const char *, const struct addrinfo *,
                      struct addrinfo **))dlsym(RTLD_NEXT, "getaddrinfo");
     const char *second = getenv("CVMA_TEST_SECOND_PORT");
+    const char *hang = getenv("CVMA_TEST_HANG_NAME");
+    if (hang != NULL && node != NULL && strcmp(node, hang) == 0 &&
+        (hints == NULL || (hints->ai_flags & AI_NUMERICHOST) == 0)) {
+        sleep(60);
+        return EAI_AGAIN;
+    }
     struct addrinfo *more = NULL;
     int r = real(node, service, hints, res);
     if (r != 0 || second == NULL || (*res)->ai_family != AF_INET ||
@@ -361,6 +370,13 @@ EOF2
         check "busy: reset at the first of two addresses: exit 3" 3 $?
         has "$T/cb2m.out" "server closed the connection before the handshake completed (busy?)"
         busy_extra=2
+        # a resolver that does not answer: the look-up counts in --timeout, as the connect does
+        hstart=$(date +%s)
+        CVMA_TEST_HANG_NAME=hang.test LD_PRELOAD="$T/slowconnect.so" $CVM atls-client \
+            --connect "hang.test:$port" $V --timeout 2 >"$T/hang.out" 2>&1
+        check "a name the resolver does not answer: exit 3" 3 $?
+        has "$T/hang.out" "cannot connect to hang.test:$port: no answer in time (--timeout)"
+        [ "$(since "$hstart")" -le 6 ] || { echo "FAIL: the look-up held the client $(since "$hstart") s"; fails=$((fails + 1)); }
     else
         echo "FAIL: the connect shim does not build"; cat "$T/cc.err"; fails=$((fails + 1))
     fi
