@@ -244,22 +244,39 @@ static int consistent(const struct cvma_registry_set *rs, uint64_t old, const ui
     return res;
 }
 
+/* The cache key of a log URL's failure to give its tiles. */
+static void tiles_failed_key(const char *url, char *key, size_t key_len)
+{
+    snprintf(key, key_len, "registry-log-tiles-failed %s", url);
+}
+
 /*
  * Consistency from the log itself: fetches the level-0 tiles up to size new from url (the
  * partial tile of that size, else the full tile cut to it), and checks the first old leaves
  * hash to old_root and the first new ones to new_root (which is what a consistency proof
  * shows). 1 consistent, -1 not, 0 the tiles could not be had (detail says why).
+ *
+ * A URL that did not give its tiles (no answer, an HTTP error, tiles that do not hash to the
+ * signed checkpoint) is kept as failed in the cache in state_dir (NULL: none) for the
+ * options' lookup_failure_ttl (60 s) and not asked again meanwhile: the check runs under the
+ * log's state lock, so a log that is down would otherwise cost every verification, one after
+ * another, its time-outs. A failure is never a pass either way.
  */
-static int fetched_consistent(const struct cvma_registry_bind_opts *o, const char *url,
-                              uint64_t old, const uint8_t old_root[32], uint64_t new,
-                              const uint8_t new_root[32], char *detail, size_t detail_len)
+static int fetched_consistent(const struct cvma_registry_bind_opts *o, const char *state_dir,
+                              const char *url, uint64_t old, const uint8_t old_root[32],
+                              uint64_t new, const uint8_t new_root[32], char *detail,
+                              size_t detail_len)
 {
     uint8_t(*leaves)[32] = NULL;
     struct cvma_merkle t;
     struct cvma_buf b = {0};
     uint8_t r[32];
-    char rel[128];
+    char rel[128], key[LOOKUP_URL_MAX + 40];
     int res = 0;
+    bool asked = false;
+    const time_t now = time(NULL);
+    const int64_t fail = o->lookup_failure_ttl > 0 ? o->lookup_failure_ttl : DEFAULT_FAIL_TTL;
+    const struct cvma_cache cache = {.dir = (char *)(uintptr_t)state_dir};
 
     memset(&t, 0, sizeof t);
     detail[0] = '\0';
@@ -271,6 +288,21 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
         snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
         return 0;
     }
+    tiles_failed_key(url, key, sizeof key);
+    if (state_dir != NULL && cvma_tlog_src_is_url(url)) {
+        enum cvma_cache_state cs = CVMA_CACHE_MISS;
+        char why[CVMA_LOOKUP_FAILED_MAX + 1];
+        if (cvma_cache_lookup(&cache, key, (int64_t)now, &b, &cs) == CVMA_OK &&
+            cs == CVMA_CACHE_HIT && cvma_lookup_cached_failure(b.p, b.len, why, sizeof why)) {
+            cvma_errf(detail, detail_len,
+                      "the log's tiles at %s failed within the last %lld s (%s); not fetched "
+                      "again until then",
+                      url, (long long)fail, why);
+            goto out;
+        }
+        cvma_buf_free(&b);
+    }
+    asked = true;
     for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < new; n++) {
         uint64_t w = new - n *CVMA_TLOG_TILE_WIDTH;
         size_t cnt = w >= CVMA_TLOG_TILE_WIDTH ? CVMA_TLOG_TILE_WIDTH : (size_t)w;
@@ -289,6 +321,9 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
             }
         }
         if (!got) {
+            if (detail[0] == '\0') {
+                snprintf(detail, detail_len, "%s: tile %s is short", url, rel);
+            }
             goto out;
         }
     }
@@ -305,6 +340,17 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     cvma_merkle_subtree(&t, 0, old, r);
     res = memcmp(r, old_root, 32) == 0 ? 1 : -1;
 out:
+    if (res == 0 && asked && state_dir != NULL && cvma_tlog_src_is_url(url) && detail[0] != '\0' &&
+        strcmp(detail, "out of memory") != 0) {
+        /* Best effort: a cache that cannot be written costs the next verification a fetch. */
+        char *text = cvma_lookup_failure_text(detail);
+        if (text != NULL) {
+            enum cvma_status pst = cvma_cache_put(&cache, key, (const uint8_t *)text, strlen(text),
+                                                  (int64_t)now + fail);
+            (void)pst;
+        }
+        free(text);
+    }
     cvma_buf_free(&b);
     cvma_merkle_cleanup(&t);
     free(leaves);
@@ -451,7 +497,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
             int given = consistent(rs, lo, lo_root, hi, hi_root);
             int c = given == 1 ? 1 : 0;
             if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(o, lk->url, lo, lo_root, hi, hi_root, fdetail,
+                c = fetched_consistent(o, state_dir, lk->url, lo, lo_root, hi, hi_root, fdetail,
                                        sizeof fdetail);
             }
             if (c < 0) {

@@ -450,7 +450,8 @@ struct cvma_registry_bind_opts {
     int64_t lookup_ttl;          /* seconds a "listed" answer is cached; 0: 3600 */
     int64_t lookup_negative_ttl; /* seconds a "not listed" (404) answer is cached; 0: 600 */
     int64_t lookup_failure_ttl;  /* seconds a failed lookup (no answer, 5xx, a 200 that is not
-                                    the expected JSON) is not asked again; 0: 60 */
+                                    the expected JSON), or a log URL that did not give its
+                                    tiles, is not asked again; 0: 60 */
     struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
     const char *const *prefer;   /* providers to name first when several registries or proofs
                                     list the platform (the policy's required_providers; lookup

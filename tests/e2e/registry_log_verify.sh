@@ -206,6 +206,30 @@ $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" \
 check "online: consistency from the log's tiles over HTTP" 0 $?
 grep -q "GET /tile/0/000.p/3" "$T/http.out" || { echo "FAIL: tile not fetched online"; fails=$((fails + 1)); }
 kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
+# A log that does not give its tiles (404 here) is not asked again for a minute: the check
+# runs under the log's state lock, and every verification would otherwise wait for it.
+mkdir -p "$T/emptylog"
+python3 -u -m http.server --bind 127.0.0.1 --directory "$T/emptylog" 0 >"$T/http2.out" 2>&1 &
+HTTPD=$!
+i=0; while ! grep -q "port" "$T/http2.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+HPORT2=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http2.out" | head -1)
+v y2 $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (y2)" 0 $?
+online_y2() {
+    $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" \
+        --cache-dir "$T/cache-y2" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+        --log-vkey cloud="$T/log.vkey" --json $W1 --log-proof "$T/p-L3.w" \
+        --log-url cloud="http://127.0.0.1:$HPORT2/"
+}
+online_y2 >"$T/o22"; check "a log without its tiles: unproven" 1 $?
+has "$T/o22" REGISTRY_LOG_UNPROVEN
+asked=$(grep -c "GET /tile" "$T/http2.out")
+[ "$asked" -ge 1 ] || { echo "FAIL: the log was not asked"; fails=$((fails + 1)); }
+online_y2 >"$T/o23"; check "the same log again within the minute: unproven" 1 $?
+has "$T/o23" REGISTRY_LOG_UNPROVEN
+has "$T/o23" "failed within the last 60 s"
+[ "$(grep -c "GET /tile" "$T/http2.out")" -eq "$asked" ] ||
+    { echo "FAIL: the failed log was asked again within the minute"; fails=$((fails + 1)); }
+kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
 
 # Without --log-vkey, today's behaviour.
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
