@@ -84,15 +84,44 @@ static bool boot_app_allowed(const json_t *app, char *const *allowed, size_t n, 
     return false;
 }
 
-/* True when hex (a digest of the given bank) is the bank's hash of data. */
-static bool digest_of_data(const char *bank, const char *hex, const char *data)
+/* True when hex (a digest of the given bank) is the bank's hash of the len bytes at data. */
+static bool digest_of_bytes(const char *bank, const char *hex, const void *data, size_t len)
 {
     const EVP_MD *md = cvma_eventlog_alg_md(cvma_eventlog_alg_of_name(bank));
     uint8_t want[EVP_MAX_MD_SIZE], got[64];
     unsigned int wl = 0;
     size_t gl = 0;
-    return md != NULL && EVP_Digest(data, strlen(data), want, &wl, md, NULL) == 1 &&
+    return md != NULL && EVP_Digest(data, len, want, &wl, md, NULL) == 1 &&
            cvma_hex_decode(hex, got, sizeof got, &gl) && gl == wl && memcmp(got, want, wl) == 0;
+}
+
+/* True when hex (a digest of the given bank) is the bank's hash of the string data. */
+static bool digest_of_data(const char *bank, const char *hex, const char *data)
+{
+    return digest_of_bytes(bank, hex, data, strlen(data));
+}
+
+/*
+ * True when the measured event ev is a separator by what was measured: one of its digests is
+ * its bank's hash of 00 00 00 00 (or of FF FF FF FF, the error separator; TCG PC Client PFP
+ * 3.3.2.2 and 10.4.1). Its type is not looked at: types are not measured, and whoever hands
+ * over the log could label an event after a post-boot extend "EV_SEPARATOR", or the real
+ * separator something else. Where a digest stands in a register is fixed by the replay.
+ */
+static bool separator_by_digest(const json_t *ev)
+{
+    static const uint8_t zeros[4] = {0, 0, 0, 0}, ones[4] = {0xff, 0xff, 0xff, 0xff};
+    const char *bank;
+    json_t *d;
+    json_object_foreach(json_object_get(ev, "digests"), bank, d)
+    {
+        const char *h = json_string_value(d);
+        if (h != NULL && (digest_of_bytes(bank, h, zeros, sizeof zeros) ||
+                          digest_of_bytes(bank, h, ones, sizeof ones))) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* True when the measured event ev (claims.eventlog.measured_events[]) matches rule r. */
@@ -138,26 +167,47 @@ static void check_required_events(const struct pol_eventlog *e, const json_t *lo
         const struct pol_event_rule *r = &e->events[i];
         size_t k, in_reg = 0;
         json_t *ev;
-        bool found = false;
+        /* before_separator: a match counts once the register's first separator (by digest)
+         * follows it; a match after that separator never counts. */
+        bool found = false, matched = false, separated = false;
         json_array_foreach(events, k, ev)
         {
             const json_t *reg = json_object_get(ev, r->pcr >= 0 ? "pcr" : "rtmr");
-            in_reg += json_is_integer(reg) &&
-                      json_integer_value(reg) == (r->pcr >= 0 ? r->pcr : r->rtmr);
-            found = found || event_matches(r, ev);
+            if (!json_is_integer(reg) ||
+                json_integer_value(reg) != (r->pcr >= 0 ? r->pcr : r->rtmr)) {
+                continue;
+            }
+            in_reg++;
+            if (r->before_separator && !separated && separator_by_digest(ev)) {
+                separated = true;
+                found = found || matched;
+                continue;
+            }
+            if (event_matches(r, ev)) {
+                matched = true;
+                found = found || !r->before_separator;
+            }
         }
         if (!found) {
             char dh[129] = "";
+            const char *where = !r->before_separator ? ""
+                                : !matched           ? ""
+                                : separated ? ": one stands only after the register's first "
+                                              "separator (before_separator)"
+                                            : ": one stands there, but no separator follows "
+                                              "it (before_separator)";
             cvma_hex_encode(r->digest, r->digest_len, dh, sizeof dh);
             cvma_reject(
                     v, CVMA_R_POLICY_REQUIRED_EVENT,
-                    "eventlog.required_events[%zu]: no measured event of %s %d%s%s%s%s%s%.200s%s "
-                    "(%zu events of it compared with the quote)",
+                    "eventlog.required_events[%zu]: no measured event of %s %d%s%s%s%s%s%.200s%s"
+                    "%s (%zu events of it compared with the quote)%s",
                     i, r->pcr >= 0 ? "PCR" : "RTMR", r->pcr >= 0 ? r->pcr : r->rtmr,
                     r->type != NULL ? " of type " : "", r->type != NULL ? r->type : "",
                     r->digest_len > 0 ? " with digest " : "", dh,
                     r->data != NULL ? " whose digest is the hash of \"" : "",
-                    r->data != NULL ? r->data : "", r->data != NULL ? "\"" : "", in_reg);
+                    r->data != NULL ? r->data : "", r->data != NULL ? "\"" : "",
+                    r->before_separator ? " before the register's first separator" : "", in_reg,
+                    where);
         }
     }
 }

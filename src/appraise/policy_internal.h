@@ -114,6 +114,7 @@ struct pol_event_rule {
     uint8_t digest[64];
     size_t digest_len;
     char *data;
+    bool before_separator; /* the event must stand before the register's first separator */
 };
 
 /* Rules over claims.eventlog (a log that replayed to the verified registers). */

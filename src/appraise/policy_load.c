@@ -846,13 +846,16 @@ static bool get_strings(const json_t *obj, const char *path, const char *key, bo
     return true;
 }
 
-/* eventlog.required_events[i]: {"pcr" or "rtmr", "type", "digest", "data"}. */
+/* eventlog.required_events[i]: {"pcr" or "rtmr", "type", "digest", "data",
+ * "before_separator"}. */
 static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *r, struct ld *l)
 {
-    static const char *const keys[] = {"pcr", "rtmr", "type", "digest", "data", NULL};
+    static const char *const keys[] = {"pcr", "rtmr", "type", "digest", "data", "before_separator",
+                                       NULL};
     json_t *x;
     bool present = false;
     json_int_t n = 0;
+    int before = 0;
 
     r->pcr = r->rtmr = -1;
     if (!want_object(j, path, l) || !check_keys(j, path, keys, l)) {
@@ -873,6 +876,18 @@ static bool load_event_rule(json_t *j, const char *path, struct pol_event_rule *
     if ((r->pcr >= 0) == (r->rtmr >= 0)) {
         return fail(l, "%s: give exactly one of \"pcr\" (a TCG log) or \"rtmr\" (a CCEL)", path);
     }
+    if (!get_bool(j, path, "before_separator", &before, l)) {
+        return false;
+    }
+    /* Firmware logs a separator in PCRs 0..7 (in a CCEL: RTMRs 0 and 1) only: elsewhere the
+     * rule could never hold, and would refuse all evidence. */
+    if (before == 1 && (r->pcr > 7 || r->rtmr > 1)) {
+        return fail(l,
+                    "%s: \"before_separator\" applies to PCRs 0..7 and RTMRs 0..1 only (where "
+                    "firmware logs its separators), not %s %d",
+                    path, r->pcr >= 0 ? "PCR" : "RTMR", r->pcr >= 0 ? r->pcr : r->rtmr);
+    }
+    r->before_separator = before == 1;
     if ((x = json_object_get(j, "type")) != NULL) {
         char p[96];
         join(p, sizeof p, path, "type");

@@ -144,6 +144,9 @@ req "required events: the command line by its text, the CRTM event by its digest
       {"pcr": 0, "type": "EV_S_CRTM_VERSION", "digest": "'"$CRTM"'"},
       {"pcr": 7, "type": "EV_SEPARATOR", "digest": "df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119"}]' \
     'all(.reasons[]; .severity != "error")'
+req "required event before the separator: the CRTM event in PCR 0" 0 \
+    '[{"pcr": 0, "type": "EV_S_CRTM_VERSION", "digest": "'"$CRTM"'", "before_separator": true}]' \
+    'all(.reasons[]; .severity != "error")'
 req "required event with another command line: POLICY_REQUIRED_EVENT" 1 \
     '[{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0"}]' \
     '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]

@@ -49,4 +49,51 @@ req "CCEL: a pcr rule does not match RTMR events" 1 \
     '[{"pcr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation"}]' \
     'any(.reasons[]; .code == "POLICY_REQUIRED_EVENT")'
 
+# before_separator: the event must stand before the register's first separator, which is
+# found by its digest (the hash of 00000000), not by its type (unmeasured).
+req "CCEL: before_separator, an action measured before RTMR 1's separator" 0 \
+    '[{"rtmr": 1, "type": "EV_EFI_ACTION", "data": "Calling EFI Application from Boot Option", "before_separator": true}]' \
+    '.status == "affirming"'
+req "CCEL: before_separator, an action measured after RTMR 1's separator: POLICY_REQUIRED_EVENT" 1 \
+    '[{"rtmr": 1, "type": "EV_EFI_ACTION", "data": "Exit Boot Services Invocation", "before_separator": true}]' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
+     and any(.reasons[]; .detail | test("before the register.s first separator .* one stands only after the register.s first separator"))'
+req "CCEL: the same action without before_separator: present, accepted" 0 \
+    '[{"rtmr": 1, "data": "Exit Boot Services Invocation", "before_separator": false}]' \
+    '.status == "affirming"'
+printf '{"eventlog": {"required_events": [{"rtmr": 2, "data": "x", "before_separator": true}]}}\n' >"$T/bad.json"
+$CVM policy check "$T/bad.json" >"$T/bad.out" 2>&1
+[ $? = 2 ] && grep -q 'applies to PCRs 0..7 and RTMRs 0..1 only' "$T/bad.out" &&
+    ok "before_separator on RTMR 2 (no separator there) is refused at load" || fail "load: $(cat "$T/bad.out")"
+printf '{"eventlog": {"required_events": [{"rtmr": 1, "data": "x", "before_separator": 1}]}}\n' >"$T/bad.json"
+$CVM policy check "$T/bad.json" >"$T/bad.out" 2>&1
+[ $? = 2 ] && grep -q 'before_separator: expected true or false' "$T/bad.out" &&
+    ok "before_separator not a boolean is refused at load" || fail "load: $(cat "$T/bad.out")"
+# Relabelled (types are not measured, so the replay still holds): RTMR 1's separator as an
+# EV_EFI_ACTION, and the boot application after the GPT as EV_SEPARATOR. By type the GPT event
+# would stand before the first separator; by digest it does not.
+python3 - "$CCEL" "$T/relabel.dat" <<'EOF2' || fail "relabel the CCEL"
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+def retype(mr, digest_hex, old, new):  # mr_index u32, type u32, count u32, alg u16, digest
+    j = d.find(bytes.fromhex(digest_hex))
+    while j > 0 and d[j - 14:j - 10] != mr.to_bytes(4, "little"):
+        j = d.find(bytes.fromhex(digest_hex), j + 1)
+    assert j > 0 and d[j - 10:j - 6] == old.to_bytes(4, "little")
+    d[j - 10:j - 6] = new.to_bytes(4, "little")
+retype(2, "394341b7182cd227c5c6b07ef8000cdf", 4, 0x80000007)
+retype(2, "b1fb7f4c0689f5a920b800b2607075f4", 0x80000003, 4)
+open(sys.argv[2], "wb").write(d)
+EOF2
+base64 -w0 "$T/relabel.dat" >"$T/relabel.b64"
+jq --rawfile l "$T/relabel.b64" '.parts += [{role: "event_log", data: $l}]' "$T/tdx/bundle.json" >"$T/b.json"
+GPT=e1d51dadc14440d4800e54731a818bd38e43c38a672ef490e2504be2dced5ba080a6931b414146f22f7d850c09a9cb3f
+req "CCEL relabelled: the GPT event, after the real separator: POLICY_REQUIRED_EVENT" 1 \
+    '[{"rtmr": 1, "digest": "'"$GPT"'", "before_separator": true}]' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_REQUIRED_EVENT"]
+     and ([.claims.eventlog.measured_events[] | select(.rtmr == 1 and .type == "EV_SEPARATOR")] | length) == 1'
+req "CCEL relabelled: the action before the real separator still passes" 0 \
+    '[{"rtmr": 1, "data": "Calling EFI Application from Boot Option", "before_separator": true}]' \
+    '.status == "affirming"'
+
 [ "$fails" = 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
