@@ -21,6 +21,7 @@ struct lookup {
     int refs;               /* under lock: 2 while both hold it */
     bool done;              /* under lock */
     int rc;                 /* under lock, once done */
+    int err;                /* under lock, once done: the thread's errno (rc EAI_SYSTEM) */
     struct addrinfo *res;   /* under lock: the answer until the caller takes it */
     struct addrinfo hints;
     char *host, *service;
@@ -54,8 +55,10 @@ static void *lookup_run(void *arg)
     struct lookup *l = arg;
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(l->host, l->service, &l->hints, &res);
+    int err = errno;
     pthread_mutex_lock(&l->lock);
     l->rc = rc;
+    l->err = err;
     l->res = rc == 0 ? res : NULL;
     l->done = true;
     pthread_cond_signal(&l->done_cv);
@@ -102,9 +105,15 @@ static struct lookup *lookup_new(const char *host, const char *service,
 int cvma_getaddrinfo_until(const char *host, const char *service, const struct addrinfo *hints,
                            int64_t deadline_ms, struct addrinfo **res)
 {
+    /* getaddrinfo's own default for no hints (glibc) */
+    static const struct addrinfo no_hints = {.ai_family = AF_UNSPEC,
+                                             .ai_flags = AI_V4MAPPED | AI_ADDRCONFIG};
     *res = NULL;
     if (host == NULL || deadline_ms == 0) {
         return getaddrinfo(host, service, hints, res);
+    }
+    if (hints == NULL) {
+        hints = &no_hints;
     }
     /* An address needs no resolver. */
     struct addrinfo numeric = *hints;
@@ -151,8 +160,10 @@ int cvma_getaddrinfo_until(const char *host, const char *service, const struct a
     pthread_mutex_lock(&l->lock);
     while (!l->done && pthread_cond_timedwait(&l->done_cv, &l->lock, &until) != ETIMEDOUT) {
     }
+    int err = 0;
     if (l->done) {
         rc = l->rc;
+        err = l->err;
         *res = l->res; /* taken: the thread no longer frees it */
         l->res = NULL;
     } else {
@@ -160,6 +171,9 @@ int cvma_getaddrinfo_until(const char *host, const char *service, const struct a
     }
     pthread_mutex_unlock(&l->lock);
     lookup_release(l);
+    if (rc == EAI_SYSTEM) {
+        errno = err; /* the look-up thread's, as getaddrinfo would have left it here */
+    }
     return rc;
 }
 

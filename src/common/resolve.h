@@ -17,8 +17,9 @@
  * EAI_AGAIN (as from a resolver that did not answer) and the look-up is left to finish in its
  * thread, which then frees what it got. At most CVMA_RESOLVE_PENDING_MAX such threads exist
  * at once, so a resolver that never answers costs a bounded number of threads; beyond that
- * the call fails at once with EAI_AGAIN. EAI_SYSTEM (errno set) when no thread can be made,
- * EAI_MEMORY when nothing can be allocated.
+ * the call fails at once with EAI_AGAIN. EAI_SYSTEM (errno set) when no thread can be made
+ * or the look-up failed so (errno is then the look-up's), EAI_MEMORY when nothing can be
+ * allocated. hints may be NULL, as for getaddrinfo.
  *
  * On 0 the caller owns *res and frees it with freeaddrinfo; otherwise *res is NULL.
  */

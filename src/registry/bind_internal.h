@@ -223,6 +223,11 @@ bool cvma_lookup_cached_failure(const uint8_t *p, size_t len, char *why, size_t 
 /* That entry's text for why (cut at CVMA_LOOKUP_FAILED_MAX bytes), malloc'd; NULL when out of
  * memory. */
 char *cvma_lookup_failure_text(const char *why);
+/* True when a failure kept in the cache (its entry's meta) was recorded less than fail
+ * seconds before now by this clock: an entry the cache would keep longer (another verifier's
+ * longer time, a forged expiry), one from the future (a clock set back) or without a time is
+ * not, so its URL is asked again. */
+bool cvma_failure_recent(const struct cvma_cache_meta *m, int64_t now, int64_t fail);
 
 /*
  * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless

@@ -291,9 +291,11 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     tiles_failed_key(url, key, sizeof key);
     if (state_dir != NULL && cvma_tlog_src_is_url(url)) {
         enum cvma_cache_state cs = CVMA_CACHE_MISS;
+        struct cvma_cache_meta meta;
         char why[CVMA_LOOKUP_FAILED_MAX + 1];
-        if (cvma_cache_lookup(&cache, key, (int64_t)now, &b, &cs) == CVMA_OK &&
-            cs == CVMA_CACHE_HIT && cvma_lookup_cached_failure(b.p, b.len, why, sizeof why)) {
+        if (cvma_cache_lookup_ex(&cache, key, (int64_t)now, &b, &cs, &meta) == CVMA_OK &&
+            cs == CVMA_CACHE_HIT && cvma_lookup_cached_failure(b.p, b.len, why, sizeof why) &&
+            cvma_failure_recent(&meta, (int64_t)now, fail)) {
             cvma_errf(detail, detail_len,
                       "the log's tiles at %s failed within the last %lld s (%s); not fetched "
                       "again until then",
@@ -312,10 +314,16 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
                 continue;
             }
             cvma_buf_free(&b);
-            if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel) &&
-                cvma_tlog_fetch(&o->http, url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail,
-                                detail_len) == CVMA_OK &&
-                b.len >= cnt * 32) {
+            enum cvma_status fst = CVMA_E_IO;
+            if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel)) {
+                fst = cvma_tlog_fetch(&o->http, url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail,
+                                      detail_len);
+            }
+            if (fst == CVMA_E_NOMEM) {
+                snprintf(detail, detail_len, "out of memory"); /* (not the log's failure) */
+                goto out;
+            }
+            if (fst == CVMA_OK && b.len >= cnt * 32) {
                 memcpy(leaves[n * CVMA_TLOG_TILE_WIDTH], b.p, cnt * 32);
                 got = true;
             }

@@ -120,6 +120,12 @@ char *cvma_lookup_failure_text(const char *why)
     return s;
 }
 
+/* see registry/bind_internal.h */
+bool cvma_failure_recent(const struct cvma_cache_meta *m, int64_t now, int64_t fail)
+{
+    return m->fetched_at > 0 && m->fetched_at <= now && now - m->fetched_at < fail;
+}
+
 /* A failure kept in the cache for fail seconds: the lookup is not asked again meanwhile (a
  * registry that is down would otherwise cost every verification its time-outs and retries).
  * Best effort: a cache that cannot be written costs the next verification a request. */
@@ -157,12 +163,14 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
     snprintf(url, sizeof url, "%s/%s", lk->base, hex);
     snprintf(key, sizeof key, "registry-lookup %s", url);
     if (cache != NULL) {
-        if (cvma_cache_lookup(cache, key, (int64_t)now, &body, &cs) == CVMA_E_NOMEM) {
+        struct cvma_cache_meta meta;
+        if (cvma_cache_lookup_ex(cache, key, (int64_t)now, &body, &cs, &meta) == CVMA_E_NOMEM) {
             return LK_NOMEM;
         }
         if (cs == CVMA_CACHE_HIT) {
             char why[CVMA_LOOKUP_FAILED_MAX + 1];
-            if (cvma_lookup_cached_failure(body.p, body.len, why, sizeof why)) {
+            bool failed = cvma_lookup_cached_failure(body.p, body.len, why, sizeof why);
+            if (failed && cvma_failure_recent(&meta, (int64_t)now, fail)) {
                 cvma_buf_free(&body);
                 cvma_errf(detail, detail_len,
                           "lookup registry %s: %s failed within the last %lld s (%s); it is not "
@@ -170,7 +178,8 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
                           lk->name, url, (long long)fail, why);
                 return LK_UNAVAILABLE;
             }
-            r = cvma_lookup_cached_read(body.p, body.len, zone, zone_len);
+            /* (a failure older than that, or from a clock set back since, is asked again) */
+            r = failed ? LK_UNAVAILABLE : cvma_lookup_cached_read(body.p, body.len, zone, zone_len);
             cvma_buf_free(&body);
             if (r != LK_UNAVAILABLE) {
                 return r;

@@ -26,6 +26,7 @@
 #include "common/verdict.h"
 #include "crypto/jws.h"
 #include "cvmattest/cvmattest.h"
+#include "collateral/cache.h"
 #include "registry/registry.h"
 #include "result/result.h"
 #include "sim/sim_snp.h"
@@ -1913,10 +1914,29 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     /* a failure is not asked again within lookup_failure_ttl: no request for the next one */
     int before = tu_log_lines(srv.log);
     bfx_next(&f, plat("intel", "ppid", PPID_A));
-    f.o.lookup_failure_ttl = 1;
+    f.o.lookup_failure_ttl = 30;
     assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
-    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "failed within the last 1 s"));
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "failed within the last 30 s"));
     assert_int_equal(tu_log_lines(srv.log), before);
+    /* ... but only for that long after it was recorded, whatever expiry the entry says (one
+     * kept longer by another verifier, forged, or from before the clock was set back) */
+    char fkey[256];
+    const char *ftext = "{\"failed\": \"long ago\"}";
+    const struct cvma_cache fc = {.dir = f.cache};
+    int64_t now = (int64_t)time(NULL);
+    snprintf(fkey, sizeof fkey, "registry-lookup http://127.0.0.1:%d/%s", srv.port, PPID_A);
+    for (int k = 0; k < 2; k++) {
+        int64_t at = k == 0 ? now - 120 : now + 3600; /* too old; from the future */
+        assert_int_equal(cvma_cache_put_ex(&fc, fkey, (const uint8_t *)ftext, strlen(ftext),
+                                           now + 86400, at),
+                         CVMA_OK);
+        before = tu_log_lines(srv.log);
+        bfx_next(&f, plat("intel", "ppid", PPID_A));
+        assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+        assert_null(strstr(f.res.verdict.reasons[0].detail, "long ago"));
+        assert_non_null(strstr(f.res.verdict.reasons[0].detail, "500"));
+        assert_true(tu_log_lines(srv.log) > before); /* asked again */
+    }
     server_stop(&srv);
     bfx_next(&f, plat("intel", "ppid", PPID_A));
     f.o.offline = true;

@@ -17,7 +17,8 @@
 
 /* getaddrinfo as the library calls it (the executable's own definition wins over the C
  * library's): "hang.test" waits until the test lets it go, then answers 127.0.0.1;
- * "none.test" does not exist; anything else goes to the C library. */
+ * "none.test" does not exist; "denied.test" fails with EAI_SYSTEM and EACCES; anything else
+ * goes to the C library. */
 static pthread_mutex_t hang_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hang_cv = PTHREAD_COND_INITIALIZER;
 static bool hang_released;
@@ -41,6 +42,10 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     }
     if (node != NULL && !numeric_only && strcmp(node, "none.test") == 0) {
         return EAI_NONAME;
+    }
+    if (node != NULL && !numeric_only && strcmp(node, "denied.test") == 0) {
+        errno = EACCES;
+        return EAI_SYSTEM;
     }
     return real(node, service, hints, res);
 }
@@ -102,6 +107,19 @@ static void test_name_answered_in_time(void **state)
                                             cvma_monotonic_ms() + 5000, &res),
                      EAI_NONAME);
     assert_null(res);
+    /* A system error in the look-up's thread: its errno reaches the caller. */
+    errno = ENOENT;
+    assert_int_equal(cvma_getaddrinfo_until("denied.test", "80", &stream_hints,
+                                            cvma_monotonic_ms() + 5000, &res),
+                     EAI_SYSTEM);
+    assert_int_equal(errno, EACCES);
+    /* No hints, as getaddrinfo allows: for an address and for a name. */
+    assert_int_equal(
+            cvma_getaddrinfo_until("127.0.0.1", "80", NULL, cvma_monotonic_ms() + 5000, &res), 0);
+    freeaddrinfo(res);
+    assert_int_equal(
+            cvma_getaddrinfo_until("localhost", "80", NULL, cvma_monotonic_ms() + 5000, &res), 0);
+    freeaddrinfo(res);
     /* No deadline: getaddrinfo as it is. */
     assert_int_equal(cvma_getaddrinfo_until("localhost", "80", &stream_hints, 0, &res), 0);
     freeaddrinfo(res);
