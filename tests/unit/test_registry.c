@@ -22,11 +22,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "collateral/cache.h"
 #include "common/base64.h"
 #include "common/verdict.h"
 #include "crypto/jws.h"
 #include "cvmattest/cvmattest.h"
-#include "collateral/cache.h"
 #include "registry/registry.h"
 #include "result/result.h"
 #include "sim/sim_snp.h"
