@@ -221,7 +221,7 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         }
         rep.product = want;
     }
-    if ((st = cvma_snp_collateral_get(&rep, vo, &c, v)) != CVMA_OK) {
+    if ((st = cvma_snp_collateral_get(&rep, vo, NULL, &c, v)) != CVMA_OK) {
         rc = st == CVMA_UNDECIDED ? 3 : 1;
         goto out;
     }

@@ -27,6 +27,7 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
     cvma_buf_free(&c->ask);
     cvma_buf_free(&c->ark);
     cvma_buf_free(&c->crl);
+    cvma_buf_free(&c->crl_given);
 }
 
 /* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer (p NULL)
@@ -108,9 +109,14 @@ static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vle
     if (c->leaf.len == 0 && (st = read_opt(dir, leaf_pem, &c->leaf, v)) != CVMA_OK) {
         return st;
     }
+    /* The CRL: the directory's is the verifier's own, the bundle's is kept apart. */
+    const struct cvma_collateral_src dir_only = {.dir = dir->dir};
+    const struct cvma_collateral_src parts_only = {.parts = dir->parts, .n_parts = dir->n_parts};
     if ((st = read_opt(dir, inter, &c->ask, v)) != CVMA_OK ||
         (st = read_opt(dir, "ark.pem", &c->ark, v)) != CVMA_OK ||
-        (st = read_opt(dir, "crl.der", &c->crl, v)) != CVMA_OK) {
+        (dir->dir != NULL && (st = read_opt(&dir_only, "crl.der", &c->crl, v)) != CVMA_OK) ||
+        (dir->n_parts > 0 &&
+         (st = read_opt(&parts_only, "crl.der", &c->crl_given, v)) != CVMA_OK)) {
         return st;
     }
     if ((st = to_der(&c->leaf, vlek ? "VLEK" : "VCEK", v)) != CVMA_OK ||
@@ -474,8 +480,32 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
     cvma_cache_cleanup(&cache);
 }
 
+/* A copy of base (prepared or preloaded collateral) into c (empty). False when out of
+ * memory. */
+static bool copy_base(const struct cvma_snp_collateral *base, struct cvma_snp_collateral *c)
+{
+    const struct cvma_buf *from[] = {&base->leaf, &base->ask, &base->ark, &base->crl,
+                                     &base->crl_given};
+    struct cvma_buf *to[] = {&c->leaf, &c->ask, &c->ark, &c->crl, &c->crl_given};
+    *c = *base;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(to); i++) {
+        *to[i] = (struct cvma_buf){0};
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(from); i++) {
+        if (from[i]->len > 0) {
+            if ((to[i]->p = malloc(from[i]->len)) == NULL) {
+                return false;
+            }
+            memcpy(to[i]->p, from[i]->p, from[i]->len);
+            to[i]->len = from[i]->len;
+        }
+    }
+    return true;
+}
+
 enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
                                          const struct cvma_verify_opts *opts,
+                                         const struct cvma_snp_collateral *base,
                                          struct cvma_snp_collateral *c, struct cvma_verdict *v)
 {
     enum cvma_status st = CVMA_OK;
@@ -491,23 +521,46 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     }
     struct cvma_dircache *dc =
             opts->collateral_hooks != NULL ? opts->collateral_hooks->dir_cache : NULL;
-    if (dc != NULL && src.dir != NULL && parts_irrelevant(&src, vlek)) {
+    if (base != NULL) {
+        /* Prepared from the bundle (or preloaded): as it is, and, when it holds no CRL of
+         * the verifier's own, that CRL as below. */
+        if (!copy_base(base, c)) {
+            cvma_snp_collateral_cleanup(c);
+            return CVMA_E_NOMEM;
+        }
+        vlek = c->vlek;
+        const struct cvma_collateral_src dir_only = {.dir = src.dir};
+        if (c->crl.len == 0 && src.dir != NULL &&
+            (st = read_opt(&dir_only, "crl.der", &c->crl, v)) != CVMA_OK) {
+            return st;
+        }
+    } else if (dc != NULL && src.dir != NULL && parts_irrelevant(&src, vlek)) {
         if ((st = load_dir_cached(dc, src.dir, vlek, c, v)) != CVMA_OK) {
             return st;
         }
     } else if (cvma_collateral_src_any(&src) && (st = load_dir(&src, vlek, c, v)) != CVMA_OK) {
         return st;
     }
-    if (opts->collateral_parts_only &&
-        (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0)) {
-        /* Prepared once from a bundle: only when it holds everything, the CRL included. */
-        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the bundle does not hold it all");
-        return CVMA_UNDECIDED;
+    if (opts->collateral_parts_only) {
+        if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl_given.len == 0) {
+            /* Prepared once from a bundle: only when it holds everything, the CRL included. */
+            cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the bundle does not hold it all");
+            return CVMA_UNDECIDED;
+        }
+        return CVMA_OK; /* the CRL is settled on each verification */
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0) {
         if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {
             return st;
         }
+    }
+    /* No CRL of the verifier's own (offline, none in the directory or the cache): the
+     * evidence's, checked as any CRL is (the ARK's signature, its window). */
+    if (c->crl.len == 0 && c->crl_given.len > 0) {
+        c->crl = c->crl_given;
+        c->crl_given = (struct cvma_buf){0};
+        c->crl_from_evidence = true;
+        c->crl_note[0] = '\0';
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {
         cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "missing %s%s%s",

@@ -14,8 +14,14 @@ struct cvma_snp_collateral {
     struct cvma_buf ask;  /* ASK or ASVK */
     struct cvma_buf ark;
     struct cvma_buf crl; /* optional: len 0 when absent */
-    bool vlek;           /* leaf read from vlek.* / ask from asvk.* */
-    char crl_note[640];  /* why there is no CRL, when a fetch of it failed */
+    /* The evidence bundle's crl.der, kept apart: the CRL only when the verifier has none of
+     * its own (cvma_snp_collateral_get). AMD's VCEK and VLEK CRLs are both signed by the ARK
+     * and cannot be told apart, and an older one stays valid until its nextUpdate: a CRL the
+     * evidence chose must not stand in for the one the verifier would have used. */
+    struct cvma_buf crl_given;
+    bool crl_from_evidence; /* crl is the bundle's (no CRL of the verifier's own) */
+    bool vlek;              /* leaf read from vlek.* / ask from asvk.* */
+    char crl_note[640];     /* why there is no CRL, when a fetch of it failed */
     /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
      * network, a mirror or whoever can write the cache chose), false when given (the evidence
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that
@@ -39,12 +45,17 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
                                char *what, size_t what_len);
 
 /*
- * Gathers the collateral for rep: from opts->collateral_dir first, then (unless offline) from
- * AMD KDS through the cache. Missing pieces record COLLATERAL_UNAVAILABLE and return
- * CVMA_UNDECIDED; malformed files record CERT_PARSE / CRL_INVALID and return CVMA_REJECTED.
+ * Gathers the collateral for rep: the evidence bundle's parts and opts->collateral_dir first,
+ * then (unless offline) from AMD KDS through the cache. The CRL is the verifier's own: from
+ * the directory, else the cache, else (unless offline) KDS; the bundle's crl.der is the CRL
+ * only when there is none of those (offline). base (may be NULL): collateral prepared from
+ * the bundle alone (opts->collateral_parts_only), copied into c instead of reading the parts
+ * again. Missing pieces record COLLATERAL_UNAVAILABLE and return CVMA_UNDECIDED; malformed
+ * files record CERT_PARSE / CRL_INVALID and return CVMA_REJECTED.
  */
 CVMA_MUST_USE enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
                                                        const struct cvma_verify_opts *opts,
+                                                       const struct cvma_snp_collateral *base,
                                                        struct cvma_snp_collateral *c,
                                                        struct cvma_verdict *v);
 

@@ -48,7 +48,7 @@ static void *snp_prepare(const uint8_t *p, size_t len, const struct cvma_verify_
     if (cvma_snp_report_parse(p, len, &po, rep, &v) != CVMA_OK) {
         goto out;
     }
-    ok = cvma_snp_collateral_get(rep, &o, c, &v) == CVMA_OK;
+    ok = cvma_snp_collateral_get(rep, &o, NULL, c, &v) == CVMA_OK;
 out:
     cvma_verdict_cleanup(&v);
     free(rep);

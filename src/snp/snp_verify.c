@@ -653,8 +653,10 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         rep->product = want;
     }
 
-    if (coll == NULL) {
-        enum cvma_status cst = cvma_snp_collateral_get(rep, opts, &fetched, v);
+    {
+        /* The bundle's collateral prepared once (preloaded) still gets the verifier's own
+         * CRL on each verification. */
+        enum cvma_status cst = cvma_snp_collateral_get(rep, opts, preloaded, &fetched, v);
         if (cst == CVMA_UNDECIDED) {
             res->undecided = true;
             goto out;

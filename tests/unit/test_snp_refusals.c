@@ -12,13 +12,16 @@
 #include "appraise/policy.h"
 #include "collateral/cache.h"
 #include "collateral/kds.h"
+#include "collateral/source.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "snp/amd_cert.h"
 #include "snp/snp_internal.h"
+#include "snp/snp_kds.h"
 #include "testutil.h"
+#include "verifier/kind.h"
 
 struct run {
     char *dir;
@@ -155,6 +158,145 @@ static void test_revoked_ask_is_refused(void **state)
     expect_error(&o, CVMA_R_CERT_REVOKED);
     o.vlek = true; /* the ASVK too */
     expect_error(&o, CVMA_R_CERT_REVOKED);
+}
+
+/* A CRL that the ARK in dir signs (its key kept by the simulator), listing nobody, current
+ * from a day ago for 30 days: what an attacker holding a revoked ASK could hand over. */
+static void clean_crl(const char *dir, struct cvma_buf *out)
+{
+    struct cvma_buf kb, ab;
+    char *kp = tu_path(dir, "ark-key.pem"), *ap = tu_path(dir, "ark.pem");
+    tu_read(kp, &kb);
+    tu_read(ap, &ab);
+    BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    X509 *ark = cvma_x509_load(ab.p, ab.len);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t0 = ASN1_TIME_adj(NULL, time(NULL), -1, 0),
+              *t1 = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+    assert_true(key != NULL && ark != NULL && crl != NULL && t0 != NULL && t1 != NULL);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, t0), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, t1), 1);
+    assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
+    unsigned char *der = NULL;
+    int n = i2d_X509_CRL(crl, &der);
+    assert_true(n > 0);
+    out->p = malloc((size_t)n);
+    assert_non_null(out->p);
+    memcpy(out->p, der, (size_t)n);
+    out->len = (size_t)n;
+    OPENSSL_free(der);
+    ASN1_TIME_free(t0);
+    ASN1_TIME_free(t1);
+    X509_CRL_free(crl);
+    X509_free(ark);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    cvma_buf_free(&kb);
+    cvma_buf_free(&ab);
+    free(kp);
+    free(ap);
+}
+
+/*
+ * The evidence bundle's crl.der never stands in for the verifier's own CRL: the directory's,
+ * the cache's, or (online) KDS's. AMD's VCEK and VLEK CRLs are both the ARK's and look alike,
+ * and an older CRL stays valid until its nextUpdate, so the evidence could otherwise pick a CRL
+ * that leaves its revoked ASK out. Only with no CRL of its own (offline, none in the directory
+ * or the cache) is the bundle's the CRL.
+ */
+static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf clean, rep, root, leaf, ask, ark, revoking;
+    cvma_sim_snp_opts_default(&o);
+    o.revoke_ask = true;
+    o.keep_keys = true;
+    sim_write(&o, &r);
+    clean_crl(r.dir, &clean);
+    const char *names[] = {"report.bin", "ark.pem", "vcek.der", "ask.pem", "crl.der"};
+    struct cvma_buf *bufs[] = {&rep, &root, &leaf, &ask, &revoking};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        char *p = tu_path(r.dir, names[i]);
+        tu_read(p, bufs[i]);
+        free(p);
+    }
+    ark = root;
+    const struct cvma_named_part parts[] = {
+            {"vcek.der", {leaf.p, leaf.len}},
+            {"ask.pem", {ask.p, ask.len}},
+            {"ark.pem", {ark.p, ark.len}},
+            {"crl.der", {clean.p, clean.len}},
+    };
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    char *empty_cache = tu_tmpdir(), *cache = tu_tmpdir();
+    struct cvma_verify_opts vo;
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.offline = true;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    vo.collateral_parts = parts;
+    vo.n_collateral_parts = CVMA_ARRAY_LEN(parts);
+
+    /* 1. The operator's directory holds the revoking CRL: it is the one checked. */
+    for (int prepared = 0; prepared < 2; prepared++) {
+        vo.collateral_dir = r.dir;
+        vo.cache_dir = empty_cache;
+        void *pre = prepared ? cvma_kind_snp.prepare(rep.p, rep.len, &vo) : NULL;
+        assert_true(!prepared || pre != NULL);
+        cvma_result_init(&r.res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+        assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_REVOKED));
+        cvma_result_cleanup(&r.res);
+
+        /* 2. No directory, no cached CRL, offline: the bundle's CRL is the CRL. */
+        vo.collateral_dir = NULL;
+        cvma_result_init(&r.res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(r.res.status, CVMA_AFFIRMING);
+        assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
+        cvma_result_cleanup(&r.res);
+
+        /* 3. The revoking CRL in the verifier's cache (as KDS gave it): it is checked. */
+        struct cvma_kds kds;
+        char url[400];
+        cvma_kds_init(&kds);
+        assert_int_equal(cvma_kds_crl_url(&kds, CVMA_SNP_PRODUCT_MILAN, false, url, sizeof url),
+                         CVMA_OK);
+        char key[512];
+        snprintf(key, sizeof key, "amd-kds %s", url);
+        const struct cvma_cache c = {.dir = cache};
+        assert_int_equal(cvma_cache_put(&c, key, revoking.p, revoking.len, 0), CVMA_OK);
+        vo.cache_dir = cache;
+        cvma_result_init(&r.res, "sev-snp", vo.at);
+        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
+        cvma_result_finish(&r.res);
+        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+        assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_REVOKED));
+        cvma_result_cleanup(&r.res);
+        if (pre != NULL) {
+            cvma_kind_snp.prepared_free(pre);
+        }
+    }
+    cvma_result_init(&r.res, "sev-snp", vo.at); /* (for done) */
+    X509_free(roots[0]);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bufs); i++) {
+        cvma_buf_free(bufs[i]);
+    }
+    cvma_buf_free(&clean);
+    tu_rmtree(empty_cache);
+    tu_rmtree(cache);
+    free(empty_cache);
+    free(cache);
+    done(&r);
 }
 
 static void test_expired_and_future_vcek_are_refused(void **state)
@@ -1159,6 +1301,7 @@ int main(void)
             cmocka_unit_test(test_simulated_report_is_affirmed_with_test_root_named),
             cmocka_unit_test(test_unpinned_root_is_refused),
             cmocka_unit_test(test_revoked_ask_is_refused),
+            cmocka_unit_test(test_bundle_crl_never_replaces_the_verifiers_own),
             cmocka_unit_test(test_expired_and_future_vcek_are_refused),
             cmocka_unit_test(test_stale_crl_is_refused),
             cmocka_unit_test(test_crl_from_another_root_is_refused),
