@@ -39,6 +39,7 @@
 #include "snp/snp_internal.h"
 #include "tdx/tdx_internal.h"
 #include "verifier/bundle.h"
+#include "verifier/kind.h"
 #include "verifier/verifier.h"
 
 #define MAX_EVIDENCE (1u << 20)
@@ -67,7 +68,8 @@ static void usage(FILE *f)
           "root) leaves the cache and nothing is written. Exit 0 when every file is written,\n"
           "3 when something could not be fetched or fails its own checks, 1 when the evidence\n"
           "does not parse or (TDX) its PCK chain does not chain to a trusted root (checked\n"
-          "before anything is fetched), 2 on usage errors.\n",
+          "before anything is fetched), 2 on usage errors, unreadable input (a malformed\n"
+          "bundle) or evidence of another kind (a TPM quote).\n",
           f);
 }
 
@@ -423,13 +425,22 @@ static int fetch_cmd(int argc, char **argv)
     case CVMA_KIND_TDX:
         rc = fetch_tdx(&ev, &vo, out, &v);
         break;
-    case CVMA_KIND_TPM:
     case CVMA_KIND_AUTO:
-    default:
+        /* Bytes that are no evidence do not parse, as for verify (PARSE_UNKNOWN_FORMAT). */
         fprintf(stderr,
-                "cvmattest collateral fetch: '%s' is neither an SEV-SNP report nor a TDX "
-                "quote\n",
+                "cvmattest collateral fetch: '%s' does not parse as evidence: neither an SEV-SNP "
+                "report nor a TDX quote\n",
                 file);
+        rc = 1;
+        break;
+    case CVMA_KIND_TPM:
+    default:
+        /* Evidence of another kind: nothing of AMD's or Intel's to fetch for it. */
+        fprintf(stderr,
+                "cvmattest collateral fetch: '%s' is %s evidence, not an SEV-SNP report or a TDX "
+                "quote: there is no vendor collateral to fetch for it\n",
+                file,
+                cvma_kind_by_id(kind) != NULL ? cvma_kind_by_id(kind)->name : "another kind of");
         rc = 2;
         break;
     }

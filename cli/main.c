@@ -36,7 +36,8 @@ static void usage(FILE *f)
           "                                     than this when online (default 86400)\n"
           "      --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
           "      --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
-          "                                     else $XDG_CACHE_HOME/cvmattest)\n"
+          "                                     else $XDG_CACHE_HOME/cvmattest,\n"
+          "                                     else ~/.cache/cvmattest)\n"
           "      --inform, --nonce, --log-*, --witness-*, --json ...\n"
           "                                     every option: cvmattest verify --help\n",
           f);

@@ -86,7 +86,8 @@ static void help(const char *verb, bool bench)
           "                                 than this when online (default 86400; 0: always)\n"
           "  --kds-url URL  --pcs-url URL   AMD KDS / Intel PCS (or PCCS) base URLs\n"
           "  --cache-dir DIR                collateral cache (default $CVMATTEST_CACHE,\n"
-          "                                 else $XDG_CACHE_HOME/cvmattest)\n"
+          "                                 else $XDG_CACHE_HOME/cvmattest,\n"
+          "                                 else ~/.cache/cvmattest)\n"
           "  --json                         the result JSON (docs/results.md)\n"
           "\nexit codes: 0 verified (affirming or warning), 1 rejected, 2 usage or unreadable\n"
           "            input, 3 could not decide (collateral or a registry unavailable)\n",

@@ -96,6 +96,16 @@ run $CVM collateral fetch "$T/s/report.bin" --out=; check "collateral fetch --ou
 has "$T/err" "--out needs a value" "collateral fetch --out= is named"
 run $CVM collateral fetch "$T/s/report.bin" --out ''; check "collateral fetch --out '' (empty)" 2 $rc
 has "$T/err" "collateral fetch: --out needs a value" "collateral fetch --out '' is named"
+# bytes that are no evidence do not parse (exit 1, as verify); a malformed bundle is unreadable
+# input (exit 2, as verify); another kind has nothing to fetch (exit 2)
+head -c 100 /dev/urandom >"$T/junk.bin"
+run $CVM collateral fetch "$T/junk.bin" --out "$T/cfj"; check "collateral fetch of bytes that are no evidence" 1 $rc
+has "$T/err" "does not parse as evidence" "collateral fetch: no evidence is said"
+printf '{"x": 1}' >"$T/notbundle.json"
+run $CVM collateral fetch "$T/notbundle.json" --out "$T/cfj"; check "collateral fetch of a malformed bundle" 2 $rc
+run $CVM verify "$T/notbundle.json" --offline; check "verify of a malformed bundle" 2 $rc
+has "$T/err" '"cvmattest_bundle": 1 expected' "a malformed bundle is named"
+[ ! -e "$T/cfj" ] || { echo "FAIL: collateral fetch wrote for no evidence"; fails=$((fails + 1)); }
 # an empty value where empty means nothing: exit 2 before anything is verified (an empty
 # $NONCE must not expect a REPORT_DATA of 64 zero bytes)
 for o in "--report-data=" "--report-data ''" "--cache-dir ''" "--kds-url=" "--collateral ''" \
