@@ -549,6 +549,14 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
         }
         return CVMA_OK; /* the CRL is settled on each verification */
     }
+    /* A chain to another root than AMD's (a --trust-root, the simulator's): KDS and the
+     * cache have no CRL of it, so with none in the directory the evidence's is the CRL. */
+    if (c->crl.len == 0 && c->crl_given.len > 0 && c->ark.len > 0 &&
+        !cvma_snp_ark_is_amds(&c->ark)) {
+        c->crl = c->crl_given;
+        c->crl_given = (struct cvma_buf){0};
+        c->crl_from_evidence = true;
+    }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0) {
         if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {
             return st;

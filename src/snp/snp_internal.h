@@ -33,6 +33,10 @@ struct cvma_snp_collateral {
 
 void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);
 
+/* True when ark (DER or PEM) is one of AMD's pinned ARKs (by the SHA-256 of its SPKI), whose
+ * CRLs AMD KDS serves; false for another root (a --trust-root, the simulator's) or none. */
+bool cvma_snp_ark_is_amds(const struct cvma_buf *ark);
+
 /*
  * Removes from the on-disk cache the fetched pieces named (leaf, chain, crl; a piece that was
  * not fetched is skipped), so that the next verification fetches them again. what (what_len
@@ -46,12 +50,13 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
 
 /*
  * Gathers the collateral for rep: the evidence bundle's parts and opts->collateral_dir first,
- * then (unless offline) from AMD KDS through the cache. The CRL is the verifier's own: from
- * the directory, else the cache, else (unless offline) KDS; the bundle's crl.der is the CRL
- * only when there is none of those (offline). base (may be NULL): collateral prepared from
- * the bundle alone (opts->collateral_parts_only), copied into c instead of reading the parts
- * again. Missing pieces record COLLATERAL_UNAVAILABLE and return CVMA_UNDECIDED; malformed
- * files record CERT_PARSE / CRL_INVALID and return CVMA_REJECTED.
+ * then (unless offline) from AMD KDS through the cache. For a chain to one of AMD's ARKs the
+ * CRL is the verifier's own: from the directory, else the cache, else (unless offline) KDS;
+ * the bundle's crl.der is the CRL only when there is none of those (offline). For a chain to
+ * another root (KDS has no CRL of it) the bundle's is the CRL when the directory has none. base
+ * (may be NULL): collateral prepared from the bundle alone (opts->collateral_parts_only), copied
+ * into c instead of reading the parts again. Missing pieces record COLLATERAL_UNAVAILABLE and
+ * return CVMA_UNDECIDED; malformed files record CERT_PARSE / CRL_INVALID and return CVMA_REJECTED.
  */
 CVMA_MUST_USE enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
                                                        const struct cvma_verify_opts *opts,

@@ -40,6 +40,24 @@ static const struct {
          "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08"},
 };
 
+/* see snp/snp_internal.h */
+bool cvma_snp_ark_is_amds(const struct cvma_buf *ark)
+{
+    X509 *x = ark->len > 0 ? cvma_x509_load(ark->p, ark->len) : NULL;
+    uint8_t h[32];
+    char hex[65];
+    bool amds = false;
+    if (x != NULL && cvma_x509_spki_sha256(x, h)) {
+        cvma_hex_encode(h, sizeof h, hex, sizeof hex);
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
+            amds = amds || strcmp(hex, amd_roots[i].spki_sha256) == 0;
+        }
+    }
+    X509_free(x);
+    ERR_clear_error();
+    return amds;
+}
+
 /* What a verified chain gives the report checks; cached by chain bytes. */
 struct snp_chain {
     struct cvma_p384_pub *pub;

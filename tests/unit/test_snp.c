@@ -6,9 +6,13 @@
 
 #include <openssl/x509.h>
 
+#include "collateral/cache.h"
+#include "collateral/source.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
+#include "sim/sim_snp.h"
 #include "snp/snp_internal.h"
+#include "snp/snp_kds.h"
 #include "testutil.h"
 
 struct sample {
@@ -134,6 +138,78 @@ static void verify_bytes(const uint8_t *p, size_t len, const char *dir, const ch
     cvma_result_init(res, "sev-snp", o.at);
     cvma_snp_verify(p, len, &o, NULL, res);
     cvma_result_finish(res);
+}
+
+/*
+ * For a chain to one of AMD's ARKs the verifier's own CRL (the cache's, as KDS gave it) is
+ * used before the evidence bundle's crl.der; the bundle's only when there is none. Which one
+ * was used shows in the reason: a bad CRL from the cache is the cache's fault (undecided, and
+ * it leaves the cache), a bad one from the bundle the evidence's (CRL_INVALID, rejected).
+ */
+static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const struct sample *s = NULL;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
+        if (strcmp(samples[i].dir, "milan-v2-azure-constellation") == 0) {
+            s = &samples[i];
+        }
+    }
+    assert_non_null(s);
+    struct cvma_buf rep, crl;
+    char *d = coll_dir(s, NULL), *sim = tu_tmpdir(), *cache = tu_tmpdir(), err[256];
+    struct cvma_sim_snp_opts so;
+    cvma_sim_snp_opts_default(&so);
+    assert_int_equal(cvma_sim_snp_write(&so, sim, err, sizeof err), CVMA_OK);
+    char *cp = tu_path(sim, "crl.der");
+    tu_read(cp, &crl); /* a CRL AMD's ARK did not sign */
+    read_report(s, &rep);
+    const struct cvma_named_part parts[] = {{"crl.der", {crl.p, crl.len}}};
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339(s->at, &o.at));
+    o.collateral_dir = d;
+    o.collateral_parts = parts;
+    o.n_collateral_parts = 1;
+    o.offline = true;
+    o.cache_dir = cache;
+
+    /* No CRL of its own (offline, an empty cache): the bundle's, the evidence's fault. */
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CRL_INVALID);
+    assert_false(res.undecided);
+    cvma_result_cleanup(&res);
+
+    /* A CRL in the cache under KDS's URL: that one is used, and found to be the cache's fault. */
+    struct cvma_kds kds;
+    char url[400], key[512];
+    cvma_kds_init(&kds);
+    assert_int_equal(cvma_kds_crl_url(&kds, CVMA_SNP_PRODUCT_MILAN, false, url, sizeof url),
+                     CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    const struct cvma_cache c = {.dir = cache};
+    assert_int_equal(cvma_cache_put(&c, key, crl.p, crl.len, 0), CVMA_OK);
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_true(res.undecided);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);
+    assert_non_null(strstr(res.verdict.reasons[0].detail, "CRL_INVALID"));
+    cvma_result_cleanup(&res);
+
+    cvma_buf_free(&rep);
+    cvma_buf_free(&crl);
+    tu_rmtree(d);
+    tu_rmtree(sim);
+    tu_rmtree(cache);
+    free(d);
+    free(sim);
+    free(cache);
+    free(cp);
 }
 
 static void test_every_sample_verifies_with_manifest_values(void **state)
@@ -548,6 +624,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
+            cmocka_unit_test(test_bundle_crl_after_the_verifiers_own_for_amd_roots),
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),

@@ -205,7 +205,8 @@ static void clean_crl(const char *dir, struct cvma_buf *out)
  * the cache's, or (online) KDS's. AMD's VCEK and VLEK CRLs are both the ARK's and look alike,
  * and an older CRL stays valid until its nextUpdate, so the evidence could otherwise pick a CRL
  * that leaves its revoked ASK out. Only with no CRL of its own (offline, none in the directory
- * or the cache) is the bundle's the CRL.
+ * or the cache) is the bundle's the CRL; for a root that is not AMD's, KDS and the cache have
+ * none of it, so the directory's comes first and the bundle's next.
  */
 static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
 {
@@ -265,7 +266,9 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
         assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
         cvma_result_cleanup(&r.res);
 
-        /* 3. The revoking CRL in the verifier's cache (as KDS gave it): it is checked. */
+        /* 3. A CRL in the cache under KDS's URL is AMD's, never this root's: with a root that
+         * is not AMD's (the simulator's, a --trust-root) the bundle's is still the CRL. (The
+         * cache beating the bundle for AMD's roots: test_snp.c, on real evidence.) */
         struct cvma_kds kds;
         char url[400];
         cvma_kds_init(&kds);
@@ -279,8 +282,7 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
         cvma_result_init(&r.res, "sev-snp", vo.at);
         cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
         cvma_result_finish(&r.res);
-        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
-        assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_REVOKED));
+        assert_int_equal(r.res.status, CVMA_AFFIRMING);
         cvma_result_cleanup(&r.res);
         if (pre != NULL) {
             cvma_kind_snp.prepared_free(pre);
