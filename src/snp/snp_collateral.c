@@ -555,7 +555,6 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
         !cvma_snp_ark_is_amds(&c->ark)) {
         c->crl = c->crl_given;
         c->crl_given = (struct cvma_buf){0};
-        c->crl_from_evidence = true;
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl.len == 0) {
         if ((st = fetch_missing(rep, opts, vlek, c, v)) != CVMA_OK) {
@@ -567,7 +566,6 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     if (c->crl.len == 0 && c->crl_given.len > 0) {
         c->crl = c->crl_given;
         c->crl_given = (struct cvma_buf){0};
-        c->crl_from_evidence = true;
         c->crl_note[0] = '\0';
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {

@@ -19,9 +19,8 @@ struct cvma_snp_collateral {
      * and cannot be told apart, and an older one stays valid until its nextUpdate: a CRL the
      * evidence chose must not stand in for the one the verifier would have used. */
     struct cvma_buf crl_given;
-    bool crl_from_evidence; /* crl is the bundle's (no CRL of the verifier's own) */
-    bool vlek;              /* leaf read from vlek.* / ask from asvk.* */
-    char crl_note[640];     /* why there is no CRL, when a fetch of it failed */
+    bool vlek;          /* leaf read from vlek.* / ask from asvk.* */
+    char crl_note[640]; /* why there is no CRL, when a fetch of it failed */
     /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
      * network, a mirror or whoever can write the cache chose), false when given (the evidence
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that
