@@ -272,6 +272,17 @@ static enum cvma_snp_product product_of_ark(const struct cvma_buf *ark)
     return found;
 }
 
+/* The product whose KDS CRL is this chain's: the one the ARK names, else the report's. Not
+ * the report's first: its CPUID is not checked before the signature, and the CRL of another
+ * product than the ARK's would fail against that ARK and leave the cache as if it were bad
+ * (a made-up report could empty the cache of a genuine CRL so). */
+static enum cvma_snp_product crl_product(const struct cvma_snp_report *rep,
+                                         const struct cvma_snp_collateral *c)
+{
+    enum cvma_snp_product p = c->ark.len > 0 ? product_of_ark(&c->ark) : CVMA_SNP_PRODUCT_UNKNOWN;
+    return p != CVMA_SNP_PRODUCT_UNKNOWN ? p : rep->product;
+}
+
 /*
  * The CRL when neither the directory nor anything else gave one. Online: from KDS through the
  * cache (refreshed past the maximum age); a failure is undecided, as for TDX, since revocation
@@ -285,11 +296,8 @@ static enum cvma_status get_crl(const struct cvma_snp_report *rep,
 {
     char err[512], url[400];
     enum cvma_status st;
-    enum cvma_snp_product product = rep->product;
+    enum cvma_snp_product product = crl_product(rep, c);
 
-    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
-        product = product_of_ark(&c->ark);
-    }
     if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
         if (opts->offline) {
             snprintf(c->crl_note, sizeof c->crl_note,
@@ -463,8 +471,10 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
         if (i == 0) {
             cvma_snp_tcb_split(rep->reported_tcb, product, &tcb);
             st = cvma_kds_evict_vcek(&kds, product, rep->chip_id, &tcb);
+        } else if (i == 1) {
+            st = cvma_kds_evict_product_file(&kds, product, c->vlek, "cert_chain");
         } else {
-            st = cvma_kds_evict_product_file(&kds, product, c->vlek, i == 1 ? "cert_chain" : "crl");
+            st = cvma_kds_evict_product_file(&kds, crl_product(rep, c), c->vlek, "crl");
         }
         if (st != CVMA_OK) {
             failed = true;

@@ -212,6 +212,77 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
     free(cp);
 }
 
+static const struct sample *sample_named(const char *dir)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
+        if (strcmp(samples[i].dir, dir) == 0) {
+            return &samples[i];
+        }
+    }
+    fail_msg("no sample %s", dir);
+    return NULL;
+}
+
+/*
+ * The CRL looked up is the ARK's product's, not the one the report's (not yet checked) CPUID
+ * names: a made-up Genoa report handed over with a genuine Milan chain must not have the
+ * cache's Genoa CRL checked against ARK-Milan, found bad and removed from the cache (after
+ * which, offline, evidence under a revoked Genoa ASK would get its bundle's CRL used).
+ */
+static void test_made_up_report_cannot_evict_another_products_crl(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const struct sample *milan = sample_named("milan-v5-gcp-teekit");
+    const struct sample *genoa = sample_named("genoa-v3-azure-hcl");
+    struct cvma_buf rep, crl;
+    char *d = coll_dir(milan, NULL), *sim = tu_tmpdir(), *cache = tu_tmpdir(), err[256];
+    struct cvma_sim_snp_opts so;
+    cvma_sim_snp_opts_default(&so);
+    assert_int_equal(cvma_sim_snp_write(&so, sim, err, sizeof err), CVMA_OK);
+    char *cp = tu_path(sim, "crl.der");
+    tu_read(cp, &crl);
+    read_report(genoa, &rep);
+
+    struct cvma_kds kds;
+    char url[400], key[512];
+    cvma_kds_init(&kds);
+    assert_int_equal(cvma_kds_crl_url(&kds, CVMA_SNP_PRODUCT_GENOA, false, url, sizeof url),
+                     CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    const struct cvma_cache c = {.dir = cache};
+    assert_int_equal(cvma_cache_put(&c, key, crl.p, crl.len, 0), CVMA_OK);
+    char *entry = cvma_cache_entry_path(&c, key);
+    assert_non_null(entry);
+
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339(milan->at, &o.at));
+    o.collateral_dir = d;
+    o.offline = true;
+    o.cache_dir = cache;
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_false(res.undecided);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_INVALID));
+    assert_int_equal(access(entry, F_OK), 0); /* still in the cache */
+    cvma_result_cleanup(&res);
+
+    cvma_buf_free(&rep);
+    cvma_buf_free(&crl);
+    tu_rmtree(d);
+    tu_rmtree(sim);
+    tu_rmtree(cache);
+    free(d);
+    free(sim);
+    free(cache);
+    free(cp);
+    free(entry);
+}
+
 static void test_every_sample_verifies_with_manifest_values(void **state)
 {
     (void)state;
@@ -625,6 +696,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
             cmocka_unit_test(test_bundle_crl_after_the_verifiers_own_for_amd_roots),
+            cmocka_unit_test(test_made_up_report_cannot_evict_another_products_crl),
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),
