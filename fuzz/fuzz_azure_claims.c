@@ -269,8 +269,8 @@ static void check_verify(const uint8_t *data, size_t size, bool parsed, bool ud_
         abort();
     }
 
-    struct cvma_named_part parts[] = {{"tpm_quote", {quote, sizeof quote}},
-                                      {"tpm_signature", {sig, sizeof sig}}};
+    struct cvma_named_part parts[] = {{"tpm_quote", {quote, sizeof quote}, false},
+                                      {"tpm_signature", {sig, sizeof sig}, false}};
     struct cvma_verify_opts o;
     memset(&o, 0, sizeof o);
     o.at = 1700000000;

@@ -80,8 +80,7 @@ static inline bool split_flags_time_parts(const uint8_t *data, size_t size, size
     *n_np = 0;
     for (size_t i = 0; i < n_parts; i++) {
         if (next_part(&data, &size, &part[i]) && names[i] != NULL) {
-            np[*n_np].name = names[i];
-            np[*n_np].data = part[i];
+            np[*n_np] = (struct cvma_named_part){.name = names[i], .data = part[i], .own = false};
             (*n_np)++;
         }
     }

@@ -15,6 +15,10 @@ struct cvma_verdict;
 struct cvma_named_part {
     const char *name; /* a collateral file name: "vcek.der", "tcb_info.json", ... */
     struct cvma_span data;
+    /* Read from the verifier's own collateral directory into the evidence object
+     * (cvma_evidence_add_collateral_dir), not handed over with the evidence: the SEV-SNP CRL
+     * of such a part counts as the verifier's own (docs/collateral.md). */
+    bool own;
 };
 
 struct cvma_collateral_src {

@@ -109,14 +109,24 @@ static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vle
     if (c->leaf.len == 0 && (st = read_opt(dir, leaf_pem, &c->leaf, v)) != CVMA_OK) {
         return st;
     }
-    /* The CRL: the directory's is the verifier's own, the bundle's is kept apart. */
+    /* The CRL: the directory's (or a part read from it, `own`) is the verifier's own; the
+     * bundle's is kept apart. */
     const struct cvma_collateral_src dir_only = {.dir = dir->dir};
-    const struct cvma_collateral_src parts_only = {.parts = dir->parts, .n_parts = dir->n_parts};
+    const struct cvma_named_part *crl_part = NULL;
+    for (size_t i = 0; i < dir->n_parts; i++) {
+        if (dir->parts[i].name != NULL && strcmp(dir->parts[i].name, "crl.der") == 0) {
+            crl_part = &dir->parts[i];
+        }
+    }
+    const struct cvma_collateral_src part_src = {.parts = crl_part, .n_parts = crl_part ? 1 : 0};
     if ((st = read_opt(dir, inter, &c->ask, v)) != CVMA_OK ||
         (st = read_opt(dir, "ark.pem", &c->ark, v)) != CVMA_OK ||
-        (dir->dir != NULL && (st = read_opt(&dir_only, "crl.der", &c->crl, v)) != CVMA_OK) ||
-        (dir->n_parts > 0 &&
-         (st = read_opt(&parts_only, "crl.der", &c->crl_given, v)) != CVMA_OK)) {
+        (crl_part != NULL && crl_part->own &&
+         (st = read_opt(&part_src, "crl.der", &c->crl, v)) != CVMA_OK) ||
+        (c->crl.len == 0 && dir->dir != NULL &&
+         (st = read_opt(&dir_only, "crl.der", &c->crl, v)) != CVMA_OK) ||
+        (crl_part != NULL && !crl_part->own &&
+         (st = read_opt(&part_src, "crl.der", &c->crl_given, v)) != CVMA_OK)) {
         return st;
     }
     if ((st = to_der(&c->leaf, vlek ? "VLEK" : "VCEK", v)) != CVMA_OK ||
@@ -552,7 +562,8 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
         return st;
     }
     if (opts->collateral_parts_only) {
-        if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 || c->crl_given.len == 0) {
+        if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0 ||
+            (c->crl.len == 0 && c->crl_given.len == 0)) {
             /* Prepared once from a bundle: only when it holds everything, the CRL included. */
             cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE, "the bundle does not hold it all");
             return CVMA_UNDECIDED;

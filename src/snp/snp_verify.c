@@ -671,9 +671,11 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         rep->product = want;
     }
 
-    {
-        /* The bundle's collateral prepared once (preloaded) still gets the verifier's own
-         * CRL on each verification. */
+    if (preloaded == NULL || preloaded->crl.len == 0) {
+        /* Collateral prepared once from the evidence's bundle (preloaded, its CRL kept apart)
+         * still gets the verifier's own CRL on each verification; preloaded collateral that
+         * holds the verifier's own CRL (its directory read into the evidence, or fetched) is
+         * used as it is. */
         enum cvma_status cst = cvma_snp_collateral_get(rep, opts, preloaded, &fetched, v);
         if (cst == CVMA_UNDECIDED) {
             res->undecided = true;

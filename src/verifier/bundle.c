@@ -180,6 +180,7 @@ static enum cvma_status index_parts(struct cvma_evidence *ev)
             c->name = pt->name;
             c->data.p = pt->data.p;
             c->data.len = pt->data.len;
+            c->own = pt->own;
         }
     }
     return CVMA_OK;
@@ -687,8 +688,9 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
             st = CVMA_OK;
             continue;
         }
-        if (st == CVMA_OK) {
-            st = add_part(ev, CVMA_PART_COLLATERAL, collateral_names[i], &b);
+        if (st == CVMA_OK &&
+            (st = add_part(ev, CVMA_PART_COLLATERAL, collateral_names[i], &b)) == CVMA_OK) {
+            ev->parts[ev->n_parts - 1].own = true;
         }
         cvma_buf_free(&b);
     }

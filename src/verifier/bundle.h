@@ -39,6 +39,7 @@ struct cvma_bundle_part {
     enum cvma_part_role role;
     char *name; /* collateral: the file name; TPM parts: the role; evidence: NULL */
     struct cvma_buf data;
+    bool own; /* added from the verifier's own directory (cvma_evidence_add_collateral_dir) */
 };
 
 struct cvma_evidence {

@@ -165,7 +165,7 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
     char *cp = tu_path(sim, "crl.der");
     tu_read(cp, &crl); /* a CRL AMD's ARK did not sign */
     read_report(s, &rep);
-    const struct cvma_named_part parts[] = {{"crl.der", {crl.p, crl.len}}};
+    const struct cvma_named_part parts[] = {{"crl.der", {crl.p, crl.len}, false}};
     struct cvma_verify_opts o;
     struct cvma_result res;
     memset(&o, 0, sizeof o);

@@ -228,10 +228,10 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
     }
     ark = root;
     const struct cvma_named_part parts[] = {
-            {"vcek.der", {leaf.p, leaf.len}},
-            {"ask.pem", {ask.p, ask.len}},
-            {"ark.pem", {ark.p, ark.len}},
-            {"crl.der", {clean.p, clean.len}},
+            {"vcek.der", {leaf.p, leaf.len}, false},
+            {"ask.pem", {ask.p, ask.len}, false},
+            {"ark.pem", {ark.p, ark.len}, false},
+            {"crl.der", {clean.p, clean.len}, false},
     };
     X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
     char *empty_cache = tu_tmpdir(), *cache = tu_tmpdir();

@@ -553,11 +553,11 @@ static void test_vtpm_svsm_kind_two_steps(void **state)
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
-    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
-    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
-    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
-    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
-    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)pcrs, strlen(pcrs)}};
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}, false};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}, false};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}, false};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)pcrs, strlen(pcrs)}, false};
 
     /* One step: everything verifies, the AK-to-EK link is unproven: a warning. */
     sim(&r, rd, 0);
@@ -675,11 +675,11 @@ static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
-    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
-    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
-    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
-    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
-    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}, false};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}, false};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}, false};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
     sim(&r, rd, 0);
     with_parts(&r, parts, nonce, sizeof nonce);
 
@@ -763,8 +763,8 @@ static void make_hcl(const struct cvma_buf *rep, const char *claims, size_t cl,
 static void azure_verify_claims(struct run *r, const char *claims, size_t n, uint32_t vmpl)
 {
     static const uint8_t junk[4] = {1, 2, 3, 4};
-    static const struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}},
-                                                   {"tpm_signature", {junk, sizeof junk}}};
+    static const struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}, false},
+                                                   {"tpm_signature", {junk, sizeof junk}, false}};
     uint8_t rd[64] = {0};
     struct cvma_buf hcl = {0};
 
@@ -885,9 +885,9 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
     size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
     sim(&r, rd, 0);
     make_hcl(&r.rep, claims, cl, &hcl);
-    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
-    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
-    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
+    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}, false};
+    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
     r.vo.collateral_parts = parts;
     r.vo.n_collateral_parts = 3;
     r.vo.has_nonce = true;
@@ -1077,11 +1077,11 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
-    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
-    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
-    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
-    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
-    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    parts[0] = (struct cvma_named_part){"svsm_manifest", {man, ml}, false};
+    parts[1] = (struct cvma_named_part){"tpm_ak", {akb, akl}, false};
+    parts[2] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
+    parts[3] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}, false};
+    parts[4] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
     sim(&r, rd, 0);
     with_parts(&r, parts, nonce, sizeof nonce);
     static const char svsm_pcr[] = "{\"allowed_tees\": [\"svsm-vtpm\"], \"tpm\": {\"pcrs\": "
@@ -1181,9 +1181,9 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
     EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
     tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
-    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}};
-    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}};
-    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}};
+    parts[0] = (struct cvma_named_part){"tpm_quote", {msg.p, msg.len}, false};
+    parts[1] = (struct cvma_named_part){"tpm_signature", {sig.p, sig.len}, false};
+    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
 
     /* azure-snp */
     size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
@@ -1227,8 +1227,8 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
     memcpy(pad, nonce, sizeof nonce);
     sha512_2(pad, 64, man, ml, rd);
-    parts[3] = (struct cvma_named_part){"svsm_manifest", {man, ml}};
-    parts[4] = (struct cvma_named_part){"tpm_ak", {akb, akl}};
+    parts[3] = (struct cvma_named_part){"svsm_manifest", {man, ml}, false};
+    parts[4] = (struct cvma_named_part){"tpm_ak", {akb, akl}, false};
     for (int debug = 1; debug >= 0; debug--) {
         sim_snp(&r, rd, 0, debug != 0);
         with_parts(&r, parts, nonce, sizeof nonce);
@@ -1288,10 +1288,10 @@ static void test_vtpm_svsm_empty_collateral_parts_are_missing(void **state)
     memcpy(chain.p, ask.p, ask.len);
     memcpy(chain.p + ask.len, ark.p, ark.len);
     chain.len = ask.len + ark.len;
-    parts[0] = (struct cvma_named_part){"vcek.der", {(const uint8_t *)"", 0}};
-    parts[1] = (struct cvma_named_part){"vcek.pem", {vcek.p, vcek.len}};
-    parts[2] = (struct cvma_named_part){"ask.pem", {(const uint8_t *)"", 0}};
-    parts[3] = (struct cvma_named_part){"cert_chain.pem", {chain.p, chain.len}};
+    parts[0] = (struct cvma_named_part){"vcek.der", {(const uint8_t *)"", 0}, false};
+    parts[1] = (struct cvma_named_part){"vcek.pem", {vcek.p, vcek.len}, false};
+    parts[2] = (struct cvma_named_part){"ask.pem", {(const uint8_t *)"", 0}, false};
+    parts[3] = (struct cvma_named_part){"cert_chain.pem", {chain.p, chain.len}, false};
     r.vo.collateral_parts = parts;
     r.vo.n_collateral_parts = 4;
     assert_true(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, NULL));
