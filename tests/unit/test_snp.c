@@ -140,6 +140,83 @@ static void verify_bytes(const uint8_t *p, size_t len, const char *dir, const ch
     cvma_result_finish(res);
 }
 
+static const struct sample *sample_named(const char *dir)
+{
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
+        if (strcmp(samples[i].dir, dir) == 0) {
+            return &samples[i];
+        }
+    }
+    fail_msg("no sample %s", dir);
+    return NULL;
+}
+
+/* The CRL tests' set-up: a real report (report_of), the collateral directory of another sample
+ * (chain_of: its leaf and cert_chain.pem, no CRL), an empty cache, and a CRL AMD's ARKs did not
+ * sign (the simulator's). */
+struct crl_fx {
+    const struct sample *chain_of;
+    struct cvma_buf rep, crl;
+    char *dir, *sim, *cache;
+    struct cvma_cache c;
+    struct cvma_verify_opts o;
+};
+
+static void crl_fx_init(struct crl_fx *f, const char *report_of, const char *chain_of)
+{
+    char err[256];
+    struct cvma_sim_snp_opts so;
+    memset(f, 0, sizeof *f);
+    f->chain_of = sample_named(chain_of);
+    f->dir = coll_dir(f->chain_of, NULL);
+    f->sim = tu_tmpdir();
+    f->cache = tu_tmpdir();
+    f->c.dir = f->cache;
+    cvma_sim_snp_opts_default(&so);
+    assert_int_equal(cvma_sim_snp_write(&so, f->sim, err, sizeof err), CVMA_OK);
+    char *cp = tu_path(f->sim, "crl.der");
+    tu_read(cp, &f->crl);
+    free(cp);
+    read_report(sample_named(report_of), &f->rep);
+    assert_true(cvma_time_parse_rfc3339(f->chain_of->at, &f->o.at));
+    f->o.collateral_dir = f->dir;
+    f->o.offline = true;
+    f->o.cache_dir = f->cache;
+}
+
+/* Puts f's CRL in the cache as KDS's CRL of product (the VCEK path); its entry's path, malloc'd. */
+static char *crl_fx_cache_kds_crl(struct crl_fx *f, enum cvma_snp_product product)
+{
+    struct cvma_kds kds;
+    char url[400], key[512];
+    cvma_kds_init(&kds);
+    assert_int_equal(cvma_kds_crl_url(&kds, product, false, url, sizeof url), CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    assert_int_equal(cvma_cache_put(&f->c, key, f->crl.p, f->crl.len, 0), CVMA_OK);
+    char *entry = cvma_cache_entry_path(&f->c, key);
+    assert_non_null(entry);
+    return entry;
+}
+
+static void crl_fx_verify(struct crl_fx *f, struct cvma_result *res)
+{
+    cvma_result_init(res, "sev-snp", f->o.at);
+    cvma_snp_verify(f->rep.p, f->rep.len, &f->o, NULL, res);
+    cvma_result_finish(res);
+}
+
+static void crl_fx_cleanup(struct crl_fx *f)
+{
+    cvma_buf_free(&f->rep);
+    cvma_buf_free(&f->crl);
+    tu_rmtree(f->dir);
+    tu_rmtree(f->sim);
+    tu_rmtree(f->cache);
+    free(f->dir);
+    free(f->sim);
+    free(f->cache);
+}
+
 /*
  * For a chain to one of AMD's ARKs the verifier's own CRL (the cache's, as KDS gave it) is
  * used before the evidence bundle's crl.der; the bundle's only when there is none. Which one
@@ -150,77 +227,27 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    const struct sample *s = NULL;
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
-        if (strcmp(samples[i].dir, "milan-v2-azure-constellation") == 0) {
-            s = &samples[i];
-        }
-    }
-    assert_non_null(s);
-    struct cvma_buf rep, crl;
-    char *d = coll_dir(s, NULL), *sim = tu_tmpdir(), *cache = tu_tmpdir(), err[256];
-    struct cvma_sim_snp_opts so;
-    cvma_sim_snp_opts_default(&so);
-    assert_int_equal(cvma_sim_snp_write(&so, sim, err, sizeof err), CVMA_OK);
-    char *cp = tu_path(sim, "crl.der");
-    tu_read(cp, &crl); /* a CRL AMD's ARK did not sign */
-    read_report(s, &rep);
-    const struct cvma_named_part parts[] = {{"crl.der", {crl.p, crl.len}, false}};
-    struct cvma_verify_opts o;
+    struct crl_fx f;
     struct cvma_result res;
-    memset(&o, 0, sizeof o);
-    assert_true(cvma_time_parse_rfc3339(s->at, &o.at));
-    o.collateral_dir = d;
-    o.collateral_parts = parts;
-    o.n_collateral_parts = 1;
-    o.offline = true;
-    o.cache_dir = cache;
+    crl_fx_init(&f, "milan-v2-azure-constellation", "milan-v2-azure-constellation");
+    const struct cvma_named_part parts[] = {{"crl.der", {f.crl.p, f.crl.len}, false}};
+    f.o.collateral_parts = parts;
+    f.o.n_collateral_parts = 1;
 
     /* No CRL of its own (offline, an empty cache): the bundle's, the evidence's fault. */
-    cvma_result_init(&res, "sev-snp", o.at);
-    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
-    cvma_result_finish(&res);
+    crl_fx_verify(&f, &res);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CRL_INVALID);
     assert_false(res.undecided);
     cvma_result_cleanup(&res);
 
     /* A CRL in the cache under KDS's URL: that one is used, and found to be the cache's fault. */
-    struct cvma_kds kds;
-    char url[400], key[512];
-    cvma_kds_init(&kds);
-    assert_int_equal(cvma_kds_crl_url(&kds, CVMA_SNP_PRODUCT_MILAN, false, url, sizeof url),
-                     CVMA_OK);
-    snprintf(key, sizeof key, "amd-kds %s", url);
-    const struct cvma_cache c = {.dir = cache};
-    assert_int_equal(cvma_cache_put(&c, key, crl.p, crl.len, 0), CVMA_OK);
-    cvma_result_init(&res, "sev-snp", o.at);
-    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
-    cvma_result_finish(&res);
+    free(crl_fx_cache_kds_crl(&f, CVMA_SNP_PRODUCT_MILAN));
+    crl_fx_verify(&f, &res);
     assert_true(res.undecided);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);
     assert_non_null(strstr(res.verdict.reasons[0].detail, "CRL_INVALID"));
     cvma_result_cleanup(&res);
-
-    cvma_buf_free(&rep);
-    cvma_buf_free(&crl);
-    tu_rmtree(d);
-    tu_rmtree(sim);
-    tu_rmtree(cache);
-    free(d);
-    free(sim);
-    free(cache);
-    free(cp);
-}
-
-static const struct sample *sample_named(const char *dir)
-{
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(samples); i++) {
-        if (strcmp(samples[i].dir, dir) == 0) {
-            return &samples[i];
-        }
-    }
-    fail_msg("no sample %s", dir);
-    return NULL;
+    crl_fx_cleanup(&f);
 }
 
 /*
@@ -233,54 +260,18 @@ static void test_made_up_report_cannot_evict_another_products_crl(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
-    const struct sample *milan = sample_named("milan-v5-gcp-teekit");
-    const struct sample *genoa = sample_named("genoa-v3-azure-hcl");
-    struct cvma_buf rep, crl;
-    char *d = coll_dir(milan, NULL), *sim = tu_tmpdir(), *cache = tu_tmpdir(), err[256];
-    struct cvma_sim_snp_opts so;
-    cvma_sim_snp_opts_default(&so);
-    assert_int_equal(cvma_sim_snp_write(&so, sim, err, sizeof err), CVMA_OK);
-    char *cp = tu_path(sim, "crl.der");
-    tu_read(cp, &crl);
-    read_report(genoa, &rep);
-
-    struct cvma_kds kds;
-    char url[400], key[512];
-    cvma_kds_init(&kds);
-    assert_int_equal(cvma_kds_crl_url(&kds, CVMA_SNP_PRODUCT_GENOA, false, url, sizeof url),
-                     CVMA_OK);
-    snprintf(key, sizeof key, "amd-kds %s", url);
-    const struct cvma_cache c = {.dir = cache};
-    assert_int_equal(cvma_cache_put(&c, key, crl.p, crl.len, 0), CVMA_OK);
-    char *entry = cvma_cache_entry_path(&c, key);
-    assert_non_null(entry);
-
-    struct cvma_verify_opts o;
+    struct crl_fx f;
     struct cvma_result res;
-    memset(&o, 0, sizeof o);
-    assert_true(cvma_time_parse_rfc3339(milan->at, &o.at));
-    o.collateral_dir = d;
-    o.offline = true;
-    o.cache_dir = cache;
-    cvma_result_init(&res, "sev-snp", o.at);
-    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
-    cvma_result_finish(&res);
+    crl_fx_init(&f, "genoa-v3-azure-hcl", "milan-v5-gcp-teekit");
+    char *entry = crl_fx_cache_kds_crl(&f, CVMA_SNP_PRODUCT_GENOA);
+    crl_fx_verify(&f, &res);
     assert_int_equal(res.status, CVMA_CONTRAINDICATED);
     assert_false(res.undecided);
     assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_INVALID));
     assert_int_equal(access(entry, F_OK), 0); /* still in the cache */
     cvma_result_cleanup(&res);
-
-    cvma_buf_free(&rep);
-    cvma_buf_free(&crl);
-    tu_rmtree(d);
-    tu_rmtree(sim);
-    tu_rmtree(cache);
-    free(d);
-    free(sim);
-    free(cache);
-    free(cp);
     free(entry);
+    crl_fx_cleanup(&f);
 }
 
 static void test_every_sample_verifies_with_manifest_values(void **state)

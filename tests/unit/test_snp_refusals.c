@@ -160,9 +160,9 @@ static void test_revoked_ask_is_refused(void **state)
     expect_error(&o, CVMA_R_CERT_REVOKED);
 }
 
-/* A CRL that the ARK in dir signs (its key kept by the simulator), listing nobody, current
- * from a day ago for 30 days: what an attacker holding a revoked ASK could hand over. */
-static void clean_crl(const char *dir, struct cvma_buf *out)
+/* Signs crl (its times and extensions set by the caller) as the ARK in dir (its key kept by
+ * the simulator), with that ARK as its issuer; *der gets the DER, malloc'd. */
+static void ark_signed_crl(const char *dir, X509_CRL *crl, struct cvma_buf *der)
 {
     struct cvma_buf kb, ab;
     char *kp = tu_path(dir, "ark-key.pem"), *ap = tu_path(dir, "ark.pem");
@@ -171,26 +171,19 @@ static void clean_crl(const char *dir, struct cvma_buf *out)
     BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
     EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     X509 *ark = cvma_x509_load(ab.p, ab.len);
-    X509_CRL *crl = X509_CRL_new();
-    ASN1_TIME *t0 = ASN1_TIME_adj(NULL, time(NULL), -1, 0),
-              *t1 = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
-    assert_true(key != NULL && ark != NULL && crl != NULL && t0 != NULL && t1 != NULL);
+    assert_non_null(key);
+    assert_non_null(ark);
     assert_int_equal(X509_CRL_set_version(crl, 1), 1);
     assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
-    assert_int_equal(X509_CRL_set1_lastUpdate(crl, t0), 1);
-    assert_int_equal(X509_CRL_set1_nextUpdate(crl, t1), 1);
     assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
-    unsigned char *der = NULL;
-    int n = i2d_X509_CRL(crl, &der);
+    unsigned char *p = NULL;
+    int n = i2d_X509_CRL(crl, &p);
     assert_true(n > 0);
-    out->p = malloc((size_t)n);
-    assert_non_null(out->p);
-    memcpy(out->p, der, (size_t)n);
-    out->len = (size_t)n;
-    OPENSSL_free(der);
-    ASN1_TIME_free(t0);
-    ASN1_TIME_free(t1);
-    X509_CRL_free(crl);
+    der->p = malloc((size_t)n);
+    assert_non_null(der->p);
+    memcpy(der->p, p, (size_t)n);
+    der->len = (size_t)n;
+    OPENSSL_free(p);
     X509_free(ark);
     EVP_PKEY_free(key);
     BIO_free(bio);
@@ -198,6 +191,22 @@ static void clean_crl(const char *dir, struct cvma_buf *out)
     cvma_buf_free(&ab);
     free(kp);
     free(ap);
+}
+
+/* A CRL the ARK in dir signs, listing nobody, current from a day ago for 30 days: what an
+ * attacker holding a revoked ASK could hand over. */
+static void clean_crl(const char *dir, struct cvma_buf *out)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t0 = ASN1_TIME_adj(NULL, time(NULL), -1, 0),
+              *t1 = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+    assert_true(crl != NULL && t0 != NULL && t1 != NULL);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, t0), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, t1), 1);
+    ark_signed_crl(dir, crl, out);
+    ASN1_TIME_free(t0);
+    ASN1_TIME_free(t1);
+    X509_CRL_free(crl);
 }
 
 /*
@@ -386,24 +395,16 @@ static void test_crl_with_unreadable_this_update_is_refused(void **state)
                {0, NULL, "1.2.3.4.5", false, NULL}};
     struct cvma_sim_snp_opts o;
     struct run r;
-    struct cvma_buf kb, ab;
 
     cvma_sim_snp_opts_default(&o);
     o.keep_keys = true;
     for (size_t i = 0; i < CVMA_ARRAY_LEN(odd); i++) {
         sim_write(&o, &r);
-        char *kp = tu_path(r.dir, "ark-key.pem"), *ap = tu_path(r.dir, "ark.pem"),
-             *cp = tu_path(r.dir, "crl.der");
-        tu_read(kp, &kb);
-        tu_read(ap, &ab);
-        BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
-        EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-        X509 *ark = cvma_x509_load(ab.p, ab.len);
+        char *cp = tu_path(r.dir, "crl.der");
         X509_CRL *crl = X509_CRL_new();
         ASN1_TIME *t = odd[i].when != NULL ? ASN1_STRING_type_new(odd[i].type) : ASN1_TIME_new(),
                   *next = ASN1_TIME_new();
-        assert_non_null(key);
-        assert_non_null(ark);
+        struct cvma_buf der;
         assert_non_null(crl);
         if (odd[i].when != NULL) {
             assert_int_equal(ASN1_STRING_set(t, odd[i].when, -1), 1);
@@ -426,15 +427,10 @@ static void test_crl_with_unreadable_this_update_is_refused(void **state)
             ASN1_OCTET_STRING_free(val);
             ASN1_OBJECT_free(obj);
         }
-        assert_int_equal(X509_CRL_set_version(crl, 1), 1);
-        assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
         assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
         assert_int_equal(X509_CRL_set1_nextUpdate(crl, next), 1);
-        assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
-        unsigned char *der = NULL;
-        int n = i2d_X509_CRL(crl, &der);
-        assert_true(n > 0);
-        tu_write(cp, der, (size_t)n);
+        ark_signed_crl(r.dir, crl, &der);
+        tu_write(cp, der.p, der.len);
         verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
         if (odd[i].want == NULL) {
             assert_int_equal(r.res.status, CVMA_AFFIRMING); /* not critical: taken */
@@ -442,17 +438,10 @@ static void test_crl_with_unreadable_this_update_is_refused(void **state)
             assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
             expect_detail(&r.res.verdict, CVMA_R_CRL_INVALID, odd[i].want);
         }
-        OPENSSL_free(der);
+        cvma_buf_free(&der);
         ASN1_TIME_free(t);
         ASN1_TIME_free(next);
         X509_CRL_free(crl);
-        X509_free(ark);
-        EVP_PKEY_free(key);
-        BIO_free(bio);
-        cvma_buf_free(&kb);
-        cvma_buf_free(&ab);
-        free(kp);
-        free(ap);
         free(cp);
         done(&r);
     }
