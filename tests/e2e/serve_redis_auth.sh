@@ -56,13 +56,7 @@ cp "$T/pw-user" "$T/conf/redis.pw"
 jq -n --arg r "redis://cvm@127.0.0.1:$RP/2" '{redis: $r, redis_password_file: "redis.pw"}' >"$T/conf/serve.json"
 start B $COMMON --config "$T/conf/serve.json"
 B=http://127.0.0.1:$PORT
-N=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
-jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/b1.json"
-eq "a nonce of A verified at B (the ACL user)" 200 "$(post "$B/v1/verify" "$T/b1.json" "$T/o1.json")"
-eq "its replay at A (the password alone): 409" "409 NONCE_REPLAYED" \
-    "$(post "$A/v1/verify" "$T/b1.json" "$T/o2.json") $(jq -r .error.code "$T/o2.json")"
-eq "the spent nonce is in database 2" 1 \
-    "$(redis-cli -p "$RP" --no-auth-warning -a 'pw one' -n 2 exists "cvmattest:nonce:$N")"
+replay_across "the ACL user" "the password alone" --no-auth-warning -a 'pw one'
 eq "healthz at A" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$A/healthz")"
 grep -q -e 'pw one' -e 'user pw' "$T/A.log" "$T/B.log" && fail "a password in a log" || ok "no password in the logs"
 

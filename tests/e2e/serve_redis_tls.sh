@@ -53,13 +53,7 @@ jq -n --arg r "rediss://localhost:$TP/2" \
     >"$T/conf/serve.json"
 start B $COMMON --config "$T/conf/serve.json"
 B=http://127.0.0.1:$PORT
-N=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
-jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/b1.json"
-eq "a nonce of A verified at B (rediss://localhost)" 200 "$(post "$B/v1/verify" "$T/b1.json" "$T/o1.json")"
-eq "its replay at A (rediss://127.0.0.1): 409" "409 NONCE_REPLAYED" \
-    "$(post "$A/v1/verify" "$T/b1.json" "$T/o2.json") $(jq -r .error.code "$T/o2.json")"
-eq "the spent nonce is in database 2" 1 \
-    "$(redis-cli -p "$RP" -n 2 exists "cvmattest:nonce:$N")"
+replay_across rediss://localhost rediss://127.0.0.1
 # many at once: the pool's TLS connections are kept and reused
 i=0
 : >"$T/codes"

@@ -209,6 +209,15 @@ static void clean_crl(const char *dir, struct cvma_buf *out)
     X509_CRL_free(crl);
 }
 
+/* Verifies rep with vo (and the collateral prepared from it, pre, when not NULL) into res. */
+static void verify_rep(const struct cvma_buf *rep, const struct cvma_verify_opts *vo,
+                       const void *pre, struct cvma_result *res)
+{
+    cvma_result_init(res, "sev-snp", vo->at);
+    cvma_snp_verify(rep->p, rep->len, vo, pre, res);
+    cvma_result_finish(res);
+}
+
 /*
  * The evidence bundle's crl.der never stands in for the verifier's own CRL: the directory's,
  * the cache's, or (online) KDS's. AMD's VCEK and VLEK CRLs are both the ARK's and look alike,
@@ -259,18 +268,14 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
         vo.cache_dir = empty_cache;
         void *pre = prepared ? cvma_kind_snp.prepare(rep.p, rep.len, &vo) : NULL;
         assert_true(!prepared || pre != NULL);
-        cvma_result_init(&r.res, "sev-snp", vo.at);
-        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
-        cvma_result_finish(&r.res);
+        verify_rep(&rep, &vo, pre, &r.res);
         assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
         assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_REVOKED));
         cvma_result_cleanup(&r.res);
 
         /* 2. No directory, no cached CRL, offline: the bundle's CRL is the CRL. */
         vo.collateral_dir = NULL;
-        cvma_result_init(&r.res, "sev-snp", vo.at);
-        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
-        cvma_result_finish(&r.res);
+        verify_rep(&rep, &vo, pre, &r.res);
         assert_int_equal(r.res.status, CVMA_AFFIRMING);
         assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
         cvma_result_cleanup(&r.res);
@@ -288,9 +293,7 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
         const struct cvma_cache c = {.dir = cache};
         assert_int_equal(cvma_cache_put(&c, key, revoking.p, revoking.len, 0), CVMA_OK);
         vo.cache_dir = cache;
-        cvma_result_init(&r.res, "sev-snp", vo.at);
-        cvma_snp_verify(rep.p, rep.len, &vo, pre, &r.res);
-        cvma_result_finish(&r.res);
+        verify_rep(&rep, &vo, pre, &r.res);
         assert_int_equal(r.res.status, CVMA_AFFIRMING);
         cvma_result_cleanup(&r.res);
         if (pre != NULL) {

@@ -30,3 +30,19 @@ refused() {
         fail "$_name: exit $_rc, $(cat "$T/$_name.err")"
     fi
 }
+# replay_across HOW_B HOW_A REDIS_CLI_OPTION...: a nonce that instance A ($A) gave is
+# verified at B ($B, that way: HOW_B names it), its replay at A (HOW_A) is 409 NONCE_REPLAYED,
+# and the spent nonce is in database 2 of the Redis on $RP (redis-cli with the OPTIONs). Needs
+# T/body.json and lib/serve.sh's eq and post.
+replay_across() {
+    _how_b=$1
+    _how_a=$2
+    shift 2
+    _n=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
+    jq --arg n "$_n" '. + {nonce: $n}' "$T/body.json" >"$T/b1.json"
+    eq "a nonce of A verified at B ($_how_b)" 200 "$(post "$B/v1/verify" "$T/b1.json" "$T/o1.json")"
+    eq "its replay at A ($_how_a): 409" "409 NONCE_REPLAYED" \
+        "$(post "$A/v1/verify" "$T/b1.json" "$T/o2.json") $(jq -r .error.code "$T/o2.json")"
+    eq "the spent nonce is in database 2" 1 \
+        "$(redis-cli -p "$RP" "$@" -n 2 exists "cvmattest:nonce:$_n")"
+}
