@@ -746,7 +746,9 @@ static bool frame_before(SSL *ssl, int fd, struct timespec until)
  * wait on the socket times out; callers set their own deadline after the connect).
  * -1 on failure, with *why: 0 when addr is not HOST:PORT or names no host (a usage error),
  * else why no connection was made: the last connect's errno (EINPROGRESS: timed out;
- * ECONNREFUSED, EHOSTUNREACH, ...), or EAGAIN when the resolver did not answer.
+ * ECONNREFUSED, EHOSTUNREACH, ...), ETIMEDOUT when the resolver did not answer within
+ * timeout_s (or no time was left for an address), EAGAIN when it cannot answer now, or the
+ * look-up's errno (EAI_SYSTEM; ENOMEM when out of memory).
  */
 static int tcp_connect(const char *addr, long timeout_s, int *why)
 {
@@ -761,9 +763,6 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
     /* The name's look-up counts in timeout_s too. */
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += timeout_s;
     int64_t deadline = timeout_s > 0 ? cvma_monotonic_ms() + (int64_t)timeout_s * 1000 : 0;
     if ((gai = cvma_getaddrinfo_until(host, port, &hints, deadline, &res)) != 0) {
         /* No answer from the resolver is no answer (in time: ETIMEDOUT); a name it says does
@@ -777,7 +776,7 @@ static int tcp_connect(const char *addr, long timeout_s, int *why)
     }
     *why = ECONNREFUSED; /* (getaddrinfo gives at least one address) */
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
-        long left = ms_until(end);
+        long left = (long)(deadline - cvma_monotonic_ms());
         if (timeout_s > 0 && left <= 0) {
             *why = ETIMEDOUT;
             break;

@@ -434,15 +434,16 @@ static int fetch_cmd(int argc, char **argv)
         rc = 1;
         break;
     case CVMA_KIND_TPM:
-    default:
+    default: {
         /* Evidence of another kind: nothing of AMD's or Intel's to fetch for it. */
+        const struct cvma_kind *k = cvma_kind_by_id(kind);
         fprintf(stderr,
                 "cvmattest collateral fetch: '%s' is %s evidence, not an SEV-SNP report or a TDX "
                 "quote: there is no vendor collateral to fetch for it\n",
-                file,
-                cvma_kind_by_id(kind) != NULL ? cvma_kind_by_id(kind)->name : "another kind of");
+                file, k != NULL ? k->name : "another kind of");
         rc = 2;
         break;
+    }
     }
     print_reasons(&v);
     if (rc == 3) {

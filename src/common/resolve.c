@@ -123,6 +123,9 @@ int cvma_getaddrinfo_until(const char *host, const char *service, const struct a
         return rc;
     }
     *res = NULL;
+    if (cvma_monotonic_ms() >= deadline_ms) {
+        return EAI_AGAIN; /* no time left to wait for a look-up */
+    }
     if (atomic_fetch_add(&pending, 1) >= CVMA_RESOLVE_PENDING_MAX) {
         atomic_fetch_sub(&pending, 1);
         return EAI_AGAIN;
@@ -158,7 +161,9 @@ int cvma_getaddrinfo_until(const char *host, const char *service, const struct a
     struct timespec until = {.tv_sec = (time_t)(deadline_ms / 1000),
                              .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
     pthread_mutex_lock(&l->lock);
-    while (!l->done && pthread_cond_timedwait(&l->done_cv, &l->lock, &until) != ETIMEDOUT) {
+    /* Any failure of the wait (ETIMEDOUT, or EINVAL for a time it cannot take) ends it: never
+     * spin on one. */
+    while (!l->done && pthread_cond_timedwait(&l->done_cv, &l->lock, &until) == 0) {
     }
     int err = 0;
     if (l->done) {

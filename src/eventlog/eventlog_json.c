@@ -323,8 +323,8 @@ static bool data_measured(const struct cvma_eventlog *log, const struct cvma_eve
 }
 
 /*
- * True when e's digest is the hash of its data and that data is text (printable ASCII, a NUL
- * at its end allowed): an action string (PFP 10.4.4, EV_EFI_ACTION: "Calling EFI Application
+ * True when e's digest is the hash of its data and that data is text (is_text: printable ASCII, a
+ * NUL at its end allowed): an action string (PFP 10.4.4, EV_EFI_ACTION: "Calling EFI Application
  * from Boot Option", ...), whatever its type says. A boot application's digest is its
  * Authenticode hash, itself the hash of one byte string (ranges of its PE file, PE/COFF
  * headers among them, so never text): an application relabelled with that string as its data
@@ -332,19 +332,7 @@ static bool data_measured(const struct cvma_eventlog *log, const struct cvma_eve
  */
 static bool text_measured(const struct cvma_eventlog *log, const struct cvma_eventlog_event *e)
 {
-    size_t n = e->data.len;
-    if (n > 0 && e->data.p[n - 1] == '\0') {
-        n--;
-    }
-    if (n == 0) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (e->data.p[i] < 0x20 || e->data.p[i] > 0x7e) {
-            return false;
-        }
-    }
-    return data_measured(log, e);
+    return is_text(e->data) && data_measured(log, e);
 }
 
 /* True when e's digest is the hash of its data and that data is a UEFI GPT (it starts "EFI
@@ -402,18 +390,15 @@ struct cmdlines {
 
 /*
  * True when a command line holds text the claim shows as it is and that the kernel splits as
- * the policy's rules do: printable ASCII, spaces, tabs and line ends (NULs at its end). The
+ * the policy's rules do: printable ASCII, spaces, tabs and line ends (its trailing NULs are
+ * gone already: grub_text). The
  * kernel also splits at \v, \f, \r and 0xA0 (lib/ctype.c isspace), where a rule would see
  * one parameter: such a line is not claimed.
  */
 static bool cmdline_plain(struct cvma_span t)
 {
-    size_t n = t.len;
-    while (n > 0 && t.p[n - 1] == '\0') {
-        n--;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if ((t.p[i] < 0x20 || t.p[i] > 0x7e) && t.p[i] != '\t' && t.p[i] != '\n') {
+    for (size_t i = 0; i < t.len; i++) {
+        if (!printable(t.p[i])) {
             return false;
         }
     }

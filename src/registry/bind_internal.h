@@ -228,6 +228,12 @@ char *cvma_lookup_failure_text(const char *why);
  * longer time, a forged expiry), one from the future (a clock set back) or without a time is
  * not, so its URL is asked again. */
 bool cvma_failure_recent(const struct cvma_cache_meta *m, int64_t now, int64_t fail);
+/* Keeps the failure why under key in cache for fail seconds from now, as {"failed": why}
+ * (cvma_lookup_failure_text), so that it is not asked again meanwhile (a registry or log that is
+ * down would otherwise cost every verification its time-outs). Best effort: a cache that cannot
+ * be written costs the next verification a request. cache NULL: nothing. */
+void cvma_lookup_note_failure(const struct cvma_cache *cache, const char *key, const char *why,
+                              time_t now, int64_t fail);
 
 /*
  * Asks one lookup registry whether the PPID is listed (the cache first when fresh, unless

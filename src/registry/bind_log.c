@@ -273,7 +273,7 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     uint8_t r[32];
     char rel[128], key[LOOKUP_URL_MAX + 40];
     int res = 0;
-    bool asked = false;
+    bool log_failed = false; /* the log did not give its tiles: kept in the cache as failed */
     const time_t now = time(NULL);
     const int64_t fail = o->lookup_failure_ttl > 0 ? o->lookup_failure_ttl : DEFAULT_FAIL_TTL;
     const struct cvma_cache cache = {.dir = (char *)(uintptr_t)state_dir};
@@ -282,10 +282,6 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     detail[0] = '\0';
     if (o->offline && cvma_tlog_src_is_url(url)) {
         snprintf(detail, detail_len, "offline: the log's tiles at %s not fetched", url);
-        return 0;
-    }
-    if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
-        snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
         return 0;
     }
     tiles_failed_key(url, key, sizeof key);
@@ -304,7 +300,10 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
         }
         cvma_buf_free(&b);
     }
-    asked = true;
+    if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
+        snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
+        goto out;
+    }
     for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < new; n++) {
         uint64_t w = new - n *CVMA_TLOG_TILE_WIDTH;
         size_t cnt = w >= CVMA_TLOG_TILE_WIDTH ? CVMA_TLOG_TILE_WIDTH : (size_t)w;
@@ -332,6 +331,7 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
             if (detail[0] == '\0') {
                 snprintf(detail, detail_len, "%s: tile %s is short", url, rel);
             }
+            log_failed = true;
             goto out;
         }
     }
@@ -343,21 +343,14 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     if (memcmp(r, new_root, 32) != 0) {
         snprintf(detail, detail_len, "%s: its tiles do not hash to the checkpoint of size %" PRIu64,
                  url, new);
+        log_failed = true;
         goto out; /* the log serves something else: no proof either way */
     }
     cvma_merkle_subtree(&t, 0, old, r);
     res = memcmp(r, old_root, 32) == 0 ? 1 : -1;
 out:
-    if (res == 0 && asked && state_dir != NULL && cvma_tlog_src_is_url(url) && detail[0] != '\0' &&
-        strcmp(detail, "out of memory") != 0) {
-        /* Best effort: a cache that cannot be written costs the next verification a fetch. */
-        char *text = cvma_lookup_failure_text(detail);
-        if (text != NULL) {
-            enum cvma_status pst = cvma_cache_put(&cache, key, (const uint8_t *)text, strlen(text),
-                                                  (int64_t)now + fail);
-            (void)pst;
-        }
-        free(text);
+    if (log_failed && state_dir != NULL && cvma_tlog_src_is_url(url)) {
+        cvma_lookup_note_failure(&cache, key, detail, now, fail);
     }
     cvma_buf_free(&b);
     cvma_merkle_cleanup(&t);

@@ -110,6 +110,11 @@ bool cvma_lookup_cached_failure(const uint8_t *p, size_t len, char *why, size_t 
 char *cvma_lookup_failure_text(const char *why)
 {
     size_t n = strnlen(why, CVMA_LOOKUP_FAILED_MAX);
+    /* Not in the middle of a UTF-8 character (the cut string would be no JSON string). */
+    for (bool cut = n == CVMA_LOOKUP_FAILED_MAX;
+         cut && n > 0 && ((unsigned char)why[n] & 0xc0) == 0x80;) {
+        n--;
+    }
     json_t *c = json_object();
     char *s = NULL;
     if (c != NULL &&
@@ -126,11 +131,9 @@ bool cvma_failure_recent(const struct cvma_cache_meta *m, int64_t now, int64_t f
     return m->fetched_at > 0 && m->fetched_at <= now && now - m->fetched_at < fail;
 }
 
-/* A failure kept in the cache for fail seconds: the lookup is not asked again meanwhile (a
- * registry that is down would otherwise cost every verification its time-outs and retries).
- * Best effort: a cache that cannot be written costs the next verification a request. */
-static void note_failure(const struct cvma_cache *cache, const char *key, const char *why,
-                         time_t now, int64_t fail)
+/* see registry/bind_internal.h */
+void cvma_lookup_note_failure(const struct cvma_cache *cache, const char *key, const char *why,
+                              time_t now, int64_t fail)
 {
     char *s = cache != NULL ? cvma_lookup_failure_text(why) : NULL;
     if (s != NULL) {
@@ -179,7 +182,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
                 return LK_UNAVAILABLE;
             }
             /* (a failure older than that, or from a clock set back since, is asked again) */
-            r = failed ? LK_UNAVAILABLE : cvma_lookup_cached_read(body.p, body.len, zone, zone_len);
+            r = cvma_lookup_cached_read(body.p, body.len, zone, zone_len); /* a failure: none */
             cvma_buf_free(&body);
             if (r != LK_UNAVAILABLE) {
                 return r;
@@ -212,7 +215,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
     }
     if (st != CVMA_OK) {
         cvma_errf(detail, detail_len, "lookup registry %s: %s", lk->name, err);
-        note_failure(cache, key, err, now, fail);
+        cvma_lookup_note_failure(cache, key, err, now, fail);
         return LK_UNAVAILABLE;
     }
     /* 200: a small JSON object; its "zone" (when present) becomes the label. */
@@ -221,7 +224,7 @@ enum lk_result cvma_bind_lookup(const struct lookup_item *lk, const uint8_t ppid
                   "lookup registry %s: %s answered 200 without the expected JSON object "
                   "(zone a short printable string)",
                   lk->name, url);
-        note_failure(cache, key, "a 200 without the expected JSON object", now, fail);
+        cvma_lookup_note_failure(cache, key, "a 200 without the expected JSON object", now, fail);
         goto out;
     }
     if (cache != NULL) {

@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "collateral/fetch.h"
 #include "common/resolve.h"
 #include "common/timeutil.h"
 #include "common/util.h"
@@ -33,6 +34,9 @@
 /* The deadline of each operation: connect and TLS handshake together, a command's send, a
  * reply. */
 #define REDIS_TIMEOUT_MS 2000
+/* The longest reply taken: a shared collateral value (the largest a verifier writes), with
+ * room for its RESP framing. */
+#define REDIS_REPLY_MAX (CVMA_SHARED_VALUE_MAX + 64)
 
 struct cvma_redis_conn {
     struct cvma_redis_pool *pool;
@@ -363,7 +367,7 @@ void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisRep
     }
 }
 
-/* --- one connection's I/O: blocking, with the socket's time-outs (SO_RCVTIMEO, SO_SNDTIMEO) */
+/* --- one connection's I/O: non-blocking, every wait a poll against the operation's deadline */
 
 /* After a failed SSL call: an alert from Redis or another TLS error (with TLS 1.3 a client
  * certificate it refuses, or none when it wants one, is said only after the handshake, at
@@ -396,7 +400,7 @@ static bool wait_ready(struct cvma_redis_conn *c, short events, int64_t deadline
             return false;
         }
         struct pollfd pfd = {.fd = c->fd, .events = events};
-        int n = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+        int n = poll(&pfd, 1, (int)left); /* (a deadline is REDIS_TIMEOUT_MS away at most) */
         if (n > 0) {
             return true; /* readable, writable, or an error or hang-up the call will see */
         }
@@ -476,6 +480,12 @@ static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
             n = (size_t)r;
         }
         if (redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
+            c->broken = true;
+        }
+        /* No reply is longer than the largest value a verifier writes: a peer that announces
+         * or sends more (hiredis 0.14 has no limit of its own) breaks the connection before it
+         * can fill the worker's memory. */
+        if (c->reader->len - c->reader->pos > REDIS_REPLY_MAX) {
             c->broken = true;
         }
         break;
@@ -558,15 +568,16 @@ static int tcp_connect(const char *host, int port, int64_t deadline)
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
             int soerr = 0;
             socklen_t sl = sizeof soerr;
-            rc = left > 0 && poll(&pfd, 1, (int)left) == 1 &&
-                                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
-                                 soerr == 0
+            int n;
+            while ((n = left > 0 ? poll(&pfd, 1, (int)left) : 0) < 0 && errno == EINTR) {
+                left = deadline - cvma_monotonic_ms();
+            }
+            rc = n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0
                          ? 0
                          : -1;
         }
         int one = 1;
-        if (rc != 0 || (ai->ai_family != AF_UNIX &&
-                        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)) {
+        if (rc != 0 || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
             close(fd);
             fd = -1;
         }
@@ -737,7 +748,7 @@ static bool unread(const struct cvma_redis_conn *c)
  */
 static bool idle_usable(struct cvma_redis_conn *c)
 {
-    if (unread(c) || (c->ssl != NULL && SSL_pending(c->ssl) > 0)) {
+    if (c->ssl != NULL && SSL_pending(c->ssl) > 0) { /* (never pooled with unread bytes) */
         return false;
     }
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};

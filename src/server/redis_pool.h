@@ -48,7 +48,9 @@ struct cvma_redis_conn;
 /*
  * NULL with err when url is malformed, names a user without a password, the TLS files are
  * given without rediss:// or cannot be loaded, or out of memory (Redis is not contacted yet).
- * o may be NULL: no password, no TLS files.
+ * o may be NULL: no password, no TLS files. With TLS the process must ignore SIGPIPE (serve
+ * does, cvma_server_run): OpenSSL writes to the socket with write(2), and a write to a
+ * connection Redis closed would otherwise end the process. Plain TCP sends with MSG_NOSIGNAL.
  */
 struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const struct cvma_redis_opts *o,
                                             char *err, size_t err_len);

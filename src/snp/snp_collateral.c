@@ -112,21 +112,21 @@ static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vle
     /* The CRL: the directory's (or a part read from it, `own`) is the verifier's own; the
      * bundle's is kept apart. */
     const struct cvma_collateral_src dir_only = {.dir = dir->dir};
-    const struct cvma_named_part *crl_part = NULL;
+    const struct cvma_named_part *own_crl = NULL, *given_crl = NULL;
     for (size_t i = 0; i < dir->n_parts; i++) {
         if (dir->parts[i].name != NULL && strcmp(dir->parts[i].name, "crl.der") == 0) {
-            crl_part = &dir->parts[i];
+            *(dir->parts[i].own ? &own_crl : &given_crl) = &dir->parts[i];
         }
     }
-    const struct cvma_collateral_src part_src = {.parts = crl_part, .n_parts = crl_part ? 1 : 0};
+    const struct cvma_collateral_src own_src = {.parts = own_crl, .n_parts = own_crl ? 1 : 0};
+    const struct cvma_collateral_src given_src = {.parts = given_crl, .n_parts = given_crl ? 1 : 0};
     if ((st = read_opt(dir, inter, &c->ask, v)) != CVMA_OK ||
         (st = read_opt(dir, "ark.pem", &c->ark, v)) != CVMA_OK ||
-        (crl_part != NULL && crl_part->own &&
-         (st = read_opt(&part_src, "crl.der", &c->crl, v)) != CVMA_OK) ||
+        (own_crl != NULL && (st = read_opt(&own_src, "crl.der", &c->crl, v)) != CVMA_OK) ||
         (c->crl.len == 0 && dir->dir != NULL &&
          (st = read_opt(&dir_only, "crl.der", &c->crl, v)) != CVMA_OK) ||
-        (crl_part != NULL && !crl_part->own &&
-         (st = read_opt(&part_src, "crl.der", &c->crl_given, v)) != CVMA_OK)) {
+        (given_crl != NULL &&
+         (st = read_opt(&given_src, "crl.der", &c->crl_given, v)) != CVMA_OK)) {
         return st;
     }
     if ((st = to_der(&c->leaf, vlek ? "VLEK" : "VCEK", v)) != CVMA_OK ||
@@ -282,15 +282,18 @@ static enum cvma_snp_product product_of_ark(const struct cvma_buf *ark)
     return found;
 }
 
-/* The product whose KDS CRL is this chain's: the one the ARK names, else the report's. Not
- * the report's first: its CPUID is not checked before the signature, and the CRL of another
- * product than the ARK's would fail against that ARK and leave the cache as if it were bad
- * (a made-up report could empty the cache of a genuine CRL so). */
+/* The product whose KDS CRL is this chain's: the pinned AMD ARK's (by its key, not its name:
+ * the report's CPUID is not checked before the signature, and another product's CRL would fail
+ * against this ARK and leave the cache as if it were bad, so a made-up report could empty the
+ * cache of a genuine CRL); for another root the report's, else (v2) the one the ARK names. */
 static enum cvma_snp_product crl_product(const struct cvma_snp_report *rep,
                                          const struct cvma_snp_collateral *c)
 {
-    enum cvma_snp_product p = c->ark.len > 0 ? product_of_ark(&c->ark) : CVMA_SNP_PRODUCT_UNKNOWN;
-    return p != CVMA_SNP_PRODUCT_UNKNOWN ? p : rep->product;
+    enum cvma_snp_product p = cvma_snp_ark_pinned_product(&c->ark);
+    if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
+        p = rep->product != CVMA_SNP_PRODUCT_UNKNOWN ? rep->product : product_of_ark(&c->ark);
+    }
+    return p;
 }
 
 /*
@@ -573,7 +576,7 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     /* A chain to another root than AMD's (a --trust-root, the simulator's): KDS and the
      * cache have no CRL of it, so with none in the directory the evidence's is the CRL. */
     if (c->crl.len == 0 && c->crl_given.len > 0 && c->ark.len > 0 &&
-        !cvma_snp_ark_is_amds(&c->ark)) {
+        cvma_snp_ark_pinned_product(&c->ark) == CVMA_SNP_PRODUCT_UNKNOWN) {
         c->crl = c->crl_given;
         c->crl_given = (struct cvma_buf){0};
     }
@@ -587,6 +590,7 @@ enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,
     if (c->crl.len == 0 && c->crl_given.len > 0) {
         c->crl = c->crl_given;
         c->crl_given = (struct cvma_buf){0};
+        c->crl_from_evidence = true;
         c->crl_note[0] = '\0';
     }
     if (c->leaf.len == 0 || c->ask.len == 0 || c->ark.len == 0) {

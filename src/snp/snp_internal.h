@@ -19,8 +19,9 @@ struct cvma_snp_collateral {
      * and cannot be told apart, and an older one stays valid until its nextUpdate: a CRL the
      * evidence chose must not stand in for the one the verifier would have used. */
     struct cvma_buf crl_given;
-    bool vlek;          /* leaf read from vlek.* / ask from asvk.* */
-    char crl_note[640]; /* why there is no CRL, when a fetch of it failed */
+    bool crl_from_evidence; /* crl is the bundle's, for a chain to AMD's ARKs: said in the result */
+    bool vlek;              /* leaf read from vlek.* / ask from asvk.* */
+    char crl_note[640];     /* why there is no CRL, when a fetch of it failed */
     /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
      * network, a mirror or whoever can write the cache chose), false when given (the evidence
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that
@@ -32,9 +33,10 @@ struct cvma_snp_collateral {
 
 void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);
 
-/* True when ark (DER or PEM) is one of AMD's pinned ARKs (by the SHA-256 of its SPKI), whose
- * CRLs AMD KDS serves; false for another root (a --trust-root, the simulator's) or none. */
-bool cvma_snp_ark_is_amds(const struct cvma_buf *ark);
+/* The product of ark (DER or PEM) when it is one of AMD's pinned ARKs (by the SHA-256 of its
+ * SPKI), whose CRLs AMD KDS serves; UNKNOWN for another root (a --trust-root, the
+ * simulator's, whatever its name says) or none. */
+enum cvma_snp_product cvma_snp_ark_pinned_product(const struct cvma_buf *ark);
 
 /*
  * Removes from the on-disk cache the fetched pieces named (leaf, chain, crl; a piece that was

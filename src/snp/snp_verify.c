@@ -41,21 +41,22 @@ static const struct {
 };
 
 /* see snp/snp_internal.h */
-bool cvma_snp_ark_is_amds(const struct cvma_buf *ark)
+enum cvma_snp_product cvma_snp_ark_pinned_product(const struct cvma_buf *ark)
 {
+    struct cvma_chain_pin pins[CVMA_ARRAY_LEN(amd_roots)];
     X509 *x = ark->len > 0 ? cvma_x509_load(ark->p, ark->len) : NULL;
-    uint8_t h[32];
     char hex[65];
-    bool amds = false;
-    if (x != NULL && cvma_x509_spki_sha256(x, h)) {
-        cvma_hex_encode(h, sizeof h, hex, sizeof hex);
-        for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
-            amds = amds || strcmp(hex, amd_roots[i].spki_sha256) == 0;
-        }
+    int k = -1;
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
+        pins[i].spki_sha256 = amd_roots[i].spki_sha256;
+    }
+    if (x != NULL) {
+        k = cvma_chain_pick_anchor(x, pins, CVMA_ARRAY_LEN(pins), NULL, NULL, 0, hex);
     }
     X509_free(x);
     ERR_clear_error();
-    return amds;
+    return k >= 0 && (size_t)k < CVMA_ARRAY_LEN(amd_roots) ? amd_roots[k].product
+                                                           : CVMA_SNP_PRODUCT_UNKNOWN;
 }
 
 /* What a verified chain gives the report checks; cached by chain bytes. */
@@ -728,7 +729,16 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     }
     snprintf(res->trust_anchor, sizeof res->trust_anchor, "%s", ch->anchor);
     cvma_verdict_pass(v, CVMA_CHECK_CHAIN);
-    if (!ch->has_crl) {
+    if (ch->has_crl && coll->crl_from_evidence) {
+        /* Checked, but chosen by the evidence: an older CRL still in its window, or the other
+         * key path's (AMD's VCEK and VLEK CRLs look alike), would pass as well. */
+        cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+                    "the only AMD CRL at hand was the evidence bundle's crl.der (offline, none in "
+                    "--collateral DIR or the cache): it is the ARK's and lists no revoked %s, but "
+                    "the evidence chose it, so revocation of the %s rests on that choice; give "
+                    "crl.der in --collateral DIR, or verify online",
+                    vlek ? "ASVK" : "ASK", vlek ? "ASVK" : "ASK");
+    } else if (!ch->has_crl) {
         if (coll->crl_note[0] != '\0') {
             cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
                         "the AMD CRL could not be fetched (%s): revocation of the %s was not "

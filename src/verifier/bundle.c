@@ -680,8 +680,10 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
             have = have || (ev->parts[k].name != NULL &&
                             strcmp(ev->parts[k].name, collateral_names[i]) == 0);
         }
-        if (have) {
-            continue; /* the bundle's own part wins */
+        /* The bundle's own part wins, but for the SEV-SNP CRL: the directory's is the
+         * verifier's own and is kept beside the bundle's (docs/collateral.md). */
+        if (have && strcmp(collateral_names[i], "crl.der") != 0) {
+            continue;
         }
         st = cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
         if (st == CVMA_E_IO) {

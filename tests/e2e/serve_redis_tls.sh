@@ -109,6 +109,13 @@ def serve(c):
             c.recv(4096)
             c.sendall(b"-ERR unknown command\r\n")
             time.sleep(0.5)
+        elif mode == "flood":
+            # a reply announced at 1 GB, then bytes as fast as they go, for 3 s
+            c.recv(4096)
+            c.sendall(b"$1000000000\r\n")
+            end = time.time() + 3
+            while time.time() < end:
+                c.sendall(b"a" * 65536)
         else:
             while True:
                 c.sendall(b"\x16")
@@ -151,6 +158,21 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 9000 ] && ok "a trickling peer: answered in $ms ms (< 9 s)" ||
     fail "a trickling peer: answered in $ms ms"
 stop S
+# a peer that sends a reply longer than any a verifier takes: the connection is broken once
+# it holds more than the largest shared value (4 MiB and a little), not read until the
+# deadline into the worker's memory
+fake "$T/flood.port" flood
+start F $COMMON --redis "redis://127.0.0.1:$(cat "$T/flood.port")"
+F=http://127.0.0.1:$PORT
+N=$(curl -sf "$F/v1/nonce" | jq -r .nonce)
+jq --arg n "$N" '. + {nonce: $n}' "$T/body.json" >"$T/bf.json"
+t0=$(date +%s%N)
+eq "a flooding peer: a nonce is refused" "503 NONCE_STORE_UNAVAILABLE" \
+    "$(post "$F/v1/verify" "$T/bf.json" "$T/of.json") $(jq -r .error.code "$T/of.json")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 1900 ] && ok "a flooding peer: answered in $ms ms, before the 2 s deadline" ||
+    fail "a flooding peer: answered in $ms ms"
+stop F
 refused "TLS files with a plain URL" "need --redis rediss://" $COMMON --redis "redis://127.0.0.1:$RP" $CLIENT
 refused "a certificate without its key" "--redis-cert and --redis-key go together" $COMMON \
     --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem"

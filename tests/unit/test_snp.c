@@ -234,6 +234,19 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
     f.o.collateral_parts = parts;
     f.o.n_collateral_parts = 1;
 
+    /* Where the CRL comes from, before anything is verified: the bundle's, marked so (the
+     * result then says that revocation rested on the evidence's choice: CRL_NOT_CHECKED). */
+    struct cvma_parse_opts po = {0};
+    struct cvma_snp_report rep;
+    struct cvma_snp_collateral c;
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(f.rep.p, f.rep.len, &po, &rep, &v), CVMA_OK);
+    assert_int_equal(cvma_snp_collateral_get(&rep, &f.o, NULL, &c, &v), CVMA_OK);
+    assert_true(c.crl_from_evidence);
+    assert_memory_equal(c.crl.p, f.crl.p, f.crl.len);
+    cvma_snp_collateral_cleanup(&c);
+
     /* No CRL of its own (offline, an empty cache): the bundle's, the evidence's fault. */
     crl_fx_verify(&f, &res);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CRL_INVALID);
@@ -242,6 +255,11 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
 
     /* A CRL in the cache under KDS's URL: that one is used, and found to be the cache's fault. */
     free(crl_fx_cache_kds_crl(&f, CVMA_SNP_PRODUCT_MILAN));
+    assert_int_equal(cvma_snp_collateral_get(&rep, &f.o, NULL, &c, &v), CVMA_OK);
+    assert_false(c.crl_from_evidence); /* the cache's */
+    assert_true(c.crl_fetched);
+    cvma_snp_collateral_cleanup(&c);
+    cvma_verdict_cleanup(&v);
     crl_fx_verify(&f, &res);
     assert_true(res.undecided);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);

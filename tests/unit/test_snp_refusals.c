@@ -13,6 +13,7 @@
 #include "collateral/cache.h"
 #include "collateral/kds.h"
 #include "collateral/source.h"
+#include "common/base64.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
@@ -21,6 +22,7 @@
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
 #include "testutil.h"
+#include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 struct run {
@@ -310,6 +312,83 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
     tu_rmtree(cache);
     free(empty_cache);
     free(cache);
+    done(&r);
+}
+
+/*
+ * A crl.der the verifier's caller read from its own directory into the evidence object
+ * (cvma_evidence_add_collateral_dir) is kept beside the bundle's, and is the one checked:
+ * here the bundle's lists nobody, the directory's the ASK.
+ */
+static void test_own_directory_crl_beside_the_bundles(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf clean;
+    char err[256];
+    cvma_sim_snp_opts_default(&o);
+    o.revoke_ask = true;
+    o.keep_keys = true;
+    sim_write(&o, &r);
+    clean_crl(r.dir, &clean);
+    /* the simulator's bundle with the clean CRL in place of its own */
+    char *bp = tu_path(r.dir, "bundle.json"), *b2 = tu_path(r.dir, "b2.json"),
+         *rp = tu_path(r.dir, "report.bin");
+    struct cvma_buf report;
+    tu_read(rp, &report);
+    assert_int_equal(cvma_bundle_write(bp, "sev-snp", report.p, report.len, r.dir), CVMA_OK);
+    cvma_buf_free(&report);
+    free(rp);
+    json_error_t jerr;
+    json_t *j = json_load_file(bp, 0, &jerr), *pt;
+    size_t i;
+    char *b64 = cvma_base64_encode(clean.p, clean.len, CVMA_B64_STD);
+    assert_non_null(j);
+    assert_non_null(b64);
+    json_array_foreach(json_object_get(j, "parts"), i, pt)
+    {
+        const char *name = json_string_value(json_object_get(pt, "name"));
+        if (name != NULL && strcmp(name, "crl.der") == 0) {
+            assert_int_equal(json_object_set_new(pt, "data", json_string(b64)), 0);
+        }
+    }
+    assert_int_equal(json_dump_file(j, b2, 0), 0);
+    struct cvma_evidence *ev = NULL;
+    assert_int_equal(cvma_evidence_from_file(b2, CVMA_INFORM_AUTO, &ev, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, r.dir, err, sizeof err), CVMA_OK);
+
+    struct cvma_buf root;
+    char *ap = tu_path(r.dir, "ark.pem"), *cache = tu_tmpdir();
+    tu_read(ap, &root);
+    X509 *roots[1] = {cvma_x509_load(root.p, root.len)};
+    struct cvma_verify_opts vo;
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.offline = true;
+    vo.cache_dir = cache;
+    vo.trust_roots = roots;
+    vo.n_trust_roots = 1;
+    vo.collateral_parts = ev->coll;
+    vo.n_collateral_parts = ev->n_coll;
+    struct cvma_span e = cvma_evidence_bytes(ev);
+    cvma_result_init(&r.res, "sev-snp", vo.at);
+    cvma_snp_verify(e.p, e.len, &vo, NULL, &r.res);
+    cvma_result_finish(&r.res);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_REVOKED));
+
+    cvma_evidence_free(ev);
+    X509_free(roots[0]);
+    json_decref(j);
+    free(b64);
+    cvma_buf_free(&clean);
+    cvma_buf_free(&root);
+    tu_rmtree(cache);
+    free(cache);
+    free(ap);
+    free(bp);
+    free(b2);
     done(&r);
 }
 
@@ -1296,6 +1375,7 @@ int main(void)
             cmocka_unit_test(test_unpinned_root_is_refused),
             cmocka_unit_test(test_revoked_ask_is_refused),
             cmocka_unit_test(test_bundle_crl_never_replaces_the_verifiers_own),
+            cmocka_unit_test(test_own_directory_crl_beside_the_bundles),
             cmocka_unit_test(test_expired_and_future_vcek_are_refused),
             cmocka_unit_test(test_stale_crl_is_refused),
             cmocka_unit_test(test_crl_from_another_root_is_refused),
