@@ -311,7 +311,9 @@ CVMA_API enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_in
                                                   size_t err_len);
 /*
  * Adds the collateral files found in dir (file names of docs/collateral.md) as parts, so
- * that later verifications read them from memory. Missing files are skipped.
+ * that later verifications read them from memory. Missing files are skipped. They are the
+ * verifier's own, as if given with --collateral DIR: beside a part of the same name that the
+ * bundle holds, they come first for the SEV-SNP CRL and the TDX items (docs/collateral.md).
  */
 CVMA_API enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev,
                                                            const char *dir, char *err,

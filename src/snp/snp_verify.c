@@ -732,7 +732,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
     if (ch->has_crl && coll->crl_from_evidence) {
         /* Checked, but chosen by the evidence: an older CRL still in its window, or the other
          * key path's (AMD's VCEK and VLEK CRLs look alike), would pass as well. */
-        cvma_reject(v, CVMA_R_CRL_NOT_CHECKED,
+        cvma_reject(v, CVMA_R_COLLATERAL_FROM_EVIDENCE,
                     "the only AMD CRL at hand was the evidence bundle's crl.der (offline, none in "
                     "--collateral DIR or the cache): it is the ARK's and lists no revoked %s, but "
                     "the evidence chose it, so revocation of the %s rests on that choice; give "

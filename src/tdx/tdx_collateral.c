@@ -202,6 +202,38 @@ void cvma_tdx_collateral_cleanup(struct cvma_tdx_collateral *c)
     memset(c, 0, sizeof *c);
 }
 
+/* see tdx/tdx_collateral.h */
+void cvma_tdx_collateral_move(struct cvma_tdx_collateral *to, struct cvma_tdx_collateral *from,
+                              unsigned items)
+{
+    if ((items & CVMA_TDX_ITEM_TCB_INFO) != 0 && from->tcb_info_chain != NULL) {
+        to->tcb_info_doc = from->tcb_info_doc;
+        to->tcb_info = from->tcb_info;
+        to->tcb_info_chain = from->tcb_info_chain;
+        memset(&from->tcb_info_doc, 0, sizeof from->tcb_info_doc);
+        memset(&from->tcb_info, 0, sizeof from->tcb_info);
+        from->tcb_info_chain = NULL;
+    }
+    if ((items & CVMA_TDX_ITEM_QE_IDENTITY) != 0 && from->qe_identity_chain != NULL) {
+        to->qe_identity_doc = from->qe_identity_doc;
+        to->qe_identity = from->qe_identity;
+        to->qe_identity_chain = from->qe_identity_chain;
+        memset(&from->qe_identity_doc, 0, sizeof from->qe_identity_doc);
+        memset(&from->qe_identity, 0, sizeof from->qe_identity);
+        from->qe_identity_chain = NULL;
+    }
+    if ((items & CVMA_TDX_ITEM_PCK_CRL) != 0 && from->pck_crl != NULL) {
+        to->pck_crl = from->pck_crl;
+        from->pck_crl = NULL;
+    }
+    if ((items & CVMA_TDX_ITEM_ROOT_CA_CRL) != 0 && from->root_ca_crl != NULL) {
+        to->root_ca_crl = from->root_ca_crl;
+        from->root_ca_crl = NULL;
+    }
+    to->fetched |= from->fetched & items;
+    from->fetched &= ~items;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Typed field access for the parsers                                                         */
 /* ------------------------------------------------------------------------------------------ */
@@ -561,6 +593,17 @@ static const char *const file_names[F_COUNT_] = {
         "qe_identity.sig.hex", "tcb_info_issuer_chain.pem", "qe_identity_issuer_chain.pem",
         "pck_crl.der",         "root_ca_crl.der",
 };
+
+/* see tdx/tdx_collateral.h */
+bool cvma_tdx_collateral_is_file(const char *name)
+{
+    for (int i = 0; name != NULL && i < F_COUNT_; i++) {
+        if (strcmp(name, file_names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* The document in body: the PCS body form, else the bare object with its .sig.hex. */
 static enum cvma_status load_doc(struct cvma_tdx_signed_json *doc, struct cvma_buf *body,

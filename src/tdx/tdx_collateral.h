@@ -118,6 +118,15 @@ struct cvma_tdx_collateral {
 
 /* Frees everything c owns and zeroes it. Safe on a zeroed struct and twice. */
 void cvma_tdx_collateral_cleanup(struct cvma_tdx_collateral *c);
+/* True when name is one of the TDX collateral file names (docs/collateral.md). */
+bool cvma_tdx_collateral_is_file(const char *name);
+
+/*
+ * Moves the items named (CVMA_TDX_ITEM_* bits) that from holds into to, which must not hold
+ * them yet, with their `fetched` bits; from keeps the rest. An item from lacks is left alone.
+ */
+void cvma_tdx_collateral_move(struct cvma_tdx_collateral *to, struct cvma_tdx_collateral *from,
+                              unsigned items);
 /* Free what cvma_tdx_tcb_info_parse / cvma_tdx_qe_identity_parse allocated; zero the struct. */
 void cvma_tdx_tcb_info_cleanup(struct cvma_tdx_tcb_info *t);
 void cvma_tdx_qe_identity_cleanup(struct cvma_tdx_qe_identity *q);

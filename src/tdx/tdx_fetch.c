@@ -8,6 +8,7 @@
  * the verification, with the collateral.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -197,36 +198,202 @@ static void name_dir_gap(struct cvma_verdict *v, size_t since,
     }
 }
 
+/* opts' TDX collateral parts split by where they came from: the verifier's own (`own`, read
+ * from its directory into the evidence) and the evidence's; other parts (an event log) are
+ * left out. The parts are borrowed; free both arrays. */
+static enum cvma_status split_parts(const struct cvma_verify_opts *opts,
+                                    struct cvma_named_part **own_parts,
+                                    struct cvma_named_part **given_parts,
+                                    struct cvma_collateral_src *own,
+                                    struct cvma_collateral_src *given)
+{
+    struct cvma_named_part *o = NULL, *g = NULL;
+    size_t n = opts->n_collateral_parts;
+
+    *own_parts = *given_parts = NULL;
+    if (n > 0 && ((o = calloc(n, sizeof *o)) == NULL || (g = calloc(n, sizeof *g)) == NULL)) {
+        free(o);
+        return CVMA_E_NOMEM;
+    }
+    *own_parts = o;
+    *given_parts = g;
+    own->parts = o;
+    given->parts = g;
+    for (size_t i = 0; i < n; i++) {
+        const struct cvma_named_part *pt = &opts->collateral_parts[i];
+        if (!cvma_tdx_collateral_is_file(pt->name)) {
+            continue;
+        }
+        if (pt->own) {
+            o[own->n_parts++] = *pt;
+        } else {
+            g[given->n_parts++] = *pt;
+        }
+    }
+    return CVMA_OK;
+}
+
+/* The items of need that the evidence gives (given: its parts), loaded as a directory is (an
+ * item given in part is refused), moved into c; *got: which. Any other item given is dropped. */
+static enum cvma_status take_given(const struct cvma_collateral_src *given, unsigned need,
+                                   struct cvma_tdx_collateral *c, unsigned *got,
+                                   struct cvma_verdict *v)
+{
+    struct cvma_tdx_collateral t;
+    unsigned have = 0;
+    enum cvma_status st = cvma_tdx_collateral_load_cached(NULL, given, &t, &have, NULL, 0, v);
+
+    *got = 0;
+    if (st == CVMA_OK) {
+        *got = have & need;
+        cvma_tdx_collateral_move(c, &t, *got);
+    }
+    cvma_tdx_collateral_cleanup(&t);
+    return st;
+}
+
+/* "TCB Info, PCK CRL": the names of the items in bits. */
+static void item_names(unsigned bits, char *out, size_t out_len)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{CVMA_TDX_ITEM_TCB_INFO, "TCB Info"},
+                 {CVMA_TDX_ITEM_QE_IDENTITY, "QE Identity"},
+                 {CVMA_TDX_ITEM_PCK_CRL, "PCK CRL"},
+                 {CVMA_TDX_ITEM_ROOT_CA_CRL, "Root CA CRL"}};
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if ((bits & names[i].bit) != 0 && used < out_len) {
+            int w = snprintf(out + used, out_len - used, "%s%s", used ? ", " : "", names[i].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+}
+
+/*
+ * Offline, for a chain to the pinned Intel root: the items of need from the cache, and those the
+ * cache lacks from the evidence (given), when it gives them, with COLLATERAL_FROM_EVIDENCE
+ * naming them: checked as any item is, but chosen by the evidence, which could bring an older
+ * one still inside its window. An item neither has stays undecided, as without a bundle.
+ */
+static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
+                                            const struct cvma_verify_opts *opts, unsigned need,
+                                            const struct cvma_collateral_src *given,
+                                            struct cvma_tdx_held *held, struct cvma_verdict *v)
+{
+    static const unsigned order[] = {CVMA_TDX_ITEM_TCB_INFO, CVMA_TDX_ITEM_QE_IDENTITY,
+                                     CVMA_TDX_ITEM_PCK_CRL, CVMA_TDX_ITEM_ROOT_CA_CRL};
+    struct cvma_tdx_collateral ev;
+    unsigned ev_have = 0, used = 0;
+    bool ev_loaded = false;
+    enum cvma_status st = CVMA_OK;
+
+    memset(&ev, 0, sizeof ev);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(order) && st == CVMA_OK; i++) {
+        struct cvma_tdx_held t;
+        struct cvma_verdict scratch;
+        if ((need & order[i]) == 0) {
+            continue;
+        }
+        memset(&t, 0, sizeof t);
+        cvma_verdict_init(&scratch);
+        st = from_pcs(q, opts, order[i], &t, &scratch);
+        if (st == CVMA_UNDECIDED && !scratch.oom && !ev_loaded) {
+            ev_loaded = true;
+            unsigned all = 0;
+            if ((st = take_given(given, CVMA_TDX_ITEMS_ALL, &ev, &all, v)) != CVMA_OK) {
+                cvma_verdict_cleanup(&scratch);
+                break;
+            }
+            ev_have = all;
+            st = CVMA_UNDECIDED;
+        }
+        if (st == CVMA_UNDECIDED && !scratch.oom && (ev_have & order[i]) != 0) {
+            cvma_tdx_collateral_move(&held->c, &ev, order[i]);
+            used |= order[i];
+            st = CVMA_OK;
+        } else {
+            cvma_verdict_merge(v, &scratch);
+            v->undecided = v->undecided || scratch.undecided;
+            if (st == CVMA_OK) {
+                cvma_tdx_collateral_move(&held->c, &t.c, order[i]);
+            }
+        }
+        cvma_tdx_collateral_cleanup(&t.c);
+        cvma_verdict_cleanup(&scratch);
+    }
+    cvma_tdx_collateral_cleanup(&ev);
+    if (st == CVMA_OK && used != 0) {
+        char names[64];
+        item_names(used, names, sizeof names);
+        cvma_reject(v, CVMA_R_COLLATERAL_FROM_EVIDENCE,
+                    "the only %s at hand came with the evidence (offline, none in --collateral DIR "
+                    "or the cache): checked as any collateral is (Intel's signature, its window), "
+                    "but chosen by the evidence, which could bring an older one still in its "
+                    "window (from before a revocation or a TCB recovery); give the collateral in "
+                    "--collateral DIR, or verify online",
+                    names);
+    }
+    return st;
+}
+
+/*
+ * Collateral for q, item by item (docs/collateral.md):
+ * 1. the verifier's own: --collateral DIR, and parts read from it into the evidence (`own`);
+ * 2. for a chain to the pinned Intel root: Intel PCS through the cache (offline: the cache);
+ *    offline, what the cache lacks is the evidence's bundle's, with COLLATERAL_FROM_EVIDENCE;
+ * 3. for another root (a --trust-root): the evidence's bundle, then PCS through the cache for
+ *    what it lacks (PCS has nothing for such a root, but a stand-in may).
+ * A bundle item never replaces one the verifier has of its own.
+ */
 enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
                                          const struct cvma_verify_opts *opts,
                                          struct cvma_tdx_held *held, struct cvma_verdict *v)
 {
+    struct cvma_collateral_src own = {.dir = opts->collateral_dir}, given = {0};
+    struct cvma_named_part *own_parts, *given_parts;
     enum cvma_status st;
+
     memset(held, 0, sizeof *held);
-    struct cvma_collateral_src src = {.parts = opts->collateral_parts,
-                                      .n_parts = opts->n_collateral_parts,
-                                      .dir = opts->collateral_dir};
+    if ((st = split_parts(opts, &own_parts, &given_parts, &own, &given)) != CVMA_OK) {
+        return st;
+    }
     if (opts->collateral_parts_only) {
-        src.dir = NULL;
-        st = cvma_tdx_collateral_load(&src, &held->c, v);
-    } else if (cvma_collateral_src_any(&src)) {
-        /* What the directory (or bundle) gives is used as is; only the items it lacks come
-         * from PCS or the cache, online or offline (docs/collateral.md). */
+        /* Prepared once (tdx_prepare): only from the verifier's own parts, all of them. */
+        own.dir = NULL;
+        st = given.n_parts > 0 ? CVMA_E_USAGE : cvma_tdx_collateral_load(&own, &held->c, v);
+    } else {
         struct cvma_dircache *dc =
                 opts->collateral_hooks != NULL ? opts->collateral_hooks->dir_cache : NULL;
-        unsigned given = 0;
+        unsigned have = 0, need = CVMA_TDX_ITEMS_ALL;
         char absent[256];
-        st = cvma_tdx_collateral_load_cached(dc, &src, &held->c, &given, absent, sizeof absent, v);
-        if (st == CVMA_OK && given != CVMA_TDX_ITEMS_ALL) {
+        /* What the directory gives is used as is; only the items it lacks come from elsewhere,
+         * online or offline. */
+        if (cvma_collateral_src_any(&own)) {
+            st = cvma_tdx_collateral_load_cached(dc, &own, &held->c, &have, absent, sizeof absent,
+                                                 v);
+            need &= ~have;
+        }
+        bool pinned = need != 0 && given.n_parts > 0 && cvma_tdx_pck_root_pinned(q);
+        if (st == CVMA_OK && need != 0 && given.n_parts > 0 && !pinned) {
+            unsigned got = 0;
+            st = take_given(&given, need, &held->c, &got, v);
+            need &= ~got;
+        }
+        if (st == CVMA_OK && need != 0) {
             size_t since = v->n_reasons;
-            st = from_pcs(q, opts, CVMA_TDX_ITEMS_ALL & ~given, held, v);
-            if (st == CVMA_UNDECIDED && given != 0) {
-                name_dir_gap(v, since, &src, absent);
+            st = pinned && opts->offline ? from_cache_or_given(q, opts, need, &given, held, v)
+                                         : from_pcs(q, opts, need, held, v);
+            if (st == CVMA_UNDECIDED && have != 0) {
+                name_dir_gap(v, since, &own, absent);
             }
         }
-    } else {
-        st = from_pcs(q, opts, CVMA_TDX_ITEMS_ALL, held, v);
     }
+    free(own_parts);
+    free(given_parts);
     if (st == CVMA_OK && !cvma_tdx_held_seal(held)) {
         st = CVMA_E_NOMEM;
     }

@@ -24,9 +24,13 @@ struct cvma_tdx_held {
 CVMA_MUST_USE bool cvma_tdx_held_seal(struct cvma_tdx_held *held);
 
 /*
- * Gets collateral for quote q: from opts->collateral_dir, else from Intel PCS (or a PCCS)
- * through the cache unless offline. CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE when it cannot
- * be had. The result is sealed.
+ * Gets collateral for quote q, item by item: the verifier's own (opts->collateral_dir and the
+ * parts marked `own`) first; then, for a chain to the pinned Intel root, Intel PCS (or a PCCS)
+ * through the cache (offline: the cache, then the evidence's parts with
+ * COLLATERAL_FROM_EVIDENCE); for another root, the evidence's parts, then PCS through the
+ * cache. CVMA_UNDECIDED with COLLATERAL_UNAVAILABLE when it cannot be had. With
+ * opts->collateral_parts_only, the own parts alone, all four items required; CVMA_E_USAGE
+ * when the evidence gives any (tdx_prepare: not prepared). The result is sealed.
  */
 CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
                                                        const struct cvma_verify_opts *opts,
@@ -48,6 +52,14 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quo
 CVMA_MUST_USE enum cvma_status cvma_tdx_pck_chain_precheck(const struct cvma_tdx_quote *q,
                                                            const struct cvma_verify_opts *opts,
                                                            struct cvma_verdict *v);
+
+/*
+ * True when the last certificate of the quote's PCK chain has the pinned Intel SGX Root CA's
+ * key: Intel PCS and the cache hold collateral for that chain, and none for a --trust-root's.
+ * A claim of the quote's only, not yet checked: what is fetched for it is still checked in
+ * full, and a quote whose chain does not chain to that root is refused before any fetch.
+ */
+CVMA_MUST_USE bool cvma_tdx_pck_root_pinned(const struct cvma_tdx_quote *q);
 
 /*
  * Removes from the on-disk cache the PCS items named (CVMA_TDX_ITEM_* bits) that collateral

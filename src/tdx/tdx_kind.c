@@ -64,6 +64,9 @@ static void *tdx_prepare(const uint8_t *p, size_t len, const struct cvma_verify_
     if (q == NULL || h == NULL) {
         goto out;
     }
+    /* Only the verifier's own parts are prepared (cvma_tdx_collateral_get refuses the
+     * evidence's with CVMA_E_USAGE): a bundle's items are settled against the verifier's own
+     * collateral on every verification. */
     o.collateral_parts_only = true;
     if (cvma_tdx_quote_parse(p, len, &po, q, &v) != CVMA_OK) {
         goto out;

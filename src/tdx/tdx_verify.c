@@ -170,6 +170,20 @@ static enum cvma_status pick_anchor(X509 *root, const struct cvma_verify_opts *o
                        cn, hex);
 }
 
+/* see tdx/tdx_internal.h */
+bool cvma_tdx_pck_root_pinned(const struct cvma_tdx_quote *q)
+{
+    static const struct cvma_chain_pin intel_root = {intel_root_spki_sha256};
+    STACK_OF(X509) *certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
+    char hex[65];
+    bool pinned = certs != NULL && sk_X509_num(certs) > 0 &&
+                  cvma_chain_pick_anchor(sk_X509_value(certs, sk_X509_num(certs) - 1), &intel_root,
+                                         1, NULL, NULL, 0, hex) == 0;
+    sk_X509_pop_free(certs, X509_free);
+    ERR_clear_error();
+    return pinned;
+}
+
 /*
  * The quote's PCK chain: PCK leaf -> PCK CA -> root, the root pinned or a --trust-root (its name
  * in anchor), the leaf an SGX PCK Certificate, verified by OpenSSL in strict mode. Two depths:

@@ -675,16 +675,9 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
         struct cvma_buf b = {0};
-        bool have = false;
-        for (size_t k = 0; k < ev->n_parts; k++) {
-            have = have || (ev->parts[k].name != NULL &&
-                            strcmp(ev->parts[k].name, collateral_names[i]) == 0);
-        }
-        /* The bundle's own part wins, but for the SEV-SNP CRL: the directory's is the
-         * verifier's own and is kept beside the bundle's (docs/collateral.md). */
-        if (have && strcmp(collateral_names[i], "crl.der") != 0) {
-            continue;
-        }
+        /* Kept beside a bundle part of the same name, as the verifier's own: the SEV-SNP CRL
+         * and the TDX items are then the directory's, the bundle's only where the verifier
+         * has none (docs/collateral.md); for the SEV-SNP certificates the bundle's come first. */
         st = cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
         if (st == CVMA_E_IO) {
             st = CVMA_OK;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -129,6 +130,94 @@ static void test_library_one_evidence_verified_many_times_uses_prepared_collater
     assert_non_null(ev->memo->prepared);
     cvma_evidence_free(ev);
     cvma_verifier_free(v);
+}
+
+/* The same evidence object verified three times with v: every result's status is want. */
+static void verify_thrice(struct cvma_verifier *v, struct cvma_evidence *ev,
+                          enum cvma_result_status want)
+{
+    struct cvma_request req;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    for (int i = 0; i < 3; i++) {
+        struct cvma_result *res = NULL;
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_result_status(res), want);
+        cvma_result_free(res);
+    }
+}
+
+/* A TDX bundle's items never replace the verifier's own (docs/collateral.md): a bundle whose TCB
+ * Info signature is broken verifies against --collateral DIR, on every verification of the same
+ * evidence object (the evidence's items are not prepared once for all), and through
+ * cvma_evidence_add_collateral_dir, whose files stand beside the bundle's as the verifier's own. */
+static void test_library_tdx_bundle_items_never_replace_the_verifiers_own(void **state)
+{
+    static const char *const names[] = {"tcb_info.json",    "tcb_info_issuer_chain.pem",
+                                        "qe_identity.json", "qe_identity_issuer_chain.pem",
+                                        "pck_crl.der",      "root_ca_crl.der"};
+    struct fx *f = *state;
+    struct cvma_evidence *ev = NULL;
+    struct cvma_buf b;
+    char err[256];
+    char *bad = tu_path(f->dir, "tdx-bad");
+    char *bpath = tu_path(bad, "bundle.json");
+    assert_int_equal(mkdir(bad, 0700), 0);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        char *from = tu_path(f->tdx, names[i]), *to = tu_path(bad, names[i]);
+        tu_read(from, &b);
+        if (i == 0) {
+            char *sig = strstr((char *)b.p, "\"signature\":\"");
+            assert_non_null(sig);
+            sig += strlen("\"signature\":\"");
+            *sig = *sig == '0' ? '1' : '0';
+        }
+        tu_write(to, b.p, b.len);
+        cvma_buf_free(&b);
+        free(from);
+        free(to);
+    }
+    char *q = tu_path(f->tdx, "quote.bin");
+    tu_read(q, &b);
+    assert_int_equal(cvma_bundle_write(bpath, "tdx", b.p, b.len, bad), CVMA_OK);
+    cvma_buf_free(&b);
+
+    /* The bundle alone: its broken TCB Info is the evidence's fault. */
+    struct cvma_verifier *v = tu_verifier(f->root_ca, NULL, NULL, false);
+    struct cvma_result *res = tu_verify_path(v, bpath);
+    assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+    assert_true(cvma_result_has_reason(res, "COLLATERAL_SIGNATURE_INVALID"));
+    cvma_result_free(res);
+
+    /* The verifier's own directory's files read into the evidence: those are used. */
+    assert_int_equal(cvma_evidence_from_file(bpath, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, f->tdx, err, sizeof err), CVMA_OK);
+    verify_thrice(v, ev, CVMA_AFFIRMING);
+    assert_null(ev->memo->prepared);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+
+    /* --collateral DIR: the same, on every verification of one evidence object. */
+    v = tu_verifier(f->root_ca, f->tdx, NULL, false);
+    assert_int_equal(cvma_evidence_from_file(bpath, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    verify_thrice(v, ev, CVMA_AFFIRMING);
+    assert_null(ev->memo->prepared);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+
+    /* The bare quote with the directory read into it: all the verifier's own, prepared once. */
+    v = tu_verifier(f->root_ca, NULL, NULL, false);
+    assert_int_equal(cvma_evidence_from_file(q, CVMA_INFORM_AUTO, &ev, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, f->tdx, err, sizeof err), CVMA_OK);
+    verify_thrice(v, ev, CVMA_AFFIRMING);
+    assert_non_null(ev->memo->prepared);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(q);
+    free(bpath);
+    free(bad);
 }
 
 static void test_library_bundle_without_collateral_is_undecided_offline(void **state)
@@ -801,6 +890,7 @@ int main(void)
             cmocka_unit_test(test_library_bundle_verifies_with_its_own_collateral),
             cmocka_unit_test(
                     test_library_one_evidence_verified_many_times_uses_prepared_collateral),
+            cmocka_unit_test(test_library_tdx_bundle_items_never_replace_the_verifiers_own),
             cmocka_unit_test(test_library_bundle_without_collateral_is_undecided_offline),
             cmocka_unit_test(test_library_hex_and_base64_text_are_decoded),
             cmocka_unit_test(test_library_malformed_bundles_and_inputs_are_usage_errors),

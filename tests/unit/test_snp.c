@@ -235,7 +235,8 @@ static void test_bundle_crl_after_the_verifiers_own_for_amd_roots(void **state)
     f.o.n_collateral_parts = 1;
 
     /* Where the CRL comes from, before anything is verified: the bundle's, marked so (the
-     * result then says that revocation rested on the evidence's choice: CRL_NOT_CHECKED). */
+     * result then says that revocation rested on the evidence's choice:
+     * COLLATERAL_FROM_EVIDENCE). */
     struct cvma_parse_opts po = {0};
     struct cvma_snp_report rep;
     struct cvma_snp_collateral c;

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "collateral/source.h"
 #include "common/timeutil.h"
 #include "common/verdict.h"
 #include "crypto/chain.h"
@@ -2671,6 +2672,120 @@ static void test_pcs_forged_pck_chain_makes_no_request(void **state)
     sim_tdx_free(&t);
 }
 
+/*
+ * A bundle's TDX items come after the verifier's own for a chain to Intel's root: evidence that
+ * brings a Root CA CRL of its choosing (here one that is not yet valid at the verification time,
+ * standing for an older one inside its window) has PCS's used online, the cache's offline, and
+ * its own only when the verifier has none (offline, an empty cache), with
+ * COLLATERAL_FROM_EVIDENCE naming the items so taken. The real SPR sample through the stand-in.
+ */
+static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **state)
+{
+    struct srv *s = *state;
+    if (!server_prereqs()) {
+        skip();
+    }
+    char *spr = tu_vec(SPR_DIR);
+    char *other_root_crl = tu_vec("tdx/v4-uptodate-dcapqvl/root_ca_crl.der");
+    const char *files[][2] = {{"tcb_info.json", "tcb_info_response.json"},
+                              {"tcb_info_issuer_chain.pem", "tcb_info_issuer_chain.pem"},
+                              {"qe_identity.json", "qe_identity_response.json"},
+                              {"qe_identity_issuer_chain.pem", "tcb_info_issuer_chain.pem"},
+                              {"pck_crl.der", "pck_crl.der"},
+                              {"root_ca_crl.der", "root_ca_crl.der"}};
+    struct cvma_buf data[CVMA_ARRAY_LEN(files)], quote, mine;
+    struct cvma_named_part parts[CVMA_ARRAY_LEN(files)];
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    char *path = tu_path(spr, "quote.bin");
+    tu_read(path, &quote);
+    free(path);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
+        path = tu_path(spr, files[i][1]);
+        tu_read(path, &data[i]);
+        free(path);
+        parts[i] = (struct cvma_named_part){files[i][0], {data[i].p, data[i].len}, false};
+    }
+    /* The evidence's choice: another (genuine) Root CA CRL than PCS serves. */
+    tu_read(other_root_crl, &mine);
+    parts[5].data = (struct cvma_span){mine.p, mine.len};
+
+    start_spr(s, "TCB-Info-Issuer-Chain");
+    memset(&o, 0, sizeof o);
+    o.at = tu_time("2023-07-01T01:00:00Z");
+    o.allow_trailing_data = true;
+    o.pcs_base_url = s->base;
+    o.cache_dir = s->cache_dir;
+    o.collateral_parts = parts;
+    o.n_collateral_parts = CVMA_ARRAY_LEN(parts);
+
+    /* 1. Online: all four from PCS, the bundle's unused; the sample's own verdict (no TCB
+     *    level of this platform in that TCB Info), no CRL complaint. */
+    verify_quote(&quote, &o, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_INVALID));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE));
+    cvma_result_cleanup(&res);
+    assert_int_equal(requests(s, 200), 4);
+
+    /* 2. Offline, the stand-in gone: the cache's, still not the bundle's. */
+    srv_stop(s);
+    o.offline = true;
+    verify_quote(&quote, &o, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE));
+    cvma_result_cleanup(&res);
+
+    /* 3. Offline, the Root CA CRL gone from the cache: that item alone is the bundle's, said
+     *    so, and judged as the evidence's (its window: a rejection, not undecided). */
+    {
+        struct cvma_tdx_quote q;
+        struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
+        struct cvma_verdict v;
+        char what[128];
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_quote_parse(quote.p, quote.len, &po, &q, &v), CVMA_OK);
+        cvma_tdx_collateral_evict(&q, &o, CVMA_TDX_ITEM_ROOT_CA_CRL, what, sizeof what);
+        assert_string_equal(what, "Root CA CRL");
+        cvma_tdx_quote_cleanup(&q);
+        cvma_verdict_cleanup(&v);
+    }
+    verify_quote(&quote, &o, &res);
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE, "the only Root CA CRL at");
+    assert_int_equal(tu_severity_of(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE),
+                     CVMA_SEV_WARNING);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    assert_false(res.undecided);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+
+    /* 4. Offline, an empty cache, the sample's own Root CA CRL in the bundle: the evidence's
+     *    four items verify, and the result says whose they were. */
+    o.cache_dir = s->tmp; /* no cache entries there */
+    parts[5].data = (struct cvma_span){data[5].p, data[5].len};
+    verify_quote(&quote, &o, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE,
+                     "TCB Info, QE Identity, PCK CRL, Root CA CRL");
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+    cvma_result_cleanup(&res);
+
+    /* 5. Without the bundle's items, the same is undecided: they were what stood in. */
+    o.n_collateral_parts = 0;
+    assert_int_equal(verify_quote(&quote, &o, &res), 3);
+    cvma_result_cleanup(&res);
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
+        cvma_buf_free(&data[i]);
+    }
+    cvma_buf_free(&mine);
+    cvma_buf_free(&quote);
+    free(other_root_crl);
+    free(spr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2728,6 +2843,9 @@ int main(void)
                                             srv_setup, srv_teardown),
             cmocka_unit_test_setup_teardown(test_pcs_forged_pck_chain_makes_no_request, srv_setup,
                                             srv_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_bundle_items_after_the_verifiers_own_for_intels_root, srv_setup,
+                    srv_teardown),
     };
     /* Loopback only, whatever proxy the environment names. */
     setenv("no_proxy", "127.0.0.1,localhost", 1);

@@ -2,6 +2,7 @@
  * Intel TDX verification end to end: the real samples with their collateral, byte flips in
  * the signed part, and each refusal on simulated evidence that is wrong in one way only.
  */
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/bn.h>
@@ -13,6 +14,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "appraise/policy.h"
+#include "collateral/source.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "crypto/chain_cache.h"
@@ -1013,6 +1015,104 @@ static void test_sim_without_trust_root_is_refused(void **state)
     free(qp);
 }
 
+/* A verification of the simulated quote of r offline, trusting r's root, with the bundle parts
+ * given (the evidence's) and dir (may be NULL) as --collateral DIR; its exit code. */
+static int sim_verify_parts(struct simrun *r, const char *dir, const struct cvma_named_part *parts,
+                            size_t n, struct cvma_result *res)
+{
+    struct cvma_verify_opts o;
+    struct cvma_buf q;
+    X509 *roots[1] = {r->root};
+    char *qp = tu_path(r->dir, "quote.bin");
+    tu_read(qp, &q);
+    free(qp);
+    memset(&o, 0, sizeof o);
+    o.at = time(NULL);
+    o.offline = true;
+    o.collateral_dir = dir;
+    o.cache_dir = r->dir; /* the simulator writes no cache entries */
+    o.trust_roots = roots;
+    o.n_trust_roots = 1;
+    o.collateral_parts = parts;
+    o.n_collateral_parts = n;
+    cvma_result_init(res, "tdx", o.at);
+    cvma_tdx_verify(q.p, q.len, &o, NULL, res);
+    cvma_result_finish(res);
+    cvma_buf_free(&q);
+    return cvma_result_exit_code(res);
+}
+
+/* For a chain to another root than Intel's (a --trust-root; PCS and the cache have nothing for
+ * it): --collateral DIR first, the bundle's items only for what the directory lacks. A bundle
+ * TCB Info with a broken signature is therefore not seen beside a directory that has one, and
+ * is the evidence's fault without; no COLLATERAL_FROM_EVIDENCE for such a root. */
+static void test_sim_bundle_items_after_the_directorys(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"tcb_info.json",    "tcb_info_issuer_chain.pem",
+                                        "qe_identity.json", "qe_identity_issuer_chain.pem",
+                                        "pck_crl.der",      "root_ca_crl.der"};
+    struct cvma_sim_tdx_opts so;
+    struct simrun r;
+    struct cvma_buf data[CVMA_ARRAY_LEN(names)];
+    struct cvma_named_part parts[CVMA_ARRAY_LEN(names)];
+    struct cvma_result res;
+
+    cvma_sim_tdx_opts_default(&so);
+    sim_run(&so, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        char *p = tu_path(r.dir, names[i]);
+        tu_read(p, &data[i]);
+        free(p);
+        parts[i] = (struct cvma_named_part){names[i], {data[i].p, data[i].len}, false};
+    }
+    /* One hex digit of the TCB Info's signature changed. */
+    char *sig = strstr((char *)data[0].p, "\"signature\":\"");
+    assert_non_null(sig);
+    sig += strlen("\"signature\":\"");
+    *sig = *sig == '0' ? '1' : '0';
+
+    char *empty = tu_path(r.dir, "empty");
+    assert_int_equal(mkdir(empty, 0700), 0);
+    /* The directory has all four: the bundle's are not used. */
+    assert_int_equal(sim_verify_parts(&r, r.dir, parts, CVMA_ARRAY_LEN(parts), &res), 0);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE));
+    cvma_result_cleanup(&res);
+    /* An empty directory: the bundle's, the broken signature the evidence's fault. */
+    assert_int_equal(sim_verify_parts(&r, empty, parts, CVMA_ARRAY_LEN(parts), &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_SIGNATURE_INVALID);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE));
+    cvma_result_cleanup(&res);
+    /* A directory with the CRLs only: the TCB Info is still the bundle's. */
+    char *crls = tu_path(r.dir, "crls");
+    assert_int_equal(mkdir(crls, 0700), 0);
+    for (size_t i = 4; i < CVMA_ARRAY_LEN(names); i++) {
+        char *p = tu_path(crls, names[i]);
+        tu_write(p, data[i].p, data[i].len);
+        free(p);
+    }
+    assert_int_equal(sim_verify_parts(&r, crls, parts, CVMA_ARRAY_LEN(parts), &res), 1);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_SIGNATURE_INVALID);
+    cvma_result_cleanup(&res);
+    /* The TCB Info's pair in the directory too: affirming again. */
+    for (size_t i = 0; i < 2; i++) {
+        char *from = tu_path(r.dir, names[i]), *to = tu_path(crls, names[i]);
+        tu_copy(from, to);
+        free(from);
+        free(to);
+    }
+    assert_int_equal(sim_verify_parts(&r, crls, parts, CVMA_ARRAY_LEN(parts), &res), 0);
+    cvma_result_cleanup(&res);
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        cvma_buf_free(&data[i]);
+    }
+    free(crls);
+    free(empty);
+    sim_done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1130,7 @@ int main(void)
             cmocka_unit_test(test_sim_refusals),
             cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
             cmocka_unit_test(test_sim_without_trust_root_is_refused),
+            cmocka_unit_test(test_sim_bundle_items_after_the_directorys),
             cmocka_unit_test(test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it),
             cmocka_unit_test(test_sim_no_tcb_level_still_fills_claims),
             cmocka_unit_test(test_sim_unordered_qe_identity_gives_the_same_answer),
