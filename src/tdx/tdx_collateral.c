@@ -594,17 +594,6 @@ static const char *const file_names[F_COUNT_] = {
         "pck_crl.der",         "root_ca_crl.der",
 };
 
-/* see tdx/tdx_collateral.h */
-bool cvma_tdx_collateral_is_file(const char *name)
-{
-    for (int i = 0; name != NULL && i < F_COUNT_; i++) {
-        if (strcmp(name, file_names[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The document in body: the PCS body form, else the bare object with its .sig.hex. */
 static enum cvma_status load_doc(struct cvma_tdx_signed_json *doc, struct cvma_buf *body,
                                  const struct cvma_buf *sig, bool sig_missing, const char *key,
@@ -713,6 +702,34 @@ static void items_present(const bool *missing, unsigned *have, unsigned *part, c
     }
     *have = CVMA_TDX_ITEMS_ALL & ~lacking;
     *part = any & lacking;
+}
+
+/* see tdx/tdx_collateral.h */
+unsigned cvma_tdx_collateral_file_item(const char *name)
+{
+    for (int i = 0; name != NULL && i < F_COUNT_; i++) {
+        if (strcmp(name, file_names[i]) == 0) {
+            return file_item[i];
+        }
+    }
+    return 0;
+}
+
+/* see tdx/tdx_collateral.h */
+unsigned cvma_tdx_parts_partial(const struct cvma_named_part *parts, size_t n)
+{
+    bool missing[F_COUNT_];
+    unsigned have = 0, part = 0;
+
+    for (int k = 0; k < F_COUNT_; k++) {
+        missing[k] = true;
+        for (size_t i = 0; i < n; i++) {
+            missing[k] = missing[k] &&
+                         (parts[i].name == NULL || strcmp(parts[i].name, file_names[k]) != 0);
+        }
+    }
+    items_present(missing, &have, &part, NULL, 0);
+    return part;
 }
 
 /*

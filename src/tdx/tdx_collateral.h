@@ -118,8 +118,14 @@ struct cvma_tdx_collateral {
 
 /* Frees everything c owns and zeroes it. Safe on a zeroed struct and twice. */
 void cvma_tdx_collateral_cleanup(struct cvma_tdx_collateral *c);
-/* True when name is one of the TDX collateral file names (docs/collateral.md). */
-bool cvma_tdx_collateral_is_file(const char *name);
+/* The item (a CVMA_TDX_ITEM_* bit) whose file name is name (docs/collateral.md); 0 for a name
+ * that is none of them. */
+unsigned cvma_tdx_collateral_file_item(const char *name);
+
+struct cvma_named_part;
+/* The items (CVMA_TDX_ITEM_* bits) of which the n parts give some required files, not all: a
+ * document without its issuer chain, or the reverse. */
+unsigned cvma_tdx_parts_partial(const struct cvma_named_part *parts, size_t n);
 
 /*
  * Moves the items named (CVMA_TDX_ITEM_* bits) that from holds into to, which must not hold

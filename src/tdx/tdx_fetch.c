@@ -108,9 +108,10 @@ out:
 
 /* The items in want (CVMA_TDX_ITEM_*) from Intel PCS or the on-disk cache (offline: the cache
  * only) into held->c; the others in it are kept. A quote whose PCK chain does not chain to a
- * trusted root is refused first (CVMA_REJECTED), asking for nothing. */
+ * trusted root is refused first (CVMA_REJECTED), asking for nothing; checked: the caller has
+ * made that check already. */
 static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
-                                 const struct cvma_verify_opts *opts, unsigned want,
+                                 const struct cvma_verify_opts *opts, unsigned want, bool checked,
                                  struct cvma_tdx_held *held, struct cvma_verdict *v)
 {
     struct cvma_pcs pcs;
@@ -119,7 +120,7 @@ static enum cvma_status from_pcs(const struct cvma_tdx_quote *q,
     enum cvma_pcs_ca ca;
     /* Nothing is asked for by the PCK certificate's values before its chain is the trusted
      * root's; the CRLs among what is fetched are for the full check. */
-    enum cvma_status st = cvma_tdx_pck_chain_precheck(q, opts, v);
+    enum cvma_status st = checked ? CVMA_OK : cvma_tdx_pck_chain_precheck(q, opts, v);
     if (st != CVMA_OK) {
         return st;
     }
@@ -221,7 +222,7 @@ static enum cvma_status split_parts(const struct cvma_verify_opts *opts,
     given->parts = g;
     for (size_t i = 0; i < n; i++) {
         const struct cvma_named_part *pt = &opts->collateral_parts[i];
-        if (!cvma_tdx_collateral_is_file(pt->name)) {
+        if (cvma_tdx_collateral_file_item(pt->name) == 0) {
             continue;
         }
         if (pt->own) {
@@ -231,25 +232,6 @@ static enum cvma_status split_parts(const struct cvma_verify_opts *opts,
         }
     }
     return CVMA_OK;
-}
-
-/* The items of need that the evidence gives (given: its parts), loaded as a directory is (an
- * item given in part is refused), moved into c; *got: which. Any other item given is dropped. */
-static enum cvma_status take_given(const struct cvma_collateral_src *given, unsigned need,
-                                   struct cvma_tdx_collateral *c, unsigned *got,
-                                   struct cvma_verdict *v)
-{
-    struct cvma_tdx_collateral t;
-    unsigned have = 0;
-    enum cvma_status st = cvma_tdx_collateral_load_cached(NULL, given, &t, &have, NULL, 0, v);
-
-    *got = 0;
-    if (st == CVMA_OK) {
-        *got = have & need;
-        cvma_tdx_collateral_move(c, &t, *got);
-    }
-    cvma_tdx_collateral_cleanup(&t);
-    return st;
 }
 
 /* "TCB Info, PCK CRL": the names of the items in bits. */
@@ -273,11 +255,66 @@ static void item_names(unsigned bits, char *out, size_t out_len)
     }
 }
 
+/* The items of need that the evidence gives (given: its parts), moved into c; *got: which. Only
+ * the files of those items are read. An item the evidence gives in part (a document without its
+ * issuer chain, or the reverse) is the evidence's fault: COLLATERAL_INVALID. */
+static enum cvma_status take_given(const struct cvma_collateral_src *given, unsigned need,
+                                   struct cvma_tdx_collateral *c, unsigned *got,
+                                   struct cvma_verdict *v)
+{
+    struct cvma_named_part *sel = calloc(given->n_parts > 0 ? given->n_parts : 1, sizeof *sel);
+    struct cvma_collateral_src src = {.parts = sel};
+    struct cvma_tdx_collateral t;
+    unsigned have = 0, partial;
+    enum cvma_status st;
+
+    *got = 0;
+    if (sel == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    for (size_t i = 0; i < given->n_parts; i++) {
+        if ((cvma_tdx_collateral_file_item(given->parts[i].name) & need) != 0) {
+            sel[src.n_parts++] = given->parts[i];
+        }
+    }
+    if ((partial = cvma_tdx_parts_partial(sel, src.n_parts)) != 0) {
+        char names[64];
+        item_names(partial, names, sizeof names);
+        free(sel);
+        return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
+                           "the evidence bundle gives part of its %s: a document goes with its "
+                           "issuer chain (tcb_info.json with tcb_info_issuer_chain.pem, "
+                           "qe_identity.json with qe_identity_issuer_chain.pem)",
+                           names);
+    }
+    st = cvma_tdx_collateral_load_cached(NULL, &src, &t, &have, NULL, 0, v);
+    if (st == CVMA_OK) {
+        *got = have & need;
+        cvma_tdx_collateral_move(c, &t, *got);
+    }
+    cvma_tdx_collateral_cleanup(&t);
+    free(sel);
+    return st;
+}
+
+/* Adds to dst the reasons of src that are errors (errors true) or that are not. */
+static void merge_some(struct cvma_verdict *dst, const struct cvma_verdict *src, bool errors)
+{
+    for (size_t i = 0; i < src->n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &src->reasons[i];
+        if ((r->severity == CVMA_SEV_ERROR) == errors) {
+            cvma_verdict_add(dst, r->code, r->severity, "%s", r->detail);
+        }
+    }
+    dst->oom = dst->oom || src->oom;
+}
+
 /*
  * Offline, for a chain to the pinned Intel root: the items of need from the cache, and those the
  * cache lacks from the evidence (given), when it gives them, with COLLATERAL_FROM_EVIDENCE
  * naming them: checked as any item is, but chosen by the evidence, which could bring an older
- * one still inside its window. An item neither has stays undecided, as without a bundle.
+ * one still inside its window. An item neither has stays undecided, as without a bundle; the
+ * bundle's other items are not read.
  */
 static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
                                             const struct cvma_verify_opts *opts, unsigned need,
@@ -286,49 +323,55 @@ static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
 {
     static const unsigned order[] = {CVMA_TDX_ITEM_TCB_INFO, CVMA_TDX_ITEM_QE_IDENTITY,
                                      CVMA_TDX_ITEM_PCK_CRL, CVMA_TDX_ITEM_ROOT_CA_CRL};
-    struct cvma_tdx_collateral ev;
-    unsigned ev_have = 0, used = 0;
-    bool ev_loaded = false;
-    enum cvma_status st = CVMA_OK;
+    struct cvma_verdict missed[CVMA_ARRAY_LEN(order)]; /* why the cache did not have it */
+    unsigned miss = 0, got = 0;
+    enum cvma_status st = cvma_tdx_pck_chain_precheck(q, opts, v);
 
-    memset(&ev, 0, sizeof ev);
+    if (st != CVMA_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
+        cvma_verdict_init(&missed[i]);
+    }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(order) && st == CVMA_OK; i++) {
         struct cvma_tdx_held t;
-        struct cvma_verdict scratch;
         if ((need & order[i]) == 0) {
             continue;
         }
         memset(&t, 0, sizeof t);
-        cvma_verdict_init(&scratch);
-        st = from_pcs(q, opts, order[i], &t, &scratch);
-        if (st == CVMA_UNDECIDED && !scratch.oom && !ev_loaded) {
-            ev_loaded = true;
-            unsigned all = 0;
-            if ((st = take_given(given, CVMA_TDX_ITEMS_ALL, &ev, &all, v)) != CVMA_OK) {
-                cvma_verdict_cleanup(&scratch);
-                break;
-            }
-            ev_have = all;
-            st = CVMA_UNDECIDED;
-        }
-        if (st == CVMA_UNDECIDED && !scratch.oom && (ev_have & order[i]) != 0) {
-            cvma_tdx_collateral_move(&held->c, &ev, order[i]);
-            used |= order[i];
+        st = from_pcs(q, opts, order[i], true, &t, &missed[i]);
+        /* Notes (a corrupt cache entry passed over) stay; a miss is said only when the bundle
+         * does not stand in. */
+        merge_some(v, &missed[i], false);
+        if (st == CVMA_UNDECIDED && !missed[i].oom) {
+            miss |= order[i];
             st = CVMA_OK;
+        } else if (st == CVMA_OK) {
+            cvma_tdx_collateral_move(&held->c, &t.c, order[i]);
         } else {
-            cvma_verdict_merge(v, &scratch);
-            v->undecided = v->undecided || scratch.undecided;
-            if (st == CVMA_OK) {
-                cvma_tdx_collateral_move(&held->c, &t.c, order[i]);
-            }
+            merge_some(v, &missed[i], true);
+            v->undecided = v->undecided || missed[i].undecided;
         }
         cvma_tdx_collateral_cleanup(&t.c);
-        cvma_verdict_cleanup(&scratch);
     }
-    cvma_tdx_collateral_cleanup(&ev);
-    if (st == CVMA_OK && used != 0) {
+    if (st == CVMA_OK && miss != 0) {
+        st = take_given(given, miss, &held->c, &got, v);
+    }
+    if (st == CVMA_OK && (miss & ~got) != 0) {
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
+            if ((miss & ~got & order[i]) != 0) {
+                merge_some(v, &missed[i], true);
+            }
+        }
+        v->undecided = true;
+        st = CVMA_UNDECIDED;
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
+        cvma_verdict_cleanup(&missed[i]);
+    }
+    if (st == CVMA_OK && got != 0) {
         char names[64];
-        item_names(used, names, sizeof names);
+        item_names(got, names, sizeof names);
         cvma_reject(v, CVMA_R_COLLATERAL_FROM_EVIDENCE,
                     "the only %s at hand came with the evidence (offline, none in --collateral DIR "
                     "or the cache): checked as any collateral is (Intel's signature, its window), "
@@ -386,7 +429,7 @@ enum cvma_status cvma_tdx_collateral_get(const struct cvma_tdx_quote *q,
         if (st == CVMA_OK && need != 0) {
             size_t since = v->n_reasons;
             st = pinned && opts->offline ? from_cache_or_given(q, opts, need, &given, held, v)
-                                         : from_pcs(q, opts, need, held, v);
+                                         : from_pcs(q, opts, need, false, held, v);
             if (st == CVMA_UNDECIDED && have != 0) {
                 name_dir_gap(v, since, &own, absent);
             }

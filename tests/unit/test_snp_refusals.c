@@ -299,6 +299,19 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
         assert_int_equal(r.res.status, CVMA_AFFIRMING);
         cvma_result_cleanup(&r.res);
         if (pre != NULL) {
+            /* 4. Collateral whose CRL is marked as the evidence's choice (what an offline
+             * verifier without a CRL of its own does for AMD's ARKs, whose CRLs cannot be
+             * signed here): the result says so, COLLATERAL_FROM_EVIDENCE, a warning. */
+            struct cvma_snp_collateral *pc = pre;
+            pc->crl = pc->crl_given;
+            pc->crl_given = (struct cvma_buf){0};
+            pc->crl_from_evidence = true;
+            verify_rep(&rep, &vo, pre, &r.res);
+            assert_int_equal(r.res.status, CVMA_WARNING);
+            TU_ASSERT_DETAIL(&r.res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE,
+                             "the evidence chose it");
+            assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
+            cvma_result_cleanup(&r.res);
             cvma_kind_snp.prepared_free(pre);
         }
     }

@@ -2761,6 +2761,24 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     assert_int_equal(res.status, CVMA_CONTRAINDICATED);
     cvma_result_cleanup(&res);
 
+    /* 3b. The bundle's other items are not even read: garbage for a TCB Info, without its
+     *     issuer chain, changes nothing while the cache has the TCB Info. */
+    {
+        static const uint8_t junk[] = "not json";
+        struct cvma_named_part saved = parts[0], chain = parts[1];
+        parts[0].data = (struct cvma_span){junk, sizeof junk - 1};
+        parts[1].name = "unrelated";
+        verify_quote(&quote, &o, &res);
+        assert_true(tu_detail_has(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE,
+                                  "the only Root CA CRL at"));
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_INVALID));
+        assert_false(res.undecided);
+        cvma_result_cleanup(&res);
+        parts[0] = saved;
+        parts[1] = chain;
+    }
+
     /* 4. Offline, an empty cache, the sample's own Root CA CRL in the bundle: the evidence's
      *    four items verify, and the result says whose they were. */
     o.cache_dir = s->tmp; /* no cache entries there */
@@ -2772,10 +2790,72 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
     cvma_result_cleanup(&res);
 
+    /* 4b. A TCB Info without its issuer chain in the bundle: the evidence's fault, exit 1. */
+    parts[1].name = "unrelated";
+    assert_int_equal(verify_quote(&quote, &o, &res), 1);
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_INVALID, "gives part of its TCB Info");
+    assert_false(res.undecided);
+    cvma_result_cleanup(&res);
+    parts[1].name = files[1][0];
+
+    /* 4c. A bundle PCK CRL that is not the PCK CA's (the root's CRL): the evidence's fault too,
+     *     a rejection, not undecided and nothing said of a cache. */
+    parts[4].data = (struct cvma_span){data[5].p, data[5].len};
+    assert_int_equal(verify_quote(&quote, &o, &res), 1);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_CRL_INVALID));
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+    cvma_result_cleanup(&res);
+    parts[4].data = (struct cvma_span){data[4].p, data[4].len};
+
     /* 5. Without the bundle's items, the same is undecided: they were what stood in. */
     o.n_collateral_parts = 0;
     assert_int_equal(verify_quote(&quote, &o, &res), 3);
     cvma_result_cleanup(&res);
+    o.n_collateral_parts = CVMA_ARRAY_LEN(parts);
+
+    /* 6. A cache whose PCK CRL is not the PCK CA's (written by a server that served the root's
+     *    CRL there), offline, the Root CA CRL from the bundle: the cached item is at fault,
+     *    undecided and removed; the next verification takes the bundle's in its place. */
+    {
+        char *cache2 = tu_path(s->tmp, "cache2");
+        struct cvma_cache c2;
+        struct cvma_tdx_collateral c;
+        struct cvma_verdict v;
+        uint8_t fmspc[6];
+        const char *args[] = {
+                "--route",  TCB_PATH "=tcb_info_response.json",
+                "--header", TCB_PATH "|TCB-Info-Issuer-Chain|tcb_info_issuer_chain.pem",
+                "--route",  QE_PATH "=qe_identity_response.json",
+                "--header", QE_PATH "|SGX-Enclave-Identity-Issuer-Chain|tcb_info_issuer_chain.pem",
+                "--route",  PCK_PATH "=root_ca_crl.der",
+                "--header", PCK_PATH "|SGX-PCK-CRL-Issuer-Chain|pck_crl_issuer_chain.pem",
+                NULL};
+        srv_start_spr(s, args);
+        assert_int_equal(cvma_cache_init(&c2, cache2), CVMA_OK);
+        s->pcs.cache = &c2;
+        s->pcs.offline = false;
+        tu_hex("50806f000000", fmspc, 6);
+        cvma_verdict_init(&v);
+        /* TCB Info, QE Identity and the bad PCK CRL are cached; the Root CA CRL is not served. */
+        assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
+                         CVMA_UNDECIDED);
+        cvma_verdict_cleanup(&v);
+        srv_stop(s);
+        s->pcs.cache = &s->cache;
+        cvma_cache_cleanup(&c2);
+        o.cache_dir = cache2;
+        o.pcs_base_url = s->base;
+        assert_int_equal(verify_quote(&quote, &o, &res), 3);
+        TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "PCK CRL");
+        TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE, "the only Root CA CRL at");
+        cvma_result_cleanup(&res);
+        assert_int_equal(verify_quote(&quote, &o, &res), 1);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
+        TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE,
+                         "the only PCK CRL, Root CA CRL at");
+        cvma_result_cleanup(&res);
+        free(cache2);
+    }
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
         cvma_buf_free(&data[i]);
