@@ -95,6 +95,18 @@ enum cvma_status cvma_collateral_src_read_given(const struct cvma_collateral_src
 
 void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len)
 {
+    bool all_own = src != NULL && src->n_parts > 0;
+    for (size_t i = 0; all_own && i < src->n_parts; i++) {
+        all_own = src->parts[i].own;
+    }
+    if (all_own) {
+        /* Parts the verifier's caller read from its own directory: not the evidence's. */
+        snprintf(out, out_len, "%s",
+                 src->dir != NULL ? src->dir
+                                  : "the collateral read into the evidence from the verifier's "
+                                    "directory");
+        return;
+    }
     if (src == NULL || (src->n_parts == 0 && src->dir == NULL)) {
         snprintf(out, out_len, "(no collateral source)");
     } else if (src->n_parts > 0 && src->dir != NULL) {

@@ -61,7 +61,8 @@ CVMA_MUST_USE enum cvma_status cvma_collateral_src_read_given(const struct cvma_
                                                               struct cvma_buf *out, bool *missing,
                                                               struct cvma_verdict *v);
 
-/* "the bundle and DIR", "the bundle" or "DIR": where src reads, for messages. */
+/* "the bundle and DIR", "the bundle" or "DIR": where src reads, for messages; parts that are
+ * all `own` are not called the bundle. */
 void cvma_collateral_src_describe(const struct cvma_collateral_src *src, char *out, size_t out_len);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * Collateral for a TDX quote: from the --collateral directory, or from Intel PCS (or a PCCS
- * with the same API) through the on-disk cache. The FMSPC and the PCK CA that select what to
- * fetch are read from the quote's PCK certificate, and only once the PCK chain's signatures
+ * Collateral for a TDX quote, item by item: the verifier's own (the --collateral directory),
+ * Intel PCS (or a PCCS with the same API) through the on-disk cache, and the evidence
+ * bundle's items in the order cvma_tdx_collateral_get says. The FMSPC and the PCK CA that select
+ * what to fetch are read from the quote's PCK certificate, and only once the PCK chain's signatures
  * chain to a trusted root (cvma_tdx_pck_chain_precheck): a quote with a forged PCK certificate
  * (any FMSPC it likes) is refused without a request or a cache look-up. The CRLs and validity
  * times of that chain, the FMSPC match and every other signature are checked afterwards, by
@@ -98,8 +99,13 @@ static enum cvma_status pcs_for_quote(const struct cvma_tdx_quote *q,
     pcs->offline = opts->offline;
     pcs->max_age = opts->collateral_max_age;
     pcs->hooks = opts->collateral_hooks; /* the fleet's shared copy */
-    if (cvma_cache_init(cache, opts->cache_dir) == CVMA_OK) {
+    /* A cache directory that cannot be used is no cache (said where an item is missed); out
+     * of memory is not taken for that. */
+    enum cvma_status cst = cvma_cache_init(cache, opts->cache_dir);
+    if (cst == CVMA_OK) {
         pcs->cache = cache;
+    } else if (cst == CVMA_E_NOMEM) {
+        st = CVMA_E_NOMEM;
     }
 out:
     sk_X509_pop_free(certs, X509_free);
@@ -278,14 +284,24 @@ static enum cvma_status take_given(const struct cvma_collateral_src *given, unsi
         }
     }
     if ((partial = cvma_tdx_parts_partial(sel, src.n_parts)) != 0) {
-        char names[64];
+        char names[64], files[256];
+        size_t used = 0;
+        files[0] = '\0';
+        for (size_t i = 0; i < src.n_parts; i++) {
+            if ((cvma_tdx_collateral_file_item(sel[i].name) & partial) != 0 &&
+                used < sizeof files) {
+                int w = snprintf(files + used, sizeof files - used, "%s%s", used ? ", " : "",
+                                 sel[i].name);
+                used += w > 0 ? (size_t)w : 0;
+            }
+        }
         item_names(partial, names, sizeof names);
         free(sel);
         return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
-                           "the evidence bundle gives part of its %s: a document goes with its "
-                           "issuer chain (tcb_info.json with tcb_info_issuer_chain.pem, "
+                           "the evidence bundle gives only part of its %s (%s): a document goes "
+                           "with its issuer chain (tcb_info.json with tcb_info_issuer_chain.pem, "
                            "qe_identity.json with qe_identity_issuer_chain.pem)",
-                           names);
+                           names, files);
     }
     st = cvma_tdx_collateral_load_cached(NULL, &src, &t, &have, NULL, 0, v);
     if (st == CVMA_OK) {
@@ -357,6 +373,27 @@ static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
     if (st == CVMA_OK && miss != 0) {
         st = take_given(given, miss, &held->c, &got, v);
     }
+    /* Why the cache did not serve an item the bundle stood in for, when it says more than that
+     * it was not there (a cache directory that could not be used): kept for the warning. */
+    const char *cache_said = NULL;
+    for (size_t i = 0; st == CVMA_OK && i < CVMA_ARRAY_LEN(order) && cache_said == NULL; i++) {
+        for (size_t k = 0; (got & order[i]) != 0 && k < missed[i].n_reasons; k++) {
+            const char *d = missed[i].reasons[k].detail;
+            size_t n = strlen(d), tail = strlen(": offline and not in cache");
+            if (missed[i].reasons[k].severity == CVMA_SEV_ERROR &&
+                (n < tail || strcmp(d + n - tail, ": offline and not in cache") != 0)) {
+                cache_said = d;
+                break;
+            }
+        }
+    }
+    char said[CVMA_DETAIL_MAX];
+    said[0] = '\0';
+    if (cache_said != NULL) {
+        const char *why = strstr(cache_said, "(cache directory not used: ");
+        cvma_errf(said, sizeof said, why != NULL ? " %s" : " (the cache: %s)",
+                  why != NULL ? why : cache_said);
+    }
     if (st == CVMA_OK && (miss & ~got) != 0) {
         for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
             if ((miss & ~got & order[i]) != 0) {
@@ -373,12 +410,11 @@ static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
         char names[64];
         item_names(got, names, sizeof names);
         cvma_reject(v, CVMA_R_COLLATERAL_FROM_EVIDENCE,
-                    "the only %s at hand came with the evidence (offline, none in --collateral DIR "
-                    "or the cache): checked as any collateral is (Intel's signature, its window), "
-                    "but chosen by the evidence, which could bring an older one still in its "
-                    "window (from before a revocation or a TCB recovery); give the collateral in "
-                    "--collateral DIR, or verify online",
-                    names);
+                    "the only %s at hand came with the evidence (offline; none in --collateral "
+                    "DIR or the cache%s): checked as any collateral is, but chosen by the "
+                    "evidence, which could bring an older one still in its window (from before a "
+                    "revocation or a TCB recovery); give it in --collateral DIR, or verify online",
+                    names, said);
     }
     return st;
 }

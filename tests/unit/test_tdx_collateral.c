@@ -2790,10 +2790,25 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CRL_EXPIRED));
     cvma_result_cleanup(&res);
 
+    /* 4a. A cache directory that is not used (writable by others): the warning says why the
+     *     cache did not serve. */
+    {
+        char *open_dir = tu_path(s->tmp, "open-cache");
+        assert_int_equal(mkdir(open_dir, 0700), 0);
+        assert_int_equal(chmod(open_dir, 0777), 0);
+        o.cache_dir = open_dir;
+        verify_quote(&quote, &o, &res);
+        TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_FROM_EVIDENCE, "cache directory not used");
+        cvma_result_cleanup(&res);
+        o.cache_dir = s->tmp;
+        free(open_dir);
+    }
+
     /* 4b. A TCB Info without its issuer chain in the bundle: the evidence's fault, exit 1. */
     parts[1].name = "unrelated";
     assert_int_equal(verify_quote(&quote, &o, &res), 1);
-    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_INVALID, "gives part of its TCB Info");
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_INVALID,
+                     "gives only part of its TCB Info (tcb_info.json)");
     assert_false(res.undecided);
     cvma_result_cleanup(&res);
     parts[1].name = files[1][0];
