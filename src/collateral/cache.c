@@ -151,9 +151,11 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
     if (meta != NULL) {
         memset(meta, 0, sizeof *meta);
     }
-    /* A directory others can write (or none yet) holds no entry to believe: a miss. */
-    if (cvma_private_dir(c->dir, false, NULL, 0) != CVMA_OK) {
-        st = CVMA_OK;
+    /* A directory others can write (or none yet) holds no entry to believe: a miss. Out of
+     * memory while finding that out is not a miss (offline, a bundle's item would stand in). */
+    enum cvma_status dst = cvma_private_dir(c->dir, false, NULL, 0);
+    if (dst != CVMA_OK) {
+        st = dst == CVMA_E_NOMEM ? dst : CVMA_OK;
         goto out;
     }
     if ((path = cvma_cache_entry_path(c, key)) == NULL) {
@@ -309,14 +311,15 @@ void cvma_cache_age_text(int64_t fetched_at, int64_t now, char *out, size_t n)
 }
 
 /* see collateral/cache.h */
-bool cvma_cache_dir_refused(const struct cvma_cache *c, char *why, size_t why_len)
+enum cvma_status cvma_cache_dir_check(const struct cvma_cache *c, char *why, size_t why_len)
 {
     struct stat sb;
 
     if (c == NULL || c->dir == NULL || (lstat(c->dir, &sb) != 0 && errno == ENOENT)) {
-        return false;
+        return CVMA_OK;
     }
-    return cvma_private_dir(c->dir, false, why, why_len) != CVMA_OK;
+    enum cvma_status st = cvma_private_dir(c->dir, false, why, why_len);
+    return st == CVMA_OK || st == CVMA_E_NOMEM ? st : CVMA_E_IO;
 }
 
 /* see collateral/cache.h */

@@ -86,9 +86,11 @@ enum cvma_cache_state {
  */
 CVMA_MUST_USE enum cvma_status cvma_cache_init(struct cvma_cache *c, const char *dir);
 
-/* True when c's directory exists but is not private to the user (cvma_private_dir), so that
- * the cache is not used; why (may be NULL) then says why. False when it does not exist yet. */
-bool cvma_cache_dir_refused(const struct cvma_cache *c, char *why, size_t why_len);
+/* CVMA_E_IO when c's directory exists but is not private to the user (cvma_private_dir), so
+ * that the cache is not used; why (may be NULL) then says why. CVMA_OK when it is, or does not
+ * exist yet; CVMA_E_NOMEM. */
+CVMA_MUST_USE enum cvma_status cvma_cache_dir_check(const struct cvma_cache *c, char *why,
+                                                    size_t why_len);
 
 /* Frees c->dir. Safe on a zeroed struct and twice. */
 void cvma_cache_cleanup(struct cvma_cache *c);

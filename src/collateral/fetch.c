@@ -629,7 +629,13 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     }
     if (net->offline) {
         char dir_why[CVMA_DETAIL_MAX / 2];
-        bool refused = cvma_cache_dir_refused(net->cache, dir_why, sizeof dir_why);
+        enum cvma_status dst = cvma_cache_dir_check(net->cache, dir_why, sizeof dir_why);
+        if (dst == CVMA_E_NOMEM) {
+            cvma_errf(err, err_len, "out of memory");
+            st = dst;
+            goto out;
+        }
+        bool refused = dst != CVMA_OK;
         cvma_errf(err, err_len, "%s %s: offline and not in cache%s%s%s", it->what, it->url,
                   refused ? " (cache directory not used: " : "", refused ? dir_why : "",
                   refused ? ")" : "");

@@ -496,6 +496,38 @@ static void test_oom_cold_verify_answers_nomem_at_every_allocation(void **state)
     struct fx *f = *state;
     sweep_dir(f->snp, "ark.pem", &f->report, true, "SEV-SNP, cold");
     sweep_dir(f->tdx, "root_ca.pem", &f->quote, true, "TDX, cold");
+    /* A TDX bundle's own items, no directory: for another root, taken right after it. */
+    char *empty = tu_tmpdir(), *r = tu_path(f->tdx, "root_ca.pem");
+    struct cvma_verifier *v = tu_verifier(r, NULL, empty, true);
+    struct cvma_evidence *ev = evidence_of(&f->tdx_bundle);
+    assert_true(sweep_verify(v, ev, "TDX bundle, another root, cold") > 1);
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(r);
+    /* For Intel's root, offline with an empty cache: each item looked up in the cache, then
+     * taken from the bundle (the real sample, judged now: its collateral has expired). */
+    if (tu_vectors() != NULL) {
+        struct cvma_buf quote, bundle;
+        char *d = tu_vec("tdx/v4-uptodate-dcapqvl"), *q = tu_path(d, "quote.bin");
+        char *bp = tu_path(empty, "real-bundle.json");
+        r = tu_vec("tdx/roots/intel_sgx_root_ca.pem");
+        tu_read(q, &quote);
+        assert_int_equal(cvma_bundle_write(bp, "tdx", quote.p, quote.len, d), CVMA_OK);
+        tu_read(bp, &bundle);
+        v = tu_verifier(r, NULL, empty, true);
+        ev = evidence_of(&bundle);
+        assert_true(sweep_verify(v, ev, "TDX bundle, Intel's root, cold") > 1);
+        cvma_evidence_free(ev);
+        cvma_verifier_free(v);
+        cvma_buf_free(&quote);
+        cvma_buf_free(&bundle);
+        free(bp);
+        free(q);
+        free(d);
+        free(r);
+    }
+    tu_rmtree(empty);
+    free(empty);
 #endif
 }
 
