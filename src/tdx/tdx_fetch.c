@@ -373,26 +373,23 @@ static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
     if (st == CVMA_OK && miss != 0) {
         st = take_given(given, miss, &held->c, &got, v);
     }
-    /* Why the cache did not serve an item the bundle stood in for, when it says more than that
-     * it was not there (a cache directory that could not be used): kept for the warning. */
-    const char *cache_said = NULL;
-    for (size_t i = 0; st == CVMA_OK && i < CVMA_ARRAY_LEN(order) && cache_said == NULL; i++) {
-        for (size_t k = 0; (got & order[i]) != 0 && k < missed[i].n_reasons; k++) {
-            const char *d = missed[i].reasons[k].detail;
-            size_t n = strlen(d), tail = strlen(": offline and not in cache");
-            if (missed[i].reasons[k].severity == CVMA_SEV_ERROR &&
-                (n < tail || strcmp(d + n - tail, ": offline and not in cache") != 0)) {
-                cache_said = d;
-                break;
-            }
-        }
-    }
-    char said[CVMA_DETAIL_MAX];
+    /* When the bundle stood in: whether the cache directory could not be used at all, and
+     * why, for the warning. */
+    char said[CVMA_DETAIL_MAX / 2];
     said[0] = '\0';
-    if (cache_said != NULL) {
-        const char *why = strstr(cache_said, "(cache directory not used: ");
-        cvma_errf(said, sizeof said, why != NULL ? " %s" : " (the cache: %s)",
-                  why != NULL ? why : cache_said);
+    if (st == CVMA_OK && got != 0) {
+        struct cvma_cache cache = {0};
+        char why[CVMA_DETAIL_MAX / 2 - 32];
+        enum cvma_status cst = cvma_cache_init(&cache, opts->cache_dir);
+        if (cst == CVMA_OK) {
+            cst = cvma_cache_dir_check(&cache, why, sizeof why);
+        }
+        if (cst == CVMA_E_NOMEM) {
+            st = cst;
+        } else if (cst == CVMA_E_IO && cache.dir != NULL) {
+            cvma_errf(said, sizeof said, " (cache directory not used: %s)", why);
+        }
+        cvma_cache_cleanup(&cache);
     }
     if (st == CVMA_OK && (miss & ~got) != 0) {
         for (size_t i = 0; i < CVMA_ARRAY_LEN(order); i++) {
