@@ -314,6 +314,10 @@ CVMA_API enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_in
  * that later verifications read them from memory. Missing files are skipped. They are the
  * verifier's own, as if given with --collateral DIR: beside a part of the same name that the
  * bundle holds, they come first for the SEV-SNP CRL and the TDX items (docs/collateral.md).
+ * Called again (on the same or another directory), it adds only the names no earlier call
+ * added: the first directory's file of a name stays the one read. Collateral an earlier
+ * verification prepared from the evidence is dropped, so the next one uses the new parts. It
+ * changes the evidence: no other thread may verify the same evidence object meanwhile.
  */
 CVMA_API enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev,
                                                            const char *dir, char *err,

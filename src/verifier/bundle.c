@@ -666,6 +666,32 @@ enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_inform info
     return st;
 }
 
+/* True when a part named name was added from the verifier's own directory. */
+static bool has_own_part(const struct cvma_evidence *ev, const char *name)
+{
+    for (size_t i = 0; i < ev->n_parts; i++) {
+        if (ev->parts[i].own && ev->parts[i].name != NULL && strcmp(ev->parts[i].name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Drops what an earlier verification prepared from the parts: it was prepared without the
+ * parts added since, and would otherwise be used in their place. */
+static void forget_prepared(struct cvma_evidence *ev)
+{
+    struct cvma_evidence_memo *m = ev->memo;
+    pthread_mutex_lock(&m->lock);
+    if (m->prepared != NULL && m->kind != NULL) {
+        m->kind->prepared_free(m->prepared);
+    }
+    m->prepared = NULL;
+    m->kind = NULL;
+    m->done = false;
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* see cvmattest/cvmattest.h */
 enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, const char *dir,
                                                   char *err, size_t err_len)
@@ -675,6 +701,9 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
         struct cvma_buf b = {0};
+        if (has_own_part(ev, collateral_names[i])) {
+            continue; /* an earlier call's file of this name stays the one read */
+        }
         /* Kept beside a bundle part of the same name, as the verifier's own: the SEV-SNP CRL
          * and the TDX items are then the directory's, the bundle's only where the verifier
          * has none (docs/collateral.md); for the SEV-SNP certificates the bundle's come first. */
@@ -692,6 +721,7 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
     if (st == CVMA_OK) {
         st = index_parts(ev);
     }
+    forget_prepared(ev);
     if (st != CVMA_OK) {
         cvma_errf(err, err_len, "reading collateral from %s failed", dir);
     }

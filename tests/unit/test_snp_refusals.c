@@ -22,6 +22,7 @@
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
 #include "testutil.h"
+#include "tu_api.h"
 #include "verifier/bundle.h"
 #include "verifier/kind.h"
 
@@ -329,30 +330,23 @@ static void test_bundle_crl_never_replaces_the_verifiers_own(void **state)
 }
 
 /*
- * A crl.der the verifier's caller read from its own directory into the evidence object
- * (cvma_evidence_add_collateral_dir) is kept beside the bundle's, and is the one checked:
- * here the bundle's lists nobody, the directory's the ASK.
+ * Simulates with ASK revoked by the directory's crl.der (r->dir) and writes r->dir/b2.json, the
+ * simulator's bundle with a CRL that lists nobody, signed by the same ARK, in place of that one.
+ * Returns the bundle's path.
  */
-static void test_own_directory_crl_beside_the_bundles(void **state)
+static char *bundle_with_clean_crl(struct run *r)
 {
-    (void)state;
     struct cvma_sim_snp_opts o;
-    struct run r;
-    struct cvma_buf clean;
-    char err[256];
+    struct cvma_buf clean, report;
     cvma_sim_snp_opts_default(&o);
     o.revoke_ask = true;
     o.keep_keys = true;
-    sim_write(&o, &r);
-    clean_crl(r.dir, &clean);
-    /* the simulator's bundle with the clean CRL in place of its own */
-    char *bp = tu_path(r.dir, "bundle.json"), *b2 = tu_path(r.dir, "b2.json"),
-         *rp = tu_path(r.dir, "report.bin");
-    struct cvma_buf report;
+    sim_write(&o, r);
+    clean_crl(r->dir, &clean);
+    char *bp = tu_path(r->dir, "bundle.json"), *b2 = tu_path(r->dir, "b2.json"),
+         *rp = tu_path(r->dir, "report.bin");
     tu_read(rp, &report);
-    assert_int_equal(cvma_bundle_write(bp, "sev-snp", report.p, report.len, r.dir), CVMA_OK);
-    cvma_buf_free(&report);
-    free(rp);
+    assert_int_equal(cvma_bundle_write(bp, "sev-snp", report.p, report.len, r->dir), CVMA_OK);
     json_error_t jerr;
     json_t *j = json_load_file(bp, 0, &jerr), *pt;
     size_t i;
@@ -367,6 +361,26 @@ static void test_own_directory_crl_beside_the_bundles(void **state)
         }
     }
     assert_int_equal(json_dump_file(j, b2, 0), 0);
+    json_decref(j);
+    free(b64);
+    cvma_buf_free(&report);
+    cvma_buf_free(&clean);
+    free(rp);
+    free(bp);
+    return b2;
+}
+
+/*
+ * A crl.der the verifier's caller read from its own directory into the evidence object
+ * (cvma_evidence_add_collateral_dir) is kept beside the bundle's, and is the one checked:
+ * here the bundle's lists nobody, the directory's the ASK.
+ */
+static void test_own_directory_crl_beside_the_bundles(void **state)
+{
+    (void)state;
+    struct run r;
+    char err[256];
+    char *b2 = bundle_with_clean_crl(&r);
     struct cvma_evidence *ev = NULL;
     assert_int_equal(cvma_evidence_from_file(b2, CVMA_INFORM_AUTO, &ev, err, sizeof err), CVMA_OK);
     assert_int_equal(cvma_evidence_add_collateral_dir(ev, r.dir, err, sizeof err), CVMA_OK);
@@ -393,14 +407,63 @@ static void test_own_directory_crl_beside_the_bundles(void **state)
 
     cvma_evidence_free(ev);
     X509_free(roots[0]);
-    json_decref(j);
-    free(b64);
-    cvma_buf_free(&clean);
     cvma_buf_free(&root);
     tu_rmtree(cache);
     free(cache);
     free(ap);
-    free(bp);
+    free(b2);
+    done(&r);
+}
+
+/* One verification of ev through the library, its status and whether ASK was revoked. */
+static enum cvma_result_status verify_api(struct cvma_verifier *v, struct cvma_evidence *ev,
+                                          bool *revoked)
+{
+    struct cvma_request req;
+    struct cvma_result *res = NULL;
+    char err[256];
+    memset(&req, 0, sizeof req);
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    enum cvma_result_status st = cvma_result_status(res);
+    *revoked = cvma_result_has_reason(res, "CERT_REVOKED");
+    cvma_result_free(res);
+    return st;
+}
+
+/*
+ * The directory read into an evidence object after it was verified once: the collateral that
+ * verification prepared from the bundle alone (the bundle's CRL) is dropped, and the next
+ * verification checks the directory's CRL. A second call adds nothing it already added.
+ */
+static void test_own_directory_added_after_a_verification(void **state)
+{
+    (void)state;
+    struct run r;
+    char err[256];
+    bool revoked = true;
+    char *b2 = bundle_with_clean_crl(&r), *ap = tu_path(r.dir, "ark.pem");
+    struct cvma_verifier *v = tu_verifier(ap, NULL, NULL, false);
+    struct cvma_evidence *ev = NULL;
+    assert_int_equal(cvma_evidence_from_file(b2, CVMA_INFORM_AUTO, &ev, err, sizeof err), CVMA_OK);
+    /* the bundle alone: its CRL (another root, nothing of the verifier's own) */
+    assert_int_equal(verify_api(v, ev, &revoked), CVMA_AFFIRMING);
+    assert_false(revoked);
+    assert_non_null(ev->memo->prepared);
+
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, r.dir, err, sizeof err), CVMA_OK);
+    size_t n_parts = ev->n_parts;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(verify_api(v, ev, &revoked), CVMA_CONTRAINDICATED);
+        assert_true(revoked);
+    }
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, r.dir, err, sizeof err), CVMA_OK);
+    assert_int_equal(ev->n_parts, n_parts);
+    assert_int_equal(verify_api(v, ev, &revoked), CVMA_CONTRAINDICATED);
+    assert_true(revoked);
+
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+    free(ap);
     free(b2);
     done(&r);
 }
@@ -1389,6 +1452,7 @@ int main(void)
             cmocka_unit_test(test_revoked_ask_is_refused),
             cmocka_unit_test(test_bundle_crl_never_replaces_the_verifiers_own),
             cmocka_unit_test(test_own_directory_crl_beside_the_bundles),
+            cmocka_unit_test(test_own_directory_added_after_a_verification),
             cmocka_unit_test(test_expired_and_future_vcek_are_refused),
             cmocka_unit_test(test_stale_crl_is_refused),
             cmocka_unit_test(test_crl_from_another_root_is_refused),
