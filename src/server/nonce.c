@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nettle/hmac.h>
 #include <openssl/crypto.h>
@@ -115,11 +116,17 @@ struct cvma_spent {
     struct cvma_redis_pool *pool; /* connections of their own for the spends */
     /* enum evict_state: whether Redis may evict (and so forget) a spent nonce, once known */
     atomic_int evict;
+    /* EVICT_NO: the monotonic second from which Redis's settings are read again, every
+     * recheck seconds (cvma_spent_set_eviction_recheck) */
+    atomic_llong recheck_at;
+    long long recheck;
 };
 
 /* What is known of Redis's eviction: checked at start, or at the first spend when Redis did
- * not answer then; spends are refused (fail closed) while it may evict. */
-enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_YES };
+ * not answer then, and again every recheck seconds while it does not evict (a spend or
+ * cvma_spent_healthy reads it); spends are refused (fail closed) once it may evict. UNTOLD:
+ * its settings cannot be read (CONFIG refused), warned once and not asked again. */
+enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_UNTOLD, EVICT_YES };
 static bool spend_allowed(struct cvma_spent *s);
 
 struct cvma_spent *cvma_spent_new(const char *redis_url, const struct cvma_redis_opts *redis,
@@ -131,6 +138,7 @@ struct cvma_spent *cvma_spent_new(const char *redis_url, const struct cvma_redis
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    s->recheck = CVMA_SPENT_EVICTION_RECHECK_SECONDS;
     if (redis_url == NULL && (s->b = calloc(BUCKETS, sizeof *s->b)) == NULL) {
         cvma_errf(err, err_len, "out of memory");
         cvma_spent_free(s);
@@ -167,6 +175,12 @@ void cvma_spent_free(struct cvma_spent *s)
 void cvma_spent_set_margin(struct cvma_spent *s, int64_t margin)
 {
     s->margin = (time_t)(margin < 0 ? 0 : margin > 1000000000 ? 1000000000 : margin);
+}
+
+void cvma_spent_set_eviction_recheck(struct cvma_spent *s, unsigned seconds)
+{
+    s->recheck = seconds;
+    atomic_store(&s->recheck_at, 0);
 }
 
 /* Forgotten: expired, and the margin past (the nonce is refused as expired by every clock that
@@ -344,12 +358,16 @@ enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, si
     if (!ok) {
         snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered");
         if (answered) {
-            atomic_store(&s->evict, EVICT_NO); /* cannot be told: warned, not asked again */
+            atomic_store(&s->evict, EVICT_UNTOLD); /* cannot be told: warned, not asked again */
         }
         return CVMA_SPENT_UNKNOWN;
     }
     snprintf(why, why_len, "maxmemory-policy %s, maxmemory %s", policy, maxmem);
     if (strcmp(policy, "noeviction") == 0 || strcmp(maxmem, "0") == 0) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
+            atomic_store(&s->recheck_at, (long long)ts.tv_sec + s->recheck);
+        }
         atomic_store(&s->evict, EVICT_NO);
         return CVMA_SPENT_KEEPS; /* (maxmemory 0: no limit, nothing is evicted) */
     }
@@ -357,35 +375,56 @@ enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, si
     return CVMA_SPENT_EVICTS;
 }
 
-/* A spend with Redis: false (refused, fail closed) while Redis may evict keys. Checked at the
- * first spend when Redis did not answer at start; said once on stderr. */
+/* True for the one caller that takes a due re-read of Redis's settings (EVICT_NO only). */
+static bool recheck_due(struct cvma_spent *s)
+{
+    struct timespec ts;
+    if (atomic_load(&s->evict) != EVICT_NO || clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return false;
+    }
+    long long now = (long long)ts.tv_sec, due = atomic_load(&s->recheck_at);
+    return now >= due && atomic_compare_exchange_strong(&s->recheck_at, &due, now + s->recheck);
+}
+
+/* Reads Redis's eviction settings (at the first spend when it did not answer at start, then
+ * when due): a change is said once on stderr. */
+static void check_eviction(struct cvma_spent *s, bool again)
+{
+    char why[160];
+    enum cvma_spent_eviction r = cvma_spent_eviction(s, why, sizeof why);
+    if (r == CVMA_SPENT_EVICTS) {
+        fprintf(stderr,
+                "cvmattest serve: redis %smay evict keys (%s): a spent nonce could be "
+                "forgotten and its replay accepted; nonces are refused until it is "
+                "restarted with maxmemory-policy noeviction and this instance too\n",
+                again ? "now " : "", why);
+    } else if (r == CVMA_SPENT_UNKNOWN && atomic_load(&s->evict) == EVICT_UNTOLD) {
+        fprintf(stderr,
+                "cvmattest serve: warning: redis: %s; make sure it does not evict keys "
+                "(maxmemory-policy noeviction), or a spent nonce could be forgotten\n",
+                why);
+    }
+}
+
+/* A spend with Redis: false (refused, fail closed) while Redis may evict keys. */
 static bool spend_allowed(struct cvma_spent *s)
 {
     int e = atomic_load(&s->evict);
     if (e == EVICT_UNCHECKED) {
-        char why[160];
-        enum cvma_spent_eviction r = cvma_spent_eviction(s, why, sizeof why);
-        if (r == CVMA_SPENT_EVICTS) {
-            fprintf(stderr,
-                    "cvmattest serve: redis may evict keys (%s): a spent nonce could be "
-                    "forgotten and its replay accepted; nonces are refused until it is "
-                    "restarted with maxmemory-policy noeviction and this instance too\n",
-                    why);
-        } else if (r == CVMA_SPENT_UNKNOWN && atomic_load(&s->evict) == EVICT_NO) {
-            fprintf(stderr,
-                    "cvmattest serve: warning: redis: %s; make sure it does not evict keys "
-                    "(maxmemory-policy noeviction), or a spent nonce could be forgotten\n",
-                    why);
-        }
-        e = atomic_load(&s->evict);
+        check_eviction(s, false);
+    } else if (recheck_due(s)) {
+        check_eviction(s, true);
     }
-    return e != EVICT_YES;
+    return atomic_load(&s->evict) != EVICT_YES;
 }
 
 bool cvma_spent_healthy(struct cvma_spent *s)
 {
     if (s->pool == NULL) {
         return true;
+    }
+    if (recheck_due(s)) {
+        check_eviction(s, true);
     }
     if (atomic_load(&s->evict) == EVICT_YES) {
         return false; /* every nonce is refused */

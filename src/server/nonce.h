@@ -73,6 +73,17 @@ void cvma_spent_free(struct cvma_spent *s);
  */
 void cvma_spent_set_margin(struct cvma_spent *s, int64_t margin);
 
+/*
+ * With Redis: while it keeps every key, its eviction settings (cvma_spent_eviction) are read
+ * again at most every this many seconds, by the spend or the cvma_spent_healthy call that finds
+ * them due: a Redis whose maxmemory-policy was changed, or that was restarted or failed over
+ * to one configured otherwise, is noticed within that time, and spends are refused from then
+ * on (fail closed; healthy answers false). Default CVMA_SPENT_EVICTION_RECHECK_SECONDS; 0: on
+ * every spend (tests).
+ */
+#define CVMA_SPENT_EVICTION_RECHECK_SECONDS 5
+void cvma_spent_set_eviction_recheck(struct cvma_spent *s, unsigned seconds);
+
 enum cvma_spend {
     CVMA_SPEND_FIRST = 0,   /* not seen before: now spent */
     CVMA_SPEND_REPLAY,      /* spent already */

@@ -685,6 +685,62 @@ static void test_spent_redis_margin(void **state)
     cvma_spent_free(sp);
 }
 
+/* CONFIG SET name value on c (a connection of the test's own). */
+static void config_set(redisContext *c, const char *name, const char *value)
+{
+    redisReply *r = redisCommand(c, "CONFIG SET %s %s", name, value);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+}
+
+/*
+ * Redis's eviction settings are read again while the service runs, not only at start: a Redis
+ * switched to evicting keys under memory pressure (CONFIG SET here; a restart or a failover to
+ * one configured otherwise alike) could forget a spent nonce and let its replay through, so
+ * spends are refused from the next read on, and healthz says the store is unusable. With the
+ * default interval the change is not seen at once; with 0 at the next spend.
+ */
+static void test_spent_redis_eviction_rechecked(void **state)
+{
+    struct tredis *t = *state;
+    char err[128], why[160];
+    struct cvma_spent *sp = cvma_spent_new(t->url, NULL, err, sizeof err);
+    assert_non_null(sp);
+    time_t now = time(NULL);
+    assert_int_equal(cvma_spent_eviction(sp, why, sizeof why), CVMA_SPENT_KEEPS);
+    assert_int_equal(cvma_spent_mark(sp, "e1", now, now + 60), CVMA_SPEND_FIRST);
+    redisContext *c = raw_conn(t->port);
+    assert_non_null(c);
+    config_set(c, "maxmemory", "100mb");
+    config_set(c, "maxmemory-policy", "allkeys-lru");
+    /* within the default interval, read at start: not seen yet */
+    assert_int_equal(cvma_spent_mark(sp, "e2", now, now + 60), CVMA_SPEND_FIRST);
+    cvma_spent_set_eviction_recheck(sp, 0);
+    assert_int_equal(cvma_spent_mark(sp, "e3", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_int_equal(cvma_spent_mark(sp, "e1", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_false(cvma_spent_healthy(sp));
+    /* refused until this instance starts again, even once Redis keeps every key: what it
+     * evicted meanwhile is not known */
+    config_set(c, "maxmemory-policy", "noeviction");
+    assert_int_equal(cvma_spent_mark(sp, "e4", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    cvma_spent_free(sp);
+
+    /* healthz alone (no spend) reads it again when due */
+    sp = cvma_spent_new(t->url, NULL, err, sizeof err);
+    assert_non_null(sp);
+    assert_int_equal(cvma_spent_eviction(sp, why, sizeof why), CVMA_SPENT_KEEPS);
+    cvma_spent_set_eviction_recheck(sp, 0);
+    assert_true(cvma_spent_healthy(sp));
+    config_set(c, "maxmemory-policy", "volatile-lru");
+    assert_false(cvma_spent_healthy(sp));
+    assert_int_equal(cvma_spent_mark(sp, "e5", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    cvma_spent_free(sp);
+    config_set(c, "maxmemory-policy", "noeviction");
+    config_set(c, "maxmemory", "0");
+    redisFree(c);
+}
+
 /* Service tokens: exp = iat + ttl, eat_nonce as given; result check's decision honours exp. */
 static void test_token_exp(void **state)
 {
@@ -740,6 +796,8 @@ int main(void)
                     test_redis_store_refuses_a_collateral_value_over_the_bound, redis_setup,
                     redis_teardown),
             cmocka_unit_test_setup_teardown(test_spent_redis_margin, redis_setup, redis_teardown),
+            cmocka_unit_test_setup_teardown(test_spent_redis_eviction_rechecked, redis_setup,
+                                            redis_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
