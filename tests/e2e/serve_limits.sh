@@ -54,17 +54,26 @@ def healthz(port, sock=None):
         return "timeout"
 
 def metrics(port):
-    """The text of GET /metrics."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    m = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        m += d
-    s.close()
-    return m.decode(errors="replace")
+    """The text of GET /metrics. The instance allows 2 connections per IP: one this script
+    just closed may still hold its slot for a moment on a slow (sanitized) build, and the
+    connection is then reset unanswered; asked again, for up to 2 s."""
+    for attempt in range(20):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            m = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                m += d
+            s.close()
+            if m:
+                return m.decode(errors="replace")
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        time.sleep(0.1)
+    return ""
 
 def closed_by_server(s, seconds):
     """Waits up to seconds for the server to end the connection; the time it took, or None."""
