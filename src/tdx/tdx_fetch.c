@@ -386,7 +386,7 @@ static enum cvma_status from_cache_or_given(const struct cvma_tdx_quote *q,
         }
         if (cst == CVMA_E_NOMEM) {
             st = cst;
-        } else if (cst == CVMA_E_IO && cache.dir != NULL) {
+        } else if (cst == CVMA_E_IO) { /* (only from the check: init gave it a dir) */
             cvma_errf(said, sizeof said, " (cache directory not used: %s)", why);
         }
         cvma_cache_cleanup(&cache);

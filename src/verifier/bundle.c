@@ -67,6 +67,21 @@ enum cvma_evidence_kind cvma_evidence_kind(const struct cvma_evidence *ev)
     return ev != NULL && ev->kind != NULL ? ev->kind->id : CVMA_KIND_AUTO;
 }
 
+/* Drops what an earlier verification prepared from the parts (when parts are added: it was
+ * prepared without them, and would otherwise be used in their place). */
+static void forget_prepared(struct cvma_evidence *ev)
+{
+    struct cvma_evidence_memo *m = ev->memo;
+    pthread_mutex_lock(&m->lock);
+    if (m->prepared != NULL && m->kind != NULL) {
+        m->kind->prepared_free(m->prepared);
+    }
+    m->prepared = NULL;
+    m->kind = NULL;
+    m->done = false;
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* see cvmattest/cvmattest.h */
 void cvma_evidence_free(struct cvma_evidence *ev)
 {
@@ -74,9 +89,7 @@ void cvma_evidence_free(struct cvma_evidence *ev)
         return;
     }
     if (ev->memo != NULL) {
-        if (ev->memo->prepared != NULL && ev->memo->kind != NULL) {
-            ev->memo->kind->prepared_free(ev->memo->prepared);
-        }
+        forget_prepared(ev);
         pthread_mutex_destroy(&ev->memo->lock);
         free(ev->memo);
     }
@@ -675,21 +688,6 @@ static bool has_own_part(const struct cvma_evidence *ev, const char *name)
         }
     }
     return false;
-}
-
-/* Drops what an earlier verification prepared from the parts: it was prepared without the
- * parts added since, and would otherwise be used in their place. */
-static void forget_prepared(struct cvma_evidence *ev)
-{
-    struct cvma_evidence_memo *m = ev->memo;
-    pthread_mutex_lock(&m->lock);
-    if (m->prepared != NULL && m->kind != NULL) {
-        m->kind->prepared_free(m->prepared);
-    }
-    m->prepared = NULL;
-    m->kind = NULL;
-    m->done = false;
-    pthread_mutex_unlock(&m->lock);
 }
 
 /* see cvmattest/cvmattest.h */

@@ -136,12 +136,8 @@ static void test_library_one_evidence_verified_many_times_uses_prepared_collater
 static void verify_thrice(struct cvma_verifier *v, struct cvma_evidence *ev,
                           enum cvma_result_status want)
 {
-    struct cvma_request req;
-    char err[256];
-    memset(&req, 0, sizeof req);
     for (int i = 0; i < 3; i++) {
-        struct cvma_result *res = NULL;
-        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+        struct cvma_result *res = tu_verify_ev(v, ev);
         assert_int_equal(cvma_result_status(res), want);
         cvma_result_free(res);
     }

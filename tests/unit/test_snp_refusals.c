@@ -419,11 +419,7 @@ static void test_own_directory_crl_beside_the_bundles(void **state)
 static enum cvma_result_status verify_api(struct cvma_verifier *v, struct cvma_evidence *ev,
                                           bool *revoked)
 {
-    struct cvma_request req;
-    struct cvma_result *res = NULL;
-    char err[256];
-    memset(&req, 0, sizeof req);
-    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    struct cvma_result *res = tu_verify_ev(v, ev);
     enum cvma_result_status st = cvma_result_status(res);
     *revoked = cvma_result_has_reason(res, "CERT_REVOKED");
     cvma_result_free(res);
