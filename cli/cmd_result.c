@@ -136,8 +136,13 @@ int cvma_cmd_result(int argc, char **argv)
         rc = 2; /* the claims not written whole: no decision to exit by */
         goto out;
     }
-    char when[32];
+    char when[80], judged[32];
     cvma_time_format(d.iat, when, sizeof when);
+    if (d.judged != d.iat) { /* a result of verify --at: say what time it speaks of */
+        cvma_time_format(d.judged, judged, sizeof judged);
+        size_t w = strlen(when);
+        snprintf(when + w, sizeof when - w, " (evidence judged as of %s)", judged);
+    }
     if (d.tier == CVMA_EAR_AFFIRMING || d.tier == CVMA_EAR_WARNING) {
         fprintf(stderr, "cvmattest result check: valid token issued %s; status %s\n", when,
                 cvma_ear_tier_name(d.tier));

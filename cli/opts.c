@@ -359,6 +359,14 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
                                    "not '%s'",
                                    val);
             }
+            /* The request's at 0 means the clock's time: the epoch itself is refused rather
+             * than silently verified as of now. */
+            if (cv->req.at == 0) {
+                return usage_error(verb,
+                                   "--at '%s' is the epoch, which a request reads as now: give "
+                                   "1970-01-01T00:00:01Z or later",
+                                   val);
+            }
             break;
         case O_REPORT_DATA: {
             size_t n = 0;

@@ -12,8 +12,8 @@
  *      given back are the file's; refused: nothing given back
  *   3  EAR claims (signed here, then cvma_ear_verify and cvma_ear_decide at a fixed time; the
  *      next byte picks --max-age): the claims are the payload's, the decision (refusal,
- *      tier, submodule, iat) that of the rules of docs/results.md, with the age computed
- *      without overflow
+ *      tier, submodule, iat) that of the rules of docs/results.md, with the age (from the
+ *      oldest of iat and each submodule's cvmattest.verified-at) computed without overflow
  *   4  the service's configuration file (cvma_serve_config_read): accepted exactly when every
  *      member is known, of its type, and within the limits of docs/service.md; the settings
  *      are the file's, with relative paths under its folder
@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "common/hex.h"
+#include "common/timeutil.h"
 #include "crypto/jws.h"
 #include "eventlog/eventlog.h"
 #include "fuzz_check.h"
@@ -263,19 +264,30 @@ static const char *decide_here(const json_t *c, int64_t max_age, const char **ti
         (nbf != NULL && !json_is_integer(nbf))) {
         return NULL;
     }
-    /* Age over max_age, as iat < now - max_age: now is fixed and max_age small, no overflow. */
-    json_int_t i = json_integer_value(iat);
+    /* Age over max_age, as judged < now - max_age: now is fixed and max_age small, no
+     * overflow. judged: the oldest of iat and every submodule's cvmattest.verified-at. */
+    json_int_t i = json_integer_value(iat), judged = i;
     if (i > now + CVMA_EAR_CLOCK_SKEW || (exp != NULL && now >= json_integer_value(exp)) ||
-        (nbf != NULL && now < json_integer_value(nbf)) || (max_age >= 0 && i < now - max_age) ||
-        json_object_size(subs) == 0) {
+        (nbf != NULL && now < json_integer_value(nbf)) || json_object_size(subs) == 0) {
         return NULL;
     }
     json_object_foreach((json_t *)(uintptr_t)subs, name, sub)
     {
         const json_t *st = json_object_get(sub, "ear.status");
+        const json_t *va = json_object_get(sub, "cvmattest.verified-at");
+        time_t at = 0;
         int r = json_is_object(sub) && json_is_string(st) ? tier_rank(json_string_value(st)) : -1;
         if (r < 0 || strlen(json_string_value(st)) != json_string_length(st)) {
             return NULL;
+        }
+        if (va != NULL && (!json_is_string(va) ||
+                           strlen(json_string_value(va)) != json_string_length(va) ||
+                           !cvma_time_parse_rfc3339(json_string_value(va), &at) ||
+                           at > now + CVMA_EAR_CLOCK_SKEW)) {
+            return NULL;
+        }
+        if (va != NULL && at < judged) {
+            judged = at;
         }
         if (r > rank) {
             rank = r;
@@ -283,7 +295,7 @@ static const char *decide_here(const json_t *c, int64_t max_age, const char **ti
             *tier = json_string_value(st);
         }
     }
-    return worst;
+    return max_age >= 0 && judged < now - max_age ? NULL : worst;
 }
 
 static void ear_claims(const uint8_t *p, size_t n)

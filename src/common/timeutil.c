@@ -43,9 +43,7 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         !digits(s + 8, 2, &D)) {
         return false;
     }
-    /* Before 1970 is no time a verification, a collateral or a registry can have (and a
-     * negative time_t formats as no RFC 3339 date). */
-    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M)) {
         return false;
     }
     const char *p = s + 10;
@@ -90,6 +88,12 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         }
     }
     long long t = days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec - off;
+    /* The instant, after its offset, from 1970 to the end of 9999 (UTC): before 1970 is no
+     * time a verification, a collateral or a registry can have (a negative time_t formats as
+     * no RFC 3339 date), and after 9999 none that RFC 3339 can write again. */
+    if (t < 0 || t > CVMA_TIME_MAX) {
+        return false;
+    }
     *out = (time_t)t;
     return true;
 }

@@ -6,9 +6,13 @@
 
 #include "common/util.h"
 
+/* 9999-12-31T23:59:59Z, the last instant RFC 3339 writes. */
+#define CVMA_TIME_MAX 253402300799LL
+
 /*
  * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (also a bare date "YYYY-MM-DD" as
- * midnight UTC). Returns false on anything else, including out-of-range fields.
+ * midnight UTC). Returns false on anything else, including out-of-range fields and an
+ * instant (after its offset) before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX.
  */
 CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */

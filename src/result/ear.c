@@ -403,22 +403,16 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
         cvma_errf(err, err_len, "not yet valid: nbf %s, now %s", a, b);
         return CVMA_REJECTED;
     }
-    /* The age in unsigned arithmetic: now - iat overflows time_t for an iat far in the past
-     * (a signed claim, but any integer), and a wrapped age would pass as young. */
-    uint64_t age = now > iat ? (uint64_t)now - (uint64_t)iat : 0;
-    if (max_age >= 0 && age > (uint64_t)max_age) {
-        cvma_time_format(iat, a, sizeof a);
-        cvma_errf(err, err_len, "too old: issued at %s, %" PRIu64 " s ago, over --max-age %lld s",
-                  a, age, (long long)max_age);
-        return CVMA_REJECTED;
-    }
     const json_t *submods = json_object_get(claims, "submods");
     if (json_object_size(submods) == 0) {
         cvma_errf(err, err_len, "no appraisal: submods is empty");
         return CVMA_REJECTED;
     }
-    /* Every submodule counts: the token is as good as its worst appraisal. */
+    /* Every submodule counts: the token is as good as its worst appraisal, and as old as its
+     * oldest. A result signed now may state what was true at another time (verify --at): its
+     * cvmattest.verified-at, not iat, is the time the evidence was judged at. */
     bool first = true;
+    time_t judged = iat;
     const char *name;
     const json_t *sub;
     json_object_foreach((json_t *)(uintptr_t)submods, name, sub)
@@ -429,11 +423,43 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
             cvma_errf(err, err_len, "submodule \"%.64s\": ear.status missing or unknown", name);
             return CVMA_REJECTED;
         }
+        const json_t *va = json_object_get(sub, "cvmattest.verified-at");
+        time_t at;
+        if (va != NULL &&
+            (!json_is_string(va) || strlen(json_string_value(va)) != json_string_length(va) ||
+             !cvma_time_parse_rfc3339(json_string_value(va), &at))) {
+            cvma_errf(err, err_len,
+                      "submodule \"%.64s\": cvmattest.verified-at is not an RFC 3339 time", name);
+            return CVMA_REJECTED;
+        }
+        if (va != NULL && at > now + CVMA_EAR_CLOCK_SKEW) {
+            cvma_time_format(at, a, sizeof a);
+            cvma_errf(err, err_len,
+                      "submodule \"%.64s\" judged the evidence as of a later time: "
+                      "verified-at %s, now %s",
+                      name, a, b);
+            return CVMA_REJECTED;
+        }
+        if (va != NULL && at < judged) {
+            judged = at;
+        }
         if (first || tier_rank(t) > tier_rank(d->tier)) {
             d->tier = t;
             snprintf(d->submod, sizeof d->submod, "%s", name);
         }
         first = false;
+    }
+    d->judged = judged;
+    /* The age in unsigned arithmetic: now - judged overflows time_t for an iat far in the past
+     * (a signed claim, but any integer), and a wrapped age would pass as young. */
+    uint64_t age = now > judged ? (uint64_t)now - (uint64_t)judged : 0;
+    if (max_age >= 0 && age > (uint64_t)max_age) {
+        cvma_time_format(judged, a, sizeof a);
+        cvma_errf(err, err_len,
+                  "too old: %s %s, %" PRIu64 " s ago, over --max-age %lld s",
+                  judged == iat ? "issued at" : "evidence judged as of", a, age,
+                  (long long)max_age);
+        return CVMA_REJECTED;
     }
     return CVMA_OK;
 }

@@ -105,14 +105,17 @@ struct cvma_ear_decision {
     enum cvma_ear_tier tier; /* the worst ear.status over all submodules */
     char submod[64];         /* the submodule that gave it */
     time_t iat;
+    time_t judged; /* the oldest submodule's cvmattest.verified-at, iat when earlier or none */
 };
 
 /*
  * The verdict on verified EAR claims (cvmattest result check) at time now: CVMA_REJECTED with
  * err when iat is missing or more than CVMA_EAR_CLOCK_SKEW ahead, exp (when present) is not
- * after now, nbf (when present) is after now, the token is older than max_age seconds (max_age
- * < 0: no limit), or a submodule has no known ear.status. Otherwise CVMA_OK and *d: the token
- * vouches for the evidence only when d->tier is affirming or warning.
+ * after now, nbf (when present) is after now, a submodule has no known ear.status, or a
+ * submodule's cvmattest.verified-at (when present) is no RFC 3339 time or more than
+ * CVMA_EAR_CLOCK_SKEW ahead, or the older of iat and every verified-at is more than max_age
+ * seconds ago (max_age < 0: no limit). Otherwise CVMA_OK and *d: the token vouches for the
+ * evidence only when d->tier is affirming or warning.
  */
 CVMA_MUST_USE enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_age,
                                                struct cvma_ear_decision *d, char *err,

@@ -63,6 +63,15 @@ has "$T/two.err" "holds 2 certificates"
 $CVM verify "$T/none.bin" >/dev/null 2>&1; check "missing file" 2 $?
 $CVM verify "$T/s/report.bin" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
 $CVM verify "$T/s/report.bin" --at yesterday >/dev/null 2>&1; check "bad --at" 2 $?
+# the epoch is the library's "now": refused, not verified as of the clock's time; an offset
+# that moves the instant before 1970 or after 9999 is no time either
+$CVM verify "$T/s/report.bin" --at 1970-01-01T00:00:00Z >/dev/null 2>"$T/epoch.err"
+check "--at the epoch" 2 $?
+has "$T/epoch.err" "is the epoch"
+$CVM verify "$T/s/report.bin" --at 1970-01-01T00:00:00+01:00 >/dev/null 2>&1
+check "--at before 1970 after its offset" 2 $?
+$CVM verify "$T/s/report.bin" --at 9999-12-31T23:59:59-23:59 >/dev/null 2>&1
+check "--at after 9999 after its offset" 2 $?
 $CVM verify "$T/s/report.bin" --report-data xyz >/dev/null 2>&1; check "bad --report-data" 2 $?
 $CVM bogus >/dev/null 2>&1; check "unknown command" 2 $?
 

@@ -64,6 +64,25 @@ sleep 2
 $CVM result check "$T/ok.tok" --pub "$T/v.pub" --max-age 1 >/dev/null 2>"$T/old.err"
 check "token older than --max-age" 1 $?
 has "$T/old.err" "too old"
+# A result signed now of a verification --at another time: its age is the appraisal's
+# (cvmattest.verified-at), not the signature's; one judged as of a later time is refused.
+past=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+future=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+$CVM verify "$T/s/report.bin" --collateral "$T/s" --offline $TR --at "$past" \
+    --sign-result "$T/v.key" --result-out "$T/past.tok" >/dev/null
+check "sign --at in the past" 0 $?
+$CVM result check "$T/past.tok" --pub "$T/v.pub" >/dev/null 2>"$T/past.err"
+check "--at in the past, no --max-age" 0 $?
+has "$T/past.err" "evidence judged as of $past"
+$CVM result check "$T/past.tok" --pub "$T/v.pub" --max-age 3600 >/dev/null 2>"$T/past.err"
+check "--at in the past, older than --max-age" 1 $?
+has "$T/past.err" "too old: evidence judged as of $past"
+$CVM verify "$T/s/report.bin" --collateral "$T/s" --offline $TR --at "$future" \
+    --sign-result "$T/v.key" --result-out "$T/future.tok" >/dev/null
+check "sign --at in the future" 0 $?
+$CVM result check "$T/future.tok" --pub "$T/v.pub" >/dev/null 2>"$T/future.err"
+check "--at in the future" 1 $?
+has "$T/future.err" "judged the evidence as of a later time: verified-at $future"
 $CVM result check --help >/dev/null; check "result check --help" 0 $?
 $CVM result check "$T/ok.tok" >/dev/null 2>&1; check "no --pub" 2 $?
 $CVM result check "$T/ok.tok" --pub "$T/v.pub" --max-age soon >/dev/null 2>&1; check "bad --max-age" 2 $?

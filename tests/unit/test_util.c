@@ -675,8 +675,9 @@ static void test_text_escape(void **state)
     cvma_verdict_cleanup(&v);
 }
 
-/* RFC 3339 times: a leap second only where one can be (the end of a UTC day), nothing before
- * 1970, and a date written only with a four-digit year. */
+/* RFC 3339 times: a leap second only where one can be (the end of a UTC day), no instant
+ * before 1970 or after 9999 once the offset is applied, and a date written only with a
+ * four-digit year. */
 static void test_rfc3339_parse_and_format(void **state)
 {
     (void)state;
@@ -697,6 +698,12 @@ static void test_rfc3339_parse_and_format(void **state)
     assert_false(cvma_time_parse_rfc3339("1969-12-31T23:59:59Z", &t));
     assert_true(cvma_time_parse_rfc3339("1970-01-01T00:00:00Z", &t));
     assert_int_equal(t, 0);
+    /* the range is the instant's, not the written date's */
+    assert_false(cvma_time_parse_rfc3339("1970-01-01T00:00:00+01:00", &t)); /* 1969 in UTC */
+    assert_true(cvma_time_parse_rfc3339("1969-12-31T23:30:00-01:00", &t));  /* 00:30 UTC */
+    assert_int_equal(t, 1800);
+    assert_false(cvma_time_parse_rfc3339("9999-12-31T23:59:59-00:01", &t)); /* year 10000 */
+    assert_false(cvma_time_parse_rfc3339("9999-12-31T23:59:60Z", &t));
     assert_true(cvma_time_parse_rfc3339("9999-12-31T23:59:59Z", &t));
     cvma_time_format(t, out, sizeof out);
     assert_string_equal(out, "9999-12-31T23:59:59Z");
