@@ -280,10 +280,10 @@ static const char *decide_here(const json_t *c, int64_t max_age, const char **ti
         if (r < 0 || strlen(json_string_value(st)) != json_string_length(st)) {
             return NULL;
         }
-        if (va != NULL && (!json_is_string(va) ||
-                           strlen(json_string_value(va)) != json_string_length(va) ||
-                           !cvma_time_parse_rfc3339(json_string_value(va), &at) ||
-                           at > now + CVMA_EAR_CLOCK_SKEW)) {
+        if (va != NULL &&
+            (!json_is_string(va) || strlen(json_string_value(va)) != json_string_length(va) ||
+             !cvma_time_parse_rfc3339(json_string_value(va), &at) ||
+             at > now + CVMA_EAR_CLOCK_SKEW)) {
             return NULL;
         }
         if (va != NULL && at < judged) {

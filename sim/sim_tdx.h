@@ -134,6 +134,10 @@ struct cvma_sim_tdx_opts {
         bool pck_cn_wrong;            /* the PCK leaf's CN is not "... PCK Certificate" */
         bool qe_report_data_tail;     /* QE report_data[63] non-zero (the PCK signs it) */
         bool pck_crl_no_next_update;  /* the PCK CRL has no nextUpdate (RFC 5280 wants one) */
+        /* Not a defect: the quote's chain ends in the root signed once more by its own key
+         * (the same name, key and TBS; other signature bytes, as ECDSA makes them), so its
+         * root is not byte for byte the one the collateral's issuer chains end in. */
+        bool root_resigned_in_quote;
     } tamper;
     bool has_mr_service_td; /* v5 only: bind a service TD (else MRSERVICETD is zero) */
     uint8_t mr_service_td[48];

@@ -115,9 +115,19 @@ static enum cvma_status pem_chain(const struct tdx_sim *s, struct cvma_sim_wbuf 
     BIO *bio = NULL;
     char *data = NULL;
     long n;
-    X509 *const chain[3] = {s->pck, s->pca, s->root};
+    X509 *resigned = NULL;
+    X509 *chain[3] = {s->pck, s->pca, s->root};
 
+    if (s->o->tamper.root_resigned_in_quote) {
+        if ((resigned = X509_dup(s->root)) == NULL ||
+            X509_sign(resigned, s->root_key, EVP_sha256()) <= 0) {
+            X509_free(resigned);
+            return CVMA_E_INTERNAL;
+        }
+        chain[2] = resigned;
+    }
     if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+        X509_free(resigned);
         return CVMA_E_NOMEM;
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(chain); i++) {
@@ -133,6 +143,7 @@ static enum cvma_status pem_chain(const struct tdx_sim *s, struct cvma_sim_wbuf 
     st = out->failed ? CVMA_E_NOMEM : CVMA_OK;
 out:
     BIO_free(bio);
+    X509_free(resigned);
     return st;
 }
 

@@ -455,8 +455,7 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
     uint64_t age = now > judged ? (uint64_t)now - (uint64_t)judged : 0;
     if (max_age >= 0 && age > (uint64_t)max_age) {
         cvma_time_format(judged, a, sizeof a);
-        cvma_errf(err, err_len,
-                  "too old: %s %s, %" PRIu64 " s ago, over --max-age %lld s",
+        cvma_errf(err, err_len, "too old: %s %s, %" PRIu64 " s ago, over --max-age %lld s",
                   judged == iat ? "issued at" : "evidence judged as of", a, age,
                   (long long)max_age);
         return CVMA_REJECTED;

@@ -512,6 +512,11 @@ static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
  * too if its ASK/ASVK is not the leaf's issuer by name; the CRL is when it is what failed
  * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
  * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
+ * Under a chain that was given (the evidence's bundle chose it, or the directory), the
+ * fetched leaf is at fault only when it names that ASK/ASVK as its issuer: a genuine chain of
+ * the wrong kind for the leaf (the ASVK chain or another product's, beside a VCEK) is the
+ * evidence's fault (refused), and must not send a genuine VCEK out of the cache (and the
+ * fleet's) each time such evidence is handed over.
  */
 static bool fetched_at_fault(const struct cvma_snp_collateral *c,
                              const struct cvma_verify_opts *opts, enum cvma_reason first,
@@ -539,13 +544,15 @@ static bool fetched_at_fault(const struct cvma_snp_collateral *c,
     *chain_bad = c->chain_fetched && !chain_ok;
     if (chain_ok && c->leaf_fetched) {
         leaf = cvma_x509_load(c->leaf.p, c->leaf.len);
-        *leaf_bad = leaf == NULL || X509_verify(leaf, X509_get0_pubkey(ask)) != 1;
+        bool unsigned_leaf = leaf == NULL || X509_verify(leaf, X509_get0_pubkey(ask)) != 1;
+        bool names_ask = leaf != NULL &&
+                         X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(ask)) == 0;
+        *leaf_bad = unsigned_leaf && (leaf == NULL || c->chain_fetched || names_ask);
         /* A chain the ARK signs may still be the wrong one for this leaf: another product's
          * (SEV-Genoa), or the ASVK chain at the VCEK URL (SEV-VLEK-Milan). Kept, it would
          * fail every genuine VCEK fetched after it for as long as it is cached, so when its
          * ASK/ASVK is not the one the leaf names as issuer it goes too (one download). */
-        *chain_bad = *leaf_bad && c->chain_fetched && leaf != NULL &&
-                     X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(ask)) != 0;
+        *chain_bad = unsigned_leaf && c->chain_fetched && leaf != NULL && !names_ask;
     }
     ERR_clear_error();
     X509_free(leaf);

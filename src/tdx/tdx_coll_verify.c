@@ -28,14 +28,19 @@ static void fmt_time(time_t t, char *out, size_t n)
     cvma_time_format(t, out, n);
 }
 
-static bool same_cert(X509 *a, X509 *b)
+/*
+ * The same root: the same subject and public key, which is what the root is pinned by (the
+ * SHA-256 of its SPKI, or a --trust-root's key). Not the same bytes: anyone can write a root's
+ * certificate in other bytes without its key (an ECDSA signature (r, s) is also (r, n - s)),
+ * so a quote could carry a copy of the pinned root that no genuine issuer chain of a TCB Info
+ * matches byte for byte; genuine fetched collateral would then be found at fault and removed
+ * from the cache, for anyone's evidence to do again.
+ */
+static bool same_root(X509 *a, X509 *b)
 {
-    unsigned char *da = NULL, *db = NULL;
-    int la = i2d_X509(a, &da), lb = i2d_X509(b, &db);
-    bool same = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-    OPENSSL_free(da);
-    OPENSSL_free(db);
-    return same;
+    EVP_PKEY *ka = X509_get0_pubkey(a), *kb = X509_get0_pubkey(b);
+    return ka != NULL && kb != NULL && EVP_PKEY_eq(ka, kb) == 1 &&
+           X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0;
 }
 
 static char *serial_hex(X509 *x)
@@ -113,7 +118,7 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
                            what, n);
     }
     signer = sk_X509_value(chain, 0);
-    if (!same_cert(sk_X509_value(chain, n - 1), root)) {
+    if (!same_root(sk_X509_value(chain, n - 1), root)) {
         cvma_x509_subject_cn(sk_X509_value(chain, n - 1), cn, sizeof cn);
         return cvma_reject(v, CVMA_R_CERT_UNTRUSTED_ROOT,
                            "%s issuer chain ends in '%s', which is not the pinned root", what, cn);

@@ -293,6 +293,93 @@ static void test_made_up_report_cannot_evict_another_products_crl(void **state)
     crl_fx_cleanup(&f);
 }
 
+/*
+ * A genuine chain of the wrong kind handed over with the evidence (AMD's ASVK chain beside a
+ * report its VCEK signs) fails the VCEK fetched for the report (here: from the cache, as
+ * KDS gave it). That is the evidence's fault: refused, and the VCEK stays in the cache. It
+ * was taken for the VCEK's fault (undecided, and the genuine VCEK removed from the cache by
+ * anyone's evidence, for the next verification to fetch again).
+ */
+static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    const struct sample *s = sample_named("milan-v2-coco-trustee");
+    struct cvma_buf rep_b = {0}, vcek = {0}, asvk_chain = {0}, ask_chain = {0};
+    char *sd = tu_path(tu_vectors(), "snp"), *sample = tu_path(sd, s->dir);
+    char *roots = tu_path(sd, "roots"), *f;
+    read_report(s, &rep_b);
+    tu_read(f = tu_path(sample, s->leaf), &vcek);
+    free(f);
+    tu_read(f = tu_path(roots, "ask_ark_milan_vlek.pem"), &asvk_chain);
+    free(f);
+    tu_read(f = tu_path(roots, s->chain), &ask_chain);
+    free(f);
+
+    /* The VCEK in the cache under the URL KDS serves it at, for this report's chip and TCB. */
+    struct cvma_parse_opts po = {0};
+    struct cvma_snp_report rep;
+    struct cvma_snp_tcb tcb;
+    struct cvma_verdict v;
+    struct cvma_kds kds;
+    char path[CVMA_KDS_PATH_MAX], url[CVMA_KDS_PATH_MAX + 256], key[CVMA_KDS_PATH_MAX + 300];
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(rep_b.p, rep_b.len, &po, &rep, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+    cvma_snp_tcb_split(rep.reported_tcb, CVMA_SNP_PRODUCT_MILAN, &tcb);
+    cvma_kds_init(&kds);
+    assert_int_equal(
+            cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, rep.chip_id, &tcb, path, sizeof path),
+            CVMA_OK);
+    assert_int_equal(cvma_kds_url(&kds, path, url, sizeof url), CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    char *cache = tu_tmpdir();
+    const struct cvma_cache c = {.dir = cache};
+    assert_int_equal(cvma_cache_put(&c, key, vcek.p, vcek.len, 0), CVMA_OK);
+    char *entry = cvma_cache_entry_path(&c, key);
+    assert_non_null(entry);
+
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    memset(&o, 0, sizeof o);
+    assert_true(cvma_time_parse_rfc3339(s->at, &o.at));
+    o.offline = true;
+    o.cache_dir = cache;
+    o.snp_product = CVMA_SNP_PRODUCT_MILAN; /* a v2 report names none */
+    struct cvma_named_part part = {"cert_chain.pem", {asvk_chain.p, asvk_chain.len}, false};
+    o.collateral_parts = &part;
+    o.n_collateral_parts = 1;
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep_b.p, rep_b.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    assert_false(res.undecided);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    assert_int_equal(access(entry, F_OK), 0); /* still in the cache */
+    cvma_result_cleanup(&res);
+
+    /* The right chain handed over: the cached VCEK is used (no CRL offline: a warning). */
+    part.data = (struct cvma_span){ask_chain.p, ask_chain.len};
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep_b.p, rep_b.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_false(res.undecided);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_CERT_CHAIN_INVALID));
+    assert_true(res.status == CVMA_AFFIRMING || res.status == CVMA_WARNING);
+    cvma_result_cleanup(&res);
+
+    tu_rmtree(cache);
+    free(cache);
+    free(entry);
+    free(sd);
+    free(sample);
+    free(roots);
+    cvma_buf_free(&rep_b);
+    cvma_buf_free(&vcek);
+    cvma_buf_free(&asvk_chain);
+    cvma_buf_free(&ask_chain);
+}
+
 static void test_every_sample_verifies_with_manifest_values(void **state)
 {
     (void)state;
@@ -707,6 +794,7 @@ int main(void)
             cmocka_unit_test(test_every_sample_verifies_with_manifest_values),
             cmocka_unit_test(test_bundle_crl_after_the_verifiers_own_for_amd_roots),
             cmocka_unit_test(test_made_up_report_cannot_evict_another_products_crl),
+            cmocka_unit_test(test_evidence_chain_cannot_evict_a_fetched_vcek),
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),

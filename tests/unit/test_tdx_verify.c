@@ -2,6 +2,7 @@
  * Intel TDX verification end to end: the real samples with their collateral, byte flips in
  * the signed part, and each refusal on simulated evidence that is wrong in one way only.
  */
+#define _GNU_SOURCE /* memmem */
 #include <sys/stat.h>
 #include <time.h>
 
@@ -718,6 +719,35 @@ static void test_sim_v5_and_debug(void **state)
     sim_done(&r);
 }
 
+/*
+ * A quote whose chain ends in its root signed once more (the same name and key, other bytes,
+ * as anyone can make from a genuine one): the root is the trusted one, and the collateral's
+ * issuer chains that end in it are too. The bytes used to be compared: genuine collateral was
+ * refused (CERT_UNTRUSTED_ROOT, "not the pinned root") and, fetched, taken for the
+ * collateral's fault and removed from the cache, for anyone's evidence to do again.
+ */
+static void test_sim_root_in_other_bytes_is_the_same_root(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    struct cvma_buf q, root;
+    cvma_sim_tdx_opts_default(&o);
+    o.tamper.root_resigned_in_quote = true;
+    sim_run(&o, 0, &r);
+    char *qp = tu_path(r.dir, "quote.bin"), *rp = tu_path(r.dir, "root_ca.pem");
+    tu_read(qp, &q);
+    tu_read(rp, &root);
+    assert_null(memmem(q.p, q.len, root.p, root.len - 1)); /* not the root's bytes */
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CERT_UNTRUSTED_ROOT));
+    cvma_buf_free(&q);
+    cvma_buf_free(&root);
+    free(qp);
+    free(rp);
+    sim_done(&r);
+}
+
 static void test_sim_refusals(void **state)
 {
     (void)state;
@@ -1127,6 +1157,7 @@ int main(void)
             cmocka_unit_test(test_cached_chain_rechecks_crl_time_whatever_the_chain_length),
             cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
             cmocka_unit_test(test_sim_v5_and_debug),
+            cmocka_unit_test(test_sim_root_in_other_bytes_is_the_same_root),
             cmocka_unit_test(test_sim_refusals),
             cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
             cmocka_unit_test(test_sim_without_trust_root_is_refused),
