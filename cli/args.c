@@ -169,23 +169,7 @@ int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* see args.h */
 bool cvma_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-    uint64_t v = 0;
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || s[n] != '\0') {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return false;
-        }
-        v = v * 10 + d;
-    }
-    if (v < lo || v > hi) {
-        return false;
-    }
-    *out = v;
-    return true;
+    return cvma_dec_u64(s, strlen(s), lo, hi, out);
 }
 
 /* see args.h */

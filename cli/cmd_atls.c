@@ -249,13 +249,11 @@ struct atls_opts {
 
 static bool parse_long(const char *s, long min, long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min) {
+    uint64_t v;
+    if (!cvma_cli_uint(s, (uint64_t)min, LONG_MAX, &v)) {
         return false;
     }
-    *out = v;
+    *out = (long)v;
     return true;
 }
 

@@ -55,13 +55,11 @@ int cvma_cmd_host_check(int argc, char **argv)
             o.pccs_url = optarg;
             break;
         case 't': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 1 || v > 600) {
+            uint64_t v;
+            if (!cvma_cli_uint(optarg, 1, 600, &v)) {
                 return cvma_cli_usage_error("host-check", "--pccs-timeout wants 1..600 seconds");
             }
-            o.pccs_timeout_s = v;
+            o.pccs_timeout_s = (long)v;
             break;
         }
         case 'h':

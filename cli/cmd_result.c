@@ -79,14 +79,12 @@ int cvma_cmd_result(int argc, char **argv)
             pub_path = optarg;
             break;
         case 'm': {
-            char *end = NULL;
-            errno = 0;
-            long long v = strtoll(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v < 0) {
+            uint64_t v;
+            if (!cvma_cli_uint(optarg, 0, INT64_MAX, &v)) {
                 fprintf(stderr, "cvmattest result check: --max-age wants seconds (0 or more)\n");
                 return 2;
             }
-            max_age = v;
+            max_age = (int64_t)v;
             break;
         }
         case 'h':

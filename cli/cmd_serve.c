@@ -132,13 +132,11 @@ static bool zero(const char *v)
 
 static bool number(const char *v, long long max, long long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
+    uint64_t n;
+    if (!cvma_cli_uint(v, 1, (uint64_t)max, &n)) {
         return false;
     }
-    *out = n;
+    *out = (long long)n;
     return true;
 }
 

@@ -289,12 +289,8 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             rc = push(verb, "--witness-vkey", cv->witness_keys, &cv->cfg.n_witness_keys, val);
             break;
         case O_WITNESSES: {
-            char *end = NULL;
-            unsigned long k;
-            errno = 0;
-            k = strtoul(val, &end, 10);
-            if (errno != 0 || end == val || *end != '\0' || val[0] < '0' || val[0] > '9' || k < 1 ||
-                k > CVMA_CLI_MAX_LIST) {
+            uint64_t k;
+            if (!cvma_cli_uint(val, 1, CVMA_CLI_MAX_LIST, &k)) {
                 return usage_error(verb, "--witnesses wants 1..%d, not '%s'", CVMA_CLI_MAX_LIST,
                                    val);
             }
@@ -320,26 +316,22 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             cv->cfg.n_policies = 1;
             break;
         case O_GRACE: {
-            char *end = NULL;
-            errno = 0;
-            long long g = strtoll(val, &end, 10);
-            if (errno != 0 || end == val || *end != '\0' || g < 0 || g > 366LL * 86400) {
+            uint64_t g;
+            if (!cvma_cli_uint(val, 0, 366ULL * 86400, &g)) {
                 return usage_error(verb, "--collateral-grace wants seconds (0..31622400), not '%s'",
                                    val);
             }
-            cv->cfg.collateral_grace_seconds = g;
+            cv->cfg.collateral_grace_seconds = (int64_t)g;
             cv->cfg.collateral_grace_given = true;
             break;
         }
         case O_MAX_AGE: {
-            char *end = NULL;
-            errno = 0;
-            long long m = strtoll(val, &end, 10);
-            if (errno != 0 || end == val || *end != '\0' || m < 0 || m > 366LL * 86400) {
+            uint64_t m;
+            if (!cvma_cli_uint(val, 0, 366ULL * 86400, &m)) {
                 return usage_error(
                         verb, "--collateral-max-age wants seconds (0..31622400), not '%s'", val);
             }
-            cv->cfg.collateral_max_age_seconds = m;
+            cv->cfg.collateral_max_age_seconds = (int64_t)m;
             cv->cfg.collateral_max_age_given = true;
             break;
         }
@@ -400,13 +392,11 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             break;
         }
         case O_THREADS: {
-            char *end = NULL;
+            uint64_t t;
             if (!bench) {
                 return usage_error(verb, "unknown option '--threads'");
             }
-            errno = 0;
-            long t = strtol(val, &end, 10);
-            if (errno != 0 || end == val || *end != '\0' || t < 1 || t > 64) {
+            if (!cvma_cli_uint(val, 1, 64, &t)) {
                 return usage_error(verb, "--threads wants a number in 1..64, not '%s'", val);
             }
             cv->threads = (unsigned)t;

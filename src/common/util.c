@@ -719,6 +719,29 @@ size_t cvma_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
 }
 
 /* see common/util.h */
+bool cvma_dec_u64(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 bool cvma_pcr_index(const char *s, size_t n, unsigned count, unsigned *out)
 {
     struct cvma_reader r;

@@ -168,6 +168,13 @@ bool cvma_text_needs_escape(const char *s);
 char *cvma_text_escape(const char *in, char *out, size_t out_size);
 
 /*
+ * A number written in s[0..n) as decimal digits and nothing else: no sign, space or "0x"
+ * that strtoul would skip or take. True and *out set when it is one and within lo..hi;
+ * false (*out untouched) otherwise, an overflow of 64 bits included.
+ */
+CVMA_MUST_USE bool cvma_dec_u64(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/*
  * A PCR (or RTMR) index as the project's files name it: "0".."99" in decimal digits, no sign,
  * space, "0x" or leading zero ("07" is not 7: two spellings of one register would let a file
  * give it twice). True and *out set when s[0..n) is one and below count.

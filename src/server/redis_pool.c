@@ -110,26 +110,24 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
     p += hl;
     *port = 6379;
     *db = 0;
-    char *end = NULL;
+    uint64_t v;
     if (*p == ':') {
-        errno = 0;
-        long v = strtol(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || v < 1 || v > 65535) {
+        size_t n = strcspn(p + 1, "/");
+        if (!cvma_dec_u64(p + 1, n, 1, 65535, &v)) {
             cvma_errf(err, err_len, "--redis '%s': bad port", url);
             return false;
         }
         *port = (int)v;
-        p = end;
+        p += 1 + n;
     }
     if (*p == '/' && p[1] != '\0') {
-        errno = 0;
-        long v = strtol(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || *end != '\0' || v < 0 || v > 1000) {
+        size_t n = strlen(p + 1);
+        if (!cvma_dec_u64(p + 1, n, 0, 1000, &v)) {
             cvma_errf(err, err_len, "--redis '%s': bad database number", url);
             return false;
         }
         *db = (int)v;
-        p = end;
+        p += 1 + n;
     } else if (*p == '/') {
         p++;
     }

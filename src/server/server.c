@@ -1108,10 +1108,8 @@ static bool parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *
     }
     memcpy(host, l, (size_t)(colon - l));
     host[colon - l] = '\0';
-    char *end = NULL;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+    uint64_t port;
+    if (!cvma_dec_u64(colon + 1, strlen(colon + 1), 0, 65535, &port)) {
         cvma_errf(err, err_len, "--listen '%s': bad port", l);
         return false;
     }

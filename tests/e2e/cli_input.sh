@@ -329,6 +329,27 @@ for q in sgx4 sgx3; do
     has "$T/out" "SGX quotes are not supported" "$q: named as an SGX quote"
 done
 
+# --- numbers are decimal digits and nothing else: no sign or space strtol would skip or take
+# (serve under timeout: one that took the number would start and listen)
+for o in "--collateral-grace= +5" "--collateral-grace=+5" "--collateral-max-age=-0" \
+    "--collateral-max-age= 60"; do
+    run $CVM verify "$T/s/report.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" "$o"
+    check "verify '$o'" 2 $rc
+done
+run $CVM bench "$T/s/report.bin" --collateral "$T/s" --offline --trust-root "$T/s/ark.pem" \
+    --threads=+2 --seconds 1
+check "bench --threads=+2" 2 $rc
+run $CVM result check "$T/none.tok" --pub "$T/none.pub" --max-age=+60
+check "result check --max-age=+60" 2 $rc
+has "$T/err" "--max-age wants seconds" "result check --max-age=+60: said so"
+run timeout 10 $CVM serve --listen "127.0.0.1: 8080" --trust-root "$T/s/ark.pem"
+check "serve --listen with a space before the port" 2 $rc
+run timeout 10 $CVM serve --listen 127.0.0.1:0 --trust-root "$T/s/ark.pem" --max-body=+4096
+check "serve --max-body=+4096" 2 $rc
+run timeout 10 $CVM serve --listen 127.0.0.1:0 --redis "redis://127.0.0.1:+6379"
+check "serve --redis with a signed port" 2 $rc
+has "$T/err" "bad port" "serve --redis with a signed port: said so"
+
 # --- options checked before anything is verified: exit 2 and no verdict on stdout
 # shellcheck disable=SC2086
 {

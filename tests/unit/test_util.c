@@ -715,6 +715,30 @@ static void test_rfc3339_parse_and_format(void **state)
     assert_string_equal(out, "1000-01-01T00:00:00Z");
 }
 
+/* Decimal numbers: digits only, within bounds, no overflow; what strtoul skips is refused. */
+static void test_dec_u64(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+    assert_true(cvma_dec_u64("0", 1, 0, 10, &v));
+    assert_int_equal(v, 0);
+    assert_true(cvma_dec_u64("18446744073709551615", 20, 0, UINT64_MAX, &v));
+    assert_true(v == UINT64_MAX);
+    v = 7;
+    assert_false(cvma_dec_u64("18446744073709551616", 20, 0, UINT64_MAX, &v)); /* 2^64 */
+    assert_false(cvma_dec_u64("", 0, 0, 10, &v));
+    assert_false(cvma_dec_u64("+5", 2, 0, 10, &v));
+    assert_false(cvma_dec_u64("-0", 2, 0, 10, &v));
+    assert_false(cvma_dec_u64(" 5", 2, 0, 10, &v));
+    assert_false(cvma_dec_u64("5 ", 2, 0, 10, &v));
+    assert_false(cvma_dec_u64("0x5", 3, 0, 10, &v));
+    assert_false(cvma_dec_u64("11", 2, 0, 10, &v));       /* above hi */
+    assert_false(cvma_dec_u64("0", 1, 1, 10, &v));        /* below lo */
+    assert_int_equal(v, 7);                               /* untouched when refused */
+    assert_true(cvma_dec_u64("6379/2", 4, 1, 65535, &v)); /* only the n bytes are read */
+    assert_int_equal(v, 6379);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -730,6 +754,7 @@ int main(void)
             cmocka_unit_test(test_reader_be_and_empty),
             cmocka_unit_test(test_reader_text_helpers),
             cmocka_unit_test(test_pcr_index_one_spelling),
+            cmocka_unit_test(test_dec_u64),
             cmocka_unit_test(test_tu_rmtree_needs_no_shell),
             cmocka_unit_test(test_text_escape),
             cmocka_unit_test(test_rfc3339_parse_and_format),
