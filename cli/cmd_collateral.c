@@ -50,7 +50,8 @@ static void usage(FILE *f)
           "                                   [--cache-dir DIR] [--product milan|genoa|turin]\n"
           "                                   [--trust-root FILE]...\n"
           "Writes everything an offline verification of EVIDENCE (an SEV-SNP report or a TDX\n"
-          "quote) needs into DIR (created if missing), with the file names of --collateral:\n"
+          "quote, bare or in a bundle) needs into DIR (created if missing), with the file\n"
+          "names of --collateral:\n"
           "  SEV-SNP: vcek.der (or vlek.der), ask.pem (or asvk.pem), ark.pem, crl.der\n"
           "  TDX:     tcb_info.json, qe_identity.json, tcb_info_issuer_chain.pem,\n"
           "           qe_identity_issuer_chain.pem, pck_crl.der, root_ca_crl.der\n"
@@ -222,6 +223,16 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
             return 2;
         }
         rep.product = want;
+    }
+    /* KDS serves VLEKs only to cloud providers, and this command reads no VLEK of the user's
+     * (no --collateral; a bundle's collateral parts are not kept): say where one can be given
+     * (the library's own words name --collateral DIR, which this command does not have). */
+    if (cvma_snp_signing_key(&rep) == CVMA_SNP_KEY_VLEK) {
+        (void)cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                          "the report is signed by a VLEK, which AMD KDS gives only to cloud "
+                          "providers, so it cannot be fetched: give it to verify instead, as "
+                          "vlek.der in its --collateral DIR or in the bundle");
+        return 3;
     }
     if ((st = cvma_snp_collateral_get(&rep, vo, NULL, &c, v)) != CVMA_OK) {
         rc = st == CVMA_UNDECIDED ? 3 : 1;

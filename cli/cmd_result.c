@@ -1,6 +1,6 @@
 /*
- * cvmattest result check TOKEN --pub PUB [--max-age SECONDS]: verify a signed result, print its
- * claims, and exit by its verdict (docs/results.md).
+ * cvmattest result check FILE --pub PUB [--max-age SECONDS]: verify the signed result in FILE,
+ * print its claims, and exit by its verdict (docs/results.md).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,10 +21,10 @@
 #define MAX_SMALL (1u << 20)
 
 static const char usage[] =
-        "usage: cvmattest result check TOKEN --pub PUB [--max-age SECONDS]\n"
-        "  Verifies a signed result (EAR JWT) with the verifier's public key PUB (PEM) and\n"
-        "  prints its claims. Exit 0 only when the signature holds, the header typ is JWT,\n"
-        "  eat_profile is " CVMA_EAR_PROFILE ",\n"
+        "usage: cvmattest result check FILE --pub PUB [--max-age SECONDS]\n"
+        "  Verifies the signed result (EAR JWT) that FILE holds with the verifier's public\n"
+        "  key PUB (PEM) and prints its claims. Exit 0 only when the signature holds, the\n"
+        "  header typ is JWT, eat_profile is " CVMA_EAR_PROFILE ",\n"
         "  the token is current (iat not ahead, exp/nbf when present, --max-age when given)\n"
         "  and every submodule's ear.status is affirming or warning; exit 1 otherwise\n"
         "  (a valid but contraindicated result prints its status), 2 on usage errors.\n";

@@ -48,7 +48,7 @@ static void usage(FILE *f)
           "                                     full verifications per second, one core\n"
           "  bench registry [--entries N] [--json]   registry build and proof check speed\n"
           "  bench registry-log [--entries N] [--json]   registry log append and proof speed\n"
-          "  result check TOKEN --pub PUB       verify a signed result and print it\n"
+          "  result check FILE --pub PUB        verify a signed result and print it\n"
           "  policy check FILE                  load a policy strictly, print its id\n"
           "  policy import --from cocos FILE [--out FILE]\n"
           "                                     convert a Cocos AI policy; names what it "

@@ -274,7 +274,8 @@ CVMA_API void cvma_verifier_free(struct cvma_verifier *v);
  * should pass on the ones it does not know rather than reject them.
  */
 struct cvma_counter {
-    const char *name; /* "cache_hits", "cache_misses", "collateral_fetches" */
+    const char *name; /* "cache_hits", "cache_misses", "collateral_fetches",
+                       * "collateral_budget_refusals" */
     const char *help; /* one line of English */
     size_t n_labels;
     const char *const *label_names; /* n_labels each */

@@ -9,6 +9,8 @@
 #  - `cvmattest collateral fetch` of collateral that fails its own checks (a CRL, a VCEK or a
 #    TCB Info signed by another key, as a hostile mirror or a poisoned cache would serve):
 #    exit 3, nothing written, the bad item out of the cache.
+#  - `cvmattest collateral fetch` of a VLEK-signed report: exit 3, saying to give the VLEK to
+#    verify, nothing written;
 #  - `cvmattest collateral fetch` of a TDX quote whose PCK chain ends in an untrusted root:
 #    exit 1 (CERT_UNTRUSTED_ROOT) before any request, nothing written.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3.
@@ -161,6 +163,17 @@ expect "collateral fetch, KDS unreachable" 3 "$TMP/o10"
 grep -q 'COLLATERAL_UNAVAILABLE: .*127.0.0.1:9/vcek/v1/Milan/' "$TMP/o10" \
     || { cat "$TMP/o10" >&2; fail "collateral fetch: failure does not name the URL"; }
 [ ! -e "$TMP/snp-none" ] || fail "collateral fetch wrote something after a failure"
+
+# 9b. a VLEK-signed report in a bundle that carries its vlek.der: KDS gives VLEKs only to
+#     cloud providers, and the command keeps no bundle collateral: exit 3, nothing written,
+#     and the VLEK is to be given to verify (collateral fetch has no --collateral).
+"$CVM" sim snp --out "$TMP/vl" --vlek >/dev/null || fail "sim snp --vlek"
+"$CVM" collateral fetch "$TMP/vl/bundle.json" --out "$TMP/vl-out" --kds-url "$KDS" \
+    --cache-dir "$TMP/c5" --trust-root "$TMP/vl/ark.pem" >"$TMP/o10v" 2>&1; rc=$?
+expect "collateral fetch, a VLEK" 3 "$TMP/o10v"
+grep -q 'COLLATERAL_UNAVAILABLE: the report is signed by a VLEK.*give it to verify instead, as vlek.der in its --collateral DIR or in the bundle' \
+    "$TMP/o10v" || { cat "$TMP/o10v" >&2; fail "collateral fetch: a VLEK, not said where to give it"; }
+[ ! -e "$TMP/vl-out" ] || fail "collateral fetch wrote something for a VLEK"
 
 # 10. collateral fetch when KDS serves a CRL, then a VCEK, signed by another key (another
 # simulated AMD chain, same chip): exit 3, nothing written, the item out of the cache, so that

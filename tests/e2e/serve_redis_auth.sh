@@ -25,7 +25,9 @@ chmod 600 "$T/pw" "$T/pw-user" "$T/bad" "$T/empty" "$T/two-lines" "$T/long" "$T/
 
 . "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
 redis_start --requirepass 'pw one'
-redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER cvm on '>user pw' '~cvmattest:*' '+@all' >/dev/null ||
+# exactly the commands docs/operations.md ("Redis", Access) lists for an ACL user
+redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER cvm on '>user pw' '~cvmattest:*' \
+    -@all +ping +select +set +getrange +get +del +eval '+config|get' >/dev/null ||
     { echo "FAIL ACL SETUSER"; exit 1; }
 # a user that may not PING (nor anything but GET): NOPERM
 redis-cli -p "$RP" --no-auth-warning -a 'pw one' ACL SETUSER mute on '>user pw' '~cvmattest:*' '+get' >/dev/null ||
@@ -57,6 +59,8 @@ jq -n --arg r "redis://cvm@127.0.0.1:$RP/2" '{redis: $r, redis_password_file: "r
 start B $COMMON --config "$T/conf/serve.json"
 B=http://127.0.0.1:$PORT
 replay_across "the ACL user" "the password alone" --no-auth-warning -a 'pw one'
+grep -q 'is not answered' "$T/B.log" && fail "the ACL user's eviction check: $(grep 'not answered' "$T/B.log")" ||
+    ok "the ACL user reads Redis's eviction settings (CONFIG GET)"
 eq "healthz at A" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$A/healthz")"
 grep -q -e 'pw one' -e 'user pw' "$T/A.log" "$T/B.log" && fail "a password in a log" || ok "no password in the logs"
 
