@@ -98,15 +98,18 @@ struct flight {
     char err[CVMA_DETAIL_MAX];
 };
 
+/* Eviction counts, one for each slot of items by the hash of their cache key. */
+#define CVMA_FETCH_EVICTION_SLOTS 256
+
 struct cvma_fetch_flights {
     pthread_mutex_t lock;
     pthread_cond_t landed; /* broadcast whenever a flight is done */
     struct flight *head;
     /* Evictions against the copies being written (keep_begin): shared by a write of a cached
-     * copy, exclusive for an eviction, which counts itself in evictions once it has removed
-     * the item. */
+     * copy, exclusive for an eviction, which counts itself in its item's slot of evictions
+     * once it has removed the item. */
     pthread_rwlock_t evict_lock;
-    atomic_uint_least64_t evictions;
+    atomic_uint_least64_t evictions[CVMA_FETCH_EVICTION_SLOTS];
     struct cvma_fetch_budget budget; /* under lock */
 };
 
@@ -160,22 +163,36 @@ static bool budget_take(struct cvma_fetch_flights *t, int64_t *wait_ms, unsigned
  * counted since, holding the shared side of evict_lock for the write; an eviction removes
  * under the exclusive side and counts itself after removing. Either the write comes first and
  * the eviction removes what it wrote, or the eviction comes first and the write is not made.
- * One count for every item: an eviction (collateral that failed verification: rare) costs
- * the copies being written at that moment their write, never their use, and the next miss
- * fetches them. (Writing the shared copy before the waiters are woken would order the leader's
- * write alone, not the copy from the shared store to disk, and would add a Redis round trip to
- * the waiters' bound.) A write and an eviction wait at most for each other's store round
- * trip (its time-outs) or disk write. Without a flights table nothing is ordered.
+ * A count for each item, by the hash of its cache key into CVMA_FETCH_EVICTION_SLOTS slots: an
+ * eviction costs the copies of its own item (and of the few that share its slot) being
+ * written at that moment their write, never their use, and the next miss fetches them.
+ * Evictions are meant to be rare, and evidence must not be able to cause them (collateral is
+ * judged at fault only against what the verifier trusts on its own), but with one count for
+ * every item, any way evidence found to cause one, sent over and over, would keep every
+ * honest download from being cached; per item, it costs that item's writes alone. (Writing the
+ * shared copy before the waiters are woken would order the leader's write alone, not the copy from
+ * the shared store to disk, and would add a Redis round trip to the waiters' bound.) A write and an
+ * eviction wait at most for each other's store round trip (its time-outs) or disk write. Without a
+ * flights table nothing is ordered.
  */
-static uint_least64_t evictions_now(struct cvma_fetch_flights *t)
+static atomic_uint_least64_t *eviction_slot(struct cvma_fetch_flights *t, const char *key)
 {
-    return t != NULL ? atomic_load(&t->evictions) : 0;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+    return &t->evictions[h % CVMA_FETCH_EVICTION_SLOTS];
 }
 
-/* True when bytes asked for after evictions_now gave since may be written: the caller writes,
- * then calls keep_end. False: an eviction was counted since (or the lock failed), write
- * nothing. */
-static bool keep_begin(struct cvma_fetch_flights *t, uint_least64_t since)
+static uint_least64_t evictions_now(struct cvma_fetch_flights *t, const char *key)
+{
+    return t != NULL ? atomic_load(eviction_slot(t, key)) : 0;
+}
+
+/* True when bytes of key asked for after evictions_now gave since may be written: the caller
+ * writes, then calls keep_end. False: an eviction of key's slot was counted since (or the lock
+ * failed), write nothing. */
+static bool keep_begin(struct cvma_fetch_flights *t, const char *key, uint_least64_t since)
 {
     if (t == NULL) {
         return true;
@@ -183,7 +200,7 @@ static bool keep_begin(struct cvma_fetch_flights *t, uint_least64_t since)
     if (pthread_rwlock_rdlock(&t->evict_lock) != 0) {
         return false;
     }
-    if (atomic_load(&t->evictions) == since) {
+    if (atomic_load(eviction_slot(t, key)) == since) {
         return true;
     }
     pthread_rwlock_unlock(&t->evict_lock);
@@ -246,7 +263,8 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     if (s == NULL || net->max_age < 0) {
         return false;
     }
-    uint_least64_t since = evictions_now(t); /* before the store is asked: keep_begin */
+    /* before the store is asked: keep_begin */
+    uint_least64_t since = evictions_now(t, it->cache_key);
     struct cvma_buf b;
     if (s->collateral_get(s->arg, it->cache_key, &p, &len) == CVMA_STORE_OK && p != NULL &&
         shared_value_parse(p, len, &m, &b)) {
@@ -277,7 +295,7 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
     }
     /* Not after an eviction of what the store gave (keep_begin): another thread may have had
      * the same bytes and refused them since. */
-    if (hit && net->cache != NULL && keep_begin(t, since)) {
+    if (hit && net->cache != NULL && keep_begin(t, it->cache_key, since)) {
         enum cvma_status put_st = cvma_cache_put_ex(net->cache, it->cache_key, body->p, body->len,
                                                     m.expires_at, m.fetched_at);
         (void)put_st;
@@ -301,7 +319,7 @@ enum cvma_status cvma_collateral_evict(const struct cvma_cache *cache,
     /* Counted once removed: a thread that reads the new count asks for the item after it
      * left both caches (keep_begin). */
     if (t != NULL) {
-        atomic_fetch_add(&t->evictions, 1);
+        atomic_fetch_add(eviction_slot(t, cache_key), 1);
     }
     if (locked) {
         pthread_rwlock_unlock(&t->evict_lock);
@@ -332,7 +350,7 @@ static void shared_put(const struct cvma_collateral_net *net, const struct cvma_
     put_be64(v, now);
     put_be64(v + 8, expires_at);
     memcpy(v + CVMA_SHARED_VALUE_HEADER, body->p, body->len);
-    if (keep_begin(t, since)) {
+    if (keep_begin(t, it->cache_key, since)) {
         s->collateral_put(s->arg, it->cache_key, v, CVMA_SHARED_VALUE_HEADER + body->len, ttl);
         keep_end(t);
     }
@@ -366,7 +384,9 @@ struct cvma_fetch_flights *cvma_fetch_flights_new(void)
     if (pthread_rwlock_init(&f->evict_lock, NULL) != 0) {
         goto fail;
     }
-    atomic_init(&f->evictions, 0);
+    for (size_t i = 0; i < CVMA_FETCH_EVICTION_SLOTS; i++) {
+        atomic_init(&f->evictions[i], 0);
+    }
     pthread_condattr_destroy(&ca);
     return f;
 fail:
@@ -727,7 +747,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         goto out;
     }
     /* Before the request: what it brings is written only while no eviction followed. */
-    uint_least64_t since = evictions_now(flights);
+    uint_least64_t since = evictions_now(flights, it->cache_key);
     cvma_http_last_code_clear();
     unsigned long failures = cvma_allocfail_count();
     /* Collateral comes from the server asked: a redirect elsewhere is not followed. */
@@ -785,7 +805,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         st = CVMA_UNDECIDED;
         goto out;
     }
-    if (net->cache != NULL && keep_begin(flights, since)) {
+    if (net->cache != NULL && keep_begin(flights, it->cache_key, since)) {
         /* Best effort: a read-only or full cache costs a refetch next time, nothing more. */
         enum cvma_status put_st =
                 cvma_cache_put(net->cache, it->cache_key, body.p, body.len, expires_at);

@@ -68,12 +68,34 @@ static enum cvma_status to_der(struct cvma_buf *b, const char *what, struct cvma
     return CVMA_OK;
 }
 
-/* Splits a PEM bundle "intermediate then root" (KDS cert_chain) into DER ask and ark. */
+/* Fills in c's half whose buffer is empty from x (as DER); *same stays true only when a half
+ * that was already there is x itself, byte for byte. */
+static bool fill_half(X509 *x, struct cvma_buf *half, bool *same)
+{
+    struct cvma_buf der = {0};
+    if (!cvma_x509_to_der(x, &der)) {
+        return false;
+    }
+    if (half->len == 0) {
+        *half = der;
+        return true;
+    }
+    *same = *same && half->len == der.len && memcmp(half->p, der.p, der.len) == 0;
+    cvma_buf_free(&der);
+    return true;
+}
+
+/*
+ * Splits a PEM bundle "intermediate then root" (KDS cert_chain) into DER ask and ark, filling
+ * in only what c lacks. *same (may be NULL): true when every half c already held is the
+ * bundle's own, so that c's chain is all the bundle's.
+ */
 static enum cvma_status split_chain(const struct cvma_buf *pem, struct cvma_snp_collateral *c,
-                                    const char *what, struct cvma_verdict *v)
+                                    const char *what, bool *same, struct cvma_verdict *v)
 {
     STACK_OF(X509) *sk = cvma_x509_load_pem_stack(pem->p, pem->len);
     enum cvma_status st = CVMA_OK;
+    bool all = true;
     if (sk == NULL || sk_X509_num(sk) != 2) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE,
                          "%s: expected two PEM certificates (ASK or ASVK, "
@@ -81,13 +103,13 @@ static enum cvma_status split_chain(const struct cvma_buf *pem, struct cvma_snp_
                          what, sk ? sk_X509_num(sk) : 0);
         goto out;
     }
-    if (c->ask.len == 0 && !cvma_x509_to_der(sk_X509_value(sk, 0), &c->ask)) {
+    if (!fill_half(sk_X509_value(sk, 0), &c->ask, &all) ||
+        !fill_half(sk_X509_value(sk, 1), &c->ark, &all)) {
         st = CVMA_E_NOMEM;
         goto out;
     }
-    if (c->ark.len == 0 && !cvma_x509_to_der(sk_X509_value(sk, 1), &c->ark)) {
-        st = CVMA_E_NOMEM;
-        goto out;
+    if (same != NULL) {
+        *same = all;
     }
 out:
     sk_X509_pop_free(sk, X509_free);
@@ -139,7 +161,7 @@ static enum cvma_status load_dir(const struct cvma_collateral_src *dir, bool vle
             return st;
         }
         if (chain.len > 0) {
-            st = split_chain(&chain, c, "cert_chain.pem", v);
+            st = split_chain(&chain, c, "cert_chain.pem", NULL, v);
         }
         cvma_buf_free(&chain);
     }
@@ -426,8 +448,14 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
         if (st != CVMA_OK) {
             goto fail;
         }
-        st = split_chain(&chain, c, "KDS cert_chain", v);
-        c->chain_fetched = true;
+        /* Half a chain given (an ask.pem or ark.pem alone) with the other half fetched: the
+         * chain is the fetch's only when the given half is the fetched one. Judged as
+         * fetched, a chain whose other half the evidence chose (AMD's ASVK as ask.pem, another
+         * product's ARK as ark.pem) would be found at fault, and the genuine cert_chain and
+         * VCEK removed from the cache (and the fleet's) by anyone's evidence. */
+        bool all_fetched = false;
+        st = split_chain(&chain, c, "KDS cert_chain", &all_fetched, v);
+        c->chain_fetched = all_fetched;
         cvma_buf_free(&chain);
         if (st != CVMA_OK) {
             goto out;

@@ -330,9 +330,9 @@ static void test_a_waiter_gives_up_after_the_download_time_out(void **state)
  * it stores anything (hold_put), to catch a thread missing while the leader writes the shared
  * copy, or until the item has been deleted (wait_del: at most 0.5 s once an eviction has
  * begun, evicting, and 5 s in all), to let a waiter evict what the leader is about to write.
- * With evict_in_get, get takes the value, then evicts the item through that fixture's hooks
- * (as another thread would between the store's answer and the copy to disk), then answers
- * (on the test's main thread only: it asserts).
+ * With evict_in_get, get takes the value, then evicts the item (or the one named evict_key)
+ * through that fixture's hooks (as another thread would between the store's answer and the
+ * copy to disk), then answers (on the test's main thread only: it asserts).
  */
 struct fx;
 struct mem_store {
@@ -345,7 +345,8 @@ struct mem_store {
     double evicting_since;
     int gets;
     struct fx *evict_in_get;
-    pthread_t downloader; /* the thread whose download callback ran (download_when_joined) */
+    const char *evict_key; /* NULL: the item asked for */
+    pthread_t downloader;  /* the thread whose download callback ran (download_when_joined) */
 };
 
 static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, size_t *len)
@@ -361,9 +362,11 @@ static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, s
         a = CVMA_STORE_OK;
     }
     struct fx *evict = m->evict_in_get;
+    const char *evict_key = m->evict_key != NULL ? m->evict_key : key;
     pthread_mutex_unlock(&m->lock);
     if (evict != NULL) {
-        assert_int_equal(cvma_collateral_evict(evict->net.cache, &evict->hooks, key), CVMA_OK);
+        assert_int_equal(cvma_collateral_evict(evict->net.cache, &evict->hooks, evict_key),
+                         CVMA_OK);
     }
     return a;
 }
@@ -551,6 +554,30 @@ static void test_a_shared_value_evicted_meanwhile_is_not_copied_to_disk(void **s
     get_ok(f);
     assert_int_equal(cvma_cache_get(&f->cache, counted_item.cache_key, &cached), CVMA_OK);
     cvma_buf_free(&cached);
+    mem_store_cleanup(&m);
+}
+
+/* An eviction of another item meanwhile costs this one nothing: the copy is written. (With
+ * one eviction count for every item it was not, and evidence that could cause an eviction,
+ * sent over and over, kept every honest download out of the cache.) */
+static void test_an_eviction_of_another_item_does_not_stop_a_copy(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf cached = {0};
+
+    use_mem_store(f, &m, &store);
+    store.collateral_del = mem_del;
+    f->net.cache = &f->cache;
+    mem_store_body(&m);
+    m.evict_in_get = f;
+    m.evict_key = "amd-kds http://127.0.0.1:9/vcek/v1/Milan/cert_chain";
+    get_ok(f);
+    assert_int_equal(cvma_cache_get(&f->cache, counted_item.cache_key, &cached), CVMA_OK);
+    assert_int_equal(cached.len, strlen(BODY));
+    cvma_buf_free(&cached);
+    assert_int_equal(atomic_load(&g_downloads), 0);
     mem_store_cleanup(&m);
 }
 
@@ -890,6 +917,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(
                     test_a_shared_value_evicted_meanwhile_is_not_copied_to_disk, fx_setup,
                     fx_teardown),
+            cmocka_unit_test_setup_teardown(test_an_eviction_of_another_item_does_not_stop_a_copy,
+                                            fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_a_download_a_waiter_evicted_is_not_written_back,
                                             fx_setup, fx_teardown),
     };

@@ -295,10 +295,11 @@ static void test_made_up_report_cannot_evict_another_products_crl(void **state)
 
 /*
  * A genuine chain of the wrong kind handed over with the evidence (AMD's ASVK chain beside a
- * report its VCEK signs) fails the VCEK fetched for the report (here: from the cache, as
- * KDS gave it). That is the evidence's fault: refused, and the VCEK stays in the cache. It
- * was taken for the VCEK's fault (undecided, and the genuine VCEK removed from the cache by
- * anyone's evidence, for the next verification to fetch again).
+ * report its VCEK signs), or half of one, fails the VCEK fetched for the report (here: from
+ * the cache, as KDS gave it). That is the evidence's fault: refused, and the VCEK and the
+ * cert_chain stay in the cache. It was taken for their fault (undecided, and the genuine
+ * VCEK and chain removed from the cache by anyone's evidence, for the next verification to
+ * fetch again).
  */
 static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
 {
@@ -357,6 +358,46 @@ static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
     assert_int_equal(access(entry, F_OK), 0); /* still in the cache */
     cvma_result_cleanup(&res);
+
+    /* Half a chain handed over, the other half from the cache (KDS's cert_chain): AMD's ASVK
+     * as ask.pem, or another product's ARK as ark.pem. The chain is then not all the fetch's:
+     * refused as the evidence's, and neither the VCEK nor the cert_chain leaves the cache. */
+    char chain_path[CVMA_KDS_PATH_MAX];
+    assert_int_equal(
+            cvma_kds_product_path("Milan", false, "cert_chain", chain_path, sizeof chain_path),
+            CVMA_OK);
+    assert_int_equal(cvma_kds_url(&kds, chain_path, url, sizeof url), CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    assert_int_equal(cvma_cache_put(&c, key, ask_chain.p, ask_chain.len, 0), CVMA_OK);
+    char *chain_entry = cvma_cache_entry_path(&c, key);
+    assert_non_null(chain_entry);
+    struct cvma_buf genoa = {0};
+    tu_read(f = tu_path(roots, "ask_ark_genoa.pem"), &genoa);
+    free(f);
+    const char *ark_genoa = strstr((const char *)genoa.p + 1, "-----BEGIN CERTIFICATE-----");
+    assert_non_null(ark_genoa);
+    const struct cvma_named_part halves[] = {
+            {"ask.pem", {asvk_chain.p, asvk_chain.len}, false}, /* ASVK first: the ASK read */
+            {"ark.pem",
+             {(const uint8_t *)ark_genoa, genoa.len - (size_t)(ark_genoa - (const char *)genoa.p)},
+             false},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(halves); i++) {
+        o.collateral_parts = &halves[i];
+        cvma_result_init(&res, "sev-snp", o.at);
+        cvma_snp_verify(rep_b.p, rep_b.len, &o, NULL, &res);
+        cvma_result_finish(&res);
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        assert_false(res.undecided);
+        assert_false(cvma_verdict_has(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE));
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+        assert_int_equal(access(entry, F_OK), 0);
+        assert_int_equal(access(chain_entry, F_OK), 0);
+        cvma_result_cleanup(&res);
+    }
+    o.collateral_parts = &part;
+    cvma_buf_free(&genoa);
+    free(chain_entry);
 
     /* The right chain handed over: the cached VCEK is used (no CRL offline: a warning). */
     part.data = (struct cvma_span){ask_chain.p, ask_chain.len};
