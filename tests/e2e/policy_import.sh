@@ -31,6 +31,15 @@ has "$T/err" "tdx.rtmr4: unknown field"
 printf '{"snp": {"vmpl": "0"}}' >"$T/bad3.json"
 $CVM policy check "$T/bad3.json" 2>"$T/err"; check "check wrong type" 2 $?
 has "$T/err" "snp.vmpl: expected an integer, got a string"
+# A provider name no registry can have ([A-Za-z0-9][A-Za-z0-9._-]{0,63}) is refused where a
+# list holds one: in registry_log_required it would switch the rule off without a word.
+printf '{"registry_log_required": ["bad name"]}' >"$T/bad4.json"
+$CVM policy check "$T/bad4.json" 2>"$T/err"; check "check a log provider name with a space" 2 $?
+has "$T/err" 'registry_log_required\[0\]: "bad name" is not a provider name'
+printf '{"required_providers": ["a\\u001b[31m"]}' >"$T/bad5.json"
+$CVM policy check "$T/bad5.json" 2>"$T/err"; check "check a provider name with ESC" 2 $?
+has "$T/err" 'required_providers\[0\]: "a\\x1b\[31m" is not a provider name'
+lacks "$T/err" "$(printf '\033')"
 $CVM policy check "$T/none.json" 2>"$T/err"; check "check missing file" 2 $?
 has "$T/err" "none.json"
 $CVM policy check "$EX/cocos-tdx.json" 2>"$T/err"; check "check a Cocos policy" 2 $?

@@ -1503,6 +1503,19 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
             {"{\"required_providers\": []}", "required_providers: expected a list"},
             {"{\"required_providers\": [\"\"]}", "required_providers[0]: expected a string of 1.."},
+            /* a name no registry can have would name nobody: refused where the list holds it */
+            {"{\"required_providers\": [\"acme\", \"a\\u001b[31m\"]}",
+             "required_providers[1]: \"a\\x1b[31m\" is not a provider name"},
+            {"{\"required_providers\": [\"-acme\"]}", "required_providers[0]: \"-acme\" is not"},
+            {"{\"required_providers\": [\"" R32("ab") "a\"]}",
+             "required_providers[0]: \"" R32("ab") "a\" is not a provider name"},
+            {"{\"registry_log_required\": [\"bad name\"]}",
+             "registry_log_required[0]: \"bad name\" is not a provider name (1..64 characters of "
+             "[A-Za-z0-9._-] starting with a letter or digit, as a registry names its provider): "
+             "no provider's log would be required by it"},
+            {"{\"registry_log_required\": [\"cloud\", \"cl\xc3\xb6ud\"]}",
+             "registry_log_required[1]: \"cl\xc3\xb6ud\" is not a provider name"},
+            {"{\"registry_log_required\": [\"\"]}", "registry_log_required[0]: expected a string"},
             {"{\"allowed_tees\": [\"sgx\"]}", "allowed_tees[0]: \"sgx\" is not"},
             {"{\"allowed_tees\": [\"tdx\"], \"snp\": {}}", "snp: a section for a TEE that "
                                                            "allowed_tees does not list"},
@@ -1520,6 +1533,23 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
     assert_null(p);
     assert_non_null(strstr(err, "more than the"));
     free(buf);
+}
+
+/* Every name a registry can carry loads, up to the 64 characters a registry allows. */
+static void test_provider_names_load_as_a_registry_has_them(void **state)
+{
+    (void)state;
+    static const char longest_a[] = R32("ab"), longest_c[] = R32("cd");
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"required_providers\": [\"a\", \"0.b_c-D\", \"%s\"],"
+             " \"registry_log_required\": [\"Cloud-1\", \"%s\"]}",
+             longest_a, longest_c);
+    struct cvma_policy *p = load_ok(json);
+    const char *const *names = NULL;
+    assert_int_equal(cvma_policy_required_providers(p, &names), 3);
+    assert_string_equal(names[2], longest_a);
+    cvma_policy_free(p);
 }
 
 static void test_load_from_file_and_accessors(void **state)
@@ -2186,6 +2216,7 @@ int main(void)
             cmocka_unit_test(test_tdx_real_quote_claims),
             cmocka_unit_test(test_claims_json_shape),
             cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
+            cmocka_unit_test(test_provider_names_load_as_a_registry_has_them),
             cmocka_unit_test(test_load_from_file_and_accessors),
             cmocka_unit_test(test_collateral_grace_parsing),
             cmocka_unit_test(test_cocos_snp_snake_case),
