@@ -21,6 +21,14 @@ for f in policy-full.json policy-snp.json policy-tdx.json; do
     has "$T/out" "valid policy sha256:"
 done
 
+# The policy's name is the author's text: shown escaped, each control character as \xNN, so
+# that it can neither steer the terminal nor start a line of its own; other UTF-8 as it is.
+printf '{"name": "x\\u001b[2Jy\\nz \\u00e9"}' >"$T/named.json"
+$CVM policy check "$T/named.json" >"$T/out" 2>"$T/err"; check "check a name with controls" 0 $?
+has "$T/out" "valid policy sha256:[0-9a-f]* (\"x\\\\x1b\[2Jy\\\\x0az $(printf '\303\251')\")\$"
+lacks "$T/out" "$(printf '\033')"
+[ "$(wc -l <"$T/out")" = 1 ] || { echo "FAIL: the name started a line of its own"; fails=$((fails + 1)); }
+
 # Refusals name the field; exit 2.
 printf '{"snp": {"measurements": ["%s"]}}' "$(printf '0%.0s' $(seq 95))" >"$T/bad1.json"
 $CVM policy check "$T/bad1.json" 2>"$T/err"; check "check wrong-length hex" 2 $?
