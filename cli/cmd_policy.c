@@ -16,6 +16,7 @@
 #include "cmds.h"
 #include "common/util.h"
 #include "import/cocos.h"
+#include "output.h"
 
 #define EXIT_USAGE 2
 
@@ -79,9 +80,16 @@ static int policy_check(int argc, char **argv)
         }
         return EXIT_USAGE;
     }
+    /* The name is the policy author's text: escaped as every text output is (docs/results.md),
+     * so that it can neither steer the terminal nor start a line of its own. */
     const char *name = cvma_policy_name(p);
-    printf("%s: valid policy %s%s%s%s\n", file, cvma_policy_id(p), name ? " (\"" : "",
-           name ? name : "", name ? "\")" : "");
+    printf("%s: valid policy %s", file, cvma_policy_id(p));
+    if (name != NULL) {
+        fputs(" (\"", stdout);
+        cvma_put_text(name, stdout);
+        fputs("\")", stdout);
+    }
+    putchar('\n');
     cvma_policy_free(p);
     return 0;
 }

@@ -159,12 +159,25 @@ static void appraise_common(const struct cvma_policy *p, struct cvma_result *res
  * registry its provider's witnessed transparency log shows (docs/registry.md "Registry log"):
  * a registry given without the log checks (no --log-vkey for the provider), or a lookup
  * registry's answer, does not count. A platform bound to another provider, or to none, is
- * not this rule's business (required_providers is). */
+ * not this rule's business (required_providers is). The detail says what would meet the rule:
+ * for a signed registry, the provider's log options; a lookup registry signs nothing and has
+ * no log, and its name cannot take a --log-vkey (a usage error), so nothing given for it can. */
 static void appraise_registry_log(const struct cvma_policy *p, struct cvma_result *res)
 {
     const struct cvma_platform *pl = &res->platform;
     for (size_t i = 0; pl->bound && i < p->n_log_providers; i++) {
-        if (strcmp(pl->provider, p->log_providers[i]) == 0 && !pl->bound_via_log) {
+        if (strcmp(pl->provider, p->log_providers[i]) != 0 || pl->bound_via_log) {
+            continue;
+        }
+        if (pl->bound_via_lookup) {
+            cvma_reject(&res->verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED,
+                        "registry_log_required: the platform is bound to provider \"%s\" by a "
+                        "lookup registry's answer, which no log can show (a lookup registry signs "
+                        "nothing and has no log; --log-vkey is refused for its name): only the "
+                        "provider's signed registry, given in place of the lookup with its "
+                        "--log-vkey, --witness-vkey and --log-proof, meets this rule",
+                        pl->provider);
+        } else {
             cvma_reject(&res->verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED,
                         "registry_log_required: the platform is bound to provider \"%s\" by a "
                         "registry not checked against its witnessed log (give the provider's "

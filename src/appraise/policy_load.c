@@ -17,6 +17,7 @@
 #include "common/json_out.h"
 #include "common/util.h"
 #include "eventlog/eventlog.h"
+#include "registry/registry.h"
 
 const char *const pol_tdx_status_names[POL_TDX_N_STATUSES] = {
         "UpToDate",
@@ -123,6 +124,26 @@ static bool want_string(const json_t *j, const char *path, size_t max, struct ld
     size_t n = json_string_length(j);
     if (n == 0 || n > max || strlen(json_string_value(j)) != n) {
         return fail(l, "%s: expected a string of 1..%zu bytes (UTF-8) without NUL", path, max);
+    }
+    return true;
+}
+
+/* One provider name of a policy list (path names the entry: "required_providers[0]"). A name no
+ * registry can carry ([A-Za-z0-9][A-Za-z0-9._-]{0,63}, docs/registry.md) is refused: it could
+ * never match a binding, so the rule would quietly name nobody (in registry_log_required: no
+ * provider's log would be required). The name is quoted escaped (docs/results.md). */
+static bool want_provider(const json_t *j, const char *path, const char *consequence, struct ld *l)
+{
+    char shown[96];
+    if (!want_string(j, path, POL_MAX_STRING, l)) {
+        return false;
+    }
+    if (!cvma_reg_provider_name_ok(json_string_value(j))) {
+        return fail(l,
+                    "%s: \"%s\" is not a provider name (1..%d characters of [A-Za-z0-9._-] "
+                    "starting with a letter or digit, as a registry names its provider): %s",
+                    path, cvma_text_escape(json_string_value(j), shown, sizeof shown),
+                    CVMA_REG_PROVIDER_MAX, consequence);
     }
     return true;
 }
@@ -1140,7 +1161,8 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         for (size_t i = 0; i < n; i++) {
             char pi[64];
             snprintf(pi, sizeof pi, "registry_log_required[%zu]", i);
-            if (!want_string(json_array_get(e, i), pi, POL_MAX_STRING, l)) {
+            if (!want_provider(json_array_get(e, i), pi,
+                               "no provider's log would be required by it", l)) {
                 return false;
             }
             if ((p->log_providers[i] = strdup(json_string_value(json_array_get(e, i)))) == NULL) {
@@ -1163,7 +1185,8 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         for (size_t i = 0; i < n; i++) {
             char pi[64];
             snprintf(pi, sizeof pi, "required_providers[%zu]", i);
-            if (!want_string(json_array_get(e, i), pi, POL_MAX_STRING, l)) {
+            if (!want_provider(json_array_get(e, i), pi, "no platform could ever be bound to it",
+                               l)) {
                 return false;
             }
             if ((p->providers[i] = strdup(json_string_value(json_array_get(e, i)))) == NULL) {

@@ -185,12 +185,15 @@ static bool preferred(const struct cvma_registry_bind_opts *o, const char *provi
     return false;
 }
 
-/* The bound provider and its entry's labels into the result's platform. */
+/* The bound provider and its entry's labels into the result's platform. via_lookup: bound by
+ * a lookup registry's answer (zone, when it gave one, is its label). */
 static void set_bound(struct cvma_platform *pl, const char *provider,
-                      const struct cvma_reg_entry *e, const char *zone, bool via_log)
+                      const struct cvma_reg_entry *e, bool via_lookup, const char *zone,
+                      bool via_log)
 {
     pl->bound = true;
     pl->bound_via_log = via_log;
+    pl->bound_via_lookup = via_lookup;
     snprintf(pl->provider, sizeof pl->provider, "%s", provider);
     pl->n_labels = 0;
     for (size_t i = 0; e != NULL && i < e->n_labels && i < CVMA_PLATFORM_LABELS_MAX; i++) {
@@ -465,7 +468,8 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         for (size_t i = 0; !bound_zone && i < rs->n_log_keys; i++) {
             via_log = via_log || strcmp(rs->log_keys[i].provider, bound_provider) == 0;
         }
-        set_bound(&res->platform, bound_provider, bound_entry, bound_zone ? zone : NULL, via_log);
+        set_bound(&res->platform, bound_provider, bound_entry, bound_zone, bound_zone ? zone : NULL,
+                  via_log);
         st = failed ? CVMA_REJECTED : CVMA_OK;
         goto out;
     }

@@ -95,7 +95,8 @@ struct cvma_platform {
     uint8_t chip_id[CVMA_PLATFORM_CHIP_ID_LEN];
     /* Set by registry binding. */
     bool bound;
-    bool bound_via_log; /* bound by a registry checked against its provider's witnessed log */
+    bool bound_via_log;    /* bound by a registry checked against its provider's witnessed log */
+    bool bound_via_lookup; /* bound by a lookup registry's answer (no signature, no log) */
     char provider[CVMA_PLATFORM_PROVIDER_MAX + 1];
     size_t n_labels;
     struct cvma_platform_label labels[CVMA_PLATFORM_LABELS_MAX];

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,8 +676,10 @@ static MHD_Result_t dispatch(struct server *s, struct MHD_Connection *c, struct 
  * request's headers (a client trickling bytes is never idle long enough for libmicrohttpd's
  * time-out): a late body is dropped as a client time-out, here when its bytes come late, by
  * sweep_slow when only a chunked body's framing does (it never reaches this function). Over
- * --max-body it is thrown away, and past twice the limit not read on: the connection is closed
- * (logged and counted as 413).
+ * --max-body it is thrown away, and once the whole body received (got + over) goes past twice
+ * the limit it is not read on: the connection is closed (logged and counted as 413). Up to
+ * twice the limit it is answered 413, whatever the size of the parts it came in (one chunk a
+ * little over the limit is answered too, docs/service.md).
  */
 static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, size_t n)
 {
@@ -696,8 +699,11 @@ static MHD_Result_t upload_part(struct server *s, struct req *r, const char *p, 
         }
         /* Thrown away up to as much again as the limit, so that a client that sent a little too
          * much has its 413 (answered once the body ends: libmicrohttpd 0.9 takes no answer
-         * mid-body); a body that goes on past that is not read on. */
-        if (n > s->cfg.max_body - r->over) {
+         * mid-body); a body that goes on past that is not read on. The total counts what was
+         * received so far, within the limit (got) and over it (over): got <= max_body and
+         * got + over <= twice, so the subtraction cannot wrap. */
+        size_t twice = s->cfg.max_body <= SIZE_MAX / 2 ? 2 * s->cfg.max_body : SIZE_MAX;
+        if (n > twice - r->got - r->over) {
             r->status = 413; /* logged and counted as the refusal it is, though unanswered */
             snprintf(r->error, sizeof r->error, "BODY_TOO_LARGE");
             logf_req(r,

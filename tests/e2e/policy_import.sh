@@ -21,6 +21,14 @@ for f in policy-full.json policy-snp.json policy-tdx.json; do
     has "$T/out" "valid policy sha256:"
 done
 
+# The policy's name is the author's text: shown escaped, each control character as \xNN, so
+# that it can neither steer the terminal nor start a line of its own; other UTF-8 as it is.
+printf '{"name": "x\\u001b[2Jy\\nz \\u00e9"}' >"$T/named.json"
+$CVM policy check "$T/named.json" >"$T/out" 2>"$T/err"; check "check a name with controls" 0 $?
+has "$T/out" "valid policy sha256:[0-9a-f]* (\"x\\\\x1b\[2Jy\\\\x0az $(printf '\303\251')\")\$"
+lacks "$T/out" "$(printf '\033')"
+[ "$(wc -l <"$T/out")" = 1 ] || { echo "FAIL: the name started a line of its own"; fails=$((fails + 1)); }
+
 # Refusals name the field; exit 2.
 printf '{"snp": {"measurements": ["%s"]}}' "$(printf '0%.0s' $(seq 95))" >"$T/bad1.json"
 $CVM policy check "$T/bad1.json" 2>"$T/err"; check "check wrong-length hex" 2 $?
@@ -31,6 +39,15 @@ has "$T/err" "tdx.rtmr4: unknown field"
 printf '{"snp": {"vmpl": "0"}}' >"$T/bad3.json"
 $CVM policy check "$T/bad3.json" 2>"$T/err"; check "check wrong type" 2 $?
 has "$T/err" "snp.vmpl: expected an integer, got a string"
+# A provider name no registry can have ([A-Za-z0-9][A-Za-z0-9._-]{0,63}) is refused where a
+# list holds one: in registry_log_required it would switch the rule off without a word.
+printf '{"registry_log_required": ["bad name"]}' >"$T/bad4.json"
+$CVM policy check "$T/bad4.json" 2>"$T/err"; check "check a log provider name with a space" 2 $?
+has "$T/err" 'registry_log_required\[0\]: "bad name" is not a provider name'
+printf '{"required_providers": ["a\\u001b[31m"]}' >"$T/bad5.json"
+$CVM policy check "$T/bad5.json" 2>"$T/err"; check "check a provider name with ESC" 2 $?
+has "$T/err" 'required_providers\[0\]: "a\\x1b\[31m" is not a provider name'
+lacks "$T/err" "$(printf '\033')"
 $CVM policy check "$T/none.json" 2>"$T/err"; check "check missing file" 2 $?
 has "$T/err" "none.json"
 $CVM policy check "$EX/cocos-tdx.json" 2>"$T/err"; check "check a Cocos policy" 2 $?

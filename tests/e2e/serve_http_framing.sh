@@ -15,7 +15,11 @@
 #   the colon, kept in the name by libmicrohttpd, so neither framing header is found): the same
 #   one 400 and closed connection (RFC 9112 5.1), not read by Content-Length and kept open;
 # - a chunked body over --max-body is answered 413 whatever the endpoint: GET /v1/nonce, and
-#   POST /v1/verify with a Content-Type that is not JSON (413 before 415).
+#   POST /v1/verify with a Content-Type that is not JSON (413 before 415);
+# - with a small --max-body (1000), the whole body received decides, not the size of the chunk
+#   it came in: one chunk a little over the limit (1,100 bytes), or up to twice it, is answered
+#   413; a body past twice the limit (one chunk of 2,001 bytes, or 500 then 1,501) is cut off
+#   unanswered, logged as 413.
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
 . "$(dirname "$0")/lib/serve.sh"
 serve_setup
@@ -28,6 +32,9 @@ start F $COMMON --timeout 3
 FP=$PORT
 start D $COMMON --timeout 3 --drain 20
 DP=$PORT
+# M: a small --max-body
+start M $COMMON --max-body 1000
+MP=$PORT
 DPID=$(cat "$T/D.pid")
 
 cat >"$T/lib.py" <<'PY'
@@ -234,6 +241,44 @@ for ep in ("nonce", "verify"):
 sys.exit(1 if fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/F.log"; }
+
+# --- --max-body 1000: the total received decides, whatever the chunks ---
+timeout 120 python3 - "$MP" "$T/M.log" "$T" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from lib import HEAD, exchange
+port, log = int(sys.argv[1]), sys.argv[2]
+fails = 0
+def check(name, ok, detail=""):
+    global fails
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    fails += 0 if ok else 1
+def chunked(*sizes):
+    return b"".join(b"%x\r\n" % n + b" " * n + b"\r\n" for n in sizes) + b"0\r\n\r\n"
+def cut_offs():
+    with open(log, errors="replace") as f:
+        return f.read().count("goes on past twice the limit")
+for name, sizes in [("one chunk of 1,100 bytes", (1100,)),
+                    ("one chunk of 2,000 bytes (twice the limit)", (2000,)),
+                    ("500 bytes, then one chunk of 1,500", (500, 1500)),
+                    ("1,000 bytes, then one chunk of 1,000", (1000, 1000)),
+                    ("fifteen chunks of 100 bytes", (100,) * 15)]:
+    before = cut_offs()
+    got, _ = exchange(port, HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n") +
+                      chunked(*sizes))
+    check("--max-body 1000, %s: 413 BODY_TOO_LARGE" % name,
+          got.startswith(b"HTTP/1.1 413") and b"BODY_TOO_LARGE" in got, repr(got[:200]))
+    check("--max-body 1000, %s: not cut off" % name, cut_offs() == before)
+for name, sizes in [("one chunk of 2,001 bytes", (2001,)),
+                    ("500 bytes, then one chunk of 1,501", (500, 1501))]:
+    before = cut_offs()
+    got, closed = exchange(port, HEAD + chunked(*sizes))
+    check("--max-body 1000, %s: cut off unanswered" % name, closed and got == b"",
+          repr((closed, got[:200])))
+    check("--max-body 1000, %s: logged as past twice the limit" % name, cut_offs() == before + 1)
+sys.exit(1 if fails else 0)
+PY
+[ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/M.log"; }
 
 # --- a drain is not held past --timeout by a chunked body's trailer trickled in ---
 python3 - "$DP" "$T" >"$T/drain.out" 2>&1 <<'PY' &

@@ -461,6 +461,61 @@ static void test_common_rules_on_snp(void **state)
     cvma_policy_free(p);
 }
 
+/* registry_log_required: the detail says what would meet the rule for the binding at hand. A
+ * signed registry not checked against its provider's log: give the log options. A lookup
+ * registry's answer: a lookup has no log and its name takes no --log-vkey (a usage error), so
+ * that advice could not be followed; only the provider's signed registry can meet the rule. */
+static void test_registry_log_required_says_what_meets_it(void **state)
+{
+    (void)state;
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    struct cvma_policy *p = load_ok("{\"registry_log_required\": [\"cloud\", \"google\"]}");
+    good_snp(&r);
+
+    /* a signed registry of cloud, no log key for it */
+    snp_result(&r, r.product, &res);
+    res.platform.bound = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "cloud");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED,
+                  "bound to provider \"cloud\" by a registry not checked against its witnessed log",
+                  "give the provider's --log-vkey, --witness-vkey and --log-proof");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+
+    /* a lookup registry's answer */
+    snp_result(&r, r.product, &res);
+    res.platform.bound = true;
+    res.platform.bound_via_lookup = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "google");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED,
+                  "bound to provider \"google\" by a lookup registry's answer",
+                  "--log-vkey is refused for its name): only the provider's signed registry");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    assert_null(strstr(tu_reason_must(&res.verdict, CVMA_R_POLICY_REGISTRY_LOG_REQUIRED)->detail,
+                       "give the provider's"));
+    cvma_result_cleanup(&res);
+
+    /* bound through the provider's witnessed log; bound to a provider the rule does not name */
+    snp_result(&r, r.product, &res);
+    res.platform.bound = true;
+    res.platform.bound_via_log = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "cloud");
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    snp_result(&r, r.product, &res);
+    res.platform.bound = true;
+    res.platform.bound_via_lookup = true;
+    snprintf(res.platform.provider, sizeof res.platform.provider, "intel-lookup");
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
 /* Without allowed_tees, a tpm section admits a bare quote (kind tpm) only when the policy has no
  * azure section: beside one, tpm is the Azure vTPM's, and a bare quote (an AK anyone can make)
  * would skip every azure rule. svsm-vtpm is never a default; explicit lists stay as written. */
@@ -1503,6 +1558,19 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
             {"{\"required_providers\": []}", "required_providers: expected a list"},
             {"{\"required_providers\": [\"\"]}", "required_providers[0]: expected a string of 1.."},
+            /* a name no registry can have would name nobody: refused where the list holds it */
+            {"{\"required_providers\": [\"acme\", \"a\\u001b[31m\"]}",
+             "required_providers[1]: \"a\\x1b[31m\" is not a provider name"},
+            {"{\"required_providers\": [\"-acme\"]}", "required_providers[0]: \"-acme\" is not"},
+            {"{\"required_providers\": [\"" R32("ab") "a\"]}",
+             "required_providers[0]: \"" R32("ab") "a\" is not a provider name"},
+            {"{\"registry_log_required\": [\"bad name\"]}",
+             "registry_log_required[0]: \"bad name\" is not a provider name (1..64 characters of "
+             "[A-Za-z0-9._-] starting with a letter or digit, as a registry names its provider): "
+             "no provider's log would be required by it"},
+            {"{\"registry_log_required\": [\"cloud\", \"cl\xc3\xb6ud\"]}",
+             "registry_log_required[1]: \"cl\xc3\xb6ud\" is not a provider name"},
+            {"{\"registry_log_required\": [\"\"]}", "registry_log_required[0]: expected a string"},
             {"{\"allowed_tees\": [\"sgx\"]}", "allowed_tees[0]: \"sgx\" is not"},
             {"{\"allowed_tees\": [\"tdx\"], \"snp\": {}}", "snp: a section for a TEE that "
                                                            "allowed_tees does not list"},
@@ -1520,6 +1588,23 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
     assert_null(p);
     assert_non_null(strstr(err, "more than the"));
     free(buf);
+}
+
+/* Every name a registry can carry loads, up to the 64 characters a registry allows. */
+static void test_provider_names_load_as_a_registry_has_them(void **state)
+{
+    (void)state;
+    static const char longest_a[] = R32("ab"), longest_c[] = R32("cd");
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"required_providers\": [\"a\", \"0.b_c-D\", \"%s\"],"
+             " \"registry_log_required\": [\"Cloud-1\", \"%s\"]}",
+             longest_a, longest_c);
+    struct cvma_policy *p = load_ok(json);
+    const char *const *names = NULL;
+    assert_int_equal(cvma_policy_required_providers(p, &names), 3);
+    assert_string_equal(names[2], longest_a);
+    cvma_policy_free(p);
 }
 
 static void test_load_from_file_and_accessors(void **state)
@@ -2168,6 +2253,7 @@ int main(void)
             cmocka_unit_test(test_snp_committed_tcb_rule),
             cmocka_unit_test(test_snp_debug_rule),
             cmocka_unit_test(test_common_rules_on_snp),
+            cmocka_unit_test(test_registry_log_required_says_what_meets_it),
             cmocka_unit_test(test_tpm_section_admits_a_bare_quote_by_default_only_without_azure),
             cmocka_unit_test(test_tpm_ak_pin_without_an_ak_claim_is_refused),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
@@ -2186,6 +2272,7 @@ int main(void)
             cmocka_unit_test(test_tdx_real_quote_claims),
             cmocka_unit_test(test_claims_json_shape),
             cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
+            cmocka_unit_test(test_provider_names_load_as_a_registry_has_them),
             cmocka_unit_test(test_load_from_file_and_accessors),
             cmocka_unit_test(test_collateral_grace_parsing),
             cmocka_unit_test(test_cocos_snp_snake_case),

@@ -1836,9 +1836,12 @@ static void test_lookup_registry_listed_not_listed_and_cached(void **state)
     snprintf(spec, sizeof spec, "google=http://127.0.0.1:%d/hosts/", srv.port);
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
 
-    /* Listed: provider named, zone as a label. */
+    /* Listed: provider named, zone as a label, and the binding says a lookup made it (a
+     * policy's registry_log_required then names what applies to a lookup: test_policy). */
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "google", "zone", "us-central1-a");
+    assert_true(f.res.platform.bound_via_lookup);
+    assert_false(f.res.platform.bound_via_log);
     assert_int_equal(tu_log_lines(log), 1);
 
     /* Not listed (404). */
@@ -1994,6 +1997,7 @@ static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **sta
     assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "us-1");
+    assert_false(f.res.platform.bound_via_lookup); /* a signed registry bound it */
     /* Not even for a policy that requires the lookup's provider (docs/registry.md "Binding",
      * step 5): the signed listing stands, and that policy then refuses it. */
     static const char *const want_google[] = {"google"};
