@@ -420,20 +420,21 @@ static const char *ak_unvouched(const struct cvma_result *res)
     if (cvma_verdict_has(v, CVMA_R_VTPM_CREDENTIAL_MISMATCH)) {
         return "its credential activation failed (VTPM_CREDENTIAL_MISMATCH)";
     }
-    /* A debug guest's hardware report binds the AK, but the host can read the guest's memory,
-     * the paravisor's or SVSM's with the AK's private key in it: accepted by the policy
-     * (allow_debug), the report vouches for no AK (tpm/tpm.h, cvma_tpm_merge_bound). */
+    /* A hardware report refused for what it says vouches for no AK, even when the policy
+     * accepts its reason (tpm/tpm.h, cvma_tpm_merge_bound; the service's cnf, the same rule):
+     * a debug guest's (allow_debug: the host can read the guest's memory, the paravisor's or
+     * SVSM's with the AK's private key in it), or a TDX TCB status refused by default that
+     * accepted_tcb_statuses accepts (known advisories). Every error the policy waived is the
+     * hardware report's (accept_reason): any one of them. */
     static const char *const bound[] = {"azure-snp", "azure-tdx", "svsm-vtpm"};
     bool vtpm = false;
     for (size_t i = 0; i < sizeof bound / sizeof bound[0]; i++) {
         vtpm = vtpm || (res->tee != NULL && strcmp(res->tee, bound[i]) == 0);
     }
-    for (size_t i = 0; vtpm && i < v->n_reasons; i++) {
-        const struct cvma_verdict_reason *r = &v->reasons[i];
-        if (r->waived && (r->code == CVMA_R_SNP_DEBUG_ALLOWED || r->code == CVMA_R_TDX_DEBUG)) {
-            return "the hardware report that binds it is a debug guest's, accepted only by the "
-                   "policy's allow_debug (the host can read the AK's private key)";
-        }
+    if (vtpm && cvma_verdict_has_waived_error(v)) {
+        return "the hardware report that binds it was refused for an error only the policy "
+               "accepted (a debug guest under allow_debug, a TCB status under "
+               "accepted_tcb_statuses...): it vouches for no AK";
     }
     return NULL;
 }

@@ -40,12 +40,13 @@ struct ld {
 
 static bool fail(struct ld *l, const char *fmt, ...) CVMA_PRINTF(2, 3);
 
+/* The first error only; escaped (cvma_verrf): it may quote the policy's own text. */
 static bool fail(struct ld *l, const char *fmt, ...)
 {
     va_list ap;
     if (l->errlen > 0 && l->err[0] == '\0') {
         va_start(ap, fmt);
-        vsnprintf(l->err, l->errlen, fmt, ap);
+        cvma_verrf(l->err, l->errlen, fmt, ap);
         va_end(ap);
     }
     return false;
@@ -131,19 +132,17 @@ static bool want_string(const json_t *j, const char *path, size_t max, struct ld
 /* One provider name of a policy list (path names the entry: "required_providers[0]"). A name no
  * registry can carry ([A-Za-z0-9][A-Za-z0-9._-]{0,63}, docs/registry.md) is refused: it could
  * never match a binding, so the rule would quietly name nobody (in registry_log_required: no
- * provider's log would be required). The name is quoted escaped (docs/results.md). */
+ * provider's log would be required). The name is quoted escaped, as every error is (fail). */
 static bool want_provider(const json_t *j, const char *path, const char *consequence, struct ld *l)
 {
-    char shown[96];
     if (!want_string(j, path, POL_MAX_STRING, l)) {
         return false;
     }
     if (!cvma_reg_provider_name_ok(json_string_value(j))) {
         return fail(l,
-                    "%s: \"%s\" is not a provider name (1..%d characters of [A-Za-z0-9._-] "
+                    "%s: \"%.80s\" is not a provider name (1..%d characters of [A-Za-z0-9._-] "
                     "starting with a letter or digit, as a registry names its provider): %s",
-                    path, cvma_text_escape(json_string_value(j), shown, sizeof shown),
-                    CVMA_REG_PROVIDER_MAX, consequence);
+                    path, json_string_value(j), CVMA_REG_PROVIDER_MAX, consequence);
     }
     return true;
 }

@@ -581,12 +581,17 @@ char *cvma_path_join(const char *dir, const char *name)
 void cvma_errf(char *err, size_t err_len, const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
+    cvma_verrf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+void cvma_verrf(char *err, size_t err_len, const char *fmt, va_list ap)
+{
     if (err == NULL || err_len == 0) {
         return;
     }
-    va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
     /* An error may quote a name or text from evidence or a peer: no control bytes leave it.
      * (The copy is made only then; when it cannot be, such bytes become '?'.) */
     if (cvma_text_needs_escape(err)) {

@@ -6,6 +6,7 @@
 #ifndef CVMA_COMMON_UTIL_H
 #define CVMA_COMMON_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,8 +136,11 @@ CVMA_MUST_USE enum cvma_status cvma_mkdir_p(const char *dir, mode_t mode);
 CVMA_MUST_USE enum cvma_status cvma_private_dir(const char *dir, bool create, char *why,
                                                 size_t why_len);
 
-/* Formats a one-line error message into err (err may be NULL or err_len 0: nothing). */
+/* Formats a one-line error message into err (err may be NULL or err_len 0: nothing), its
+ * control bytes escaped (cvma_text_escape): it may quote a name or text from evidence, a peer
+ * or a file. cvma_verrf: the same with a va_list. */
 void cvma_errf(char *err, size_t err_len, const char *fmt, ...) CVMA_PRINTF(3, 4);
+void cvma_verrf(char *err, size_t err_len, const char *fmt, va_list ap) CVMA_PRINTF(3, 0);
 
 /* Joins dir and name into a freshly allocated path; NULL on allocation failure. */
 char *cvma_path_join(const char *dir, const char *name);

@@ -48,6 +48,11 @@ printf '{"required_providers": ["a\\u001b[31m"]}' >"$T/bad5.json"
 $CVM policy check "$T/bad5.json" 2>"$T/err"; check "check a provider name with ESC" 2 $?
 has "$T/err" 'required_providers\[0\]: "a\\x1b\[31m" is not a provider name'
 lacks "$T/err" "$(printf '\033')"
+# Every refusal quoting the policy's text escapes it, as every error does.
+printf '{"allowed_tees": ["x\\u001b[2J"]}' >"$T/bad6.json"
+$CVM policy check "$T/bad6.json" 2>"$T/err"; check "check a TEE name with ESC" 2 $?
+has "$T/err" 'x\\x1b\[2J'
+lacks "$T/err" "$(printf '\033')"
 $CVM policy check "$T/none.json" 2>"$T/err"; check "check missing file" 2 $?
 has "$T/err" "none.json"
 $CVM policy check "$EX/cocos-tdx.json" 2>"$T/err"; check "check a Cocos policy" 2 $?

@@ -16,6 +16,8 @@
 #include "appraise/policy.h"
 #include "azure/azure.h"
 #include "collateral/source.h"
+#include "common/base64.h"
+#include "common/hex.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
@@ -1143,6 +1145,119 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     EVP_PKEY_free(ak);
 }
 
+/*
+ * azure-tdx: a TD whose TCB status is refused by default (OutOfDate: known advisories) and
+ * accepted by the policy's tdx.accepted_tcb_statuses vouches for no AK, as a debug guest
+ * under allow_debug does: no attested key, and the policy's tpm.pcrs rule fails with
+ * POLICY_TPM_AK. (Only a waived debug error counted: the PCRs were appraised on that AK and
+ * the result was affirming.) The same TD UpToDate under the same policy is attested.
+ */
+static void test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak(void **state)
+{
+    static const char policy_pcrs[] =
+            "{\"allowed_tees\": [\"azure-tdx\"], \"tdx\": {\"accepted_tcb_statuses\": "
+            "[\"UpToDate\", \"OutOfDate\"]}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64
+            "\"}}}}";
+    uint8_t nonce[32], akb[1024], rd[64], tdreport[CVMA_AZURE_HW_REPORT_LEN] = {0};
+    char claims[1024], err[256];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, q = {0}, root_pem = {0}, hcl = {0};
+    struct cvma_sim_tdx_opts to;
+    struct cvma_verify_opts vo;
+    struct cvma_result res;
+    struct cvma_policy *pp = NULL;
+    X509 *root;
+    (void)state;
+
+    assert_int_equal(cvma_policy_load_bytes((const uint8_t *)policy_pcrs, strlen(policy_pcrs), &pp,
+                                            err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    for (int outofdate = 1; outofdate >= 0; outofdate--) {
+        char *dir = tu_tmpdir(), *qp = tu_path(dir, "quote.bin");
+        char *rp = tu_path(dir, "root_ca.pem");
+        cvma_sim_tdx_opts_default(&to);
+        to.tcb_status = outofdate ? CVMA_SIM_TDX_TCB_OUTOFDATE : CVMA_SIM_TDX_TCB_UPTODATE;
+        memcpy(to.report_data, rd, 64);
+        to.has_mr_td = true;
+        memset(to.mr_td, 0x5a, sizeof to.mr_td);
+        if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+            fail_msg("sim tdx: %s", err);
+        }
+        tu_read(qp, &q);
+        tu_read(rp, &root_pem);
+        assert_non_null(root = cvma_x509_load(root_pem.p, root_pem.len));
+        /* The TDREPORT in the HCL report: the TD quote's MRTD and REPORT_DATA. */
+        tdreport[0] = 0x81;
+        memcpy(tdreport + 128, rd, 64);
+        memcpy(tdreport + 528, to.mr_td, 48);
+        size_t cap = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN +
+                     CVMA_AZURE_RUNTIME_HDR_LEN + cl;
+        assert_non_null(hcl.p = malloc(cap));
+        hcl.len = tu_azure_hcl(hcl.p, cap, tdreport, CVMA_AZURE_REPORT_TYPE_TDX, claims, cl, 0);
+        assert_int_equal(hcl.len, cap);
+        /* Trustee's JSON form, the one that carries a TD quote. */
+        char *hcl64 = cvma_base64_encode(hcl.p, hcl.len, CVMA_B64_URL);
+        char *q64 = cvma_base64_encode(q.p, q.len, CVMA_B64_URL);
+        char *mhex = malloc(2 * msg.len + 1), *shex = malloc(2 * sig.len + 1);
+        assert_true(hcl64 != NULL && q64 != NULL && mhex != NULL && shex != NULL);
+        cvma_hex_encode(msg.p, msg.len, mhex, 2 * msg.len + 1);
+        cvma_hex_encode(sig.p, sig.len, shex, 2 * sig.len + 1);
+        json_t *ev = json_pack("{s:i, s:s, s:{s:s, s:s, s:[s]}, s:s}", "version", 1, "hcl_report",
+                               hcl64, "tpm_quote", "message", mhex, "signature", shex, "pcrs", Z64,
+                               "td_quote", q64);
+        char *evs = json_dumps(ev, JSON_COMPACT);
+        assert_non_null(evs);
+        json_decref(ev);
+        free(hcl64);
+        free(q64);
+        free(mhex);
+        free(shex);
+        memset(&vo, 0, sizeof vo);
+        vo.at = time(NULL);
+        vo.collateral_dir = dir;
+        vo.cache_dir = dir;
+        vo.offline = true;
+        vo.trust_roots = &root;
+        vo.n_trust_roots = 1;
+        vo.has_nonce = true;
+        memcpy(vo.nonce, nonce, sizeof nonce);
+        vo.nonce_len = sizeof nonce;
+        cvma_result_init(&res, "azure-tdx", vo.at);
+        cvma_azure_verify((const uint8_t *)evs, strlen(evs), &vo, true, &res);
+        assert_true(cvma_verdict_has(&res.verdict, CVMA_R_TDX_TCB_OUT_OF_DATE) == outofdate);
+        cvma_policy_appraise(pp, &res);
+        cvma_result_finish(&res);
+        if (outofdate) {
+            assert_true(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_TPM_AK));
+            TU_ASSERT_DETAIL(&res.verdict, CVMA_R_POLICY_TPM_AK, "vouches for no AK");
+            assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+            assert_null(cvma_tpm_attested_key(&res));
+        } else {
+            assert_false(cvma_verdict_has_error(&res.verdict));
+            assert_int_equal(res.status, CVMA_AFFIRMING);
+            expect_attested(&res, "azure", ak);
+        }
+        cvma_result_cleanup(&res);
+        free(evs);
+        cvma_buf_free(&hcl);
+        cvma_buf_free(&q);
+        cvma_buf_free(&root_pem);
+        X509_free(root);
+        tu_rmtree(dir);
+        free(dir);
+        free(qp);
+        free(rp);
+    }
+    cvma_policy_free(pp);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
 /* One rule for the kinds that bind a vTPM to hardware: a report refused for what it says
  * before any policy (here a debug guest, whose memory and so the AK's key the host can read)
  * vouches for no AK, even when the policy accepts the guest (snp.allow_debug): the result may
@@ -1324,6 +1439,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_svsm_kind_unnamed_keys_named_apart),
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
+            cmocka_unit_test(test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
