@@ -40,6 +40,14 @@ DPID=$(cat "$T/D.pid")
 cat >"$T/lib.py" <<'PY'
 import select, socket, time
 
+fails = 0
+
+def check(name, ok, detail=""):
+    """Prints one line for the check and counts it in fails when it failed."""
+    global fails
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    fails += 0 if ok else 1
+
 HEAD = (b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n")
 
@@ -121,13 +129,9 @@ PY
 timeout 120 python3 - "$FP" "$T/F.log" "$T" <<'PY'
 import sys, threading
 sys.path.insert(0, sys.argv[3])
-from lib import HEAD, exchange, metrics, trickle
+import lib
+from lib import HEAD, check, exchange, metrics, trickle
 port, log = int(sys.argv[1]), sys.argv[2]
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    fails += 0 if ok else 1
 
 # --- a chunked body's framing trickled a byte every 2 s (never idle for --timeout, 3 s; none
 # of it reaches the body): cut off unanswered once 3 s have passed since the headers (the
@@ -238,7 +242,7 @@ for ep in ("nonce", "verify"):
     want = 'cvmattest_http_requests_total{endpoint="%s",status="413",error="BODY_TOO_LARGE"} 1' % ep
     check("/metrics counts the 413 for %s" % ep, want in m,
           "\n".join(l for l in m.splitlines() if "413" in l))
-sys.exit(1 if fails else 0)
+sys.exit(1 if lib.fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/F.log"; }
 
@@ -246,13 +250,9 @@ PY
 timeout 120 python3 - "$MP" "$T/M.log" "$T" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[3])
-from lib import HEAD, exchange
+import lib
+from lib import HEAD, check, exchange
 port, log = int(sys.argv[1]), sys.argv[2]
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    fails += 0 if ok else 1
 def chunked(*sizes):
     return b"".join(b"%x\r\n" % n + b" " * n + b"\r\n" for n in sizes) + b"0\r\n\r\n"
 def cut_offs():
@@ -276,7 +276,7 @@ for name, sizes in [("one chunk of 2,001 bytes", (2001,)),
     check("--max-body 1000, %s: cut off unanswered" % name, closed and got == b"",
           repr((closed, got[:200])))
     check("--max-body 1000, %s: logged as past twice the limit" % name, cut_offs() == before + 1)
-sys.exit(1 if fails else 0)
+sys.exit(1 if lib.fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/M.log"; }
 
