@@ -28,6 +28,7 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
     cvma_buf_free(&c->ark);
     cvma_buf_free(&c->crl);
     cvma_buf_free(&c->crl_given);
+    cvma_buf_free(&c->chain_rest);
 }
 
 /* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer (p NULL)
@@ -452,10 +453,16 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
          * chain is the fetch's only when the given half is the fetched one. Judged as
          * fetched, a chain whose other half the evidence chose (AMD's ASVK as ask.pem, another
          * product's ARK as ark.pem) would be found at fault, and the genuine cert_chain and
-         * VCEK removed from the cache (and the fleet's) by anyone's evidence. */
+         * VCEK removed from the cache (and the fleet's) by anyone's evidence. What was fetched
+         * is kept aside, to be judged on its own should the chain fail (a bad mirror's or
+         * cache's chain is still its own fault). */
         bool all_fetched = false;
         st = split_chain(&chain, c, "KDS cert_chain", &all_fetched, v);
         c->chain_fetched = all_fetched;
+        if (st == CVMA_OK && !all_fetched) {
+            c->chain_rest = chain; /* judged on its own if the chain fails */
+            chain = (struct cvma_buf){0};
+        }
         cvma_buf_free(&chain);
         if (st != CVMA_OK) {
             goto out;
@@ -502,7 +509,7 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
         bool on;
         const char *name;
     } items[] = {{leaf && c->leaf_fetched, c->vlek ? "VLEK" : "VCEK"},
-                 {chain && c->chain_fetched, "cert_chain"},
+                 {chain && (c->chain_fetched || c->chain_rest.len > 0), "cert_chain"},
                  {crl && c->crl_fetched, "CRL"}};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(items); i++) {
         enum cvma_status st;

@@ -27,8 +27,11 @@ struct cvma_snp_collateral {
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that
      * fails its own checks is the collateral's fault, not the evidence's (docs/collateral.md). */
     bool leaf_fetched;
-    bool chain_fetched; /* the ASK/ASVK or the ARK from a KDS cert_chain */
+    bool chain_fetched; /* the ASK/ASVK and the ARK both from a KDS cert_chain */
     bool crl_fetched;
+    /* The KDS cert_chain (PEM) when only half of it went into ask/ark (the other half was
+     * given): when the chain fails, it is at fault only if it fails on its own. */
+    struct cvma_buf chain_rest;
 };
 
 void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c);

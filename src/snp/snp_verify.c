@@ -518,18 +518,39 @@ static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
  * evidence's fault (refused), and must not send a genuine VCEK out of the cache (and the
  * fleet's) each time such evidence is handed over.
  */
+/* True when ark (may be NULL) is a trusted root that signs ask (may be NULL). */
+static bool chain_sound(X509 *ask, X509 *ark, const struct cvma_chain_pin *pins, size_t n_pins,
+                        const struct cvma_verify_opts *opts)
+{
+    char hex[65];
+    return ark != NULL && ask != NULL &&
+           cvma_chain_pick_anchor(ark, pins, n_pins, opts->trust_roots, NULL, opts->n_trust_roots,
+                                  hex) >= 0 &&
+           X509_verify(ask, X509_get0_pubkey(ark)) == 1;
+}
+
+/* The KDS cert_chain half of which filled in a given half (c->chain_rest): sound on its own? */
+static bool chain_rest_sound(const struct cvma_snp_collateral *c, const struct cvma_chain_pin *pins,
+                             size_t n_pins, const struct cvma_verify_opts *opts)
+{
+    STACK_OF(X509) *sk = cvma_x509_load_pem_stack(c->chain_rest.p, c->chain_rest.len);
+    bool ok = sk != NULL && sk_X509_num(sk) == 2 &&
+              chain_sound(sk_X509_value(sk, 0), sk_X509_value(sk, 1), pins, n_pins, opts);
+    sk_X509_pop_free(sk, X509_free);
+    return ok;
+}
+
 static bool fetched_at_fault(const struct cvma_snp_collateral *c,
                              const struct cvma_verify_opts *opts, enum cvma_reason first,
                              bool *leaf_bad, bool *chain_bad, bool *crl_bad)
 {
     struct cvma_chain_pin pins[CVMA_ARRAY_LEN(amd_roots)];
     X509 *leaf = NULL, *ask = NULL, *ark = NULL;
-    char hex[65];
     bool chain_ok;
 
     *leaf_bad = *chain_bad = false;
     *crl_bad = c->crl_fetched && first == CVMA_R_CRL_INVALID;
-    if (!c->leaf_fetched && !c->chain_fetched) {
+    if (!c->leaf_fetched && !c->chain_fetched && c->chain_rest.len == 0) {
         return *crl_bad;
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(amd_roots); i++) {
@@ -537,11 +558,12 @@ static bool fetched_at_fault(const struct cvma_snp_collateral *c,
     }
     ark = cvma_x509_load(c->ark.p, c->ark.len);
     ask = cvma_x509_load(c->ask.p, c->ask.len);
-    chain_ok = ark != NULL && ask != NULL &&
-               cvma_chain_pick_anchor(ark, pins, CVMA_ARRAY_LEN(pins), opts->trust_roots, NULL,
-                                      opts->n_trust_roots, hex) >= 0 &&
-               X509_verify(ask, X509_get0_pubkey(ark)) == 1;
-    *chain_bad = c->chain_fetched && !chain_ok;
+    chain_ok = chain_sound(ask, ark, pins, CVMA_ARRAY_LEN(pins), opts);
+    /* Half fetched, half given: the fetched cert_chain is at fault when it fails on its own
+     * (its ARK no trusted root, or not signing its ASK), never for the given half. */
+    *chain_bad = (c->chain_fetched && !chain_ok) ||
+                 (!chain_ok && c->chain_rest.len > 0 &&
+                  !chain_rest_sound(c, pins, CVMA_ARRAY_LEN(pins), opts));
     if (chain_ok && c->leaf_fetched) {
         leaf = cvma_x509_load(c->leaf.p, c->leaf.len);
         bool unsigned_leaf = leaf == NULL || X509_verify(leaf, X509_get0_pubkey(ask)) != 1;

@@ -421,6 +421,84 @@ static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
     cvma_buf_free(&ask_chain);
 }
 
+/*
+ * Half a chain given, the other half fetched and bad on its own (under KDS's cert_chain URL
+ * the cache holds another root's chain): the fetch's fault, whatever was given. Undecided,
+ * and the cert_chain leaves the cache; with the half that is given judged apart, a fetched
+ * half was never found at fault, and a bad cache or mirror turned genuine evidence into a
+ * refusal for as long as it was cached.
+ */
+static void test_a_fetched_half_chain_bad_on_its_own_is_evicted(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts so;
+    struct cvma_buf rep = {0}, vcek = {0}, ask = {0}, ark = {0}, crl = {0}, other = {0};
+    char err[256], *f;
+    char *good = tu_tmpdir(), *bad = tu_tmpdir(), *cache = tu_tmpdir();
+    cvma_sim_snp_opts_default(&so);
+    assert_int_equal(cvma_sim_snp_write(&so, good, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_sim_snp_write(&so, bad, err, sizeof err), CVMA_OK);
+    struct {
+        const char *dir, *name;
+        struct cvma_buf *b;
+    } files[] = {{good, "report.bin", &rep}, {good, "vcek.der", &vcek},
+                 {good, "ask.pem", &ask},    {good, "ark.pem", &ark},
+                 {good, "crl.der", &crl},    {bad, "cert_chain.pem", &other}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
+        tu_read(f = tu_path(files[i].dir, files[i].name), files[i].b);
+        free(f);
+    }
+    X509 *root = cvma_x509_load(ark.p, ark.len);
+    assert_non_null(root);
+
+    /* The other run's chain where KDS's Milan cert_chain is cached. */
+    struct cvma_kds kds;
+    char path[CVMA_KDS_PATH_MAX], url[CVMA_KDS_PATH_MAX + 256], key[CVMA_KDS_PATH_MAX + 300];
+    cvma_kds_init(&kds);
+    assert_int_equal(cvma_kds_product_path("Milan", false, "cert_chain", path, sizeof path),
+                     CVMA_OK);
+    assert_int_equal(cvma_kds_url(&kds, path, url, sizeof url), CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    const struct cvma_cache c = {.dir = cache};
+    assert_int_equal(cvma_cache_put(&c, key, other.p, other.len, 0), CVMA_OK);
+    char *entry = cvma_cache_entry_path(&c, key);
+    assert_non_null(entry);
+
+    struct cvma_verify_opts o;
+    struct cvma_result res;
+    memset(&o, 0, sizeof o);
+    o.at = time(NULL);
+    o.offline = true;
+    o.cache_dir = cache;
+    o.trust_roots = &root;
+    o.n_trust_roots = 1;
+    const struct cvma_named_part parts[] = {{"vcek.der", {vcek.p, vcek.len}, false},
+                                            {"ask.pem", {ask.p, ask.len}, false},
+                                            {"crl.der", {crl.p, crl.len}, false}};
+    o.collateral_parts = parts;
+    o.n_collateral_parts = CVMA_ARRAY_LEN(parts);
+    cvma_result_init(&res, "sev-snp", o.at);
+    cvma_snp_verify(rep.p, rep.len, &o, NULL, &res);
+    cvma_result_finish(&res);
+    assert_true(res.undecided);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_COLLATERAL_UNAVAILABLE);
+    TU_ASSERT_DETAIL(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "cert_chain");
+    assert_int_equal(access(entry, F_OK), -1); /* gone from the cache */
+    cvma_result_cleanup(&res);
+
+    X509_free(root);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(files); i++) {
+        cvma_buf_free(files[i].b);
+    }
+    tu_rmtree(good);
+    tu_rmtree(bad);
+    tu_rmtree(cache);
+    free(good);
+    free(bad);
+    free(cache);
+    free(entry);
+}
+
 static void test_every_sample_verifies_with_manifest_values(void **state)
 {
     (void)state;
@@ -836,6 +914,7 @@ int main(void)
             cmocka_unit_test(test_bundle_crl_after_the_verifiers_own_for_amd_roots),
             cmocka_unit_test(test_made_up_report_cannot_evict_another_products_crl),
             cmocka_unit_test(test_evidence_chain_cannot_evict_a_fetched_vcek),
+            cmocka_unit_test(test_a_fetched_half_chain_bad_on_its_own_is_evicted),
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),
