@@ -25,9 +25,11 @@ static const char usage[] =
         "  Verifies the signed result (EAR JWT) that FILE holds with the verifier's public\n"
         "  key PUB (PEM) and prints its claims. Exit 0 only when the signature holds, the\n"
         "  header typ is JWT, eat_profile is " CVMA_EAR_PROFILE ",\n"
-        "  the token is current (iat not ahead, exp/nbf when present, --max-age when given)\n"
-        "  and every submodule's ear.status is affirming or warning; exit 1 otherwise\n"
-        "  (a valid but contraindicated result prints its status), 2 on usage errors.\n";
+        "  the token is current (iat and every submodule's cvmattest.verified-at not ahead,\n"
+        "  exp/nbf when present; with --max-age, the older of iat and verified-at at most\n"
+        "  SECONDS ago: a result of verify --at is as old as the time it judged) and every\n"
+        "  submodule's ear.status is affirming or warning; exit 1 otherwise (a valid but\n"
+        "  contraindicated result prints its status), 2 on usage errors.\n";
 
 /* Names the reasons of severity error in the submodule, to say why it was contraindicated. */
 static void print_errors(const json_t *claims, const char *submod)
@@ -136,7 +138,9 @@ int cvma_cmd_result(int argc, char **argv)
     }
     char when[80], judged[32];
     cvma_time_format(d.iat, when, sizeof when);
-    if (d.judged != d.iat) { /* a result of verify --at: say what time it speaks of */
+    /* A result of verify --at: say what time it speaks of (not for the seconds a verification
+     * takes between its verified-at and the signature's iat). */
+    if (d.judged < d.iat - CVMA_EAR_CLOCK_SKEW) {
         cvma_time_format(d.judged, judged, sizeof judged);
         size_t w = strlen(when);
         snprintf(when + w, sizeof when - w, " (evidence judged as of %s)", judged);

@@ -164,18 +164,11 @@ static void snp_usage(FILE *f)
 /* Parses a decimal number 0..max; the whole string must be digits. */
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-    char *end = NULL;
-    unsigned long v;
-
-    if (s == NULL || s[0] < '0' || s[0] > '9') {
+    uint64_t v;
+    if (s == NULL || !cvma_cli_uint(s, 0, max, &v)) {
         return false;
     }
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = v;
+    *out = (unsigned long)v;
     return true;
 }
 
@@ -185,19 +178,13 @@ static bool parse_tcb(const char *s, uint8_t out[4])
     const char *p = s;
 
     for (size_t i = 0; i < 4; i++) {
-        char *end = NULL;
-        unsigned long v;
-
-        if (p[0] < '0' || p[0] > '9') {
-            return false;
-        }
-        errno = 0;
-        v = strtoul(p, &end, 10);
-        if (errno != 0 || end == p || v > 255 || *end != (i < 3 ? ',' : '\0')) {
+        size_t n = strcspn(p, ",");
+        uint64_t v;
+        if (!cvma_dec_u64(p, n, 0, 255, &v) || p[n] != (i < 3 ? ',' : '\0')) {
             return false;
         }
         out[i] = (uint8_t)v;
-        p = end + 1;
+        p += n + 1;
     }
     return true;
 }

@@ -59,7 +59,8 @@ static void help(const char *verb, bool bench)
           "  --product milan|genoa|turin    SEV-SNP report v2 (no product field): its product\n"
           "  --collateral DIR               offline collateral (docs/collateral.md file names)\n"
           "  --offline                      never touch the network (the cache is read)\n"
-          "  --at RFC3339                   verify as of this time\n"
+          "  --at RFC3339                   verify as of this time (1970-01-01T00:00:01Z..\n"
+          "                                 9999-12-31T23:59:59Z)\n"
           "  --report-data HEX              expected REPORT_DATA (zero-padded to 64 bytes)\n"
           "  --nonce HEX                    TPM quote: expected extraData ('' for none;\n"
           "                                 refused for evidence without a quote)\n"
@@ -382,10 +383,16 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
             if (!bench) {
                 return usage_error(verb, "unknown option '--seconds'");
             }
+            /* Decimal digits with at most one point, nothing strtod would also take (a sign,
+             * space, hex, an exponent, nan, inf). */
+            size_t digits = strspn(val, "0123456789"), frac = 0;
+            if (val[digits] == '.') {
+                frac = 1 + strspn(val + digits + 1, "0123456789");
+            }
             errno = 0;
-            cv->seconds = strtod(val, &end);
+            cv->seconds = digits > 0 && val[digits + frac] == '\0' ? strtod(val, &end) : NAN;
             /* isfinite: NaN fails every comparison, and --json would print it (not JSON) */
-            if (errno != 0 || end == val || *end != '\0' || !isfinite(cv->seconds) ||
+            if (errno != 0 || end == val || end == NULL || *end != '\0' || !isfinite(cv->seconds) ||
                 cv->seconds <= 0 || cv->seconds > 3600) {
                 return usage_error(verb, "--seconds wants a number in (0, 3600], not '%s'", val);
             }

@@ -1398,17 +1398,15 @@ enum cvma_status cvma_policy_load(const char *path, struct cvma_policy **out, ch
     *out = NULL;
     enum cvma_status st = cvma_file_read(path, CVMA_POLICY_MAX_BYTES, &b);
     if (st != CVMA_OK) {
-        if (errlen > 0) {
-            snprintf(err, errlen, "%s: %s", path,
-                     st == CVMA_E_NOMEM ? "out of memory"
-                                        : "cannot read (missing, unreadable or over 1 MiB)");
-        }
+        cvma_errf(err, errlen, "%s: %s", path,
+                  st == CVMA_E_NOMEM ? "out of memory"
+                                     : "cannot read (missing, unreadable or over 1 MiB)");
         return st;
     }
     char inner[512];
     st = cvma_policy_load_bytes(b.p, b.len, out, inner, sizeof inner);
-    if (st != CVMA_OK && errlen > 0) {
-        snprintf(err, errlen, "%s: %s", path, inner);
+    if (st != CVMA_OK) {
+        cvma_errf(err, errlen, "%s: %s", path, inner); /* the path escaped too */
     }
     cvma_buf_free(&b);
     return st;

@@ -53,7 +53,7 @@ static bool fail(struct imp *m, const char *fmt, ...)
     va_list ap;
     if (m->errlen > 0 && m->err[0] == '\0') {
         va_start(ap, fmt);
-        vsnprintf(m->err, m->errlen, fmt, ap);
+        cvma_verrf(m->err, m->errlen, fmt, ap); /* escaped: it may quote the file's text */
         va_end(ap);
     }
     return false;
@@ -72,7 +72,7 @@ static void drop(struct imp *m, const char *fmt, ...)
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    cvma_verrf(buf, sizeof buf, fmt, ap); /* escaped: it quotes the file's keys and values */
     va_end(ap);
     if (json_array_append_new(m->dropped, json_string(buf)) != 0) {
         m->oom = true;

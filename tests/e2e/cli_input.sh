@@ -219,8 +219,9 @@ run $CVM registry check "$T/r.jws" --pub="$T/p.pub" --quiet; check "registry che
 run $CVM policy import --from=nope "$T/e.txt"; check "policy import --from=nope" 2 $rc
 has "$T/err" "--from nope is not supported" "policy import --from=VALUE is read as --from VALUE"
 
-# --- bench --seconds: a number in (0, 3600]; NaN fails every comparison and is no number
-for s in nan NAN -nan inf 0 3601 ""; do
+# --- bench --seconds: a number in (0, 3600]; NaN fails every comparison and is no number;
+# decimal digits with at most one point, nothing else strtod takes (sign, space, hex, exponent)
+for s in nan NAN -nan inf 0 3601 "" " 1" "+1" 0x1 1e0 1.5.2; do
     # shellcheck disable=SC2086
     run $CVM bench "$T/s/report.bin" $SV --seconds="$s" --json
     check "bench --seconds '$s'" 2 $rc

@@ -69,6 +69,26 @@ has "$T/err" "not carried over: pcr_values.sha256 (PCRs 0,9)"
 has "$T/err" "not carried over: root_of_trust.check_crl"
 has "$T/err" "2 setting(s) not carried over"
 $CVM policy check "$T/snp.json" >/dev/null; check "imported snp policy loads" 0 $?
+# The file's keys and values are quoted escaped, in what is dropped and in a refusal: they
+# can neither steer the terminal nor forge a line of their own.
+python3 - "$EX/cocos-snp.json" "$T" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["policy"]["x\u001b[2Jevil\nFAKE LINE"] = 1
+json.dump(p, open(sys.argv[2] + "/esc-key.json", "w"))
+p = json.load(open(sys.argv[1]))
+p["root_of_trust"]["product_line"] = "Mil\u001b[31man"
+json.dump(p, open(sys.argv[2] + "/esc-value.json", "w"))
+PY
+$CVM policy import --from cocos "$T/esc-key.json" >/dev/null 2>"$T/err"
+check "import cocos, a key with ESC and a newline" 0 $?
+has "$T/err" 'x\\x1b\[2Jevil\\x0aFAKE LINE'
+lacks "$T/err" "$(printf '\033')"
+lacks "$T/err" "^FAKE LINE"
+$CVM policy import --from cocos "$T/esc-value.json" >/dev/null 2>"$T/err"
+check "import cocos, a value with ESC" 2 $?
+has "$T/err" 'Mil\\x1b\[31man'
+lacks "$T/err" "$(printf '\033')"
 
 # TDX (camelCase) to --out.
 $CVM policy import --from cocos "$EX/cocos-tdx.json" --out "$T/tdx.json" >"$T/out" 2>"$T/err"
