@@ -140,7 +140,7 @@ int cvma_cmd_result(int argc, char **argv)
     cvma_time_format(d.iat, when, sizeof when);
     /* A result of verify --at: say what time it speaks of (not for the seconds a verification
      * takes between its verified-at and the signature's iat). */
-    if (d.judged < d.iat - CVMA_EAR_CLOCK_SKEW) {
+    if (d.judged < d.iat && (uint64_t)d.iat - (uint64_t)d.judged > CVMA_EAR_CLOCK_SKEW) {
         cvma_time_format(d.judged, judged, sizeof judged);
         size_t w = strlen(when);
         snprintf(when + w, sizeof when - w, " (evidence judged as of %s)", judged);

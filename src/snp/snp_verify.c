@@ -505,19 +505,6 @@ static bool binding_blames_leaf(const struct cvma_verdict *v, size_t since)
     return false;
 }
 
-/*
- * After the chain failed (its first error: first): which fetched pieces are at fault. The
- * cert_chain is when its ARK is no trusted root or does not sign its ASK/ASVK; the leaf is
- * when, under a sound chain, the ASK/ASVK does not sign it, and then a fetched cert_chain is
- * too if its ASK/ASVK is not the leaf's issuer by name; the CRL is when it is what failed
- * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
- * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
- * Under a chain that was given (the evidence's bundle chose it, or the directory), the
- * fetched leaf is at fault only when it names that ASK/ASVK as its issuer: a genuine chain of
- * the wrong kind for the leaf (the ASVK chain or another product's, beside a VCEK) is the
- * evidence's fault (refused), and must not send a genuine VCEK out of the cache (and the
- * fleet's) each time such evidence is handed over.
- */
 /* True when ark (may be NULL) is a trusted root that signs ask (may be NULL). */
 static bool chain_sound(X509 *ask, X509 *ark, const struct cvma_chain_pin *pins, size_t n_pins,
                         const struct cvma_verify_opts *opts)
@@ -540,6 +527,19 @@ static bool chain_rest_sound(const struct cvma_snp_collateral *c, const struct c
     return ok;
 }
 
+/*
+ * After the chain failed (its first error: first): which fetched pieces are at fault. The
+ * cert_chain is when its ARK is no trusted root or does not sign its ASK/ASVK; the leaf is
+ * when, under a sound chain, the ASK/ASVK does not sign it, and then a fetched cert_chain is
+ * too if its ASK/ASVK is not the leaf's issuer by name; the CRL is when it is what failed
+ * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
+ * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
+ * Under a chain that was given (the evidence's bundle chose it, or the directory), the
+ * fetched leaf is at fault only when it names that ASK/ASVK as its issuer: a genuine chain of
+ * the wrong kind for the leaf (the ASVK chain or another product's, beside a VCEK) is the
+ * evidence's fault (refused), and must not send a genuine VCEK out of the cache (and the
+ * fleet's) each time such evidence is handed over.
+ */
 static bool fetched_at_fault(const struct cvma_snp_collateral *c,
                              const struct cvma_verify_opts *opts, enum cvma_reason first,
                              bool *leaf_bad, bool *chain_bad, bool *crl_bad)

@@ -151,6 +151,29 @@ static const struct sample *sample_named(const char *dir)
     return NULL;
 }
 
+/* Puts b in the cache at dir as AMD KDS gave it for path (relative to KDS's URL); its entry's
+ * path, malloc'd. */
+static char *cache_as_kds(char *dir, const char *path, const struct cvma_buf *b)
+{
+    struct cvma_kds kds;
+    char url[CVMA_KDS_PATH_MAX + 256], key[CVMA_KDS_PATH_MAX + 300];
+    const struct cvma_cache c = {.dir = dir};
+    cvma_kds_init(&kds);
+    assert_int_equal(cvma_kds_url(&kds, path, url, sizeof url), CVMA_OK);
+    snprintf(key, sizeof key, "amd-kds %s", url);
+    assert_int_equal(cvma_cache_put(&c, key, b->p, b->len, 0), CVMA_OK);
+    char *entry = cvma_cache_entry_path(&c, key);
+    assert_non_null(entry);
+    return entry;
+}
+
+/* KDS's path of product's cert_chain (the VCEK one) into path. */
+static void kds_chain_path(const char *product, char path[CVMA_KDS_PATH_MAX])
+{
+    assert_int_equal(cvma_kds_product_path(product, false, "cert_chain", path, CVMA_KDS_PATH_MAX),
+                     CVMA_OK);
+}
+
 /* The CRL tests' set-up: a real report (report_of), the collateral directory of another sample
  * (chain_of: its leaf and cert_chain.pem, no CRL), an empty cache, and a CRL AMD's ARKs did not
  * sign (the simulator's). */
@@ -322,23 +345,16 @@ static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
     struct cvma_snp_report rep;
     struct cvma_snp_tcb tcb;
     struct cvma_verdict v;
-    struct cvma_kds kds;
-    char path[CVMA_KDS_PATH_MAX], url[CVMA_KDS_PATH_MAX + 256], key[CVMA_KDS_PATH_MAX + 300];
+    char path[CVMA_KDS_PATH_MAX];
     cvma_verdict_init(&v);
     assert_int_equal(cvma_snp_report_parse(rep_b.p, rep_b.len, &po, &rep, &v), CVMA_OK);
     cvma_verdict_cleanup(&v);
     cvma_snp_tcb_split(rep.reported_tcb, CVMA_SNP_PRODUCT_MILAN, &tcb);
-    cvma_kds_init(&kds);
     assert_int_equal(
             cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, rep.chip_id, &tcb, path, sizeof path),
             CVMA_OK);
-    assert_int_equal(cvma_kds_url(&kds, path, url, sizeof url), CVMA_OK);
-    snprintf(key, sizeof key, "amd-kds %s", url);
     char *cache = tu_tmpdir();
-    const struct cvma_cache c = {.dir = cache};
-    assert_int_equal(cvma_cache_put(&c, key, vcek.p, vcek.len, 0), CVMA_OK);
-    char *entry = cvma_cache_entry_path(&c, key);
-    assert_non_null(entry);
+    char *entry = cache_as_kds(cache, path, &vcek);
 
     struct cvma_verify_opts o;
     struct cvma_result res;
@@ -362,15 +378,8 @@ static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
     /* Half a chain handed over, the other half from the cache (KDS's cert_chain): AMD's ASVK
      * as ask.pem, or another product's ARK as ark.pem. The chain is then not all the fetch's:
      * refused as the evidence's, and neither the VCEK nor the cert_chain leaves the cache. */
-    char chain_path[CVMA_KDS_PATH_MAX];
-    assert_int_equal(
-            cvma_kds_product_path("Milan", false, "cert_chain", chain_path, sizeof chain_path),
-            CVMA_OK);
-    assert_int_equal(cvma_kds_url(&kds, chain_path, url, sizeof url), CVMA_OK);
-    snprintf(key, sizeof key, "amd-kds %s", url);
-    assert_int_equal(cvma_cache_put(&c, key, ask_chain.p, ask_chain.len, 0), CVMA_OK);
-    char *chain_entry = cvma_cache_entry_path(&c, key);
-    assert_non_null(chain_entry);
+    kds_chain_path("Milan", path);
+    char *chain_entry = cache_as_kds(cache, path, &ask_chain);
     struct cvma_buf genoa = {0};
     tu_read(f = tu_path(roots, "ask_ark_genoa.pem"), &genoa);
     free(f);
@@ -395,6 +404,24 @@ static void test_evidence_chain_cannot_evict_a_fetched_vcek(void **state)
         assert_int_equal(access(chain_entry, F_OK), 0);
         cvma_result_cleanup(&res);
     }
+    /* The half given is the fetched one (AMD's Milan ARK, in PEM where KDS's is DER once
+     * split): the chain is all the fetch's. */
+    const char *ark_milan = strstr((const char *)ask_chain.p + 1, "-----BEGIN CERTIFICATE-----");
+    assert_non_null(ark_milan);
+    const struct cvma_named_part same_ark = {
+            "ark.pem",
+            {(const uint8_t *)ark_milan,
+             ask_chain.len - (size_t)(ark_milan - (const char *)ask_chain.p)},
+            false};
+    struct cvma_snp_collateral got;
+    o.collateral_parts = &same_ark;
+    rep.product = CVMA_SNP_PRODUCT_MILAN;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_collateral_get(&rep, &o, NULL, &got, &v), CVMA_OK);
+    assert_true(got.chain_fetched);
+    assert_int_equal(got.chain_rest.len, 0);
+    cvma_snp_collateral_cleanup(&got);
+    cvma_verdict_cleanup(&v);
     o.collateral_parts = &part;
     cvma_buf_free(&genoa);
     free(chain_entry);
@@ -452,17 +479,9 @@ static void test_a_fetched_half_chain_bad_on_its_own_is_evicted(void **state)
     assert_non_null(root);
 
     /* The other run's chain where KDS's Milan cert_chain is cached. */
-    struct cvma_kds kds;
-    char path[CVMA_KDS_PATH_MAX], url[CVMA_KDS_PATH_MAX + 256], key[CVMA_KDS_PATH_MAX + 300];
-    cvma_kds_init(&kds);
-    assert_int_equal(cvma_kds_product_path("Milan", false, "cert_chain", path, sizeof path),
-                     CVMA_OK);
-    assert_int_equal(cvma_kds_url(&kds, path, url, sizeof url), CVMA_OK);
-    snprintf(key, sizeof key, "amd-kds %s", url);
-    const struct cvma_cache c = {.dir = cache};
-    assert_int_equal(cvma_cache_put(&c, key, other.p, other.len, 0), CVMA_OK);
-    char *entry = cvma_cache_entry_path(&c, key);
-    assert_non_null(entry);
+    char path[CVMA_KDS_PATH_MAX];
+    kds_chain_path("Milan", path);
+    char *entry = cache_as_kds(cache, path, &other);
 
     struct cvma_verify_opts o;
     struct cvma_result res;
