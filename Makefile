@@ -19,6 +19,7 @@ DEB_PACKAGES += osslsigncode
 DEB_PACKAGES += libmicrohttpd-dev libhiredis-dev redis-server curl
 DEB_PACKAGES += chromium chromium-driver
 DEB_PACKAGES += nginx wrk python3-cryptography
+DEB_PACKAGES += python3-jwt python3-openssl python3-prometheus-client
 
 .PHONY: all deps build check test test-asan test-tsan install demo fuzz bench clean format contract
 
