@@ -66,6 +66,18 @@ enum cvma_status cvma_registry_set_add_log_key(struct cvma_registry_set *rs, con
         cvma_errf(err, err_len, "%s", why);
         return st;
     }
+    /* A log is known by its key's name, which its checkpoints carry as their origin (and
+     * which names its state in the cache directory): two providers' logs under one name
+     * would read and refuse each other's checkpoints. */
+    for (size_t i = 0; i < rs->n_log_keys; i++) {
+        if (strcmp(rs->log_keys[i].vk.name, it.vk.name) == 0) {
+            cvma_errf(err, err_len,
+                      "log keys of %s and %s have one name, %s: each log needs a name (origin) "
+                      "of its own",
+                      rs->log_keys[i].provider, it.provider, it.vk.name);
+            return CVMA_E_USAGE;
+        }
+    }
     for (size_t i = 0; i < rs->n_witnesses; i++) {
         if (cvma_tlog_witness_key_check(&rs->witnesses[i], &it.vk, NULL, 0, NULL, 0) ==
             CVMA_WITNESS_KEY_IS_LOG) {
@@ -403,6 +415,21 @@ static enum cvma_status lock_state(const char *dir, const char *origin, int *fd_
     return e == 0 ? CVMA_OK : e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
 }
 
+/* 1 when the signed note in p[0..len) carries a valid signature by k, 0 when not (or not a
+ * note), -1 out of memory. */
+static int signed_by(const uint8_t *p, size_t len, const struct cvma_note_vkey *k)
+{
+    struct cvma_note note;
+    char why[200];
+    enum cvma_status st = cvma_note_parse(p, len, &note, why, sizeof why);
+    if (st != CVMA_OK) {
+        return st == CVMA_E_NOMEM ? -1 : 0;
+    }
+    bool valid = cvma_note_check_sig(&note, k) == CVMA_NOTE_VALID;
+    cvma_note_cleanup(&note);
+    return valid ? 1 : 0;
+}
+
 /* Step 4 of cvma_bind_log_check: the proof's checkpoint against the newest one kept in
  * state_dir for its log, read, compared and (when newer) written under the log's lock. */
 static enum cvma_status check_state(const struct cvma_registry_set *rs,
@@ -469,6 +496,24 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
             snprintf(why, sizeof why, "a checkpoint of another origin");
             parsed = false;
+        }
+        if (parsed && is_signed) {
+            /* Another verifier sharing the directory may trust another log key of this name:
+             * its checkpoints are not this log's to compare with, nor to replace. */
+            int mine = signed_by(sb.p, sb.len, &lk->vk);
+            if (mine < 0) {
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
+            if (mine == 0) {
+                cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                                 "%s: log consistency not checked: the log state %s holds a "
+                                 "checkpoint of %s not signed by %s's log key (another key of "
+                                 "that name): kept as it is",
+                                 found->origin, spath, p->cp.origin, lk->provider);
+                store = false;
+                goto stored;
+            }
         }
         if (!parsed) {
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
@@ -551,6 +596,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                          "%s: log state unreadable: consistency not checked", spath);
         store = false;
     }
+stored:
     /* Still under the lock: what is written is newer than what this verifier read, and no
      * other verifier wrote since. */
     /* The whole signed note (signatures and cosignatures): a later split view then has two

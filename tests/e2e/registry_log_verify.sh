@@ -231,6 +231,35 @@ has "$T/o23" "failed within the last 60 s"
     { echo "FAIL: the failed log was asked again within the minute"; fails=$((fails + 1)); }
 kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
 
+# Two logs under one name (origin): a provider's own key of another provider's log name. In
+# one verification a usage error; in a cache directory shared with a verifier that trusts the
+# other key, the state there is not this log's: neither compared (it made a genuine registry
+# look like a split view or a shrunk log) nor replaced, and said.
+$CVM registry keygen --out "$T/evil" >/dev/null || exit 1
+v dup --provider evil="$T/evil.pub" --log-vkey evil="$T/fake.vkey" $W1 --log-proof "$T/p-L2.w" \
+    >/dev/null 2>"$T/dup.err"; check "two providers' log keys of one name" 2 $?
+has "$T/dup.err" "have one name, $O"
+FK="$T/FK"
+$CVM registry log append --log "$FK" --key "$T/fake.key" --provider cloud="$T/cloud.pub" "$T/r1.jws" \
+    >/dev/null || exit 1
+$CVM registry log prove --log "$FK" --registry "$T/r1.jws" --tlog-proof >"$T/p-FK1" || exit 1
+$CVM witness cosign --state "$T/wf-FK" --key "$T/w1.key" --log-vkey "$T/fake.vkey" "$FK/checkpoint" \
+    >"$T/cw-FK" || exit 1
+cat "$T/p-FK1" "$T/cw-FK" >"$T/p-FK1.w"
+v sh $W1 --log-proof "$T/p-L3.w" >/dev/null; check "size 3 of one log seen (sh)" 0 $?
+cp "$T"/cache-sh/tlog-state.*.checkpoint "$T/sh-before"
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+    --cache-dir "$T/cache-sh" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+    --log-vkey cloud="$T/fake.vkey" $W1 --log-proof "$T/p-FK1.w" --json >"$T/o24"
+check "another key's log of that name, state shared: bound, with a warning" 0 $?
+has "$T/o24" REGISTRY_ROLLBACK_NOT_CHECKED
+has "$T/o24" "not signed by cloud's log key"
+if grep -q -E 'REGISTRY_LOG_SHRANK|REGISTRY_SPLIT_VIEW' "$T/o24"; then echo "FAIL: another key's state compared"; fails=$((fails + 1)); fi
+cmp -s "$T/sh-before" "$T"/cache-sh/tlog-state.*.checkpoint || { echo "FAIL: another key's state replaced"; fails=$((fails + 1)); }
+ls "$T/cache-sh" | grep -q '^tlog-conflict\.' && { echo "FAIL: conflict evidence kept for another key's log"; fails=$((fails + 1)); }
+v sh $W1 --log-proof "$T/p-L2.w" >"$T/o25"; check "the first log's state still holds (sh)" 1 $?
+has "$T/o25" REGISTRY_LOG_SHRANK
+
 # Without --log-vkey, today's behaviour.
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --cache-dir "$T/cache-n" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" >/dev/null
