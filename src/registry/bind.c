@@ -387,9 +387,20 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             if (same_provider == SIZE_MAX) {
                 same_provider = j;
             }
-            if (memcmp(r->merkle_root, pr->merkle_root, 32) == 0 &&
-                r->leaf_count == pr->tree_size) {
+            if (memcmp(r->merkle_root, pr->merkle_root, 32) != 0 ||
+                r->leaf_count != pr->tree_size) {
+                continue;
+            }
+            /* A proof that names no provider matches every registry of its root: another
+             * trusted provider may sign one over the same entries. The order the registries
+             * were given in does not choose: a valid one first, a preferred provider's
+             * before the others (step 5). */
+            if (match == SIZE_MAX || (!valid[match] && valid[j]) ||
+                (valid[j] && !preferred(o, rs->regs[match].reg.provider) &&
+                 preferred(o, r->provider))) {
                 match = j;
+            }
+            if (valid[match] && preferred(o, rs->regs[match].reg.provider)) {
                 break;
             }
         }

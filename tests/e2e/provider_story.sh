@@ -72,6 +72,20 @@ has "$T/r9.json" '"provider": "othercloud"'
 v reg $B --registry "$T/cloud-root.jws" --json >"$T/r5.json"; check "root-only without proof" 1 $?
 v reg $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --json >"$T/r6.json"
 check "root-only with proof" 0 $?
+# Another trusted provider signs a registry over the same entries (so the same root); a proof
+# that names no provider fits both, and the order of --registry does not choose between
+# them: the provider the policy requires is named.
+$CVM registry build --provider othercloud --key "$T/other.key" --entries "$T/fleet.txt" --version 2 \
+    --valid-days 30 --out "$T/other-root.jws" --root-only >/dev/null || exit 1
+$CVM registry prove --entries "$T/fleet.txt" --id "$chip" --out "$T/null-proof.json" >/dev/null || exit 1
+has "$T/null-proof.json" '"provider": null'
+for order in "$T/other-root.jws $T/cloud-root.jws" "$T/cloud-root.jws $T/other-root.jws"; do
+    set -- $order
+    v reg $B --provider othercloud="$T/other.pub" --registry "$1" --registry "$2" \
+        --proof "$T/null-proof.json" --policy "$T/wantcloud.json" --json >"$T/r11.json"
+    check "a proof naming no provider, two registries of its root ($(basename "$1") first)" 0 $?
+    has "$T/r11.json" '"provider": "cloud"'
+done
 # Rollback: version 1 after version 2 was seen.
 v reg $B --registry "$T/cloud.jws" --json >"$T/r7.json"; check "rollback refused" 1 $?
 has "$T/r7.json" REGISTRY_ROLLBACK
