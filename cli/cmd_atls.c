@@ -912,6 +912,14 @@ static SSL_CTX *make_ctx(const char *cmd, const struct atls_opts *o, bool server
     }
     if (server && o->mutual) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_any);
+        /* A client that resumes a session (from a ticket this server gave) keeps the
+         * certificate it presented first; without a session ID context OpenSSL aborts every
+         * such handshake with an internal error. A resumed session has an exporter of its
+         * own and is attested again, as any other. */
+        static const unsigned char sid_ctx[] = "cvmattest atls-server --mutual";
+        if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1) != 1) {
+            ok = false;
+        }
     } else if (!server) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_any);
     }

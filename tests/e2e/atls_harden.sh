@@ -447,6 +447,16 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=p
 server smshort --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
 python3 "$T/peer.py" nonce-empty-mutual "$port" "$T/peer.pem" "$T/peer.key" >"$T/mshort.out" 2>&1
 has "$T/mshort.out" "nonce-empty-mutual: frame 3 refused: a nonce is 32 bytes, not 0"
+# a --mutual server's session ticket can be used: the resumed handshake completes (it was
+# aborted with an internal error: no session ID context), and is attested afresh
+server smres --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 2 \
+    --handshake-timeout 2
+sleep 1 | openssl s_client -tls1_3 -connect "127.0.0.1:$port" -cert "$T/peer.pem" -key "$T/peer.key" \
+    -sess_out "$T/sess.pem" >"$T/res1.out" 2>&1
+sleep 1 | openssl s_client -tls1_3 -connect "127.0.0.1:$port" -cert "$T/peer.pem" -key "$T/peer.key" \
+    -sess_in "$T/sess.pem" >"$T/res2.out" 2>&1
+has "$T/res2.out" "^Reused, TLSv1.3"
+lacks "$T/res2.out" "alert"
 
 # --- DATA before any attestation: an ERROR frame, never an echo ---
 server sdata --sim "$T/reg" --connections 1
