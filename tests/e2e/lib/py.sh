@@ -7,7 +7,7 @@ py_with() {
     for p in /usr/bin/python3 python3; do
         command -v "$p" >/dev/null 2>&1 || continue
         imports=""
-        for m in "$@"; do imports="${imports}import $m;"; done  # no leading space: python -c " import x" is an IndentationError
+        for m in "$@"; do imports="${imports}import $m;"; done
         if "$p" -c "$imports" >/dev/null 2>&1; then PY=$p; return 0; fi
     done
     return 1
