@@ -234,7 +234,8 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_TRUST_ROOT:
             if (!cvma_serve_config_add(s->roots, &s->vc.n_trust_root_files, v)) {
-                return cvma_cli_usage_error("serve", "too many --trust-root");
+                return cvma_cli_usage_error("serve", "too many --trust-root (max %d)",
+                                            CVMA_SERVE_LIST_MAX);
             }
             break;
         case O_COLLATERAL:
@@ -254,7 +255,8 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             break;
         case O_POLICY:
             if (!cvma_serve_config_add_policy(s, "", v)) {
-                return cvma_cli_usage_error("serve", "too many policies");
+                return cvma_cli_usage_error("serve", "too many policies (max %d)",
+                                            CVMA_SERVE_LIST_MAX);
             }
             break;
         case O_NAMED_POLICY: {
@@ -267,18 +269,21 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
                 return 2; /* keep() said why */
             }
             if (!cvma_serve_config_add_policy(s, name, eq + 1)) {
-                return cvma_cli_usage_error("serve", "too many policies");
+                return cvma_cli_usage_error("serve", "too many policies (max %d)",
+                                            CVMA_SERVE_LIST_MAX);
             }
             break;
         }
         case O_PROVIDER:
             if (!cvma_serve_config_add(s->providers, &s->vc.n_providers, v)) {
-                return cvma_cli_usage_error("serve", "too many --provider");
+                return cvma_cli_usage_error("serve", "too many --provider (max %d)",
+                                            CVMA_SERVE_LIST_MAX);
             }
             break;
         case O_REGISTRY:
             if (!cvma_serve_config_add(s->registries, &s->vc.n_registries, v)) {
-                return cvma_cli_usage_error("serve", "too many --registry");
+                return cvma_cli_usage_error("serve", "too many --registry (max %d)",
+                                            CVMA_SERVE_LIST_MAX);
             }
             break;
         case O_SIGN:

@@ -104,7 +104,7 @@
       if (g.prefixes.includes('PARSE_')) return null;
       if (unparsed) return 'not checked (the evidence did not parse)';
       if (unsigned) return 'not checked (the evidence\'s signature was not verified)';
-      if (undecided && !g.nonce) return 'not decided (collateral could not be had)';
+      if (undecided && !g.nonce) return 'not decided (' + undecidedWhy(reasons) + ')';
       return null;
     }
     for (const g of GROUPS) {
@@ -169,8 +169,20 @@
     return dl;
   }
 
+  // Why a result is undecided, from its reasons (docs/reasons.md: COLLATERAL_UNAVAILABLE,
+  // REGISTRY_UNAVAILABLE); both may be there.
+  function undecidedWhy(reasons) {
+    const has = (c) => reasons.some((r) => r && r.code === c);
+    const why = [];
+    if (has('COLLATERAL_UNAVAILABLE')) why.push('collateral could not be had');
+    if (has('REGISTRY_UNAVAILABLE')) why.push('a registry or its shared state could not be had');
+    return why.length > 0 ? why.join('; ') : 'something the verifier needed could not be had';
+  }
+
   function exitStatus(res) {
-    if (res.undecided === true) return '3 (undecided: collateral could not be had)';
+    if (res.undecided === true) {
+      return '3 (undecided: ' + undecidedWhy(Array.isArray(res.reasons) ? res.reasons : []) + ')';
+    }
     if (res.status === 'affirming' || res.status === 'warning') return '0';
     return '1';
   }

@@ -237,7 +237,9 @@ static void name_text(X509_NAME *name, char *out, size_t out_len)
     }
 }
 
-static const char hint[] = "; to check historical evidence, give --at a time inside the window";
+static const char hint[] =
+        "; to check historical evidence, give --at a time inside the window (verify; the service "
+        "judges as of now)";
 
 /*
  * "ROLE (NAMEKIND 'NAME'): verification time AT is before FROM_LABEL FROM (TO_LABEL TO); hint",

@@ -750,7 +750,7 @@ static json_t *ak_json(const struct ak *ak, const uint8_t spki_sha256[32])
         uint8_t name[2 + EVP_MAX_MD_SIZE];
         unsigned n = 0;
         char attrs[11];
-        snprintf(attrs, sizeof attrs, "0x%08x", (unsigned)ak->pub.objectAttributes);
+        snprintf(attrs, sizeof attrs, "%08x", (unsigned)ak->pub.objectAttributes);
         json_object_set_new(o, "object_attributes", json_string(attrs));
         /* Part 1 §16: Name = nameAlg || H_nameAlg(TPMT_PUBLIC). */
         name[0] = (uint8_t)(ak->pub.nameAlg >> 8);

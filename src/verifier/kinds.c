@@ -94,7 +94,7 @@ void cvma_kind_explain_unknown(const uint8_t *p, size_t len, char *out, size_t o
         return;
     }
     snprintf(out, out_len,
-             "%zu bytes that are neither an SEV-SNP report, a TDX quote nor a TPM quote (use "
-             "--tee to say which)",
+             "%zu bytes that are neither an SEV-SNP report, a TDX quote nor a TPM quote (a "
+             "bundle names its kind; verify --tee says which)",
              len);
 }

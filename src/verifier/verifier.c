@@ -198,8 +198,8 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
     }
     if (st == CVMA_OK && cvma_registry_set_empty(v->rs)) {
         cvma_errf(err, err_len,
-                  "--provider given, but no --registry, --proof or --lookup-registry to bind "
-                  "the platform with");
+                  "a provider key given (--provider), but no registry, proof or lookup registry "
+                  "to bind the platform with");
         st = CVMA_E_USAGE;
     }
     return st;

@@ -114,7 +114,7 @@ import base64, json, sys, time, urllib.request, urllib.error
 
 driver, chrome, page, bundle, tampered, profile, shot = sys.argv[1:8]
 # A report cut to 600 bytes, as base64 text (the page sends the text; the service detects it).
-tdx, other = sys.argv[9], sys.argv[10]
+tdx, other, nocoll_b64 = sys.argv[9], sys.argv[10], base64.b64encode(open(sys.argv[11], 'rb').read()).decode()
 short_b64 = base64.b64encode(open(sys.argv[8], 'rb').read()[:600]).decode()
 fails = 0
 
@@ -304,6 +304,16 @@ try:
     else:
         fail('another root: lines %r' % lines)
 
+    # 3c. A bare TDX quote, whose TCB Info and CRLs the service cannot have (offline; its
+    # collateral directory is the SEV-SNP CVM's): undecided, and the page says why from the
+    # result's reasons (collateral, not a registry).
+    clear_form()
+    js("document.getElementById('evidence').value = arguments[0];", nocoll_b64)
+    click('#verify')
+    eq('no collateral: a result', 'result', wait_answer())
+    eq('no collateral: exit status 3, collateral named', '3 (undecided: collateral could not be had)',
+       js("return document.getElementById('exit-status').textContent;"))
+
     # 4. Markup in an echoed string stays text.
     clear_form()
     evil = '<img src=x onerror="window.__xss=1">'
@@ -327,7 +337,7 @@ sys.exit(1 if fails else 0)
 PY
 python3 "$T/drive.py" "http://127.0.0.1:$DPORT" "$CHROME" "$URL/" "$T/s/bundle.json" "$T/tampered.bin" \
     "$T/profile" "$SHOT" "$T/s/report.bin" \
-    "$T/td/bundle.json" "$T/other/bundle.json" || fails=$((fails + 1))
+    "$T/td/bundle.json" "$T/other/bundle.json" "$T/td/quote.bin" || fails=$((fails + 1))
 [ -s "$SHOT" ] && echo "screenshot: $SHOT"
 if [ $fails -ne 0 ]; then
     echo "$fails failed"

@@ -88,7 +88,7 @@ static void test_tpm_gcp_quote_verifies_with_its_ak_but_is_not_affirming(void **
     assert_string_equal(json_string_value(json_object_get(t, "signature_hash")), "sha1");
     assert_string_equal(
             json_string_value(json_object_get(json_object_get(t, "ak"), "object_attributes")),
-            "0x00050472");
+            "00050472");
     json_decref(claims);
     cvma_result_cleanup(&res);
     gcp_free(&g);
