@@ -35,6 +35,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from checks import Checks  # tests/interop/checks.py, beside this file
 
 INTEL_QE_VENDOR = "939a7233f79c4ca9940a0db3957f0607"
 SGX_EXT = "1.2.840.113741.1.13.1"
@@ -42,24 +43,6 @@ HEADER = 48
 BODY_SIZES = {2: 584, 3: 648}  # v5 body_type -> size; v4 has the 584-byte body, no type
 
 
-class Checks:
-    def __init__(self):
-        self.failed = 0
-
-    def ok(self, name, cond, why=""):
-        if cond:
-            print("ok   " + name)
-        else:
-            print("FAIL %s: %s" % (name, str(why).replace("\n", " | ")))
-            self.failed += 1
-        return cond
-
-    def run(self, name, fn):
-        try:
-            fn()
-        except Exception as e:  # any exception is this check's failure, named
-            return self.ok(name, False, "%s %s" % (type(e).__name__, e))
-        return self.ok(name, True)
 
 
 def le(b):
