@@ -444,22 +444,8 @@ int cvma_cli_verify_parse(int argc, char **argv, bool bench, struct cvma_cli_ver
     if (!bench && (cv->cfg.result_key_file == NULL) != (cv->result_out == NULL)) {
         return usage_error(verb, "--sign-result KEY and --result-out TOKEN go together");
     }
-    if (cv->cfg.n_log_keys == 0 && cv->cfg.n_witness_keys + cv->cfg.n_log_proofs +
-                                                   cv->cfg.n_log_consistency + cv->cfg.n_log_urls +
-                                                   cv->cfg.witnesses_required >
-                                           0) {
-        return usage_error(verb, "--witness-vkey, --witnesses, --log-proof, --log-consistency and "
-                                 "--log-url need a --log-vkey PROVIDER=VKEY");
-    }
-    if (cv->cfg.n_log_keys > 0 && cv->cfg.n_witness_keys == 0) {
-        return usage_error(verb, "--log-vkey needs at least one --witness-vkey: a log no witness "
-                                 "cosigns lets its provider show each verifier another log");
-    }
-    if (cv->cfg.n_providers > 0 &&
-        cv->cfg.n_registries + cv->cfg.n_proofs + cv->cfg.n_lookup_registries == 0) {
-        return usage_error(verb, "--provider given, but no --registry, --proof or "
-                                 "--lookup-registry to bind the platform with");
-    }
+    /* What binds a platform (providers, registries, the registry log) is judged by the
+     * library when the verifier is made (cvma_verifier_new): one rule for every caller. */
     return 0;
 }
 

@@ -123,17 +123,17 @@ CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8
 /* cvma_atls_read_frame_ex without the error text. */
 CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len);
 
+/* Sends the refusal of a peer's evidence: an ERROR frame "refused: CODE" with the result's
+ * first error reason (r NULL, or none: "refused"); errors writing it are ignored (the
+ * connection is closed next). */
+CVMA_API void cvma_atls_send_refusal(SSL *ssl, const struct cvma_result *r);
+
 /*
  * A peer's ERROR text made safe to print: at most CVMA_ATLS_ERROR_SHOWN bytes of p, printable
  * ASCII kept, every other byte (control characters, escape sequences, non-ASCII) and the
  * backslash written as \xNN, and " ... (N bytes)" when cut. Returns out (always
  * NUL-terminated; out_size >= 4 * CVMA_ATLS_ERROR_SHOWN + 32 holds all of it).
  */
-/* Sends the refusal of a peer's evidence: an ERROR frame "refused: CODE" with the result's
- * first error reason (r NULL, or none: "refused"); errors writing it are ignored (the
- * connection is closed next). */
-CVMA_API void cvma_atls_send_refusal(SSL *ssl, const struct cvma_result *r);
-
 CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out, size_t out_size);
 
 /*

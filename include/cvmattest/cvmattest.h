@@ -1,5 +1,6 @@
 /*
- * cvmattest: verify confidential-VM evidence (AMD SEV-SNP reports, Intel TDX quotes) and
+ * cvmattest: verify confidential-VM evidence (AMD SEV-SNP reports, Intel TDX quotes, TPM 2.0
+ * quotes, and vTPMs bound to a hardware report: Azure confidential VMs, Coconut SVSM) and
  * appraise it against a policy and provider platform registries.
  *
  * The library has three objects:
@@ -27,7 +28,18 @@
  *
  * Errors. Functions returning enum cvma_status say whether they ran (CVMA_OK) or why not;
  * the status of the evidence itself (affirming / warning / contraindicated) and every reason
- * are in the result. cvma_status_exit_code maps a status to the CLI's exit codes.
+ * are in the result. cvma_status_exit_code maps a status to the CLI's exit codes. A
+ * configuration or request value out of its documented range (an enum value that is none of
+ * its names, a time outside 1970..9999) is CVMA_E_USAGE, never a verdict on the evidence.
+ *
+ * Pointers. A pointer argument may be NULL only where its comment says so (the *_free
+ * functions take NULL, as free() does); any other NULL is a caller's error the library does
+ * not check. In particular the result accessors take a result cvma_verify returned with
+ * CVMA_OK: after any other status *out is NULL. Strings the library returns are valid as
+ * long as the object they came from, unless the comment says they are malloc'd (free()).
+ *
+ * The library never prints, never exits and never aborts on bad input: every refusal is a
+ * status, a reason in the result, or err.
  */
 #ifndef CVMATTEST_CVMATTEST_H
 #define CVMATTEST_CVMATTEST_H
@@ -47,7 +59,10 @@ extern "C" {
 #define CVMA_API
 #endif
 
-#define CVMATTEST_VERSION "0.2.0"
+#define CVMATTEST_VERSION       "0.2.0"
+#define CVMATTEST_VERSION_MAJOR 0
+#define CVMATTEST_VERSION_MINOR 2
+#define CVMATTEST_VERSION_PATCH 0
 
 /* Did the function run? Maps onto the exit codes (cvma_status_exit_code). */
 enum cvma_status {
@@ -72,7 +87,7 @@ enum cvma_evidence_kind {
     CVMA_KIND_AUTO = 0, /* detect from the bytes */
     CVMA_KIND_SNP,      /* AMD SEV-SNP attestation report ("sev-snp") */
     CVMA_KIND_TDX,      /* Intel TDX quote v4/v5 ("tdx") */
-    CVMA_KIND_TPM,      /* TPM 2.0 quote ("tpm"): recognised, not yet verified */
+    CVMA_KIND_TPM,      /* TPM 2.0 quote ("tpm"): a bundle of quote, signature, AK and PCRs */
     /* Azure SEV-SNP CVM: HCL report + vTPM quote ("azure-snp", docs/azure.md) */
     CVMA_KIND_AZURE_SNP,
     /* Azure TDX CVM: HCL report + TD quote + vTPM quote ("azure-tdx") */
@@ -87,6 +102,10 @@ enum cvma_p384_backend {
     CVMA_P384_NETTLE = 0, /* the default: the faster one on Debian 12 */
     CVMA_P384_OPENSSL,
 };
+
+/* The library's version, CVMATTEST_VERSION of the library that runs (which may be another
+ * than the header a program was built with). */
+CVMA_API const char *cvma_version(void);
 
 /* Exit code of the CLI for a status: 0, 1, 3, or 2 for the errors. */
 CVMA_API int cvma_status_exit_code(enum cvma_status st);

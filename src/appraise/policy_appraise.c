@@ -402,9 +402,9 @@ static void appraise_snp(const struct pol_snp *s, const struct cvma_snp_claims *
                     "snp.minimum_guest_svn: guest_svn=%" PRIu32 " < %" PRIu32, r->guest_svn,
                     s->min_guest_svn);
     }
-    check_bits(&s->guest_policy, pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS, true, r->policy,
-               "snp.guest_policy", "policy", CVMA_R_POLICY_GUEST_POLICY, v);
-    check_bits(&s->platform_info, pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS, false,
+    check_bits(&s->guest_policy, cvma_pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS, true,
+               r->policy, "snp.guest_policy", "policy", CVMA_R_POLICY_GUEST_POLICY, v);
+    check_bits(&s->platform_info, cvma_pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS, false,
                r->platform_info, "snp.platform_info", "platform_info", CVMA_R_POLICY_PLATFORM_INFO,
                v);
     if (s->products != 0) {
@@ -461,7 +461,7 @@ static void appraise_snp(const struct pol_snp *s, const struct cvma_snp_claims *
 static int status_index(const char *s)
 {
     for (size_t i = 0; i < POL_TDX_N_STATUSES; i++) {
-        if (strcmp(s, pol_tdx_status_names[i]) == 0) {
+        if (strcmp(s, cvma_pol_tdx_status_names[i]) == 0) {
             return (int)i;
         }
     }
@@ -554,8 +554,8 @@ static void check_tcb_status(const struct pol_tdx *t, const struct cvma_tdx_tcb_
     }
     sb_add(&list, "UpToDate");
     for (size_t i = 0; i < POL_TDX_N_STATUSES; i++) {
-        if ((t->accepted & (1u << i)) && strcmp(pol_tdx_status_names[i], "UpToDate") != 0) {
-            sb_add(&list, "%s", pol_tdx_status_names[i]);
+        if ((t->accepted & (1u << i)) && strcmp(cvma_pol_tdx_status_names[i], "UpToDate") != 0) {
+            sb_add(&list, "%s", cvma_pol_tdx_status_names[i]);
         }
     }
     cvma_reject(v, CVMA_R_POLICY_TCB_STATUS,

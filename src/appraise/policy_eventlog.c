@@ -33,14 +33,14 @@ static void appraise_pcrs(const struct pol_tpm *t, const json_t *tpm, struct cvm
             }
             snprintf(key, sizeof key, "%zu", i);
             const char *h = json_string_value(
-                    json_object_get(json_object_get(pcrs, pol_tpm_bank_name(b)), key));
+                    json_object_get(json_object_get(pcrs, cvma_pol_tpm_bank_name(b)), key));
             cvma_hex_encode(want->v, want->len, whex, sizeof whex);
             if (h == NULL || !cvma_hex_decode(h, got, sizeof got, &got_len) ||
                 got_len != want->len) {
                 cvma_reject(v, CVMA_R_POLICY_PCR,
                             "tpm.pcrs.%s.%zu: the quote's digest does not cover this PCR (or no "
                             "value was given for it); expected %s%s",
-                            pol_tpm_bank_name(b), i, whex,
+                            cvma_pol_tpm_bank_name(b), i, whex,
                             want->n > 1 ? " or another allowed value" : "");
                 continue;
             }
@@ -50,7 +50,7 @@ static void appraise_pcrs(const struct pol_tpm *t, const json_t *tpm, struct cvm
             }
             if (!ok) {
                 cvma_reject(v, CVMA_R_POLICY_PCR, "tpm.pcrs.%s.%zu: PCR %zu=%s, expected %s%s",
-                            pol_tpm_bank_name(b), i, i, h, whex,
+                            cvma_pol_tpm_bank_name(b), i, i, h, whex,
                             want->n > 1 ? " or another of the allowed values" : "");
             }
         }

@@ -39,8 +39,8 @@ struct pol_bit_key {
 };
 #define POL_N_GUEST_POLICY_BITS  8u
 #define POL_N_PLATFORM_INFO_BITS 8u
-extern const struct pol_bit_key pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS];
-extern const struct pol_bit_key pol_platform_info_bits[POL_N_PLATFORM_INFO_BITS];
+extern const struct pol_bit_key cvma_pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS];
+extern const struct pol_bit_key cvma_pol_platform_info_bits[POL_N_PLATFORM_INFO_BITS];
 
 /* Bits a report may set only when allowed (forbid) and bits it must set (require). */
 struct pol_bits {
@@ -71,9 +71,9 @@ struct pol_snp {
     bool require_committed_equals_current;
 };
 
-/* TDX TCB statuses a policy may accept (bit per entry of pol_tdx_status_names). */
+/* TDX TCB statuses a policy may accept (bit per entry of cvma_pol_tdx_status_names). */
 #define POL_TDX_N_STATUSES 8u
-extern const char *const pol_tdx_status_names[POL_TDX_N_STATUSES];
+extern const char *const cvma_pol_tdx_status_names[POL_TDX_N_STATUSES];
 
 struct pol_tdx {
     bool present;
@@ -87,7 +87,7 @@ struct pol_tdx {
     bool has_xfam;
     uint64_t xfam;
     bool has_accepted;
-    unsigned accepted; /* bit i = pol_tdx_status_names[i] */
+    unsigned accepted; /* bit i = cvma_pol_tdx_status_names[i] */
     int64_t grace;     /* -1 unset */
 };
 
@@ -103,8 +103,8 @@ struct pol_tpm {
     struct pol_values ak_spki_sha256;
 };
 /* Bank b of pol_tpm.pcrs: its name ("sha1", "sha256", "sha384", "sha512") and digest size. */
-const char *pol_tpm_bank_name(size_t b);
-size_t pol_tpm_bank_size(size_t b);
+const char *cvma_pol_tpm_bank_name(size_t b);
+size_t cvma_pol_tpm_bank_size(size_t b);
 
 /* One required event: in register pcr (TCG log) or rtmr (CCEL), of type (NULL: any), with
  * digest (len 0: any) and a digest that is the bank's hash of data (NULL: any). */

@@ -19,7 +19,7 @@
 #include "eventlog/eventlog.h"
 #include "registry/registry.h"
 
-const char *const pol_tdx_status_names[POL_TDX_N_STATUSES] = {
+const char *const cvma_pol_tdx_status_names[POL_TDX_N_STATUSES] = {
         "UpToDate",
         "SWHardeningNeeded",
         "ConfigurationNeeded",
@@ -328,7 +328,7 @@ bool cvma_policy_parse_duration(const char *s, int64_t *out)
     return true;
 }
 
-const struct pol_bit_key pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS] = {
+const struct pol_bit_key cvma_pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS] = {
         {"allow_smt", "SMT", 16, false},
         {"allow_migrate_ma", "MIGRATE_MA", 18, false},
         {"require_single_socket", "SINGLE_SOCKET", 20, true},
@@ -339,7 +339,7 @@ const struct pol_bit_key pol_guest_policy_bits[POL_N_GUEST_POLICY_BITS] = {
         {"require_page_swap_disable", "PAGE_SWAP_DISABLE", 25, true},
 };
 
-const struct pol_bit_key pol_platform_info_bits[POL_N_PLATFORM_INFO_BITS] = {
+const struct pol_bit_key cvma_pol_platform_info_bits[POL_N_PLATFORM_INFO_BITS] = {
         {"allow_smt_en", "SMT_EN", 0, false},
         {"allow_tsme_en", "TSME_EN", 1, false},
         {"require_ecc_en", "ECC_EN", 2, true},
@@ -523,10 +523,10 @@ static bool load_snp(json_t *j, struct pol_snp *s, struct ld *l)
         !get_values(j, P, "author_key_digests", 48, &s->author_key_digests, l) ||
         !load_tcb_rule(j, P, "minimum_tcb", &s->minimum_tcb, l) ||
         !load_tcb_rule(j, P, "minimum_launch_tcb", &s->minimum_launch_tcb, l) ||
-        !load_bits(j, P, "guest_policy", pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS,
+        !load_bits(j, P, "guest_policy", cvma_pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS,
                    (1ull << 26) - 1, true, &s->guest_policy, l) ||
-        !load_bits(j, P, "platform_info", pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS, 0xffull,
-                   false, &s->platform_info, l)) {
+        !load_bits(j, P, "platform_info", cvma_pol_platform_info_bits, POL_N_PLATFORM_INFO_BITS,
+                   0xffull, false, &s->platform_info, l)) {
         return false;
     }
     if (!get_bool(j, P, "require_author_key", &b, l)) {
@@ -686,7 +686,7 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
                             pi);
             }
             for (k = 0; k < POL_TDX_N_STATUSES; k++) {
-                if (strcmp(json_string_value(s), pol_tdx_status_names[k]) == 0) {
+                if (strcmp(json_string_value(s), cvma_pol_tdx_status_names[k]) == 0) {
                     break;
                 }
             }
@@ -733,12 +733,12 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
 
 _Static_assert(POL_TPM_BANKS == CVMA_EVENTLOG_BANKS, "the policy's banks are the event log's");
 
-const char *pol_tpm_bank_name(size_t b)
+const char *cvma_pol_tpm_bank_name(size_t b)
 {
     return b < POL_TPM_BANKS ? cvma_eventlog_alg_name(cvma_eventlog_bank_alg(b)) : "?";
 }
 
-size_t pol_tpm_bank_size(size_t b)
+size_t cvma_pol_tpm_bank_size(size_t b)
 {
     return cvma_eventlog_alg_size(cvma_eventlog_bank_alg(b));
 }
@@ -783,12 +783,12 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
         char path[64], k2[8];
         int b = -1;
         for (int i = 0; i < POL_TPM_BANKS; i++) {
-            b = strcmp(key, pol_tpm_bank_name((size_t)i)) == 0 ? i : b;
+            b = strcmp(key, cvma_pol_tpm_bank_name((size_t)i)) == 0 ? i : b;
         }
         if (b < 0) {
             return fail(l, "tpm.pcrs.%.32s: not a PCR bank (sha1, sha256, sha384, sha512)", key);
         }
-        snprintf(path, sizeof path, "tpm.pcrs.%s", pol_tpm_bank_name((size_t)b));
+        snprintf(path, sizeof path, "tpm.pcrs.%s", cvma_pol_tpm_bank_name((size_t)b));
         if (!want_object(val, path, l)) {
             return false;
         }
@@ -804,7 +804,8 @@ static bool load_tpm(json_t *j, struct pol_tpm *t, struct ld *l)
                 return fail(l, "%s.%.32s: not a PCR index 0..23", path, ik);
             }
             snprintf(k2, sizeof k2, "%u", idx);
-            if (!get_values(val, path, k2, pol_tpm_bank_size((size_t)b), &t->pcrs[b][idx], l)) {
+            if (!get_values(val, path, k2, cvma_pol_tpm_bank_size((size_t)b), &t->pcrs[b][idx],
+                            l)) {
                 return false;
             }
         }

@@ -8,6 +8,7 @@
 
 #include "collect/collect.h"
 #include "common/base64.h"
+#include "common/json_out.h"
 
 /* DER certificate wrapped as PEM (the bundle names ask.pem, ark.pem want PEM). */
 static char *der_to_pem(const struct cvma_span *der)
@@ -109,7 +110,7 @@ enum cvma_status cvma_collected_bundle_text(const struct cvma_collected *c,
         }
     }
     if (json_object_set(j, "parts", parts) != 0 ||
-        (text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+        (text = cvma_json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
         goto out;
     }
     *out = text;

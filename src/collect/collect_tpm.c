@@ -10,6 +10,7 @@
 
 #include "collect/collect.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "eventlog/eventlog.h"
 
 void cvma_tpm_collected_free(struct cvma_tpm_collected *t)
@@ -157,7 +158,7 @@ static enum cvma_status read_pcrs(ESYS_CONTEXT *ctx, const struct cvma_tpm_pcr_l
         }
         left &= ~got;
     }
-    if ((text = json_dumps(j, JSON_SORT_KEYS)) == NULL) {
+    if ((text = cvma_json_dumps(j, JSON_SORT_KEYS)) == NULL) {
         goto out;
     }
     out->len = strlen(text);

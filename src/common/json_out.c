@@ -167,7 +167,7 @@ static bool write_value(struct cvma_strbuf *b, const json_t *j, unsigned depth)
         return cvma_json_write_int(b, json_integer_value(j));
     case JSON_REAL: {
         /* Rare here (the verifier writes none): jansson's own number formatting. */
-        char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *s = cvma_json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
         bool ok = s != NULL && cvma_strbuf_add(b, s, strlen(s));
         free(s);
         if (!ok) {
@@ -367,4 +367,21 @@ json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *e
         j = NULL;
     }
     return j;
+}
+
+/* see common/json_out.h */
+char *cvma_json_dumps(const json_t *j, size_t flags)
+{
+    json_malloc_t jmalloc;
+    json_free_t jfree;
+    char *s = json_dumps(j, flags), *copy = NULL;
+    if (s != NULL) {
+        size_t n = strlen(s) + 1;
+        if ((copy = malloc(n)) != NULL) {
+            memcpy(copy, s, n);
+        }
+        json_get_alloc_funcs(&jmalloc, &jfree);
+        jfree(s);
+    }
+    return copy;
 }

@@ -93,6 +93,11 @@ struct cvma_json_span {
     size_t off, len;
 };
 
+/* json_dumps(j, flags) in a buffer from malloc: the library's callers free what it returns with
+ * free(), and json_dumps allocates with jansson's allocator, which a program may have set to
+ * its own (json_set_alloc_funcs). NULL on failure. */
+CVMA_MUST_USE char *cvma_json_dumps(const json_t *j, size_t flags);
+
 /* The compact text of an object or array (json_dumps' rule), malloc'd and NUL-terminated;
  * *len (may be NULL) its length. NULL on any failure above or for another type at the top. */
 CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 
 static const char *const collateral_names[] = {
@@ -521,6 +523,10 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     cvma_allocfail_begin();
 
     *out = NULL;
+    if (inform < CVMA_INFORM_AUTO || inform > CVMA_INFORM_BASE64) {
+        cvma_errf(err, err_len, "inform %d is not a form of enum cvma_inform", (int)inform);
+        return CVMA_E_USAGE;
+    }
     if (len == 0) {
         cvma_errf(err, err_len, "the evidence is empty");
         return CVMA_E_USAGE;
@@ -696,6 +702,19 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
 {
     struct cvma_collateral_src src = {.dir = dir};
     enum cvma_status st = CVMA_OK;
+    struct stat sb;
+
+    /* Missing files are skipped; a missing directory is a mistake to name (as the
+     * configuration's collateral_dir is), not an evidence without collateral. */
+    if (dir == NULL) {
+        cvma_errf(err, err_len, "no collateral directory given");
+        return CVMA_E_USAGE;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        cvma_errf(err, err_len, "collateral directory '%s' %s", dir,
+                  stat(dir, &sb) != 0 ? "does not exist" : "is not a directory");
+        return CVMA_E_USAGE;
+    }
 
     for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
         struct cvma_buf b = {0};
@@ -767,7 +786,7 @@ enum cvma_status cvma_bundle_write(const char *path, const char *kind, const uin
         }
     }
     if (json_object_set(j, "parts", parts) != 0 ||
-        (text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+        (text = cvma_json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
         goto out;
     }
     size_t n = strlen(text);

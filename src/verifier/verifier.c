@@ -18,6 +18,7 @@
 #include "common/allocfail.h"
 #include "common/hex.h"
 #include "common/json_out.h"
+#include "common/timeutil.h"
 #include "crypto/crypto.h"
 #include "crypto/jws.h"
 #include "registry/registry.h"
@@ -119,7 +120,18 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
 {
     char rerr[512];
     enum cvma_status st = CVMA_OK;
-    size_t n = c->n_providers + c->n_registries + c->n_proofs + c->n_lookup_registries;
+    size_t n =
+            c->n_providers + c->n_registries + c->n_proofs + c->n_lookup_registries + c->n_log_keys;
+    if (c->n_log_keys == 0 && c->n_witness_keys + c->n_log_proofs + c->n_log_consistency +
+                                              c->n_log_urls + c->witnesses_required >
+                                      0) {
+        /* Settings of a log no key was given for would be read by nothing: refused, not
+         * ignored. */
+        cvma_errf(err, err_len,
+                  "--witness-vkey, --witnesses, --log-proof, --log-consistency and --log-url "
+                  "need a --log-vkey PROVIDER=VKEY");
+        return CVMA_E_USAGE;
+    }
     if (n == 0) {
         return CVMA_OK;
     }
@@ -198,8 +210,9 @@ static enum cvma_status add_binding(struct cvma_verifier *v, const struct cvma_v
     }
     if (st == CVMA_OK && cvma_registry_set_empty(v->rs)) {
         cvma_errf(err, err_len,
-                  "a provider key given (--provider), but no registry, proof or lookup registry "
-                  "to bind the platform with");
+                  "%s given, but no registry, proof or lookup registry to bind the platform with",
+                  c->n_providers > 0 ? "a provider key (--provider)"
+                                     : "a registry log key (--log-vkey)");
         st = CVMA_E_USAGE;
     }
     return st;
@@ -286,6 +299,13 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
          * every online use. */
         v->vo.collateral_max_age =
                 cfg->collateral_max_age_seconds == 0 ? -1 : cfg->collateral_max_age_seconds;
+    }
+    if (cfg->p384_backend != CVMA_P384_NETTLE && cfg->p384_backend != CVMA_P384_OPENSSL) {
+        /* else every genuine SEV-SNP report would read as forged */
+        cvma_errf(err, err_len, "p384_backend %d is not a backend of enum cvma_p384_backend",
+                  (int)cfg->p384_backend);
+        st = CVMA_E_USAGE;
+        goto fail;
     }
     v->vo.p384_backend = cfg->p384_backend;
     v->no_cache = cfg->no_cache;
@@ -440,6 +460,17 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
 
     cvma_allocfail_begin();
     *out = NULL;
+    if (req->kind < CVMA_KIND_AUTO || req->kind > CVMA_KIND_SVSM_VTPM) {
+        cvma_errf(err, err_len, "kind %d is not a kind of enum cvma_evidence_kind", (int)req->kind);
+        return CVMA_E_USAGE;
+    }
+    if (req->at < 0 || (long long)req->at > CVMA_TIME_MAX) {
+        /* 0 is now; any other time must be one a result can name (RFC 3339, years 1970 to
+         * 9999), as the CLI's --at is. */
+        cvma_errf(err, err_len, "at %lld is not a time from 1970 to 9999 (0: now)",
+                  (long long)req->at);
+        return CVMA_E_USAGE;
+    }
     policy = cvma_verifier_policy(v, req->policy, &found);
     if (!found && (req->policy == NULL || req->policy[0] == '\0')) {
         cvma_errf(err, err_len, "no policy named and no default policy is configured");
@@ -649,6 +680,12 @@ bool cvma_result_has_reason(const struct cvma_result *r, const char *code)
 }
 
 /* see cvmattest/cvmattest.h */
+const char *cvma_version(void)
+{
+    return CVMATTEST_VERSION;
+}
+
+/* see cvmattest/cvmattest.h */
 char *cvma_result_json(const struct cvma_result *r, bool pretty)
 {
     if (!pretty) {
@@ -660,7 +697,7 @@ char *cvma_result_json(const struct cvma_result *r, bool pretty)
         return b.p;
     }
     json_t *o = cvma_result_to_json(r);
-    char *s = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *s = o != NULL ? cvma_json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return s;
 }

@@ -452,8 +452,13 @@ has "$T/err" "bad port" "serve --redis with a signed port: said so"
         cmp -s "$T/dirs.before" "$T/dirs.after" || fail "--result-out $f: a directory was changed"
         cmp -s "$T/before" "$T/cd/old.entry" || fail "--result-out $f: the entry was changed"
     done
+    # (LU's log key binds nothing without a registry: a usage error once --result-out passed)
     run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
         --cache-dir "$T/cd" $LU --sign-result "$T/k.pem" --result-out "$T/s3/tok"
+    check "a registry log key and no registry" 2 $rc
+    has "$T/err" "a registry log key (--log-vkey) given, but no registry" "log key alone: named"
+    run $CVM verify "$T/ev.bin" --collateral "$T/s3" --offline --trust-root "$T/s/ark.pem" \
+        --cache-dir "$T/cd" --sign-result "$T/k.pem" --result-out "$T/s3/tok"
     check "--result-out outside the input directories (another name in --collateral)" 0 $rc
     [ -s "$T/s3/tok" ] || fail "--result-out another name in --collateral: no token written"
     printf '{"snp": {"no_such_field": 1}}\n' >"$T/badpol.json"

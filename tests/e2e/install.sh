@@ -62,6 +62,31 @@ check "cc verify.c \$(pkg-config --cflags --libs cvmattest)" 0 $?
 [ -s "$T/cc.log" ] && cat "$T/cc.log"
 export LD_LIBRARY_PATH="$P/lib"
 ldd "$T/verify" | grep -q "$P/lib/libcvmattest.so" || fail "verify is not linked to the installed .so"
+# A program of atls.h, which includes OpenSSL's headers and frees what it returns with OpenSSL's
+# functions, builds with the same pkg-config line (Requires: libssl libcrypto).
+cat >"$T/atlsuse.c" <<'EOC'
+#include <stdio.h>
+#include <cvmattest/atls.h>
+int main(void)
+{
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    if (cvma_atls_self_signed("atlsuse", 1, &k, &x) != CVMA_OK) {
+        return 1;
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+    printf("cvmattest %s\n", cvma_version());
+    return 0;
+}
+EOC
+# shellcheck disable=SC2046
+$CC $SAN atlsuse.c $(pkg-config --cflags --libs cvmattest) -o "$T/atlsuse" 2>"$T/cc-atls.log"
+check "cc atlsuse.c (atls.h, OpenSSL) \$(pkg-config --cflags --libs cvmattest)" 0 $?
+[ -s "$T/cc-atls.log" ] && head -5 "$T/cc-atls.log"
+"$T/atlsuse" >"$T/atlsuse.out"; check "atlsuse runs" 0 $?
+[ "$(cat "$T/atlsuse.out")" = "$("$P/bin/cvmattest" version)" ] ||
+    fail "cvma_version() is not the installed cvmattest's: $(cat "$T/atlsuse.out")"
 
 "$CVM" sim snp --out "$T/s" >/dev/null; check "sim snp" 0 $?
 "$CVM" sim tdx --out "$T/t" >/dev/null; check "sim tdx" 0 $?
@@ -116,12 +141,13 @@ grep -q "unloaded cleanly" "$T/unload.out" || { fail "unload: $(cat "$T/unload.o
 # Static: libcvmattest.a with the dependencies pkg-config lists for it (Requires.private,
 # Libs.private). A fully static link also needs every dependency's own static archives
 # (libcurl's, in particular), which a Debian system usually lacks; that is only reported.
-mods=$(pkg-config --print-requires-private cvmattest | awk '{print $1}' | tr '\n' ' ')
+mods=$( (pkg-config --print-requires cvmattest; pkg-config --print-requires-private cvmattest) |
+    awk '{print $1}' | tr '\n' ' ')
 privlibs=$(sed -n 's/^Libs.private: *//p' "$P/lib/pkgconfig/cvmattest.pc")
 # shellcheck disable=SC2046,SC2086
 $CC $SAN verify.c $(pkg-config --cflags cvmattest) "$P/lib/libcvmattest.a" \
     $(pkg-config --libs $mods) $privlibs -o "$T/verify-static" 2>"$T/cc-static.log"
-check "static libcvmattest.a + Requires.private/Libs.private" 0 $?
+check "static libcvmattest.a + Requires, Requires.private and Libs.private" 0 $?
 [ -s "$T/cc-static.log" ] && head -20 "$T/cc-static.log"
 if ldd "$T/verify-static" | grep -q libcvmattest; then fail "verify-static uses libcvmattest.so"; fi
 LD_LIBRARY_PATH= "$T/verify-static" "$T/t/bundle.json" --trust-root "$T/t/root_ca.pem" >/dev/null

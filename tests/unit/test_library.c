@@ -452,6 +452,130 @@ static void test_library_configuration_errors_are_named(void **state)
     cfg.result_key_file = NULL;
     cfg.snp_product = 9;
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    cfg.snp_product = 0;
+    /* A backend out of range read every genuine SEV-SNP report as forged. */
+    cfg.p384_backend = (enum cvma_p384_backend)7;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "p384_backend 7"));
+    cfg.p384_backend = CVMA_P384_NETTLE;
+    /* Settings of a registry log without its key were read by nothing, and accepted. */
+    const char *files[] = {"/nonexistent/file"};
+    size_t *counts[] = {&cfg.n_witness_keys, &cfg.n_log_proofs, &cfg.n_log_consistency,
+                        &cfg.n_log_urls, &cfg.witnesses_required};
+    cfg.witness_keys = cfg.log_proofs = cfg.log_consistency = cfg.log_urls = files;
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        *counts[i] = 1;
+        err[0] = '\0';
+        assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+        assert_null(v);
+        assert_non_null(strstr(err, "need a --log-vkey"));
+        *counts[i] = 0;
+    }
+}
+
+/* What a request, an input form and a collateral directory can hold out of range is a usage
+ * error, never a verdict: a kind no verifier has, a time no result can name, an input form
+ * that is none, a collateral directory that is not there. */
+static void test_library_request_and_evidence_values_out_of_range_are_usage_errors(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = (struct cvma_result *)1;
+    struct cvma_request req;
+    char err[256];
+    const uint8_t one = 2;
+
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    memset(&req, 0, sizeof req);
+    req.kind = (enum cvma_evidence_kind)99;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "kind 99"));
+    req.kind = CVMA_KIND_AUTO;
+    const time_t bad_at[] = {-5, (time_t)253402300800LL};
+    for (size_t i = 0; i < 2; i++) {
+        req.at = bad_at[i];
+        assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+        assert_non_null(strstr(err, "is not a time from 1970 to 9999"));
+    }
+    req.at = (time_t)253402300799LL; /* 9999-12-31T23:59:59Z: a time, judged (the chain has
+                                      * expired by then) */
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
+    assert_true(cvma_result_has_reason(res, "CERT_EXPIRED"));
+    cvma_result_free(res);
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, "/nonexistent/dir", err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "does not exist"));
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, f->report, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "is not a directory"));
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, NULL, err, sizeof err), CVMA_E_USAGE);
+    cvma_evidence_free(ev);
+    ev = (struct cvma_evidence *)1;
+    assert_int_equal(cvma_evidence_from_bytes(&one, 1, (enum cvma_inform)42, &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_null(ev);
+    assert_non_null(strstr(err, "inform 42"));
+    cvma_verifier_free(v);
+}
+
+/* jansson allocations a program redirected (json_set_alloc_funcs), as a library user may: each
+ * block is 16 bytes into what malloc gave, so that free() on it is caught (ASan; glibc
+ * aborts). */
+static struct {
+    void *p[64];
+    size_t n;
+} tagged;
+
+static void *tagged_malloc(size_t n)
+{
+    unsigned char *p = malloc(n + 16);
+    if (p == NULL) {
+        return NULL;
+    }
+    if (tagged.n < 64) {
+        tagged.p[tagged.n++] = p + 16;
+        return p + 16;
+    }
+    return p; /* the table is full: a plain block */
+}
+
+static void tagged_free(void *q)
+{
+    for (size_t i = 0; i < tagged.n; i++) {
+        if (tagged.p[i] == q) {
+            tagged.p[i] = tagged.p[--tagged.n];
+            free((unsigned char *)q - 16);
+            return;
+        }
+    }
+    free(q);
+}
+
+/* The header: cvma_result_json's text is freed with free(), pretty or not, whatever allocator
+ * the program gave jansson. */
+static void test_library_result_json_is_freed_with_free_under_other_jansson_allocators(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    struct cvma_result *res = tu_verify_path(v, f->report);
+    json_malloc_t old_malloc;
+    json_free_t old_free;
+
+    json_get_alloc_funcs(&old_malloc, &old_free);
+    json_set_alloc_funcs(tagged_malloc, tagged_free);
+    char *pretty = cvma_result_json(res, true);
+    char *compact = cvma_result_json(res, false);
+    json_set_alloc_funcs(old_malloc, old_free);
+    assert_non_null(pretty);
+    assert_non_null(compact);
+    assert_non_null(strstr(pretty, "\n  \"status\": \"affirming\""));
+    free(pretty);
+    free(compact);
+    cvma_result_free(res);
+    cvma_verifier_free(v);
 }
 
 static void test_library_unknown_policy_name_is_a_usage_error(void **state)
@@ -614,6 +738,16 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
     cvma_buf_free(&b);
     free(with_tpm);
     cvma_verifier_free(v);
+}
+
+static void test_library_version_is_the_headers(void **state)
+{
+    (void)state;
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", CVMATTEST_VERSION_MAJOR, CVMATTEST_VERSION_MINOR,
+             CVMATTEST_VERSION_PATCH);
+    assert_string_equal(cvma_version(), CVMATTEST_VERSION);
+    assert_string_equal(CVMATTEST_VERSION, want);
 }
 
 static void test_library_cold_verifier_gives_the_same_answer(void **state)
@@ -893,9 +1027,14 @@ int main(void)
             cmocka_unit_test(test_library_0x_prefix_is_for_hex_only),
             cmocka_unit_test(test_library_certificate_and_sgx_quote_are_named),
             cmocka_unit_test(test_library_configuration_errors_are_named),
+            cmocka_unit_test(
+                    test_library_request_and_evidence_values_out_of_range_are_usage_errors),
+            cmocka_unit_test(
+                    test_library_result_json_is_freed_with_free_under_other_jansson_allocators),
             cmocka_unit_test(test_library_unknown_policy_name_is_a_usage_error),
             cmocka_unit_test(test_library_no_default_policy_refuses_a_request_naming_none),
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
+            cmocka_unit_test(test_library_version_is_the_headers),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
