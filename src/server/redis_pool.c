@@ -34,16 +34,25 @@
 /* The deadline of each operation: connect and TLS handshake together, a command's send, a
  * reply. */
 #define REDIS_TIMEOUT_MS 2000
-/* The longest reply taken: a shared collateral value (the largest a verifier writes), with
- * room for its RESP framing. */
+/* The most bytes read for one reply, parsed or not: a shared collateral value (the largest a
+ * verifier writes), with room for its RESP framing. */
 #define REDIS_REPLY_MAX (CVMA_SHARED_VALUE_MAX + 64)
+/* The most values in one reply, an array and each of its elements (nested ones too) counting
+ * one each. The service's commands (PING, AUTH, SELECT, CONFIG GET of one name, SET, GETRANGE,
+ * DEL, its EVAL) are answered with one value, or an array of two. */
+#define REDIS_REPLY_VALUES_MAX 16
 
 struct cvma_redis_conn {
     struct cvma_redis_pool *pool;
     int fd;   /* non-blocking: every wait is a poll against an operation's deadline */
     SSL *ssl; /* NULL: plain TCP */
     redisReader *reader;
-    bool broken;    /* an I/O error, a time-out or a malformed reply: never reused */
+    /* reader->fn: hiredis's own, but for create_array (reader->privdata is the connection) */
+    redisReplyObjectFunctions fn;
+    void *(*create_array)(const redisReadTask *, int); /* hiredis's own */
+    size_t reply_bytes; /* bytes read for the reply being read (the unread ones before it too) */
+    long long reply_values; /* values it has announced so far (REDIS_REPLY_VALUES_MAX) */
+    bool broken;    /* an I/O error, a time-out, a malformed or too long reply: never reused */
     bool timed_out; /* broken by a deadline */
 };
 
@@ -383,6 +392,18 @@ static void note_tls_error(struct cvma_redis_conn *c)
     ERR_clear_error();
 }
 
+/* True, c broken and timed_out, when the deadline has passed: checked before every read and
+ * write too, not only when one would wait, so a peer that sends (or takes) bytes as fast as
+ * they go holds no worker past it either. */
+static bool past(struct cvma_redis_conn *c, int64_t deadline)
+{
+    if (cvma_monotonic_ms() < deadline) {
+        return false;
+    }
+    c->broken = c->timed_out = true;
+    return true;
+}
+
 /*
  * Waits until c's socket is ready for events, or the deadline (monotonic ms) passes: then
  * false, c broken and timed_out. Every operation on a connection (its connect and handshake,
@@ -427,7 +448,7 @@ static bool ssl_retry(struct cvma_redis_conn *c, int ret, int64_t deadline)
 static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
 {
     const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
-    for (size_t off = 0; !c->broken && off < len;) {
+    for (size_t off = 0; !c->broken && off < len && !past(c, deadline);) {
         if (c->ssl != NULL) {
             size_t w = 0;
             int ret = SSL_write_ex(c->ssl, m + off, len - off, &w);
@@ -454,7 +475,7 @@ static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
 static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
 {
     char buf[16384];
-    while (!c->broken) {
+    while (!c->broken && !past(c, deadline)) {
         size_t n = 0;
         if (c->ssl != NULL) {
             int ret = SSL_read_ex(c->ssl, buf, sizeof buf, &n);
@@ -477,15 +498,17 @@ static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
             }
             n = (size_t)r;
         }
-        if (redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
+        /* No reply is longer than the largest value a verifier writes: a peer that sends more
+         * breaks the connection before it can fill the worker's memory. Every byte counts,
+         * parsed or not: hiredis 0.14 has no limit of its own and drops the input it parsed,
+         * keeping what it built from it (an array's elements, each far larger than its
+         * bytes). */
+        if (REDIS_REPLY_MAX - c->reply_bytes < n ||
+            redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
             c->broken = true;
+            break;
         }
-        /* No reply is longer than the largest value a verifier writes: a peer that announces
-         * or sends more (hiredis 0.14 has no limit of its own) breaks the connection before it
-         * can fill the worker's memory. */
-        if (c->reader->len - c->reader->pos > REDIS_REPLY_MAX) {
-            c->broken = true;
-        }
+        c->reply_bytes += n;
         break;
     }
     return !c->broken;
@@ -495,9 +518,16 @@ redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
 {
     const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     void *reply = NULL;
+    /* (a reply starts where the last one ended: a broken connection reads none again) */
+    c->reply_bytes = c->reader->len - c->reader->pos;
+    c->reply_values = 1;
+    if (c->reply_bytes > REDIS_REPLY_MAX) {
+        c->broken = true;
+    }
     while (!c->broken) {
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-            c->broken = true; /* a malformed reply: the stream is out of step */
+            /* a malformed reply (the stream is out of step), or one of too many values */
+            c->broken = true;
             break;
         }
         if (reply != NULL) {
@@ -692,6 +722,37 @@ static bool authenticate(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
     return ok;
 }
 
+/*
+ * hiredis's createArray for c's reader (task->privdata is c): NULL, which hiredis takes for an
+ * error (the reply so far is freed, the reader is done), when the array's elements would take
+ * the reply past REDIS_REPLY_VALUES_MAX. Checked on the array's header, before hiredis
+ * allocates a pointer for each element it announces (up to 2^31 of them).
+ */
+static void *create_array(const redisReadTask *task, int elements)
+{
+    struct cvma_redis_conn *c = task->privdata;
+    c->reply_values += elements > 0 ? elements : 0;
+    if (c->reply_values > REDIS_REPLY_VALUES_MAX) {
+        return NULL;
+    }
+    return c->create_array(task, elements);
+}
+
+/* c's reader: hiredis's, its arrays bounded (create_array); false when out of memory. */
+static bool reader_new(struct cvma_redis_conn *c)
+{
+    if ((c->reader = redisReaderCreate()) == NULL || c->reader->fn == NULL ||
+        c->reader->fn->createArray == NULL) {
+        return false;
+    }
+    c->fn = *c->reader->fn;
+    c->create_array = c->fn.createArray;
+    c->fn.createArray = create_array;
+    c->reader->fn = &c->fn;
+    c->reader->privdata = c;
+    return true;
+}
+
 /* A new connection to host:port (TLS for rediss://; connect and handshake within
  * REDIS_TIMEOUT_MS), authenticated when the pool has a password, that selects database db
  * when it is not 0, or NULL. */
@@ -704,8 +765,7 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     c->fd = -1;
     c->pool = p;
-    if ((c->reader = redisReaderCreate()) == NULL ||
-        (c->fd = tcp_connect(p->host, p->port, deadline)) < 0 ||
+    if (!reader_new(c) || (c->fd = tcp_connect(p->host, p->port, deadline)) < 0 ||
         (p->tls != NULL && (!tls_handshake(p, c, deadline) || !tls_accepted(p, c)))) {
         conn_free(c);
         return NULL;

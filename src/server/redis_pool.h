@@ -73,8 +73,10 @@ void cvma_redis_give(struct cvma_redis_pool *p, struct cvma_redis_conn *c, bool 
 /* Sends one command (hiredis's format: %s a string, %b a pointer and a length, %d, %lld),
  * whole; false when it could not be (c is then broken). */
 bool cvma_redis_send(struct cvma_redis_conn *c, const char *fmt, ...);
-/* The next reply on c (freeReplyObject frees it); NULL when none came within the time-out,
- * the connection ended or the reply is malformed (c is then broken). */
+/* The next reply on c (freeReplyObject frees it); NULL when none came within the time-out
+ * (2 s for all its reads), the connection ended, or the reply is malformed or larger than any
+ * the service reads (more bytes than the largest shared value and its framing, or more than
+ * 16 values, an array's elements counted at its header): c is then broken. */
 struct redisReply *cvma_redis_reply(struct cvma_redis_conn *c);
 /* cvma_redis_send then cvma_redis_reply. */
 struct redisReply *cvma_redis_command(struct cvma_redis_conn *c, const char *fmt, ...);

@@ -6,7 +6,9 @@
 # other. A certificate that does not verify, a host it is not for, a missing client
 # certificate and a port that speaks no TLS each stop an instance at start (exit 2), saying
 # why; TLS files without rediss:// are a usage error. A peer that trickles bytes holds no
-# worker past the 2 s deadline of an operation.
+# worker past the 2 s deadline of an operation; one that answers with a reply larger than any
+# the service reads (too many bytes, or an array of too many elements) neither holds a worker
+# nor fills its memory.
 . "$(dirname "$0")/lib/serve.sh"
 serve_setup curl jq python3 redis-server redis-cli openssl
 
@@ -91,8 +93,12 @@ refused "a client certificate of another CA" "TLS with 127.0.0.1:$TP failed" $CO
     --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/stranger.pem" \
     --redis-key "$T/stranger.key"
 # fake PORTFILE MODE: a server on a free loopback port that answers every connection with a
-# Redis error in plain text (plain: a Redis without TLS there, once it reads a line), or with
-# one byte every 1.5 s, forever (trickle); its port into PORTFILE
+# Redis error in plain text (plain: a Redis without TLS there, once it reads a line), with
+# one byte every 1.5 s, forever (trickle), or with a reply announced at 1 GB, then its bytes
+# (flood); or that answers PING and CONFIG GET as a Redis that evicts nothing would, and
+# anything else (the spend's SET) with an array of 10^8 integers (array: 4 bytes each, sent as
+# fast as they go for 3 s), or of 4096 strings of 64 KiB each (strings: 256 MiB); its port
+# into PORTFILE
 fake() {
     python3 - "$1" "$2" <<'PY' &
 import socket, sys, threading, time
@@ -109,6 +115,28 @@ def serve(c):
             c.recv(4096)
             c.sendall(b"-ERR unknown command\r\n")
             time.sleep(0.5)
+        elif mode in ("array", "strings"):
+            while True:
+                cmd = c.recv(65536)
+                if not cmd:
+                    break
+                if b"PING" in cmd:
+                    c.sendall(b"+PONG\r\n")
+                elif b"CONFIG" in cmd:
+                    kv = (b"maxmemory-policy", b"noeviction") if b"maxmemory-policy" in cmd \
+                        else (b"maxmemory", b"0")
+                    c.sendall(b"*2\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in kv))
+                elif mode == "array":
+                    c.sendall(b"*100000000\r\n")
+                    end = time.time() + 3
+                    while time.time() < end:
+                        c.sendall(b":1\r\n" * 16384)
+                    break
+                else:
+                    c.sendall(b"*4096\r\n")
+                    for _ in range(4096):
+                        c.sendall(b"$65536\r\n" + b"a" * 65536 + b"\r\n")
+                    break
         elif mode == "flood":
             # a reply announced at 1 GB, then bytes as fast as they go, for 3 s
             c.recv(4096)
@@ -168,6 +196,21 @@ fake "$T/flood.port" flood
 start F $COMMON --redis "redis://127.0.0.1:$(cat "$T/flood.port")"
 spend_refused "a flooding peer" "http://127.0.0.1:$PORT" 1900 # (before the 2 s deadline)
 stop F
+# a peer that answers the spend with an array of more elements than any reply the service
+# reads (two at most), then sends them as fast as they go: the connection is broken at the
+# array's header, before hiredis allocates a pointer for each element (800 MB for 10^8) and a
+# reply for each that comes (about 70 bytes for an integer of 4, each string whole), however
+# little of the input it keeps unparsed; the worker is neither held past the deadline nor its
+# memory filled (the instance holds no more than 200 MB at its highest, VmHWM)
+for mode in array strings; do
+    fake "$T/$mode.port" "$mode"
+    start F $COMMON --redis "redis://127.0.0.1:$(cat "$T/$mode.port")"
+    spend_refused "a long array ($mode)" "http://127.0.0.1:$PORT" 3000
+    hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(cat "$T/F.pid")/status")
+    [ "${hwm:-999999999}" -lt 204800 ] && ok "a long array ($mode): the instance held $hwm kB at most" ||
+        fail "a long array ($mode): the instance held ${hwm:-?} kB at most"
+    stop F
+done
 refused "TLS files with a plain URL" "need --redis rediss://" $COMMON --redis "redis://127.0.0.1:$RP" $CLIENT
 refused "a certificate without its key" "--redis-cert and --redis-key go together" $COMMON \
     --redis "rediss://127.0.0.1:$TP" --redis-ca "$T/ca.pem" --redis-cert "$T/client.pem"
