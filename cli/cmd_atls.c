@@ -182,7 +182,9 @@ static void server_help(void)
            "                                 its last accepted result, on the live connection;\n"
            "                                 its evidence is due within --handshake-timeout,\n"
            "                                 and the connection is closed when it is refused\n"
-           "                                 (a move is PLATFORM_CHANGED) or late\n\n%s",
+           "                                 (a move is PLATFORM_CHANGED), late or names\n"
+           "                                 another measurement (MEASUREMENT_CHANGED); no\n"
+           "                                 DATA is answered until it is accepted\n\n%s",
            verify_help);
 }
 
@@ -197,7 +199,8 @@ static void client_help(void)
            "                                 until SECONDS + --timeout after each result: the\n"
            "                                 JSON's \"lease\"); the platform moving is\n"
            "                                 PLATFORM_CHANGED, and the connection is closed\n"
-           "                                 when the new one is refused\n"
+           "                                 when the new one is refused or the measurement\n"
+           "                                 changed (MEASUREMENT_CHANGED)\n"
            "  --rounds N                     re-attestations before closing (default 3;\n"
            "                                 with --reattest-every)\n"
            "  --send TEXT                    application data after each attestation\n"
@@ -1055,14 +1058,37 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
     return written;
 }
 
+/*
+ * A re-attestation whose result names another measurement than the result it renews
+ * (MEASUREMENT_CHANGED, a warning: docs/reasons.md). Within one TLS session the peer's workload
+ * cannot change for a genuine CVM (a live migration keeps the launch measurement): the
+ * session's key would now be vouched for by another image. Either end's lease refuses such a
+ * renewal whatever its status, with this ERROR, and closes the connection (docs/atls.md).
+ */
+static bool image_changed(const struct cvma_result *r)
+{
+    return r != NULL && cvma_result_has_reason(r, "MEASUREMENT_CHANGED");
+}
+
+static const char image_changed_msg[] = "refused: MEASUREMENT_CHANGED";
+
 /* After a re-attestation verified against the previous result (either end's lease on its
  * peer): a platform that moved (PLATFORM_CHANGED) is said, and whether the connection is closed
- * for it (refused: the new platform is not acceptable). */
+ * for it (refused: the result is, the new platform not acceptable); so is another image
+ * (MEASUREMENT_CHANGED: refused whatever the result, image_changed). */
 static void say_moved(const char *who, const char *peer, const struct cvma_result *r, bool refused)
 {
     if (r != NULL && cvma_result_has_reason(r, "PLATFORM_CHANGED")) {
         printf("%s: the %s's platform changed (a migration)%s\n", who, peer,
-               refused ? "; the new platform is refused: closing the connection" : "");
+               refused && cvma_result_exit_code(r) != 0
+                       ? "; the new platform is refused: closing the connection"
+                       : "");
+        fflush(stdout);
+    }
+    if (refused && image_changed(r)) {
+        printf("%s: the %s's measurement changed (another image on this TLS session): closing "
+               "the connection\n",
+               who, peer);
         fflush(stdout);
     }
 }
@@ -1402,6 +1428,11 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     int rc = st == CVMA_OK                            ? cvma_result_exit_code(r)
              : st == CVMA_REJECTED || st == CVMA_E_IO ? 1
                                                       : 2;
+    /* Another image on this session: refused whatever the status (image_changed). */
+    bool swapped = rc == 0 && image_changed(r);
+    if (swapped) {
+        rc = 1;
+    }
     cl->n++;
     struct timespec verified;
     char note[160] = "";
@@ -1427,16 +1458,37 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     bool ok = rc == 0 && lease_renew(cl, r, o->client_lease);
     if (!ok) {
         /* The renewal's deadline may be over (a verification that fetched collateral). */
-        refuse_peer(ssl, o->handshake_timeout, r, NULL);
+        refuse_peer(ssl, o->handshake_timeout, r, swapped ? image_changed_msg : NULL);
         fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
                 cmd, cl->n,
                 rc == 0 ? "accepted but cannot be kept (out of memory)"
                         : (rc == 3   ? "undecided"
                            : rc == 2 ? "not checked (an error here)"
+                           : swapped ? "refused: its measurement changed (MEASUREMENT_CHANGED)"
                                      : "refused"));
     }
     cvma_result_free(r);
     return ok;
+}
+
+/* The answer to a DATA frame of the client: "echo: " and its payload (at most
+ * CVMA_ATLS_FRAME_MAX - 6 bytes: the caller checks). False, said, when it cannot be sent. */
+static bool echo_data(const char *cmd, SSL *ssl, const uint8_t *p, size_t len)
+{
+    uint8_t *echo = malloc(len + 6);
+    enum cvma_status es = CVMA_E_NOMEM;
+    if (echo != NULL) {
+        memcpy(echo, "echo: ", 6);
+        memcpy(echo + 6, p, len);
+        es = cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, echo, len + 6);
+    }
+    free(echo);
+    if (es != CVMA_OK) {
+        fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
+                es == CVMA_E_NOMEM ? "out of memory for the echo" : "the echo could not be sent");
+        return false;
+    }
+    return true;
 }
 
 /* One server connection. */
@@ -1446,7 +1498,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     const char *cmd = "atls-server";
     char err[512] = "";
     uint8_t type = 0, *p = NULL, *first = NULL;
-    size_t len = 0, first_len = 0;
+    uint8_t *held = NULL; /* --client-lease: DATA read while the renewal is pending */
+    size_t len = 0, first_len = 0, held_len = 0;
     bool attested_client = !o->mutual, answered = false;
     unsigned n = 0, frames = 0;
     struct timespec last_nonce = {0, 0};
@@ -1589,18 +1642,26 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                         msg + strlen("refused: "));
                 break;
             }
-            uint8_t *echo = malloc(len + 6);
-            enum cvma_status es = CVMA_E_NOMEM;
-            if (echo != NULL) {
-                memcpy(echo, "echo: ", 6);
-                memcpy(echo + 6, p, len);
-                es = cvma_atls_write_frame(ssl, CVMA_ATLS_F_DATA, echo, len + 6);
-            }
-            free(echo);
-            if (es != CVMA_OK) {
+            if (cl.pending && held != NULL) {
+                /* A client answers the renewal's NONCE before it sends more: a second DATA
+                 * frame is sent knowing the lease ended. */
+                static const char msg[] = "refused: DATA after the lease ended, before its renewal";
+                (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
+                                            sizeof msg - 1);
                 fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                        es == CVMA_E_NOMEM ? "out of memory for the echo"
-                                           : "the echo could not be sent");
+                        msg + strlen("refused: "));
+                break;
+            }
+            if (cl.pending) {
+                /* The client's lease ended (the renewal's NONCE goes out when it does): nothing
+                 * of the client is served until the renewal is accepted. One frame is held
+                 * unanswered, not refused: a client may have sent it before it read the
+                 * NONCE (atls-client sends DATA right after its own round). It is answered
+                 * once the renewal is accepted, and never when it is refused or late. */
+                held = p;
+                held_len = len;
+                p = NULL;
+            } else if (!echo_data(cmd, ssl, p, len)) {
                 break;
             }
         } else if (type == CVMA_ATLS_F_NONCE) {
@@ -1726,6 +1787,17 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             if (!lease_check(cmd, ssl, v, &cl, o, p, len, read_at)) {
                 break;
             }
+            if (held != NULL) {
+                /* Renewed: the DATA held meanwhile is answered now, as any frame's answer
+                 * (the renewal's deadline may be over: a slow verification). */
+                deadline_restore(d, &idle);
+                bool echoed = echo_data(cmd, ssl, held, held_len);
+                free(held);
+                held = NULL;
+                if (!echoed) {
+                    break;
+                }
+            }
         } else if (type == CVMA_ATLS_F_ERROR) {
             char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
             fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd,
@@ -1740,6 +1812,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
     }
     free(p);
     free(first);
+    free(held);
     free(cl.prev);
     SSL_shutdown(ssl);
 }
@@ -2376,6 +2449,11 @@ int cvma_cmd_atls_client(int argc, char **argv)
         struct timespec began;
         clock_gettime(CLOCK_MONOTONIC, &began);
         rc = attest_peer(cmd, ssl, v, &chk, ownp, &answered, nonces[i], &r);
+        /* Another image on this session: refused whatever the status (image_changed). */
+        bool swapped = i > 0 && rc == 0 && image_changed(r);
+        if (swapped) {
+            rc = 1;
+        }
         if (answered && !answered_before && ownp != NULL && !ownp->failed) {
             answered_at = began; /* (not later than the answer: see client_unasked) */
             if (i > 0) {
@@ -2424,8 +2502,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (part) {
             ts_add_ns(&lease_end, 1000000000L - wall.tv_nsec);
         }
-        if (r != NULL &&
-            !print_result("atls-client: server", (unsigned)i + 1, r, o.json, &lease, NULL)) {
+        if (r != NULL && !print_result("atls-client: server", (unsigned)i + 1, r, o.json,
+                                       swapped ? NULL : &lease, NULL)) {
             cvma_result_free(r);
             rc = 2; /* a result not shown is not acted on */
             goto out;
@@ -2434,7 +2512,10 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (rc != 0) {
             /* (the lease may be over) This end's own evidence failing is no refusal of the
              * server: it is told so instead. */
-            refuse_peer(ssl, o.timeout, r, ownp != NULL && ownp->failed ? own_failed_msg : NULL);
+            refuse_peer(ssl, o.timeout, r,
+                        ownp != NULL && ownp->failed ? own_failed_msg
+                        : swapped                    ? image_changed_msg
+                                                     : NULL);
             cvma_result_free(r);
             goto out;
         }

@@ -6,8 +6,10 @@
  *      accepted exactly when version >= 1, merkle_root 64 hex digits and provider "acme";
  *      the version and root given back are those; refused: nothing given back
  *   1  a previous result (cvma_result_compare_previous_text against a result naming an AMD
- *      CHIP_ID): E_USAGE and no reason when it is not a result; otherwise PLATFORM_CHANGED
- *      exactly when its platform is not that one, read by the rules of docs/results.md
+ *      CHIP_ID and a measurement): E_USAGE and no reason when it is not a result; otherwise
+ *      PLATFORM_CHANGED exactly when its platform is not that one, read by the rules of
+ *      docs/results.md, then MEASUREMENT_CHANGED exactly when its claims name a measurement
+ *      that is not that one's hex (either case)
  *   2  an `eventlog --pcrs` file (cvma_eventlog_quoted_read): the banks, masks and digests
  *      given back are the file's; refused: nothing given back
  *   3  EAR claims (signed here, then cvma_ear_verify and cvma_ear_decide at a fixed time; the
@@ -139,6 +141,9 @@ static void previous_result(const uint8_t *p, size_t n)
     res.platform.has_id = true;
     res.platform.id_len = CVMA_PLATFORM_CHIP_ID_LEN;
     memset(res.platform.id, 0x11, CVMA_PLATFORM_CHIP_ID_LEN);
+    res.claims.verified = true;
+    res.claims.measurement_len = 48;
+    memset(res.claims.measurement, 0x22, res.claims.measurement_len);
     size_t before = res.verdict.n_reasons;
 
     enum cvma_status st =
@@ -151,12 +156,20 @@ static void previous_result(const uint8_t *p, size_t n)
         CHECK(res.verdict.n_reasons == before);
     } else {
         CHECK(st == CVMA_OK);
-        if (same_platform(pl, res.platform.id)) {
-            CHECK(res.verdict.n_reasons == before);
-        } else {
-            CHECK(res.verdict.n_reasons == before + 1);
-            CHECK(res.verdict.reasons[before].code == CVMA_R_PLATFORM_CHANGED);
-            CHECK(res.verdict.reasons[before].severity == CVMA_SEV_WARNING);
+        const json_t *m = json_object_get(json_object_get(j, "claims"), "measurement");
+        uint8_t got[48];
+        bool moved = !same_platform(pl, res.platform.id);
+        bool changed = json_is_string(m) && !(hex_string(m, got, sizeof got) &&
+                                              memcmp(got, res.claims.measurement, 48) == 0);
+        size_t at = before;
+        CHECK(res.verdict.n_reasons == before + (moved ? 1 : 0) + (changed ? 1 : 0));
+        if (moved) {
+            CHECK(res.verdict.reasons[at].code == CVMA_R_PLATFORM_CHANGED);
+            CHECK(res.verdict.reasons[at++].severity == CVMA_SEV_WARNING);
+        }
+        if (changed) {
+            CHECK(res.verdict.reasons[at].code == CVMA_R_MEASUREMENT_CHANGED);
+            CHECK(res.verdict.reasons[at].severity == CVMA_SEV_WARNING);
         }
     }
     json_decref(j);

@@ -151,8 +151,12 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
 struct cvma_atls_check {
     enum cvma_atls_role peer_role; /* the role the peer attests in */
     const char *policy;            /* a configured policy's name, NULL: the default */
-    const char *previous_result;   /* the previous result on this connection (a lease), */
-    size_t previous_result_len;    /* or NULL */
+    /* The previous result on this connection (a lease), or NULL. A renewal then carries
+     * PLATFORM_CHANGED and MEASUREMENT_CHANGED (warnings) when the platform or the measurement
+     * moved: another measurement is another image on this session, which the caller should
+     * refuse whatever the status (atls-client and atls-server do: docs/atls.md). */
+    const char *previous_result;
+    size_t previous_result_len;
     const uint8_t (*old_nonces)[CVMA_ATLS_NONCE_LEN]; /* nonces sent earlier on this */
     size_t n_old_nonces;                              /* connection (stale-nonce check) */
 };

@@ -81,6 +81,10 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
                 hardware = TC_NONE;
             }
             break;
+        case CVMA_R_MEASUREMENT_CHANGED:
+            /* another image than the earlier result's: what runs is in question */
+            exec = worse(exec, tier);
+            break;
         case CVMA_R_TDX_TCB_NEEDS_ACTION:
         case CVMA_R_TDX_TCB_OUT_OF_DATE:
         case CVMA_R_TDX_TCB_REVOKED:
@@ -477,20 +481,37 @@ static void describe(const struct cvma_platform *pl, char *out, size_t n)
              prov ? "registered with " : "not registered", prov ? prov : "");
 }
 
-/* The earlier result's claims.measurement is the one verified now (both absent: the same). */
-static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c)
+/*
+ * The earlier result's claims.measurement against the one verified now. *known: the earlier
+ * result names one (hex, either case) and this evidence's claims verified, so the two can be
+ * compared. The return: the same (or not comparable). was and now are what to show: the
+ * earlier hex as given when it is hex, else "(not hex)"; "(none)" for an absent one.
+ */
+static bool same_measurement(const json_t *pclaims, const struct cvma_claims *c, bool *known,
+                             char *was, size_t was_len, char *now, size_t now_len)
 {
-    char hex[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
-    const char *x = json_string_value(json_object_get(pclaims, "measurement"));
-    const char *y = NULL;
-    if (c->verified && c->measurement_len <= CVMA_CLAIMS_MEASUREMENT_MAX) {
-        cvma_hex_encode(c->measurement, c->measurement_len, hex, sizeof hex);
-        y = hex;
+    uint8_t pm[CVMA_CLAIMS_MEASUREMENT_MAX];
+    size_t pm_len = 0;
+    const json_t *xj = json_object_get(pclaims, "measurement");
+    const char *x = json_string_value(xj);
+    /* (a NUL inside the JSON string would end the hex early: not hex) */
+    bool x_hex = x != NULL && strlen(x) == json_string_length(xj) &&
+                 cvma_hex_decode(x, pm, sizeof pm, &pm_len) && pm_len > 0;
+    bool y = c->verified && c->measurement_len > 0 &&
+             c->measurement_len <= CVMA_CLAIMS_MEASUREMENT_MAX;
+    *known = x != NULL && c->verified;
+    /* (x was hex: at most 2 * CVMA_CLAIMS_MEASUREMENT_MAX digits, all printable) */
+    snprintf(was, was_len, "%s", x == NULL ? "(none)" : (x_hex ? x : "(not hex)"));
+    if (y) {
+        cvma_hex_encode(c->measurement, c->measurement_len, now, now_len);
+    } else {
+        snprintf(now, now_len, "(none)");
     }
-    if (x == NULL || y == NULL) {
-        return x == y;
+    if (x == NULL || !y) {
+        return x == NULL && !y;
     }
-    return strcmp(x, y) == 0;
+    return x_hex && pm_len == c->measurement_len &&
+           memcmp(pm, c->measurement, c->measurement_len) == 0;
 }
 
 /* see result/ear.h */
@@ -523,15 +544,27 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     /* The earlier result is JSON from a file: read into the typed form. One that cannot be
      * read fully (an id not of its type's form) is not the same platform as any. */
     struct cvma_platform prev;
-    if (cvma_platform_from_json(ppl, &prev) && cvma_platform_same(&prev, &res->platform)) {
-        return CVMA_OK;
-    }
+    bool moved = !cvma_platform_from_json(ppl, &prev) || !cvma_platform_same(&prev, &res->platform);
+    char was[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1], now[2 * CVMA_CLAIMS_MEASUREMENT_MAX + 1];
+    bool known = false;
+    bool same_workload =
+            same_measurement(pclaims, &res->claims, &known, was, sizeof was, now, sizeof now);
     char a[160], b[160];
-    describe(&prev, a, sizeof a);
     describe(&res->platform, b, sizeof b);
-    bool same_workload = same_measurement(pclaims, &res->claims);
-    cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
-                     "the workload moved from %s to %s%s", a, b,
-                     same_workload ? "" : "; its measurement changed too");
+    if (moved) {
+        describe(&prev, a, sizeof a);
+        cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
+                         "the workload moved from %s to %s%s", a, b,
+                         same_workload ? "" : "; its measurement changed too");
+    }
+    /* The same workload keeps its measurement wherever it runs (a live migration moves the
+     * guest's memory, not its launch digest): another one is another image, on this platform
+     * or the new one. Within one attested TLS session that means the session's key is now
+     * vouched for by another image (docs/atls.md closes the connection on it). */
+    if (known && !same_workload) {
+        cvma_verdict_add(&res->verdict, CVMA_R_MEASUREMENT_CHANGED, CVMA_SEV_WARNING,
+                         "the measurement changed%s %s: from %s to %s", moved ? ", now on" : " on",
+                         b, was, now);
+    }
     return CVMA_OK;
 }

@@ -5,8 +5,9 @@
 # evidence (another session), reflected evidence (mutual mode, the peer echoing the client's
 # own evidence), stale nonce (a re-attestation answered with the first evidence), a TLS 1.2
 # peer (either end); and re-attestation as a lease, with the platform moving to a registered
-# and to an unregistered machine: the client's lease on the server, and the server's on a
-# mutual client (--client-lease, the client moving; a client keeping part of a frame in the
+# and to an unregistered machine, and another image on the same machine (MEASUREMENT_CHANGED:
+# closed): the client's lease on the server, and the server's on a mutual client
+# (--client-lease, the client moving or another image; a client keeping part of a frame in the
 # server's TLS layer, or finishing a frame slowly, still asked and closed in time; a renewal
 # refused after a verification past its deadline still tells the client why); the
 # certificate-bound endpoint, through
@@ -30,7 +31,12 @@ $CVM sim snp --out "$T/reg" --chip-id "$chip" --measurement "$M" --keep-keys >/d
 $CVM sim snp --out "$T/reg2" --chip-id "$chip2" --measurement "$M" --keep-keys >/dev/null
 $CVM sim snp --out "$T/unreg" --chip-id "$other" --measurement "$M" --keep-keys >/dev/null
 $CVM sim snp --out "$T/dbg" --chip-id "$chip" --debug --keep-keys >/dev/null
-$CVM sim snp --out "$T/cli" --chip-id "$chip2" --keep-keys >/dev/null
+$CVM sim snp --out "$T/cli" --chip-id "$chip2" --measurement "$M" --keep-keys >/dev/null
+# another image on the same machines: reg's chip and cli's, other measurements
+$CVM sim snp --out "$T/regimg" --chip-id "$chip" --measurement "$(printf 'ee%.0s' $(seq 48))" \
+    --keep-keys >/dev/null
+$CVM sim snp --out "$T/cliimg" --chip-id "$chip2" --measurement "$(printf 'c1%.0s' $(seq 48))" \
+    --keep-keys >/dev/null
 MT=$(printf 'a7%.0s' $(seq 48)); ppid2=$(printf '4d%.0s' $(seq 16))
 $CVM sim tdx --out "$T/td" --ppid "$ppid" --mr-td "$MT" --keep-keys >/dev/null
 $CVM sim tdx --out "$T/tdu" --ppid "$ppid2" --mr-td "$MT" --keep-keys >/dev/null
@@ -45,7 +51,8 @@ printf '{"snp": {"measurements": ["%s"]}}\n' "$(printf 'cd%.0s' $(seq 48))" >"$T
 printf '{"tdx": {"mr_td": ["%s"]}}\n' "$MT" >"$T/want-td.json"
 printf '{"tdx": {"mr_td": ["%s"]}}\n' "$(printf 'cd%.0s' $(seq 48))" >"$T/wrong-td.json"
 ROOTS="--trust-root $T/reg/ark.pem --trust-root $T/reg2/ark.pem --trust-root $T/unreg/ark.pem \
---trust-root $T/dbg/ark.pem --trust-root $T/cli/ark.pem --trust-root $T/td/root_ca.pem \
+--trust-root $T/dbg/ark.pem --trust-root $T/cli/ark.pem --trust-root $T/regimg/ark.pem \
+--trust-root $T/cliimg/ark.pem --trust-root $T/td/root_ca.pem \
 --trust-root $T/tdu/root_ca.pem --trust-root $T/tdd/root_ca.pem"
 V="$ROOTS --offline --provider cloud=$T/cloud.pub --registry $T/cloud.jws"
 client() { $CVM atls-client --connect "127.0.0.1:$port" $V "$@"; }
@@ -303,6 +310,18 @@ has "$T/c14.out" "closing the connection"
 lacks "$T/c14.out" "attestation 3"
 sleep 0.2
 has "$T/mig2.err" "the client refuses: refused: REGISTRY_PLATFORM_NOT_LISTED"
+# another image on the same (registered) machine: MEASUREMENT_CHANGED, a warning, but within one
+# TLS session the workload cannot change: the client refuses the renewal and closes
+server img --sim "$T/reg" --sim "$T/regimg" --switch-after 1 --connections 1
+client --reattest-every 1 --rounds 1 --send ping >"$T/c14i.out" 2>&1
+check "another image on the same machine: closed" 1 $?
+has "$T/c14i.out" "attestation 1: affirming (sev-snp), valid until"
+has "$T/c14i.out" "attestation 2: warning (sev-snp)$"
+has "$T/c14i.out" "warning MEASUREMENT_CHANGED: the measurement changed on amd chip_id 5a5a5a5a5a5a5a5a\.\.\. (registered with cloud): from $M to eeee"
+has "$T/c14i.out" "the server's measurement changed (another image on this TLS session): closing the connection"
+lacks "$T/c14i.out" PLATFORM_CHANGED
+[ "$(grep -c 'reply: echo: ping' "$T/c14i.out")" = 1 ] || { echo "FAIL: 1 reply wanted"; fails=$((fails + 1)); }
+wait_for "$T/img.err" "the client refuses: refused: MEASUREMENT_CHANGED"
 
 # --- the server's lease on a mutual client (--client-lease 1: 1 s after each accepted result of
 # the client, the server asks it again on the live connection; the client answers between its
@@ -344,6 +363,15 @@ has "$T/cl2.out" REGISTRY_PLATFORM_NOT_LISTED
 has "$T/cl2.out" "the client's platform changed (a migration); the new platform is refused: closing the connection"
 has "$T/cl2.err" "closing a connection: the client's attestation 2 was refused"
 lacks "$T/cl2.c" "attestation 2:"
+# another image on the client's machine: MEASUREMENT_CHANGED, the server refuses it and closes
+cl cl2i --sim "$T/cli" --sim "$T/cliimg" --switch-after 1 --send ping
+check "--client-lease: another image on the client's machine: closed" 1 $?
+has "$T/cl2i.c" "the peer refuses: refused: MEASUREMENT_CHANGED"
+has "$T/cl2i.out" "client: attestation 2: warning (sev-snp)$"
+has "$T/cl2i.out" "warning MEASUREMENT_CHANGED: the measurement changed on amd chip_id 5b5b5b5b5b5b5b5b"
+has "$T/cl2i.out" "the client's measurement changed (another image on this TLS session): closing the connection"
+lacks "$T/cl2i.out" PLATFORM_CHANGED
+has "$T/cl2i.err" "closing a connection: the client's attestation 2 was refused: its measurement changed (MEASUREMENT_CHANGED)"
 # the client's own evidence for the renewal cannot be made (it moved to a simulator directory
 # without its key): its own fault, exit 2, and the server told so, not "refused"
 server cl3 --sim "$T/reg" --mutual $V --client-lease 1 --connections 1
@@ -356,13 +384,13 @@ wait_for "$T/cl3.err" "the client refuses: refused: this end could not produce i
 # a client that keeps part of a frame in the server's TLS layer all the time (--misbehave
 # straddle: each record the rest of one DATA frame and the first byte of the next, every 0.1 s)
 # and answers nothing: the renewal is asked for when due all the same, and the connection
-# closed --handshake-timeout later
+# closed at the client's second DATA frame after that (the lease ended; the first is held)
 server st --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1
 client --mutual --sim "$T/cli" --misbehave straddle --timeout 8 >"$T/st.c" 2>&1
 check "--client-lease: a client straddling its frames is asked for its renewal, then closed" 1 $?
 has "$T/st.c" "a NONCE of the server, left unanswered"
 has "$T/st.c" "the server closed the connection"
-wait_for "$T/st.err" "closing a connection: no evidence from the client within 1 s of its renewal's NONCE"
+wait_for "$T/st.err" "closing a connection: DATA after the lease ended, before its renewal"
 # a frame begun before the lease is due and finished slowly (--misbehave straddle-slow: a record
 # every 4 s) is due within --handshake-timeout of the due time, not --idle-timeout (300 s)
 server st2 --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1

@@ -10,7 +10,9 @@
 # control bytes; a server that never answers, or trickles its answer, makes the client give up
 # (--timeout, exit 3), session-bound or --cert-bound (whose response has a --timeout of its own
 # after a slow handshake); a certificate-bound response over 8 MiB is
-# refused (exit 1).
+# refused (exit 1); with --mutual --client-lease, DATA while the client's renewal is pending is
+# held until the renewal is accepted (never answered when it is refused) and a second such frame
+# refused.
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -224,6 +226,73 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
         s.sendall(frame(1, os.urandom(32)))
         t, p = read_frame(s)
         print("server: second answer: frame", t, p.decode("ascii", "replace") if p else "", flush=True)
+elif mode == "lease-data":  # --mutual --client-lease: DATA while the renewal is pending
+    # ARGS: CERT KEY SIMDIR RENEWDIR WHAT. A mutual client (pyOpenSSL: the RFC 8446 exporter)
+    # attested from SIMDIR; at the renewal's NONCE, WHAT: "held" DATA, then 0.5 s later the
+    # renewal's evidence from RENEWDIR, then the frames until an echo or the close; "twice"
+    # two DATA frames and no evidence.
+    import base64, hashlib, json, select, signal  # noqa: E401
+    from OpenSSL import SSL
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from snp_resign import load_key, resign  # noqa: E402  (tests/e2e/lib/snp_resign.py)
+    cert, key, simdir, renewdir, what = sys.argv[3:8]
+    ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    ctx.set_min_proto_version(SSL.TLS1_3_VERSION)
+    ctx.set_verify(SSL.VERIFY_NONE, lambda *a: True)
+    ctx.use_certificate_file(cert)
+    ctx.use_privatekey_file(key)
+    signal.alarm(20)  # a server gone silent fails the check instead of hanging the test
+    raw = socket.create_connection(("127.0.0.1", port))  # blocking, as pyOpenSSL wants it
+    s = SSL.Connection(ctx, raw)
+    s.set_connect_state()
+    s.do_handshake()
+    exporter = s.export_keying_material(b"EXPORTER-cvmattest-atls-v1", 32, b"")
+    spki = x509.load_pem_x509_certificate(open(cert, "rb").read()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def evidence(d, nonce):  # d's report bound to this session, role 0x02 (docs/atls.md)
+        rd = hashlib.sha512(b"cvmattest-atls-v1" + b"\x02" + hashlib.sha256(spki).digest() +
+                            exporter + nonce).digest()
+        b = json.load(open(os.path.join(d, "bundle.json")))
+        for part in b["parts"]:
+            if part["role"] == "evidence":
+                rep = resign(base64.b64decode(part["data"]), load_key(os.path.join(d, "vcek-key.pem")), rd)
+                part["data"] = base64.b64encode(rep).decode()
+        return json.dumps(b).encode()
+
+    def rd():
+        try:
+            t, p = read_frame(s)
+        except (SSL.Error, OSError):
+            t, p = None, None
+        shown = p.decode("ascii", "replace") if t in (3, 4) and p else ""
+        print("lease-data: frame", t, shown, flush=True)
+        return t, p
+
+    def rd_within(secs):  # a frame within secs, or none
+        if s.pending() == 0 and not select.select([raw], [], [], secs)[0]:
+            print("lease-data: no frame within %.1f s" % secs, flush=True)
+            return None
+        return rd()[0]
+
+    s.sendall(frame(1, os.urandom(32)))
+    t, ns = read_frame(s)  # the server's NONCE, then its EVIDENCE for ours
+    s.sendall(frame(2, evidence(simdir, ns)))
+    t, _ = read_frame(s)
+    print("lease-data: attested, frame", t, flush=True)
+    t, ns2 = read_frame(s)  # the renewal's NONCE, --client-lease after
+    print("lease-data: the renewal's NONCE, frame", t, flush=True)
+    if what == "held":
+        s.sendall(frame(4, b"held"))
+        rd_within(0.5)
+        s.sendall(frame(2, evidence(renewdir, ns2)))
+        while rd()[0] not in (None, 4):
+            pass
+    elif what == "twice":
+        s.sendall(frame(4, b"one") + frame(4, b"two"))
+        rd()
+        rd()
 EOF
 
 # peer MODE ARGS...: the hostile peer against $port, in the background (output in $T/MODE.out)
@@ -457,6 +526,43 @@ sleep 1 | openssl s_client -tls1_3 -connect "127.0.0.1:$port" -cert "$T/peer.pem
     -sess_in "$T/sess.pem" >"$T/res2.out" 2>&1
 has "$T/res2.out" "^Reused, TLSv1.3"
 lacks "$T/res2.out" "alert"
+
+# --- --mutual --client-lease: nothing of the client is served between its lease's end (the
+# renewal's NONCE) and the renewal's acceptance. A DATA frame sent meanwhile (a client may have
+# sent it before it read the NONCE) is held, unanswered, and echoed once the renewal is accepted;
+# never when the renewal is refused; a second one is refused (the client knew) ---
+. "$(dirname "$0")/lib/py.sh"
+$CVM sim snp --out "$T/clidbg" --debug --keep-keys >/dev/null
+if py_with OpenSSL cryptography; then
+    ML="--mutual --sim $T/reg --trust-root $T/cli/ark.pem --trust-root $T/clidbg/ark.pem --offline \
+--client-lease 1 --handshake-timeout 3 --connections 1"
+    # lease_data NAME RENEWDIR WHAT: a --client-lease 1 server NAME, then the lease-data peer
+    # (output in $T/NAME.p)
+    lease_data() {
+        server "$1" $ML
+        "$PY" "$T/peer.py" lease-data "$port" "$T/peer.pem" "$T/peer.key" "$T/cli" "$2" "$3" \
+            >"$T/$1.p" 2>&1
+    }
+    lease_data slheld "$T/cli" held
+    has "$T/slheld.p" "lease-data: the renewal's NONCE, frame 1"
+    has "$T/slheld.p" "lease-data: no frame within 0.5 s"
+    has "$T/slheld.p" "lease-data: frame 4 echo: held"
+    wait_for "$T/slheld.out" "client: attestation 2: affirming (sev-snp)"
+    lacks "$T/slheld.err" "closing a connection"
+    # the renewal refused (a debug guest): the DATA held is never answered
+    lease_data slrefd "$T/clidbg" held
+    has "$T/slrefd.p" "lease-data: no frame within 0.5 s"
+    has "$T/slrefd.p" "lease-data: frame 3 refused: SNP_DEBUG_ALLOWED"
+    lacks "$T/slrefd.p" "echo: held"
+    logged "$T/slrefd.err" "closing a connection: the client's attestation 2 was refused"
+    lease_data sltwice "$T/cli" twice
+    has "$T/sltwice.p" "lease-data: frame 3 refused: DATA after the lease ended, before its renewal"
+    lacks "$T/sltwice.p" "echo:"
+    logged "$T/sltwice.err" "closing a connection: DATA after the lease ended, before its renewal"
+else
+    echo "FAIL: no python3 with pyOpenSSL and cryptography (make deps: python3-openssl, python3-cryptography)"
+    fails=$((fails + 1))
+fi
 
 # --- DATA before any attestation: an ERROR frame, never an echo ---
 server sdata --sim "$T/reg" --connections 1

@@ -2,7 +2,8 @@
 # Provider binding, policy and signed results through the CLI, on simulated evidence:
 # a registered machine is accepted and its provider named (AMD chip_id, AMD VLEK, Intel PPID),
 # an unregistered one refused, a debug guest refused by policy, the signed result round-trips
-# and a flipped byte in it is refused, and a migration shows up as PLATFORM_CHANGED.
+# and a flipped byte in it is refused, a migration shows up as PLATFORM_CHANGED, and another
+# measurement on the same machine as MEASUREMENT_CHANGED (the same one, nothing).
 set -u
 CVM=${CVMATTEST_BIN:?}
 T=$(mktemp -d)
@@ -11,6 +12,7 @@ export CVMATTEST_CACHE="$T/cache"
 fails=0
 check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 800 "$1"; echo; fails=$((fails + 1)); }; }
+lacks() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has $2"; fails=$((fails + 1)); fi; }
 
 chip=$(printf '5a%.0s' $(seq 64)); other=$(printf '6b%.0s' $(seq 64)); ppid=$(printf '3c%.0s' $(seq 16))
 $CVM sim snp --out "$T/reg" --chip-id "$chip" >/dev/null
@@ -139,6 +141,21 @@ v m2 $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --previous
 check "migrated workload: warning" 0 $?
 has "$T/after.json" PLATFORM_CHANGED
 has "$T/after.json" "not registered) to amd chip_id"
+lacks "$T/after.json" MEASUREMENT_CHANGED
+# Another image on the same machine: MEASUREMENT_CHANGED (a warning) naming both measurements,
+# and no PLATFORM_CHANGED; shown, not refused (exit 0)
+M2=$(printf 'ee%.0s' $(seq 48))
+$CVM sim snp --out "$T/m3" --chip-id "$chip" --measurement "$M2" >/dev/null
+v m3 $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --previous "$T/after.json" \
+    --json >"$T/image.json"
+check "another measurement on the same machine: warning" 0 $?
+has "$T/image.json" '"status": "warning"'
+has "$T/image.json" '"code": "MEASUREMENT_CHANGED"'
+has "$T/image.json" "\"detail\": \"the measurement changed on amd chip_id 5a5a5a5a5a5a5a5a\.\.\. (registered with cloud): from $M to $M2\""
+lacks "$T/image.json" PLATFORM_CHANGED
+v m3 $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --previous "$T/after.json" \
+    >"$T/image.txt"
+has "$T/image.txt" "MEASUREMENT_CHANGED"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -224,6 +224,9 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
             {"sev-snp", true, true, CVMA_R_COLLATERAL_UNAVAILABLE, CVMA_SEV_ERROR,
              {2, 2, 0, 96, 2}},
             {"sev-snp", true, true, CVMA_R_CRL_NOT_CHECKED, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            /* Another image than the earlier result's: executables in question. */
+            {"sev-snp", true, true, CVMA_R_MEASUREMENT_CHANGED, CVMA_SEV_WARNING,
+             {2, 2, 32, 2, 2}},
             /* The kinds that hold a hardware report beside a vTPM quote. */
             {"azure-snp", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
             {"svsm-vtpm", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
@@ -656,6 +659,66 @@ static void test_compare_previous_reads_the_earlier_platform_typed(void **state)
     cvma_result_cleanup(&res);
 }
 
+/*
+ * The measurement compared with the earlier result's: on the same platform another one is
+ * MEASUREMENT_CHANGED (a warning) naming both; when the platform moved too, PLATFORM_CHANGED
+ * first (its detail saying the measurement changed too), then MEASUREMENT_CHANGED; the same
+ * measurement in upper-case hex is the same; an earlier result naming none compares nothing.
+ */
+static void test_compare_previous_names_a_changed_measurement(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    (void)state;
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    vlek_platform(&res.platform);
+    res.claims.verified = true;
+    res.claims.measurement_len = 48;
+    memset(res.claims.measurement, 0xee, 48);
+#define SAME_PLATFORM                                                                              \
+    "platform", "vendor", "amd", "id_type", "vlek", "id", "cc-us-east-2.amazonaws.com", "chip_id", \
+            R64("ab")
+    json_t *prev = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s}}", SAME_PLATFORM, "claims",
+                             "measurement", R16("AB") R16("AB") R16("AB"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 1);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_MEASUREMENT_CHANGED);
+    assert_int_equal(res.verdict.reasons[0].severity, CVMA_SEV_WARNING);
+    assert_non_null(strstr(res.verdict.reasons[0].detail,
+                           "the measurement changed on amd vlek cc-us-east-2.ama... (not "
+                           "registered): from " R16("AB") R16("AB") R16("AB") " to " R16("ee")
+                                   R16("ee") R16("ee")));
+    json_decref(prev);
+    res.verdict.n_reasons = 0;
+
+    /* The same measurement, upper-case hex: nothing. */
+    prev = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s}}", SAME_PLATFORM, "claims", "measurement",
+                     R16("EE") R16("EE") R16("EE"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
+    /* No measurement named before: nothing to compare. */
+    prev = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{}}", SAME_PLATFORM, "claims");
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
+#undef SAME_PLATFORM
+
+    /* Moved and changed: both, the move first. */
+    prev = json_pack("{s:{s:s, s:s, s:s}, s:{s:s}}", "platform", "vendor", "amd", "id_type", "vlek",
+                     "id", "cc-eu-west-1.example.net", "claims", "measurement",
+                     R16("ab") R16("ab") R16("ab"));
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 2);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+    assert_non_null(strstr(res.verdict.reasons[0].detail, "; its measurement changed too"));
+    assert_int_equal(res.verdict.reasons[1].code, CVMA_R_MEASUREMENT_CHANGED);
+    assert_non_null(strstr(res.verdict.reasons[1].detail,
+                           "the measurement changed, now on amd vlek cc-us-east-2.ama..."));
+    json_decref(prev);
+    cvma_result_cleanup(&res);
+}
+
 static void test_result_check_accepts_affirming_and_warning(void **state)
 {
     (void)state;
@@ -847,6 +910,7 @@ int main(void)
             cmocka_unit_test(test_signer_threads),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
+            cmocka_unit_test(test_compare_previous_names_a_changed_measurement),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
             cmocka_unit_test(test_result_check_reports_contraindicated),
