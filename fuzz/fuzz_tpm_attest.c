@@ -1,6 +1,7 @@
 /*
- * libFuzzer target: the TPMS_ATTEST / TPM2B_ATTEST wrapper around libtss2-mu, then the PCR
- * value reader with the quote's selection (the same bytes as PCR input).
+ * libFuzzer target: the TPMS_ATTEST / TPM2B_ATTEST parser (cvma_tpm_attest_parse, through
+ * src/tpm/tpm_unmarshal.c), then the PCR value reader with the quote's selection (the same bytes
+ * as PCR input). The unmarshalling alone is compared with libtss2-mu's in fuzz_tpm_unmarshal.c.
  *
  * Both answers are checked against a reading by hand here: the TPMS_ATTEST of a quote
  * (TPM 2.0 Part 2 §10.12, big-endian: magic, type, qualifiedSigner, extraData, clockInfo,

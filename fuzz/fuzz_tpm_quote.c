@@ -8,7 +8,8 @@
  * u16 length and its bytes: quote, signature, AK, PCR values, nonce, event log (a part cut short
  * by the input's end is what is left). fuzz/mkseeds-tpm.py writes seeds in this layout.
  *
- * Checked here, independently of the verifier (OpenSSL and libtss2-mu directly):
+ * Checked here, independently of the verifier (OpenSSL and libtss2-mu directly; the verifier
+ * reads the TPM structures itself, src/tpm/tpm_unmarshal.c):
  *  - a quote whose signature the verifier accepted verifies with OpenSSL over the exact
  *    TPMS_ATTEST bytes, with the AK read here and the hash the signature names; the trust
  *    anchor names that AK's SubjectPublicKeyInfo; an RSA AK has at least 2048 bits, an ECC AK
@@ -41,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cvma_result res;
     uint8_t flags = 0;
 
+    tss2_quiet();
     if (size > 0) {
         flags = data[0];
         data++;

@@ -128,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool have_session = false;
     char err[256] = "";
 
+    tss2_quiet();
     if (!split_flags_time_parts(data, size, P_N, names, &flags, &at, part, np, &n)) {
         return 0;
     }

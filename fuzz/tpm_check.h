@@ -87,6 +87,18 @@ static inline bool split_flags_time_parts(const uint8_t *data, size_t size, size
     return true;
 }
 
+/* libtss2-mu, the independent reading here, logs to stderr on refused input unless told not
+ * to, and reads TSS2_LOG at its first call (its marshalling's too): a target that uses it calls
+ * this first. */
+static inline void tss2_quiet(void)
+{
+    static bool done;
+    if (!done) {
+        setenv("TSS2_LOG", "all+NONE", 1);
+        done = true;
+    }
+}
+
 static inline const EVP_MD *md_of(TPM2_ALG_ID a)
 {
     switch (a) {

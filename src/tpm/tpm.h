@@ -4,7 +4,7 @@
  * extraData) and PCR values (untrusted hints until the quote's pcrDigest covers them).
  *
  * What is checked (TCG TPM 2.0 Library Part 2 §10.12 TPMS_ATTEST, Part 3 §18.4 TPM2_Quote):
- * the TPMS_ATTEST unmarshals (libtss2-mu) with magic TPM_GENERATED_VALUE and type
+ * the TPMS_ATTEST unmarshals (tpm/tpm_unmarshal.h) with magic TPM_GENERATED_VALUE and type
  * TPM_ST_ATTEST_QUOTE; the signature (RSASSA, RSAPSS, ECDSA) verifies with the AK over the
  * exact marshalled bytes; the AK, when given as TPMT_PUBLIC / TPM2B_PUBLIC, is a restricted,
  * fixedTPM, fixedParent signing key that cannot decrypt, and its own scheme (if any) is the

@@ -13,13 +13,13 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <tss2/tss2_mu.h>
 
 #include "common/hex.h"
 #include "common/reader.h"
 #include "crypto/jwk.h"
 #include "eventlog/eventlog.h"
 #include "tpm/tpm.h"
+#include "tpm/tpm_unmarshal.h"
 
 /* TPMA_OBJECT bits (TPM 2.0 Library Part 2 §8.3). */
 #define ATTR_FIXED_TPM      0x00000002u
@@ -61,6 +61,7 @@ enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t len, bool allow_
     uint16_t size = 0, type = 0;
     uint32_t magic = 0;
     size_t off = 0;
+    const char *why = NULL;
 
     memset(out, 0, sizeof *out);
     cvma_reader_init(&r, p, len);
@@ -96,15 +97,15 @@ enum cvma_status cvma_tpm_attest_parse(const uint8_t *p, size_t len, bool allow_
                            "tpm quote: type 0x%04x, want 0x8018 (TPM_ST_ATTEST_QUOTE)",
                            (unsigned)type);
     }
-    if (Tss2_MU_TPMS_ATTEST_Unmarshal(out->signed_bytes.p, out->signed_bytes.len, &off, &out->a) !=
-        TSS2_RC_SUCCESS) {
-        memset(&out->a, 0, sizeof out->a);
+    cvma_reader_init(&r, out->signed_bytes.p, out->signed_bytes.len);
+    if (cvma_tpm_mu_attest(&r, &out->a, &why) != CVMA_TPM_MU_OK) {
         return cvma_reject(v, CVMA_R_TPM_ATTEST_MALFORMED,
-                           "tpm quote: the %zu bytes do not unmarshal as a TPMS_ATTEST",
-                           out->signed_bytes.len);
+                           "tpm quote: the %zu bytes do not unmarshal as a TPMS_ATTEST: %s",
+                           out->signed_bytes.len, why);
     }
+    off = r.off;
     /* TPM 2.0 Part 2 §10.11.1: clockInfo.safe is a TPMI_YES_NO, NO (0) or YES (1) (§9.2);
-     * libtss2-mu reads any byte. */
+     * the unmarshalling reads any byte. */
     if (out->a.clockInfo.safe > 1) {
         return cvma_reject(v, CVMA_R_TPM_ATTEST_MALFORMED,
                            "tpm quote: clockInfo.safe is 0x%02x, a TPMI_YES_NO is 0 or 1",
@@ -325,9 +326,30 @@ static enum cvma_status ak_check_public(const TPMT_PUBLIC *pub, struct cvma_verd
                        (unsigned)pub->type);
 }
 
+/* Whether in is a TPM2B_PUBLIC whose public area is a whole TPMT_PUBLIC but whose size field
+ * (*size) is not that area's length. */
+static bool tpm2b_size_wrong(const struct cvma_span *in, uint16_t *size)
+{
+    struct cvma_reader r;
+    struct cvma_span rest;
+    TPMT_PUBLIC pub;
+
+    cvma_reader_init(&r, in->p, in->len);
+    if (!cvma_reader_u16be(&r, size)) {
+        return false;
+    }
+    cvma_reader_rest(&r, &rest);
+    if (*size == rest.len) {
+        return false;
+    }
+    cvma_reader_init(&r, rest.p, rest.len);
+    return cvma_tpm_mu_public(&r, &pub, NULL) == CVMA_TPM_MU_OK && cvma_reader_at_end(&r);
+}
+
 static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struct cvma_verdict *v)
 {
-    size_t off = 0;
+    const char *why = NULL;
+    uint16_t size = 0;
     memset(ak, 0, sizeof *ak);
     if (in->len >= 10 && memcmp(in->p, "-----BEGIN", 10) == 0) {
         BIO *b = BIO_new_mem_buf(in->p, (int)(in->len > 65536 ? 65536 : in->len));
@@ -340,31 +362,25 @@ static enum cvma_status ak_load(const struct cvma_span *in, struct ak *ak, struc
     }
     /* A TPMT_PUBLIC starts with its type (0x0001 RSA, 0x0023 ECC); a TPM2B_PUBLIC with a
      * size, which is never 1 or 0x23 for a whole public area: try TPMT_PUBLIC first and
-     * require every byte to be used either way. */
-    if (Tss2_MU_TPMT_PUBLIC_Unmarshal(in->p, in->len, &off, &ak->pub) == TSS2_RC_SUCCESS &&
-        off == in->len) {
-        ak->pub_bytes = *in;
-    } else {
-        TPM2B_PUBLIC p2;
-        memset(&p2, 0, sizeof p2);
-        off = 0;
-        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(in->p, in->len, &off, &p2) != TSS2_RC_SUCCESS ||
-            off != in->len) {
-            return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
-                               "tpm AK: %zu bytes that are neither a PEM public key, a "
-                               "TPMT_PUBLIC nor a TPM2B_PUBLIC",
-                               in->len);
-        }
-        /* libtss2-mu reads the public area whatever its size field says */
-        if ((size_t)p2.size != in->len - 2) {
+     * require every byte to be used either way (and a TPM2B_PUBLIC's size to be its area's). */
+    switch (cvma_tpm_mu_public_area(in->p, in->len, &ak->pub, &ak->pub_bytes, &why)) {
+    case CVMA_TPM_MU_OK:
+        break;
+    case CVMA_TPM_MU_UNSUPPORTED:
+        return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                           "tpm AK: type 0x%04x, want RSA (0x0001) or ECC (0x0023)",
+                           (unsigned)ak->pub.type);
+    case CVMA_TPM_MU_MALFORMED:
+        if (tpm2b_size_wrong(in, &size)) {
             return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
                                "tpm AK: a TPM2B_PUBLIC whose size field says %u bytes, but its "
                                "public area is %zu",
-                               (unsigned)p2.size, in->len - 2);
+                               (unsigned)size, in->len - 2);
         }
-        ak->pub = p2.publicArea;
-        ak->pub_bytes.p = in->p + 2;
-        ak->pub_bytes.len = in->len - 2;
+        return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                           "tpm AK: %zu bytes that are neither a PEM public key, a "
+                           "TPMT_PUBLIC nor a TPM2B_PUBLIC: %s",
+                           in->len, why);
     }
     ak->has_public = true;
     if (ak_check_public(&ak->pub, v) != CVMA_OK) {
@@ -437,14 +453,24 @@ static const char *sig_alg_name(TPM2_ALG_ID a)
 static enum cvma_status sig_load(const struct cvma_span *in, TPMT_SIGNATURE *sig, TPM2_ALG_ID *hash,
                                  struct cvma_verdict *v)
 {
-    size_t off = 0;
-    memset(sig, 0, sizeof *sig);
-    if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(in->p, in->len, &off, sig) != TSS2_RC_SUCCESS ||
-        off != in->len) {
+    struct cvma_reader r;
+    const char *why = NULL;
+    enum cvma_tpm_mu st;
+
+    cvma_reader_init(&r, in->p, in->len);
+    if ((st = cvma_tpm_mu_signature(&r, sig, &why)) == CVMA_TPM_MU_MALFORMED) {
         return cvma_reject(v, CVMA_R_TPM_SIGNATURE_MALFORMED,
-                           "tpm signature: %zu bytes that are not a TPMT_SIGNATURE", in->len);
+                           "tpm signature: %zu bytes that are not a TPMT_SIGNATURE: %s", in->len,
+                           why);
     }
-    if (sig_alg_name(sig->sigAlg) == NULL) {
+    if (st == CVMA_TPM_MU_OK && !cvma_reader_at_end(&r)) {
+        memset(sig, 0, sizeof *sig);
+        return cvma_reject(v, CVMA_R_TPM_SIGNATURE_MALFORMED,
+                           "tpm signature: %zu bytes that are not a TPMT_SIGNATURE: %zu bytes "
+                           "after it",
+                           in->len, cvma_reader_left(&r));
+    }
+    if (st == CVMA_TPM_MU_UNSUPPORTED || sig_alg_name(sig->sigAlg) == NULL) {
         return cvma_reject(v, CVMA_R_TPM_SIGNATURE_MALFORMED,
                            "tpm signature: sigAlg 0x%04x, want RSASSA (0x0014), RSAPSS (0x0016) "
                            "or ECDSA (0x0018)",

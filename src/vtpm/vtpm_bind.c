@@ -4,12 +4,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <tss2/tss2_mu.h>
 
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "snp/snp_internal.h"
 #include "tdx/tdx.h"
+#include "tpm/tpm_unmarshal.h"
 #include "verifier/kind.h"
 #include "vtpm/vtpm.h"
 
@@ -43,8 +43,10 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
     struct cvma_verdict *v = &res->verdict;
     struct cvma_snp_report *rep = NULL;
     TPMT_PUBLIC pub;
+    struct cvma_reader mr;
+    enum cvma_tpm_mu mu = CVMA_TPM_MU_MALFORMED;
+    const char *why = NULL;
     uint8_t want[64];
-    size_t off = 0;
     bool ok = false;
 
     o.has_report_data = false; /* REPORT_DATA is checked here, against the manifest */
@@ -77,12 +79,14 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
                            "manifest");
         ok = false;
     }
-    memset(&pub, 0, sizeof pub);
-    if (Tss2_MU_TPMT_PUBLIC_Unmarshal(manifest, manifest_len, &off, &pub) != TSS2_RC_SUCCESS ||
-        off != manifest_len) {
+    cvma_reader_init(&mr, manifest, manifest_len);
+    if ((mu = cvma_tpm_mu_public(&mr, &pub, &why)) != CVMA_TPM_MU_OK || !cvma_reader_at_end(&mr)) {
         cvma_reject(v, CVMA_R_VTPM_EK_MALFORMED,
-                    "svsm: the vTPM manifest (%zu bytes) is not exactly one TPMT_PUBLIC",
-                    manifest_len);
+                    "svsm: the vTPM manifest (%zu bytes) is not exactly one TPMT_PUBLIC: %s",
+                    manifest_len,
+                    mu == CVMA_TPM_MU_OK            ? "bytes after it"
+                    : mu == CVMA_TPM_MU_UNSUPPORTED ? "a key neither RSA nor ECC"
+                                                    : why);
         ok = false;
         goto out;
     }

@@ -15,25 +15,17 @@
 #include <tss2/tss2_mu.h>
 
 #include "eventlog/eventlog.h"
+#include "tpm/tpm_unmarshal.h"
 #include "vtpm/vtpm.h"
 
 bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLIC *out)
 {
-    size_t off = 0;
-    TPM2B_PUBLIC p2;
-    memset(out, 0, sizeof *out);
-    if (Tss2_MU_TPMT_PUBLIC_Unmarshal(p, len, &off, out) == TSS2_RC_SUCCESS && off == len) {
-        return true;
+    struct cvma_span area;
+    if (cvma_tpm_mu_public_area(p, len, out, &area, NULL) != CVMA_TPM_MU_OK) {
+        memset(out, 0, sizeof *out);
+        return false;
     }
-    off = 0;
-    memset(&p2, 0, sizeof p2);
-    /* the size field too: libtss2-mu reads the public area whatever it says */
-    if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(p, len, &off, &p2) == TSS2_RC_SUCCESS && off == len &&
-        (size_t)p2.size == len - 2) {
-        *out = p2.publicArea;
-        return true;
-    }
-    return false;
+    return true;
 }
 
 bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name)

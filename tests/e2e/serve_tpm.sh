@@ -160,6 +160,38 @@ eq "tpm, nonce: the token's eat_nonce is the nonce" "$NB64" "$(jq -r .eat_nonce 
 eq "tpm, nonce: the token has no cnf (the AK is not bound)" "null" "$(cnf t1)"
 eq "tpm, nonce: the token's one submodule is tpm" '["tpm"]' "$(jq -c '.submods | keys' t1.tok)"
 
+# A quote selecting 17 PCR banks (more than a TPML_PCR_SELECTION holds) and an AK of an unknown
+# scheme: refused by name, and nothing in the service's log (libtss2-mu, which read them
+# before, wrote "count too big" and "wrong selector" lines to its stderr at every request).
+cat >mangle.py <<'PY'
+import base64, json, struct, sys
+b = json.load(open(sys.argv[1]))
+for p in b["parts"]:
+    d = base64.b64decode(p["data"])
+    if p["role"] == "tpm_quote" and sys.argv[2] == "count17":
+        # magic, type, qualifiedSigner, extraData, clockInfo, firmwareVersion, then the count
+        o = 6; o += 2 + struct.unpack(">H", d[o:o + 2])[0]; o += 2 + struct.unpack(">H", d[o:o + 2])[0]
+        o += 17 + 8
+        d = d[:o] + struct.pack(">I", 17) + d[o + 4:]
+    if p["role"] == "tpm_ak" and sys.argv[2] == "scheme":
+        # TPM2B_PUBLIC: size, type, nameAlg, objectAttributes, authPolicy, symmetric, scheme
+        o = 2 + 8; o += 2 + struct.unpack(">H", d[o:o + 2])[0]; o += 2
+        d = d[:o] + struct.pack(">H", 0x7777) + d[o + 2:]
+    p["data"] = base64.b64encode(d).decode()
+json.dump(b, open(sys.argv[3], "w"))
+PY
+fresh
+python3 mk.py tpm "$NHEX" "" tpm.json && python3 mangle.py tpm.json count17 count17.json
+st=$(ask t9 count17.json "$NB64")
+eq "tpm, a quote of 17 PCR banks: 200 contraindicated TPM_ATTEST_MALFORMED" \
+    "200 contraindicated TPM_ATTEST_MALFORMED" "$st $(jq -r .status t9.json) $(errors t9)"
+fresh
+python3 mk.py tpm "$NHEX" "" tpm.json && python3 mangle.py tpm.json scheme scheme.json
+st=$(ask t10 scheme.json "$NB64")
+eq "tpm, an AK of an unknown scheme: 200 contraindicated TPM_AK_MALFORMED" \
+    "200 contraindicated TPM_AK_MALFORMED" "$st $(jq -r .status t10.json) $(errors t10)"
+eq "the service's log has no libtss2-mu line" "0" "$(grep -c ':marshal:' serve.log)"
+
 fresh
 python3 mk.py tpm "$NHEX" "" tpm.json
 st=$(ask t2 tpm.json "$NB64" ak.pem)

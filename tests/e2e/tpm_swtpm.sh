@@ -232,6 +232,23 @@ $CVM verify bundle.json --nonce $NONCE --provider acme=other.pub --registry acme
 check "verify bundle with a registry under another key" 1 $?
 has vbad.json REGISTRY_SIGNATURE_INVALID
 has vbad.json REGISTRY_NO_PLATFORM_ID
+# Quotes whose TPML_PCR_SELECTION does not fit its struct (17 banks; a sizeofSelect of 5):
+# refused by name, and nothing on stderr (libtss2-mu, which read them before, logged "count too
+# big" there: a library never prints, and a client of the service could fill its log).
+python3 -c '
+import struct
+b = open("q.msg", "rb").read()
+o = 6; o += 2 + struct.unpack(">H", b[o:o + 2])[0]; o += 2 + struct.unpack(">H", b[o:o + 2])[0]
+o += 17 + 8  # clockInfo, firmwareVersion: then the count, the first hash and its sizeofSelect
+open("count17.msg", "wb").write(b[:o] + struct.pack(">I", 17) + b[o + 4:])
+open("select5.msg", "wb").write(b[:o + 6] + b"\x05" + b[o + 7:])'
+for m in count17 select5; do
+    jq --arg q "$(b64 $m.msg)" '.parts |= map(if .role == "tpm_quote" then .data = $q else . end)' \
+        bundle.json >$m.json
+    $CVM verify $m.json --nonce $NONCE --json >$m.out 2>$m.err; check "verify: a quote with $m" 1 $?
+    has $m.out TPM_ATTEST_MALFORMED
+    if [ -s $m.err ]; then echo "FAIL: verify of $m wrote to stderr: $(head -c 300 $m.err)"; fails=$((fails + 1)); else echo "ok   $m: nothing on stderr"; fi
+done
 jq '.parts |= map(select(.role != "tpm_signature"))' bundle.json >nosig.json
 $CVM verify nosig.json --nonce $NONCE >/dev/null; check "bundle without a signature part" 1 $?
 jq '.parts += [{role: "tpm_ak", data: "AAAA"}]' bundle.json >twice.json

@@ -519,6 +519,93 @@ static void test_tpm_attest_safe_other_than_0_or_1_refused(void **state)
     EVP_PKEY_free(key);
 }
 
+/* Runs the verification of attest, sig and ak with stderr going to a file; fails the test
+ * when anything was written there. */
+static void run_ak_quietly(const struct cvma_buf *attest, const struct cvma_buf *sig,
+                           const struct cvma_buf *ak, struct cvma_result *res)
+{
+    FILE *err = tmpfile();
+    char said[512];
+    assert_non_null(err);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(err), STDERR_FILENO) >= 0);
+    run_ak(attest, sig, ak, res);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    rewind(err);
+    size_t n = fread(said, 1, sizeof said - 1, err);
+    said[n] = '\0';
+    fclose(err);
+    if (n > 0) {
+        fail_msg("the verification wrote to stderr: %s", said);
+    }
+}
+
+/*
+ * Malformed TPM structures are refused by name and nothing is printed: a library never writes
+ * to stderr, and a client of the service could otherwise fill its log. libtss2-mu, which read
+ * them before, logged lines such as "Tss2_MU_TPML_PCR_SELECTION_Unmarshal() count too big"
+ * there for a quote selecting 17 banks.
+ */
+static void test_tpm_malformed_structures_refused_without_printing(void **state)
+{
+    /* the quote (tu_tpm.h, NONCE): magic, type, qualifiedSigner (empty), extraData (4 bytes),
+     * clockInfo, firmwareVersion, then the TPML_PCR_SELECTION */
+    const size_t extra_at = 4 + 2 + 2, count_at = extra_at + 2 + sizeof NONCE + 17 + 8;
+    static const struct {
+        const char *what;
+        int part; /* 0 quote, 1 signature, 2 AK */
+        size_t at, width;
+        uint32_t value;
+        enum cvma_reason want;
+        const char *detail;
+    } cases[] = {
+            {"17 PCR banks", 0, 0, 4, 17, CVMA_R_TPM_ATTEST_MALFORMED, "pcrSelect.count above 16"},
+            {"a sizeofSelect of 5", 0, 6, 1, 5, CVMA_R_TPM_ATTEST_MALFORMED,
+             "sizeofSelect above 4"},
+            {"extraData of 65 bytes", 0, SIZE_MAX, 2, 65, CVMA_R_TPM_ATTEST_MALFORMED,
+             "extraData.size above 64"},
+            {"an unknown sigAlg", 1, 0, 2, 0x7777, CVMA_R_TPM_SIGNATURE_MALFORMED, "sigAlg is not"},
+            {"a signature of 0xffff bytes", 1, 4, 2, 0xffff, CVMA_R_TPM_SIGNATURE_MALFORMED,
+             "not a TPMT_SIGNATURE"},
+            /* type, nameAlg, objectAttributes, authPolicy (empty), symmetric (NULL), scheme */
+            {"an unknown AK scheme", 2, 12, 2, 0x7777, CVMA_R_TPM_AK_MALFORMED,
+             "parameters.scheme.scheme"},
+            {"an AK of type KEYEDHASH", 2, 0, 2, TPM2_ALG_KEYEDHASH, CVMA_R_TPM_AK_MALFORMED,
+             "neither"},
+    };
+    (void)state;
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    TPMT_PUBLIC pub;
+    assert_non_null(key);
+    public_of(key, &pub);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_buf b[3];
+        struct cvma_result res;
+        quote_make(key, &b[0], &b[1]);
+        public_bytes(&pub, &b[2]);
+        size_t at = cases[i].at == SIZE_MAX ? extra_at
+                                            : (cases[i].part == 0 ? count_at : 0) + cases[i].at;
+        for (size_t k = 0; k < cases[i].width; k++) {
+            b[cases[i].part].p[at + k] =
+                    (uint8_t)(cases[i].value >> (8 * (cases[i].width - 1 - k)));
+        }
+        run_ak_quietly(&b[0], &b[1], &b[2], &res);
+        print_message("%s: %s\n", cases[i].what, res.verdict.reasons[0].detail);
+        assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+        assert_int_equal(cvma_verdict_first_error(&res.verdict), cases[i].want);
+        assert_non_null(strstr(res.verdict.reasons[0].detail, cases[i].detail));
+        cvma_result_cleanup(&res);
+        for (int k = 0; k < 3; k++) {
+            cvma_buf_free(&b[k]);
+        }
+    }
+    EVP_PKEY_free(key);
+}
+
 /* The helpers make quotes that verify: RSA-2048, P-256 and P-384 AKs, as TPMT_PUBLIC and PEM. */
 static void test_tpm_ak_rsa2048_and_p256_quotes_verify(void **state)
 {
@@ -708,6 +795,7 @@ int main(void)
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
             cmocka_unit_test(test_tpm_attest_safe_other_than_0_or_1_refused),
+            cmocka_unit_test(test_tpm_malformed_structures_refused_without_printing),
             cmocka_unit_test(test_tpm_ak_rsa2048_and_p256_quotes_verify),
             cmocka_unit_test(test_tpm_ak_rsa1024_refused),
             cmocka_unit_test(test_tpm_ak_tpm2b_size_must_match),
