@@ -37,6 +37,16 @@
 /* The longest reply taken: a shared collateral value (the largest a verifier writes), with
  * room for its RESP framing. */
 #define REDIS_REPLY_MAX (CVMA_SHARED_VALUE_MAX + 64)
+/*
+ * The most reply objects (strings, integers, nils, arrays) one reply may make, and the most
+ * elements of one array. The replies read here are small: a status, an integer, nil, one string
+ * (a shared collateral value, the largest) or an array of two (EVAL's {answer, version}, CONFIG
+ * GET's {name, value}). hiredis 0.14 has no limit of its own, and its reply objects are not
+ * bytes left in its buffer: an array of many elements of a few bytes each (":1\r\n") would
+ * make tens of bytes of objects for each four read, for as long as the peer sends them.
+ */
+#define REDIS_REPLY_OBJECTS  16
+#define REDIS_REPLY_ELEMENTS 8
 
 struct cvma_redis_conn {
     struct cvma_redis_pool *pool;
@@ -45,6 +55,8 @@ struct cvma_redis_conn {
     redisReader *reader;
     bool broken;    /* an I/O error, a time-out or a malformed reply: never reused */
     bool timed_out; /* broken by a deadline */
+    /* the reply being read (cvma_redis_reply): bytes received and objects made for it */
+    size_t reply_bytes, reply_objects;
 };
 
 struct cvma_redis_pool {
@@ -450,6 +462,71 @@ static bool conn_write(struct cvma_redis_conn *c, const char *m, size_t len)
     return !c->broken;
 }
 
+/* hiredis's own reply functions, and the same counted against the reply's limits. */
+static redisReplyObjectFunctions hiredis_fn, counted_fn;
+static pthread_once_t counted_once = PTHREAD_ONCE_INIT;
+
+/* One more object for the reply being read on the connection the task's reader belongs to:
+ * false (the reader then fails the reply as out of memory, and c is broken) past the limit. */
+static bool count_object(const redisReadTask *t)
+{
+    struct cvma_redis_conn *c = t->privdata;
+    return c->reply_objects++ < REDIS_REPLY_OBJECTS;
+}
+
+static void *counted_string(const redisReadTask *t, char *s, size_t n)
+{
+    return count_object(t) ? hiredis_fn.createString(t, s, n) : NULL;
+}
+
+static void *counted_array(const redisReadTask *t, int n)
+{
+    return n <= REDIS_REPLY_ELEMENTS && count_object(t) ? hiredis_fn.createArray(t, n) : NULL;
+}
+
+static void *counted_integer(const redisReadTask *t, long long v)
+{
+    return count_object(t) ? hiredis_fn.createInteger(t, v) : NULL;
+}
+
+static void *counted_nil(const redisReadTask *t)
+{
+    return count_object(t) ? hiredis_fn.createNil(t) : NULL;
+}
+
+static void counted_init(void)
+{
+    /* hiredis 0.14 exports no default functions, but a reader made with them holds them. */
+    redisReader *r = redisReaderCreate();
+    if (r != NULL && r->fn != NULL && r->fn->createString != NULL && r->fn->createArray != NULL &&
+        r->fn->createInteger != NULL && r->fn->createNil != NULL && r->fn->freeObject != NULL) {
+        hiredis_fn = *r->fn;
+        counted_fn = hiredis_fn;
+        counted_fn.createString = counted_string;
+        counted_fn.createArray = counted_array;
+        counted_fn.createInteger = counted_integer;
+        counted_fn.createNil = counted_nil;
+    }
+    if (r != NULL) {
+        redisReaderFree(r);
+    }
+}
+
+/* A reader for c whose replies are held to REDIS_REPLY_OBJECTS and REDIS_REPLY_ELEMENTS;
+ * NULL when out of memory. */
+static redisReader *reader_new(struct cvma_redis_conn *c)
+{
+    (void)pthread_once(&counted_once, counted_init);
+    if (counted_fn.createString == NULL) {
+        return NULL;
+    }
+    redisReader *r = redisReaderCreateWithFunctions(&counted_fn);
+    if (r != NULL) {
+        r->privdata = c; /* hiredis gives it to each task (redisReadTask.privdata) */
+    }
+    return r;
+}
+
 /* Reads what is there (at least a byte) into the reader before the deadline, or breaks c. */
 static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
 {
@@ -482,8 +559,10 @@ static bool conn_fill(struct cvma_redis_conn *c, int64_t deadline)
         }
         /* No reply is longer than the largest value a verifier writes: a peer that announces
          * or sends more (hiredis 0.14 has no limit of its own) breaks the connection before it
-         * can fill the worker's memory. */
-        if (c->reader->len - c->reader->pos > REDIS_REPLY_MAX) {
+         * can fill the worker's memory. Counted as received, not as left in the reader's
+         * buffer, which hiredis empties as it makes the reply's objects. */
+        c->reply_bytes += n;
+        if (c->reply_bytes > REDIS_REPLY_MAX) {
             c->broken = true;
         }
         break;
@@ -495,13 +574,23 @@ redisReply *cvma_redis_reply(struct cvma_redis_conn *c)
 {
     const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     void *reply = NULL;
+    /* The reply's limits count from here: the bytes already read count towards it. */
+    c->reply_bytes = c->reader->len - c->reader->pos;
+    c->reply_objects = 0;
     while (!c->broken) {
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-            c->broken = true; /* a malformed reply: the stream is out of step */
+            /* a malformed reply (the stream is out of step), or one over the limits */
+            c->broken = true;
             break;
         }
         if (reply != NULL) {
             return reply;
+        }
+        if (cvma_monotonic_ms() >= deadline) {
+            /* The deadline holds for a peer that never stops sending too (conn_fill waits
+             * against it only when nothing is there to read). */
+            c->broken = c->timed_out = true;
+            break;
         }
         (void)conn_fill(c, deadline);
     }
@@ -704,7 +793,7 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     const int64_t deadline = cvma_monotonic_ms() + REDIS_TIMEOUT_MS;
     c->fd = -1;
     c->pool = p;
-    if ((c->reader = redisReaderCreate()) == NULL ||
+    if ((c->reader = reader_new(c)) == NULL ||
         (c->fd = tcp_connect(p->host, p->port, deadline)) < 0 ||
         (p->tls != NULL && (!tls_handshake(p, c, deadline) || !tls_accepted(p, c)))) {
         conn_free(c);

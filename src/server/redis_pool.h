@@ -73,8 +73,10 @@ void cvma_redis_give(struct cvma_redis_pool *p, struct cvma_redis_conn *c, bool 
 /* Sends one command (hiredis's format: %s a string, %b a pointer and a length, %d, %lld),
  * whole; false when it could not be (c is then broken). */
 bool cvma_redis_send(struct cvma_redis_conn *c, const char *fmt, ...);
-/* The next reply on c (freeReplyObject frees it); NULL when none came within the time-out,
- * the connection ended or the reply is malformed (c is then broken). */
+/* The next reply on c (freeReplyObject frees it); NULL when none came within the time-out
+ * (2 s, also while the peer goes on sending), the connection ended, or the reply is malformed
+ * or over the limits: longer than the largest value a verifier writes (and its framing), more
+ * than 16 reply objects, an array of more than 8 elements (c is then broken). */
 struct redisReply *cvma_redis_reply(struct cvma_redis_conn *c);
 /* cvma_redis_send then cvma_redis_reply. */
 struct redisReply *cvma_redis_command(struct cvma_redis_conn *c, const char *fmt, ...);
