@@ -52,4 +52,10 @@ if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -d "$CVMATTEST_VECTORS" ]; then
         done ;;
     esac
 fi
-exec "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$work/corpus"
+# The service in fuzz_serve_http logs a line per request on stderr: its stderr is closed, and
+# libFuzzer's output and the sanitizers' reports go to a copy of it.
+extra=
+case $(basename "$target") in
+fuzz_serve_http) extra=-close_fd_mask=2 ;;
+esac
+exec "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $extra "$work/corpus"

@@ -775,6 +775,122 @@ static void test_token_exp(void **state)
     EVP_PKEY_free(k);
 }
 
+/* ---- a stand-in Redis that sends what a test gives it ---- */
+
+struct fake_peer {
+    int lfd, port;
+    const char *head;  /* sent once, after the first command is read */
+    const char *again; /* then sent again and again (NULL: not), for at most 8 s */
+    pthread_t th;
+};
+
+static void *fake_peer_run(void *arg)
+{
+    struct fake_peer *f = arg;
+    char buf[4096];
+    int fd = accept(f->lfd, NULL, NULL);
+    if (fd < 0) {
+        return NULL;
+    }
+    struct timeval tv = {8, 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    bool ok = recv(fd, buf, sizeof buf, 0) > 0 &&
+              send(fd, f->head, strlen(f->head), MSG_NOSIGNAL) == (ssize_t)strlen(f->head);
+    char chunk[16384];
+    size_t n = 0;
+    while (f->again != NULL && n + strlen(f->again) <= sizeof chunk) {
+        memcpy(chunk + n, f->again, strlen(f->again));
+        n += strlen(f->again);
+    }
+    time_t end = time(NULL) + 8;
+    while (ok && n > 0 && time(NULL) < end) {
+        ok = send(fd, chunk, n, MSG_NOSIGNAL) == (ssize_t)n; /* until the client hangs up */
+    }
+    close(fd);
+    return NULL;
+}
+
+static void fake_peer_start(struct fake_peer *f, const char *head, const char *again)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    f->head = head;
+    f->again = again;
+    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(f->lfd >= 0);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(f->lfd, 1), 0);
+    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sa, &sl), 0);
+    f->port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&f->th, NULL, fake_peer_run, f), 0);
+}
+
+static void fake_peer_stop(struct fake_peer *f)
+{
+    assert_int_equal(pthread_join(f->th, NULL), 0);
+    close(f->lfd);
+}
+
+/* PING on a new connection to the stand-in: the reply, and how long it took (ms). */
+static redisReply *fake_command(const struct fake_peer *f, long long *ms)
+{
+    char url[64], err[128];
+    struct timespec a, b;
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", f->port);
+    struct cvma_redis_pool *p = cvma_redis_pool_new(url, NULL, err, sizeof err);
+    assert_non_null(p);
+    struct cvma_redis_conn *c = cvma_redis_take(p);
+    assert_non_null(c);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    redisReply *r = cvma_redis_command(c, "PING");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    *ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    cvma_redis_give(p, c, r != NULL);
+    cvma_redis_pool_free(p);
+    return r;
+}
+
+/* A reply is a few objects: an array of more elements than any command here gets back is
+ * refused (the connection is dropped), however few bytes it takes; the array of two that EVAL
+ * and CONFIG GET answer is read. */
+static void test_redis_reply_refuses_an_array_of_many_elements(void **state)
+{
+    (void)state;
+    static char many[1024];
+    struct fake_peer f;
+    long long ms;
+    size_t n = (size_t)snprintf(many, sizeof many, "*100\r\n");
+    for (int i = 0; i < 100; i++) {
+        n += (size_t)snprintf(many + n, sizeof many - n, ":1\r\n");
+    }
+    fake_peer_start(&f, many, NULL);
+    assert_null(fake_command(&f, &ms));
+    fake_peer_stop(&f);
+
+    fake_peer_start(&f, "*2\r\n:0\r\n$3\r\nabc\r\n", NULL);
+    redisReply *r = fake_command(&f, &ms);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[1]->str, "abc");
+    freeReplyObject(r);
+    fake_peer_stop(&f);
+}
+
+/* A peer that announces an array of fifty million elements and sends them without end: the
+ * reply is given up at once (at its limits, and at its 2 s deadline at the latest), never read
+ * for as long as the peer sends, its objects filling the worker's memory. */
+static void test_redis_reply_ends_when_the_peer_never_stops(void **state)
+{
+    (void)state;
+    struct fake_peer f;
+    long long ms;
+    fake_peer_start(&f, "*50000000\r\n", ":1\r\n");
+    assert_null(fake_command(&f, &ms));
+    assert_true(ms < 3000);
+    fake_peer_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +914,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_spent_redis_margin, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_spent_redis_eviction_rechecked, redis_setup,
                                             redis_teardown),
+            cmocka_unit_test(test_redis_reply_refuses_an_array_of_many_elements),
+            cmocka_unit_test(test_redis_reply_ends_when_the_peer_never_stops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
