@@ -72,6 +72,17 @@ static inline bool mu_sig_supported(TPMI_ALG_SIG_SCHEME a)
         }                                                                                  \
     } while (0)
 
+/* Reads p[0..len) both ways: libtss2-mu's mu_fn into t (ok, its end in off) and ours, our_fn,
+ * into o (st, its end in r.off); t cleared first (ours clears o). For mu_check's locals. */
+#define MU_READ_BOTH(mu_fn, our_fn, o, t)                  \
+    do {                                                   \
+        memset(&(t), 0, sizeof(t));                        \
+        off = 0;                                           \
+        ok = mu_fn(p, len, &off, &(t)) == TSS2_RC_SUCCESS; \
+        cvma_reader_init(&r, p, len);                      \
+        st = our_fn(&r, &(o), NULL);                       \
+    } while (0)
+
 /* The whole-input public area as the verifier read it with libtss2-mu. */
 static inline bool mu_tss2_public_area(const uint8_t *p, size_t len, TPMT_PUBLIC *out,
                                        size_t *area_off)
@@ -110,11 +121,7 @@ static inline const char *mu_check(const uint8_t *p, size_t len)
     /* TPMS_ATTEST */
     {
         TPMS_ATTEST o, t;
-        memset(&t, 0, sizeof t);
-        off = 0;
-        ok = Tss2_MU_TPMS_ATTEST_Unmarshal(p, len, &off, &t) == TSS2_RC_SUCCESS;
-        cvma_reader_init(&r, p, len);
-        st = cvma_tpm_mu_attest(&r, &o, NULL);
+        MU_READ_BOTH(Tss2_MU_TPMS_ATTEST_Unmarshal, cvma_tpm_mu_attest, o, t);
         if (len >= 6 && (p[4] << 8 | p[5]) != TPM2_ST_ATTEST_QUOTE) {
             /* not read: the verifier refuses the type first */
             if (st != CVMA_TPM_MU_UNSUPPORTED || o.type != (p[4] << 8 | p[5]) || r.off != 0) {
@@ -127,27 +134,19 @@ static inline const char *mu_check(const uint8_t *p, size_t len)
     /* TPMT_PUBLIC */
     {
         TPMT_PUBLIC o, t;
-        memset(&t, 0, sizeof t);
-        off = 0;
-        ok = Tss2_MU_TPMT_PUBLIC_Unmarshal(p, len, &off, &t) == TSS2_RC_SUCCESS;
-        cvma_reader_init(&r, p, len);
-        st = cvma_tpm_mu_public(&r, &o, NULL);
+        MU_READ_BOTH(Tss2_MU_TPMT_PUBLIC_Unmarshal, cvma_tpm_mu_public, o, t);
         MU_AGREE("TPMT_PUBLIC", st, &o, r.off, ok, &t, off, mu_public_supported(t.type), o.type,
                  t.type);
     }
     /* TPM2B_PUBLIC */
     {
         TPM2B_PUBLIC o, t;
-        memset(&t, 0, sizeof t);
-        off = 0;
-        ok = Tss2_MU_TPM2B_PUBLIC_Unmarshal(p, len, &off, &t) == TSS2_RC_SUCCESS && t.size != 0 &&
-             off == 2 + (size_t)t.size;
-        if (!ok) {
+        MU_READ_BOTH(Tss2_MU_TPM2B_PUBLIC_Unmarshal, cvma_tpm_mu_public2b, o, t);
+        if (!ok || t.size == 0 || off != 2 + (size_t)t.size) {
+            ok = false;
             memset(&t, 0, sizeof t);
             off = 0;
         }
-        cvma_reader_init(&r, p, len);
-        st = cvma_tpm_mu_public2b(&r, &o, NULL);
         MU_AGREE("TPM2B_PUBLIC", st, &o, r.off, ok, &t, off, mu_public_supported(t.publicArea.type),
                  o.publicArea.type, t.publicArea.type);
     }
@@ -168,11 +167,7 @@ static inline const char *mu_check(const uint8_t *p, size_t len)
     /* TPMT_SIGNATURE */
     {
         TPMT_SIGNATURE o, t;
-        memset(&t, 0, sizeof t);
-        off = 0;
-        ok = Tss2_MU_TPMT_SIGNATURE_Unmarshal(p, len, &off, &t) == TSS2_RC_SUCCESS;
-        cvma_reader_init(&r, p, len);
-        st = cvma_tpm_mu_signature(&r, &o, NULL);
+        MU_READ_BOTH(Tss2_MU_TPMT_SIGNATURE_Unmarshal, cvma_tpm_mu_signature, o, t);
         MU_AGREE("TPMT_SIGNATURE", st, &o, r.off, ok, &t, off, mu_sig_supported(t.sigAlg), o.sigAlg,
                  t.sigAlg);
     }

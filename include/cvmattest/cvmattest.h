@@ -39,7 +39,8 @@
  * long as the object they came from, unless the comment says they are malloc'd (free()).
  *
  * The library never prints, never exits and never aborts on bad input: every refusal is a
- * status, a reason in the result, or err.
+ * status, a reason in the result, or err. The functions below that take err fill it (one
+ * line) whenever they return an error status, CVMA_E_NOMEM included ("out of memory").
  */
 #ifndef CVMATTEST_CVMATTEST_H
 #define CVMATTEST_CVMATTEST_H

@@ -532,6 +532,7 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
         return CVMA_E_USAGE;
     }
     if ((ev = evidence_alloc()) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
     struct cvma_reader r;
@@ -678,6 +679,7 @@ enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_inform info
         return st;
     }
     if (st != CVMA_OK) {
+        cvma_errf(err, err_len, "out of memory");
         return st;
     }
     st = cvma_evidence_from_bytes(b.p, b.len, inform, out, err, err_len);
@@ -740,7 +742,8 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
     }
     forget_prepared(ev);
     if (st != CVMA_OK) {
-        cvma_errf(err, err_len, "reading collateral from %s failed", dir);
+        cvma_errf(err, err_len, "reading collateral from %s failed%s", dir,
+                  st == CVMA_E_NOMEM ? ": out of memory" : "");
     }
     return st;
 }

@@ -255,6 +255,7 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
 
     *out = NULL;
     if (v == NULL) {
+        cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
     if ((cfg->collateral_dir && !(v->collateral_dir = dup_or_null(cfg->collateral_dir))) ||
@@ -501,6 +502,7 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
         return CVMA_E_USAGE;
     }
     if ((res = calloc(1, sizeof *res)) == NULL) {
+        cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
     o.at = req->at != 0 ? req->at : time(NULL);
@@ -593,6 +595,9 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
     }
     if ((st = appraise(v, policy, req, o.at, res, err, err_len)) != CVMA_OK) {
         cvma_result_free(res);
+        if (st == CVMA_E_NOMEM) {
+            cvma_errf(err, err_len, "out of memory");
+        }
         return st;
     }
     note_report_data_unchecked(k, policy, req, res);

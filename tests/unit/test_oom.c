@@ -238,6 +238,9 @@ static long sweep(const uint8_t *p, size_t len, enum cvma_inform inform, const c
             fail_msg("%s: allocation %ld failed: status %d, want CVMA_E_NOMEM (%s)", what, n,
                      (int)st, err);
         }
+        if (err[0] == '\0') {
+            fail_msg("%s: allocation %ld failed: CVMA_E_NOMEM with err empty", what, n);
+        }
         assert_null(ev);
     }
     fail_msg("%s: no end to the allocations", what);
@@ -334,9 +337,13 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
     for (n = 1; n < 200000; n++) {
         res = NULL;
         failed = false;
+        err[0] = '\0';
         countdown = n;
         enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
         countdown = 0;
+        if (st == CVMA_E_NOMEM && err[0] == '\0') {
+            fail_msg("%s: allocation %ld failed: CVMA_E_NOMEM with err empty", what, n);
+        }
         if (!failed) {
             assert_int_equal(st, CVMA_OK);
             assert_int_equal(cvma_result_status(res), want);
