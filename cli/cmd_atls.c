@@ -162,6 +162,7 @@ static void server_help(void)
            "                                 answer re-attestations with the first evidence\n"
            "  --misbehave late-check         (tests, with --client-lease) finish verifying each\n"
            "                                 renewal of the client after its deadline\n"
+           "  --misbehave slow-answer        (tests) pause 0.5 s after writing each EVIDENCE\n"
            "  --connections N                exit after N connections served (default: never)\n"
            "  --max-connections N            serve at most N connections at once, a thread\n"
            "                                 each (default 16); further ones are refused at\n"
@@ -347,12 +348,13 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
             break;
         case O_MISBEHAVE:
             if (server ? strcmp(optarg, "reflect") != 0 && strcmp(optarg, "replay") != 0 &&
-                                 strcmp(optarg, "late-check") != 0
+                                 strcmp(optarg, "late-check") != 0 &&
+                                 strcmp(optarg, "slow-answer") != 0
                        : strcmp(optarg, "late-renewal") != 0 && strcmp(optarg, "straddle") != 0 &&
                                  strcmp(optarg, "straddle-slow") != 0 &&
                                  strcmp(optarg, "cross-renewal") != 0) {
                 return cvma_cli_usage_error(cmd, "--misbehave: %s, not '%s'",
-                                            server ? "reflect, replay or late-check"
+                                            server ? "reflect, replay, late-check or slow-answer"
                                                    : "late-renewal, straddle, straddle-slow or "
                                                      "cross-renewal",
                                             optarg);
@@ -1105,6 +1107,7 @@ struct own_source {
     struct cvma_atls_source src; /* what the library is given: inner, watched */
     const struct cvma_atls_source *inner;
     bool failed;
+    struct timespec made; /* CLOCK_MONOTONIC when the last evidence was made (0: none yet) */
 };
 
 static enum cvma_status own_evidence(void *ctx, const uint8_t report_data[64], const uint8_t *nonce,
@@ -1116,6 +1119,8 @@ static enum cvma_status own_evidence(void *ctx, const uint8_t report_data[64], c
                                               out_len, err, err_len);
     if (st != CVMA_OK) {
         os->failed = true;
+    } else {
+        clock_gettime(CLOCK_MONOTONIC, &os->made);
     }
     return st;
 }
@@ -1128,6 +1133,7 @@ static const struct cvma_atls_source *own_source_init(struct own_source *os,
     os->src.ctx = os;
     os->inner = inner;
     os->failed = false;
+    os->made = (struct timespec){0, 0};
     return &os->src;
 }
 
@@ -1732,6 +1738,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             }
             enum cvma_status st = CVMA_OK;
             own.failed = false;
+            own.made = (struct timespec){0, 0};
             if (misbehaving(o, "reflect")) {
                 /* Ask the client to attest to its own nonce, and send that back as ours. */
                 uint8_t t2 = 0, *ev = NULL;
@@ -1769,16 +1776,28 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 fprintf(stderr, "cvmattest %s: attestation %u: %s\n", cmd, n, err);
                 break;
             }
+            if (misbehaving(o, "slow-answer")) {
+                /* (tests) as a busy machine may stop this thread after the write */
+                struct timespec pause = {0, 500000000};
+                while (nanosleep(&pause, &pause) == -1 && errno == EINTR) {
+                }
+            }
             /* --min-reattest-interval runs from the answer, not from the NONCE's arrival: a
-             * client asking again at once after slow evidence is still too fast. */
-            clock_gettime(CLOCK_MONOTONIC, &last_nonce);
+             * client asking again at once after slow evidence is still too fast. From when the
+             * evidence was made, before its write: the client can only have read it, verified
+             * it and timed its next NONCE after that, whereas a time taken after the write may
+             * be later than all three when this thread is stopped in between (a client asking
+             * exactly --reattest-every after its result was refused now and then). */
+            struct timespec done;
+            clock_gettime(CLOCK_MONOTONIC, &done);
+            last_nonce = own.made.tv_sec != 0 || own.made.tv_nsec != 0 ? own.made : done;
             if (cl.pending && !cl.extended) {
                 /* The client's evidence for the renewal may have come meanwhile, behind its
                  * NONCE: it is late by when it came, not by when this end, busy with its own
                  * evidence, could read it. The deadline moves by the time the answer took,
                  * once a renewal (a client asking again and again gains no more time). */
-                ts_add_ns(&cl.end, (int64_t)(last_nonce.tv_sec - now.tv_sec) * 1000000000 +
-                                           (last_nonce.tv_nsec - now.tv_nsec));
+                ts_add_ns(&cl.end, (int64_t)(done.tv_sec - now.tv_sec) * 1000000000 +
+                                           (done.tv_nsec - now.tv_nsec));
                 cl.extended = true;
             }
             printf("atls-server: attestation %u sent\n", n);

@@ -588,6 +588,15 @@ has "$T/sflood.out" "attestation 1 sent"
 lacks "$T/sflood.out" "attestation 2 sent"
 $CVM atls-server --sim "$T/reg" --min-reattest-interval -1 >/dev/null 2>&1
 check "--min-reattest-interval -1 is a usage error" 2 $?
+# a client asking again exactly --reattest-every 1 after each result is never too fast for the
+# default interval of 1 s, even when the server's thread is stopped after writing its EVIDENCE
+# (--misbehave slow-answer: 0.5 s, as a busy machine may): the interval runs from when the
+# evidence was made, which the client can only have verified after
+server sslow --sim "$T/reg" --misbehave slow-answer --connections 1
+client --reattest-every 1 --rounds 2 >"$T/sslow.out" 2>&1
+check "a client asking every --reattest-every 1 after a slow answer: kept" 0 $?
+has "$T/sslow.out" "attestation 3: affirming (sev-snp)"
+lacks "$T/sslow.err" "too many NONCE frames"
 
 # --- frames over their type's limit, refused at the header ---
 server sbig --sim "$T/reg" --connections 2
