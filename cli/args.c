@@ -190,8 +190,9 @@ bool cvma_cli_hex64(const char *s, uint64_t *out)
     return true;
 }
 
-/* see args.h */
-bool cvma_cli_mem_size(const char *s, uint64_t *out)
+/* QEMU's -m SIZE: digits and an optional K, M, G or T (either case; a bare number is MiB), in
+ * bytes; not 0, not above 2^64 - 1. false (*out untouched) for anything else. */
+static bool mem_size(const char *s, uint64_t *out)
 {
     static const char units[] = "KMGT";
     size_t n = strspn(s, "0123456789");
@@ -217,6 +218,23 @@ bool cvma_cli_mem_size(const char *s, uint64_t *out)
     }
     *out = v << shift;
     return true;
+}
+
+/* see args.h */
+int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes)
+{
+    uint64_t n = 0;
+    /* Whole MiB, at most 16 TiB: launch gives it to -m and to the memory backend's size alike
+     * with a unit, and measure tdx computes from it what that guest has (its initrd address
+     * in RTMR 1, its TD HOB in RTMR 0), so both read one rule. */
+    if (!mem_size(s, &n) || n % (1u << 20) != 0 || n > ((uint64_t)16 << 40)) {
+        return cvma_cli_usage_error(cmd,
+                                    "--memory: a size like 4096 (MiB), 4G or 512M, a whole "
+                                    "number of MiB up to 16T, not '%s'",
+                                    s);
+    }
+    *bytes = n;
+    return 0;
 }
 
 /* see args.h */

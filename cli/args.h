@@ -54,12 +54,17 @@ int cvma_cli_usage_error(const char *cmd, const char *fmt, ...) CVMA_PRINTF(2, 3
  * space, sign, or second "0x"). false (*out untouched) for anything else.
  *   cvma_cli_uint:     decimal digits, lo..hi.
  *   cvma_cli_hex64:    1..16 hex digits after an optional "0x" or "0X".
- *   cvma_cli_mem_size: QEMU's -m SIZE: digits and an optional K, M, G or T (either case; a
- *                      bare number is MiB), in bytes; not 0, not above 2^64 - 1.
  */
 bool cvma_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 bool cvma_cli_hex64(const char *s, uint64_t *out);
-bool cvma_cli_mem_size(const char *s, uint64_t *out);
+
+/*
+ * --memory SIZE, as launch and measure tdx both read it: QEMU's -m SIZE (digits and an
+ * optional K, M, G or T, either case; a bare number is MiB), a whole number of MiB, 1 MiB up
+ * to 16 TiB. 0 with *bytes set; else prints why (cvma_cli_usage_error, as CMD) and returns 2,
+ * *bytes untouched.
+ */
+int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes);
 
 /* A command with subcommands: a name and the function given argv from the subcommand on. */
 struct cvma_cli_sub {

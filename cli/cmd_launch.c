@@ -478,11 +478,9 @@ int cvma_cmd_launch(int argc, char **argv)
     }
     o.n_vcpus = (unsigned)n;
     /* Whole MiB, at most 16 TiB: given to -m and to the memory backend's size alike. */
-    if (!cvma_cli_mem_size(o.memory, &n) || n % (1u << 20) != 0 || n > ((uint64_t)16 << 40)) {
-        return cvma_cli_usage_error("launch",
-                                    "--memory: a size like 4096 (MiB), 4G or 512M, a whole "
-                                    "number of MiB up to 16T, not '%s'",
-                                    o.memory);
+    int mrc = cvma_cli_guest_memory("launch", o.memory, &n);
+    if (mrc != 0) {
+        return mrc;
     }
     o.memory_mib = n >> 20;
     memory_string(o.memory_mib, o.memory_arg, sizeof o.memory_arg);

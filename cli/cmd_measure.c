@@ -51,8 +51,9 @@ static const char measure_usage[] =
         "  --initrd FILE            with --kernel (RTMR 2; needs --memory with\n"
         "                           --kernel-patch qemu)\n"
         "  --append STRING          the kernel command line, with --kernel (RTMR 2)\n"
-        "  --memory SIZE            guest memory (QEMU's -m: 4096, 4G, 512M): where QEMU\n"
-        "                           puts the initrd, written into the kernel's header\n"
+        "  --memory SIZE            guest memory (QEMU's -m: 4096, 4G, 512M; whole MiB up\n"
+        "                           to 16T, as launch): where QEMU puts the initrd,\n"
+        "                           written into the kernel's header, and the TD HOB\n"
         "  --kernel-patch qemu|none the kernel image TDVF measures: qemu (default) with\n"
         "                           the setup header QEMU patches (OVMF up to 2025.02,\n"
         "                           Debian 12's), none: the file as is (later OVMF)\n"
@@ -118,11 +119,93 @@ out:
     return ok;
 }
 
-static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t len)
+/*
+ * The output object is built member by member; *ok turns false, for good, when one cannot be
+ * added (memory ran out: jansson gives NULL, or refuses to add). The caller then writes
+ * nothing and exits 2: an `inputs` with a member missing would misstate what was measured.
+ */
+static void put(bool *ok, json_t *o, const char *key, json_t *v)
+{
+    if (v == NULL) {
+        *ok = false;
+    } else if (json_object_set_new(o, key, v) != 0) { /* v is released */
+        *ok = false;
+    }
+}
+
+static bool is_utf8(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        size_t k = cvma_utf8_seq(p, n);
+        if (k == 0) {
+            return false;
+        }
+        p += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* A text input (a path, the command line): KEY, a JSON string, when it is UTF-8; otherwise
+ * KEY_hex, its bytes in lowercase hex, in KEY's place (docs/measure.md): JSON holds only
+ * UTF-8, and the value is measured as those bytes, so it is neither dropped nor altered.
+ * NULL: KEY null. */
+static void put_text(bool *ok, json_t *o, const char *key, const char *s)
+{
+    if (s == NULL) {
+        put(ok, o, key, json_null());
+    } else if (is_utf8(s)) {
+        put(ok, o, key, json_string(s));
+    } else {
+        char k[64];
+        char *h = cvma_hex_dup((const uint8_t *)s, strlen(s));
+        snprintf(k, sizeof k, "%s_hex", key);
+        put(ok, o, k, h != NULL ? json_string(h) : NULL);
+        free(h);
+    }
+}
+
+static void set_hex(bool *ok, json_t *o, const char *key, const uint8_t *p, size_t len)
 {
     char *h = cvma_hex_dup(p, len);
-    json_object_set_new(o, key, h != NULL ? json_string(h) : json_null());
+    put(ok, o, key, h != NULL ? json_string(h) : NULL);
     free(h);
+}
+
+static int out_of_memory(const char *tee)
+{
+    fprintf(stderr, "cvmattest measure %s: out of memory\n", tee);
+    return EXIT_USAGE;
+}
+
+/* The policy's description: "cvmattest measure TEE: " and the inputs' compact JSON, which a
+ * policy's 4096 bytes may not hold whole (a long --append): then cut before a UTF-8
+ * character, never inside one (the description must stay UTF-8), and said so. */
+#define DESC_INPUTS_MAX 3800u
+
+static bool policy_description(const char *tee, const json_t *inputs, char *desc, size_t cap)
+{
+    size_t len = 0;
+    char *in = cvma_json_compact(inputs, &len);
+    if (in == NULL) {
+        return false;
+    }
+    if (len <= DESC_INPUTS_MAX) {
+        snprintf(desc, cap, "cvmattest measure %s: %s", tee, in);
+    } else {
+        size_t cut = DESC_INPUTS_MAX;
+        while (cut > 0 && ((uint8_t)in[cut] & 0xc0) == 0x80) {
+            cut--; /* in[cut] continues a character: the cut goes before its first byte */
+        }
+        snprintf(desc, cap,
+                 "cvmattest measure %s: %.*s... [cut: the first %zu of the inputs' %zu bytes; "
+                 "measure --json gives them all]",
+                 tee, (int)cut, in, cut, len);
+    }
+    free(in);
+    return true;
 }
 
 /* Writes a policy that pins the value; the inputs go into its description. */
@@ -130,29 +213,34 @@ static int write_policy(const char *path, const char *tee, const char *field, co
                         json_t *inputs, json_t *extra)
 {
     json_t *pol = json_object(), *sec = json_object();
-    char *desc_inputs = cvma_json_compact(inputs, NULL);
     char *text = NULL;
     int rc = EXIT_USAGE;
-    size_t dlen = desc_inputs != NULL ? strlen(desc_inputs) : 0;
+    bool ok = pol != NULL && sec != NULL;
     char desc[4096];
-    snprintf(desc, sizeof desc, "cvmattest measure %s: %.*s", tee, (int)(dlen < 3900 ? dlen : 3900),
-             desc_inputs != NULL ? desc_inputs : "");
-    json_object_set_new(pol, "version", json_integer(1));
-    json_object_set_new(pol, "name", json_string("cvmattest measure"));
-    json_object_set_new(pol, "description", json_string(desc));
-    json_object_set_new(sec, field, json_pack("[s]", hex));
-    if (extra != NULL) {
-        json_object_update(sec, extra);
+    if (!policy_description(tee, inputs, desc, sizeof desc)) {
+        json_decref(sec);
+        rc = out_of_memory(tee);
+        goto out;
     }
-    json_object_set_new(pol, strcmp(tee, "snp") == 0 ? "snp" : "tdx", sec);
-    text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    put(&ok, pol, "version", json_integer(1));
+    put(&ok, pol, "name", json_string("cvmattest measure"));
+    put(&ok, pol, "description", json_string(desc));
+    put(&ok, sec, field, json_pack("[s]", hex));
+    if (extra != NULL && json_object_update(sec, extra) != 0) {
+        ok = false;
+    }
+    put(&ok, pol, strcmp(tee, "snp") == 0 ? "snp" : "tdx", sec);
+    if (ok) {
+        text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    }
     if (text == NULL) {
-        fprintf(stderr, "cvmattest measure: out of memory\n");
+        rc = out_of_memory(tee);
         goto out;
     }
     size_t tlen = strlen(text);
     char *nl = realloc(text, tlen + 2);
     if (nl == NULL) {
+        rc = out_of_memory(tee);
         goto out;
     }
     text = nl;
@@ -165,7 +253,6 @@ static int write_policy(const char *path, const char *tee, const char *field, co
     rc = EXIT_OK;
 out:
     free(text);
-    free(desc_inputs);
     json_decref(pol);
     return rc;
 }
@@ -181,7 +268,11 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
         if (rc != EXIT_OK) {
             return rc;
         }
-        json_object_set_new(out, "policy_out", json_string(o->policy_out));
+        bool ok = true;
+        put_text(&ok, out, "policy_out", o->policy_out);
+        if (!ok) {
+            return out_of_memory(tee);
+        }
     }
     bool written;
     if (o->json) {
@@ -275,47 +366,55 @@ static int measure_snp(const struct mopts *o)
     char ld_hex[97], feat[24];
     cvma_hex_encode(ld, 48, ld_hex, sizeof ld_hex);
     snprintf(feat, sizeof feat, "0x%llx", (unsigned long long)in.guest_features);
-    out = json_object();
-    inputs = json_object();
-    json_object_set_new(out, "tee", json_string("sev-snp"));
-    json_object_set_new(out, "measurement", json_string(ld_hex));
-    json_object_set_new(inputs, "firmware", json_string(o->fw));
-    set_hex(inputs, "firmware_sha256", fw_h, 32);
-    json_object_set_new(inputs, "vmm", json_string(cvma_snp_vmm_name(in.vmm)));
-    json_object_set_new(inputs, "vcpus", json_integer(in.vcpus));
-    json_object_set_new(inputs, "vcpu_type",
-                        o->vcpu_type != NULL ? json_string(o->vcpu_type) : json_null());
+    bool ok = (out = json_object()) != NULL && (inputs = json_object()) != NULL;
+    put(&ok, out, "tee", json_string("sev-snp"));
+    put(&ok, out, "measurement", json_string(ld_hex));
+    put_text(&ok, inputs, "firmware", o->fw);
+    set_hex(&ok, inputs, "firmware_sha256", fw_h, 32);
+    put(&ok, inputs, "vmm", json_string(cvma_snp_vmm_name(in.vmm)));
+    put(&ok, inputs, "vcpus", json_integer(in.vcpus));
+    put_text(&ok, inputs, "vcpu_type", o->vcpu_type);
     if (in.vmm == CVMA_SNP_VMM_QEMU) {
         char sig[16];
         snprintf(sig, sizeof sig, "0x%x", in.vcpu_sig);
-        json_object_set_new(inputs, "vcpu_sig", json_string(sig));
+        put(&ok, inputs, "vcpu_sig", json_string(sig));
     }
-    json_object_set_new(inputs, "guest_features", json_string(feat));
-    json_object_set_new(inputs, "kernel", o->kernel != NULL ? json_string(o->kernel) : json_null());
+    put(&ok, inputs, "guest_features", json_string(feat));
+    put_text(&ok, inputs, "kernel", o->kernel);
     if (o->kernel != NULL) {
-        set_hex(inputs, "kernel_sha256", kernel_h, 32);
-        json_object_set_new(inputs, "initrd",
-                            o->initrd != NULL ? json_string(o->initrd) : json_null());
+        set_hex(&ok, inputs, "kernel_sha256", kernel_h, 32);
+        put_text(&ok, inputs, "initrd", o->initrd);
         if (o->initrd != NULL) {
-            set_hex(inputs, "initrd_sha256", initrd_h, 32);
+            set_hex(&ok, inputs, "initrd_sha256", initrd_h, 32);
         }
-        json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
+        put_text(&ok, inputs, "append", o->append != NULL ? o->append : "");
     }
-    json_object_set_new(out, "inputs", inputs);
+    put(&ok, out, "inputs", inputs); /* out owns inputs from here (or it is released) */
+    inputs = NULL;
+    if (!ok) {
+        rc = out_of_memory("snp");
+        goto out;
+    }
     rc = emit("snp", "measurements", ld, out, NULL, o);
 out:
+    json_decref(inputs);
     json_decref(out);
     cvma_buf_free(&fw);
     return rc;
 }
 
+/* The events as hex strings; NULL when memory ran out. */
 static json_t *hex_list(const uint8_t *ev, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; a != NULL && i < n; i++) {
         char *h = cvma_hex_dup(ev + 48 * i, 48);
-        json_array_append_new(a, h != NULL ? json_string(h) : json_null());
+        json_t *s = h != NULL ? json_string(h) : NULL;
         free(h);
+        if (s == NULL || json_array_append_new(a, s) != 0) { /* s is released */
+            json_decref(a);
+            a = NULL;
+        }
     }
     return a;
 }
@@ -368,11 +467,13 @@ static int measure_tdx(const struct mopts *o)
                                         o->kernel_patch);
         }
     }
-    if (o->memory != NULL && !cvma_cli_mem_size(o->memory, &rin.mem_size)) {
-        return cvma_cli_usage_error("measure tdx",
-                                    "--memory: a size like 4096, 4G or 512M, not "
-                                    "'%s'",
-                                    o->memory);
+    if (o->memory != NULL) {
+        /* launch's rule: a guest that cvmattest launch (or QEMU's -m with a unit) can start;
+         * an odd byte count would give RTMRs of a memory size no guest has */
+        int mrc = cvma_cli_guest_memory("measure tdx", o->memory, &rin.mem_size);
+        if (mrc != 0) {
+            return mrc;
+        }
     }
     if (o->initrd != NULL && rin.qemu_patch && o->memory == NULL) {
         return cvma_cli_usage_error("measure tdx", "--memory SIZE is needed with --initrd and "
@@ -448,71 +549,76 @@ static int measure_tdx(const struct mopts *o)
             goto out;
         }
     }
-    out = json_object();
-    inputs = json_object();
-    rtmrs = json_object();
-    json_object_set_new(out, "tee", json_string("tdx"));
-    set_hex(out, "measurement", mrtd, 48);
+    bool ok = (out = json_object()) != NULL && (inputs = json_object()) != NULL &&
+              (rtmrs = json_object()) != NULL;
+    put(&ok, out, "tee", json_string("tdx"));
+    set_hex(&ok, out, "measurement", mrtd, 48);
     if (o->acpi_tables != NULL) {
-        set_hex(rtmrs, "rtmr0", r0out.rtmr0, 48);
+        set_hex(&ok, rtmrs, "rtmr0", r0out.rtmr0, 48);
     } else {
-        json_object_set_new(rtmrs, "rtmr0",
-                            json_string("not predicted: needs the memory size, "
-                                        "vCPUs and ACPI tables of the VMM (--acpi-tables)"));
+        put(&ok, rtmrs, "rtmr0",
+            json_string("not predicted: needs the memory size, "
+                        "vCPUs and ACPI tables of the VMM (--acpi-tables)"));
     }
     if (o->kernel != NULL) {
-        set_hex(rtmrs, "rtmr1", rout.rtmr1, 48);
-        set_hex(rtmrs, "rtmr2", rout.rtmr2, 48);
+        set_hex(&ok, rtmrs, "rtmr1", rout.rtmr1, 48);
+        set_hex(&ok, rtmrs, "rtmr2", rout.rtmr2, 48);
     } else {
-        json_object_set_new(rtmrs, "rtmr1", json_string("not predicted: needs --kernel"));
-        json_object_set_new(rtmrs, "rtmr2", json_string("not predicted: needs --kernel"));
+        put(&ok, rtmrs, "rtmr1", json_string("not predicted: needs --kernel"));
+        put(&ok, rtmrs, "rtmr2", json_string("not predicted: needs --kernel"));
     }
-    json_object_set_new(rtmrs, "rtmr3", json_string("not predicted: extended at run time"));
-    json_object_set_new(out, "rtmrs", rtmrs);
+    put(&ok, rtmrs, "rtmr3", json_string("not predicted: extended at run time"));
+    put(&ok, out, "rtmrs", rtmrs); /* out owns rtmrs from here (or it is released) */
+    rtmrs = NULL;
     if (o->kernel != NULL) {
         json_t *ev = json_object();
         if (o->acpi_tables != NULL) {
-            json_object_set_new(ev, "rtmr0", hex_list(r0out.events[0], r0out.n));
+            put(&ok, ev, "rtmr0", hex_list(r0out.events[0], r0out.n));
         }
-        json_object_set_new(ev, "rtmr1", hex_list(rout.rtmr1_events[0], rout.n_rtmr1));
-        json_object_set_new(ev, "rtmr2", hex_list(rout.rtmr2_events[0], rout.n_rtmr2));
-        json_object_set_new(out, "rtmr_events", ev);
+        put(&ok, ev, "rtmr1", hex_list(rout.rtmr1_events[0], rout.n_rtmr1));
+        put(&ok, ev, "rtmr2", hex_list(rout.rtmr2_events[0], rout.n_rtmr2));
+        put(&ok, out, "rtmr_events", ev);
     }
-    json_object_set_new(inputs, "firmware", json_string(o->fw));
-    set_hex(inputs, "firmware_sha256", fw_h, 32);
-    json_object_set_new(inputs, "page_order", json_string(cvma_tdx_page_order_name(order)));
-    json_object_set_new(inputs, "kernel", o->kernel != NULL ? json_string(o->kernel) : json_null());
+    put_text(&ok, inputs, "firmware", o->fw);
+    set_hex(&ok, inputs, "firmware_sha256", fw_h, 32);
+    put(&ok, inputs, "page_order", json_string(cvma_tdx_page_order_name(order)));
+    put_text(&ok, inputs, "kernel", o->kernel);
     if (o->kernel != NULL) {
         uint8_t h[32];
         if (EVP_Digest(kernel.p, kernel.len, h, NULL, EVP_sha256(), NULL) != 1) {
             goto out;
         }
-        set_hex(inputs, "kernel_sha256", h, 32);
-        json_object_set_new(inputs, "kernel_patch", json_string(rin.qemu_patch ? "qemu" : "none"));
-        set_hex(inputs, "kernel_authenticode_sha384", rout.kernel_authenticode, 48);
-        json_object_set_new(inputs, "initrd",
-                            o->initrd != NULL ? json_string(o->initrd) : json_null());
+        set_hex(&ok, inputs, "kernel_sha256", h, 32);
+        put(&ok, inputs, "kernel_patch", json_string(rin.qemu_patch ? "qemu" : "none"));
+        set_hex(&ok, inputs, "kernel_authenticode_sha384", rout.kernel_authenticode, 48);
+        put_text(&ok, inputs, "initrd", o->initrd);
         if (o->initrd != NULL) {
             if (EVP_Digest(initrd.p, initrd.len, h, NULL, EVP_sha256(), NULL) != 1) {
                 goto out;
             }
-            set_hex(inputs, "initrd_sha256", h, 32);
+            set_hex(&ok, inputs, "initrd_sha256", h, 32);
         }
-        json_object_set_new(inputs, "append", json_string(o->append != NULL ? o->append : ""));
-        json_object_set_new(inputs, "acpi_tables",
-                            o->acpi_tables != NULL ? json_string(o->acpi_tables) : json_null());
-        json_object_set_new(inputs, "memory_bytes",
-                            o->memory != NULL ? json_integer((json_int_t)rin.mem_size)
-                                              : json_null());
+        put_text(&ok, inputs, "append", o->append != NULL ? o->append : "");
+        put_text(&ok, inputs, "acpi_tables", o->acpi_tables);
+        put(&ok, inputs, "memory_bytes",
+            o->memory != NULL ? json_integer((json_int_t)rin.mem_size) : json_null());
         char h1[97], h2[97];
         cvma_hex_encode(rout.rtmr1, 48, h1, sizeof h1);
         cvma_hex_encode(rout.rtmr2, 48, h2, sizeof h2);
         extra = json_pack("{s:[s],s:[s]}", "rtmr1", h1, "rtmr2", h2);
+        ok = ok && extra != NULL;
     }
-    json_object_set_new(out, "inputs", inputs);
+    put(&ok, out, "inputs", inputs); /* out owns inputs from here (or it is released) */
+    inputs = NULL;
+    if (!ok) {
+        rc = out_of_memory("tdx");
+        goto out;
+    }
     rc = emit("tdx", "mr_td", mrtd, out, extra, o);
 out:
     json_decref(extra);
+    json_decref(rtmrs);
+    json_decref(inputs);
     json_decref(out);
     cvma_buf_free(&fw);
     cvma_buf_free(&kernel);

@@ -321,7 +321,8 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
     }
 
     struct gctx g = {.ok = true};
-    gctx_normal_pages(&g, 0x100000000ull - in->ovmf_len, in->ovmf, in->ovmf_len);
+    const uint64_t fw_gpa = 0x100000000ull - in->ovmf_len;
+    gctx_normal_pages(&g, fw_gpa, in->ovmf, in->ovmf_len);
 
     for (size_t i = 0; i < info.n_sev; i++) {
         const struct cvma_sev_section *s = &info.sev[i];
@@ -333,6 +334,15 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
          * image cannot make the work endless (nor describe a guest QEMU could not launch). */
         if ((uint64_t)s->gpa + s->size > CVMA_TDVF_GPA_END) {
             cvma_errf(err, err_len, "SEV metadata section %zu ends past 4 GiB", i);
+            return false;
+        }
+        /* The firmware's own pages were launch-updated above: QEMU/KVM refuses a second
+         * SNP_LAUNCH_UPDATE of a page already assigned, so no guest launches such an image. */
+        if (s->size != 0 && (uint64_t)s->gpa + s->size > fw_gpa) {
+            cvma_errf(err, err_len,
+                      "SEV metadata section %zu and the firmware's own pages [0x%llx, 4 GiB) "
+                      "overlap",
+                      i, (unsigned long long)fw_gpa);
             return false;
         }
         for (size_t j = 0; j < i; j++) {

@@ -194,6 +194,22 @@ for m in " 4G" "+4G" "4GB" "0" "-1G"; do
     expect_fail "--memory '$m'" "a size like" \
         "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory="$m"
 done
+# launch's rule (one function for both): a whole number of MiB up to 16T. QEMU rounds -m to
+# 8 KiB, so a byte count would give RTMRs (initrd address, TD HOB) no guest has.
+for m in 2097153K 1025K 16777217M 17T 100000T; do
+    expect_fail "--memory '$m' (not whole MiB up to 16T, as launch)" \
+        "a whole number of MiB up to 16T, not '$m'" \
+        "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/initrd.img" --memory="$m"
+done
+for m in 2048M 2G 2048 16T; do
+    run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/initrd.img" \
+        --memory="$m" --json
+    want=$(printf '%s' "$out" | jq -r .inputs.memory_bytes)
+    [ "$rc" -eq 0 ] && [ "$want" -gt 0 ] && [ $((want % 1048576)) -eq 0 ] &&
+        ok "--memory $m accepted ($want bytes)" || fail "--memory $m: rc=$rc $err"
+done
+expect_fail "measure snp --memory" "are for measure tdx" \
+    "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC --memory 2048M
 : >"$T/empty.img"
 expect_fail "an empty --initrd (OVMF measures none, QEMU still patches the kernel)" "is empty" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --initrd "$T/empty.img" --memory 4G
@@ -211,6 +227,40 @@ kb=$("$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "console=ttyS0
 [ ${#ka} -eq 96 ] && [ ${#kb} -eq 96 ] && [ "$ka" != "$kb" ] &&
     ok "vga=normal in --append changes the kernel QEMU hands TDVF" ||
     fail "vga= ignored by the qemu patch ($ka, $kb)"
+# Inputs that are not UTF-8 (a Latin-1 command line, a path): JSON holds only UTF-8, so each
+# is written as KEY_hex, its bytes in hex, in KEY's place; never dropped.
+latin1=$(printf 'console=ttyS0 caf\351')
+cp "$T/k.efi" "$T/k$(printf '\351').efi"
+run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k$(printf '\351').efi" --initrd "$T/initrd.img" \
+    --memory 2G --append "$latin1" --json --policy-out "$T/p$(printf '\351').json"
+khex=$(printf '%s' "$T/k$(printf '\351').efi" | od -An -tx1 | tr -d ' \n')
+phex=$(printf '%s' "$T/p$(printf '\351').json" | od -An -tx1 | tr -d ' \n')
+if [ "$rc" -eq 0 ] && printf '%s' "$out" | jq -e --arg k "$khex" --arg p "$phex" \
+    '.inputs.append_hex == "636f6e736f6c653d747479533020636166e9" and
+     (.inputs | has("append") | not) and .inputs.kernel_hex == $k and
+     (.inputs | has("kernel") | not) and .policy_out_hex == $p' >/dev/null &&
+    jq -e '.description | contains("\"append_hex\":\"636f6e736f6c653d747479533020636166e9\"")' \
+        "$T/p$(printf '\351').json" >/dev/null; then
+    ok "a Latin-1 --append and paths: append_hex, kernel_hex, policy_out_hex (--json, policy)"
+else
+    fail "not UTF-8 inputs: rc=$rc $err $(printf '%s' "$out" | jq -c '.inputs, .policy_out_hex')"
+fi
+# A long command line of two-byte characters: the policy's description (at most 4096 bytes)
+# holds the inputs cut before a character, never inside one, and says so. The second run
+# shifts the text by a byte, so one of the two cuts falls inside a character.
+long=$(awk 'BEGIN { for (i = 0; i < 3000; i++) printf "\303\251" }')
+for a in "$long" "x$long"; do
+    run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --append "$a" --json \
+        --policy-out "$T/long.json"
+    if [ "$rc" -eq 0 ] && printf '%s' "$out" | jq -e --arg a "$a" '.inputs.append == $a' \
+        >/dev/null && jq -e '.description | startswith("cvmattest measure tdx: {") and
+        contains("... [cut: the first ") and (utf8bytelength <= 4096)' "$T/long.json" \
+        >/dev/null && "$CVM" policy check "$T/long.json" >/dev/null 2>&1; then
+        ok "a long --append of two-byte characters: whole in --json, cut on a character in the policy"
+    else
+        fail "long --append: rc=$rc $err $(jq -c .description "$T/long.json" | head -c 200)"
+    fi
+done
 # An empty command line without an initrd: OVMF passes no LoadOptions, the stub measures
 # nothing, RTMR 2 stays all zeros.
 zero48=$(printf '%096d' 0)

@@ -380,6 +380,19 @@ static void test_snp_refusals(void **state)
     img_sev(&M, overlap, 2, false);
     assert_false(cvma_measure_snp(&in, v, err, sizeof err));
     assert_non_null(strstr(err, "sections 0 and 1 overlap"));
+    /* a section over the firmware's own pages (the image is mapped to end at 4 GiB): QEMU
+     * would launch-update those pages twice, which KVM refuses */
+    const uint32_t in_fw[][3] = {{0xffff0000, 0x1000, 2}, {0xffff1000, 0x1000, 3}};
+    img_sev(&M, in_fw, 2, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "section 0 and the firmware's own pages [0xffff0000, 4 GiB) "
+                                "overlap"));
+    const uint32_t fw_edge[][3] = {{0xfffe0000, 0x10000, 1}, {0xfffef000, 0x2000, 1}};
+    img_sev(&M, fw_edge, 1, false);
+    assert_true(cvma_measure_snp(&in, v, err, sizeof err)); /* just below: accepted */
+    img_sev(&M, fw_edge + 1, 1, false);
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err)); /* one page into it */
+    assert_non_null(strstr(err, "firmware's own pages"));
     const uint32_t high[][3] = {{0xfffff000, 0x2000, 1}};
     img_sev(&M, high, 1, false);
     assert_false(cvma_measure_snp(&in, v, err, sizeof err));
