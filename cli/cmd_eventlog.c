@@ -25,7 +25,9 @@ static void usage(FILE *f)
           "                          [--pcrs PCRS.json | --tdx-quote QUOTE]\n"
           "  parse a TCG event log (binary_bios_measurements) or a TDX CCEL, print its events\n"
           "  and the PCR (or RTMR) values it replays to. --pcrs compares the replay with\n"
-          "  {\"sha256\": {\"0\": \"<hex>\", ...}}; --tdx-quote with the quote's RTMR 0..2.\n"
+          "  {\"sha256\": {\"0\": \"<hex>\", ...}} as verification does (a PCR no event\n"
+          "  extends and not at its start value, IMA's PCR 10, is left out: info\n"
+          "  EVENTLOG_PCR_NOT_IN_LOG); --tdx-quote with the quote's RTMR 0..2.\n"
           "  The log itself proves nothing: only a match with a verified quote does. When\n"
           "  compared, --json claims are those of the compared registers only, their event\n"
           "  data checked (null when the replay differs or that data was changed).\n",
@@ -142,7 +144,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     };
     const char *file = NULL, *pcrs_file = NULL, *quote_file = NULL;
     enum cvma_eventlog_format format = CVMA_EVENTLOG_AUTO;
-    bool json = false, compared = false, matches = false;
+    bool json = false, compared = false, matches = false, nothing = false;
     uint32_t mask[CVMA_EVENTLOG_MAX_BANKS] = {0}; /* the registers compared, by bank of the log */
     struct cvma_buf b = {0}, qb = {0};
     struct cvma_eventlog log;
@@ -233,14 +235,17 @@ int cvma_cmd_eventlog(int argc, char **argv)
     cvma_eventlog_replay(&log, rp);
     /* The verdict carries the outcome; rc follows it below. */
     if (quoted != NULL) {
-        compared = true;
-        matches = cvma_eventlog_compare_pcrs(&log, rp, quoted, n_quoted, &v) == CVMA_OK;
-        for (size_t i = 0; i < n_quoted; i++) {
-            int bi = cvma_eventlog_bank_index(&log, quoted[i].alg);
-            if (bi >= 0) {
-                mask[bi] |= quoted[i].mask;
-            }
+        /* As verification compares (a PCR no event extends and not at its start value, IMA's
+         * PCR 10, is left out: EVENTLOG_PCR_NOT_IN_LOG); when that leaves nothing, nothing was
+         * compared (EVENTLOG_NOT_COMPARED) and nothing matched: exit 1, no claims. */
+        st = cvma_eventlog_compare_quoted(&log, rp, quoted, n_quoted, mask, &v);
+        if (st == CVMA_E_NOMEM) {
+            fprintf(stderr, "cvmattest eventlog: out of memory\n");
+            goto out;
         }
+        compared = true;
+        nothing = st == CVMA_UNDECIDED;
+        matches = st == CVMA_OK;
     } else if (q != NULL) {
         int bi = cvma_eventlog_bank_index(&log, CVMA_TPM_ALG_SHA384);
         compared = true;
@@ -282,13 +287,16 @@ int cvma_cmd_eventlog(int argc, char **argv)
     } else {
         print_text(&log, events, replay);
         if (compared) {
-            printf("replay %s the quote\n", matches ? "matches" : "DIFFERS from");
+            printf("replay %s\n", matches   ? "matches the quote"
+                                  : nothing ? "compared with NOTHING: no PCR given is one the "
+                                              "log extends or leaves at its start value"
+                                            : "DIFFERS from the quote");
         }
         if (!cvma_print_flush(stdout)) {
             goto out;
         }
     }
-    rc = cvma_verdict_has_error(&v) ? 1 : 0;
+    rc = cvma_verdict_has_error(&v) || nothing ? 1 : 0;
 report:
     for (size_t i = 0; i < v.n_reasons; i++) {
         fprintf(stderr, "%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),

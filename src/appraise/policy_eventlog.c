@@ -260,10 +260,27 @@ static bool next_param(const char **at, struct kparam *p)
 }
 
 /*
+ * Whether a parameter's key is want's: the kernel takes '-' and '_' in a parameter's name as
+ * the same character (kernel/params.c parameq, for module and __setup/early parameters alike),
+ * so "init-on-free" sets init_on_free. Values are compared as they are.
+ */
+static bool key_eq(const char *key, const char *want, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char a = key[i] == '-' ? '_' : key[i], b = want[i] == '-' ? '_' : want[i];
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
  * eventlog.kernel_cmdline_contains: want is a whole parameter of the kernel's command line (up
  * to its "--", after which the parameters are init's). "key=value": the last parameter with
  * that key has that value, as the kernel takes a parameter given twice (a later
- * "module.sig_enforce=0" undoes an earlier "=1"); a bare flag: one parameter is it. A substring
+ * "module.sig_enforce=0" undoes an earlier "=1"); a bare flag: one parameter is it. Keys match
+ * with '-' and '_' the same (key_eq: "init-on-free=0" undoes "init_on_free=1"). A substring
  * would match "module.sig_enforce=10" too. *why says what was found instead, when it helps.
  */
 static bool cmdline_has(const char *cmdline, const char *want, const char **why)
@@ -277,7 +294,7 @@ static bool cmdline_has(const char *cmdline, const char *want, const char **why)
         if (p.val == NULL && p.key_len == 2 && memcmp(p.key, "--", 2) == 0) {
             break;
         }
-        if (p.key_len != kl || memcmp(p.key, want, kl) != 0) {
+        if (p.key_len != kl || !key_eq(p.key, want, kl)) {
             continue;
         }
         found = true;

@@ -150,6 +150,20 @@ CVMA_MUST_USE enum cvma_status cvma_eventlog_compare_pcrs(const struct cvma_even
                                                           size_t n_quoted, struct cvma_verdict *v);
 
 /*
+ * Compares a replay with quoted PCR banks as verification does (cvma_eventlog_verify_pcrs, and
+ * `cvmattest eventlog --pcrs`): a quoted PCR that no event extends and that does not hold its
+ * start value is left out (EVENTLOG_PCR_NOT_IN_LOG, info: the log says nothing about it, IMA's
+ * PCR 10); the rest as cvma_eventlog_compare_pcrs. compared[b] receives the PCRs compared in
+ * bank b of the log. CVMA_OK when they agree; CVMA_REJECTED when one differs or a bank is
+ * missing; CVMA_UNDECIDED when nothing is left to compare (none quoted, or every one left out:
+ * EVENTLOG_NOT_COMPARED, warning), which vouches for nothing; CVMA_E_NOMEM (v->oom set).
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_eventlog_compare_quoted(const struct cvma_eventlog *log, const struct cvma_eventlog_replay *rp,
+                             const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
+                             uint32_t compared[CVMA_EVENTLOG_MAX_BANKS], struct cvma_verdict *v);
+
+/*
  * Compares a CCEL replay with a TDX quote's RTMR 0..2 (EVENTLOG_REPLAY_MISMATCH as above).
  * RTMR 3 holds runtime extends that the CCEL does not record: EVENTLOG_RTMR3_NOT_IN_LOG (info)
  * with its value, never compared. EVENTLOG_HEADER_INVALID when log is not a CCEL.

@@ -217,37 +217,34 @@ out:
 }
 
 /* see eventlog/eventlog.h */
-void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
-                               const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
-                               struct cvma_result *res)
+enum cvma_status
+cvma_eventlog_compare_quoted(const struct cvma_eventlog *log, const struct cvma_eventlog_replay *rp,
+                             const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
+                             uint32_t compared[CVMA_EVENTLOG_MAX_BANKS], struct cvma_verdict *v)
 {
-    struct cvma_eventlog log, view;
-    struct cvma_eventlog_event *kept = NULL;
-    struct cvma_eventlog_replay *rp = NULL;
     struct cvma_eventlog_quoted *cmp = NULL;
-    uint32_t compared[CVMA_EVENTLOG_MAX_BANKS] = {0};
-    json_t *regs = NULL, *claims;
-    char hex[2 * CVMA_EVENTLOG_MAX_DIGEST + 1], key[4];
+    char hex[2 * CVMA_EVENTLOG_MAX_DIGEST + 1];
+    enum cvma_status st;
 
-    memset(&log, 0, sizeof log);
-    if (!parse(p, len, &log, &rp, res)) {
-        goto out;
+    memset(compared, 0, CVMA_EVENTLOG_MAX_BANKS * sizeof *compared);
+    if (log->format == CVMA_EVENTLOG_CCEL) {
+        return cvma_eventlog_compare_pcrs(log, rp, quoted, n_quoted, v); /* refused: RTMRs */
     }
     if (n_quoted == 0) {
-        (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
+        (void)cvma_verdict_add(v, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
                                "the quote covers none of PCRs 0..23: the event log (%zu events) "
                                "was compared with nothing and gives no claims",
-                               log.n_events);
-        goto out;
+                               log->n_events);
+        return CVMA_UNDECIDED;
     }
     if ((cmp = calloc(n_quoted, sizeof *cmp)) == NULL) {
-        res->verdict.oom = true;
-        goto out;
+        v->oom = true;
+        return CVMA_E_NOMEM;
     }
     /* A quoted PCR that no event extends is compared only when it still holds its start
      * value (else the log says nothing about it: info, not compared). */
     for (size_t q = 0; q < n_quoted; q++) {
-        int b = cvma_eventlog_bank_index(&log, quoted[q].alg);
+        int b = cvma_eventlog_bank_index(log, quoted[q].alg);
         cmp[q] = quoted[q];
         if (b < 0 || !rp->valid[b]) {
             continue; /* EVENTLOG_BANK_MISSING from the comparison */
@@ -255,19 +252,19 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
         for (int i = 0; i < CVMA_EVENTLOG_NPCR; i++) {
             uint32_t bit = 1u << i;
             if ((cmp[q].mask & bit) && !(rp->extended[b] & bit) &&
-                memcmp(rp->reg[b][i], quoted[q].reg[i], log.banks[b].size) != 0) {
+                memcmp(rp->reg[b][i], quoted[q].reg[i], log->banks[b].size) != 0) {
                 cmp[q].mask &= ~bit;
-                cvma_hex_encode(quoted[q].reg[i], log.banks[b].size, hex, sizeof hex);
-                (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_PCR_NOT_IN_LOG, CVMA_SEV_INFO,
+                cvma_hex_encode(quoted[q].reg[i], log->banks[b].size, hex, sizeof hex);
+                (void)cvma_verdict_add(v, CVMA_R_EVENTLOG_PCR_NOT_IN_LOG, CVMA_SEV_INFO,
                                        "%s PCR %d = %s: no event of the log extends it; not "
                                        "compared",
-                                       log.banks[b].name ? log.banks[b].name : "?", i, hex);
+                                       log->banks[b].name ? log->banks[b].name : "?", i, hex);
             }
         }
     }
     bool any = false;
     for (size_t q = 0; q < n_quoted; q++) {
-        int b = cvma_eventlog_bank_index(&log, cmp[q].alg);
+        int b = cvma_eventlog_bank_index(log, cmp[q].alg);
         any = any || cmp[q].mask != 0;
         if (b >= 0 && b < CVMA_EVENTLOG_MAX_BANKS && rp->valid[b]) {
             compared[b] |= cmp[q].mask;
@@ -275,29 +272,52 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
     }
     if (!any) {
         /* Every quoted PCR was left out above: comparing would compare nothing and "agree". */
-        (void)cvma_verdict_add(&res->verdict, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
+        (void)cvma_verdict_add(v, CVMA_R_EVENTLOG_NOT_COMPARED, CVMA_SEV_WARNING,
                                "no PCR the quote covers is one the event log (%zu events) "
                                "extends or leaves at its start value: the log was compared "
                                "with nothing and gives no claims",
-                               log.n_events);
+                               log->n_events);
+        free(cmp);
+        return CVMA_UNDECIDED;
+    }
+    st = cvma_eventlog_compare_pcrs(log, rp, cmp, n_quoted, v);
+    free(cmp);
+    return st;
+}
+
+/* see eventlog/eventlog.h */
+void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
+                               const struct cvma_eventlog_quoted *quoted, size_t n_quoted,
+                               struct cvma_result *res)
+{
+    struct cvma_eventlog log, view;
+    struct cvma_eventlog_event *kept = NULL;
+    struct cvma_eventlog_replay *rp = NULL;
+    uint32_t compared[CVMA_EVENTLOG_MAX_BANKS] = {0};
+    json_t *regs = NULL, *claims;
+    char key[4];
+
+    memset(&log, 0, sizeof log);
+    if (!parse(p, len, &log, &rp, res)) {
         goto out;
     }
-    if (cvma_eventlog_compare_pcrs(&log, rp, cmp, n_quoted, &res->verdict) != CVMA_OK ||
+    if (cvma_eventlog_compare_quoted(&log, rp, quoted, n_quoted, compared, &res->verdict) !=
+                CVMA_OK ||
         trusted_view(&log, compared, false, &view, &kept, &res->verdict) != CVMA_OK) {
         goto out;
     }
     regs = json_object();
     for (size_t q = 0; regs != NULL && q < n_quoted; q++) {
-        int b = cvma_eventlog_bank_index(&log, cmp[q].alg);
+        int b = cvma_eventlog_bank_index(&log, quoted[q].alg);
         json_t *bank = json_object();
-        if (bank == NULL || b < 0) {
+        if (bank == NULL || b < 0 || b >= CVMA_EVENTLOG_MAX_BANKS) {
             json_decref(bank);
             continue;
         }
         for (int i = 0; i < CVMA_EVENTLOG_NPCR; i++) {
-            if (cmp[q].mask & (1u << i)) {
+            if (quoted[q].mask & compared[b] & (1u << i)) {
                 snprintf(key, sizeof key, "%d", i);
-                json_object_set_new(bank, key, hex_json(cmp[q].reg[i], log.banks[b].size));
+                json_object_set_new(bank, key, hex_json(quoted[q].reg[i], log.banks[b].size));
             }
         }
         json_object_set_new(regs, log.banks[b].name ? log.banks[b].name : "?", bank);
@@ -310,7 +330,6 @@ void cvma_eventlog_verify_pcrs(const uint8_t *p, size_t len,
     res->claims.eventlog = claims;
 out:
     free(kept);
-    free(cmp);
     free(rp);
     cvma_eventlog_cleanup(&log);
 }

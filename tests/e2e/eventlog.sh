@@ -135,4 +135,90 @@ else
     echo "note: shared vectors absent, CCEL-vs-quote check skipped"
 fi
 
+# --pcrs compares as verification does: a PCR no event extends that is not at its start value
+# (IMA's PCR 10, as a whole tpm2_pcrread file gives it) is left out (EVENTLOG_PCR_NOT_IN_LOG,
+# info), never a "DIFFERS". A log of PCRs 0, 4, 7 and 8, PCR values of 0..8 and 10 (10 never
+# extended), and a quote over them signed by a P-256 AK: `eventlog --pcrs` and `tpm
+# check-quote --eventlog` with the same log and values give the same outcome and claims. With
+# PCR 10 alone nothing is compared: EVENTLOG_NOT_COMPARED in both, no claims (and `eventlog`,
+# whose exit answers "does the log match", exits 1: nothing compared is no match).
+if python3 -c 'import cryptography' 2>/dev/null; then
+    python3 - "$T" <<'PY' || fail "writing the PCR 10 log and quotes"
+import hashlib, json, struct, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+d = sys.argv[1]
+S256 = 0x000B
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", S256, 32) + b"\0"
+log = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+pcr = [bytes(32)] * 24
+def add(i, typ, data, measured=None):
+    global log
+    dg = hashlib.sha256(data if measured is None else measured).digest()
+    log += struct.pack("<IIIH", i, typ, 1, S256) + dg + struct.pack("<I", len(data)) + data
+    pcr[i] = hashlib.sha256(pcr[i] + dg).digest()
+add(0, 0x8, b"crtm")
+add(4, 0x80000007, b"Calling EFI Application from Boot Option")
+for i in (0, 4, 7):
+    add(i, 0x4, bytes(4))
+cmd = b"ro module.sig_enforce=1"
+add(8, 0xD, b"kernel_cmdline: " + cmd + b"\0", cmd)
+open(d + "/p10.log", "wb").write(log)
+pcr[10] = bytes([0xAB]) * 32
+k = ec.generate_private_key(ec.SECP256R1())
+open(d + "/p10ak.pem", "wb").write(k.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+def quote(name, sel):
+    bm = bytearray(3)
+    for i in sel:
+        bm[i // 8] |= 1 << (i % 8)
+    att = struct.pack(">IHHH", 0xFF544347, 0x8018, 0, 0) + struct.pack(">QIIBQ", 1000, 1, 0, 1, 0x1234)
+    att += struct.pack(">IHB", 1, S256, 3) + bytes(bm)
+    att += struct.pack(">H", 32) + hashlib.sha256(b"".join(pcr[i] for i in sel)).digest()
+    r, s = decode_dss_signature(k.sign(att, ec.ECDSA(hashes.SHA256())))
+    sig = struct.pack(">HHH", 0x0018, S256, 32) + r.to_bytes(32, "big") + struct.pack(">H", 32) + s.to_bytes(32, "big")
+    open(d + "/" + name + ".attest", "wb").write(att)
+    open(d + "/" + name + ".sig", "wb").write(sig)
+    json.dump({"sha256": {str(i): pcr[i].hex() for i in sel}}, open(d + "/" + name + ".pcrs.json", "w"))
+quote("p10", list(range(9)) + [10])
+quote("only10", [10])
+PY
+    for n in p10 only10; do
+        $CVM eventlog "$T/p10.log" --pcrs "$T/$n.pcrs.json" --json >"$T/$n.cli" 2>"$T/$n.err"
+        echo $? >"$T/$n.rc"
+        $CVM eventlog "$T/p10.log" --pcrs "$T/$n.pcrs.json" >"$T/$n.txt" 2>/dev/null
+        $CVM tpm check-quote --msg "$T/$n.attest" --sig "$T/$n.sig" --ak "$T/p10ak.pem" \
+            --pcrs "$T/$n.pcrs.json" --eventlog "$T/p10.log" --nonce '' --json >"$T/$n.ver"
+        echo $? >"$T/$n.vrc"
+    done
+    # the claims `eventlog` prints are those verification put in claims.eventlog
+    if [ "$(cat "$T/p10.rc") $(cat "$T/p10.vrc")" = "0 0" ] &&
+        grep -q 'info EVENTLOG_PCR_NOT_IN_LOG: sha256 PCR 10 = abab.*not compared' "$T/p10.err" &&
+        jq -e 'any(.reasons[]; .code == "EVENTLOG_PCR_NOT_IN_LOG" and .severity == "info")
+            and (.claims.eventlog.pcrs.sha256 | has("10") | not)' "$T/p10.ver" >/dev/null &&
+        grep -q '^replay matches the quote$' "$T/p10.txt" &&
+        jq -e --slurpfile v "$T/p10.ver" '.matches_quote == true
+            and .claims.kernel_cmdline == "ro module.sig_enforce=1"
+            and .claims as $c | ($c | keys - ($v[0].claims.eventlog | keys)) == []
+            and ($v[0].claims.eventlog | with_entries(select(.key as $k | $c | has($k))))
+                == $c' "$T/p10.cli" >/dev/null; then
+        ok "eventlog --pcrs with PCR 10 never extended: matches, claims as verification's"
+    else
+        fail "PCR 10 left out: eventlog exit $(cat "$T/p10.rc") ($(tail -1 "$T/p10.txt"); $(cat "$T/p10.err")) claims $(jq -c .claims "$T/p10.cli" | head -c 400); verification exit $(cat "$T/p10.vrc") $(jq -c '[.reasons[].code, .claims.eventlog]' "$T/p10.ver" | head -c 600)"
+    fi
+    if [ "$(cat "$T/only10.rc") $(cat "$T/only10.vrc")" = "1 0" ] &&
+        grep -q 'warning EVENTLOG_NOT_COMPARED' "$T/only10.err" &&
+        grep -q '^replay compared with NOTHING' "$T/only10.txt" &&
+        jq -e '.matches_quote == false and .claims == null' "$T/only10.cli" >/dev/null &&
+        jq -e 'any(.reasons[]; .code == "EVENTLOG_NOT_COMPARED") and .claims.eventlog == null' \
+            "$T/only10.ver" >/dev/null; then
+        ok "eventlog --pcrs with PCR 10 alone: compared with nothing, as verification"
+    else
+        fail "PCR 10 alone: eventlog exit $(cat "$T/only10.rc") ($(tail -1 "$T/only10.txt"); $(cat "$T/only10.err")); verification exit $(cat "$T/only10.vrc") $(jq -c '[.reasons[].code]' "$T/only10.ver")"
+    fi
+else
+    echo "note: python3 cryptography absent, --pcrs vs verification check skipped"
+fi
+
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

@@ -666,6 +666,39 @@ static void test_cmdline_contains_is_a_whole_parameter(void **state)
                   "the last parameter with its key has another value", NULL);
     cvma_result_cleanup(&res);
     cvma_policy_free(p);
+    /* The kernel takes '-' and '_' in a parameter's name as the same (kernel/params.c
+     * parameq), whichever the rule or the command line writes: "init-on-free=0" after
+     * "init_on_free=1" leaves it off. Values are compared exactly. */
+    static const struct {
+        const char *want, *cmdline;
+        bool ok;
+    } keys[] = {
+            {"init_on_free=1", "ro init_on_free=1 init-on-free=0", false},
+            {"init_on_free=0", "ro init-on-free=0", true},
+            {"init-on-free=1", "ro init_on_free=1", true},
+            {"init-on-free=1", "ro init-on-free=1 init_on_free=0", false},
+            {"module.sig_enforce=1", "ro module.sig-enforce=1", true},
+            {"module.sig_enforce=1", "ro module.sig_enforce=1 module.sig-enforce=0", false},
+            {"page_alloc.shuffle", "ro page-alloc.shuffle", true},
+            {"nokaslr", "ro no-kaslr", false},
+            {"lsm=a_b", "ro lsm=a-b", false},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
+        char json[200];
+        snprintf(json, sizeof json, "{\"eventlog\": {\"kernel_cmdline_contains\": [\"%s\"]}}",
+                 keys[i].want);
+        p = load_ok(json);
+        snp_result(&r, r.product, &res);
+        res.claims.eventlog = json_pack("{s:s}", "kernel_cmdline", keys[i].cmdline);
+        assert_non_null(res.claims.eventlog);
+        cvma_policy_appraise(p, &res);
+        if (keys[i].ok != (count_policy(&res.verdict) == 0)) {
+            fail_msg("\"%s\" against \"%s\": want %s", keys[i].cmdline, keys[i].want,
+                     keys[i].ok ? "pass" : "refused");
+        }
+        cvma_result_cleanup(&res);
+        cvma_policy_free(p);
+    }
     static const char *bad[] = {" ro", "ro ", "a=\"b\"", "--", "=1"};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
         char json[200];
