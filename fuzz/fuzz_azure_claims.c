@@ -6,11 +6,10 @@
  *     at most 32 levels, and then holds jansson's tree; a refusal leaves no tree and one reason;
  *   - cvma_azure_claims_user_data gives the 64 bytes of a "user-data" of 128 hex digits (and
  *     zeros with false otherwise);
- *   - cvma_azure_ak_pem_from_claims gives a PEM key exactly when the first kid "HCLAkPub" entry
- *     is an RSA JWK with canonical base64url n and e (decoded here by OpenSSL's base64) of at
- *     most 1,024 bytes and n of at least 2,048 bits (the exponent is the quote check's:
- *     tpm/tpm_quote.c), and OpenSSL reads that key back with
- *     exactly the JWK's n and e;
+ *   - cvma_azure_ak_pem_from_claims gives a PEM key exactly when the only kid "HCLAkPub" entry
+ *     (two or more are refused) is an RSA JWK with canonical base64url n and e (decoded here by
+ * OpenSSL's base64) of at most 1,024 bytes and n of at least 2,048 bits (the exponent is the quote
+ * check's: tpm/tpm_quote.c), and OpenSSL reads that key back with exactly the JWK's n and e;
  *   - the TDREPORT / REPORT_DATA readers, on the input as a hardware report, give the bytes at
  *     their offsets or refuse a report too short;
  *   - cvma_azure_verify (azure-snp, offline, collateral from the bundle only) on an HCL report
@@ -104,17 +103,17 @@ static void check_ak(const json_t *claims)
     const json_t *ak = NULL, *keys = json_object_get(claims, "keys");
     BIGNUM *n = NULL, *e = NULL, *gn = NULL, *ge = NULL;
 
+    size_t aks = 0;
     cvma_verdict_init(&v);
     for (size_t i = 0; json_is_array(keys) && i < json_array_size(keys); i++) {
         const json_t *k = json_array_get(keys, i);
         const json_t *kid = json_object_get(k, "kid");
         if (json_is_string(kid) && strcmp(json_string_value(kid), "HCLAkPub") == 0) {
-            ak = k;
-            break;
+            ak = aks++ == 0 ? k : ak;
         }
     }
     const json_t *kty = json_object_get(ak, "kty");
-    bool want = ak != NULL && json_is_string(kty) && strcmp(json_string_value(kty), "RSA") == 0 &&
+    bool want = aks == 1 && json_is_string(kty) && strcmp(json_string_value(kty), "RSA") == 0 &&
                 (n = ref_jwk_bn(json_object_get(ak, "n"))) != NULL &&
                 (e = ref_jwk_bn(json_object_get(ak, "e"))) != NULL && BN_num_bits(n) >= 2048;
 
@@ -252,7 +251,7 @@ static void check_verify(const uint8_t *data, size_t size, bool parsed, bool ud_
         return;
     }
     memcpy(b, "HCLA", 4);
-    uint32_t hdr[3] = {1, (uint32_t)(n - CVMA_AZURE_HCL_HEADER_LEN), 2};
+    uint32_t hdr[3] = {1, (uint32_t)n, 2}; /* the request size: all of it, no padding */
     for (size_t i = 0; i < 3; i++) {
         for (size_t k = 0; k < 4; k++) {
             b[4 + 4 * i + k] = (uint8_t)(hdr[i] >> (8 * k));

@@ -3,12 +3,14 @@
  * evidence reader with the HCL report it carries (the same bytes as both inputs).
  *
  * Answers are checked against a reading by hand here: the HCL report's header ("HCLA",
- * version, request size and type), the hardware report slice, the runtime data header
- * (report type, hash type, claims length) and the claims span, accepted or refused alike
- * (a refusal gives back nothing); the JSON view's runtime claims against jansson's reading
- * of the same span; the evidence's decoded parts against jansson and base64 / hex decoded
- * here. Evidence of the documented form (read with jansson and decoded here) is never refused
- * for its form, and a refusal gives back nothing.
+ * version, request size = 1,236 + claims length, request type, zero reserved bytes), the
+ * hardware report slice, the runtime data header (size = 20 + claims length, version 1, report
+ * type, hash type, claims length), the claims span and the padding after them (zero, or with
+ * allow_trailing_data anything with one PARSE_TRAILING_DATA warning), accepted or refused alike
+ * (a refusal gives back nothing), each parse done both with and without allow_trailing_data; the
+ * JSON view's runtime claims against jansson's reading of the same span; the evidence's decoded
+ * parts against jansson and base64 / hex decoded here. Evidence of the documented form (read with
+ * jansson and decoded here) is never refused for its form, and a refusal gives back nothing.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -23,21 +25,37 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The HCL report by hand: header 32 bytes, hardware report 1,184, runtime data header 20
- * (size, version, report type, hash type, claims length), claims, padding. */
-static void check_hcl(const uint8_t *p, size_t len, enum cvma_status st,
-                      const struct cvma_azure_hcl *h)
+/* The HCL report by hand: header 32 bytes (request size, reserved zero), hardware report
+ * 1,184, runtime data header 20 (size, version, report type, hash type, claims length),
+ * claims, zero padding. v holds only this parse's reasons. */
+static void check_hcl(const uint8_t *p, size_t len, bool allow, enum cvma_status st,
+                      const struct cvma_azure_hcl *h, const struct cvma_verdict *v)
 {
     static const struct cvma_azure_hcl zero;
     bool ok = len >= 1236 && memcmp(p, "HCLA", 4) == 0;
     uint32_t cl = ok ? fz_le32(p + 1232) : 0;
     ok = ok && cl >= 1 && cl <= CVMA_AZURE_CLAIMS_MAX && len - 1236 >= cl &&
-         (fz_le32(p + 1224) == 2 || fz_le32(p + 1224) == 4) && fz_le32(p + 1228) == 1;
-    CHECK((st == CVMA_OK) == ok);
-    if (!ok) {
+         (fz_le32(p + 1224) == 2 || fz_le32(p + 1224) == 4) && fz_le32(p + 1228) == 1 &&
+         fz_le32(p + 1220) == 1 && fz_le32(p + 1216) == 20 + cl && fz_le32(p + 8) == 1236 + cl;
+    for (size_t i = 16; ok && i < 32; i++) {
+        ok = p[i] == 0;
+    }
+    bool padding_zero = true;
+    for (size_t i = 1236 + (size_t)cl; ok && i < len; i++) {
+        padding_zero = padding_zero && p[i] == 0;
+    }
+    bool refused = !ok || (!padding_zero && !allow);
+    CHECK((st == CVMA_OK) == !refused);
+    if (refused) {
         CHECK(memcmp(h, &zero, sizeof zero) == 0); /* refused: nothing given back */
+        CHECK(v->n_reasons == 1 &&
+              v->reasons[0].code == (ok ? CVMA_R_PARSE_TRAILING_DATA : CVMA_R_AZURE_HCL_MALFORMED));
         return;
     }
+    /* taken: no reason, or one warning for the padding allowed */
+    CHECK(padding_zero ? v->n_reasons == 0
+                       : v->n_reasons == 1 && v->reasons[0].code == CVMA_R_PARSE_TRAILING_DATA &&
+                                 v->reasons[0].severity == CVMA_SEV_WARNING);
     CHECK(h->version == fz_le32(p + 4) && h->request_size == fz_le32(p + 8) &&
           h->request_type == fz_le32(p + 12));
     CHECK(h->hw_report.p == p + 32 && h->hw_report.len == 1184);
@@ -264,18 +282,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cvma_azure_evidence ev;
     struct cvma_verdict v;
 
+    for (int allow = 0; allow < 2; allow++) {
+        cvma_verdict_init(&v);
+        memset(&h, 0xa5, sizeof h);
+        check_hcl(data, size, allow, cvma_azure_hcl_parse(data, size, allow, &h, &v), &h, &v);
+        cvma_verdict_cleanup(&v);
+    }
     cvma_verdict_init(&v);
-    memset(&h, 0xa5, sizeof h);
-    check_hcl(data, size, cvma_azure_hcl_parse(data, size, &h, &v), &h);
     bool well_formed = evidence_well_formed(data, size);
     if (cvma_azure_json_detect(data, size) || well_formed) {
         static const struct cvma_azure_evidence zero;
         memset(&ev, 0xa5, sizeof ev);
         if (cvma_azure_evidence_parse(data, size, &ev, &v) == CVMA_OK) {
             check_evidence(data, size, &ev);
-            memset(&h, 0xa5, sizeof h);
-            check_hcl(ev.hcl_report.p, ev.hcl_report.len,
-                      cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, &v), &h);
+            for (int allow = 0; allow < 2; allow++) {
+                struct cvma_verdict hv;
+                cvma_verdict_init(&hv);
+                memset(&h, 0xa5, sizeof h);
+                check_hcl(ev.hcl_report.p, ev.hcl_report.len, allow,
+                          cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, allow, &h, &hv),
+                          &h, &hv);
+                cvma_verdict_cleanup(&hv);
+            }
             cvma_azure_evidence_cleanup(&ev);
         } else {
             CHECK(!well_formed || v.oom); /* refused for its form only when it is not */

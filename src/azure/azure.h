@@ -6,7 +6,7 @@
  * request type, 16 reserved bytes), the hardware report (1,184 bytes: an SEV-SNP report, or a
  * 1,024-byte TDREPORT followed by zeros), a 20-byte runtime-data header (data size, version,
  * report type 2 = SNP / 4 = TDX, hash type 1 = SHA-256, claims length), the runtime claims
- * JSON, then padding.
+ * JSON, then zero padding.
  *
  * The chain verified (cvma_azure_verify): the hardware report (as any SEV-SNP report or TDX
  * quote) -> its REPORT_DATA[0:32] = SHA-256(runtime claims), [32:64] zero -> the claims'
@@ -31,30 +31,35 @@
 #define CVMA_AZURE_REPORT_TYPE_SNP  2
 #define CVMA_AZURE_REPORT_TYPE_TDX  4
 #define CVMA_AZURE_HASH_TYPE_SHA256 1
+#define CVMA_AZURE_RUNTIME_VERSION  1
 #define CVMA_AZURE_CLAIMS_MAX       (64u << 10)
 
 struct cvma_azure_hcl {
     uint32_t version;      /* 1 (SNP samples), 2 (TDX sample) */
-    uint32_t request_size; /* size of the request data after the header */
+    uint32_t request_size; /* header to the claims' end: 32 + 1,184 + 20 + claims length */
     uint32_t request_type;
     struct cvma_span hw_report; /* 1,184 bytes at offset 32 (borrowed) */
-    uint32_t rt_size;           /* runtime data header */
+    uint32_t rt_size;           /* runtime data header: 20 + claims length */
     uint32_t rt_version;
     uint32_t report_type; /* CVMA_AZURE_REPORT_TYPE_SNP / _TDX */
     uint32_t hash_type;
     struct cvma_span claims; /* the runtime claims JSON (borrowed) */
-    size_t padding;          /* bytes after the claims */
+    size_t padding;          /* bytes after the claims (zero unless allowed) */
 };
 
 /* True when p starts with the HCL report signature "HCLA". */
 bool cvma_azure_hcl_detect(const uint8_t *p, size_t len);
 
 /*
- * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED
- * (*out is then all cleared).
- * Trailing bytes after the claims are the report's padding (counted, not refused).
+ * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED (a
+ * truncated report; a runtime data version, report or hash type not known; a runtime data or
+ * request size that is not its header's and the claims'; non-zero reserved header bytes), and
+ * PARSE_TRAILING_DATA (a non-zero byte after the claims: an error, or a warning and CVMA_OK
+ * when allow_trailing_data). On CVMA_REJECTED *out is all cleared. Zero bytes after the claims
+ * are the report's padding: counted in padding, no reason.
  */
 CVMA_MUST_USE enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len,
+                                                    bool allow_trailing_data,
                                                     struct cvma_azure_hcl *out,
                                                     struct cvma_verdict *v);
 

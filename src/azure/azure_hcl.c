@@ -19,12 +19,12 @@ bool cvma_azure_hcl_detect(const uint8_t *p, size_t len)
 
 /* The parse proper; out may hold fields read before a refusal (cvma_azure_hcl_parse clears
  * them). */
-static enum cvma_status hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
-                                  struct cvma_verdict *v)
+static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trailing_data,
+                                  struct cvma_azure_hcl *out, struct cvma_verdict *v)
 {
     struct cvma_reader r;
     struct cvma_span rest;
-    uint8_t sig[4];
+    uint8_t sig[4], reserved[16];
     uint32_t claims_len = 0;
 
     memset(out, 0, sizeof *out);
@@ -34,7 +34,8 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, struct cvma_azur
                            "hcl report: %zu bytes without the signature \"HCLA\"", len);
     }
     if (!cvma_reader_u32le(&r, &out->version) || !cvma_reader_u32le(&r, &out->request_size) ||
-        !cvma_reader_u32le(&r, &out->request_type) || !cvma_reader_skip(&r, 16) ||
+        !cvma_reader_u32le(&r, &out->request_type) ||
+        !cvma_reader_bytes(&r, reserved, sizeof reserved) ||
         !cvma_reader_span(&r, CVMA_AZURE_HW_REPORT_LEN, &out->hw_report) ||
         !cvma_reader_u32le(&r, &out->rt_size) || !cvma_reader_u32le(&r, &out->rt_version) ||
         !cvma_reader_u32le(&r, &out->report_type) || !cvma_reader_u32le(&r, &out->hash_type) ||
@@ -63,15 +64,69 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, struct cvma_azur
                            "hcl report: runtime data hash type %u (only 1 = SHA-256 is known)",
                            out->hash_type);
     }
+    /* docs/azure.md: the runtime data header's version is 1, its size counts itself and the
+     * claims; the request size counts everything from "HCLA" to the claims' end (2,346 = 32 +
+     * 1,184 + 20 + 1,110 in the SEV-SNP samples); the reserved header bytes are zero. A field
+     * that says otherwise describes another layout than the one read here. */
+    if (out->rt_version != CVMA_AZURE_RUNTIME_VERSION) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: runtime data version %u (only %u is known)",
+                           out->rt_version, CVMA_AZURE_RUNTIME_VERSION);
+    }
+    if (out->rt_size != CVMA_AZURE_RUNTIME_HDR_LEN + claims_len) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: runtime data size %u, not %u (its %u-byte header and "
+                           "the %u bytes of claims)",
+                           out->rt_size, CVMA_AZURE_RUNTIME_HDR_LEN + claims_len,
+                           CVMA_AZURE_RUNTIME_HDR_LEN, claims_len);
+    }
+    uint32_t want_request = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN +
+                            CVMA_AZURE_RUNTIME_HDR_LEN + claims_len;
+    if (out->request_size != want_request) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: request size %u, not %u (the %u-byte header, the "
+                           "hardware report, the runtime data header and the %u bytes of "
+                           "claims)",
+                           out->request_size, want_request, CVMA_AZURE_HCL_HEADER_LEN, claims_len);
+    }
+    if (!cvma_bytes_are_zero(reserved, sizeof reserved)) {
+        char hex[2 * sizeof reserved + 1];
+        cvma_hex_encode(reserved, sizeof reserved, hex, sizeof hex);
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: reserved header bytes 16..31 are %s, not zero", hex);
+    }
+    /* After the claims: the format's zero padding (the samples carry 163 to 254 bytes of it),
+     * taken without a note. Anything else there is bytes nothing signs or hashes: DESIGN.md's
+     * trailing-data rule. */
     cvma_reader_rest(&r, &rest);
     out->padding = rest.len;
+    for (size_t i = 0; i < rest.len; i++) {
+        if (rest.p[i] == 0) {
+            continue;
+        }
+        size_t end = len - rest.len, off = end + i;
+        if (allow_trailing_data) {
+            cvma_verdict_add(v, CVMA_R_PARSE_TRAILING_DATA, CVMA_SEV_WARNING,
+                             "hcl report: non-zero byte 0x%02x at offset %zu, in the %zu bytes "
+                             "after the runtime claims (which end at %zu): unsigned, allowed by "
+                             "--allow-trailing-data and ignored",
+                             rest.p[i], off, rest.len, end);
+            break;
+        }
+        return cvma_reject(v, CVMA_R_PARSE_TRAILING_DATA,
+                           "hcl report: non-zero byte 0x%02x at offset %zu, in the %zu bytes "
+                           "after the runtime claims (which end at %zu): unsigned, not the "
+                           "report's zero padding (use --allow-trailing-data to accept them as "
+                           "a warning)",
+                           rest.p[i], off, rest.len, end);
+    }
     return CVMA_OK;
 }
 
-enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, struct cvma_azure_hcl *out,
-                                      struct cvma_verdict *v)
+enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len, bool allow_trailing_data,
+                                      struct cvma_azure_hcl *out, struct cvma_verdict *v)
 {
-    enum cvma_status st = hcl_parse(p, len, out, v);
+    enum cvma_status st = hcl_parse(p, len, allow_trailing_data, out, v);
     if (st != CVMA_OK) {
         /* An out-parameter is set only on success: a report refused for its runtime data
          * header gives back none of the header fields read before it. */

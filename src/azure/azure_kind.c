@@ -102,10 +102,9 @@ static json_t *azure_show(const uint8_t *p, size_t len, bool allow_trailing, con
     struct cvma_azure_hcl h;
     json_t *o = NULL;
 
-    (void)allow_trailing;
     *heading = "Azure HCL report (parsed, NOT verified)";
     if (cvma_azure_hcl_detect(p, len)) {
-        if (cvma_azure_hcl_parse(p, len, &h, v) == CVMA_OK) {
+        if (cvma_azure_hcl_parse(p, len, allow_trailing, &h, v) == CVMA_OK) {
             o = hcl_show_json(&h, v);
         }
         return o;
@@ -114,7 +113,8 @@ static json_t *azure_show(const uint8_t *p, size_t len, bool allow_trailing, con
     if (cvma_azure_evidence_parse(p, len, &ev, v) != CVMA_OK) {
         return NULL;
     }
-    if (cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, &h, v) == CVMA_OK) {
+    if (cvma_azure_hcl_parse(ev.hcl_report.p, ev.hcl_report.len, allow_trailing, &h, v) ==
+        CVMA_OK) {
         o = json_object();
         if (o != NULL) {
             json_object_set_new(o, "version", json_integer(ev.version));

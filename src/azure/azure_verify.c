@@ -125,13 +125,24 @@ char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v
     char *pem = NULL;
     unsigned long failures = cvma_allocfail_count(); /* OpenSSL's, below */
 
+    size_t ak_at = 0;
     for (size_t i = 0; json_is_array(keys) && i < json_array_size(keys); i++) {
         const json_t *k = json_array_get(keys, i);
         const char *kid = json_string_value(json_object_get(k, "kid"));
-        if (kid != NULL && strcmp(kid, "HCLAkPub") == 0) {
-            ak = k;
-            break;
+        if (kid == NULL || strcmp(kid, "HCLAkPub") != 0) {
+            continue;
         }
+        /* One AK: with two, which one the paravisor made is not for the verifier to guess
+         * (and the result's raw claims would show both). */
+        if (ak != NULL) {
+            cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
+                        "azure: the runtime claims' \"keys\" entries %zu and %zu both have kid "
+                        "\"HCLAkPub\": which one is the AK?",
+                        ak_at, i);
+            return NULL;
+        }
+        ak = k;
+        ak_at = i;
     }
     if (ak == NULL) {
         cvma_reject(v, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED,
@@ -464,7 +475,7 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
     cvma_result_init(&tq, "tpm", opts->at);
     v->checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
     if (!pieces_get(p, len, opts, &ev, &pc, v) ||
-        cvma_azure_hcl_parse(pc.hcl.p, pc.hcl.len, &h, v) != CVMA_OK) {
+        cvma_azure_hcl_parse(pc.hcl.p, pc.hcl.len, opts->allow_trailing_data, &h, v) != CVMA_OK) {
         goto out;
     }
     if (h.report_type != (tdx ? CVMA_AZURE_REPORT_TYPE_TDX : CVMA_AZURE_REPORT_TYPE_SNP)) {

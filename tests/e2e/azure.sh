@@ -2,8 +2,9 @@
 # Azure confidential VMs (docs/azure.md): Trustee's JSON evidence of a real Azure SEV-SNP CVM
 # verifies end to end (SNP report -> runtime claims hash -> HCLAkPub -> TPM quote -> PCRs) with
 # the nonce its MANIFEST gives; each broken link is refused by name: runtime claims altered
-# by one byte, a quote over another AK, a wrong nonce, the wrong kind, a malformed HCL report,
-# claims without an AK. The same evidence as a bundle (bare HCL report + TPM parts) verifies.
+# by one byte, a quote over another AK, a wrong nonce, the wrong kind, a malformed HCL report
+# (short, a request size that does not fit, a non-zero byte in its padding), claims without
+# an AK. The same evidence as a bundle (bare HCL report + TPM parts) verifies.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/azure_sample.sh"
@@ -97,6 +98,14 @@ json.dump(dict(ev, hcl_report=b64e(hcl2)), open(t + "/noak.json", "w"))
 # Truncated HCL report; an unknown member.
 json.dump(dict(ev, hcl_report=b64e(hcl[:1000])), open(t + "/short.json", "w"))
 json.dump(dict(ev, extra=1), open(t + "/extra.json", "w"))
+# A non-zero byte in the zero padding after the claims (nothing signs it); a request size
+# that is not the header's, the hardware report's, the runtime data header's and the claims'.
+pad = b64d(ev["hcl_report"])  # (hcl has the altered claims)
+pad[1236 + n + 10] = 0x41
+json.dump(dict(ev, hcl_report=b64e(pad)), open(t + "/pad.json", "w"))
+rq = b64d(ev["hcl_report"])
+rq[8:12] = struct.pack("<I", 0xFFFFFFFF)
+json.dump(dict(ev, hcl_report=b64e(rq)), open(t + "/reqsize.json", "w"))
 # The same evidence as a bundle: bare HCL report, TPM parts, the VCEK as collateral.
 q = ev["tpm_quote"]
 pcrs = {"sha256": {str(i): p for i, p in enumerate(q["pcrs"])}}
@@ -127,6 +136,18 @@ has "$T/k.json" AZURE_RUNTIME_CLAIMS_MALFORMED
 $CVM verify "$T/short.json" --tee azure-snp --nonce "$N2" $V >"$T/s.json" 2>&1
 check "short HCL report refused" 1 $?
 has "$T/s.json" AZURE_HCL_MALFORMED
+$CVM verify "$T/pad.json" --tee azure-snp --nonce "$N2" $V >"$T/p.json" 2>&1
+check "non-zero byte in the HCL report's padding refused" 1 $?
+has "$T/p.json" PARSE_TRAILING_DATA
+has "$T/p.json" "at offset $((1236 + 1110 + 10))"
+$CVM verify "$T/pad.json" --tee azure-snp --nonce "$N2" --allow-trailing-data $V >"$T/pa.json" 2>&1
+check "non-zero padding with --allow-trailing-data verifies" 0 $?
+has "$T/pa.json" PARSE_TRAILING_DATA
+lacks "$T/pa.json" '"severity": "error"'
+$CVM verify "$T/reqsize.json" --tee azure-snp --nonce "$N2" $V >"$T/rq.json" 2>&1
+check "HCL request size that does not fit refused" 1 $?
+has "$T/rq.json" AZURE_HCL_MALFORMED
+has "$T/rq.json" "request size 4294967295, not 2346"
 $CVM verify "$T/extra.json" --tee azure-snp --nonce "$N2" $V >"$T/x.json" 2>&1
 check "unknown member refused" 1 $?
 has "$T/x.json" AZURE_EVIDENCE_MALFORMED

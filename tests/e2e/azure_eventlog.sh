@@ -79,7 +79,7 @@ report = open("snp/report.bin", "rb").read()
 assert len(report) == 1184
 rt = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
 body = report + rt + claims
-hcl = b"HCLA" + struct.pack("<III", 1, len(body), 2) + bytes(16) + body
+hcl = b"HCLA" + struct.pack("<III", 1, 32 + len(body), 2) + bytes(16) + body
 open("hcl.bin", "wb").write(hcl)
 def b64(p):
     return base64.b64encode(open(p, "rb").read()).decode()
@@ -181,7 +181,7 @@ td[128:160] = bytes.fromhex(open("rd.txt").read().strip())
 td[528:576] = q[48 + 136:48 + 184]  # the quote's MRTD (TD report at 48, MR_TD at 136)
 rt = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
 body = bytes(td) + rt + claims
-hcl = b"HCLA" + struct.pack("<III", 2, len(body), 2) + bytes(16) + body
+hcl = b"HCLA" + struct.pack("<III", 2, 32 + len(body), 2) + bytes(16) + body
 p = open("pcrs9.bin", "rb").read()
 ev = {"version": 1, "hcl_report": base64.urlsafe_b64encode(hcl).decode().rstrip("="),
       "tpm_quote": {"message": open("q.msg", "rb").read().hex(), "signature": open("q.sig", "rb").read().hex(),

@@ -100,7 +100,7 @@ elif mode == "azure-snp":
                                               "vmUniqueId": "00000000-1111-2222-3333-444444444444"},
                          "user-data": user_data.upper()}, separators=(",", ":")).encode()
     body = resign(hashlib.sha256(claims).digest()) + struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims)) + claims
-    hcl = b"HCLA" + struct.pack("<III", 1, len(body), 2) + bytes(16) + body
+    hcl = b"HCLA" + struct.pack("<III", 1, 32 + len(body), 2) + bytes(16) + body
     parts = [{"role": "evidence", "data": b64(hcl)}] + quote + coll
 else:
     man = rd("manifest")

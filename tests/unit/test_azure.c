@@ -33,7 +33,7 @@ static void expect_hcl_refused(const uint8_t *p, size_t len)
     struct cvma_azure_hcl h;
     struct cvma_verdict v;
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_azure_hcl_parse(p, len, &h, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_azure_hcl_parse(p, len, false, &h, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_HCL_MALFORMED);
     cvma_verdict_cleanup(&v);
 }
@@ -50,7 +50,7 @@ static void test_azure_hcl_parse_gives_back_nothing_when_it_refuses(void **state
     tu_put32(b + CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + 12, 2);
     memset(&h, 0xa5, sizeof h);
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_azure_hcl_parse(b, n, &h, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_HCL_MALFORMED);
     assert_memory_equal(&h, &zero, sizeof h);
     cvma_verdict_cleanup(&v);
@@ -64,7 +64,7 @@ static void test_azure_hcl_parse_reads_the_fields(void **state)
     (void)state;
     size_t n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_SNP, 7);
     cvma_verdict_init(&v);
-    assert_int_equal(cvma_azure_hcl_parse(b, n, &h, &v), CVMA_OK);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
     assert_int_equal(v.n_reasons, 0);
     assert_int_equal(h.version, 1);
     assert_int_equal(h.request_type, 2);
@@ -110,6 +110,111 @@ static void test_azure_hcl_parse_refuses_malformed_reports(void **state)
     tu_put32(b + rt + 8, CVMA_AZURE_REPORT_TYPE_TDX);
     tu_put32(b + rt + 12, 2);
     expect_hcl_refused(b, n);
+}
+
+/* The header's fields that are not the hardware's: each one that does not fit the layout is
+ * refused by name, with the value read and the one wanted. */
+static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **state)
+{
+    uint8_t b[2600];
+    size_t rt = CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN;
+    uint32_t cl = (uint32_t)strlen(CLAIMS);
+    struct cvma_azure_hcl h;
+    struct cvma_verdict v;
+    char want[96];
+    (void)state;
+    size_t n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_SNP, 254);
+    const struct {
+        size_t off;
+        uint32_t val;
+        const char *needle;
+    } bad[] = {
+            /* the request size counts "HCLA" to the claims' end, not the padding */
+            {8, 0xffffffffu, "request size 4294967295, not "},
+            {8, (uint32_t)(rt + 20 + cl - 32), "request size "},
+            {8, (uint32_t)n, "request size "},
+            {rt, 0xffffffffu, "runtime data size 4294967295, not "},
+            {rt, 20 + cl + 1, "runtime data size "},
+            {rt, cl, "runtime data size "},
+            {rt + 4, 0, "runtime data version 0 (only 1 is known)"},
+            {rt + 4, 2, "runtime data version 2 (only 1 is known)"},
+    };
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(h.request_size, rt + 20 + cl);
+    assert_int_equal(h.rt_size, 20 + cl);
+    cvma_verdict_cleanup(&v);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t keep[4];
+        memcpy(keep, b + bad[i].off, 4);
+        tu_put32(b + bad[i].off, bad[i].val);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_azure_hcl_parse(b, n, true, &h, &v), CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_AZURE_HCL_MALFORMED);
+        assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, bad[i].needle));
+        cvma_verdict_cleanup(&v);
+        memcpy(b + bad[i].off, keep, 4);
+    }
+    snprintf(want, sizeof want, "request size 4294967295, not %u", (unsigned)(rt + 20 + cl));
+    tu_put32(b + 8, 0xffffffffu);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_REJECTED);
+    assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, want));
+    cvma_verdict_cleanup(&v);
+    tu_put32(b + 8, (uint32_t)(rt + 20 + cl));
+    /* Each reserved byte, 16..31. */
+    for (size_t i = 16; i < 32; i++) {
+        b[i] = 1;
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_azure_hcl_parse(b, n, true, &h, &v), CVMA_REJECTED);
+        assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, "reserved header bytes 16..31"));
+        cvma_verdict_cleanup(&v);
+        b[i] = 0;
+    }
+}
+
+/* After the claims: zero padding is the format's own (no reason); a non-zero byte anywhere
+ * there is PARSE_TRAILING_DATA naming its offset, an error or, allowed, a warning. */
+static void test_azure_hcl_parse_padding_zero_or_trailing_data(void **state)
+{
+    uint8_t b[2600 + 700];
+    struct cvma_azure_hcl h;
+    struct cvma_verdict v;
+    char needle[64];
+    (void)state;
+    size_t n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_SNP, 254);
+    size_t end = n - 254;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
+    assert_int_equal(v.n_reasons, 0);
+    assert_int_equal(h.padding, 254);
+    cvma_verdict_cleanup(&v);
+    const size_t at[] = {end, end + 1, end + 100, n - 1};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        b[at[k]] = 0x5a;
+        snprintf(needle, sizeof needle, "0x5a at offset %zu", at[k]);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_REJECTED);
+        assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRAILING_DATA);
+        assert_true(tu_detail_has(&v, CVMA_R_PARSE_TRAILING_DATA, needle));
+        assert_int_equal(h.padding, 0); /* refused: nothing given back */
+        cvma_verdict_cleanup(&v);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_azure_hcl_parse(b, n, true, &h, &v), CVMA_OK);
+        assert_int_equal(v.n_reasons, 1);
+        assert_int_equal(tu_severity_of(&v, CVMA_R_PARSE_TRAILING_DATA), CVMA_SEV_WARNING);
+        assert_true(tu_detail_has(&v, CVMA_R_PARSE_TRAILING_DATA, needle));
+        assert_int_equal(h.padding, 254);
+        cvma_verdict_cleanup(&v);
+        b[at[k]] = 0;
+    }
+    /* 700 bytes appended after the padding. */
+    memset(b + n, 'G', 700);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n + 700, false, &h, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_PARSE_TRAILING_DATA);
+    cvma_verdict_cleanup(&v);
 }
 
 static void expect_evidence(const char *js, enum cvma_status want)
@@ -481,7 +586,7 @@ static void test_azure_ak_from_claims_is_the_jwk_key(void **state)
     json_decref(j);
     cvma_verdict_cleanup(&v);
 
-    /* The same key as the second HCLAkPub entry: only the first counts. */
+    /* The same key as the second HCLAkPub entry, the first not usable: refused. */
     const char *n64 = strstr(text, "\"n\": \"") + 6;
     int nlen = (int)(strchr(n64, '"') - n64);
     char t2[2300];
@@ -489,6 +594,13 @@ static void test_azure_ak_from_claims_is_the_jwk_key(void **state)
              "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"EC\"}, {\"kid\": \"HCLAkPub\", "
              "\"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": \"%.*s\"}]}",
              nlen, n64);
+    expect_ak_refused(t2);
+    /* Two HCLAkPub entries, both the key: which is the AK is not guessed. */
+    snprintf(t2, sizeof t2,
+             "{\"keys\": [{\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": "
+             "\"%.*s\"}, {\"kid\": \"HCLAkPub\", \"kty\": \"RSA\", \"e\": \"AQAB\", \"n\": "
+             "\"%.*s\"}]}",
+             nlen, n64, nlen, n64);
     expect_ak_refused(t2);
     /* Padded base64 (JWKs are base64url without padding), an e that is not a string. */
     snprintf(t2, sizeof t2,
@@ -518,6 +630,8 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_parse_reads_the_fields),
             cmocka_unit_test(test_azure_hcl_parse_refuses_malformed_reports),
             cmocka_unit_test(test_azure_hcl_parse_gives_back_nothing_when_it_refuses),
+            cmocka_unit_test(test_azure_hcl_parse_refuses_header_fields_that_do_not_fit),
+            cmocka_unit_test(test_azure_hcl_parse_padding_zero_or_trailing_data),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
             cmocka_unit_test(test_azure_evidence_refusal_gives_back_nothing),
             cmocka_unit_test(test_azure_trustee_reader_is_strict),

@@ -832,6 +832,200 @@ static void test_azure_hcl_report_above_vmpl0_refused(void **state)
     }
 }
 
+/* Simulated azure-snp evidence that verifies: the AK ak, a quote it signed over PCRS0 and the
+ * nonce, runtime claims (claims: NULL for tu_azure_claims's, naming ak alone) whose SHA-256 a
+ * simulated SEV-SNP report carries, in an HCL report (*hcl, no padding). r->vo holds the quote
+ * parts (parts) and the nonce. The caller frees *hcl, *msg, *sig and calls run_done. */
+static void azure_evidence(struct run *r, EVP_PKEY *ak, const char *claims, struct cvma_buf *hcl,
+                           struct cvma_buf *msg, struct cvma_buf *sig,
+                           struct cvma_named_part parts[3])
+{
+    uint8_t nonce[32], rd[64] = {0};
+    char own[1024];
+    size_t cl;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, msg, sig);
+    if (claims == NULL) {
+        cl = tu_azure_claims(ak, "00", own, sizeof own, rd);
+        claims = own;
+    } else {
+        cl = strlen(claims);
+        assert_int_equal(EVP_Digest(claims, cl, rd, NULL, EVP_sha256(), NULL), 1);
+    }
+    sim(r, rd, 0);
+    make_hcl(&r->rep, claims, cl, hcl);
+    parts[0] = (struct cvma_named_part){"tpm_quote", {msg->p, msg->len}, false};
+    parts[1] = (struct cvma_named_part){"tpm_signature", {sig->p, sig->len}, false};
+    parts[2] = (struct cvma_named_part){"tpm_pcrs", {(const uint8_t *)PCRS0, strlen(PCRS0)}, false};
+    r->vo.collateral_parts = parts;
+    r->vo.n_collateral_parts = 3;
+    r->vo.has_nonce = true;
+    memcpy(r->vo.nonce, nonce, sizeof nonce);
+    r->vo.nonce_len = sizeof nonce;
+}
+
+/* Verifies the HCL report p[0..n) as azure-snp with r's options into r->res. */
+static void azure_verify_hcl(struct run *r, const uint8_t *p, size_t n, bool allow_trailing)
+{
+    r->vo.allow_trailing_data = allow_trailing;
+    cvma_result_cleanup(&r->res);
+    cvma_result_init(&r->res, "azure-snp", r->vo.at);
+    cvma_azure_verify(p, n, &r->vo, false, &r->res);
+    cvma_result_finish(&r->res);
+}
+
+/* r->res is refused with code first, the detail holding needle, and no attested key (and,
+ * refused before the hardware report, no claims: hw_claims false). */
+static void expect_azure_refused(const struct run *r, enum cvma_reason code, const char *needle,
+                                 bool hw_claims)
+{
+    if (cvma_verdict_first_error(&r->res.verdict) != code ||
+        !tu_detail_has(&r->res.verdict, code, needle)) {
+        tu_dump(&r->res.verdict);
+        fail_msg("want %s with \"%s\"", cvma_reason_name(code), needle);
+    }
+    assert_int_equal(r->res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(r->res.claims.verified, hw_claims);
+    assert_null(cvma_tpm_attested_key(&r->res));
+}
+
+/* Nothing signs the HCL report's header or the bytes after its runtime claims: with the
+ * hardware report's signature, the claims' hash and the quote all valid, a header field that
+ * does not fit the layout (sizes, runtime data version, reserved bytes) is AZURE_HCL_MALFORMED,
+ * and a non-zero byte after the claims PARSE_TRAILING_DATA (a warning with allow_trailing_data),
+ * naming its offset. Zero padding (as the samples have) changes nothing. */
+static void test_azure_hcl_unsigned_header_and_padding_checked(void **state)
+{
+    uint8_t akb[1024];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[3];
+    struct run r;
+    char needle[64];
+    (void)state;
+
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    azure_evidence(&r, ak, NULL, &hcl, &msg, &sig, parts);
+    size_t end = hcl.len, n = end + 254, cl = end - 1236;
+    uint8_t *b = calloc(1, n + 700);
+    assert_non_null(b);
+    memcpy(b, hcl.p, end);
+
+    azure_verify_hcl(&r, b, end, false);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    size_t reasons = r.res.verdict.n_reasons;
+    /* 254 zero bytes of padding: the same verdict, no reason more. */
+    azure_verify_hcl(&r, b, n, false);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    assert_int_equal(r.res.verdict.n_reasons, reasons);
+    expect_attested(&r.res, "azure", ak);
+
+    /* One non-zero byte in the padding; with allow_trailing_data, a warning. */
+    b[end + 100] = 0x41;
+    snprintf(needle, sizeof needle, "0x41 at offset %zu", end + 100);
+    azure_verify_hcl(&r, b, n, false);
+    expect_azure_refused(&r, CVMA_R_PARSE_TRAILING_DATA, needle, false);
+    azure_verify_hcl(&r, b, n, true);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+    assert_int_equal(tu_severity_of(&r.res.verdict, CVMA_R_PARSE_TRAILING_DATA), CVMA_SEV_WARNING);
+    expect_attested(&r.res, "azure", ak);
+    b[end + 100] = 0;
+    /* 700 bytes of garbage after the padding. */
+    memset(b + n, 'G', 700);
+    snprintf(needle, sizeof needle, "0x47 at offset %zu", n);
+    azure_verify_hcl(&r, b, n + 700, false);
+    expect_azure_refused(&r, CVMA_R_PARSE_TRAILING_DATA, needle, false);
+    /* Another claims JSON, with another HCLAkPub, written into the zero padding. */
+    static const char other[] = "{\"keys\":[{\"kid\":\"HCLAkPub\",\"kty\":\"RSA\",\"e\":\"AQAB\","
+                                "\"n\":\"EVIL\"}]}";
+    memcpy(b + end, other, strlen(other));
+    snprintf(needle, sizeof needle, "0x7b at offset %zu", end);
+    azure_verify_hcl(&r, b, n, false);
+    expect_azure_refused(&r, CVMA_R_PARSE_TRAILING_DATA, needle, false);
+    memset(b + end, 0, n + 700 - end);
+
+    /* Header fields: the request size (all of it to the claims' end; not the size after the
+     * header), the runtime data size (its header and the claims), its version. */
+    const struct {
+        size_t off;
+        uint32_t val;
+        const char *needle;
+    } bad[] = {
+            {8, 0xffffffffu, "request size 4294967295, not"},
+            {8, (uint32_t)(end - 32), "request size"},
+            {8, (uint32_t)(n), "request size"},
+            {1216, 0xffffffffu, "runtime data size 4294967295, not"},
+            {1216, (uint32_t)(20 + cl + 1), "runtime data size"},
+            {1220, 2, "runtime data version 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t keep[4];
+        memcpy(keep, b + bad[i].off, 4);
+        tu_put32(b + bad[i].off, bad[i].val);
+        azure_verify_hcl(&r, b, n, false);
+        expect_azure_refused(&r, CVMA_R_AZURE_HCL_MALFORMED, bad[i].needle, false);
+        memcpy(b + bad[i].off, keep, 4);
+    }
+    /* Each reserved byte (16..31). */
+    for (size_t i = 16; i < 32; i++) {
+        b[i] = 0x80;
+        azure_verify_hcl(&r, b, n, true);
+        expect_azure_refused(&r, CVMA_R_AZURE_HCL_MALFORMED, "reserved header bytes 16..31", false);
+        b[i] = 0;
+    }
+    azure_verify_hcl(&r, b, n, false);
+    assert_false(cvma_verdict_has_error(&r.res.verdict));
+
+    free(b);
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    run_done(&r);
+}
+
+/* Runtime claims with two "keys" entries of kid HCLAkPub (the AK twice, or the AK and another
+ * key in either order) vouched for by the hardware: which one is the AK is not guessed (the
+ * first is not taken), whichever one signed the quote. */
+static void test_azure_two_hcl_ak_pub_keys_refused(void **state)
+{
+    uint8_t akb[1024];
+    size_t akl = 0;
+    char one[1024], two[1024], claims[2600];
+    uint8_t rd[64];
+    (void)state;
+
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    EVP_PKEY *k2 = EVP_RSA_gen(2048);
+    assert_non_null(k2);
+    /* the {"kid": "HCLAkPub", ...} entry of each key, from tu_azure_claims's text */
+    const char *pre = "{\"keys\": [";
+    tu_azure_claims(ak, "00", one, sizeof one, rd);
+    tu_azure_claims(k2, "00", two, sizeof two, rd);
+    *strstr(one, "], \"user-data\"") = '\0';
+    *strstr(two, "], \"user-data\"") = '\0';
+    const char *a = one + strlen(pre), *o = two + strlen(pre);
+    const char *pairs[3][2] = {{a, a}, {a, o}, {o, a}};
+    for (size_t i = 0; i < 3; i++) {
+        struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+        struct cvma_named_part parts[3];
+        struct run r;
+        snprintf(claims, sizeof claims, "{\"keys\": [%s, {\"kid\": \"HCLEkPub\"}, %s]}",
+                 pairs[i][0], pairs[i][1]);
+        azure_evidence(&r, ak, claims, &hcl, &msg, &sig, parts);
+        azure_verify_hcl(&r, hcl.p, hcl.len, false);
+        expect_azure_refused(&r, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED, "entries 0 and 2", true);
+        assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_SIGNATURE_INVALID));
+        cvma_buf_free(&hcl);
+        cvma_buf_free(&msg);
+        cvma_buf_free(&sig);
+        run_done(&r);
+    }
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(ak);
+}
+
 /* A bare quote's input: the quote msg/sig by the AK akb[0..akl), PCRS0, the 32-byte nonce. */
 static void quote_in(struct cvma_tpm_quote_in *in, const struct cvma_buf *msg,
                      const struct cvma_buf *sig, const uint8_t *akb, size_t akl,
@@ -1443,6 +1637,8 @@ int main(void)
             cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
+            cmocka_unit_test(test_azure_hcl_unsigned_header_and_padding_checked),
+            cmocka_unit_test(test_azure_two_hcl_ak_pub_keys_refused),
             cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,8 @@ static inline size_t tu_azure_hcl(uint8_t *out, size_t cap, const uint8_t *hw, u
     memset(out, 0, n);
     memcpy(out, "HCLA", 4);
     tu_put32(out + 4, 1);
-    tu_put32(out + 8, (uint32_t)(n - CVMA_AZURE_HCL_HEADER_LEN));
+    /* the request size: "HCLA" to the claims' end, padding not counted (as in the samples) */
+    tu_put32(out + 8, (uint32_t)(n - padding));
     tu_put32(out + 12, 2);
     if (hw != NULL) {
         memcpy(out + CVMA_AZURE_HCL_HEADER_LEN, hw, CVMA_AZURE_HW_REPORT_LEN);
