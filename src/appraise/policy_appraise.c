@@ -336,11 +336,19 @@ static void check_keys(const struct pol_snp *s, const struct cvma_snp_report *re
         return;
     }
     if (!s->id_key_digests.set) {
-        if (!s->require_author_key) { /* otherwise already reported above */
+        if (s->require_author_key) {
+            /* already reported above */
+        } else if (!author_en) {
+            /* the digest may be a trusted one, but it endorses nothing: say why */
             cvma_reject(v, CVMA_R_POLICY_AUTHOR_KEY,
-                        "snp.author_key_digests: author_key_en=%s, author_key_digest=%s is not "
-                        "one of the %zu trusted author keys",
-                        author_en ? "true" : "false", hau, s->author_key_digests.n);
+                        "snp.author_key_digests: signer_info.author_key_en is false (no author "
+                        "key signed the ID block), so author_key_digest=%s endorses nothing",
+                        hau);
+        } else {
+            cvma_reject(v, CVMA_R_POLICY_AUTHOR_KEY,
+                        "snp.author_key_digests: author_key_digest=%s is not one of the %zu "
+                        "trusted author keys",
+                        hau, s->author_key_digests.n);
         }
         return;
     }

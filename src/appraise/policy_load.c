@@ -84,6 +84,20 @@ static const char *type_name(const json_t *j)
     return "an unknown JSON type";
 }
 
+/* What a list value that cannot be used is, for a load error: its type when it is no list,
+ * "an empty list", or "a list of N (at most MAX)" (max 0: no limit). buf holds the words. */
+static const char *list_fault(const json_t *j, size_t max, char *buf, size_t len)
+{
+    if (!json_is_array(j)) {
+        return type_name(j);
+    }
+    if (json_array_size(j) == 0) {
+        return "an empty list";
+    }
+    snprintf(buf, len, "a list of %zu (at most %zu)", json_array_size(j), max);
+    return buf;
+}
+
 /* Refuses any key of obj that is not in allowed (NULL-terminated). */
 static bool check_keys(json_t *obj, const char *path, const char *const *allowed, struct ld *l)
 {
@@ -568,10 +582,11 @@ static bool load_snp(json_t *j, struct pol_snp *s, struct ld *l)
     json_t *pr = json_object_get(j, "products");
     if (pr != NULL) {
         if (!json_is_array(pr) || json_array_size(pr) == 0) {
+            char w[48];
             return fail(l,
                         "snp.products: expected a non-empty list of \"Milan\", \"Genoa\", "
                         "\"Turin\", got %s",
-                        type_name(pr));
+                        list_fault(pr, 0, w, sizeof w));
         }
         for (size_t i = 0; i < json_array_size(pr); i++) {
             json_t *e = json_array_get(pr, i);
@@ -667,10 +682,11 @@ static bool load_tdx(json_t *j, struct pol_tdx *t, struct ld *l)
     if ((e = json_object_get(j, "accepted_tcb_statuses")) != NULL) {
         if (!json_is_array(e) || json_array_size(e) == 0 ||
             json_array_size(e) > 2 * POL_TDX_N_STATUSES) {
+            char w[48];
             return fail(l,
                         "tdx.accepted_tcb_statuses: expected a non-empty list of Intel TCB "
                         "status names, got %s",
-                        type_name(e));
+                        list_fault(e, 2 * POL_TDX_N_STATUSES, w, sizeof w));
         }
         t->has_accepted = true;
         for (size_t i = 0; i < json_array_size(e); i++) {
@@ -1214,10 +1230,11 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "allowed_tees")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > 8) {
+            char w[48];
             return fail(l,
                         "allowed_tees: expected a non-empty list of \"sev-snp\", \"tdx\", "
                         "\"tpm\", \"azure-snp\", \"azure-tdx\", \"svsm-vtpm\", got %s",
-                        type_name(e));
+                        list_fault(e, 8, w, sizeof w));
         }
         for (size_t i = 0; i < n; i++) {
             char pi[64];

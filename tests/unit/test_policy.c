@@ -350,6 +350,11 @@ static void test_snp_id_and_author_keys(void **state)
             /* A digest with AUTHOR_KEY_EN clear endorses nothing. */
             {"\"id_key_digests\": [\"" R48("56") "\"], \"author_key_digests\": [\"" R48("66") "\"]",
              CVMA_R_POLICY_ID_KEY, NULL, NULL},
+            /* ... and the refusal says so, not that a listed digest is unlisted */
+            {"\"author_key_digests\": [\"" R48("66") "\"]", CVMA_R_POLICY_AUTHOR_KEY,
+             "signer_info.author_key_en is false (no author key signed the ID block), so "
+             "author_key_digest=" R48("66") " endorses nothing",
+             NULL},
     };
     run_snp_cases(noauth, CVMA_ARRAY_LEN(noauth), &r);
 }
@@ -1575,7 +1580,22 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"tdx\": {\"td_attributes\": 268435456}}",
              "tdx.td_attributes: expected a hex string of 8 bytes, got an integer"},
             {"{\"tdx\": {\"accepted_tcb_statuses\": \"UpToDate\"}}",
-             "tdx.accepted_tcb_statuses: expected a non-empty list"},
+             "tdx.accepted_tcb_statuses: expected a non-empty list of Intel TCB status names, got "
+             "a string"},
+            /* a list that cannot be used says why, not the type it has */
+            {"{\"tdx\": {\"accepted_tcb_statuses\": []}}",
+             "tdx.accepted_tcb_statuses: expected a non-empty list of Intel TCB status names, got "
+             "an empty list"},
+            {"{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", \"UpToDate\", \"UpToDate\", "
+             "\"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", "
+             "\"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", \"UpToDate\", "
+             "\"UpToDate\", \"UpToDate\"]}}",
+             "got a list of 17 (at most 16)"},
+            {"{\"allowed_tees\": []}", "allowed_tees: expected a non-empty list of \"sev-snp\", "
+                                       "\"tdx\", \"tpm\", \"azure-snp\", \"azure-tdx\", "
+                                       "\"svsm-vtpm\", got an empty list"},
+            {"{\"snp\": {\"products\": []}}", "snp.products: expected a non-empty list of "
+                                              "\"Milan\", \"Genoa\", \"Turin\", got an empty list"},
             {"{\"tdx\": {\"accepted_tcb_statuses\": [\"Revoked\"]}}",
              "tdx.accepted_tcb_statuses[0]: \"Revoked\" cannot be accepted"},
             {"{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", \"uptodate\"]}}",
