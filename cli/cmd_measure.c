@@ -264,14 +264,15 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
     cvma_hex_encode(value, 48, hex, sizeof hex);
     int rc = EXIT_OK;
     if (o->policy_out != NULL) {
-        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"), extra);
-        if (rc != EXIT_OK) {
-            return rc;
-        }
+        /* all the output made before the file is written: out of memory writes nothing */
         bool ok = true;
         put_text(&ok, out, "policy_out", o->policy_out);
         if (!ok) {
             return out_of_memory(tee);
+        }
+        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"), extra);
+        if (rc != EXIT_OK) {
+            return rc;
         }
     }
     bool written;

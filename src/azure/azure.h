@@ -3,8 +3,8 @@
  * 0x01400001 and the evidence the Confidential Containers Trustee attesters collect from it.
  *
  * The HCL report (integers little-endian): a 32-byte header ("HCLA", version, request size,
- * request type, 16 reserved bytes), the hardware report (1,184 bytes: an SEV-SNP report, or a
- * 1,024-byte TDREPORT followed by zeros), a 20-byte runtime-data header (data size, version,
+ * request type, status, 12 reserved bytes), the hardware report (1,184 bytes: an SEV-SNP report, or
+ * a 1,024-byte TDREPORT followed by zeros), a 20-byte runtime-data header (data size, version,
  * report type 2 = SNP / 4 = TDX, hash type 1 = SHA-256, claims length), the runtime claims
  * JSON, then zero padding.
  *
@@ -53,7 +53,8 @@ bool cvma_azure_hcl_detect(const uint8_t *p, size_t len);
 /*
  * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED (a
  * truncated report; a runtime data version, report or hash type not known; a runtime data or
- * request size that is not its header's and the claims'; non-zero reserved header bytes), and
+ * request size that is not its header's and the claims'; a non-zero status or reserved header
+ * bytes), and
  * PARSE_TRAILING_DATA (a non-zero byte after the claims: an error, or a warning and CVMA_OK
  * when allow_trailing_data). On CVMA_REJECTED *out is all cleared. Zero bytes after the claims
  * are the report's padding: counted in padding, no reason.

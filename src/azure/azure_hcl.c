@@ -24,8 +24,8 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
 {
     struct cvma_reader r;
     struct cvma_span rest;
-    uint8_t sig[4], reserved[16];
-    uint32_t claims_len = 0;
+    uint8_t sig[4], reserved[12];
+    uint32_t claims_len = 0, status = 0;
 
     memset(out, 0, sizeof *out);
     cvma_reader_init(&r, p, len);
@@ -34,7 +34,7 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
                            "hcl report: %zu bytes without the signature \"HCLA\"", len);
     }
     if (!cvma_reader_u32le(&r, &out->version) || !cvma_reader_u32le(&r, &out->request_size) ||
-        !cvma_reader_u32le(&r, &out->request_type) ||
+        !cvma_reader_u32le(&r, &out->request_type) || !cvma_reader_u32le(&r, &status) ||
         !cvma_reader_bytes(&r, reserved, sizeof reserved) ||
         !cvma_reader_span(&r, CVMA_AZURE_HW_REPORT_LEN, &out->hw_report) ||
         !cvma_reader_u32le(&r, &out->rt_size) || !cvma_reader_u32le(&r, &out->rt_version) ||
@@ -66,8 +66,8 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
     }
     /* docs/azure.md: the runtime data header's version is 1, its size counts itself and the
      * claims; the request size counts everything from "HCLA" to the claims' end (2,346 = 32 +
-     * 1,184 + 20 + 1,110 in the SEV-SNP samples); the reserved header bytes are zero. A field
-     * that says otherwise describes another layout than the one read here. */
+     * 1,184 + 20 + 1,110 in the SEV-SNP samples); the status and the reserved header bytes are
+     * zero. A field that says otherwise describes another layout than the one read here. */
     if (out->rt_version != CVMA_AZURE_RUNTIME_VERSION) {
         return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
                            "hcl report: runtime data version %u (only %u is known)",
@@ -89,11 +89,16 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
                            "claims)",
                            out->request_size, want_request, CVMA_AZURE_HCL_HEADER_LEN, claims_len);
     }
+    if (status != 0) {
+        /* OpenHCL's IgvmAttestRequestHeader: a u32 status, then 12 reserved bytes */
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: header status (bytes 16..19) %u, not 0", status);
+    }
     if (!cvma_bytes_are_zero(reserved, sizeof reserved)) {
         char hex[2 * sizeof reserved + 1];
         cvma_hex_encode(reserved, sizeof reserved, hex, sizeof hex);
         return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
-                           "hcl report: reserved header bytes 16..31 are %s, not zero", hex);
+                           "hcl report: reserved header bytes 20..31 are %s, not zero", hex);
     }
     /* After the claims: the format's zero padding (the samples carry 163 to 254 bytes of it),
      * taken without a note. Anything else there is bytes nothing signs or hashes: DESIGN.md's

@@ -64,10 +64,11 @@ CVMA_MUST_USE enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma
 CVMA_MUST_USE bool cvma_azure_claims_user_data(const json_t *claims, uint8_t out[64]);
 
 /*
- * The first "keys" entry of the claims with kid "HCLAkPub", which must be an RSA JWK (kty
+ * The one "keys" entry of the claims with kid "HCLAkPub", which must be an RSA JWK (kty
  * "RSA", base64url "n" and "e" of 1 to 1,024 bytes, n of at least 2,048 bits), as a PEM public
  * key (malloc'd, NUL-terminated, owned by the caller). NULL with AZURE_RUNTIME_CLAIMS_MALFORMED
- * when there is none or it is not one, or NULL with v->oom set when out of memory.
+ * when there is none, more than one or it is not one, or NULL with v->oom set when out of
+ * memory.
  */
 char *cvma_azure_ak_pem_from_claims(const json_t *claims, struct cvma_verdict *v);
 

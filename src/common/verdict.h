@@ -64,7 +64,9 @@ static inline enum cvma_status cvma_verdict_step(struct cvma_verdict *v, enum cv
  * evidence's own end are unsigned. Zeros are padding (PARSE_TRAILING_ZEROS, info); anything else is
  * refused (PARSE_TRAILING_DATA, error) unless allow is set (then the same code as a warning). what
  * names the evidence ("snp report"), evidence_len its own size. CVMA_REJECTED only when
- * refused.
+ * refused. One exception keeps its own loop: the bytes after an Azure HCL report's runtime
+ * claims (azure/azure_hcl.c), whose zeros are the format's padding (no reason) and whose
+ * refusal names the first non-zero byte's offset; a change of the rule here goes there too.
  */
 enum cvma_status cvma_verdict_trailing(struct cvma_verdict *v, const uint8_t *rest, size_t rest_len,
                                        bool allow, const char *what, size_t evidence_len);

@@ -163,12 +163,14 @@ static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **st
     assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, want));
     cvma_verdict_cleanup(&v);
     tu_put32(b + 8, (uint32_t)(rt + 20 + cl));
-    /* Each reserved byte, 16..31. */
+    /* Each byte of the status (16..19) and the reserved bytes (20..31). */
     for (size_t i = 16; i < 32; i++) {
         b[i] = 1;
         cvma_verdict_init(&v);
         assert_int_equal(cvma_azure_hcl_parse(b, n, true, &h, &v), CVMA_REJECTED);
-        assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, "reserved header bytes 16..31"));
+        assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED,
+                                  i < 20 ? "header status (bytes 16..19)"
+                                         : "reserved header bytes 20..31"));
         cvma_verdict_cleanup(&v);
         b[i] = 0;
     }

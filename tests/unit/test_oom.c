@@ -713,6 +713,72 @@ static void test_oom_library_allocations_are_counted(void **state)
 #endif
 }
 
+/*
+ * The other entry points that take err (cvma_verifier_new, cvma_evidence_from_file,
+ * cvma_evidence_add_collateral_dir), with the n-th allocation failed for n = 1, 2... until a
+ * call runs to its end without a failure: whenever one answers CVMA_E_NOMEM, err says so (a
+ * caller shows err, and an empty one says nothing). Each must have answered it at least once.
+ */
+static void test_oom_entry_points_say_out_of_memory(void **state)
+{
+#ifdef OOM_SANITIZED
+    (void)state;
+    skip();
+#else
+    struct fx *f = *state;
+    char *root = tu_path(f->snp, "ark.pem"), *report = tu_path(f->snp, "report.bin");
+    const char *roots[] = {root};
+    struct cvma_verifier_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = f->snp;
+    cfg.offline = true;
+    for (int which = 0; which < 3; which++) {
+        static const char *const name[] = {"cvma_verifier_new", "cvma_evidence_from_file",
+                                           "cvma_evidence_add_collateral_dir"};
+        long n, nomem = 0;
+        for (n = 1; n < 100000; n++) {
+            struct cvma_verifier *v = NULL;
+            struct cvma_evidence *ev = NULL;
+            char err[256] = "";
+            enum cvma_status st;
+            if (which == 2) {
+                ev = evidence_of(&f->report);
+            }
+            failed = false;
+            countdown = n;
+            if (which == 0) {
+                st = cvma_verifier_new(&cfg, &v, err, sizeof err);
+            } else if (which == 1) {
+                st = cvma_evidence_from_file(report, CVMA_INFORM_AUTO, &ev, err, sizeof err);
+            } else {
+                st = cvma_evidence_add_collateral_dir(ev, f->snp, err, sizeof err);
+            }
+            countdown = 0;
+            cvma_verifier_free(v);
+            cvma_evidence_free(ev);
+            if (st == CVMA_E_NOMEM) {
+                nomem++;
+                if (strstr(err, "out of memory") == NULL) {
+                    fail_msg("%s: allocation %ld failed: CVMA_E_NOMEM with err \"%s\"", name[which],
+                             n, err);
+                }
+            }
+            if (!failed) {
+                assert_int_equal(st, CVMA_OK);
+                break;
+            }
+        }
+        if (nomem == 0) {
+            fail_msg("%s: no failed allocation answered CVMA_E_NOMEM", name[which]);
+        }
+    }
+    free(root);
+    free(report);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,6 +790,7 @@ int main(void)
             cmocka_unit_test(test_oom_nothing_made_short_of_memory_is_kept),
             cmocka_unit_test(test_oom_registry_binding_answers_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_azure_readers_answer_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_entry_points_say_out_of_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -967,11 +967,13 @@ static void test_azure_hcl_unsigned_header_and_padding_checked(void **state)
         expect_azure_refused(&r, CVMA_R_AZURE_HCL_MALFORMED, bad[i].needle, false);
         memcpy(b + bad[i].off, keep, 4);
     }
-    /* Each reserved byte (16..31). */
+    /* Each byte of the status (16..19) and the reserved bytes (20..31). */
     for (size_t i = 16; i < 32; i++) {
         b[i] = 0x80;
         azure_verify_hcl(&r, b, n, true);
-        expect_azure_refused(&r, CVMA_R_AZURE_HCL_MALFORMED, "reserved header bytes 16..31", false);
+        expect_azure_refused(
+                &r, CVMA_R_AZURE_HCL_MALFORMED,
+                i < 20 ? "header status (bytes 16..19)" : "reserved header bytes 20..31", false);
         b[i] = 0;
     }
     azure_verify_hcl(&r, b, n, false);
