@@ -4,13 +4,14 @@
  *
  * Answers are checked against a reading by hand here: the HCL report's header ("HCLA",
  * version, request size = 1,236 + claims length, request type, zero reserved bytes), the
- * hardware report slice, the runtime data header (size = 20 + claims length, version 1, report
- * type, hash type, claims length), the claims span and the padding after them (zero, or with
- * allow_trailing_data anything with one PARSE_TRAILING_DATA warning), accepted or refused alike
- * (a refusal gives back nothing), each parse done both with and without allow_trailing_data; the
- * JSON view's runtime claims against jansson's reading of the same span; the evidence's decoded
- * parts against jansson and base64 / hex decoded here. Evidence of the documented form (read with
- * jansson and decoded here) is never refused for its form, and a refusal gives back nothing.
+ * hardware report slice (for TDX a TDREPORT and zeros), the runtime data header (size = 20 + claims
+ * length, version 1, report type, hash type, claims length), the claims span and the padding after
+ * them (zero, or with allow_trailing_data anything with one PARSE_TRAILING_DATA warning), accepted
+ * or refused alike (a refusal gives back nothing), each parse done both with and without
+ * allow_trailing_data; the JSON view's runtime claims against jansson's reading of the same span;
+ * the evidence's decoded parts against jansson and base64 / hex decoded here. Evidence of the
+ * documented form (read with jansson and decoded here) is never refused for its form, and a refusal
+ * gives back nothing.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -38,6 +39,10 @@ static void check_hcl(const uint8_t *p, size_t len, bool allow, enum cvma_status
          (fz_le32(p + 1224) == 2 || fz_le32(p + 1224) == 4) && fz_le32(p + 1228) == 1 &&
          fz_le32(p + 1220) == 1 && fz_le32(p + 1216) == 20 + cl && fz_le32(p + 8) == 1236 + cl;
     for (size_t i = 16; ok && i < 32; i++) {
+        ok = p[i] == 0;
+    }
+    /* TDX: the hardware report is a 1,024-byte TDREPORT and zeros */
+    for (size_t i = 32 + 1024; ok && fz_le32(p + 1224) == 4 && i < 32 + 1184; i++) {
         ok = p[i] == 0;
     }
     bool padding_zero = true;

@@ -54,7 +54,7 @@ bool cvma_azure_hcl_detect(const uint8_t *p, size_t len);
  * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED (a
  * truncated report; a runtime data version, report or hash type not known; a runtime data or
  * request size that is not its header's and the claims'; a non-zero status or reserved header
- * bytes), and
+ * bytes; for TDX, a non-zero byte after the TDREPORT in the hardware report), and
  * PARSE_TRAILING_DATA (a non-zero byte after the claims: an error, or a warning and CVMA_OK
  * when allow_trailing_data). On CVMA_REJECTED *out is all cleared. Zero bytes after the claims
  * are the report's padding: counted in padding, no reason.

@@ -59,6 +59,21 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
                            "hcl report: runtime data report type %u (2 = SEV-SNP, 4 = TDX)",
                            out->report_type);
     }
+    if (out->report_type == CVMA_AZURE_REPORT_TYPE_TDX) {
+        /* The slot holds a 1,024-byte TDREPORT and zeros: nothing signs or compares the rest. */
+        const uint8_t *tail = out->hw_report.p + CVMA_AZURE_TDREPORT_LEN;
+        size_t tail_len = out->hw_report.len - CVMA_AZURE_TDREPORT_LEN;
+        for (size_t i = 0; i < tail_len; i++) {
+            if (tail[i] != 0) {
+                return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                                   "hcl report: byte 0x%02x at offset %zu, in the %zu bytes after "
+                                   "the 1,024-byte TDREPORT in the hardware report, not zero",
+                                   tail[i],
+                                   (size_t)CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_TDREPORT_LEN + i,
+                                   tail_len);
+            }
+        }
+    }
     if (out->hash_type != CVMA_AZURE_HASH_TYPE_SHA256) {
         return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
                            "hcl report: runtime data hash type %u (only 1 = SHA-256 is known)",

@@ -114,6 +114,39 @@ static void test_azure_hcl_parse_refuses_malformed_reports(void **state)
 
 /* The header's fields that are not the hardware's: each one that does not fit the layout is
  * refused by name, with the value read and the one wanted. */
+/* TDX: the hardware report slot is a 1,024-byte TDREPORT and zeros; a byte after the TDREPORT
+ * that is not zero is refused, naming its offset (nothing signs or compares it). */
+static void test_azure_hcl_parse_refuses_bytes_after_the_tdreport(void **state)
+{
+    uint8_t b[2600];
+    struct cvma_azure_hcl h;
+    struct cvma_verdict v;
+    (void)state;
+    size_t n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_TDX, 0);
+    b[CVMA_AZURE_HCL_HEADER_LEN] = 0x81;
+    b[CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_TDREPORT_LEN - 1] = 0xee; /* the TDREPORT's own */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+    for (size_t at = CVMA_AZURE_TDREPORT_LEN; at < CVMA_AZURE_HW_REPORT_LEN; at += 53) {
+        char want[96];
+        b[CVMA_AZURE_HCL_HEADER_LEN + at] = 0x01;
+        snprintf(want, sizeof want, "byte 0x01 at offset %zu, in the 160 bytes after the",
+                 CVMA_AZURE_HCL_HEADER_LEN + at);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_azure_hcl_parse(b, n, true, &h, &v), CVMA_REJECTED);
+        assert_true(tu_detail_has(&v, CVMA_R_AZURE_HCL_MALFORMED, want));
+        cvma_verdict_cleanup(&v);
+        b[CVMA_AZURE_HCL_HEADER_LEN + at] = 0;
+    }
+    /* SEV-SNP: the whole slot is the report (its own rules) */
+    n = make_hcl(b, sizeof b, CVMA_AZURE_REPORT_TYPE_SNP, 0);
+    b[CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_TDREPORT_LEN] = 0x01;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
+    cvma_verdict_cleanup(&v);
+}
+
 static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **state)
 {
     uint8_t b[2600];
@@ -633,6 +666,7 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_parse_refuses_malformed_reports),
             cmocka_unit_test(test_azure_hcl_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_azure_hcl_parse_refuses_header_fields_that_do_not_fit),
+            cmocka_unit_test(test_azure_hcl_parse_refuses_bytes_after_the_tdreport),
             cmocka_unit_test(test_azure_hcl_parse_padding_zero_or_trailing_data),
             cmocka_unit_test(test_azure_evidence_parse_forms_and_refusals),
             cmocka_unit_test(test_azure_evidence_refusal_gives_back_nothing),
