@@ -374,9 +374,10 @@ struct cvma_result;
  * collateral), bind the platform to a provider, appraise against the policy, compare with a
  * previous result, and compute the status. *out is always set when the status is CVMA_OK,
  * whatever the evidence's verdict (read it with cvma_result_status / cvma_result_exit_code).
- * Other statuses: CVMA_E_USAGE (unknown policy name; no name while policies are configured
- * but none is the default; a malformed previous result; a nonce for evidence without a TPM
- * quote; err says which), CVMA_E_NOMEM. Free the result with cvma_result_free.
+ * Other statuses: CVMA_E_USAGE (a kind outside enum cvma_evidence_kind; an at outside
+ * 1970..9999; unknown policy name; no name while policies are configured but none is the
+ * default; a malformed previous result; a nonce for evidence without a TPM quote; err says
+ * which), CVMA_E_NOMEM. Free the result with cvma_result_free.
  */
 CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                                       const struct cvma_request *req, struct cvma_result **out,
