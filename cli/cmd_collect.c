@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -84,7 +85,7 @@ int cvma_cmd_collect(int argc, char **argv)
     struct cvma_tpm_collected tpm;
     bool want_tpm = false, tpm_only = false;
     enum cvma_status st, rst;
-    bool have_nonce = false;
+    bool have_nonce = false, collecting = false;
     int ch, rc;
 
     memset(&o, 0, sizeof o);
@@ -162,6 +163,7 @@ int cvma_cmd_collect(int argc, char **argv)
                        o.dev_root != NULL ? o.dev_root : CVMA_COLLECT_DEV_ROOT);
         tcti = tcti_default;
     }
+    collecting = true;
     if (want_tpm) {
         st = cvma_tpm_collect(tcti, &pcrs, o.nonce, o.nonce_len, &tpm, err, sizeof err);
         if (st != CVMA_OK) {
@@ -183,7 +185,13 @@ int cvma_cmd_collect(int argc, char **argv)
         rst = cvma_tpm_collected_write_raw(&tpm, raw_dir);
     }
     if (rst != CVMA_OK) {
-        fprintf(stderr, "cvmattest collect: cannot write the raw bytes to %s\n", raw_dir);
+        /* Raw bytes first: a collection whose bytes could not be kept makes no bundle. */
+        fprintf(stderr, "cvmattest collect: cannot write the raw bytes to %s%s\n", raw_dir,
+                st == CVMA_OK ? ": no bundle written" : "");
+        if (st == CVMA_OK) {
+            rc = cvma_status_exit_code(rst);
+            goto out;
+        }
     }
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest collect: %s\n", err);
@@ -233,10 +241,12 @@ int cvma_cmd_collect(int argc, char **argv)
         printf(", %u reads (generation changed)", c.attempts);
     }
     if (c.certs_over > 0) {
-        printf(", the host's certificate table (%u bytes) is over the %u-byte limit: not read, "
-               "the plain report",
-               (unsigned)c.certs_over, CVMA_SNP_CERTTABLE_MAX);
-    } else if (c.ext_retried) {
+        printf(", the host's certificate table (%u bytes) is over the %u bytes /dev/sev-guest "
+               "passes: not read, the plain report",
+               (unsigned)c.certs_over, (unsigned)c.certs_limit);
+    } else if (c.ext_failed[0] != '\0') {
+        printf(", the extended request failed (%s): the plain report", c.ext_failed);
+    } else if (strcmp(c.kind, "sev-snp") == 0 && c.certs.n == 0) {
         printf(", no certificates from the host");
     }
     if (strcmp(c.kind, "sev-snp") == 0) {
@@ -245,6 +255,12 @@ int cvma_cmd_collect(int argc, char **argv)
     printf("; wrote %s\n", out);
     rc = 0;
 out:
+    if (collecting && rc != 0 && unlink(out) == 0) {
+        /* An earlier run's bundle at --out is not this collection's: never left beside the
+         * raw bytes of one that failed. */
+        fprintf(stderr, "cvmattest collect: removed the earlier %s: it is not this collection's\n",
+                out);
+    }
     cvma_collected_free(&c);
     cvma_tpm_collected_free(&tpm);
     free(raw_default);
@@ -311,8 +327,15 @@ int cvma_cmd_guest_check(int argc, char **argv)
     /* A TDX quote needs configfs-tsm that works; SEV-SNP works through either interface. */
     usable = cvma_guest_collect_possible(&g);
 
+    /* The provider is the kernel's (or a tree's) text and the paths the caller's: escaped,
+     * so that neither steers a terminal nor makes the JSON unwritable (not UTF-8). */
+    static char tsm_e[4096], dev_e[4096];
+    char prov_e[4 * sizeof g.tsm_provider];
+    tsm = cvma_text_escape(tsm, tsm_e, sizeof tsm_e);
+    dev = cvma_text_escape(dev, dev_e, sizeof dev_e);
+    const char *prov = cvma_text_escape(g.tsm_provider, prov_e, sizeof prov_e);
     const char *missing[5];
-    char provider_msg[128];
+    char provider_msg[128 + sizeof prov_e];
     size_t n_missing = 0;
     if (g.tee == NULL) {
         missing[n_missing++] = "no TEE guest interface: this machine is no confidential VM";
@@ -333,7 +356,7 @@ int cvma_cmd_guest_check(int argc, char **argv)
     } else if (g.tsm && g.tee != NULL && !usable) {
         /* an entry was made, but collect refuses its provider */
         snprintf(provider_msg, sizeof provider_msg,
-                 "configfs-tsm: provider '%s' is not one collect reads (%s)", g.tsm_provider,
+                 "configfs-tsm: provider '%s' is not one collect reads (%s)", prov,
                  strcmp(g.tee, "tdx") == 0 ? "tdx_guest" : "sev_guest");
         missing[n_missing++] = provider_msg;
     }
@@ -347,12 +370,11 @@ int cvma_cmd_guest_check(int argc, char **argv)
                 " s:{s:b, s:b, s:b}, s:[]}",
                 "tee", g.tee != NULL ? json_string(g.tee) : json_null(), "usable", usable,
                 "configfs_tsm", "path", tsm, "present", g.tsm, "provider",
-                g.tsm_provider[0] != '\0' ? g.tsm_provider : NULL, "svsm",
-                g.tsm_privlevel_floor > 0, "privlevel_floor", (json_int_t)g.tsm_privlevel_floor,
-                "svsm_services", g.tsm_service_provider, "devices", "root", dev, "sev-guest",
-                g.sev_guest, "tdx_guest", g.tdx_guest, "tpmrm0", g.tpmrm, "tpm0", g.tpm,
-                "cpu_flags", "read", g.cpuinfo_read, "sev_snp", g.cpu_snp, "tdx_guest", g.cpu_tdx,
-                "missing");
+                prov[0] != '\0' ? prov : NULL, "svsm", g.tsm_privlevel_floor > 0, "privlevel_floor",
+                (json_int_t)g.tsm_privlevel_floor, "svsm_services", g.tsm_service_provider,
+                "devices", "root", dev, "sev-guest", g.sev_guest, "tdx_guest", g.tdx_guest,
+                "tpmrm0", g.tpmrm, "tpm0", g.tpm, "cpu_flags", "read", g.cpuinfo_read, "sev_snp",
+                g.cpu_snp, "tdx_guest", g.cpu_tdx, "missing");
         json_t *m = j != NULL ? json_object_get(j, "missing") : NULL;
         for (size_t i = 0; m != NULL && i < n_missing; i++) {
             (void)json_array_append_new(m, json_string(missing[i]));
@@ -360,6 +382,7 @@ int cvma_cmd_guest_check(int argc, char **argv)
         char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (text == NULL) {
             json_decref(j);
+            fprintf(stderr, "cvmattest guest-check: out of memory\n");
             return EXIT_USAGE;
         }
         puts(text);
@@ -370,7 +393,7 @@ int cvma_cmd_guest_check(int argc, char **argv)
     printf("tee: %s\n", g.tee != NULL ? g.tee : "none (this machine is no confidential VM)");
     printf("looked for:\n");
     printf("  configfs-tsm  %s/report: %s%s%s\n", tsm, g.tsm ? "present" : "absent",
-           g.tsm_provider[0] != '\0' ? ", provider " : "", g.tsm_provider);
+           prov[0] != '\0' ? ", provider " : "", prov);
     if (g.tsm_privlevel_floor > 0) {
         printf("                under an SVSM (privlevel_floor %lu)%s\n", g.tsm_privlevel_floor,
                g.tsm_service_provider ? "; SVSM service reports available (--svsm-vtpm)"

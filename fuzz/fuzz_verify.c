@@ -533,8 +533,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the documented refusals of a request (cvmattest/cvmattest.h) */
         CHECK(res == NULL);
         CHECK(st == CVMA_E_NOMEM ||
-              (st == CVMA_E_USAGE && (rq.has_nonce || rq.previous_result != NULL ||
-                                      (long long)rq.at > CVMA_TIME_MAX)));
+              (st == CVMA_E_USAGE &&
+               (rq.has_nonce || rq.previous_result != NULL || (long long)rq.at > CVMA_TIME_MAX)));
     }
     /* A time no result can name (after 9999) is refused before anything else is looked at. */
     CHECK((long long)rq.at <= CVMA_TIME_MAX || st == CVMA_E_USAGE);

@@ -5,12 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sev-guest.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +174,26 @@ static enum cvma_status attr_read(const char *dir, const char *name, size_t max,
     return st;
 }
 
+/* An attribute a provider may not have: absent is empty; there but unreadable or over max
+ * is an error naming it. */
+static enum cvma_status attr_read_optional(const char *dir, const char *name, size_t max,
+                                           struct cvma_buf *out, char *why, size_t why_len)
+{
+    if (!path_exists(dir, name, NULL)) {
+        return CVMA_OK;
+    }
+    errno = 0;
+    enum cvma_status st = attr_read(dir, name, max, out);
+    if (st == CVMA_E_NOMEM) {
+        cvma_errf(why, why_len, "%s/%s: out of memory", dir, name);
+    } else if (st != CVMA_OK) {
+        cvma_errf(why, why_len, "%s/%s: cannot read (unreadable, or over %zu bytes): %s", dir, name,
+                  max, errno != 0 ? strerror(errno) : "too large");
+        st = CVMA_E_IO;
+    }
+    return st;
+}
+
 /* A small text attribute ("sev_guest\n", "3\n") without its trailing newline. */
 static bool attr_text(const char *dir, const char *name, char *out, size_t cap)
 {
@@ -264,6 +286,52 @@ static bool wait_outblob(const char *entry)
         (void)nanosleep(&ts, NULL);
     }
     return true;
+}
+
+/* The test-tree stand-in for configfs-tsm counting writes: each attribute written moves the
+ * entry's generation by one, as the kernel's does. Nothing on configfs itself, whose
+ * generation is the kernel's own (read only). */
+static bool tree_bump_generation(const char *entry)
+{
+    char t[32];
+    unsigned long g = 0;
+    char *p = cvma_path_join(entry, "generation");
+    bool ok = p != NULL && attr_uint(entry, "generation", &g) && g < ULONG_MAX;
+    int n = ok ? snprintf(t, sizeof t, "%lu\n", g + 1) : 0;
+    ok = ok && cvma_file_write_atomic_nosync(p, (const uint8_t *)t, (size_t)n, 0644) == CVMA_OK;
+    free(p);
+    return ok;
+}
+
+/* One attribute written into a report entry. */
+struct attr_w {
+    const char *name;
+    const uint8_t *p;
+    size_t n;
+};
+
+/* configfs's f_type (Linux fs/configfs/mount.c; not in every uapi linux/magic.h). */
+#define CVMA_CONFIGFS_MAGIC 0x62656570
+
+/* True when path lies on configfs (the kernel's TSM reports), not on a plain test tree. */
+static bool is_configfs(const char *path)
+{
+    struct statfs sf;
+    return statfs(path, &sf) == 0 && sf.f_type == CVMA_CONFIGFS_MAGIC;
+}
+
+/* A report entry's name: PREFIX-pid-16 random hex digits, so that a container whose collector
+ * always has the same pid never meets an entry a killed run left behind (mkdir would fail). */
+static bool entry_name(const char *prefix, char *name, size_t cap)
+{
+    uint8_t rnd[8];
+    char rhex[17];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        return false;
+    }
+    cvma_hex_encode(rnd, sizeof rnd, rhex, sizeof rhex);
+    int n = snprintf(name, cap, "%s-%ld-%s", prefix, (long)getpid(), rhex);
+    return n > 0 && (size_t)n < cap;
 }
 
 static void remove_entry(const char *entry, bool tree)
@@ -383,17 +451,10 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         goto out;
     }
     *present = true;
-    /* the pid and 8 random bytes: a container whose collector always has the same pid must
-     * not meet an entry a killed run left behind (mkdir would fail, and the report come from
-     * the next source instead) */
-    uint8_t rnd[8];
-    char rhex[17];
-    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+    if (!entry_name("cvmattest", name, sizeof name)) {
         cvma_errf(why, why_len, "no random bytes for the configfs entry's name");
         goto out;
     }
-    cvma_hex_encode(rnd, sizeof rnd, rhex, sizeof rhex);
-    (void)snprintf(name, sizeof name, "cvmattest-%ld-%s", (long)getpid(), rhex);
     if ((entry = cvma_path_join(report, name)) == NULL ||
         (tmpl = cvma_path_join(report, ".template")) == NULL) {
         rs = CVMA_E_NOMEM;
@@ -425,15 +486,11 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
     c->via = "configfs-tsm";
     unsigned long floor = 0;
     if (o->svsm_vtpm) {
-        static const char prov[] = "svsm\n", guid[] = CVMA_SVSM_VTPM_GUID "\n", ver[] = "0\n";
-        if (strcmp(c->kind, "sev-snp") != 0 ||
-            !attr_write(entry, "service_provider", (const uint8_t *)prov, sizeof prov - 1) ||
-            !attr_write(entry, "service_guid", (const uint8_t *)guid, sizeof guid - 1) ||
-            !attr_write(entry, "service_manifest_version", (const uint8_t *)ver, sizeof ver - 1)) {
+        if (strcmp(c->kind, "sev-snp") != 0) {
             cvma_errf(why, why_len,
                       "%s: cannot ask the SVSM for its vTPM service (needs SEV-SNP under an "
-                      "SVSM, Linux 6.10+ service_provider): %s",
-                      entry, strerror(errno));
+                      "SVSM, Linux 6.10+ service_provider): provider %s",
+                      entry, c->provider);
             rs = CVMA_REJECTED;
             goto out;
         }
@@ -441,28 +498,66 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         c->svsm_service = true;
     } else if (attr_uint(entry, "privlevel_floor", &floor) && floor > 0) {
         /* Under an SVSM the guest runs above VMPL 0: ask for a report at its own level. */
-        char t[16];
-        int n = snprintf(t, sizeof t, "%lu\n", floor);
-        if (floor > 3 || !attr_write(entry, "privlevel", (const uint8_t *)t, (size_t)n)) {
-            cvma_errf(why, why_len, "%s: cannot set privlevel %lu", entry, floor);
+        if (floor > 3) {
+            cvma_errf(why, why_len, "%s: privlevel_floor %lu is not a VMPL (0..3)", entry, floor);
             goto out;
         }
         c->svsm = true;
         c->privlevel = (unsigned)floor;
     }
+    /* The kernel's rule (Documentation/ABI/testing/configfs-tsm, generation): read generation
+     * before writing any attribute, and after reading outblob it must have moved by exactly
+     * the number of writes made; otherwise another writer changed the entry (its nonce, or an
+     * option such as privlevel) and the report is discarded. Every attribute is written again
+     * on each attempt, so that another writer's option never stays. */
+    bool tree = o->tsm_root != NULL && !is_configfs(entry);
     for (unsigned attempt = 1; attempt <= CVMA_COLLECT_GEN_RETRIES; attempt++) {
-        unsigned long g1 = 0, g2 = 0;
+        unsigned long g0 = 0, g2 = 0, writes = 0;
         c->attempts = attempt;
         cvma_buf_free(&c->evidence);
         cvma_buf_free(&c->aux);
         cvma_buf_free(&c->manifest);
-        if (!attr_write(entry, "inblob", o->nonce, sizeof o->nonce)) {
-            cvma_errf(why, why_len, "%s/inblob: cannot write: %s", entry, strerror(errno));
+        if (!attr_uint(entry, "generation", &g0)) {
+            cvma_errf(why, why_len, "%s/generation: unreadable", entry);
+            rs = CVMA_E_IO;
             goto out;
         }
-        if (!attr_uint(entry, "generation", &g1)) {
-            cvma_errf(why, why_len, "%s/generation: unreadable", entry);
-            goto out;
+        struct attr_w w[4];
+        size_t n_w = 0;
+        char lvl[16];
+        if (c->svsm_service) {
+            static const char prov[] = "svsm\n", guid[] = CVMA_SVSM_VTPM_GUID "\n", ver[] = "0\n";
+            w[n_w++] = (struct attr_w){"service_provider", (const uint8_t *)prov, sizeof prov - 1};
+            w[n_w++] = (struct attr_w){"service_guid", (const uint8_t *)guid, sizeof guid - 1};
+            w[n_w++] = (struct attr_w){"service_manifest_version", (const uint8_t *)ver,
+                                       sizeof ver - 1};
+        } else if (c->svsm) {
+            int n = snprintf(lvl, sizeof lvl, "%u\n", c->privlevel);
+            w[n_w++] = (struct attr_w){"privlevel", (const uint8_t *)lvl, (size_t)n};
+        }
+        w[n_w++] = (struct attr_w){"inblob", o->nonce, sizeof o->nonce};
+        for (size_t i = 0; i < n_w; i++) {
+            if (!attr_write(entry, w[i].name, w[i].p, w[i].n)) {
+                int e = errno;
+                bool service = c->svsm_service && i + 1 < n_w;
+                cvma_errf(why, why_len, "%s/%s: %s: %s", entry, w[i].name,
+                          service ? "cannot ask the SVSM for its vTPM service (needs SEV-SNP "
+                                    "under an SVSM, Linux 6.10+ service_provider)"
+                                  : "cannot write",
+                          strerror(e));
+                rs = service ? CVMA_REJECTED : CVMA_E_IO;
+                goto out;
+            }
+            writes++;
+            if (tree && !tree_bump_generation(entry)) {
+                cvma_errf(why, why_len, "%s/generation: the tree's stand-in cannot count a write",
+                          entry);
+                rs = CVMA_E_IO;
+                goto out;
+            }
+            if (o->after_write != NULL) {
+                o->after_write(entry, w[i].name, attempt, o->hook_arg);
+            }
         }
         if (o->tsm_root != NULL && !wait_outblob(entry)) {
             cvma_errf(why, why_len,
@@ -476,12 +571,18 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
             c->evidence.len == 0) {
             cvma_errf(why, why_len, "%s/outblob: cannot read: %s", entry,
                       rs == CVMA_OK ? "empty" : strerror(errno));
-            rs = CVMA_E_IO;
+            rs = rs == CVMA_E_NOMEM ? rs : CVMA_E_IO;
             goto out;
         }
-        /* Optional attributes: absent or empty is fine. */
-        (void)attr_read(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, &c->aux);
-        (void)attr_read(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, &c->manifest);
+        /* Optional attributes: absent (a provider without them) or empty is fine; one that is
+         * there but cannot be read is an error, never a bundle silently without its
+         * certificates. */
+        if ((rs = attr_read_optional(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, &c->aux, why,
+                                     why_len)) != CVMA_OK ||
+            (rs = attr_read_optional(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, &c->manifest,
+                                     why, why_len)) != CVMA_OK) {
+            goto out;
+        }
         if (o->after_outblob != NULL) {
             o->after_outblob(entry, attempt, o->hook_arg);
         }
@@ -490,7 +591,7 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
             rs = CVMA_E_IO;
             goto out;
         }
-        if (g1 == g2) {
+        if (g2 == g0 + writes) {
             rs = CVMA_OK;
             goto out;
         }
@@ -518,8 +619,8 @@ bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
     provider[0] = '\0';
     *privlevel_floor = 0;
     *service_provider = false;
-    (void)snprintf(name, sizeof name, "cvmattest-probe-%ld", (long)getpid());
-    if (report == NULL || (entry = cvma_path_join(report, name)) == NULL ||
+    if (!entry_name("cvmattest-probe", name, sizeof name) || report == NULL ||
+        (entry = cvma_path_join(report, name)) == NULL ||
         (tmpl = cvma_path_join(report, ".template")) == NULL || mkdir(entry, 0700) != 0) {
         goto out;
     }
@@ -577,7 +678,7 @@ static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_op
     struct snp_report_resp resp;
     struct snp_guest_request_ioctl io;
     uint8_t *certs = NULL;
-    uint32_t certs_len = 4 * 4096;
+    const uint32_t certs_len = CVMA_SEV_GUEST_CERTS_MAX;
     enum cvma_status rs = CVMA_E_IO;
     int fd = open(path, O_RDWR | O_CLOEXEC);
 
@@ -587,58 +688,53 @@ static enum cvma_status snp_ioctl(const char *path, const struct cvma_collect_op
     }
     memset(&req, 0, sizeof req);
     memcpy(req.user_data, o->nonce, sizeof req.user_data);
-    for (int tries = 0; tries < 3; tries++) {
-        free(certs);
-        if ((certs = calloc(1, certs_len)) == NULL) {
-            cvma_errf(why, why_len, "%s: out of memory for a certificate buffer of %u bytes", path,
-                      certs_len);
+    /* One extended request with the largest buffer the driver passes (get_ext_report refuses
+     * a larger or unaligned certs_len with EINVAL before the host is asked): growing it to
+     * what a host asks for beyond that could never work. */
+    if ((certs = calloc(1, certs_len)) == NULL) {
+        cvma_errf(why, why_len, "%s: out of memory for a certificate buffer of %u bytes", path,
+                  certs_len);
+        rs = CVMA_E_NOMEM;
+        goto out;
+    }
+    memset(&ext, 0, sizeof ext);
+    memset(&resp, 0, sizeof resp);
+    memset(&io, 0, sizeof io);
+    ext.data = req;
+    ext.certs_address = (uint64_t)(uintptr_t)certs;
+    ext.certs_len = certs_len;
+    io.msg_version = 1;
+    io.req_data = (uint64_t)(uintptr_t)&ext;
+    io.resp_data = (uint64_t)(uintptr_t)&resp;
+    if (ioctl(fd, SNP_GET_EXT_REPORT, &io) == 0) {
+        if ((rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len)) !=
+            CVMA_OK) {
+            goto out;
+        }
+        /* The host's certificates came with the report: not dropped for want of memory. */
+        if ((c->aux.p = malloc(certs_len)) == NULL) {
+            cvma_errf(why, why_len, "%s: out of memory for the host's certificate table (%u bytes)",
+                      path, certs_len);
             rs = CVMA_E_NOMEM;
             goto out;
         }
-        memset(&ext, 0, sizeof ext);
-        memset(&resp, 0, sizeof resp);
-        memset(&io, 0, sizeof io);
-        ext.data = req;
-        ext.certs_address = (uint64_t)(uintptr_t)certs;
-        ext.certs_len = certs_len;
-        io.msg_version = 1;
-        io.req_data = (uint64_t)(uintptr_t)&ext;
-        io.resp_data = (uint64_t)(uintptr_t)&resp;
-        if (ioctl(fd, SNP_GET_EXT_REPORT, &io) == 0) {
-            if ((rs = snp_resp_report(resp.data, sizeof resp.data, &c->evidence, why, why_len)) !=
-                CVMA_OK) {
-                goto out;
-            }
-            /* The host's certificates came with the report: not dropped for want of memory. */
-            if ((c->aux.p = malloc(certs_len)) == NULL) {
-                cvma_errf(why, why_len,
-                          "%s: out of memory for the host's certificate table (%u bytes)", path,
-                          certs_len);
-                rs = CVMA_E_NOMEM;
-                goto out;
-            }
-            memcpy(c->aux.p, certs, certs_len);
-            c->aux.len = certs_len;
-            goto out;
-        }
-        if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
-            ext.certs_len > CVMA_SNP_CERTTABLE_MAX) {
-            /* A table over the limit is not read (it is host-supplied: the limit bounds what
-             * the host can make the guest allocate); the plain report, said as such. */
-            c->certs_over = ext.certs_len;
-            break;
-        }
-        if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
-            ext.certs_len > certs_len) {
-            /* the size the host needs, in whole pages as the driver wants */
-            certs_len = (ext.certs_len + 4095u) & ~4095u;
-            continue;
-        }
-        break;
+        memcpy(c->aux.p, certs, certs_len);
+        c->aux.len = certs_len;
+        goto out;
     }
-    /* The host has no certificates (or no extended requests), or a table over the limit: the
-     * plain report. */
-    c->ext_retried = true;
+    int e = errno;
+    if ((io.exitinfo2 >> SNP_GUEST_VMM_ERR_SHIFT) == SNP_GUEST_VMM_ERR_INVALID_LEN &&
+        ext.certs_len > certs_len) {
+        /* The host's table is larger than the driver passes: not read; the plain report,
+         * said as such. */
+        c->certs_over = ext.certs_len;
+        c->certs_limit = certs_len;
+    } else {
+        (void)snprintf(c->ext_failed, sizeof c->ext_failed, "%s (exitinfo2 0x%llx)", strerror(e),
+                       (unsigned long long)io.exitinfo2);
+    }
+    /* The host answers no extended requests, or its table is over the limit: the plain
+     * report. */
     memset(&resp, 0, sizeof resp);
     memset(&io, 0, sizeof io);
     io.msg_version = 1;
@@ -670,10 +766,19 @@ static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, c
                   dev);
         return CVMA_E_IO;
     }
-    if (attr_read(dev, "sev-guest.certs", CVMA_SNP_CERTTABLE_MAX, &c->aux) != CVMA_OK ||
-        c->aux.len == 0) {
+    struct stat cs;
+    if (path_exists(dev, "sev-guest.certs", &cs) && S_ISREG(cs.st_mode) &&
+        cs.st_size > (off_t)CVMA_SEV_GUEST_CERTS_MAX) {
+        /* as the driver: a table over what it passes is not read, the plain report */
+        c->certs_over = cs.st_size > (off_t)UINT32_MAX ? UINT32_MAX : (uint32_t)cs.st_size;
+        c->certs_limit = CVMA_SEV_GUEST_CERTS_MAX;
+    } else if ((rs = attr_read_optional(dev, "sev-guest.certs", CVMA_SEV_GUEST_CERTS_MAX, &c->aux,
+                                        why, why_len)) != CVMA_OK) {
+        cvma_buf_free(&resp);
+        return rs;
+    } else if (c->aux.len == 0) {
         cvma_buf_free(&c->aux);
-        c->ext_retried = true; /* as SNP_GET_REPORT after an extended request without certs */
+        /* as the extended request of a host without certificates: an empty table */
     }
     rs = snp_resp_report(resp.p, resp.len, &c->evidence, why, why_len);
     cvma_buf_free(&resp);

@@ -37,6 +37,9 @@
 #define CVMA_COLLECT_MAX_CERTS   16
 #define CVMA_COLLECT_GEN_RETRIES 3
 #define CVMA_SNP_CERTTABLE_MAX   (64u << 10)
+/* The certificate buffer Linux's sev-guest driver passes on SNP_GET_EXT_REPORT at most
+ * (SEV_FW_BLOB_MAX_SIZE in drivers/virt/coco/sev-guest; a larger certs_len is EINVAL). */
+#define CVMA_SEV_GUEST_CERTS_MAX (16u << 10)
 #define CVMA_COLLECT_WAIT_MS     10000
 
 /* One entry of the SNP extended-report certificate table (docs/snp-report.md §10). */
@@ -75,7 +78,10 @@ struct cvma_collect_opts {
      * Linux 6.10+): a VMPL 0 report with REPORT_DATA = SHA-512(nonce(64) || manifest), the
      * manifest being the vTPM EK's TPMT_PUBLIC (in manifestblob). */
     bool svsm_vtpm;
-    /* Tests: called after outblob was read, before generation is read again. */
+    /* Tests: called after each attribute collect writes into the entry (privlevel, the
+     * service_* options, inblob), and after outblob was read, before generation is read
+     * again. */
+    void (*after_write)(const char *entry_dir, const char *attr, unsigned attempt, void *arg);
     void (*after_outblob)(const char *entry_dir, unsigned attempt, void *arg);
     void *hook_arg;
 };
@@ -89,10 +95,12 @@ struct cvma_collected {
     unsigned privlevel;              /* privlevel written (when svsm, not svsm_service) */
     bool svsm_service;               /* the SVSM's vTPM service report; manifest holds the
                                       * manifest (the vTPM EK's TPMT_PUBLIC) */
-    bool ext_retried;                /* /dev/sev-guest: no certificates, plain report used */
+    char ext_failed[96];             /* /dev/sev-guest: why the extended request failed
+                                      * (errno and exitinfo2); "" otherwise */
     uint32_t certs_over;             /* /dev/sev-guest: the size of certificate table the host
-                                      * asked for, over CVMA_SNP_CERTTABLE_MAX (not read: the
-                                      * plain report used); 0 otherwise */
+                                      * asked for, over certs_limit (not read: the plain
+                                      * report used); 0 otherwise */
+    uint32_t certs_limit;            /* what the driver passes: CVMA_SEV_GUEST_CERTS_MAX */
     struct cvma_buf evidence;        /* outblob, or the report from the ioctl response */
     struct cvma_buf aux;             /* auxblob or the ioctl's certificate table (may be empty) */
     struct cvma_buf manifest;        /* manifestblob (may be empty) */

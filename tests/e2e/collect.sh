@@ -4,8 +4,10 @@
 #    host's certificate table, and without it), TDX through configfs-tsm; each bundle then
 #    verified end to end with --offline --report-data NONCE (affirming), and refused with
 #    another nonce;
-#  - the /dev/sev-guest ioctls (an LD_PRELOAD shim): a host certificate table over 64 KiB is
-#    named, not taken for "no certificates"; out of memory for the table is an error;
+#  - the /dev/sev-guest ioctls (an LD_PRELOAD shim answering as Linux's driver does): a host
+#    certificate table over the 16 KiB the driver passes is named, not taken for "no
+#    certificates"; a failed extended request is named; out of memory for the table is an
+#    error;
 #  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
 #  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
@@ -105,17 +107,21 @@ else
 fi
 
 # --- the real /dev/sev-guest path (the ioctls), through an LD_PRELOAD shim built here: the
-# host asks for a certificate buffer over the 64 KiB limit (said so, the plain report used);
+# host asks for a certificate buffer over the 16 KiB the driver passes (said so, the plain
+# report used); a host without extended requests (said so);
 # memory for the host's certificate table runs out (an error, not a report without them) ---
 CC=$(command -v cc || command -v gcc || true)
 if [ -z "$CC" ] || grep -q __asan_init "$CVM" 2>/dev/null; then
     echo "note: no C compiler, or a sanitized binary: the sev-guest ioctl path is not checked"
 else
     cat >"$T/sevshim.c" <<'EOF'
-/* /dev/sev-guest's ioctls for collect (any fd): SNP_GET_EXT_REPORT answers "invalid length"
- * asking for CVMA_TEST_CERTS_LEN bytes while its buffer is smaller, else the response in
- * CVMA_TEST_SNP_RESP and an empty certificate table; SNP_GET_REPORT answers that response.
- * CVMA_TEST_FAIL_MALLOC: malloc of exactly that size fails. */
+/* /dev/sev-guest's ioctls for collect (any fd), as Linux's sev-guest driver answers them:
+ * SNP_GET_EXT_REPORT refuses a buffer over 16 KiB (SEV_FW_BLOB_MAX_SIZE) or not whole pages
+ * with EINVAL before the host is asked; the host (CVMA_TEST_EXT_FAIL set: answers no extended
+ * requests) answers "invalid length" asking for CVMA_TEST_CERTS_LEN bytes while the buffer is
+ * smaller, else the response in CVMA_TEST_SNP_RESP and an empty certificate table;
+ * SNP_GET_REPORT answers that response. CVMA_TEST_FAIL_MALLOC: malloc of exactly that size
+ * fails. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -159,10 +165,19 @@ int ioctl(int fd, unsigned long req, ...)
         struct snp_guest_request_ioctl *io = arg;
         struct snp_ext_report_req *ext = (struct snp_ext_report_req *)(uintptr_t)io->req_data;
         uint32_t want = (uint32_t)strtoul(getenv("CVMA_TEST_CERTS_LEN"), NULL, 10);
+        if (ext->certs_len > 0x4000 || ext->certs_len % 4096 != 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (getenv("CVMA_TEST_EXT_FAIL") != NULL) {
+            io->exitinfo2 = 0x7;
+            errno = EIO;
+            return -1;
+        }
         if (ext->certs_len < want) {
             ext->certs_len = want;
             io->exitinfo2 = (uint64_t)SNP_GUEST_VMM_ERR_INVALID_LEN << SNP_GUEST_VMM_ERR_SHIFT;
-            errno = EINVAL;
+            errno = EIO;
             return -1;
         }
         return answer(io);
@@ -178,28 +193,43 @@ EOF
     if "$CC" -shared -fPIC -o "$T/sevshim.so" "$T/sevshim.c" -ldl 2>"$T/cc.err"; then
         mkdir -p "$T/ioctl-dev"
         ln -s /dev/null "$T/ioctl-dev/sev-guest" # a character device: the ioctl path
-        # the host asks for 128 KiB: over the limit, not read; the plain report, said so
-        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=131072 \
+        # the host asks for 20 KiB, then 128 KiB: over the 16 KiB the driver passes, not read;
+        # the plain report, said so
+        for want in 20480 131072; do
+            LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=$want \
+                CVMA_TEST_SNP_RESP="$T/snp-dev/sev-guest.ext-report" \
+                $CVM collect --nonce "$NONCE" --out "$T/over.json" --tsm-root "$T/none" \
+                --dev-root "$T/ioctl-dev" >"$T/out" 2>&1
+            rc=$?
+            if [ $rc -eq 0 ] &&
+                grep -q "via /dev/sev-guest, the host's certificate table ($want bytes) is over the 16384 bytes /dev/sev-guest passes: not read, the plain report" "$T/out" &&
+                ! grep -q "no certificates from the host" "$T/out" &&
+                [ "$(jq '.parts | length' "$T/over.json")" = 1 ]; then
+                ok "/dev/sev-guest: a certificate table of $want bytes is named as over the driver's 16 KiB, the plain report used"
+            else
+                fail "sev-guest table of $want bytes: exit $rc: $(cat "$T/out")"
+            fi
+        done
+        # a host that answers no extended requests: the plain report, and why
+        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=0 CVMA_TEST_EXT_FAIL=1 \
             CVMA_TEST_SNP_RESP="$T/snp-dev/sev-guest.ext-report" \
-            $CVM collect --nonce "$NONCE" --out "$T/over.json" --tsm-root "$T/none" \
+            $CVM collect --nonce "$NONCE" --out "$T/noext.json" --tsm-root "$T/none" \
             --dev-root "$T/ioctl-dev" >"$T/out" 2>&1
         rc=$?
         if [ $rc -eq 0 ] &&
-            grep -q "via /dev/sev-guest, the host's certificate table (131072 bytes) is over the 65536-byte limit: not read, the plain report" "$T/out" &&
-            ! grep -q "no certificates from the host" "$T/out" &&
-            [ "$(jq '.parts | length' "$T/over.json")" = 1 ]; then
-            ok "/dev/sev-guest: a certificate table over 64 KiB is named as such, the plain report used"
+            grep -q "via /dev/sev-guest, the extended request failed (Input/output error (exitinfo2 0x7)): the plain report" "$T/out"; then
+            ok "/dev/sev-guest: a failed extended request is named, the plain report used"
         else
-            fail "sev-guest table over the limit: exit $rc: $(cat "$T/out")"
+            fail "sev-guest extended request failing: exit $rc: $(cat "$T/out")"
         fi
-        # the host asks for 20 KiB (grown to), then memory for the table runs out: an error
-        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=20480 CVMA_TEST_FAIL_MALLOC=20480 \
+        # the host's table comes with the report, then memory for keeping it runs out: an error
+        LD_PRELOAD="$T/sevshim.so" CVMA_TEST_CERTS_LEN=0 CVMA_TEST_FAIL_MALLOC=16384 \
             CVMA_TEST_SNP_RESP="$T/snp-dev/sev-guest.ext-report" \
             $CVM collect --nonce "$NONCE" --out "$T/nomem.json" --tsm-root "$T/none" \
             --dev-root "$T/ioctl-dev" >"$T/out" 2>&1
         rc=$?
         if [ $rc -ne 0 ] && [ $rc -ne 1 ] && [ ! -e "$T/nomem.json" ] &&
-            grep -q "out of memory for the host's certificate table (20480 bytes)" "$T/out"; then
+            grep -q "out of memory for the host's certificate table (16384 bytes)" "$T/out"; then
             ok "/dev/sev-guest: no memory for the host's certificate table: exit $rc, no bundle without it"
         else
             fail "sev-guest table out of memory: exit $rc: $(cat "$T/out")"
@@ -216,6 +246,23 @@ rc=$?
     cmp -s "$T/wrong.json.raw/outblob" "$T/snp/report.bin" &&
     ok "a report without the nonce: exit 1, no bundle, raw bytes kept" ||
     fail "wrong nonce: exit $rc: $(cat "$T/out")"
+# ... and an earlier run's bundle at --out is removed, never left beside the refused report
+$CVM collect --nonce "$NONCE" --out "$T/stale.json" --tsm-root "$T/snp-tsm" >/dev/null 2>&1 ||
+    fail "collect for the stale-bundle case"
+$CVM collect --nonce "$OTHER" --out "$T/stale.json" --tsm-root "$T/snp-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$T/stale.json" ] && grep -q "removed the earlier" "$T/out" &&
+    ok "a failed collect removes the earlier bundle at --out" ||
+    fail "stale bundle: exit $rc, $(ls "$T/stale.json" 2>&1): $(cat "$T/out")"
+# raw bytes that cannot be written: no bundle (exit 2), never a bundle without them
+: >"$T/rawfile"
+$CVM collect --nonce "$NONCE" --out "$T/noraw.json" --raw-dir "$T/rawfile" \
+    --tsm-root "$T/snp-tsm" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ ! -e "$T/noraw.json" ] &&
+    grep -q "cannot write the raw bytes to .*: no bundle written" "$T/out" &&
+    ok "raw bytes that cannot be written: exit 2, no bundle" ||
+    fail "raw bytes unwritable: exit $rc: $(cat "$T/out")"
 
 # --- an unknown certificate-table GUID is kept raw, not bundled ---
 python3 - "$T/snp-tsm/report/.template/auxblob" <<'PY' || fail "python: unknown GUID table"
@@ -383,6 +430,24 @@ rc=$?
     ok "no interface: exit 2, names what it looked for" || fail "no interface: exit $rc: $(cat "$T/out")"
 
 # --- guest-check ---
+# text that is not UTF-8 (a provider, a path) is escaped, in JSON and in text
+mkdir -p "$T/bad-tsm/report/.template" "$T/bad-dev"
+printf 'acme\377\033[31m\n' >"$T/bad-tsm/report/.template/provider"
+echo 1 >"$T/bad-tsm/report/.template/generation"
+BADDEV=$(printf '%s/no\377ne' "$T")
+$CVM guest-check --json --tsm-root "$T/bad-tsm" --dev-root "$BADDEV" --cpuinfo /dev/null \
+    >"$T/g.json" 2>"$T/g.err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(jq -r .configfs_tsm.provider "$T/g.json")" = 'acme\xff\x1b[31m' ] &&
+    jq -r .devices.root "$T/g.json" | grep -q 'no\\xffne$' &&
+    ok "guest-check --json: a provider and a path not UTF-8 are escaped" ||
+    fail "guest-check not UTF-8: exit $rc: $(cat "$T/g.json" "$T/g.err")"
+$CVM guest-check --tsm-root "$T/bad-tsm" --dev-root "$BADDEV" --cpuinfo /dev/null >"$T/g.txt" 2>&1
+if grep -q "$(printf '\033')" "$T/g.txt" || ! grep -q 'provider acme\\xff\\x1b\[31m' "$T/g.txt"; then
+    fail "guest-check text: provider not escaped: $(od -c "$T/g.txt" | head -20)"
+else
+    ok "guest-check: the provider's control bytes escaped in text"
+fi
 printf 'processor\t: 0\nflags\t\t: fpu vme tdx_guest\n' >"$T/cpuinfo-tdx"
 printf 'processor\t: 0\nflags\t\t: fpu vme sev sev_es sev_snp\n' >"$T/cpuinfo-host"
 $CVM guest-check --json --tsm-root "$T/snp-tsm" --dev-root "$T/snp-dev" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"

@@ -145,7 +145,43 @@ struct hook_state {
     unsigned calls;
     unsigned bump_until; /* bump generation on attempts 1..bump_until */
     char privlevel[8];
+    /* another writer right after collect's write of write_attr, on attempt 1: it writes
+     * write_value there (NULL: leaves it) and generation moves by one */
+    const char *write_attr;
+    const char *write_value;
+    unsigned writes; /* the attributes collect wrote */
 };
+
+/* Another writer's one write: generation moves by one. */
+static void bump_generation(const char *entry);
+
+static void on_write(const char *entry, const char *attr, unsigned attempt, void *arg)
+{
+    struct hook_state *h = arg;
+    h->writes++;
+    if (attempt == 1 && h->write_attr != NULL && strcmp(attr, h->write_attr) == 0) {
+        if (h->write_value != NULL) {
+            put_file(entry, attr, h->write_value, strlen(h->write_value));
+        }
+        bump_generation(entry);
+    }
+}
+
+static void bump_generation(const char *entry)
+{
+    char *p = cvma_path_join(entry, "generation");
+    struct cvma_buf b = {0};
+    char g[24];
+    assert_non_null(p);
+    assert_int_equal(cvma_file_read(p, 16, &b), CVMA_OK);
+    assert_true(b.len > 0 && b.len < sizeof g);
+    memcpy(g, b.p, b.len);
+    g[b.len] = '\0';
+    int n = snprintf(g, sizeof g, "%lu\n", strtoul(g, NULL, 10) + 1);
+    put_file(entry, "generation", g, (size_t)n);
+    cvma_buf_free(&b);
+    free(p);
+}
 
 /* Another writer: generation moves while outblob is read. */
 static void bump(const char *entry, unsigned attempt, void *arg)
@@ -161,14 +197,13 @@ static void bump(const char *entry, unsigned attempt, void *arg)
     cvma_buf_free(&b);
     free(p);
     if (attempt <= h->bump_until) {
-        char g[16];
-        int n = snprintf(g, sizeof g, "%u\n", 6 + attempt);
-        put_file(entry, "generation", g, (size_t)n);
+        bump_generation(entry);
     }
 }
 
-static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status want,
-                    unsigned want_attempts, struct hook_state *h)
+static void run_tsm_w(unsigned bump_until, const char *floor, enum cvma_status want,
+                      unsigned want_attempts, struct hook_state *h, const char *write_attr,
+                      const char *write_value)
 {
     struct cvma_collect_opts o;
     struct cvma_collected c;
@@ -183,8 +218,11 @@ static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status wan
     o.tsm_root = root;
     o.dev_root = none;
     o.after_outblob = bump;
+    o.after_write = on_write;
     o.hook_arg = h;
     h->bump_until = bump_until;
+    h->write_attr = write_attr;
+    h->write_value = write_value;
     enum cvma_status st = cvma_collect(&o, &c, err, sizeof err);
     if (st != want) {
         fprintf(stderr, "collect: %d (%s)\n", st, err);
@@ -216,6 +254,12 @@ static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status wan
     free(none);
 }
 
+static void run_tsm(unsigned bump_until, const char *floor, enum cvma_status want,
+                    unsigned want_attempts, struct hook_state *h)
+{
+    run_tsm_w(bump_until, floor, want, want_attempts, h, NULL, NULL);
+}
+
 static void test_tsm_generation_stable(void **state)
 {
     (void)state;
@@ -244,6 +288,83 @@ static void test_tsm_svsm_privlevel(void **state)
     struct hook_state h;
     run_tsm(0, "2\n", CVMA_OK, 1, &h);
     assert_string_equal(h.privlevel, "2\n");
+}
+
+/* The kernel's rule: generation is read before any write and must have moved by exactly the
+ * writes made. Another writer between collect's inblob write and its outblob read (its own
+ * nonce, say) is seen, and the exchange repeated. */
+static void test_tsm_writer_after_inblob(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm_w(0, "0\n", CVMA_OK, 2, &h, "inblob", NULL);
+    assert_int_equal(h.writes, 2); /* inblob on each attempt */
+}
+
+/* Under an SVSM: privlevel and inblob are both counted (a stable entry: one read), and
+ * another writer's privlevel is seen and written over on the next attempt, never kept. */
+static void test_tsm_writer_changes_privlevel(void **state)
+{
+    (void)state;
+    struct hook_state h;
+    run_tsm(0, "2\n", CVMA_OK, 1, &h);
+    assert_int_equal(h.writes, 2);
+    run_tsm_w(0, "2\n", CVMA_OK, 2, &h, "privlevel", "0\n");
+    assert_string_equal(h.privlevel, "2\n");
+    assert_int_equal(h.writes, 4);
+}
+
+/* An auxblob that is there but cannot be read (over the table limit) is an error naming it,
+ * never a report silently without its certificates. */
+static void test_tsm_auxblob_unreadable(void **state)
+{
+    (void)state;
+    struct cvma_collect_opts o;
+    struct cvma_collected c;
+    char err[1024] = "";
+    memset(&o, 0, sizeof o);
+    o.nonce_len = 64;
+    char *root = make_tree(o.nonce, "0\n");
+    char *t = cvma_path_join(root, "report/.template"), *none = cvma_path_join(root, "nodev");
+    size_t big = CVMA_SNP_CERTTABLE_MAX + 1;
+    uint8_t *aux = calloc(1, big);
+    assert_non_null(aux);
+    put_file(t, "auxblob", aux, big);
+    o.tsm_root = root;
+    o.dev_root = none;
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "/auxblob: cannot read"));
+    cvma_collected_free(&c);
+    /* empty: no certificates from the host, fine */
+    put_file(t, "auxblob", aux, 0);
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_OK);
+    assert_int_equal(c.aux.len, 0);
+    cvma_collected_free(&c);
+    free(aux);
+    assert_true(tu_rmtree(root));
+    free(root);
+    free(t);
+    free(none);
+}
+
+/* guest-check's probe entry: one a killed run (of the same pid: a container) left behind does
+ * not make a working configfs-tsm look absent. */
+static void test_tsm_probe_leftover_entry(void **state)
+{
+    (void)state;
+    uint8_t nonce[64] = {0};
+    char *root = make_tree(nonce, "0\n");
+    char left[64], prov[32];
+    snprintf(left, sizeof left, "report/cvmattest-probe-%ld", (long)getpid());
+    char *p = cvma_path_join(root, left);
+    assert_int_equal(cvma_mkdir_p(p, 0755), CVMA_OK);
+    unsigned long floor;
+    bool svc;
+    assert_true(cvma_tsm_probe(root, true, prov, sizeof prov, &floor, &svc));
+    assert_string_equal(prov, "sev_guest");
+    assert_true(tu_rmtree(root));
+    free(root);
+    free(p);
 }
 
 /* ---- guest-check: can collect work here? ---- */
@@ -343,6 +464,10 @@ int main(void)
             cmocka_unit_test(test_tsm_generation_changed_once),
             cmocka_unit_test(test_tsm_generation_always_changes),
             cmocka_unit_test(test_tsm_svsm_privlevel),
+            cmocka_unit_test(test_tsm_writer_after_inblob),
+            cmocka_unit_test(test_tsm_writer_changes_privlevel),
+            cmocka_unit_test(test_tsm_auxblob_unreadable),
+            cmocka_unit_test(test_tsm_probe_leftover_entry),
             cmocka_unit_test(test_guest_tdx_tsm_that_fails_is_not_usable),
             cmocka_unit_test(test_guest_collect_possible_by_tee),
     };
