@@ -2,21 +2,30 @@
  * Importer for Cocos AI attestation policies (docs/policy.md, "Importing a Cocos policy").
  *
  * SEV-SNP: go-sev-guest's check.Config (proto/check.proto: Config {root_of_trust, policy})
- * read by Cocos with protojson (unknown fields discarded), plus Cocos's own "pcr_values".
- * TDX: go-tdx-guest's checkconfig.Config (proto/checkconfig.proto: Config {policy
+ * read by Cocos with protojson and DiscardUnknown (unknown fields ignored), plus Cocos's own
+ * "pcr_values". TDX: go-tdx-guest's checkconfig.Config (proto/checkconfig.proto: Config {policy
  * {header_policy, td_quote_body_policy}, root_of_trust}), written by Cocos with protojson
- * (lowerCamelCase). Protobuf JSON accepts both the lowerCamelCase JSON name and the original
- * snake_case name of every field, so both are read; bytes are base64 (standard or URL-safe,
- * padding optional); 64-bit integers are numbers or decimal strings.
+ * (lowerCamelCase) and read back with a plain protojson.Unmarshal (ReadTDXAttestationPolicy),
+ * which refuses a field the message does not define. Protobuf JSON accepts the lowerCamelCase
+ * JSON name and the original snake_case name of every field, and no other spelling, so both
+ * are read and any other is an unknown field; bytes are base64 (standard or URL-safe, padding
+ * optional); 64-bit integers are numbers or decimal strings.
+ *
+ * Unknown fields therefore differ by kind: in an SEV-SNP policy Cocos ignores them, and so
+ * does the import (each named in *dropped); in a TDX policy Cocos loads nothing from the file,
+ * and the import refuses it, naming the field. go-tdx-guest's releases differ in field 12 of
+ * TDQuoteBodyPolicy (tdattributes_debug or allow_debug) and in Policy.pck_policy: each name
+ * some release defines is read, as Cocos built with that release reads it.
  *
  * proto3 scalars have no presence: an absent bool "permit_provisional_firmware" is false to
  * go-sev-guest, which then enforces it, and the importer carries that faithfully; an absent
  * uint64 "policy" is 0, which go-sev-guest refuses outright (reserved bit 17 must be 1), so
  * the importer refuses it too. Empty bytes and zero minimums constrain nothing there and
- * produce nothing here. A setting with which the source refuses every report (a guest policy
- * go-sev-guest cannot parse, required keys without their hashes, a TDX QE or PCE SVN minimum,
- * a QE vendor ID other than Intel's, an mr_td that any_mr_td does not list) is refused rather
- * than translated into a policy that accepts reports.
+ * produce nothing here. A setting with which the source verifies nothing or refuses every
+ * report (a guest policy or platform_info go-sev-guest cannot parse, required keys without
+ * their hashes, a TDX QE or PCE SVN minimum, a QE vendor ID other than Intel's, an mr_td that
+ * any_mr_td does not list, rtmrs with other than 4 entries, an unknown TDX field) is refused
+ * rather than translated into a policy that accepts reports.
  *
  * Input is untrusted: bounded size, every value type- and length-checked, a malformed one
  * refused with its path. Settings that have no equivalent are listed in *dropped, by name.
@@ -403,6 +412,26 @@ static bool to_snake(const char *key, char *out, size_t cap)
     return true;
 }
 
+/* snake_case -> lowerCamelCase, as protoc derives a field's JSON name ("mr_td" -> "mrTd"). */
+static bool to_camel(const char *snake, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool up = false;
+    for (const char *s = snake; *s != '\0'; s++) {
+        if (o + 2 > cap) {
+            return false;
+        }
+        if (*s == '_') {
+            up = true;
+            continue;
+        }
+        out[o++] = up && *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
+        up = false;
+    }
+    out[o] = '\0';
+    return true;
+}
+
 /* A protobuf message object with its keys in snake_case, and the spelling each came in. */
 struct msg {
     json_t *vals; /* snake name -> value (borrowed references held) */
@@ -422,7 +451,7 @@ static bool msg_open(json_t *j, const char *path, struct msg *g, struct imp *m)
 {
     const char *key;
     json_t *val;
-    char snake[2 * MAX_KEY + 2];
+    char snake[2 * MAX_KEY + 2], camel[2 * MAX_KEY + 2];
     snprintf(g->path, sizeof g->path, "%s", path);
     g->vals = json_object();
     g->orig = json_object();
@@ -437,8 +466,15 @@ static bool msg_open(json_t *j, const char *path, struct msg *g, struct imp *m)
     }
     json_object_foreach(j, key, val)
     {
-        if (strlen(key) > MAX_KEY || !to_snake(key, snake, sizeof snake)) {
+        if (strlen(key) > MAX_KEY || !to_snake(key, snake, sizeof snake) ||
+            !to_camel(snake, camel, sizeof camel)) {
             return fail(m, "%s: a field name longer than %u characters", path, MAX_KEY);
+        }
+        /* protobuf JSON knows a field by its proto name or its JSON name only: a mixed
+         * spelling ("minimumQe_svn") is an unknown field there, so it is one here ('?' is in
+         * no field name, and the key is unique in the object). */
+        if (strcmp(key, snake) != 0 && strcmp(key, camel) != 0) {
+            snprintf(snake, sizeof snake, "?%s", key);
         }
         json_t *prev = json_object_get(g->orig, snake);
         if (prev != NULL) {
@@ -477,8 +513,29 @@ static void drop_rest(struct msg *g, const char *why, struct imp *m)
     json_object_foreach(g->vals, key, val)
     {
         json_t *o = json_object_get(g->orig, key);
-        drop(m, "%s.%s: %s", g->path, o ? json_string_value(o) : key, why);
+        drop(m, "%s%s%s: %s", g->path, g->path[0] ? "." : "", o ? json_string_value(o) : key, why);
     }
+}
+
+/*
+ * Every field nobody took, in a TDX policy: Cocos reads one with protojson.Unmarshal without
+ * DiscardUnknown (ReadTDXAttestationPolicy), which refuses a field the message does not
+ * define, so Cocos loads nothing from the file and verifies nothing with it. Names the first.
+ */
+static bool refuse_rest(struct msg *g, const char *message, struct imp *m)
+{
+    void *it = json_object_iter(g->vals);
+    if (it == NULL) {
+        return true;
+    }
+    const char *key = json_object_iter_key(it);
+    json_t *o = json_object_get(g->orig, key);
+    return fail(m,
+                "%s%s%s: not a field of go-tdx-guest's %s; Cocos reads a TDX policy with strict "
+                "protobuf JSON, which refuses a field it does not know, so it loads nothing from "
+                "this file; remove the field (names are the proto name or its lowerCamelCase "
+                "JSON name)",
+                g->path, g->path[0] ? "." : "", o ? json_string_value(o) : key, message);
 }
 
 /* ---- SEV-SNP: go-sev-guest check.Config ---------------------------------------------- */
@@ -709,8 +766,26 @@ static bool snp_guest_policy_valid(bool given, uint64_t pol, const char *path, s
     return true;
 }
 
+/*
+ * go-sev-guest's PolicyToOptions parses a configured platform_info with
+ * abi.ParseSnpPlatformInfo, which refuses bits it does not recognise ("unrecognized platform
+ * info bit(s)"): bits 63:8 in every release (older ones knew fewer, bits 1:0, later 5:0).
+ * Cocos then verifies nothing, and no translation would be faithful.
+ */
+static bool snp_platform_info_valid(uint64_t pi, const char *path, struct imp *m)
+{
+    if (pi >> 8 != 0) {
+        return fail(m,
+                    "%s: 0x%016" PRIx64 " sets bits 63:8 (0x%016" PRIx64
+                    "), which go-sev-guest does not recognise and refuses, so Cocos verifies "
+                    "nothing with this file; clear them",
+                    path, pi, (uint64_t)(pi & ~0xffull));
+    }
+    return true;
+}
+
 /* PLATFORM_INFO (SEV-SNP ABI spec, PLATFORM_INFO) under go-sev-guest's mixed reading. */
-static void snp_platform_info(uint64_t pi, const char *path, json_t *snp, struct imp *m)
+static void snp_platform_info(uint64_t pi, json_t *snp, struct imp *m)
 {
     json_t *o = json_object();
     if (o == NULL) {
@@ -737,10 +812,6 @@ static void snp_platform_info(uint64_t pi, const char *path, json_t *snp, struct
      * refuses bits it does not know in the report. */
     put(m, o, "reject_unknown_bits", json_true());
     put(m, snp, "platform_info", o);
-    if (pi >> 8 != 0) {
-        drop(m, "%s: bits 0x%016" PRIx64 " have no defined meaning; not carried", path,
-             (uint64_t)(pi & ~0xffull));
-    }
 }
 
 /* minimum_tcb & co: decomposed into components per product (Milan/Genoa vs Turin layout). */
@@ -833,11 +904,15 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
         }
     }
     TAKE("platform_info"); /* google.protobuf.UInt64Value: presence matters */
-    if (v != NULL && !json_is_null(v)) {
-        if (!get_uint(v, p, UINT64_MAX, &u, m)) {
+    bool pinfo_given = v != NULL && !json_is_null(v);
+    uint64_t pinfo = 0;
+    char pinfo_path[192];
+    snprintf(pinfo_path, sizeof pinfo_path, "%s", p);
+    if (pinfo_given) {
+        if (!get_uint(v, p, UINT64_MAX, &pinfo, m)) {
             goto out;
         }
-        snp_platform_info(u, p, snp, m);
+        snp_platform_info(pinfo, snp, m);
     }
     bool require_author = false, require_id_block = false;
     TAKE("require_author_key");
@@ -976,7 +1051,8 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
     if (v != NULL && !snp_product(v, p, product, m)) {
         goto out;
     }
-    if (!snp_guest_policy_valid(gpol_given, gpol, gpol_path, m)) {
+    if (!snp_guest_policy_valid(gpol_given, gpol, gpol_path, m) ||
+        (pinfo_given && !snp_platform_info_valid(pinfo, pinfo_path, m))) {
         goto out;
     }
 #undef TAKE
@@ -1194,7 +1270,9 @@ static bool import_tdx_header(json_t *j, const char *path, struct imp *m)
              p, hex);
         goto out;
     }
-    drop_rest(&g, "unknown to go-tdx-guest's HeaderPolicy", m);
+    if (!refuse_rest(&g, "HeaderPolicy", m)) {
+        goto out;
+    }
     ok = true;
 out:
     json_decref(v);
@@ -1315,13 +1393,17 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
     } else if (any != NULL) {
         put(m, tdx, "mr_td", any);
     }
+    /* go-tdx-guest's PolicyToOptions requires rtmrs to be empty (unchecked) or to hold exactly
+     * 4 entries, RTMR0..RTMR3, an empty entry unchecked ("option rtmrs size is 1. Want 4"):
+     * with any other number Cocos verifies nothing, and no translation would be faithful. */
     TAKE("rtmrs");
     if (v != NULL && !json_is_null(v)) {
-        if (!json_is_array(v) || json_array_size(v) > 4) {
-            fail(m, "%s: expected a list of at most 4 base64 values, got %s", p, jtype(v));
+        if (!json_is_array(v)) {
+            fail(m, "%s: expected a list of 4 base64 values, got %s", p, jtype(v));
             goto out;
         }
-        for (size_t i = 0; i < json_array_size(v); i++) {
+        size_t nr = json_array_size(v);
+        for (size_t i = 0; i < nr && nr <= 4; i++) {
             char key[32];
             snprintf(pi, sizeof pi, "%s[%zu]", p, i);
             if (!get_bytes(json_array_get(v, i), pi, 48, 0, b, sizeof b, &n, m)) {
@@ -1332,6 +1414,14 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
                 put(m, tdx, key, hexj(b, 48));
             }
         }
+        if (nr != 0 && nr != 4) {
+            fail(m,
+                 "%s: %zu value(s): go-tdx-guest requires exactly 4 (RTMR0 to RTMR3) and refuses "
+                 "any other number, so Cocos verifies nothing with this file; give all 4, an "
+                 "empty string (\"\") for each RTMR not to check",
+                 p, nr);
+            goto out;
+        }
     }
     TAKE("report_data");
     if (!get_bytes(v, p, 64, 0, b, sizeof b, &n, m)) {
@@ -1340,7 +1430,32 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
     if (n > 0) {
         put(m, out, "report_data", hexj(b, 64));
     }
+    /* Field 12 is "optional bool tdattributes_debug" in some go-tdx-guest releases (true
+     * requires a debug TD) and "bool allow_debug" in others (true permits one); no release
+     * defines both, so a file with both is one Cocos's strict reader refuses. */
+    char pdbg[192];
+    json_t *allow = take(&g, "allow_debug", pdbg, sizeof pdbg);
     TAKE("tdattributes_debug");
+    if (allow != NULL && v != NULL) {
+        fail(m,
+             "%s and %s: go-tdx-guest releases define one or the other (field 12), never both, "
+             "and Cocos reads a TDX policy with strict protobuf JSON, so it loads nothing from "
+             "this file; keep the one your Cocos build's go-tdx-guest defines",
+             p, pdbg);
+        json_decref(allow);
+        goto out;
+    }
+    if (allow != NULL && !json_is_null(allow)) {
+        bool dbg = false;
+        bool good = get_bool(allow, pdbg, &dbg, m);
+        json_decref(allow);
+        if (!good) {
+            goto out;
+        }
+        put(m, tdx, "allow_debug", json_boolean(dbg));
+    } else {
+        json_decref(allow);
+    }
     if (v != NULL && !json_is_null(v)) {
         bool dbg = false;
         if (!get_bool(v, p, &dbg, m)) {
@@ -1355,7 +1470,40 @@ static bool import_tdx_body(json_t *j, const char *path, json_t *out, json_t *td
         }
     }
 #undef TAKE
-    drop_rest(&g, "unknown to go-tdx-guest's TDQuoteBodyPolicy; ignored", m);
+    if (!refuse_rest(&g, "TDQuoteBodyPolicy", m)) {
+        goto out;
+    }
+    ok = true;
+out:
+    json_decref(v);
+    msg_cleanup(&g);
+    return ok;
+}
+
+/* PCKPolicy {sgx_type}: Policy.pck_policy in some go-tdx-guest releases. */
+static bool import_tdx_pck(json_t *j, const char *path, struct imp *m)
+{
+    struct msg g = {0};
+    char p[192];
+    json_t *v = NULL;
+    bool ok = false;
+    if (!msg_open(j, path, &g, m)) {
+        goto out;
+    }
+    v = take(&g, "sgx_type", p, sizeof p);
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_string(v) && !json_is_integer(v)) {
+            fail(m, "%s: expected an SGXType name or number, got %s", p, jtype(v));
+            goto out;
+        }
+        drop(m,
+             "%s: the PCK certificate's SGX type (some go-tdx-guest releases check it); "
+             "cvmattest has no rule for it; not carried",
+             p);
+    }
+    if (!refuse_rest(&g, "PCKPolicy", m)) {
+        goto out;
+    }
     ok = true;
 out:
     json_decref(v);
@@ -1406,7 +1554,9 @@ static bool import_tdx_root(json_t *j, const char *path, struct imp *m)
              "(fetched, or from verify --collateral DIR with --offline)",
              p);
     }
-    drop_rest(&g, "unknown to go-tdx-guest's RootOfTrust", m);
+    if (!refuse_rest(&g, "RootOfTrust", m)) {
+        goto out;
+    }
     ok = true;
 out:
     json_decref(v);
@@ -1539,9 +1689,32 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
         if (!ok) {
             goto out;
         }
-        drop_rest(&pol, "unknown to go-tdx-guest's checkconfig.Policy", &m);
+        v = take(&pol, "pck_policy", path, sizeof path);
+        if (v != NULL && !import_tdx_pck(v, path, &m)) {
+            goto out;
+        }
+        if (!refuse_rest(&pol, "checkconfig.Policy", &m)) {
+            goto out;
+        }
+        json_decref(v);
         v = take(&top, "root_of_trust", path, sizeof path);
         if (v != NULL && !import_tdx_root(v, path, &m)) {
+            goto out;
+        }
+        /* Cocos's vTPM PCR values sit beside go-sev-guest's check.Config, read with
+         * encoding/json; a TDX policy is checkconfig.Config alone, read strictly. */
+        json_decref(v);
+        v = take(&top, "pcr_values", path, sizeof path);
+        if (v != NULL) {
+            fail(&m,
+                 "%s: not a field of go-tdx-guest's checkconfig.Config (Cocos reads PCR values "
+                 "with its SEV-SNP policies only); Cocos reads a TDX policy with strict protobuf "
+                 "JSON, which refuses a field it does not know, so it loads nothing from this "
+                 "file; remove the field",
+                 path);
+            goto out;
+        }
+        if (!refuse_rest(&top, "checkconfig.Config", &m)) {
             goto out;
         }
     } else {
@@ -1573,13 +1746,13 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
             put(&m, sec, "products", json_pack("[s]", product));
         }
         snp_tcb_simplify(sec, product, generic_only, &m);
+        json_decref(v);
+        v = take(&top, "pcr_values", path, sizeof path);
+        if (v != NULL && !import_pcrs(v, &m)) {
+            goto out;
+        }
+        drop_rest(&top, "unknown to a Cocos attestation policy; ignored", &m);
     }
-    json_decref(v);
-    v = take(&top, "pcr_values", path, sizeof path);
-    if (v != NULL && !import_pcrs(v, &m)) {
-        goto out;
-    }
-    drop_rest(&top, "unknown to a Cocos attestation policy; ignored", &m);
     put(&m, res, is_tdx ? "tdx" : "snp", sec);
     sec = NULL;
     if (m.oom) {

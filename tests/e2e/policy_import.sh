@@ -132,6 +132,19 @@ printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "%s", "anyMrTd": ["%s"]}}}' \
     "$(printf 'AAAA%.0s' $(seq 16))" "$(printf 'BBBB%.0s' $(seq 16))" >"$T/c8.json"
 $CVM policy import --from cocos "$T/c8.json" >/dev/null 2>"$T/err"; check "import mrTd not in anyMrTd" 2 $?
 has "$T/err" "policy.tdQuoteBodyPolicy.anyMrTd: does not hold the mr_td 0000"
+# rtmrs with other than 4 entries (go-tdx-guest refuses the policy), platform_info bits 63:8
+# (go-sev-guest cannot parse it), a field go-tdx-guest does not define (Cocos reads a TDX
+# policy with strict protobuf JSON and loads nothing).
+printf '{"policy": {"tdQuoteBodyPolicy": {"rtmrs": ["%s"]}}}' "$(printf 'AAAA%.0s' $(seq 16))" >"$T/c9.json"
+$CVM policy import --from cocos "$T/c9.json" --out "$T/c9.out" 2>"$T/err"; check "import one RTMR" 2 $?
+has "$T/err" "policy.tdQuoteBodyPolicy.rtmrs: 1 value(s): go-tdx-guest requires exactly 4"
+[ -e "$T/c9.out" ] && { echo "FAIL: a refused import wrote --out"; fails=$((fails + 1)); }
+printf '{"policy": {"policy": "196608", "platform_info": "256"}}' >"$T/c10.json"
+$CVM policy import --from cocos "$T/c10.json" >/dev/null 2>"$T/err"; check "import platform_info bit 8" 2 $?
+has "$T/err" "policy.platform_info: 0x0000000000000100 sets bits 63:8"
+printf '{"policy": {"tdQuoteBodyPolicy": {"mrSeam": "", "eat_validation": {}}}}' >"$T/c11.json"
+$CVM policy import --from cocos "$T/c11.json" >/dev/null 2>"$T/err"; check "import unknown TDX field" 2 $?
+has "$T/err" "policy.tdQuoteBodyPolicy.eat_validation: not a field of go-tdx-guest's TDQuoteBodyPolicy"
 $CVM policy import --from cocos "$T/none.json" >/dev/null 2>&1; check "import missing file" 2 $?
 $CVM policy import --from veraison "$EX/cocos-snp.json" >/dev/null 2>&1; check "import --from other" 2 $?
 $CVM policy import "$EX/cocos-snp.json" >/dev/null 2>&1; check "import without --from" 2 $?

@@ -2041,7 +2041,7 @@ static void test_cocos_snp_camel_case(void **state)
     free(author);
 }
 
-/* Cocos's TDX policy (go-tdx-guest, lowerCamelCase), including its newer extra fields. */
+/* Cocos's TDX policy (go-tdx-guest, lowerCamelCase). */
 static void test_cocos_tdx_camel_case(void **state)
 {
     (void)state;
@@ -2053,8 +2053,7 @@ static void test_cocos_tdx_camel_case(void **state)
             " \"mrTd\": \"kesrRNFB1Ozgnwx1wsU9JHo8aO3X+v6KNSDJQqYEpAfeA65txfh/J0KLJTiHMRi3\","
             " \"rtmrs\": [\"TP/tWJG9nf1AuPrfS7mKBpBw05ffiZHYnbu01Tjr8cKeG+lNDwuxder+DJxTSSqW\","
             " \"\", \"fYilkkTRM83nhg1ZUY4WsULRfwyN3v2rcv5+wbSl9Rro1zqhcPMCeCCcL/CCAUqx\","
-            " \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"],"
-            " \"eat_validation\": {\"require_eat_format\": true}}},"
+            " \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}},"
             " \"rootOfTrust\": {\"checkCrl\": true, \"getCollateral\": true}}";
     json_t *dropped = NULL;
     json_t *o = import_ok(text, &dropped);
@@ -2073,7 +2072,6 @@ static void test_cocos_tdx_camel_case(void **state)
     assert_non_null(sget(o, "tdx.rtmr2"));
     assert_string_equal(sget(o, "tdx.rtmr3"), R48("00"));
     static const char *const want[] = {
-            "policy.tdQuoteBodyPolicy.eat_validation:",
             "rootOfTrust.checkCrl:",
             "rootOfTrust.getCollateral:",
     };
@@ -2094,7 +2092,7 @@ static void test_cocos_tdx_snake_case(void **state)
              " \"qe_vendor_id\": \"%s\"},"
              " \"td_quote_body_policy\": {\"any_mr_td\": [\"%s\", \"%s\"], \"mr_config_id\": "
              "\"%s\", \"report_data\": \"%s\", \"tdattributes_debug\": false}},"
-             " \"root_of_trust\": {\"cabundle_paths\": [\"/etc/x.pem\"]}, \"pcr_values\": {}}",
+             " \"root_of_trust\": {\"cabundle_paths\": [\"/etc/x.pem\"]}}",
              intel, a, b, cfg, rd);
     json_t *dropped = NULL;
     json_t *o = import_ok(text, &dropped);
@@ -2179,6 +2177,141 @@ static void test_cocos_tdx_settings_that_refuse_every_quote_are_refused(void **s
     free(a);
     free(b);
     free(c);
+}
+
+/*
+ * go-tdx-guest's PolicyToOptions refuses rtmrs with other than 4 entries ("option rtmrs size
+ * is 1. Want 4"): Cocos verifies nothing with such a file, so it is refused (1 to 3 entries
+ * were imported as the RTMRs given). None is no check; 4 with empty entries check the rest.
+ */
+static void test_cocos_tdx_rtmrs_other_than_four_are_refused(void **state)
+{
+    (void)state;
+    char *r = b64_fill(0xd1, 48);
+    char text[1024];
+    snprintf(text, sizeof text, "{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"%s\"]}}}", r);
+    import_refused(text, "policy.tdQuoteBodyPolicy.rtmrs: 1 value(s): go-tdx-guest requires "
+                         "exactly 4 (RTMR0 to RTMR3) and refuses any other number");
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"td_quote_body_policy\": {\"rtmrs\": [\"%s\", \"\", \"%s\"]}}}", r, r);
+    import_refused(text, "policy.td_quote_body_policy.rtmrs: 3 value(s)");
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"\", \"\", \"\", \"\", \"%s\"]}}}",
+             r);
+    import_refused(text, "policy.tdQuoteBodyPolicy.rtmrs: 5 value(s)");
+
+    json_t *dropped = NULL;
+    json_t *o = import_ok("{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": []}}}", &dropped);
+    assert_null(sget(o, "tdx.rtmr0"));
+    json_decref(o);
+    json_decref(dropped);
+    snprintf(text, sizeof text,
+             "{\"policy\": {\"tdQuoteBodyPolicy\": {\"rtmrs\": [\"\", \"\", \"%s\", \"\"]}}}", r);
+    o = import_ok(text, &dropped);
+    assert_null(sget(o, "tdx.rtmr0"));
+    assert_string_equal(sget(o, "tdx.rtmr2"), R48("d1"));
+    assert_int_equal(json_array_size(dropped), 0);
+    json_decref(o);
+    json_decref(dropped);
+    free(r);
+}
+
+/*
+ * go-sev-guest's PolicyToOptions parses platform_info with abi.ParseSnpPlatformInfo, which
+ * refuses bits it does not recognise (63:8 in every release): Cocos verifies nothing with such
+ * a file, so it is refused (it was imported, the bits named as not carried). Bits 7:0 import.
+ */
+static void test_cocos_snp_platform_info_unknown_bits_are_refused(void **state)
+{
+    (void)state;
+    import_refused("{\"policy\": {\"policy\": \"196608\", \"platform_info\": \"256\"}}",
+                   "policy.platform_info: 0x0000000000000100 sets bits 63:8 (0x0000000000000100), "
+                   "which go-sev-guest does not recognise and refuses");
+    import_refused("{\"policy\": {\"policy\": 196608, \"platformInfo\": 18446744073709551615}}",
+                   "policy.platformInfo: 0xffffffffffffffff sets bits 63:8 (0xffffffffffffff00)");
+    /* A malformed value is named first, as with the guest policy. */
+    import_refused("{\"policy\": {\"policy\": 196608, \"platform_info\": 256, \"vmpl\": 7}}",
+                   "policy.vmpl: 7 is out of range");
+
+    json_t *dropped = NULL;
+    json_t *o = import_ok("{\"policy\": {\"policy\": 196608, \"platform_info\": 255}}", &dropped);
+    json_t *pi = json_object_get(json_object_get(o, "snp"), "platform_info");
+    assert_true(json_is_true(json_object_get(pi, "allow_sev_tio_en")));
+    assert_true(json_is_true(json_object_get(pi, "require_iommu_write_safe")));
+    assert_int_equal(json_array_size(dropped), 0);
+    json_decref(o);
+    json_decref(dropped);
+}
+
+/*
+ * Cocos reads a TDX policy with protojson.Unmarshal, without DiscardUnknown: a field that
+ * go-tdx-guest's checkconfig does not define, at any level, or a spelling that is neither the
+ * proto name nor its JSON name, makes Cocos load nothing, so the file is refused naming the
+ * field (it was imported with the field "ignored"). An SEV-SNP policy's unknown fields are
+ * ignored, as Cocos ignores them (DiscardUnknown), and named as not carried.
+ */
+static void test_cocos_tdx_unknown_fields_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {\"eat_validation\": {}}}}",
+             "policy.tdQuoteBodyPolicy.eat_validation: not a field of go-tdx-guest's "
+             "TDQuoteBodyPolicy; Cocos reads a TDX policy with strict protobuf JSON"},
+            {"{\"policy\": {\"headerPolicy\": {\"minimumQeSvn\": 0, \"qeSvn\": 1}}}",
+             "policy.headerPolicy.qeSvn: not a field of go-tdx-guest's HeaderPolicy"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {}, \"measurement\": \"AAAA\"}}",
+             "policy.measurement: not a field of go-tdx-guest's checkconfig.Policy"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {}}, \"rootOfTrust\": {\"checkCrl\": true, "
+             "\"crlUrl\": \"x\"}}",
+             "rootOfTrust.crlUrl: not a field of go-tdx-guest's RootOfTrust"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {}}, \"comment\": \"x\"}",
+             "comment: not a field of go-tdx-guest's checkconfig.Config"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {}}, \"pcr_values\": {}}",
+             "pcr_values: not a field of go-tdx-guest's checkconfig.Config (Cocos reads PCR "
+             "values with its SEV-SNP policies only)"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {}, \"pckPolicy\": {\"sgxTypes\": 1}}}",
+             "policy.pckPolicy.sgxTypes: not a field of go-tdx-guest's PCKPolicy"},
+            /* protobuf JSON knows "minimumQeSvn" and "minimum_qe_svn", no mix of the two. */
+            {"{\"policy\": {\"headerPolicy\": {\"minimumQe_svn\": 0}}}",
+             "policy.headerPolicy.minimumQe_svn: not a field of go-tdx-guest's HeaderPolicy"},
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {\"mrTD\": \"\"}}}",
+             "policy.tdQuoteBodyPolicy.mrTD: not a field"},
+            /* Field 12 is tdattributes_debug in some go-tdx-guest releases, allow_debug in
+             * others, never both. */
+            {"{\"policy\": {\"tdQuoteBodyPolicy\": {\"allowDebug\": false, "
+             "\"tdattributesDebug\": false}}}",
+             "policy.tdQuoteBodyPolicy.tdattributesDebug and policy.tdQuoteBodyPolicy.allowDebug: "
+             "go-tdx-guest releases define one or the other"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        import_refused(cases[i].text, cases[i].want);
+    }
+
+    /* Names some go-tdx-guest release defines are read: allow_debug as ours, the PCK SGX type
+     * named as not carried. */
+    json_t *dropped = NULL;
+    json_t *o = import_ok("{\"policy\": {\"tdQuoteBodyPolicy\": {\"allowDebug\": true}, "
+                          "\"pckPolicy\": {\"sgxType\": \"Scalable\"}}}",
+                          &dropped);
+    assert_true(json_is_true(json_object_get(json_object_get(o, "tdx"), "allow_debug")));
+    static const char *const want[] = {"policy.pckPolicy.sgxType:"};
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+    json_decref(o);
+    json_decref(dropped);
+
+    /* SEV-SNP: ignored as Cocos ignores them, a mixed spelling among them. */
+    o = import_ok("{\"policy\": {\"policy\": 196608, \"minimumGuest_svn\": 9, \"frob\": 1},"
+                  " \"comment\": \"x\"}",
+                  &dropped);
+    assert_null(json_object_get(json_object_get(o, "snp"), "minimum_guest_svn"));
+    static const char *const want2[] = {"policy.minimumGuest_svn: unknown to go-sev-guest",
+                                        "policy.frob: unknown to go-sev-guest",
+                                        "comment: unknown to a Cocos attestation policy"};
+    expect_dropped(dropped, want2, CVMA_ARRAY_LEN(want2));
+    json_decref(o);
+    json_decref(dropped);
 }
 
 static void test_cocos_import_refusals(void **state)
@@ -2333,6 +2466,9 @@ int main(void)
             cmocka_unit_test(test_cocos_tdx_camel_case),
             cmocka_unit_test(test_cocos_tdx_snake_case),
             cmocka_unit_test(test_cocos_tdx_settings_that_refuse_every_quote_are_refused),
+            cmocka_unit_test(test_cocos_tdx_rtmrs_other_than_four_are_refused),
+            cmocka_unit_test(test_cocos_snp_platform_info_unknown_bits_are_refused),
+            cmocka_unit_test(test_cocos_tdx_unknown_fields_are_refused),
             cmocka_unit_test(test_cocos_import_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
