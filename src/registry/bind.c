@@ -32,12 +32,21 @@ struct platform {
     char desc[200];
 };
 
+/* "amd chip_id 5a5a...", for a detail: the identifier cut to 32 characters. */
+static void entry_desc(const struct cvma_reg_entry *e, char *out, size_t out_len)
+{
+    char hex[2 * CVMA_REG_CHIP_ID_LEN + 1];
+    cvma_reg_entry_id_string(e, hex, sizeof hex);
+    snprintf(out, out_len, "%s %s %.32s%s", cvma_reg_vendor_name((enum cvma_reg_vendor)e->vendor),
+             cvma_reg_id_type_name((enum cvma_reg_id_type)e->id_type), hex,
+             strlen(hex) > 32 ? "..." : "");
+}
+
 static enum cvma_status platform_parse(const struct cvma_platform *pl, struct platform *p,
                                        struct cvma_verdict *v)
 {
     const char *vendor = cvma_platform_vendor_name(pl->vendor);
     const char *type = cvma_platform_id_type_name(pl->id_type);
-    char hex[2 * CVMA_REG_CHIP_ID_LEN + 1];
 
     memset(p, 0, sizeof *p);
     if (!pl->present) {
@@ -95,10 +104,7 @@ static enum cvma_status platform_parse(const struct cvma_platform *pl, struct pl
                            "platform %.20s/%.20s cannot be listed in a registry",
                            vendor ? vendor : "(unknown vendor)", type ? type : "(unknown type)");
     }
-    cvma_reg_entry_id_string(&p->primary, hex, sizeof hex);
-    snprintf(p->desc, sizeof p->desc, "%s %s %.32s%s", vendor,
-             cvma_reg_id_type_name((enum cvma_reg_id_type)p->primary.id_type), hex,
-             strlen(hex) > 32 ? "..." : "");
+    entry_desc(&p->primary, p->desc, sizeof p->desc);
     return CVMA_OK;
 }
 
@@ -106,6 +112,12 @@ static bool platform_is(const struct platform *p, const struct cvma_reg_entry *e
 {
     return cvma_reg_entry_cmp(&p->primary, e) == 0 ||
            (p->has_secondary && cvma_reg_entry_cmp(&p->secondary, e) == 0);
+}
+
+/* The registry's tree is the proof's: the same root over the same number of leaves. */
+static bool same_tree(const struct cvma_registry *r, const struct cvma_reg_proof *pr)
+{
+    return memcmp(r->merkle_root, pr->merkle_root, 32) == 0 && r->leaf_count == pr->tree_size;
 }
 
 /* ---------- binding ---------- */
@@ -175,14 +187,76 @@ enum cvma_status cvma_registry_set_prepare(struct cvma_registry_set *rs)
     return cvma_bind_log_prepare(rs);
 }
 
-static bool preferred(const struct cvma_registry_bind_opts *o, const char *provider)
+/* A registry, or a lookup registry, that lists the platform. */
+struct claim {
+    const char *provider;
+    const char *origin;             /* the registry as given, or the lookup registry's URL */
+    const struct cvma_reg_entry *e; /* the entry that lists it; NULL: a lookup answer */
+    bool primary;                   /* e is for the platform's own identifier, not a VLEK
+                                       platform's CHIP_ID */
+    const char *zone;               /* a lookup answer's zone ("" when it gave none) */
+};
+
+/* Notes that registry it lists the platform by entry e (one of its included entries, or a
+ * proof's leaf). A registry that lists a VLEK platform by both identifiers is kept with its
+ * cspID entry, whichever was found first. */
+static void note_listing(struct claim *c, const struct reg_item *it, const struct platform *p,
+                         const struct cvma_reg_entry *e)
 {
-    for (size_t i = 0; o->prefer != NULL && i < o->n_prefer; i++) {
-        if (strcmp(o->prefer[i], provider) == 0) {
-            return true;
-        }
+    bool primary = cvma_reg_entry_cmp(&p->primary, e) == 0;
+    if (c->e == NULL || (primary && !c->primary)) {
+        c->provider = it->reg.provider;
+        c->origin = it->origin;
+        c->e = e;
+        c->primary = primary;
     }
-    return false;
+}
+
+/* By provider, then the platform's own identifier first, then origin: whatever order the
+ * registries were given in, the same claim comes first. */
+static int claim_cmp(const void *a, const void *b)
+{
+    const struct claim *x = a, *y = b;
+    int c = strcmp(x->provider, y->provider);
+    if (c == 0) {
+        c = (int)y->primary - (int)x->primary;
+    }
+    return c != 0 ? c : strcmp(x->origin, y->origin);
+}
+
+/*
+ * Sorts the n (> 0) claims. One provider among them: returns false, and c[0] is the one to
+ * bind. More than one: a platform is in one provider's data centre, so at least one of those
+ * registries is wrong, and neither the order they were given in nor a policy may choose:
+ * REGISTRY_PROVIDER_CONFLICT naming each provider, the identifier it lists and where, and true.
+ */
+static bool providers_conflict(struct claim *c, size_t n, const struct platform *p,
+                               struct cvma_verdict *v)
+{
+    char who[CVMA_DETAIL_MAX] = "", id[200];
+    size_t providers = 0;
+    qsort(c, n, sizeof *c, claim_cmp);
+    if (strcmp(c[0].provider, c[n - 1].provider) == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(c[i].provider, c[i - 1].provider) == 0) {
+            continue;
+        }
+        providers++;
+        id[0] = '\0';
+        if (c[i].e != NULL && !c[i].primary) {
+            snprintf(id, sizeof id, ", by ");
+            entry_desc(c[i].e, id + strlen(id), sizeof id - strlen(id));
+        }
+        append(who, sizeof who, "%s%s%s (%s%s)", who[0] ? "; " : "", c[i].provider, id,
+               c[i].e != NULL ? "" : "lookup registry ", c[i].origin);
+    }
+    cvma_reject(v, CVMA_R_REGISTRY_PROVIDER_CONFLICT,
+                "%s is listed by %zu providers, so it is bound to none (a platform is in one "
+                "provider's data centre: one of these registries is wrong): %s",
+                p->desc, providers, who);
+    return true;
 }
 
 /* The bound provider and its entry's labels into the result's platform. via_lookup: bound by
@@ -216,12 +290,16 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     struct platform plat;
     struct cvma_cache cache = {0};
     bool have_cache = false, failed = false, undecided = false;
-    bool *valid = NULL;
+    bool *valid = NULL, conflict = false;
+    struct claim *claims = NULL; /* step 2: one a registry, by index; step 3: one a lookup */
+    size_t n_claims = 0;
+    char(*zones)[CVMA_REG_LABEL_VALUE_MAX + 1] = NULL; /* each lookup registry's answer */
     const char *bound_provider = NULL;
     const struct cvma_reg_entry *bound_entry = NULL; /* its labels */
-    bool bound_zone = false;                         /* a lookup answer: label "zone" */
+    bool by_lookup = false;                          /* bound by a lookup registry's answer */
+    const char *bound_zone = NULL;                   /* its zone: label "zone" */
     char consulted[CVMA_DETAIL_MAX] = "", unavailable[CVMA_DETAIL_MAX] = "";
-    char detail[CVMA_DETAIL_MAX], zone[CVMA_REG_LABEL_VALUE_MAX + 1];
+    char detail[CVMA_DETAIL_MAX];
     enum cvma_status st = CVMA_E_NOMEM;
 
     if (cvma_registry_set_empty(rs)) {
@@ -233,6 +311,13 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     }
     have_cache = cst == CVMA_OK;
     if (rs->n_regs > 0 && (valid = calloc(rs->n_regs, sizeof *valid)) == NULL) {
+        goto out;
+    }
+    if (rs->n_regs + rs->n_lookups > 0 &&
+        (claims = calloc(rs->n_regs + rs->n_lookups, sizeof *claims)) == NULL) {
+        goto out;
+    }
+    if (rs->n_lookups > 0 && (zones = calloc(rs->n_lookups, sizeof *zones)) == NULL) {
         goto out;
     }
 
@@ -319,24 +404,19 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         goto out;
     }
 
-    /* 2a. Included entries, in the order the registries were given; the providers the caller
-     * prefers (a policy's required_providers) first, so one that lists the platform is named
-     * even when another registry given earlier lists it too. */
-    for (size_t pass = 0; pass < 2 && bound_provider == NULL; pass++) {
-        for (size_t i = 0; i < rs->n_regs && bound_provider == NULL; i++) {
-            const struct cvma_registry *r = &rs->regs[i].reg;
-            size_t k = SIZE_MAX;
-            if (!valid[i] || !r->has_entries || (pass == 0 && !preferred(o, r->provider))) {
-                continue;
-            }
-            k = cvma_reg_entries_find(&r->entries, &plat.primary);
-            if (k == SIZE_MAX && plat.has_secondary) {
-                k = cvma_reg_entries_find(&r->entries, &plat.secondary);
-            }
-            if (k != SIZE_MAX) {
-                bound_provider = r->provider;
-                bound_entry = &r->entries.v[k];
-            }
+    /* 2a. Included entries of every valid registry. */
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        const struct cvma_registry *r = &rs->regs[i].reg;
+        size_t k = SIZE_MAX;
+        if (!valid[i] || !r->has_entries) {
+            continue;
+        }
+        k = cvma_reg_entries_find(&r->entries, &plat.primary);
+        if (k == SIZE_MAX && plat.has_secondary) {
+            k = cvma_reg_entries_find(&r->entries, &plat.secondary);
+        }
+        if (k != SIZE_MAX) {
+            note_listing(&claims[i], &rs->regs[i], &plat, &r->entries.v[k]);
         }
     }
 
@@ -387,21 +467,13 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             if (same_provider == SIZE_MAX) {
                 same_provider = j;
             }
-            if (memcmp(r->merkle_root, pr->merkle_root, 32) != 0 ||
-                r->leaf_count != pr->tree_size) {
+            if (!same_tree(r, pr)) {
                 continue;
             }
-            /* A proof that names no provider matches every registry of its root: another
-             * trusted provider may sign one over the same entries. The order the registries
-             * were given in does not choose: a valid one first, a preferred provider's
-             * before the others (step 5). */
-            if (match == SIZE_MAX || (!valid[match] && valid[j]) ||
-                (valid[j] && !preferred(o, rs->regs[match].reg.provider) &&
-                 preferred(o, r->provider))) {
+            /* A valid registry over one that failed its time or rollback check, whatever
+             * the order they were given in. */
+            if (match == SIZE_MAX || (!valid[match] && valid[j])) {
                 match = j;
-            }
-            if (valid[match] && preferred(o, rs->regs[match].reg.provider)) {
-                break;
             }
         }
         if (match == SIZE_MAX && failed_match != SIZE_MAX) {
@@ -434,17 +506,36 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             continue; /* that registry's own reason (expired, rollback...) is recorded */
         }
         append(consulted, sizeof consulted, "%sproof %s", consulted[0] ? "; " : "", it->origin);
-        if (bound_provider == NULL ||
-            (!preferred(o, bound_provider) && preferred(o, rs->regs[match].reg.provider))) {
-            bound_provider = rs->regs[match].reg.provider;
-            bound_entry = &pr->leaf.v[0];
+        /* Every valid registry of this root and size holds the leaf, whichever provider signed
+         * it and whichever the proof names: another trusted provider's registry over the same
+         * entries lists the platform too, as its included entries would show. */
+        for (size_t j = 0; j < rs->n_regs; j++) {
+            if (valid[j] && same_tree(&rs->regs[j].reg, pr)) {
+                note_listing(&claims[j], &rs->regs[j], &plat, &pr->leaf.v[0]);
+            }
         }
     }
 
-    /* 3. Lookup registries: Intel PPIDs only, and only when nothing signed lists it, even for
-     * a preferred provider (docs/registry.md "Binding", step 5): an unsigned answer never
-     * displaces a signed listing. */
-    if (bound_provider == NULL && !failed && rs->n_lookups > 0) {
+    /* 2c. Who lists it: one provider (in one or several of its registries) binds it; two or
+     * more bind it to none (docs/registry.md "Binding", step 5). */
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        if (claims[i].e != NULL) {
+            claims[n_claims++] = claims[i];
+        }
+    }
+    if (n_claims > 0) {
+        conflict = providers_conflict(claims, n_claims, &plat, v);
+        if (!conflict) {
+            bound_provider = claims[0].provider;
+            bound_entry = claims[0].e;
+        }
+    }
+
+    /* 3. Lookup registries: Intel PPIDs only, and only when nothing signed lists it, whatever
+     * a policy requires (docs/registry.md "Binding", step 4): an unsigned answer never
+     * displaces a signed listing. Every one is asked, so that two that both list the
+     * platform are a conflict whatever their order. */
+    if (n_claims == 0 && !failed && rs->n_lookups > 0) {
         if (plat.primary.vendor != CVMA_REG_INTEL) {
             append(consulted, sizeof consulted,
                    "%slookup registries (Intel PPIDs only, not consulted)",
@@ -452,15 +543,16 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         }
         for (size_t i = 0; i < rs->n_lookups && plat.primary.vendor == CVMA_REG_INTEL; i++) {
             enum lk_result lr =
-                    cvma_bind_lookup(&rs->lookups[i], plat.id, have_cache ? &cache : NULL, o, zone,
-                                     sizeof zone, detail, sizeof detail);
+                    cvma_bind_lookup(&rs->lookups[i], plat.id, have_cache ? &cache : NULL, o,
+                                     zones[i], sizeof zones[i], detail, sizeof detail);
             if (lr == LK_NOMEM) {
                 goto out;
             }
             if (lr == LK_LISTED) {
-                bound_provider = rs->lookups[i].name;
-                bound_zone = true;
-                break;
+                claims[n_claims++] = (struct claim){.provider = rs->lookups[i].name,
+                                                    .origin = rs->lookups[i].base,
+                                                    .zone = zones[i]};
+                continue;
             }
             if (lr == LK_NOT_LISTED) {
                 append(consulted, sizeof consulted, "%slookup %s (404)", consulted[0] ? "; " : "",
@@ -470,21 +562,30 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                 undecided = true;
             }
         }
+        /* One that could not answer does not stand in the way of one that listed it, as
+         * for a registry whose rollback state could not be checked (step 1). */
+        if (n_claims > 0) {
+            conflict = providers_conflict(claims, n_claims, &plat, v);
+            if (!conflict) {
+                bound_provider = claims[0].provider;
+                bound_zone = claims[0].zone;
+                by_lookup = true;
+            }
+        }
     }
 
     if (bound_provider != NULL) {
         /* Bound by a registry (not a lookup) of a provider with a log key: that registry
          * passed cvma_bind_log_check, so it is one the provider's witnessed log shows. */
         bool via_log = false;
-        for (size_t i = 0; !bound_zone && i < rs->n_log_keys; i++) {
+        for (size_t i = 0; !by_lookup && i < rs->n_log_keys; i++) {
             via_log = via_log || strcmp(rs->log_keys[i].provider, bound_provider) == 0;
         }
-        set_bound(&res->platform, bound_provider, bound_entry, bound_zone, bound_zone ? zone : NULL,
-                  via_log);
+        set_bound(&res->platform, bound_provider, bound_entry, by_lookup, bound_zone, via_log);
         st = failed ? CVMA_REJECTED : CVMA_OK;
         goto out;
     }
-    if (failed) {
+    if (failed || conflict) {
         st = CVMA_REJECTED;
         goto out;
     }
@@ -503,6 +604,8 @@ out:
     if (st == CVMA_E_NOMEM) {
         v->oom = true;
     }
+    free(zones);
+    free(claims);
     free(valid);
     cvma_cache_cleanup(&cache);
     return st;

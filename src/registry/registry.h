@@ -453,10 +453,6 @@ struct cvma_registry_bind_opts {
                                     the expected JSON), or a log URL that did not give its
                                     tiles, is not asked again; 0: 60 */
     struct cvma_http_opts http;  /* zeroed: defaults (collateral/http.h) */
-    const char *const *prefer;   /* providers to name first when several registries or proofs
-                                    list the platform (the policy's required_providers; lookup
-                                    registries are not asked for them); may be NULL */
-    size_t n_prefer;
     /* The fleet's rollback state (cvmattest.h struct cvma_state_store, registry_seen); NULL
      * or no registry_seen: the state files of cache_dir. */
     const struct cvma_state_store *store;
@@ -484,19 +480,25 @@ struct cvma_registry_bind_opts {
  *     proof whose root, tree_size and provider are those a registry that failed step 1
  *     claims (cvma_registry_claimed_read): it adds nothing, that registry's reason stands.
  *     Proofs for other platforms are ignored.
- *  3. only when no registry lists it and the platform is an Intel PPID: each lookup
- *     registry is asked (from the cache when fresh): 200 = listed (label "zone"), 404 = not
- *     listed, anything else or unreachable = REGISTRY_UNAVAILABLE and res->undecided.
+ *     Every valid registry whose merkle_root and leaf_count are those of a valid proof for
+ *     this platform lists it, whichever provider the proof names.
+ *  3. only when no registry lists it, none failed step 1, and the platform is an Intel PPID:
+ *     every lookup registry is asked (from the cache when fresh): 200 = listed (label
+ *     "zone"), 404 = not listed, anything else or unreachable = REGISTRY_UNAVAILABLE and
+ *     res->undecided unless another lookup registry lists it.
  * AMD platforms: id_type "chip_id" binds to `amd chip_id` entries (a null or all-zero id is
  * REGISTRY_CHIP_ID_MASKED); "vlek" binds to `amd vlek_csp` entries by name, and also to
  * `amd chip_id` entries when the platform carries a non-zero CHIP_ID (has_chip_id).
  * Intel: "ppid" binds to `intel ppid` entries. A platform with no usable id (none at all,
  * as for a bare TPM quote; no PPID; unknown vendor) is REGISTRY_NO_PLATFORM_ID, recorded after
  * step 1, so the registries given are checked all the same.
- * On success platform.provider is the first provider that lists the platform (included entries
- * in the order the registries were given, then proofs; a provider in o->prefer that lists it
- * there before the others; a lookup registry only when none of those lists it, whatever
- * o->prefer says) and platform.labels that entry's labels.
+ * Listed by one provider (in any number of its valid registries, or by lookup registries of
+ * that one name): platform.provider is that provider and platform.labels the entry's labels
+ * (for a VLEK platform listed by both identifiers, the cspID entry's). Listed by two or more
+ * providers (registries of step 2, or else lookup registries of step 3): bound to none, and
+ * REGISTRY_PROVIDER_CONFLICT names each provider, the identifier it lists and where. The
+ * order in which registries, proofs and lookup registries were given never changes the
+ * outcome.
  * Returns CVMA_OK (bound), CVMA_REJECTED (reasons recorded in res->verdict; not listed is
  * REGISTRY_PLATFORM_NOT_LISTED), CVMA_UNDECIDED (only REGISTRY_UNAVAILABLE stands in the
  * way; res->undecided set), CVMA_E_NOMEM.

@@ -417,9 +417,6 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
         bo.cache_dir = v->vo.cache_dir;
         bo.offline = v->vo.offline;
         bo.store = v->has_store ? &v->store : NULL;
-        if (policy != NULL) {
-            bo.n_prefer = cvma_policy_required_providers(policy, &bo.prefer);
-        }
         /* The set is prepared once under the lock; binding then only reads it, so one
          * verification's lookup or log fetch (network time-outs of seconds) does not hold
          * up every other verification that binds. */

@@ -1181,6 +1181,145 @@ static void test_bind_picks_the_provider_that_lists_the_platform(void **state)
     bfx_cleanup(&f);
 }
 
+/* A fresh set with acme's and globex's keys, no rollback state, a result for platform, then
+ * registry a (named a_name), then b, and the proof (may be NULL). */
+static enum cvma_status bind_anew(struct bfx *f, json_t *platform, const char *a,
+                                  const char *a_name, const char *b, const char *b_name,
+                                  json_t *proof)
+{
+    cvma_registry_set_free(f->rs);
+    assert_true(tu_rmtree(f->cache));
+    assert_non_null(f->rs = cvma_registry_set_new());
+    add_provider(f, "acme", g_key256);
+    add_provider(f, "globex", g_key256b);
+    bfx_next(f, json_incref(platform));
+    add_reg(f, a, a_name);
+    add_reg(f, b, b_name);
+    if (proof != NULL) {
+        add_proof_json(f, json_incref(proof), "proof.json");
+    }
+    return do_bind(f);
+}
+
+/* Binds with registries a ("a.jws") and b ("b.jws") in both orders, which must give the same
+ * result (status, reasons, platform); returns the status, and f holds the result of b, a. */
+static enum cvma_status bind_both_orders(struct bfx *f, json_t *platform, const char *a,
+                                         const char *b, json_t *proof)
+{
+    enum cvma_status st = bind_anew(f, platform, a, "a.jws", b, "b.jws", proof);
+    json_t *r1 = cvma_result_to_json(&f->res), *r2;
+    assert_non_null(r1);
+    assert_int_equal(bind_anew(f, platform, b, "b.jws", a, "a.jws", proof), st);
+    assert_non_null(r2 = cvma_result_to_json(&f->res));
+    if (!json_equal(r1, r2)) {
+        char *s1 = json_dumps(r1, JSON_INDENT(1)), *s2 = json_dumps(r2, JSON_INDENT(1));
+        fail_msg("the order of the registries changed the result:\n%s\n%s", s1, s2);
+    }
+    json_decref(r1);
+    json_decref(r2);
+    return st;
+}
+
+static void test_bind_refuses_a_platform_two_providers_list(void **state)
+{
+    struct bfx f;
+    struct cvma_reg_entries e;
+    struct cvma_merkle t;
+    (void)state;
+    static const char g_fleet[] = "amd chip_id " CHIP_A " region=us-1\n"
+                                  "intel ppid " PPID_A " region=us-2\n";
+    static const char g_chip_turin[] = "amd chip_id " CHIP_TURIN " region=us-3\n";
+    char *acme = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    char *globex = build_reg(g_key256b, "globex", 1, (int64_t)g_now - 100, 86400, true, g_fleet,
+                             NULL, NULL);
+    json_t *chip_a = plat("amd", "chip_id", CHIP_A);
+
+    /* The same CHIP_ID: bound to neither, whatever the order, both providers named. */
+    bfx_init(&f, json_object());
+    add_provider(&f, "acme", g_key256);
+    add_provider(&f, "globex", g_key256b);
+    assert_int_equal(bind_both_orders(&f, chip_a, acme, globex, NULL), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+    assert_false(f.res.platform.bound);
+    assert_int_equal(f.res.platform.n_labels, 0);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail,
+                           "amd chip_id 3ac3fe21e13fb0990eb28a802e3fb6a2... is listed by 2 "
+                           "providers, so it is bound to none"));
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail, "acme (a.jws); globex (b.jws)"));
+
+    /* The same PPID. */
+    json_t *ppid = plat("intel", "ppid", PPID_A);
+    assert_int_equal(bind_both_orders(&f, ppid, acme, globex, NULL), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+    assert_false(f.res.platform.bound);
+
+    /* A VLEK platform: acme lists its cspID, globex the CHIP_ID it carries. */
+    json_t *vlek = plat("amd", "vlek", CSP_A);
+    json_object_set_new(vlek, "chip_id", json_string(CHIP_A));
+    assert_int_equal(bind_both_orders(&f, vlek, acme, globex, NULL), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+    assert_false(f.res.platform.bound);
+    assert_non_null(strstr(f.res.verdict.reasons[0].detail,
+                           "acme (a.jws); globex, by amd chip_id 3ac3fe21"));
+
+    /* One provider's listing of a VLEK platform by both its identifiers binds, with the
+     * cspID entry's labels whichever is found first. */
+    json_t *vlek_turin = plat("amd", "vlek", CSP_A);
+    json_object_set_new(vlek_turin, "chip_id", json_string(CHIP_TURIN));
+    char *acme_v2 = valid_reg("acme", g_key256, 1, true, NULL, NULL);
+    assert_int_equal(bind_both_orders(&f, vlek_turin, acme, acme_v2, NULL), CVMA_OK);
+    assert_bound(&f, "acme", "region", "us-east-2");
+
+    /* Listed by globex's registry and not acme's: globex, in either order. */
+    json_t *chip_other = plat("amd", "chip_id", CHIP_OTHER);
+    static const char g_other[] = "amd chip_id " CHIP_OTHER " region=us-9\n";
+    char *globex_other = build_reg(g_key256b, "globex", 1, (int64_t)g_now - 100, 86400, true,
+                                   g_other, NULL, NULL);
+    assert_int_equal(bind_both_orders(&f, chip_other, acme, globex_other, NULL), CVMA_OK);
+    assert_bound(&f, "globex", "region", "us-9");
+    bfx_cleanup(&f);
+
+    /* Root-only registries of both over one tree: the proof names acme, and globex's signed
+     * registry holds its leaf all the same. */
+    char *acme_root = valid_reg("acme", g_key256, 1, false, &e, &t);
+    char *globex_root = build_reg(g_key256b, "globex", 1, (int64_t)g_now - 100, 86400, false, fleet,
+                                  NULL, NULL);
+    json_t *proof = cvma_reg_proof_to_json("acme", &e, &t, index_of(&e, 1, CHIP_TURIN));
+    json_t *turin = plat("amd", "chip_id", CHIP_TURIN);
+    bfx_init(&f, json_object());
+    add_provider(&f, "acme", g_key256);
+    add_provider(&f, "globex", g_key256b);
+    assert_int_equal(bind_both_orders(&f, turin, acme_root, globex_root, proof), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+    assert_false(f.res.platform.bound);
+    /* ... and so is globex's registry that lists the chip by its included entries */
+    char *globex_turin = build_reg(g_key256b, "globex", 1, (int64_t)g_now - 100, 86400, true,
+                                   g_chip_turin, NULL, NULL);
+    assert_int_equal(bind_both_orders(&f, turin, acme_root, globex_turin, proof), CVMA_REJECTED);
+    assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+    /* One provider's two registries of one version and root, one root-only: no conflict. */
+    assert_int_equal(bind_both_orders(&f, turin, acme_root, acme, proof), CVMA_OK);
+    assert_bound(&f, "acme", "region", "eu-2");
+    bfx_cleanup(&f);
+
+    json_decref(chip_a);
+    json_decref(ppid);
+    json_decref(vlek);
+    json_decref(vlek_turin);
+    json_decref(chip_other);
+    json_decref(turin);
+    json_decref(proof);
+    cvma_merkle_cleanup(&t);
+    cvma_reg_entries_cleanup(&e);
+    free(acme);
+    free(acme_v2);
+    free(acme_root);
+    free(globex);
+    free(globex_other);
+    free(globex_root);
+    free(globex_turin);
+}
+
 static void test_bind_reasons_for_bad_registries(void **state)
 {
     struct bfx f;
@@ -1983,6 +2122,65 @@ static void test_lookup_registry_unavailable_is_undecided(void **state)
     bfx_cleanup(&f);
 }
 
+/* Two lookup registries that both list the PPID: bound to neither, in either order; every one
+ * is asked (the first "listed" used to win). Under one name, or with the other's 404: bound. */
+static void test_lookup_registries_that_both_list_the_ppid_conflict(void **state)
+{
+    struct bfx f;
+    struct server srv;
+    char route1[128], route2[128], specs[3][128];
+    (void)state;
+    bfx_init(&f, plat("intel", "ppid", PPID_A));
+    char *answer = tu_path(f.tmp, "answer.json");
+    static const char body[] = "{\"zone\": \"z-1\"}";
+    tu_write(answer, (const uint8_t *)body, strlen(body));
+    free(answer);
+    snprintf(route1, sizeof route1, "/one/%s=answer.json", PPID_A);
+    snprintf(route2, sizeof route2, "/two/%s=answer.json", PPID_A);
+    const char *extra[] = {"--route", route1, "--route", route2, NULL};
+    NEED_SERVER(server_start(&srv, f.tmp, extra));
+    snprintf(specs[0], sizeof specs[0], "google=http://127.0.0.1:%d/one", srv.port);
+    snprintf(specs[1], sizeof specs[1], "hoster=http://127.0.0.1:%d/two", srv.port);
+    snprintf(specs[2], sizeof specs[2], "google=http://127.0.0.1:%d/two", srv.port);
+    char detail[2][CVMA_DETAIL_MAX];
+    for (int order = 0; order < 2; order++) {
+        cvma_registry_set_free(f.rs);
+        assert_non_null(f.rs = cvma_registry_set_new());
+        bfx_next(&f, plat("intel", "ppid", PPID_A));
+        assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[order], NULL, 0), CVMA_OK);
+        assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[1 - order], NULL, 0), CVMA_OK);
+        assert_int_equal(do_bind(&f), CVMA_REJECTED);
+        assert_first_error(&f, CVMA_R_REGISTRY_PROVIDER_CONFLICT);
+        assert_false(f.res.platform.bound);
+        assert_false(f.res.undecided);
+        snprintf(detail[order], sizeof detail[order], "%s", f.res.verdict.reasons[0].detail);
+    }
+    assert_string_equal(detail[0], detail[1]);
+    assert_non_null(strstr(detail[0], "google (lookup registry http://127.0.0.1:"));
+    assert_non_null(strstr(detail[0], "; hoster (lookup registry http://127.0.0.1:"));
+
+    /* One provider's two lookup registries: bound to it. */
+    cvma_registry_set_free(f.rs);
+    assert_non_null(f.rs = cvma_registry_set_new());
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[0], NULL, 0), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[2], NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "google", "zone", "z-1");
+
+    /* One that answers 404 beside one that lists it: bound to the one that lists it. */
+    cvma_registry_set_free(f.rs);
+    assert_non_null(f.rs = cvma_registry_set_new());
+    bfx_next(&f, plat("intel", "ppid", PPID_A));
+    snprintf(specs[2], sizeof specs[2], "elsewhere=http://127.0.0.1:%d/none", srv.port);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[2], NULL, 0), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_lookup(f.rs, specs[1], NULL, 0), CVMA_OK);
+    assert_int_equal(do_bind(&f), CVMA_OK);
+    assert_bound(&f, "hoster", "zone", "z-1");
+    server_stop(&srv);
+    bfx_cleanup(&f);
+}
+
 static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **state)
 {
     struct bfx f;
@@ -1998,14 +2196,6 @@ static void test_lookup_not_consulted_when_a_signed_registry_lists_it(void **sta
     assert_int_equal(do_bind(&f), CVMA_OK);
     assert_bound(&f, "acme", "region", "us-1");
     assert_false(f.res.platform.bound_via_lookup); /* a signed registry bound it */
-    /* Not even for a policy that requires the lookup's provider (docs/registry.md "Binding",
-     * step 5): the signed listing stands, and that policy then refuses it. */
-    static const char *const want_google[] = {"google"};
-    bfx_next(&f, plat("intel", "ppid", PPID_A));
-    f.o.prefer = want_google;
-    f.o.n_prefer = 1;
-    assert_int_equal(do_bind(&f), CVMA_OK);
-    assert_bound(&f, "acme", "region", "us-1");
     free(jws);
     bfx_cleanup(&f);
     close(refusing);
@@ -2174,6 +2364,7 @@ int main(void)
             cmocka_unit_test(test_bind_amd_vlek_by_csp_name),
             cmocka_unit_test(test_bind_intel_ppid),
             cmocka_unit_test(test_bind_picks_the_provider_that_lists_the_platform),
+            cmocka_unit_test(test_bind_refuses_a_platform_two_providers_list),
             cmocka_unit_test(test_bind_reasons_for_bad_registries),
             cmocka_unit_test(test_bind_rollback_and_equivocation),
             cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
@@ -2190,6 +2381,7 @@ int main(void)
             cmocka_unit_test(test_lookup_registry_unavailable_is_undecided),
             cmocka_unit_test(test_verifier_binds_without_waiting_for_another_lookup),
             cmocka_unit_test(test_lookup_not_consulted_when_a_signed_registry_lists_it),
+            cmocka_unit_test(test_lookup_registries_that_both_list_the_ppid_conflict),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
