@@ -318,18 +318,29 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
         return true;
     }
     if (pc->vcek.p != NULL) {
-        size_t n = opts->n_collateral_parts;
-        if ((parts = calloc(n + 1, sizeof *parts)) == NULL) {
+        /* The evidence's own VCEK is the one checked: a VCEK part of the bundle (or of the
+         * caller's collateral) is left out, else whichever name was looked up first won. One
+         * the bundle carried is named, never silently passed over. */
+        size_t n = 0;
+        if ((parts = calloc(opts->n_collateral_parts + 1, sizeof *parts)) == NULL) {
             v->oom = true;
             return false;
         }
-        if (n > 0) {
-            memcpy(parts, opts->collateral_parts, n * sizeof *parts);
-        }
         parts[n].name = pc->vcek_pem ? "vcek.pem" : "vcek.der";
-        parts[n].data = pc->vcek;
+        parts[n++].data = pc->vcek;
+        for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+            const struct cvma_named_part *q = &opts->collateral_parts[i];
+            if (strcmp(q->name, "vcek.der") != 0 && strcmp(q->name, "vcek.pem") != 0) {
+                parts[n++] = *q;
+            } else if (!q->own) {
+                cvma_reject(v, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                            "the bundle has a %s part, but Trustee's JSON evidence carries its "
+                            "own VCEK, which is the one checked: the part was not used",
+                            q->name);
+            }
+        }
         o.collateral_parts = parts;
-        o.n_collateral_parts = n + 1;
+        o.n_collateral_parts = n;
     }
     /* The paravisor asks for the report at VMPL 0; the guest OS runs at a higher VMPL, and a
      * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. Read

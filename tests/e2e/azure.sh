@@ -185,6 +185,22 @@ $CVM verify "$T/bundle.json" --nonce "$N2" $V >"$T/b.json" 2>&1
 check "bundle (HCL report + TPM parts) verifies" 0 $?
 has "$T/b.json" '"tee": "azure-snp"'
 lacks "$T/b.json" '"severity": "error"'
+# Trustee's JSON as a bundle's evidence beside a vcek.der part (here AMD's ARK, no VCEK at
+# all): the JSON's own VCEK is the one checked, and the bundle's part is named as not used.
+python3 - "$S/evidence-v2.json" "$ROOTS" "$T/jsonvcek.json" <<'PY' || exit 1
+import base64, json, re, sys
+ev = open(sys.argv[1], "rb").read()
+pems = re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", open(sys.argv[2], "rb").read(), re.S)
+der = base64.b64decode(b"".join(pems[-1].split()))
+parts = [{"role": "evidence", "data": base64.b64encode(ev).decode()},
+         {"role": "collateral", "name": "vcek.der", "data": base64.b64encode(der).decode()}]
+json.dump({"cvmattest_bundle": 1, "kind": "azure-snp", "parts": parts}, open(sys.argv[3], "w"))
+PY
+$CVM verify "$T/jsonvcek.json" --nonce "$N2" $V >"$T/jv.json" 2>&1
+check "Trustee JSON in a bundle beside a vcek.der part: the JSON's VCEK checked" 0 $?
+has "$T/jv.json" PARSE_BUNDLE_PART_NOT_USED
+has "$T/jv.json" "carries its own VCEK, which is the one checked"
+lacks "$T/jv.json" '"severity": "error"'
 $CVM verify "$S/hcl-report.bin" --nonce "$N2" $V >"$T/h.json" 2>&1
 check "HCL report alone refused" 1 $?
 has "$T/h.json" AZURE_EVIDENCE_MALFORMED
