@@ -232,6 +232,9 @@ struct cvma_tlog_consistency {
 CVMA_MUST_USE bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len,
                                                struct cvma_tlog_consistency *out, char *err,
                                                size_t err_len);
+/* c as that JSON (compact, no newline), malloc'd, which cvma_tlog_consistency_parse reads
+ * back; NULL on allocation failure. */
+char *cvma_tlog_consistency_text(const struct cvma_tlog_consistency *c);
 
 /* ---------------------------------------------------------------------------------------- */
 /* The tiled log on disk                                                                     */

@@ -117,6 +117,17 @@ static void test_all_pairs_up_to_70(void **state)
             if (m < n) {
                 assert_false(cvma_merkle_verify_consistency(m, n, rootsz[m], rootsz[n - 1],
                                                             (const uint8_t(*)[32])path, k));
+                /* The old root the proof pins, where the proof holds it (m not a power of
+                 * two), and nothing for another new root. */
+                bool pow2 = (m & (m - 1)) == 0;
+                assert_int_equal(cvma_merkle_consistency_old_root(m, n, rootsz[n],
+                                                                  (const uint8_t(*)[32])path, k, r),
+                                 !pow2);
+                if (!pow2) {
+                    assert_memory_equal(r, rootsz[m], 32);
+                }
+                assert_false(cvma_merkle_consistency_old_root(m, n, rootsz[n - 1],
+                                                              (const uint8_t(*)[32])path, k, r));
             }
             size_t p = cvma_merkle_inclusion_proof(&big, m - 1, n, path);
             assert_true(cvma_merkle_verify(leaves[m - 1], m - 1, n, (const uint8_t(*)[32])path, p,
