@@ -123,4 +123,14 @@ kept g2
 v g3 --log-proof "$T/L4.w" --log-proof "$T/L2.w" --log-consistency "$T/c2-4.json" >/dev/null
 check "L4, L2 and the proof from 2 to 4" 0 $?
 
+# docs/collateral.md "Clearing the cache": deleting the entries keeps the log state (the fork
+# is still refused after size 3 of the log was seen); removing the directory resets it (the
+# fork then goes through, as the first checkpoint seen).
+v k --log-proof "$T/L3.w" >/dev/null; check "size 3 seen (k)" 0 $?
+find "$T/cache-k" -maxdepth 1 -name '*.entry' -delete
+v k --log-proof "$T/F3.w" >"$T/o12"; check "the entries deleted: the fork still refused" 1 $?
+has "$T/o12" REGISTRY_SPLIT_VIEW
+rm -rf "$T/cache-k"
+v k --log-proof "$T/F3.w" >/dev/null; check "the cache directory removed: the floor is gone" 0 $?
+
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }
