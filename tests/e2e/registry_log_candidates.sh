@@ -123,6 +123,16 @@ kept g2
 v g3 --log-proof "$T/L4.w" --log-proof "$T/L2.w" --log-consistency "$T/c2-4.json" >/dev/null
 check "L4, L2 and the proof from 2 to 4" 0 $?
 
+# The monitor's --state is the verifier's log state: a cache directory where the monitor
+# verified L4 holds the fork of size 3 to it (the proof from 3 to 4 shows the split view).
+$CVM registry log check --log "$L" --vkey "$T/log.vkey" --provider cloud="$T/cloud.pub" --quiet \
+    --state "$T/cache-m" >/dev/null; check "the monitor verified L4 into the cache (m)" 0 $?
+v m --log-proof "$T/F3.w" --log-consistency "$T/c3-4.json" >"$T/o13"
+check "the verifier holds the fork to the monitor's checkpoint" 1 $?
+has "$T/o13" REGISTRY_SPLIT_VIEW
+v m --log-proof "$T/L3.w" --log-consistency "$T/c3-4.json" >/dev/null
+check "and the log's own older checkpoint passes" 0 $?
+
 # docs/collateral.md "Clearing the cache": deleting the entries keeps the log state (the fork
 # is still refused after size 3 of the log was seen); removing the directory resets it (the
 # fork then goes through, as the first checkpoint seen).
