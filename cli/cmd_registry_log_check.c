@@ -1,7 +1,10 @@
 /*
  * cvmattest registry log check: the monitor. Fetches every tile of a log (a directory or a
  * static web server), recomputes the root, checks every entry is a registry validly signed by
- * the one provider with increasing versions, and reports each fleet change.
+ * the one provider with increasing versions, and reports each fleet change. With --state DIR
+ * it remembers the checkpoint it verified and holds the next run's log to it: the same tree,
+ * or one that grew from it (its first entries hash to it), else a split view, kept as
+ * evidence.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,10 +19,12 @@
 
 const char cvma_reglog_check_usage[] =
         "  log check --log DIR|URL --vkey NAME.vkey --provider NAME=PUB\n"
-        "            [--witness-vkey W.vkey]... [--witnesses K] [--quiet]\n"
+        "            [--witness-vkey W.vkey]... [--witnesses K] [--state DIR] [--quiet]\n"
         "        the monitor: recomputes every tile and the root, checks every registry, and\n"
         "        prints the platforms each version adds and removes (exit 1 on any mismatch);\n"
-        "        with --witness-vkey the checkpoint must be cosigned by K of them (default: all)\n";
+        "        with --witness-vkey the checkpoint must be cosigned by K of them (default: all);\n"
+        "        with --state the log must be the one verified last time or have grown from it\n"
+        "        (exit 1: SPLIT VIEW, both checkpoints kept in DIR; or a smaller checkpoint)\n";
 
 struct walk {
     struct cvma_reg_provider prov;
@@ -99,7 +104,7 @@ out:
 
 int cvma_reglog_check(int argc, char **argv)
 {
-    enum { O_LOG = 256, O_VKEY, O_PROVIDER, O_QUIET, O_WITNESS_VKEY, O_WITNESSES };
+    enum { O_LOG = 256, O_VKEY, O_PROVIDER, O_QUIET, O_WITNESS_VKEY, O_WITNESSES, O_STATE };
     enum { WITNESSES_MAX = 16 };
     static const struct option opts[] = {
             {"log", required_argument, NULL, O_LOG},
@@ -108,21 +113,28 @@ int cvma_reglog_check(int argc, char **argv)
             {"quiet", no_argument, NULL, O_QUIET},
             {"witness-vkey", required_argument, NULL, O_WITNESS_VKEY | CVMA_CLI_MANY},
             {"witnesses", required_argument, NULL, O_WITNESSES},
+            {"state", required_argument, NULL, O_STATE},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
     const char *src = NULL, *vkeyf = NULL, *prov_spec = NULL, *wfiles[WITNESSES_MAX];
+    const char *state = NULL;
     struct cvma_note_vkey vk, wit[WITNESSES_MAX];
     size_t n_wit = 0;
     uint64_t need = 0;
     bool have_need = false;
-    struct cvma_checkpoint cp;
+    struct cvma_checkpoint cp, prev;
+    struct cvma_buf note = {0};
+    struct cvma_merkle tree;
+    enum cvma_tlog_seen seen = CVMA_TLOG_SEEN_FIRST;
     struct walk w;
     char err[640]; /* two key names of up to 255 bytes each */
+    char detail[2048];
     int rc = EXIT_USAGE, c;
     enum cvma_status st;
 
     memset(&w, 0, sizeof w);
+    memset(&tree, 0, sizeof tree);
     cvma_cli_getopt_begin();
     while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
         switch (c) {
@@ -149,6 +161,9 @@ int cvma_reglog_check(int argc, char **argv)
                 return cvma_reglog_usage_error("check", "--witnesses wants 1..16");
             }
             have_need = true;
+            break;
+        case O_STATE:
+            state = optarg;
             break;
         case 'h':
             cvma_reglog_help(cvma_reglog_check_usage);
@@ -183,12 +198,31 @@ int cvma_reglog_check(int argc, char **argv)
                                                sizeof w.prov.name)) == NULL) {
         return EXIT_USAGE;
     }
-    st = cvma_tlog_monitor(src, &vk, wit, n_wit, (size_t)need, on_entry, &w, &cp, err, sizeof err);
+    st = cvma_tlog_monitor(src, &vk, wit, n_wit, (size_t)need, on_entry, &w, &cp,
+                           state != NULL ? &note : NULL, state != NULL ? &tree : NULL, err,
+                           sizeof err);
     if (st != CVMA_OK) {
         fprintf(stderr, "cvmattest registry log check: %s: %s\n", src,
                 st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
+    }
+    /* The log as verified now against the one verified last time: the monitor holds every
+     * entry, so the root of the size seen then is computed here, no proof needed. */
+    if (state != NULL) {
+        st = cvma_tlog_monitor_state(state, &vk, &cp, note.p, note.len, &tree, &seen, &prev, detail,
+                                     sizeof detail);
+        if (st != CVMA_OK) {
+            fprintf(stderr, "cvmattest registry log check: --state %s: %s\n", state,
+                    st == CVMA_E_NOMEM ? "out of memory" : detail);
+            goto out;
+        }
+        if (seen == CVMA_TLOG_SEEN_SPLIT || seen == CVMA_TLOG_SEEN_SHRANK) {
+            fprintf(stderr, "cvmattest registry log check: %s%s\n",
+                    seen == CVMA_TLOG_SEEN_SPLIT ? "SPLIT VIEW: " : "", detail);
+            rc = EXIT_REJECTED;
+            goto out;
+        }
     }
     printf("log %s: %" PRIu64 " registries, every tile and the root verified%s", cp.origin, cp.size,
            w.have_prev ? "" : " (empty)");
@@ -196,9 +230,14 @@ int cvma_reglog_check(int argc, char **argv)
         printf(", cosigned by at least %zu of the %zu witnesses given",
                have_need ? (size_t)need : n_wit, n_wit);
     }
+    if (state != NULL) {
+        printf("; %s", detail);
+    }
     printf("\n");
     rc = EXIT_OK;
 out:
+    cvma_buf_free(&note);
+    cvma_merkle_cleanup(&tree);
     cvma_registry_cleanup(&w.prev);
     EVP_PKEY_free(w.prov.key);
     return rc;

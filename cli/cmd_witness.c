@@ -237,20 +237,24 @@ static int cosign(int argc, char **argv)
     enum cvma_witness_result r = cvma_witness_add(
             state, &wk, logs, n_logs, cpb.p, cpb.len, cons.old_size,
             (const uint8_t(*)[32])cons.hashes, cons.n_hashes, now, &line, &known, err, sizeof err);
+    bool grew = false; /* larger than the checkpoint last cosigned, and no proof given */
     if (r == CVMA_WITNESS_CONFLICT && prooff == NULL && known > 0 &&
         cvma_note_parse(cpb.p, cpb.len, &note, err, sizeof err) == CVMA_OK &&
-        cvma_checkpoint_parse(note.text, note.text_len, &cp, err, sizeof err) && cp.size == known) {
-        /* No proof: the checkpoint of the size last cosigned (the empty proof); a different
-         * root is then the split view the witness must report. */
-        r = cvma_witness_add(state, &wk, logs, n_logs, cpb.p, cpb.len, known, NULL, 0, now, &line,
-                             &known, err, sizeof err);
+        cvma_checkpoint_parse(note.text, note.text_len, &cp, err, sizeof err)) {
+        grew = cp.size > known;
+        if (cp.size == known) {
+            /* No proof: the checkpoint of the size last cosigned (the empty proof); a
+             * different root is then the split view the witness must report. */
+            r = cvma_witness_add(state, &wk, logs, n_logs, cpb.p, cpb.len, known, NULL, 0, now,
+                                 &line, &known, err, sizeof err);
+        }
     }
     if (r != CVMA_WITNESS_OK) {
+        /* A proof mends only the 409 of a larger checkpoint given without one: never a split
+         * view (same size, another root), nor a checkpoint smaller than the one cosigned. */
         fprintf(stderr, "cvmattest witness cosign: REFUSED (%d): %s%s\n",
                 cvma_witness_http_status(r), err,
-                r == CVMA_WITNESS_CONFLICT && prooff == NULL && known > 0
-                        ? " (give --proof from that size)"
-                        : "");
+                r == CVMA_WITNESS_CONFLICT && grew ? " (give --proof from that size)" : "");
         rc = r == CVMA_WITNESS_ERROR ? EXIT_USAGE : EXIT_REJECTED;
         goto out;
     }

@@ -399,8 +399,15 @@ static void check_consistency(uint64_t old, uint64_t nw, const uint8_t (*proof)[
     }
     bool shape = consistency_roots(old, nw, a, proof, n, fr, sr);
     CHECK(cvma_merkle_verify_consistency(old, nw, fr, sr, proof, n) == shape);
+    /* The old root the proof pins to the new one: the recomputed one, when the proof holds it
+     * (old not a power of two), and none for another new root. */
+    uint8_t implied[32];
+    bool pow2 = (old & (old - 1)) == 0;
+    CHECK(cvma_merkle_consistency_old_root(old, nw, sr, proof, n, implied) == (shape && !pow2));
+    CHECK(!(shape && !pow2) || memcmp(implied, fr, 32) == 0);
     sr[0] ^= 0x01;
     CHECK(!cvma_merkle_verify_consistency(old, nw, fr, sr, proof, n));
+    CHECK(!cvma_merkle_consistency_old_root(old, nw, sr, proof, n, implied));
     sr[0] ^= 0x01;
     fr[31] ^= 0x80;
     CHECK(!cvma_merkle_verify_consistency(old, nw, fr, sr, proof, n));

@@ -119,9 +119,11 @@ enum cvma_status cvma_bind_log_prepare(struct cvma_registry_set *rs);
  * When its provider has a log key: the registry must be in a checkpoint of that log (a log
  * proof), signed by the log key, cosigned by enough witnesses, and consistent with the newest
  * checkpoint seen for that log (kept in state_dir; NULL: not checked, a warning). Every log
- * proof that includes the registry is tried, largest tree first, until one passes all of
- * these; a split view refuses at once; a proof that cannot be parsed is named in
- * REGISTRY_NOT_IN_LOG. Where no
+ * proof that includes the registry is a candidate: those signed and cosigned are first
+ * compared with each other (a split view among them refuses, kept as evidence in state_dir;
+ * two sizes with no proof between them are not compared), then each is tried against the
+ * state, largest tree first, until one passes; a split view refuses at once; a proof that
+ * cannot be parsed is named in REGISTRY_NOT_IN_LOG. Where no
  * consistency proof was given, the log's tiles are read from its --log-url with o->http, never
  * over the network when o->offline. Records the reasons in v; *ok false when the registry must
  * not be used. CVMA_E_NOMEM or CVMA_OK.

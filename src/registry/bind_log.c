@@ -370,23 +370,100 @@ out:
     return res;
 }
 
-/* Keeps the conflicting checkpoint beside the state, evidence of a split view that a third
- * party can check: tlog-conflict.<hash>.<size>.<time> holds the new log proof (its signed
- * checkpoint last), and the same name with ".seen" the state as read, the signed checkpoint
- * seen before (a bare text when an earlier version stored it). Created exclusively: a second
- * conflict in the same second gets "-1", "-2", ... after the time, never overwriting one. */
-static void keep_conflict(const char *dir, const struct cvma_tlog_proof *p, const uint8_t *raw,
-                          size_t raw_len, const struct cvma_buf *seen, char *where,
-                          size_t where_len)
+/* How two signed checkpoints of one log, of sizes lo < hi, stand (settle()). */
+enum settled {
+    SETTLED_NOT,         /* no proof given and no tiles: not compared */
+    SETTLED_CONSISTENT,  /* a given proof verifies, or the log's tiles show it */
+    SETTLED_BAD_PROOF,   /* a given proof fails, and nothing else settles it */
+    SETTLED_SPLIT_PROOF, /* a given proof leads to hi's root from another tree of size lo */
+    SETTLED_SPLIT_TILES, /* the tiles hash to hi's root, and their first lo leaves not to lo's */
+};
+
+/*
+ * Whether the checkpoint of size lo is a prefix of the one of size hi (lo < hi), from what this
+ * verifier has: the --log-consistency proofs given between the two sizes, then the log's tiles
+ * (lk->url; a failure to give them kept in dir, NULL: not kept). A given proof that fails is
+ * unsigned hashes and proves nothing by itself, except when it leads to hi's root from a tree
+ * of size lo whose root is not lo_root (cvma_merkle_consistency_old_root): every hash of that
+ * old root also makes the new one, so with hi_root signed, the log signed a tree of size lo
+ * other than the one it signed as lo_root (*which gets that proof; NULL otherwise). When lo is
+ * a power of two a proof holds no hash of the smaller tree and cannot show that. fdetail says
+ * why the tiles could not be had ("" when they were not asked for).
+ */
+static enum settled settle(const struct cvma_registry_set *rs, const struct log_key_item *lk,
+                           const struct cvma_registry_bind_opts *o, const char *dir, uint64_t lo,
+                           const uint8_t lo_root[32], uint64_t hi, const uint8_t hi_root[32],
+                           const struct cvma_tlog_consistency **which, char *fdetail,
+                           size_t fdetail_len)
 {
-    char suffix[56], *path = NULL, *spath = NULL;
-    long long now = (long long)time(NULL);
-    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", p->cp.size, now);
-    where[0] = '\0';
-    if (cvma_tlog_keep_evidence(dir, "tlog-conflict.", p->cp.origin, suffix, raw, raw_len, seen->p,
-                                seen->len, &path, &spath) == CVMA_OK) {
-        snprintf(where, where_len, "%s (the one seen before: %s)", path, spath);
+    int given = consistent(rs, lo, lo_root, hi, hi_root);
+
+    *which = NULL;
+    fdetail[0] = '\0';
+    if (given == 1) {
+        return SETTLED_CONSISTENT;
     }
+    for (size_t i = 0; given < 0 && i < rs->n_cons; i++) {
+        const struct cvma_tlog_consistency *c = &rs->cons[i];
+        uint8_t implied[32];
+        if (c->old_size == lo && c->new_size == hi &&
+            cvma_merkle_consistency_old_root(lo, hi, hi_root, (const uint8_t(*)[32])c->hashes,
+                                             c->n_hashes, implied) &&
+            memcmp(implied, lo_root, 32) != 0) {
+            *which = c;
+            return SETTLED_SPLIT_PROOF;
+        }
+    }
+    if (lk->url != NULL) {
+        int f = fetched_consistent(o, dir, lk->url, lo, lo_root, hi, hi_root, fdetail, fdetail_len);
+        if (f != 0) {
+            return f > 0 ? SETTLED_CONSISTENT : SETTLED_SPLIT_TILES;
+        }
+    }
+    return given < 0 ? SETTLED_BAD_PROOF : SETTLED_NOT;
+}
+
+/* Keeps two checkpoints of one log that conflict, evidence of a split view that a third party
+ * can check: tlog-conflict.<hash of origin>.<size>.<time> holds a (a log proof, its signed
+ * checkpoint last), and the same name with ".seen" b (the state as read: the signed checkpoint
+ * seen before, a bare text when an earlier version stored it; or the other log proof given).
+ * With cons (a consistency proof that shows the conflict), the same name with ".consistency"
+ * holds it as `registry log prove --from` writes it. Created exclusively: a second conflict in
+ * the same second gets "-1", "-2", ... after the time, never overwriting one. dir NULL: none
+ * (nothing kept). where gets "PATH (b_label: PATH.seen)" (with cons, the names after the first
+ * said shortly), or "" when nothing could be kept. */
+static void keep_conflict(const char *dir, const char *origin, uint64_t size, const uint8_t *a,
+                          size_t a_len, const uint8_t *b, size_t b_len, const char *b_label,
+                          const struct cvma_tlog_consistency *cons, char *where, size_t where_len)
+{
+    char suffix[56], *path = NULL, *spath = NULL, *cpath = NULL, *ctext = NULL;
+    long long now = (long long)time(NULL);
+    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", size, now);
+    where[0] = '\0';
+    if (dir == NULL || cvma_tlog_keep_evidence(dir, "tlog-conflict.", origin, suffix, a, a_len, b,
+                                               b_len, &path, &spath) != CVMA_OK) {
+        return;
+    }
+    if (cons != NULL && (ctext = cvma_tlog_consistency_text(cons)) != NULL) {
+        size_t cl = strlen(path) + sizeof ".consistency";
+        if ((cpath = malloc(cl)) != NULL) {
+            snprintf(cpath, cl, "%s.consistency", path);
+            if (cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext), 0644) !=
+                0) {
+                free(cpath);
+                cpath = NULL;
+            }
+        }
+    }
+    if (cons == NULL) {
+        snprintf(where, where_len, "%s (%s: %s)", path, b_label, spath);
+    } else {
+        /* (the names in full would not fit a reason's detail) */
+        snprintf(where, where_len, "%s (%s: the same name with .seen; the consistency proof: %s)",
+                 path, b_label, cpath != NULL ? "with .consistency" : "not kept");
+    }
+    free(ctext);
+    free(cpath);
     free(path);
     free(spath);
 }
@@ -521,8 +598,8 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                              why);
         } else if (prev.size == p->cp.size) {
             if (memcmp(prev.root, p->cp.root, 32) != 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, &sb, where,
-                              sizeof where);
+                keep_conflict(state_dir, p->cp.origin, p->cp.size, found->bytes.p, found->bytes.len,
+                              sb.p, sb.len, "the one seen before", NULL, where, sizeof where);
                 cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
                             "%s: log %s signed two checkpoints of size %" PRIu64
                             " with different roots: the one seen before is %s, this one %s%s",
@@ -533,22 +610,35 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
             store = false;
         } else {
             /* Smaller or larger: a consistency proof between the two, given or computed from
-             * the log's tiles. A given proof that fails proves nothing either way (its
-             * hashes are nobody's signed word): the tiles are still tried, and only tiles
-             * that hash to one signed root and not to the other prove a split view. */
+             * the log's tiles (settle()). A given proof that fails proves nothing either way
+             * (its hashes are nobody's signed word) unless it leads to the larger signed root
+             * from another smaller tree; the tiles are still tried, and only tiles that hash to
+             * one signed root and not to the other prove a split view. */
             bool shrank = p->cp.size < prev.size;
             uint64_t lo = shrank ? p->cp.size : prev.size, hi = shrank ? prev.size : p->cp.size;
             const uint8_t *lo_root = shrank ? p->cp.root : prev.root;
             const uint8_t *hi_root = shrank ? prev.root : p->cp.root;
-            int given = consistent(rs, lo, lo_root, hi, hi_root);
-            int c = given == 1 ? 1 : 0;
-            if (c == 0 && lk->url != NULL) {
-                c = fetched_consistent(o, state_dir, lk->url, lo, lo_root, hi, hi_root, fdetail,
-                                       sizeof fdetail);
-            }
-            if (c < 0) {
-                keep_conflict(state_dir, p, found->bytes.p, found->bytes.len, &sb, where,
-                              sizeof where);
+            const struct cvma_tlog_consistency *which = NULL;
+            enum settled c = settle(rs, lk, o, state_dir, lo, lo_root, hi, hi_root, &which, fdetail,
+                                    sizeof fdetail);
+            switch (c) {
+            case SETTLED_CONSISTENT:
+                break;
+            case SETTLED_SPLIT_PROOF:
+                keep_conflict(state_dir, p->cp.origin, p->cp.size, found->bytes.p, found->bytes.len,
+                              sb.p, sb.len, "the one seen before", which, where, sizeof where);
+                cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                            "%s: log %s checkpoint of size %" PRIu64
+                            " is not consistent with size %" PRIu64
+                            " seen before (%s): the --log-consistency proof from %" PRIu64
+                            " to %" PRIu64 " leads to the root of size %" PRIu64
+                            " from another tree of size %" PRIu64 "; this one %s%s",
+                            found->origin, p->cp.origin, p->cp.size, prev.size, spath, lo, hi, hi,
+                            lo, where[0] ? "kept as " : "could not be kept", where);
+                goto out;
+            case SETTLED_SPLIT_TILES:
+                keep_conflict(state_dir, p->cp.origin, p->cp.size, found->bytes.p, found->bytes.len,
+                              sb.p, sb.len, "the one seen before", NULL, where, sizeof where);
                 cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
                             "%s: log %s checkpoint of size %" PRIu64
                             " is not consistent with size %" PRIu64
@@ -558,8 +648,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                             found->origin, p->cp.origin, p->cp.size, prev.size, spath, hi, lo,
                             where[0] ? "kept as " : "could not be kept", where);
                 goto out;
-            }
-            if (c == 0 && given < 0) {
+            case SETTLED_BAD_PROOF:
                 cvma_reject(v, CVMA_R_REGISTRY_LOG_CONSISTENCY_INVALID,
                             "%s: log %s checkpoint of size %" PRIu64 ", size %" PRIu64
                             " seen before (%s): the --log-consistency proof from %" PRIu64
@@ -568,23 +657,22 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                             lk->url != NULL ? ", nor could the log's tiles settle it" : "",
                             fdetail[0] ? ": " : "", fdetail);
                 goto out;
-            }
-            if (c == 0 && shrank) {
-                cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
-                            "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
-                            " was seen before (%s) and no consistency proof shows this one is "
-                            "its prefix%s%s",
-                            found->origin, p->cp.origin, p->cp.size, prev.size, spath,
-                            fdetail[0] ? ": " : "", fdetail);
-                goto out;
-            }
-            if (c == 0) {
-                cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
-                            "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
-                            "; give --log-consistency (registry log prove --from %" PRIu64
-                            ") or --log-url%s%s",
-                            found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
-                            fdetail[0] ? ": " : "", fdetail);
+            case SETTLED_NOT:
+                if (shrank) {
+                    cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
+                                "%s: log %s checkpoint of size %" PRIu64 ", but size %" PRIu64
+                                " was seen before (%s) and no consistency proof shows this one "
+                                "is its prefix%s%s",
+                                found->origin, p->cp.origin, p->cp.size, prev.size, spath,
+                                fdetail[0] ? ": " : "", fdetail);
+                } else {
+                    cvma_reject(v, CVMA_R_REGISTRY_LOG_UNPROVEN,
+                                "%s: log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
+                                "; give --log-consistency (registry log prove --from %" PRIu64
+                                ") or --log-url%s%s",
+                                found->origin, p->cp.origin, prev.size, p->cp.size, prev.size,
+                                fdetail[0] ? ": " : "", fdetail);
+                }
                 goto out;
             }
             if (shrank) {
@@ -616,27 +704,24 @@ out:
     return st == CVMA_E_NOMEM ? st : CVMA_OK;
 }
 
-/* Steps 2 to 4 of cvma_bind_log_check for one log proof whose inclusion path verifies,
- * recorded in cv (a verdict of its own, so that a candidate that fails leaves nothing behind
- * when another passes). *step gets the step that refused it (5: none). */
-static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
-                                        const struct log_key_item *lk,
-                                        const struct log_proof_item *found, const char *state_dir,
-                                        const struct cvma_registry_bind_opts *o,
-                                        struct cvma_verdict *cv, bool *ok, int *step)
+/* Steps 2 and 3 of cvma_bind_log_check for one log proof whose inclusion path verifies: true
+ * when its checkpoint is signed by the log key and cosigned by enough witnesses, else the
+ * refusal is recorded in cv and *step gets the step that refused it. */
+static bool signed_and_cosigned(const struct cvma_registry_set *rs, const struct log_key_item *lk,
+                                const struct log_proof_item *found, struct cvma_verdict *cv,
+                                int *step)
 {
     const struct cvma_tlog_proof *p = found->proof;
     size_t cosigned = 0, need;
     bool bad_cosig = false;
 
-    *ok = false;
     *step = 2;
     /* 2. The log's signature, 3. the witnesses' cosignatures. */
     if (cvma_note_check_sig(&p->note, &lk->vk) != CVMA_NOTE_VALID) {
         cvma_reject(cv, CVMA_R_REGISTRY_LOG_SIGNATURE_INVALID,
                     "%s: the checkpoint (size %" PRIu64 ") has no valid signature by log key %s",
                     found->origin, p->cp.size, lk->vk.name);
-        return CVMA_OK;
+        return false;
     }
     *step = 3;
     for (size_t i = 0; i < rs->n_witnesses; i++) {
@@ -655,7 +740,7 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
         }
     }
     if (bad_cosig) {
-        return CVMA_OK;
+        return false;
     }
     /* A log nobody witnessed lets its provider show each verifier a log of its own: at least
      * one cosignature, whatever the caller configured (verify refuses --log-vkey without a
@@ -669,9 +754,25 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
                     "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
                     "(cosignatures by other keys are ignored)",
                     found->origin, cosigned, rs->n_witnesses, need);
-        return CVMA_OK;
+        return false;
     }
     *step = 4;
+    return true;
+}
+
+/* Steps 2 to 4 of cvma_bind_log_check for one log proof whose inclusion path verifies,
+ * recorded in cv (a verdict of its own, so that a candidate that fails leaves nothing behind
+ * when another passes). *step gets the step that refused it (5: none). */
+static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
+                                        const struct log_key_item *lk,
+                                        const struct log_proof_item *found, const char *state_dir,
+                                        const struct cvma_registry_bind_opts *o,
+                                        struct cvma_verdict *cv, bool *ok, int *step)
+{
+    *ok = false;
+    if (!signed_and_cosigned(rs, lk, found, cv, step)) {
+        return CVMA_OK;
+    }
     /* 4. Consistency with the newest checkpoint seen for this log. */
     if (state_dir == NULL) {
         cvma_verdict_add(cv, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
@@ -689,13 +790,106 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
     return CVMA_OK;
 }
 
+/*
+ * The first half of step 4: the candidates that passed steps 2 and 3 (c[0..n), largest tree
+ * first) compared with each other before any of them is taken, so that what the registry is
+ * bound to never depends on the order they were given in, nor on the state. Two of one size
+ * with different roots, or two sizes that settle() finds inconsistent, are a split view: kept
+ * as evidence in state_dir (when it is a private directory; the tiles' failures too) and
+ * refused. A given consistency proof between two of them that fails, with nothing else
+ * settling it, refuses as REGISTRY_LOG_CONSISTENCY_INVALID (after every pair was looked at:
+ * a split view elsewhere comes first). Two sizes with no proof between them (none given, no
+ * --log-url) are not compared. *refused is true when v got a refusal.
+ */
+static enum cvma_status cross_check(const struct cvma_registry_set *rs,
+                                    const struct log_key_item *lk,
+                                    const struct log_proof_item *const *c, size_t n,
+                                    const char *state_dir, const struct cvma_registry_bind_opts *o,
+                                    struct cvma_verdict *v, bool *refused)
+{
+    const char *dir = NULL;
+    bool dir_checked = false;
+    char bad[CVMA_DETAIL_MAX] = "", where[600], fdetail[300], dir_why[CVMA_DETAIL_MAX / 2] = "";
+
+    *refused = false;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            const struct cvma_tlog_proof *big = c[i]->proof, *small = c[j]->proof;
+            const struct cvma_tlog_consistency *which = NULL;
+            enum settled s = SETTLED_SPLIT_PROOF; /* of one size: the roots differ */
+            bool same = big->cp.size == small->cp.size;
+
+            if (same && memcmp(big->cp.root, small->cp.root, 32) == 0) {
+                continue;
+            }
+            if (!dir_checked && state_dir != NULL) {
+                enum cvma_status dst = cvma_private_dir(state_dir, true, dir_why, sizeof dir_why);
+                if (dst == CVMA_E_NOMEM) {
+                    return dst;
+                }
+                dir = dst == CVMA_OK ? state_dir : NULL;
+            }
+            dir_checked = true;
+            fdetail[0] = '\0';
+            if (!same) {
+                s = settle(rs, lk, o, dir, small->cp.size, small->cp.root, big->cp.size,
+                           big->cp.root, &which, fdetail, sizeof fdetail);
+            }
+            if (s == SETTLED_CONSISTENT || s == SETTLED_NOT) {
+                continue;
+            }
+            if (s == SETTLED_BAD_PROOF) {
+                if (bad[0] == '\0') {
+                    snprintf(bad, sizeof bad,
+                             "%s and %s: log %s checkpoints of sizes %" PRIu64 " and %" PRIu64
+                             ": the --log-consistency proof from %" PRIu64 " to %" PRIu64
+                             " does not verify%s%s%s",
+                             c[j]->origin, c[i]->origin, big->cp.origin, small->cp.size,
+                             big->cp.size, small->cp.size, big->cp.size,
+                             lk->url != NULL ? ", nor could the log's tiles settle it" : "",
+                             fdetail[0] ? ": " : "", fdetail);
+                }
+                continue;
+            }
+            /* A split view: the smaller (or the later given) kept, the other beside it. */
+            keep_conflict(dir, small->cp.origin, small->cp.size, c[j]->bytes.p, c[j]->bytes.len,
+                          c[i]->bytes.p, c[i]->bytes.len, "the other given", which, where,
+                          sizeof where);
+            const char *why = same ? "of one size with different roots"
+                              : s == SETTLED_SPLIT_PROOF
+                                      ? "the --log-consistency proof leads to the larger root "
+                                        "from another tree of the smaller size"
+                                      : "the log's tiles hash to the larger root, their first "
+                                        "leaves not to the smaller";
+            cvma_reject(v, CVMA_R_REGISTRY_SPLIT_VIEW,
+                        "%s and %s: log %s signed checkpoints of sizes %" PRIu64 " and %" PRIu64
+                        " that cannot both be true (%s); %s%s%s",
+                        c[j]->origin, c[i]->origin, big->cp.origin, small->cp.size, big->cp.size,
+                        why, where[0] ? "kept as " : "could not be kept",
+                        where[0]            ? where
+                        : state_dir == NULL ? ": no state directory"
+                        : dir == NULL       ? ": state directory "
+                                            : "",
+                        where[0] == '\0' && state_dir != NULL && dir == NULL ? dir_why : "");
+            *refused = true;
+            return CVMA_OK;
+        }
+    }
+    if (bad[0] != '\0') {
+        cvma_reject(v, CVMA_R_REGISTRY_LOG_CONSISTENCY_INVALID, "%s", bad);
+        *refused = true;
+    }
+    return CVMA_OK;
+}
+
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
                                      const char *state_dir, const struct cvma_registry_bind_opts *o,
                                      struct cvma_verdict *v, bool *ok)
 {
     const struct log_key_item *lk = NULL;
     uint8_t leaf[32];
-    size_t for_log = 0, n_cand = 0, *cand = NULL;
+    size_t for_log = 0, n_cand = 0, *cand = NULL, n_signed = 0;
+    const struct log_proof_item **signed_c = NULL;
     char unparsed[600] = "";
     size_t ulen = 0;
     struct cvma_verdict best;
@@ -717,8 +911,9 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         return CVMA_E_NOMEM;
     }
     /* 1. Log proofs from these exact bytes to a checkpoint of this log: every one, largest
-     * tree first (a stable insertion), each then checked through steps 2 to 4 until one
-     * passes. A proof that cannot be parsed is named with its error. */
+     * tree first (a stable insertion), each then checked through steps 2 and 3, those that
+     * pass compared with each other, and then each through step 4 until one passes. A proof
+     * that cannot be parsed is named with its error. */
     cvma_merkle_leaf_hash(it->bytes.p, it->bytes.len, leaf);
     for (size_t i = 0; i < rs->n_log_proofs; i++) {
         struct log_proof_item *p = &rs->log_proofs[i];
@@ -756,6 +951,29 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
                     it->origin, it->reg.provider, lk->vk.name, for_log, unparsed);
         goto out;
     }
+    /* 2 and 3 on every candidate, and those that pass compared with each other: a split view
+     * among them refuses the registry whatever their order and the state. */
+    if ((signed_c = calloc(n_cand, sizeof *signed_c)) == NULL) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    for (size_t c = 0; c < n_cand; c++) {
+        struct cvma_verdict cv;
+        int step = 0;
+        cvma_verdict_init(&cv);
+        if (signed_and_cosigned(rs, lk, &rs->log_proofs[cand[c]], &cv, &step)) {
+            signed_c[n_signed++] = &rs->log_proofs[cand[c]];
+        }
+        cvma_verdict_cleanup(&cv);
+    }
+    if (n_signed > 1) {
+        bool refused = false;
+        st = cross_check(rs, lk, signed_c, n_signed, state_dir, o, v, &refused);
+        if (st != CVMA_OK || refused) {
+            goto out;
+        }
+    }
+    /* 4, in turn: each candidate against the state until one passes. */
     for (size_t c = 0; c < n_cand; c++) {
         const struct log_proof_item *found = &rs->log_proofs[cand[c]];
         struct cvma_verdict cv;
@@ -787,6 +1005,7 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     cvma_verdict_merge(v, &best);
 out:
     cvma_verdict_cleanup(&best);
+    free(signed_c);
     free(cand);
     return st;
 }

@@ -170,36 +170,17 @@ bool cvma_merkle_verify(const uint8_t leaf_hash[32], uint64_t leaf_index, uint64
     return sn == 0 && memcmp(r, root, 32) == 0;
 }
 
-bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
-                                    const uint8_t old_root[32], const uint8_t new_root[32],
-                                    const uint8_t (*proof)[32], size_t n)
+/* RFC 9162 §2.1.4.2 steps 2 to 5 from first (the old root when old_size is a power of two,
+ * else proof[0], the first node of the old tree): fr and sr get the old and the new root the
+ * proof leads to. false when the proof does not fit the sizes. 0 < old_size < new_size. */
+static bool consistency_roots(uint64_t old_size, uint64_t new_size, const uint8_t first[32],
+                              const uint8_t (*proof)[32], size_t i, size_t n, uint8_t fr[32],
+                              uint8_t sr[32])
 {
-    uint8_t fr[32], sr[32];
     uint64_t fn, sn;
-    size_t i = 0;
 
-    if (old_size > new_size) {
-        return false;
-    }
-    if (old_size == 0) {
-        return n == 0; /* tlog-witness: the proof from the empty tree is empty */
-    }
-    if (old_size == new_size) {
-        return n == 0 && memcmp(old_root, new_root, 32) == 0;
-    }
-    /* RFC 9162 §2.1.4.2. Step 1: a power-of-two old tree is itself the first node. */
-    if (n == 0) {
-        return false;
-    }
-    bool pow2 = (old_size & (old_size - 1)) == 0;
-    if (pow2) {
-        memcpy(fr, old_root, 32);
-        memcpy(sr, old_root, 32);
-    } else {
-        memcpy(fr, proof[0], 32);
-        memcpy(sr, proof[0], 32);
-        i = 1;
-    }
+    memcpy(fr, first, 32);
+    memcpy(sr, first, 32);
     fn = old_size - 1;
     sn = new_size - 1;
     while ((fn & 1) == 1) {
@@ -225,7 +206,54 @@ bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
         fn >>= 1;
         sn >>= 1;
     }
-    return sn == 0 && memcmp(fr, old_root, 32) == 0 && memcmp(sr, new_root, 32) == 0;
+    return sn == 0;
+}
+
+bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                    const uint8_t old_root[32], const uint8_t new_root[32],
+                                    const uint8_t (*proof)[32], size_t n)
+{
+    uint8_t fr[32], sr[32];
+
+    if (old_size > new_size) {
+        return false;
+    }
+    if (old_size == 0) {
+        return n == 0; /* tlog-witness: the proof from the empty tree is empty */
+    }
+    if (old_size == new_size) {
+        return n == 0 && memcmp(old_root, new_root, 32) == 0;
+    }
+    /* RFC 9162 §2.1.4.2. Step 1: a power-of-two old tree is itself the first node. */
+    if (n == 0) {
+        return false;
+    }
+    bool pow2 = (old_size & (old_size - 1)) == 0;
+    if (!consistency_roots(old_size, new_size, pow2 ? old_root : proof[0], proof, pow2 ? 0 : 1, n,
+                           fr, sr)) {
+        return false;
+    }
+    /* Public data: an ordinary comparison is fine. */
+    return memcmp(fr, old_root, 32) == 0 && memcmp(sr, new_root, 32) == 0;
+}
+
+bool cvma_merkle_consistency_old_root(uint64_t old_size, uint64_t new_size,
+                                      const uint8_t new_root[32], const uint8_t (*proof)[32],
+                                      size_t n, uint8_t old_root[32])
+{
+    uint8_t fr[32], sr[32];
+
+    memset(old_root, 0, 32);
+    /* A power-of-two old tree is the proof's unstated first node: nothing to compute it from. */
+    if (old_size == 0 || old_size >= new_size || (old_size & (old_size - 1)) == 0 || n == 0) {
+        return false;
+    }
+    if (!consistency_roots(old_size, new_size, proof[0], proof, 1, n, fr, sr) ||
+        memcmp(sr, new_root, 32) != 0) {
+        return false;
+    }
+    memcpy(old_root, fr, 32);
+    return true;
 }
 
 /* The largest power of two strictly below n (n >= 2). */

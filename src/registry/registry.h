@@ -219,6 +219,19 @@ bool cvma_merkle_verify(const uint8_t leaf_hash[32], uint64_t leaf_index, uint64
 bool cvma_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
                                     const uint8_t old_root[32], const uint8_t new_root[32],
                                     const uint8_t (*proof)[32], size_t n);
+/*
+ * The root of the tree of old_size leaves that proof, a consistency proof from old_size to
+ * new_size, shows to be a prefix of the tree with new_root: true, with it in old_root, when
+ * the proof leads to new_root. Every hash that makes the old root also goes into the new one,
+ * so a proof that leads to a signed new_root pins the old tree the signer committed to: a
+ * signed checkpoint of old_size with another root is a split view, the proof its evidence.
+ * false (old_root zeroed) when the proof does not lead to new_root, or when old_size is a power
+ * of two (the old tree is then the proof's unstated first node: nothing pins it), is 0, or is
+ * not below new_size.
+ */
+bool cvma_merkle_consistency_old_root(uint64_t old_size, uint64_t new_size,
+                                      const uint8_t new_root[32], const uint8_t (*proof)[32],
+                                      size_t n, uint8_t old_root[32]);
 /* MTH(D[lo:hi]) of a built tree (hi <= t->n_leaves, lo < hi). */
 void cvma_merkle_subtree(const struct cvma_merkle *t, uint64_t lo, uint64_t hi, uint8_t out[32]);
 /* RFC 6962 PATH(index, D[0:size]) for size <= t->n_leaves; returns the length. */

@@ -280,3 +280,31 @@ out:
     }
     return ok;
 }
+
+/* see tlog/tlog.h */
+char *cvma_tlog_consistency_text(const struct cvma_tlog_consistency *c)
+{
+    json_t *hs = json_array(), *j = NULL;
+    char *out = NULL;
+
+    if (hs == NULL || c->n_hashes > CVMA_TLOG_PROOF_MAX || c->old_size > INT64_MAX ||
+        c->new_size > INT64_MAX) {
+        json_decref(hs);
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n_hashes; i++) {
+        char b64[48];
+        if (!cvma_base64_encode_to(c->hashes[i], 32, CVMA_B64_STD, b64, sizeof b64) ||
+            json_array_append_new(hs, json_string(b64)) != 0) {
+            json_decref(hs);
+            return NULL;
+        }
+    }
+    /* "o": hs is the object's now, freed with it (or by json_pack on failure). */
+    if ((j = json_pack("{sI sI so}", "old_size", (json_int_t)c->old_size, "new_size",
+                       (json_int_t)c->new_size, "hashes", hs)) != NULL) {
+        out = json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(j);
+    return out;
+}

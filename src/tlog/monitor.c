@@ -3,15 +3,19 @@
  * the monitor that recomputes every tile, and the registry facts append compares. See
  * tlog/tlog.h.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "collateral/http.h"
 #include "common/reader.h"
+#include "common/util.h"
 #include "crypto/jws.h"
 #include "tlog/tlog.h"
 
@@ -168,7 +172,8 @@ static enum cvma_status read_bundle(const char *src, uint64_t n, unsigned pw, si
 enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
                                    const struct cvma_note_vkey *witnesses, size_t n_witnesses,
                                    size_t need, cvma_tlog_entry_fn fn, void *ctx,
-                                   struct cvma_checkpoint *cp, char *err, size_t err_len)
+                                   struct cvma_checkpoint *cp, struct cvma_buf *note_out,
+                                   struct cvma_merkle *tree_out, char *err, size_t err_len)
 {
     struct cvma_buf b = {0};
     struct cvma_note note;
@@ -181,9 +186,24 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
     memset(&note, 0, sizeof note);
     memset(&tree, 0, sizeof tree);
     memset(cp, 0, sizeof *cp);
+    if (note_out != NULL) {
+        memset(note_out, 0, sizeof *note_out);
+    }
+    if (tree_out != NULL) {
+        memset(tree_out, 0, sizeof *tree_out);
+    }
     if ((st = cvma_tlog_fetch(NULL, src, "checkpoint", CHECKPOINT_MAX, &b, err, err_len)) !=
         CVMA_OK) {
         return st;
+    }
+    /* The note as fetched, for the caller's state: b is reused for the tiles. */
+    if (note_out != NULL && b.len > 0) {
+        if ((note_out->p = malloc(b.len)) == NULL) {
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        memcpy(note_out->p, b.p, b.len);
+        note_out->len = b.len;
     }
     if ((st = cvma_note_parse(b.p, b.len, &note, why, sizeof why)) != CVMA_OK ||
         !cvma_checkpoint_parse(note.text, note.text_len, cp, why, sizeof why)) {
@@ -294,15 +314,225 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
             }
         }
     }
+    if (tree_out != NULL) {
+        *tree_out = tree; /* the caller's now */
+        memset(&tree, 0, sizeof tree);
+    }
     st = CVMA_OK;
 out:
     if (st != CVMA_OK) {
         memset(cp, 0, sizeof *cp); /* a refused log gives back no checkpoint */
+        if (note_out != NULL) {
+            cvma_buf_free(note_out);
+        }
     }
     cvma_buf_free(&b);
     cvma_note_cleanup(&note);
     cvma_merkle_cleanup(&tree);
     free(leaves);
+    return st;
+}
+
+/* Keeps the checkpoint the monitor verified now (note) and the state it conflicts with (sb)
+ * as evidence, with the consistency proof from the size seen when the new one is larger;
+ * where gets what was kept ("" when nothing could be). */
+static void keep_split(const char *dir, const struct cvma_checkpoint *cp, const uint8_t *note,
+                       size_t note_len, const struct cvma_buf *sb,
+                       const struct cvma_checkpoint *prev, const struct cvma_merkle *tree,
+                       char *where, size_t where_len)
+{
+    char suffix[56], *path = NULL, *spath = NULL, *cpath = NULL, *ctext = NULL;
+    struct cvma_tlog_consistency c;
+
+    where[0] = '\0';
+    snprintf(suffix, sizeof suffix, ".%" PRIu64 ".%lld", cp->size, (long long)time(NULL));
+    if (cvma_tlog_keep_evidence(dir, "tlog-conflict.", cp->origin, suffix, note, note_len, sb->p,
+                                sb->len, &path, &spath) != CVMA_OK) {
+        return;
+    }
+    memset(&c, 0, sizeof c);
+    if (prev->size > 0 && prev->size < cp->size && tree->n_leaves == cp->size) {
+        uint8_t h[CVMA_REG_PATH_MAX][32];
+        size_t n = cvma_merkle_consistency_proof(tree, prev->size, cp->size, h);
+        if (n <= CVMA_TLOG_PROOF_MAX) {
+            c.old_size = prev->size;
+            c.new_size = cp->size;
+            c.n_hashes = n;
+            memcpy(c.hashes, h, n * 32);
+            size_t cl = strlen(path) + sizeof ".consistency";
+            if ((ctext = cvma_tlog_consistency_text(&c)) != NULL && (cpath = malloc(cl)) != NULL) {
+                snprintf(cpath, cl, "%s.consistency", path);
+                if (cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext),
+                                               0644) != 0) {
+                    free(cpath);
+                    cpath = NULL;
+                }
+            }
+        }
+    }
+    snprintf(where, where_len, "%s (the one seen before: %s%s%s)", path, spath,
+             cpath != NULL ? "; the consistency proof from the size seen: " : "",
+             cpath != NULL ? cpath : "");
+    free(ctext);
+    free(cpath);
+    free(path);
+    free(spath);
+}
+
+/* see tlog/tlog.h */
+enum cvma_status cvma_tlog_monitor_state(const char *dir, const struct cvma_note_vkey *vkey,
+                                         const struct cvma_checkpoint *cp, const uint8_t *note,
+                                         size_t note_len, const struct cvma_merkle *tree,
+                                         enum cvma_tlog_seen *seen, struct cvma_checkpoint *prev,
+                                         char *detail, size_t detail_len)
+{
+    char *spath = NULL, *lpath = NULL, why[300] = "", where[1200];
+    struct cvma_buf sb = {0};
+    int lock_fd = -1;
+    bool store = false;
+    enum cvma_status st;
+
+    *seen = CVMA_TLOG_SEEN_FIRST;
+    memset(prev, 0, sizeof *prev);
+    detail[0] = '\0';
+    /* A directory others can write is no memory: what is kept there could be replaced. */
+    if ((st = cvma_private_dir(dir, true, why, sizeof why)) != CVMA_OK) {
+        if (st != CVMA_E_NOMEM) {
+            cvma_errf(detail, detail_len, "state directory not used: %s", why);
+            st = CVMA_E_USAGE;
+        }
+        return st;
+    }
+    if ((spath = cvma_tlog_state_path(dir, "tlog-state.", cp->origin, ".checkpoint")) == NULL ||
+        (lpath = cvma_tlog_state_path(dir, "tlog-state.", cp->origin, ".lock")) == NULL) {
+        st = CVMA_E_NOMEM;
+        goto out;
+    }
+    /* The verifier's lock: one reader-writer of a log's state at a time. */
+    int e = cvma_lock_file(lpath, true, 0600, &lock_fd);
+    if (e != 0) {
+        st = e == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+        cvma_errf(detail, detail_len, "%s: cannot be locked", lpath);
+        goto out;
+    }
+    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
+    if (rst == CVMA_E_NOMEM) {
+        st = rst;
+        goto out;
+    }
+    if (rst != CVMA_OK) {
+        if (access(spath, F_OK) == 0 || errno != ENOENT) {
+            cvma_errf(detail, detail_len, "%s: cannot be read", spath);
+            st = CVMA_E_USAGE;
+            goto out;
+        }
+        store = true; /* the first checkpoint of this log */
+        goto stored;
+    }
+    bool is_signed = false;
+    if ((st = cvma_tlog_state_parse(sb.p, sb.len, prev, &is_signed, why, sizeof why)) != CVMA_OK) {
+        if (st != CVMA_E_NOMEM) {
+            cvma_errf(detail, detail_len, "%s: not a log state: %s", spath, why);
+            st = CVMA_E_USAGE;
+        }
+        goto out;
+    }
+    if (strcmp(prev->origin, cp->origin) != 0) {
+        cvma_errf(detail, detail_len, "%s: a checkpoint of another origin", spath);
+        st = CVMA_E_USAGE;
+        goto out;
+    }
+    if (is_signed) {
+        /* Another key of this name (a verifier sharing the directory trusts it): not this
+         * log's checkpoint to compare with, nor to replace. */
+        struct cvma_note n;
+        enum cvma_status nst = cvma_note_parse(sb.p, sb.len, &n, why, sizeof why);
+        if (nst == CVMA_E_NOMEM) {
+            st = nst;
+            goto out;
+        }
+        bool mine = nst == CVMA_OK && cvma_note_check_sig(&n, vkey) == CVMA_NOTE_VALID;
+        if (nst == CVMA_OK) {
+            cvma_note_cleanup(&n);
+        }
+        if (!mine) {
+            cvma_errf(detail, detail_len,
+                      "%s holds a checkpoint of %s not signed by the log key given (another key "
+                      "of that name): not compared, kept as it is",
+                      spath, cp->origin);
+            st = CVMA_E_USAGE;
+            goto out;
+        }
+    }
+    if (prev->size > cp->size) {
+        *seen = CVMA_TLOG_SEEN_SHRANK;
+        cvma_errf(detail, detail_len,
+                  "log %s: checkpoint of size %" PRIu64 ", but size %" PRIu64
+                  " was verified before (%s): an old checkpoint, or a log cut back",
+                  cp->origin, cp->size, prev->size, spath);
+        st = CVMA_OK;
+        goto out;
+    }
+    uint8_t r[32];
+    if (prev->size == 0) {
+        memcpy(r, prev->root, 32); /* the empty tree is every log's prefix */
+    } else if (tree == NULL || tree->n_leaves != cp->size) {
+        cvma_errf(detail, detail_len, "the tree of the log read is not at hand");
+        st = CVMA_E_INTERNAL;
+        goto out;
+    } else {
+        cvma_merkle_subtree(tree, 0, prev->size, r);
+    }
+    if (memcmp(r, prev->root, 32) != 0) {
+        *seen = CVMA_TLOG_SEEN_SPLIT;
+        keep_split(dir, cp, note, note_len, &sb, prev, tree, where, sizeof where);
+        if (prev->size == cp->size) {
+            cvma_errf(detail, detail_len,
+                      "log %s signed two checkpoints of size %" PRIu64
+                      " with different roots: the one verified before is %s; %s%s",
+                      cp->origin, cp->size, spath, where[0] ? "kept as " : "could not be kept",
+                      where);
+        } else {
+            cvma_errf(detail, detail_len,
+                      "log %s: the first %" PRIu64 " entries of its checkpoint of size %" PRIu64
+                      " do not hash to the checkpoint of size %" PRIu64
+                      " verified before (%s): the log was rewritten; %s%s",
+                      cp->origin, prev->size, cp->size, prev->size, spath,
+                      where[0] ? "kept as " : "could not be kept", where);
+        }
+        st = CVMA_OK;
+        goto out;
+    }
+    if (prev->size == cp->size) {
+        *seen = CVMA_TLOG_SEEN_SAME;
+        cvma_errf(detail, detail_len, "the checkpoint verified before (%s)", spath);
+        st = CVMA_OK;
+        goto out;
+    }
+    *seen = CVMA_TLOG_SEEN_GREW;
+    store = true;
+stored:
+    /* Still under the lock: nobody wrote since the state was read. */
+    if (store && cvma_file_write_atomic(spath, note, note_len) != CVMA_OK) {
+        cvma_errf(detail, detail_len, "%s: cannot be written", spath);
+        st = CVMA_E_IO;
+        goto out;
+    }
+    if (*seen == CVMA_TLOG_SEEN_FIRST) {
+        cvma_errf(detail, detail_len, "first seen, stored as %s", spath);
+    } else {
+        cvma_errf(detail, detail_len,
+                  "consistent with size %" PRIu64 " verified before; stored as %s", prev->size,
+                  spath);
+    }
+    st = CVMA_OK;
+out:
+    if (lock_fd >= 0) {
+        close(lock_fd); /* releases the lock */
+    }
+    cvma_buf_free(&sb);
+    free(spath);
+    free(lpath);
     return st;
 }
 

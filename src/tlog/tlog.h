@@ -232,6 +232,9 @@ struct cvma_tlog_consistency {
 CVMA_MUST_USE bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len,
                                                struct cvma_tlog_consistency *out, char *err,
                                                size_t err_len);
+/* c as that JSON (compact, no newline), malloc'd, which cvma_tlog_consistency_parse reads
+ * back; NULL on allocation failure. */
+char *cvma_tlog_consistency_text(const struct cvma_tlog_consistency *c);
 
 /* ---------------------------------------------------------------------------------------- */
 /* The tiled log on disk                                                                     */
@@ -350,15 +353,55 @@ typedef int (*cvma_tlog_entry_fn)(void *ctx, uint64_t index, const uint8_t *e, s
  * all of them); an invalid cosignature by one of them refuses it, cosignatures by other
  * keys count for nothing (as verify --witness-vkey). A key given twice counts once, and
  * vkey's own key given as a witness counts for nothing (a log cannot witness itself). *cp gets the
- * checkpoint (all zero when the log is refused). CVMA_OK, CVMA_REJECTED (err names the first
- * mismatch, or fn's refusal), CVMA_E_IO (a resource that cannot be had), CVMA_E_NOMEM.
+ * checkpoint (all zero when the log is refused). note_out and tree_out (each may be NULL) get,
+ * after CVMA_OK, the signed checkpoint note as fetched and the tree over every entry (no
+ * leaves for an empty log), for cvma_tlog_monitor_state; the caller frees them
+ * (cvma_buf_free, cvma_merkle_cleanup); on any other status they are empty. CVMA_OK,
+ * CVMA_REJECTED (err names the first mismatch, or fn's refusal), CVMA_E_IO (a resource that
+ * cannot be had), CVMA_E_NOMEM.
  */
-CVMA_MUST_USE enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
-                                                 const struct cvma_note_vkey *witnesses,
-                                                 size_t n_witnesses, size_t need,
-                                                 cvma_tlog_entry_fn fn, void *ctx,
-                                                 struct cvma_checkpoint *cp, char *err,
-                                                 size_t err_len);
+CVMA_MUST_USE enum cvma_status
+cvma_tlog_monitor(const char *src, const struct cvma_note_vkey *vkey,
+                  const struct cvma_note_vkey *witnesses, size_t n_witnesses, size_t need,
+                  cvma_tlog_entry_fn fn, void *ctx, struct cvma_checkpoint *cp,
+                  struct cvma_buf *note_out, struct cvma_merkle *tree_out, char *err,
+                  size_t err_len);
+
+/* How a log the monitor verified stands against the checkpoint it verified last time. */
+enum cvma_tlog_seen {
+    CVMA_TLOG_SEEN_FIRST,  /* no state for this log yet: this checkpoint stored */
+    CVMA_TLOG_SEEN_SAME,   /* the checkpoint verified last time (same size, same root) */
+    CVMA_TLOG_SEEN_GREW,   /* larger, and its first entries hash to the one seen: stored */
+    CVMA_TLOG_SEEN_SHRANK, /* smaller than the one seen (an old or stale checkpoint, or a log
+                            * cut back): not stored, not compared further */
+    CVMA_TLOG_SEEN_SPLIT,  /* the same size with another root, or its first entries do not hash
+                            * to the one seen: two signed checkpoints that cannot both be true */
+};
+
+/*
+ * The monitor's memory (registry log check --state DIR): the checkpoint cp that
+ * cvma_tlog_monitor just verified (note[0..note_len): its signed note; tree: the tree over
+ * its entries), against the one last verified for its origin in dir. The state is the
+ * verifier's own: dir/tlog-state.<hash of origin>.checkpoint, the signed note (an earlier
+ * version's bare checkpoint text is still read), read, compared and replaced under an
+ * exclusive lock on dir/tlog-state.<hash of origin>.lock, so a monitor and verifiers may share
+ * a directory. dir must be private (cvma_private_dir; created 0700 when missing). As the
+ * monitor holds every entry, it needs no consistency proof: the root of the first entries of
+ * the size seen is computed from tree. On CVMA_TLOG_SEEN_SPLIT both checkpoints are kept as
+ * evidence: dir/tlog-conflict.<hash of origin>.<size>.<time> (the new note), the same name
+ * with ".seen" (the state as read) and, when the new checkpoint is the larger, ".consistency"
+ * (the consistency proof from the size seen, of the log as read now), created exclusively.
+ * *seen gets the result, *prev the checkpoint seen before (all zero when none), detail says
+ * what was found and kept. CVMA_OK (the comparison was made: see *seen), CVMA_E_USAGE (dir not
+ * private, or its state for this log unreadable, not a checkpoint of this origin, or signed
+ * but not by vkey: nothing compared or written; detail says why), CVMA_E_IO (the state could
+ * not be locked or written), CVMA_E_NOMEM.
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_tlog_monitor_state(const char *dir, const struct cvma_note_vkey *vkey,
+                        const struct cvma_checkpoint *cp, const uint8_t *note, size_t note_len,
+                        const struct cvma_merkle *tree, enum cvma_tlog_seen *seen,
+                        struct cvma_checkpoint *prev, char *detail, size_t detail_len);
 
 /* What a registry JWS says about itself, read WITHOUT checking its signature. */
 struct cvma_tlog_reg_info {

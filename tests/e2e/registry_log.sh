@@ -14,6 +14,7 @@ check() { # name, expected exit, actual exit
     if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi
 }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks '$2'"; head -c 800 "$1"; echo; fails=$((fails + 1)); }; }
+hasnt() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has '$2'"; head -c 800 "$1"; echo; fails=$((fails + 1)); fi; }
 
 CHIP=0910b4f884ff4ba9$(printf '0%.0s' $(seq 112))
 CHIP2=3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d
@@ -161,8 +162,14 @@ $CVM registry log prove --log "$L" --from 1 >"$T/c13.json" || exit 1
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L/checkpoint" 2>"$T/np.err" >/dev/null
 check "witness wants a consistency proof" 1 $?
 has "$T/np.err" "last cosigned size is 1"
+has "$T/np.err" "give --proof from that size"
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/c13.json" "$L/checkpoint" >"$T/cs3"
 check "witness cosigns with a consistency proof" 0 $?
+# A smaller checkpoint than the one cosigned: no proof can help, so none is asked for.
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/cp1" 2>"$T/sm.err" >/dev/null
+check "witness refuses a smaller checkpoint" 1 $?
+has "$T/sm.err" "last cosigned size is 3"
+hasnt "$T/sm.err" "give --proof"
 # check --witness-vkey: the monitor wants the checkpoint cosigned, as verify does.
 cp -r "$L" "$T/lw"; cat "$T/cs3" >>"$T/lw/checkpoint"
 $CVM registry log check --log "$T/lw" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" \
@@ -190,6 +197,7 @@ $CVM registry log append --log "$L2" --key "$T/acmelog.key" --provider acme="$T/
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L2/checkpoint" 2>"$T/sv.err" >/dev/null
 check "witness refuses a split view (same size, other root)" 1 $?
 has "$T/sv.err" "SPLIT VIEW"
+hasnt "$T/sv.err" "give --proof" # no proof mends a split view
 ls "$WS" | grep -q "^conflict-" || { echo "FAIL: conflicting checkpoint not kept"; fails=$((fails + 1)); }
 # Both checkpoints kept signed by the log key (the state holds the whole signed note): the
 # evidence a third party can check.

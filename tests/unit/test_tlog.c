@@ -117,6 +117,17 @@ static void test_all_pairs_up_to_70(void **state)
             if (m < n) {
                 assert_false(cvma_merkle_verify_consistency(m, n, rootsz[m], rootsz[n - 1],
                                                             (const uint8_t(*)[32])path, k));
+                /* The old root the proof pins, where the proof holds it (m not a power of
+                 * two), and nothing for another new root. */
+                bool pow2 = (m & (m - 1)) == 0;
+                assert_int_equal(cvma_merkle_consistency_old_root(m, n, rootsz[n],
+                                                                  (const uint8_t(*)[32])path, k, r),
+                                 !pow2);
+                if (!pow2) {
+                    assert_memory_equal(r, rootsz[m], 32);
+                }
+                assert_false(cvma_merkle_consistency_old_root(m, n, rootsz[n - 1],
+                                                              (const uint8_t(*)[32])path, k, r));
             }
             size_t p = cvma_merkle_inclusion_proof(&big, m - 1, n, path);
             assert_true(cvma_merkle_verify(leaves[m - 1], m - 1, n, (const uint8_t(*)[32])path, p,
@@ -1555,8 +1566,9 @@ static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
     assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
     cvma_tlog_cleanup(&l);
     err[0] = '\0';
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_REJECTED);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_REJECTED);
     assert_non_null(strstr(err, "example.com/other/log"));
     assert_int_equal(cp.size, 0);
     /* Its own origin: checked through. */
@@ -1567,8 +1579,9 @@ static void test_monitor_refuses_a_checkpoint_of_another_origin(void **state)
     assert_int_equal(cvma_tlog_append(&l, e, sizeof e - 1), CVMA_OK);
     assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
     cvma_tlog_cleanup(&l);
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_OK);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_OK);
     assert_int_equal(cp.size, 1);
     cvma_note_skey_cleanup(&sk);
     free(skey);
@@ -1615,15 +1628,19 @@ static void test_monitor_counts_each_witness_key_once(void **state)
     assert_int_equal(fclose(f), 0);
 
     const struct cvma_note_vkey one[] = {wv}, twice[] = {wv, wv}, self[] = {wv, vk};
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, one, 1, 1, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_OK);
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, twice, 2, 2, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_REJECTED);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, one, 1, 1, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_OK);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, twice, 2, 2, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_REJECTED);
     assert_non_null(strstr(err, "1 of the 2 given witnesses"));
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, self, 2, 2, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_REJECTED);
-    assert_int_equal(cvma_tlog_monitor(dir, &vk, twice, 2, 1, NULL, NULL, &cp, err, sizeof err),
-                     CVMA_OK);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, self, 2, 2, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_REJECTED);
+    assert_int_equal(
+            cvma_tlog_monitor(dir, &vk, twice, 2, 1, NULL, NULL, &cp, NULL, NULL, err, sizeof err),
+            CVMA_OK);
 
     cvma_note_skey_cleanup(&sk);
     cvma_note_skey_cleanup(&wk);
@@ -1681,6 +1698,83 @@ static void test_witness_key_rule(void **state)
     cvma_note_skey_cleanup(&wk);
 }
 
+/* A fresh log directory of entries "registry <names[i]>", signed by sk. */
+static char *monstate_log(const struct cvma_note_skey *sk, const int *names, size_t n)
+{
+    char *dir = tu_tmpdir(), err[300];
+    struct cvma_tlog l;
+    cvma_tlog_init(&l, LOGFX_ORIGIN);
+    for (size_t i = 0; i < n; i++) {
+        char e[32];
+        int w = snprintf(e, sizeof e, "registry %d\n", names[i]);
+        assert_int_equal(cvma_tlog_append(&l, (const uint8_t *)e, (size_t)w), CVMA_OK);
+    }
+    assert_int_equal(cvma_tlog_save(&l, dir, sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    return dir;
+}
+
+/* Monitors the log in logdir and compares it with the state in sdir: the result. */
+static enum cvma_tlog_seen monstate_run(const char *logdir, const char *sdir,
+                                        const struct cvma_note_vkey *vk, uint64_t *prev_size)
+{
+    struct cvma_checkpoint cp, prev;
+    struct cvma_buf note;
+    struct cvma_merkle tree;
+    enum cvma_tlog_seen seen;
+    char err[300], detail[2048];
+    assert_int_equal(cvma_tlog_monitor(logdir, vk, NULL, 0, 0, NULL, NULL, &cp, &note, &tree, err,
+                                       sizeof err),
+                     CVMA_OK);
+    assert_int_equal(tree.n_leaves, cp.size);
+    assert_int_equal(cvma_tlog_monitor_state(sdir, vk, &cp, note.p, note.len, &tree, &seen, &prev,
+                                             detail, sizeof detail),
+                     CVMA_OK);
+    *prev_size = prev.size;
+    cvma_buf_free(&note);
+    cvma_merkle_cleanup(&tree);
+    return seen;
+}
+
+/* The monitor's state (registry log check --state): it kept nothing, so a log rewritten in
+ * place with the same size and another root passed unseen. Now the log must be the one
+ * verified last time or have grown from it. */
+static void test_monitor_state_holds_the_log_to_the_one_verified(void **state)
+{
+    (void)state;
+    char *sdir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300];
+    struct cvma_note_skey sk;
+    struct cvma_note_vkey vk;
+    uint64_t prev = 0;
+    static const int l3[] = {1, 2, 3}, l4[] = {1, 2, 3, 4}, f4[] = {1, 2, 5, 9},
+                     f5[] = {1, 2, 5, 9, 10};
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    char *dl3 = monstate_log(&sk, l3, 3), *dl4 = monstate_log(&sk, l4, 4),
+         *df4 = monstate_log(&sk, f4, 4), *df5 = monstate_log(&sk, f5, 5);
+
+    assert_int_equal(monstate_run(dl3, sdir, &vk, &prev), CVMA_TLOG_SEEN_FIRST);
+    assert_int_equal(monstate_run(dl3, sdir, &vk, &prev), CVMA_TLOG_SEEN_SAME);
+    assert_int_equal(monstate_run(dl4, sdir, &vk, &prev), CVMA_TLOG_SEEN_GREW);
+    assert_int_equal(prev, 3);
+    assert_int_equal(monstate_run(df4, sdir, &vk, &prev), CVMA_TLOG_SEEN_SPLIT);
+    assert_int_equal(monstate_run(df5, sdir, &vk, &prev), CVMA_TLOG_SEEN_SPLIT);
+    assert_int_equal(prev, 4);
+    assert_int_equal(monstate_run(dl3, sdir, &vk, &prev), CVMA_TLOG_SEEN_SHRANK);
+    assert_int_equal(monstate_run(dl4, sdir, &vk, &prev), CVMA_TLOG_SEEN_SAME);
+
+    char *dirs[] = {dl3, dl4, df4, df5, sdir};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(dirs); i++) {
+        tu_rmtree(dirs[i]);
+        free(dirs[i]);
+    }
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+}
+
 static int count_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len)
 {
     (void)index;
@@ -1715,9 +1809,9 @@ static void test_monitor_calls_back_only_after_verifying(void **state)
     }
     assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
     cvma_tlog_cleanup(&l);
-    assert_int_equal(
-            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, err, sizeof err),
-            CVMA_OK);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, NULL, NULL,
+                                       err, sizeof err),
+                     CVMA_OK);
     assert_int_equal(seen, 3);
 
     /* The level-0 hash tile altered: refused, and no entry given to the callback. */
@@ -1727,9 +1821,9 @@ static void test_monitor_calls_back_only_after_verifying(void **state)
     b.p[40] ^= 1;
     tu_write(tile, b.p, b.len);
     seen = 0;
-    assert_int_equal(
-            cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, err, sizeof err),
-            CVMA_REJECTED);
+    assert_int_equal(cvma_tlog_monitor(dir, &vk, NULL, 0, 0, count_entry, &seen, &cp, NULL, NULL,
+                                       err, sizeof err),
+                     CVMA_REJECTED);
     assert_non_null(strstr(err, "does not match"));
     assert_int_equal(seen, 0);
 
@@ -1766,6 +1860,7 @@ int main(void)
             cmocka_unit_test(test_bind_log_names_an_unparseable_proof),
             cmocka_unit_test(test_witness_keeps_every_split_view),
             cmocka_unit_test(test_monitor_calls_back_only_after_verifying),
+            cmocka_unit_test(test_monitor_state_holds_the_log_to_the_one_verified),
             cmocka_unit_test(test_note_parse_refusals),
             cmocka_unit_test(test_note_name_refuses_c1_controls),
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
