@@ -68,6 +68,70 @@ static enum cvma_fetch_source item_source(const struct cvma_collateral_item *it)
     return CVMA_FETCH_OTHER;
 }
 
+/* see collateral/fetch.h */
+bool cvma_collateral_older(const struct cvma_collateral_version *a,
+                           const struct cvma_collateral_version *b)
+{
+    bool numbers = a->has_number && b->has_number;
+    bool dates = a->issued != 0 && b->issued != 0;
+
+    if (a->number_first) {
+        if (numbers && a->number != b->number) {
+            return a->number < b->number;
+        }
+        return dates && a->issued < b->issued;
+    }
+    return (dates && a->issued < b->issued) || (numbers && a->number < b->number);
+}
+
+/* What the version rule (fetch.h, the item's version callback) makes of bytes from outside the
+ * local cache: taken (used and cached), used only (past their nextUpdate now, not at a past
+ * verification time: not cached), or refused (why says why). */
+enum version_verdict { VERSION_TAKE, VERSION_USE_ONLY, VERSION_REFUSE };
+
+static enum version_verdict judge_version(const struct cvma_collateral_net *net,
+                                          const struct cvma_collateral_item *it,
+                                          const struct cvma_buf *body, const struct cvma_buf *stale,
+                                          int64_t now, char *why, size_t why_len)
+{
+    struct cvma_collateral_version nv, ov;
+    int64_t at = net->at > 0 ? net->at : now;
+    char t1[32], t2[32];
+
+    memset(&nv, 0, sizeof nv);
+    memset(&ov, 0, sizeof ov);
+    if (it->version == NULL || !it->version(body, &nv, it->arg)) {
+        return VERSION_TAKE;
+    }
+    /* Genuine but out of date (a mirror's stale copy): it would turn the evidence into a
+     * rejection (CRL_EXPIRED, COLLATERAL_EXPIRED) that no current collateral supports. */
+    if (nv.next_update != 0 && nv.next_update <= at) {
+        cvma_time_format((time_t)nv.next_update, t1, sizeof t1);
+        snprintf(why, why_len, "already past its nextUpdate (%s) %s", t1,
+                 net->at > 0 ? "at the verification time" : "when downloaded");
+        return VERSION_REFUSE;
+    }
+    /* Older than the copy it would replace: a revocation (or TCB recovery) in the cached copy
+     * would be undone. */
+    if (stale != NULL && stale->p != NULL && it->version(stale, &ov, it->arg) &&
+        cvma_collateral_older(&nv, &ov)) {
+        cvma_time_format((time_t)nv.issued, t1, sizeof t1);
+        cvma_time_format((time_t)ov.issued, t2, sizeof t2);
+        if (nv.has_number && ov.has_number && nv.number != ov.number) {
+            snprintf(why, why_len,
+                     "older than the cached copy it would replace (number %llu, issued %s; "
+                     "cached: number %llu, issued %s)",
+                     (unsigned long long)nv.number, t1, (unsigned long long)ov.number, t2);
+        } else {
+            snprintf(why, why_len,
+                     "older than the cached copy it would replace (issued %s; cached: issued %s)",
+                     t1, t2);
+        }
+        return VERSION_REFUSE;
+    }
+    return nv.next_update != 0 && nv.next_update <= now ? VERSION_USE_ONLY : VERSION_TAKE;
+}
+
 static void put_be64(uint8_t *p, int64_t v)
 {
     for (int i = 7; i >= 0; i--) {
@@ -248,7 +312,8 @@ static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m
  * and they are copied to the local cache. Anything else is a miss.
  */
 static bool shared_lookup(const struct cvma_collateral_net *net,
-                          const struct cvma_collateral_item *it, int64_t now, struct cvma_buf *body,
+                          const struct cvma_collateral_item *it, int64_t now,
+                          const struct cvma_buf *stale, struct cvma_buf *body,
                           struct cvma_cache_meta *meta)
 {
     const struct cvma_state_store *s = shared_store(net);
@@ -276,7 +341,9 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
                 cvma_cache_too_old(m.fetched_at, now, net->max_age)) &&
               it->check(&b, now, &expires_at, why, sizeof why, it->arg) &&
               /* Anyone who can write the store wrote these: admitted as a download is. */
-              (it->admit == NULL || it->admit(&b, now, &unused, why, sizeof why, it->arg));
+              (it->admit == NULL || it->admit(&b, now, &unused, why, sizeof why, it->arg)) &&
+              /* and judged as a download is: not out of date, not older than ours */
+              judge_version(net, it, &b, stale, now, why, sizeof why) == VERSION_TAKE;
         if (hit && expires_at != 0 && (m.expires_at == 0 || expires_at < m.expires_at)) {
             m.expires_at = expires_at;
         }
@@ -582,7 +649,18 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
     if (state == CVMA_CACHE_HIT) {
         /* Re-check the form: an entry written by another version or by hand must not get past
          * the check a download gets. */
-        if (it->check(body, now, &expires_at, why, sizeof why, it->arg)) {
+        struct cvma_collateral_version ver;
+        memset(&ver, 0, sizeof ver);
+        bool formed = it->check(body, now, &expires_at, why, sizeof why, it->arg);
+        if (formed && !net->offline && it->version != NULL && it->version(body, &ver, it->arg) &&
+            ver.next_update != 0 && ver.next_update <= now) {
+            /* Past its nextUpdate (cached so by an earlier version, which kept such a download
+             * for an hour): neither the answer nor a fallback; fetched again, as an expired
+             * entry is. */
+            cvma_buf_free(body);
+            return CVMA_OK;
+        }
+        if (formed) {
             *meta = m;
             if (!it->refreshable || net->offline ||
                 !cvma_cache_too_old(m.fetched_at, now, net->max_age)) {
@@ -644,7 +722,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         }
         cvma_stats_cache(net->hooks, false);
     }
-    if (shared_lookup(net, it, now, &body, &meta)) {
+    if (shared_lookup(net, it, now, &stale, &body, &meta)) {
         goto done;
     }
     if (net->offline) {
@@ -695,7 +773,8 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 memcpy(body.p, fl->body.p, fl->body.len);
                 body.len = fl->body.len;
                 expires_at = 0;
-                if (it->check(&body, now, &expires_at, why, sizeof why, it->arg)) {
+                if (it->check(&body, now, &expires_at, why, sizeof why, it->arg) &&
+                    judge_version(net, it, &body, &stale, now, why, sizeof why) != VERSION_REFUSE) {
                     goto done;
                 }
                 cvma_errf(err, err_len, "%s from %s: %s (%zu bytes)", it->what, it->url, why,
@@ -782,6 +861,11 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         int64_t unused = 0;
         checked = it->admit(&body, now, &unused, why, sizeof why, it->arg);
     }
+    enum version_verdict taken = VERSION_TAKE;
+    if (checked) {
+        taken = judge_version(net, it, &body, &stale, now, why, sizeof why);
+        checked = taken != VERSION_REFUSE;
+    }
     if (cvma_allocfail_count() != failures) {
         /* decided while OpenSSL or jansson could not allocate: neither kept nor handed on */
         cvma_buf_free(&body);
@@ -805,7 +889,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         st = CVMA_UNDECIDED;
         goto out;
     }
-    if (net->cache != NULL && keep_begin(flights, it->cache_key, since)) {
+    if (taken == VERSION_TAKE && net->cache != NULL && keep_begin(flights, it->cache_key, since)) {
         /* Best effort: a read-only or full cache costs a refetch next time, nothing more. */
         enum cvma_status put_st =
                 cvma_cache_put(net->cache, it->cache_key, body.p, body.len, expires_at);
@@ -818,7 +902,9 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     if (fl != NULL) {
         flight_land(flights, fl, CVMA_OK, &body, NULL);
     }
-    shared_put(net, it, &body, now, expires_at, since);
+    if (taken == VERSION_TAKE) {
+        shared_put(net, it, &body, now, expires_at, since);
+    }
     goto done;
 use_stale:
     body = stale;

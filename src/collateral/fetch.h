@@ -11,8 +11,10 @@
  *   2. Offline: a miss is CVMA_UNDECIDED ("offline and not in cache").
  *   3. The download (the item's download callback, else an HTTP GET that follows redirects
  *      to the same origin only: collateral/http.h, same_origin).
- *   4. The check again, on the downloaded bytes: what fails it is never cached. Passing bytes
- *      are cached (best effort) with the expiry the check computed.
+ *   4. The check again, on the downloaded bytes: what fails it is never cached. With a version
+ *      callback, bytes past their nextUpdate or older than the cached copy are refused the
+ *      same way (struct cvma_collateral_item, version). Passing bytes are cached (best
+ *      effort) with the expiry the check computed.
  *   When the refresh of a too-old entry fails (3 or 4), the old entry is the answer and v
  *   receives COLLATERAL_STALE_CACHE (warning) naming its age and the failure.
  *   Counted in net->hooks (when given): an answer at step 1 as a cache hit, any other
@@ -66,6 +68,8 @@ struct cvma_collateral_net {
     int64_t max_age;                   /* cache.h: 0 default, negative: always refresh */
     /* counters (collateral/stats.h); NULL: none */
     const struct cvma_collateral_hooks *hooks;
+    int64_t at; /* the verification time (Unix s; 0: now): what is past its nextUpdate then
+                 * is refused (cvma_collateral_version) */
 };
 
 /*
@@ -85,6 +89,35 @@ typedef enum cvma_status (*cvma_collateral_download_fn)(const char *url,
 /* Shows the size of the bytes in messages (may be NULL: their length). */
 typedef size_t (*cvma_collateral_size_fn)(const struct cvma_buf *bytes, void *arg);
 
+/*
+ * What an item that changes over time (a CRL, a TCB Info, a QE Identity) says of its own
+ * issue: read from its bytes by the item's version callback, before any signature is checked
+ * (so it only orders copies under one cache key and dates them; nothing is trusted by it).
+ */
+struct cvma_collateral_version {
+    int64_t issued;      /* thisUpdate / issueDate, Unix s; 0: unknown */
+    int64_t next_update; /* nextUpdate, Unix s; 0: unknown */
+    bool has_number;     /* number below is set */
+    uint64_t number;     /* the CRL number; a TCB Info's or QE Identity's tcbEvaluationDataNumber */
+    bool number_first;   /* true (TCB Info, QE Identity): a higher number is newer whatever the
+                          * dates; false (CRL): an earlier thisUpdate is older whatever the
+                          * numbers */
+};
+
+/*
+ * True when a is older than b: for a CRL (number_first false), an earlier thisUpdate, or a
+ * lower CRL number when both have one; for a TCB Info or QE Identity (number_first true), a
+ * lower tcbEvaluationDataNumber, or the same one (or none on either side) and an earlier
+ * issueDate. An unknown date (0) on either side compares as no date.
+ */
+bool cvma_collateral_older(const struct cvma_collateral_version *a,
+                           const struct cvma_collateral_version *b);
+
+/* Reads bytes' version (as cached: what the download callback returned, after the check
+ * passed). False when it cannot tell: nothing is then refused by version. */
+typedef bool (*cvma_collateral_version_fn)(const struct cvma_buf *bytes,
+                                           struct cvma_collateral_version *out, void *arg);
+
 struct cvma_collateral_item {
     const char *what;      /* names the item in messages ("VCEK", "TCB Info") */
     const char *url;       /* the full URL */
@@ -99,6 +132,13 @@ struct cvma_collateral_item {
      * for (a VCEK for the chip and TCB in its URL). Downloaded bytes that fail it are refused
      * as those failing check are: not cached, CVMA_UNDECIDED; shared ones are a miss. */
     cvma_collateral_check_fn admit;
+    /* NULL, or the version of bytes (an item that changes over time). Then bytes from a
+     * download, a waiter's leader or the shared store are refused (not used, not cached, a
+     * cached copy kept) when they are past their nextUpdate at the verification time (net->at)
+     * or older (cvma_collateral_older) than the cached copy they would replace; they are used
+     * but not cached when past their nextUpdate now but not at the verification time (a past
+     * --at). */
+    cvma_collateral_version_fn version;
     cvma_collateral_download_fn download; /* NULL: cvma_http_get */
     cvma_collateral_size_fn size;         /* NULL: bytes->len */
     void *arg;                            /* passed to the callbacks */

@@ -94,7 +94,7 @@ enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const char *what, cons
                                 struct cvma_buf *out, struct cvma_verdict *v, char *err,
                                 size_t err_len)
 {
-    return cvma_kds_fetch_ex(k, what, path, refreshable, false, check, NULL, arg, out, v, err,
+    return cvma_kds_fetch_ex(k, what, path, refreshable, false, check, NULL, NULL, arg, out, v, err,
                              err_len);
 }
 
@@ -157,8 +157,10 @@ bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t
 /* see collateral/kds.h */
 enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path,
                                    bool refreshable, bool budgeted, cvma_collateral_check_fn check,
-                                   cvma_collateral_check_fn admit, void *arg, struct cvma_buf *out,
-                                   struct cvma_verdict *v, char *err, size_t err_len)
+                                   cvma_collateral_check_fn admit,
+                                   cvma_collateral_version_fn version, void *arg,
+                                   struct cvma_buf *out, struct cvma_verdict *v, char *err,
+                                   size_t err_len)
 {
     char *url = NULL, *key;
     enum cvma_status st = CVMA_E_NOMEM;
@@ -170,8 +172,8 @@ enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, c
         goto out;
     }
     {
-        const struct cvma_collateral_net net = {k->offline, &k->http, k->cache, k->max_age,
-                                                k->hooks};
+        const struct cvma_collateral_net net = {k->offline, &k->http, k->cache,
+                                                k->max_age, k->hooks, k->at};
         const struct cvma_collateral_item item = {
                 .what = what,
                 .url = url,
@@ -180,6 +182,7 @@ enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, c
                 .budgeted = budgeted,
                 .check = check,
                 .admit = admit,
+                .version = version,
                 .arg = arg,
         };
         st = cvma_collateral_get(&net, &item, out, v, err, err_len);

@@ -60,6 +60,8 @@ struct cvma_kds {
     struct cvma_cache *cache;   /* NULL: no cache (and offline then always misses) */
     int64_t max_age;            /* CRLs: 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on
                                  * every online use (cvma_cache_too_old) */
+    int64_t at;                 /* the verification time (0: now): a CRL past its nextUpdate
+                                 * then is refused (collateral/fetch.h) */
     /* counters (collateral/stats.h); NULL: none */
     const struct cvma_collateral_hooks *hooks;
 };
@@ -104,13 +106,13 @@ CVMA_MUST_USE enum cvma_status cvma_kds_fetch(const struct cvma_kds *k, const ch
 
 /* cvma_kds_fetch with admit (collateral/fetch.h: a check of downloaded bytes only; NULL:
  * none) and budgeted (its download spends the verifier's download budget: an item whose URL
- * evidence names before anything of it can be checked, a VCEK by CHIP_ID and TCB). */
-CVMA_MUST_USE enum cvma_status cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what,
-                                                 const char *path, bool refreshable, bool budgeted,
-                                                 cvma_collateral_check_fn check,
-                                                 cvma_collateral_check_fn admit, void *arg,
-                                                 struct cvma_buf *out, struct cvma_verdict *v,
-                                                 char *err, size_t err_len);
+ * evidence names before anything of it can be checked, a VCEK by CHIP_ID and TCB) and version
+ * (fetch.h: of an item that changes, a CRL; NULL: none). */
+CVMA_MUST_USE enum cvma_status
+cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, bool refreshable,
+                  bool budgeted, cvma_collateral_check_fn check, cvma_collateral_check_fn admit,
+                  cvma_collateral_version_fn version, void *arg, struct cvma_buf *out,
+                  struct cvma_verdict *v, char *err, size_t err_len);
 
 /* True when k's cache holds an intact entry for {base URL}{path} whose expiry time has passed
  * (a miss for cvma_kds_fetch, and so offline no answer); *expired_at is then that time. False

@@ -231,6 +231,7 @@ struct item_ctx {
     enum cvma_pcs_item item;
     const uint8_t *fmspc;
     cvma_pcs_check_fn check;
+    cvma_pcs_version_fn version;
     void *arg;
 };
 
@@ -247,6 +248,22 @@ static bool check_framed(const struct cvma_buf *bytes, int64_t now, int64_t *exp
         return false;
     }
     ok = ic->check(ic->item, &a, ic->fmspc, now, expires_at, why, why_len, ic->arg);
+    cvma_pcs_answer_cleanup(&a);
+    return ok;
+}
+
+/* Cached bytes are the framed answer: unframe, then the caller's version. */
+static bool version_framed(const struct cvma_buf *bytes, struct cvma_collateral_version *out,
+                           void *arg)
+{
+    const struct item_ctx *ic = arg;
+    struct cvma_pcs_answer a;
+    bool framed_ok = false, ok;
+
+    if (cvma_pcs_answer_unframe(bytes, &a, &framed_ok) != CVMA_OK || !framed_ok) {
+        return false;
+    }
+    ok = ic->version(ic->item, &a, out, ic->arg);
     cvma_pcs_answer_cleanup(&a);
     return ok;
 }
@@ -375,12 +392,12 @@ enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item ite
 /* see collateral/pcs.h */
 enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item item,
                                 const uint8_t *fmspc, enum cvma_pcs_ca ca, cvma_pcs_check_fn check,
-                                void *arg, struct cvma_pcs_answer *out, struct cvma_verdict *v,
-                                char *err, size_t err_len)
+                                cvma_pcs_version_fn version, void *arg, struct cvma_pcs_answer *out,
+                                struct cvma_verdict *v, char *err, size_t err_len)
 {
     enum cvma_status st = CVMA_E_NOMEM;
     struct cvma_buf framed = {0};
-    struct item_ctx ic = {item, fmspc, check, arg};
+    struct item_ctx ic = {item, fmspc, check, version, arg};
     char *url = NULL, *key = NULL;
     bool ok = false;
 
@@ -403,14 +420,15 @@ enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item ite
     }
     {
         /* All four change over time: each is refreshed once older than the maximum age. */
-        const struct cvma_collateral_net net = {p->offline, &p->http, p->cache, p->max_age,
-                                                p->hooks};
+        const struct cvma_collateral_net net = {p->offline, &p->http, p->cache,
+                                                p->max_age, p->hooks, p->at};
         const struct cvma_collateral_item it = {
                 .what = cvma_pcs_item_name(item),
                 .url = url,
                 .cache_key = key,
                 .refreshable = true,
                 .check = check_framed,
+                .version = version != NULL ? version_framed : NULL,
                 .download = download_framed,
                 .size = body_size,
                 .arg = &ic,

@@ -68,6 +68,8 @@ struct cvma_pcs {
     struct cvma_cache *cache;    /* NULL: no cache (and offline then always misses) */
     int64_t max_age;             /* 0: CVMA_CACHE_DEFAULT_MAX_AGE; negative: refresh on every
                                   * online use (cvma_cache_too_old) */
+    int64_t at;                  /* the verification time (0: now): an item past its
+                                  * nextUpdate then is refused (collateral/fetch.h) */
     /* counters (collateral/stats.h); NULL: none */
     const struct cvma_collateral_hooks *hooks;
 };
@@ -119,20 +121,25 @@ typedef bool (*cvma_pcs_check_fn)(enum cvma_pcs_item item, const struct cvma_pcs
                                   const uint8_t *fmspc, int64_t now, int64_t *expires_at, char *why,
                                   size_t why_len, void *arg);
 
+/* The version of an answer that passed the check (collateral/fetch.h): false when it cannot
+ * tell. */
+typedef bool (*cvma_pcs_version_fn)(enum cvma_pcs_item item, const struct cvma_pcs_answer *a,
+                                    struct cvma_collateral_version *out, void *arg);
+
 /* The cache expiry of a document or CRL whose nextUpdate is next: next, or an hour after now
  * when it has already passed (CVMA_PCS_STALE_TTL). */
 int64_t cvma_pcs_expiry(int64_t next, int64_t now);
 
 /*
  * Fetches one item (fmspc: TCB Info only; ca: PCK CRL only) through the one fetch path, the
- * cache key "intel-pcs " and the full URL, the answer checked by check. Returns as described
- * at the top.
+ * cache key "intel-pcs " and the full URL, the answer checked by check and dated by version
+ * (NULL: none; fetch.h). Returns as described at the top.
  */
 CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvma_pcs_item item,
                                               const uint8_t *fmspc, enum cvma_pcs_ca ca,
-                                              cvma_pcs_check_fn check, void *arg,
-                                              struct cvma_pcs_answer *out, struct cvma_verdict *v,
-                                              char *err, size_t err_len);
+                                              cvma_pcs_check_fn check, cvma_pcs_version_fn version,
+                                              void *arg, struct cvma_pcs_answer *out,
+                                              struct cvma_verdict *v, char *err, size_t err_len);
 
 /*
  * Removes the cache entry of one item (the arguments as for cvma_pcs_fetch), if there is one:

@@ -46,6 +46,14 @@ CVMA_MUST_USE bool cvma_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out);
  * that a CRL time counts as readable in the same cases whichever path checks the CRL.
  */
 CVMA_MUST_USE bool cvma_crl_time(const ASN1_TIME *t, time_t *out);
+/*
+ * What a CRL says of its own issue, to order two copies of one CRL (collateral/fetch.h,
+ * cvma_collateral_version): thisUpdate and nextUpdate as cvma_crl_time reads them (0 when
+ * absent or unreadable) and the CRL number extension (*has_number false when absent or
+ * unreadable, or above 2^64 - 1). No signature is checked.
+ */
+void cvma_crl_version(X509_CRL *crl, int64_t *this_update, int64_t *next_update, bool *has_number,
+                      uint64_t *number);
 /* An ASN1_TIME in RFC 3339 ("2025-03-01T00:00:00Z") into out; "(none)" when t is NULL. */
 void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len);
 

@@ -166,6 +166,28 @@ void cvma_x509_subject_cn(X509 *x, char *out, size_t out_len)
     }
 }
 
+/* see crypto/crypto.h */
+void cvma_crl_version(X509_CRL *crl, int64_t *this_update, int64_t *next_update, bool *has_number,
+                      uint64_t *number)
+{
+    time_t t = 0;
+    ASN1_INTEGER *n = NULL;
+
+    *this_update = cvma_crl_time(X509_CRL_get0_lastUpdate(crl), &t) ? (int64_t)t : 0;
+    t = 0;
+    *next_update = cvma_crl_time(X509_CRL_get0_nextUpdate(crl), &t) ? (int64_t)t : 0;
+    *has_number = false;
+    *number = 0;
+    if ((n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL)) != NULL) {
+        *has_number = ASN1_INTEGER_get_uint64(number, n) == 1;
+        if (!*has_number) {
+            *number = 0;
+        }
+        ASN1_INTEGER_free(n);
+    }
+    ERR_clear_error();
+}
+
 X509_CRL *cvma_crl_load(const uint8_t *p, size_t len)
 {
     X509_CRL *crl = NULL;

@@ -393,6 +393,7 @@ static enum cvma_status fetch_missing(const struct cvma_snp_report *rep,
     kds.base_url = opts->kds_base_url;
     kds.offline = opts->offline;
     kds.max_age = opts->collateral_max_age;
+    kds.at = (int64_t)opts->at;
     kds.hooks = opts->collateral_hooks;
     if (cvma_cache_init(&cache, opts->cache_dir) == CVMA_OK) {
         kds.cache = &cache;

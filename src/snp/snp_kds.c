@@ -131,6 +131,26 @@ static bool check_cb(const struct cvma_buf *bytes, int64_t now, int64_t *expires
     return true;
 }
 
+/* The version callback of a CRL (collateral/fetch.h): its thisUpdate, nextUpdate and CRL
+ * number, so that a refresh older than the cached copy, or already expired, is not taken. */
+static bool crl_version(const struct cvma_buf *bytes, struct cvma_collateral_version *out,
+                        void *arg)
+{
+    (void)arg;
+    const unsigned char *q = bytes->p;
+    X509_CRL *crl;
+
+    memset(out, 0, sizeof *out);
+    if (bytes->len == 0 || bytes->len > CVMA_CACHE_MAX_BODY ||
+        (crl = d2i_X509_CRL(NULL, &q, (long)bytes->len)) == NULL) {
+        ERR_clear_error();
+        return false;
+    }
+    cvma_crl_version(crl, &out->issued, &out->next_update, &out->has_number, &out->number);
+    X509_CRL_free(crl);
+    return true;
+}
+
 /* What a VCEK download must be for (the admit callback's arg): the kind first, so that
  * check_cb reads it too. */
 struct vcek_want {
@@ -253,7 +273,7 @@ enum cvma_status cvma_kds_fetch_vcek(const struct cvma_kds *k, enum cvma_snp_pro
     }
     /* A VCEK for one chip and TCB never changes: not refreshed, never expires. Its URL is
      * the report's CHIP_ID and TCB, which nothing checks before the VCEK is had: budgeted. */
-    return cvma_kds_fetch_ex(k, kind_name(want.kind), path, false, true, check_cb, admit_vcek,
+    return cvma_kds_fetch_ex(k, kind_name(want.kind), path, false, true, check_cb, admit_vcek, NULL,
                              &want, out, v, err, err_len);
 }
 
@@ -363,7 +383,8 @@ static enum cvma_status fetch_product_file(const struct cvma_kds *k, const void 
     }
     /* Only CRLs change; a chain is the same bytes for as long as it exists. */
     return cvma_kds_fetch_ex(k, kind_name(kind), path, kind == BODY_CRL_DER, false, check_cb, admit,
-                             (void *)(uintptr_t)arg, out, v, err, err_len);
+                             kind == BODY_CRL_DER ? crl_version : NULL, (void *)(uintptr_t)arg, out,
+                             v, err, err_len);
 }
 
 /* see snp/snp_kds.h */

@@ -98,6 +98,7 @@ static enum cvma_status pcs_for_quote(const struct cvma_tdx_quote *q,
     pcs->base_url = opts->pcs_base_url;
     pcs->offline = opts->offline;
     pcs->max_age = opts->collateral_max_age;
+    pcs->at = (int64_t)opts->at;
     pcs->hooks = opts->collateral_hooks; /* the fleet's shared copy */
     /* A cache directory that cannot be used is no cache (said where an item is missed); out
      * of memory is not taken for that. */

@@ -98,21 +98,81 @@ out:
     return why[0] == '\0';
 }
 
+/*
+ * The version of a well-formed answer (collateral/fetch.h): a TCB Info's or QE Identity's
+ * tcbEvaluationDataNumber, issueDate and nextUpdate; a CRL's thisUpdate, nextUpdate and CRL
+ * number.
+ */
+static bool answer_version(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
+                           struct cvma_collateral_version *out, void *arg)
+{
+    (void)arg;
+    struct cvma_span span;
+    uint8_t sig[64];
+    struct cvma_verdict scratch;
+    X509_CRL *crl = NULL;
+    bool ok = false;
+
+    memset(out, 0, sizeof *out);
+    cvma_verdict_init(&scratch);
+    switch (k) {
+    case CVMA_PCS_TCB_INFO: {
+        struct cvma_tdx_tcb_info ti;
+        if (cvma_tdx_signed_json_split(a->body.p, a->body.len, "tcbInfo", &span, sig) &&
+            cvma_tdx_tcb_info_parse(span.p, span.len, &ti, &scratch) == CVMA_OK) {
+            out->issued = (int64_t)ti.issue_date;
+            out->next_update = (int64_t)ti.next_update;
+            out->has_number = ti.tcb_evaluation_data_number >= 0;
+            out->number = out->has_number ? (uint64_t)ti.tcb_evaluation_data_number : 0;
+            out->number_first = true;
+            cvma_tdx_tcb_info_cleanup(&ti);
+            ok = true;
+        }
+        break;
+    }
+    case CVMA_PCS_QE_IDENTITY: {
+        struct cvma_tdx_qe_identity qi;
+        if (cvma_tdx_signed_json_split(a->body.p, a->body.len, "enclaveIdentity", &span, sig) &&
+            cvma_tdx_qe_identity_parse(span.p, span.len, &qi, &scratch) == CVMA_OK) {
+            out->issued = (int64_t)qi.issue_date;
+            out->next_update = (int64_t)qi.next_update;
+            out->has_number = qi.tcb_evaluation_data_number >= 0;
+            out->number = out->has_number ? (uint64_t)qi.tcb_evaluation_data_number : 0;
+            out->number_first = true;
+            cvma_tdx_qe_identity_cleanup(&qi);
+            ok = true;
+        }
+        break;
+    }
+    case CVMA_PCS_PCK_CRL:
+    case CVMA_PCS_ROOT_CA_CRL:
+        if ((crl = cvma_tdx_crl_load_any(a->body.p, a->body.len)) != NULL) {
+            cvma_crl_version(crl, &out->issued, &out->next_update, &out->has_number, &out->number);
+            ok = true;
+        }
+        break;
+    }
+    ERR_clear_error();
+    cvma_verdict_cleanup(&scratch);
+    X509_CRL_free(crl);
+    return ok;
+}
+
 /* see tdx/tdx_pcs.h */
 enum cvma_status cvma_pcs_fetch_tcb_info(const struct cvma_pcs *p, const uint8_t fmspc[6],
                                          struct cvma_pcs_answer *out, struct cvma_verdict *v,
                                          char *err, size_t err_len)
 {
-    return cvma_pcs_fetch(p, CVMA_PCS_TCB_INFO, fmspc, CVMA_PCS_CA_PLATFORM, check_answer, NULL,
-                          out, v, err, err_len);
+    return cvma_pcs_fetch(p, CVMA_PCS_TCB_INFO, fmspc, CVMA_PCS_CA_PLATFORM, check_answer,
+                          answer_version, NULL, out, v, err, err_len);
 }
 
 /* see tdx/tdx_pcs.h */
 enum cvma_status cvma_pcs_fetch_qe_identity(const struct cvma_pcs *p, struct cvma_pcs_answer *out,
                                             struct cvma_verdict *v, char *err, size_t err_len)
 {
-    return cvma_pcs_fetch(p, CVMA_PCS_QE_IDENTITY, NULL, CVMA_PCS_CA_PLATFORM, check_answer, NULL,
-                          out, v, err, err_len);
+    return cvma_pcs_fetch(p, CVMA_PCS_QE_IDENTITY, NULL, CVMA_PCS_CA_PLATFORM, check_answer,
+                          answer_version, NULL, out, v, err, err_len);
 }
 
 /* see tdx/tdx_pcs.h */
@@ -120,15 +180,16 @@ enum cvma_status cvma_pcs_fetch_pck_crl(const struct cvma_pcs *p, enum cvma_pcs_
                                         struct cvma_pcs_answer *out, struct cvma_verdict *v,
                                         char *err, size_t err_len)
 {
-    return cvma_pcs_fetch(p, CVMA_PCS_PCK_CRL, NULL, ca, check_answer, NULL, out, v, err, err_len);
+    return cvma_pcs_fetch(p, CVMA_PCS_PCK_CRL, NULL, ca, check_answer, answer_version, NULL, out, v,
+                          err, err_len);
 }
 
 /* see tdx/tdx_pcs.h */
 enum cvma_status cvma_pcs_fetch_root_ca_crl(const struct cvma_pcs *p, struct cvma_pcs_answer *out,
                                             struct cvma_verdict *v, char *err, size_t err_len)
 {
-    return cvma_pcs_fetch(p, CVMA_PCS_ROOT_CA_CRL, NULL, CVMA_PCS_CA_PLATFORM, check_answer, NULL,
-                          out, v, err, err_len);
+    return cvma_pcs_fetch(p, CVMA_PCS_ROOT_CA_CRL, NULL, CVMA_PCS_CA_PLATFORM, check_answer,
+                          answer_version, NULL, out, v, err, err_len);
 }
 
 static enum cvma_status unavailable(struct cvma_verdict *v, enum cvma_status st, const char *err)

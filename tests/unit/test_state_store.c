@@ -111,7 +111,7 @@ static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats,
 {
     const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
-    const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h};
+    const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h, 0};
     const struct cvma_collateral_item it = {.what = "CRL",
                                             .url = "http://127.0.0.1:9/crl",
                                             .cache_key = "amd-kds http://127.0.0.1:9/crl",
@@ -129,7 +129,7 @@ static enum cvma_status get_cached(struct fake *f, struct cvma_collateral_stats 
 {
     const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
-    const struct cvma_collateral_net net = {true, NULL, c, 0, &h};
+    const struct cvma_collateral_net net = {true, NULL, c, 0, &h, 0};
     const struct cvma_collateral_item it = {.what = "CRL",
                                             .url = "http://127.0.0.1:9/crl",
                                             .cache_key = "amd-kds http://127.0.0.1:9/crl",

@@ -2018,6 +2018,46 @@ static void start_spr(struct srv *s, const char *tcb_header)
     /* root_ca_crl_url stays NULL: derived from a non-Intel base URL as a PCCS path. */
 }
 
+/* The SPR sample's four items (long past their nextUpdate: a download of them is not cached,
+ * collateral/fetch.h) written into the cache under the stand-in's URLs, as a cache filled while
+ * they were current would hold them, never expiring. */
+static void seed_spr_cache_with(struct srv *s, struct cvma_cache *cache, bool bad_pck_crl)
+{
+    static const struct {
+        const char *path, *body, *chain;
+    } items[] = {{TCB_PATH, "tcb_info_response.json", "tcb_info_issuer_chain.pem"},
+                 {QE_PATH, "qe_identity_response.json", "tcb_info_issuer_chain.pem"},
+                 {PCK_PATH, "pck_crl.der", "pck_crl_issuer_chain.pem"},
+                 {ROOT_PATH, "root_ca_crl.der", NULL}};
+    char *dir = tu_vec(SPR_DIR);
+    /* bad_pck_crl: the root's CRL as the PCK CRL (as a server serving it there would have it
+     * cached), and no Root CA CRL. */
+    for (size_t i = 0; i < (bad_pck_crl ? 3 : CVMA_ARRAY_LEN(items)); i++) {
+        const char *body = bad_pck_crl && i == 2 ? "root_ca_crl.der" : items[i].body;
+        struct cvma_pcs_answer a = {{0}, {0}};
+        struct cvma_buf framed = {0};
+        char key[256], *path = tu_path(dir, body);
+        tu_read(path, &a.body);
+        free(path);
+        if (items[i].chain != NULL) {
+            path = tu_path(dir, items[i].chain);
+            tu_read(path, &a.issuer_chain);
+            free(path);
+        }
+        snprintf(key, sizeof key, "intel-pcs %s%s", s->base, items[i].path);
+        assert_true(cvma_pcs_answer_frame(&a, &framed));
+        assert_int_equal(cvma_cache_put(cache, key, framed.p, framed.len, 0), CVMA_OK);
+        cvma_buf_free(&framed);
+        cvma_pcs_answer_cleanup(&a);
+    }
+    free(dir);
+}
+
+static void seed_spr_cache(struct srv *s)
+{
+    seed_spr_cache_with(s, &s->cache, false);
+}
+
 static void test_pcs_fetches_collateral_that_verifies(void **state)
 {
     struct srv *s = *state;
@@ -2032,6 +2072,9 @@ static void test_pcs_fetches_collateral_that_verifies(void **state)
     start_spr(s, "TCB-Info-Issuer-Chain");
     tu_hex("50806f000000", fmspc, 6);
     cvma_verdict_init(&v);
+    /* The sample's items are long past their nextUpdate: taken for a verification at a time
+     * they were current, never cached. */
+    s->pcs.at = tu_time("2023-07-01T01:00:00Z");
     enum cvma_status st = cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v);
     tu_dump(&v);
     assert_int_equal(st, CVMA_OK);
@@ -2044,14 +2087,23 @@ static void test_pcs_fetches_collateral_that_verifies(void **state)
     assert_int_equal(v.n_reasons, 0);
     cvma_tdx_collateral_cleanup(&c);
 
-    /* Again: all four from the cache, no request. */
+    /* Again: not cached (past their nextUpdate now), so fetched again. */
     assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
                      CVMA_OK);
-    assert_int_equal(requests(s, 200), 4);
+    assert_int_equal(requests(s, 200), 8);
     cvma_tdx_collateral_cleanup(&c);
 
-    /* Offline with the server gone: the cache answers. */
+    /* Now as of the wall clock: each is refused as out of date (undecided), not judged. */
+    s->pcs.at = 0;
+    assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
+                     CVMA_UNDECIDED);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_UNAVAILABLE, "already past its nextUpdate"));
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+
+    /* Offline with the server gone: the cache answers (filled while they were current). */
     srv_stop(s);
+    seed_spr_cache(s);
     s->pcs.offline = true;
     assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
                      CVMA_OK);
@@ -2083,6 +2135,7 @@ static void test_pcs_accepts_the_v3_tcb_info_header_name(void **state)
     start_spr(s, "SGX-TCB-Info-Issuer-Chain");
     tu_hex("50806f000000", fmspc, 6);
     cvma_verdict_init(&v);
+    s->pcs.at = tu_time("2023-07-01T01:00:00Z"); /* the sample's items were current then */
     assert_int_equal(cvma_pcs_fetch_tcb_info(&s->pcs, fmspc, &a, &v, err, sizeof err), CVMA_OK);
     assert_true(a.issuer_chain.len > 0);
     assert_memory_equal(a.issuer_chain.p, "-----BEGIN CERTIFICATE-----", 27);
@@ -2729,8 +2782,10 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     cvma_result_cleanup(&res);
     assert_int_equal(requests(s, 200), 4);
 
-    /* 2. Offline, the stand-in gone: the cache's, still not the bundle's. */
+    /* 2. Offline, the stand-in gone: the cache's, still not the bundle's. (The download was
+     *    not cached, being past its nextUpdate now: the cache is filled as while current.) */
     srv_stop(s);
+    seed_spr_cache(s);
     o.offline = true;
     verify_quote(&quote, &o, &res);
     assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_TDX_TCB_LEVEL_NOT_FOUND);
@@ -2834,9 +2889,6 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     {
         char *cache2 = tu_path(s->tmp, "cache2");
         struct cvma_cache c2;
-        struct cvma_tdx_collateral c;
-        struct cvma_verdict v;
-        uint8_t fmspc[6];
         const char *args[] = {
                 "--route",  TCB_PATH "=tcb_info_response.json",
                 "--header", TCB_PATH "|TCB-Info-Issuer-Chain|tcb_info_issuer_chain.pem",
@@ -2847,14 +2899,9 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
                 NULL};
         srv_start_spr(s, args);
         assert_int_equal(cvma_cache_init(&c2, cache2), CVMA_OK);
-        s->pcs.cache = &c2;
-        s->pcs.offline = false;
-        tu_hex("50806f000000", fmspc, 6);
-        cvma_verdict_init(&v);
-        /* TCB Info, QE Identity and the bad PCK CRL are cached; the Root CA CRL is not served. */
-        assert_int_equal(cvma_pcs_collateral_get(&s->pcs, fmspc, CVMA_PCS_CA_PLATFORM, &c, &v),
-                         CVMA_UNDECIDED);
-        cvma_verdict_cleanup(&v);
+        /* TCB Info, QE Identity and the bad PCK CRL cached (written directly: downloads of
+         * items past their nextUpdate are not cached); no Root CA CRL. */
+        seed_spr_cache_with(s, &c2, true);
         srv_stop(s);
         s->pcs.cache = &s->cache;
         cvma_cache_cleanup(&c2);
