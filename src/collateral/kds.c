@@ -132,7 +132,8 @@ enum cvma_status cvma_kds_evict(const struct cvma_kds *k, const char *path)
 }
 
 /* see collateral/kds.h */
-bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t *expired_at)
+bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t *expired_at,
+                             struct cvma_buf *body_out)
 {
     struct cvma_buf body = {0};
     struct cvma_cache_meta meta;
@@ -148,6 +149,14 @@ bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path, int64_t
         state == CVMA_CACHE_EXPIRED) {
         expired = true;
         *expired_at = meta.expires_at;
+        /* The body as of just before its expiry: the same entry, read and digest-checked as a
+         * hit is. */
+        if (body_out != NULL && (cvma_cache_lookup_ex(k->cache, key, meta.expires_at - 1, body_out,
+                                                      &state, NULL) != CVMA_OK ||
+                                 state != CVMA_CACHE_HIT)) {
+            cvma_buf_free(body_out);
+            expired = false;
+        }
     }
     cvma_buf_free(&body);
     free(key);

@@ -115,10 +115,11 @@ cvma_kds_fetch_ex(const struct cvma_kds *k, const char *what, const char *path, 
                   struct cvma_verdict *v, char *err, size_t err_len);
 
 /* True when k's cache holds an intact entry for {base URL}{path} whose expiry time has passed
- * (a miss for cvma_kds_fetch, and so offline no answer); *expired_at is then that time. False
- * when there is no cache, no entry, a damaged one, a current one, or no memory. */
+ * (a miss for cvma_kds_fetch, and so offline no answer); *expired_at is then that time, and
+ * body (may be NULL) the entry's body (its digest checked, as on a hit). False when there is
+ * no cache, no entry, a damaged one, a current one, or no memory. */
 CVMA_MUST_USE bool cvma_kds_cached_expired(const struct cvma_kds *k, const char *path,
-                                           int64_t *expired_at);
+                                           int64_t *expired_at, struct cvma_buf *body);
 
 /* Removes the cache entry of {base URL}{path} (CVMA_OK when k has no cache) and the fleet's
  * shared copy: cvma_collateral_evict with k->hooks. */

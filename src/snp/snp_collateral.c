@@ -28,6 +28,7 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
     cvma_buf_free(&c->ark);
     cvma_buf_free(&c->crl);
     cvma_buf_free(&c->crl_given);
+    cvma_buf_free(&c->crl_expired);
     cvma_buf_free(&c->chain_rest);
 }
 
@@ -359,8 +360,10 @@ static enum cvma_status get_crl(const struct cvma_snp_report *rep,
     }
     if (opts->offline) {
         int64_t expired_at;
-        if (cvma_kds_crl_cached_expired(kds, product, vlek, &expired_at)) {
-            /* Not absent: the cached copy is past its nextUpdate, so it is not used. */
+        cvma_buf_free(&c->crl_expired);
+        if (cvma_kds_crl_cached_expired(kds, product, vlek, &expired_at, &c->crl_expired)) {
+            /* Not absent: the cached copy is past its nextUpdate, so it is not used for its
+             * verdict, but a revocation it lists does not expire (snp_verify.c). */
             char when[32];
             cvma_time_format((time_t)expired_at, when, sizeof when);
             snprintf(c->crl_note, sizeof c->crl_note,

@@ -22,6 +22,9 @@ struct cvma_snp_collateral {
     bool crl_from_evidence; /* crl is the bundle's, for a chain to AMD's ARKs: said in the result */
     bool vlek;              /* leaf read from vlek.* / ask from asvk.* */
     char crl_note[640];     /* why there is no CRL, when a fetch of it failed */
+    /* Offline, no current CRL: the cached one past its nextUpdate (len 0 when none). It
+     * decides nothing by itself, but a certificate it lists stays revoked. */
+    struct cvma_buf crl_expired;
     /* Where each piece came from: true when from AMD KDS or the on-disk cache (what the
      * network, a mirror or whoever can write the cache chose), false when given (the evidence
      * bundle, --collateral DIR, a caller's preloaded collateral). Fetched collateral that

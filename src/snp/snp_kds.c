@@ -408,7 +408,7 @@ enum cvma_status cvma_kds_fetch_crl(const struct cvma_kds *k, enum cvma_snp_prod
 
 /* see snp/snp_kds.h */
 bool cvma_kds_crl_cached_expired(const struct cvma_kds *k, enum cvma_snp_product product, bool vlek,
-                                 int64_t *expired_at)
+                                 int64_t *expired_at, struct cvma_buf *body)
 {
     const char *name = kds_product(product);
     char path[CVMA_KDS_PATH_MAX];
@@ -417,7 +417,7 @@ bool cvma_kds_crl_cached_expired(const struct cvma_kds *k, enum cvma_snp_product
     if (name == NULL || cvma_kds_product_path(name, vlek, "crl", path, sizeof path) != CVMA_OK) {
         return false;
     }
-    return cvma_kds_cached_expired(k, path, expired_at);
+    return cvma_kds_cached_expired(k, path, expired_at, body);
 }
 
 /* see snp/snp_kds.h */

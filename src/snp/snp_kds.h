@@ -59,10 +59,11 @@ CVMA_MUST_USE enum cvma_status cvma_kds_evict_product_file(const struct cvma_kds
                                                            const char *file);
 
 /* True when the on-disk cache holds product's CRL (vlek: the VLEK CRL) but past its expiry
- * (the CRL's nextUpdate): *expired_at is then that time (cvma_kds_cached_expired). */
+ * (the CRL's nextUpdate): *expired_at is then that time, and body (may be NULL) the CRL
+ * (cvma_kds_cached_expired). */
 CVMA_MUST_USE bool cvma_kds_crl_cached_expired(const struct cvma_kds *k,
                                                enum cvma_snp_product product, bool vlek,
-                                               int64_t *expired_at);
+                                               int64_t *expired_at, struct cvma_buf *body);
 
 /* The full URL of the CRL for product (vlek: the VLEK CRL) under k's base URL, into out.
  * CVMA_OK, or CVMA_E_USAGE for an unknown product or a too small buffer (out is then ""). */

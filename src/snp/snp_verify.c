@@ -146,13 +146,42 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
     return CVMA_OK;
 }
 
+/* Offline without a current CRL: the cached one past its nextUpdate decides nothing by itself
+ * (revocation stays CRL_NOT_CHECKED), but a certificate it lists stays revoked: revocation
+ * does not expire. Taken only when the ARK signed it; a CRL that fails that is passed over. */
+static enum cvma_status check_expired_crl(const struct cvma_buf *der, X509 *ark, X509 *ask,
+                                          bool vlek, struct cvma_verdict *v)
+{
+    X509_CRL *crl = cvma_crl_load(der->p, der->len);
+    X509_REVOKED *rev = NULL;
+    struct cvma_verdict scratch;
+    time_t this_update, next_update;
+    enum cvma_status st = CVMA_OK;
+
+    cvma_verdict_init(&scratch);
+    if (crl != NULL &&
+        cvma_crl_check(crl, ark, "AMD CRL", &this_update, &next_update, &scratch) == CVMA_OK &&
+        X509_CRL_get0_by_cert(crl, &rev, ask) == 1) {
+        char when[32];
+        cvma_time_format(next_update, when, sizeof when);
+        st = cvma_reject(v, CVMA_R_CERT_REVOKED,
+                         "the %s is revoked by the ARK's CRL (the cached CRL, past its "
+                         "nextUpdate %s: offline, no current one; a revocation does not expire)",
+                         vlek ? "ASVK" : "ASK", when);
+    }
+    v->oom = v->oom || scratch.oom;
+    cvma_verdict_cleanup(&scratch);
+    X509_CRL_free(crl);
+    return st;
+}
+
 static bool sha256_key(const struct cvma_snp_collateral *c, const struct cvma_verify_opts *opts,
                        uint8_t out[32])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
     bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    const struct cvma_buf *parts[] = {&c->leaf, &c->ask, &c->ark, &c->crl};
+    const struct cvma_buf *parts[] = {&c->leaf, &c->ask, &c->ark, &c->crl, &c->crl_expired};
     for (size_t i = 0; ok && i < CVMA_ARRAY_LEN(parts); i++) {
         uint64_t len = parts[i]->len;
         ok = EVP_DigestUpdate(md, &len, sizeof len) == 1 &&
@@ -240,6 +269,10 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
         goto out;
     }
     if (crl != NULL && (st = check_crl(crl, ark, ask, c->vlek, opts->at, ch, v)) != CVMA_OK) {
+        goto out;
+    }
+    if (crl == NULL && c->crl_expired.len > 0 &&
+        (st = check_expired_crl(&c->crl_expired, ark, ask, c->vlek, v)) != CVMA_OK) {
         goto out;
     }
     bool oom = false;

@@ -9,7 +9,9 @@
 #  - a refresh that brings a CRL already past its nextUpdate is not taken either: the valid
 #    cached copy is used (COLLATERAL_STALE_CACHE), never CRL_EXPIRED;
 #  - with nothing valid cached, such a CRL is COLLATERAL_UNAVAILABLE (exit 3), not cached, and
-#    `collateral fetch` exits 3 writing nothing.
+#    `collateral fetch` exits 3 writing nothing;
+#  - offline, a cached CRL past its nextUpdate that lists the ASK still revokes it (a
+#    revocation does not expire); one that lists nothing leaves revocation not checked.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3 with cryptography (to sign
 # CRLs with the simulated ARK's key).
 set -u
@@ -121,7 +123,28 @@ hasnt "expired CRL, empty cache" CRL_EXPIRED "$TMP/o4"
 $V --cache-dir "$TMP/c4" --offline >"$TMP/o4b" 2>&1; rc=$?
 has "offline after the expired CRL" CRL_NOT_CHECKED "$TMP/o4b"
 
-# 5. `collateral fetch` of that: exit 3, no crl.der written.
+# 5. Offline, a cached CRL that lists the ASK and is now past its nextUpdate: it decides
+#    nothing else, but the revocation it lists stands (CERT_REVOKED), never forgotten with time.
+mkcrl "$TMP/served.der" -1 0.0025 1
+$V --cache-dir "$TMP/c6" >"$TMP/o6" 2>&1; rc=$?
+expect "revoking CRL, 9 s to live" 1 "$TMP/o6"
+has "revoking CRL, 9 s to live" CERT_REVOKED "$TMP/o6"
+sleep 11
+$V --cache-dir "$TMP/c6" --offline >"$TMP/o6b" 2>&1; rc=$?
+expect "offline, the revoking CRL expired" 1 "$TMP/o6b"
+has "offline, the revoking CRL expired" CERT_REVOKED "$TMP/o6b"
+has "offline, the revoking CRL expired" "a revocation does not expire" "$TMP/o6b"
+# ... while one that lists nothing is still "not checked" (a warning), as before
+mkcrl "$TMP/served.der" -1 0.0025 0
+$V --cache-dir "$TMP/c7" >"$TMP/o7" 2>&1; rc=$?
+expect "CRL, 9 s to live" 0 "$TMP/o7"
+sleep 11
+$V --cache-dir "$TMP/c7" --offline >"$TMP/o7b" 2>&1; rc=$?
+expect "offline, the CRL expired" 0 "$TMP/o7b"
+has "offline, the CRL expired" CRL_NOT_CHECKED "$TMP/o7b"
+hasnt "offline, the CRL expired" CERT_REVOKED "$TMP/o7b"
+
+# 6. `collateral fetch` of that: exit 3, no crl.der written.
 "$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/out5" --kds-url "$KDS" \
     --cache-dir "$TMP/c5" --trust-root "$TMP/s/ark.pem" >"$TMP/o5" 2>&1; rc=$?
 expect "collateral fetch, expired CRL" 3 "$TMP/o5"
