@@ -474,10 +474,16 @@ static void describe(const struct cvma_platform *pl, char *out, size_t n)
     const char *prov = pl->bound ? pl->provider : NULL;
     char id[2 * CVMA_PLATFORM_ID_MAX + 1];
     char shortid[20];
+    char chip[2 * CVMA_PLATFORM_CHIP_ID_LEN + 1] = "";
     cvma_platform_id_string(pl, id, sizeof id);
     snprintf(shortid, sizeof shortid, "%.16s%s", pl->has_id ? id : "(none)",
              pl->has_id && strlen(id) > 16 ? "..." : "");
-    snprintf(out, n, "%s %s %s (%s%s)", vendor ? vendor : "?", type ? type : "?", shortid,
+    if (pl->has_chip_id) {
+        /* the host of a VLEK platform: two hosts of one provider differ only here */
+        cvma_hex_encode(pl->chip_id, 8, chip, sizeof chip);
+    }
+    snprintf(out, n, "%s %s %s%s%s%s (%s%s)", vendor ? vendor : "?", type ? type : "?", shortid,
+             pl->has_chip_id ? " chip " : "", chip, pl->has_chip_id ? "..." : "",
              prov ? "registered with " : "not registered", prov ? prov : "");
 }
 
@@ -553,8 +559,11 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     describe(&res->platform, b, sizeof b);
     if (moved) {
         describe(&prev, a, sizeof a);
+        /* A masked CHIP_ID names no platform: the move is not seen, but nothing shows a stay. */
+        bool unnamed = !prev.has_id || !res->platform.has_id;
         cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
-                         "the workload moved from %s to %s%s", a, b,
+                         "the workload moved from %s to %s%s%s", a, b,
+                         unnamed ? " (or may have: no identifier shows it stayed)" : "",
                          same_workload ? "" : "; its measurement changed too");
     }
     /* The same workload keeps its measurement wherever it runs (a live migration moves the
