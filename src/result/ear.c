@@ -30,6 +30,13 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
+/* A TCB status other than UpToDate (TDX TCB Info): the platform's TCB needs action. */
+static bool tcb_status(enum cvma_reason r)
+{
+    return r == CVMA_R_TDX_TCB_NEEDS_ACTION || r == CVMA_R_TDX_TCB_OUT_OF_DATE ||
+           r == CVMA_R_TDX_TCB_RELAUNCH_ADVISED || r == CVMA_R_TDX_TCB_REVOKED;
+}
+
 /*
  * Maps what verified, then the reasons, onto the trustworthiness vector, written as its JSON
  * object. hardware 2 (genuine) and runtime-opaque 2 (encrypted memory) are claimed only for a
@@ -51,6 +58,12 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
         int tier = r->severity == CVMA_SEV_ERROR     ? TC_CONTRA
                    : r->severity == CVMA_SEV_WARNING ? TC_WARNING
                                                      : TC_NONE;
+        if (tier == TC_NONE && tcb_status(r->code)) {
+            /* A TCB status the policy accepted (accepted_tcb_statuses lowers its reason to
+             * info) is still a platform not up to date: accepted is not fixed, so hardware 32,
+             * as a debug guest accepted by allow_debug keeps 32. */
+            tier = TC_WARNING;
+        }
         if (tier == TC_NONE) {
             continue;
         }
@@ -87,6 +100,7 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
             break;
         case CVMA_R_TDX_TCB_NEEDS_ACTION:
         case CVMA_R_TDX_TCB_OUT_OF_DATE:
+        case CVMA_R_TDX_TCB_RELAUNCH_ADVISED:
         case CVMA_R_TDX_TCB_REVOKED:
         case CVMA_R_TDX_TCB_LEVEL_NOT_FOUND:
             hardware = worse(hardware, tier);

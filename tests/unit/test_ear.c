@@ -218,6 +218,11 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
             {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
             {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
+            /* A status the policy accepted (lowered to info): still hardware 32. */
+            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR,
              {2, 96, 0, 2, 2}},
