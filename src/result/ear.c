@@ -71,6 +71,7 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
         case CVMA_R_SNP_REPORT_SIGNATURE_INVALID:
         case CVMA_R_TDX_QUOTE_SIGNATURE_INVALID:
         case CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID:
+        case CVMA_R_TPM_SIGNATURE_INVALID: /* tpm, azure-*, svsm-vtpm: the quote's AK signature */
         case CVMA_R_CERT_CHAIN_INVALID:
         case CVMA_R_CERT_UNTRUSTED_ROOT:
             instance = worse(instance, TC_CRYPTO_FAIL);
@@ -94,6 +95,10 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
                 hardware = TC_NONE;
             }
             break;
+        case CVMA_R_REGISTRY_PLATFORM_NOT_LISTED:
+            /* the one registry reason about the platform itself: no provider knows it */
+            instance = worse(instance, tier == TC_CONTRA ? TC_UNRECOG_HW : tier);
+            break;
         case CVMA_R_MEASUREMENT_CHANGED:
             /* another image than the earlier result's: what runs is in question */
             exec = worse(exec, tier);
@@ -106,10 +111,8 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
             hardware = worse(hardware, tier);
             break;
         default:
-            if (has_prefix(r->code, "REGISTRY_")) {
-                instance = worse(instance, tier == TC_CONTRA ? TC_UNRECOG_HW : tier);
-            } else if (has_prefix(r->code, "POLICY_MEASUREMENT") ||
-                       has_prefix(r->code, "POLICY_MR_TD") || has_prefix(r->code, "POLICY_RTMR")) {
+            if (has_prefix(r->code, "POLICY_MEASUREMENT") || has_prefix(r->code, "POLICY_MR_TD") ||
+                has_prefix(r->code, "POLICY_RTMR")) {
                 exec = worse(exec, tier == TC_CONTRA ? TC_UNRECOG_RT : tier);
             } else if (has_prefix(r->code, "POLICY_")) {
                 config = worse(config, tier);

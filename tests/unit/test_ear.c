@@ -214,6 +214,18 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
              {97, 2, 0, 2, 2}},
             {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING,
              {32, 2, 0, 2, 2}},
+            /* Other registry reasons are not "a platform no registry lists": 96 (or 32). */
+            {"sev-snp", true, true, CVMA_R_REGISTRY_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {96, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_CHIP_ID_MASKED, CVMA_SEV_ERROR,
+             {96, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+             {32, 2, 0, 2, 2}},
+            /* A TPM quote's signature is the evidence signature of tpm, azure-* and svsm-vtpm. */
+            {"tpm", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
+            {"azure-snp", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
             {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
