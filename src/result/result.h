@@ -180,9 +180,11 @@ struct cvma_result {
     struct cvma_verdict verdict;
     struct cvma_claims claims; /* verified false until the evidence signature verified */
     struct cvma_platform platform;
-    bool undecided;      /* collateral unavailable: exit 3 */
-    char *policy_id;     /* owned: the policy appraised against (EAR), or NULL */
-    char eat_nonce[129]; /* hex of the expected report data as given (EAR), "" when none */
+    bool undecided;  /* collateral unavailable: exit 3 */
+    char *policy_id; /* owned: the policy appraised against (EAR), or NULL */
+    /* EAR eat_nonce: hex of the expected report data as given, else of the expected TPM
+     * quote nonce; "" when none */
+    char eat_nonce[129];
 };
 
 void cvma_result_init(struct cvma_result *res, const char *tee, time_t at);
