@@ -6,11 +6,11 @@
  *      accepted exactly when version >= 1, merkle_root 64 hex digits and provider "acme";
  *      the version and root given back are those; refused: nothing given back
  *   1  a previous result (cvma_result_compare_previous_text against a result naming an AMD
- *      CHIP_ID and a measurement): E_USAGE and no reason when it is not a result; otherwise
- *      PLATFORM_CHANGED exactly when its platform is not that one, read by the rules of
- *      docs/results.md, then MEASUREMENT_CHANGED exactly when its claims name a measurement
- *      that is not that one's hex (either case)
- *   2  an `eventlog --pcrs` file (cvma_eventlog_quoted_read): the banks, masks and digests
+ *      CHIP_ID and a measurement, then against one on a masked CHIP_ID): E_USAGE and no reason
+ *      when it is not a result; otherwise PLATFORM_CHANGED exactly when its platform is not
+ *      that one, read by the rules of docs/results.md (a masked one is the same as none), then
+ * MEASUREMENT_CHANGED exactly when its claims name a measurement that is not that one's hex (either
+ * case) 2  an `eventlog --pcrs` file (cvma_eventlog_quoted_read): the banks, masks and digests
  *      given back are the file's; refused: nothing given back
  *   3  EAR claims (signed here, then cvma_ear_verify and cvma_ear_decide at a fixed time; the
  *      next byte picks --max-age): the claims are the payload's, the decision (refusal,
@@ -101,16 +101,17 @@ static void rollback_state(const uint8_t *p, size_t n)
 /* ---- 1: previous result ---- */
 
 /* The result's platform read back by the rules of docs/results.md ("Migration": a platform
- * that cannot be read back counts as another): same as ours? */
-static bool same_platform(const json_t *pl, const uint8_t id[64])
+ * that cannot be read back counts as another, and so does one with no identifier, or with a
+ * chip_id where ours has none): the same as ours, an AMD CHIP_ID (id NULL: a masked one, which
+ * is the same as none)? */
+static bool same_platform(const json_t *pl, const uint8_t *id)
 {
-    uint8_t got[64], chip[64];
-    const json_t *chip_id = json_object_get(pl, "chip_id");
+    uint8_t got[64];
     const json_t *labels = json_object_get(pl, "labels");
-    if (json_object_size(pl) == 0 || !is_str(json_object_get(pl, "vendor"), "amd") ||
+    if (id == NULL || json_object_size(pl) == 0 || !is_str(json_object_get(pl, "vendor"), "amd") ||
         !is_str(json_object_get(pl, "id_type"), "chip_id") ||
         !hex_string(json_object_get(pl, "id"), got, 64) || memcmp(got, id, 64) != 0 ||
-        (chip_id != NULL && !hex_string(chip_id, chip, 64))) {
+        json_object_get(pl, "chip_id") != NULL) {
         return false;
     }
     if (json_is_object(labels)) {
@@ -130,7 +131,8 @@ static bool same_platform(const json_t *pl, const uint8_t id[64])
     return true;
 }
 
-static void previous_result(const uint8_t *p, size_t n)
+/* The text compared with our platform: named (masked false) or a masked CHIP_ID. */
+static void previous_result_on(const uint8_t *p, size_t n, bool masked)
 {
     struct cvma_result res;
     char err[300];
@@ -138,9 +140,11 @@ static void previous_result(const uint8_t *p, size_t n)
     res.platform.present = true;
     res.platform.vendor = CVMA_PLATFORM_AMD;
     res.platform.id_type = CVMA_PLATFORM_CHIP_ID;
-    res.platform.has_id = true;
-    res.platform.id_len = CVMA_PLATFORM_CHIP_ID_LEN;
-    memset(res.platform.id, 0x11, CVMA_PLATFORM_CHIP_ID_LEN);
+    if (!masked) {
+        res.platform.has_id = true;
+        res.platform.id_len = CVMA_PLATFORM_CHIP_ID_LEN;
+        memset(res.platform.id, 0x11, CVMA_PLATFORM_CHIP_ID_LEN);
+    }
     res.claims.verified = true;
     res.claims.measurement_len = 48;
     memset(res.claims.measurement, 0x22, res.claims.measurement_len);
@@ -158,7 +162,7 @@ static void previous_result(const uint8_t *p, size_t n)
         CHECK(st == CVMA_OK);
         const json_t *m = json_object_get(json_object_get(j, "claims"), "measurement");
         uint8_t got[48];
-        bool moved = !same_platform(pl, res.platform.id);
+        bool moved = !same_platform(pl, masked ? NULL : res.platform.id);
         bool changed = json_is_string(m) && !(hex_string(m, got, sizeof got) &&
                                               memcmp(got, res.claims.measurement, 48) == 0);
         size_t at = before;
@@ -174,6 +178,12 @@ static void previous_result(const uint8_t *p, size_t n)
     }
     json_decref(j);
     cvma_result_cleanup(&res);
+}
+
+static void previous_result(const uint8_t *p, size_t n)
+{
+    previous_result_on(p, n, false);
+    previous_result_on(p, n, true);
 }
 
 /* ---- 2: eventlog --pcrs ---- */

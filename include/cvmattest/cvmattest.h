@@ -403,7 +403,8 @@ CVMA_API bool cvma_result_has_reason(const struct cvma_result *r, const char *co
 CVMA_API char *cvma_result_json(const struct cvma_result *r, bool pretty);
 /*
  * The result as a signed EAR token (JWT, docs/results.md) with the verifier's result key.
- * eat_nonce is the request's report data when it had some. *token is malloc'd. CVMA_E_USAGE
+ * eat_nonce is the request's report data when it had some, else its TPM quote nonce (a
+ * non-empty one), in hex; none without either. *token is malloc'd. CVMA_E_USAGE
  * when the verifier has no result key.
  */
 CVMA_API enum cvma_status cvma_result_sign(const struct cvma_verifier *v,

@@ -30,6 +30,13 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
+/* A TCB status other than UpToDate (TDX TCB Info): the platform's TCB needs action. */
+static bool tcb_status(enum cvma_reason r)
+{
+    return r == CVMA_R_TDX_TCB_NEEDS_ACTION || r == CVMA_R_TDX_TCB_OUT_OF_DATE ||
+           r == CVMA_R_TDX_TCB_RELAUNCH_ADVISED || r == CVMA_R_TDX_TCB_REVOKED;
+}
+
 /*
  * Maps what verified, then the reasons, onto the trustworthiness vector, written as its JSON
  * object. hardware 2 (genuine) and runtime-opaque 2 (encrypted memory) are claimed only for a
@@ -51,6 +58,12 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
         int tier = r->severity == CVMA_SEV_ERROR     ? TC_CONTRA
                    : r->severity == CVMA_SEV_WARNING ? TC_WARNING
                                                      : TC_NONE;
+        if (tier == TC_NONE && tcb_status(r->code)) {
+            /* A TCB status the policy accepted (accepted_tcb_statuses lowers its reason to
+             * info) is still a platform not up to date: accepted is not fixed, so hardware 32,
+             * as a debug guest accepted by allow_debug keeps 32. */
+            tier = TC_WARNING;
+        }
         if (tier == TC_NONE) {
             continue;
         }
@@ -58,6 +71,7 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
         case CVMA_R_SNP_REPORT_SIGNATURE_INVALID:
         case CVMA_R_TDX_QUOTE_SIGNATURE_INVALID:
         case CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID:
+        case CVMA_R_TPM_SIGNATURE_INVALID: /* tpm, azure-*, svsm-vtpm: the quote's AK signature */
         case CVMA_R_CERT_CHAIN_INVALID:
         case CVMA_R_CERT_UNTRUSTED_ROOT:
             instance = worse(instance, TC_CRYPTO_FAIL);
@@ -81,21 +95,24 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
                 hardware = TC_NONE;
             }
             break;
+        case CVMA_R_REGISTRY_PLATFORM_NOT_LISTED:
+            /* the one registry reason about the platform itself: no provider knows it */
+            instance = worse(instance, tier == TC_CONTRA ? TC_UNRECOG_HW : tier);
+            break;
         case CVMA_R_MEASUREMENT_CHANGED:
             /* another image than the earlier result's: what runs is in question */
             exec = worse(exec, tier);
             break;
         case CVMA_R_TDX_TCB_NEEDS_ACTION:
         case CVMA_R_TDX_TCB_OUT_OF_DATE:
+        case CVMA_R_TDX_TCB_RELAUNCH_ADVISED:
         case CVMA_R_TDX_TCB_REVOKED:
         case CVMA_R_TDX_TCB_LEVEL_NOT_FOUND:
             hardware = worse(hardware, tier);
             break;
         default:
-            if (has_prefix(r->code, "REGISTRY_")) {
-                instance = worse(instance, tier == TC_CONTRA ? TC_UNRECOG_HW : tier);
-            } else if (has_prefix(r->code, "POLICY_MEASUREMENT") ||
-                       has_prefix(r->code, "POLICY_MR_TD") || has_prefix(r->code, "POLICY_RTMR")) {
+            if (has_prefix(r->code, "POLICY_MEASUREMENT") || has_prefix(r->code, "POLICY_MR_TD") ||
+                has_prefix(r->code, "POLICY_RTMR")) {
                 exec = worse(exec, tier == TC_CONTRA ? TC_UNRECOG_RT : tier);
             } else if (has_prefix(r->code, "POLICY_")) {
                 config = worse(config, tier);
@@ -474,10 +491,16 @@ static void describe(const struct cvma_platform *pl, char *out, size_t n)
     const char *prov = pl->bound ? pl->provider : NULL;
     char id[2 * CVMA_PLATFORM_ID_MAX + 1];
     char shortid[20];
+    char chip[2 * CVMA_PLATFORM_CHIP_ID_LEN + 1] = "";
     cvma_platform_id_string(pl, id, sizeof id);
     snprintf(shortid, sizeof shortid, "%.16s%s", pl->has_id ? id : "(none)",
              pl->has_id && strlen(id) > 16 ? "..." : "");
-    snprintf(out, n, "%s %s %s (%s%s)", vendor ? vendor : "?", type ? type : "?", shortid,
+    if (pl->has_chip_id) {
+        /* the host of a VLEK platform: two hosts of one provider differ only here */
+        cvma_hex_encode(pl->chip_id, 8, chip, sizeof chip);
+    }
+    snprintf(out, n, "%s %s %s%s%s%s (%s%s)", vendor ? vendor : "?", type ? type : "?", shortid,
+             pl->has_chip_id ? " chip " : "", chip, pl->has_chip_id ? "..." : "",
              prov ? "registered with " : "not registered", prov ? prov : "");
 }
 
@@ -553,8 +576,11 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
     describe(&res->platform, b, sizeof b);
     if (moved) {
         describe(&prev, a, sizeof a);
+        /* A masked CHIP_ID names no platform: the move is not seen, but nothing shows a stay. */
+        bool unnamed = !prev.has_id || !res->platform.has_id;
         cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
-                         "the workload moved from %s to %s%s", a, b,
+                         "the workload moved from %s to %s%s%s", a, b,
+                         unnamed ? " (or may have: no identifier shows it stayed)" : "",
                          same_workload ? "" : "; its measurement changed too");
     }
     /* The same workload keeps its measurement wherever it runs (a live migration moves the

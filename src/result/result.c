@@ -392,8 +392,20 @@ bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl)
 
 bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platform *b)
 {
-    return a->present == b->present && a->vendor == b->vendor && a->id_type == b->id_type &&
-           a->has_id == b->has_id && a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
+    /* No identifier (a masked CHIP_ID) names no platform: two such are not shown to be one
+     * (docs/results.md "Migration"), so they count as two. */
+    if (!a->present || !b->present || !a->has_id || !b->has_id) {
+        return false;
+    }
+    if (a->vendor != b->vendor || a->id_type != b->id_type || a->id_len != b->id_len ||
+        memcmp(a->id, b->id, a->id_len) != 0) {
+        return false;
+    }
+    /* The chip beside the id (a VLEK's id is its provider's cspID, shared by all its hosts; the
+     * signed CHIP_ID is the host): one that names a chip and one that does not, or two chips,
+     * are two platforms. */
+    return a->has_chip_id == b->has_chip_id &&
+           (!a->has_chip_id || memcmp(a->chip_id, b->chip_id, sizeof a->chip_id) == 0);
 }
 
 void cvma_result_fetched_collateral_refused(struct cvma_result *res, size_t since,

@@ -115,7 +115,11 @@ json_t *cvma_platform_to_json(const struct cvma_platform *pl);
  * caller may treat it as a platform unlike any other).
  */
 bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl);
-/* Same vendor, id type and identifier. */
+/*
+ * Same vendor, id type and identifier, and the same chip_id or none on both (a VLEK platform's
+ * id names its provider, the chip_id the host). A platform without an identifier (a masked
+ * CHIP_ID) is not the same as any, not even another without one: nothing shows it is.
+ */
 bool cvma_platform_same(const struct cvma_platform *a, const struct cvma_platform *b);
 
 /*
@@ -176,9 +180,11 @@ struct cvma_result {
     struct cvma_verdict verdict;
     struct cvma_claims claims; /* verified false until the evidence signature verified */
     struct cvma_platform platform;
-    bool undecided;      /* collateral unavailable: exit 3 */
-    char *policy_id;     /* owned: the policy appraised against (EAR), or NULL */
-    char eat_nonce[129]; /* hex of the expected report data as given (EAR), "" when none */
+    bool undecided;  /* collateral unavailable: exit 3 */
+    char *policy_id; /* owned: the policy appraised against (EAR), or NULL */
+    /* EAR eat_nonce: hex of the expected report data as given, else of the expected TPM
+     * quote nonce; "" when none */
+    char eat_nonce[129];
 };
 
 void cvma_result_init(struct cvma_result *res, const char *tee, time_t at);

@@ -589,6 +589,11 @@ enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence
             n--;
         }
         cvma_hex_encode(req->report_data, n, res->eat_nonce, sizeof res->eat_nonce);
+    } else if (req->has_nonce && req->nonce_len > 0) {
+        /* No report data: the freshness checked is the TPM quote's extraData (tpm, or an
+         * azure-* / svsm-vtpm quote), and the token names that nonce, as the service's does
+         * the one it issued. Its bytes as given, hex (at most 64: 128 digits). */
+        cvma_hex_encode(req->nonce, req->nonce_len, res->eat_nonce, sizeof res->eat_nonce);
     }
     if ((st = appraise(v, policy, req, o.at, res, err, err_len)) != CVMA_OK) {
         cvma_result_free(res);

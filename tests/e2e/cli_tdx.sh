@@ -2,7 +2,8 @@
 # TDX through the CLI on simulated evidence: a TD launched on an out-of-date TDX module
 # (TDRelaunchAdvised) is refused by default and accepted by a policy that lists the status;
 # the human output shows the TCB statuses, advisories and RTMRs; a quote with no TCB level
-# still has its claims, with a null TCB status.
+# still has its claims, with a null TCB status; a signed result on an accepted status keeps
+# hardware 32 in its trustworthiness vector.
 set -u
 CVM=${CVMATTEST_BIN:?}
 T=$(mktemp -d)
@@ -30,6 +31,23 @@ verify "$T/rl" --policy "$T/accept.json" --json >"$T/rl-ok.json"; check "relaunc
 has "$T/rl-ok.json" '"status": "affirming"'
 has "$T/rl-ok.json" '"severity": "info"'
 has "$T/rl-ok.json" "accepted by policy: tdx.accepted_tcb_statuses lists TDRelaunchAdvised"
+
+# An accepted status is still a TCB that needs action: the signed result's vector keeps
+# hardware 32 (docs/results.md), as an accepted debug guest keeps 32, never the 2 of UpToDate.
+$CVM registry keygen --out "$T/verifier" >/dev/null
+printf '{"tdx": {"accepted_tcb_statuses": ["UpToDate", "OutOfDate", "SWHardeningNeeded"]}}\n' \
+    >"$T/accept2.json"
+for st in rl:accept outofdate:accept2 swhardening:accept2 uptodate:accept2; do
+    s=${st%%:*}
+    [ "$s" = rl ] || $CVM sim tdx --out "$T/$s" --tcb-status "$s" >/dev/null
+    verify "$T/$s" --policy "$T/${st#*:}.json" --sign-result "$T/verifier.key" \
+        --result-out "$T/$s.tok" >/dev/null
+    check "$s accepted by policy: signed" 0 $?
+    $CVM result check "$T/$s.tok" --pub "$T/verifier.pub" >"$T/$s.ear"
+    check "$s accepted by policy: result check" 0 $?
+    hw=32; [ "$s" = uptodate ] && hw=2
+    has "$T/$s.ear" "\"hardware\": $hw,"
+done
 
 # a TD quote has no extraData: --nonce for it is refused, not ignored
 verify "$T/rl" --policy "$T/accept.json" --nonce 0011 >/dev/null 2>"$T/nonce.err"; check "--nonce for a TD quote" 2 $?

@@ -159,5 +159,30 @@ v m3 $B --registry "$T/cloud-root.jws" --proof "$T/proofs/$chip.json" --previous
     >"$T/image.txt"
 has "$T/image.txt" "MEASUREMENT_CHANGED"
 
+# A VLEK names its provider (cspID), shared by all its hosts: the chip beside it is the host.
+# The same workload on two chips of one provider moved; on the same chip it stayed.
+$CVM sim snp --out "$T/vl1" --vlek --chip-id "$other" --measurement "$M" >/dev/null
+$CVM sim snp --out "$T/vl2" --vlek --chip-id "$chip" --measurement "$M" >/dev/null
+$CVM sim snp --out "$T/vl3" --vlek --chip-id "$chip" --measurement "$M" >/dev/null
+v vl1 --offline --json >"$T/vl1.json"
+v vl2 --offline --previous "$T/vl1.json" --json >"$T/vl2.json"
+check "VLEK, another chip of the provider: warning" 0 $?
+has "$T/vl2.json" '"code": "PLATFORM_CHANGED"'
+has "$T/vl2.json" "moved from amd vlek sim.cvmattest.te... chip 6b6b6b6b6b6b6b6b... (not registered) to amd vlek sim.cvmattest.te... chip 5a5a5a5a5a5a5a5a..."
+v vl3 --offline --previous "$T/vl2.json" --json >"$T/vl3.json"
+check "VLEK, the same chip: affirming" 0 $?
+lacks "$T/vl3.json" PLATFORM_CHANGED
+# A masked CHIP_ID names no platform ("id": null): nothing shows the workload stayed, so two
+# masked results are two platforms (docs/results.md "Migration").
+$CVM sim snp --out "$T/mk1" --mask-chip-id --measurement "$M" >/dev/null
+$CVM sim snp --out "$T/mk2" --mask-chip-id --measurement "$M" >/dev/null
+v mk1 --offline --json >"$T/mk1.json"
+has "$T/mk1.json" '"id": null'
+v mk2 --offline --previous "$T/mk1.json" --json >"$T/mk2.json"
+check "masked CHIP_ID twice: warning" 0 $?
+has "$T/mk2.json" '"code": "PLATFORM_CHANGED"'
+has "$T/mk2.json" "moved from amd chip_id (none) (not registered) to amd chip_id (none) (not registered) (or may have: no identifier shows it stayed)"
+lacks "$T/mk2.json" MEASUREMENT_CHANGED
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

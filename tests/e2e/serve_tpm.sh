@@ -15,6 +15,8 @@
 # - azure-snp of a debug guest, under a policy that accepts it (snp.allow_debug): a warning,
 #   and no cnf (the host can read the paravisor's memory, the AK's key with it); the same guest
 #   without debug under that policy: cnf.jwk is the AK.
+# - the CLI's token (verify --sign-result) on the same tpm and azure-snp bundles names the
+#   --nonce it checked as eat_nonce (hex), none for --nonce '', and --report-data when both.
 set -u
 RESIGN_LIB=$(cd "$(dirname "$0")/lib" && pwd)
 export RESIGN_LIB
@@ -158,6 +160,15 @@ $CVM result check t1.jwt --pub v.pub >t1.chk 2>t1.err; eq "tpm, nonce: the token
 eq "tpm, nonce: the result names the AK (claims.tpm.ak.jwk)" "$AK_JWK" "$(jq -cS .claims.tpm.ak.jwk t1.json)"
 eq "tpm, nonce: the token's eat_nonce is the nonce" "$NB64" "$(jq -r .eat_nonce t1.chk)"
 eq "tpm, nonce: the token has no cnf (the AK is not bound)" "null" "$(cnf t1)"
+# The CLI's token on the same quote checked with --nonce names that nonce too (its hex, as
+# --report-data's is), not nothing; --nonce '' (no nonce expected) names none.
+$CVM verify tpm.json --offline --nonce "$NHEX" --sign-result v.key --result-out c1.jwt >/dev/null
+eq "verify --nonce (tpm): warning" 0 $?
+$CVM result check c1.jwt --pub v.pub >c1.chk 2>c1.err
+eq "verify --nonce (tpm): the token's eat_nonce is the nonce's hex" "$NHEX" "$(jq -r .eat_nonce c1.chk)"
+$CVM verify tpm.json --offline --nonce '' --sign-result v.key --result-out c0.jwt >/dev/null
+$CVM result check c0.jwt --pub v.pub >c0.chk 2>c0.err
+eq "verify --nonce '' (tpm): no eat_nonce" "null" "$(jq -r .eat_nonce c0.chk)"
 eq "tpm, nonce: the token's one submodule is tpm" '["tpm"]' "$(jq -c '.submods | keys' t1.tok)"
 
 # A quote selecting 17 PCR banks (more than a TPML_PCR_SELECTION holds) and an AK of an unknown
@@ -214,6 +225,18 @@ $CVM result check a1.jwt --pub v.pub >a1.chk 2>a1.err; eq "azure-snp, nonce: the
 eq "azure-snp, nonce: claims.azure.tpm.ak.jwk is the swtpm AK" "$AK_JWK" "$(jq -cS .claims.azure.tpm.ak.jwk a1.json)"
 eq "azure-snp, nonce: token cnf.jwk is the AK" "$AK_JWK" "$(jq -cS .cnf.jwk a1.chk)"
 eq "azure-snp, nonce: the token's one submodule is azure-snp" '["azure-snp"]' "$(jq -c '.submods | keys' a1.tok)"
+# The CLI: --nonce alone is named; with --report-data besides, the report data is (here one
+# the evidence does not carry: refused, and the token still names what was expected).
+$CVM verify az1.b --trust-root s/ark.pem --offline --nonce "$NHEX" --sign-result v.key \
+    --result-out c2.jwt >/dev/null
+$CVM result check c2.jwt --pub v.pub >c2.chk 2>c2.err
+eq "verify --nonce (azure-snp): the token's eat_nonce is the nonce's hex" "$NHEX" "$(jq -r .eat_nonce c2.chk)"
+$CVM verify az1.b --trust-root s/ark.pem --offline --nonce "$NHEX" --report-data 0102030405 \
+    --sign-result v.key --result-out c3.jwt >/dev/null
+eq "verify --nonce --report-data (azure-snp), another report data: refused" 1 $?
+$CVM result check c3.jwt --pub v.pub >c3.chk 2>c3.err
+eq "verify --nonce --report-data (azure-snp): eat_nonce is the report data" "0102030405" \
+    "$(jq -r .eat_nonce c3.chk)"
 
 fresh
 python3 mk.py azure-snp "$NHEX" "$(keyrd "$NHEX")" az2.b

@@ -214,10 +214,27 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
              {97, 2, 0, 2, 2}},
             {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING,
              {32, 2, 0, 2, 2}},
+            /* Other registry reasons are not "a platform no registry lists": 96 (or 32). */
+            {"sev-snp", true, true, CVMA_R_REGISTRY_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {96, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_CHIP_ID_MASKED, CVMA_SEV_ERROR,
+             {96, 2, 0, 2, 2}},
+            {"sev-snp", true, true, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+             {32, 2, 0, 2, 2}},
+            /* A TPM quote's signature is the evidence signature of tpm, azure-* and svsm-vtpm. */
+            {"tpm", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
+            {"azure-snp", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
+             {99, 0, 0, 99, 0}},
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
             {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
             {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
+            /* A status the policy accepted (lowered to info): still hardware 32. */
+            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR,
              {2, 96, 0, 2, 2}},
@@ -654,7 +671,92 @@ static void test_compare_previous_reads_the_earlier_platform_typed(void **state)
     assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
     assert_non_null(strstr(res.verdict.reasons[0].detail,
                            "from amd vlek cc-eu-west-1.exa... (registered with globex) to amd "
-                           "vlek cc-us-east-2.ama... (not registered)"));
+                           "vlek cc-us-east-2.ama... chip abababababababab... (not registered)"));
+    json_decref(prev);
+    cvma_result_cleanup(&res);
+}
+
+/*
+ * A VLEK's id is its provider's cspID, shared by all the provider's hosts; the chip_id beside
+ * it is the host. The same cspID on another chip moved (PLATFORM_CHANGED naming both chips);
+ * a chip on one side only is another platform too.
+ */
+static void test_compare_previous_sees_a_vlek_move_to_another_chip(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    (void)state;
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    vlek_platform(&res.platform);
+    const char *chips[] = {R64("cd"), NULL};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *pl = json_pack("{s:s, s:s, s:s}", "vendor", "amd", "id_type", "vlek", "id",
+                               "cc-us-east-2.amazonaws.com");
+        if (chips[i] != NULL) {
+            json_object_set_new(pl, "chip_id", json_string(chips[i]));
+        }
+        json_t *prev = json_pack("{s:o, s:{}}", "platform", pl, "claims");
+        res.verdict.n_reasons = 0;
+        assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+        assert_int_equal(res.verdict.n_reasons, 1);
+        assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+        assert_non_null(strstr(res.verdict.reasons[0].detail,
+                               i == 0 ? "from amd vlek cc-us-east-2.ama... chip cdcdcdcdcdcdcdcd..."
+                                        " (not registered) to amd vlek cc-us-east-2.ama... chip "
+                                        "abababababababab... (not registered)"
+                                      : "from amd vlek cc-us-east-2.ama... (not registered) to "
+                                        "amd vlek cc-us-east-2.ama... chip abababababababab..."));
+        json_decref(prev);
+    }
+    cvma_result_cleanup(&res);
+}
+
+/*
+ * A masked CHIP_ID ("id": null) names no platform: an earlier result on a masked chip and one
+ * now on a masked chip are not shown to be on one, so PLATFORM_CHANGED (docs/results.md
+ * "Migration": nothing shows the workload stayed); so is a masked one against a named one.
+ */
+static void test_compare_previous_counts_a_masked_chip_id_as_another_platform(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    struct cvma_platform a, b;
+    (void)state;
+    memset(&a, 0, sizeof a);
+    a.present = true;
+    a.vendor = CVMA_PLATFORM_AMD;
+    a.id_type = CVMA_PLATFORM_CHIP_ID;
+    b = a;
+    assert_false(cvma_platform_same(&a, &b));
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    res.platform = a;
+    json_t *prev = json_pack("{s:{s:s, s:s, s:n, s:n, s:{}}, s:{}}", "platform", "vendor", "amd",
+                             "id_type", "chip_id", "id", "provider", "labels", "claims");
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 1);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+    assert_int_equal(res.verdict.reasons[0].severity, CVMA_SEV_WARNING);
+    assert_non_null(strstr(res.verdict.reasons[0].detail,
+                           "from amd chip_id (none) (not registered) to amd chip_id (none) (not "
+                           "registered) (or may have: no identifier shows it stayed)"));
+    json_decref(prev);
+    /* Named now, masked before: moved too. */
+    res.verdict.n_reasons = 0;
+    res.platform.has_id = true;
+    res.platform.id_len = CVMA_PLATFORM_CHIP_ID_LEN;
+    memset(res.platform.id, 0x11, CVMA_PLATFORM_CHIP_ID_LEN);
+    prev = json_pack("{s:{s:s, s:s, s:n}, s:{}}", "platform", "vendor", "amd", "id_type", "chip_id",
+                     "id", "claims");
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 1);
+    assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+    json_decref(prev);
+    /* Named the same both times: nothing. */
+    res.verdict.n_reasons = 0;
+    prev = json_pack("{s:{s:s, s:s, s:s}, s:{}}", "platform", "vendor", "amd", "id_type", "chip_id",
+                     "id", R64("11"), "claims");
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
     json_decref(prev);
     cvma_result_cleanup(&res);
 }
@@ -685,9 +787,9 @@ static void test_compare_previous_names_a_changed_measurement(void **state)
     assert_int_equal(res.verdict.reasons[0].code, CVMA_R_MEASUREMENT_CHANGED);
     assert_int_equal(res.verdict.reasons[0].severity, CVMA_SEV_WARNING);
     assert_non_null(strstr(res.verdict.reasons[0].detail,
-                           "the measurement changed on amd vlek cc-us-east-2.ama... (not "
-                           "registered): from " R16("AB") R16("AB") R16("AB") " to " R16("ee")
-                                   R16("ee") R16("ee")));
+                           "the measurement changed on amd vlek cc-us-east-2.ama... chip "
+                           "abababababababab... (not registered): from " R16("AB") R16("AB")
+                                   R16("AB") " to " R16("ee") R16("ee") R16("ee")));
     json_decref(prev);
     res.verdict.n_reasons = 0;
 
@@ -910,6 +1012,8 @@ int main(void)
             cmocka_unit_test(test_signer_threads),
             cmocka_unit_test(test_platform_json_is_written_from_the_typed_identity),
             cmocka_unit_test(test_compare_previous_reads_the_earlier_platform_typed),
+            cmocka_unit_test(test_compare_previous_sees_a_vlek_move_to_another_chip),
+            cmocka_unit_test(test_compare_previous_counts_a_masked_chip_id_as_another_platform),
             cmocka_unit_test(test_compare_previous_names_a_changed_measurement),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
