@@ -15,6 +15,7 @@
 #include "collect/collect.h"
 #include "common/hex.h"
 #include "common/util.h"
+#include "verifier/bundle.h"
 
 #define EXIT_USAGE 2
 
@@ -73,6 +74,22 @@ static void collect_usage(FILE *f)
           "Exit: 0 written; 1 the TEE's evidence does not carry the nonce or cannot be parsed\n"
           "(raw bytes kept); 2 no interface works (this is no CVM) or a usage error.\n",
           f);
+}
+
+/* True when path is a regular file (not a link) holding a cvmattest bundle: what an earlier
+ * run of collect left at --out. Anything else there is never removed. */
+static bool is_bundle_file(const char *path)
+{
+    struct stat sb;
+    struct cvma_buf b = {0};
+    json_t *j = NULL;
+    bool yes = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+               cvma_file_read(path, CVMA_BUNDLE_MAX, &b) == CVMA_OK &&
+               (j = json_loadb((const char *)b.p, b.len, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+               json_is_object(j) && json_integer_value(json_object_get(j, "cvmattest_bundle")) == 1;
+    json_decref(j);
+    cvma_buf_free(&b);
+    return yes;
 }
 
 int cvma_cmd_collect(int argc, char **argv)
@@ -255,7 +272,7 @@ int cvma_cmd_collect(int argc, char **argv)
     printf("; wrote %s\n", out);
     rc = 0;
 out:
-    if (collecting && rc != 0 && unlink(out) == 0) {
+    if (collecting && rc != 0 && is_bundle_file(out) && unlink(out) == 0) {
         /* An earlier run's bundle at --out is not this collection's: never left beside the
          * raw bytes of one that failed. */
         fprintf(stderr, "cvmattest collect: removed the earlier %s: it is not this collection's\n",

@@ -254,6 +254,17 @@ rc=$?
 [ $rc -eq 1 ] && [ ! -e "$T/stale.json" ] && grep -q "removed the earlier" "$T/out" &&
     ok "a failed collect removes the earlier bundle at --out" ||
     fail "stale bundle: exit $rc, $(ls "$T/stale.json" 2>&1): $(cat "$T/out")"
+# ... but nothing else: a file that is no bundle, and a symbolic link, stay as they are
+echo important >"$T/precious.txt"
+ln -s "$T/precious.txt" "$T/link.json"
+for f in precious.txt link.json; do
+    $CVM collect --nonce "$NONCE" --out "$T/$f" --tsm-root "$T/none" --dev-root "$T/none" \
+        >"$T/out" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(cat "$T/$f" 2>/dev/null)" = important ] && ! grep -q "removed" "$T/out" &&
+        ok "a failed collect leaves $f at --out alone (no bundle)" ||
+        fail "a failed collect touched $f: exit $rc: $(cat "$T/out")"
+done
 # raw bytes that cannot be written: no bundle (exit 2), never a bundle without them
 : >"$T/rawfile"
 $CVM collect --nonce "$NONCE" --out "$T/noraw.json" --raw-dir "$T/rawfile" \
