@@ -15,8 +15,8 @@
  * entries fetched from a test server or mirror never answer for the real KDS. VCEKs and cert
  * chains never expire (a VCEK for one chip and TCB never changes; the chain is checked against
  * pinned roots). A CRL expires at its nextUpdate, or 24 h after the fetch when nextUpdate is
- * absent; if nextUpdate has already passed, one hour after the fetch (so a stale CRL on the
- * server is not refetched on every run; the verifier reports it as CRL_EXPIRED anyway).
+ * absent. A CRL already past its nextUpdate when downloaded is neither cached nor used
+ * (collateral/fetch.h: the cached copy stands, or the answer is undecided).
  * Online, a cached CRL fetched longer ago than max_age (cache.h) is fetched again; when that
  * refresh fails the cached CRL is still used (it has not expired) and v receives
  * COLLATERAL_STALE_CACHE (warning) naming its age and the failure. Offline, a cached CRL is
@@ -48,7 +48,6 @@
 
 #define CVMA_KDS_DEFAULT_BASE_URL "https://kdsintf.amd.com"
 #define CVMA_KDS_CRL_DEFAULT_TTL  (24 * 3600) /* seconds, when a CRL has no nextUpdate */
-#define CVMA_KDS_CRL_STALE_TTL    3600        /* seconds, when nextUpdate has already passed */
 #define CVMA_KDS_PATH_MAX         256         /* enough for any path cvma_kds_vcek_path builds */
 
 /* Borrows everything it points to. A zeroed struct (or cvma_kds_init) means: the real KDS,

@@ -96,9 +96,10 @@ bool cvma_pcs_url_decode(const char *in, struct cvma_buf *out)
     return true;
 }
 
-int64_t cvma_pcs_expiry(int64_t next, int64_t now)
+int64_t cvma_pcs_expiry(bool ok, int64_t next, int64_t now)
 {
-    return next <= now ? now + CVMA_PCS_STALE_TTL : next;
+    /* 0 would mean "never" to the cache: a date at the epoch is no date */
+    return ok && next > 0 ? next : now + CVMA_PCS_DEFAULT_TTL;
 }
 
 static void put_u64be(uint8_t *p, uint64_t v)

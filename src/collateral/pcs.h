@@ -18,8 +18,8 @@
  * or a PCCS never answer for the real PCS. An entry holds the body and the decoded issuer
  * chain together (one atomic entry). TCB Info and QE Identity expire at their nextUpdate, CRLs
  * at their nextUpdate (24 h after the fetch when absent); whatever is already past its
- * nextUpdate when fetched expires one hour after the fetch, so stale collateral on a server is
- * not refetched on every run (the verifier reports COLLATERAL_EXPIRED / CRL_EXPIRED anyway).
+ * nextUpdate when downloaded is neither cached nor used (collateral/fetch.h: the cached copy
+ * stands, or the answer is undecided).
  * All four change over time: online, a cached answer fetched longer ago than max_age (cache.h)
  * is fetched again even before its nextUpdate; when that refresh fails the cached answer is
  * still used (it has not expired) and v receives COLLATERAL_STALE_CACHE (warning) naming its
@@ -54,7 +54,6 @@
     "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
 #define CVMA_PCS_PCCS_ROOT_CA_CRL_PATH "/sgx/certification/v4/rootcacrl"
 #define CVMA_PCS_DEFAULT_TTL           (24 * 3600) /* seconds, for a CRL without nextUpdate */
-#define CVMA_PCS_STALE_TTL             3600        /* seconds, when nextUpdate has already passed */
 
 /* Borrows everything it points to. A zeroed struct (or cvma_pcs_init) means: the real PCS and
  * Intel's Root CA CRL, online, default HTTP options, no cache. */
@@ -126,10 +125,6 @@ typedef bool (*cvma_pcs_check_fn)(enum cvma_pcs_item item, const struct cvma_pcs
 typedef bool (*cvma_pcs_version_fn)(enum cvma_pcs_item item, const struct cvma_pcs_answer *a,
                                     struct cvma_collateral_version *out, void *arg);
 
-/* The cache expiry of a document or CRL whose nextUpdate is next: next, or an hour after now
- * when it has already passed (CVMA_PCS_STALE_TTL). */
-int64_t cvma_pcs_expiry(int64_t next, int64_t now);
-
 /*
  * Fetches one item (fmspc: TCB Info only; ca: PCK CRL only) through the one fetch path, the
  * cache key "intel-pcs " and the full URL, the answer checked by check and dated by version
@@ -151,6 +146,10 @@ CVMA_MUST_USE enum cvma_status cvma_pcs_fetch(const struct cvma_pcs *p, enum cvm
  */
 CVMA_MUST_USE enum cvma_status cvma_pcs_evict(const struct cvma_pcs *p, enum cvma_pcs_item item,
                                               const uint8_t *fmspc, enum cvma_pcs_ca ca);
+
+/* The cache expiry of a document or CRL whose nextUpdate is next (Unix s; ok false or 0: none
+ * given): next, else CVMA_PCS_DEFAULT_TTL after now. */
+int64_t cvma_pcs_expiry(bool ok, int64_t next, int64_t now);
 
 /*
  * An answer as one cache entry: magic (8 bytes) || u64be body length || body || u64be chain

@@ -88,13 +88,9 @@ static const char *check_body(enum body_kind kind, const struct cvma_buf *b, int
             ok = cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t);
             next = (int64_t)t;
         }
-        if (!ok) {
-            *expires_at = now + CVMA_KDS_CRL_DEFAULT_TTL;
-        } else if (next <= now) {
-            *expires_at = now + CVMA_KDS_CRL_STALE_TTL;
-        } else {
-            *expires_at = next;
-        }
+        /* One already past its nextUpdate is refused by its version (crl_version), never
+         * cached: no grace period here. 0 would mean "never" to the cache. */
+        *expires_at = ok && next > 0 ? next : now + CVMA_KDS_CRL_DEFAULT_TTL;
         break;
     }
     }

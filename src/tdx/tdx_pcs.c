@@ -55,7 +55,7 @@ static bool check_answer(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
         if (memcmp(ti.fmspc, fmspc, 6) != 0) {
             snprintf(why, why_len, "TCB Info for another FMSPC");
         }
-        *expires_at = cvma_pcs_expiry((int64_t)ti.next_update, now);
+        *expires_at = cvma_pcs_expiry(true, (int64_t)ti.next_update, now);
         cvma_tdx_tcb_info_cleanup(&ti);
         break;
     }
@@ -70,7 +70,7 @@ static bool check_answer(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
                      scratch.n_reasons > 0 ? scratch.reasons[0].detail : "not a TD QE Identity");
             break;
         }
-        *expires_at = cvma_pcs_expiry((int64_t)qi.next_update, now);
+        *expires_at = cvma_pcs_expiry(true, (int64_t)qi.next_update, now);
         cvma_tdx_qe_identity_cleanup(&qi);
         break;
     }
@@ -86,7 +86,7 @@ static bool check_answer(enum cvma_pcs_item k, const struct cvma_pcs_answer *a,
             ok = cvma_asn1_time_to_time_t(X509_CRL_get0_nextUpdate(crl), &t);
             next = (int64_t)t;
         }
-        *expires_at = ok ? cvma_pcs_expiry(next, now) : now + CVMA_PCS_DEFAULT_TTL;
+        *expires_at = cvma_pcs_expiry(ok, next, now);
         break;
     }
     }
