@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -487,6 +488,23 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
     if (o->sim.n_dirs > 1 && o->sim.switch_after == 0) {
         return cvma_cli_usage_error(cmd, "several --sim DIR need --switch-after N");
     }
+    /* An input that cannot be read is refused before anything is served or connected to
+     * (as --collect's first collection is): each --sim DIR holds the simulator's report or
+     * quote. Its keys are looked for when evidence is made (a missing key is refused then,
+     * to the peer). */
+    for (size_t i = 0; i < o->sim.n_dirs; i++) {
+        char rp[PATH_MAX], qp[PATH_MAX];
+        int a = snprintf(rp, sizeof rp, "%s/report.bin", o->sim.dirs[i]);
+        int b = snprintf(qp, sizeof qp, "%s/quote.bin", o->sim.dirs[i]);
+        if (a < 0 || (size_t)a >= sizeof rp || b < 0 || (size_t)b >= sizeof qp ||
+            (access(rp, R_OK) != 0 && access(qp, R_OK) != 0)) {
+            fprintf(stderr,
+                    "cvmattest %s: --sim %s: no readable report.bin or quote.bin there "
+                    "(cvmattest sim snp|tdx --keep-keys --out DIR makes them)\n",
+                    cmd, o->sim.dirs[i]);
+            return 2;
+        }
+    }
     if ((misbehaving(o, "straddle") || misbehaving(o, "straddle-slow")) &&
         (!o->mutual || o->reattest > 0 || o->send != NULL || o->cert_bound)) {
         return cvma_cli_usage_error(cmd,
@@ -550,6 +568,8 @@ static int collect_works(const char *cmd, const struct cvma_atls_source *src)
 }
 
 /* "host:port" into host (NUL-terminated) and port. */
+/* "HOST:PORT" into its parts; an IPv6 HOST may be written in brackets, "[::1]:PORT" (RFC 3986
+ * form), and is handed on without them. */
 static bool split_addr(const char *s, char *host, size_t host_len, char *port, size_t port_len)
 {
     const char *colon = strrchr(s, ':');
@@ -557,8 +577,19 @@ static bool split_addr(const char *s, char *host, size_t host_len, char *port, s
         colon[1] == '\0') {
         return false;
     }
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
+    const char *h = s;
+    size_t hl = (size_t)(colon - s);
+    if (hl >= 1 && s[0] == '[') {
+        /* brackets only around the whole host, and only a host with a colon needs them */
+        if (hl < 2 || s[hl - 1] != ']' || memchr(s + 1, ':', hl - 2) == NULL ||
+            memchr(s + 1, '[', hl - 2) != NULL || memchr(s + 1, ']', hl - 2) != NULL) {
+            return false;
+        }
+        h = s + 1;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
     memcpy(port, colon + 1, strlen(colon + 1) + 1);
     return true;
 }

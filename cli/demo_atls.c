@@ -190,7 +190,8 @@ static bool client(struct demo_atls *a, SSL *ssl)
             return false;
         }
         a->n_results = i + 1;
-        if (cvma_result_exit_code(r) != 0) {
+        /* Another image on this session is refused whatever the status (cvma_atls_check). */
+        if (cvma_result_exit_code(r) != 0 || cvma_result_has_reason(r, "MEASUREMENT_CHANGED")) {
             cvma_atls_send_refusal(ssl, r);
             cvma_result_free(r);
             a->refused = true;

@@ -124,8 +124,9 @@ CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8
 CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t **out, size_t *len);
 
 /* Sends the refusal of a peer's evidence: an ERROR frame "refused: CODE" with the result's
- * first error reason (r NULL, or none: "refused"); errors writing it are ignored (the
- * connection is closed next). */
+ * first error reason; with none, "refused: MEASUREMENT_CHANGED" for a renewal that names
+ * another image, else (r NULL too) "refused"; errors writing it are ignored (the connection
+ * is closed next). */
 CVMA_API void cvma_atls_send_refusal(SSL *ssl, const struct cvma_result *r);
 
 /*

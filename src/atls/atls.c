@@ -335,11 +335,17 @@ CVMA_API enum cvma_status cvma_atls_read_frame(SSL *ssl, uint8_t *type, uint8_t 
 CVMA_API void cvma_atls_send_refusal(SSL *ssl, const struct cvma_result *r)
 {
     char msg[256] = "refused";
+    bool said = false;
     for (size_t i = 0; r != NULL && i < cvma_result_reason_count(r); i++) {
         if (strcmp(cvma_result_reason_severity(r, i), "error") == 0) {
             snprintf(msg, sizeof msg, "refused: %s", cvma_result_reason_code(r, i));
+            said = true;
             break;
         }
+    }
+    if (!said && r != NULL && cvma_result_has_reason(r, "MEASUREMENT_CHANGED")) {
+        /* a renewal refused for another image, whatever its status (cvma_atls_check) */
+        snprintf(msg, sizeof msg, "refused: MEASUREMENT_CHANGED");
     }
     (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
 }

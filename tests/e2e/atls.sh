@@ -181,6 +181,16 @@ wait_for "$T/mu5.err" "closing a connection: attestation 1: this end's evidence 
 server refl --sim "$T/reg" --misbehave reflect --connections 1
 client --mutual --sim "$T/reg2" >"$T/c10.out" 2>&1; check "reflected evidence refused" 1 $?
 has "$T/c10.out" ATLS_EVIDENCE_REFLECTED
+# ...and with one certificate and key at both ends, where the senders' keys are the same and
+# only the role byte tells the client's binding from the server's (docs/atls.md, "Threat model")
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=shared \
+    -keyout "$T/shared.key" -out "$T/shared.pem" -days 1 >/dev/null 2>&1 ||
+    { echo "FAIL: openssl req (shared key)"; exit 1; }
+server reflsh --sim "$T/reg" --misbehave reflect --cert "$T/shared.pem" --key "$T/shared.key" \
+    --connections 1
+client --mutual --sim "$T/reg2" --cert "$T/shared.pem" --key "$T/shared.key" >"$T/c10s.out" 2>&1
+check "reflected evidence refused, one key at both ends" 1 $?
+has "$T/c10s.out" ATLS_EVIDENCE_REFLECTED
 
 # --- refused: stale nonce (a re-attestation answered with the first evidence) ---
 server stale --sim "$T/reg" --misbehave replay --connections 1
@@ -569,6 +579,22 @@ fi
 $CVM atls-client --connect 127.0.0.1 $V >"$T/c25.out" 2>&1; check "client --connect without a port" 2 $?
 has "$T/c25.out" "not HOST:PORT"
 $CVM atls-server --listen 127.0.0.1:0 >/dev/null 2>&1; check "server without --sim" 2 $?
+# an IPv6 HOST:PORT in brackets is an address (nobody listens there: 3), not a usage error
+$CVM atls-client --connect "[::1]:$free" $V --timeout 5 >"$T/c25b.out" 2>&1
+check "client --connect [::1]:PORT: not a usage error" 3 $?
+lacks "$T/c25b.out" "not HOST:PORT"
+$CVM atls-client --connect "[::1:$free" $V >"$T/c25c.out" 2>&1; check "client --connect [::1:PORT" 2 $?
+has "$T/c25c.out" "not HOST:PORT"
+# a --sim DIR without the simulator's report or quote: refused at start (2), before any
+# connection is served or made
+timeout 10 $CVM atls-server --listen 127.0.0.1:0 --sim "$T/none" >"$T/c25d.out" 2>&1
+check "server --sim without a report: exit 2 at start" 2 $?
+has "$T/c25d.out" "no readable report.bin or quote.bin"
+lacks "$T/c25d.out" "^listening"
+$CVM atls-client --connect "127.0.0.1:$free" $V --mutual --sim "$T/none" >"$T/c25e.out" 2>&1
+check "client --mutual --sim without a report: exit 2 at start" 2 $?
+has "$T/c25e.out" "no readable report.bin or quote.bin"
+lacks "$T/c25e.out" "cannot connect"
 $CVM atls-client >/dev/null 2>&1; check "client without --connect" 2 $?
 $CVM atls-client --help >/dev/null; check "client --help" 0 $?
 # options that would do nothing are refused, never ignored (a port nobody listens on: a client

@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "atls/atls_frame.h"
+#include "common/verdict.h"
 #include "cvmattest/atls.h"
+#include "result/result.h"
 #include "sim/sim_atls.h"
 #include "sim/sim_snp.h"
 #include "testutil.h"
@@ -523,6 +526,37 @@ static void test_atls_printable_caps_and_escapes(void **state)
     assert_string_equal(cvma_atls_printable(text, 5, out, 8), "\\x1b[2J");
 }
 
+/* The refusal names the first error; a renewal that names another image (MEASUREMENT_CHANGED,
+ * a warning: refused whatever the status) is said as that; nothing else, "refused". */
+static void refusal_says(const struct cvma_result *r, const char *want)
+{
+    struct tu_tls_pair a;
+    uint8_t type = 0, *p = NULL;
+    size_t len = 0;
+    tu_tls_pair_open(&a, 0);
+    cvma_atls_send_refusal(a.s, r);
+    assert_int_equal(cvma_atls_read_frame(a.c, &type, &p, &len), CVMA_OK);
+    assert_int_equal(type, CVMA_ATLS_F_ERROR);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(p, want, len);
+    free(p);
+    tu_tls_pair_close(&a);
+}
+
+static void test_atls_refusal_names_the_reason(void **state)
+{
+    struct cvma_result res;
+    (void)state;
+    refusal_says(NULL, "refused");
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    refusal_says(&res, "refused");
+    (void)cvma_verdict_add(&res.verdict, CVMA_R_MEASUREMENT_CHANGED, CVMA_SEV_WARNING, "moved");
+    refusal_says(&res, "refused: MEASUREMENT_CHANGED");
+    (void)cvma_reject(&res.verdict, CVMA_R_SNP_DEBUG_ALLOWED, "debug");
+    refusal_says(&res, "refused: SNP_DEBUG_ALLOWED");
+    cvma_result_cleanup(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +571,7 @@ int main(void)
             cmocka_unit_test(test_atls_header_alone_allocates_a_chunk),
             cmocka_unit_test(test_atls_printable_caps_and_escapes),
             cmocka_unit_test(test_atls_answer_refuses_oversized_evidence_and_tells_the_peer),
+            cmocka_unit_test(test_atls_refusal_names_the_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
