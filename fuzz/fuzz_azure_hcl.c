@@ -3,7 +3,7 @@
  * evidence reader with the HCL report it carries (the same bytes as both inputs).
  *
  * Answers are checked against a reading by hand here: the HCL report's header ("HCLA",
- * version, request size = 1,236 + claims length, request type, zero reserved bytes), the
+ * version 1 or 2, request size = 1,236 + claims length, request type 2, zero reserved bytes), the
  * hardware report slice (for TDX a TDREPORT and zeros), the runtime data header (size = 20 + claims
  * length, version 1, report type, hash type, claims length), the claims span and the padding after
  * them (zero, or with allow_trailing_data anything with one PARSE_TRAILING_DATA warning), accepted
@@ -26,14 +26,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The HCL report by hand: header 32 bytes (request size, reserved zero), hardware report
- * 1,184, runtime data header 20 (size, version, report type, hash type, claims length),
- * claims, zero padding. v holds only this parse's reasons. */
+/* The HCL report by hand: header 32 bytes (version 1 or 2, request size, request type 2
+ * (AK_CERT), status and reserved zero), hardware report 1,184, runtime data header 20 (size,
+ * version, report type, hash type, claims length), claims, zero padding. v holds only this
+ * parse's reasons. */
 static void check_hcl(const uint8_t *p, size_t len, bool allow, enum cvma_status st,
                       const struct cvma_azure_hcl *h, const struct cvma_verdict *v)
 {
     static const struct cvma_azure_hcl zero;
-    bool ok = len >= 1236 && memcmp(p, "HCLA", 4) == 0;
+    bool ok = len >= 1236 && memcmp(p, "HCLA", 4) == 0 &&
+              (fz_le32(p + 4) == 1 || fz_le32(p + 4) == 2) && fz_le32(p + 12) == 2;
     uint32_t cl = ok ? fz_le32(p + 1232) : 0;
     ok = ok && cl >= 1 && cl <= CVMA_AZURE_CLAIMS_MAX && len - 1236 >= cl &&
          (fz_le32(p + 1224) == 2 || fz_le32(p + 1224) == 4) && fz_le32(p + 1228) == 1 &&
@@ -266,11 +268,16 @@ static bool evidence_well_formed(const uint8_t *p, size_t len)
 static void check_evidence(const uint8_t *p, size_t len, const struct cvma_azure_evidence *ev)
 {
     json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
-    const json_t *q = json_object_get(j, "tpm_quote"), *ver = json_object_get(j, "version");
+    const json_t *q = json_object_get(j, "tpm_quote"), *hcl = json_object_get(j, "hcl_report");
+    const json_t *ver = json_object_get(j, "version");
+    /* the older form's names (docs/azure.md): one spelling or the other, never both */
+    CHECK(q == NULL || json_object_get(j, "quote") == NULL);
+    CHECK(hcl == NULL || json_object_get(j, "report") == NULL);
+    q = q != NULL ? q : json_object_get(j, "quote");
+    hcl = hcl != NULL ? hcl : json_object_get(j, "report");
     CHECK(json_is_object(j) && json_is_object(q));
     CHECK(ev->version == (ver != NULL ? (int)json_integer_value(ver) : 0));
-    CHECK(same_bytes(json_object_get(j, "hcl_report"), false, ev->hcl_report.p,
-                     ev->hcl_report.len));
+    CHECK(same_bytes(hcl, false, ev->hcl_report.p, ev->hcl_report.len));
     CHECK(same_bytes(json_object_get(q, "message"), true, ev->quote_msg.p, ev->quote_msg.len));
     CHECK(same_bytes(json_object_get(q, "signature"), true, ev->quote_sig.p, ev->quote_sig.len));
     CHECK((json_object_get(j, "td_quote") != NULL) == (ev->td_quote.len > 0));

@@ -13,6 +13,7 @@ if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -d "$CVMATTEST_VECTORS" ]; then
     case $name in
     fuzz_snp_report) find "$CVMATTEST_VECTORS/snp" -name 'report.bin' -exec cp {} "$work/corpus/" \; 2>/dev/null || true
         i=0; for f in $(find "$CVMATTEST_VECTORS/snp" -name report.bin); do i=$((i+1)); cp "$f" "$work/corpus/seed$i"; done ;;
+    fuzz_azure_hcl) i=0; for f in $(find "$CVMATTEST_VECTORS" -name 'hcl-report.bin' -o -path '*azure*' -name 'evidence*.json'); do i=$((i+1)); cp "$f" "$work/corpus/seed$i"; done ;;
     fuzz_amd_cert_ext) i=0; for f in $(find "$CVMATTEST_VECTORS/snp" -name '*.der'); do i=$((i+1)); cp "$f" "$work/corpus/seed$i"; done ;;
     fuzz_tdx_quote) i=0; for f in $(find "$CVMATTEST_VECTORS/tdx" "$CVMATTEST_VECTORS/sgx" -name 'quote.bin' -o -name '*quote*.dat' -o -name 'td-quote.bin'); do i=$((i+1)); cp "$f" "$work/corpus/seed$i"; done ;;
     fuzz_tdx_certdata|fuzz_pck_ext)

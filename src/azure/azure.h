@@ -32,12 +32,13 @@
 #define CVMA_AZURE_REPORT_TYPE_TDX  4
 #define CVMA_AZURE_HASH_TYPE_SHA256 1
 #define CVMA_AZURE_RUNTIME_VERSION  1
+#define CVMA_AZURE_REQ_TYPE_AK_CERT 2 /* the header's request type: AK_CERT */
 #define CVMA_AZURE_CLAIMS_MAX       (64u << 10)
 
 struct cvma_azure_hcl {
-    uint32_t version;      /* 1 (SNP samples), 2 (TDX sample) */
-    uint32_t request_size; /* header to the claims' end: 32 + 1,184 + 20 + claims length */
-    uint32_t request_type;
+    uint32_t version;           /* 1 or 2 (both occur in the samples) */
+    uint32_t request_size;      /* header to the claims' end: 32 + 1,184 + 20 + claims length */
+    uint32_t request_type;      /* CVMA_AZURE_REQ_TYPE_AK_CERT */
     struct cvma_span hw_report; /* 1,184 bytes at offset 32 (borrowed) */
     uint32_t rt_size;           /* runtime data header: 20 + claims length */
     uint32_t rt_version;
@@ -52,12 +53,13 @@ bool cvma_azure_hcl_detect(const uint8_t *p, size_t len);
 
 /*
  * Parses an HCL report (through the bounds-checked reader). Reasons: AZURE_HCL_MALFORMED (a
- * truncated report; a runtime data version, report or hash type not known; a runtime data or
- * request size that is not its header's and the claims'; a non-zero status or reserved header
- * bytes; for TDX, a non-zero byte after the TDREPORT in the hardware report), and
- * PARSE_TRAILING_DATA (a non-zero byte after the claims: an error, or a warning and CVMA_OK
- * when allow_trailing_data). On CVMA_REJECTED *out is all cleared. Zero bytes after the claims
- * are the report's padding: counted in padding, no reason.
+ * truncated report; a header version other than 1 or 2, a request type other than AK_CERT; a
+ * runtime data version, report or hash type not known; a runtime data or request size that is not
+ * its header's and the claims'; a non-zero status or reserved header bytes; for TDX, a non-zero
+ * byte after the TDREPORT in the hardware report), and PARSE_TRAILING_DATA (a non-zero byte after
+ * the claims: an error, or a warning and CVMA_OK when allow_trailing_data). On CVMA_REJECTED *out
+ * is all cleared. Zero bytes after the claims are the report's padding: counted in padding, no
+ * reason.
  */
 CVMA_MUST_USE enum cvma_status cvma_azure_hcl_parse(const uint8_t *p, size_t len,
                                                     bool allow_trailing_data,

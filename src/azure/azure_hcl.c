@@ -47,6 +47,25 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
                            CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN +
                                    CVMA_AZURE_RUNTIME_HDR_LEN);
     }
+    /* OpenHCL's IgvmAttestRequestHeader: version 1 or 2 (the samples carry both); request type
+     * 0 INVALID, 1 KEY_RELEASE, 2 AK_CERT, 3 WRAPPED_KEY. The vTPM's report is built as an
+     * AK_CERT request, the only one whose claims carry HCLAkPub and the guest's user data; a
+     * report of another type is not the one read here. */
+    if (out->version != 1 && out->version != 2) {
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: header version (bytes 4..7) %u, not 1 or 2", out->version);
+    }
+    if (out->request_type != CVMA_AZURE_REQ_TYPE_AK_CERT) {
+        static const char *const names[] = {"INVALID", "KEY_RELEASE", "AK_CERT", "WRAPPED_KEY"};
+        return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                           "hcl report: request type (bytes 12..15) %u (%s), not %u (AK_CERT, the "
+                           "vTPM's report)",
+                           out->request_type,
+                           out->request_type < sizeof names / sizeof names[0]
+                                   ? names[out->request_type]
+                                   : "unknown",
+                           CVMA_AZURE_REQ_TYPE_AK_CERT);
+    }
     if (claims_len == 0 || claims_len > CVMA_AZURE_CLAIMS_MAX ||
         !cvma_reader_span(&r, claims_len, &out->claims)) {
         return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
@@ -79,10 +98,12 @@ static enum cvma_status hcl_parse(const uint8_t *p, size_t len, bool allow_trail
                            "hcl report: runtime data hash type %u (only 1 = SHA-256 is known)",
                            out->hash_type);
     }
-    /* docs/azure.md: the runtime data header's version is 1, its size counts itself and the
-     * claims; the request size counts everything from "HCLA" to the claims' end (2,346 = 32 +
-     * 1,184 + 20 + 1,110 in the SEV-SNP samples); the status and the reserved header bytes are
-     * zero. A field that says otherwise describes another layout than the one read here. */
+    /* docs/azure.md: the runtime data header's version is 1 (OpenHCL keeps the vTPM's report
+     * at IgvmAttestRequestVersion 1; version 2 is its request to the host, where a 4-byte
+     * capability bitmap sits before the claims), its size counts itself and the claims; the request
+     * size counts everything from "HCLA" to the claims' end (2,346 = 32 + 1,184 + 20 + 1,110 in the
+     * SEV-SNP samples); the status and the reserved header bytes are zero. A field that says
+     * otherwise describes another layout than the one read here. */
     if (out->rt_version != CVMA_AZURE_RUNTIME_VERSION) {
         return cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
                            "hcl report: runtime data version %u (only %u is known)",

@@ -112,8 +112,6 @@ static void test_azure_hcl_parse_refuses_malformed_reports(void **state)
     expect_hcl_refused(b, n);
 }
 
-/* The header's fields that are not the hardware's: each one that does not fit the layout is
- * refused by name, with the value read and the one wanted. */
 /* TDX: the hardware report slot is a 1,024-byte TDREPORT and zeros; a byte after the TDREPORT
  * that is not zero is refused, naming its offset (nothing signs or compares it). */
 static void test_azure_hcl_parse_refuses_bytes_after_the_tdreport(void **state)
@@ -147,6 +145,8 @@ static void test_azure_hcl_parse_refuses_bytes_after_the_tdreport(void **state)
     cvma_verdict_cleanup(&v);
 }
 
+/* The header's fields that are not the hardware's: each one that does not fit the layout is
+ * refused by name, with the value read and the one wanted. */
 static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **state)
 {
     uint8_t b[2600];
@@ -162,6 +162,15 @@ static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **st
         uint32_t val;
         const char *needle;
     } bad[] = {
+            /* OpenHCL's header version: 1 or 2 */
+            {4, 0, "header version (bytes 4..7) 0, not 1 or 2"},
+            {4, 3, "header version (bytes 4..7) 3, not 1 or 2"},
+            {4, 0xffffffffu, "header version (bytes 4..7) 4294967295, not 1 or 2"},
+            /* the request type: AK_CERT (2), the vTPM's report; not another request's */
+            {12, 0, "request type (bytes 12..15) 0 (INVALID), not 2 (AK_CERT"},
+            {12, 1, "request type (bytes 12..15) 1 (KEY_RELEASE), not 2 (AK_CERT"},
+            {12, 3, "request type (bytes 12..15) 3 (WRAPPED_KEY), not 2 (AK_CERT"},
+            {12, 0xffffffffu, "request type (bytes 12..15) 4294967295 (unknown), not 2"},
             /* the request size counts "HCLA" to the claims' end, not the padding */
             {8, 0xffffffffu, "request size 4294967295, not "},
             {8, (uint32_t)(rt + 20 + cl - 32), "request size "},
@@ -178,6 +187,13 @@ static void test_azure_hcl_parse_refuses_header_fields_that_do_not_fit(void **st
     assert_int_equal(h.request_size, rt + 20 + cl);
     assert_int_equal(h.rt_size, 20 + cl);
     cvma_verdict_cleanup(&v);
+    /* header version 2 (the TDX and Genoa samples') as well as 1 */
+    tu_put32(b + 4, 2);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_azure_hcl_parse(b, n, false, &h, &v), CVMA_OK);
+    assert_int_equal(h.version, 2);
+    cvma_verdict_cleanup(&v);
+    tu_put32(b + 4, 1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t keep[4];
         memcpy(keep, b + bad[i].off, 4);
