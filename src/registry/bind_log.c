@@ -448,8 +448,9 @@ static void keep_conflict(const char *dir, const char *origin, uint64_t size, co
         size_t cl = strlen(path) + sizeof ".consistency";
         if ((cpath = malloc(cl)) != NULL) {
             snprintf(cpath, cl, "%s.consistency", path);
-            if (cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext), 0644) !=
-                0) {
+            /* (one there already: the pair was kept before, with a proof of it) */
+            int ce = cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext), 0644);
+            if (ce != 0 && ce != EEXIST) {
                 free(cpath);
                 cpath = NULL;
             }

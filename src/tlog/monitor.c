@@ -362,8 +362,10 @@ static void keep_split(const char *dir, const struct cvma_checkpoint *cp, const 
             size_t cl = strlen(path) + sizeof ".consistency";
             if ((ctext = cvma_tlog_consistency_text(&c)) != NULL && (cpath = malloc(cl)) != NULL) {
                 snprintf(cpath, cl, "%s.consistency", path);
-                if (cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext),
-                                               0644) != 0) {
+                /* (one there already: the pair was kept before, with its proof) */
+                int ce = cvma_file_create_exclusive(cpath, (const uint8_t *)ctext, strlen(ctext),
+                                                    0644);
+                if (ce != 0 && ce != EEXIST) {
                     free(cpath);
                     cpath = NULL;
                 }

@@ -189,9 +189,11 @@ char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *orig
 /* Keeps two checkpoints that conflict as evidence: dir/<prefix><hash of origin><suffix>
  * holding a and the same name plus ".seen" holding b, each created exclusively (never over
  * an existing file, never through a symlink) and fsynced; when either name is taken, "-1",
- * "-2", ... is added to the suffix, so two conflicts in the same second both stay. *path_out
- * and *seen_out get the names (malloc'd, the caller frees). CVMA_OK, CVMA_E_IO (nothing
- * kept), CVMA_E_NOMEM. */
+ * "-2", ... is added to the suffix, so two conflicts in the same second both stay. A pair
+ * already kept with these very contents (under any suffix) is not kept again: its names are
+ * given, so a conflict that persists leaves one pair, not one a run. *path_out and *seen_out
+ * get the names (malloc'd, the caller frees). CVMA_OK, CVMA_E_IO (nothing kept),
+ * CVMA_E_NOMEM. */
 CVMA_MUST_USE enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix,
                                                        const char *origin, const char *suffix,
                                                        const uint8_t *a, size_t a_len,

@@ -3,6 +3,7 @@
  * checkpoint only when it is consistent with the last one it cosigned for that origin. See
  * tlog/tlog.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,6 +75,65 @@ char *cvma_tlog_state_path(const char *dir, const char *prefix, const char *orig
     return cvma_path_join(dir, name);
 }
 
+/* True when the file at path holds exactly p[0..len). */
+static bool holds(const char *path, const uint8_t *p, size_t len)
+{
+    struct cvma_buf f = {0};
+    bool same = cvma_file_read_regular(path, len, &f) == CVMA_OK && f.len == len &&
+                (len == 0 || memcmp(f.p, p, len) == 0);
+    cvma_buf_free(&f);
+    return same;
+}
+
+/*
+ * A pair kept before with these very contents: dir/<prefix><hash of origin>... holding a, its
+ * ".seen" holding b (any suffix). A conflict that persists is met again on every run: it is
+ * kept once, not once a run. CVMA_OK with *path_out set when found (NULL when not),
+ * CVMA_E_NOMEM.
+ */
+static enum cvma_status find_kept(const char *dir, const char *prefix, const char *origin,
+                                  const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                                  char **path_out, char **seen_out)
+{
+    char *base = cvma_tlog_state_path("", prefix, origin, "");
+    enum cvma_status st = CVMA_OK;
+    DIR *d;
+    if (base == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    const char *stem = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
+    size_t sl = strlen(stem);
+    if ((d = opendir(dir)) == NULL) {
+        free(base);
+        return CVMA_OK; /* nothing found: keep a new pair (or fail there, saying so) */
+    }
+    for (struct dirent *e; st == CVMA_OK && *path_out == NULL && (e = readdir(d)) != NULL;) {
+        size_t nl = strlen(e->d_name);
+        if (nl <= sl || strncmp(e->d_name, stem, sl) != 0 ||
+            (nl > 5 && strcmp(e->d_name + nl - 5, ".seen") == 0) || strchr(e->d_name, '/')) {
+            continue;
+        }
+        char *path = cvma_path_join(dir, e->d_name), *seen = NULL;
+        size_t pl = path != NULL ? strlen(path) + sizeof ".seen" : 0;
+        if (path == NULL || (seen = malloc(pl)) == NULL) {
+            free(path);
+            st = CVMA_E_NOMEM;
+            break;
+        }
+        snprintf(seen, pl, "%s.seen", path);
+        if (holds(path, a, a_len) && holds(seen, b, b_len)) {
+            *path_out = path;
+            *seen_out = seen;
+        } else {
+            free(path);
+            free(seen);
+        }
+    }
+    closedir(d);
+    free(base);
+    return st;
+}
+
 enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix, const char *origin,
                                          const char *suffix, const uint8_t *a, size_t a_len,
                                          const uint8_t *b, size_t b_len, char **path_out,
@@ -81,6 +141,10 @@ enum cvma_status cvma_tlog_keep_evidence(const char *dir, const char *prefix, co
 {
     *path_out = NULL;
     *seen_out = NULL;
+    enum cvma_status fst = find_kept(dir, prefix, origin, a, a_len, b, b_len, path_out, seen_out);
+    if (fst != CVMA_OK || *path_out != NULL) {
+        return fst;
+    }
     for (unsigned n = 0; n < 1000; n++) {
         char sfx[96], *path, *seen;
         if (n == 0) {

@@ -207,6 +207,13 @@ for f in "$WS"/conflict-*; do
 done
 [ "$(ls "$WS" | grep -c '^conflict-.*\.seen$')" = 1 ] && [ "$(ls "$WS" | grep -c '^conflict-')" = 2 ] ||
     { echo "FAIL: the split view's two checkpoints not both kept"; ls "$WS"; fails=$((fails + 1)); }
+# offered again a second later: refused again, nothing more kept
+sleep 1
+$CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$L2/checkpoint" 2>"$T/sv2.err" >/dev/null
+check "witness refuses the split view again" 1 $?
+has "$T/sv2.err" "SPLIT VIEW"
+[ "$(ls "$WS" | grep -c '^conflict-')" = 2 ] ||
+    { echo "FAIL: a persisting split view kept again"; ls "$WS"; fails=$((fails + 1)); }
 W2S="$T/w2state"
 $CVM witness cosign --state "$W2S" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" "$T/cp2" >/dev/null || exit 1
 $CVM registry log prove --log "$L2" --from 2 >"$T/f23.json" || exit 1

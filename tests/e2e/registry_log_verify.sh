@@ -125,6 +125,13 @@ for f in "$T"/cache-k/tlog-conflict.*; do
     grep -q "^— $O " "$f" || { echo "FAIL: $f holds no log signature"; fails=$((fails + 1)); }
 done
 ls "$T/cache-k" | grep -q '^tlog-conflict\..*\.seen$' || { echo "FAIL: the checkpoint seen before not kept"; fails=$((fails + 1)); }
+# The same split view met again (a second run, a second later): still refused, and the pair
+# kept once, not once a run.
+sleep 1
+v k $W1 --log-proof "$T/p-F2.w" >"$T/o9b"; check "split view again" 1 $?
+has "$T/o9b" REGISTRY_SPLIT_VIEW
+[ "$(ls "$T/cache-k" | grep -c '^tlog-conflict\.')" = 2 ] ||
+    { echo "FAIL: a persisting split view kept again:"; ls "$T/cache-k"; fails=$((fails + 1)); }
 grep -q "^— $O " "$T"/cache-k/tlog-state.*.checkpoint || { echo "FAIL: the state lacks the log signature"; fails=$((fails + 1)); }
 v k $W1 --log-proof "$T/p1-1" >"$T/o10"; check "a log that shrank" 1 $?
 has "$T/o10" REGISTRY_LOG_SHRANK
