@@ -180,46 +180,56 @@ static int out_of_memory(const char *tee)
     return EXIT_USAGE;
 }
 
-/* The policy's description: "cvmattest measure TEE: " and the inputs' compact JSON, which a
- * policy's 4096 bytes may not hold whole (a long --append): then cut before a UTF-8
- * character, never inside one (the description must stay UTF-8), and said so. */
+/* The policy's description: "cvmattest measure TEE: ", or "cvmattest measure TEE (NOTE): "
+ * when a note says what the value leaves out, and the inputs' compact JSON, which a policy's
+ * 4096 bytes may not hold whole (a long --append): then cut before a UTF-8 character, never
+ * inside one (the description must stay UTF-8), and said so. The note comes first, so it is
+ * never cut; with the longest note (DESC_NOTE_MAX) and the cut's own words the description
+ * stays below 4096 bytes. */
 #define DESC_INPUTS_MAX 3800u
+#define DESC_NOTE_MAX   80u
 
-static bool policy_description(const char *tee, const json_t *inputs, char *desc, size_t cap)
+static bool policy_description(const char *tee, const char *note, const json_t *inputs, char *desc,
+                               size_t cap)
 {
     size_t len = 0;
+    char head[128];
+    if (note != NULL && strlen(note) <= DESC_NOTE_MAX) {
+        snprintf(head, sizeof head, "cvmattest measure %s (%s)", tee, note);
+    } else {
+        snprintf(head, sizeof head, "cvmattest measure %s", tee);
+    }
     char *in = cvma_json_compact(inputs, &len);
     if (in == NULL) {
         return false;
     }
     if (len <= DESC_INPUTS_MAX) {
-        snprintf(desc, cap, "cvmattest measure %s: %s", tee, in);
+        snprintf(desc, cap, "%s: %s", head, in);
     } else {
         size_t cut = DESC_INPUTS_MAX;
         while (cut > 0 && ((uint8_t)in[cut] & 0xc0) == 0x80) {
             cut--; /* in[cut] continues a character: the cut goes before its first byte */
         }
         snprintf(desc, cap,
-                 "cvmattest measure %s: %.*s... [cut: the first %zu of the inputs' %zu bytes; "
-                 "measure --json gives them all]",
-                 tee, (int)cut, in, cut, len);
+                 "%s: %.*s... [cut: the first %zu of the inputs' %zu bytes; measure --json "
+                 "gives them all]",
+                 head, (int)cut, in, cut, len);
     }
     free(in);
     return true;
 }
 
-/* Writes a policy that pins the value; the inputs go into its description. */
-static int write_policy(const char *path, const char *tee, const char *field, const char *hex,
-                        json_t *inputs, json_t *extra)
+/* The text of a policy that pins the value (JSON, then a newline), the inputs in its
+ * description; NULL when memory ran out. */
+static char *policy_text(const char *tee, const char *note, const char *field, const char *hex,
+                         json_t *inputs, json_t *extra, size_t *len)
 {
     json_t *pol = json_object(), *sec = json_object();
     char *text = NULL;
-    int rc = EXIT_USAGE;
     bool ok = pol != NULL && sec != NULL;
     char desc[4096];
-    if (!policy_description(tee, inputs, desc, sizeof desc)) {
+    if (!policy_description(tee, note, inputs, desc, sizeof desc)) {
         json_decref(sec);
-        rc = out_of_memory(tee);
         goto out;
     }
     put(&ok, pol, "version", json_integer(1));
@@ -234,45 +244,45 @@ static int write_policy(const char *path, const char *tee, const char *field, co
         text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     }
     if (text == NULL) {
-        rc = out_of_memory(tee);
         goto out;
     }
     size_t tlen = strlen(text);
     char *nl = realloc(text, tlen + 2);
     if (nl == NULL) {
-        rc = out_of_memory(tee);
+        free(text);
+        text = NULL;
         goto out;
     }
     text = nl;
     text[tlen] = '\n';
     text[tlen + 1] = '\0';
-    if (cvma_file_write_atomic(path, (const uint8_t *)text, tlen + 1) != CVMA_OK) {
-        fprintf(stderr, "cvmattest measure: cannot write %s: %s\n", path, strerror(errno));
-        goto out;
-    }
-    rc = EXIT_OK;
+    *len = tlen + 1;
 out:
-    free(text);
     json_decref(pol);
-    return rc;
+    return text;
 }
 
+/*
+ * Writes the value (or --json) to stdout and, with --policy-out, the policy. Everything is
+ * made before anything is written (out of memory writes nothing), and the policy file only
+ * once the value is written whole: a run that exits 2 because stdout failed (a full disk, a
+ * closed pipe) leaves no policy behind. note: what the value does not cover, for the
+ * policy's description (NULL: nothing to say); warning: said on stderr once the policy is
+ * written (NULL: none).
+ */
 static int emit(const char *tee, const char *field, const uint8_t value[48], json_t *out,
-                json_t *extra, const struct mopts *o)
+                json_t *extra, const char *note, const char *warning, const struct mopts *o)
 {
     char hex[97];
+    char *policy = NULL;
+    size_t policy_len = 0;
     cvma_hex_encode(value, 48, hex, sizeof hex);
-    int rc = EXIT_OK;
     if (o->policy_out != NULL) {
-        /* all the output made before the file is written: out of memory writes nothing */
         bool ok = true;
         put_text(&ok, out, "policy_out", o->policy_out);
-        if (!ok) {
+        if (!ok || (policy = policy_text(tee, note, field, hex, json_object_get(out, "inputs"),
+                                         extra, &policy_len)) == NULL) {
             return out_of_memory(tee);
-        }
-        rc = write_policy(o->policy_out, tee, field, hex, json_object_get(out, "inputs"), extra);
-        if (rc != EXIT_OK) {
-            return rc;
         }
     }
     bool written;
@@ -282,7 +292,18 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
         printf("%s\n", hex);
         written = cvma_print_flush(stdout);
     }
-    return written ? rc : EXIT_USAGE; /* a value not written whole is no value */
+    int rc = written ? EXIT_OK : EXIT_USAGE; /* a value not written whole is no value */
+    if (written && policy != NULL) {
+        if (cvma_file_write_atomic(o->policy_out, (const uint8_t *)policy, policy_len) != CVMA_OK) {
+            fprintf(stderr, "cvmattest measure: cannot write %s: %s\n", o->policy_out,
+                    strerror(errno));
+            rc = EXIT_USAGE;
+        } else if (warning != NULL) {
+            fprintf(stderr, "cvmattest measure %s: warning: %s\n", tee, warning);
+        }
+    }
+    free(policy);
+    return rc;
 }
 
 static int measure_snp(const struct mopts *o)
@@ -396,7 +417,30 @@ static int measure_snp(const struct mopts *o)
         rc = out_of_memory("snp");
         goto out;
     }
-    rc = emit("snp", "measurements", ld, out, NULL, o);
+    /* Without --kernel the launch digest covers the firmware alone (a disk-booted guest, or
+     * a direct boot this firmware does not measure): whatever kernel, initrd and command
+     * line the host supplies give this same value. Legitimate, so not refused, but said, in
+     * the policy and on stderr. (--kernel with a firmware that cannot measure it was refused
+     * above.) */
+    char warning[512];
+    const char *note = NULL, *warn = NULL;
+    if (o->kernel == NULL) {
+        struct cvma_ovmf_info info;
+        bool hashes = false;
+        if (cvma_ovmf_parse(fw.p, fw.len, &info, err, sizeof err)) {
+            for (size_t i = 0; i < info.n_sev; i++) {
+                hashes |= info.sev[i].type == CVMA_SEV_KERNEL_HASHES;
+            }
+        }
+        note = "firmware only: kernel, initrd and command line not measured";
+        snprintf(warning, sizeof warning,
+                 "the policy pins the firmware only: the kernel, initrd and command line are "
+                 "not measured (%s): any would pass; fit for a guest that boots from its "
+                 "disk, whose kernel the launch measurement does not cover",
+                 hashes ? "no --kernel" : "no --kernel, and no kernel hashes in this firmware");
+        warn = warning;
+    }
+    rc = emit("snp", "measurements", ld, out, NULL, note, warn, o);
 out:
     json_decref(inputs);
     json_decref(out);
@@ -615,7 +659,7 @@ static int measure_tdx(const struct mopts *o)
         rc = out_of_memory("tdx");
         goto out;
     }
-    rc = emit("tdx", "mr_td", mrtd, out, extra, o);
+    rc = emit("tdx", "mr_td", mrtd, out, extra, NULL, NULL, o);
 out:
     json_decref(extra);
     json_decref(rtmrs);

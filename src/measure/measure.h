@@ -83,7 +83,9 @@ struct cvma_snp_measure_in {
 };
 
 /* The SEV-SNP launch digest. False (err set) when the inputs cannot give one: no SEV
- * metadata, a kernel without the kernel-hashes section, an unknown section type, ... */
+ * metadata, no SEV-ES reset block or reset address 0 (any vCPU count: QEMU refuses such an
+ * image for every SNP guest), a kernel without the kernel-hashes section, an unknown
+ * section type, ... */
 CVMA_MUST_USE bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48],
                                     char *err, size_t err_len);
 
@@ -105,7 +107,10 @@ const char *cvma_tdx_page_order_name(enum cvma_tdx_page_order o);
 /* The TDVF sections of a firmware image (OVMF with TDX metadata, or a TDVF/td-shim image
  * with the descriptor offset at 32 bytes from the end). False (err set) for an image
  * without TDX metadata, or whose metadata points past the image's end (Debian's code-only
- * OVMF_CODE*.fd: its offsets are those of the unified image). */
+ * OVMF_CODE*.fd: its offsets are those of the unified image). An image whose OVMF footer
+ * table names the metadata is the one QEMU loads, and is held to what QEMU accepts: sections
+ * BFV, CFV, TD_HOB and TEMP_MEM only, at least two, a TD_HOB among them (docs/measure.md);
+ * the td-shim layout keeps td-shim's section types 0 to 8. */
 CVMA_MUST_USE bool cvma_tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out,
                                    size_t cap, size_t *n, char *err, size_t err_len);
 
@@ -180,7 +185,9 @@ CVMA_MUST_USE bool cvma_tdx_efi_variable_digest(const uint8_t guid[16], const ch
                                                 uint8_t out[48]);
 
 /* RTMR 0 of a direct kernel boot under QEMU: from the firmware, the guest's memory size and
- * the ACPI blobs QEMU generates (etc/table-loader, etc/acpi/rsdp, etc/acpi/tables). */
+ * the ACPI blobs QEMU generates (etc/table-loader, etc/acpi/rsdp, etc/acpi/tables). The
+ * firmware must be one QEMU loads: TDX metadata named by the OVMF footer table, with a
+ * TD_HOB section (where the TD HOB is built); a td-shim image is refused. */
 struct cvma_tdx_rtmr0_in {
     const uint8_t *fw;
     size_t fw_len;

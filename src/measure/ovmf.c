@@ -169,8 +169,63 @@ bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, 
     return true;
 }
 
-#define TDVF_SECTION_TYPE_MAX 9
+/* TDVF section types (TDX Virtual Firmware Design Guide; td-shim adds 4 to 8) and
+ * attributes. */
+#define TDVF_SECTION_BFV      0
+#define TDVF_SECTION_CFV      1
+#define TDVF_SECTION_TD_HOB   2
+#define TDVF_SECTION_TEMP_MEM 3
 #define TDVF_SECTION_TD_INFO  7
+#define TDVF_SECTION_TYPE_MAX 9
+#define TDVF_ATTR_EXTENDMR    0x1u
+#define TDVF_ATTR_PAGE_AUG    0x2u
+
+/*
+ * What QEMU (hw/i386/tdvf.c, target/i386/kvm/tdx.c) refuses in the TDX metadata of an image
+ * it finds through the OVMF footer table, refused here too, so that no MRTD or RTMR is given
+ * for an image no TD launches from: a section of a type other than BFV, CFV, TD_HOB and
+ * TEMP_MEM ("TDVF contains unsupported section type"), a BFV or CFV without bytes in the image
+ * or a TD_HOB or TEMP_MEM with some, a section whose memory is smaller than its bytes ("Broken
+ * metadata"). Attributes QEMU does not read the way the td-shim model here does are refused
+ * rather than guessed: PAGE.AUG (QEMU adds every page of every section), and EXTENDMR on a
+ * TD_HOB or TEMP_MEM (QEMU would measure the memory it builds there, not image bytes).
+ */
+static bool qemu_section_ok(const struct cvma_tdvf_section *s, uint32_t i, char *err,
+                            size_t err_len)
+{
+    const bool in_image = s->type == TDVF_SECTION_BFV || s->type == TDVF_SECTION_CFV;
+    if (!in_image && s->type != TDVF_SECTION_TD_HOB && s->type != TDVF_SECTION_TEMP_MEM) {
+        cvma_errf(err, err_len,
+                  "TDX metadata section %u has type %u: QEMU takes only BFV (0), CFV (1), TD_HOB "
+                  "(2) and TEMP_MEM (3) from an OVMF image (\"TDVF contains unsupported section "
+                  "type\")",
+                  i, s->type);
+        return false;
+    }
+    if (in_image != (s->raw_size != 0)) {
+        cvma_errf(err, err_len,
+                  "TDX metadata section %u (type %u) has %u bytes in the image: QEMU requires "
+                  "some for BFV and CFV, none for TD_HOB and TEMP_MEM",
+                  i, s->type, s->raw_size);
+        return false;
+    }
+    if (s->mem_size < s->raw_size) {
+        cvma_errf(err, err_len,
+                  "TDX metadata section %u: %u bytes in the image, 0x%llx in memory (QEMU: "
+                  "\"Broken metadata\")",
+                  i, s->raw_size, (unsigned long long)s->mem_size);
+        return false;
+    }
+    if ((s->attributes & TDVF_ATTR_PAGE_AUG) != 0 ||
+        (!in_image && (s->attributes & TDVF_ATTR_EXTENDMR) != 0)) {
+        cvma_errf(err, err_len,
+                  "TDX metadata section %u (type %u) has attributes 0x%x: QEMU adds every page "
+                  "of every section and measures only image bytes here; not modelled",
+                  i, s->type, s->attributes);
+        return false;
+    }
+    return true;
+}
 
 static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out, size_t cap,
                        size_t *n, char *err, size_t err_len)
@@ -231,6 +286,18 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
         cvma_errf(err, err_len, "TDX metadata has %u sections (at most %zu)", count, cap);
         return false;
     }
+    /* Found through the OVMF table: QEMU's TDVF (see qemu_section_ok). Otherwise a TDVF or
+     * td-shim image QEMU cannot load (it needs the table entry), read as td-shim's
+     * calculators read it (section types 0 to 8). */
+    const bool qemu = info.has_tdx_metadata;
+    bool has_hob = false;
+    if (qemu && count < 2) {
+        cvma_errf(err, err_len,
+                  "TDX metadata has %u section: QEMU refuses fewer than 2 (\"Invalid number of "
+                  "fw entries\")",
+                  count);
+        return false;
+    }
     for (uint32_t i = 0; i < count; i++) {
         struct cvma_tdvf_section *s = &out[i];
         if (!cvma_reader_u32le(&r, &s->data_offset) || !cvma_reader_u32le(&r, &s->raw_size) ||
@@ -239,6 +306,10 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
             cvma_errf(err, err_len, "TDX metadata section %u truncated", i);
             return false;
         }
+        if (qemu && !qemu_section_ok(s, i, err, err_len)) {
+            return false;
+        }
+        has_hob |= s->type == TDVF_SECTION_TD_HOB;
         if (s->type >= TDVF_SECTION_TYPE_MAX || s->mem_addr % 4096 != 0 ||
             s->mem_size % 4096 != 0 ||
             (s->type != TDVF_SECTION_TD_INFO && s->mem_size != 0 && s->mem_size < s->raw_size)) {
@@ -270,6 +341,13 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
                 return false;
             }
         }
+    }
+    /* QEMU: "TDVF metadata doesn't specify TD_HOB location." (and it exits) */
+    if (qemu && !has_hob) {
+        cvma_errf(err, err_len,
+                  "the TDX metadata has no TD_HOB section: QEMU refuses such a firmware (it "
+                  "puts the TD HOB there)");
+        return false;
     }
     *n = count;
     return true;

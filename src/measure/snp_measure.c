@@ -278,16 +278,20 @@ bool cvma_measure_snp(const struct cvma_snp_measure_in *in, uint8_t out[48], cha
         cvma_errf(err, err_len, "the firmware has no SEV metadata: not built for SEV-SNP");
         return false;
     }
-    if (in->vcpus > 1 && !info.has_reset_eip) {
-        cvma_errf(err, err_len, "the firmware has no SEV-ES reset block (AP reset vector)");
+    /* QEMU reads the SEV-ES reset block for every SEV-ES or SNP guest, whatever its vCPU
+     * count, and exits without one ("failed to locate and/or save reset vector") or when it
+     * gives address 0 ("SEV-ES reset address is zero"); sev-snp-measure needs it too. No
+     * guest launches from such an image, even with one vCPU (no AP). */
+    if (!info.has_reset_eip) {
+        cvma_errf(err, err_len,
+                  "the firmware has no SEV-ES reset block (AP reset vector): QEMU refuses it "
+                  "for every SEV-SNP guest, one vCPU included");
         return false;
     }
-    /* QEMU refuses a zero reset address ("SEV-ES reset address is zero"): the APs' VMSAs
-     * would start at 0. */
-    if (in->vcpus > 1 && info.reset_eip == 0) {
+    if (info.reset_eip == 0) {
         cvma_errf(err, err_len,
-                  "the firmware's SEV-ES reset block gives the AP reset address 0 (QEMU "
-                  "refuses it)");
+                  "the firmware's SEV-ES reset block gives the AP reset address 0: QEMU refuses "
+                  "it for every SEV-SNP guest, one vCPU included");
         return false;
     }
     bool has_hashes_section = false;

@@ -133,13 +133,23 @@ bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in, struct cvma_tdx_
     struct cvma_tdvf_section secs[CVMA_MEASURE_MAX_SECTIONS];
     struct range r[MAX_RANGES];
     size_t n_secs = 0, n = 1, off = 56;
-    uint64_t hob_base = 0x809000;
-    const struct cvma_tdvf_section *cfv = NULL;
+    const struct cvma_tdvf_section *cfv = NULL, *td_hob = NULL;
+    struct cvma_ovmf_info info;
     uint8_t hob[HOB_MAX];
     static const uint8_t separator[4] = {0}, boot_order[2] = {0};
 
     memset(out, 0, sizeof *out);
-    if (!cvma_tdvf_parse(in->fw, in->fw_len, secs, CVMA_ARRAY_LEN(secs), &n_secs, err, err_len)) {
+    if (!cvma_tdvf_parse(in->fw, in->fw_len, secs, CVMA_ARRAY_LEN(secs), &n_secs, err, err_len) ||
+        !cvma_ovmf_parse(in->fw, in->fw_len, &info, err, err_len)) {
+        return false;
+    }
+    /* This is QEMU's TD HOB: QEMU finds the TDX metadata through the OVMF footer table only
+     * ("Cannot find TDX_METADATA_OFFSET_GUID"), and the parser then holds the image to what
+     * QEMU accepts (a TD_HOB section among them). */
+    if (!info.has_tdx_metadata) {
+        cvma_errf(err, err_len,
+                  "the firmware's TDX metadata is not named by an OVMF footer table entry (a "
+                  "td-shim image?): QEMU cannot launch it, and RTMR 0 models QEMU's TD HOB");
         return false;
     }
     r[0] = (struct range){false, 0, in->mem_size};
@@ -158,12 +168,18 @@ bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in, struct cvma_tdx_
                 return false;
             }
         }
-        if (s->type == SEC_TD_HOB) {
-            hob_base = s->mem_addr;
+        if (s->type == SEC_TD_HOB && td_hob == NULL) {
+            td_hob = s;
         }
         if (s->type == SEC_TD_CFV && cfv == NULL) {
             cfv = s;
         }
+    }
+    if (td_hob == NULL) {
+        /* the parser refuses such an image already (QEMU exits on it): never an address of
+         * our own making */
+        cvma_errf(err, err_len, "the firmware has no TDVF TD_HOB section (QEMU refuses it)");
+        return false;
     }
     if (cfv == NULL || (uint64_t)cfv->data_offset + cfv->raw_size > in->fw_len) {
         cvma_errf(err, err_len, "the firmware has no usable TDVF CFV section");
@@ -191,7 +207,8 @@ bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in, struct cvma_tdx_
     } else {
         off = resource_hob(hob, off, 0x07, last->start, last->end - last->start);
     }
-    put_le(hob + 48, hob_base + off + 8, 8); /* EfiEndOfHobList, after the end HOB's header */
+    /* EfiEndOfHobList, after the end HOB's header */
+    put_le(hob + 48, td_hob->mem_addr + off + 8, 8);
 
     uint8_t(*ev)[48] = out->events;
     bool ok = sha384(hob, off, ev[0]) && sha384(in->fw + cfv->data_offset, cfv->raw_size, ev[1]) &&

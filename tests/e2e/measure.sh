@@ -3,7 +3,9 @@
 # measure/vectors.tsv, every row of which test_measure also checks through the library),
 # --json, the refusals (--kernel without the kernel-hashes section, a code-only TDVF image,
 # inputs left out), and --policy-out then verify --policy: a simulated SEV-SNP report with
-# that measurement accepted, one with another refused.
+# that measurement accepted, one with another refused; a firmware-only SEV-SNP policy warned
+# of; no policy written when stdout fails; the independent model (tests/measure/
+# launch_model.py) against the CLI on synthetic images.
 set -u
 CVM=${CVMATTEST_BIN:?}
 VEC=${CVMATTEST_VECTORS:-}
@@ -136,7 +138,7 @@ run "$CVM" measure --help
 
 # --- --policy-out, then verify --policy on simulated reports ---
 run "$CVM" measure snp --ovmf "$FW" --vcpus 2 --vcpu-type EPYC-Genoa --policy-out "$T/policy.json"
-m=$out
+m=$out pol_rc=$rc pol_err=$err
 if [ "$rc" -eq 0 ] && [ -s "$T/policy.json" ] &&
     jq -e --arg m "$m" '.snp.measurements == [$m]' "$T/policy.json" >/dev/null; then
     ok "--policy-out wrote a policy pinning $m"
@@ -157,6 +159,148 @@ if [ "$rc" -eq 1 ] && printf '%s' "$out" | grep -q POLICY_MEASUREMENT; then
     ok "a report with another measurement (3 vCPUs) is refused: POLICY_MEASUREMENT"
 else
     fail "bad report: rc=$rc $out $err"
+fi
+
+# A policy pinning the firmware only: no --kernel (Debian's OVMF.fd has no kernel hashes at
+# all), so the kernel, initrd and command line are not measured and any would pass: written
+# (a disk-booted guest needs no more), said on stderr and in the policy's description.
+fw_only="firmware only: kernel, initrd and command line not measured"
+if [ "$pol_rc" -eq 0 ] && printf '%s' "$pol_err" | grep -q "cvmattest measure snp: warning: the policy pins the firmware only: the kernel, initrd and command line are not measured (no --kernel, and no kernel hashes in this firmware): any would pass" &&
+    jq -e --arg n "$fw_only" '.description | startswith("cvmattest measure snp (" + $n + "): {")' \
+        "$T/policy.json" >/dev/null; then
+    ok "--policy-out without --kernel: warned, and the description says firmware only"
+else
+    fail "firmware-only policy: rc=$pol_rc stderr: $pol_err; $(jq -c .description "$T/policy.json")"
+fi
+run "$CVM" measure snp --ovmf "$FW" --vcpus 2 --vcpu-type EPYC-Genoa
+[ "$rc" -eq 0 ] && [ -z "$err" ] && ok "no --policy-out: no warning" || fail "warned without a policy: $err"
+# stdout fails (a full disk): exit 2, and no policy behind (the value is written first)
+if [ -w /dev/full ]; then
+    for j in --json ""; do
+        rm -f "$T/pf.json"
+        # shellcheck disable=SC2086
+        "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC-v4 $j \
+            --policy-out "$T/pf.json" >/dev/full 2>"$T/err"
+        rc=$?
+        if [ $rc -eq 2 ] && [ ! -e "$T/pf.json" ] && grep -q "could not be written" "$T/err" &&
+            ! grep -q warning "$T/err"; then
+            ok "measure snp $j --policy-out to a full disk: exit 2, no policy written"
+        else
+            fail "measure snp $j --policy-out >/dev/full: rc=$rc, policy $(ls "$T/pf.json" 2>&1)"
+        fi
+    done
+    cp "$T/policy.json" "$T/keep.json"
+    "$CVM" measure snp --ovmf "$FW" --vcpus 3 --vcpu-type EPYC-v4 --policy-out "$T/keep.json" \
+        >/dev/full 2>/dev/null
+    cmp -s "$T/policy.json" "$T/keep.json" && ok "a policy already there is left as it was" ||
+        fail "a failed run replaced the policy at --policy-out"
+fi
+
+# --- the independent model (tests/measure/launch_model.py: SEV-SNP ABI PAGE_INFO chaining,
+# the APM's VMSA, QEMU's hashes table, the TDX module's MRTD blocks) against the CLI, on the
+# synthetic images of tests/unit/test_measure.c: kernel hashes, SVSM_CAA, VMMs, page orders ---
+MODEL="python3 $(dirname "$0")/../measure/launch_model.py"
+if $MODEL image sev "$T/sev.fd" && $MODEL image sev "$T/nocaa.fd" --no-caa &&
+    $MODEL image tdx "$T/tdx.fd"; then
+    head -c 3000 /dev/urandom >"$T/vmlinuz"
+    head -c 7000 /dev/urandom >"$T/initrd"
+    model_vs_cli() { # what, model args, -- cli args
+        what=$1
+        shift
+        margs=""
+        while [ "$1" != -- ]; do margs="$margs $1"; shift; done
+        shift
+        # shellcheck disable=SC2086
+        want=$($MODEL $margs)
+        run "$CVM" measure "$@"
+        if [ "$rc" -eq 0 ] && [ ${#want} -eq 96 ] && [ "$out" = "$want" ]; then
+            ok "model = CLI: $what"
+        else
+            fail "model vs CLI, $what: rc=$rc got '$out' model '$want' $err"
+        fi
+    }
+    model_vs_cli "snp 2 vCPUs EPYC-Milan" snp "$T/sev.fd" --vcpus 2 --vcpu-sig a00f11 -- \
+        snp --ovmf "$T/sev.fd" --vcpus 2 --vcpu-type EPYC-Milan
+    model_vs_cli "snp 1 vCPU, 0x21" snp "$T/sev.fd" --vcpus 1 --vcpu-sig 800f12 --features 21 -- \
+        snp --ovmf "$T/sev.fd" --vcpus 1 --vcpu-type EPYC-v4 --guest-features 0x21
+    model_vs_cli "snp ec2" snp "$T/sev.fd" --vcpus 3 --vmm ec2 -- \
+        snp --ovmf "$T/sev.fd" --vcpus 3 --vmm ec2
+    model_vs_cli "snp gce" snp "$T/sev.fd" --vcpus 2 --vmm gce -- \
+        snp --ovmf "$T/sev.fd" --vcpus 2 --vmm gce
+    model_vs_cli "snp without the SVSM_CAA section" snp "$T/nocaa.fd" --vcpus 2 --vcpu-sig a00f11 \
+        -- snp --ovmf "$T/nocaa.fd" --vcpus 2 --vcpu-type EPYC-Milan
+    model_vs_cli "snp kernel hashes: kernel" snp "$T/sev.fd" --vcpus 2 --vcpu-sig a00f11 \
+        --kernel "$T/vmlinuz" -- snp --ovmf "$T/sev.fd" --vcpus 2 --vcpu-type EPYC-Milan \
+        --kernel "$T/vmlinuz"
+    model_vs_cli "snp kernel hashes: kernel, initrd, command line" snp "$T/sev.fd" --vcpus 2 \
+        --vcpu-sig a00f11 --kernel "$T/vmlinuz" --initrd "$T/initrd" --append console=ttyS0 -- \
+        snp --ovmf "$T/sev.fd" --vcpus 2 --vcpu-type EPYC-Milan --kernel "$T/vmlinuz" \
+        --initrd "$T/initrd" --append console=ttyS0
+    model_vs_cli "tdx MRTD, page order single" mrtd "$T/tdx.fd" -- tdx --tdvf "$T/tdx.fd"
+    model_vs_cli "tdx MRTD, page order two" mrtd "$T/tdx.fd" --page-order two -- \
+        tdx --tdvf "$T/tdx.fd" --page-order two
+    # the model on Debian's OVMF.fd gives the public calculators' values (vectors.tsv)
+    if [ -n "$VEC" ] && [ -r "$TSV" ]; then
+        sha=$(sha256sum "$FW" | cut -d' ' -f1)
+        n=0
+        while IFS='	' read -r kind _ fw_sha vcpus vtype vmm feat ksha _ _ want calc; do
+            [ "$kind" = kind ] || [ "$fw_sha" != "$sha" ] || [ "$ksha" != "-" ] && continue
+            if [ "$kind" = snp ]; then
+                case $vtype in
+                EPYC-v4) sig=800f12 ;;
+                EPYC-Milan) sig=a00f11 ;;
+                *) sig=0 ;;
+                esac
+                got=$($MODEL snp "$FW" --vcpus "$vcpus" --vcpu-sig $sig --features "$feat" \
+                    --vmm "$vmm")
+            else
+                got=$($MODEL mrtd "$FW")
+            fi
+            n=$((n + 1))
+            [ "$got" = "$want" ] && ok "the model gives $calc's value ($kind $vmm $vtype)" ||
+                fail "the model on $FW ($kind $vmm $vcpus $vtype): '$got', vectors.tsv '$want'"
+        done <"$TSV"
+        [ "$n" -ge 5 ] || fail "the model: only $n vector rows checked"
+    fi
+    # A firmware with the kernel hashes section, and --kernel: the kernel, initrd and command
+    # line are measured, so no warning; without --kernel, the warning (this firmware has the
+    # section: "no --kernel" alone).
+    run "$CVM" measure snp --ovmf "$T/sev.fd" --vcpus 2 --vcpu-type EPYC-Milan \
+        --kernel "$T/vmlinuz" --append console=ttyS0 --policy-out "$T/kp.json"
+    if [ "$rc" -eq 0 ] && [ -z "$err" ] && jq -e --arg n "$fw_only" --arg m "$out" \
+        '(.description | contains($n) | not) and .snp.measurements == [$m]' "$T/kp.json" \
+        >/dev/null; then
+        ok "--policy-out with --kernel on a kernel-hashes firmware: no warning"
+    else
+        fail "--kernel policy: rc=$rc stderr '$err' $(jq -c .description "$T/kp.json")"
+    fi
+    run "$CVM" measure snp --ovmf "$T/sev.fd" --vcpus 2 --vcpu-type EPYC-Milan \
+        --policy-out "$T/np.json"
+    if [ "$rc" -eq 0 ] && printf '%s' "$err" | grep -q "not measured (no --kernel): any would pass" &&
+        jq -e --arg n "$fw_only" '.description | contains($n)' "$T/np.json" >/dev/null; then
+        ok "--policy-out without --kernel on a kernel-hashes firmware: warned"
+    else
+        fail "no --kernel on a kernel-hashes firmware: rc=$rc stderr '$err'"
+    fi
+    # the note comes first and is never cut; with inputs cut (a firmware path of 3600
+    # bytes) the description stays within a policy's 4096 bytes
+    seg=$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "d" }')
+    deep=$T
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do deep="$deep/$seg"; done
+    if mkdir -p "$deep" && cp "$T/sev.fd" "$deep/fw.fd"; then
+        run "$CVM" measure snp --ovmf "$deep/fw.fd" --vcpus 2 --vcpu-type EPYC-Milan \
+            --policy-out "$T/deep.json"
+        if [ "$rc" -eq 0 ] && jq -e --arg n "$fw_only" '.description |
+            startswith("cvmattest measure snp (" + $n + "): {") and
+            contains("... [cut: the first ") and (utf8bytelength <= 4096)' "$T/deep.json" \
+            >/dev/null && "$CVM" policy check "$T/deep.json" >/dev/null 2>&1; then
+            ok "firmware-only note and inputs cut: the description holds both, within 4096 bytes"
+        else
+            fail "note and cut: rc=$rc $err $(jq -c .description "$T/deep.json" | head -c 300)"
+        fi
+    fi
+else
+    fail "launch_model.py could not build the synthetic images"
 fi
 
 # --- TDX direct kernel boot: RTMR 1 and 2 ---

@@ -93,8 +93,8 @@ CODE_LEN = 0x10000
 
 def ovmf(sev=True, tdx=True, sev_in_image=True, code_only=False):
     """A small OVMF image in the unified layout (variables, then code ending in the footer
-    table), with SEV metadata (SEC_MEM, SECRETS, CPUID) and TDX metadata (one measured BFV
-    section: the code) as host-check and measure read them. code_only: the code part alone,
+    table), with SEV metadata (SEC_MEM, SECRETS, CPUID) and TDX metadata (a measured section
+    of the code, and the TD_HOB QEMU requires) as host-check and measure read them. code_only: the code part alone,
     whose TDX section then points past the image's end, as in Debian's OVMF_CODE.fd."""
     img = bytearray(b"\xff" * VARS_LEN + bytes((i * 7 + 3) & 0xff for i in range(CODE_LEN)))
     n = len(img)
@@ -110,9 +110,11 @@ def ovmf(sev=True, tdx=True, sev_in_image=True, code_only=False):
     if tdx:
         at = n - 0x2000  # "TDVF" in the code part, after its GUID
         img[at - 16:at] = GUID_TDX_DESC
-        img[at:at + 16] = b"TDVF" + struct.pack("<III", 16 + 32, 1, 1)
+        img[at:at + 16] = b"TDVF" + struct.pack("<III", 16 + 2 * 32, 1, 2)
         img[at + 16:at + 48] = struct.pack("<IIQQII", VARS_LEN, CODE_LEN, 0x100000000 - CODE_LEN,
                                            CODE_LEN, 1, 1)  # CFV, MR.EXTEND
+        # the TD_HOB QEMU requires: no bytes in the image
+        img[at + 48:at + 80] = struct.pack("<IIQQII", 0, 0, 0x809000, 0x2000, 2, 0)
         entries = struct.pack("<IH", n - at, 22) + GUID_TDX + entries
     table = entries + struct.pack("<H", 18 + len(entries)) + GUID_FOOTER
     img[n - 32 - len(table):n - 32] = table

@@ -4,7 +4,9 @@
  *     own OVMF, computed by public calculators named in the file) against our value;
  *   - synthetic firmware images built here: the SEV metadata sections of every type, the
  *     kernel hashes page, refusals (no kernel-hashes section, unknown section type, offsets
- *     outside the image, a code-only TDVF image), the TDX page orders;
+ *     outside the image, no SEV-ES reset block whatever the vCPUs, a code-only TDVF image,
+ *     TDX metadata QEMU refuses), the TDX page orders; their launch digests and MRTDs pinned
+ *     to the values of an independent model (tests/measure/launch_model.py);
  *   - RTMR 1 and 2 of a TDX direct kernel boot: the Authenticode digest on synthetic PE
  *     images (the e2e test checks it against osslsigncode's), QEMU's setup-header patch, the
  *     command-line digest and the replay against values computed by Python's hashlib, and
@@ -234,6 +236,23 @@ static void snp(const struct cvma_snp_measure_in *base, uint8_t out[48])
     }
 }
 
+/* Expected values from an independent model, tests/measure/launch_model.py (SEV-SNP ABI
+ * PAGE_INFO chaining, the APM's VMSA layout, QEMU's hashes table, the TDX module's MRTD
+ * blocks, written from those specifications and checked there against the calculators'
+ * values for Debian's OVMF in measure/vectors.tsv), on the same synthetic images (it builds
+ * them as img_sev and img_tdx do): `launch_model.py pinned` prints them; e2e.measure runs the
+ * model against the CLI on every run. */
+static void assert_hex(const uint8_t got[48], const char *want_hex)
+{
+    uint8_t want[48];
+    char hex[97];
+    tu_hex(want_hex, want, 48);
+    if (memcmp(got, want, 48) != 0) {
+        cvma_hex_encode(got, 48, hex, sizeof hex);
+        fail_msg("got %s, the model gives %s", hex, want_hex);
+    }
+}
+
 static void test_snp_synthetic(void **state)
 {
     (void)state;
@@ -254,6 +273,8 @@ static void test_snp_synthetic(void **state)
                                      .guest_features = 1};
     uint8_t base[48], v[48], k1[48], k2[48], k3[48];
     snp(&in, base);
+    assert_hex(base, "932f7c9e771536bd76ef412f776812ac6073979e4eb1329f"
+                     "972e8814f01c055cf3e34138ce1afe340f65a90f9dd43cd9");
     /* every input changes the value */
     in.vcpus = 3;
     snp(&in, v);
@@ -267,30 +288,36 @@ static void test_snp_synthetic(void **state)
     snp(&in, v);
     assert_memory_not_equal(base, v, 48);
     in.guest_features = 1;
-    for (int vmm = CVMA_SNP_VMM_EC2; vmm <= CVMA_SNP_VMM_GCE; vmm++) {
-        in.vmm = (enum cvma_snp_vmm)vmm;
-        snp(&in, v);
-        assert_memory_not_equal(base, v, 48);
-    }
+    in.vmm = CVMA_SNP_VMM_EC2;
+    snp(&in, v);
+    assert_hex(v, "69c4dd69b0f039e61fcf43ae1c5fed6c1d827c37d72d9d7d"
+                  "ec0d86c6b51ad0dc4c5945e6957bfdcc7e5ca44655e1e272");
+    in.vmm = CVMA_SNP_VMM_GCE;
+    snp(&in, v);
+    assert_hex(v, "cda7492b9e89fb5e016dfbe76d56dfb7b8352c8f58cfc35f"
+                  "1e0267383b37f321a462df30111c3823551871efe8ae3f10");
     in.vmm = CVMA_SNP_VMM_QEMU;
     snp(&in, v);
     assert_memory_equal(base, v, 48);
 
-    /* kernel, initrd and command line each change it */
+    /* kernel, initrd and command line: the hashes page holds QEMU's table (the model's) */
     uint8_t kh[32], ih[32];
     memset(kh, 0x11, 32);
     memset(ih, 0x22, 32);
     in.kernel_sha256 = kh;
     snp(&in, k1);
-    assert_memory_not_equal(base, k1, 48);
+    assert_hex(k1, "f90200d499838ac2cac2b1e795273fd7baaa4df9dc97b532"
+                   "48f78022f6fb2025641c7b70034cc62b2deed2d41070e1bf");
     in.append = "console=ttyS0";
     snp(&in, k2);
-    assert_memory_not_equal(k1, k2, 48);
+    assert_hex(k2, "cdbdf703474cd85eafad5db19505c21a29e2c4c2e9f242d9"
+                   "1a90d5e4a5a9cb236ad769c42962f724ca784acfc4e4bfa9");
     in.initrd_sha256 = ih;
     snp(&in, k3);
-    assert_memory_not_equal(k2, k3, 48);
+    assert_hex(k3, "2db345fde995ce29142171a520563ffb028e132d0ba62165"
+                   "d554fcbb63477d733f21dd8c197d0a5d709dea07149cc252");
 
-    /* an SVSM_CAA section is measured (as zero pages): dropping it changes the value */
+    /* an SVSM_CAA section is measured (as zero pages): the model's value without it */
     in.kernel_sha256 = NULL;
     in.append = NULL;
     in.initrd_sha256 = NULL;
@@ -300,7 +327,8 @@ static void test_snp_synthetic(void **state)
                                   {0x80d000, 0x1000, 0x10}};
     img_sev(&M, no_caa, 4, true);
     snp(&in, v);
-    assert_memory_not_equal(base, v, 48);
+    assert_hex(v, "277e8a12532b53b85ab5ab1472a9fa6c52e0709942613ec0"
+                  "2206e165f1729d5690fdd4eda5dbd9fde7f74b76ca76a310");
 }
 
 static void test_snp_refusals(void **state)
@@ -372,8 +400,22 @@ static void test_snp_refusals(void **state)
     tu_put32(M.p + M.table_end, 0); /* the reset block: the last entry written */
     assert_false(cvma_measure_snp(&in, v, err, sizeof err));
     assert_non_null(strstr(err, "reset address 0"));
-    in.vcpus = 1; /* one vCPU: no AP, the reset vector unused */
-    assert_true(cvma_measure_snp(&in, v, err, sizeof err));
+    /* QEMU reads the reset block for every SEV-ES/SNP guest and exits without one or with
+     * address 0, one vCPU (no AP) included: refused for any vCPU count */
+    in.vcpus = 1;
+    err[0] = '\0';
+    assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+    assert_non_null(strstr(err, "reset address 0"));
+    assert_non_null(strstr(err, "one vCPU included"));
+    img_sev(&M, SEV_SECS, 5, false);
+    M.p[M.table_end + 4 + 2] ^= 0xff; /* the reset block's GUID: now an entry nobody reads */
+    for (unsigned n = 1; n <= 2; n++) {
+        in.vcpus = n;
+        err[0] = '\0';
+        assert_false(cvma_measure_snp(&in, v, err, sizeof err));
+        assert_non_null(strstr(err, "no SEV-ES reset block"));
+    }
+    in.vcpus = 1;
 
     /* sections over the same pages, and one that ends past 4 GiB */
     const uint32_t overlap[][3] = {{0x800000, 0x9000, 1}, {0x808000, 0x1000, 2}};
@@ -495,18 +537,24 @@ static void test_vcpu_and_vmm_names(void **state)
     assert_false(cvma_tdx_page_order_from_name("double", &o));
 }
 
-/* TDVF descriptor at 0x2000: a measured BFV of two pages (image offset 0x4000), a TD_HOB
- * (added, not measured) and permanent memory (PAGE.AUG: neither). */
-static void img_tdx(struct img *m, uint32_t bfv_offset)
+/* TDVF descriptor at 0x2000 as QEMU takes it: a measured BFV of two pages (image offset
+ * 0x4000), a TD_HOB and temporary memory (added, not measured); n: the sections counted (a
+ * fourth is written: PermMem, PAGE.AUG). ovmf_table: the OVMF footer table names it;
+ * otherwise the descriptor's offset is 32 bytes from the end (a td-shim image, which QEMU
+ * cannot load). */
+#define TDX_DESC   0x2000
+#define TDX_SEC(i) (M.p + TDX_DESC + 16 + 32 * (i))
+
+static void img_tdx_n(struct img *m, uint32_t bfv_offset, uint32_t n, bool ovmf_table)
 {
     img_init(m);
-    uint8_t *d = m->p + 0x2000;
-    memset(d, 0, 16 + 3 * 32);
+    uint8_t *d = m->p + TDX_DESC;
+    memset(d, 0, 16 + 4 * 32);
     memcpy(d - 16, G_TDX_META, 16);
     memcpy(d, "TDVF", 4);
-    tu_put32(d + 4, 16 + 3 * 32);
+    tu_put32(d + 4, 16 + 32 * n);
     tu_put32(d + 8, 1);
-    tu_put32(d + 12, 3);
+    tu_put32(d + 12, n);
     uint8_t *s = d + 16;
     tu_put32(s, bfv_offset); /* BFV */
     tu_put32(s + 4, 0x2000);
@@ -518,12 +566,25 @@ static void img_tdx(struct img *m, uint32_t bfv_offset)
     tu_put64(s + 8, 0x809000);
     tu_put64(s + 16, 0x1000);
     tu_put32(s + 24, 2);
-    s += 32; /* PermMem, PAGE.AUG */
+    s += 32; /* TEMP_MEM */
     tu_put64(s + 8, 0x900000);
+    tu_put64(s + 16, 0x2000);
+    tu_put32(s + 24, 3);
+    s += 32; /* (a fourth, when asked for: PermMem, PAGE.AUG; td-shim only) */
+    tu_put64(s + 8, 0xa00000);
     tu_put64(s + 16, 0x100000);
     tu_put32(s + 24, 4);
     tu_put32(s + 28, 2);
-    img_u32_entry(m, G_TDX_OFF, IMG_LEN - 0x2000);
+    if (ovmf_table) {
+        img_u32_entry(m, G_TDX_OFF, IMG_LEN - TDX_DESC);
+    } else {
+        tu_put32(m->p + IMG_LEN - 32, TDX_DESC); /* from the start */
+    }
+}
+
+static void img_tdx(struct img *m, uint32_t bfv_offset)
+{
+    img_tdx_n(m, bfv_offset, 3, true);
 }
 
 static void test_tdx_synthetic(void **state)
@@ -541,10 +602,14 @@ static void test_tdx_synthetic(void **state)
     assert_true(
             cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, single, err, sizeof err));
     assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_TWO, two, err, sizeof err));
-    assert_memory_not_equal(single, two, 48);
+    assert_hex(single, "2b7c635b50f73a9ade0f55798489a4093b8850e63221655f"
+                       "6c363dcf130cc5404e250e6f7fff9964355a7bf31231a81b");
+    assert_hex(two, "5296a82ba5ee0e23f300b72d4f720a4441e86afaa721c2b7"
+                    "3f9a65063e75c1c95cb678b39e04b9bfd77f1aa301d9d4b4"); /* the model's: every page
+                                                                            added, then extended */
 
     /* the same stream built by hand: page 0 add + 16 extends, page 1 add + 16 extends,
-     * the HOB page added; nothing for PAGE.AUG memory */
+     * the HOB page and the two TEMP_MEM pages added */
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     assert_non_null(ctx);
     assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha384(), NULL), 1);
@@ -562,10 +627,13 @@ static void test_tdx_synthetic(void **state)
             EVP_DigestUpdate(ctx, M.p + 0x4000 + pg * 4096 + c * 256, 256);
         }
     }
-    memset(b, 0, sizeof b);
-    memcpy(b, "MEM.PAGE.ADD", 12);
-    tu_put64(b + 16, 0x809000);
-    EVP_DigestUpdate(ctx, b, 128);
+    const uint64_t added[] = {0x809000, 0x900000, 0x901000}; /* TD_HOB, TEMP_MEM's two */
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(added); i++) {
+        memset(b, 0, sizeof b);
+        memcpy(b, "MEM.PAGE.ADD", 12);
+        tu_put64(b + 16, added[i]);
+        EVP_DigestUpdate(ctx, b, 128);
+    }
     unsigned int len = 0;
     assert_int_equal(EVP_DigestFinal_ex(ctx, want, &len), 1);
     EVP_MD_CTX_free(ctx);
@@ -600,10 +668,100 @@ static void test_tdx_synthetic(void **state)
             cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
     assert_non_null(strstr(err, "past 4 GiB"));
     img_tdx(&M, 0x4000);
-    tu_put64(M.p + 0x2000 + 16 + 2 * 32 + 8, 0x809000); /* PermMem over the TD_HOB page */
+    tu_put64(M.p + 0x2000 + 16 + 2 * 32 + 8, 0x809000); /* TEMP_MEM over the TD_HOB page */
     assert_false(
             cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, again, err, sizeof err));
     assert_non_null(strstr(err, "sections 1 and 2 overlap"));
+}
+
+/* An image QEMU finds through the OVMF table is held to what QEMU's TDVF parser and TDX
+ * code accept (hw/i386/tdvf.c, target/i386/kvm/tdx.c): sections BFV, CFV, TD_HOB and
+ * TEMP_MEM only, BFV and CFV with bytes in the image and the others without, at least two
+ * sections, a TD_HOB among them. The same descriptor found 32 bytes from the end (td-shim,
+ * which QEMU cannot load) keeps td-shim's section types. RTMR 0 models QEMU's TD HOB: refused
+ * for the td-shim image, never at an address of its own making. */
+static void test_tdx_qemu_refusals(void **state)
+{
+    (void)state;
+    uint8_t v[48];
+    char err[320] = "";
+    struct cvma_tdvf_section secs[8];
+    size_t n = 0;
+    struct cvma_tdx_rtmr0_out r0;
+    static const uint8_t blob[4] = "acpi";
+    struct cvma_tdx_rtmr0_in r0in = {.fw = M.p,
+                                     .fw_len = IMG_LEN,
+                                     .mem_size = 1ull << 30,
+                                     .acpi_loader = {blob, 4},
+                                     .acpi_rsdp = {blob, 4},
+                                     .acpi_tables = {blob, 4}};
+
+    /* a fourth section, PermMem (type 4): td-shim's, not QEMU's */
+    img_tdx_n(&M, 0x4000, 4, true);
+    assert_false(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, v, err, sizeof err));
+    assert_non_null(strstr(err, "section 3 has type 4: QEMU takes only BFV (0), CFV (1), TD_HOB "
+                                "(2) and TEMP_MEM (3)"));
+    for (uint32_t t = 5; t <= 8; t++) {
+        tu_put32(TDX_SEC(3) + 24, t);
+        tu_put32(TDX_SEC(3) + 28, 0);
+        err[0] = '\0';
+        assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+        assert_non_null(strstr(err, "QEMU takes only"));
+    }
+    img_tdx_n(&M, 0x4000, 4, false); /* td-shim: accepted, PermMem (PAGE.AUG) not added */
+    assert_true(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_int_equal(n, 4);
+    uint8_t shim[48], qemu[48];
+    assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, shim, err, sizeof err));
+    img_tdx(&M, 0x4000);
+    assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, qemu, err, sizeof err));
+    assert_memory_equal(shim, qemu, 48);
+    /* RTMR 0 is QEMU's: the td-shim image is refused */
+    img_tdx_n(&M, 0x4000, 4, false);
+    tu_put32(TDX_SEC(0) + 24, 1); /* the BFV made a CFV, which RTMR 0 needs */
+    assert_false(cvma_measure_tdx_rtmr0(&r0in, &r0, err, sizeof err));
+    assert_non_null(strstr(err, "not named by an OVMF footer table entry"));
+
+    /* no TD_HOB: QEMU exits ("TDVF metadata doesn't specify TD_HOB location"); MRTD and
+     * RTMR 0 are refused, RTMR 0 no longer assumes a TD HOB at 0x809000 */
+    img_tdx(&M, 0x4000);
+    tu_put32(TDX_SEC(1) + 24, 3); /* the TD_HOB made a second TEMP_MEM */
+    assert_false(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, v, err, sizeof err));
+    assert_non_null(strstr(err, "no TD_HOB section"));
+    tu_put32(TDX_SEC(0) + 24, 1);
+    err[0] = '\0';
+    assert_false(cvma_measure_tdx_rtmr0(&r0in, &r0, err, sizeof err));
+    assert_non_null(strstr(err, "no TD_HOB section"));
+    tu_put32(TDX_SEC(1) + 24, 2); /* the TD_HOB back: RTMR 0 is given */
+    assert_true(cvma_measure_tdx_rtmr0(&r0in, &r0, err, sizeof err));
+
+    /* bytes in the image: BFV and CFV need some, TD_HOB and TEMP_MEM none */
+    img_tdx(&M, 0x4000);
+    tu_put32(TDX_SEC(0) + 4, 0);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "section 0 (type 0) has 0 bytes in the image"));
+    img_tdx(&M, 0x4000);
+    tu_put32(TDX_SEC(2) + 4, 0x1000);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "section 2 (type 3) has 4096 bytes in the image"));
+    /* memory smaller than the bytes */
+    img_tdx(&M, 0x4000);
+    tu_put64(TDX_SEC(0) + 16, 0x1000);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "Broken metadata"));
+    /* fewer than two sections */
+    img_tdx_n(&M, 0x4000, 1, true);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "fewer than 2"));
+    /* attributes QEMU reads otherwise: PAGE.AUG anywhere, EXTENDMR on TD_HOB or TEMP_MEM */
+    img_tdx(&M, 0x4000);
+    tu_put32(TDX_SEC(2) + 28, 2);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "section 2 (type 3) has attributes 0x2"));
+    img_tdx(&M, 0x4000);
+    tu_put32(TDX_SEC(1) + 28, 1);
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "section 1 (type 2) has attributes 0x1"));
 }
 
 /* ---- TDX RTMR 1 and 2 ---- */
@@ -1250,6 +1408,7 @@ int main(void)
             cmocka_unit_test(test_snp_synthetic),
             cmocka_unit_test(test_snp_refusals),
             cmocka_unit_test(test_tdx_synthetic),
+            cmocka_unit_test(test_tdx_qemu_refusals),
             cmocka_unit_test(test_code_only_tdvf_refused),
             cmocka_unit_test(test_refusal_leaves_nothing),
             cmocka_unit_test(test_ovmf_repeated_entry_refused),
