@@ -68,9 +68,10 @@ void cvma_policy_free(struct cvma_policy *p);
  * Appraises a verified result against the policy (p may be NULL: nothing to do). Call it
  * after the verifier has filled res->claims and res->platform (including any provider
  * binding) and before cvma_result_finish. When res->claims is not verified (verification failed
- * before the claims), it does nothing: the result is already refused, and unverified claims
- * are never appraised. Adds POLICY_ reasons to res->verdict; see the module comment for the
- * reasons it lowers.
+ * or its collateral could not be had, before the claims), only the kind res->tee names is
+ * checked (POLICY_TEE_NOT_ALLOWED; none for a kind it does not know): unverified claims are
+ * never appraised, and evidence of a kind the policy refuses is not left undecided. Adds
+ * POLICY_ reasons to res->verdict; see the module comment for the reasons it lowers.
  */
 void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res);
 

@@ -663,7 +663,7 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
 {
     char allowed[80];
     unsigned tee = 0;
-    if (p == NULL || !res->claims.verified) {
+    if (p == NULL) {
         return;
     }
     if (res->tee != NULL && strcmp(res->tee, "sev-snp") == 0) {
@@ -679,11 +679,18 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     } else if (res->tee != NULL && strcmp(res->tee, "svsm-vtpm") == 0) {
         tee = POL_TEE_SVSM_VTPM;
     }
-    if (p->allowed_tees != 0 && !(p->allowed_tees & tee)) {
+    /* The kind needs no claim: it is checked on unverified evidence too, so that evidence the
+     * policy refuses whatever its collateral says is refused (exit 1), not left undecided
+     * (exit 3) for want of collateral. Evidence of no known kind (unparsed) is not, and no
+     * other rule reads unverified claims. */
+    if (p->allowed_tees != 0 && !(p->allowed_tees & tee) && (tee != 0 || res->claims.verified)) {
         cvma_reject(&res->verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED,
                     "allowed_tees: the evidence is %s, the policy accepts only %s",
                     res->tee ? res->tee : "of no known kind",
                     tee_name_list(p->allowed_tees, allowed, sizeof allowed));
+    }
+    if (!res->claims.verified) {
+        return;
     }
     appraise_common(p, res);
     appraise_registry_log(p, res);

@@ -462,6 +462,20 @@ static bool load_bits(json_t *obj, const char *path, const char *key,
     if (!want_object(j, p, l) || !check_keys(j, p, keys, l)) {
         return false;
     }
+    if (json_object_size(j) == 0) {
+        /* {} would load as a rule that checks nothing, as an empty minimum_tcb would. */
+        char names[400];
+        size_t used = 0;
+        names[0] = '\0';
+        for (size_t i = 0; i < nk; i++) {
+            int k = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? ", " : "", keys[i]);
+            used += k > 0 ? (size_t)k : 0;
+            if (used >= sizeof names) {
+                break;
+            }
+        }
+        return fail(l, "%s: names no key (%s): an empty object would check nothing", p, names);
+    }
     b->set = true;
     b->known = known;
     for (size_t i = 0; i < n; i++) {
@@ -1275,13 +1289,22 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         }
     } else {
         /* A policy that speaks about some TEEs accepts only those (docs/policy.md); the
-         * snp / tdx / tpm sections name the plain kinds, an azure section both azure kinds.
+         * snp / tdx / tpm sections name the plain kinds, an azure section the azure kinds.
          * Beside an azure section, tpm is the Azure vTPM's: a bare quote (kind tpm, an AK
-         * anyone can make) would skip every azure rule, so it is not admitted by default. */
+         * anyone can make) would skip every azure rule, so it is not admitted by default.
+         * Likewise an azure kind whose hardware section is absent while the other one is
+         * present: {"tdx": ..., "azure": ...} pins a TD, and azure-snp evidence would skip
+         * every tdx rule; the azure section alone still admits both. */
+        unsigned azure = 0;
+        if (p->azure.present && (p->snp.present || !p->tdx.present)) {
+            azure |= POL_TEE_AZURE_SNP;
+        }
+        if (p->azure.present && (p->tdx.present || !p->snp.present)) {
+            azure |= POL_TEE_AZURE_TDX;
+        }
         p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
                           (p->tdx.present ? POL_TEE_TDX : 0u) |
-                          (p->tpm.present && !p->azure.present ? POL_TEE_TPM : 0u) |
-                          (p->azure.present ? POL_TEE_AZURE : 0u);
+                          (p->tpm.present && !p->azure.present ? POL_TEE_TPM : 0u) | azure;
     }
     return true;
 }

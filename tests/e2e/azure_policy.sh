@@ -5,7 +5,11 @@
 # claims (azure section); refused by name with a wrong measurement (POLICY_MEASUREMENT), a
 # wrong PCR (POLICY_PCR), a runtime claim not as required (POLICY_AZURE_RUNTIME_CLAIMS), and
 # by a policy whose allowed_tees lists sev-snp but not azure-snp (POLICY_TEE_NOT_ALLOWED:
-# "sev-snp" does not cover azure-snp). The loader's rules for the new kinds and section.
+# "sev-snp" does not cover azure-snp), and by a policy without allowed_tees whose azure section
+# sits beside a tdx section but no snp one (the tdx pins would never apply to azure-snp). Real
+# azure-tdx evidence (Trustee's), undecided offline for want of TCB collateral, is refused
+# (exit 1) by a policy that does not admit its kind, whatever the collateral would say. The
+# loader's rules for the new kinds and section.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/azure_sample.sh"
@@ -20,6 +24,7 @@ mkdir "$T/coll" && cp "$ROOTS" "$T/coll/cert_chain.pem" || exit 1
 N2=982f5c6e45df0ed3f10b6f60b02f0c8390e281300f3805e2279c16168cd6ae9aa398f647caa2338748cd0fd9f5f819ef
 V="--offline --collateral $T/coll --at 2025-06-01T00:00:00Z --json"
 EV=$S/evidence-v2.json
+NONCE=$N2
 
 $CVM verify "$EV" --nonce "$N2" $V >"$T/base.json" || { fail "the sample does not verify"; exit 1; }
 M=$(jq -r '.claims.azure.snp.measurement' "$T/base.json")
@@ -31,7 +36,7 @@ OTHER=$(printf '%096d' 0)
 # run NAME EXPECTED-EXIT POLICY-JSON [jq test on the result]
 run() {
     printf '%s\n' "$3" >"$T/p.json"
-    $CVM verify "$EV" --nonce "$N2" --policy "$T/p.json" $V >"$T/out.json" 2>"$T/err"
+    $CVM verify "$EV" --nonce "$NONCE" --policy "$T/p.json" $V >"$T/out.json" 2>"$T/err"
     rc=$?
     if [ $rc != "$2" ]; then
         fail "$1: exit $rc, want $2: $(cat "$T/err") $(jq -c '[.reasons[] | .code + ": " + .detail]' "$T/out.json" 2>/dev/null | head -c 900)"
@@ -48,7 +53,7 @@ GOOD='"snp": {"measurements": ["'$M'"], "vmpl": 0},
 run "azure-snp accepted: measurement, PCRs 0 and 7, runtime claims" 0 \
     '{"allowed_tees": ["azure-snp"], '"$GOOD"'}' \
     '(.status == "affirming" or .status == "warning") and all(.reasons[]; .severity != "error")'
-run "azure-snp accepted without allowed_tees (the azure section allows the azure kinds)" 0 \
+run "azure-snp accepted without allowed_tees (the snp and azure sections admit azure-snp)" 0 \
     '{'"$GOOD"'}'
 run "wrong measurement: POLICY_MEASUREMENT" 1 \
     '{"allowed_tees": ["azure-snp"], "snp": {"measurements": "'$OTHER'"}}' \
@@ -74,6 +79,35 @@ run "an snp section alone names sev-snp only: POLICY_TEE_NOT_ALLOWED" 1 \
 run "allowed_tees azure-tdx refuses azure-snp" 1 \
     '{"allowed_tees": ["azure-tdx"]}' \
     'any(.reasons[]; .code == "POLICY_TEE_NOT_ALLOWED" and (.detail | test("accepts only azure-tdx")))'
+# Without allowed_tees, a tdx section beside the azure one names azure-tdx, not azure-snp: its
+# MRTD pin would never apply to an SEV-SNP report (this exited 0).
+run "tdx and azure sections, no snp one: azure-snp refused (POLICY_TEE_NOT_ALLOWED)" 1 \
+    '{"tdx": {"mr_td": "'$OTHER'", "allow_debug": false}, "azure": {"secure_boot": true}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TEE_NOT_ALLOWED"]
+     and any(.reasons[]; .detail | test("the evidence is azure-snp, the policy accepts only tdx, azure-tdx$"))'
+run "snp, tdx and azure sections: azure-snp admitted, the snp rules applied" 1 \
+    '{"snp": {"measurements": "'$OTHER'"}, "tdx": {"mr_td": "'$OTHER'"}, "azure": {"secure_boot": true}}' \
+    '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_MEASUREMENT"]'
+
+# azure-tdx (Trustee's sample): offline, no TCB Info for its FMSPC, so undecided (exit 3) and
+# its claims unverified. A policy that does not admit the kind refuses it all the same (exit
+# 1): no collateral would change that, and a caller told "undecided" would retry. A policy
+# that admits it leaves it undecided, no rule read on unverified claims.
+D=$VEC/tdx/v4-azure-coco-trustee/evidence-v1.json
+if [ -f "$D" ]; then
+    EV=$D NONCE=$(printf challenge | od -An -tx1 | tr -d ' \n')
+    run "azure-tdx undecided, policy for snp only: refused (POLICY_TEE_NOT_ALLOWED, exit 1)" 1 \
+        '{"snp": {"measurements": "'$OTHER'", "vmpl": 0}}' \
+        '.undecided == false and ([.reasons[] | select(.severity == "error") | .code] | sort)
+         == ["COLLATERAL_UNAVAILABLE", "POLICY_TEE_NOT_ALLOWED"]
+         and any(.reasons[]; .detail | test("the evidence is azure-tdx, the policy accepts only sev-snp$"))'
+    run "azure-tdx undecided, policy that admits it: still undecided (exit 3)" 3 \
+        '{"tdx": {"mr_td": "'$OTHER'"}, "azure": {"secure_boot": true}}' \
+        '.undecided == true and all(.reasons[]; .code | startswith("POLICY_") | not)'
+    EV=$S/evidence-v2.json NONCE=$N2
+else
+    echo "SKIP azure-tdx: tdx/v4-azure-coco-trustee not found"
+fi
 
 # Loading: the azure kinds in allowed_tees, the azure section strict.
 chk() { # name, expected exit, policy, message part

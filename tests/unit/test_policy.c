@@ -535,8 +535,8 @@ static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(v
             {"{\"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE},
             {"{\"azure\": {}}", POL_TEE_AZURE},
             {"{\"snp\": {}, \"tpm\": {}}", POL_TEE_SNP | POL_TEE_TPM},
-            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE},
-            {"{\"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE},
+            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE_SNP},
+            {"{\"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE_TDX},
             {"{\"allowed_tees\": [\"tpm\", \"azure-snp\"], \"tpm\": {}, \"azure\": {}}",
              POL_TEE_TPM | POL_TEE_AZURE_SNP},
             {"{\"eventlog\": {\"secure_boot\": true}}", 0u},
@@ -565,6 +565,105 @@ static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(v
                           "accepts only azure-snp, azure-tdx");
         } else {
             assert_false(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED));
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_policy_free(p);
+}
+
+/* Without allowed_tees, an azure section admits an azure kind only when the policy has that
+ * kind's hardware section or not the other's: {"tdx": ..., "azure": ...} pins a TD, and
+ * azure-snp evidence would skip every tdx rule (the reviewer's case: an MRTD pin never applied
+ * to an azure-snp report). The azure section alone, or with both, admits both. */
+static void test_azure_section_admits_an_azure_kind_only_with_its_hardware_section(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        unsigned want;
+    } cases[] = {
+            {"{\"azure\": {}}", POL_TEE_AZURE},
+            {"{\"snp\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE_SNP},
+            {"{\"tdx\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE_TDX},
+            {"{\"snp\": {}, \"tdx\": {}, \"azure\": {}}",
+             POL_TEE_SNP | POL_TEE_TDX | POL_TEE_AZURE},
+            {"{\"snp\": {}, \"tdx\": {}, \"tpm\": {}, \"azure\": {}}",
+             POL_TEE_SNP | POL_TEE_TDX | POL_TEE_AZURE},
+            {"{\"snp\": {}, \"tdx\": {}}", POL_TEE_SNP | POL_TEE_TDX},
+            /* an explicit list stays as written: both sections must fit it (the loader) */
+            {"{\"allowed_tees\": [\"azure-snp\", \"azure-tdx\"], \"tdx\": {}, \"azure\": {}}",
+             POL_TEE_AZURE},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_policy *p = load_ok(cases[i].json);
+        if (p->allowed_tees != cases[i].want) {
+            fail_msg("%s: allowed_tees 0x%x, want 0x%x", cases[i].json, p->allowed_tees,
+                     cases[i].want);
+        }
+        cvma_policy_free(p);
+    }
+
+    /* The reviewer's policy on each azure kind: azure-snp refused by kind, azure-tdx admitted
+     * (its tdx rules then run: here on a result with no TDX claims, so missing). */
+    struct cvma_policy *p = load_ok("{\"tdx\": {\"mr_td\": \"" R48(
+            "00") "\", \"allow_debug\": false}, \"azure\": {\"secure_boot\": true}}");
+    struct cvma_result res;
+    memset(&res, 0, sizeof res);
+    cvma_result_init(&res, "azure-snp", 1700000000);
+    res.claims.verified = true;
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is azure-snp",
+                  "accepts only tdx, azure-tdx");
+    cvma_result_cleanup(&res);
+    memset(&res, 0, sizeof res);
+    cvma_result_init(&res, "azure-tdx", 1700000000);
+    res.claims.verified = true;
+    cvma_policy_appraise(p, &res);
+    assert_false(cvma_verdict_has(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED));
+    expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING, "tdx", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+}
+
+/* The kind is known before any claim is verified: evidence the policy refuses by kind is
+ * refused (exit 1), not left undecided (exit 3) while its collateral cannot be had. Only the
+ * kind is checked on unverified claims; evidence of no known kind gets no policy reason. */
+static void test_tee_kind_is_checked_on_undecided_evidence(void **state)
+{
+    (void)state;
+    struct cvma_policy *p =
+            load_ok("{\"snp\": {\"measurements\": \"" R48("00") "\", \"vmpl\": 0}}");
+    static const struct {
+        const char *tee;
+        int exit_code;
+        bool not_allowed;
+    } cases[] = {
+            {"azure-tdx", 1, true}, /* the reviewer's case, simulated */
+            {"tdx", 1, true},
+            {"sev-snp", 3, false}, /* allowed: no rule reads its unverified claims */
+            {"unknown", 3, false}, /* no kind known: nothing to check */
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_result res;
+        memset(&res, 0, sizeof res);
+        cvma_result_init(&res, cases[i].tee, 1700000000);
+        res.verdict.checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_COLLATERAL;
+        cvma_verdict_pass(&res.verdict, CVMA_CHECK_PARSE);
+        cvma_reject(&res.verdict, CVMA_R_COLLATERAL_UNAVAILABLE, "TCB Info: offline");
+        res.verdict.undecided = res.undecided = true;
+        cvma_policy_appraise(p, &res);
+        cvma_result_finish(&res);
+        if (cases[i].not_allowed) {
+            expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, cases[i].tee,
+                          "the policy accepts only sev-snp");
+            assert_int_equal(count_policy(&res.verdict), 1);
+        } else {
+            assert_int_equal(count_policy(&res.verdict), 0);
+        }
+        if (cvma_result_exit_code(&res) != cases[i].exit_code) {
+            tu_dump(&res.verdict);
+            fail_msg("%s: exit %d, want %d", cases[i].tee, cvma_result_exit_code(&res),
+                     cases[i].exit_code);
         }
         cvma_result_cleanup(&res);
     }
@@ -1569,6 +1668,11 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
              "snp.platform_info.minimum_abi: unknown field"},
             {"{\"snp\": {\"platform_info\": {\"allow_smt_en\": 1}}}",
              "snp.platform_info.allow_smt_en: expected true or false, got an integer"},
+            /* an empty object would load as a rule that checks nothing */
+            {"{\"snp\": {\"guest_policy\": {}}}",
+             "snp.guest_policy: names no key (allow_smt, allow_migrate_ma, "},
+            {"{\"snp\": {\"platform_info\": {}}}",
+             "snp.platform_info: names no key (allow_smt_en, "},
             {"{\"snp\": {\"products\": [\"Naples\"]}}", "snp.products[0]: \"Naples\" is not"},
             {"{\"snp\": {\"minimum_firmware_version\": \"1\"}}", "snp.minimum_firmware_version"},
             {"{\"snp\": {\"minimum_guest_svn\": -1}}", "snp.minimum_guest_svn: -1 is out of range"},
@@ -2441,6 +2545,9 @@ int main(void)
             cmocka_unit_test(test_common_rules_on_snp),
             cmocka_unit_test(test_registry_log_required_says_what_meets_it),
             cmocka_unit_test(test_tpm_section_admits_a_bare_quote_by_default_only_without_azure),
+            cmocka_unit_test(
+                    test_azure_section_admits_an_azure_kind_only_with_its_hardware_section),
+            cmocka_unit_test(test_tee_kind_is_checked_on_undecided_evidence),
             cmocka_unit_test(test_tpm_ak_pin_without_an_ak_claim_is_refused),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
             cmocka_unit_test(test_secure_boot_rule_says_which_registers_it_read),
