@@ -100,13 +100,26 @@
     const claims = res.claims && typeof res.claims === 'object' ? res.claims : {};
     const unsigned = Object.keys(claims).length === 0;
     const undecided = res.undecided === true;
+    const has = (c) => reasons.some((r) => r && r.code === c);
+    // Undecided for want of a registry alone (REGISTRY_UNAVAILABLE, no COLLATERAL_UNAVAILABLE):
+    // binding runs after the evidence verified, so the evidence's own checks did run; what
+    // rests on the binding (the provider, the platform, a policy's provider rule) is not
+    // decided. For want of collateral (or for a reason not named), nothing past parsing is.
+    const registryOnly = undecided && has('REGISTRY_UNAVAILABLE') && !has('COLLATERAL_UNAVAILABLE');
+    function restsOnBinding(g) {
+      return g.provider || g.prefixes.includes('POLICY_') || g.prefixes.includes('PLATFORM_');
+    }
     function notRun(g) {
       if (g.prefixes.includes('PARSE_')) return null;
       if (unparsed) return 'not checked (the evidence did not parse)';
       if (unsigned) return 'not checked (the evidence\'s signature was not verified)';
-      if (undecided && !g.nonce) return 'not decided (' + undecidedWhy(reasons) + ')';
+      if (undecided && !g.nonce && (!registryOnly || restsOnBinding(g))) {
+        return 'not decided (' + undecidedWhy(reasons) + ')';
+      }
       return null;
     }
+    // An error that says something could not be had is "not decided", not a refusal.
+    const UNAVAILABLE = ['COLLATERAL_UNAVAILABLE', 'REGISTRY_UNAVAILABLE'];
     for (const g of GROUPS) {
       const mine = reasons.filter((r) => r && typeof r.code === 'string' &&
         g.prefixes.some((p) => r.code.startsWith(p)));
@@ -114,9 +127,12 @@
       const applies = g.always || (g.tees && g.tees.includes(res.tee)) ||
         (g.nonce && hadNonce) || (g.provider && hasProvider);
       if (mine.length === 0 && !applies) continue;
-      const failed = mine.some((r) => r.severity === 'error');
+      const errors = mine.filter((r) => r.severity === 'error');
+      const failed = errors.length > 0;
       const warned = mine.some((r) => r.severity === 'warning');
-      if (failed) {
+      if (failed && undecided && errors.every((r) => UNAVAILABLE.includes(r.code))) {
+        ul.appendChild(line('skipped', '?', g.name + ': not decided (' + undecidedWhy(reasons) + ')'));
+      } else if (failed) {
         ul.appendChild(line('error', '✗', g.name + ': refused'));
       } else if (warned) {
         ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));

@@ -59,6 +59,19 @@ i=0
 while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$T/port" ] || { echo "FAIL serve did not start"; cat "$T/serve.log"; exit 1; }
 URL=http://127.0.0.1:$(cat "$T/port")
+# a second instance whose shared state (Redis, a port nobody listens on) does not answer: the
+# registry cannot be checked for rollback, so it is not used, and the platform is undecided
+# for want of a registry, not of collateral (docs/service.md)
+head -c 32 /dev/urandom >"$T/nonce.key" && chmod 600 "$T/nonce.key"
+$CVM serve --listen 127.0.0.1:0 --port-file "$T/port2" --trust-root "$T/s/ark.pem" \
+    --collateral "$T/s" --offline --sign-result "$T/v.key" --provider acme="$T/acme.pub" \
+    --registry "$T/acme.jws" --redis redis://127.0.0.1:9 --nonce-key "$T/nonce.key" \
+    --cache-dir "$T/cache2" 2>"$T/serve2.log" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$T/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$T/port2" ] || { echo "FAIL serve (lookup registry) did not start"; cat "$T/serve2.log"; exit 1; }
+URL2=http://127.0.0.1:$(cat "$T/port2")
 
 # --- the files and their headers ---
 hdr() { # URL HEADER: the header's value (HEAD request)
@@ -115,6 +128,7 @@ import base64, json, sys, time, urllib.request, urllib.error
 driver, chrome, page, bundle, tampered, profile, shot = sys.argv[1:8]
 # A report cut to 600 bytes, as base64 text (the page sends the text; the service detects it).
 tdx, other, nocoll_b64 = sys.argv[9], sys.argv[10], base64.b64encode(open(sys.argv[11], 'rb').read()).decode()
+page2 = sys.argv[12]
 short_b64 = base64.b64encode(open(sys.argv[8], 'rb').read()[:600]).decode()
 fails = 0
 
@@ -313,6 +327,38 @@ try:
     eq('no collateral: a result', 'result', wait_answer())
     eq('no collateral: exit status 3, collateral named', '3 (undecided: collateral could not be had)',
        js("return document.getElementById('exit-status').textContent;"))
+    lines = js(LINES)
+    if (any(l['kind'] == 'skipped' and l['text'].startswith('?Collateral: not decided') for l in lines)
+            and not any(l['kind'] == 'error' and not l['code'] for l in lines)):
+        ok('no collateral: the collateral group not decided, no group refused')
+    else:
+        fail('no collateral: lines %r' % lines)
+
+    # 3d. The same affirming bundle at an instance whose registry state cannot be had:
+    # undecided, and the page says why from the reasons (a registry, not collateral); the
+    # hardware checks passed and say so.
+    call('POST', S + '/url', {'url': page2})
+    eq('registry undecided: the page loads', 'ready', js("return document.body.getAttribute('data-app');"))
+    js("document.getElementById('evidence').value = arguments[0];", open(bundle).read())
+    click('#verify')
+    eq('registry undecided: a result', 'result', wait_answer())
+    eq('registry undecided: exit status 3, the registry named',
+       '3 (undecided: a registry or its shared state could not be had)',
+       js("return document.getElementById('exit-status').textContent;"))
+    lines = js(LINES)
+    kinds = {l['text']: l['kind'] for l in lines}
+    if (any(l['code'] == 'REGISTRY_UNAVAILABLE' for l in lines)
+            and kinds.get('✓AMD SEV-SNP report: passed') == 'ok'
+            and kinds.get('✓Certificates and revocation: passed') == 'ok'
+            and kinds.get('?Provider binding: not decided (a registry or its shared state could '
+                          'not be had)') == 'skipped'
+            and not any(l['kind'] == 'error' and not l['code'] for l in lines)):
+        ok('registry undecided: the report and chain passed, the provider not decided '
+           '(REGISTRY_UNAVAILABLE), no group refused')
+    else:
+        fail('registry undecided: lines %r' % lines)
+    call('POST', S + '/url', {'url': page})
+    eq('back at the first instance', 'ready', js("return document.body.getAttribute('data-app');"))
 
     # 4. Markup in an echoed string stays text.
     clear_form()
@@ -337,7 +383,7 @@ sys.exit(1 if fails else 0)
 PY
 python3 "$T/drive.py" "http://127.0.0.1:$DPORT" "$CHROME" "$URL/" "$T/s/bundle.json" "$T/tampered.bin" \
     "$T/profile" "$SHOT" "$T/s/report.bin" \
-    "$T/td/bundle.json" "$T/other/bundle.json" "$T/td/quote.bin" || fails=$((fails + 1))
+    "$T/td/bundle.json" "$T/other/bundle.json" "$T/td/quote.bin" "$URL2/" || fails=$((fails + 1))
 [ -s "$SHOT" ] && echo "screenshot: $SHOT"
 if [ $fails -ne 0 ]; then
     echo "$fails failed"
