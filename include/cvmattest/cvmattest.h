@@ -377,7 +377,9 @@ struct cvma_result;
  * Other statuses: CVMA_E_USAGE (a kind outside enum cvma_evidence_kind; an at outside
  * 1970..9999; unknown policy name; no name while policies are configured but none is the
  * default; a malformed previous result; a nonce for evidence without a TPM quote; err says
- * which), CVMA_E_NOMEM. Free the result with cvma_result_free.
+ * which), CVMA_E_NOMEM. Free the result with cvma_result_free. It returns with the calling
+ * thread's OpenSSL error queue empty: nothing the evidence made OpenSSL report is left for the
+ * caller's next TLS call to read as its own (SSL_get_error).
  */
 CVMA_API enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                                       const struct cvma_request *req, struct cvma_result **out,

@@ -34,8 +34,10 @@
 #define CVMA_DIRCACHE_MAX_FILES 8
 /* Files whose modification or change time is this close to now are not cached. */
 #define CVMA_DIRCACHE_SETTLE_SECONDS 1
-/* A watched stamp is taken by stat again at least this often (what a watch cannot see: a
- * parent directory renamed, say, is seen within this time). */
+/* A watched stamp is taken by stat again at least this often: what a watch cannot see (a
+ * change not made through the directory's own path: a parent directory renamed, a file
+ * hard-linked elsewhere after its stamp was kept and written through that name) is seen
+ * within this time. */
 #define CVMA_DIRCACHE_RECHECK_SECONDS 1
 
 /* What stat said of each file of the set (a cache key together with the tag and dir). */

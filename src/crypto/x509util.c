@@ -52,6 +52,9 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
             x = PEM_read_bio_X509(b, NULL, NULL, NULL);
             BIO_free(b);
         }
+        if (x == NULL) {
+            ERR_clear_error();
+        }
         return warm(x);
     }
     const unsigned char *q = p;
@@ -59,6 +62,9 @@ X509 *cvma_x509_load(const uint8_t *p, size_t len)
     if (x != NULL && (size_t)(q - p) != len) {
         X509_free(x); /* bytes after the certificate: not one DER certificate */
         x = NULL;
+    }
+    if (x == NULL) {
+        ERR_clear_error(); /* a refusal is the NULL: nothing left queued for the caller */
     }
     return warm(x);
 }
@@ -200,13 +206,16 @@ X509_CRL *cvma_crl_load(const uint8_t *p, size_t len)
             crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
             BIO_free(b);
         }
-        return crl;
+    } else {
+        const unsigned char *q = p;
+        crl = d2i_X509_CRL(NULL, &q, (long)len);
+        if (crl != NULL && (size_t)(q - p) != len) {
+            X509_CRL_free(crl);
+            crl = NULL;
+        }
     }
-    const unsigned char *q = p;
-    crl = d2i_X509_CRL(NULL, &q, (long)len);
-    if (crl != NULL && (size_t)(q - p) != len) {
-        X509_CRL_free(crl);
-        crl = NULL;
+    if (crl == NULL) {
+        ERR_clear_error(); /* a refusal is the NULL: nothing left queued for the caller */
     }
     return crl;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "appraise/policy.h"
 #include "collateral/dircache.h"
@@ -443,10 +444,25 @@ static enum cvma_status appraise(struct cvma_verifier *v, const struct cvma_poli
     return CVMA_OK;
 }
 
+static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_evidence *ev,
+                                   const struct cvma_request *req, struct cvma_result **out,
+                                   char *err, size_t err_len);
+
 /* see cvmattest/cvmattest.h */
 enum cvma_status cvma_verify(struct cvma_verifier *v, const struct cvma_evidence *ev,
                              const struct cvma_request *req, struct cvma_result **out, char *err,
                              size_t err_len)
+{
+    enum cvma_status st = verify_one(v, ev, req, out, err, err_len);
+    /* What the evidence made OpenSSL queue is not left to the caller's next TLS call, whose
+     * SSL_get_error would read it as its own failure. */
+    ERR_clear_error();
+    return st;
+}
+
+static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_evidence *ev,
+                                   const struct cvma_request *req, struct cvma_result **out,
+                                   char *err, size_t err_len)
 {
     struct cvma_verify_opts o = v->vo;
     struct cvma_result *res = NULL;

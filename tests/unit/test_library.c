@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/err.h>
 
 #include "common/base64.h"
 #include "common/hex.h"
@@ -1014,6 +1015,43 @@ static void test_library_kind_detection_at_header_boundaries(void **state)
     assert_non_null(strstr(why, "neither"));
 }
 
+/* A verification leaves the thread's OpenSSL error queue empty, whatever the evidence made
+ * OpenSSL report (a VCEK or CRL that does not parse queues DER errors): a caller's next
+ * SSL_get_error must not read them as its own. */
+static void test_library_verify_leaves_no_openssl_errors(void **state)
+{
+    struct fx *f = *state;
+    char *tmp = tu_tmpdir();
+    const char *names[] = {"ark.pem", "ask.pem", "cert_chain.pem", "crl.der", "vcek.der"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *from = tu_path(f->dir, names[i]), *to = tu_path(tmp, names[i]);
+        tu_copy(from, to);
+        free(from);
+        free(to);
+    }
+    for (int which = 0; which < 2; which++) {
+        /* the VCEK cut short, then (the VCEK whole again) the CRL */
+        const char *name = which == 0 ? "vcek.der" : "crl.der";
+        char *good = tu_path(f->dir, name), *cut = tu_path(tmp, name);
+        struct cvma_buf b;
+        tu_read(good, &b);
+        tu_write(cut, b.p, 100);
+        ERR_clear_error();
+        struct cvma_verifier *v = tu_verifier(f->ark, tmp, NULL, true);
+        struct cvma_result *res = tu_verify_path(v, f->report);
+        assert_int_equal(cvma_result_status(res), CVMA_CONTRAINDICATED);
+        assert_int_equal(ERR_peek_error(), 0);
+        cvma_result_free(res);
+        cvma_verifier_free(v);
+        tu_write(cut, b.p, b.len);
+        cvma_buf_free(&b);
+        free(good);
+        free(cut);
+    }
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1038,6 +1076,7 @@ int main(void)
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
+            cmocka_unit_test(test_library_verify_leaves_no_openssl_errors),
             cmocka_unit_test(test_library_bundle_evidence_part_over_1_mib_is_a_usage_error),
             cmocka_unit_test(
                     test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_parts),
