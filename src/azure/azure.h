@@ -34,6 +34,12 @@
 #define CVMA_AZURE_RUNTIME_VERSION  1
 #define CVMA_AZURE_REQ_TYPE_AK_CERT 2 /* the header's request type: AK_CERT */
 #define CVMA_AZURE_CLAIMS_MAX       (64u << 10)
+/* JSON values an Azure JSON evidence may hold (common/json_out.h, cvma_json_loadb_capped): its
+ * reports may come as arrays of byte values, one value per byte (a real one holds 3816 values:
+ * a 2600-byte HCL report and its vTPM quote), so the cap leaves room for a TDX quote with its
+ * certificates (some 10 KiB) beside them, several times over. jansson's tree of that many
+ * values costs some 5 MB. */
+#define CVMA_AZURE_EVIDENCE_MAX_VALUES 65536u
 
 struct cvma_azure_hcl {
     uint32_t version;           /* 1 or 2 (both occur in the samples) */

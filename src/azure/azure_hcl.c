@@ -9,6 +9,7 @@
 #include "azure/azure.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/jcheck.h"
 #include "common/json_out.h"
 #include "common/reader.h"
 
@@ -203,11 +204,14 @@ json_t *cvma_azure_hcl_json(const struct cvma_azure_hcl *h)
     json_object_set_new(o, "runtime_data_size", json_integer(h->rt_size));
     json_object_set_new(o, "runtime_data_version", json_integer(h->rt_version));
     json_object_set_new(o, "claims_length", json_integer((json_int_t)h->claims.len));
-    json_t *c = json_loadb((const char *)h->claims.p, h->claims.len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *c = cvma_json_loadb_capped(h->claims.p, h->claims.len, CVMA_JSON_EVIDENCE_MAX_VALUES,
+                                       &je, &oom);
     if (c != NULL) {
         json_object_set_new(o, "runtime_claims", c);
     } else {
-        json_object_set_new(o, "runtime_claims_error", json_string(je.text));
+        json_object_set_new(o, "runtime_claims_error",
+                            json_string(oom ? "out of memory" : je.text));
     }
     json_object_set_new(o, "padding", json_integer((json_int_t)h->padding));
     return o;
@@ -389,7 +393,7 @@ enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,
 
     memset(out, 0, sizeof *out);
     bool oom;
-    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    json_t *j = cvma_json_loadb_capped(p, len, CVMA_AZURE_EVIDENCE_MAX_VALUES, &je, &oom);
     if (oom) {
         v->oom = true; /* an error, never a verdict on the evidence */
         st = CVMA_E_NOMEM;

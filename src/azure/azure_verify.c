@@ -18,6 +18,7 @@
 #include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/jcheck.h"
 #include "common/json_out.h"
 #include "common/reader.h"
 #include "snp/snp_claims.h"
@@ -396,7 +397,8 @@ enum cvma_status cvma_azure_runtime_claims_parse(const struct cvma_span *claims,
 {
     json_error_t je;
     bool oom;
-    json_t *j = cvma_json_loadb(claims->p, claims->len, JSON_REJECT_DUPLICATES, &je, &oom);
+    json_t *j = cvma_json_loadb_capped(claims->p, claims->len, CVMA_JSON_EVIDENCE_MAX_VALUES, &je,
+                                       &oom);
 
     *out = NULL;
     if (oom) {

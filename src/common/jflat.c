@@ -4,11 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "common/hex.h"
+#include "common/jcheck.h"
 #include "common/jscan.h"
-#include "common/json_out.h"
 #include "common/reader.h"
 
 /* Four hex digits (the scanner has checked that they are there and are hex). */
@@ -298,49 +296,62 @@ fail:
     return r;
 }
 
+/* The first top-level member that is not in the set or not a string, for classify. */
+struct first_foreign {
+    const struct cvma_jflat_field *fields;
+    size_t n;
+    char *what;
+    size_t what_len;
+    bool found;
+};
+
+static void top_member(void *ctx, const char *name, size_t len, bool is_string)
+{
+    struct first_foreign *f = ctx;
+    bool known = false;
+    for (size_t i = 0; i < f->n && !known; i++) {
+        known = strlen(f->fields[i].name) == len && memcmp(f->fields[i].name, name, len) == 0;
+    }
+    if (!f->found && (!known || !is_string)) {
+        describe(f->what, f->what_len, name, len);
+        f->found = true;
+    }
+}
+
 /*
  * A refusal is classed as jansson classes it (its parser is stricter about what this reader
  * only skips: numbers out of range, duplicates and text inside foreign members, nesting):
- * CVMA_JFLAT_SYNTAX when json_loadb(JSON_REJECT_DUPLICATES) refuses the text or it is not an
- * object, else CVMA_JFLAT_MEMBER naming the first member that is not in the set or not a
- * string. Only refusals pay for the second reading.
+ * CVMA_JFLAT_SYNTAX when json_loadb(JSON_REJECT_DUPLICATES) would refuse the text or it is
+ * not an object, else CVMA_JFLAT_MEMBER naming the first member that is not in the set or not
+ * a string. The second reading is the checker's (common/jcheck.h), which decides as jansson
+ * does without building its tree: a refused body costs no more than an accepted one.
  */
 static enum cvma_jflat_result classify(const uint8_t *p, size_t len,
                                        const struct cvma_jflat_field *fields, size_t n, char *what,
                                        size_t what_len)
 {
-    json_error_t je;
-    bool oom;
-    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
-    enum cvma_jflat_result r = CVMA_JFLAT_SYNTAX;
-    if (oom) {
+    struct first_foreign f = {fields, n, what, what_len, false};
+    struct cvma_jcheck c = {.top_member = top_member, .ctx = &f};
+    switch (cvma_jcheck(p, len, &c)) {
+    case CVMA_JCHECK_OK:
+        break;
+    case CVMA_JCHECK_NOMEM:
         return CVMA_JFLAT_NOMEM;
+    case CVMA_JCHECK_SYNTAX:
+    case CVMA_JCHECK_TOO_MANY: /* (no cap here: only a text of 4 GiB or more) */
+        snprintf(what, what_len, "at byte %zu: %s", c.position, c.text);
+        return CVMA_JFLAT_SYNTAX;
     }
-    if (j == NULL) {
-        snprintf(what, what_len, "at byte %d: %s", je.position, je.text);
-        return r;
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) {
+        i++;
     }
-    if (!json_is_object(j)) {
+    if (i == len || p[i] != '{') {
         snprintf(what, what_len, "at byte 0: not an object");
-        json_decref(j);
-        return r;
+        return CVMA_JFLAT_SYNTAX;
     }
-    const char *key;
-    json_t *val;
-    json_object_foreach(j, key, val)
-    {
-        bool known = false;
-        for (size_t i = 0; i < n && !known; i++) {
-            known = strcmp(fields[i].name, key) == 0;
-        }
-        if (!known || !json_is_string(val)) {
-            describe(what, what_len, key, strlen(key));
-            r = CVMA_JFLAT_MEMBER;
-            break;
-        }
-    }
-    json_decref(j);
-    return r; /* (both readers accept: cannot happen; refused all the same) */
+    /* (both readers accept: cannot happen; refused all the same) */
+    return f.found ? CVMA_JFLAT_MEMBER : CVMA_JFLAT_SYNTAX;
 }
 
 enum cvma_jflat_result cvma_jflat_parse(const uint8_t *p, size_t len,

@@ -1,11 +1,14 @@
 #include "common/json_out.h"
 
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/allocfail.h"
 #include "common/hex.h"
+#include "common/jcheck.h"
 #include "common/jscan.h"
 
 /* Room for n more bytes and the NUL after them; false (and failed) when out of memory. */
@@ -367,6 +370,31 @@ json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *e
         j = NULL;
     }
     return j;
+}
+
+/* see common/json_out.h */
+json_t *cvma_json_loadb_capped(const void *p, size_t len, size_t max_values, json_error_t *error,
+                               bool *oom)
+{
+    struct cvma_jcheck c = {.max_values = max_values};
+    enum cvma_jcheck_result r = cvma_jcheck(p, len, &c);
+    *oom = false;
+    if (r == CVMA_JCHECK_OK) {
+        return cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, error, oom);
+    }
+    memset(error, 0, sizeof *error);
+    if (r == CVMA_JCHECK_NOMEM) {
+        *oom = true;
+        return NULL;
+    }
+    error->line = c.line;
+    error->column = -1;
+    error->position = c.position > INT_MAX ? INT_MAX : (int)c.position;
+    snprintf(error->source, sizeof error->source, "<buffer>");
+    snprintf(error->text, sizeof error->text - 1, "%s", c.text);
+    /* jansson keeps the error's code in the text's last byte (json_error_code) */
+    error->text[sizeof error->text - 1] = (char)json_error_invalid_syntax;
+    return NULL;
 }
 
 /* see common/json_out.h */

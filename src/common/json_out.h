@@ -112,4 +112,18 @@ CVMA_MUST_USE char *cvma_json_compact(const json_t *j, size_t *len);
  * tests/unit/test_oom.c fails each allocation in turn.
  */
 json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *error, bool *oom);
+
+/*
+ * cvma_json_loadb(JSON_REJECT_DUPLICATES) for text that arrives with evidence (a bundle, JSON
+ * evidence, the claims inside a report): the text is first read by the checker
+ * (common/jcheck.h), which builds no tree, and jansson is given it only when it is JSON and
+ * holds at most max_values values (objects, arrays, strings, numbers and literals all count).
+ * jansson's tree costs 80 bytes and more per value, so without the cap a 1 MiB text of small
+ * values would cost some 80 MB. A refusal is reported in *error as jansson reports one (line,
+ * position, text; "more than N JSON values" for the cap) and NULL returned; *oom as for
+ * cvma_json_loadb. Never for the operator's own files (registries, policies, configuration,
+ * collateral from disk): their size is theirs to choose.
+ */
+json_t *cvma_json_loadb_capped(const void *p, size_t len, size_t max_values, json_error_t *error,
+                               bool *oom);
 #endif

@@ -1064,7 +1064,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         atomic_store(&k->since_ms, cvma_monotonic_ms());
         atomic_store(&k->in_request, false);
     }
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
+    /* An answer queued while the service had given none is libmicrohttpd's own, for a request
+     * it refused after on_request had seen it (a chunk size it cannot hold: 413); it ends the
+     * request "with error". Not the client's abort; and not counted, as its other answers. */
+    const union MHD_ConnectionInfo *ci =
+            r->status == 0 && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK
+                    ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS)
+                    : NULL;
+    if (ci != NULL && ci->http_status != 0) {
+        logf_req(r, "%s: answered %u by libmicrohttpd (its own error above; not counted)",
+                 r->endpoint, ci->http_status);
+    } else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
         bool time_out = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out || body_late;
         logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
                  time_out ? "client time-out" : "aborted");

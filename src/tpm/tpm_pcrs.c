@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "common/hex.h"
+#include "common/jcheck.h"
+#include "common/json_out.h"
 #include "common/reader.h"
 #include "common/util.h"
 #include "tpm/tpm.h"
@@ -87,12 +89,17 @@ static enum cvma_status parse_json(const uint8_t *p, size_t len, struct cvma_tpm
                                    struct cvma_verdict *v)
 {
     json_error_t je;
-    json_t *j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *j = cvma_json_loadb_capped(p, len, CVMA_JSON_EVIDENCE_MAX_VALUES, &je, &oom);
     enum cvma_status st = CVMA_REJECTED;
     const char *key, *k2;
     json_t *val, *v2;
     unsigned idx;
 
+    if (oom) {
+        v->oom = true; /* an error, never a verdict on the evidence */
+        return CVMA_E_NOMEM;
+    }
     if (!json_is_object(j)) {
         st = cvma_reject(v, CVMA_R_TPM_PCRS_MALFORMED, "tpm PCRs: not a JSON object%s%s",
                          j == NULL ? ": " : "", j == NULL ? je.text : "");

@@ -10,6 +10,7 @@
 #include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
+#include "common/jcheck.h"
 #include "common/json_out.h"
 #include "common/reader.h"
 
@@ -306,7 +307,7 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
     json_error_t je;
     enum cvma_status st = CVMA_E_USAGE;
     bool oom;
-    json_t *j = cvma_json_loadb(p, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    json_t *j = cvma_json_loadb_capped(p, len, CVMA_JSON_EVIDENCE_MAX_VALUES, &je, &oom);
     bool have_evidence = false;
     const char *kind = NULL;
 

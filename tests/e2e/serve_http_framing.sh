@@ -127,7 +127,7 @@ def metrics(port):
 PY
 
 timeout 120 python3 - "$FP" "$T/F.log" "$T" <<'PY'
-import sys, threading
+import sys, threading, time
 sys.path.insert(0, sys.argv[3])
 import lib
 from lib import HEAD, check, exchange, metrics, trickle
@@ -242,6 +242,22 @@ for ep in ("nonce", "verify"):
     want = 'cvmattest_http_requests_total{endpoint="%s",status="413",error="BODY_TOO_LARGE"} 1' % ep
     check("/metrics counts the 413 for %s" % ep, want in m,
           "\n".join(l for l in m.splitlines() if "413" in l))
+
+# --- a chunk size libmicrohttpd cannot hold: its own 413, neither logged as the client's abort
+# nor counted as CLIENT_ABORTED (its answers are not counted) ---
+aborted = 'error="CLIENT_ABORTED"'
+before = [l for l in metrics(port).splitlines() if aborted in l]
+got, _ = exchange(port, HEAD + b"FFFFFFFFFFFFFFFFF1\r\n{}\r\n0\r\n\r\n")
+check("a chunk size of FFFFFFFFFFFFFFFFF1: libmicrohttpd's 413", got.startswith(b"HTTP/1.1 413"),
+      repr(got[:200]))
+time.sleep(0.3)
+after = [l for l in metrics(port).splitlines() if aborted in l]
+check("libmicrohttpd's own 413 is not counted as CLIENT_ABORTED", after == before,
+      repr((before, after)))
+text = open(log, errors="replace").read()
+check("libmicrohttpd's own 413 is logged as its answer, not as an abort",
+      "answered 413 by libmicrohttpd" in text and "ended before an answer (aborted)" not in text,
+      "\n".join(text.splitlines()[-4:]))
 sys.exit(1 if lib.fails else 0)
 PY
 [ $? = 0 ] || { fails=$((fails + 1)); tail -5 "$T/F.log"; }
