@@ -19,6 +19,7 @@
 
 #include "common/hex.h"
 #include "common/jscan.h"
+#include "common/util.h"
 
 #define MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH (jansson_private.h) */
 
@@ -116,30 +117,6 @@ static bool hex4(const uint8_t *s, size_t n, size_t *i, unsigned *out)
     return true;
 }
 
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | cp >> 6);
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | cp >> 12);
-        d[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | cp >> 18);
-    d[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    d[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /*
  * The inside of a string cvma_jscan_string accepted (s[0..n): no control characters, escapes
  * well-formed) decoded into d when d is non-NULL (room for n + 1 bytes: decoding never
@@ -215,7 +192,7 @@ static bool decode(const uint8_t *s, size_t n, char *d, size_t *out_len)
                 }
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            size_t m = put_utf8(u, cp);
+            size_t m = cvma_utf8_encode(u, cp);
             if (d != NULL) {
                 memcpy(d + k, u, m);
             }

@@ -8,6 +8,7 @@
 #include "common/jcheck.h"
 #include "common/jscan.h"
 #include "common/reader.h"
+#include "common/util.h"
 
 /* Four hex digits (the scanner has checked that they are there and are hex). */
 static bool hex4(struct cvma_reader *r, unsigned *out)
@@ -24,30 +25,6 @@ static bool hex4(struct cvma_reader *r, unsigned *out)
     }
     *out = v;
     return true;
-}
-
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | cp >> 6);
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | cp >> 12);
-        d[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | cp >> 18);
-    d[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    d[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /*
@@ -122,7 +99,7 @@ static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
                 }
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            k += put_utf8(d + k, cp);
+            k += cvma_utf8_encode(d + k, cp);
             break;
         }
         default: /* '"', '\\', '/' */

@@ -150,6 +150,8 @@ char *cvma_path_join(const char *dir, const char *name);
 size_t cvma_utf8_seq(const uint8_t *p, size_t n);
 /* The same, with *cp set to the character's code point (0 when it is not one). */
 size_t cvma_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
+/* cp (at most U+10FFFF, no surrogate) as UTF-8 into d (room for 4 bytes); its length. */
+size_t cvma_utf8_encode(char *d, unsigned cp);
 
 /*
  * Text that may hold bytes from evidence, a peer or a request, made safe to show on a terminal
