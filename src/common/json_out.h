@@ -121,8 +121,10 @@ json_t *cvma_json_loadb(const void *p, size_t len, size_t flags, json_error_t *e
  * jansson's tree costs 80 bytes and more per value, so without the cap a 1 MiB text of small
  * values would cost some 80 MB. A refusal is reported in *error as jansson reports one (line,
  * position, text; "more than N JSON values" for the cap) and NULL returned; *oom as for
- * cvma_json_loadb. Never for the operator's own files (registries, policies, configuration,
- * collateral from disk): their size is theirs to choose.
+ * cvma_json_loadb. Not for the operator's own files (registries, policies, configuration):
+ * their size is theirs to choose. TDX collateral documents are read through it from every
+ * source (a bundle's part is read before its signature is checked), with a cap far above any
+ * real one (tdx/tdx_coll_internal.h).
  */
 json_t *cvma_json_loadb_capped(const void *p, size_t len, size_t max_values, json_error_t *error,
                                bool *oom);

@@ -11,12 +11,14 @@
 #include "tdx/tdx_collateral.h"
 
 #define MAX_COLLATERAL_FILE (1u << 20) /* PCS bodies are a few KiB */
-#define JSON_MAX_DEPTH      CVMA_JSCAN_MAX_DEPTH
-#define MAX_TCB_LEVELS      1024u
-#define MAX_MODULES         64u
-#define MAX_ADVISORIES      1024u
-#define MAX_ADVISORY_LEN    127u
-#define SGX_COMPONENTS      16u
+/* Values a TCB Info or QE Identity may hold (the largest real one: about 500). */
+#define CVMA_TDX_COLLATERAL_MAX_VALUES 16384u
+#define JSON_MAX_DEPTH                 CVMA_JSCAN_MAX_DEPTH
+#define MAX_TCB_LEVELS                 1024u
+#define MAX_MODULES                    64u
+#define MAX_ADVISORIES                 1024u
+#define MAX_ADVISORY_LEN               127u
+#define SGX_COMPONENTS                 16u
 
 /* What a parser is reading, for its reasons. */
 struct cvma_tdxc_pctx {

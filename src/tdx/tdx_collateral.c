@@ -32,6 +32,7 @@
 #include "collateral/source.h"
 #include "common/hex.h"
 #include "common/jscan.h"
+#include "common/json_out.h"
 #include "common/timeutil.h"
 #include "crypto/crypto.h"
 #include "tdx/tdx_coll_internal.h"
@@ -455,7 +456,15 @@ enum cvma_status cvma_tdxc_load_json(const struct cvma_tdxc_pctx *c, const uint8
                 c, "not one JSON object (or nested deeper than %u, or larger than %u bytes)",
                 JSON_MAX_DEPTH, MAX_COLLATERAL_FILE);
     }
-    if ((*out = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+    /* Read by the checker first, within a cap of values: a bundle's collateral part is read
+     * before its signature is checked, and 1 MiB of small values would cost jansson's tree
+     * some 80 MB (the largest real TCB Info holds about 500 values). */
+    bool oom = false;
+    if ((*out = cvma_json_loadb_capped(p, len, CVMA_TDX_COLLATERAL_MAX_VALUES, &jerr, &oom)) ==
+        NULL) {
+        if (oom) {
+            return CVMA_E_NOMEM;
+        }
         return cvma_tdxc_bad(c, "invalid JSON at byte %d: %.120s", jerr.position, jerr.text);
     }
     if (!json_is_object(*out)) {

@@ -30,6 +30,7 @@
 #include "crypto/crypto.h"
 #include "result/result.h"
 #include "sim/sim_tdx.h"
+#include "tdx/tdx_coll_internal.h"
 #include "tdx/tdx_collateral.h"
 #include "tdx/tdx_internal.h"
 #include "tdx/tdx_pcs.h"
@@ -2928,10 +2929,45 @@ static void test_bundle_items_after_the_verifiers_own_for_intels_root(void **sta
     free(spr);
 }
 
+/* A TCB Info or QE Identity of many small values (a bundle's part is read before its signature
+ * is checked): refused by the checker's cap, before jansson builds a tree of it; one just
+ * under the cap is read (and refused for what it lacks, not for its size). */
+static void test_collateral_json_is_capped_before_a_tree(void **state)
+{
+    (void)state;
+    for (int over = 0; over < 2; over++) {
+        /* {"x":[{},{},...]}: 2 values for the object and the array, one per {} */
+        size_t n = over ? CVMA_TDX_COLLATERAL_MAX_VALUES - 1 : CVMA_TDX_COLLATERAL_MAX_VALUES - 2;
+        size_t len = 7 + 3 * n + 2;
+        char *t = malloc(len + 1);
+        assert_non_null(t);
+        memcpy(t, "{\"x\":[", 6);
+        size_t k = 6;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0) {
+                t[k++] = ',';
+            }
+            t[k++] = '{';
+            t[k++] = '}';
+        }
+        memcpy(t + k, "]}", 3);
+        struct cvma_tdx_tcb_info ti;
+        struct cvma_verdict v;
+        cvma_verdict_init(&v);
+        assert_int_equal(parse_tcb(t, &ti, &v), CVMA_REJECTED);
+        assert_true(v.n_reasons > 0);
+        bool capped = strstr(v.reasons[0].detail, "more than 16384 JSON values") != NULL;
+        assert_true(capped == (over == 1));
+        cvma_verdict_cleanup(&v);
+        free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_split_finds_the_exact_span_past_tricky_strings),
+            cmocka_unit_test(test_collateral_json_is_capped_before_a_tree),
             cmocka_unit_test(test_split_refuses_malformed_bodies),
             cmocka_unit_test(test_split_bounds_nesting_depth),
             cmocka_unit_test(test_load_dir_reads_bare_objects_with_sig_hex),
