@@ -567,9 +567,8 @@ static int collect_works(const char *cmd, const struct cvma_atls_source *src)
     return 0;
 }
 
-/* "host:port" into host (NUL-terminated) and port. */
-/* "HOST:PORT" into its parts; an IPv6 HOST may be written in brackets, "[::1]:PORT" (RFC 3986
- * form), and is handed on without them. */
+/* "HOST:PORT" into host and port (both NUL-terminated); an IPv6 HOST may be written in
+ * brackets, "[::1]:PORT" (RFC 3986 form), and is handed on without them. */
 static bool split_addr(const char *s, char *host, size_t host_len, char *port, size_t port_len)
 {
     const char *colon = strrchr(s, ':');
