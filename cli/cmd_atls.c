@@ -1095,14 +1095,13 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
  * (MEASUREMENT_CHANGED, a warning: docs/reasons.md). Within one TLS session the peer's workload
  * cannot change for a genuine CVM (a live migration keeps the launch measurement): the
  * session's key would now be vouched for by another image. Either end's lease refuses such a
- * renewal whatever its status, with this ERROR, and closes the connection (docs/atls.md).
+ * renewal whatever its status (cvma_atls_send_refusal says "refused: MEASUREMENT_CHANGED") and
+ * closes the connection (docs/atls.md).
  */
 static bool image_changed(const struct cvma_result *r)
 {
     return r != NULL && cvma_result_has_reason(r, "MEASUREMENT_CHANGED");
 }
-
-static const char image_changed_msg[] = "refused: MEASUREMENT_CHANGED";
 
 /* After a re-attestation verified against the previous result (either end's lease on its
  * peer): a platform that moved (PLATFORM_CHANGED) is said, and whether the connection is closed
@@ -1494,7 +1493,7 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     bool ok = rc == 0 && lease_renew(cl, r, o->client_lease);
     if (!ok) {
         /* The renewal's deadline may be over (a verification that fetched collateral). */
-        refuse_peer(ssl, o->handshake_timeout, r, swapped ? image_changed_msg : NULL);
+        refuse_peer(ssl, o->handshake_timeout, r, NULL);
         fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
                 cmd, cl->n,
                 rc == 0 ? "accepted but cannot be kept (out of memory)"
@@ -2561,10 +2560,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (rc != 0) {
             /* (the lease may be over) This end's own evidence failing is no refusal of the
              * server: it is told so instead. */
-            refuse_peer(ssl, o.timeout, r,
-                        ownp != NULL && ownp->failed ? own_failed_msg
-                        : swapped                    ? image_changed_msg
-                                                     : NULL);
+            refuse_peer(ssl, o.timeout, r, ownp != NULL && ownp->failed ? own_failed_msg : NULL);
             cvma_result_free(r);
             goto out;
         }
