@@ -12,6 +12,7 @@
 #include "azure/azure_internal.h"
 #include "collateral/source.h"
 #include "common/base64.h"
+#include "common/jcheck.h"
 #include "common/reader.h"
 #include "result/result.h"
 #include "testutil.h"
@@ -562,6 +563,26 @@ static void test_azure_runtime_claims_parse_and_user_data(void **state)
     expect_claims_refused("[]");
     expect_claims_refused("{\"keys\": [], \"keys\": []}");
     expect_claims_refused("{");
+
+    /* At most CVMA_JSON_EVIDENCE_MAX_VALUES JSON values (the JSON checker reads them before
+     * jansson builds anything): {"a": [0,0,...]} at the cap is taken, one more refused. */
+    size_t cap = CVMA_JSON_EVIDENCE_MAX_VALUES;
+    char *many = malloc(16 + 2 * cap);
+    assert_non_null(many);
+    for (size_t values = cap; values <= cap + 1; values++) {
+        size_t n = (size_t)snprintf(many, 16, "{\"a\": [0");
+        for (size_t i = 3; i < values; i++) {
+            memcpy(many + n, ",0", 2);
+            n += 2;
+        }
+        memcpy(many + n, "]}", 3);
+        if (values == cap) {
+            json_decref(claims_parsed(many));
+        } else {
+            expect_claims_refused(many);
+        }
+    }
+    free(many);
 
     char text[300];
     char hex[129];

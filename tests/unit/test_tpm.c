@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+#include "common/jcheck.h"
 #include "result/result.h"
 #include "testutil.h"
 #include "tpm/tpm.h"
@@ -323,6 +324,53 @@ static void test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size(void **state)
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_PCRS_MALFORMED);
     cvma_verdict_cleanup(&v);
+}
+
+/* PCR JSON is read by the JSON checker first (common/jcheck.h): at most
+ * CVMA_JSON_EVIDENCE_MAX_VALUES values, the object itself counted; one more is refused as
+ * malformed, naming the cap, before jansson builds anything. */
+static void pcrs_json_of(size_t values, struct cvma_buf *b)
+{
+    /* {"x": [0,0,...]}: the object, the array and values - 2 zeros. */
+    size_t zeros = values - 2;
+    b->p = malloc(16 + 2 * zeros);
+    assert_non_null(b->p);
+    memcpy(b->p, "{\"x\": [0", 8);
+    b->len = 8;
+    for (size_t i = 1; i < zeros; i++) {
+        memcpy(b->p + b->len, ",0", 2);
+        b->len += 2;
+    }
+    memcpy(b->p + b->len, "]}", 2);
+    b->len += 2;
+}
+
+static void test_tpm_pcrs_json_is_capped_before_it_is_built(void **state)
+{
+    (void)state;
+    struct cvma_buf b = {0};
+    struct cvma_tpm_pcrs p;
+    struct cvma_verdict v;
+    char want[64];
+
+    /* At the cap: parsed (and refused for its unknown bank, not for its size). */
+    pcrs_json_of(CVMA_JSON_EVIDENCE_MAX_VALUES, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tpm_pcrs_parse(b.p, b.len, NULL, &p, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_PCRS_MALFORMED);
+    snprintf(want, sizeof want, "more than %u JSON values", CVMA_JSON_EVIDENCE_MAX_VALUES);
+    assert_null(strstr(v.reasons[0].detail, want));
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
+
+    /* One over: refused by the cap, which the detail names. */
+    pcrs_json_of(CVMA_JSON_EVIDENCE_MAX_VALUES + 1, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tpm_pcrs_parse(b.p, b.len, NULL, &p, &v), CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_TPM_PCRS_MALFORMED);
+    assert_non_null(strstr(v.reasons[0].detail, want));
+    cvma_verdict_cleanup(&v);
+    cvma_buf_free(&b);
 }
 
 static void test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused(void **state)
@@ -793,6 +841,7 @@ int main(void)
             cmocka_unit_test(test_tpm_pcrs_parse_reads_tpm2_pcrread_yaml),
             cmocka_unit_test(test_tpm_pcrs_parse_refuses_a_yaml_key_that_is_no_index),
             cmocka_unit_test(test_tpm_pcrs_parse_rejects_a_value_of_the_wrong_size),
+            cmocka_unit_test(test_tpm_pcrs_json_is_capped_before_it_is_built),
             cmocka_unit_test(test_tpm_pcrs_parse_gives_back_nothing_when_a_later_value_is_refused),
             cmocka_unit_test(test_tpm_attest_safe_other_than_0_or_1_refused),
             cmocka_unit_test(test_tpm_malformed_structures_refused_without_printing),
