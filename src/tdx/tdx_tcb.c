@@ -280,13 +280,16 @@ struct eval {
     char status[CVMA_TDX_STATUS_MAX];                 /* converged */
 };
 
-/* Step 14 (QVL convergeTcbStatuses): only an exact OutOfDate or Revoked of the QE or module
- * changes the platform status. */
+/* Step 14 (QVL convergeTcbStatuses). The QE's status is first reduced as QVL's
+ * EnclaveReportVerifier reduces it: Revoked stays Revoked, and every other status but UpToDate
+ * (OutOfDate, ConfigurationNeeded, OutOfDateConfigurationNeeded: check_qe accepts these) is
+ * "ISVSVN out of date". The module's status is one of UpToDate, OutOfDate and Revoked. */
 static void converge(const char *platform, const char *qe, const char *module,
                      char out[CVMA_TDX_STATUS_MAX])
 {
-    bool ood = is(qe, "OutOfDate") || is(module, "OutOfDate");
-    bool revoked = is(qe, "Revoked") || is(module, "Revoked");
+    bool qe_revoked = is(qe, "Revoked");
+    bool ood = (!is(qe, "UpToDate") && !qe_revoked) || is(module, "OutOfDate");
+    bool revoked = qe_revoked || is(module, "Revoked");
 
     set_status(out, platform);
     if (ood) {

@@ -1714,6 +1714,24 @@ static void test_tcb_module_and_qe_statuses_converge(void **state)
     expect_status(e, "Revoked");
     ev_free(e);
 
+    /* A QE level of ConfigurationNeeded or OutOfDateConfigurationNeeded is "ISVSVN out of
+     * date" to QVL (EnclaveReportVerifier): an UpToDate platform converges to OutOfDate, not
+     * to UpToDate. The QE's own status is kept as the QE Identity gives it. */
+    static const char *const qe_ood[] = {"ConfigurationNeeded", "OutOfDateConfigurationNeeded"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(qe_ood); i++) {
+        e = ev_synthetic();
+        for (size_t k = 0; k < e->c.qe_identity.n_levels; k++) {
+            if (strcmp(e->c.qe_identity.levels[k].status, "UpToDate") == 0) {
+                snprintf(e->c.qe_identity.levels[k].status,
+                         sizeof e->c.qe_identity.levels[k].status, "%s", qe_ood[i]);
+            }
+        }
+        expect_status(e, "OutOfDate");
+        assert_string_equal(e->r.platform_status, "UpToDate");
+        assert_string_equal(e->r.qe_status, qe_ood[i]);
+        ev_free(e);
+    }
+
     /* QE below every level. */
     e = ev_synthetic();
     e->q.qe_report.isv_svn = 1;
