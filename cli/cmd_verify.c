@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmds.h"
 #include "opts.h"
@@ -31,6 +32,10 @@ static int sign_result(const struct cvma_verifier *v, const struct cvma_result *
         memcpy(line, token, n);
         line[n] = '\n';
         if (cvma_file_write_atomic(result_out, (const uint8_t *)line, n + 1) != CVMA_OK) {
+            /* A failure after the rename (the directory's fsync) leaves the token in place:
+             * removed, so that exit 2 means no token, as for every other failure here (an
+             * earlier token was removed before verifying). */
+            (void)unlink(result_out);
             fprintf(stderr, "cvmattest verify: cannot write --result-out '%s'\n", result_out);
         } else {
             rc = -1;

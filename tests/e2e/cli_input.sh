@@ -376,6 +376,40 @@ has "$T/err" "bad port" "serve --redis with a signed port: said so"
     check "--result-out that is a directory" 2 $rc
     has "$T/err" "is not a regular file" "--result-out a directory: said so"
     empty "$T/out" "--result-out a directory: no verdict"
+    # A token written but not made durable (the directory's fsync fails after the rename) is
+    # no token: exit 2 and nothing left at --result-out. An LD_PRELOAD shim, built when a C
+    # compiler is found and the binary is not sanitized, fails fsync on directories.
+    CC=$(command -v cc || command -v gcc || true)
+    if [ -z "$CC" ] || grep -q __asan_init "$CVM" 2>/dev/null; then
+        echo "note: no C compiler, or a sanitized binary: a failed directory fsync is not checked"
+    else
+        cat >"$T/dirfsync.c" <<'EOF2'
+/* fsync() of a directory fails with EIO; of anything else, as usual */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/stat.h>
+int fsync(int fd)
+{
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+EOF2
+        if "$CC" -shared -fPIC -o "$T/dirfsync.so" "$T/dirfsync.c" -ldl; then
+            LD_PRELOAD="$T/dirfsync.so" $CVM verify "$T/s/report.bin" $SV --sign-result "$T/p.key" \
+                --result-out "$T/tokd" >"$T/out" 2>"$T/err"
+            check "--result-out whose directory cannot be synced" 2 $?
+            has "$T/err" "cannot write --result-out" "--result-out not durable: said so"
+            [ -e "$T/tokd" ] && fail "--result-out not durable: a token was left behind"
+        else
+            fail "the fsync shim did not build"
+        fi
+    fi
     run $CVM verify "$T/s/report.bin" $SV --log-url acme=http://127.0.0.1:9
     check "--log-url without --log-vkey" 2 $rc
     has "$T/err" "need a --log-vkey" "--log-url without --log-vkey: said so"
