@@ -374,7 +374,8 @@ struct cvma_result;
  * collateral), bind the platform to a provider, appraise against the policy, compare with a
  * previous result, and compute the status. *out is always set when the status is CVMA_OK,
  * whatever the evidence's verdict (read it with cvma_result_status / cvma_result_exit_code).
- * Other statuses: CVMA_E_USAGE (a kind outside enum cvma_evidence_kind; an at outside
+ * Other statuses: CVMA_E_USAGE (a kind outside enum cvma_evidence_kind, or other than the kind
+ * a bundle names; an at outside
  * 1970..9999; unknown policy name; no name while policies are configured but none is the
  * default; a malformed previous result; a nonce for evidence without a TPM quote; err says
  * which), CVMA_E_NOMEM. Free the result with cvma_result_free. It returns with the calling

@@ -346,6 +346,7 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             cvma_errf(err, err_len, "bundle: evidence kind '%s' is not known", kind);
             goto out;
         }
+        ev->kind_named = true;
     }
     const char *key;
     json_t *val;

@@ -45,6 +45,7 @@ struct cvma_bundle_part {
 struct cvma_evidence {
     const struct cvma_kind *kind; /* from the bundle's "kind", or detected; NULL: unknown */
     bool from_bundle;             /* read from a bundle file */
+    bool kind_named;              /* kind is the bundle's "kind" member, not detected */
     struct cvma_bundle_part *parts;
     size_t n_parts;
     size_t evidence_idx;          /* index of the evidence part */

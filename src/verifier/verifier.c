@@ -499,6 +499,15 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
     } else {
         k = ev->kind;
     }
+    if (ev->kind_named && k != NULL && k != ev->kind) {
+        /* The bundle says what its evidence is; a request naming another kind contradicts it
+         * (forcing a kind is for evidence whose kind is detected). */
+        cvma_errf(err, err_len,
+                  "the bundle says its evidence is of kind '%s', and the request names kind '%s' "
+                  "(--tee %s): they disagree",
+                  ev->kind->name, k->name, k->cli_name);
+        return CVMA_E_USAGE;
+    }
     if (k != NULL && k->verify == NULL) {
         cvma_errf(err, err_len, "%s evidence is recognised but its verification is not built yet",
                   k->what);

@@ -285,6 +285,16 @@ done
 run $CVM show "$T/s/report.bin" --tee snp; check "show --tee snp" 0 $rc
 run $CVM show "$T/r.hex"; check "show hex text" 0 $rc
 has "$T/out" "SEV-SNP" "show hex text names the report"
+# --tee against a bundle's own "kind": the same kind is taken, another is a usage error
+# (exit 2, both named), not the evidence verified as what it is not.
+# shellcheck disable=SC2086
+{
+    run $CVM verify "$T/s/bundle.json" $SV --tee snp; check "--tee snp on a sev-snp bundle" 0 $rc
+    run $CVM verify "$T/s/bundle.json" $SV --tee tdx; check "--tee tdx on a sev-snp bundle" 2 $rc
+    has "$T/err" "the bundle says its evidence is of kind 'sev-snp', and the request names kind 'tdx'" \
+        "--tee against the bundle's kind: both named"
+    empty "$T/out" "--tee against the bundle's kind: no verdict"
+}
 run $CVM show "$T/s/bundle.json" --json; check "show a bundle" 0 $rc
 has "$T/out" '"version"' "show a bundle prints the report's fields"
 run $CVM show "$T/t/bundle.json"; check "show a TDX bundle" 0 $rc

@@ -873,8 +873,8 @@ static void test_library_tpm_quote_stands_for_the_evidence_only_in_a_tpm_bundle(
 /* docs/bundle.md: kind tpm verifies its evidence part as the quote, so a bundle of kind tpm
  * (named, or detected from the evidence part) with a tpm_quote part besides is refused, naming
  * both parts: the tpm_quote would be neither checked nor named. The kinds that read a tpm_quote
- * beside their evidence read such bundles; one read as another kind and verified as tpm (the
- * request's kind, --tee tpm) names the tpm_quote as not used. */
+ * beside their evidence read such bundles; a request naming kind tpm (--tee tpm) for one of them
+ * contradicts the bundle's "kind" and is refused, naming both kinds. */
 static void test_library_tpm_bundle_with_evidence_and_tpm_quote_is_refused(void **state)
 {
     struct fx *f = *state;
@@ -907,9 +907,13 @@ static void test_library_tpm_bundle_with_evidence_and_tpm_quote_is_refused(void 
                      CVMA_OK);
     memset(&req, 0, sizeof req);
     req.kind = CVMA_KIND_TPM;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_non_null(strstr(err, "the bundle says its evidence is of kind 'sev-snp', and the "
+                                "request names kind 'tpm'"));
+    req.kind = CVMA_KIND_SNP; /* the bundle's own kind: verified as that */
     assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
-    assert_string_equal(cvma_result_tee(res), "tpm");
-    assert_true(cvma_result_has_reason(res, "PARSE_BUNDLE_PART_NOT_USED"));
+    assert_string_equal(cvma_result_tee(res), "sev-snp");
     cvma_result_free(res);
     cvma_evidence_free(ev);
     cvma_verifier_free(v);
