@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -85,6 +86,47 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
     return o->val & ~CVMA_CLI_MARKS;
 }
 
+/* see args.h */
+void cvma_cli_err(const char *fmt, ...)
+{
+    char small[512], *msg = small, *out = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if ((size_t)n >= sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        (void)vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    size_t len = msg != NULL ? strlen(msg) : 0, cap = 4 * len + 1, o = 0;
+    if (msg == NULL || (out = malloc(cap)) == NULL) {
+        /* out of memory: what can be said without the message */
+        fputs("cvmattest: out of memory writing an error message\n", stderr);
+        goto out;
+    }
+    for (size_t i = 0; i < len;) {
+        size_t k = i;
+        while (k < len && msg[k] != '\n' && msg[k] != '\t') {
+            k++;
+        }
+        o = cvma_text_escape_into(out, cap, o, msg + i, k - i, false);
+        if (k < len) {
+            out[o++] = msg[k++];
+        }
+        i = k;
+    }
+    (void)fwrite(out, 1, o, stderr); /* one write: stderr is unbuffered */
+out:
+    free(out);
+    if (msg != small) {
+        free(msg);
+    }
+}
+
 /* Prints the options of the scan's table that "--NAME[=...]" abbreviates when there are two
  * or more (getopt_long accepts a prefix of one option only); false otherwise. */
 static bool ambiguous(const char *cmd, const char *arg)
@@ -98,10 +140,10 @@ static bool ambiguous(const char *cmd, const char *arg)
     if (n == 0 || matches < 2) {
         return false;
     }
-    fprintf(stderr, "cvmattest %s: '--%.*s' is ambiguous: it abbreviates", cmd, (int)n, name);
+    cvma_cli_err("cvmattest %s: '--%.*s' is ambiguous: it abbreviates", cmd, (int)n, name);
     for (const struct option *o = scan_opts; o->name != NULL; o++) {
         if (strncmp(o->name, name, n) == 0) {
-            fprintf(stderr, " --%s", o->name);
+            cvma_cli_err(" --%s", o->name);
         }
     }
     fputc('\n', stderr);
@@ -110,7 +152,7 @@ static bool ambiguous(const char *cmd, const char *arg)
 
 static void hint(const char *cmd)
 {
-    fprintf(stderr, "(run 'cvmattest %s --help' for the options)\n", cmd);
+    cvma_cli_err("(run 'cvmattest %s --help' for the options)\n", cmd);
 }
 
 int cvma_cli_bad_option(const char *cmd, int c, char **argv)
@@ -119,36 +161,35 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
     bool is_long = strncmp(arg, "--", 2) == 0;
 
     if (c == CVMA_CLI_CONFLICT && bad_opt != NULL && bad_opt == bad_other) {
-        fprintf(stderr, "cvmattest %s: --%s given twice (it takes one value)\n", cmd,
-                bad_opt->name);
+        cvma_cli_err("cvmattest %s: --%s given twice (it takes one value)\n", cmd, bad_opt->name);
     } else if (c == CVMA_CLI_CONFLICT && bad_opt != NULL && bad_other != NULL) {
-        fprintf(stderr, "cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
-                bad_other->name);
+        cvma_cli_err("cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
+                     bad_other->name);
     } else if (c == ':' && bad_opt != NULL && bad_url) {
-        fprintf(stderr, "cvmattest %s: --%s must be an http:// or https:// URL, not '%s'\n", cmd,
-                bad_opt->name, optarg != NULL ? optarg : "");
+        cvma_cli_err("cvmattest %s: --%s must be an http:// or https:// URL, not '%s'\n", cmd,
+                     bad_opt->name, optarg != NULL ? optarg : "");
     } else if (c == ':' && bad_opt != NULL && bad_dashes) {
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest %s: --%s needs a value, and no value begins with -- ('%s': a file of "
                 "such a name is ./--NAME)\n",
                 cmd, bad_opt->name, arg);
     } else if (c == ':' && bad_opt != NULL) {
-        fprintf(stderr, "cvmattest %s: --%s needs a value\n", cmd, bad_opt->name);
+        cvma_cli_err("cvmattest %s: --%s needs a value\n", cmd, bad_opt->name);
     } else if (c == ':') {
         if (is_long) {
-            fprintf(stderr, "cvmattest %s: %s needs a value\n", cmd, arg);
+            cvma_cli_err("cvmattest %s: %s needs a value\n", cmd, arg);
         } else {
-            fprintf(stderr, "cvmattest %s: -%c needs a value\n", cmd, optopt);
+            cvma_cli_err("cvmattest %s: -%c needs a value\n", cmd, optopt);
         }
     } else if (is_long && optopt != 0 && strchr(arg, '=') != NULL) {
-        fprintf(stderr, "cvmattest %s: %.*s takes no value\n", cmd, (int)(strchr(arg, '=') - arg),
-                arg);
+        cvma_cli_err("cvmattest %s: %.*s takes no value\n", cmd, (int)(strchr(arg, '=') - arg),
+                     arg);
     } else if (is_long && ambiguous(cmd, arg)) {
         /* named above */
     } else if (is_long) {
-        fprintf(stderr, "cvmattest %s: unknown option '%s'\n", cmd, arg);
+        cvma_cli_err("cvmattest %s: unknown option '%s'\n", cmd, arg);
     } else {
-        fprintf(stderr, "cvmattest %s: unknown option '-%c'\n", cmd, optopt);
+        cvma_cli_err("cvmattest %s: unknown option '-%c'\n", cmd, optopt);
     }
     hint(cmd);
     return 2;
@@ -156,12 +197,12 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
 
 int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "cvmattest %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    cvma_cli_err("cvmattest %s: %s\n", cmd, msg);
     hint(cmd);
     return 2;
 }
@@ -255,7 +296,7 @@ int cvma_cli_dispatch(const char *cmd, const struct cvma_cli_sub *subs, size_t n
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "cvmattest %s: unknown command '%s'\n", cmd, sub);
+    cvma_cli_err("cvmattest %s: unknown command '%s'\n", cmd, sub);
     usage(stderr);
     return 2;
 }

@@ -47,6 +47,12 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts);
 int cvma_cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints "cvmattest CMD: MESSAGE" and where the options are on stderr; returns 2. */
+/*
+ * Every message of the CLI to stderr: printf-formatted, then written whole with each byte that
+ * could steer a terminal as \xNN (cvma_text_plain_len; newlines and tabs kept). A message
+ * quotes arguments, paths and texts as given, and any of them may hold anything.
+ */
+void cvma_cli_err(const char *fmt, ...) CVMA_PRINTF(1, 2);
 int cvma_cli_usage_error(const char *cmd, const char *fmt, ...) CVMA_PRINTF(2, 3);
 
 /*

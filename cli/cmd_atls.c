@@ -498,10 +498,9 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         int b = snprintf(qp, sizeof qp, "%s/quote.bin", o->sim.dirs[i]);
         if (a < 0 || (size_t)a >= sizeof rp || b < 0 || (size_t)b >= sizeof qp ||
             (access(rp, R_OK) != 0 && access(qp, R_OK) != 0)) {
-            fprintf(stderr,
-                    "cvmattest %s: --sim %s: no readable report.bin or quote.bin there "
-                    "(cvmattest sim snp|tdx --keep-keys --out DIR makes them)\n",
-                    cmd, o->sim.dirs[i]);
+            cvma_cli_err("cvmattest %s: --sim %s: no readable report.bin or quote.bin there "
+                         "(cvmattest sim snp|tdx --keep-keys --out DIR makes them)\n",
+                         cmd, o->sim.dirs[i]);
             return 2;
         }
     }
@@ -561,7 +560,7 @@ static int collect_works(const char *cmd, const struct cvma_atls_source *src)
     enum cvma_status st = src->evidence(src->ctx, rd, NULL, 0, &ev, &len, err, sizeof err);
     free(ev);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: --collect: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: --collect: %s\n", cmd, err);
         return cvma_status_exit_code(st);
     }
     return 0;
@@ -864,17 +863,17 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
     int n = 0;
 
     if (cvma_file_read_secret(cert, 1u << 20, &cb) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: cannot read --cert '%s': %s\n", cmd, cert,
-                cvma_file_read_strerror(errno));
+        cvma_cli_err("cvmattest %s: cannot read --cert '%s': %s\n", cmd, cert,
+                     cvma_file_read_strerror(errno));
         goto out;
     }
     if (cvma_file_read_secret(key, 1u << 20, &kb) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: cannot read --key '%s': %s\n", cmd, key,
-                cvma_file_read_strerror(errno));
+        cvma_cli_err("cvmattest %s: cannot read --key '%s': %s\n", cmd, key,
+                     cvma_file_read_strerror(errno));
         goto out;
     }
     if ((bio = BIO_new_mem_buf(cb.p, (int)cb.len)) == NULL) {
-        fprintf(stderr, "cvmattest %s: out of memory\n", cmd);
+        cvma_cli_err("cvmattest %s: out of memory\n", cmd);
         goto out;
     }
     ERR_clear_error();
@@ -888,14 +887,14 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
                 ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
                 break;
             }
-            fprintf(stderr, "cvmattest %s: --cert '%s': %s\n", cmd, cert,
-                    n == 0 ? "holds no PEM certificate"
-                           : "a certificate block after the first does not read");
+            cvma_cli_err("cvmattest %s: --cert '%s': %s\n", cmd, cert,
+                         n == 0 ? "holds no PEM certificate"
+                                : "a certificate block after the first does not read");
             goto out;
         }
         if ((n == 0 ? SSL_CTX_use_certificate(ctx, x) : SSL_CTX_add1_chain_cert(ctx, x)) != 1) {
-            fprintf(stderr, "cvmattest %s: --cert '%s': certificate %d cannot be used\n", cmd, cert,
-                    n + 1);
+            cvma_cli_err("cvmattest %s: --cert '%s': certificate %d cannot be used\n", cmd, cert,
+                         n + 1);
             goto out;
         }
         X509_free(x);
@@ -903,12 +902,11 @@ static bool use_cert_key(const char *cmd, SSL_CTX *ctx, const char *cert, const 
         n++;
     }
     if ((k = cvma_pem_private_key(kb.p, kb.len)) == NULL) {
-        fprintf(stderr, "cvmattest %s: --key '%s' holds no unencrypted PEM private key\n", cmd,
-                key);
+        cvma_cli_err("cvmattest %s: --key '%s' holds no unencrypted PEM private key\n", cmd, key);
         goto out;
     }
     if (SSL_CTX_use_PrivateKey(ctx, k) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        fprintf(stderr, "cvmattest %s: --key '%s' is not the key of --cert '%s'\n", cmd, key, cert);
+        cvma_cli_err("cvmattest %s: --key '%s' is not the key of --cert '%s'\n", cmd, key, cert);
         goto out;
     }
     ok = true;
@@ -962,7 +960,7 @@ out:
     EVP_PKEY_free(k);
     X509_free(x);
     if (!ok) {
-        fprintf(stderr, "cvmattest %s: cannot set up TLS (certificate or key)\n", cmd);
+        cvma_cli_err("cvmattest %s: cannot set up TLS (certificate or key)\n", cmd);
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -977,11 +975,11 @@ static void handshake_failed(const char *cmd)
     if (r == SSL_R_UNSUPPORTED_PROTOCOL || r == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
         r == SSL_R_WRONG_SSL_VERSION || r == SSL_R_UNKNOWN_PROTOCOL ||
         r == SSL_R_NO_PROTOCOLS_AVAILABLE || r == SSL_R_VERSION_TOO_LOW) {
-        fprintf(stderr, "cvmattest %s: refused: %s: the peer does not speak TLS 1.3 (%s)\n", cmd,
-                cvma_reason_name(CVMA_R_ATLS_TLS_VERSION), ERR_reason_error_string(e));
+        cvma_cli_err("cvmattest %s: refused: %s: the peer does not speak TLS 1.3 (%s)\n", cmd,
+                     cvma_reason_name(CVMA_R_ATLS_TLS_VERSION), ERR_reason_error_string(e));
     } else {
-        fprintf(stderr, "cvmattest %s: TLS handshake failed: %s\n", cmd,
-                e != 0 ? ERR_reason_error_string(e) : "connection closed");
+        cvma_cli_err("cvmattest %s: TLS handshake failed: %s\n", cmd,
+                     e != 0 ? ERR_reason_error_string(e) : "connection closed");
     }
     ERR_clear_error();
 }
@@ -1010,7 +1008,7 @@ static bool closed_early(SSL *ssl, int ret, int err)
 /* What a client says (exit 3) when the server closed before the handshake completed. */
 static void say_closed_early(const char *cmd)
 {
-    fprintf(stderr,
+    cvma_cli_err(
             "cvmattest %s: server closed the connection before the handshake completed (busy?)\n",
             cmd);
 }
@@ -1077,13 +1075,13 @@ static bool print_result(const char *who, unsigned n, const struct cvma_result *
         if (j != NULL) {
             printf("%s\n", j);
         } else {
-            fprintf(stderr, "cvmattest: out of memory for the result JSON\n");
+            cvma_cli_err("cvmattest: out of memory for the result JSON\n");
             written = false;
         }
         free(j);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "cvmattest: the result could not be written\n");
+        cvma_cli_err("cvmattest: the result could not be written\n");
         written = false;
     }
     funlockfile(stdout);
@@ -1197,14 +1195,14 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
         return cvma_result_exit_code(*res); /* 0, 1, or 3: undecided is not "refused" */
     }
     if (own != NULL && own->failed) {
-        fprintf(stderr, "cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
         return 2;
     }
     if (st == CVMA_E_IO && timed_out(ssl)) {
-        fprintf(stderr, "cvmattest %s: no evidence from the peer: timed out\n", cmd);
+        cvma_cli_err("cvmattest %s: no evidence from the peer: timed out\n", cmd);
         return 3;
     }
-    fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+    cvma_cli_err("cvmattest %s: %s\n", cmd, err);
     return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
 }
 
@@ -1251,7 +1249,7 @@ static int make_verifier(const char *cmd, const struct atls_opts *o, struct cvma
 {
     char err[768];
     if (cvma_verifier_new(&o->cfg, v, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: %s\n", cmd, err);
         return 2;
     }
     return 0;
@@ -1307,8 +1305,8 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
 
     if (!read_head(ssl, head, sizeof head, &head_len)) {
         if (timed_out(ssl)) {
-            fprintf(stderr, "cvmattest atls-server: closing a connection: no HTTP request in "
-                            "time (--handshake-timeout)\n");
+            cvma_cli_err("cvmattest atls-server: closing a connection: no HTTP request in "
+                         "time (--handshake-timeout)\n");
         }
         return;
     }
@@ -1320,8 +1318,8 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
                           "attests only to clients that attest too (--mutual)\"}\n";
         http_reply(ssl, head_only, "403 Forbidden", "application/json", (const uint8_t *)msg,
                    strlen(msg));
-        fprintf(stderr, "cvmattest atls-server: an HTTP request refused (403): the "
-                        "certificate-bound endpoint is off with --mutual\n");
+        cvma_cli_err("cvmattest atls-server: an HTTP request refused (403): the "
+                     "certificate-bound endpoint is off with --mutual\n");
         return;
     }
     /* The request is in: the answer (evidence collection may take a while) has a deadline of
@@ -1344,7 +1342,7 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
     }
     if (src->evidence(src->ctx, rd, nonce, n, &ev, &ev_len, err, sizeof err) != CVMA_OK) {
         const char *msg = "{\"error\": \"no evidence\"}\n";
-        fprintf(stderr, "cvmattest atls-server: %s\n", err);
+        cvma_cli_err("cvmattest atls-server: %s\n", err);
         http_reply(ssl, head_only, "500 Internal Server Error", "application/json",
                    (const uint8_t *)msg, strlen(msg));
         return;
@@ -1485,8 +1483,8 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
         (void)print_result("atls-server: client", cl->n, r, o->json, NULL,
                            note[0] != '\0' ? note : NULL); /* a log */
     } else {
-        fprintf(stderr, "cvmattest %s: client attestation %u: %s: %s%s\n", cmd, cl->n,
-                rc == 2 ? "error" : "refused", why, note);
+        cvma_cli_err("cvmattest %s: client attestation %u: %s: %s%s\n", cmd, cl->n,
+                     rc == 2 ? "error" : "refused", why, note);
     }
     say_moved("atls-server", "client", r, rc != 0);
     lease_remember(cl, cl->nonce);
@@ -1494,13 +1492,13 @@ static bool lease_check(const char *cmd, SSL *ssl, struct cvma_verifier *v, stru
     if (!ok) {
         /* The renewal's deadline may be over (a verification that fetched collateral). */
         refuse_peer(ssl, o->handshake_timeout, r, NULL);
-        fprintf(stderr, "cvmattest %s: closing a connection: the client's attestation %u was %s\n",
-                cmd, cl->n,
-                rc == 0 ? "accepted but cannot be kept (out of memory)"
-                        : (rc == 3   ? "undecided"
-                           : rc == 2 ? "not checked (an error here)"
-                           : swapped ? "refused: its measurement changed (MEASUREMENT_CHANGED)"
-                                     : "refused"));
+        cvma_cli_err("cvmattest %s: closing a connection: the client's attestation %u was %s\n",
+                     cmd, cl->n,
+                     rc == 0 ? "accepted but cannot be kept (out of memory)"
+                             : (rc == 3   ? "undecided"
+                                : rc == 2 ? "not checked (an error here)"
+                                : swapped ? "refused: its measurement changed (MEASUREMENT_CHANGED)"
+                                          : "refused"));
     }
     cvma_result_free(r);
     return ok;
@@ -1519,8 +1517,9 @@ static bool echo_data(const char *cmd, SSL *ssl, const uint8_t *p, size_t len)
     }
     free(echo);
     if (es != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                es == CVMA_E_NOMEM ? "out of memory for the echo" : "the echo could not be sent");
+        cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                     es == CVMA_E_NOMEM ? "out of memory for the echo"
+                                        : "the echo could not be sent");
         return false;
     }
     return true;
@@ -1544,10 +1543,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
 
     if (SSL_accept(ssl) != 1) {
         if (timed_out(ssl)) {
-            fprintf(stderr,
-                    "cvmattest %s: closing a connection: no TLS handshake within %ld s "
-                    "(--handshake-timeout)\n",
-                    cmd, o->handshake_timeout);
+            cvma_cli_err("cvmattest %s: closing a connection: no TLS handshake within %ld s "
+                         "(--handshake-timeout)\n",
+                         cmd, o->handshake_timeout);
             ERR_clear_error();
             return;
         }
@@ -1555,7 +1553,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
         return;
     }
     if (cvma_atls_check_channel(ssl, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: refused: %s\n", cmd, err);
         return;
     }
     uint8_t c0 = 0;
@@ -1590,7 +1588,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                  * send buffer; with --idle-timeout 0 nothing else would end it). */
                 deadline_arm(d, o->handshake_timeout);
                 if (!lease_ask(ssl, &cl, o->handshake_timeout)) {
-                    fprintf(stderr,
+                    cvma_cli_err(
                             "cvmattest %s: closing a connection: the client's renewal could not "
                             "be asked for\n",
                             cmd);
@@ -1630,14 +1628,14 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                          "%ld s of that (--client-lease, --handshake-timeout)",
                          o->handshake_timeout);
             }
-            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                    frames == 0     ? "no first frame in time (--handshake-timeout)"
-                    : by == BY_IDLE ? "idle too long (--idle-timeout)"
-                                    : late);
+            cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                         frames == 0     ? "no first frame in time (--handshake-timeout)"
+                         : by == BY_IDLE ? "idle too long (--idle-timeout)"
+                                         : late);
             break;
         }
         if (rs == CVMA_REJECTED) {
-            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd, err);
+            cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd, err);
             break;
         }
         if (rs != CVMA_OK) {
@@ -1659,8 +1657,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                                       "first (and, with --mutual, its own evidence)";
             (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                         sizeof msg - 1);
-            fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                    msg + strlen("refused: "));
+            cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                         msg + strlen("refused: "));
             break;
         }
         if (type == CVMA_ATLS_F_DATA) {
@@ -1673,8 +1671,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                          len, CVMA_ATLS_FRAME_MAX);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             strlen(msg));
-                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                        msg + strlen("refused: "));
+                cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                             msg + strlen("refused: "));
                 break;
             }
             if (cl.pending && held != NULL) {
@@ -1683,8 +1681,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 static const char msg[] = "refused: DATA after the lease ended, before its renewal";
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             sizeof msg - 1);
-                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                        msg + strlen("refused: "));
+                cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                             msg + strlen("refused: "));
                 break;
             }
             if (cl.pending) {
@@ -1708,8 +1706,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                          CVMA_ATLS_NONCE_LEN, len);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             strlen(msg));
-                fprintf(stderr, "cvmattest %s: closing a connection: %s\n", cmd,
-                        msg + strlen("refused: "));
+                cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
+                             msg + strlen("refused: "));
                 break;
             }
             struct timespec now;
@@ -1724,9 +1722,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                          o->min_reattest);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             strlen(msg));
-                fprintf(stderr,
-                        "cvmattest %s: closing a connection: %s (--min-reattest-interval)\n", cmd,
-                        msg + strlen("refused: "));
+                cvma_cli_err("cvmattest %s: closing a connection: %s (--min-reattest-interval)\n",
+                             cmd, msg + strlen("refused: "));
                 break;
             }
             answered = true;
@@ -1751,7 +1748,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                     cl.n = 1;
                     lease_remember(&cl, mine);
                     if (!lease_renew(&cl, r, o->client_lease)) {
-                        fprintf(stderr, "cvmattest %s: closing a connection: out of memory\n", cmd);
+                        cvma_cli_err("cvmattest %s: closing a connection: out of memory\n", cmd);
                         cvma_result_free(r);
                         break;
                     }
@@ -1795,14 +1792,14 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 /* This end's fault, not the client's: the client is told so, not left to a
                  * bare close. */
                 refuse_peer(ssl, o->handshake_timeout, NULL, own_failed_msg);
-                fprintf(stderr,
+                cvma_cli_err(
                         "cvmattest %s: closing a connection: attestation %u: this end's evidence "
                         "could not be made: %s\n",
                         cmd, n, err);
                 break;
             }
             if (st != CVMA_OK) {
-                fprintf(stderr, "cvmattest %s: attestation %u: %s\n", cmd, n, err);
+                cvma_cli_err("cvmattest %s: attestation %u: %s\n", cmd, n, err);
                 break;
             }
             if (misbehaving(o, "slow-answer")) {
@@ -1848,11 +1845,11 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             }
         } else if (type == CVMA_ATLS_F_ERROR) {
             char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-            fprintf(stderr, "cvmattest %s: the client refuses: %s\n", cmd,
-                    cvma_atls_printable(p, len, shown, sizeof shown));
+            cvma_cli_err("cvmattest %s: the client refuses: %s\n", cmd,
+                         cvma_atls_printable(p, len, shown, sizeof shown));
             break;
         } else {
-            fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
+            cvma_cli_err("cvmattest %s: unexpected frame %u\n", cmd, type);
             break;
         }
         free(p);
@@ -1997,13 +1994,13 @@ static void refuse_busy(struct busy_log *bl, int cfd, const struct sockaddr_in *
         memcpy(addr, "?", 2);
     }
     if (bl->unlogged > 0) {
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest atls-server: busy: %ld of %ld connections held, refused %s:%u (and %lu "
                 "more since the last line)\n",
                 held, max, addr, (unsigned)ntohs(peer->sin_port), bl->unlogged);
     } else {
-        fprintf(stderr, "cvmattest atls-server: busy: %ld of %ld connections held, refused %s:%u\n",
-                held, max, addr, (unsigned)ntohs(peer->sin_port));
+        cvma_cli_err("cvmattest atls-server: busy: %ld of %ld connections held, refused %s:%u\n",
+                     held, max, addr, (unsigned)ntohs(peer->sin_port));
     }
     bl->logged = true;
     bl->last = now;
@@ -2014,10 +2011,9 @@ static void refuse_busy(struct busy_log *bl, int cfd, const struct sockaddr_in *
 static void busy_flush(struct busy_log *bl)
 {
     if (bl->unlogged > 0) {
-        fprintf(stderr,
-                "cvmattest atls-server: busy: %lu more connections refused since the last "
-                "line\n",
-                bl->unlogged);
+        cvma_cli_err("cvmattest atls-server: busy: %lu more connections refused since the last "
+                     "line\n",
+                     bl->unlogged);
         bl->unlogged = 0;
     }
 }
@@ -2071,7 +2067,7 @@ int cvma_cmd_atls_server(int argc, char **argv)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-        fprintf(stderr, "cvmattest %s: cannot listen on %s: %s\n", cmd, o.listen, strerror(errno));
+        cvma_cli_err("cvmattest %s: cannot listen on %s: %s\n", cmd, o.listen, strerror(errno));
         goto out;
     }
     printf("listening %s:%u\n", host, (unsigned)ntohs(sa.sin_port));
@@ -2138,12 +2134,12 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
     char err[1024] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
     struct timespec now, next;
     if (type == CVMA_ATLS_F_ERROR) {
-        fprintf(stderr, "cvmattest %s: the peer refuses: %s\n", cmd,
-                cvma_atls_printable(p, len, shown, sizeof shown));
+        cvma_cli_err("cvmattest %s: the peer refuses: %s\n", cmd,
+                     cvma_atls_printable(p, len, shown, sizeof shown));
         return 1;
     }
     if (type != CVMA_ATLS_F_NONCE || own == NULL) {
-        fprintf(stderr, "cvmattest %s: unexpected frame %u\n", cmd, type);
+        cvma_cli_err("cvmattest %s: unexpected frame %u\n", cmd, type);
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -2153,20 +2149,19 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
         /* Each NONCE costs evidence: a server asking faster is cut off. */
         static const char msg[] = "refused: too many NONCE frames: at most one every 1 s";
         (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, sizeof msg - 1);
-        fprintf(stderr, "cvmattest %s: closing the connection: %s\n", cmd,
-                msg + strlen("refused: "));
+        cvma_cli_err("cvmattest %s: closing the connection: %s\n", cmd, msg + strlen("refused: "));
         return 1;
     }
     own->failed = false;
     enum cvma_status st =
             cvma_atls_answer(ssl, CVMA_ATLS_CLIENT, p, len, &own->src, err, sizeof err);
     if (st != CVMA_OK && own->failed) {
-        fprintf(stderr, "cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: this end's evidence could not be made: %s\n", cmd, err);
         refuse_peer(ssl, timeout, NULL, own_failed_msg);
         return 2;
     }
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: %s\n", cmd, err);
         return st == CVMA_REJECTED || st == CVMA_E_IO ? 1 : 2;
     }
     *answered_at = now; /* when the NONCE was read: never after the server's next lease starts */
@@ -2199,8 +2194,8 @@ static int client_wait(const char *cmd, SSL *ssl, struct deadline *d, struct tim
         len = 0;
         if (cvma_atls_read_frame_ex(ssl, &type, &p, &len, err, sizeof err) != CVMA_OK) {
             bool late = timed_out(ssl);
-            fprintf(stderr, "cvmattest %s: %s\n", cmd,
-                    late ? "a frame from the server not finished in time" : err);
+            cvma_cli_err("cvmattest %s: %s\n", cmd,
+                         late ? "a frame from the server not finished in time" : err);
             return late ? 3 : 1;
         }
         int rc = client_unasked(cmd, ssl, type, p, len, own, answered_at, timeout);
@@ -2294,16 +2289,16 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
                      CVMA_ATLS_WELL_KNOWN, hex);
     if (n <= 0 || (size_t)n >= sizeof req || SSL_write_ex(ssl, req, (size_t)n, &done) != 1) {
         /* The connection broke (or timed out) before a result. */
-        fprintf(stderr, "cvmattest %s: cannot send the request%s\n", cmd,
-                timed_out(ssl) ? ": timed out" : "");
+        cvma_cli_err("cvmattest %s: cannot send the request%s\n", cmd,
+                     timed_out(ssl) ? ": timed out" : "");
         return timed_out(ssl) ? 3 : 1;
     }
     for (;;) {
         if (cap - len < 65536) {
             if (cap > CVMA_ATLS_FRAME_MAX) {
                 /* More than any evidence can be: the server's answer is refused. */
-                fprintf(stderr, "cvmattest %s: response too large (over %u bytes)\n", cmd,
-                        CVMA_ATLS_FRAME_MAX);
+                cvma_cli_err("cvmattest %s: response too large (over %u bytes)\n", cmd,
+                             CVMA_ATLS_FRAME_MAX);
                 rc = 1;
                 goto out;
             }
@@ -2320,26 +2315,26 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         len += done;
     }
     if (timed_out(ssl)) {
-        fprintf(stderr, "cvmattest %s: no complete response: timed out\n", cmd);
+        cvma_cli_err("cvmattest %s: no complete response: timed out\n", cmd);
         rc = 3;
         goto out;
     }
     rc = 1;
     if (resp == NULL) {
-        fprintf(stderr, "cvmattest %s: no response\n", cmd);
+        cvma_cli_err("cvmattest %s: no response\n", cmd);
         goto out;
     }
     size_t body = 0;
     if (!cvma_atls_http_response_body(resp, len, &body)) {
         char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-        fprintf(stderr, "cvmattest %s: the server answered %s\n", cmd,
-                cvma_atls_printable(resp, len < 40 ? len : 40, shown, sizeof shown));
+        cvma_cli_err("cvmattest %s: the server answered %s\n", cmd,
+                     cvma_atls_printable(resp, len < 40 ? len : 40, shown, sizeof shown));
         goto out;
     }
     peer = SSL_get1_peer_certificate(ssl);
     if (cvma_atls_verify_cert_bound(v, peer, NULL, nonce, sizeof nonce, resp + body, len - body, &r,
                                     err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
     rc = !print_result("atls-client: server (certificate-bound)", 1, r, o->json, NULL, NULL)
@@ -2411,16 +2406,16 @@ int cvma_cmd_atls_client(int argc, char **argv)
             goto out;
         }
         if (why == 0) {
-            fprintf(stderr, "cvmattest %s: cannot connect to %s: not HOST:PORT of a known host\n",
-                    cmd, o.connect);
+            cvma_cli_err("cvmattest %s: cannot connect to %s: not HOST:PORT of a known host\n", cmd,
+                         o.connect);
             goto out; /* 2: a usage error */
         }
         /* No server accepted the connection (refused, unreachable, or no answer within
          * --timeout): could not decide, nothing is accepted. */
-        fprintf(stderr, "cvmattest %s: cannot connect to %s: %s\n", cmd, o.connect,
-                why == EINPROGRESS || why == ETIMEDOUT
-                        ? "no answer in time (--timeout)"
-                        : (why == EAGAIN ? "the name cannot be resolved now" : strerror(why)));
+        cvma_cli_err("cvmattest %s: cannot connect to %s: %s\n", cmd, o.connect,
+                     why == EINPROGRESS || why == ETIMEDOUT
+                             ? "no answer in time (--timeout)"
+                             : (why == EAGAIN ? "the name cannot be resolved now" : strerror(why)));
         rc = 3;
         goto out;
     }
@@ -2442,7 +2437,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
             goto out;
         }
         if (timed_out(ssl)) {
-            fprintf(stderr,
+            cvma_cli_err(
                     "cvmattest %s: the connect and the TLS handshake took over %ld s (--timeout)\n",
                     cmd, o.timeout);
             ERR_clear_error();
@@ -2454,7 +2449,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
     }
     /* TLS 1.3 with the exporter, before anything is sent: --cert-bound too (docs/atls.md). */
     if (cvma_atls_check_channel(ssl, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: refused: %s\n", cmd, err);
+        cvma_cli_err("cvmattest %s: refused: %s\n", cmd, err);
         goto out;
     }
     if (o.cert_bound) {
@@ -2528,7 +2523,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
             char was[32];
             static const char msg[] = "refused: the lease ran out before its renewal was verified";
             cvma_time_format(lease.until, was, sizeof was);
-            fprintf(stderr,
+            cvma_cli_err(
                     "cvmattest %s: attestation %ld was verified after the lease of attestation "
                     "%ld ended (%s): closing the connection\n",
                     cmd, i + 1, i, was);
@@ -2597,10 +2592,10 @@ int cvma_cmd_atls_client(int argc, char **argv)
             if (!got) {
                 free(p);
                 rc = timed_out(ssl) ? 3 : 1;
-                fprintf(stderr, "cvmattest %s: %s%s\n", cmd,
-                        sent ? "no reply to the application data"
-                             : "cannot send the application data",
-                        rc == 3 ? ": timed out" : "");
+                cvma_cli_err("cvmattest %s: %s%s\n", cmd,
+                             sent ? "no reply to the application data"
+                                  : "cannot send the application data",
+                             rc == 3 ? ": timed out" : "");
                 goto out;
             }
             char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];

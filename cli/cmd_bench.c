@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cmd_registry.h"
 #include "cmds.h"
 #include "common/json_out.h"
@@ -69,18 +70,18 @@ static int verify_once(struct cvma_verifier *v, struct cvma_jws_signer *signer,
     char err[256];
     if (cvma_verify(v, ev, req, &res, err, sizeof err) != CVMA_OK) {
         if (report) {
-            fprintf(stderr, "cvmattest bench: %s\n", err);
+            cvma_cli_err("cvmattest bench: %s\n", err);
         }
         return 2;
     }
     int rc = cvma_result_exit_code(res);
     if (rc != 0 && report) {
-        fprintf(stderr, "cvmattest bench: the evidence does not verify%s; not benchmarking:\n",
-                rc == 3 ? " (undecided)" : "");
+        cvma_cli_err("cvmattest bench: the evidence does not verify%s; not benchmarking:\n",
+                     rc == 3 ? " (undecided)" : "");
         (void)cvma_print_result(res, false, stderr);
     }
     if (rc == 0 && signer != NULL && !sign_once(signer, res)) {
-        fprintf(stderr, "cvmattest bench: the result could not be signed\n");
+        cvma_cli_err("cvmattest bench: the result could not be signed\n");
         rc = 2;
     }
     cvma_result_free(res);
@@ -156,8 +157,8 @@ int cvma_cmd_bench(int argc, char **argv)
     enum cvma_evidence_kind kind =
             cv.req.kind != CVMA_KIND_AUTO ? cv.req.kind : cvma_evidence_kind(ev);
     if (kind != CVMA_KIND_SNP && kind != CVMA_KIND_TDX) {
-        fprintf(stderr, "cvmattest bench: only SEV-SNP reports and TDX quotes can be "
-                        "benchmarked\n");
+        cvma_cli_err("cvmattest bench: only SEV-SNP reports and TDX quotes can be "
+                     "benchmarked\n");
         rc = 2;
         goto out;
     }
@@ -165,7 +166,7 @@ int cvma_cmd_bench(int argc, char **argv)
     /* Warm: the collateral directory read once into the evidence, as a service holds it. */
     if (!cv.cold && cv.cfg.collateral_dir != NULL &&
         cvma_evidence_add_collateral_dir(ev, cv.cfg.collateral_dir, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest bench: %s\n", err);
+        cvma_cli_err("cvmattest bench: %s\n", err);
         rc = 2;
         goto out;
     }
@@ -203,7 +204,7 @@ int cvma_cmd_bench(int argc, char **argv)
         secs = runs[i].secs > secs ? runs[i].secs : secs;
     }
     if (atomic_load(&failed)) {
-        fprintf(stderr, "cvmattest bench: verification failed during the run\n");
+        cvma_cli_err("cvmattest bench: verification failed during the run\n");
         rc = 1;
         goto out;
     }

@@ -82,7 +82,7 @@ static bool write_one(const char *dir, const char *name, const uint8_t *p, size_
     if (ok) {
         printf("wrote %s (%zu bytes)\n", path, len);
     } else {
-        fprintf(stderr, "cvmattest collateral fetch: cannot write %s/%s\n", dir, name);
+        cvma_cli_err("cvmattest collateral fetch: cannot write %s/%s\n", dir, name);
     }
     free(path);
     return ok;
@@ -95,7 +95,7 @@ static bool write_bio(const char *dir, const char *name, BIO *b)
     long n = b != NULL ? BIO_get_mem_data(b, &p) : 0;
 
     if (n <= 0) {
-        fprintf(stderr, "cvmattest collateral fetch: cannot encode %s\n", name);
+        cvma_cli_err("cvmattest collateral fetch: cannot encode %s\n", name);
         return false;
     }
     return write_one(dir, name, (const uint8_t *)p, (size_t)n);
@@ -140,8 +140,8 @@ static bool write_crl_der(const char *dir, const char *name, X509_CRL *crl)
 static void print_reasons(const struct cvma_verdict *v)
 {
     for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "cvmattest collateral fetch: %s: %s\n",
-                cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
+        cvma_cli_err("cvmattest collateral fetch: %s: %s\n", cvma_reason_name(v->reasons[i].code),
+                     v->reasons[i].detail);
     }
 }
 
@@ -170,9 +170,9 @@ static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_
     if (refused) {
         for (size_t i = 0; i < res.verdict.n_reasons; i++) {
             if (res.verdict.reasons[i].code == CVMA_R_COLLATERAL_UNAVAILABLE) {
-                fprintf(stderr, "cvmattest collateral fetch: %s: %s\n",
-                        cvma_reason_name(res.verdict.reasons[i].code),
-                        res.verdict.reasons[i].detail);
+                cvma_cli_err("cvmattest collateral fetch: %s: %s\n",
+                             cvma_reason_name(res.verdict.reasons[i].code),
+                             res.verdict.reasons[i].detail);
             }
         }
     }
@@ -182,18 +182,17 @@ static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_
     unsigned need =
             CVMA_CHECK_CHAIN | CVMA_CHECK_REVOCATION | (tdx != NULL ? CVMA_CHECK_COLLATERAL : 0u);
     if (!refused && res.verdict.oom) {
-        fprintf(stderr, "cvmattest collateral fetch: out of memory while checking the "
-                        "collateral\n");
+        cvma_cli_err("cvmattest collateral fetch: out of memory while checking the "
+                     "collateral\n");
         refused = true;
     } else if (!refused && (res.verdict.checks_done & need) != need) {
         unsigned done = res.verdict.checks_done;
-        fprintf(stderr,
-                "cvmattest collateral fetch: warning: the evidence was refused before its %s "
-                "was checked, so the files written were not all checked (an offline verify of "
-                "this evidence stops at the same step)\n",
-                (done & CVMA_CHECK_CHAIN) == 0        ? "certificate chain"
-                : (done & CVMA_CHECK_REVOCATION) == 0 ? "revocation"
-                                                      : "TCB collateral");
+        cvma_cli_err("cvmattest collateral fetch: warning: the evidence was refused before its %s "
+                     "was checked, so the files written were not all checked (an offline verify of "
+                     "this evidence stops at the same step)\n",
+                     (done & CVMA_CHECK_CHAIN) == 0        ? "certificate chain"
+                     : (done & CVMA_CHECK_REVOCATION) == 0 ? "revocation"
+                                                           : "TCB collateral");
     }
     cvma_result_cleanup(&res);
     return refused;
@@ -217,9 +216,8 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
     if (vo->snp_product != CVMA_SNP_PRODUCT_UNKNOWN) {
         enum cvma_snp_product want = (enum cvma_snp_product)vo->snp_product;
         if (rep.product != CVMA_SNP_PRODUCT_UNKNOWN && rep.product != want) {
-            fprintf(stderr,
-                    "cvmattest collateral fetch: the report's CPUID names %s, --product %s\n",
-                    cvma_snp_product_name(rep.product), cvma_snp_product_name(want));
+            cvma_cli_err("cvmattest collateral fetch: the report's CPUID names %s, --product %s\n",
+                         cvma_snp_product_name(rep.product), cvma_snp_product_name(want));
             return 2;
         }
         rep.product = want;
@@ -240,7 +238,7 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
     }
     if (c.crl.len == 0) {
         /* Online, a CRL that cannot be had is undecided already; this is a safety net. */
-        fprintf(stderr, "cvmattest collateral fetch: no AMD CRL (%s)\n", c.crl_note);
+        cvma_cli_err("cvmattest collateral fetch: no AMD CRL (%s)\n", c.crl_note);
         rc = 3;
         goto out;
     }
@@ -249,7 +247,7 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         goto out;
     }
     if (cvma_mkdir_p(out, 0755) != CVMA_OK) {
-        fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
+        cvma_cli_err("cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
     }
     if (!write_one(out, c.vlek ? "vlek.der" : "vcek.der", c.leaf.p, c.leaf.len) ||
@@ -287,7 +285,7 @@ static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         goto out;
     }
     if (cvma_mkdir_p(out, 0755) != CVMA_OK) {
-        fprintf(stderr, "cvmattest collateral fetch: cannot create --out '%s'\n", out);
+        cvma_cli_err("cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
     }
     /* The bodies exactly as PCS sent them: their signatures cover these bytes. */
@@ -313,7 +311,7 @@ static bool load_root(const char *path, X509 **out)
 {
     char err[512];
     if (cvma_trust_root_load(path, out, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest collateral fetch: %s\n", err);
+        cvma_cli_err("cvmattest collateral fetch: %s\n", err);
         return false;
     }
     return true;
@@ -385,15 +383,15 @@ static int fetch_cmd(int argc, char **argv)
     }
     for (int i = optind; i < argc; i++) {
         if (file != NULL) {
-            fprintf(stderr, "cvmattest collateral fetch: one evidence file only; extra '%s'\n",
-                    argv[i]);
+            cvma_cli_err("cvmattest collateral fetch: one evidence file only; extra '%s'\n",
+                         argv[i]);
             return 2;
         }
         file = argv[i];
     }
     if (file == NULL || out == NULL) {
-        fprintf(stderr, "cvmattest collateral fetch: %s\n",
-                file == NULL ? "no evidence file given" : "--out DIR is required");
+        cvma_cli_err("cvmattest collateral fetch: %s\n",
+                     file == NULL ? "no evidence file given" : "--out DIR is required");
         usage(stderr);
         return 2;
     }
@@ -413,7 +411,7 @@ static int fetch_cmd(int argc, char **argv)
         char err[512];
         enum cvma_status est = cvma_evidence_from_file(file, CVMA_INFORM_AUTO, &e, err, sizeof err);
         if (est != CVMA_OK) {
-            fprintf(stderr, "cvmattest collateral fetch: %s\n", err);
+            cvma_cli_err("cvmattest collateral fetch: %s\n", err);
             rc = 2;
             goto done;
         }
@@ -438,7 +436,7 @@ static int fetch_cmd(int argc, char **argv)
         break;
     case CVMA_KIND_AUTO:
         /* Bytes that are no evidence do not parse, as for verify (PARSE_UNKNOWN_FORMAT). */
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest collateral fetch: '%s' does not parse as evidence: neither an SEV-SNP "
                 "report nor a TDX quote\n",
                 file);
@@ -448,7 +446,7 @@ static int fetch_cmd(int argc, char **argv)
     default: {
         /* Evidence of another kind: nothing of AMD's or Intel's to fetch for it. */
         const struct cvma_kind *k = cvma_kind_by_id(kind);
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest collateral fetch: '%s' is %s evidence, not an SEV-SNP report or a TDX "
                 "quote: there is no vendor collateral to fetch for it\n",
                 file, k != NULL ? k->name : "another kind of");
@@ -458,8 +456,8 @@ static int fetch_cmd(int argc, char **argv)
     }
     print_reasons(&v);
     if (rc == 3) {
-        fprintf(stderr, "cvmattest collateral fetch: collateral could not be fetched, or what "
-                        "was fetched fails its own checks; nothing was written\n");
+        cvma_cli_err("cvmattest collateral fetch: collateral could not be fetched, or what "
+                     "was fetched fails its own checks; nothing was written\n");
     }
     cvma_verdict_cleanup(&v);
     cvma_buf_free(&ev);
@@ -479,7 +477,7 @@ int cvma_cmd_collateral(int argc, char **argv)
     if (strcmp(argv[1], "fetch") == 0) {
         return fetch_cmd(argc - 1, argv + 1);
     }
-    fprintf(stderr, "cvmattest collateral: unknown subcommand '%s' (only 'fetch')\n", argv[1]);
+    cvma_cli_err("cvmattest collateral: unknown subcommand '%s' (only 'fetch')\n", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -184,7 +184,7 @@ int cvma_cmd_collect(int argc, char **argv)
     if (want_tpm) {
         st = cvma_tpm_collect(tcti, &pcrs, o.nonce, o.nonce_len, &tpm, err, sizeof err);
         if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest collect: %s\n", err);
+            cvma_cli_err("cvmattest collect: %s\n", err);
             rc = cvma_status_exit_code(st);
             goto out;
         }
@@ -203,31 +203,30 @@ int cvma_cmd_collect(int argc, char **argv)
     }
     if (rst != CVMA_OK) {
         /* Raw bytes first: a collection whose bytes could not be kept makes no bundle. */
-        fprintf(stderr, "cvmattest collect: cannot write the raw bytes to %s%s\n", raw_dir,
-                st == CVMA_OK ? ": no bundle written" : "");
+        cvma_cli_err("cvmattest collect: cannot write the raw bytes to %s%s\n", raw_dir,
+                     st == CVMA_OK ? ": no bundle written" : "");
         if (st == CVMA_OK) {
             rc = cvma_status_exit_code(rst);
             goto out;
         }
     }
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest collect: %s\n", err);
+        cvma_cli_err("cvmattest collect: %s\n", err);
         if (c.evidence.len > 0 || c.tdreport.len > 0) {
-            fprintf(stderr, "cvmattest collect: raw bytes kept in %s\n", raw_dir);
+            cvma_cli_err("cvmattest collect: raw bytes kept in %s\n", raw_dir);
         }
         rc = cvma_status_exit_code(st);
         goto out;
     }
     for (size_t i = 0; i < c.certs.n; i++) {
         if (c.certs.e[i].bundle_name == NULL) {
-            fprintf(stderr,
-                    "cvmattest collect: certificate table entry %s is not one this version "
-                    "knows: kept as %s/cert-%s.bin, not in the bundle\n",
-                    c.certs.e[i].guid_str, raw_dir, c.certs.e[i].guid_str);
+            cvma_cli_err("cvmattest collect: certificate table entry %s is not one this version "
+                         "knows: kept as %s/cert-%s.bin, not in the bundle\n",
+                         c.certs.e[i].guid_str, raw_dir, c.certs.e[i].guid_str);
         }
     }
     if ((st = cvma_collected_write_bundle(&c, want_tpm ? &tpm : NULL, out)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest collect: cannot write %s\n", out);
+        cvma_cli_err("cvmattest collect: cannot write %s\n", out);
         rc = cvma_status_exit_code(st);
         goto out;
     }
@@ -235,10 +234,9 @@ int cvma_cmd_collect(int argc, char **argv)
         printf("cvmattest collect: vTPM quote (%s)%s\n", tcti,
                tpm.hcl_report.len > 0 ? ", HCL report from NV 0x01400001 kept raw" : "");
         if (tpm.hcl_problem != NULL) {
-            fprintf(stderr,
-                    "cvmattest collect: warning: NV 0x01400001 (Azure's HCL report) is there "
-                    "but was not read: %s; no hcl_report.bin\n",
-                    tpm.hcl_problem);
+            cvma_cli_err("cvmattest collect: warning: NV 0x01400001 (Azure's HCL report) is there "
+                         "but was not read: %s; no hcl_report.bin\n",
+                         tpm.hcl_problem);
         }
     }
     if (tpm_only) {
@@ -275,8 +273,8 @@ out:
     if (collecting && rc != 0 && is_bundle_file(out) && unlink(out) == 0) {
         /* An earlier run's bundle at --out is not this collection's: never left beside the
          * raw bytes of one that failed. */
-        fprintf(stderr, "cvmattest collect: removed the earlier %s: it is not this collection's\n",
-                out);
+        cvma_cli_err("cvmattest collect: removed the earlier %s: it is not this collection's\n",
+                     out);
     }
     cvma_collected_free(&c);
     cvma_tpm_collected_free(&tpm);
@@ -399,7 +397,7 @@ int cvma_cmd_guest_check(int argc, char **argv)
         char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         if (text == NULL) {
             json_decref(j);
-            fprintf(stderr, "cvmattest guest-check: out of memory\n");
+            cvma_cli_err("cvmattest guest-check: out of memory\n");
             return EXIT_USAGE;
         }
         puts(text);

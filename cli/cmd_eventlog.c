@@ -197,21 +197,20 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     file = argv[optind];
     if (cvma_file_read(file, CVMA_EVENTLOG_MAX_SIZE, &b) != CVMA_OK) {
-        fprintf(stderr,
-                "cvmattest eventlog: cannot read %s (missing, unreadable or over %u "
-                "bytes)\n",
-                file, (unsigned)CVMA_EVENTLOG_MAX_SIZE);
+        cvma_cli_err("cvmattest eventlog: cannot read %s (missing, unreadable or over %u "
+                     "bytes)\n",
+                     file, (unsigned)CVMA_EVENTLOG_MAX_SIZE);
         goto out;
     }
     if (pcrs_file != NULL && !load_pcrs(pcrs_file, &quoted, &n_quoted, err, sizeof err)) {
-        fprintf(stderr, "cvmattest eventlog: %s\n", err);
+        cvma_cli_err("cvmattest eventlog: %s\n", err);
         goto out;
     }
     if (quote_file != NULL) {
         struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
         if (cvma_file_read(quote_file, 1 << 20, &qb) != CVMA_OK ||
             (q = calloc(1, sizeof *q)) == NULL) {
-            fprintf(stderr, "cvmattest eventlog: cannot read %s\n", quote_file);
+            cvma_cli_err("cvmattest eventlog: cannot read %s\n", quote_file);
             goto out;
         }
         /* The RTMRs are read from an unverified quote here: `verify` checks the quote. */
@@ -222,7 +221,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     enum cvma_status st = cvma_eventlog_parse(b.p, b.len, format, &log, &v);
     if (st == CVMA_E_NOMEM) {
-        fprintf(stderr, "cvmattest eventlog: out of memory\n");
+        cvma_cli_err("cvmattest eventlog: out of memory\n");
         goto out;
     }
     if (st != CVMA_OK) {
@@ -240,7 +239,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
          * compared (EVENTLOG_NOT_COMPARED) and nothing matched: exit 1, no claims. */
         st = cvma_eventlog_compare_quoted(&log, rp, quoted, n_quoted, mask, &v);
         if (st == CVMA_E_NOMEM) {
-            fprintf(stderr, "cvmattest eventlog: out of memory\n");
+            cvma_cli_err("cvmattest eventlog: out of memory\n");
             goto out;
         }
         compared = true;
@@ -299,8 +298,8 @@ int cvma_cmd_eventlog(int argc, char **argv)
     rc = cvma_verdict_has_error(&v) || nothing ? 1 : 0;
 report:
     for (size_t i = 0; i < v.n_reasons; i++) {
-        fprintf(stderr, "%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),
-                cvma_reason_name(v.reasons[i].code), v.reasons[i].detail);
+        cvma_cli_err("%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),
+                     cvma_reason_name(v.reasons[i].code), v.reasons[i].detail);
     }
 out:
     json_decref(out);

@@ -87,14 +87,14 @@ int cvma_cmd_host_check(int argc, char **argv)
     char err[512];
     enum cvma_status st = cvma_host_check_run(&o, &r, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest host-check: %s\n", err);
+        cvma_cli_err("cvmattest host-check: %s\n", err);
         return 2;
     }
     int rc = r->snp_ready || r->tdx_ready ? 0 : r->undecided ? 3 : 1;
     if (json) {
         json_t *j = cvma_host_report_json(r);
         if (j == NULL) {
-            fprintf(stderr, "cvmattest host-check: out of memory\n");
+            cvma_cli_err("cvmattest host-check: out of memory\n");
             rc = 2;
         } else if (!cvma_print_json(j, stdout)) {
             rc = 2; /* a full disk, a closed pipe: said so ("the output could not be written") */

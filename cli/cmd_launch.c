@@ -501,32 +501,29 @@ int cvma_cmd_launch(int argc, char **argv)
     }
 
     if (!probe(o.qemu, &caps, err, sizeof err)) {
-        fprintf(stderr, "cvmattest launch: %s\n", err);
+        cvma_cli_err("cvmattest launch: %s\n", err);
         goto out;
     }
     if (snp && !caps.sev_snp) {
-        fprintf(stderr,
-                "cvmattest launch: %s has no sev-snp-guest object: SEV-SNP guests need QEMU "
-                "9.1 or newer (or AMD's SNP tree)\n",
-                caps.version);
+        cvma_cli_err("cvmattest launch: %s has no sev-snp-guest object: SEV-SNP guests need QEMU "
+                     "9.1 or newer (or AMD's SNP tree)\n",
+                     caps.version);
         goto out;
     }
     if (!snp && !caps.tdx) {
-        fprintf(stderr,
-                "cvmattest launch: %s has no tdx-guest object: TDX guests need QEMU 10.1 or "
-                "newer (or a distribution's TDX build)\n",
-                caps.version);
+        cvma_cli_err("cvmattest launch: %s has no tdx-guest object: TDX guests need QEMU 10.1 or "
+                     "newer (or a distribution's TDX build)\n",
+                     caps.version);
         goto out;
     }
     if (o.svsm != NULL && !caps.igvm) {
-        fprintf(stderr,
-                "cvmattest launch: %s has no igvm-cfg object: --svsm needs QEMU 10.0 or newer "
-                "built with IGVM\n",
-                caps.version);
+        cvma_cli_err("cvmattest launch: %s has no igvm-cfg object: --svsm needs QEMU 10.0 or newer "
+                     "built with IGVM\n",
+                     caps.version);
         goto out;
     }
     if (!expected_measurement(&o, &caps, snp, mline, sizeof mline, err, sizeof err)) {
-        fprintf(stderr, "cvmattest launch: %s\n", err);
+        cvma_cli_err("cvmattest launch: %s\n", err);
         goto out;
     }
 
@@ -570,7 +567,7 @@ int cvma_cmd_launch(int argc, char **argv)
     add(&a, "-serial");
     add(&a, "mon:stdio");
     if (a.oom) {
-        fprintf(stderr, "cvmattest launch: out of memory\n");
+        cvma_cli_err("cvmattest launch: out of memory\n");
         goto out;
     }
 
@@ -583,26 +580,24 @@ int cvma_cmd_launch(int argc, char **argv)
             fputs(i + 1 == a.n ? "\n" : opt_next ? " \\\n    " : " ", stdout);
         }
         if (!kvm_ok) {
-            fprintf(stderr,
-                    "cvmattest launch: note: %s is not usable here (%s): this command "
-                    "line will not run on this host\n",
-                    o.kvm, strerror(errno));
+            cvma_cli_err("cvmattest launch: note: %s is not usable here (%s): this command "
+                         "line will not run on this host\n",
+                         o.kvm, strerror(errno));
         }
         rc = EXIT_OK;
         goto out;
     }
     if (!kvm_ok) {
-        fprintf(stderr,
-                "cvmattest launch: KVM is not available (%s: %s): load kvm_amd or kvm_intel, "
-                "enable virtualization (and SEV-SNP or TDX) in the BIOS, and run as a member "
-                "of group kvm; nothing was launched\n",
-                o.kvm, strerror(errno));
+        cvma_cli_err("cvmattest launch: KVM is not available (%s: %s): load kvm_amd or kvm_intel, "
+                     "enable virtualization (and SEV-SNP or TDX) in the BIOS, and run as a member "
+                     "of group kvm; nothing was launched\n",
+                     o.kvm, strerror(errno));
         goto out;
     }
-    fprintf(stderr, "%s\n", mline);
+    cvma_cli_err("%s\n", mline);
     fflush(NULL);
     execvp(a.v[0], a.v);
-    fprintf(stderr, "cvmattest launch: cannot execute %s: %s\n", a.v[0], strerror(errno));
+    cvma_cli_err("cvmattest launch: cannot execute %s: %s\n", a.v[0], strerror(errno));
 out:
     argvec_free(&a);
     return rc;

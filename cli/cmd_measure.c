@@ -176,7 +176,7 @@ static void set_hex(bool *ok, json_t *o, const char *key, const uint8_t *p, size
 
 static int out_of_memory(const char *tee)
 {
-    fprintf(stderr, "cvmattest measure %s: out of memory\n", tee);
+    cvma_cli_err("cvmattest measure %s: out of memory\n", tee);
     return EXIT_USAGE;
 }
 
@@ -295,11 +295,11 @@ static int emit(const char *tee, const char *field, const uint8_t value[48], jso
     int rc = written ? EXIT_OK : EXIT_USAGE; /* a value not written whole is no value */
     if (written && policy != NULL) {
         if (cvma_file_write_atomic(o->policy_out, (const uint8_t *)policy, policy_len) != CVMA_OK) {
-            fprintf(stderr, "cvmattest measure: cannot write %s: %s\n", o->policy_out,
-                    strerror(errno));
+            cvma_cli_err("cvmattest measure: cannot write %s: %s\n", o->policy_out,
+                         strerror(errno));
             rc = EXIT_USAGE;
         } else if (warning != NULL) {
-            fprintf(stderr, "cvmattest measure %s: warning: %s\n", tee, warning);
+            cvma_cli_err("cvmattest measure %s: warning: %s\n", tee, warning);
         }
     }
     free(policy);
@@ -358,28 +358,28 @@ static int measure_snp(const struct mopts *o)
         return cvma_cli_usage_error("measure snp", "--initrd and --append need --kernel");
     }
     if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
-        fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->fw);
+        cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->fw);
         goto out;
     }
     in.ovmf = fw.p;
     in.ovmf_len = fw.len;
     if (o->kernel != NULL) {
         if (!sha256_file(o->kernel, kernel_h)) {
-            fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->kernel);
+            cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->kernel);
             goto out;
         }
         in.kernel_sha256 = kernel_h;
         in.append = o->append;
         if (o->initrd != NULL) {
             if (!sha256_file(o->initrd, initrd_h)) {
-                fprintf(stderr, "cvmattest measure snp: cannot read %s\n", o->initrd);
+                cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->initrd);
                 goto out;
             }
             in.initrd_sha256 = initrd_h;
         }
     }
     if (!cvma_measure_snp(&in, ld, err, sizeof err)) {
-        fprintf(stderr, "cvmattest measure snp: %s: %s\n", o->fw, err);
+        cvma_cli_err("cvmattest measure snp: %s: %s\n", o->fw, err);
         goto out;
     }
     if (EVP_Digest(fw.p, fw.len, fw_h, NULL, EVP_sha256(), NULL) != 1) {
@@ -529,17 +529,17 @@ static int measure_tdx(const struct mopts *o)
     if (o->policy_out != NULL && o->kernel == NULL) {
         /* MRTD covers the firmware only: a policy pinning it alone would accept any kernel
          * and command line. */
-        fprintf(stderr, "cvmattest measure tdx: --policy-out needs --kernel (and --append, "
-                        "--initrd as the TD boots): MRTD alone does not cover the kernel and "
-                        "command line, RTMR 1 and 2 do\n");
+        cvma_cli_err("cvmattest measure tdx: --policy-out needs --kernel (and --append, "
+                     "--initrd as the TD boots): MRTD alone does not cover the kernel and "
+                     "command line, RTMR 1 and 2 do\n");
         return EXIT_USAGE;
     }
     if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
-        fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->fw);
+        cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->fw);
         goto out;
     }
     if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, mrtd, err, sizeof err)) {
-        fprintf(stderr, "cvmattest measure tdx: %s: %s\n", o->fw, err);
+        cvma_cli_err("cvmattest measure tdx: %s: %s\n", o->fw, err);
         goto out;
     }
     if (EVP_Digest(fw.p, fw.len, fw_h, NULL, EVP_sha256(), NULL) != 1) {
@@ -547,20 +547,19 @@ static int measure_tdx(const struct mopts *o)
     }
     if (o->kernel != NULL) {
         if (cvma_file_read(o->kernel, KERNEL_MAX, &kernel) != CVMA_OK) {
-            fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->kernel);
+            cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->kernel);
             goto out;
         }
         if (o->initrd != NULL && cvma_file_read(o->initrd, INITRD_MAX, &initrd) != CVMA_OK) {
-            fprintf(stderr, "cvmattest measure tdx: cannot read %s\n", o->initrd);
+            cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->initrd);
             goto out;
         }
         if (o->initrd != NULL && initrd.len == 0) {
             /* OVMF measures no initrd and appends no "initrd=" for an empty one, while QEMU
              * still patches the kernel's header: neither model here; refused, not guessed */
-            fprintf(stderr,
-                    "cvmattest measure tdx: --initrd %s is empty: leave --initrd out for a "
-                    "guest without one\n",
-                    o->initrd);
+            cvma_cli_err("cvmattest measure tdx: --initrd %s is empty: leave --initrd out for a "
+                         "guest without one\n",
+                         o->initrd);
             goto out;
         }
         rin.kernel = kernel.p;
@@ -569,7 +568,7 @@ static int measure_tdx(const struct mopts *o)
         rin.initrd_len = initrd.len;
         rin.append = o->append;
         if (!cvma_measure_tdx_rtmr(&rin, &rout, err, sizeof err)) {
-            fprintf(stderr, "cvmattest measure tdx: %s: %s\n", o->kernel, err);
+            cvma_cli_err("cvmattest measure tdx: %s: %s\n", o->kernel, err);
             goto out;
         }
     }
@@ -578,8 +577,8 @@ static int measure_tdx(const struct mopts *o)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", o->acpi_tables, acpi_names[i]);
             if (cvma_file_read(path, KERNEL_MAX, &acpi[i]) != CVMA_OK) {
-                fprintf(stderr, "cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s)\n", path,
-                        i == 0 ? "" : "acpi/", acpi_names[i]);
+                cvma_cli_err("cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s)\n", path,
+                             i == 0 ? "" : "acpi/", acpi_names[i]);
                 goto out;
             }
         }
@@ -590,7 +589,7 @@ static int measure_tdx(const struct mopts *o)
                                        .acpi_rsdp = {acpi[1].p, acpi[1].len},
                                        .acpi_tables = {acpi[2].p, acpi[2].len}};
         if (!cvma_measure_tdx_rtmr0(&r0, &r0out, err, sizeof err)) {
-            fprintf(stderr, "cvmattest measure tdx: RTMR 0: %s\n", err);
+            cvma_cli_err("cvmattest measure tdx: RTMR 0: %s\n", err);
             goto out;
         }
     }

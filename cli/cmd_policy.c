@@ -71,12 +71,11 @@ static int policy_check(int argc, char **argv)
     const char *file = argv[optind];
     enum cvma_status st = cvma_policy_load(file, &p, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest policy check: %s\n", err);
+        cvma_cli_err("cvmattest policy check: %s\n", err);
         if (looks_like_cocos(file)) {
-            fprintf(stderr,
-                    "cvmattest policy check: this looks like a Cocos AI policy; convert "
-                    "it with: cvmattest policy import --from cocos %s\n",
-                    file);
+            cvma_cli_err("cvmattest policy check: this looks like a Cocos AI policy; convert "
+                         "it with: cvmattest policy import --from cocos %s\n",
+                         file);
         }
         return EXIT_USAGE;
     }
@@ -135,32 +134,30 @@ static int policy_import(int argc, char **argv)
         return cvma_cli_usage_error("policy import", "--from cocos FILE, please");
     }
     if (strcmp(from, "cocos") != 0) {
-        fprintf(stderr, "cvmattest policy import: --from %s is not supported (only cocos)\n", from);
+        cvma_cli_err("cvmattest policy import: --from %s is not supported (only cocos)\n", from);
         return EXIT_USAGE;
     }
     if (cvma_file_read(file, CVMA_POLICY_MAX_BYTES, &in) != CVMA_OK) {
-        fprintf(stderr,
-                "cvmattest policy import: cannot read '%s' (missing, unreadable or over "
-                "1 MiB)\n",
-                file);
+        cvma_cli_err("cvmattest policy import: cannot read '%s' (missing, unreadable or over "
+                     "1 MiB)\n",
+                     file);
         return EXIT_USAGE;
     }
     if (cvma_policy_import_cocos(in.p, in.len, &pol, &dropped, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest policy import: %s: %s\n", file, err);
+        cvma_cli_err("cvmattest policy import: %s: %s\n", file, err);
         goto out;
     }
     if ((text = json_dumps(pol, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-        fprintf(stderr, "cvmattest policy import: out of memory\n");
+        cvma_cli_err("cvmattest policy import: out of memory\n");
         goto out;
     }
     /* What we write must load: the importer and the loader agree on the format. */
     struct cvma_policy *check = NULL;
     if (cvma_policy_load_bytes((const uint8_t *)text, strlen(text), &check, err, sizeof err) !=
         CVMA_OK) {
-        fprintf(stderr,
-                "cvmattest policy import: internal error, the converted policy does not "
-                "load: %s\n",
-                err);
+        cvma_cli_err("cvmattest policy import: internal error, the converted policy does not "
+                     "load: %s\n",
+                     err);
         goto out;
     }
     cvma_policy_free(check);
@@ -168,18 +165,18 @@ static int policy_import(int argc, char **argv)
     text[n] = '\n'; /* json_dumps' NUL becomes the final newline; length n + 1 */
     if (out_path != NULL) {
         if (cvma_file_write_atomic(out_path, (const uint8_t *)text, n + 1) != CVMA_OK) {
-            fprintf(stderr, "cvmattest policy import: cannot write '%s'\n", out_path);
+            cvma_cli_err("cvmattest policy import: cannot write '%s'\n", out_path);
             goto out;
         }
     } else if (fwrite(text, 1, n + 1, stdout) != n + 1 || fflush(stdout) != 0) {
-        fprintf(stderr, "cvmattest policy import: cannot write to stdout\n");
+        cvma_cli_err("cvmattest policy import: cannot write to stdout\n");
         goto out;
     }
     for (size_t i = 0; i < json_array_size(dropped); i++) {
-        fprintf(stderr, "not carried over: %s\n", json_string_value(json_array_get(dropped, i)));
+        cvma_cli_err("not carried over: %s\n", json_string_value(json_array_get(dropped, i)));
     }
-    fprintf(stderr, "cvmattest policy import: %zu setting(s) not carried over\n",
-            json_array_size(dropped));
+    cvma_cli_err("cvmattest policy import: %zu setting(s) not carried over\n",
+                 json_array_size(dropped));
     rc = 0;
 out:
     free(text);
@@ -206,7 +203,7 @@ int cvma_cmd_policy(int argc, char **argv)
         policy_usage(stdout);
         return 0;
     }
-    fprintf(stderr, "cvmattest policy: unknown subcommand '%s'\n", argv[1]);
+    cvma_cli_err("cvmattest policy: unknown subcommand '%s'\n", argv[1]);
     policy_usage(stderr);
     return EXIT_USAGE;
 }

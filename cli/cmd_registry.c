@@ -66,15 +66,15 @@ bool cvma_regcli_write_key_pair(const char *cmd, const char *kpath, const void *
 {
     int ce = cvma_file_create_exclusive(kpath, key, key_len, 0600);
     if (ce != 0) {
-        fprintf(stderr, "cvmattest %s: cannot create %s: %s%s\n", cmd, kpath, strerror(ce),
-                ce == EEXIST ? " (a key is never overwritten)" : "");
+        cvma_cli_err("cvmattest %s: cannot create %s: %s%s\n", cmd, kpath, strerror(ce),
+                     ce == EEXIST ? " (a key is never overwritten)" : "");
         return false;
     }
     if (cvma_file_write_atomic(ppath, pub, pub_len) != CVMA_OK) {
         int e = errno;
         bool gone = unlink(kpath) == 0;
-        fprintf(stderr, "cvmattest %s: cannot write %s: %s; %s %s\n", cmd, ppath, strerror(e),
-                kpath, gone ? "removed again" : "could not be removed");
+        cvma_cli_err("cvmattest %s: cannot write %s: %s; %s %s\n", cmd, ppath, strerror(e), kpath,
+                     gone ? "removed again" : "could not be removed");
         return false;
     }
     return true;
@@ -96,17 +96,16 @@ EVP_PKEY *cvma_regcli_load_key(const char *cmd, const char *path, bool private_k
     struct cvma_buf b;
     EVP_PKEY *k;
     if (cvma_file_read_secret(path, KEY_FILE_MAX, &b) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry %s: cannot read %s: %s\n", cmd, path,
-                cvma_file_read_strerror(errno));
+        cvma_cli_err("cvmattest registry %s: cannot read %s: %s\n", cmd, path,
+                     cvma_file_read_strerror(errno));
         return NULL;
     }
     k = cvma_jws_key_from_pem(b.p, b.len, private_key);
     cvma_buf_free_secret(&b);
     if (k == NULL) {
-        fprintf(stderr,
-                "cvmattest registry %s: %s is not an unencrypted PEM %s key on P-256 or "
-                "P-384\n",
-                cmd, path, private_key ? "private" : "public");
+        cvma_cli_err("cvmattest registry %s: %s is not an unencrypted PEM %s key on P-256 or "
+                     "P-384\n",
+                     cmd, path, private_key ? "private" : "public");
     }
     return k;
 }
@@ -118,7 +117,7 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
     enum cvma_status st;
     cvma_reg_entries_init(e);
     if (cvma_file_read(path, CVMA_REG_ENTRIES_FILE_MAX, &b) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry %s: cannot read entries file %s\n", cmd, path);
+        cvma_cli_err("cvmattest registry %s: cannot read entries file %s\n", cmd, path);
         return EXIT_USAGE;
     }
     st = cvma_reg_entries_parse((const char *)b.p, b.len, path, e, err, sizeof err);
@@ -127,13 +126,13 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
         st = cvma_reg_entries_sort(e, path, err, sizeof err);
     }
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry %s: %s\n", cmd,
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest registry %s: %s\n", cmd,
+                     st == CVMA_E_NOMEM ? "out of memory" : err);
         cvma_reg_entries_cleanup(e);
         return EXIT_USAGE;
     }
     if (e->n == 0) {
-        fprintf(stderr, "cvmattest registry %s: %s lists no platform\n", cmd, path);
+        cvma_cli_err("cvmattest registry %s: %s lists no platform\n", cmd, path);
         cvma_reg_entries_cleanup(e);
         return EXIT_USAGE;
     }
@@ -147,11 +146,10 @@ int cvma_regcli_load_entries(const char *cmd, const char *path, struct cvma_reg_
         }
         if (en->id_type == CVMA_REG_VLEK_CSP && hex == en->id_len &&
             (en->id_len == 2 * CVMA_REG_PPID_LEN || en->id_len == 2 * CVMA_REG_CHIP_ID_LEN)) {
-            fprintf(stderr,
-                    "cvmattest registry %s: %s:%u: vlek_csp '%.*s' reads as a %s (hex of its "
-                    "length): proof files and prove --id name a platform by its id alone\n",
-                    cmd, path, (unsigned)en->line, (int)en->id_len, (const char *)en->id,
-                    en->id_len == 2 * CVMA_REG_PPID_LEN ? "PPID" : "CHIP_ID");
+            cvma_cli_err("cvmattest registry %s: %s:%u: vlek_csp '%.*s' reads as a %s (hex of its "
+                         "length): proof files and prove --id name a platform by its id alone\n",
+                         cmd, path, (unsigned)en->line, (int)en->id_len, (const char *)en->id,
+                         en->id_len == 2 * CVMA_REG_PPID_LEN ? "PPID" : "CHIP_ID");
             cvma_reg_entries_cleanup(e);
             return EXIT_USAGE;
         }

@@ -98,7 +98,7 @@ int cvma_regcli_bench(int argc, char **argv)
      * zeros), half Intel PPIDs, each with a region label. Generating it is not timed. */
     cap = (size_t)n * 170 + 1;
     if ((text = malloc(cap)) == NULL) {
-        fprintf(stderr, "cvmattest registry bench: out of memory\n");
+        cvma_cli_err("cvmattest registry bench: out of memory\n");
         goto out;
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -127,7 +127,7 @@ int cvma_regcli_bench(int argc, char **argv)
 
     t0 = now_s();
     if (cvma_reg_entries_parse(text, text_len, "bench", &e, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry bench: %s\n", err);
+        cvma_cli_err("cvmattest registry bench: %s\n", err);
         goto out;
     }
     t_parse = now_s() - t0;
@@ -141,7 +141,7 @@ int cvma_regcli_bench(int argc, char **argv)
     o.include_entries = false;
     t0 = now_s();
     if (cvma_registry_build(&o, &e, key, &jws, &t, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry bench: %s\n", err);
+        cvma_cli_err("cvmattest registry bench: %s\n", err);
         goto out;
     }
     t_build = now_s() - t0;
@@ -163,7 +163,7 @@ int cvma_regcli_bench(int argc, char **argv)
         if (proof_text[i] == NULL ||
             cvma_reg_proof_parse((const uint8_t *)proof_text[i], strlen(proof_text[i]), &pp[i], err,
                                  sizeof err) != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry bench: proof %zu: %s\n", i, err);
+            cvma_cli_err("cvmattest registry bench: proof %zu: %s\n", i, err);
             goto out;
         }
     }
@@ -173,8 +173,8 @@ int cvma_regcli_bench(int argc, char **argv)
     }
     t_check = now_s() - t0;
     if (ok_checks != k) {
-        fprintf(stderr, "cvmattest registry bench: %" PRIu64 " of %" PRIu64 " proofs failed\n",
-                k - ok_checks, k);
+        cvma_cli_err("cvmattest registry bench: %" PRIu64 " of %" PRIu64 " proofs failed\n",
+                     k - ok_checks, k);
         goto out;
     }
     {

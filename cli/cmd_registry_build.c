@@ -31,11 +31,11 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
 {
     struct stat sb;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "cvmattest registry build: cannot create %s: %s\n", dir, strerror(errno));
+        cvma_cli_err("cvmattest registry build: cannot create %s: %s\n", dir, strerror(errno));
         return EXIT_USAGE;
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "cvmattest registry build: %s is not a directory\n", dir);
+        cvma_cli_err("cvmattest registry build: %s is not a directory\n", dir);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < e->n; i++) {
@@ -56,7 +56,7 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
             ok = cvma_file_write_atomic_nosync(path, (const uint8_t *)s, n + 1, 0644) == CVMA_OK;
         }
         if (!ok) {
-            fprintf(stderr, "cvmattest registry build: cannot write proof %s\n", path ? path : id);
+            cvma_cli_err("cvmattest registry build: cannot write proof %s\n", path ? path : id);
         }
         free(s);
         free(path);
@@ -190,8 +190,7 @@ int cvma_regcli_build(int argc, char **argv)
     o.include_entries = include;
     st = cvma_registry_build(&o, &e, key, &jws, &t, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry build: %s\n",
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest registry build: %s\n", st == CVMA_E_NOMEM ? "out of memory" : err);
         goto out;
     }
     {
@@ -205,7 +204,7 @@ int cvma_regcli_build(int argc, char **argv)
         }
         free(line);
         if (!ok) {
-            fprintf(stderr, "cvmattest registry build: cannot write %s\n", out);
+            cvma_cli_err("cvmattest registry build: cannot write %s\n", out);
             goto out;
         }
     }

@@ -26,7 +26,7 @@ const char cvma_regcli_check_usage[] =
 static void print_reasons(const struct cvma_verdict *v)
 {
     for (size_t i = 0; i < v->n_reasons; i++) {
-        fprintf(stderr, "%s: %s\n", cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
+        cvma_cli_err("%s: %s\n", cvma_reason_name(v->reasons[i].code), v->reasons[i].detail);
     }
 }
 
@@ -98,7 +98,7 @@ int cvma_regcli_check(int argc, char **argv)
         goto out;
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &b) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry check: cannot read %s\n", file);
+        cvma_cli_err("cvmattest registry check: cannot read %s\n", file);
         goto out;
     }
     /* The key given is the provider's, whatever name the payload carries: find the name
@@ -136,11 +136,10 @@ int cvma_regcli_check(int argc, char **argv)
         char a[32], c[32];
         cvma_time_format((time_t)r.nbf, a, sizeof a);
         cvma_time_format((time_t)r.next_update, c, sizeof c);
-        fprintf(stderr,
-                "%s: signature OK (%s, provider %s, version %" PRIu64 ", %" PRIu64
-                " platforms%s), valid %s .. %s\n",
-                file, cvma_jws_alg_name(r.alg), r.provider, r.version, r.leaf_count,
-                r.has_entries ? ", entries included and consistent" : "", a, c);
+        cvma_cli_err("%s: signature OK (%s, provider %s, version %" PRIu64 ", %" PRIu64
+                     " platforms%s), valid %s .. %s\n",
+                     file, cvma_jws_alg_name(r.alg), r.provider, r.version, r.leaf_count,
+                     r.has_entries ? ", entries included and consistent" : "", a, c);
     }
     bool bad = cvma_registry_check_time(&r, at, file, &v) != CVMA_OK;
     for (size_t i = 0; i < n_proofs; i++) {
@@ -148,7 +147,7 @@ int cvma_regcli_check(int argc, char **argv)
         struct cvma_reg_proof pr;
         char err[300], id[2 * CVMA_REG_CHIP_ID_LEN + CVMA_REG_CSP_MAX + 2];
         if (cvma_file_read(proofs[i], CVMA_REG_PROOF_FILE_MAX, &pb) != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry check: cannot read %s\n", proofs[i]);
+            cvma_cli_err("cvmattest registry check: cannot read %s\n", proofs[i]);
             rc = EXIT_USAGE;
             goto out;
         }
@@ -171,10 +170,10 @@ int cvma_regcli_check(int argc, char **argv)
                         proofs[i]);
             bad = true;
         } else {
-            fprintf(stderr, "%s: proves %s %s %s (leaf %" PRIu64 " of %" PRIu64 ")\n", proofs[i],
-                    cvma_reg_vendor_name((enum cvma_reg_vendor)pr.leaf.v[0].vendor),
-                    cvma_reg_id_type_name((enum cvma_reg_id_type)pr.leaf.v[0].id_type), id,
-                    pr.leaf_index, pr.tree_size);
+            cvma_cli_err("%s: proves %s %s %s (leaf %" PRIu64 " of %" PRIu64 ")\n", proofs[i],
+                         cvma_reg_vendor_name((enum cvma_reg_vendor)pr.leaf.v[0].vendor),
+                         cvma_reg_id_type_name((enum cvma_reg_id_type)pr.leaf.v[0].id_type), id,
+                         pr.leaf_index, pr.tree_size);
         }
         cvma_reg_proof_cleanup(&pr);
     }

@@ -63,7 +63,7 @@ int cvma_regcli_keygen(int argc, char **argv)
         (ppath = cvma_regcli_concat(out, ".pub")) == NULL ||
         (key = cvma_jws_key_generate(alg)) == NULL || !cvma_jws_key_to_pem(key, true, &priv) ||
         !cvma_jws_key_to_pem(key, false, &pub) || !cvma_jws_key_thumbprint(key, thumb)) {
-        fprintf(stderr, "cvmattest registry keygen: key generation failed\n");
+        cvma_cli_err("cvmattest registry keygen: key generation failed\n");
         goto out;
     }
     if (!cvma_regcli_write_key_pair("registry keygen", kpath, priv.p, priv.len, ppath, pub.p,

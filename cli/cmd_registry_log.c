@@ -66,7 +66,7 @@ EVP_PKEY *cvma_reglog_provider_key(const char *sub, const char *spec, char *name
     const char *eq = strchr(spec, '=');
     char cmd[40];
     if (eq == NULL || eq == spec || (size_t)(eq - spec) >= name_size) {
-        fprintf(stderr, "cvmattest registry log %s: --provider wants NAME=PUBFILE\n", sub);
+        cvma_cli_err("cvmattest registry log %s: --provider wants NAME=PUBFILE\n", sub);
         return NULL;
     }
     memcpy(name, spec, (size_t)(eq - spec));
@@ -116,7 +116,7 @@ int cvma_reglog_keygen(int argc, char **argv)
         origin = basename(base);
     }
     if (cvma_note_keygen(origin, &skey, &vkey, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log keygen: %s\n", err);
+        cvma_cli_err("cvmattest registry log keygen: %s\n", err);
         goto out;
     }
     if ((kpath = cvma_regcli_concat(out, ".key")) == NULL ||
@@ -195,7 +195,7 @@ int cvma_reglog_append(int argc, char **argv)
     }
     file = argv[optind];
     if (cvma_note_skey_load(keyf, &sk, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log append: %s\n", err);
+        cvma_cli_err("cvmattest registry log append: %s\n", err);
         goto out;
     }
     if ((pub = cvma_reglog_provider_key("append", prov_spec, prov.name, sizeof prov.name)) ==
@@ -203,20 +203,19 @@ int cvma_reglog_append(int argc, char **argv)
         goto out;
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &reg) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log append: cannot read %s\n", file);
+        cvma_cli_err("cvmattest registry log append: cannot read %s\n", file);
         goto out;
     }
     rc = EXIT_REJECTED;
     if (reg.len > CVMA_TLOG_ENTRY_MAX) {
-        fprintf(stderr,
-                "cvmattest registry log append: %s is %zu bytes; a log entry is at most %d "
-                "(tlog-tiles): build the registry with --root-only (its Merkle root still "
-                "commits to every entry) and publish its entries and proofs beside the log\n",
-                file, reg.len, CVMA_TLOG_ENTRY_MAX);
+        cvma_cli_err("cvmattest registry log append: %s is %zu bytes; a log entry is at most %d "
+                     "(tlog-tiles): build the registry with --root-only (its Merkle root still "
+                     "commits to every entry) and publish its entries and proofs beside the log\n",
+                     file, reg.len, CVMA_TLOG_ENTRY_MAX);
         goto out;
     }
     if (!cvma_tlog_reg_peek(reg.p, reg.len, &info, err, sizeof err)) {
-        fprintf(stderr, "cvmattest registry log append: %s is not a registry: %s\n", file, err);
+        cvma_cli_err("cvmattest registry log append: %s is not a registry: %s\n", file, err);
         goto out;
     }
     {
@@ -228,9 +227,9 @@ int cvma_reglog_append(int argc, char **argv)
         st = cvma_registry_verify(reg.p, reg.len, file, &prov, 1, &r, &v);
         cvma_registry_cleanup(&r);
         if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log append: %s: %s: %s\n", file,
-                    v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
-                    v.n_reasons > 0 ? v.reasons[0].detail : "");
+            cvma_cli_err("cvmattest registry log append: %s: %s: %s\n", file,
+                         v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
+                         v.n_reasons > 0 ? v.reasons[0].detail : "");
             cvma_verdict_cleanup(&v);
             rc = st == CVMA_E_NOMEM ? EXIT_USAGE : EXIT_REJECTED;
             goto out;
@@ -241,29 +240,27 @@ int cvma_reglog_append(int argc, char **argv)
      * loaded size N would each sign a checkpoint of size N+1 (a split view signed by the log
      * key) and mix their tiles. */
     if ((st = cvma_tlog_lock(dir, true, &lock, err, sizeof err)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log append: %s\n",
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest registry log append: %s\n",
+                     st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = EXIT_USAGE;
         goto out;
     }
     if ((st = cvma_tlog_load(&l, dir, &sk.v, sk.v.name, err, sizeof err)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log append: %s\n", err);
+        cvma_cli_err("cvmattest registry log append: %s\n", err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
     }
     if (l.size > 0) {
         if (!cvma_tlog_reg_peek(l.last.p, l.last.len, &last, err, sizeof err)) {
-            fprintf(stderr,
-                    "cvmattest registry log append: the log's last entry is not a "
-                    "registry: %s\n",
-                    err);
+            cvma_cli_err("cvmattest registry log append: the log's last entry is not a "
+                         "registry: %s\n",
+                         err);
             goto out;
         }
         if (strcmp(last.provider, info.provider) != 0) {
-            fprintf(stderr,
-                    "cvmattest registry log append: %s is signed for provider '%s', the log "
-                    "holds provider '%s'\n",
-                    file, info.provider, last.provider);
+            cvma_cli_err("cvmattest registry log append: %s is signed for provider '%s', the log "
+                         "holds provider '%s'\n",
+                         file, info.provider, last.provider);
             goto out;
         }
         /* The log holds one key's registries: its last one must verify with the key that
@@ -277,7 +274,8 @@ int cvma_reglog_append(int argc, char **argv)
         cvma_registry_cleanup(&lr);
         cvma_verdict_cleanup(&lv);
         if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log append: %s\n",
+            cvma_cli_err(
+                    "cvmattest registry log append: %s\n",
                     st == CVMA_E_NOMEM
                             ? "out of memory"
                             : "the log's last registry does not verify with the --provider key "
@@ -286,10 +284,9 @@ int cvma_reglog_append(int argc, char **argv)
             goto out;
         }
         if (info.version <= last.version) {
-            fprintf(stderr,
-                    "cvmattest registry log append: %s is version %" PRIu64
-                    ", not newer than the last one appended (version %" PRIu64 ")\n",
-                    file, info.version, last.version);
+            cvma_cli_err("cvmattest registry log append: %s is version %" PRIu64
+                         ", not newer than the last one appended (version %" PRIu64 ")\n",
+                         file, info.version, last.version);
             goto out;
         }
     }
@@ -303,10 +300,9 @@ int cvma_reglog_append(int argc, char **argv)
         st = cvma_tlog_save(&l, dir, &sk, err, sizeof err);
     }
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log append: %s\n",
-                st == CVMA_E_NOMEM ? "out of memory"
-                : err[0]           ? err
-                                   : "cannot append");
+        cvma_cli_err("cvmattest registry log append: %s\n", st == CVMA_E_NOMEM ? "out of memory"
+                                                            : err[0]           ? err
+                                                                               : "cannot append");
         rc = EXIT_USAGE;
         goto out;
     }

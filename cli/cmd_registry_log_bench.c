@@ -130,15 +130,14 @@ int cvma_reglog_bench(int argc, char **argv)
         return cvma_reglog_usage_error("bench", "takes no operands");
     }
     if (dir != NULL && !dir_usable(dir)) {
-        fprintf(stderr,
-                "cvmattest registry log bench: --dir %s exists and is not an empty directory: "
-                "the bench writes a log of its own there (give a new or empty directory)\n",
-                dir);
+        cvma_cli_err("cvmattest registry log bench: --dir %s exists and is not an empty directory: "
+                     "the bench writes a log of its own there (give a new or empty directory)\n",
+                     dir);
         return EXIT_USAGE;
     }
     if (dir == NULL) {
         if (mkdtemp(tmpdir) == NULL) {
-            fprintf(stderr, "cvmattest registry log bench: cannot make a temporary directory\n");
+            cvma_cli_err("cvmattest registry log bench: cannot make a temporary directory\n");
             return EXIT_USAGE;
         }
         dir = tmpdir;
@@ -147,7 +146,7 @@ int cvma_reglog_bench(int argc, char **argv)
     if (cvma_note_keygen("bench.example/log", &skey, &vkey, err, sizeof err) != CVMA_OK ||
         !cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err) ||
         (entry = malloc(eb)) == NULL) {
-        fprintf(stderr, "cvmattest registry log bench: setup failed\n");
+        cvma_cli_err("cvmattest registry log bench: setup failed\n");
         goto out;
     }
     /* Entries: a registry-like ASCII body with the version in it, so every leaf differs. */
@@ -159,14 +158,14 @@ int cvma_reglog_bench(int argc, char **argv)
     for (uint64_t i = 0; i < n; i++) {
         snprintf((char *)entry, eb < 21 ? eb : 21, "%020" PRIu64, i);
         if (cvma_tlog_append(&l, entry, eb) != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log bench: append failed\n");
+            cvma_cli_err("cvmattest registry log bench: append failed\n");
             goto out;
         }
     }
     double t_append = now_s() - t0;
     t0 = now_s();
     if (cvma_tlog_save(&l, dir, &sk, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log bench: %s\n", err);
+        cvma_cli_err("cvmattest registry log bench: %s\n", err);
         goto out;
     }
     double t_save = now_s() - t0;
@@ -200,7 +199,7 @@ int cvma_reglog_bench(int argc, char **argv)
     }
     double t_cons = (now_s() - t0) / (double)k;
     if (bad != 0) {
-        fprintf(stderr, "cvmattest registry log bench: %" PRIu64 " proofs failed\n", bad);
+        cvma_cli_err("cvmattest registry log bench: %" PRIu64 " proofs failed\n", bad);
         rc = EXIT_REJECTED;
         goto out;
     }

@@ -54,16 +54,15 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
     cvma_verdict_init(&v);
     snprintf(origin, sizeof origin, "entry %" PRIu64, index);
     if (cvma_registry_verify(p, len, origin, &w->prov, 1, &r, &v) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log check: entry %" PRIu64 ": %s: %s\n", index,
-                v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
-                v.n_reasons > 0 ? v.reasons[0].detail : "");
+        cvma_cli_err("cvmattest registry log check: entry %" PRIu64 ": %s: %s\n", index,
+                     v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "refused",
+                     v.n_reasons > 0 ? v.reasons[0].detail : "");
         goto out;
     }
     if (w->have_prev && r.version <= w->prev.version) {
-        fprintf(stderr,
-                "cvmattest registry log check: entry %" PRIu64 ": version %" PRIu64
-                " after version %" PRIu64 "\n",
-                index, r.version, w->prev.version);
+        cvma_cli_err("cvmattest registry log check: entry %" PRIu64 ": version %" PRIu64
+                     " after version %" PRIu64 "\n",
+                     index, r.version, w->prev.version);
         goto out;
     }
     if (!w->quiet) {
@@ -179,18 +178,18 @@ int cvma_reglog_check(int argc, char **argv)
         return cvma_reglog_usage_error("check", "--witnesses above the number of --witness-vkey");
     }
     if (cvma_note_vkey_load(vkeyf, &vk, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log check: %s\n", err);
+        cvma_cli_err("cvmattest registry log check: %s\n", err);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < n_wit; i++) {
         if (cvma_note_witness_vkey_load(wfiles[i], &wit[i], err, sizeof err) != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log check: %s\n", err);
+            cvma_cli_err("cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
         }
         /* as verify refuses them: the log's own key, a witness given twice */
         if (cvma_tlog_witness_key_check(&wit[i], &vk, wit, i, err, sizeof err) !=
             CVMA_WITNESS_KEY_OK) {
-            fprintf(stderr, "cvmattest registry log check: %s\n", err);
+            cvma_cli_err("cvmattest registry log check: %s\n", err);
             return EXIT_USAGE;
         }
     }
@@ -202,8 +201,8 @@ int cvma_reglog_check(int argc, char **argv)
                            state != NULL ? &note : NULL, state != NULL ? &tree : NULL, err,
                            sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log check: %s: %s\n", src,
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest registry log check: %s: %s\n", src,
+                     st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
     }
@@ -213,13 +212,13 @@ int cvma_reglog_check(int argc, char **argv)
         st = cvma_tlog_monitor_state(state, &vk, &cp, note.p, note.len, &tree, &seen, &prev, detail,
                                      sizeof detail);
         if (st != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log check: --state %s: %s\n", state,
-                    st == CVMA_E_NOMEM ? "out of memory" : detail);
+            cvma_cli_err("cvmattest registry log check: --state %s: %s\n", state,
+                         st == CVMA_E_NOMEM ? "out of memory" : detail);
             goto out;
         }
         if (seen == CVMA_TLOG_SEEN_SPLIT || seen == CVMA_TLOG_SEEN_SHRANK) {
-            fprintf(stderr, "cvmattest registry log check: %s%s\n",
-                    seen == CVMA_TLOG_SEEN_SPLIT ? "SPLIT VIEW: " : "", detail);
+            cvma_cli_err("cvmattest registry log check: %s%s\n",
+                         seen == CVMA_TLOG_SEEN_SPLIT ? "SPLIT VIEW: " : "", detail);
             rc = EXIT_REJECTED;
             goto out;
         }

@@ -92,26 +92,25 @@ int cvma_reglog_prove(int argc, char **argv)
     /* Shared with other readers, never with an append: the checkpoint read again below for
      * --tlog-proof is the one the proof was computed from. */
     if ((st = cvma_tlog_lock(dir, false, &lock, err, sizeof err)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log prove: %s\n",
-                st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest registry log prove: %s\n",
+                     st == CVMA_E_NOMEM ? "out of memory" : err);
         goto out;
     }
     if ((st = cvma_tlog_load(&l, dir, NULL, NULL, err, sizeof err)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry log prove: %s\n", err);
+        cvma_cli_err("cvmattest registry log prove: %s\n", err);
         rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
     }
     if (cvma_tlog_root(&l, h) != CVMA_OK || l.size == 0 || !l.tree_ok) {
-        fprintf(stderr, "cvmattest registry log prove: %s holds no entries\n", dir);
+        cvma_cli_err("cvmattest registry log prove: %s holds no entries\n", dir);
         rc = EXIT_REJECTED;
         goto out;
     }
     if (from_s != NULL) {
         if (from > l.size) {
-            fprintf(stderr,
-                    "cvmattest registry log prove: --from %" PRIu64
-                    " is beyond the log's size %" PRIu64 "\n",
-                    from, l.size);
+            cvma_cli_err("cvmattest registry log prove: --from %" PRIu64
+                         " is beyond the log's size %" PRIu64 "\n",
+                         from, l.size);
             rc = EXIT_REJECTED;
             goto out;
         }
@@ -121,7 +120,7 @@ int cvma_reglog_prove(int argc, char **argv)
     } else {
         uint64_t idx = UINT64_MAX;
         if (cvma_file_read(regf, CVMA_REG_FILE_MAX, &reg) != CVMA_OK) {
-            fprintf(stderr, "cvmattest registry log prove: cannot read %s\n", regf);
+            cvma_cli_err("cvmattest registry log prove: cannot read %s\n", regf);
             goto out;
         }
         cvma_merkle_leaf_hash(reg.p, reg.len, h);
@@ -132,7 +131,7 @@ int cvma_reglog_prove(int argc, char **argv)
             }
         }
         if (idx == UINT64_MAX) {
-            fprintf(stderr, "cvmattest registry log prove: %s is not in the log\n", regf);
+            cvma_cli_err("cvmattest registry log prove: %s is not in the log\n", regf);
             rc = EXIT_REJECTED;
             goto out;
         }
@@ -143,7 +142,7 @@ int cvma_reglog_prove(int argc, char **argv)
             st = cpp == NULL ? CVMA_E_NOMEM : cvma_file_read(cpp, (size_t)64 << 10, &cpb);
             free(cpp);
             if (st != CVMA_OK) {
-                fprintf(stderr, "cvmattest registry log prove: cannot read %s/checkpoint\n", dir);
+                cvma_cli_err("cvmattest registry log prove: cannot read %s/checkpoint\n", dir);
                 goto out;
             }
             printf("%s\nindex %" PRIu64 "\n", CVMA_TLOG_PROOF_HEADER, idx);
@@ -162,7 +161,7 @@ int cvma_reglog_prove(int argc, char **argv)
                       "hashes", hashes_json(path, n));
     }
     if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) != 0) {
-        fprintf(stderr, "cvmattest registry log prove: out of memory\n");
+        cvma_cli_err("cvmattest registry log prove: out of memory\n");
         goto out;
     }
     printf("\n");

@@ -107,7 +107,7 @@ int cvma_regcli_prove(int argc, char **argv)
     }
     if (reg != NULL) {
         if (!peek_registry(reg, prov_buf, sizeof prov_buf, reg_root)) {
-            fprintf(stderr, "cvmattest registry prove: %s is not a readable registry\n", reg);
+            cvma_cli_err("cvmattest registry prove: %s is not a readable registry\n", reg);
             return EXIT_USAGE;
         }
         provider = prov_buf;
@@ -127,27 +127,26 @@ int cvma_regcli_prove(int argc, char **argv)
         }
     }
     if (found == SIZE_MAX) {
-        fprintf(stderr, "cvmattest registry prove: %s is not listed in %s\n", id, entries_f);
+        cvma_cli_err("cvmattest registry prove: %s is not listed in %s\n", id, entries_f);
         rc = EXIT_REJECTED;
         goto out;
     }
     if (cvma_merkle_build(&t, &e) != CVMA_OK) {
-        fprintf(stderr, "cvmattest registry prove: out of memory\n");
+        cvma_cli_err("cvmattest registry prove: out of memory\n");
         goto out;
     }
     cvma_merkle_root(&t, root);
     cvma_hex_encode(root, 32, root_hex, sizeof root_hex);
     if (reg != NULL && strcmp(reg_root, root_hex) != 0) {
-        fprintf(stderr,
-                "cvmattest registry prove: %s does not produce the merkle_root of %s (%s, not "
-                "%s): not the entries that registry was built from\n",
-                entries_f, reg, root_hex, reg_root);
+        cvma_cli_err("cvmattest registry prove: %s does not produce the merkle_root of %s (%s, not "
+                     "%s): not the entries that registry was built from\n",
+                     entries_f, reg, root_hex, reg_root);
         rc = EXIT_REJECTED;
         goto out;
     }
     if ((pr = cvma_reg_proof_to_json(provider, &e, &t, found)) == NULL ||
         (s = json_dumps(pr, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-        fprintf(stderr, "cvmattest registry prove: out of memory\n");
+        cvma_cli_err("cvmattest registry prove: out of memory\n");
         goto out;
     }
     {
@@ -161,7 +160,7 @@ int cvma_regcli_prove(int argc, char **argv)
         }
         free(line);
         if (!ok) {
-            fprintf(stderr, "cvmattest registry prove: cannot write %s\n", out);
+            cvma_cli_err("cvmattest registry prove: cannot write %s\n", out);
             goto out;
         }
     }

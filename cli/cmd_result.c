@@ -44,7 +44,7 @@ static void print_errors(const json_t *claims, const char *submod)
         const char *code = json_string_value(json_object_get(r, "code"));
         const char *detail = json_string_value(json_object_get(r, "detail"));
         if (sev != NULL && strcmp(sev, "error") == 0 && code != NULL) {
-            fprintf(stderr, "  %s: %s\n", code, detail != NULL ? detail : "");
+            cvma_cli_err("  %s: %s\n", code, detail != NULL ? detail : "");
         }
     }
 }
@@ -83,7 +83,7 @@ int cvma_cmd_result(int argc, char **argv)
         case 'm': {
             uint64_t v;
             if (!cvma_cli_uint(optarg, 0, INT64_MAX, &v)) {
-                fprintf(stderr, "cvmattest result check: --max-age wants seconds (0 or more)\n");
+                cvma_cli_err("cvmattest result check: --max-age wants seconds (0 or more)\n");
                 return 2;
             }
             max_age = (int64_t)v;
@@ -98,7 +98,7 @@ int cvma_cmd_result(int argc, char **argv)
     }
     for (int i = optind + 1; i < argc; i++) {
         if (token_path != NULL) {
-            fprintf(stderr, "cvmattest result check: one token only\n");
+            cvma_cli_err("cvmattest result check: one token only\n");
             return 2;
         }
         token_path = argv[i];
@@ -109,12 +109,11 @@ int cvma_cmd_result(int argc, char **argv)
     }
     if (cvma_file_read(token_path, MAX_SMALL, &tb) != CVMA_OK ||
         cvma_file_read(pub_path, MAX_SMALL, &pb) != CVMA_OK) {
-        fprintf(stderr, "cvmattest result check: cannot read '%s' or '%s'\n", token_path, pub_path);
+        cvma_cli_err("cvmattest result check: cannot read '%s' or '%s'\n", token_path, pub_path);
         goto out;
     }
     if ((pub = cvma_jws_key_from_pem(pb.p, pb.len, false)) == NULL) {
-        fprintf(stderr, "cvmattest result check: '%s' is not a P-256 or P-384 public key\n",
-                pub_path);
+        cvma_cli_err("cvmattest result check: '%s' is not a P-256 or P-384 public key\n", pub_path);
         goto out;
     }
     size_t n = tb.len;
@@ -123,12 +122,12 @@ int cvma_cmd_result(int argc, char **argv)
     }
     enum cvma_status st = cvma_ear_verify((const char *)tb.p, n, pub, &claims, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest result check: refused: %s\n", err);
+        cvma_cli_err("cvmattest result check: refused: %s\n", err);
         rc = st == CVMA_REJECTED ? 1 : 2;
         goto out;
     }
     if (cvma_ear_decide(claims, time(NULL), max_age, &d, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest result check: refused: %s\n", err);
+        cvma_cli_err("cvmattest result check: refused: %s\n", err);
         rc = 1;
         goto out;
     }
@@ -146,18 +145,17 @@ int cvma_cmd_result(int argc, char **argv)
         snprintf(when + w, sizeof when - w, " (evidence judged as of %s)", judged);
     }
     if (d.tier == CVMA_EAR_AFFIRMING || d.tier == CVMA_EAR_WARNING) {
-        fprintf(stderr, "cvmattest result check: valid token issued %s; status %s\n", when,
-                cvma_ear_tier_name(d.tier));
+        cvma_cli_err("cvmattest result check: valid token issued %s; status %s\n", when,
+                     cvma_ear_tier_name(d.tier));
         rc = 0;
     } else {
-        fprintf(stderr,
-                "cvmattest result check: valid token issued %s, but status %s (submodule "
-                "%s): the evidence was not accepted\n",
-                when, cvma_ear_tier_name(d.tier), d.submod);
+        cvma_cli_err("cvmattest result check: valid token issued %s, but status %s (submodule "
+                     "%s): the evidence was not accepted\n",
+                     when, cvma_ear_tier_name(d.tier), d.submod);
         if (json_is_true(
                     json_object_get(json_object_get(json_object_get(claims, "submods"), d.submod),
                                     "cvmattest.undecided"))) {
-            fprintf(stderr, "  undecided: collateral or a registry could not be had\n");
+            cvma_cli_err("  undecided: collateral or a registry could not be had\n");
         }
         print_errors(claims, d.submod);
         rc = 1;

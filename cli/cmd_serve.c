@@ -105,7 +105,7 @@ static const char *keep(struct cvma_serve_config *s, char *p)
     const char *k = cvma_serve_config_keep(s, p);
     if (k == NULL) {
         if (s->no_memory) {
-            fprintf(stderr, "cvmattest serve: %s\n", s->no_room_why);
+            cvma_cli_err("cvmattest serve: %s\n", s->no_room_why);
         } else {
             cvma_cli_usage_error("serve", "%s", s->no_room_why);
         }
@@ -147,8 +147,9 @@ static int read_config(struct cvma_serve_config *s, const char *file)
     char err[600];
     enum cvma_status st = cvma_file_read(file, CONFIG_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest serve: --config '%s': %s\n", file,
-                st == CVMA_E_NOMEM ? "out of memory" : "cannot be read (or larger than 1 MiB)");
+        cvma_cli_err("cvmattest serve: --config '%s': %s\n", file,
+                     st == CVMA_E_NOMEM ? "out of memory"
+                                        : "cannot be read (or larger than 1 MiB)");
         return 2;
     }
     st = cvma_serve_config_read(s, b.p, b.len, file, err, sizeof err);
@@ -159,7 +160,7 @@ static int read_config(struct cvma_serve_config *s, const char *file)
     if (s->no_room && !s->no_memory) {
         cvma_cli_usage_error("serve", "%s", err);
     } else {
-        fprintf(stderr, "cvmattest serve: %s\n", err);
+        cvma_cli_err("cvmattest serve: %s\n", err);
     }
     return 2;
 }
@@ -385,7 +386,7 @@ static void warn_key_mode(const char *what, const char *path)
     if (path == NULL || stat(path, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
         return;
     }
-    fprintf(stderr,
+    cvma_cli_err(
             "cvmattest serve: warning: %s '%s' has mode %04o: group or others may read or change "
             "this secret key; chmod 600 it\n",
             what, path, (unsigned)(sb.st_mode & 07777));
@@ -406,15 +407,14 @@ static void warn_state_dir(const struct cvma_serve_config *s)
     }
     if (s->vc.n_registries == 0) {
         /* the collateral cache is the same directory: said, not silently done without */
-        fprintf(stderr,
-                "cvmattest serve: warning: no usable cache directory (%s): collateral is not "
-                "cached, so %s; give --cache-dir a directory this instance can write and no "
-                "one else can\n",
-                why,
-                s->vc.offline ? "offline only --collateral DIR can answer"
-                              : "each verification that needs collateral fetches it again");
+        cvma_cli_err("cvmattest serve: warning: no usable cache directory (%s): collateral is not "
+                     "cached, so %s; give --cache-dir a directory this instance can write and no "
+                     "one else can\n",
+                     why,
+                     s->vc.offline ? "offline only --collateral DIR can answer"
+                                   : "each verification that needs collateral fetches it again");
     } else if (s->sc.redis_url != NULL) {
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
                 "checked against Redis and the highest version this process saw only, so a Redis "
                 "that loses its data while the instances restart lets an older registry back "
@@ -422,7 +422,7 @@ static void warn_state_dir(const struct cvma_serve_config *s)
                 "can\n",
                 why);
     } else {
-        fprintf(stderr,
+        cvma_cli_err(
                 "cvmattest serve: warning: no usable state directory (%s): registry rollback is "
                 "not checked, and every result that uses a registry carries "
                 "REGISTRY_ROLLBACK_NOT_CHECKED; give --cache-dir a directory this instance can "
@@ -437,7 +437,7 @@ static bool read_redis_password(const char *file, char **out)
 {
     const char *why = cvma_serve_redis_password_read(file, out);
     if (why != NULL) {
-        fprintf(stderr, "cvmattest serve: --redis-password-file '%s': %s\n", file, why);
+        cvma_cli_err("cvmattest serve: --redis-password-file '%s': %s\n", file, why);
         return false;
     }
     return true;
@@ -455,7 +455,7 @@ int cvma_cmd_serve(int argc, char **argv)
     int rc = 2;
 
     if (s == NULL) {
-        fprintf(stderr, "cvmattest serve: out of memory\n");
+        cvma_cli_err("cvmattest serve: out of memory\n");
         return 2;
     }
     if ((rc = parse(s, argc, argv)) != 0) {
@@ -503,8 +503,8 @@ int cvma_cmd_serve(int argc, char **argv)
     if (s->nonce_key_file != NULL) {
         enum cvma_status ks = cvma_file_read_secret(s->nonce_key_file, 4096, &kb);
         if (ks != CVMA_OK || kb.len < 16 || kb.len > CVMA_NONCE_KEY_MAX) {
-            fprintf(stderr, "cvmattest serve: --nonce-key '%s': %s\n", s->nonce_key_file,
-                    ks != CVMA_OK ? cvma_file_read_strerror(errno) : "not 16..64 bytes");
+            cvma_cli_err("cvmattest serve: --nonce-key '%s': %s\n", s->nonce_key_file,
+                         ks != CVMA_OK ? cvma_file_read_strerror(errno) : "not 16..64 bytes");
             goto out;
         }
         memcpy(s->sc.nonce_key.key, kb.p, kb.len);
@@ -516,7 +516,7 @@ int cvma_cmd_serve(int argc, char **argv)
         const struct cvma_redis_opts ro = {redis_password, s->sc.redis_ca_file,
                                            s->sc.redis_cert_file, s->sc.redis_key_file};
         if ((store = cvma_redis_store_new(s->sc.redis_url, &ro, err, sizeof err)) == NULL) {
-            fprintf(stderr, "cvmattest serve: %s\n", err);
+            cvma_cli_err("cvmattest serve: %s\n", err);
             goto out;
         }
         cvma_redis_store_iface(store, &shared);
@@ -524,12 +524,12 @@ int cvma_cmd_serve(int argc, char **argv)
     }
     cvma_serve_config_fetch_budget(s);
     if (cvma_verifier_new(&s->vc, &v, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest serve: %s\n", err);
+        cvma_cli_err("cvmattest serve: %s\n", err);
         goto out;
     }
     rc = cvma_server_run(v, &s->sc, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "cvmattest serve: %s\n", err);
+        cvma_cli_err("cvmattest serve: %s\n", err);
     }
 out:
     cvma_verifier_free(v);

@@ -42,9 +42,9 @@ static void put_kinds(FILE *f, const char *sep, const char *last)
 /* --tee names no kind show parses: exit 2, naming those it does. */
 static int bad_tee(const char *name)
 {
-    fprintf(stderr, "cvmattest show: --tee must be ");
+    cvma_cli_err("cvmattest show: --tee must be ");
     put_kinds(stderr, ", ", " or ");
-    fprintf(stderr, ", not '%s'\n(run 'cvmattest show --help' for the options)\n", name);
+    cvma_cli_err(", not '%s'\n(run 'cvmattest show --help' for the options)\n", name);
     return 2;
 }
 
@@ -107,7 +107,7 @@ int cvma_cmd_show(int argc, char **argv)
             } else if (strcmp(optarg, "base64") == 0) {
                 inform = CVMA_INFORM_BASE64;
             } else {
-                fprintf(stderr, "cvmattest show: --inform must be bin, hex or base64\n");
+                cvma_cli_err("cvmattest show: --inform must be bin, hex or base64\n");
                 return 2;
             }
             break;
@@ -120,7 +120,7 @@ int cvma_cmd_show(int argc, char **argv)
     }
     for (int i = optind; i < argc; i++) {
         if (file != NULL) {
-            fprintf(stderr, "cvmattest show: one file only\n");
+            cvma_cli_err("cvmattest show: one file only\n");
             return 2;
         }
         file = argv[i];
@@ -131,8 +131,8 @@ int cvma_cmd_show(int argc, char **argv)
     }
     enum cvma_status st = cvma_evidence_from_file(file, inform, &ev, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest show: %s%s%s\n", st == CVMA_E_IO ? "" : file,
-                st == CVMA_E_IO ? "" : ": ", err);
+        cvma_cli_err("cvmattest show: %s%s%s\n", st == CVMA_E_IO ? "" : file,
+                     st == CVMA_E_IO ? "" : ": ", err);
         return 2;
     }
     if (kind == NULL) {
@@ -152,8 +152,7 @@ int cvma_cmd_show(int argc, char **argv)
         cvma_kind_explain_unknown(b.p, b.len, why, sizeof why);
         cvma_reject(&v, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);
     } else if (kind->show == NULL) {
-        fprintf(stderr, "cvmattest show: %s evidence is recognised but not parsed yet\n",
-                kind->what);
+        cvma_cli_err("cvmattest show: %s evidence is recognised but not parsed yet\n", kind->what);
         rc = 2;
     } else {
         const char *heading = "";
@@ -166,8 +165,8 @@ int cvma_cmd_show(int argc, char **argv)
         }
     }
     for (size_t i = 0; i < v.n_reasons; i++) {
-        fprintf(stderr, "%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),
-                cvma_reason_name(v.reasons[i].code), v.reasons[i].detail);
+        cvma_cli_err("%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),
+                     cvma_reason_name(v.reasons[i].code), v.reasons[i].detail);
     }
     cvma_verdict_cleanup(&v);
     cvma_evidence_free(ev);

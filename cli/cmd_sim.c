@@ -197,11 +197,11 @@ static bool parse_hex_kind(const char *kind, const char *opt, const char *s, uin
     if (!cvma_hex_decode(s, out, cap, len) || *len < min) {
         memset(out, 0, cap);
         if (min == cap) {
-            fprintf(stderr, "cvmattest sim %s: %s: need exactly %zu bytes as hex (%zu digits)\n",
-                    kind, opt, cap, 2 * cap);
+            cvma_cli_err("cvmattest sim %s: %s: need exactly %zu bytes as hex (%zu digits)\n", kind,
+                         opt, cap, 2 * cap);
         } else {
-            fprintf(stderr, "cvmattest sim %s: %s: need hex, at most %zu bytes (%zu digits)\n",
-                    kind, opt, cap, 2 * cap);
+            cvma_cli_err("cvmattest sim %s: %s: need hex, at most %zu bytes (%zu digits)\n", kind,
+                         opt, cap, 2 * cap);
         }
         return false;
     }
@@ -271,7 +271,7 @@ static int sim_snp(int argc, char **argv)
             break;
         case O_VERSION:
             if (!parse_uint(val, 5, &v) || v < 2) {
-                fprintf(stderr, "cvmattest sim snp: --version: '%s' is not 2, 3, 4 or 5\n", val);
+                cvma_cli_err("cvmattest sim snp: --version: '%s' is not 2, 3, 4 or 5\n", val);
                 return EXIT_USAGE;
             }
             o.version = (unsigned)v;
@@ -284,8 +284,8 @@ static int sim_snp(int argc, char **argv)
             } else if (strcmp(val, "turin") == 0) {
                 o.product = CVMA_SNP_PRODUCT_TURIN;
             } else {
-                fprintf(stderr, "cvmattest sim snp: --product: '%s' is not milan, genoa or turin\n",
-                        val);
+                cvma_cli_err("cvmattest sim snp: --product: '%s' is not milan, genoa or turin\n",
+                             val);
                 return EXIT_USAGE;
             }
             break;
@@ -315,7 +315,7 @@ static int sim_snp(int argc, char **argv)
                 break;
             }
             if (!parse_uint(val, 3, &v)) {
-                fprintf(stderr, "cvmattest sim snp: --vmpl: '%s' is not 0..3 or host\n", val);
+                cvma_cli_err("cvmattest sim snp: --vmpl: '%s' is not 0..3 or host\n", val);
                 return EXIT_USAGE;
             }
             o.vmpl = (uint32_t)v;
@@ -324,7 +324,7 @@ static int sim_snp(int argc, char **argv)
             uint8_t t[4];
 
             if (!parse_tcb(val, t)) {
-                fprintf(stderr,
+                cvma_cli_err(
                         "cvmattest sim snp: --tcb: '%s' is not BL,TEE,SNP,UCODE (each 0..255)\n",
                         val);
                 return EXIT_USAGE;
@@ -337,7 +337,7 @@ static int sim_snp(int argc, char **argv)
         }
         case O_FMC:
             if (!parse_uint(val, 255, &v)) {
-                fprintf(stderr, "cvmattest sim snp: --fmc: '%s' is not 0..255\n", val);
+                cvma_cli_err("cvmattest sim snp: --fmc: '%s' is not 0..255\n", val);
                 return EXIT_USAGE;
             }
             o.tcb_fmc = (uint8_t)v;
@@ -352,7 +352,7 @@ static int sim_snp(int argc, char **argv)
     }
 
     if (out_dir == NULL) {
-        fprintf(stderr, "cvmattest sim snp: --out DIR is required\n");
+        cvma_cli_err("cvmattest sim snp: --out DIR is required\n");
         snp_usage(stderr);
         return EXIT_USAGE;
     }
@@ -364,8 +364,8 @@ static int sim_snp(int argc, char **argv)
                                     floor_given ? "--privlevel-floor" : "--tsm-manifest");
     }
     if (fmc_arg != NULL && o.product != CVMA_SNP_PRODUCT_TURIN) {
-        fprintf(stderr, "cvmattest sim snp: --fmc: only Turin has an FMC SPL (use --product "
-                        "turin)\n");
+        cvma_cli_err("cvmattest sim snp: --fmc: only Turin has an FMC SPL (use --product "
+                     "turin)\n");
         return EXIT_USAGE;
     }
     if (chip_hex != NULL) {
@@ -374,14 +374,14 @@ static int sim_snp(int argc, char **argv)
         memset(o.chip_id, 0, sizeof o.chip_id);
         if (!cvma_hex_decode(chip_hex, o.chip_id, sizeof o.chip_id, &len) ||
             (len != sizeof o.chip_id && !(turin && len == 8))) {
-            fprintf(stderr, "cvmattest sim snp: --chip-id: need %s bytes of hex\n",
-                    turin ? "8 or 64" : "exactly 64");
+            cvma_cli_err("cvmattest sim snp: --chip-id: need %s bytes of hex\n",
+                         turin ? "8 or 64" : "exactly 64");
             return EXIT_USAGE;
         }
         for (size_t k = 8; turin && k < sizeof o.chip_id; k++) {
             if (o.chip_id[k] != 0) {
-                fprintf(stderr, "cvmattest sim snp: --chip-id: a Turin chip ID has 8 bytes; "
-                                "bytes 8..63 must be zero\n");
+                cvma_cli_err("cvmattest sim snp: --chip-id: a Turin chip ID has 8 bytes; "
+                             "bytes 8..63 must be zero\n");
                 return EXIT_USAGE;
             }
         }
@@ -390,17 +390,17 @@ static int sim_snp(int argc, char **argv)
 
     st = cvma_sim_snp_write(&o, out_dir, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim snp: failed");
+        cvma_cli_err("cvmattest %s\n", err[0] != '\0' ? err : "sim snp: failed");
         return cvma_status_exit_code(st);
     }
     if ((st = write_bundle(out_dir, "report.bin", "sev-snp")) != CVMA_OK) {
-        fprintf(stderr, "cvmattest sim snp: cannot write %s/bundle.json\n", out_dir);
+        cvma_cli_err("cvmattest sim snp: cannot write %s/bundle.json\n", out_dir);
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&
         (st = cvma_sim_tree_write("sev-snp", out_dir, tsm_tree, dev_tree, (unsigned)floor, manifest,
                                   err, sizeof err)) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s\n", err);
+        cvma_cli_err("cvmattest %s\n", err);
         return cvma_status_exit_code(st);
     }
     printf("cvmattest sim snp: wrote a simulated %s report v%u signed by a test %s to %s\n",
@@ -510,7 +510,7 @@ static int sim_tdx(int argc, char **argv)
             break;
         case O_VERSION:
             if (!parse_uint(val, 5, &v) || v < 4) {
-                fprintf(stderr, "cvmattest sim tdx: --version: '%s' is not 4 or 5\n", val);
+                cvma_cli_err("cvmattest sim tdx: --version: '%s' is not 4 or 5\n", val);
                 return EXIT_USAGE;
             }
             o.version = (unsigned)v;
@@ -525,7 +525,7 @@ static int sim_tdx(int argc, char **argv)
             break;
         case O_RTMR: {
             if (val[0] < '0' || val[0] > '3' || val[1] != '=') {
-                fprintf(stderr, "cvmattest sim tdx: --rtmr: '%s' is not N=HEX with N 0..3\n", val);
+                cvma_cli_err("cvmattest sim tdx: --rtmr: '%s' is not N=HEX with N 0..3\n", val);
                 return EXIT_USAGE;
             }
             size_t n = (size_t)(val[0] - '0');
@@ -565,10 +565,9 @@ static int sim_tdx(int argc, char **argv)
             break;
         case O_TCB_STATUS:
             if (!parse_tcb_status(val, &o.tcb_status)) {
-                fprintf(stderr,
-                        "cvmattest sim tdx: --tcb-status: '%s' is not uptodate, swhardening, "
-                        "configneeded, outofdate, revoked, nolevel or relaunch\n",
-                        val);
+                cvma_cli_err("cvmattest sim tdx: --tcb-status: '%s' is not uptodate, swhardening, "
+                             "configneeded, outofdate, revoked, nolevel or relaunch\n",
+                             val);
                 return EXIT_USAGE;
             }
             break;
@@ -581,7 +580,7 @@ static int sim_tdx(int argc, char **argv)
     }
 
     if (out_dir == NULL) {
-        fprintf(stderr, "cvmattest sim tdx: --out DIR is required\n");
+        cvma_cli_err("cvmattest sim tdx: --out DIR is required\n");
         tdx_usage(stderr);
         return EXIT_USAGE;
     }
@@ -590,17 +589,17 @@ static int sim_tdx(int argc, char **argv)
     }
     st = cvma_sim_tdx_write(&o, out_dir, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s\n", err[0] != '\0' ? err : "sim tdx: failed");
+        cvma_cli_err("cvmattest %s\n", err[0] != '\0' ? err : "sim tdx: failed");
         return cvma_status_exit_code(st);
     }
     if ((st = write_bundle(out_dir, "quote.bin", "tdx")) != CVMA_OK) {
-        fprintf(stderr, "cvmattest sim tdx: cannot write %s/bundle.json\n", out_dir);
+        cvma_cli_err("cvmattest sim tdx: cannot write %s/bundle.json\n", out_dir);
         return cvma_status_exit_code(st);
     }
     if ((tsm_tree != NULL || dev_tree != NULL) &&
         (st = cvma_sim_tree_write("tdx", out_dir, tsm_tree, dev_tree, 0, NULL, err, sizeof err)) !=
                 CVMA_OK) {
-        fprintf(stderr, "cvmattest %s\n", err);
+        cvma_cli_err("cvmattest %s\n", err);
         return cvma_status_exit_code(st);
     }
     printf("cvmattest sim tdx: wrote a simulated TDX quote v%u (TCB status %s) signed by a test "
@@ -628,7 +627,7 @@ int cvma_cmd_sim(int argc, char **argv)
     if (strcmp(argv[1], "tdx") == 0) {
         return sim_tdx(argc - 1, argv + 1);
     }
-    fprintf(stderr, "cvmattest sim: unknown kind '%s' (known: snp, tdx)\n", argv[1]);
+    cvma_cli_err("cvmattest sim: unknown kind '%s' (known: snp, tdx)\n", argv[1]);
     sim_usage(stderr);
     return EXIT_USAGE;
 }

@@ -156,7 +156,7 @@ static int check_quote(int argc, char **argv)
     cvma_result_finish(&res);
     if (res.verdict.oom) {
         /* as cvma_verify: out of memory is the command's error, never a verdict */
-        fprintf(stderr, "cvmattest tpm check-quote: out of memory\n");
+        cvma_cli_err("cvmattest tpm check-quote: out of memory\n");
         rc = 2;
     } else {
         rc = cvma_print_result(&res, json, stdout) ? cvma_result_exit_code(&res) : 2;
@@ -256,7 +256,7 @@ static int make_credential(int argc, char **argv)
     memcpy(file.p + 8 + cred.id_object.len, cred.enc_secret.p, cred.enc_secret.len);
     if (cvma_file_write_atomic(out, file.p, file.len) != CVMA_OK ||
         cvma_file_write_atomic_mode(secret, cred.secret, sizeof cred.secret, 0600) != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: cannot write '%s' or '%s'\n", verb, out, secret);
+        cvma_cli_err("cvmattest %s: cannot write '%s' or '%s'\n", verb, out, secret);
         goto done;
     }
     rc = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "opts.h"
 #include "output.h"
@@ -23,7 +24,7 @@ static int sign_result(const struct cvma_verifier *v, const struct cvma_result *
     char *token = NULL;
     int rc = 2;
     if (cvma_result_sign(v, res, &token) != CVMA_OK) {
-        fprintf(stderr, "cvmattest verify: signing the result failed\n");
+        cvma_cli_err("cvmattest verify: signing the result failed\n");
         return 2;
     }
     size_t n = strlen(token);
@@ -36,7 +37,7 @@ static int sign_result(const struct cvma_verifier *v, const struct cvma_result *
              * removed, so that exit 2 means no token, as for every other failure here (an
              * earlier token was removed before verifying). */
             (void)unlink(result_out);
-            fprintf(stderr, "cvmattest verify: cannot write --result-out '%s'\n", result_out);
+            cvma_cli_err("cvmattest verify: cannot write --result-out '%s'\n", result_out);
         } else {
             rc = -1;
         }
@@ -69,7 +70,7 @@ int cvma_cmd_verify(int argc, char **argv)
     }
     if (cv.previous != NULL) {
         if (cvma_file_read(cv.previous, MAX_SMALL, &prev) != CVMA_OK) {
-            fprintf(stderr, "cvmattest verify: cannot read --previous '%s'\n", cv.previous);
+            cvma_cli_err("cvmattest verify: cannot read --previous '%s'\n", cv.previous);
             rc = 2;
             goto out;
         }
@@ -78,7 +79,7 @@ int cvma_cmd_verify(int argc, char **argv)
     }
     enum cvma_status st = cvma_verify(v, ev, &cv.req, &res, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest verify: %s\n", st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest verify: %s\n", st == CVMA_E_NOMEM ? "out of memory" : err);
         rc = 2;
         goto out;
     }

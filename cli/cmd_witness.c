@@ -67,7 +67,7 @@ int cvma_witness_load_logs(const char *sub, char **files, size_t n, struct cvma_
     char err[300];
     for (size_t i = 0; i < n; i++) {
         if (cvma_note_vkey_load(files[i], &out[i], err, sizeof err) != CVMA_OK) {
-            fprintf(stderr, "cvmattest witness %s: %s\n", sub, err);
+            cvma_cli_err("cvmattest witness %s: %s\n", sub, err);
             return EXIT_USAGE;
         }
     }
@@ -113,7 +113,7 @@ static int keygen(int argc, char **argv)
         name = basename(base);
     }
     if (cvma_note_keygen(name, &skey, &vkey, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest witness keygen: %s\n", err);
+        cvma_cli_err("cvmattest witness keygen: %s\n", err);
         goto out;
     }
     if ((kpath = cvma_regcli_concat(out, ".key")) == NULL ||
@@ -203,33 +203,32 @@ static int cosign(int argc, char **argv)
         return cvma_witness_usage_error("cosign", "--time wants Unix seconds");
     }
     if (cvma_note_skey_load(keyf, &wk, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest witness cosign: %s\n", err);
+        cvma_cli_err("cvmattest witness cosign: %s\n", err);
         goto out;
     }
     if (cvma_witness_load_logs("cosign", logf, n_logs, logs) != EXIT_OK) {
         goto out;
     }
     if (cvma_file_read(argv[optind], CVMA_TLOG_NOTE_MAX, &cpb) != CVMA_OK) {
-        fprintf(stderr, "cvmattest witness cosign: cannot read %s\n", argv[optind]);
+        cvma_cli_err("cvmattest witness cosign: cannot read %s\n", argv[optind]);
         goto out;
     }
     if (prooff != NULL) {
         if (cvma_file_read(prooff, (size_t)64 << 10, &pb) != CVMA_OK) {
-            fprintf(stderr, "cvmattest witness cosign: cannot read %s\n", prooff);
+            cvma_cli_err("cvmattest witness cosign: cannot read %s\n", prooff);
             goto out;
         }
         if (!cvma_tlog_consistency_parse(pb.p, pb.len, &cons, err, sizeof err)) {
-            fprintf(stderr, "cvmattest witness cosign: %s: %s\n", prooff, err);
+            cvma_cli_err("cvmattest witness cosign: %s: %s\n", prooff, err);
             goto out;
         }
         /* The proof must be for this checkpoint's size. */
         if (cvma_note_parse(cpb.p, cpb.len, &note, err, sizeof err) == CVMA_OK &&
             cvma_checkpoint_parse(note.text, note.text_len, &cp, err, sizeof err) &&
             cp.size != cons.new_size) {
-            fprintf(stderr,
-                    "cvmattest witness cosign: %s is a proof to size %" PRIu64
-                    ", the checkpoint has size %" PRIu64 "\n",
-                    prooff, cons.new_size, cp.size);
+            cvma_cli_err("cvmattest witness cosign: %s is a proof to size %" PRIu64
+                         ", the checkpoint has size %" PRIu64 "\n",
+                         prooff, cons.new_size, cp.size);
             rc = EXIT_REJECTED;
             goto out;
         }
@@ -252,9 +251,9 @@ static int cosign(int argc, char **argv)
     if (r != CVMA_WITNESS_OK) {
         /* A proof mends only the 409 of a larger checkpoint given without one: never a split
          * view (same size, another root), nor a checkpoint smaller than the one cosigned. */
-        fprintf(stderr, "cvmattest witness cosign: REFUSED (%d): %s%s\n",
-                cvma_witness_http_status(r), err,
-                r == CVMA_WITNESS_CONFLICT && grew ? " (give --proof from that size)" : "");
+        cvma_cli_err("cvmattest witness cosign: REFUSED (%d): %s%s\n", cvma_witness_http_status(r),
+                     err,
+                     r == CVMA_WITNESS_CONFLICT && grew ? " (give --proof from that size)" : "");
         rc = r == CVMA_WITNESS_ERROR ? EXIT_USAGE : EXIT_REJECTED;
         goto out;
     }

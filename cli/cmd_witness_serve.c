@@ -124,11 +124,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (r == CVMA_WITNESS_OK) {
         ret = reply(c, 200, "text/plain; charset=utf-8", line);
     } else if (r == CVMA_WITNESS_CONFLICT) {
-        fprintf(stderr, "cvmattest witness serve: 409: %s\n", err);
+        cvma_cli_err("cvmattest witness serve: 409: %s\n", err);
         snprintf(msg, sizeof msg, "%" PRIu64 "\n", known);
         ret = reply(c, 409, "text/x.tlog.size", msg);
     } else {
-        fprintf(stderr, "cvmattest witness serve: %u: %s\n", status, err);
+        cvma_cli_err("cvmattest witness serve: %u: %s\n", status, err);
         snprintf(msg, sizeof msg, "%s\n", err);
         ret = reply(c, status, "text/plain", msg);
     }
@@ -216,7 +216,7 @@ int cvma_witness_serve(int argc, char **argv)
     }
     addr.sin_port = htons((uint16_t)port);
     if (cvma_note_skey_load(keyf, &s.wk, err, sizeof err) != CVMA_OK) {
-        fprintf(stderr, "cvmattest witness serve: %s\n", err);
+        cvma_cli_err("cvmattest witness serve: %s\n", err);
         goto out;
     }
     if (cvma_witness_load_logs("serve", logf, s.n_logs, s.logs) != EXIT_OK) {
@@ -227,18 +227,18 @@ int cvma_witness_serve(int argc, char **argv)
                          completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                          MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(stderr, "cvmattest witness serve: cannot listen on %s\n", listen_s);
+        cvma_cli_err("cvmattest witness serve: cannot listen on %s\n", listen_s);
         goto out;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned bound = info != NULL ? info->port : (unsigned)port;
-    fprintf(stderr, "cvmattest witness serve: %s listening on http://%s:%u/add-checkpoint\n",
-            s.wk.v.name, host, bound);
+    cvma_cli_err("cvmattest witness serve: %s listening on http://%s:%u/add-checkpoint\n",
+                 s.wk.v.name, host, bound);
     if (port_file != NULL) {
         char pbuf[16];
         int n = snprintf(pbuf, sizeof pbuf, "%u\n", bound);
         if (cvma_file_write_atomic(port_file, (const uint8_t *)pbuf, (size_t)n) != CVMA_OK) {
-            fprintf(stderr, "cvmattest witness serve: cannot write %s\n", port_file);
+            cvma_cli_err("cvmattest witness serve: cannot write %s\n", port_file);
             goto out;
         }
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmds.h"
 #include "cvmattest/cvmattest.h"
 
@@ -133,7 +134,7 @@ static int (*find(const char *name))(int, char **)
 static int finish(int rc)
 {
     if (rc != 2 && (fflush(stdout) != 0 || ferror(stdout))) {
-        fprintf(stderr, "cvmattest: standard output could not be written\n");
+        cvma_cli_err("cvmattest: standard output could not be written\n");
         return 2;
     }
     return rc;
@@ -161,13 +162,12 @@ int main(int argc, char **argv)
             return finish(0);
         }
         if (argc > 4) {
-            fprintf(stderr, "cvmattest help: at most a command and a subcommand, not '%s'\n",
-                    argv[4]);
+            cvma_cli_err("cvmattest help: at most a command and a subcommand, not '%s'\n", argv[4]);
             return 2;
         }
         /* help CMD [SUB]: the same as CMD [SUB] --help */
         if ((fn = find(argv[2])) == NULL) {
-            fprintf(stderr, "cvmattest help: unknown command '%s'\n", argv[2]);
+            cvma_cli_err("cvmattest help: unknown command '%s'\n", argv[2]);
             usage(stderr);
             return 2;
         }
@@ -182,13 +182,13 @@ int main(int argc, char **argv)
             return finish(0);
         }
         if (argc > 2) {
-            fprintf(stderr, "cvmattest version: takes no arguments, not '%s'\n", argv[2]);
+            cvma_cli_err("cvmattest version: takes no arguments, not '%s'\n", argv[2]);
             return 2;
         }
         puts("cvmattest " CVMATTEST_VERSION);
         return finish(0);
     }
-    fprintf(stderr, "cvmattest: unknown command '%s'\n", cmd);
+    cvma_cli_err("cvmattest: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
 }

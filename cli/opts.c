@@ -25,12 +25,13 @@ static int usage_error(const char *verb, const char *fmt, ...) CVMA_PRINTF(2, 3)
 
 static int usage_error(const char *verb, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "cvmattest %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(run 'cvmattest %s --help' for the options)\n", verb);
+    cvma_cli_err("cvmattest %s: %s\n(run 'cvmattest %s --help' for the options)\n", verb, msg,
+                 verb);
     return 2;
 }
 
@@ -691,7 +692,7 @@ int cvma_cli_verifier_new(const struct cvma_cli_verify *cv, const char *verb,
     }
     st = cvma_verifier_new(&cv->cfg, out, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: %s\n", verb, err);
+        cvma_cli_err("cvmattest %s: %s\n", verb, err);
         return 2;
     }
     return 0;
@@ -703,8 +704,8 @@ int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
     char err[512];
     enum cvma_status st = cvma_evidence_from_file(cv->file, cv->inform, out, err, sizeof err);
     if (st != CVMA_OK) {
-        fprintf(stderr, "cvmattest %s: %s%s%s\n", verb, st == CVMA_E_IO ? "" : cv->file,
-                st == CVMA_E_IO ? "" : ": ", st == CVMA_E_NOMEM ? "out of memory" : err);
+        cvma_cli_err("cvmattest %s: %s%s%s\n", verb, st == CVMA_E_IO ? "" : cv->file,
+                     st == CVMA_E_IO ? "" : ": ", st == CVMA_E_NOMEM ? "out of memory" : err);
         return 2;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "common/hex.h"
 #include "common/timeutil.h"
 #include "tdx/tdx_claims.h"
@@ -13,7 +14,7 @@ static bool flushed(FILE *f, bool ok, const char *what)
 {
     ok = fflush(f) == 0 && !ferror(f) && ok;
     if (!ok) {
-        fprintf(stderr, "cvmattest: %s could not be written\n", what);
+        cvma_cli_err("cvmattest: %s could not be written\n", what);
     }
     return ok;
 }
@@ -133,7 +134,7 @@ bool cvma_print_result(const struct cvma_result *res, bool json, FILE *f)
     if (json) {
         json_t *o = cvma_result_to_json(res);
         if (o == NULL) {
-            fprintf(stderr, "cvmattest: out of memory writing the result\n");
+            cvma_cli_err("cvmattest: out of memory writing the result\n");
             return false;
         }
         /* Written whole or not at all as far as the exit code goes: a full disk or a closed

@@ -313,6 +313,20 @@ has "$T/err" 'tpm_\x1b]0;owned\x07\x1b[2J\x0aFAKE: affirming' "the part's name i
 if LC_ALL=C grep -q "$(printf '\033')" "$T/err" || [ "$(wc -l <"$T/err")" -ne 1 ]; then
     fail "a control byte or a second line from the bundle reached stderr"
 fi
+# Arguments are quoted the same way in every message of the CLI (cvma_cli_err): an option's
+# value, an unknown option, a path and an unknown command, each with an escape sequence and
+# a byte that is not UTF-8, reach stderr as \xNN on one line each.
+ESC=$(printf '\033[2J\377')
+for args in "verify x --tee $ESC" "verify x --$ESC" "verify $T/$ESC" "sim snp --version $ESC" \
+    "collateral $ESC" "$ESC"; do
+    # shellcheck disable=SC2086
+    run $CVM $args
+    check "control bytes in '$(echo "$args" | cut -c1-12)...'" 2 $rc
+    has "$T/err" '\x1b[2J\xff' "'$(echo "$args" | cut -c1-12)...': quoted escaped"
+    if LC_ALL=C grep -q "$(printf '\033')" "$T/err" || LC_ALL=C grep -q "$(printf '\377')" "$T/err"; then
+        fail "'$(echo "$args" | cut -c1-12)...': a raw control or non-UTF-8 byte reached stderr"
+    fi
+done
 run $CVM verify "$T/t/bundle.json" --offline --trust-root "$T/t/root_ca.pem"; check "TDX bundle.json verifies alone" 0 $rc
 run $CVM verify "$T/t/bundle.json" --offline --json; check "TDX bundle.json without --trust-root" 1 $rc
 
