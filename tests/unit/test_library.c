@@ -17,6 +17,7 @@
 
 #include "common/base64.h"
 #include "common/hex.h"
+#include "crypto/crypto.h"
 #include "cvmattest/cvmattest.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
@@ -1056,6 +1057,71 @@ static void test_library_verify_leaves_no_openssl_errors(void **state)
     free(tmp);
 }
 
+/* The queue is empty when cvma_verify returns even where nothing in the verification clears
+ * it: a warm verifier takes the chain and the collateral from its caches, and what was queued
+ * before the call (here by the caller) is still queued at the end unless cvma_verify itself
+ * clears it. The loaders' own clearing (next test) is not enough for its contract. */
+static void test_library_verify_from_caches_leaves_no_openssl_errors(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    for (int round = 0; round < 2; round++) { /* the first fills the caches */
+        ERR_clear_error();
+        ERR_raise(ERR_LIB_USER, 1);
+        struct cvma_result *res = tu_verify_path(v, f->report);
+        assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+        assert_int_equal(ERR_peek_error(), 0);
+        cvma_result_free(res);
+    }
+    cvma_verifier_free(v);
+}
+
+/* A certificate or CRL the loaders refuse (crypto/crypto.h: DER cut short, PEM whose body is
+ * not one) leaves nothing queued, whoever called them: cvma_verify clears the queue as it
+ * returns, but cvma_verifier_new, refusing a trust root, does not, and neither would any
+ * other caller. */
+static void test_library_refused_certificate_or_crl_leaves_no_openssl_errors(void **state)
+{
+    struct fx *f = *state;
+    static const char bad_cert[] =
+            "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n";
+    static const char bad_crl[] = "-----BEGIN X509 CRL-----\nMIIBAAAA\n-----END X509 CRL-----\n";
+    char *vcek = tu_path(f->dir, "vcek.der"), *crl = tu_path(f->dir, "crl.der");
+    struct cvma_buf cert_der, crl_der;
+    tu_read(vcek, &cert_der);
+    tu_read(crl, &crl_der);
+    ERR_clear_error();
+    assert_null(cvma_x509_load(cert_der.p, 100));
+    assert_int_equal(ERR_peek_error(), 0);
+    assert_null(cvma_x509_load((const uint8_t *)bad_cert, strlen(bad_cert)));
+    assert_int_equal(ERR_peek_error(), 0);
+    assert_null(cvma_crl_load(crl_der.p, 100));
+    assert_int_equal(ERR_peek_error(), 0);
+    assert_null(cvma_crl_load((const uint8_t *)bad_crl, strlen(bad_crl)));
+    assert_int_equal(ERR_peek_error(), 0);
+    /* through the API: a trust root cut short */
+    char *tmp = tu_tmpdir(), *root = tu_path(tmp, "root.der");
+    const char *roots[] = {root};
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    char err[256];
+    tu_write(root, cert_der.p, 100);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.offline = true;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_null(v);
+    assert_int_equal(ERR_peek_error(), 0);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(root);
+    cvma_buf_free(&cert_der);
+    cvma_buf_free(&crl_der);
+    free(vcek);
+    free(crl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1081,6 +1147,8 @@ int main(void)
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
             cmocka_unit_test(test_library_verify_leaves_no_openssl_errors),
+            cmocka_unit_test(test_library_verify_from_caches_leaves_no_openssl_errors),
+            cmocka_unit_test(test_library_refused_certificate_or_crl_leaves_no_openssl_errors),
             cmocka_unit_test(test_library_bundle_evidence_part_over_1_mib_is_a_usage_error),
             cmocka_unit_test(
                     test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_parts),
