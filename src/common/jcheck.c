@@ -17,8 +17,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "common/hex.h"
 #include "common/jscan.h"
+#include "common/jstr.h"
 #include "common/util.h"
 
 #define MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH (jansson_private.h) */
@@ -95,122 +95,6 @@ static bool reserve(struct scratch *b, size_t n)
     }
     b->p = p;
     b->cap = cap;
-    return true;
-}
-
-static bool hex4(const uint8_t *s, size_t n, size_t *i, unsigned *out)
-{
-    unsigned v = 0;
-    *out = 0;
-    if (n - *i < 4) {
-        return false;
-    }
-    for (int k = 0; k < 4; k++) {
-        int x = cvma_hex_nibble(s[*i + (size_t)k]);
-        if (x < 0) {
-            return false;
-        }
-        v = v << 4 | (unsigned)x;
-    }
-    *i += 4;
-    *out = v;
-    return true;
-}
-
-/*
- * The inside of a string cvma_jscan_string accepted (s[0..n): no control characters, escapes
- * well-formed) decoded into d when d is non-NULL (room for n + 1 bytes: decoding never
- * lengthens), NUL-terminated. False where jansson refuses what the scanner lets through: text
- * that is not UTF-8, \u0000 (a value without JSON_ALLOW_NUL, or a name), a lone or reversed
- * surrogate.
- */
-static bool decode(const uint8_t *s, size_t n, char *d, size_t *out_len)
-{
-    size_t i = 0, k = 0;
-    while (i < n) {
-        size_t run = cvma_json_plain_run(s + i, n - i);
-        if (run > 0) {
-            if (d != NULL) {
-                memcpy(d + k, s + i, run);
-            }
-            i += run;
-            k += run;
-            continue;
-        }
-        if (s[i] >= 0x80) {
-            size_t m = cvma_utf8_seq(s + i, n - i);
-            if (m == 0) {
-                return false;
-            }
-            if (d != NULL) {
-                memcpy(d + k, s + i, m);
-            }
-            i += m;
-            k += m;
-            continue;
-        }
-        if (s[i] != '\\' || n - i < 2) {
-            return false;
-        }
-        uint8_t e = s[i + 1];
-        char out;
-        i += 2;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            out = (char)e;
-            break;
-        case 'b':
-            out = '\b';
-            break;
-        case 'f':
-            out = '\f';
-            break;
-        case 'n':
-            out = '\n';
-            break;
-        case 'r':
-            out = '\r';
-            break;
-        case 't':
-            out = '\t';
-            break;
-        case 'u': {
-            unsigned cp, lo;
-            char u[4];
-            if (!hex4(s, n, &i, &cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
-                return false;
-            }
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (n - i < 2 || s[i] != '\\' || s[i + 1] != 'u') {
-                    return false;
-                }
-                i += 2;
-                if (!hex4(s, n, &i, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-                    return false;
-                }
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            size_t m = cvma_utf8_encode(u, cp);
-            if (d != NULL) {
-                memcpy(d + k, u, m);
-            }
-            k += m;
-            continue;
-        }
-        default:
-            return false;
-        }
-        if (d != NULL) {
-            d[k] = out;
-        }
-        k++;
-    }
-    if (d != NULL) {
-        d[k] = '\0';
-    }
-    *out_len = k;
     return true;
 }
 
@@ -322,7 +206,9 @@ static const char *string(struct state *t, struct scratch *d, size_t *dlen, bool
         *nomem = true;
         return "out of memory";
     }
-    if (!decode(t->s.p + start + 1, n, d != NULL ? d->p : NULL, dlen)) {
+    /* The scanner has the syntax; what else jansson refuses (text that is not UTF-8,
+     * \u0000, a lone or reversed surrogate) the decoder refuses. */
+    if (!cvma_jstr_decode(t->s.p + start + 1, n, d != NULL ? d->p : NULL, dlen)) {
         return "invalid string";
     }
     return NULL;
@@ -341,7 +227,7 @@ static bool same_name(struct state *t, const struct name *e, const char *key, si
         *nomem = true;
         return false;
     }
-    return decode(raw, e->len, t->other.p, &dlen) && dlen == klen &&
+    return cvma_jstr_decode(raw, e->len, t->other.p, &dlen) && dlen == klen &&
            memcmp(t->other.p, key, klen) == 0;
 }
 

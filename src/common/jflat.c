@@ -4,113 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hex.h"
 #include "common/jcheck.h"
 #include "common/jscan.h"
+#include "common/jstr.h"
 #include "common/reader.h"
 #include "common/util.h"
-
-/* Four hex digits (the scanner has checked that they are there and are hex). */
-static bool hex4(struct cvma_reader *r, unsigned *out)
-{
-    unsigned v = 0;
-    *out = 0;
-    for (int i = 0; i < 4; i++) {
-        uint8_t c;
-        int x;
-        if (!cvma_reader_u8(r, &c) || (x = cvma_hex_nibble(c)) < 0) {
-            return false;
-        }
-        v = v << 4 | (unsigned)x;
-    }
-    *out = v;
-    return true;
-}
-
-/*
- * Decodes the inside of a string the scanner accepted (all of raw: the bytes between its
- * quotes) into d (at least as many bytes plus one: decoding never lengthens). False where
- * jansson refuses what the scanner lets through: text that is not UTF-8, \u0000, a lone or
- * reversed surrogate.
- */
-static bool decode(struct cvma_reader *raw, char *d, size_t *out_len)
-{
-    size_t k = 0;
-    uint8_t c, e;
-    for (;;) {
-        /* A run of plain ASCII in one copy. */
-        struct cvma_reader ahead = *raw;
-        struct cvma_span rest;
-        cvma_reader_rest(&ahead, &rest);
-        size_t run = cvma_json_plain_run(rest.p, rest.len);
-        if (run > 0) {
-            memcpy(d + k, rest.p, run);
-            k += run;
-            if (!cvma_reader_skip(raw, run)) {
-                return false; /* cannot be: run bytes are there */
-            }
-            continue;
-        }
-        struct cvma_reader at = *raw; /* where this character starts */
-        if (!cvma_reader_u8(raw, &c)) {
-            break;
-        }
-        if (c >= 0x80) {
-            struct cvma_span tail;
-            cvma_reader_rest(&at, &tail);
-            size_t len = cvma_utf8_seq(tail.p, tail.len);
-            if (len == 0 || !cvma_reader_bytes(raw, (uint8_t *)d + k + 1, len - 1)) {
-                return false;
-            }
-            d[k] = (char)c;
-            k += len;
-            continue;
-        }
-        /* An escape: anything else here (a control character, '"') is the scanner's refusal,
-         * and refused again should the two ever disagree. */
-        if (c != '\\' || !cvma_reader_u8(raw, &e)) {
-            return false;
-        }
-        switch (e) {
-        case 'b':
-            d[k++] = '\b';
-            break;
-        case 'f':
-            d[k++] = '\f';
-            break;
-        case 'n':
-            d[k++] = '\n';
-            break;
-        case 'r':
-            d[k++] = '\r';
-            break;
-        case 't':
-            d[k++] = '\t';
-            break;
-        case 'u': {
-            unsigned cp, lo;
-            if (!hex4(raw, &cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
-                return false;
-            }
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (!cvma_reader_starts_with(raw, "\\u") || !cvma_reader_skip(raw, 2) ||
-                    !hex4(raw, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-                    return false;
-                }
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            k += cvma_utf8_encode(d + k, cp);
-            break;
-        }
-        default: /* '"', '\\', '/' */
-            d[k++] = (char)e;
-            break;
-        }
-    }
-    d[k] = '\0';
-    *out_len = k;
-    return true;
-}
 
 /* Scans the string at the cursor and decodes it into a new buffer. */
 static enum cvma_jflat_result string(struct cvma_jscan *s, char **out, size_t *out_len)
@@ -120,10 +18,11 @@ static enum cvma_jflat_result string(struct cvma_jscan *s, char **out, size_t *o
     if (!cvma_jscan_string(s, NULL, 0, NULL, NULL, NULL)) {
         return CVMA_JFLAT_SYNTAX;
     }
-    struct cvma_reader all, raw;
+    struct cvma_reader all;
+    struct cvma_span raw;
     size_t n = s->off - start - 2;
     cvma_reader_init(&all, s->p, s->len);
-    if (!cvma_reader_skip(&all, start + 1) || !cvma_reader_sub(&all, n, &raw)) {
+    if (!cvma_reader_skip(&all, start + 1) || !cvma_reader_span(&all, n, &raw)) {
         s->off = start;
         return CVMA_JFLAT_SYNTAX; /* not after a string the scanner accepted */
     }
@@ -131,7 +30,9 @@ static enum cvma_jflat_result string(struct cvma_jscan *s, char **out, size_t *o
     if (d == NULL) {
         return CVMA_JFLAT_NOMEM;
     }
-    if (!decode(&raw, d, out_len)) {
+    /* What jansson refuses and the scanner lets through (text that is not UTF-8, \u0000, a
+     * lone or reversed surrogate) is refused here. */
+    if (!cvma_jstr_decode(raw.p, raw.len, d, out_len)) {
         free(d);
         s->off = start;
         return CVMA_JFLAT_SYNTAX;

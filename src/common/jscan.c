@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "common/hex.h"
+#include "common/jstr.h"
 
 /* see common/jscan.h. Eight bytes at a time while none of them is special (the SWAR tests
  * of "Bit Twiddling Hacks": a byte with its top bit set, below 0x20, equal to '"' or '\\');
@@ -34,13 +34,7 @@ size_t cvma_json_plain_run(const uint8_t *s, size_t len)
     return i;
 }
 
-/*
- * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
- * is non-NULL the decoded text is written there (dec_cap bytes, not NUL-terminated) and
- * *dec_len set; *overflow says it did not fit. A code point above 0x7F decodes to the byte
- * 0xFF: such a string can never equal the ASCII keys looked for here. *escaped (may be NULL)
- * says whether any escape occurred.
- */
+/* see common/jscan.h */
 bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *dec_len,
                        bool *overflow, bool *escaped)
 {
@@ -68,55 +62,20 @@ bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap, size_t *
         if (c < 0x20) {
             return false; /* control characters must be escaped (RFC 8259 §7) */
         }
-        out = c;
+        out = c < 0x80 ? c : 0xFF;
         if (c == '\\') {
+            /* One escape (common/jstr.h), without jansson's further rules: a \u code unit
+             * above 0x7F (a surrogate, paired or not, included) is 0xFF, \u0000 the byte 0. */
+            unsigned unit;
+            size_t m = cvma_jstr_escape(s->p + s->off - 1, s->len - (s->off - 1), &unit);
+            if (m == 0) {
+                /* Stopped after the byte that is not an escape's (jcheck reports the place). */
+                s->off += cvma_jscan_at_end(s) ? 0 : 1;
+                return false;
+            }
+            s->off += m - 1;
             esc = true;
-            if (cvma_jscan_at_end(s)) {
-                return false;
-            }
-            c = s->p[s->off++];
-            switch (c) {
-            case '"':
-            case '\\':
-            case '/':
-                out = c;
-                break;
-            case 'b':
-                out = '\b';
-                break;
-            case 'f':
-                out = '\f';
-                break;
-            case 'n':
-                out = '\n';
-                break;
-            case 'r':
-                out = '\r';
-                break;
-            case 't':
-                out = '\t';
-                break;
-            case 'u': {
-                unsigned cp = 0;
-                if (s->len - s->off < 4) {
-                    return false;
-                }
-                for (int i = 0; i < 4; i++) {
-                    int h = cvma_hex_nibble(s->p[s->off + (size_t)i]);
-                    if (h < 0) {
-                        return false;
-                    }
-                    cp = cp << 4 | (unsigned)h;
-                }
-                s->off += 4;
-                out = cp < 0x80 ? (uint8_t)cp : 0xFF;
-                break;
-            }
-            default:
-                return false;
-            }
-        } else if (c >= 0x80) {
-            out = 0xFF;
+            out = unit < 0x80 ? (uint8_t)unit : 0xFF;
         }
         if (dec != NULL) {
             if (n < dec_cap) {

@@ -51,8 +51,11 @@ static inline void cvma_jscan_skip_ws(struct cvma_jscan *s)
 /*
  * Scans a string starting at its opening quote; leaves off after the closing quote. When dec
  * is non-NULL the decoded text is written there (dec_cap bytes, not NUL-terminated) and
- * *dec_len set; *overflow says it did not fit. A code point above 0x7F decodes to the byte
- * 0xFF: such a string can never equal an ASCII key. *escaped (may be NULL) says whether any
+ * *dec_len set; *overflow says it did not fit. What is not ASCII decodes to the byte 0xFF, one
+ * for each byte of raw text from 0x80 and one for each \u escape above 0x7F (a surrogate,
+ * paired or not, included): such a string can never equal an ASCII key. Escapes are read as
+ * common/jstr.h's; only their syntax is checked here (\u0000, a lone surrogate and text that is
+ * not UTF-8 pass: cvma_jstr_decode refuses them). *escaped (may be NULL) says whether any
  * escape occurred. dec_len and overflow may be NULL. False on a syntax error or the end.
  */
 CVMA_MUST_USE bool cvma_jscan_string(struct cvma_jscan *s, char *dec, size_t dec_cap,

@@ -175,6 +175,32 @@ static void test_jcheck_rules_match_jansson(void **state)
     same_as_jansson("[1,\0 2]", 7);
 }
 
+/* A string refused for a bad escape is reported where the scanner stopped: after the byte
+ * that follows the backslash (at the end when there is none); for what only jansson refuses
+ * (\u0000, a lone surrogate, bytes that are not UTF-8), after the closing quote. */
+static void test_jcheck_reports_where_a_string_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t position;
+    } cases[] = {
+            {"[\"ab\\q\"]", 6},      {"[\"ab\\u12\"]", 6}, {"[\"ab\\u12", 6},
+            {"[\"ab\\u", 6},         {"[\"ab\\", 5},       {"[\"ab\\ug000\"]", 6},
+            {"[\"ab\\u0000\"]", 11}, {"[\"\\ud800\"]", 9}, {"[\"\\ud800\\n\"]", 11},
+            {"[\"\xc3(\"]", 5},      {"[\"a\x01\"]", 4},   {"{\"\\x\":1}", 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cvma_jcheck c = {0};
+        assert_int_equal(cvma_jcheck((const uint8_t *)cases[i].text, strlen(cases[i].text), &c),
+                         CVMA_JCHECK_SYNTAX);
+        if (c.position != cases[i].position) {
+            fail_msg("%s: at %zu, want %zu", cases[i].text, c.position, cases[i].position);
+        }
+        assert_string_equal(c.text, "invalid string");
+    }
+}
+
 /* jansson counts the depth of every value, a scalar's too: 2048 arrays hold no number. */
 static void test_jcheck_depth_is_jansson_s(void **state)
 {
@@ -344,6 +370,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_jcheck_rules_match_jansson),
+            cmocka_unit_test(test_jcheck_reports_where_a_string_is_refused),
             cmocka_unit_test(test_jcheck_depth_is_jansson_s),
             cmocka_unit_test(test_jcheck_many_names),
             cmocka_unit_test(test_jcheck_counts_values),
