@@ -28,10 +28,11 @@
  * vouches for: with TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN or VTPM_CREDENTIAL_MISMATCH in the
  * verdict, the tpm.pcrs and eventlog rules fail with POLICY_TPM_AK unless tpm.ak_spki_sha256
  * lists the AK. It never removes a reason. The only reasons it changes are lowered with
- * "(accepted by policy: ...)" appended to their detail: to info, the TDX TCB-status reason
+ * "(accepted by policy: ...)" appended to their detail: to info, TDX_SERVICE_TD_BOUND when
+ * tdx.mr_service_td pins the bound service TD; to warning, the TDX TCB-status reason
  * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
- * tdx.accepted_tcb_statuses lists, and TDX_SERVICE_TD_BOUND when tdx.mr_service_td pins the
- * bound service TD; to warning, the debug errors SNP_DEBUG_ALLOWED and TDX_DEBUG under
+ * tdx.accepted_tcb_statuses lists (accepted, the TCB is still not up to date: the result is
+ * warning at best), and the debug errors SNP_DEBUG_ALLOWED and TDX_DEBUG under
  * snp.allow_debug / tdx.allow_debug true.
  *
  * Not checked here (the verifier's job): signatures, chains, revocation, collateral, the

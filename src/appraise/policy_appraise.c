@@ -501,7 +501,8 @@ static enum cvma_reason status_reason(const char *s)
 }
 
 /*
- * Lowers every reason with this code to sev and says why at the end of its detail (the
+ * Lowers every reason with this code to sev (one already at sev stays there, noted as accepted
+ * all the same) and says why at the end of its detail (the
  * note replaces the detail's tail when the detail is full: the reader must see it).
  */
 static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cvma_severity sev,
@@ -531,7 +532,9 @@ static void accept_reason(struct cvma_verdict *v, enum cvma_reason code, enum cv
 
 /*
  * accepted_tcb_statuses overrides the default mapping both ways: a listed status is accepted
- * deliberately (its reason is lowered to info, "accepted by policy"); an unlisted one is
+ * deliberately (its reason becomes a warning, "accepted by policy": an accepted TCB is still
+ * not up to date, so the result is warning, never affirming, as the signed result's hardware
+ * 32 says, docs/results.md); an unlisted one is
  * refused with POLICY_TCB_STATUS even where the default is only a warning. UpToDate is
  * always accepted. Revoked cannot be listed (the loader refuses it).
  */
@@ -557,7 +560,7 @@ static void check_tcb_status(const struct pol_tdx *t, const struct cvma_tdx_tcb_
     int idx = status_index(s);
     if (idx >= 0 && (t->accepted & (1u << idx))) {
         snprintf(why, sizeof why, "tdx.accepted_tcb_statuses lists %s", s);
-        accept_reason(v, status_reason(s), CVMA_SEV_INFO, why);
+        accept_reason(v, status_reason(s), CVMA_SEV_WARNING, why);
         return;
     }
     sb_add(&list, "UpToDate");

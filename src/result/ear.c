@@ -11,127 +11,187 @@
 #include "common/timeutil.h"
 #include "crypto/jws.h"
 
-/* AR4SI trustworthiness claims (draft-ietf-rats-ar4si; veraison/ear trustclaim.go). */
-#define TC_NONE        0
-#define TC_AFFIRMING   2
-#define TC_WARNING     32
-#define TC_UNRECOG_RT  33
-#define TC_CONTRA      96
-#define TC_UNRECOG_HW  97
-#define TC_CRYPTO_FAIL 99
+/*
+ * AR4SI trustworthiness claim values (draft-ietf-rats-ar4si, "Specific Claims"; veraison/ear
+ * trustclaim.go). Tiers: 0 (and 1, -1) none, 2..31 affirming, 32..95 warning, 96..127
+ * contraindicated. Each claim defines its own values: instance-identity 2, 96, 97, 99 (no
+ * warning value); configuration 2, 3, 32, 96, 99; executables 2, 3, 32, 33, 96, 99; hardware
+ * 2, 32, 96, 97, 99; runtime-opaque 2, 32 (isolated, not encrypted), 96 (visible), 99.
+ */
+#define TC_NONE          0
+#define TC_AFFIRMING     2  /* every claim: recognized, approved, genuine, encrypted */
+#define TC_WARNING       32 /* configuration, executables, hardware: known vulnerabilities */
+#define TC_UNRECOG_RT    33 /* executables: not recognized */
+#define TC_CONTRA        96 /* every claim */
+#define TC_UNRECOG_INST  97 /* instance-identity: not recognized, though it should be */
+#define TC_CRYPTO_FAIL   99 /* every claim */
+#define TC_WARNING_FIRST 32
+
+struct vector {
+    int instance; /* instance-identity */
+    int config;   /* configuration */
+    int exec;     /* executables */
+    int hardware;
+    int runtime; /* runtime-opaque */
+};
 
 static bool has_prefix(enum cvma_reason r, const char *prefix)
 {
     return strncmp(cvma_reason_name(r), prefix, strlen(prefix)) == 0;
 }
 
-static int worse(int a, int b)
+static void worsen(int *claim, int value)
 {
-    return b > a ? b : a;
+    if (value > *claim) {
+        *claim = value;
+    }
 }
 
-/* A TCB status other than UpToDate (TDX TCB Info): the platform's TCB needs action. */
-static bool tcb_status(enum cvma_reason r)
+/* An affirming claim (2..31) a reason shows no longer holds, where AR4SI gives the claim no
+ * warning value that says why: 0, no claim. A warning or contraindicated value stays. */
+static void withdraw(int *claim)
 {
-    return r == CVMA_R_TDX_TCB_NEEDS_ACTION || r == CVMA_R_TDX_TCB_OUT_OF_DATE ||
-           r == CVMA_R_TDX_TCB_RELAUNCH_ADVISED || r == CVMA_R_TDX_TCB_REVOKED;
+    if (*claim >= TC_AFFIRMING && *claim < TC_WARNING_FIRST) {
+        *claim = TC_NONE;
+    }
+}
+
+/*
+ * A reason about the attester's identity. An error gives instance-identity its contraindicated
+ * value (contra: 96, or 97 for a platform no registry lists). AR4SI defines no warning value
+ * for instance-identity: a warning withdraws its affirmation and shows as configuration 32,
+ * the warning of an unmapped reason (docs/results.md).
+ */
+static void instance_reason(struct vector *t, bool error, int contra)
+{
+    if (error) {
+        worsen(&t->instance, contra);
+    } else {
+        withdraw(&t->instance);
+        worsen(&t->config, TC_WARNING);
+    }
+}
+
+/*
+ * Lowers the vector for one reason of severity error or warning. An error gives the claim it
+ * is about a contraindicated value (or executables 33 for a measurement not recognized), a
+ * warning a value of the warning tier or none, never worse: the vector is never worse than the
+ * result's status (EAR: ear.status "MUST be set to a tier of no higher trust than the tier
+ * corresponding to the worst trustworthiness claim"), and the status stays the result's.
+ */
+static void apply_reason(struct vector *t, enum cvma_reason code, bool error)
+{
+    switch (code) {
+    case CVMA_R_SNP_REPORT_SIGNATURE_INVALID:
+    case CVMA_R_TDX_QUOTE_SIGNATURE_INVALID:
+    case CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID:
+    case CVMA_R_TPM_SIGNATURE_INVALID: /* tpm, azure-*, svsm-vtpm: the quote's AK signature */
+    case CVMA_R_CERT_CHAIN_INVALID:
+    case CVMA_R_CERT_UNTRUSTED_ROOT:
+        if (error) {
+            worsen(&t->instance, TC_CRYPTO_FAIL);
+            worsen(&t->hardware, TC_CRYPTO_FAIL);
+        } else {
+            /* (never a warning today) nothing shown genuine by a signature in question */
+            withdraw(&t->hardware);
+            instance_reason(t, false, TC_CONTRA);
+        }
+        break;
+    case CVMA_R_SNP_HOST_REQUESTED_REPORT:
+    case CVMA_R_SNP_VMPL_INVALID:
+        /* the report data names nothing of this guest's: its identity is not attested */
+        instance_reason(t, error, TC_CONTRA);
+        break;
+    case CVMA_R_SNP_DEBUG_ALLOWED:
+    case CVMA_R_TDX_DEBUG:
+        /* The host can read a debug guest's memory: runtime-opaque 96 (visible) when refused.
+         * Accepted by allow_debug (a warning), its memory is no less visible, but 96 is of the
+         * contraindicated tier and 32 says "isolated": no claim, 0; configuration 32. */
+        worsen(&t->config, error ? TC_CONTRA : TC_WARNING);
+        if (error) {
+            worsen(&t->runtime, TC_CONTRA);
+        } else {
+            withdraw(&t->runtime);
+        }
+        break;
+    case CVMA_R_TPM_AK_NOT_BOUND:
+        /* Nothing ties the quote's AK to hardware: whatever else verified, the quote does
+         * not show it genuine (no claim, or the worse value a reason gave). */
+        instance_reason(t, error, TC_CONTRA);
+        withdraw(&t->hardware);
+        break;
+    case CVMA_R_REGISTRY_PLATFORM_NOT_LISTED:
+        /* the one registry reason about the platform itself: no provider knows it */
+        instance_reason(t, error, TC_UNRECOG_INST);
+        break;
+    case CVMA_R_MEASUREMENT_CHANGED:
+        /* another image than the earlier result's: what runs is in question */
+        worsen(&t->exec, error ? TC_CONTRA : TC_WARNING);
+        break;
+    case CVMA_R_TDX_TCB_NEEDS_ACTION:
+    case CVMA_R_TDX_TCB_OUT_OF_DATE:
+    case CVMA_R_TDX_TCB_RELAUNCH_ADVISED:
+    case CVMA_R_TDX_TCB_REVOKED:
+    case CVMA_R_TDX_TCB_LEVEL_NOT_FOUND:
+        /* hardware 32: genuine, with known vulnerabilities (a status accepted by
+         * accepted_tcb_statuses is a warning, docs/policy.md) */
+        worsen(&t->hardware, error ? TC_CONTRA : TC_WARNING);
+        break;
+    default:
+        if (has_prefix(code, "POLICY_MEASUREMENT") || has_prefix(code, "POLICY_MR_TD") ||
+            has_prefix(code, "POLICY_RTMR")) {
+            worsen(&t->exec, error ? TC_UNRECOG_RT : TC_WARNING);
+        } else if (has_prefix(code, "POLICY_")) {
+            worsen(&t->config, error ? TC_CONTRA : TC_WARNING);
+        } else if (has_prefix(code, "SNP_") || has_prefix(code, "TDX_") ||
+                   has_prefix(code, "CERT_") || has_prefix(code, "CRL_") ||
+                   has_prefix(code, "COLLATERAL_")) {
+            worsen(&t->hardware, error ? TC_CONTRA : TC_WARNING);
+        } else {
+            instance_reason(t, error, TC_CONTRA);
+        }
+        break;
+    }
 }
 
 /*
  * Maps what verified, then the reasons, onto the trustworthiness vector, written as its JSON
  * object. hardware 2 (genuine) and runtime-opaque 2 (encrypted memory) are claimed only for a
  * verified TEE hardware report, which is what shows both: a bare TPM quote shows neither (its AK
- * may be any key), so both stay 0, no claim (AR4SI).
+ * may be any key), so both stay 0, no claim (AR4SI). An info reason never changes the status,
+ * so it never changes the vector either.
  */
 static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
 {
     bool verified = res->claims.verified;
     bool hw_report = verified && res->claims.hardware;
-    int instance = verified ? TC_AFFIRMING : TC_NONE;
-    int config = verified ? TC_AFFIRMING : TC_NONE;
-    int exec = TC_NONE;
-    int hardware = hw_report ? TC_AFFIRMING : TC_NONE;
-    int runtime = hw_report ? TC_AFFIRMING : TC_NONE; /* memory encrypted by the TEE */
+    struct vector t = {
+            .instance = verified ? TC_AFFIRMING : TC_NONE,
+            .config = verified ? TC_AFFIRMING : TC_NONE,
+            .exec = TC_NONE,
+            .hardware = hw_report ? TC_AFFIRMING : TC_NONE,
+            .runtime = hw_report ? TC_AFFIRMING : TC_NONE, /* memory encrypted by the TEE */
+    };
 
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {
         const struct cvma_verdict_reason *r = &res->verdict.reasons[i];
-        int tier = r->severity == CVMA_SEV_ERROR     ? TC_CONTRA
-                   : r->severity == CVMA_SEV_WARNING ? TC_WARNING
-                                                     : TC_NONE;
-        if (tier == TC_NONE && tcb_status(r->code)) {
-            /* A TCB status the policy accepted (accepted_tcb_statuses lowers its reason to
-             * info) is still a platform not up to date: accepted is not fixed, so hardware 32,
-             * as a debug guest accepted by allow_debug keeps 32. */
-            tier = TC_WARNING;
-        }
-        if (tier == TC_NONE) {
-            continue;
-        }
-        switch (r->code) {
-        case CVMA_R_SNP_REPORT_SIGNATURE_INVALID:
-        case CVMA_R_TDX_QUOTE_SIGNATURE_INVALID:
-        case CVMA_R_TDX_QE_REPORT_SIGNATURE_INVALID:
-        case CVMA_R_TPM_SIGNATURE_INVALID: /* tpm, azure-*, svsm-vtpm: the quote's AK signature */
-        case CVMA_R_CERT_CHAIN_INVALID:
-        case CVMA_R_CERT_UNTRUSTED_ROOT:
-            instance = worse(instance, TC_CRYPTO_FAIL);
-            hardware = worse(hardware, TC_CRYPTO_FAIL);
+        switch (r->severity) {
+        case CVMA_SEV_INFO:
             break;
-        case CVMA_R_SNP_HOST_REQUESTED_REPORT:
-        case CVMA_R_SNP_VMPL_INVALID:
-            /* the report data names nothing of this guest's: its identity is not attested */
-            instance = worse(instance, tier);
+        case CVMA_SEV_WARNING:
+            apply_reason(&t, r->code, false);
             break;
-        case CVMA_R_SNP_DEBUG_ALLOWED:
-        case CVMA_R_TDX_DEBUG:
-            config = worse(config, tier);
-            runtime = worse(runtime, tier);
-            break;
-        case CVMA_R_TPM_AK_NOT_BOUND:
-            /* Nothing ties the quote's AK to hardware: whatever else verified, the quote does
-             * not show it genuine (no claim, or the worse value a reason gave). */
-            instance = worse(instance, tier);
-            if (hardware == TC_AFFIRMING) {
-                hardware = TC_NONE;
-            }
-            break;
-        case CVMA_R_REGISTRY_PLATFORM_NOT_LISTED:
-            /* the one registry reason about the platform itself: no provider knows it */
-            instance = worse(instance, tier == TC_CONTRA ? TC_UNRECOG_HW : tier);
-            break;
-        case CVMA_R_MEASUREMENT_CHANGED:
-            /* another image than the earlier result's: what runs is in question */
-            exec = worse(exec, tier);
-            break;
-        case CVMA_R_TDX_TCB_NEEDS_ACTION:
-        case CVMA_R_TDX_TCB_OUT_OF_DATE:
-        case CVMA_R_TDX_TCB_RELAUNCH_ADVISED:
-        case CVMA_R_TDX_TCB_REVOKED:
-        case CVMA_R_TDX_TCB_LEVEL_NOT_FOUND:
-            hardware = worse(hardware, tier);
-            break;
-        default:
-            if (has_prefix(r->code, "POLICY_MEASUREMENT") || has_prefix(r->code, "POLICY_MR_TD") ||
-                has_prefix(r->code, "POLICY_RTMR")) {
-                exec = worse(exec, tier == TC_CONTRA ? TC_UNRECOG_RT : tier);
-            } else if (has_prefix(r->code, "POLICY_")) {
-                config = worse(config, tier);
-            } else if (has_prefix(r->code, "SNP_") || has_prefix(r->code, "TDX_") ||
-                       has_prefix(r->code, "CERT_") || has_prefix(r->code, "CRL_") ||
-                       has_prefix(r->code, "COLLATERAL_")) {
-                hardware = worse(hardware, tier);
-            } else {
-                instance = worse(instance, tier);
-            }
+        case CVMA_SEV_ERROR:
+            apply_reason(&t, r->code, true);
             break;
         }
     }
-    char t[160];
-    int n = snprintf(t, sizeof t,
+    char s[160];
+    int n = snprintf(s, sizeof s,
                      "{\"instance-identity\":%d,\"configuration\":%d,\"executables\":%d,"
                      "\"hardware\":%d,\"runtime-opaque\":%d}",
-                     instance, config, exec, hardware, runtime);
-    return n > 0 && (size_t)n < sizeof t && cvma_strbuf_add(b, t, (size_t)n);
+                     t.instance, t.config, t.exec, t.hardware, t.runtime);
+    return n > 0 && (size_t)n < sizeof s && cvma_strbuf_add(b, s, (size_t)n);
 }
 
 /* The result's members the token carries, and their names in the token's submodule. */
@@ -293,6 +353,20 @@ struct cvma_jws_signer *cvma_ear_signer(EVP_PKEY *key, const char *key_id)
     return cvma_jws_signer_new(key, "JWT", key_id, &e);
 }
 
+/*
+ * A JWT's typ (RFC 7519 5.1): "JWT", or its media type in full, "application/jwt": RFC 7515
+ * 4.1.9 reads a typ without '/' as if "application/" were prepended, and media type names
+ * compare without regard to case (RFC 6838 4.2), so "JWT", "jwt" and "Application/JWT" are one.
+ */
+static bool typ_is_jwt(const char *typ)
+{
+    static const char app[] = "application/";
+    if (strncasecmp(typ, app, sizeof app - 1) == 0) {
+        typ += sizeof app - 1;
+    }
+    return strcasecmp(typ, "JWT") == 0;
+}
+
 enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, json_t **claims,
                                  char *err, size_t err_len)
 {
@@ -303,9 +377,9 @@ enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, j
     if (e != CVMA_JWS_OK) {
         return e == CVMA_JWS_NOMEM ? CVMA_E_NOMEM : CVMA_REJECTED;
     }
-    /* RFC 7519 5.1: "JWT", compared without regard to case. */
-    if (!jws.has_typ || strcasecmp(jws.typ, "JWT") != 0) {
-        cvma_errf(err, err_len, "signed, but the header's typ is %s%s%s, not \"JWT\"",
+    if (!jws.has_typ || !typ_is_jwt(jws.typ)) {
+        cvma_errf(err, err_len,
+                  "signed, but the header's typ is %s%s%s, not \"JWT\" (application/jwt)",
                   jws.has_typ ? "\"" : "", jws.has_typ ? jws.typ : "missing",
                   jws.has_typ ? "\"" : "");
         cvma_jws_cleanup(&jws);

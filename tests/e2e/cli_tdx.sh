@@ -2,8 +2,9 @@
 # TDX through the CLI on simulated evidence: a TD launched on an out-of-date TDX module
 # (TDRelaunchAdvised) is refused by default and accepted by a policy that lists the status;
 # the human output shows the TCB statuses, advisories and RTMRs; a quote with no TCB level
-# still has its claims, with a null TCB status; a signed result on an accepted status keeps
-# hardware 32 in its trustworthiness vector.
+# still has its claims, with a null TCB status; an accepted status is a warning (status
+# warning, exit 0), and its signed result says "ear.status": "warning" beside hardware 32 in
+# its trustworthiness vector, never affirming beside a warning claim (docs/results.md).
 set -u
 CVM=${CVMATTEST_BIN:?}
 T=$(mktemp -d)
@@ -28,12 +29,13 @@ has "$T/rl.txt" "error   TDX_TCB_RELAUNCH_ADVISED: TCB status TDRelaunchAdvised"
 
 printf '{"tdx": {"accepted_tcb_statuses": ["UpToDate", "TDRelaunchAdvised"]}}\n' >"$T/accept.json"
 verify "$T/rl" --policy "$T/accept.json" --json >"$T/rl-ok.json"; check "relaunch accepted by policy" 0 $?
-has "$T/rl-ok.json" '"status": "affirming"'
-has "$T/rl-ok.json" '"severity": "info"'
+has "$T/rl-ok.json" '"status": "warning"'
+has "$T/rl-ok.json" '"severity": "warning"'
 has "$T/rl-ok.json" "accepted by policy: tdx.accepted_tcb_statuses lists TDRelaunchAdvised"
 
-# An accepted status is still a TCB that needs action: the signed result's vector keeps
-# hardware 32 (docs/results.md), as an accepted debug guest keeps 32, never the 2 of UpToDate.
+# An accepted status is still a TCB that needs action: the result is a warning and the signed
+# result's vector has hardware 32 (docs/results.md), never the 2 of UpToDate; its ear.status is
+# the result's, warning, not affirming beside a warning-tier claim (the EAR rule).
 $CVM registry keygen --out "$T/verifier" >/dev/null
 printf '{"tdx": {"accepted_tcb_statuses": ["UpToDate", "OutOfDate", "SWHardeningNeeded"]}}\n' \
     >"$T/accept2.json"
@@ -41,12 +43,15 @@ for st in rl:accept outofdate:accept2 swhardening:accept2 uptodate:accept2; do
     s=${st%%:*}
     [ "$s" = rl ] || $CVM sim tdx --out "$T/$s" --tcb-status "$s" >/dev/null
     verify "$T/$s" --policy "$T/${st#*:}.json" --sign-result "$T/verifier.key" \
-        --result-out "$T/$s.tok" >/dev/null
+        --result-out "$T/$s.tok" --json >"$T/$s.json"
     check "$s accepted by policy: signed" 0 $?
-    $CVM result check "$T/$s.tok" --pub "$T/verifier.pub" >"$T/$s.ear"
+    $CVM result check "$T/$s.tok" --pub "$T/verifier.pub" >"$T/$s.ear" 2>"$T/$s.err"
     check "$s accepted by policy: result check" 0 $?
-    hw=32; [ "$s" = uptodate ] && hw=2
+    hw=32 status=warning; [ "$s" = uptodate ] && hw=2 status=affirming
     has "$T/$s.ear" "\"hardware\": $hw,"
+    has "$T/$s.json" "^  \"status\": \"$status\","
+    has "$T/$s.ear" "\"ear.status\": \"$status\","
+    has "$T/$s.err" "status $status"
 done
 
 # a TD quote has no extraData: --nonce for it is refused, not ignored

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The signed result's trustworthiness vector (docs/results.md) on a real TPM quote (the GCP
 # Shielded VM quote of the shared vectors, in a tpm bundle): verified, it claims no hardware
-# (a bare quote: hardware 0, instance-identity 32 for TPM_AK_NOT_BOUND); with one byte of its
+# (a bare quote: hardware 0; TPM_AK_NOT_BOUND, a warning, withdraws instance-identity to 0 and
+# shows as configuration 32, as AR4SI defines no warning for instance-identity); with one byte of its
 # signature flipped (TPM_SIGNATURE_INVALID, a bad evidence signature) instance-identity and
 # hardware are 99, as for SEV-SNP and TDX.
 set -u
@@ -45,7 +46,8 @@ $CVM verify "$T/ok.json" --offline --nonce '' --sign-result "$T/v.key" --result-
 eq "the GCP quote verifies (a warning: TPM_AK_NOT_BOUND)" 0 $?
 $CVM result check "$T/ok.jwt" --pub "$T/v.pub" >"$T/ok.ear"
 eq "its token checks" 0 $?
-eq "verified bare quote: no hardware claim" "[32,2,0,0,0]" "$(vector "$T/ok.ear")"
+eq "verified bare quote: no hardware claim" "[0,32,0,0,0]" "$(vector "$T/ok.ear")"
+eq "its ear.status is the result's, warning" warning "$(jq -r '.submods.tpm."ear.status"' "$T/ok.ear")"
 
 bundle "$T/bad.json" 10
 $CVM verify "$T/bad.json" --offline --nonce '' --sign-result "$T/v.key" --result-out "$T/bad.jwt" \

@@ -212,28 +212,40 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
              {99, 0, 0, 99, 0}},
             {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_ERROR,
              {97, 2, 0, 2, 2}},
+            /* AR4SI defines no warning for instance-identity: a warning about the instance
+             * withdraws its 2 (0, no claim) and shows as configuration 32. */
             {"sev-snp", true, true, CVMA_R_REGISTRY_PLATFORM_NOT_LISTED, CVMA_SEV_WARNING,
-             {32, 2, 0, 2, 2}},
-            /* Other registry reasons are not "a platform no registry lists": 96 (or 32). */
+             {0, 32, 0, 2, 2}},
+            /* Other registry reasons are not "a platform no registry lists": 96 (or a
+             * warning). */
             {"sev-snp", true, true, CVMA_R_REGISTRY_SIGNATURE_INVALID, CVMA_SEV_ERROR,
              {96, 2, 0, 2, 2}},
             {"sev-snp", true, true, CVMA_R_REGISTRY_CHIP_ID_MASKED, CVMA_SEV_ERROR,
              {96, 2, 0, 2, 2}},
             {"sev-snp", true, true, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-             {32, 2, 0, 2, 2}},
+             {0, 32, 0, 2, 2}},
             /* A TPM quote's signature is the evidence signature of tpm, azure-* and svsm-vtpm. */
             {"tpm", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
              {99, 0, 0, 99, 0}},
             {"azure-snp", false, false, CVMA_R_TPM_SIGNATURE_INVALID, CVMA_SEV_ERROR,
              {99, 0, 0, 99, 0}},
             {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_ERROR, {2, 96, 0, 2, 96}},
-            {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 32}},
+            /* Accepted by allow_debug: runtime-opaque 32 would say "isolated", 96 is of the
+             * contraindicated tier: no claim. */
+            {"sev-snp", true, true, CVMA_R_SNP_DEBUG_ALLOWED, CVMA_SEV_WARNING, {2, 32, 0, 2, 0}},
+            {"tdx", true, true, CVMA_R_TDX_DEBUG, CVMA_SEV_WARNING, {2, 32, 0, 2, 0}},
             {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
             {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
-            /* A status the policy accepted (lowered to info): still hardware 32. */
-            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
-            {"tdx", true, true, CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
-            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_INFO, {2, 2, 0, 32, 2}},
+            /* A status the policy accepted (a warning): hardware 32. */
+            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_WARNING, {2, 2, 0, 32, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_WARNING,
+             {2, 2, 0, 32, 2}},
+            /* An info reason never changes the status, nor the vector. */
+            {"tdx", true, true, CVMA_R_TDX_SERVICE_TD_BOUND, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            {"tdx", true, true, CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
+            /* Another warning no claim is named for: configuration 32. */
+            {"sev-snp", true, true, CVMA_R_PARSE_UNKNOWN_BITS, CVMA_SEV_WARNING,
+             {0, 32, 0, 2, 2}},
             {"tdx", true, true, CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_ERROR, {2, 2, 0, 96, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 2, 2}},
             {"sev-snp", true, true, CVMA_R_POLICY_TCB_BELOW_MINIMUM, CVMA_SEV_ERROR,
@@ -249,11 +261,11 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
             {"svsm-vtpm", true, true, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 2, 2}},
             /* A bare TPM quote: no hardware shown genuine, no TEE memory encryption checked. */
             {"tpm", true, false, CVMA_R_COUNT_, CVMA_SEV_INFO, {2, 2, 0, 0, 0}},
-            {"tpm", true, false, CVMA_R_TPM_AK_NOT_BOUND, CVMA_SEV_WARNING, {32, 2, 0, 0, 0}},
+            {"tpm", true, false, CVMA_R_TPM_AK_NOT_BOUND, CVMA_SEV_WARNING, {0, 32, 0, 0, 0}},
             {"tpm", true, false, CVMA_R_POLICY_MEASUREMENT, CVMA_SEV_ERROR, {2, 2, 33, 0, 0}},
             /* An AK nothing binds never leaves hardware genuine, whatever else verified. */
             {"azure-tdx", true, true, CVMA_R_TPM_AK_NOT_BOUND, CVMA_SEV_WARNING,
-             {32, 2, 0, 0, 2}},
+             {0, 32, 0, 0, 2}},
             /* clang-format on */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -282,7 +294,7 @@ static void test_trustworthiness_vector_of_each_reason_class(void **state)
 static void test_trustworthiness_vector_claims_hardware_only_for_a_hardware_report(void **state)
 {
     (void)state;
-    static const int snp_want[5] = {2, 2, 0, 2, 2}, tpm_want[5] = {32, 2, 0, 0, 0};
+    static const int snp_want[5] = {2, 2, 0, 2, 2}, tpm_want[5] = {0, 32, 0, 0, 0};
     static const uint8_t nonce[4] = {0xaa, 0xbb, 0xcc, 0xdd};
     struct cvma_sim_snp_opts so;
     struct cvma_buf rep, attest, sig, ak;
@@ -344,6 +356,184 @@ static void test_trustworthiness_vector_claims_hardware_only_for_a_hardware_repo
     free(bundle);
     free(ark);
     free(dir);
+}
+
+/*
+ * The values AR4SI defines for each claim of the vector (draft-ietf-rats-ar4si, "Specific
+ * Claims"; veraison/ear trustclaim.go): every claim has 0 (no claim), 1 (unexpected evidence),
+ * -1 (verifier malfunction) and 99 (cryptographic validation failed), then its own values.
+ */
+static const struct {
+    const char *name;
+    int values[10];
+    size_t n;
+} ar4si_claims[5] = {
+        /* 2 recognized, 96 untrustworthy, 97 not recognized: no warning value */
+        {"instance-identity", {-1, 0, 1, 2, 96, 97, 99}, 7},
+        /* 2 approved, 3 no known vulnerabilities, 32 known ones, 96 unsupportable */
+        {"configuration", {-1, 0, 1, 2, 3, 32, 96, 99}, 8},
+        /* 2 approved run-time, 3 approved boot, 32 known bugs, 33 not recognized, 96 contra */
+        {"executables", {-1, 0, 1, 2, 3, 32, 33, 96, 99}, 9},
+        /* 2 genuine, 32 known vulnerabilities, 96 contraindicated, 97 not recognized */
+        {"hardware", {-1, 0, 1, 2, 32, 96, 97, 99}, 8},
+        /* 2 encrypted, 32 isolated (not encrypted), 96 visible to the host */
+        {"runtime-opaque", {-1, 0, 1, 2, 32, 96, 99}, 7},
+};
+
+/* AR4SI's tier of a claim value: 0 none (-1, 0, 1), 1 affirming (2..31, -2..-32), 2 warning
+ * (32..95, -33..-96), 3 contraindicated (96..127, -97..-128). */
+static int ar4si_tier(int v)
+{
+    int a = v < 0 ? -v - 1 : v; /* -2 reads as 1 + 1: the same bounds, shifted by one */
+    if (v >= -1 && v <= 1) {
+        return 0;
+    }
+    return a >= 96 ? 3 : a >= 32 ? 2 : 1;
+}
+
+static int status_tier(enum cvma_result_status s)
+{
+    switch (s) {
+    case CVMA_AFFIRMING:
+        return 1;
+    case CVMA_WARNING:
+        return 2;
+    case CVMA_CONTRAINDICATED:
+        return 3;
+    }
+    return 3;
+}
+
+/*
+ * The problems of the token claims of res, each printed (what names the case), 0 when they
+ * are self-consistent (docs/results.md): ear.status is the result's status (A); no claim of
+ * the vector is of a worse tier than it (A: EAR, "a tier of no higher trust than the tier
+ * corresponding to the worst trustworthiness claim"); a status other than affirming shows in
+ * the vector (a warning at worst a warning claim, a refusal at least one); and each value is
+ * one AR4SI defines for its claim (B).
+ */
+static int shown; /* problems printed so far: the first 40 are enough to see what is wrong */
+#define SHOW(...)                     \
+    do {                              \
+        if (shown++ < 40) {           \
+            print_error(__VA_ARGS__); \
+        }                             \
+    } while (0)
+
+static int inconsistencies(const struct cvma_result *res, const char *what)
+{
+    int bad = 0;
+    json_t *c = cvma_ear_claims(res, NULL, time(NULL), NULL);
+    assert_non_null(c);
+    json_t *sub = json_object_get(json_object_get(c, "submods"), res->tee);
+    const char *st = json_string_value(json_object_get(sub, "ear.status"));
+    json_t *vec = json_object_get(sub, "ear.trustworthiness-vector");
+    if (st == NULL || strcmp(st, cvma_result_status_name(res->status)) != 0) {
+        SHOW("%s: ear.status %s, the result's status %s\n", what, st ? st : "(none)",
+             cvma_result_status_name(res->status));
+        bad++;
+    }
+    assert_int_equal(json_object_size(vec), 5);
+    int worst = 0;
+    for (size_t k = 0; k < 5; k++) {
+        json_t *m = json_object_get(vec, ar4si_claims[k].name);
+        assert_true(json_is_integer(m));
+        int v = (int)json_integer_value(m);
+        bool defined = false;
+        for (size_t j = 0; j < ar4si_claims[k].n; j++) {
+            defined = defined || ar4si_claims[k].values[j] == v;
+        }
+        if (!defined) {
+            SHOW("%s: %s %d is no value AR4SI defines for it\n", what, ar4si_claims[k].name, v);
+            bad++;
+        }
+        if (ar4si_tier(v) > status_tier(res->status)) {
+            SHOW("%s: %s %d is of a worse tier than ear.status %s\n", what, ar4si_claims[k].name, v,
+                 st);
+            bad++;
+        }
+        worst = ar4si_tier(v) > worst ? ar4si_tier(v) : worst;
+    }
+    if ((res->status == CVMA_WARNING && worst != 2) ||
+        (res->status == CVMA_CONTRAINDICATED && worst < 2)) {
+        SHOW("%s: ear.status %s, but the vector's worst claim is of tier %d\n", what, st, worst);
+        bad++;
+    }
+    json_decref(c);
+    return bad;
+}
+
+/*
+ * Every reason code (reasons*.def) at every severity (error, warning, info: its own and any a
+ * caller or a policy may set), alone, for each evidence kind verified (with a hardware report
+ * where the kind has one) and not: the signed claims are self-consistent (inconsistencies).
+ * The status is cvma_result_finish's, the one verify prints and exits by. Reasons combine by
+ * taking the worse value (a warning withdraws only an affirming 2), so what holds for each
+ * alone holds for any set; warnings in pairs are swept as well for one kind.
+ */
+static void test_trustworthiness_vector_never_contradicts_the_status(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tee;
+        bool hardware;
+    } kinds[] = {
+            {"sev-snp", true},   {"tdx", true},       {"tpm", false},     {"azure-snp", true},
+            {"azure-tdx", true}, {"svsm-vtpm", true}, {"unknown", false},
+    };
+    static const enum cvma_severity sevs[] = {CVMA_SEV_ERROR, CVMA_SEV_WARNING, CVMA_SEV_INFO};
+    static const enum cvma_result_status want_status[] = {CVMA_CONTRAINDICATED, CVMA_WARNING,
+                                                          CVMA_AFFIRMING};
+    size_t n = 0;
+    int bad = 0;
+    shown = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (int verified = 1; verified >= 0; verified--) {
+            for (int code = 0; code < (int)CVMA_R_COUNT_; code++) {
+                for (size_t s = 0; s < 3; s++) {
+                    struct cvma_result res;
+                    char what[160];
+                    cvma_result_init(&res, kinds[k].tee, time(NULL));
+                    res.claims.verified = verified;
+                    res.claims.hardware = verified && kinds[k].hardware;
+                    res.verdict.checks_required = CVMA_CHECK_SIGNATURE;
+                    res.verdict.checks_done = CVMA_CHECK_SIGNATURE;
+                    (void)cvma_verdict_add(&res.verdict, (enum cvma_reason)code, sevs[s], "sweep");
+                    cvma_result_finish(&res);
+                    assert_int_equal(res.status, want_status[s]);
+                    snprintf(what, sizeof what, "%s%s, %s as %s", kinds[k].tee,
+                             verified ? "" : " (not verified)",
+                             cvma_reason_name((enum cvma_reason)code), cvma_severity_name(sevs[s]));
+                    bad += inconsistencies(&res, what);
+                    cvma_result_cleanup(&res);
+                    n++;
+                }
+            }
+        }
+    }
+    for (int a = 0; a < (int)CVMA_R_COUNT_; a++) {
+        for (int b = a + 1; b < (int)CVMA_R_COUNT_; b++) {
+            struct cvma_result res;
+            char what[160];
+            cvma_result_init(&res, "azure-tdx", time(NULL));
+            res.claims.verified = true;
+            res.claims.hardware = true;
+            res.verdict.checks_required = CVMA_CHECK_SIGNATURE;
+            res.verdict.checks_done = CVMA_CHECK_SIGNATURE;
+            (void)cvma_verdict_add(&res.verdict, (enum cvma_reason)a, CVMA_SEV_WARNING, "a");
+            (void)cvma_verdict_add(&res.verdict, (enum cvma_reason)b, CVMA_SEV_WARNING, "b");
+            cvma_result_finish(&res);
+            snprintf(what, sizeof what, "azure-tdx, %s and %s as warnings",
+                     cvma_reason_name((enum cvma_reason)a), cvma_reason_name((enum cvma_reason)b));
+            bad += inconsistencies(&res, what);
+            cvma_result_cleanup(&res);
+            n++;
+        }
+    }
+    assert_true(n > 3 * 2 * 7 * 150);
+    if (bad > 0) {
+        fail_msg("%d inconsistencies in %zu signed results", bad, n);
+    }
 }
 
 /*
@@ -910,11 +1100,29 @@ static void test_result_check_refuses_wrong_typ(void **state)
         assert_non_null(strstr(err, "typ"));
         free(tok);
     }
-    /* RFC 7519: compared without regard to case. */
-    char err[256] = "";
-    char *tok = sign(c, "jwt");
-    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_OK);
-    free(tok);
+    /* RFC 7519 5.1: compared without regard to case; RFC 7515 4.1.9: a typ without '/' is
+     * application/ prefixed, so "application/jwt" is the same type. */
+    const char *same[] = {"jwt", "JWT", "application/jwt", "Application/JWT"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        char err[256] = "";
+        char *tok = sign(c, same[i]);
+        if (check(tok, time(NULL), -1, &d, err, sizeof err) != CVMA_OK) {
+            fail_msg("typ %s refused: %s", same[i], err);
+        }
+        free(tok);
+    }
+    /* but only that prefix, once, and only before JWT */
+    const char *other[] = {"application/application/jwt", "text/jwt", "application/", "jwt/",
+                           "application/jwt+json"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        char err[256] = "";
+        char *tok = sign(c, other[i]);
+        if (check(tok, time(NULL), -1, &d, err, sizeof err) != CVMA_REJECTED ||
+            strstr(err, "typ") == NULL) {
+            fail_msg("typ %s not refused", other[i]);
+        }
+        free(tok);
+    }
     json_decref(c);
 }
 
@@ -1007,6 +1215,7 @@ int main(void)
             cmocka_unit_test(test_claims_text_is_the_jansson_object),
             cmocka_unit_test(test_result_text),
             cmocka_unit_test(test_trustworthiness_vector_of_each_reason_class),
+            cmocka_unit_test(test_trustworthiness_vector_never_contradicts_the_status),
             cmocka_unit_test(
                     test_trustworthiness_vector_claims_hardware_only_for_a_hardware_report),
             cmocka_unit_test(test_signer_threads),

@@ -1325,15 +1325,16 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
              CVMA_WARNING},
             {NULL, "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_ERROR, false,
              CVMA_CONTRAINDICATED},
-            /* Listed: accepted deliberately, lowered to info. */
+            /* Listed: accepted deliberately, a warning (accepted is not up to date: the
+             * result is warning, never affirming, docs/policy.md). */
             {"[\"UpToDate\", \"SWHardeningNeeded\"]", "SWHardeningNeeded",
-             CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
-            {"[\"OutOfDate\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false,
-             CVMA_AFFIRMING},
+             CVMA_R_TDX_TCB_NEEDS_ACTION, CVMA_SEV_WARNING, false, CVMA_WARNING},
+            {"[\"OutOfDate\"]", "OutOfDate", CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_WARNING, false,
+             CVMA_WARNING},
             {"[\"OutOfDateConfigurationNeeded\"]", "OutOfDateConfigurationNeeded",
-             CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+             CVMA_R_TDX_TCB_OUT_OF_DATE, CVMA_SEV_WARNING, false, CVMA_WARNING},
             {"[\"TDRelaunchAdvised\"]", "TDRelaunchAdvised", CVMA_R_TDX_TCB_RELAUNCH_ADVISED,
-             CVMA_SEV_INFO, false, CVMA_AFFIRMING},
+             CVMA_SEV_WARNING, false, CVMA_WARNING},
             {NULL, "TDRelaunchAdvised", CVMA_R_TDX_TCB_RELAUNCH_ADVISED, CVMA_SEV_ERROR, false,
              CVMA_CONTRAINDICATED},
             /* Not listed: refused, even where the default is only a warning. */
@@ -1369,7 +1370,7 @@ static void test_tdx_accepted_tcb_statuses_override(void **state)
                 fail_msg("case %zu: %s has severity %d, want %d", i,
                          cvma_reason_name(c->default_code), sev, (int)c->want_sev);
             }
-            if (c->want_sev == CVMA_SEV_INFO) {
+            if (c->accepted != NULL && !c->policy_refuses) {
                 expect_reason(&res.verdict, c->default_code,
                               "(accepted by policy: tdx.accepted_tcb_statuses lists ", c->status);
             } else {

@@ -856,13 +856,13 @@ static void test_sim_relaunch_advised_is_refused_unless_a_policy_accepts_it(void
     assert_non_null(strstr(rr->detail, "TDRelaunchAdvised"));
     assert_non_null(strstr(rr->detail, "INTEL-SA-00106")); /* the launch module's advisories */
 
-    /* Listed: accepted deliberately, the reason lowered to info. */
+    /* Listed: accepted deliberately, the reason lowered to a warning (status warning). */
     struct cvma_policy *p = policy("{\"tdx\": {\"accepted_tcb_statuses\": [\"UpToDate\", "
                                    "\"TDRelaunchAdvised\"]}}");
     sim_reverify(&r, p);
-    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    assert_int_equal(r.res.status, CVMA_WARNING);
     rr = reason_in_result(&r.res, CVMA_R_TDX_TCB_RELAUNCH_ADVISED);
-    assert_int_equal(rr->severity, CVMA_SEV_INFO);
+    assert_int_equal(rr->severity, CVMA_SEV_WARNING);
     assert_non_null(strstr(rr->detail, "accepted by policy"));
     cvma_policy_free(p);
 
