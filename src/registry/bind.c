@@ -338,7 +338,17 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         }
         /* A provider with a log key: only a registry its witnessed log shows. */
         bool logged = true;
-        if (cvma_bind_log_check(rs, it, have_cache ? cache.dir : NULL, o, v, &logged) != CVMA_OK) {
+        enum cvma_status lst = cvma_bind_log_check(rs, it, have_cache ? cache.dir : NULL, o, v,
+                                                   &logged, detail, sizeof detail);
+        if (lst == CVMA_UNDECIDED) {
+            /* Not used: the log's tiles could not be had. As below for a rollback state that
+             * cannot be checked: bound by another registry, or undecided. */
+            append(unavailable, sizeof unavailable, "%s%s: %s", unavailable[0] ? "; " : "",
+                   it->origin, detail);
+            undecided = true;
+            continue;
+        }
+        if (lst != CVMA_OK) {
             goto out;
         }
         if (!logged) {

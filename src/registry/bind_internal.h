@@ -126,11 +126,17 @@ enum cvma_status cvma_bind_log_prepare(struct cvma_registry_set *rs);
  * cannot be parsed is named in REGISTRY_NOT_IN_LOG. Where no
  * consistency proof was given, the log's tiles are read from its --log-url with o->http, never
  * over the network when o->offline. Records the reasons in v; *ok false when the registry must
- * not be used. CVMA_E_NOMEM or CVMA_OK.
+ * not be used. CVMA_UNDECIDED (*ok false) when no candidate passed and the one that got
+ * furthest grew the log past the checkpoint seen with no consistency proof given, so that only
+ * the log's tiles could show it consistent, and the log did not give them (offline,
+ * unreachable, an error, or such a failure within the TTL): v then holds a
+ * REGISTRY_ROLLBACK_NOT_CHECKED warning and unsettled (a line, at least 1 byte; "" otherwise)
+ * says why, for the caller's REGISTRY_UNAVAILABLE. CVMA_E_NOMEM, else CVMA_OK.
  */
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
                                      const char *state_dir, const struct cvma_registry_bind_opts *o,
-                                     struct cvma_verdict *v, bool *ok);
+                                     struct cvma_verdict *v, bool *ok, char *unsettled,
+                                     size_t unsettled_len);
 
 /* Appends to a bounded detail string. */
 static inline void append(char *buf, size_t cap, const char *fmt, ...) CVMA_PRINTF(3, 4);
@@ -185,7 +191,10 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
  * back: the highest version this process saw (rs; NULL: none kept) and the state file of dir,
  * read the first time a provider's registry is seen and written when its version rises, so the
  * file costs nothing per verification once it is known. A registry below either floor is
- * RB_ROLLBACK and the store is raised to the floor. Without a state directory (dir NULL) there
+ * RB_ROLLBACK and the store is raised to the floor. Both floors are only compared before the
+ * store is asked, and r is recorded in them (the file compared again under its lock) only once
+ * the store answered OK: a registry the store refuses (RB_ROLLBACK) or could not check
+ * (RB_UNAVAILABLE) never becomes this process's floor. Without a state directory (dir NULL) there
  * is no file floor: the store's answer and the floor in memory decide (RB_OK when the store
  * answered OK). A directory that cannot be created, or a state file in it that cannot be kept
  * (unreadable, unlockable, unwritable), gives RB_NOT_CHECKED once the store

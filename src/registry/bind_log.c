@@ -262,11 +262,21 @@ static void tiles_failed_key(const char *url, char *key, size_t key_len)
     snprintf(key, key_len, "registry-log-tiles-failed %s", url);
 }
 
+/* What the log's tiles showed (fetched_consistent). */
+enum fetched {
+    FETCHED_CONSISTENT,  /* they hash to the new root, their first old leaves to the old one */
+    FETCHED_SPLIT,       /* they hash to the new root, their first old leaves not to the old */
+    FETCHED_UNAVAILABLE, /* the log did not give them (offline, unreachable, an HTTP error, a
+                          * short tile, tiles that do not hash to its own signed checkpoint,
+                          * or such a failure within the TTL): nothing known either way */
+    FETCHED_NOT,         /* not asked for (a log over CVMA_REG_ENTRIES_MAX), out of memory */
+};
+
 /*
  * Consistency from the log itself: fetches the level-0 tiles up to size new from url (the
  * partial tile of that size, else the full tile cut to it), and checks the first old leaves
  * hash to old_root and the first new ones to new_root (which is what a consistency proof
- * shows). 1 consistent, -1 not, 0 the tiles could not be had (detail says why).
+ * shows). detail says why on FETCHED_UNAVAILABLE and FETCHED_NOT.
  *
  * A URL that did not give its tiles (no answer, an HTTP error, tiles that do not hash to the
  * signed checkpoint) is kept as failed in the cache in state_dir (NULL: none) for the
@@ -274,17 +284,17 @@ static void tiles_failed_key(const char *url, char *key, size_t key_len)
  * log's state lock, so a log that is down would otherwise cost every verification, one after
  * another, its time-outs. A failure is never a pass either way.
  */
-static int fetched_consistent(const struct cvma_registry_bind_opts *o, const char *state_dir,
-                              const char *url, uint64_t old, const uint8_t old_root[32],
-                              uint64_t new, const uint8_t new_root[32], char *detail,
-                              size_t detail_len)
+static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
+                                       const char *state_dir, const char *url, uint64_t old,
+                                       const uint8_t old_root[32], uint64_t new,
+                                       const uint8_t new_root[32], char *detail, size_t detail_len)
 {
     uint8_t(*leaves)[32] = NULL;
     struct cvma_merkle t;
     struct cvma_buf b = {0};
     uint8_t r[32];
     char rel[128], key[LOOKUP_URL_MAX + 40];
-    int res = 0;
+    enum fetched res = FETCHED_NOT;
     bool log_failed = false; /* the log did not give its tiles: kept in the cache as failed */
     const time_t now = time(NULL);
     const int64_t fail = o->lookup_failure_ttl > 0 ? o->lookup_failure_ttl : DEFAULT_FAIL_TTL;
@@ -294,7 +304,7 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
     detail[0] = '\0';
     if (o->offline && cvma_tlog_src_is_url(url)) {
         snprintf(detail, detail_len, "offline: the log's tiles at %s not fetched", url);
-        return 0;
+        return FETCHED_UNAVAILABLE;
     }
     tiles_failed_key(url, key, sizeof key);
     if (state_dir != NULL && cvma_tlog_src_is_url(url)) {
@@ -308,6 +318,7 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
                       "the log's tiles at %s failed within the last %lld s (%s); not fetched "
                       "again until then",
                       url, (long long)fail, why);
+            res = FETCHED_UNAVAILABLE;
             goto out;
         }
         cvma_buf_free(&b);
@@ -344,6 +355,7 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
                 snprintf(detail, detail_len, "%s: tile %s is short", url, rel);
             }
             log_failed = true;
+            res = FETCHED_UNAVAILABLE;
             goto out;
         }
     }
@@ -356,10 +368,11 @@ static int fetched_consistent(const struct cvma_registry_bind_opts *o, const cha
         snprintf(detail, detail_len, "%s: its tiles do not hash to the checkpoint of size %" PRIu64,
                  url, new);
         log_failed = true;
+        res = FETCHED_UNAVAILABLE;
         goto out; /* the log serves something else: no proof either way */
     }
     cvma_merkle_subtree(&t, 0, old, r);
-    res = memcmp(r, old_root, 32) == 0 ? 1 : -1;
+    res = memcmp(r, old_root, 32) == 0 ? FETCHED_CONSISTENT : FETCHED_SPLIT;
 out:
     if (log_failed && state_dir != NULL && cvma_tlog_src_is_url(url)) {
         cvma_lookup_note_failure(&cache, key, detail, now, fail);
@@ -373,6 +386,7 @@ out:
 /* How two signed checkpoints of one log, of sizes lo < hi, stand (settle()). */
 enum settled {
     SETTLED_NOT,         /* no proof given and no tiles: not compared */
+    SETTLED_UNAVAILABLE, /* no proof given, and the log (--log-url) did not give its tiles */
     SETTLED_CONSISTENT,  /* a given proof verifies, or the log's tiles show it */
     SETTLED_BAD_PROOF,   /* a given proof fails, and nothing else settles it */
     SETTLED_SPLIT_PROOF, /* a given proof leads to hi's root from another tree of size lo */
@@ -388,7 +402,10 @@ enum settled {
  * old root also makes the new one, so with hi_root signed, the log signed a tree of size lo
  * other than the one it signed as lo_root (*which gets that proof; NULL otherwise). When lo is
  * a power of two a proof holds no hash of the smaller tree and cannot show that. fdetail says
- * why the tiles could not be had ("" when they were not asked for).
+ * why the tiles could not be had ("" when they were not asked for). SETTLED_UNAVAILABLE only
+ * when no proof was given and the tiles would have settled it but the log did not give them
+ * (fetched_consistent): nothing is known against the checkpoints then, and the answer may
+ * change once the log can be reached.
  */
 static enum settled settle(const struct cvma_registry_set *rs, const struct log_key_item *lk,
                            const struct cvma_registry_bind_opts *o, const char *dir, uint64_t lo,
@@ -415,9 +432,17 @@ static enum settled settle(const struct cvma_registry_set *rs, const struct log_
         }
     }
     if (lk->url != NULL) {
-        int f = fetched_consistent(o, dir, lk->url, lo, lo_root, hi, hi_root, fdetail, fdetail_len);
-        if (f != 0) {
-            return f > 0 ? SETTLED_CONSISTENT : SETTLED_SPLIT_TILES;
+        switch (fetched_consistent(o, dir, lk->url, lo, lo_root, hi, hi_root, fdetail,
+                                   fdetail_len)) {
+        case FETCHED_CONSISTENT:
+            return SETTLED_CONSISTENT;
+        case FETCHED_SPLIT:
+            return SETTLED_SPLIT_TILES;
+        case FETCHED_UNAVAILABLE:
+            /* A given proof that fails stays a refusal: the log's absence proves nothing. */
+            return given < 0 ? SETTLED_BAD_PROOF : SETTLED_UNAVAILABLE;
+        case FETCHED_NOT:
+            break;
         }
     }
     return given < 0 ? SETTLED_BAD_PROOF : SETTLED_NOT;
@@ -509,23 +534,26 @@ static int signed_by(const uint8_t *p, size_t len, const struct cvma_note_vkey *
 }
 
 /* Step 4 of cvma_bind_log_check: the proof's checkpoint against the newest one kept in
- * state_dir for its log, read, compared and (when newer) written under the log's lock. */
+ * state_dir for its log, read, compared and (when newer) written under the log's lock.
+ * CVMA_UNDECIDED (*ok false, unsettled says why, v a warning) when the log grew since and only
+ * its tiles, which it did not give, could show it consistent; else CVMA_OK or CVMA_E_NOMEM. */
 static enum cvma_status check_state(const struct cvma_registry_set *rs,
                                     const struct log_key_item *lk,
                                     const struct log_proof_item *found, const char *state_dir,
                                     const struct cvma_registry_bind_opts *o, struct cvma_verdict *v,
-                                    bool *ok)
+                                    bool *ok, char *unsettled, size_t unsettled_len)
 {
     const struct cvma_tlog_proof *p = found->proof;
     char *spath = NULL;
     struct cvma_buf sb = {0};
     struct cvma_checkpoint prev;
     char why[200] = "", where[600], fdetail[300] = "";
-    bool store = true;
+    bool store = true, undecided = false;
     int lock_fd = -1;
     enum cvma_status st;
 
     *ok = false;
+    unsettled[0] = '\0';
     /* A directory others can write is as good as none (the state and conflicts kept there
      * could be replaced): not read, not written, and said, as without a state directory. */
     char dir_why[CVMA_DETAIL_MAX / 2];
@@ -622,6 +650,22 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
             const struct cvma_tlog_consistency *which = NULL;
             enum settled c = settle(rs, lk, o, state_dir, lo, lo_root, hi, hi_root, &which, fdetail,
                                     sizeof fdetail);
+            if (c == SETTLED_UNAVAILABLE && !shrank) {
+                /* Nothing is known against this checkpoint: the registry cannot be used now
+                 * (undecided, as for a lookup registry that does not answer), and the state
+                 * stays as it is. A smaller one stays a refusal (REGISTRY_LOG_SHRANK, below):
+                 * a checkpoint behind the newest seen and not shown its prefix is what a log
+                 * rolled back or forked shows, and a proof to the newest, not a retry, is the
+                 * remedy. */
+                cvma_errf(unsettled, unsettled_len,
+                          "log %s grew from size %" PRIu64 " (seen before) to %" PRIu64
+                          " and its tiles, which would show it consistent, could not be had: %s",
+                          p->cp.origin, prev.size, p->cp.size, fdetail);
+                cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                                 "%s: not used: %s", found->origin, unsettled);
+                undecided = true;
+                goto out;
+            }
             switch (c) {
             case SETTLED_CONSISTENT:
                 break;
@@ -658,6 +702,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                             lk->url != NULL ? ", nor could the log's tiles settle it" : "",
                             fdetail[0] ? ": " : "", fdetail);
                 goto out;
+            case SETTLED_UNAVAILABLE: /* (a smaller one: a larger grown one returned above) */
             case SETTLED_NOT:
                 if (shrank) {
                     cvma_reject(v, CVMA_R_REGISTRY_LOG_SHRANK,
@@ -702,7 +747,7 @@ out:
     }
     cvma_buf_free(&sb);
     free(spath);
-    return st == CVMA_E_NOMEM ? st : CVMA_OK;
+    return st == CVMA_E_NOMEM ? st : undecided ? CVMA_UNDECIDED : CVMA_OK;
 }
 
 /* Steps 2 and 3 of cvma_bind_log_check for one log proof whose inclusion path verifies: true
@@ -763,14 +808,17 @@ static bool signed_and_cosigned(const struct cvma_registry_set *rs, const struct
 
 /* Steps 2 to 4 of cvma_bind_log_check for one log proof whose inclusion path verifies,
  * recorded in cv (a verdict of its own, so that a candidate that fails leaves nothing behind
- * when another passes). *step gets the step that refused it (5: none). */
+ * when another passes). *step gets the step that refused it (5: none). CVMA_UNDECIDED as
+ * check_state (unsettled says why). */
 static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
                                         const struct log_key_item *lk,
                                         const struct log_proof_item *found, const char *state_dir,
                                         const struct cvma_registry_bind_opts *o,
-                                        struct cvma_verdict *cv, bool *ok, int *step)
+                                        struct cvma_verdict *cv, bool *ok, int *step,
+                                        char *unsettled, size_t unsettled_len)
 {
     *ok = false;
+    unsettled[0] = '\0';
     if (!signed_and_cosigned(rs, lk, found, cv, step)) {
         return CVMA_OK;
     }
@@ -780,7 +828,8 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
                          "%s: log consistency not checked: no state directory", found->origin);
         *ok = true;
     } else {
-        enum cvma_status st = check_state(rs, lk, found, state_dir, o, cv, ok);
+        enum cvma_status st =
+                check_state(rs, lk, found, state_dir, o, cv, ok, unsettled, unsettled_len);
         if (st != CVMA_OK) {
             return st;
         }
@@ -836,7 +885,7 @@ static enum cvma_status cross_check(const struct cvma_registry_set *rs,
                 s = settle(rs, lk, o, dir, small->cp.size, small->cp.root, big->cp.size,
                            big->cp.root, &which, fdetail, sizeof fdetail);
             }
-            if (s == SETTLED_CONSISTENT || s == SETTLED_NOT) {
+            if (s == SETTLED_CONSISTENT || s == SETTLED_NOT || s == SETTLED_UNAVAILABLE) {
                 continue;
             }
             if (s == SETTLED_BAD_PROOF) {
@@ -885,7 +934,8 @@ static enum cvma_status cross_check(const struct cvma_registry_set *rs,
 
 enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct reg_item *it,
                                      const char *state_dir, const struct cvma_registry_bind_opts *o,
-                                     struct cvma_verdict *v, bool *ok)
+                                     struct cvma_verdict *v, bool *ok, char *unsettled,
+                                     size_t unsettled_len)
 {
     const struct log_key_item *lk = NULL;
     uint8_t leaf[32];
@@ -894,10 +944,12 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     char unparsed[600] = "";
     size_t ulen = 0;
     struct cvma_verdict best;
-    int best_step = 0;
+    int best_rank = 0;
+    char why[CVMA_DETAIL_MAX];
     enum cvma_status st = CVMA_OK;
 
     *ok = true;
+    unsettled[0] = '\0';
     for (size_t i = 0; i < rs->n_log_keys; i++) {
         if (strcmp(rs->log_keys[i].provider, it->reg.provider) == 0) {
             lk = &rs->log_keys[i];
@@ -981,11 +1033,15 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
         bool pass = false;
         int step = 0;
         cvma_verdict_init(&cv);
-        st = check_candidate(rs, lk, found, state_dir, o, &cv, &pass, &step);
-        if (st != CVMA_OK) {
+        st = check_candidate(rs, lk, found, state_dir, o, &cv, &pass, &step, why, sizeof why);
+        if (st != CVMA_OK && st != CVMA_UNDECIDED) {
             cvma_verdict_cleanup(&cv);
             goto out;
         }
+        /* A candidate only the log's tiles, which it did not give, could have passed ranks
+         * above every refusal of step 4: with the log reachable it might pass. */
+        int rank = 2 * step + (st == CVMA_UNDECIDED ? 1 : 0);
+        st = CVMA_OK;
         /* The first that passes is taken; a split view is never passed over for another
          * proof: it is evidence against the log whatever else was given. */
         if (pass || cvma_verdict_has(&cv, CVMA_R_REGISTRY_SPLIT_VIEW)) {
@@ -995,15 +1051,19 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
             goto out;
         }
         /* None yet: keep the refusal that got furthest (the largest tree's on a tie). */
-        if (step > best_step) {
+        if (rank > best_rank) {
             cvma_verdict_cleanup(&best);
             best = cv;
-            best_step = step;
+            best_rank = rank;
+            snprintf(unsettled, unsettled_len, "%s", rank % 2 == 1 ? why : "");
         } else {
             cvma_verdict_cleanup(&cv);
         }
     }
     cvma_verdict_merge(v, &best);
+    if (unsettled[0] != '\0') {
+        st = CVMA_UNDECIDED;
+    }
 out:
     cvma_verdict_cleanup(&best);
     free(signed_c);

@@ -60,9 +60,17 @@ bool cvma_bind_rollback_state_read(const uint8_t *p, size_t len, const char *pro
     return ok;
 }
 
-/* cvma_bind_rollback_check; on RB_ROLLBACK *seen and seen_root hold the state's version. */
-static enum rb_result file_check(const char *dir, const struct cvma_registry *r, char *detail,
-                                 size_t detail_len, uint64_t *seen_out, uint8_t seen_root[32])
+/*
+ * cvma_bind_rollback_check; on RB_ROLLBACK *seen and seen_root hold the state's version. With
+ * record false the state is only compared, never written nor locked (it is replaced whole, by
+ * rename, so a read needs no lock): RB_ROLLBACK when r is below it, RB_OK when r is at or
+ * above it (or there is none), RB_NOT_CHECKED when it cannot be read (detail says why),
+ * RB_NOMEM. A caller that records later calls again with record true, which compares again
+ * under the lock: what was read here may have been raised since.
+ */
+static enum rb_result file_check(const char *dir, const struct cvma_registry *r, bool record,
+                                 char *detail, size_t detail_len, uint64_t *seen_out,
+                                 uint8_t seen_root[32])
 {
     char path[4200], lpath[4200], buf[STATE_FILE_MAX + 1], root_hex[65], lock_why[300] = "";
     int fd = -1, lock_fd = -1;
@@ -101,7 +109,7 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
      * between a truncate and its write would leave an empty file), so the lock that keeps
      * concurrent verifiers from losing each other's updates lives in a file of its own, as
      * bind_log.c's does. Never through a symlink, never a FIFO or device. */
-    int e = cvma_lock_file(lpath, true, 0600, &lock_fd);
+    int e = record ? cvma_lock_file(lpath, true, 0600, &lock_fd) : 0;
     if (e == ENOMEM) {
         cvma_errf(detail, detail_len, "out of memory");
         return RB_NOMEM;
@@ -169,6 +177,13 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
                   r->provider, r->version, seen);
         *seen_out = seen;
         res = RB_ROLLBACK;
+        goto out;
+    }
+    if (!record) {
+        if (corrupt) {
+            cvma_errf(detail, detail_len, "%s is unreadable", path);
+        }
+        res = corrupt ? RB_NOT_CHECKED : RB_OK;
         goto out;
     }
     if (!have || r->version > seen) {
@@ -249,7 +264,7 @@ enum rb_result cvma_bind_rollback_check(const char *dir, const struct cvma_regis
 {
     uint64_t seen;
     uint8_t seen_root[32];
-    return file_check(dir, r, detail, detail_len, &seen, seen_root);
+    return file_check(dir, r, true, detail, detail_len, &seen, seen_root);
 }
 
 /* ---------- the floors under a shared state store ---------- */
@@ -273,11 +288,17 @@ static bool floor_get(struct cvma_registry_set *rs, const char *provider, struct
 }
 
 /* Raises this process's floor for f->provider to f (never lowers it; the same version and
- * root only adds persisted). false: out of memory, nothing changed. */
-static bool floor_raise(struct cvma_registry_set *rs, const struct rb_floor *f)
+ * root only adds persisted). *above (may be NULL) gets the floor when it already stood above f
+ * (a higher version, or f's with another root): another thread raised it meanwhile. false: out
+ * of memory, nothing changed. */
+static bool floor_raise(struct cvma_registry_set *rs, const struct rb_floor *f,
+                        struct rb_floor *above, bool *was_above)
 {
     bool ok = true;
     size_t i;
+    if (was_above != NULL) {
+        *was_above = false;
+    }
     if (rs == NULL) {
         return true;
     }
@@ -297,6 +318,9 @@ static bool floor_raise(struct cvma_registry_set *rs, const struct rb_floor *f)
     } else if (f->version == rs->floors[i].version &&
                memcmp(f->root, rs->floors[i].root, 32) == 0) {
         rs->floors[i].persisted = rs->floors[i].persisted || f->persisted;
+    } else if (was_above != NULL) {
+        *was_above = true;
+        *above = rs->floors[i];
     }
     pthread_mutex_unlock(&rs->floor_lock);
     return ok;
@@ -312,12 +336,36 @@ static void raise_store(const struct cvma_state_store *store, const struct rb_fl
                                sizeof why);
 }
 
+/* r is below the state file's version fv (root froot, detail why): this process's floor and
+ * the store are raised to it (the file holds what passed every check before), RB_ROLLBACK. */
+static enum rb_result refused_by_file(struct cvma_registry_set *rs,
+                                      const struct cvma_state_store *store,
+                                      const struct cvma_registry *r, uint64_t fv,
+                                      const uint8_t froot[32], const char *why, char *detail,
+                                      size_t detail_len)
+{
+    struct rb_floor f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.provider, sizeof f.provider, "%s", r->provider);
+    f.version = fv;
+    memcpy(f.root, froot, 32);
+    f.persisted = true;
+    if (!floor_raise(rs, &f, NULL, NULL)) {
+        cvma_errf(detail, detail_len, "out of memory");
+        return RB_NOMEM;
+    }
+    raise_store(store, &f);
+    cvma_errf(detail, detail_len, "%s", why);
+    return RB_ROLLBACK;
+}
+
 enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
                                               const struct cvma_state_store *store, const char *dir,
                                               const struct cvma_registry *r, char *detail,
                                               size_t detail_len)
 {
-    uint64_t seen = 0;
+    uint64_t seen = 0, fv = 0;
+    uint8_t froot[32];
     char why[256] = "", local_why[CVMA_DETAIL_MAX] = "";
     struct rb_floor f, mine;
     enum rb_result local = RB_OK;
@@ -339,12 +387,13 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
                   f.version);
         return RB_ROLLBACK;
     }
-    /* 2. The state file: the first time this process sees the provider's registry, when the
-     * version rises, and until the file could be written. With no cache directory at all the
-     * store's record is the check, over this process's floor; what that loses (a store that
-     * forgets while every instance restarts) is the deployment's, said once at start (serve),
-     * and r counts as kept. A directory there is but that cannot be made, like a state file
-     * that cannot be written, is said in the result (RB_NOT_CHECKED below) and retried. */
+    /* 2. The state file, compared only: the first time this process sees the provider's
+     * registry, when the version rises, and until the file could be written. With no cache
+     * directory at all the store's record is the check, over this process's floor; what that
+     * loses (a store that forgets while every instance restarts) is the deployment's, said once
+     * at start (serve), and r counts as kept. A directory there is but that cannot be made, like
+     * a state file that cannot be written, is said in the result (RB_NOT_CHECKED below) and
+     * retried. */
     bool dir_usable = false;
     if (dir != NULL && (!have || r->version > f.version || !f.persisted)) {
         char dir_why[CVMA_DETAIL_MAX / 2];
@@ -360,50 +409,26 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
         }
     }
     if (dir_usable) {
-        uint64_t fv = 0;
-        uint8_t froot[32];
-        local = file_check(dir, r, local_why, sizeof local_why, &fv, froot);
-        if (local == RB_NOMEM) {
+        enum rb_result fr = file_check(dir, r, false, local_why, sizeof local_why, &fv, froot);
+        if (fr == RB_NOMEM) {
             cvma_errf(detail, detail_len, "out of memory");
             return RB_NOMEM;
         }
-        if (local == RB_ROLLBACK) {
-            memset(&f, 0, sizeof f);
-            snprintf(f.provider, sizeof f.provider, "%s", r->provider);
-            f.version = fv;
-            memcpy(f.root, froot, 32);
-            f.persisted = true;
-            if (!floor_raise(rs, &f)) {
-                cvma_errf(detail, detail_len, "out of memory");
-                return RB_NOMEM;
-            }
-            raise_store(store, &f);
-            cvma_errf(detail, detail_len, "%s", local_why);
-            return RB_ROLLBACK;
+        if (fr == RB_ROLLBACK) {
+            return refused_by_file(rs, store, r, fv, froot, local_why, detail, detail_len);
         }
+        /* (A state that cannot be read is said when it is written, below.) */
+        local_why[0] = '\0';
     }
-    /* r is at or above both floors: it becomes this process's floor. */
-    memset(&mine, 0, sizeof mine);
-    snprintf(mine.provider, sizeof mine.provider, "%s", r->provider);
-    mine.version = r->version;
-    memcpy(mine.root, r->merkle_root, 32);
-    mine.persisted = local == RB_OK;
-    if (!floor_raise(rs, &mine)) {
-        cvma_errf(detail, detail_len, "out of memory");
-        return RB_NOMEM;
-    }
-    /* 3. The fleet's record (raised to r when it has none or a lower one). */
+    /* 3. The fleet's record (raised to r when it has none or a lower one). Asked before r is
+     * recorded here: a registry the store refuses, or that is not used because the store does
+     * not answer, never becomes this instance's floor (docs/registry.md: the state keeps the
+     * highest version that passed every check), or the registry the fleet accepts would be
+     * refused here from then on. */
     switch (store->registry_seen(store->arg, r->provider, r->version, r->merkle_root, &seen, why,
                                  sizeof why)) {
     case CVMA_STORE_OK:
-        if (local != RB_OK) {
-            cvma_errf(detail, detail_len,
-                      "checked against the shared state store only; this instance's state file "
-                      "was not: %s",
-                      local_why);
-            return RB_NOT_CHECKED;
-        }
-        return RB_OK;
+        break;
     case CVMA_STORE_OLDER:
         cvma_errf(detail, detail_len,
                   "provider %s: registry version %" PRIu64 " is older than version %" PRIu64
@@ -426,4 +451,49 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
                   why[0] != '\0' ? why : "unavailable");
         return RB_UNAVAILABLE;
     }
+    /* 4. The store took r: it is recorded in the state file, compared again under the file's
+     * lock (another thread, or a verifier sharing the directory, may have recorded a higher
+     * version since step 2: the file never goes down, and r is then refused as it would have
+     * been had that come first), then as this process's floor (which never goes down
+     * either). */
+    if (dir_usable) {
+        local = file_check(dir, r, true, local_why, sizeof local_why, &fv, froot);
+        if (local == RB_NOMEM) {
+            cvma_errf(detail, detail_len, "out of memory");
+            return RB_NOMEM;
+        }
+        if (local == RB_ROLLBACK) {
+            return refused_by_file(rs, store, r, fv, froot, local_why, detail, detail_len);
+        }
+    }
+    memset(&mine, 0, sizeof mine);
+    snprintf(mine.provider, sizeof mine.provider, "%s", r->provider);
+    mine.version = r->version;
+    memcpy(mine.root, r->merkle_root, 32);
+    mine.persisted = local == RB_OK;
+    bool was_above = false;
+    if (!floor_raise(rs, &mine, &f, &was_above)) {
+        cvma_errf(detail, detail_len, "out of memory");
+        return RB_NOMEM;
+    }
+    if (was_above) {
+        /* Another thread passed a higher registry (or another under this version) while the
+         * store was asked: refused, as step 1 would refuse it now. */
+        raise_store(store, &f);
+        cvma_errf(detail, detail_len,
+                  "provider %s: registry version %" PRIu64 " %s version %" PRIu64
+                  " this instance already saw",
+                  r->provider, r->version,
+                  r->version < f.version ? "is older than" : "has another merkle_root than",
+                  f.version);
+        return RB_ROLLBACK;
+    }
+    if (local != RB_OK) {
+        cvma_errf(detail, detail_len,
+                  "checked against the shared state store only; this instance's state file "
+                  "was not: %s",
+                  local_why);
+        return RB_NOT_CHECKED;
+    }
+    return RB_OK;
 }

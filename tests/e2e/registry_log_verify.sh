@@ -6,6 +6,9 @@
 # cosignature, a split view (same size, other root; or a failing consistency proof), a log
 # that shrank, and a grown log without a consistency proof; and a log key without any
 # witness key (a usage error: an unwitnessed log proves nothing about other verifiers' view).
+# A grown log whose tiles (--log-url) could not be had (unreachable, --offline, an HTTP error)
+# is undecided (REGISTRY_UNAVAILABLE, exit 3), not refused; a shrunk one or a failing proof
+# stays refused.
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "registry_log_verify: SKIP: python3 not installed" >&2; exit 77; }
@@ -14,6 +17,20 @@ trap 'rm -rf "$T"' EXIT INT TERM
 fails=0
 check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1200 "$1"; echo; fails=$((fails + 1)); }; }
+# undecided OUT: the JSON says "undecided": true, status contraindicated, REGISTRY_UNAVAILABLE
+# (the log's tiles named), the registry not used (REGISTRY_ROLLBACK_NOT_CHECKED) and no other error
+undecided() {
+    python3 - "$1" <<'PY' || { echo "FAIL: $1 not undecided for want of the log's tiles"; head -c 1200 "$1"; echo; fails=$((fails + 1)); }
+import json, sys
+r = json.load(open(sys.argv[1]))
+errs = [x["code"] for x in r["reasons"] if x["severity"] == "error"]
+warns = [x["code"] for x in r["reasons"] if x["severity"] == "warning"]
+un = [x["detail"] for x in r["reasons"] if x["code"] == "REGISTRY_UNAVAILABLE"]
+sys.exit(0 if r["undecided"] is True and r["status"] == "contraindicated"
+         and errs == ["REGISTRY_UNAVAILABLE"] and "REGISTRY_ROLLBACK_NOT_CHECKED" in warns
+         and "its tiles, which would show it consistent, could not be had" in un[0] else 1)
+PY
+}
 
 chip=$(printf '5a%.0s' $(seq 64))
 $CVM sim snp --out "$T/g" --chip-id "$chip" >/dev/null || exit 1
@@ -182,8 +199,30 @@ v r $W1 --log-proof "$T/p-F2.w" >/dev/null; check "the fork seen first (r)" 0 $?
 v r $W1 --log-proof "$T/p-L3.w" --log-url cloud="$L" >"$T/o13"; check "split view found from the log's tiles" 1 $?
 has "$T/o13" REGISTRY_SPLIT_VIEW
 v s $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (s)" 0 $?
-v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read" 1 $?
-has "$T/o14" REGISTRY_LOG_UNPROVEN
+v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$T/nonexistent" >"$T/o14"; check "--log-url that cannot be read: undecided" 3 $?
+undecided "$T/o14"
+# Undecided is never a pass: the state stays at size 2 (a shrunk view is still refused, even
+# with the tiles out of reach; so is a failing proof the tiles could not overrule).
+v s $W1 --log-proof "$T/p1-1" --log-url cloud="$T/nonexistent" >"$T/o14b"
+check "shrank, the tiles out of reach: still refused" 1 $?
+has "$T/o14b" REGISTRY_LOG_SHRANK
+v s $W1 --log-proof "$T/p-L3.w" --log-consistency "$T/c2-3-bad.json" --log-url cloud="$T/nonexistent" >"$T/o14c"
+check "grown, a failing proof, the tiles out of reach: still refused" 1 $?
+has "$T/o14c" REGISTRY_LOG_CONSISTENCY_INVALID
+# Of two proofs, one grown past the state (the tiles out of reach) and one shrunk: undecided,
+# since the first may pass once the log answers.
+v s $W1 --log-proof "$T/p1-1" --log-proof "$T/p-L3.w" --log-url cloud="$T/nonexistent" >"$T/o14e"
+check "a grown and a shrunk proof, the tiles out of reach: undecided" 3 $?
+undecided "$T/o14e"
+# A log that cannot be reached over HTTP (nothing listens on port 1): undecided.
+$CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" \
+    --cache-dir "$T/cache-s" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+    --log-vkey cloud="$T/log.vkey" --json $W1 --log-proof "$T/p-L3.w" \
+    --log-url cloud="http://127.0.0.1:1/log" >"$T/o14d"
+check "a log that cannot be reached: undecided" 3 $?
+undecided "$T/o14d"
+has "$T/o14d" "Couldn't connect to server"
+v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$L" >/dev/null; check "the log reachable again: bound" 0 $?
 v t $W1 --log-url other="$L" --log-proof "$T/p-L2.w" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
 # A FIFO in the log's directory where a tile should be: missing at once, never a wait.
 cp -r "$L" "$T/Lfifo" && rm "$T/Lfifo/tile/0/000.p/3" && mkfifo "$T/Lfifo/tile/0/000.p/3" &&
@@ -193,8 +232,8 @@ timeout 20 sh -c 'v() { "$@"; }; v "$0" verify "$1/g/report.bin" --collateral "$
     --trust-root "$1/g/ark.pem" --offline --cache-dir "$1/cache-w" --provider cloud="$1/cloud.pub" \
     --registry "$1/r1.jws" --log-vkey cloud="$1/log.vkey" --json --witness-vkey "$1/w1.vkey" \
     --log-proof "$1/p-L3.w" --log-url cloud="$1/Lfifo"' "$CVM" "$T" >"$T/o17"
-check "a FIFO for a tile: unproven at once (124 is a hang)" 1 $?
-has "$T/o17" REGISTRY_LOG_UNPROVEN
+check "a FIFO for a tile: undecided at once (124 is a hang)" 3 $?
+undecided "$T/o17"
 # The log's tiles over HTTP: read when online, never fetched with --offline.
 python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
 HTTPD=$!
@@ -202,7 +241,8 @@ i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i
 HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
 v x $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (x)" 0 $?
 v x $W1 --log-proof "$T/p-L3.w" --log-url cloud="http://127.0.0.1:$HPORT/" >"$T/o18"
-check "--offline: the log's tiles not fetched over HTTP" 1 $?
+check "--offline: the log's tiles not fetched over HTTP: undecided" 3 $?
+undecided "$T/o18"
 has "$T/o18" "offline: the log's tiles at http://127.0.0.1:$HPORT/ not fetched"
 if grep -q "GET /tile" "$T/http.out"; then echo "FAIL: a tile fetched with --offline"; fails=$((fails + 1)); fi
 # online (the collateral is all in the directory: nothing else is fetched)
@@ -227,12 +267,12 @@ online_y2() {
         --log-vkey cloud="$T/log.vkey" --json $W1 --log-proof "$T/p-L3.w" \
         --log-url cloud="http://127.0.0.1:$HPORT2/"
 }
-online_y2 >"$T/o22"; check "a log without its tiles: unproven" 1 $?
-has "$T/o22" REGISTRY_LOG_UNPROVEN
+online_y2 >"$T/o22"; check "a log without its tiles: undecided" 3 $?
+undecided "$T/o22"
 asked=$(grep -c "GET /tile" "$T/http2.out")
 [ "$asked" -ge 1 ] || { echo "FAIL: the log was not asked"; fails=$((fails + 1)); }
-online_y2 >"$T/o23"; check "the same log again within the minute: unproven" 1 $?
-has "$T/o23" REGISTRY_LOG_UNPROVEN
+online_y2 >"$T/o23"; check "the same log again within the minute: undecided" 3 $?
+undecided "$T/o23"
 has "$T/o23" "failed within the last 60 s"
 [ "$(grep -c "GET /tile" "$T/http2.out")" -eq "$asked" ] ||
     { echo "FAIL: the failed log was asked again within the minute"; fails=$((fails + 1)); }

@@ -2,7 +2,8 @@
 # Registry rollback with `serve --redis` when Redis loses what it recorded (restarted empty,
 # a lagging replica, FLUSHALL): each instance keeps its own floor, the state file of its
 # --cache-dir and the highest version in memory, so an older registry stays refused and Redis
-# is raised back (docs/operations.md, "What each instance keeps locally").
+# is raised back (docs/operations.md, "What each instance keeps locally"). A registry Redis
+# refuses is never an instance's floor (step 7).
 . "$(dirname "$0")/lib/serve.sh"
 serve_setup curl jq python3 redis-server redis-cli
 # verdict OUT: status, whether REGISTRY_ROLLBACK is among the reasons, the provider
@@ -94,6 +95,29 @@ st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o8.json")
 eq "the same --cache-dir made 0700: bound, no warning" "200 affirming false acme" "$st $(verdict "$T/o8.json")"
 [ -f "$T/w/registry-state.acme.json" ] && ok "the state file is written there" || fail "no state file in the private --cache-dir"
 stop G
+
+# 7. a registry Redis refuses is not the instance's floor: two registries under version 3
+#    (another root), the fleet's recorded first; an instance shown the other refuses it and
+#    keeps nothing of it, so restarted on the same --cache-dir with the fleet's it binds
+printf 'amd chip_id %s region=eu-9\n' "$CHIP" >"$T/fleetB.txt"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 3 \
+    --valid-days 30 --include-entries --out "$T/reg3A.jws" >/dev/null || { echo "FAIL registry build v3A"; exit 1; }
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleetB.txt" --version 3 \
+    --valid-days 30 --include-entries --out "$T/reg3B.jws" >/dev/null || { echo "FAIL registry build v3B"; exit 1; }
+start H $COMMON --registry "$T/reg3A.jws" --cache-dir "$T/h"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o9.json")
+eq "registry 3A binds and is recorded in redis" "200 affirming false acme" "$st $(verdict "$T/o9.json")"
+stop H
+start I $COMMON --registry "$T/reg3B.jws" --cache-dir "$T/i"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o10.json")
+eq "another registry under version 3: refused through redis" "200 contraindicated true null" "$st $(verdict "$T/o10.json")"
+[ ! -e "$T/i/registry-state.acme.json" ] && ok "the refused registry is not written to the state file" ||
+    fail "refused registry recorded: $(cat "$T/i/registry-state.acme.json")"
+stop I
+start J $COMMON --registry "$T/reg3A.jws" --cache-dir "$T/i"
+st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o11.json")
+eq "restarted on that --cache-dir with the fleet's registry: binds" "200 affirming false acme" "$st $(verdict "$T/o11.json")"
+stop J
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all serve registry floor tests passed"

@@ -1505,6 +1505,115 @@ static void test_bind_rollback_store_unavailable_is_undecided(void **state)
     free(v1);
 }
 
+/* A shared state store in memory, as registry_seen documents it (one provider): down, or the
+ * highest version recorded and its root. */
+struct fake_store {
+    bool down;
+    uint64_t version; /* 0: none recorded */
+    uint8_t root[32];
+};
+
+static enum cvma_store_answer store_fake(void *arg, const char *provider, uint64_t version,
+                                         const uint8_t merkle_root[32], uint64_t *seen, char *err,
+                                         size_t err_len)
+{
+    struct fake_store *fs = arg;
+    (void)provider;
+    if (fs->down) {
+        snprintf(err, err_len, "down for the test");
+        return CVMA_STORE_UNAVAILABLE;
+    }
+    *seen = fs->version;
+    if (version < fs->version) {
+        return CVMA_STORE_OLDER;
+    }
+    if (version == fs->version && memcmp(merkle_root, fs->root, 32) != 0) {
+        return CVMA_STORE_CONFLICT;
+    }
+    fs->version = version;
+    memcpy(fs->root, merkle_root, 32);
+    return CVMA_STORE_OK;
+}
+
+/* A registry the shared store refuses (another root under the version the fleet recorded),
+ * or that is not used because the store does not answer, becomes neither the state file nor
+ * this process's floor in memory: the registry the fleet accepts binds after it in a process
+ * restarted on the same cache directory, and an older registry beside it is undecided while
+ * the store is down (not refused by a floor nothing the process accepted raised). */
+static void test_bind_rollback_store_refusal_is_not_recorded_locally(void **state)
+{
+    struct bfx f;
+    struct fake_store fs;
+    struct cvma_state_store st = {.arg = &fs, .registry_seen = store_fake};
+    struct cvma_merkle ta;
+    static const char fleet_b[] = "amd chip_id " CHIP_A " region=eu-9\n";
+    (void)state;
+    char *v7a = build_reg(g_key256, "acme", 7, (int64_t)g_now - 10, 3600, true, fleet, NULL, &ta);
+    char *v7b =
+            build_reg(g_key256, "acme", 7, (int64_t)g_now - 10, 3600, true, fleet_b, NULL, NULL);
+    char *v6 = valid_reg("acme", g_key256, 6, true, NULL, NULL);
+
+    for (int down = 0; down < 2; down++) {
+        /* The fleet recorded 7A, so 7B is another registry under its version (refused); or
+         * the store is down (7B not used: undecided). */
+        memset(&fs, 0, sizeof fs);
+        fs.down = down == 1;
+        if (down == 0) {
+            fs.version = 7;
+            cvma_merkle_root(&ta, fs.root);
+        }
+        bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+        f.o.store = &st;
+        add_provider(&f, "acme", g_key256);
+        add_reg(&f, v7b, "v7b.jws");
+        if (down == 0) {
+            assert_int_equal(do_bind(&f), CVMA_REJECTED);
+            assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+            assert_non_null(strstr(f.res.verdict.reasons[0].detail, "shared state store"));
+        } else {
+            assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+            assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+        }
+        char *state_file = tu_path(f.cache, "registry-state.acme.json");
+        assert_int_equal(access(state_file, F_OK), -1); /* 7B not recorded */
+        free(state_file);
+
+        /* Restarted on the same cache directory with 7A, the store answering (and recording
+         * 7A when it was down): bound. */
+        fs.down = false;
+        cvma_registry_set_free(f.rs);
+        f.rs = cvma_registry_set_new();
+        assert_non_null(f.rs);
+        add_provider(&f, "acme", g_key256);
+        add_reg(&f, v7a, "v7a.jws");
+        bfx_next(&f, plat("amd", "chip_id", CHIP_A));
+        assert_int_equal(do_bind(&f), CVMA_OK);
+        assert_bound(&f, "acme", "region", "eu-1");
+        assert_int_equal(fs.version, 7);
+        bfx_cleanup(&f);
+    }
+
+    /* The floor in memory alone (no usable state directory): 7B then 6 in one process while
+     * the store is down. 6 is undecided as 7B is: 7B never passed, so it is no floor. */
+    memset(&fs, 0, sizeof fs);
+    fs.down = true;
+    bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+    f.o.store = &st;
+    f.o.cache_dir = "/dev/null/not-a-dir";
+    add_provider(&f, "acme", g_key256);
+    add_reg(&f, v7b, "v7b.jws");
+    add_reg(&f, v6, "v6.jws");
+    assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+    assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+    assert_false(cvma_verdict_has(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK));
+    bfx_cleanup(&f);
+
+    cvma_merkle_cleanup(&ta);
+    free(v6);
+    free(v7a);
+    free(v7b);
+}
+
 static void test_bind_rollback_state_never_follows_a_symlink(void **state)
 {
     struct bfx f;
@@ -2369,6 +2478,7 @@ int main(void)
             cmocka_unit_test(test_bind_rollback_and_equivocation),
             cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
             cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
+            cmocka_unit_test(test_bind_rollback_store_refusal_is_not_recorded_locally),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_rollback_empty_state_is_not_a_first_use),
             cmocka_unit_test(test_bind_rollback_waits_for_an_older_writer),

@@ -1282,7 +1282,7 @@ static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, u
     static const struct cvma_registry_bind_opts no_opts;
     struct cvma_registry_set *rs = cvma_registry_set_new();
     struct reg_item it;
-    char err[300], *proof = logfx_proof(f, n, witness), *cons = NULL;
+    char err[300], why[CVMA_DETAIL_MAX], *proof = logfx_proof(f, n, witness), *cons = NULL;
     bool ok = false;
 
     assert_non_null(rs);
@@ -1300,7 +1300,8 @@ static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, u
     it.bytes.p = (uint8_t *)f->entry[0];
     it.bytes.len = strlen(f->entry[0]);
     snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
-    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok), CVMA_OK);
+    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok, why, sizeof why),
+                     CVMA_OK);
     cvma_registry_set_free(rs);
     free(proof);
     free(cons);
@@ -1336,7 +1337,7 @@ static bool logfx_check_proofs(struct logfx *f, char *const *files, size_t n,
     static const struct cvma_registry_bind_opts no_opts;
     struct cvma_registry_set *rs = cvma_registry_set_new();
     struct reg_item it;
-    char err[300];
+    char err[300], why[CVMA_DETAIL_MAX];
     bool ok = false;
 
     assert_non_null(rs);
@@ -1350,7 +1351,8 @@ static bool logfx_check_proofs(struct logfx *f, char *const *files, size_t n,
     it.bytes.p = (uint8_t *)f->entry[0];
     it.bytes.len = strlen(f->entry[0]);
     snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
-    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok), CVMA_OK);
+    assert_int_equal(cvma_bind_log_check(rs, &it, f->state, &no_opts, v, &ok, why, sizeof why),
+                     CVMA_OK);
     cvma_registry_set_free(rs);
     return ok;
 }
