@@ -27,19 +27,20 @@ const char cvma_reglog_check_usage[] =
         "        (exit 1: SPLIT VIEW, both checkpoints kept in DIR; or a smaller checkpoint)\n";
 
 struct walk {
+    FILE *out; /* the change lines, held until the log is accepted (in memory) */
     struct cvma_reg_provider prov;
     struct cvma_registry prev;
     bool have_prev;
     bool quiet;
 };
 
-static void print_entry(char sign, uint64_t version, const struct cvma_reg_entry *e)
+static void print_entry(FILE *out, char sign, uint64_t version, const struct cvma_reg_entry *e)
 {
     char id[CVMA_REG_CSP_MAX + 2 * CVMA_REG_CHIP_ID_LEN + 1];
     cvma_reg_entry_id_string(e, id, sizeof id);
-    printf("version %" PRIu64 ": %c %s %s %s\n", version, sign,
-           cvma_reg_vendor_name((enum cvma_reg_vendor)e->vendor),
-           cvma_reg_id_type_name((enum cvma_reg_id_type)e->id_type), id);
+    fprintf(out, "version %" PRIu64 ": %c %s %s %s\n", version, sign,
+            cvma_reg_vendor_name((enum cvma_reg_vendor)e->vendor),
+            cvma_reg_id_type_name((enum cvma_reg_id_type)e->id_type), id);
 }
 
 static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
@@ -67,9 +68,10 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
     }
     if (!w->quiet) {
         if (!r.has_entries) {
-            printf("version %" PRIu64 ": root-only registry, %" PRIu64
-                   " platforms (changes not visible)\n",
-                   r.version, r.leaf_count);
+            fprintf(w->out,
+                    "version %" PRIu64 ": root-only registry, %" PRIu64
+                    " platforms (changes not visible)\n",
+                    r.version, r.leaf_count);
         } else {
             /* Both lists are in tree order: one merge finds what came and what went. */
             const struct cvma_reg_entries *a =
@@ -80,9 +82,9 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *p, size_t len)
                           : k == r.entries.n ? -1
                                              : cvma_reg_entry_cmp(&a->v[i], &r.entries.v[k]);
                 if (cmp < 0) {
-                    print_entry('-', r.version, &a->v[i++]);
+                    print_entry(w->out, '-', r.version, &a->v[i++]);
                 } else if (cmp > 0) {
-                    print_entry('+', r.version, &r.entries.v[k++]);
+                    print_entry(w->out, '+', r.version, &r.entries.v[k++]);
                 } else {
                     i++;
                     k++;
@@ -129,6 +131,8 @@ int cvma_reglog_check(int argc, char **argv)
     struct walk w;
     char err[640]; /* two key names of up to 255 bytes each */
     char detail[2048];
+    char *changes = NULL;
+    size_t changes_len = 0;
     int rc = EXIT_USAGE, c;
     enum cvma_status st;
 
@@ -197,6 +201,13 @@ int cvma_reglog_check(int argc, char **argv)
                                                sizeof w.prov.name)) == NULL) {
         return EXIT_USAGE;
     }
+    /* The change lines are printed only once the log is accepted, after the state check: a
+     * script reading them never sees the changes of a log then refused (a bad entry, a split
+     * view, a smaller checkpoint than the one seen). */
+    if ((w.out = open_memstream(&changes, &changes_len)) == NULL) {
+        cvma_cli_err("cvmattest registry log check: out of memory\n");
+        goto out;
+    }
     st = cvma_tlog_monitor(src, &vk, wit, n_wit, (size_t)need, on_entry, &w, &cp,
                            state != NULL ? &note : NULL, state != NULL ? &tree : NULL, err,
                            sizeof err);
@@ -223,6 +234,13 @@ int cvma_reglog_check(int argc, char **argv)
             goto out;
         }
     }
+    if (fclose(w.out) != 0) {
+        w.out = NULL;
+        cvma_cli_err("cvmattest registry log check: out of memory\n");
+        goto out;
+    }
+    w.out = NULL;
+    fwrite(changes, 1, changes_len, stdout);
     printf("log %s: %" PRIu64 " registries, every tile and the root verified%s", cp.origin, cp.size,
            w.have_prev ? "" : " (empty)");
     if (n_wit > 0) {
@@ -235,6 +253,10 @@ int cvma_reglog_check(int argc, char **argv)
     printf("\n");
     rc = EXIT_OK;
 out:
+    if (w.out != NULL) {
+        fclose(w.out);
+    }
+    free(changes);
     cvma_buf_free(&note);
     cvma_merkle_cleanup(&tree);
     cvma_registry_cleanup(&w.prev);

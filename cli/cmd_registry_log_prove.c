@@ -22,7 +22,8 @@ const char cvma_reglog_prove_usage[] =
         "        or with --tlog-proof a c2sp.org/tlog-proof@v1 file (with the checkpoint and\n"
         "        its cosignatures) for verify --log-proof\n"
         "  log prove --log DIR --from N\n"
-        "        consistency proof from size N: JSON {old_size, new_size, hashes}\n";
+        "        consistency proof from size N: JSON {old_size, new_size, hashes}; from 0\n"
+        "        (a witness that has cosigned nothing of this log) the hashes are empty\n";
 
 static json_t *hashes_json(uint8_t (*h)[32], size_t n)
 {
@@ -86,8 +87,9 @@ int cvma_reglog_prove(int argc, char **argv)
     if (dir == NULL || optind < argc || (regf == NULL) == (from_s == NULL)) {
         return cvma_reglog_usage_error("prove", "--log DIR and one of --registry or --from");
     }
-    if (from_s != NULL && (tlog_proof || !cvma_cli_uint(from_s, 1, (uint64_t)INT64_MAX, &from))) {
-        return cvma_reglog_usage_error("prove", "--from wants a size >= 1 (and no --tlog-proof)");
+    /* 0 is the size a new witness knows: tlog-witness's "old 0" with the empty proof. */
+    if (from_s != NULL && (tlog_proof || !cvma_cli_uint(from_s, 0, (uint64_t)INT64_MAX, &from))) {
+        return cvma_reglog_usage_error("prove", "--from wants a size >= 0 (and no --tlog-proof)");
     }
     /* Shared with other readers, never with an append: the checkpoint read again below for
      * --tlog-proof is the one the proof was computed from. */
@@ -114,7 +116,9 @@ int cvma_reglog_prove(int argc, char **argv)
             rc = EXIT_REJECTED;
             goto out;
         }
-        size_t n = cvma_merkle_consistency_proof(&l.tree, from, l.size, path);
+        /* from 0: no hashes (RFC 9162 defines no proof from the empty tree; tlog-witness and
+         * witness cosign take an empty one) */
+        size_t n = from == 0 ? 0 : cvma_merkle_consistency_proof(&l.tree, from, l.size, path);
         j = json_pack("{sI sI so*}", "old_size", (json_int_t)from, "new_size", (json_int_t)l.size,
                       "hashes", hashes_json(path, n));
     } else {

@@ -3,6 +3,12 @@
  * libmicrohttpd, one request at a time, so that checking the old size and persisting the new
  * checkpoint are atomic (and cvma_witness_add also locks the state directory against a
  * concurrent `witness cosign`). Plain HTTP: put it behind a TLS proxy to expose it.
+ *
+ * As one request is served at a time, a client must not hold the server: connections are
+ * limited in number (all of them, and per address), a request's header must be whole within
+ * --timeout (and 2 s) of the connection's start and its body within --timeout of the header,
+ * however it trickles in (server/conns.h, as `cvmattest serve`), and a body over BODY_MAX is
+ * never read on.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,19 +26,31 @@
 #include "args.h"
 #include "cmd_registry.h"
 #include "cmd_witness.h"
+#include "common/timeutil.h"
 #include "common/util.h"
+#include "server/conns.h"
 #include "tlog/tlog.h"
 
 #define MAX_LOGS 64
 #define BODY_MAX ((size_t)64 << 10)
+/* Connections at once, from all clients; the default per address. */
+#define CONNECTIONS_MAX 256
+#define PER_IP_DEFAULT  16
+#define TIMEOUT_DEFAULT 10
+#define TIMEOUT_MAX     3600
 
 const char cvma_witness_serve_usage[] =
         "  serve --state DIR --key W.key --log-vkey NAME.vkey... [--listen ADDR:PORT]\n"
-        "        [--port-file FILE]\n"
+        "        [--port-file FILE] [--timeout SECONDS] [--per-ip-connections N]\n"
         "        serves POST /add-checkpoint (C2SP tlog-witness) until SIGINT or SIGTERM;\n"
-        "        --listen defaults to 127.0.0.1:0 (a free port, written to --port-file)\n";
+        "        --listen defaults to 127.0.0.1:0 (a free port, written to --port-file);\n"
+        "        --timeout (default 10, at most 3600): idle time-out, and the time a\n"
+        "        request's header and its body must each arrive in; --per-ip-connections\n"
+        "        (default 16; 0: no limit): connections at once from one address (256 in all)\n";
 
 struct server {
+    struct cvma_conns conns; /* the time limits on a request's header and body */
+    unsigned timeout;        /* seconds */
     const char *state;
     struct cvma_note_skey wk;
     struct cvma_note_vkey logs[MAX_LOGS];
@@ -41,7 +59,7 @@ struct server {
 
 struct request {
     struct cvma_buf body;
-    bool too_big;
+    bool answered; /* answered from the header (404, 405, 413): the body is not read */
 };
 
 static volatile sig_atomic_t stop;
@@ -52,8 +70,8 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-                             const char *text)
+static enum MHD_Result reply_allow(struct MHD_Connection *c, unsigned status, const char *type,
+                                   const char *text, const char *allow)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
                                                              MHD_RESPMEM_MUST_COPY);
@@ -62,9 +80,26 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", type);
+    if (allow != NULL) {
+        MHD_add_response_header(r, "Allow", allow); /* a 405's (RFC 9110 15.5.6) */
+    }
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *text)
+{
+    return reply_allow(c, status, type, text, NULL);
+}
+
+/* Whether the request's Content-Length (when it has one) is over BODY_MAX or unreadable. */
+static bool declared_too_big(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n;
+    return cl != NULL && !cvma_cli_uint(cl, 0, BODY_MAX, &n);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -80,32 +115,54 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         }
         *con_cls = rq;
+        cvma_conns_header_done(c); /* its header is whole: out of the sweep's way */
+        /* Answered from the header, before any of the body is read; the connection is closed
+         * after (its body unread). */
+        if (strcmp(url, "/add-checkpoint") != 0) {
+            rq->answered = true;
+            return reply(c, 404, "text/plain", "not found\n");
+        }
+        if (strcmp(method, "POST") != 0) {
+            rq->answered = true;
+            return reply_allow(c, 405, "text/plain", "POST only\n", "POST");
+        }
+        if (declared_too_big(c)) {
+            rq->answered = true;
+            cvma_cli_err("cvmattest witness serve: 413: Content-Length over %zu bytes\n", BODY_MAX);
+            return reply(c, 413, "text/plain", "request body too large\n");
+        }
+        /* the body is due --timeout from now, however it trickles in (cvma_conns_sweep) */
+        cvma_conns_body_due(c, cvma_monotonic_ms() + (long long)s->timeout * 1000);
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (rq->body.len + *upload_size > BODY_MAX) {
-            rq->too_big = true;
-        } else {
-            uint8_t *p = realloc(rq->body.p, rq->body.len + *upload_size);
-            if (p == NULL) {
-                return MHD_NO;
-            }
-            memcpy(p + rq->body.len, upload, *upload_size);
-            rq->body.p = p;
-            rq->body.len += *upload_size;
-        }
+        size_t n = *upload_size;
         *upload_size = 0;
+        if (rq->answered) {
+            return MHD_NO; /* an answer is queued: the rest of the body is not read */
+        }
+        if (n > BODY_MAX - rq->body.len) {
+            /* A chunked body over the limit (a Content-Length over it is answered above):
+             * libmicrohttpd 0.9 takes no answer mid-body, so the connection is closed
+             * unanswered, the rest not read. */
+            cvma_cli_err("cvmattest witness serve: 413: the body goes on past %zu bytes: the "
+                         "connection is closed, the rest not read\n",
+                         BODY_MAX);
+            return MHD_NO;
+        }
+        uint8_t *p = realloc(rq->body.p, rq->body.len + n);
+        if (p == NULL) {
+            return MHD_NO;
+        }
+        memcpy(p + rq->body.len, upload, n);
+        rq->body.p = p;
+        rq->body.len += n;
         return MHD_YES;
     }
-    if (strcmp(url, "/add-checkpoint") != 0) {
-        return reply(c, 404, "text/plain", "not found\n");
+    if (rq->answered) {
+        return MHD_YES;
     }
-    if (strcmp(method, "POST") != 0) {
-        return reply(c, 405, "text/plain", "POST only\n");
-    }
-    if (rq->too_big) {
-        return reply(c, 413, "text/plain", "request body too large\n");
-    }
+    cvma_conns_body_done(c); /* whole: the cosigning that follows is not counted against it */
     uint64_t old = 0, known = 0;
     uint8_t proof[CVMA_TLOG_PROOF_MAX][32];
     size_t n_proof = 0;
@@ -141,8 +198,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct request *rq = *con_cls;
     (void)cls;
-    (void)c;
     (void)code;
+    (void)cvma_conns_request_end(c); /* the next request's header has --timeout from now */
     if (rq != NULL) {
         cvma_buf_free(&rq->body);
         free(rq);
@@ -152,13 +209,15 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int cvma_witness_serve(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_KEY, O_LOG_VKEY, O_LISTEN, O_PORT_FILE };
+    enum { O_STATE = 256, O_KEY, O_LOG_VKEY, O_LISTEN, O_PORT_FILE, O_TIMEOUT, O_PER_IP };
     static const struct option opts[] = {
             {"state", required_argument, NULL, O_STATE},
             {"key", required_argument, NULL, O_KEY},
             {"log-vkey", required_argument, NULL, O_LOG_VKEY | CVMA_CLI_MANY},
             {"listen", required_argument, NULL, O_LISTEN},
             {"port-file", required_argument, NULL, O_PORT_FILE},
+            {"timeout", required_argument, NULL, O_TIMEOUT},
+            {"per-ip-connections", required_argument, NULL, O_PER_IP},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -168,6 +227,8 @@ int cvma_witness_serve(int argc, char **argv)
     struct sockaddr_in addr;
     struct MHD_Daemon *d = NULL;
     int rc = EXIT_USAGE, c;
+    uint64_t timeout = TIMEOUT_DEFAULT, per_ip = PER_IP_DEFAULT;
+    bool conns = false;
 
     memset(&s, 0, sizeof s);
     cvma_cli_getopt_begin();
@@ -190,6 +251,18 @@ int cvma_witness_serve(int argc, char **argv)
             break;
         case O_PORT_FILE:
             port_file = optarg;
+            break;
+        case O_TIMEOUT:
+            if (!cvma_cli_uint(optarg, 1, TIMEOUT_MAX, &timeout)) {
+                return cvma_witness_usage_error("serve", "--timeout wants 1 to 3600 seconds");
+            }
+            break;
+        case O_PER_IP:
+            if (!cvma_cli_uint(optarg, 0, CONNECTIONS_MAX, &per_ip)) {
+                return cvma_witness_usage_error("serve",
+                                                "--per-ip-connections wants a number from 0 "
+                                                "to 256");
+            }
             break;
         case 'h':
             cvma_witness_help(cvma_witness_serve_usage);
@@ -222,10 +295,17 @@ int cvma_witness_serve(int argc, char **argv)
     if (cvma_witness_load_logs("serve", logf, s.n_logs, s.logs) != EXIT_OK) {
         goto out;
     }
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
-                         NULL, handle, &s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
-                         completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                         MHD_OPTION_END);
+    s.timeout = (unsigned)timeout;
+    cvma_conns_init(&s.conns, s.timeout, "cvmattest witness serve:");
+    conns = true;
+    /* poll, not select: no limit at FD_SETSIZE descriptors (as `cvmattest serve`). */
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+                                 MHD_USE_ERROR_LOG,
+                         (uint16_t)port, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, &addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+                         cvma_conns_notify, &s.conns, MHD_OPTION_CONNECTION_TIMEOUT, s.timeout,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_ip, MHD_OPTION_END);
     if (d == NULL) {
         cvma_cli_err("cvmattest witness serve: cannot listen on %s\n", listen_s);
         goto out;
@@ -246,11 +326,20 @@ int cvma_witness_serve(int argc, char **argv)
     signal(SIGTERM, on_signal);
     while (!stop) {
         sleep(1); /* the signal may land on the server's thread: poll the flag */
+        unsigned cut = cvma_conns_sweep(&s.conns, NULL, NULL);
+        if (cut > 0) {
+            cvma_cli_err("cvmattest witness serve: %u connection(s) closed unanswered: no whole "
+                         "request header or body within %u s (client time-out)\n",
+                         cut, s.timeout);
+        }
     }
     rc = EXIT_OK;
 out:
     if (d != NULL) {
         MHD_stop_daemon(d);
+    }
+    if (conns) {
+        cvma_conns_cleanup(&s.conns);
     }
     cvma_note_skey_cleanup(&s.wk);
     return rc;

@@ -1000,6 +1000,31 @@ static void check_microcode(struct ctx *c, int parent)
         patch, c->family, c->model, c->stepping);
 }
 
+/* The EPYC server parts with SEV-SNP, by CPUID family and model range: AMD scopes its SEV
+ * firmware images the same way (amd_sev_fam19h_model0xh, _model1xh, _modelaxh,
+ * amd_sev_fam1ah_model0xh) and the VCEK's product name (KDS) follows it. Another model of these
+ * families (client and workstation parts, AM5 EPYC 4004/4005) is not taken for one. */
+static const struct {
+    uint32_t family, model_lo, model_hi;
+    const char *part;
+} SNP_PARTS[] = {
+        {0x19, 0x00, 0x0f, "Milan"},
+        {0x19, 0x10, 0x1f, "Genoa"},
+        {0x19, 0xa0, 0xaf, "Bergamo/Siena"},
+        {0x1a, 0x00, 0x11, "Turin"},
+};
+
+static const char *snp_part(uint32_t family, uint32_t model)
+{
+    for (size_t k = 0; k < sizeof SNP_PARTS / sizeof SNP_PARTS[0]; k++) {
+        if (SNP_PARTS[k].family == family && model >= SNP_PARTS[k].model_lo &&
+            model <= SNP_PARTS[k].model_hi) {
+            return SNP_PARTS[k].part;
+        }
+    }
+    return NULL;
+}
+
 static void check_snp(struct ctx *c)
 {
     uint32_t r[4];
@@ -1017,14 +1042,23 @@ static void check_snp(struct ctx *c)
             "%s", c->vendor_text);
     }
     i = add(c, g, "snp.cpu.generation", "EPYC Milan or newer", "cpu_support",
-            "family 19h (Milan, Genoa, Bergamo, Siena) or 1Ah (Turin), brand EPYC");
+            "family 19h models 00h-0Fh (Milan), 10h-1Fh (Genoa), A0h-AFh (Bergamo, Siena) or "
+            "1Ah models 00h-11h (Turin), brand EPYC");
+    const char *part = snp_part(c->family, c->model);
     if (leaf1_unknown(c, i)) {
         /* family and model not known: said so */
     } else if (amd && c->family >= 0x19 && c->brand_err != 0) {
         cpuid_unknown(c, i, c->brand_leaf, c->brand_err); /* EPYC or not: the brand says */
+    } else if (amd && part != NULL && strstr(c->brand, "EPYC") != NULL) {
+        set(c, i, CVMA_HOST_PASS, NULL, "%s (%s: family 0x%" PRIx32 " model 0x%" PRIx32 ")",
+            c->brand, part, c->family, c->model);
     } else if (amd && c->family >= 0x19 && strstr(c->brand, "EPYC") != NULL) {
-        set(c, i, CVMA_HOST_PASS, NULL, "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand,
-            c->family, c->model);
+        /* an EPYC of a family with SEV-SNP parts, but not a model known to have it (the AM5
+         * EPYC 4004, family 19h model 61h, has none; a newer server model is not listed yet) */
+        set(c, i, CVMA_HOST_UNKNOWN,
+            "not a known SEV-SNP part (EPYC 7003, 8004, 9004, 9005); AM5 EPYC 4004/4005 have no "
+            "SEV-SNP: check AMD's specification of this processor",
+            "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")", c->brand, c->family, c->model);
     } else {
         set(c, i, CVMA_HOST_FAIL, "SEV-SNP needs an EPYC 7003 (Milan) or newer server processor",
             "%s (family 0x%" PRIx32 " model 0x%" PRIx32 ")",

@@ -32,6 +32,7 @@
 #include "crypto/jws.h"
 #include "result/ear.h"
 #include "result/result.h"
+#include "server/conns.h"
 #include "server/metrics.h"
 #include "server/pubkey.h"
 #include "server/redis_pool.h"
@@ -46,31 +47,9 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
-/*
- * One connection, for the time limits on a request's header and body (sweep_slow).
- * libmicrohttpd 0.9.75 closes a connection that stays silent for --timeout, but not one that
- * trickles its header a byte at a time: the sweep closes a connection that has not sent a whole
- * request header within --timeout (and a little more, so that a merely idle one is left to
- * libmicrohttpd) of its start or of its previous request's end. The header's own size is
- * bounded by libmicrohttpd's memory pool. A body must be whole within --timeout of its header:
- * upload_part sees the bytes of the body itself, but a chunked body's framing (chunk-size
- * digits, chunk extensions, trailer fields) never reaches it, so the sweep also closes a
- * connection whose body is still awaited past its deadline.
- */
-struct conn {
-    struct conn *prev, *next; /* in server.conns, under conns_lock */
-    int fd;
-    bool shut;               /* shut down by the sweep (under conns_lock) */
-    bool cut;                /* to be shut down by this sweep (under conns_lock) */
-    atomic_llong since_ms;   /* CLOCK_MONOTONIC: the connection's start or last request's end */
-    atomic_bool in_request;  /* from a request's whole header to its completion */
-    atomic_llong body_by_ms; /* CLOCK_MONOTONIC: when the request's body is due; 0: none due */
-};
-
 struct server {
     struct cvma_verifier *v;
-    pthread_mutex_t conns_lock;
-    struct conn *conns;
+    struct cvma_conns conns; /* the time limits on a request's header and body */
     struct cvma_server_config cfg;
     struct cvma_spent *spent;
     struct cvma_metrics *metrics;
@@ -861,102 +840,25 @@ static bool framing_refused(struct MHD_Connection *c, const char *version, const
     return false;
 }
 
-/* The connection's entry (NULL when it has none: made before the notification, or closed). */
-static struct conn *conn_of(struct MHD_Connection *c)
+/* Counted and logged before the connections end (cvma_conns_sweep calls it first): a client
+ * that sees its connection closed and then asks /metrics finds it counted. */
+static void count_slow(void *arg, unsigned n)
 {
-    const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci != NULL ? ci->socket_context : NULL;
+    struct server *s = arg;
+    cvma_metrics_slow_clients(s->metrics, n);
+    logf_req(NULL,
+             "%u connection(s) closed unanswered: no whole request header within %u s "
+             "(client time-out)",
+             n, s->cfg.timeout);
 }
 
-/* MHD_OPTION_NOTIFY_CONNECTION: a connection's entry is made when it starts and freed when it
- * closes; libmicrohttpd closes the descriptor only after this notification, so the sweep,
- * under the same lock, never shuts down a descriptor that is closed or reused. */
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    struct server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct conn *k = ci != NULL ? calloc(1, sizeof *k) : NULL;
-        if (k == NULL) {
-            /* not tracked, so not served: its header would have no time limit */
-            if (ci != NULL) {
-                shutdown(ci->connect_fd, SHUT_RDWR);
-            }
-            logf_req(NULL, "out of memory: a new connection is closed");
-            return;
-        }
-        k->fd = ci->connect_fd;
-        atomic_init(&k->since_ms, cvma_monotonic_ms());
-        atomic_init(&k->in_request, false);
-        atomic_init(&k->body_by_ms, 0);
-        pthread_mutex_lock(&s->conns_lock);
-        k->next = s->conns;
-        if (s->conns != NULL) {
-            s->conns->prev = k;
-        }
-        s->conns = k;
-        pthread_mutex_unlock(&s->conns_lock);
-        *socket_context = k;
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL) {
-        struct conn *k = *socket_context;
-        pthread_mutex_lock(&s->conns_lock);
-        if (k->prev != NULL) {
-            k->prev->next = k->next;
-        } else {
-            s->conns = k->next;
-        }
-        if (k->next != NULL) {
-            k->next->prev = k->prev;
-        }
-        pthread_mutex_unlock(&s->conns_lock);
-        *socket_context = NULL;
-        free(k);
-    }
-}
-
-/* Shuts down the connections that have not sent a whole request header within --timeout and
- * 2 s of their start or previous request's end (the 2 s leave a silent one to libmicrohttpd's
- * idle time-out, which comes first), and those whose request's body is past its deadline
- * (--timeout after its header: a chunked body can trickle framing that never reaches
- * upload_part, each byte resetting libmicrohttpd's idle time-out); libmicrohttpd then sees
- * them end and closes them (a late body is logged and counted by on_completed, as its
- * request's). Run once a second by the main thread. */
+/* Shuts down the connections past their header or body limit (server/conns.h: a header within
+ * --timeout and 2 s, a body within --timeout of its header); libmicrohttpd then sees them end
+ * and closes them (a late body is logged and counted by on_completed, as its request's). Run
+ * once a second by the main thread. */
 static void sweep_slow(struct server *s)
 {
-    long long now = cvma_monotonic_ms(), limit = ((long long)s->cfg.timeout + 2) * 1000;
-    unsigned n = 0;
-    bool any = false;
-    pthread_mutex_lock(&s->conns_lock);
-    for (struct conn *k = s->conns; k != NULL; k = k->next) {
-        long long due = atomic_load(&k->body_by_ms);
-        bool slow_header =
-                !k->shut && !atomic_load(&k->in_request) && now - atomic_load(&k->since_ms) > limit;
-        bool slow_body = !k->shut && due != 0 && now > due;
-        k->cut = slow_header || slow_body;
-        n += slow_header;
-        any = any || k->cut;
-    }
-    if (n > 0) {
-        /* Counted and logged before the connections end: a client that sees its connection
-         * closed and then asks /metrics finds it counted. */
-        cvma_metrics_slow_clients(s->metrics, n);
-        logf_req(NULL,
-                 "%u connection(s) closed unanswered: no whole request header within %u s "
-                 "(client time-out)",
-                 n, s->cfg.timeout);
-    }
-    if (any) {
-        for (struct conn *k = s->conns; k != NULL; k = k->next) {
-            if (k->cut) {
-                shutdown(k->fd, SHUT_RDWR);
-                k->shut = true;
-            }
-        }
-    }
-    pthread_mutex_unlock(&s->conns_lock);
+    (void)cvma_conns_sweep(&s->conns, count_slow, s);
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -970,10 +872,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
             return MHD_NO;
         }
         clock_gettime(CLOCK_MONOTONIC, &r->start);
-        struct conn *k = conn_of(c);
-        if (k != NULL) {
-            atomic_store(&k->in_request, true); /* its header is whole: out of the sweep's way */
-        }
+        cvma_conns_header_done(c); /* its header is whole: out of the sweep's way */
         snprintf(r->rid, sizeof r->rid, "%s%08llx", s->rid_prefix,
                  (unsigned long long)(atomic_fetch_add(&s->rid_next, 1) & 0xffffffffu));
         /* named now, so that a request ended before dispatch is logged and counted as one */
@@ -1007,10 +906,8 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
             return send_error(c, r, 413, "BODY_TOO_LARGE",
                               "the body is over the limit of %zu bytes", s->cfg.max_body);
         }
-        if (k != NULL) {
-            /* the body is due --timeout from now, however it trickles in (sweep_slow) */
-            atomic_store(&k->body_by_ms, ms_of(&r->start) + (long long)s->cfg.timeout * 1000);
-        }
+        /* the body is due --timeout from now, however it trickles in (sweep_slow) */
+        cvma_conns_body_due(c, ms_of(&r->start) + (long long)s->cfg.timeout * 1000);
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -1023,10 +920,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     }
     /* The body is whole: what follows (a verification) is not counted against it. Cleared
      * before the check, so the sweep cuts no request this check lets through. */
-    struct conn *k = conn_of(c);
-    if (k != NULL) {
-        atomic_store(&k->body_by_ms, 0);
-    }
+    cvma_conns_body_done(c);
     if (elapsed(&r->start) > (double)s->cfg.timeout) {
         r->timed_out = true; /* its last bytes came late (a chunked body's framing, say) */
         return MHD_NO;       /* on_completed logs the client time-out */
@@ -1055,15 +949,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     }
     double secs = elapsed(&r->start);
-    struct conn *k = conn_of(c);
-    bool body_late = false; /* ended with its body still due past its deadline (sweep_slow) */
-    if (k != NULL) {
-        long long due = atomic_exchange(&k->body_by_ms, 0);
-        body_late = due != 0 && cvma_monotonic_ms() > due;
-        /* the next request's header has --timeout from now */
-        atomic_store(&k->since_ms, cvma_monotonic_ms());
-        atomic_store(&k->in_request, false);
-    }
+    /* ended with its body still due past its deadline (sweep_slow); the next request's header
+     * has --timeout from now */
+    bool body_late = cvma_conns_request_end(c);
     /* An answer queued while the service had given none is libmicrohttpd's own, for a request
      * it refused after on_request had seen it (a chunk size it cannot hold: 413); it ends the
      * request "with error". Not the client's abort; and not counted, as its other answers. */
@@ -1173,7 +1061,6 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
      * is an error to handle, not a signal that ends the service. */
     signal(SIGPIPE, SIG_IGN);
     memset(&s, 0, sizeof s);
-    pthread_mutex_init(&s.conns_lock, NULL);
     atomic_store(&draining, false);
     s.v = v;
     s.cfg = *cfg;
@@ -1187,6 +1074,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     s.cfg.token_ttl = s.cfg.token_ttl > 0 ? s.cfg.token_ttl : 300;
     s.cfg.drain = s.cfg.drain != 0 ? s.cfg.drain : 30;
     s.cfg.per_ip_connections = s.cfg.per_ip_connections != 0 ? s.cfg.per_ip_connections : 64;
+    cvma_conns_init(&s.conns, s.cfg.timeout, "cvmattest serve: request_id=-");
     if (s.cfg.nonce_key.len == 0) {
         s.cfg.nonce_key.len = 32;
         if (RAND_bytes(s.cfg.nonce_key.key, 32) != 1) {
@@ -1303,8 +1191,9 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
             (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-            &s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)CVMA_SERVE_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            &s, MHD_OPTION_NOTIFY_CONNECTION, cvma_conns_notify, &s.conns,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CVMA_SERVE_CONNECTIONS_MAX,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             s.cfg.per_ip_connections < 0 ? 0u : (unsigned int)s.cfg.per_ip_connections,
             MHD_OPTION_ARRAY, cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (d == NULL) {
@@ -1380,6 +1269,6 @@ out:
     free(cert_s);
     cvma_str_free_secret(key_s);                               /* the TLS private key */
     OPENSSL_cleanse(&s.cfg.nonce_key, sizeof s.cfg.nonce_key); /* who has it can mint nonces */
-    pthread_mutex_destroy(&s.conns_lock);
+    cvma_conns_cleanup(&s.conns);
     return rc;
 }

@@ -204,6 +204,34 @@ rc=$?
 [ $rc -eq 1 ] && grep -q '^neither SEV-SNP nor TDX is available on this host:' "$T/turin-smee.txt" &&
     ok "Turin host without SMEE: not ready, exit 1" || fail "Turin host without SMEE: exit $rc, want 1"
 
+# snp.cpu.generation: the EPYC server models with SEV-SNP pass, another EPYC of family 19h
+# (the AM5 EPYC 4004, model 61h, which has no SEV-SNP) is not taken for one: unknown
+part() { # tree leaf1-EAX brand
+    cp -R "$T/snp" "$T/$1"
+    echo "$2 00000000 00000000 00000000" >"$T/$1/cvmattest-cpuid/0x00000001"
+    python3 - "$T/$1/cvmattest-cpuid" "$3" <<'PY'
+import struct, sys
+raw = sys.argv[2].encode().ljust(48, b"\0")
+for i in range(3):
+    open("%s/0x%08x" % (sys.argv[1], 0x80000002 + i), "w").write(
+        "%08x %08x %08x %08x\n" % struct.unpack("<IIII", raw[16 * i:16 * i + 16]))
+PY
+    $CVM host-check --root "$T/$1" --json --pccs-url none >"$T/$1.json"
+}
+part epyc4004 00A60F12 "AMD EPYC 4584PX 16-Core Processor"
+g=$(state "$T/epyc4004.json" snp.cpu.generation)
+[ "$g" = unknown ] && hint "$T/epyc4004.json" snp.cpu.generation | grep -q '4004' &&
+    ok "EPYC 4004 (family 19h model 61h): snp.cpu.generation unknown" ||
+    fail "EPYC 4004 (family 19h model 61h): snp.cpu.generation $g, want unknown"
+part bergamo 00AA0F01 "AMD EPYC 9754 128-Core Processor"
+g=$(state "$T/bergamo.json" snp.cpu.generation)
+[ "$g" = pass ] && ok "Bergamo (family 19h model A0h): snp.cpu.generation pass" ||
+    fail "Bergamo (family 19h model A0h): snp.cpu.generation $g, want pass"
+part tr7000 00A10F81 "AMD Ryzen Threadripper PRO 7995WX 96-Cores"
+g=$(state "$T/tr7000.json" snp.cpu.generation)
+[ "$g" = fail ] && ok "Threadripper 7000 (family 19h model 18h, no EPYC brand): fail" ||
+    fail "Threadripper 7000: snp.cpu.generation $g, want fail"
+
 # --- TDX attestation readiness: PCCS reachable or not ---
 python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 60 >"$T/pcs.port" &
 PCS_PID=$!

@@ -125,6 +125,10 @@ has "$T/r2.proof" "^c2sp.org/tlog-proof@v1$"
 has "$T/r2.proof" "^index 1$"
 $CVM registry log prove --log "$L" --from 2 >"$T/cons.json"; check "prove consistency" 0 $?
 has "$T/cons.json" '"old_size": 2'
+# from 0: a new witness's size (docs/registry.md "Running the log" step 3), the empty proof
+$CVM registry log prove --log "$L" --from 0 >"$T/cons0.json"; check "prove consistency from 0" 0 $?
+has "$T/cons0.json" '"old_size": 0'
+has "$T/cons0.json" '"hashes": \[\]'
 $CVM registry log prove --log "$L" --registry "$T/o9.jws" >/dev/null 2>&1; check "prove: not in the log" 1 $?
 
 # check: the monitor reports the fleet changes.
@@ -165,6 +169,10 @@ has "$T/np.err" "last cosigned size is 1"
 has "$T/np.err" "give --proof from that size"
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/c13.json" "$L/checkpoint" >"$T/cs3"
 check "witness cosigns with a consistency proof" 0 $?
+# a new witness, given the proof from 0, cosigns
+$CVM witness cosign --state "$T/w0state" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" --proof "$T/cons0.json" "$L/checkpoint" >"$T/cs0"
+check "a new witness cosigns with the proof from 0" 0 $?
+has "$T/cs0" "^— witness.example/w1 "
 # A smaller checkpoint than the one cosigned: no proof can help, so none is asked for.
 $CVM witness cosign --state "$WS" --key "$T/w1.key" --log-vkey "$T/acmelog.vkey" "$T/cp1" 2>"$T/sm.err" >/dev/null
 check "witness refuses a smaller checkpoint" 1 $?

@@ -12,6 +12,7 @@ trap 'rm -rf "$T"' EXIT INT TERM
 fails=0
 check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks '$2'"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
+hasnt() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has '$2'"; head -c 1500 "$1"; echo; fails=$((fails + 1)); fi; }
 
 chip=$(printf '5a%.0s' $(seq 64))
 $CVM registry keygen --out "$T/cloud" >/dev/null || exit 1
@@ -31,6 +32,7 @@ F="$T/F"; for r in r1 r2 r5 r9; do ap "$F" $r; done; cp -r "$F" "$T/F4"; ap "$F"
 S="$T/state"
 serve() { rm -rf "$T/pub" && cp -r "$1" "$T/pub"; } # what the log's host serves now
 mon() { $CVM registry log check --log "$T/pub" --vkey "$T/log.vkey" --provider cloud="$T/cloud.pub" --quiet "$@"; }
+monv() { $CVM registry log check --log "$T/pub" --vkey "$T/log.vkey" --provider cloud="$T/cloud.pub" "$@"; } # with the change lines
 
 serve "$T/L3"
 mon --state "$S" >"$T/o1"; check "first run: stored" 0 $?
@@ -62,13 +64,21 @@ has "$T/e5" "SPLIT VIEW"
 has "$T/e5" "the first 4 entries of its checkpoint of size 5 do not hash"
 ls "$S" | grep -q '^tlog-conflict\..*\.5\..*\.consistency$' ||
     { echo "FAIL: the consistency proof not kept"; fails=$((fails + 1)); }
+# A log refused by the state check prints none of its change lines (stdout carries the changes
+# of an accepted log only).
+monv --state "$S" >"$T/o5v" 2>/dev/null; check "rewritten and grown, with the change lines" 1 $?
+hasnt "$T/o5v" "^version "
 # A smaller checkpoint than the one verified: refused, not stored.
 serve "$T/L3"
 mon --state "$S" >/dev/null 2>"$T/e6"; check "a smaller checkpoint" 1 $?
 has "$T/e6" "size 4 was verified before"
+monv --state "$S" >"$T/o6v" 2>/dev/null; check "a smaller checkpoint, with the change lines" 1 $?
+hasnt "$T/o6v" "^version "
 serve "$T/L4"
 mon --state "$S" >"$T/o7"; check "size 4 still the one kept" 0 $?
 has "$T/o7" "the checkpoint verified before"
+monv --state "$S" >"$T/o7v"; check "size 4 again, with the change lines" 0 $?
+has "$T/o7v" "^version 1: + amd chip_id"
 # A state directory others can write is not used.
 mkdir "$T/open" && chmod 777 "$T/open"
 mon --state "$T/open" >/dev/null 2>"$T/e8"; check "a state directory others can write" 2 $?
