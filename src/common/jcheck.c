@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/jscan.h"
 #include "common/jstr.h"
+#include "common/siphash.h"
 #include "common/util.h"
 
 #define MAX_DEPTH 2048u /* jansson's JSON_PARSER_MAX_DEPTH (jansson_private.h) */
@@ -51,33 +53,27 @@ struct state {
     struct scratch key, other;
 };
 
-/* The hash seed: secret per process, so that a text cannot be made of names that share a
- * chain (which would make the duplicate check quadratic). */
-static uint32_t seed;
-static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+/* The hash key: secret per process, so that a text cannot be made of names that share a
+ * chain (which would make the duplicate check quadratic): SipHash under a random key
+ * (common/siphash.h), where an unkeyed or merely seeded hash (FNV, murmur) has collisions
+ * that hold whatever the seed. */
+static uint8_t hash_key[16];
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void seed_init(void)
+static void key_init(void)
 {
-    uint32_t s = 0;
-    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
-        s = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)&s;
+    if (getrandom(hash_key, sizeof hash_key, GRND_NONBLOCK) != (ssize_t)sizeof hash_key) {
+        /* Only before the kernel's pool is ready (early boot): weaker, still per process. */
+        uint64_t a = (uint64_t)time(NULL), b = (uint64_t)(uintptr_t)&a ^ (uint64_t)getpid();
+        memcpy(hash_key, &a, 8);
+        memcpy(hash_key + 8, &b, 8);
     }
-    seed = s;
 }
 
 static uint32_t hash(const char *k, size_t n, size_t depth)
 {
-    uint32_t h = 2166136261u ^ seed; /* FNV-1a, then murmur3's finaliser */
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ (uint8_t)k[i]) * 16777619u;
-    }
-    h ^= (uint32_t)depth * 0x9E3779B1u;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
+    uint64_t h = cvma_siphash24(hash_key, k, n) + (uint64_t)depth * 0x9E3779B97F4A7C15u;
+    return (uint32_t)(h ^ h >> 32);
 }
 
 static bool reserve(struct scratch *b, size_t n)
@@ -340,7 +336,7 @@ enum cvma_jcheck_result cvma_jcheck(const uint8_t *p, size_t len, struct cvma_jc
         snprintf(c->text, sizeof c->text, "a text of 4 GiB or more");
         return CVMA_JCHECK_TOO_MANY;
     }
-    (void)pthread_once(&seed_once, seed_init);
+    (void)pthread_once(&key_once, key_init);
     cvma_jscan_skip_ws(&t.s);
     if (cvma_jscan_at_end(&t.s) || (cvma_jscan_peek(&t.s) != '{' && cvma_jscan_peek(&t.s) != '[')) {
         r = fail(c, &t, "'[' or '{' expected");
