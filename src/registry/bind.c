@@ -290,7 +290,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     struct platform plat;
     struct cvma_cache cache = {0};
     bool have_cache = false, failed = false, undecided = false;
-    bool *valid = NULL, conflict = false;
+    bool *valid = NULL, *skipped = NULL, conflict = false;
     struct claim *claims = NULL; /* step 2: one a registry, by index; step 3: one a lookup */
     size_t n_claims = 0;
     char(*zones)[CVMA_REG_LABEL_VALUE_MAX + 1] = NULL; /* each lookup registry's answer */
@@ -310,7 +310,8 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
         goto out; /* not "no state directory": that would only warn */
     }
     have_cache = cst == CVMA_OK;
-    if (rs->n_regs > 0 && (valid = calloc(rs->n_regs, sizeof *valid)) == NULL) {
+    if (rs->n_regs > 0 && ((valid = calloc(rs->n_regs, sizeof *valid)) == NULL ||
+                           (skipped = calloc(rs->n_regs, sizeof *skipped)) == NULL)) {
         goto out;
     }
     if (rs->n_regs + rs->n_lookups > 0 &&
@@ -346,6 +347,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             append(unavailable, sizeof unavailable, "%s%s: %s", unavailable[0] ? "; " : "",
                    it->origin, detail);
             undecided = true;
+            skipped[i] = true;
             continue;
         }
         if (lst != CVMA_OK) {
@@ -378,6 +380,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
             append(unavailable, sizeof unavailable, "%s%s: rollback state: %s",
                    unavailable[0] ? "; " : "", it->origin, detail);
             undecided = true;
+            skipped[i] = true;
             continue;
         }
         valid[i] = true;
@@ -404,6 +407,28 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                         b->version, rs->regs[j].origin);
             valid[i] = false;
             failed = true;
+        }
+    }
+    /* A registry not used only because its log or rollback state could not be checked
+     * (skipped: its signature and time passed) still supersedes an older one of its provider:
+     * were it ignored, an older registry could list a platform the newer one removed whenever
+     * the log or the store is out of reach. The older one is not used either: undecided, as
+     * the newer one is. */
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        for (size_t j = 0; valid[i] && j < rs->n_regs; j++) {
+            const struct cvma_registry *a = &rs->regs[i].reg, *b = &rs->regs[j].reg;
+            if (!skipped[j] || strcmp(a->provider, b->provider) != 0 || b->version < a->version ||
+                (b->version == a->version && memcmp(a->merkle_root, b->merkle_root, 32) == 0)) {
+                continue;
+            }
+            append(unavailable, sizeof unavailable,
+                   "%s%s: not used: provider %s version %" PRIu64 " is %s version %" PRIu64
+                   " given in %s, which could not be checked",
+                   unavailable[0] ? "; " : "", rs->regs[i].origin, a->provider, a->version,
+                   b->version > a->version ? "older than" : "another registry under", b->version,
+                   rs->regs[j].origin);
+            valid[i] = false;
+            undecided = true;
         }
     }
 
@@ -617,6 +642,7 @@ out:
     free(zones);
     free(claims);
     free(valid);
+    free(skipped);
     cvma_cache_cleanup(&cache);
     return st;
 }

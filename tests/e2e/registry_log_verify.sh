@@ -323,6 +323,40 @@ v u $W12 --log-proof "$T/p1-12" --policy "$T/needlog.json" >"$T/o16"
 check "policy registry_log_required, in the witnessed log: accepted" 0 $?
 if grep -q POLICY_REGISTRY_LOG_REQUIRED "$T/o16"; then echo "FAIL log-checked binding named"; fails=$((fails + 1)); fi
 
+# A newer registry left undecided for want of its log's tiles still supersedes an older one
+# given beside it: version 2 drops the platform version 1 lists (log D: version 1 proven at
+# size 1, seen first; version 2 at size 2; each checkpoint cosigned by w1). With the tiles out of reach, undecided (exit 3), never
+# bound by the older list; with them, the older one is the rollback it is (exit 1).
+printf 'amd chip_id %s region=eu-1\n' "$(printf '6b%.0s' $(seq 64))" >"$T/fleet-d.txt"
+$CVM registry build --provider cloud --key "$T/cloud.key" --entries "$T/fleet-d.txt" --version 2 \
+    --valid-days 30 --out "$T/r2d.jws" >/dev/null || exit 1
+D="$T/D"
+ap "$D" r1; cp "$D/checkpoint" "$T/D1"
+$CVM registry log prove --log "$D" --registry "$T/r1.jws" --tlog-proof >"$T/p-D1"
+ap "$D" r2d; cp "$D/checkpoint" "$T/D2"
+$CVM registry log prove --log "$D" --registry "$T/r2d.jws" --tlog-proof >"$T/p-D2r2"
+cw D1 "$T/D1" "$T/p-D1"
+$CVM witness cosign --state "$T/wf-D2" --key "$T/w1.key" --log-vkey "$T/log.vkey" "$T/D2" >"$T/cw-D2" || exit 1
+cat "$T/p-D2r2" "$T/cw-D2" >"$T/p-D2r2.w"
+v dd $W1 --log-proof "$T/p-D1.w" >/dev/null; check "size 1 of log D seen" 0 $?
+for url in "$T/nonexistent" "$D"; do
+    $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
+        --cache-dir "$T/cache-dd" --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" \
+        --registry "$T/r2d.jws" --log-vkey cloud="$T/log.vkey" $W1 --log-proof "$T/p-D1.w" \
+        --log-proof "$T/p-D2r2.w" --log-url cloud="$url" --json >"$T/o-dd"
+    rc=$?
+    if [ "$url" = "$D" ]; then
+        check "an older registry beside a newer one, the log's tiles had: refused" 1 $rc
+        has "$T/o-dd" REGISTRY_ROLLBACK
+    else
+        check "an older registry beside a newer one whose log is out of reach: undecided" 3 $rc
+        has "$T/o-dd" "r1.jws: not used: provider cloud version 1 is older than version 2"
+    fi
+    if grep -q '"provider": "cloud"' "$T/o-dd"; then
+        echo "FAIL: the older registry bound the platform ($url)"; fails=$((fails + 1))
+    fi
+done
+
 $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" --offline \
     --provider cloud="$T/cloud.pub" --registry "$T/r1.jws" --log-proof "$T/p1-12" >/dev/null 2>"$T/u.err"
 check "--log-proof without --log-vkey" 2 $?

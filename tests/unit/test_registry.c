@@ -1509,7 +1509,8 @@ static void test_bind_rollback_store_unavailable_is_undecided(void **state)
  * highest version recorded and its root. */
 struct fake_store {
     bool down;
-    uint64_t version; /* 0: none recorded */
+    uint64_t down_from; /* not 0: down for this version and above only */
+    uint64_t version;   /* 0: none recorded */
     uint8_t root[32];
 };
 
@@ -1519,7 +1520,7 @@ static enum cvma_store_answer store_fake(void *arg, const char *provider, uint64
 {
     struct fake_store *fs = arg;
     (void)provider;
-    if (fs->down) {
+    if (fs->down || (fs->down_from != 0 && version >= fs->down_from)) {
         snprintf(err, err_len, "down for the test");
         return CVMA_STORE_UNAVAILABLE;
     }
@@ -1612,6 +1613,40 @@ static void test_bind_rollback_store_refusal_is_not_recorded_locally(void **stat
     free(v6);
     free(v7a);
     free(v7b);
+}
+
+/* A newer registry not used because its rollback state could not be checked (the store does
+ * not answer for it) still supersedes an older one given beside it, in either order: the older
+ * one, which lists the platform the newer one dropped, binds nothing and the result is
+ * undecided, never bound by the older list. */
+static void test_bind_unchecked_newer_registry_still_supersedes_an_older_one(void **state)
+{
+    struct bfx f;
+    struct fake_store fs;
+    struct cvma_state_store st = {.arg = &fs, .registry_seen = store_fake};
+    static const char dropped[] = "amd chip_id " CHIP_OTHER " region=eu-2\n";
+    (void)state;
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL); /* lists CHIP_A */
+    char *v2 =
+            build_reg(g_key256, "acme", 2, (int64_t)g_now - 100, 86400, true, dropped, NULL, NULL);
+
+    for (int order = 0; order < 2; order++) {
+        memset(&fs, 0, sizeof fs);
+        fs.down_from = 2;
+        bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+        f.o.store = &st;
+        add_provider(&f, "acme", g_key256);
+        add_reg(&f, order == 0 ? v1 : v2, order == 0 ? "v1.jws" : "v2.jws");
+        add_reg(&f, order == 0 ? v2 : v1, order == 0 ? "v2.jws" : "v1.jws");
+        assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+        assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+        TU_ASSERT_DETAIL(&f.res.verdict, CVMA_R_REGISTRY_UNAVAILABLE,
+                         "v1.jws: not used: provider acme version 1 is older than version 2");
+        assert_string_equal(f.res.platform.provider, "");
+        bfx_cleanup(&f);
+    }
+    free(v1);
+    free(v2);
 }
 
 static void test_bind_rollback_state_never_follows_a_symlink(void **state)
@@ -2479,6 +2514,7 @@ int main(void)
             cmocka_unit_test(test_bind_older_registry_given_before_newer_is_rollback),
             cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
             cmocka_unit_test(test_bind_rollback_store_refusal_is_not_recorded_locally),
+            cmocka_unit_test(test_bind_unchecked_newer_registry_still_supersedes_an_older_one),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_rollback_empty_state_is_not_a_first_use),
             cmocka_unit_test(test_bind_rollback_waits_for_an_older_writer),
