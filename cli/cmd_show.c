@@ -138,6 +138,14 @@ int cvma_cmd_show(int argc, char **argv)
     if (kind == NULL) {
         kind = ev->kind;
     }
+    if (ev->kind_named && kind != ev->kind) {
+        /* as verify refuses it (cvma_verify): the bundle says what its evidence is */
+        cvma_cli_err("cvmattest show: the bundle says its evidence is of kind '%s', and --tee "
+                     "names kind '%s': they disagree\n",
+                     ev->kind->name, kind->name);
+        cvma_evidence_free(ev);
+        return 2;
+    }
     struct cvma_span b = cvma_evidence_bytes(ev);
     cvma_verdict_init(&v);
     if (kind == NULL && cvma_eventlog_detect(b.p, b.len)) {

@@ -98,7 +98,8 @@ run $CVM collateral fetch "$T/s/report.bin" --out ''; check "collateral fetch --
 has "$T/err" "collateral fetch: --out needs a value" "collateral fetch --out '' is named"
 # bytes that are no evidence do not parse (exit 1, as verify); a malformed bundle is unreadable
 # input (exit 2, as verify); another kind has nothing to fetch (exit 2)
-head -c 100 /dev/urandom >"$T/junk.bin"
+# (fixed bytes, none of them text: random ones began with '{' now and then, a bundle)
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(0x80, 0xe4)))' >"$T/junk.bin"
 run $CVM collateral fetch "$T/junk.bin" --out "$T/cfj"; check "collateral fetch of bytes that are no evidence" 1 $rc
 has "$T/err" "does not parse as evidence" "collateral fetch: no evidence is said"
 printf '{"x": 1}' >"$T/notbundle.json"
@@ -294,6 +295,10 @@ has "$T/out" "SEV-SNP" "show hex text names the report"
     has "$T/err" "the bundle says its evidence is of kind 'sev-snp', and the request names kind 'tdx'" \
         "--tee against the bundle's kind: both named"
     empty "$T/out" "--tee against the bundle's kind: no verdict"
+    run $CVM show "$T/s/bundle.json" --tee tdx; check "show --tee tdx on a sev-snp bundle" 2 $rc
+    has "$T/err" "the bundle says its evidence is of kind 'sev-snp', and --tee names kind 'tdx'" \
+        "show --tee against the bundle's kind: both named"
+    run $CVM show "$T/s/bundle.json" --tee snp; check "show --tee snp on a sev-snp bundle" 0 $rc
 }
 run $CVM show "$T/s/bundle.json" --json; check "show a bundle" 0 $rc
 has "$T/out" '"version"' "show a bundle prints the report's fields"
