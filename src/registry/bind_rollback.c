@@ -359,6 +359,21 @@ static enum rb_result refused_by_file(struct cvma_registry_set *rs,
     return RB_ROLLBACK;
 }
 
+/* r is below (or another registry under) the floor f this process already passed: refused,
+ * and the store raised to f should it have forgotten it. */
+static enum rb_result refuse_seen(const struct cvma_state_store *store, const struct rb_floor *f,
+                                  const struct cvma_registry *r, char *detail, size_t detail_len)
+{
+    raise_store(store, f);
+    cvma_errf(detail, detail_len,
+              "provider %s: registry version %" PRIu64 " %s version %" PRIu64
+              " this instance already saw",
+              r->provider, r->version,
+              r->version < f->version ? "is older than" : "has another merkle_root than",
+              f->version);
+    return RB_ROLLBACK;
+}
+
 enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
                                               const struct cvma_state_store *store, const char *dir,
                                               const struct cvma_registry *r, char *detail,
@@ -378,14 +393,7 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
     bool have = floor_get(rs, r->provider, &f);
     if (have && (r->version < f.version ||
                  (r->version == f.version && memcmp(f.root, r->merkle_root, 32) != 0))) {
-        raise_store(store, &f);
-        cvma_errf(detail, detail_len,
-                  "provider %s: registry version %" PRIu64 " %s version %" PRIu64
-                  " this instance already saw",
-                  r->provider, r->version,
-                  r->version < f.version ? "is older than" : "has another merkle_root than",
-                  f.version);
-        return RB_ROLLBACK;
+        return refuse_seen(store, &f, r, detail, detail_len);
     }
     /* 2. The state file, compared only: the first time this process sees the provider's
      * registry, when the version rises, and until the file could be written. With no cache
@@ -479,14 +487,7 @@ enum rb_result cvma_bind_rollback_check_store(struct cvma_registry_set *rs,
     if (was_above) {
         /* Another thread passed a higher registry (or another under this version) while the
          * store was asked: refused, as step 1 would refuse it now. */
-        raise_store(store, &f);
-        cvma_errf(detail, detail_len,
-                  "provider %s: registry version %" PRIu64 " %s version %" PRIu64
-                  " this instance already saw",
-                  r->provider, r->version,
-                  r->version < f.version ? "is older than" : "has another merkle_root than",
-                  f.version);
-        return RB_ROLLBACK;
+        return refuse_seen(store, &f, r, detail, detail_len);
     }
     if (local != RB_OK) {
         cvma_errf(detail, detail_len,
