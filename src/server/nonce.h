@@ -115,8 +115,9 @@ enum cvma_spend cvma_spent_end(struct cvma_spend_op *op);
 /* Pings the store (healthz): true when usable. */
 bool cvma_spent_healthy(struct cvma_spent *s);
 
-/* With Redis: whether it refused the password (or wants one and none is configured), with
- * Redis's words in why; asked after cvma_spent_healthy answered false. */
+/* With Redis: whether it refused the password (or wants one and none is configured), or the
+ * URL's database ("SELECT DB: " first), with Redis's words in why; asked after
+ * cvma_spent_healthy answered false. */
 bool cvma_spent_auth_refused(struct cvma_spent *s, char *why, size_t why_len);
 /* With rediss://: whether the TLS handshake with Redis failed once its port answered
  * (redis_pool.h, cvma_redis_pool_tls_failed), with why; asked as cvma_spent_auth_refused. */

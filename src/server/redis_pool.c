@@ -63,7 +63,8 @@ struct cvma_redis_pool {
     char user[CVMA_REDIS_USER_MAX]; /* "": AUTH with the password alone */
     char *password;                 /* NULL: no AUTH */
     SSL_CTX *tls;                   /* rediss://; NULL: plain TCP */
-    char name[CVMA_REDIS_HOST_MAX + 8];
+    /* HOST:PORT, [HOST]:PORT for an IPv6 address */
+    char name[CVMA_REDIS_HOST_MAX + 10];
     struct cvma_redis_conn *idle[CVMA_REDIS_POOL_IDLE]; /* under lock */
     size_t n_idle;
     char auth_refused[160]; /* under lock: Redis's words when the last connection was refused */
@@ -109,14 +110,41 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
         user[ul] = '\0';
         p = at + 1;
     }
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
-        cvma_errf(err, err_len, "--redis '%s': no host", url);
-        return false;
+    if (*p == '[') {
+        /* RFC 3986 3.2.2 IP-literal: an IPv6 address in brackets, kept without them (to
+         * connect to, and for the TLS certificate's IP address check). No IPvFuture, no zone. */
+        const char *close = strchr(p, ']');
+        size_t hl = close != NULL ? (size_t)(close - p - 1) : 0;
+        unsigned char ip6[16];
+        if (close == NULL || hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
+            cvma_errf(err, err_len, "--redis '%s': a host in brackets is an IPv6 address, [V6]",
+                      url);
+            return false;
+        }
+        memcpy(host, p + 1, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET6, host, ip6) != 1) {
+            cvma_errf(err, err_len, "--redis '%s': '%s' in brackets is no IPv6 address", url, host);
+            host[0] = '\0';
+            return false;
+        }
+        p = close + 1;
+        if (*p != '\0' && *p != ':' && *p != '/') {
+            cvma_errf(err, err_len, "--redis '%s': ']' is followed by ':PORT', '/DB' or the end",
+                      url);
+            host[0] = '\0';
+            return false;
+        }
+    } else {
+        size_t hl = strcspn(p, ":/");
+        if (hl == 0 || hl >= (size_t)CVMA_REDIS_HOST_MAX) {
+            cvma_errf(err, err_len, "--redis '%s': no host", url);
+            return false;
+        }
+        memcpy(host, p, hl);
+        host[hl] = '\0';
+        p += hl;
     }
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    p += hl;
     *port = 6379;
     *db = 0;
     uint64_t v;
@@ -293,7 +321,9 @@ struct cvma_redis_pool *cvma_redis_pool_new(const char *url, const struct cvma_r
         free(p);
         return NULL;
     }
-    snprintf(p->name, sizeof p->name, "%s:%d", p->host, p->port);
+    /* an IPv6 address in brackets, as in the URL, so its port reads apart from it */
+    bool v6 = strchr(p->host, ':') != NULL;
+    snprintf(p->name, sizeof p->name, "%s%s%s:%d", v6 ? "[" : "", p->host, v6 ? "]" : "", p->port);
     pthread_mutex_init(&p->lock, NULL);
     return p;
 }
@@ -780,7 +810,17 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     if (p->db != 0) {
         redisReply *r = cvma_redis_command(c, "SELECT %d", p->db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-        cvma_redis_pool_note_reply(p, r);
+        if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+            strncmp(r->str, "NOAUTH", 6) != 0 && strncmp(r->str, "NOPERM", 6) != 0) {
+            /* Redis answers, but not with this database ("ERR DB index is out of range": the
+             * URL's /DB is not below its `databases`): a configuration to correct, not an
+             * outage to wait out, so noted as a refusal is, with Redis's words. */
+            char why[sizeof p->auth_refused];
+            snprintf(why, sizeof why, "SELECT %d: %s", p->db, r->str);
+            set_refused(p, why);
+        } else {
+            cvma_redis_pool_note_reply(p, r);
+        }
         if (r != NULL) {
             freeReplyObject(r);
         }

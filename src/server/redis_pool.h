@@ -13,7 +13,9 @@
 #include <stddef.h>
 
 /* Parses --redis redis[s]://[USER@]HOST[:PORT][/DB] (port 6379 and database 0 by default;
- * user "" when none: the password alone then, Redis's `requirepass`; *tls true for rediss://);
+ * user "" when none: the password alone then, Redis's `requirepass`; *tls true for rediss://).
+ * HOST is a name, an IPv4 address or an IPv6 address in brackets (RFC 3986 IP-literal,
+ * "[::1]"), which host holds without them;
  * false with err when malformed. A password in the URL (USER:PASSWORD@) is refused: a command
  * line is readable by every local user, so it comes from a file (serve
  * --redis-password-file). */
@@ -83,13 +85,15 @@ struct redisReply *cvma_redis_command(struct cvma_redis_conn *c, const char *fmt
 /* Marks c broken (never reused), as an I/O error does. */
 void cvma_redis_conn_break(struct cvma_redis_conn *c);
 
-/* "HOST:PORT", for messages. */
+/* "HOST:PORT" ("[V6]:PORT"), for messages. */
 const char *cvma_redis_pool_name(const struct cvma_redis_pool *p);
 
 /* Whether Redis refused this pool's authentication: the last new connection's AUTH answered
  * with an error (a wrong password or user; cleared when a later one succeeds), or a reply
  * noted by cvma_redis_pool_note_reply was NOAUTH (Redis wants a password and none is
- * configured) or NOPERM (the ACL user may not run the command). true with Redis's own words in why.
+ * configured) or NOPERM (the ACL user may not run the command), or a new connection's SELECT
+ * of the URL's database had another error ("SELECT DB: " and Redis's words, "ERR DB index is
+ * out of range" say). true with Redis's own words in why.
  */
 bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t why_len);
 /* Records r when it is Redis's NOAUTH error, or NOPERM (an ACL user not allowed the command:

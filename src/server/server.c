@@ -267,10 +267,13 @@ static MHD_Result_t send_error(struct MHD_Connection *c, struct req *r, int stat
 /* ---- endpoints ---- */
 
 /* The URL's "size" arguments. libmicrohttpd gives one without '=' ("?size") a NULL value,
- * which MHD_lookup_connection_value cannot tell from no argument at all. */
+ * which MHD_lookup_connection_value cannot tell from no argument at all; and it would give the
+ * first of several, which a later one ("?size=32&size=64", "?size=64&size=") would then
+ * silently lose to. */
 struct size_arg {
     const char *value; /* the first "size" with a value; NULL: none */
     bool valueless;    /* a "size" without a value */
+    unsigned count;    /* "size" arguments, with a value or without */
 };
 
 /* MHD_get_connection_values over the URL's arguments: the "size" ones. */
@@ -282,6 +285,9 @@ static MHD_Result_t find_size(void *cls, enum MHD_ValueKind kind, const char *ke
     if (key == NULL || strcmp(key, "size") != 0) {
         return MHD_YES;
     }
+    if (a->count < 2) {
+        a->count++;
+    }
     if (value == NULL) {
         a->valueless = true;
     } else if (a->value == NULL) {
@@ -292,8 +298,12 @@ static MHD_Result_t find_size(void *cls, enum MHD_ValueKind kind, const char *ke
 
 static MHD_Result_t do_nonce(struct server *s, struct MHD_Connection *c, struct req *r)
 {
-    struct size_arg a = {NULL, false};
+    struct size_arg a = {NULL, false, 0};
     (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, find_size, &a);
+    if (a.count > 1) {
+        return send_error(c, r, 400, "BAD_NONCE_SIZE",
+                          "size is given twice or more: give it once, 32, 48 or 64");
+    }
     if (a.valueless) {
         return send_error(c, r, 400, "BAD_NONCE_SIZE",
                           "size has no value: it must be 32, 48 or 64");
@@ -1115,7 +1125,15 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     cvma_spent_set_margin(s.spent, s.cfg.nonce_ttl);
     char refused[600];
     bool answers = s.cfg.redis_url == NULL || cvma_spent_healthy(s.spent);
-    if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused)) {
+    if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused) &&
+        strncmp(refused, "SELECT ", 7) == 0) {
+        /* Redis answers but not with the URL's database: every nonce would be refused. */
+        cvma_errf(err, err_len,
+                  "redis %s refused the URL's database (%s): give a /DB below Redis's "
+                  "`databases` (docs/operations.md)",
+                  s.cfg.redis_url, refused);
+        goto out;
+    } else if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused)) {
         /* Redis answers but not to us: a configuration error, not an outage to wait out. */
         cvma_errf(err, err_len,
                   "redis %s refused %s (%s): check --redis-password-file and the user in "
@@ -1180,9 +1198,13 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                          MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                          (cert_s != NULL ? MHD_USE_TLS : 0);
+    /* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1): GnuTLS's defaults, which
+     * libmicrohttpd would otherwise take, still allow them. A GnuTLS that does not take the
+     * string stops the start (libmicrohttpd logs GnuTLS's words, then MHD_start_daemon fails). */
     struct MHD_OptionItem tls_opts[] = {
             {MHD_OPTION_HTTPS_MEM_CERT, 0, cert_s},
             {MHD_OPTION_HTTPS_MEM_KEY, 0, key_s},
+            {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CVMA_SERVE_TLS_PRIORITIES},
             {MHD_OPTION_END, 0, NULL},
     };
     /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. */
@@ -1195,10 +1217,15 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CVMA_SERVE_CONNECTIONS_MAX,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             s.cfg.per_ip_connections < 0 ? 0u : (unsigned int)s.cfg.per_ip_connections,
-            MHD_OPTION_ARRAY, cert_s != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+            MHD_OPTION_ARRAY,
+            cert_s != NULL ? tls_opts : &tls_opts[sizeof tls_opts / sizeof tls_opts[0] - 1],
+            MHD_OPTION_END);
     if (d == NULL) {
         cvma_errf(err, err_len, "cannot listen on %s%s", s.cfg.listen,
-                  cert_s != NULL ? " (or the TLS certificate and key are unusable)" : "");
+                  cert_s != NULL ? " (or the TLS certificate and key are unusable, or GnuTLS "
+                                   "refuses the TLS priorities " CVMA_SERVE_TLS_PRIORITIES
+                                   ": libmicrohttpd's message above says which)"
+                                 : "");
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         goto out;
     }

@@ -40,6 +40,10 @@ struct cvma_server_config {
 /* Connections at once, from all clients. */
 #define CVMA_SERVE_CONNECTIONS_MAX 1024
 
+/* The HTTPS listener's GnuTLS priority string: GnuTLS's NORMAL suites, TLS 1.2 and 1.3 only
+ * (RFC 8996: not 1.0 nor 1.1). */
+#define CVMA_SERVE_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 /*
  * Serves until SIGTERM or SIGINT, then stops accepting, lets the requests in flight finish
  * (at most cfg->drain seconds; a further SIGTERM or SIGINT meanwhile does not stop it) and

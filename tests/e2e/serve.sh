@@ -102,6 +102,16 @@ for q in "size" "size=" "size=48&size" "size&size=48"; do
     st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/nonce?$q")
     err_is "nonce ?$q" 400 BAD_NONCE_SIZE "$st" "$T/e" "$ALOG"
 done
+# a size given twice is refused whatever its values (libmicrohttpd's look-up gives the first,
+# once taken alone: ?size=64&size= was 200 and 64 bytes, ?size=32&size=48 200 and 32 bytes)
+for q in "size=64&size=" "size=64&size=abc" "size=32&size=48" "size=32&size=32" "size=32&x=1&%73ize=64"; do
+    st=$(curl -s -o "$T/e" -w '%{http_code}' "$A/v1/nonce?$q")
+    err_is "nonce ?$q" 400 BAD_NONCE_SIZE "$st" "$T/e" "$ALOG"
+    grep -q 'size is given twice or more' "$T/e" && ok "nonce ?$q: the message says twice" ||
+        fail "nonce ?$q: $(cat "$T/e")"
+done
+eq "nonce ?x=1&size=48&y=2: one size among other arguments" 96 \
+    "$(printf '%s' "$(b64url_hex "$(curl -sf "$A/v1/nonce?x=1&size=48&y=2" | jq -r .nonce)")" | wc -c)"
 
 # --- POST /v1/verify: evidence bound to a nonce ---
 N1=$(signed_for "$A" "$T/r1.bin")
@@ -400,6 +410,43 @@ start D $COMMON --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 grep -q 'has mode' "$T/D.log" && fail "keys of mode 0600: warned: $(grep 'has mode' "$T/D.log")" || ok "keys of mode 0600: no warning"
 eq "TLS: healthz over https" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && fail "TLS: plain HTTP answered" || ok "TLS: plain HTTP refused"
+# TLS 1.2 and 1.3 only (RFC 8996). s_client needs SECLEVEL 0 to offer 1.0 or 1.1 at all: a
+# control server that takes 1.0/1.1 (openssl s_server) shows the client does offer them, so
+# that the service's refusal is the service's
+tls_with() { # PORT VERSION: the protocol s_client completed a handshake with, or "none"
+    echo | timeout 10 openssl s_client -connect "127.0.0.1:$1" "-$2" -cipher 'ALL:@SECLEVEL=0' \
+        >"$T/s_client.out" 2>&1
+    # "New, (NONE), Cipher is (NONE)": no handshake ("Protocol" then names what was asked).
+    # Otherwise "New, V, ..." names the cipher's version (TLSv1.0 for a 1.1 handshake), and the
+    # protocol is the session's "Protocol" (no session is printed for a TLS 1.3 one)
+    _new=$(sed -n 's/^New, \(TLSv1[.0-9]*\), Cipher is .*/\1/p' "$T/s_client.out")
+    if [ -z "$_new" ]; then
+        echo none
+    elif [ "$_new" = TLSv1.3 ]; then
+        echo TLSv1.3
+    else
+        sed -n 's/^ *Protocol *: *\(TLSv1[.0-9]*\)$/\1/p' "$T/s_client.out"
+    fi
+}
+CP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl s_server -accept "127.0.0.1:$CP" -cert "$T/tls.crt" -key "$T/tls.key" -cipher 'ALL:@SECLEVEL=0' \
+    -quiet >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $CP))" 2>/dev/null && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+for v in tls1:TLSv1 tls1_1:TLSv1.1; do
+    if [ "$(tls_with "$CP" "${v%%:*}")" != "${v#*:}" ]; then
+        echo "SKIP (part): this OpenSSL cannot offer ${v#*:} even at SECLEVEL 0: its refusal is not tested"
+        continue
+    fi
+    eq "TLS: ${v#*:} refused (a server that takes it completes it with the same client)" none \
+        "$(tls_with "$PORT" "${v%%:*}")"
+done
+eq "TLS: TLSv1.2 accepted" TLSv1.2 "$(tls_with "$PORT" tls1_2)"
+eq "TLS: TLSv1.3 accepted" TLSv1.3 "$(tls_with "$PORT" tls1_3)"
 # secret keys that group or others may read: a warning naming the file and its mode, and the
 # service starts all the same
 cp "$T/v.key" "$T/v644.key"

@@ -268,6 +268,69 @@ static void test_spent_redis_url(void **state)
     cvma_spent_free(sp);
 }
 
+/* RFC 3986 3.2.2: an IPv6 address as the host is in brackets, which the host is kept without
+ * (to connect to it, and for the TLS certificate's IP address check); the first ':' inside
+ * them is not the port's. */
+static void test_redis_url_takes_an_ipv6_literal_in_brackets(void **state)
+{
+    (void)state;
+    char host[CVMA_REDIS_HOST_MAX], user[CVMA_REDIS_USER_MAX], err[300];
+    int port = 0, db = -1;
+    bool tls = true;
+    assert_true(
+            cvma_redis_url_parse("redis://[::1]", host, &port, &db, user, &tls, err, sizeof err));
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 6379);
+    assert_int_equal(db, 0);
+    assert_false(tls);
+    assert_true(cvma_redis_url_parse("redis://[::1]:6380", host, &port, &db, user, &tls, err,
+                                     sizeof err));
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 6380);
+    assert_true(cvma_redis_url_parse("rediss://cvm@[2001:db8::7]:6390/3", host, &port, &db, user,
+                                     &tls, err, sizeof err));
+    assert_string_equal(host, "2001:db8::7");
+    assert_string_equal(user, "cvm");
+    assert_int_equal(port, 6390);
+    assert_int_equal(db, 3);
+    assert_true(tls);
+    assert_true(cvma_redis_url_parse("redis://[::ffff:127.0.0.1]/", host, &port, &db, user, &tls,
+                                     err, sizeof err));
+    assert_string_equal(host, "::ffff:127.0.0.1");
+    /* each refused with what is wrong, never "bad port" */
+    static const struct {
+        const char *url, *why;
+    } bad[] = {
+            {"redis://[::1", "a host in brackets is an IPv6 address"},
+            {"redis://[]", "a host in brackets is an IPv6 address"},
+            {"redis://[]:6379", "a host in brackets is an IPv6 address"},
+            {"redis://[::1]x", "']' is followed by ':PORT', '/DB' or the end"},
+            {"redis://[::1]6379", "']' is followed by ':PORT', '/DB' or the end"},
+            {"redis://[localhost]", "in brackets is no IPv6 address"},
+            {"redis://[127.0.0.1]", "in brackets is no IPv6 address"},
+            {"redis://[v1.x]", "in brackets is no IPv6 address"},
+            {"redis://[fe80::1%25lo]", "in brackets is no IPv6 address"},
+            {"redis://[::1]:", "bad port"},
+            {"redis://[::1]:0", "bad port"},
+            {"redis://[::1]:6379x", "bad port"},
+            {"redis://::1", "no host"},
+            {"redis://::1:6379", "no host"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_false(
+                cvma_redis_url_parse(bad[i].url, host, &port, &db, user, &tls, err, sizeof err));
+        if (strstr(err, bad[i].why) == NULL) {
+            fail_msg("%s: '%s', want '%s'", bad[i].url, err, bad[i].why);
+        }
+    }
+    /* the pool's name, in messages, is the URL's form */
+    struct cvma_redis_pool *p = cvma_redis_pool_new("redis://[::1]:6380/2", NULL, err, sizeof err);
+    assert_non_null(p);
+    assert_string_equal(cvma_redis_pool_name(p), "[::1]:6380");
+    cvma_redis_pool_free(p);
+}
+
 /* ---- Redis: a redis-server of the test's own on an OS-picked port ---- */
 
 struct tredis {
@@ -903,6 +966,7 @@ int main(void)
             cmocka_unit_test(test_spent_memory_margin),
             cmocka_unit_test(test_spent_memory_full_margin),
             cmocka_unit_test(test_spent_redis_url),
+            cmocka_unit_test(test_redis_url_takes_an_ipv6_literal_in_brackets),
             cmocka_unit_test(test_token_exp),
             cmocka_unit_test_setup_teardown(test_redis_pool, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_redis_store_concurrent, redis_setup,
