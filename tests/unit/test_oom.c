@@ -5,8 +5,10 @@
  * 500 INTERNAL and the other 400 BAD_EVIDENCE (docs/service.md), so the two must not mix.
  *
  * The allocator is the C library's, reached through malloc, calloc and realloc defined here
- * (the test executable's own win over the library's); a countdown fails the n-th call. Builds
- * with a sanitizer keep their own allocator: there the test is skipped.
+ * (the test executable's own win over the library's); a countdown fails the n-th call, and
+ * a count of the blocks still allocated shows any a failed call left behind (a leak on the
+ * path that handles the failure). Builds with a sanitizer keep their own allocator: there the
+ * test is skipped.
  */
 #include <errno.h>
 #include <execinfo.h>
@@ -119,13 +121,64 @@ static __attribute__((noinline)) bool fail_now(void)
     return false;
 }
 
-/* Blocks allocated and not yet freed: a read that fails must leave none behind. */
+/* Blocks allocated and not yet freed: a call that fails must leave none behind. */
 static long live;
+
+/*
+ * Which blocks those are, for the report of one left behind: while tracing, each block
+ * allocated goes into traced[] with its call stack, and leaves it when freed. Slow (a
+ * backtrace per allocation): only for the verification that left a block, done again.
+ */
+struct traced_block {
+    void *p;
+    long seq; /* allocated seq-th while tracing */
+    void *frame[32];
+    int k;
+};
+static bool tracing;
+static struct traced_block *traced;
+static long n_traced, cap_traced, seq_traced;
+
+static void trace_add(void *p)
+{
+    if (!tracing || unwinding || p == NULL) {
+        return;
+    }
+    if (n_traced == cap_traced) {
+        long cap = cap_traced > 0 ? 2 * cap_traced : 1024;
+        struct traced_block *t = __libc_realloc(traced, (size_t)cap * sizeof *traced);
+        if (t == NULL) {
+            abort();
+        }
+        traced = t;
+        cap_traced = cap;
+    }
+    struct traced_block *b = &traced[n_traced++];
+    b->p = p;
+    b->seq = seq_traced++;
+    unwinding = true;
+    b->k = backtrace(b->frame, 32);
+    unwinding = false;
+}
+
+static void trace_remove(void *p)
+{
+    if (!tracing || unwinding || p == NULL) {
+        return;
+    }
+    for (long i = n_traced - 1; i >= 0; i--) { /* most blocks are freed soon after */
+        if (traced[i].p == p) {
+            traced[i] = traced[--n_traced];
+            return;
+        }
+    }
+}
 
 void *malloc(size_t n)
 {
     void *p = fail_now() ? NULL : __libc_malloc(n);
     live += p != NULL;
+    trace_add(p);
     return p;
 }
 
@@ -133,6 +186,7 @@ void *calloc(size_t k, size_t n)
 {
     void *p = fail_now() ? NULL : __libc_calloc(k, n);
     live += p != NULL;
+    trace_add(p);
     return p;
 }
 
@@ -143,13 +197,40 @@ void *realloc(void *p, size_t n)
     }
     void *q = __libc_realloc(p, n);
     live += (p == NULL && q != NULL) - (p != NULL && n == 0 && q == NULL);
+    if (q != NULL || n == 0) { /* moved, or freed (realloc to 0 bytes) */
+        trace_remove(p);
+        trace_add(q);
+    }
     return q;
 }
 
 void free(void *p)
 {
     live -= p != NULL;
+    trace_remove(p);
     __libc_free(p);
+}
+
+/*
+ * OpenSSL's error queue is each thread's ring of ERR_NUM_ERRORS slots, and the text of an
+ * error (the "Field=..., Type=..." ERR_add_error_data adds at each level a DER decoder gives
+ * up, or ERR_raise_data's) is a block of its slot's. ERR_clear_error empties the text but
+ * keeps the block for the slot's next error (OpenSSL 3.0, err_clear_data), and the queue
+ * starts again at the same slot; the block is freed with the thread's error state. So the
+ * first failure that queues errors with text in more slots than any before it keeps a block
+ * for each slot more, for good: not a leak, at most ERR_NUM_ERRORS blocks a thread, each used
+ * again by every later error in its slot. Seen in the cold SEV-SNP sweep: allocations 11 to
+ * 14, 24 and 33 failed inside d2i_X509 of the VCEK, one block kept each, two for 33; the same
+ * failure again kept none, nor did a verification with none failed. So every slot is given its
+ * text before any sweep, and a block left behind is never that.
+ */
+static void fill_error_queue(void)
+{
+    ERR_clear_error();
+    for (int i = 0; i < ERR_NUM_ERRORS; i++) {
+        ERR_raise_data(ERR_LIB_USER, ERR_R_INTERNAL_ERROR, "%s", "test_oom: a slot's text");
+    }
+    ERR_clear_error();
 }
 #endif
 
@@ -220,6 +301,7 @@ static int setup(void **state)
     char err[256];
     void *frame[4];
     (void)backtrace(frame, 4); /* loads the unwinder, which allocates, before any sweep */
+    fill_error_queue();
     f->snp = tu_tmpdir();
     f->tdx = tu_tmpdir();
     cvma_sim_snp_opts_default(&so);
@@ -439,6 +521,61 @@ static long choose(long total, long stride, long **pick, long *places)
     return k;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    const struct traced_block *x = a, *y = b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* How many of the blocks left print_traced shows: the first allocated (a leaked object's own
+ * block comes before those it holds). */
+#define OOM_TRACED_SHOWN 3
+
+/*
+ * Where the first blocks traced and not freed were allocated, a call stack each, to stderr
+ * (among them those that took the place of a block allocated before, as OpenSSL's error texts
+ * do). A frame of a static function reads "test_oom(+0x2402c)": addr2line -f -i -e test_oom
+ * 0x2402c names it.
+ */
+static void print_traced(void)
+{
+    qsort(traced, (size_t)n_traced, sizeof *traced, by_seq);
+    for (long i = 0; i < n_traced && i < OOM_TRACED_SHOWN; i++) {
+        print_error("block %p, allocated from:\n", traced[i].p);
+        backtrace_symbols_fd(traced[i].frame, traced[i].k, STDERR_FILENO);
+    }
+    if (n_traced > OOM_TRACED_SHOWN) {
+        print_error("and %ld blocks more\n", n_traced - OOM_TRACED_SHOWN);
+    }
+    n_traced = 0;
+}
+
+/* cvma_verify of ev with allocation n failed, its blocks traced: how many it left; if any,
+ * where those it allocated and did not free were allocated is printed. */
+static long traced_verify(struct cvma_verifier *v, const struct cvma_evidence *ev, long n)
+{
+    struct cvma_request req;
+    struct cvma_result *res = NULL;
+    char err[256];
+    long before = live;
+    memset(&req, 0, sizeof req);
+    n_traced = seq_traced = 0;
+    tracing = true;
+    failed = false;
+    countdown = n;
+    enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
+    countdown = 0;
+    (void)st; /* what it answers, sweep_verify has judged the first time */
+    cvma_result_free(res);
+    tracing = false;
+    long left = live - before;
+    if (left != 0) {
+        print_traced();
+    }
+    n_traced = 0;
+    return left;
+}
+
 /*
  * cvma_verify of ev with one allocation failed: each such verification must answer
  * CVMA_E_NOMEM and no result. Not a refusal (an allocation lost is not a reason to refuse
@@ -459,6 +596,14 @@ static long choose(long total, long stride, long **pick, long *places)
  * turn. A failed allocation must be the one recorded at its number, from the same place:
  * verifications of the same evidence allocate alike, or the choice would not mean what it
  * says. Returns the allocations a whole verification makes.
+ *
+ * Nothing may be left behind: once a verification's result is freed, as many blocks are
+ * allocated as before it, whether an allocation failed or none did (the caches keep nothing
+ * made while one failed, and what they keep from the verification before the sweep is there
+ * already; OpenSSL's error queue is filled first, see fill_error_queue). Where blocks are
+ * left, the same failure is made again, tracing where each block left then was allocated: a
+ * leak leaves them again, with the stacks to find it by; something made once and kept for
+ * good does not (CVMA_OOM_TRACE=n traces the verifications with allocation n failed).
  */
 static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev, const char *what)
 {
@@ -470,9 +615,12 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
     assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_OK);
     enum cvma_result_status want = cvma_result_status(res);
     cvma_result_free(res);
-    long *pick = NULL, n_pick = 0, total = 0, places = 0, bad = 0;
+    long *pick = NULL, n_pick = 0, total = 0, places = 0, bad = 0, leaks = 0;
+    const char *trace_env = getenv("CVMA_OOM_TRACE");
+    long trace_n = trace_env != NULL ? strtol(trace_env, NULL, 10) : 0;
     outer_frames = backtrace(frame, 256); /* this function's and those that called it */
     for (long i = 0; i == 0 || i <= n_pick; i++) {
+        long before = live;
         res = NULL;
         failed = false;
         err[0] = '\0';
@@ -480,6 +628,8 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
         checking = i > 0;
         n_stacks = 0;
         countdown = i == 0 ? 0 : pick[i - 1];
+        n_traced = seq_traced = 0;
+        tracing = countdown > 0 && countdown == trace_n;
         enum cvma_status st = cvma_verify(v, ev, &req, &res, err, sizeof err);
         countdown = 0;
         recording = checking = false;
@@ -488,6 +638,10 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
             assert_int_equal(st, CVMA_OK);
             assert_int_equal(cvma_result_status(res), want);
             cvma_result_free(res);
+            if (live != before) {
+                fail_msg("%s: a verification with no allocation failed left %ld blocks", what,
+                         live - before);
+            }
             total = n_stacks;
             n_pick = choose(total, oom_stride(61), &pick, &places);
             continue;
@@ -512,6 +666,23 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
                                                                                  : "");
         }
         cvma_result_free(res);
+        long left = live - before;
+        if (tracing) {
+            tracing = false;
+            print_error("%s: allocation %ld failed, traced: %ld blocks left\n", what, n, left);
+            print_traced();
+        }
+        if (left != 0 && ++leaks == 1) { /* the first traced, a few more named, then the count */
+            print_error("%s: allocation %ld failed: %ld blocks left; the same failure again, "
+                        "traced:\n",
+                        what, n, left);
+            long again = traced_verify(v, ev, n);
+            print_error("%s: allocation %ld failed again: %ld blocks left%s\n", what, n, again,
+                        again == 0 ? " (made once, then kept: CVMA_OOM_TRACE traces the first)"
+                                   : "");
+        } else if (left != 0 && leaks <= 10) {
+            print_error("%s: allocation %ld failed: %ld blocks left\n", what, n, left);
+        }
     }
     outer_frames = 0;
     free(pick);
@@ -520,6 +691,9 @@ static long sweep_verify(struct cvma_verifier *v, const struct cvma_evidence *ev
     if (bad > 0) {
         fail_msg("%s: %ld of %ld failed allocations were not answered CVMA_E_NOMEM", what, bad,
                  n_pick);
+    }
+    if (leaks > 0) {
+        fail_msg("%s: %ld of %ld failed allocations left blocks allocated", what, leaks, n_pick);
     }
     return total;
 }
@@ -566,8 +740,8 @@ static void sweep_dir(const char *dir, const char *root, const struct cvma_buf *
  * allocation was only to keep something in a cache), the second exactly what a verifier
  * never short of memory answers. Nothing made while an allocation failed may stay in
  * a cache (OpenSSL, say, marks a certificate processed when an allocation inside that failed,
- * and a chain kept from then on would be refused ever after). Every stride-th allocation
- * (CVMA_OOM_STRIDE=1 for all of them).
+ * and a chain kept from then on would be refused ever after), and once all is freed, nothing
+ * is left allocated. Every stride-th allocation (CVMA_OOM_STRIDE=1 for all of them).
  */
 static void sweep_refill(const char *dir, const char *root, const struct cvma_buf *b,
                          const char *what)
@@ -579,6 +753,7 @@ static void sweep_refill(const char *dir, const char *root, const struct cvma_bu
     memset(&req, 0, sizeof req);
     let_settle();
     for (n = 1; n < 200000; n += stride) {
+        long before = live;
         struct cvma_verifier *v = tu_verifier(r, dir, NULL, false);
         struct cvma_evidence *ev = evidence_of(b);
         struct cvma_result *res = NULL;
@@ -604,6 +779,9 @@ static void sweep_refill(const char *dir, const char *root, const struct cvma_bu
         cvma_result_free(res);
         cvma_evidence_free(ev);
         cvma_verifier_free(v);
+        if (live != before) {
+            fail_msg("%s: allocation %ld failed: %ld blocks left", what, n, live - before);
+        }
         tried++;
         if (done) {
             break;
