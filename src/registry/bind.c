@@ -421,6 +421,12 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                 (b->version == a->version && memcmp(a->merkle_root, b->merkle_root, 32) == 0)) {
                 continue;
             }
+            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                             "%s: not used: provider %s version %" PRIu64 " is %s version %" PRIu64
+                             " given in %s, which could not be checked",
+                             rs->regs[i].origin, a->provider, a->version,
+                             b->version > a->version ? "older than" : "another registry under",
+                             b->version, rs->regs[j].origin);
             append(unavailable, sizeof unavailable,
                    "%s%s: not used: provider %s version %" PRIu64 " is %s version %" PRIu64
                    " given in %s, which could not be checked",
@@ -428,6 +434,7 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
                    b->version > a->version ? "older than" : "another registry under", b->version,
                    rs->regs[j].origin);
             valid[i] = false;
+            skipped[i] = true;
             undecided = true;
         }
     }
@@ -570,7 +577,18 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
      * a policy requires (docs/registry.md "Binding", step 4): an unsigned answer never
      * displaces a signed listing. Every one is asked, so that two that both list the
      * platform are a conflict whatever their order. */
-    if (n_claims == 0 && !failed && rs->n_lookups > 0) {
+    bool unsettled = false; /* a signed registry not used for want of its log or state */
+    for (size_t i = 0; i < rs->n_regs; i++) {
+        unsettled = unsettled || skipped[i];
+    }
+    if (n_claims == 0 && !failed && unsettled && rs->n_lookups > 0) {
+        /* What that registry lists is not known: an unsigned answer could bind the platform
+         * to another provider than a signed listing would. Undecided instead (below). */
+        append(consulted, sizeof consulted,
+               "%slookup registries (not consulted: a signed registry could not be checked)",
+               consulted[0] ? "; " : "");
+    }
+    if (n_claims == 0 && !failed && !unsettled && rs->n_lookups > 0) {
         if (plat.primary.vendor != CVMA_REG_INTEL) {
             append(consulted, sizeof consulted,
                    "%slookup registries (Intel PPIDs only, not consulted)",

@@ -811,10 +811,13 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
         redisReply *r = cvma_redis_command(c, "SELECT %d", p->db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
         if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
-            strncmp(r->str, "NOAUTH", 6) != 0 && strncmp(r->str, "NOPERM", 6) != 0) {
-            /* Redis answers, but not with this database ("ERR DB index is out of range": the
-             * URL's /DB is not below its `databases`): a configuration to correct, not an
-             * outage to wait out, so noted as a refusal is, with Redis's words. */
+            (strstr(r->str, "DB index is out of range") != NULL ||
+             strstr(r->str, "SELECT is not allowed in cluster mode") != NULL)) {
+            /* Redis answers, but not with this database (the URL's /DB is not below its
+             * `databases`, or a cluster, which has database 0 only): a configuration to
+             * correct, not an outage to wait out, so noted as a refusal is, with Redis's
+             * words. Any other error (NOAUTH, NOPERM, max clients reached, BUSY...) is
+             * noted as any reply is: a passing one leaves "does not answer yet". */
             char why[sizeof p->auth_refused];
             snprintf(why, sizeof why, "SELECT %d: %s", p->db, r->str);
             set_refused(p, why);

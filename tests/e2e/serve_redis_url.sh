@@ -40,6 +40,30 @@ spent_in "database 15 of 16" "http://127.0.0.1:$PORT" 15 -p "$RP"
 eq "database 15: healthz" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")"
 stop A
 
+# 1b. a passing error of that Redis at SELECT (its one client slot held: "ERR max number of
+# clients reached") is no refusal of the database: the instance starts, Redis "does not
+# answer yet", and uses it once it does
+redis-cli -p "$RP" config set maxclients 1 >/dev/null
+python3 - "$RP" "$T/holder.ready" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PING\r\n")
+s.recv(64)
+open(sys.argv[2], "w").close()
+time.sleep(4)
+PY
+HOLDER=$!
+_i=0
+while [ ! -e "$T/holder.ready" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+start C $COMMON --redis "redis://127.0.0.1:$RP/1"
+grep -q "does not answer yet" "$T/C.log" && ! grep -q "refused the URL's database" "$T/C.log" &&
+    ok "database 1 while Redis has no client slot: started, 'does not answer yet'" ||
+    fail "database 1 while Redis has no client slot: $(cat "$T/C.log")"
+wait $HOLDER
+redis-cli -p "$RP" config set maxclients 10000 >/dev/null
+spent_in "database 1 once Redis answers" "http://127.0.0.1:$PORT" 1 -p "$RP"
+stop C
+
 # 2. IPv6: a Redis on ::1 only (plain and TLS), reached as [::1]
 if ! python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
     echo "SKIP (part): no IPv6 loopback (::1) on this machine: the IPv6 host is not tested here"

@@ -2101,6 +2101,59 @@ static void server_stop(struct server *s)
         }                                                                                       \
     } while (0)
 
+/* A lookup registry is asked only when nothing signed lists the platform; while a signed
+ * registry could not be checked (its rollback state here, the store not answering for version
+ * 2) what it lists is not known, so no lookup is asked and the result is undecided: an
+ * unsigned answer never binds the platform to another provider than a signed listing might.
+ * Version 1, which lists the platform and is older than the unchecked version 2, is not used
+ * either, and says so. */
+static void test_lookup_not_asked_while_a_signed_registry_is_unchecked(void **state)
+{
+    struct bfx f;
+    struct server srv;
+    struct fake_store fs;
+    struct cvma_state_store st = {.arg = &fs, .registry_seen = store_fake};
+    char route[128], spec[128], log[300];
+    static const char other[] = "intel ppid " PPID_OTHER " region=ap-1\n";
+    (void)state;
+    char *v1 = valid_reg("acme", g_key256, 1, true, NULL, NULL); /* lists PPID_A */
+    char *v2 = build_reg(g_key256, "acme", 2, (int64_t)g_now - 100, 86400, true, other, NULL, NULL);
+
+    for (int with_v1 = 0; with_v1 < 2; with_v1++) {
+        memset(&fs, 0, sizeof fs);
+        fs.down_from = 2;
+        bfx_init(&f, plat("intel", "ppid", PPID_A));
+        f.o.store = &st;
+        char *answer = tu_path(f.tmp, "answer.json");
+        static const char body[] = "{\"zone\": \"z9\"}";
+        tu_write(answer, (const uint8_t *)body, strlen(body));
+        free(answer);
+        snprintf(log, sizeof log, "%s/log", f.tmp);
+        snprintf(route, sizeof route, "/hosts/%s=answer.json", PPID_A);
+        const char *extra[] = {"--route", route, "--log", log, NULL};
+        NEED_SERVER(server_start(&srv, f.tmp, extra));
+        snprintf(spec, sizeof spec, "other=http://127.0.0.1:%d/hosts/", srv.port);
+        assert_int_equal(cvma_registry_set_add_lookup(f.rs, spec, NULL, 0), CVMA_OK);
+        add_provider(&f, "acme", g_key256);
+        if (with_v1) {
+            add_reg(&f, v1, "v1.jws");
+        }
+        add_reg(&f, v2, "v2.jws");
+        assert_int_equal(do_bind(&f), CVMA_UNDECIDED);
+        assert_first_error(&f, CVMA_R_REGISTRY_UNAVAILABLE);
+        assert_string_equal(f.res.platform.provider, "");
+        assert_int_equal(tu_log_lines(log), 0); /* the lookup was not asked */
+        if (with_v1) {
+            TU_ASSERT_DETAIL(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED,
+                             "v1.jws: not used: provider acme version 1 is older than version 2");
+        }
+        server_stop(&srv);
+        bfx_cleanup(&f);
+    }
+    free(v1);
+    free(v2);
+}
+
 static void test_lookup_registry_listed_not_listed_and_cached(void **state)
 {
     struct bfx f;
@@ -2524,6 +2577,7 @@ int main(void)
             cmocka_unit_test(test_set_loading_errors_are_usage_errors),
             cmocka_unit_test(test_lookup_plain_http_reaches_only_loopback),
             cmocka_unit_test(test_lookup_registry_listed_not_listed_and_cached),
+            cmocka_unit_test(test_lookup_not_asked_while_a_signed_registry_is_unchecked),
             cmocka_unit_test(test_lookup_registry_unavailable_is_undecided),
             cmocka_unit_test(test_verifier_binds_without_waiting_for_another_lookup),
             cmocka_unit_test(test_lookup_not_consulted_when_a_signed_registry_lists_it),
