@@ -584,9 +584,9 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
     if (n_claims == 0 && !failed && unsettled && rs->n_lookups > 0) {
         /* What that registry lists is not known: an unsigned answer could bind the platform
          * to another provider than a signed listing would. Undecided instead (below). */
-        append(consulted, sizeof consulted,
-               "%slookup registries (not consulted: a signed registry could not be checked)",
-               consulted[0] ? "; " : "");
+        append(unavailable, sizeof unavailable,
+               "%slookup registries not consulted: a signed registry could not be checked",
+               unavailable[0] ? "; " : "");
     }
     if (n_claims == 0 && !failed && !unsettled && rs->n_lookups > 0) {
         if (plat.primary.vendor != CVMA_REG_INTEL) {

@@ -495,7 +495,9 @@ struct cvma_registry_bind_opts {
  *     Proofs for other platforms are ignored.
  *     Every valid registry whose merkle_root and leaf_count are those of a valid proof for
  *     this platform lists it, whichever provider the proof names.
- *  3. only when no registry lists it, none failed step 1, and the platform is an Intel PPID:
+ *  3. only when no registry lists it, none failed step 1, none was left unchecked (its log's
+ *     tiles or its rollback state could not be had, or it is older than one that was: then
+ *     undecided, the lookups not consulted), and the platform is an Intel PPID:
  *     every lookup registry is asked (from the cache when fresh): 200 = listed (label
  *     "zone"), 404 = not listed, anything else or unreachable = REGISTRY_UNAVAILABLE and
  *     res->undecided unless another lookup registry lists it.

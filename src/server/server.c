@@ -1129,8 +1129,8 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         strncmp(refused, "SELECT ", 7) == 0) {
         /* Redis answers but not with the URL's database: every nonce would be refused. */
         cvma_errf(err, err_len,
-                  "redis %s refused the URL's database (%s): give a /DB below Redis's "
-                  "`databases` (docs/operations.md)",
+                  "redis %s refused the URL's database (%s): give a /DB it serves (below its "
+                  "`databases`; 0 for a cluster) (docs/operations.md)",
                   s.cfg.redis_url, refused);
         goto out;
     } else if (!answers && cvma_spent_auth_refused(s.spent, refused, sizeof refused)) {

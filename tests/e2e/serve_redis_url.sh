@@ -40,11 +40,25 @@ spent_in "database 15 of 16" "http://127.0.0.1:$PORT" 15 -p "$RP"
 eq "database 15: healthz" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")"
 stop A
 
-# 1b. a passing error of that Redis at SELECT (its one client slot held: "ERR max number of
-# clients reached") is no refusal of the database: the instance starts, Redis "does not
-# answer yet", and uses it once it does
-redis-cli -p "$RP" config set maxclients 1 >/dev/null
-python3 - "$RP" "$T/holder.ready" <<'PY' &
+# 1b. a passing error (its one client slot held: "ERR max number of clients reached", sent
+# on accepting the connection, so it answers AUTH or SELECT, whichever comes first) is no
+# refusal: the instance starts, Redis "does not answer yet", and it uses Redis once it does;
+# without a password (the error at SELECT) and with one (at AUTH)
+printf 's3cret-for-the-test\n' >"$T/redis.pw"
+chmod 600 "$T/redis.pw"
+for how in plain password; do
+    if [ $how = password ]; then
+        redis_start --requirepass s3cret-for-the-test
+        AUTHOPT="--redis-password-file $T/redis.pw"
+        CLI="-p $RP --no-auth-warning -a s3cret-for-the-test"
+    else
+        AUTHOPT=""
+        CLI="-p $RP"
+    fi
+    # shellcheck disable=SC2086
+    redis-cli $CLI config set maxclients 1 >/dev/null
+    rm -f "$T/holder.ready"
+    python3 - "$RP" "$T/holder.ready" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"PING\r\n")
@@ -52,17 +66,26 @@ s.recv(64)
 open(sys.argv[2], "w").close()
 time.sleep(4)
 PY
-HOLDER=$!
-_i=0
-while [ ! -e "$T/holder.ready" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-start C $COMMON --redis "redis://127.0.0.1:$RP/1"
-grep -q "does not answer yet" "$T/C.log" && ! grep -q "refused the URL's database" "$T/C.log" &&
-    ok "database 1 while Redis has no client slot: started, 'does not answer yet'" ||
-    fail "database 1 while Redis has no client slot: $(cat "$T/C.log")"
-wait $HOLDER
-redis-cli -p "$RP" config set maxclients 10000 >/dev/null
-spent_in "database 1 once Redis answers" "http://127.0.0.1:$PORT" 1 -p "$RP"
-stop C
+    HOLDER=$!
+    _i=0
+    while [ ! -e "$T/holder.ready" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    # shellcheck disable=SC2086
+    start C $COMMON --redis "redis://127.0.0.1:$RP/1" $AUTHOPT
+    grep -q "does not answer yet" "$T/C.log" && ! grep -q "refused the" "$T/C.log" &&
+        ok "$how: database 1 while Redis has no client slot: started, 'does not answer yet'" ||
+        fail "$how: database 1 while Redis has no client slot: $(cat "$T/C.log")"
+    wait $HOLDER
+    # shellcheck disable=SC2086
+    redis-cli $CLI config set maxclients 10000 >/dev/null
+    # shellcheck disable=SC2086
+    spent_in "$how: database 1 once Redis answers" "http://127.0.0.1:$PORT" 1 $CLI
+    stop C
+done
+
+# 1c. a Redis that never serves SELECT (renamed away): a refusal, exit 2 with its words
+redis_start --rename-command SELECT '""'
+refused "SELECT renamed away" "refused the URL's database (SELECT 1: ERR unknown command" \
+    $COMMON --redis "redis://127.0.0.1:$RP/1"
 
 # 2. IPv6: a Redis on ::1 only (plain and TLS), reached as [::1]
 if ! python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
