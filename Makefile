@@ -7,7 +7,7 @@ BUILD_ASAN ?= build-asan
 BUILD_TSAN ?= build-tsan
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 FUZZ_LONG_SECONDS ?= 120
 
 DEB_PACKAGES := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libssl-dev nettle-dev libgmp-dev \

@@ -87,7 +87,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 die() { echo "scale-out.sh: $*" >&2; exit 1; }
-# free_port: a port nobody listens on now (redis-server and nginx want one given)
+# free_port: a port nobody holds now (redis-server and nginx want one given). It is free when
+# picked, but another process can take it before the server binds it: the server then exits
+# saying so, and another is tried (3 in all).
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # cpu PID: user + system clock ticks used so far
 cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
@@ -218,15 +220,30 @@ read INPROC_SIGNED _ <"$T/inproc_signed"
 echo "in-process cvmattest bench: $INPROC verifications per CPU-second on one core ($INPROC_WALL/s wall clock), $INPROC_BUSY with all $NCPU cores busy; $INPROC_SIGNED on one core with each result signed"
 
 # --- redis-server, two instances ---
-RPORT=$(free_port)
 mkdir -p "$T/redis"
-redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis" --save '' --appendonly no \
-    --daemonize no >"$T/redis.log" 2>&1 &
-PIDS="$PIDS $!"
-REDIS_PID=$!
-i=0
-until redis-cli -p "$RPORT" ping >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ $i -lt 50 ] || die "redis-server did not start"
+for try in 1 2 3; do
+    RPORT=$(free_port)
+    redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis" --save '' --appendonly no \
+        --daemonize no >"$T/redis.log" 2>&1 &
+    PIDS="$PIDS $!"
+    REDIS_PID=$!
+    # its own "Ready" line (its port bound: the answer is not another process's), then an answer
+    i=0
+    until grep -q "Ready to accept connections" "$T/redis.log" &&
+        redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG; do
+        kill -0 "$REDIS_PID" 2>/dev/null || break
+        [ $i -lt 300 ] ||
+            { cat "$T/redis.log" >&2; die "redis-server on port $RPORT does not answer"; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -0 "$REDIS_PID" 2>/dev/null && break
+    if ! grep -q "listening socket.*Address already in use" "$T/redis.log" || [ $try = 3 ]; then
+        cat "$T/redis.log" >&2
+        die "redis-server did not start"
+    fi
+    echo "scale-out.sh: port $RPORT was taken before redis-server bound it: another is tried" >&2
+done
 ALONE="--trust-root $T/s/ark.pem --collateral $T/s --offline --sign-result $T/v.key \
 --drain 10 --nonce-ttl $((RUN * 3 + 300))"
 COMMON="$ALONE --nonce-key $T/nonce.key --redis redis://127.0.0.1:$RPORT"
@@ -237,7 +254,6 @@ start B
 BPORT=$PORT
 
 # --- nginx in front (the file of docs/operations.md, with this run's ports and folder) ---
-NPORT=$(free_port)
 mkdir -p "$T/ngx"
 ngx_conf() { # VERIFY_RATE VERIFY_BURST NONCE_RATE NONCE_BURST
     sed -e "s|@PREFIX@|$T/ngx|g" -e "s|@PORT@|$NPORT|g" \
@@ -246,10 +262,19 @@ ngx_conf() { # VERIFY_RATE VERIFY_BURST NONCE_RATE NONCE_BURST
         -e "s|@NONCE_RATE@|$3|g" -e "s|@NONCE_BURST@|$4|g" "$HERE/nginx.conf" >"$T/ngx/nginx.conf"
 }
 # one client (wrk on 127.0.0.1) is all the load here: the bench's limits are out of the way
-ngx_conf 1000000r/s 1000000 1000000r/s 1000000
-nginx -t -q -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" 2>"$T/ngx.t" ||
-    { cat "$T/ngx.t" >&2; die "nginx -t failed"; }
-nginx -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" || die "nginx did not start"
+for try in 1 2 3; do
+    NPORT=$(free_port)
+    ngx_conf 1000000r/s 1000000 1000000r/s 1000000
+    nginx -t -q -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" 2>"$T/ngx.t" ||
+        { cat "$T/ngx.t" >&2; die "nginx -t failed"; }
+    nginx -p "$T/ngx" -e "$T/ngx/error.log" -c "$T/ngx/nginx.conf" 2>"$T/ngx.start" && break
+    if ! grep -q "bind() to 127.0.0.1:$NPORT failed.*Address already in use" "$T/ngx.start" ||
+        [ $try = 3 ]; then
+        cat "$T/ngx.start" >&2
+        die "nginx did not start"
+    fi
+    echo "scale-out.sh: port $NPORT was taken before nginx bound it: another is tried" >&2
+done
 N=http://127.0.0.1:$NPORT
 i=0
 until curl -sf "$N/healthz" >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done

@@ -1,13 +1,16 @@
 #include "args.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include <openssl/evp.h>
+
+#include "collateral/http.h"
 #include "common/hex.h"
 
 /* The longest option table a scan checks (the others' options are not checked for conflicts). */
@@ -60,8 +63,7 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
         }
         /* Collateral is fetched over http:// or https:// only (docs/collateral.md): any other
          * scheme would fail at the first fetch, long after the options were read. */
-        if ((marks & CVMA_CLI_URL) != 0 && strncasecmp(optarg, "http://", 7) != 0 &&
-            strncasecmp(optarg, "https://", 8) != 0) {
+        if ((marks & CVMA_CLI_URL) != 0 && !cvma_http_url_ok(optarg)) {
             bad_opt = o;
             bad_url = true;
             return ':';
@@ -166,8 +168,9 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
         cvma_cli_err("cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
                      bad_other->name);
     } else if (c == ':' && bad_opt != NULL && bad_url) {
-        cvma_cli_err("cvmattest %s: --%s must be an http:// or https:// URL, not '%s'\n", cmd,
-                     bad_opt->name, optarg != NULL ? optarg : "");
+        cvma_cli_err(
+                "cvmattest %s: --%s must be an http:// or https:// URL with a host, not '%s'\n",
+                cmd, bad_opt->name, optarg != NULL ? optarg : "");
     } else if (c == ':' && bad_opt != NULL && bad_dashes) {
         cvma_cli_err(
                 "cvmattest %s: --%s needs a value, and no value begins with -- ('%s': a file of "
@@ -276,6 +279,49 @@ int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes)
     }
     *bytes = n;
     return 0;
+}
+
+/* see args.h */
+bool cvma_cli_sha256_file(const char *path, uint64_t max, uint8_t out[32])
+{
+    FILE *f = fopen(path, "rb");
+    EVP_MD_CTX *ctx = NULL;
+    bool ok = false;
+    int e = EIO;
+    uint64_t total = 0;
+    uint8_t buf[65536];
+    size_t n;
+    if (f == NULL) {
+        return false; /* errno: fopen's */
+    }
+    if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        e = ENOMEM;
+        goto out;
+    }
+    errno = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        total += n;
+        if (total > max) {
+            e = EFBIG;
+            goto out;
+        }
+        if (EVP_DigestUpdate(ctx, buf, n) != 1) {
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        e = errno != 0 ? errno : EIO;
+        goto out;
+    }
+    unsigned int len = 0;
+    ok = EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+out:
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    if (!ok) {
+        errno = e;
+    }
+    return ok;
 }
 
 /* see args.h */

@@ -72,6 +72,14 @@ bool cvma_cli_hex64(const char *s, uint64_t *out);
  */
 int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes);
 
+/*
+ * The SHA-256 of a file (a kernel, an initrd) read in pieces to its end, at most max bytes of
+ * it: true with out set. false with errno set: EFBIG when the file holds more than max (one
+ * that never ends, such as /dev/zero, is read no further), else fopen's or fread's. A named
+ * pipe is read as it comes.
+ */
+bool cvma_cli_sha256_file(const char *path, uint64_t max, uint8_t out[32]);
+
 /* A command with subcommands: a name and the function given argv from the subcommand on. */
 struct cvma_cli_sub {
     const char *name;

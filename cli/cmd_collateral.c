@@ -4,9 +4,10 @@
  *                                              [--trust-root FILE]...
  *
  * Writes everything an offline verification of EVIDENCE needs into DIR, under the collateral
- * directory names of docs/collateral.md, so that `verify EVIDENCE --collateral DIR --offline`
- * decides without the network. The collateral comes through the same fetch path as `verify` (the
- * cache, then AMD KDS or Intel PCS): nothing here downloads on its own.
+ * directory names of docs/collateral.md (for Azure and SVSM vTPM evidence: what the SEV-SNP
+ * report or TD quote inside needs, read with those stages' own parsers), so that `verify EVIDENCE
+ * --collateral DIR --offline` decides without the network. The collateral comes through the same
+ * fetch path as `verify` (the cache, then AMD KDS or Intel PCS): nothing here downloads on its own.
  *
  * Before anything is written, EVIDENCE is verified with what was fetched, exactly as `verify`
  * would verify it online. What is in --collateral DIR is the user's own choice and used as it
@@ -23,6 +24,7 @@
  * certificate's values; 2 usage errors, unreadable evidence or --trust-root, unwritable DIR.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,9 @@
 #include <openssl/x509.h>
 
 #include "args.h"
+#include "azure/azure.h"
 #include "cmds.h"
+#include "collateral/source.h"
 #include "crypto/crypto.h"
 #include "opts.h"
 #include "snp/snp_internal.h"
@@ -50,9 +54,11 @@ static void usage(FILE *f)
           "                                   [--cache-dir DIR] [--product milan|genoa|turin]\n"
           "                                   [--trust-root FILE]...\n"
           "Writes everything an offline verification of EVIDENCE (an SEV-SNP report or a TDX\n"
-          "quote, bare or in a bundle) needs into DIR (created if missing), with the file\n"
-          "names of --collateral:\n"
+          "quote, bare or in a bundle, or the one inside azure-snp, azure-tdx or svsm-vtpm\n"
+          "evidence) needs into DIR (created if missing), with the file names of --collateral:\n"
           "  SEV-SNP: vcek.der (or vlek.der), ask.pem (or asvk.pem), ark.pem, crl.der\n"
+          "           (no vcek.der when the evidence carries its VCEK, as Trustee's Azure\n"
+          "           evidence does: verify checks that one)\n"
           "  TDX:     tcb_info.json, qe_identity.json, tcb_info_issuer_chain.pem,\n"
           "           qe_identity_issuer_chain.pem, pck_crl.der, root_ca_crl.der\n"
           "then: cvmattest verify EVIDENCE --collateral DIR --offline\n"
@@ -70,7 +76,7 @@ static void usage(FILE *f)
           "3 when something could not be fetched or fails its own checks, 1 when the evidence\n"
           "does not parse or (TDX) its PCK chain does not chain to a trusted root (checked\n"
           "before anything is fetched), 2 on usage errors, unreadable input (a malformed\n"
-          "bundle) or evidence of another kind (a TPM quote).\n",
+          "bundle) or a bare TPM quote (no vendor collateral to fetch).\n",
           f);
 }
 
@@ -150,7 +156,7 @@ static void print_reasons(const struct cvma_verdict *v)
  * the verifier refused some of that collateral (it has then left the cache, and stderr says
  * why): the caller writes nothing. A verdict on the evidence itself is not looked at here.
  */
-static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_opts *vo,
+static bool fetched_refused(const struct cvma_span *ev, const struct cvma_verify_opts *vo,
                             const struct cvma_snp_collateral *snp, const struct cvma_tdx_held *tdx)
 {
     struct cvma_verify_opts o = *vo;
@@ -198,16 +204,31 @@ static bool fetched_refused(const struct cvma_buf *ev, const struct cvma_verify_
     return refused;
 }
 
-static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *vo, const char *out,
-                     struct cvma_verdict *v)
+/*
+ * The SEV-SNP report ev. own_vcek (may be NULL): the VCEK the evidence carries (Trustee's Azure
+ * JSON evidence, DER or PEM), which verify checks in place of any other: it is not fetched and
+ * not written, and the rest (the chain, the CRL) is fetched and checked with it.
+ */
+static int fetch_snp(const struct cvma_span *ev, const struct cvma_span *own_vcek,
+                     const struct cvma_verify_opts *opts, const char *out, struct cvma_verdict *v)
 {
     struct cvma_snp_report rep;
     struct cvma_snp_collateral c;
     struct cvma_parse_opts po = {.allow_trailing_data = true};
+    struct cvma_named_part vcek_part;
+    struct cvma_verify_opts o = *opts;
+    const struct cvma_verify_opts *vo = &o;
     enum cvma_status st;
     int rc = 2;
 
     memset(&c, 0, sizeof c);
+    if (own_vcek != NULL) {
+        /* As the Azure stage hands it to the SEV-SNP verification (the only part given): as
+         * vcek.der whatever its form, PEM or DER (the leaf is read either way). */
+        vcek_part = (struct cvma_named_part){.name = "vcek.der", .data = *own_vcek};
+        o.collateral_parts = &vcek_part;
+        o.n_collateral_parts = 1;
+    }
     if (cvma_snp_report_parse(ev->p, ev->len, &po, &rep, v) != CVMA_OK) {
         return 1;
     }
@@ -250,7 +271,11 @@ static int fetch_snp(const struct cvma_buf *ev, const struct cvma_verify_opts *v
         cvma_cli_err("cvmattest collateral fetch: cannot create --out '%s'\n", out);
         goto out;
     }
-    if (!write_one(out, c.vlek ? "vlek.der" : "vcek.der", c.leaf.p, c.leaf.len) ||
+    if (own_vcek != NULL) {
+        printf("not written: vcek.der (the evidence carries its VCEK, which verify checks)\n");
+    }
+    if ((own_vcek == NULL &&
+         !write_one(out, c.vlek ? "vlek.der" : "vcek.der", c.leaf.p, c.leaf.len)) ||
         !write_cert_pem(out, c.vlek ? "asvk.pem" : "ask.pem", &c.ask) ||
         !write_cert_pem(out, "ark.pem", &c.ark) || !write_one(out, "crl.der", c.crl.p, c.crl.len)) {
         goto out;
@@ -261,7 +286,7 @@ out:
     return rc;
 }
 
-static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *vo, const char *out,
+static int fetch_tdx(const struct cvma_span *ev, const struct cvma_verify_opts *vo, const char *out,
                      struct cvma_verdict *v)
 {
     struct cvma_tdx_quote q;
@@ -303,6 +328,55 @@ static int fetch_tdx(const struct cvma_buf *ev, const struct cvma_verify_opts *v
 out:
     cvma_tdx_collateral_cleanup(&held.c);
     cvma_tdx_quote_cleanup(&q);
+    return rc;
+}
+
+/*
+ * Azure evidence (docs/azure.md): its vendor collateral is that of the hardware evidence inside,
+ * read with the Azure stage's own parsers: Trustee's JSON evidence (or a bare HCL report) -> the
+ * HCL report -> its SEV-SNP report (azure-snp, with the VCEK the JSON carries) or the TD quote
+ * the JSON carries beside it (azure-tdx). Exit codes as for those.
+ */
+static int fetch_azure(const struct cvma_span *ev, bool tdx, const struct cvma_verify_opts *vo,
+                       const char *out, struct cvma_verdict *v)
+{
+    struct cvma_azure_evidence ae;
+    struct cvma_azure_hcl h;
+    struct cvma_span hcl = *ev;
+    int rc = 1;
+
+    memset(&ae, 0, sizeof ae);
+    if (!cvma_azure_hcl_detect(ev->p, ev->len)) {
+        if (cvma_azure_evidence_parse(ev->p, ev->len, &ae, v) != CVMA_OK) {
+            goto out;
+        }
+        hcl = (struct cvma_span){.p = ae.hcl_report.p, .len = ae.hcl_report.len};
+    }
+    if (cvma_azure_hcl_parse(hcl.p, hcl.len, true, &h, v) != CVMA_OK) {
+        goto out;
+    }
+    if (h.report_type != (tdx ? CVMA_AZURE_REPORT_TYPE_TDX : CVMA_AZURE_REPORT_TYPE_SNP)) {
+        (void)cvma_reject(v, CVMA_R_AZURE_HCL_MALFORMED,
+                          "azure-%s: the HCL report's hardware report is of report type %" PRIu32
+                          ", not %s",
+                          tdx ? "tdx" : "snp", h.report_type, tdx ? "4 (TDX)" : "2 (SEV-SNP)");
+        goto out;
+    }
+    if (tdx) {
+        const struct cvma_span q = {.p = ae.td_quote.p, .len = ae.td_quote.len};
+        if (q.len == 0) {
+            (void)cvma_reject(v, CVMA_R_AZURE_EVIDENCE_MALFORMED,
+                              "azure-tdx: no \"td_quote\": a TDREPORT is MAC-ed, not signed; "
+                              "the TD quote is what verifies, and its collateral is fetched");
+            goto out;
+        }
+        rc = fetch_tdx(&q, vo, out, v);
+    } else {
+        const struct cvma_span vcek = {.p = ae.vcek.p, .len = ae.vcek.len};
+        rc = fetch_snp(&h.hw_report, vcek.len > 0 ? &vcek : NULL, vo, out, v);
+    }
+out:
+    cvma_azure_evidence_cleanup(&ae);
     return rc;
 }
 
@@ -427,12 +501,18 @@ static int fetch_cmd(int argc, char **argv)
         cvma_evidence_free(e);
     }
     cvma_verdict_init(&v);
+    const struct cvma_span evs = {.p = ev.p, .len = ev.len};
     switch (kind) {
     case CVMA_KIND_SNP:
-        rc = fetch_snp(&ev, &vo, out, &v);
+    case CVMA_KIND_SVSM_VTPM: /* the SVSM's SEV-SNP report (docs/vtpm-binding.md) */
+        rc = fetch_snp(&evs, NULL, &vo, out, &v);
         break;
     case CVMA_KIND_TDX:
-        rc = fetch_tdx(&ev, &vo, out, &v);
+        rc = fetch_tdx(&evs, &vo, out, &v);
+        break;
+    case CVMA_KIND_AZURE_SNP:
+    case CVMA_KIND_AZURE_TDX:
+        rc = fetch_azure(&evs, kind == CVMA_KIND_AZURE_TDX, &vo, out, &v);
         break;
     case CVMA_KIND_AUTO:
         /* Bytes that are no evidence do not parse, as for verify (PARSE_UNKNOWN_FORMAT). */
@@ -444,7 +524,7 @@ static int fetch_cmd(int argc, char **argv)
         break;
     case CVMA_KIND_TPM:
     default: {
-        /* Evidence of another kind: nothing of AMD's or Intel's to fetch for it. */
+        /* A bare TPM quote: no hardware report, nothing of AMD's or Intel's to fetch for it. */
         const struct cvma_kind *k = cvma_kind_by_id(kind);
         cvma_cli_err(
                 "cvmattest collateral fetch: '%s' is %s evidence, not an SEV-SNP report or a TDX "

@@ -278,14 +278,24 @@ static void memory_string(uint64_t mib, char *out, size_t out_len)
     snprintf(out, out_len, "%" PRIu64 "%c", mib, units[u]);
 }
 
-static bool sha256_path(const char *path, uint8_t out[32])
+/* As measure snp: QEMU loads a kernel and an initrd below 4 GiB (and a file that never ends is
+ * not hashed for ever). */
+#define BOOT_FILE_MAX ((uint64_t)4 << 30)
+
+static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err_len)
 {
-    struct cvma_buf b = {0};
-    unsigned int n = 0;
-    bool ok = cvma_file_read(path, 1u << 30, &b) == CVMA_OK &&
-              EVP_Digest(b.p, b.len, out, &n, EVP_sha256(), NULL) == 1;
-    cvma_buf_free(&b);
-    return ok;
+    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, out)) {
+        return true;
+    }
+    if (errno == EFBIG) {
+        cvma_errf(err, err_len,
+                  "%s is larger than 4 GiB: QEMU loads a kernel and an initrd "
+                  "below 4 GiB",
+                  path);
+    } else {
+        cvma_errf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+    }
+    return false;
 }
 
 /* The expected measurement as a comment line for the command line's output. */
@@ -315,8 +325,8 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
             goto out;
         }
         if (o->kernel != NULL) {
-            if (!sha256_path(o->kernel, kh) || (o->initrd != NULL && !sha256_path(o->initrd, ih))) {
-                cvma_errf(err, err_len, "cannot read the kernel or initrd");
+            if (!sha256_path(o->kernel, kh, err, err_len) ||
+                (o->initrd != NULL && !sha256_path(o->initrd, ih, err, err_len))) {
                 goto out;
             }
             in.kernel_sha256 = kh;

@@ -36,8 +36,9 @@ static const char measure_usage[] =
         "                           EPYC-Genoa, EPYC-Turin), not the host CPU; required\n"
         "                           with --vmm qemu, fixed by ec2 and gce\n"
         "  --vmm qemu|ec2|gce       the VMM that builds the VMSAs (default qemu)\n"
-        "  --guest-features HEX     SEV_FEATURES (default 0x1; 0x21 when the host enables\n"
-        "                           debug_swap, Linux's default since 6.6)\n"
+        "  --guest-features HEX     SEV_FEATURES (default 0x1; 0x21 when the host's KVM\n"
+        "                           sets DebugSwap: kvm_amd's default in Linux 6.6 and 6.7\n"
+        "                           only, off by default since 6.8)\n"
         "  --kernel FILE            direct kernel boot (needs the kernel-hashes section)\n"
         "  --initrd FILE            with --kernel\n"
         "  --append STRING          the kernel command line, with --kernel\n"
@@ -94,29 +95,38 @@ struct mopts {
     bool json, fw_is_tdvf;
 };
 
-static bool sha256_file(const char *path, uint8_t out[32])
+/* QEMU loads the kernel and the initrd of a direct boot whole into the guest's RAM below 4 GiB:
+ * a larger file is no direct boot's. The bound also ends the read of a file that never ends
+ * (/dev/zero named by mistake), which would otherwise be hashed for ever. */
+#define BOOT_FILE_MAX ((uint64_t)4 << 30)
+
+static bool sha256_boot_file(const char *path, uint8_t out[32])
 {
-    FILE *f = fopen(path, "rb");
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = false;
-    uint8_t buf[65536];
-    size_t n;
-    if (f == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        goto out;
+    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, out)) {
+        return true;
     }
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (EVP_DigestUpdate(ctx, buf, n) != 1) {
-            goto out;
-        }
+    if (errno == EFBIG) {
+        cvma_cli_err("cvmattest measure snp: %s is larger than 4 GiB: QEMU loads a kernel and "
+                     "an initrd below 4 GiB\n",
+                     path);
+    } else {
+        cvma_cli_err("cvmattest measure snp: cannot read %s: %s\n", path, strerror(errno));
     }
-    unsigned int len = 0;
-    ok = !ferror(f) && EVP_DigestFinal_ex(ctx, out, &len) == 1;
-out:
-    EVP_MD_CTX_free(ctx);
-    if (f != NULL) {
-        fclose(f);
+    return false;
+}
+
+/* Why path could not be read (cvma_file_read left errno), with the most that is read from it
+ * when it is larger: "cannot read" alone would leave a too large or wrong file unexplained. */
+static void read_failed(const char *tee, const char *path, size_t max)
+{
+    if (errno == EFBIG) {
+        cvma_cli_err("cvmattest measure %s: cannot read %s: larger than %zu MiB, the most read "
+                     "from it\n",
+                     tee, path, max >> 20);
+    } else {
+        cvma_cli_err("cvmattest measure %s: cannot read %s: %s\n", tee, path,
+                     cvma_file_read_strerror(errno));
     }
-    return ok;
 }
 
 /*
@@ -358,21 +368,19 @@ static int measure_snp(const struct mopts *o)
         return cvma_cli_usage_error("measure snp", "--initrd and --append need --kernel");
     }
     if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
-        cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->fw);
+        read_failed("snp", o->fw, FW_MAX);
         goto out;
     }
     in.ovmf = fw.p;
     in.ovmf_len = fw.len;
     if (o->kernel != NULL) {
-        if (!sha256_file(o->kernel, kernel_h)) {
-            cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->kernel);
+        if (!sha256_boot_file(o->kernel, kernel_h)) {
             goto out;
         }
         in.kernel_sha256 = kernel_h;
         in.append = o->append;
         if (o->initrd != NULL) {
-            if (!sha256_file(o->initrd, initrd_h)) {
-                cvma_cli_err("cvmattest measure snp: cannot read %s\n", o->initrd);
+            if (!sha256_boot_file(o->initrd, initrd_h)) {
                 goto out;
             }
             in.initrd_sha256 = initrd_h;
@@ -535,7 +543,7 @@ static int measure_tdx(const struct mopts *o)
         return EXIT_USAGE;
     }
     if (cvma_file_read(o->fw, FW_MAX, &fw) != CVMA_OK) {
-        cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->fw);
+        read_failed("tdx", o->fw, FW_MAX);
         goto out;
     }
     if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, mrtd, err, sizeof err)) {
@@ -547,11 +555,11 @@ static int measure_tdx(const struct mopts *o)
     }
     if (o->kernel != NULL) {
         if (cvma_file_read(o->kernel, KERNEL_MAX, &kernel) != CVMA_OK) {
-            cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->kernel);
+            read_failed("tdx", o->kernel, KERNEL_MAX);
             goto out;
         }
         if (o->initrd != NULL && cvma_file_read(o->initrd, INITRD_MAX, &initrd) != CVMA_OK) {
-            cvma_cli_err("cvmattest measure tdx: cannot read %s\n", o->initrd);
+            read_failed("tdx", o->initrd, INITRD_MAX);
             goto out;
         }
         if (o->initrd != NULL && initrd.len == 0) {
@@ -658,7 +666,19 @@ static int measure_tdx(const struct mopts *o)
         rc = out_of_memory("tdx");
         goto out;
     }
-    rc = emit("tdx", "mr_td", mrtd, out, extra, NULL, NULL, o);
+    /* No command line and no initrd: the EFI stub measures nothing, RTMR 2 stays zero. So
+     * does a kernel whose EFI stub does not measure its LoadOptions (older ones), whatever
+     * command line the host gives: pinned as zero, RTMR 2 then holds the command line to
+     * nothing on such a kernel. Legitimate, so not refused, but said. */
+    const bool rtmr2_zero = o->kernel != NULL && rout.n_rtmr2 == 0;
+    rc = emit("tdx", "mr_td", mrtd, out, extra,
+              rtmr2_zero ? "RTMR 2 all zeros: no command line and no initrd measured" : NULL,
+              rtmr2_zero ? "the policy pins RTMR 2 as all zeros (no --append, no --initrd); a "
+                           "kernel whose EFI stub does not measure its command line leaves it "
+                           "so for any command line the host passes: pin it only for a kernel "
+                           "that measures it"
+                         : NULL,
+              o);
 out:
     json_decref(extra);
     json_decref(rtmrs);

@@ -104,7 +104,7 @@ int cvma_regcli_check(int argc, char **argv)
     /* The key given is the provider's, whatever name the payload carries: find the name
      * first (unverified), then verify everything with that key. */
     {
-        size_t len = cvma_registry_token_len(b.p, b.len); /* as cvma_registry_verify reads it */
+        size_t len = cvma_jws_token_len(b.p, b.len); /* as cvma_registry_verify reads it */
         struct cvma_jws j;
         snprintf(prov.name, sizeof prov.name, "-");
         if (cvma_jws_decode((const char *)b.p, len, &j, NULL, 0) == CVMA_JWS_OK) {

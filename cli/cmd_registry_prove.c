@@ -28,9 +28,7 @@ static bool peek_registry(const char *path, char *provider, size_t plen, char *r
     if (cvma_file_read(path, CVMA_REG_FILE_MAX, &b) != CVMA_OK) {
         return false;
     }
-    while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r')) {
-        b.len--;
-    }
+    b.len = cvma_jws_token_len(b.p, b.len); /* as cvma_registry_verify reads the file */
     if (cvma_jws_decode((const char *)b.p, b.len, &j, NULL, 0) == CVMA_JWS_OK) {
         pl = cvma_jws_payload_json(&j, NULL, 0);
         const char *p = json_string_value(json_object_get(pl, "provider"));

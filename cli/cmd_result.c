@@ -116,10 +116,7 @@ int cvma_cmd_result(int argc, char **argv)
         cvma_cli_err("cvmattest result check: '%s' is not a P-256 or P-384 public key\n", pub_path);
         goto out;
     }
-    size_t n = tb.len;
-    while (n > 0 && (tb.p[n - 1] == '\n' || tb.p[n - 1] == '\r' || tb.p[n - 1] == ' ')) {
-        n--;
-    }
+    size_t n = cvma_jws_token_len(tb.p, tb.len);
     enum cvma_status st = cvma_ear_verify((const char *)tb.p, n, pub, &claims, err, sizeof err);
     if (st != CVMA_OK) {
         cvma_cli_err("cvmattest result check: refused: %s\n", err);

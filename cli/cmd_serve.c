@@ -165,6 +165,22 @@ static int read_config(struct cvma_serve_config *s, const char *file)
     return 2;
 }
 
+/* A --policy or --named-policy not added (pa): too many, or a name given already. */
+static int policy_not_added(enum cvma_serve_policy_add pa, const char *name)
+{
+    if (pa == CVMA_SERVE_POLICY_FULL) {
+        return cvma_cli_usage_error("serve", "too many policies (max %d)", CVMA_SERVE_LIST_MAX);
+    }
+    if (name[0] == '\0') {
+        return cvma_cli_usage_error("serve", "--policy: the default policy was given already "
+                                             "(in --config)");
+    }
+    return cvma_cli_usage_error("serve",
+                                "--named-policy: a policy named \"%s\" was given already (in "
+                                "--config or an earlier --named-policy)",
+                                name);
+}
+
 static int parse(struct cvma_serve_config *s, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -224,6 +240,7 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
     cvma_cli_getopt_begin();
     while ((c = cvma_cli_getopt(argc, argv, opts)) != -1) {
         const char *v = optarg;
+        enum cvma_serve_policy_add pa;
         switch (c) {
         case O_CONFIG:
             break;
@@ -255,9 +272,8 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             s->vc.cache_dir = v;
             break;
         case O_POLICY:
-            if (!cvma_serve_config_add_policy(s, "", v)) {
-                return cvma_cli_usage_error("serve", "too many policies (max %d)",
-                                            CVMA_SERVE_LIST_MAX);
+            if ((pa = cvma_serve_config_add_policy(s, "", v)) != CVMA_SERVE_POLICY_ADDED) {
+                return policy_not_added(pa, "");
             }
             break;
         case O_NAMED_POLICY: {
@@ -269,9 +285,8 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
             if (name == NULL) {
                 return 2; /* keep() said why */
             }
-            if (!cvma_serve_config_add_policy(s, name, eq + 1)) {
-                return cvma_cli_usage_error("serve", "too many policies (max %d)",
-                                            CVMA_SERVE_LIST_MAX);
+            if ((pa = cvma_serve_config_add_policy(s, name, eq + 1)) != CVMA_SERVE_POLICY_ADDED) {
+                return policy_not_added(pa, name);
             }
             break;
         }

@@ -145,6 +145,74 @@ static bool is_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+/* cvmattest version [--help] (also --version) */
+static int cmd_version(int argc, char **argv)
+{
+    if (argc == 2 && is_help(argv[1])) {
+        puts("usage: cvmattest version\n  prints the version");
+        return 0;
+    }
+    if (argc > 1) {
+        cvma_cli_err("cvmattest version: takes no arguments, not '%s'\n", argv[1]);
+        return 2;
+    }
+    puts("cvmattest " CVMATTEST_VERSION);
+    return 0;
+}
+
+/* The commands with a third level of subcommands: `help CMD SUB SUBSUB` is theirs only. */
+static const char *const three_levels[][2] = {
+        {"registry", "log"},
+};
+
+static bool has_third_level(const char *cmd, const char *sub)
+{
+    for (size_t i = 0; i < sizeof three_levels / sizeof three_levels[0]; i++) {
+        if (strcmp(cmd, three_levels[i][0]) == 0 && strcmp(sub, three_levels[i][1]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * cvmattest help [COMMAND [SUB [SUBSUB]]] (argv[0] is "help", "--help" or "-h"): the same as
+ * COMMAND [SUB [SUBSUB]] --help, so that it prints exactly what that prints. A third word only
+ * where the command has a third level; `help help` is `help`, `help version` is
+ * `version --help`.
+ */
+static int cmd_help(int argc, char **argv)
+{
+    int (*fn)(int, char **);
+
+    if (argc == 1 || (argc == 2 && (is_help(argv[1]) || strcmp(argv[1], "help") == 0))) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        cvma_cli_err("cvmattest help: 'help' has no subcommand, not '%s'\n", argv[2]);
+        return 2;
+    }
+    if (argc > 4 || (argc == 4 && !has_third_level(argv[1], argv[2]))) {
+        cvma_cli_err("cvmattest help: at most a command and a subcommand (a third word only for "
+                     "registry log), not '%s'\n",
+                     argv[argc > 4 && has_third_level(argv[1], argv[2]) ? 4 : 3]);
+        return 2;
+    }
+    if ((fn = strcmp(argv[1], "version") == 0 ? cmd_version : find(argv[1])) == NULL) {
+        cvma_cli_err("cvmattest help: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    char *words[5] = {NULL};
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        words[n++] = argv[i];
+    }
+    words[n++] = (char *)(uintptr_t) "--help";
+    return fn(n, words);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -157,36 +225,10 @@ int main(int argc, char **argv)
         return finish(fn(argc - 1, argv + 1));
     }
     if (strcmp(cmd, "help") == 0 || is_help(cmd)) {
-        if (argc == 2 || (argc == 3 && is_help(argv[2]))) {
-            usage(stdout);
-            return finish(0);
-        }
-        if (argc > 4) {
-            cvma_cli_err("cvmattest help: at most a command and a subcommand, not '%s'\n", argv[4]);
-            return 2;
-        }
-        /* help CMD [SUB]: the same as CMD [SUB] --help */
-        if ((fn = find(argv[2])) == NULL) {
-            cvma_cli_err("cvmattest help: unknown command '%s'\n", argv[2]);
-            usage(stderr);
-            return 2;
-        }
-        char *sub[4] = {argv[2], argc > 3 ? argv[3] : NULL, NULL, NULL};
-        int n = argc > 3 ? 2 : 1;
-        sub[n++] = (char *)(uintptr_t) "--help";
-        return finish(fn(n, sub));
+        return finish(cmd_help(argc - 1, argv + 1));
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        if (argc == 3 && is_help(argv[2])) {
-            puts("usage: cvmattest version\n  prints the version");
-            return finish(0);
-        }
-        if (argc > 2) {
-            cvma_cli_err("cvmattest version: takes no arguments, not '%s'\n", argv[2]);
-            return 2;
-        }
-        puts("cvmattest " CVMATTEST_VERSION);
-        return finish(0);
+        return finish(cmd_version(argc - 1, argv + 1));
     }
     cvma_cli_err("cvmattest: unknown command '%s'\n", cmd);
     usage(stderr);

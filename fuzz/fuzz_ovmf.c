@@ -6,9 +6,10 @@
  *    n_sev.
  *  - cvma_tdvf_parse with room for 8 sections: a refusal says why and leaves no sections (the
  *    count 0, the array all zero); accepted sections number 1 to 8, each one's data lies inside
- *    the image, and each is read again here from the descriptor the table (or the offset 32
- *    bytes from the end) points to: "TDVF" after the metadata GUID, the same fields. With room
- *    for one section fewer than it found, the same image is refused.
+ *    the image, and each is read again here from the descriptor the table (or, without a
+ *    table, the offset 32 bytes from the end) points to: "TDVF" after the metadata GUID, the
+ *    same fields. An image whose table names no TDX metadata is refused. With room for one
+ *    section fewer than it found, the same image is refused.
  *  - the footer table read again here, entry by entry (OvmfPkg ResetVector: each entry's data,
  *    then its u16 size, then its GUID, running backwards from the footer entry): the image is
  *    accepted exactly when the table fits, names each entry it reads at most once and its SEV
@@ -184,9 +185,9 @@ static void check_tdvf(const uint8_t *data, size_t size, const struct cvma_ovmf_
         }
         return;
     }
-    /* Accepted: the footer table was read, and the descriptor is where it or the TDVF offset
-     * says. */
-    if (!ovmf_ok || n < 1 || n > 8) {
+    /* Accepted: the footer table was read, and the descriptor is where it or, for an image
+     * without an OVMF footer table (td-shim), the TDVF offset says. */
+    if (!ovmf_ok || n < 1 || n > 8 || (info->has_table && !info->has_tdx_metadata)) {
         abort();
     }
     uint64_t off =

@@ -550,6 +550,7 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
 
     put_u64le(rep + OFF_CURRENT_TCB, tcb ^ o->tamper.current_tcb_xor);
     put_u64le(rep + OFF_COMMITTED_TCB, tcb ^ o->tamper.committed_tcb_xor);
+    put_u64le(rep + OFF_REPORTED_TCB, tcb ^ o->tamper.reported_tcb_xor);
     put_u32le(rep + OFF_SIGNER_INFO, (signing_key << SIGNING_KEY_SHIFT) | o->tamper.signer_info_or);
     if (o->tamper.vmpl != 0) {
         put_u32le(rep + OFF_VMPL, o->tamper.vmpl);

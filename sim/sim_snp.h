@@ -97,6 +97,8 @@ struct cvma_sim_snp_opts {
         const char *leaf_critical_ext;
         uint64_t current_tcb_xor;   /* applied to CURRENT_TCB before signing */
         uint64_t committed_tcb_xor; /* applied to COMMITTED_TCB before signing */
+        uint64_t reported_tcb_xor;  /* applied to REPORTED_TCB before signing (the leaf keeps
+                                     * the SPLs of the untampered TCB) */
         bool has_cpuid;             /* CPUID bytes (v3+) instead of the product's */
         uint8_t cpuid[3];
         uint32_t signer_info_or; /* OR-ed into the signer info word before signing */

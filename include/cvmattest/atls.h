@@ -18,6 +18,13 @@
  * The functions take an established OpenSSL SSL * (the caller owns the socket, the SSL_CTX
  * and the certificates) and block. Threads: one connection per thread; a verifier may be
  * shared (cvmattest.h).
+ *
+ * A peer that closed or reset the connection makes a read or a write fail: CVMA_E_IO. The
+ * library never raises SIGPIPE (whose default action would end the process) and leaves the
+ * process's signal disposition alone: around each SSL read and write it blocks SIGPIPE in the
+ * calling thread, takes back a SIGPIPE that call raised, and restores the thread's mask; a
+ * SIGPIPE pending before the call is left pending. Closing the connection (SSL_shutdown,
+ * which writes too) is the caller's, and so is SIGPIPE there.
  */
 #ifndef CVMATTEST_ATLS_H
 #define CVMATTEST_ATLS_H
@@ -104,7 +111,8 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
                                                       size_t ev_len, struct cvma_result **out,
                                                       char *err, size_t err_len);
 
-/* Writes one frame. CVMA_E_IO when the connection fails. */
+/* Writes one frame. CVMA_E_IO when the connection fails (the peer closed it included; no
+ * SIGPIPE, above). */
 CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
                                                 const uint8_t *p, size_t len);
 /* The largest payload a frame of this type may have; 0 for an unknown type (refused). */
@@ -140,9 +148,11 @@ CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out
 /*
  * The attesting end answers nonce: computes the binding for role and its own certificate,
  * asks src for evidence and sends it in an EVIDENCE frame. CVMA_OK sent; CVMA_REJECTED the
- * channel is unsuitable; CVMA_E_IO the connection failed; src's own error status; CVMA_E_USAGE
- * no src, or evidence over CVMA_ATLS_FRAME_MAX (err names its size and the limit, and the peer
- * is sent an ERROR frame saying the same). err says why whenever the status is not CVMA_OK.
+ * channel is unsuitable; CVMA_E_IO the connection failed, the peer having closed it included
+ * ("atls: the connection failed while sending evidence"; no SIGPIPE, above); src's own error
+ * status; CVMA_E_USAGE no src, or evidence over CVMA_ATLS_FRAME_MAX (err names its size and
+ * the limit, and the peer is sent an ERROR frame saying the same). err says why whenever the
+ * status is not CVMA_OK.
  */
 CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, const uint8_t *nonce,
                                            size_t nonce_len, const struct cvma_atls_source *src,
@@ -191,7 +201,9 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
  *
  *   CVMA_OK        *out is the result: read cvma_result_exit_code for accepted or refused
  *                  (sending the refusal, cvma_atls_send_refusal, is the caller's).
- *   CVMA_REJECTED  no result: the peer refused ("the peer refuses: TEXT", its ERROR frame's
+ *   CVMA_REJECTED  no result: the session is not TLS 1.3 with an exporter (as
+ *                  cvma_atls_check_channel, checked before anything is sent); the peer refused
+ *                  ("the peer refuses: TEXT", its ERROR frame's
  *                  text through cvma_atls_printable), sent an unexpected frame, a frame of an
  *                  unknown type or over its limit, asked twice for evidence, or evidence that
  *                  cannot be verified at all ("refused: ..."); or src refused to attest.

@@ -60,9 +60,12 @@ extern "C" {
 #define CVMA_API
 #endif
 
-#define CVMATTEST_VERSION       "0.2.0"
+/* Before 1.0, a minor version may change the public structs; the library's soname carries it
+ * (libcvmattest.so.0.3). Compare cvma_version() with CVMATTEST_VERSION to see that the
+ * library loaded is the one this header describes. */
+#define CVMATTEST_VERSION       "0.3.0"
 #define CVMATTEST_VERSION_MAJOR 0
-#define CVMATTEST_VERSION_MINOR 2
+#define CVMATTEST_VERSION_MINOR 3
 #define CVMATTEST_VERSION_PATCH 0
 
 /* Did the function run? Maps onto the exit codes (cvma_status_exit_code). */
@@ -193,7 +196,10 @@ struct cvma_verifier_config {
     /* Collateral. A directory with the file names of docs/collateral.md, read first; then,
      * unless offline, AMD KDS / Intel PCS through the on-disk cache. */
     const char *collateral_dir;
-    bool offline;                       /* never touch the network */
+    bool offline; /* never touch the network */
+    /* Base URLs: NULL is the default; anything else must begin with http:// or https:// and
+     * name a host (a port, if written, 1 to 65535), or cvma_verifier_new is CVMA_E_USAGE naming
+     * the field ("" too: it is not the default). */
     const char *kds_base_url;           /* NULL: https://kdsintf.amd.com */
     const char *pcs_base_url;           /* NULL: https://api.trustedservices.intel.com */
     const char *cache_dir;              /* NULL: $CVMATTEST_CACHE, else the XDG cache */

@@ -26,8 +26,10 @@
  * rule needs but the result lacks is POLICY_CLAIM_MISSING (a rule never passes for want of a
  * claim). Nor on PCRs (and the event log replayed to them) of a TPM quote whose AK nothing
  * vouches for: with TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN or VTPM_CREDENTIAL_MISMATCH in the
- * verdict, the tpm.pcrs and eventlog rules fail with POLICY_TPM_AK unless tpm.ak_spki_sha256
- * lists the AK. It never removes a reason. The only reasons it changes are lowered with
+ * verdict, or for azure-snp, azure-tdx and svsm-vtpm when the policy does not pin the hardware
+ * report's launch identity (cvma_policy_pins_launch), the tpm.pcrs, eventlog and azure rules
+ * fail with POLICY_TPM_AK unless tpm.ak_spki_sha256 lists the AK. It never removes a reason. The
+ * only reasons it changes are lowered with
  * "(accepted by policy: ...)" appended to their detail: to info, TDX_SERVICE_TD_BOUND when
  * tdx.mr_service_td pins the bound service TD; to warning, the TDX TCB-status reason
  * (TDX_TCB_NEEDS_ACTION, TDX_TCB_OUT_OF_DATE or TDX_TCB_RELAUNCH_ADVISED) of a status
@@ -75,6 +77,18 @@ void cvma_policy_free(struct cvma_policy *p);
  * POLICY_ reasons to res->verdict; see the module comment for the reasons it lowers.
  */
 void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res);
+
+/*
+ * True when p pins the launch identity of the hardware report a vTPM kind's AK rests on: for
+ * tee "azure-snp" and "svsm-vtpm" an snp section with measurements, id_key_digests or
+ * author_key_digests, for "azure-tdx" a tdx section with mr_td. False for p NULL and for every
+ * other kind. That report is made at VMPL 0 (any TD for azure-tdx), which any SEV-SNP guest
+ * without a paravisor or SVSM is, with REPORT_DATA of its choosing: only the launch
+ * measurement shows the paravisor (Azure's HCL) or the SVSM made it, and so that the AK and the
+ * runtime claims it names are theirs (docs/vtpm-binding.md). Whether the pin matches is its own
+ * rule (POLICY_MEASUREMENT, POLICY_ID_KEY, POLICY_AUTHOR_KEY, POLICY_MR_TD).
+ */
+bool cvma_policy_pins_launch(const struct cvma_policy *p, const char *tee);
 
 /* tdx.collateral_grace_period in seconds (0..366 days), or -1 when the policy does not set
  * it. For cvma_verify_opts.collateral_grace_seconds. */

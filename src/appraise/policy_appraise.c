@@ -713,12 +713,33 @@ void cvma_policy_appraise(const struct cvma_policy *p, struct cvma_result *res)
     if (tee == POL_TEE_SVSM_VTPM && p->snp.present) {
         appraise_snp(&p->snp, cvma_claims_find(&res->claims, &cvma_snp_claims_ops), &res->verdict);
     }
-    if ((tee & POL_TEE_AZURE) != 0 && p->azure.present) {
-        cvma_policy_appraise_azure(&p->azure, res);
-    }
     /* The tpm section on the quote of kind tpm and on the vTPM quote of the others; eventlog on
-     * any kind. Both only on registers whose quote's AK something vouches for. */
+     * any kind; azure on the runtime claims. All only on registers and claims whose quote's AK
+     * something vouches for: for the vTPM kinds, a hardware report whose launch the policy pins
+     * (cvma_policy_pins_launch), or the AK itself pinned. */
     bool tpm_applies = (tee & (POL_TEE_TPM | POL_TEE_AZURE | POL_TEE_SVSM_VTPM)) != 0;
+    bool azure_applies = (tee & POL_TEE_AZURE) != 0 && p->azure.present;
     cvma_policy_appraise_quote(tpm_applies && p->tpm.present ? &p->tpm : NULL,
-                               p->eventlog.present ? &p->eventlog : NULL, res);
+                               p->eventlog.present ? &p->eventlog : NULL,
+                               azure_applies ? &p->azure : NULL,
+                               cvma_policy_pins_launch(p, res->tee), res);
+}
+
+/* see appraise/policy.h */
+bool cvma_policy_pins_launch(const struct cvma_policy *p, const char *tee)
+{
+    if (p == NULL || tee == NULL) {
+        return false;
+    }
+    if (strcmp(tee, "azure-snp") == 0 || strcmp(tee, "svsm-vtpm") == 0) {
+        /* The launch digest, or the ID key (or its author key) that signed the ID block the
+         * firmware checked it against (SNP ABI, SNP_LAUNCH_FINISH): each names what was
+         * launched at VMPL 0. host_data, family_id, image_id are whoever launched it's choice. */
+        return p->snp.present && (p->snp.measurements.set || p->snp.id_key_digests.set ||
+                                  p->snp.author_key_digests.set);
+    }
+    if (strcmp(tee, "azure-tdx") == 0) {
+        return p->tdx.present && p->tdx.mr_td.set; /* MRTD: the TD's initial image */
+    }
+    return false;
 }

@@ -6,7 +6,10 @@
  * quote). A rule never passes for want of a claim: a PCR the quote does not cover, a missing
  * log, a log with no command line each fail their rule by name. Nor does it pass on registers
  * a quote by an AK nothing vouches for claims (no hardware report binds it, the policy does not
- * pin it): those fail with POLICY_TPM_AK (docs/tpm.md, "Why a quote alone is never affirming").
+ * pin it), nor on the Azure runtime claims that name such an AK: those fail with POLICY_TPM_AK
+ * (docs/tpm.md, "Why a quote alone is never affirming"). For azure-snp, azure-tdx and svsm-vtpm
+ * the hardware report vouches for the AK only when the policy pins its launch identity
+ * (cvma_policy_pins_launch, docs/vtpm-binding.md).
  */
 #include <stdio.h>
 #include <string.h>
@@ -423,8 +426,9 @@ static bool ak_pinned(const struct pol_values *pin, const char *spki, struct cvm
 }
 
 /* Why nothing verified vouches for the quote's AK, or NULL when something does (a hardware
- * report binds it: azure-snp, azure-tdx, svsm-vtpm with the AK-EK link proven). */
-static const char *ak_unvouched(const struct cvma_result *res)
+ * report binds it whose launch the policy pins: azure-snp, azure-tdx, svsm-vtpm with the AK-EK
+ * link proven and launch_pinned, cvma_policy_pins_launch). */
+static const char *ak_unvouched(const struct cvma_result *res, bool launch_pinned)
 {
     const struct cvma_verdict *v = &res->verdict;
     if (cvma_verdict_has(v, CVMA_R_TPM_AK_NOT_BOUND)) {
@@ -453,20 +457,40 @@ static const char *ak_unvouched(const struct cvma_result *res)
                "accepted (a debug guest under allow_debug, a TCB status under "
                "accepted_tcb_statuses...): it vouches for no AK";
     }
+    /* The report that names the AK (or the EK) is at VMPL 0, or a TD's: what any guest without
+     * a paravisor or SVSM, or any TD, makes with report data of its choosing. Only its launch
+     * measurement shows the paravisor or SVSM made it (VTPM_PARAVISOR_NOT_PINNED). */
+    if (vtpm && !launch_pinned) {
+        return strcmp(res->tee, "azure-tdx") == 0
+                       ? "the TD quote naming it is one any TD makes with REPORTDATA of its "
+                         "choosing, and the paravisor's launch measurement is not pinned "
+                         "(tdx.mr_td)"
+                       : "the SEV-SNP report naming it is at VMPL 0, which any SEV-SNP guest "
+                         "without a paravisor or SVSM makes with REPORT_DATA of its choosing, and "
+                         "no launch measurement is pinned (snp.measurements, snp.id_key_digests, "
+                         "snp.author_key_digests)";
+    }
     return NULL;
 }
 
+static void appraise_azure(const struct pol_azure *a, struct cvma_result *res);
+
 /* see appraise/policy_internal.h */
 void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventlog *e,
+                                const struct pol_azure *a, bool launch_pinned,
                                 struct cvma_result *res)
 {
     struct cvma_verdict *v = &res->verdict;
     bool pcr_rules = t != NULL && t->has_pcrs, log_rules = e != NULL && e->present;
+    bool azure_rules = a != NULL && a->present;
     bool pin_rule = t != NULL && t->ak_spki_sha256.set;
-    const char *why = ak_unvouched(res);
+    const char *why = ak_unvouched(res, launch_pinned);
 
-    if (!pcr_rules && !pin_rule && (!log_rules || why == NULL)) {
-        /* no rule on the quote: the event-log rules alone read claims.eventlog */
+    if (!pcr_rules && !pin_rule && ((!log_rules && !azure_rules) || why == NULL)) {
+        /* no rule on the quote: the event-log and azure rules alone read their claims */
+        if (azure_rules) {
+            appraise_azure(a, res);
+        }
         if (log_rules) {
             appraise_eventlog(e, res);
         }
@@ -491,18 +515,25 @@ void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventl
 
     /*
      * A quote whose AK nothing vouches for says what whoever holds that key chose: anyone can
-     * make such a key in a software TPM and sign any PCR values (docs/tpm.md). Its PCRs, and
-     * the log replayed to them, are then appraised only when the policy itself trusts the key.
+     * make such a key in a software TPM and sign any PCR values (docs/tpm.md). Its PCRs, the
+     * log replayed to them, and the runtime claims that name it (azure), are then appraised
+     * only when the policy itself trusts the key.
      */
-    if (why != NULL && !pinned && (pcr_rules || log_rules)) {
+    if (why != NULL && !pinned && (pcr_rules || log_rules || azure_rules)) {
+        char rules[32];
+        snprintf(rules, sizeof rules, "%s%s%s%s%s", azure_rules ? "azure" : "",
+                 azure_rules && (pcr_rules || log_rules) ? ", " : "", pcr_rules ? "tpm.pcrs" : "",
+                 pcr_rules && log_rules ? ", " : "", log_rules ? "eventlog" : "");
         cvma_reject(v, CVMA_R_POLICY_TPM_AK,
-                    "%s%s%s: the quote's AK (spki_sha256 %.64s) is vouched for by nothing: %s, and "
-                    "tpm.ak_spki_sha256 %s; its PCRs and any event log replayed to them could be "
-                    "anyone's (if you trust this key, list it in tpm.ak_spki_sha256)",
-                    pcr_rules ? "tpm.pcrs" : "", pcr_rules && log_rules ? ", " : "",
-                    log_rules ? "eventlog" : "", spki != NULL ? spki : "unknown", why,
+                    "%s: the quote's AK (spki_sha256 %.64s) is vouched for by nothing: %s; "
+                    "tpm.ak_spki_sha256 %s. Its PCRs, log and claims could be anyone's "
+                    "(list a key you trust in tpm.ak_spki_sha256)",
+                    rules, spki != NULL ? spki : "unknown", why,
                     pin_rule ? "does not list it" : "is not set");
     } else {
+        if (azure_rules) {
+            appraise_azure(a, res);
+        }
         if (pcr_rules) {
             appraise_pcrs(t, tpm, v);
         }
@@ -535,8 +566,8 @@ static void check_vm_flag(int want, const json_t *rc, const char *claim, const c
     }
 }
 
-/* see appraise/policy_internal.h */
-void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res)
+/* azure rules on the runtime claims of a verified azure-snp / azure-tdx result. */
+static void appraise_azure(const struct pol_azure *a, struct cvma_result *res)
 {
     json_t *claims = cvma_result_claims_json(res);
     struct cvma_verdict *v = &res->verdict;

@@ -169,17 +169,20 @@ struct cvma_policy {
 };
 
 /*
- * The rules on a TPM quote's AK and registers and on the event log replayed to the verified
- * registers, on a verified result (policy_eventlog.c): t the tpm section when it applies to the
- * evidence's kind (else NULL), e the eventlog section (NULL when absent). When the result says
- * nothing vouches for the quote's AK (TPM_AK_NOT_BOUND, VTPM_AK_EK_UNPROVEN,
- * VTPM_CREDENTIAL_MISMATCH) and t->ak_spki_sha256 does not list it, the tpm.pcrs and eventlog
- * rules fail with one POLICY_TPM_AK and are not looked at: those registers could be anyone's.
+ * The rules on a TPM quote's AK and registers, on the event log replayed to the verified
+ * registers and on an Azure CVM's runtime claims, on a verified result (policy_eventlog.c): t
+ * the tpm section when it applies to the evidence's kind (else NULL), e the eventlog section
+ * (NULL when absent), a the azure section when it applies (else NULL). launch_pinned: the
+ * policy pins the launch identity of the hardware report that binds a vTPM's AK
+ * (cvma_policy_pins_launch). When nothing vouches for the quote's AK (TPM_AK_NOT_BOUND,
+ * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH; a binding report refused for an error only the
+ * policy waived; or azure-snp, azure-tdx, svsm-vtpm without launch_pinned) and
+ * t->ak_spki_sha256 does not list it, the tpm.pcrs, eventlog and azure rules fail with one
+ * POLICY_TPM_AK and are not looked at: those registers and claims could be anyone's.
  */
 void cvma_policy_appraise_quote(const struct pol_tpm *t, const struct pol_eventlog *e,
+                                const struct pol_azure *a, bool launch_pinned,
                                 struct cvma_result *res);
-/* azure rules on the runtime claims of a verified azure-snp / azure-tdx result. */
-void cvma_policy_appraise_azure(const struct pol_azure *a, struct cvma_result *res);
 
 /* Parses "86400", "7d", "12h", "30m", "45s", "1w", "1d12h" into seconds (<= POL_MAX_GRACE). */
 CVMA_MUST_USE bool cvma_policy_parse_duration(const char *s, int64_t *out);

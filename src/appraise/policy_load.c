@@ -256,6 +256,26 @@ static bool get_values(const json_t *obj, const char *path, const char *key, siz
     return true;
 }
 
+/* A key digest list (id_key_digests, author_key_digests) without an all-zero entry: zero is
+ * what a guest launched without an ID block (or without an author key) reports, so such an
+ * entry would pin nothing, and it would count as a pin of the launch (a paravisor's). */
+static bool no_zero_digest(const struct pol_values *d, const char *path, const char *key,
+                           struct ld *l)
+{
+    static const uint8_t zero[48];
+    for (size_t i = 0; d->set && i < d->n; i++) {
+        if (d->len <= sizeof zero && memcmp(d->v + i * d->len, zero, d->len) == 0) {
+            char p[160];
+            join(p, sizeof p, path, key);
+            return fail(l,
+                        "%s[%zu]: all zero, the value of a guest launched without one: it pins "
+                        "nothing",
+                        p, i);
+        }
+    }
+    return true;
+}
+
 /* "maj.min", each 0..255. */
 static bool parse_maj_min(const json_t *j, const char *path, unsigned *maj, unsigned *min,
                           struct ld *l)
@@ -548,7 +568,9 @@ static bool load_snp(json_t *j, struct pol_snp *s, struct ld *l)
         !get_values(j, P, "report_id_ma", 32, &s->report_id_ma, l) ||
         !get_values(j, P, "chip_ids", 64, &s->chip_ids, l) ||
         !get_values(j, P, "id_key_digests", 48, &s->id_key_digests, l) ||
+        !no_zero_digest(&s->id_key_digests, P, "id_key_digests", l) ||
         !get_values(j, P, "author_key_digests", 48, &s->author_key_digests, l) ||
+        !no_zero_digest(&s->author_key_digests, P, "author_key_digests", l) ||
         !load_tcb_rule(j, P, "minimum_tcb", &s->minimum_tcb, l) ||
         !load_tcb_rule(j, P, "minimum_launch_tcb", &s->minimum_launch_tcb, l) ||
         !load_bits(j, P, "guest_policy", cvma_pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS,
@@ -620,6 +642,20 @@ static bool load_snp(json_t *j, struct pol_snp *s, struct ld *l)
                             json_string_value(e));
             }
             s->products |= 1u << k;
+        }
+    }
+    /* fmc binds Turin reports only: with products naming no Turin it would bind no report, as
+     * under by_product.Milan (load_tcb_rule). */
+    if (s->products != 0 && !(s->products & (1u << POL_TURIN))) {
+        static const char *const rules[] = {"minimum_tcb", "minimum_launch_tcb"};
+        const struct pol_tcb_rule *r[] = {&s->minimum_tcb, &s->minimum_launch_tcb};
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(rules); i++) {
+            if (r[i]->all.set && r[i]->all.fmc >= 0) {
+                return fail(l,
+                            "snp.%s.fmc: snp.products names no Turin, and only Turin's TCB has "
+                            "an FMC (it would bind no report)",
+                            rules[i]);
+            }
         }
     }
     return true;
@@ -1288,13 +1324,17 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
                            "(add \"azure-snp\" or \"azure-tdx\", or remove the section)");
         }
     } else {
-        /* A policy that speaks about some TEEs accepts only those (docs/policy.md); the
-         * snp / tdx / tpm sections name the plain kinds, an azure section the azure kinds.
-         * Beside an azure section, tpm is the Azure vTPM's: a bare quote (kind tpm, an AK
-         * anyone can make) would skip every azure rule, so it is not admitted by default.
-         * Likewise an azure kind whose hardware section is absent while the other one is
-         * present: {"tdx": ..., "azure": ...} pins a TD, and azure-snp evidence would skip
-         * every tdx rule; the azure section alone still admits both. */
+        /* A policy that speaks about some TEEs accepts only those (docs/policy.md): a kind is
+         * admitted by default only when every section applies to it, snp and tdx being
+         * alternatives. A kind beside a section that never applies to it would skip every rule
+         * of that section: a plain SEV-SNP report or TD quote every tpm (PCR) and azure rule, a
+         * bare quote (kind tpm, an AK anyone can make) every snp, tdx and azure rule. So the
+         * snp / tdx / tpm sections name the plain kinds only alone (snp and tdx together), an
+         * azure section the azure kinds. Likewise an azure kind whose hardware section is
+         * absent while the other one is present: {"tdx": ..., "azure": ...} pins a TD, and
+         * azure-snp evidence would skip every tdx rule; the azure section alone still admits
+         * both. svsm-vtpm is never a default. */
+        bool plain_hw = !p->tpm.present && !p->azure.present;
         unsigned azure = 0;
         if (p->azure.present && (p->snp.present || !p->tdx.present)) {
             azure |= POL_TEE_AZURE_SNP;
@@ -1302,9 +1342,31 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
         if (p->azure.present && (p->tdx.present || !p->snp.present)) {
             azure |= POL_TEE_AZURE_TDX;
         }
-        p->allowed_tees = (p->snp.present ? POL_TEE_SNP : 0u) |
-                          (p->tdx.present ? POL_TEE_TDX : 0u) |
-                          (p->tpm.present && !p->azure.present ? POL_TEE_TPM : 0u) | azure;
+        p->allowed_tees = (p->snp.present && plain_hw ? POL_TEE_SNP : 0u) |
+                          (p->tdx.present && plain_hw ? POL_TEE_TDX : 0u) |
+                          (p->tpm.present && !p->snp.present && !p->tdx.present && !p->azure.present
+                                   ? POL_TEE_TPM
+                                   : 0u) |
+                          azure;
+        /* Sections but no kind they all apply to: 0 would mean any kind, so the policy is
+         * refused, naming the kinds it likely means. Only a tpm section beside a hardware
+         * one, without an azure section, gets here. */
+        if (p->allowed_tees == 0 && (p->snp.present || p->tdx.present || p->tpm.present)) {
+            bool both = p->snp.present && p->tdx.present;
+            const char *hw = both ? "snp and tdx" : p->snp.present ? "snp" : "tdx";
+            const char *likely = both             ? "\"svsm-vtpm\", \"azure-snp\" or \"azure-tdx\""
+                                 : p->snp.present ? "\"svsm-vtpm\" or \"azure-snp\""
+                                                  : "\"azure-tdx\"";
+            return fail(l,
+                        "tpm: beside the %s section%s no evidence kind is admitted by default (a "
+                        "plain %s would skip the tpm rules, a bare tpm quote the %s ones): list "
+                        "the kinds in allowed_tees, likely %s",
+                        hw, both ? "s" : "",
+                        both             ? "report"
+                        : p->snp.present ? "sev-snp report"
+                                         : "tdx quote",
+                        hw, likely);
+        }
     }
     return true;
 }

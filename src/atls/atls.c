@@ -4,6 +4,9 @@
  */
 #include "cvmattest/atls.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,11 +178,81 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
     return st;
 }
 
+/*
+ * SIGPIPE. Writing to a socket whose peer has closed raises SIGPIPE, whose default action ends
+ * the process; OpenSSL's socket BIO writes with write()/send() without MSG_NOSIGNAL, so a peer
+ * that closes could kill any program using these functions. The process's signal disposition
+ * is the program's, not the library's, so it is left alone: around each call that may write to
+ * the peer, SIGPIPE is blocked in the calling thread only (pthread_sigmask). A SIGPIPE the
+ * call raises then stays pending instead of being delivered, and the write fails with EPIPE
+ * (CVMA_E_IO to the caller); before the thread's mask is restored that SIGPIPE is consumed
+ * (sigtimedwait with a zero timeout: it never waits), unless one was pending already before
+ * the call, which is someone else's and is left as it was. This is libpq's technique
+ * (pq_block_sigpipe / pq_reset_sigpipe) and libcurl's when it cannot use MSG_NOSIGNAL.
+ *
+ * Which calls write: SSL_write_ex, and SSL_read_ex too: a record that does not decrypt, or any
+ * other protocol error, is answered with a fatal alert that OpenSSL writes from inside the read
+ * (a peer can send a forged record and close). SSL_shutdown writes as well; nothing in src/atls
+ * calls it (closing the connection is the caller's).
+ */
+struct nosigpipe {
+    sigset_t old;        /* the thread's mask before */
+    bool pending_before; /* a SIGPIPE was pending already: not ours to consume */
+};
+
+static void nosigpipe_begin(struct nosigpipe *g)
+{
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    g->pending_before = false;
+    /* Cannot fail with these arguments (EINVAL is for a bad how). */
+    (void)pthread_sigmask(SIG_BLOCK, &set, &g->old);
+    if (sigismember(&g->old, SIGPIPE) == 1 && sigpending(&pending) == 0) {
+        /* pending only if it was blocked before this */
+        g->pending_before = sigismember(&pending, SIGPIPE) == 1;
+    }
+}
+
+static void nosigpipe_end(const struct nosigpipe *g)
+{
+    int saved = errno; /* the write's errno (EPIPE) is the caller's to read */
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!g->pending_before && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        const struct timespec zero = {0, 0};
+        while (sigtimedwait(&set, NULL, &zero) == -1 && errno == EINTR) {
+        }
+    }
+    (void)pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+    errno = saved;
+}
+
+/* SSL_write_ex and SSL_read_ex without SIGPIPE (above). */
+static int ssl_write_nosig(SSL *ssl, const void *p, size_t len, size_t *done)
+{
+    struct nosigpipe g;
+    nosigpipe_begin(&g);
+    int ret = SSL_write_ex(ssl, p, len, done);
+    nosigpipe_end(&g);
+    return ret;
+}
+
+static int ssl_read_nosig(SSL *ssl, void *p, size_t len, size_t *done)
+{
+    struct nosigpipe g;
+    nosigpipe_begin(&g);
+    int ret = SSL_read_ex(ssl, p, len, done);
+    nosigpipe_end(&g);
+    return ret;
+}
+
 static bool write_all(SSL *ssl, const uint8_t *p, size_t len)
 {
     while (len > 0) {
         size_t done = 0;
-        if (SSL_write_ex(ssl, p, len, &done) != 1) {
+        if (ssl_write_nosig(ssl, p, len, &done) != 1) {
             return false;
         }
         p += done;
@@ -204,7 +277,7 @@ static bool read_all(SSL *ssl, uint8_t *p, size_t len)
 {
     while (len > 0) {
         size_t done = 0;
-        if (SSL_read_ex(ssl, p, len, &done) != 1) {
+        if (ssl_read_nosig(ssl, p, len, &done) != 1) {
             return false;
         }
         p += done;
@@ -313,7 +386,7 @@ CVMA_API enum cvma_status cvma_atls_read_frame_ex(SSL *ssl, uint8_t *type, uint8
             cap += want;
         }
         size_t done = 0;
-        if (have < cap && SSL_read_ex(ssl, p + have, cap - have, &done) != 1) {
+        if (have < cap && ssl_read_nosig(ssl, p + have, cap - have, &done) != 1) {
             free(p);
             read_failed(ssl, "a frame cut short", err, err_len);
             return CVMA_E_IO;
@@ -571,6 +644,10 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
     enum cvma_status st;
 
     *out = NULL;
+    /* Before any frame: none is ever sent on a session aTLS cannot bind (docs/atls.md). */
+    if ((st = cvma_atls_check_channel(ssl, err, err_len)) != CVMA_OK) {
+        return st;
+    }
     if (RAND_bytes(nonce, CVMA_ATLS_NONCE_LEN) != 1) {
         cvma_errf(err, err_len, "cannot send the nonce");
         return CVMA_E_INTERNAL;

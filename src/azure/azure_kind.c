@@ -142,6 +142,12 @@ const struct cvma_kind cvma_kind_azure_snp = {
         .show = azure_show,
         .reads_event_log = true,
         .reads_tpm_parts = true,
+        .launch_unpinned = "azure-snp: no policy pins the paravisor's launch measurement "
+                           "(snp.measurements, snp.id_key_digests or snp.author_key_digests): "
+                           "the report is at VMPL 0, which any SEV-SNP guest without a "
+                           "paravisor makes with REPORT_DATA of its choosing, so nothing shows "
+                           "Azure's paravisor made it, nor the runtime claims and the AK "
+                           "(HCLAkPub) it names",
 };
 
 const struct cvma_kind cvma_kind_azure_tdx = {
@@ -156,4 +162,8 @@ const struct cvma_kind cvma_kind_azure_tdx = {
         .show = azure_show,
         .reads_event_log = true,
         .reads_tpm_parts = true,
+        .launch_unpinned = "azure-tdx: no policy pins the paravisor's launch measurement "
+                           "(tdx.mr_td): any TD makes a TD quote with REPORTDATA of its choosing, "
+                           "so nothing shows Azure's paravisor made this one, nor the runtime "
+                           "claims and the AK (HCLAkPub) it names",
 };

@@ -204,7 +204,6 @@ out:
 /* The evidence as its pieces: from Trustee's JSON, or a bare HCL report and bundle parts. */
 struct pieces {
     struct cvma_span hcl, msg, sig, pcrs, vcek, td_quote;
-    bool vcek_pem;
 };
 
 /* Nothing accepted that was not checked: a bundle's tpm_* part that this form of Azure
@@ -266,7 +265,6 @@ static bool pieces_get(const uint8_t *p, size_t len, const struct cvma_verify_op
     }
     pc->vcek.p = ev->vcek.p;
     pc->vcek.len = ev->vcek.len;
-    pc->vcek_pem = ev->vcek.len >= 10 && memcmp(ev->vcek.p, "-----BEGIN", 10) == 0;
     pc->td_quote.p = ev->td_quote.p;
     pc->td_quote.len = ev->td_quote.len;
     return true;
@@ -327,7 +325,10 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
             v->oom = true;
             return false;
         }
-        parts[n].name = pc->vcek_pem ? "vcek.pem" : "vcek.der";
+        /* Named vcek.der whatever its form (PEM or DER: the leaf is read either way): the
+         * name looked up first, which a part answers before the caller's directory. Named
+         * vcek.pem, a PEM VCEK lost to a vcek.der in --collateral DIR. */
+        parts[n].name = "vcek.der";
         parts[n++].data = pc->vcek;
         for (size_t i = 0; i < opts->n_collateral_parts; i++) {
             const struct cvma_named_part *q = &opts->collateral_parts[i];
@@ -346,7 +347,9 @@ static bool hw_verify(const struct pieces *pc, const struct cvma_azure_hcl *h,
     /* The paravisor asks for the report at VMPL 0; the guest OS runs at a higher VMPL, and a
      * report it asked for (with REPORT_DATA of its choosing) vouches for nothing here. Read
      * from the report's bytes, so that it stops the chain whether or not the report's
-     * signature or collateral could be checked. */
+     * signature or collateral could be checked. VMPL 0 is necessary, not sufficient: an
+     * SEV-SNP guest without a paravisor runs at VMPL 0 too. Only the launch measurement,
+     * pinned by the policy, shows the paravisor made the report (VTPM_PARAVISOR_NOT_PINNED). */
     struct cvma_snp_report *rep = malloc(sizeof *rep);
     bool vmpl_read =
             rep != NULL && cvma_snp_report_peek(h->hw_report.p, h->hw_report.len, rep, &v->oom);
@@ -585,16 +588,19 @@ void cvma_azure_verify(const uint8_t *p, size_t len, const struct cvma_verify_op
                          : "sev-snp report (azure runtime "
                            "claims)";
     cvma_tpm_quote_verify(&in, &tq);
-    /* The AK is a bare key (a JWK): its TPM attributes are the paravisor's, vouched for by
-     * the hardware report through the runtime claims. */
+    /* The AK is a bare key (a JWK): its TPM attributes are not given. The hardware report
+     * names it through the runtime claims; that the paravisor made the report (and so the
+     * key) only a policy pinning its launch measurement shows (VTPM_PARAVISOR_NOT_PINNED,
+     * given by the pipeline once the policy is known). */
     for (size_t i = 0; i < tq.verdict.n_reasons; i++) {
         const struct cvma_verdict_reason *r = &tq.verdict.reasons[i];
         if (r->code == CVMA_R_TPM_AK_ATTRIBUTES_UNKNOWN) {
             cvma_verdict_add(v, CVMA_R_AZURE_AK_FROM_RUNTIME_CLAIMS, CVMA_SEV_INFO,
-                             "azure: the AK is HCLAkPub of the runtime claims the %s vouches "
-                             "for; its TPM attributes are not given (a JWK), the paravisor "
-                             "made it",
-                             tdx ? "TD quote" : "SEV-SNP report");
+                             "azure: the AK is HCLAkPub of the runtime claims the %s names; "
+                             "its TPM attributes are not given (a JWK). It is the paravisor's "
+                             "vTPM key only if the paravisor made the %s: only a policy pinning "
+                             "its launch measurement shows that",
+                             tdx ? "TD quote" : "SEV-SNP report", tdx ? "quote" : "report");
         } else {
             cvma_verdict_add(v, r->code, r->severity, "%s", r->detail);
         }

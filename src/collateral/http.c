@@ -229,6 +229,64 @@ static bool starts_with_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* see http.h */
+bool cvma_http_scheme_ok(const char *url)
+{
+    return url != NULL && (starts_with_ci(url, "http://") || starts_with_ci(url, "https://"));
+}
+
+/* A port of 1 to 5 digits, 1..65535, filling [p, end). */
+static bool port_ok(const char *p, const char *end)
+{
+    unsigned long v = 0;
+    if (p == end || end - p > 5) {
+        return false;
+    }
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    return v >= 1 && v <= 65535;
+}
+
+/* see http.h */
+bool cvma_http_url_ok(const char *url)
+{
+    if (!cvma_http_scheme_ok(url)) {
+        return false;
+    }
+    const char *a = strstr(url, "://") + 3;
+    const char *end = a + strcspn(a, "/?#");
+    for (const char *p = a; p < end; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            return false; /* no space or control character in the authority */
+        }
+        if (*p == '@') {
+            a = p + 1; /* user information: the host follows the last '@' */
+        }
+    }
+    const char *host_end;
+    if (*a == '[') { /* an IP literal (RFC 3986 3.2.2) */
+        const char *close = memchr(a, ']', (size_t)(end - a));
+        if (close == NULL || close == a + 1) {
+            return false;
+        }
+        host_end = close + 1;
+    } else {
+        host_end = memchr(a, ':', (size_t)(end - a));
+        host_end = host_end != NULL ? host_end : end;
+        if (host_end == a) {
+            return false;
+        }
+    }
+    if (host_end == end) {
+        return true;
+    }
+    return *host_end == ':' && port_ok(host_end + 1, end);
+}
+
 void cvma_http_opts_init(struct cvma_http_opts *o)
 {
     o->connect_timeout_ms = CVMA_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -420,11 +478,14 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
         cvma_errf(err, err_len, "%s: no URL", m);
         return CVMA_E_USAGE;
     }
-    https = starts_with_ci(url, "https://");
-    if (!https && !starts_with_ci(url, "http://")) {
-        cvma_errf(err, err_len, "%s %s: only http:// and https:// URLs are fetched", m, url);
+    if (!cvma_http_url_ok(url)) {
+        cvma_errf(err, err_len,
+                  "%s %s: only http:// and https:// URLs with a host (and a port, if one, of "
+                  "1 to 65535) are fetched",
+                  m, url);
         return CVMA_E_USAGE;
     }
+    https = starts_with_ci(url, "https://");
     if (post && ((rq->body == NULL && rq->body_len > 0) ||
                  (rq->content_type != NULL && strpbrk(rq->content_type, "\r\n") != NULL))) {
         cvma_errf(err, err_len, "POST %s: %s", url,

@@ -55,6 +55,23 @@ struct cvma_http_opts {
 /* Fills o with the explicit default values (same effect as zeroing it). */
 void cvma_http_opts_init(struct cvma_http_opts *o);
 
+/*
+ * Whether url is of a scheme this client fetches: it begins with http:// or https:// (in any
+ * case); NULL and "" are not. It tells a URL from a local path (cvma_tlog_src_is_url); whether
+ * a URL can be fetched is cvma_http_url_ok.
+ */
+bool cvma_http_scheme_ok(const char *url);
+
+/*
+ * Whether url is one this client can fetch: cvma_http_scheme_ok, then an authority with a host
+ * (after any user information; an IP literal in brackets not empty) and, when a ':' follows
+ * the host, a port of 1 to 5 digits, 1..65535; no space or control character in the authority.
+ * The rule for base URLs where they are given (cvma_verifier_new's kds_base_url / pcs_base_url,
+ * the CLI's --kds-url / --pcs-url, the service's kds_url / pcs_url) and for every fetch:
+ * "http://", "http://:8080" and "http://127.0.0.1:" are not URLs to fetch from.
+ */
+bool cvma_http_url_ok(const char *url);
+
 /* Redirects followed for one request, at most (libcurl's own, or same-origin hops). */
 #define CVMA_HTTP_MAX_HOPS 3
 

@@ -165,30 +165,46 @@ static bool path_exists(const char *dir, const char *name, struct stat *st_out)
     return ok;
 }
 
-static enum cvma_status attr_read(const char *dir, const char *name, size_t max,
-                                  struct cvma_buf *out)
+/* Reads dir/name whole (at most max bytes). regular: a regular file only, opened without
+ * waiting (cvma_file_read_regular), for the files of a --dev-root stand-in, where a FIFO would
+ * hold collect for ever waiting for a writer; a FIFO or a device is then CVMA_E_IO at once
+ * (errno EINVAL). After CVMA_E_IO errno says why (cvma_file_read_strerror words it). */
+static enum cvma_status file_in(const char *dir, const char *name, size_t max, bool regular,
+                                struct cvma_buf *out)
 {
     char *p = cvma_path_join(dir, name);
-    enum cvma_status st = p != NULL ? cvma_file_read(p, max, out) : CVMA_E_NOMEM;
+    enum cvma_status st = CVMA_E_NOMEM;
+    if (p != NULL) {
+        st = regular ? cvma_file_read_regular(p, max, out) : cvma_file_read(p, max, out);
+    }
+    int e = errno;
     free(p);
+    errno = e;
     return st;
 }
 
-/* An attribute a provider may not have: absent is empty; there but unreadable or over max
- * is an error naming it. */
+static enum cvma_status attr_read(const char *dir, const char *name, size_t max,
+                                  struct cvma_buf *out)
+{
+    return file_in(dir, name, max, false, out);
+}
+
+/* An attribute a provider may not have (regular: see file_in): absent is empty; there but
+ * unreadable or over max is an error naming it. */
 static enum cvma_status attr_read_optional(const char *dir, const char *name, size_t max,
-                                           struct cvma_buf *out, char *why, size_t why_len)
+                                           bool regular, struct cvma_buf *out, char *why,
+                                           size_t why_len)
 {
     if (!path_exists(dir, name, NULL)) {
         return CVMA_OK;
     }
     errno = 0;
-    enum cvma_status st = attr_read(dir, name, max, out);
+    enum cvma_status st = file_in(dir, name, max, regular, out);
     if (st == CVMA_E_NOMEM) {
         cvma_errf(why, why_len, "%s/%s: out of memory", dir, name);
     } else if (st != CVMA_OK) {
         cvma_errf(why, why_len, "%s/%s: cannot read (unreadable, or over %zu bytes): %s", dir, name,
-                  max, errno != 0 ? strerror(errno) : "too large");
+                  max, errno != 0 ? cvma_file_read_strerror(errno) : "too large");
         st = CVMA_E_IO;
     }
     return st;
@@ -431,9 +447,14 @@ static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cv
 
 /* ---------- configfs-tsm ---------- */
 
-/* *present: root/report exists (whatever came of it after). */
+/* *present: root/report exists (whatever came of it after). *final: configfs-tsm gave a report
+ * but an optional blob of it that is there (auxblob, manifestblob) cannot be read: the failure
+ * is the collection's, not a reason to ask another interface, whose report would come without
+ * what that blob holds (the host's certificates). Every other failure (no configfs-tsm, no
+ * entry made, a provider this version does not read, no outblob) leaves *final false: the
+ * next interface is asked. */
 static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cvma_collected *c,
-                                    bool *present, char *why, size_t why_len)
+                                    bool *present, bool *final, char *why, size_t why_len)
 {
     const char *root = o->tsm_root != NULL ? o->tsm_root : CVMA_COLLECT_TSM_ROOT;
     char *report = cvma_path_join(root, "report"), *entry = NULL, *tmpl = NULL;
@@ -443,6 +464,7 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
     bool made = false;
 
     *present = false;
+    *final = false;
     if (report == NULL) {
         return CVMA_E_NOMEM;
     }
@@ -576,11 +598,12 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         }
         /* Optional attributes: absent (a provider without them) or empty is fine; one that is
          * there but cannot be read is an error, never a bundle silently without its
-         * certificates. */
-        if ((rs = attr_read_optional(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, &c->aux, why,
+         * certificates (nor one from another interface: *final). */
+        if ((rs = attr_read_optional(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, false, &c->aux, why,
                                      why_len)) != CVMA_OK ||
-            (rs = attr_read_optional(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, &c->manifest,
-                                     why, why_len)) != CVMA_OK) {
+            (rs = attr_read_optional(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, false,
+                                     &c->manifest, why, why_len)) != CVMA_OK) {
+            *final = true;
             goto out;
         }
         if (o->after_outblob != NULL) {
@@ -759,12 +782,14 @@ static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, c
 {
     struct cvma_buf resp = {0};
     enum cvma_status rs;
-    if (attr_read(dev, "sev-guest.ext-report", 4000, &resp) != CVMA_OK) {
+    /* The stand-in's files are regular files, read without waiting (file_in). */
+    errno = 0;
+    if ((rs = file_in(dev, "sev-guest.ext-report", 4000, true, &resp)) != CVMA_OK) {
         cvma_errf(why, why_len,
-                  "%s/sev-guest is a plain file but sev-guest.ext-report is "
-                  "missing",
-                  dev);
-        return CVMA_E_IO;
+                  "%s/sev-guest is a plain file but sev-guest.ext-report cannot be read "
+                  "(missing, unreadable, or over 4000 bytes): %s",
+                  dev, errno != 0 ? cvma_file_read_strerror(errno) : "too large");
+        return rs == CVMA_E_NOMEM ? rs : CVMA_E_IO;
     }
     struct stat cs;
     if (path_exists(dev, "sev-guest.certs", &cs) && S_ISREG(cs.st_mode) &&
@@ -772,8 +797,8 @@ static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, c
         /* as the driver: a table over what it passes is not read, the plain report */
         c->certs_over = cs.st_size > (off_t)UINT32_MAX ? UINT32_MAX : (uint32_t)cs.st_size;
         c->certs_limit = CVMA_SEV_GUEST_CERTS_MAX;
-    } else if ((rs = attr_read_optional(dev, "sev-guest.certs", CVMA_SEV_GUEST_CERTS_MAX, &c->aux,
-                                        why, why_len)) != CVMA_OK) {
+    } else if ((rs = attr_read_optional(dev, "sev-guest.certs", CVMA_SEV_GUEST_CERTS_MAX, true,
+                                        &c->aux, why, why_len)) != CVMA_OK) {
         cvma_buf_free(&resp);
         return rs;
     } else if (c->aux.len == 0) {
@@ -818,6 +843,7 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
     char *path = cvma_path_join(dev, "tdx_guest");
     struct cvma_tdx_report_req req;
     int fd = -1;
+    char no_read[96] = "";
 
     if (path == NULL) {
         return CVMA_E_NOMEM;
@@ -839,9 +865,15 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
         close(fd);
     }
     if (S_ISREG(st.st_mode)) {
-        /* The stand-in of a plain tree: DIR/tdx_guest.report0 holds the TDREPORT. */
-        if (attr_read(dev, "tdx_guest.report0", 1024, &c->tdreport) != CVMA_OK ||
-            c->tdreport.len != 1024) {
+        /* The stand-in of a plain tree: DIR/tdx_guest.report0 holds the TDREPORT (a regular
+         * file, read without waiting: file_in). */
+        errno = 0;
+        enum cvma_status rs = file_in(dev, "tdx_guest.report0", 1024, true, &c->tdreport);
+        if (rs != CVMA_OK || c->tdreport.len != 1024) {
+            (void)snprintf(no_read, sizeof no_read, " (tdx_guest.report0: %s)",
+                           rs == CVMA_OK ? "not 1024 bytes"
+                           : errno != 0  ? cvma_file_read_strerror(errno)
+                                         : "too large");
             cvma_buf_free(&c->tdreport);
         }
     }
@@ -851,11 +883,13 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
     cvma_reader_init(&r, c->tdreport.p, c->tdreport.len);
     bool carries = c->tdreport.len > 0 && cvma_reader_skip(&r, 128) &&
                    cvma_reader_bytes(&r, rd, sizeof rd) && memcmp(rd, o->nonce, 64) == 0;
-    cvma_errf(why, why_len, "%s: %s; a TDX quote needs configfs-tsm (Linux 6.7 or later), %s", path,
+    cvma_errf(why, why_len, "%s: %s%s; a TDX quote needs configfs-tsm (Linux 6.7 or later), %s",
+              path,
               c->tdreport.len == 0 ? "present, no TDREPORT read"
               : carries            ? "TDREPORT over the nonce read (kept raw, not verifiable off "
                                      "the TD)"
                                    : "TDREPORT read but it does not carry the nonce (kept raw)",
+              no_read,
               tsm_present ? "which is present but gave no quote (why: see configfs-tsm)"
                           : "which is absent");
     free(path);
@@ -869,10 +903,17 @@ enum cvma_status cvma_collect(const struct cvma_collect_opts *o, struct cvma_col
     enum cvma_status rs;
 
     memset(c, 0, sizeof *c);
-    bool tsm_present = false;
-    rs = collect_tsm(o, c, &tsm_present, w1, sizeof w1);
+    bool tsm_present = false, tsm_final = false;
+    rs = collect_tsm(o, c, &tsm_present, &tsm_final, w1, sizeof w1);
     if (rs == CVMA_OK) {
         return check_nonce(o, c, err, err_len);
+    }
+    if (tsm_final) {
+        /* configfs-tsm gave a report but not what came with it: the error is the collection's
+         * (docs/collect.md), never /dev/sev-guest's report without the host's certificates.
+         * The outblob read stays in c, to be kept raw. */
+        cvma_errf(err, err_len, "configfs-tsm: %s (no other interface asked)", w1);
+        return rs == CVMA_E_NOMEM ? rs : CVMA_E_IO;
     }
     if (rs == CVMA_E_NOMEM || o->svsm_vtpm) {
         /* The SVSM service report exists through configfs-tsm only. */

@@ -16,7 +16,10 @@
  *  - /dev/sev-guest: when it is a regular file (not a character device), SNP_GET_EXT_REPORT
  *    is replaced by reading DIR/sev-guest.ext-report (the ioctl's response buffer: the
  *    MSG_REPORT_RSP with the report at 0x20) and DIR/sev-guest.certs (the certificate
- *    table; absent: the host has none, and the plain SNP_GET_REPORT is used).
+ *    table; absent: the host has none, and the plain SNP_GET_REPORT is used);
+ *  - /dev/tdx_guest: when it is a regular file, DIR/tdx_guest.report0 holds the TDREPORT.
+ * The stand-ins' files are read as regular files only, without waiting: a FIFO there is
+ * refused at once, never an open that waits for a writer.
  * A simulated tree cannot sign the nonce it is given: the test chooses the nonce first and
  * the simulator precomputes a report carrying it (sim --report-data NONCE). Collection
  * checks that the report carries the nonce, so a mismatch is caught.
@@ -112,9 +115,11 @@ void cvma_collected_free(struct cvma_collected *c);
 
 /*
  * Collects evidence for opts->nonce. CVMA_OK with c filled; CVMA_E_IO when no interface
- * works (err says what was looked for and why each failed), CVMA_REJECTED when the TEE
- * returned evidence that does not carry the nonce or cannot be parsed (the raw bytes are in
- * c all the same). err gets a one-line message.
+ * works (err says what was looked for and why each failed), or when configfs-tsm gave a
+ * report whose auxblob or manifestblob is there but cannot be read (err names it; no other
+ * interface is asked, whose report would lack it; c->evidence holds the outblob read, to be
+ * kept raw); CVMA_REJECTED when the TEE returned evidence that does not carry the nonce or
+ * cannot be parsed (the raw bytes are in c all the same). err gets a one-line message.
  */
 CVMA_MUST_USE enum cvma_status cvma_collect(const struct cvma_collect_opts *opts,
                                             struct cvma_collected *c, char *err, size_t err_len);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -234,8 +236,11 @@ enum cvma_status cvma_dir_fsync(const char *dir)
     return close(fd) == 0 && ok ? CVMA_OK : CVMA_E_IO;
 }
 
-/* fsync of the directory that holds path (its entries: a rename or a new name in it). */
-static enum cvma_status parent_fsync(const char *path)
+/* fsync of the directory that holds path (its entries: a rename or a new name in it). buf
+ * (at least strlen(path) + 1 bytes, the caller's) holds the directory's name: nothing is
+ * allocated, as this runs after the rename, when out of memory could no longer mean "nothing
+ * changed". */
+static enum cvma_status parent_fsync(const char *path, char *buf)
 {
     const char *slash = strrchr(path, '/');
     if (slash == NULL) {
@@ -244,13 +249,9 @@ static enum cvma_status parent_fsync(const char *path)
     if (slash == path) {
         return cvma_dir_fsync("/");
     }
-    char *dir = strndup(path, (size_t)(slash - path));
-    if (dir == NULL) {
-        return CVMA_E_NOMEM;
-    }
-    enum cvma_status st = cvma_dir_fsync(dir);
-    free(dir);
-    return st;
+    memcpy(buf, path, (size_t)(slash - path));
+    buf[slash - path] = '\0';
+    return cvma_dir_fsync(buf);
 }
 
 /* Writes p[0..len) to fd whole, a write interrupted by a signal retried. 0, or an errno
@@ -314,12 +315,15 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
      * write to cannot redirect the write. */
     for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
         unsigned long r = 0;
-        FILE *ur = fopen("/dev/urandom", "rb");
-        if (ur != NULL) {
-            if (fread(&r, sizeof r, 1, ur) != 1) {
-                r = 0;
-            }
-            fclose(ur);
+        /* (getrandom, not stdio: a FILE is an allocation, and one that failed would go
+         * unnoticed; the exclusive create is what makes the name safe). Without it (a pool
+         * not ready at early boot, a seccomp filter) the time and the attempt make the names
+         * differ, so that one stale file of a reused PID cannot block every write. */
+        if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            r = (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 20) ^
+                ((unsigned long)attempt * 0x9e3779b9UL);
         }
         snprintf(tmp, plen + 48, "%s.tmp.%ld.%08lx", path, (long)getpid(), r & 0xffffffffUL);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -345,7 +349,7 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
     /* The rename is durable only once the directory's entry is: without this the file can
      * come back as it was before after a power loss (a witness's or a verifier's state moving
      * backwards). tmp is gone by now: the error leaves path new, but perhaps not durable. */
-    st = durable ? parent_fsync(path) : CVMA_OK;
+    st = durable ? parent_fsync(path, tmp) : CVMA_OK;
     free(tmp);
     return st;
 out:

@@ -4,6 +4,7 @@
  */
 #include "crypto/chain.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,37 @@ enum cvma_status cvma_chain_reject(int err, const char *role, X509 *cert, X509_S
     }
 }
 
+/* CVMA_CHAIN_CRL_ANY_TIME: a CRL's window is not judged, and a CRL that misses the time
+ * proves only the revocations it dates by then. Every other error stands. The request (the
+ * context's app data) gives the CRLs: OpenSSL has already let go of the current CRL when it
+ * reports a revocation found in one outside its window. */
+static int crl_any_time_cb(int ok, X509_STORE_CTX *ctx)
+{
+    int err = X509_STORE_CTX_get_error(ctx);
+    const struct cvma_chain_req *req = X509_STORE_CTX_get_app_data(ctx);
+    X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+    time_t at = X509_VERIFY_PARAM_get_time(X509_STORE_CTX_get0_param(ctx));
+
+    if (ok) {
+        return ok;
+    }
+    if (err == X509_V_ERR_CRL_NOT_YET_VALID || err == X509_V_ERR_CRL_HAS_EXPIRED) {
+        return 1;
+    }
+    if (err != X509_V_ERR_CERT_REVOKED || req == NULL || cert == NULL) {
+        return ok;
+    }
+    /* Revoked at the time by any CRL of its issuer (one that covers the time: any listing;
+     * one that misses it: a listing dated by then): the revocation stands. */
+    for (size_t i = 0; i < req->n_crls; i++) {
+        if (X509_NAME_cmp(X509_CRL_get_issuer(req->crls[i]), X509_get_issuer_name(cert)) == 0 &&
+            cvma_crl_revokes_at(req->crls[i], cert, at)) {
+            return ok;
+        }
+    }
+    return 1;
+}
+
 enum cvma_status cvma_chain_verify(const struct cvma_chain_req *req, STACK_OF(X509) * *path,
                                    struct cvma_verdict *v)
 {
@@ -108,6 +140,12 @@ enum cvma_status cvma_chain_verify(const struct cvma_chain_req *req, STACK_OF(X5
         goto out;
     }
     X509_STORE_CTX_set_flags(ctx, flags);
+    if ((req->flags & CVMA_CHAIN_CRL_ANY_TIME) != 0 && req->n_crls > 0) {
+        if (X509_STORE_CTX_set_app_data(ctx, (void *)(uintptr_t)req) != 1) {
+            goto out;
+        }
+        X509_STORE_CTX_set_verify_cb(ctx, crl_any_time_cb);
+    }
     /* OpenSSL takes a set time over X509_V_FLAG_NO_CHECK_TIME: set it only when checked. */
     if ((req->flags & CVMA_CHAIN_NO_TIME) == 0) {
         X509_STORE_CTX_set_time(ctx, 0, req->at);

@@ -26,6 +26,13 @@
  * Only for a check that a full one at req->at follows (the TDX PCK chain before anything is
  * fetched by its values); never the whole verification of a chain. */
 #define CVMA_CHAIN_NO_TIME 2u
+/* With the CRLs: a CRL whose thisUpdate..nextUpdate misses req->at is still used (its issuer,
+ * signature, the certificates it lists), where OpenSSL would stop at its window before its
+ * signature (CRL_EXPIRED); a certificate it lists counts as revoked only with a revocationDate
+ * at or before req->at (cvma_crl_revokes_at). Only for CRLs whose windows the caller has judged
+ * already (the TDX PCK chain after a CRL the verifier chose missed the time); never the whole
+ * verification of a chain. */
+#define CVMA_CHAIN_CRL_ANY_TIME 4u
 
 struct cvma_chain_req {
     X509 *leaf; /* depth 0 */

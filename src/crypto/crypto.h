@@ -54,6 +54,20 @@ CVMA_MUST_USE bool cvma_crl_time(const ASN1_TIME *t, time_t *out);
  */
 void cvma_crl_version(X509_CRL *crl, int64_t *this_update, int64_t *next_update, bool *has_number,
                       uint64_t *number);
+/*
+ * True when at is outside crl's thisUpdate..nextUpdate as the CRL checks judge it (before
+ * thisUpdate, or at nextUpdate or after), both read by cvma_crl_time into *this_update and
+ * *next_update. False when it is inside, or a time cannot be read (that is CRL_INVALID).
+ */
+bool cvma_crl_misses(X509_CRL *crl, time_t at, time_t *this_update, time_t *next_update);
+/*
+ * True when crl lists x (removeFromCRL aside) as revoked at `at`: always when crl covers at
+ * (cvma_crl_misses false), and otherwise when the entry's revocationDate is at or before at.
+ * A CRL that does not cover the time still proves a revocation it dates by then: a revocation
+ * does not expire, and is not undone by a later CRL. The caller has checked crl's issuer and
+ * signature (cvma_crl_check).
+ */
+bool cvma_crl_revokes_at(X509_CRL *crl, X509 *x, time_t at);
 /* An ASN1_TIME in RFC 3339 ("2025-03-01T00:00:00Z") into out; "(none)" when t is NULL. */
 void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len);
 

@@ -427,6 +427,16 @@ static bool header_string(json_t *hdr, const char *name, char *dst, size_t cap, 
     return true;
 }
 
+/* see crypto/jws.h */
+size_t cvma_jws_token_len(const uint8_t *token, size_t len)
+{
+    while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' ' ||
+                       token[len - 1] == '\t')) {
+        len--;
+    }
+    return len;
+}
+
 enum cvma_jws_error cvma_jws_decode(const char *token, size_t len, struct cvma_jws *out, char *err,
                                     size_t err_len)
 {

@@ -109,6 +109,12 @@ CVMA_MUST_USE enum cvma_jws_error cvma_jws_sign_json(EVP_PKEY *key, const char *
 
 /* ---- verification ---- */
 
+/* The length of the token in a file's len bytes: without the newlines (CR, LF), spaces and tabs
+ * after it (a file usually ends with a newline; nothing else may surround the token). Every
+ * reader of a token file (a registry, a result token) trims by this, so that one file is read
+ * alike everywhere. */
+size_t cvma_jws_token_len(const uint8_t *token, size_t len);
+
 /*
  * Splits and decodes a compact JWS WITHOUT checking its signature: the header is parsed and
  * checked (alg ES256/ES384, no crit, typ/kid strings within their limits), payload and

@@ -173,6 +173,29 @@ void cvma_x509_subject_cn(X509 *x, char *out, size_t out_len)
 }
 
 /* see crypto/crypto.h */
+bool cvma_crl_misses(X509_CRL *crl, time_t at, time_t *this_update, time_t *next_update)
+{
+    *this_update = *next_update = 0;
+    if (crl == NULL || !cvma_crl_time(X509_CRL_get0_lastUpdate(crl), this_update) ||
+        !cvma_crl_time(X509_CRL_get0_nextUpdate(crl), next_update)) {
+        return false;
+    }
+    return at < *this_update || at >= *next_update;
+}
+
+/* see crypto/crypto.h */
+bool cvma_crl_revokes_at(X509_CRL *crl, X509 *x, time_t at)
+{
+    X509_REVOKED *rev = NULL;
+    time_t tu, nu, when;
+
+    if (crl == NULL || x == NULL || X509_CRL_get0_by_cert(crl, &rev, x) != 1) {
+        return false;
+    }
+    return !cvma_crl_misses(crl, at, &tu, &nu) ||
+           (cvma_asn1_time_to_time_t(X509_REVOKED_get0_revocationDate(rev), &when) && when <= at);
+}
+
 void cvma_crl_version(X509_CRL *crl, int64_t *this_update, int64_t *next_update, bool *has_number,
                       uint64_t *number)
 {

@@ -814,6 +814,33 @@ static void snp_platform_info(uint64_t pi, json_t *snp, struct imp *m)
     put(m, snp, "platform_info", o);
 }
 
+/*
+ * The two TCB minimums, each given by two fields of check.Policy: one in the Milan/Genoa
+ * TCB_VERSION layout and one (suffix _turin) in Turin's. Both fill one cvmattest rule.
+ */
+static const struct {
+    const char *key, *camel; /* the cvmattest rule and the Milan/Genoa field; its JSON name */
+} tcb_keys[] = {{"minimum_tcb", "minimumTcb"}, {"minimum_launch_tcb", "minimumLaunchTcb"}};
+
+/* Which fields of the file filled a rule's by_product entries: their paths as written, "" for
+ * none, so that what is not carried is named as the file names it. */
+struct tcb_from {
+    char milan_genoa[192];
+    char turin[192];
+};
+
+/* The field to set for the other layout, in the spelling the file uses (protobuf JSON accepts
+ * the snake_case proto name or the lowerCamelCase JSON name; only the latter has no '_'). */
+static void tcb_advice(size_t key, const char *written, bool turin, char *out, size_t outlen)
+{
+    const char *suffix = "";
+    bool camel = strchr(written, '_') == NULL;
+    if (turin) {
+        suffix = camel ? "Turin" : "_turin";
+    }
+    snprintf(out, outlen, "%s%s", camel ? tcb_keys[key].camel : tcb_keys[key].key, suffix);
+}
+
 /* minimum_tcb & co: decomposed into components per product (Milan/Genoa vs Turin layout). */
 static void snp_tcb(json_t *snp, const char *key, uint64_t raw, bool turin, struct imp *m)
 {
@@ -840,7 +867,7 @@ static void snp_tcb(json_t *snp, const char *key, uint64_t raw, bool turin, stru
 }
 
 static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **product,
-                              bool *generic_only, struct imp *m)
+                              struct tcb_from from[2], struct imp *m)
 {
     struct msg g = {0};
     char p[192];
@@ -884,23 +911,21 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
         }
         put(m, snp, "vmpl", json_integer((json_int_t)u));
     }
-    static const struct {
-        const char *field, *key;
-        bool turin;
-    } tcbs[] = {{"minimum_tcb", "minimum_tcb", false},
-                {"minimum_launch_tcb", "minimum_launch_tcb", false},
-                {"minimum_tcb_turin", "minimum_tcb", true},
-                {"minimum_launch_tcb_turin", "minimum_launch_tcb", true}};
-    bool tcb_generic = false, tcb_turin = false;
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(tcbs); i++) {
-        TAKE(tcbs[i].field);
-        if (!get_uint(v, p, UINT64_MAX, &u, m)) {
-            goto out;
-        }
-        if (u != 0) {
-            snp_tcb(snp, tcbs[i].key, u, tcbs[i].turin, m);
-            tcb_generic = tcb_generic || !tcbs[i].turin;
-            tcb_turin = tcb_turin || tcbs[i].turin;
+    /* In the order of check.Policy: minimum_tcb, minimum_launch_tcb, then the Turin ones. */
+    for (int t = 0; t < 2; t++) {
+        bool turin = t == 1;
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(tcb_keys); i++) {
+            char field[64];
+            snprintf(field, sizeof field, "%s%s", tcb_keys[i].key, turin ? "_turin" : "");
+            TAKE(field);
+            if (!get_uint(v, p, UINT64_MAX, &u, m)) {
+                goto out;
+            }
+            if (u != 0) {
+                snp_tcb(snp, tcb_keys[i].key, u, turin, m);
+                char *dst = turin ? from[i].turin : from[i].milan_genoa;
+                snprintf(dst, sizeof from[i].turin, "%s", p);
+            }
         }
     }
     TAKE("platform_info"); /* google.protobuf.UInt64Value: presence matters */
@@ -1058,7 +1083,6 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
 #undef TAKE
     json_decref(v);
     v = NULL;
-    *generic_only = tcb_generic && !tcb_turin;
     drop_rest(&g, "unknown to go-sev-guest's check.Policy (Cocos ignores it too)", m);
     ok = true;
 out:
@@ -1068,32 +1092,51 @@ out:
 }
 
 /*
- * With the product known, a per-product TCB minimum becomes a plain one (the others are moot:
- * snp.products refuses them). Without it, the Milan/Genoa-layout minimum leaves Turin open.
+ * With the product known, a per-product TCB minimum becomes a plain one; a field for the other
+ * layout is moot (snp.products refuses those reports) and named as not carried. Without it, a
+ * Milan/Genoa-layout minimum with no Turin one leaves Turin open, and that is named. Each is
+ * named by the field the file gave, as written (from).
  */
-static void snp_tcb_simplify(json_t *snp, const char *product, bool generic_only, struct imp *m)
+static void snp_tcb_simplify(json_t *snp, const char *product, const struct tcb_from from[2],
+                             struct imp *m)
 {
-    static const char *const keys[] = {"minimum_tcb", "minimum_launch_tcb"};
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(keys); i++) {
-        json_t *bp = json_object_get(json_object_get(snp, keys[i]), "by_product");
-        if (bp == NULL || product == NULL) {
+    char advice[64];
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(tcb_keys); i++) {
+        const char *key = tcb_keys[i].key;
+        json_t *bp = json_object_get(json_object_get(snp, key), "by_product");
+        if (bp == NULL) {
             continue;
         }
+        if (product == NULL) {
+            if (from[i].turin[0] == '\0') {
+                tcb_advice(i, from[i].milan_genoa, true, advice, sizeof advice);
+                drop(m,
+                     "%s: carried for Milan and Genoa only (snp.%s.by_product): its byte layout "
+                     "does not fit Turin's TCB_VERSION, so Turin reports get no such minimum "
+                     "(set %s)",
+                     from[i].milan_genoa, key, advice);
+            }
+            continue;
+        }
+        bool turin = strcmp(product, "Turin") == 0;
+        const char *other = turin ? from[i].milan_genoa : from[i].turin;
         json_t *mine = json_object_get(bp, product);
         if (mine != NULL) {
-            put(m, snp, keys[i], json_deep_copy(mine));
+            put(m, snp, key, json_deep_copy(mine));
+            if (other[0] != '\0') {
+                drop(m,
+                     "%s: not carried: the policy names product %s, and this field applies to "
+                     "%s reports only",
+                     other, product, turin ? "Milan and Genoa" : "Turin");
+            }
         } else {
-            json_object_del(snp, keys[i]);
+            json_object_del(snp, key);
+            tcb_advice(i, other, turin, advice, sizeof advice);
             drop(m,
-                 "policy.%s: not carried: the policy names product %s, whose TCB_VERSION "
-                 "layout differs from this field's (set %s%s)",
-                 keys[i], product, keys[i], strcmp(product, "Turin") == 0 ? "_turin" : "");
+                 "%s: not carried: the policy names product %s, whose TCB_VERSION layout "
+                 "differs from this field's (set %s)",
+                 other, product, advice);
         }
-    }
-    if (generic_only && product == NULL) {
-        drop(m, "policy.minimum_tcb: carried for Milan and Genoa only (snp.minimum_tcb."
-                "by_product): its byte layout does not fit Turin's TCB_VERSION, so Turin "
-                "reports get no TCB minimum (set minimum_tcb_turin)");
     }
 }
 
@@ -1732,8 +1775,8 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
             json_t *o = json_object_get(pol.orig, key);
             json_object_set(polobj, o ? json_string_value(o) : key, val);
         }
-        bool generic_only = false;
-        ok = import_snp_policy(polobj, res, sec, &product, &generic_only, &m);
+        struct tcb_from from[CVMA_ARRAY_LEN(tcb_keys)] = {0};
+        ok = import_snp_policy(polobj, res, sec, &product, from, &m);
         json_decref(polobj);
         if (!ok) {
             goto out;
@@ -1745,7 +1788,7 @@ enum cvma_status cvma_policy_import_cocos(const uint8_t *p, size_t len, json_t *
         if (product != NULL) {
             put(&m, sec, "products", json_pack("[s]", product));
         }
-        snp_tcb_simplify(sec, product, generic_only, &m);
+        snp_tcb_simplify(sec, product, from, &m);
         json_decref(v);
         v = take(&top, "pcr_values", path, sizeof path);
         if (v != NULL && !import_pcrs(v, &m)) {

@@ -110,7 +110,8 @@ const char *cvma_tdx_page_order_name(enum cvma_tdx_page_order o);
  * OVMF_CODE*.fd: its offsets are those of the unified image). An image whose OVMF footer
  * table names the metadata is the one QEMU loads, and is held to what QEMU accepts: sections
  * BFV, CFV, TD_HOB and TEMP_MEM only, at least two, a TD_HOB among them (docs/measure.md);
- * the td-shim layout keeps td-shim's section types 0 to 8. */
+ * the td-shim layout (an image without an OVMF footer table; one whose table names no TDX
+ * metadata is refused, as QEMU refuses it) keeps td-shim's section types 0 to 8. */
 CVMA_MUST_USE bool cvma_tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *out,
                                    size_t cap, size_t *n, char *err, size_t err_len);
 

@@ -237,6 +237,15 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
     uint32_t off_from_end;
     if (info.has_tdx_metadata) {
         off_from_end = info.tdx_metadata_offset;
+    } else if (info.has_table) {
+        /* An OVMF image (the footer table is OVMF's, td-shim has none) whose table names no
+         * TDX metadata: QEMU refuses it ("Cannot find TDX_METADATA_OFFSET_GUID"). Reading the
+         * td-shim offset 32 bytes from the end instead would measure code bytes taken for an
+         * offset, or a descriptor QEMU never reads, with td-shim's rules: a guess, not a TD. */
+        cvma_errf(err, err_len,
+                  "no TDX metadata in this firmware image (its OVMF footer table has no TDX "
+                  "metadata entry: QEMU refuses it)");
+        return false;
     } else {
         /* A TDVF or td-shim image without an OVMF table: the descriptor's offset (from the
          * start) is at 32 bytes from the end. */

@@ -413,12 +413,25 @@ enum cvma_status cvma_registry_bind(struct cvma_registry_set *rs,
      * (skipped: its signature and time passed) still supersedes an older one of its provider:
      * were it ignored, an older registry could list a platform the newer one removed whenever
      * the log or the store is out of reach. The older one is not used either: undecided, as
-     * the newer one is. */
+     * the newer one is. One of the same version with another root needs neither log nor
+     * store: two registries the provider signed under one number are a rollback or a split
+     * view whichever the fleet saw, refused as two checked ones are above. */
     for (size_t i = 0; i < rs->n_regs; i++) {
         for (size_t j = 0; valid[i] && j < rs->n_regs; j++) {
             const struct cvma_registry *a = &rs->regs[i].reg, *b = &rs->regs[j].reg;
             if (!skipped[j] || strcmp(a->provider, b->provider) != 0 || b->version < a->version ||
                 (b->version == a->version && memcmp(a->merkle_root, b->merkle_root, 32) == 0)) {
+                continue;
+            }
+            if (b->version == a->version) {
+                cvma_reject(v, CVMA_R_REGISTRY_ROLLBACK,
+                            "%s: provider %s registry version %" PRIu64
+                            " is another registry under version %" PRIu64
+                            " given in %s, which could not be checked",
+                            rs->regs[i].origin, a->provider, a->version, b->version,
+                            rs->regs[j].origin);
+                valid[i] = false;
+                failed = true;
                 continue;
             }
             cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/timeutil.h"
 #include "registry/bind_internal.h"
 
 #define LOG_PROOF_MAX ((size_t)64 << 10)
@@ -100,6 +101,13 @@ enum cvma_status cvma_registry_set_add_log_url(struct cvma_registry_set *rs, con
     const char *eq = spec != NULL ? strchr(spec, '=') : NULL;
     if (eq == NULL || eq == spec || eq[1] == '\0') {
         cvma_errf(err, err_len, "wants PROVIDER=DIR or PROVIDER=URL");
+        return CVMA_E_USAGE;
+    }
+    if (cvma_tlog_src_is_url(eq + 1) && !cvma_http_url_ok(eq + 1)) {
+        cvma_errf(err, err_len,
+                  "'%s' is not a URL to fetch from: it wants a host, and a port "
+                  "(if one) of 1 to 65535",
+                  eq + 1);
         return CVMA_E_USAGE;
     }
     for (size_t i = 0; i < rs->n_log_keys; i++) {
@@ -269,20 +277,26 @@ enum fetched {
     FETCHED_UNAVAILABLE, /* the log did not give them (offline, unreachable, an HTTP error, a
                           * short tile, tiles that do not hash to its own signed checkpoint,
                           * or such a failure within the TTL): nothing known either way */
-    FETCHED_NOT,         /* not asked for (a log over CVMA_REG_ENTRIES_MAX), out of memory */
+    FETCHED_NOT,         /* not asked for (a log over CVMA_REG_ENTRIES_MAX) */
+    FETCHED_NOMEM,       /* out of memory: the caller's CVMA_E_NOMEM, never a verdict */
 };
 
 /*
  * Consistency from the log itself: fetches the level-0 tiles up to size new from url (the
  * partial tile of that size, else the full tile cut to it), and checks the first old leaves
  * hash to old_root and the first new ones to new_root (which is what a consistency proof
- * shows). detail says why on FETCHED_UNAVAILABLE and FETCHED_NOT.
+ * shows). detail says why on FETCHED_UNAVAILABLE and FETCHED_NOT. Out of memory anywhere on
+ * the way (the failure cache read, the leaves, a tile fetched, the tree hashed) is
+ * FETCHED_NOMEM: not the log's failure, so neither kept in the cache nor a verdict.
  *
  * A URL that did not give its tiles (no answer, an HTTP error, tiles that do not hash to the
  * signed checkpoint) is kept as failed in the cache in state_dir (NULL: none) for the
  * options' lookup_failure_ttl (60 s) and not asked again meanwhile: the check runs under the
  * log's state lock, so a log that is down would otherwise cost every verification, one after
- * another, its time-outs. A failure is never a pass either way.
+ * another, its time-outs. For the same reason all the tiles of one check share one time-out,
+ * the options' (http.timeout_ms, 30 s): a slow log costs the lock that long once, not that
+ * long a request (a partial tile and then the full one, tile after tile). A failure is never a
+ * pass either way.
  */
 static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
                                        const char *state_dir, const char *url, uint64_t old,
@@ -299,6 +313,11 @@ static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
     const time_t now = time(NULL);
     const int64_t fail = o->lookup_failure_ttl > 0 ? o->lookup_failure_ttl : DEFAULT_FAIL_TTL;
     const struct cvma_cache cache = {.dir = (char *)(uintptr_t)state_dir};
+    struct cvma_http_opts ho = o->http; /* each fetch's time-outs: what is left of the one */
+    const long budget = ho.timeout_ms > 0 ? ho.timeout_ms : CVMA_HTTP_DEFAULT_TIMEOUT_MS;
+    const long connect = ho.connect_timeout_ms > 0 ? ho.connect_timeout_ms
+                                                   : CVMA_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    const int64_t deadline = cvma_monotonic_ms() + budget;
 
     memset(&t, 0, sizeof t);
     detail[0] = '\0';
@@ -311,8 +330,13 @@ static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
         enum cvma_cache_state cs = CVMA_CACHE_MISS;
         struct cvma_cache_meta meta;
         char why[CVMA_LOOKUP_FAILED_MAX + 1];
-        if (cvma_cache_lookup_ex(&cache, key, (int64_t)now, &b, &cs, &meta) == CVMA_OK &&
-            cs == CVMA_CACHE_HIT && cvma_lookup_cached_failure(b.p, b.len, why, sizeof why) &&
+        if (cvma_cache_lookup_ex(&cache, key, (int64_t)now, &b, &cs, &meta) == CVMA_E_NOMEM) {
+            /* not "no failure kept": the tiles would be fetched again for want of memory */
+            snprintf(detail, detail_len, "out of memory");
+            res = FETCHED_NOMEM;
+            goto out;
+        }
+        if (cs == CVMA_CACHE_HIT && cvma_lookup_cached_failure(b.p, b.len, why, sizeof why) &&
             cvma_failure_recent(&meta, (int64_t)now, fail)) {
             cvma_errf(detail, detail_len,
                       "the log's tiles at %s failed within the last %lld s (%s); not fetched "
@@ -323,8 +347,13 @@ static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
         }
         cvma_buf_free(&b);
     }
-    if (old == 0 || new > CVMA_REG_ENTRIES_MAX || (leaves = malloc((size_t) new * 32)) == NULL) {
+    if (old == 0 || new > CVMA_REG_ENTRIES_MAX) {
         snprintf(detail, detail_len, "log of %" PRIu64 " entries not fetched", new);
+        goto out;
+    }
+    if ((leaves = malloc((size_t) new * 32)) == NULL) {
+        snprintf(detail, detail_len, "out of memory");
+        res = FETCHED_NOMEM;
         goto out;
     }
     for (uint64_t n = 0; n * CVMA_TLOG_TILE_WIDTH < new; n++) {
@@ -337,12 +366,21 @@ static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
             }
             cvma_buf_free(&b);
             enum cvma_status fst = CVMA_E_IO;
+            const int64_t left = deadline - cvma_monotonic_ms();
+            if (left <= 0) {
+                snprintf(detail, detail_len, "%s: its tiles took longer than %ld ms in all", url,
+                         budget);
+                break;
+            }
+            ho.timeout_ms = (long)left;
+            ho.connect_timeout_ms = connect < left ? connect : (long)left;
             if (cvma_tlog_tile_path(0, n, full ? 0 : (unsigned)cnt, rel, sizeof rel)) {
-                fst = cvma_tlog_fetch(&o->http, url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail,
+                fst = cvma_tlog_fetch(&ho, url, rel, CVMA_TLOG_TILE_WIDTH * 32, &b, detail,
                                       detail_len);
             }
             if (fst == CVMA_E_NOMEM) {
                 snprintf(detail, detail_len, "out of memory"); /* (not the log's failure) */
+                res = FETCHED_NOMEM;
                 goto out;
             }
             if (fst == CVMA_OK && b.len >= cnt * 32) {
@@ -359,8 +397,14 @@ static enum fetched fetched_consistent(const struct cvma_registry_bind_opts *o,
             goto out;
         }
     }
-    if (cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, (size_t) new) != CVMA_OK) {
-        snprintf(detail, detail_len, "out of memory");
+    enum cvma_status bst = cvma_merkle_build_hashes(&t, (const uint8_t(*)[32])leaves, (size_t) new);
+    if (bst != CVMA_OK) {
+        if (bst == CVMA_E_NOMEM) {
+            snprintf(detail, detail_len, "out of memory");
+            res = FETCHED_NOMEM;
+        } else {
+            snprintf(detail, detail_len, "log of %" PRIu64 " entries not hashed", new);
+        }
         goto out;
     }
     cvma_merkle_root(&t, r);
@@ -386,6 +430,7 @@ out:
 /* How two signed checkpoints of one log, of sizes lo < hi, stand (settle()). */
 enum settled {
     SETTLED_NOT,         /* no proof given and no tiles: not compared */
+    SETTLED_NOMEM,       /* out of memory fetching or hashing the tiles: CVMA_E_NOMEM */
     SETTLED_UNAVAILABLE, /* no proof given, and the log (--log-url) did not give its tiles */
     SETTLED_CONSISTENT,  /* a given proof verifies, or the log's tiles show it */
     SETTLED_BAD_PROOF,   /* a given proof fails, and nothing else settles it */
@@ -405,7 +450,8 @@ enum settled {
  * why the tiles could not be had ("" when they were not asked for). SETTLED_UNAVAILABLE only
  * when no proof was given and the tiles would have settled it but the log did not give them
  * (fetched_consistent): nothing is known against the checkpoints then, and the answer may
- * change once the log can be reached.
+ * change once the log can be reached. SETTLED_NOMEM when memory ran out fetching or hashing
+ * the tiles: the callers' CVMA_E_NOMEM, never a refusal nor "not compared".
  */
 static enum settled settle(const struct cvma_registry_set *rs, const struct log_key_item *lk,
                            const struct cvma_registry_bind_opts *o, const char *dir, uint64_t lo,
@@ -441,6 +487,9 @@ static enum settled settle(const struct cvma_registry_set *rs, const struct log_
         case FETCHED_UNAVAILABLE:
             /* A given proof that fails stays a refusal: the log's absence proves nothing. */
             return given < 0 ? SETTLED_BAD_PROOF : SETTLED_UNAVAILABLE;
+        case FETCHED_NOMEM:
+            /* Before a failing given proof too: the tiles might have settled it. */
+            return SETTLED_NOMEM;
         case FETCHED_NOT:
             break;
         }
@@ -650,6 +699,11 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
             const struct cvma_tlog_consistency *which = NULL;
             enum settled c = settle(rs, lk, o, state_dir, lo, lo_root, hi, hi_root, &which, fdetail,
                                     sizeof fdetail);
+            if (c == SETTLED_NOMEM) {
+                /* not REGISTRY_LOG_UNPROVEN or _SHRANK: the tiles were not looked at */
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
             if (c == SETTLED_UNAVAILABLE && !shrank) {
                 /* Nothing is known against this checkpoint: the registry cannot be used now
                  * (undecided, as for a lookup registry that does not answer), and the state
@@ -702,6 +756,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                             lk->url != NULL ? ", nor could the log's tiles settle it" : "",
                             fdetail[0] ? ": " : "", fdetail);
                 goto out;
+            case SETTLED_NOMEM:       /* (returned above) */
             case SETTLED_UNAVAILABLE: /* (a smaller one: a larger grown one returned above) */
             case SETTLED_NOT:
                 if (shrank) {
@@ -735,10 +790,19 @@ stored:
      * other verifier wrote since. */
     /* The whole signed note (signatures and cosignatures): a later split view then has two
      * checkpoints signed by the log key to show. */
-    if (store && cvma_file_write_atomic(spath, found->bytes.p + p->note_off,
-                                        found->bytes.len - p->note_off) != CVMA_OK) {
-        cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                         "%s: the newest log checkpoint could not be stored", spath);
+    if (store) {
+        enum cvma_status wst = cvma_file_write_atomic(spath, found->bytes.p + p->note_off,
+                                                      found->bytes.len - p->note_off);
+        if (wst == CVMA_E_NOMEM) {
+            /* not a warning on the verdict: the call's error, as for the registry's own
+             * rollback state (bind_rollback.c) */
+            st = CVMA_E_NOMEM;
+            goto out;
+        }
+        if (wst != CVMA_OK) {
+            cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
+                             "%s: the newest log checkpoint could not be stored", spath);
+        }
     }
     *ok = true;
 out:
@@ -750,24 +814,28 @@ out:
     return st == CVMA_E_NOMEM ? st : undecided ? CVMA_UNDECIDED : CVMA_OK;
 }
 
-/* Steps 2 and 3 of cvma_bind_log_check for one log proof whose inclusion path verifies: true
- * when its checkpoint is signed by the log key and cosigned by enough witnesses, else the
- * refusal is recorded in cv and *step gets the step that refused it. */
-static bool signed_and_cosigned(const struct cvma_registry_set *rs, const struct log_key_item *lk,
-                                const struct log_proof_item *found, struct cvma_verdict *cv,
-                                int *step)
+/* Steps 2 and 3 of cvma_bind_log_check for one log proof whose inclusion path verifies:
+ * *passed true when its checkpoint is signed by the log key and cosigned by enough witnesses,
+ * else the refusal is recorded in cv and *step gets the step that refused it. CVMA_OK, or
+ * CVMA_E_NOMEM (*passed false, cv no verdict to keep) when a cosignature could not be
+ * checked. */
+static enum cvma_status signed_and_cosigned(const struct cvma_registry_set *rs,
+                                            const struct log_key_item *lk,
+                                            const struct log_proof_item *found,
+                                            struct cvma_verdict *cv, int *step, bool *passed)
 {
     const struct cvma_tlog_proof *p = found->proof;
     size_t cosigned = 0, need;
     bool bad_cosig = false;
 
+    *passed = false;
     *step = 2;
     /* 2. The log's signature, 3. the witnesses' cosignatures. */
     if (cvma_note_check_sig(&p->note, &lk->vk) != CVMA_NOTE_VALID) {
         cvma_reject(cv, CVMA_R_REGISTRY_LOG_SIGNATURE_INVALID,
                     "%s: the checkpoint (size %" PRIu64 ") has no valid signature by log key %s",
                     found->origin, p->cp.size, lk->vk.name);
-        return false;
+        return CVMA_OK;
     }
     *step = 3;
     for (size_t i = 0; i < rs->n_witnesses; i++) {
@@ -781,12 +849,15 @@ static bool signed_and_cosigned(const struct cvma_registry_set *rs, const struct
                         rs->witnesses[i].name);
             bad_cosig = true;
             break;
+        case CVMA_NOTE_NOMEM:
+            /* not COSIGNATURE_INVALID: the cosignature was not checked */
+            return CVMA_E_NOMEM;
         case CVMA_NOTE_ABSENT:
             break;
         }
     }
     if (bad_cosig) {
-        return false;
+        return CVMA_OK;
     }
     /* A log nobody witnessed lets its provider show each verifier a log of its own: at least
      * one cosignature, whatever the caller configured (verify refuses --log-vkey without a
@@ -800,10 +871,11 @@ static bool signed_and_cosigned(const struct cvma_registry_set *rs, const struct
                     "%s: %zu of the %zu given witnesses cosigned the checkpoint, %zu required "
                     "(cosignatures by other keys are ignored)",
                     found->origin, cosigned, rs->n_witnesses, need);
-        return false;
+        return CVMA_OK;
     }
     *step = 4;
-    return true;
+    *passed = true;
+    return CVMA_OK;
 }
 
 /* Steps 2 to 4 of cvma_bind_log_check for one log proof whose inclusion path verifies,
@@ -817,10 +889,13 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
                                         struct cvma_verdict *cv, bool *ok, int *step,
                                         char *unsettled, size_t unsettled_len)
 {
+    bool passed = false;
+    enum cvma_status sst;
+
     *ok = false;
     unsettled[0] = '\0';
-    if (!signed_and_cosigned(rs, lk, found, cv, step)) {
-        return CVMA_OK;
+    if ((sst = signed_and_cosigned(rs, lk, found, cv, step, &passed)) != CVMA_OK || !passed) {
+        return sst;
     }
     /* 4. Consistency with the newest checkpoint seen for this log. */
     if (state_dir == NULL) {
@@ -849,7 +924,8 @@ static enum cvma_status check_candidate(const struct cvma_registry_set *rs,
  * refused. A given consistency proof between two of them that fails, with nothing else
  * settling it, refuses as REGISTRY_LOG_CONSISTENCY_INVALID (after every pair was looked at:
  * a split view elsewhere comes first). Two sizes with no proof between them (none given, no
- * --log-url) are not compared. *refused is true when v got a refusal.
+ * --log-url) are not compared. *refused is true when v got a refusal. CVMA_E_NOMEM when
+ * memory ran out (settle(): the pair was not compared, which is no reason to bind).
  */
 static enum cvma_status cross_check(const struct cvma_registry_set *rs,
                                     const struct log_key_item *lk,
@@ -885,19 +961,23 @@ static enum cvma_status cross_check(const struct cvma_registry_set *rs,
                 s = settle(rs, lk, o, dir, small->cp.size, small->cp.root, big->cp.size,
                            big->cp.root, &which, fdetail, sizeof fdetail);
             }
+            if (s == SETTLED_NOMEM) {
+                return CVMA_E_NOMEM; /* not "not compared": the tiles were not looked at */
+            }
             if (s == SETTLED_CONSISTENT || s == SETTLED_NOT || s == SETTLED_UNAVAILABLE) {
                 continue;
             }
             if (s == SETTLED_BAD_PROOF) {
                 if (bad[0] == '\0') {
-                    snprintf(bad, sizeof bad,
-                             "%s and %s: log %s checkpoints of sizes %" PRIu64 " and %" PRIu64
-                             ": the --log-consistency proof from %" PRIu64 " to %" PRIu64
-                             " does not verify%s%s%s",
-                             c[j]->origin, c[i]->origin, big->cp.origin, small->cp.size,
-                             big->cp.size, small->cp.size, big->cp.size,
-                             lk->url != NULL ? ", nor could the log's tiles settle it" : "",
-                             fdetail[0] ? ": " : "", fdetail);
+                    /* (cut to fit: the origins are a log's names) */
+                    cvma_errf(bad, sizeof bad,
+                              "%s and %s: log %s checkpoints of sizes %" PRIu64 " and %" PRIu64
+                              ": the --log-consistency proof from %" PRIu64 " to %" PRIu64
+                              " does not verify%s%s%s",
+                              c[j]->origin, c[i]->origin, big->cp.origin, small->cp.size,
+                              big->cp.size, small->cp.size, big->cp.size,
+                              lk->url != NULL ? ", nor could the log's tiles settle it" : "",
+                              fdetail[0] ? ": " : "", fdetail);
                 }
                 continue;
             }
@@ -1013,11 +1093,16 @@ enum cvma_status cvma_bind_log_check(struct cvma_registry_set *rs, const struct 
     for (size_t c = 0; c < n_cand; c++) {
         struct cvma_verdict cv;
         int step = 0;
+        bool passed = false;
         cvma_verdict_init(&cv);
-        if (signed_and_cosigned(rs, lk, &rs->log_proofs[cand[c]], &cv, &step)) {
+        st = signed_and_cosigned(rs, lk, &rs->log_proofs[cand[c]], &cv, &step, &passed);
+        cvma_verdict_cleanup(&cv);
+        if (st != CVMA_OK) {
+            goto out; /* one left out of the comparison for want of memory would bind unseen */
+        }
+        if (passed) {
             signed_c[n_signed++] = &rs->log_proofs[cand[c]];
         }
-        cvma_verdict_cleanup(&cv);
     }
     if (n_signed > 1) {
         bool refused = false;

@@ -271,16 +271,6 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
     return CVMA_OK;
 }
 
-/* see registry/registry.h */
-size_t cvma_registry_token_len(const uint8_t *jws, size_t len)
-{
-    while (len > 0 && (jws[len - 1] == '\n' || jws[len - 1] == '\r' || jws[len - 1] == ' ' ||
-                       jws[len - 1] == '\t')) {
-        len--;
-    }
-    return len;
-}
-
 enum cvma_status cvma_registry_verify(const uint8_t *jws, size_t len, const char *origin,
                                       const struct cvma_reg_provider *providers, size_t n_providers,
                                       struct cvma_registry *out, struct cvma_verdict *v)
@@ -301,7 +291,7 @@ enum cvma_status cvma_registry_verify(const uint8_t *jws, size_t len, const char
         return cvma_reject(v, CVMA_R_REGISTRY_MALFORMED, "%s: %zu bytes, at most %zu", origin, len,
                            CVMA_REG_FILE_MAX);
     }
-    len = cvma_registry_token_len(jws, len);
+    len = cvma_jws_token_len(jws, len);
     je = cvma_jws_decode((const char *)jws, len, &j, why, sizeof why);
     switch (je) {
     case CVMA_JWS_OK:

@@ -300,10 +300,6 @@ void cvma_registry_cleanup(struct cvma_registry *r);
  *   REGISTRY_SIGNATURE_INVALID  alg not ES256/ES384 or not the key's, signature wrong
  * CVMA_E_NOMEM on allocation failure. origin names the registry in details (a file name).
  */
-/* The length of the token in a registry file's len bytes: without the newlines, spaces and
- * tabs after it (a file usually ends with a newline; nothing else may surround the token). */
-size_t cvma_registry_token_len(const uint8_t *jws, size_t len);
-
 CVMA_MUST_USE enum cvma_status cvma_registry_verify(const uint8_t *jws, size_t len,
                                                     const char *origin,
                                                     const struct cvma_reg_provider *providers,

@@ -311,8 +311,11 @@ static bool base_url_ok(const char *u)
             return false;
         }
     }
+    if (!cvma_http_url_ok(u)) {
+        return false; /* no host, or a port empty or out of range */
+    }
     if (strncmp(u, "https://", 8) == 0) {
-        return n > 8 && u[8] != '/';
+        return true;
     }
     for (size_t i = 0; i < CVMA_ARRAY_LEN(loop); i++) {
         size_t l = strlen(loop[i]);

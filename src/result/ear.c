@@ -33,12 +33,8 @@ struct vector {
     int exec;     /* executables */
     int hardware;
     int runtime; /* runtime-opaque */
+    bool report; /* a verified TEE hardware report: what alone shows hardware genuine */
 };
-
-static bool has_prefix(enum cvma_reason r, const char *prefix)
-{
-    return strncmp(cvma_reason_name(r), prefix, strlen(prefix)) == 0;
-}
 
 static void worsen(int *claim, int value)
 {
@@ -54,6 +50,29 @@ static void withdraw(int *claim)
     if (*claim >= TC_AFFIRMING && *claim < TC_WARNING_FIRST) {
         *claim = TC_NONE;
     }
+}
+
+/*
+ * A reason about the platform's hardware, firmware or collateral. An error gives hardware its
+ * contraindicated value. A warning gives it 32, "genuine, with known vulnerabilities", only
+ * where a verified hardware report showed it genuine; elsewhere (a bare TPM quote, evidence
+ * that did not verify) nothing showed it genuine: configuration 32, as for a reason whose
+ * claim has no fitting warning value.
+ */
+static void hardware_reason(struct vector *t, bool error)
+{
+    if (error) {
+        worsen(&t->hardware, TC_CONTRA);
+    } else if (t->report) {
+        worsen(&t->hardware, TC_WARNING);
+    } else {
+        worsen(&t->config, TC_WARNING);
+    }
+}
+
+static bool has_prefix(enum cvma_reason r, const char *prefix)
+{
+    return strncmp(cvma_reason_name(r), prefix, strlen(prefix)) == 0;
 }
 
 /*
@@ -135,7 +154,7 @@ static void apply_reason(struct vector *t, enum cvma_reason code, bool error)
     case CVMA_R_TDX_TCB_LEVEL_NOT_FOUND:
         /* hardware 32: genuine, with known vulnerabilities (a status accepted by
          * accepted_tcb_statuses is a warning, docs/policy.md) */
-        worsen(&t->hardware, error ? TC_CONTRA : TC_WARNING);
+        hardware_reason(t, error);
         break;
     default:
         if (has_prefix(code, "POLICY_MEASUREMENT") || has_prefix(code, "POLICY_MR_TD") ||
@@ -146,7 +165,7 @@ static void apply_reason(struct vector *t, enum cvma_reason code, bool error)
         } else if (has_prefix(code, "SNP_") || has_prefix(code, "TDX_") ||
                    has_prefix(code, "CERT_") || has_prefix(code, "CRL_") ||
                    has_prefix(code, "COLLATERAL_")) {
-            worsen(&t->hardware, error ? TC_CONTRA : TC_WARNING);
+            hardware_reason(t, error);
         } else {
             instance_reason(t, error, TC_CONTRA);
         }
@@ -171,6 +190,7 @@ static bool write_vector(struct cvma_strbuf *b, const struct cvma_result *res)
             .exec = TC_NONE,
             .hardware = hw_report ? TC_AFFIRMING : TC_NONE,
             .runtime = hw_report ? TC_AFFIRMING : TC_NONE, /* memory encrypted by the TEE */
+            .report = hw_report,
     };
 
     for (size_t i = 0; i < res->verdict.n_reasons; i++) {

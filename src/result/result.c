@@ -425,3 +425,38 @@ void cvma_result_fetched_collateral_refused(struct cvma_result *res, size_t sinc
                 source, code, detail, removed);
     res->undecided = true;
 }
+
+void cvma_result_fetched_collateral_untimely(struct cvma_result *res, size_t since,
+                                             const char *source, const char *item, time_t from,
+                                             time_t to, time_t at)
+{
+    struct cvma_verdict *v = &res->verdict;
+    const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
+    const char *code = first != NULL ? cvma_reason_name(first->code) : "refused";
+    char detail[CVMA_DETAIL_MAX], when[32], w[32];
+    bool early = at < from;
+
+    snprintf(detail, sizeof detail, "%s", first != NULL ? first->detail : "");
+    cvma_time_format(early ? from : to, when, sizeof when);
+    cvma_time_format(at, w, sizeof w);
+    v->n_reasons = since;
+    if (early) {
+        /* A past --at, or (without one) this host's clock behind the issuer's: the item is
+         * genuine and current, only not yet issued at that time. */
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                    "the %s from %s or the cache was issued %s, after the verification time %s: "
+                    "this verifier chose it, so that says nothing about the evidence (it stays "
+                    "cached). To judge evidence at an earlier time, give the collateral of that "
+                    "time in --collateral DIR; at the current time, this host's clock is behind "
+                    "the issuer's (%s: %s)",
+                    item, source, when, w, code, detail);
+    } else {
+        cvma_reject(v, CVMA_R_COLLATERAL_UNAVAILABLE,
+                    "the %s from %s or the cache is out of date at the verification time %s "
+                    "(valid until %s): this verifier chose it, so that says nothing about the "
+                    "evidence. To judge evidence at that time, give collateral current then in "
+                    "--collateral DIR (%s: %s)",
+                    item, source, w, when, code, detail);
+    }
+    res->undecided = true;
+}

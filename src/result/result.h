@@ -204,6 +204,18 @@ int cvma_result_exit_code(const struct cvma_result *res);
 void cvma_result_fetched_collateral_refused(struct cvma_result *res, size_t since,
                                             const char *source, const char *removed);
 /*
+ * Collateral the verifier chose itself (fetched, or from its cache or the fleet's) does not
+ * cover the verification time `at`: `item` was issued at `from`, after `at`, or its window
+ * ended at `to`, before `at`. Only the evidence's own collateral (--collateral DIR, a bundle's
+ * parts) is judged by its window; the verifier's choice says nothing about the evidence, and the
+ * item is sound, so nothing is removed from the cache. The errors recorded from reason index
+ * `since` are replaced by COLLATERAL_UNAVAILABLE (undecided, exit 3) naming the window and how
+ * to judge evidence at that time, and quoting the first of them. source as above.
+ */
+void cvma_result_fetched_collateral_untimely(struct cvma_result *res, size_t since,
+                                             const char *source, const char *item, time_t from,
+                                             time_t to, time_t at);
+/*
  * The result's JSON text (docs/results.md), compact, appended to b; spans[i] is set to where the
  * value of the top-level member names[i] is (len 0: absent; n may be 0). Written without a
  * jansson tree: a service writes one for every request. False when memory ran out.

@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+
+#include "collateral/http.h"
 
 /* see server/config.h */
 void cvma_serve_config_cleanup(struct cvma_serve_config *s)
@@ -55,22 +56,22 @@ bool cvma_serve_config_add(const char **list, size_t *n, const char *v)
 }
 
 /* see server/config.h */
-bool cvma_serve_config_add_policy(struct cvma_serve_config *s, const char *name, const char *path)
+enum cvma_serve_policy_add cvma_serve_config_add_policy(struct cvma_serve_config *s,
+                                                        const char *name, const char *path)
 {
     for (size_t i = 0; i < s->vc.n_policies; i++) {
         if (strcmp(s->policies[i].name, name) == 0) {
-            s->policies[i].path = path;
-            return true;
+            return CVMA_SERVE_POLICY_TWICE;
         }
     }
     if (s->vc.n_policies >= CVMA_SERVE_LIST_MAX) {
-        return false;
+        return CVMA_SERVE_POLICY_FULL;
     }
     s->policies[s->vc.n_policies].name = name;
     s->policies[s->vc.n_policies].path = path;
     s->vc.n_policies++;
     s->vc.policies = s->policies;
-    return true;
+    return CVMA_SERVE_POLICY_ADDED;
 }
 
 /* A path from the configuration file: relative ones are relative to the file's folder. */
@@ -183,10 +184,10 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
         } else if (strcmp(k, "offline") == 0 && json_is_boolean(v)) {
             s->vc.offline = json_is_true(v);
         } else if ((strcmp(k, "kds_url") == 0 || strcmp(k, "pcs_url") == 0) && str != NULL &&
-                   strncasecmp(str, "http://", 7) != 0 && strncasecmp(str, "https://", 8) != 0) {
+                   !cvma_http_url_ok(str)) {
             /* as --kds-url / --pcs-url: collateral comes over http:// or https:// only */
-            cvma_errf(err, err_len, "--config '%s': %s must be an http:// or https:// URL", file,
-                      k);
+            cvma_errf(err, err_len,
+                      "--config '%s': %s must be an http:// or https:// URL with a host", file, k);
             goto out;
         } else if (strcmp(k, "kds_url") == 0 && str != NULL) {
             s->vc.kds_base_url = cvma_serve_config_keep(s, strdup(str));
@@ -241,7 +242,17 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
                 const char *ps = json_string_value(pv);
                 const char *name = ok && ps != NULL ? cvma_serve_config_keep(s, strdup(pn)) : NULL;
                 const char *path = name != NULL ? conf_path(s, dir, ps) : NULL;
-                ok = path != NULL && cvma_serve_config_add_policy(s, name, path);
+                enum cvma_serve_policy_add pa =
+                        path != NULL ? cvma_serve_config_add_policy(s, name, path)
+                                     : CVMA_SERVE_POLICY_FULL;
+                if (pa == CVMA_SERVE_POLICY_TWICE) {
+                    cvma_errf(err, err_len,
+                              "--config '%s': policies: a policy named \"%s\" was given already "
+                              "(in an earlier --config file)",
+                              file, pn);
+                    goto out;
+                }
+                ok = pa == CVMA_SERVE_POLICY_ADDED;
             }
         } else if (strcmp(k, "limits") == 0 && json_is_object(v)) {
             const char *ln;

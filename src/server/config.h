@@ -61,9 +61,17 @@ void cvma_serve_config_cleanup(struct cvma_serve_config *s);
 const char *cvma_serve_config_keep(struct cvma_serve_config *s, char *p);
 /* Appends v to list (n entries, at most CVMA_SERVE_LIST_MAX); false when full or v NULL. */
 bool cvma_serve_config_add(const char **list, size_t *n, const char *v);
-/* NAME=PATH into the policy table (name "" is the default policy; a later one replaces it);
- * false when the table is full. */
-bool cvma_serve_config_add_policy(struct cvma_serve_config *s, const char *name, const char *path);
+/* What cvma_serve_config_add_policy did. */
+enum cvma_serve_policy_add {
+    CVMA_SERVE_POLICY_ADDED,
+    CVMA_SERVE_POLICY_FULL,  /* the table is full */
+    CVMA_SERVE_POLICY_TWICE, /* a policy of that name is there already: never replaced, since a
+                              * policy silently dropped (a strict one for a loose one given
+                              * later) would appraise requests by the other */
+};
+/* NAME=PATH into the policy table (name "" is the default policy). */
+enum cvma_serve_policy_add cvma_serve_config_add_policy(struct cvma_serve_config *s,
+                                                        const char *name, const char *path);
 
 /*
  * Reads the configuration file's text (file: its name, for messages and for the folder that

@@ -120,12 +120,22 @@ struct cvma_spent {
      * recheck seconds (cvma_spent_set_eviction_recheck) */
     atomic_llong recheck_at;
     long long recheck;
+    /* EVICT_NO: the last read of the settings was refused (warned once) */
+    atomic_bool refused;
 };
 
-/* What is known of Redis's eviction: checked at start, or at the first spend when Redis did
+/*
+ * What is known of Redis's eviction: checked at start, or at the first spend when Redis did
  * not answer then, and again every recheck seconds while it does not evict (a spend or
- * cvma_spent_healthy reads it); spends are refused (fail closed) once it may evict. UNTOLD:
- * its settings cannot be read (CONFIG refused), warned once and not asked again. */
+ * cvma_spent_healthy reads it); spends are refused (fail closed) once it may evict, until the
+ * instance is restarted. A read that is not answered, or answered with a passing error (BUSY,
+ * LOADING, MASTERDOWN, no client slot: cvma_redis_passing_error), changes nothing: asked
+ * again at the next spend (UNCHECKED) or when next due (NO). UNTOLD: the first check was
+ * refused (CONFIG renamed away or disabled, NOPERM): its settings cannot be read, warned once
+ * and not asked again. A Redis that has shown its settings (NO) and then refuses them is no
+ * UNTOLD: trusted as at start (warned once, refused), and still read when due, so that a
+ * Redis that shows them again, evicting, is noticed.
+ */
 enum evict_state { EVICT_UNCHECKED, EVICT_NO, EVICT_UNTOLD, EVICT_YES };
 static bool spend_allowed(struct cvma_spent *s);
 
@@ -319,46 +329,78 @@ enum cvma_spend cvma_spent_mark(struct cvma_spent *s, const char *nonce, time_t 
     return cvma_spent_end(&op);
 }
 
-/* CONFIG GET name: its value into out (an array reply [name, value]); false when unreadable,
- * and *answered false when no answer came at all (the connection is then not reused). */
-static bool config_get(struct cvma_redis_conn *c, const char *name, char *out, size_t n,
-                       bool *answered)
+/* What CONFIG GET got from Redis. */
+enum config_got {
+    CONFIG_VALUE,   /* the value */
+    CONFIG_SILENT,  /* no answer at all: the connection is not reused */
+    CONFIG_PASSING, /* a passing error (cvma_redis_passing_error): an outage, no refusal */
+    CONFIG_REFUSED, /* another error, or no value: Redis does not tell */
+};
+
+/* CONFIG GET name on c: CONFIG_VALUE with the value in out (an array reply [name, value]);
+ * otherwise Redis's error words in out, "" when it said none. */
+static enum config_got config_get(struct cvma_redis_conn *c, const char *name, char *out, size_t n)
 {
     redisReply *r = cvma_redis_command(c, "CONFIG GET %s", name);
+    enum config_got got = CONFIG_REFUSED;
+    snprintf(out, n, "%s", "");
     if (r == NULL) {
-        *answered = false;
+        return CONFIG_SILENT;
     }
-    bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-              r->element[1]->type == REDIS_REPLY_STRING;
-    if (ok) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_STRING) {
         snprintf(out, n, "%s", r->element[1]->str);
+        got = CONFIG_VALUE;
+    } else if (r->type == REDIS_REPLY_ERROR && r->str != NULL) {
+        snprintf(out, n, "%s", r->str);
+        got = cvma_redis_passing_error(r) ? CONFIG_PASSING : CONFIG_REFUSED;
     }
-    if (r != NULL) {
-        freeReplyObject(r);
-    }
-    return ok;
+    freeReplyObject(r);
+    return got;
 }
 
-enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, size_t why_len)
+/* cvma_spent_eviction, and *news true when this read changed what is to be said: Redis now
+ * may evict (EVICT_YES), or its settings are now refused (at the first check: EVICT_UNTOLD;
+ * after it had shown them: refused). */
+static enum cvma_spent_eviction read_eviction(struct cvma_spent *s, char *why, size_t why_len,
+                                              bool *news)
 {
-    char policy[64], maxmem[32];
+    char policy[128], maxmem[128];
+    *news = false;
     if (s->pool == NULL) {
         return CVMA_SPENT_KEEPS;
     }
     struct cvma_redis_conn *c = cvma_redis_take(s->pool);
     if (c == NULL) {
         snprintf(why, why_len, "redis does not answer");
-        return CVMA_SPENT_UNKNOWN; /* not known yet: asked again at the next spend */
+        return CVMA_SPENT_UNKNOWN; /* not known yet: asked again (enum evict_state) */
     }
-    /* An error answer (CONFIG disabled) is an answer: the connection stays usable. */
-    bool answered = true,
-         ok = config_get(c, "maxmemory-policy", policy, sizeof policy, &answered) &&
-              config_get(c, "maxmemory", maxmem, sizeof maxmem, &answered);
-    cvma_redis_give(s->pool, c, answered);
-    if (!ok) {
-        snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered");
-        if (answered) {
-            atomic_store(&s->evict, EVICT_UNTOLD); /* cannot be told: warned, not asked again */
+    enum config_got got = config_get(c, "maxmemory-policy", policy, sizeof policy);
+    const char *said = policy;
+    if (got == CONFIG_VALUE) {
+        got = config_get(c, "maxmemory", maxmem, sizeof maxmem);
+        said = maxmem;
+    }
+    /* An error answer (CONFIG disabled, BUSY) is an answer: the connection stays usable. */
+    cvma_redis_give(s->pool, c, got != CONFIG_SILENT);
+    if (got == CONFIG_SILENT || got == CONFIG_PASSING) {
+        /* Redis serves no one just now (a script running, loading): not known yet, and
+         * nothing changes; asked again at the next spend, or when next due (a BUSY once must
+         * not end the re-reads: a Redis set to evict after it would go unnoticed). */
+        snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered yet%s%s%s",
+                 said[0] != '\0' ? " (" : "", said, said[0] != '\0' ? ")" : "");
+        return CVMA_SPENT_UNKNOWN;
+    }
+    if (got == CONFIG_REFUSED) {
+        snprintf(why, why_len, "CONFIG GET maxmemory-policy / maxmemory is not answered (%s)",
+                 said[0] != '\0' ? said : "no value");
+        int e = EVICT_UNCHECKED;
+        if (atomic_compare_exchange_strong(&s->evict, &e, EVICT_UNTOLD)) {
+            *news = true; /* cannot be told: warned, not asked again */
+        } else if (e == EVICT_NO) {
+            /* It showed its settings before (renamed away or an ACL changed since): still
+             * read when due; warned once. */
+            *news = !atomic_exchange(&s->refused, true);
         }
         return CVMA_SPENT_UNKNOWN;
     }
@@ -368,11 +410,24 @@ enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, si
         if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
             atomic_store(&s->recheck_at, (long long)ts.tv_sec + s->recheck);
         }
-        atomic_store(&s->evict, EVICT_NO);
+        atomic_store(&s->refused, false);
+        /* Never down from EVICT_YES: a slower read overlapping one that saw eviction (at
+         * EVICT_UNCHECKED every spend reads; one read can outlast the re-read period) must
+         * not lift the refusal, which holds until a restart. */
+        int e = atomic_load(&s->evict);
+        while (e != EVICT_YES && e != EVICT_NO &&
+               !atomic_compare_exchange_weak(&s->evict, &e, EVICT_NO)) {
+        }
         return CVMA_SPENT_KEEPS; /* (maxmemory 0: no limit, nothing is evicted) */
     }
-    atomic_store(&s->evict, EVICT_YES);
+    *news = atomic_exchange(&s->evict, EVICT_YES) != EVICT_YES;
     return CVMA_SPENT_EVICTS;
+}
+
+enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, size_t why_len)
+{
+    bool news;
+    return read_eviction(s, why, why_len, &news);
 }
 
 /* True for the one caller that takes a due re-read of Redis's settings (EVICT_NO only). */
@@ -390,19 +445,30 @@ static bool recheck_due(struct cvma_spent *s)
  * when due): a change is said once on stderr. */
 static void check_eviction(struct cvma_spent *s, bool again)
 {
-    char why[160];
-    enum cvma_spent_eviction r = cvma_spent_eviction(s, why, sizeof why);
+    char why[200];
+    bool news = false;
+    enum cvma_spent_eviction r = read_eviction(s, why, sizeof why, &news);
+    if (!news) {
+        return;
+    }
     if (r == CVMA_SPENT_EVICTS) {
         fprintf(stderr,
                 "cvmattest serve: redis %smay evict keys (%s): a spent nonce could be "
                 "forgotten and its replay accepted; nonces are refused until it is "
                 "restarted with maxmemory-policy noeviction and this instance too\n",
                 again ? "now " : "", why);
-    } else if (r == CVMA_SPENT_UNKNOWN && atomic_load(&s->evict) == EVICT_UNTOLD) {
+    } else if (atomic_load(&s->evict) == EVICT_UNTOLD) {
         fprintf(stderr,
                 "cvmattest serve: warning: redis: %s; make sure it does not evict keys "
                 "(maxmemory-policy noeviction), or a spent nonce could be forgotten\n",
                 why);
+    } else {
+        fprintf(stderr,
+                "cvmattest serve: warning: redis no longer shows its eviction settings (%s): "
+                "trusted not to evict keys, as one that never showed them is, and read again "
+                "every %lld s; make sure it does not evict (maxmemory-policy noeviction), or "
+                "a spent nonce could be forgotten\n",
+                why, s->recheck);
     }
 }
 

@@ -78,8 +78,11 @@ void cvma_spent_set_margin(struct cvma_spent *s, int64_t margin);
  * again at most every this many seconds, by the spend or the cvma_spent_healthy call that finds
  * them due: a Redis whose maxmemory-policy was changed, or that was restarted or failed over
  * to one configured otherwise, is noticed within that time, and spends are refused from then
- * on (fail closed; healthy answers false). Default CVMA_SPENT_EVICTION_RECHECK_SECONDS; 0: on
- * every spend (tests).
+ * on (fail closed; healthy answers false). A re-read that is not answered, or is answered with
+ * a passing error (a script running: BUSY; cvma_redis_passing_error), or is refused (CONFIG
+ * renamed away since, an ACL that no longer grants it: warned once on stderr, and trusted as
+ * at start) ends nothing: the settings are read again when next due. Default
+ * CVMA_SPENT_EVICTION_RECHECK_SECONDS; 0: on every spend (tests).
  */
 #define CVMA_SPENT_EVICTION_RECHECK_SECONDS 5
 void cvma_spent_set_eviction_recheck(struct cvma_spent *s, unsigned seconds);
@@ -127,8 +130,10 @@ bool cvma_spent_tls_failed(struct cvma_spent *s, char *why, size_t why_len);
  * With Redis: whether it may evict keys, and so forget a spent nonce (a replay would then be
  * accepted). CVMA_SPENT_EVICTS when maxmemory is set and maxmemory-policy is not noeviction
  * (why: the policy and limit), CVMA_SPENT_KEEPS when it keeps every key, CVMA_SPENT_UNKNOWN when
- * its configuration cannot be read (CONFIG disabled, not answering; why says so). The memory
- * store keeps its nonces: CVMA_SPENT_KEEPS.
+ * its configuration cannot be read (CONFIG disabled or not granted; not answering, or a passing
+ * error such as BUSY; why says so, with Redis's words). Not answered: asked again at the next
+ * spend; refused at the first read: not asked again. The memory store keeps its nonces:
+ * CVMA_SPENT_KEEPS.
  */
 enum cvma_spent_eviction { CVMA_SPENT_KEEPS, CVMA_SPENT_EVICTS, CVMA_SPENT_UNKNOWN };
 enum cvma_spent_eviction cvma_spent_eviction(struct cvma_spent *s, char *why, size_t why_len);

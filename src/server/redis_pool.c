@@ -736,14 +736,12 @@ static bool send_auth(const struct cvma_redis_pool *p, struct cvma_redis_conn *c
     return ok;
 }
 
-/*
- * An error reply that says Redis cannot serve anyone just now, whatever the command: no client
- * slot left (sent on accepting the connection, so it answers the first command, AUTH or
- * SELECT), a script running (BUSY), a data set loading (LOADING), a replica without its
- * master (MASTERDOWN). An outage to wait out, never a refusal of this instance.
- */
-static bool passing_error(const redisReply *r)
+/* see redis_pool.h */
+bool cvma_redis_passing_error(const redisReply *r)
 {
+    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+        return false;
+    }
     const char *e = r->str != NULL ? r->str : "";
     return strstr(e, "max number of clients reached") != NULL || strncmp(e, "BUSY", 4) == 0 ||
            strncmp(e, "LOADING", 7) == 0 || strncmp(e, "MASTERDOWN", 10) == 0;
@@ -755,7 +753,7 @@ static bool authenticate(struct cvma_redis_pool *p, struct cvma_redis_conn *c)
 {
     redisReply *r = send_auth(p, c) ? cvma_redis_reply(c) : NULL;
     bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-    if (r != NULL && r->type == REDIS_REPLY_ERROR && !passing_error(r)) {
+    if (r != NULL && r->type == REDIS_REPLY_ERROR && !cvma_redis_passing_error(r)) {
         /* Redis's own words (WRONGPASS, or ERR when it has no password set): never the
          * password, which Redis does not repeat. */
         set_refused(p, r->str != NULL ? r->str : "AUTH refused");
@@ -824,8 +822,9 @@ static struct cvma_redis_conn *connect_db(struct cvma_redis_pool *p)
     if (p->db != 0) {
         redisReply *r = cvma_redis_command(c, "SELECT %d", p->db);
         bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-        if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL && !passing_error(r) &&
-            strncmp(r->str, "NOAUTH", 6) != 0 && strncmp(r->str, "NOPERM", 6) != 0) {
+        if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+            !cvma_redis_passing_error(r) && strncmp(r->str, "NOAUTH", 6) != 0 &&
+            strncmp(r->str, "NOPERM", 6) != 0) {
             /* Redis answers, but not with this database ("ERR DB index is out of range": the
              * URL's /DB is not below its `databases`; a cluster, which has database 0 only;
              * SELECT renamed away): a configuration to correct, not an outage to wait out, so

@@ -100,6 +100,15 @@ bool cvma_redis_pool_auth_refused(struct cvma_redis_pool *p, char *why, size_t w
  * PING, SELECT); anything else is ignored. */
 void cvma_redis_pool_note_reply(struct cvma_redis_pool *p, const struct redisReply *r);
 
+/*
+ * Whether r is an error reply that says Redis cannot serve anyone just now, whatever the
+ * command: no client slot left (sent on accepting the connection, so it answers the first
+ * command: AUTH, SELECT, or CONFIG GET on a connection that needs neither), a script running
+ * (BUSY), a data set loading (LOADING), a replica without its master (MASTERDOWN). An outage
+ * to wait out, never a refusal of this instance. false for NULL and for any other reply.
+ */
+bool cvma_redis_passing_error(const struct redisReply *r);
+
 /* Whether the last new connection's TLS handshake failed once Redis's port had answered (a
  * certificate that does not verify, a host name it is not for, a client certificate Redis
  * wants and was not given, Redis speaking no TLS there; cleared when a later one succeeds):

@@ -515,7 +515,9 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
         /* The key is attested only by evidence that binds it and is not refused: the request's
          * key (bound through REPORT_DATA), else the vTPM AK of the evidence (docs/service.md).
          * Evidence accepted only because a policy waived one of its errors (a debug guest: the
-         * host may read the key) vouches for no key, as for the AK (tpm/tpm.h). */
+         * host may read the key) vouches for no key, as for the AK (tpm/tpm.h). The AK is no
+         * attested key either where a report whose launch no policy pinned names it
+         * (VTPM_PARAVISOR_NOT_PINNED: cvma_tpm_attested_key gives NULL). */
         bool bound = cvma_result_status(res) != CVMA_CONTRAINDICATED &&
                      !cvma_verdict_has_waived_error(&res->verdict);
         json_t *ak = bound && jwk == NULL ? cvma_tpm_attested_key(res) : NULL;

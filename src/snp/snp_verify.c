@@ -113,35 +113,41 @@ static enum cvma_status pick_anchor(X509 *ark, const struct cvma_verify_opts *op
                        cn, hex);
 }
 
-/* The CRL: taken (cvma_crl_check: issued and signed by the ARK, its times readable), current
- * at `at`, and not listing the ASK/ASVK. */
+/* The CRL: taken (cvma_crl_check: issued and signed by the ARK, its times readable), not
+ * listing the ASK/ASVK, and current at `at`. The ASK/ASVK is looked up before the window: a
+ * CRL that does not cover the time (one the verifier chose, issued after a past --at, becomes
+ * undecided in cvma_snp_verify) still proves a revocation it dates at or before that time. */
 static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek, time_t at,
                                   struct snp_chain *ch, struct cvma_verdict *v)
 {
-    X509_REVOKED *rev = NULL;
     enum cvma_status st =
             cvma_crl_check(crl, ark, "AMD CRL", &ch->crl_this_update, &ch->crl_next_update, v);
+    bool misses;
 
     if (st != CVMA_OK) {
         return st;
     }
     ch->has_crl = true;
-    if (at < ch->crl_this_update || at >= ch->crl_next_update) {
-        char win[CVMA_DETAIL_MAX];
-        cvma_crl_window_detail(crl, "AMD CRL", at, win, sizeof win);
-        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
-    }
-    if (X509_CRL_get0_by_cert(crl, &rev, ask) == 1) {
+    misses = at < ch->crl_this_update || at >= ch->crl_next_update;
+    if (cvma_crl_revokes_at(crl, ask, at)) {
         char *serial = NULL;
         BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ask), NULL);
         if (bn != NULL) {
             serial = BN_bn2hex(bn);
         }
-        st = cvma_reject(v, CVMA_R_CERT_REVOKED, "%s serial %s is revoked by the ARK's CRL",
-                         vlek ? "ASVK" : "ASK", serial ? serial : "?");
+        st = cvma_reject(v, CVMA_R_CERT_REVOKED, "%s serial %s is revoked by the ARK's CRL%s",
+                         vlek ? "ASVK" : "ASK", serial ? serial : "?",
+                         misses ? " (dated at or before the verification time; the CRL does not "
+                                  "cover that time, but a revocation does not expire)"
+                                : "");
         OPENSSL_free(serial);
         BN_free(bn);
         return st;
+    }
+    if (misses) {
+        char win[CVMA_DETAIL_MAX];
+        cvma_crl_window_detail(crl, "AMD CRL", at, win, sizeof win);
+        return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
     }
     return CVMA_OK;
 }
@@ -566,7 +572,9 @@ static bool chain_rest_sound(const struct cvma_snp_collateral *c, const struct c
  * when, under a sound chain, the ASK/ASVK does not sign it, and then a fetched cert_chain is
  * too if its ASK/ASVK is not the leaf's issuer by name; the CRL is when it is what failed
  * (CRL_INVALID: not signed by the ARK, no nextUpdate). Anything else (a validity window at
- * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here.
+ * --at, a revocation by a CRL the ARK signed) is not the network's doing: no fault here. (A
+ * fetched CRL whose own window misses the verification time is no fault either, but neither
+ * is it the evidence's: cvma_snp_verify makes that undecided before asking here.)
  * Under a chain that was given (the evidence's bundle chose it, or the directory), the
  * fetched leaf is at fault only when it names that ASK/ASVK as its issuer: a genuine chain of
  * the wrong kind for the leaf (the ASVK chain or another product's, beside a VCEK) is the
@@ -614,6 +622,16 @@ static bool fetched_at_fault(const struct cvma_snp_collateral *c,
     X509_free(ask);
     X509_free(ark);
     return *leaf_bad || *chain_bad || *crl_bad;
+}
+
+/* True when the CRL der (DER or PEM) does not cover at; *tu and *nu are its window. */
+static bool crl_misses(const struct cvma_buf *der, time_t at, time_t *tu, time_t *nu)
+{
+    X509_CRL *crl = der->len > 0 ? cvma_crl_load(der->p, der->len) : NULL;
+    bool misses = crl != NULL && cvma_crl_misses(crl, at, tu, nu);
+    X509_CRL_free(crl);
+    ERR_clear_error();
+    return misses;
 }
 
 /*
@@ -775,8 +793,17 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         if (cvma_verdict_step(v, cst) != CVMA_OK) {
             const struct cvma_verdict_reason *first = cvma_verdict_first_error_since(v, since);
             bool bl, bc, bcrl;
-            if (cst == CVMA_REJECTED && first != NULL &&
-                fetched_at_fault(coll, opts, first->code, &bl, &bc, &bcrl)) {
+            time_t tu, nu;
+            if (cst == CVMA_REJECTED && first != NULL && first->code == CVMA_R_CRL_EXPIRED &&
+                coll->crl_fetched && crl_misses(&coll->crl, opts->at, &tu, &nu)) {
+                /* The verifier's own CRL (KDS, its cache or the fleet's) is not the one of
+                 * that time: the verifier's choice, not the evidence's. Sound (check_crl
+                 * checked its signature first), so it stays cached; the chain's windows passed
+                 * before it, and a revocation it dates by then was CERT_REVOKED instead. */
+                cvma_result_fetched_collateral_untimely(res, since, "AMD KDS", "AMD CRL", tu, nu,
+                                                        opts->at);
+            } else if (cst == CVMA_REJECTED && first != NULL &&
+                       fetched_at_fault(coll, opts, first->code, &bl, &bc, &bcrl)) {
                 fetched_collateral_refused(res, rep, opts, coll, since, bl, bc, bcrl);
             }
             goto out;

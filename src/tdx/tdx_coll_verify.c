@@ -51,8 +51,9 @@ static char *serial_hex(X509 *x)
     return s;
 }
 
-/* The Root CA CRL: taken (cvma_crl_check) and current at `at`. */
-static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, struct cvma_verdict *v)
+/* The Root CA CRL: taken (cvma_crl_check) and, unless any_time, current at `at`. */
+static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, bool any_time,
+                                       struct cvma_verdict *v)
 {
     time_t last, next;
     enum cvma_status st = cvma_crl_check(crl, root, "Root CA CRL", &last, &next, v);
@@ -60,7 +61,7 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
     if (st != CVMA_OK) {
         return st;
     }
-    if (at < last || at >= next) { /* nextUpdate itself is past, as OpenSSL has it */
+    if (!any_time && (at < last || at >= next)) { /* nextUpdate itself is past, as OpenSSL has it */
         char win[CVMA_DETAIL_MAX];
         cvma_crl_window_detail(crl, "Root CA CRL", at, win, sizeof win);
         return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
@@ -68,11 +69,11 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, str
     return CVMA_OK;
 }
 
-static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *who,
+/* x revoked at `at` by crl (a CRL that does not cover at: by a revocation it dates by then). */
+static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *who, time_t at,
                                           struct cvma_verdict *v)
 {
-    X509_REVOKED *rev = NULL;
-    if (X509_CRL_get0_by_cert(crl, &rev, x) == 1) {
+    if (cvma_crl_revokes_at(crl, x, at)) {
         char *serial = serial_hex(x);
         enum cvma_status st =
                 cvma_reject(v, CVMA_R_CERT_REVOKED, "%s (serial %s) is listed in the Root CA CRL",
@@ -83,11 +84,11 @@ static enum cvma_status check_not_revoked(X509_CRL *crl, X509 *x, const char *wh
     return CVMA_OK;
 }
 
-/* see tdx/tdx_collateral.h */
-enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *doc,
-                                             STACK_OF(X509) * chain, X509 *root,
-                                             X509_CRL *root_ca_crl, time_t at, const char *what,
-                                             struct cvma_verdict *v)
+/* cvma_tdx_signed_json_verify, or with any_time its _any_time variant. */
+static enum cvma_status signed_json_verify(const struct cvma_tdx_signed_json *doc,
+                                           STACK_OF(X509) * chain, X509 *root,
+                                           X509_CRL *root_ca_crl, time_t at, bool any_time,
+                                           const char *what, struct cvma_verdict *v)
 {
     enum cvma_status st = CVMA_E_INTERNAL;
     char role_signer[96], role_root[96], chain_name[96];
@@ -133,7 +134,7 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
                 .leaf = signer,
                 .anchor = root,
                 .at = at,
-                .flags = CVMA_CHAIN_STRICT,
+                .flags = CVMA_CHAIN_STRICT | (any_time ? CVMA_CHAIN_NO_TIME : 0),
                 .roles = roles,
                 .n_roles = CVMA_ARRAY_LEN(roles),
                 .name = chain_name,
@@ -169,9 +170,9 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
                           "no Root CA CRL: revocation of the %s signing certificate was not "
                           "checked",
                           what);
-    } else if ((st = check_root_crl(root_ca_crl, root, at, v)) != CVMA_OK ||
-               (st = check_not_revoked(root_ca_crl, signer, cn, v)) != CVMA_OK ||
-               (st = check_not_revoked(root_ca_crl, root, "the root", v)) != CVMA_OK) {
+    } else if ((st = check_root_crl(root_ca_crl, root, at, any_time, v)) != CVMA_OK ||
+               (st = check_not_revoked(root_ca_crl, signer, cn, at, v)) != CVMA_OK ||
+               (st = check_not_revoked(root_ca_crl, root, "the root", at, v)) != CVMA_OK) {
         goto out;
     }
     key = X509_get0_pubkey(signer);
@@ -192,6 +193,24 @@ enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *
 out:
     ERR_clear_error();
     return st;
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx_signed_json *doc,
+                                             STACK_OF(X509) * chain, X509 *root,
+                                             X509_CRL *root_ca_crl, time_t at, const char *what,
+                                             struct cvma_verdict *v)
+{
+    return signed_json_verify(doc, chain, root, root_ca_crl, at, false, what, v);
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_signed_json_verify_any_time(const struct cvma_tdx_signed_json *doc,
+                                                      STACK_OF(X509) * chain, X509 *root,
+                                                      X509_CRL *root_ca_crl, time_t at,
+                                                      const char *what, struct cvma_verdict *v)
+{
+    return signed_json_verify(doc, chain, root, root_ca_crl, at, true, what, v);
 }
 
 /* issueDate <= at <= nextUpdate; late by at most grace seconds: a warning. */
@@ -221,18 +240,18 @@ static enum cvma_status check_window(time_t issue, time_t next, time_t at, int64
     return CVMA_OK;
 }
 
-/* see tdx/tdx_collateral.h */
-enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_collateral *c, X509 *root,
-                                            time_t at, int64_t grace_seconds,
-                                            struct cvma_verdict *v)
+/* cvma_tdx_collateral_verify, or with any_time its _any_time variant (grace unused). */
+static enum cvma_status collateral_verify(const struct cvma_tdx_collateral *c, X509 *root,
+                                          time_t at, int64_t grace_seconds, bool any_time,
+                                          struct cvma_verdict *v)
 {
     const struct cvma_tdx_tcb_info *ti = &c->tcb_info;
     const struct cvma_tdx_qe_identity *qi = &c->qe_identity;
     enum cvma_status st;
 
     /* TCB Info [QVL 4.1.2.5.10]: chain, signature, kind, time. */
-    if ((st = cvma_tdx_signed_json_verify(&c->tcb_info_doc, c->tcb_info_chain, root, c->root_ca_crl,
-                                          at, "TCB Info", v)) != CVMA_OK) {
+    if ((st = signed_json_verify(&c->tcb_info_doc, c->tcb_info_chain, root, c->root_ca_crl, at,
+                                 any_time, "TCB Info", v)) != CVMA_OK) {
         return st;
     }
     if (strcmp(ti->id, "TDX") != 0 || ti->version != 3 || ti->tcb_type != 0 || ti->n_levels == 0 ||
@@ -242,13 +261,13 @@ enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_collateral *c,
                            "quote needs id \"TDX\", version 3, tcbType 0, tdxModule and levels",
                            ti->id, ti->version, ti->tcb_type, ti->n_levels);
     }
-    if ((st = check_window(ti->issue_date, ti->next_update, at, grace_seconds, "TCB Info", v)) !=
-        CVMA_OK) {
+    if (!any_time && (st = check_window(ti->issue_date, ti->next_update, at, grace_seconds,
+                                        "TCB Info", v)) != CVMA_OK) {
         return st;
     }
     /* QE Identity [QVL 4.1.2.5.15]. */
-    if ((st = cvma_tdx_signed_json_verify(&c->qe_identity_doc, c->qe_identity_chain, root,
-                                          c->root_ca_crl, at, "QE Identity", v)) != CVMA_OK) {
+    if ((st = signed_json_verify(&c->qe_identity_doc, c->qe_identity_chain, root, c->root_ca_crl,
+                                 at, any_time, "QE Identity", v)) != CVMA_OK) {
         return st;
     }
     if (strcmp(qi->id, "TD_QE") != 0 || qi->version != 2 || qi->n_levels == 0) {
@@ -257,5 +276,22 @@ enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_collateral *c,
                            "needs id \"TD_QE\", version 2 and levels",
                            qi->id, qi->version, qi->n_levels);
     }
-    return check_window(qi->issue_date, qi->next_update, at, grace_seconds, "QE Identity", v);
+    return any_time ? CVMA_OK
+                    : check_window(qi->issue_date, qi->next_update, at, grace_seconds,
+                                   "QE Identity", v);
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_verify(const struct cvma_tdx_collateral *c, X509 *root,
+                                            time_t at, int64_t grace_seconds,
+                                            struct cvma_verdict *v)
+{
+    return collateral_verify(c, root, at, grace_seconds, false, v);
+}
+
+/* see tdx/tdx_collateral.h */
+enum cvma_status cvma_tdx_collateral_verify_any_time(const struct cvma_tdx_collateral *c,
+                                                     X509 *root, time_t at, struct cvma_verdict *v)
+{
+    return collateral_verify(c, root, at, 0, true, v);
 }

@@ -243,6 +243,23 @@ CVMA_MUST_USE enum cvma_status cvma_tdx_signed_json_verify(const struct cvma_tdx
                                                            X509_CRL *root_ca_crl, time_t at,
                                                            const char *what,
                                                            struct cvma_verdict *v);
+/*
+ * After a check above failed on a validity window of collateral the verifier chose (and the
+ * caller found every window that misses `at` to be such an item's): the same checks with no
+ * window judged, so that what the windows hid still decides. The issuer chains' signatures and
+ * shape (X509_V_FLAG_NO_CHECK_TIME), the Root CA CRL's issuer and signature whatever its
+ * window, a certificate it lists revoked (by a CRL that does not cover `at`: only with a
+ * revocationDate at or before `at`, cvma_crl_revokes_at), the documents' signatures and kinds;
+ * no issueDate / nextUpdate. Reasons: as above, less the windows' (CERT_EXPIRED,
+ * CERT_NOT_YET_VALID, CRL_EXPIRED, COLLATERAL_EXPIRED, COLLATERAL_NOT_YET_VALID).
+ */
+CVMA_MUST_USE enum cvma_status
+cvma_tdx_collateral_verify_any_time(const struct cvma_tdx_collateral *c, X509 *root, time_t at,
+                                    struct cvma_verdict *v);
+CVMA_MUST_USE enum cvma_status
+cvma_tdx_signed_json_verify_any_time(const struct cvma_tdx_signed_json *doc, STACK_OF(X509) * chain,
+                                     X509 *root, X509_CRL *root_ca_crl, time_t at, const char *what,
+                                     struct cvma_verdict *v);
 
 struct cvma_tdx_tcb_result {
     char status[CVMA_TDX_STATUS_MAX]; /* converged (and relaunch-adjusted) status */

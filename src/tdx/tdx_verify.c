@@ -184,19 +184,29 @@ bool cvma_tdx_pck_root_pinned(const struct cvma_tdx_quote *q)
     return pinned;
 }
 
+/* How far check_pck_path goes. */
+enum pck_depth {
+    PCK_SIGNATURES,   /* signatures and shape only */
+    PCK_FULL,         /* at opts->at, with the CRLs */
+    PCK_CRL_ANY_TIME, /* PCK_FULL, the CRLs' windows not judged */
+};
+
 /*
  * The quote's PCK chain: PCK leaf -> PCK CA -> root, the root pinned or a --trust-root (its name
- * in anchor), the leaf an SGX PCK Certificate, verified by OpenSSL in strict mode. Two depths:
- * - full false: the signatures and the shape only, no validity times and no CRLs (c unused).
+ * in anchor), the leaf an SGX PCK Certificate, verified by OpenSSL in strict mode. Depths:
+ * - PCK_SIGNATURES: the signatures and the shape only, no validity times and no CRLs (c unused).
  *   This is the check before anything is fetched by values the PCK certificate holds (FMSPC,
  *   CA type): the collateral, the CRLs among it, comes afterwards. For a chain that does not
  *   chain to a trusted root it gives the reason the full check would give.
- * - full true: at opts->at, and with the PCK CRL and the Root CA CRL of c (may be NULL) for
+ * - PCK_FULL: at opts->at, and with the PCK CRL and the Root CA CRL of c (may be NULL) for
  *   every certificate when c holds both.
+ * - PCK_CRL_ANY_TIME: as PCK_FULL, but a CRL that misses opts->at is still checked (issuer,
+ *   signature, the certificates it lists) instead of ending the check at its window
+ *   (CVMA_CHAIN_CRL_ANY_TIME): only once the windows of the CRLs were judged.
  * On CVMA_OK *certs (the quote's certificates, leaf first, root last) and *path (may be NULL:
  * the verified path) are the caller's; on failure both are NULL and the reason is in v.
  */
-static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, bool full,
+static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, enum pck_depth depth,
                                        const struct cvma_tdx_collateral *c,
                                        const struct cvma_verify_opts *opts, char *anchor,
                                        size_t anchor_len, STACK_OF(X509) * *certs_out,
@@ -241,6 +251,7 @@ static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, bool full
         }
     }
     {
+        bool full = depth != PCK_SIGNATURES;
         bool with_crls = full && c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
         X509_CRL *crls[2] = {with_crls ? c->pck_crl : NULL, with_crls ? c->root_ca_crl : NULL};
         const struct cvma_chain_req req = {
@@ -250,7 +261,8 @@ static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, bool full
                 .crls = crls,
                 .n_crls = with_crls ? 2 : 0,
                 .at = opts->at,
-                .flags = CVMA_CHAIN_STRICT | (full ? 0 : CVMA_CHAIN_NO_TIME),
+                .flags = CVMA_CHAIN_STRICT | (full ? 0 : CVMA_CHAIN_NO_TIME) |
+                         (depth == PCK_CRL_ANY_TIME ? CVMA_CHAIN_CRL_ANY_TIME : 0),
                 .roles = roles,
                 .n_roles = CVMA_ARRAY_LEN(roles),
                 .name = "PCK",
@@ -298,7 +310,7 @@ enum cvma_status cvma_tdx_pck_chain_precheck(const struct cvma_tdx_quote *q,
             return CVMA_OK;
         }
     }
-    st = check_pck_path(q, false, NULL, opts, anchor, sizeof anchor, &certs, NULL, v);
+    st = check_pck_path(q, PCK_SIGNATURES, NULL, opts, anchor, sizeof anchor, &certs, NULL, v);
     sk_X509_pop_free(certs, X509_free);
     return st;
 }
@@ -318,8 +330,8 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         return CVMA_E_NOMEM;
     }
     ch->crl_checked = c != NULL && c->pck_crl != NULL && c->root_ca_crl != NULL;
-    if ((st = check_pck_path(q, true, c, opts, ch->anchor, sizeof ch->anchor, &certs, &path, v)) !=
-        CVMA_OK) {
+    if ((st = check_pck_path(q, PCK_FULL, c, opts, ch->anchor, sizeof ch->anchor, &certs, &path,
+                             v)) != CVMA_OK) {
         goto out;
     }
     X509 *leaf = sk_X509_value(certs, 0);
@@ -512,9 +524,10 @@ static bool doc_not_signed(enum cvma_reason r)
 }
 
 /*
- * After cvma_tdx_collateral_verify failed with first: which fetched items are at fault. A
- * Root CA CRL the root did not sign; else the first document (in the order they are verified)
- * whose chain or signature fails on its own, when it was fetched. Failure path only.
+ * After cvma_tdx_collateral_verify (or its _any_time variant) failed with first: which fetched
+ * items are at fault. A Root CA CRL the root did not sign; else the first document (in the
+ * order they are verified) whose chain or signature fails on its own, whatever the windows
+ * (a signature is the item's whenever it is looked at), when it was fetched. Failure path only.
  */
 static unsigned collateral_blames(const struct cvma_tdx_collateral *c, X509 *root, time_t at,
                                   enum cvma_reason first)
@@ -542,8 +555,8 @@ static unsigned collateral_blames(const struct cvma_tdx_collateral *c, X509 *roo
     for (size_t i = 0; i < CVMA_ARRAY_LEN(docs); i++) {
         struct cvma_verdict scratch;
         cvma_verdict_init(&scratch);
-        enum cvma_status st = cvma_tdx_signed_json_verify(docs[i].doc, docs[i].chain, root, NULL,
-                                                          at, docs[i].what, &scratch);
+        enum cvma_status st = cvma_tdx_signed_json_verify_any_time(
+                docs[i].doc, docs[i].chain, root, NULL, at, docs[i].what, &scratch);
         const struct cvma_verdict_reason *fe = cvma_verdict_first_error_since(&scratch, 0);
         bool fault = st == CVMA_REJECTED && fe != NULL && doc_not_signed(fe->code);
         cvma_verdict_cleanup(&scratch);
@@ -566,6 +579,125 @@ static void fetched_collateral_refused(struct cvma_result *res, const struct cvm
     char removed[128];
     cvma_tdx_collateral_evict(q, opts, items, removed, sizeof removed);
     cvma_result_fetched_collateral_refused(res, since, "Intel PCS", removed);
+}
+
+/* An item whose window misses the verification time: its name and window. */
+struct untimely {
+    const char *what;
+    time_t from, to;
+};
+
+/* True when the issuer chain's certificates do not all cover at (as OpenSSL judges them);
+ * *from and *to are their latest notBefore and earliest notAfter. */
+static bool chain_misses(STACK_OF(X509) * chain, time_t at, time_t *from, time_t *to)
+{
+    *from = 0;
+    *to = (time_t)INT64_MAX;
+    for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+        time_t nb, na;
+        X509 *x = sk_X509_value(chain, i);
+        if (cvma_asn1_time_to_time_t(X509_get0_notBefore(x), &nb) && nb > *from) {
+            *from = nb;
+        }
+        if (cvma_asn1_time_to_time_t(X509_get0_notAfter(x), &na) && na < *to) {
+            *to = na;
+        }
+    }
+    return at < *from || at > *to;
+}
+
+/*
+ * After a failure of a validity window: is it the verifier's own collateral's? Among the
+ * items (CVMA_TDX_ITEM_* bits) checked, those whose window misses at (a TCB Info or QE
+ * Identity: issueDate..nextUpdate, late by at most grace, and its issuer chain's validity;
+ * a CRL: thisUpdate..nextUpdate). True when there is one and every one was fetched (PCS, the
+ * cache or the fleet's): *out names the first. False when one was given (--collateral DIR, the
+ * evidence bundle): the evidence's choice is judged by its window, a rejection.
+ */
+static bool untimely_fetched(const struct cvma_tdx_collateral *c, unsigned items, time_t at,
+                             int64_t grace, struct untimely *out)
+{
+    unsigned missing = 0;
+    bool named = false;
+    const struct {
+        unsigned bit;
+        const char *what;
+        time_t issue, next;
+        STACK_OF(X509) * chain;
+    } docs[] = {{CVMA_TDX_ITEM_TCB_INFO, "TCB Info", c->tcb_info.issue_date,
+                 c->tcb_info.next_update, c->tcb_info_chain},
+                {CVMA_TDX_ITEM_QE_IDENTITY, "QE Identity", c->qe_identity.issue_date,
+                 c->qe_identity.next_update, c->qe_identity_chain}};
+    const struct {
+        unsigned bit;
+        const char *what;
+        X509_CRL *crl;
+    } crls[] = {{CVMA_TDX_ITEM_PCK_CRL, "PCK CRL", c->pck_crl},
+                {CVMA_TDX_ITEM_ROOT_CA_CRL, "Root CA CRL", c->root_ca_crl}};
+
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(docs); i++) {
+        struct untimely u = {docs[i].what, docs[i].issue, docs[i].next};
+        bool late =
+                at > docs[i].next && (grace <= 0 || (int64_t)at - (int64_t)docs[i].next > grace);
+        if ((items & docs[i].bit) == 0 ||
+            (at >= docs[i].issue && !late && !chain_misses(docs[i].chain, at, &u.from, &u.to))) {
+            continue;
+        }
+        missing |= docs[i].bit;
+        if (!named && (c->fetched & docs[i].bit) != 0) {
+            *out = u;
+            named = true;
+        }
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(crls); i++) {
+        struct untimely u = {crls[i].what, 0, 0};
+        if ((items & crls[i].bit) != 0 && cvma_crl_misses(crls[i].crl, at, &u.from, &u.to)) {
+            missing |= crls[i].bit;
+            if (!named && (c->fetched & crls[i].bit) != 0) {
+                *out = u;
+                named = true;
+            }
+        }
+    }
+    return missing != 0 && (missing & ~c->fetched) == 0;
+}
+
+/* Reasons a validity window gives. */
+static bool window_reason(enum cvma_reason r)
+{
+    return r == CVMA_R_CRL_EXPIRED || r == CVMA_R_COLLATERAL_NOT_YET_VALID ||
+           r == CVMA_R_COLLATERAL_EXPIRED || r == CVMA_R_CERT_NOT_YET_VALID ||
+           r == CVMA_R_CERT_EXPIRED;
+}
+
+/*
+ * The end of a check that failed on the window of an item the verifier chose (untimely_fetched
+ * found u): the check was run again on scratch with no such window judged (st). Passed: the
+ * evidence is undecided (cvma_result_fetched_collateral_untimely, quoting the window failure
+ * from `since`). Failed: what the window hid decides, and replaces the window failure: a
+ * fetched item at fault (bad, from blames) is refused and removed from the cache; anything else
+ * (a revocation the CRLs prove, a certificate's window, a given item's signature) is the
+ * evidence's, a rejection.
+ */
+static void untimely_end(struct cvma_result *res, const struct cvma_tdx_quote *q,
+                         const struct cvma_verify_opts *opts, size_t since, enum cvma_status st,
+                         struct cvma_verdict *scratch, unsigned bad, const struct untimely *u)
+{
+    struct cvma_verdict *v = &res->verdict;
+
+    if (st == CVMA_OK) {
+        cvma_result_fetched_collateral_untimely(res, since, "Intel PCS", u->what, u->from, u->to,
+                                                opts->at);
+        return;
+    }
+    v->n_reasons = since;
+    cvma_verdict_merge(v, scratch);
+    if (st == CVMA_UNDECIDED) {
+        v->undecided = v->undecided || scratch->undecided;
+        res->undecided = true;
+    } else if (bad != 0) {
+        fetched_collateral_refused(res, q, opts, since, bad);
+    }
 }
 
 bool cvma_tdx_status_reason(const char *status, enum cvma_reason *code)
@@ -678,8 +810,32 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
             unsigned bad = pst == CVMA_REJECTED && first != NULL
                                    ? pck_chain_blames(q, c, opts, first->code)
                                    : 0;
+            struct untimely u;
             if (bad != 0) {
                 fetched_collateral_refused(res, q, opts, since, bad);
+            } else if (pst == CVMA_REJECTED && first != NULL && first->code == CVMA_R_CRL_EXPIRED &&
+                       untimely_fetched(c, CVMA_TDX_ITEM_PCK_CRL | CVMA_TDX_ITEM_ROOT_CA_CRL,
+                                        opts->at, 0, &u)) {
+                /* The verifier's own CRLs do not cover the time. OpenSSL stops at a CRL's
+                 * window, before its signature, the certificates' windows and the other
+                 * certificates' CRL: the chain is checked again at that time with both CRLs,
+                 * their windows not judged. A fetched CRL its issuer did not sign is refused;
+                 * a revocation they date by then, or a certificate's window, is the evidence's. */
+                STACK_OF(X509) *certs = NULL;
+                struct cvma_verdict scratch;
+                char anchor[96];
+                cvma_verdict_init(&scratch);
+                enum cvma_status rst = cvma_verdict_step(
+                        &scratch, check_pck_path(q, PCK_CRL_ANY_TIME, c, opts, anchor,
+                                                 sizeof anchor, &certs, NULL, &scratch));
+                const struct cvma_verdict_reason *rf = cvma_verdict_first_error_since(&scratch, 0);
+                untimely_end(res, q, opts, since, rst, &scratch,
+                             rst == CVMA_REJECTED && rf != NULL
+                                     ? pck_chain_blames(q, c, opts, rf->code)
+                                     : 0,
+                             &u);
+                cvma_verdict_cleanup(&scratch);
+                sk_X509_pop_free(certs, X509_free);
             }
             goto out;
         }
@@ -731,8 +887,31 @@ void cvma_tdx_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
                 unsigned bad = vst == CVMA_REJECTED && first != NULL
                                        ? collateral_blames(c, ch->root, opts->at, first->code)
                                        : 0;
+                struct untimely u;
                 if (bad != 0) {
                     fetched_collateral_refused(res, q, opts, since, bad);
+                } else if (vst == CVMA_REJECTED && first != NULL && window_reason(first->code) &&
+                           untimely_fetched(c,
+                                            CVMA_TDX_ITEM_TCB_INFO | CVMA_TDX_ITEM_QE_IDENTITY |
+                                                    CVMA_TDX_ITEM_ROOT_CA_CRL,
+                                            opts->at, opts->collateral_grace_seconds, &u)) {
+                    /* Every item whose window misses the time is the verifier's own (PCS, the
+                     * cache): its choice, not the evidence's. The checks that window hid (a
+                     * signature, a revocation by the Root CA CRL) are made again with no window
+                     * judged: an item that passes is sound and stays cached. */
+                    struct cvma_verdict scratch;
+                    cvma_verdict_init(&scratch);
+                    enum cvma_status rst = cvma_verdict_step(
+                            &scratch,
+                            cvma_tdx_collateral_verify_any_time(c, ch->root, opts->at, &scratch));
+                    const struct cvma_verdict_reason *rf =
+                            cvma_verdict_first_error_since(&scratch, 0);
+                    untimely_end(res, q, opts, since, rst, &scratch,
+                                 rst == CVMA_REJECTED && rf != NULL
+                                         ? collateral_blames(c, ch->root, opts->at, rf->code)
+                                         : 0,
+                                 &u);
+                    cvma_verdict_cleanup(&scratch);
                 }
                 goto out;
             }

@@ -25,7 +25,7 @@
 /* see tlog/tlog.h */
 bool cvma_tlog_src_is_url(const char *s)
 {
-    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+    return cvma_http_scheme_ok(s); /* the fetcher's own rule: the scheme in any case */
 }
 
 /* see tlog/tlog.h */
@@ -101,10 +101,10 @@ bool cvma_tlog_bundle_parse(const uint8_t *p, size_t len, size_t cnt, struct cvm
 }
 
 /* The checkpoint's cosignatures by the witnesses given: at least need (0: all) valid ones,
- * each key counted once, and no invalid one. */
-static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey *log,
-                      const struct cvma_note_vkey *w, size_t n, size_t need, char *err,
-                      size_t err_len)
+ * each key counted once, and no invalid one. CVMA_OK, CVMA_REJECTED (err), CVMA_E_NOMEM. */
+static enum cvma_status witnessed(const struct cvma_note *note, const struct cvma_note_vkey *log,
+                                  const struct cvma_note_vkey *w, size_t n, size_t need, char *err,
+                                  size_t err_len)
 {
     size_t valid = 0;
     for (size_t i = 0; i < n; i++) {
@@ -118,7 +118,10 @@ static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey 
         case CVMA_NOTE_INVALID:
             cvma_errf(err, err_len, "checkpoint: the cosignature by witness %s does not verify",
                       w[i].name);
-            return false;
+            return CVMA_REJECTED;
+        case CVMA_NOTE_NOMEM:
+            cvma_errf(err, err_len, "out of memory");
+            return CVMA_E_NOMEM;
         case CVMA_NOTE_ABSENT:
             break;
         }
@@ -131,9 +134,9 @@ static bool witnessed(const struct cvma_note *note, const struct cvma_note_vkey 
                   "checkpoint: %zu of the %zu given witnesses cosigned it, %zu required "
                   "(cosignatures by other keys are ignored)",
                   valid, n, need);
-        return false;
+        return CVMA_REJECTED;
     }
-    return true;
+    return CVMA_OK;
 }
 
 /* Tile n of level (-1: the entry bundle; partial width pw) of src into b; rel gets its path.
@@ -225,8 +228,8 @@ enum cvma_status cvma_tlog_monitor(const char *src, const struct cvma_note_vkey 
         st = CVMA_REJECTED;
         goto out;
     }
-    if (n_witnesses > 0 && !witnessed(&note, vkey, witnesses, n_witnesses, need, err, err_len)) {
-        st = CVMA_REJECTED;
+    if (n_witnesses > 0 &&
+        (st = witnessed(&note, vkey, witnesses, n_witnesses, need, err, err_len)) != CVMA_OK) {
         goto out;
     }
     if (cp->size == 0) {
@@ -547,9 +550,7 @@ bool cvma_tlog_reg_peek(const uint8_t *p, size_t len, struct cvma_tlog_reg_info 
 
     memset(out, 0, sizeof *out);
     memset(&jws, 0, sizeof jws);
-    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r')) {
-        len--; /* the file's final newline */
-    }
+    len = cvma_jws_token_len(p, len); /* as cvma_registry_verify reads the file */
     if (cvma_jws_decode((const char *)p, len, &jws, err, err_len) != CVMA_JWS_OK) {
         return false;
     }

@@ -587,7 +587,8 @@ enum cvma_note_check cvma_note_check_cosig(const struct cvma_note *n,
             return CVMA_NOTE_INVALID;
         }
         if ((m = cosig_message(n->text, n->text_len, t, &mlen)) == NULL) {
-            return CVMA_NOTE_INVALID; /* fails closed */
+            /* fails closed, and is no verdict on the cosignature either */
+            return CVMA_NOTE_NOMEM;
         }
         ok = ed25519_verify(k->pub, m, mlen, s->sig + 8);
         free(m);

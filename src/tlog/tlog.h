@@ -144,12 +144,15 @@ enum cvma_note_check {
     CVMA_NOTE_ABSENT = 0, /* no signature line by that key */
     CVMA_NOTE_VALID,
     CVMA_NOTE_INVALID, /* a line with the key's name and ID that does not verify */
+    CVMA_NOTE_NOMEM,   /* out of memory (cvma_note_check_cosig): not checked, the caller's
+                          CVMA_E_NOMEM, neither valid nor invalid */
 };
 
 /* The note's type-0x01 signature by k. */
 enum cvma_note_check cvma_note_check_sig(const struct cvma_note *n, const struct cvma_note_vkey *k);
 /* The note's tlog-cosignature/v1 by k; *timestamp gets its time when valid (may be NULL).
- * A timestamp above 2^63 - 1 makes it CVMA_NOTE_INVALID (tlog-cosignature). */
+ * A timestamp above 2^63 - 1 makes it CVMA_NOTE_INVALID (tlog-cosignature). CVMA_NOTE_NOMEM
+ * when the signed message could not be allocated. */
 enum cvma_note_check cvma_note_check_cosig(const struct cvma_note *n,
                                            const struct cvma_note_vkey *k, uint64_t *timestamp);
 
@@ -310,7 +313,8 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *d
 CVMA_MUST_USE enum cvma_status cvma_tlog_fetch(const struct cvma_http_opts *ho, const char *src,
                                                const char *rel, size_t max, struct cvma_buf *out,
                                                char *err, size_t err_len);
-/* True when src names a URL (http:// or https://), which cvma_tlog_fetch GETs. */
+/* True when src names a URL (http:// or https://, the scheme in any case: cvma_http_scheme_ok),
+ * which cvma_tlog_fetch GETs; anything else is a local directory. */
 bool cvma_tlog_src_is_url(const char *src);
 
 /*

@@ -147,7 +147,8 @@ json_t *cvma_tpm_clock_json(uint64_t clock);
  * (kind tpm) or by the kind's claims that hold the quote's (cvma_claims_find); its JWK is the
  * claims JSON's claims.tpm.ak.jwk (claims.azure.tpm.ak.jwk, claims.svsm_vtpm.tpm.ak.jwk).
  * NULL for other kinds, unverified claims, an AK nothing vouches for (TPM_AK_NOT_BOUND,
- * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH), an AK whose hardware report had an error
+ * VTPM_AK_EK_UNPROVEN, VTPM_CREDENTIAL_MISMATCH, VTPM_PARAVISOR_NOT_PINNED: a hardware report
+ * whose launch no policy pinned names it), an AK whose hardware report had an error
  * reason before any policy (cvma_tpm_merge_bound; a debug guest a policy accepts), or no
  * memory.
  * The caller decides whether the result vouches for it (not contraindicated).

@@ -886,11 +886,14 @@ json_t *cvma_tpm_attested_key(const struct cvma_result *res)
     for (size_t i = 0; i < CVMA_ARRAY_LEN(kinds); i++) {
         ours = ours || (res->tee != NULL && strcmp(res->tee, kinds[i]) == 0);
     }
-    /* An AK nothing verified vouches for is no attested key: not bound to hardware, or (SVSM)
-     * not proven to live in the vTPM whose EK the hardware report names. */
+    /* An AK nothing verified vouches for is no attested key: not bound to hardware, (SVSM)
+     * not proven to live in the vTPM whose EK the hardware report names, or named by a report
+     * whose launch no policy pinned, which any guest could have made
+     * (VTPM_PARAVISOR_NOT_PINNED, given by the pipeline once the policy is known). */
     ours = ours && !cvma_verdict_has(&res->verdict, CVMA_R_TPM_AK_NOT_BOUND) &&
            !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_AK_EK_UNPROVEN) &&
-           !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_CREDENTIAL_MISMATCH);
+           !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_CREDENTIAL_MISMATCH) &&
+           !cvma_verdict_has(&res->verdict, CVMA_R_VTPM_PARAVISOR_NOT_PINNED);
     /* The quote's claims: the kind's own (tpm), or those a bound kind holds. */
     if (!ours || (tc = cvma_claims_find(&res->claims, &tpm_claims_ops)) == NULL || tc->ak == NULL) {
         return NULL;

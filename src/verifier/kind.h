@@ -57,6 +57,10 @@ struct cvma_kind {
      * whose REPORT_DATA binds something checked by the kind (azure-*: the runtime claims;
      * svsm-vtpm: the nonce and manifest) carry their freshness in a quote's nonce instead. */
     bool freshness_in_report_data;
+    /* For a vTPM whose AK a hardware report names (azure-*, svsm-vtpm): why that report vouches
+     * for nothing while no policy pins the launch of what should have made it, the text of
+     * VTPM_PARAVISOR_NOT_PINNED (cvma_policy_pins_launch). NULL for the other kinds. */
+    const char *launch_unpinned;
 };
 
 /* The rows, in detection order; NULL-terminated. */

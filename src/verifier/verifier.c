@@ -16,6 +16,7 @@
 #include "appraise/policy.h"
 #include "collateral/dircache.h"
 #include "collateral/fetch.h"
+#include "collateral/http.h"
 #include "common/allocfail.h"
 #include "common/hex.h"
 #include "common/json_out.h"
@@ -259,6 +260,20 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
         cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;
     }
+    /* A base URL of another scheme would fail at every fetch, each verification then
+     * undecided: a configuration out of range is refused here (cvmattest.h). NULL is the
+     * default; "" is no URL and is refused too, as --kds-url '' is. */
+    const struct {
+        const char *name, *url;
+    } urls[] = {{"kds_base_url", cfg->kds_base_url}, {"pcs_base_url", cfg->pcs_base_url}};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        if (urls[i].url != NULL && !cvma_http_url_ok(urls[i].url)) {
+            cvma_errf(err, err_len, "%s must be an http:// or https:// URL with a host, not '%s'",
+                      urls[i].name, urls[i].url);
+            st = CVMA_E_USAGE;
+            goto fail;
+        }
+    }
     if ((cfg->collateral_dir && !(v->collateral_dir = dup_or_null(cfg->collateral_dir))) ||
         (cfg->kds_base_url && !(v->kds_base_url = dup_or_null(cfg->kds_base_url))) ||
         (cfg->pcs_base_url && !(v->pcs_base_url = dup_or_null(cfg->pcs_base_url))) ||
@@ -401,6 +416,25 @@ static void note_report_data_unchecked(const struct cvma_kind *k, const struct c
     cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED, "%s",
                 "REPORT_DATA was compared with no expected value (--report-data, a service "
                 "nonce, a policy's report_data): freshness and binding not checked");
+}
+
+/*
+ * A vTPM whose AK (and, on Azure, whose runtime claims) a hardware report names: the report is
+ * at VMPL 0 (azure-snp, svsm-vtpm) or a TD's (azure-tdx), which any guest without a paravisor
+ * or SVSM, or any TD, makes with report data of its choosing. Only the launch measurement of
+ * what made it shows it was the paravisor or the SVSM, and only the relying party's policy can
+ * pin that (cvma_policy_pins_launch). Without it the result is at best a warning, and the AK
+ * is no attested key (cvma_tpm_attested_key). Here, once the policy is known, so that every
+ * caller of the pipeline (CLI, service, library) gets it.
+ */
+static void note_paravisor_not_pinned(const struct cvma_kind *k, const struct cvma_policy *policy,
+                                      struct cvma_result *res)
+{
+    if (k == NULL || k->launch_unpinned == NULL || !res->claims.verified ||
+        cvma_policy_pins_launch(policy, res->tee)) {
+        return;
+    }
+    cvma_reject(&res->verdict, CVMA_R_VTPM_PARAVISOR_NOT_PINNED, "%s", k->launch_unpinned);
 }
 
 /* Everything after the evidence verified: provider binding, policy, previous result. */
@@ -628,6 +662,7 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
         return st;
     }
     note_report_data_unchecked(k, policy, req, res);
+    note_paravisor_not_pinned(k, policy, res);
     if (res->verdict.oom || cvma_allocfail_count() != failures) {
         /* A reason or a part of the evidence could not be kept: the verdict would be a
          * refusal that names no reason (or none of the right one). Or OpenSSL or jansson

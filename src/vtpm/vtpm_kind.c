@@ -332,4 +332,9 @@ const struct cvma_kind cvma_kind_svsm_vtpm = {
         .show = svsm_show,
         .reads_event_log = true,
         .reads_tpm_parts = true,
+        .launch_unpinned = "svsm-vtpm: no policy pins the SVSM's launch measurement "
+                           "(snp.measurements, snp.id_key_digests or snp.author_key_digests): the "
+                           "report is at VMPL 0, which any SEV-SNP guest without an SVSM makes "
+                           "with REPORT_DATA of its choosing, so nothing shows an SVSM made it, "
+                           "nor that the EK it names (and the AK) is an SVSM vTPM's",
 };

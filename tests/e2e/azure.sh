@@ -201,6 +201,27 @@ check "Trustee JSON in a bundle beside a vcek.der part: the JSON's VCEK checked"
 has "$T/jv.json" PARSE_BUNDLE_PART_NOT_USED
 has "$T/jv.json" "carries its own VCEK, which is the one checked"
 lacks "$T/jv.json" '"severity": "error"'
+# The JSON's VCEK in PEM form (base64 of the PEM text) beside a vcek.der in --collateral DIR
+# (AMD's ARK, no VCEK at all): the JSON's VCEK is the one checked, whatever its form.
+python3 - "$S/evidence-v2.json" "$T/pemvcek.json" <<'PY' || exit 1
+import base64, json, sys, textwrap
+d = json.load(open(sys.argv[1]))
+v = d["vcek"]
+b = base64.b64encode(base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))).decode()
+pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(textwrap.wrap(b, 64)) + "\n-----END CERTIFICATE-----\n"
+d["vcek"] = base64.urlsafe_b64encode(pem.encode()).decode().rstrip("=")
+json.dump(d, open(sys.argv[2], "w"))
+PY
+mkdir "$T/collark" && cp "$ROOTS" "$T/collark/cert_chain.pem" || exit 1
+python3 - "$ROOTS" "$T/collark/vcek.der" <<'PY' || exit 1
+import base64, re, sys
+pems = re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", open(sys.argv[1], "rb").read(), re.S)
+open(sys.argv[2], "wb").write(base64.b64decode(b"".join(pems[-1].split())))
+PY
+$CVM verify "$T/pemvcek.json" --nonce "$N2" --offline --collateral "$T/collark" --at "$AT" --json \
+    >"$T/pv.json" 2>&1
+check "Trustee JSON with a PEM VCEK beside a vcek.der in the directory: the JSON's VCEK checked" 0 $?
+lacks "$T/pv.json" '"severity": "error"'
 $CVM verify "$S/hcl-report.bin" --nonce "$N2" $V >"$T/h.json" 2>&1
 check "HCL report alone refused" 1 $?
 has "$T/h.json" AZURE_EVIDENCE_MALFORMED

@@ -71,7 +71,10 @@ open("claims.json", "wb").write(json.dumps(claims, separators=(",", ":")).encode
 PY
 RD=$(sha256sum claims.json | cut -c1-64)
 echo "$RD" >rd.txt
-$CVM sim snp --out snp --report-data "$RD" >/dev/null || { echo "FAIL: sim snp"; exit 1; }
+# The paravisor's launch measurement: what the policies below pin (without it, the VMPL-0
+# report could be any SEV-SNP guest's: VTPM_PARAVISOR_NOT_PINNED, docs/vtpm-binding.md).
+PARA=$(od -An -tx1 -N48 /dev/urandom | tr -d ' \n')
+$CVM sim snp --out snp --measurement "$PARA" --report-data "$RD" >/dev/null || { echo "FAIL: sim snp"; exit 1; }
 python3 - <<'PY' || exit 1
 import base64, json, struct
 claims = open("claims.json", "rb").read()
@@ -100,8 +103,9 @@ V="--offline --trust-root snp/ark.pem --nonce $NONCE --json"
 
 $CVM verify nolog.json $V >nolog.out 2>&1
 [ $? = 0 ] && jq -e '.tee == "azure-snp" and all(.reasons[]; .severity != "error")
+    and .status == "warning" and any(.reasons[]; .code == "VTPM_PARAVISOR_NOT_PINNED")
     and .claims.eventlog == null and (.claims.azure.tpm.pcrs.sha256 | length) == 9' nolog.out >/dev/null &&
-    ok "simulated azure-snp evidence (swtpm AK, sim SNP report) verifies without a log" ||
+    ok "simulated azure-snp evidence (swtpm AK, sim SNP report) verifies without a log (no policy: VTPM_PARAVISOR_NOT_PINNED)" ||
     fail "simulated evidence without a log: $(head -c 1500 nolog.out)"
 
 $CVM verify good.json $V >good.out 2>&1
@@ -120,10 +124,18 @@ rc=$?
     ok "a changed event digest: EVENTLOG_REPLAY_MISMATCH naming PCR 8 and the EV_IPL event" ||
     fail "bad log: exit $rc $(head -c 1500 bad.out)"
 
-# An eventlog policy applies to azure-snp with its log, and fails without one.
-printf '{"allowed_tees": ["azure-snp"], "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}, "azure": {"console_enabled": false}}\n' >pol.json
+# An eventlog policy applies to azure-snp with its log, and fails without one. The policies pin
+# the paravisor's launch measurement: only then does the report vouch for the AK and the claims.
+SNPPIN='"snp": {"measurements": ["'$PARA'"]}'
+printf '{"allowed_tees": ["azure-snp"], %s, "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}, "azure": {"console_enabled": false}}\n' "$SNPPIN" >pol.json
 $CVM verify good.json $V --policy pol.json >pg.out 2>&1
-[ $? = 0 ] && ok "eventlog policy on azure-snp: the measured command line" || fail "policy on good log: $(head -c 1500 pg.out)"
+[ $? = 0 ] && jq -e '.status == "affirming"' pg.out >/dev/null &&
+    ok "eventlog policy on azure-snp: the measured command line" || fail "policy on good log: $(head -c 1500 pg.out)"
+printf '{"allowed_tees": ["azure-snp"], "eventlog": {"kernel_cmdline_contains": ["module.sig_enforce=1"]}}\n' >unpinned.json
+$CVM verify good.json $V --policy unpinned.json >pu.out 2>&1
+[ $? = 1 ] && jq -e '[.reasons[] | select(.severity == "error") | .code] == ["POLICY_TPM_AK"]
+    and any(.reasons[]; .code == "VTPM_PARAVISOR_NOT_PINNED")' pu.out >/dev/null &&
+    ok "eventlog policy pinning no launch measurement: POLICY_TPM_AK" || fail "unpinned eventlog policy: $(head -c 1500 pu.out)"
 $CVM verify nolog.json $V --policy pol.json >pn.out 2>&1
 [ $? = 1 ] && jq -e 'any(.reasons[]; .code == "POLICY_EVENTLOG_MISSING")' pn.out >/dev/null &&
     ok "eventlog policy without a log: POLICY_EVENTLOG_MISSING" || fail "policy without log: $(head -c 1500 pn.out)"
@@ -133,7 +145,7 @@ $CVM verify nolog.json $V --policy pol.json >pn.out 2>&1
 # or is in a PCR the quote does not cover, is POLICY_REQUIRED_EVENT.
 CRTM=$(printf sim-crtm | sha256sum | cut -c1-64)
 req() { # name, expected exit, required_events JSON, [jq test]
-    printf '{"allowed_tees": ["azure-snp"], "eventlog": {"required_events": %s}}\n' "$3" >req.json
+    printf '{"allowed_tees": ["azure-snp"], %s, "eventlog": {"required_events": %s}}\n' "$SNPPIN" "$3" >req.json
     $CVM verify good.json $V --policy req.json >req.out 2>&1
     rc=$?
     if [ $rc = "$2" ] && { [ -z "${4:-}" ] || jq -e "$4" req.out >/dev/null; }; then ok "$1"; else
@@ -197,6 +209,7 @@ VT="--offline --collateral tdx --trust-root tdx/root_ca.pem --nonce $NONCE --jso
 $CVM verify tdx-log.json $VT >tdx.out 2>&1
 rc=$?
 [ $rc = 0 ] && jq -e '.tee == "azure-tdx" and all(.reasons[]; .severity != "error")
+    and any(.reasons[]; .code == "VTPM_PARAVISOR_NOT_PINNED" and (.detail | test("tdx.mr_td")))
     and .claims.azure.tdx.mr_td == "'"$MRTD"'" and .claims.eventlog.kernel_cmdline != null' tdx.out >/dev/null &&
     ok "simulated azure-tdx (TDREPORT, TD quote, swtpm quote) with its log verifies" ||
     fail "azure-tdx: exit $rc $(head -c 1500 tdx.out)"
@@ -204,7 +217,8 @@ printf '{"allowed_tees": ["azure-tdx"], "tdx": {"mr_td": "%s"}, "tpm": {"pcrs": 
   "eventlog": {"required_events": [{"pcr": 8, "type": "EV_IPL", "data": "console=ttyS0 root=/dev/vda1 module.sig_enforce=1"}]}}\n' \
     "$MRTD" "$(jq -r '.claims.azure.tpm.pcrs.sha256["8"]' tdx.out)" >tdxpol.json
 $CVM verify tdx-log.json $VT --policy tdxpol.json >tp.out 2>&1
-[ $? = 0 ] && ok "azure-tdx policy: tdx.mr_td, tpm.pcrs, a required event" ||
+[ $? = 0 ] && jq -e 'all(.reasons[]; .code != "VTPM_PARAVISOR_NOT_PINNED")' tp.out >/dev/null &&
+    ok "azure-tdx policy: tdx.mr_td, tpm.pcrs, a required event" ||
     fail "azure-tdx policy: $(jq -c '[.reasons[] | .code + ": " + .detail]' tp.out | head -c 1200)"
 printf '{"allowed_tees": ["azure-tdx"], "tdx": {"mr_td": "%096d"}}\n' 0 >tdxpol2.json
 $CVM verify tdx-log.json $VT --policy tdxpol2.json >tp2.out 2>&1

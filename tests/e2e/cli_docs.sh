@@ -4,7 +4,8 @@
 # CLI's help lists is in all three, and nothing they name is unknown to it; each command's
 # options (the option column of its --help) are completed for that command and listed in
 # its section of docs/cli.md; every command has a section there; and the completion function
-# completes commands, subcommands, options, option values and file names.
+# completes commands, subcommands, options, option values and file names. `help WORDS` prints
+# what `WORDS --help` prints, for every command and subcommand level.
 set -u
 CVM=${CVMATTEST_BIN:?}
 SRC=${CVMATTEST_SRC:?}
@@ -147,5 +148,39 @@ expect "--secret-out" cvmattest tpm make-credential --sec
 expect "--pcrs" cvmattest tpm check-quote --pc
 expect "--tsm-root" cvmattest collect --tsm
 expect "--cpuinfo" cvmattest guest-check --cpu
+
+# --- `help WORDS` prints exactly what `WORDS --help` prints (stdout, exit 0): every command,
+# version and help themselves, and the third level (registry log *); an unknown word, or a
+# word a command does not take, is exit 2 ---
+help_same() { # words...
+    $CVM help "$@" >"$T/h1" 2>"$T/h1e"; r1=$?
+    $CVM "$@" --help >"$T/h2" 2>/dev/null; r2=$?
+    if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ -s "$T/h1" ] && cmp -s "$T/h1" "$T/h2"; then
+        echo "ok   help $* = $* --help"
+    else
+        fail "help $*: exit $r1 ($(head -n 1 "$T/h1e")), $* --help: exit $r2, outputs differ or empty"
+    fi
+}
+for c in show verify sim collateral bench result policy registry demo host-check eventlog measure launch tpm witness collect guest-check serve atls-server atls-client help version; do
+    help_same $c
+done
+help_same registry keygen
+help_same registry log
+for s in keygen append prove check bench; do
+    help_same registry log $s
+done
+help_same collateral fetch
+help_same witness serve
+help_no() { # words...: exit 2
+    $CVM help "$@" >/dev/null 2>&1; r=$?
+    if [ $r -eq 2 ]; then echo "ok   help $* -> exit 2"; else fail "help $*: exit $r, want 2"; fi
+}
+help_no bogus
+help_no registry bogus
+help_no registry log bogus
+help_no registry log keygen extra
+help_no registry keygen extra
+help_no version extra
+help_no help extra
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "FAILED: $fails"; exit 1; }

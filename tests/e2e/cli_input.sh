@@ -118,7 +118,9 @@ for o in "--report-data=" "--report-data ''" "--cache-dir ''" "--kds-url=" "--co
 done
 # a base URL of another scheme is refused at the options (exit 2, named), never a fetch that
 # fails later without a collateral reason
-for o in "--kds-url ftp://x" "--pcs-url file:///tmp" "--kds-url=kdsintf.amd.com"; do
+# (or one without a host, or with an empty or impossible port)
+for o in "--kds-url ftp://x" "--pcs-url file:///tmp" "--kds-url=kdsintf.amd.com" \
+    "--kds-url http://127.0.0.1:" "--pcs-url https://:443/x" "--kds-url=http://h:65536"; do
     eval "run \$CVM verify \"\$T/s/report.bin\" --trust-root \"\$T/s/ark.pem\" $o"
     check "verify $o" 2 $rc
     has "$T/err" "must be an http:// or https:// URL" "verify $o: the scheme is named"

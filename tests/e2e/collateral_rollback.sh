@@ -11,9 +11,21 @@
 #  - with nothing valid cached, such a CRL is COLLATERAL_UNAVAILABLE (exit 3), not cached, and
 #    `collateral fetch` exits 3 writing nothing;
 #  - offline, a cached CRL past its nextUpdate that lists the ASK still revokes it (a
-#    revocation does not expire); one that lists nothing leaves revocation not checked.
+#    revocation does not expire); one that lists nothing leaves revocation not checked;
+#  - the verifier's own collateral issued after the verification time (a past --at, or a clock
+#    behind the issuer's) is undecided, COLLATERAL_UNAVAILABLE (exit 3), never CRL_EXPIRED or
+#    COLLATERAL_NOT_YET_VALID: an SEV-SNP CRL downloaded from KDS and then the same from the
+#    cache (which keeps it: it is sound), and, against tests/pcs_server.py on simulated TDX
+#    evidence, a TCB Info and a PCK CRL from PCS; the same items given in --collateral DIR are
+#    still refused (exit 1);
+#  - such a CRL still proves a revocation it dates by the verification time (CERT_REVOKED, exit
+#    1; one dated later proves nothing then: undecided): the SEV-SNP CRL listing the ASK, the
+#    TDX PCK CRL listing the PCK certificate, and with it a current Root CA CRL given in the
+#    directory listing the PCK CA, which OpenSSL never reached behind the PCK CRL's window;
+#  - a fetched TDX PCK CRL its issuer never signed, issued in the future, is refused and
+#    removed from the cache (its signature, not its window), so the genuine one is taken next.
 # Needs CVMATTEST_BIN, CVMATTEST_SRC (ctest sets them) and python3 with cryptography (to sign
-# CRLs with the simulated ARK's key).
+# CRLs with the simulated ARK's and PCK CA's keys).
 set -u
 
 skip() { echo "collateral_rollback: SKIP: $*" >&2; exit 77; }
@@ -29,8 +41,9 @@ no_proxy=127.0.0.1,localhost; NO_PROXY=$no_proxy; export no_proxy NO_PROXY
 CVM=$CVMATTEST_BIN
 TMP=$(mktemp -d /tmp/cvma-e2e-rollback.XXXXXX) || fail "mktemp"
 KDS_PID=
+PCS_PID=
 cleanup() {
-    [ -n "$KDS_PID" ] && { kill "$KDS_PID" 2>/dev/null; wait "$KDS_PID" 2>/dev/null; }
+    for p in $KDS_PID $PCS_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
@@ -149,5 +162,163 @@ hasnt "offline, the CRL expired" CERT_REVOKED "$TMP/o7b"
     --cache-dir "$TMP/c5" --trust-root "$TMP/s/ark.pem" >"$TMP/o5" 2>&1; rc=$?
 expect "collateral fetch, expired CRL" 3 "$TMP/o5"
 [ ! -e "$TMP/out5/crl.der" ] || { cat "$TMP/o5" >&2; fail "collateral fetch wrote an expired crl.der"; }
+
+# hours_ago H: the time H hours ago (RFC 3339), for --at.
+hours_ago() {
+    python3 -c 'import sys, datetime; print((datetime.datetime.now(datetime.timezone.utc)
+        - datetime.timedelta(hours=float(sys.argv[1]))).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"
+}
+# Undecided on the verifier's own collateral: exit 3 naming why, no window rejection.
+untimely() { # name, output, the item as named
+    expect "$1" 3 "$2"
+    has "$1" "error *COLLATERAL_UNAVAILABLE: the $3 from" "$2"
+    has "$1" "after the verification time" "$2"
+    has "$1" "give the collateral of that time in --collateral DIR" "$2"
+    hasnt "$1" "error *CRL_EXPIRED" "$2"
+    hasnt "$1" "error *COLLATERAL_NOT_YET_VALID" "$2"
+}
+
+# 7. A CRL issued now (thisUpdate now) and evidence judged three hours ago (the simulated
+#    certificates are valid from a day ago): the verifier's own CRL is not the one of that time.
+mkcrl "$TMP/served.der" 0 24 0
+AT=$(hours_ago 3)
+$V --cache-dir "$TMP/c8" --at "$AT" >"$TMP/o8" 2>&1; rc=$?
+untimely "CRL issued after --at, downloaded" "$TMP/o8" "AMD CRL"
+# ... the same from the cache: not fetched again, still undecided.
+n=$(grep -c '/vcek/v1/Milan/crl' "$TMP/kds.log")
+$V --cache-dir "$TMP/c8" --at "$AT" >"$TMP/o8b" 2>&1; rc=$?
+untimely "CRL issued after --at, cached" "$TMP/o8b" "AMD CRL"
+[ "$(grep -c '/vcek/v1/Milan/crl' "$TMP/kds.log")" -eq "$n" ] || fail "the cached CRL was fetched again"
+# ... kept (it is sound): offline, at the current time, it is the CRL and the evidence verifies.
+$V --cache-dir "$TMP/c8" --offline >"$TMP/o8c" 2>&1; rc=$?
+expect "the CRL stays cached" 0 "$TMP/o8c"
+hasnt "the CRL stays cached" CRL_NOT_CHECKED "$TMP/o8c"
+# ... and given in --collateral DIR it is the user's choice, judged by its window: refused.
+mkdir "$TMP/withcrl" && cp "$TMP/nocrl/"* "$TMP/withcrl/" && cp "$TMP/served.der" "$TMP/withcrl/crl.der" ||
+    fail "cp"
+"$CVM" verify "$TMP/s/report.bin" --collateral "$TMP/withcrl" --trust-root "$TMP/s/ark.pem" \
+    --kds-url "$KDS" --cache-dir "$TMP/c9" --at "$AT" >"$TMP/o9" 2>&1; rc=$?
+expect "CRL issued after --at, given" 1 "$TMP/o9"
+has "CRL issued after --at, given" "error *CRL_EXPIRED" "$TMP/o9"
+hasnt "CRL issued after --at, given" COLLATERAL_UNAVAILABLE "$TMP/o9"
+
+# 7b. The KDS CRL is issued five minutes ahead (a clock behind KDS's) and lists the ASK,
+#     revoked three hours ago: that revocation is proven now, whatever the CRL's window.
+mkcrl "$TMP/served.der" 0.0833 24 1
+$V --cache-dir "$TMP/c10" >"$TMP/o14" 2>&1; rc=$?
+expect "CRL ahead, lists the ASK" 1 "$TMP/o14"
+has "CRL ahead, lists the ASK" "error *CERT_REVOKED: ASK serial" "$TMP/o14"
+has "CRL ahead, lists the ASK" "a revocation does not expire" "$TMP/o14"
+hasnt "CRL ahead, lists the ASK" COLLATERAL_UNAVAILABLE "$TMP/o14"
+# ... judged four hours ago, before that revocation date: not proven then, undecided.
+$V --cache-dir "$TMP/c10" --at "$(hours_ago 4)" >"$TMP/o14b" 2>&1; rc=$?
+untimely "CRL ahead, revocation after --at" "$TMP/o14b" "AMD CRL"
+hasnt "CRL ahead, revocation after --at" CERT_REVOKED "$TMP/o14b"
+
+# mktdxcrl KIND OUT THIS_MIN NEXT_H REVOKE [forge]: a CRL for the simulated TDX chain, KIND pck
+# (the PCK CA's, listing the PCK certificate when REVOKE is 1) or root (the Root CA's, listing
+# the PCK CA), thisUpdate THIS_MIN minutes and nextUpdate NEXT_H hours from now, a revocation
+# dated 20 hours ago; with forge, signed by a fresh key instead of the issuer's.
+mktdxcrl() {
+    python3 - "$TMP/t" "$@" <<'EOF' || fail "mktdxcrl $*"
+import re, sys, datetime
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+d, kind, out, this_m, next_h, revoke = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+pems = re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", open(d + "/quote.bin", "rb").read(), re.S)
+leaf, pck_ca = x509.load_pem_x509_certificate(pems[0]), x509.load_pem_x509_certificate(pems[1])
+old = x509.load_der_x509_crl(open(d + ("/pck_crl.der" if kind == "pck" else "/root_ca_crl.der"), "rb").read())
+key = serialization.load_pem_private_key(open(d + ("/pck_ca-key.pem" if kind == "pck" else "/root_ca-key.pem"), "rb").read(), None)
+if len(sys.argv) > 7:
+    key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+b = (x509.CertificateRevocationListBuilder().issuer_name(old.issuer)
+     .last_update(now + datetime.timedelta(minutes=this_m)).next_update(now + datetime.timedelta(hours=next_h)))
+for e in old.extensions:
+    if e.oid != x509.oid.ExtensionOID.CRL_NUMBER:
+        b = b.add_extension(e.value, e.critical)
+b = b.add_extension(x509.CRLNumber(2), False)
+if revoke != "0":  # "1": revoked 20 hours ago; "later": in 3 minutes
+    b = b.add_revoked_certificate(x509.RevokedCertificateBuilder()
+        .serial_number((leaf if kind == "pck" else pck_ca).serial_number)
+        .revocation_date(now + (datetime.timedelta(minutes=3) if revoke == "later" else -datetime.timedelta(hours=20))).build())
+open(out, "wb").write(b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+EOF
+}
+
+# 8. TDX, against the PCS stand-in: `sim tdx` issues its TCB Info and QE Identity an hour ago,
+#    its CRLs a day ago.
+"$CVM" sim tdx --out "$TMP/t" --keep-keys >/dev/null || fail "sim tdx"
+[ -f "$TMP/t/pck_ca-key.pem" ] || skip "sim tdx wrote no pck_ca-key.pem"
+mkdir "$TMP/srv" && cp "$TMP/t/"*.json "$TMP/t/"*.pem "$TMP/t/"*.der "$TMP/srv/" || fail "cp"
+rm -f "$TMP/srv/"*-key.pem
+. "$CVMATTEST_SRC/tests/e2e/lib/pcs.sh"
+pcs_start "$TMP/srv" "$TMP/pcs.log"
+T="$CVM verify $TMP/t/quote.bin --trust-root $TMP/t/root_ca.pem"
+# 8a. Two hours ago: the TCB Info from PCS was issued after that.
+AT=$(hours_ago 2)
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc1" --at "$AT" >"$TMP/o10" 2>&1; rc=$?
+untimely "TCB Info issued after --at, downloaded" "$TMP/o10" "TCB Info"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc1" --at "$AT" >"$TMP/o10b" 2>&1; rc=$?
+untimely "TCB Info issued after --at, cached" "$TMP/o10b" "TCB Info"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc1" --offline >"$TMP/o10c" 2>&1; rc=$?
+expect "the TCB Info stays cached" 0 "$TMP/o10c"
+$T --collateral "$TMP/t" --offline --cache-dir "$TMP/tc2" --at "$AT" >"$TMP/o11" 2>&1; rc=$?
+expect "TCB Info issued after --at, given" 1 "$TMP/o11"
+has "TCB Info issued after --at, given" "error *COLLATERAL_NOT_YET_VALID" "$TMP/o11"
+hasnt "TCB Info issued after --at, given" COLLATERAL_UNAVAILABLE "$TMP/o11"
+# 8b. PCS now serves a PCK CRL issued now, and the evidence is judged half an hour ago (after
+#     the TCB Info's issueDate): the PCK chain's CRL check is what misses.
+mktdxcrl pck "$TMP/srv/pck_crl.der" 0 720 0
+AT=$(hours_ago 0.5)
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc3" --at "$AT" >"$TMP/o12" 2>&1; rc=$?
+untimely "PCK CRL issued after --at, downloaded" "$TMP/o12" "PCK CRL"
+# ... quoting the check it replaces
+has "PCK CRL issued after --at, downloaded" "(CRL_EXPIRED: the CRL covering the PCK certificate" "$TMP/o12"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc3" >"$TMP/o12b" 2>&1; rc=$?
+expect "the PCK CRL, now" 0 "$TMP/o12b"
+mkdir "$TMP/tdir" && cp "$TMP/t/"*.json "$TMP/t/"*.pem "$TMP/t/"*.der "$TMP/tdir/" &&
+    cp "$TMP/srv/pck_crl.der" "$TMP/tdir/pck_crl.der" || fail "cp"
+$T --collateral "$TMP/tdir" --offline --cache-dir "$TMP/tc4" --at "$AT" >"$TMP/o13" 2>&1; rc=$?
+expect "PCK CRL issued after --at, given" 1 "$TMP/o13"
+has "PCK CRL issued after --at, given" "error *CRL_EXPIRED" "$TMP/o13"
+hasnt "PCK CRL issued after --at, given" COLLATERAL_UNAVAILABLE "$TMP/o13"
+# 8c. PCS serves a PCK CRL issued five minutes ahead (a clock behind PCS's) listing the PCK
+#     certificate, revoked 20 hours ago: proven now, whatever the CRL's window.
+mktdxcrl pck "$TMP/srv/pck_crl.der" 5 720 1
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc5" >"$TMP/o15" 2>&1; rc=$?
+expect "PCK CRL ahead, lists the PCK" 1 "$TMP/o15"
+has "PCK CRL ahead, lists the PCK" "error *CERT_REVOKED: PCK certificate" "$TMP/o15"
+hasnt "PCK CRL ahead, lists the PCK" COLLATERAL_UNAVAILABLE "$TMP/o15"
+# ... and one listing it as revoked in three minutes proves nothing now: undecided, as a CRL
+#     that misses the time and lists nothing (OpenSSL reports the listing; its date decides).
+mktdxcrl pck "$TMP/srv/pck_crl.der" 5 720 later
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc5b" >"$TMP/o15b" 2>&1; rc=$?
+untimely "PCK CRL ahead, lists the PCK from a later date" "$TMP/o15b" "PCK CRL"
+hasnt "PCK CRL ahead, lists the PCK from a later date" CERT_REVOKED "$TMP/o15b"
+# 8d. The same PCK CRL listing nothing, and a current Root CA CRL in --collateral DIR listing
+#     the PCK CA: OpenSSL stops at the PCK CRL's window, but the PCK CA is still looked up.
+mktdxcrl pck "$TMP/srv/pck_crl.der" 5 720 0
+mkdir "$TMP/rdir" || fail "mkdir"
+mktdxcrl root "$TMP/rdir/root_ca_crl.der" -60 720 1
+$T --pcs-url "$PCS" --collateral "$TMP/rdir" --cache-dir "$TMP/tc6" >"$TMP/o16" 2>&1; rc=$?
+expect "Root CA CRL lists the PCK CA, PCK CRL ahead" 1 "$TMP/o16"
+has "Root CA CRL lists the PCK CA, PCK CRL ahead" "error *CERT_REVOKED: PCK CA" "$TMP/o16"
+hasnt "Root CA CRL lists the PCK CA, PCK CRL ahead" COLLATERAL_UNAVAILABLE "$TMP/o16"
+# 8e. PCS serves a PCK CRL its issuer never signed, issued a year ahead: refused for its
+#     signature and removed from the cache, never "chosen by this verifier" and kept ...
+mktdxcrl pck "$TMP/srv/pck_crl.der" 525600 9000 0 forge
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc7" >"$TMP/o17" 2>&1; rc=$?
+expect "forged PCK CRL ahead" 3 "$TMP/o17"
+has "forged PCK CRL ahead" "error *COLLATERAL_UNAVAILABLE: collateral fetched from Intel PCS" "$TMP/o17"
+has "forged PCK CRL ahead" "(CRL_INVALID: " "$TMP/o17"
+has "forged PCK CRL ahead" "removed from the cache: PCK CRL" "$TMP/o17"
+hasnt "forged PCK CRL ahead" "this verifier chose it" "$TMP/o17"
+# ... so the genuine one PCS serves next is taken, not refused as older than a cached copy.
+cp "$TMP/t/pck_crl.der" "$TMP/srv/pck_crl.der" || fail "cp"
+$T --pcs-url "$PCS" --cache-dir "$TMP/tc7" >"$TMP/o17b" 2>&1; rc=$?
+expect "the genuine PCK CRL after the forged one" 0 "$TMP/o17b"
+hasnt "the genuine PCK CRL after the forged one" "older than the cached copy" "$TMP/o17b"
 
 echo "collateral_rollback: OK"

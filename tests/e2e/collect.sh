@@ -9,6 +9,10 @@
 #    certificates"; a failed extended request is named; out of memory for the table is an
 #    error;
 #  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
+#  - a configfs-tsm auxblob there but unreadable (over 64 KiB) is exit 2 naming it, never a
+#    fallback to /dev/sev-guest (present) without the host's certificates;
+#  - the stand-ins read regular files only: a FIFO is refused at once (exit 2), never waited
+#    on; a sev-guest.ext-report over 4000 bytes is named with the limit;
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
 #  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
 #    outside it, a GUID twice) is refused, exit 1, with no cert-*.bin written;
@@ -246,6 +250,48 @@ rc=$?
     cmp -s "$T/wrong.json.raw/outblob" "$T/snp/report.bin" &&
     ok "a report without the nonce: exit 1, no bundle, raw bytes kept" ||
     fail "wrong nonce: exit $rc: $(cat "$T/out")"
+
+# --- configfs-tsm's auxblob there but unreadable (over 64 KiB): exit 2 naming it, never the
+# /dev/sev-guest report (present here) without the host's certificates ---
+cp -R "$T/snp-tsm" "$T/bigaux-tsm"
+head -c 70000 /dev/zero >"$T/bigaux-tsm/report/.template/auxblob"
+$CVM collect --nonce "$NONCE" --out "$T/bigaux.json" --tsm-root "$T/bigaux-tsm" \
+    --dev-root "$T/snp-dev" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && [ ! -e "$T/bigaux.json" ] &&
+    grep -q "/auxblob: cannot read (unreadable, or over 65536 bytes): larger than allowed" "$T/out" &&
+    ! grep -q "sev-guest" "$T/out" &&
+    cmp -s "$T/bigaux.json.raw/outblob" "$T/snp/report.bin" && [ ! -e "$T/bigaux.json.raw/auxblob" ]; then
+    ok "configfs-tsm auxblob over 64 KiB: exit 2 naming it, no fallback to /dev/sev-guest, no bundle"
+else
+    fail "auxblob over 64 KiB with /dev/sev-guest present: exit $rc: $(cat "$T/out")"
+fi
+
+# --- the /dev/sev-guest and /dev/tdx_guest stand-ins read regular files only: a FIFO is
+# refused at once (exit 2, named), never an open that waits for a writer ---
+for f in sev-guest.certs sev-guest.ext-report; do
+    rm -rf "$T/fifo-dev"
+    cp -R "$T/snp-dev" "$T/fifo-dev"
+    rm "$T/fifo-dev/$f"
+    mkfifo "$T/fifo-dev/$f"
+    timeout 10 $CVM collect --nonce "$NONCE" --out "$T/fifo.json" --tsm-root "$T/none" \
+        --dev-root "$T/fifo-dev" >"$T/out" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && [ ! -e "$T/fifo.json" ] && grep -q "$f.*not a regular file" "$T/out" &&
+        ok "a FIFO as the stand-in's $f: exit 2 at once, named" ||
+        fail "FIFO $f: exit $rc (124: it waited): $(cat "$T/out")"
+done
+# the ioctl's response is 4000 bytes: a larger file is named with the limit, not "missing"
+cp -R "$T/snp-dev" "$T/big-dev"
+head -c 9000 /dev/zero >"$T/big-dev/sev-guest.ext-report"
+$CVM collect --nonce "$NONCE" --out "$T/bigext.json" --tsm-root "$T/none" \
+    --dev-root "$T/big-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ ! -e "$T/bigext.json" ] &&
+    grep -q "sev-guest.ext-report cannot be read (missing, unreadable, or over 4000 bytes): larger than allowed" "$T/out" &&
+    ! grep -q "is missing" "$T/out" &&
+    ok "a sev-guest.ext-report of 9000 bytes: exit 2, names the 4000-byte limit" ||
+    fail "sev-guest.ext-report of 9000 bytes: exit $rc: $(cat "$T/out")"
 # ... and an earlier run's bundle at --out is removed, never left beside the refused report
 $CVM collect --nonce "$NONCE" --out "$T/stale.json" --tsm-root "$T/snp-tsm" >/dev/null 2>&1 ||
     fail "collect for the stale-bundle case"
@@ -431,6 +477,15 @@ $CVM collect --nonce "$OTHER" --out "$T/tdx4.json" --tsm-root "$T/none" \
     --dev-root "$T/tdx-dev" >"$T/out" 2>&1
 grep -q "TDREPORT read but it does not carry the nonce" "$T/out" &&
     ok "/dev/tdx_guest TDREPORT for another nonce: said so" || fail "tdx TDREPORT nonce: $(cat "$T/out")"
+rm "$T/tdx-dev/tdx_guest.report0"
+# a FIFO as the TDREPORT: refused at once and named, never an open that waits for a writer
+mkfifo "$T/tdx-dev/tdx_guest.report0"
+timeout 10 $CVM collect --nonce "$NONCE" --out "$T/tdx6.json" --tsm-root "$T/none" \
+    --dev-root "$T/tdx-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "no TDREPORT read (tdx_guest.report0: not a regular file)" "$T/out" &&
+    ok "a FIFO as the tdx_guest stand-in's TDREPORT: exit 2 at once, named" ||
+    fail "FIFO tdx_guest.report0: exit $rc (124: it waited): $(cat "$T/out")"
 rm "$T/tdx-dev/tdx_guest.report0"
 
 # --- no interface at all: says what it looked for ---

@@ -1,7 +1,9 @@
 #!/bin/sh
 # `cvmattest demo` (what `make demo` runs) tells the whole story in under a minute and checks
 # each step's verdict itself: it must end with exit 0 and say so. Here each step's line is
-# checked for its mark (✓ accepted, ✗ refused) and the reason the verdict gave.
+# checked for its mark (✓ accepted, ✗ refused) and the reason the verdict gave, and the run
+# for taking under 120 s (a sanitized build on a loaded machine takes several times an
+# ordinary one's few seconds; a step left waiting for a time-out shows all the same).
 set -u
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -15,7 +17,7 @@ cat "$out"
 [ $rc = 0 ] || { echo "FAIL: demo exit $rc"; fails=$((fails + 1)); }
 has "^demo: 13 steps, every step gave the expected verdict, in [0-9.]* s$"
 grep -q UNEXPECTED "$out" && { echo "FAIL: a step gave an unexpected verdict"; fails=$((fails + 1)); }
-[ "$took" -lt 60 ] && echo "ok   ran in ${took} s (< 60)" || { echo "FAIL: took ${took} s"; fails=$((fails + 1)); }
+[ "$took" -lt 120 ] && echo "ok   ran in ${took} s (< 120)" || { echo "FAIL: took ${took} s"; fails=$((fails + 1)); }
 lines=$(wc -l <"$out")
 [ "$lines" -le 40 ] && echo "ok   $lines lines (<= 40)" || { echo "FAIL: $lines lines"; fails=$((fails + 1)); }
 

@@ -36,8 +36,17 @@ for f in bin/cvmattest lib/libcvmattest.a lib/libcvmattest.so include/cvmattest/
 done
 soname=$(objdump -p "$P/lib/libcvmattest.so" 2>/dev/null | sed -n 's/^ *SONAME *//p')
 [ -n "$soname" ] && [ -e "$P/lib/$soname" ] || fail "soname link '$soname' not installed"
-"$P/bin/cvmattest" version >/dev/null; check "installed binary runs" 0 $?
+ver=$("$P/bin/cvmattest" version); check "installed binary runs" 0 $?
+ver=${ver#cvmattest }
 grep -q "^prefix=$P\$" "$P/lib/pkgconfig/cvmattest.pc" || fail "cvmattest.pc prefix is not $P"
+grep -q "^Version: $ver\$" "$P/lib/pkgconfig/cvmattest.pc" || fail "cvmattest.pc is not version $ver"
+# before 1.0 the soname carries the minor version (a minor version may change public structs)
+case $ver in
+0.*) want=libcvmattest.so.$(echo "$ver" | cut -d. -f1,2) ;;
+*) want=libcvmattest.so.${ver%%.*} ;;
+esac
+[ "$soname" = "$want" ] && echo "ok   soname $soname for version $ver" ||
+    fail "soname '$soname' for version $ver, not $want"
 
 # Exported symbols: exactly the CVMA_API functions of the public headers.
 nm -D --defined-only "$P/lib/libcvmattest.so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' |

@@ -93,7 +93,7 @@ A=http://127.0.0.1:$PORT
 curl -sf "$A/metrics" >"$T/m0.txt"; eq "GET /metrics" 0 $?
 n=$(curl -sf "$A/v1/nonce" | jq -r .nonce)
 "$PY" "$SRC/tests/e2e/lib/snp_resign.py" "$T/s/report.bin" "$T/s/vcek-key.pem" \
-    "$("$PY" "$JC" nonce-hex "$n")" "$T/rn.bin" || fail "re-sign the report for the nonce"
+    "$("$PY" "$JC" nonce-hex -- "$n")" "$T/rn.bin" || fail "re-sign the report for the nonce"
 jq -n --arg e "$(base64 -w0 "$T/rn.bin")" --arg n "$n" '{evidence: $e, nonce: $n}' >"$T/b1.json"
 jq -n --arg e "$(base64 -w0 "$T/s/report.bin")" '{evidence: $e}' >"$T/b2.json"
 printf '{}' >"$T/b3.json"
@@ -102,7 +102,7 @@ eq "POST /v1/verify without" 200 "$(post "$A/v1/verify" "$T/b2.json" "$T/o2.json
 eq "POST /v1/verify without evidence" 400 "$(post "$A/v1/verify" "$T/b3.json" "$T/o3.json")"
 jq -r .token "$T/o1.json" >"$T/svc.tok"
 curl -sf "$A/v1/keys" >"$T/jwks.json"; eq "GET /v1/keys" 0 $?
-jc ear "$T/svc.tok" "$T/v.pub" ES256 --nonce "$n" --ttl 300 --status affirming --submod sev-snp \
+jc ear "$T/svc.tok" "$T/v.pub" ES256 --nonce="$n" --ttl 300 --status affirming --submod sev-snp \
     --altered "$T/svc.alt" --jwks "$T/jwks.json"
 start B --trust-root "$T/s/ark.pem" --collateral "$T/s" --offline --sign-result "$T/v384.key"
 B=http://127.0.0.1:$PORT

@@ -73,6 +73,21 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "kernel-hashes section" "$T/err" &&
     ok "SNP --kernel with firmware lacking kernel hashes refused" ||
     fail "SNP --kernel refusal: rc=$rc $(cat "$T/err")"
+# a kernel or initrd is hashed as measure hashes it, whatever its size up to what QEMU loads
+# (4 GiB; an initrd of 1.1 GiB is not refused as unreadable) and no further (/dev/zero)
+truncate -s 1100M "$T/big-initrd"
+"$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 4G --kernel "$T/kernel" \
+    --initrd "$T/big-initrd" --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "kernel-hashes section" "$T/err" &&
+    ok "SNP --initrd of 1.1 GiB hashed (then refused for the firmware)" ||
+    fail "SNP --initrd of 1.1 GiB: rc=$rc $(cat "$T/err")"
+rm -f "$T/big-initrd"
+timeout 120 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 2G --kernel /dev/zero \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "/dev/zero is larger than 4 GiB" "$T/err" &&
+    ok "SNP --kernel /dev/zero refused past 4 GiB" || fail "SNP --kernel /dev/zero: rc=$rc $(cat "$T/err")"
 echo igvm >"$T/svsm.igvm"
 "$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
     --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"

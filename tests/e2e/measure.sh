@@ -113,6 +113,21 @@ two=$("$CVM" measure tdx --tdvf "$FW" --page-order two)
 echo "vmlinuz" >"$T/kernel"
 expect_fail "--kernel on firmware without kernel hashes" "kernel-hashes section" \
     "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC --kernel "$T/kernel"
+# a file that cannot be read: the reason named, not just "cannot read"
+truncate -s 65M "$T/big.fd"
+expect_fail "a firmware over 64 MiB" "cannot read $T/big.fd: larger than 64 MiB" \
+    "$CVM" measure snp --ovmf "$T/big.fd" --vcpus 1 --vcpu-type EPYC
+rm -f "$T/big.fd"
+expect_fail "a directory as firmware" "cannot read $T: Is a directory" "$CVM" measure tdx --tdvf "$T"
+expect_fail "a missing kernel" "cannot read $T/none: No such file" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/none"
+# a kernel or initrd that never ends is refused once past what QEMU can load (4 GiB), not
+# hashed for ever (timeout: the test fails rather than hangs without the bound)
+for which in kernel initrd; do
+    if [ $which = kernel ]; then set -- --kernel /dev/zero; else set -- --kernel "$T/kernel" --initrd /dev/zero; fi
+    expect_fail "--$which /dev/zero" "/dev/zero is larger than 4 GiB" \
+        timeout 120 "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC "$@"
+done
 if [ -r "$CODE" ]; then
     expect_fail "code-only TDVF image" "code-only" "$CVM" measure tdx --tdvf "$CODE"
 else
@@ -435,6 +450,19 @@ if [ "$rc" -eq 0 ] && [ ${#r1} -eq 96 ] && [ ${#r2} -eq 96 ] &&
     ok "tdx --policy-out pins MRTD, RTMR 1 and RTMR 2"
 else
     fail "tdx --policy-out: rc=$rc $err"
+fi
+[ -z "$err" ] && ok "tdx --policy-out with a command line: no warning" ||
+    fail "tdx --policy-out with a command line warned: $err"
+# No command line and no initrd: RTMR 2 predicted all zeros, which a kernel that does not
+# measure its command line also gives for any: pinned all the same, but said (stderr, and the
+# policy's description).
+run "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --kernel-patch none --policy-out "$T/z.json"
+if [ "$rc" -eq 0 ] && printf '%s' "$err" | grep -q "cvmattest measure tdx: warning: the policy pins RTMR 2 as all zeros" &&
+    jq -e '(.tdx.rtmr2 == ["'"$(printf '%096d' 0)"'"]) and (.description | startswith("cvmattest measure tdx (RTMR 2 all zeros: no command line and no initrd measured)"))' \
+        "$T/z.json" >/dev/null; then
+    ok "tdx --policy-out pinning RTMR 2 as zeros: warned, and the description says so"
+else
+    fail "tdx RTMR 2 zeros policy: rc=$rc stderr: $err; $(jq -c '[.tdx.rtmr2, .description]' "$T/z.json")"
 fi
 # Each input moves its RTMR: the command line and initrd RTMR 2 only, the kernel RTMR 1.
 r2b=$("$CVM" measure tdx $args --append "console=hvc0 root=/dev/vda2" --json | jq -r .rtmrs.rtmr2)

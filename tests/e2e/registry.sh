@@ -74,6 +74,11 @@ has "$T/check.err" "signature OK"
 $CVM registry prove --entries "$T/fleet.txt" --id "$PPID" --out "$T/p.json" --registry "$T/reg.jws" >/dev/null
 check "prove" 0 $?
 cmp -s "$T/p.json" "$T/proofs/$PPID.json" || { echo "FAIL: prove and --proofs-dir differ"; fails=$((fails + 1)); }
+# a registry file with blanks after its token is read as registry check and verify read it
+{ cat "$T/reg.jws"; printf '\n \t\n'; } >"$T/regws.jws"
+$CVM registry prove --entries "$T/fleet.txt" --id "$PPID" --out "$T/pws.json" --registry "$T/regws.jws" >/dev/null
+check "prove --registry: blanks after the token" 0 $?
+cmp -s "$T/pws.json" "$T/p.json" || { echo "FAIL: prove --registry with blanks differs"; fails=$((fails + 1)); }
 $CVM registry prove --entries "$T/fleet.txt" --id "$(echo "$CHIP" | tr a-f A-F)" --out "$T/c.json" --provider acme >/dev/null
 check "prove (upper-case id)" 0 $?
 cmp -s "$T/c.json" "$T/proofs/$CHIP.json" || { echo "FAIL: chip proof differs"; fails=$((fails + 1)); }

@@ -59,6 +59,14 @@ for k in "registry log" witness; do
     $CVM $k keygen --out "$T/$n-d" >/dev/null; check "$k keygen again once the .vkey can be written" 0 $?
 done
 
+# A registry file with spaces and tabs after its token is read as verify and registry check read
+# it (it was refused as "not a registry" here alone)
+{ cat "$T/r1.jws"; printf ' \t\n'; } >"$T/r1ws.jws"
+$CVM registry check "$T/r1ws.jws" --pub "$T/acme.pub" >/dev/null 2>&1; check "registry check: blanks after the token" 0 $?
+$CVM registry log append --log "$T/logws" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+    "$T/r1ws.jws" >/dev/null 2>"$T/ws.err"
+check "append: blanks after the token, as registry check reads it ($(cat "$T/ws.err"))" 0 $?
+
 L="$T/log"
 $CVM registry log append --log "$L" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/r1.jws" >"$T/a1.out"; check "append v1" 0 $?
 has "$T/a1.out" "entry 0; checkpoint size 1"
@@ -140,8 +148,9 @@ has "$T/chk.out" "3 registries, every tile and the root verified"
 # The monitor over HTTP: the log as a static web server serves it.
 python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
 HTTPD=$!
-i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+[ -n "$HPORT" ] || { echo "FAIL: python3 -m http.server did not start"; cat "$T/http.out"; exit 1; }
 $CVM registry log check --log "http://127.0.0.1:$HPORT/" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" >"$T/chk-http.out"
 check "log check over HTTP" 0 $?
 has "$T/chk-http.out" "3 registries, every tile and the root verified"
@@ -242,7 +251,8 @@ has "$T/fk.err" "REFUSED (403)"
 $CVM witness serve --state "$T/ws" --key "$T/w2.key" --log-vkey "$T/acmelog.vkey" \
     --port-file "$T/port" 2>"$T/serve.err" &
 SERVE=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ ! -s "$T/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$T/port" ] || { echo "FAIL: witness serve did not start"; cat "$T/serve.err"; exit 1; }
 post() { # old-size proof-file(or -) checkpoint -> prints "STATUS\nBODY"
     python3 - "$(cat "$T/port")" "$@" <<'PY'
 import base64, json, sys, urllib.request, urllib.error

@@ -224,6 +224,11 @@ undecided "$T/o14d"
 has "$T/o14d" "Couldn't connect to server"
 v s $W1 --log-proof "$T/p-L3.w" --log-url cloud="$L" >/dev/null; check "the log reachable again: bound" 0 $?
 v t $W1 --log-url other="$L" --log-proof "$T/p-L2.w" >/dev/null 2>&1; check "--log-url for a provider without a log key" 2 $?
+# A URL with an empty port (or none at all as a host) is refused with the options, not taken for
+# a log that cannot be reached at each verification.
+v t $W1 --log-url cloud="http://127.0.0.1:/log" --log-proof "$T/p-L2.w" >/dev/null 2>"$T/e14p"
+check "--log-url with an empty port: a usage error" 2 $?
+has "$T/e14p" "is not a URL to fetch from"
 # A FIFO in the log's directory where a tile should be: missing at once, never a wait.
 cp -r "$L" "$T/Lfifo" && rm "$T/Lfifo/tile/0/000.p/3" && mkfifo "$T/Lfifo/tile/0/000.p/3" &&
     rm -f "$T/Lfifo/tile/0/000" || exit 1
@@ -237,8 +242,9 @@ undecided "$T/o17"
 # The log's tiles over HTTP: read when online, never fetched with --offline.
 python3 -u -m http.server --bind 127.0.0.1 --directory "$L" 0 >"$T/http.out" 2>&1 &
 HTTPD=$!
-i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while ! grep -q "port" "$T/http.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 HPORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+[ -n "$HPORT" ] || { echo "FAIL: python3 -m http.server did not start"; cat "$T/http.out"; exit 1; }
 v x $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (x)" 0 $?
 v x $W1 --log-proof "$T/p-L3.w" --log-url cloud="http://127.0.0.1:$HPORT/" >"$T/o18"
 check "--offline: the log's tiles not fetched over HTTP: undecided" 3 $?
@@ -258,8 +264,9 @@ kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null
 mkdir -p "$T/emptylog"
 python3 -u -m http.server --bind 127.0.0.1 --directory "$T/emptylog" 0 >"$T/http2.out" 2>&1 &
 HTTPD=$!
-i=0; while ! grep -q "port" "$T/http2.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while ! grep -q "port" "$T/http2.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 HPORT2=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http2.out" | head -1)
+[ -n "$HPORT2" ] || { echo "FAIL: python3 -m http.server did not start"; cat "$T/http2.out"; exit 1; }
 v y2 $W1 --log-proof "$T/p-L2.w" >/dev/null; check "size 2 seen (y2)" 0 $?
 online_y2() {
     $CVM verify "$T/g/report.bin" --collateral "$T/g" --trust-root "$T/g/ark.pem" \

@@ -42,6 +42,8 @@ $CVM result check "$T/ok.tok" --pub "$T/v.pub" >"$T/ok.ear" 2>"$T/ok.err"; check
 has "$T/ok.err" "status affirming"
 has "$T/ok.ear" '"cvmattest.undecided": false'
 $CVM result check "$T/ok.tok" --pub="$T/v.pub" >/dev/null 2>&1; check "--pub=PUB" 0 $?
+{ cat "$T/ok.tok"; printf '\t \r\n'; } >"$T/okws.tok"
+$CVM result check "$T/okws.tok" --pub "$T/v.pub" >/dev/null 2>&1; check "a token with blanks after it (a tab too)" 0 $?
 $CVM result check "$T/ok.tok" --pub "$T/v.pub" --max-age 3600 >/dev/null 2>&1; check "--max-age" 0 $?
 $CVM result check "$T/ok.tok" --pub "$T/w.pub" >/dev/null 2>"$T/k.err"; check "another key" 1 $?
 has "$T/k.err" refused

@@ -78,14 +78,39 @@ grep -q 'a password in the URL is refused' "$T/ra.err" && ! grep -q s3cret "$T/r
 timeout 10 $CVM serve --redis 'redis://127.0.0.1:1' --redis-ca "$T/none.pem" --listen 127.0.0.1:0 2>"$T/rs.err"
 eq "--redis-ca with redis:// exits 2" 2 $?
 grep -q 'need --redis rediss://' "$T/rs.err" && ok "--redis-ca with redis://: said why" || fail "--redis-ca with redis://: $(cat "$T/rs.err")"
-# More names than cmd_serve keeps: a usage error naming the limit, never a crash
+# More policies than the service holds: a usage error naming the limit, never a crash (the
+# limit of names kept, 128, is reached by --config below: one name is given once only)
 set --
 i=0
-while [ $i -lt 130 ]; do set -- "$@" --named-policy "a=$T/tdx-only.json"; i=$((i + 1)); done
+while [ $i -lt 17 ]; do set -- "$@" --named-policy "a$i=$T/tdx-only.json"; i=$((i + 1)); done
 timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 "$@" 2>"$T/np.err"
-eq "--named-policy 130 times exits 2" 2 $?
-grep -q 'the limit is 128' "$T/np.err" && ok "--named-policy 130 times: the limit is named" || fail "--named-policy x130: $(cat "$T/np.err")"
+eq "--named-policy 17 names exits 2" 2 $?
+grep -q 'too many policies (max 16)' "$T/np.err" && ok "--named-policy 17 names: the limit is named" || fail "--named-policy x17: $(cat "$T/np.err")"
 set --
+# A policy name given twice (on the command line, in --config files, or in both) is refused,
+# never the one given first silently replaced (a strict policy by a loose one under its name)
+timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --named-policy "p=$T/tdx-only.json" \
+    --named-policy "p=$T/any.json" 2>"$T/np2.err"
+eq "--named-policy p twice exits 2" 2 $?
+grep -q -- '--named-policy: a policy named "p" was given already' "$T/np2.err" &&
+    ok "--named-policy p twice: said why" || fail "--named-policy p twice: $(cat "$T/np2.err")"
+mkdir -p "$T/dupconf"
+printf '{"policies": {"": "%s", "p": "%s"}}\n' "$T/tdx-only.json" "$T/tdx-only.json" >"$T/dupconf/p.json"
+timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --config "$T/dupconf/p.json" \
+    --named-policy "p=$T/any.json" 2>"$T/np3.err"
+eq "--named-policy p after --config's p exits 2" 2 $?
+grep -q -- '--named-policy: a policy named "p" was given already' "$T/np3.err" &&
+    ok "--named-policy after --config's: said why" || fail "--named-policy after --config: $(cat "$T/np3.err")"
+timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --config "$T/dupconf/p.json" \
+    --policy "$T/any.json" 2>"$T/np4.err"
+eq "--policy after --config's default exits 2" 2 $?
+grep -q -- '--policy: the default policy was given already' "$T/np4.err" &&
+    ok "--policy after --config's default: said why" || fail "--policy after --config: $(cat "$T/np4.err")"
+timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --config "$T/dupconf/p.json" \
+    --config "$T/dupconf/p.json" 2>"$T/np5.err"
+eq "two --config files naming one policy exit 2" 2 $?
+grep -q 'policies: a policy named "" was given already' "$T/np5.err" &&
+    ok "two --config files naming one policy: said why" || fail "two --config: $(cat "$T/np5.err")"
 
 # --- GET /v1/nonce ---
 for sz in "" 32 48 64; do
@@ -340,7 +365,19 @@ eq "one nonce raced by 8 clients: accepted once" "1 7" \
     "$(count 200 "$T"/race*.st) $(count 409 "$T"/race*.st)"
 
 # --- GET /metrics ---
-curl -sf "$A/metrics" >"$T/metrics"; eq "GET /metrics" 0 $?
+# (a request is counted when libmicrohttpd ends it, which can be a moment after its answer reached
+# the client: read again, for up to 5 s, until the 8 refusals are there, no more and no fewer)
+i=0
+while :; do
+    curl -sf "$A/metrics" >"$T/metrics"
+    mst=$?
+    grep -q '^cvmattest_http_requests_total{endpoint="verify",status="409",error="NONCE_REPLAYED"} 8$' "$T/metrics" &&
+        break
+    [ $i -lt 50 ] || break
+    sleep 0.1
+    i=$((i + 1))
+done
+eq "GET /metrics" 0 "$mst"
 grep -q '^cvmattest_http_requests_total{endpoint="verify",status="409",error="NONCE_REPLAYED"} 8$' "$T/metrics" &&
     ok "metrics: requests by status and error" || fail "metrics: $(grep NONCE_REPLAYED "$T/metrics")"
 grep -q '^cvmattest_verify_reasons_total{code="NONCE_REPORT_DATA_MISMATCH",severity="error"} 1$' "$T/metrics" &&
@@ -366,6 +403,9 @@ data = s.recv(100)
 print("closed" if data == b"" or b" 408 " in data else "answered", round(time.time() - t))
 PY
 case $(cat "$T/slow") in closed\ [0-5]) ok "a silent client is dropped after --timeout" ;; *) fail "slow client: $(cat "$T/slow")" ;; esac
+# (logged when libmicrohttpd ends the request, a moment after the client saw the close)
+i=0
+while ! grep -q "client time-out" "$T/B.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q "client time-out" "$T/B.log" && ok "the time-out is logged" || fail "time-out not logged"
 eq "the server serves on after the time-out" '{"status":"ok"}' "$(curl -sf "$B/healthz")"
 
@@ -428,14 +468,27 @@ tls_with() { # PORT VERSION: the protocol s_client completed a handshake with, o
         sed -n 's/^ *Protocol *: *\(TLSv1[.0-9]*\)$/\1/p' "$T/s_client.out"
     fi
 }
-CP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-openssl s_server -accept "127.0.0.1:$CP" -cert "$T/tls.crt" -key "$T/tls.key" -cipher 'ALL:@SECLEVEL=0' \
-    -quiet >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $CP))" 2>/dev/null && [ $i -lt 50 ]; do
-    sleep 0.1
-    i=$((i + 1))
+# (the port is free when picked, but another process can take it before s_server binds it:
+# s_server then exits saying so, and another port is tried, 3 in all)
+for _try in 1 2 3; do
+    CP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    openssl s_server -accept "127.0.0.1:$CP" -cert "$T/tls.crt" -key "$T/tls.key" -cipher 'ALL:@SECLEVEL=0' \
+        -quiet >/dev/null 2>"$T/s_server.err" &
+    CPID=$!
+    PIDS="$PIDS $CPID"
+    i=0
+    until kill -0 "$CPID" 2>/dev/null && ! grep -q 'Address already in use' "$T/s_server.err" &&
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $CP))" 2>/dev/null; do
+        kill -0 "$CPID" 2>/dev/null || break
+        [ $i -lt 300 ] || { echo "FAIL openssl s_server on port $CP does not answer"; exit 1; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -0 "$CPID" 2>/dev/null && ! grep -q 'Address already in use' "$T/s_server.err" && break
+    if ! grep -q 'Address already in use' "$T/s_server.err" || [ "$_try" = 3 ]; then
+        echo "FAIL openssl s_server did not start"; cat "$T/s_server.err"; exit 1
+    fi
+    echo "note: port $CP was taken before openssl s_server bound it: another is tried"
 done
 for v in tls1:TLSv1 tls1_1:TLSv1.1; do
     if [ "$(tls_with "$CP" "${v%%:*}")" != "${v#*:}" ]; then
@@ -553,8 +606,20 @@ if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -f "$AZ/evidence-v2.json" ] &&
     # the AK of the runtime claims (HCLAkPub, a JWK Azure wrote), the AK of the claims, cnf.jwk
     WANT_AK=$(jq -cS '.claims.azure.runtime_claims.raw.keys[] | select(.kid == "HCLAkPub") | {kty, n, e}' "$T/oaz.json")
     eq "azure: claims.azure.tpm.ak.jwk is HCLAkPub" "$WANT_AK" "$(jq -cS .claims.azure.tpm.ak.jwk "$T/oaz.json")"
-    eq "azure: token cnf.jwk is the AK" "$WANT_AK" "$(jq -cS .cnf.jwk "$T/caz.json")"
+    # No policy pins the paravisor's launch: the report could be any VMPL-0 guest's, so its AK
+    # is no attested key (VTPM_PARAVISOR_NOT_PINNED) ...
+    eq "azure: no launch pin, no cnf" "null" "$(jq -c .cnf "$T/caz.json")"
+    grep -q VTPM_PARAVISOR_NOT_PINNED "$T/oaz.json" && ok "azure: no launch pin: VTPM_PARAVISOR_NOT_PINNED" ||
+        fail "azure: no launch pin: $(jq -c .reasons "$T/oaz.json")"
     kill "$(cat "$T/AZ.pid")" 2>/dev/null
+    # ... with the paravisor's measurement pinned it is: cnf.jwk is the AK
+    jq -n --arg m "$(jq -r .claims.measurement "$T/oaz.json")" \
+        '{allowed_tees: ["azure-snp"], snp: {measurements: [$m]}}' >"$T/azpin.json"
+    start AZP --collateral "$T/azcoll" --offline --sign-result "$T/v.key" --policy "$T/azpin.json"
+    st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/baz.json" "$T/oazp.json")
+    eq "azure, launch pinned: verified" "200 warning" "$st $(jq -r .status "$T/oazp.json")"
+    eq "azure, launch pinned: token cnf.jwk is the AK" "$WANT_AK" "$(claims "$T/oazp.json" | jq -cS .cnf.jwk)"
+    kill "$(cat "$T/AZP.pid")" 2>/dev/null
 else
     echo "skip azure cnf.jwk: shared test vectors not found (CVMATTEST_VECTORS)"
 fi
@@ -622,12 +687,11 @@ fi
 
 # --- replay refused across two instances sharing one redis-server ---
 if command -v redis-server >/dev/null 2>&1; then
-    RP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis.log" 2>&1 &
-    RPID=$!
-    PIDS="$PIDS $RPID"
-    i=0
-    while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # (lib/redis.sh's redis_start: a port another process took between its pick and
+    # redis-server's bind is given up for another, as a fixed pick then failed the test)
+    . "$(dirname "$0")/lib/redis.sh"
+    redis_start || { fail "redis-server did not start"; exit 1; }
+    RPID=$_rpid
     chmod 644 "$T/nonce.key"
     start R1 $COMMON $NKEY --redis "redis://127.0.0.1:$RP"
     R1=http://127.0.0.1:$PORT
@@ -656,15 +720,30 @@ if command -v redis-server >/dev/null 2>&1; then
         ok "redis: a Redis that may evict keys is refused at start (exit 2)" ||
         fail "redis eviction: exit $est, $(cat "$T/evict.err")"
     # the same Redis, not answering yet when the instance starts: checked at the first spend,
-    # and nonces refused (503) while it may evict
-    RP3=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    start RE $COMMON $NKEY --redis "redis://127.0.0.1:$RP3"
-    RE=http://127.0.0.1:$PORT
-    redis-server --bind 127.0.0.1 --port "$RP3" --save '' --appendonly no --dir "$T" \
-        --maxmemory 100mb --maxmemory-policy allkeys-lru >"$T/redis3.log" 2>&1 &
-    PIDS="$PIDS $!"
-    i=0
-    while ! redis-cli -p "$RP3" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # and nonces refused (503) while it may evict. (Its port RP3 is held bound, not listening,
+    # while RE starts: nothing answers there and no other process can take it; it is let go
+    # just before redis-server binds it. Should another process take it in that moment,
+    # redis-server exits saying so, and RE is started again with another port, 3 times in all.)
+    for _try in 1 2 3; do
+        hold_port "$T/rp3.port"
+        PIDS="$PIDS $HOLDER"
+        RP3=$HELD
+        start RE $COMMON $NKEY --redis "redis://127.0.0.1:$RP3"
+        RE=http://127.0.0.1:$PORT
+        release_port
+        redis-server --bind 127.0.0.1 --port "$RP3" --save '' --appendonly no --dir "$T" \
+            --maxmemory 100mb --maxmemory-policy allkeys-lru >"$T/redis3.log" 2>&1 &
+        _r3=$!
+        PIDS="$PIDS $_r3"
+        redis_wait "$_r3" 127.0.0.1 "$RP3" "$T/redis3.log"
+        case $? in
+        0) break ;;
+        1) fail "redis-server (allkeys-lru) did not start"; exit 1 ;;
+        esac
+        stop RE
+        [ "$_try" != 3 ] || { fail "redis-server (allkeys-lru): its port taken 3 times"; exit 1; }
+        echo "note: port $RP3 was taken before redis-server bound it: RE starts again with another"
+    done
     N7=$(signed_for "$RE" "$T/r7.bin")
     body "$T/b11.json" "$T/r7.bin" "$N7"
     st=$(post "$RE/v1/verify" "$T/b11.json" "$T/e")
@@ -714,12 +793,22 @@ if command -v redis-server >/dev/null 2>&1; then
     # Redis restarted: the connections the instance kept from before are closed; the next
     # request is answered on a new one, not refused
     st=$(curl -s -o /dev/null -w '%{http_code}' "$R1/healthz")
+    # (on the same port, which the instances are given: no other can be tried. Between the old
+    # redis-server's exit and the new one's bind, a few milliseconds, another process could take
+    # the port: the new one then exits saying so, and the test stops at once, saying why.)
     kill "$RPID"; wait "$RPID" 2>/dev/null
     redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$T" >"$T/redis2.log" 2>&1 &
     RPID=$!
     PIDS="$PIDS $RPID"
-    i=0
-    while ! redis-cli -p "$RP" ping >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    redis_wait "$RPID" 127.0.0.1 "$RP" "$T/redis2.log"
+    case $? in
+    1) fail "redis-server did not start again"; exit 1 ;;
+    2)
+        echo "FAIL redis-server could not start again on port $RP: another process took it in the"
+        echo "     moment it was free (no fault of the service; the instances need that port: the test stops)"
+        exit 1
+        ;;
+    esac
     N9=$(signed_for "$R1" "$T/r9.bin")
     body "$T/b13.json" "$T/r9.bin" "$N9"
     st=$(post "$R1/v1/verify" "$T/b13.json" "$T/o13r.json")
@@ -747,17 +836,28 @@ if command -v redis-server >/dev/null 2>&1; then
     start R3 $COMMON $NKEY --redis "redis://127.0.0.1:$RP" --drain 20
     N11=$(signed_for "$R1" "$T/r11.bin")
     body "$T/b31.json" "$T/r11.bin" "$N11"
-    timeout 60 python3 - "$PORT" "$(cat "$T/R3.pid")" "$T/b31.json" "$T/b4.json" >"$T/sd.out" <<'PY'
-import http.client, json, os, signal, socket, sys, time
-port, pid, late, inflight = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    E2E_LIB="$(dirname "$0")/lib" timeout 90 python3 - "$PORT" "$(cat "$T/R3.pid")" "$T/b31.json" "$T/b4.json" "$T/R3.log" >"$T/sd.out" <<'PY'
+import http.client, json, os, re, signal, socket, sys, time
+port, pid, late, inflight, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+sys.path.insert(0, os.environ["E2E_LIB"])
+import serve_wait
+def ended(rid):
+    serve_wait.ended(log, rid)
+def in_flight(want):
+    return serve_wait.in_flight(port, log, want)
 ka = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 ka.request("GET", "/healthz")
 r = ka.getresponse(); r.read()
+ended(r.getheader("X-Request-Id"))
 body = open(inflight, "rb").read()
 slow = socket.create_connection(("127.0.0.1", port), timeout=10)
 slow.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
              b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
-time.sleep(0.3)
+# its headers received (in flight: the drain waits for it) before the signal
+n = in_flight(1)
+if n < 1:
+    print("the request was never in flight before SIGTERM (%d in flight)" % n)
+    sys.exit(1)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
 ka.request("POST", "/v1/verify", body=open(late, "rb").read(),
@@ -772,6 +872,8 @@ slow.recv(100)
 print(r.status, code)
 PY
     eq "draining: a request with a nonce is refused 503 SHUTTING_DOWN" "503 SHUTTING_DOWN" "$(cat "$T/sd.out")"
+    grep -q "SIGTERM: no new connections; draining 1 request(s)" "$T/R3.log" &&
+        ok "draining: the request in flight was counted" || fail "R3's drain: $(grep draining "$T/R3.log")"
     st=$(post "$R2/v1/verify" "$T/b31.json" "$T/o31.json")
     eq "SHUTTING_DOWN left the nonce unspent: it verifies at another instance" "200 affirming" "$st $(jq -r .status "$T/o31.json")"
     kill "$RPID"; wait "$RPID" 2>/dev/null
@@ -792,17 +894,38 @@ else
 fi
 
 # --- SIGTERM drains a request in flight and exits 0 ---
+# in_flight URL LOG N: waits (30 s at most) until URL's /metrics counts N requests in flight
+# besides its own, each /metrics request ended (its line in LOG: counted no more) before the
+# next is asked or the caller goes on; false when they never were
+in_flight() {
+    _i=0
+    while [ $_i -lt 300 ]; do
+        _n=$(curl -s -D "$T/inflight.h" "$1/metrics" | sed -n 's/^cvmattest_http_requests_in_flight \([0-9]*\)$/\1/p')
+        _rid=$(tr -d '\r' <"$T/inflight.h" | sed -n 's/^X-Request-Id: //p')
+        _j=0
+        while [ -n "$_rid" ] && ! grep -q "request_id=$_rid " "$2" && [ $_j -lt 100 ]; do
+            sleep 0.1
+            _j=$((_j + 1))
+        done
+        [ "${_n:-0}" -gt "$3" ] && return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    return 1
+}
 python3 -c 'import sys; sys.stdout.write(open(sys.argv[1]).read() + " " * 3000)' "$T/b4.json" >"$T/slowbody.json"
 curl -s -o "$T/drain.json" -w '%{http_code}' --limit-rate 1K -H 'Content-Type: application/json' \
     --data-binary @"$T/slowbody.json" "$A/v1/verify" >"$T/drain.st" &
 CURL=$!
-sleep 1
+# its headers received (in flight: the drain waits for it) before the signal
+in_flight "$A" "$ALOG" 1 || fail "SIGTERM: the request was never in flight before the signal"
 APID=$(cat "$T/A.pid")
 kill -TERM "$APID"
 wait "$APID"; eq "SIGTERM: exit 0" 0 $?
 wait "$CURL"
 eq "SIGTERM: the request in flight was answered" "200 affirming" "$(cat "$T/drain.st") $(jq -r .status "$T/drain.json")"
-grep -q "draining 1 request" "$ALOG" && ok "SIGTERM: drained 1 request" || fail "drain not logged: $(tail -3 "$ALOG")"
+grep -q "SIGTERM: no new connections; draining 1 request(s)" "$ALOG" && ok "SIGTERM: drained 1 request" ||
+    fail "drain not logged as 1 request: $(grep draining "$ALOG")"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all serve tests passed"

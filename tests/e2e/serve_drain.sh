@@ -22,16 +22,22 @@ $CVM serve --listen 127.0.0.1:0 --port-file "$T/port" --trust-root "$T/s/ark.pem
     --collateral "$T/s" --offline --drain 20 2>"$T/serve.log" &
 SPID=$!
 i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s "$T/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$T/port" ] || { echo "FAIL serve did not start"; cat "$T/serve.log"; exit 1; }
-timeout 60 python3 - "$(cat "$T/port")" "$SPID" "$T/s/report.bin" <<'PY'
-import base64, http.client, json, os, signal, socket, sys, time
-port, pid, report = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+E2E_LIB="$(dirname "$0")/lib" timeout 90 python3 - "$(cat "$T/port")" "$SPID" "$T/s/report.bin" "$T/serve.log" <<'PY'
+import base64, http.client, json, os, re, signal, socket, sys, time
+port, pid, report, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 fails = 0
 def check(name, ok, detail=""):
     global fails
     print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
     fails += 0 if ok else 1
+sys.path.insert(0, os.environ["E2E_LIB"])
+import serve_wait
+def ended(rid):
+    serve_wait.ended(log, rid)
+def in_flight(want):
+    return serve_wait.in_flight(port, log, want)
 
 # a kept-alive connection, used once before the signal
 ka = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -39,6 +45,7 @@ ka.request("GET", "/healthz")
 r = ka.getresponse(); r.read()
 check("before SIGTERM: kept alive", r.status == 200 and r.getheader("Connection", "") != "close",
       "%d %s" % (r.status, r.getheader("Connection")))
+ended(r.getheader("X-Request-Id"))  # not in flight any more
 
 # a request in flight: headers and half of its body sent before the signal
 body = json.dumps({"evidence": base64.b64encode(open(report, "rb").read()).decode()}).encode()
@@ -48,7 +55,11 @@ slow.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/
 # a request for the web page in flight too (a GET whose body is still coming)
 web = socket.create_connection(("127.0.0.1", port), timeout=10)
 web.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
-time.sleep(0.3)
+# both their headers received (in flight: the drain waits for them) before the signal
+n = in_flight(2)
+if n < 2:
+    check("before SIGTERM: the two requests are in flight", False, "%d in flight" % n)
+    sys.exit(1)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.5)
 # signalled again while draining (an impatient operator, a process manager): the drain goes on
@@ -118,5 +129,8 @@ SPID=
 [ $src = 0 ] && echo "ok   exits 0 after draining (signalled three times)" || { echo "FAIL exit $src after SIGTERM"; rc=1; }
 grep -q 'signalled again: still draining' "$T/serve.log" && echo "ok   the further signals are logged" ||
     { echo "FAIL the further signals are not logged"; rc=1; }
+grep -q 'SIGTERM: no new connections; draining 2 request(s)' "$T/serve.log" &&
+    echo "ok   the drain counted the two requests in flight" ||
+    { echo "FAIL the drain did not count the two requests in flight: $(grep 'draining' "$T/serve.log")"; rc=1; }
 [ $rc = 0 ] || { tail -5 "$T/serve.log"; exit 1; }
 echo "all drain tests passed"

@@ -34,9 +34,9 @@ cert redis ca "redis" "DNS:localhost,IP:127.0.0.1" && cert client ca "cvmattest"
 chmod 600 "$T"/*.key
 
 . "${CVMATTEST_SRC:?}/tests/e2e/lib/redis.sh"
-# Redis on a plain port (RP) and a TLS port (TP), client certificates required
-TP=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis_start --tls-port "$TP" --tls-cert-file "$T/redis.pem" --tls-key-file "$T/redis.key" \
+# Redis on a plain port (RP) and a TLS port (TP), client certificates required (both picked
+# by redis_start: other ports are tried when one was taken before redis-server bound it)
+redis_start --free-tls-port --tls-cert-file "$T/redis.pem" --tls-key-file "$T/redis.key" \
     --tls-ca-cert-file "$T/ca.pem" --tls-auth-clients yes
 redis-cli -p "$TP" --tls --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key" ping 2>/dev/null |
     grep -q PONG || { echo "SKIP: redis-server without TLS"; cat "$T/redis.log"; exit 77; }
@@ -162,7 +162,8 @@ while time.time() < deadline:
 PY
     PIDS="$PIDS $!"
     _i=0
-    while [ ! -s "$1" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    while [ ! -s "$1" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+    [ -s "$1" ] || { echo "FAIL the fake Redis ($2) did not start"; exit 1; }
 }
 fake "$T/plain.port" plain
 refused "a port that speaks no TLS" "TLS with 127.0.0.1:$(cat "$T/plain.port") failed" $COMMON \

@@ -57,23 +57,37 @@ for how in plain password; do
     fi
     # shellcheck disable=SC2086
     redis-cli $CLI config set maxclients 1 >/dev/null
-    rm -f "$T/holder.ready"
-    python3 - "$RP" "$T/holder.ready" <<'PY' &
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"PING\r\n")
-s.recv(64)
+    rm -f "$T/holder.ready" "$T/holder.release"
+    # the holder: Redis's one client slot (once redis-cli's connection is gone from it: a
+    # refusal is tried again), kept until the script makes holder.release (60 s at most)
+    python3 - "$RP" "$T/holder.ready" "$T/holder.release" <<'PY' &
+import os, socket, sys, time
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"PING\r\n")
+    got = s.recv(64)
+    # PONG, or NOAUTH with a password: either way the slot is this connection's
+    if got.startswith(b"+PONG") or got.startswith(b"-NOAUTH"):
+        break
+    s.close()
+    time.sleep(0.1)
+else:
+    sys.exit(1)
 open(sys.argv[2], "w").close()
-time.sleep(4)
+while not os.path.exists(sys.argv[3]) and time.monotonic() < end:
+    time.sleep(0.05)
 PY
     HOLDER=$!
     _i=0
-    while [ ! -e "$T/holder.ready" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    while [ ! -e "$T/holder.ready" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+    [ -e "$T/holder.ready" ] || { echo "FAIL $how: the holder did not get Redis's client slot"; exit 1; }
     # shellcheck disable=SC2086
     start C $COMMON --redis "redis://127.0.0.1:$RP/1" $AUTHOPT
     grep -q "does not answer yet" "$T/C.log" && ! grep -q "refused the" "$T/C.log" &&
         ok "$how: database 1 while Redis has no client slot: started, 'does not answer yet'" ||
         fail "$how: database 1 while Redis has no client slot: $(cat "$T/C.log")"
+    : >"$T/holder.release"
     wait $HOLDER
     # shellcheck disable=SC2086
     redis-cli $CLI config set maxclients 10000 >/dev/null
@@ -91,7 +105,6 @@ refused "SELECT renamed away" "refused the URL's database (SELECT 1: ERR unknown
 if ! python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
     echo "SKIP (part): no IPv6 loopback (::1) on this machine: the IPv6 host is not tested here"
 else
-    v6port() { python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])'; }
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
         -subj "/CN=test ca" -days 2 -out "$T/ca.pem" 2>/dev/null || { echo "FAIL CA"; exit 1; }
     for c in v6:IP:::1 v4:IP:127.0.0.1; do
@@ -104,20 +117,13 @@ else
     done
     chmod 600 "$T"/*.key
     # v6start NAME CERT: a redis-server on ::1 only, plain port $NAME_P, TLS port $NAME_TP
-    # (no client certificate asked), its certificate CERT
+    # (no client certificate asked), its certificate CERT (lib/redis.sh's redis_start: other
+    # ports are tried when one was taken before redis-server bound it)
     v6start() {
-        _p=$(v6port)
-        _tp=$(v6port)
-        eval "${1}_P=$_p ${1}_TP=$_tp"
-        redis-server --bind ::1 --port "$_p" --tls-port "$_tp" --tls-cert-file "$T/$2.pem" \
-            --tls-key-file "$T/$2.key" --tls-ca-cert-file "$T/ca.pem" --tls-auth-clients no \
-            --save '' --appendonly no --dir "$T" >"$T/redis-$1.log" 2>&1 &
-        PIDS="$PIDS $!"
-        _i=0
-        while ! redis-cli -h ::1 -p "$_p" ping 2>&1 | grep -q PONG && [ $_i -lt 50 ]; do
-            sleep 0.1
-            _i=$((_i + 1))
-        done
+        redis_start --host ::1 --log "$T/redis-$1.log" --free-tls-port --tls-cert-file "$T/$2.pem" \
+            --tls-key-file "$T/$2.key" --tls-ca-cert-file "$T/ca.pem" --tls-auth-clients no ||
+            { echo "FAIL redis-server on [::1] did not start"; exit 1; }
+        eval "${1}_P=$RP ${1}_TP=$TP"
     }
     v6start R6 v6
     v6start R4 v4

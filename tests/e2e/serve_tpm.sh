@@ -7,14 +7,16 @@
 #   NONCE_REPORT_DATA_MISMATCH (a quote has no REPORT_DATA to bind a key) and has no cnf.
 # - azure-snp (simulated: the swtpm AK as HCLAkPub in runtime claims whose SHA-256 a simulated
 #   SEV-SNP report carries): with a nonce (in extraData and, zero-padded, in the claims'
-#   user-data) the token's cnf.jwk is the AK; with a public_key bound by user-data =
+#   user-data), under no policy, a warning (VTPM_PARAVISOR_NOT_PINNED: the VMPL-0 report could
+#   be any SEV-SNP guest's, without a paravisor) and no cnf; under a policy that pins the
+#   paravisor's launch measurement, the token's cnf.jwk is the AK; with a public_key bound by user-data =
 #   SHA-512(nonce || SPKI) it is that key, not the AK; with a public_key the user-data does not
 #   bind, or a nonce only in extraData, NONCE_REPORT_DATA_MISMATCH and no cnf.
 # - svsm-vtpm: with a nonce, the AK-EK link unproven (VTPM_AK_EK_UNPROVEN): no cnf; with a
 #   public_key, NONCE_REPORT_DATA_MISMATCH and no cnf.
 # - azure-snp of a debug guest, under a policy that accepts it (snp.allow_debug): a warning,
 #   and no cnf (the host can read the paravisor's memory, the AK's key with it); the same guest
-#   without debug under that policy: cnf.jwk is the AK.
+#   without debug under that policy (which pins the launch measurement): cnf.jwk is the AK.
 # - the CLI's token (verify --sign-result) on the same tpm and azure-snp bundles names the
 #   --nonce it checked as eat_nonce (hex), none for --nonce '', and --report-data when both.
 set -u
@@ -40,7 +42,9 @@ eq() { # name, want, got
 swtpm_ek_ak ak.tpm2b
 t tpm2_readpublic -c ak.ctx -o ak.pem -f pem
 tail -c +3 ek.pub >manifest # the EK's TPMT_PUBLIC: the SVSM vTPM manifest
-$CVM sim snp --out s --vmpl 0 --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 1; }
+# PARA: the launch measurement of the paravisor (or SVSM) that makes the VMPL-0 report.
+PARA=$(od -An -tx1 -N48 /dev/urandom | tr -d ' \n')
+$CVM sim snp --out s --vmpl 0 --measurement "$PARA" --keep-keys >/dev/null || { echo "FAIL sim snp"; exit 1; }
 $CVM registry keygen --out v >/dev/null || { echo "FAIL keygen"; exit 1; }
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out rk.key 2>/dev/null &&
     openssl pkey -in rk.key -pubout -out rk.pub && openssl pkey -in rk.key -pubout -outform DER -out rk.der ||
@@ -214,16 +218,21 @@ eq "tpm, public_key without a nonce: contraindicated NONCE_REPORT_DATA_MISMATCH"
     "200 contraindicated yes" "$st $(jq -r .status t3.json) $(has_reason t3 NONCE_REPORT_DATA_MISMATCH)"
 eq "tpm, public_key without a nonce: no cnf" "null" "$(cnf t3)"
 
-# --- kind azure-snp: the AK is bound by the hardware report ---
+# --- kind azure-snp: the AK is named by the hardware report; the service has no policy, so
+# nothing pins the paravisor's launch: any SEV-SNP guest at VMPL 0 could have made the report
+# (VTPM_PARAVISOR_NOT_PINNED), and the AK is no attested key (with the pin: below) ---
 fresh
 python3 mk.py azure-snp "$NHEX" "$(pad64 "$NHEX")" az1.b || { echo "FAIL mk.py azure-snp"; exit 1; }
 st=$(ask a1 az1.b "$NB64")
 eq "azure-snp, nonce: 200, no error, no TPM_AK_NOT_BOUND" "200 no " \
     "$st $(has_reason a1 TPM_AK_NOT_BOUND) $(errors a1)"
+eq "azure-snp, nonce, no policy: warning VTPM_PARAVISOR_NOT_PINNED" "warning yes" \
+    "$(jq -r .status a1.json) $(has_reason a1 VTPM_PARAVISOR_NOT_PINNED)"
 jq -r .token a1.json >a1.jwt
 $CVM result check a1.jwt --pub v.pub >a1.chk 2>a1.err; eq "azure-snp, nonce: the token checks" 0 $?
 eq "azure-snp, nonce: claims.azure.tpm.ak.jwk is the swtpm AK" "$AK_JWK" "$(jq -cS .claims.azure.tpm.ak.jwk a1.json)"
-eq "azure-snp, nonce: token cnf.jwk is the AK" "$AK_JWK" "$(jq -cS .cnf.jwk a1.chk)"
+eq "azure-snp, nonce, no launch measurement pinned: the token has no cnf (the AK is not attested)" \
+    "null" "$(jq -cS .cnf a1.chk)"
 eq "azure-snp, nonce: the token's one submodule is azure-snp" '["azure-snp"]' "$(jq -c '.submods | keys' a1.tok)"
 # The CLI: --nonce alone is named; with --report-data besides, the report data is (here one
 # the evidence does not carry: refused, and the token still names what was expected).
@@ -264,6 +273,7 @@ python3 mk.py svsm-vtpm "$NHEX" "" sv1.b
 st=$(ask s1 sv1.b "$NB64")
 eq "svsm-vtpm, nonce: 200 warning VTPM_AK_EK_UNPROVEN, no error" "200 warning yes " \
     "$st $(jq -r .status s1.json) $(has_reason s1 VTPM_AK_EK_UNPROVEN) $(errors s1)"
+eq "svsm-vtpm, nonce, no policy: VTPM_PARAVISOR_NOT_PINNED" "yes" "$(has_reason s1 VTPM_PARAVISOR_NOT_PINNED)"
 eq "svsm-vtpm, nonce: no cnf (the AK is not proven in the vTPM)" "null" "$(cnf s1)"
 eq "svsm-vtpm, nonce: the token's one submodule is svsm-vtpm" '["svsm-vtpm"]' "$(jq -c '.submods | keys' s1.tok)"
 fresh
@@ -273,10 +283,11 @@ eq "svsm-vtpm, public_key: contraindicated NONCE_REPORT_DATA_MISMATCH" \
     "200 contraindicated yes" "$st $(jq -r .status s2.json) $(has_reason s2 NONCE_REPORT_DATA_MISMATCH)"
 eq "svsm-vtpm, public_key: no cnf" "null" "$(cnf s2)"
 
-# --- azure-snp, a debug guest a policy accepts: a warning, but the AK is not attested ---
+# --- azure-snp, a debug guest a policy accepts: a warning, but the AK is not attested. The
+# policy pins the paravisor's launch measurement: without the debug bit, the AK is attested ---
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
-printf '{"allowed_tees": ["azure-snp"], "snp": {"allow_debug": true}}\n' >debug.json
+printf '{"allowed_tees": ["azure-snp"], "snp": {"allow_debug": true, "measurements": ["%s"]}}\n' "$PARA" >debug.json
 rm -f port
 $CVM serve --listen 127.0.0.1:0 --port-file port --trust-root s/ark.pem --offline \
     --sign-result v.key --policy debug.json 2>>serve.log &
@@ -299,6 +310,8 @@ st=$(ask a6 az6.b "$NB64")
 eq "azure-snp, no debug, the same policy: 200 affirming" "200 affirming " \
     "$st $(jq -r .status a6.json) $(errors a6)"
 eq "azure-snp, no debug, the same policy: cnf.jwk is the AK" "$AK_JWK" "$(cnf a6)"
+eq "azure-snp, no debug, the same policy: no VTPM_PARAVISOR_NOT_PINNED" "no" \
+    "$(has_reason a6 VTPM_PARAVISOR_NOT_PINNED)"
 
 [ $fails = 0 ] || { echo "--- serve.log"; tail -n 20 serve.log; }
 exit $((fails > 0))

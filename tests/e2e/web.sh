@@ -117,9 +117,28 @@ if [ -z "$CHROME" ] || [ -z "$DRIVER" ]; then
     echo "SKIP: the page in a browser: chromium or chromedriver not found (make deps installs chromium chromium-driver)"
     exit 77
 fi
-DPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-setsid "$DRIVER" --port="$DPORT" --allowed-ips=127.0.0.1 >"$T/driver.log" 2>&1 &
-GROUPS_="$GROUPS_ $!"
+# chromedriver on a port picked free, awaited until it says it started (it has bound the port
+# then: what answers there is not another process's). Another process can take the port before
+# chromedriver binds it: chromedriver then exits saying so, and another port is tried (3 in all).
+for _try in 1 2 3; do
+    DPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    setsid "$DRIVER" --port="$DPORT" --allowed-ips=127.0.0.1 >"$T/driver.log" 2>&1 &
+    DPID=$!
+    GROUPS_="$GROUPS_ $DPID"
+    i=0
+    until grep -q "ChromeDriver was started successfully" "$T/driver.log"; do
+        kill -0 "$DPID" 2>/dev/null || break
+        [ $i -lt 300 ] ||
+            { echo "FAIL chromedriver on port $DPORT did not start"; cat "$T/driver.log"; exit 1; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -0 "$DPID" 2>/dev/null && break
+    if ! grep -q "Address already in use" "$T/driver.log" || [ "$_try" = 3 ]; then
+        echo "FAIL chromedriver did not start"; cat "$T/driver.log"; exit 1
+    fi
+    echo "note: port $DPORT was taken before chromedriver bound it: another is tried"
+done
 SHOT=${CVMATTEST_WEB_SCREENSHOT:-$(dirname "$CVM")/web-verify.png}
 
 cat >"$T/drive.py" <<'PY'

@@ -29,7 +29,7 @@ start() { # options...
     $CVM witness serve --state "$T/ws" --key "$T/w.key" --log-vkey "$T/log.vkey" \
         --port-file "$T/port" "$@" 2>>"$T/serve.err" &
     SERVE=$!
-    i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    i=0; while [ ! -s "$T/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     [ -s "$T/port" ] || { echo "FAIL: witness serve did not start"; cat "$T/serve.err"; exit 1; }
 }
 stop() { kill "$SERVE"; wait "$SERVE"; check "witness serve stops on SIGTERM" 0 $?; SERVE=; }
@@ -39,7 +39,35 @@ check "--timeout 0 is a usage error" 2 $?
 $CVM witness serve --state "$T/ws" --key "$T/w.key" --log-vkey "$T/log.vkey" --per-ip-connections 257 2>/dev/null
 check "--per-ip-connections 257 is a usage error" 2 $?
 
-start --timeout 2 --per-ip-connections 3
+# The connection past --per-ip-connections 3: refused at once, well before --timeout (10 s here)
+# would close it. An instance of its own: a connection this script closed can hold its slot for a
+# moment on a loaded machine, and the time limits below need three at once.
+start --timeout 10 --per-ip-connections 3
+python3 - "$(cat "$T/port")" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn():
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+def closed_within(s, secs):
+    """Whether the server closes s (EOF or reset, nothing answered) within secs."""
+    s.settimeout(secs)
+    try:
+        return s.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+held = [conn() for _ in range(3)]
+time.sleep(0.3)
+extra = conn()
+ok = closed_within(extra, 5)
+print(("ok   " if ok else "FAIL ") + "the 4th connection from one address is closed at once", flush=True)
+sys.exit(0 if ok else 1)
+PY
+check "--per-ip-connections 3" 0 $?
+stop
+
+start --timeout 2
 python3 - "$(cat "$T/port")" "$T/req" <<'PY'
 import socket, sys, threading, time
 port, req = int(sys.argv[1]), open(sys.argv[2], "rb").read()
@@ -51,15 +79,6 @@ def ok(name, cond, detail=""):
 def conn():
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     return s
-def closed_within(s, secs):
-    """Whether the server closes s (EOF or reset, nothing answered) within secs."""
-    s.settimeout(secs)
-    try:
-        return s.recv(100) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
 def post(body, extra=b""):
     s = conn()
     s.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra +
@@ -73,35 +92,27 @@ def post(body, extra=b""):
     s.close()
     return data
 
-# The connection past --per-ip-connections 3: refused at once.
-held = [conn() for _ in range(3)]
-time.sleep(0.3)
-extra = conn()
-ok("the 4th connection from one address is closed at once", closed_within(extra, 1.5))
-for s in held:
-    s.close()
-time.sleep(0.5)
-
 # A header trickled a byte at a time, and a body trickled after its header: both cut off
 # (--timeout 2: the header within 2 + 2 s, the body within 2 s of its header, swept once a
-# second), while a log's request is answered meanwhile.
+# second), while a log's request is answered meanwhile. Timed from each one's connect; the
+# bounds leave room for a loaded machine and stay below the default --timeout's cut (10 s, the
+# header's 12 s) and the trickle's own 20 s.
 cut = {}
-def trickle(name, head, start):
+def trickle(name, head):
     s = conn()
-    s.sendall(head)
     t0 = time.time()
+    s.sendall(head)
     try:
-        while time.time() - t0 < 15:
+        while time.time() - t0 < 20:
             s.send(b"a")
             time.sleep(0.3)
         cut[name] = None
     except OSError:
-        cut[name] = time.time() - start
+        cut[name] = time.time() - t0
 threads = []
-t0 = time.time()
 for name, head in (("header", b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nX-Slow: "),
                    ("body", b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n")):
-    t = threading.Thread(target=trickle, args=(name, head, t0))
+    t = threading.Thread(target=trickle, args=(name, head))
     t.start()
     threads.append(t)
 time.sleep(1)
@@ -110,10 +121,10 @@ ok("a log's request is answered 200 while two clients trickle", r.startswith(b"H
    b"\n\xe2\x80\x94 witness.example/w " in r, repr(r[:200]))
 for t in threads:
     t.join()
-ok("a body trickled in is cut off after --timeout", cut.get("body") is not None and cut["body"] < 5.5,
-   repr(cut.get("body")))
+ok("a body trickled in is cut off after --timeout",
+   cut.get("body") is not None and 1.5 < cut["body"] < 8, repr(cut.get("body")))
 ok("a header trickled in is cut off after --timeout + 2 s",
-   cut.get("header") is not None and cut["header"] < 7.5, repr(cut.get("header")))
+   cut.get("header") is not None and 1.5 < cut["header"] < 11, repr(cut.get("header")))
 
 # A Content-Length over 64 KiB: 413 at once, no body sent.
 s = conn()
@@ -159,7 +170,7 @@ ok("GET is answered 405 with Allow: POST", r.startswith(b"HTTP/1.1 405 ") and
    b"\r\nAllow: POST\r\n" in r, repr(r[:300]))
 sys.exit(1 if fails else 0)
 PY
-check "limits with --per-ip-connections 3 --timeout 2" 0 $?
+check "limits with --timeout 2" 0 $?
 stop
 grep -q "connection(s) closed unanswered" "$T/serve.err" ||
     { echo "FAIL: the cut connections are not logged"; cat "$T/serve.err"; fails=$((fails + 1)); }

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -501,6 +502,147 @@ static void test_atls_answer_refuses_oversized_evidence_and_tells_the_peer(void 
     tu_tls_pair_close(&a);
 }
 
+/* An evidence source of 256 KiB (what it holds does not matter: its write is what is tested),
+ * more than a socket buffer, so even a peer that kept reading could not take it in one write. */
+static enum cvma_status big_evidence(void *ctx, const uint8_t report_data[64], const uint8_t *nonce,
+                                     size_t nonce_len, uint8_t **out, size_t *out_len, char *err,
+                                     size_t err_len)
+{
+    (void)ctx;
+    (void)nonce;
+    (void)nonce_len;
+    (void)err;
+    (void)err_len;
+    *out_len = (size_t)256 << 10;
+    if ((*out = calloc(1, *out_len)) == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    memcpy(*out, report_data, 64);
+    return CVMA_OK;
+}
+
+/* Whether a SIGPIPE is pending for this thread or the process, and whether this thread
+ * blocks it. */
+static bool sigpipe_pending(void)
+{
+    sigset_t set;
+    assert_int_equal(sigpending(&set), 0);
+    return sigismember(&set, SIGPIPE) == 1;
+}
+
+static bool sigpipe_blocked(void)
+{
+    sigset_t set;
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, NULL, &set), 0);
+    return sigismember(&set, SIGPIPE) == 1;
+}
+
+/* A connected pair whose client has sent a NONCE frame and closed its socket (a socketpair:
+ * the server's next write meets the close at once); the server has read the NONCE. */
+static void nonce_then_close(struct tu_tls_pair *a, uint8_t nonce[CVMA_ATLS_NONCE_LEN])
+{
+    uint8_t type = 0, *p = NULL;
+    size_t len = 0;
+    memset(nonce, 5, CVMA_ATLS_NONCE_LEN);
+    tu_tls_pair_open(a, 0);
+    assert_int_equal(cvma_atls_write_frame(a->c, CVMA_ATLS_F_NONCE, nonce, CVMA_ATLS_NONCE_LEN),
+                     CVMA_OK);
+    assert_int_equal(close(a->fd[1]), 0);
+    a->fd[1] = -1;
+    assert_int_equal(cvma_atls_read_frame(a->s, &type, &p, &len), CVMA_OK);
+    assert_int_equal(type, CVMA_ATLS_F_NONCE);
+    assert_int_equal(len, CVMA_ATLS_NONCE_LEN);
+    free(p);
+}
+
+/*
+ * A peer that sends its NONCE and closes must not kill the attesting end: with SIGPIPE at its
+ * default action (a program that never touched it), the answer's write on the closed socket
+ * is CVMA_E_IO with a message, no SIGPIPE is left pending, and the thread's signal mask is as
+ * it was. Without the library's guard the test process itself dies of SIGPIPE here.
+ */
+static void test_atls_answer_to_a_closed_peer_is_io_not_sigpipe(void **state)
+{
+    struct tu_tls_pair a;
+    struct cvma_atls_source src = {.evidence = big_evidence};
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    char err[256] = "";
+    (void)state;
+    assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+    assert_false(sigpipe_blocked());
+    nonce_then_close(&a, nonce);
+    assert_int_equal(
+            cvma_atls_answer(a.s, CVMA_ATLS_SERVER, nonce, sizeof nonce, &src, err, sizeof err),
+            CVMA_E_IO);
+    assert_string_equal(err, "atls: the connection failed while sending evidence");
+    assert_false(sigpipe_pending());
+    assert_false(sigpipe_blocked());
+    /* Another frame on the same closed connection: the same, not a signal. */
+    assert_int_equal(cvma_atls_write_frame(a.s, CVMA_ATLS_F_DATA, nonce, sizeof nonce), CVMA_E_IO);
+    cvma_atls_send_refusal(a.s, NULL);
+    assert_false(sigpipe_pending());
+    tu_tls_pair_close(&a);
+}
+
+/*
+ * A SIGPIPE already pending before the call (the caller blocks SIGPIPE and has one waiting)
+ * is not the library's: it is left pending, and the mask (SIGPIPE blocked) is left as it was.
+ */
+static void test_atls_closed_peer_leaves_a_callers_pending_sigpipe(void **state)
+{
+    struct tu_tls_pair a;
+    struct cvma_atls_source src = {.evidence = big_evidence};
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    char err[256] = "";
+    sigset_t set, old;
+    const struct timespec zero = {0, 0};
+    (void)state;
+    assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+    assert_int_equal(pthread_kill(pthread_self(), SIGPIPE), 0);
+    assert_true(sigpipe_pending());
+    nonce_then_close(&a, nonce);
+    assert_int_equal(
+            cvma_atls_answer(a.s, CVMA_ATLS_SERVER, nonce, sizeof nonce, &src, err, sizeof err),
+            CVMA_E_IO);
+    assert_true(sigpipe_blocked());
+    assert_true(sigpipe_pending()); /* the caller's, still there: taken here */
+    assert_int_equal(sigtimedwait(&set, NULL, &zero), SIGPIPE);
+    assert_false(sigpipe_pending());
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+    tu_tls_pair_close(&a);
+}
+
+/*
+ * Reading writes too: a record that does not decrypt is answered with a fatal alert
+ * (bad_record_mac, RFC 8446 section 5.2), which OpenSSL writes from inside SSL_read. A peer
+ * that sends one and closes makes the reading end write on a closed socket: the read is
+ * CVMA_E_IO, not a SIGPIPE (default action here too).
+ */
+static void test_atls_read_answering_a_forged_record_to_a_closed_peer_is_io(void **state)
+{
+    struct tu_tls_pair a;
+    /* An application_data record of 32 bytes that no key made (TLSCiphertext, RFC 8446 5.2) */
+    uint8_t rec[5 + 32] = {0x17, 0x03, 0x03, 0x00, 0x20}, type = 0, *p = NULL;
+    size_t len = 0;
+    char err[256] = "";
+    (void)state;
+    assert_true(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+    memset(rec + 5, 0xA5, 32);
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(write(a.fd[1], rec, sizeof rec), (ssize_t)sizeof rec);
+    assert_int_equal(close(a.fd[1]), 0);
+    a.fd[1] = -1;
+    assert_int_equal(cvma_atls_read_frame_ex(a.s, &type, &p, &len, err, sizeof err), CVMA_E_IO);
+    assert_null(p);
+    assert_string_equal(err, "atls: no frame: the connection failed");
+    assert_false(sigpipe_pending());
+    assert_false(sigpipe_blocked());
+    tu_tls_pair_close(&a);
+}
+
 static void test_atls_printable_caps_and_escapes(void **state)
 {
     char out[4 * CVMA_ATLS_ERROR_SHOWN + 32];
@@ -572,6 +714,9 @@ int main(void)
             cmocka_unit_test(test_atls_printable_caps_and_escapes),
             cmocka_unit_test(test_atls_answer_refuses_oversized_evidence_and_tells_the_peer),
             cmocka_unit_test(test_atls_refusal_names_the_reason),
+            cmocka_unit_test(test_atls_answer_to_a_closed_peer_is_io_not_sigpipe),
+            cmocka_unit_test(test_atls_closed_peer_leaves_a_callers_pending_sigpipe),
+            cmocka_unit_test(test_atls_read_answering_a_forged_record_to_a_closed_peer_is_io),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,8 @@ static size_t azure_evidence_ud(const char *dir, EVP_PKEY *ak, const char *ud,
 
     cvma_sim_snp_opts_default(&so);
     so.keep_keys = true;
+    so.has_measurement = true; /* the paravisor's launch, which the verifier's policy pins */
+    memset(so.measurement, 0x4d, sizeof so.measurement);
     size_t cl = tu_azure_claims(ak, ud, claims, sizeof claims, so.report_data);
     if (cvma_sim_snp_write(&so, dir, err, sizeof err) != CVMA_OK) {
         fail_msg("sim: %s", err);
@@ -271,13 +273,45 @@ static size_t svsm_evidence(const char *dir, EVP_PKEY *ak, const uint8_t *quote_
     return (size_t)bl;
 }
 
+/*
+ * A verifier for the simulated chip last written into dir whose policy pins the paravisor's
+ * launch measurement (azure_evidence_ud's): without it the HCL report, at VMPL 0 as any SEV-SNP
+ * guest's without a paravisor, vouches for no runtime claims (VTPM_PARAVISOR_NOT_PINNED).
+ */
+static struct cvma_verifier *pinned_verifier(const char *ark, const char *dir)
+{
+    static const char policy[] =
+            "{\"allowed_tees\": [\"azure-snp\", \"tpm\", \"svsm-vtpm\"], \"snp\": "
+            "{\"measurements\": \"4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d"
+            "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d\"}}";
+    struct cvma_verifier_config cfg;
+    struct cvma_verifier *v = NULL;
+    const char *roots[] = {ark};
+    char *pp = tu_path(dir, "policy.json"), err[256];
+    tu_write(pp, (const uint8_t *)policy, strlen(policy));
+    const struct cvma_policy_config pc = {NULL, pp};
+    memset(&cfg, 0, sizeof cfg);
+    cfg.trust_root_files = roots;
+    cfg.n_trust_root_files = 1;
+    cfg.collateral_dir = dir;
+    cfg.offline = true;
+    cfg.no_cache = true;
+    cfg.policies = &pc;
+    cfg.n_policies = 1;
+    if (cvma_verifier_new(&cfg, &v, err, sizeof err) != CVMA_OK) {
+        fail_msg("cvma_verifier_new: %s", err);
+    }
+    free(pp);
+    return v;
+}
+
 /* A verifier for the simulated chip last written into dir (each write makes a new ARK: a
  * verifier made before it would refuse the chain, CERT_UNTRUSTED_ROOT, whatever else is wrong). */
 static struct cvma_verifier *renew_verifier(struct cvma_verifier *old, const char *ark,
                                             const char *dir)
 {
     cvma_verifier_free(old);
-    return tu_verifier(ark, dir, NULL, true);
+    return pinned_verifier(ark, dir);
 }
 
 /* The detail of res's reason code (NULL when it has none). */
@@ -309,7 +343,7 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     EVP_PKEY *ak = make_ak();
     /* The binding is the runtime claims' user-data and the quote's extraData. */
     size_t len = azure_evidence(dir, ak, rd, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
-    struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
+    struct cvma_verifier *v = pinned_verifier(ark, dir);
 
     /* On its own session: bound, the HCL report and the quote both. */
     assert_int_equal(cvma_atls_verify(a.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
@@ -328,6 +362,17 @@ static void test_atls_azure_evidence_bound_by_user_data(void **state)
     assert_non_null(strstr(j, want));
     free(j);
     cvma_result_free(res);
+    /* A verifier whose policy pins no launch measurement: bound, but the VMPL-0 report could
+     * be any SEV-SNP guest's (no paravisor): a warning, never affirming. */
+    struct cvma_verifier *nv = tu_verifier(ark, dir, NULL, true);
+    assert_int_equal(cvma_atls_verify(a.c, nv, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
+                                      sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_result_status(res), CVMA_WARNING);
+    assert_true(cvma_result_has_reason(res, "VTPM_PARAVISOR_NOT_PINNED"));
+    assert_false(cvma_result_has_reason(res, "ATLS_EVIDENCE_NOT_BOUND"));
+    cvma_result_free(res);
+    cvma_verifier_free(nv);
 
     /* The same evidence on another session (a relay): not bound. */
     assert_int_equal(cvma_atls_verify(b.c, v, &chk, nonce, 32, (const uint8_t *)ev, len, &res, err,
@@ -439,7 +484,7 @@ static void test_atls_azure_cert_bound(void **state)
     assert_int_equal(cvma_atls_cert_binding(leaf, nonce, sizeof nonce, rd), CVMA_OK);
     EVP_PKEY *ak = make_ak();
     size_t len = azure_evidence(dir, ak, rd, rd, CVMA_ATLS_QUOTE_NONCE_LEN, &ev);
-    struct cvma_verifier *v = tu_verifier(ark, dir, NULL, true);
+    struct cvma_verifier *v = pinned_verifier(ark, dir);
 
     assert_int_equal(cvma_atls_verify_cert_bound(v, leaf, NULL, nonce, sizeof nonce,
                                                  (const uint8_t *)ev, len, &res, err, sizeof err),

@@ -3,8 +3,9 @@
  * socketpair against a scripted peer in a thread: evidence from the simulator accepted, with
  * the nonce the peer saw; the peer's ERROR refused with its text made printable; an unexpected
  * frame, and a NONCE when this end does not attest, refused; a peer closing the connection is
- * CVMA_E_IO; mutual mode: the peer's NONCE answered once with evidence the peer verifies, a
- * second NONCE on the same connection refused with an ERROR frame.
+ * CVMA_E_IO; a TLS 1.2 session refused before a frame is sent; mutual mode: the peer's NONCE
+ * answered once with evidence the peer verifies, a second NONCE on the same connection refused with
+ * an ERROR frame.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -250,6 +251,27 @@ static void test_attest_peer_closed_is_io(void **state)
     assert_non_null(strstr(err, "closed"));
 }
 
+/* A session below TLS 1.3 is refused before anything is sent: no NONCE frame goes out on a
+ * channel aTLS cannot bind (docs/atls.md, "Channel"), and nothing is read from it. */
+static void test_attest_peer_refuses_tls12_before_sending(void **state)
+{
+    struct fixture *fx = *state;
+    struct cvma_atls_check chk = {.peer_role = CVMA_ATLS_SERVER};
+    struct tu_tls_pair a;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN], byte;
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, TLS1_2_VERSION);
+    assert_int_equal(
+            cvma_atls_attest_peer(a.c, fx->v, &chk, NULL, &answered, nonce, &r, err, sizeof err),
+            CVMA_REJECTED);
+    assert_null(r);
+    assert_non_null(strstr(err, "ATLS_TLS_VERSION"));
+    assert_int_equal(recv(a.fd[0], &byte, 1, MSG_PEEK | MSG_DONTWAIT), -1); /* nothing sent */
+    tu_tls_pair_close(&a);
+}
+
 static void test_attest_peer_mutual_answers_once(void **state)
 {
     struct fixture *fx = *state;
@@ -296,6 +318,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attest_peer_error_frame, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_unexpected_frames, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_closed_is_io, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_refuses_tls12_before_sending, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_mutual_answers_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,9 @@
  * configfs-tsm flow on a plain tree: generation checked around outblob (a change makes
  * collect read again), privlevel written under an SVSM; guest-check's "can collect work here"
  * (a TDX guest needs configfs-tsm that gives an entry, not one that is merely there) and
- * collect naming such a configfs-tsm present, not absent. End-to-end runs through the
- * simulator's trees are in tests/e2e/collect.sh.
+ * collect naming such a configfs-tsm present, not absent; an auxblob or manifestblob there
+ * but unreadable is an error with no fallback to the /dev/sev-guest stand-in. End-to-end
+ * runs through the simulator's trees are in tests/e2e/collect.sh.
  */
 #include <dirent.h>
 
@@ -347,6 +348,85 @@ static void test_tsm_auxblob_unreadable(void **state)
     free(none);
 }
 
+/* A /dev/sev-guest stand-in under root/dev whose report carries nonce; returns root/dev. */
+static char *make_dev_standin(const char *root, const uint8_t nonce[64])
+{
+    char *dev = cvma_path_join(root, "dev");
+    uint8_t resp[4000] = {0};
+    assert_non_null(dev);
+    assert_int_equal(cvma_mkdir_p(dev, 0755), CVMA_OK);
+    resp[4] = 0xA0; /* MSG_REPORT_RSP: status 0, report size 0x4A0, the report at 0x20 */
+    resp[5] = 0x04;
+    memcpy(resp + 0x20 + 0x50, nonce, 64);
+    put_file(dev, "sev-guest", "", 0);
+    put_file(dev, "sev-guest.ext-report", resp, sizeof resp);
+    return dev;
+}
+
+/* Another writer's manifestblob, too large to read, put into the entry with the nonce. */
+static void put_big_manifest(const char *entry, const char *attr, unsigned attempt, void *arg)
+{
+    (void)attempt;
+    (void)arg;
+    if (strcmp(attr, "inblob") == 0) {
+        size_t big = CVMA_COLLECT_MAX_BLOB + 1;
+        uint8_t *m = calloc(1, big);
+        assert_non_null(m);
+        put_file(entry, "manifestblob", m, big);
+        free(m);
+    }
+}
+
+/* configfs-tsm gave a report but its auxblob or manifestblob, there, cannot be read: the
+ * error (naming the blob) is the collection's, even with /dev/sev-guest there, whose report
+ * would come without the host's certificates. Failures the fallback is for still fall back. */
+static void test_tsm_unreadable_blob_does_not_fall_back(void **state)
+{
+    (void)state;
+    struct cvma_collect_opts o;
+    struct cvma_collected c;
+    char err[1024] = "";
+    memset(&o, 0, sizeof o);
+    o.nonce[0] = 0x42;
+    o.nonce_len = 64;
+    char *root = make_tree(o.nonce, "0\n");
+    char *t = cvma_path_join(root, "report/.template");
+    char *dev = make_dev_standin(root, o.nonce);
+    o.tsm_root = root;
+    o.dev_root = dev;
+    /* the stand-in alone works */
+    put_file(t, "provider", "acme_guest\n", 11);
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_OK);
+    assert_string_equal(c.via, "/dev/sev-guest"); /* an unknown provider: the next interface */
+    cvma_collected_free(&c);
+    put_file(t, "provider", "sev_guest\n", 10);
+
+    size_t big = CVMA_SNP_CERTTABLE_MAX + 1;
+    uint8_t *aux = calloc(1, big);
+    assert_non_null(aux);
+    put_file(t, "auxblob", aux, big);
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "configfs-tsm: "));
+    assert_non_null(strstr(err, "/auxblob: cannot read (unreadable, or over 65536 bytes)"));
+    assert_null(strstr(err, "sev-guest"));
+    assert_int_equal(c.evidence.len, 0x4A0); /* the outblob read, kept for the raw directory */
+    assert_int_equal(c.aux.len, 0);
+    cvma_collected_free(&c);
+    put_file(t, "auxblob", aux, 0);
+    free(aux);
+
+    o.after_write = put_big_manifest;
+    assert_int_equal(cvma_collect(&o, &c, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "/manifestblob: cannot read (unreadable, or over 1048576 bytes)"));
+    assert_null(strstr(err, "sev-guest"));
+    cvma_collected_free(&c);
+
+    assert_true(tu_rmtree(root));
+    free(root);
+    free(t);
+    free(dev);
+}
+
 /* guest-check's probe entry: one a killed run (of the same pid: a container) left behind does
  * not make a working configfs-tsm look absent. */
 static void test_tsm_probe_leftover_entry(void **state)
@@ -467,6 +547,7 @@ int main(void)
             cmocka_unit_test(test_tsm_writer_after_inblob),
             cmocka_unit_test(test_tsm_writer_changes_privlevel),
             cmocka_unit_test(test_tsm_auxblob_unreadable),
+            cmocka_unit_test(test_tsm_unreadable_blob_does_not_fall_back),
             cmocka_unit_test(test_tsm_probe_leftover_entry),
             cmocka_unit_test(test_guest_tdx_tsm_that_fails_is_not_usable),
             cmocka_unit_test(test_guest_collect_possible_by_tee),

@@ -410,7 +410,8 @@ static int status_tier(enum cvma_result_status s)
  * the vector is of a worse tier than it (A: EAR, "a tier of no higher trust than the tier
  * corresponding to the worst trustworthiness claim"); a status other than affirming shows in
  * the vector (a warning at worst a warning claim, a refusal at least one); and each value is
- * one AR4SI defines for its claim (B).
+ * one AR4SI defines for its claim (B); nothing is claimed genuine or isolated that no
+ * hardware report showed (C).
  */
 static int shown; /* problems printed so far: the first 40 are enough to see what is wrong */
 #define SHOW(...)                     \
@@ -453,6 +454,17 @@ static int inconsistencies(const struct cvma_result *res, const char *what)
             bad++;
         }
         worst = ar4si_tier(v) > worst ? ar4si_tier(v) : worst;
+    }
+    /* hardware 2 and 32 say "genuine" (32: with known vulnerabilities), runtime-opaque 2 and 32
+     * "encrypted" and "isolated": only a verified TEE hardware report shows either (C). */
+    static const char *const shown_by_report[] = {"hardware", "runtime-opaque"};
+    for (size_t k = 0; k < 2 && !res->claims.hardware; k++) {
+        json_int_t v = json_integer_value(json_object_get(vec, shown_by_report[k]));
+        if (v == 2 || v == 32) {
+            SHOW("%s: %s %d without a verified hardware report\n", what, shown_by_report[k],
+                 (int)v);
+            bad++;
+        }
     }
     if ((res->status == CVMA_WARNING && worst != 2) ||
         (res->status == CVMA_CONTRAINDICATED && worst < 2)) {

@@ -460,6 +460,43 @@ static void test_library_configuration_errors_are_named(void **state)
     assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
     assert_non_null(strstr(err, "p384_backend 7"));
     cfg.p384_backend = CVMA_P384_NETTLE;
+    /* A base URL of another scheme (or none: "" is not the default NULL) made every
+     * verification undecided, COLLATERAL_UNAVAILABLE, instead of a refused configuration. */
+    /* Nor one without a host or with an empty or impossible port, which every fetch refused. */
+    static const char *const bad_urls[] = {
+            "ftp://x",    "kdsintf.amd.com",   "file:///tmp",       "",
+            "http://",    "http://127.0.0.1:", "https://:443/vcek", "http://[]/",
+            "http://h:0", "http://h:65536",    "http://u@:8080",    "http://h :80"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        char want[128];
+        cfg.kds_base_url = bad_urls[i];
+        v = (struct cvma_verifier *)1;
+        assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+        assert_null(v);
+        snprintf(want, sizeof want,
+                 "kds_base_url must be an http:// or https:// URL with a host, not '%s'",
+                 bad_urls[i]);
+        assert_string_equal(err, want);
+        cfg.kds_base_url = NULL;
+        cfg.pcs_base_url = bad_urls[i];
+        assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+        assert_null(v);
+        assert_non_null(strstr(err, "pcs_base_url must be an http:// or https:// URL"));
+        cfg.pcs_base_url = NULL;
+    }
+    /* Either scheme, in any case, is taken, with a port, an IP literal, user information. */
+    static const char *const good_urls[][2] = {
+            {"HTTPS://kds.example", "http://pcs.example"},
+            {"http://127.0.0.1:65535/x", "https://[::1]:8443"},
+            {"https://u:p@kds.example:1/?q", "http://pcs.example/#f"},
+    };
+    for (size_t i = 0; i < sizeof good_urls / sizeof good_urls[0]; i++) {
+        cfg.kds_base_url = good_urls[i][0];
+        cfg.pcs_base_url = good_urls[i][1];
+        assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+        cvma_verifier_free(v);
+    }
+    cfg.kds_base_url = cfg.pcs_base_url = NULL;
     /* Settings of a registry log without its key were read by nothing, and accepted. */
     const char *files[] = {"/nonexistent/file"};
     size_t *counts[] = {&cfg.n_witness_keys, &cfg.n_log_proofs, &cfg.n_log_consistency,

@@ -578,6 +578,7 @@ static void img_tdx_n(struct img *m, uint32_t bfv_offset, uint32_t n, bool ovmf_
     if (ovmf_table) {
         img_u32_entry(m, G_TDX_OFF, IMG_LEN - TDX_DESC);
     } else {
+        memset(m->p + IMG_LEN - 32 - 16, 0, 16); /* td-shim: no OVMF footer table */
         tu_put32(m->p + IMG_LEN - 32, TDX_DESC); /* from the start */
     }
 }
@@ -716,6 +717,16 @@ static void test_tdx_qemu_refusals(void **state)
     img_tdx(&M, 0x4000);
     assert_true(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, qemu, err, sizeof err));
     assert_memory_equal(shim, qemu, 48);
+    /* an OVMF footer table without the TDX entry: QEMU refuses the image ("Cannot find
+     * TDX_METADATA_OFFSET_GUID"); the td-shim offset 32 bytes from the end is not read
+     * instead, even when it points to a good descriptor */
+    img_tdx_n(&M, 0x4000, 3, false);
+    memcpy(M.p + IMG_LEN - 32 - 16, G_FOOTER, 16); /* an empty OVMF footer table */
+    tu_put16(M.p + IMG_LEN - 32 - 18, 18);
+    err[0] = '\0';
+    assert_false(cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err));
+    assert_non_null(strstr(err, "its OVMF footer table has no TDX metadata entry"));
+    assert_false(cvma_measure_tdx_mrtd(M.p, IMG_LEN, CVMA_TDX_ORDER_SINGLE, v, err, sizeof err));
     /* RTMR 0 is QEMU's: the td-shim image is refused */
     img_tdx_n(&M, 0x4000, 4, false);
     tu_put32(TDX_SEC(0) + 24, 1); /* the BFV made a CFV, which RTMR 0 needs */

@@ -10,6 +10,7 @@
  * path that handles the failure). Builds with a sanitizer keep their own allocator: there the
  * test is skipped.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <setjmp.h>
@@ -33,14 +34,17 @@
 #include "common/base64.h"
 #include "common/hex.h"
 #include "common/jflat.h"
+#include "common/util.h"
 #include "crypto/jws.h"
 #include "cvmattest/cvmattest.h"
+#include "registry/bind_internal.h"
 #include "registry/registry.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
 #include "testutil.h"
 #include "tu_api.h"
 #include "tu_azure.h"
+#include "tu_logfx.h"
 #include "verifier/bundle.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -428,6 +432,69 @@ static void test_oom_request_body_answers_nomem_at_every_allocation(void **state
     sweep_body("{\"evidence\": \"AAAA\", \"nonce\": \"x\\u00e9\"}", CVMA_JFLAT_OK);
     sweep_body("{\"evidence\": \"AAAA\", \"other\": [1, {\"a\": \"b\"}]}", CVMA_JFLAT_MEMBER);
     sweep_body("{\"evidence\": \"AAAA\", \"evidence\": \"BBBB\"}", CVMA_JFLAT_SYNTAX);
+#endif
+}
+
+#ifndef OOM_SANITIZED
+/* What path holds (up to 15 bytes), and how many names its directory has. */
+static void file_state(const char *dir, const char *path, char *got, size_t *names)
+{
+    FILE *f = fopen(path, "rb");
+    size_t k = f != NULL ? fread(got, 1, 15, f) : 0;
+    got[k] = '\0';
+    if (f != NULL) {
+        fclose(f);
+    }
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    *names = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        *names += e->d_name[0] != '.';
+    }
+    closedir(d);
+}
+#endif
+
+/* A state file (a log's checkpoint, a registry's version floor) written with the n-th
+ * allocation failed: CVMA_E_NOMEM leaves it as it was, and nothing beside it; CVMA_OK is the
+ * new one. Out of memory must never be said of a write that was made. */
+static void test_oom_atomic_write_nomem_leaves_the_file_as_it_was(void **state)
+{
+    (void)state;
+#ifdef OOM_SANITIZED
+    skip();
+#else
+    char dir[] = "/tmp/cvma-oom-XXXXXX", path[64], got[16];
+    size_t names;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/state", dir);
+    long n;
+    for (n = 1; n < 1000; n++) {
+        assert_int_equal(cvma_file_write_atomic(path, (const uint8_t *)"old", 3), CVMA_OK);
+        long before = live;
+        failed = false;
+        countdown = n;
+        enum cvma_status st = cvma_file_write_atomic(path, (const uint8_t *)"new", 3);
+        countdown = 0;
+        if (live != before) {
+            fail_msg("allocation %ld failed: %ld blocks left behind", n, live - before);
+        }
+        file_state(dir, path, got, &names);
+        if (names != 1) {
+            fail_msg("allocation %ld failed: %zu names in the directory", n, names);
+        }
+        if (!failed) {
+            assert_int_equal(st, CVMA_OK);
+            assert_string_equal(got, "new");
+            break;
+        }
+        if (st != CVMA_E_NOMEM || strcmp(got, "old") != 0) {
+            fail_msg("allocation %ld failed: status %d, the file holds '%s'", n, (int)st, got);
+        }
+    }
+    assert_true(n > 1 && n < 1000);
+    unlink(path);
+    rmdir(dir);
 #endif
 }
 
@@ -932,6 +999,127 @@ static void test_oom_registry_binding_answers_nomem_wherever_it_allocates(void *
 }
 
 #ifndef OOM_SANITIZED
+/*
+ * cvma_bind_log_check of entry 0 of f's log with the witness, the log proofs in files[] and
+ * the log's tiles in tiles (--log-url: a directory), the n-th allocation failed, for n = 1, 2...
+ * until a check runs to its end without a failure. Before each, f's state directory holds seen
+ * (NULL: no checkpoint). Every check with an allocation failed must answer CVMA_E_NOMEM and
+ * leave nothing allocated; the last, with none failed, binds, and the state then holds the
+ * checkpoint of size want. An allocation OpenSSL could not make counts as cvma_verify counts
+ * it (common/allocfail.h). Returns how many allocations a whole check makes.
+ */
+static long sweep_log(struct logfx *f, char *const *files, size_t n_files, const char *tiles,
+                      const struct cvma_buf *seen, uint64_t want, const char *what)
+{
+    static const struct cvma_registry_bind_opts no_opts;
+    char *spath = cvma_tlog_state_path(f->state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint");
+    char url[700], err[300], why[CVMA_DETAIL_MAX];
+    struct reg_item it;
+    long n;
+    assert_non_null(spath);
+    snprintf(url, sizeof url, "acme=%s", tiles);
+    memset(&it, 0, sizeof it);
+    it.origin = "reg0.jws";
+    it.bytes.p = (uint8_t *)f->entry[0];
+    it.bytes.len = strlen(f->entry[0]);
+    snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
+    for (n = 1; n < 100000; n++) {
+        if (seen != NULL) {
+            assert_int_equal(cvma_file_write_atomic(spath, seen->p, seen->len), CVMA_OK);
+        } else {
+            assert_true(unlink(spath) == 0 || errno == ENOENT);
+        }
+        ERR_clear_error();
+        long before = live;
+        struct cvma_registry_set *rs = cvma_registry_set_new();
+        struct cvma_verdict v;
+        bool ok = false;
+        assert_non_null(rs);
+        assert_int_equal(cvma_registry_set_add_log_key(rs, f->logv_spec, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_registry_set_add_witness(rs, f->witv, err, sizeof err), CVMA_OK);
+        assert_int_equal(cvma_registry_set_add_log_url(rs, url, err, sizeof err), CVMA_OK);
+        for (size_t i = 0; i < n_files; i++) {
+            assert_int_equal(cvma_registry_set_add_log_proof(rs, files[i], err, sizeof err),
+                             CVMA_OK);
+        }
+        cvma_verdict_init(&v);
+        unsigned long failures = cvma_allocfail_count();
+        failed = false;
+        countdown = n;
+        enum cvma_status st =
+                cvma_bind_log_check(rs, &it, f->state, &no_opts, &v, &ok, why, sizeof why);
+        countdown = 0;
+        /* What cvma_verify answers: an allocation OpenSSL or jansson could not make (counted,
+         * common/allocfail.h) is its CVMA_E_NOMEM whatever the check said. */
+        if (cvma_allocfail_count() != failures || v.oom) {
+            st = CVMA_E_NOMEM;
+        }
+        const char *first = v.n_reasons > 0 ? cvma_reason_name(v.reasons[0].code) : "none";
+        size_t n_reasons = v.n_reasons;
+        cvma_verdict_cleanup(&v);
+        cvma_registry_set_free(rs);
+        ERR_clear_error(); /* OpenSSL's queue keeps copies of an error's file and function */
+        if (live != before) {
+            fail_msg("%s: allocation %ld failed: %ld blocks left behind", what, n, live - before);
+        }
+        if (!failed) {
+            if (st != CVMA_OK || !ok || n_reasons > 0) {
+                fail_msg("%s: a check without a failure gave status %d, %s, reason %s", what,
+                         (int)st, ok ? "bound" : "not bound", first);
+            }
+            assert_int_equal(logfx_state_size(f), want);
+            break;
+        }
+        if (st != CVMA_E_NOMEM) {
+            fail_msg("%s: allocation %ld failed: status %d, %s, reason %s, want CVMA_E_NOMEM", what,
+                     n, (int)st, ok ? "bound" : "not bound", first);
+        }
+    }
+    free(spath);
+    print_message("%s: %ld allocations, each failed in turn\n", what, n - 1);
+    return n - 1;
+}
+#endif
+
+/*
+ * The registry log's tiles fetched and hashed where no --log-consistency proof is given
+ * (docs/registry.md "Registry log"), the tiles from a directory and every allocation failed in
+ * turn: out of memory there is the call's error, never REGISTRY_LOG_UNPROVEN (a log grown
+ * since the checkpoint seen, said unproven for want of memory) nor two checkpoints given
+ * bound without being compared.
+ */
+static void test_oom_registry_log_tiles_answer_nomem_at_every_allocation(void **state)
+{
+    (void)state;
+#ifdef OOM_SANITIZED
+    skip();
+#else
+    struct logfx f;
+    struct cvma_buf seen = {0};
+    logfx_init(&f);
+    char *tiles = tu_path(f.dir, "log"), *p2 = logfx_proof(&f, 2, true),
+         *p4 = logfx_proof(&f, 4, true);
+    char *spath = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint");
+    assert_non_null(spath);
+    logfx_publish(&f, tiles);
+    /* Nothing seen: the checkpoint of size 2 kept. */
+    char *small[] = {p2}, *grown[] = {p4}, *both[] = {p2, p4};
+    assert_true(sweep_log(&f, small, 1, tiles, NULL, 2, "size 2, nothing seen") > 0);
+    tu_read(spath, &seen);
+    /* Size 2 seen, size 4 given: the tiles show the one a prefix of the other (check_state). */
+    assert_true(sweep_log(&f, grown, 1, tiles, &seen, 4, "grown from size 2, the tiles") > 0);
+    /* Nothing seen, sizes 2 and 4 given: compared by the tiles first (cross_check). */
+    assert_true(sweep_log(&f, both, 2, tiles, NULL, 4, "sizes 2 and 4 given, the tiles") > 0);
+    cvma_buf_free(&seen);
+    free(spath);
+    free(p2);
+    free(p4);
+    free(tiles);
+    logfx_cleanup(&f);
+#endif
+}
+
+#ifndef OOM_SANITIZED
 /* Azure's readers with the n-th allocation failed: never a success and never a refusal, but
  * the verdict marked out of memory; nothing left allocated. kind 0: Trustee's evidence JSON,
  * 1: the runtime claims, 2: the attestation key from the claims. */
@@ -1118,6 +1306,8 @@ int main(void)
             cmocka_unit_test(test_oom_cold_verify_answers_nomem_wherever_it_allocates),
             cmocka_unit_test(test_oom_nothing_made_short_of_memory_is_kept),
             cmocka_unit_test(test_oom_registry_binding_answers_nomem_wherever_it_allocates),
+            cmocka_unit_test(test_oom_registry_log_tiles_answer_nomem_at_every_allocation),
+            cmocka_unit_test(test_oom_atomic_write_nomem_leaves_the_file_as_it_was),
             cmocka_unit_test(test_oom_azure_readers_answer_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_entry_points_say_out_of_memory),
     };

@@ -30,6 +30,7 @@
 #define R48(s) R3(R16(s))
 #define R64(s) R4(R16(s))
 #define R47(s) R32(s) R8(s) R4(s) R2(s) s
+#define R31(s) R16(s) R8(s) R4(s) R2(s) s
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -198,6 +199,11 @@ static void test_snp_exact_match_rules_pass_and_fail(void **state)
              "snp.measurements: measurement=" R48("33"), "expected " R48("34")},
             {"\"measurements\": [\"" R48("00") "\", \"" R48("01") "\"]", CVMA_R_POLICY_MEASUREMENT,
              "not one of the 2 allowed values", R48("33")},
+            /* every byte is compared: a value that differs only in its last byte fails */
+            {"\"measurements\": \"" R47("33") "34\"", CVMA_R_POLICY_MEASUREMENT,
+             "measurement=" R48("33"), "expected " R47("33") "34"},
+            {"\"chip_ids\": [\"" R32("99") R31("99") "98\"]", CVMA_R_POLICY_CHIP_ID,
+             "chip_id=" R64("99"), NULL},
             {"\"host_data\": \"" R32("44") "\"", PASS, NULL, NULL},
             {"\"host_data\": \"" R32("45") "\"", CVMA_R_POLICY_HOST_DATA, "host_data=" R32("44"),
              "expected " R32("45")},
@@ -230,6 +236,23 @@ static void test_snp_exact_match_rules_pass_and_fail(void **state)
             {"\"require_committed_equals_current\": true", PASS, NULL, NULL},
     };
     run_snp_cases(cases, CVMA_ARRAY_LEN(cases), &r);
+
+    /* vmpl 0 is a pin like any other: a report from VMPL 1 fails it. */
+    r.vmpl = 1;
+    const struct rcase vmpl1[] = {
+            {"\"vmpl\": 0", CVMA_R_POLICY_VMPL, "snp.vmpl: vmpl=1", "expected 0"},
+            {"\"vmpl\": 1", PASS, NULL, NULL},
+    };
+    run_snp_cases(vmpl1, CVMA_ARRAY_LEN(vmpl1), &r);
+
+    /* products on a report of no known product: the rule has nothing to check, and fails. */
+    good_snp(&r);
+    r.product = CVMA_SNP_PRODUCT_UNKNOWN;
+    const struct rcase unknown[] = {
+            {"\"products\": [\"Milan\", \"Genoa\", \"Turin\"]", CVMA_R_POLICY_CLAIM_MISSING,
+             "snp.products", "Milan, Genoa or Turin"},
+    };
+    run_snp_cases(unknown, CVMA_ARRAY_LEN(unknown), &r);
 }
 
 static void test_snp_tcb_minimums_pass_and_fail(void **state)
@@ -426,6 +449,18 @@ static void test_common_rules_on_snp(void **state)
     cvma_result_cleanup(&res);
     cvma_policy_free(p);
 
+    /* All 64 bytes are compared: a REPORT_DATA that differs only in its last byte fails. */
+    good_snp(&r);
+    r.report_data[63] = 0xab;
+    p = load_ok("{\"report_data\": \"" R64("aa") "\"}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_REPORT_DATA, "report_data=" R32("aa") R31("aa") "ab",
+                  "expected " R64("aa"));
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
     /* required_providers: the platform must be bound to one of them. */
     good_snp(&r);
     p = load_ok("{\"required_providers\": [\"acme\", \"globex\"]}");
@@ -522,8 +557,10 @@ static void test_registry_log_required_says_what_meets_it(void **state)
 }
 
 /* Without allowed_tees, a tpm section admits a bare quote (kind tpm) only when the policy has no
- * azure section: beside one, tpm is the Azure vTPM's, and a bare quote (an AK anyone can make)
- * would skip every azure rule. svsm-vtpm is never a default; explicit lists stay as written. */
+ * other TEE section: beside an azure one, tpm is the Azure vTPM's, and a bare quote (an AK anyone
+ * can make) would skip every azure rule; beside snp or tdx, every snp or tdx rule (and the plain
+ * report every tpm rule: test_default_kinds_skip_no_section). svsm-vtpm is never a default;
+ * explicit lists stay as written. */
 static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(void **state)
 {
     (void)state;
@@ -534,9 +571,8 @@ static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(v
             {"{\"tpm\": {}}", POL_TEE_TPM},
             {"{\"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE},
             {"{\"azure\": {}}", POL_TEE_AZURE},
-            {"{\"snp\": {}, \"tpm\": {}}", POL_TEE_SNP | POL_TEE_TPM},
-            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE_SNP},
-            {"{\"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE_TDX},
+            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE_SNP},
+            {"{\"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE_TDX},
             {"{\"allowed_tees\": [\"tpm\", \"azure-snp\"], \"tpm\": {}, \"azure\": {}}",
              POL_TEE_TPM | POL_TEE_AZURE_SNP},
             {"{\"eventlog\": {\"secure_boot\": true}}", 0u},
@@ -575,6 +611,62 @@ static void test_tpm_section_admits_a_bare_quote_by_default_only_without_azure(v
  * kind's hardware section or not the other's: {"tdx": ..., "azure": ...} pins a TD, and
  * azure-snp evidence would skip every tdx rule (the reviewer's case: an MRTD pin never applied
  * to an azure-snp report). The azure section alone, or with both, admits both. */
+/* What pins a vTPM kind's launch (cvma_policy_pins_launch): only what names what was launched
+ * at VMPL 0 (SEV-SNP: the launch digest, the ID key or its author key) or the TD's initial image
+ * (MRTD). host_data, family_id, image_id, vmpl, report_data and the other TD registers are the
+ * launcher's choice: none of them may vouch for the vTPM's AK. */
+static void test_only_the_launch_identity_pins_a_vtpm_launch(void **state)
+{
+    (void)state;
+    static const char *const snp_pins[] = {
+            "{\"snp\": {\"measurements\": \"" R48("33") "\"}}",
+            "{\"snp\": {\"id_key_digests\": \"" R48("55") "\"}}",
+            "{\"snp\": {\"author_key_digests\": \"" R48("66") "\"}}",
+    };
+    static const char *const snp_not[] = {
+            "{\"snp\": {\"host_data\": \"" R32("44") "\"}}",
+            "{\"snp\": {\"family_id\": \"" R16("11") "\"}}",
+            "{\"snp\": {\"image_id\": \"" R16("22") "\"}}",
+            "{\"snp\": {\"vmpl\": 0, \"chip_ids\": \"" R64("99") "\"}}",
+            "{\"report_data\": \"" R64("aa") "\", \"snp\": {\"allow_debug\": false}}",
+            "{\"tdx\": {\"mr_td\": \"" R48("01") "\"}}",
+    };
+    static const char *const tdx_not[] = {
+            "{\"tdx\": {\"mr_owner\": \"" R48("01") "\"}}",
+            "{\"tdx\": {\"mr_config_id\": \"" R48("01") "\"}}",
+            "{\"tdx\": {\"rtmr0\": \"" R48("01") "\", \"mr_seam\": \"" R48("02") "\"}}",
+            "{\"snp\": {\"measurements\": \"" R48("33") "\"}}",
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(snp_pins); i++) {
+        struct cvma_policy *p = load_ok(snp_pins[i]);
+        assert_true(cvma_policy_pins_launch(p, "azure-snp"));
+        assert_true(cvma_policy_pins_launch(p, "svsm-vtpm"));
+        assert_false(cvma_policy_pins_launch(p, "azure-tdx"));
+        assert_false(cvma_policy_pins_launch(p, "sev-snp")); /* no vTPM to vouch for */
+        cvma_policy_free(p);
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(snp_not); i++) {
+        struct cvma_policy *p = load_ok(snp_not[i]);
+        if (cvma_policy_pins_launch(p, "azure-snp") || cvma_policy_pins_launch(p, "svsm-vtpm")) {
+            fail_msg("%s pins an azure-snp / svsm-vtpm launch", snp_not[i]);
+        }
+        cvma_policy_free(p);
+    }
+    struct cvma_policy *p = load_ok("{\"tdx\": {\"mr_td\": \"" R48("01") "\"}}");
+    assert_true(cvma_policy_pins_launch(p, "azure-tdx"));
+    assert_false(cvma_policy_pins_launch(p, "tdx"));
+    assert_false(cvma_policy_pins_launch(p, NULL));
+    cvma_policy_free(p);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(tdx_not); i++) {
+        p = load_ok(tdx_not[i]);
+        if (cvma_policy_pins_launch(p, "azure-tdx")) {
+            fail_msg("%s pins an azure-tdx launch", tdx_not[i]);
+        }
+        cvma_policy_free(p);
+    }
+    assert_false(cvma_policy_pins_launch(NULL, "azure-snp"));
+}
+
 static void test_azure_section_admits_an_azure_kind_only_with_its_hardware_section(void **state)
 {
     (void)state;
@@ -583,12 +675,10 @@ static void test_azure_section_admits_an_azure_kind_only_with_its_hardware_secti
         unsigned want;
     } cases[] = {
             {"{\"azure\": {}}", POL_TEE_AZURE},
-            {"{\"snp\": {}, \"azure\": {}}", POL_TEE_SNP | POL_TEE_AZURE_SNP},
-            {"{\"tdx\": {}, \"azure\": {}}", POL_TEE_TDX | POL_TEE_AZURE_TDX},
-            {"{\"snp\": {}, \"tdx\": {}, \"azure\": {}}",
-             POL_TEE_SNP | POL_TEE_TDX | POL_TEE_AZURE},
-            {"{\"snp\": {}, \"tdx\": {}, \"tpm\": {}, \"azure\": {}}",
-             POL_TEE_SNP | POL_TEE_TDX | POL_TEE_AZURE},
+            {"{\"snp\": {}, \"azure\": {}}", POL_TEE_AZURE_SNP},
+            {"{\"tdx\": {}, \"azure\": {}}", POL_TEE_AZURE_TDX},
+            {"{\"snp\": {}, \"tdx\": {}, \"azure\": {}}", POL_TEE_AZURE},
+            {"{\"snp\": {}, \"tdx\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE},
             {"{\"snp\": {}, \"tdx\": {}}", POL_TEE_SNP | POL_TEE_TDX},
             /* an explicit list stays as written: both sections must fit it (the loader) */
             {"{\"allowed_tees\": [\"azure-snp\", \"azure-tdx\"], \"tdx\": {}, \"azure\": {}}",
@@ -613,7 +703,7 @@ static void test_azure_section_admits_an_azure_kind_only_with_its_hardware_secti
     res.claims.verified = true;
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is azure-snp",
-                  "accepts only tdx, azure-tdx");
+                  "accepts only azure-tdx");
     cvma_result_cleanup(&res);
     memset(&res, 0, sizeof res);
     cvma_result_init(&res, "azure-tdx", 1700000000);
@@ -741,6 +831,9 @@ static void test_cmdline_contains_is_a_whole_parameter(void **state)
             {"/vmlinuz \"module.sig_enforce=1\"", true},
             {"/vmlinuz -- module.sig_enforce=1", false},
             {"/vmlinuz dm=\"1 module.sig_enforce=1\" ro", false},
+            /* a whole value and a whole key: neither an empty value nor a longer key */
+            {"/vmlinuz module.sig_enforce= ro", false},
+            {"/vmlinuz module.sig_enforcement=1", false},
     };
     struct cvma_snp_report r;
     struct cvma_result res;
@@ -768,6 +861,40 @@ static void test_cmdline_contains_is_a_whole_parameter(void **state)
     cvma_policy_appraise(p, &res);
     expect_reason(&res.verdict, CVMA_R_POLICY_KERNEL_CMDLINE,
                   "the last parameter with its key has another value", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* efi_boot_applications: a measured digest is allowed only when it is a listed one whole */
+    p = load_ok("{\"eventlog\": {\"efi_boot_applications\": [\"" R32("ab") "\"]}}");
+    static const char *const apps[] = {R32("ab"), R31("ab") "ac", R16("ab")};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(apps); i++) {
+        snp_result(&r, r.product, &res);
+        res.claims.eventlog =
+                json_pack("{s:[{s:i,s:s,s:{s:s}}]}", "efi_boot_applications", "event", 7, "path",
+                          "\\EFI\\BOOT\\BOOTX64.EFI", "digests", "sha256", apps[i]);
+        assert_non_null(res.claims.eventlog);
+        cvma_policy_appraise(p, &res);
+        if (i == 0) {
+            assert_int_equal(count_policy(&res.verdict), 0);
+        } else {
+            expect_reason(&res.verdict, CVMA_R_POLICY_BOOT_APPLICATION, "is not allowed", apps[i]);
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_policy_free(p);
+
+    /* kernel_cmdline is the whole measured line: one that only begins with it fails */
+    p = load_ok("{\"eventlog\": {\"kernel_cmdline\": \"console=ttyS0 ro\"}}");
+    snp_result(&r, r.product, &res);
+    res.claims.eventlog = json_pack("{s:s}", "kernel_cmdline", "console=ttyS0 ro init=/bin/sh");
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_KERNEL_CMDLINE, "init=/bin/sh",
+                  "expected \"console=ttyS0 ro\"");
+    cvma_result_cleanup(&res);
+    snp_result(&r, r.product, &res);
+    res.claims.eventlog = json_pack("{s:s}", "kernel_cmdline", "console=ttyS0 ro");
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
     cvma_result_cleanup(&res);
     cvma_policy_free(p);
     /* The kernel takes '-' and '_' in a parameter's name as the same (kernel/params.c
@@ -841,6 +968,20 @@ static void test_required_provider_waits_for_an_undecided_binding(void **state)
     expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED, "bound to no provider", NULL);
     assert_int_equal(cvma_result_exit_code(&res), 1);
     cvma_result_cleanup(&res);
+    /* Bound to another provider: an unavailable registry besides does not excuse that (only a
+     * binding left undecided waits), and names match whole, never by prefix either way. */
+    static const char *const others[] = {"initech", "googl", "google2", "Google"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(others); i++) {
+        snp_result(&r, r.product, &res);
+        mark_checks_done(&res);
+        res.platform.bound = true;
+        snprintf(res.platform.provider, sizeof res.platform.provider, "%s", others[i]);
+        cvma_reject(&res.verdict, CVMA_R_REGISTRY_UNAVAILABLE, "lookup registry google: HTTP 503");
+        cvma_policy_appraise(p, &res);
+        expect_reason(&res.verdict, CVMA_R_POLICY_PROVIDER_REQUIRED, "bound to provider",
+                      others[i]);
+        cvma_result_cleanup(&res);
+    }
     cvma_policy_free(p);
 }
 
@@ -1088,6 +1229,118 @@ static void run_tdx_cases(const struct rcase *cases, size_t n, const struct cvma
         check_case("tdx", &cases[i], &res);
         cvma_result_cleanup(&res);
     }
+}
+
+/* Without allowed_tees, a kind is admitted only when every section applies to it (snp and tdx
+ * being alternatives): beside a section that never applies to it, the kind would skip every rule
+ * of that section. The reviewer's cases: {"snp", "tpm"} gave affirming on a plain SEV-SNP report
+ * (no PCR rule read) and on a bare TPM quote (no snp rule read); {"snp", "azure"} admitted an
+ * Azure CVM's SEV-SNP report verified bare (kind sev-snp), skipping every azure rule. */
+static void test_default_kinds_skip_no_section(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        unsigned want;
+    } cases[] = {
+            {"{\"snp\": {}}", POL_TEE_SNP},
+            {"{\"tdx\": {}}", POL_TEE_TDX},
+            {"{\"snp\": {}, \"tdx\": {}}", POL_TEE_SNP | POL_TEE_TDX},
+            {"{\"tpm\": {}}", POL_TEE_TPM},
+            {"{\"snp\": {}, \"azure\": {}}", POL_TEE_AZURE_SNP},
+            {"{\"tdx\": {}, \"azure\": {}}", POL_TEE_AZURE_TDX},
+            {"{\"snp\": {}, \"tpm\": {}, \"azure\": {}}", POL_TEE_AZURE_SNP},
+            {"{\"snp\": {}, \"eventlog\": {\"secure_boot\": true}}", POL_TEE_SNP},
+            {"{\"report_data\": \"aa\"}", 0u},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_policy *p = load_ok(cases[i].json);
+        if (p->allowed_tees != cases[i].want) {
+            fail_msg("%s: allowed_tees 0x%x, want 0x%x", cases[i].json, p->allowed_tees,
+                     cases[i].want);
+        }
+        cvma_policy_free(p);
+    }
+
+    /* Sections whose default admits no kind: refused at load, naming the likely kinds. */
+    load_refused("{\"snp\": {\"measurements\": \"" R48("33") "\"}, \"tpm\": {\"pcrs\": "
+                                                             "{\"sha256\": {\"7\": \"" R32(
+                                                                     "00") "\"}}}}",
+                 "tpm: beside the snp section no evidence kind is admitted by default (a plain "
+                 "sev-snp report would skip the tpm rules, a bare tpm quote the snp ones): list "
+                 "the kinds in allowed_tees, likely \"svsm-vtpm\" or \"azure-snp\"");
+    load_refused("{\"tdx\": {}, \"tpm\": {}}",
+                 "tpm: beside the tdx section no evidence kind is admitted by default (a plain "
+                 "tdx quote would skip the tpm rules, a bare tpm quote the tdx ones): list the "
+                 "kinds in allowed_tees, likely \"azure-tdx\"");
+    load_refused("{\"snp\": {}, \"tdx\": {}, \"tpm\": {}}",
+                 "list the kinds in allowed_tees, likely \"svsm-vtpm\", \"azure-snp\" or "
+                 "\"azure-tdx\"");
+    /* an explicit list stays as written */
+    struct cvma_policy *p = load_ok("{\"allowed_tees\": [\"sev-snp\", \"tpm\"], \"snp\": {}, "
+                                    "\"tpm\": {}}");
+    assert_int_equal(p->allowed_tees, POL_TEE_SNP | POL_TEE_TPM);
+    cvma_policy_free(p);
+
+    /* A plain SEV-SNP report (simulated) against snp and azure sections: refused by kind, though
+     * it meets every snp rule. */
+    struct cvma_snp_report r;
+    struct cvma_result res;
+    good_snp(&r);
+    p = load_ok("{\"snp\": {\"measurements\": [\"" R48(
+            "33") "\"]}, "
+                  "\"azure\": {\"secure_boot\": true, \"console_enabled\": false}}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is sev-snp",
+                  "accepts only azure-snp");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+    /* and against snp, tdx and azure sections */
+    p = load_ok("{\"snp\": {}, \"tdx\": {}, \"azure\": {}}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is sev-snp",
+                  "accepts only azure-snp, azure-tdx");
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* A plain TD quote (simulated) against tdx and azure sections: likewise. */
+    struct cvma_tdx_quote q;
+    good_tdx(&q);
+    p = load_ok("{\"tdx\": {\"mr_td\": \"" R48("d1") "\"}, \"azure\": {\"secure_boot\": true}}");
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is tdx",
+                  "accepts only azure-tdx");
+    assert_int_equal(count_policy(&res.verdict), 1);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* snp and tdx stay alternatives: each plain kind admitted, its own rules applied. */
+    p = load_ok("{\"snp\": {\"measurements\": [\"" R48("33") "\"]}, \"tdx\": {\"mr_td\": \"" R48(
+            "d1") "\"}}");
+    snp_result(&r, r.product, &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    tdx_result(&q, "UpToDate", &res);
+    cvma_policy_appraise(p, &res);
+    assert_int_equal(count_policy(&res.verdict), 0);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
+
+    /* A bare tpm quote against a tpm section beside an azure one: refused by kind. */
+    p = load_ok("{\"snp\": {}, \"tpm\": {}, \"azure\": {}}");
+    memset(&res, 0, sizeof res);
+    cvma_result_init(&res, "tpm", 1700000000);
+    res.claims.verified = true;
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TEE_NOT_ALLOWED, "the evidence is tpm",
+                  "accepts only azure-snp");
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
 }
 
 static void test_tdx_register_rules_pass_and_fail(void **state)
@@ -1626,6 +1879,12 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
              "snp.measurements: expected 96 hex digits (48 bytes), got 64 characters"},
             {"{\"snp\": {\"measurements\": []}}",
              "snp.measurements: expected 1..256 values, got 0"},
+            /* zero: a guest launched without an ID block (author key) reports it */
+            {"{\"snp\": {\"id_key_digests\": [\"" R48("11") "\", \"" R48("00") "\"]}}",
+             "snp.id_key_digests[1]: all zero, the value of a guest launched without one: it pins "
+             "nothing"},
+            {"{\"snp\": {\"author_key_digests\": \"" R48("00") "\"}}",
+             "snp.author_key_digests[0]: all zero"},
             {"{\"snp\": {\"measurements\": 7}}",
              "snp.measurements: expected a hex string or a list of them, got an integer"},
             {"{\"snp\": {\"host_data\": \"" R32("00") "00\"}}", "snp.host_data: expected 64 hex"},
@@ -1657,6 +1916,12 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Genoa\": {\"snp\": 1, "
              "\"fmc\": 1}}}}}",
              "snp.minimum_launch_tcb.by_product.Genoa.fmc: Genoa has no FMC"},
+            {"{\"snp\": {\"products\": [\"Milan\"], \"minimum_tcb\": {\"fmc\": 1}}}",
+             "snp.minimum_tcb.fmc: snp.products names no Turin, and only Turin's TCB has an FMC "
+             "(it would bind no report)"},
+            {"{\"snp\": {\"minimum_launch_tcb\": {\"snp\": 1, \"fmc\": 1}, \"products\": "
+             "[\"Genoa\", \"Milan\"]}}",
+             "snp.minimum_launch_tcb.fmc: snp.products names no Turin"},
             {"{\"snp\": {\"minimum_tcb\": {\"by_product\": {\"Naples\": {\"snp\": 1}}}}}",
              "snp.minimum_tcb.by_product.Naples: unknown field"},
             {"{\"snp\": {\"minimum_launch_tcb\": {\"by_product\": {\"Turin\": {}}}}}",
@@ -1711,6 +1976,25 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
              "tdx.collateral_grace_period: -1 seconds is out of range"},
             {"{\"tdx\": {\"collateral_grace_period\": 1.5}}",
              "tdx.collateral_grace_period: expected seconds or a duration string, got a real"},
+            /* a section allowed_tees gives no kind to would never be enforced */
+            {"{\"allowed_tees\": [\"tdx\"], \"snp\": {\"vmpl\": 0}}",
+             "snp: a section for a TEE that allowed_tees does not list"},
+            {"{\"allowed_tees\": [\"sev-snp\"], \"tdx\": {\"allow_debug\": false}}",
+             "tdx: a section for a TEE that allowed_tees does not list"},
+            {"{\"allowed_tees\": [\"sev-snp\", \"tdx\"], \"tpm\": {\"ak_spki_sha256\": \"" R32(
+                     "ab") "\"}}",
+             "tpm: a section for a TEE that allowed_tees does not list"},
+            {"{\"allowed_tees\": [\"tpm\"], \"azure\": {\"secure_boot\": true}}",
+             "azure: a section for a TEE that allowed_tees does not list"},
+            /* firmware logs separators in PCRs 0..7 and RTMRs 0..1 only */
+            {"{\"eventlog\": {\"required_events\": [{\"pcr\": 8, \"digest\": \"" R32(
+                     "ab") "\", \"before_separator\": true}]}}",
+             "\"before_separator\" applies to PCRs 0..7 and RTMRs 0..1 only"},
+            {"{\"eventlog\": {\"required_events\": [{\"rtmr\": 2, \"digest\": \"" R32(
+                     "ab") "\", \"before_separator\": true}]}}",
+             "not RTMR 2"},
+            {"{\"eventlog\": {\"efi_boot_applications\": [\"deadbeef\"]}}",
+             "efi_boot_applications[0]: expected the hex of a SHA-1, SHA-256"},
             {"{\"report_data\": \"abc\"}", "report_data: expected 2..128 hex digits"},
             {"{\"report_data\": \"" R64("00") "00\"}", "report_data: expected 2..128 hex digits"},
             {"{\"required_providers\": \"acme\"}", "required_providers: expected a list"},
@@ -1746,6 +2030,38 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
     assert_null(p);
     assert_non_null(strstr(err, "more than the"));
     free(buf);
+}
+
+/* A top-level fmc binds Turin reports only: refused when snp.products names no Turin (the
+ * refusals: test_load_refuses_bad_policies_naming_the_field), loaded when products is absent or
+ * names Turin, and then enforced on a Turin report. */
+static void test_top_level_fmc_loads_only_where_it_binds_a_report(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {
+            "{\"snp\": {\"minimum_tcb\": {\"fmc\": 2}}}",
+            "{\"snp\": {\"products\": [\"Milan\", \"Turin\"], \"minimum_tcb\": {\"fmc\": 2}}}",
+            "{\"snp\": {\"products\": [\"Turin\"], \"minimum_launch_tcb\": {\"fmc\": 2}}}",
+            /* (one string: parenthesized, not two elements missing a comma) */
+            ("{\"snp\": {\"products\": [\"Milan\"], \"minimum_tcb\": {\"snp\": 1}, "
+             "\"minimum_launch_tcb\": {\"by_product\": {\"Milan\": {\"snp\": 1}}}}}"),
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(ok); i++) {
+        cvma_policy_free(load_ok(ok[i]));
+    }
+    struct cvma_snp_report t;
+    struct cvma_result res;
+    good_snp(&t);
+    t.product = CVMA_SNP_PRODUCT_TURIN;
+    t.reported_tcb = 0x6100000005000201ull; /* fmc 1, bl 2, tee 0, snp 5, ucode 97 */
+    struct cvma_policy *p =
+            load_ok("{\"snp\": {\"products\": [\"Milan\", \"Turin\"], \"minimum_tcb\": {\"fmc\": "
+                    "2}}}");
+    snp_result(&t, t.product, &res);
+    cvma_policy_appraise(p, &res);
+    expect_reason(&res.verdict, CVMA_R_POLICY_TCB_BELOW_MINIMUM, "fmc 1 < 2", NULL);
+    cvma_result_cleanup(&res);
+    cvma_policy_free(p);
 }
 
 /* Every name a registry can carry loads, up to the 64 characters a registry allows. */
@@ -2137,13 +2453,110 @@ static void test_cocos_snp_camel_case(void **state)
     assert_non_null(json_object_get(bp, "Milan"));
     assert_non_null(json_object_get(bp, "Genoa"));
     assert_null(json_object_get(bp, "Turin"));
-    static const char *const want2[] = {"policy.minimum_tcb: carried for Milan and Genoa only"};
+    static const char *const want2[] = {"policy.minimumTcb: carried for Milan and Genoa only"};
     expect_dropped(dropped, want2, CVMA_ARRAY_LEN(want2));
     json_decref(o);
     json_decref(dropped);
     free(meas);
     free(chip);
     free(author);
+}
+
+/* The dropped entry whose text starts with prefix; fails the test unless it also holds want. */
+static void expect_drop_says(json_t *dropped, const char *prefix, const char *want)
+{
+    for (size_t k = 0; k < json_array_size(dropped); k++) {
+        const char *s = json_string_value(json_array_get(dropped, k));
+        if (strncmp(s, prefix, strlen(prefix)) == 0) {
+            if (strstr(s, want) == NULL) {
+                fail_msg("\"%s\" lacks \"%s\"", s, want);
+            }
+            return;
+        }
+    }
+    char *all = json_dumps(dropped, JSON_INDENT(1));
+    fail_msg("dropped list lacks \"%s\": %s", prefix, all);
+}
+
+/*
+ * A per-product TCB minimum the policy's product leaves out is named as the file wrote it,
+ * with the field to set instead; one that is moot beside the product's own is named too.
+ */
+static void test_cocos_snp_tcb_for_another_product_is_named_as_written(void **state)
+{
+    (void)state;
+    json_t *dropped = NULL;
+    /* Only the Turin-layout launch minimum, for a Genoa policy. */
+    json_t *o = import_ok("{\"policy\": {\"policy\": 196608, \"minimum_launch_tcb_turin\": "
+                          "\"7133701809754865665\", \"product\": {\"name\": "
+                          "\"SEV_PRODUCT_GENOA\"}}}",
+                          &dropped);
+    assert_null(json_object_get(json_object_get(o, "snp"), "minimum_launch_tcb"));
+    static const char *const want1[] = {
+            "policy.minimum_launch_tcb_turin: not carried: the policy names product Genoa"};
+    expect_dropped(dropped, want1, CVMA_ARRAY_LEN(want1));
+    expect_drop_says(dropped, want1[0], "(set minimum_launch_tcb)");
+    json_decref(o);
+    json_decref(dropped);
+
+    /* lowerCamelCase: named and advised in that spelling. */
+    o = import_ok("{\"policy\": {\"policy\": 196608, \"minimumTcb\": \"15352208179752599555\"},"
+                  " \"rootOfTrust\": {\"productLine\": \"Turin\"}}",
+                  &dropped);
+    assert_null(json_object_get(json_object_get(o, "snp"), "minimum_tcb"));
+    static const char *const want2[] = {
+            "policy.minimumTcb: not carried: the policy names product Turin"};
+    expect_dropped(dropped, want2, CVMA_ARRAY_LEN(want2));
+    expect_drop_says(dropped, want2[0], "(set minimumTcbTurin)");
+    json_decref(o);
+    json_decref(dropped);
+
+    /* No product: each Milan/Genoa-layout minimum without its Turin one, by its own name. */
+    o = import_ok("{\"policy\": {\"policy\": 196608, \"minimum_launch_tcb\": 1,"
+                  " \"minimum_tcb\": 2, \"minimumLaunchTcbTurin\": \"3\"}}",
+                  &dropped);
+    static const char *const want4[] = {"policy.minimum_tcb: carried for Milan and Genoa only"};
+    expect_dropped(dropped, want4, CVMA_ARRAY_LEN(want4));
+    expect_drop_says(dropped, want4[0], "(set minimum_tcb_turin)");
+    json_decref(o);
+    json_decref(dropped);
+    o = import_ok("{\"policy\": {\"policy\": 196608, \"minimumLaunchTcb\": 1}}", &dropped);
+    static const char *const want5[] = {
+            "policy.minimumLaunchTcb: carried for Milan and Genoa only"};
+    expect_dropped(dropped, want5, CVMA_ARRAY_LEN(want5));
+    expect_drop_says(dropped, want5[0], "(set minimumLaunchTcbTurin)");
+    json_decref(o);
+    json_decref(dropped);
+}
+
+/* A per-product TCB minimum beside the product's own is moot (snp.products refuses the others)
+ * and named as not carried, as every setting that is not. */
+static void test_cocos_snp_tcb_moot_for_the_product_is_named(void **state)
+{
+    (void)state;
+    json_t *dropped = NULL;
+    json_t *o = import_ok(
+            "{\"policy\": {\"policy\": 196608, \"minimum_tcb\": 15352208179752599555,"
+            " \"minimum_tcb_turin\": \"7133701809754865665\", \"product\": {\"name\": 1}}}",
+            &dropped);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "bootloader"), 3);
+    assert_int_equal(iget(o, "snp", "minimum_tcb", "microcode"), 213);
+    static const char *const want[] = {
+            "policy.minimum_tcb_turin: not carried: the policy names product Milan"};
+    expect_dropped(dropped, want, CVMA_ARRAY_LEN(want));
+    json_decref(o);
+    json_decref(dropped);
+
+    o = import_ok("{\"policy\": {\"policy\": 196608, \"minimumLaunchTcb\": \"1\","
+                  " \"minimumLaunchTcbTurin\": \"7133701809754865665\"},"
+                  " \"rootOfTrust\": {\"productLine\": \"Turin\"}}",
+                  &dropped);
+    assert_int_equal(iget(o, "snp", "minimum_launch_tcb", "fmc"), 1);
+    static const char *const want2[] = {
+            "policy.minimumLaunchTcb: not carried: the policy names product Turin"};
+    expect_dropped(dropped, want2, CVMA_ARRAY_LEN(want2));
+    json_decref(o);
+    json_decref(dropped);
 }
 
 /* Cocos's TDX policy (go-tdx-guest, lowerCamelCase). */
@@ -2548,6 +2961,7 @@ int main(void)
             cmocka_unit_test(test_tpm_section_admits_a_bare_quote_by_default_only_without_azure),
             cmocka_unit_test(
                     test_azure_section_admits_an_azure_kind_only_with_its_hardware_section),
+            cmocka_unit_test(test_only_the_launch_identity_pins_a_vtpm_launch),
             cmocka_unit_test(test_tee_kind_is_checked_on_undecided_evidence),
             cmocka_unit_test(test_tpm_ak_pin_without_an_ak_claim_is_refused),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
@@ -2557,6 +2971,7 @@ int main(void)
             cmocka_unit_test(test_required_provider_waits_for_an_undecided_binding),
             cmocka_unit_test(test_snp_all_failing_rules_are_reported),
             cmocka_unit_test(test_snp_real_sample_claims),
+            cmocka_unit_test(test_default_kinds_skip_no_section),
             cmocka_unit_test(test_tdx_register_rules_pass_and_fail),
             cmocka_unit_test(test_tdx_debug_rule),
             cmocka_unit_test(test_allow_debug_true_lowers_the_debug_error_to_a_warning),
@@ -2566,11 +2981,14 @@ int main(void)
             cmocka_unit_test(test_tdx_real_quote_claims),
             cmocka_unit_test(test_claims_json_shape),
             cmocka_unit_test(test_load_refuses_bad_policies_naming_the_field),
+            cmocka_unit_test(test_top_level_fmc_loads_only_where_it_binds_a_report),
             cmocka_unit_test(test_provider_names_load_as_a_registry_has_them),
             cmocka_unit_test(test_load_from_file_and_accessors),
             cmocka_unit_test(test_collateral_grace_parsing),
             cmocka_unit_test(test_cocos_snp_snake_case),
             cmocka_unit_test(test_cocos_snp_camel_case),
+            cmocka_unit_test(test_cocos_snp_tcb_for_another_product_is_named_as_written),
+            cmocka_unit_test(test_cocos_snp_tcb_moot_for_the_product_is_named),
             cmocka_unit_test(test_cocos_tdx_camel_case),
             cmocka_unit_test(test_cocos_tdx_snake_case),
             cmocka_unit_test(test_cocos_tdx_settings_that_refuse_every_quote_are_refused),

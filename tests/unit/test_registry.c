@@ -764,6 +764,21 @@ static void test_registry_verify_names_each_failure(void **state)
     assert_int_equal(verify_reg(jws, p, 1, NULL), CVMA_R_REGISTRY_UNKNOWN_PROVIDER);
     assert_int_equal(verify_reg(jws, &wrong, 1, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
     assert_int_equal(verify_reg("garbage", p, 2, NULL), CVMA_R_REGISTRY_MALFORMED);
+    /* The payload's provider selects the key by its whole name: acme's key signing for
+     * "acme-eu" or "acm" (names acme's begins with, or that begin acme's) is no provider's
+     * registry, and acme's key never vouches for another provider's name. */
+    {
+        static const char *const names[] = {"acme-eu", "acm", "acmE"};
+        struct cvma_reg_provider both[2] = {{"acme", g_key256}, {"acme-eu", g_key256b}};
+        for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+            char *other = build_reg(g_key256, names[i], 1, 1000, 100, true, fleet, NULL, NULL);
+            assert_int_equal(verify_reg(other, &p[1], 1, NULL), CVMA_R_REGISTRY_UNKNOWN_PROVIDER);
+            free(other);
+        }
+        char *eu = build_reg(g_key256, "acme-eu", 1, 1000, 100, true, fleet, NULL, NULL);
+        assert_int_equal(verify_reg(eu, both, 2, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
+        free(eu);
+    }
 
     /* Tampered payload: re-encode the payload with another version, keep the signature. */
     {
@@ -822,6 +837,67 @@ static void test_registry_verify_names_each_failure(void **state)
                 fail_msg("payload %zu not refused as REGISTRY_MALFORMED", i);
             }
             free(t);
+        }
+        /* The same platform listed twice (other labels), under the root of exactly those
+         * entries: refused for the duplicate itself, whichever of the two a lookup would
+         * find. */
+        {
+            static const char *const dup[] = {
+                    "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A
+                    "\",\"labels\":{\"region\":\"eu\"}}",
+                    "{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A
+                    "\",\"labels\":{\"region\":\"us\"}}",
+            };
+            struct cvma_reg_entries e;
+            struct cvma_merkle t;
+            uint8_t root[32];
+            char hex[65], pl[1024], err[200], *tok = NULL;
+            cvma_reg_entries_init(&e);
+            for (size_t i = 0; i < 2; i++) {
+                json_t *j = json_loads(dup[i], 0, NULL);
+                assert_int_equal(cvma_reg_entry_from_json(j, &e, err, sizeof err), CVMA_OK);
+                json_decref(j);
+            }
+            assert_int_equal(cvma_merkle_build(&t, &e), CVMA_OK);
+            cvma_merkle_root(&t, root);
+            cvma_hex_encode(root, 32, hex, sizeof hex);
+            snprintf(pl, sizeof pl,
+                     "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                     "\"iat\":1,\"nbf\":1,\"next_update\":2,\"leaf_count\":2,\"merkle_root\":"
+                     "\"%s\",\"entries\":[%s,%s]}",
+                     hex, dup[0], dup[1]);
+            assert_int_equal(cvma_jws_sign(g_key256, CVMA_REG_JWS_TYP, NULL, (const uint8_t *)pl,
+                                           strlen(pl), &tok),
+                             CVMA_JWS_OK);
+            assert_int_equal(verify_reg(tok, p, 2, NULL), CVMA_R_REGISTRY_MALFORMED);
+            free(tok);
+            cvma_merkle_cleanup(&t);
+            cvma_reg_entries_cleanup(&e);
+        }
+        /* A valid registry payload, signed by the provider's key, under another typ: a token
+         * of another kind the key signed is never read as a registry. */
+        {
+            char *good = build_reg(g_key256, "acme", 1, 1000, 100, true, fleet, NULL, NULL);
+            struct cvma_jws j;
+            assert_int_equal(cvma_jws_decode(good, strlen(good), &j, NULL, 0), CVMA_JWS_OK);
+            static const char *const typs[] = {"JWT", "cvmattest-registry+jwsx"};
+            for (size_t i = 0; i < CVMA_ARRAY_LEN(typs); i++) {
+                char *tok = NULL;
+                assert_int_equal(
+                        cvma_jws_sign(g_key256, typs[i], NULL, j.payload.p, j.payload.len, &tok),
+                        CVMA_JWS_OK);
+                assert_int_equal(verify_reg(tok, p, 2, NULL), CVMA_R_REGISTRY_MALFORMED);
+                free(tok);
+            }
+            /* the same payload under the registry typ verifies: only the typ differs */
+            char *tok = NULL;
+            assert_int_equal(cvma_jws_sign(g_key256, CVMA_REG_JWS_TYP, NULL, j.payload.p,
+                                           j.payload.len, &tok),
+                             CVMA_JWS_OK);
+            assert_int_equal(verify_reg(tok, p, 2, NULL), CVMA_R_COUNT_);
+            free(tok);
+            cvma_jws_cleanup(&j);
+            free(good);
         }
         /* Everything right but the typ: a token of another kind (an EAR result). */
         char *t = NULL;
@@ -1510,7 +1586,9 @@ static void test_bind_rollback_store_unavailable_is_undecided(void **state)
 struct fake_store {
     bool down;
     uint64_t down_from; /* not 0: down for this version and above only */
-    uint64_t version;   /* 0: none recorded */
+    bool down_for_root; /* down for the registry of this root only */
+    uint8_t down_root[32];
+    uint64_t version; /* 0: none recorded */
     uint8_t root[32];
 };
 
@@ -1520,7 +1598,8 @@ static enum cvma_store_answer store_fake(void *arg, const char *provider, uint64
 {
     struct fake_store *fs = arg;
     (void)provider;
-    if (fs->down || (fs->down_from != 0 && version >= fs->down_from)) {
+    if (fs->down || (fs->down_from != 0 && version >= fs->down_from) ||
+        (fs->down_for_root && memcmp(merkle_root, fs->down_root, 32) == 0)) {
         snprintf(err, err_len, "down for the test");
         return CVMA_STORE_UNAVAILABLE;
     }
@@ -1647,6 +1726,49 @@ static void test_bind_unchecked_newer_registry_still_supersedes_an_older_one(voi
     }
     free(v1);
     free(v2);
+}
+
+/* A registry not used because its rollback state could not be checked, of the same version
+ * as a valid one but another root, is the provider's own signature on two registries under one
+ * number: refused (REGISTRY_ROLLBACK), as two checked ones are, in either order; never a
+ * warning and an undecided result. */
+static void test_bind_unchecked_registry_under_the_same_version_is_refused(void **state)
+{
+    struct bfx f;
+    struct fake_store fs;
+    struct cvma_state_store st = {.arg = &fs, .registry_seen = store_fake};
+    struct cvma_merkle tb;
+    static const char other[] = "amd chip_id " CHIP_A " region=eu-9\n";
+    (void)state;
+    char *v1a = valid_reg("acme", g_key256, 1, true, NULL, NULL); /* lists CHIP_A, eu-1 */
+    char *v1b = build_reg(g_key256, "acme", 1, (int64_t)g_now - 100, 86400, true, other, NULL, &tb);
+
+    for (int order = 0; order < 2; order++) {
+        memset(&fs, 0, sizeof fs);
+        fs.down_for_root = true;
+        cvma_merkle_root(&tb, fs.down_root);
+        bfx_init(&f, plat("amd", "chip_id", CHIP_A));
+        f.o.store = &st;
+        add_provider(&f, "acme", g_key256);
+        add_reg(&f, order == 0 ? v1a : v1b, order == 0 ? "v1a.jws" : "v1b.jws");
+        add_reg(&f, order == 0 ? v1b : v1a, order == 0 ? "v1b.jws" : "v1a.jws");
+        assert_int_equal(do_bind(&f), CVMA_REJECTED);
+        assert_first_error(&f, CVMA_R_REGISTRY_ROLLBACK);
+        /* Given first, v1a is recorded here, and v1b meets that floor before the store. */
+        TU_ASSERT_DETAIL(&f.res.verdict, CVMA_R_REGISTRY_ROLLBACK,
+                         order == 0 ? "v1b.jws: provider acme: registry version 1 has another "
+                                      "merkle_root than version 1"
+                                    : "v1a.jws: provider acme registry version 1 is another "
+                                      "registry under version 1 given in v1b.jws, which could "
+                                      "not be checked");
+        if (order == 1) {
+            assert_string_equal(f.res.platform.provider, ""); /* v1a not used */
+        }
+        bfx_cleanup(&f);
+    }
+    cvma_merkle_cleanup(&tb);
+    free(v1a);
+    free(v1b);
 }
 
 static void test_bind_rollback_state_never_follows_a_symlink(void **state)
@@ -1934,12 +2056,19 @@ static void test_bind_platforms_that_cannot_be_bound(void **state)
     static const char zeros[] = "000000000000000000000000000000000000000000000000000000000000000"
                                 "00000000000000000000000000000000000000000000000000000000000000"
                                 "000";
-    json_t *cases[] = {plat("amd", "chip_id", NULL),     plat("amd", "chip_id", zeros),
-                       plat("intel", "ppid", NULL),      plat("intel", "ppid", "0011"),
-                       plat("arm", "instance_id", "00"), json_object()};
+    /* An all-zero PPID is no platform's: what the evidence leaves when it carries only an
+     * encrypted PPID. It must not reach a lookup registry as if it named one. */
+    json_t *cases[] = {plat("amd", "chip_id", NULL),
+                       plat("amd", "chip_id", zeros),
+                       plat("intel", "ppid", NULL),
+                       plat("intel", "ppid", "0011"),
+                       plat("arm", "instance_id", "00"),
+                       json_object(),
+                       plat("intel", "ppid", "00000000000000000000000000000000")};
     enum cvma_reason want[] = {CVMA_R_REGISTRY_CHIP_ID_MASKED, CVMA_R_REGISTRY_CHIP_ID_MASKED,
                                CVMA_R_REGISTRY_NO_PLATFORM_ID, CVMA_R_REGISTRY_NO_PLATFORM_ID,
-                               CVMA_R_REGISTRY_NO_PLATFORM_ID, CVMA_R_REGISTRY_NO_PLATFORM_ID};
+                               CVMA_R_REGISTRY_NO_PLATFORM_ID, CVMA_R_REGISTRY_NO_PLATFORM_ID,
+                               CVMA_R_REGISTRY_NO_PLATFORM_ID};
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         bfx_init(&f, cases[i]);
         add_provider(&f, "acme", g_key256);
@@ -2014,6 +2143,14 @@ static void test_set_loading_errors_are_usage_errors(void **state)
     assert_int_equal(
             cvma_registry_set_add_lookup(rs, "g=http://127.0.0.1.evil.com", err, sizeof err),
             CVMA_E_USAGE);
+    /* no host, or a port empty or out of range: nothing could be fetched from it */
+    static const char *const no_host[] = {"g=https://:443/v1/",
+                                          "g=http://127.0.0.1:", "g=http://127.0.0.1:0",
+                                          "g=https://h.example:99999", "g=https://[]/"};
+    for (size_t i = 0; i < sizeof no_host / sizeof no_host[0]; i++) {
+        assert_int_equal(cvma_registry_set_add_lookup(rs, no_host[i], err, sizeof err),
+                         CVMA_E_USAGE);
+    }
     assert_true(cvma_registry_set_empty(rs));
     assert_int_equal(
             cvma_registry_set_add_lookup(rs, "g=https://hosts.example/v1/", err, sizeof err),
@@ -2570,6 +2707,7 @@ int main(void)
             cmocka_unit_test(test_bind_rollback_store_unavailable_is_undecided),
             cmocka_unit_test(test_bind_rollback_store_refusal_is_not_recorded_locally),
             cmocka_unit_test(test_bind_unchecked_newer_registry_still_supersedes_an_older_one),
+            cmocka_unit_test(test_bind_unchecked_registry_under_the_same_version_is_refused),
             cmocka_unit_test(test_bind_rollback_state_never_follows_a_symlink),
             cmocka_unit_test(test_bind_rollback_empty_state_is_not_a_first_use),
             cmocka_unit_test(test_bind_rollback_waits_for_an_older_writer),

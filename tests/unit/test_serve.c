@@ -340,13 +340,17 @@ struct tredis {
     char url[64]; /* database 2, so that the pool's SELECT is exercised */
 };
 
-/* A connection of the test's own, or NULL when nothing answers PING. */
+/* A connection of the test's own, or NULL when nothing answers PING within 2 s (a process
+ * that took the port and never answers included: the connect's time-out alone would leave the
+ * PING waiting forever). Later commands have no time-out. */
 static redisContext *raw_conn(int port)
 {
-    struct timeval tv = {0, 200000};
+    struct timeval tv = {0, 200000}, ping = {2, 0}, none = {0, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    redisReply *r = c != NULL && c->err == 0 ? redisCommand(c, "PING") : NULL;
-    bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+    redisReply *r = c != NULL && c->err == 0 && redisSetTimeout(c, ping) == REDIS_OK
+                            ? redisCommand(c, "PING")
+                            : NULL;
+    bool ok = r != NULL && r->type == REDIS_REPLY_STATUS && redisSetTimeout(c, none) == REDIS_OK;
     if (r != NULL) {
         freeReplyObject(r);
     }
@@ -357,16 +361,21 @@ static redisContext *raw_conn(int port)
     return c;
 }
 
-static void redis_start(struct tredis *t)
+/* redis-server on t->port, awaited until it answers: true. False when it exited because the
+ * port was taken ("Address already in use" in its log, t->dir/redis.log): the port was free
+ * when picked, but another process can take it before redis-server binds it. Any other exit,
+ * or no answer in 10 s, fails the test. */
+static bool redis_try(struct tredis *t)
 {
     char port[16];
+    char *log = tu_path(t->dir, "redis.log");
     snprintf(port, sizeof port, "%d", t->port);
     t->pid = fork();
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
         /* gone with the test, even when it dies; its log not on the test's output */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || freopen("/dev/null", "w", stdout) == NULL ||
-            freopen("/dev/null", "w", stderr) == NULL) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || freopen(log, "w", stdout) == NULL ||
+            dup2(fileno(stdout), STDERR_FILENO) < 0) {
             _exit(126);
         }
         execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "",
@@ -377,17 +386,41 @@ static void redis_start(struct tredis *t)
         redisContext *c = raw_conn(t->port);
         if (c != NULL) {
             redisFree(c);
-            return;
+            free(log);
+            return true;
         }
         int st = 0;
         if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+            struct cvma_buf b = {0};
             t->pid = 0;
-            fail_msg("redis-server did not start (exit %d; make deps installs it)",
-                     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            tu_read(log, &b);
+            char *text = tu_strndup(b.p, b.len);
+            bool taken = strstr(text, "Address already in use") != NULL;
+            if (!taken) {
+                fail_msg("redis-server did not start (exit %d; make deps installs it): %s",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : -1, text);
+            }
+            free(text);
+            cvma_buf_free(&b);
+            free(log);
+            return false;
         }
         usleep(100000);
     }
     fail_msg("redis-server did not answer on port %d", t->port);
+    return false;
+}
+
+/* redis-server started again on its port, which the code under test is given: no other can
+ * be tried. Another process could take it in the moment it was free: the test then stops,
+ * saying so. */
+static void redis_start(struct tredis *t)
+{
+    if (!redis_try(t)) {
+        fail_msg("redis-server could not start again on port %d: another process took it in the "
+                 "moment it was free (no fault of the code under test)",
+                 t->port);
+    }
 }
 
 static void redis_stop(struct tredis *t)
@@ -411,10 +444,20 @@ static int redis_setup(void **state)
     struct tredis *t = calloc(1, sizeof *t);
     assert_non_null(t);
     t->dir = tu_tmpdir();
-    t->port = tu_free_port();
-    snprintf(t->url, sizeof t->url, "redis://127.0.0.1:%d/2", t->port);
     *state = t;
-    redis_start(t);
+    /* a port free when picked, taken before redis-server bound it: another (3 in all) */
+    for (int try = 0;; try++) {
+        t->port = tu_free_port();
+        snprintf(t->url, sizeof t->url, "redis://127.0.0.1:%d/2", t->port);
+        if (redis_try(t)) {
+            break;
+        }
+        if (try == 2) {
+            fail_msg("redis-server did not start: 3 ports taken before it bound them");
+        }
+        print_message("note: port %d was taken before redis-server bound it: another is tried\n",
+                      t->port);
+    }
     return 0;
 }
 
@@ -804,6 +847,78 @@ static void test_spent_redis_eviction_rechecked(void **state)
     redisFree(c);
 }
 
+/* True once PING on c is answered with Redis's BUSY (a script running), within 5 s. */
+static bool busy_within(redisContext *c)
+{
+    for (int i = 0; i < 50; i++) {
+        redisReply *r = redisCommand(c, "PING");
+        assert_non_null(r);
+        bool busy = r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSY", 4) == 0;
+        freeReplyObject(r);
+        if (busy) {
+            return true;
+        }
+        usleep(100000);
+    }
+    return false;
+}
+
+/*
+ * A re-read of the eviction settings answered BUSY (another client's script running) is as one
+ * not answered: the settings are read again when next due, and a Redis set to evict once the
+ * script is killed is noticed. A BUSY once used to end the re-reads for good (the state was
+ * taken for "CONFIG refused"), and nonces went on being spent in a Redis that may evict them.
+ */
+static void test_spent_redis_eviction_rechecked_after_busy(void **state)
+{
+    struct tredis *t = *state;
+    char err[128], why[160];
+    struct cvma_spent *sp = cvma_spent_new(t->url, NULL, err, sizeof err);
+    assert_non_null(sp);
+    time_t now = time(NULL);
+    assert_int_equal(cvma_spent_eviction(sp, why, sizeof why), CVMA_SPENT_KEEPS);
+    cvma_spent_set_eviction_recheck(sp, 0);
+    assert_int_equal(cvma_spent_mark(sp, "b1", now, now + 60), CVMA_SPEND_FIRST);
+    redisContext *c = raw_conn(t->port), *lua = raw_conn(t->port);
+    assert_non_null(c);
+    assert_non_null(lua);
+    config_set(c, "lua-time-limit", "10"); /* BUSY after 10 ms, not Redis's 5 s */
+    /* a script of 20 s at most (it holds Redis's SIGTERM too), killed below */
+    assert_int_equal(redisAppendCommand(lua, "EVAL %s 0",
+                                        "local t = tonumber(redis.call('TIME')[1]) "
+                                        "while tonumber(redis.call('TIME')[1]) - t < 20 do end"),
+                     REDIS_OK);
+    int done = 0;
+    while (!done) {
+        assert_int_equal(redisBufferWrite(lua, &done), REDIS_OK);
+    }
+    assert_true(busy_within(c));
+    /* the due re-read meets BUSY, and so does the spend: refused, as while Redis is down */
+    assert_int_equal(cvma_spent_mark(sp, "b2", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_false(cvma_spent_healthy(sp));
+    redisReply *r = redisCommand(c, "SCRIPT KILL");
+    assert_non_null(r);
+    freeReplyObject(r);
+    void *killed = NULL;
+    assert_int_equal(redisGetReply(lua, &killed), REDIS_OK);
+    freeReplyObject(killed);
+    assert_int_equal(cvma_spent_mark(sp, "b3", now, now + 60), CVMA_SPEND_FIRST);
+    config_set(c, "maxmemory", "100mb");
+    config_set(c, "maxmemory-policy", "allkeys-lru");
+    assert_int_equal(cvma_spent_mark(sp, "b4", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_false(cvma_spent_healthy(sp));
+    /* A read that saw Redis keep its keys, ending after the one that saw eviction (two spends
+     * overlapping; one read can outlast the re-read period): the refusal stays. */
+    config_set(c, "maxmemory-policy", "noeviction");
+    config_set(c, "maxmemory", "0");
+    assert_int_equal(cvma_spent_eviction(sp, why, sizeof why), CVMA_SPENT_KEEPS);
+    assert_int_equal(cvma_spent_mark(sp, "b5", now, now + 60), CVMA_SPEND_UNAVAILABLE);
+    assert_false(cvma_spent_healthy(sp));
+    cvma_spent_free(sp);
+    redisFree(lua);
+    redisFree(c);
+}
+
 /* Service tokens: exp = iat + ttl, eat_nonce as given; result check's decision honours exp. */
 static void test_token_exp(void **state)
 {
@@ -978,6 +1093,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_spent_redis_margin, redis_setup, redis_teardown),
             cmocka_unit_test_setup_teardown(test_spent_redis_eviction_rechecked, redis_setup,
                                             redis_teardown),
+            cmocka_unit_test_setup_teardown(test_spent_redis_eviction_rechecked_after_busy,
+                                            redis_setup, redis_teardown),
             cmocka_unit_test(test_redis_reply_refuses_an_array_of_many_elements),
             cmocka_unit_test(test_redis_reply_ends_when_the_peer_never_stops),
     };

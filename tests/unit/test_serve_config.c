@@ -150,6 +150,39 @@ static void test_serve_config_provider_without_key_names_the_member(void **state
     free(s);
 }
 
+/* kds_url / pcs_url: http:// or https:// only (as --kds-url / --pcs-url, and the library's
+ * kds_base_url / pcs_base_url: one check), "" included; refused naming the member. */
+static void test_serve_config_base_urls_are_http_or_https(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+            "{\"kds_url\": \"ftp://x\"}",
+            "{\"pcs_url\": \"file:///tmp\"}",
+            "{\"kds_url\": \"kdsintf.amd.com\"}",
+            "{\"pcs_url\": \"\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cvma_serve_config *s = calloc(1, sizeof *s);
+        char err[600] = "";
+        assert_non_null(s);
+        assert_int_equal(read_text(s, bad[i], err, sizeof err), CVMA_E_USAGE);
+        assert_non_null(strstr(err, i % 2 == 0 ? "kds_url must be an http:// or https:// URL"
+                                               : "pcs_url must be an http:// or https:// URL"));
+        cvma_serve_config_cleanup(s);
+        free(s);
+    }
+    struct cvma_serve_config *s = calloc(1, sizeof *s);
+    char err[600] = "";
+    assert_non_null(s);
+    assert_int_equal(read_text(s, "{\"kds_url\": \"HTTPS://k\", \"pcs_url\": \"http://p\"}", err,
+                               sizeof err),
+                     CVMA_OK);
+    assert_string_equal(s->vc.kds_base_url, "HTTPS://k");
+    assert_string_equal(s->vc.pcs_base_url, "http://p");
+    cvma_serve_config_cleanup(s);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +191,7 @@ int main(void)
             cmocka_unit_test(test_serve_config_provider_without_key_names_the_member),
             cmocka_unit_test(test_serve_config_per_ip_connections),
             cmocka_unit_test(test_serve_config_fetch_budget),
+            cmocka_unit_test(test_serve_config_base_urls_are_http_or_https),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,92 @@ static void test_unpinned_root_is_refused(void **state)
     done(&r);
 }
 
+/* Writes cert to path as DER. */
+static void write_der(const char *path, X509 *cert)
+{
+    unsigned char *p = NULL;
+    int n = i2d_X509(cert, &p);
+    assert_true(n > 0);
+    tu_write(path, p, (size_t)n);
+    OPENSSL_free(p);
+}
+
+/*
+ * The pin is on the ARK's public key only: the rest of the ARK certificate (its validity,
+ * basicConstraints, keyUsage) is vouched for by its self-signature alone, which is checked
+ * (X509_V_FLAG_CHECK_SS_SIGNATURE). An ARK with the pinned key and a broken self-signature is
+ * refused.
+ */
+static void test_ark_with_a_broken_self_signature_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf ab;
+    cvma_sim_snp_opts_default(&o);
+    sim_write(&o, &r);
+    char *ap = tu_path(r.dir, "ark.pem");
+    tu_read(ap, &ab);
+    X509 *ark = cvma_x509_load(ab.p, ab.len);
+    assert_non_null(ark);
+    unsigned char *der = NULL;
+    int n = i2d_X509(ark, &der);
+    assert_true(n > 0);
+    der[n - 1] ^= 0x01; /* the last byte of the signature */
+    tu_write(ap, der, (size_t)n);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    expect_detail(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID, "ARK");
+    done(&r);
+    OPENSSL_free(der);
+    X509_free(ark);
+    cvma_buf_free(&ab);
+    free(ap);
+}
+
+/*
+ * The chain is ARK -> ASK -> VCEK, three certificates: a VCEK the ARK signs itself (named as
+ * issued by the ARK) verifies as a path of two, which AMD never issues, and is refused.
+ */
+static void test_vcek_issued_by_the_ark_itself_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf kb, ab, vb;
+    cvma_sim_snp_opts_default(&o);
+    o.keep_keys = true;
+    sim_write(&o, &r);
+    char *kp = tu_path(r.dir, "ark-key.pem"), *ap = tu_path(r.dir, "ark.pem"),
+         *vp = tu_path(r.dir, "vcek.der");
+    tu_read(kp, &kb);
+    tu_read(ap, &ab);
+    tu_read(vp, &vb);
+    BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    X509 *ark = cvma_x509_load(ab.p, ab.len), *vcek = cvma_x509_load(vb.p, vb.len);
+    assert_true(key != NULL && ark != NULL && vcek != NULL);
+    assert_int_equal(X509_set_issuer_name(vcek, X509_get_subject_name(ark)), 1);
+    assert_true(X509_sign(vcek, key, EVP_sha384()) > 0);
+    write_der(vp, vcek);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+    expect_detail(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID, "verified path has 2 certificates");
+    done(&r);
+    X509_free(vcek);
+    X509_free(ark);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    cvma_buf_free(&kb);
+    cvma_buf_free(&ab);
+    cvma_buf_free(&vb);
+    free(kp);
+    free(ap);
+    free(vp);
+}
+
 static void test_revoked_ask_is_refused(void **state)
 {
     (void)state;
@@ -615,6 +701,54 @@ static void test_vcek_tcb_differs_from_reported_tcb(void **state)
     assert_non_null(
             strstr(r.res.verdict.reasons[0].detail, "VCEK blSPL=3 but REPORTED_TCB.bootloader=4"));
     done(&r);
+}
+
+/*
+ * Every SPL extension of the leaf is compared with its byte of REPORTED_TCB, not only blSPL:
+ * the report's REPORTED_TCB is lowered in one component at a time (the leaf keeps the SPLs of
+ * the untampered TCB; lowered, so that no REPORTED_TCB > CURRENT_TCB check catches it first),
+ * in each product's layout, and the reserved bytes (spl_4..7 on
+ * Milan/Genoa, spl_5..7 on Turin) are compared too.
+ */
+static void test_each_spl_is_bound_to_reported_tcb(void **state)
+{
+    (void)state;
+    static const struct {
+        enum cvma_snp_product product;
+        int byte;        /* of REPORTED_TCB */
+        uint8_t xor_val; /* applied to that byte */
+        const char *detail;
+    } cases[] = {
+            /* Milan: BL, TEE, -, -, -, -, SNP, UCODE (bl 3, tee 2, snp 8, ucode 115) */
+            {CVMA_SNP_PRODUCT_MILAN, 1, 0x02, "VCEK teeSPL=2 but REPORTED_TCB.tee=0"},
+            {CVMA_SNP_PRODUCT_MILAN, 6, 0x0c, "VCEK snpSPL=8 but REPORTED_TCB.snp=4"},
+            {CVMA_SNP_PRODUCT_MILAN, 7, 0x03, "VCEK ucodeSPL=115 but REPORTED_TCB.microcode=112"},
+            {CVMA_SNP_PRODUCT_MILAN, 2, 0x01, "VCEK spl_4=0 but REPORTED_TCB.byte2=1"},
+            {CVMA_SNP_PRODUCT_MILAN, 5, 0x01, "VCEK spl_7=0 but REPORTED_TCB.byte5=1"},
+            /* Turin: FMC, BL, TEE, SNP, -, -, -, UCODE (fmc 1) */
+            {CVMA_SNP_PRODUCT_TURIN, 0, 0x01, "VCEK fmcSPL=1 but REPORTED_TCB.fmc=0"},
+            {CVMA_SNP_PRODUCT_TURIN, 2, 0x02, "VCEK teeSPL=2 but REPORTED_TCB.tee=0"},
+            {CVMA_SNP_PRODUCT_TURIN, 3, 0x0c, "VCEK snpSPL=8 but REPORTED_TCB.snp=4"},
+            {CVMA_SNP_PRODUCT_TURIN, 7, 0x03, "VCEK ucodeSPL=115 but REPORTED_TCB.microcode=112"},
+            {CVMA_SNP_PRODUCT_TURIN, 4, 0x01, "VCEK spl_5=0 but REPORTED_TCB.byte4=1"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        cvma_sim_snp_opts_default(&o);
+        o.product = cases[i].product;
+        o.tcb_tee = 2;
+        o.tamper.reported_tcb_xor = (uint64_t)cases[i].xor_val << (8 * cases[i].byte);
+        sim_verify(&o, true, 0, &r);
+        if (r.res.status != CVMA_CONTRAINDICATED ||
+            tu_severity_of(&r.res.verdict, CVMA_R_SNP_TCB_MISMATCH) != CVMA_SEV_ERROR) {
+            fail_msg("case %zu: wanted SNP_TCB_MISMATCH, got status %s, first error %s", i,
+                     cvma_result_status_name(r.res.status),
+                     cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+        }
+        expect_detail(&r.res.verdict, CVMA_R_SNP_TCB_MISMATCH, cases[i].detail);
+        done(&r);
+    }
 }
 
 static void test_vcek_of_another_chip(void **state)
@@ -1461,6 +1595,9 @@ int main(void)
             cmocka_unit_test(test_debug_guest_allowed_by_policy_is_a_warning),
             cmocka_unit_test(test_host_requested_report_and_bad_vmpl_are_refused),
             cmocka_unit_test(test_vlek_csp_id_too_long_gives_no_platform_id),
+            cmocka_unit_test(test_each_spl_is_bound_to_reported_tcb),
+            cmocka_unit_test(test_ark_with_a_broken_self_signature_is_refused),
+            cmocka_unit_test(test_vcek_issued_by_the_ark_itself_is_refused),
             cmocka_unit_test(test_tcb_relations),
             cmocka_unit_test(test_committed_tcb_above_current_is_refused),
             cmocka_unit_test(test_product_option_decides_a_v2_report),

@@ -736,8 +736,9 @@ static void test_chain_must_end_in_the_pinned_root(void **state)
 /* Synthetic chains: what no real sample shows (revocation, bad CRLs, keys)                 */
 /* ---------------------------------------------------------------------------------------- */
 
-static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
-                       long serial)
+/* A certificate with the given basicConstraints and keyUsage values. */
+static X509 *make_cert_ext(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+                           const char *basic_constraints, const char *key_usage, long serial)
 {
     X509 *x = X509_new();
     X509_NAME *n = X509_NAME_new();
@@ -752,14 +753,22 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *is
     X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400);
     assert_int_equal(X509_set_pubkey(x, key), 1);
     X509 *iss = issuer ? issuer : x;
-    tu_add_ext(x, iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-    tu_add_ext(x, iss, NID_key_usage,
-               ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
+    tu_add_ext(x, iss, NID_basic_constraints, basic_constraints);
+    tu_add_ext(x, iss, NID_key_usage, key_usage);
     tu_add_ext(x, iss, NID_subject_key_identifier, "hash");
     tu_add_ext(x, iss, NID_authority_key_identifier, "keyid:always");
     assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
     X509_NAME_free(n);
     return x;
+}
+
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
+                       long serial)
+{
+    return make_cert_ext(cn, key, issuer, issuer_key, ca ? "critical,CA:TRUE" : "critical,CA:FALSE",
+                         ca ? "critical,keyCertSign,cRLSign"
+                            : "critical,digitalSignature,nonRepudiation",
+                         serial);
 }
 
 static X509_CRL *make_crl(X509 *issuer, EVP_PKEY *key, X509 *revoked)
@@ -998,6 +1007,143 @@ static void test_synthetic_chain_verifies_and_revocation_is_enforced(void **stat
     X509_CRL_free(forged);
     EVP_PKEY_free(other);
     cvma_tdx_signed_json_cleanup(&doc);
+    pki_free(&k);
+}
+
+/*
+ * The signing certificate of a TCB Info or QE Identity is a signing one: not a CA (a CA the root
+ * issued signs certificates, not collateral), and allowed digitalSignature when it has a
+ * keyUsage. Nothing else refuses either: OpenSSL's strict mode takes a CA certificate, or one
+ * without digitalSignature, as a chain's leaf. And the Root CA CRL that lists the root itself
+ * ends its chains: no other check reads it for the root.
+ */
+static void test_signing_certificate_shape_and_revoked_root(void **state)
+{
+    (void)state;
+    struct syn_pki k;
+    struct cvma_verdict v;
+    time_t now = time(NULL);
+    static const struct {
+        const char *bc, *ku, *needle;
+    } shapes[] = {
+            {"critical,CA:TRUE", "critical,keyCertSign,cRLSign,digitalSignature",
+             "is a CA certificate, not a signing one"},
+            {"critical,CA:FALSE", "critical,nonRepudiation", "does not allow digitalSignature"},
+    };
+
+    pki_make(&k, "P-256");
+    X509_CRL *empty = make_crl(k.root, k.root_key, NULL);
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(shapes); i++) {
+        X509 *signer = make_cert_ext("Test SGX TCB Signing", k.signer_key, k.root, k.root_key,
+                                     shapes[i].bc, shapes[i].ku, 5);
+        STACK_OF(X509) *chain = sk_X509_new_null();
+        struct cvma_tdx_signed_json doc;
+        assert_non_null(chain);
+        sk_X509_push(chain, signer);
+        sk_X509_push(chain, k.root);
+        X509_up_ref(k.root);
+        syn_doc(k.signer_key, "tcbInfo", "{\"id\":\"TDX\",\"x\":[1,2,3]}", &doc);
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_tdx_signed_json_verify(&doc, chain, k.root, empty, now, "doc", &v),
+                         CVMA_REJECTED);
+        if (!tu_detail_has(&v, CVMA_R_CERT_CHAIN_INVALID, shapes[i].needle)) {
+            tu_dump(&v);
+            fail_msg("signing certificate %s / %s: not refused for \"%s\"", shapes[i].bc,
+                     shapes[i].ku, shapes[i].needle);
+        }
+        cvma_verdict_cleanup(&v);
+        cvma_tdx_signed_json_cleanup(&doc);
+        sk_X509_pop_free(chain, X509_free);
+    }
+
+    /* The root listed in its own CRL (its serial; the signing certificate's is not listed). */
+    struct cvma_tdx_signed_json doc;
+    syn_doc(k.signer_key, "tcbInfo", "{\"id\":\"TDX\",\"x\":[1,2,3]}", &doc);
+    X509_CRL *root_revoked = make_crl(k.root, k.root_key, k.root);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify(&doc, k.chain, k.root, empty, now, "doc", &v),
+                     CVMA_OK);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(
+            cvma_tdx_signed_json_verify(&doc, k.chain, k.root, root_revoked, now, "doc", &v),
+            CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_REVOKED);
+    assert_true(tu_detail_has(&v, CVMA_R_CERT_REVOKED, "the root (serial"));
+    cvma_verdict_cleanup(&v);
+    cvma_tdx_signed_json_cleanup(&doc);
+    X509_CRL_free(root_revoked);
+    X509_CRL_free(empty);
+    pki_free(&k);
+}
+
+/* What a window hides still decides once the windows are set aside (the _any_time check, run
+ * after the verifier's own collateral missed the time): a signature by another key, and a
+ * revocation the Root CA CRL dates by the verification time, whatever the CRL's window; a
+ * revocation dated after that time proves nothing then. */
+static void test_any_time_checks_what_the_windows_hide(void **state)
+{
+    (void)state;
+    struct syn_pki k;
+    struct cvma_tdx_signed_json doc, forged_doc;
+    struct cvma_verdict v;
+    time_t now = time(NULL);
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+
+    assert_non_null(other);
+    pki_make(&k, "P-256");
+    syn_doc(k.signer_key, "tcbInfo", "{\"id\":\"TDX\"}", &doc);
+    syn_doc(other, "tcbInfo", "{\"id\":\"TDX\"}", &forged_doc);
+    /* make_crl: thisUpdate (and the revocation) a day ago, nextUpdate in 30 days. */
+    X509_CRL *empty = make_crl(k.root, k.root_key, NULL);
+    X509_CRL *revoking = make_crl(k.root, k.root_key, k.signer);
+
+    /* A month ago the certificates were not yet valid: that hid the forged signature. */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify(&forged_doc, k.chain, k.root, empty,
+                                                 now - 30L * 86400, "doc", &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_NOT_YET_VALID);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify_any_time(&forged_doc, k.chain, k.root, empty,
+                                                          now - 30L * 86400, "doc", &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_COLLATERAL_SIGNATURE_INVALID);
+    cvma_verdict_cleanup(&v);
+
+    /* In 60 days the CRL is past its nextUpdate: that hid the revocation it dates before. */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify(&doc, k.chain, k.root, revoking, now + 60L * 86400,
+                                                 "doc", &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_EXPIRED);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify_any_time(&doc, k.chain, k.root, revoking,
+                                                          now + 60L * 86400, "doc", &v),
+                     CVMA_REJECTED);
+    assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_REVOKED);
+    cvma_verdict_cleanup(&v);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify_any_time(&doc, k.chain, k.root, empty,
+                                                          now + 60L * 86400, "doc", &v),
+                     CVMA_OK);
+    cvma_verdict_cleanup(&v);
+
+    /* Two days ago, before the revocation date: not revoked then. */
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify_any_time(&doc, k.chain, k.root, revoking,
+                                                          now - 2L * 86400, "doc", &v),
+                     CVMA_OK);
+    assert_false(cvma_verdict_has_error(&v));
+    cvma_verdict_cleanup(&v);
+
+    X509_CRL_free(empty);
+    X509_CRL_free(revoking);
+    EVP_PKEY_free(other);
+    cvma_tdx_signed_json_cleanup(&doc);
+    cvma_tdx_signed_json_cleanup(&forged_doc);
     pki_free(&k);
 }
 
@@ -1848,6 +1994,38 @@ static void test_tcb_qe_identity_must_match(void **state)
     e->q.qe_report.isv_prod_id = 1;
     expect_reason(e, CVMA_R_TDX_QE_IDENTITY_MISMATCH, "ISVPRODID 1");
     ev_free(e);
+}
+
+/*
+ * A level whose status QVL does not take for what it rates gives no level: a QE Identity level
+ * outside QVL's VALID_QE_STATUSES, a TDX module level other than UpToDate, OutOfDate or Revoked.
+ * Taken, a SWHardeningNeeded module level would leave an UpToDate platform UpToDate (only an
+ * OutOfDate or Revoked module changes the converged status).
+ */
+static void test_tcb_level_statuses_qvl_does_not_take(void **state)
+{
+    (void)state;
+    static const char *const qe_bad[] = {"SWHardeningNeeded", "ConfigurationAndSWHardeningNeeded"};
+    static const char *const module_bad[] = {"SWHardeningNeeded", "ConfigurationNeeded",
+                                             "ConfigurationAndSWHardeningNeeded",
+                                             "OutOfDateConfigurationNeeded"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(qe_bad); i++) {
+        struct ev *e = ev_synthetic();
+        struct cvma_tdx_qe_identity *qi = &e->c.qe_identity;
+        assert_int_equal(qi->levels[0].isvsvn, 8); /* the QE's level (ISVSVN 8) */
+        snprintf(qi->levels[0].status, sizeof qi->levels[0].status, "%s", qe_bad[i]);
+        expect_reason(e, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND, "which QVL does not accept for a QE");
+        ev_free(e);
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(module_bad); i++) {
+        struct ev *e = ev_synthetic();
+        struct cvma_tdx_module_identity *m = &e->c.tcb_info.modules[0];
+        assert_int_equal(m->levels[0].isvsvn, 6); /* the module's level (TEE_TCB_SVN[0] 6) */
+        snprintf(m->levels[0].status, sizeof m->levels[0].status, "%s", module_bad[i]);
+        expect_reason(e, CVMA_R_TDX_TCB_LEVEL_NOT_FOUND,
+                      "a TDX module level may only be UpToDate, OutOfDate or Revoked");
+        ev_free(e);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -3006,6 +3184,8 @@ int main(void)
             cmocka_unit_test(test_chain_must_end_in_the_pinned_root),
             cmocka_unit_test(test_crl_check_refuses_what_openssl_cannot_read),
             cmocka_unit_test(test_synthetic_chain_verifies_and_revocation_is_enforced),
+            cmocka_unit_test(test_signing_certificate_shape_and_revoked_root),
+            cmocka_unit_test(test_any_time_checks_what_the_windows_hide),
             cmocka_unit_test(test_signing_key_must_be_p256),
             cmocka_unit_test(test_synthetic_tcb_info_parses_and_sorts_as_qvl),
             cmocka_unit_test(test_tcb_level_order_ties_break_on_pcesvn_then_tdx_components),
@@ -3022,6 +3202,7 @@ int main(void)
             cmocka_unit_test(test_tcb_fmspc_and_pceid_must_match),
             cmocka_unit_test(test_tcb_module_identity_must_match),
             cmocka_unit_test(test_tcb_qe_identity_must_match),
+            cmocka_unit_test(test_tcb_level_statuses_qvl_does_not_take),
             cmocka_unit_test(test_pcs_url_decode),
             cmocka_unit_test(test_pcs_refused_scheme_is_unavailable),
             cmocka_unit_test(test_pcs_ca_of_pck_reads_the_issuer),

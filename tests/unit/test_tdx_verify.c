@@ -24,6 +24,7 @@
 #include "tdx/tdx_internal.h"
 #include "testutil.h"
 #include "tu_vectors.h"
+#include "tu_x509.h"
 
 /* As verify_file below, with a policy appraised before the result is finished (p: NULL none). */
 static void verify_file_policy(const char *quote, const char *dir, const char *at, X509 *root,
@@ -1027,6 +1028,194 @@ static void test_sim_unordered_qe_identity_gives_the_same_answer(void **state)
     sim_done(&r);
 }
 
+/* The private key a keep_keys sim run wrote to dir/name. */
+static EVP_PKEY *sim_key(const char *dir, const char *name)
+{
+    struct cvma_buf kb;
+    char *p = tu_path(dir, name);
+    tu_read(p, &kb);
+    BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    assert_non_null(key);
+    BIO_free(bio);
+    cvma_buf_free(&kb);
+    free(p);
+    return key;
+}
+
+/* The v4 quote of a keep_keys sim run with TD_ATTRIBUTES (quote offset 0xA8) set to attrs,
+ * signed again by its attestation key: still a genuine quote. */
+static void sim_set_td_attributes(const char *dir, uint64_t attrs)
+{
+    struct cvma_buf q;
+    char *qp = tu_path(dir, "quote.bin");
+    EVP_PKEY *ak = sim_key(dir, "attestation-key.pem");
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t der[80];
+    size_t der_len = sizeof der;
+    const uint8_t *dp = der;
+    const BIGNUM *r, *s;
+
+    tu_read(qp, &q);
+    assert_true(q.len > 0x27C + 64 && q.p[0] == 4);
+    for (int i = 0; i < 8; i++) {
+        q.p[0xA8 + i] = (uint8_t)(attrs >> (8 * i));
+    }
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, ak), 1);
+    assert_int_equal(EVP_DigestSign(md, der, &der_len, q.p, 0x278), 1);
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &dp, (long)der_len);
+    assert_non_null(sig);
+    ECDSA_SIG_get0(sig, &r, &s);
+    assert_int_equal(BN_bn2binpad(r, q.p + 0x27C, 32), 32);
+    assert_int_equal(BN_bn2binpad(s, q.p + 0x27C + 32, 32), 32);
+    tu_write(qp, q.p, q.len);
+    ECDSA_SIG_free(sig);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(ak);
+    cvma_buf_free(&q);
+    free(qp);
+}
+
+/*
+ * TD_ATTRIBUTES bits 7:0 are the TD-under-debug group: DEBUG (bit 0), the profiling bits
+ * (HGS_PLUS_PROF 4, PERF_PROF 5, PMT_PROF 6) and reserved ones. Any of them set is not a
+ * production TD: TDX_DEBUG by default, whichever bit it is. A bit outside the group
+ * (MIGRATABLE) is not.
+ */
+static void test_sim_any_debug_group_bit_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    char want[8];
+    cvma_sim_tdx_opts_default(&o);
+    o.keep_keys = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    sim_set_td_attributes(r.dir, CVMA_TDX_TD_ATTR_SEPT_VE_DISABLE | CVMA_TDX_TD_ATTR_MIGRATABLE);
+    sim_reverify(&r, NULL);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    for (unsigned bit = 1; bit < 8; bit++) {
+        sim_set_td_attributes(r.dir, CVMA_TDX_TD_ATTR_SEPT_VE_DISABLE | (1ull << bit));
+        sim_reverify(&r, NULL);
+        snprintf(want, sizeof want, "(0x%02x)", 1u << bit);
+        if (r.res.status != CVMA_CONTRAINDICATED ||
+            cvma_verdict_first_error(&r.res.verdict) != CVMA_R_TDX_DEBUG ||
+            strstr(tu_reason_must(&r.res.verdict, CVMA_R_TDX_DEBUG)->detail, want) == NULL) {
+            fail_msg("TD_ATTRIBUTES bit %u: %s, first error %s", bit,
+                     cvma_result_status_name(r.res.status),
+                     cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+        }
+    }
+    sim_done(&r);
+}
+
+/* --report-data (opts.report_data) must equal the quote's REPORTDATA. */
+static void test_sim_report_data_must_match(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    struct cvma_buf qb;
+    cvma_sim_tdx_opts_default(&o);
+    memset(o.report_data, 0x42, sizeof o.report_data);
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    char *qp = tu_path(r.dir, "quote.bin");
+    tu_read(qp, &qb);
+    for (int k = 0; k < 2; k++) {
+        struct cvma_verify_opts vo;
+        struct cvma_result res;
+        X509 *roots[1] = {r.root};
+        memset(&vo, 0, sizeof vo);
+        vo.at = time(NULL);
+        vo.collateral_dir = r.dir;
+        vo.offline = true;
+        vo.cache_dir = r.dir;
+        vo.trust_roots = roots;
+        vo.n_trust_roots = 1;
+        vo.has_report_data = true;
+        memset(vo.report_data, 0x42, sizeof vo.report_data);
+        vo.report_data[63] ^= (uint8_t)k; /* k == 1: one bit off */
+        cvma_result_init(&res, "tdx", vo.at);
+        cvma_tdx_verify(qb.p, qb.len, &vo, NULL, &res);
+        cvma_result_finish(&res);
+        if (k == 0) {
+            assert_int_equal(res.status, CVMA_AFFIRMING);
+            assert_false(cvma_verdict_has(&res.verdict, CVMA_R_NONCE_REPORT_DATA_MISMATCH));
+        } else {
+            assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+            assert_int_equal(cvma_verdict_first_error(&res.verdict),
+                             CVMA_R_NONCE_REPORT_DATA_MISMATCH);
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_buf_free(&qb);
+    free(qp);
+    sim_done(&r);
+}
+
+/* A Root CA CRL signed by the root of a keep_keys sim run, listing `revoked` (NULL: none). */
+static void sim_write_root_ca_crl(const struct simrun *r, X509 *revoked)
+{
+    EVP_PKEY *key = sim_key(r->dir, "root_ca-key.pem");
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *lu = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
+    ASN1_TIME *nu = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+    unsigned char *der = NULL;
+    assert_non_null(crl);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(r->root)), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, lu), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, nu), 1);
+    if (revoked != NULL) {
+        X509_REVOKED *rv = X509_REVOKED_new();
+        assert_non_null(rv);
+        X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
+        X509_REVOKED_set_revocationDate(rv, lu);
+        X509_CRL_add0_revoked(crl, rv);
+    }
+    assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+    int n = i2d_X509_CRL(crl, &der);
+    assert_true(n > 0);
+    char *p = tu_path(r->dir, "root_ca_crl.der");
+    tu_write(p, der, (size_t)n);
+    free(p);
+    OPENSSL_free(der);
+    ASN1_TIME_free(lu);
+    ASN1_TIME_free(nu);
+    X509_CRL_free(crl);
+    EVP_PKEY_free(key);
+}
+
+/*
+ * The PCK CA listed in the Root CA CRL: the quote's PCK chain is revoked above its leaf
+ * (OpenSSL checks a CRL for every certificate of the chain, not only the leaf's).
+ */
+static void test_sim_pck_ca_revoked_by_root_ca_crl(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    cvma_sim_tdx_opts_default(&o);
+    o.keep_keys = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    X509 *pck_ca = tu_pem_cert(r.dir, "pck_crl_issuer_chain.pem", 0);
+    assert_non_null(pck_ca);
+    /* A CRL written here that lists nothing is taken: the refusal below is the listing's. */
+    sim_write_root_ca_crl(&r, NULL);
+    sim_reverify(&r, NULL);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    sim_write_root_ca_crl(&r, pck_ca);
+    sim_reverify(&r, NULL);
+    assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_REVOKED);
+    assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_CERT_REVOKED)->detail, "PCK CA"));
+    X509_free(pck_ca);
+    sim_done(&r);
+}
+
 static void test_sim_without_trust_root_is_refused(void **state)
 {
     (void)state;
@@ -1159,6 +1348,9 @@ int main(void)
             cmocka_unit_test(test_sim_v5_and_debug),
             cmocka_unit_test(test_sim_root_in_other_bytes_is_the_same_root),
             cmocka_unit_test(test_sim_refusals),
+            cmocka_unit_test(test_sim_any_debug_group_bit_is_refused),
+            cmocka_unit_test(test_sim_report_data_must_match),
+            cmocka_unit_test(test_sim_pck_ca_revoked_by_root_ca_crl),
             cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
             cmocka_unit_test(test_sim_without_trust_root_is_refused),
             cmocka_unit_test(test_sim_bundle_items_after_the_directorys),

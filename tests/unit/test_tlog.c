@@ -20,6 +20,8 @@
 #include "testutil.h"
 #include "tlog/tlog.h"
 #include "tu_ct.h"
+#include "tu_logfx.h"
+#include "tu_server.h"
 
 static void ct_tree(struct cvma_merkle *t)
 {
@@ -1088,6 +1090,19 @@ static void test_log_full(void **state)
     cvma_tlog_cleanup(&l);
 }
 
+/* A log source is a URL by its scheme in any case, as the fetcher takes it (a "HTTPS://" log
+ * read as a local directory of that name failed as unreadable). */
+static void test_log_source_url_scheme_in_any_case(void **state)
+{
+    (void)state;
+    assert_true(cvma_tlog_src_is_url("https://log.example/"));
+    assert_true(cvma_tlog_src_is_url("HTTPS://log.example/"));
+    assert_true(cvma_tlog_src_is_url("Http://127.0.0.1:8080/log"));
+    assert_false(cvma_tlog_src_is_url("logdir"));
+    assert_false(cvma_tlog_src_is_url("/var/lib/log"));
+    assert_false(cvma_tlog_src_is_url("ftp://log.example/"));
+}
+
 static void test_log_save_load_tiles(void **state)
 {
     (void)state;
@@ -1157,123 +1172,6 @@ static void test_log_save_load_tiles(void **state)
 
 /* ---------- binding with the registry log (src/registry/bind_log.c) ---------- */
 
-#define LOGFX_ORIGIN "example.com/acme/log"
-
-/* Four log entries, the log key and one witness key (their vkeys as files in dir), and the
- * tree over the entries: proofs of entry 0 in checkpoints of size 1..4. */
-struct logfx {
-    char *dir, *state;
-    struct cvma_note_skey log, wit;
-    char logv_spec[600], witv[600];
-    char entry[4][32];
-    struct cvma_merkle t;
-};
-
-static void logfx_init(struct logfx *f)
-{
-    char *sk = NULL, *vk = NULL, err[200];
-    uint8_t leaves[4][32];
-    memset(f, 0, sizeof *f);
-    f->dir = tu_tmpdir();
-    f->state = tu_path(f->dir, "state");
-    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &sk, &vk, err, sizeof err), CVMA_OK);
-    assert_true(cvma_note_skey_parse(sk, strlen(sk), &f->log, err, sizeof err));
-    char *p = tu_path(f->dir, "log.vkey");
-    tu_write(p, (const uint8_t *)vk, strlen(vk));
-    snprintf(f->logv_spec, sizeof f->logv_spec, "acme=%s", p);
-    free(p);
-    free(sk);
-    free(vk);
-    assert_int_equal(cvma_note_keygen("witness.example/w1", &sk, &vk, err, sizeof err), CVMA_OK);
-    assert_true(cvma_note_skey_parse(sk, strlen(sk), &f->wit, err, sizeof err));
-    p = tu_path(f->dir, "w1.vkey");
-    tu_write(p, (const uint8_t *)vk, strlen(vk));
-    snprintf(f->witv, sizeof f->witv, "%s", p);
-    free(p);
-    free(sk);
-    free(vk);
-    for (int i = 0; i < 4; i++) {
-        snprintf(f->entry[i], sizeof f->entry[i], "registry %d\n", i);
-        cvma_merkle_leaf_hash((const uint8_t *)f->entry[i], strlen(f->entry[i]), leaves[i]);
-    }
-    assert_int_equal(cvma_merkle_build_hashes(&f->t, (const uint8_t(*)[32])leaves, 4), CVMA_OK);
-}
-
-static void logfx_cleanup(struct logfx *f)
-{
-    cvma_merkle_cleanup(&f->t);
-    cvma_note_skey_cleanup(&f->log);
-    cvma_note_skey_cleanup(&f->wit);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f->state);
-}
-
-/* The signed checkpoint of size n (cosigned by the witness when cosign), malloc'd. */
-static char *logfx_checkpoint(struct logfx *f, uint64_t n, bool cosign)
-{
-    struct cvma_checkpoint c = {.size = n};
-    char *text, *sig, *cosig = NULL, *all;
-    snprintf(c.origin, sizeof c.origin, "%s", LOGFX_ORIGIN);
-    cvma_merkle_subtree(&f->t, 0, n, c.root);
-    assert_non_null(text = cvma_checkpoint_text(&c));
-    assert_non_null(sig = cvma_note_sign_line(&f->log, text, strlen(text)));
-    if (cosign) {
-        assert_non_null(cosig = cvma_note_cosign_line(&f->wit, text, strlen(text), 1767225600));
-    }
-    size_t len = strlen(text) + 1 + strlen(sig) + (cosig ? strlen(cosig) : 0) + 1;
-    assert_non_null(all = malloc(len));
-    snprintf(all, len, "%s\n%s%s", text, sig, cosig ? cosig : "");
-    free(text);
-    free(sig);
-    free(cosig);
-    return all;
-}
-
-/* Writes a c2sp.org/tlog-proof@v1 of entry 0 in the checkpoint of size n; returns its path. */
-static char *logfx_proof(struct logfx *f, uint64_t n, bool cosign)
-{
-    uint8_t path[CVMA_REG_PATH_MAX][32];
-    size_t k = cvma_merkle_inclusion_proof(&f->t, 0, n, path);
-    char name[32], b64[64], *cp = logfx_checkpoint(f, n, cosign), *file;
-    size_t cap = 4096, len;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    len = (size_t)snprintf(out, cap, "c2sp.org/tlog-proof@v1\nindex 0\n");
-    for (size_t i = 0; i < k; i++) {
-        assert_true(cvma_base64_encode_to(path[i], 32, CVMA_B64_STD, b64, sizeof b64));
-        len += (size_t)snprintf(out + len, cap - len, "%s\n", b64);
-    }
-    len += (size_t)snprintf(out + len, cap - len, "\n%s", cp);
-    assert_true(len < cap);
-    snprintf(name, sizeof name, "proof-%llu%s", (unsigned long long)n, cosign ? "w" : "");
-    file = tu_path(f->dir, name);
-    tu_write(file, (const uint8_t *)out, len);
-    free(out);
-    free(cp);
-    return file;
-}
-
-/* Writes the consistency proof from size a to size b; returns its path. */
-static char *logfx_consistency(struct logfx *f, uint64_t a, uint64_t b)
-{
-    uint8_t h[CVMA_REG_PATH_MAX][32];
-    size_t k = cvma_merkle_consistency_proof(&f->t, a, b, h);
-    char name[32], b64[64], out[2048], *file;
-    size_t len = (size_t)snprintf(out, sizeof out,
-                                  "{\"old_size\": %llu, \"new_size\": %llu, \"hashes\": [",
-                                  (unsigned long long)a, (unsigned long long)b);
-    for (size_t i = 0; i < k; i++) {
-        assert_true(cvma_base64_encode_to(h[i], 32, CVMA_B64_STD, b64, sizeof b64));
-        len += (size_t)snprintf(out + len, sizeof out - len, "%s\"%s\"", i ? ", " : "", b64);
-    }
-    len += (size_t)snprintf(out + len, sizeof out - len, "]}\n");
-    snprintf(name, sizeof name, "cons-%llu-%llu", (unsigned long long)a, (unsigned long long)b);
-    file = tu_path(f->dir, name);
-    tu_write(file, (const uint8_t *)out, len);
-    return file;
-}
-
 /* cvma_bind_log_check of entry 0 as provider acme's registry: the log key, the witness when
  * witness, the log proof of size n, the consistency proof a -> b when a > 0. */
 static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, uint64_t b,
@@ -1306,27 +1204,6 @@ static bool logfx_check(struct logfx *f, bool witness, uint64_t n, uint64_t a, u
     free(proof);
     free(cons);
     return ok;
-}
-
-/* The size of the checkpoint kept in the state directory (0: none). */
-static uint64_t logfx_state_size(struct logfx *f)
-{
-    char *p = cvma_tlog_state_path(f->state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint");
-    struct cvma_buf b = {0};
-    struct cvma_checkpoint c;
-    char err[200];
-    uint64_t n = 0;
-    assert_non_null(p);
-    if (cvma_file_read(p, 1 << 16, &b) == CVMA_OK) {
-        bool is_signed = false;
-        /* the signed note, or the bare text of earlier versions */
-        assert_int_equal(cvma_tlog_state_parse(b.p, b.len, &c, &is_signed, err, sizeof err),
-                         CVMA_OK);
-        n = c.size;
-    }
-    cvma_buf_free(&b);
-    free(p);
-    return n;
 }
 
 /* cvma_bind_log_check of entry 0 with the witness given and the log proofs in files[], in
@@ -1545,6 +1422,75 @@ static void test_bind_log_state_is_read_under_the_lock(void **state)
     free(cp);
     free(lock);
     free(spath);
+    logfx_cleanup(&f);
+}
+
+/*
+ * A log served slowly (--log-url over HTTP): the tiles of one check share one time-out, the
+ * options' http.timeout_ms. The check runs under the log's state lock, and each tile used to
+ * have a time-out of its own, twice (the partial tile, then the full one): a slow mirror held
+ * every verification of the provider that long per tile. Here a server answers after 2 s, the
+ * time-out is 1 s: one request, about 1 s, the log's tiles unavailable and saying why.
+ */
+static void test_bind_log_tiles_share_one_timeout(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"--delay", "2", NULL};
+    const char *src = getenv("CVMATTEST_SRC"), *argv[24];
+    struct logfx f;
+    struct cvma_verdict v;
+    struct cvma_registry_bind_opts o;
+    struct reg_item it;
+    char err[300], why[CVMA_DETAIL_MAX], url[700];
+    bool ok = true;
+    pid_t pid = -1;
+
+    if (src == NULL || system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
+        skip();
+    }
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 2, 0, 0, &v)); /* size 2 seen */
+    cvma_verdict_cleanup(&v);
+    char *tiles = tu_path(f.dir, "log"), *script = tu_path(src, "tests/kds_server.py"),
+         *log = tu_path(f.dir, "requests.log"), *p4 = logfx_proof(&f, 4, true);
+    logfx_publish(&f, tiles);
+    tu_server_argv(argv, CVMA_ARRAY_LEN(argv), script, tiles, log, extra);
+    int port = tu_server_start(argv, &pid);
+    assert_true(port > 0);
+    snprintf(url, sizeof url, "acme=http://127.0.0.1:%d/", port);
+    struct cvma_registry_set *rs = cvma_registry_set_new();
+    assert_non_null(rs);
+    assert_int_equal(cvma_registry_set_add_log_key(rs, f.logv_spec, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_witness(rs, f.witv, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_log_url(rs, url, err, sizeof err), CVMA_OK);
+    assert_int_equal(cvma_registry_set_add_log_proof(rs, p4, err, sizeof err), CVMA_OK);
+    memset(&o, 0, sizeof o);
+    o.http.timeout_ms = 1000;
+    memset(&it, 0, sizeof it);
+    it.origin = "reg0.jws";
+    it.bytes.p = (uint8_t *)f.entry[0];
+    it.bytes.len = strlen(f.entry[0]);
+    snprintf(it.reg.provider, sizeof it.reg.provider, "acme");
+    cvma_verdict_init(&v);
+    double t0 = tu_now();
+    assert_int_equal(cvma_bind_log_check(rs, &it, f.state, &o, &v, &ok, why, sizeof why),
+                     CVMA_UNDECIDED);
+    double took = tu_now() - t0;
+    assert_false(ok);
+    assert_non_null(tu_reason(&v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED));
+    assert_non_null(strstr(why, "its tiles took longer than 1000 ms in all"));
+    assert_true(took < 1.8); /* one time-out, not one a request (2 s and more) */
+    usleep(1500 * 1000);     /* the server has answered (and logged) what it was asked */
+    assert_int_equal(tu_log_lines(log), 1);
+    assert_int_equal(logfx_state_size(&f), 2); /* nothing stored */
+    cvma_verdict_cleanup(&v);
+    cvma_registry_set_free(rs);
+    tu_server_stop(&pid);
+    free(tiles);
+    free(script);
+    free(log);
+    free(p4);
     logfx_cleanup(&f);
 }
 
@@ -1868,10 +1814,12 @@ int main(void)
             cmocka_unit_test(test_note_long_unknown_signature_is_ignored),
             cmocka_unit_test(test_note_unknown_signer_with_a_c1_name_is_ignored),
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
+            cmocka_unit_test(test_log_source_url_scheme_in_any_case),
             cmocka_unit_test(test_log_save_load_tiles),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
             cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
+            cmocka_unit_test(test_bind_log_tiles_share_one_timeout),
             cmocka_unit_test(test_monitor_refuses_a_checkpoint_of_another_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,8 @@ static void sim_snp(struct run *r, const uint8_t report_data[64], uint32_t vmpl,
     char err[256];
     cvma_sim_snp_opts_default(&o);
     memcpy(o.report_data, report_data, 64);
+    o.has_measurement = true; /* a policy pins it (M96): the paravisor's or SVSM's launch */
+    memset(o.measurement, 0x4d, sizeof o.measurement);
     o.vmpl = vmpl;
     o.debug = debug;
     r->dir = tu_tmpdir();
@@ -1127,6 +1129,13 @@ static void test_vtpm_attested_key_is_the_verified_ak_per_kind(void **state)
 
 #define Z64 "0000000000000000000000000000000000000000000000000000000000000000"
 #define O64 "0000000000000000000000000000000000000000000000000000000000000001"
+/* The simulated report's measurement (sim_snp), and another one. */
+#define M96                                                                                        \
+    "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d" \
+    "4d4d"
+#define N96                                                                                        \
+    "4e4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d" \
+    "4d4d"
 
 /* The hex SHA-256 of k's SubjectPublicKeyInfo, as claims.tpm.ak.spki_sha256 should say. */
 static void spki_hex(EVP_PKEY *k, char out[65])
@@ -1187,8 +1196,12 @@ static void tpm_result(struct cvma_tpm_quote_in *in, const char *bound_by, struc
  * for (a bare quote: TPM_AK_NOT_BOUND; svsm-vtpm in one step: VTPM_AK_EK_UNPROVEN) claims what
  * whoever made the key chose. Its rules fail with one POLICY_TPM_AK naming the AK, unless
  * tpm.ak_spki_sha256 lists that AK; then they are appraised as usual (the verifier's warning
- * stays). An AK a hardware report binds (azure-snp, svsm-vtpm activated) needs no pin, and a
- * pin it does not match is POLICY_TPM_AK by itself.
+ * stays). An AK a hardware report binds (azure-snp, svsm-vtpm activated) needs no AK pin when
+ * the policy pins that report's launch (snp.measurements): the report is at VMPL 0, as any
+ * SEV-SNP guest without a paravisor or SVSM makes one with the AK (or EK) of its choosing, so
+ * without that pin its tpm.pcrs and azure rules fail with POLICY_TPM_AK too; a launch pin of
+ * another measurement fails by its own rule. An AK pin it does not match is POLICY_TPM_AK by
+ * itself.
  */
 static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
 {
@@ -1284,6 +1297,9 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     with_parts(&r, parts, nonce, sizeof nonce);
     static const char svsm_pcr[] = "{\"allowed_tees\": [\"svsm-vtpm\"], \"tpm\": {\"pcrs\": "
                                    "{\"sha256\": {\"0\": \"" Z64 "\"}}}}";
+    static const char svsm_pcr_pinned[] =
+            "{\"allowed_tees\": [\"svsm-vtpm\"], \"snp\": {\"measurements\": \"" M96 "\"}, "
+            "\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}";
     cvma_result_cleanup(&r.res);
     cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
@@ -1303,7 +1319,15 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret, sizeof s.cred.secret,
                                  &r.res);
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
-    expect_policy(&r.res, svsm_pcr, "", NULL, NULL);
+    /* the AK-EK link proven, but the report is at VMPL 0, as any SEV-SNP guest without an
+     * SVSM makes one (naming a software TPM's EK): only the SVSM's launch pinned vouches */
+    expect_policy(&r.res, svsm_pcr, "POLICY_TPM_AK", "is at VMPL 0, which any SEV-SNP guest",
+                  "snp.measurements, snp.id_key_digests, snp.author_key_digests");
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
+    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, &s, s.cred.secret, sizeof s.cred.secret,
+                                 &r.res);
+    expect_policy(&r.res, svsm_pcr_pinned, "", NULL, NULL);
     cvma_vtpm_svsm_session_cleanup(&s);
     run_done(&r);
 
@@ -1316,23 +1340,60 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     r.vo.has_nonce = true;
     memcpy(r.vo.nonce, nonce, sizeof nonce);
     r.vo.nonce_len = sizeof nonce;
-    for (int pin = 0; pin < 2; pin++) {
+    for (int pin = 0; pin < 5; pin++) {
         cvma_result_cleanup(&r.res);
         cvma_result_init(&r.res, "azure-snp", r.vo.at);
         cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
         assert_false(cvma_verdict_has_error(&r.res.verdict));
         if (pin == 0) {
+            /* nothing pinned: the report is at VMPL 0, as any SEV-SNP guest without a
+             * paravisor makes one with the runtime claims (and the AK) of its choosing */
             expect_policy(&r.res,
                           "{\"allowed_tees\": [\"azure-snp\"], \"tpm\": {\"pcrs\": {\"sha256\": "
                           "{\"0\": \"" Z64 "\"}}}}",
+                          "POLICY_TPM_AK", "tpm.pcrs: the quote's AK", "is at VMPL 0");
+        } else if (pin == 1) {
+            /* the paravisor's launch pinned: the report vouches for the AK */
+            expect_policy(&r.res,
+                          "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": [\"" N96
+                          "\", \"" M96 "\"]}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64
+                          "\"}}}}",
                           "", NULL, NULL);
+        } else if (pin == 2) {
+            /* another launch pinned: refused by that rule; the pin is there, so the PCR
+             * rule is appraised (and holds) */
+            expect_policy(&r.res,
+                          "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": \"" N96
+                          "\"}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
+                          "POLICY_MEASUREMENT", NULL, NULL);
+        } else if (pin == 3) {
+            /* the AK pinned instead: it vouches for the AK by itself */
+            snprintf(pol, sizeof pol,
+                     "{\"allowed_tees\": [\"azure-snp\"], \"tpm\": {\"ak_spki_sha256\": \"%s\", "
+                     "\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
+                     spki);
+            expect_policy(&r.res, pol, "", NULL, NULL);
         } else {
             expect_policy(&r.res,
-                          "{\"allowed_tees\": [\"azure-snp\"], \"tpm\": {\"ak_spki_sha256\": \"" O64
+                          "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": \"" M96
+                          "\"}, \"tpm\": {\"ak_spki_sha256\": \"" O64
                           "\", \"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}",
                           "POLICY_TPM_AK", "tpm.ak_spki_sha256: the quote's AK has", spki);
         }
     }
+    /* the azure section reads runtime claims only the paravisor vouches for: the same */
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "azure-snp", r.vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+    expect_policy(&r.res, "{\"allowed_tees\": [\"azure-snp\"], \"azure\": {\"secure_boot\": true}}",
+                  "POLICY_TPM_AK", "azure: the quote's AK", "is at VMPL 0");
+    cvma_result_cleanup(&r.res);
+    cvma_result_init(&r.res, "azure-snp", r.vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+    expect_policy(&r.res,
+                  "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": \"" M96
+                  "\"}, \"azure\": {\"secure_boot\": true}}",
+                  "POLICY_CLAIM_MISSING", NULL, NULL);
     cvma_buf_free(&hcl);
     run_done(&r);
 
@@ -1340,6 +1401,10 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     cvma_buf_free(&sig);
     EVP_PKEY_free(ak);
 }
+
+#define M96_5A                                                                                     \
+    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a" \
+    "5a5a"
 
 /*
  * azure-tdx: a TD whose TCB status is refused by default (OutOfDate: known advisories) and
@@ -1352,8 +1417,8 @@ static void test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak(void
 {
     static const char policy_pcrs[] =
             "{\"allowed_tees\": [\"azure-tdx\"], \"tdx\": {\"accepted_tcb_statuses\": "
-            "[\"UpToDate\", \"OutOfDate\"]}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64
-            "\"}}}}";
+            "[\"UpToDate\", \"OutOfDate\"], \"mr_td\": \"" M96_5A "\"}, \"tpm\": {\"pcrs\": "
+            "{\"sha256\": {\"0\": \"" Z64 "\"}}}}";
     uint8_t nonce[32], akb[1024], rd[64], tdreport[CVMA_AZURE_HW_REPORT_LEN] = {0};
     char claims[1024], err[256];
     size_t akl = 0;
@@ -1467,8 +1532,9 @@ static void test_vtpm_debug_guest_accepted_by_policy_attests_no_ak(void **state)
     static const char policy_svsm[] =
             "{\"allowed_tees\": [\"svsm-vtpm\"], \"snp\": {\"allow_debug\": true}}";
     static const char policy_pcrs[] =
-            "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"allow_debug\": true}, "
-            "\"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}";
+            "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"allow_debug\": true, "
+            "\"measurements\": \"" M96 "\"}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64
+            "\"}}}}";
     uint8_t nonce[32], akb[1024], man[1024], rd[64], pad[64] = {0};
     char claims[1024], err[256];
     size_t akl = 0;

@@ -1,8 +1,9 @@
 # Shared by the attested-TLS scripts (atls.sh, atls_harden.sh, atls_collect.sh); sourced
 # with CVM (the binary) set. Gives: $T, a temporary folder removed at exit together with the
 # background processes listed in $pids; $fails and the checks check, has, lacks, and wait_for
-# FILE TEXT (has, once FILE holds TEXT or 5 s have passed: a server's log line comes a moment
+# FILE TEXT (has, once FILE holds TEXT or 10 s have passed: a server's log line comes a moment
 # after its peer is done);
+# ms_since START, the milliseconds since START (a $(date +%s%N));
 # server NAME ARGS..., which starts atls-server in the background and sets $port;
 # client_when_free OUT ARGS..., the script's own client function tried again while refused busy;
 # and ATLS_LIB (exported): this folder, where the python3 peers import atls_frames.py from.
@@ -20,7 +21,8 @@ fails=0
 check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: exit $3, want $2"; fails=$((fails + 1)); fi; }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks $2"; head -c 1500 "$1"; echo; fails=$((fails + 1)); }; }
 lacks() { if grep -q -- "$2" "$1"; then echo "FAIL: $1 has $2"; fails=$((fails + 1)); fi; }
-wait_for() { for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done; has "$1" "$2"; }
+wait_for() { for _ in $(seq 100); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done; has "$1" "$2"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # server NAME ARGS...: atls-server in the background (output in $T/NAME.out, .err); sets $port.
 server() {

@@ -12,8 +12,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# swtpm's TCTI wants the control channel on the server port + 1: find two free ports.
-PORT=$(python3 -c '
+# swtpm's TCTI wants the control channel on the server port + 1: find two free ports. They are
+# free when picked, but another process can take one before swtpm binds it: swtpm then exits
+# at once (before it goes into the background), and two other ports are tried (3 times in all).
+mkdir "$T/state"
+for _try in 1 2 3; do
+    PORT=$(python3 -c '
 import socket
 for _ in range(100):
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
@@ -23,16 +27,23 @@ for _ in range(100):
     except OSError:
         pass
 ')
-mkdir "$T/state"
-swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
-    --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-    --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
-    --daemon --pid file="$PIDF" --log file="$T/swtpm.log" || { echo "FAIL: swtpm did not start"; exit 1; }
+    swtpm socket --tpm2 --tpmstate dir="$T/state" --flags not-need-init,startup-clear \
+        --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
+        --ctrl type=tcp,port=$((PORT + 1)),bindaddr=127.0.0.1 \
+        --daemon --pid file="$PIDF" --log file="$T/swtpm.log" 2>"$T/swtpm.err" && break
+    # (said in its log, or on stderr before the log is open)
+    if ! cat "$T/swtpm.err" "$T/swtpm.log" 2>/dev/null | grep -q "Address already in use" ||
+        [ "$_try" = 3 ]; then
+        echo "FAIL: swtpm did not start"; cat "$T/swtpm.err" "$T/swtpm.log" 2>/dev/null; exit 1
+    fi
+    rm -f "$T/swtpm.log"
+    echo "note: port $PORT or $((PORT + 1)) was taken before swtpm bound it: others are tried"
+done
 TCTI="swtpm:host=127.0.0.1,port=$PORT"
 export TPM2TOOLS_TCTI="$TCTI"
 i=0
 until tpm2_getrandom 8 >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 50 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
+    i=$((i + 1)); [ $i -gt 300 ] && { echo "FAIL: swtpm does not answer"; cat "$T/swtpm.log"; exit 1; }
     sleep 0.1
 done
 
