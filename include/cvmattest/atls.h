@@ -111,8 +111,9 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
                                                       size_t ev_len, struct cvma_result **out,
                                                       char *err, size_t err_len);
 
-/* Writes one frame. CVMA_E_IO when the connection fails (the peer closed it included; no
- * SIGPIPE, above). */
+/* Writes one frame, its head and payload in one TLS record when the payload is under 16 KiB.
+ * CVMA_E_IO when the connection fails (the peer closed it included; no SIGPIPE, above);
+ * CVMA_E_NOMEM when a frame over 1 KiB cannot be copied together with its head. */
 CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
                                                 const uint8_t *p, size_t len);
 /* The largest payload a frame of this type may have; 0 for an unknown type (refused). */

@@ -289,15 +289,27 @@ static bool read_all(SSL *ssl, uint8_t *p, size_t len)
 CVMA_API enum cvma_status cvma_atls_write_frame(SSL *ssl, enum cvma_atls_frame type,
                                                 const uint8_t *p, size_t len)
 {
-    uint8_t h[CVMA_ATLS_FRAME_HEAD];
+    /* The head and the payload in one write, so one TLS record (up to 16 KiB): written apart,
+     * the payload's record could wait for the head's acknowledgement (Nagle), and a close that
+     * follows at once with input unread sends a reset instead, losing it: the peer would get
+     * an ERROR's head and no reason. */
+    uint8_t small[CVMA_ATLS_FRAME_HEAD + 1024], *buf = small;
     if (len > CVMA_ATLS_FRAME_MAX) {
         return CVMA_E_USAGE;
     }
-    cvma_atls_frame_head((uint8_t)type, (uint32_t)len, h);
-    if (!write_all(ssl, h, sizeof h) || (len > 0 && !write_all(ssl, p, len))) {
-        return CVMA_E_IO;
+    if (len > sizeof small - CVMA_ATLS_FRAME_HEAD &&
+        (buf = malloc(CVMA_ATLS_FRAME_HEAD + len)) == NULL) {
+        return CVMA_E_NOMEM;
     }
-    return CVMA_OK;
+    cvma_atls_frame_head((uint8_t)type, (uint32_t)len, buf);
+    if (len > 0) {
+        memcpy(buf + CVMA_ATLS_FRAME_HEAD, p, len);
+    }
+    bool ok = write_all(ssl, buf, CVMA_ATLS_FRAME_HEAD + len);
+    if (buf != small) {
+        free(buf);
+    }
+    return ok ? CVMA_OK : CVMA_E_IO;
 }
 
 CVMA_API size_t cvma_atls_frame_limit(uint8_t type)

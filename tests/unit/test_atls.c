@@ -342,6 +342,53 @@ static void test_atls_frame_limits_by_type(void **state)
     tu_tls_pair_close(&a);
 }
 
+/* The TLS records waiting on fd, read raw (they are not decrypted): how many, each announcing
+ * its length; false if the bytes do not end on a record's end. */
+static bool raw_records(int fd, unsigned *n)
+{
+    uint8_t buf[1 << 16];
+    ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    size_t at = 0;
+    *n = 0;
+    while (got > 0 && at + 5 <= (size_t)got) {
+        at += 5 + ((size_t)buf[at + 3] << 8 | buf[at + 4]);
+        (*n)++;
+    }
+    return got > 0 && at == (size_t)got;
+}
+
+/*
+ * A frame is one TLS record, its head and its payload together (while it fits one record):
+ * written apart, the payload's record could wait for the head's acknowledgement (Nagle) and be
+ * lost to the reset of a close that follows at once with input unread, leaving the peer an
+ * ERROR's head without its reason (e2e.atls saw it under ASan). The small frames of every type,
+ * a payload at the edge of the copy on the stack and one past it, and one filling a record.
+ */
+static void test_atls_frame_is_one_record(void **state)
+{
+    static const struct {
+        enum cvma_atls_frame type;
+        size_t len;
+    } cases[] = {{CVMA_ATLS_F_NONCE, 32},   {CVMA_ATLS_F_ERROR, 40},  {CVMA_ATLS_F_DATA, 0},
+                 {CVMA_ATLS_F_DATA, 1024},  {CVMA_ATLS_F_DATA, 1025}, {CVMA_ATLS_F_EVIDENCE, 3000},
+                 {CVMA_ATLS_F_DATA, 16379}};
+    static uint8_t payload[16379];
+    struct tu_tls_pair a;
+    (void)state;
+    memset(payload, 'p', sizeof payload);
+    tu_tls_pair_open(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned n = 0;
+        assert_int_equal(cvma_atls_write_frame(a.c, cases[i].type, payload, cases[i].len),
+                         CVMA_OK);
+        assert_true(raw_records(a.fd[0], &n));
+        if (n != 1) {
+            fail_msg("a frame of %zu bytes went out as %u TLS records", cases[i].len, n);
+        }
+    }
+    tu_tls_pair_close(&a);
+}
+
 /* A frame's header (atls/atls_frame.h) as the connection's reader reads it: the one the writer
  * puts on a body; refusals with no output. */
 static void test_atls_frame_head(void **state)
@@ -708,6 +755,7 @@ int main(void)
             cmocka_unit_test(test_atls_dtls_refused),
             cmocka_unit_test(test_atls_simulated_evidence_verifies_only_on_its_session),
             cmocka_unit_test(test_atls_frame_limits_by_type),
+            cmocka_unit_test(test_atls_frame_is_one_record),
             cmocka_unit_test(test_atls_frame_head),
             cmocka_unit_test(test_atls_large_frame_read_in_chunks),
             cmocka_unit_test(test_atls_header_alone_allocates_a_chunk),
