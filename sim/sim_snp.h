@@ -87,6 +87,7 @@ struct cvma_sim_snp_opts {
         int leaf_bl_spl;               /* > 0: blSPL = leaf_bl_spl - 1, whatever the report says */
         bool leaf_bad_spl_encoding;    /* blSPL as an OCTET STRING instead of an INTEGER */
         bool leaf_p256_key;            /* a P-256 leaf key (the report is then left unsigned) */
+        bool leaf_ca;                  /* the VCEK/VLEK with basicConstraints CA:TRUE */
         bool has_leaf_hwid;            /* the VCEK's hwID instead of the chip's */
         uint8_t leaf_hwid[64];
         /* Non-NULL: this AMD extension (the arc after 1.3.6.1.4.1.3704.1., e.g. "3.3" or "4")

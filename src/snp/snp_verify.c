@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "common/hex.h"
 #include "common/reader.h"
@@ -272,6 +273,15 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
             .expect_len = 3,
     };
     if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
+        goto out;
+    }
+    /* The leaf signs reports: AMD's VCEKs and VLEKs carry no basicConstraints and no keyUsage.
+     * One that says it is a CA (CA:TRUE, keyCertSign) is not such a key, whoever signed it. */
+    if (X509_check_ca(leaf) != 0) {
+        st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                         "%s: a CA certificate (basicConstraints CA:TRUE or keyUsage "
+                         "keyCertSign), not a key that signs reports",
+                         lname);
         goto out;
     }
     if (crl != NULL && (st = check_crl(crl, ark, ask, c->vlek, opts->at, ch, v)) != CVMA_OK) {

@@ -1179,6 +1179,14 @@ static void test_leaf_defects(void **state)
     cvma_sim_snp_opts_default(&o);
     o.tamper.leaf_p256_key = true;
     expect_error(&o, CVMA_R_CERT_KEY_UNSUPPORTED);
+    /* A leaf that says it is a CA (the chain itself verifies: a CA may be a chain's end) */
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_ca = true;
+    expect_error(&o, CVMA_R_CERT_CHAIN_INVALID);
+    cvma_sim_snp_opts_default(&o);
+    o.vlek = true;
+    o.tamper.leaf_ca = true;
+    expect_error(&o, CVMA_R_CERT_CHAIN_INVALID);
 }
 
 /*
