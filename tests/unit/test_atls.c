@@ -369,8 +369,8 @@ static void test_atls_frame_is_one_record(void **state)
     static const struct {
         enum cvma_atls_frame type;
         size_t len;
-    } cases[] = {{CVMA_ATLS_F_NONCE, 32},   {CVMA_ATLS_F_ERROR, 40},  {CVMA_ATLS_F_DATA, 0},
-                 {CVMA_ATLS_F_DATA, 1024},  {CVMA_ATLS_F_DATA, 1025}, {CVMA_ATLS_F_EVIDENCE, 3000},
+    } cases[] = {{CVMA_ATLS_F_NONCE, 32},  {CVMA_ATLS_F_ERROR, 40},  {CVMA_ATLS_F_DATA, 0},
+                 {CVMA_ATLS_F_DATA, 1024}, {CVMA_ATLS_F_DATA, 1025}, {CVMA_ATLS_F_EVIDENCE, 3000},
                  {CVMA_ATLS_F_DATA, 16379}};
     static uint8_t payload[16379];
     struct tu_tls_pair a;
@@ -379,8 +379,7 @@ static void test_atls_frame_is_one_record(void **state)
     tu_tls_pair_open(&a, 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned n = 0;
-        assert_int_equal(cvma_atls_write_frame(a.c, cases[i].type, payload, cases[i].len),
-                         CVMA_OK);
+        assert_int_equal(cvma_atls_write_frame(a.c, cases[i].type, payload, cases[i].len), CVMA_OK);
         assert_true(raw_records(a.fd[0], &n));
         if (n != 1) {
             fail_msg("a frame of %zu bytes went out as %u TLS records", cases[i].len, n);
