@@ -1030,6 +1030,94 @@ static void test_azure_two_hcl_ak_pub_keys_refused(void **state)
     EVP_PKEY_free(ak);
 }
 
+/* Verifies an HCL report around a simulated SEV-SNP report whose REPORT_DATA is rd, holding
+ * claims, as azure-snp into r->res (quote parts whose bytes do not matter), with the expected
+ * report data want (NULL: none). The caller calls run_done. */
+static void azure_verify_rd(struct run *r, const char *claims, const uint8_t rd[64],
+                            const uint8_t *want)
+{
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    static const struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}, false},
+                                                   {"tpm_signature", {junk, sizeof junk}, false}};
+    struct cvma_buf hcl = {0};
+    sim(r, rd, 0);
+    make_hcl(&r->rep, claims, strlen(claims), &hcl);
+    r->vo.collateral_parts = parts;
+    r->vo.n_collateral_parts = 2;
+    r->vo.has_report_data = want != NULL;
+    if (want != NULL) {
+        memcpy(r->vo.report_data, want, 64);
+    }
+    cvma_result_cleanup(&r->res);
+    cvma_result_init(&r->res, "azure-snp", r->vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r->vo, false, &r->res);
+    cvma_result_finish(&r->res);
+    cvma_buf_free(&hcl);
+}
+
+/*
+ * The hardware report vouches for the vTPM's key through all of its report data: a report
+ * whose REPORT_DATA differs from the binding in its last byte alone binds nothing. The weak
+ * binding (SHA-512(nonce || AK), 64 bytes), the SVSM's (SHA-512(nonce || manifest)), Azure's
+ * (SHA-256 of the runtime claims, then 32 zero bytes: a non-zero byte 63 is refused too), and
+ * the expected report data against the runtime claims' 64-byte user-data.
+ */
+static void test_vtpm_report_data_binds_in_every_byte(void **state)
+{
+    const uint8_t nonce16[16] = "0123456789abcdef";
+    const uint8_t ak[] = "an AK public area";
+    uint8_t nonce[64], man[1024], rd[64], ud[64];
+    char claims[512], udhex[129];
+    TPMT_PUBLIC ek;
+    struct run r;
+    (void)state;
+
+    /* weak: the last byte of SHA-512(nonce || AK) */
+    sha512_2(nonce16, sizeof nonce16, ak, sizeof ak, rd);
+    rd[63] ^= 1;
+    sim(&r, rd, 0);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce16, sizeof nonce16, ak, sizeof ak,
+                                       &r.vo, &r.res));
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_AK_BINDING_MISMATCH);
+    run_done(&r);
+
+    /* SVSM: the last byte of SHA-512(nonce || manifest) */
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    sha512_2(nonce, 64, man, ml, rd);
+    rd[63] ^= 1;
+    sim(&r, rd, 0);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, NULL));
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH);
+    run_done(&r);
+
+    /* Azure: the last byte of the claims' hash, then the last of the 32 zero bytes. The
+     * claims name no AK, which would be the next refusal. */
+    assert_int_equal(RAND_bytes(ud, sizeof ud), 1);
+    cvma_hex_encode(ud, sizeof ud, udhex, sizeof udhex);
+    snprintf(claims, sizeof claims, "{\"keys\": [], \"user-data\": \"%s\"}", udhex);
+    for (int at = 31; at <= 63; at += 32) {
+        memset(rd, 0, sizeof rd);
+        assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
+        rd[at] ^= 1;
+        azure_verify_rd(&r, claims, rd, NULL);
+        assert_int_equal(cvma_verdict_first_error(&r.res.verdict),
+                         CVMA_R_AZURE_RUNTIME_CLAIMS_HASH);
+        run_done(&r);
+    }
+    /* ... and the expected report data against user-data: the same, then its last byte */
+    memset(rd, 0, sizeof rd);
+    assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
+    azure_verify_rd(&r, claims, rd, ud);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_NONCE_REPORT_DATA_MISMATCH));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED));
+    run_done(&r);
+    ud[63] ^= 1;
+    azure_verify_rd(&r, claims, rd, ud);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_NONCE_REPORT_DATA_MISMATCH);
+    run_done(&r);
+}
+
 /* A bare quote's input: the quote msg/sig by the AK akb[0..akl), PCRS0, the 32-byte nonce. */
 static void quote_in(struct cvma_tpm_quote_in *in, const struct cvma_buf *msg,
                      const struct cvma_buf *sig, const uint8_t *akb, size_t akl,
@@ -1402,6 +1490,41 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     EVP_PKEY_free(ak);
 }
 
+/* tpm.ak_spki_sha256 pins the AK by the whole digest: a pin that differs from the quote's AK
+ * in its first or its last byte alone is another key (POLICY_TPM_AK); the digest itself
+ * passes. */
+static void test_vtpm_ak_pin_is_the_whole_digest(void **state)
+{
+    uint8_t nonce[32], akb[1024];
+    char spki[65], pin[65], pol[256];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0};
+    struct cvma_tpm_quote_in in;
+    struct cvma_result res;
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    spki_hex(ak, spki);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    quote_in(&in, &msg, &sig, akb, akl, nonce);
+    static const int digits[] = {-1, 0, 63}; /* none, the first byte's, the last byte's */
+    for (size_t i = 0; i < sizeof digits / sizeof digits[0]; i++) {
+        int at = digits[i];
+        memcpy(pin, spki, sizeof pin);
+        if (at >= 0) {
+            pin[at] = pin[at] == '0' ? '1' : '0';
+        }
+        snprintf(pol, sizeof pol, "{\"tpm\": {\"ak_spki_sha256\": \"%s\"}}", pin);
+        tpm_result(&in, "test", &res);
+        expect_policy(&res, pol, at < 0 ? "" : "POLICY_TPM_AK", at < 0 ? NULL : spki, NULL);
+        cvma_result_cleanup(&res);
+    }
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
 #define M96_5A                                                                                     \
     "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a" \
     "5a5a"
@@ -1707,6 +1830,8 @@ int main(void)
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
             cmocka_unit_test(test_azure_hcl_unsigned_header_and_padding_checked),
             cmocka_unit_test(test_azure_two_hcl_ak_pub_keys_refused),
+            cmocka_unit_test(test_vtpm_report_data_binds_in_every_byte),
+            cmocka_unit_test(test_vtpm_ak_pin_is_the_whole_digest),
             cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
