@@ -1525,6 +1525,59 @@ static void test_vtpm_ak_pin_is_the_whole_digest(void **state)
     EVP_PKEY_free(ak);
 }
 
+/*
+ * The azure section on runtime claims the hardware report vouches for (the paravisor's launch
+ * pinned): each flag is read from its own claim and compared with the rule, a flag the claims
+ * do not hold is POLICY_CLAIM_MISSING (never taken as false), and vm_unique_ids lists the
+ * vmUniqueId (compared without regard to case, as a GUID is).
+ */
+static void test_vtpm_azure_runtime_claim_rules(void **state)
+{
+    uint8_t akb[1024], rd[64];
+    char own[1024], claims[1400], pol[512];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[3];
+    struct run r;
+    (void)state;
+
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    tu_azure_claims(ak, "00", own, sizeof own, rd);
+    snprintf(claims, sizeof claims,
+             "{\"vm-configuration\": {\"secure-boot\": false, \"tpm-enabled\": true, "
+             "\"vmUniqueId\": \"7DF7B373-B947-4AAA-96E5-C358F2A03D20\"}, %s",
+             own + 1);
+    azure_evidence(&r, ak, claims, &hcl, &msg, &sig, parts);
+    const struct {
+        const char *rules, *want;
+    } cases[] = {
+            {"\"secure_boot\": false, \"tpm_enabled\": true, \"vm_unique_ids\": "
+             "[\"00000000-0000-0000-0000-000000000000\", \"7df7b373-b947-4aaa-96e5-c358f2a03d20\"]",
+             ""},
+            {"\"secure_boot\": true", "POLICY_AZURE_RUNTIME_CLAIMS"},
+            {"\"tpm_enabled\": false", "POLICY_AZURE_RUNTIME_CLAIMS"},
+            {"\"console_enabled\": false", "POLICY_CLAIM_MISSING"},
+            {"\"vm_unique_ids\": [\"7df7b373-b947-4aaa-96e5-c358f2a03d21\"]",
+             "POLICY_AZURE_RUNTIME_CLAIMS"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(pol, sizeof pol,
+                 "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": \"" M96
+                 "\"}, \"azure\": {%s}}",
+                 cases[i].rules);
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        assert_false(cvma_verdict_has_error(&r.res.verdict));
+        expect_policy(&r.res, pol, cases[i].want, NULL, NULL);
+    }
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    run_done(&r);
+}
+
 #define M96_5A                                                                                     \
     "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a" \
     "5a5a"
@@ -1826,6 +1879,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
+            cmocka_unit_test(test_vtpm_azure_runtime_claim_rules),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
             cmocka_unit_test(test_azure_hcl_unsigned_header_and_padding_checked),
