@@ -1695,6 +1695,145 @@ static void test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak(void
     EVP_PKEY_free(ak);
 }
 
+/*
+ * Verifies azure-tdx evidence (Trustee's JSON) into res: runtime claims naming ak, in an HCL
+ * report whose TDREPORT has their hash as REPORTDATA and MRTD tr_mrtd (48 bytes of that
+ * byte), and a simulated TD quote (UpToDate) whose REPORTDATA is q_rd (NULL: the claims' hash)
+ * and MRTD q_mrtd. The vTPM quote is ak's over PCR 0 = zeros and a fresh nonce.
+ */
+static void azure_tdx_verify(EVP_PKEY *ak, const uint8_t *q_rd, uint8_t q_mrtd, uint8_t tr_mrtd,
+                             struct cvma_result *res)
+{
+    uint8_t nonce[32], rd[64], tdreport[CVMA_AZURE_HW_REPORT_LEN] = {0};
+    char claims[1024], err[256];
+    struct cvma_buf msg = {0}, sig = {0}, q = {0}, root_pem = {0}, hcl = {0};
+    struct cvma_sim_tdx_opts to;
+    struct cvma_verify_opts vo;
+    X509 *root;
+    char *dir = tu_tmpdir(), *qp = tu_path(dir, "quote.bin"), *rp = tu_path(dir, "root_ca.pem");
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    cvma_sim_tdx_opts_default(&to);
+    memcpy(to.report_data, q_rd != NULL ? q_rd : rd, 64);
+    to.has_mr_td = true;
+    memset(to.mr_td, q_mrtd, sizeof to.mr_td);
+    if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    tu_read(qp, &q);
+    tu_read(rp, &root_pem);
+    assert_non_null(root = cvma_x509_load(root_pem.p, root_pem.len));
+    tdreport[0] = 0x81;
+    memcpy(tdreport + 128, rd, 64);
+    memset(tdreport + 528, tr_mrtd, 48);
+    size_t cap =
+            CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
+    assert_non_null(hcl.p = malloc(cap));
+    hcl.len = tu_azure_hcl(hcl.p, cap, tdreport, CVMA_AZURE_REPORT_TYPE_TDX, claims, cl, 0);
+    assert_int_equal(hcl.len, cap);
+    char *hcl64 = cvma_base64_encode(hcl.p, hcl.len, CVMA_B64_URL);
+    char *q64 = cvma_base64_encode(q.p, q.len, CVMA_B64_URL);
+    char *mhex = malloc(2 * msg.len + 1), *shex = malloc(2 * sig.len + 1);
+    assert_true(hcl64 != NULL && q64 != NULL && mhex != NULL && shex != NULL);
+    cvma_hex_encode(msg.p, msg.len, mhex, 2 * msg.len + 1);
+    cvma_hex_encode(sig.p, sig.len, shex, 2 * sig.len + 1);
+    json_t *ev = json_pack("{s:i, s:s, s:{s:s, s:s, s:[s]}, s:s}", "version", 1, "hcl_report",
+                           hcl64, "tpm_quote", "message", mhex, "signature", shex, "pcrs", Z64,
+                           "td_quote", q64);
+    char *evs = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(evs);
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = dir;
+    vo.cache_dir = dir;
+    vo.offline = true;
+    vo.trust_roots = &root;
+    vo.n_trust_roots = 1;
+    vo.has_nonce = true;
+    memcpy(vo.nonce, nonce, sizeof nonce);
+    vo.nonce_len = sizeof nonce;
+    cvma_result_init(res, "azure-tdx", vo.at);
+    cvma_azure_verify((const uint8_t *)evs, strlen(evs), &vo, true, res);
+    free(evs);
+    json_decref(ev);
+    free(hcl64);
+    free(q64);
+    free(mhex);
+    free(shex);
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&q);
+    cvma_buf_free(&root_pem);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    X509_free(root);
+    tu_rmtree(dir);
+    free(dir);
+    free(qp);
+    free(rp);
+}
+
+/*
+ * azure-tdx: the TDREPORT in the HCL report is MAC-ed, not signed, so anyone can write one;
+ * only the TD quote verifies. Runtime claims (and the AK in them) are bound only when the
+ * quote's TD report has the TDREPORT's REPORTDATA and its MRTD: a genuine quote of the
+ * paravisor's TD beside a TDREPORT over other claims (another AK), or a quote of another TD,
+ * is AZURE_TD_QUOTE_MISMATCH (contraindicated), even under a policy pinning the MRTD the
+ * TDREPORT names.
+ */
+static void test_vtpm_azure_tdx_td_quote_must_be_the_tdreports(void **state)
+{
+    static const char policy[] =
+            "{\"allowed_tees\": [\"azure-tdx\"], \"tdx\": {\"mr_td\": \"" M96_5A
+            "\"}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}";
+    uint8_t akb[1024], other_rd[64];
+    char other_claims[1024];
+    size_t akl = 0;
+    struct cvma_result res;
+    struct cvma_policy *pp = NULL;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(
+            cvma_policy_load_bytes((const uint8_t *)policy, strlen(policy), &pp, err, sizeof err),
+            CVMA_OK);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    EVP_PKEY *k2 = EVP_RSA_gen(2048);
+    assert_non_null(k2);
+    /* the paravisor's own claims, naming its AK (k2): what its genuine quote vouches for */
+    tu_azure_claims(k2, "00", other_claims, sizeof other_claims, other_rd);
+
+    /* the TD quote is the TDREPORT's: bound, the AK attested */
+    azure_tdx_verify(ak, NULL, 0x5a, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_false(cvma_verdict_has_error(&res.verdict));
+    expect_attested(&res, "azure", ak);
+    cvma_result_cleanup(&res);
+
+    /* the paravisor TD's quote over its own claims, beside a TDREPORT over ak's claims */
+    azure_tdx_verify(ak, other_rd, 0x5a, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_AZURE_TD_QUOTE_MISMATCH));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+
+    /* a quote of another TD with the REPORTDATA of ak's claims, the TDREPORT naming the MRTD
+     * the policy pins */
+    azure_tdx_verify(ak, NULL, 0x5b, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_AZURE_TD_QUOTE_MISMATCH));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+
+    cvma_policy_free(pp);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(ak);
+}
+
 /* One rule for the kinds that bind a vTPM to hardware: a report refused for what it says
  * before any policy (here a debug guest, whose memory and so the AK's key the host can read)
  * vouches for no AK, even when the policy accepts the guest (snp.allow_debug): the result may
@@ -1878,6 +2017,7 @@ int main(void)
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak),
+            cmocka_unit_test(test_vtpm_azure_tdx_td_quote_must_be_the_tdreports),
             cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
             cmocka_unit_test(test_vtpm_azure_runtime_claim_rules),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
