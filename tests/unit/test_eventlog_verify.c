@@ -1457,6 +1457,87 @@ static void test_eventlog_verify_cmdline_not_claimed_when_unsure(void **state)
     free(dir);
 }
 
+/* Whether the log b, quoted in every bank (alg 0) or in the bank alg alone, meets the
+ * eventlog.required_events rule (its JSON text): no POLICY_REQUIRED_EVENT. */
+static bool required_event_met(const struct cvma_buf *b, uint16_t alg, const char *rule)
+{
+    char text[512];
+    struct cvma_result *res =
+            alg == 0 ? self_verify(b->p, b->len) : self_verify_bank(b->p, b->len, alg);
+    if (res->claims.eventlog == NULL) {
+        fail_msg("no claims: %s", errors(res));
+    }
+    snprintf(text, sizeof text, "{\"eventlog\": {\"required_events\": [%s]}}", rule);
+    appraise(res, text);
+    bool met = !cvma_verdict_has(&res->verdict, CVMA_R_POLICY_REQUIRED_EVENT);
+    cvma_result_free(res);
+    return met;
+}
+
+/*
+ * eventlog.required_events matches an event by its register, its type, and a digest of the
+ * rule's length (a SHA-1 digest that is the first 20 bytes of the rule's SHA-256 one is no
+ * match) in a bank the quote covers. before_separator: the register's first separator is
+ * known by its digest, of 00000000 or of FFFFFFFF (the error separator), and an event after
+ * it never counts, even when another separator follows. PCR 7 here holds, after the log's
+ * header alone: "early", the FFFFFFFF separator, "between", the 00000000 separator, "late".
+ */
+static void test_eventlog_verify_required_events_matching(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf b;
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+    static const uint8_t zeros[4] = {0, 0, 0, 0}, ones[4] = {0xff, 0xff, 0xff, 0xff};
+    uint8_t h1[SHA_DIGEST_LENGTH], h256[SHA256_DIGEST_LENGTH];
+    char h1hex[41], h256hex[65], rule[256];
+    char *p = tu_path(tu_vectors(), "tpm/eventlogs/gotpmtools-ubuntu-2404-amd-sevsnp.bin");
+    tu_read(p, &b);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &v), CVMA_OK);
+    assert_true(cvma_eventlog_bank_index(&log, CVMA_TPM_ALG_SHA1) >= 0);
+    b.len = log.events[1].offset; /* the Spec ID event alone */
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+    append_event(&b, 7, EV_EFI_ACTION, "early", 5, NULL, 0);
+    append_event(&b, 7, CVMA_EV_SEPARATOR, ones, sizeof ones, NULL, 0);
+    append_event(&b, 7, EV_EFI_ACTION, "between", 7, NULL, 0);
+    append_event(&b, 7, CVMA_EV_SEPARATOR, zeros, sizeof zeros, NULL, 0);
+    append_event(&b, 7, EV_EFI_ACTION, "late", 4, NULL, 0);
+
+    /* register and type */
+    assert_true(required_event_met(
+            &b, 0, "{\"pcr\": 7, \"type\": \"EV_EFI_ACTION\", \"data\": \"late\"}"));
+    assert_false(
+            required_event_met(&b, 0, "{\"pcr\": 7, \"type\": \"EV_IPL\", \"data\": \"late\"}"));
+    assert_false(required_event_met(&b, 0, "{\"pcr\": 6, \"data\": \"late\"}"));
+
+    /* digests: of the rule's length, in a bank the quote covers */
+    SHA1((const unsigned char *)"early", 5, h1);
+    SHA256((const unsigned char *)"early", 5, h256);
+    cvma_hex_encode(h1, sizeof h1, h1hex, sizeof h1hex);
+    cvma_hex_encode(h256, sizeof h256, h256hex, sizeof h256hex);
+    snprintf(rule, sizeof rule, "{\"pcr\": 7, \"digest\": \"%s\"}", h256hex);
+    assert_true(required_event_met(&b, 0, rule));
+    snprintf(rule, sizeof rule, "{\"pcr\": 7, \"digest\": \"%s\"}", h1hex);
+    assert_true(required_event_met(&b, 0, rule));
+    assert_false(required_event_met(&b, CVMA_TPM_ALG_SHA256, rule)); /* SHA-1 not quoted */
+    snprintf(rule, sizeof rule, "{\"pcr\": 7, \"digest\": \"%sabababababababababababab\"}", h1hex);
+    assert_false(required_event_met(&b, 0, rule)); /* the SHA-1 digest, then 12 other bytes */
+
+    /* before_separator: the first separator is the FFFFFFFF one */
+    assert_true(required_event_met(
+            &b, 0, "{\"pcr\": 7, \"data\": \"early\", \"before_separator\": true}"));
+    assert_false(required_event_met(
+            &b, 0, "{\"pcr\": 7, \"data\": \"between\", \"before_separator\": true}"));
+    assert_false(required_event_met(
+            &b, 0, "{\"pcr\": 7, \"data\": \"late\", \"before_separator\": true}"));
+    assert_true(required_event_met(&b, 0, "{\"pcr\": 7, \"data\": \"between\"}"));
+    free(p);
+    cvma_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1475,6 +1556,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_relabelled_events_hide_nothing),
             cmocka_unit_test(test_eventlog_verify_cmdline_with_grub_quoting),
             cmocka_unit_test(test_eventlog_verify_cmdline_not_claimed_when_unsure),
+            cmocka_unit_test(test_eventlog_verify_required_events_matching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -778,6 +778,48 @@ static void test_tpm_ak_pin_without_an_ak_claim_is_refused(void **state)
     cvma_policy_free(p);
 }
 
+/* A claims.tpm of one member, ak.spki_sha256 = the kind's text (for the AK pin's rule). */
+static json_t *spki_claims_json(const void *kind)
+{
+    return json_pack("{s:{s:s}}", "ak", "spki_sha256", (const char *)kind);
+}
+
+static void spki_claims_free(void *kind)
+{
+    (void)kind; /* a static string */
+}
+
+static const struct cvma_claims_ops spki_claims_ops = {
+        .key = "tpm", .to_json = spki_claims_json, .free = spki_claims_free};
+
+/* tpm.ak_spki_sha256 compares a whole SHA-256: a claim of 31 bytes (or 33) that the pinned
+ * digest begins with is no valid claim to check it against (POLICY_CLAIM_MISSING), never a
+ * match; the 32 bytes themselves are. */
+static void test_tpm_ak_pin_needs_a_whole_digest_claim(void **state)
+{
+    (void)state;
+    static char whole[] = R32("ab"), short_[] = R31("ab"), long_[] = R32("ab") "ab";
+    char *const claims[] = {whole, short_, long_};
+    struct cvma_policy *p = load_ok("{\"tpm\": {\"ak_spki_sha256\": [\"" R32("ab") "\"]}}");
+    for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+        struct cvma_result res;
+        memset(&res, 0, sizeof res);
+        cvma_result_init(&res, "tpm", 1700000000);
+        cvma_claims_set_kind(&res.claims, &spki_claims_ops, claims[i]);
+        res.claims.verified = true;
+        cvma_policy_appraise(p, &res);
+        if (i == 0) {
+            assert_int_equal(count_policy(&res.verdict), 0);
+        } else {
+            expect_reason(&res.verdict, CVMA_R_POLICY_CLAIM_MISSING,
+                          "tpm.ak_spki_sha256: the result has no valid claim", NULL);
+            assert_int_equal(count_policy(&res.verdict), 1);
+        }
+        cvma_result_cleanup(&res);
+    }
+    cvma_policy_free(p);
+}
+
 /* eventlog.secure_boot: on, off, and not measured in the registers compared with the quote (the
  * claims hold only those registers' events: the log may measure SecureBoot elsewhere). */
 static void test_secure_boot_rule_says_which_registers_it_read(void **state)
@@ -2964,6 +3006,7 @@ int main(void)
             cmocka_unit_test(test_only_the_launch_identity_pins_a_vtpm_launch),
             cmocka_unit_test(test_tee_kind_is_checked_on_undecided_evidence),
             cmocka_unit_test(test_tpm_ak_pin_without_an_ak_claim_is_refused),
+            cmocka_unit_test(test_tpm_ak_pin_needs_a_whole_digest_claim),
             cmocka_unit_test(test_required_event_type_must_be_a_known_name),
             cmocka_unit_test(test_secure_boot_rule_says_which_registers_it_read),
             cmocka_unit_test(test_cmdline_contains_is_a_whole_parameter),

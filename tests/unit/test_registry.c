@@ -754,6 +754,51 @@ static void test_registry_build_then_verify_round_trip(void **state)
     free(jws);
 }
 
+/*
+ * A registry verifies only under its provider's key and that key's alg: a header whose alg is
+ * "none" or HS256 over a valid registry's payload, an ES384 header over that registry's ES256
+ * signature, and a registry signed ES384 by another key for a P-256 provider, are all
+ * REGISTRY_SIGNATURE_INVALID. The header's kid chooses no key: acme's registry signed by
+ * other's key, its kid naming that key, is refused though other is a provider too.
+ */
+static void test_registry_verify_refuses_alg_confusion(void **state)
+{
+    struct cvma_reg_provider p[2] = {{"other", g_key256b}, {"acme", g_key256}};
+    struct cvma_jws j;
+    (void)state;
+    char *jws = build_reg(g_key256, "acme", 1, 1000, 100, true, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, p, 2, NULL), CVMA_R_COUNT_);
+    assert_int_equal(cvma_jws_decode(jws, strlen(jws), &j, NULL, 0), CVMA_JWS_OK);
+    char *pl = tu_strndup(j.payload.p, j.payload.len);
+    static const struct {
+        const char *hdr;
+        bool with_sig;
+    } forged[] = {
+            {"{\"alg\":\"none\",\"typ\":\"" CVMA_REG_JWS_TYP "\"}", false},
+            {"{\"alg\":\"none\",\"typ\":\"" CVMA_REG_JWS_TYP "\"}", true},
+            {"{\"alg\":\"HS256\",\"typ\":\"" CVMA_REG_JWS_TYP "\"}", true},
+            {"{\"alg\":\"ES384\",\"typ\":\"" CVMA_REG_JWS_TYP "\"}", true},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(forged); i++) {
+        char *t = forge(forged[i].hdr, pl, j.sig.p, forged[i].with_sig ? j.sig.len : 0);
+        if (verify_reg(t, p, 2, NULL) != CVMA_R_REGISTRY_SIGNATURE_INVALID) {
+            fail_msg("%s%s: not REGISTRY_SIGNATURE_INVALID", forged[i].hdr,
+                     forged[i].with_sig ? " with the ES256 signature" : "");
+        }
+        free(t);
+    }
+    free(pl);
+    cvma_jws_cleanup(&j);
+    free(jws);
+
+    jws = build_reg(g_key384, "acme", 1, 1000, 100, true, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, p, 2, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    free(jws);
+    jws = build_reg(g_key256b, "acme", 1, 1000, 100, true, fleet, NULL, NULL);
+    assert_int_equal(verify_reg(jws, p, 2, NULL), CVMA_R_REGISTRY_SIGNATURE_INVALID);
+    free(jws);
+}
+
 static void test_registry_verify_names_each_failure(void **state)
 {
     struct cvma_reg_provider p[2] = {{"other", g_key256b}, {"acme", g_key256}};
@@ -2692,6 +2737,7 @@ int main(void)
             cmocka_unit_test(test_entries_duplicates_are_refused_naming_both_lines),
             cmocka_unit_test(test_registry_build_then_verify_round_trip),
             cmocka_unit_test(test_registry_verify_names_each_failure),
+            cmocka_unit_test(test_registry_verify_refuses_alg_confusion),
             cmocka_unit_test(test_registry_time_window),
             cmocka_unit_test(test_proof_json_round_trip_and_tampering),
             cmocka_unit_test(test_bind_empty_set_does_nothing),

@@ -1030,6 +1030,94 @@ static void test_azure_two_hcl_ak_pub_keys_refused(void **state)
     EVP_PKEY_free(ak);
 }
 
+/* Verifies an HCL report around a simulated SEV-SNP report whose REPORT_DATA is rd, holding
+ * claims, as azure-snp into r->res (quote parts whose bytes do not matter), with the expected
+ * report data want (NULL: none). The caller calls run_done. */
+static void azure_verify_rd(struct run *r, const char *claims, const uint8_t rd[64],
+                            const uint8_t *want)
+{
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    static const struct cvma_named_part parts[] = {{"tpm_quote", {junk, sizeof junk}, false},
+                                                   {"tpm_signature", {junk, sizeof junk}, false}};
+    struct cvma_buf hcl = {0};
+    sim(r, rd, 0);
+    make_hcl(&r->rep, claims, strlen(claims), &hcl);
+    r->vo.collateral_parts = parts;
+    r->vo.n_collateral_parts = 2;
+    r->vo.has_report_data = want != NULL;
+    if (want != NULL) {
+        memcpy(r->vo.report_data, want, 64);
+    }
+    cvma_result_cleanup(&r->res);
+    cvma_result_init(&r->res, "azure-snp", r->vo.at);
+    cvma_azure_verify(hcl.p, hcl.len, &r->vo, false, &r->res);
+    cvma_result_finish(&r->res);
+    cvma_buf_free(&hcl);
+}
+
+/*
+ * The hardware report vouches for the vTPM's key through all of its report data: a report
+ * whose REPORT_DATA differs from the binding in its last byte alone binds nothing. The weak
+ * binding (SHA-512(nonce || AK), 64 bytes), the SVSM's (SHA-512(nonce || manifest)), Azure's
+ * (SHA-256 of the runtime claims, then 32 zero bytes: a non-zero byte 63 is refused too), and
+ * the expected report data against the runtime claims' 64-byte user-data.
+ */
+static void test_vtpm_report_data_binds_in_every_byte(void **state)
+{
+    const uint8_t nonce16[16] = "0123456789abcdef";
+    const uint8_t ak[] = "an AK public area";
+    uint8_t nonce[64], man[1024], rd[64], ud[64];
+    char claims[512], udhex[129];
+    TPMT_PUBLIC ek;
+    struct run r;
+    (void)state;
+
+    /* weak: the last byte of SHA-512(nonce || AK) */
+    sha512_2(nonce16, sizeof nonce16, ak, sizeof ak, rd);
+    rd[63] ^= 1;
+    sim(&r, rd, 0);
+    assert_false(cvma_vtpm_weak_verify(r.rep.p, r.rep.len, nonce16, sizeof nonce16, ak, sizeof ak,
+                                       &r.vo, &r.res));
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_AK_BINDING_MISMATCH);
+    run_done(&r);
+
+    /* SVSM: the last byte of SHA-512(nonce || manifest) */
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    size_t ml = make_ek(man, sizeof man, EK_ATTRS, &ek);
+    sha512_2(nonce, 64, man, ml, rd);
+    rd[63] ^= 1;
+    sim(&r, rd, 0);
+    assert_false(cvma_vtpm_svsm_verify(r.rep.p, r.rep.len, nonce, man, ml, &r.vo, &r.res, NULL));
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_VTPM_SVSM_MANIFEST_MISMATCH);
+    run_done(&r);
+
+    /* Azure: the last byte of the claims' hash, then the last of the 32 zero bytes. The
+     * claims name no AK, which would be the next refusal. */
+    assert_int_equal(RAND_bytes(ud, sizeof ud), 1);
+    cvma_hex_encode(ud, sizeof ud, udhex, sizeof udhex);
+    snprintf(claims, sizeof claims, "{\"keys\": [], \"user-data\": \"%s\"}", udhex);
+    for (int at = 31; at <= 63; at += 32) {
+        memset(rd, 0, sizeof rd);
+        assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
+        rd[at] ^= 1;
+        azure_verify_rd(&r, claims, rd, NULL);
+        assert_int_equal(cvma_verdict_first_error(&r.res.verdict),
+                         CVMA_R_AZURE_RUNTIME_CLAIMS_HASH);
+        run_done(&r);
+    }
+    /* ... and the expected report data against user-data: the same, then its last byte */
+    memset(rd, 0, sizeof rd);
+    assert_int_equal(EVP_Digest(claims, strlen(claims), rd, NULL, EVP_sha256(), NULL), 1);
+    azure_verify_rd(&r, claims, rd, ud);
+    assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_NONCE_REPORT_DATA_MISMATCH));
+    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_AZURE_RUNTIME_CLAIMS_MALFORMED));
+    run_done(&r);
+    ud[63] ^= 1;
+    azure_verify_rd(&r, claims, rd, ud);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_NONCE_REPORT_DATA_MISMATCH);
+    run_done(&r);
+}
+
 /* A bare quote's input: the quote msg/sig by the AK akb[0..akl), PCRS0, the 32-byte nonce. */
 static void quote_in(struct cvma_tpm_quote_in *in, const struct cvma_buf *msg,
                      const struct cvma_buf *sig, const uint8_t *akb, size_t akl,
@@ -1402,6 +1490,94 @@ static void test_vtpm_policy_pcrs_need_an_ak_something_vouches_for(void **state)
     EVP_PKEY_free(ak);
 }
 
+/* tpm.ak_spki_sha256 pins the AK by the whole digest: a pin that differs from the quote's AK
+ * in its first or its last byte alone is another key (POLICY_TPM_AK); the digest itself
+ * passes. */
+static void test_vtpm_ak_pin_is_the_whole_digest(void **state)
+{
+    uint8_t nonce[32], akb[1024];
+    char spki[65], pin[65], pol[256];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0};
+    struct cvma_tpm_quote_in in;
+    struct cvma_result res;
+    (void)state;
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    spki_hex(ak, spki);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    quote_in(&in, &msg, &sig, akb, akl, nonce);
+    static const int digits[] = {-1, 0, 63}; /* none, the first byte's, the last byte's */
+    for (size_t i = 0; i < sizeof digits / sizeof digits[0]; i++) {
+        int at = digits[i];
+        memcpy(pin, spki, sizeof pin);
+        if (at >= 0) {
+            pin[at] = pin[at] == '0' ? '1' : '0';
+        }
+        snprintf(pol, sizeof pol, "{\"tpm\": {\"ak_spki_sha256\": \"%s\"}}", pin);
+        tpm_result(&in, "test", &res);
+        expect_policy(&res, pol, at < 0 ? "" : "POLICY_TPM_AK", at < 0 ? NULL : spki, NULL);
+        cvma_result_cleanup(&res);
+    }
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
+/*
+ * The azure section on runtime claims the hardware report vouches for (the paravisor's launch
+ * pinned): each flag is read from its own claim and compared with the rule, a flag the claims
+ * do not hold is POLICY_CLAIM_MISSING (never taken as false), and vm_unique_ids lists the
+ * vmUniqueId (compared without regard to case, as a GUID is).
+ */
+static void test_vtpm_azure_runtime_claim_rules(void **state)
+{
+    uint8_t akb[1024], rd[64];
+    char own[1024], claims[1400], pol[512];
+    size_t akl = 0;
+    struct cvma_buf msg = {0}, sig = {0}, hcl = {0};
+    struct cvma_named_part parts[3];
+    struct run r;
+    (void)state;
+
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    tu_azure_claims(ak, "00", own, sizeof own, rd);
+    snprintf(claims, sizeof claims,
+             "{\"vm-configuration\": {\"secure-boot\": false, \"tpm-enabled\": true, "
+             "\"vmUniqueId\": \"7DF7B373-B947-4AAA-96E5-C358F2A03D20\"}, %s",
+             own + 1);
+    azure_evidence(&r, ak, claims, &hcl, &msg, &sig, parts);
+    const struct {
+        const char *rules, *want;
+    } cases[] = {
+            {"\"secure_boot\": false, \"tpm_enabled\": true, \"vm_unique_ids\": "
+             "[\"00000000-0000-0000-0000-000000000000\", \"7df7b373-b947-4aaa-96e5-c358f2a03d20\"]",
+             ""},
+            {"\"secure_boot\": true", "POLICY_AZURE_RUNTIME_CLAIMS"},
+            {"\"tpm_enabled\": false", "POLICY_AZURE_RUNTIME_CLAIMS"},
+            {"\"console_enabled\": false", "POLICY_CLAIM_MISSING"},
+            {"\"vm_unique_ids\": [\"7df7b373-b947-4aaa-96e5-c358f2a03d21\"]",
+             "POLICY_AZURE_RUNTIME_CLAIMS"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(pol, sizeof pol,
+                 "{\"allowed_tees\": [\"azure-snp\"], \"snp\": {\"measurements\": \"" M96
+                 "\"}, \"azure\": {%s}}",
+                 cases[i].rules);
+        cvma_result_cleanup(&r.res);
+        cvma_result_init(&r.res, "azure-snp", r.vo.at);
+        cvma_azure_verify(hcl.p, hcl.len, &r.vo, false, &r.res);
+        assert_false(cvma_verdict_has_error(&r.res.verdict));
+        expect_policy(&r.res, pol, cases[i].want, NULL, NULL);
+    }
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+    run_done(&r);
+}
+
 #define M96_5A                                                                                     \
     "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a" \
     "5a5a"
@@ -1516,6 +1692,145 @@ static void test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak(void
     cvma_policy_free(pp);
     cvma_buf_free(&msg);
     cvma_buf_free(&sig);
+    EVP_PKEY_free(ak);
+}
+
+/*
+ * Verifies azure-tdx evidence (Trustee's JSON) into res: runtime claims naming ak, in an HCL
+ * report whose TDREPORT has their hash as REPORTDATA and MRTD tr_mrtd (48 bytes of that
+ * byte), and a simulated TD quote (UpToDate) whose REPORTDATA is q_rd (NULL: the claims' hash)
+ * and MRTD q_mrtd. The vTPM quote is ak's over PCR 0 = zeros and a fresh nonce.
+ */
+static void azure_tdx_verify(EVP_PKEY *ak, const uint8_t *q_rd, uint8_t q_mrtd, uint8_t tr_mrtd,
+                             struct cvma_result *res)
+{
+    uint8_t nonce[32], rd[64], tdreport[CVMA_AZURE_HW_REPORT_LEN] = {0};
+    char claims[1024], err[256];
+    struct cvma_buf msg = {0}, sig = {0}, q = {0}, root_pem = {0}, hcl = {0};
+    struct cvma_sim_tdx_opts to;
+    struct cvma_verify_opts vo;
+    X509 *root;
+    char *dir = tu_tmpdir(), *qp = tu_path(dir, "quote.bin"), *rp = tu_path(dir, "root_ca.pem");
+
+    assert_int_equal(RAND_bytes(nonce, sizeof nonce), 1);
+    tu_tpm_quote(ak, nonce, sizeof nonce, NULL, true, &msg, &sig);
+    size_t cl = tu_azure_claims(ak, "00", claims, sizeof claims, rd);
+    cvma_sim_tdx_opts_default(&to);
+    memcpy(to.report_data, q_rd != NULL ? q_rd : rd, 64);
+    to.has_mr_td = true;
+    memset(to.mr_td, q_mrtd, sizeof to.mr_td);
+    if (cvma_sim_tdx_write(&to, dir, err, sizeof err) != CVMA_OK) {
+        fail_msg("sim tdx: %s", err);
+    }
+    tu_read(qp, &q);
+    tu_read(rp, &root_pem);
+    assert_non_null(root = cvma_x509_load(root_pem.p, root_pem.len));
+    tdreport[0] = 0x81;
+    memcpy(tdreport + 128, rd, 64);
+    memset(tdreport + 528, tr_mrtd, 48);
+    size_t cap =
+            CVMA_AZURE_HCL_HEADER_LEN + CVMA_AZURE_HW_REPORT_LEN + CVMA_AZURE_RUNTIME_HDR_LEN + cl;
+    assert_non_null(hcl.p = malloc(cap));
+    hcl.len = tu_azure_hcl(hcl.p, cap, tdreport, CVMA_AZURE_REPORT_TYPE_TDX, claims, cl, 0);
+    assert_int_equal(hcl.len, cap);
+    char *hcl64 = cvma_base64_encode(hcl.p, hcl.len, CVMA_B64_URL);
+    char *q64 = cvma_base64_encode(q.p, q.len, CVMA_B64_URL);
+    char *mhex = malloc(2 * msg.len + 1), *shex = malloc(2 * sig.len + 1);
+    assert_true(hcl64 != NULL && q64 != NULL && mhex != NULL && shex != NULL);
+    cvma_hex_encode(msg.p, msg.len, mhex, 2 * msg.len + 1);
+    cvma_hex_encode(sig.p, sig.len, shex, 2 * sig.len + 1);
+    json_t *ev = json_pack("{s:i, s:s, s:{s:s, s:s, s:[s]}, s:s}", "version", 1, "hcl_report",
+                           hcl64, "tpm_quote", "message", mhex, "signature", shex, "pcrs", Z64,
+                           "td_quote", q64);
+    char *evs = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(evs);
+    memset(&vo, 0, sizeof vo);
+    vo.at = time(NULL);
+    vo.collateral_dir = dir;
+    vo.cache_dir = dir;
+    vo.offline = true;
+    vo.trust_roots = &root;
+    vo.n_trust_roots = 1;
+    vo.has_nonce = true;
+    memcpy(vo.nonce, nonce, sizeof nonce);
+    vo.nonce_len = sizeof nonce;
+    cvma_result_init(res, "azure-tdx", vo.at);
+    cvma_azure_verify((const uint8_t *)evs, strlen(evs), &vo, true, res);
+    free(evs);
+    json_decref(ev);
+    free(hcl64);
+    free(q64);
+    free(mhex);
+    free(shex);
+    cvma_buf_free(&hcl);
+    cvma_buf_free(&q);
+    cvma_buf_free(&root_pem);
+    cvma_buf_free(&msg);
+    cvma_buf_free(&sig);
+    X509_free(root);
+    tu_rmtree(dir);
+    free(dir);
+    free(qp);
+    free(rp);
+}
+
+/*
+ * azure-tdx: the TDREPORT in the HCL report is MAC-ed, not signed, so anyone can write one;
+ * only the TD quote verifies. Runtime claims (and the AK in them) are bound only when the
+ * quote's TD report has the TDREPORT's REPORTDATA and its MRTD: a genuine quote of the
+ * paravisor's TD beside a TDREPORT over other claims (another AK), or a quote of another TD,
+ * is AZURE_TD_QUOTE_MISMATCH (contraindicated), even under a policy pinning the MRTD the
+ * TDREPORT names.
+ */
+static void test_vtpm_azure_tdx_td_quote_must_be_the_tdreports(void **state)
+{
+    static const char policy[] =
+            "{\"allowed_tees\": [\"azure-tdx\"], \"tdx\": {\"mr_td\": \"" M96_5A
+            "\"}, \"tpm\": {\"pcrs\": {\"sha256\": {\"0\": \"" Z64 "\"}}}}";
+    uint8_t akb[1024], other_rd[64];
+    char other_claims[1024];
+    size_t akl = 0;
+    struct cvma_result res;
+    struct cvma_policy *pp = NULL;
+    char err[256];
+    (void)state;
+
+    assert_int_equal(
+            cvma_policy_load_bytes((const uint8_t *)policy, strlen(policy), &pp, err, sizeof err),
+            CVMA_OK);
+    EVP_PKEY *ak = make_ak(akb, sizeof akb, &akl);
+    EVP_PKEY *k2 = EVP_RSA_gen(2048);
+    assert_non_null(k2);
+    /* the paravisor's own claims, naming its AK (k2): what its genuine quote vouches for */
+    tu_azure_claims(k2, "00", other_claims, sizeof other_claims, other_rd);
+
+    /* the TD quote is the TDREPORT's: bound, the AK attested */
+    azure_tdx_verify(ak, NULL, 0x5a, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_false(cvma_verdict_has_error(&res.verdict));
+    expect_attested(&res, "azure", ak);
+    cvma_result_cleanup(&res);
+
+    /* the paravisor TD's quote over its own claims, beside a TDREPORT over ak's claims */
+    azure_tdx_verify(ak, other_rd, 0x5a, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_AZURE_TD_QUOTE_MISMATCH));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+
+    /* a quote of another TD with the REPORTDATA of ak's claims, the TDREPORT naming the MRTD
+     * the policy pins */
+    azure_tdx_verify(ak, NULL, 0x5b, 0x5a, &res);
+    cvma_policy_appraise(pp, &res);
+    cvma_result_finish(&res);
+    assert_true(cvma_verdict_has(&res.verdict, CVMA_R_AZURE_TD_QUOTE_MISMATCH));
+    assert_int_equal(res.status, CVMA_CONTRAINDICATED);
+    cvma_result_cleanup(&res);
+
+    cvma_policy_free(pp);
+    EVP_PKEY_free(k2);
     EVP_PKEY_free(ak);
 }
 
@@ -1702,11 +2017,15 @@ int main(void)
             cmocka_unit_test(test_vtpm_attested_key_is_the_verified_ak_per_kind),
             cmocka_unit_test(test_vtpm_debug_guest_accepted_by_policy_attests_no_ak),
             cmocka_unit_test(test_vtpm_azure_tdx_tcb_status_accepted_by_policy_attests_no_ak),
+            cmocka_unit_test(test_vtpm_azure_tdx_td_quote_must_be_the_tdreports),
             cmocka_unit_test(test_vtpm_policy_pcrs_need_an_ak_something_vouches_for),
+            cmocka_unit_test(test_vtpm_azure_runtime_claim_rules),
             cmocka_unit_test(test_azure_runtime_claims_too_deep),
             cmocka_unit_test(test_azure_hcl_report_above_vmpl0_refused),
             cmocka_unit_test(test_azure_hcl_unsigned_header_and_padding_checked),
             cmocka_unit_test(test_azure_two_hcl_ak_pub_keys_refused),
+            cmocka_unit_test(test_vtpm_report_data_binds_in_every_byte),
+            cmocka_unit_test(test_vtpm_ak_pin_is_the_whole_digest),
             cmocka_unit_test(test_vtpm_svsm_empty_collateral_parts_are_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
