@@ -664,6 +664,52 @@ static void test_snp_unknown_version_is_refused(void **state)
     }
 }
 
+/*
+ * Fields a later version added are read only from reports of that version: in a v2 report
+ * the CPUID bytes (0x188..0x18A, v3+) are reserved, and in a v4 report the mitigation vectors
+ * (0x1F8..0x207, v5+) are. Non-zero there is a reserved-bytes warning, never a CPUID that
+ * picks a product or a mitigation vector in the claims.
+ */
+static void test_snp_fields_of_later_versions_are_reserved_before(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t version;
+        size_t off; /* the first byte of the later version's field */
+        bool read;  /* the version has the field */
+    } cases[] = {{2, 0x188, false}, {3, 0x188, true}, {4, 0x1F8, false}, {5, 0x1F8, true}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        uint8_t b[CVMA_SNP_REPORT_SIZE] = {0};
+        struct cvma_snp_report rep;
+        struct cvma_verdict v;
+        char where[32];
+        b[0] = (uint8_t)cases[i].version;
+        b[0x0A] = 0x02; /* policy bit 17, reserved, is one */
+        b[cases[i].off] = 0x19;
+        b[cases[i].off + 1] = 0x11; /* a Genoa CPUID, when read as one */
+        b[cases[i].off + 2] = 0x01;
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_snp_report_parse(b, sizeof b, NULL, &rep, &v), CVMA_OK);
+        snprintf(where, sizeof where, "first non-zero at 0x%03zX", cases[i].off);
+        const struct cvma_verdict_reason *r = tu_reason(&v, CVMA_R_PARSE_RESERVED_NONZERO);
+        if (cases[i].read) {
+            assert_null(r);
+        } else if (r == NULL || strstr(r->detail, where) == NULL) {
+            fail_msg("v%u: wanted PARSE_RESERVED_NONZERO \"%s\", got %s", cases[i].version, where,
+                     r != NULL ? r->detail : "none");
+        }
+        if (cases[i].off == 0x188) {
+            assert_int_equal(rep.cpuid_fam_id, cases[i].read ? 0x19 : 0);
+            assert_int_equal(rep.cpuid_mod_id, cases[i].read ? 0x11 : 0);
+            assert_int_equal(rep.product,
+                             cases[i].read ? CVMA_SNP_PRODUCT_GENOA : CVMA_SNP_PRODUCT_UNKNOWN);
+        } else {
+            assert_int_equal(rep.launch_mit_vector, cases[i].read ? 0x011119u : 0);
+        }
+        cvma_verdict_cleanup(&v);
+    }
+}
+
 static void test_snp_trailing_bytes_rule(void **state)
 {
     (void)state;
@@ -937,6 +983,7 @@ int main(void)
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),
+            cmocka_unit_test(test_snp_fields_of_later_versions_are_reserved_before),
             cmocka_unit_test(test_snp_trailing_bytes_rule),
             cmocka_unit_test(test_snp_reserved_bytes),
             cmocka_unit_test(test_snp_refused_for_r_padding_still_reads_s),
