@@ -710,6 +710,56 @@ static void test_snp_fields_of_later_versions_are_reserved_before(void **state)
     }
 }
 
+/*
+ * Product identification. A productName counts by its line only when the line is the whole
+ * name or is followed by "-<stepping>": "MilanX" is no Milan. The report's CPUID names a
+ * product only inside the known ranges (virtee/sev Generation::identify_cpu): family 0x19
+ * models 0x00..0x0F Milan, 0x10..0x1F and 0xA0..0xAF Genoa; family 0x1A models 0x00..0x11
+ * Turin. Anything else (Venice's 0x1A/0x50 among them) is unknown, not a neighbour.
+ */
+static void test_snp_product_names_and_cpuid_ranges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum cvma_snp_product p;
+    } names[] = {{"Milan", CVMA_SNP_PRODUCT_MILAN},      {"Milan-B0", CVMA_SNP_PRODUCT_MILAN},
+                 {"Genoa", CVMA_SNP_PRODUCT_GENOA},      {"Genoa-B1", CVMA_SNP_PRODUCT_GENOA},
+                 {"Turin", CVMA_SNP_PRODUCT_TURIN},      {"MilanX", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Milan_B0", CVMA_SNP_PRODUCT_UNKNOWN}, {"Genoa2", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Turin.A0", CVMA_SNP_PRODUCT_UNKNOWN}, {"Mila", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Venice", CVMA_SNP_PRODUCT_UNKNOWN},   {"", CVMA_SNP_PRODUCT_UNKNOWN}};
+    static const struct {
+        uint8_t fam, model;
+        enum cvma_snp_product p;
+    } cpuids[] = {{0x19, 0x00, CVMA_SNP_PRODUCT_MILAN},   {0x19, 0x01, CVMA_SNP_PRODUCT_MILAN},
+                  {0x19, 0x0F, CVMA_SNP_PRODUCT_MILAN},   {0x19, 0x10, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0x11, CVMA_SNP_PRODUCT_GENOA},   {0x19, 0x1F, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0x20, CVMA_SNP_PRODUCT_UNKNOWN}, {0x19, 0x9F, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x19, 0xA0, CVMA_SNP_PRODUCT_GENOA},   {0x19, 0xAF, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0xB0, CVMA_SNP_PRODUCT_UNKNOWN}, {0x19, 0xFF, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x1A, 0x00, CVMA_SNP_PRODUCT_TURIN},   {0x1A, 0x02, CVMA_SNP_PRODUCT_TURIN},
+                  {0x1A, 0x11, CVMA_SNP_PRODUCT_TURIN},   {0x1A, 0x12, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x1A, 0x50, CVMA_SNP_PRODUCT_UNKNOWN}, {0x1A, 0xA0, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x18, 0x01, CVMA_SNP_PRODUCT_UNKNOWN}, {0x1B, 0x01, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x00, 0x00, CVMA_SNP_PRODUCT_UNKNOWN}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if (cvma_snp_product_from_name(names[i].name) != names[i].p) {
+            fail_msg("productName '%s': %s, want %s", names[i].name,
+                     cvma_snp_product_name(cvma_snp_product_from_name(names[i].name)),
+                     cvma_snp_product_name(names[i].p));
+        }
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cpuids); i++) {
+        enum cvma_snp_product got = cvma_snp_product_from_cpuid(cpuids[i].fam, cpuids[i].model);
+        if (got != cpuids[i].p) {
+            fail_msg("CPUID family 0x%02x model 0x%02x: %s, want %s", cpuids[i].fam,
+                     cpuids[i].model, cvma_snp_product_name(got),
+                     cvma_snp_product_name(cpuids[i].p));
+        }
+    }
+}
+
 static void test_snp_trailing_bytes_rule(void **state)
 {
     (void)state;
@@ -984,6 +1034,7 @@ int main(void)
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),
             cmocka_unit_test(test_snp_fields_of_later_versions_are_reserved_before),
+            cmocka_unit_test(test_snp_product_names_and_cpuid_ranges),
             cmocka_unit_test(test_snp_trailing_bytes_rule),
             cmocka_unit_test(test_snp_reserved_bytes),
             cmocka_unit_test(test_snp_refused_for_r_padding_still_reads_s),
