@@ -180,6 +180,10 @@ static enum cvma_status check_opts(const struct cvma_sim_snp_opts *o, char *err,
             }
         }
     }
+    if (o->tamper.leaf_hwid_len > sizeof o->tamper.leaf_hwid) {
+        cvma_sim_errf(err, err_len, "sim snp: hwID length %zu above 64", o->tamper.leaf_hwid_len);
+        return CVMA_E_USAGE;
+    }
     if (o->cert_validity_days < 0 || o->cert_validity_days > LIMIT_DAYS ||
         o->cert_not_before_offset_days < -LIMIT_DAYS ||
         o->cert_not_before_offset_days > LIMIT_DAYS) {
@@ -340,6 +344,21 @@ static enum cvma_status set_critical(X509 *x, const char *suffix)
     return CVMA_OK;
 }
 
+/* tamper.leaf_omit_ext: the extension with that suffix taken out again. */
+static enum cvma_status omit_ext(X509 *x, const char *suffix)
+{
+    char oid[48];
+    snprintf(oid, sizeof oid, "%s.%s", AMD_OID_ARC, suffix);
+    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+    int pos = obj != NULL ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
+    ASN1_OBJECT_free(obj);
+    if (pos < 0) {
+        return CVMA_E_INTERNAL;
+    }
+    X509_EXTENSION_free(X509_delete_ext(x, pos));
+    return CVMA_OK;
+}
+
 /*
  * The VCEK/VLEK extensions (AMD VCEK Certificate and KDS Interface spec), in the order AMD's
  * certificates carry them: Milan/Genoa .1.1 .1.2 .1.3.1 .1.3.2 .1.3.4-.1.3.7 .1.3.3 .1.3.8 then
@@ -402,10 +421,17 @@ static enum cvma_status add_leaf_exts(struct sim *s)
         /* hwID: the raw chip_id bytes as the extension value, no DER tag (as AMD's). */
         st = cvma_sim_x509_add_raw_ext(x, AMD_OID_ARC ".4", false,
                                        o->tamper.has_leaf_hwid ? o->tamper.leaf_hwid : s->chip_id,
-                                       pi->hwid_len);
+                                       o->tamper.leaf_hwid_len != 0 ? o->tamper.leaf_hwid_len
+                                                                    : pi->hwid_len);
     }
     if (st == CVMA_OK && o->tamper.leaf_dup_ext != NULL) {
         st = add_dup_ext(s, o->tamper.leaf_dup_ext);
+    }
+    if (st == CVMA_OK && o->tamper.leaf_extra_ext != NULL) {
+        st = add_dup_ext(s, o->tamper.leaf_extra_ext); /* the same values, added once */
+    }
+    if (st == CVMA_OK && o->tamper.leaf_omit_ext != NULL) {
+        st = omit_ext(x, o->tamper.leaf_omit_ext);
     }
     if (st == CVMA_OK && o->tamper.leaf_critical_ext != NULL) {
         st = set_critical(x, o->tamper.leaf_critical_ext);
@@ -537,6 +563,9 @@ static enum cvma_status make_report(struct sim *s, char *err, size_t err_len)
     }
     if (!o->mask_chip_id) {
         memcpy(rep + OFF_CHIP_ID, s->chip_id, sizeof s->chip_id);
+    }
+    if (o->tamper.has_report_chip_id) {
+        memcpy(rep + OFF_CHIP_ID, o->tamper.report_chip_id, sizeof o->tamper.report_chip_id);
     }
     put_u64le(rep + OFF_COMMITTED_TCB, tcb);
     rep[OFF_CURRENT_BUILD] = CVMA_SIM_SNP_FW_BUILD;

@@ -96,6 +96,19 @@ struct cvma_sim_snp_opts {
         const char *leaf_dup_ext;
         /* Non-NULL: this AMD extension (named as for leaf_dup_ext) marked critical. */
         const char *leaf_critical_ext;
+        /* Non-NULL: this AMD extension (named as for leaf_dup_ext) on a leaf that should have
+         * none, with the value leaf_dup_ext gives it: "3.9" (fmcSPL) on Milan or Genoa, "5"
+         * (csp_id) on a VCEK, "4" (hwID) on a VLEK. */
+        const char *leaf_extra_ext;
+        /* Non-NULL: this AMD extension (named as for leaf_dup_ext) left out of the leaf. */
+        const char *leaf_omit_ext;
+        /* Non-zero (1..64): the VCEK's hwID has this many bytes (of leaf_hwid with
+         * has_leaf_hwid, else of the chip_id) instead of the product's 64 or 8. */
+        size_t leaf_hwid_len;
+        /* has_report_chip_id: report_chip_id is the report's CHIP_ID instead of the chip's
+         * (the VCEK keeps the chip's hwID; on Turin bytes 8..63 may be non-zero here). */
+        bool has_report_chip_id;
+        uint8_t report_chip_id[64];
         uint64_t current_tcb_xor;   /* applied to CURRENT_TCB before signing */
         uint64_t committed_tcb_xor; /* applied to COMMITTED_TCB before signing */
         uint64_t reported_tcb_xor;  /* applied to REPORTED_TCB before signing (the leaf keeps

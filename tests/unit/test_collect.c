@@ -114,6 +114,36 @@ static void test_certtable_refusals(void **state)
     assert_int_equal(ct.n, 0);
 }
 
+/*
+ * The terminator is the all-zero entry (GHCB spec 56421 4.1.8.1), not any entry with a zero
+ * GUID: one with a zero GUID but an offset and length is an entry of an unknown GUID, and the
+ * entries after it are read. An entry whose blob has length zero is refused as outside the
+ * table (it has no blob).
+ */
+static void test_certtable_zero_guid_entry_and_empty_blob(void **state)
+{
+    (void)state;
+    static const uint8_t zero[16] = {0};
+    uint8_t t[3 * 24 + 8] = {0};
+    struct cvma_snp_certtable ct;
+    char err[256];
+
+    put_entry(t, 0, zero, 72, 4);
+    put_entry(t, 1, G_VCEK, 76, 4);
+    memcpy(t + 72, "ZEROVCEK", 8);
+    assert_true(cvma_snp_certtable_parse(t, sizeof t, &ct, err, sizeof err));
+    assert_int_equal(ct.n, 2);
+    assert_null(ct.e[0].bundle_name);
+    assert_string_equal(ct.e[1].bundle_name, "vcek.der");
+    assert_memory_equal(ct.e[1].data.p, "VCEK", 4);
+
+    uint8_t e[2 * 24 + 4] = {0};
+    put_entry(e, 0, G_VCEK, 48, 0);
+    assert_false(cvma_snp_certtable_parse(e, sizeof e, &ct, err, sizeof err));
+    assert_non_null(strstr(err, "offset 48 length 0 outside the table"));
+    assert_int_equal(ct.n, 0);
+}
+
 /* ---- configfs-tsm on a plain tree ---- */
 
 static void put_file(const char *dir, const char *name, const void *p, size_t n)
@@ -540,6 +570,7 @@ int main(void)
             cmocka_unit_test(test_certtable_known_and_unknown),
             cmocka_unit_test(test_certtable_vlek_names_asvk),
             cmocka_unit_test(test_certtable_refusals),
+            cmocka_unit_test(test_certtable_zero_guid_entry_and_empty_blob),
             cmocka_unit_test(test_tsm_generation_stable),
             cmocka_unit_test(test_tsm_generation_changed_once),
             cmocka_unit_test(test_tsm_generation_always_changes),

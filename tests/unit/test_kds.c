@@ -31,6 +31,7 @@
 #include "snp/snp_kds.h"
 #include "testutil.h"
 #include "tu_server.h"
+#include "tu_x509.h"
 
 /* snp/milan-v2-gosevguest (MANIFEST.md): chip_id and REPORTED_TCB bl 2, tee 0, snp 5, ucode 68 */
 #define MILAN_CHIP_HEX                                                                           \
@@ -1245,6 +1246,204 @@ static void test_kds_garbage_body_is_undecided_and_not_cached(void **state)
     assert_int_equal(f->v.n_reasons, 0);
 }
 
+/* A fetch that must fail with why in f->err and leave nothing in the cache under path. */
+static void expect_refused_uncached(struct fx *f, enum cvma_status st, const char *path,
+                                    const char *why)
+{
+    struct stat sb;
+    char *entry = entry_path_for(f, path);
+    if (st != CVMA_UNDECIDED || strstr(f->err, why) == NULL) {
+        fail_msg("%s: status %d, err '%s', want undecided with '%s'", path, (int)st, f->err, why);
+    }
+    assert_int_not_equal(stat(entry, &sb), 0);
+    free(entry);
+}
+
+/*
+ * A VCEK download is the certificate its URL asks for (admit_vcek): the hwID of that chip,
+ * of the product's length, and each SPL of that TCB. A genuine VCEK of another TCB, another
+ * chip, another product (a Turin VCEK's 8-byte hwID against a Milan CHIP_ID that starts with
+ * it and has zeros after), or another FMC is refused before it is cached.
+ */
+static void test_kds_vcek_of_another_chip_tcb_or_product_is_refused_uncached(void **state)
+{
+    struct fx *f = *state;
+    char other_hex[129];
+    uint8_t chip[64], other[64], turin_chip[64] = {0x09, 0x10, 0xb4, 0xf8, 0x84, 0xff, 0x4b, 0xa9};
+    char p_tcb[CVMA_KDS_PATH_MAX], p_chip[CVMA_KDS_PATH_MAX], p_len[CVMA_KDS_PATH_MAX],
+            p_fmc[CVMA_KDS_PATH_MAX];
+    char r_tcb[CVMA_KDS_PATH_MAX + 64], r_chip[CVMA_KDS_PATH_MAX + 64],
+            r_len[CVMA_KDS_PATH_MAX + 64], r_fmc[CVMA_KDS_PATH_MAX + 64];
+    const char *args[] = {"--route", r_tcb,     "--route", r_chip, "--route",
+                          r_len,     "--route", r_fmc,     NULL};
+    struct cvma_snp_tcb t_tcb = milan_tcb(), t = milan_tcb(), t_turin;
+    struct cvma_buf b = {0};
+
+    milan_chip(chip);
+    memcpy(other, chip, sizeof other);
+    other[0] ^= 0x01;
+    cvma_hex_encode(other, sizeof other, other_hex, sizeof other_hex);
+    t_tcb.bootloader = 3; /* the gosevguest VCEK has blSPL 2 */
+    /* snp/turin-v5-anolis-trustee's VCEK: hwID 0910b4f884ff4ba9, fmc 1 bl 3 tee 2 snp 5
+     * ucode 97 */
+    memset(&t_turin, 0, sizeof t_turin);
+    t_turin.bootloader = 3;
+    t_turin.tee = 2;
+    t_turin.snp = 5;
+    t_turin.microcode = 97;
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, chip, &t_tcb, p_tcb, sizeof p_tcb),
+                     CVMA_OK);
+    assert_int_equal(cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, other, &t, p_chip, sizeof p_chip),
+                     CVMA_OK);
+    assert_int_equal(
+            cvma_kds_vcek_url(CVMA_SNP_PRODUCT_MILAN, turin_chip, &t_turin, p_len, sizeof p_len),
+            CVMA_OK);
+    t_turin.has_fmc = true;
+    t_turin.fmc = 2;
+    assert_int_equal(
+            cvma_kds_vcek_url(CVMA_SNP_PRODUCT_TURIN, turin_chip, &t_turin, p_fmc, sizeof p_fmc),
+            CVMA_OK);
+    snprintf(r_tcb, sizeof r_tcb, "%s=%s", p_tcb, MILAN_VCEK_FILE);
+    snprintf(r_chip, sizeof r_chip, "%s=%s", p_chip, MILAN_VCEK_FILE);
+    snprintf(r_len, sizeof r_len, "%s=turin-v5-anolis-trustee/vcek.der", p_len);
+    snprintf(r_fmc, sizeof r_fmc, "%s=turin-v5-anolis-trustee/vcek.der", p_fmc);
+    server_start(f, args);
+
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t_tcb, &b,
+                                                &f->v, f->err, sizeof f->err),
+                            p_tcb, "a VCEK for blSPL=2, not the blSPL=3 asked for");
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, other, &t, &b,
+                                                &f->v, f->err, sizeof f->err),
+                            p_chip, "not a VCEK for the hwID asked for");
+    t_turin.has_fmc = false;
+    t_turin.fmc = 0;
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, turin_chip,
+                                                &t_turin, &b, &f->v, f->err, sizeof f->err),
+                            p_len, "a certificate for hwID 0910b4f884ff4ba9...");
+    t_turin.fmc = 2;
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_TURIN, turin_chip,
+                                                &t_turin, &b, &f->v, f->err, sizeof f->err),
+                            p_fmc, "a VCEK for fmcSPL=1, not the fmcSPL=2 asked for");
+    assert_null(b.p);
+    assert_int_equal(tu_log_lines(f->log), 4);
+}
+
+/* Writes the certificates (n of them) to path as one PEM file. */
+static void write_pem_certs(const char *path, X509 *const *certs, size_t n)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    assert_non_null(bio);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(PEM_write_bio_X509(bio, certs[i]), 1);
+    }
+    long len = BIO_get_mem_data(bio, &p);
+    assert_true(len > 0);
+    tu_write(path, (const uint8_t *)p, (size_t)len);
+    BIO_free(bio);
+}
+
+/* A self-signed P-256 certificate whose whole subject is CN=cn. */
+static X509 *bare_self_signed(const char *cn)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *nm = X509_NAME_new();
+    assert_non_null(pk);
+    assert_non_null(x);
+    assert_non_null(nm);
+    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                                                -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_version(x, 2), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+    assert_int_equal(X509_set_subject_name(x, nm), 1);
+    assert_int_equal(X509_set_issuer_name(x, nm), 1);
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+    assert_int_equal(X509_set_pubkey(x, pk), 1);
+    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+    X509_NAME_free(nm);
+    EVP_PKEY_free(pk);
+    return x;
+}
+
+/*
+ * Bodies that are more than the one object their endpoint serves, or a chain that is not the
+ * product's: a VCEK or a CRL with bytes after its DER, a cert_chain of three certificates, one
+ * whose ARK is another product's (ARK-Genoa after SEV-Milan), and one whose ARK has the right
+ * name but is not the issuer of the ASK before it. Each is refused before it is cached.
+ */
+static void test_kds_body_that_is_more_or_another_chain_is_refused_uncached(void **state)
+{
+    struct fx *f = *state;
+    char vcek_f[160], crl_f[160], chain_f[160];
+    char r_vcek[512], r_crl[256], r_chain[256];
+    const char *args[] = {"--route", r_vcek, "--route", r_crl, "--route", r_chain, NULL};
+    struct cvma_buf vcek = read_vector(MILAN_VCEK_FILE), crl = {0}, b = {0};
+    STACK_OF(X509) *milan = tu_vec_chain("snp/" MILAN_CHAIN_FILE);
+    STACK_OF(X509) *genoa = tu_vec_chain("snp/roots/ask_ark_genoa.pem");
+    X509 *fake_ark = bare_self_signed("ARK-Milan");
+    uint8_t chip[64];
+    struct cvma_snp_tcb t = milan_tcb();
+
+    snprintf(vcek_f, sizeof vcek_f, "%s/vcek-plus.der", f->tmp);
+    snprintf(crl_f, sizeof crl_f, "%s/crl-plus.der", f->tmp);
+    snprintf(chain_f, sizeof chain_f, "%s/chain.pem", f->tmp);
+    /* the VCEK, then one byte more */
+    vcek.p = realloc(vcek.p, vcek.len + 1);
+    assert_non_null(vcek.p);
+    vcek.p[vcek.len++] = 0x00;
+    tu_write(vcek_f, vcek.p, vcek.len);
+    /* a well-formed CRL, then two bytes more */
+    make_crl(crl_f, time(NULL) + 86400);
+    assert_int_equal(cvma_file_read(crl_f, 1 << 20, &crl), CVMA_OK);
+    crl.p = realloc(crl.p, crl.len + 2);
+    assert_non_null(crl.p);
+    crl.p[crl.len++] = 0x05;
+    crl.p[crl.len++] = 0x00;
+    tu_write(crl_f, crl.p, crl.len);
+    X509 *three[] = {sk_X509_value(milan, 0), sk_X509_value(milan, 1), sk_X509_value(milan, 1)};
+    X509 *mixed[] = {sk_X509_value(milan, 0), sk_X509_value(genoa, 1)};
+    X509 *fake[] = {sk_X509_value(milan, 0), fake_ark};
+    snprintf(r_vcek, sizeof r_vcek, "%s=%s", MILAN_VCEK_PATH, vcek_f);
+    snprintf(r_crl, sizeof r_crl, "/vcek/v1/Milan/crl=%s", crl_f);
+    snprintf(r_chain, sizeof r_chain, "/vcek/v1/Milan/cert_chain=%s", chain_f);
+    milan_chip(chip);
+    server_start(f, args);
+
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_vcek(&f->kds, CVMA_SNP_PRODUCT_MILAN, chip, &t, &b,
+                                                &f->v, f->err, sizeof f->err),
+                            MILAN_VCEK_PATH, "not one DER X.509 certificate");
+    expect_refused_uncached(f,
+                            cvma_kds_fetch_crl(&f->kds, CVMA_SNP_PRODUCT_MILAN, false, &b, &f->v,
+                                               f->err, sizeof f->err),
+                            "/vcek/v1/Milan/crl", "not one DER X.509 CRL");
+    /* The chain URL serves each wrong chain in turn (a refused body is not cached, so each
+     * fetch asks again). */
+    static const char *const chain_why[] = {"not a PEM chain of exactly two certificates",
+                                            "a chain whose ARK is 'ARK-Genoa', not 'ARK-Milan'",
+                                            "a chain whose ASK is not issued by the ARK after it"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(chain_why); i++) {
+        write_pem_certs(chain_f, i == 0 ? three : i == 1 ? mixed : fake, i == 0 ? 3 : 2);
+        expect_refused_uncached(f,
+                                cvma_kds_fetch_cert_chain(&f->kds, CVMA_SNP_PRODUCT_MILAN, false,
+                                                          &b, &f->v, f->err, sizeof f->err),
+                                "/vcek/v1/Milan/cert_chain", chain_why[i]);
+    }
+    cvma_buf_free(&crl);
+    cvma_buf_free(&vcek);
+    assert_null(b.p);
+    sk_X509_pop_free(milan, X509_free);
+    sk_X509_pop_free(genoa, X509_free);
+    X509_free(fake_ark);
+}
+
 static void test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains(void **state)
 {
     struct fx *f = *state;
@@ -1590,6 +1789,12 @@ int main(void)
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_garbage_body_is_undecided_and_not_cached,
                                             fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_kds_vcek_of_another_chip_tcb_or_product_is_refused_uncached, fx_setup,
+                    fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_kds_body_that_is_more_or_another_chain_is_refused_uncached, fx_setup,
+                    fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_fetch_cert_chain_serves_vcek_and_vlek_chains,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_kds_crl_cache_entry_expires_at_next_update,

@@ -664,6 +664,102 @@ static void test_snp_unknown_version_is_refused(void **state)
     }
 }
 
+/*
+ * Fields a later version added are read only from reports of that version: in a v2 report
+ * the CPUID bytes (0x188..0x18A, v3+) are reserved, and in a v4 report the mitigation vectors
+ * (0x1F8..0x207, v5+) are. Non-zero there is a reserved-bytes warning, never a CPUID that
+ * picks a product or a mitigation vector in the claims.
+ */
+static void test_snp_fields_of_later_versions_are_reserved_before(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t version;
+        size_t off; /* the first byte of the later version's field */
+        bool read;  /* the version has the field */
+    } cases[] = {{2, 0x188, false}, {3, 0x188, true}, {4, 0x1F8, false}, {5, 0x1F8, true}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        uint8_t b[CVMA_SNP_REPORT_SIZE] = {0};
+        struct cvma_snp_report rep;
+        struct cvma_verdict v;
+        char where[32];
+        b[0] = (uint8_t)cases[i].version;
+        b[0x0A] = 0x02; /* policy bit 17, reserved, is one */
+        b[cases[i].off] = 0x19;
+        b[cases[i].off + 1] = 0x11; /* a Genoa CPUID, when read as one */
+        b[cases[i].off + 2] = 0x01;
+        cvma_verdict_init(&v);
+        assert_int_equal(cvma_snp_report_parse(b, sizeof b, NULL, &rep, &v), CVMA_OK);
+        snprintf(where, sizeof where, "first non-zero at 0x%03zX", cases[i].off);
+        const struct cvma_verdict_reason *r = tu_reason(&v, CVMA_R_PARSE_RESERVED_NONZERO);
+        if (cases[i].read) {
+            assert_null(r);
+        } else if (r == NULL || strstr(r->detail, where) == NULL) {
+            fail_msg("v%u: wanted PARSE_RESERVED_NONZERO \"%s\", got %s", cases[i].version, where,
+                     r != NULL ? r->detail : "none");
+        }
+        if (cases[i].off == 0x188) {
+            assert_int_equal(rep.cpuid_fam_id, cases[i].read ? 0x19 : 0);
+            assert_int_equal(rep.cpuid_mod_id, cases[i].read ? 0x11 : 0);
+            assert_int_equal(rep.product,
+                             cases[i].read ? CVMA_SNP_PRODUCT_GENOA : CVMA_SNP_PRODUCT_UNKNOWN);
+        } else {
+            assert_int_equal(rep.launch_mit_vector, cases[i].read ? 0x011119u : 0);
+        }
+        cvma_verdict_cleanup(&v);
+    }
+}
+
+/*
+ * Product identification. A productName counts by its line only when the line is the whole
+ * name or is followed by "-<stepping>": "MilanX" is no Milan. The report's CPUID names a
+ * product only inside the known ranges (virtee/sev Generation::identify_cpu): family 0x19
+ * models 0x00..0x0F Milan, 0x10..0x1F and 0xA0..0xAF Genoa; family 0x1A models 0x00..0x11
+ * Turin. Anything else (Venice's 0x1A/0x50 among them) is unknown, not a neighbour.
+ */
+static void test_snp_product_names_and_cpuid_ranges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum cvma_snp_product p;
+    } names[] = {{"Milan", CVMA_SNP_PRODUCT_MILAN},      {"Milan-B0", CVMA_SNP_PRODUCT_MILAN},
+                 {"Genoa", CVMA_SNP_PRODUCT_GENOA},      {"Genoa-B1", CVMA_SNP_PRODUCT_GENOA},
+                 {"Turin", CVMA_SNP_PRODUCT_TURIN},      {"MilanX", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Milan_B0", CVMA_SNP_PRODUCT_UNKNOWN}, {"Genoa2", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Turin.A0", CVMA_SNP_PRODUCT_UNKNOWN}, {"Mila", CVMA_SNP_PRODUCT_UNKNOWN},
+                 {"Venice", CVMA_SNP_PRODUCT_UNKNOWN},   {"", CVMA_SNP_PRODUCT_UNKNOWN}};
+    static const struct {
+        uint8_t fam, model;
+        enum cvma_snp_product p;
+    } cpuids[] = {{0x19, 0x00, CVMA_SNP_PRODUCT_MILAN},   {0x19, 0x01, CVMA_SNP_PRODUCT_MILAN},
+                  {0x19, 0x0F, CVMA_SNP_PRODUCT_MILAN},   {0x19, 0x10, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0x11, CVMA_SNP_PRODUCT_GENOA},   {0x19, 0x1F, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0x20, CVMA_SNP_PRODUCT_UNKNOWN}, {0x19, 0x9F, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x19, 0xA0, CVMA_SNP_PRODUCT_GENOA},   {0x19, 0xAF, CVMA_SNP_PRODUCT_GENOA},
+                  {0x19, 0xB0, CVMA_SNP_PRODUCT_UNKNOWN}, {0x19, 0xFF, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x1A, 0x00, CVMA_SNP_PRODUCT_TURIN},   {0x1A, 0x02, CVMA_SNP_PRODUCT_TURIN},
+                  {0x1A, 0x11, CVMA_SNP_PRODUCT_TURIN},   {0x1A, 0x12, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x1A, 0x50, CVMA_SNP_PRODUCT_UNKNOWN}, {0x1A, 0xA0, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x18, 0x01, CVMA_SNP_PRODUCT_UNKNOWN}, {0x1B, 0x01, CVMA_SNP_PRODUCT_UNKNOWN},
+                  {0x00, 0x00, CVMA_SNP_PRODUCT_UNKNOWN}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        if (cvma_snp_product_from_name(names[i].name) != names[i].p) {
+            fail_msg("productName '%s': %s, want %s", names[i].name,
+                     cvma_snp_product_name(cvma_snp_product_from_name(names[i].name)),
+                     cvma_snp_product_name(names[i].p));
+        }
+    }
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cpuids); i++) {
+        enum cvma_snp_product got = cvma_snp_product_from_cpuid(cpuids[i].fam, cpuids[i].model);
+        if (got != cpuids[i].p) {
+            fail_msg("CPUID family 0x%02x model 0x%02x: %s, want %s", cpuids[i].fam,
+                     cpuids[i].model, cvma_snp_product_name(got),
+                     cvma_snp_product_name(cpuids[i].p));
+        }
+    }
+}
+
 static void test_snp_trailing_bytes_rule(void **state)
 {
     (void)state;
@@ -937,6 +1033,8 @@ int main(void)
             cmocka_unit_test(test_snp_byte_flips_in_signed_part_are_refused),
             cmocka_unit_test(test_snp_truncated_reports_are_refused),
             cmocka_unit_test(test_snp_unknown_version_is_refused),
+            cmocka_unit_test(test_snp_fields_of_later_versions_are_reserved_before),
+            cmocka_unit_test(test_snp_product_names_and_cpuid_ranges),
             cmocka_unit_test(test_snp_trailing_bytes_rule),
             cmocka_unit_test(test_snp_reserved_bytes),
             cmocka_unit_test(test_snp_refused_for_r_padding_still_reads_s),

@@ -763,6 +763,110 @@ static void test_vcek_of_another_chip(void **state)
     expect_error(&o, CVMA_R_SNP_CHIP_ID_MISMATCH);
 }
 
+/* Verifies o and expects a contraindicated result holding code with detail in its text. */
+static void expect_error_detail(const struct cvma_sim_snp_opts *o, enum cvma_reason code,
+                                const char *detail)
+{
+    struct run r;
+    sim_verify(o, true, 0, &r);
+    if (r.res.status != CVMA_CONTRAINDICATED) {
+        fail_msg("wanted %s, got status %s, first error %s", cvma_reason_name(code),
+                 cvma_result_status_name(r.res.status),
+                 cvma_reason_name(cvma_verdict_first_error(&r.res.verdict)));
+    }
+    expect_detail(&r.res.verdict, code, detail);
+    done(&r);
+}
+
+/*
+ * hwID has the product's length: 64 bytes on Milan and Genoa, 8 on Turin. A Turin VCEK with a
+ * 64-byte hwID (its 8 ID bytes, then zeros: byte for byte the report's CHIP_ID), or a Milan or
+ * Genoa VCEK with an 8-byte one (for a chip whose CHIP_ID bytes 8..63 are zero), is no VCEK of
+ * that product.
+ */
+static void test_hwid_of_another_products_length_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        enum cvma_snp_product product;
+        size_t hwid_len;
+        const char *detail;
+    } cases[] = {{CVMA_SNP_PRODUCT_TURIN, 64, "(64 bytes) but CHIP_ID=5c5c5c5c5c5c5c5c..."},
+                 {CVMA_SNP_PRODUCT_MILAN, 8, "VCEK hwID=5c5c5c5c5c5c5c5c (8 bytes)"},
+                 {CVMA_SNP_PRODUCT_GENOA, 8, "VCEK hwID=5c5c5c5c5c5c5c5c (8 bytes)"}};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_snp_opts o;
+        cvma_sim_snp_opts_default(&o);
+        o.product = cases[i].product;
+        o.has_chip_id = true;
+        memset(o.chip_id, 0x5c, 8); /* bytes 8..63 zero */
+        o.tamper.leaf_hwid_len = cases[i].hwid_len;
+        expect_error_detail(&o, CVMA_R_SNP_CHIP_ID_MISMATCH, cases[i].detail);
+    }
+}
+
+/*
+ * A Turin CHIP_ID has 8 ID bytes and zeros after them. A report whose first 8 bytes are the
+ * VCEK's hwID but which has a non-zero byte after them names no chip that VCEK is for.
+ */
+static void test_turin_chip_id_with_bytes_after_the_eighth_is_refused(void **state)
+{
+    (void)state;
+    static const size_t where[] = {8, 63};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(where); i++) {
+        struct cvma_sim_snp_opts o;
+        cvma_sim_snp_opts_default(&o);
+        o.product = CVMA_SNP_PRODUCT_TURIN;
+        o.has_chip_id = true;
+        memset(o.chip_id, 0x5c, 8);
+        o.tamper.has_report_chip_id = true;
+        memcpy(o.tamper.report_chip_id, o.chip_id, sizeof o.chip_id);
+        o.tamper.report_chip_id[where[i]] = 0x01;
+        expect_error_detail(&o, CVMA_R_SNP_CHIP_ID_MISMATCH, "(Turin: first 8 bytes)");
+    }
+}
+
+/*
+ * The AMD extensions a leaf of its kind and product must or must not have: fmcSPL only on
+ * Turin (a Milan or Genoa VCEK or VLEK with one is not of the product the report and root
+ * name), hwID on every VCEK, csp_id on every VLEK, and no csp_id on a VCEK.
+ */
+static void test_leaf_extensions_of_another_kind_or_product_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        enum cvma_snp_product product;
+        bool vlek;
+        const char *extra, *omit; /* tamper.leaf_extra_ext, tamper.leaf_omit_ext */
+        enum cvma_reason code;
+        const char *detail;
+    } cases[] = {
+            {CVMA_SNP_PRODUCT_MILAN, false, "3.9", NULL, CVMA_R_SNP_PRODUCT_MISMATCH,
+             "VCEK has fmcSPL, which only Turin and later have, but the product is Milan"},
+            {CVMA_SNP_PRODUCT_GENOA, false, "3.9", NULL, CVMA_R_SNP_PRODUCT_MISMATCH,
+             "VCEK has fmcSPL, which only Turin and later have, but the product is Genoa"},
+            {CVMA_SNP_PRODUCT_MILAN, true, "3.9", NULL, CVMA_R_SNP_PRODUCT_MISMATCH,
+             "VLEK has fmcSPL, which only Turin and later have, but the product is Milan"},
+            {CVMA_SNP_PRODUCT_MILAN, false, NULL, "4", CVMA_R_CERT_EXTENSION_INVALID,
+             "VCEK has no hwID extension"},
+            {CVMA_SNP_PRODUCT_TURIN, false, NULL, "4", CVMA_R_CERT_EXTENSION_INVALID,
+             "VCEK has no hwID extension"},
+            {CVMA_SNP_PRODUCT_MILAN, true, NULL, "5", CVMA_R_CERT_EXTENSION_INVALID,
+             "VLEK has no csp_id extension"},
+            {CVMA_SNP_PRODUCT_MILAN, false, "5", NULL, CVMA_R_SNP_KEY_TYPE_MISMATCH,
+             "signed with a VCEK but the certificate carries a VLEK csp_id (CN=other)"},
+    };
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
+        struct cvma_sim_snp_opts o;
+        cvma_sim_snp_opts_default(&o);
+        o.product = cases[i].product;
+        o.vlek = cases[i].vlek;
+        o.tamper.leaf_extra_ext = cases[i].extra;
+        o.tamper.leaf_omit_ext = cases[i].omit;
+        expect_error_detail(&o, cases[i].code, cases[i].detail);
+    }
+}
+
 static void test_masked_chip_id_is_a_warning(void **state)
 {
     (void)state;
@@ -1598,6 +1702,9 @@ int main(void)
             cmocka_unit_test(test_crl_without_next_update_is_refused),
             cmocka_unit_test(test_vcek_tcb_differs_from_reported_tcb),
             cmocka_unit_test(test_vcek_of_another_chip),
+            cmocka_unit_test(test_hwid_of_another_products_length_is_refused),
+            cmocka_unit_test(test_turin_chip_id_with_bytes_after_the_eighth_is_refused),
+            cmocka_unit_test(test_leaf_extensions_of_another_kind_or_product_are_refused),
             cmocka_unit_test(test_masked_chip_id_is_a_warning),
             cmocka_unit_test(test_debug_guest_is_refused_by_default_and_claimed),
             cmocka_unit_test(test_debug_guest_allowed_by_policy_is_a_warning),
