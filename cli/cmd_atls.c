@@ -1899,17 +1899,58 @@ struct conn {
     struct conns *cs;
 };
 
+/*
+ * The close of a connection whose TLS session was set up, after serve_one's SSL_shutdown. A
+ * close() with bytes of the peer still unread (a DATA frame sent while its refusal was being
+ * decided, a record after an HTTP request) sends a TCP reset instead of a FIN, and the reset
+ * drops whatever this end still had queued: the last record of the answer, held back by
+ * Nagle's algorithm, and the peer would never read the refusal's reason. So this end shuts its
+ * side first (the FIN goes out after everything queued, Nagle or not), then reads and drops
+ * what the peer still sends until it closes too, or sends nothing for LINGER_IDLE_MS, for
+ * LINGER_MS at most, then closes. A peer that keeps sending a byte now and then (one closed
+ * for being idle, say) holds the connection no more than LINGER_IDLE_MS longer; one that
+ * sends without pause, LINGER_MS.
+ */
+#define LINGER_MS      2000
+#define LINGER_IDLE_MS 250
+
+static void linger_close(int fd)
+{
+    struct timespec end;
+    uint8_t sink[4096];
+    (void)shutdown(fd, SHUT_WR);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    ts_add_ns(&end, (int64_t)LINGER_MS * 1000000);
+    for (long left; (left = ms_until(end)) > 0;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ready = poll(&p, 1, (int)(left < LINGER_IDLE_MS ? left : LINGER_IDLE_MS));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0 || recv(fd, sink, sizeof sink, MSG_DONTWAIT) <= 0) {
+            break; /* the time is up, the peer closed, or the socket failed */
+        }
+    }
+    close(fd);
+}
+
 static void conn_run(struct conn *c)
 {
     SSL *ssl = SSL_new(c->ctx);
     struct deadline d;
+    bool session = false;
     if (ssl != NULL && SSL_set_fd(ssl, c->fd) == 1) {
         /* The handshake and the first frame (or HTTP request) within --handshake-timeout. */
         deadline_start(&d, ssl, c->fd, c->o->handshake_timeout, 0);
         serve_one(ssl, c->o, c->src, c->v);
+        session = SSL_is_init_finished(ssl) == 1;
     }
     SSL_free(ssl);
-    close(c->fd);
+    if (session) {
+        linger_close(c->fd);
+    } else {
+        close(c->fd);
+    }
     ERR_clear_error();
 }
 

@@ -18,7 +18,8 @@
 # are the server's (the verify options without --mutual, --relay with --sim, --switch-after
 # without several --sim and several without it); a refusal arriving while the client awaits the
 # reply to --send is reported as such; an end whose own evidence cannot be made (a simulator
-# directory without its key) says so to its peer, not "refused", and a mutual client exits 2.
+# directory without its key) says so to its peer, not "refused", and a mutual client exits 2;
+# a record the server never reads does not turn its close into a reset that drops its answer.
 set -u
 CVM=${CVMATTEST_BIN:?}
 . "$(dirname "$0")/lib/atls.sh"
@@ -508,6 +509,44 @@ check "client --misbehave reflect: usage" 2 $?
 $CVM atls-server --sim "$T/reg" --mutual --misbehave late-check >"$T/u.out" 2>&1
 check "server --misbehave late-check without --client-lease: usage" 2 $?
 has "$T/u.out" "--misbehave late-check goes with --client-lease"
+
+# --- the server's close: bytes of the client it never reads (a record after the request) do not
+# turn its close into a reset: it sends its answer and close_notify, shuts its side, reads and
+# drops what still comes, and closes when the client does. A close with them unread would
+# send a TCP reset, which drops whatever is still queued (the answer's last record, held back
+# by Nagle's algorithm: the ERROR text of a refusal once, in CI) ---
+server lg --sim "$T/reg" --connections 1
+python3 - "$port" >"$T/lg.c" 2>&1 <<'PY'
+import json, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20),
+                    suppress_ragged_eofs=False)
+t.sendall(b"GET /.well-known/cvmattest/evidence?nonce=" + b"4e" * 24 + b" HTTP/1.1\r\n"
+          b"Host: x\r\n\r\n")
+t.sendall(b"x" * 100)  # a record of its own: the server reads the request's only
+data, end = b"", "?"
+try:
+    while True:
+        b = t.recv(65536)
+        if not b:
+            end = "closed (close_notify)"
+            break
+        data += b
+except ConnectionResetError:
+    end = "reset"
+except ssl.SSLError as e:
+    end = "TLS error: %s" % type(e).__name__
+head, _, body = data.partition(b"\r\n\r\n")
+print("head:", head.split(b"\r\n")[0].decode())
+print("body:", "JSON" if body and json.loads(body) is not None else "none")
+print("end:", end)
+PY
+check "a request followed by bytes the server never reads: answered" 0 $?
+has "$T/lg.c" "head: HTTP/1.1 200 OK"
+has "$T/lg.c" "body: JSON"
+has "$T/lg.c" "end: closed (close_notify)"
 
 # --- no server accepts the connection: could not decide (3), not a usage error ---
 # a port nobody listens on: refused at once, not after --timeout (20 s; the client's own start-up
