@@ -152,8 +152,8 @@ CVMA_API const char *cvma_atls_printable(const uint8_t *p, size_t len, char *out
  * channel is unsuitable; CVMA_E_IO the connection failed, the peer having closed it included
  * ("atls: the connection failed while sending evidence"; no SIGPIPE, above); src's own error
  * status; CVMA_E_USAGE no src, or evidence over CVMA_ATLS_FRAME_MAX (err names its size and
- * the limit, and the peer is sent an ERROR frame saying the same). err says why whenever the
- * status is not CVMA_OK.
+ * the limit, and the peer is sent an ERROR frame saying the same); CVMA_E_NOMEM no memory for
+ * the frame. err says why whenever the status is not CVMA_OK.
  */
 CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, const uint8_t *nonce,
                                            size_t nonce_len, const struct cvma_atls_source *src,

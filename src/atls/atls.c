@@ -514,6 +514,8 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
     st = cvma_atls_write_frame(ssl, CVMA_ATLS_F_EVIDENCE, ev, ev_len);
     if (st == CVMA_E_IO) {
         cvma_errf(err, err_len, "atls: the connection failed while sending evidence");
+    } else if (st == CVMA_E_NOMEM) {
+        cvma_errf(err, err_len, "atls: out of memory for the evidence's frame");
     }
     free(ev);
     return st;

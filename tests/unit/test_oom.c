@@ -45,6 +45,7 @@
 #include "tu_api.h"
 #include "tu_azure.h"
 #include "tu_logfx.h"
+#include "tu_tls.h"
 #include "verifier/bundle.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -1296,6 +1297,38 @@ static void test_oom_entry_points_say_out_of_memory(void **state)
 #endif
 }
 
+/* An aTLS frame over 1 KiB is copied with its head (one TLS record, docs/atls.md): that copy
+ * failing is CVMA_E_NOMEM with nothing sent. */
+static void test_oom_atls_frame_copy_answers_nomem(void **state)
+{
+#ifdef OOM_SANITIZED
+    (void)state;
+    skip();
+#else
+    static uint8_t payload[2000];
+    struct tu_tls_pair a;
+    uint8_t type = 0, *p = NULL, b = 0;
+    size_t len = 0;
+    (void)state;
+    memset(payload, 'p', sizeof payload);
+    tu_tls_pair_open(&a, 0);
+    failed = false;
+    countdown = 1;
+    enum cvma_status st = cvma_atls_write_frame(a.c, CVMA_ATLS_F_DATA, payload, sizeof payload);
+    countdown = 0;
+    assert_true(failed);
+    assert_int_equal(st, CVMA_E_NOMEM);
+    assert_int_equal(recv(a.fd[0], &b, 1, MSG_DONTWAIT), -1); /* nothing sent */
+    /* With memory again, the frame goes and is read whole. */
+    assert_int_equal(cvma_atls_write_frame(a.c, CVMA_ATLS_F_DATA, payload, sizeof payload),
+                     CVMA_OK);
+    assert_int_equal(cvma_atls_read_frame(a.s, &type, &p, &len), CVMA_OK);
+    assert_int_equal(len, sizeof payload);
+    free(p);
+    tu_tls_pair_close(&a);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1308,6 +1341,7 @@ int main(void)
             cmocka_unit_test(test_oom_registry_binding_answers_nomem_wherever_it_allocates),
             cmocka_unit_test(test_oom_registry_log_tiles_answer_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_atomic_write_nomem_leaves_the_file_as_it_was),
+            cmocka_unit_test(test_oom_atls_frame_copy_answers_nomem),
             cmocka_unit_test(test_oom_azure_readers_answer_nomem_at_every_allocation),
             cmocka_unit_test(test_oom_entry_points_say_out_of_memory),
     };
