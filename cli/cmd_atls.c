@@ -1900,7 +1900,8 @@ struct conn {
 };
 
 /*
- * The close of a connection whose TLS session was set up, after serve_one's SSL_shutdown. A
+ * The close of a connection whose TLS session was set up, after this end's SSL_shutdown (the
+ * server's in conn_run, the client's at the end of its run). A
  * close() with bytes of the peer still unread (a DATA frame sent while its refusal was being
  * decided, a record after an HTTP request) sends a TCP reset instead of a FIN, and the reset
  * drops whatever this end still had queued: the last record of the answer, held back by
@@ -2650,12 +2651,18 @@ int cvma_cmd_atls_client(int argc, char **argv)
         }
     }
     rc = 0;
-out:
+out:;
+    /* A set-up session closes as the server's does (linger_close): a frame of the server left
+     * unread (one sent while this end was refusing it) would turn a plain close into a reset
+     * that drops this end's refusal or its close_notify. */
+    bool session = ssl != NULL && SSL_is_init_finished(ssl) == 1;
     if (ssl != NULL && rc != 2) {
         SSL_shutdown(ssl);
     }
     SSL_free(ssl);
-    if (fd >= 0) {
+    if (session) {
+        linger_close(fd);
+    } else if (fd >= 0) {
         close(fd);
     }
     SSL_CTX_free(ctx);

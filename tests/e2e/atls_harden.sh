@@ -12,7 +12,8 @@
 # after a slow handshake); a certificate-bound response over 8 MiB is
 # refused (exit 1); with --mutual --client-lease, DATA while the client's renewal is pending is
 # held until the renewal is accepted (never answered when it is refused) and a second such frame
-# refused.
+# refused; the client, refusing evidence that fails with a frame of the server left unread, still
+# sends its close_notify (no reset).
 # The hostile peers are small python3 scripts speaking the frames of docs/atls.md.
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -186,7 +187,7 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
     c, _ = ls.accept()
     if mode == "server-slow-cb":
         time.sleep(2)  # the TLS handshake 2 s after the connect
-    s = ctx.wrap_socket(c, server_side=True)
+    s = ctx.wrap_socket(c, server_side=True, suppress_ragged_eofs=(mode != "server-extra"))
     if mode == "server-slow-cb":  # the certificate-bound request answered 1.5 s after it came,
         # with the response of a real atls-server holding the same certificate and key (port
         # sys.argv[5]): the evidence binds the certificate, not the session
@@ -237,6 +238,20 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
     elif mode == "server-error":
         s.sendall(frame(3, NASTY))
         time.sleep(1)
+    elif mode == "server-extra":  # evidence that fails, then a DATA frame the client never
+        # reads: the client's refusal (an ERROR) and its close_notify must both arrive, not a
+        # reset that drops them
+        s.sendall(frame(2, b"e" * 200))
+        s.sendall(frame(4, b"x" * 100))
+        t, p = read_frame(s)
+        print("server-extra: frame", t, p.decode("ascii", "replace") if p else "", flush=True)
+        try:
+            end = "close_notify" if s.recv(4096) == b"" else "more data"
+        except ConnectionResetError:
+            end = "reset"
+        except (ssl.SSLError, OSError) as e:
+            end = "error: %s" % type(e).__name__
+        print("server-extra: end:", end, flush=True)
     elif mode == "server-nonce-twice":
         s.sendall(frame(1, os.urandom(32)))
         t, p = read_frame(s)
@@ -740,6 +755,14 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     logged "$T/server-nonce-twice.out" "server: second answer: frame 3 refused"
     has "$T/server-nonce-twice.out" "server: first answer: frame 2"
     has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: too many NONCE frames: this end has attested already"
+
+    # the client's close: a frame of the server it never reads (DATA after evidence that
+    # fails) does not turn its close into a reset that drops its refusal or its close_notify
+    pyserver server-extra
+    client >"$T/c8.out" 2>&1; check "a server's evidence that fails, then a frame never read: refused" 1 $?
+    logged "$T/server-extra.out" "server-extra: end:"
+    has "$T/server-extra.out" "server-extra: frame 3 refused: "
+    has "$T/server-extra.out" "server-extra: end: close_notify"
 else
     echo "FAIL: openssl cannot make a test certificate"; fails=$((fails + 1))
 fi
