@@ -3,7 +3,8 @@
  * Redis on the loopback that answers every connection with the input's bytes. The service's
  * own code is then what reads them: the connection's reads and its limits
  * (server/redis_pool.c), the shared state's answers (server/redis_store.c: the registry
- * rollback script's {answer, version}, a collateral value's GETRANGE) and the spent-nonce
+ * rollback script's {answer, version}, a collateral value's GETRANGE, the claim script's
+ * answer and its release) and the spent-nonce
  * store's (server/nonce.c: CONFIG GET of the eviction settings, SET NX, PING).
  *
  * Input: a flags byte (1: AUTH with a password first, 2: SELECT database 3 first, 4: on the
@@ -24,7 +25,8 @@
  *    byte for byte; nil, "" or longer is a miss; anything else, or no whole reply, leaves the
  *    store unavailable. The registry answer is OK, OLDER or CONFLICT exactly when the reply is
  *    an array of an integer 0, 1 or 2 and a string or integer (the version seen: the string's
- *    number), and unavailable otherwise.
+ *    number), and unavailable otherwise. The claim on a download is OK exactly when the reply
+ *    is the integer 1, HELD when 0, and unavailable otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,6 +234,25 @@ static void check_collateral(struct cvma_state_store *st, const redisReply *want
     free(p);
 }
 
+/* The fleet's claim on a download (EVAL): OK exactly when the reply is the integer 1, HELD
+ * when it is 0, unavailable otherwise; then given back (EVAL, its reply not looked at). */
+static void check_claim(struct cvma_state_store *st, const redisReply *want)
+{
+    long long t0 = now_ms();
+    enum cvma_store_answer a = st->collateral_claim(st->arg, "amd-kds https://kds/vcek", 30000);
+    CHECK(now_ms() - t0 < OP_MS_MAX);
+    CHECK(a == CVMA_STORE_OK || a == CVMA_STORE_HELD || a == CVMA_STORE_UNAVAILABLE);
+    if (want != NULL) {
+        bool integer = want->type == REDIS_REPLY_INTEGER;
+        CHECK(a == (integer && want->integer == 1   ? CVMA_STORE_OK
+                    : integer && want->integer == 0 ? CVMA_STORE_HELD
+                                                    : CVMA_STORE_UNAVAILABLE));
+    }
+    t0 = now_ms();
+    st->collateral_release(st->arg, "amd-kds https://kds/vcek");
+    CHECK(now_ms() - t0 < OP_MS_MAX);
+}
+
 static void check_registry(struct cvma_state_store *st, const redisReply *want, bool know)
 {
     static const uint8_t root[32] = {1, 2, 3};
@@ -301,6 +322,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_registry(&st, want, know);
     /* A second operation on the same store: a connection given back to the pool is reused. */
     check_collateral(&st, NULL);
+    cvma_redis_store_free(rs);
+
+    /* The fleet's claim on a download: EVAL, then its release. */
+    CHECK((rs = cvma_redis_store_new(url, opts, err, sizeof err)) != NULL);
+    cvma_redis_store_iface(rs, &st);
+    check_claim(&st, know ? want : NULL);
     cvma_redis_store_free(rs);
 
     /* The spent-nonce store: CONFIG GET twice (asked here, so that the spend asks nothing more

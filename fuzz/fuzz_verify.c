@@ -380,7 +380,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cvma_span tpm[N_ROLES], coll[N_NAMES];
     struct cvma_verifier_config cfg;
     struct cvma_policy_config pc = {NULL, NULL};
-    struct cvma_state_store ss = {NULL, store_seen, store_get, store_put, store_del};
+    struct cvma_state_store ss = {NULL, store_seen, store_get, store_put, store_del, NULL, NULL};
     struct cvma_verifier *v = NULL;
     struct cvma_evidence *evidence = NULL;
     struct cvma_result *res = NULL;

@@ -145,6 +145,7 @@ enum cvma_store_answer {
     CVMA_STORE_CONFLICT,    /* registry_seen: this version was seen with another merkle_root */
     CVMA_STORE_MISS,        /* collateral_get: no entry */
     CVMA_STORE_UNAVAILABLE, /* the store cannot be reached or answered nonsense */
+    CVMA_STORE_HELD,        /* collateral_claim: another holds the claim */
 };
 struct cvma_state_store {
     void *arg; /* passed to every function */
@@ -181,6 +182,23 @@ struct cvma_state_store {
      * undecided until then).
      */
     void (*collateral_del)(void *arg, const char *key);
+    /*
+     * One download an item for the fleet (both or neither; NULL: each instance downloads
+     * what it misses). Before it downloads an item the store misses, a verifier takes the
+     * fleet's claim on it: collateral_claim answers CVMA_STORE_OK when this store (this
+     * instance) now holds the claim on key, for at most ttl_ms unless given back,
+     * CVMA_STORE_HELD when another does, CVMA_STORE_UNAVAILABLE when it cannot say (the item
+     * is then downloaded as without a claim). The holder downloads, writes the copy
+     * (collateral_put) and gives the claim back with collateral_release, as it does when the
+     * download failed; release removes the claim only while this store holds it. An instance
+     * that finds the claim held asks the store again until the holder's copy is there (its
+     * answer, checked as any value of the store), the claim is given back without one (the
+     * holder's download failed: so does this one, as a thread waiting on another thread of its
+     * instance does) or the download's time is up. Claims are taken by one thread of an
+     * instance at a time (the one that downloads for the others).
+     */
+    enum cvma_store_answer (*collateral_claim)(void *arg, const char *key, int64_t ttl_ms);
+    void (*collateral_release)(void *arg, const char *key);
 };
 
 /*

@@ -314,7 +314,7 @@ static bool shared_value_parse(uint8_t *p, size_t len, struct cvma_cache_meta *m
 static bool shared_lookup(const struct cvma_collateral_net *net,
                           const struct cvma_collateral_item *it, int64_t now,
                           const struct cvma_buf *stale, struct cvma_buf *body,
-                          struct cvma_cache_meta *meta)
+                          struct cvma_cache_meta *meta, bool counted)
 {
     const struct cvma_state_store *s = shared_store(net);
     struct cvma_fetch_flights *t = flights_of(net);
@@ -356,7 +356,9 @@ static bool shared_lookup(const struct cvma_collateral_net *net,
         }
     }
     free(p);
-    cvma_stats_shared(net->hooks, hit);
+    if (counted) {
+        cvma_stats_shared(net->hooks, hit);
+    }
     if (hit) {
         *meta = m;
     }
@@ -681,6 +683,86 @@ static enum cvma_status local_lookup(const struct cvma_collateral_net *net,
     return CVMA_OK;
 }
 
+/* How often an instance that finds the fleet's claim on an item held asks the store again. */
+#define FLEET_POLL_MS 50
+
+enum fleet_turn {
+    FLEET_DOWNLOAD, /* this instance downloads: it holds the claim, or no claim can be had */
+    FLEET_LANDED,   /* the holder's copy, from the store: *body, *meta */
+    FLEET_FAILED,   /* the holder gave the claim back without a copy, or the time is up: err */
+};
+
+/*
+ * The fleet's single flight (struct cvma_state_store, collateral_claim): called by the thread
+ * that downloads for its instance, after the store missed. *claimed: this instance holds the
+ * claim (collateral_release when done). A held claim is waited on for at most wait_ms, the
+ * bound of the holder's own download: the store is asked every FLEET_POLL_MS, the claim first
+ * and then the copy, so a holder that wrote its copy and gave the claim back is never taken
+ * for one that failed.
+ */
+static enum fleet_turn fleet_turn(const struct cvma_collateral_net *net,
+                                  const struct cvma_collateral_item *it,
+                                  const struct cvma_buf *stale, long wait_ms, struct cvma_buf *body,
+                                  struct cvma_cache_meta *meta, bool *claimed, char *err,
+                                  size_t err_len)
+{
+    const struct cvma_state_store *s = shared_store(net);
+    struct timespec end;
+
+    *claimed = false;
+    if (s == NULL || s->collateral_claim == NULL || s->collateral_release == NULL ||
+        net->max_age < 0) {
+        return FLEET_DOWNLOAD;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += wait_ms / 1000;
+    end.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_nsec -= 1000000000L;
+        end.tv_sec++;
+    }
+    for (bool first = true;; first = false) {
+        enum cvma_store_answer a = s->collateral_claim(s->arg, it->cache_key, wait_ms);
+        if (a != CVMA_STORE_OK && a != CVMA_STORE_HELD) {
+            return FLEET_DOWNLOAD; /* the store cannot say: as without a claim */
+        }
+        /* Held or not, the holder may have written its copy by now. */
+        bool landed = shared_lookup(net, it, (int64_t)time(NULL), stale, body, meta, false);
+        if (a == CVMA_STORE_OK && (landed || !first)) {
+            s->collateral_release(s->arg, it->cache_key);
+        }
+        if (landed) {
+            return FLEET_LANDED;
+        }
+        if (a == CVMA_STORE_OK) {
+            if (first) {
+                *claimed = true;
+                return FLEET_DOWNLOAD;
+            }
+            cvma_errf(err, err_len,
+                      "%s %s: another instance's download of it failed (its claim was given "
+                      "back without a copy in the shared store)",
+                      it->what, it->url);
+            return FLEET_FAILED;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t left_ms =
+                (int64_t)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+        if (left_ms <= 0) {
+            cvma_errf(err, err_len,
+                      "%s %s: another instance's download of it did not land in the shared "
+                      "store within %ld ms",
+                      it->what, it->url, wait_ms);
+            return FLEET_FAILED;
+        }
+        int64_t nap = left_ms < FLEET_POLL_MS ? left_ms : FLEET_POLL_MS;
+        struct timespec ts = {(time_t)(nap / 1000), (long)(nap % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
 enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                                      const struct cvma_collateral_item *it, struct cvma_buf *out,
                                      struct cvma_verdict *v, char *err, size_t err_len)
@@ -692,7 +774,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
     const struct cvma_http_opts *http = net->http;
     struct cvma_fetch_flights *flights = flights_of(net);
     struct flight *fl = NULL;
-    bool leader = false, hit = false, corrupt = false;
+    bool leader = false, hit = false, corrupt = false, claimed = false;
     char why[CVMA_DETAIL_MAX];
     int64_t now = (int64_t)time(NULL), expires_at = 0;
 
@@ -722,7 +804,7 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
         }
         cvma_stats_cache(net->hooks, false);
     }
-    if (shared_lookup(net, it, now, &stale, &body, &meta)) {
+    if (shared_lookup(net, it, now, &stale, &body, &meta, true)) {
         goto done;
     }
     if (net->offline) {
@@ -806,6 +888,29 @@ enum cvma_status cvma_collateral_get(const struct cvma_collateral_net *net,
                 goto done;
             }
         }
+    }
+    /* Another instance may be downloading it: its copy, or its failure, is ours (as another
+     * thread's is for this instance's waiters), within the bound they wait for us. */
+    switch (fleet_turn(net, it, &stale, cvma_fetch_flight_wait_ms(http), &body, &meta, &claimed,
+                       err, err_len)) {
+    case FLEET_LANDED:
+        if (fl != NULL) {
+            flight_land(flights, fl, CVMA_OK, &body, NULL);
+        }
+        goto done;
+    case FLEET_FAILED:
+        now = (int64_t)time(NULL);
+        st = CVMA_UNDECIDED;
+        if (fl != NULL) {
+            flight_land(flights, fl, st, NULL, err);
+        }
+        if (stale.p != NULL) {
+            note_stale(net, it, &meta, now, err, v);
+            goto use_stale;
+        }
+        goto out;
+    case FLEET_DOWNLOAD:
+        break;
     }
     /* The budget: a download not made is a failed one (its waiters and the stale copy as
      * for any other failure), and no request leaves. */
@@ -917,6 +1022,12 @@ done:
     cvma_errf(err, err_len, "%s", "");
     st = CVMA_OK;
 out:
+    if (claimed) { /* after the shared copy was written, or when there is none */
+        const struct cvma_state_store *s = shared_store(net);
+        if (s != NULL) {
+            s->collateral_release(s->arg, it->cache_key);
+        }
+    }
     if (fl != NULL) {
         if (leader) { /* no-op when landed already; never leaves a waiter behind */
             flight_land(flights, fl, st != CVMA_OK ? st : CVMA_E_INTERNAL, NULL,

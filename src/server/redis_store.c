@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "collateral/fetch.h"
@@ -16,6 +17,7 @@
 
 struct cvma_redis_store {
     struct cvma_redis_pool *pool; /* a connection of its own per operation */
+    char id[33];                  /* this instance's name on the claims it holds (random) */
 };
 
 /*
@@ -46,6 +48,13 @@ struct cvma_redis_store *cvma_redis_store_new(const char *url, const struct cvma
         cvma_errf(err, err_len, "out of memory");
         return NULL;
     }
+    uint8_t id[16];
+    if (RAND_bytes(id, sizeof id) != 1) {
+        cvma_errf(err, err_len, "no random bytes for the instance's claims");
+        free(rs);
+        return NULL;
+    }
+    cvma_hex_encode(id, sizeof id, rs->id, sizeof rs->id);
     if ((rs->pool = cvma_redis_pool_new(url, o, err, err_len)) == NULL) {
         free(rs);
         return NULL;
@@ -121,14 +130,20 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
     return a;
 }
 
-/* "cvmattest:collateral:" and the hex SHA-256 of the item's cache key. */
-static void collateral_key(const char *key, char out[96])
+/* PREFIX and the hex SHA-256 of the item's cache key: "cvmattest:collateral:" (the copy),
+ * "cvmattest:claim:" (the fleet's claim on downloading it). */
+static void item_key(const char *prefix, const char *key, char out[96])
 {
     uint8_t d[32];
     char hex[65];
     SHA256((const unsigned char *)key, strlen(key), d);
     cvma_hex_encode(d, sizeof d, hex, sizeof hex);
-    snprintf(out, 96, "cvmattest:collateral:%s", hex);
+    snprintf(out, 96, "%s%s", prefix, hex);
+}
+
+static void collateral_key(const char *key, char out[96])
+{
+    item_key("cvmattest:collateral:", key, out);
 }
 
 static enum cvma_store_answer collateral_get(void *arg, const char *key, uint8_t **p, size_t *len)
@@ -197,6 +212,57 @@ static void collateral_del(void *arg, const char *key)
     done(rs, c, r, r != NULL && r->type == REDIS_REPLY_INTEGER);
 }
 
+/*
+ * The claim on downloading an item: KEYS[1] the claim's key, ARGV[1] this instance's id,
+ * ARGV[2] its time to live in ms. 1: taken (or this instance held it already: a release that
+ * never reached Redis does not make the instance wait on itself), 0: another holds it.
+ */
+static const char claim_lua[] = "local cur = redis.call('GET', KEYS[1])\n"
+                                "if cur and cur ~= ARGV[1] then return 0 end\n"
+                                "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+                                "return 1\n";
+
+/* Gives a claim back: removed only while it is this instance's (KEYS[1], ARGV[1] as above; a
+ * claim that lapsed and was taken by another stays theirs). */
+static const char release_lua[] =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+        "return 0\n";
+
+static enum cvma_store_answer collateral_claim(void *arg, const char *key, int64_t ttl_ms)
+{
+    struct cvma_redis_store *rs = arg;
+    char k[96];
+
+    item_key("cvmattest:claim:", key, k);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
+    if (c == NULL) {
+        return CVMA_STORE_UNAVAILABLE;
+    }
+    redisReply *r = cvma_redis_command(c, "EVAL %s 1 %s %s %lld", claim_lua, k, rs->id,
+                                       (long long)(ttl_ms > 0 ? ttl_ms : 1));
+    bool in_step =
+            r != NULL && r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1);
+    enum cvma_store_answer a = !in_step          ? CVMA_STORE_UNAVAILABLE
+                               : r->integer == 1 ? CVMA_STORE_OK
+                                                 : CVMA_STORE_HELD;
+    done(rs, c, r, in_step);
+    return a;
+}
+
+static void collateral_release(void *arg, const char *key)
+{
+    struct cvma_redis_store *rs = arg;
+    char k[96];
+
+    item_key("cvmattest:claim:", key, k);
+    struct cvma_redis_conn *c = cvma_redis_take(rs->pool);
+    if (c == NULL) {
+        return; /* it lapses after its time to live */
+    }
+    redisReply *r = cvma_redis_command(c, "EVAL %s 1 %s %s", release_lua, k, rs->id);
+    done(rs, c, r, r != NULL && r->type == REDIS_REPLY_INTEGER);
+}
+
 void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store *out)
 {
     memset(out, 0, sizeof *out);
@@ -205,4 +271,6 @@ void cvma_redis_store_iface(struct cvma_redis_store *rs, struct cvma_state_store
     out->collateral_get = collateral_get;
     out->collateral_put = collateral_put;
     out->collateral_del = collateral_del;
+    out->collateral_claim = collateral_claim;
+    out->collateral_release = collateral_release;
 }

@@ -789,6 +789,23 @@ if command -v redis-server >/dev/null 2>&1; then
         eq "redis: instance 2 took the CRL from the shared cache" "1 " "$(metric 'cvmattest_cache_hits_total{cache="shared"}' "$T/m4") $(metric 'cvmattest_collateral_fetches_total{source="crl"' "$T/m4")"
         ttl=$(redis-cli -p "$RP" --scan --pattern 'cvmattest:collateral:*' | head -n 1 | xargs redis-cli -p "$RP" pttl)
         [ "$ttl" -gt 0 ] && [ "$ttl" -le 86400000 ] && ok "redis: shared collateral expires within the maximum age ($ttl ms)" || fail "collateral pttl '$ttl'"
+        # two instances that miss the CRL at the same moment (the shared copy removed, a KDS
+        # that answers after 1 s): one downloads it, holding the fleet's claim, the other waits
+        # for its copy in redis; KDS is asked once, and no claim is left behind
+        redis-cli -p "$RP" --scan --pattern 'cvmattest:collateral:*' | xargs -r redis-cli -p "$RP" del >/dev/null
+        kds K4 --delay 1 --route "/vcek/v1/Milan/$CHIPR=vcek.der" --route "/vcek/v1/Milan/crl=crl.der"
+        start H3 $ONLINE --kds-url "$KDS" --cache-dir "$T/h3" --redis "redis://127.0.0.1:$RP"
+        H3=http://127.0.0.1:$PORT
+        start H4 $ONLINE --kds-url "$KDS" --cache-dir "$T/h4" --redis "redis://127.0.0.1:$RP"
+        H4=http://127.0.0.1:$PORT
+        post "$H3/v1/verify" "$T/b13.json" "$T/o27.json" >"$T/st27" &
+        p27=$!
+        post "$H4/v1/verify" "$T/b13.json" "$T/o28.json" >"$T/st28"
+        wait $p27
+        eq "redis: two instances missing the CRL at once verify" "200 affirming 200 affirming" \
+            "$(cat "$T/st27") $(jq -r .status "$T/o27.json") $(cat "$T/st28") $(jq -r .status "$T/o28.json")"
+        eq "redis: KDS was asked for the CRL once by the two" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K4.log")"
+        eq "redis: no download claim is left" 0 "$(redis-cli -p "$RP" --scan --pattern 'cvmattest:claim:*' | wc -l)"
     fi
     # Redis restarted: the connections the instance kept from before are closed; the next
     # request is answered on a new one, not refused

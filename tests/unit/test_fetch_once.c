@@ -347,6 +347,11 @@ struct mem_store {
     struct fx *evict_in_get;
     const char *evict_key; /* NULL: the item asked for */
     pthread_t downloader;  /* the thread whose download callback ran (download_when_joined) */
+    /* The fleet's claim (collateral_claim): 0 free, 1 this instance's, 2 another's; the
+     * store cannot say when claim_down. claims and releases count the calls; copy_at_release:
+     * the store held a copy when this instance gave its claim back. */
+    int claim, claims, releases;
+    bool claim_down, copy_at_release;
 };
 
 static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, size_t *len)
@@ -381,6 +386,36 @@ static void mem_del(void *arg, const char *key)
     m->len = 0;
     m->deleted = true;
     pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static enum cvma_store_answer mem_claim(void *arg, const char *key, int64_t ttl_ms)
+{
+    struct mem_store *m = arg;
+    (void)key;
+    assert_true(ttl_ms > 0);
+    pthread_mutex_lock(&m->lock);
+    m->claims++;
+    enum cvma_store_answer a = m->claim_down   ? CVMA_STORE_UNAVAILABLE
+                               : m->claim == 2 ? CVMA_STORE_HELD
+                                               : CVMA_STORE_OK;
+    if (a == CVMA_STORE_OK) {
+        m->claim = 1;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return a;
+}
+
+static void mem_release(void *arg, const char *key)
+{
+    struct mem_store *m = arg;
+    (void)key;
+    pthread_mutex_lock(&m->lock);
+    m->releases++;
+    if (m->claim == 1) {
+        m->claim = 0;
+        m->copy_at_release = m->v != NULL;
+    }
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -880,6 +915,186 @@ static void test_flight_wait_bound_covers_every_attempt(void **state)
                              CVMA_FETCH_FLIGHT_MARGIN_MS);
 }
 
+/* Another instance of the fleet: after `after` seconds it writes its copy (when `copy`) and
+ * gives its claim back. */
+struct other_instance {
+    struct mem_store *m;
+    double after;
+    bool copy;
+};
+
+static void mem_store_body(struct mem_store *m);
+
+static void *other_instance_run(void *arg)
+{
+    struct other_instance *o = arg;
+    usleep((useconds_t)(o->after * 1e6));
+    pthread_mutex_lock(&o->m->lock);
+    if (o->copy) {
+        mem_store_body(o->m);
+    }
+    o->m->claim = 0;
+    pthread_mutex_unlock(&o->m->lock);
+    return NULL;
+}
+
+static void use_claims(struct mem_store *m, struct cvma_state_store *store)
+{
+    store->collateral_claim = mem_claim;
+    store->collateral_release = mem_release;
+    (void)m;
+}
+
+/* An item whose download another instance holds the claim on is not downloaded here: the
+ * other instance's copy, once in the shared store, is the answer (checked as any value of
+ * the store); the claim was asked for again until then. */
+static void test_another_instances_download_is_awaited_not_repeated(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    pthread_t other;
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    m.claim = 2;
+    struct other_instance o = {&m, 0.3, true};
+    assert_int_equal(pthread_create(&other, NULL, other_instance_run, &o), 0);
+    double t0 = tu_now();
+    get_ok(f);
+    double took = tu_now() - t0;
+    assert_int_equal(pthread_join(other, NULL), 0);
+    assert_int_equal(atomic_load(&g_downloads), 0);
+    assert_true(took >= 0.25 && took < 3.0);
+    assert_true(m.claims >= 2); /* asked again while held */
+    /* The claim, free again once the copy was there, was taken for a moment to read it, then
+     * given back: held by nobody. */
+    assert_int_equal(m.releases, 1);
+    assert_int_equal(m.claim, 0);
+    /* Counted once as a shared miss (the first look), not once a poll. */
+    assert_int_equal(atomic_load(&f->stats.shared_misses), 1);
+    mem_store_cleanup(&m);
+}
+
+/* The other instance gives its claim back without a copy (its download failed): this one
+ * fails too, at once, without downloading (as a thread waiting on another thread of its
+ * instance does); the claim it then held is given back. */
+static void test_another_instances_failed_download_fails_this_one(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    pthread_t other;
+    struct cvma_buf out = {0};
+    char err[512];
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    m.claim = 2;
+    struct other_instance o = {&m, 0.2, false};
+    assert_int_equal(pthread_create(&other, NULL, other_instance_run, &o), 0);
+    double t0 = tu_now();
+    enum cvma_status st = cvma_collateral_get(&f->net, &counted_item, &out, NULL, err, sizeof err);
+    double took = tu_now() - t0;
+    assert_int_equal(pthread_join(other, NULL), 0);
+    assert_int_equal(st, CVMA_UNDECIDED);
+    assert_null(out.p);
+    assert_non_null(strstr(err, "another instance's download of it failed"));
+    assert_int_equal(atomic_load(&g_downloads), 0);
+    assert_true(took >= 0.15 && took < 3.0);
+    assert_int_equal(m.claim, 0);
+    assert_int_equal(m.releases, 1);
+    mem_store_cleanup(&m);
+}
+
+/* A claim held and never given back: this one waits as long as the holder's download may
+ * take (the flight bound), then fails without downloading. */
+static void test_a_claim_never_given_back_fails_after_the_download_time(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf out = {0};
+    char err[512];
+
+    f->http.max_retries = -1;
+    f->http.connect_timeout_ms = 200;
+    f->http.timeout_ms = 300;
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    m.claim = 2;
+    double t0 = tu_now();
+    enum cvma_status st = cvma_collateral_get(&f->net, &counted_item, &out, NULL, err, sizeof err);
+    double took = tu_now() - t0;
+    assert_int_equal(st, CVMA_UNDECIDED);
+    assert_non_null(strstr(err, "did not land in the shared store within 4000 ms"));
+    assert_true(took >= 3.9 && took < 6.0);
+    assert_int_equal(atomic_load(&g_downloads), 0);
+    assert_int_equal(m.releases, 0);
+    mem_store_cleanup(&m);
+}
+
+static enum cvma_status download_fails(const char *url, const struct cvma_http_opts *http,
+                                       struct cvma_buf *out, char *err, size_t err_len, void *arg)
+{
+    (void)url;
+    (void)http;
+    (void)out;
+    (void)arg;
+    atomic_fetch_add(&g_downloads, 1);
+    snprintf(err, err_len, "HTTP 503");
+    return CVMA_UNDECIDED;
+}
+
+/* A free claim is taken, the item downloaded, its copy written to the store and only then the
+ * claim given back; a download that fails gives it back too. A store that cannot say
+ * (unreachable) costs nothing: the item is downloaded as without claims. */
+static void test_a_free_claim_is_taken_then_given_back_after_the_copy(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+    struct cvma_buf out = {0};
+    char err[512];
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    get_ok(f);
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_int_equal(m.claims, 1);
+    assert_int_equal(m.releases, 1);
+    assert_int_equal(m.claim, 0);
+    assert_true(m.copy_at_release);
+    mem_store_cleanup(&m);
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    const struct cvma_collateral_item failing = {
+            .what = "test CRL",
+            .url = "http://127.0.0.1:9" ITEM_PATH,
+            .cache_key = "amd-kds http://127.0.0.1:9" ITEM_PATH,
+            .refreshable = true,
+            .check = check_body,
+            .download = download_fails,
+    };
+    assert_int_equal(cvma_collateral_get(&f->net, &failing, &out, NULL, err, sizeof err),
+                     CVMA_UNDECIDED);
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_int_equal(m.releases, 1);
+    assert_int_equal(m.claim, 0);
+    assert_false(m.copy_at_release);
+    mem_store_cleanup(&m);
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    m.claim_down = true;
+    get_ok(f);
+    assert_int_equal(atomic_load(&g_downloads), 1);
+    assert_int_equal(m.claims, 1);
+    assert_int_equal(m.releases, 0);
+    mem_store_cleanup(&m);
+}
+
 int main(void)
 {
     int rc;
@@ -900,6 +1115,16 @@ int main(void)
                     fx_teardown),
             cmocka_unit_test_setup_teardown(test_a_download_a_waiter_evicted_is_not_written_back,
                                             fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_another_instances_download_is_awaited_not_repeated,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_another_instances_failed_download_fails_this_one,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_claim_never_given_back_fails_after_the_download_time, fx_setup,
+                    fx_teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_a_free_claim_is_taken_then_given_back_after_the_copy, fx_setup,
+                    fx_teardown),
     };
     const struct CMUnitTest with_server[] = {
             cmocka_unit_test_setup_teardown(test_eight_threads_missing_one_item_download_it_once,

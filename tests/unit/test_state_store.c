@@ -109,7 +109,7 @@ static enum cvma_status download(const char *url, const struct cvma_http_opts *h
 static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats, bool offline,
                             const char *body, struct cvma_buf *out)
 {
-    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL, NULL, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
     const struct cvma_collateral_net net = {offline, NULL, NULL, 0, &h, 0};
     const struct cvma_collateral_item it = {.what = "CRL",
@@ -127,7 +127,7 @@ static enum cvma_status get(struct fake *f, struct cvma_collateral_stats *stats,
 static enum cvma_status get_cached(struct fake *f, struct cvma_collateral_stats *stats,
                                    struct cvma_cache *c, struct cvma_buf *out)
 {
-    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL};
+    const struct cvma_state_store st = {f, f_registry, f_get, f_put, NULL, NULL, NULL};
     const struct cvma_collateral_hooks h = {.stats = stats, .store = &st};
     const struct cvma_collateral_net net = {true, NULL, c, 0, &h, 0};
     const struct cvma_collateral_item it = {.what = "CRL",
@@ -248,7 +248,7 @@ static void test_state_store_registry_rollback_through_the_store(void **state)
 {
     (void)state;
     struct fake f = {0};
-    const struct cvma_state_store st = {&f, f_registry, NULL, NULL, NULL};
+    const struct cvma_state_store st = {&f, f_registry, NULL, NULL, NULL, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
     char *dir = tu_tmpdir();
@@ -316,7 +316,7 @@ static void test_state_store_registry_floor_outlives_the_store(void **state)
 {
     (void)state;
     struct forgetful f = {0};
-    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL};
+    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
     char *dir = tu_tmpdir();
@@ -382,8 +382,8 @@ static void test_state_store_registry_rollback_with_the_store_alone(void **state
     (void)state;
     struct forgetful f = {0};
     struct fake fk = {0};
-    const struct cvma_state_store forgets = {&f, forget_registry, NULL, NULL, NULL};
-    const struct cvma_state_store st = {&fk, f_registry, NULL, NULL, NULL};
+    const struct cvma_state_store forgets = {&f, forget_registry, NULL, NULL, NULL, NULL, NULL};
+    const struct cvma_state_store st = {&fk, f_registry, NULL, NULL, NULL, NULL, NULL};
     struct cvma_registry r;
     char detail[512];
     char *tmp = tu_tmpdir();
@@ -453,7 +453,7 @@ static void test_state_store_registry_state_dir_others_can_write_is_not_used(voi
 {
     (void)state;
     struct forgetful f = {0};
-    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL};
+    const struct cvma_state_store st = {&f, forget_registry, NULL, NULL, NULL, NULL, NULL};
     struct cvma_registry r;
     struct cvma_buf before, after;
     char detail[512], want[512];
@@ -580,7 +580,7 @@ static void test_state_store_collateral_failing_verification_is_deleted(void **s
     char *a = tu_path(dir, "a"), *b = tu_path(dir, "b"), *cache = tu_path(dir, "cache");
     char *ark = tu_path(a, "ark.pem"), *report = tu_path(a, "report.bin");
     struct keyed k;
-    const struct cvma_state_store st = {&k, NULL, k_get, k_put, k_del};
+    const struct cvma_state_store st = {&k, NULL, k_get, k_put, k_del, NULL, NULL};
     const char *roots[] = {ark};
     struct cvma_verifier_config cfg;
     struct cvma_verifier *v = NULL;
