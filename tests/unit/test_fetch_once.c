@@ -352,7 +352,12 @@ struct mem_store {
      * the store held a copy when this instance gave its claim back. */
     int claim, claims, releases;
     bool claim_down, copy_at_release;
+    /* > 0: the other instance (claim 2) finishes right after the get of that number has
+     * answered: its copy written, its claim given back. */
+    int finish_after_get;
 };
+
+static void mem_store_body(struct mem_store *m);
 
 static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, size_t *len)
 {
@@ -365,6 +370,10 @@ static enum cvma_store_answer mem_get(void *arg, const char *key, uint8_t **p, s
         memcpy(*p, m->v, m->len);
         *len = m->len;
         a = CVMA_STORE_OK;
+    }
+    if (m->finish_after_get > 0 && m->gets == m->finish_after_get) {
+        mem_store_body(m);
+        m->claim = 0;
     }
     struct fx *evict = m->evict_in_get;
     const char *evict_key = m->evict_key != NULL ? m->evict_key : key;
@@ -923,8 +932,6 @@ struct other_instance {
     bool copy;
 };
 
-static void mem_store_body(struct mem_store *m);
-
 static void *other_instance_run(void *arg)
 {
     struct other_instance *o = arg;
@@ -973,6 +980,28 @@ static void test_another_instances_download_is_awaited_not_repeated(void **state
     assert_int_equal(m.claim, 0);
     /* Counted once as a shared miss (the first look), not once a poll. */
     assert_int_equal(atomic_load(&f->stats.shared_misses), 1);
+    mem_store_cleanup(&m);
+}
+
+/* The other instance writes its copy and gives its claim back between this one's look at the
+ * claim (held) and its look for the copy (not there yet): the next round finds the claim free
+ * and then the copy, and takes it. Looking for the copy first and then at the claim would have
+ * taken the free claim for the holder's failure (or downloaded again). */
+static void test_a_copy_landing_between_the_two_looks_is_taken(void **state)
+{
+    struct fx *f = *state;
+    struct mem_store m;
+    struct cvma_state_store store;
+
+    use_mem_store(f, &m, &store);
+    use_claims(&m, &store);
+    m.claim = 2;
+    m.finish_after_get = 2; /* the first get is the lookup before the flight */
+    get_ok(f);
+    assert_int_equal(atomic_load(&g_downloads), 0);
+    assert_int_equal(m.claims, 2);
+    assert_int_equal(m.gets, 3);
+    assert_int_equal(m.claim, 0);
     mem_store_cleanup(&m);
 }
 
@@ -1118,6 +1147,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_a_download_a_waiter_evicted_is_not_written_back,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_another_instances_download_is_awaited_not_repeated,
+                                            fx_setup, fx_teardown),
+            cmocka_unit_test_setup_teardown(test_a_copy_landing_between_the_two_looks_is_taken,
                                             fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_another_instances_failed_download_fails_this_one,
                                             fx_setup, fx_teardown),
