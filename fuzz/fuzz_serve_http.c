@@ -20,7 +20,8 @@
  *    (a malformed request: 400, 413, 414, 431, 501, 505);
  *  - framing a proxy in front may read otherwise (two Content-Length headers, Transfer-Encoding
  *    with Content-Length, Transfer-Encoding in HTTP/1.0, a header name with a space or tab
- *    before its colon), read here from the request's header lines, is refused: 400 from the
+ *    before its colon, a folded Content-Length or Transfer-Encoding line holding more than
+ *    whitespace), read here from the request's header lines, is refused: 400 from the
  *    service, or an error of libmicrohttpd's own when it refuses the request before the service
  *    sees it.
  *
@@ -250,7 +251,7 @@ static bool framing_refused_here(const uint8_t *req, size_t n, bool *sure)
     const char *hdr_end = find(p, n, "\r\n\r\n", 4);
     const char *line_end = find(p, n, "\r\n", 2);
     unsigned cl = 0, te = 0;
-    bool bad_name = false;
+    bool bad_name = false, framing_line = false, folded = false;
 
     *sure = hdr_end != NULL && line_end != NULL && memchr(p, '\0', (size_t)(hdr_end - p)) == NULL;
     if (!*sure) {
@@ -265,6 +266,19 @@ static bool framing_refused_here(const uint8_t *req, size_t n, bool *sure)
     }
     for (const char *q = line_end + 2; q < hdr_end;) {
         const char *le = find(q, (size_t)(end - q), "\r\n", 2);
+        if ((*q == ' ' || *q == '\t') && framing_line &&
+            memchr(q, '\n', (size_t)(le - q)) == NULL &&
+            memchr(q, '\r', (size_t)(le - q)) == NULL) {
+            /* A folded line (obs-fold) of a Content-Length or Transfer-Encoding header: refused
+             * when it holds more than whitespace (libmicrohttpd joins it to the name). */
+            const char *c = q;
+            while (c < le && (*c == ' ' || *c == '\t')) {
+                c++;
+            }
+            folded = folded || c < le;
+            q = le + 2;
+            continue;
+        }
         const char *colon = memchr(q, ':', (size_t)(le - q));
         if (colon == NULL || *q == ' ' || *q == '\t' || colon == q ||
             memchr(q, '\n', (size_t)(le - q)) != NULL ||
@@ -274,11 +288,14 @@ static bool framing_refused_here(const uint8_t *req, size_t n, bool *sure)
         }
         size_t nl = (size_t)(colon - q);
         bad_name = bad_name || q[nl - 1] == ' ' || q[nl - 1] == '\t';
-        cl += nl == 14 && strncasecmp(q, "Content-Length", 14) == 0;
-        te += nl == 17 && strncasecmp(q, "Transfer-Encoding", 17) == 0;
+        bool is_cl = nl == 14 && strncasecmp(q, "Content-Length", 14) == 0;
+        bool is_te = nl == 17 && strncasecmp(q, "Transfer-Encoding", 17) == 0;
+        cl += is_cl;
+        te += is_te;
+        framing_line = is_cl || is_te;
         q = le + 2;
     }
-    return bad_name || cl > 1 || (te > 0 && (cl > 0 || te > 1 || http10));
+    return bad_name || folded || cl > 1 || (te > 0 && (cl > 0 || te > 1 || http10));
 }
 
 static void check_first_answer(const uint8_t *req, size_t req_len, const uint8_t *a, size_t n)

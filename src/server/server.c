@@ -756,8 +756,17 @@ struct framing {
     unsigned transfer_encoding;
     const char *bad_name; /* NULL: every name is a token */
     size_t bad_name_len;
-    bool bad_space; /* bad_name holds a space or a tab */
+    bool bad_space;    /* bad_name holds a space or a tab */
+    const char *glued; /* the first name that is a framing header's name and more, or NULL */
+    size_t glued_len;
 };
+
+/* Whether the name key (key_size bytes) begins with name, in any case, and goes on after it. */
+static bool name_and_more(const char *key, size_t key_size, const char *name)
+{
+    size_t n = strlen(name);
+    return key_size > n && strncasecmp(key, name, n) == 0;
+}
 
 /* RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" /
  * "_" / "`" / "|" / "~" / DIGIT / ALPHA (ASCII, whatever the locale). */
@@ -771,7 +780,11 @@ static bool is_tchar(unsigned char ch)
  * notes the first name that is not a token (RFC 9110 5.1: field-name = token). libmicrohttpd
  * 0.9.75 takes "Transfer-Encoding : chunked" as a header named "Transfer-Encoding " (the space
  * kept), which no lookup of Transfer-Encoding finds, while a proxy in front may read it as the
- * framing header it nearly is. */
+ * framing header it nearly is. It also joins a folded line (obs-fold: a header line that
+ * begins with a space or a tab, RFC 9112 5.2) to the header's *name*, its leading whitespace
+ * dropped: "Content-Length:" then " 43" is a header named "Content-Length43", a token, while
+ * a proxy that unfolds it reads Content-Length: 43. So a name that is a framing header's and
+ * more is noted too (no client sends such a header). */
 static MHD_Result_t count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                   size_t key_size, const char *value, size_t value_size)
 {
@@ -798,6 +811,10 @@ static MHD_Result_t count_framing(void *cls, enum MHD_ValueKind kind, const char
         f->content_length++;
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         f->transfer_encoding++;
+    } else if (f->glued == NULL && (name_and_more(key, key_size, "Content-Length") ||
+                                    name_and_more(key, key_size, "Transfer-Encoding"))) {
+        f->glued = key;
+        f->glued_len = key_size;
     }
     return MHD_YES;
 }
@@ -820,6 +837,15 @@ static bool framing_refused(struct MHD_Connection *c, const char *version, const
                      f->bad_space ? "whitespace in it or before its colon (RFC 9112 5.1)"
                                   : "a byte a field name cannot hold (RFC 9110 5.1)");
         }
+        return true;
+    }
+    if (f->glued != NULL) {
+        /* RFC 9112 5.2: a server MUST refuse an obs-fold it does not unfold (400) */
+        int n = f->glued_len < 64 ? (int)f->glued_len : 64;
+        snprintf(why, why_len,
+                 "header name \"%.*s\" is a framing header's name and more: a folded header "
+                 "line (obs-fold, RFC 9112 5.2)",
+                 n, f->glued);
         return true;
     }
     if (f->content_length > 1) {

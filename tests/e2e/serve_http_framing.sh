@@ -13,7 +13,9 @@
 #   closed, nothing read after it answered (RFC 9112 6.1, 6.3);
 # - a header name that is not a token, such as "Transfer-Encoding : chunked" (whitespace before
 #   the colon, kept in the name by libmicrohttpd, so neither framing header is found): the same
-#   one 400 and closed connection (RFC 9112 5.1), not read by Content-Length and kept open;
+#   one 400 and closed connection (RFC 9112 5.1), not read by Content-Length and kept open; so
+#   is a folded Content-Length or Transfer-Encoding (obs-fold, which libmicrohttpd joins to the
+#   header's name: RFC 9112 5.2);
 # - a chunked body over --max-body is answered 413 whatever the endpoint: GET /v1/nonce, and
 #   POST /v1/verify with a Content-Type that is not JSON (413 before 415);
 # - with a small --max-body (1000), the whole body received decides, not the size of the chunk
@@ -217,6 +219,21 @@ refused("'Content-Length : 20' alone",
 refused("a tab before the colon, to GET /v1/nonce",
         b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n" +
         nonce, b"is not a token: whitespace")
+# a folded header line (obs-fold): libmicrohttpd joins it to the header's name, so
+# "Content-Length:" then " 43" was a header "Content-Length43", no framing header at all: the
+# body was read as a request of its own (answered 400, then the GET 200), while a proxy that
+# unfolds reads Content-Length: 43
+refused("a folded Content-Length",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length:\r\n 37\r\n\r\n" + nonce,
+        b'header name \\"Content-Length37\\" is a framing header')
+refused("a folded Content-Length after a value, folded with a tab",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"content-length: 0\r\n\t37\r\n\r\n" + nonce, b"obs-fold, RFC 9112 5.2")
+refused("a folded Transfer-Encoding",
+        b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + nonce,
+        b'header name \\"Transfer-Encodingchunked\\" is a framing header')
 refused("a byte no token holds in a header name",
         b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\nX-\x01: 1\r\n\r\n" + nonce,
         b"a byte a field name cannot hold")
