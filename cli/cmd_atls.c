@@ -1733,7 +1733,13 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 struct cvma_result *r = NULL;
                 uint8_t mine[CVMA_ATLS_NONCE_LEN];
                 bool unused = false;
+                /* The client's evidence within --handshake-timeout of this end's NONCE, as a
+                 * renewal's is: a client that never attests holds its slot no longer than
+                 * that (under --idle-timeout it held it 300 s, or for ever with 0). */
+                deadline_arm(d, o->handshake_timeout);
                 int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
+                /* this end's answer to the client's NONCE: within --idle-timeout, as any */
+                deadline_arm(d, o->idle_timeout);
                 if (r != NULL) {
                     (void)print_result("atls-server: client", n, r, o->json, NULL,
                                        NULL); /* a log */

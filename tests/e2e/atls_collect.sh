@@ -22,12 +22,15 @@ CVM=$CVMATTEST_BIN
 # The TEE's stand-in: for each entry of TREE/report whose inblob holds 64 bytes not yet
 # answered, the simulator's report of SIMDIR with REPORT_DATA = inblob, signed again with the
 # run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically); with a 5th
-# argument, DELAY seconds after the inblob is seen (a slow TEE).
+# argument, DELAY seconds after the inblob is seen (a slow TEE), from the answer numbered by a
+# 6th (default 1: every answer).
 cat >"$T/responder.py" <<'PY'
 import os, sys, time
 
 tree, simdir, scratch, lib = sys.argv[1:5]
 delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0
+slow_from = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+answers = 0
 sys.path.insert(0, lib)
 from snp_resign import load_key, resign  # noqa: E402  (tests/e2e/lib/snp_resign.py)
 
@@ -47,7 +50,9 @@ while time.time() < deadline:
             continue
         if len(rd) != 64 or answered.get(name) == rd:
             continue
-        time.sleep(delay)
+        answers += 1
+        if answers >= slow_from:
+            time.sleep(delay)
         tmp = os.path.join(scratch, "outblob.tmp")
         open(tmp, "wb").write(resign(report, key, rd))
         try:
@@ -66,11 +71,17 @@ $CVM sim snp --out "$T/peer" --chip-id "$chip2" --measurement "$M" --keep-keys >
 cp -r "$T/tsm" "$T/static-tsm"
 rm "$T/tsm/report/.template/outblob"
 cp -r "$T/tsm" "$T/slow-tsm"
-mkdir -p "$T/scratch" "$T/scratch-slow" "$T/none"
+cp -r "$T/tsm" "$T/late-tsm"
+mkdir -p "$T/scratch" "$T/scratch-slow" "$T/scratch-late" "$T/none"
 python3 -B "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" "$(cd "$(dirname "$0")/lib" && pwd)" &
 pids="$pids $!"
 python3 -B "$T/responder.py" "$T/slow-tsm" "$T/cvm" "$T/scratch-slow" \
     "$(cd "$(dirname "$0")/lib" && pwd)" 1.5 &
+pids="$pids $!"
+# a TEE that answers at once twice (a --collect client's check at start, its first evidence),
+# then takes 1.5 s
+python3 -B "$T/responder.py" "$T/late-tsm" "$T/cvm" "$T/scratch-late" \
+    "$(cd "$(dirname "$0")/lib" && pwd)" 1.5 3 &
 pids="$pids $!"
 
 $CVM registry keygen --out "$T/cloud" >/dev/null
@@ -125,10 +136,11 @@ has "$T/again.out" "again: nonce 1 frame 2"
 has "$T/again.out" "again: nonce 2 frame 3 refused: too many NONCE frames: at most one every 1 s"
 
 # --- the server's lease on a mutual client (--client-lease) answered late: the client's TEE
-# takes 1.5 s, the renewal's evidence is due within --handshake-timeout 1: the server closes the
-# connection, whatever the client does meanwhile ---
+# answers for its first evidence at once and then takes 1.5 s, the renewal's evidence is due within
+# --handshake-timeout 1 (as the first is): the server closes the connection, whatever the client
+# does meanwhile ---
 server late --sim "$T/peer" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1
-$CVM atls-client --connect "127.0.0.1:$port" $V --mutual --collect --tsm-root "$T/slow-tsm" \
+$CVM atls-client --connect "127.0.0.1:$port" $V --mutual --collect --tsm-root "$T/late-tsm" \
     --dev-root "$T/none" --reattest-every 5 --rounds 1 >"$T/late.c" 2>&1
 check "--client-lease: a renewal answered late closes the connection" 1 $?
 wait_for "$T/late.err" "closing a connection: no evidence from the client within 1 s of its renewal's NONCE (--client-lease, --handshake-timeout)"

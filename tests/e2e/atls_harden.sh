@@ -149,6 +149,18 @@ elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty N
         t, p = "none (timed out)", None
     print("nonce-empty-mutual: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
+elif mode == "mutual-mute":  # --mutual: a client certificate, a NONCE, then no evidence
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    t0 = time.time()
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)
+    print("mutual-mute: frame", t, flush=True)
+    closed_after(s, "mutual-mute", t0, float(sys.argv[5]))
 elif mode == "data-first":  # DATA before any NONCE
     s = tls_client()
     s.sendall(frame(4, b"hello"))
@@ -583,6 +595,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=p
 server smshort --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
 python3 "$T/peer.py" nonce-empty-mutual "$port" "$T/peer.pem" "$T/peer.key" >"$T/mshort.out" 2>&1
 has "$T/mshort.out" "nonce-empty-mutual: frame 3 refused: a nonce is 32 bytes, not 0"
+# a --mutual client that never sends its evidence: closed within --handshake-timeout of the
+# server's NONCE, not held until --idle-timeout (the first evidence was under the idle time-out)
+server smmute --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1 \
+    --handshake-timeout 1 --idle-timeout 20
+python3 "$T/peer.py" mutual-mute "$port" "$T/peer.pem" "$T/peer.key" 8 >"$T/mmute.out" 2>&1
+has "$T/mmute.out" "mutual-mute: frame 1"
+has "$T/mmute.out" "mutual-mute: the server closed the connection after [0-3]\."
+wait_for "$T/smmute.err" "no evidence from the peer: timed out"
 # a --mutual server's session ticket can be used: the resumed handshake completes (it was
 # aborted with an internal error: no session ID context), and is attested afresh
 server smres --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 2 \
