@@ -899,12 +899,31 @@ static void sweep_slow(struct server *s)
     (void)cvma_conns_sweep(&s->conns, count_slow, s);
 }
 
+/*
+ * The path of a request target in absolute-form ("http://host[:port]/path", RFC 9112 3.2.2: a
+ * server MUST accept it, though clients send it to proxies): the path after the authority, "/"
+ * when there is none; any other target as it is. libmicrohttpd hands the target on as the URL
+ * (its query split off), so "GET http://x/healthz" was 404 "no such endpoint".
+ */
+static const char *origin_path(const char *url)
+{
+    size_t n = strncasecmp(url, "http://", 7) == 0    ? 7
+               : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                      : 0;
+    if (n == 0) {
+        return url;
+    }
+    const char *slash = strchr(url + n, '/');
+    return slash != NULL ? slash : "/";
+}
+
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
     struct server *s = cls;
     struct req *r = *con_cls;
+    url = origin_path(url);
     if (r == NULL) {
         if ((r = calloc(1, sizeof *r)) == NULL) {
             return MHD_NO;

@@ -16,6 +16,7 @@
 #   one 400 and closed connection (RFC 9112 5.1), not read by Content-Length and kept open; so
 #   is a folded Content-Length or Transfer-Encoding (obs-fold, which libmicrohttpd joins to the
 #   header's name: RFC 9112 5.2);
+# - a request target in absolute-form (http://host/path) is answered as its path;
 # - a chunked body over --max-body is answered 413 whatever the endpoint: GET /v1/nonce, and
 #   POST /v1/verify with a Content-Type that is not JSON (413 before 415);
 # - with a small --max-body (1000), the whole body received decides, not the size of the chunk
@@ -237,6 +238,15 @@ refused("a folded Transfer-Encoding",
 refused("a byte no token holds in a header name",
         b"GET /v1/nonce HTTP/1.1\r\nHost: x\r\nX-\x01: 1\r\n\r\n" + nonce,
         b"a byte a field name cannot hold")
+# a request target in absolute-form (RFC 9112 3.2.2: accepted, its path used; it was 404 "no
+# such endpoint: http://x/healthz")
+got, _ = exchange(port, b"GET http://x/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+check("absolute-form: GET http://x/healthz answered as /healthz",
+      got.startswith(b"HTTP/1.1 200") and b'{"status":"ok"}' in got, repr(got[:200]))
+got, _ = exchange(port, b"GET HTTPS://x:8/v1/nonce?size=48 HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+check("absolute-form: GET HTTPS://x:8/v1/nonce?size=48 answered as /v1/nonce",
+      got.startswith(b"HTTP/1.1 200") and b'"size":48' in got, repr(got[:200]))
 # chunked alone (any case) is read, and the connection kept: both answered
 got, _ = exchange(port, HEAD.replace(b"chunked", b"Chunked") + b"2\r\n{}\r\n0\r\n\r\n" + nonce +
                   b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
