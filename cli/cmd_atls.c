@@ -1255,11 +1255,12 @@ static int make_verifier(const char *cmd, const struct atls_opts *o, struct cvma
     return 0;
 }
 
-/* Reads an HTTP head (up to the blank line) into buf, *len bytes. False when too long or
- * closed. */
+/* Reads an HTTP head (up to the blank line) into buf, *len bytes. False when too long (then
+ * *len is cap - 1, the buffer full) or closed. */
 static bool read_head(SSL *ssl, char *buf, size_t cap, size_t *len)
 {
     size_t n = 0;
+    *len = 0;
     while (n + 1 < cap) {
         size_t got = 0;
         if (SSL_read_ex(ssl, buf + n, 1, &got) != 1 || got != 1) {
@@ -1271,6 +1272,7 @@ static bool read_head(SSL *ssl, char *buf, size_t cap, size_t *len)
             *len = n;
             return true;
         }
+        *len = n;
     }
     return false;
 }
@@ -1307,6 +1309,15 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         if (timed_out(ssl)) {
             cvma_cli_err("cvmattest atls-server: closing a connection: no HTTP request in "
                          "time (--handshake-timeout)\n");
+        } else if (head_len + 1 == sizeof head) {
+            /* Said, not a bare close (the head is read no further; the answer is written
+             * within what is left of --handshake-timeout). */
+            static const char msg[] = "{\"error\": \"the request head is over 8191 bytes\"}\n";
+            http_reply(ssl, false, "431 Request Header Fields Too Large", "application/json",
+                       (const uint8_t *)msg, sizeof msg - 1);
+            cvma_cli_err("cvmattest atls-server: an HTTP request refused (431): its head is "
+                         "over %zu bytes\n",
+                         sizeof head - 1);
         }
         return;
     }

@@ -226,7 +226,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
 
     # --- certificate-bound mode: GET /.well-known/cvmattest/evidence?nonce=HEX; the evidence
     # binds the serving certificate (here a given one) and the nonce, not the session ---
-    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 11
+    server cb --sim "$T/reg" --cert "$T/c.pem" --key "$T/k.pem" --connections 12
     client --cert-bound >"$T/c15.out" 2>&1; check "certificate-bound accepted" 0 $?
     has "$T/c15.out" "(certificate-bound): attestation 1: affirming"
     client --cert-bound --policy "$T/wrong.json" >"$T/c16.out" 2>&1
@@ -264,6 +264,12 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
             "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
         check "curl: HEAD is 404" 404 "$code"
         lacks "$T/head.out" "not found"
+        # a request head over 8 KiB: 431, not a connection closed without an answer
+        code=$(curl -sk -o "$T/big.json" -w '%{http_code}' -H "X-Pad: $(printf 'a%.0s' $(seq 9000))" \
+            "https://127.0.0.1:$port/.well-known/cvmattest/evidence?nonce=$N")
+        check "curl: a request head over 8 KiB is 431" 431 "$code"
+        has "$T/big.json" "the request head is over 8191 bytes"
+        wait_for "$T/cb.err" "an HTTP request refused (431): its head is over 8191 bytes"
         lacks "$T/cb.err" "unknown frame type"
         # --mutual: the endpoint is off (it checks no client): 403, even with a certificate
         server cbm --sim "$T/reg" --mutual $V --connections 2
