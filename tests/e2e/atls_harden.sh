@@ -31,11 +31,15 @@ from atls_frames import frame, read_frame  # noqa: E402  (tests/e2e/lib/atls_fra
 
 mode, port = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
 
-def tls_client():
+def tls_client(cert=None, key=None):
+    """A TLS 1.3 connection to the server; with cert and key, presenting that certificate (a
+    --mutual server asks for one)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if cert is not None:
+        ctx.load_cert_chain(cert, key)
     s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
     s.settimeout(20)  # a server gone silent fails the check instead of hanging the test
     return s
@@ -135,12 +139,7 @@ elif mode == "nonce-short":  # a NONCE of 16 bytes: the answer is an ERROR frame
     print("nonce-short: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
 elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty NONCE
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    s = tls_client(sys.argv[3], sys.argv[4])
     s.settimeout(5)  # the answer comes at once, or the server is waiting for evidence
     s.sendall(frame(1, b""))
     try:
@@ -150,12 +149,7 @@ elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty N
     print("nonce-empty-mutual: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
 elif mode == "mutual-mute":  # --mutual: a client certificate, a NONCE, then no evidence
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    s = tls_client(sys.argv[3], sys.argv[4])
     t0 = time.time()
     s.sendall(frame(1, os.urandom(32)))
     t, p = read_frame(s)
