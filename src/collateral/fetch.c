@@ -740,8 +740,8 @@ static enum fleet_turn fleet_turn(const struct cvma_collateral_net *net,
                 return FLEET_DOWNLOAD;
             }
             cvma_errf(err, err_len,
-                      "%s %s: another instance's download of it failed (its claim was given "
-                      "back without a copy in the shared store)",
+                      "%s %s: another instance's claim on its download ended without a copy "
+                      "in the shared store (that download failed, or the instance stopped)",
                       it->what, it->url);
             return FLEET_FAILED;
         }

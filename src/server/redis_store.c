@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -213,20 +214,33 @@ static void collateral_del(void *arg, const char *key)
 }
 
 /*
- * The claim on downloading an item: KEYS[1] the claim's key, ARGV[1] this instance's id,
- * ARGV[2] its time to live in ms. 1: taken (or this instance held it already: a release that
- * never reached Redis does not make the instance wait on itself), 0: another holds it.
+ * The claim on downloading an item: KEYS[1] the claim's key; ARGV[1] this instance's id,
+ * ARGV[2] the claim's time to live in ms, ARGV[3] the time now and ARGV[4] the claim's end
+ * (ms since the epoch, this instance's clock). The value is "ID END". 1: taken, 0: another
+ * instance holds it. A value this instance wrote is taken again (a release that never reached
+ * Redis does not make the instance wait on itself); so is one that is no claim an instance
+ * writes, whatever its TTL: not of that form, already ended, or ending later than a claim made
+ * now could (a minute allowed for clocks that differ), so that a key left without a TTL, or
+ * with a far one, by whoever else writes to Redis holds no item back past one download's bound.
  */
-static const char claim_lua[] = "local cur = redis.call('GET', KEYS[1])\n"
-                                "if cur and cur ~= ARGV[1] then return 0 end\n"
-                                "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
-                                "return 1\n";
+static const char claim_lua[] =
+        "local cur = redis.call('GET', KEYS[1])\n"
+        "if cur then\n"
+        "  local id, til = string.match(cur, '^(%x+) (%d+)$')\n"
+        "  local now = tonumber(ARGV[3])\n"
+        "  if id ~= nil and id ~= ARGV[1] and tonumber(til) > now and\n"
+        "     tonumber(til) <= now + tonumber(ARGV[2]) + 60000 then return 0 end\n"
+        "end\n"
+        "redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[4], 'PX', ARGV[2])\n"
+        "return 1\n";
 
 /* Gives a claim back: removed only while it is this instance's (KEYS[1], ARGV[1] as above; a
  * claim that lapsed and was taken by another stays theirs). */
-static const char release_lua[] =
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-        "return 0\n";
+static const char release_lua[] = "local cur = redis.call('GET', KEYS[1])\n"
+                                  "if cur and string.match(cur, '^(%x+) ') == ARGV[1] then\n"
+                                  "  return redis.call('DEL', KEYS[1])\n"
+                                  "end\n"
+                                  "return 0\n";
 
 static enum cvma_store_answer collateral_claim(void *arg, const char *key, int64_t ttl_ms)
 {
@@ -238,8 +252,12 @@ static enum cvma_store_answer collateral_claim(void *arg, const char *key, int64
     if (c == NULL) {
         return CVMA_STORE_UNAVAILABLE;
     }
-    redisReply *r = cvma_redis_command(c, "EVAL %s 1 %s %s %lld", claim_lua, k, rs->id,
-                                       (long long)(ttl_ms > 0 ? ttl_ms : 1));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long ttl = ttl_ms > 0 ? (long long)ttl_ms : 1;
+    long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    redisReply *r = cvma_redis_command(c, "EVAL %s 1 %s %s %lld %lld %lld", claim_lua, k, rs->id,
+                                       ttl, now_ms, now_ms + ttl);
     bool in_step =
             r != NULL && r->type == REDIS_REPLY_INTEGER && (r->integer == 0 || r->integer == 1);
     enum cvma_store_answer a = !in_step          ? CVMA_STORE_UNAVAILABLE

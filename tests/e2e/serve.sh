@@ -806,6 +806,22 @@ if command -v redis-server >/dev/null 2>&1; then
             "$(cat "$T/st27") $(jq -r .status "$T/o27.json") $(cat "$T/st28") $(jq -r .status "$T/o28.json")"
         eq "redis: KDS was asked for the CRL once by the two" 1 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K4.log")"
         eq "redis: no download claim is left" 0 "$(redis-cli -p "$RP" --scan --pattern 'cvmattest:claim:*' | wc -l)"
+        # a claim no instance wrote, left without a TTL (garbage), and one ending later than
+        # any claim could: taken over at once, not waited on (for the download's bound, 297 s,
+        # on every verification, for ever): the CRL downloaded, the claim given back
+        hex=$(redis-cli -p "$RP" --scan --pattern 'cvmattest:collateral:*' | head -n 1 | sed 's/.*://')
+        n=5
+        for bogus in "garbage-no-ttl" "0123abcd 99999999999999"; do
+            redis-cli -p "$RP" del "cvmattest:collateral:$hex" >/dev/null
+            redis-cli -p "$RP" set "cvmattest:claim:$hex" "$bogus" >/dev/null
+            start "H$n" $ONLINE --kds-url "$KDS" --cache-dir "$T/h$n" --redis "redis://127.0.0.1:$RP"
+            st=$(curl -s -m 20 -o "$T/o$n.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+                --data-binary @"$T/b13.json" "http://127.0.0.1:$PORT/v1/verify")
+            eq "redis: a claim '$bogus' no instance wrote is taken over" "200 affirming" "$st $(jq -r .status "$T/o$n.json")"
+            eq "redis: '$bogus': the claim given back" 0 "$(redis-cli -p "$RP" exists "cvmattest:claim:$hex")"
+            n=$((n + 1))
+        done
+        eq "redis: KDS was asked for the CRL once more for each" 3 "$(grep -c '^200 /vcek/v1/Milan/crl$' "$T/K4.log")"
     fi
     # Redis restarted: the connections the instance kept from before are closed; the next
     # request is answered on a new one, not refused

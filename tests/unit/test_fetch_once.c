@@ -1028,7 +1028,7 @@ static void test_another_instances_failed_download_fails_this_one(void **state)
     assert_int_equal(pthread_join(other, NULL), 0);
     assert_int_equal(st, CVMA_UNDECIDED);
     assert_null(out.p);
-    assert_non_null(strstr(err, "another instance's download of it failed"));
+    assert_non_null(strstr(err, "another instance's claim on its download ended without a copy"));
     assert_int_equal(atomic_load(&g_downloads), 0);
     assert_true(took >= 0.15 && took < 3.0);
     assert_int_equal(m.claim, 0);
