@@ -160,9 +160,13 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
     json_t *c = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
     enum cvma_status st = CVMA_E_USAGE;
     char *dir = NULL;
-    if (c == NULL || !json_is_object(c)) {
-        cvma_errf(err, err_len, "--config '%s': %s (line %d)", file,
-                  c == NULL ? je.text : "not a JSON object", je.line);
+    if (c == NULL) {
+        cvma_errf(err, err_len, "--config '%s': %s (line %d)", file, je.text, je.line);
+        goto out;
+    }
+    if (!json_is_object(c)) {
+        /* parsed whole: no line to name (jansson's is -1 then) */
+        cvma_errf(err, err_len, "--config '%s': not a JSON object", file);
         goto out;
     }
     const char *slash = strrchr(file, '/');

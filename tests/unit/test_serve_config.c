@@ -47,6 +47,24 @@ static void test_serve_config_reads_members_and_relative_paths(void **state)
     free(s);
 }
 
+/* A file that is JSON but not an object is said so, with no line (jansson gives -1 for one
+ * parsed whole: "(line -1)" was printed); one that is not JSON names its line. */
+static void test_serve_config_not_an_object_and_not_json(void **state)
+{
+    (void)state;
+    struct cvma_serve_config *s = calloc(1, sizeof *s);
+    char err[600] = "";
+    assert_non_null(s);
+    assert_int_equal(read_text(s, "[1, 2]", err, sizeof err), CVMA_E_USAGE);
+    assert_string_equal(err, "--config 'conf/serve.json': not a JSON object");
+    cvma_serve_config_cleanup(s);
+    memset(s, 0, sizeof *s);
+    assert_int_equal(read_text(s, "{\n\"listen\": }", err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "(line 2)"));
+    cvma_serve_config_cleanup(s);
+    free(s);
+}
+
 static void test_serve_config_refuses_out_of_range_limits(void **state)
 {
     (void)state;
@@ -187,6 +205,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_serve_config_reads_members_and_relative_paths),
+            cmocka_unit_test(test_serve_config_not_an_object_and_not_json),
             cmocka_unit_test(test_serve_config_refuses_out_of_range_limits),
             cmocka_unit_test(test_serve_config_provider_without_key_names_the_member),
             cmocka_unit_test(test_serve_config_per_ip_connections),
