@@ -1312,9 +1312,11 @@ static void serve_http(SSL *ssl, const struct cvma_atls_source *src, long idle_t
         } else if (head_len + 1 == sizeof head) {
             /* Said, not a bare close (the head is read no further; the answer is written
              * within what is left of --handshake-timeout). */
-            static const char msg[] = "{\"error\": \"the request head is over 8191 bytes\"}\n";
+            char msg[64];
+            snprintf(msg, sizeof msg, "{\"error\": \"the request head is over %zu bytes\"}\n",
+                     sizeof head - 1);
             http_reply(ssl, false, "431 Request Header Fields Too Large", "application/json",
-                       (const uint8_t *)msg, sizeof msg - 1);
+                       (const uint8_t *)msg, strlen(msg));
             cvma_cli_err("cvmattest atls-server: an HTTP request refused (431): its head is "
                          "over %zu bytes\n",
                          sizeof head - 1);

@@ -707,20 +707,13 @@ static enum fleet_turn fleet_turn(const struct cvma_collateral_net *net,
                                   size_t err_len)
 {
     const struct cvma_state_store *s = shared_store(net);
-    struct timespec end;
 
     *claimed = false;
     if (s == NULL || s->collateral_claim == NULL || s->collateral_release == NULL ||
         net->max_age < 0) {
         return FLEET_DOWNLOAD;
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    end.tv_sec += wait_ms / 1000;
-    end.tv_nsec += (wait_ms % 1000) * 1000000L;
-    if (end.tv_nsec >= 1000000000L) {
-        end.tv_nsec -= 1000000000L;
-        end.tv_sec++;
-    }
+    const int64_t end = cvma_monotonic_ms() + wait_ms;
     for (bool first = true;; first = false) {
         enum cvma_store_answer a = s->collateral_claim(s->arg, it->cache_key, wait_ms);
         if (a != CVMA_STORE_OK && a != CVMA_STORE_HELD) {
@@ -745,10 +738,7 @@ static enum fleet_turn fleet_turn(const struct cvma_collateral_net *net,
                       it->what, it->url);
             return FLEET_FAILED;
         }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t left_ms =
-                (int64_t)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+        int64_t left_ms = end - cvma_monotonic_ms();
         if (left_ms <= 0) {
             cvma_errf(err, err_len,
                       "%s %s: another instance's download of it did not land in the shared "
@@ -756,10 +746,7 @@ static enum fleet_turn fleet_turn(const struct cvma_collateral_net *net,
                       it->what, it->url, wait_ms);
             return FLEET_FAILED;
         }
-        int64_t nap = left_ms < FLEET_POLL_MS ? left_ms : FLEET_POLL_MS;
-        struct timespec ts = {(time_t)(nap / 1000), (long)(nap % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
+        cvma_sleep_ms(left_ms < FLEET_POLL_MS ? (long)left_ms : FLEET_POLL_MS);
     }
 }
 

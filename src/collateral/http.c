@@ -13,6 +13,7 @@
 
 #include "collateral/http_internal.h"
 #include "common/reader.h"
+#include "common/timeutil.h"
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc = CURLE_FAILED_INIT;
@@ -213,14 +214,6 @@ static bool transient_curl_error(CURLcode rc)
         return true;
     default:
         return false;
-    }
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
 
@@ -662,7 +655,7 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
             st = CVMA_UNDECIDED; /* err already names the last failure */
             goto out;
         }
-        sleep_ms(retry_wait_ms(&o, attempt, retry_after));
+        cvma_sleep_ms(retry_wait_ms(&o, attempt, retry_after));
     }
 
     cvma_errf(err, err_len, "%s", "");

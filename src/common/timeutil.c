@@ -1,5 +1,6 @@
 #include "common/timeutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,4 +114,12 @@ int64_t cvma_monotonic_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void cvma_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }

@@ -20,5 +20,7 @@ void cvma_time_format(time_t t, char *out, size_t out_size);
 /* CLOCK_MONOTONIC in milliseconds, rounded down: for deadlines and rates, which a wall-clock
  * step must not stretch or cut. */
 int64_t cvma_monotonic_ms(void);
+/* Sleeps ms milliseconds (>= 0), a signal's interruption resumed. */
+void cvma_sleep_ms(long ms);
 
 #endif

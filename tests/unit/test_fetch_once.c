@@ -945,11 +945,12 @@ static void *other_instance_run(void *arg)
     return NULL;
 }
 
-static void use_claims(struct mem_store *m, struct cvma_state_store *store)
+/* use_mem_store, with the fleet's claims (collateral_claim, collateral_release) in memory. */
+static void use_claiming_store(struct fx *f, struct mem_store *m, struct cvma_state_store *store)
 {
+    use_mem_store(f, m, store);
     store->collateral_claim = mem_claim;
     store->collateral_release = mem_release;
-    (void)m;
 }
 
 /* An item whose download another instance holds the claim on is not downloaded here: the
@@ -962,8 +963,7 @@ static void test_another_instances_download_is_awaited_not_repeated(void **state
     struct cvma_state_store store;
     pthread_t other;
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     m.claim = 2;
     struct other_instance o = {&m, 0.3, true};
     assert_int_equal(pthread_create(&other, NULL, other_instance_run, &o), 0);
@@ -993,8 +993,7 @@ static void test_a_copy_landing_between_the_two_looks_is_taken(void **state)
     struct mem_store m;
     struct cvma_state_store store;
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     m.claim = 2;
     m.finish_after_get = 2; /* the first get is the lookup before the flight */
     get_ok(f);
@@ -1017,8 +1016,7 @@ static void test_another_instances_failed_download_fails_this_one(void **state)
     struct cvma_buf out = {0};
     char err[512];
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     m.claim = 2;
     struct other_instance o = {&m, 0.2, false};
     assert_int_equal(pthread_create(&other, NULL, other_instance_run, &o), 0);
@@ -1051,8 +1049,7 @@ static void test_a_claim_never_given_back_fails_after_the_download_time(void **s
     f->http.max_retries = -1;
     f->http.connect_timeout_ms = 50;
     f->http.timeout_ms = 50;
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     m.claim = 2;
     double t0 = tu_now();
     enum cvma_status st = cvma_collateral_get(&f->net, &counted_item, &out, NULL, err, sizeof err);
@@ -1088,8 +1085,7 @@ static void test_a_free_claim_is_taken_then_given_back_after_the_copy(void **sta
     struct cvma_buf out = {0};
     char err[512];
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     get_ok(f);
     assert_int_equal(atomic_load(&g_downloads), 1);
     assert_int_equal(m.claims, 1);
@@ -1098,8 +1094,7 @@ static void test_a_free_claim_is_taken_then_given_back_after_the_copy(void **sta
     assert_true(m.copy_at_release);
     mem_store_cleanup(&m);
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     const struct cvma_collateral_item failing = {
             .what = "test CRL",
             .url = "http://127.0.0.1:9" ITEM_PATH,
@@ -1116,8 +1111,7 @@ static void test_a_free_claim_is_taken_then_given_back_after_the_copy(void **sta
     assert_false(m.copy_at_release);
     mem_store_cleanup(&m);
 
-    use_mem_store(f, &m, &store);
-    use_claims(&m, &store);
+    use_claiming_store(f, &m, &store);
     m.claim_down = true;
     get_ok(f);
     assert_int_equal(atomic_load(&g_downloads), 1);
