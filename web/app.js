@@ -6,19 +6,22 @@
   const $ = (id) => document.getElementById(id);
 
   // Checks grouped as in docs/reasons.md, by the reason code's prefix. A group is shown when
-  // the verifier always runs it for this TEE, or when a reason falls in it.
+  // the verifier always runs it for this TEE, or when a reason falls in it. Certificates and
+  // collateral are a hardware report's or quote's: a bare TPM quote (tee "tpm") has neither,
+  // and they are shown for it only when a reason names them.
+  const HARDWARE = ['sev-snp', 'tdx', 'azure-snp', 'azure-tdx', 'svsm-vtpm'];
   const GROUPS = [
     { name: 'Parsing', prefixes: ['PARSE_'], always: true },
-    { name: 'Certificates and revocation', prefixes: ['CERT_', 'CRL_'], always: true },
-    { name: 'Collateral', prefixes: ['COLLATERAL_'], always: true },
-    { name: 'AMD SEV-SNP report', prefixes: ['SNP_'], tees: ['sev-snp', 'azure-snp'] },
+    { name: 'Certificates and revocation', prefixes: ['CERT_', 'CRL_'], tees: HARDWARE, unknownTee: true },
+    { name: 'Collateral', prefixes: ['COLLATERAL_'], tees: HARDWARE, unknownTee: true },
+    { name: 'AMD SEV-SNP report', prefixes: ['SNP_'], tees: ['sev-snp', 'azure-snp', 'svsm-vtpm'] },
     { name: 'Intel TDX quote', prefixes: ['TDX_'], tees: ['tdx', 'azure-tdx'] },
     { name: 'TPM quote', prefixes: ['TPM_'], tees: ['tpm'] },
     { name: 'Azure', prefixes: ['AZURE_'], tees: ['azure-snp', 'azure-tdx'] },
     { name: 'vTPM binding', prefixes: ['VTPM_'] },
     { name: 'Event log', prefixes: ['EVENTLOG_'] },
     { name: 'Nonce (REPORT_DATA)', prefixes: ['NONCE_'], nonce: true },
-    { name: 'Appraisal policy', prefixes: ['POLICY_'] },
+    { name: 'Appraisal policy', prefixes: ['POLICY_'], policy: true },
     { name: 'Provider binding', prefixes: ['REGISTRY_'], provider: true },
     { name: 'Platform', prefixes: ['PLATFORM_'] },
     { name: 'Attested TLS', prefixes: ['ATLS_'] },
@@ -90,6 +93,10 @@
     const reasons = Array.isArray(res.reasons) ? res.reasons : [];
     const used = new Set();
     const hasProvider = res.platform && res.platform.provider;
+    // The service names the policy it appraised with (docs/service.md): its group is shown,
+    // passed or not, with the policy's id beside it.
+    const policyId = typeof res.policy_id === 'string' ? res.policy_id : null;
+    const about = (g) => (g.policy && policyId !== null ? 'policy ' + policyId : null);
     // A group with no reason of its own is "passed" only when it is known to have run. The
     // verifier stops early on evidence that did not parse, and on a chain, revocation or
     // signature it cannot verify: the result then has empty claims (docs/results.md: claims
@@ -109,13 +116,15 @@
     function restsOnBinding(g) {
       return g.provider || g.prefixes.includes('POLICY_') || g.prefixes.includes('PLATFORM_');
     }
+    // Undecided comes before unsigned: a result undecided for want of collateral has empty
+    // claims too, but nothing in it was refused.
     function notRun(g) {
       if (g.prefixes.includes('PARSE_')) return null;
-      if (unparsed) return 'not checked (the evidence did not parse)';
-      if (unsigned) return 'not checked (the evidence\'s signature was not verified)';
+      if (unparsed) return ['–', 'not checked (the evidence did not parse)'];
       if (undecided && !g.nonce && (!registryOnly || restsOnBinding(g))) {
-        return 'not decided (' + undecidedWhy(reasons) + ')';
+        return ['?', 'not decided (' + undecidedWhy(reasons) + ')'];
       }
+      if (unsigned) return ['–', 'not checked (the evidence\'s signature was not verified)'];
       return null;
     }
     // An error that says something could not be had is "not decided", not a refusal.
@@ -125,24 +134,26 @@
         g.prefixes.some((p) => r.code.startsWith(p)));
       mine.forEach((r) => used.add(r));
       const applies = g.always || (g.tees && g.tees.includes(res.tee)) ||
-        (g.nonce && hadNonce) || (g.provider && hasProvider);
+        (g.unknownTee && typeof res.tee !== 'string') || (g.nonce && hadNonce) ||
+        (g.provider && hasProvider) || (g.policy && policyId !== null);
       if (mine.length === 0 && !applies) continue;
       const errors = mine.filter((r) => r.severity === 'error');
       const failed = errors.length > 0;
       const warned = mine.some((r) => r.severity === 'warning');
       if (failed && undecided && errors.every((r) => UNAVAILABLE.includes(r.code))) {
-        ul.appendChild(line('skipped', '?', g.name + ': not decided (' + undecidedWhy(reasons) + ')'));
+        ul.appendChild(line('skipped', '?', g.name + ': not decided (' + undecidedWhy(reasons) + ')', null, about(g)));
       } else if (failed) {
-        ul.appendChild(line('error', '✗', g.name + ': refused'));
+        ul.appendChild(line('error', '✗', g.name + ': refused', null, about(g)));
       } else if (warned) {
-        ul.appendChild(line('warning', '!', g.name + ': passed with warnings'));
+        ul.appendChild(line('warning', '!', g.name + ': passed with warnings', null, about(g)));
       } else if (mine.some((r) => r.code === 'NONCE_NOT_CHECKED')) {
         // REPORT_DATA was compared with nothing: no nonce was given, so freshness is unknown.
-        ul.appendChild(line('skipped', '–', g.name + ': not checked (no nonce was given)'));
+        ul.appendChild(line('skipped', '–', g.name + ': not checked (no nonce was given)', null, about(g)));
       } else if (notRun(g) !== null) {
-        ul.appendChild(line('skipped', '–', g.name + ': ' + notRun(g)));
+        const [mark, why] = notRun(g);
+        ul.appendChild(line('skipped', mark, g.name + ': ' + why, null, about(g)));
       } else {
-        ul.appendChild(line('ok', '✓', g.name + ': passed'));
+        ul.appendChild(line('ok', '✓', g.name + ': passed', null, about(g)));
       }
       for (const r of mine) {
         const kind = r.severity === 'error' ? 'error' : r.severity === 'warning' ? 'warning' : 'info';

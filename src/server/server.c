@@ -204,18 +204,24 @@ static MHD_Result_t send_json(struct MHD_Connection *c, struct req *r, int statu
 }
 
 /*
- * The verification answer: the result's text in b (taken: freed or handed over) with "token"
- * (when not NULL) and "request_id" appended as its last members, spliced in before its closing
- * brace. The same text as adding them to the result object and writing that (docs/service.md).
+ * The verification answer: the result's text in b (taken: freed or handed over) with
+ * "policy_id" and "token" (each when not NULL) and "request_id" appended as its last members,
+ * spliced in before its closing brace. The same text as adding them to the result object and
+ * writing that (docs/service.md).
  */
 static MHD_Result_t send_result(struct MHD_Connection *c, struct req *r, struct cvma_strbuf *b,
-                                const char *token)
+                                const char *policy_id, const char *token)
 {
     bool ok = !b->failed && b->len >= 2 && b->p[b->len - 1] == '}';
     if (ok) {
-        b->len--; /* the object's closing '}': the two members go before it */
+        b->len--; /* the object's closing '}': the members go before it */
         const char *sep = b->len > 1 ? "," : ""; /* "{}": no member before */
-        if (token != NULL) {
+        if (policy_id != NULL) {
+            ok = cvma_strbuf_add(b, sep, strlen(sep)) && cvma_strbuf_add(b, "\"policy_id\":", 12) &&
+                 cvma_json_write_str(b, policy_id, strlen(policy_id));
+            sep = ",";
+        }
+        if (ok && token != NULL) {
             ok = cvma_strbuf_add(b, sep, strlen(sep)) && cvma_strbuf_add(b, "\"token\":", 8) &&
                  cvma_json_write_str(b, token, strlen(token));
             sep = ",";
@@ -533,7 +539,7 @@ static MHD_Result_t do_verify(struct server *s, struct MHD_Connection *c, struct
     cvma_metrics_result(s->metrics, res);
     snprintf(r->note, sizeof r->note, ": verified %s: %s, %zu reasons", cvma_result_tee(res),
              cvma_result_status_name(cvma_result_status(res)), cvma_result_reason_count(res));
-    ret = send_result(c, r, &text, token);
+    ret = send_result(c, r, &text, res->policy_id, token);
 out:
     free(text.p);
     if (spending) {

@@ -110,7 +110,13 @@ static enum cvma_status add_policy(struct cvma_verifier *v, const struct cvma_po
     enum cvma_status st = cvma_policy_load(pc->path, &np->policy, perr, sizeof perr);
     if (st != CVMA_OK) {
         free(np->name);
-        cvma_errf(err, err_len, "--policy: %s", perr);
+        /* The default policy is --policy's; a named one says its name (--named-policy or a
+         * --config file's "policies"), not an option it was not given with. */
+        if (name[0] != '\0') {
+            cvma_errf(err, err_len, "policy '%s': %s", name, perr);
+        } else {
+            cvma_errf(err, err_len, "--policy: %s", perr);
+        }
         return st;
     }
     v->n_policies++;

@@ -106,6 +106,13 @@ timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --config "$T/dupconf/p.json" 
 eq "--policy after --config's default exits 2" 2 $?
 grep -q -- '--policy: the default policy was given already' "$T/np4.err" &&
     ok "--policy after --config's default: said why" || fail "--policy after --config: $(cat "$T/np4.err")"
+# a named policy that cannot be read is named in the error, not called --policy
+timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --named-policy "strict=$T/no-such.json" \
+    2>"$T/np6.err"
+eq "--named-policy strict=MISSING exits 2" 2 $?
+grep -q "policy 'strict': .*no-such.json" "$T/np6.err" && ! grep -q -- '--policy:' "$T/np6.err" &&
+    ok "--named-policy strict=MISSING: the policy's name in the error" ||
+    fail "--named-policy strict=MISSING: $(cat "$T/np6.err")"
 timeout 10 $CVM serve $COMMON --listen 127.0.0.1:0 --config "$T/dupconf/p.json" \
     --config "$T/dupconf/p.json" 2>"$T/np5.err"
 eq "two --config files naming one policy exit 2" 2 $?

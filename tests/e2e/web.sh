@@ -46,6 +46,23 @@ $CVM registry keygen --out "$T/acme" >/dev/null || { echo "FAIL keygen"; exit 1;
 printf 'amd chip_id %s region=eu-west-1 zone=b\nintel ppid %s region=ap-south-2\n' "$chip" "$ppid" >"$T/fleet.txt"
 $CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 1 \
     --valid-days 30 --out "$T/acme.jws" >/dev/null || { echo "FAIL registry build"; exit 1; }
+printf '{"version": 1, "name": "web-any"}\n' >"$T/any.json" # a policy that constrains nothing
+# A bare TPM quote (kind tpm) from the shared vectors when they are here: it has no
+# certificates and no collateral, and the page must not call either passed.
+G=${CVMATTEST_VECTORS:-}/tpm/gcp-windows-quote-goattestation
+if [ -n "${CVMATTEST_VECTORS:-}" ] && [ -f "$G/quote_attest.bin" ]; then
+    python3 - "$G" "$T/tpm.json" <<'PY'
+import base64, json, sys
+g = sys.argv[1]
+part = lambda role, f: {'role': role, 'data': base64.b64encode(open(g + '/' + f, 'rb').read()).decode()}
+json.dump({'cvmattest_bundle': 1, 'kind': 'tpm', 'parts': [
+    part('tpm_quote', 'quote_attest.bin'), part('tpm_signature', 'quote_sig.tpmt'),
+    part('tpm_ak', 'ak_public.tpmt'), part('tpm_pcrs', 'pcrs_sha1.json')]}, open(sys.argv[2], 'w'))
+PY
+else
+    echo "note: the shared test vectors are not here (CVMATTEST_VECTORS): the bare TPM quote case is skipped"
+    : >"$T/tpm.json"
+fi
 python3 -c "
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read()); b[0x90] ^= 1
@@ -53,7 +70,7 @@ open(sys.argv[2], 'wb').write(b)" "$T/s/report.bin" "$T/tampered.bin"
 $CVM serve --listen 127.0.0.1:0 --port-file "$T/port" --trust-root "$T/s/ark.pem" \
     --trust-root "$T/td/root_ca.pem" \
     --collateral "$T/s" --offline --sign-result "$T/v.key" --provider acme="$T/acme.pub" \
-    --registry "$T/acme.jws" 2>"$T/serve.log" &
+    --registry "$T/acme.jws" --policy "$T/any.json" 2>"$T/serve.log" &
 PIDS="$PIDS $!"
 i=0
 while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -147,7 +164,7 @@ import base64, json, sys, time, urllib.request, urllib.error
 driver, chrome, page, bundle, tampered, profile, shot = sys.argv[1:8]
 # A report cut to 600 bytes, as base64 text (the page sends the text; the service detects it).
 tdx, other, nocoll_b64 = sys.argv[9], sys.argv[10], base64.b64encode(open(sys.argv[11], 'rb').read()).decode()
-page2 = sys.argv[12]
+page2, tpm = sys.argv[12], sys.argv[13]
 short_b64 = base64.b64encode(open(sys.argv[8], 'rb').read()[:600]).decode()
 fails = 0
 
@@ -233,6 +250,9 @@ try:
         ok('affirming bundle without a nonce: the nonce group not checked, NONCE_NOT_CHECKED its note')
     else:
         fail('affirming bundle without a nonce: nonce lines %r' % nonce)
+    pol = [l for l in lines if l['text'].startswith('✓Appraisal policy: passed')]
+    (ok if len(pol) == 1 and pol[0]['kind'] == 'ok' and 'policy sha256:' in pol[0]['text'] else fail)(
+        'affirming bundle: the default policy applied and passed, its id shown (%r)' % pol)
     eq('platform provider shown', 'acme', js("return document.getElementById('platform-provider').textContent;"))
     eq('platform region shown', 'eu-west-1', js("return document.getElementById('platform-region').textContent;"))
     eq('platform vendor shown', 'amd', js("return document.getElementById('platform-vendor').textContent.toLowerCase();"))
@@ -352,6 +372,31 @@ try:
         ok('no collateral: the collateral group not decided, no group refused')
     else:
         fail('no collateral: lines %r' % lines)
+    # undecided is not refused: the groups after parsing are not decided, none 'not checked'
+    # as if a signature had been refused
+    kinds = {l['text']: l['kind'] for l in lines}
+    want = ['?Certificates and revocation: not decided', '?Intel TDX quote: not decided',
+            '?Appraisal policy: not decided']
+    if (all(any(t.startswith(w) and k == 'skipped' for t, k in kinds.items()) for w in want)
+            and not any('not checked (the evidence' in t for t in kinds)):
+        ok('no collateral: certificates, the quote and the policy not decided, none "not checked"')
+    else:
+        fail('no collateral: lines %r' % lines)
+
+    # 3e. A bare TPM quote: no certificate or collateral group at all (it has neither).
+    if open(tpm).read():
+        clear_form()
+        js("document.getElementById('evidence').value = arguments[0];", open(tpm).read())
+        click('#verify')
+        eq('bare TPM quote: a result', 'result', wait_answer())
+        lines = js(LINES)
+        texts = [l['text'] for l in lines]
+        if (any(t.startswith('!TPM quote') for t in texts)
+                and not any(t.startswith(('✓Certificates', '✓Collateral', '–Certificates',
+                                          '–Collateral')) for t in texts)):
+            ok('bare TPM quote: its own group, no certificate or collateral group')
+        else:
+            fail('bare TPM quote: lines %r' % lines)
 
     # 3d. The same affirming bundle at an instance whose registry state cannot be had:
     # undecided, and the page says why from the reasons (a registry, not collateral); the
@@ -402,7 +447,8 @@ sys.exit(1 if fails else 0)
 PY
 python3 "$T/drive.py" "http://127.0.0.1:$DPORT" "$CHROME" "$URL/" "$T/s/bundle.json" "$T/tampered.bin" \
     "$T/profile" "$SHOT" "$T/s/report.bin" \
-    "$T/td/bundle.json" "$T/other/bundle.json" "$T/td/quote.bin" "$URL2/" || fails=$((fails + 1))
+    "$T/td/bundle.json" "$T/other/bundle.json" "$T/td/quote.bin" "$URL2/" "$T/tpm.json" ||
+    fails=$((fails + 1))
 [ -s "$SHOT" ] && echo "screenshot: $SHOT"
 if [ $fails -ne 0 ]; then
     echo "$fails failed"
