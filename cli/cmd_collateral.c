@@ -204,6 +204,17 @@ static bool fetched_refused(const struct cvma_span *ev, const struct cvma_verify
     return refused;
 }
 
+/* The exit code of a collateral fetch that failed with st: 3 undecided (not had), 2 out of
+ * memory (said here: no reason names it), else 1 (refused: its reason says why). */
+static int fetch_failed(enum cvma_status st)
+{
+    if (st == CVMA_E_NOMEM) {
+        cvma_cli_err("cvmattest collateral fetch: out of memory\n");
+        return 2;
+    }
+    return st == CVMA_UNDECIDED ? 3 : 1;
+}
+
 /*
  * The SEV-SNP report ev. own_vcek (may be NULL): the VCEK the evidence carries (Trustee's Azure
  * JSON evidence, DER or PEM), which verify checks in place of any other: it is not fetched and
@@ -254,7 +265,7 @@ static int fetch_snp(const struct cvma_span *ev, const struct cvma_span *own_vce
         return 3;
     }
     if ((st = cvma_snp_collateral_get(&rep, vo, NULL, &c, v)) != CVMA_OK) {
-        rc = st == CVMA_UNDECIDED ? 3 : 1;
+        rc = fetch_failed(st);
         goto out;
     }
     if (c.crl.len == 0) {
@@ -302,7 +313,7 @@ static int fetch_tdx(const struct cvma_span *ev, const struct cvma_verify_opts *
         return 1;
     }
     if ((st = cvma_tdx_collateral_get(&q, vo, &held, v)) != CVMA_OK) {
-        rc = st == CVMA_UNDECIDED ? 3 : 1;
+        rc = fetch_failed(st);
         goto out;
     }
     if (fetched_refused(ev, vo, NULL, &held)) {

@@ -625,9 +625,20 @@ enum cvma_status cvma_http_do(const struct cvma_http_opts *opts, const char *url
             cvma_errf(err, err_len, "%s %s: HTTP %ld after %d attempt%s", m, where, code,
                       attempt + 1, attempt == 0 ? "" : "s");
         } else {
-            if (s.nomem || hs.nomem || rc == CURLE_OUT_OF_MEMORY) {
+            if (s.nomem || hs.nomem) {
                 cvma_errf(err, err_len, "%s %s: out of memory", m, where);
                 st = CVMA_E_NOMEM;
+                goto out;
+            }
+            if (rc == CURLE_OUT_OF_MEMORY) {
+                /* libcurl (7.88) says this of a response header line over its own limit
+                 * (CURL_MAX_HTTP_HEADER, 100 KiB), a header our callback never saw: the server's
+                 * answer, not this process's memory, and collateral not had (exit 3). */
+                cvma_errf(err, err_len,
+                          "%s %s: libcurl refused the response (%s: a header line over its "
+                          "100 KiB limit, or libcurl ran out of memory)",
+                          m, where, cerr[0] != '\0' ? cerr : curl_easy_strerror(rc));
+                st = CVMA_UNDECIDED;
                 goto out;
             }
             if (hs.too_big) {

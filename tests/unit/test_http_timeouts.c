@@ -2,16 +2,20 @@
  * The HTTP client's connect time-out (src/collateral/http.h): a server that never completes the
  * TCP handshake (a listener whose accept queue is full: the kernel drops further SYNs) is
  * given up after connect_timeout_ms, not after the whole transfer's time-out. (The transfer
- * time-out, a server that accepts and then says nothing, is tested in test_kds.c.)
+ * time-out, a server that accepts and then says nothing, is tested in test_kds.c.) And a
+ * server's answer libcurl itself refuses (a header line over its 100 KiB limit) is collateral
+ * not had, not this process out of memory.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -69,10 +73,63 @@ static void test_http_connect_timeout_applies(void **state)
     close(l);
 }
 
+/* One connection on listener fd: the request read, then an answer whose X-Pad header line is
+ * 110 000 bytes (libcurl 7.88 keeps at most 100 KiB of one header). */
+static void *giant_header_server(void *arg)
+{
+    int l = *(int *)arg, c = accept(l, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    char req[4096];
+    (void)!read(c, req, sizeof req);
+    static const char head[] = "HTTP/1.1 200 OK\r\nX-Pad: ",
+                      tail[] = "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    size_t pad = 110000, n = sizeof head - 1 + pad + sizeof tail - 1, off = 0;
+    char *a = malloc(n);
+    if (a != NULL) {
+        memcpy(a, head, sizeof head - 1);
+        memset(a + sizeof head - 1, 'A', pad);
+        memcpy(a + sizeof head - 1 + pad, tail, sizeof tail - 1);
+        for (ssize_t w; off < n && (w = write(c, a + off, n - off)) > 0;) {
+            off += (size_t)w;
+        }
+        free(a);
+    }
+    close(c);
+    return NULL;
+}
+
+static void test_http_giant_header_is_undecided(void **state)
+{
+    int port = 0;
+    char url[64], err[512] = "";
+    struct cvma_buf body = {0};
+    long code = -1;
+    pthread_t t;
+    (void)state;
+
+    int l = tu_refusing_port(&port);
+    assert_int_equal(listen(l, 1), 0);
+    assert_int_equal(pthread_create(&t, NULL, giant_header_server, &l), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
+    struct cvma_http_opts o = {.connect_timeout_ms = 5000, .timeout_ms = 20000, .max_retries = -1};
+    enum cvma_status st = cvma_http_get(&o, url, &body, &code, err, sizeof err);
+    pthread_join(t, NULL);
+    close(l);
+
+    /* Undecided (exit 3, COLLATERAL_UNAVAILABLE), not CVMA_E_NOMEM (exit 2 "out of memory"). */
+    assert_int_equal(st, CVMA_UNDECIDED);
+    assert_int_equal(body.len, 0);
+    assert_non_null(strstr(err, url));
+    assert_non_null(strstr(err, "100 KiB"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_http_connect_timeout_applies),
+            cmocka_unit_test(test_http_giant_header_is_undecided),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
