@@ -33,18 +33,31 @@ void cvma_snp_collateral_cleanup(struct cvma_snp_collateral *c)
 }
 
 /* Reads name from the collateral source if it is there. CVMA_OK with an empty buffer (p NULL)
- * when absent or empty; a file that is there but cannot be read or is too large is refused
- * (COLLATERAL_INVALID, cvma_collateral_src_read_given), never taken for missing and fetched. */
+ * when absent or an empty part (a bundle refuses empty parts; the library's caller may give
+ * one: the next name is read in its place); a file that is there but empty, cannot be read or
+ * is too large is refused
+ * (COLLATERAL_INVALID, as cvma_collateral_src_read_given refuses the last two), never taken
+ * for missing and fetched: what is given is used as is (docs/collateral.md). */
 static enum cvma_status read_opt(const struct cvma_collateral_src *src, const char *name,
                                  struct cvma_buf *out, struct cvma_verdict *v)
 {
     bool missing;
+    char where[512];
     enum cvma_status st =
             cvma_collateral_src_read_given(src, name, MAX_COLLATERAL_FILE, out, &missing, v);
-    if (st == CVMA_OK && out->len == 0) {
-        /* An empty part or file is missing too; its buffer (an empty read still owns one) is
-         * freed here, as the callers read another name into an empty buffer. */
-        cvma_buf_free(out);
+    if (st == CVMA_OK && !missing && out->len == 0) {
+        cvma_buf_free(out); /* an empty read still owns a buffer */
+        for (size_t i = 0; i < src->n_parts; i++) {
+            if (!src->parts[i].own && src->parts[i].name != NULL &&
+                strcmp(src->parts[i].name, name) == 0) {
+                return CVMA_OK; /* an empty part a caller of the library gave: none */
+            }
+        }
+        cvma_collateral_src_describe(src, where, sizeof where);
+        return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
+                           "%s in %s is empty; what is given there is used as is, never fetched "
+                           "instead",
+                           name, where);
     }
     return st;
 }

@@ -1237,6 +1237,32 @@ static void test_oversized_collateral_file_is_invalid_not_missing(void **state)
     free(crl_path);
 }
 
+/* An empty file in --collateral DIR is refused naming it, never taken for missing (and so
+ * fetched, or the CRL skipped with a warning): each of the leaf, the ASK and the CRL. */
+static void test_empty_collateral_file_is_invalid_not_missing(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"crl.der", "vcek.der", "ask.pem"};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(names); i++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        char want[64];
+        cvma_sim_snp_opts_default(&o);
+        sim_write(&o, &r);
+        char *path = tu_path(r.dir, names[i]);
+        tu_write(path, (const uint8_t *)"", 0);
+        verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+        assert_false(r.res.undecided);
+        snprintf(want, sizeof want, "%s in ", names[i]);
+        expect_detail(&r.res.verdict, CVMA_R_COLLATERAL_INVALID, want);
+        expect_detail(&r.res.verdict, CVMA_R_COLLATERAL_INVALID, "is empty");
+        assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_CRL_NOT_CHECKED));
+        done(&r);
+        free(path);
+    }
+}
+
 static void test_product_disagreements(void **state)
 {
     (void)state;
@@ -1719,6 +1745,7 @@ int main(void)
             cmocka_unit_test(test_v2_report_without_product_asks_for_it_before_fetching),
             cmocka_unit_test(test_offline_expired_cached_crl_is_named_in_crl_not_checked),
             cmocka_unit_test(test_oversized_collateral_file_is_invalid_not_missing),
+            cmocka_unit_test(test_empty_collateral_file_is_invalid_not_missing),
             cmocka_unit_test(test_product_disagreements),
             cmocka_unit_test(test_leaf_defects),
             cmocka_unit_test(test_leaf_with_an_amd_extension_twice_is_refused),
