@@ -29,6 +29,7 @@
 #include "common/timeutil.h"
 #include "common/util.h"
 #include "server/conns.h"
+#include "server/framing.h"
 #include "tlog/tlog.h"
 
 #define MAX_LOGS 64
@@ -70,8 +71,10 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static enum MHD_Result reply_allow(struct MHD_Connection *c, unsigned status, const char *type,
-                                   const char *text, const char *allow)
+/* An answer of text; allow (a 405's Allow header) may be NULL; closing: "Connection: close",
+ * nothing the client sends after it read as a request. */
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *text, const char *allow, bool closing)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
                                                              MHD_RESPMEM_MUST_COPY);
@@ -83,6 +86,9 @@ static enum MHD_Result reply_allow(struct MHD_Connection *c, unsigned status, co
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow); /* a 405's (RFC 9110 15.5.6) */
     }
+    if (closing) {
+        MHD_add_response_header(r, "Connection", "close");
+    }
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -91,7 +97,7 @@ static enum MHD_Result reply_allow(struct MHD_Connection *c, unsigned status, co
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              const char *text)
 {
-    return reply_allow(c, status, type, text, NULL);
+    return answer(c, status, type, text, NULL, false);
 }
 
 /* Whether the request's Content-Length (when it has one) is over BODY_MAX or unreadable. */
@@ -108,7 +114,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     struct server *s = cls;
     struct request *rq = *con_cls;
-    (void)version;
 
     if (rq == NULL) {
         if ((rq = calloc(1, sizeof *rq)) == NULL) {
@@ -116,6 +121,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         *con_cls = rq;
         cvma_conns_header_done(c); /* its header is whole: out of the sweep's way */
+        char why[160], msg[170];
+        if (cvma_http_framing_refused(c, version, why, sizeof why)) {
+            /* framing a proxy in front may read otherwise (server/framing.h): refused from the
+             * header, as `cvmattest serve` does, the connection closed after */
+            rq->answered = true;
+            cvma_cli_err("cvmattest witness serve: 400: %s\n", why);
+            snprintf(msg, sizeof msg, "%s\n", why);
+            return answer(c, 400, "text/plain", msg, NULL, true);
+        }
         /* Answered from the header, before any of the body is read; the connection is closed
          * after (its body unread). */
         if (strcmp(url, "/add-checkpoint") != 0) {
@@ -124,7 +138,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         if (strcmp(method, "POST") != 0) {
             rq->answered = true;
-            return reply_allow(c, 405, "text/plain", "POST only\n", "POST");
+            return answer(c, 405, "text/plain", "POST only\n", "POST", false);
         }
         if (declared_too_big(c)) {
             rq->answered = true;

@@ -4,7 +4,10 @@
 # limit; a header trickled in, and a body trickled in, are cut off at --timeout (+ 2 s for the
 # header) while a log's request is answered 200 meanwhile; a Content-Length over 64 KiB is
 # answered 413 at once, before any body is sent; a chunked body is not read on past 64 KiB
-# (the connection is closed); a GET is answered 405 with "Allow: POST".
+# (the connection is closed); a GET is answered 405 with "Allow: POST"; a body framed in a way a
+# proxy in front may read otherwise (Transfer-Encoding with Content-Length, whitespace before a
+# header's colon, two Content-Length headers, Transfer-Encoding in HTTP/1.0) is answered one
+# 400 and the connection closed, the request after it never answered (docs/registry.md).
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "witness_serve_limits: SKIP: python3 not installed" >&2; exit 77; }
@@ -174,6 +177,56 @@ check "limits with --timeout 2" 0 $?
 stop
 grep -q "connection(s) closed unanswered" "$T/serve.err" ||
     { echo "FAIL: the cut connections are not logged"; cat "$T/serve.err"; fails=$((fails + 1)); }
+
+# Framing a proxy in front may read otherwise: one 400, the connection closed, the request that
+# follows the body (a smuggled one, for a proxy that frames the body otherwise) never answered.
+start --timeout 3
+python3 - "$(cat "$T/port")" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+after = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+fails = 0
+def refused(name, data, why):
+    global fails
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data + after)
+    got, closed, t0 = b"", False, time.monotonic()
+    s.settimeout(0.5)
+    while time.monotonic() - t0 < 2:  # closed within 2 s: by the refusal, not --timeout (3 s)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            d = b""
+        if not d:
+            closed = True
+            break
+        got += d
+    s.close()
+    ok = (got.startswith(b"HTTP/1.1 400") and why in got and got.count(b"HTTP/1.1 ") == 1
+          and closed)
+    print(("ok   " if ok else "FAIL ") + name + ": one 400, closed" +
+          ("" if ok else ": closed %s, %r" % (closed, got[:300])))
+    fails += not ok
+post = b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n"
+refused("Content-Length with Transfer-Encoding",
+        post + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"Transfer-Encoding with Content-Length")
+refused("'Transfer-Encoding : chunked' with Content-Length",
+        post + b"Content-Length: 5\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        b"is not a token: whitespace")
+refused("two Content-Length headers",
+        post + b"Content-Length: 0\r\nContent-Length: 41\r\n\r\n", b"2 Content-Length headers")
+refused("Transfer-Encoding in HTTP/1.0",
+        b"POST /add-checkpoint HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", b"HTTP/1.0")
+sys.exit(1 if fails else 0)
+PY
+check "request framing refused" 0 $?
+stop
+grep -q "witness serve: 400: Transfer-Encoding with Content-Length" "$T/serve.err" ||
+    { echo "FAIL: the framing refusal is not logged"; cat "$T/serve.err"; fails=$((fails + 1)); }
 
 # No per-address limit: still 256 connections in all; the 257th waits unserved (libmicrohttpd
 # stops accepting) until one of them ends.
