@@ -63,7 +63,7 @@ int cvma_cli_getopt(int argc, char **argv, const struct option *opts)
         }
         /* Collateral is fetched over http:// or https:// only (docs/collateral.md): any other
          * scheme would fail at the first fetch, long after the options were read. */
-        if ((marks & CVMA_CLI_URL) != 0 && !cvma_http_url_ok(optarg)) {
+        if ((marks & CVMA_CLI_URL) != 0 && !cvma_http_base_url_ok(optarg)) {
             bad_opt = o;
             bad_url = true;
             return ':';
@@ -168,9 +168,14 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv)
         cvma_cli_err("cvmattest %s: --%s and --%s exclude each other\n", cmd, bad_opt->name,
                      bad_other->name);
     } else if (c == ':' && bad_opt != NULL && bad_url) {
-        cvma_cli_err(
-                "cvmattest %s: --%s must be an http:// or https:// URL with a host, not '%s'\n",
-                cmd, bad_opt->name, optarg != NULL ? optarg : "");
+        /* (a URL with user information is not echoed: it may hold a password) */
+        bool secret = optarg != NULL && strchr(optarg, '@') != NULL;
+        cvma_cli_err("cvmattest %s: --%s must be an http:// or https:// URL with a host and no "
+                     "user information, query or fragment, not '%s'\n",
+                     cmd, bad_opt->name,
+                     optarg == NULL ? ""
+                     : secret       ? "(a URL with user information)"
+                                    : optarg);
     } else if (c == ':' && bad_opt != NULL && bad_dashes) {
         cvma_cli_err(
                 "cvmattest %s: --%s needs a value, and no value begins with -- ('%s': a file of "

@@ -280,6 +280,22 @@ bool cvma_http_url_ok(const char *url)
     return *host_end == ':' && port_ok(host_end + 1, end);
 }
 
+bool cvma_http_base_url_ok(const char *url)
+{
+    if (!cvma_http_url_ok(url)) {
+        return false;
+    }
+    for (const char *p = url; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
+            return false;
+        }
+    }
+    const char *a = strstr(url, "://") + 3;
+    size_t authority = strcspn(a, "/");
+    return memchr(a, '@', authority) == NULL;
+}
+
 void cvma_http_opts_init(struct cvma_http_opts *o)
 {
     o->connect_timeout_ms = CVMA_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;

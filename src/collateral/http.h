@@ -72,6 +72,16 @@ bool cvma_http_scheme_ok(const char *url);
  */
 bool cvma_http_url_ok(const char *url);
 
+/*
+ * Whether url may be a base URL that items' paths are appended to (--kds-url, --pcs-url, the
+ * service's kds_url / pcs_url, cvma_verifier_new's kds_base_url / pcs_base_url, a lookup
+ * registry's URL): cvma_http_url_ok, printable ASCII only (no space, control character or
+ * CR/LF anywhere), no query or fragment (a path appended after one would be neither), and no
+ * user information (a password would be written into every result and log line that names a
+ * URL fetched; a proxy's credentials belong in the environment's proxy settings).
+ */
+bool cvma_http_base_url_ok(const char *url);
+
 /* Redirects followed for one request, at most (libcurl's own, or same-origin hops). */
 #define CVMA_HTTP_MAX_HOPS 3
 

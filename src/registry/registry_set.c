@@ -305,14 +305,8 @@ static bool base_url_ok(const char *u)
     if (n == 0 || n > LOOKUP_URL_MAX - 64) {
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)u[i];
-        if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
-            return false;
-        }
-    }
-    if (!cvma_http_url_ok(u)) {
-        return false; /* no host, or a port empty or out of range */
+    if (!cvma_http_base_url_ok(u)) {
+        return false; /* no host, a port empty or out of range, user information, a query ... */
     }
     if (strncmp(u, "https://", 8) == 0) {
         return true;

@@ -188,10 +188,12 @@ enum cvma_status cvma_serve_config_read(struct cvma_serve_config *s, const uint8
         } else if (strcmp(k, "offline") == 0 && json_is_boolean(v)) {
             s->vc.offline = json_is_true(v);
         } else if ((strcmp(k, "kds_url") == 0 || strcmp(k, "pcs_url") == 0) && str != NULL &&
-                   !cvma_http_url_ok(str)) {
+                   !cvma_http_base_url_ok(str)) {
             /* as --kds-url / --pcs-url: collateral comes over http:// or https:// only */
             cvma_errf(err, err_len,
-                      "--config '%s': %s must be an http:// or https:// URL with a host", file, k);
+                      "--config '%s': %s must be an http:// or https:// URL with a host and no "
+                      "user information, query or fragment",
+                      file, k);
             goto out;
         } else if (strcmp(k, "kds_url") == 0 && str != NULL) {
             s->vc.kds_base_url = cvma_serve_config_keep(s, strdup(str));

@@ -273,9 +273,12 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
         const char *name, *url;
     } urls[] = {{"kds_base_url", cfg->kds_base_url}, {"pcs_base_url", cfg->pcs_base_url}};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-        if (urls[i].url != NULL && !cvma_http_url_ok(urls[i].url)) {
-            cvma_errf(err, err_len, "%s must be an http:// or https:// URL with a host, not '%s'",
-                      urls[i].name, urls[i].url);
+        if (urls[i].url != NULL && !cvma_http_base_url_ok(urls[i].url)) {
+            bool secret = strchr(urls[i].url, '@') != NULL; /* a password is not echoed */
+            cvma_errf(err, err_len,
+                      "%s must be an http:// or https:// URL with a host and no user "
+                      "information, query or fragment, not '%s'",
+                      urls[i].name, secret ? "(a URL with user information)" : urls[i].url);
             st = CVMA_E_USAGE;
             goto fail;
         }

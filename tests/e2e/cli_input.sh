@@ -118,13 +118,18 @@ for o in "--report-data=" "--report-data ''" "--cache-dir ''" "--kds-url=" "--co
 done
 # a base URL of another scheme is refused at the options (exit 2, named), never a fetch that
 # fails later without a collateral reason
-# (or one without a host, or with an empty or impossible port)
+# (or one without a host, or with an empty or impossible port; or with a query or a fragment,
+# after which the paths appended are neither, or user information, whose password was written
+# into every result that named a URL fetched)
 for o in "--kds-url ftp://x" "--pcs-url file:///tmp" "--kds-url=kdsintf.amd.com" \
-    "--kds-url http://127.0.0.1:" "--pcs-url https://:443/x" "--kds-url=http://h:65536"; do
+    "--kds-url http://127.0.0.1:" "--pcs-url https://:443/x" "--kds-url=http://h:65536" \
+    "--kds-url http://127.0.0.1:9/?x=1" "--pcs-url http://127.0.0.1:9#frag" \
+    "--kds-url 'http://127.0.0.1:9/a b'" "--kds-url http://user:S3cretPass@127.0.0.1:9"; do
     eval "run \$CVM verify \"\$T/s/report.bin\" --trust-root \"\$T/s/ark.pem\" $o"
     check "verify $o" 2 $rc
     has "$T/err" "must be an http:// or https:// URL" "verify $o: the scheme is named"
     empty "$T/out" "verify $o: no verdict"
+    ! grep -q S3cretPass "$T/err" || fail "verify $o: the password is echoed"
 done
 run $CVM collateral fetch "$T/s/report.bin" --out "$T/cfu" --pcs-url ftp://x
 check "collateral fetch --pcs-url ftp://x" 2 $rc

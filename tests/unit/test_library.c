@@ -464,19 +464,30 @@ static void test_library_configuration_errors_are_named(void **state)
      * verification undecided, COLLATERAL_UNAVAILABLE, instead of a refused configuration. */
     /* Nor one without a host or with an empty or impossible port, which every fetch refused. */
     static const char *const bad_urls[] = {
-            "ftp://x",    "kdsintf.amd.com",   "file:///tmp",       "",
-            "http://",    "http://127.0.0.1:", "https://:443/vcek", "http://[]/",
-            "http://h:0", "http://h:65536",    "http://u@:8080",    "http://h :80"};
+            "ftp://x", "kdsintf.amd.com", "file:///tmp", "", "http://",
+            "http://127.0.0.1:", "https://:443/vcek", "http://[]/", "http://h:0", "http://h:65536",
+            "http://u@:8080", "http://h :80",
+            /* Nor a query or fragment (the paths appended after them were neither), a space
+             * or a CR/LF past the authority, or user information (a password written into
+             * every result that names a URL fetched). */
+            "http://h/?q", "http://h#f", "http://h/a b", "http://h/a\r\nX: y", "http://h/\x80"};
+    /* (the error escapes control bytes and bytes outside ASCII: compared up to the URL) */
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
-        char want[128];
+        char want[256];
         cfg.kds_base_url = bad_urls[i];
         v = (struct cvma_verifier *)1;
         assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
         assert_null(v);
         snprintf(want, sizeof want,
-                 "kds_base_url must be an http:// or https:// URL with a host, not '%s'",
-                 bad_urls[i]);
-        assert_string_equal(err, want);
+                 "kds_base_url must be an http:// or https:// URL with a host and no user "
+                 "information, query or fragment, not '%s'",
+                 strchr(bad_urls[i], '@') != NULL ? "(a URL with user information)" : bad_urls[i]);
+        bool plain = strpbrk(bad_urls[i], "\r\n\x80") == NULL;
+        if (plain) {
+            assert_string_equal(err, want);
+        } else {
+            assert_true(strncmp(err, want, strlen(want) - strlen(bad_urls[i]) - 1) == 0);
+        }
         cfg.kds_base_url = NULL;
         cfg.pcs_base_url = bad_urls[i];
         assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
@@ -484,12 +495,17 @@ static void test_library_configuration_errors_are_named(void **state)
         assert_non_null(strstr(err, "pcs_base_url must be an http:// or https:// URL"));
         cfg.pcs_base_url = NULL;
     }
-    /* Either scheme, in any case, is taken, with a port, an IP literal, user information. */
+    /* Either scheme, in any case, is taken, with a port, an IP literal, a path. */
     static const char *const good_urls[][2] = {
             {"HTTPS://kds.example", "http://pcs.example"},
             {"http://127.0.0.1:65535/x", "https://[::1]:8443"},
-            {"https://u:p@kds.example:1/?q", "http://pcs.example/#f"},
+            {"https://kds.example:1/a/b/", "http://pcs.example/pccs"},
     };
+    /* User information is refused, and its password never echoed. */
+    cfg.kds_base_url = "https://u:S3cret@kds.example";
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_null(strstr(err, "S3cret"));
+    cfg.kds_base_url = NULL;
     for (size_t i = 0; i < sizeof good_urls / sizeof good_urls[0]; i++) {
         cfg.kds_base_url = good_urls[i][0];
         cfg.pcs_base_url = good_urls[i][1];

@@ -2138,12 +2138,16 @@ static void test_lookup_plain_http_reaches_only_loopback(void **state)
 {
     /* Userinfo makes the host the part after '@': these name example.com, over plain http. */
     static const char *const bad[] = {
-            "g=http://localhost:80@example.com", "g=http://127.0.0.1:1@example.com/v1",
-            "g=http://[::1]:8@example.com",      "g=http://localhost@example.com",
+            "g=http://localhost:80@example.com",
+            "g=http://127.0.0.1:1@example.com/v1",
+            "g=http://[::1]:8@example.com",
+            "g=http://localhost@example.com",
             "g=http://127.0.0.1:8080x/v1",
+            /* nor user information over https: its password would be in every result */
+            "g=https://user@hosts.example/v1",
     };
     static const char *const good[] = {"g=http://localhost", "g=http://127.0.0.1:8080/v1/",
-                                       "g=http://[::1]:9/x", "g=https://user@hosts.example/v1"};
+                                       "g=http://[::1]:9/x", "g=https://hosts.example/v1"};
     struct cvma_registry_set *rs = cvma_registry_set_new();
     char err[300];
     (void)state;
