@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -350,4 +351,34 @@ int cvma_cli_dispatch(const char *cmd, const struct cvma_cli_sub *subs, size_t n
     cvma_cli_err("cvmattest %s: unknown command '%s'\n", cmd, sub);
     usage(stderr);
     return 2;
+}
+
+int cvma_cli_out_file_check(const char *cmd, const char *opt, const char *path,
+                            const char *const *inputs, const char *const *inputs_opt, size_t n)
+{
+    struct stat out, in;
+    if (lstat(path, &out) != 0) {
+        return 0; /* not there (or its directory is not: the write says so) */
+    }
+    if (!S_ISREG(out.st_mode)) {
+        return cvma_cli_usage_error(cmd,
+                                    "%s '%s' is there and is not a regular file: a %s is never "
+                                    "replaced by the output",
+                                    opt, path,
+                                    S_ISLNK(out.st_mode)    ? "symbolic link"
+                                    : S_ISDIR(out.st_mode)  ? "directory"
+                                    : S_ISFIFO(out.st_mode) ? "FIFO"
+                                    : S_ISSOCK(out.st_mode) ? "socket"
+                                                            : "device");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (inputs[i] != NULL && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino) {
+            return cvma_cli_usage_error(
+                    cmd, "%s '%s' is the input %s '%s': it would be replaced", opt, path,
+                    inputs_opt != NULL && inputs_opt[i] != NULL ? inputs_opt[i] : "file",
+                    inputs[i]);
+        }
+    }
+    return 0;
 }

@@ -80,6 +80,18 @@ int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes);
  */
 bool cvma_cli_sha256_file(const char *path, uint64_t max, uint8_t out[32]);
 
+/*
+ * An output file a command writes whole and renames over path (cvma_file_write_atomic),
+ * checked before the command does its work: 0 when path is not there, or is a regular file
+ * (not a symbolic link) that is none of the command's inputs; else 2, said on stderr as
+ * "cvmattest CMD: OPT 'path' ...". The rename would replace a device, a FIFO or a symbolic
+ * link that is there (--out /dev/null, say), or an input the command is reading. inputs: n
+ * paths of the command's input files (NULL entries skipped), named by inputs_opt[i] when not
+ * NULL.
+ */
+int cvma_cli_out_file_check(const char *cmd, const char *opt, const char *path,
+                            const char *const *inputs, const char *const *inputs_opt, size_t n);
+
 /* A command with subcommands: a name and the function given argv from the subcommand on. */
 struct cvma_cli_sub {
     const char *name;

@@ -167,6 +167,9 @@ int cvma_cmd_collect(int argc, char **argv)
     if (!have_nonce || out == NULL || out[0] == '\0') {
         return cvma_cli_usage_error("collect", "--nonce and --out are required");
     }
+    if ((rc = cvma_cli_out_file_check("collect", "--out", out, NULL, NULL, 0)) != 0) {
+        return rc; /* (a CVM's root would replace /dev/null, say) */
+    }
     if (raw_dir == NULL) {
         size_t n = strlen(out) + 5;
         if ((raw_default = malloc(n)) == NULL) {

@@ -785,5 +785,13 @@ int cvma_cmd_measure(int argc, char **argv)
     if (optind < argc - 1) {
         return cvma_cli_usage_error(cmd, "takes no operands ('%s')", argv[optind + 1]);
     }
+    const char *const ins[] = {o.fw, o.kernel, o.initrd};
+    const char *const ins_opt[] = {snp ? "--ovmf" : "--tdvf", "--kernel", "--initrd"};
+    int rc;
+    if (o.policy_out != NULL &&
+        (rc = cvma_cli_out_file_check(cmd, "--policy-out", o.policy_out, ins, ins_opt,
+                                      CVMA_ARRAY_LEN(ins))) != 0) {
+        return rc;
+    }
     return snp ? measure_snp(&o) : measure_tdx(&o);
 }

@@ -137,6 +137,10 @@ static int policy_import(int argc, char **argv)
         cvma_cli_err("cvmattest policy import: --from %s is not supported (only cocos)\n", from);
         return EXIT_USAGE;
     }
+    if (out_path != NULL &&
+        cvma_cli_out_file_check("policy import", "--out", out_path, &file, NULL, 1) != 0) {
+        return EXIT_USAGE;
+    }
     if (cvma_file_read(file, CVMA_POLICY_MAX_BYTES, &in) != CVMA_OK) {
         cvma_cli_err("cvmattest policy import: cannot read '%s' (missing, unreadable or over "
                      "1 MiB)\n",

@@ -162,6 +162,12 @@ int cvma_regcli_build(int argc, char **argv)
                                        "--provider, --key, --entries, --version, --valid-days and "
                                        "--out are required");
     }
+    const char *const ins[] = {keyf, entries_f};
+    const char *const ins_opt[] = {"--key", "--entries"};
+    int orc = cvma_cli_out_file_check("registry build", "--out", out, ins, ins_opt, 2);
+    if (orc != 0) {
+        return orc;
+    }
     if (!cvma_reg_provider_name_ok(provider)) {
         return cvma_regcli_usage_error("build",
                                        "--provider: 1..64 characters of [A-Za-z0-9._-], starting "

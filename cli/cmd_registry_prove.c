@@ -100,6 +100,12 @@ int cvma_regcli_prove(int argc, char **argv)
     if (entries_f == NULL || id == NULL || out == NULL) {
         return cvma_regcli_usage_error("prove", "--entries, --id and --out are required");
     }
+    const char *const ins[] = {entries_f, reg};
+    const char *const ins_opt[] = {"--entries", "--registry"};
+    int orc = cvma_cli_out_file_check("registry prove", "--out", out, ins, ins_opt, 2);
+    if (orc != 0) {
+        return orc;
+    }
     if (provider != NULL && !cvma_reg_provider_name_ok(provider)) {
         return cvma_regcli_usage_error("prove", "--provider: not a valid provider name");
     }

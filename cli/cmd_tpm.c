@@ -230,6 +230,15 @@ static int make_credential(int argc, char **argv)
     if (ek == NULL || ak == NULL || out == NULL || secret == NULL) {
         return cvma_cli_usage_error(verb, "--ek, --ak, --out and --secret-out are required");
     }
+    const char *const ins[] = {ek, ak, out};
+    const char *const ins_opt[] = {"--ek", "--ak", "--out"};
+    if (strcmp(out, secret) == 0) {
+        return cvma_cli_usage_error(verb, "--out and --secret-out name one file '%s'", out);
+    }
+    if ((rc = cvma_cli_out_file_check(verb, "--out", out, ins, ins_opt, 2)) != 0 ||
+        (rc = cvma_cli_out_file_check(verb, "--secret-out", secret, ins, ins_opt, 3)) != 0) {
+        return rc;
+    }
     if (cvma_file_read(ek, TPM_FILE_MAX, &eb) != CVMA_OK ||
         cvma_file_read(ak, TPM_FILE_MAX, &ab) != CVMA_OK) {
         rc = cvma_cli_usage_error(verb, "cannot read '%s' or '%s'", ek, ak);

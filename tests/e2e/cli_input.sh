@@ -541,5 +541,66 @@ EOF2
     done
 }
 
+# --- an output file is written whole and renamed over its path: something there that is not
+# a regular file (a FIFO, a device, a symbolic link: collect --out /dev/null, say, replaced the
+# device node), or one of the command's inputs, is refused before the command runs (exit 2)
+mkdir -p "$T/o"
+mkfifo "$T/o/fifo"
+echo precious >"$T/o/precious.txt"
+ln -s precious.txt "$T/o/link"
+unchanged() { # name: the FIFO, the link and the file are as they were
+    if [ -p "$T/o/fifo" ] && [ -L "$T/o/link" ] && [ "$(cat "$T/o/precious.txt")" = precious ]; then
+        echo "ok   $1: nothing replaced"
+    else
+        fail "$1: an output replaced something"; ls -la "$T/o"
+    fi
+}
+n64=$(printf '00%.0s' $(seq 64))
+for o in fifo link; do
+    run $CVM collect --nonce "$n64" --out "$T/o/$o" --tsm-root "$T/o/none" --dev-root "$T/o/none"
+    check "collect --out a $o" 2 $rc
+    has "$T/err" "is there and is not a regular file" "collect --out a $o: said why"
+    unchanged "collect --out a $o"
+done
+[ ! -e "$T/o/fifo.raw" ] || fail "collect --out a fifo: a .raw directory was made"
+cp "$CVMATTEST_SRC/docs/examples/cocos-snp.json" "$T/o/cocos.json" 2>/dev/null ||
+    printf '{"pcr_values": {}}\n' >"$T/o/cocos.json"
+cp "$T/o/cocos.json" "$T/o/cocos.orig"
+run $CVM policy import --from cocos "$T/o/cocos.json" --out "$T/o/cocos.json"
+check "policy import --out its own input" 2 $rc
+has "$T/err" "is the input file" "policy import --out its own input: said why"
+cmp -s "$T/o/cocos.json" "$T/o/cocos.orig" && echo "ok   policy import: its input kept" ||
+    fail "policy import: its input was replaced"
+run $CVM policy import --from cocos "$T/o/cocos.json" --out "$T/o/fifo"
+check "policy import --out a fifo" 2 $rc
+echo firmware >"$T/o/fw.fd"
+run $CVM measure snp --ovmf "$T/o/fw.fd" --vcpus 1 --vcpu-type EPYC-v4 --policy-out "$T/o/fw.fd"
+check "measure --policy-out its --ovmf" 2 $rc
+has "$T/err" "is the input --ovmf" "measure --policy-out its --ovmf: said why"
+[ "$(cat "$T/o/fw.fd")" = firmware ] && echo "ok   measure: the firmware kept" ||
+    fail "measure: the firmware was replaced"
+run $CVM measure tdx --tdvf "$T/o/fw.fd" --policy-out "$T/o/link"
+check "measure --policy-out a symbolic link" 2 $rc
+has "$T/err" "a symbolic link is never replaced" "measure --policy-out a symbolic link: said why"
+unchanged "measure --policy-out"
+$CVM registry keygen --out "$T/o/acme" >/dev/null || fail "registry keygen"
+printf 'amd chip_id %s\n' "$(printf 'ab%.0s' $(seq 64))" >"$T/o/fleet.txt"
+run $CVM registry build --provider acme --key "$T/o/acme.key" --entries "$T/o/fleet.txt" \
+    --version 1 --valid-days 1 --out "$T/o/fleet.txt"
+check "registry build --out its --entries" 2 $rc
+has "$T/err" "is the input --entries" "registry build --out its --entries: said why"
+run $CVM registry prove --entries "$T/o/fleet.txt" --id x --provider acme --out "$T/o/fifo"
+check "registry prove --out a fifo" 2 $rc
+has "$T/err" "is there and is not a regular file: a FIFO" "registry prove --out a fifo: said why"
+run $CVM tpm make-credential --ek "$T/o/fw.fd" --ak "$T/o/fw.fd" --out "$T/o/fifo" \
+    --secret-out "$T/o/s"
+check "tpm make-credential --out a fifo" 2 $rc
+has "$T/err" "--out '$T/o/fifo' is there and is not a regular file" "tpm make-credential --out a fifo: said why"
+run $CVM tpm make-credential --ek "$T/o/fw.fd" --ak "$T/o/fw.fd" --out "$T/o/c" \
+    --secret-out "$T/o/fw.fd"
+check "tpm make-credential --secret-out its --ek" 2 $rc
+has "$T/err" "is the input --ek" "tpm make-credential --secret-out its --ek: said why"
+unchanged "registry and tpm outputs"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
