@@ -89,6 +89,7 @@ const struct cvma_kind cvma_kind_snp = {
         .detect = snp_detect,
         .verify = snp_verify_row,
         .prepare = snp_prepare,
+        .reads_collateral = true,
         .prepared_free = snp_prepared_free,
         .show = snp_show,
         .freshness_in_report_data = true,

@@ -133,6 +133,7 @@ const struct cvma_kind cvma_kind_tdx = {
         .detect = tdx_detect,
         .verify = tdx_verify_row,
         .prepare = tdx_prepare,
+        .reads_collateral = true,
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
         .reads_event_log = true,

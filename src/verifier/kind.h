@@ -51,6 +51,10 @@ struct cvma_kind {
     /* True when verify reads the bundle's tpm_* parts (a vTPM quote); for other kinds such
      * parts are named in the result as not verified (PARSE_BUNDLE_PART_NOT_USED). */
     bool reads_tpm_parts;
+    /* True when verify reads collateral (certificates, CRLs, TCB Info) from the bundle's
+     * collateral parts; for a kind that does not (a bare TPM quote), such a part the evidence
+     * came with is named as not verified (PARSE_BUNDLE_PART_NOT_USED). */
+    bool reads_collateral;
     /* True when the evidence's freshness and key binding are its REPORT_DATA and nothing in
      * the kind's own verification checks it (sev-snp, tdx): only an expected value from the
      * request or the policy does. Without one, cvma_verify notes NONCE_NOT_CHECKED. Kinds

@@ -328,6 +328,7 @@ const struct cvma_kind cvma_kind_svsm_vtpm = {
         .detect = svsm_detect,
         .verify = svsm_verify_row,
         .prepare = NULL,
+        .reads_collateral = true,
         .prepared_free = NULL,
         .show = svsm_show,
         .reads_event_log = true,

@@ -115,6 +115,15 @@ $CVM verify "$T/bad.json" --nonce '' --json >"$T/v.json"
     fail "verify: EVENTLOG_REPLAY_MISMATCH"
 [ "$(jq -r '.claims.eventlog' "$T/v.json")" = null ] || fail "verify: no claims.eventlog on mismatch"
 ok "verify: a bundle's event_log part is replayed against the quote"
+# A collateral part beside a bare TPM quote, which uses none: named as not checked (it gave
+# exit 0 with no word of it).
+jq '.parts += [{role: "collateral", name: "vcek.der", data: "AAEC"}]' "$T/good.json" >"$T/coll.json"
+$CVM verify "$T/coll.json" --nonce '' --json >"$T/v.json"
+[ $? = 0 ] || fail "verify a tpm bundle with a collateral part: exit 0 (warnings)"
+[ "$(jq -r '[.reasons[] | select(.code == "PARSE_BUNDLE_PART_NOT_USED") | .detail] | join(" ")' "$T/v.json" |
+    grep -c 'collateral part vcek.der')" = 1 ] ||
+    fail "verify a tpm bundle with a collateral part: PARSE_BUNDLE_PART_NOT_USED names it: $(cat "$T/v.json")"
+ok "verify: a collateral part beside a bare TPM quote is named as not checked"
 
 # TDX: a simulated quote with the RTMRs the GCE CCEL replays to, the CCEL as its event_log.
 CCEL=$V/tdx/v4-gce-ccel-gotdxguest/ccel_data.dat
