@@ -80,6 +80,9 @@ static void usage(FILE *f)
           f);
 }
 
+/* The files this run wrote so far, space-separated: named when a later one fails. */
+static char written[256];
+
 static bool write_one(const char *dir, const char *name, const uint8_t *p, size_t len)
 {
     char *path = cvma_path_join(dir, name);
@@ -87,6 +90,8 @@ static bool write_one(const char *dir, const char *name, const uint8_t *p, size_
 
     if (ok) {
         printf("wrote %s (%zu bytes)\n", path, len);
+        size_t n = strlen(written);
+        snprintf(written + n, sizeof written - n, "%s%s", n > 0 ? " " : "", name);
     } else {
         cvma_cli_err("cvmattest collateral fetch: cannot write %s/%s\n", dir, name);
     }
@@ -140,6 +145,16 @@ static bool write_crl_der(const char *dir, const char *name, X509_CRL *crl)
 
     OPENSSL_free(der);
     return ok;
+}
+
+/* After a file could not be written (or encoded): the set in dir is not whole, and says which
+ * of its files this run wrote, so that no one takes it for a collateral directory. */
+static void not_whole(const char *dir)
+{
+    cvma_cli_err("cvmattest collateral fetch: the set in '%s' is not whole: %s%s; do not use it "
+                 "as --collateral until a fetch succeeds\n",
+                 dir, written[0] != '\0' ? "this run wrote only " : "this run wrote nothing",
+                 written);
 }
 
 /* Prints the reasons the fetch path recorded: what could not be had, and any warning. */
@@ -289,6 +304,7 @@ static int fetch_snp(const struct cvma_span *ev, const struct cvma_span *own_vce
          !write_one(out, c.vlek ? "vlek.der" : "vcek.der", c.leaf.p, c.leaf.len)) ||
         !write_cert_pem(out, c.vlek ? "asvk.pem" : "ask.pem", &c.ask) ||
         !write_cert_pem(out, "ark.pem", &c.ark) || !write_one(out, "crl.der", c.crl.p, c.crl.len)) {
+        not_whole(out);
         goto out;
     }
     rc = 0;
@@ -333,6 +349,7 @@ static int fetch_tdx(const struct cvma_span *ev, const struct cvma_verify_opts *
         !write_chain_pem(out, "qe_identity_issuer_chain.pem", held.c.qe_identity_chain) ||
         !write_crl_der(out, "pck_crl.der", held.c.pck_crl) ||
         !write_crl_der(out, "root_ca_crl.der", held.c.root_ca_crl)) {
+        not_whole(out);
         goto out;
     }
     rc = 0;

@@ -142,6 +142,15 @@ done
 expect "offline verify of fetched snp collateral" 0 "$TMP/o9"
 grep -q 'status: *affirming' "$TMP/o9" || { cat "$TMP/o9" >&2; fail "snp offline: not affirming"; }
 
+# 8a. A file that cannot be written (a directory where crl.der goes): exit 2, and the set is
+# said not to be whole, naming what this run wrote (it said only "cannot write").
+mkdir -p "$TMP/part-out/crl.der"
+"$CVM" collateral fetch "$TMP/s/report.bin" --out "$TMP/part-out" --kds-url "$KDS" \
+    --cache-dir "$TMP/c4" --trust-root "$TMP/s/ark.pem" >"$TMP/o8a" 2>&1; rc=$?
+expect "collateral fetch snp, crl.der not writable" 2 "$TMP/o8a"
+grep -q "the set in '$TMP/part-out' is not whole: this run wrote only vcek.der ask.pem ark.pem; do not use it" \
+    "$TMP/o8a" || { cat "$TMP/o8a" >&2; fail "collateral fetch, crl.der not writable: the set not said to be partial"; }
+
 # 8b. Evidence refused before its chain is checked (SIGNATURE_ALGO 2): the files are written,
 # and collateral fetch says they were not all checked.
 cp "$TMP/s/report.bin" "$TMP/algo.bin" && printf '\002' |
