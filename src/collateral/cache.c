@@ -166,8 +166,13 @@ enum cvma_status cvma_cache_lookup_ex(const struct cvma_cache *c, const char *ke
         goto out;
     }
     if (st != CVMA_OK) {
-        /* Absent or unreadable. An over-long file is a corrupt entry, but cvma_file_read does
-         * not tell the cases apart; a put replaces it either way. */
+        /* Absent: a miss. Anything else under the entry's name (a directory, a FIFO, a device,
+         * a symbolic link loop, a file over the limit or one that cannot be read) is a damaged
+         * entry, noted as such, never a miss said nothing of: a put replaces a file, and a
+         * directory stays (and is noted again each time). */
+        if (errno != ENOENT) {
+            *state = CVMA_CACHE_CORRUPT;
+        }
         st = CVMA_OK;
         goto out;
     }

@@ -468,6 +468,29 @@ static void test_cache_corrupt_entry_is_reported_as_corrupt(void **state)
     assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
     assert_int_equal(s, CVMA_CACHE_HIT);
     cvma_buf_free(&b);
+
+    /* Not a regular file under the entry's name (a FIFO, a directory, a symbolic link loop):
+     * damaged, not a miss said nothing of (they were misses); absent (also a dangling link)
+     * is the one miss. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_MISS);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(symlink(path, path), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_CORRUPT);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink("no-such-entry", path), 0);
+    assert_int_equal(cvma_cache_lookup(&f->cache, "k", 0, &b, &s), CVMA_OK);
+    assert_int_equal(s, CVMA_CACHE_MISS);
+    assert_null(b.p);
     free(other);
     free(path);
 }
