@@ -63,7 +63,8 @@ static bool all_zero(const void *p, size_t n)
 
 /* The SEV metadata at off bytes from the image's end, read into w (n_sev, sev[]); false when
  * it is not good: outside the image, not "ASEV" version 1, more sections than the info holds or
- * its length covers, or sections past the image's end. */
+ * its length covers, sections past the image's end, or a length over the image's size less off
+ * (QEMU drops it) or past the image's end. */
 static bool read_sev_metadata(const uint8_t *data, size_t size, uint64_t off,
                               struct cvma_ovmf_info *w)
 {
@@ -73,7 +74,7 @@ static bool read_sev_metadata(const uint8_t *data, size_t size, uint64_t off,
     const uint8_t *h = data + size - off;
     uint64_t len = le(h + 4, 4), n = le(h + 12, 4);
     if (memcmp(h, "ASEV", 4) != 0 || le(h + 8, 4) != 1 || n > CVMA_MEASURE_MAX_SECTIONS ||
-        len < 16 + 12 * n || off < 16 + 12 * n) {
+        len < 16 + 12 * n || off < 16 + 12 * n || len > size - off || len > off) {
         return false;
     }
     memset(w->sev, 0, sizeof w->sev);
@@ -89,8 +90,8 @@ static bool read_sev_metadata(const uint8_t *data, size_t size, uint64_t off,
 }
 
 /* The footer table read here into w (zeroed first); false when the parser must refuse the
- * image. */
-static bool read_table(const uint8_t *data, size_t size, struct cvma_ovmf_info *w)
+ * image. read_sev false: as cvma_ovmf_parse_tdx, the SEV metadata is not read. */
+static bool read_table(const uint8_t *data, size_t size, bool read_sev, struct cvma_ovmf_info *w)
 {
     memset(w, 0, sizeof *w);
     if (size < 32 + 18) {
@@ -131,7 +132,7 @@ static bool read_table(const uint8_t *data, size_t size, struct cvma_ovmf_info *
             w->hashes_table_gpa = (uint32_t)le(d, 4);
             w->hashes_table_size = (uint32_t)le(d + 4, 4);
             w->has_hashes_table = w->hashes_table_gpa != 0;
-        } else if (dlen >= 4 && memcmp(guid, SEV_META, 16) == 0) {
+        } else if (dlen >= 4 && memcmp(guid, SEV_META, 16) == 0 && read_sev) {
             if (!read_sev_metadata(data, size, le(d, 4), w)) {
                 return false;
             }
@@ -235,12 +236,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (want == NULL) {
         abort();
     }
-    bool want_ok = read_table(data, size, want);
-    bool got_ok = cvma_ovmf_parse(data, size, info, err, sizeof err);
-    if (got_ok != want_ok) {
-        abort();
-    }
-    if (got_ok) {
+    for (int tdx = 0; tdx < 2; tdx++) {
+        bool want_ok = read_table(data, size, !tdx, want);
+        bool got_ok = tdx ? cvma_ovmf_parse_tdx(data, size, info, err, sizeof err)
+                          : cvma_ovmf_parse(data, size, info, err, sizeof err);
+        if (got_ok != want_ok) {
+            abort();
+        }
+        if (!got_ok) {
+            continue;
+        }
         if (info->has_table != want->has_table || info->has_reset_eip != want->has_reset_eip ||
             info->reset_eip != want->reset_eip ||
             info->has_hashes_table != want->has_hashes_table ||
@@ -259,7 +264,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     free(want);
-    bool ovmf_ok = cvma_ovmf_parse(data, size, again, err, sizeof err);
+    /* cvma_tdvf_parse reads the table as a TD's (no SEV metadata). */
+    bool ovmf_ok = cvma_ovmf_parse_tdx(data, size, again, err, sizeof err);
     check_tdvf(data, size, again, ovmf_ok);
     free(again);
     free(info);

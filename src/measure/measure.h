@@ -56,6 +56,10 @@ struct cvma_ovmf_info {
  * metadata it names is malformed; an image without a table parses with has_table false. */
 CVMA_MUST_USE bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info,
                                    char *err, size_t err_len);
+/* The same for a TD: the SEV metadata is not read (QEMU reads none for a TD, so a TD launches
+ * from an image whose SEV metadata is broken; has_sev_metadata and the sections stay 0). */
+CVMA_MUST_USE bool cvma_ovmf_parse_tdx(const uint8_t *p, size_t len, struct cvma_ovmf_info *info,
+                                       char *err, size_t err_len);
 
 enum cvma_snp_vmm { CVMA_SNP_VMM_QEMU, CVMA_SNP_VMM_EC2, CVMA_SNP_VMM_GCE };
 

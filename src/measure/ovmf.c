@@ -60,6 +60,16 @@ static bool parse_sev_metadata(const uint8_t *p, size_t len, uint32_t off_from_e
         cvma_errf(err, err_len, "SEV metadata: %u sections in %u bytes", n, size);
         return false;
     }
+    /* QEMU (pc_system_parse_sev_metadata) drops a block whose length is over the image's size
+     * less its offset, and then launches no SEV-SNP guest ("Failed to locate SEV metadata
+     * header"); one that runs past the image's end is not the image's either. */
+    if (size > len - off_from_end || size > off_from_end) {
+        cvma_errf(err, err_len,
+                  "SEV metadata: its length %u does not fit the %zu-byte image at %u bytes from "
+                  "its end (QEMU launches no SEV-SNP guest from it)",
+                  size, len, off_from_end);
+        return false;
+    }
     for (uint32_t i = 0; i < n; i++) {
         struct cvma_sev_section *s = &info->sev[i];
         if (!cvma_reader_u32le(&r, &s->gpa) || !cvma_reader_u32le(&r, &s->size) ||
@@ -73,8 +83,8 @@ static bool parse_sev_metadata(const uint8_t *p, size_t len, uint32_t off_from_e
     return true;
 }
 
-static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
-                       size_t err_len)
+static bool ovmf_parse(const uint8_t *p, size_t len, bool read_sev, struct cvma_ovmf_info *info,
+                       char *err, size_t err_len)
 {
     if (len < FOOTER_END + ENTRY_HEADER_LEN) {
         cvma_errf(err, err_len, "firmware image too short (%zu bytes)", len);
@@ -144,7 +154,7 @@ static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info
                 info->hashes_table_gpa = gpa;
                 info->hashes_table_size = size;
             }
-        } else if (memcmp(guid, GUID_SEV_METADATA, 16) == 0 && has_u32) {
+        } else if (memcmp(guid, GUID_SEV_METADATA, 16) == 0 && has_u32 && read_sev) {
             if (!parse_sev_metadata(p, len, v, info, err, err_len)) {
                 return false;
             }
@@ -158,15 +168,27 @@ static bool ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info
 }
 
 /* A refusal leaves the info all zero (no table, no entries read before the bad one). */
-bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
-                     size_t err_len)
+static bool parse_all(const uint8_t *p, size_t len, bool read_sev, struct cvma_ovmf_info *info,
+                      char *err, size_t err_len)
 {
     memset(info, 0, sizeof *info);
-    if (!ovmf_parse(p, len, info, err, err_len)) {
+    if (!ovmf_parse(p, len, read_sev, info, err, err_len)) {
         memset(info, 0, sizeof *info);
         return false;
     }
     return true;
+}
+
+bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
+                     size_t err_len)
+{
+    return parse_all(p, len, true, info, err, err_len);
+}
+
+bool cvma_ovmf_parse_tdx(const uint8_t *p, size_t len, struct cvma_ovmf_info *info, char *err,
+                         size_t err_len)
+{
+    return parse_all(p, len, false, info, err, err_len);
 }
 
 /* TDVF section types (TDX Virtual Firmware Design Guide; td-shim adds 4 to 8) and
@@ -231,7 +253,7 @@ static bool tdvf_parse(const uint8_t *p, size_t len, struct cvma_tdvf_section *o
                        size_t *n, char *err, size_t err_len)
 {
     struct cvma_ovmf_info info;
-    if (!cvma_ovmf_parse(p, len, &info, err, err_len)) {
+    if (!cvma_ovmf_parse_tdx(p, len, &info, err, err_len)) {
         return false;
     }
     uint32_t off_from_end;

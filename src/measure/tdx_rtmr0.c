@@ -140,7 +140,7 @@ bool cvma_measure_tdx_rtmr0(const struct cvma_tdx_rtmr0_in *in, struct cvma_tdx_
 
     memset(out, 0, sizeof *out);
     if (!cvma_tdvf_parse(in->fw, in->fw_len, secs, CVMA_ARRAY_LEN(secs), &n_secs, err, err_len) ||
-        !cvma_ovmf_parse(in->fw, in->fw_len, &info, err, err_len)) {
+        !cvma_ovmf_parse_tdx(in->fw, in->fw_len, &info, err, err_len)) {
         return false;
     }
     /* This is QEMU's TD HOB: QEMU finds the TDX metadata through the OVMF footer table only

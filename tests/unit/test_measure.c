@@ -860,6 +860,36 @@ static void test_refusal_leaves_nothing(void **state)
     assert_memory_equal(secs, zero, sizeof secs);
 }
 
+/* SEV metadata whose length does not fit the image: QEMU drops it and launches no SEV-SNP
+ * guest, so no measurement is given for it (one was); a TD, for which QEMU reads no SEV
+ * metadata, is measured from the same image all the same (it was refused). */
+static void test_ovmf_sev_metadata_length_must_fit(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct cvma_ovmf_info info;
+    static const uint32_t lens[] = {0x7fffffffu, 0xffffffffu, 0x1001u};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(lens); i++) {
+        img_sev(&M, SEV_SECS, 5, false);
+        tu_put32(M.p + 0x1000 + 4, lens[i]); /* the block sits 0x1000 bytes into the image */
+        assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+        assert_non_null(strstr(err, "does not fit"));
+    }
+    img_sev(&M, SEV_SECS, 5, false);
+    tu_put32(M.p + 0x1000 + 4, 0x1000); /* as long as QEMU takes */
+    assert_true(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+
+    struct cvma_tdvf_section secs[8];
+    size_t n = 0;
+    img_tdx(&M, 0x4000);
+    img_u32_entry(&M, G_SEV_META, 16); /* SEV metadata 16 bytes from the end: no "ASEV" */
+    assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    if (!cvma_tdvf_parse(M.p, IMG_LEN, secs, 8, &n, err, sizeof err)) {
+        fail_msg("a TD's image refused for its SEV metadata: %s", err);
+    }
+    assert_int_equal(n, 3);
+}
+
 /* A footer table naming the same entry twice is refused: QEMU reads the first entry of a
  * GUID, other tools the last. Two SEV metadata blocks (3 sections, then 1) used to give the
  * last block's one section with the first block's other two left in the info past n_sev. */
@@ -1423,6 +1453,7 @@ int main(void)
             cmocka_unit_test(test_code_only_tdvf_refused),
             cmocka_unit_test(test_refusal_leaves_nothing),
             cmocka_unit_test(test_ovmf_repeated_entry_refused),
+            cmocka_unit_test(test_ovmf_sev_metadata_length_must_fit),
             cmocka_unit_test(test_vectors),
             cmocka_unit_test(test_pe_authenticode),
             cmocka_unit_test(test_qemu_kernel_patch),
