@@ -5,8 +5,9 @@
  * holds keygen and append; prove and check are cmd_registry_log_prove.c and
  * cmd_registry_log_check.c.
  *
- * Exit codes: 0 done, 1 a registry refused (not newer, another provider, too large) or a log
- * that does not verify, 2 usage error or unreadable input or output.
+ * Exit codes: 0 done, 1 a registry refused (not newer, another provider, too large), a log
+ * that does not verify, or (append) a log directory holding tiles beyond its checkpoint, 2
+ * usage error or unreadable input or output.
  */
 #include <inttypes.h>
 #include <libgen.h>
@@ -303,7 +304,8 @@ int cvma_reglog_append(int argc, char **argv)
         cvma_cli_err("cvmattest registry log append: %s\n", st == CVMA_E_NOMEM ? "out of memory"
                                                             : err[0]           ? err
                                                                                : "cannot append");
-        rc = EXIT_USAGE;
+        /* REJECTED: tiles beyond the checkpoint (cvma_tlog_save), nothing written */
+        rc = st == CVMA_REJECTED ? EXIT_REJECTED : EXIT_USAGE;
         goto out;
     }
     printf("appended %s (provider %s, version %" PRIu64 ") as entry %" PRIu64

@@ -4,6 +4,7 @@
  * ".p/<W>" at the right edge. Tiles are immutable once full; partial tiles of older sizes are
  * left in place (tlog-tiles allows deleting them once the full tile exists).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -393,6 +394,228 @@ enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, int *fd_out, ch
     return CVMA_OK;
 }
 
+/* Nodes a tree of size leaves has at a tile level (-1: the entries): its row's width. */
+static uint64_t level_count(int level, uint64_t size)
+{
+    if (level < 0) {
+        return size;
+    }
+    return 8 * (unsigned)level >= 64 ? 0 : size >> (8 * (unsigned)level);
+}
+
+/* Whether the tile of index n and width w (1..256) at a level of c nodes holds a node
+ * beyond them: n * 256 + w > c, without the overflow. */
+static bool tile_beyond(uint64_t n, unsigned w, uint64_t c)
+{
+    return w > c || n > (c - w) / CVMA_TLOG_TILE_WIDTH;
+}
+
+/* An index group's three digits ("000".."999"), at s. */
+static bool group3(const char *s, uint64_t *g)
+{
+    return cvma_dec_u64(s, 3, 0, 999, g);
+}
+
+/* What the walk below looks for, and what it found. */
+struct beyond {
+    uint64_t c;    /* nodes the checkpoint covers at the level walked */
+    char rel[200]; /* the directory read (from DIR), then the tile found or the one unreadable */
+    size_t rel_len;
+    int err; /* errno of a directory that could not be read, 0 when none */
+};
+
+/* Appends "/name" to b->rel (cut short should it not fit: the tile paths walked are far
+ * shorter). */
+static void rel_push(struct beyond *b, const char *name)
+{
+    snprintf(b->rel + b->rel_len, sizeof b->rel - b->rel_len, "/%s", name);
+    b->rel_len = strlen(b->rel);
+}
+
+static void rel_pop(struct beyond *b, size_t len)
+{
+    b->rel_len = len;
+    b->rel[len] = '\0';
+}
+
+/* Opens the directory name in dfd (symlinks followed, as every read and write of the log's
+ * files follows them): the descriptor, -1 when name is not a directory (ENOTDIR: no tile
+ * directory, skipped), else -2 with b->err set. */
+static int open_sub(struct beyond *b, int dfd, const char *name)
+{
+    int fd;
+    do {
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0) {
+        return fd;
+    }
+    if (errno == ENOTDIR || errno == ENOENT) {
+        return -1; /* a file of that name, or gone since it was listed */
+    }
+    b->err = errno;
+    return -2;
+}
+
+/*
+ * Walks a tile directory (fd, closed here; b->rel its path): the x-prefixed index groups
+ * (prefix: the groups above, depth: how many), full tiles "NNN" and partial ones "NNN.p/W".
+ * true when it met a tile beyond b->c (b->rel names it) or a directory it cannot read (b->err).
+ * A partial directory none of whose widths can reach beyond b->c is not opened: an old log
+ * keeps a partial tile of every size it had. Names that are no tile's are not looked at.
+ */
+static bool walk_tiles(struct beyond *b, int fd, uint64_t prefix, int depth)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *de;
+    size_t base = b->rel_len;
+    bool stop = false;
+
+    if (d == NULL) {
+        b->err = errno;
+        close(fd);
+        return true;
+    }
+    while (!stop) {
+        errno = 0;
+        if ((de = readdir(d)) == NULL) {
+            if (errno != 0) {
+                b->err = errno;
+                stop = true;
+            }
+            break;
+        }
+        const char *name = de->d_name;
+        size_t len = strlen(name);
+        uint64_t g, n;
+        /* index = prefix * 1000 + g, saturated: a path deeper than any index is beyond. */
+        bool full = len == 3 && group3(name, &g);
+        bool part = len == 5 && group3(name, &g) && strcmp(name + 3, ".p") == 0;
+        bool up = len == 4 && name[0] == 'x' && group3(name + 1, &g);
+        if (!full && !part && !up) {
+            continue;
+        }
+        n = prefix > (UINT64_MAX - 999) / 1000 ? UINT64_MAX : prefix * 1000 + g;
+        rel_push(b, name);
+        if (full) {
+            struct stat sb;
+            /* A file (or a link to one, or to nothing): a tile a server would give. */
+            bool dir = fstatat(dirfd(d), name, &sb, 0) == 0 && S_ISDIR(sb.st_mode);
+            stop = !dir && tile_beyond(n, CVMA_TLOG_TILE_WIDTH, b->c);
+        } else if (up && depth < 7) {
+            int sub = open_sub(b, dirfd(d), name);
+            stop = sub == -2 || (sub >= 0 && walk_tiles(b, sub, n, depth + 1));
+        } else if (part && tile_beyond(n, CVMA_TLOG_TILE_WIDTH - 1, b->c)) {
+            int sub = open_sub(b, dirfd(d), name);
+            DIR *pd = sub >= 0 ? fdopendir(sub) : NULL;
+            if (sub >= 0 && pd == NULL) {
+                b->err = errno;
+                close(sub);
+            }
+            stop = sub == -2 || (sub >= 0 && pd == NULL);
+            while (pd != NULL && !stop) {
+                uint64_t w;
+                errno = 0;
+                if ((de = readdir(pd)) == NULL) {
+                    b->err = errno;
+                    stop = b->err != 0;
+                    break;
+                }
+                size_t wl = strlen(de->d_name);
+                if (wl <= 3 && cvma_dec_u64(de->d_name, wl, 1, CVMA_TLOG_TILE_WIDTH - 1, &w) &&
+                    tile_beyond(n, (unsigned)w, b->c)) {
+                    rel_push(b, de->d_name);
+                    stop = true;
+                }
+            }
+            if (pd != NULL) {
+                closedir(pd);
+            }
+        }
+        if (!stop) {
+            rel_pop(b, base);
+        }
+    }
+    closedir(d);
+    return stop;
+}
+
+/*
+ * Whether DIR holds a hash tile (any level, full or partial) or an entry bundle beyond a
+ * checkpoint of size leaves. CVMA_OK when it holds none; CVMA_REJECTED when it does (err names
+ * the first one found); CVMA_E_IO when a tile directory cannot be read (err).
+ */
+static enum cvma_status find_beyond(const char *dir, uint64_t size, char *err, size_t err_len)
+{
+    struct beyond b;
+    char *path = cvma_path_join(dir, "tile");
+    DIR *d = NULL;
+    struct dirent *de;
+    bool stop = false;
+    int fd;
+
+    if (path == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    memset(&b, 0, sizeof b);
+    b.rel_len = (size_t)snprintf(b.rel, sizeof b.rel, "tile");
+    do {
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    free(path);
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        return CVMA_OK; /* no tiles at all: a new log */
+    }
+    if (fd < 0) {
+        b.err = errno;
+        stop = true;
+    } else if ((d = fdopendir(fd)) == NULL) {
+        b.err = errno;
+        close(fd);
+        stop = true;
+    }
+    /* tile/<L> (L decimal) and tile/entries: a level of nodes each */
+    while (!stop) {
+        uint64_t lv = 0;
+        errno = 0;
+        if ((de = readdir(d)) == NULL) {
+            b.err = errno;
+            stop = b.err != 0;
+            break;
+        }
+        size_t len = strlen(de->d_name);
+        bool entries = strcmp(de->d_name, "entries") == 0;
+        if (!entries && (len > 3 || !cvma_dec_u64(de->d_name, len, 0, 999, &lv))) {
+            continue;
+        }
+        b.c = level_count(entries ? -1 : (int)lv, size);
+        rel_push(&b, de->d_name);
+        int sub = open_sub(&b, dirfd(d), de->d_name);
+        stop = sub == -2 || (sub >= 0 && walk_tiles(&b, sub, 0, 0));
+        if (!stop) {
+            rel_pop(&b, strlen("tile"));
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    if (b.err != 0) {
+        cvma_errf(err, err_len, "%s/%s: cannot read the directory: %s", dir, b.rel,
+                  strerror(b.err));
+        return b.err == ENOMEM ? CVMA_E_NOMEM : CVMA_E_IO;
+    }
+    if (!stop) {
+        return CVMA_OK;
+    }
+    cvma_errf(err, err_len,
+              "%s/%s is beyond the size its checkpoint covers (%" PRIu64 "%s): tiles or entries "
+              "exist beyond the checkpoint's size, so the checkpoint is not the log's latest (an "
+              "older copy put back, or an append stopped before its checkpoint was written); "
+              "nothing written, no checkpoint signed",
+              dir, b.rel, size, size == 0 ? ": no checkpoint" : "");
+    return CVMA_REJECTED;
+}
+
 enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,
                                 const struct cvma_note_skey *key, char *err, size_t err_len)
 {
@@ -405,6 +628,13 @@ enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,
     if (l->size == 0) {
         cvma_errf(err, err_len, "an empty log has no checkpoint to write");
         return CVMA_E_USAGE;
+    }
+    /* Nothing on disk beyond the size this log was loaded at, before anything is written:
+     * such tiles belong to a larger checkpoint the key signed (the checkpoint file is an older
+     * one put back), and writing on would sign a second checkpoint of a size already signed
+     * (a split view) and overwrite tiles published as immutable. */
+    if ((st = find_beyond(dir, l->saved_size, err, err_len)) != CVMA_OK) {
+        return st;
     }
     if ((st = build_tree(l)) != CVMA_OK) {
         return st;

@@ -295,7 +295,11 @@ CVMA_MUST_USE enum cvma_status cvma_tlog_lock(const char *dir, bool exclusive, i
                                               size_t err_len);
 /*
  * Writes the tiles and entry bundles that changed since load (or all of them for a new log)
- * and then DIR/checkpoint (atomically, signed by key). CVMA_OK, CVMA_E_IO, CVMA_E_NOMEM.
+ * and then DIR/checkpoint (atomically, signed by key). First, before writing anything, it
+ * looks through DIR/tile: a hash tile (any level, full or partial) or an entry bundle beyond
+ * the size loaded (0 for a new log) is CVMA_REJECTED, err naming it (the checkpoint is not the
+ * log's latest: writing on would sign a second checkpoint of a size already signed and
+ * overwrite published tiles). CVMA_OK, CVMA_REJECTED, CVMA_E_IO, CVMA_E_NOMEM.
  */
 CVMA_MUST_USE enum cvma_status cvma_tlog_save(struct cvma_tlog *l, const char *dir,
                                               const struct cvma_note_skey *key, char *err,

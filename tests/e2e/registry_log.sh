@@ -340,6 +340,49 @@ $CVM registry log append --log "$T/pl" --key "$T/acmelog.key" --provider acme="$
     "$T/p100.jws" >/dev/null 2>"$T/pl2.err"; check "append, the lock a symlink" 2 $?
 has "$T/pl2.err" "cannot open the log's lock file"
 
+# An append over a checkpoint that is not the log's latest (an older one put back from a
+# backup, or none at all) while the directory holds tiles or entries beyond it: refused (exit
+# 1) before anything is written. Appending on signed a second checkpoint of a size the key had
+# signed (a split view) and overwrote the published tile/0/000.p/3.
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/f3.txt" --version 5 \
+    --valid-days 30 --out "$T/r5.jws" >/dev/null || exit 1
+RB="$T/rb"
+for r in r1 r2 r3; do
+    $CVM registry log append --log "$RB" --key "$T/acmelog.key" --provider acme="$T/acme.pub" "$T/$r.jws" >/dev/null || exit 1
+    cp "$RB/checkpoint" "$T/rb-cp-$r"
+done
+rbsums() { (cd "$1" && find . -type f ! -name lock -exec sha256sum {} + | sort); }
+rb_refused() { # name, log directory, what the message names
+    rbsums "$2" >"$T/rb.before"
+    $CVM registry log append --log "$2" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+        "$T/r5.jws" >"$T/rb.out" 2>"$T/rb.err"
+    check "append refused: $1" 1 $?
+    has "$T/rb.err" "$3 is beyond the size its checkpoint covers"
+    has "$T/rb.err" "not the log's latest"
+    rbsums "$2" >"$T/rb.after"
+    cmp -s "$T/rb.before" "$T/rb.after" || { echo "FAIL: $1: the log directory changed"; diff "$T/rb.before" "$T/rb.after"; fails=$((fails + 1)); }
+}
+rbcopy() { rm -rf "$T/rbc"; cp -r "$RB" "$T/rbc"; cp "$T/rb-cp-$1" "$T/rbc/checkpoint"; }
+rbcopy r2; rb_refused "the size-2 checkpoint put back over size 3" "$T/rbc" "tile/[0a-z]*/000.p/3"
+rbcopy r1; rb_refused "the size-1 checkpoint put back over size 3" "$T/rbc" "tile/[0a-z]*/000.p/[23]"
+rbcopy r3; rm "$T/rbc/checkpoint"; rb_refused "no checkpoint beside the tiles" "$T/rbc" "tile/[0a-z]*/000.p/[123]"
+# One stray tile beyond, anywhere: a full level-0 tile, a partial level-1 one, an entry bundle
+# of the next index, a tile under an index group (x001/234: index 1234).
+for stray in tile/0/000 tile/1/000.p/1 tile/entries/001 tile/0/x001/234 tile/2/000.p/7; do
+    rbcopy r3; mkdir -p "$(dirname "$T/rbc/$stray")"; echo x >"$T/rbc/$stray"
+    rb_refused "a stray $stray" "$T/rbc" "$stray"
+done
+# Not beyond: old partial tiles (the log keeps one of every size) and names that are no tile's.
+rbcopy r3; echo x >"$T/rbc/tile/0/README"; mkdir "$T/rbc/tile/0/notes"
+$CVM registry log append --log "$T/rbc" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+    "$T/r5.jws" >/dev/null 2>"$T/rb.err"; check "append beside names that are no tile's" 0 $?
+# The latest checkpoint put back: the append goes on, and the log checks.
+rbcopy r2; cp "$T/rb-cp-r3" "$T/rbc/checkpoint"
+$CVM registry log append --log "$T/rbc" --key "$T/acmelog.key" --provider acme="$T/acme.pub" \
+    "$T/r5.jws" >/dev/null; check "append once the latest checkpoint is back" 0 $?
+$CVM registry log check --log "$T/rbc" --vkey "$T/acmelog.vkey" --provider acme="$T/acme.pub" --quiet \
+    >/dev/null; check "log check after the checkpoint was put back" 0 $?
+
 # Durable writes: after the rename of the witness's state and of the log's checkpoint, the
 # directory holding it is fsynced (else either can come back as it was after a power loss).
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then

@@ -1170,6 +1170,88 @@ static void test_log_save_load_tiles(void **state)
     free(dir);
 }
 
+/* Appends "registry version <i>" to l until it holds size entries. */
+static void grow_log(struct cvma_tlog *l, uint64_t size)
+{
+    uint8_t e[40];
+    while (l->size < size) {
+        int w = snprintf((char *)e, sizeof e, "registry version %llu", (unsigned long long)l->size);
+        assert_int_equal(cvma_tlog_append(l, e, (size_t)w), CVMA_OK);
+    }
+}
+
+/*
+ * A save over a checkpoint that is not the log's latest (the one of size 256 put back over a
+ * log of 257): the tiles of index 1 lie beyond it, and the save is CVMA_REJECTED, naming one,
+ * before anything is written; the checkpoint and every tile stay as they were. With those
+ * tiles gone (an append that stopped before its checkpoint was written) the save goes on:
+ * the tiles that the checkpoint of 256 covers (000, and 000.p/1..255 of the sizes before) are
+ * not beyond it.
+ */
+static void test_log_save_refuses_tiles_beyond_its_checkpoint(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[600];
+    char *cpath = tu_path(dir, "checkpoint"), *t0 = tu_path(dir, "tile/0/001.p/1"),
+         *te = tu_path(dir, "tile/entries/001.p/1");
+    struct cvma_note_skey sk;
+    struct cvma_tlog l;
+    struct cvma_buf cp256 = {0}, cp257 = {0}, before = {0}, after = {0};
+
+    assert_int_equal(cvma_note_keygen("example.com/log", &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    cvma_tlog_init(&l, "example.com/log");
+    for (uint64_t size = 1; size <= 256; size *= 2) { /* partial tiles of older sizes too */
+        grow_log(&l, size);
+        assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    }
+    tu_read(cpath, &cp256);
+    grow_log(&l, 257);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    cvma_tlog_cleanup(&l);
+    tu_read(cpath, &cp257);
+    tu_write(cpath, cp256.p, cp256.len); /* an older checkpoint put back */
+    tu_read(t0, &before);
+
+    assert_int_equal(cvma_tlog_load(&l, dir, &sk.v, "example.com/log", err, sizeof err), CVMA_OK);
+    assert_int_equal(l.size, 256);
+    grow_log(&l, 257);
+    err[0] = '\0';
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_REJECTED);
+    assert_true(strstr(err, "/001.p/1 is beyond the size its checkpoint covers (256)") != NULL);
+    assert_non_null(strstr(err, "not the log's latest"));
+    tu_read(t0, &after);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.p, before.p, before.len);
+    cvma_buf_free(&after);
+    tu_read(cpath, &after);
+    assert_int_equal(after.len, cp256.len);
+    assert_memory_equal(after.p, cp256.p, cp256.len);
+    cvma_buf_free(&after);
+
+    /* The tiles beyond removed: saved, and the checkpoint is the one of 257 again (the same
+     * entry appended, the same tree, and Ed25519 signs alike). */
+    assert_int_equal(unlink(t0), 0);
+    assert_int_equal(unlink(te), 0);
+    assert_int_equal(cvma_tlog_save(&l, dir, &sk, err, sizeof err), CVMA_OK);
+    tu_read(cpath, &after);
+    assert_int_equal(after.len, cp257.len);
+    assert_memory_equal(after.p, cp257.p, cp257.len);
+    cvma_tlog_cleanup(&l);
+    cvma_buf_free(&cp256);
+    cvma_buf_free(&cp257);
+    cvma_buf_free(&before);
+    cvma_buf_free(&after);
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+    free(cpath);
+    free(t0);
+    free(te);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* ---------- binding with the registry log (src/registry/bind_log.c) ---------- */
 
 /* cvma_bind_log_check of entry 0 as provider acme's registry: the log key, the witness when
@@ -1816,6 +1898,7 @@ int main(void)
             cmocka_unit_test(test_size_0_checkpoint_needs_the_empty_root),
             cmocka_unit_test(test_log_source_url_scheme_in_any_case),
             cmocka_unit_test(test_log_save_load_tiles),
+            cmocka_unit_test(test_log_save_refuses_tiles_beyond_its_checkpoint),
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
             cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
