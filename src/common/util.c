@@ -73,6 +73,27 @@ int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
     return 0;
 }
 
+/* see common/util.h */
+int cvma_state_file_open(const char *path, int *fd_out)
+{
+    struct stat sb;
+    int fd;
+
+    *fd_out = -1;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        return errno;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return EINVAL;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
 /* cvma_fd_read_all; secret: every block wiped before it is freed (cvma_file_read_secret). */
 static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
 {

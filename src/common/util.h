@@ -43,6 +43,16 @@ void cvma_buf_free(struct cvma_buf *b);
 CVMA_MUST_USE int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out);
 
 /*
+ * Opens a state file kept in a private directory (the registry's rollback state, the registry
+ * log's newest checkpoint) to read it: never through a symbolic link (O_NOFOLLOW: ELOOP), and
+ * a regular file only (EINVAL for a FIFO, a device or a directory, opened O_NONBLOCK so that
+ * the open itself never waits). A link would let a read be someone else's file and a write
+ * replace the link. Returns 0 with *fd_out open (the caller closes it), or an errno value
+ * (ENOENT: there is none), *fd_out then -1.
+ */
+CVMA_MUST_USE int cvma_state_file_open(const char *path, int *fd_out);
+
+/*
  * Reads fd to its end, at most max_len bytes, into *out (cleared first; the caller closes fd).
  * Returns 0, or an errno value: EFBIG when there is more than max_len, ENOMEM, or read's.
  */

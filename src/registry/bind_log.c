@@ -632,22 +632,35 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         store = false;
     }
     /* The state is the signed checkpoint note (bare text from earlier versions): a note of
-     * at most CVMA_TLOG_NOTE_MAX bytes, written below from a log proof. */
-    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
-    if (rst == CVMA_E_NOMEM) {
+     * at most CVMA_TLOG_NOTE_MAX bytes, written below from a log proof. Opened as the
+     * registry's rollback state is (bind_rollback.c): never through a symlink, a regular file
+     * only; else not compared, and not replaced (a write would replace the link). */
+    int sfd = -1, re = cvma_state_file_open(spath, &sfd);
+    if (re == 0) {
+        re = cvma_fd_read_all(sfd, CVMA_TLOG_NOTE_MAX, &sb);
+        close(sfd);
+    }
+    if (re == ENOMEM) {
         /* not "unreadable": that would only warn, and the state would not be compared */
         st = CVMA_E_NOMEM;
         goto out;
     }
-    if (rst == CVMA_OK) {
-        bool is_signed = false;
-        enum cvma_status pst =
-                cvma_tlog_state_parse(sb.p, sb.len, &prev, &is_signed, why, sizeof why);
-        if (pst == CVMA_E_NOMEM) {
-            st = CVMA_E_NOMEM;
-            goto out;
+    /* A file larger than any note is no state, as an empty or garbled one is: replaced by
+     * this checkpoint (kept, it would leave the check off on every run). */
+    if (re == 0 || re == EFBIG) {
+        bool is_signed = false, parsed = false;
+        if (re == EFBIG) {
+            snprintf(why, sizeof why, "larger than %zu bytes, the most a note may be",
+                     CVMA_TLOG_NOTE_MAX);
+        } else {
+            enum cvma_status pst =
+                    cvma_tlog_state_parse(sb.p, sb.len, &prev, &is_signed, why, sizeof why);
+            if (pst == CVMA_E_NOMEM) {
+                st = CVMA_E_NOMEM;
+                goto out;
+            }
+            parsed = pst == CVMA_OK;
         }
-        bool parsed = pst == CVMA_OK;
         if (parsed && strcmp(prev.origin, p->cp.origin) != 0) {
             snprintf(why, sizeof why, "a checkpoint of another origin");
             parsed = false;
@@ -780,9 +793,12 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
                 store = false; /* an older, consistent view: the newest stays */
             }
         }
-    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
+    } else if (re != ENOENT) {
         cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                         "%s: log state unreadable: consistency not checked", spath);
+                         "%s: log state not read: %s (it is never opened through a symlink and "
+                         "must be a regular file): consistency not checked, the file left as it "
+                         "is",
+                         spath, re == EINVAL ? "not a regular file" : strerror(re));
         store = false;
     }
 stored:

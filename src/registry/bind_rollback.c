@@ -3,14 +3,12 @@
  * See registry/registry.h for the contract and docs/registry.md for the rules.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collateral/cache.h"
@@ -79,7 +77,6 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
     enum rb_result res = RB_NOT_CHECKED;
     bool have = false, corrupt = false;
     uint64_t seen = 0;
-    struct stat sb;
 
     detail[0] = '\0';
     *seen_out = 0;
@@ -122,12 +119,13 @@ static enum rb_result file_check(const char *dir, const struct cvma_registry *r,
     /* Never through a symlink (a write would then be the link's, or it would be replaced by a
      * file of ours) and never a FIFO or device (a read that waits forever): the state is a
      * plain file or it is not checked. */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0 && errno != ENOENT) {
-        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(errno));
+    int oe = cvma_state_file_open(path, &fd);
+    if (oe == EINVAL) {
+        cvma_errf(detail, detail_len, "%s is not a regular file", path);
         goto out;
     }
-    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-        cvma_errf(detail, detail_len, "%s is not a regular file", path);
+    if (oe != 0 && oe != ENOENT) {
+        cvma_errf(detail, detail_len, "cannot open %s: %s", path, strerror(oe));
         goto out;
     }
     /* Versions before the lock file locked the state itself and rewrote it in place

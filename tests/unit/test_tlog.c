@@ -1454,6 +1454,92 @@ static void test_bind_log_state_never_moves_backwards(void **state)
 }
 
 /*
+ * The log state is opened as the registry's rollback state is: never through a symlink. A
+ * link to a file elsewhere holding the checkpoint of size 3 was followed, so a checkpoint of
+ * size 2 was REGISTRY_LOG_SHRANK against someone else's file; now the state is not read (the
+ * registry binds with REGISTRY_ROLLBACK_NOT_CHECKED saying why), and neither the link nor the
+ * file it names is replaced.
+ */
+static void test_bind_log_state_never_read_through_a_symlink(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    struct cvma_buf b = {0};
+    struct stat sb;
+    char *spath, *outside, *cp3;
+
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 1, 0, 0, &v)); /* the state directory made */
+    cvma_verdict_cleanup(&v);
+    assert_non_null(
+            spath = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint"));
+    outside = tu_path(f.dir, "outside");
+    assert_non_null(cp3 = logfx_checkpoint(&f, 3, false));
+    tu_write(outside, (const uint8_t *)cp3, strlen(cp3));
+    assert_int_equal(unlink(spath), 0);
+    assert_int_equal(symlink(outside, spath), 0);
+
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 2, 0, 0, &v));
+    assert_null(tu_reason(&v, CVMA_R_REGISTRY_LOG_SHRANK));
+    const struct cvma_verdict_reason *r = tu_reason_must(&v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED);
+    assert_non_null(strstr(r->detail, "never opened through a symlink"));
+    cvma_verdict_cleanup(&v);
+    assert_int_equal(lstat(spath, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    tu_read(outside, &b);
+    assert_int_equal(b.len, strlen(cp3));
+    assert_memory_equal(b.p, cp3, b.len);
+    cvma_buf_free(&b);
+    free(cp3);
+    free(outside);
+    free(spath);
+    logfx_cleanup(&f);
+}
+
+/*
+ * A log state larger than any note (1 MiB) is no state, as an empty or garbled one is: after
+ * a check that passes it is replaced by the checkpoint at hand, and the floor holds again.
+ * It was only warned about ("unreadable: consistency not checked") and kept, which left the
+ * consistency check off on every run.
+ */
+static void test_bind_log_state_too_large_is_replaced(void **state)
+{
+    (void)state;
+    struct logfx f;
+    struct cvma_verdict v;
+    char *spath, *big;
+    size_t n = CVMA_TLOG_NOTE_MAX + 1;
+
+    logfx_init(&f);
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 1, 0, 0, &v));
+    cvma_verdict_cleanup(&v);
+    assert_non_null(
+            spath = cvma_tlog_state_path(f.state, "tlog-state.", LOGFX_ORIGIN, ".checkpoint"));
+    assert_non_null(big = malloc(n));
+    memset(big, 'a', n);
+    tu_write(spath, (const uint8_t *)big, n);
+    free(big);
+
+    cvma_verdict_init(&v);
+    assert_true(logfx_check(&f, true, 2, 0, 0, &v));
+    const struct cvma_verdict_reason *r = tu_reason_must(&v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED);
+    assert_non_null(strstr(r->detail, "log state unreadable, replaced: larger than"));
+    cvma_verdict_cleanup(&v);
+    assert_int_equal(logfx_state_size(&f), 2);
+    /* The floor holds: a smaller checkpoint without a proof is refused. */
+    cvma_verdict_init(&v);
+    assert_false(logfx_check(&f, true, 1, 0, 0, &v));
+    tu_reason_must(&v, CVMA_R_REGISTRY_LOG_SHRANK);
+    cvma_verdict_cleanup(&v);
+    free(spath);
+    logfx_cleanup(&f);
+}
+
+/*
  * Two verifiers sharing a cache directory: while one holds the log's state lock (as it does
  * between reading the newest checkpoint and writing a newer one), another waits, then reads
  * what the first wrote. Here the first moves the state from size 1 to 3 while the second
@@ -1902,6 +1988,8 @@ int main(void)
             cmocka_unit_test(test_bind_log_needs_a_witness_cosignature),
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
             cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
+            cmocka_unit_test(test_bind_log_state_never_read_through_a_symlink),
+            cmocka_unit_test(test_bind_log_state_too_large_is_replaced),
             cmocka_unit_test(test_bind_log_tiles_share_one_timeout),
             cmocka_unit_test(test_monitor_refuses_a_checkpoint_of_another_origin),
     };
