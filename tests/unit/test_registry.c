@@ -1838,6 +1838,11 @@ static void test_bind_rollback_state_never_follows_a_symlink(void **state)
     assert_int_equal(b.len, sizeof precious - 1);
     assert_memory_equal(b.p, precious, b.len);
     cvma_buf_free(&b);
+    /* Not read through either: a state read through the link (the file there is no state)
+     * would have been replaced, the link with it. */
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
     free(target);
     free(link);
     bfx_cleanup(&f);
