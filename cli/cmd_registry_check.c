@@ -2,6 +2,7 @@
  * cvmattest registry check: verify a registry's signature and validity (and inclusion proofs
  * against it) with the provider's public key, and print its payload (docs/registry.md).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +148,10 @@ int cvma_regcli_check(int argc, char **argv)
         struct cvma_reg_proof pr;
         char err[300], id[2 * CVMA_REG_CHIP_ID_LEN + CVMA_REG_CSP_MAX + 2];
         if (cvma_file_read(proofs[i], CVMA_REG_PROOF_FILE_MAX, &pb) != CVMA_OK) {
-            cvma_cli_err("cvmattest registry check: cannot read %s\n", proofs[i]);
+            cvma_cli_err("cvmattest registry check: cannot read '%s': %s (the limit is %zu "
+                         "bytes)\n",
+                         proofs[i], cvma_file_read_strerror(errno),
+                         (size_t)CVMA_REG_PROOF_FILE_MAX);
             rc = EXIT_USAGE;
             goto out;
         }

@@ -74,7 +74,9 @@ bool cvma_checkpoint_parse(const char *text, size_t len, struct cvma_checkpoint 
         return false;
     }
     if (!parse_dec(&size, &out->size)) {
-        cvma_errf(err, err_len, "checkpoint: tree size is not a decimal number");
+        cvma_errf(err, err_len,
+                  "checkpoint: tree size is not a decimal number without leading zeros, at most "
+                  "2^63-1");
         return false;
     }
     if (!parse_hash(&root, out->root)) {
@@ -175,7 +177,9 @@ static enum cvma_status proof_parse(const uint8_t *p, size_t len, struct cvma_tl
     }
     struct cvma_span num = {line.p + 6, line.len >= 6 ? line.len - 6 : 0};
     if (line.len < 6 || memcmp(line.p, index_prefix, 6) != 0 || !parse_dec(&num, &out->index)) {
-        cvma_errf(err, err_len, "log proof: no 'index N' line");
+        cvma_errf(err, err_len,
+                  "log proof: no 'index N' line (N a decimal number without leading zeros, at "
+                  "most 2^63-1)");
         return CVMA_REJECTED;
     }
     for (;;) {
@@ -235,6 +239,11 @@ bool cvma_tlog_consistency_parse(const uint8_t *p, size_t len, struct cvma_tlog_
 
     memset(out, 0, sizeof *out);
     j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        /* jansson's words: a duplicate key, a number out of range, bad JSON */
+        cvma_errf(err, err_len, "consistency proof: not JSON jansson takes: %s", je.text);
+        goto out;
+    }
     if (!json_is_object(j)) {
         cvma_errf(err, err_len, "consistency proof: not a JSON object");
         goto out;

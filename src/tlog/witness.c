@@ -224,8 +224,12 @@ static bool parse_request(const uint8_t *body, size_t len, uint64_t *old_size,
             break;
         }
         size_t n = 0;
-        if (*n_proof == CVMA_TLOG_PROOF_MAX ||
-            !cvma_base64_decode((const char *)s.p, s.len, CVMA_B64_STD, proof[*n_proof], 32, &n) ||
+        if (*n_proof == CVMA_TLOG_PROOF_MAX) {
+            cvma_errf(err, err_len, "request: proof line %zu: more than %d proof hashes", line,
+                      CVMA_TLOG_PROOF_MAX);
+            return false;
+        }
+        if (!cvma_base64_decode((const char *)s.p, s.len, CVMA_B64_STD, proof[*n_proof], 32, &n) ||
             n != 32) {
             cvma_errf(err, err_len, "request: proof line %zu is not base64 of 32 bytes", line);
             return false;

@@ -347,6 +347,49 @@ static void test_witness_parse_request_gives_back_nothing_when_it_refuses(void *
     assert_memory_equal(cp.p, "checkpoint", cp.len);
 }
 
+/* Refusals that say what is wrong: a 64th proof hash is one too many, not bad base64; a tree
+ * size or index out of range or with a leading zero is not called missing or not a number;
+ * a consistency proof with a duplicate key says so, not "not a JSON object". */
+static void test_refusals_say_what_is_wrong(void **state)
+{
+    (void)state;
+    const size_t cap = 8 + 65 * (sizeof TEST_HASH_B64) + 16;
+    char err[300] = "", *req = malloc(cap);
+    uint64_t old;
+    size_t n_proof, off;
+    struct cvma_span cp;
+    static uint8_t proof[CVMA_TLOG_PROOF_MAX][32];
+    assert_non_null(req);
+    off = (size_t)snprintf(req, cap, "old 1\n");
+    for (int i = 0; i < CVMA_TLOG_PROOF_MAX + 1; i++) {
+        off += (size_t)snprintf(req + off, cap - off, "%s\n", TEST_HASH_B64);
+    }
+    off += (size_t)snprintf(req + off, cap - off, "\ncheckpoint");
+    assert_false(cvma_witness_parse_request((const uint8_t *)req, off, &old, proof, &n_proof, &cp,
+                                            err, sizeof err));
+    assert_non_null(strstr(err, "more than 63 proof hashes"));
+    free(req);
+
+    struct cvma_checkpoint c;
+    static const char big[] = "o\n9223372036854775808\n" TEST_HASH_B64 "\n";
+    assert_false(cvma_checkpoint_parse(big, sizeof big - 1, &c, err, sizeof err));
+    assert_non_null(strstr(err, "at most 2^63-1"));
+
+    struct cvma_tlog_proof pr;
+    static const char idx[] = CVMA_TLOG_PROOF_HEADER "\nindex 04\n\n";
+    assert_int_equal(
+            cvma_tlog_proof_parse((const uint8_t *)idx, sizeof idx - 1, &pr, err, sizeof err),
+            CVMA_REJECTED);
+    assert_non_null(strstr(err, "without leading zeros"));
+    cvma_tlog_proof_cleanup(&pr);
+
+    struct cvma_tlog_consistency cons;
+    static const char dup[] = "{\"old_size\": 1, \"old_size\": 2, \"new_size\": 3, \"hashes\": []}";
+    assert_false(cvma_tlog_consistency_parse((const uint8_t *)dup, sizeof dup - 1, &cons, err,
+                                             sizeof err));
+    assert_non_null(strstr(err, "duplicate"));
+}
+
 static void test_keygen_sign_cosign(void **state)
 {
     (void)state;
@@ -1964,6 +2007,7 @@ int main(void)
             cmocka_unit_test(test_note_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_tlog_proof_parse_gives_back_nothing_when_it_refuses),
             cmocka_unit_test(test_witness_parse_request_gives_back_nothing_when_it_refuses),
+            cmocka_unit_test(test_refusals_say_what_is_wrong),
             cmocka_unit_test(test_checkpoint_parse_refuses_an_origin_with_a_nul),
             cmocka_unit_test(test_keygen_sign_cosign),
             cmocka_unit_test(test_log_full),
