@@ -44,16 +44,16 @@ void cvma_buf_free(struct cvma_buf *b)
     b->len = 0;
 }
 
-int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
+/* open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) of a regular file only: 0 with
+ * *fd_out open, or an errno value (EINVAL: not a regular file; ELOOP: a symbolic link). */
+static int open_regular_nofollow(const char *path, int flags, mode_t mode, int *fd_out)
 {
     struct stat sb;
-    int fd, e;
+    int fd;
 
     *fd_out = -1;
     do {
-        fd = open(path,
-                  (exclusive ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-                  mode);
+        fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         return errno;
@@ -61,6 +61,19 @@ int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
         return EINVAL;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
+{
+    int fd, e;
+
+    *fd_out = -1;
+    if ((e = open_regular_nofollow(path, (exclusive ? O_RDWR : O_RDONLY) | O_CREAT, mode, &fd)) !=
+        0) {
+        return e;
     }
     while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
         if (errno != EINTR) {
@@ -76,22 +89,7 @@ int cvma_lock_file(const char *path, bool exclusive, mode_t mode, int *fd_out)
 /* see common/util.h */
 int cvma_state_file_open(const char *path, int *fd_out)
 {
-    struct stat sb;
-    int fd;
-
-    *fd_out = -1;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        return errno;
-    }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return EINVAL;
-    }
-    *fd_out = fd;
-    return 0;
+    return open_regular_nofollow(path, O_RDONLY, 0, fd_out);
 }
 
 /* cvma_fd_read_all; secret: every block wiped before it is freed (cvma_file_read_secret). */
