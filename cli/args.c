@@ -217,6 +217,15 @@ int cvma_cli_usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* see args.h */
+int cvma_cli_read_error(const char *cmd, const char *what, const char *path, size_t max, int e)
+{
+    char why[128];
+    cvma_cli_err("cvmattest %s: cannot read %s%s'%s': %s\n", cmd, what != NULL ? what : "",
+                 what != NULL ? " " : "", path, cvma_file_read_why(e, max, why, sizeof why));
+    return 2;
+}
+
+/* see args.h */
 bool cvma_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     return cvma_dec_u64(s, strlen(s), lo, hi, out);

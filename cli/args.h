@@ -54,6 +54,12 @@ int cvma_cli_bad_option(const char *cmd, int c, char **argv);
  */
 void cvma_cli_err(const char *fmt, ...) CVMA_PRINTF(1, 2);
 int cvma_cli_usage_error(const char *cmd, const char *fmt, ...) CVMA_PRINTF(2, 3);
+/*
+ * For a file reader of common/util.h that failed with errno e: prints "cvmattest CMD: cannot
+ * read WHAT 'PATH': WHY" (WHY from cvma_file_read_why: "over MAX bytes", "No such file or
+ * directory", ...; WHAT, such as "--pub", may be NULL) and returns the exit code 2.
+ */
+int cvma_cli_read_error(const char *cmd, const char *what, const char *path, size_t max, int e);
 
 /*
  * Option values read strictly: the whole string, nothing strtoul would skip or take (no

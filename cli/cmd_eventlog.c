@@ -3,6 +3,7 @@
  * event log or a TDX CCEL, print its events and the values it replays to; with --pcrs or
  * --tdx-quote, compare the replay with them (docs/eventlog.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 #include "tdx/tdx.h"
 
 /* A --pcrs file: four banks of 24 hex digests take some 13 KiB. */
-#define PCRS_FILE_MAX (1 << 20)
+#define PCRS_FILE_MAX  (1 << 20)
+#define QUOTE_FILE_MAX (1 << 20)
 
 static void usage(FILE *f)
 {
@@ -45,25 +47,25 @@ static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_
 
     *out = NULL;
     *n_out = 0;
-    enum cvma_status st = cvma_file_read(path, PCRS_FILE_MAX, &b);
-    if (st != CVMA_OK) {
-        cvma_errf(err, err_len, "%s: %s", path,
-                  st == CVMA_E_NOMEM ? "out of memory" : "cannot be read (or larger than 1 MiB)");
+    if (cvma_file_read(path, PCRS_FILE_MAX, &b) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read --pcrs '%s': %s", path,
+                  cvma_file_read_why(errno, PCRS_FILE_MAX, why, sizeof why));
         return false;
     }
     ok = cvma_eventlog_quoted_read(b.p, b.len, out, n_out, why, sizeof why);
     if (!ok) {
-        cvma_errf(err, err_len, "%s: %s", path, why);
+        cvma_errf(err, err_len, "--pcrs '%s': %s", path, why);
     }
     cvma_buf_free(&b);
     if (ok && *n_out == 0) {
-        cvma_errf(err, err_len, "%s names no PCR bank: nothing to compare the replay with", path);
+        cvma_errf(err, err_len, "--pcrs '%s' names no PCR bank: nothing to compare the replay with",
+                  path);
         ok = false;
     }
     for (size_t i = 0; ok && i < *n_out; i++) {
         if ((*out)[i].mask == 0) {
-            cvma_errf(err, err_len, "%s: bank %s names no PCR: nothing to compare it with", path,
-                      cvma_eventlog_alg_name((*out)[i].alg));
+            cvma_errf(err, err_len, "--pcrs '%s': bank %s names no PCR: nothing to compare it with",
+                      path, cvma_eventlog_alg_name((*out)[i].alg));
             ok = false;
         }
     }
@@ -197,9 +199,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     file = argv[optind];
     if (cvma_file_read(file, CVMA_EVENTLOG_MAX_SIZE, &b) != CVMA_OK) {
-        cvma_cli_err("cvmattest eventlog: cannot read %s (missing, unreadable or over %u "
-                     "bytes)\n",
-                     file, (unsigned)CVMA_EVENTLOG_MAX_SIZE);
+        cvma_cli_read_error("eventlog", NULL, file, CVMA_EVENTLOG_MAX_SIZE, errno);
         goto out;
     }
     if (pcrs_file != NULL && !load_pcrs(pcrs_file, &quoted, &n_quoted, err, sizeof err)) {
@@ -208,9 +208,12 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     if (quote_file != NULL) {
         struct cvma_tdx_parse_opts po = {.allow_trailing_data = true};
-        if (cvma_file_read(quote_file, 1 << 20, &qb) != CVMA_OK ||
-            (q = calloc(1, sizeof *q)) == NULL) {
-            cvma_cli_err("cvmattest eventlog: cannot read %s\n", quote_file);
+        if (cvma_file_read(quote_file, QUOTE_FILE_MAX, &qb) != CVMA_OK) {
+            cvma_cli_read_error("eventlog", "--tdx-quote", quote_file, QUOTE_FILE_MAX, errno);
+            goto out;
+        }
+        if ((q = calloc(1, sizeof *q)) == NULL) {
+            cvma_cli_err("cvmattest eventlog: out of memory\n");
             goto out;
         }
         /* The RTMRs are read from an unverified quote here: `verify` checks the quote. */

@@ -107,9 +107,13 @@ int cvma_cmd_result(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    if (cvma_file_read(token_path, MAX_SMALL, &tb) != CVMA_OK ||
-        cvma_file_read(pub_path, MAX_SMALL, &pb) != CVMA_OK) {
-        cvma_cli_err("cvmattest result check: cannot read '%s' or '%s'\n", token_path, pub_path);
+    /* Each file on its own: the message names the one that failed and why. */
+    if (cvma_file_read(token_path, MAX_SMALL, &tb) != CVMA_OK) {
+        cvma_cli_read_error("result check", "the token", token_path, MAX_SMALL, errno);
+        goto out;
+    }
+    if (cvma_file_read(pub_path, MAX_SMALL, &pb) != CVMA_OK) {
+        cvma_cli_read_error("result check", "--pub", pub_path, MAX_SMALL, errno);
         goto out;
     }
     if ((pub = cvma_jws_key_from_pem(pb.p, pb.len, false)) == NULL) {

@@ -3,6 +3,7 @@
  * --nonce HEX [--json]:
  * verify a TPM 2.0 quote in the files tpm2-tools writes (docs/tpm.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,9 +240,12 @@ static int make_credential(int argc, char **argv)
         (rc = cvma_cli_out_file_check(verb, "--secret-out", secret, ins, ins_opt, 3)) != 0) {
         return rc;
     }
-    if (cvma_file_read(ek, TPM_FILE_MAX, &eb) != CVMA_OK ||
-        cvma_file_read(ak, TPM_FILE_MAX, &ab) != CVMA_OK) {
-        rc = cvma_cli_usage_error(verb, "cannot read '%s' or '%s'", ek, ak);
+    if (cvma_file_read(ek, TPM_FILE_MAX, &eb) != CVMA_OK) {
+        rc = cvma_cli_read_error(verb, "--ek", ek, TPM_FILE_MAX, errno);
+        goto done;
+    }
+    if (cvma_file_read(ak, TPM_FILE_MAX, &ab) != CVMA_OK) {
+        rc = cvma_cli_read_error(verb, "--ak", ak, TPM_FILE_MAX, errno);
         goto done;
     }
     if (!cvma_tpm_public_read(eb.p, eb.len, &ekp) || !cvma_tpm_public_read(ab.p, ab.len, &akp) ||

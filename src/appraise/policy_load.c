@@ -3,6 +3,7 @@
  * format; every value's type, length and range too. The first problem found is reported with
  * the path of the field ("snp.minimum_tcb.microcode: ...") and the policy is refused.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1501,15 +1502,17 @@ enum cvma_status cvma_policy_load(const char *path, struct cvma_policy **out, ch
     *out = NULL;
     enum cvma_status st = cvma_file_read(path, CVMA_POLICY_MAX_BYTES, &b);
     if (st != CVMA_OK) {
-        cvma_errf(err, errlen, "%s: %s", path,
-                  st == CVMA_E_NOMEM ? "out of memory"
-                                     : "cannot read (missing, unreadable or over 1 MiB)");
+        char why[128];
+        cvma_errf(err, errlen, "cannot read '%s': %s", path,
+                  st == CVMA_E_NOMEM
+                          ? "out of memory"
+                          : cvma_file_read_why(errno, CVMA_POLICY_MAX_BYTES, why, sizeof why));
         return st;
     }
     char inner[512];
     st = cvma_policy_load_bytes(b.p, b.len, out, inner, sizeof inner);
     if (st != CVMA_OK) {
-        cvma_errf(err, errlen, "%s: %s", path, inner); /* the path escaped too */
+        cvma_errf(err, errlen, "'%s': %s", path, inner); /* the path escaped too */
     }
     cvma_buf_free(&b);
     return st;

@@ -229,6 +229,17 @@ const char *cvma_file_read_strerror(int e)
 }
 
 /* see common/util.h */
+const char *cvma_file_read_why(int e, size_t max_len, char *buf, size_t buf_len)
+{
+    if (e == EFBIG) {
+        snprintf(buf, buf_len, "over %zu bytes", max_len);
+    } else {
+        snprintf(buf, buf_len, "%s", cvma_file_read_strerror(e));
+    }
+    return buf;
+}
+
+/* see common/util.h */
 void cvma_buf_free_secret(struct cvma_buf *b)
 {
     if (b != NULL && b->p != NULL) {

@@ -85,6 +85,9 @@ CVMA_MUST_USE enum cvma_status cvma_file_read_secret(const char *path, size_t ma
 /* Why a file reader above returned CVMA_E_IO, from the errno it left: "not a regular file"
  * (EINVAL), "larger than allowed" (EFBIG), else strerror's words. */
 const char *cvma_file_read_strerror(int e);
+/* The same in words that give the limit: "over max_len bytes" for EFBIG (a file that never
+ * ends, /dev/zero, says so too), written into buf (buf_len > 0), which is returned. */
+const char *cvma_file_read_why(int e, size_t max_len, char *buf, size_t buf_len);
 /* Wipes b's bytes (OPENSSL_cleanse), then cvma_buf_free. b->p NULL: nothing to do. */
 void cvma_buf_free_secret(struct cvma_buf *b);
 /* The same for a secret held as a C string (a password, a key's text): wiped to its NUL, then

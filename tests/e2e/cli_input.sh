@@ -602,5 +602,42 @@ check "tpm make-credential --secret-out its --ek" 2 $rc
 has "$T/err" "is the input --ek" "tpm make-credential --secret-out its --ek: said why"
 unchanged "registry and tpm outputs"
 
+# --- a file that cannot be read: the one file named, quoted, and why (missing, a directory,
+# over the limit: /dev/zero never ends), never "cannot read 'A' or 'B'"
+mkdir -p "$T/rd"
+printf 'x' >"$T/rd/tok"
+head -c 1048577 /dev/zero >"$T/rd/big"
+run $CVM result check /dev/zero --pub "$T/rd/tok"; check "result check /dev/zero" 2 $rc
+has "$T/err" "result check: cannot read the token '/dev/zero': over 1048576 bytes" \
+    "result check: an endless token is named with the limit"
+run $CVM result check "$T/rd/big" --pub "$T/rd/tok"; check "result check of a token over 1 MiB" 2 $rc
+has "$T/err" "cannot read the token '$T/rd/big': over 1048576 bytes" \
+    "result check: a token over 1 MiB is named with the limit"
+run $CVM result check "$T/rd/tok" --pub "$T/rd"; check "result check --pub DIR" 2 $rc
+has "$T/err" "cannot read --pub '$T/rd': Is a directory" "result check: --pub a directory is named"
+run $CVM tpm make-credential --ek /dev/zero --ak "$T/rd/tok" --out "$T/rd/c" --secret-out "$T/rd/s"
+check "tpm make-credential --ek /dev/zero" 2 $rc
+has "$T/err" "make-credential: cannot read --ek '/dev/zero': over 1048576 bytes" \
+    "tpm make-credential: an endless --ek is named with the limit"
+run $CVM tpm make-credential --ek "$T/rd/tok" --ak "$T/rd/none" --out "$T/rd/c" --secret-out "$T/rd/s"
+check "tpm make-credential --ak missing" 2 $rc
+has "$T/err" "cannot read --ak '$T/rd/none': No such file or directory" \
+    "tpm make-credential: a missing --ak is named"
+run $CVM eventlog /dev/zero; check "eventlog /dev/zero" 2 $rc
+has "$T/err" "eventlog: cannot read '/dev/zero': over 16777216 bytes" "eventlog: an endless log is named, quoted"
+run $CVM eventlog "$T/rd"; check "eventlog DIR" 2 $rc
+has "$T/err" "eventlog: cannot read '$T/rd': Is a directory" "eventlog: a directory is named, quoted"
+run $CVM eventlog "$T/rd/tok" --tdx-quote "$T/rd/none"; check "eventlog --tdx-quote missing" 2 $rc
+has "$T/err" "cannot read --tdx-quote '$T/rd/none': No such file or directory" \
+    "eventlog: a missing --tdx-quote is named"
+run $CVM eventlog "$T/rd/tok" --pcrs /dev/zero; check "eventlog --pcrs /dev/zero" 2 $rc
+has "$T/err" "cannot read --pcrs '/dev/zero': over 1048576 bytes" "eventlog: an endless --pcrs is named"
+run $CVM policy check /dev/zero; check "policy check /dev/zero" 2 $rc
+has "$T/err" "policy check: cannot read '/dev/zero': over 1048576 bytes" \
+    "policy check: an endless policy is named, quoted"
+run $CVM policy check "$T/rd/none"; check "policy check of a missing file" 2 $rc
+has "$T/err" "policy check: cannot read '$T/rd/none': No such file or directory" \
+    "policy check: a missing policy is named, quoted"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
