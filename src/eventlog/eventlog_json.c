@@ -754,8 +754,14 @@ bool cvma_eventlog_quoted_read(const uint8_t *p, size_t len, struct cvma_eventlo
 
     *out = NULL;
     *n_out = 0;
-    if (root == NULL || !json_is_object(root)) {
-        cvma_errf(err, err_len, "not a JSON object (%s)", root ? "" : je.text);
+    if (root == NULL) {
+        cvma_errf(err, err_len, "not JSON (line %d: %s)", je.line, je.text);
+        goto fail;
+    }
+    /* json_loadb takes an object or an array only. */
+    if (!json_is_object(root)) {
+        cvma_errf(err, err_len,
+                  "a JSON array, not an object of banks ({\"sha256\": {\"0\": ...}})");
         goto fail;
     }
     if ((q = calloc(json_object_size(root) + 1, sizeof *q)) == NULL) {

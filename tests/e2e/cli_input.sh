@@ -632,6 +632,10 @@ has "$T/err" "cannot read --tdx-quote '$T/rd/none': No such file or directory" \
     "eventlog: a missing --tdx-quote is named"
 run $CVM eventlog "$T/rd/tok" --pcrs /dev/zero; check "eventlog --pcrs /dev/zero" 2 $rc
 has "$T/err" "cannot read --pcrs '/dev/zero': over 1048576 bytes" "eventlog: an endless --pcrs is named"
+printf '[1,2]' >"$T/rd/arr.json"
+run $CVM eventlog "$T/rd/tok" --pcrs "$T/rd/arr.json"; check "eventlog --pcrs [1,2]" 2 $rc
+has "$T/err" "--pcrs '$T/rd/arr.json': a JSON array, not an object of banks" \
+    "eventlog: --pcrs of an array says so"
 run $CVM policy check /dev/zero; check "policy check /dev/zero" 2 $rc
 has "$T/err" "policy check: cannot read '/dev/zero': over 1048576 bytes" \
     "policy check: an endless policy is named, quoted"

@@ -744,8 +744,13 @@ static void test_eventlog_quoted_pcrs_file_gives_each_pcr_once(void **state)
         assert_null(q);
         assert_int_equal(n, 0);
     }
+    /* What is wrong is said: an array is no object of banks, and text that is not JSON says
+     * where (never "not a JSON object ()", an empty explanation). */
     assert_false(cvma_eventlog_quoted_read((const uint8_t *)"[1]", 3, &q, &n, err, sizeof err));
-    assert_non_null(strstr(err, "not a JSON object"));
+    assert_non_null(strstr(err, "a JSON array, not an object of banks"));
+    assert_null(strstr(err, "()"));
+    assert_false(cvma_eventlog_quoted_read((const uint8_t *)"{", 1, &q, &n, err, sizeof err));
+    assert_non_null(strstr(err, "not JSON (line 1: "));
 }
 
 /* The detector reads the first record's header through the reader: the Spec ID event is
