@@ -429,6 +429,15 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
                       i, role);
             goto out;
         }
+        /* A TPM part's name is its role: said once ("part 0 (tpm_quote)"); a collateral
+         * part says its name beside it ("part 2 (collateral vcek.der)"). */
+        const char *shown = name != NULL && strcmp(name, role) != 0 ? name : NULL;
+        if (data[0] == '\0') {
+            cvma_errf(err, err_len, "bundle: part %zu (%s%s%s): \"data\" is empty", i, role,
+                      shown ? " " : "", shown ? shown : "");
+            st = CVMA_E_USAGE;
+            goto out;
+        }
         st = cvma_base64_decode_buf(data, strlen(data), CVMA_B64_STD, &b);
         if (st == CVMA_E_NOMEM) {
             goto out;
@@ -438,7 +447,7 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             cvma_errf(err, err_len,
                       "bundle: part %zu (%s%s%s): \"data\" is not base64 of any "
                       "bytes",
-                      i, role, name ? " " : "", name ? name : "");
+                      i, role, shown ? " " : "", shown ? shown : "");
             st = CVMA_E_USAGE;
             goto out;
         }

@@ -643,5 +643,22 @@ run $CVM policy check "$T/rd/none"; check "policy check of a missing file" 2 $rc
 has "$T/err" "policy check: cannot read '$T/rd/none': No such file or directory" \
     "policy check: a missing policy is named, quoted"
 
+# --- a bundle part says its role once (a TPM part's name is its role), a collateral part its
+# name beside it, and an empty "data" is said to be empty
+printf '{"cvmattest_bundle": 1, "kind": "tpm", "parts": [{"role": "tpm_quote", "data": "@@"}]}' \
+    >"$T/rd/b1.json"
+run $CVM verify "$T/rd/b1.json" --offline; check "a bundle whose tpm_quote is not base64" 2 $rc
+has "$T/err" 'bundle: part 0 (tpm_quote): "data" is not base64 of any bytes' \
+    "a TPM part's role said once"
+printf '{"cvmattest_bundle": 1, "parts": [{"role": "evidence", "data": "AAAA"}, %s]}' \
+    '{"role": "collateral", "name": "vcek.der", "data": "!"}' >"$T/rd/b2.json"
+run $CVM verify "$T/rd/b2.json" --offline; check "a bundle whose vcek.der is not base64" 2 $rc
+has "$T/err" 'bundle: part 1 (collateral vcek.der): "data" is not base64' \
+    "a collateral part's role and name"
+printf '{"cvmattest_bundle": 1, "kind": "tpm", "parts": [{"role": "tpm_pcrs", "data": ""}]}' \
+    >"$T/rd/b3.json"
+run $CVM verify "$T/rd/b3.json" --offline; check "a bundle part with empty data" 2 $rc
+has "$T/err" 'bundle: part 0 (tpm_pcrs): "data" is empty' "an empty \"data\" is said to be empty"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
