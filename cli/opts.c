@@ -704,8 +704,10 @@ int cvma_cli_evidence(const struct cvma_cli_verify *cv, const char *verb,
     char err[512];
     enum cvma_status st = cvma_evidence_from_file(cv->file, cv->inform, out, err, sizeof err);
     if (st != CVMA_OK) {
-        cvma_cli_err("cvmattest %s: %s%s%s\n", verb, st == CVMA_E_IO ? "" : cv->file,
-                     st == CVMA_E_IO ? "" : ": ", st == CVMA_E_NOMEM ? "out of memory" : err);
+        /* The file quoted as given (docs/cli.md); a read error (CVMA_E_IO) names it itself. */
+        cvma_cli_err("cvmattest %s: %s%s%s%s\n", verb, st == CVMA_E_IO ? "" : "'",
+                     st == CVMA_E_IO ? "" : cv->file,
+                     st == CVMA_E_IO ? "" : "': ", st == CVMA_E_NOMEM ? "out of memory" : err);
         return 2;
     }
     return 0;

@@ -90,6 +90,13 @@ struct cvma_azure_evidence {
 bool cvma_azure_json_detect(const uint8_t *p, size_t len);
 /* True when that JSON also has a "td_quote" member. */
 bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len);
+/*
+ * For JSON that is no evidence cvma_azure_json_detect takes nor a bundle: true, with why,
+ * when it is recognisably Trustee's evidence all the same, so that what is wrong is said
+ * rather than that it is not a bundle: an "hcl_report" without its "tpm_quote", or evidence
+ * of more than max bytes. False otherwise (no quick look finds an "hcl_report").
+ */
+bool cvma_azure_json_refused(const uint8_t *p, size_t len, size_t max, char *why, size_t why_len);
 
 /* Reads Trustee's JSON evidence. Reason: AZURE_EVIDENCE_MALFORMED. */
 CVMA_MUST_USE enum cvma_status cvma_azure_evidence_parse(const uint8_t *p, size_t len,

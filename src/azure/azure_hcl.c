@@ -255,6 +255,28 @@ bool cvma_azure_json_is_tdx(const uint8_t *p, size_t len)
     return json_has_key(p, len, "td_quote");
 }
 
+/* see azure/azure.h */
+bool cvma_azure_json_refused(const uint8_t *p, size_t len, size_t max, char *why, size_t why_len)
+{
+    if (json_has_key(p, len, "cvmattest_bundle") || !json_has_key(p, len, "hcl_report")) {
+        return false;
+    }
+    if (!json_has_key(p, len, "tpm_quote")) {
+        cvma_errf(why, why_len,
+                  "Azure evidence (docs/azure.md): an \"hcl_report\" without the \"tpm_quote\" "
+                  "member that binds it");
+        return true;
+    }
+    if (len > max) {
+        cvma_errf(why, why_len,
+                  "Azure evidence (docs/azure.md) of %zu bytes, over the %zu it may "
+                  "hold",
+                  len, max);
+        return true;
+    }
+    return false;
+}
+
 /*
  * Bytes of a JSON value: a string (base64, base64url with or without padding, or hex when
  * hex is true) or, in older evidence, an array of numbers 0..255. CVMA_REJECTED when it is

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "azure/azure.h"
 #include "common/allocfail.h"
 #include "common/base64.h"
 #include "common/hex.h"
@@ -566,6 +567,9 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
             goto out;
         }
     } else if (inform == CVMA_INFORM_AUTO && json) {
+        if (cvma_azure_json_refused(p, len, CVMA_EVIDENCE_MAX, err, err_len)) {
+            goto out;
+        }
         if (len > CVMA_BUNDLE_MAX) {
             cvma_errf(err, err_len, "the bundle is over %u bytes", CVMA_BUNDLE_MAX);
             goto out;

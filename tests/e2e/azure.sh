@@ -280,5 +280,28 @@ else
     echo "SKIP azure-tdx: tdx/v4-azure-coco-trustee or tdx/v4-gce-ccel-gotdxguest not found"
 fi
 
+# Azure evidence that cannot be taken says what is wrong, with --tee or without, never that it
+# is not a bundle: over the 1 MiB Azure evidence may hold (docs/cli.md), or without the
+# "tpm_quote" member that binds its HCL report.
+{ cat "$S/evidence-v1.json"; head -c 1100000 /dev/zero | tr '\0' ' '; } >"$T/big.json"
+python3 - "$S/evidence-v1.json" "$T/noquote.json" <<'PY' || { echo "FAIL: noquote.json"; fails=$((fails + 1)); }
+import json, sys
+e = json.load(open(sys.argv[1]))
+del e["tpm_quote"]
+json.dump(e, open(sys.argv[2], "w"))
+PY
+for tee in "--tee azure-snp" ""; do
+    # shellcheck disable=SC2086
+    $CVM verify "$T/big.json" $tee --nonce "$N1" $V >"$T/big.out" 2>"$T/big.err"
+    check "evidence over 1 MiB ($tee)" 2 $?
+    has "$T/big.err" "Azure evidence (docs/azure.md) of [0-9]* bytes, over the 1048576 it may hold"
+    lacks "$T/big.err" cvmattest_bundle
+    # shellcheck disable=SC2086
+    $CVM verify "$T/noquote.json" $tee --nonce "$N1" $V >"$T/nq.out" 2>"$T/nq.err"
+    check "evidence without tpm_quote ($tee)" 2 $?
+    has "$T/nq.err" 'an "hcl_report" without the "tpm_quote" member'
+    lacks "$T/nq.err" cvmattest_bundle
+done
+
 [ "$fails" = 0 ] && echo "all azure checks passed"
 [ "$fails" = 0 ]

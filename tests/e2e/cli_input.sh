@@ -106,6 +106,7 @@ printf '{"x": 1}' >"$T/notbundle.json"
 run $CVM collateral fetch "$T/notbundle.json" --out "$T/cfj"; check "collateral fetch of a malformed bundle" 2 $rc
 run $CVM verify "$T/notbundle.json" --offline; check "verify of a malformed bundle" 2 $rc
 has "$T/err" '"cvmattest_bundle": 1 expected' "a malformed bundle is named"
+has "$T/err" "verify: '$T/notbundle.json': bundle:" "the evidence file is quoted as given"
 [ ! -e "$T/cfj" ] || { echo "FAIL: collateral fetch wrote for no evidence"; fails=$((fails + 1)); }
 # an empty value where empty means nothing: exit 2 before anything is verified (an empty
 # $NONCE must not expect a REPORT_DATA of 64 zero bytes)
