@@ -263,21 +263,39 @@ static bool attr_write(const char *dir, const char *name, const uint8_t *p, size
 }
 
 /* Copies the regular files of src into dst (the test-tree stand-in for configfs populating
- * a new entry). */
-static bool copy_template(const char *src, const char *dst)
+ * a new entry). false with why said: no src directory, or the file that could not be copied
+ * and why (over CVMA_COLLECT_MAX_BLOB, unreadable, not written); *blob is then set when that
+ * file is an optional blob (auxblob, manifestblob), as collect_tsm treats one it cannot read. */
+static bool copy_template(const char *src, const char *dst, bool *blob, char *why, size_t why_len)
 {
+    *blob = false;
     DIR *d = opendir(src);
     struct dirent *de;
     bool ok = d != NULL;
+    if (d == NULL) {
+        cvma_errf(why, why_len, "a plain tree without a usable report/.template: %s",
+                  strerror(errno));
+    }
     while (ok && (de = readdir(d)) != NULL) {
         struct stat st;
         struct cvma_buf b = {0};
         char *from = cvma_path_join(src, de->d_name), *to = cvma_path_join(dst, de->d_name);
         if (from == NULL || to == NULL) {
+            cvma_errf(why, why_len, "out of memory");
             ok = false;
         } else if (stat(from, &st) == 0 && S_ISREG(st.st_mode)) {
-            ok = cvma_file_read(from, CVMA_COLLECT_MAX_BLOB, &b) == CVMA_OK &&
-                 cvma_file_write_atomic(to, b.p, b.len) == CVMA_OK;
+            char e[128];
+            if (cvma_file_read(from, CVMA_COLLECT_MAX_BLOB, &b) != CVMA_OK) {
+                cvma_errf(why, why_len, "the template's %s cannot be read: %s", from,
+                          cvma_file_read_why(errno, CVMA_COLLECT_MAX_BLOB, e, sizeof e));
+                *blob = strcmp(de->d_name, "auxblob") == 0 ||
+                        strcmp(de->d_name, "manifestblob") == 0;
+                ok = false;
+            } else if (cvma_file_write_atomic(to, b.p, b.len) != CVMA_OK) {
+                cvma_errf(why, why_len, "the template's %s cannot be copied to %s: %s", from, to,
+                          strerror(errno));
+                ok = false;
+            }
         }
         cvma_buf_free(&b);
         free(from);
@@ -371,34 +389,52 @@ static void remove_entry(const char *entry, bool tree)
     (void)rmdir(entry);
 }
 
-/* The REPORT_DATA of an SNP report or a TDX quote (v4/v5), through the reader. */
-static bool evidence_report_data(const char *kind, const struct cvma_buf *ev, uint8_t out[64])
+/* The REPORT_DATA of an SNP report or a TDX quote (v4/v5), through the reader. false with
+ * why said (the length or the version that does not fit) when the bytes hold none. */
+static bool evidence_report_data(const char *kind, const struct cvma_buf *ev, uint8_t out[64],
+                                 char *why, size_t why_len)
 {
     struct cvma_reader r;
     cvma_reader_init(&r, ev->p, ev->len);
     if (strcmp(kind, "sev-snp") == 0) {
-        return ev->len == SNP_REPORT_LEN && cvma_reader_skip(&r, SNP_REPORT_DATA_OFF) &&
-               cvma_reader_bytes(&r, out, 64);
+        /* SNP ABI spec, ATTESTATION_REPORT: the TEE gives the report alone, nothing after. */
+        if (ev->len != SNP_REPORT_LEN || !cvma_reader_skip(&r, SNP_REPORT_DATA_OFF) ||
+            !cvma_reader_bytes(&r, out, 64)) {
+            cvma_errf(why, why_len, "an SEV-SNP report is exactly %u bytes", SNP_REPORT_LEN);
+            return false;
+        }
+        return true;
     }
     uint16_t version = 0;
     size_t body = TDX_QUOTE_HDR;
-    if (!cvma_reader_u16le(&r, &version) || (version != 4 && version != 5)) {
+    if (!cvma_reader_u16le(&r, &version)) {
+        cvma_errf(why, why_len, "too short for a TDX quote's version");
+        return false;
+    }
+    if (version != 4 && version != 5) {
+        cvma_errf(why, why_len, "a TDX quote of version %u, not 4 or 5", (unsigned)version);
         return false;
     }
     if (version == 5) {
         body += 6; /* body type u16, body size u32 */
     }
     cvma_reader_init(&r, ev->p, ev->len);
-    return cvma_reader_skip(&r, body + TDX_REPORT_DATA_OFF) && cvma_reader_bytes(&r, out, 64);
+    if (!cvma_reader_skip(&r, body + TDX_REPORT_DATA_OFF) || !cvma_reader_bytes(&r, out, 64)) {
+        cvma_errf(why, why_len, "a TDX quote v%u ends before its REPORT_DATA (%zu bytes needed)",
+                  (unsigned)version, body + TDX_REPORT_DATA_OFF + 64);
+        return false;
+    }
+    return true;
 }
 
 static enum cvma_status check_nonce(const struct cvma_collect_opts *o, struct cvma_collected *c,
                                     char *err, size_t err_len)
 {
     uint8_t rd[64];
-    if (!evidence_report_data(c->kind, &c->evidence, rd)) {
-        cvma_errf(err, err_len, "%s: the %s evidence (%zu bytes) cannot be parsed", c->via, c->kind,
-                  c->evidence.len);
+    char why[128];
+    if (!evidence_report_data(c->kind, &c->evidence, rd, why, sizeof why)) {
+        cvma_errf(err, err_len, "%s: the %s evidence (%zu bytes) cannot be parsed: %s", c->via,
+                  c->kind, c->evidence.len, why);
         return CVMA_REJECTED;
     }
     if (o->svsm_vtpm) {
@@ -487,9 +523,14 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
         goto out;
     }
     made = true;
+    char cw[1024];
+    bool blob = false;
     if (o->tsm_root != NULL && !path_exists(entry, "provider", NULL) &&
-        !copy_template(tmpl, entry)) {
-        cvma_errf(why, why_len, "%s: a plain tree without a usable report/.template", root);
+        !copy_template(tmpl, entry, &blob, cw, sizeof cw)) {
+        /* The tree's auxblob or manifestblob that cannot be read is configfs-tsm's blob that
+         * is there but cannot be read (below): the collection's error (*final). */
+        cvma_errf(why, why_len, "%s: %s", root, cw);
+        *final = blob;
         goto out;
     }
     if (!attr_text(entry, "provider", c->provider, sizeof c->provider)) {
@@ -648,7 +689,10 @@ bool cvma_tsm_probe(const char *root, bool tree, char *provider, size_t cap,
         goto out;
     }
     made = true;
-    if (tree && !path_exists(entry, "provider", NULL) && !copy_template(tmpl, entry)) {
+    char unused[8]; /* the probe says only whether it worked */
+    bool blob;
+    if (tree && !path_exists(entry, "provider", NULL) &&
+        !copy_template(tmpl, entry, &blob, unused, sizeof unused)) {
         goto out;
     }
     if (!attr_text(entry, "provider", provider, cap)) {

@@ -267,6 +267,40 @@ else
     fail "auxblob over 64 KiB with /dev/sev-guest present: exit $rc: $(cat "$T/out")"
 fi
 
+# --- a tree's template file over the 1 MiB it is copied with is named with why, never "a plain
+# tree without a usable report/.template": its auxblob is the collection's error (exit 2, no
+# fallback to /dev/sev-guest, as above); its outblob, like no outblob, moves on ---
+cp -R "$T/snp-tsm" "$T/hugeaux-tsm"
+head -c 1048577 /dev/zero >"$T/hugeaux-tsm/report/.template/auxblob"
+$CVM collect --nonce "$NONCE" --out "$T/hugeaux.json" --tsm-root "$T/hugeaux-tsm" \
+    --dev-root "$T/snp-dev" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && [ ! -e "$T/hugeaux.json" ] &&
+    grep -q "report/.template/auxblob cannot be read: over 1048576 bytes (no other interface asked)" "$T/out" &&
+    ! grep -q "plain tree" "$T/out" && ! grep -q "sev-guest" "$T/out" &&
+    ok "a tree's auxblob over 1 MiB: exit 2, named with why, no fallback to /dev/sev-guest" ||
+    fail "tree auxblob over 1 MiB: exit $rc: $(cat "$T/out")"
+cp -R "$T/snp-tsm" "$T/hugeout-tsm"
+head -c 1048577 /dev/zero >"$T/hugeout-tsm/report/.template/outblob"
+$CVM collect --nonce "$NONCE" --out "$T/hugeout.json" --tsm-root "$T/hugeout-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "report/.template/outblob cannot be read: over 1048576 bytes)" "$T/out" &&
+    ! grep -q "plain tree" "$T/out" &&
+    ok "a tree's outblob over 1 MiB: named with why among the interfaces looked at" ||
+    fail "tree outblob over 1 MiB: exit $rc: $(cat "$T/out")"
+
+# --- a report that cannot be parsed says why: an SEV-SNP report is exactly 1184 bytes ---
+cp -R "$T/snp-tsm" "$T/long-tsm"
+head -c 1 /dev/zero >>"$T/long-tsm/report/.template/outblob"
+$CVM collect --nonce "$NONCE" --out "$T/long.json" --tsm-root "$T/long-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$T/long.json" ] &&
+    grep -q "the sev-snp evidence (1185 bytes) cannot be parsed: an SEV-SNP report is exactly 1184 bytes" "$T/out" &&
+    ok "an outblob of 1185 bytes: exit 1, says a report is exactly 1184 bytes" ||
+    fail "outblob of 1185 bytes: exit $rc: $(cat "$T/out")"
+
 # --- the /dev/sev-guest and /dev/tdx_guest stand-ins read regular files only: a FIFO is
 # refused at once (exit 2, named), never an open that waits for a writer ---
 for f in sev-guest.certs sev-guest.ext-report; do
