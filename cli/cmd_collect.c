@@ -347,10 +347,11 @@ int cvma_cmd_guest_check(int argc, char **argv)
 
     /* The provider is the kernel's (or a tree's) text and the paths the caller's: escaped,
      * so that neither steers a terminal nor makes the JSON unwritable (not UTF-8). */
-    static char tsm_e[4096], dev_e[4096];
+    static char tsm_e[4096], dev_e[4096], cpu_e[4096];
     char prov_e[4 * sizeof g.tsm_provider];
     tsm = cvma_text_escape(tsm, tsm_e, sizeof tsm_e);
     dev = cvma_text_escape(dev, dev_e, sizeof dev_e);
+    cpuinfo = cvma_text_escape(cpuinfo != NULL ? cpuinfo : CVMA_GUEST_CPUINFO, cpu_e, sizeof cpu_e);
     const char *prov = cvma_text_escape(g.tsm_provider, prov_e, sizeof prov_e);
     const char *missing[5];
     char provider_msg[128 + sizeof prov_e];
@@ -385,13 +386,14 @@ int cvma_cmd_guest_check(int argc, char **argv)
     if (json) {
         json_t *j = json_pack(
                 "{s:o, s:b, s:{s:s, s:b, s:s?, s:b, s:I, s:b}, s:{s:s, s:b, s:b, s:b, s:b},"
-                " s:{s:b, s:b, s:b}, s:[]}",
+                " s:{s:s, s:b, s:s?, s:b, s:b}, s:[]}",
                 "tee", g.tee != NULL ? json_string(g.tee) : json_null(), "usable", usable,
                 "configfs_tsm", "path", tsm, "present", g.tsm, "provider",
                 prov[0] != '\0' ? prov : NULL, "svsm", g.tsm_privlevel_floor > 0, "privlevel_floor",
                 (json_int_t)g.tsm_privlevel_floor, "svsm_services", g.tsm_service_provider,
                 "devices", "root", dev, "sev-guest", g.sev_guest, "tdx_guest", g.tdx_guest,
-                "tpmrm0", g.tpmrm, "tpm0", g.tpm, "cpu_flags", "read", g.cpuinfo_read, "sev_snp",
+                "tpmrm0", g.tpmrm, "tpm0", g.tpm, "cpu_flags", "path", cpuinfo, "read",
+                g.cpuinfo_read, "why", g.cpuinfo_why[0] != '\0' ? g.cpuinfo_why : NULL, "sev_snp",
                 g.cpu_snp, "tdx_guest", g.cpu_tdx, "missing");
         json_t *m = j != NULL ? json_object_get(j, "missing") : NULL;
         for (size_t i = 0; m != NULL && i < n_missing; i++) {
@@ -421,7 +423,8 @@ int cvma_cmd_guest_check(int argc, char **argv)
     printf("  TDX           %s/tdx_guest: %s\n", dev, g.tdx_guest ? "present" : "absent");
     printf("  TPM           %s/tpmrm0: %s, %s/tpm0: %s\n", dev, g.tpmrm ? "present" : "absent", dev,
            g.tpm ? "present" : "absent");
-    printf("  CPU flags     %s%s%s\n", g.cpuinfo_read ? "read" : "unreadable",
+    printf("  CPU flags     %s: %s%s%s%s%s\n", cpuinfo, g.cpuinfo_read ? "read" : "unreadable (",
+           g.cpuinfo_read ? "" : g.cpuinfo_why, g.cpuinfo_read ? "" : ")",
            g.cpu_tdx ? ", tdx_guest" : "", g.cpu_snp ? ", sev_snp (also on hosts: a hint)" : "");
     for (size_t i = 0; i < n_missing; i++) {
         printf("missing: %s\n", missing[i]);

@@ -204,6 +204,10 @@ struct cvma_collect_atls {
  */
 void cvma_collect_atls_source(struct cvma_collect_atls *ca, struct cvma_atls_source *src);
 
+/* The CPU flags guest-check reads (--cpuinfo), and the most it reads of them. */
+#define CVMA_GUEST_CPUINFO     "/proc/cpuinfo"
+#define CVMA_GUEST_CPUINFO_MAX (4u << 20)
+
 /* What guest-check finds (docs/collect.md). */
 struct cvma_guest_info {
     bool tsm;                          /* tsm_root/report exists */
@@ -218,7 +222,8 @@ struct cvma_guest_info {
     bool cpu_snp;                      /* cpuinfo flag sev_snp (hosts have it too: a hint only) */
     bool cpu_tdx;                      /* cpuinfo flag tdx_guest */
     bool cpuinfo_read;
-    const char *tee; /* "sev-snp", "tdx" or NULL */
+    char cpuinfo_why[128]; /* why cpuinfo could not be read ("over 4194304 bytes"), or "" */
+    const char *tee;       /* "sev-snp", "tdx" or NULL */
 };
 
 /* True when the first "flags" line of a cpuinfo text ("flags", blanks, ':', words separated

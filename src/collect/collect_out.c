@@ -1,4 +1,5 @@
 /* The bundle of collected evidence, and guest-check's probe: see collect/collect.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,12 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
     g->tdx_guest = exists(dev_root, "tdx_guest", false);
     g->tpmrm = exists(dev_root, "tpmrm0", false);
     g->tpm = exists(dev_root, "tpm0", false);
-    if (cvma_file_read(cpuinfo != NULL ? cpuinfo : "/proc/cpuinfo", 4u << 20, &b) == CVMA_OK) {
+    if (cvma_file_read(cpuinfo != NULL ? cpuinfo : CVMA_GUEST_CPUINFO, CVMA_GUEST_CPUINFO_MAX,
+                       &b) != CVMA_OK) {
+        /* Said, not only "read": false (a directory, /dev/zero, a file not there). */
+        (void)cvma_file_read_why(errno, CVMA_GUEST_CPUINFO_MAX, g->cpuinfo_why,
+                                 sizeof g->cpuinfo_why);
+    } else {
         char *text = malloc(b.len + 2);
         if (text != NULL) {
             text[0] = '\n';
@@ -205,6 +211,8 @@ void cvma_guest_probe(const char *tsm_root, const char *dev_root, const char *cp
             g->cpuinfo_read = true;
             g->cpu_snp = cvma_cpuinfo_has_flag(text, "sev_snp");
             g->cpu_tdx = cvma_cpuinfo_has_flag(text, "tdx_guest");
+        } else {
+            snprintf(g->cpuinfo_why, sizeof g->cpuinfo_why, "out of memory");
         }
         free(text);
     }

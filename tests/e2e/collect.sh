@@ -576,6 +576,17 @@ grep -qxF 'cut 1 [true,false,false]' "$T/g-flags" &&
     grep -qxF 'prefix 1 [true,false,false]' "$T/g-flags" &&
     ok "guest-check: cpuinfo flags as whole words, never read past the line" ||
     fail "guest-check cpuinfo flags: $(cat "$T/g-flags" "$T"/g-*.err)"
+# a cpuinfo that cannot be read says why, in JSON and in text (not only "read": false)
+$CVM guest-check --json --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo /dev/zero >"$T/g.json"
+jq -e '.cpu_flags == {"path": "/dev/zero", "read": false, "why": "over 4194304 bytes",
+    "sev_snp": false, "tdx_guest": false}' "$T/g.json" >/dev/null &&
+    ok "guest-check --json --cpuinfo /dev/zero: why it was not read" ||
+    fail "guest-check --cpuinfo /dev/zero: $(cat "$T/g.json")"
+mkdir -p "$T/cpudir"
+$CVM guest-check --tsm-root "$T/none" --dev-root "$T/none" --cpuinfo "$T/cpudir" >"$T/g.txt" 2>&1
+grep -qF "CPU flags     $T/cpudir: unreadable (Is a directory)" "$T/g.txt" &&
+    ok "guest-check --cpuinfo DIR: why it was not read, in text" ||
+    fail "guest-check --cpuinfo DIR: $(cat "$T/g.txt")"
 # under an SVSM: a probe entry shows privlevel_floor and the service attributes
 $CVM guest-check --json --tsm-root "$T/svc-tsm" --dev-root "$T/none" --cpuinfo "$T/cpuinfo-host" >"$T/g.json"
 rc=$?
