@@ -363,6 +363,9 @@ CVMA_API enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_in
  * added: the first directory's file of a name stays the one read. Collateral an earlier
  * verification prepared from the evidence is dropped, so the next one uses the new parts. It
  * changes the evidence: no other thread may verify the same evidence object meanwhile.
+ * CVMA_E_IO, naming the file, when one is there (a regular file) but cannot be read or is
+ * over 8 MiB: given collateral is never taken for missing; the evidence is then left as it
+ * was before the call. CVMA_E_USAGE when dir is NULL or not a directory.
  */
 CVMA_API enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev,
                                                            const char *dir, char *err,

@@ -733,17 +733,26 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
         return CVMA_E_USAGE;
     }
 
+    const size_t n0 = ev->n_parts;
+    const char *unread = NULL;
     for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
         struct cvma_buf b = {0};
+        bool present = false;
         if (has_own_part(ev, collateral_names[i])) {
             continue; /* an earlier call's file of this name stays the one read */
         }
         /* Kept beside a bundle part of the same name, as the verifier's own: the SEV-SNP CRL
          * and the TDX items are then the directory's, the bundle's only where the verifier
          * has none (docs/collateral.md); for the SEV-SNP certificates the bundle's come first. */
-        st = cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
+        st = cvma_collateral_src_read_ex(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b, &present);
+        if (st == CVMA_E_IO && present) {
+            /* a regular file there that cannot be read or is too large: given, so never taken
+             * for missing (and fetched, or a CRL skipped, in its place) */
+            unread = collateral_names[i];
+            break;
+        }
         if (st == CVMA_E_IO) {
-            st = CVMA_OK;
+            st = CVMA_OK; /* absent, or no regular file: missing */
             continue;
         }
         if (st == CVMA_OK &&
@@ -752,11 +761,23 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
         }
         cvma_buf_free(&b);
     }
-    if (st == CVMA_OK) {
-        st = index_parts(ev);
-    }
-    forget_prepared(ev);
     if (st != CVMA_OK) {
+        /* The evidence as it was: none of this call's parts stay. */
+        for (size_t i = n0; i < ev->n_parts; i++) {
+            free(ev->parts[i].name);
+            cvma_buf_free(&ev->parts[i].data);
+        }
+        ev->n_parts = n0;
+    }
+    enum cvma_status ist = index_parts(ev);
+    st = st != CVMA_OK ? st : ist;
+    forget_prepared(ev);
+    if (unread != NULL) {
+        cvma_errf(err, err_len,
+                  "collateral file '%s/%s' is there but cannot be read or is over %u bytes; what "
+                  "is given is used as is, never taken for missing",
+                  dir, unread, CVMA_BUNDLE_MAX);
+    } else if (st != CVMA_OK) {
         cvma_errf(err, err_len, "reading collateral from %s failed%s", dir,
                   st == CVMA_E_NOMEM ? ": out of memory" : "");
     }

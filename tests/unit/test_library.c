@@ -576,6 +576,43 @@ static void test_library_request_and_evidence_values_out_of_range_are_usage_erro
     cvma_verifier_free(v);
 }
 
+/* A collateral file there but over the read limit (a 9 MiB crl.der) is not taken for missing
+ * by cvma_evidence_add_collateral_dir: CVMA_E_IO naming it (it was skipped: the SEV-SNP result
+ * then said only CRL_NOT_CHECKED, exit 0), and the evidence is left as it was (a garbage
+ * vcek.der read before it does not stay). */
+static void test_library_add_collateral_dir_never_skips_a_file_it_cannot_read(void **state)
+{
+    struct fx *f = *state;
+    char err[300] = "";
+    struct cvma_evidence *ev = NULL;
+    char *d = tu_path(f->dir, "big-crl-dir"), *vcek = tu_path(d, "vcek.der"),
+         *crl = tu_path(d, "crl.der");
+    assert_int_equal(mkdir(d, 0700), 0);
+    tu_write(vcek, (const uint8_t *)"not a certificate", 17);
+    FILE *fp = fopen(crl, "wb");
+    assert_non_null(fp);
+    assert_int_equal(ftruncate(fileno(fp), 9 << 20), 0);
+    fclose(fp);
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, d, err, sizeof err), CVMA_E_IO);
+    assert_non_null(strstr(err, "crl.der' is there but cannot be read"));
+    /* the evidence as it was: the good directory's files are the ones read */
+    assert_int_equal(cvma_evidence_add_collateral_dir(ev, f->dir, err, sizeof err), CVMA_OK);
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
+    struct cvma_result *res = tu_verify_ev(v, ev);
+    assert_int_equal(cvma_result_status(res), CVMA_AFFIRMING);
+    cvma_result_free(res);
+    cvma_verifier_free(v);
+    cvma_evidence_free(ev);
+    unlink(vcek);
+    unlink(crl);
+    rmdir(d);
+    free(vcek);
+    free(crl);
+    free(d);
+}
+
 /* jansson allocations a program redirected (json_set_alloc_funcs), as a library user may: each
  * block is 16 bytes into what malloc gave, so that free() on it is caught (ASan; glibc
  * aborts). */
@@ -1197,6 +1234,7 @@ int main(void)
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
             cmocka_unit_test(test_library_version_is_the_headers),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
+            cmocka_unit_test(test_library_add_collateral_dir_never_skips_a_file_it_cannot_read),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
             cmocka_unit_test(test_library_verify_leaves_no_openssl_errors),
