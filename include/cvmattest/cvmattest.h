@@ -168,7 +168,8 @@ struct cvma_state_store {
      * filled after each download. get: CVMA_STORE_OK with *p (malloc'd, the caller frees) and
      * *len, CVMA_STORE_MISS or CVMA_STORE_UNAVAILABLE (then fetched as without a store). The
      * value is opaque to the store; the verifier checks it as it checks a download. put: keep
-     * it at most ttl_seconds (> 0); best effort.
+     * it at most ttl_seconds (> 0); best effort. Both or neither (one alone would never be
+     * used: cvma_verifier_new is CVMA_E_USAGE).
      */
     enum cvma_store_answer (*collateral_get)(void *arg, const char *key, uint8_t **p, size_t *len);
     void (*collateral_put)(void *arg, const char *key, const uint8_t *p, size_t len,
@@ -205,6 +206,10 @@ struct cvma_state_store {
  * Configuration, read once by cvma_verifier_new (every string and array is copied or read
  * then; nothing here is kept). Zero means the default for every field.
  */
+/* The most verified certificate chains a verifier may remember (chain_cache_size): each
+ * lookup reads them all. */
+#define CVMA_CHAIN_CACHE_MAX 4096
+
 struct cvma_verifier_config {
     /* Roots to trust besides the pinned vendor roots (test and simulated evidence only):
      * files holding one PEM or DER certificate each. */
@@ -218,11 +223,11 @@ struct cvma_verifier_config {
     /* Base URLs: NULL is the default; anything else must begin with http:// or https:// and
      * name a host (a port, if written, 1 to 65535), or cvma_verifier_new is CVMA_E_USAGE naming
      * the field ("" too: it is not the default). */
-    const char *kds_base_url;           /* NULL: https://kdsintf.amd.com */
-    const char *pcs_base_url;           /* NULL: https://api.trustedservices.intel.com */
-    const char *cache_dir;              /* NULL: $CVMATTEST_CACHE, else the XDG cache */
-    bool collateral_grace_given;        /* use collateral_grace_seconds; else the request's
-                                         * policy's tdx.collateral_grace_period, else 0 */
+    const char *kds_base_url;    /* NULL: https://kdsintf.amd.com */
+    const char *pcs_base_url;    /* NULL: https://api.trustedservices.intel.com */
+    const char *cache_dir;       /* NULL: $CVMATTEST_CACHE, else the XDG cache ("": CVMA_E_USAGE) */
+    bool collateral_grace_given; /* use collateral_grace_seconds; else the request's
+                                  * policy's tdx.collateral_grace_period, else 0 */
     int64_t collateral_grace_seconds;   /* stale TDX collateral within this: a warning */
     bool collateral_max_age_given;      /* else 24 hours */
     int64_t collateral_max_age_seconds; /* online, cached CRLs, TCB Info and QE Identity
@@ -278,7 +283,8 @@ struct cvma_verifier_config {
 
     /* Limits and tuning. */
     bool allow_trailing_data; /* unsigned non-zero bytes after the evidence: a warning */
-    size_t chain_cache_size;  /* verified chains remembered; 0: 64 */
+    size_t chain_cache_size;  /* verified chains remembered; 0: 64; at most
+                               * CVMA_CHAIN_CACHE_MAX (else CVMA_E_USAGE) */
     bool no_cache;            /* every call parses and verifies everything (bench --cold) */
     enum cvma_p384_backend p384_backend;
 
@@ -338,7 +344,8 @@ struct cvma_evidence;
  * Evidence from bytes: a bundle (JSON, docs/bundle.md), a bare report or quote, or hex or
  * base64 text of one (detected; see cvma_evidence_inform to force it). The bytes are copied.
  * CVMA_E_USAGE with err when the bytes are empty, a malformed bundle, or text that decodes
- * to nothing.
+ * to nothing; and when they are over the limits: 8 MiB in all (a bundle, all its parts
+ * included; refused before anything is copied), 1 MiB for a bare report or quote once decoded.
  */
 enum cvma_inform {
     CVMA_INFORM_AUTO = 0, /* bundle JSON, hex or base64 text, else binary */

@@ -638,7 +638,7 @@ enum cvma_status cvma_result_compare_previous_text(struct cvma_result *res, cons
     json_error_t je;
     json_t *prev = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (prev == NULL) {
-        cvma_errf(err, err_len, "the previous result is not JSON: %s", je.text);
+        cvma_errf(err, err_len, "not JSON: %s", je.text);
         return CVMA_E_USAGE;
     }
     enum cvma_status st = cvma_result_compare_previous(res, prev, err, err_len);

@@ -543,6 +543,14 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
         cvma_errf(err, err_len, "the evidence is empty");
         return CVMA_E_USAGE;
     }
+    if (len > CVMA_BUNDLE_MAX) {
+        /* refused before anything is copied or decoded: no form of evidence is this large */
+        cvma_errf(err, err_len,
+                  "the input is %zu bytes, over the %u a bundle may hold (a bare report or quote "
+                  "is at most %u bytes)",
+                  len, CVMA_BUNDLE_MAX, CVMA_EVIDENCE_MAX);
+        return CVMA_E_USAGE;
+    }
     if ((ev = evidence_alloc()) == NULL) {
         cvma_errf(err, err_len, "out of memory");
         return CVMA_E_NOMEM;

@@ -272,6 +272,17 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     const struct {
         const char *name, *url;
     } urls[] = {{"kds_base_url", cfg->kds_base_url}, {"pcs_base_url", cfg->pcs_base_url}};
+    if (cfg->cache_dir != NULL && cfg->cache_dir[0] == '\0') {
+        cvma_errf(err, err_len, "cache_dir \"\" names no directory (NULL is the default)");
+        st = CVMA_E_USAGE;
+        goto fail;
+    }
+    if (cfg->chain_cache_size > CVMA_CHAIN_CACHE_MAX) {
+        cvma_errf(err, err_len, "chain_cache_size %zu is over %u", cfg->chain_cache_size,
+                  (unsigned)CVMA_CHAIN_CACHE_MAX);
+        st = CVMA_E_USAGE;
+        goto fail;
+    }
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         if (urls[i].url != NULL && !cvma_http_base_url_ok(urls[i].url)) {
             bool secret = strchr(urls[i].url, '@') != NULL; /* a password is not echoed */
@@ -311,6 +322,18 @@ enum cvma_status cvma_verifier_new(const struct cvma_verifier_config *cfg,
     cvma_fetch_flights_set_budget(v->hooks.flights, cfg->fetch_budget_per_minute);
     v->fetch_budget = cfg->fetch_budget_per_minute;
     if (cfg->state_store != NULL) {
+        const struct cvma_state_store *ss = cfg->state_store;
+        /* Pairs that work only together: half of one would be silently never used. */
+        const char *half = (ss->collateral_get == NULL) != (ss->collateral_put == NULL)
+                                   ? "collateral_get and collateral_put"
+                           : (ss->collateral_claim == NULL) != (ss->collateral_release == NULL)
+                                   ? "collateral_claim and collateral_release"
+                                   : NULL;
+        if (half != NULL) {
+            cvma_errf(err, err_len, "state_store: %s are given both or neither", half);
+            st = CVMA_E_USAGE;
+            goto fail;
+        }
         v->store = *cfg->state_store;
         v->has_store = true;
         v->hooks.store = &v->store;

@@ -313,6 +313,22 @@ static void expect_usage(const char *text, const char *needle)
     }
 }
 
+/* Store functions that are never called (the configuration is refused first). */
+static enum cvma_store_answer half_get(void *arg, const char *key, uint8_t **p, size_t *len)
+{
+    (void)arg;
+    (void)key;
+    (void)p;
+    (void)len;
+    return CVMA_STORE_UNAVAILABLE;
+}
+
+static void half_release(void *arg, const char *key)
+{
+    (void)arg;
+    (void)key;
+}
+
 /* An 0x prefix marks hex text only: base64 text that starts with "0x" is read as it is. */
 static void test_library_0x_prefix_is_for_hex_only(void **state)
 {
@@ -513,6 +529,33 @@ static void test_library_configuration_errors_are_named(void **state)
         cvma_verifier_free(v);
     }
     cfg.kds_base_url = cfg.pcs_base_url = NULL;
+    /* "" as cache_dir meant the default silently (NULL is the default, as for the URLs). */
+    cfg.cache_dir = "";
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "cache_dir"));
+    cfg.cache_dir = NULL;
+    /* A chain cache of any size was allocated at once (SIZE_MAX: calloc overflow). */
+    cfg.chain_cache_size = (size_t)CVMA_CHAIN_CACHE_MAX + 1;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "chain_cache_size 4097 is over 4096"));
+    cfg.chain_cache_size = SIZE_MAX;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    cfg.chain_cache_size = CVMA_CHAIN_CACHE_MAX;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_OK);
+    cvma_verifier_free(v);
+    cfg.chain_cache_size = 0;
+    /* Half of a pair of store functions was silently never used. */
+    struct cvma_state_store half;
+    memset(&half, 0, sizeof half);
+    half.collateral_get = half_get;
+    cfg.state_store = &half;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "collateral_get and collateral_put are given both or neither"));
+    memset(&half, 0, sizeof half);
+    half.collateral_release = half_release;
+    assert_int_equal(cvma_verifier_new(&cfg, &v, err, sizeof err), CVMA_E_USAGE);
+    assert_non_null(strstr(err, "collateral_claim and collateral_release"));
+    cfg.state_store = NULL;
     /* Settings of a registry log without its key were read by nothing, and accepted. */
     const char *files[] = {"/nonexistent/file"};
     size_t *counts[] = {&cfg.n_witness_keys, &cfg.n_log_proofs, &cfg.n_log_consistency,
@@ -611,6 +654,50 @@ static void test_library_add_collateral_dir_never_skips_a_file_it_cannot_read(vo
     free(vcek);
     free(crl);
     free(d);
+}
+
+/* A previous result that is not JSON is named once: "the previous result: not JSON: ..." (it
+ * said "the previous result: the previous result is not JSON"). */
+static void test_library_previous_result_not_json_is_said_once(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, f->dir, NULL, false);
+    struct cvma_evidence *ev = NULL;
+    struct cvma_result *res = NULL;
+    struct cvma_request req;
+    char err[300] = "";
+    assert_int_equal(cvma_evidence_from_file(f->report, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_OK);
+    memset(&req, 0, sizeof req);
+    req.previous_result = "{";
+    req.previous_result_len = 1;
+    assert_int_equal(cvma_verify(v, ev, &req, &res, err, sizeof err), CVMA_E_USAGE);
+    assert_null(res);
+    assert_true(strncmp(err, "the previous result: not JSON: ", 31) == 0);
+    assert_null(strstr(err + 1, "the previous result"));
+    cvma_evidence_free(ev);
+    cvma_verifier_free(v);
+}
+
+/* Input over 8 MiB is refused before it is copied or decoded (100 MiB of hex text was decoded
+ * whole, some 420 MB at the peak, before "the evidence is over 1048576 bytes"). */
+static void test_library_input_over_the_bundle_limit_is_refused_at_once(void **state)
+{
+    (void)state;
+    size_t n = (8u << 20) + 1;
+    uint8_t *p = malloc(n);
+    struct cvma_evidence *ev = (struct cvma_evidence *)1;
+    char err[300] = "";
+    assert_non_null(p);
+    memset(p, 'a', n); /* hex text */
+    assert_int_equal(cvma_evidence_from_bytes(p, n, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_null(ev);
+    assert_non_null(strstr(err, "the input is 8388609 bytes, over the 8388608"));
+    assert_int_equal(cvma_evidence_from_bytes(p, n - 1, CVMA_INFORM_AUTO, &ev, err, sizeof err),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(err, "the evidence is over 1048576 bytes"));
+    free(p);
 }
 
 /* jansson allocations a program redirected (json_set_alloc_funcs), as a library user may: each
@@ -1235,6 +1322,8 @@ int main(void)
             cmocka_unit_test(test_library_version_is_the_headers),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
             cmocka_unit_test(test_library_add_collateral_dir_never_skips_a_file_it_cannot_read),
+            cmocka_unit_test(test_library_previous_result_not_json_is_said_once),
+            cmocka_unit_test(test_library_input_over_the_bundle_limit_is_refused_at_once),
             cmocka_unit_test(test_library_nonce_for_evidence_without_a_quote_is_refused),
             cmocka_unit_test(test_library_kind_detection_at_header_boundaries),
             cmocka_unit_test(test_library_verify_leaves_no_openssl_errors),
