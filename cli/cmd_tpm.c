@@ -253,6 +253,13 @@ static int make_credential(int argc, char **argv)
         rc = cvma_cli_usage_error(verb, "--ek and --ak must be TPMT_PUBLIC or TPM2B_PUBLIC");
         goto done;
     }
+    if (!cvma_tpm_ek_attributes_ok(ekp.objectAttributes)) {
+        rc = cvma_cli_usage_error(verb,
+                                  "--ek '%s' (objectAttributes 0x%08x) is not an endorsement key: "
+                                  "a restricted, fixedTPM decryption key that cannot sign",
+                                  ek, (unsigned)ekp.objectAttributes);
+        goto done;
+    }
     if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {
         rc = cvma_cli_usage_error(verb, "no credential for this EK (an RSA-2048 EK of template "
                                         "L-1: SHA-256, AES-128-CFB)");

@@ -68,12 +68,19 @@ CVMA_MUST_USE bool cvma_tpm_public_read(const uint8_t *p, size_t len, TPMT_PUBLI
 /* The TPM name of a public area: nameAlg || H(TPMT_PUBLIC). */
 CVMA_MUST_USE bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name);
 
+/* True when objectAttributes a are an endorsement key's: a restricted, fixedTPM decryption key
+ * that cannot sign. Only such a key's TPM decrypts the seed inside TPM2_ActivateCredential and
+ * nowhere else: a TPM decrypts with an unrestricted key for anyone who asks (TPM2_RSA_Decrypt),
+ * and a key without fixedTPM may have been duplicated out of it. */
+bool cvma_tpm_ek_attributes_ok(TPMA_OBJECT a);
+
 /*
  * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA-2048 EK with SHA-256 nameAlg and
  * AES-128-CFB, as the TCG default EK template L-1: keyBits 2048 and a 256-byte modulus without
- * a leading zero byte): a fresh 32-byte secret, the seed encrypted to the EK (RSA-OAEP, label
- * "IDENTITY"), the secret wrapped for ak_name. Returns CVMA_OK, CVMA_E_USAGE (an EK of another
- * kind or size), CVMA_E_NOMEM or CVMA_E_INTERNAL.
+ * a leading zero byte; attributes as cvma_tpm_ek_attributes_ok): a fresh 32-byte secret, the seed
+ * encrypted to the EK (RSA-OAEP, label "IDENTITY"), the secret wrapped for ak_name. Returns
+ * CVMA_OK, CVMA_E_USAGE (an EK of another kind, size or attributes), CVMA_E_NOMEM or
+ * CVMA_E_INTERNAL.
  */
 CVMA_MUST_USE enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek,
                                                         const TPM2B_NAME *ak_name,

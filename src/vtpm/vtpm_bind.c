@@ -91,8 +91,7 @@ bool cvma_vtpm_svsm_verify(const uint8_t *report, size_t len, const uint8_t nonc
         goto out;
     }
     TPMA_OBJECT a = pub.objectAttributes;
-    if (!(a & TPMA_OBJECT_RESTRICTED) || !(a & TPMA_OBJECT_DECRYPT) ||
-        (a & TPMA_OBJECT_SIGN_ENCRYPT) || !(a & TPMA_OBJECT_FIXEDTPM)) {
+    if (!cvma_tpm_ek_attributes_ok(a)) {
         cvma_reject(v, CVMA_R_VTPM_EK_MALFORMED,
                     "svsm: the manifest's key (attributes 0x%08x) is not an endorsement key: a "
                     "restricted, fixedTPM decryption key that cannot sign",

@@ -111,6 +111,13 @@ static EVP_PKEY *rsa_from_public(const TPMT_PUBLIC *ek)
     return pk;
 }
 
+/* see vtpm/vtpm.h */
+bool cvma_tpm_ek_attributes_ok(TPMA_OBJECT a)
+{
+    return (a & TPMA_OBJECT_RESTRICTED) && (a & TPMA_OBJECT_DECRYPT) &&
+           !(a & TPMA_OBJECT_SIGN_ENCRYPT) && (a & TPMA_OBJECT_FIXEDTPM);
+}
+
 void cvma_tpm_credential_cleanup(struct cvma_tpm_credential *c)
 {
     OPENSSL_cleanse(c->secret, sizeof c->secret);
@@ -134,8 +141,10 @@ enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek, const TPM2B_NAM
     memset(out, 0, sizeof *out);
     /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
      * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
-     * encrypted under the key the EK declares (a shorter modulus is a weaker key). */
-    if (ek->type != TPM2_ALG_RSA || ek->nameAlg != TPM2_ALG_SHA256 ||
+     * encrypted under the key the EK declares (a shorter modulus is a weaker key); and an EK's
+     * attributes, so that no one but the TPM's ActivateCredential recovers the seed. */
+    if (!cvma_tpm_ek_attributes_ok(ek->objectAttributes) || ek->type != TPM2_ALG_RSA ||
+        ek->nameAlg != TPM2_ALG_SHA256 ||
         ek->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
         ek->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
         ek->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB ||

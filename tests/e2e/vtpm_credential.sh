@@ -59,6 +59,17 @@ $CVM tpm make-credential --ek ek.pub --out x --secret-out y 2>/dev/null
 check "make-credential without --ak" 2 $?
 $CVM tpm make-credential --ek ak.name --ak ak.pub --out x --secret-out y 2>/dev/null
 check "make-credential with an EK that is no public area" 2 $?
+# A key that is not an EK: the seed of a credential made for it could be decrypted outside
+# ActivateCredential (TPM2_RSA_Decrypt with an unrestricted key), so none is made.
+for clear in 0x10000 0x20000 0x2; do
+    python3 -c 'import sys, struct; b = bytearray(open("ek.tpmt", "rb").read())
+a = struct.unpack(">I", b[4:8])[0] & ~int(sys.argv[1], 16)
+b[4:8] = struct.pack(">I", a); open("ek.notek", "wb").write(b)' "$clear"
+    $CVM tpm make-credential --ek ek.notek --ak ak.pub --out x --secret-out y 2>err
+    check "make-credential for an EK without attribute $clear" 2 $?
+    grep -q "is not an endorsement key" err && [ ! -e x ] && [ ! -e y ] &&
+        echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+done
 
 [ "$fails" = 0 ] && echo "all credential checks passed"
 [ "$fails" = 0 ]

@@ -455,6 +455,16 @@ static void test_vtpm_credential_two_steps(void **state)
     bad = ek;
     bad.unique.rsa.buffer[0] = 0; /* 256 bytes, but under 2048 bits */
     assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    /* Only an EK's attributes: a restricted, fixedTPM decryption key that cannot sign. */
+    const TPMA_OBJECT notek[] = {0, EK_ATTRS & ~TPMA_OBJECT_RESTRICTED,
+                                 EK_ATTRS & ~TPMA_OBJECT_DECRYPT, EK_ATTRS & ~TPMA_OBJECT_FIXEDTPM,
+                                 EK_ATTRS | TPMA_OBJECT_SIGN_ENCRYPT};
+    for (size_t i = 0; i < sizeof notek / sizeof notek[0]; i++) {
+        bad = ek;
+        bad.objectAttributes = notek[i];
+        assert_false(cvma_tpm_ek_attributes_ok(notek[i]));
+        assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    }
     bad = ek;
     assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_OK);
     cvma_tpm_credential_cleanup(&c);
