@@ -193,9 +193,9 @@ static void walk(struct model *m, const uint8_t *p, size_t len, enum cvma_eventl
             return;
         }
         CHECK(m->n < MAX_EV - 1);
-        if (e->type == 3 && e->pcr == 0 && e->dlen == 17 && memcmp(p + e->doff, loc, 16) == 0) {
-            if (m->has_loc || pcr0_extended) {
-                return; /* one StartupLocality, before PCR 0 is extended */
+        if (e->type == 3 && e->pcr == 0 && e->dlen >= 16 && memcmp(p + e->doff, loc, 16) == 0) {
+            if (e->dlen != 17 || m->has_loc || pcr0_extended) {
+                return; /* one StartupLocality of 17 bytes, before PCR 0 is extended */
             }
             m->has_loc = true;
             m->loc = p[e->doff + 16];

@@ -320,8 +320,15 @@ static enum cvma_status note_event(struct cvma_eventlog *log, const struct cvma_
     cvma_reader_init(&r, e->data.p, e->data.len);
     if (e->type == CVMA_EV_NO_ACTION && e->pcr == 0 &&
         cvma_reader_span(&r, sizeof locality_sig, &sig) &&
-        memcmp(sig.p, locality_sig, sizeof locality_sig) == 0 && cvma_reader_u8(&r, &locality) &&
-        cvma_reader_at_end(&r)) {
+        memcmp(sig.p, locality_sig, sizeof locality_sig) == 0) {
+        /* Read otherwise, an event with bytes after the locality would be passed over, and the
+         * replay would start PCR 0 at zero where the firmware meant another locality. */
+        if (!cvma_reader_u8(&r, &locality) || !cvma_reader_at_end(&r)) {
+            return cvma_reject(v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID,
+                               "event #%zu at offset 0x%zx: a StartupLocality event of %zu "
+                               "bytes, not the signature and one locality byte (17)",
+                               e->index, e->offset, e->data.len);
+        }
         /* It gives PCR 0's start value: one, logged before anything extends PCR 0 (PFP
          * 10.4.5.3). A second one, or one after an extend, would say PCR 0 started at
          * another value than the one already extended from: neither is replayed. */

@@ -497,6 +497,23 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
                      CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID);
     assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID, "after event #1"));
     cvma_verdict_cleanup(&v);
+    /* One with a byte after the locality, or none: refused, not passed over. */
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 0, CVMA_EV_NO_ACTION, CVMA_TPM_ALG_SHA256, 32, 0, "StartupLocality\0\3\0", 18);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v),
+                     CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID, "of 18 bytes"));
+    cvma_verdict_cleanup(&v);
+    b.len = 0;
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 0, CVMA_EV_NO_ACTION, CVMA_TPM_ALG_SHA256, 32, 0, "StartupLocality", 16);
+    cvma_verdict_init(&v);
+    assert_int_equal(parse_first_error(&b, CVMA_EVENTLOG_AUTO, &v),
+                     CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_STARTUP_LOCALITY_INVALID, "of 16 bytes"));
+    cvma_verdict_cleanup(&v);
 
     /* A SHA-256 bank announced with 20-byte digests. */
     b.len = 0;
