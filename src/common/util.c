@@ -92,6 +92,29 @@ int cvma_state_file_open(const char *path, int *fd_out)
     return open_regular_nofollow(path, O_RDONLY, 0, fd_out);
 }
 
+/* see common/util.h */
+int cvma_state_file_read(const char *path, size_t max_len, struct cvma_buf *out)
+{
+    int fd = -1, e = cvma_state_file_open(path, &fd);
+    out->p = NULL;
+    out->len = 0;
+    if (e == 0) {
+        e = cvma_fd_read_all(fd, max_len, out);
+        close(fd);
+    }
+    return e;
+}
+
+/* see common/util.h */
+const char *cvma_state_file_why(int e, size_t max_len, char *buf, size_t buf_len)
+{
+    if (e == ELOOP) {
+        snprintf(buf, buf_len, "a symbolic link (a state file is never opened through one)");
+        return buf;
+    }
+    return cvma_file_read_why(e, max_len, buf, buf_len);
+}
+
 /* cvma_fd_read_all; secret: every block wiped before it is freed (cvma_file_read_secret). */
 static int read_all(int fd, size_t max_len, bool secret, struct cvma_buf *out)
 {

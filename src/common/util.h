@@ -52,6 +52,14 @@ CVMA_MUST_USE int cvma_lock_file(const char *path, bool exclusive, mode_t mode, 
  */
 CVMA_MUST_USE int cvma_state_file_open(const char *path, int *fd_out);
 
+/* cvma_state_file_open, then the whole file (at most max_len bytes) into *out (cleared first):
+ * 0, or an errno value (ENOENT: there is none; ELOOP: a symbolic link; EINVAL: not a regular
+ * file; EFBIG: larger than max_len; ENOMEM). */
+CVMA_MUST_USE int cvma_state_file_read(const char *path, size_t max_len, struct cvma_buf *out);
+/* Words an errno of cvma_state_file_open or cvma_state_file_read into buf: ELOOP is a link,
+ * the rest as cvma_file_read_why says. Returns buf. */
+const char *cvma_state_file_why(int e, size_t max_len, char *buf, size_t buf_len);
+
 /*
  * Reads fd to its end, at most max_len bytes, into *out (cleared first; the caller closes fd).
  * Returns 0, or an errno value: EFBIG when there is more than max_len, ENOMEM, or read's.

@@ -635,11 +635,7 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
      * at most CVMA_TLOG_NOTE_MAX bytes, written below from a log proof. Opened as the
      * registry's rollback state is (bind_rollback.c): never through a symlink, a regular file
      * only; else not compared, and not replaced (a write would replace the link). */
-    int sfd = -1, re = cvma_state_file_open(spath, &sfd);
-    if (re == 0) {
-        re = cvma_fd_read_all(sfd, CVMA_TLOG_NOTE_MAX, &sb);
-        close(sfd);
-    }
+    int re = cvma_state_file_read(spath, CVMA_TLOG_NOTE_MAX, &sb);
     if (re == ENOMEM) {
         /* not "unreadable": that would only warn, and the state would not be compared */
         st = CVMA_E_NOMEM;
@@ -795,10 +791,9 @@ static enum cvma_status check_state(const struct cvma_registry_set *rs,
         }
     } else if (re != ENOENT) {
         cvma_verdict_add(v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED, CVMA_SEV_WARNING,
-                         "%s: log state not read: %s (it is never opened through a symlink and "
-                         "must be a regular file): consistency not checked, the file left as it "
-                         "is",
-                         spath, re == EINVAL ? "not a regular file" : strerror(re));
+                         "%s: log state not read: %s: consistency not checked, the file left as "
+                         "it is",
+                         spath, cvma_state_file_why(re, CVMA_TLOG_NOTE_MAX, why, sizeof why));
         store = false;
     }
 stored:

@@ -420,14 +420,16 @@ enum cvma_status cvma_tlog_monitor_state(const char *dir, const struct cvma_note
         cvma_errf(detail, detail_len, "%s: cannot be locked", lpath);
         goto out;
     }
-    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
-    if (rst == CVMA_E_NOMEM) {
-        st = rst;
+    /* Never through a symbolic link, a regular file only (cvma_state_file_read). */
+    int re = cvma_state_file_read(spath, CVMA_TLOG_NOTE_MAX, &sb);
+    if (re == ENOMEM) {
+        st = CVMA_E_NOMEM;
         goto out;
     }
-    if (rst != CVMA_OK) {
-        if (access(spath, F_OK) == 0 || errno != ENOENT) {
-            cvma_errf(detail, detail_len, "%s: cannot be read", spath);
+    if (re != 0) {
+        if (re != ENOENT) {
+            cvma_errf(detail, detail_len, "%s: cannot be read: %s", spath,
+                      cvma_state_file_why(re, CVMA_TLOG_NOTE_MAX, why, sizeof why));
             st = CVMA_E_USAGE;
             goto out;
         }

@@ -330,13 +330,14 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
     }
     /* The checkpoint last cosigned for this origin: the signed note as it came (earlier
      * versions kept its bare text), written below from a note of at most CVMA_TLOG_NOTE_MAX
-     * bytes, so read back with that limit. */
-    enum cvma_status rst = cvma_file_read_regular(spath, CVMA_TLOG_NOTE_MAX, &sb);
-    if (rst == CVMA_E_NOMEM) {
+     * bytes, so read back with that limit; never through a symbolic link, a regular file
+     * only (cvma_state_file_read). */
+    int re = cvma_state_file_read(spath, CVMA_TLOG_NOTE_MAX, &sb);
+    if (re == ENOMEM) {
         cvma_errf(err, err_len, "out of memory");
         goto out;
     }
-    if (rst == CVMA_OK) {
+    if (re == 0) {
         bool is_signed = false;
         enum cvma_status sst =
                 cvma_tlog_state_parse(sb.p, sb.len, &prev, &is_signed, why, sizeof why);
@@ -355,8 +356,9 @@ enum cvma_witness_result cvma_witness_add(const char *state_dir, const struct cv
         }
         have_prev = true;
         *known_size = prev.size;
-    } else if (access(spath, F_OK) == 0 || errno != ENOENT) {
-        cvma_errf(err, err_len, "%s: cannot read", spath);
+    } else if (re != ENOENT) {
+        cvma_errf(err, err_len, "%s: cannot read: %s", spath,
+                  cvma_state_file_why(re, CVMA_TLOG_NOTE_MAX, why, sizeof why));
         goto out;
     }
     if (old_size != (have_prev ? prev.size : 0)) {

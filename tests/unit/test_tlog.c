@@ -537,6 +537,61 @@ static void test_witness_state_of_a_large_checkpoint(void **state)
     free(dir);
 }
 
+/* The witness's state is read as every state file is: never through a symbolic link. A link
+ * to a file elsewhere holding a checkpoint was followed and compared with; now the witness
+ * refuses (500) naming the link, and neither the link nor the file it names is replaced. */
+static void test_witness_state_never_read_through_a_symlink(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), *cp = NULL, *sig = NULL, *cosig = NULL, err[400];
+    struct cvma_note_skey sk, wk;
+    struct cvma_note_vkey vk, wv;
+    struct cvma_checkpoint c = {.size = 1};
+    struct cvma_buf b = {0};
+    struct stat sb;
+    uint64_t known = 0;
+
+    note_keys("example.com/log", &sk, &vk);
+    note_keys("witness.example/w1", &wk, &wv);
+    snprintf(c.origin, sizeof c.origin, "example.com/log");
+    memset(c.root, 0xcd, 32);
+    assert_non_null(cp = cvma_checkpoint_text(&c));
+    assert_non_null(sig = cvma_note_sign_line(&sk, cp, strlen(cp)));
+    size_t len = strlen(cp) + 1 + strlen(sig);
+    char *note = malloc(len + 1);
+    assert_non_null(note);
+    snprintf(note, len + 1, "%s\n%s", cp, sig);
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 0, NULL, 0,
+                                      1700000000, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_OK);
+    free(cosig);
+    cosig = NULL;
+    char *spath = cvma_tlog_state_path(dir, "log-", c.origin, ""), *outside = tu_path(dir, "o");
+    assert_non_null(spath);
+    assert_int_equal(rename(spath, outside), 0);
+    assert_int_equal(symlink(outside, spath), 0);
+    assert_int_equal(cvma_witness_add(dir, &wk, &vk, 1, (const uint8_t *)note, len, 1, NULL, 0,
+                                      1700000001, &cosig, &known, err, sizeof err),
+                     CVMA_WITNESS_ERROR);
+    assert_null(cosig);
+    assert_non_null(strstr(err, "a symbolic link"));
+    assert_int_equal(lstat(spath, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    tu_read(outside, &b);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.p, note, len);
+    cvma_buf_free(&b);
+    assert_true(tu_rmtree(dir));
+    cvma_note_skey_cleanup(&sk);
+    cvma_note_skey_cleanup(&wk);
+    free(spath);
+    free(outside);
+    free(cp);
+    free(sig);
+    free(note);
+    free(dir);
+}
+
 /* A state file of one log that holds another origin's checkpoint is reported as that: before,
  * the message carried an uninitialised buffer (and witness serve sent it to the client). */
 static void test_witness_state_of_another_origin(void **state)
@@ -1528,7 +1583,8 @@ static void test_bind_log_state_never_read_through_a_symlink(void **state)
     assert_true(logfx_check(&f, true, 2, 0, 0, &v));
     assert_null(tu_reason(&v, CVMA_R_REGISTRY_LOG_SHRANK));
     const struct cvma_verdict_reason *r = tu_reason_must(&v, CVMA_R_REGISTRY_ROLLBACK_NOT_CHECKED);
-    assert_non_null(strstr(r->detail, "never opened through a symlink"));
+    assert_non_null(
+            strstr(r->detail, "a symbolic link (a state file is never opened through one)"));
     cvma_verdict_cleanup(&v);
     assert_int_equal(lstat(spath, &sb), 0);
     assert_true(S_ISLNK(sb.st_mode));
@@ -1934,6 +1990,58 @@ static void test_monitor_state_holds_the_log_to_the_one_verified(void **state)
     free(vkey);
 }
 
+/* The monitor's state is read as every state file is: never through a symbolic link. A link
+ * to a file elsewhere was followed and compared with; now --state refuses naming the link,
+ * and neither the link nor the file it names is replaced. */
+static void test_monitor_state_never_read_through_a_symlink(void **state)
+{
+    (void)state;
+    char *sdir = tu_tmpdir(), *skey = NULL, *vkey = NULL, err[300], detail[2048];
+    struct cvma_note_skey sk;
+    struct cvma_note_vkey vk;
+    struct cvma_checkpoint cp, prev;
+    struct cvma_buf note, b = {0};
+    struct cvma_merkle tree;
+    enum cvma_tlog_seen seen;
+    struct stat sb;
+    uint64_t psize = 0;
+    static const int l3[] = {1, 2, 3};
+
+    assert_int_equal(cvma_note_keygen(LOGFX_ORIGIN, &skey, &vkey, err, sizeof err), CVMA_OK);
+    assert_true(cvma_note_skey_parse(skey, strlen(skey), &sk, err, sizeof err));
+    assert_true(cvma_note_vkey_parse(vkey, strlen(vkey), &vk, err, sizeof err));
+    char *dl3 = monstate_log(&sk, l3, 3);
+    assert_int_equal(monstate_run(dl3, sdir, &vk, &psize), CVMA_TLOG_SEEN_FIRST);
+    char *spath = cvma_tlog_state_path(sdir, "tlog-state.", LOGFX_ORIGIN, ".checkpoint"),
+         *outside = tu_path(dl3, "outside");
+    assert_non_null(spath);
+    assert_int_equal(rename(spath, outside), 0);
+    assert_int_equal(symlink(outside, spath), 0);
+    assert_int_equal(
+            cvma_tlog_monitor(dl3, &vk, NULL, 0, 0, NULL, NULL, &cp, &note, &tree, err, sizeof err),
+            CVMA_OK);
+    assert_int_equal(cvma_tlog_monitor_state(sdir, &vk, &cp, note.p, note.len, &tree, &seen, &prev,
+                                             detail, sizeof detail),
+                     CVMA_E_USAGE);
+    assert_non_null(strstr(detail, "a symbolic link"));
+    assert_int_equal(lstat(spath, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    tu_read(outside, &b);
+    assert_int_equal(b.len, note.len);
+    cvma_buf_free(&b);
+    cvma_buf_free(&note);
+    cvma_merkle_cleanup(&tree);
+    tu_rmtree(dl3);
+    tu_rmtree(sdir);
+    free(dl3);
+    free(sdir);
+    free(spath);
+    free(outside);
+    cvma_note_skey_cleanup(&sk);
+    free(skey);
+    free(vkey);
+}
+
 static int count_entry(void *ctx, uint64_t index, const uint8_t *e, size_t len)
 {
     (void)index;
@@ -2033,6 +2141,8 @@ int main(void)
             cmocka_unit_test(test_bind_log_state_never_moves_backwards),
             cmocka_unit_test(test_bind_log_state_is_read_under_the_lock),
             cmocka_unit_test(test_bind_log_state_never_read_through_a_symlink),
+            cmocka_unit_test(test_witness_state_never_read_through_a_symlink),
+            cmocka_unit_test(test_monitor_state_never_read_through_a_symlink),
             cmocka_unit_test(test_bind_log_state_too_large_is_replaced),
             cmocka_unit_test(test_bind_log_tiles_share_one_timeout),
             cmocka_unit_test(test_monitor_refuses_a_checkpoint_of_another_origin),
