@@ -46,6 +46,13 @@ static void tpm_verify_row(const uint8_t *p, size_t len, const struct cvma_verif
     memset(&in, 0, sizeof in);
     res->verdict.checks_required = CVMA_CHECK_PARSE | CVMA_CHECK_SIGNATURE;
     cvma_tpm_check_no_report_data(opts, &res->verdict, "tpm quote");
+    if (sig == NULL && ak == NULL) {
+        /* A quote sent alone (not in a bundle, or in one without either part). */
+        cvma_reject(&res->verdict, CVMA_R_PARSE_TRUNCATED,
+                    "tpm quote: neither its signature (tpm_signature) nor its AK (tpm_ak) came "
+                    "with it: a quote is verified in a bundle holding both (docs/bundle.md)");
+        return;
+    }
     if (sig == NULL || ak == NULL) {
         cvma_reject(&res->verdict, CVMA_R_PARSE_TRUNCATED,
                     "tpm quote: the bundle has no %s part: a quote is verified with its "

@@ -386,7 +386,10 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
                 goto out;
             }
             if (jn != NULL) {
-                cvma_errf(err, err_len, "bundle: part %zu: the evidence part has no \"name\"", i);
+                cvma_errf(err, err_len,
+                          "bundle: part %zu: the evidence part takes no \"name\" (only collateral "
+                          "is named)",
+                          i);
                 goto out;
             }
             r = CVMA_PART_EVIDENCE;
@@ -411,7 +414,10 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
             r = CVMA_PART_COLLATERAL;
         } else if (cvma_bundle_tpm_role_ok(role)) {
             if (jn != NULL) {
-                cvma_errf(err, err_len, "bundle: part %zu: a %s part has no \"name\"", i, role);
+                cvma_errf(
+                        err, err_len,
+                        "bundle: part %zu: a %s part takes no \"name\" (only collateral is named)",
+                        i, role);
                 goto out;
             }
             for (size_t k = 0; k < ev->n_parts; k++) {

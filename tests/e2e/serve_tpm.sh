@@ -162,6 +162,7 @@ eq "tpm, nonce: 200 warning, TPM_AK_NOT_BOUND, no error" "200 warning yes " \
 jq -r .token t1.json >t1.jwt
 $CVM result check t1.jwt --pub v.pub >t1.chk 2>t1.err; eq "tpm, nonce: the token checks" 0 $?
 eq "tpm, nonce: the result names the AK (claims.tpm.ak.jwk)" "$AK_JWK" "$(jq -cS .claims.tpm.ak.jwk t1.json)"
+eq "tpm, nonce: no hardware platform (docs/results.md): {}" "{}" "$(jq -c .platform t1.json)"
 eq "tpm, nonce: the token's eat_nonce is the nonce" "$NB64" "$(jq -r .eat_nonce t1.chk)"
 eq "tpm, nonce: the token has no cnf (the AK is not bound)" "null" "$(cnf t1)"
 # The CLI's token on the same quote checked with --nonce names that nonce too (its hex, as
@@ -174,6 +175,12 @@ $CVM verify tpm.json --offline --nonce '' --sign-result v.key --result-out c0.jw
 $CVM result check c0.jwt --pub v.pub >c0.chk 2>c0.err
 eq "verify --nonce '' (tpm): no eat_nonce" "null" "$(jq -r .eat_nonce c0.chk)"
 eq "tpm, nonce: the token's one submodule is tpm" '["tpm"]' "$(jq -c '.submods | keys' t1.tok)"
+# The quote alone (no bundle): refused as such, not as a bundle lacking a part.
+st=$(ask t1b q.msg "")
+eq "tpm, the quote alone: 200 contraindicated, PARSE_TRUNCATED" "200 contraindicated yes" \
+    "$st $(jq -r .status t1b.json) $(has_reason t1b PARSE_TRUNCATED)"
+eq "tpm, the quote alone: the detail says what is missing" "true" \
+    "$(jq '[.reasons[].detail] | any(test("neither its signature \\(tpm_signature\\) nor its AK"))' t1b.json)"
 
 # A quote selecting 17 PCR banks (more than a TPML_PCR_SELECTION holds) and an AK of an unknown
 # scheme: refused by name, and nothing in the service's log (libtss2-mu, which read them

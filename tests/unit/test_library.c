@@ -998,17 +998,17 @@ static void test_library_bundle_name_of_any_type_is_refused_on_evidence_and_tpm_
                  "{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"name\": %s, "
                  "\"data\": \"AgAAAA==\"}]}",
                  names[i]);
-        expect_usage(t, "part 0: the evidence part has no \"name\"");
+        expect_usage(t, "part 0: the evidence part takes no \"name\"");
         snprintf(t, sizeof t,
                  "{\"cvmattest_bundle\": 1, \"kind\": \"tpm\", \"parts\": [{\"role\": "
                  "\"tpm_quote\", \"name\": %s, \"data\": \"AgAAAA==\"}]}",
                  names[i]);
-        expect_usage(t, "part 0: a tpm_quote part has no \"name\"");
+        expect_usage(t, "part 0: a tpm_quote part takes no \"name\"");
         snprintf(t, sizeof t,
                  "{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
                  "\"AgAAAA==\"}, {\"role\": \"event_log\", \"name\": %s, \"data\": \"AgAAAA==\"}]}",
                  names[i]);
-        expect_usage(t, "part 1: a event_log part has no \"name\"");
+        expect_usage(t, "part 1: a event_log part takes no \"name\"");
     }
     expect_usage("{\"cvmattest_bundle\": 1, \"parts\": [{\"role\": \"evidence\", \"data\": "
                  "\"AgAAAA==\"}, {\"role\": \"collateral\", \"name\": 7, \"data\": \"AgAAAA==\"}]}",
