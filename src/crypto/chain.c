@@ -25,6 +25,33 @@ const char *cvma_chain_role(const struct cvma_chain_req *req, int depth)
     return req->roles[(size_t)depth < req->n_roles ? (size_t)depth : req->n_roles - 1];
 }
 
+/* No CRL of the certificate's issuer among those given: names the issuer and the CRLs' (a
+ * CRL of another CA, such as collateral of another root, reads otherwise as a bare OpenSSL
+ * error). */
+static enum cvma_status crl_missing(const char *role, X509 *cert, X509_STORE *store,
+                                    struct cvma_verdict *v)
+{
+    char want[128], got[256] = "", one[128];
+    size_t used = 0;
+    STACK_OF(X509_OBJECT) *objs = store != NULL ? X509_STORE_get0_objects(store) : NULL;
+
+    cvma_x509_name_text(cert != NULL ? X509_get_issuer_name(cert) : NULL, want, sizeof want);
+    for (int i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
+        X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+        if (crl == NULL || used >= sizeof got - 1) {
+            continue;
+        }
+        cvma_x509_name_text(X509_CRL_get_issuer(crl), one, sizeof one);
+        int n = snprintf(got + used, sizeof got - used, "%s'%s'", used > 0 ? ", " : "", one);
+        used = n < 0 ? sizeof got - 1 : used + (size_t)n;
+    }
+    return cvma_reject(
+            v, CVMA_R_CRL_INVALID,
+            "CRL for the %s: no CRL given covers it (its issuer: '%s'; the CRLs given are "
+            "issued by %s)",
+            role, want, got[0] != '\0' ? got : "no one");
+}
+
 enum cvma_status cvma_chain_reject(int err, const char *role, X509 *cert, X509_STORE *store,
                                    const char *issuers, time_t at, struct cvma_verdict *v)
 {
@@ -45,6 +72,7 @@ enum cvma_status cvma_chain_reject(int err, const char *role, X509 *cert, X509_S
         cvma_crl_window_detail(cvma_x509_store_crl_for(store, cert), crl_role, at, win, sizeof win);
         return cvma_reject(v, CVMA_R_CRL_EXPIRED, "%s", win);
     case X509_V_ERR_UNABLE_TO_GET_CRL:
+        return crl_missing(role, cert, store, v);
     case X509_V_ERR_CRL_SIGNATURE_FAILURE:
     case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
     case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:

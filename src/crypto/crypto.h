@@ -84,6 +84,8 @@ void cvma_x509_window_detail(X509 *x, const char *role, time_t at, char *out, si
 X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x);
 /* The same for CRL_EXPIRED: the CRL's issuer, thisUpdate / nextUpdate and the time. */
 void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len);
+/* The CN of name, else its one-line form; "" when name is NULL. */
+void cvma_x509_name_text(X509_NAME *name, char *out, size_t out_len);
 
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is chosen per call,
  * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */

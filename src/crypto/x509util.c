@@ -276,8 +276,8 @@ void cvma_asn1_time_format(const ASN1_TIME *t, char *out, size_t out_len)
     }
 }
 
-/* The CN of name, else its one-line form; "" when there is no name. */
-static void name_text(X509_NAME *name, char *out, size_t out_len)
+/* see crypto/crypto.h */
+void cvma_x509_name_text(X509_NAME *name, char *out, size_t out_len)
 {
     out[0] = '\0';
     if (name == NULL) {
@@ -332,7 +332,7 @@ static void window_detail(const char *role, const char *name_kind, const char *n
 void cvma_x509_window_detail(X509 *x, const char *role, time_t at, char *out, size_t out_len)
 {
     char name[160];
-    name_text(x != NULL ? X509_get_subject_name(x) : NULL, name, sizeof name);
+    cvma_x509_name_text(x != NULL ? X509_get_subject_name(x) : NULL, name, sizeof name);
     window_detail(role, "subject", name, "notBefore", x != NULL ? X509_get0_notBefore(x) : NULL,
                   "notAfter", x != NULL ? X509_get0_notAfter(x) : NULL, at, out, out_len);
 }
@@ -340,7 +340,7 @@ void cvma_x509_window_detail(X509 *x, const char *role, time_t at, char *out, si
 void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len)
 {
     char name[160];
-    name_text(crl != NULL ? X509_CRL_get_issuer(crl) : NULL, name, sizeof name);
+    cvma_x509_name_text(crl != NULL ? X509_CRL_get_issuer(crl) : NULL, name, sizeof name);
     window_detail(role, "issuer", name, "thisUpdate",
                   crl != NULL ? X509_CRL_get0_lastUpdate(crl) : NULL, "nextUpdate",
                   crl != NULL ? X509_CRL_get0_nextUpdate(crl) : NULL, at, out, out_len);

@@ -223,7 +223,9 @@ static void test_crls_revoke_and_expire(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(cvma_chain_verify(&f->req, NULL, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CRL_INVALID);
-    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_INVALID, "CRL for the INTER");
+    TU_ASSERT_DETAIL(&v, CVMA_R_CRL_INVALID,
+                     "CRL for the INTER: no CRL given covers it (its issuer: 'Test Root'; the "
+                     "CRLs given are issued by 'Test Inter')");
     cvma_verdict_cleanup(&v);
 
     X509_CRL_free(root_crl);
