@@ -5,6 +5,7 @@
  *   policy import --from cocos FILE [--out F]  convert a Cocos AI policy into ours; every
  *                                              setting not carried over is named on stderr
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +143,7 @@ static int policy_import(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cvma_file_read(file, CVMA_POLICY_MAX_BYTES, &in) != CVMA_OK) {
-        cvma_cli_err("cvmattest policy import: cannot read '%s' (missing, unreadable or over "
-                     "1 MiB)\n",
-                     file);
-        return EXIT_USAGE;
+        return cvma_cli_read_error("policy import", NULL, file, CVMA_POLICY_MAX_BYTES, errno);
     }
     if (cvma_policy_import_cocos(in.p, in.len, &pol, &dropped, err, sizeof err) != CVMA_OK) {
         cvma_cli_err("cvmattest policy import: %s: %s\n", file, err);

@@ -169,9 +169,12 @@ enum cvma_status cvma_registry_set_add_log_proof(struct cvma_registry_set *rs, c
 {
     struct log_proof_item *n;
     struct cvma_buf b;
-    if (cvma_file_read(path, LOG_PROOF_MAX, &b) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read %s (missing, unreadable or over %zu bytes)", path,
-                  LOG_PROOF_MAX);
+    enum cvma_status rst = cvma_file_read(path, LOG_PROOF_MAX, &b);
+    if (rst != CVMA_OK) {
+        char why[96];
+        cvma_errf(err, err_len, "cannot read %s: %s", path,
+                  rst == CVMA_E_NOMEM ? "out of memory"
+                                      : cvma_file_read_why(errno, LOG_PROOF_MAX, why, sizeof why));
         return CVMA_E_IO;
     }
     if ((n = grow(rs->log_proofs, rs->n_log_proofs, sizeof *n)) == NULL) {

@@ -253,8 +253,11 @@ enum cvma_status cvma_registry_set_add_registry(struct cvma_registry_set *rs, co
     struct cvma_buf b;
     enum cvma_status st = cvma_file_read(path, CVMA_REG_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read registry %s (missing, unreadable or over %zu bytes)",
-                  path, CVMA_REG_FILE_MAX);
+        char why[96];
+        cvma_errf(err, err_len, "cannot read registry %s: %s", path,
+                  st == CVMA_E_NOMEM
+                          ? "out of memory"
+                          : cvma_file_read_why(errno, CVMA_REG_FILE_MAX, why, sizeof why));
         return st;
     }
     st = cvma_registry_set_add_registry_mem(rs, b.p, b.len, path);
@@ -288,8 +291,11 @@ enum cvma_status cvma_registry_set_add_proof(struct cvma_registry_set *rs, const
     struct cvma_buf b;
     enum cvma_status st = cvma_file_read(path, CVMA_REG_PROOF_FILE_MAX, &b);
     if (st != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read proof %s (missing, unreadable or over %zu bytes)",
-                  path, CVMA_REG_PROOF_FILE_MAX);
+        char why[96];
+        cvma_errf(err, err_len, "cannot read proof %s: %s", path,
+                  st == CVMA_E_NOMEM
+                          ? "out of memory"
+                          : cvma_file_read_why(errno, CVMA_REG_PROOF_FILE_MAX, why, sizeof why));
         return st;
     }
     st = cvma_registry_set_add_proof_mem(rs, b.p, b.len, path);

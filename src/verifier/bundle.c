@@ -2,6 +2,7 @@
 #include "verifier/bundle.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -661,10 +662,12 @@ static enum cvma_status read_stream(FILE *f, size_t max, struct cvma_buf *out)
     size_t cap = 0;
     out->p = NULL;
     out->len = 0;
+    errno = 0;
     for (;;) {
         if (out->len == cap) {
             if (cap > max) {
                 cvma_buf_free(out);
+                errno = EFBIG;
                 return CVMA_E_IO;
             }
             size_t ncap = cap ? cap * 2 : 65536;
@@ -683,7 +686,9 @@ static enum cvma_status read_stream(FILE *f, size_t max, struct cvma_buf *out)
         }
     }
     if (ferror(f) || out->len > max) {
+        int e = ferror(f) ? (errno != 0 ? errno : EIO) : EFBIG;
         cvma_buf_free(out);
+        errno = e;
         return CVMA_E_IO;
     }
     return CVMA_OK;
@@ -703,8 +708,10 @@ enum cvma_status cvma_evidence_from_file(const char *path, enum cvma_inform info
         st = cvma_file_read(path, CVMA_BUNDLE_MAX, &b);
     }
     if (st == CVMA_E_IO) {
-        cvma_errf(err, err_len, "cannot read '%s' (missing, unreadable or over %u bytes)",
-                  strcmp(path, "-") == 0 ? "standard input" : path, CVMA_BUNDLE_MAX);
+        char why[96];
+        cvma_errf(err, err_len, "cannot read '%s': %s",
+                  strcmp(path, "-") == 0 ? "standard input" : path,
+                  cvma_file_read_why(errno, CVMA_BUNDLE_MAX, why, sizeof why));
         return st;
     }
     if (st != CVMA_OK) {

@@ -643,6 +643,18 @@ has "$T/err" "policy check: cannot read '/dev/zero': over 1048576 bytes" \
 run $CVM policy check "$T/rd/none"; check "policy check of a missing file" 2 $rc
 has "$T/err" "policy check: cannot read '$T/rd/none': No such file or directory" \
     "policy check: a missing policy is named, quoted"
+run $CVM verify "$T/rd" --offline; check "verify DIR" 2 $rc
+has "$T/err" "cannot read '$T/rd': Is a directory" "verify: a directory is named, with why"
+run $CVM verify /dev/zero --offline; check "verify /dev/zero" 2 $rc
+has "$T/err" "cannot read '/dev/zero': over 8388608 bytes" "verify: an endless input is named with the limit"
+head -c 8388609 /dev/zero | $CVM verify - --offline >"$T/out" 2>"$T/err"; check "verify - over 8 MiB" 2 $?
+has "$T/err" "cannot read 'standard input': over 8388608 bytes" "verify -: over the limit, said so"
+run $CVM verify "$T/s/report.bin" $SV --registry "$T/rd/none"; check "verify --registry missing" 2 $rc
+has "$T/err" "cannot read registry $T/rd/none: No such file or directory" "verify: a missing --registry, with why"
+run $CVM verify "$T/s/report.bin" $SV --proof "$T/rd"; check "verify --proof DIR" 2 $rc
+has "$T/err" "cannot read proof $T/rd: Is a directory" "verify: a --proof directory, with why"
+run $CVM policy import --from cocos "$T/rd"; check "policy import DIR" 2 $rc
+has "$T/err" "policy import: cannot read '$T/rd': Is a directory" "policy import: a directory, with why"
 
 # --- a bundle part says its role once (a TPM part's name is its role), a collateral part its
 # name beside it, and an empty "data" is said to be empty
