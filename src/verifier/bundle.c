@@ -324,7 +324,11 @@ static enum cvma_status parse_bundle(struct cvma_evidence *ev, const uint8_t *p,
     json_t *parts = json_object_get(j, "parts");
     json_t *jk = json_object_get(j, "kind");
     if (!json_is_object(j) || !json_is_integer(ver)) {
-        cvma_errf(err, err_len, "bundle: a JSON object with \"cvmattest_bundle\": 1 expected");
+        /* JSON evidence of its own kind (Azure's, Trustee's form) was looked for before. */
+        cvma_errf(err, err_len,
+                  "bundle: a JSON object with \"cvmattest_bundle\": 1 expected (JSON evidence "
+                  "is a bundle, or Azure evidence as Trustee gives it, with \"hcl_report\" and "
+                  "\"tpm_quote\")");
         goto out;
     }
     if (json_integer_value(ver) != 1) {

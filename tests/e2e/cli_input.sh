@@ -655,6 +655,10 @@ run $CVM verify "$T/s/report.bin" $SV --proof "$T/rd"; check "verify --proof DIR
 has "$T/err" "cannot read proof $T/rd: Is a directory" "verify: a --proof directory, with why"
 run $CVM policy import --from cocos "$T/rd"; check "policy import DIR" 2 $rc
 has "$T/err" "policy import: cannot read '$T/rd': Is a directory" "policy import: a directory, with why"
+printf '{"foo": 1}' >"$T/rd/az.json"
+run $CVM verify "$T/rd/az.json" --tee azure-snp --offline; check "verify --tee azure-snp of JSON without hcl_report" 2 $rc
+has "$T/err" 'or Azure evidence as Trustee gives it, with "hcl_report" and "tpm_quote"' \
+    "verify --tee azure-snp: JSON neither a bundle nor Azure's says what is wanted"
 
 # --- a bundle part says its role once (a TPM part's name is its role), a collateral part its
 # name beside it, and an empty "data" is said to be empty
