@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +75,13 @@ enum cvma_status cvma_trust_root_load(const char *path, X509 **out, char *err, s
 {
     struct cvma_buf b;
     *out = NULL;
-    if (cvma_file_read(path, 1u << 20, &b) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read --trust-root file '%s'", path);
-        return CVMA_E_IO;
+    enum cvma_status rst = cvma_file_read(path, 1u << 20, &b);
+    if (rst != CVMA_OK) {
+        char why[96];
+        cvma_errf(err, err_len, "cannot read the trust root '%s': %s", path,
+                  rst == CVMA_E_NOMEM ? "out of memory"
+                                      : cvma_file_read_why(errno, 1u << 20, why, sizeof why));
+        return rst == CVMA_E_NOMEM ? rst : CVMA_E_IO;
     }
     X509 *x = cvma_x509_load(b.p, b.len);
     STACK_OF(X509) *all = x != NULL ? cvma_x509_load_pem_stack(b.p, b.len) : NULL;
@@ -84,14 +89,14 @@ enum cvma_status cvma_trust_root_load(const char *path, X509 **out, char *err, s
     sk_X509_pop_free(all, X509_free);
     cvma_buf_free(&b);
     if (x == NULL) {
-        cvma_errf(err, err_len, "--trust-root '%s' is not a PEM or DER certificate", path);
+        cvma_errf(err, err_len, "the trust root '%s' is not a PEM or DER certificate", path);
         return CVMA_E_USAGE;
     }
     if (n_certs > 1) {
         X509_free(x);
         cvma_errf(err, err_len,
-                  "--trust-root '%s' holds %d certificates: give each root in a file of its own "
-                  "(--trust-root is repeatable)",
+                  "the trust root '%s' holds %d certificates: give each root in a file of its "
+                  "own (one --trust-root, or one trust_root_files entry, each)",
                   path, n_certs);
         return CVMA_E_USAGE;
     }

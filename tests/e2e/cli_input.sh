@@ -655,6 +655,10 @@ run $CVM verify "$T/s/report.bin" $SV --proof "$T/rd"; check "verify --proof DIR
 has "$T/err" "cannot read proof $T/rd: Is a directory" "verify: a --proof directory, with why"
 run $CVM policy import --from cocos "$T/rd"; check "policy import DIR" 2 $rc
 has "$T/err" "policy import: cannot read '$T/rd': Is a directory" "policy import: a directory, with why"
+run $CVM verify "$T/s/report.bin" --offline --trust-root "$T/rd"; check "verify --trust-root DIR" 2 $rc
+has "$T/err" "cannot read the trust root '$T/rd': Is a directory" "verify: a --trust-root directory, with why"
+run $CVM verify "$T/s/report.bin" --offline --trust-root "$T/rd/tok"; check "verify --trust-root not a certificate" 2 $rc
+has "$T/err" "the trust root '$T/rd/tok' is not a PEM or DER certificate" "verify: a --trust-root that is no certificate"
 printf '{"foo": 1}' >"$T/rd/az.json"
 run $CVM verify "$T/rd/az.json" --tee azure-snp --offline; check "verify --tee azure-snp of JSON without hcl_report" 2 $rc
 has "$T/err" 'or Azure evidence as Trustee gives it, with "hcl_report" and "tpm_quote"' \
