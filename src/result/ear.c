@@ -675,7 +675,7 @@ enum cvma_status cvma_result_compare_previous(struct cvma_result *res, const jso
         cvma_verdict_add(&res->verdict, CVMA_R_PLATFORM_CHANGED, CVMA_SEV_WARNING,
                          "the workload moved from %s to %s%s%s", a, b,
                          unnamed ? " (or may have: no identifier shows it stayed)" : "",
-                         same_workload ? "" : "; its measurement changed too");
+                         known && !same_workload ? "; its measurement changed too" : "");
     }
     /* The same workload keeps its measurement wherever it runs (a live migration moves the
      * guest's memory, not its launch digest): another one is another image, on this platform

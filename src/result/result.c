@@ -371,6 +371,9 @@ bool cvma_platform_from_json(const json_t *j, struct cvma_platform *pl)
         pl->bound = true;
         snprintf(pl->provider, sizeof pl->provider, "%s", json_string_value(prov));
     }
+    if (labels != NULL && !json_is_object(labels)) {
+        ok = false; /* labels of another form: not read back */
+    }
     if (json_is_object(labels)) {
         const char *k;
         const json_t *val;

@@ -1020,6 +1020,54 @@ static void test_compare_previous_names_a_changed_measurement(void **state)
     assert_non_null(strstr(res.verdict.reasons[1].detail,
                            "the measurement changed, now on amd vlek cc-us-east-2.ama..."));
     json_decref(prev);
+    /* Moved, the earlier result naming no measurement (or not as a string): PLATFORM_CHANGED
+     * alone, its detail not saying the measurement changed (it said so, with no
+     * MEASUREMENT_CHANGED after it). */
+    for (int k = 0; k < 2; k++) {
+        res.verdict.n_reasons = 0;
+        prev = json_pack("{s:{s:s, s:s, s:s}, s:{}}", "platform", "vendor", "amd", "id_type",
+                         "vlek", "id", "cc-eu-west-1.example.net", "claims");
+        if (k == 1) {
+            json_object_set_new(json_object_get(prev, "claims"), "measurement", json_integer(5));
+        }
+        assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+        assert_int_equal(res.verdict.n_reasons, 1);
+        assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+        assert_null(strstr(res.verdict.reasons[0].detail, "measurement"));
+        json_decref(prev);
+    }
+    cvma_result_cleanup(&res);
+}
+
+/* docs/results.md: labels that are not an object of strings cannot be read back, so the
+ * earlier platform is another one; an array or a string was passed over as none. */
+static void test_compare_previous_labels_not_an_object(void **state)
+{
+    struct cvma_result res;
+    char err[200];
+    (void)state;
+    cvma_result_init(&res, "sev-snp", time(NULL));
+    vlek_platform(&res.platform);
+    json_t *bad[] = {json_pack("[i]", 1), json_string("x"), json_integer(5),
+                     json_pack("{s:i}", "a", 1)};
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(bad); i++) {
+        res.verdict.n_reasons = 0;
+        json_t *prev = json_pack("{s:{s:s, s:s, s:s, s:s, s:o}, s:{}}", "platform", "vendor", "amd",
+                                 "id_type", "vlek", "id", "cc-us-east-2.amazonaws.com", "chip_id",
+                                 R64("ab"), "labels", bad[i], "claims");
+        assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+        assert_int_equal(res.verdict.n_reasons, 1);
+        assert_int_equal(res.verdict.reasons[0].code, CVMA_R_PLATFORM_CHANGED);
+        json_decref(prev);
+    }
+    /* and labels {} or absent: the same platform */
+    json_t *prev = json_pack("{s:{s:s, s:s, s:s, s:s, s:{}}, s:{}}", "platform", "vendor", "amd",
+                             "id_type", "vlek", "id", "cc-us-east-2.amazonaws.com", "chip_id",
+                             R64("ab"), "labels", "claims");
+    res.verdict.n_reasons = 0;
+    assert_int_equal(cvma_result_compare_previous(&res, prev, err, sizeof err), CVMA_OK);
+    assert_int_equal(res.verdict.n_reasons, 0);
+    json_decref(prev);
     cvma_result_cleanup(&res);
 }
 
@@ -1236,6 +1284,7 @@ int main(void)
             cmocka_unit_test(test_compare_previous_sees_a_vlek_move_to_another_chip),
             cmocka_unit_test(test_compare_previous_counts_a_masked_chip_id_as_another_platform),
             cmocka_unit_test(test_compare_previous_names_a_changed_measurement),
+            cmocka_unit_test(test_compare_previous_labels_not_an_object),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
             cmocka_unit_test(test_result_check_reports_contraindicated),
