@@ -5,6 +5,7 @@
  * rest (cvma_verify: verify, bind, appraise, previous result, status). Here: print the
  * result and, with --sign-result, write it as a signed EAR.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,7 @@ int cvma_cmd_verify(int argc, char **argv)
     }
     if (cv.previous != NULL) {
         if (cvma_file_read(cv.previous, MAX_SMALL, &prev) != CVMA_OK) {
-            cvma_cli_err("cvmattest verify: cannot read --previous '%s'\n", cv.previous);
-            rc = 2;
+            rc = cvma_cli_read_error("verify", "--previous", cv.previous, MAX_SMALL, errno);
             goto out;
         }
         cv.req.previous_result = (const char *)prev.p;

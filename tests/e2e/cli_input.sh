@@ -659,6 +659,10 @@ run $CVM verify "$T/s/report.bin" --offline --trust-root "$T/rd"; check "verify 
 has "$T/err" "cannot read the trust root '$T/rd': Is a directory" "verify: a --trust-root directory, with why"
 run $CVM verify "$T/s/report.bin" --offline --trust-root "$T/rd/tok"; check "verify --trust-root not a certificate" 2 $rc
 has "$T/err" "the trust root '$T/rd/tok' is not a PEM or DER certificate" "verify: a --trust-root that is no certificate"
+run $CVM verify "$T/s/report.bin" $SV --previous "$T/rd"; check "verify --previous DIR" 2 $rc
+has "$T/err" "verify: cannot read --previous '$T/rd': Is a directory" "verify: a --previous directory, with why"
+run $CVM verify "$T/s/report.bin" $SV --previous /dev/zero; check "verify --previous /dev/zero" 2 $rc
+has "$T/err" "verify: cannot read --previous '/dev/zero': over 1048576 bytes" "verify: an endless --previous, with the limit"
 printf '{"foo": 1}' >"$T/rd/az.json"
 run $CVM verify "$T/rd/az.json" --tee azure-snp --offline; check "verify --tee azure-snp of JSON without hcl_report" 2 $rc
 has "$T/err" 'or Azure evidence as Trustee gives it, with "hcl_report" and "tpm_quote"' \
