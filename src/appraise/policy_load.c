@@ -85,6 +85,20 @@ static const char *type_name(const json_t *j)
     return "an unknown JSON type";
 }
 
+/* What a value that should be a list of 1..POL_MAX_LIST is: an empty list, a list of too
+ * many, or the JSON type it is (buf holds the text when needed). */
+static const char *list_what(const json_t *j, char *buf, size_t len)
+{
+    if (!json_is_array(j)) {
+        return type_name(j);
+    }
+    if (json_array_size(j) == 0) {
+        return "an empty list";
+    }
+    snprintf(buf, len, "a list of %zu", json_array_size(j));
+    return buf;
+}
+
 /* What a list value that cannot be used is, for a load error: its type when it is no list,
  * "an empty list", or "a list of N (at most MAX)" (max 0: no limit). buf holds the words. */
 static const char *list_fault(const json_t *j, size_t max, char *buf, size_t len)
@@ -257,25 +271,25 @@ static bool get_values(const json_t *obj, const char *path, const char *key, siz
     return true;
 }
 
-/* A key digest list (id_key_digests, author_key_digests) without an all-zero entry: zero is
- * what a guest launched without an ID block (or without an author key) reports, so such an
- * entry would pin nothing, and it would count as a pin of the launch (a paravisor's). */
-static bool no_zero_digest(const struct pol_values *d, const char *path, const char *key,
-                           struct ld *l)
+/* A value list without an all-zero entry, where zero is what a report says when there is
+ * nothing to pin (why says so): the key digests (id_key_digests, author_key_digests) of a
+ * guest launched without an ID block or author key, where such an entry would also count as a
+ * pin of the launch (a paravisor's); the CHIP_ID of a guest whose policy masks it. */
+static bool no_zero_value(const struct pol_values *d, const char *path, const char *key,
+                          const char *why, struct ld *l)
 {
-    static const uint8_t zero[48];
+    static const uint8_t zero[64];
     for (size_t i = 0; d->set && i < d->n; i++) {
         if (d->len <= sizeof zero && memcmp(d->v + i * d->len, zero, d->len) == 0) {
             char p[160];
             join(p, sizeof p, path, key);
-            return fail(l,
-                        "%s[%zu]: all zero, the value of a guest launched without one: it pins "
-                        "nothing",
-                        p, i);
+            return fail(l, "%s[%zu]: all zero, %s", p, i, why);
         }
     }
     return true;
 }
+
+static const char zero_digest_why[] = "the value of a guest launched without one: it pins nothing";
 
 /* "maj.min", each 0..255. */
 static bool parse_maj_min(const json_t *j, const char *path, unsigned *maj, unsigned *min,
@@ -568,10 +582,13 @@ static bool load_snp(json_t *j, struct pol_snp *s, struct ld *l)
         !get_values(j, P, "image_id", 16, &s->image_id, l) ||
         !get_values(j, P, "report_id_ma", 32, &s->report_id_ma, l) ||
         !get_values(j, P, "chip_ids", 64, &s->chip_ids, l) ||
+        !no_zero_value(&s->chip_ids, P, "chip_ids",
+                       "what a guest reports whose policy masks its CHIP_ID: it pins no machine",
+                       l) ||
         !get_values(j, P, "id_key_digests", 48, &s->id_key_digests, l) ||
-        !no_zero_digest(&s->id_key_digests, P, "id_key_digests", l) ||
+        !no_zero_value(&s->id_key_digests, P, "id_key_digests", zero_digest_why, l) ||
         !get_values(j, P, "author_key_digests", 48, &s->author_key_digests, l) ||
-        !no_zero_digest(&s->author_key_digests, P, "author_key_digests", l) ||
+        !no_zero_value(&s->author_key_digests, P, "author_key_digests", zero_digest_why, l) ||
         !load_tcb_rule(j, P, "minimum_tcb", &s->minimum_tcb, l) ||
         !load_tcb_rule(j, P, "minimum_launch_tcb", &s->minimum_launch_tcb, l) ||
         !load_bits(j, P, "guest_policy", cvma_pol_guest_policy_bits, POL_N_GUEST_POLICY_BITS,
@@ -893,8 +910,9 @@ static bool get_strings(const json_t *obj, const char *path, const char *key, bo
     join(p, sizeof p, path, key);
     size_t n = json_is_array(j) ? json_array_size(j) : 0;
     if (n == 0 || n > POL_MAX_LIST) {
+        char w[40];
         return fail(l, "%s: expected a list of 1..%u strings, got %s", p, POL_MAX_LIST,
-                    type_name(j));
+                    list_what(j, w, sizeof w));
     }
     if ((*out = calloc(n, sizeof **out)) == NULL) {
         l->oom = true;
@@ -1089,8 +1107,9 @@ static bool load_eventlog(json_t *j, struct pol_eventlog *e, struct ld *l)
     if ((c = json_object_get(j, "required_events")) != NULL) {
         size_t n = json_is_array(c) ? json_array_size(c) : 0;
         if (n == 0 || n > POL_MAX_LIST) {
+            char w[40];
             return fail(l, "eventlog.required_events: expected a list of 1..%u events, got %s",
-                        POL_MAX_LIST, type_name(c));
+                        POL_MAX_LIST, list_what(c, w, sizeof w));
         }
         if ((e->events = calloc(n, sizeof *e->events)) == NULL) {
             l->oom = true;
@@ -1218,8 +1237,9 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "registry_log_required")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > POL_MAX_LIST) {
+            char w[40];
             return fail(l, "registry_log_required: expected a list of 1..%u provider names, got %s",
-                        POL_MAX_LIST, type_name(e));
+                        POL_MAX_LIST, list_what(e, w, sizeof w));
         }
         if ((p->log_providers = calloc(n, sizeof *p->log_providers)) == NULL) {
             l->oom = true;
@@ -1242,8 +1262,9 @@ static bool load_top(json_t *root, struct cvma_policy *p, struct ld *l)
     if ((e = json_object_get(root, "required_providers")) != NULL) {
         size_t n = json_is_array(e) ? json_array_size(e) : 0;
         if (n == 0 || n > POL_MAX_LIST) {
+            char w[40];
             return fail(l, "required_providers: expected a list of 1..%u provider names, got %s",
-                        POL_MAX_LIST, type_name(e));
+                        POL_MAX_LIST, list_what(e, w, sizeof w));
         }
         if ((p->providers = calloc(n, sizeof *p->providers)) == NULL) {
             l->oom = true;

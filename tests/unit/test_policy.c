@@ -1932,6 +1932,17 @@ static void test_load_refuses_bad_policies_naming_the_field(void **state)
             {"{\"snp\": {\"host_data\": \"" R32("00") "00\"}}", "snp.host_data: expected 64 hex"},
             {"{\"snp\": {\"chip_ids\": [null]}}", "snp.chip_ids[0]: expected a hex string of 64 "
                                                   "bytes, got null"},
+            {"{\"snp\": {\"chip_ids\": [\"" R32("11") R32("11") "\", \"" R32("00")
+                     R32("00") "\"]}}",
+             "snp.chip_ids[1]: all zero, what a guest reports whose policy masks its CHIP_ID: it "
+             "pins no machine"},
+            {"{\"required_providers\": []}",
+             "required_providers: expected a list of 1..256 provider names, got an empty list"},
+            {"{\"registry_log_required\": []}",
+             "registry_log_required: expected a list of 1..256 provider names, got an empty list"},
+            {"{\"eventlog\": {\"kernel_cmdline_contains\": []}}",
+             "eventlog.kernel_cmdline_contains: expected a list of 1..256 strings, got an empty "
+             "list"},
             {"{\"snp\": {\"minimum_tcb\": {\"snp\": 1, \"fw\": 2}}}",
              "snp.minimum_tcb.fw: unknown"},
             {"{\"snp\": {\"minimum_tcb\": {\"snp\": 256}}}", "snp.minimum_tcb.snp: 256 is out of "
@@ -2903,8 +2914,20 @@ static void test_cocos_import_refusals(void **state)
     import_refused("{\"policy\": {\"require_author_key\": true}}",
                    "policy.require_author_key: no trusted_author_key_hashes");
     import_refused("{\"policy\": {\"require_author_key\": true, \"trusted_id_key_hashes\": [\""
-                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}}",
+                   "ERERERERERERERERERERERERERERERERERERERERERERERERERERERERERERERER\"]}}",
                    "policy.require_author_key: no trusted_author_key_hashes");
+    /* an all-zero hash or CHIP_ID pins nothing: refused by its Cocos path, not as an internal
+     * error of the converted policy */
+    import_refused("{\"policy\": {\"policy\": 196608, \"require_id_block\": true, "
+                   "\"trusted_id_key_hashes\": [\""
+                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}}",
+                   "policy.trusted_id_key_hashes[0]: all zero");
+    import_refused("{\"policy\": {\"policy\": 196608, \"require_author_key\": true, "
+                   "\"trusted_author_key_hashes\": "
+                   "[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}}",
+                   "policy.trusted_author_key_hashes[0]: all zero");
+    import_refused("{\"policy\": {\"policy\": 196608, \"chip_id\": \"AAAAAAAAAAA=\"}}",
+                   "policy.chip_id: all zero, what a guest reports whose policy masks its CHIP_ID");
     import_refused(
             "{\"policy\": {\"require_id_block\": true}}",
             "policy.require_id_block: no trusted_id_key_hashes or trusted_author_key_hashes");
