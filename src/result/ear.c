@@ -411,9 +411,15 @@ enum cvma_status cvma_ear_verify(const char *token, size_t len, EVP_PKEY *pub, j
         return CVMA_REJECTED;
     }
     const char *profile = json_string_value(json_object_get(c, "eat_profile"));
-    if (profile == NULL || !json_is_integer(json_object_get(c, "iat")) ||
-        !json_is_object(json_object_get(c, "submods"))) {
-        cvma_errf(err, err_len, "signed, but not an EAR: eat_profile, iat or submods missing");
+    const json_t *iat = json_object_get(c, "iat"), *submods = json_object_get(c, "submods");
+    const char *wrong = profile == NULL ? "eat_profile is missing or not a string"
+                        : iat == NULL   ? "iat is missing"
+                        : !json_is_integer(iat) || json_integer_value(iat) < 0
+                                ? "iat is not a NumericDate (a non-negative integer)"
+                        : !json_is_object(submods) ? "submods is missing or not an object"
+                                                   : NULL;
+    if (wrong != NULL) {
+        cvma_errf(err, err_len, "signed, but not an EAR: %s", wrong);
         json_decref(c);
         return CVMA_REJECTED;
     }
@@ -436,8 +442,8 @@ static bool numeric_date(const json_t *c, const char *name, bool *present, time_
     if (j == NULL) {
         return true;
     }
-    if (!json_is_integer(j)) {
-        return false;
+    if (!json_is_integer(j) || json_integer_value(j) < 0) {
+        return false; /* a NumericDate counts seconds from 1970 */
     }
     *out = (time_t)json_integer_value(j);
     return true;
@@ -498,7 +504,8 @@ enum cvma_status cvma_ear_decide(const json_t *claims, time_t now, int64_t max_a
     if (!numeric_date(claims, "iat", &has_iat, &iat) || !has_iat ||
         !numeric_date(claims, "exp", &has_exp, &exp) ||
         !numeric_date(claims, "nbf", &has_nbf, &nbf)) {
-        cvma_errf(err, err_len, "iat, exp or nbf is not an integer NumericDate (iat is required)");
+        cvma_errf(err, err_len,
+                  "iat, exp or nbf is not a NumericDate (a non-negative integer; iat is required)");
         return CVMA_REJECTED;
     }
     d->iat = iat;

@@ -1103,6 +1103,42 @@ static void test_result_check_reports_contraindicated(void **state)
     json_decref(c);
 }
 
+/* A token without a NumericDate iat is named for what is wrong with it: a string iat was
+ * said to be "missing", and a negative one passed as issued in 1969. */
+static void test_result_check_names_a_bad_iat(void **state)
+{
+    (void)state;
+    struct cvma_ear_decision d;
+    json_t *vals[3] = {json_string("1700000000"), json_integer(-5), NULL};
+    const char *want[3] = {"iat is not a NumericDate", "iat is not a NumericDate",
+                           "iat is missing"};
+    for (size_t i = 0; i < 3; i++) {
+        char err[256] = "";
+        json_t *c = claims_of(CVMA_AFFIRMING);
+        if (vals[i] != NULL) {
+            json_object_set_new(c, "iat", vals[i]);
+        } else {
+            json_object_del(c, "iat");
+        }
+        char *tok = sign(c, "JWT");
+        assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+        if (strstr(err, want[i]) == NULL) {
+            fail_msg("%zu: \"%s\" lacks \"%s\"", i, err, want[i]);
+        }
+        free(tok);
+        json_decref(c);
+    }
+    /* a negative exp is no NumericDate either */
+    char err[256] = "";
+    json_t *c = claims_of(CVMA_AFFIRMING);
+    json_object_set_new(c, "exp", json_integer(-1));
+    char *tok = sign(c, "JWT");
+    assert_int_equal(check(tok, time(NULL), -1, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "not a NumericDate (a non-negative integer"));
+    free(tok);
+    json_decref(c);
+}
+
 /* Two submodules: the worst one decides. */
 static void test_result_check_takes_the_worst_submodule(void **state)
 {
@@ -1259,11 +1295,17 @@ static void test_result_check_max_age_refuses_an_iat_far_in_the_past(void **stat
     char err[256] = "";
     time_t now = time(NULL);
     json_t *c = claims_of(CVMA_AFFIRMING);
-    json_object_set_new(c, "iat", json_integer(LLONG_MIN));
+    json_object_set_new(c, "iat", json_integer(0)); /* the earliest NumericDate */
     char *tok = sign(c, "JWT");
     assert_int_equal(check(tok, now, 3600, &d, err, sizeof err), CVMA_REJECTED);
     assert_non_null(strstr(err, "--max-age"));
     assert_int_equal(check(tok, now, -1, &d, err, sizeof err), CVMA_OK);
+    free(tok);
+    /* LLONG_MIN (whose age overflowed time_t): no NumericDate at all */
+    json_object_set_new(c, "iat", json_integer(LLONG_MIN));
+    tok = sign(c, "JWT");
+    assert_int_equal(check(tok, now, -1, &d, err, sizeof err), CVMA_REJECTED);
+    assert_non_null(strstr(err, "iat is not a NumericDate"));
     free(tok);
     json_decref(c);
 }
@@ -1285,6 +1327,7 @@ int main(void)
             cmocka_unit_test(test_compare_previous_counts_a_masked_chip_id_as_another_platform),
             cmocka_unit_test(test_compare_previous_names_a_changed_measurement),
             cmocka_unit_test(test_compare_previous_labels_not_an_object),
+            cmocka_unit_test(test_result_check_names_a_bad_iat),
             cmocka_unit_test(test_signed_undecided_result_carries_the_flag),
             cmocka_unit_test(test_result_check_accepts_affirming_and_warning),
             cmocka_unit_test(test_result_check_reports_contraindicated),
