@@ -165,17 +165,20 @@ static bool path_exists(const char *dir, const char *name, struct stat *st_out)
     return ok;
 }
 
-/* Reads dir/name whole (at most max bytes). regular: a regular file only, opened without
- * waiting (cvma_file_read_regular), for the files of a --dev-root stand-in, where a FIFO would
- * hold collect for ever waiting for a writer; a FIFO or a device is then CVMA_E_IO at once
- * (errno EINVAL). After CVMA_E_IO errno says why (cvma_file_read_strerror words it). */
-static enum cvma_status file_in(const char *dir, const char *name, size_t max, bool regular,
-                                struct cvma_buf *out)
+/* Reads dir/name whole (at most max bytes), as a regular file only, opened without waiting
+ * (cvma_file_read_regular). Every file collect reads is one: configfs makes each attribute of
+ * a report entry a regular file (its reads block inside the kernel while the TEE answers, not
+ * in open), and so are the stand-ins' files of a test tree. A FIFO, a device or a directory
+ * put where one belongs is CVMA_E_IO at once (errno EINVAL), never an open that waits for a
+ * writer: collect has a time bound (CVMA_COLLECT_WAIT_MS for a tree's responder), and an
+ * attested-TLS server calls it under a lock that such a wait would hold for ever. After
+ * CVMA_E_IO errno says why (cvma_file_read_strerror words it). */
+static enum cvma_status file_in(const char *dir, const char *name, size_t max, struct cvma_buf *out)
 {
     char *p = cvma_path_join(dir, name);
     enum cvma_status st = CVMA_E_NOMEM;
     if (p != NULL) {
-        st = regular ? cvma_file_read_regular(p, max, out) : cvma_file_read(p, max, out);
+        st = cvma_file_read_regular(p, max, out);
     }
     int e = errno;
     free(p);
@@ -183,23 +186,16 @@ static enum cvma_status file_in(const char *dir, const char *name, size_t max, b
     return st;
 }
 
-static enum cvma_status attr_read(const char *dir, const char *name, size_t max,
-                                  struct cvma_buf *out)
-{
-    return file_in(dir, name, max, false, out);
-}
-
-/* An attribute a provider may not have (regular: see file_in): absent is empty; there but
- * unreadable or over max is an error naming it. */
+/* An attribute a provider may not have: absent is empty; there but unreadable (not a regular
+ * file included) or over max is an error naming it. */
 static enum cvma_status attr_read_optional(const char *dir, const char *name, size_t max,
-                                           bool regular, struct cvma_buf *out, char *why,
-                                           size_t why_len)
+                                           struct cvma_buf *out, char *why, size_t why_len)
 {
     if (!path_exists(dir, name, NULL)) {
         return CVMA_OK;
     }
     errno = 0;
-    enum cvma_status st = file_in(dir, name, max, regular, out);
+    enum cvma_status st = file_in(dir, name, max, out);
     if (st == CVMA_E_NOMEM) {
         cvma_errf(why, why_len, "%s/%s: out of memory", dir, name);
     } else if (st != CVMA_OK) {
@@ -215,7 +211,7 @@ static bool attr_text(const char *dir, const char *name, char *out, size_t cap)
 {
     struct cvma_buf b = {0};
     bool ok = false;
-    if (attr_read(dir, name, 256, &b) == CVMA_OK) {
+    if (file_in(dir, name, 256, &b) == CVMA_OK) {
         size_t n = b.len;
         while (n > 0 && (b.p[n - 1] == '\n' || b.p[n - 1] == ' ')) {
             n--;
@@ -285,7 +281,7 @@ static bool copy_template(const char *src, const char *dst, bool *blob, char *wh
             ok = false;
         } else if (stat(from, &st) == 0 && S_ISREG(st.st_mode)) {
             char e[128];
-            if (cvma_file_read(from, CVMA_COLLECT_MAX_BLOB, &b) != CVMA_OK) {
+            if (cvma_file_read_regular(from, CVMA_COLLECT_MAX_BLOB, &b) != CVMA_OK) {
                 cvma_errf(why, why_len, "the template's %s cannot be read: %s", from,
                           cvma_file_read_why(errno, CVMA_COLLECT_MAX_BLOB, e, sizeof e));
                 *blob = strcmp(de->d_name, "auxblob") == 0 ||
@@ -630,20 +626,23 @@ static enum cvma_status collect_tsm(const struct cvma_collect_opts *o, struct cv
             rs = CVMA_E_IO;
             goto out;
         }
-        if ((rs = attr_read(entry, "outblob", CVMA_COLLECT_MAX_BLOB, &c->evidence)) != CVMA_OK ||
+        if ((rs = file_in(entry, "outblob", CVMA_COLLECT_MAX_BLOB, &c->evidence)) != CVMA_OK ||
             c->evidence.len == 0) {
+            char e[128];
             cvma_errf(why, why_len, "%s/outblob: cannot read: %s", entry,
-                      rs == CVMA_OK ? "empty" : strerror(errno));
+                      rs == CVMA_OK
+                              ? "empty"
+                              : cvma_file_read_why(errno, CVMA_COLLECT_MAX_BLOB, e, sizeof e));
             rs = rs == CVMA_E_NOMEM ? rs : CVMA_E_IO;
             goto out;
         }
         /* Optional attributes: absent (a provider without them) or empty is fine; one that is
          * there but cannot be read is an error, never a bundle silently without its
          * certificates (nor one from another interface: *final). */
-        if ((rs = attr_read_optional(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, false, &c->aux, why,
+        if ((rs = attr_read_optional(entry, "auxblob", CVMA_SNP_CERTTABLE_MAX, &c->aux, why,
                                      why_len)) != CVMA_OK ||
-            (rs = attr_read_optional(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, false,
-                                     &c->manifest, why, why_len)) != CVMA_OK) {
+            (rs = attr_read_optional(entry, "manifestblob", CVMA_COLLECT_MAX_BLOB, &c->manifest,
+                                     why, why_len)) != CVMA_OK) {
             *final = true;
             goto out;
         }
@@ -828,7 +827,7 @@ static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, c
     enum cvma_status rs;
     /* The stand-in's files are regular files, read without waiting (file_in). */
     errno = 0;
-    if ((rs = file_in(dev, "sev-guest.ext-report", 4000, true, &resp)) != CVMA_OK) {
+    if ((rs = file_in(dev, "sev-guest.ext-report", 4000, &resp)) != CVMA_OK) {
         cvma_errf(why, why_len,
                   "%s/sev-guest is a plain file but sev-guest.ext-report cannot be read "
                   "(missing, unreadable, or over 4000 bytes): %s",
@@ -841,8 +840,8 @@ static enum cvma_status snp_standin(const char *dev, struct cvma_collected *c, c
         /* as the driver: a table over what it passes is not read, the plain report */
         c->certs_over = cs.st_size > (off_t)UINT32_MAX ? UINT32_MAX : (uint32_t)cs.st_size;
         c->certs_limit = CVMA_SEV_GUEST_CERTS_MAX;
-    } else if ((rs = attr_read_optional(dev, "sev-guest.certs", CVMA_SEV_GUEST_CERTS_MAX, true,
-                                        &c->aux, why, why_len)) != CVMA_OK) {
+    } else if ((rs = attr_read_optional(dev, "sev-guest.certs", CVMA_SEV_GUEST_CERTS_MAX, &c->aux,
+                                        why, why_len)) != CVMA_OK) {
         cvma_buf_free(&resp);
         return rs;
     } else if (c->aux.len == 0) {
@@ -912,7 +911,7 @@ static enum cvma_status collect_dev_tdx(const struct cvma_collect_opts *o, struc
         /* The stand-in of a plain tree: DIR/tdx_guest.report0 holds the TDREPORT (a regular
          * file, read without waiting: file_in). */
         errno = 0;
-        enum cvma_status rs = file_in(dev, "tdx_guest.report0", 1024, true, &c->tdreport);
+        enum cvma_status rs = file_in(dev, "tdx_guest.report0", 1024, &c->tdreport);
         if (rs != CVMA_OK || c->tdreport.len != 1024) {
             (void)snprintf(no_read, sizeof no_read, " (tdx_guest.report0: %s)",
                            rs == CVMA_OK ? "not 1024 bytes"

@@ -18,8 +18,9 @@
  *    MSG_REPORT_RSP with the report at 0x20) and DIR/sev-guest.certs (the certificate
  *    table; absent: the host has none, and the plain SNP_GET_REPORT is used);
  *  - /dev/tdx_guest: when it is a regular file, DIR/tdx_guest.report0 holds the TDREPORT.
- * The stand-ins' files are read as regular files only, without waiting: a FIFO there is
- * refused at once, never an open that waits for a writer.
+ * The stand-ins' files, and every configfs-tsm attribute (configfs makes each a regular
+ * file), are read as regular files only, without waiting: a FIFO there is refused at once,
+ * never an open that waits for a writer, so a collection always ends within its bounds.
  * A simulated tree cannot sign the nonce it is given: the test chooses the nonce first and
  * the simulator precomputes a report carrying it (sim --report-data NONCE). Collection
  * checks that the report carries the nonce, so a mismatch is caught.

@@ -7,6 +7,7 @@
 #    lease on it (--client-lease) answered after its --handshake-timeout closes the connection,
 #    one answered in time while the server made slow evidence for the client's own round (the
 #    renewals crossing) does not;
+#  - an outblob that is a FIFO nobody writes: that connection refused at once, the next served;
 #  - a static tree (an outblob precomputed for another REPORT_DATA) is refused at start
 #    (exit 1), and a machine with no CVM interfaces fails with what was looked for (exit 2).
 # Needs CVMATTEST_BIN and python3 with cryptography (make deps).
@@ -23,13 +24,15 @@ CVM=$CVMATTEST_BIN
 # answered, the simulator's report of SIMDIR with REPORT_DATA = inblob, signed again with the
 # run's VCEK key (sim --keep-keys), put into the entry as outblob (atomically); with a 5th
 # argument, DELAY seconds after the inblob is seen (a slow TEE), from the answer numbered by a
-# 6th (default 1: every answer).
+# 6th (default 1: every answer); with a 7th, the answer numbered so is a FIFO made as outblob
+# that nobody writes (a TEE that never answers, where a blocking open would wait for ever).
 cat >"$T/responder.py" <<'PY'
 import os, sys, time
 
 tree, simdir, scratch, lib = sys.argv[1:5]
 delay = float(sys.argv[5]) if len(sys.argv) > 5 else 0
 slow_from = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+fifo_at = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 answers = 0
 sys.path.insert(0, lib)
 from snp_resign import load_key, resign  # noqa: E402  (tests/e2e/lib/snp_resign.py)
@@ -53,6 +56,10 @@ while time.time() < deadline:
         answers += 1
         if answers >= slow_from:
             time.sleep(delay)
+        if answers == fifo_at:
+            os.mkfifo(os.path.join(entry, "outblob"))
+            answered[name] = rd
+            continue
         tmp = os.path.join(scratch, "outblob.tmp")
         open(tmp, "wb").write(resign(report, key, rd))
         try:
@@ -72,7 +79,8 @@ cp -r "$T/tsm" "$T/static-tsm"
 rm "$T/tsm/report/.template/outblob"
 cp -r "$T/tsm" "$T/slow-tsm"
 cp -r "$T/tsm" "$T/late-tsm"
-mkdir -p "$T/scratch" "$T/scratch-slow" "$T/scratch-late" "$T/none"
+cp -r "$T/tsm" "$T/fifo-tsm"
+mkdir -p "$T/scratch" "$T/scratch-slow" "$T/scratch-late" "$T/scratch-fifo" "$T/none"
 python3 -B "$T/responder.py" "$T/tsm" "$T/cvm" "$T/scratch" "$(cd "$(dirname "$0")/lib" && pwd)" &
 pids="$pids $!"
 python3 -B "$T/responder.py" "$T/slow-tsm" "$T/cvm" "$T/scratch-slow" \
@@ -82,6 +90,11 @@ pids="$pids $!"
 # then takes 1.5 s
 python3 -B "$T/responder.py" "$T/late-tsm" "$T/cvm" "$T/scratch-late" \
     "$(cd "$(dirname "$0")/lib" && pwd)" 1.5 3 &
+pids="$pids $!"
+# a TEE whose second answer (the first connection's evidence, after the server's check at
+# start) is a FIFO as outblob, never written
+python3 -B "$T/responder.py" "$T/fifo-tsm" "$T/cvm" "$T/scratch-fifo" \
+    "$(cd "$(dirname "$0")/lib" && pwd)" 0 1 2 &
 pids="$pids $!"
 
 $CVM registry keygen --out "$T/cloud" >/dev/null
@@ -102,6 +115,22 @@ has "$T/c1.out" "attestation 1: affirming (sev-snp)"
 has "$T/c1.out" "attestation 2: affirming (sev-snp)"
 has "$T/c1.out" '"provider": "cloud"'
 has "$T/c1.out" "reply: echo: hello"
+
+# --- an outblob that is a FIFO nobody writes (a TEE stuck, or a tree someone else wrote): the
+# server refuses that connection at once ("this end could not produce its evidence"), logs
+# why, and serves the next one; collect never opens it and waits for a writer (it did, under
+# the server's lock: every later connection got no evidence either, for ever) ---
+server fifo --collect --tsm-root "$T/fifo-tsm" --dev-root "$T/none" --connections 2
+start=$(date +%s%N)
+timeout 20 $CVM atls-client --connect "127.0.0.1:$port" $V --timeout 8 >"$T/fifo1.c" 2>&1
+check "a FIFO as outblob: the connection refused" 1 $?
+has "$T/fifo1.c" "the peer refuses: refused: this end could not produce its evidence"
+took=$(ms_since "$start")
+[ "$took" -lt 5000 ] || { echo "FAIL: a FIFO as outblob: refused after $took ms"; fails=$((fails + 1)); }
+wait_for "$T/fifo.err" "closing a connection: attestation 1: this end's evidence could not be made: .*outblob: cannot read: not a regular file"
+timeout 20 $CVM atls-client --connect "127.0.0.1:$port" $V --timeout 8 >"$T/fifo2.c" 2>&1
+check "a FIFO as outblob: the next connection served" 0 $?
+has "$T/fifo2.c" "attestation 1: affirming (sev-snp)"
 
 # --- mutual: the client's evidence collected; the server verifies it ---
 server mu --sim "$T/peer" --mutual $V --connections 1

@@ -11,8 +11,9 @@
 #  - a report that does not carry the nonce is refused by collect (exit 1), raw bytes kept;
 #  - a configfs-tsm auxblob there but unreadable (over 64 KiB) is exit 2 naming it, never a
 #    fallback to /dev/sev-guest (present) without the host's certificates;
-#  - the stand-ins read regular files only: a FIFO is refused at once (exit 2), never waited
-#    on; a sev-guest.ext-report over 4000 bytes is named with the limit;
+#  - the stand-ins and configfs-tsm's attributes are read as regular files only: a FIFO (the
+#    stand-ins' files, an outblob) is refused at once (exit 2), never waited on; a
+#    sev-guest.ext-report over 4000 bytes is named with the limit;
 #  - under an SVSM (privlevel_floor 2) privlevel is written;
 #  - an unknown certificate-table GUID is kept raw, not bundled; a malformed table (a blob
 #    outside it, a GUID twice) is refused, exit 1, with no cert-*.bin written;
@@ -289,6 +290,34 @@ rc=$?
     ! grep -q "plain tree" "$T/out" &&
     ok "a tree's outblob over 1 MiB: named with why among the interfaces looked at" ||
     fail "tree outblob over 1 MiB: exit $rc: $(cat "$T/out")"
+
+# --- configfs-tsm's attributes are regular files: an outblob that is a FIFO (here put into
+# each entry by a stand-in for the TEE, the template having none) is refused at once, named,
+# and the next interface asked (none here: exit 2); never an open that waits for a writer ---
+cp -R "$T/snp-tsm" "$T/fifo-tsm"
+rm "$T/fifo-tsm/report/.template/outblob"
+(
+    end=$(($(date +%s) + 30))
+    while [ "$(date +%s)" -lt $end ]; do
+        for e in "$T/fifo-tsm/report/cvmattest-"*; do
+            [ -f "$e/inblob" ] && [ ! -e "$e/outblob" ] && mkfifo "$e/outblob" 2>/dev/null &&
+                : >"$T/fifo-tsm.done" # once: never into an entry being removed
+        done
+        [ -e "$T/fifo-tsm.done" ] && break
+        sleep 0.01
+    done
+) &
+fifo_pid=$!
+timeout 10 $CVM collect --nonce "$NONCE" --out "$T/fifo-tsm.json" --tsm-root "$T/fifo-tsm" \
+    --dev-root "$T/none" >"$T/out" 2>&1
+rc=$?
+: >"$T/fifo-tsm.done"
+wait $fifo_pid
+[ $rc -eq 2 ] && [ ! -e "$T/fifo-tsm.json" ] &&
+    grep -q "outblob: cannot read: not a regular file" "$T/out" &&
+    [ -z "$(ls -A "$T/fifo-tsm/report" | grep -v '^\.template$')" ] &&
+    ok "configfs-tsm: a FIFO as outblob: exit 2 at once, named, the entry removed" ||
+    fail "FIFO outblob: exit $rc (124: it waited): $(cat "$T/out")"
 
 # --- a report that cannot be parsed says why: an SEV-SNP report is exactly 1184 bytes ---
 cp -R "$T/snp-tsm" "$T/long-tsm"
