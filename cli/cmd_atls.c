@@ -1171,6 +1171,10 @@ static const struct cvma_atls_source *own_source_init(struct own_source *os,
  */
 static const char own_failed_msg[] = "refused: this end could not produce its evidence";
 
+/* The refusal of a peer that broke the protocol (cvma_atls_attest_peer: CVMA_ATLS_ERR_PROTOCOL),
+ * naming the reason as cvma_atls_send_refusal names a result's. */
+static const char protocol_msg[] = "refused: ATLS_PROTOCOL_VIOLATION";
+
 /*
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
  * NONCE with this end's evidence when own is given (once while *answered is false), verifies
@@ -1178,19 +1182,28 @@ static const char own_failed_msg[] = "refused: this end could not produce its ev
  * 2 error (this end's own evidence could not be made: own->failed; sending the peer
  * own_failed_msg is the caller's), 3 undecided (collateral or a registry could not be had, as
  * verify's exit 3) or the peer did not answer in time; *res is the result when there is one.
+ * *refusal: the ERROR to send the peer when there is no result and it is not the bare
+ * "refused" of cvma_atls_send_refusal (a peer that broke the protocol: protocol_msg), else
+ * NULL.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, struct own_source *own, bool *answered,
-                       uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res)
+                       uint8_t nonce[CVMA_ATLS_NONCE_LEN], struct cvma_result **res,
+                       const char **refusal)
 {
     char err[1024] = "";
     const struct cvma_atls_source *src = NULL;
+    *refusal = NULL;
     if (own != NULL) {
         own->failed = false;
         src = &own->src;
     }
     enum cvma_status st =
             cvma_atls_attest_peer(ssl, v, chk, src, answered, nonce, res, err, sizeof err);
+    if (st == CVMA_REJECTED &&
+        strncmp(err, CVMA_ATLS_ERR_PROTOCOL, strlen(CVMA_ATLS_ERR_PROTOCOL)) == 0) {
+        *refusal = protocol_msg;
+    }
     if (st == CVMA_OK) {
         return cvma_result_exit_code(*res); /* 0, 1, or 3: undecided is not "refused" */
     }
@@ -1750,7 +1763,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                  * renewal's is: a client that never attests holds its slot no longer than
                  * that (under --idle-timeout it held it 300 s, or for ever with 0). */
                 deadline_arm(d, o->handshake_timeout);
-                int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r);
+                const char *refusal = NULL;
+                int rc = attest_peer(cmd, ssl, v, &chk, NULL, &unused, mine, &r, &refusal);
                 /* this end's answer to the client's NONCE: within --idle-timeout, as any */
                 deadline_arm(d, o->idle_timeout);
                 if (r != NULL) {
@@ -1758,7 +1772,7 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                                        NULL); /* a log */
                 }
                 if (rc != 0) {
-                    refuse_peer(ssl, o->handshake_timeout, r, NULL);
+                    refuse_peer(ssl, o->handshake_timeout, r, refusal);
                     cvma_result_free(r);
                     break;
                 }
@@ -2358,8 +2372,8 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
         if (cap - len < 65536) {
             if (cap > CVMA_ATLS_FRAME_MAX) {
                 /* More than any evidence can be: the server's answer is refused. */
-                cvma_cli_err("cvmattest %s: response too large (over %u bytes)\n", cmd,
-                             CVMA_ATLS_FRAME_MAX);
+                cvma_cli_err("cvmattest %s: %sresponse too large (over %u bytes)\n", cmd,
+                             CVMA_ATLS_ERR_PROTOCOL, CVMA_ATLS_FRAME_MAX);
                 rc = 1;
                 goto out;
             }
@@ -2388,7 +2402,7 @@ static int cert_bound(const char *cmd, SSL *ssl, struct cvma_verifier *v, const 
     size_t body = 0;
     if (!cvma_atls_http_response_body(resp, len, &body)) {
         char shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
-        cvma_cli_err("cvmattest %s: the server answered %s\n", cmd,
+        cvma_cli_err("cvmattest %s: %sthe server answered %s\n", cmd, CVMA_ATLS_ERR_PROTOCOL,
                      cvma_atls_printable(resp, len < 40 ? len : 40, shown, sizeof shown));
         goto out;
     }
@@ -2552,7 +2566,8 @@ int cvma_cmd_atls_client(int argc, char **argv)
         bool answered_before = answered;
         struct timespec began;
         clock_gettime(CLOCK_MONOTONIC, &began);
-        rc = attest_peer(cmd, ssl, v, &chk, ownp, &answered, nonces[i], &r);
+        const char *refusal = NULL;
+        rc = attest_peer(cmd, ssl, v, &chk, ownp, &answered, nonces[i], &r, &refusal);
         /* Another image on this session: refused whatever the status (image_changed). */
         bool swapped = i > 0 && rc == 0 && image_changed(r);
         if (swapped) {
@@ -2616,7 +2631,7 @@ int cvma_cmd_atls_client(int argc, char **argv)
         if (rc != 0) {
             /* (the lease may be over) This end's own evidence failing is no refusal of the
              * server: it is told so instead. */
-            refuse_peer(ssl, o.timeout, r, ownp != NULL && ownp->failed ? own_failed_msg : NULL);
+            refuse_peer(ssl, o.timeout, r, ownp != NULL && ownp->failed ? own_failed_msg : refusal);
             cvma_result_free(r);
             goto out;
         }

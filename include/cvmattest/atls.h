@@ -58,6 +58,14 @@ enum cvma_atls_role {
  * other query parameters ignored). atls-server --mutual answers it 403 (docs/atls.md). */
 #define CVMA_ATLS_WELL_KNOWN "/.well-known/cvmattest/evidence"
 
+/* How cvma_atls_attest_peer's err begins when the peer broke the protocol (CVMA_REJECTED, no
+ * result): the reason code ATLS_PROTOCOL_VIOLATION (docs/reasons.md), then what it sent. The
+ * whole err for a DATA frame where its EVIDENCE was due is CVMA_ATLS_ERR_DATA_FIRST, so that a
+ * caller can answer it as DATA before attestation (atls-server does: docs/atls.md). */
+#define CVMA_ATLS_ERR_PROTOCOL "ATLS_PROTOCOL_VIOLATION: "
+#define CVMA_ATLS_ERR_DATA_FIRST \
+    CVMA_ATLS_ERR_PROTOCOL "unexpected frame 4 (DATA) before the evidence"
+
 /* Frame types. */
 enum cvma_atls_frame {
     CVMA_ATLS_F_NONCE = 0x01,    /* 32 bytes: attest to this */
@@ -103,7 +111,9 @@ CVMA_API enum cvma_status cvma_atls_cert_binding(X509 *leaf, const uint8_t *nonc
 
 /*
  * Verifies certificate-bound evidence (from the well-known endpoint) for leaf and nonce:
- * cvma_verify with request.report_data = cvma_atls_cert_binding; policy may be NULL.
+ * cvma_verify with request.report_data = cvma_atls_cert_binding; policy may be NULL. Bytes that
+ * are no readable evidence at all are refused as cvma_atls_verify refuses them (a result
+ * carrying PARSE_UNKNOWN_FORMAT).
  */
 CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
                                                       const char *policy, const uint8_t *nonce,
@@ -180,7 +190,11 @@ struct cvma_atls_check {
  * the hardware REPORT_DATA vouches for: docs/atls.md). On a mismatch
  * the result also says why when it can tell: ATLS_EVIDENCE_REFLECTED (the evidence is bound
  * to this end's own role and key), ATLS_NONCE_STALE (to an earlier nonce), else
- * ATLS_EVIDENCE_NOT_BOUND. *out as cvma_verify.
+ * ATLS_EVIDENCE_NOT_BOUND. *out as cvma_verify, but for bytes that cannot be read as evidence
+ * at all (empty, a malformed bundle, over the limits: what cvma_evidence_from_bytes refuses with
+ * CVMA_E_USAGE), which are the peer's fault, not the caller's: CVMA_OK with a refused result
+ * (contraindicated, tee "unknown") carrying PARSE_UNKNOWN_FORMAT and why, as for bytes of no
+ * known kind; cvma_atls_send_refusal then sends "refused: PARSE_UNKNOWN_FORMAT".
  */
 CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
                                            const struct cvma_atls_check *chk, const uint8_t *nonce,
@@ -205,9 +219,13 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
  *   CVMA_REJECTED  no result: the session is not TLS 1.3 with an exporter (as
  *                  cvma_atls_check_channel, checked before anything is sent); the peer refused
  *                  ("the peer refuses: TEXT", its ERROR frame's
- *                  text through cvma_atls_printable), sent an unexpected frame, a frame of an
- *                  unknown type or over its limit, asked twice for evidence, or evidence that
- *                  cannot be verified at all ("refused: ..."); or src refused to attest.
+ *                  text through cvma_atls_printable); it sent an unexpected frame (DATA:
+ *                  CVMA_ATLS_ERR_DATA_FIRST; a NONCE when src is NULL), a frame of an unknown
+ *                  type or over its limit (err begins CVMA_ATLS_ERR_PROTOCOL, the reason code:
+ *                  the caller's refusal can name it, "refused: ATLS_PROTOCOL_VIOLATION"); it
+ *                  asked twice for evidence; sent evidence the verifier cannot take at all
+ *                  ("refused: ..."; bytes that cannot be read as evidence are a result instead:
+ *                  cvma_atls_verify); or src refused to attest.
  *   CVMA_E_IO      the nonce could not be sent ("cannot send the nonce") or no frame came
  *                  ("no evidence from the peer: ..."): the connection closed, failed or timed
  *                  out (SO_RCVTIMEO / SO_SNDTIMEO: the caller tells a time-out apart); or this

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -152,6 +153,38 @@ static void expect_binding(struct cvma_request *req, const struct cvma_evidence 
     }
 }
 
+/*
+ * The result for evidence whose bytes cannot be read as evidence at all (empty, a malformed
+ * bundle, over the limits: cvma_evidence_from_bytes's CVMA_E_USAGE, why in why). From a peer
+ * that is the peer's fault, not the caller's: refused with PARSE_UNKNOWN_FORMAT, as bytes of
+ * no known kind are (the verifier's own result for them), so that the refusal names a reason
+ * like any other. CVMA_OK with *out, or CVMA_E_NOMEM.
+ */
+static enum cvma_status unreadable_result(const struct cvma_request *req, const char *why,
+                                          struct cvma_result **out)
+{
+    struct cvma_result *res = calloc(1, sizeof *res);
+    if (res == NULL) {
+        return CVMA_E_NOMEM;
+    }
+    cvma_result_init(res, "unknown", time(NULL));
+    res->verdict.checks_required = CVMA_CHECK_PARSE;
+    (void)cvma_reject(&res->verdict, CVMA_R_PARSE_UNKNOWN_FORMAT, "%s", why);
+    /* the binding expected, as the verifier names it for evidence it reads */
+    size_t n = sizeof req->report_data;
+    while (n > 5 && req->report_data[n - 1] == 0) {
+        n--;
+    }
+    cvma_hex_encode(req->report_data, n, res->eat_nonce, sizeof res->eat_nonce);
+    cvma_result_finish(res);
+    if (res->verdict.oom) {
+        cvma_result_free(res);
+        return CVMA_E_NOMEM;
+    }
+    *out = res;
+    return CVMA_OK;
+}
+
 CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X509 *leaf,
                                                       const char *policy, const uint8_t *nonce,
                                                       size_t nonce_len, const uint8_t *ev,
@@ -173,6 +206,8 @@ CVMA_API enum cvma_status cvma_atls_verify_cert_bound(struct cvma_verifier *v, X
         CVMA_OK) {
         expect_binding(&req, evidence);
         st = cvma_verify(v, evidence, &req, out, err, err_len);
+    } else if (st == CVMA_E_USAGE) {
+        st = unreadable_result(&req, err, out);
     }
     cvma_evidence_free(evidence);
     return st;
@@ -589,6 +624,9 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
     req.previous_result_len = chk->previous_result_len;
     if ((st = cvma_evidence_from_bytes(ev, ev_len, CVMA_INFORM_AUTO, &evidence, err, err_len)) !=
         CVMA_OK) {
+        if (st == CVMA_E_USAGE) {
+            st = unreadable_result(&req, err, out); /* the peer's bytes: refused, named */
+        }
         goto out;
     }
     expect_binding(&req, evidence);
@@ -672,7 +710,10 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
     }
     for (;;) {
         if ((st = cvma_atls_read_frame_ex(ssl, &type, &p, &len, why, sizeof why)) != CVMA_OK) {
-            cvma_errf(err, err_len, "no evidence from the peer: %s", why);
+            /* A frame of an unknown type or over its limit is the peer's fault: named. */
+            cvma_errf(err, err_len, "%s%s",
+                      st == CVMA_REJECTED ? CVMA_ATLS_ERR_PROTOCOL : "no evidence from the peer: ",
+                      why);
             return st;
         }
         if (type == CVMA_ATLS_F_EVIDENCE) {
@@ -684,9 +725,15 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
             free(p);
             return CVMA_REJECTED;
         }
+        if (type == CVMA_ATLS_F_DATA) {
+            free(p);
+            cvma_errf(err, err_len, "%s", CVMA_ATLS_ERR_DATA_FIRST);
+            return CVMA_REJECTED;
+        }
         if (type != CVMA_ATLS_F_NONCE || src == NULL) {
             free(p);
-            cvma_errf(err, err_len, "unexpected frame %u before the evidence", type);
+            cvma_errf(err, err_len, "%sunexpected frame %u before the evidence",
+                      CVMA_ATLS_ERR_PROTOCOL, type);
             return CVMA_REJECTED;
         }
         if (*answered) {

@@ -155,6 +155,14 @@ elif mode == "mutual-mute":  # --mutual: a client certificate, a NONCE, then no 
     t, p = read_frame(s)
     print("mutual-mute: frame", t, flush=True)
     closed_after(s, "mutual-mute", t0, float(sys.argv[5]))
+elif mode == "mutual-badbundle":  # --mutual: a NONCE, then a bundle that is not JSON
+    s = tls_client(sys.argv[3], sys.argv[4])
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)  # the server's NONCE
+    s.sendall(frame(2, b'{"cvmattest_bundle":1,\x1b[2J\xff garbage'))
+    t, p = read_frame(s)
+    print("mutual-badbundle: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+          flush=True)
 elif mode == "data-first":  # DATA before any NONCE
     s = tls_client()
     s.sendall(frame(4, b"hello"))
@@ -221,6 +229,15 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
         print("server-slow-cb: answered %d bytes" % len(resp), flush=True)
         time.sleep(1)
         sys.exit(0)
+    if mode == "server-chunked":  # the certificate-bound request, answered chunked
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += s.recv(1)
+        b = b'{"cvmattest_bundle": 1, "kind": "sev-snp", "parts": [{"role": "evidence", "data": "QUFB"}]}'
+        s.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(b) + b +
+                  b"\r\n0\r\n\r\n")
+        time.sleep(1)
+        sys.exit(0)
     if mode == "server-huge":  # the certificate-bound request, answered with 9 MiB
         head = b""
         while not head.endswith(b"\r\n\r\n"):
@@ -258,6 +275,18 @@ elif mode.startswith("server-"):  # a TLS server: answers the client's NONCE in 
         except (ssl.SSLError, OSError) as e:
             end = "error: %s" % type(e).__name__
         print("server-extra: end:", end, flush=True)
+    elif mode in ("server-empty", "server-twoev", "server-data"):  # no evidence to verify:
+        # an empty EVIDENCE, a bundle with two evidence parts, DATA; then the client's refusal
+        if mode == "server-empty":
+            s.sendall(frame(2, b""))
+        elif mode == "server-twoev":
+            part = '{"role": "evidence", "data": "QUFB"}'
+            s.sendall(frame(2, ('{"cvmattest_bundle": 1, "kind": "sev-snp", "parts": [%s, %s]}'
+                                % (part, part)).encode()))
+        else:
+            s.sendall(frame(4, b"early"))
+        t, p = read_frame(s)
+        print("%s: frame" % mode, t, p.decode("ascii", "replace") if p else "", flush=True)
     elif mode == "server-nonce-twice":
         s.sendall(frame(1, os.urandom(32)))
         t, p = read_frame(s)
@@ -645,6 +674,13 @@ else
     fails=$((fails + 1))
 fi
 
+# --- a --mutual server given a client bundle that is not JSON: refused naming the reason, in
+# its log and in the ERROR (it was a bare "refused") ---
+server smbad --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
+python3 "$T/peer.py" mutual-badbundle "$port" "$T/peer.pem" "$T/peer.key" >"$T/mbad.out" 2>&1
+has "$T/mbad.out" "mutual-badbundle: frame 3 refused: PARSE_UNKNOWN_FORMAT"
+wait_for "$T/smbad.out" "PARSE_UNKNOWN_FORMAT"
+
 # --- DATA before any attestation: an ERROR frame, never an echo ---
 server sdata --sim "$T/reg" --connections 1
 python3 "$T/peer.py" data-first "$port" >"$T/dfirst.out" 2>&1
@@ -769,6 +805,25 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     logged "$T/server-nonce-twice.out" "server: second answer: frame 3 refused"
     has "$T/server-nonce-twice.out" "server: first answer: frame 2"
     has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: too many NONCE frames: this end has attested already"
+
+    # evidence that is no evidence at all, and a frame where the evidence is due: refused
+    # (exit 1), naming the reason on stderr and in the ERROR sent (it was a bare "refused")
+    pyserver server-empty
+    client >"$T/c9.out" 2>&1; check "an empty EVIDENCE: refused" 1 $?
+    has "$T/c9.out" "PARSE_UNKNOWN_FORMAT"
+    has "$T/c9.out" "the evidence is empty"
+    logged "$T/server-empty.out" "server-empty: frame 3 refused: PARSE_UNKNOWN_FORMAT"
+    pyserver server-twoev
+    client >"$T/c10.out" 2>&1; check "a bundle with two evidence parts: refused" 1 $?
+    has "$T/c10.out" "PARSE_UNKNOWN_FORMAT"
+    logged "$T/server-twoev.out" "server-twoev: frame 3 refused: PARSE_UNKNOWN_FORMAT"
+    pyserver server-data
+    client >"$T/c11.out" 2>&1; check "DATA where the evidence is due: refused" 1 $?
+    has "$T/c11.out" "ATLS_PROTOCOL_VIOLATION: unexpected frame 4 (DATA) before the evidence"
+    logged "$T/server-data.out" "server-data: frame 3 refused: ATLS_PROTOCOL_VIOLATION"
+    pyserver server-chunked
+    client --cert-bound --timeout 20 >"$T/c12.out" 2>&1; check "--cert-bound: a chunked response: exit 1" 1 $?
+    has "$T/c12.out" "error PARSE_UNKNOWN_FORMAT: "
 
     # the client's close: a frame of the server it never reads (DATA after evidence that
     # fails) does not turn its close into a reset that drops its refusal or its close_notify

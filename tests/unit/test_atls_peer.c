@@ -2,7 +2,9 @@
  * cvma_atls_attest_peer (cvmattest/atls.h), the verifying end's side of one attestation, on a
  * socketpair against a scripted peer in a thread: evidence from the simulator accepted, with
  * the nonce the peer saw; the peer's ERROR refused with its text made printable; an unexpected
- * frame, and a NONCE when this end does not attest, refused; a peer closing the connection is
+ * frame, a NONCE when this end does not attest and a frame of no known type refused, naming
+ * ATLS_PROTOCOL_VIOLATION; EVIDENCE that is empty or a malformed bundle refused in a result
+ * naming PARSE_UNKNOWN_FORMAT; a peer closing the connection is
  * CVMA_E_IO; a TLS 1.2 session refused before a frame is sent; mutual mode: the peer's NONCE
  * answered once with evidence the peer verifies, a second NONCE on the same connection refused with
  * an ERROR frame.
@@ -35,6 +37,10 @@ enum peer_mode {
     P_CLOSE,     /* close the connection */
     P_MUTUAL,    /* a NONCE of its own, verify the client's evidence, then answer */
     P_ASK_AGAIN, /* a NONCE of its own, then read what comes back */
+    P_EMPTY,     /* an EVIDENCE frame of no bytes */
+    P_BAD_B64,   /* an EVIDENCE frame: a bundle whose evidence part is not base64 */
+    P_TWO_EV,    /* an EVIDENCE frame: a bundle with two evidence parts */
+    P_UNKNOWN,   /* a frame of type 9 (no such type) */
 };
 
 struct peer {
@@ -105,6 +111,26 @@ static void *peer_main(void *arg)
             p->answered =
                     cvma_atls_answer(p->ssl, CVMA_ATLS_SERVER, f, len, p->src, err, sizeof err);
         }
+        break;
+    }
+    case P_EMPTY:
+        (void)cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_EVIDENCE, (const uint8_t *)"", 0);
+        break;
+    case P_BAD_B64:
+    case P_TWO_EV: {
+        static const char bad_b64[] = "{\"cvmattest_bundle\":1,\"kind\":\"sev-snp\",\"parts\":"
+                                      "[{\"role\":\"evidence\",\"data\":\"@@@\"}]}";
+        static const char two_ev[] = "{\"cvmattest_bundle\":1,\"kind\":\"sev-snp\",\"parts\":"
+                                     "[{\"role\":\"evidence\",\"data\":\"QUFB\"},"
+                                     "{\"role\":\"evidence\",\"data\":\"QUFB\"}]}";
+        const char *b = p->mode == P_BAD_B64 ? bad_b64 : two_ev;
+        (void)cvma_atls_write_frame(p->ssl, CVMA_ATLS_F_EVIDENCE, (const uint8_t *)b, strlen(b));
+        break;
+    }
+    case P_UNKNOWN: {
+        static const uint8_t head[5] = {9, 0, 0, 0, 0};
+        size_t done = 0;
+        (void)SSL_write_ex(p->ssl, head, sizeof head, &done);
         break;
     }
     case P_ASK_AGAIN:
@@ -234,12 +260,48 @@ static void test_attest_peer_unexpected_frames(void **state)
 {
     char err[512];
     bool answered;
+    /* Each names the reason (ATLS_PROTOCOL_VIOLATION) for the caller's refusal. */
     expect_no_result(*state, P_DATA, CVMA_REJECTED, err, sizeof err, &answered);
-    assert_string_equal(err, "unexpected frame 4 before the evidence");
+    assert_string_equal(err, CVMA_ATLS_ERR_DATA_FIRST);
+    assert_string_equal(err, "ATLS_PROTOCOL_VIOLATION: unexpected frame 4 (DATA) before the "
+                             "evidence");
     /* A NONCE when this end does not attest (src NULL) is unexpected too. */
     expect_no_result(*state, P_NONCE, CVMA_REJECTED, err, sizeof err, &answered);
-    assert_string_equal(err, "unexpected frame 1 before the evidence");
+    assert_string_equal(err, "ATLS_PROTOCOL_VIOLATION: unexpected frame 1 before the evidence");
     assert_false(answered);
+    /* So is a frame of a type the protocol does not have. */
+    expect_no_result(*state, P_UNKNOWN, CVMA_REJECTED, err, sizeof err, &answered);
+    assert_string_equal(err, "ATLS_PROTOCOL_VIOLATION: atls: unknown frame type 9");
+}
+
+/* EVIDENCE whose bytes cannot be read as evidence at all (empty, a malformed bundle) is the
+ * peer's fault: a refused result naming PARSE_UNKNOWN_FORMAT and why, as for bytes of no known
+ * kind, never a refusal without a reason. */
+static void expect_unreadable(struct fixture *fx, enum peer_mode mode, const char *why)
+{
+    struct tu_tls_pair a;
+    struct peer p;
+    struct cvma_result *r = NULL;
+    uint8_t nonce[CVMA_ATLS_NONCE_LEN];
+    bool answered = false;
+    char err[512] = "";
+    tu_tls_pair_open(&a, 0);
+    assert_int_equal(run(&a, fx, &p, mode, NULL, &answered, nonce, &r, err, sizeof err), CVMA_OK);
+    assert_non_null(r);
+    assert_int_equal(cvma_result_status(r), CVMA_CONTRAINDICATED);
+    assert_int_equal(cvma_result_exit_code(r), 1);
+    assert_int_equal(cvma_result_reason_count(r), 1);
+    assert_string_equal(cvma_result_reason_code(r, 0), "PARSE_UNKNOWN_FORMAT");
+    assert_non_null(strstr(cvma_result_reason_detail(r, 0), why));
+    cvma_result_free(r);
+    tu_tls_pair_close(&a);
+}
+
+static void test_attest_peer_unreadable_evidence_is_named(void **state)
+{
+    expect_unreadable(*state, P_EMPTY, "the evidence is empty");
+    expect_unreadable(*state, P_BAD_B64, "is not base64");
+    expect_unreadable(*state, P_TWO_EV, "more than one \"evidence\" part");
 }
 
 static void test_attest_peer_closed_is_io(void **state)
@@ -317,6 +379,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attest_peer_accepted, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_error_frame, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_unexpected_frames, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_peer_unreadable_evidence_is_named, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_closed_is_io, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attest_peer_refuses_tls12_before_sending, setup,
                                             teardown),
