@@ -1175,6 +1175,11 @@ static const char own_failed_msg[] = "refused: this end could not produce its ev
  * naming the reason as cvma_atls_send_refusal names a result's. */
 static const char protocol_msg[] = "refused: ATLS_PROTOCOL_VIOLATION";
 
+/* atls-server's refusal of DATA before attestation: before any NONCE, and with --mutual while
+ * it waits for the client's evidence (docs/atls.md, Frames). */
+static const char data_first_msg[] = "refused: DATA before attestation: a client sends a NONCE "
+                                     "first (and, with --mutual, its own evidence)";
+
 /*
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
  * NONCE with this end's evidence when own is given (once while *answered is false), verifies
@@ -1183,8 +1188,8 @@ static const char protocol_msg[] = "refused: ATLS_PROTOCOL_VIOLATION";
  * own_failed_msg is the caller's), 3 undecided (collateral or a registry could not be had, as
  * verify's exit 3) or the peer did not answer in time; *res is the result when there is one.
  * *refusal: the ERROR to send the peer when there is no result and it is not the bare
- * "refused" of cvma_atls_send_refusal (a peer that broke the protocol: protocol_msg), else
- * NULL.
+ * "refused" of cvma_atls_send_refusal (a peer that broke the protocol: protocol_msg; a client
+ * sending DATA where the server waits for its evidence: data_first_msg), else NULL.
  */
 static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
                        struct cvma_atls_check *chk, struct own_source *own, bool *answered,
@@ -1203,6 +1208,14 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
     if (st == CVMA_REJECTED &&
         strncmp(err, CVMA_ATLS_ERR_PROTOCOL, strlen(CVMA_ATLS_ERR_PROTOCOL)) == 0) {
         *refusal = protocol_msg;
+    }
+    if (st == CVMA_REJECTED && chk->peer_role == CVMA_ATLS_CLIENT &&
+        strcmp(err, CVMA_ATLS_ERR_DATA_FIRST) == 0) {
+        /* The server's rule for DATA before attestation, whether a NONCE came first or not. */
+        *refusal = data_first_msg;
+        cvma_cli_err("cvmattest %s: closing a connection: %s (%s)\n", cmd,
+                     data_first_msg + strlen("refused: "), err);
+        return 1;
     }
     if (st == CVMA_OK) {
         return cvma_result_exit_code(*res); /* 0, 1, or 3: undecided is not "refused" */
@@ -1679,12 +1692,10 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
         if (type == CVMA_ATLS_F_DATA && !(attested_client && answered)) {
             /* No application data before this end attested (and, with --mutual, the client):
              * a careless client must not get data from an unattested session. */
-            static const char msg[] = "refused: DATA before attestation: a client sends a NONCE "
-                                      "first (and, with --mutual, its own evidence)";
-            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
-                                        sizeof msg - 1);
+            (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)data_first_msg,
+                                        sizeof data_first_msg - 1);
             cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
-                         msg + strlen("refused: "));
+                         data_first_msg + strlen("refused: "));
             break;
         }
         if (type == CVMA_ATLS_F_DATA) {

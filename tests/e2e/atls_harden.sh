@@ -155,6 +155,14 @@ elif mode == "mutual-mute":  # --mutual: a client certificate, a NONCE, then no 
     t, p = read_frame(s)
     print("mutual-mute: frame", t, flush=True)
     closed_after(s, "mutual-mute", t0, float(sys.argv[5]))
+elif mode == "mutual-data":  # --mutual: a NONCE, the server's NONCE, then DATA, no evidence
+    s = tls_client(sys.argv[3], sys.argv[4])
+    s.sendall(frame(1, os.urandom(32)))
+    t, p = read_frame(s)  # the server's NONCE
+    s.sendall(frame(4, b"early"))
+    t, p = read_frame(s)
+    print("mutual-data: frame", t, (p[:120].decode("ascii", "replace") if t in (3, 4) else ""),
+          flush=True)
 elif mode == "mutual-badbundle":  # --mutual: a NONCE, then a bundle that is not JSON
     s = tls_client(sys.argv[3], sys.argv[4])
     s.sendall(frame(1, os.urandom(32)))
@@ -685,6 +693,12 @@ wait_for "$T/smbad.out" "PARSE_UNKNOWN_FORMAT"
 server sdata --sim "$T/reg" --connections 1
 python3 "$T/peer.py" data-first "$port" >"$T/dfirst.out" 2>&1
 has "$T/dfirst.out" "data-first: frame 3 refused: DATA before attestation"
+# ... and with --mutual, DATA after the NONCE frames, before the client's evidence: the same
+# ERROR (it was a bare "refused"), and the log says so
+server smdata --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
+python3 "$T/peer.py" mutual-data "$port" "$T/peer.pem" "$T/peer.key" >"$T/mdata.out" 2>&1
+has "$T/mdata.out" "mutual-data: frame 3 refused: DATA before attestation: a client sends a NONCE first (and, with --mutual, its own evidence)"
+logged "$T/smdata.err" "closing a connection: DATA before attestation: "
 
 # --- collateral that cannot be had: the client is undecided (exit 3, as verify), not refused ---
 cp -r "$T/reg" "$T/nocoll"
