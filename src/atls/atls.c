@@ -835,11 +835,15 @@ static bool http_query_nonce(struct cvma_reader *q, uint8_t nonce[64], size_t *n
         struct cvma_span par = http_until(q, "&", 1);
         uint8_t amp = 0;
         more = cvma_reader_u8(q, &amp); /* the '&' (then another parameter) or the end */
-        if (par.len < kl || memcmp(par.p, key, kl) != 0) {
+        /* A parameter named nonce, with a value or without ("?nonce&nonce=HEX"): each one
+         * counts, so that a second, or one without "=", is refused, never skipped. */
+        bool named = par.len >= kl - 1 && memcmp(par.p, key, kl - 1) == 0 &&
+                     (par.len == kl - 1 || par.p[kl - 1] == '=');
+        if (!named) {
             continue;
         }
-        size_t hl = par.len - kl;
-        if (found || hl % 2 != 0 || hl < 32 || hl > 128) {
+        size_t hl = par.len >= kl ? par.len - kl : 0;
+        if (found || par.len < kl || hl % 2 != 0 || hl < 32 || hl > 128) {
             *n = 0;
             return false;
         }

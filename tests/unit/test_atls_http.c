@@ -29,7 +29,7 @@ static const struct req_case reqs[] = {
         {"GET " WK "?nonce=" H64 TAIL, 0, CVMA_ATLS_HTTP_OK, 64},
         {"GET " WK "?a=1&nonce=" H16 "&b=2" TAIL, 0, CVMA_ATLS_HTTP_OK, 16},
         {"GET " WK "?&&nonce=" H16 "&" TAIL, 0, CVMA_ATLS_HTTP_OK, 16},
-        {"GET " WK "?nonce=" H16 "&nonce&noncex=1&xnonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_OK, 16},
+        {"GET " WK "?nonce=" H16 "&noncex=1&xnonce=" H16 "&nonc" TAIL, 0, CVMA_ATLS_HTTP_OK, 16},
         {"GET " WK "?nonce=000102030405060708090A0B0C0D0E0F" TAIL, 0, CVMA_ATLS_HTTP_OK, 16},
         {"GET " WK "?nonce=" H16 " X", 0, CVMA_ATLS_HTTP_OK, 16}, /* only "GET " target " " */
         /* Not the request line or not the path: 404. */
@@ -57,6 +57,10 @@ static const struct req_case reqs[] = {
         {"GET " WK "?nonce" TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
         {"GET " WK "?Nonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
         {"GET " WK "?nonce=" H16 "&nonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
+        /* a nonce parameter without "=" is one too: never skipped, so a second nonce */
+        {"GET " WK "?nonce&nonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
+        {"GET " WK "?nonce=" H16 "&nonce" TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
+        {"GET " WK "?nonce=&nonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
         {"GET " WK "?nonce=" H16 "&nonce=zz" TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
         {"GET " WK "?nonce=zz&nonce=" H16 TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE, 0},
         {"GET " WK "?nonce=000102030405060708090a0b0c0d0e" TAIL, 0, CVMA_ATLS_HTTP_BAD_NONCE,
