@@ -197,7 +197,8 @@ static void client_help(void)
            "  against this session (docs/atls.md) and refuses the connection unless it is\n"
            "  affirming or warning\n\n"
            "  --connect HOST:PORT            the aTLS server\n"
-           "  --reattest-every SECONDS       re-attest on the live connection (a lease, valid\n"
+           "  --reattest-every SECONDS       re-attest on the live connection, SECONDS (1 to\n"
+           "                                 86400) after each result (a lease, valid\n"
            "                                 until SECONDS + --timeout after each result: the\n"
            "                                 JSON's \"lease\"); the platform moving is\n"
            "                                 PLATFORM_CHANGED, and the connection is closed\n"
@@ -365,7 +366,6 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         case O_SWITCH_AFTER:
         case O_CONNECTIONS:
         case O_MAX_CONNECTIONS:
-        case O_REATTEST:
         case O_ROUNDS:
             if (!parse_long(optarg, c == O_ROUNDS ? 0 : 1, &n) || n > 1000000) {
                 return cvma_cli_usage_error(cmd, "'%s' is not a valid count", optarg);
@@ -379,8 +379,6 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                     return cvma_cli_usage_error(cmd, "--max-connections: 1 to 1024");
                 }
                 o->max_connections = n;
-            } else if (c == O_REATTEST) {
-                o->reattest = n;
             } else {
                 o->rounds = n;
                 o->rounds_given = true;
@@ -390,8 +388,12 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         case O_IDLE_TIMEOUT:
         case O_MIN_REATTEST:
         case O_TIMEOUT:
+        case O_REATTEST:
         case O_CLIENT_LEASE: {
-            bool from_one = c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT || c == O_CLIENT_LEASE;
+            /* Seconds, all bounded alike (a day): --reattest-every is a time, as --timeout and
+             * --client-lease are, and a lease adds the two. */
+            bool from_one = c == O_HANDSHAKE_TIMEOUT || c == O_TIMEOUT || c == O_CLIENT_LEASE ||
+                            c == O_REATTEST;
             if (!parse_long(optarg, from_one ? 1 : 0, &n) || n > 86400) {
                 return cvma_cli_usage_error(cmd,
                                             "'%s' is not a valid number of seconds (%s to 86400)",
@@ -405,6 +407,8 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
                 o->min_reattest = n;
             } else if (c == O_CLIENT_LEASE) {
                 o->client_lease = n;
+            } else if (c == O_REATTEST) {
+                o->reattest = n;
             } else {
                 o->timeout = n;
             }

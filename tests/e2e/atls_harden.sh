@@ -855,6 +855,13 @@ $CVM atls-server --sim "$T/reg" --handshake-timeout 0 >/dev/null 2>&1
 check "--handshake-timeout 0 is a usage error" 2 $?
 $CVM atls-client --connect 127.0.0.1:1 --timeout x >/dev/null 2>&1
 check "--timeout x is a usage error" 2 $?
+# --reattest-every is seconds, bounded as --timeout is (it said "not a valid count" and took up
+# to 1000000)
+for s in 0 86401; do
+    $CVM atls-client --connect 127.0.0.1:1 --reattest-every $s >"$T/re.out" 2>&1
+    check "--reattest-every $s is a usage error" 2 $?
+    has "$T/re.out" "'$s' is not a valid number of seconds (1 to 86400)"
+done
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
