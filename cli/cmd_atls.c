@@ -204,8 +204,8 @@ static void client_help(void)
            "                                 PLATFORM_CHANGED, and the connection is closed\n"
            "                                 when the new one is refused or the measurement\n"
            "                                 changed (MEASUREMENT_CHANGED)\n"
-           "  --rounds N                     re-attestations before closing (default 3;\n"
-           "                                 with --reattest-every)\n"
+           "  --rounds N                     re-attestations before closing (default 3,\n"
+           "                                 1 to 1000000; with --reattest-every)\n"
            "  --send TEXT                    application data after each attestation\n"
            "  --timeout SECONDS              give up when the server does not connect, shake\n"
            "                                 hands or answer within this (default 30; exit 3)\n"
@@ -367,7 +367,13 @@ static int parse(const char *cmd, bool server, int argc, char **argv, struct atl
         case O_CONNECTIONS:
         case O_MAX_CONNECTIONS:
         case O_ROUNDS:
-            if (!parse_long(optarg, c == O_ROUNDS ? 0 : 1, &n) || n > 1000000) {
+            if (c == O_ROUNDS && parse_long(optarg, 0, &n) && n == 0) {
+                /* A lease on a connection that is closed at once, never renewed: say so. */
+                return cvma_cli_usage_error(cmd,
+                                            "--rounds 0: --rounds counts re-attestations, 1 to "
+                                            "1000000 (for none, leave out --reattest-every)");
+            }
+            if (!parse_long(optarg, 1, &n) || n > 1000000) {
                 return cvma_cli_usage_error(cmd, "'%s' is not a valid count", optarg);
             }
             if (c == O_SWITCH_AFTER) {

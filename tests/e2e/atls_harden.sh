@@ -862,6 +862,10 @@ for s in 0 86401; do
     check "--reattest-every $s is a usage error" 2 $?
     has "$T/re.out" "'$s' is not a valid number of seconds (1 to 86400)"
 done
+# --rounds 0 printed a lease on a connection closed at once, never renewed, exit 0
+$CVM atls-client --connect 127.0.0.1:1 --reattest-every 30 --rounds 0 >"$T/r0.out" 2>&1
+check "--rounds 0 is a usage error" 2 $?
+has "$T/r0.out" "--rounds 0: --rounds counts re-attestations, 1 to 1000000"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
