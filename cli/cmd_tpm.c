@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cmds.h"
@@ -172,6 +174,71 @@ out:
     return rc;
 }
 
+/* The directory path names (its part before the last '/'; "." when there is none): its
+ * device and inode in *sb, or false when it cannot be looked at. */
+static bool dir_of(const char *path, struct stat *sb)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return stat(".", sb) == 0;
+    }
+    if (slash == path) {
+        return stat("/", sb) == 0;
+    }
+    size_t n = (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir == NULL) {
+        return false;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    bool ok = stat(dir, sb) == 0;
+    free(dir);
+    return ok;
+}
+
+/* True when a and b name one directory entry, however spelled (c3, ./c3, d/../c3, a link to
+ * the directory): the same last component in the same directory. Both outputs are renamed
+ * into place, so the second would replace the first. */
+static bool same_entry(const char *a, const char *b)
+{
+    const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
+    struct stat da, db;
+    ba = ba != NULL ? ba + 1 : a;
+    bb = bb != NULL ? bb + 1 : b;
+    if (strcmp(a, b) == 0) {
+        return true;
+    }
+    return strcmp(ba, bb) == 0 && dir_of(a, &da) && dir_of(b, &db) && da.st_dev == db.st_dev &&
+           da.st_ino == db.st_ino;
+}
+
+/* Writes the credential file, then the secret: exit 0, or 2 saying which file and why. A
+ * path whose write failed is removed (the failure can come after the rename: the directory's
+ * fsync), and so is the credential when its secret was not written: of no use without it. */
+static int write_credential(const char *verb, const char *out, const uint8_t *file, size_t len,
+                            const char *secret, const struct cvma_tpm_credential *cred)
+{
+    int e;
+    if (cvma_file_write_atomic(out, file, len) != CVMA_OK) {
+        e = errno;
+        (void)unlink(out);
+        cvma_cli_err("cvmattest %s: cannot write --out '%s': %s; nothing written\n", verb, out,
+                     strerror(e));
+        return 2;
+    }
+    if (cvma_file_write_atomic_mode(secret, cred->secret, sizeof cred->secret, 0600) != CVMA_OK) {
+        e = errno;
+        (void)unlink(secret);
+        (void)unlink(out);
+        cvma_cli_err("cvmattest %s: cannot write --secret-out '%s': %s; --out '%s' removed, "
+                     "nothing written\n",
+                     verb, secret, strerror(e), out);
+        return 2;
+    }
+    return 0;
+}
+
 static const char mc_usage[] =
         "usage: cvmattest tpm make-credential --ek EK --ak AK --out CRED --secret-out FILE\n"
         "  TPM2_MakeCredential in software (docs/vtpm-binding.md): a fresh 32-byte secret\n"
@@ -181,8 +248,9 @@ static const char mc_usage[] =
         "  --ak AK            the AK public area (TPMT_PUBLIC or TPM2B_PUBLIC): its name\n"
         "  --out CRED         the credential in tpm2-tools' format, for\n"
         "                     tpm2_activatecredential -i CRED\n"
-        "  --secret-out FILE  the secret (32 bytes) the TPM must give back\n"
-        "  Exit 0 written, 2 usage error or unreadable file.\n";
+        "  --secret-out FILE  the secret (32 bytes) the TPM must give back; not --out's file\n"
+        "  Exit 0 written; 2 usage error, unreadable file or an output not written (the\n"
+        "  credential is then removed too).\n";
 
 static int make_credential(int argc, char **argv)
 {
@@ -233,8 +301,9 @@ static int make_credential(int argc, char **argv)
     }
     const char *const ins[] = {ek, ak, out};
     const char *const ins_opt[] = {"--ek", "--ak", "--out"};
-    if (strcmp(out, secret) == 0) {
-        return cvma_cli_usage_error(verb, "--out and --secret-out name one file '%s'", out);
+    if (same_entry(out, secret)) {
+        return cvma_cli_usage_error(verb, "--out '%s' and --secret-out '%s' name one file", out,
+                                    secret);
     }
     if ((rc = cvma_cli_out_file_check(verb, "--out", out, ins, ins_opt, 2)) != 0 ||
         (rc = cvma_cli_out_file_check(verb, "--secret-out", secret, ins, ins_opt, 3)) != 0) {
@@ -269,17 +338,14 @@ static int make_credential(int argc, char **argv)
      * TPM2B_ENCRYPTED_SECRET. */
     file.len = 8 + cred.id_object.len + cred.enc_secret.len;
     if ((file.p = malloc(file.len)) == NULL) {
+        cvma_cli_err("cvmattest %s: out of memory\n", verb);
+        rc = 2;
         goto done;
     }
     memcpy(file.p, "\xba\xdc\xc0\xde\x00\x00\x00\x01", 8);
     memcpy(file.p + 8, cred.id_object.p, cred.id_object.len);
     memcpy(file.p + 8 + cred.id_object.len, cred.enc_secret.p, cred.enc_secret.len);
-    if (cvma_file_write_atomic(out, file.p, file.len) != CVMA_OK ||
-        cvma_file_write_atomic_mode(secret, cred.secret, sizeof cred.secret, 0600) != CVMA_OK) {
-        cvma_cli_err("cvmattest %s: cannot write '%s' or '%s'\n", verb, out, secret);
-        goto done;
-    }
-    rc = 0;
+    rc = write_credential(verb, out, file.p, file.len, secret, &cred);
 done:
     cvma_tpm_credential_cleanup(&cred);
     cvma_buf_free(&eb);

@@ -388,7 +388,12 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
         free(tmp);
         return CVMA_E_IO;
     }
-    if (write_all(fd, p, len) != 0 || (durable && fsync(fd) != 0)) {
+    int e = write_all(fd, p, len);
+    if (e != 0) {
+        errno = e;
+        goto out;
+    }
+    if (durable && fsync(fd) != 0) {
         goto out;
     }
     if (close(fd) != 0) {
@@ -406,11 +411,13 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
     free(tmp);
     return st;
 out:
+    e = errno; /* the failure's, not the clean-up's: callers say why */
     if (fd >= 0) {
         close(fd);
     }
     unlink(tmp);
     free(tmp);
+    errno = e;
     return st;
 }
 

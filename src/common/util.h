@@ -121,8 +121,8 @@ CVMA_MUST_USE int cvma_file_create_exclusive(const char *path, const uint8_t *p,
  * be lost; for many files that can be made again (a registry's proofs, a million of them).
  * The durable ones also fsync the directory after the rename, so the new name survives a
  * power loss too. CVMA_OK, CVMA_E_IO (nothing left behind, except when that last fsync
- * fails: path then holds the new bytes, perhaps not durably) or CVMA_E_NOMEM (before the
- * rename only: path is then as it was).
+ * fails: path then holds the new bytes, perhaps not durably; errno says why) or CVMA_E_NOMEM
+ * (before the rename only: path is then as it was).
  */
 CVMA_MUST_USE enum cvma_status cvma_file_write_atomic(const char *path, const uint8_t *p,
                                                       size_t len);

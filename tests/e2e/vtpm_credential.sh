@@ -71,5 +71,26 @@ b[4:8] = struct.pack(">I", a); open("ek.notek", "wb").write(b)' "$clear"
         echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
 done
 
+# An output that cannot be written: exit 2 naming it, and no credential left without its
+# secret (nor a secret without its credential).
+$CVM tpm make-credential --ek ek.pub --ak ak.pub --out nodir/c4 --secret-out s4 2>err
+check "make-credential, --out in a missing directory" 2 $?
+grep -q "cannot write --out 'nodir/c4': No such file or directory" err && [ ! -e s4 ] &&
+    echo "ok   named --out, wrote no secret" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+$CVM tpm make-credential --ek ek.pub --ak ak.pub --out c4 --secret-out nodir/s4 2>err
+check "make-credential, --secret-out in a missing directory" 2 $?
+grep -q "cannot write --secret-out 'nodir/s4': No such file or directory" err && [ ! -e c4 ] &&
+    echo "ok   named --secret-out, left no credential" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+# --out and --secret-out naming one file in two spellings: the secret would replace the
+# credential.
+mkdir d && ln -s d dl
+for pair in "c5 ./c5" "d/c5 dl/c5" "d/c5 d/../d/c5"; do
+    set -- $pair
+    $CVM tpm make-credential --ek ek.pub --ak ak.pub --out "$1" --secret-out "$2" 2>err
+    check "make-credential --out $1 --secret-out $2" 2 $?
+    grep -q "name one file" err && [ ! -e c5 ] && [ ! -e d/c5 ] &&
+        echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+done
+
 [ "$fails" = 0 ] && echo "all credential checks passed"
 [ "$fails" = 0 ]
