@@ -245,6 +245,7 @@ static const char mc_usage[] =
         "  that only the TPM holding EK can recover, and only for the AK named:\n"
         "  --ek EK            the EK public area: TPMT_PUBLIC (an SVSM vTPM manifest) or\n"
         "                     TPM2B_PUBLIC (tpm2_createek -u); RSA-2048 template L-1\n"
+        "                     (exponent 65537, an EK's attributes)\n"
         "  --ak AK            the AK public area (TPMT_PUBLIC or TPM2B_PUBLIC): its name\n"
         "  --out CRED         the credential in tpm2-tools' format, for\n"
         "                     tpm2_activatecredential -i CRED\n"
@@ -327,6 +328,14 @@ static int make_credential(int argc, char **argv)
                                   "--ek '%s' (objectAttributes 0x%08x) is not an endorsement key: "
                                   "a restricted, fixedTPM decryption key that cannot sign",
                                   ek, (unsigned)ekp.objectAttributes);
+        goto done;
+    }
+    if (ekp.type == TPM2_ALG_RSA && !cvma_tpm_ek_exponent_ok(ekp.parameters.rsaDetail.exponent)) {
+        rc = cvma_cli_usage_error(verb,
+                                  "--ek '%s' has public exponent %u: an EK's is 65537 (0 in its "
+                                  "public area, template L-1); under another the seed is not "
+                                  "kept secret",
+                                  ek, (unsigned)ekp.parameters.rsaDetail.exponent);
         goto done;
     }
     if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {

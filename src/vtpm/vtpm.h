@@ -74,13 +74,19 @@ CVMA_MUST_USE bool cvma_tpm_public_name(const TPMT_PUBLIC *pub, TPM2B_NAME *name
  * and a key without fixedTPM may have been duplicated out of it. */
 bool cvma_tpm_ek_attributes_ok(TPMA_OBJECT a);
 
+/* True when an RSA EK's public exponent is the TCG EK template L-1's: 0 (Part 2 §12.2.3.5: the
+ * default, 2^16 + 1) or 65537 spelled out. The seed is RSA-encrypted to the EK: under exponent
+ * 1 the "ciphertext" is the padded seed itself, and a small or even one is no key a TPM makes
+ * for its EK. */
+bool cvma_tpm_ek_exponent_ok(UINT32 exponent);
+
 /*
  * TPM2_MakeCredential in software (TPM 2.0 Part 1 §24; an RSA-2048 EK with SHA-256 nameAlg and
  * AES-128-CFB, as the TCG default EK template L-1: keyBits 2048 and a 256-byte modulus without
- * a leading zero byte; attributes as cvma_tpm_ek_attributes_ok): a fresh 32-byte secret, the seed
- * encrypted to the EK (RSA-OAEP, label "IDENTITY"), the secret wrapped for ak_name. Returns
- * CVMA_OK, CVMA_E_USAGE (an EK of another kind, size or attributes), CVMA_E_NOMEM or
- * CVMA_E_INTERNAL.
+ * a leading zero byte; attributes as cvma_tpm_ek_attributes_ok, exponent as
+ * cvma_tpm_ek_exponent_ok): a fresh 32-byte secret, the seed encrypted to the EK (RSA-OAEP,
+ * label "IDENTITY"), the secret wrapped for ak_name. Returns CVMA_OK, CVMA_E_USAGE (an EK of
+ * another kind, size, exponent or attributes), CVMA_E_NOMEM or CVMA_E_INTERNAL.
  */
 CVMA_MUST_USE enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek,
                                                         const TPM2B_NAME *ak_name,

@@ -118,6 +118,12 @@ bool cvma_tpm_ek_attributes_ok(TPMA_OBJECT a)
            !(a & TPMA_OBJECT_SIGN_ENCRYPT) && (a & TPMA_OBJECT_FIXEDTPM);
 }
 
+/* see vtpm/vtpm.h */
+bool cvma_tpm_ek_exponent_ok(UINT32 exponent)
+{
+    return exponent == 0 || exponent == 65537;
+}
+
 void cvma_tpm_credential_cleanup(struct cvma_tpm_credential *c)
 {
     OPENSSL_cleanse(c->secret, sizeof c->secret);
@@ -141,9 +147,11 @@ enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek, const TPM2B_NAM
     memset(out, 0, sizeof *out);
     /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
      * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
-     * encrypted under the key the EK declares (a shorter modulus is a weaker key); and an EK's
+     * encrypted under the key the EK declares (a shorter modulus is a weaker key); the
+     * template's exponent (under exponent 1 the seed would go out in the clear); and an EK's
      * attributes, so that no one but the TPM's ActivateCredential recovers the seed. */
     if (!cvma_tpm_ek_attributes_ok(ek->objectAttributes) || ek->type != TPM2_ALG_RSA ||
+        !cvma_tpm_ek_exponent_ok(ek->parameters.rsaDetail.exponent) ||
         ek->nameAlg != TPM2_ALG_SHA256 ||
         ek->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
         ek->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||

@@ -71,6 +71,25 @@ b[4:8] = struct.pack(">I", a); open("ek.notek", "wb").write(b)' "$clear"
         echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
 done
 
+# An EK whose public exponent is not the template's 65537 (0 in its public area): under
+# exponent 1 the encrypted seed is the padded seed itself, so no credential is made.
+# TPMT_PUBLIC: type, nameAlg, objectAttributes, authPolicy (2 + 32), symmetric (6), scheme
+# (2), keyBits (2), then the exponent.
+for e in 1 3 65536; do
+    python3 -c 'import sys, struct; b = bytearray(open("ek.tpmt", "rb").read())
+o = 8 + 2 + struct.unpack(">H", b[8:10])[0] + 6 + 2 + 2
+b[o:o + 4] = struct.pack(">I", int(sys.argv[1])); open("ek.exp", "wb").write(b)' "$e"
+    $CVM tpm make-credential --ek ek.exp --ak ak.pub --out x --secret-out y 2>err
+    check "make-credential for an EK of exponent $e" 2 $?
+    grep -q "has public exponent $e: an EK's is 65537" err && [ ! -e x ] && [ ! -e y ] &&
+        echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+done
+python3 -c 'import struct; b = bytearray(open("ek.tpmt", "rb").read())
+o = 8 + 2 + struct.unpack(">H", b[8:10])[0] + 6 + 2 + 2
+b[o:o + 4] = struct.pack(">I", 65537); open("ek.exp", "wb").write(b)'
+$CVM tpm make-credential --ek ek.exp --ak ak.pub --out cred6 --secret-out secret6
+check "make-credential for an EK of exponent 65537 spelled out" 0 $?
+
 # An output that cannot be written: exit 2 naming it, and no credential left without its
 # secret (nor a secret without its credential).
 $CVM tpm make-credential --ek ek.pub --ak ak.pub --out nodir/c4 --secret-out s4 2>err

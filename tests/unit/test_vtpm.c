@@ -455,6 +455,19 @@ static void test_vtpm_credential_two_steps(void **state)
     bad = ek;
     bad.unique.rsa.buffer[0] = 0; /* 256 bytes, but under 2048 bits */
     assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    /* Only the template's exponent, 0 (the default, 65537) or 65537 spelled out: under 1 the
+     * encrypted seed is the padded seed itself. */
+    const UINT32 badexp[] = {1, 3, 17, 65536, 65539, 0xffffffff};
+    for (size_t i = 0; i < sizeof badexp / sizeof badexp[0]; i++) {
+        bad = ek;
+        bad.parameters.rsaDetail.exponent = badexp[i];
+        assert_false(cvma_tpm_ek_exponent_ok(badexp[i]));
+        assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    }
+    bad = ek;
+    bad.parameters.rsaDetail.exponent = 65537;
+    assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_OK);
+    cvma_tpm_credential_cleanup(&c);
     /* Only an EK's attributes: a restricted, fixedTPM decryption key that cannot sign. */
     const TPMA_OBJECT notek[] = {0, EK_ATTRS & ~TPMA_OBJECT_RESTRICTED,
                                  EK_ATTRS & ~TPMA_OBJECT_DECRYPT, EK_ATTRS & ~TPMA_OBJECT_FIXEDTPM,
