@@ -13,7 +13,8 @@
  *  - a quote whose signature the verifier accepted verifies with OpenSSL over the exact
  *    TPMS_ATTEST bytes, with the AK read here and the hash the signature names; the trust
  *    anchor names that AK's SubjectPublicKeyInfo; an RSA AK has at least 2048 bits, an ECC AK
- *    is on P-256, P-384 or P-521; an AK given as a public area has the AK attributes;
+ *    is on P-256, P-384 or P-521; an AK given as a public area has the AK attributes, no
+ *    reserved attribute bit and a name algorithm of SHA-1/256/384/512;
  *  - the PCR values in the claims hash, in selection order, to the quote's pcrDigest;
  *  - an expected nonce not reported as mismatching is the quote's extraData;
  *  - a refused signature leaves no claims and no trust anchor; every status other than

@@ -321,8 +321,8 @@ static inline void check_pcr_claims(const json_t *tpm, const TPMS_ATTEST *a, con
  * A quote the verifier accepted (its signature check passed): the quote unmarshals as a
  * TPM_ST_ATTEST_QUOTE, the signature verifies with OpenSSL over the TPMS_ATTEST bytes with the
  * AK read here, the AK is of a size and curve accepted and, given as a public area, has the AK
- * attributes; trust_anchor (NULL: not compared) names that AK. *a and *hash: the quote and the
- * signature's hash.
+ * attributes, no reserved attribute bit and a name algorithm of SHA-1/256/384/512; trust_anchor
+ * (NULL: not compared) names that AK. *a and *hash: the quote and the signature's hash.
  */
 static inline void check_accepted_quote(struct cvma_span attest, struct cvma_span sigp,
                                         struct cvma_span akp, const char *trust_anchor,
@@ -369,6 +369,10 @@ static inline void check_accepted_quote(struct cvma_span attest, struct cvma_spa
         CHECK((at & TPMA_OBJECT_RESTRICTED) && (at & TPMA_OBJECT_SIGN_ENCRYPT) &&
               (at & TPMA_OBJECT_FIXEDTPM) && (at & TPMA_OBJECT_FIXEDPARENT) &&
               !(at & TPMA_OBJECT_DECRYPT));
+        /* no reserved bit (Part 2 §8.3, rev 1.59: 0, 3, 8-9, 12-15, 20-31), and a name */
+        CHECK((at & (TPMA_OBJECT_RESERVED1_MASK | TPMA_OBJECT_RESERVED2_MASK |
+                     TPMA_OBJECT_RESERVED3_MASK | TPMA_OBJECT_RESERVED4_MASK | 0xfff00000u)) == 0);
+        CHECK(md_of(pub->nameAlg) != NULL);
     }
     EVP_PKEY_free(key);
     free(pub);

@@ -22,11 +22,13 @@
 #include "tpm/tpm_unmarshal.h"
 
 /* TPMA_OBJECT bits (TPM 2.0 Library Part 2 §8.3). */
-#define ATTR_FIXED_TPM      0x00000002u
-#define ATTR_FIXED_PARENT   0x00000010u
-#define ATTR_RESTRICTED     0x00010000u
-#define ATTR_DECRYPT        0x00020000u
-#define ATTR_SIGN_ENCRYPT   0x00040000u
+#define ATTR_FIXED_TPM    0x00000002u
+#define ATTR_FIXED_PARENT 0x00000010u
+#define ATTR_RESTRICTED   0x00010000u
+#define ATTR_DECRYPT      0x00020000u
+#define ATTR_SIGN_ENCRYPT 0x00040000u
+/* TPMA_OBJECT bits Part 2 §8.3 (Table 31, rev 1.59) reserves: 0, 3, 8-9, 12-15, 20-31. */
+#define ATTR_RESERVED       0xfff0f309u
 #define TPM_GENERATED_VALUE 0xff544347u
 
 _Static_assert(CVMA_TPM_BANKS == CVMA_EVENTLOG_BANKS, "a quote's banks are the event log's");
@@ -276,13 +278,29 @@ static enum cvma_status ak_check_key(EVP_PKEY *key, struct cvma_verdict *v)
 }
 
 /*
- * A TPMT_PUBLIC's own sizes: an RSA keyBits equal to the modulus given (unique.rsa.size * 8,
+ * A TPMT_PUBLIC's own fields: a name algorithm the AK's name can be computed with (Part 1 §16:
+ * Name = nameAlg || H_nameAlg(TPMT_PUBLIC); TPM_ALG_NULL or an unknown one gives none, and the
+ * result names the AK by it); no reserved TPMA_OBJECT bit set (Part 2 §8.3: shall be zero, so
+ * no TPM made such a key); an RSA keyBits equal to the modulus given (unique.rsa.size * 8,
  * its first byte not zero, so that the key is as long as declared); an ECC point whose x and
  * y are each exactly the curve's coordinate size (Part 1 §C.8: no leading zeros stripped).
  * Reason: TPM_AK_MALFORMED.
  */
 static enum cvma_status ak_check_public(const TPMT_PUBLIC *pub, struct cvma_verdict *v)
 {
+    if (cvma_eventlog_alg_md(pub->nameAlg) == NULL) {
+        return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                           "tpm AK: name algorithm 0x%04x, want SHA-1 (0x0004), SHA-256 "
+                           "(0x000b), SHA-384 (0x000c) or SHA-512 (0x000d): the AK has no name",
+                           (unsigned)pub->nameAlg);
+    }
+    if ((pub->objectAttributes & ATTR_RESERVED) != 0) {
+        return cvma_reject(v, CVMA_R_TPM_AK_MALFORMED,
+                           "tpm AK: objectAttributes 0x%08x sets reserved bits 0x%08x (they "
+                           "shall be zero: no TPM made this key)",
+                           (unsigned)pub->objectAttributes,
+                           (unsigned)(pub->objectAttributes & ATTR_RESERVED));
+    }
     if (pub->type == TPM2_ALG_RSA) {
         const TPM2B_PUBLIC_KEY_RSA *n = &pub->unique.rsa;
         unsigned kb = pub->parameters.rsaDetail.keyBits;

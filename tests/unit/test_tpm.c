@@ -817,6 +817,50 @@ static void test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more(void **state)
     EVP_PKEY_free(rsa);
 }
 
+/* A public area's name algorithm gives the AK's name (claims.tpm.ak.name): SHA-1, SHA-256,
+ * SHA-384 and SHA-512 are taken, TPM_ALG_NULL, SM3 and an unknown one refused by name; so is
+ * an AK with a reserved TPMA_OBJECT bit set (no TPM makes one), whose signature verifies. */
+static void test_tpm_ak_name_algorithm_and_reserved_attributes_checked(void **state)
+{
+    (void)state;
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+    TPMT_PUBLIC pub;
+    static const TPM2_ALG_ID good[] = {TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384,
+                                       TPM2_ALG_SHA512};
+    static const struct {
+        TPM2_ALG_ID alg;
+        const char *want;
+    } bad[] = {{TPM2_ALG_NULL, "name algorithm 0x0010, want SHA-1"},
+               {TPM2_ALG_SM3_256, "name algorithm 0x0012"},
+               {0x1234, "name algorithm 0x1234"}};
+    static const struct {
+        uint32_t bits;
+        const char *want;
+    } reserved[] = {{0x00000001, "sets reserved bits 0x00000001"},
+                    {0x00000008, "sets reserved bits 0x00000008"},
+                    {0x00000300, "sets reserved bits 0x00000300"},
+                    {0x00008000, "sets reserved bits 0x00008000"},
+                    {0x00100000, "sets reserved bits 0x00100000"},
+                    {0x80000001, "objectAttributes 0x80050073 sets reserved bits 0x80000001"}};
+    assert_non_null(rsa);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        public_of(rsa, &pub);
+        pub.nameAlg = good[i];
+        expect_public(rsa, &pub, NULL);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        public_of(rsa, &pub);
+        pub.nameAlg = bad[i].alg;
+        expect_public(rsa, &pub, bad[i].want);
+    }
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        public_of(rsa, &pub);
+        pub.objectAttributes |= reserved[i].bits;
+        expect_public(rsa, &pub, reserved[i].want);
+    }
+    EVP_PKEY_free(rsa);
+}
+
 /* A PEM AK on a curve other than NIST P-256/384/521 (secp256k1), whose ECDSA signature
  * verifies, is refused. */
 static void test_tpm_ak_pem_other_curve_refused(void **state)
@@ -851,6 +895,7 @@ int main(void)
             cmocka_unit_test(test_tpm_ak_rsa_exponent_must_be_odd_and_3_or_more),
             cmocka_unit_test(test_tpm_ak_rsa_declared_size_must_match),
             cmocka_unit_test(test_tpm_ak_ecc_point_size_must_match_the_curve),
+            cmocka_unit_test(test_tpm_ak_name_algorithm_and_reserved_attributes_checked),
             cmocka_unit_test(test_tpm_ak_pem_other_curve_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

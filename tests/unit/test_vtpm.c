@@ -682,8 +682,9 @@ static const char PCRS0[] =
         "\"0000000000000000000000000000000000000000000000000000000000000000\"}}";
 
 /* An AK (or EK) whose name cannot be computed (name algorithm SM3_256, 0x0012): named by its
- * own reason (TPM_AK_MALFORMED for the AK, VTPM_EK_MALFORMED for the EK), and the quote is
- * still checked (its reasons and claims are there); the challenge says which key. */
+ * own reason (TPM_AK_MALFORMED for the AK, VTPM_EK_MALFORMED for the EK); the challenge says
+ * which key. An EK's quote is still checked (its reasons and claims are there); an AK without
+ * a name is refused by the quote's check too (TPM_AK_MALFORMED: no claims from it). */
 static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
 {
     uint8_t nonce[32], man[1024], akb[1024], rd[64], pad[64] = {0};
@@ -710,25 +711,15 @@ static void test_vtpm_svsm_kind_unnamed_keys_named_apart(void **state)
     sim(&r, rd, 0);
     with_parts(&r, parts, nonce, sizeof nonce);
 
-    /* The AK: TPM_AK_MALFORMED, the EK not blamed, the quote verified (its claims). */
+    /* The AK: TPM_AK_MALFORMED, the EK not blamed, no claims of the AK's quote. */
     cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
     cvma_result_finish(&r.res);
     assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_TPM_AK_MALFORMED);
     assert_false(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_EK_MALFORMED));
     assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_VTPM_AK_EK_UNPROVEN));
     json_t *jwk = claims_ak_jwk(&r.res, "svsm_vtpm");
-    assert_non_null(jwk);
-    json_decref(jwk);
+    assert_null(jwk);
     assert_null(cvma_tpm_attested_key(&r.res));
-    /* ... and a quote that fails is named too. */
-    r.vo.nonce[0] ^= 1;
-    cvma_result_cleanup(&r.res);
-    cvma_result_init(&r.res, "svsm-vtpm", r.vo.at);
-    cvma_vtpm_svsm_bundle_verify(r.rep.p, r.rep.len, &r.vo, NULL, NULL, 0, &r.res);
-    cvma_result_finish(&r.res);
-    r.vo.nonce[0] ^= 1;
-    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_AK_MALFORMED));
-    assert_true(cvma_verdict_has(&r.res.verdict, CVMA_R_TPM_NONCE_MISMATCH));
     /* The challenge names the AK. */
     assert_int_equal(cvma_vtpm_svsm_challenge(&r.vo, &s, err, sizeof err), CVMA_E_USAGE);
     assert_non_null(strstr(err, "the AK's name algorithm 0x0012"));
