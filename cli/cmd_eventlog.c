@@ -13,6 +13,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "common/hex.h"
+#include "common/json_out.h"
 #include "eventlog/eventlog.h"
 #include "output.h"
 #include "tdx/tdx.h"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
           "  EVENTLOG_PCR_NOT_IN_LOG); --tdx-quote with the quote's RTMR 0..2.\n"
           "  The log itself proves nothing: only a match with a verified quote does. When\n"
           "  compared, --json claims are those of the compared registers only, their event\n"
-          "  data checked (null when the replay differs or that data was changed).\n",
+          "  data checked (null when the replay differs or that data was changed); its\n"
+          "  reasons (code, severity, detail) also for a log refused.\n",
           f);
 }
 
@@ -74,6 +76,42 @@ static bool load_pcrs(const char *path, struct cvma_eventlog_quoted **out, size_
         *out = NULL;
         *n_out = 0;
     }
+    return ok;
+}
+
+/* The verdict's reasons as a result has them (docs/results.md): [{"code", "severity",
+ * "detail"}, ...], the detail written whatever bytes it quotes. NULL when out of memory. */
+static json_t *reasons_json(const struct cvma_verdict *v)
+{
+    struct cvma_strbuf b = {0};
+    bool ok = cvma_strbuf_add(&b, "[", 1);
+    for (size_t i = 0; ok && i < v->n_reasons; i++) {
+        const struct cvma_verdict_reason *r = &v->reasons[i];
+        bool first = true;
+        ok = (i == 0 || cvma_strbuf_add(&b, ",", 1)) && cvma_strbuf_add(&b, "{", 1) &&
+             cvma_jm_str(&b, &first, "code", cvma_reason_name(r->code)) &&
+             cvma_jm_str(&b, &first, "severity", cvma_severity_name(r->severity)) &&
+             cvma_jm_str(&b, &first, "detail", r->detail) && cvma_strbuf_add(&b, "}", 1);
+    }
+    ok = ok && cvma_strbuf_add(&b, "]", 1);
+    return cvma_json_tree_of(&b, ok);
+}
+
+/* --json for a log (or a --tdx-quote) that was refused: no events, no replay, no claims, only
+ * why; format the one asked for (auto unless --format: a refused log was read as none);
+ * matches_quote false when a comparison was asked for. False when not written whole. */
+static bool print_refused_json(enum cvma_eventlog_format format, bool compare,
+                               const struct cvma_verdict *v)
+{
+    json_t *out = json_object(), *reasons = reasons_json(v);
+    bool ok = out != NULL && reasons != NULL &&
+              json_object_set_new(out, "format", json_string(cvma_eventlog_format_name(format))) ==
+                      0 &&
+              json_object_set_new(out, "claims", json_null()) == 0 &&
+              (!compare || json_object_set_new(out, "matches_quote", json_false()) == 0) &&
+              json_object_set(out, "reasons", reasons) == 0 && cvma_print_json(out, stdout);
+    json_decref(reasons);
+    json_decref(out);
     return ok;
 }
 
@@ -219,7 +257,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
         /* The RTMRs are read from an unverified quote here: `verify` checks the quote. */
         if (cvma_tdx_quote_parse(qb.p, qb.len, &po, q, &v) != CVMA_OK) {
             rc = 1;
-            goto report;
+            goto refused;
         }
     }
     enum cvma_status st = cvma_eventlog_parse(b.p, b.len, format, &log, &v);
@@ -229,7 +267,7 @@ int cvma_cmd_eventlog(int argc, char **argv)
     }
     if (st != CVMA_OK) {
         rc = 1;
-        goto report;
+        goto refused;
     }
     if ((rp = malloc(sizeof *rp)) == NULL) {
         goto out;
@@ -283,6 +321,12 @@ int cvma_cmd_eventlog(int argc, char **argv)
         if (compared) {
             json_object_set_new(out, "matches_quote", json_boolean(matches));
         }
+        /* The reasons, as stderr has them: a refusal (exit 1) says why in the JSON too. */
+        json_t *reasons = reasons_json(&v);
+        if (reasons == NULL || json_object_set_new(out, "reasons", reasons) != 0) {
+            cvma_cli_err("cvmattest eventlog: out of memory\n");
+            goto out;
+        }
         if (!cvma_print_json(out, stdout)) {
             goto out; /* not written whole: exit 2, never the comparison's code */
         }
@@ -299,6 +343,12 @@ int cvma_cmd_eventlog(int argc, char **argv)
         }
     }
     rc = cvma_verdict_has_error(&v) || nothing ? 1 : 0;
+    goto report;
+refused:
+    if (json && !print_refused_json(format, pcrs_file != NULL || quote_file != NULL, &v)) {
+        rc = 2; /* not written whole: exit 2, never the refusal's code */
+        goto out;
+    }
 report:
     for (size_t i = 0; i < v.n_reasons; i++) {
         cvma_cli_err("%s %s: %s\n", cvma_severity_name(v.reasons[i].severity),

@@ -31,7 +31,27 @@ jq -e '[.events[].text] | index("kernel_cmdline: /vmlinuz ro quiet") != null' "$
     >/dev/null || fail "the command line event listed"
 [ "$(jq -r '.claims.secure_boot.enabled' "$T/out.json")" = true ] || fail "secure_boot.enabled"
 grep -q EVENTLOG_DUPLICATE_SEPARATOR "$T/err" || fail "duplicate separator noted"
-ok "eventlog --json: events, pcrs, claims, quirks noted"
+jq -e '.reasons | map(select(.code == "EVENTLOG_DUPLICATE_SEPARATOR" and .severity == "info"
+       and (.detail | length) > 0)) | length > 0' "$T/out.json" >/dev/null ||
+    fail "the JSON's reasons carry the duplicate separator: $(jq -c .reasons "$T/out.json")"
+ok "eventlog --json: events, pcrs, claims, quirks noted (on stderr and in .reasons)"
+# A log refused: with --json, the JSON says why (claims null, the reasons), exit 1.
+head -c 200 "$C/tcg_sha256" >"$T/cut.bin"
+$CVM eventlog "$T/cut.bin" --json >"$T/cut.json" 2>"$T/err"
+rc=$?
+# (jq -e of no input at all is true: the JSON must be there)
+[ $rc = 1 ] && [ -s "$T/cut.json" ] && jq -e '.format == "auto" and .claims == null and (.events | not) and
+       (.reasons | length > 0 and all(.code | startswith("EVENTLOG_"))) and
+       (.reasons[0].severity == "error")' "$T/cut.json" >/dev/null &&
+    grep -q "$(jq -r '.reasons[0].code' "$T/cut.json")" "$T/err" &&
+    ok "eventlog --json of a refused log: exit 1, the reasons in the JSON" ||
+    fail "eventlog --json of a refused log: exit $rc, $(head -c 300 "$T/cut.json")"
+jq '{sha256: .pcrs.sha256}' "$T/out.json" >"$T/own.json"
+$CVM eventlog "$T/cut.bin" --json --format tcg --pcrs "$T/own.json" >"$T/cut.json" 2>/dev/null
+[ -s "$T/cut.json" ] && jq -e '.format == "tcg" and .matches_quote == false and .claims == null and
+       (.reasons | length > 0)' "$T/cut.json" >/dev/null &&
+    ok "eventlog --json --pcrs of a refused log: matches_quote false, the reasons" ||
+    fail "eventlog --json --pcrs of a refused log: $(head -c 300 "$T/cut.json")"
 
 # Compare with PCR values: its own replay matches; one changed value is refused by name.
 # This synthetic log's variable, GPT and command-line events (PCR 5, 7, 8) carry data their
@@ -48,8 +68,12 @@ jq -e '.matches_quote == true and .claims.kernel_cmdline == null and
 $CVM eventlog "$C/tcg_sha256" --pcrs "$T/pcrs.json" --json >"$T/cmp.json" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] && grep -q 'EVENTLOG_EVENT_DATA_MISMATCH: event #7 EV_IPL' "$T/err" &&
-    jq -e '.matches_quote == true and .claims == null' "$T/cmp.json" >/dev/null ||
-    fail "own replay of every PCR: exit $rc, want 1 with the changed event data named, no claims"
+    jq -e '.matches_quote == true and .claims == null and
+           (.reasons | map(select(.code == "EVENTLOG_EVENT_DATA_MISMATCH" and
+                                  .severity == "error" and
+                                  (.detail | startswith("event #7 EV_IPL")))) | length > 0)' \
+        "$T/cmp.json" >/dev/null ||
+    fail "own replay of every PCR: exit $rc, want 1 with the changed event data named (also in .reasons), no claims"
 ok "eventlog --pcrs --json: claims only from the compared PCRs, event data checked"
 jq '.sha256["8"] = "00000000000000000000000000000000000000000000000000000000000000ff"' \
     "$T/pcrs.json" >"$T/bad.json"
