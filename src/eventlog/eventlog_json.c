@@ -1,7 +1,8 @@
 /*
  * Event logs as JSON (eventlog/eventlog.h): the replay, the events, and the claims of the
  * events that matter for appraisal. Event data is untrusted: every structure inside it is
- * read through the reader, and text taken from it is reduced to printable ASCII.
+ * read through the reader, and text taken from it is reduced to printable ASCII and control
+ * characters (which whoever shows it escapes).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,14 +92,28 @@ static bool is_text(struct cvma_span d)
     return n > 0;
 }
 
-/* UCS-2 (little-endian) characters of a span to ASCII, '?' for others; stops at NUL. */
-static void ucs2_ascii(struct cvma_span s, char *out, size_t out_len, size_t *used)
+/* UCS-2 (little-endian) characters of a span as text, appended to out at *used; stops at NUL
+ * or when out is full. Printable ASCII is kept, and so is a control character (U+0001..U+001F,
+ * U+007F..U+009F, as UTF-8): whoever shows the text escapes it as any event text (\xNN in
+ * text, \u00XX in JSON), where a '?' would pass for another name. Any other character is '?'. */
+static void ucs2_text(struct cvma_span s, char *out, size_t out_len, size_t *used)
 {
     struct cvma_reader r;
     uint16_t c;
     cvma_reader_init(&r, s.p, s.len);
-    while (*used + 1 < out_len && cvma_reader_u16le(&r, &c) && c != 0) {
-        out[(*used)++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    while (cvma_reader_u16le(&r, &c) && c != 0) {
+        char u[4] = {'?'};
+        size_t n = 1;
+        if (c < 0x80) {
+            u[0] = (char)c;
+        } else if (c < 0xa0) {
+            n = cvma_utf8_encode(u, c);
+        }
+        if (out_len - *used <= n) {
+            break; /* (room for the NUL kept) */
+        }
+        memcpy(out + *used, u, n);
+        *used += n;
     }
     out[*used] = '\0';
 }
@@ -139,7 +154,7 @@ static bool parse_variable(struct cvma_span d, struct efi_var *var)
         !cvma_reader_span(&r, (size_t)data_len, &var->data)) {
         return false;
     }
-    ucs2_ascii(name, var->name, sizeof var->name, &used);
+    ucs2_text(name, var->name, sizeof var->name, &used);
     return true;
 }
 
@@ -176,7 +191,7 @@ static bool parse_image_load(struct cvma_span d, uint64_t *image_len, char *path
                 path[used++] = '\\';
                 path[used] = '\0';
             }
-            ucs2_ascii(body, path, path_len, &used);
+            ucs2_text(body, path, path_len, &used);
         }
     }
     return true;
@@ -519,7 +534,7 @@ static json_t *gpt_json(const struct cvma_eventlog_event *e, bool sig)
     json_object_set_new(gpt, "disk_guid", json_string(guid));
     for (uint64_t k = 0; k < n_parts && parts != NULL; k++) {
         struct cvma_reader pe;
-        char tguid[37], uguid[37], name[40];
+        char tguid[37], uguid[37], name[36 * 2 + 1]; /* 36 characters, 2 bytes for a C1 */
         struct cvma_span nm;
         size_t used = 0;
         if (!cvma_reader_sub(&r, entry_size, &pe) || !read_guid(&pe, tguid) ||
@@ -527,7 +542,7 @@ static json_t *gpt_json(const struct cvma_eventlog_event *e, bool sig)
             !cvma_reader_span(&pe, 72, &nm)) {
             break;
         }
-        ucs2_ascii(nm, name, sizeof name, &used);
+        ucs2_text(nm, name, sizeof name, &used);
         json_t *po = json_object();
         json_object_set_new(po, "type_guid", json_string(tguid));
         json_object_set_new(po, "unique_guid", json_string(uguid));

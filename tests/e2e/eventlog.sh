@@ -117,6 +117,20 @@ else
     fail "eventlog (text): a newline of event data printed as it is: $(cat "$T/out")"
 fi
 
+# ... and so are those of a UEFI variable's name (UCS-2): shown as \xNN, never as '?' (which
+# would read as another name); in JSON they are the characters themselves.
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); n = "SecureBoot".encode("utf-16-le")
+open(sys.argv[2], "wb").write(d.replace(n, "Sec\x1b[2JBoot".encode("utf-16-le")[:len(n)]))' \
+    "$C/tcg_sha256" "$T/var.bin" || fail "writing a log with an escape in a variable name"
+$CVM eventlog "$T/var.bin" >"$T/out" 2>/dev/null
+$CVM eventlog "$T/var.bin" --json >"$T/var.json" 2>/dev/null
+if grep -q 'EV_EFI_VARIABLE_DRIVER_CONFIG .* Sec\\x1b\[2JBoo$' "$T/out" &&
+    jq -e '.events[2].variable == "Sec\u001b[2JBoo"' "$T/var.json" >/dev/null; then
+    ok "eventlog: control characters of a variable name escaped (text), kept (JSON)"
+else
+    fail "eventlog: a variable name's escape: $(grep VARIABLE "$T/out") $(jq -c '.events[2]' "$T/var.json")"
+fi
+
 # Malformed: truncated.
 $CVM eventlog "$C/truncated" >/dev/null 2>"$T/err"
 [ $? = 1 ] && grep -q EVENTLOG_TRUNCATED "$T/err" || fail "truncated log: EVENTLOG_TRUNCATED"

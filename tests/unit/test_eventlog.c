@@ -786,6 +786,63 @@ static void test_eventlog_detect_at_header_boundaries(void **state)
     assert_false(cvma_eventlog_detect(p, 31));
 }
 
+static void put64(struct blob *b, uint64_t x)
+{
+    put32(b, (uint32_t)x);
+    put32(b, (uint32_t)(x >> 32));
+}
+
+static void put_ucs2(struct blob *b, const uint16_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        put16(b, s[i]);
+    }
+}
+
+/* A UEFI variable's name and a boot application's file path (UCS-2) keep their control
+ * characters, C0 and C1 (as UTF-8), for whoever shows them to escape (\xNN); only other
+ * characters become '?'. A control character shown as '?' would read as another name. */
+static void test_eventlog_ucs2_names_keep_control_characters(void **state)
+{
+    (void)state;
+    static const uint16_t name[] = {'S', 'e', 0x1b, '[', 0x85, 0xe9, 'x'};
+    static const uint16_t file[] = {'\\', 0x1b, 'A', 0x7f, 0x0a};
+    struct blob var = {0}, img = {0}, b = {0};
+    struct cvma_eventlog log;
+    struct cvma_verdict v;
+
+    put(&var, (const uint8_t[16]){0}, 16); /* VariableName GUID */
+    put64(&var, sizeof name / sizeof name[0]);
+    put64(&var, 1);
+    put_ucs2(&var, name, sizeof name / sizeof name[0]);
+    put(&var, (const uint8_t[]){1}, 1);
+    put64(&img, 0); /* UEFI_IMAGE_LOAD_EVENT: address, length, link-time address, path size */
+    put64(&img, 4096);
+    put64(&img, 0);
+    put64(&img, 4 + sizeof file + 4);
+    put(&img, (const uint8_t[]){4, 4}, 2); /* media device path, file path */
+    put16(&img, (uint16_t)(4 + sizeof file));
+    put_ucs2(&img, file, sizeof file / sizeof file[0]);
+    put(&img, (const uint8_t[]){0x7f, 0xff, 4, 0}, 4); /* end of the device path */
+    header(&b, 0, CVMA_TPM_ALG_SHA256, 32, 1);
+    event(&b, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, CVMA_TPM_ALG_SHA256, 32, 1, var.p,
+          (uint32_t)var.len);
+    event(&b, 4, CVMA_EV_EFI_BOOT_SERVICES_APP, CVMA_TPM_ALG_SHA256, 32, 2, img.p,
+          (uint32_t)img.len);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_eventlog_parse(b.p, b.len, CVMA_EVENTLOG_AUTO, &log, &v), CVMA_OK);
+    json_t *ev = cvma_eventlog_events_json(&log);
+    assert_non_null(ev);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 1), "variable")),
+                        "Se\x1b[\xc2\x85?x");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 2), "path")),
+                        "\\\x1b"
+                        "A\x7f\n");
+    json_decref(ev);
+    cvma_eventlog_cleanup(&log);
+    cvma_verdict_cleanup(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +857,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_too_many_events_is_refused),
             cmocka_unit_test(test_eventlog_quoted_pcrs_file_gives_each_pcr_once),
             cmocka_unit_test(test_eventlog_detect_at_header_boundaries),
+            cmocka_unit_test(test_eventlog_ucs2_names_keep_control_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
