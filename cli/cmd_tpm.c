@@ -333,8 +333,8 @@ static int make_credential(int argc, char **argv)
     if (ekp.type == TPM2_ALG_RSA && !cvma_tpm_ek_exponent_ok(ekp.parameters.rsaDetail.exponent)) {
         rc = cvma_cli_usage_error(verb,
                                   "--ek '%s' has public exponent %u: an EK's is 65537 (0 in its "
-                                  "public area, template L-1); under another the seed is not "
-                                  "kept secret",
+                                  "public area, template L-1); this key is no TPM's EK, and "
+                                  "under exponent 1 the seed would be sent in the clear",
                                   ek, (unsigned)ekp.parameters.rsaDetail.exponent);
         goto done;
     }
