@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "cmds.h"
+#include "collateral/http.h"
 #include "host/host.h"
 #include "output.h"
 
@@ -23,7 +24,8 @@ static const char usage[] =
         "                      of this machine; CPUID and /dev/sev from stand-in files there\n"
         "  --json              the tree of checks as JSON\n"
         "  --pccs-url URL      the PCCS to probe (default https://localhost:8081, none with\n"
-        "                      --root; none: skip)\n"
+        "                      --root; none: skip); http:// or https://, no user\n"
+        "                      information, query or fragment\n"
         "  --pccs-timeout S    seconds to wait for it (default 5)\n"
         "exit codes: 0 at least one TEE ready, 1 neither (each fails a check), 2 usage error,\n"
         "  3 not decided (no TEE ready, one with no failing check but some unknown)\n";
@@ -52,6 +54,15 @@ int cvma_cmd_host_check(int argc, char **argv)
             json = true;
             break;
         case 'p':
+            /* The one rule for base URLs (docs/collateral.md), refused here as --pcs-url is;
+             * a URL with user information is not echoed: it may hold a password. */
+            if (strcmp(optarg, "none") != 0 && !cvma_http_base_url_ok(optarg)) {
+                return cvma_cli_usage_error(
+                        "host-check",
+                        "--pccs-url must be none or an http:// or https:// URL with a host and "
+                        "no user information, query or fragment, not '%s'",
+                        strchr(optarg, '@') != NULL ? "(a URL with user information)" : optarg);
+            }
             o.pccs_url = optarg;
             break;
         case 't': {

@@ -20,6 +20,7 @@
 #define HAVE_CPUID_INSN 1
 #endif
 
+#include "collateral/fetch.h"
 #include "collateral/http.h"
 #include "common/reader.h"
 #include "common/util.h"
@@ -1316,8 +1317,15 @@ static void check_pccs(struct ctx *c, int parent)
             c->live ? "not checked" : "not checked: --root reads nothing outside the tree");
         return;
     }
-    char url[512], err[768];
-    snprintf(url, sizeof url, "%s/sgx/certification/v4/rootcacrl", c->pccs_url);
+    char err[768];
+    /* The base URL passed cvma_http_base_url_ok (cvma_host_check_run): no user information,
+     * query or fragment, so the path joins it as the collateral fetcher joins it (a trailing
+     * '/' of the base dropped) and the URL named in the message holds no password. */
+    char *url = cvma_collateral_join_url(c->pccs_url, "/sgx/certification/v4/rootcacrl");
+    if (url == NULL) {
+        c->oom = true;
+        return;
+    }
     long t_ms = (c->pccs_timeout_s > 86400 ? 86400 : c->pccs_timeout_s) * 1000L;
     const struct cvma_http_opts o = {
             .connect_timeout_ms = t_ms, .timeout_ms = t_ms, .max_retries = -1};
@@ -1330,6 +1338,7 @@ static void check_pccs(struct ctx *c, int parent)
     long code = 0;
     enum cvma_status st = cvma_http_do(&o, url, &rq, &b, &code, err, sizeof err);
     cvma_buf_free(&b);
+    free(url);
     if (st == CVMA_OK) {
         set(c, i, CVMA_HOST_PASS, NULL, "%s answered HTTP %ld", c->pccs_url, code);
     } else if (st == CVMA_E_INTERNAL || st == CVMA_E_NOMEM) {
@@ -1580,6 +1589,16 @@ enum cvma_status cvma_host_check_run(const struct cvma_host_options *opts,
     if (root[0] == '\0' || strlen(root) >= sizeof r->root) {
         /* kept whole or refused: a shortened path would be another directory */
         cvma_errf(err, err_len, "--root: empty or longer than %zu characters", sizeof r->root - 1);
+        return CVMA_E_USAGE;
+    }
+    const char *url = opts != NULL ? opts->pccs_url : NULL;
+    if (url != NULL && strcmp(url, "none") != 0 && !cvma_http_base_url_ok(url)) {
+        /* The one rule for base URLs (docs/collateral.md): a password in it would be written
+         * into the report, a query or fragment would take in the path joined to it. Not
+         * echoed: it may hold a password. */
+        cvma_errf(err, err_len,
+                  "--pccs-url must be none or an http:// or https:// URL with a host and no user "
+                  "information, query, fragment, space or control character");
         return CVMA_E_USAGE;
     }
     if ((r = calloc(1, sizeof *r)) == NULL) {

@@ -68,15 +68,18 @@ struct cvma_host_report {
 struct cvma_host_options {
     const char *root;     /* NULL or "/" = this machine */
     const char *pccs_url; /* NULL = https://localhost:8081 for "/", "none" under another root;
-                           * "none" = not checked (unknown) */
+                           * "none" = not checked (unknown); else a base URL as
+                           * cvma_http_base_url_ok has it (collateral/http.h): no user
+                           * information, query or fragment */
     long pccs_timeout_s;  /* <= 0: 5 */
 };
 
 /* Runs every check. CVMA_OK and *out the report (the caller frees it with
  * cvma_host_report_free). Never fails on what it finds: that is in the report. Otherwise *out
  * is NULL, err (may be NULL) says why, and the status is CVMA_E_USAGE (a root that is empty or
- * does not fit in the report), CVMA_E_IO (the root cannot be opened, or cannot be read confined
- * to it: openat2 with RESOLVE_IN_ROOT, Linux 5.6, is needed) or CVMA_E_NOMEM. */
+ * does not fit in the report, a pccs_url that is neither "none" nor a base URL: err does not
+ * quote it, as it may hold a password), CVMA_E_IO (the root cannot be opened, or cannot be read
+ * confined to it: openat2 with RESOLVE_IN_ROOT, Linux 5.6, is needed) or CVMA_E_NOMEM. */
 CVMA_MUST_USE enum cvma_status cvma_host_check_run(const struct cvma_host_options *opts,
                                                    struct cvma_host_report **out, char *err,
                                                    size_t err_len);

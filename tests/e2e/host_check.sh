@@ -15,7 +15,8 @@
 #    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
 #  - --root confined to the tree (symlinks, a release with '/');
 #  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
-#    closed port;
+#    closed port; --pccs-url read as a base URL (user information, a query, a fragment, CR/LF,
+#    another scheme: exit 2, a password not echoed; a trailing '/' gives no '//');
 #  - this machine: neither TEE ready here (exit 1, "neither ... is available" with reasons);
 #    MSR checks unknown, never fail, when the msr module or root is missing;
 #  - usage errors exit 2.
@@ -249,9 +250,32 @@ if [ -s "$T/pcs.port" ]; then
     rc=$?
     [ "$(state "$T/nopccs.json" tdx.attestation.pccs)" = fail ] && [ $rc -eq 0 ] &&
         ok "PCCS down: fail, the host stays ready (exit 0)" || fail "PCCS down: $(state "$T/nopccs.json" tdx.attestation.pccs), exit $rc"
+    # the path joins a base URL ending in '/' as the collateral fetcher joins it: no '//'
+    $CVM host-check --root "$T/tdx" --json --pccs-url "http://127.0.0.1:$port/" --pccs-timeout 2 >"$T/slash.json"
+    m=$(jq -r '[.tests[] | .. | objects | select(.id? == "tdx.attestation.pccs")][0].message' "$T/slash.json")
+    case $m in
+    "HEAD http://127.0.0.1:$port/sgx/certification/v4/rootcacrl: "*) ok "--pccs-url ending in '/': one '/' before sgx/" ;;
+    *) fail "--pccs-url ending in '/': $m" ;;
+    esac
 else
     fail "pcs_server.py did not report a port"
 fi
+# --pccs-url is a base URL as --pcs-url is (docs/collateral.md): user information, a query, a
+# fragment, a space or CR/LF, another scheme are refused when the options are read (exit 2),
+# and a password is not echoed, in text or in JSON
+for u in 'https://user:s3cret@127.0.0.1:9/' 'https://127.0.0.1:9/?key=abc' 'https://127.0.0.1:9/#f' \
+    "$(printf 'http://127.0.0.1:9/a\r\nX-Injected: 1')" 'http://127.0.0.1:9/a b' file:///etc/passwd ftp://127.0.0.1; do
+    for j in "" --json; do
+        $CVM host-check --root "$T/tdx" $j --pccs-url "$u" --pccs-timeout 2 >"$T/badurl.out" 2>"$T/badurl.err"
+        rc=$?
+        if [ $rc -eq 2 ] && [ ! -s "$T/badurl.out" ] && grep -q -- '--pccs-url must be' "$T/badurl.err" &&
+            ! grep -q s3cret "$T/badurl.out" "$T/badurl.err"; then
+            ok "--pccs-url '$u' $j: refused (exit 2), not echoed with a password"
+        else
+            fail "--pccs-url '$u' $j: exit $rc (want 2): $(cat "$T/badurl.err") $(grep -o 'HEAD [^"]*' "$T/badurl.out")"
+        fi
+    done
+done
 
 # dev/sev there but the ioctls' stand-ins missing or short: input not read, unknown, never fail
 cp -R "$T/snp" "$T/noioctl" && rm -r "$T/noioctl/cvmattest-ioctl"

@@ -619,7 +619,8 @@ static void test_host_undecided_is_not_a_failure(void **s)
 }
 
 /* A PCCS that refuses connections (a loopback port bound, not listening) fails the check with
- * the client's reason naming the probed URL; a URL that is not http(s) fails too. */
+ * the client's reason naming the probed URL; the path is joined to a base URL ending in '/'
+ * without a second '/'. */
 static void test_host_pccs_unreachable_fails(void **s)
 {
     (void)s;
@@ -641,16 +642,49 @@ static void test_host_pccs_unreachable_fails(void **s)
     assert_non_null(strstr(k->fix_hint, "--pccs-url"));
     cvma_host_report_free(r);
 
-    o.pccs_url = "ftp://127.0.0.1";
+    char slash[80];
+    snprintf(slash, sizeof slash, "%s/", url);
+    o.pccs_url = slash;
     r = run(&o);
     assert_non_null(r);
     k = cvma_host_report_find(r, "tdx.attestation.pccs");
     assert_non_null(k);
     assert_int_equal(k->state, CVMA_HOST_FAIL);
-    assert_non_null(strstr(k->message, "only http:// and https://"));
+    assert_non_null(strstr(k->message, want));
+    assert_null(strstr(k->message, "//sgx"));
     cvma_host_report_free(r);
 
     close(fd);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
+/* A PCCS URL that is not a base URL (cvma_http_base_url_ok) is a usage error, before anything
+ * is read or requested: user information (its password is not quoted), a query or a fragment
+ * (the path would be joined into them), a space or CR/LF, another scheme. */
+static void test_host_pccs_url_not_a_base_url_is_refused(void **s)
+{
+    (void)s;
+    static const char *const bad[] = {
+            "https://user:s3cret@127.0.0.1:9/",
+            "https://127.0.0.1:9/?key=abc",
+            "https://127.0.0.1:9/#frag",
+            "http://127.0.0.1:9/a\r\nX-Injected: 1",
+            "http://127.0.0.1:9/a b",
+            "file:///etc/passwd",
+            "ftp://127.0.0.1",
+            "",
+    };
+    char *dir = tu_tmpdir();
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct cvma_host_options o = {.root = dir, .pccs_url = bad[k], .pccs_timeout_s = 1};
+        struct cvma_host_report *r = (struct cvma_host_report *)1;
+        char err[256];
+        assert_int_equal(cvma_host_check_run(&o, &r, err, sizeof err), CVMA_E_USAGE);
+        assert_null(r);
+        assert_non_null(strstr(err, "--pccs-url must be"));
+        assert_null(strstr(err, "s3cret"));
+    }
     assert_true(tu_rmtree(dir));
     free(dir);
 }
@@ -662,6 +696,7 @@ int main(void)
             cmocka_unit_test(test_host_msr_needs_the_module),
             cmocka_unit_test(test_host_json_is_a_tree),
             cmocka_unit_test(test_host_pccs_unreachable_fails),
+            cmocka_unit_test(test_host_pccs_url_not_a_base_url_is_refused),
             cmocka_unit_test(test_host_cpuid_leaf1_unreadable_is_unknown),
             cmocka_unit_test(test_host_root_symlinks_stay_in_the_tree),
             cmocka_unit_test(test_host_release_with_slash_names_no_file),
