@@ -4,11 +4,13 @@
  * with the expected launch measurement beside it (docs/measure.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,7 +60,7 @@ enum {
     O_MEMORY,
     O_KERNEL,
     O_INITRD,
-    O_APPEND,
+    O_APPEND_ARG,
     O_SVSM,
     O_VCPU_TYPE,
     O_FEATURES,
@@ -298,6 +300,53 @@ static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err
     return false;
 }
 
+/* Whether path is a regular file this user can open for reading (opened without waiting: a
+ * FIFO is refused, not waited on). false with why in err. */
+static bool readable_file(const char *path, char *err, size_t err_len)
+{
+    struct stat st;
+    int e = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        e = errno;
+    } else if (fstat(fd, &st) != 0) {
+        e = errno;
+    } else if (!S_ISREG(st.st_mode)) {
+        e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (e != 0) {
+        cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(e));
+        return false;
+    }
+    return true;
+}
+
+/* A value for a QEMU option string (-object TYPE,KEY=VALUE,...): QEMU's option parser ends a
+ * value at a ',' and reads ",," as one ',', so each ',' is doubled; a path with a comma then
+ * stays one value and cannot add properties. A new string, or NULL when out of memory. */
+static char *qemu_opt_value(const char *s)
+{
+    size_t n = strlen(s), commas = 0;
+    for (size_t i = 0; i < n; i++) {
+        commas += s[i] == ',';
+    }
+    char *out = malloc(n + commas + 1), *p = out;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        *p++ = s[i];
+        if (s[i] == ',') {
+            *p++ = ',';
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
 /* The expected measurement as a comment line for the command line's output. */
 static bool expected_measurement(const struct lopts *o, const struct qemu_caps *c, bool snp,
                                  char *line, size_t line_len, char *err, size_t err_len)
@@ -307,6 +356,11 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
     char hex[97];
     bool ok = false;
     if (o->svsm != NULL) {
+        /* QEMU reads the image only when it starts: a file that is not there or cannot be
+         * read is refused here, as --ovmf and --kernel are. */
+        if (!readable_file(o->svsm, err, err_len)) {
+            return false;
+        }
         snprintf(line, line_len, "# expected measurement: not predicted (an IGVM launch)");
         return true;
     }
@@ -367,8 +421,16 @@ static void build_snp(struct argvec *a, const struct lopts *o, const struct qemu
     addf(a, "sev-snp-guest,id=sev0,cbitpos=51,reduced-phys-bits=1%s",
          o->kernel != NULL ? ",kernel-hashes=on" : "");
     if (o->svsm != NULL) {
+        /* The only path put into an option string: -bios, -kernel and -initrd take theirs as
+         * whole arguments. */
+        char *file = qemu_opt_value(o->svsm);
         add(a, "-object");
-        addf(a, "igvm-cfg,id=igvm0,file=%s", o->svsm);
+        if (file == NULL) {
+            a->oom = true;
+        } else {
+            addf(a, "igvm-cfg,id=igvm0,file=%s", file);
+        }
+        free(file);
     }
     add(a, "-cpu");
     add(a, vt);
@@ -404,7 +466,7 @@ int cvma_cmd_launch(int argc, char **argv)
             {"memory", required_argument, NULL, O_MEMORY},
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
-            {"append", required_argument, NULL, O_APPEND | CVMA_CLI_EMPTY},
+            {"append", required_argument, NULL, O_APPEND_ARG | CVMA_CLI_EMPTY},
             {"svsm", required_argument, NULL, O_SVSM},
             {"vcpu-type", required_argument, NULL, O_VCPU_TYPE},
             {"guest-features", required_argument, NULL, O_FEATURES},
@@ -442,7 +504,7 @@ int cvma_cmd_launch(int argc, char **argv)
         case O_INITRD:
             o.initrd = optarg;
             break;
-        case O_APPEND:
+        case O_APPEND_ARG:
             o.append = optarg;
             break;
         case O_SVSM:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # cvmattest launch: the generated QEMU command lines for each QEMU variant probed (recorded
 # --version and -object help outputs under tests/launch/, replayed by a stand-in binary),
-# the refusals (a QEMU without the TEE's object, --svsm without IGVM, no KVM), and the
+# the refusals (a QEMU without the TEE's object, --svsm without IGVM or with an IGVM file that
+# is not there, no KVM), a comma in the --svsm path doubled in the option string, and the
 # execution path (the stand-in receives exactly the printed arguments).
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -95,6 +96,32 @@ rc=$?
 [ $rc -eq 0 ] && grep -q "igvm-cfg,id=igvm0,file=$T/svsm.igvm" "$T/out" &&
     grep -q "igvm-cfg=igvm0" "$T/out" && ! grep -q -- "-bios" "$T/out" &&
     ok "SNP --svsm on QEMU with IGVM: igvm-cfg, no -bios" || fail "--svsm: rc=$rc $(cat "$T/out" "$T/err")"
+# a comma in the path is doubled in QEMU's option string (",," is one ','): it cannot add
+# properties to the object (",id=evil"), in the printed line and in what QEMU is given
+echo igvm >"$T/x.igvm,id=evil"
+"$CVM" launch --tee snp --svsm "$T/x.igvm,id=evil" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q -- "-object igvm-cfg,id=igvm0,file=$T/x.igvm,,id=evil " "$T/out" &&
+    ! grep -q "x.igvm,id=evil" "$T/out" &&
+    ok "--svsm path with a comma: doubled in igvm-cfg's file=" ||
+    fail "--svsm path with a comma: rc=$rc $(grep igvm-cfg, "$T/out") $(cat "$T/err")"
+rm -f "$T/ran-upstream-qemu-10.1"
+"$CVM" launch --tee snp --svsm "$T/x.igvm,id=evil" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
+    --qemu "$T/qemu-upstream-qemu-10.1" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -qx "igvm-cfg,id=igvm0,file=$T/x.igvm,,id=evil" "$T/ran-upstream-qemu-10.1" &&
+    ok "--svsm path with a comma: QEMU is given it doubled" ||
+    fail "--svsm path with a comma, executed: rc=$rc $(grep igvm-cfg, "$T/ran-upstream-qemu-10.1" 2>&1)"
+# an IGVM file that is not there (its path naming another file after a comma) or is not a
+# regular file is refused as --ovmf is: exit 2, nothing printed
+for f in "/nonexistent,file=/etc/passwd" "$T"; do
+    "$CVM" launch --tee snp --svsm "$f" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
+        --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -q "cannot read $f: " "$T/err" &&
+        ok "--svsm '$f': refused ($(cat "$T/err"))" || fail "--svsm '$f': rc=$rc $(cat "$T/err")"
+done
 "$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
     --qemu "$T/qemu-upstream-qemu-9.2" --print >"$T/out" 2>"$T/err"
 rc=$?
