@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -26,13 +29,16 @@
 #define EXIT_USAGE 2
 #define FW_MAX     (64u << 20)
 #define OUT_MAX    (256u * 1024u)
+/* Each QEMU probe (--version, -object help) must finish within this: QEMU answers at once. */
+#define PROBE_TIMEOUT_S 10
 
 static const char launch_usage[] =
         "usage: cvmattest launch --tee snp|tdx --ovmf FILE --vcpus N --memory SIZE [options]\n"
         "\n"
         "The QEMU command line for a confidential VM, for the QEMU found (probed with\n"
-        "--version and -object help); executed, or printed with --print. The expected launch\n"
-        "measurement is written beside it (docs/measure.md).\n"
+        "--version and -object help, each within 10 s and 256 KiB of output); executed, or\n"
+        "printed with --print. The expected launch measurement is written beside it\n"
+        "(docs/measure.md).\n"
         "\n"
         "  --tee snp|tdx            the TEE\n"
         "  --ovmf FILE              the firmware: a single OVMF.fd, given with -bios\n"
@@ -51,7 +57,7 @@ static const char launch_usage[] =
         "  -h, --help               this help\n"
         "\n"
         "Exit: 0 printed (or QEMU's own status once executed), 2 for bad options, a QEMU that\n"
-        "cannot run that TEE, or no KVM.\n";
+        "cannot run that TEE, a probe that fails, overruns its time or its output, or no KVM.\n";
 
 enum {
     O_TEE = 256,
@@ -127,43 +133,205 @@ static void argvec_free(struct argvec *a)
     free(a->v);
 }
 
-/* Runs argv (no shell) and captures its standard output; false when it cannot run or fails. */
-static bool capture(char *const argv[], char *out, size_t cap)
+/* A pipe whose ends close on exec (pipe2 is a GNU extension). */
+static bool cloexec_pipe(int fd[2])
 {
-    int fd[2];
     if (pipe(fd) != 0) {
+        return false;
+    }
+    if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd[1], F_SETFD, FD_CLOEXEC) != 0) {
+        int e = errno;
+        close(fd[0]);
+        close(fd[1]);
+        errno = e;
+        return false;
+    }
+    return true;
+}
+
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ends a probe that overran (its time or its output): the whole process group it leads, so
+ * that a child it left behind holding the pipe goes too, then the probe itself is reaped. */
+static void kill_probe(pid_t pid)
+{
+    /* the group exists while pid is unreaped: the child made it before exec, and so did we */
+    if (getpgid(pid) == pid) {
+        (void)kill(-pid, SIGKILL);
+    } else {
+        (void)kill(pid, SIGKILL);
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+}
+
+/* Waits for pid until deadline (ms, monotonic). true with *st its status once it exited. */
+static bool wait_until(pid_t pid, int64_t deadline, int *st)
+{
+    long nap_us = 1000;
+    for (;;) {
+        pid_t w = waitpid(pid, st, WNOHANG);
+        if (w == pid) {
+            return true;
+        }
+        if (w < 0 && errno != EINTR) {
+            /* ECHILD: reaped already (SIGCHLD ignored by whoever started us); its status is
+             * not known, and the output it closed decides */
+            *st = 0;
+            return true;
+        }
+        if (now_ms() >= deadline) {
+            return false;
+        }
+        usleep((useconds_t)nap_us);
+        nap_us = nap_us < 50000 ? nap_us * 2 : nap_us;
+    }
+}
+
+/*
+ * Runs QEMU with one probe's arguments (no shell, in a process group of its own) and captures
+ * its standard output into out (NUL-terminated). The probe must exit 0 within
+ * PROBE_TIMEOUT_S seconds, its output closed, having written less than cap bytes; otherwise
+ * it (and its process group) is killed and err says which of these went wrong: it could not
+ * be run (exec's error), it did not finish in time (or left a process holding its output
+ * open), it wrote too much, it exited with another status or was killed by a signal.
+ */
+static bool capture(char *const argv[], const char *what, char *out, size_t cap, char *err,
+                    size_t err_len)
+{
+    int fd[2], ex[2];
+    int exec_err = 0, read_err = 0, st = 0;
+    size_t len = 0;
+    bool ok = false, eof = false, too_large = false;
+
+    out[0] = '\0';
+    if (!cloexec_pipe(fd)) {
+        cvma_errf(err, err_len, "cannot run '%s %s': pipe: %s", argv[0], what, strerror(errno));
+        return false;
+    }
+    if (!cloexec_pipe(ex)) {
+        cvma_errf(err, err_len, "cannot run '%s %s': pipe: %s", argv[0], what, strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
         return false;
     }
     pid_t pid = fork();
     if (pid < 0) {
+        cvma_errf(err, err_len, "cannot run '%s %s': fork: %s", argv[0], what, strerror(errno));
         close(fd[0]);
         close(fd[1]);
+        close(ex[0]);
+        close(ex[1]);
         return false;
     }
     if (pid == 0) {
-        dup2(fd[1], STDOUT_FILENO);
-        close(fd[0]);
-        close(fd[1]);
-        execvp(argv[0], argv);
+        /* A group of its own, so that what it starts can be killed with it. exec closes ex[1]
+         * (close-on-exec); a failed exec writes its errno there. */
+        (void)setpgid(0, 0);
+        /* (dup2 onto itself, where stdout was closed when the pipe was made, keeps
+         * close-on-exec: cleared then) */
+        if (fd[1] == STDOUT_FILENO ? fcntl(fd[1], F_SETFD, 0) == 0
+                                   : dup2(fd[1], STDOUT_FILENO) >= 0) {
+            execvp(argv[0], argv);
+        }
+        int e = errno;
+        ssize_t w = write(ex[1], &e, sizeof e);
+        (void)w;
         _exit(127);
     }
+    (void)setpgid(pid, pid); /* either of the two calls makes the group before the other runs */
     close(fd[1]);
-    size_t len = 0;
+    close(ex[1]);
     ssize_t r;
-    while ((r = read(fd[0], out + len, cap - 1 - len)) > 0 || (r < 0 && errno == EINTR)) {
-        if (r > 0) {
-            len += (size_t)r;
+    while ((r = read(ex[0], &exec_err, sizeof exec_err)) < 0 && errno == EINTR) {
+    }
+    close(ex[0]);
+    if (r == (ssize_t)sizeof exec_err) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
-        if (len == cap - 1) {
+        close(fd[0]);
+        cvma_errf(err, err_len, "cannot run '%s %s': %s (is QEMU installed? --qemu PATH)", argv[0],
+                  what, strerror(exec_err));
+        return false;
+    }
+
+    const int64_t deadline = now_ms() + PROBE_TIMEOUT_S * 1000L;
+    while (!eof && !too_large) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            break;
+        }
+        struct pollfd p = {.fd = fd[0], .events = POLLIN};
+        int n = poll(&p, 1, (int)left);
+        if (n < 0 && errno != EINTR) {
+            read_err = errno;
+            break;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        char extra;
+        r = len < cap - 1 ? read(fd[0], out + len, cap - 1 - len) : read(fd[0], &extra, 1);
+        if (r > 0 && len == cap - 1) {
+            too_large = true;
+        } else if (r > 0) {
+            len += (size_t)r;
+        } else if (r == 0) {
+            eof = true;
+        } else if (errno != EINTR) {
+            read_err = errno;
             break;
         }
     }
     out[len] = '\0';
     close(fd[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    if (read_err != 0) {
+        kill_probe(pid);
+        cvma_errf(err, err_len, "cannot read the output of '%s %s': %s (killed)", argv[0], what,
+                  strerror(read_err));
+        return false;
     }
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (too_large) {
+        kill_probe(pid);
+        cvma_errf(err, err_len,
+                  "'%s %s' wrote %zu KiB or more: not QEMU's answer (killed; --qemu PATH)", argv[0],
+                  what, cap / 1024);
+        return false;
+    }
+    if (!eof && waitpid(pid, &st, WNOHANG) == pid) {
+        /* It exited, and a process it started keeps its output open: that process's group
+         * (pid stays a group's id, not reused, while the group has a member) is killed. */
+        (void)kill(-pid, SIGKILL);
+        cvma_errf(err, err_len,
+                  "'%s %s' exited, but a process it left behind kept its output open for %d s: "
+                  "killed",
+                  argv[0], what, PROBE_TIMEOUT_S);
+        return false;
+    }
+    if (!eof || !wait_until(pid, deadline, &st)) {
+        kill_probe(pid);
+        cvma_errf(err, err_len,
+                  "'%s %s' did not finish within %d s: killed (QEMU answers at once; is --qemu "
+                  "PATH QEMU?)",
+                  argv[0], what, PROBE_TIMEOUT_S);
+        return false;
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        ok = true;
+    } else if (WIFEXITED(st)) {
+        cvma_errf(err, err_len, "'%s %s' exited with status %d", argv[0], what, WEXITSTATUS(st));
+    } else if (WIFSIGNALED(st)) {
+        cvma_errf(err, err_len, "'%s %s' was killed by signal %d", argv[0], what, WTERMSIG(st));
+    } else {
+        cvma_errf(err, err_len, "'%s %s' did not exit normally", argv[0], what);
+    }
+    return ok;
 }
 
 /* True when the -object help output lists type as one of its lines ("  NAME"). */
@@ -194,6 +362,7 @@ static bool probe(const char *qemu, struct qemu_caps *c, char *err, size_t err_l
     char *buf = malloc(OUT_MAX);
     bool ok = false;
     memset(c, 0, sizeof *c);
+    cvma_errf(err, err_len, "out of memory");
     if (buf == NULL) {
         return false;
     }
@@ -204,8 +373,7 @@ static bool probe(const char *qemu, struct qemu_caps *c, char *err, size_t err_l
     if (q == NULL) {
         goto out;
     }
-    if (!capture(ver_argv, buf, OUT_MAX)) {
-        cvma_errf(err, err_len, "cannot run '%s --version' (is QEMU installed? --qemu PATH)", qemu);
+    if (!capture(ver_argv, "--version", buf, OUT_MAX, err, err_len)) {
         goto out;
     }
     const char *v = strstr(buf, "version ");
@@ -220,8 +388,7 @@ static bool probe(const char *qemu, struct qemu_caps *c, char *err, size_t err_l
     }
     size_t l = strcspn(buf, "\n");
     snprintf(c->version, sizeof c->version, "%.*s", (int)(l < 120 ? l : 120), buf);
-    if (!capture(obj_argv, buf, OUT_MAX)) {
-        cvma_errf(err, err_len, "cannot run '%s -object help'", qemu);
+    if (!capture(obj_argv, "-object help", buf, OUT_MAX, err, err_len)) {
         goto out;
     }
     c->sev_snp = has_object(buf, "sev-snp-guest");

@@ -2,7 +2,7 @@
 # cvmattest launch: the generated QEMU command lines for each QEMU variant probed (recorded
 # --version and -object help outputs under tests/launch/, replayed by a stand-in binary),
 # the refusals (a QEMU without the TEE's object, --svsm without IGVM or with an IGVM file that
-# is not there, no KVM), a comma in the --svsm path doubled in the option string, and the
+# is not there, no KVM, a probe that hangs, floods or fails), a comma in the --svsm path doubled in the option string, and the
 # execution path (the stand-in receives exactly the printed arguments).
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -193,6 +193,60 @@ for f in " -1" +1 0x0x1 0x; do
 done
 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 1G --qemu "$T/none" --print >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "cannot run" "$T/err" && ok "missing QEMU refused" || fail "missing QEMU"
+# --- the probes are bounded: 10 s each, 256 KiB of output; the probe's process group killed ---
+# stand-ins: one that never answers (its child's pid recorded), one that answers but leaves a
+# process holding its output open, one whose -object help never ends, one that fails
+cat >"$T/qhang" <<EOS
+#!/bin/sh
+sleep 1000 &
+echo \$! >"$T/qhang.pid"
+wait
+EOS
+cat >"$T/qbg" <<EOS
+#!/bin/sh
+case "\$1" in
+--version) sh -c 'echo \$\$ >"$T/qbg.pid"; exec sleep 1000' & echo "QEMU emulator version 10.1.0" ;;
+esac
+EOS
+cat >"$T/qflood" <<EOS
+#!/bin/sh
+case "\$1" in
+--version) echo "QEMU emulator version 10.1.0" ;;
+-object) yes 'sev-snp-guest tdx-guest igvm-cfg' | head -c 2000000000 ;;
+esac
+EOS
+printf '#!/bin/sh\necho oops >&2\nexit 3\n' >"$T/qfail"
+chmod +x "$T/qhang" "$T/qbg" "$T/qflood" "$T/qfail"
+probe() { # NAME: runs launch --print with that stand-in; $rc, $secs, $T/err
+    s=$(date +%s)
+    timeout 60 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 1G --qemu "$T/$1" \
+        --kvm-device "$T/kvm" --print >"$T/out" 2>"$T/err"
+    rc=$?
+    secs=$(($(date +%s) - s))
+}
+# gone PIDFILE: that process no longer runs (gone, or a zombie its new parent has not reaped)
+gone() {
+    pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] || return 1
+    case $(ps -o stat= -p "$pid" 2>/dev/null) in "" | Z*) return 0 ;; *) return 1 ;; esac
+}
+probe qhang
+[ $rc -eq 2 ] && [ $secs -lt 30 ] && grep -q "qhang --version' did not finish within 10 s: killed" "$T/err" &&
+    sleep 1 && gone "$T/qhang.pid" &&
+    ok "a probe that never answers: killed after 10 s with its process group, exit 2 ($secs s)" ||
+    fail "hanging probe: rc=$rc after $secs s: $(cat "$T/err")"
+probe qbg
+[ $rc -eq 2 ] && [ $secs -lt 30 ] && grep -q "qbg --version' exited, but a process it left behind kept its output open for 10 s" "$T/err" &&
+    sleep 1 && gone "$T/qbg.pid" &&
+    ok "a probe that leaves a process holding its output: that process killed, exit 2 ($secs s)" ||
+    fail "probe with a process left behind: rc=$rc after $secs s: $(cat "$T/err")"
+probe qflood
+[ $rc -eq 2 ] && [ $secs -lt 30 ] && grep -q "qflood -object help' wrote 256 KiB or more" "$T/err" &&
+    ! grep -q "cannot run" "$T/err" &&
+    ok "a probe writing 2 GB: 'wrote 256 KiB or more', killed, exit 2 ($secs s)" ||
+    fail "flooding probe: rc=$rc after $secs s: $(cat "$T/err")"
+probe qfail
+[ $rc -eq 2 ] && grep -q "qfail --version' exited with status 3" "$T/err" && ! grep -q "cannot run" "$T/err" &&
+    ok "a probe that fails: 'exited with status 3', exit 2" || fail "failing probe: rc=$rc $(cat "$T/err")"
 "$CVM" launch --help | grep -q -- "--print" && ok "launch --help" || fail "launch --help"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
