@@ -245,6 +245,20 @@ static const char *shown(const char *buf, size_t n, char *out, size_t out_len)
     return out;
 }
 
+/* Why a file that is there could not be read, from read_file's or open_under's errno: big for
+ * EFBIG (the limit in words), EINVAL for a FIFO or a socket (open_under refuses them), else
+ * strerror's words. */
+static const char *unread_why(int err, const char *big)
+{
+    if (err == EFBIG) {
+        return big;
+    }
+    if (err == EINVAL) {
+        return "not a regular file (a FIFO or a socket)";
+    }
+    return strerror(err);
+}
+
 /* Reads a whole file under the root, at most max bytes, into *out (cleared first). Returns 0 or
  * an errno value: ENOENT and the like when it is not there, EISDIR, EFBIG (larger than max),
  * ENOMEM, or what read said. */
@@ -598,10 +612,19 @@ static void check_kernel_config(struct ctx *c, int parent, const char *tee, cons
                 shown(rel, n, text, sizeof text));
             continue;
         }
-        if (err != 0) {
+        if (err == ENOENT || err == ENOTDIR) {
             set(c, i, CVMA_HOST_UNKNOWN,
                 "the kernel config is not at /boot/config-$(uname -r); zcat /proc/config.gz there",
                 "kernel config not found");
+            continue;
+        }
+        if (err != 0) {
+            /* there, but not read: say why (as the kvm module parameters do), never "not
+             * found" */
+            set(c, i, CVMA_HOST_UNKNOWN,
+                "make /boot/config-$(uname -r) a regular file of at most 16 MiB readable to this "
+                "user (or run as root); zcat /proc/config.gz there",
+                "/boot/config-%s not readable: %s", rel, unread_why(err, "larger than 16 MiB"));
             continue;
         }
         char want[96];

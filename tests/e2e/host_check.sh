@@ -13,7 +13,8 @@
 #  - --root probes no PCCS unless --pccs-url names one;
 #  - undecided hosts (exit 3, "undecided: ..." naming the unknown checks, never "neither ...
 #    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
-#  - --root confined to the tree (symlinks, a release with '/');
+#  - --root confined to the tree (symlinks, a release with '/'); a kernel config that is there
+#    but cannot be read (a FIFO, a directory, a symlink loop, over 16 MiB) unknown saying why;
 #  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
 #    closed port; --pccs-url read as a base URL (user information, a query, a fragment, CR/LF,
 #    another scheme: exit 2, a password not echoed; a trailing '/' gives no '//');
@@ -321,6 +322,28 @@ frc=$?
 [ $frc != 124 ] && [ "$(state "$T/fifo.json" snp.kernel.config.KVM)" = unknown ] &&
     ok "--root: a FIFO in the tree is unknown, not waited on" ||
     fail "--root: FIFO: exit $frc, snp.kernel.config.KVM $(state "$T/fifo.json" snp.kernel.config.KVM)"
+# a kernel config that is there but cannot be read is unknown saying why, not "not found"
+msg() { jq -r --arg id "$2" '[.tests[] | .. | objects | select(.id? == $id)][0].message' "$1"; }
+cfg=$T/cfgx/boot/config-$rel
+for kind in fifo dir loop big absent; do
+    rm -rf "$T/cfgx" && cp -R "$T/snp" "$T/cfgx" && rm -f "$cfg"
+    case $kind in
+    fifo) mkfifo "$cfg"; want="/boot/config-$rel not readable: not a regular file (a FIFO or a socket)" ;;
+    dir) mkdir "$cfg"; want="/boot/config-$rel not readable: Is a directory" ;;
+    loop) ln -s "config-$rel" "$cfg"; want="/boot/config-$rel not readable: Too many levels of symbolic links" ;;
+    big) head -c 17000000 /dev/zero >"$cfg"; want="/boot/config-$rel not readable: larger than 16 MiB" ;;
+    absent) want="kernel config not found" ;;
+    esac
+    timeout 20 $CVM host-check --root "$T/cfgx" --json --pccs-url none >"$T/cfgx.json"
+    m=$(msg "$T/cfgx.json" snp.kernel.config.KVM)
+    h=$(hint "$T/cfgx.json" snp.kernel.config.KVM)
+    if [ "$(state "$T/cfgx.json" snp.kernel.config.KVM)" = unknown ] && [ "$m" = "$want" ] &&
+        { [ $kind = absent ] || case $h in *"is not at"*) false ;; *) true ;; esac; }; then
+        ok "kernel config ($kind): unknown, '$m'"
+    else
+        fail "kernel config ($kind): $(state "$T/cfgx.json" snp.kernel.config.KVM) '$m' (want '$want'), hint '$h'"
+    fi
+done
 
 # a --root longer than the report keeps is refused, not shortened into another directory
 long=$(printf 'a%.0s' $(seq 300))
