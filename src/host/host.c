@@ -321,20 +321,80 @@ static size_t find_bytes(const uint8_t *hay, size_t len, const uint8_t *needle, 
     return SIZE_MAX;
 }
 
-/* Parses "HEX HEX ..." (a stand-in file) into up to n words; true when all n were there. */
-static bool parse_hex_words(const char *text, uint64_t *out, size_t n)
+/* Stand-in files are a line of text: at most this many bytes. */
+#define STANDIN_MAX 256
+
+static bool blank(char ch)
 {
-    const char *p = text;
-    for (size_t k = 0; k < n; k++) {
-        char *end;
-        errno = 0;
-        out[k] = strtoull(p, &end, 16);
-        if (errno != 0 || end == p) {
-            return false;
-        }
-        p = end;
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
     }
-    return true;
+    if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') {
+        return (ch | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Parses a stand-in's text (text[0..len)) as exactly n hex values, each an optional "0x" then
+ * at least one hex digit, of at most vmax; blanks (space, tab, CR, LF) between and around
+ * them, nothing else: no sign, no value that does not fit, no other text. On false out is
+ * zeroed. */
+static bool parse_hex_words(const char *text, size_t len, uint64_t *out, size_t n, uint64_t vmax)
+{
+    size_t i = 0;
+    memset(out, 0, n * sizeof *out);
+    for (size_t k = 0; k < n; k++) {
+        while (i < len && blank(text[i])) {
+            i++;
+        }
+        if (len - i >= 2 && text[i] == '0' && (text[i + 1] | 0x20) == 'x') {
+            i += 2;
+        }
+        uint64_t v = 0;
+        size_t digits = 0;
+        for (int d; i < len && (d = hex_digit(text[i])) >= 0; i++, digits++) {
+            if (v > (vmax - (uint64_t)d) / 16) {
+                goto bad; /* more than vmax */
+            }
+            v = v * 16 + (uint64_t)d;
+        }
+        if (digits == 0 || (i < len && !blank(text[i]))) {
+            goto bad;
+        }
+        out[k] = v;
+    }
+    while (i < len && blank(text[i])) {
+        i++;
+    }
+    if (i == len) {
+        return true;
+    }
+bad:
+    memset(out, 0, n * sizeof *out);
+    return false;
+}
+
+/* Reads a stand-in file under the root and parses n hex values of at most vmax from it into
+ * out (zeroed unless all were read). 0, or an errno value: ENOENT and the like when it is not
+ * there, EBADMSG when its text is not n such values (or holds a NUL byte), else read_file's
+ * (EISDIR, EFBIG over STANDIN_MAX, EINVAL for a FIFO or a socket, ...). */
+static int read_standin(const struct ctx *c, const char *abs, uint64_t *out, size_t n,
+                        uint64_t vmax)
+{
+    struct cvma_buf b = {0};
+    memset(out, 0, n * sizeof *out);
+    int err = read_file(c, abs, STANDIN_MAX, &b);
+    if (err == 0 && ((b.len > 0 && memchr(b.p, 0, b.len) != NULL) ||
+                     !parse_hex_words((const char *)b.p, b.len, out, n, vmax))) {
+        err = EBADMSG;
+    }
+    cvma_buf_free(&b);
+    return err;
 }
 
 /* CPUID leaf/subleaf: the instruction on the running machine; under a tree, the text file
@@ -363,22 +423,19 @@ static int cpuid(const struct ctx *c, uint32_t leaf_, uint32_t sub, uint32_t reg
     if (!exists(c, "/cvmattest-cpuid")) {
         return ENOENT;
     }
-    char abs[64], text[128];
+    char abs[64];
     if (sub == 0) {
         snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32, leaf_);
     } else {
         snprintf(abs, sizeof abs, "/cvmattest-cpuid/0x%08" PRIx32 ".%" PRIu32, leaf_, sub);
     }
     uint64_t w[4];
-    int err = read_text(c, abs, text, sizeof text);
+    int err = read_standin(c, abs, w, 4, UINT32_MAX);
     if (err == ENOENT) {
         return 0;
     }
     if (err != 0) {
         return err;
-    }
-    if (!parse_hex_words(text, w, 4)) {
-        return EINVAL;
     }
     for (int i = 0; i < 4; i++) {
         regs[i] = (uint32_t)w[i];
@@ -403,16 +460,10 @@ static int rdmsr(const struct ctx *c, uint32_t msr, uint64_t *val)
     if (!exists(c, "/dev/cpu/0/msr")) {
         return ENOENT;
     }
-    char abs[64], text[64];
+    char abs[64];
     snprintf(abs, sizeof abs, "/cvmattest-msr/0x%08" PRIx32, msr);
-    int err = read_text(c, abs, text, sizeof text);
-    if (err == ENOENT) {
-        return EIO;
-    }
-    if (err != 0) {
-        return err;
-    }
-    return parse_hex_words(text, val, 1) ? 0 : EINVAL;
+    int err = read_standin(c, abs, val, 1, UINT64_MAX);
+    return err == ENOENT ? EIO : err;
 }
 
 /* Why an MSR could not be read, and what to do: never a failure of the host itself. */
@@ -426,6 +477,17 @@ static void msr_unknown(struct ctx *c, int i, uint32_t msr, int err)
         set(c, i, CVMA_HOST_UNKNOWN,
             "run as root (sudo cvmattest host-check): reading MSRs needs it",
             "MSR 0x%" PRIX32 " not readable: %s", msr, strerror(err));
+    } else if (!c->live && err != EIO) {
+        /* the tree's stand-in is there but is not a value (EIO: none, the MSR not exposed) */
+        char hint[160];
+        snprintf(hint, sizeof hint,
+                 "the tree's cvmattest-msr/0x%08" PRIx32
+                 " must hold the MSR's value in hex (docs/host-check.md: Prepared trees)",
+                 msr);
+        set(c, i, CVMA_HOST_UNKNOWN, hint,
+            "MSR 0x%" PRIX32 " not readable: cvmattest-msr/0x%08" PRIx32 ": %s", msr, msr,
+            err == EBADMSG ? "not one hex value of at most 64 bits"
+                           : unread_why(err, "larger than 256 bytes"));
     } else {
         set(c, i, CVMA_HOST_UNKNOWN,
             "the CPU or the hypervisor does not expose this MSR; run on the bare-metal host",
@@ -454,7 +516,10 @@ static void cpuid_unknown(struct ctx *c, int i, uint32_t leaf_, int err)
                  leaf_);
     }
     set(c, i, CVMA_HOST_UNKNOWN, hint, "CPUID leaf 0x%" PRIx32 " could not be read: %s", leaf_,
-        strerror(err));
+        c->live || err == ENOENT ? strerror(err)
+        : err == EBADMSG         ? "its stand-in is not four hex values (EAX EBX ECX EDX) of at "
+                                   "most 32 bits"
+                                 : unread_why(err, "its stand-in is larger than 256 bytes"));
 }
 
 /* For the checks that read family, model, stepping or the hypervisor bit (CPUID leaf 1): true,

@@ -13,6 +13,8 @@
 #  - --root probes no PCCS unless --pccs-url names one;
 #  - undecided hosts (exit 3, "undecided: ..." naming the unknown checks, never "neither ...
 #    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
+#  - stand-in values read strictly ("0x", a CPUID register over 32 bits, text after a value:
+#    unknown);
 #  - --root confined to the tree (symlinks, a release with '/'); a kernel config that is there
 #    but cannot be read (a FIFO, a directory, a symlink loop, over 16 MiB) unknown saying why;
 #  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
@@ -205,6 +207,26 @@ $CVM host-check --root "$T/turin-smee" --pccs-url none >"$T/turin-smee.txt"
 rc=$?
 [ $rc -eq 1 ] && grep -q '^neither SEV-SNP nor TDX is available on this host:' "$T/turin-smee.txt" &&
     ok "Turin host without SMEE: not ready, exit 1" || fail "Turin host without SMEE: exit $rc, want 1"
+
+# stand-in values are read strictly: an MSR of "0x" is no value (unknown, not SYSCFG=0 and a
+# failed SMEE), a CPUID register wider than 32 bits or negative is not cut or wrapped, a value
+# with text after it is not taken
+sm() { # tree FILE TEXT ID: writes FILE in a copy of the ready SEV-SNP tree, prints ID's state
+    rm -rf "$T/$1" && cp -R "$T/snp" "$T/$1" && printf '%s\n' "$3" >"$T/$1/$2"
+    $CVM host-check --root "$T/$1" --json --pccs-url none >"$T/$1.json"
+    state "$T/$1.json" "$4"
+}
+for c in "msr0x cvmattest-msr/0xc0010010 0x snp.bios.smee" \
+    "msrjunk cvmattest-msr/0xc0010010 1800000_junk snp.bios.smee" \
+    "cpuwide cvmattest-cpuid/0x00000001 100a10f11_0_0_0 snp.cpu.bare_metal" \
+    "cpuneg cvmattest-cpuid/0x8000001f -1_-1_-1_-1 snp.cpu.sev_snp"; do
+    set -- $c
+    v=$(echo "$3" | tr _ ' ')
+    st=$(sm "$1" "$2" "$v" "$4")
+    [ "$st" = unknown ] && [ "$(jq -r .snp.status "$T/$1.json")" = unknown ] &&
+        ok "$2 holding '$v': $4 unknown ($(jq -r --arg id "$4" '[.tests[] | .. | objects | select(.id? == $id)][0].message' "$T/$1.json"))" ||
+        fail "$2 holding '$v': $4 $st (want unknown), snp $(jq -r .snp.status "$T/$1.json")"
+done
 
 # snp.cpu.generation: the EPYC server models with SEV-SNP pass, another EPYC of family 19h
 # (the AM5 EPYC 4004, model 61h, which has no SEV-SNP) is not taken for one: unknown

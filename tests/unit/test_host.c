@@ -211,6 +211,55 @@ static void test_host_cpuid_leaf1_unreadable_is_unknown(void **s)
     free(dir);
 }
 
+/* Stand-in values are read strictly: exactly the values expected, each an optional 0x and hex
+ * digits that fit (an MSR 64 bits, a CPUID register 32), blanks around them and nothing else.
+ * A bare "0x", a sign, a value too wide, a missing or extra word are unknown, saying why,
+ * never a value decided on (0x read as 0, -1 as 0xffffffff, 100a10f11 cut to 32 bits). */
+static void test_host_standin_values_read_strictly(void **s)
+{
+    (void)s;
+    static const char *const bad_msr[] = {
+            "0x\n", "-1\n",   "+800000\n", "1800000 junk\n", "0x1 0x2\n", "10000000000000000\n",
+            "\n",   "0x0x1\n"};
+    static const char *const bad_cpuid[] = {"100a10f11 0 0 0\n", "-1 -1 -1 -1\n",
+                                            "ffffffff ffffffff ffffffff ffffffff junk\n",
+                                            "ffffffff ffffffff ffffffff\n", "0x 0 0 0\n"};
+    char *dir = tu_tmpdir();
+    struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
+    put(dir, "dev/cpu/0/msr", "");
+    put(dir, "cvmattest-cpuid/0x00000000", CPUID0_AMD);
+    for (size_t k = 0; k < sizeof bad_msr / sizeof bad_msr[0]; k++) {
+        put(dir, "cvmattest-msr/0xc0010010", bad_msr[k]);
+        struct cvma_host_report *r = run(&o);
+        const struct cvma_host_check *x = check(r, "snp.bios.smee");
+        assert_int_equal(x->state, CVMA_HOST_UNKNOWN);
+        assert_non_null(strstr(x->message, "not one hex value of at most 64 bits"));
+        assert_non_null(strstr(x->fix_hint, "cvmattest-msr/0xc0010010"));
+        cvma_host_report_free(r);
+    }
+    /* blanks around a value, and 0x, are fine */
+    put(dir, "cvmattest-msr/0xc0010010", " 0x0000000000800000 \r\n");
+    struct cvma_host_report *r = run(&o);
+    assert_int_equal(state(r, "snp.bios.smee"), CVMA_HOST_PASS);
+    cvma_host_report_free(r);
+    for (size_t k = 0; k < sizeof bad_cpuid / sizeof bad_cpuid[0]; k++) {
+        put(dir, "cvmattest-cpuid/0x00000001", bad_cpuid[k]);
+        put(dir, "cvmattest-cpuid/0x8000001f", bad_cpuid[k]);
+        r = run(&o);
+        const struct cvma_host_check *x = check(r, "snp.cpu.bare_metal");
+        assert_int_equal(x->state, CVMA_HOST_UNKNOWN);
+        assert_non_null(strstr(x->message, "not four hex values (EAX EBX ECX EDX) of at most 32"));
+        assert_int_equal(state(r, "snp.cpu.sev_snp"), CVMA_HOST_UNKNOWN);
+        cvma_host_report_free(r);
+    }
+    put(dir, "cvmattest-cpuid/0x8000001f", "0000001f 0 0 0\n");
+    r = run(&o);
+    assert_int_equal(state(r, "snp.cpu.sev_snp"), CVMA_HOST_PASS);
+    cvma_host_report_free(r);
+    assert_true(tu_rmtree(dir));
+    free(dir);
+}
+
 /* Under --root every path stays in the tree: an absolute symlink resolves inside it (here to a
  * file the tree does not have), and ".." in a relative one stops at the tree's top. Neither
  * reads the files outside that they point at. */
@@ -698,6 +747,7 @@ int main(void)
             cmocka_unit_test(test_host_pccs_unreachable_fails),
             cmocka_unit_test(test_host_pccs_url_not_a_base_url_is_refused),
             cmocka_unit_test(test_host_cpuid_leaf1_unreadable_is_unknown),
+            cmocka_unit_test(test_host_standin_values_read_strictly),
             cmocka_unit_test(test_host_root_symlinks_stay_in_the_tree),
             cmocka_unit_test(test_host_release_with_slash_names_no_file),
             cmocka_unit_test(test_host_root_refused_without_openat2),
