@@ -576,12 +576,9 @@ static void read_cpu(struct ctx *c)
         }
         memcpy(c->brand + 16 * l, r, 16);
     }
+    /* Kept as the processor gives it, to its first NUL: set() escapes every message (control
+     * bytes and invalid UTF-8 as \xNN), as it does the vendor string and the kernel release. */
     c->brand[48] = '\0';
-    for (size_t i = 0; i < 48; i++) { /* printable only: it goes into JSON and the terminal */
-        if (c->brand[i] != '\0' && (c->brand[i] < 0x20 || c->brand[i] > 0x7e)) {
-            c->brand[i] = '?';
-        }
-    }
 }
 
 /* ---- kernel ---- */

@@ -14,7 +14,7 @@
 #  - undecided hosts (exit 3, "undecided: ..." naming the unknown checks, never "neither ...
 #    available"): a ready Turin host (no recorded microcode minimum), ioctl stand-ins missing;
 #  - stand-in values read strictly ("0x", a CPUID register over 32 bits, text after a value:
-#    unknown);
+#    unknown); the CPUID brand string escaped as \xNN like the other host text;
 #  - --root confined to the tree (symlinks, a release with '/'); a kernel config that is there
 #    but cannot be read (a FIFO, a directory, a symlink loop, over 16 MiB) unknown saying why;
 #  - TDX attestation readiness against a local PCCS stand-in (tests/pcs_server.py) and a
@@ -255,6 +255,13 @@ part tr7000 00A10F81 "AMD Ryzen Threadripper PRO 7995WX 96-Cores"
 g=$(state "$T/tr7000.json" snp.cpu.generation)
 [ "$g" = fail ] && ok "Threadripper 7000 (family 19h model 18h, no EPYC brand): fail" ||
     fail "Threadripper 7000: snp.cpu.generation $g, want fail"
+# the brand string is host text like the vendor: control bytes shown as \xNN, in text and JSON
+part escbrand 00A10F11 "$(printf 'AMD EPYC \033[2J 9654')"
+$CVM host-check --root "$T/escbrand" --pccs-url none >"$T/escbrand.txt"
+grep -q 'AMD EPYC \\x1b\[2J 9654 (Genoa: family 0x19' "$T/escbrand.txt" && ! grep -q "$(printf '\033')" "$T/escbrand.txt" &&
+    grep -q 'AMD EPYC \\\\x1b\[2J 9654' "$T/escbrand.json" &&
+    ok "brand string with ESC: shown as \\x1b" ||
+    fail "brand string with ESC: $(grep -a 'EPYC' "$T/escbrand.txt" | head -1 | od -c | head -3)"
 
 # --- TDX attestation readiness: PCCS reachable or not ---
 python3 "$CVMATTEST_SRC/tests/pcs_server.py" --max-seconds 60 >"$T/pcs.port" &

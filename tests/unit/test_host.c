@@ -586,6 +586,11 @@ static void test_host_tree_text_is_escaped(void **s)
     /* vendor bytes (EBX EDX ECX) "A\x01\x1b\x00" "enti" "cAMD" */
     put(dir, "cvmattest-cpuid/0x00000000", "00000010 001b0141 444d4163 69746e65\n");
     put(dir, "sys/module/kvm_intel/parameters/tdx", "N\x07\xc3(\n");
+    /* family 19h model 11h; brand "AMD EPYC \x1b[2J 9654\xff" (leaves 0x80000002..4, NUL-padded) */
+    put(dir, "cvmattest-cpuid/0x00000001", "00a10f11 0 0 0\n");
+    put(dir, "cvmattest-cpuid/0x80000002", "20444d41 43595045 325b1b20 3639204a\n");
+    put(dir, "cvmattest-cpuid/0x80000003", "00ff3435 00000000 00000000 00000000\n");
+    put(dir, "cvmattest-cpuid/0x80000004", "00000000 00000000 00000000 00000000\n");
     struct cvma_host_options o = {.root = dir, .pccs_url = "none"};
     struct cvma_host_report *r = run(&o);
     const struct cvma_host_check *k = check(r, "tdx.kernel.version");
@@ -594,6 +599,9 @@ static void test_host_tree_text_is_escaped(void **s)
     assert_string_equal(check(r, "tdx.cpu.vendor")->message, "A\\x01\\x1b\\x00enticAMD");
     assert_string_equal(check(r, "tdx.kernel.kvm_intel.tdx")->message,
                         "kvm_intel.tdx=N\\x07\\xc3(");
+    /* the brand string as the other host text: \xNN, not '?' */
+    assert_string_equal(check(r, "tdx.cpu.generation")->message,
+                        "AMD EPYC \\x1b[2J 9654\\xff (family 0x19 model 0x11)");
     json_t *j = cvma_host_report_json(r);
     assert_non_null(j);
     json_t *tdx = json_array_get(json_object_get(j, "tests"), 1);
