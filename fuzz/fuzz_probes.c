@@ -25,7 +25,9 @@
  *    entries, each inside the table;
  *  - the collector leaves no entry of its own in the tree (report/ holds .template only);
  *  - guest-check gives back the provider the tree names;
- *  - the host report's JSON, read back, has one state of docs/host-check.md for every check.
+ *  - the host report's JSON, read back, has one state of docs/host-check.md for every check;
+ *  - snp.bios.smee is unknown unless the msr module's stand-in is there and the SYSCFG
+ *    stand-in is one hex value of at most 64 bits (read here another way), else its bit 23.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -277,6 +279,45 @@ static void run_guest(void)
     check_no_entry_left();
 }
 
+/* snp.bios.smee as docs/host-check.md has the SYSCFG stand-in read, worked out here another
+ * way (split with strspn/strcspn, digits counted, then strtoull): -1 (unknown) without the msr
+ * module's dev/cpu/0/msr, or when cvmattest-msr/0xc0010010 is not one hex value of at most 64
+ * bits (an optional 0x, blanks around it, nothing else, at most 256 bytes); else its bit 23. */
+static int smee_reference(void)
+{
+    static const char blanks[] = " \t\r\n", hex[] = "0123456789abcdefABCDEF";
+    char path[300], t[1024], digits[17];
+    size_t n = 0;
+    struct stat st;
+    snprintf(path, sizeof path, "%s/dev/cpu/0/msr", root);
+    if (stat(path, &st) != 0 || !slurp("cvmattest-msr/0xc0010010", t, sizeof t, &n) || n > 256 ||
+        strlen(t) != n) {
+        return -1;
+    }
+    const char *w = t + strspn(t, blanks);
+    size_t wl = strcspn(w, blanks);
+    if (wl == 0 || w[wl + strspn(w + wl, blanks)] != '\0') {
+        return -1; /* no word, or a second one */
+    }
+    if (wl > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X')) {
+        w += 2;
+        wl -= 2;
+    }
+    if (strspn(w, hex) != wl) {
+        return -1;
+    }
+    while (wl > 1 && w[0] == '0') {
+        w++;
+        wl--;
+    }
+    if (wl > 16) {
+        return -1; /* wider than 64 bits */
+    }
+    memcpy(digits, w, wl);
+    digits[wl] = '\0';
+    return (int)(strtoull(digits, NULL, 16) >> 23 & 1);
+}
+
 static void run_host(void)
 {
     struct cvma_host_options o = {root, "none", 1};
@@ -287,6 +328,11 @@ static void run_host(void)
     if (st != CVMA_OK) {
         return;
     }
+    const struct cvma_host_check *smee = cvma_host_report_find(r, "snp.bios.smee");
+    int want = smee_reference();
+    CHECK(smee != NULL && smee->state == (want < 0    ? CVMA_HOST_UNKNOWN
+                                          : want == 1 ? CVMA_HOST_PASS
+                                                      : CVMA_HOST_FAIL));
     json_t *j = cvma_host_report_json(r);
     char *text = j != NULL ? json_dumps(j, 0) : NULL;
     json_error_t je;

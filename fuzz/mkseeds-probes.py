@@ -96,6 +96,10 @@ def main():
             with open(os.path.join(fuzz, "corpus", "ovmf", image), "rb") as f:
                 files.append(("usr/share/ovmf/OVMF.fd", f.read()))
             seeds["host-" + kind] = seed(S_HOST, 0, files, HOST)
+        # The ready SEV-SNP host with a SYSCFG stand-in that is no value ("0x"): a later part
+        # replaces the file; snp.bios.smee must be unknown, not read as 0.
+        seeds["host-snp-syscfg-0x"] = seeds["host-snp"] + seed(
+            S_HOST, 0, [("cvmattest-msr/0xc0010010", b"0x\n")], HOST)[2:]
     for name, data in seeds.items():
         with open(os.path.join(corpus, name), "wb") as f:
             f.write(data)
