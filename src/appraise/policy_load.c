@@ -16,6 +16,7 @@
 #include "appraise/policy_internal.h"
 #include "common/hex.h"
 #include "common/json_out.h"
+#include "common/reader.h"
 #include "common/util.h"
 #include "eventlog/eventlog.h"
 #include "registry/registry.h"
@@ -278,9 +279,8 @@ static bool get_values(const json_t *obj, const char *path, const char *key, siz
 static bool no_zero_value(const struct pol_values *d, const char *path, const char *key,
                           const char *why, struct ld *l)
 {
-    static const uint8_t zero[64];
     for (size_t i = 0; d->set && i < d->n; i++) {
-        if (d->len <= sizeof zero && memcmp(d->v + i * d->len, zero, d->len) == 0) {
+        if (cvma_bytes_are_zero(d->v + i * d->len, d->len)) {
             char p[160];
             join(p, sizeof p, path, key);
             return fail(l, "%s[%zu]: all zero, %s", p, i, why);

@@ -22,6 +22,7 @@
 
 #include "collateral/fetch.h"
 #include "collateral/http.h"
+#include "common/hex.h"
 #include "common/reader.h"
 #include "common/util.h"
 #include "measure/measure.h"
@@ -329,17 +330,6 @@ static bool blank(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') {
-        return (ch | 0x20) - 'a' + 10;
-    }
-    return -1;
-}
-
 /* Parses a stand-in's text (text[0..len)) as exactly n hex values, each an optional "0x" then
  * at least one hex digit, of at most vmax; blanks (space, tab, CR, LF) between and around
  * them, nothing else: no sign, no value that does not fit, no other text. On false out is
@@ -357,7 +347,7 @@ static bool parse_hex_words(const char *text, size_t len, uint64_t *out, size_t 
         }
         uint64_t v = 0;
         size_t digits = 0;
-        for (int d; i < len && (d = hex_digit(text[i])) >= 0; i++, digits++) {
+        for (int d; i < len && (d = cvma_hex_nibble((unsigned char)text[i])) >= 0; i++, digits++) {
             if (v > (vmax - (uint64_t)d) / 16) {
                 goto bad; /* more than vmax */
             }

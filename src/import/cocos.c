@@ -649,15 +649,6 @@ static bool snp_bytes(struct msg *g, const char *field, size_t want, json_t *dst
     return ok;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc |= p[i];
-    }
-    return acc == 0;
-}
-
 /* repeated bytes of 48 (SHA-384 key hashes) -> a list of hex, or NULL when empty. */
 static bool hash_list(json_t *v, const char *path, json_t **out, struct imp *m)
 {
@@ -686,7 +677,7 @@ static bool hash_list(json_t *v, const char *path, json_t **out, struct imp *m)
         if (n == 0) {
             return fail(m, "%s: an empty hash", pi);
         }
-        if (all_zero(b, n)) {
+        if (cvma_bytes_are_zero(b, n)) {
             return fail(m,
                         "%s: all zero, the value of a guest launched without an ID block (or "
                         "author key): it pins nothing",
@@ -985,7 +976,7 @@ static bool import_snp_policy(json_t *j, json_t *out, json_t *snp, const char **
     if (!get_bytes(v, p, 64, 8, b, sizeof b, &n, m)) {
         goto out;
     }
-    if (n > 0 && all_zero(b, n)) {
+    if (n > 0 && cvma_bytes_are_zero(b, n)) {
         fail(m,
              "%s: all zero, what a guest reports whose policy masks its CHIP_ID: it pins no "
              "machine",
