@@ -338,6 +338,14 @@ static int make_credential(int argc, char **argv)
                                   ek, (unsigned)ekp.parameters.rsaDetail.exponent);
         goto done;
     }
+    if (ekp.type == TPM2_ALG_RSA && ekp.parameters.rsaDetail.scheme.scheme != TPM2_ALG_NULL) {
+        rc = cvma_cli_usage_error(verb,
+                                  "--ek '%s' has scheme 0x%04x: an EK's is NULL (0x0010), the "
+                                  "only scheme of a TPM's restricted decryption key; this key "
+                                  "is no TPM's EK",
+                                  ek, (unsigned)ekp.parameters.rsaDetail.scheme.scheme);
+        goto done;
+    }
     if (cvma_tpm_make_credential(&ekp, &name, &cred) != CVMA_OK) {
         rc = cvma_cli_usage_error(verb, "no credential for this EK (an RSA-2048 EK of template "
                                         "L-1: SHA-256, AES-128-CFB)");

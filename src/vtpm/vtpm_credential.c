@@ -148,11 +148,13 @@ enum cvma_status cvma_tpm_make_credential(const TPMT_PUBLIC *ek, const TPM2B_NAM
     /* Only the RSA EK template L-1 (TCG EK Credential Profile: RSA-2048, SHA-256, AES-128-CFB):
      * keyBits 2048 and a modulus of exactly 256 bytes with no leading zero, so that the seed is
      * encrypted under the key the EK declares (a shorter modulus is a weaker key); the
-     * template's exponent (under exponent 1 the seed would go out in the clear); and an EK's
-     * attributes, so that no one but the TPM's ActivateCredential recovers the seed. */
+     * template's exponent (under exponent 1 the seed would go out in the clear); the
+     * template's scheme, NULL (a TPM creates no restricted decryption key with any other);
+     * and an EK's attributes, so that no one but the TPM's ActivateCredential
+     * recovers the seed. */
     if (!cvma_tpm_ek_attributes_ok(ek->objectAttributes) || ek->type != TPM2_ALG_RSA ||
         !cvma_tpm_ek_exponent_ok(ek->parameters.rsaDetail.exponent) ||
-        ek->nameAlg != TPM2_ALG_SHA256 ||
+        ek->parameters.rsaDetail.scheme.scheme != TPM2_ALG_NULL || ek->nameAlg != TPM2_ALG_SHA256 ||
         ek->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
         ek->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
         ek->parameters.rsaDetail.symmetric.mode.aes != TPM2_ALG_CFB ||

@@ -90,6 +90,17 @@ b[o:o + 4] = struct.pack(">I", 65537); open("ek.exp", "wb").write(b)'
 $CVM tpm make-credential --ek ek.exp --ak ak.pub --out cred6 --secret-out secret6
 check "make-credential for an EK of exponent 65537 spelled out" 0 $?
 
+# An EK whose scheme is not the template's NULL (0x0010): a TPM makes no restricted
+# decryption key with a scheme, so this is no TPM's EK. The scheme follows symmetric.
+python3 -c 'import struct; b = bytearray(open("ek.tpmt", "rb").read())
+o = 8 + 2 + struct.unpack(">H", b[8:10])[0] + 6
+assert b[o:o + 2] == b"\x00\x10"
+b[o:o + 2] = struct.pack(">H", 0x0015); open("ek.scheme", "wb").write(b)'
+$CVM tpm make-credential --ek ek.scheme --ak ak.pub --out x --secret-out y 2>err
+check "make-credential for an EK whose scheme is RSAES" 2 $?
+grep -q "has scheme 0x0015: an EK's is NULL" err && [ ! -e x ] && [ ! -e y ] &&
+    echo "ok   said why, wrote nothing" || { echo "FAIL: $(cat err)"; fails=$((fails + 1)); }
+
 # An output that cannot be written: exit 2 naming it, and no credential left without its
 # secret (nor a secret without its credential).
 $CVM tpm make-credential --ek ek.pub --ak ak.pub --out nodir/c4 --secret-out s4 2>err

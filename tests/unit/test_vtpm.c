@@ -468,6 +468,15 @@ static void test_vtpm_credential_two_steps(void **state)
     bad.parameters.rsaDetail.exponent = 65537;
     assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_OK);
     cvma_tpm_credential_cleanup(&c);
+    /* Only the template's scheme, NULL: a TPM makes no restricted decryption key with an
+     * RSAES or OAEP scheme, so a key that has one is no TPM's EK. */
+    const TPMI_ALG_ASYM_SCHEME badscheme[] = {TPM2_ALG_RSAES, TPM2_ALG_OAEP, TPM2_ALG_RSASSA};
+    for (size_t i = 0; i < sizeof badscheme / sizeof badscheme[0]; i++) {
+        bad = ek;
+        bad.parameters.rsaDetail.scheme.scheme = badscheme[i];
+        bad.parameters.rsaDetail.scheme.details.anySig.hashAlg = TPM2_ALG_SHA256;
+        assert_int_equal(cvma_tpm_make_credential(&bad, &name, &c), CVMA_E_USAGE);
+    }
     /* Only an EK's attributes: a restricted, fixedTPM decryption key that cannot sign. */
     const TPMA_OBJECT notek[] = {0, EK_ATTRS & ~TPMA_OBJECT_RESTRICTED,
                                  EK_ATTRS & ~TPMA_OBJECT_DECRYPT, EK_ATTRS & ~TPMA_OBJECT_FIXEDTPM,
