@@ -467,11 +467,14 @@ static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err
     return false;
 }
 
-/* Whether path is a regular file this user can open for reading (opened without waiting: a
- * FIFO is refused, not waited on). false with why in err. */
-static bool readable_file(const char *path, char *err, size_t err_len)
+/* Whether path is an IGVM image this user can read: a regular file (opened without waiting:
+ * a FIFO is refused, not waited on) whose fixed header holds (cvma_igvm_header_check). false
+ * with why in err. */
+static bool igvm_file(const char *path, char *err, size_t err_len)
 {
     struct stat st;
+    uint8_t head[32];
+    ssize_t n = 0;
     int e = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
@@ -480,12 +483,22 @@ static bool readable_file(const char *path, char *err, size_t err_len)
         e = errno;
     } else if (!S_ISREG(st.st_mode)) {
         e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    } else {
+        do {
+            n = pread(fd, head, sizeof head, 0);
+        } while (n < 0 && errno == EINTR);
+        e = n < 0 ? errno : 0;
     }
     if (fd >= 0) {
         close(fd);
     }
     if (e != 0) {
         cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(e));
+        return false;
+    }
+    char why[256];
+    if (!cvma_igvm_header_check(head, (size_t)n, (uint64_t)st.st_size, why, sizeof why)) {
+        cvma_errf(err, err_len, "--svsm %s: %s", path, why);
         return false;
     }
     return true;
@@ -523,9 +536,9 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
     char hex[97];
     bool ok = false;
     if (o->svsm != NULL) {
-        /* QEMU reads the image only when it starts: a file that is not there or cannot be
-         * read is refused here, as --ovmf and --kernel are. */
-        if (!readable_file(o->svsm, err, err_len)) {
+        /* QEMU reads the image only when it starts: a file that is not there, cannot be read
+         * or is no IGVM image is refused here, as --ovmf and --kernel are. */
+        if (!igvm_file(o->svsm, err, err_len)) {
             return false;
         }
         snprintf(line, line_len, "# expected measurement: not predicted (an IGVM launch)");

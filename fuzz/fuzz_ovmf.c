@@ -17,6 +17,7 @@
  *    table, the TDX metadata offset, and the SEV metadata read from where its entry points (a
  *    u32 offset from the image's end to "ASEV", u32 length, u32 version 1, u32 section count,
  *    then per section u32 base, size, type): every section's base, size and type.
+ *  - cvma_igvm_header_check (the fixed header `launch --svsm` reads) against its rule.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -221,6 +222,26 @@ static void check_tdvf(const uint8_t *data, size_t size, const struct cvma_ovmf_
     }
 }
 
+/* The IGVM fixed header (measure/igvm.c) against its rule worked out here: accepted exactly
+ * when the file is at least 24 bytes, begins "IGVM", is of format version 1 or 2, gives its
+ * own size and puts an 8-byte aligned variable header after the fixed header (24 or 32
+ * bytes) and inside the file; a refusal says why. */
+static void check_igvm(const uint8_t *data, size_t size)
+{
+    char err[256] = "";
+    bool want = size >= 24 && memcmp(data, "IGVM", 4) == 0;
+    if (want) {
+        uint64_t version = le(data + 4, 4), off = le(data + 8, 4), len = le(data + 12, 4);
+        uint64_t total = le(data + 16, 4), fixed = version == 2 ? 32 : 24;
+        want = (version == 1 || version == 2) && total == size && off >= fixed && off % 8 == 0 &&
+               off + len <= total;
+    }
+    bool got = cvma_igvm_header_check(data, size, size, err, sizeof err);
+    if (got != want || (!got && err[0] == '\0')) {
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cvma_ovmf_info *info = malloc(sizeof *info);
@@ -231,6 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     check_ovmf(data, size, info);
+    check_igvm(data, size);
     /* The whole info against the table read here. */
     struct cvma_ovmf_info *want = malloc(sizeof *want);
     if (want == NULL) {

@@ -61,6 +61,13 @@ CVMA_MUST_USE bool cvma_ovmf_parse(const uint8_t *p, size_t len, struct cvma_ovm
 CVMA_MUST_USE bool cvma_ovmf_parse_tdx(const uint8_t *p, size_t len, struct cvma_ovmf_info *info,
                                        char *err, size_t err_len);
 
+/* The fixed header of an IGVM image (src/measure/igvm.c): p/len its first bytes (32 suffice),
+ * file_size the whole file's size. True when the magic is "IGVM", the format version 1 or 2,
+ * the header's total size the file's and the variable header aligned inside it; otherwise
+ * false with why in err. Nothing past the fixed header is read. */
+CVMA_MUST_USE bool cvma_igvm_header_check(const uint8_t *p, size_t len, uint64_t file_size,
+                                          char *err, size_t err_len);
+
 enum cvma_snp_vmm { CVMA_SNP_VMM_QEMU, CVMA_SNP_VMM_EC2, CVMA_SNP_VMM_GCE };
 
 /* "qemu", "ec2", "gce" -> the VMM; false for another name. */

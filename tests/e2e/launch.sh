@@ -2,7 +2,7 @@
 # cvmattest launch: the generated QEMU command lines for each QEMU variant probed (recorded
 # --version and -object help outputs under tests/launch/, replayed by a stand-in binary),
 # the refusals (a QEMU without the TEE's object, --svsm without IGVM or with an IGVM file that
-# is not there, no KVM, a probe that hangs, floods or fails), a comma in the --svsm path doubled in the option string, and the
+# is not there or no IGVM image, no KVM, a probe that hangs, floods or fails), a comma in the --svsm path doubled in the option string, and the
 # execution path (the stand-in receives exactly the printed arguments).
 set -u
 CVM=${CVMATTEST_BIN:?}
@@ -89,7 +89,16 @@ timeout 120 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 2G --kernel 
 rc=$?
 [ $rc -eq 2 ] && grep -q "/dev/zero is larger than 4 GiB" "$T/err" &&
     ok "SNP --kernel /dev/zero refused past 4 GiB" || fail "SNP --kernel /dev/zero: rc=$rc $(cat "$T/err")"
-echo igvm >"$T/svsm.igvm"
+# mkigvm FILE [VERSION [VAR_OFFSET [VAR_SIZE [TOTAL [LEN]]]]]: an IGVM image's fixed header
+# (magic "IGVM", format version, variable header offset and size, total file size, checksum)
+# padded with zeros to LEN bytes; by default a well-formed 32-byte version 1 image.
+mkigvm() {
+    python3 -c 'import struct, sys
+a = [int(x) for x in sys.argv[2:]] + [1, 24, 8, 32, 32][len(sys.argv) - 2:]
+h = b"IGVM" + struct.pack("<5I", a[0], a[1], a[2], a[3], 0)
+open(sys.argv[1], "wb").write((h + bytes(max(0, a[4] - len(h))))[:a[4]])' "$@"
+}
+mkigvm "$T/svsm.igvm"
 "$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
     --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
 rc=$?
@@ -98,7 +107,7 @@ rc=$?
     ok "SNP --svsm on QEMU with IGVM: igvm-cfg, no -bios" || fail "--svsm: rc=$rc $(cat "$T/out" "$T/err")"
 # a comma in the path is doubled in QEMU's option string (",," is one ','): it cannot add
 # properties to the object (",id=evil"), in the printed line and in what QEMU is given
-echo igvm >"$T/x.igvm,id=evil"
+mkigvm "$T/x.igvm,id=evil"
 "$CVM" launch --tee snp --svsm "$T/x.igvm,id=evil" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
     --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
 rc=$?
@@ -121,6 +130,24 @@ for f in "/nonexistent,file=/etc/passwd" "$T"; do
     rc=$?
     [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -q "cannot read $f: " "$T/err" &&
         ok "--svsm '$f': refused ($(cat "$T/err"))" || fail "--svsm '$f': rc=$rc $(cat "$T/err")"
+done
+# a file that is no IGVM image, or one whose fixed header does not hold, is refused the same
+# way, saying why (QEMU would refuse it only when it starts)
+echo igvm >"$T/text.igvm"
+mkigvm "$T/cut.igvm" 1 24 8 32 28
+mkigvm "$T/v3.igvm" 3
+mkigvm "$T/outside.igvm" 1 24 16
+mkigvm "$T/inside-fixed.igvm" 2 24
+for c in "text:does not begin with \"IGVM\"" "cut:gives 32 bytes, but the file is 28 bytes" \
+    "v3:format version 3" "outside:variable header (16 bytes at offset 24)" \
+    "inside-fixed:after the 32-byte fixed header"; do
+    f="$T/${c%%:*}.igvm"
+    "$CVM" launch --tee snp --svsm "$f" --vcpus 1 --memory 2G --kvm-device "$T/kvm" \
+        --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -qF -- "--svsm $f: " "$T/err" &&
+        grep -qF -- "${c#*:}" "$T/err" && ok "--svsm ${c%%:*}.igvm: refused ($(cat "$T/err"))" ||
+        fail "--svsm ${c%%:*}.igvm: rc=$rc $(cat "$T/err")"
 done
 "$CVM" launch --tee snp --svsm "$T/svsm.igvm" --vcpus 1 --memory 2G \
     --qemu "$T/qemu-upstream-qemu-9.2" --print >"$T/out" 2>"$T/err"
