@@ -805,8 +805,10 @@ stored:
     /* The whole signed note (signatures and cosignatures): a later split view then has two
      * checkpoints signed by the log key to show. */
     if (store) {
-        enum cvma_status wst = cvma_file_write_atomic(spath, found->bytes.p + p->note_off,
-                                                      found->bytes.len - p->note_off);
+        /* 0600, as the registry's rollback state: the cache directory is private, and so is
+         * what each file in it says about the logs this verifier follows. */
+        enum cvma_status wst = cvma_file_write_atomic_mode(spath, found->bytes.p + p->note_off,
+                                                           found->bytes.len - p->note_off, 0600);
         if (wst == CVMA_E_NOMEM) {
             /* not a warning on the verdict: the call's error, as for the registry's own
              * rollback state (bind_rollback.c) */

@@ -520,7 +520,7 @@ enum cvma_status cvma_tlog_monitor_state(const char *dir, const struct cvma_note
     store = true;
 stored:
     /* Still under the lock: nobody wrote since the state was read. */
-    if (store && cvma_file_write_atomic(spath, note, note_len) != CVMA_OK) {
+    if (store && cvma_file_write_atomic_mode(spath, note, note_len, 0600) != CVMA_OK) {
         cvma_errf(detail, detail_len, "%s: cannot be written", spath);
         st = CVMA_E_IO;
         goto out;

@@ -38,6 +38,9 @@ serve "$T/L3"
 mon --state "$S" >"$T/o1"; check "first run: stored" 0 $?
 has "$T/o1" "first seen, stored"
 [ "$(stat -c %a "$S")" = 700 ] || { echo "FAIL: state directory not 0700"; fails=$((fails + 1)); }
+for f in "$S"/tlog-state.*.checkpoint; do
+    [ "$(stat -c %a "$f")" = 600 ] || { echo "FAIL: $f is not 0600"; fails=$((fails + 1)); }
+done
 mon --state "$S" >"$T/o2"; check "the same log again" 0 $?
 has "$T/o2" "the checkpoint verified before"
 serve "$T/L4"

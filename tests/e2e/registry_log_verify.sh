@@ -150,6 +150,9 @@ has "$T/o9b" REGISTRY_SPLIT_VIEW
 [ "$(ls "$T/cache-k" | grep -c '^tlog-conflict\.')" = 2 ] ||
     { echo "FAIL: a persisting split view kept again:"; ls "$T/cache-k"; fails=$((fails + 1)); }
 grep -q "^— $O " "$T"/cache-k/tlog-state.*.checkpoint || { echo "FAIL: the state lacks the log signature"; fails=$((fails + 1)); }
+for f in "$T"/cache-k/tlog-state.*.checkpoint; do
+    [ "$(stat -c %a "$f")" = 600 ] || { echo "FAIL: $f is not 0600"; fails=$((fails + 1)); }
+done
 v k $W1 --log-proof "$T/p1-1" >"$T/o10"; check "a log that shrank" 1 $?
 has "$T/o10" REGISTRY_LOG_SHRANK
 v k $W1 --log-proof "$T/p1-1" --log-consistency "$T/c1-3.json" >/dev/null
