@@ -2,12 +2,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -297,16 +299,41 @@ int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes)
 }
 
 /* see args.h */
-bool cvma_cli_sha256_file(const char *path, uint64_t max, uint8_t out[32])
+bool cvma_cli_sha256_file(const char *path, uint64_t max, bool regular_only, uint8_t out[32])
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = NULL;
     EVP_MD_CTX *ctx = NULL;
     bool ok = false;
     int e = EIO;
     uint64_t total = 0;
     uint8_t buf[65536];
     size_t n;
-    if (f == NULL) {
+    if (regular_only) {
+        /* Opened without waiting, so that a FIFO is refused, not waited on; then read as any
+         * file is (the descriptor back to blocking reads). */
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0) {
+            return false; /* errno: open's */
+        }
+        e = 0;
+        if (fstat(fd, &st) != 0) {
+            e = errno;
+        } else if (!S_ISREG(st.st_mode)) {
+            e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        } else if ((uint64_t)st.st_size > max) {
+            e = EFBIG; /* said at once, not after max bytes were hashed */
+        } else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+                   (f = fdopen(fd, "rb")) == NULL) {
+            e = errno;
+        }
+        if (e != 0) {
+            close(fd);
+            errno = e;
+            return false;
+        }
+        e = EIO;
+    } else if ((f = fopen(path, "rb")) == NULL) {
         return false; /* errno: fopen's */
     }
     if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {

@@ -81,10 +81,11 @@ int cvma_cli_guest_memory(const char *cmd, const char *s, uint64_t *bytes);
 /*
  * The SHA-256 of a file (a kernel, an initrd) read in pieces to its end, at most max bytes of
  * it: true with out set. false with errno set: EFBIG when the file holds more than max (one
- * that never ends, such as /dev/zero, is read no further), else fopen's or fread's. A named
- * pipe is read as it comes.
+ * that never ends, such as /dev/zero, is read no further), else open's or fread's. A named
+ * pipe is read as it comes, unless regular_only: then anything but a regular file is refused
+ * at once (EINVAL; EISDIR for a directory), never waited on.
  */
-bool cvma_cli_sha256_file(const char *path, uint64_t max, uint8_t out[32]);
+bool cvma_cli_sha256_file(const char *path, uint64_t max, bool regular_only, uint8_t out[32]);
 
 /*
  * An output file a command writes whole and renames over path (cvma_file_write_atomic),

@@ -451,9 +451,11 @@ static void memory_string(uint64_t mib, char *out, size_t out_len)
  * not hashed for ever). */
 #define BOOT_FILE_MAX ((uint64_t)4 << 30)
 
+/* QEMU opens the kernel and the initrd itself when it starts: each must be a regular file (a
+ * FIFO would be read here and leave QEMU nothing; it is refused, not waited on). */
 static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err_len)
 {
-    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, out)) {
+    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, true, out)) {
         return true;
     }
     if (errno == EFBIG) {
@@ -462,7 +464,7 @@ static bool sha256_path(const char *path, uint8_t out[32], char *err, size_t err
                   "below 4 GiB",
                   path);
     } else {
-        cvma_errf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        cvma_errf(err, err_len, "cannot read %s: %s", path, cvma_file_read_strerror(errno));
     }
     return false;
 }
@@ -533,7 +535,7 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
 {
     struct cvma_buf fw = {0};
     uint8_t v[48], kh[32], ih[32];
-    char hex[97];
+    char hex[97], why[256];
     bool ok = false;
     if (o->svsm != NULL) {
         /* QEMU reads the image only when it starts: a file that is not there, cannot be read
@@ -544,8 +546,11 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
         snprintf(line, line_len, "# expected measurement: not predicted (an IGVM launch)");
         return true;
     }
-    if (cvma_file_read(o->ovmf, FW_MAX, &fw) != CVMA_OK) {
-        cvma_errf(err, err_len, "cannot read %s", o->ovmf);
+    /* A regular file only: QEMU opens the firmware again itself, and a FIFO is refused here,
+     * not waited on. */
+    if (cvma_file_read_regular(o->ovmf, FW_MAX, &fw) != CVMA_OK) {
+        cvma_errf(err, err_len, "cannot read %s: %s", o->ovmf,
+                  cvma_file_read_why(errno, FW_MAX, why, sizeof why));
         return false;
     }
     if (snp) {
@@ -567,7 +572,8 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
             in.initrd_sha256 = o->initrd != NULL ? ih : NULL;
             in.append = o->append;
         }
-        if (!cvma_measure_snp(&in, v, err, err_len)) {
+        if (!cvma_measure_snp(&in, v, why, sizeof why)) {
+            cvma_errf(err, err_len, "%s: %s", o->ovmf, why);
             goto out;
         }
         cvma_hex_encode(v, 48, hex, sizeof hex);
@@ -577,7 +583,8 @@ static bool expected_measurement(const struct lopts *o, const struct qemu_caps *
     } else {
         enum cvma_tdx_page_order order =
                 c->memfd_private ? CVMA_TDX_ORDER_TWO : CVMA_TDX_ORDER_SINGLE;
-        if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, v, err, err_len)) {
+        if (!cvma_measure_tdx_mrtd(fw.p, fw.len, order, v, why, sizeof why)) {
+            cvma_errf(err, err_len, "%s: %s", o->ovmf, why);
             goto out;
         }
         cvma_hex_encode(v, 48, hex, sizeof hex);
@@ -749,6 +756,12 @@ int cvma_cmd_launch(int argc, char **argv)
     }
     if (o.features != NULL && !cvma_cli_hex64(o.features, &o.guest_features)) {
         return cvma_cli_usage_error("launch", "--guest-features: 1 to 16 hex digits, not '%s'",
+                                    o.features);
+    }
+    if ((o.guest_features & 1) == 0) {
+        return cvma_cli_usage_error("launch",
+                                    "--guest-features %s lacks SNPActive (bit 0), which every "
+                                    "SEV-SNP guest has",
                                     o.features);
     }
 

@@ -102,7 +102,7 @@ struct mopts {
 
 static bool sha256_boot_file(const char *path, uint8_t out[32])
 {
-    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, out)) {
+    if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, false, out)) {
         return true;
     }
     if (errno == EFBIG) {
@@ -362,6 +362,12 @@ static int measure_snp(const struct mopts *o)
     }
     if (o->features != NULL && !cvma_cli_hex64(o->features, &in.guest_features)) {
         return cvma_cli_usage_error("measure snp", "--guest-features: 1 to 16 hex digits, not '%s'",
+                                    o->features);
+    }
+    if ((in.guest_features & 1) == 0) {
+        return cvma_cli_usage_error("measure snp",
+                                    "--guest-features %s lacks SNPActive (bit 0), which every "
+                                    "SEV-SNP guest has",
                                     o->features);
     }
     if (o->kernel == NULL && (o->initrd != NULL || o->append != NULL)) {

@@ -84,11 +84,47 @@ rc=$?
     ok "SNP --initrd of 1.1 GiB hashed (then refused for the firmware)" ||
     fail "SNP --initrd of 1.1 GiB: rc=$rc $(cat "$T/err")"
 rm -f "$T/big-initrd"
-timeout 120 "$CVM" launch --tee snp --ovmf "$FW" --vcpus 1 --memory 2G --kernel /dev/zero \
+# QEMU opens the firmware, the kernel and the initrd itself when it starts: each must be a
+# regular file. A FIFO is refused at once, not waited on; /dev/zero and a directory too, each
+# saying why; a sparse file past 4 GiB is refused before it is read.
+mkfifo "$T/fifo"
+truncate -s 5G "$T/sparse5g"
+for c in "ovmf:$T/fifo:not a regular file" "ovmf:$T:not a regular file" \
+    "kernel:$T/fifo:not a regular file" "kernel:/dev/zero:not a regular file" \
+    "initrd:$T/fifo:not a regular file" "kernel:$T/sparse5g:is larger than 4 GiB"; do
+    opt=${c%%:*} rest=${c#*:}
+    f=${rest%%:*} why=${rest#*:}
+    fw="$FW" kernel="" initrd=""
+    case $opt in
+    ovmf) fw=$f ;;
+    kernel) kernel=$f ;;
+    initrd) kernel="$T/kernel" initrd=$f ;;
+    esac
+    for tee in snp tdx; do
+        [ $tee = tdx ] && [ "$opt" != ovmf ] && continue
+        timeout 20 "$CVM" launch --tee $tee --ovmf "$fw" --vcpus 1 --memory 2G \
+            ${kernel:+--kernel "$kernel"} ${initrd:+--initrd "$initrd"} \
+            --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+        rc=$?
+        [ $rc -eq 2 ] && [ ! -s "$T/out" ] && grep -qF -- "$f" "$T/err" && grep -qF -- "$why" "$T/err" &&
+            ok "$tee --$opt $(basename "$f"): refused ($(cat "$T/err"))" ||
+            fail "$tee --$opt $f: rc=$rc $(cat "$T/err")"
+    done
+done
+rm -f "$T/sparse5g"
+# a refusal of the firmware's contents names the file
+"$CVM" launch --tee snp --ovmf "$T/kernel" --vcpus 1 --memory 2G \
     --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
 rc=$?
-[ $rc -eq 2 ] && grep -q "/dev/zero is larger than 4 GiB" "$T/err" &&
-    ok "SNP --kernel /dev/zero refused past 4 GiB" || fail "SNP --kernel /dev/zero: rc=$rc $(cat "$T/err")"
+[ $rc -eq 2 ] && grep -q "cvmattest launch: $T/kernel: " "$T/err" &&
+    ok "a firmware that is no OVMF image: named ($(cat "$T/err"))" ||
+    fail "firmware refusal without its name: rc=$rc $(cat "$T/err")"
+# --guest-features without SNPActive is the option's fault, said before any file is read
+"$CVM" launch --tee snp --ovmf "$T/fifo" --vcpus 1 --memory 2G --guest-features 0x20 \
+    --qemu "$T/qemu-upstream-qemu-10.1" --print >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q -- "--guest-features 0x20 lacks SNPActive (bit 0)" "$T/err" &&
+    ok "--guest-features 0x20 refused as an option" || fail "--guest-features 0x20: rc=$rc $(cat "$T/err")"
 # mkigvm FILE [VERSION [VAR_OFFSET [VAR_SIZE [TOTAL [LEN]]]]]: an IGVM image's fixed header
 # (magic "IGVM", format version, variable header offset and size, total file size, checksum)
 # padded with zeros to LEN bytes; by default a well-formed 32-byte version 1 image.

@@ -71,6 +71,13 @@ for f in " -1" "-1" "+1" "0x0x1" "0x" "x1" "1 " "12345678901234567"; do
     expect_fail "--guest-features '$f'" "hex digits" \
         "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC-v4 --guest-features="$f"
 done
+# without SNPActive (bit 0) no SEV-SNP guest runs: the option's fault, said as such, before the
+# firmware is read (a FIFO named as the firmware is not waited on)
+mkfifo "$T/fw-fifo"
+for f in 0 0x20 0xfffffffffffffffe; do
+    expect_fail "--guest-features $f" "^cvmattest measure snp: --guest-features $f lacks SNPActive (bit 0)" \
+        timeout 10 "$CVM" measure snp --ovmf "$T/fw-fifo" --vcpus 1 --vcpu-type EPYC-v4 --guest-features "$f"
+done
 for v in " +2" "+2" " 2" "2 " "0x2"; do
     expect_fail "--vcpus '$v'" "a number 1..512" \
         "$CVM" measure snp --ovmf "$FW" --vcpus="$v" --vcpu-type EPYC-v4
