@@ -100,6 +100,9 @@ struct mopts {
  * (/dev/zero named by mistake), which would otherwise be hashed for ever. */
 #define BOOT_FILE_MAX ((uint64_t)4 << 30)
 
+/* The files of --acpi-tables DIR: QEMU's etc/table-loader, etc/acpi/rsdp, etc/acpi/tables. */
+static const char *const acpi_names[3] = {"table-loader", "rsdp", "tables"};
+
 static bool sha256_boot_file(const char *path, uint8_t out[32])
 {
     if (cvma_cli_sha256_file(path, BOOT_FILE_MAX, false, out)) {
@@ -489,7 +492,6 @@ static int measure_tdx(const struct mopts *o)
     struct cvma_tdx_rtmr_out rout;
     struct cvma_tdx_rtmr0_out r0out;
     struct cvma_buf acpi[3] = {{0}};
-    static const char *const acpi_names[3] = {"table-loader", "rsdp", "tables"};
     uint8_t mrtd[48], fw_h[32];
     char err[512] = "";
     json_t *out = NULL, *inputs = NULL, *rtmrs = NULL, *extra = NULL;
@@ -591,8 +593,10 @@ static int measure_tdx(const struct mopts *o)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", o->acpi_tables, acpi_names[i]);
             if (cvma_file_read(path, KERNEL_MAX, &acpi[i]) != CVMA_OK) {
-                cvma_cli_err("cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s)\n", path,
-                             i == 0 ? "" : "acpi/", acpi_names[i]);
+                char why[96];
+                cvma_cli_err("cvmattest measure tdx: cannot read %s (QEMU's etc/%s%s): %s\n", path,
+                             i == 0 ? "" : "acpi/", acpi_names[i],
+                             cvma_file_read_why(errno, KERNEL_MAX, why, sizeof why));
                 goto out;
             }
         }
@@ -791,8 +795,21 @@ int cvma_cmd_measure(int argc, char **argv)
     if (optind < argc - 1) {
         return cvma_cli_usage_error(cmd, "takes no operands ('%s')", argv[optind + 1]);
     }
-    const char *const ins[] = {o.fw, o.kernel, o.initrd};
-    const char *const ins_opt[] = {snp ? "--ovmf" : "--tdvf", "--kernel", "--initrd"};
+    /* The three files of --acpi-tables are inputs too (DIR/table-loader, rsdp, tables). */
+    char acpi_in[3][4096];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(acpi_in[i], sizeof acpi_in[i], "%s/%s", o.acpi_tables != NULL ? o.acpi_tables : "",
+                 acpi_names[i]);
+    }
+    const char *acpi_dir = o.acpi_tables;
+    const char *const ins[] = {o.fw,
+                               o.kernel,
+                               o.initrd,
+                               acpi_dir != NULL ? acpi_in[0] : NULL,
+                               acpi_dir != NULL ? acpi_in[1] : NULL,
+                               acpi_dir != NULL ? acpi_in[2] : NULL};
+    const char *const ins_opt[] = {snp ? "--ovmf" : "--tdvf", "--kernel",      "--initrd",
+                                   "--acpi-tables",           "--acpi-tables", "--acpi-tables"};
     int rc;
     if (o.policy_out != NULL &&
         (rc = cvma_cli_out_file_check(cmd, "--policy-out", o.policy_out, ins, ins_opt,

@@ -494,6 +494,13 @@ expect_fail "--acpi-tables without --memory" "needs --memory" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --acpi-tables "$T/acpi"
 expect_fail "--acpi-tables with a blob missing" "cannot read" \
     "$CVM" measure tdx --tdvf "$FW" --kernel "$T/k.efi" --memory 4G --acpi-tables "$T"
+# --policy-out naming one of the ACPI blobs is refused as naming any input is: the blob kept
+cp "$T/acpi/tables" "$T/tables.before"
+for b in table-loader rsdp tables; do
+    expect_fail "--policy-out the ACPI blob $b" "is the input --acpi-tables '$T/acpi/$b'" \
+        "$CVM" measure tdx $args --acpi-tables "$T/acpi" --policy-out "$T/acpi/$b"
+done
+cmp -s "$T/tables.before" "$T/acpi/tables" && ok "the ACPI blob kept" || fail "the ACPI blob replaced"
 r0a=$("$CVM" measure tdx $args --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
 r0b=$("$CVM" measure tdx $base --memory 1G --acpi-tables "$T/acpi" --json | jq -r .rtmrs.rtmr0)
 head -c 9000 /dev/urandom >"$T/acpi/tables"
