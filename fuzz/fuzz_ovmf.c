@@ -12,7 +12,8 @@
  *    section fewer than it found, the same image is refused.
  *  - the footer table read again here, entry by entry (OvmfPkg ResetVector: each entry's data,
  *    then its u16 size, then its GUID, running backwards from the footer entry): the image is
- *    accepted exactly when the table fits, names each entry it reads at most once and its SEV
+ *    accepted exactly when the table fits, names each entry it reads at most once (a TD's
+ *    read, only the TDX metadata offset: the SEV entries may repeat) and its SEV
  *    metadata is good; the info then holds what those entries say: the reset EIP, the hashes
  *    table, the TDX metadata offset, and the SEV metadata read from where its entry points (a
  *    u32 offset from the image's end to "ASEV", u32 length, u32 version 1, u32 section count,
@@ -118,8 +119,8 @@ static bool read_table(const uint8_t *data, size_t size, bool read_sev, struct c
         }
         for (size_t k = 0; k < 4; k++) {
             if (memcmp(guid, known[k], 16) == 0) {
-                if (seen[k]) {
-                    return false; /* the same entry twice: ambiguous */
+                if (seen[k] && (read_sev || k == 3)) {
+                    return false; /* the same entry twice: ambiguous (a TD reads only TDX's) */
                 }
                 seen[k] = true;
             }

@@ -109,7 +109,8 @@ static bool ovmf_parse(const uint8_t *p, size_t len, bool read_sev, struct cvma_
     /* Entries run backwards from the footer: data, u16 size (all of it), GUID. Each GUID read
      * here may appear once: QEMU takes the first entry of a GUID it looks up, other tools the
      * last, so an image naming two SEV metadata blocks (or two reset vectors, ...) has no one
-     * expected measurement. */
+     * expected measurement. A TD's launch reads only the TDX metadata offset (QEMU reads
+     * nothing SEV for a TD), so for a TD only that entry may not appear twice. */
     bool seen_reset = false, seen_hashes = false, seen_sev = false, seen_tdx = false;
     size_t end = footer, start = footer - (table_size - ENTRY_HEADER_LEN);
     while (end - start >= ENTRY_HEADER_LEN) {
@@ -127,7 +128,7 @@ static bool ovmf_parse(const uint8_t *p, size_t len, bool read_sev, struct cvma_
                      : memcmp(guid, GUID_SEV_METADATA, 16) == 0        ? &seen_sev
                      : memcmp(guid, GUID_TDX_METADATA_OFFSET, 16) == 0 ? &seen_tdx
                                                                        : NULL;
-        if (seen != NULL && *seen) {
+        if (seen != NULL && *seen && (read_sev || seen == &seen_tdx)) {
             cvma_errf(err, err_len,
                       "OVMF footer table names the same entry twice (%s): ambiguous image",
                       seen == &seen_reset    ? "SEV-ES reset block"

@@ -919,11 +919,18 @@ static void test_ovmf_repeated_entry_refused(void **state)
     img_u32_entry(&M, G_RESET, 0x8000c004); /* a second reset block */
     assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
     assert_non_null(strstr(err, "twice (SEV-ES reset block)"));
+    /* A TD's launch reads no SEV entry: two of them do not make its image ambiguous. */
+    assert_true(cvma_ovmf_parse_tdx(M.p, IMG_LEN, &info, err, sizeof err));
+    img_sev(&M, SEV_SECS, 3, false);
+    img_u32_entry(&M, G_SEV_META, IMG_LEN - 0x2000);
+    assert_true(cvma_ovmf_parse_tdx(M.p, IMG_LEN, &info, err, sizeof err));
 
     img_init(&M);
     img_u32_entry(&M, G_TDX_OFF, 0x2000);
     img_u32_entry(&M, G_TDX_OFF, 0x3000);
     assert_false(cvma_ovmf_parse(M.p, IMG_LEN, &info, err, sizeof err));
+    assert_non_null(strstr(err, "twice (TDX metadata offset)"));
+    assert_false(cvma_ovmf_parse_tdx(M.p, IMG_LEN, &info, err, sizeof err));
     assert_non_null(strstr(err, "twice (TDX metadata offset)"));
 }
 
