@@ -138,7 +138,13 @@ bool cvma_tdx_qemu_patch_kernel(uint8_t *k, size_t len, const char *append, uint
     /* The real-mode kernel header (Linux boot protocol, "The Real-Mode Kernel Header"): the
      * fields read before they are patched. */
     cvma_reader_init(&r, k, len);
-    if (len < KERNEL_HDR_MIN || !cvma_reader_skip(&r, 0x1f1) || !cvma_reader_u8(&r, &setup_sects) ||
+    if (len < KERNEL_HDR_MIN) {
+        cvma_errf(err, err_len,
+                  "the kernel is %zu bytes, under the %u QEMU reads as a Linux kernel's header",
+                  len, (unsigned)KERNEL_HDR_MIN);
+        return false;
+    }
+    if (!cvma_reader_skip(&r, 0x1f1) || !cvma_reader_u8(&r, &setup_sects) ||
         !cvma_reader_skip(&r, 0x202 - 0x1f2) || !cvma_reader_u32le(&r, &magic) ||
         !cvma_reader_u16le(&r, &protocol) || !cvma_reader_skip(&r, 0x211 - 0x208) ||
         !cvma_reader_u8(&r, &loadflags) || !cvma_reader_skip(&r, 0x22c - 0x212) ||
@@ -271,7 +277,7 @@ bool cvma_measure_tdx_rtmr(const struct cvma_tdx_rtmr_in *in, struct cvma_tdx_rt
     static const uint8_t separator[4] = {0};
     memset(out, 0, sizeof *out);
     if (in->kernel == NULL || in->kernel_len == 0) {
-        cvma_errf(err, err_len, "no kernel");
+        cvma_errf(err, err_len, "the kernel is empty");
         return false;
     }
     if ((k = malloc(in->kernel_len)) == NULL) {

@@ -374,6 +374,13 @@ for m in 2048M 2G 2048 16T; do
     [ "$rc" -eq 0 ] && [ "$want" -gt 0 ] && [ $((want % 1048576)) -eq 0 ] &&
         ok "--memory $m accepted ($want bytes)" || fail "--memory $m: rc=$rc $err"
 done
+# a kernel that is empty, or shorter than the 4 KiB QEMU reads as its header, says so
+: >"$T/empty.k"
+head -c 768 "$T/k.efi" >"$T/short.k"
+expect_fail "an empty --kernel" "empty.k: the kernel is empty" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/empty.k"
+expect_fail "a --kernel of 768 bytes" "the kernel is 768 bytes, under the 4096" \
+    "$CVM" measure tdx --tdvf "$FW" --kernel "$T/short.k"
 expect_fail "measure snp --memory" "are for measure tdx" \
     "$CVM" measure snp --ovmf "$FW" --vcpus 1 --vcpu-type EPYC --memory 2048M
 : >"$T/empty.img"
