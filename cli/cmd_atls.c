@@ -1187,8 +1187,9 @@ static const char protocol_msg[] = "refused: ATLS_PROTOCOL_VIOLATION";
 
 /* atls-server's refusal of DATA before attestation: before any NONCE, and with --mutual while
  * it waits for the client's evidence (docs/atls.md, Frames). */
-static const char data_first_msg[] = "refused: DATA before attestation: a client sends a NONCE "
-                                     "first (and, with --mutual, its own evidence)";
+static const char data_first_msg[] =
+        "refused: ATLS_PROTOCOL_VIOLATION: DATA before attestation: a client sends a NONCE "
+        "first (and, with --mutual, its own evidence)";
 
 /*
  * Verifies the peer once (cvma_atls_attest_peer): sends a fresh nonce, answers the peer's own
@@ -1224,7 +1225,7 @@ static int attest_peer(const char *cmd, SSL *ssl, struct cvma_verifier *v,
         /* The server's rule for DATA before attestation, whether a NONCE came first or not. */
         *refusal = data_first_msg;
         cvma_cli_err("cvmattest %s: closing a connection: %s (%s)\n", cmd,
-                     data_first_msg + strlen("refused: "), err);
+                     data_first_msg + strlen("refused: "), err + strlen(CVMA_ATLS_ERR_PROTOCOL));
         return 1;
     }
     if (st == CVMA_OK) {
@@ -1713,7 +1714,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                 /* Its echo would be over a frame's limit: say so, not leave the peer waiting. */
                 char msg[160];
                 snprintf(msg, sizeof msg,
-                         "refused: a DATA frame of %zu bytes: its echo would be over the frame "
+                         "refused: ATLS_PROTOCOL_VIOLATION: a DATA frame of %zu bytes: its echo "
+                         "would be over the frame "
                          "limit of %u bytes",
                          len, CVMA_ATLS_FRAME_MAX);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
@@ -1725,7 +1727,8 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             if (cl.pending && held != NULL) {
                 /* A client answers the renewal's NONCE before it sends more: a second DATA
                  * frame is sent knowing the lease ended. */
-                static const char msg[] = "refused: DATA after the lease ended, before its renewal";
+                static const char msg[] = "refused: ATLS_PROTOCOL_VIOLATION: DATA after the lease "
+                                          "ended, before its renewal";
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             sizeof msg - 1);
                 cvma_cli_err("cvmattest %s: closing a connection: %s\n", cmd,
@@ -1748,8 +1751,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
             if (len != CVMA_ATLS_NONCE_LEN) {
                 /* Before anything else (with --mutual, before the client is verified): a
                  * nonce this end will refuse costs no verification and no waiting. */
-                char msg[96];
-                snprintf(msg, sizeof msg, "refused: a nonce is %d bytes, not %zu",
+                char msg[128];
+                snprintf(msg, sizeof msg,
+                         "refused: ATLS_PROTOCOL_VIOLATION: a nonce is %d bytes, not %zu",
                          CVMA_ATLS_NONCE_LEN, len);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             strlen(msg));
@@ -1765,7 +1769,9 @@ static void serve_one(SSL *ssl, struct atls_opts *o, const struct cvma_atls_sour
                         (int64_t)o->min_reattest * 1000000000) {
                 /* Each NONCE costs evidence: a client asking faster is cut off. */
                 char msg[128];
-                snprintf(msg, sizeof msg, "refused: too many NONCE frames: at most one every %ld s",
+                snprintf(msg, sizeof msg,
+                         "refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: at most one "
+                         "every %ld s",
                          o->min_reattest);
                 (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg,
                                             strlen(msg));
@@ -2243,7 +2249,8 @@ static int client_unasked(const char *cmd, SSL *ssl, uint8_t type, const uint8_t
     next.tv_sec += 1;
     if (ts_before(now, next)) {
         /* Each NONCE costs evidence: a server asking faster is cut off. */
-        static const char msg[] = "refused: too many NONCE frames: at most one every 1 s";
+        static const char msg[] =
+                "refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: at most one every 1 s";
         (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, sizeof msg - 1);
         cvma_cli_err("cvmattest %s: closing the connection: %s\n", cmd, msg + strlen("refused: "));
         return 1;

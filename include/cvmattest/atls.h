@@ -207,12 +207,12 @@ CVMA_API enum cvma_status cvma_atls_verify(SSL *ssl, struct cvma_verifier *v,
  * EVIDENCE and verifies it with cvma_atls_verify(chk). A NONCE from the peer before its
  * EVIDENCE (mutual mode) is answered with this end's evidence from src, in the role opposite
  * chk->peer_role, once: *answered (false on the connection's first call) is set then, and a
- * NONCE while it is set gets the ERROR frame "refused: too many NONCE frames: this end has
- * attested already". So this end attests once per connection, unless the caller clears
- * *answered again (atls-client --mutual does, before each of its re-attestations, for the
- * server's lease on it: docs/atls.md). src NULL: this end does not attest, and a NONCE from
- * the peer is an unexpected frame. Nothing is printed; err (the whole message, for
- * "PROGRAM: err") says why when the status is not CVMA_OK:
+ * NONCE while it is set gets the ERROR frame "refused: ATLS_PROTOCOL_VIOLATION: too many NONCE
+ * frames: this end has attested already". So this end attests once per connection, unless the
+ * caller clears *answered again (atls-client --mutual does, before each of its re-attestations, for
+ * the server's lease on it: docs/atls.md). src NULL: this end does not attest, and a NONCE from the
+ * peer is an unexpected frame. Nothing is printed; err (the whole message, for "PROGRAM: err") says
+ * why when the status is not CVMA_OK:
  *
  *   CVMA_OK        *out is the result: read cvma_result_exit_code for accepted or refused
  *                  (sending the refusal, cvma_atls_send_refusal, is the caller's).

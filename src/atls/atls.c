@@ -516,9 +516,9 @@ CVMA_API enum cvma_status cvma_atls_answer(SSL *ssl, enum cvma_atls_role role, c
 
     if (nonce_len != CVMA_ATLS_NONCE_LEN) {
         /* the peer's mistake: said to it in an ERROR frame, not left to a bare close */
-        char msg[96];
-        snprintf(msg, sizeof msg, "refused: a nonce is %d bytes, not %zu", CVMA_ATLS_NONCE_LEN,
-                 nonce_len);
+        char msg[128];
+        snprintf(msg, sizeof msg, "refused: ATLS_PROTOCOL_VIOLATION: a nonce is %d bytes, not %zu",
+                 CVMA_ATLS_NONCE_LEN, nonce_len);
         (void)cvma_atls_write_frame(ssl, CVMA_ATLS_F_ERROR, (const uint8_t *)msg, strlen(msg));
         cvma_errf(err, err_len, "atls: %s", msg + strlen("refused: "));
         return CVMA_REJECTED;
@@ -689,7 +689,8 @@ CVMA_API enum cvma_status cvma_atls_attest_peer(SSL *ssl, struct cvma_verifier *
                                                 uint8_t nonce[CVMA_ATLS_NONCE_LEN],
                                                 struct cvma_result **out, char *err, size_t err_len)
 {
-    static const char again[] = "refused: too many NONCE frames: this end has attested already";
+    static const char again[] = "refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: this end "
+                                "has attested already";
     char why[512] = "", shown[4 * CVMA_ATLS_ERROR_SHOWN + 32];
     uint8_t type = 0, *p = NULL;
     size_t len = 0;

@@ -404,7 +404,7 @@ client --mutual --sim "$T/cli" --misbehave straddle --timeout 8 >"$T/st.c" 2>&1
 check "--client-lease: a client straddling its frames is asked for its renewal, then closed" 1 $?
 has "$T/st.c" "a NONCE of the server, left unanswered"
 has "$T/st.c" "the server closed the connection"
-wait_for "$T/st.err" "closing a connection: DATA after the lease ended, before its renewal"
+wait_for "$T/st.err" "closing a connection: ATLS_PROTOCOL_VIOLATION: DATA after the lease ended, before its renewal"
 # a frame begun before the lease is due and finished slowly (--misbehave straddle-slow: a record
 # every 4 s) is due within --handshake-timeout of the due time, not --idle-timeout (300 s)
 server st2 --sim "$T/reg" --mutual $V --client-lease 1 --handshake-timeout 1 --connections 1

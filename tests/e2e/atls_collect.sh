@@ -162,7 +162,7 @@ server slow --collect --tsm-root "$T/slow-tsm" --dev-root "$T/none" --min-reatte
     --connections 1
 python3 "$T/again.py" "$port" >"$T/again.out" 2>&1
 has "$T/again.out" "again: nonce 1 frame 2"
-has "$T/again.out" "again: nonce 2 frame 3 refused: too many NONCE frames: at most one every 1 s"
+has "$T/again.out" "again: nonce 2 frame 3 refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: at most one every 1 s"
 
 # --- the server's lease on a mutual client (--client-lease) answered late: the client's TEE
 # answers for its first evidence at once and then takes 1.5 s, the renewal's evidence is due within

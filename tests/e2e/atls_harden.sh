@@ -131,12 +131,12 @@ elif mode == "flood":  # NONCE frames in a tight loop
         if t is None:
             print("flood: closed after", i, "nonces", flush=True)
             break
-        print("flood: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""), flush=True)
+        print("flood: frame", t, (p[:200].decode("ascii", "replace") if t == 3 else ""), flush=True)
 elif mode == "nonce-short":  # a NONCE of 16 bytes: the answer is an ERROR frame saying so
     s = tls_client()
     s.sendall(frame(1, os.urandom(16)))
     t, p = read_frame(s)
-    print("nonce-short: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+    print("nonce-short: frame", t, (p[:200].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
 elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty NONCE
     s = tls_client(sys.argv[3], sys.argv[4])
@@ -146,7 +146,7 @@ elif mode == "nonce-empty-mutual":  # --mutual: a client certificate, an empty N
         t, p = read_frame(s)
     except socket.timeout:
         t, p = "none (timed out)", None
-    print("nonce-empty-mutual: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+    print("nonce-empty-mutual: frame", t, (p[:200].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
 elif mode == "mutual-mute":  # --mutual: a client certificate, a NONCE, then no evidence
     s = tls_client(sys.argv[3], sys.argv[4])
@@ -161,7 +161,7 @@ elif mode == "mutual-data":  # --mutual: a NONCE, the server's NONCE, then DATA,
     t, p = read_frame(s)  # the server's NONCE
     s.sendall(frame(4, b"early"))
     t, p = read_frame(s)
-    print("mutual-data: frame", t, (p[:120].decode("ascii", "replace") if t in (3, 4) else ""),
+    print("mutual-data: frame", t, (p[:200].decode("ascii", "replace") if t in (3, 4) else ""),
           flush=True)
 elif mode == "mutual-badbundle":  # --mutual: a NONCE, then a bundle that is not JSON
     s = tls_client(sys.argv[3], sys.argv[4])
@@ -169,13 +169,13 @@ elif mode == "mutual-badbundle":  # --mutual: a NONCE, then a bundle that is not
     t, p = read_frame(s)  # the server's NONCE
     s.sendall(frame(2, b'{"cvmattest_bundle":1,\x1b[2J\xff garbage'))
     t, p = read_frame(s)
-    print("mutual-badbundle: frame", t, (p[:120].decode("ascii", "replace") if t == 3 else ""),
+    print("mutual-badbundle: frame", t, (p[:200].decode("ascii", "replace") if t == 3 else ""),
           flush=True)
 elif mode == "data-first":  # DATA before any NONCE
     s = tls_client()
     s.sendall(frame(4, b"hello"))
     t, p = read_frame(s)
-    print("data-first: frame", t, (p[:120].decode("ascii", "replace") if t in (3, 4) else ""),
+    print("data-first: frame", t, (p[:200].decode("ascii", "replace") if t in (3, 4) else ""),
           flush=True)
 elif mode == "data-big":  # DATA whose echo is 8 MiB exactly, then one byte more
     s = tls_client()
@@ -186,7 +186,7 @@ elif mode == "data-big":  # DATA whose echo is 8 MiB exactly, then one byte more
         s.sendall(frame(4, b"d" * n))
         t, p = read_frame(s)
         print("data-big:", n, "frame", t, len(p) if p is not None else None,
-              p[:120].decode("ascii", "replace") if t == 3 else "", flush=True)
+              p[:200].decode("ascii", "replace") if t == 3 else "", flush=True)
         if t != 4:
             break
 elif mode in ("error", "error-big", "nonce-big"):
@@ -619,13 +619,13 @@ has "$T/c4.out" "attestation 3: affirming"
 # --- a NONCE of the wrong length is answered with an ERROR frame, not a bare close ---
 server sshort --sim "$T/reg" --connections 1
 python3 "$T/peer.py" nonce-short "$port" >"$T/short.out" 2>&1
-has "$T/short.out" "nonce-short: frame 3 refused: a nonce is 32 bytes, not 16"
+has "$T/short.out" "nonce-short: frame 3 refused: ATLS_PROTOCOL_VIOLATION: a nonce is 32 bytes, not 16"
 # the same before anything else on a --mutual server: no verification, no wait for evidence
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=peer -days 1 \
     -keyout "$T/peer.key" -out "$T/peer.pem" >/dev/null 2>&1 || { echo "FAIL: openssl req"; exit 1; }
 server smshort --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
 python3 "$T/peer.py" nonce-empty-mutual "$port" "$T/peer.pem" "$T/peer.key" >"$T/mshort.out" 2>&1
-has "$T/mshort.out" "nonce-empty-mutual: frame 3 refused: a nonce is 32 bytes, not 0"
+has "$T/mshort.out" "nonce-empty-mutual: frame 3 refused: ATLS_PROTOCOL_VIOLATION: a nonce is 32 bytes, not 0"
 # a --mutual client that never sends its evidence: closed within --handshake-timeout of the
 # server's NONCE, not held until --idle-timeout (the first evidence was under the idle time-out)
 server smmute --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1 \
@@ -674,9 +674,9 @@ if py_with OpenSSL cryptography; then
     lacks "$T/slrefd.p" "echo: held"
     logged "$T/slrefd.err" "closing a connection: the client's attestation 2 was refused"
     lease_data sltwice "$T/cli" twice
-    has "$T/sltwice.p" "lease-data: frame 3 refused: DATA after the lease ended, before its renewal"
+    has "$T/sltwice.p" "lease-data: frame 3 refused: ATLS_PROTOCOL_VIOLATION: DATA after the lease ended, before its renewal"
     lacks "$T/sltwice.p" "echo:"
-    logged "$T/sltwice.err" "closing a connection: DATA after the lease ended, before its renewal"
+    logged "$T/sltwice.err" "closing a connection: ATLS_PROTOCOL_VIOLATION: DATA after the lease ended, before its renewal"
 else
     echo "FAIL: no python3 with pyOpenSSL and cryptography (make deps: python3-openssl, python3-cryptography)"
     fails=$((fails + 1))
@@ -692,13 +692,13 @@ wait_for "$T/smbad.out" "PARSE_UNKNOWN_FORMAT"
 # --- DATA before any attestation: an ERROR frame, never an echo ---
 server sdata --sim "$T/reg" --connections 1
 python3 "$T/peer.py" data-first "$port" >"$T/dfirst.out" 2>&1
-has "$T/dfirst.out" "data-first: frame 3 refused: DATA before attestation"
+has "$T/dfirst.out" "data-first: frame 3 refused: ATLS_PROTOCOL_VIOLATION: DATA before attestation"
 # ... and with --mutual, DATA after the NONCE frames, before the client's evidence: the same
 # ERROR (it was a bare "refused"), and the log says so
 server smdata --mutual --sim "$T/reg" --trust-root "$T/cli/ark.pem" --offline --connections 1
 python3 "$T/peer.py" mutual-data "$port" "$T/peer.pem" "$T/peer.key" >"$T/mdata.out" 2>&1
-has "$T/mdata.out" "mutual-data: frame 3 refused: DATA before attestation: a client sends a NONCE first (and, with --mutual, its own evidence)"
-logged "$T/smdata.err" "closing a connection: DATA before attestation: "
+has "$T/mdata.out" "mutual-data: frame 3 refused: ATLS_PROTOCOL_VIOLATION: DATA before attestation: a client sends a NONCE first (and, with --mutual, its own evidence)"
+logged "$T/smdata.err" "closing a connection: ATLS_PROTOCOL_VIOLATION: DATA before attestation: "
 
 # --- collateral that cannot be had: the client is undecided (exit 3, as verify), not refused ---
 cp -r "$T/reg" "$T/nocoll"
@@ -712,9 +712,9 @@ has "$T/nocoll.out" '"undecided": true'
 server sflood --sim "$T/reg" --min-reattest-interval 5 --connections 1
 python3 "$T/peer.py" flood "$port" >"$T/flood.out" 2>&1
 has "$T/flood.out" "flood: frame 2"
-has "$T/flood.out" "flood: frame 3 refused: too many NONCE frames: at most one every 5 s"
+has "$T/flood.out" "flood: frame 3 refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: at most one every 5 s"
 [ "$(grep -c 'flood: frame 2' "$T/flood.out")" = 1 ] || { echo "FAIL: more than one evidence for a NONCE loop"; fails=$((fails + 1)); }
-logged "$T/sflood.err" "closing a connection: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
+logged "$T/sflood.err" "closing a connection: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: at most one every 5 s (--min-reattest-interval)"
 has "$T/sflood.out" "attestation 1 sent"
 lacks "$T/sflood.out" "attestation 2 sent"
 $CVM atls-server --sim "$T/reg" --min-reattest-interval -1 >/dev/null 2>&1
@@ -742,9 +742,9 @@ server sdata --sim "$T/reg" --idle-timeout 30 --connections 1
 start=$(date +%s)
 python3 "$T/peer.py" data-big "$port" >"$T/data-big.out" 2>&1
 has "$T/data-big.out" "data-big: 8388602 frame 4 8388608"
-has "$T/data-big.out" "data-big: 8388603 frame 3 [0-9]* refused: a DATA frame of 8388603 bytes: its echo would be over the frame limit of 8388608 bytes"
+has "$T/data-big.out" "data-big: 8388603 frame 3 [0-9]* refused: ATLS_PROTOCOL_VIOLATION: a DATA frame of 8388603 bytes: its echo would be over the frame limit of 8388608 bytes"
 [ "$(since "$start")" -le 15 ] || { echo "FAIL: the oversized DATA took $(since "$start") s"; fails=$((fails + 1)); }
-logged "$T/sdata.err" "closing a connection: a DATA frame of 8388603 bytes"
+logged "$T/sdata.err" "closing a connection: ATLS_PROTOCOL_VIOLATION: a DATA frame of 8388603 bytes"
 
 # --- a peer's ERROR text: capped, no control bytes ---
 server serr --sim "$T/reg" --connections 1
@@ -818,7 +818,7 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /C
     has "$T/c7.out" "the peer asked for evidence again"
     logged "$T/server-nonce-twice.out" "server: second answer: frame 3 refused"
     has "$T/server-nonce-twice.out" "server: first answer: frame 2"
-    has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: too many NONCE frames: this end has attested already"
+    has "$T/server-nonce-twice.out" "server: second answer: frame 3 refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: this end has attested already"
 
     # evidence that is no evidence at all, and a frame where the evidence is due: refused
     # (exit 1), naming the reason on stderr and in the ERROR sent (it was a bare "refused")

@@ -366,10 +366,13 @@ static void test_attest_peer_mutual_answers_once(void **state)
                      CVMA_REJECTED);
     assert_null(r);
     assert_memory_not_equal(first, nonce, sizeof nonce); /* a fresh nonce each time */
-    assert_string_equal(err, "the peer asked for evidence again: refused: too many NONCE "
-                             "frames: this end has attested already");
+    assert_string_equal(
+            err,
+            "the peer asked for evidence again: refused: ATLS_PROTOCOL_VIOLATION: too many NONCE "
+            "frames: this end has attested already");
     assert_int_equal(p.reply_type, CVMA_ATLS_F_ERROR);
-    assert_string_equal(p.reply, "refused: too many NONCE frames: this end has attested already");
+    assert_string_equal(p.reply, "refused: ATLS_PROTOCOL_VIOLATION: too many NONCE frames: this "
+                                 "end has attested already");
     tu_tls_pair_close(&a);
 }
 
