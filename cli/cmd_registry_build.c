@@ -26,8 +26,13 @@ const char cvma_regcli_build_usage[] =
         "        FILE: one platform a line: 'amd chip_id <128 hex>', 'intel ppid <32 hex>',\n"
         "        'amd vlek_csp <name>', each followed by optional key=value labels\n";
 
-static int write_proofs(const char *dir, const char *provider, const struct cvma_reg_entries *e,
-                        const struct cvma_merkle *t)
+/* The longest file name a proof may have: NAME_MAX of Linux file systems. */
+#define PROOF_NAME_MAX 255
+
+/* Before anything is signed: DIR is there (made when missing) and a directory, and every
+ * platform's proof can be named <id>.json (a cspID of 251 to 253 characters cannot: the name
+ * would be over PROOF_NAME_MAX bytes). EXIT_OK, or EXIT_USAGE said on stderr. */
+static int proofs_dir_ready(const char *dir, const struct cvma_reg_entries *e)
 {
     struct stat sb;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -38,6 +43,23 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
         cvma_cli_err("cvmattest registry build: %s is not a directory\n", dir);
         return EXIT_USAGE;
     }
+    for (size_t i = 0; i < e->n; i++) {
+        char id[2 * CVMA_REG_CHIP_ID_LEN + CVMA_REG_CSP_MAX + 8];
+        cvma_reg_entry_id_string(&e->v[i], id, sizeof id - 5);
+        if (strlen(id) + strlen(".json") > PROOF_NAME_MAX) {
+            cvma_cli_err("cvmattest registry build: --proofs-dir: the proof of cspID '%.40s...' "
+                         "(%zu characters) would be named over the %d bytes a file name may "
+                         "have; build without --proofs-dir and use registry prove --out\n",
+                         id, strlen(id), PROOF_NAME_MAX);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int write_proofs(const char *dir, const char *provider, const struct cvma_reg_entries *e,
+                        const struct cvma_merkle *t)
+{
     for (size_t i = 0; i < e->n; i++) {
         char id[2 * CVMA_REG_CHIP_ID_LEN + CVMA_REG_CSP_MAX + 8], *path, *s = NULL;
         json_t *pr = cvma_reg_proof_to_json(provider, e, t, i);
@@ -56,7 +78,8 @@ static int write_proofs(const char *dir, const char *provider, const struct cvma
             ok = cvma_file_write_atomic_nosync(path, (const uint8_t *)s, n + 1, 0644) == CVMA_OK;
         }
         if (!ok) {
-            cvma_cli_err("cvmattest registry build: cannot write proof %s\n", path ? path : id);
+            cvma_cli_err("cvmattest registry build: cannot write proof %s: %s\n", path ? path : id,
+                         strerror(errno));
         }
         free(s);
         free(path);
@@ -188,6 +211,9 @@ int cvma_regcli_build(int argc, char **argv)
     if ((rc = cvma_regcli_load_entries("build", entries_f, &e)) != EXIT_OK) {
         goto out;
     }
+    if (proofs != NULL && (rc = proofs_dir_ready(proofs, &e)) != EXIT_OK) {
+        goto out;
+    }
     rc = EXIT_USAGE;
     o.provider = provider;
     o.version = version;
@@ -199,6 +225,11 @@ int cvma_regcli_build(int argc, char **argv)
         cvma_cli_err("cvmattest registry build: %s\n", st == CVMA_E_NOMEM ? "out of memory" : err);
         goto out;
     }
+    /* The proofs first: a failed run never leaves a new registry without its proofs. */
+    if (proofs != NULL && (rc = write_proofs(proofs, provider, &e, &t)) != EXIT_OK) {
+        goto out;
+    }
+    rc = EXIT_USAGE;
     {
         size_t n = strlen(jws);
         char *line = malloc(n + 2);
@@ -210,12 +241,9 @@ int cvma_regcli_build(int argc, char **argv)
         }
         free(line);
         if (!ok) {
-            cvma_cli_err("cvmattest registry build: cannot write %s\n", out);
+            cvma_cli_err("cvmattest registry build: cannot write %s: %s\n", out, strerror(errno));
             goto out;
         }
-    }
-    if (proofs != NULL && (rc = write_proofs(proofs, provider, &e, &t)) != EXIT_OK) {
-        goto out;
     }
     cvma_merkle_root(&t, root);
     cvma_hex_encode(root, 32, root_hex, sizeof root_hex);

@@ -378,7 +378,13 @@ static enum cvma_status write_atomic(const char *path, const uint8_t *p, size_t 
             r = (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 20) ^
                 ((unsigned long)attempt * 0x9e3779b9UL);
         }
-        snprintf(tmp, plen + 48, "%s.tmp.%ld.%08lx", path, (long)getpid(), r & 0xffffffffUL);
+        /* The final name with a suffix, its last component cut to 200 bytes first so that
+         * the temporary name fits NAME_MAX (255) whenever the final one does. */
+        const char *base = strrchr(path, '/');
+        size_t dlen = base != NULL ? (size_t)(base + 1 - path) : 0;
+        int blen = (int)(plen - dlen > 200 ? 200 : plen - dlen);
+        snprintf(tmp, plen + 48, "%.*s%.*s.tmp.%ld.%08lx", (int)dlen, path, blen, path + dlen,
+                 (long)getpid(), r & 0xffffffffUL);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno != EEXIST) {
             break;

@@ -48,8 +48,11 @@ enum cvma_status cvma_registry_build(const struct cvma_reg_build_opts *o,
         cvma_errf(err, err_len, "version must be 1..2^53-1");
         return CVMA_E_USAGE;
     }
-    if (o->iat < 0 || o->valid_seconds <= 0 || o->iat > (int64_t)JSON_SAFE_MAX - o->valid_seconds) {
-        cvma_errf(err, err_len, "issued-at and validity must be positive and not overflow");
+    /* next_update must be a time RFC 3339 can write (up to 9999-12-31T23:59:59Z), as every
+     * time this registry is printed with is. */
+    if (o->iat < 0 || o->valid_seconds <= 0 || o->iat > CVMA_TIME_MAX - o->valid_seconds) {
+        cvma_errf(err, err_len,
+                  "issued-at and validity must be positive and end by 9999-12-31T23:59:59Z");
         return CVMA_E_USAGE;
     }
     if (entries->n == 0) {
@@ -202,14 +205,14 @@ static enum cvma_status check_payload(json_t *pl, struct cvma_registry *r, char 
         return CVMA_REJECTED;
     }
     if (!get_int(pl, "version", 1, JSON_SAFE_MAX, &version) ||
-        !get_int(pl, "iat", 0, JSON_SAFE_MAX, &iat) ||
-        !get_int(pl, "nbf", 0, JSON_SAFE_MAX, &nbf) ||
-        !get_int(pl, "next_update", 0, JSON_SAFE_MAX, &nu) ||
+        !get_int(pl, "iat", 0, CVMA_TIME_MAX, &iat) ||
+        !get_int(pl, "nbf", 0, CVMA_TIME_MAX, &nbf) ||
+        !get_int(pl, "next_update", 0, CVMA_TIME_MAX, &nu) ||
         !get_int(pl, "leaf_count", 1, (json_int_t)CVMA_REG_ENTRIES_MAX, &count)) {
         cvma_errf(why, why_len,
                   "version, iat, nbf, next_update and leaf_count must be integers in range "
-                  "(leaf_count 1..%zu)",
-                  CVMA_REG_ENTRIES_MAX);
+                  "(times up to 9999-12-31T23:59:59Z, %lld; leaf_count 1..%zu)",
+                  (long long)CVMA_TIME_MAX, CVMA_REG_ENTRIES_MAX);
         return CVMA_REJECTED;
     }
     if (nbf >= nu || iat > nu) {

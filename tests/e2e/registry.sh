@@ -116,6 +116,33 @@ $CVM registry check "$T/old.jws" --pub "$T/acme.pub" --at 2019-12-31T00:00:00Z >
 check "not yet valid refused" 1 $?
 has "$T/n.err" REGISTRY_NOT_YET_VALID
 
+# A registry whose next_update RFC 3339 cannot write (after 9999-12-31T23:59:59Z) is not
+# built; one that ends at that very second is.
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 1 \
+    --valid-days 3650 --issued-at 9999-12-31T00:00:00Z --out "$T/far.jws" >"$T/far.out" 2>"$T/far.err"
+check "build ending after 9999" 2 $?
+has "$T/far.err" "end by 9999-12-31T23:59:59Z"
+[ -e "$T/far.jws" ] && { echo "FAIL: a registry ending after 9999 written"; fails=$((fails + 1)); }
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/fleet.txt" --version 1 \
+    --valid-days 1 --issued-at 9999-12-30T23:59:59Z --out "$T/far.jws" >"$T/far.out"
+check "build ending at the last second of 9999" 0 $?
+has "$T/far.out" "valid until 9999-12-31T23:59:59Z"
+
+# --proofs-dir with a cspID whose proof cannot be named (<id>.json over 255 bytes): refused
+# before anything is signed or written; a cspID of 250 characters builds, temporary names too.
+python3 -c "print('amd vlek_csp ' + 'a' * 251)" >"$T/longcsp.txt"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/longcsp.txt" --version 1 \
+    --valid-days 1 --out "$T/longcsp.jws" --proofs-dir "$T/longcsp" 2>"$T/lc.err"
+check "--proofs-dir with a 251-character cspID" 2 $?
+has "$T/lc.err" "(251 characters) would be named over the 255 bytes"
+[ -e "$T/longcsp.jws" ] && { echo "FAIL: the registry written though its proofs cannot be"; fails=$((fails + 1)); }
+python3 -c "print('amd vlek_csp ' + 'a' * 250)" >"$T/longcsp.txt"
+$CVM registry build --provider acme --key "$T/acme.key" --entries "$T/longcsp.txt" --version 1 \
+    --valid-days 1 --out "$T/longcsp.jws" --proofs-dir "$T/longcsp" >/dev/null 2>"$T/lc.err"
+check "--proofs-dir with a 250-character cspID" 0 $?
+[ -s "$T/longcsp/$(python3 -c "print('a' * 250)").json" ] ||
+    { echo "FAIL: the 250-character cspID's proof missing: $(cat "$T/lc.err")"; fails=$((fails + 1)); }
+
 # Tampered proof, and a valid proof for another registry's root.
 sed 's/"leaf_index": 3/"leaf_index": 2/' "$T/p.json" >"$T/bad-proof.json"
 cmp -s "$T/p.json" "$T/bad-proof.json" && { echo "FAIL: proof not tampered"; fails=$((fails + 1)); }

@@ -872,6 +872,11 @@ static void test_registry_verify_names_each_failure(void **state)
                 "\"entries\":[{\"vendor\":\"intel\",\"id_type\":\"ppid\",\"id\":\"" PPID_A "\"}]}",
                 "{\"provider\":\"acme\",\"version\":1,\"version\":2}",
                 "[\"acme\"]",
+                /* a time past 9999-12-31T23:59:59Z, which RFC 3339 cannot write */
+                "{\"format\":\"cvmattest-registry/1\",\"provider\":\"acme\",\"version\":1,"
+                "\"iat\":1,\"nbf\":1,\"next_update\":253402300800,\"leaf_count\":1,"
+                "\"merkle_root\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
         };
         for (size_t i = 0; i < CVMA_ARRAY_LEN(payloads); i++) {
             char *t = NULL;
