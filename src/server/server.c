@@ -58,7 +58,8 @@ struct server {
     char kid[CVMA_EAR_KID_LEN]; /* the result key's thumbprint, made once */
     char rid_prefix[9];
     atomic_uint_fast64_t rid_next;
-    atomic_int active; /* requests between their first byte and their completion */
+    atomic_int active;  /* requests between their first byte and their completion */
+    atomic_int working; /* of those, the ones whose answer is being made or sent */
 };
 
 /* Set on SIGTERM/SIGINT: requests that begin after it are refused (503 SHUTTING_DOWN, which a
@@ -79,6 +80,7 @@ struct req {
     bool late;      /* began after SIGTERM: refused, so its nonce is never spent */
     bool oom;       /* the body could not be kept: answered 500 INTERNAL once it is read */
     bool timed_out; /* the body did not come within --timeout: dropped (client time-out) */
+    bool working;   /* dispatched: counted in the server's working until its completion */
     int status;
     const char *endpoint;
     const char *allow; /* a 405's Allow header: the methods the URL takes */
@@ -870,6 +872,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     if (r->oom) {
         return send_error(c, r, 500, "INTERNAL", "out of memory (the request body)");
     }
+    /* From here the request is being answered: a drain that times out still waits for it
+     * (a verification is not cut, and its answer is sent). */
+    r->working = true;
+    atomic_fetch_add(&s->working, 1);
     return dispatch(s, c, r, url, method);
 }
 
@@ -898,13 +904,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     } else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0) {
         bool time_out = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED || r->timed_out || body_late;
         logf_req(r, "%s: connection ended before an answer (%s)", r->endpoint,
-                 time_out ? "client time-out" : "aborted");
+                 toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "the instance stopped"
+                 : time_out                                    ? "client time-out"
+                                                               : "aborted");
+        cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
+    } else if (toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN) {
+        /* An answer made but cut by the stop (one answered early while its body was still
+         * coming past --drain): logged and counted as not sent, never as its status. */
+        logf_req(r,
+                 "%s: connection ended before its answer %d was sent (the instance stopped) "
+                 "%.1f ms%s",
+                 r->endpoint, r->status, secs * 1000, r->note);
         cvma_metrics_request(s->metrics, r->endpoint, 0, "CLIENT_ABORTED", secs);
     } else {
         /* One line a request (one write): endpoint, status, time and, for a verification,
          * its verdict. */
         logf_req(r, "%s status=%d %.1f ms%s", r->endpoint, r->status, secs * 1000, r->note);
         cvma_metrics_request(s->metrics, r->endpoint, r->status, r->error, secs);
+    }
+    if (r->working) {
+        atomic_fetch_sub(&s->working, 1);
     }
     free(r->body);
     free(r);
@@ -1200,6 +1219,25 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         }
     }
     int left = atomic_load(&s.active);
+    if (atomic_load(&s.working) > 0) {
+        /* Past --drain: what is left and not being answered (a body still coming, a kept-alive
+         * connection between requests) is closed; a request being answered (a verification
+         * fetching collateral online, say) is waited for, and its answer sent. */
+        fprintf(stderr,
+                "cvmattest serve: drain time-out: waiting for %d request(s) being answered\n",
+                atomic_load(&s.working));
+        while (atomic_load(&s.working) > 0) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            if (sigtimedwait(&set, NULL, &ts) > 0) {
+                fprintf(stderr, "cvmattest serve: signalled again: still answering %d request(s)\n",
+                        atomic_load(&s.working));
+            }
+            if (cvma_monotonic_ms() - swept >= 1000) {
+                sweep_slow(&s);
+                swept = cvma_monotonic_ms();
+            }
+        }
+    }
     MHD_stop_daemon(d);
     if (lfd != MHD_INVALID_SOCKET) {
         close(lfd);
