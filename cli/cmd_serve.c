@@ -25,8 +25,8 @@
 static const char usage[] =
         "usage: cvmattest serve [--config FILE] [options]\n"
         "  The verification service: GET /v1/nonce[?size=32|48|64], POST /v1/verify,\n"
-        "  GET /v1/keys, GET /healthz, GET /metrics (docs/service.md). Runs until SIGTERM or\n"
-        "  SIGINT, then drains the requests in flight and exits 0.\n"
+        "  GET /v1/keys, GET /healthz, GET /metrics (docs/service.md). Runs until SIGTERM,\n"
+        "  SIGINT or SIGHUP (no reload), then drains the requests in flight and exits 0.\n"
         "  --config FILE            JSON configuration (docs/service.md); options given\n"
         "                           on the command line add to it or override it\n"
         "                           (repeatable: each file adds to or overrides the last)\n"

@@ -1128,10 +1128,13 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         goto out;
     }
 
-    /* The workers inherit a mask with SIGTERM and SIGINT blocked: this thread waits for them. */
+    /* The workers inherit a mask with SIGTERM, SIGINT and SIGHUP blocked: this thread waits
+     * for them. SIGHUP (a terminal hung up, a `kill -HUP` meant as a reload: there is none)
+     * drains as SIGTERM does, rather than end the process at once by its default action. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, &old);
 
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll (edge-triggered) misses a close that
@@ -1192,7 +1195,10 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
         sweep_slow(&s);
     }
     fprintf(stderr, "cvmattest serve: %s: no new connections; draining %d request(s)\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.active));
+            sig == SIGTERM  ? "SIGTERM"
+            : sig == SIGHUP ? "SIGHUP"
+                            : "SIGINT",
+            atomic_load(&s.active));
     atomic_store(&draining, true);
     MHD_socket lfd = MHD_quiesce_daemon(d);
     if (lfd != MHD_INVALID_SOCKET) {
@@ -1247,6 +1253,7 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
      * another status than 0. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     fprintf(stderr, "cvmattest serve: stopped%s\n", left > 0 ? " (drain time-out)" : "");
     rc = 0;

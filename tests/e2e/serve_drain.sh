@@ -5,7 +5,7 @@
 # is answered; a request that begins after the signal (on a kept-alive connection) is refused
 # with 503 SHUTTING_DOWN before anything is done with it (nginx retries it elsewhere, its nonce
 # unspent); every answer then carries "Connection: close" (a file of the web page too); a
-# second SIGTERM and a SIGINT during the drain do not cut it short; then it exits 0.
+# second SIGTERM, a SIGINT and a SIGHUP during the drain do not cut it short; then it exits 0.
 set -u
 CVM=${CVMATTEST_BIN:?}
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
@@ -66,6 +66,8 @@ time.sleep(0.5)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.1)
 os.kill(pid, signal.SIGINT)
+time.sleep(0.1)
+os.kill(pid, signal.SIGHUP)  # no reload: a hang-up is one more stop signal, not an end
 time.sleep(0.2)
 def running(pid):  # alive, not a zombie (the shell reaps it later)
     try:
@@ -126,7 +128,7 @@ while kill -0 "$SPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1));
 wait "$SPID"
 src=$?
 SPID=
-[ $src = 0 ] && echo "ok   exits 0 after draining (signalled three times)" || { echo "FAIL exit $src after SIGTERM"; rc=1; }
+[ $src = 0 ] && echo "ok   exits 0 after draining (signalled four times)" || { echo "FAIL exit $src after SIGTERM"; rc=1; }
 grep -q 'signalled again: still draining' "$T/serve.log" && echo "ok   the further signals are logged" ||
     { echo "FAIL the further signals are not logged"; rc=1; }
 grep -q 'SIGTERM: no new connections; draining 2 request(s)' "$T/serve.log" &&

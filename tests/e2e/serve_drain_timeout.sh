@@ -1,5 +1,5 @@
 #!/bin/sh
-# `cvmattest serve --drain 1` signalled while a verification outlasts the drain (it waits 3 s
+# `cvmattest serve --drain 1` signalled (SIGHUP: it drains as SIGTERM does) while a verification outlasts the drain (it waits 3 s
 # for a collateral server that answers late): the drain times out, but the request being
 # answered is waited for and its answer reaches the client; the log says it waited, and the
 # request's line is the status the client got. A request whose answer cannot be sent is
@@ -57,7 +57,8 @@ curl -sS -m 60 -o "$T/answer" -w '%{http_code}\n' -H 'Content-Type: application/
     --data-binary @"$T/body.json" "$URL/v1/verify" >"$T/code" 2>"$T/curl.err" &
 CPID=$!
 sleep 0.5
-kill -TERM "$SPID"
+# SIGHUP (there is no reload) starts the drain as SIGTERM does, not an end by its default action
+kill -HUP "$SPID"
 wait "$SPID"
 rc=$?
 SPID=
@@ -73,6 +74,8 @@ grep -q "drain time-out: waiting for 1 request(s) being answered" "$T/serve.log"
 grep -q "verify status=$code " "$T/serve.log" &&
     ok "the request's log line is the status the client got ($code)" ||
     fail "the log line: $(grep verify "$T/serve.log")"
+grep -q "SIGHUP: no new connections; draining 1 request(s)" "$T/serve.log" &&
+    ok "SIGHUP drained as SIGTERM does" || fail "SIGHUP: $(head -3 "$T/serve.log")"
 grep -q "stopped (drain time-out)" "$T/serve.log" && ok "stopped (drain time-out)" ||
     fail "no stop line: $(tail -3 "$T/serve.log")"
 [ $fails -eq 0 ] && echo "all ok" || { echo "$fails failure(s)"; exit 1; }
