@@ -75,9 +75,20 @@ bool cvma_redis_url_parse(const char *url, char host[CVMA_REDIS_HOST_MAX], int *
                           char user[CVMA_REDIS_USER_MAX], bool *tls, char *err, size_t err_len)
 {
     const char *p = url;
+    /* A query or a fragment is refused before anything else, the URL unechoed: other Redis
+     * clients take a password there (?password=). */
+    if (strpbrk(url, "?#") != NULL) {
+        cvma_errf(err, err_len,
+                  "--redis: a query or fragment ('?' or '#') in the URL is refused (the URL is "
+                  "not echoed: other clients take a password there): give a password in "
+                  "--redis-password-file FILE, the database as /DB");
+        return false;
+    }
     *tls = strncmp(p, "rediss://", 9) == 0;
     if (!*tls && strncmp(p, "redis://", 8) != 0) {
-        cvma_errf(err, err_len, "--redis wants redis[s]://HOST[:PORT][/DB], not '%s'", url);
+        /* (a URL with userinfo is not echoed: a password may be in it) */
+        cvma_errf(err, err_len, "--redis wants redis[s]://HOST[:PORT][/DB], not '%s'",
+                  strchr(url, '@') != NULL ? "(not echoed: it has userinfo)" : url);
         return false;
     }
     p += *tls ? 9 : 8;

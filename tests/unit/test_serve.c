@@ -234,6 +234,17 @@ static void test_spent_redis_url(void **state)
         assert_true(err[0] != '\0');
         assert_null(strstr(err, "pw")); /* nothing of a password is echoed */
     }
+    /* A query or fragment, where other clients take a password (?password=), and a URL of
+     * another scheme with userinfo: refused, nothing of the URL echoed. */
+    static const char *bad_query[] = {"redis://h:6379/0?password=s3cretpw", "redis://h/0#s3cretpw",
+                                      "rediss://h?s3cretpw", "http://u:s3cretpw@h",
+                                      "redis//u:s3cretpw@h"};
+    for (size_t i = 0; i < sizeof bad_query / sizeof bad_query[0]; i++) {
+        err[0] = '\0';
+        assert_null(cvma_spent_new(bad_query[i], NULL, err, sizeof err));
+        assert_true(err[0] != '\0');
+        assert_null(strstr(err, "s3cretpw"));
+    }
     char host[CVMA_REDIS_HOST_MAX], user[CVMA_REDIS_USER_MAX];
     int port = 0, db = -1;
     bool tls = true;
