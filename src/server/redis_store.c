@@ -25,13 +25,16 @@ struct cvma_redis_store {
  * KEYS[1] the provider's key; ARGV[1] the version as 20 digits (so that string order is
  * number order: versions go beyond what a Lua number holds exactly), ARGV[2] the root in hex.
  * Returns {answer, recorded version}: 0 recorded or the same, 1 older, 2 conflict, 3 the
- * stored value is malformed (left alone: not checked).
+ * stored value is malformed or its version out of a registry's range, 1..2^53-1 (left alone:
+ * not checked).
  */
 static const char rollback_lua[] =
         "local cur = redis.call('GET', KEYS[1])\n"
         "if cur then\n"
         "  local v, root = string.match(cur, '^(%d+) (%x+)$')\n"
-        "  if v == nil or #v ~= 20 or #root ~= 64 then return {3, '0'} end\n"
+        "  if v == nil or #v ~= 20 or #root ~= 64 or v > '00009007199254740991' then\n"
+        "    return {3, '0'}\n"
+        "  end\n"
         "  if v > ARGV[1] then return {1, v} end\n"
         "  if v == ARGV[1] then\n"
         "    if root ~= ARGV[2] then return {2, v} end\n"
@@ -106,10 +109,15 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
                    (r->element[1]->type == REDIS_REPLY_STRING ||
                     r->element[1]->type == REDIS_REPLY_INTEGER);
     if (in_step) {
-        if (r->element[1]->type == REDIS_REPLY_STRING) {
-            *seen = strtoull(r->element[1]->str, NULL, 10);
+        /* The version recorded, read strictly: one out of a registry's range (the script
+         * answers 3 for such a record) is never named as another number. */
+        long long ans = r->element[0]->integer;
+        if (r->element[1]->type == REDIS_REPLY_STRING &&
+            !cvma_dec_u64(r->element[1]->str, r->element[1]->len, 0, 9007199254740991ULL, seen)) {
+            *seen = 0;
+            ans = 3;
         }
-        switch (r->element[0]->integer) {
+        switch (ans) {
         case 0:
             a = CVMA_STORE_OK;
             break;
@@ -120,7 +128,10 @@ static enum cvma_store_answer registry_seen(void *arg, const char *provider, uin
             a = CVMA_STORE_CONFLICT;
             break;
         default:
-            cvma_errf(err, err_len, "redis key cvmattest:registry:%s holds no version", provider);
+            cvma_errf(err, err_len,
+                      "redis key cvmattest:registry:%s holds no version (nor one in a "
+                      "registry's range, 1..2^53-1)",
+                      provider);
             break;
         }
     } else {

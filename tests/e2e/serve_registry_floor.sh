@@ -119,5 +119,25 @@ st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o11.json")
 eq "restarted on that --cache-dir with the fleet's registry: binds" "200 affirming false acme" "$st $(verdict "$T/o11.json")"
 stop J
 
+# 8. a record in Redis whose version is 20 digits but past a registry's range (1..2^53-1),
+#    and one past even 2^64: malformed, so the check is not decided (never a rollback that
+#    names a version Redis does not hold), and the record is left alone
+ROOT=$(printf 'ab%.0s' $(seq 32))
+for v in 00009007199254740992 99999999999999999999; do
+    redis-cli -p "$RP" set cvmattest:registry:acme "$v $ROOT" >/dev/null
+    start K $COMMON --registry "$T/reg3A.jws" --cache-dir "$T/k$v"
+    st=$(post "http://127.0.0.1:$PORT/v1/verify" "$T/body.json" "$T/o12.json")
+    d=$(jq -r '[.reasons[] | .code + ": " + .detail] | join("; ")' "$T/o12.json")
+    case "$st $(jq -r .status "$T/o12.json") $d" in
+    *18446744073709551615* | *REGISTRY_ROLLBACK:* | *affirming*)
+        fail "a recorded version $v: $st $d" ;;
+    *"holds no version (nor one in a registry's range, 1..2^53-1)"*)
+        ok "a recorded version $v: not decided, named as out of range" ;;
+    *) fail "a recorded version $v: $st $d" ;;
+    esac
+    eq "the record $v left alone" "$v" "$(redis_version)"
+    stop K
+done
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all serve registry floor tests passed"
