@@ -95,9 +95,15 @@ EVP_PKEY *cvma_regcli_load_key(const char *cmd, const char *path, bool private_k
 {
     struct cvma_buf b;
     EVP_PKEY *k;
-    if (cvma_file_read_secret(path, KEY_FILE_MAX, &b) != CVMA_OK) {
+    /* A private key is a secret file (a regular file only, wiped after use); a public key is
+     * read as verify --provider reads it, as it comes (a named pipe's writer waited for:
+     * docs/cli.md, "Secret files"). */
+    enum cvma_status st = private_key ? cvma_file_read_secret(path, KEY_FILE_MAX, &b)
+                                      : cvma_file_read(path, KEY_FILE_MAX, &b);
+    if (st != CVMA_OK) {
+        char why[96];
         cvma_cli_err("cvmattest registry %s: cannot read %s: %s\n", cmd, path,
-                     cvma_file_read_strerror(errno));
+                     cvma_file_read_why(errno, KEY_FILE_MAX, why, sizeof why));
         return NULL;
     }
     k = cvma_jws_key_from_pem(b.p, b.len, private_key);

@@ -103,5 +103,16 @@ printf '{}\n' | timeout 10 $CVM policy check /dev/stdin >/dev/null 2>"$T/err"
 rc=$?
 if [ $rc = 0 ]; then ok "policy check /dev/stdin (a pipe)"; else fail "policy check /dev/stdin: exit $rc, $(cat "$T/err")"; fi
 
+# a public key is no secret: registry check --pub reads it as verify --provider does
+$CVM registry keygen --out "$T/pk" >/dev/null || exit 1
+printf 'intel ppid %s\n' 3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c >"$T/pk.txt"
+$CVM registry build --provider acme --key "$T/pk.key" --entries "$T/pk.txt" --version 1 \
+    --valid-days 1 --out "$T/pk.jws" >/dev/null || exit 1
+(sleep 0.3; cat "$T/pk.pub" >"$T/fifo") &
+timeout 10 $CVM registry check "$T/pk.jws" --pub "$T/fifo" --quiet >/dev/null 2>"$T/err"
+rc=$?
+wait
+if [ $rc = 0 ]; then ok "registry check --pub FIFO with a late writer"; else fail "registry check --pub FIFO with a late writer: exit $rc, $(cat "$T/err")"; fi
+
 [ $fails = 0 ] && echo "secret_fifo: all passed" || echo "secret_fifo: $fails failed"
 [ $fails = 0 ]
