@@ -99,7 +99,9 @@ int cvma_regcli_check(int argc, char **argv)
         goto out;
     }
     if (cvma_file_read(file, CVMA_REG_FILE_MAX, &b) != CVMA_OK) {
-        cvma_cli_err("cvmattest registry check: cannot read %s\n", file);
+        char why[96];
+        cvma_cli_err("cvmattest registry check: cannot read %s: %s\n", file,
+                     cvma_file_read_why(errno, CVMA_REG_FILE_MAX, why, sizeof why));
         goto out;
     }
     /* The key given is the provider's, whatever name the payload carries: find the name

@@ -293,12 +293,29 @@ static bool tok_hex(const struct token *t, uint8_t *out, size_t want)
     return cvma_hex_decode(buf, out, want, &got) && got == want;
 }
 
+/* Why a token is not 2 * want hex digits, into buf: its length, or the first character that
+ * is not a hex digit (its position from 1, and its byte value, which may be unprintable). */
+static const char *hex_flaw(const struct token *t, size_t want, char *buf, size_t buf_len)
+{
+    if (t->len == 2 * want) {
+        for (size_t i = 0; i < t->len; i++) {
+            if (cvma_hex_nibble((unsigned char)t->p[i]) < 0) {
+                snprintf(buf, buf_len, "character %zu (0x%02x) is not a hex digit", i + 1,
+                         (unsigned)(unsigned char)t->p[i]);
+                return buf;
+            }
+        }
+    }
+    snprintf(buf, buf_len, "got %zu characters", t->len);
+    return buf;
+}
+
 static enum cvma_status parse_line(const char *s, size_t n, uint32_t line, const char *name,
                                    struct cvma_reg_entries *out, char *err, size_t err_len)
 {
     struct token tok[3 + CVMA_REG_LABELS_MAX + 1];
     size_t nt = 0, i = 0;
-    char why[300];
+    char why[300], flaw[64];
     char keys[CVMA_REG_LABELS_MAX][CVMA_REG_LABEL_KEY_MAX + 1];
     char vals[CVMA_REG_LABELS_MAX][CVMA_REG_LABEL_VALUE_MAX + 1];
     struct cvma_reg_label labels[CVMA_REG_LABELS_MAX];
@@ -373,14 +390,15 @@ static enum cvma_status parse_line(const char *s, size_t n, uint32_t line, const
     case CVMA_REG_CHIP_ID:
         if (!tok_hex(&tok[2], id, CVMA_REG_CHIP_ID_LEN)) {
             BAD("chip_id must be 128 hex digits (the 64-byte field as reported; Turin: 16 "
-                "digits of ID then 112 zeros), got %zu characters",
-                tok[2].len);
+                "digits of ID then 112 zeros): %s",
+                hex_flaw(&tok[2], CVMA_REG_CHIP_ID_LEN, flaw, sizeof flaw));
         }
         id_len = CVMA_REG_CHIP_ID_LEN;
         break;
     case CVMA_REG_PPID:
         if (!tok_hex(&tok[2], id, CVMA_REG_PPID_LEN)) {
-            BAD("ppid must be 32 hex digits (16 bytes), got %zu characters", tok[2].len);
+            BAD("ppid must be 32 hex digits (16 bytes): %s",
+                hex_flaw(&tok[2], CVMA_REG_PPID_LEN, flaw, sizeof flaw));
         }
         id_len = CVMA_REG_PPID_LEN;
         break;

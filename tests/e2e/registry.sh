@@ -143,6 +143,12 @@ check "--proofs-dir with a 250-character cspID" 0 $?
 [ -s "$T/longcsp/$(python3 -c "print('a' * 250)").json" ] ||
     { echo "FAIL: the 250-character cspID's proof missing: $(cat "$T/lc.err")"; fails=$((fails + 1)); }
 
+# A registry file that cannot be read says why (over the limit, missing).
+$CVM registry check /dev/zero --pub "$T/acme.pub" >/dev/null 2>"$T/big.err"; check "registry check /dev/zero" 2 $?
+has "$T/big.err" "cannot read /dev/zero: over 268435456 bytes"
+$CVM registry check "$T/none.jws" --pub "$T/acme.pub" >/dev/null 2>"$T/none.err"; check "registry check, no file" 2 $?
+has "$T/none.err" "cannot read $T/none.jws: No such file or directory"
+
 # Tampered proof, and a valid proof for another registry's root.
 sed 's/"leaf_index": 3/"leaf_index": 2/' "$T/p.json" >"$T/bad-proof.json"
 cmp -s "$T/p.json" "$T/bad-proof.json" && { echo "FAIL: proof not tampered"; fails=$((fails + 1)); }
