@@ -147,9 +147,11 @@ static int read_config(struct cvma_serve_config *s, const char *file)
     char err[600];
     enum cvma_status st = cvma_file_read(file, CONFIG_FILE_MAX, &b);
     if (st != CVMA_OK) {
+        char why[96];
         cvma_cli_err("cvmattest serve: --config '%s': %s\n", file,
-                     st == CVMA_E_NOMEM ? "out of memory"
-                                        : "cannot be read (or larger than 1 MiB)");
+                     st == CVMA_E_NOMEM
+                             ? "out of memory"
+                             : cvma_file_read_why(errno, CONFIG_FILE_MAX, why, sizeof why));
         return 2;
     }
     st = cvma_serve_config_read(s, b.p, b.len, file, err, sizeof err);
@@ -398,7 +400,10 @@ static int parse(struct cvma_serve_config *s, int argc, char **argv)
 static void warn_key_mode(const char *what, const char *path)
 {
     struct stat sb;
-    if (path == NULL || stat(path, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
+    /* (not a regular file, a directory say: the read that follows refuses it, and a mode
+     * warning before that refusal would only mislead) */
+    if (path == NULL || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (sb.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
         return;
     }
     cvma_cli_err(

@@ -1152,15 +1152,21 @@ int cvma_server_run(struct cvma_verifier *v, const struct cvma_server_config *cf
             {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CVMA_SERVE_TLS_PRIORITIES},
             {MHD_OPTION_END, 0, NULL},
     };
+    /* One thread: the daemon's own, no pool option at all (libmicrohttpd warns that a pool
+     * of 0 or 1 is ignored). */
+    struct MHD_OptionItem pool_opts[] = {
+            {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s.cfg.threads, NULL},
+            {MHD_OPTION_END, 0, NULL},
+    };
     /* The logger first: libmicrohttpd uses its own for what it logs before seeing it. */
     d = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-            (unsigned int)s.cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s.cfg.timeout,
-            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-            &s, MHD_OPTION_NOTIFY_CONNECTION, cvma_conns_notify, &s.conns,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CVMA_SERVE_CONNECTIONS_MAX,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_ARRAY,
+            s.cfg.threads > 1 ? pool_opts : &pool_opts[1], MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)s.cfg.timeout, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_NOTIFY_CONNECTION,
+            cvma_conns_notify, &s.conns, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)CVMA_SERVE_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             s.cfg.per_ip_connections < 0 ? 0u : (unsigned int)s.cfg.per_ip_connections,
             MHD_OPTION_ARRAY,
             cert_s != NULL ? tls_opts : &tls_opts[sizeof tls_opts / sizeof tls_opts[0] - 1],

@@ -520,6 +520,30 @@ grep -q "warning: --tls-key '$T/tls640.key' has mode 0640" "$T/KM.log" &&
     ok "a TLS key of mode 0640: warned at start" || fail "TLS key mode: $(head -3 "$T/KM.log")"
 eq "keys readable by others: the service starts all the same" '{"status":"ok"}' "$(curl -sf --cacert "$T/tls.crt" "https://127.0.0.1:$PORT/healthz")"
 kill "$(cat "$T/KM.pid")"
+# a secret key path that is a directory: refused as not a regular file, with no mode warning
+# before it (the mode of a directory says nothing of a key)
+mkdir -m 755 "$T/keydir"
+timeout 10 $CVM serve --listen 127.0.0.1:0 --trust-root "$T/s/ark.pem" --collateral "$T/s" \
+    --offline --sign-result "$T/keydir" 2>"$T/keydir.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "not a regular file" "$T/keydir.err" && ! grep -q "has mode" "$T/keydir.err" &&
+    ok "a directory as --sign-result: refused, no mode warning" ||
+    fail "a directory as --sign-result: rc=$rc $(cat "$T/keydir.err")"
+# --config that cannot be read says why
+for c in "$T/none.json:No such file or directory" "$T/keydir:not a regular file|Is a directory" \
+    "/dev/zero:over 1048576 bytes"; do
+    f=${c%%:*}
+    timeout 10 $CVM serve --config "$f" 2>"$T/conf.err"
+    rc=$?
+    [ $rc -eq 2 ] && grep -Eq -- "--config '$f': (${c#*:})" "$T/conf.err" &&
+        ok "--config $(basename "$f"): $(cat "$T/conf.err")" || fail "--config $f: rc=$rc $(cat "$T/conf.err")"
+done
+# --threads 1: the daemon's own thread, and no word from libmicrohttpd about a pool
+start T1 --trust-root "$T/s/ark.pem" --collateral "$T/s" --offline --threads 1
+eq "--threads 1: serves" '{"status":"ok"}' "$(curl -sf "http://127.0.0.1:$PORT/healthz")"
+grep -q "thread pool size" "$T/T1.log" && fail "--threads 1: $(grep 'thread pool' "$T/T1.log")" ||
+    ok "--threads 1: nothing said of the thread pool"
+kill "$(cat "$T/T1.pid")"
 # --config given many times: more paths than cmd_serve keeps is a usage error, never TLS and
 # the result key silently dropped (plain HTTP, unsigned)
 printf '{"listen": "127.0.0.1:0", "tls_cert": "%s", "tls_key": "%s", "result_key": "%s"}\n' \
