@@ -157,23 +157,27 @@ static int leaf(struct ctx *c, int parent, const char *id, const char *name, con
  * machine's own files. The fd, or -1 with errno set. */
 static int open_under(const struct ctx *c, const char *abs, int flags)
 {
-    if (c->rootfd < 0) {
-        return open(abs, flags | O_CLOEXEC);
-    }
-    /* O_NONBLOCK: a FIFO in a tree must not hold the run waiting for a writer (it is then
-     * refused below); for the regular files and directories of a tree it changes nothing.
-     * (openat2 takes no other flag beside O_PATH, which opens nothing.) */
-    struct open_how how = {
-            .flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) == 0 ? O_NONBLOCK : 0)),
-            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    /* O_NONBLOCK: a FIFO (in a tree, or mounted over a file of the running machine) must not
+     * hold the run waiting for a writer (it is then refused below); for regular files,
+     * directories, sysfs and procfs files it changes nothing. (openat2 takes no other flag
+     * beside O_PATH, which opens nothing.) */
+    int oflags = flags | O_CLOEXEC | ((flags & O_PATH) == 0 ? O_NONBLOCK : 0);
     long fd;
-    int again = 0;
-    do {
-        fd = syscall(SYS_openat2, c->rootfd, abs, &how, sizeof how);
-        /* EAGAIN: a rename or mount anywhere on the machine raced a lookup through ".."
-         * (RESOLVE_IN_ROOT's own check); the lookup is simply made again, a bounded number
-         * of times. */
-    } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++again < 64)));
+    if (c->rootfd < 0) {
+        do {
+            fd = open(abs, oflags);
+        } while (fd < 0 && errno == EINTR);
+    } else {
+        struct open_how how = {.flags = (uint64_t)oflags,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        int again = 0;
+        do {
+            fd = syscall(SYS_openat2, c->rootfd, abs, &how, sizeof how);
+            /* EAGAIN: a rename or mount anywhere on the machine raced a lookup through ".."
+             * (RESOLVE_IN_ROOT's own check); the lookup is simply made again, a bounded
+             * number of times. */
+        } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++again < 64)));
+    }
     struct stat st;
     if (fd >= 0 && (flags & O_PATH) == 0 && fstat((int)fd, &st) == 0 &&
         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
@@ -1046,6 +1050,11 @@ static void check_microcode(struct ctx *c, int parent)
     if (colon != NULL && c->hypervisor) {
         set(c, i, CVMA_HOST_UNKNOWN, "run on the bare-metal host: a hypervisor shows its own value",
             "microcode 0x%08" PRIx32 " as a hypervisor reports it", patch);
+        return;
+    }
+    if (colon == NULL && err != 0 && err != ENOENT) {
+        set(c, i, CVMA_HOST_UNKNOWN, "mount /proc; the microcode line of /proc/cpuinfo is read",
+            "/proc/cpuinfo not readable: %s", unread_why(err, "larger than 4 KiB"));
         return;
     }
     if (colon == NULL) {

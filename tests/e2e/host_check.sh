@@ -414,6 +414,26 @@ if [ -w /dev/full ]; then
         fail "--json on a full disk: exit $rc, said: $(cat "$T/full.err")"
 fi
 
+# --- the running machine: a FIFO mounted over a file it reads (a private mount namespace,
+# root only) is refused, not waited on for ever ---
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && mkfifo "$T/cpuinfo.fifo" &&
+    timeout 10 unshare -m true 2>/dev/null; then
+    timeout 30 unshare -m sh -c 'mount --bind "$1" /proc/cpuinfo && exec "$2" host-check --json' \
+        sh "$T/cpuinfo.fifo" "$CVM" >"$T/live.json" 2>"$T/live.err"
+    rc=$?
+    [ $rc -ne 124 ] && [ $rc -le 3 ] && jq -e . "$T/live.json" >/dev/null &&
+        ok "live, a FIFO over /proc/cpuinfo: finished (exit $rc)" ||
+        fail "live, a FIFO over /proc/cpuinfo: exit $rc (124 is a hang): $(head -c 300 "$T/live.err")"
+    if grep -q '"snp.firmware.microcode"' "$T/live.json" &&
+        ! grep -q 'leaf 1' "$T/live.json"; then
+        grep -q '/proc/cpuinfo not readable: not a regular file' "$T/live.json" &&
+            ok "live: the microcode check says /proc/cpuinfo is not a regular file" ||
+            echo "note: the microcode check did not read /proc/cpuinfo here"
+    fi
+else
+    echo "note: no private mount namespace here (root and unshare -m): the live FIFO case is not run"
+fi
+
 # --- usage ---
 $CVM host-check --help >/dev/null; [ $? -eq 0 ] || fail "--help exit"
 $CVM host-check --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--bogus: want exit 2"
