@@ -86,6 +86,13 @@ X509_CRL *cvma_x509_store_crl_for(X509_STORE *store, X509 *x);
 void cvma_crl_window_detail(X509_CRL *crl, const char *role, time_t at, char *out, size_t out_len);
 /* The CN of name, else its one-line form; "" when name is NULL. */
 void cvma_x509_name_text(X509_NAME *name, char *out, size_t out_len);
+/*
+ * Whether a signature's AlgorithmIdentifier is RSASSA-PSS with SHA-384, MGF1 with SHA-384, a
+ * salt of 48 bytes and the trailer field 1 (given or left at its default): the one scheme AMD
+ * signs its ARKs, ASKs, ASVKs, VCEKs, VLEKs and CRLs with. False otherwise, with what it is in
+ * why (e.g. "md5WithRSAEncryption", "RSASSA-PSS with salt 32").
+ */
+bool cvma_algor_is_amd_pss(const X509_ALGOR *alg, char *why, size_t why_len);
 
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is chosen per call,
  * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -382,4 +383,62 @@ EVP_PKEY *cvma_pem_private_key(const uint8_t *p, size_t len)
     BIO_free(bio);
     ERR_clear_error();
     return k;
+}
+
+/* The digest an AlgorithmIdentifier of a hash names (its parameters absent or NULL), else
+ * NID_undef. */
+static int hash_nid(const X509_ALGOR *a)
+{
+    const ASN1_OBJECT *obj = NULL;
+    int ptype = V_ASN1_UNDEF;
+    const void *pval = NULL;
+    if (a == NULL) {
+        return NID_undef;
+    }
+    X509_ALGOR_get0(&obj, &ptype, &pval, a);
+    return ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL ? OBJ_obj2nid(obj) : NID_undef;
+}
+
+/* see crypto/crypto.h */
+bool cvma_algor_is_amd_pss(const X509_ALGOR *alg, char *why, size_t why_len)
+{
+    const ASN1_OBJECT *obj = NULL;
+    int ptype = V_ASN1_UNDEF;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+    int nid = OBJ_obj2nid(obj);
+    if (nid != NID_rsassaPss) {
+        snprintf(why, why_len, "%s", nid != NID_undef ? OBJ_nid2ln(nid) : "an unknown algorithm");
+        return false;
+    }
+    const ASN1_STRING *seq = ptype == V_ASN1_SEQUENCE ? pval : NULL;
+    const unsigned char *p = seq != NULL ? ASN1_STRING_get0_data(seq) : NULL;
+    long len = seq != NULL ? ASN1_STRING_length(seq) : 0;
+    RSA_PSS_PARAMS *pss = p != NULL ? d2i_RSA_PSS_PARAMS(NULL, &p, len) : NULL;
+    X509_ALGOR *mgf_hash = NULL;
+    bool ok = false;
+    if (pss == NULL || p != ASN1_STRING_get0_data(seq) + len) {
+        snprintf(why, why_len, "RSASSA-PSS with unreadable parameters");
+    } else if (hash_nid(pss->hashAlgorithm) != NID_sha384) {
+        snprintf(why, why_len, "RSASSA-PSS with a hash other than SHA-384");
+    } else if (pss->maskGenAlgorithm == NULL ||
+               OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
+               pss->maskGenAlgorithm->parameter == NULL ||
+               pss->maskGenAlgorithm->parameter->type != V_ASN1_SEQUENCE ||
+               (mgf_hash = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR),
+                                                     pss->maskGenAlgorithm->parameter)) == NULL ||
+               hash_nid(mgf_hash) != NID_sha384) {
+        snprintf(why, why_len, "RSASSA-PSS with a mask other than MGF1 with SHA-384");
+    } else if (pss->saltLength == NULL || ASN1_INTEGER_get(pss->saltLength) != 48) {
+        snprintf(why, why_len, "RSASSA-PSS with salt %ld",
+                 pss->saltLength != NULL ? ASN1_INTEGER_get(pss->saltLength) : 20L);
+    } else if (pss->trailerField != NULL && ASN1_INTEGER_get(pss->trailerField) != 1) {
+        snprintf(why, why_len, "RSASSA-PSS with trailer field %ld",
+                 ASN1_INTEGER_get(pss->trailerField));
+    } else {
+        ok = true;
+    }
+    X509_ALGOR_free(mgf_hash);
+    RSA_PSS_PARAMS_free(pss);
+    return ok;
 }

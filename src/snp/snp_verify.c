@@ -124,9 +124,19 @@ static enum cvma_status check_crl(X509_CRL *crl, X509 *ark, X509 *ask, bool vlek
     enum cvma_status st =
             cvma_crl_check(crl, ark, "AMD CRL", &ch->crl_this_update, &ch->crl_next_update, v);
     bool misses;
+    const X509_ALGOR *alg = NULL;
+    char why[96];
 
     if (st != CVMA_OK) {
         return st;
+    }
+    /* The ARK signs its CRL as it signs certificates (verify_chain). */
+    X509_CRL_get0_signature(crl, NULL, &alg);
+    if (!cvma_algor_is_amd_pss(alg, why, sizeof why)) {
+        return cvma_reject(v, CVMA_R_CRL_INVALID,
+                           "AMD CRL: signed with %s, not RSASSA-PSS with SHA-384 (MGF1 SHA-384, "
+                           "salt 48), the one scheme AMD signs with",
+                           why);
     }
     ch->has_crl = true;
     misses = at < ch->crl_this_update || at >= ch->crl_next_update;
@@ -274,6 +284,21 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     };
     if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
         goto out;
+    }
+    /* AMD signs with one scheme only, RSASSA-PSS with SHA-384, MGF1 SHA-384 and a salt of 48
+     * bytes: a certificate of the chain signed any other way (PKCS#1 v1.5, MD5, SHA-1, PSS
+     * with other parameters), which OpenSSL's check takes, is none of AMD's. */
+    for (size_t i = 0; i < CVMA_ARRAY_LEN(all); i++) {
+        const X509_ALGOR *alg = NULL;
+        char why[96];
+        X509_get0_signature(NULL, &alg, all[i]);
+        if (!cvma_algor_is_amd_pss(alg, why, sizeof why)) {
+            st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
+                             "%s: signed with %s, not RSASSA-PSS with SHA-384 (MGF1 SHA-384, "
+                             "salt 48), the one scheme AMD signs with",
+                             roles[i], why);
+            goto out;
+        }
     }
     /* The leaf signs reports: AMD's VCEKs and VLEKs carry no basicConstraints and no keyUsage.
      * One that says it is a CA (CA:TRUE, keyCertSign) is not such a key, whoever signed it. */

@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "appraise/policy.h"
@@ -18,6 +19,7 @@
 #include "crypto/chain_cache.h"
 #include "crypto/crypto.h"
 #include "sim/sim_snp.h"
+#include "sim/sim_util.h"
 #include "snp/amd_cert.h"
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
@@ -238,6 +240,111 @@ static void test_vcek_issued_by_the_ark_itself_is_refused(void **state)
     free(vp);
 }
 
+/* Signs x with key, SHA-384, in padding pad (RSA_PKCS1_PADDING, or RSA_PKCS1_PSS_PADDING with
+ * a salt of salt bytes). */
+static void sign_rsa(X509 *x, EVP_PKEY *key, int pad, int salt)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestSignInit(ctx, &pctx, EVP_sha384(), NULL, key), 1);
+    assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, pad) > 0);
+    if (pad == RSA_PKCS1_PSS_PADDING) {
+        assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, salt) > 0);
+        assert_true(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha384()) > 0);
+    }
+    assert_true(X509_sign_ctx(x, ctx) > 0);
+    EVP_MD_CTX_free(ctx);
+}
+
+/* AMD signs with RSASSA-PSS, SHA-384, MGF1 SHA-384, salt 48 only: a VCEK its ASK signed with
+ * PKCS#1 v1.5 or with another salt, which OpenSSL's chain check takes, is refused
+ * (CERT_CHAIN_INVALID), and so is a CRL the ARK signed with PKCS#1 v1.5 (CRL_INVALID). */
+static void test_chain_signed_outside_amds_scheme_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        int pad, salt;
+        const char *said;
+    } bad[] = {
+            {RSA_PKCS1_PADDING, 0, "VCEK: signed with sha384WithRSAEncryption, not RSASSA-PSS"},
+            {RSA_PKCS1_PSS_PADDING, 32, "VCEK: signed with RSASSA-PSS with salt 32, not"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        struct cvma_buf kb, vb;
+        cvma_sim_snp_opts_default(&o);
+        o.keep_keys = true;
+        sim_write(&o, &r);
+        char *kp = tu_path(r.dir, "ask-key.pem"), *vp = tu_path(r.dir, "vcek.der");
+        tu_read(kp, &kb);
+        tu_read(vp, &vb);
+        BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+        EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        X509 *vcek = cvma_x509_load(vb.p, vb.len);
+        assert_true(key != NULL && vcek != NULL);
+        sign_rsa(vcek, key, bad[i].pad, bad[i].salt);
+        write_der(vp, vcek);
+        verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+        assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+        assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CERT_CHAIN_INVALID);
+        expect_detail(&r.res.verdict, CVMA_R_CERT_CHAIN_INVALID, bad[i].said);
+        done(&r);
+        X509_free(vcek);
+        EVP_PKEY_free(key);
+        BIO_free(bio);
+        cvma_buf_free(&kb);
+        cvma_buf_free(&vb);
+        free(kp);
+        free(vp);
+    }
+    /* the CRL, signed by the ARK's key with PKCS#1 v1.5 */
+    struct cvma_sim_snp_opts o;
+    struct run r;
+    struct cvma_buf kb, ab;
+    cvma_sim_snp_opts_default(&o);
+    o.keep_keys = true;
+    sim_write(&o, &r);
+    char *kp = tu_path(r.dir, "ark-key.pem"), *ap = tu_path(r.dir, "ark.pem"),
+         *cp = tu_path(r.dir, "crl.der");
+    tu_read(kp, &kb);
+    tu_read(ap, &ab);
+    BIO *bio = BIO_new_mem_buf(kb.p, (int)kb.len);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    X509 *ark = cvma_x509_load(ab.p, ab.len);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t0 = ASN1_TIME_adj(NULL, time(NULL), -1, 0),
+              *t1 = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+    assert_true(key != NULL && ark != NULL && crl != NULL && t0 != NULL && t1 != NULL);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, t0), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, t1), 1);
+    assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
+    unsigned char *der = NULL;
+    int n = i2d_X509_CRL(crl, &der);
+    assert_true(n > 0);
+    tu_write(cp, der, (size_t)n);
+    OPENSSL_free(der);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_UNKNOWN, NULL);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+    expect_detail(&r.res.verdict, CVMA_R_CRL_INVALID,
+                  "AMD CRL: signed with sha384WithRSAEncryption, not RSASSA-PSS");
+    done(&r);
+    X509_CRL_free(crl);
+    ASN1_TIME_free(t0);
+    ASN1_TIME_free(t1);
+    X509_free(ark);
+    EVP_PKEY_free(key);
+    BIO_free(bio);
+    cvma_buf_free(&kb);
+    cvma_buf_free(&ab);
+    free(kp);
+    free(ap);
+    free(cp);
+}
+
 static void test_revoked_ask_is_refused(void **state)
 {
     (void)state;
@@ -250,7 +357,8 @@ static void test_revoked_ask_is_refused(void **state)
 }
 
 /* Signs crl (its times and extensions set by the caller) as the ARK in dir (its key kept by
- * the simulator), with that ARK as its issuer; *der gets the DER, malloc'd. */
+ * the simulator) in AMD's scheme (RSASSA-PSS, SHA-384, salt 48), with that ARK as its issuer;
+ * *der gets the DER, malloc'd. */
 static void ark_signed_crl(const char *dir, X509_CRL *crl, struct cvma_buf *der)
 {
     struct cvma_buf kb, ab;
@@ -264,7 +372,7 @@ static void ark_signed_crl(const char *dir, X509_CRL *crl, struct cvma_buf *der)
     assert_non_null(ark);
     assert_int_equal(X509_CRL_set_version(crl, 1), 1);
     assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ark)), 1);
-    assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
+    assert_int_equal(cvma_sim_crl_sign(crl, key, CVMA_SIM_SIG_RSA_PSS_SHA384), CVMA_OK);
     unsigned char *p = NULL;
     int n = i2d_X509_CRL(crl, &p);
     assert_true(n > 0);
@@ -1717,6 +1825,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_simulated_report_is_affirmed_with_test_root_named),
             cmocka_unit_test(test_unpinned_root_is_refused),
+            cmocka_unit_test(test_chain_signed_outside_amds_scheme_is_refused),
             cmocka_unit_test(test_revoked_ask_is_refused),
             cmocka_unit_test(test_bundle_crl_never_replaces_the_verifiers_own),
             cmocka_unit_test(test_own_directory_crl_beside_the_bundles),
