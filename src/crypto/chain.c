@@ -264,6 +264,29 @@ enum cvma_status cvma_crl_times(X509_CRL *crl, const char *what, time_t *this_up
     if (next_update != NULL) {
         *next_update = 0;
     }
+    /* RFC 5280 5.2: a CRL with a critical extension this check does not process is not used
+     * (it processes none: an issuing distribution point would narrow what the CRL covers);
+     * a delta CRL (5.2.4) lists only changes since a base CRL, and taken for a whole one
+     * would hide what the base revoked. OpenSSL's own CRL check takes a delta CRL as a whole
+     * one (without X509_V_FLAG_EXTENDED_CRL_SUPPORT), so the TDX PCK chain's CRLs, whose
+     * issuers and signatures OpenSSL checked, are refused here too. */
+    for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
+        X509_EXTENSION *ext = X509_CRL_get_ext(crl, i);
+        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+        char oid[80];
+        if (nid == NID_delta_crl) {
+            return cvma_reject(v, CVMA_R_CRL_INVALID,
+                               "%s: a delta CRL (deltaCRLIndicator), not a complete one", what);
+        }
+        if (X509_EXTENSION_get_critical(ext)) {
+            if (OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(ext), 1) <= 0) {
+                snprintf(oid, sizeof oid, "?");
+            }
+            return cvma_reject(v, CVMA_R_CRL_INVALID,
+                               "%s: a critical extension this check does not process (%s)", what,
+                               oid);
+        }
+    }
     if (!cvma_crl_time(X509_CRL_get0_lastUpdate(crl), &last)) {
         return cvma_reject(v, CVMA_R_CRL_INVALID, "%s: unreadable thisUpdate", what);
     }
@@ -306,28 +329,6 @@ enum cvma_status cvma_crl_check(X509_CRL *crl, X509 *issuer, const char *what, t
         ERR_clear_error();
         return cvma_reject(v, CVMA_R_CRL_INVALID,
                            "%s: signature does not verify with the key of '%s'", what, cn);
-    }
-    /* RFC 5280 5.2: a CRL with a critical extension this check does not process is not used
-     * (it processes none: an issuing distribution point would narrow what the CRL covers);
-     * a delta CRL (5.2.4) lists only changes since a base CRL, and taken for a whole one
-     * would hide what the base revoked. OpenSSL's own CRL check, which the TDX PCK chain
-     * uses, refuses both as well. */
-    for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
-        X509_EXTENSION *ext = X509_CRL_get_ext(crl, i);
-        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        char oid[80];
-        if (nid == NID_delta_crl) {
-            return cvma_reject(v, CVMA_R_CRL_INVALID,
-                               "%s: a delta CRL (deltaCRLIndicator), not a complete one", what);
-        }
-        if (X509_EXTENSION_get_critical(ext)) {
-            if (OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(ext), 1) <= 0) {
-                snprintf(oid, sizeof oid, "?");
-            }
-            return cvma_reject(v, CVMA_R_CRL_INVALID,
-                               "%s: a critical extension this check does not process (%s)", what,
-                               oid);
-        }
     }
     return cvma_crl_times(crl, what, this_update, next_update, v);
 }

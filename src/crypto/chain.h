@@ -107,7 +107,10 @@ CVMA_MUST_USE enum cvma_status cvma_crl_check(X509_CRL *crl, X509 *issuer, const
 
 /*
  * The thisUpdate and nextUpdate of crl (as cvma_crl_check reads them) when its issuer and
- * signature were checked elsewhere (OpenSSL's chain verification). Reasons: CRL_INVALID.
+ * signature were checked elsewhere (OpenSSL's chain verification), after its shape: a delta
+ * CRL, or one with a critical extension (an issuing distribution point), is refused as
+ * cvma_crl_check refuses it (OpenSSL's check would take a delta CRL as a complete one).
+ * Reasons: CRL_INVALID.
  */
 CVMA_MUST_USE enum cvma_status cvma_crl_times(X509_CRL *crl, const char *what, time_t *this_update,
                                               time_t *next_update, struct cvma_verdict *v);

@@ -34,7 +34,8 @@ int cvma_pem_no_passphrase(char *buf, int size, int rwflag, void *u);
 /* The first PEM private key in p (len bytes, at most INT_MAX), never prompting: NULL for an
  * encrypted key, as for anything that is not one. OpenSSL's error queue is cleared. */
 EVP_PKEY *cvma_pem_private_key(const uint8_t *p, size_t len);
-/* Parses a CRL, DER or PEM. */
+/* Parses one CRL, DER or PEM: NULL for bytes after it (DER), or anything but white space
+ * after its PEM block (a second CRL included). */
 X509_CRL *cvma_crl_load(const uint8_t *p, size_t len);
 
 /* An ASN1_TIME (UTCTime or GeneralizedTime) as seconds since the epoch, UTC. */

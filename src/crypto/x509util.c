@@ -233,6 +233,19 @@ X509_CRL *cvma_crl_load(const uint8_t *p, size_t len)
         BIO *b = BIO_new_mem_buf(p, (int)len);
         if (b != NULL) {
             crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+            /* One CRL a file: anything but white space after it (a second CRL, which would
+             * be left unread, so that revocation hung on the file's order) is refused. */
+            char rest[256];
+            int n;
+            while (crl != NULL && (n = BIO_read(b, rest, (int)sizeof rest)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (rest[i] != ' ' && rest[i] != '\t' && rest[i] != '\r' && rest[i] != '\n') {
+                        X509_CRL_free(crl);
+                        crl = NULL;
+                        break;
+                    }
+                }
+            }
             BIO_free(b);
         }
     } else {

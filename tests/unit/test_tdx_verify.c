@@ -1216,6 +1216,119 @@ static void test_sim_pck_ca_revoked_by_root_ca_crl(void **state)
     sim_done(&r);
 }
 
+/* The PCK certificate of dir's quote.bin: the first PEM certificate in its certification
+ * data. */
+static X509 *quote_pck(const char *dir)
+{
+    struct cvma_buf b;
+    char *qp = tu_path(dir, "quote.bin");
+    tu_read(qp, &b);
+    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+    const uint8_t *a = memmem(b.p, b.len, begin, strlen(begin));
+    const uint8_t *z = a != NULL ? memmem(a, b.len - (size_t)(a - b.p), end, strlen(end)) : NULL;
+    assert_true(a != NULL && z != NULL);
+    X509 *x = cvma_x509_load(a, (size_t)(z - a) + strlen(end));
+    assert_non_null(x);
+    cvma_buf_free(&b);
+    free(qp);
+    return x;
+}
+
+/* A PCK CRL signed by the PCK CA of a keep_keys sim run, listing `revoked` (NULL: none), with
+ * a critical extension when ext is not NID_undef (NID_delta_crl: a delta CRL;
+ * NID_issuing_distribution_point: one narrowed to some certificates); PEM when pem, else DER.
+ * Appended to pck_crl.der when append, else written over it. */
+static void sim_write_pck_crl(const struct simrun *r, X509 *revoked, int ext, bool pem, bool append)
+{
+    EVP_PKEY *key = sim_key(r->dir, "pck_ca-key.pem");
+    X509 *ca = tu_pem_cert(r->dir, "pck_crl_issuer_chain.pem", 0);
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *lu = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
+    ASN1_TIME *nu = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+    assert_true(ca != NULL && crl != NULL);
+    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)), 1);
+    assert_int_equal(X509_CRL_set1_lastUpdate(crl, lu), 1);
+    assert_int_equal(X509_CRL_set1_nextUpdate(crl, nu), 1);
+    if (revoked != NULL) {
+        X509_REVOKED *rv = X509_REVOKED_new();
+        assert_non_null(rv);
+        X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
+        X509_REVOKED_set_revocationDate(rv, lu);
+        X509_CRL_add0_revoked(crl, rv);
+    }
+    if (ext == NID_delta_crl) {
+        ASN1_INTEGER *base = ASN1_INTEGER_new();
+        assert_true(base != NULL && ASN1_INTEGER_set(base, 1) == 1);
+        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, 0), 1);
+        ASN1_INTEGER_free(base);
+    } else if (ext == NID_issuing_distribution_point) {
+        ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
+        assert_non_null(idp);
+        idp->onlyuser = 1;
+        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
+        ISSUING_DIST_POINT_free(idp);
+    }
+    assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+    char *p = tu_path(r->dir, "pck_crl.der");
+    FILE *f = fopen(p, append ? "ab" : "wb");
+    assert_non_null(f);
+    assert_int_equal(pem ? PEM_write_X509_CRL(f, crl) : i2d_X509_CRL_fp(f, crl), 1);
+    assert_int_equal(fclose(f), 0);
+    free(p);
+    ASN1_TIME_free(lu);
+    ASN1_TIME_free(nu);
+    X509_CRL_free(crl);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+}
+
+/*
+ * The PCK CRL is checked as every CRL is (cvma_crl_times): a delta CRL, which OpenSSL's
+ * chain check took as a complete one, and one with a critical issuing distribution point are
+ * refused (CRL_INVALID); a PEM file that holds two CRLs is refused whatever their order,
+ * never read up to its first (a revocation in the second would be missed).
+ */
+static void test_sim_pck_crl_of_another_shape_is_refused(void **state)
+{
+    (void)state;
+    struct cvma_sim_tdx_opts o;
+    struct simrun r;
+    cvma_sim_tdx_opts_default(&o);
+    o.keep_keys = true;
+    sim_run(&o, 0, &r);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    X509 *pck = quote_pck(r.dir);
+    /* written here, listing nothing: taken (DER, and one PEM CRL) */
+    sim_write_pck_crl(&r, NULL, NID_undef, false, false);
+    sim_reverify(&r, NULL);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    sim_write_pck_crl(&r, NULL, NID_undef, true, false);
+    sim_reverify(&r, NULL);
+    assert_int_equal(r.res.status, CVMA_AFFIRMING);
+    sim_write_pck_crl(&r, NULL, NID_delta_crl, false, false);
+    sim_reverify(&r, NULL);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+    assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_CRL_INVALID)->detail,
+                           "PCK CRL: a delta CRL (deltaCRLIndicator), not a complete one"));
+    sim_write_pck_crl(&r, NULL, NID_issuing_distribution_point, false, false);
+    sim_reverify(&r, NULL);
+    assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+    assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_CRL_INVALID)->detail,
+                           "PCK CRL: a critical extension this check does not process"));
+    /* two PEM CRLs, the one revoking the PCK second, then first */
+    if (pck != NULL) {
+        for (int k = 0; k < 2; k++) {
+            sim_write_pck_crl(&r, k == 0 ? NULL : pck, NID_undef, true, false);
+            sim_write_pck_crl(&r, k == 0 ? pck : NULL, NID_undef, true, true);
+            sim_reverify(&r, NULL);
+            assert_int_equal(cvma_verdict_first_error(&r.res.verdict), CVMA_R_CRL_INVALID);
+        }
+    }
+    X509_free(pck);
+    sim_done(&r);
+}
+
 static void test_sim_without_trust_root_is_refused(void **state)
 {
     (void)state;
@@ -1351,6 +1464,7 @@ int main(void)
             cmocka_unit_test(test_sim_any_debug_group_bit_is_refused),
             cmocka_unit_test(test_sim_report_data_must_match),
             cmocka_unit_test(test_sim_pck_ca_revoked_by_root_ca_crl),
+            cmocka_unit_test(test_sim_pck_crl_of_another_shape_is_refused),
             cmocka_unit_test(test_sim_revoked_pck_and_stale_collateral),
             cmocka_unit_test(test_sim_without_trust_root_is_refused),
             cmocka_unit_test(test_sim_bundle_items_after_the_directorys),
