@@ -132,6 +132,8 @@ struct cvma_sim_tdx_opts {
         bool tcb_info_sig_wrong;      /* TCB Info signed by another key */
         bool qe_identity_sig_wrong;   /* QE Identity signed by another key */
         bool pck_cn_wrong;            /* the PCK leaf's CN is not "... PCK Certificate" */
+        bool pck_cn_padded;           /* the PCK leaf's CN has the name inside other words */
+        bool pck_is_ca;               /* the PCK leaf says CA:TRUE (keyUsage unchanged) */
         bool qe_report_data_tail;     /* QE report_data[63] non-zero (the PCK signs it) */
         bool pck_crl_no_next_update;  /* the PCK CRL has no nextUpdate (RFC 5280 wants one) */
         /* Not a defect: the quote's chain ends in the root signed once more by its own key

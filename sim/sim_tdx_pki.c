@@ -181,8 +181,9 @@ enum cvma_status cvma_sim_tdx_make_hierarchy(struct tdx_sim *s, char *err, size_
     struct cvma_sim_wbuf ext = {0};
     static const char root_cn[] = "Intel SGX Root CA";
     static const char pca_cn[] = "Intel SGX PCK Platform CA";
-    const char *pck_cn = s->o->tamper.pck_cn_wrong ? "Intel SGX Enclave Certificate"
-                                                   : "Intel SGX PCK Certificate";
+    const char *pck_cn = s->o->tamper.pck_cn_wrong    ? "Intel SGX Enclave Certificate"
+                         : s->o->tamper.pck_cn_padded ? "Not an Intel SGX PCK Certificate"
+                                                      : "Intel SGX PCK Certificate";
     static const char tcb_cn[] = "Intel SGX TCB Signing";
     static const char ca_ku[] = "critical,keyCertSign,cRLSign";
     static const char leaf_ku[] = "critical,digitalSignature,nonRepudiation";
@@ -203,8 +204,9 @@ enum cvma_status cvma_sim_tdx_make_hierarchy(struct tdx_sim *s, char *err, size_
         (st = sign_cert(s->tcb, s->root_key, tcb_cn, err, err_len)) != CVMA_OK) {
         return st;
     }
-    if ((st = make_cert(s, pck_cn, s->pca, PCK_CRL_DP, leaf_ku, leaf_bc, &s->pck_key, &s->pck, err,
-                        err_len)) != CVMA_OK) {
+    if ((st = make_cert(s, pck_cn, s->pca, PCK_CRL_DP, leaf_ku,
+                        s->o->tamper.pck_is_ca ? "critical,CA:TRUE" : leaf_bc, &s->pck_key, &s->pck,
+                        err, err_len)) != CVMA_OK) {
         return st;
     }
     sgx_ext_der(s, &ext);

@@ -94,6 +94,11 @@ void cvma_x509_name_text(X509_NAME *name, char *out, size_t out_len);
  * why (e.g. "md5WithRSAEncryption", "RSASSA-PSS with salt 32").
  */
 bool cvma_algor_is_amd_pss(const X509_ALGOR *alg, char *why, size_t why_len);
+/* Whether x says it is a CA: basicConstraints CA:TRUE (whatever its keyUsage: OpenSSL's
+ * X509_check_ca calls a CA:TRUE certificate without keyCertSign no CA), or keyUsage
+ * keyCertSign, or what else X509_check_ca counts. A leaf or a signing certificate that says
+ * so is refused by its verifier. */
+bool cvma_x509_says_ca(X509 *x);
 
 /* ECDSA P-384 over a SHA-384 digest. The backend (nettle or OpenSSL) is chosen per call,
  * from the verification options (struct cvma_verify_opts.p384_backend): no process state. */

@@ -455,3 +455,9 @@ bool cvma_algor_is_amd_pss(const X509_ALGOR *alg, char *why, size_t why_len)
     RSA_PSS_PARAMS_free(pss);
     return ok;
 }
+
+/* see crypto/crypto.h */
+bool cvma_x509_says_ca(X509 *x)
+{
+    return X509_check_ca(x) != 0 || (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+}

@@ -302,7 +302,7 @@ static enum cvma_status verify_chain(const struct cvma_snp_collateral *c,
     }
     /* The leaf signs reports: AMD's VCEKs and VLEKs carry no basicConstraints and no keyUsage.
      * One that says it is a CA (CA:TRUE, keyCertSign) is not such a key, whoever signed it. */
-    if (X509_check_ca(leaf) != 0) {
+    if (cvma_x509_says_ca(leaf)) {
         st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
                          "%s: a CA certificate (basicConstraints CA:TRUE or keyUsage "
                          "keyCertSign), not a key that signs reports",

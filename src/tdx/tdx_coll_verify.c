@@ -147,13 +147,16 @@ static enum cvma_status signed_json_verify(const struct cvma_tdx_signed_json *do
     }
     cvma_x509_subject_cn(signer, cn, sizeof cn);
     /* Intel's root issues other certificates too (the PCK CAs): the TCB Info and QE Identity
-     * are signed by the TCB Signing one only (QVL's TCBSigningChain checks the same name). */
-    if (strstr(cn, "SGX TCB Signing") == NULL) {
+     * are signed by the TCB Signing one only, whose CN is exactly that (QVL's
+     * TCBSigningChain compares the same name). */
+    if (strcmp(cn, "Intel SGX TCB Signing") != 0) {
         st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
-                         "%s signing certificate is '%s', not an SGX TCB Signing one", what, cn);
+                         "%s signing certificate is '%s', not an SGX TCB Signing one (CN "
+                         "'Intel SGX TCB Signing')",
+                         what, cn);
         goto out;
     }
-    if (X509_check_ca(signer) != 0) {
+    if (cvma_x509_says_ca(signer)) {
         st = cvma_reject(v, CVMA_R_CERT_CHAIN_INVALID,
                          "%s signing certificate '%s' is a CA certificate, not a signing one", what,
                          cn);

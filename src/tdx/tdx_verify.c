@@ -222,7 +222,9 @@ static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, enum pck_
         *path = NULL;
     }
     certs = cvma_x509_load_pem_stack(q->pck_chain_pem.p, q->pck_chain_pem.len);
-    if (certs == NULL || sk_X509_num(certs) < 2) {
+    /* Exactly three, as Intel's hierarchy has them (and as the collateral's issuer chains are
+     * exactly two): no copies or strangers beside the path for OpenSSL to pick from. */
+    if (certs == NULL || sk_X509_num(certs) != 3) {
         st = cvma_reject(v, CVMA_R_CERT_PARSE,
                          "the quote's PCK chain holds %d PEM certificates, "
                          "expected PCK, PCK CA and root",
@@ -235,9 +237,13 @@ static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, enum pck_
         goto out;
     }
     cvma_x509_subject_cn(leaf, cn, sizeof cn);
-    if (strstr(cn, "SGX PCK Certificate") == NULL) {
+    /* QVL compares the leaf's CN with exactly this name; a leaf that says it is a CA is no
+     * PCK certificate whatever its name. */
+    if (strcmp(cn, "Intel SGX PCK Certificate") != 0 || cvma_x509_says_ca(leaf)) {
         st = cvma_reject(v, CVMA_R_TDX_PCK_NOT_PCK,
-                         "the leaf of the quote's chain is '%s', not an SGX PCK Certificate", cn);
+                         "the leaf of the quote's chain is '%s'%s, not an SGX PCK Certificate (CN "
+                         "'Intel SGX PCK Certificate', not a CA)",
+                         cn, cvma_x509_says_ca(leaf) ? " and a CA certificate" : "");
         goto out;
     }
     if ((untrusted = sk_X509_new_null()) == NULL) {

@@ -847,7 +847,7 @@ static void pki_make(struct syn_pki *k, const char *signer_curve)
     assert_non_null(k->root_key);
     assert_non_null(k->signer_key);
     k->root = make_cert("Test SGX Root CA", k->root_key, NULL, k->root_key, true, 1);
-    k->signer = make_cert("Test SGX TCB Signing", k->signer_key, k->root, k->root_key, false, 2);
+    k->signer = make_cert("Intel SGX TCB Signing", k->signer_key, k->root, k->root_key, false, 2);
     k->chain = sk_X509_new_null();
     sk_X509_push(k->chain, k->signer);
     X509_up_ref(k->signer);
@@ -982,7 +982,7 @@ static void test_synthetic_chain_verifies_and_revocation_is_enforced(void **stat
     cvma_verdict_cleanup(&v);
 
     /* A chain that does not verify: signer issued by another key under the root's name. */
-    X509 *rogue = make_cert("Test SGX TCB Signing", k.signer_key, k.root, other, false, 3);
+    X509 *rogue = make_cert("Intel SGX TCB Signing", k.signer_key, k.root, other, false, 3);
     STACK_OF(X509) *bad = sk_X509_new_null();
     sk_X509_push(bad, rogue);
     sk_X509_push(bad, k.root);
@@ -1024,18 +1024,26 @@ static void test_signing_certificate_shape_and_revoked_root(void **state)
     struct cvma_verdict v;
     time_t now = time(NULL);
     static const struct {
-        const char *bc, *ku, *needle;
+        const char *cn, *bc, *ku, *needle;
     } shapes[] = {
-            {"critical,CA:TRUE", "critical,keyCertSign,cRLSign,digitalSignature",
+            {"Intel SGX TCB Signing", "critical,CA:TRUE",
+             "critical,keyCertSign,cRLSign,digitalSignature",
              "is a CA certificate, not a signing one"},
-            {"critical,CA:FALSE", "critical,nonRepudiation", "does not allow digitalSignature"},
+            /* CA:TRUE without keyCertSign: OpenSSL's X509_check_ca calls it no CA */
+            {"Intel SGX TCB Signing", "critical,CA:TRUE", "critical,digitalSignature",
+             "is a CA certificate, not a signing one"},
+            {"Intel SGX TCB Signing", "critical,CA:FALSE", "critical,nonRepudiation",
+             "does not allow digitalSignature"},
+            /* the name is compared whole, not searched for */
+            {"Not an Intel SGX TCB Signing cert", "critical,CA:FALSE", "critical,digitalSignature",
+             "'Not an Intel SGX TCB Signing cert', not an SGX TCB Signing one"},
     };
 
     pki_make(&k, "P-256");
     X509_CRL *empty = make_crl(k.root, k.root_key, NULL);
     for (size_t i = 0; i < CVMA_ARRAY_LEN(shapes); i++) {
-        X509 *signer = make_cert_ext("Test SGX TCB Signing", k.signer_key, k.root, k.root_key,
-                                     shapes[i].bc, shapes[i].ku, 5);
+        X509 *signer = make_cert_ext(shapes[i].cn, k.signer_key, k.root, k.root_key, shapes[i].bc,
+                                     shapes[i].ku, 5);
         STACK_OF(X509) *chain = sk_X509_new_null();
         struct cvma_tdx_signed_json doc;
         assert_non_null(chain);

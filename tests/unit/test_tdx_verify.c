@@ -462,10 +462,11 @@ static void put_bytes(struct cvma_buf *b, const uint8_t *p, size_t n)
     b->len += n;
 }
 
-/* The quote decides how many PEM certificates its chain carries (extra ones are unsigned and
- * unused). However many, a cached chain must still re-check the PCK CRL's nextUpdate, and
- * judge its very second as the fresh check does. */
-static void test_cached_chain_rechecks_crl_time_whatever_the_chain_length(void **state)
+/* A quote's PCK chain is exactly PCK, PCK CA and root: one with copies beside them (the PCK
+ * CA seven times) is refused (CERT_PARSE), not left to OpenSSL to pick a path from. A cached
+ * chain must still re-check the PCK CRL's nextUpdate, and judge its very second as the fresh
+ * check does. */
+static void test_pck_chain_of_other_lengths_refused_and_cached_crl_time_rechecked(void **state)
 {
     (void)state;
     TU_NEED_VECTORS();
@@ -517,10 +518,18 @@ static void test_cached_chain_rechecks_crl_time_whatever_the_chain_length(void *
     put_bytes(&out, (const uint8_t *)pem, (size_t)pem_len);
     tu_write(tq, out.p, out.len);
 
+    struct cvma_result res;
+    verify_file(tq, d, "2025-07-19T09:00:00Z", NULL, false, 0, NULL, &res);
+    assert_int_equal(cvma_verdict_first_error(&res.verdict), CVMA_R_CERT_PARSE);
+    assert_true(tu_detail_has(&res.verdict, CVMA_R_CERT_PARSE,
+                              "the quote's PCK chain holds 9 PEM certificates, expected PCK, PCK "
+                              "CA and root"));
+    cvma_result_cleanup(&res);
+    tu_write(tq, b.p, b.len); /* the quote as it came */
+
     /* The PCK CRL runs until 2025-07-19T10:00:35Z; TCB Info, QE Identity and the Root CA CRL
      * are still current ten minutes later. */
     struct cvma_chain_cache *cache = cvma_chain_cache_new(16);
-    struct cvma_result res;
     verify_file(tq, d, "2025-07-19T09:00:00Z", NULL, false, 0, cache, &res);
     assert_int_equal(res.status, CVMA_AFFIRMING);
     cvma_result_cleanup(&res);
@@ -768,17 +777,26 @@ static void test_sim_refusals(void **state)
             {"pck_cn_wrong", 8, CVMA_R_TDX_PCK_NOT_PCK},
             {"qe_report_data_tail", 9, CVMA_R_TDX_QE_REPORT_DATA_MISMATCH},
             {"pck_crl_no_next_update", 10, CVMA_R_CRL_INVALID},
+            {"pck_cn_padded", 11, CVMA_R_TDX_PCK_NOT_PCK},
+            {"pck_is_ca", 12, CVMA_R_TDX_PCK_NOT_PCK},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
         struct simrun r;
         cvma_sim_tdx_opts_default(&o);
-        bool *flags[] = {&o.tamper.qe_report_data_wrong,  &o.tamper.qe_auth_data_flip,
-                         &o.tamper.pck_sig_wrong,         &o.tamper.wrong_fmspc_in_tcb_info,
-                         &o.tamper.mrsigner_seam_wrong,   &o.tamper.qe_mrsigner_wrong,
-                         &o.tamper.tcb_info_sig_wrong,    &o.tamper.qe_identity_sig_wrong,
-                         &o.tamper.pck_cn_wrong,          &o.tamper.qe_report_data_tail,
-                         &o.tamper.pck_crl_no_next_update};
+        bool *flags[] = {&o.tamper.qe_report_data_wrong,
+                         &o.tamper.qe_auth_data_flip,
+                         &o.tamper.pck_sig_wrong,
+                         &o.tamper.wrong_fmspc_in_tcb_info,
+                         &o.tamper.mrsigner_seam_wrong,
+                         &o.tamper.qe_mrsigner_wrong,
+                         &o.tamper.tcb_info_sig_wrong,
+                         &o.tamper.qe_identity_sig_wrong,
+                         &o.tamper.pck_cn_wrong,
+                         &o.tamper.qe_report_data_tail,
+                         &o.tamper.pck_crl_no_next_update,
+                         &o.tamper.pck_cn_padded,
+                         &o.tamper.pck_is_ca};
         *flags[cases[i].off] = true;
         sim_run(&o, 0, &r);
         if (r.res.status != CVMA_CONTRAINDICATED ||
@@ -1456,7 +1474,7 @@ int main(void)
             cmocka_unit_test(test_every_real_quote_signature_and_chain),
             cmocka_unit_test(test_real_quote_without_collateral_is_undecided),
             cmocka_unit_test(test_tiny_chain_cache_keeps_borrowed_entries_valid),
-            cmocka_unit_test(test_cached_chain_rechecks_crl_time_whatever_the_chain_length),
+            cmocka_unit_test(test_pck_chain_of_other_lengths_refused_and_cached_crl_time_rechecked),
             cmocka_unit_test(test_sim_each_tcb_status_maps_as_documented),
             cmocka_unit_test(test_sim_v5_and_debug),
             cmocka_unit_test(test_sim_root_in_other_bytes_is_the_same_root),
