@@ -432,7 +432,17 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
         }
         snprintf(nm, sizeof nm, "spl_%d", idx);
         snprintf(tn, sizeof tn, "byte%d", byte);
-        check_spl(ch, idx, nm, tn, (uint8_t)(rep->reported_tcb >> (8 * byte)), lname, false, v);
+        uint8_t reported = (uint8_t)(rep->reported_tcb >> (8 * byte));
+        if (!ch->ext.has_spl[idx] && reported != 0) {
+            /* A leaf without a reserved SPL vouches for that byte being 0 (AMD's carry all
+             * four): a report with another value there is not the one it was issued for. */
+            cvma_reject(v, CVMA_R_SNP_TCB_MISMATCH,
+                        "%s has no %s extension (1.3.6.1.4.1.3704.1.3.%d), which stands for 0, "
+                        "but REPORTED_TCB.%s=%u",
+                        lname, nm, idx, tn, reported);
+            continue;
+        }
+        check_spl(ch, idx, nm, tn, reported, lname, false, v);
     }
 
     if (!vlek) {
@@ -456,9 +466,11 @@ static void check_binding(const struct cvma_snp_report *rep, enum cvma_snp_produ
                 bad = true;
             }
             if (!bad && n == 8 && !cvma_bytes_are_zero(rep->chip_id + 8, 56)) {
-                bad = true; /* Turin: only 8 ID bytes; the rest must be zero */
-            }
-            if (bad) {
+                /* Turin: only 8 ID bytes; the rest must be zero */
+                cvma_reject(v, CVMA_R_SNP_CHIP_ID_MISMATCH,
+                            "CHIP_ID bytes 8..63 are not zero: a Turin CHIP_ID is the 8 bytes of "
+                            "the VCEK's hwID followed by 56 zero bytes");
+            } else if (bad) {
                 char a[129], b[129];
                 cvma_hex_encode(ch->ext.hwid, n, a, sizeof a);
                 cvma_hex_encode(rep->chip_id, turin ? 8 : 64, b, sizeof b);

@@ -857,6 +857,25 @@ static void test_each_spl_is_bound_to_reported_tcb(void **state)
         expect_detail(&r.res.verdict, CVMA_R_SNP_TCB_MISMATCH, cases[i].detail);
         done(&r);
     }
+    /* A leaf without a reserved SPL stands for 0 in that byte: a report with another value
+     * there is refused, as with the extension present and 0; with the byte 0 it is taken. */
+    for (int k = 0; k < 2; k++) {
+        struct cvma_sim_snp_opts o;
+        struct run r;
+        cvma_sim_snp_opts_default(&o);
+        o.tamper.leaf_omit_ext = "3.4";
+        o.tamper.reported_tcb_xor = k == 0 ? 0 : (uint64_t)0x05 << 16;
+        sim_verify(&o, true, 0, &r);
+        if (k == 0) {
+            assert_int_equal(r.res.status, CVMA_AFFIRMING);
+        } else {
+            assert_int_equal(r.res.status, CVMA_CONTRAINDICATED);
+            expect_detail(&r.res.verdict, CVMA_R_SNP_TCB_MISMATCH,
+                          "VCEK has no spl_4 extension (1.3.6.1.4.1.3704.1.3.4), which stands "
+                          "for 0, but REPORTED_TCB.byte2=5");
+        }
+        done(&r);
+    }
 }
 
 static void test_vcek_of_another_chip(void **state)
@@ -930,7 +949,9 @@ static void test_turin_chip_id_with_bytes_after_the_eighth_is_refused(void **sta
         o.tamper.has_report_chip_id = true;
         memcpy(o.tamper.report_chip_id, o.chip_id, sizeof o.chip_id);
         o.tamper.report_chip_id[where[i]] = 0x01;
-        expect_error_detail(&o, CVMA_R_SNP_CHIP_ID_MISMATCH, "(Turin: first 8 bytes)");
+        expect_error_detail(&o, CVMA_R_SNP_CHIP_ID_MISMATCH,
+                            "CHIP_ID bytes 8..63 are not zero: a Turin CHIP_ID is the 8 bytes "
+                            "of the VCEK's hwID followed by 56 zero bytes");
     }
 }
 
