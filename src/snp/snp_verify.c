@@ -529,14 +529,17 @@ static enum cvma_status decide_product(const struct cvma_snp_report *rep, bool g
                            "%s is %s but the leaf productName is '%s'", src,
                            cvma_snp_product_name(p), ch->ext.product_name);
     }
-    if (p == CVMA_SNP_PRODUCT_UNKNOWN && !given && rep->version >= 3) {
-        /* The report names its CPU, but none of the products known here: the TCB layout is
-         * then the certificate's product's, which is said rather than guessed silently. */
+    if ((p == CVMA_SNP_PRODUCT_UNKNOWN || given) && rep->version >= 3) {
+        /* The report names its CPU, but none of the products known here (given: --product was
+         * taken because of that): the TCB layout is then another source's, which is said
+         * rather than guessed silently, whether a user's option or a certificate chose it. */
         cvma_verdict_add(v, CVMA_R_SNP_PRODUCT_UNKNOWN, CVMA_SEV_WARNING,
                          "report CPUID family 0x%02x model 0x%02x is no product known here "
-                         "(Milan, Genoa, Turin); the product is taken from the %s",
+                         "(Milan, Genoa, Turin); the product is taken from %s",
                          rep->cpuid_fam_id, rep->cpuid_mod_id,
-                         from_cert != CVMA_SNP_PRODUCT_UNKNOWN ? "leaf's productName" : "root");
+                         given                                   ? "--product"
+                         : from_cert != CVMA_SNP_PRODUCT_UNKNOWN ? "the leaf's productName"
+                                                                 : "the root");
     }
     if (p == CVMA_SNP_PRODUCT_UNKNOWN) {
         p = from_cert;

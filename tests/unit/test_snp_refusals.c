@@ -1426,6 +1426,15 @@ static void test_product_disagreements(void **state)
     expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_UNKNOWN,
                   "family 0x19 model 0x30 is no product known here");
     done(&r);
+    /* The same with --product milan: a user's option chose the layout, which is said too
+     * (it used to be taken silently, the result affirming). */
+    sim_write(&o, &r);
+    verify_dir(&r, true, 0, CVMA_SNP_PRODUCT_MILAN, NULL);
+    assert_int_equal(r.res.status, CVMA_WARNING);
+    expect_detail(&r.res.verdict, CVMA_R_SNP_PRODUCT_UNKNOWN,
+                  "family 0x19 model 0x30 is no product known here (Milan, Genoa, Turin); the "
+                  "product is taken from --product");
+    done(&r);
 }
 
 static void test_leaf_defects(void **state)
