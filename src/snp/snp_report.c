@@ -5,6 +5,7 @@
  */
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/reader.h"
@@ -229,12 +230,16 @@ enum cvma_status cvma_snp_report_parse(const uint8_t *p, size_t len,
     }
 
     /* Bits that no spec revision known to us defines: warnings, since they are signed. */
-    if ((rep->policy & ~CVMA_SNP_POLICY_KNOWN_MASK) != 0 ||
-        (rep->policy & CVMA_SNP_POLICY_RESERVED1) == 0) {
-        cvma_reject(v, CVMA_R_PARSE_UNKNOWN_BITS,
-                    "snp report: policy=0x%016" PRIx64 " has unknown bits 0x%016" PRIx64
-                    " set or reserved bit 17 clear",
-                    rep->policy, (uint64_t)(rep->policy & ~CVMA_SNP_POLICY_KNOWN_MASK));
+    uint64_t unknown = rep->policy & ~CVMA_SNP_POLICY_KNOWN_MASK;
+    bool bit17_clear = (rep->policy & CVMA_SNP_POLICY_RESERVED1) == 0;
+    if (unknown != 0 || bit17_clear) {
+        char bits[64] = "";
+        if (unknown != 0) {
+            snprintf(bits, sizeof bits, "unknown bits 0x%016" PRIx64 " set", unknown);
+        }
+        cvma_reject(v, CVMA_R_PARSE_UNKNOWN_BITS, "snp report: policy=0x%016" PRIx64 " has %s%s%s",
+                    rep->policy, bits, unknown != 0 && bit17_clear ? " and " : "",
+                    bit17_clear ? "reserved bit 17 clear (it must be 1)" : "");
     }
     if ((rep->signer_info & ~(uint32_t)0x1F) != 0) {
         cvma_reject(v, CVMA_R_PARSE_UNKNOWN_BITS,

@@ -836,7 +836,21 @@ static void test_snp_reserved_bytes(void **state)
     cvma_verdict_init(&v);
     assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_OK);
     assert_true(cvma_verdict_has(&v, CVMA_R_PARSE_UNKNOWN_BITS));
+    assert_true(tu_detail_has(&v, CVMA_R_PARSE_UNKNOWN_BITS,
+                              "has unknown bits 0x0000800000000000 set"));
+    assert_false(tu_detail_has(&v, CVMA_R_PARSE_UNKNOWN_BITS, "bit 17"));
     cvma_verdict_cleanup(&v);
+    /* Reserved bit 17 clear, no unknown bit: said as such, never "unknown bits 0x0...0". */
+    b.p[0x08 + 5] = 0;
+    uint8_t byte2 = b.p[0x08 + 2];
+    b.p[0x08 + 2] &= (uint8_t)~0x02;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_snp_report_parse(b.p, b.len, NULL, &rep, &v), CVMA_OK);
+    assert_true(tu_detail_has(&v, CVMA_R_PARSE_UNKNOWN_BITS,
+                              "has reserved bit 17 clear (it must be 1)"));
+    assert_false(tu_detail_has(&v, CVMA_R_PARSE_UNKNOWN_BITS, "unknown bits"));
+    cvma_verdict_cleanup(&v);
+    b.p[0x08 + 2] = byte2;
     cvma_buf_free(&b);
 }
 
