@@ -48,45 +48,46 @@ bool cvma_time_parse_rfc3339(const char *s, time_t *out)
         return false;
     }
     const char *p = s + 10;
+    if (*p == '\0') {
+        return false; /* a bare date is no date-time: which second of it was meant? */
+    }
+    if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 || !digits(p + 1, 2, &h) ||
+        p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec)) {
+        return false;
+    }
+    if (h > 23 || mi > 59 || sec > 60) {
+        return false;
+    }
+    p += 9;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (strlen(p) < 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
+            oh > 23 || om > 59) {
+            return false;
+        }
+        off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return false;
+    }
     if (*p != '\0') {
-        if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 || !digits(p + 1, 2, &h) ||
-            p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec)) {
-            return false;
-        }
-        if (h > 23 || mi > 59 || sec > 60) {
-            return false;
-        }
-        p += 9;
-        if (*p == '.') {
-            p++;
-            if (*p < '0' || *p > '9') {
-                return false;
-            }
-            while (*p >= '0' && *p <= '9') {
-                p++;
-            }
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh, om;
-            if (strlen(p) < 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) ||
-                oh > 23 || om > 59) {
-                return false;
-            }
-            off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-            p += 6;
-        } else {
-            return false;
-        }
-        if (*p != '\0') {
-            return false;
-        }
-        /* A leap second only ends a UTC day (23:59:60Z, or that instant at an offset): it is
-         * then the next day's first second, as POSIX time counts it. */
-        if (sec == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439) {
-            return false;
-        }
+        return false;
+    }
+    /* A leap second only ends a UTC day (23:59:60Z, or that instant at an offset): it is
+     * then the next day's first second, as POSIX time counts it. */
+    if (sec == 60 && (((h * 60 + mi - off / 60) % 1440) + 1440) % 1440 != 1439) {
+        return false;
     }
     long long t = days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec - off;
     /* The instant, after its offset, from 1970 to the end of 9999 (UTC): before 1970 is no

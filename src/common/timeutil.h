@@ -10,9 +10,10 @@
 #define CVMA_TIME_MAX 253402300799LL
 
 /*
- * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (also a bare date "YYYY-MM-DD" as
- * midnight UTC). Returns false on anything else, including out-of-range fields and an
- * instant (after its offset) before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX.
+ * Parses an RFC 3339 date-time, "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" ('t' or a space
+ * for the 'T'; a fraction is read and dropped: times here are whole seconds). Returns false
+ * on anything else, a bare date "YYYY-MM-DD" included, out-of-range fields and an instant
+ * (after its offset) before 1970-01-01T00:00:00Z or after CVMA_TIME_MAX.
  */
 CVMA_MUST_USE bool cvma_time_parse_rfc3339(const char *s, time_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */

@@ -63,6 +63,9 @@ has "$T/two.err" "holds 2 certificates"
 $CVM verify "$T/none.bin" >/dev/null 2>&1; check "missing file" 2 $?
 $CVM verify "$T/s/report.bin" --bogus >/dev/null 2>&1; check "unknown option" 2 $?
 $CVM verify "$T/s/report.bin" --at yesterday >/dev/null 2>&1; check "bad --at" 2 $?
+# a bare date is no RFC 3339 date-time (it was taken as midnight UTC)
+$CVM verify "$T/s/report.bin" --at 2026-12-07 >/dev/null 2>"$T/at.err"; check "--at a bare date" 2 $?
+grep -q "RFC 3339" "$T/at.err" || { echo "FAIL: --at a bare date: $(cat "$T/at.err")"; fails=$((fails + 1)); }
 # the epoch is the library's "now": refused, not verified as of the clock's time; an offset
 # that moves the instant before 1970 or after 9999 is no time either
 $CVM verify "$T/s/report.bin" --at 1970-01-01T00:00:00Z >/dev/null 2>"$T/epoch.err"

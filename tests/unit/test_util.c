@@ -695,6 +695,9 @@ static void test_rfc3339_parse_and_format(void **state)
     assert_false(cvma_time_parse_rfc3339("2016-12-31T23:59:60+01:00", &t));
     assert_false(cvma_time_parse_rfc3339("2016-12-31T23:59:61Z", &t));
     assert_false(cvma_time_parse_rfc3339("0000-01-01T00:00:00Z", &t));
+    /* a bare date is no date-time (it was taken as midnight UTC) */
+    assert_false(cvma_time_parse_rfc3339("2026-12-07", &t));
+    assert_true(cvma_time_parse_rfc3339("2026-12-07 00:00:00Z", &t));
     assert_false(cvma_time_parse_rfc3339("1969-12-31T23:59:59Z", &t));
     assert_true(cvma_time_parse_rfc3339("1970-01-01T00:00:00Z", &t));
     assert_int_equal(t, 0);
