@@ -22,6 +22,12 @@ static bool tcb_m(struct cvma_strbuf *b, bool *first, const char *k, uint64_t ra
 {
     struct cvma_snp_tcb t;
     bool f = true;
+    /* The components' places depend on the product (Turin's layout is not Milan's): a report
+     * that names none (v2, shown unverified) gets its raw value only, never a guess. */
+    if (product == CVMA_SNP_PRODUCT_UNKNOWN) {
+        return cvma_json_key(b, first, k) && cvma_strbuf_add(b, "{", 1) &&
+               cvma_jm_hex_be(b, &f, "raw", raw, 8) && cvma_strbuf_add(b, "}", 1);
+    }
     cvma_snp_tcb_split(raw, product, &t);
     return cvma_json_key(b, first, k) && cvma_strbuf_add(b, "{", 1) &&
            cvma_jm_hex_be(b, &f, "raw", raw, 8) &&

@@ -121,6 +121,14 @@ has "$T/show.txt" "reported_tcb"
 $CVM show "$T/s/report.bin" --json >"$T/show.json"; check "show --json" 0 $?
 has "$T/show.json" '"chip_id"'
 $CVM show "$T/junk.bin" >/dev/null 2>&1; check "show junk" 1 $?
+# a v2 report names no product: its TCB values are shown raw only (Turin's layout is not
+# Milan's, and a guess would show wrong components); a v5 report's are split
+$CVM sim snp --out "$T/tu2" --product turin --version 2 >/dev/null
+$CVM show "$T/tu2/report.bin" --json >"$T/tu2.json"; check "show v2 Turin" 0 $?
+[ "$(jq -c '.reported_tcb | keys' "$T/tu2.json")" = '["raw"]' ] ||
+    { echo "FAIL: v2 reported_tcb: $(jq -c .reported_tcb "$T/tu2.json")"; fails=$((fails + 1)); }
+[ "$(jq -r '.reported_tcb.bootloader' "$T/show.json")" != null ] ||
+    { echo "FAIL: v5 reported_tcb not split: $(jq -c .reported_tcb "$T/show.json")"; fails=$((fails + 1)); }
 
 # Turin and VLEK variants verify too.
 $CVM sim snp --out "$T/tu" --product turin --version 5 >/dev/null
