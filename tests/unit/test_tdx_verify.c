@@ -1173,17 +1173,38 @@ static void test_sim_report_data_must_match(void **state)
     sim_done(&r);
 }
 
-/* A Root CA CRL signed by the root of a keep_keys sim run, listing `revoked` (NULL: none). */
-static void sim_write_root_ca_crl(const struct simrun *r, X509 *revoked)
+/* The PCK certificate of dir's quote.bin: the first PEM certificate in its certification
+ * data. */
+static X509 *quote_pck(const char *dir)
 {
-    EVP_PKEY *key = sim_key(r->dir, "root_ca-key.pem");
+    struct cvma_buf b;
+    char *qp = tu_path(dir, "quote.bin");
+    tu_read(qp, &b);
+    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+    const uint8_t *a = memmem(b.p, b.len, begin, strlen(begin));
+    const uint8_t *z = a != NULL ? memmem(a, b.len - (size_t)(a - b.p), end, strlen(end)) : NULL;
+    assert_true(a != NULL && z != NULL);
+    X509 *x = cvma_x509_load(a, (size_t)(z - a) + strlen(end));
+    assert_non_null(x);
+    cvma_buf_free(&b);
+    free(qp);
+    return x;
+}
+
+/* A CRL signed by the key in key_file of a keep_keys sim run, issued by issuer, listing
+ * `revoked` (NULL: none), with a critical extension when ext is not NID_undef (NID_delta_crl:
+ * a delta CRL; NID_issuing_distribution_point: one narrowed to some certificates); PEM when
+ * pem, else DER. Appended to the run's file out when append, else written over it. */
+static void sim_write_crl(const struct simrun *r, const char *key_file, X509 *issuer,
+                          const char *out, X509 *revoked, int ext, bool pem, bool append)
+{
+    EVP_PKEY *key = sim_key(r->dir, key_file);
     X509_CRL *crl = X509_CRL_new();
     ASN1_TIME *lu = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
     ASN1_TIME *nu = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
-    unsigned char *der = NULL;
-    assert_non_null(crl);
+    assert_true(issuer != NULL && crl != NULL);
     assert_int_equal(X509_CRL_set_version(crl, 1), 1);
-    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(r->root)), 1);
+    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)), 1);
     assert_int_equal(X509_CRL_set1_lastUpdate(crl, lu), 1);
     assert_int_equal(X509_CRL_set1_nextUpdate(crl, nu), 1);
     if (revoked != NULL) {
@@ -1193,17 +1214,44 @@ static void sim_write_root_ca_crl(const struct simrun *r, X509 *revoked)
         X509_REVOKED_set_revocationDate(rv, lu);
         X509_CRL_add0_revoked(crl, rv);
     }
+    if (ext == NID_delta_crl) {
+        ASN1_INTEGER *base = ASN1_INTEGER_new();
+        assert_true(base != NULL && ASN1_INTEGER_set(base, 1) == 1);
+        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, 0), 1);
+        ASN1_INTEGER_free(base);
+    } else if (ext == NID_issuing_distribution_point) {
+        ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
+        assert_non_null(idp);
+        idp->onlyuser = 1;
+        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
+        ISSUING_DIST_POINT_free(idp);
+    }
     assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
-    int n = i2d_X509_CRL(crl, &der);
-    assert_true(n > 0);
-    char *p = tu_path(r->dir, "root_ca_crl.der");
-    tu_write(p, der, (size_t)n);
+    char *p = tu_path(r->dir, out);
+    FILE *f = fopen(p, append ? "ab" : "wb");
+    assert_non_null(f);
+    assert_int_equal(pem ? PEM_write_X509_CRL(f, crl) : i2d_X509_CRL_fp(f, crl), 1);
+    assert_int_equal(fclose(f), 0);
     free(p);
-    OPENSSL_free(der);
     ASN1_TIME_free(lu);
     ASN1_TIME_free(nu);
     X509_CRL_free(crl);
     EVP_PKEY_free(key);
+}
+
+/* A Root CA CRL signed by the root of a keep_keys sim run, listing `revoked` (NULL: none). */
+static void sim_write_root_ca_crl(const struct simrun *r, X509 *revoked)
+{
+    sim_write_crl(r, "root_ca-key.pem", r->root, "root_ca_crl.der", revoked, NID_undef, false,
+                  false);
+}
+
+/* A PCK CRL signed by the PCK CA of a keep_keys sim run (sim_write_crl). */
+static void sim_write_pck_crl(const struct simrun *r, X509 *revoked, int ext, bool pem, bool append)
+{
+    X509 *ca = tu_pem_cert(r->dir, "pck_crl_issuer_chain.pem", 0);
+    sim_write_crl(r, "pck_ca-key.pem", ca, "pck_crl.der", revoked, ext, pem, append);
+    X509_free(ca);
 }
 
 /*
@@ -1232,73 +1280,6 @@ static void test_sim_pck_ca_revoked_by_root_ca_crl(void **state)
     assert_non_null(strstr(tu_reason_must(&r.res.verdict, CVMA_R_CERT_REVOKED)->detail, "PCK CA"));
     X509_free(pck_ca);
     sim_done(&r);
-}
-
-/* The PCK certificate of dir's quote.bin: the first PEM certificate in its certification
- * data. */
-static X509 *quote_pck(const char *dir)
-{
-    struct cvma_buf b;
-    char *qp = tu_path(dir, "quote.bin");
-    tu_read(qp, &b);
-    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
-    const uint8_t *a = memmem(b.p, b.len, begin, strlen(begin));
-    const uint8_t *z = a != NULL ? memmem(a, b.len - (size_t)(a - b.p), end, strlen(end)) : NULL;
-    assert_true(a != NULL && z != NULL);
-    X509 *x = cvma_x509_load(a, (size_t)(z - a) + strlen(end));
-    assert_non_null(x);
-    cvma_buf_free(&b);
-    free(qp);
-    return x;
-}
-
-/* A PCK CRL signed by the PCK CA of a keep_keys sim run, listing `revoked` (NULL: none), with
- * a critical extension when ext is not NID_undef (NID_delta_crl: a delta CRL;
- * NID_issuing_distribution_point: one narrowed to some certificates); PEM when pem, else DER.
- * Appended to pck_crl.der when append, else written over it. */
-static void sim_write_pck_crl(const struct simrun *r, X509 *revoked, int ext, bool pem, bool append)
-{
-    EVP_PKEY *key = sim_key(r->dir, "pck_ca-key.pem");
-    X509 *ca = tu_pem_cert(r->dir, "pck_crl_issuer_chain.pem", 0);
-    X509_CRL *crl = X509_CRL_new();
-    ASN1_TIME *lu = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
-    ASN1_TIME *nu = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
-    assert_true(ca != NULL && crl != NULL);
-    assert_int_equal(X509_CRL_set_version(crl, 1), 1);
-    assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)), 1);
-    assert_int_equal(X509_CRL_set1_lastUpdate(crl, lu), 1);
-    assert_int_equal(X509_CRL_set1_nextUpdate(crl, nu), 1);
-    if (revoked != NULL) {
-        X509_REVOKED *rv = X509_REVOKED_new();
-        assert_non_null(rv);
-        X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
-        X509_REVOKED_set_revocationDate(rv, lu);
-        X509_CRL_add0_revoked(crl, rv);
-    }
-    if (ext == NID_delta_crl) {
-        ASN1_INTEGER *base = ASN1_INTEGER_new();
-        assert_true(base != NULL && ASN1_INTEGER_set(base, 1) == 1);
-        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, 0), 1);
-        ASN1_INTEGER_free(base);
-    } else if (ext == NID_issuing_distribution_point) {
-        ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
-        assert_non_null(idp);
-        idp->onlyuser = 1;
-        assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
-        ISSUING_DIST_POINT_free(idp);
-    }
-    assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
-    char *p = tu_path(r->dir, "pck_crl.der");
-    FILE *f = fopen(p, append ? "ab" : "wb");
-    assert_non_null(f);
-    assert_int_equal(pem ? PEM_write_X509_CRL(f, crl) : i2d_X509_CRL_fp(f, crl), 1);
-    assert_int_equal(fclose(f), 0);
-    free(p);
-    ASN1_TIME_free(lu);
-    ASN1_TIME_free(nu);
-    X509_CRL_free(crl);
-    X509_free(ca);
-    EVP_PKEY_free(key);
 }
 
 /*
