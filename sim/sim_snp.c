@@ -464,6 +464,9 @@ static enum cvma_status make_leaf(struct sim *s, char *err, size_t err_len)
         (s->o->tamper.leaf_ca &&
          (st = cvma_sim_x509_add_std_ext(s->leaf, s->ask, NID_basic_constraints,
                                          "critical,CA:TRUE")) != CVMA_OK) ||
+        (s->o->tamper.leaf_ca && s->o->tamper.leaf_ca_sign_only &&
+         (st = cvma_sim_x509_add_std_ext(s->leaf, s->ask, NID_key_usage,
+                                         "critical,digitalSignature")) != CVMA_OK) ||
         (st = cvma_sim_x509_sign(s->leaf, s->ask_key, CVMA_SIM_SIG_RSA_PSS_SHA384)) != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim snp: %s extensions or signature", what);
         return st;

@@ -88,6 +88,8 @@ struct cvma_sim_snp_opts {
         bool leaf_bad_spl_encoding;    /* blSPL as an OCTET STRING instead of an INTEGER */
         bool leaf_p256_key;            /* a P-256 leaf key (the report is then left unsigned) */
         bool leaf_ca;                  /* the VCEK/VLEK with basicConstraints CA:TRUE */
+        bool leaf_ca_sign_only;        /* with leaf_ca: keyUsage digitalSignature, no
+                                        * keyCertSign (X509_check_ca then says no CA) */
         bool has_leaf_hwid;            /* the VCEK's hwID instead of the chip's */
         uint8_t leaf_hwid[64];
         /* Non-NULL: this AMD extension (the arc after 1.3.6.1.4.1.3704.1., e.g. "3.3" or "4")

@@ -1455,6 +1455,14 @@ static void test_leaf_defects(void **state)
     o.vlek = true;
     o.tamper.leaf_ca = true;
     expect_error(&o, CVMA_R_CERT_CHAIN_INVALID);
+    /* CA:TRUE with keyUsage digitalSignature only: OpenSSL's X509_check_ca calls it no CA,
+     * but it says it is one (cvma_x509_says_ca) */
+    cvma_sim_snp_opts_default(&o);
+    o.tamper.leaf_ca = true;
+    o.tamper.leaf_ca_sign_only = true;
+    expect_error_detail(&o, CVMA_R_CERT_CHAIN_INVALID,
+                        "VCEK: a CA certificate (basicConstraints CA:TRUE or keyUsage "
+                        "keyCertSign)");
 }
 
 /*
