@@ -874,8 +874,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
     }
     /* From here the request is being answered: a drain that times out still waits for it
      * (a verification is not cut, and its answer is sent). */
-    r->working = true;
-    atomic_fetch_add(&s->working, 1);
+    if (!r->working) { /* (counted once, however often libmicrohttpd asks) */
+        r->working = true;
+        atomic_fetch_add(&s->working, 1);
+    }
     return dispatch(s, c, r, url, method);
 }
 
