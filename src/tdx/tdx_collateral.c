@@ -619,9 +619,10 @@ static enum cvma_status load_doc(struct cvma_tdx_signed_json *doc, struct cvma_b
     if (sig_missing) {
         cvma_buf_free(body);
         return cvma_reject(v, CVMA_R_COLLATERAL_INVALID,
-                           "%s (%s) is not a PCS body {\"%s\": ..., \"signature\": ...}, and "
-                           "there is no %s for a bare inner object",
-                           what, file, key, sig_file);
+                           "%s (%s) is not a PCS body {\"%s\": ..., \"signature\": ...} "
+                           "(each member once, valid JSON, nesting at most %u), and there is "
+                           "no %s for a bare inner object",
+                           what, file, key, JSON_MAX_DEPTH, sig_file);
     }
     return cvma_tdx_signed_json_load(doc, body, sig, key, what, v);
 }

@@ -248,6 +248,36 @@ static void test_load_dir_reads_pcs_bodies(void **state)
     free(d);
 }
 
+/* A TCB Info nested deeper than the reader's limit, with no .sig.hex beside it: the refusal
+ * names the limit among what a PCS body must be, not only the form it is not. */
+static void test_load_dir_names_the_nesting_limit(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    char *d = dir_spr();
+    char *p = tu_path(d, "tcb_info.json");
+    char deep[200];
+    size_t n = 0;
+    n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"tcbInfo\":");
+    for (int i = 0; i < 40; i++) {
+        deep[n++] = '[';
+    }
+    for (int i = 0; i < 40; i++) {
+        deep[n++] = ']';
+    }
+    n += (size_t)snprintf(deep + n, sizeof deep - n, ",\"signature\":\"00\"}");
+    tu_write(p, (const uint8_t *)deep, n);
+    struct cvma_tdx_collateral c;
+    struct cvma_verdict v;
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_collateral_load_dir(d, &c, &v), CVMA_REJECTED);
+    assert_true(tu_detail_has(&v, CVMA_R_COLLATERAL_INVALID, "nesting at most 32"));
+    cvma_verdict_cleanup(&v);
+    free(p);
+    tu_rmtree(d);
+    free(d);
+}
+
 /* sgx/v3-dcapqvl is SGX collateral (TCB Info id "SGX", no TDX fields; QE Identity id "QE"):
  * it must never judge a TD. */
 static void test_load_dir_refuses_sgx_collateral_as_invalid(void **state)
@@ -3176,6 +3206,7 @@ int main(void)
             cmocka_unit_test(test_split_bounds_nesting_depth),
             cmocka_unit_test(test_load_dir_reads_bare_objects_with_sig_hex),
             cmocka_unit_test(test_load_dir_reads_pcs_bodies),
+            cmocka_unit_test(test_load_dir_names_the_nesting_limit),
             cmocka_unit_test(test_load_dir_refuses_sgx_collateral_as_invalid),
             cmocka_unit_test(test_load_dir_missing_files_are_unavailable),
             cmocka_unit_test(test_load_dir_oversized_file_is_invalid_not_missing),
