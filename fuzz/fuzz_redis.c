@@ -25,8 +25,9 @@
  *    byte for byte; nil, "" or longer is a miss; anything else, or no whole reply, leaves the
  *    store unavailable. The registry answer is OK, OLDER or CONFLICT exactly when the reply is
  *    an array of an integer 0, 1 or 2 and a string or integer (the version seen: the string's
- *    number), and unavailable otherwise. The claim on a download is OK exactly when the reply
- *    is the integer 1, HELD when 0, and unavailable otherwise.
+ *    number, when the string is decimal digits only and at most 2^53-1; another string is a
+ *    malformed record, unavailable, seen 0), and unavailable otherwise. The claim on a download is
+ * OK exactly when the reply is the integer 1, HELD when 0, and unavailable otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -269,13 +270,31 @@ static void check_registry(struct cvma_state_store *st, const redisReply *want, 
                    (want->element[1]->type == REDIS_REPLY_STRING ||
                     want->element[1]->type == REDIS_REPLY_INTEGER);
     long long code = in_step ? want->element[0]->integer : -1;
+    /* The recorded version, read here as the rule says: a string of decimal digits only, in
+     * a registry's range 0..2^53-1, else a malformed record (answer 3), seen 0. */
+    uint64_t ver = 0;
+    if (in_step && want->element[1]->type == REDIS_REPLY_STRING) {
+        const redisReply *v = want->element[1];
+        bool digits = v->len > 0;
+        long double x = 0;
+        for (size_t i = 0; digits && i < v->len; i++) {
+            digits = v->str[i] >= '0' && v->str[i] <= '9';
+            x = x * 10 + (v->str[i] - '0');
+        }
+        if (digits && x <= 9007199254740991.0L) {
+            for (size_t i = 0; i < v->len; i++) {
+                ver = ver * 10 + (uint64_t)(v->str[i] - '0');
+            }
+        } else {
+            code = 3;
+        }
+    }
     CHECK(a == (code == 0   ? CVMA_STORE_OK
                 : code == 1 ? CVMA_STORE_OLDER
                 : code == 2 ? CVMA_STORE_CONFLICT
                             : CVMA_STORE_UNAVAILABLE));
     if (in_step) {
-        const redisReply *v = want->element[1];
-        CHECK(seen == (v->type == REDIS_REPLY_STRING ? strtoull(v->str, NULL, 10) : 0));
+        CHECK(seen == ver);
     }
 }
 
