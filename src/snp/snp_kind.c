@@ -92,5 +92,8 @@ const struct cvma_kind cvma_kind_snp = {
         .reads_collateral = true,
         .prepared_free = snp_prepared_free,
         .show = snp_show,
-        .freshness_in_report_data = true,
+        .report_data_unchecked =
+                "REPORT_DATA was compared with no expected value (--report-data, a "
+                "service nonce, a policy's report_data): freshness and binding "
+                "not checked",
 };

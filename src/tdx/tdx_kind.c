@@ -137,5 +137,7 @@ const struct cvma_kind cvma_kind_tdx = {
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
         .reads_event_log = true,
-        .freshness_in_report_data = true,
+        .report_data_unchecked = "REPORTDATA was compared with no expected value (--report-data, a "
+                                 "service nonce, a policy's report_data): freshness and binding "
+                                 "not checked",
 };

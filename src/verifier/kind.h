@@ -55,12 +55,13 @@ struct cvma_kind {
      * collateral parts; for a kind that does not (a bare TPM quote), such a part the evidence
      * came with is named as not verified (PARSE_BUNDLE_PART_NOT_USED). */
     bool reads_collateral;
-    /* True when the evidence's freshness and key binding are its REPORT_DATA and nothing in
-     * the kind's own verification checks it (sev-snp, tdx): only an expected value from the
-     * request or the policy does. Without one, cvma_verify notes NONCE_NOT_CHECKED. Kinds
-     * whose REPORT_DATA binds something checked by the kind (azure-*: the runtime claims;
-     * svsm-vtpm: the nonce and manifest) carry their freshness in a quote's nonce instead. */
-    bool freshness_in_report_data;
+    /* For evidence whose freshness and key binding are its REPORT_DATA and nothing in the
+     * kind's own verification checks it (sev-snp, tdx): the text of NONCE_NOT_CHECKED, which
+     * cvma_verify notes when neither the request nor the policy gives an expected value. It
+     * names the field as the vendor does (REPORT_DATA, REPORTDATA). NULL for kinds whose
+     * REPORT_DATA binds something the kind checks (azure-*: the runtime claims; svsm-vtpm:
+     * the nonce and manifest): their freshness is a quote's nonce. */
+    const char *report_data_unchecked;
     /* For a vTPM whose AK a hardware report names (azure-*, svsm-vtpm): why that report vouches
      * for nothing while no policy pins the launch of what should have made it, the text of
      * VTPM_PARAVISOR_NOT_PINNED (cvma_policy_pins_launch). NULL for the other kinds. */

@@ -439,15 +439,13 @@ static void note_report_data_unchecked(const struct cvma_kind *k, const struct c
                                        const struct cvma_request *req, struct cvma_result *res)
 {
     uint8_t expected[64];
-    if (k == NULL || !k->freshness_in_report_data || !res->claims.verified ||
+    if (k == NULL || k->report_data_unchecked == NULL || !res->claims.verified ||
         req->has_report_data || (policy != NULL && cvma_policy_report_data(policy, expected))) {
         return;
     }
-    /* One fixed text (the result's tee names the kind): most verifications without a nonce
-     * carry it, so it is copied rather than formatted. */
-    cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED, "%s",
-                "REPORT_DATA was compared with no expected value (--report-data, a service "
-                "nonce, a policy's report_data): freshness and binding not checked");
+    /* One fixed text a kind: most verifications without a nonce carry it, so it is copied
+     * rather than formatted. */
+    cvma_reject(&res->verdict, CVMA_R_NONCE_NOT_CHECKED, "%s", k->report_data_unchecked);
 }
 
 /*
