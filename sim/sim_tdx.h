@@ -136,6 +136,11 @@ struct cvma_sim_tdx_opts {
         bool pck_is_ca;               /* the PCK leaf says CA:TRUE (keyUsage unchanged) */
         bool qe_report_data_tail;     /* QE report_data[63] non-zero (the PCK signs it) */
         bool pck_crl_no_next_update;  /* the PCK CRL has no nextUpdate (RFC 5280 wants one) */
+        /* Signed by the right key with ecdsa-with-SHA384, not Intel's ecdsa-with-SHA256: */
+        bool pck_sha384;        /* the PCK leaf */
+        bool tcb_signer_sha384; /* the TCB Signing certificate */
+        bool pck_crl_sha384;    /* the PCK CRL */
+        bool root_crl_sha384;   /* the Root CA CRL */
         /* Not a defect: the quote's chain ends in the root signed once more by its own key
          * (the same name, key and TBS; other signature bytes, as ECDSA makes them), so its
          * root is not byte for byte the one the collateral's issuer chains end in. */

@@ -121,9 +121,12 @@ static enum cvma_status make_cert(struct tdx_sim *s, const char *cn, X509 *issue
     return CVMA_OK;
 }
 
-static enum cvma_status sign_cert(X509 *x, EVP_PKEY *key, const char *cn, char *err, size_t err_len)
+/* Signed as Intel signs (ecdsa-with-SHA256), or with sha384 (a tamper) ecdsa-with-SHA384. */
+static enum cvma_status sign_cert(X509 *x, EVP_PKEY *key, const char *cn, bool sha384, char *err,
+                                  size_t err_len)
 {
-    enum cvma_status st = cvma_sim_x509_sign(x, key, CVMA_SIM_SIG_ECDSA_SHA256);
+    enum cvma_status st = cvma_sim_x509_sign(
+            x, key, sha384 ? CVMA_SIM_SIG_ECDSA_SHA384 : CVMA_SIM_SIG_ECDSA_SHA256);
 
     if (st != CVMA_OK) {
         cvma_sim_errf(err, err_len, "sim tdx: signing %s", cn);
@@ -191,17 +194,18 @@ enum cvma_status cvma_sim_tdx_make_hierarchy(struct tdx_sim *s, char *err, size_
 
     if ((st = make_cert(s, root_cn, NULL, ROOT_CRL_DP, ca_ku, "critical,CA:TRUE,pathlen:1",
                         &s->root_key, &s->root, err, err_len)) != CVMA_OK ||
-        (st = sign_cert(s->root, s->root_key, root_cn, err, err_len)) != CVMA_OK) {
+        (st = sign_cert(s->root, s->root_key, root_cn, false, err, err_len)) != CVMA_OK) {
         return st;
     }
     if ((st = make_cert(s, pca_cn, s->root, ROOT_CRL_DP, ca_ku, "critical,CA:TRUE,pathlen:0",
                         &s->pca_key, &s->pca, err, err_len)) != CVMA_OK ||
-        (st = sign_cert(s->pca, s->root_key, pca_cn, err, err_len)) != CVMA_OK) {
+        (st = sign_cert(s->pca, s->root_key, pca_cn, false, err, err_len)) != CVMA_OK) {
         return st;
     }
     if ((st = make_cert(s, tcb_cn, s->root, ROOT_CRL_DP, leaf_ku, leaf_bc, &s->tcb_key, &s->tcb,
                         err, err_len)) != CVMA_OK ||
-        (st = sign_cert(s->tcb, s->root_key, tcb_cn, err, err_len)) != CVMA_OK) {
+        (st = sign_cert(s->tcb, s->root_key, tcb_cn, s->o->tamper.tcb_signer_sha384, err,
+                        err_len)) != CVMA_OK) {
         return st;
     }
     if ((st = make_cert(s, pck_cn, s->pca, PCK_CRL_DP, leaf_ku,
@@ -221,14 +225,14 @@ enum cvma_status cvma_sim_tdx_make_hierarchy(struct tdx_sim *s, char *err, size_
         cvma_sim_errf(err, err_len, "sim tdx: adding the SGX extension");
         return st;
     }
-    return sign_cert(s->pck, s->pca_key, pck_cn, err, err_len);
+    return sign_cert(s->pck, s->pca_key, pck_cn, s->o->tamper.pck_sha384, err, err_len);
 }
 
 /* ---- CRLs ---- */
 
 /* A CRL by issuer as Intel's: CRL number 1, AKI = the issuer's SKI; entries keyCompromise. */
 static X509_CRL *make_crl(const struct tdx_sim *s, X509 *issuer, EVP_PKEY *key, X509 *revoked,
-                          bool no_next_update)
+                          bool no_next_update, bool sha384)
 {
     X509_CRL *crl = NULL, *ret = NULL;
     ASN1_INTEGER *num = NULL;
@@ -264,7 +268,9 @@ static X509_CRL *make_crl(const struct tdx_sim *s, X509 *issuer, EVP_PKEY *key, 
             goto out;
         }
     }
-    if (cvma_sim_crl_sign(crl, key, CVMA_SIM_SIG_ECDSA_SHA256) != CVMA_OK) {
+    if (cvma_sim_crl_sign(crl, key,
+                          sha384 ? CVMA_SIM_SIG_ECDSA_SHA384 : CVMA_SIM_SIG_ECDSA_SHA256) !=
+        CVMA_OK) {
         goto out;
     }
     ret = crl;
@@ -281,11 +287,13 @@ out:
 enum cvma_status cvma_sim_tdx_make_crls(struct tdx_sim *s, char *err, size_t err_len)
 {
     if ((s->pck_crl = make_crl(s, s->pca, s->pca_key, s->o->revoke_pck ? s->pck : NULL,
-                               s->o->tamper.pck_crl_no_next_update)) == NULL) {
+                               s->o->tamper.pck_crl_no_next_update, s->o->tamper.pck_crl_sha384)) ==
+        NULL) {
         cvma_sim_errf(err, err_len, "sim tdx: building the PCK CRL");
         return CVMA_E_INTERNAL;
     }
-    if ((s->root_crl = make_crl(s, s->root, s->root_key, NULL, false)) == NULL) {
+    if ((s->root_crl = make_crl(s, s->root, s->root_key, NULL, false,
+                                s->o->tamper.root_crl_sha384)) == NULL) {
         cvma_sim_errf(err, err_len, "sim tdx: building the root CA CRL");
         return CVMA_E_INTERNAL;
     }

@@ -332,3 +332,22 @@ enum cvma_status cvma_crl_check(X509_CRL *crl, X509 *issuer, const char *what, t
     }
     return cvma_crl_times(crl, what, this_update, next_update, v);
 }
+
+/* see crypto/chain.h */
+enum cvma_status cvma_intel_signed(const X509_ALGOR *alg, const char *who, enum cvma_reason code,
+                                   struct cvma_verdict *v)
+{
+    const ASN1_OBJECT *obj = NULL;
+    int ptype = V_ASN1_UNDEF;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+    int nid = OBJ_obj2nid(obj);
+    if (nid == NID_ecdsa_with_SHA256 && ptype == V_ASN1_UNDEF) {
+        return CVMA_OK;
+    }
+    return cvma_reject(v, code,
+                       "%s: signed with %s%s, not ecdsa-with-SHA256 (no parameters), the one "
+                       "scheme Intel signs its certificates and CRLs with",
+                       who, nid != NID_undef ? OBJ_nid2ln(nid) : "an unknown algorithm",
+                       nid == NID_ecdsa_with_SHA256 ? " with parameters" : "");
+}

@@ -92,6 +92,14 @@ CVMA_MUST_USE bool cvma_chain_window(X509 *const *certs, size_t n, time_t *from,
                                      size_t *bad_index);
 
 /*
+ * CVMA_OK when a signature's AlgorithmIdentifier is ecdsa-with-SHA256 with its parameters
+ * absent (RFC 5758 3.2): the one scheme Intel signs the certificates and CRLs of its SGX/TDX
+ * hierarchy with. Otherwise a rejection with code naming who ("PCK CA") and what it was
+ * signed with (e.g. "ecdsa-with-SHA384").
+ */
+enum cvma_status cvma_intel_signed(const X509_ALGOR *alg, const char *who, enum cvma_reason code,
+                                   struct cvma_verdict *v);
+/*
  * Whether a CRL may be taken at all, whatever the time: issued by issuer (the CRL's issuer
  * name is issuer's subject), signed by issuer's key, and with a thisUpdate and a nextUpdate
  * readable as OpenSSL's CRL check reads them (cvma_crl_time; a CRL without nextUpdate would

@@ -56,9 +56,12 @@ static enum cvma_status check_root_crl(X509_CRL *crl, X509 *root, time_t at, boo
                                        struct cvma_verdict *v)
 {
     time_t last, next;
+    const X509_ALGOR *alg = NULL;
     enum cvma_status st = cvma_crl_check(crl, root, "Root CA CRL", &last, &next, v);
 
-    if (st != CVMA_OK) {
+    X509_CRL_get0_signature(crl, NULL, &alg);
+    if (st != CVMA_OK ||
+        (st = cvma_intel_signed(alg, "Root CA CRL", CVMA_R_CRL_INVALID, v)) != CVMA_OK) {
         return st;
     }
     if (!any_time && (at < last || at >= next)) { /* nextUpdate itself is past, as OpenSSL has it */
@@ -143,6 +146,13 @@ static enum cvma_status signed_json_verify(const struct cvma_tdx_signed_json *do
         };
         if ((st = cvma_chain_verify(&req, NULL, v)) != CVMA_OK) {
             goto out;
+        }
+        for (int i = 0; i < n; i++) {
+            const X509_ALGOR *alg = NULL;
+            X509_get0_signature(NULL, &alg, sk_X509_value(chain, i));
+            if ((st = cvma_intel_signed(alg, roles[i], CVMA_R_CERT_CHAIN_INVALID, v)) != CVMA_OK) {
+                goto out;
+            }
         }
     }
     cvma_x509_subject_cn(signer, cn, sizeof cn);

@@ -278,6 +278,15 @@ static enum cvma_status check_pck_path(const struct cvma_tdx_quote *q, enum pck_
             goto out;
         }
     }
+    /* OpenSSL's check takes any scheme the key can verify (ecdsa-with-SHA384, SHA-1); Intel
+     * signs with one. */
+    for (int i = 0; i < sk_X509_num(certs); i++) {
+        const X509_ALGOR *alg = NULL;
+        X509_get0_signature(NULL, &alg, sk_X509_value(certs, i));
+        if ((st = cvma_intel_signed(alg, roles[i], CVMA_R_CERT_CHAIN_INVALID, v)) != CVMA_OK) {
+            goto out;
+        }
+    }
     *certs_out = certs;
     certs = NULL;
     st = CVMA_OK;
@@ -374,8 +383,11 @@ static enum cvma_status verify_pck_chain(const struct cvma_tdx_quote *q,
         X509_CRL *crls[] = {c->pck_crl, c->root_ca_crl};
         for (size_t i = 0; i < 2; i++) {
             time_t tu, nu;
-            if ((st = cvma_crl_times(crls[i], i == 0 ? "PCK CRL" : "Root CA CRL", &tu, &nu, v)) !=
-                CVMA_OK) {
+            const X509_ALGOR *alg = NULL;
+            const char *who = i == 0 ? "PCK CRL" : "Root CA CRL";
+            X509_CRL_get0_signature(crls[i], NULL, &alg);
+            if ((st = cvma_crl_times(crls[i], who, &tu, &nu, v)) != CVMA_OK ||
+                (st = cvma_intel_signed(alg, who, CVMA_R_CRL_INVALID, v)) != CVMA_OK) {
                 goto out;
             }
             win_add(&ch->w, tu, nu, true);

@@ -1109,6 +1109,17 @@ static void test_signing_certificate_shape_and_revoked_root(void **state)
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_CERT_REVOKED);
     assert_true(tu_detail_has(&v, CVMA_R_CERT_REVOKED, "the root (serial"));
     cvma_verdict_cleanup(&v);
+
+    /* A Root CA CRL signed by the root's key, but with ecdsa-with-SHA384: none of Intel's. */
+    X509_CRL *sha384 = make_crl(k.root, k.root_key, NULL);
+    assert_true(X509_CRL_sign(sha384, k.root_key, EVP_sha384()) > 0);
+    cvma_verdict_init(&v);
+    assert_int_equal(cvma_tdx_signed_json_verify(&doc, k.chain, k.root, sha384, now, "doc", &v),
+                     CVMA_REJECTED);
+    assert_true(tu_detail_has(&v, CVMA_R_CRL_INVALID,
+                              "Root CA CRL: signed with ecdsa-with-SHA384, not ecdsa-with-SHA256"));
+    cvma_verdict_cleanup(&v);
+    X509_CRL_free(sha384);
     cvma_tdx_signed_json_cleanup(&doc);
     X509_CRL_free(root_revoked);
     X509_CRL_free(empty);

@@ -779,6 +779,10 @@ static void test_sim_refusals(void **state)
             {"pck_crl_no_next_update", 10, CVMA_R_CRL_INVALID},
             {"pck_cn_padded", 11, CVMA_R_TDX_PCK_NOT_PCK},
             {"pck_is_ca", 12, CVMA_R_TDX_PCK_NOT_PCK},
+            {"pck_sha384", 13, CVMA_R_CERT_CHAIN_INVALID},
+            {"tcb_signer_sha384", 14, CVMA_R_CERT_CHAIN_INVALID},
+            {"pck_crl_sha384", 15, CVMA_R_CRL_INVALID},
+            {"root_crl_sha384", 16, CVMA_R_CRL_INVALID},
     };
     for (size_t i = 0; i < CVMA_ARRAY_LEN(cases); i++) {
         struct cvma_sim_tdx_opts o;
@@ -796,7 +800,11 @@ static void test_sim_refusals(void **state)
                          &o.tamper.qe_report_data_tail,
                          &o.tamper.pck_crl_no_next_update,
                          &o.tamper.pck_cn_padded,
-                         &o.tamper.pck_is_ca};
+                         &o.tamper.pck_is_ca,
+                         &o.tamper.pck_sha384,
+                         &o.tamper.tcb_signer_sha384,
+                         &o.tamper.pck_crl_sha384,
+                         &o.tamper.root_crl_sha384};
         *flags[cases[i].off] = true;
         sim_run(&o, 0, &r);
         if (r.res.status != CVMA_CONTRAINDICATED ||
