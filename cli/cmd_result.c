@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "common/timeutil.h"
+#include "common/util.h"
 #include "crypto/jws.h"
 #include "output.h"
 #include "result/ear.h"
@@ -31,6 +32,16 @@ static const char usage[] =
         "  submodule's ear.status is affirming or warning; exit 1 otherwise (a valid but\n"
         "  contraindicated result prints its status), 2 on usage errors.\n";
 
+/* s with every byte that could steer a terminal or start a line as \xNN (cvma_text_escape),
+ * newly allocated (NULL: out of memory): the token's names and details are its signer's text,
+ * and cvma_cli_err keeps the line feeds and tabs of what it is given. */
+static char *escaped(const char *s)
+{
+    size_t cap = strlen(s) * 4 + 1;
+    char *e = malloc(cap);
+    return e != NULL ? cvma_text_escape(s, e, cap) : NULL;
+}
+
 /* Names the reasons of severity error in the submodule, to say why it was contraindicated. */
 static void print_errors(const json_t *claims, const char *submod)
 {
@@ -44,7 +55,10 @@ static void print_errors(const json_t *claims, const char *submod)
         const char *code = json_string_value(json_object_get(r, "code"));
         const char *detail = json_string_value(json_object_get(r, "detail"));
         if (sev != NULL && strcmp(sev, "error") == 0 && code != NULL) {
-            cvma_cli_err("  %s: %s\n", code, detail != NULL ? detail : "");
+            char *c = escaped(code), *t = escaped(detail != NULL ? detail : "");
+            cvma_cli_err("  %s: %s\n", c != NULL ? c : "(out of memory)", t != NULL ? t : "");
+            free(c);
+            free(t);
         }
     }
 }
@@ -150,9 +164,11 @@ int cvma_cmd_result(int argc, char **argv)
                      cvma_ear_tier_name(d.tier));
         rc = 0;
     } else {
+        char *sub = escaped(d.submod);
         cvma_cli_err("cvmattest result check: valid token issued %s, but status %s (submodule "
                      "%s): the evidence was not accepted\n",
-                     when, cvma_ear_tier_name(d.tier), d.submod);
+                     when, cvma_ear_tier_name(d.tier), sub != NULL ? sub : "(out of memory)");
+        free(sub);
         if (json_is_true(
                     json_object_get(json_object_get(json_object_get(claims, "submods"), d.submod),
                                     "cvmattest.undecided"))) {

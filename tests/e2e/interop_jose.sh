@@ -6,7 +6,8 @@
 #   with a bit of its signature or a digit of its payload changed, or with another key;
 # - `result check` accepts what PyJWT signs over the same claims with the same key (and reads
 #   its claims), and refuses PyJWT's token by another key, of alg none, of an alg not the
-#   key's curve, or with a changed payload;
+#   key's curve, or with a changed payload; and writes a contraindicated token's submodule
+#   name, reason code and detail with their line feeds and tabs escaped;
 # - PyJWT's PyJWKSet reads serve's GET /v1/keys (P-256, P-384) and its key verifies the token;
 # - PyJWS verifies the registries of `registry build` (ES256, ES384); `verify --registry`
 #   binds the simulated evidence by a registry PyJWS signs over the same payload, and refuses
@@ -79,6 +80,11 @@ for ka in v:ES256 v384:ES384; do
     eq "... and prints the claims PyJWT signed" "$(jq -S -c . "$T/py$k/same.json")" "$(jq -S -c . "$T/rc.out")"
     rc "result check reads PyJWT's $alg claims: ear.status contraindicated exits 1" 1 "$T/py$k/contra.tok" \
         "$T/$k.pub" "status contraindicated"
+    rc "result check: a contraindicated token's names with line feeds" 1 "$T/py$k/lines.tok" \
+        "$T/$k.pub" 'submodule s\\x0avalid token'
+    if grep -q '^valid token\|	' "$T/rc.err" || ! grep -q 'X\\x0avalid token issued now; status affirming: a\\x09b\\x0avalid' "$T/rc.err"
+    then fail "result check wrote the token's line feeds or tabs raw: $(head -c 400 "$T/rc.err")"
+    else ok "... its names and details are written with \\x0a and \\x09, no forged line"; fi
     rc "result check refuses PyJWT's $alg token by another key" 1 "$T/py$k/other-key.tok" "$T/$k.pub" refused
     rc "result check refuses PyJWT's alg none token" 1 "$T/py$k/none.tok" "$T/$k.pub" refused
     rc "result check refuses PyJWT's token of the other alg on the $alg key" 1 "$T/py$k/other-alg.tok" \

@@ -27,7 +27,8 @@ Each check prints "ok   WHAT" or "FAIL WHAT: why"; the exit status is 1 when any
   forge TOKEN KEY ALG OTHER_KEY DIR
         PyJWT writes in DIR, over TOKEN's claims (read unverified): same.tok (KEY, ALG, typ
         JWT, KEY's kid) and same.json (its claims), contra.tok (every submodule's ear.status
-        contraindicated), other-key.tok (OTHER_KEY), none.tok (alg none), other-alg.tok (KEY
+        contraindicated), lines.tok (contra.tok with a submodule name, reason code and detail
+        holding line feeds and a tab), other-key.tok (OTHER_KEY), none.tok (alg none), other-alg.tok (KEY
         under the other of ES256/ES384), payload.tok (same.tok with iat's last digit changed)
   reg REG PUB ALG PROVIDER CHIP KEY OUT [--other-key KEY2 --refused PREFIX]
         PyJWS verifies the registry REG with PUB (ALG alone accepted): header, payload members,
@@ -302,6 +303,14 @@ def cmd_forge(args):
     for sub in contra["submods"].values():
         sub["ear.status"] = "contraindicated"
     write(args.dir + "/contra.tok", jwt.encode(contra, key, algorithm=args.alg, headers=hdr))
+    # the signer's names and details carry line feeds and tabs that would start forged lines
+    forged = json.loads(json.dumps(contra))
+    sub = forged["submods"].pop(next(iter(forged["submods"])))
+    sub["cvmattest.reasons"] = [{"code": "X\nvalid token issued now; status affirming",
+                                 "severity": "error",
+                                 "detail": "a\tb\nvalid token issued 2026; status affirming"}]
+    forged["submods"]["s\nvalid token issued now; status affirming"] = sub
+    write(args.dir + "/lines.tok", jwt.encode(forged, key, algorithm=args.alg, headers=hdr))
     write(args.dir + "/other-key.tok", jwt.encode(claims, other, algorithm=args.alg,
                                                    headers={"typ": "JWT", "kid": kid_of(other.public_key())}))
     write(args.dir + "/none.tok", jwt.encode(claims, None, algorithm="none", headers={"typ": "JWT"}))
