@@ -578,6 +578,7 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
     int sb_enabled = -1;
     bool ccel = log->format == CVMA_EVENTLOG_CCEL;
     bool pcr7_separated = false; /* PCR 7's separator seen: Secure Boot's state is before */
+    bool sb_hidden = false;      /* an event before it could be the SecureBoot variable */
     bool pcr4_separated = false; /* PCR 4's (RTMR 1's) separator seen */
     bool pcr5_separated = false; /* PCR 5's (RTMR 1's) separator seen */
     bool gpt_done = false;       /* the first GPT is the only one read, or one may be hidden */
@@ -638,8 +639,10 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
             pcr5_separated = pcr5_separated || sep;
         }
         if (in_pcr(log, e, 7)) {
+            /* (known by its digest, or typed so: either ends what came before it) */
+            bool sep7 = sep || e->type == CVMA_EV_SEPARATOR;
             bool before = !pcr7_separated;
-            pcr7_separated = pcr7_separated || sep;
+            pcr7_separated = pcr7_separated || sep7;
             /* PCR 7 (PFP 3.3.4.8): the Secure Boot configuration before its separator (an
              * EFI variable whose digest covers its data, whatever its type; typed so, its
              * digest is checked in verification: EVENTLOG_EVENT_DATA_MISMATCH), the
@@ -647,14 +650,21 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
              * when its digest covers it: the whole UEFI_VARIABLE_DATA as the PFP says, or the
              * variable's data alone, as shim measures it. A guest cannot add events before
              * the separator, which is known by its digest. */
-            if (sep || !parse_variable(e->data, &var)) {
-                continue;
+            bool parsed = !sep7 && parse_variable(e->data, &var);
+            bool authority = parsed && e->type == CVMA_EV_EFI_VARIABLE_AUTHORITY;
+            bool shows = authority ? data_measured(log, e) ||
+                                             cvma_eventlog_digest_is_hash_of(log, e, var.data.p,
+                                                                             var.data.len)
+                                   : e->type == CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG ||
+                                             data_measured(log, e);
+            /* Before the separator and before the first SecureBoot variable, an event whose
+             * digest shows nothing could be that variable, relabelled: Secure Boot's state is
+             * then unknown. (Not in a CCEL: its MR 1 also holds the firmware's hand-off tables
+             * and volumes before the variables, whose digests never show their data.) */
+            if (!sep7 && before && !shows && sb_enabled < 0 && !ccel) {
+                sb_hidden = true;
             }
-            bool authority = e->type == CVMA_EV_EFI_VARIABLE_AUTHORITY;
-            if (authority ? !data_measured(log, e) && !cvma_eventlog_digest_is_hash_of(
-                                                              log, e, var.data.p, var.data.len)
-                          : !before || (e->type != CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG &&
-                                        !data_measured(log, e))) {
+            if (!parsed || !shows || (!authority && !before)) {
                 continue;
             }
             uint8_t md[32];
@@ -701,7 +711,11 @@ json_t *cvma_eventlog_claims_json(const struct cvma_eventlog *log)
                                 ? ascii_json(cmd.claimed)
                                 : json_null());
     json_object_set_new(o, "gpt", gpt != NULL ? gpt : json_null());
-    json_object_set_new(sb, "enabled", sb_enabled < 0 ? json_null() : json_boolean(sb_enabled));
+    /* Known only from a PCR 7 with a separator after the variable: without one, a guest could
+     * have added the event once it ran. */
+    json_object_set_new(sb, "enabled",
+                        sb_enabled < 0 || sb_hidden || !pcr7_separated ? json_null()
+                                                                       : json_boolean(sb_enabled));
     json_object_set_new(sb, "variables", vars);
     json_object_set_new(sb, "authorities", auths);
     json_object_set_new(o, "secure_boot", sb);

@@ -1306,6 +1306,60 @@ static void test_eventlog_verify_relabelled_events_hide_nothing(void **state)
     free(p);
 }
 
+/*
+ * Secure Boot's state is known only from PCR 7 before a separator, with nothing before the
+ * SecureBoot variable that could be it in disguise: in a log whose PCR 7 has no separator a
+ * guest could have added SecureBoot=1 once it ran, and an event before it whose digest shows
+ * nothing (the real SecureBoot=0, its data changed and relabelled) could be the first one.
+ */
+static void test_eventlog_verify_secure_boot_needs_a_separator(void **state)
+{
+    (void)state;
+    TU_NEED_VECTORS();
+    struct cvma_buf orig;
+    char *p = tu_path(
+            tu_vectors(),
+            "tpm/eventlogs/goattestation-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin");
+    tu_read(p, &orig);
+    /* its header alone (TCG_PCR_EVENT: PCR, type, SHA-1 digest, size, data) */
+    assert_true(orig.len >= 32);
+    size_t hl = 32 + ((size_t)orig.p[28] | (size_t)orig.p[29] << 8 | (size_t)orig.p[30] << 16 |
+                      (size_t)orig.p[31] << 24);
+    assert_true(hl <= orig.len);
+    uint8_t on[256], off[256], one = 1, zero = 0;
+    size_t onl = efi_var(on, "SecureBoot", &one, 1), offl = efi_var(off, "SecureBoot", &zero, 1);
+    static const uint8_t sep[4] = {0};
+    for (int hidden = 0; hidden < 2; hidden++) {
+        struct cvma_buf b = {malloc(hl), hl};
+        assert_non_null(b.p);
+        memcpy(b.p, orig.p, hl);
+        if (hidden) {
+            append_event(&b, 7, EV_EFI_ACTION, "junk", 4, off, offl);
+        }
+        append_event(&b, 7, CVMA_EV_EFI_VARIABLE_DRIVER_CONFIG, on, onl, NULL, 0);
+        json_t *c = self_claims(&b);
+        if (!json_is_null(json_object_get(json_object_get(c, "secure_boot"), "enabled"))) {
+            fail_msg("SecureBoot=1 in a PCR 7 without a separator%s is claimed",
+                     hidden ? " (after an event hiding another)" : "");
+        }
+        json_decref(c);
+        append_event(&b, 7, CVMA_EV_SEPARATOR, sep, sizeof sep, NULL, 0);
+        c = self_claims(&b);
+        json_t *en = json_object_get(json_object_get(c, "secure_boot"), "enabled");
+        if (hidden ? !json_is_null(en) : !json_is_true(en)) {
+            fail_msg("SecureBoot=1 before PCR 7's separator%s: enabled %s",
+                     hidden ? " after an event that could hide SecureBoot=0" : "",
+                     json_is_null(en)   ? "null"
+                     : json_is_true(en) ? "true"
+                                        : "false");
+        }
+        json_decref(c);
+        cvma_buf_free(&b);
+    }
+    cvma_buf_free(&orig);
+    free(p);
+}
+
 /* GRUB quotes an argument holding a space in the command line it passes (COS's dm="..."),
  * where the linux command it measured holds it bare: the same line, claimed. */
 static void test_eventlog_verify_cmdline_with_grub_quoting(void **state)
@@ -1554,6 +1608,7 @@ int main(void)
             cmocka_unit_test(test_eventlog_verify_nothing_compared_gives_no_claims),
             cmocka_unit_test(test_eventlog_verify_boot_applications_are_an_allowlist),
             cmocka_unit_test(test_eventlog_verify_relabelled_events_hide_nothing),
+            cmocka_unit_test(test_eventlog_verify_secure_boot_needs_a_separator),
             cmocka_unit_test(test_eventlog_verify_cmdline_with_grub_quoting),
             cmocka_unit_test(test_eventlog_verify_cmdline_not_claimed_when_unsure),
             cmocka_unit_test(test_eventlog_verify_required_events_matching),
