@@ -356,7 +356,16 @@ int cvma_cmd_guest_check(int argc, char **argv)
     const char *missing[5];
     char provider_msg[128 + sizeof prov_e];
     size_t n_missing = 0;
-    if (g.tee == NULL) {
+    /* A provider of no TEE this version knows (arm_cca_guest...): a confidential VM, maybe,
+     * but not one collect reads; never said to be none. */
+    bool other_tee = g.tee == NULL && g.tsm && g.tsm_probed && prov[0] != '\0';
+    if (other_tee) {
+        snprintf(provider_msg, sizeof provider_msg,
+                 "configfs-tsm: provider '%s' is not one collect reads (sev_guest, tdx_guest): "
+                 "the guest of a TEE this version does not know",
+                 prov);
+        missing[n_missing++] = provider_msg;
+    } else if (g.tee == NULL) {
         missing[n_missing++] = "no TEE guest interface: this machine is no confidential VM";
     } else if (!g.tsm) {
         missing[n_missing++] = strcmp(g.tee, "tdx") == 0
@@ -410,7 +419,9 @@ int cvma_cmd_guest_check(int argc, char **argv)
         json_decref(j);
         return usable ? 0 : 1;
     }
-    printf("tee: %s\n", g.tee != NULL ? g.tee : "none (this machine is no confidential VM)");
+    printf("tee: %s\n", g.tee != NULL ? g.tee
+                        : other_tee ? "none this version knows (configfs-tsm has another provider)"
+                                    : "none (this machine is no confidential VM)");
     printf("looked for:\n");
     printf("  configfs-tsm  %s/report: %s%s%s\n", tsm, g.tsm ? "present" : "absent",
            prov[0] != '\0' ? ", provider " : "", prov);

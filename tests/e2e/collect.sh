@@ -571,6 +571,11 @@ rc=$?
     jq -r .devices.root "$T/g.json" | grep -q 'no\\xffne$' &&
     ok "guest-check --json: a provider and a path not UTF-8 are escaped" ||
     fail "guest-check not UTF-8: exit $rc: $(cat "$T/g.json" "$T/g.err")"
+# a provider of a TEE this version does not know: named, never "no confidential VM"
+jq -e '.tee == null and any(.missing[]; test("provider .acme.* is not one collect reads"))
+    and all(.missing[]; test("no confidential VM") | not)' "$T/g.json" >/dev/null &&
+    ok "guest-check: an unknown configfs-tsm provider is named in missing" ||
+    fail "guest-check unknown provider: $(cat "$T/g.json")"
 $CVM guest-check --tsm-root "$T/bad-tsm" --dev-root "$BADDEV" --cpuinfo /dev/null >"$T/g.txt" 2>&1
 if grep -q "$(printf '\033')" "$T/g.txt" || ! grep -q 'provider acme\\xff\\x1b\[31m' "$T/g.txt"; then
     fail "guest-check text: provider not escaped: $(od -c "$T/g.txt" | head -20)"
