@@ -135,6 +135,11 @@ int cvma_cmd_result(int argc, char **argv)
         goto out;
     }
     size_t n = cvma_jws_token_len(tb.p, tb.len);
+    if (n == 0) {
+        /* nothing to verify: an unreadable token (exit 2), as verify takes empty evidence */
+        cvma_cli_err("cvmattest result check: the token '%s' is empty\n", token_path);
+        goto out;
+    }
     enum cvma_status st = cvma_ear_verify((const char *)tb.p, n, pub, &claims, err, sizeof err);
     if (st != CVMA_OK) {
         cvma_cli_err("cvmattest result check: refused: %s\n", err);

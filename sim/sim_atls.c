@@ -26,12 +26,12 @@
 #define TDX_HEADER       48u
 #define TDX_RD_IN_REPORT 520u
 
-/* Collateral files a bundle carries (docs/collateral.md), when dir has them. */
+/* Collateral files a bundle carries (docs/collateral.md), when dir has them: what a
+ * verification reads (the simulator writes each leaf as DER and PEM; the DER is read, and a
+ * PEM beside it would be named as not checked). */
 static const char *const coll_names[] = {
         "vcek.der",
-        "vcek.pem",
         "vlek.der",
-        "vlek.pem",
         "ask.pem",
         "asvk.pem",
         "cert_chain.pem",

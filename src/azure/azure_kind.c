@@ -11,6 +11,7 @@
 #include "common/hex.h"
 #include "common/reader.h"
 #include "snp/snp_internal.h"
+#include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 /* An HCL report's runtime data report type (offset 1216 + 8), or 0. */
@@ -138,7 +139,7 @@ const struct cvma_kind cvma_kind_azure_snp = {
         .detect = azure_snp_detect,
         .verify = azure_snp_verify,
         .prepare = NULL,
-        .reads_collateral = true,
+        .collateral_names = cvma_snp_collateral_names,
         .prepared_free = NULL,
         .show = azure_show,
         .reads_event_log = true,
@@ -159,7 +160,7 @@ const struct cvma_kind cvma_kind_azure_tdx = {
         .detect = azure_tdx_detect,
         .verify = azure_tdx_verify,
         .prepare = NULL,
-        .reads_collateral = true,
+        .collateral_names = cvma_tdx_collateral_names,
         .prepared_free = NULL,
         .show = azure_show,
         .reads_event_log = true,

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "snp/snp_internal.h"
 #include "snp/snp_kds.h"
+#include "verifier/bundle.h"
 
 #define MAX_COLLATERAL_FILE (1u << 20)
 
@@ -576,6 +577,40 @@ static bool copy_base(const struct cvma_snp_collateral *base, struct cvma_snp_co
         }
     }
     return true;
+}
+
+/* True when the verification options (ctx) hold a collateral part of this name: the
+ * evidence's or the verifier's own, both of which are read before the directory. */
+static bool has_part(const void *ctx, const char *name)
+{
+    return cvma_verify_opts_part(ctx, name) != NULL;
+}
+
+/* see snp/snp_internal.h */
+void cvma_snp_name_unread_parts(const struct cvma_verify_opts *opts, bool vlek,
+                                struct cvma_verdict *v)
+{
+    static const char *const of_vcek[] = {"vcek.der", "vcek.pem", "ask.pem", NULL};
+    static const char *const of_vlek[] = {"vlek.der", "vlek.pem", "asvk.pem", NULL};
+
+    for (size_t i = 0; i < opts->n_collateral_parts; i++) {
+        const struct cvma_named_part *pt = &opts->collateral_parts[i];
+        const char *instead;
+        if (pt->own) {
+            continue; /* the verifier's own files, not the evidence's */
+        }
+        if (cvma_collateral_name_in(vlek ? of_vcek : of_vlek, pt->name)) {
+            cvma_reject(v, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                        "the bundle has a collateral part %s, but the report is signed by a "
+                        "%s: it was not checked",
+                        pt->name, vlek ? "VLEK" : "VCEK");
+        } else if ((instead = cvma_snp_collateral_read_instead(pt->name, vlek ? 1 : 0, has_part,
+                                                               opts)) != NULL) {
+            cvma_reject(v, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
+                        "the bundle has a collateral part %s, but %s: it was not checked", pt->name,
+                        instead);
+        }
+    }
 }
 
 enum cvma_status cvma_snp_collateral_get(const struct cvma_snp_report *rep,

@@ -56,6 +56,13 @@ void cvma_snp_collateral_evict(const struct cvma_snp_report *rep,
                                char *what, size_t what_len);
 
 /*
+ * Names (PARSE_BUNDLE_PART_NOT_USED, a warning) each collateral part the evidence came with that
+ * verification of a report signed by a VLEK (vlek) or a VCEK does not read: the other key's
+ * certificates, a PEM leaf beside a DER one, a cert_chain.pem beside the ASK/ASVK and ARK.
+ */
+void cvma_snp_name_unread_parts(const struct cvma_verify_opts *opts, bool vlek,
+                                struct cvma_verdict *v);
+/*
  * Gathers the collateral for rep: the evidence bundle's parts and opts->collateral_dir first,
  * then (unless offline) from AMD KDS through the cache. For a chain to one of AMD's ARKs the
  * CRL is the verifier's own: from the directory, else the cache, else (unless offline) KDS;

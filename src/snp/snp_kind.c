@@ -4,6 +4,7 @@
 
 #include "common/reader.h"
 #include "snp/snp_internal.h"
+#include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 /* SEV-SNP ABI ATTESTATION_REPORT: VERSION u32 little-endian, 2..5 known. */
@@ -89,7 +90,7 @@ const struct cvma_kind cvma_kind_snp = {
         .detect = snp_detect,
         .verify = snp_verify_row,
         .prepare = snp_prepare,
-        .reads_collateral = true,
+        .collateral_names = cvma_snp_collateral_names,
         .prepared_free = snp_prepared_free,
         .show = snp_show,
         .report_data_unchecked =

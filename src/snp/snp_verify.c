@@ -780,6 +780,7 @@ void cvma_snp_verify(const uint8_t *p, size_t len, const struct cvma_verify_opts
         goto out;
     }
     bool vlek = sk == CVMA_SNP_KEY_VLEK;
+    cvma_snp_name_unread_parts(opts, vlek, v);
 
     /* --product: a v2 report names no product, yet the product selects the KDS URLs, the
      * pinned ARK and the TCB layout. Where the report does name one, they must agree. */

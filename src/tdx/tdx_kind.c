@@ -10,6 +10,7 @@
 #include "eventlog/eventlog.h"
 #include "tdx/tdx_claims.h"
 #include "tdx/tdx_internal.h"
+#include "verifier/bundle.h"
 #include "verifier/kind.h"
 
 /* Intel DCAP quote header: version u16 (4 or 5), attestation key type u16, TEE type u32
@@ -133,7 +134,7 @@ const struct cvma_kind cvma_kind_tdx = {
         .detect = tdx_detect,
         .verify = tdx_verify_row,
         .prepare = tdx_prepare,
-        .reads_collateral = true,
+        .collateral_names = cvma_tdx_collateral_names,
         .prepared_free = tdx_prepared_free,
         .show = tdx_show,
         .reads_event_log = true,

@@ -16,25 +16,60 @@
 #include "common/json_out.h"
 #include "common/reader.h"
 
-static const char *const collateral_names[] = {
-        "vcek.der",
-        "vcek.pem",
-        "vlek.der",
-        "vlek.pem",
-        "ask.pem",
-        "asvk.pem",
-        "ark.pem",
-        "cert_chain.pem",
-        "crl.der",
-        "tcb_info.json",
-        "tcb_info.sig.hex",
-        "qe_identity.json",
-        "qe_identity.sig.hex",
-        "tcb_info_issuer_chain.pem",
-        "qe_identity_issuer_chain.pem",
-        "pck_crl.der",
-        "root_ca_crl.der",
+/* see verifier/bundle.h */
+const char *const cvma_snp_collateral_names[] = {
+        "vcek.der", "vcek.pem", "vlek.der",       "vlek.pem", "ask.pem",
+        "asvk.pem", "ark.pem",  "cert_chain.pem", "crl.der",  NULL,
 };
+/* see verifier/bundle.h */
+const char *const cvma_tdx_collateral_names[] = {
+        "tcb_info.json",       "tcb_info.sig.hex",          "qe_identity.json",
+        "qe_identity.sig.hex", "tcb_info_issuer_chain.pem", "qe_identity_issuer_chain.pem",
+        "pck_crl.der",         "root_ca_crl.der",           NULL,
+};
+
+/* Every collateral name, the SEV-SNP ones then the TDX ones, by i from 0; NULL past the end. */
+static const char *collateral_name(size_t i)
+{
+    const size_t n_snp = CVMA_ARRAY_LEN(cvma_snp_collateral_names) - 1;
+    const size_t n_tdx = CVMA_ARRAY_LEN(cvma_tdx_collateral_names) - 1;
+    return i < n_snp           ? cvma_snp_collateral_names[i]
+           : i < n_snp + n_tdx ? cvma_tdx_collateral_names[i - n_snp]
+                               : NULL;
+}
+
+/* see verifier/bundle.h */
+const char *cvma_snp_collateral_read_instead(const char *name, int vlek,
+                                             bool (*has)(const void *ctx, const char *name),
+                                             const void *ctx)
+{
+    if (strcmp(name, "vcek.pem") == 0 && vlek != 1 && has(ctx, "vcek.der")) {
+        return "its vcek.der is read instead";
+    }
+    if (strcmp(name, "vlek.pem") == 0 && vlek != 0 && has(ctx, "vlek.der")) {
+        return "its vlek.der is read instead";
+    }
+    if (strcmp(name, "cert_chain.pem") == 0 && has(ctx, "ark.pem")) {
+        if (vlek != 1 && has(ctx, "ask.pem")) {
+            return "its ask.pem and ark.pem are read instead";
+        }
+        if (vlek != 0 && has(ctx, "asvk.pem")) {
+            return "its asvk.pem and ark.pem are read instead";
+        }
+    }
+    return NULL;
+}
+
+/* see verifier/bundle.h */
+bool cvma_collateral_name_in(const char *const *names, const char *name)
+{
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static const char *const tpm_roles[] = {"tpm_quote", "tpm_signature", "tpm_ak",
                                         "tpm_pcrs",  "event_log",     "svsm_manifest"};
@@ -51,12 +86,8 @@ bool cvma_bundle_tpm_role_ok(const char *role)
 
 bool cvma_bundle_collateral_name_ok(const char *name)
 {
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names); i++) {
-        if (strcmp(name, collateral_names[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return cvma_collateral_name_in(cvma_snp_collateral_names, name) ||
+           cvma_collateral_name_in(cvma_tdx_collateral_names, name);
 }
 
 struct cvma_span cvma_evidence_bytes(const struct cvma_evidence *ev)
@@ -568,6 +599,15 @@ enum cvma_status cvma_evidence_from_bytes(const uint8_t *p, size_t len, enum cvm
     }
     struct cvma_reader r;
     cvma_reader_init(&r, p, len);
+    /* No report, quote or TPM structure begins so, and JSON text is sent without one (RFC
+     * 8259 8.1): refused by name, not taken for binary evidence of no known kind. */
+    if (inform == CVMA_INFORM_AUTO && cvma_reader_starts_with(&r, "\xEF\xBB\xBF")) {
+        cvma_errf(err, err_len,
+                  "the input starts with a UTF-8 byte order mark (EF BB BF): a bundle or JSON "
+                  "evidence is JSON text without one (RFC 8259 8.1)");
+        st = CVMA_E_USAGE;
+        goto out;
+    }
     cvma_reader_skip_ws(&r);
     bool json = cvma_reader_starts_with(&r, "{");
     /* JSON evidence of a kind of its own (Azure: Trustee's evidence) is the evidence part. */
@@ -760,28 +800,28 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
 
     const size_t n0 = ev->n_parts;
     const char *unread = NULL;
-    for (size_t i = 0; i < CVMA_ARRAY_LEN(collateral_names) && st == CVMA_OK; i++) {
+    const char *name;
+    for (size_t i = 0; (name = collateral_name(i)) != NULL && st == CVMA_OK; i++) {
         struct cvma_buf b = {0};
         bool present = false;
-        if (has_own_part(ev, collateral_names[i])) {
+        if (has_own_part(ev, name)) {
             continue; /* an earlier call's file of this name stays the one read */
         }
         /* Kept beside a bundle part of the same name, as the verifier's own: the SEV-SNP CRL
          * and the TDX items are then the directory's, the bundle's only where the verifier
          * has none (docs/collateral.md); for the SEV-SNP certificates the bundle's come first. */
-        st = cvma_collateral_src_read_ex(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b, &present);
+        st = cvma_collateral_src_read_ex(&src, name, CVMA_BUNDLE_MAX, &b, &present);
         if (st == CVMA_E_IO && present) {
             /* a regular file there that cannot be read or is too large: given, so never taken
              * for missing (and fetched, or a CRL skipped, in its place) */
-            unread = collateral_names[i];
+            unread = name;
             break;
         }
         if (st == CVMA_E_IO) {
             st = CVMA_OK; /* absent, or no regular file: missing */
             continue;
         }
-        if (st == CVMA_OK &&
-            (st = add_part(ev, CVMA_PART_COLLATERAL, collateral_names[i], &b)) == CVMA_OK) {
+        if (st == CVMA_OK && (st = add_part(ev, CVMA_PART_COLLATERAL, name, &b)) == CVMA_OK) {
             ev->parts[ev->n_parts - 1].own = true;
         }
         cvma_buf_free(&b);
@@ -809,6 +849,19 @@ enum cvma_status cvma_evidence_add_collateral_dir(struct cvma_evidence *ev, cons
     return st;
 }
 
+/* True when the parts array being written (ctx) has a collateral part of this name. */
+static bool part_written(const void *ctx, const char *name)
+{
+    const json_t *parts = ctx;
+    for (size_t i = 0; i < json_array_size(parts); i++) {
+        const char *n = json_string_value(json_object_get(json_array_get(parts, i), "name"));
+        if (n != NULL && strcmp(n, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* see verifier/bundle.h */
 enum cvma_status cvma_bundle_write(const char *path, const char *kind, const uint8_t *evidence,
                                    size_t len, const char *collateral_dir)
@@ -830,10 +883,15 @@ enum cvma_status cvma_bundle_write(const char *path, const char *kind, const uin
                 0) {
         goto out;
     }
-    for (size_t i = 0; collateral_dir != NULL && i < CVMA_ARRAY_LEN(collateral_names); i++) {
+    const char *name;
+    for (size_t i = 0; collateral_dir != NULL && (name = collateral_name(i)) != NULL; i++) {
         struct cvma_buf b = {0};
-        enum cvma_status rs =
-                cvma_collateral_src_read(&src, collateral_names[i], CVMA_BUNDLE_MAX, &b);
+        /* Only what a verification reads: a second form of a certificate already written
+         * would be named in each result as not checked. */
+        if (cvma_snp_collateral_read_instead(name, -1, part_written, parts) != NULL) {
+            continue;
+        }
+        enum cvma_status rs = cvma_collateral_src_read(&src, name, CVMA_BUNDLE_MAX, &b);
         if (rs == CVMA_E_IO) {
             continue;
         }
@@ -845,7 +903,7 @@ enum cvma_status cvma_bundle_write(const char *path, const char *kind, const uin
         cvma_buf_free(&b);
         if (b64 == NULL ||
             json_array_append_new(parts, json_pack("{s:s, s:s, s:s}", "role", "collateral", "name",
-                                                   collateral_names[i], "data", b64)) != 0) {
+                                                   name, "data", b64)) != 0) {
             goto out;
         }
     }

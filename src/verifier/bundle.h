@@ -76,6 +76,22 @@ const void *cvma_evidence_prepared(const struct cvma_evidence *ev, const struct 
 
 /* Known collateral file names (docs/collateral.md); false for anything else. */
 bool cvma_bundle_collateral_name_ok(const char *name);
+/* The collateral file names of SEV-SNP (AMD's certificates and CRL) and of TDX (Intel's TCB
+ * collateral), each list NULL-terminated: what a kind row's collateral_names points at. */
+extern const char *const cvma_snp_collateral_names[];
+extern const char *const cvma_tdx_collateral_names[];
+/* True when name is one of names (NULL-terminated; NULL: none). */
+bool cvma_collateral_name_in(const char *const *names, const char *name);
+/*
+ * For an SEV-SNP collateral name, what a verification reads in its place when has(ctx, n) says
+ * which names are there: "its vcek.der is read instead" for a vcek.pem beside one (vlek.pem
+ * alike), "its ask.pem and ark.pem are read instead" for a cert_chain.pem beside both (asvk.pem
+ * alike); NULL when the name itself is read. vlek: 1 a report signed by a VLEK, 0 by a VCEK,
+ * -1 not known (either).
+ */
+const char *cvma_snp_collateral_read_instead(const char *name, int vlek,
+                                             bool (*has)(const void *ctx, const char *name),
+                                             const void *ctx);
 
 /*
  * Writes a bundle file: kind name, the evidence, and the collateral files found in dir

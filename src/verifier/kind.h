@@ -51,10 +51,11 @@ struct cvma_kind {
     /* True when verify reads the bundle's tpm_* parts (a vTPM quote); for other kinds such
      * parts are named in the result as not verified (PARSE_BUNDLE_PART_NOT_USED). */
     bool reads_tpm_parts;
-    /* True when verify reads collateral (certificates, CRLs, TCB Info) from the bundle's
-     * collateral parts; for a kind that does not (a bare TPM quote), such a part the evidence
-     * came with is named as not verified (PARSE_BUNDLE_PART_NOT_USED). */
-    bool reads_collateral;
+    /* The collateral part names verify may read (certificates, CRLs, TCB Info; a NULL-terminated
+     * list of verifier/bundle.h): a part of another name the evidence came with (another
+     * vendor's, or any for a kind that reads none, as a bare TPM quote: NULL) is named as not
+     * verified (PARSE_BUNDLE_PART_NOT_USED). */
+    const char *const *collateral_names;
     /* For evidence whose freshness and key binding are its REPORT_DATA and nothing in the
      * kind's own verification checks it (sev-snp, tdx): the text of NONCE_NOT_CHECKED, which
      * cvma_verify notes when neither the request nor the policy gives an expected value. It

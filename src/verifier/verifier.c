@@ -657,14 +657,18 @@ static enum cvma_status verify_one(struct cvma_verifier *v, const struct cvma_ev
                             k->what);
             }
         }
-        for (size_t i = 0; !k->reads_collateral && i < ev->n_coll; i++) {
+        for (size_t i = 0; i < ev->n_coll; i++) {
             /* (the verifier's own directory's files, added to every evidence, are not the
              * evidence's) */
-            if (!ev->coll[i].own && cvma_bundle_collateral_name_ok(ev->coll[i].name)) {
+            const char *name = ev->coll[i].name;
+            if (!ev->coll[i].own && cvma_bundle_collateral_name_ok(name) &&
+                !cvma_collateral_name_in(k->collateral_names, name)) {
                 cvma_reject(&res->verdict, CVMA_R_PARSE_BUNDLE_PART_NOT_USED,
-                            "the bundle has a collateral part %s, but %s verification uses no "
-                            "collateral: it was not checked",
-                            ev->coll[i].name, k->what);
+                            "the bundle has a collateral part %s, but %s verification %s: it "
+                            "was not checked",
+                            name, k->what,
+                            k->collateral_names == NULL ? "uses no collateral"
+                                                        : "does not read it (another vendor's)");
             }
         }
         for (size_t i = 0; !k->reads_event_log && i < ev->n_coll; i++) {

@@ -21,6 +21,7 @@
 #include "common/hex.h"
 #include "snp/snp_claims.h"
 #include "tpm/tpm.h"
+#include "verifier/bundle.h"
 #include "verifier/kind.h"
 #include "vtpm/vtpm.h"
 
@@ -328,7 +329,7 @@ const struct cvma_kind cvma_kind_svsm_vtpm = {
         .detect = svsm_detect,
         .verify = svsm_verify_row,
         .prepare = NULL,
-        .reads_collateral = true,
+        .collateral_names = cvma_snp_collateral_names,
         .prepared_free = NULL,
         .show = svsm_show,
         .reads_event_log = true,

@@ -616,6 +616,14 @@ has "$T/err" "cannot read the token '$T/rd/big': over 1048576 bytes" \
     "result check: a token over 1 MiB is named with the limit"
 run $CVM result check "$T/rd/tok" --pub "$T/rd"; check "result check --pub DIR" 2 $rc
 has "$T/err" "cannot read --pub '$T/rd': Is a directory" "result check: --pub a directory is named"
+# a bundle after a UTF-8 byte order mark: named, not taken for binary evidence of no kind
+{ printf '\357\273\277'; cat "$T/s/bundle.json"; } >"$T/rd/bom.json"
+run $CVM verify "$T/rd/bom.json" --offline --trust-root "$T/s/ark.pem"; check "verify a bundle after a BOM" 2 $rc
+has "$T/err" "starts with a UTF-8 byte order mark (EF BB BF)" "verify: a BOM before a bundle is named"
+$CVM registry keygen --out "$T/rd/k" >/dev/null 2>&1 || fail "registry keygen for result check"
+printf '\n' >"$T/rd/empty.tok"
+run $CVM result check "$T/rd/empty.tok" --pub "$T/rd/k.pub"; check "result check of an empty token" 2 $rc
+has "$T/err" "the token '$T/rd/empty.tok' is empty" "result check: an empty token is named"
 run $CVM tpm make-credential --ek /dev/zero --ak "$T/rd/tok" --out "$T/rd/c" --secret-out "$T/rd/s"
 check "tpm make-credential --ek /dev/zero" 2 $rc
 has "$T/err" "make-credential: cannot read --ek '/dev/zero': over 1048576 bytes" \

@@ -919,6 +919,63 @@ static void test_library_bundle_part_the_kind_does_not_verify_is_named(void **st
     cvma_verifier_free(v);
 }
 
+/* bundle (a JSON file) with one more collateral part name holding data, verified: a warning
+ * whose PARSE_BUNDLE_PART_NOT_USED names the part with want in its detail. */
+static void expect_collateral_part_named(struct fx *f, struct cvma_verifier *v, const char *bundle,
+                                         const char *name, const char *want)
+{
+    struct cvma_buf b;
+    json_error_t je;
+    tu_read(bundle, &b);
+    json_t *j = json_loadb((const char *)b.p, b.len, 0, &je);
+    assert_non_null(j);
+    json_t *parts = json_object_get(j, "parts");
+    json_array_append_new(parts, json_pack("{s:s, s:s, s:s}", "role", "collateral", "name", name,
+                                           "data", "Z2FyYmFnZQ=="));
+    char *path = tu_path(f->dir, "bundle-extra.json");
+    assert_int_equal(json_dump_file(j, path, 0), 0);
+    struct cvma_result *res = tu_verify_path(v, path);
+    bool named = false;
+    for (size_t i = 0; i < cvma_result_reason_count(res); i++) {
+        named = named ||
+                (strcmp(cvma_result_reason_code(res, i), "PARSE_BUNDLE_PART_NOT_USED") == 0 &&
+                 strstr(cvma_result_reason_detail(res, i), want) != NULL);
+    }
+    if (cvma_result_status(res) != CVMA_WARNING || !named) {
+        fail_msg("%s: status %d, want a warning naming '%s'", name, (int)cvma_result_status(res),
+                 want);
+    }
+    cvma_result_free(res);
+    json_decref(j);
+    cvma_buf_free(&b);
+    free(path);
+}
+
+/* Collateral parts the verification does not read are named, never passed over: another
+ * vendor's, the other SEV-SNP key's, and a second form of a certificate read in another. */
+static void test_library_collateral_parts_not_read_are_named(void **state)
+{
+    struct fx *f = *state;
+    struct cvma_verifier *v = tu_verifier(f->ark, NULL, NULL, false);
+    expect_collateral_part_named(f, v, f->bundle, "tcb_info.json",
+                                 "tcb_info.json, but SEV-SNP attestation report verification does "
+                                 "not read it (another vendor's)");
+    expect_collateral_part_named(f, v, f->bundle, "pck_crl.der", "pck_crl.der, but SEV-SNP");
+    expect_collateral_part_named(f, v, f->bundle, "vlek.der",
+                                 "vlek.der, but the report is signed by a VCEK");
+    expect_collateral_part_named(f, v, f->bundle, "asvk.pem",
+                                 "asvk.pem, but the report is signed by a VCEK");
+    expect_collateral_part_named(f, v, f->bundle, "vcek.pem",
+                                 "vcek.pem, but its vcek.der is read instead");
+    expect_collateral_part_named(f, v, f->bundle, "cert_chain.pem",
+                                 "cert_chain.pem, but its ask.pem and ark.pem are read instead");
+    cvma_verifier_free(v);
+    v = tu_verifier(f->root_ca, NULL, NULL, false);
+    expect_collateral_part_named(f, v, f->tbundle, "vcek.der",
+                                 "vcek.der, but TDX quote verification does not read it");
+    cvma_verifier_free(v);
+}
+
 static void test_library_version_is_the_headers(void **state)
 {
     (void)state;
@@ -1324,6 +1381,7 @@ int main(void)
             cmocka_unit_test(test_library_cold_verifier_gives_the_same_answer),
             cmocka_unit_test(test_library_version_is_the_headers),
             cmocka_unit_test(test_library_bundle_part_the_kind_does_not_verify_is_named),
+            cmocka_unit_test(test_library_collateral_parts_not_read_are_named),
             cmocka_unit_test(test_library_add_collateral_dir_never_skips_a_file_it_cannot_read),
             cmocka_unit_test(test_library_previous_result_not_json_is_said_once),
             cmocka_unit_test(test_library_input_over_the_bundle_limit_is_refused_at_once),
