@@ -269,6 +269,13 @@ int cvma_cmd_eventlog(int argc, char **argv)
         rc = 1;
         goto refused;
     }
+    /* A log of the other kind than the registers given (a TCG log with --tdx-quote, a CCEL
+     * with --pcrs) compares nothing: refused as a log that does not parse is, with no events
+     * and no replay, so that no output reads as a comparison that differed. */
+    if ((quoted != NULL || q != NULL) && cvma_eventlog_check_kind(&log, q != NULL, &v) != CVMA_OK) {
+        rc = 1;
+        goto refused;
+    }
     if ((rp = malloc(sizeof *rp)) == NULL) {
         goto out;
     }

@@ -747,15 +747,31 @@ static enum cvma_status report_mismatch(const struct cvma_eventlog *log,
 }
 
 /* see eventlog/eventlog.h */
+enum cvma_status cvma_eventlog_check_kind(const struct cvma_eventlog *log, bool rtmrs,
+                                          struct cvma_verdict *v)
+{
+    if (log->format == CVMA_EVENTLOG_CCEL && !rtmrs) {
+        return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
+                           "a CCEL records RTMRs, not PCRs: compare it with a TDX quote");
+    }
+    if (log->format != CVMA_EVENTLOG_CCEL && rtmrs) {
+        return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
+                           "a %s log records PCRs: only a CCEL (SHA-384, CC-MR indices) replays "
+                           "to a TDX quote's RTMRs",
+                           cvma_eventlog_format_name(log->format));
+    }
+    return CVMA_OK;
+}
+
+/* see eventlog/eventlog.h */
 enum cvma_status cvma_eventlog_compare_pcrs(const struct cvma_eventlog *log,
                                             const struct cvma_eventlog_replay *rp,
                                             const struct cvma_eventlog_quoted *quoted,
                                             size_t n_quoted, struct cvma_verdict *v)
 {
-    enum cvma_status st = CVMA_OK;
-    if (log->format == CVMA_EVENTLOG_CCEL) {
-        return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
-                           "a CCEL records RTMRs, not PCRs: compare it with a TDX quote");
+    enum cvma_status st = cvma_eventlog_check_kind(log, false, v);
+    if (st != CVMA_OK) {
+        return st;
     }
     for (size_t q = 0; q < n_quoted; q++) {
         const struct cvma_eventlog_quoted *qb = &quoted[q];
@@ -791,9 +807,13 @@ enum cvma_status cvma_eventlog_compare_rtmrs(const struct cvma_eventlog *log,
                                              const uint8_t rtmr[4][48], struct cvma_verdict *v)
 {
     char hex[97];
-    if (log->format != CVMA_EVENTLOG_CCEL || !rp->valid[0]) {
+    if (cvma_eventlog_check_kind(log, true, v) != CVMA_OK) {
+        return CVMA_REJECTED;
+    }
+    if (!rp->valid[0]) {
         return cvma_reject(v, CVMA_R_EVENTLOG_HEADER_INVALID,
-                           "only a CCEL (SHA-384, CC-MR indices) replays to a TDX quote's RTMRs");
+                           "the CCEL's SHA-384 bank was not replayed: nothing to compare with "
+                           "the RTMRs");
     }
     uint32_t diff = 0;
     const uint8_t *first = NULL;

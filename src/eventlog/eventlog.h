@@ -139,6 +139,15 @@ CVMA_MUST_USE bool cvma_eventlog_quoted_read(const uint8_t *p, size_t len,
                                              char *err, size_t err_len);
 
 /*
+ * Checks that a log is of the kind the registers it is to be compared with record: a TCG log
+ * (tcg, tcg-sha1) for PCRs (rtmrs false), a CCEL for a TDX quote's RTMRs (rtmrs true). A log
+ * of the other kind compares nothing: EVENTLOG_HEADER_INVALID, CVMA_REJECTED. CVMA_OK when
+ * they agree. cvma_eventlog_compare_pcrs and _rtmrs call it first.
+ */
+CVMA_MUST_USE enum cvma_status cvma_eventlog_check_kind(const struct cvma_eventlog *log, bool rtmrs,
+                                                        struct cvma_verdict *v);
+
+/*
  * Compares a replay with quoted PCR banks. For each quoted bank: EVENTLOG_BANK_MISSING when
  * the log has no replayable bank of that algorithm; EVENTLOG_REPLAY_MISMATCH naming the bank,
  * the differing PCRs and the first event (in log order) that extended one of them. CVMA_OK

@@ -136,6 +136,30 @@ $CVM eventlog "$C/truncated" >/dev/null 2>"$T/err"
 [ $? = 1 ] && grep -q EVENTLOG_TRUNCATED "$T/err" || fail "truncated log: EVENTLOG_TRUNCATED"
 ok "truncated log refused by name"
 
+# A log of the other kind than the registers given compares nothing: a TCG log with
+# --tdx-quote, a CCEL with --pcrs. Refused as a log that does not parse is (exit 1,
+# EVENTLOG_HEADER_INVALID): no events, no replay, and no "DIFFERS" line that reads as a
+# comparison made.
+$CVM sim tdx --out "$T/tdx" >/dev/null 2>&1 || fail "sim tdx"
+printf '{"sha384": {"1": "%096d"}}' 0 >"$T/p384.json"
+for k in "tcg_sha256 --tdx-quote $T/tdx/quote.bin" "tcg_sha256 --format tcg --tdx-quote $T/tdx/quote.bin" \
+    "ccel_padded --pcrs $T/p384.json" "ccel_padded --format ccel --pcrs $T/p384.json"; do
+    set -- $k
+    f=$1
+    shift
+    $CVM eventlog "$C/$f" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    $CVM eventlog "$C/$f" "$@" --json >"$T/kind.json" 2>/dev/null
+    if [ $rc = 1 ] && [ ! -s "$T/out" ] && grep -q 'error EVENTLOG_HEADER_INVALID' "$T/err" &&
+        jq -e '(keys == ["claims", "format", "matches_quote", "reasons"]) and .claims == null and
+               .matches_quote == false and
+               any(.reasons[]; .code == "EVENTLOG_HEADER_INVALID")' "$T/kind.json" >/dev/null; then
+        ok "eventlog $f $*: the other kind of log refused, no events, no replay"
+    else
+        fail "eventlog $f $*: exit $rc, $(tail -1 "$T/out") $(jq -c 'keys' "$T/kind.json")"
+    fi
+done
+
 # show recognises a log.
 $CVM show "$C/ccel_padded" >"$T/show" 2>"$T/err" || fail "show on a CCEL"
 grep -q "TDX CCEL event log" "$T/show" || fail "show heading for a CCEL"

@@ -584,6 +584,10 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     assert_int_equal(cvma_eventlog_compare_rtmrs(&log, rp, (const uint8_t(*)[48])rtmr, &v),
                      CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_EVENTLOG_HEADER_INVALID);
+    assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "a tcg log records PCRs"));
+    /* The kind is checked before any replay (cvmattest eventlog refuses the log so). */
+    assert_int_equal(cvma_eventlog_check_kind(&log, false, &v), CVMA_OK);
+    assert_int_equal(cvma_eventlog_check_kind(&log, true, &v), CVMA_REJECTED);
     cvma_eventlog_cleanup(&log);
     cvma_verdict_cleanup(&v);
 
@@ -603,6 +607,8 @@ static void test_eventlog_malformed_logs_are_refused_by_name(void **state)
     assert_int_equal(cvma_eventlog_compare_pcrs(&log, rp, &q, 1, &v), CVMA_REJECTED);
     assert_int_equal(cvma_verdict_first_error(&v), CVMA_R_EVENTLOG_HEADER_INVALID);
     assert_true(tu_detail_has(&v, CVMA_R_EVENTLOG_HEADER_INVALID, "a CCEL records RTMRs"));
+    assert_int_equal(cvma_eventlog_check_kind(&log, true, &v), CVMA_OK);
+    assert_int_equal(cvma_eventlog_check_kind(&log, false, &v), CVMA_REJECTED);
     free(rp);
     cvma_eventlog_cleanup(&log);
     cvma_verdict_cleanup(&v);
