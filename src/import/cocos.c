@@ -8,8 +8,8 @@
  * (lowerCamelCase) and read back with a plain protojson.Unmarshal (ReadTDXAttestationPolicy),
  * which refuses a field the message does not define. Protobuf JSON accepts the lowerCamelCase
  * JSON name and the original snake_case name of every field, and no other spelling, so both
- * are read and any other is an unknown field; bytes are base64 (standard or URL-safe, padding
- * optional); 64-bit integers are numbers or decimal strings.
+ * are read and any other is an unknown field; bytes are base64 (standard or URL-safe, one
+ * alphabet per value, padding optional); 64-bit integers are numbers or decimal strings.
  *
  * Unknown fields therefore differ by kind: in an SEV-SNP policy Cocos ignores them, and so
  * does the import (each named in *dropped); in a TDX policy Cocos loads nothing from the file,
@@ -192,7 +192,8 @@ static char *quote_big_ints(const uint8_t *p, size_t len, size_t *out_len)
 
 /* ---- protobuf JSON values ---------------------------------------------------------------- */
 
-static int b64val(char c)
+/* A base64 digit's value in one alphabet: standard (+ /) or URL-safe (- _); -1 otherwise. */
+static int b64val(char c, bool url)
 {
     if (c >= 'A' && c <= 'Z') {
         return c - 'A';
@@ -203,17 +204,24 @@ static int b64val(char c)
     if (c >= '0' && c <= '9') {
         return c - '0' + 52;
     }
-    if (c == '+' || c == '-') {
+    if (c == (url ? '-' : '+')) {
         return 62;
     }
-    if (c == '/' || c == '_') {
+    if (c == (url ? '_' : '/')) {
         return 63;
     }
     return -1;
 }
 
-/* Standard or URL-safe base64, padding optional (as protobuf JSON reads bytes). */
-static bool b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+/* Protobuf JSON (protojson) reads bytes in the URL-safe alphabet when the text holds a '-' or
+ * an '_', else in the standard one: one alphabet per value, never a mix. */
+static bool b64_is_url_safe(const char *s, size_t n)
+{
+    return memchr(s, '-', n) != NULL || memchr(s, '_', n) != NULL;
+}
+
+/* Base64 in one alphabet (url: URL-safe), padding optional (as protobuf JSON reads bytes). */
+static bool b64_decode(const char *s, size_t n, bool url, uint8_t *out, size_t cap, size_t *out_len)
 {
     size_t pad = 0, o = 0;
     uint32_t acc = 0;
@@ -230,7 +238,7 @@ static bool b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        int v = b64val(s[i]);
+        int v = b64val(s[i], url);
         if (v < 0) {
             return false;
         }
@@ -285,7 +293,14 @@ static bool get_bytes(json_t *j, const char *path, size_t want, size_t want2, ui
     }
     const char *s = json_string_value(j);
     size_t sl = json_string_length(j);
-    if (strlen(s) != sl || !b64_decode(s, sl, out, cap, n)) {
+    bool url = b64_is_url_safe(s, sl);
+    if (strlen(s) == sl && url && (memchr(s, '+', sl) != NULL || memchr(s, '/', sl) != NULL)) {
+        return fail(m,
+                    "%s: not valid base64: mixes the URL-safe alphabet ('-', '_') with the "
+                    "standard one ('+', '/'); protobuf JSON reads one or the other",
+                    path);
+    }
+    if (strlen(s) != sl || !b64_decode(s, sl, url, out, cap, n)) {
         return fail(m, "%s: not valid base64 (or longer than %zu bytes)", path, cap);
     }
     if (*n != 0 && want != 0 && *n != want && *n != want2) {

@@ -104,6 +104,11 @@ $CVM policy check "$T/tdx.json" >/dev/null; check "imported tdx policy loads" 0 
 printf '{"policy": {"measurement": "not*base64"}}' >"$T/c1.json"
 $CVM policy import --from cocos "$T/c1.json" >/dev/null 2>"$T/err"; check "import bad base64" 2 $?
 has "$T/err" "policy.measurement: not valid base64"
+# Base64 in one alphabet, as protobuf JSON reads it: '_' (URL-safe) with '+' (standard) is refused.
+jq '.policy.measurement = "t0fVVFLguekHl3Cknjl8Xm2Vc1geJG2nuqxPKLXNxbG20ZJRuO5gD9Fq_wj1hAb+"' \
+    "$EX/cocos-snp.json" >"$T/c1m.json"
+$CVM policy import --from cocos "$T/c1m.json" >/dev/null 2>"$T/err"; check "import mixed base64" 2 $?
+has "$T/err" "policy.measurement: not valid base64: mixes the URL-safe alphabet"
 printf '{"policy": {"tdQuoteBodyPolicy": {"mrTd": "AAAA"}}}' >"$T/c2.json"
 $CVM policy import --from cocos "$T/c2.json" >/dev/null 2>"$T/err"; check "import wrong length" 2 $?
 has "$T/err" "policy.tdQuoteBodyPolicy.mrTd: 3 bytes, expected 48"

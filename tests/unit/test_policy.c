@@ -2895,6 +2895,13 @@ static void test_cocos_import_refusals(void **state)
     import_refused("{\"root_of_trust\": {}}", "no \"policy\" object");
     import_refused("{\"policy\": {\"measurement\": \"***\"}}",
                    "policy.measurement: not valid base64");
+    /* One alphabet per value, as protobuf JSON reads bytes: a '-' or '_' makes it URL-safe,
+     * where '+' and '/' are not digits. */
+    import_refused("{\"policy\": {\"measurement\": "
+                   "\"t0fVVFLguekHl3Cknjl8Xm2Vc1geJG2nuqxPKLXNxbG20ZJRuO5gD9Fq_wj1hAb+\"}}",
+                   "policy.measurement: not valid base64: mixes the URL-safe alphabet");
+    import_refused("{\"policy\": {\"hostData\": \"AAAA/AAA-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}}",
+                   "policy.hostData: not valid base64: mixes the URL-safe alphabet");
     import_refused("{\"policy\": {\"measurement\": \"AAAA\"}}",
                    "policy.measurement: 3 bytes, expected 48");
     import_refused("{\"policy\": {\"chipId\": \"AAAAAAAAAAAAAAAAAAAAAA==\"}}",
